@@ -1,0 +1,49 @@
+# Backstop: every target bootstraps what it needs, idempotently.
+#   make run    deploy the full system to a local Anvil and print it
+#   make test   the whole test suite (bounded fuzz profile)
+#   make fuzz   the differential fuzz with the deep profile
+#   make bench  gas and throughput figures -> bench/results.json, bench/results.md
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+# vyper (pip) and anvil (npm) must be found on PATH by ape-vyper and ape-foundry.
+export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
+PY_STAMP := $(VENV)/.installed
+NODE_STAMP := node_modules/.installed
+
+.PHONY: help setup run test fuzz bench lint clean
+
+help:
+	@echo "make run | make test | make fuzz | make bench | make setup | make clean"
+
+$(PY_STAMP): pyproject.toml constraints.txt
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@# (the grep drops a harmless warning this machine's pip configuration prints per package)
+	{ $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e . 2>&1; \
+	  echo $$? > $(VENV)/.pip-status; } | grep -v "is ignored: it is neither" || true
+	@exit $$(cat $(VENV)/.pip-status)
+	@touch $@
+
+$(NODE_STAMP): package.json package-lock.json
+	npm install --no-audit --no-fund --loglevel=error
+	@anvil --version | head -n1
+	@touch $@
+
+setup: $(PY_STAMP) $(NODE_STAMP)
+
+run: setup
+	ape run deploy
+
+test: setup
+	ape test tests -p no:cacheprovider
+
+fuzz: setup
+	HYPOTHESIS_PROFILE=deep ape test tests/test_differential.py -p no:cacheprovider
+
+bench: setup
+	ape run bench
+
+clean:
+	rm -rf $(VENV) node_modules .build

@@ -1,0 +1,234 @@
+# pragma version ~=0.4.3
+"""
+@title FeeAccumulator
+@notice Charges each collateral type's stability fee by compounding its rate per second.
+        The fee rises as a type's debt approaches its ceiling: above a utilization `kink`,
+        the fee's excess over zero is multiplied by up to `max_multiplier` (linear between
+        the kink and a full ceiling).
+@dev DSS analogue: Jug (duty = base_fee, rho = last_accrual), with a curve-stablecoin-style
+     utilization multiplier. Rounding: utilization, the multiplied fee and the compounded rate
+     all round up (more fees to the protocol). Fees are credited to `fee_recipient` (the
+     backstop's insurance fund) through engine.fold_rate.
+
+     effective_fee = 1 + (base_fee - 1) * multiplier                         [ray]
+     multiplier    = 1 + (max_multiplier - 1) * (u - kink) / (1 - kink)    if u > kink, else 1
+     u             = min(1, type debt / type ceiling)                        [wad]
+     new_rate      = rate * effective_fee ** seconds_since_last_accrual
+"""
+from interfaces import IVaultEngine
+from modules import fixed_point
+
+WAD: constant(uint256) = 10**18
+RAY: constant(uint256) = 10**27
+# the highest base fee: ~1000% a year, compounded per second [ray]
+MAX_BASE_FEE: constant(uint256) = 1000000076036763191000000000
+# the highest multiplier [wad]
+MAX_MULTIPLIER: constant(uint256) = 10 * WAD
+
+struct TypeFee:
+    # per-second fee factor, >= 1 ray (1 ray = no fee) [ray]
+    base_fee: uint256
+    # when the rate was last compounded [seconds]; 0 = type not initialized
+    last_accrual: uint256
+    # utilization above which the multiplier starts [wad], < 1 wad
+    kink: uint256
+    # the multiplier at a full ceiling [wad], 1..10 wad
+    max_multiplier: uint256
+
+# the ledger
+engine: public(immutable(IVaultEngine))
+
+# who may set fees
+authorized: public(HashMap[address, bool])
+# collateral type -> fee parameters
+fees: public(HashMap[bytes32, TypeFee])
+# who receives the fees inside the engine (the backstop)
+fee_recipient: public(address)
+
+
+event AuthorityAdded:
+    account: indexed(address)
+
+event AuthorityRemoved:
+    account: indexed(address)
+
+event TypeInitialized:
+    collateral_type: indexed(bytes32)
+
+event BaseFeeSet:
+    collateral_type: indexed(bytes32)
+    base_fee: uint256
+
+event MultiplierSet:
+    collateral_type: indexed(bytes32)
+    kink: uint256
+    max_multiplier: uint256
+
+event FeeRecipientSet:
+    recipient: indexed(address)
+
+event Accrued:
+    collateral_type: indexed(bytes32)
+    effective_fee: uint256
+    rate: uint256
+
+
+@deploy
+def __init__(engine_: IVaultEngine, fee_recipient_: address):
+    """
+    @param engine_ The VaultEngine (this contract must be authorized on it).
+    @param fee_recipient_ Who is credited with fees (non-zero).
+    """
+    assert fee_recipient_ != empty(address), "fees: zero recipient"
+    engine = engine_
+    self.fee_recipient = fee_recipient_
+    self.authorized[msg.sender] = True
+    log AuthorityAdded(account=msg.sender)
+    log FeeRecipientSet(recipient=fee_recipient_)
+
+
+@external
+def add_authority(account: address):
+    """
+    @notice Let `account` set fees.
+    @param account The address to authorize.
+    """
+    self._check_authorized()
+    self.authorized[account] = True
+    log AuthorityAdded(account=account)
+
+
+@external
+def remove_authority(account: address):
+    """
+    @notice Revoke `account`.
+    @param account The address to de-authorize.
+    """
+    self._check_authorized()
+    self.authorized[account] = False
+    log AuthorityRemoved(account=account)
+
+
+@external
+def init_type(collateral_type: bytes32):
+    """
+    @notice Start charging a type: no fee and no multiplier until set.
+    @param collateral_type The type (must not be initialized here yet).
+    """
+    self._check_authorized()
+    assert self.fees[collateral_type].last_accrual == 0, "fees: type exists"
+    self.fees[collateral_type] = TypeFee(
+        base_fee=RAY, last_accrual=block.timestamp, kink=WAD, max_multiplier=WAD
+    )
+    log TypeInitialized(collateral_type=collateral_type)
+
+
+@external
+def set_base_fee(collateral_type: bytes32, base_fee: uint256):
+    """
+    @notice Set a type's base fee. Fees due at the old fee are charged first.
+    @param collateral_type The type.
+    @param base_fee Per-second factor [ray], between 1 ray and MAX_BASE_FEE.
+    """
+    self._check_authorized()
+    assert base_fee >= RAY, "fees: fee below 1"
+    assert base_fee <= MAX_BASE_FEE, "fees: fee too high"
+    self._accrue(collateral_type)
+    self.fees[collateral_type].base_fee = base_fee
+    log BaseFeeSet(collateral_type=collateral_type, base_fee=base_fee)
+
+
+@external
+def set_multiplier(collateral_type: bytes32, kink: uint256, max_multiplier: uint256):
+    """
+    @notice Set how a type's fee rises near its ceiling. Fees due so far are charged first.
+    @param collateral_type The type.
+    @param kink Utilization where the rise starts [wad], below 1 wad.
+    @param max_multiplier Multiplier at a full ceiling [wad], between 1 and 10 wad.
+    """
+    self._check_authorized()
+    assert kink < WAD, "fees: kink not below 1"
+    assert max_multiplier >= WAD, "fees: multiplier below 1"
+    assert max_multiplier <= MAX_MULTIPLIER, "fees: multiplier above 10"
+    self._accrue(collateral_type)
+    self.fees[collateral_type].kink = kink
+    self.fees[collateral_type].max_multiplier = max_multiplier
+    log MultiplierSet(collateral_type=collateral_type, kink=kink, max_multiplier=max_multiplier)
+
+
+@external
+def set_fee_recipient(recipient: address):
+    """
+    @notice Set who is credited with fees.
+    @param recipient Non-zero address.
+    """
+    self._check_authorized()
+    assert recipient != empty(address), "fees: zero recipient"
+    self.fee_recipient = recipient
+    log FeeRecipientSet(recipient=recipient)
+
+
+@external
+def accrue(collateral_type: bytes32) -> uint256:
+    """
+    @notice Charge a type's fee up to now. Anyone may call.
+    @param collateral_type The type.
+    @return The type's new rate [ray].
+    """
+    return self._accrue(collateral_type)
+
+
+@view
+@external
+def effective_fee(collateral_type: bytes32) -> uint256:
+    """
+    @notice The per-second fee a type would be charged at its current utilization.
+    @param collateral_type The type.
+    @return Per-second factor [ray].
+    """
+    return self._effective_fee(self.fees[collateral_type], staticcall engine.collateral_types(collateral_type))
+
+
+@internal
+def _accrue(collateral_type: bytes32) -> uint256:
+    fee: TypeFee = self.fees[collateral_type]
+    assert fee.last_accrual != 0, "fees: type not initialized"
+    ctype: IVaultEngine.CollateralType = staticcall engine.collateral_types(collateral_type)
+    if block.timestamp == fee.last_accrual:
+        return ctype.rate
+    effective: uint256 = self._effective_fee(fee, ctype)
+    # rounds up: the protocol is never under-charged
+    new_rate: uint256 = fixed_point.rmul_up(
+        fixed_point.rpow_up(effective, block.timestamp - fee.last_accrual), ctype.rate
+    )
+    extcall engine.fold_rate(collateral_type, self.fee_recipient, convert(new_rate - ctype.rate, int256))
+    self.fees[collateral_type].last_accrual = block.timestamp
+    log Accrued(collateral_type=collateral_type, effective_fee=effective, rate=new_rate)
+    return new_rate
+
+
+@view
+@internal
+def _effective_fee(fee: TypeFee, ctype: IVaultEngine.CollateralType) -> uint256:
+    if fee.base_fee == RAY or fee.max_multiplier == WAD:
+        return fee.base_fee
+    debt: uint256 = ctype.normalized_debt * ctype.rate
+    # utilization, rounded up and capped at 1 [wad]
+    utilization: uint256 = WAD
+    if ctype.debt_ceiling != 0:
+        utilization = min(fixed_point.div_up(debt * WAD, ctype.debt_ceiling), WAD)
+    elif debt == 0:
+        utilization = 0
+    if utilization <= fee.kink:
+        return fee.base_fee
+    # kink < WAD and utilization > kink here, so both subtractions are positive
+    multiplier: uint256 = WAD + fixed_point.div_up(
+        (fee.max_multiplier - WAD) * (utilization - fee.kink), WAD - fee.kink
+    )
+    return RAY + fixed_point.div_up((fee.base_fee - RAY) * multiplier, WAD)
+
+
+@view
+@internal
+def _check_authorized():
+    assert self.authorized[msg.sender], "fees: not authorized"

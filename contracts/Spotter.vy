@@ -1,0 +1,138 @@
+# pragma version ~=0.4.3
+"""
+@title Spotter
+@notice Turns oracle prices into each type's safe price in the engine:
+        safe_price = price / liquidation_ratio.
+@dev DSS analogue: Spotter (mat = liquidation_ratio, spot = safe_price). A price the oracle
+     reports invalid (zero, stale, never set) becomes a safe price of 0: no vault of that type
+     can draw or free collateral until a valid price returns. It never keeps an old price that
+     could make a vault look safer than it is. Division rounds down (a lower safe price favours
+     the protocol).
+"""
+from interfaces import IVaultEngine
+from interfaces import IPriceOracle
+
+RAY: constant(uint256) = 10**27
+# wad -> ray
+WAD_TO_RAY: constant(uint256) = 10**9
+# a liquidation ratio above 100x is a configuration mistake
+MAX_LIQUIDATION_RATIO: constant(uint256) = 100 * RAY
+
+# the ledger
+engine: public(immutable(IVaultEngine))
+
+# who may set oracles and ratios
+authorized: public(HashMap[address, bool])
+# collateral type -> its price oracle
+oracles: public(HashMap[bytes32, IPriceOracle])
+# collateral type -> collateral value / debt below which a vault is unsafe [ray], >= 1 ray
+liquidation_ratios: public(HashMap[bytes32, uint256])
+
+
+event AuthorityAdded:
+    account: indexed(address)
+
+event AuthorityRemoved:
+    account: indexed(address)
+
+event OracleSet:
+    collateral_type: indexed(bytes32)
+    oracle: address
+
+event LiquidationRatioSet:
+    collateral_type: indexed(bytes32)
+    new_value: uint256
+
+event Poked:
+    collateral_type: indexed(bytes32)
+    price: uint256
+    valid: bool
+    safe_price: uint256
+
+
+@deploy
+def __init__(engine_: IVaultEngine):
+    """
+    @param engine_ The VaultEngine (this contract must be authorized on it).
+    """
+    engine = engine_
+    self.authorized[msg.sender] = True
+    log AuthorityAdded(account=msg.sender)
+
+
+@external
+def add_authority(account: address):
+    """
+    @notice Let `account` set oracles and ratios.
+    @param account The address to authorize.
+    """
+    self._check_authorized()
+    self.authorized[account] = True
+    log AuthorityAdded(account=account)
+
+
+@external
+def remove_authority(account: address):
+    """
+    @notice Revoke `account`.
+    @param account The address to de-authorize.
+    """
+    self._check_authorized()
+    self.authorized[account] = False
+    log AuthorityRemoved(account=account)
+
+
+@external
+def set_oracle(collateral_type: bytes32, oracle: IPriceOracle):
+    """
+    @notice Set the price oracle of a type.
+    @param collateral_type The type.
+    @param oracle The oracle (non-zero).
+    """
+    self._check_authorized()
+    assert oracle.address != empty(address), "spotter: zero oracle"
+    self.oracles[collateral_type] = oracle
+    log OracleSet(collateral_type=collateral_type, oracle=oracle.address)
+
+
+@external
+def set_liquidation_ratio(collateral_type: bytes32, new_value: uint256):
+    """
+    @notice Set the liquidation ratio of a type.
+    @param collateral_type The type.
+    @param new_value [ray], between 1 ray (100%) and 100 ray.
+    """
+    self._check_authorized()
+    assert new_value >= RAY, "spotter: ratio below 1"
+    assert new_value <= MAX_LIQUIDATION_RATIO, "spotter: ratio above 100"
+    self.liquidation_ratios[collateral_type] = new_value
+    log LiquidationRatioSet(collateral_type=collateral_type, new_value=new_value)
+
+
+@external
+def poke(collateral_type: bytes32) -> uint256:
+    """
+    @notice Update the engine's safe price of a type from its oracle. Anyone may call.
+    @param collateral_type The type.
+    @return The new safe price [ray] (0 if the oracle's price is invalid).
+    """
+    oracle: IPriceOracle = self.oracles[collateral_type]
+    assert oracle.address != empty(address), "spotter: no oracle"
+    ratio: uint256 = self.liquidation_ratios[collateral_type]
+    assert ratio != 0, "spotter: no liquidation ratio"
+    price: uint256 = 0
+    valid: bool = False
+    price, valid = staticcall oracle.peek()
+    safe_price: uint256 = 0
+    if valid:
+        # rounds down: a lower safe price is the conservative side
+        safe_price = price * WAD_TO_RAY * RAY // ratio
+    extcall engine.set_safe_price(collateral_type, safe_price)
+    log Poked(collateral_type=collateral_type, price=price, valid=valid, safe_price=safe_price)
+    return safe_price
+
+
+@view
+@internal
+def _check_authorized():
+    assert self.authorized[msg.sender], "spotter: not authorized"

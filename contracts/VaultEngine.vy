@@ -1,0 +1,602 @@
+# pragma version ~=0.4.3
+"""
+@title VaultEngine
+@notice The core ledger of Backstop: collateral types, vaults, internal collateral and
+        stablecoin balances, unbacked (bad) debt and every debt ceiling.
+@dev DSS analogue: Vat. Glossary (Backstop -> dss): collateral type -> ilk,
+     normalized_debt -> art/Art, rate -> rate, safe_price -> spot, debt_ceiling -> line,
+     global_debt_ceiling -> Line, dust -> dust, collateral -> gem, stable -> dai,
+     bad_debt -> sin, total_issued -> debt, total_unbacked -> vice, modify_vault -> frob,
+     seize -> grab, fold_rate -> fold, create_unbacked -> suck, settle -> heal.
+
+     Units: wad = 1e18 (collateral, normalized debt), ray = 1e27 (rate, safe_price),
+     rad = 1e45 (stable balances, bad debt, ceilings, dust).
+
+     Invariants kept (DESIGN.md), exactly, in rad:
+       I1 total_issued = sum(stable[u])
+       I2 total_unbacked = sum(bad_debt[u])
+       I3 total_issued = total_unbacked + sum_t(types[t].normalized_debt * types[t].rate)
+       I4 types[t].normalized_debt = sum_u(vaults[t][u].normalized_debt)
+       I5 collateral of a type moves between free balances and vaults (and, later, auctions)
+          and is only created or destroyed by authorized joins.
+     A type's rate starts at 1 ray, can never reach zero, and a type can never be
+     initialized twice (re-initialising would break I3).
+"""
+
+struct CollateralType:
+    # sum of vault normalized debt of this type [wad]
+    normalized_debt: uint256
+    # accumulated stability fee: debt = normalized_debt * rate [ray]; 0 means "not initialized"
+    rate: uint256
+    # collateral value per unit at the liquidation ratio: price / liquidation_ratio [ray]
+    safe_price: uint256
+    # maximum total debt of this type [rad]
+    debt_ceiling: uint256
+    # minimum debt of a vault that has any debt [rad]
+    dust: uint256
+
+struct Vault:
+    # collateral locked in the vault [wad]
+    collateral: uint256
+    # debt divided by the type's rate at the time it was drawn [wad]
+    normalized_debt: uint256
+
+RAY: constant(uint256) = 10**27
+
+# who may call the privileged entry points (joins, fee accumulator, spotter, liquidator...)
+authorized: public(HashMap[address, bool])
+# owner -> delegate -> may the delegate act for the owner
+delegates: public(HashMap[address, HashMap[address, bool]])
+# false once the system is shut down by global settlement
+live: public(bool)
+
+# collateral type id -> its parameters and totals
+collateral_types: public(HashMap[bytes32, CollateralType])
+# collateral type id -> owner -> vault
+vaults: public(HashMap[bytes32, HashMap[address, Vault]])
+# collateral type id -> owner -> free collateral held in the engine [wad]
+collateral: public(HashMap[bytes32, HashMap[address, uint256]])
+# owner -> internal stablecoin balance [rad]
+stable: public(HashMap[address, uint256])
+# owner -> unbacked debt owed by that account (the backstop) [rad]
+bad_debt: public(HashMap[address, uint256])
+# total stablecoin issued, backed or not [rad]
+total_issued: public(uint256)
+# total unbacked debt [rad]
+total_unbacked: public(uint256)
+# maximum total debt across all types [rad]
+global_debt_ceiling: public(uint256)
+
+
+event AuthorityAdded:
+    account: indexed(address)
+
+event AuthorityRemoved:
+    account: indexed(address)
+
+event DelegateAllowed:
+    owner: indexed(address)
+    delegate: indexed(address)
+
+event DelegateDisallowed:
+    owner: indexed(address)
+    delegate: indexed(address)
+
+event CollateralTypeInitialized:
+    collateral_type: indexed(bytes32)
+
+event GlobalDebtCeilingSet:
+    new_value: uint256
+
+event DebtCeilingSet:
+    collateral_type: indexed(bytes32)
+    new_value: uint256
+
+event DustSet:
+    collateral_type: indexed(bytes32)
+    new_value: uint256
+
+event SafePriceSet:
+    collateral_type: indexed(bytes32)
+    new_value: uint256
+
+event Shutdown:
+    caller: indexed(address)
+
+event CollateralModified:
+    collateral_type: indexed(bytes32)
+    account: indexed(address)
+    delta: int256
+
+event CollateralTransferred:
+    collateral_type: indexed(bytes32)
+    src: indexed(address)
+    dst: indexed(address)
+    amount: uint256
+
+event StableTransferred:
+    src: indexed(address)
+    dst: indexed(address)
+    amount: uint256
+
+event VaultModified:
+    collateral_type: indexed(bytes32)
+    owner: indexed(address)
+    collateral_src: address
+    stable_dst: address
+    delta_collateral: int256
+    delta_normalized_debt: int256
+
+event VaultSeized:
+    collateral_type: indexed(bytes32)
+    owner: indexed(address)
+    collateral_dst: address
+    debt_dst: address
+    delta_collateral: int256
+    delta_normalized_debt: int256
+
+event RateFolded:
+    collateral_type: indexed(bytes32)
+    recipient: indexed(address)
+    delta_rate: int256
+    delta_stable: int256
+
+event UnbackedCreated:
+    debt_dst: indexed(address)
+    stable_dst: indexed(address)
+    amount: uint256
+
+event DebtSettled:
+    account: indexed(address)
+    amount: uint256
+
+
+@deploy
+def __init__():
+    self.authorized[msg.sender] = True
+    self.live = True
+    log AuthorityAdded(account=msg.sender)
+
+
+# ---------------------------------------------------------------- administration
+
+
+@external
+def add_authority(account: address):
+    """
+    @notice Let `account` call the privileged entry points.
+    @param account The address to authorize.
+    """
+    self._check_authorized()
+    self.authorized[account] = True
+    log AuthorityAdded(account=account)
+
+
+@external
+def remove_authority(account: address):
+    """
+    @notice Revoke the authorization of `account`.
+    @param account The address to de-authorize.
+    """
+    self._check_authorized()
+    self.authorized[account] = False
+    log AuthorityRemoved(account=account)
+
+
+@external
+def allow(delegate: address):
+    """
+    @notice Let `delegate` modify the caller's vaults and move the caller's balances.
+    @param delegate The address allowed to act for the caller.
+    """
+    self.delegates[msg.sender][delegate] = True
+    log DelegateAllowed(owner=msg.sender, delegate=delegate)
+
+
+@external
+def disallow(delegate: address):
+    """
+    @notice Withdraw a delegation given with `allow`.
+    @param delegate The address no longer allowed to act for the caller.
+    """
+    self.delegates[msg.sender][delegate] = False
+    log DelegateDisallowed(owner=msg.sender, delegate=delegate)
+
+
+@external
+def init_type(collateral_type: bytes32):
+    """
+    @notice Create a collateral type with a rate of 1 ray. A type can be created only once.
+    @param collateral_type The new type's id.
+    """
+    self._check_authorized()
+    assert self.collateral_types[collateral_type].rate == 0, "engine: type exists"
+    self.collateral_types[collateral_type].rate = RAY
+    log CollateralTypeInitialized(collateral_type=collateral_type)
+
+
+@external
+def set_global_debt_ceiling(new_value: uint256):
+    """
+    @notice Set the maximum total debt across all types.
+    @param new_value The ceiling [rad].
+    """
+    self._check_authorized()
+    assert self.live, "engine: not live"
+    self.global_debt_ceiling = new_value
+    log GlobalDebtCeilingSet(new_value=new_value)
+
+
+@external
+def set_debt_ceiling(collateral_type: bytes32, new_value: uint256):
+    """
+    @notice Set the maximum total debt of one type (governance or the CeilingManager).
+    @param collateral_type The type.
+    @param new_value The ceiling [rad].
+    """
+    self._check_authorized()
+    assert self.live, "engine: not live"
+    assert self.collateral_types[collateral_type].rate != 0, "engine: type not initialized"
+    self.collateral_types[collateral_type].debt_ceiling = new_value
+    log DebtCeilingSet(collateral_type=collateral_type, new_value=new_value)
+
+
+@external
+def set_dust(collateral_type: bytes32, new_value: uint256):
+    """
+    @notice Set the minimum debt of a vault that has debt.
+    @param collateral_type The type.
+    @param new_value The minimum [rad].
+    """
+    self._check_authorized()
+    assert self.live, "engine: not live"
+    assert self.collateral_types[collateral_type].rate != 0, "engine: type not initialized"
+    self.collateral_types[collateral_type].dust = new_value
+    log DustSet(collateral_type=collateral_type, new_value=new_value)
+
+
+@external
+def set_safe_price(collateral_type: bytes32, new_value: uint256):
+    """
+    @notice Set the safe price of a type (the Spotter's job).
+    @param collateral_type The type.
+    @param new_value price / liquidation ratio [ray]; 0 means "no valid price": no vault of the
+           type can take on risk.
+    """
+    self._check_authorized()
+    assert self.live, "engine: not live"
+    assert self.collateral_types[collateral_type].rate != 0, "engine: type not initialized"
+    self.collateral_types[collateral_type].safe_price = new_value
+    log SafePriceSet(collateral_type=collateral_type, new_value=new_value)
+
+
+@external
+def shutdown():
+    """
+    @notice Freeze the engine (global settlement). Irreversible.
+    """
+    self._check_authorized()
+    self.live = False
+    log Shutdown(caller=msg.sender)
+
+
+# ---------------------------------------------------------------- balances
+
+
+@external
+def modify_collateral_balance(collateral_type: bytes32, account: address, delta: int256):
+    """
+    @notice Credit or debit free collateral (joins only): the only way collateral enters or
+            leaves the engine.
+    @param collateral_type The type.
+    @param account Whose free balance changes.
+    @param delta Signed change [wad].
+    """
+    self._check_authorized()
+    balance: uint256 = self.collateral[collateral_type][account]
+    if delta < 0:
+        assert balance >= convert(-delta, uint256), "engine: insufficient collateral"
+    self.collateral[collateral_type][account] = self._add(balance, delta)
+    log CollateralModified(collateral_type=collateral_type, account=account, delta=delta)
+
+
+@external
+def transfer_collateral(collateral_type: bytes32, src: address, dst: address, amount: uint256):
+    """
+    @notice Move free collateral between accounts.
+    @param collateral_type The type.
+    @param src Payer (the caller or an account that delegated to it).
+    @param dst Receiver.
+    @param amount Collateral [wad].
+    """
+    assert self._can_act(src, msg.sender), "engine: not allowed"
+    balance: uint256 = self.collateral[collateral_type][src]
+    assert balance >= amount, "engine: insufficient collateral"
+    self.collateral[collateral_type][src] = balance - amount
+    self.collateral[collateral_type][dst] += amount
+    log CollateralTransferred(collateral_type=collateral_type, src=src, dst=dst, amount=amount)
+
+
+@external
+def transfer_stable(src: address, dst: address, amount: uint256):
+    """
+    @notice Move internal stablecoin between accounts.
+    @param src Payer (the caller or an account that delegated to it).
+    @param dst Receiver.
+    @param amount Stablecoin [rad].
+    """
+    assert self._can_act(src, msg.sender), "engine: not allowed"
+    balance: uint256 = self.stable[src]
+    assert balance >= amount, "engine: insufficient stable"
+    self.stable[src] = balance - amount
+    self.stable[dst] += amount
+    log StableTransferred(src=src, dst=dst, amount=amount)
+
+
+# ---------------------------------------------------------------- vaults
+
+
+@external
+def modify_vault(
+    collateral_type: bytes32,
+    owner: address,
+    collateral_src: address,
+    stable_dst: address,
+    delta_collateral: int256,
+    delta_normalized_debt: int256,
+):
+    """
+    @notice Lock or free collateral and draw or repay debt in one vault. A vault may become
+            riskier (less collateral or more debt) only if its owner agrees, it stays safe
+            and every ceiling holds; it may always become safer.
+    @param collateral_type The type.
+    @param owner The vault's owner.
+    @param collateral_src Whose free collateral is locked (or who receives freed collateral).
+    @param stable_dst Who receives drawn stablecoin (or pays repaid stablecoin).
+    @param delta_collateral Signed change of locked collateral [wad].
+    @param delta_normalized_debt Signed change of normalized debt [wad].
+    """
+    assert self.live, "engine: not live"
+    ctype: CollateralType = self.collateral_types[collateral_type]
+    assert ctype.rate != 0, "engine: type not initialized"
+    vault: Vault = self.vaults[collateral_type][owner]
+
+    if delta_collateral < 0:
+        assert vault.collateral >= convert(-delta_collateral, uint256), "engine: insufficient locked"
+    if delta_normalized_debt < 0:
+        assert vault.normalized_debt >= convert(-delta_normalized_debt, uint256), "engine: repay exceeds debt"
+    vault.collateral = self._add(vault.collateral, delta_collateral)
+    vault.normalized_debt = self._add(vault.normalized_debt, delta_normalized_debt)
+    ctype.normalized_debt = self._add(ctype.normalized_debt, delta_normalized_debt)
+
+    # debt change and the vault's whole debt [rad]
+    delta_debt: int256 = convert(ctype.rate, int256) * delta_normalized_debt
+    vault_debt: uint256 = ctype.rate * vault.normalized_debt
+    issued: uint256 = self._add(self.total_issued, delta_debt)
+
+    riskier: bool = delta_normalized_debt > 0 or delta_collateral < 0
+    if delta_normalized_debt > 0:
+        assert ctype.normalized_debt * ctype.rate <= ctype.debt_ceiling, "engine: type ceiling exceeded"
+        assert issued <= self.global_debt_ceiling, "engine: global ceiling exceeded"
+    if riskier:
+        assert vault_debt <= vault.collateral * ctype.safe_price, "engine: not safe"
+        assert self._can_act(owner, msg.sender), "engine: owner not allowed"
+    if delta_collateral > 0:
+        assert self._can_act(collateral_src, msg.sender), "engine: collateral source not allowed"
+    if delta_normalized_debt < 0:
+        assert self._can_act(stable_dst, msg.sender), "engine: stable source not allowed"
+    if vault.normalized_debt != 0:
+        assert vault_debt >= ctype.dust, "engine: dust"
+
+    # free collateral moves into (or out of) the vault
+    free: uint256 = self.collateral[collateral_type][collateral_src]
+    if delta_collateral > 0:
+        assert free >= convert(delta_collateral, uint256), "engine: insufficient collateral"
+    self.collateral[collateral_type][collateral_src] = self._sub(free, delta_collateral)
+    # drawn stablecoin is credited (or repaid stablecoin debited)
+    balance: uint256 = self.stable[stable_dst]
+    if delta_debt < 0:
+        assert balance >= convert(-delta_debt, uint256), "engine: insufficient stable"
+    self.stable[stable_dst] = self._add(balance, delta_debt)
+
+    self.vaults[collateral_type][owner] = vault
+    self.collateral_types[collateral_type] = ctype
+    self.total_issued = issued
+    log VaultModified(
+        collateral_type=collateral_type,
+        owner=owner,
+        collateral_src=collateral_src,
+        stable_dst=stable_dst,
+        delta_collateral=delta_collateral,
+        delta_normalized_debt=delta_normalized_debt,
+    )
+
+
+@external
+def seize(
+    collateral_type: bytes32,
+    owner: address,
+    collateral_dst: address,
+    debt_dst: address,
+    delta_collateral: int256,
+    delta_normalized_debt: int256,
+):
+    """
+    @notice Take collateral and debt out of a vault (liquidation; authorized callers only).
+            The debt becomes unbacked debt of `debt_dst`; the collateral goes to
+            `collateral_dst`'s free balance.
+    @param collateral_type The type.
+    @param owner The vault's owner.
+    @param collateral_dst Who receives the collateral (an auction).
+    @param debt_dst Who takes on the debt as bad debt (the backstop).
+    @param delta_collateral Signed change of locked collateral [wad] (negative to seize).
+    @param delta_normalized_debt Signed change of normalized debt [wad] (negative to seize).
+    """
+    self._check_authorized()
+    ctype: CollateralType = self.collateral_types[collateral_type]
+    vault: Vault = self.vaults[collateral_type][owner]
+    if delta_collateral < 0:
+        assert vault.collateral >= convert(-delta_collateral, uint256), "engine: insufficient locked"
+    if delta_normalized_debt < 0:
+        assert vault.normalized_debt >= convert(-delta_normalized_debt, uint256), "engine: repay exceeds debt"
+    vault.collateral = self._add(vault.collateral, delta_collateral)
+    vault.normalized_debt = self._add(vault.normalized_debt, delta_normalized_debt)
+    ctype.normalized_debt = self._add(ctype.normalized_debt, delta_normalized_debt)
+
+    delta_debt: int256 = convert(ctype.rate, int256) * delta_normalized_debt
+    free: uint256 = self.collateral[collateral_type][collateral_dst]
+    if delta_collateral > 0:
+        assert free >= convert(delta_collateral, uint256), "engine: insufficient collateral"
+    self.collateral[collateral_type][collateral_dst] = self._sub(free, delta_collateral)
+    self.bad_debt[debt_dst] = self._sub(self.bad_debt[debt_dst], delta_debt)
+    self.total_unbacked = self._sub(self.total_unbacked, delta_debt)
+
+    self.vaults[collateral_type][owner] = vault
+    self.collateral_types[collateral_type].normalized_debt = ctype.normalized_debt
+    log VaultSeized(
+        collateral_type=collateral_type,
+        owner=owner,
+        collateral_dst=collateral_dst,
+        debt_dst=debt_dst,
+        delta_collateral=delta_collateral,
+        delta_normalized_debt=delta_normalized_debt,
+    )
+
+
+# ---------------------------------------------------------------- debt and rates
+
+
+@external
+def fold_rate(collateral_type: bytes32, recipient: address, delta_rate: int256):
+    """
+    @notice Change a type's rate, crediting (or debiting) the change in total debt to
+            `recipient` (stability fees; redistribution of bad debt).
+    @param collateral_type The type.
+    @param recipient Who receives the new stablecoin [rad].
+    @param delta_rate Signed change of the rate [ray]; the rate never reaches zero.
+    """
+    self._check_authorized()
+    assert self.live, "engine: not live"
+    ctype: CollateralType = self.collateral_types[collateral_type]
+    assert ctype.rate != 0, "engine: type not initialized"
+    new_rate: uint256 = self._add(ctype.rate, delta_rate)
+    assert new_rate != 0, "engine: rate would be zero"
+    delta_stable: int256 = convert(ctype.normalized_debt, int256) * delta_rate
+    balance: uint256 = self.stable[recipient]
+    if delta_stable < 0:
+        assert balance >= convert(-delta_stable, uint256), "engine: insufficient stable"
+    self.stable[recipient] = self._add(balance, delta_stable)
+    self.total_issued = self._add(self.total_issued, delta_stable)
+    self.collateral_types[collateral_type].rate = new_rate
+    log RateFolded(
+        collateral_type=collateral_type,
+        recipient=recipient,
+        delta_rate=delta_rate,
+        delta_stable=delta_stable,
+    )
+
+
+@external
+def create_unbacked(debt_dst: address, stable_dst: address, amount: uint256):
+    """
+    @notice Mint stablecoin against unbacked debt (keeper rewards, debt-auction proceeds).
+    @param debt_dst Who owes the new unbacked debt (the backstop).
+    @param stable_dst Who receives the stablecoin.
+    @param amount [rad].
+    """
+    self._check_authorized()
+    self.bad_debt[debt_dst] += amount
+    self.stable[stable_dst] += amount
+    self.total_unbacked += amount
+    self.total_issued += amount
+    log UnbackedCreated(debt_dst=debt_dst, stable_dst=stable_dst, amount=amount)
+
+
+@external
+def settle(amount: uint256):
+    """
+    @notice Cancel the caller's unbacked debt against the caller's stablecoin.
+    @param amount [rad].
+    """
+    assert self.bad_debt[msg.sender] >= amount, "engine: insufficient bad debt"
+    assert self.stable[msg.sender] >= amount, "engine: insufficient stable"
+    # both checked just above, and total_* >= the single balances by I1 and I2
+    self.bad_debt[msg.sender] = unsafe_sub(self.bad_debt[msg.sender], amount)
+    self.stable[msg.sender] = unsafe_sub(self.stable[msg.sender], amount)
+    self.total_unbacked = unsafe_sub(self.total_unbacked, amount)
+    self.total_issued = unsafe_sub(self.total_issued, amount)
+    log DebtSettled(account=msg.sender, amount=amount)
+
+
+# ---------------------------------------------------------------- views
+
+
+@view
+@external
+def vault_debt(collateral_type: bytes32, owner: address) -> uint256:
+    """
+    @notice The debt of a vault in stablecoin.
+    @param collateral_type The type.
+    @param owner The vault's owner.
+    @return normalized_debt * rate [rad].
+    """
+    return self.vaults[collateral_type][owner].normalized_debt * self.collateral_types[collateral_type].rate
+
+
+@view
+@external
+def is_safe(collateral_type: bytes32, owner: address) -> bool:
+    """
+    @notice Whether a vault is safe at the current safe price (a vault without debt is safe).
+    @param collateral_type The type.
+    @param owner The vault's owner.
+    @return debt <= collateral * safe_price.
+    """
+    ctype: CollateralType = self.collateral_types[collateral_type]
+    vault: Vault = self.vaults[collateral_type][owner]
+    return vault.normalized_debt * ctype.rate <= vault.collateral * ctype.safe_price
+
+
+@view
+@external
+def can_act(owner: address, actor: address) -> bool:
+    """
+    @notice Whether `actor` may act for `owner` (itself or a delegate).
+    @param owner The account acted for.
+    @param actor The caller.
+    @return True if allowed.
+    """
+    return self._can_act(owner, actor)
+
+
+# ---------------------------------------------------------------- internal
+
+
+@view
+@internal
+def _check_authorized():
+    assert self.authorized[msg.sender], "engine: not authorized"
+
+
+@view
+@internal
+def _can_act(owner: address, actor: address) -> bool:
+    return owner == actor or self.delegates[owner][actor]
+
+
+@pure
+@internal
+def _add(x: uint256, y: int256) -> uint256:
+    # checked: callers have already asserted x >= -y when y < 0 where a user can reach it;
+    # the conversion reverts on any remaining underflow.
+    if y >= 0:
+        return x + convert(y, uint256)
+    return x - convert(-y, uint256)
+
+
+@pure
+@internal
+def _sub(x: uint256, y: int256) -> uint256:
+    if y >= 0:
+        return x - convert(y, uint256)
+    return x + convert(-y, uint256)
