@@ -1,0 +1,443 @@
+"""Two ways to run Backstop, one interface: the off-chain model, and a real chain over JSON-RPC.
+
+Both backends deploy contracts by name and send transactions as `transact(address, function,
+sender, *args)`, mining one block per transaction with a block time one second after the last
+(unless `set_next_block_time` says otherwise). A revert raises `Revert(reason)` on both.
+`Lockstep` drives the two together and fails on the first disagreement in outcome, revert
+reason or emitted events: the differential harness used by the fuzz tests and the simulator.
+
+The chain backend speaks raw JSON-RPC to Anvil (unlocked dev accounts, automine) instead of
+going through Ape's transaction machinery: about ten times the throughput, which is what makes
+stateful fuzzing on a real node affordable. Ape compiles and supplies the artifacts.
+"""
+
+from __future__ import annotations
+
+import itertools
+import time
+from dataclasses import dataclass
+from typing import Any, Callable
+
+import requests
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils import keccak, to_checksum_address
+
+from offchain.ceiling_manager import CeilingManager
+from offchain.collateral_join import CollateralJoin
+from offchain.erc20 import ERC20
+from offchain.errors import Revert
+from offchain.fee_accumulator import FeeAccumulator
+from offchain.price_oracle import PriceOracle
+from offchain.spotter import Spotter
+from offchain.stable_join import StableJoin
+from offchain.state import Env, Event
+from offchain.vault_engine import VaultEngine
+
+TX_GAS = 10_000_000
+# where eth_call places the BatchReader's code (a state override; nothing is deployed there)
+_READER_ADDRESS = "0x00000000000000000000000000000000000BA7C4"
+_READ_SELECTOR = keccak(text="read((address,bytes)[])")[:4]
+
+# contract name -> model factory(env, address, deployer, *constructor_args)
+MODEL_FACTORIES: dict[str, Callable[..., Any]] = {
+    "VaultEngine": VaultEngine,
+    "Stablecoin": lambda env, addr, dep, name, symbol: ERC20(env, addr, dep, name, symbol, 18),
+    "TestToken": ERC20,
+    "StableJoin": StableJoin,
+    "CollateralJoin": CollateralJoin,
+    "PriceOracle": PriceOracle,
+    "Spotter": Spotter,
+    "FeeAccumulator": FeeAccumulator,
+    "CeilingManager": CeilingManager,
+}
+
+
+class Divergence(AssertionError):
+    """Chain and model disagree: a bug in one of them."""
+
+
+def create_address(sender: str, nonce: int) -> str:
+    """The address a CREATE from `sender` at `nonce` deploys to."""
+    import rlp
+
+    return to_checksum_address(keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:])
+
+
+# ---------------------------------------------------------------- the model
+
+
+class ModelBackend:
+    """The off-chain model as a chain: one block per transaction, CREATE addresses, nonces."""
+
+    def __init__(self, start_time: int, block_interval: int = 1):
+        self.env = Env(timestamp=start_time)
+        self.block_interval = block_interval
+        self.nonces: dict[str, int] = {}
+        self.names: dict[str, str] = {}  # address -> contract name
+        self._next_time: int | None = None
+        self.last_events: list[Event] = []
+
+    @property
+    def last_block_time(self) -> int:
+        return self.env.timestamp
+
+    def set_next_block_time(self, timestamp: int) -> None:
+        if timestamp <= self.env.timestamp:
+            raise ValueError(f"block time must increase: {timestamp} <= {self.env.timestamp}")
+        self._next_time = timestamp
+
+    def _new_block(self, sender: str) -> None:
+        self.env.timestamp = self._next_time if self._next_time is not None else self.env.timestamp + self.block_interval
+        self._next_time = None
+        self.nonces[sender] = self.nonces.get(sender, 0) + 1
+
+    def contract(self, address: str) -> Any:
+        return self.env.contracts[address]
+
+    def deploy(self, name: str, sender: str, *args: Any) -> str:
+        address = create_address(sender, self.nonces.get(sender, 0))
+        self._new_block(sender)
+        n_logs = len(self.env.logs)
+        self.env.transact(MODEL_FACTORIES[name], self.env, address, sender, *args)
+        self.names[address] = name
+        self.last_events = self.env.logs[n_logs:]
+        return address
+
+    def transact(self, address: str, function: str, sender: str, *args: Any) -> Any:
+        self._new_block(sender)
+        n_logs = len(self.env.logs)
+        self.last_events = []
+        contract = self.env.contracts.get(address)
+        if contract is None:  # a call to an address without code succeeds and does nothing
+            return None
+        result = self.env.transact(getattr(contract, function), sender, *args)
+        self.last_events = self.env.logs[n_logs:]
+        return result
+
+
+# ---------------------------------------------------------------- the chain
+
+
+@dataclass
+class _Function:
+    selector: bytes
+    inputs: list[str]
+    outputs: list[str]
+
+
+def _abi_type(param: dict[str, Any]) -> str:
+    if param["type"].startswith("tuple"):
+        inner = ",".join(_abi_type(c) for c in param["components"])
+        return f"({inner}){param['type'][5:]}"
+    return param["type"]
+
+
+def _python_value(abi_type: str, value: Any) -> Any:
+    if abi_type == "address":
+        return to_checksum_address(value)
+    if isinstance(value, tuple):
+        return tuple(value)
+    return value
+
+
+_ADDRESSES: dict[bytes, str] = {}
+
+
+def _decode_static(types: list[str], data: bytes) -> tuple:
+    """Decode return data made only of static words (uint/int/bool/address and tuples of them)
+    without eth_abi's generic machinery: the state reads run after every fuzz step."""
+    flat = []
+    for t in types:
+        if t.startswith("("):
+            flat.append(t[1:-1].split(","))
+        else:
+            flat.append([t])
+    words = [data[i : i + 32] for i in range(0, len(data), 32)]
+    if sum(len(f) for f in flat) != len(words):
+        return tuple(_python_value(t, v) for t, v in zip(types, abi_decode(types, data)))
+    out: list[Any] = []
+    i = 0
+    for group in flat:
+        values = []
+        for t in group:
+            w = words[i]
+            i += 1
+            if t == "address":
+                address = _ADDRESSES.get(w)
+                if address is None:
+                    address = _ADDRESSES[w] = to_checksum_address(w[12:])
+                values.append(address)
+            elif t == "bool":
+                values.append(w[-1] == 1)
+            elif t.startswith("uint"):
+                values.append(int.from_bytes(w, "big"))
+            elif t.startswith("int"):
+                values.append(int.from_bytes(w, "big", signed=True))
+            else:
+                values.append(_python_value(t, abi_decode([t], w)[0]))
+        out.append(tuple(values) if len(group) > 1 or types[len(out)].startswith("(") else values[0])
+    return tuple(out)
+
+
+class ChainBackend:
+    """A JSON-RPC node (Anvil) with unlocked dev accounts and automine."""
+
+    def __init__(self, rpc_url: str, artifacts: dict[str, tuple[list[dict], str]], reader_code: str):
+        self.rpc_url = rpc_url
+        self.reader_code = reader_code
+        self._read_cache: dict[tuple, list[tuple[str, list[_Function]]]] = {}
+        self.session = requests.Session()
+        self._ids = itertools.count(1)
+        self.artifacts = artifacts
+        self.names: dict[str, str] = {}
+        self._functions: dict[str, dict[str, _Function]] = {}
+        self._events: dict[bytes, tuple[str, list[tuple[str, str, bool]]]] = {}
+        for abi, _ in artifacts.values():
+            for item in abi:
+                if item["type"] == "event":
+                    types = [_abi_type(i) for i in item["inputs"]]
+                    topic = keccak(text=f"{item['name']}({','.join(types)})")
+                    self._events[topic] = (
+                        item["name"],
+                        [(i["name"], t, i["indexed"]) for i, t in zip(item["inputs"], types)],
+                    )
+        self.rpc("anvil_setBlockTimestampInterval", [1])
+        self.sync()
+        self.last_receipt: dict[str, Any] | None = None
+        self.last_events: list[Event] = []
+
+    # -------------------------------------------------------- JSON-RPC
+
+    def rpc(self, method: str, params: list[Any]) -> Any:
+        reply = self.session.post(
+            self.rpc_url, json={"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        ).json()
+        if "error" in reply:
+            raise RuntimeError(f"{method}: {reply['error']}")
+        return reply["result"]
+
+    def rpc_batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        if not calls:
+            return []
+        first = next(self._ids)
+        payload = [{"jsonrpc": "2.0", "id": first + i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
+        self._ids = itertools.count(first + len(calls))
+        replies = sorted(self.session.post(self.rpc_url, json=payload).json(), key=lambda r: r["id"])
+        for reply in replies:
+            if "error" in reply:
+                raise RuntimeError(f"batch call: {reply['error']}")
+        return [r["result"] for r in replies]
+
+    def sync(self) -> None:
+        """Re-read the chain head (after a snapshot revert, say)."""
+        block = self.rpc("eth_getBlockByNumber", ["latest", False])
+        self.last_block_time = int(block["timestamp"], 16)
+        self._next_time: int | None = None
+
+    def snapshot(self) -> str:
+        return self.rpc("evm_snapshot", [])
+
+    def revert_to(self, snapshot_id: str) -> None:
+        if not self.rpc("evm_revert", [snapshot_id]):
+            raise RuntimeError(f"evm_revert({snapshot_id}) failed")
+        self.sync()
+
+    def set_next_block_time(self, timestamp: int) -> None:
+        if timestamp <= self.last_block_time:
+            raise ValueError(f"block time must increase: {timestamp} <= {self.last_block_time}")
+        self.rpc("evm_setNextBlockTimestamp", [timestamp])
+        self._next_time = timestamp
+
+    # -------------------------------------------------------- contracts
+
+    def _function(self, address: str, function: str) -> _Function:
+        functions = self._functions.get(address)
+        if functions is None:
+            functions = {}
+            for item in self.artifacts[self.names[address]][0]:
+                if item["type"] == "function":
+                    inputs = [_abi_type(i) for i in item["inputs"]]
+                    functions[item["name"]] = _Function(
+                        keccak(text=f"{item['name']}({','.join(inputs)})")[:4],
+                        inputs,
+                        [_abi_type(o) for o in item["outputs"]],
+                    )
+            self._functions[address] = functions
+        return functions[function]
+
+    def _send(self, tx: dict[str, Any]) -> dict[str, Any]:
+        tx_hash = self.rpc("eth_sendTransaction", [tx])
+        receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
+        while receipt is None:  # automine can answer before the block is stored
+            time.sleep(0.0005)
+            receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
+        # automine: one block per transaction, 1 s after the last unless a time was set
+        self.last_block_time = self._next_time if self._next_time is not None else self.last_block_time + 1
+        self._next_time = None
+        self.last_receipt = receipt
+        if receipt["status"] != "0x1":
+            raise Revert(self._revert_reason(tx_hash))
+        self.last_events = [self._decode_log(log) for log in receipt["logs"]]
+        return receipt
+
+    def _revert_reason(self, tx_hash: str) -> str | None:
+        trace = self.rpc("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
+        output = trace.get("output") or "0x"
+        data = bytes.fromhex(output[2:])
+        if data[:4] == keccak(text="Error(string)")[:4]:
+            return abi_decode(["string"], data[4:])[0]
+        return None
+
+    def _decode_log(self, log: dict[str, Any]) -> Event:
+        topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
+        name, params = self._events[topics[0]]
+        indexed = [(n, t) for n, t, i in params if i]
+        plain = [(n, t) for n, t, i in params if not i]
+        args: dict[str, Any] = {}
+        for (n, t), topic in zip(indexed, topics[1:]):
+            args[n] = _python_value(t, abi_decode([t], topic)[0])
+        values = abi_decode([t for _, t in plain], bytes.fromhex(log["data"][2:]))
+        for (n, t), v in zip(plain, values):
+            args[n] = _python_value(t, v)
+        return Event(to_checksum_address(log["address"]), name, args)
+
+    def deploy(self, name: str, sender: str, *args: Any) -> str:
+        abi, bytecode = self.artifacts[name]
+        ctor = next((i for i in abi if i["type"] == "constructor"), {"inputs": []})
+        data = bytecode + abi_encode([_abi_type(i) for i in ctor["inputs"]], list(args)).hex()
+        self.last_events = []
+        receipt = self._send({"from": sender, "data": data, "gas": hex(TX_GAS)})
+        address = to_checksum_address(receipt["contractAddress"])
+        self.names[address] = name
+        return address
+
+    def transact(self, address: str, function: str, sender: str, *args: Any) -> None:
+        fn = self._function(address, function)
+        data = "0x" + (fn.selector + abi_encode(fn.inputs, list(args))).hex()
+        self.last_events = []
+        self._send({"from": sender, "to": address, "data": data, "gas": hex(TX_GAS)})
+
+    def call_data(self, address: str, function: str, *args: Any) -> tuple[dict[str, Any], _Function]:
+        fn = self._function(address, function)
+        return {"to": address, "data": "0x" + (fn.selector + abi_encode(fn.inputs, list(args))).hex()}, fn
+
+    def views(self, calls: list[tuple[str, str, tuple]]) -> list[Any]:
+        """Many reads in one eth_call: the BatchReader's code is placed at a scratch address by a
+        state override (nothing is deployed). Each result is decoded; one output -> the value."""
+        key = tuple(calls)
+        requests_ = self._read_cache.get(key)
+        if requests_ is None:
+            prepared = [self.call_data(a, f, *args) for a, f, args in calls]
+            requests_ = []
+            for start in range(0, len(prepared), 2048):
+                chunk = prepared[start : start + 2048]
+                payload = [(tx["to"], bytes.fromhex(tx["data"][2:])) for tx, _ in chunk]
+                data = "0x" + (_READ_SELECTOR + abi_encode(["(address,bytes)[]"], [payload])).hex()
+                requests_.append((data, [fn for _, fn in chunk]))
+            self._read_cache[key] = requests_
+        out: list[Any] = []
+        for data, fns in requests_:
+            raw = self.rpc(
+                "eth_call",
+                [{"to": _READER_ADDRESS, "data": data}, "latest", {_READER_ADDRESS: {"code": self.reader_code}}],
+            )
+            results = abi_decode(["bytes[]"], bytes.fromhex(raw[2:]))[0]
+            for fn, result in zip(fns, results):
+                values = _decode_static(fn.outputs, result)
+                out.append(values[0] if len(values) == 1 else values)
+        return out
+
+    def view(self, address: str, function: str, *args: Any) -> Any:
+        return self.views([(address, function, args)])[0]
+
+    def gas_used(self) -> int:
+        assert self.last_receipt is not None
+        return int(self.last_receipt["gasUsed"], 16)
+
+
+def reader_code(project: Any) -> str:
+    """Runtime bytecode of the BatchReader (see ChainBackend.views)."""
+    return project.get_contract("BatchReader").contract_type.runtime_bytecode.bytecode
+
+
+def load_artifacts(project: Any) -> dict[str, tuple[list[dict], str]]:
+    """ABI and deployment bytecode of every contract Ape compiled for `project`."""
+    artifacts = {}
+    for name in MODEL_FACTORIES:
+        contract_type = project.get_contract(name).contract_type
+        abi = [item.model_dump(mode="json", by_alias=True) for item in contract_type.abi]
+        artifacts[name] = (abi, contract_type.deployment_bytecode.bytecode)
+    return artifacts
+
+
+# ---------------------------------------------------------------- both at once
+
+
+def _same(a: Any, b: Any) -> bool:
+    if isinstance(a, tuple) and isinstance(b, tuple):
+        return len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    return a == b
+
+
+class Lockstep:
+    """Applies every deployment and transaction to the chain and to the model and checks that
+    both succeed or both revert with the same reason, at the same block time, emitting the same
+    events. Any difference raises `Divergence` with a readable account of it."""
+
+    def __init__(self, chain: ChainBackend, model: ModelBackend):
+        self.chain = chain
+        self.model = model
+        self.names = model.names
+
+    @property
+    def last_block_time(self) -> int:
+        return self.model.last_block_time
+
+    def set_next_block_time(self, timestamp: int) -> None:
+        self.chain.set_next_block_time(timestamp)
+        self.model.set_next_block_time(timestamp)
+
+    def deploy(self, name: str, sender: str, *args: Any) -> str:
+        address = self.chain.deploy(name, sender, *args)
+        model_address = self.model.deploy(name, sender, *args)
+        if address != model_address:
+            raise Divergence(f"deploy {name}: chain address {address}, model address {model_address}")
+        self._compare_events(f"deploy {name}")
+        return address
+
+    def transact(self, address: str, function: str, sender: str, *args: Any) -> None:
+        what = f"{self.names.get(address, address)}.{function}{args!r} from {sender}"
+        chain_error = model_error = None
+        try:
+            self.chain.transact(address, function, sender, *args)
+        except Revert as exc:
+            chain_error = exc
+        try:
+            self.model.transact(address, function, sender, *args)
+        except Revert as exc:
+            model_error = exc
+        if (chain_error is None) != (model_error is None) or (
+            chain_error is not None and chain_error.reason != model_error.reason
+        ):
+            describe = lambda e: "success" if e is None else f"revert {e.reason!r}"  # noqa: E731
+            raise Divergence(f"{what}: chain {describe(chain_error)}, model {describe(model_error)}")
+        if self.chain.last_block_time != self.model.last_block_time:
+            raise Divergence(
+                f"{what}: block time chain {self.chain.last_block_time}, model {self.model.last_block_time}"
+            )
+        if chain_error is not None:
+            raise chain_error
+        self._compare_events(what)
+
+    def _compare_events(self, what: str) -> None:
+        chain_events, model_events = self.chain.last_events, self.model.last_events
+        if len(chain_events) != len(model_events) or not all(
+            c.address == m.address and c.name == m.name and c.args.keys() == m.args.keys()
+            and all(_same(c.args[k], m.args[k]) for k in c.args)
+            for c, m in zip(chain_events, model_events)
+        ):
+            lines = [f"{what}: events differ"]
+            lines += [f"  chain: {e.name} {e.args}" for e in chain_events]
+            lines += [f"  model: {e.name} {e.args}" for e in model_events]
+            raise Divergence("\n".join(lines))

@@ -1,0 +1,210 @@
+"""The typed, validated deployment configuration (config/devnet.toml).
+
+Human units in the file (whole stablecoins, ratios, yearly fees) become the contracts' integer
+units here, once, exactly: ratios and amounts by exact decimal scaling, the yearly fee by a
+50-digit root rounded down to the per-second ray. Nothing downstream sees a float or Decimal.
+Every mistake is reported as one `ConfigError` line naming the file, the field and the problem.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal, InvalidOperation, getcontext
+from pathlib import Path
+from typing import Any
+
+from offchain.fixed_point import RAD, RAY, WAD
+from offchain.fee_accumulator import MAX_BASE_FEE, MAX_MULTIPLIER
+
+SECONDS_PER_YEAR = 365 * 24 * 3600
+DEFAULT_CONFIG = Path(__file__).resolve().parent.parent / "config" / "devnet.toml"
+
+
+class ConfigError(ValueError):
+    """A configuration mistake; the message is one line naming the field."""
+
+
+@dataclass(frozen=True)
+class CollateralConfig:
+    name: str
+    type_id: bytes  # bytes32
+    token_name: str
+    token_symbol: str
+    token_decimals: int
+    initial_price: int  # wad
+    liquidation_ratio: int  # ray
+    debt_ceiling: int  # rad
+    dust: int  # rad
+    base_fee: int  # per-second ray
+    fee_kink: int  # wad
+    fee_max_multiplier: int  # wad
+    oracle_delay: int  # seconds
+    oracle_max_age: int  # seconds
+    ceiling_max: int  # rad
+    ceiling_gap: int  # rad
+    ceiling_cooldown: int  # seconds
+
+
+@dataclass(frozen=True)
+class SystemConfig:
+    stablecoin_name: str
+    stablecoin_symbol: str
+    global_debt_ceiling: int  # rad
+    collateral: tuple[CollateralConfig, ...]
+
+
+def type_id(name: str) -> bytes:
+    """A collateral type's id: its name, UTF-8, right-padded to 32 bytes (as dss ilks)."""
+    raw = name.encode()
+    if not raw or len(raw) > 32:
+        raise ConfigError(f"collateral name {name!r} must be 1 to 32 bytes")
+    return raw.ljust(32, b"\0")
+
+
+def yearly_to_per_second(fee: Decimal) -> int:
+    """(1 + fee) ** (1 / year) as a ray, rounded down (the protocol states the fee it charges)."""
+    getcontext().prec = 60
+    factor = (Decimal(1) + fee) ** (Decimal(1) / Decimal(SECONDS_PER_YEAR))
+    return int((factor * RAY).to_integral_value(rounding=ROUND_DOWN))
+
+
+class _Reader:
+    def __init__(self, where: str, table: dict[str, Any]):
+        self.where = where
+        self.table = table
+        self.used: set[str] = set()
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.where}.{key}: {problem}")
+
+    def raw(self, key: str) -> Any:
+        if key not in self.table:
+            raise self.fail(key, "missing")
+        self.used.add(key)
+        return self.table[key]
+
+    def text(self, key: str, max_len: int) -> str:
+        value = self.raw(key)
+        if not isinstance(value, str) or not value or len(value) > max_len:
+            raise self.fail(key, f"must be a non-empty string of at most {max_len} characters")
+        return value
+
+    def integer(self, key: str, lo: int, hi: int) -> int:
+        value = self.raw(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise self.fail(key, f"must be an integer between {lo} and {hi}, got {value!r}")
+        return value
+
+    def decimal(self, key: str, lo: Decimal, hi: Decimal | None = None, lo_open: bool = False) -> Decimal:
+        value = self.raw(key)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.fail(key, f"must be a number, got {value!r}")
+        try:
+            number = Decimal(str(value).replace("_", ""))
+        except InvalidOperation:
+            raise self.fail(key, f"is not a number: {value!r}") from None
+        if not number.is_finite():
+            raise self.fail(key, f"must be finite, got {value!r}")
+        if number < lo or (lo_open and number == lo) or (hi is not None and number > hi):
+            bound = f"{'>' if lo_open else '>='} {lo}" + (f" and <= {hi}" if hi is not None else "")
+            raise self.fail(key, f"must be {bound}, got {value!r}")
+        return number
+
+    def scaled(self, key: str, unit: int, lo: Decimal = Decimal(0), hi: Decimal | None = None,
+               lo_open: bool = False) -> int:
+        number = self.decimal(key, lo, hi, lo_open)
+        scaled = number * unit
+        if scaled != scaled.to_integral_value():
+            raise self.fail(key, f"has more precision than the unit allows: {number}")
+        return int(scaled)
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.table) - self.used)
+        if unknown:
+            raise ConfigError(f"{self.where}: unknown key {unknown[0]!r}")
+
+
+def _collateral(where: str, table: Any) -> CollateralConfig:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    r = _Reader(where, table)
+    name = r.text("name", 32)
+    decimals = r.integer("token_decimals", 0, 18)
+    delay = r.integer("oracle_delay", 1, 30 * 86400)
+    max_age = r.integer("oracle_max_age", 1, 365 * 86400)
+    if max_age <= delay:
+        raise r.fail("oracle_max_age", f"must be above oracle_delay ({delay}), got {max_age}")
+    fee = r.decimal("stability_fee", Decimal(0), Decimal(10))
+    base_fee = yearly_to_per_second(fee)
+    if base_fee > MAX_BASE_FEE:
+        raise r.fail("stability_fee", "is above the contract's maximum (~1000% a year)")
+    kink = r.scaled("fee_kink", WAD, Decimal(0), Decimal(1))
+    if kink >= WAD:
+        raise r.fail("fee_kink", "must be below 1")
+    max_mult = r.scaled("fee_max_multiplier", WAD, Decimal(1), Decimal(MAX_MULTIPLIER // WAD))
+    ceiling_max = r.scaled("ceiling_max", RAD, lo_open=True)
+    ceiling_gap = r.scaled("ceiling_gap", RAD, lo_open=True)
+    if ceiling_gap > ceiling_max:
+        raise r.fail("ceiling_gap", "must not exceed ceiling_max")
+    cfg = CollateralConfig(
+        name=name,
+        type_id=type_id(name),
+        token_name=r.text("token_name", 25),
+        token_symbol=r.text("token_symbol", 5),
+        token_decimals=decimals,
+        initial_price=r.scaled("initial_price", WAD, lo_open=True),
+        liquidation_ratio=r.scaled("liquidation_ratio", RAY, Decimal(1), Decimal(100)),
+        debt_ceiling=r.scaled("debt_ceiling", RAD),
+        dust=r.scaled("dust", RAD),
+        base_fee=base_fee,
+        fee_kink=kink,
+        fee_max_multiplier=max_mult,
+        oracle_delay=delay,
+        oracle_max_age=max_age,
+        ceiling_max=ceiling_max,
+        ceiling_gap=ceiling_gap,
+        ceiling_cooldown=r.integer("ceiling_cooldown", 0, 365 * 86400),
+    )
+    r.finish()
+    return cfg
+
+
+def parse_config(data: dict[str, Any], source: str = "config") -> SystemConfig:
+    """Validate a parsed TOML document into a SystemConfig."""
+    top = _Reader(source, data)
+    system = top.raw("system")
+    if not isinstance(system, dict):
+        raise ConfigError(f"{source}.system: must be a table")
+    s = _Reader(f"{source}.system", system)
+    collaterals = top.raw("collateral")
+    if not isinstance(collaterals, list) or not collaterals:
+        raise ConfigError(f"{source}.collateral: needs at least one [[collateral]] table")
+    parsed = tuple(_collateral(f"{source}.collateral[{i}]", c) for i, c in enumerate(collaterals))
+    names = [c.name for c in parsed]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(f"{source}.collateral: type {name!r} is defined twice")
+    cfg = SystemConfig(
+        stablecoin_name=s.text("stablecoin_name", 25),
+        stablecoin_symbol=s.text("stablecoin_symbol", 5),
+        global_debt_ceiling=s.scaled("global_debt_ceiling", RAD),
+        collateral=parsed,
+    )
+    s.finish()
+    top.finish()
+    return cfg
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG) -> SystemConfig:
+    """Read and validate a TOML deployment config."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return parse_config(data, str(path))
