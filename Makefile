@@ -37,10 +37,10 @@ run: setup
 	ape run deploy
 
 test: setup
-	ape test tests -p no:cacheprovider
+	ape test tests --disable-isolation -p no:cacheprovider
 
 fuzz: setup
-	HYPOTHESIS_PROFILE=deep ape test tests/test_differential.py -p no:cacheprovider
+	HYPOTHESIS_PROFILE=deep ape test tests/test_differential.py --disable-isolation -p no:cacheprovider
 
 bench: setup
 	ape run bench

@@ -1,0 +1,173 @@
+"""Shared fixtures: a real Anvil node (started by ape-foundry), the system deployed once per
+session in lockstep with the off-chain model, and per-test isolation by EVM snapshot + model copy.
+
+Every transaction a test sends through `system.tx` runs on the chain *and* in the model; the two
+must agree on success or revert reason and on every event, and at the end of every test the
+complete observable state and invariants I1-I5 are compared on both. So each unit test is also a
+differential test.
+"""
+
+from __future__ import annotations
+
+import copy
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any, Iterator
+
+import pytest
+from ape import chain as ape_chain
+from ape import project
+from eth_utils import to_checksum_address
+from hypothesis import HealthCheck, settings
+
+from offchain.backends import ChainBackend, Lockstep, ModelBackend, load_artifacts, reader_code
+from offchain.config import load_config
+from offchain.deployment import Deployment, deploy_system, read_chain_state, read_model_state
+from offchain.errors import Revert
+from offchain.fixed_point import RAD, RAY, WAD
+from offchain.invariants import model_invariants, state_invariants
+
+# Hypothesis: a bounded profile for CI, a deep one for `make fuzz`.
+settings.register_profile(
+    "ci", max_examples=25, stateful_step_count=25, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
+settings.register_profile(
+    "deep", max_examples=400, stateful_step_count=60, deadline=None,
+    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+)
+settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
+
+
+@dataclass(frozen=True)
+class Roles:
+    governance: str
+    feeder: str
+    borrower: str
+    other: str
+    keeper: str
+    stranger: str
+
+    @property
+    def users(self) -> list[str]:
+        """Every account the tests act with."""
+        return [self.governance, self.feeder, self.borrower, self.other, self.keeper, self.stranger]
+
+
+@pytest.fixture(scope="session")
+def node() -> ChainBackend:
+    return ChainBackend(ape_chain.provider.uri, load_artifacts(project), reader_code(project))
+
+
+@pytest.fixture(scope="session")
+def roles(node: ChainBackend) -> Roles:
+    accounts = [to_checksum_address(a) for a in node.rpc("eth_accounts", [])]
+    return Roles(*accounts[:6])
+
+
+@pytest.fixture(scope="session")
+def deployed(node: ChainBackend, roles: Roles) -> tuple[Deployment, ModelBackend]:
+    node.sync()
+    model = ModelBackend(node.last_block_time)
+    for account in roles.users:
+        model.nonces[account] = int(node.rpc("eth_getTransactionCount", [account, "latest"]), 16)
+    deployment = deploy_system(Lockstep(node, model), load_config(), roles.governance, roles.feeder)
+    return deployment, model
+
+
+class System:
+    """One test's view of the deployed system, on chain and in the model at once."""
+
+    def __init__(self, chain: ChainBackend, model: ModelBackend, d: Deployment, roles: Roles):
+        self.chain = chain
+        self.model = model
+        self.d = d
+        self.roles = roles
+        self.lockstep = Lockstep(chain, model)
+        self.eth = d.types["ETH-A"]
+        self.btc = d.types["WBTC-A"]
+
+    # -------------------------------------------------------- acting
+
+    def tx(self, address: str, function: str, sender: str, *args: Any) -> None:
+        """One transaction on both; raises Revert (same reason on both) or Divergence."""
+        self.lockstep.transact(address, function, sender, *args)
+
+    def warp(self, seconds: int) -> None:
+        """The next transaction is mined `seconds` after the last block."""
+        self.lockstep.set_next_block_time(self.lockstep.last_block_time + seconds)
+
+    @property
+    def now(self) -> int:
+        return self.lockstep.last_block_time
+
+    @property
+    def events(self) -> list:
+        """Events of the last transaction (identical on both sides)."""
+        return self.model.last_events
+
+    def fund(self, user: str, type_name: str, amount: int) -> None:
+        """Mint `amount` collateral tokens (token units) to `user` and join them into the engine."""
+        t = self.d.types[type_name]
+        self.tx(t.token, "mint", self.roles.governance, user, amount)
+        self.tx(t.token, "approve", user, t.join, amount)
+        self.tx(t.join, "join", user, user, amount)
+
+    def open_vault(self, user: str, type_name: str, collateral: int, debt: int) -> None:
+        """Join `collateral` [wad] and lock it, drawing `debt` [wad of normalized debt]."""
+        t = self.d.types[type_name]
+        scale = 10 ** (18 - t.config.token_decimals)
+        self.fund(user, type_name, collateral // scale)
+        self.tx(self.d.engine, "modify_vault", user, t.type_id, user, user, user, collateral, debt)
+
+    # -------------------------------------------------------- reading
+
+    def engine(self) -> Any:
+        """The model's VaultEngine (equal to the chain's; see check())."""
+        return self.model.contract(self.d.engine)
+
+    def contract(self, address: str) -> Any:
+        return self.model.contract(address)
+
+    def view(self, address: str, function: str, *args: Any) -> Any:
+        """Read a getter on chain."""
+        return self.chain.view(address, function, *args)
+
+    def check(self) -> None:
+        """Complete state equality chain vs model, then invariants I1-I5 on both."""
+        holders = self.roles.users + [a for _, a in self.d.contracts()]
+        chain_state = read_chain_state(self.chain, self.d, self.roles.users)
+        model_state = read_model_state(self.model, self.d, self.roles.users)
+        diffs = [f"{k}: chain {chain_state[k]!r} model {model_state[k]!r}"
+                 for k in chain_state if chain_state[k] != model_state[k]]
+        assert not diffs, "state differs:\n" + "\n".join(diffs[:20])
+        problems = state_invariants(chain_state, self.d, holders) + model_invariants(self.model, self.d)
+        assert not problems, "invariants violated:\n" + "\n".join(problems)
+
+
+@pytest.fixture
+def system(node: ChainBackend, deployed: tuple[Deployment, ModelBackend], roles: Roles) -> Iterator[System]:
+    d, model = deployed
+    snapshot = node.snapshot()
+    try:
+        s = System(node, copy.deepcopy(model), d, roles)
+        yield s
+        s.check()
+    finally:
+        node.revert_to(snapshot)
+
+
+@contextmanager
+def reverts(reason: str | None) -> Iterator[None]:
+    """Expect a revert with exactly `reason` (None: an arithmetic revert without reason), agreed
+    by chain and model."""
+    try:
+        yield
+    except Revert as exc:
+        assert exc.reason == reason, f"reverted with {exc.reason!r}, expected {reason!r}"
+    else:
+        raise AssertionError(f"did not revert (expected {reason!r})")
+
+
+__all__ = ["System", "Roles", "reverts", "WAD", "RAY", "RAD"]
