@@ -30,7 +30,7 @@ from offchain.invariants import model_invariants, state_invariants
 
 # Hypothesis: a bounded profile for CI, a deep one for `make fuzz`.
 settings.register_profile(
-    "ci", max_examples=25, stateful_step_count=25, deadline=None,
+    "ci", max_examples=50, stateful_step_count=30, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
 )
 settings.register_profile(
