@@ -99,7 +99,13 @@ class ModelBackend:
         address = create_address(sender, self.nonces.get(sender, 0))
         self._new_block(sender)
         n_logs = len(self.env.logs)
-        self.env.transact(MODEL_FACTORIES[name], self.env, address, sender, *args)
+        self.last_events = []
+        try:
+            self.env.transact(MODEL_FACTORIES[name], self.env, address, sender, *args)
+        except Revert:
+            # a reverted CREATE leaves no code behind: forget the half-built contract
+            self.env.contracts.pop(address, None)
+            raise
         self.names[address] = name
         self.last_events = self.env.logs[n_logs:]
         return address
@@ -399,8 +405,18 @@ class Lockstep:
         self.model.set_next_block_time(timestamp)
 
     def deploy(self, name: str, sender: str, *args: Any) -> str:
-        address = self.chain.deploy(name, sender, *args)
-        model_address = self.model.deploy(name, sender, *args)
+        what = f"deploy {name}{args!r} from {sender}"
+        address = model_address = None
+        chain_error = model_error = None
+        try:
+            address = self.chain.deploy(name, sender, *args)
+        except Revert as exc:
+            chain_error = exc
+        try:
+            model_address = self.model.deploy(name, sender, *args)
+        except Revert as exc:
+            model_error = exc
+        self._compare_outcomes(what, chain_error, model_error)
         if address != model_address:
             raise Divergence(f"deploy {name}: chain address {address}, model address {model_address}")
         self._compare_events(f"deploy {name}")
@@ -417,6 +433,11 @@ class Lockstep:
             self.model.transact(address, function, sender, *args)
         except Revert as exc:
             model_error = exc
+        self._compare_outcomes(what, chain_error, model_error)
+        self._compare_events(what)
+
+    def _compare_outcomes(self, what: str, chain_error: Revert | None, model_error: Revert | None) -> None:
+        """Both succeeded, or both reverted with the same reason (re-raised), at the same time."""
         if (chain_error is None) != (model_error is None) or (
             chain_error is not None and chain_error.reason != model_error.reason
         ):
@@ -428,7 +449,6 @@ class Lockstep:
             )
         if chain_error is not None:
             raise chain_error
-        self._compare_events(what)
 
     def _compare_events(self, what: str) -> None:
         chain_events, model_events = self.chain.last_events, self.model.last_events

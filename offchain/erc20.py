@@ -53,6 +53,17 @@ class ERC20(Contract):
         self.is_minter[minter] = status
         self.log("RoleMinterChanged", minter=minter, status=status)
 
+    def transfer_ownership(self, sender: str, new_owner: str) -> None:
+        require(sender == self.owner, "ownable: caller is not the owner")
+        require(new_owner != ZERO_ADDRESS, "erc20: new owner is the zero address")
+        self.is_minter[sender] = False
+        self.log("RoleMinterChanged", minter=sender, status=False)
+        old = self.owner
+        self.owner = new_owner
+        self.log("OwnershipTransferred", previous_owner=old, new_owner=new_owner)
+        self.is_minter[new_owner] = True
+        self.log("RoleMinterChanged", minter=new_owner, status=True)
+
     def renounce_ownership(self, sender: str) -> None:
         require(sender == self.owner, "ownable: caller is not the owner")
         self.is_minter[sender] = False

@@ -34,6 +34,8 @@ TYPES = ["ETH-A", "WBTC-A"]
 # outcome counts of the last run (printed with -s): proof that the fuzz reaches both sides of
 # every check, not just reverts
 OUTCOMES: collections.Counter = collections.Counter()
+# steps checked (state compared + invariants) in the last run; read by the benchmark
+STEPS = collections.Counter()
 FRACTION = st.integers(min_value=0, max_value=10**6)
 NUDGE = st.sampled_from([-2, -1, 0, 0, 0, 1, 2])
 
@@ -257,8 +259,14 @@ def _machine(node, deployed, roles):
         @invariant()
         def chain_equals_model_and_invariants_hold(self):
             self.s.check()
+            STEPS["checked"] += 1
 
     return Differential
+
+
+def make_machine(node, deployed, roles):
+    """The state machine class bound to a node and a deployment (used by the benchmark too)."""
+    return _machine(node, deployed, roles)
 
 
 def test_differential__random_sequences__chain_and_model_agree(node, deployed, roles):

@@ -1,0 +1,154 @@
+"""`ape run bench`: gas and throughput figures, measured on Anvil, written to bench/results.json
+(merged with keys other benchmarks wrote) and bench/results.md.
+
+Gas figures are the gas used by one transaction, including the 21,000 base; every transaction
+runs in lockstep with the off-chain model, so a benchmark that drifted from the model fails.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import platform
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+from ape import project
+from ape.cli import ConnectedProviderCommand
+from eth_utils import to_checksum_address
+from hypothesis import settings
+from hypothesis.stateful import run_state_machine_as_test
+
+from offchain.backends import ChainBackend, Lockstep, ModelBackend, load_artifacts, reader_code
+from offchain.config import load_config
+from offchain.deployment import deploy_system
+from offchain.fixed_point import WAD
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results.json"
+REPORT = ROOT / "bench" / "results.md"
+
+# MakerDAO dss, same kind of transaction (from the issue's anchors)
+ANCHORS = {
+    "gas.open_vault": "Vat.frob opening a vault: 120,000-154,000",
+    "gas.adjust_vault": "Vat.frob adjusting a vault: ~68,000",
+}
+
+
+def _gas_figures(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
+    model = ModelBackend(chain.last_block_time)
+    for account in roles:
+        model.nonces[account] = int(chain.rpc("eth_getTransactionCount", [account, "latest"]), 16)
+    ls = Lockstep(chain, model)
+    governance, feeder, borrower, second = roles[:4]
+    d = deploy_system(ls, load_config(), governance, feeder)
+    eth = d.types["ETH-A"]
+    gas: dict[str, int] = {}
+
+    def measure(key: str, address: str, fn: str, sender: str, *args) -> int:
+        ls.transact(address, fn, sender, *args)
+        gas[key] = chain.gas_used()
+        return gas[key]
+
+    # a second borrower first, so the borrower measured below is not the type's first vault
+    for user in (second, borrower):
+        ls.transact(eth.token, "mint", governance, user, 100 * WAD)
+        ls.transact(eth.token, "approve", user, eth.join, 2**256 - 1)
+    ls.transact(eth.join, "join", second, second, 10 * WAD)
+    ls.transact(d.engine, "modify_vault", second, eth.type_id, second, second, second, 10 * WAD, 5_000 * WAD)
+
+    join = measure("gas.join_collateral", eth.join, "join", borrower, borrower, 10 * WAD)
+    lock_draw = measure("gas.open_vault", d.engine, "modify_vault", borrower, eth.type_id, borrower, borrower,
+                        borrower, 10 * WAD, 5_000 * WAD)
+    gas["gas.open_vault_with_join"] = join + lock_draw  # two transactions: join, then lock + draw
+    measure("gas.adjust_vault", d.engine, "modify_vault", borrower, eth.type_id, borrower, borrower, borrower,
+            0, 1_000 * WAD)
+    ls.transact(d.engine, "allow", borrower, d.stable_join)
+    measure("gas.exit_stable", d.stable_join, "exit", borrower, borrower, 1_000 * WAD)
+    ls.transact(d.stablecoin, "approve", borrower, d.stable_join, 2**256 - 1)
+    ls.transact(d.stable_join, "join", borrower, borrower, 1_000 * WAD)
+
+    # the oracle in steady state: a new post, then the poke that moves it along
+    ls.set_next_block_time(ls.last_block_time + eth.config.oracle_delay)
+    ls.transact(eth.oracle, "post", feeder, 1_900 * WAD)
+    measure("gas.poke_oracle", eth.oracle, "poke", feeder)
+    measure("gas.poke_spotter", d.spotter, "poke", feeder, eth.type_id)
+
+    ls.set_next_block_time(ls.last_block_time + 86_400)
+    measure("gas.accrue_fees", d.fees, "accrue", feeder, eth.type_id)
+    ls.set_next_block_time(ls.last_block_time + eth.config.ceiling_cooldown)
+    measure("gas.update_ceiling", d.ceiling, "update", feeder, eth.type_id)
+
+    # close: cover the accrued fee, then repay everything and free all collateral in one call
+    ls.transact(d.engine, "transfer_stable", second, second, borrower, 100 * 10**45)
+    vault_debt = model.contract(d.engine).vaults[(eth.type_id, borrower)].normalized_debt
+    locked = model.contract(d.engine).vaults[(eth.type_id, borrower)].collateral
+    measure("gas.close_vault", d.engine, "modify_vault", borrower, eth.type_id, borrower, borrower, borrower,
+            -locked, -vault_debt)
+    return gas
+
+
+def _fuzz_throughput(chain: ChainBackend, roles: list[str]) -> tuple[float, int]:
+    sys.path.insert(0, str(ROOT / "tests"))
+    import conftest  # noqa: F401  (registers the Hypothesis profiles)
+    import test_differential as td
+
+    account_roles = conftest.Roles(*roles[:6])
+    model = ModelBackend(chain.last_block_time)
+    for account in account_roles.users:
+        model.nonces[account] = int(chain.rpc("eth_getTransactionCount", [account, "latest"]), 16)
+    d = deploy_system(Lockstep(chain, model), load_config(), account_roles.governance, account_roles.feeder)
+    machine = td.make_machine(chain, (d, copy.deepcopy(model)), account_roles)
+    td.STEPS.clear()
+    start = time.perf_counter()
+    run_state_machine_as_test(machine, settings=settings(max_examples=12, stateful_step_count=30, deadline=None,
+                                                         database=None, derandomize=True))
+    elapsed = time.perf_counter() - start
+    return td.STEPS["checked"] / elapsed, td.STEPS["checked"]
+
+
+def _version(cmd: list[str]) -> str:
+    try:
+        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()[0].strip()
+    except (OSError, subprocess.CalledProcessError):
+        return "unknown"
+
+
+@click.command(cls=ConnectedProviderCommand)
+def cli(provider):
+    """Measure gas per transaction and differential-fuzz throughput on Anvil."""
+    chain = ChainBackend(provider.uri, load_artifacts(project), reader_code(project))
+    roles = [to_checksum_address(a) for a in chain.rpc("eth_accounts", [])]
+    snapshot = chain.snapshot()
+    gas = _gas_figures(chain, roles)
+    chain.revert_to(snapshot)
+    steps_per_s, steps = _fuzz_throughput(chain, roles)
+
+    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    results.update(gas)
+    results["fuzz.differential_steps_per_s"] = round(steps_per_s, 1)
+    meta = results.setdefault("_meta", {})
+    meta.update({
+        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+        "node": _version(["anvil", "--version"]),
+        "vyper": _version(["vyper", "--version"]),
+        "python": platform.python_version(),
+        "fuzz_steps_measured": steps,
+        "gas_note": "gas used by one transaction incl. the 21k base; open_vault_with_join = join tx + lock/draw tx",
+    })
+    RESULTS.parent.mkdir(exist_ok=True)
+    RESULTS.write_text(json.dumps(dict(sorted(results.items())), indent=2) + "\n")
+
+    lines = ["# Benchmarks", "", f"Measured {meta['measured_at']} on Anvil ({meta['node']}), {meta['vyper']}.", "",
+             "| figure | value | anchor (MakerDAO dss) |", "|---|---:|---|"]
+    for key, value in sorted(results.items()):
+        if key.startswith("_"):
+            continue
+        shown = f"{value:,}" if isinstance(value, int) else f"{value}"
+        lines.append(f"| `{key}` | {shown} | {ANCHORS.get(key, '')} |")
+    REPORT.write_text("\n".join(lines) + "\n")
+    click.echo("\n".join(lines))
+    click.echo(f"\nwritten: {RESULTS.relative_to(ROOT)}, {REPORT.relative_to(ROOT)}")
