@@ -20,7 +20,9 @@
        I5 collateral of a type moves between free balances and vaults (and, later, auctions)
           and is only created or destroyed by authorized joins.
      A type's rate starts at 1 ray, can never reach zero, and a type can never be
-     initialized twice (re-initialising would break I3).
+     initialized twice (re-initialising would break I3). Normalized debts, locked collateral
+     and rates are stored in 128-bit halves of one slot; values that would not fit revert with
+     "engine: value too large" (2**128 wad is 3.4e20 tokens; 2**128 ray is a rate of 3.4e11).
 """
 
 struct CollateralType:
@@ -42,6 +44,8 @@ struct Vault:
     normalized_debt: uint256
 
 RAY: constant(uint256) = 10**27
+# packed fields are 128 bits wide
+MAX_FIELD: constant(uint256) = 2**128 - 1
 
 # who may call the privileged entry points (joins, fee accumulator, spotter, liquidator...)
 authorized: public(HashMap[address, bool])
@@ -50,10 +54,17 @@ delegates: public(HashMap[address, HashMap[address, bool]])
 # false once the system is shut down by global settlement
 live: public(bool)
 
-# collateral type id -> its parameters and totals
-collateral_types: public(HashMap[bytes32, CollateralType])
-# collateral type id -> owner -> vault
-vaults: public(HashMap[bytes32, HashMap[address, Vault]])
+# Storage is packed where a hot path reads fields together (one cold slot instead of two):
+# collateral type id -> normalized_debt [wad] << 128 | rate [ray]; rate 0 = not initialized
+debt_and_rate: HashMap[bytes32, uint256]
+# collateral type id -> collateral value per unit at the liquidation ratio [ray]
+safe_price: public(HashMap[bytes32, uint256])
+# collateral type id -> maximum total debt of the type [rad]
+debt_ceiling: public(HashMap[bytes32, uint256])
+# collateral type id -> minimum debt of a vault that has debt [rad]
+dust: public(HashMap[bytes32, uint256])
+# collateral type id -> owner -> locked collateral [wad] << 128 | normalized debt [wad]
+packed_vaults: HashMap[bytes32, HashMap[address, uint256]]
 # collateral type id -> owner -> free collateral held in the engine [wad]
 collateral: public(HashMap[bytes32, HashMap[address, uint256]])
 # owner -> internal stablecoin balance [rad]
@@ -210,8 +221,8 @@ def init_type(collateral_type: bytes32):
     @param collateral_type The new type's id.
     """
     self._check_authorized()
-    assert self.collateral_types[collateral_type].rate == 0, "engine: type exists"
-    self.collateral_types[collateral_type].rate = RAY
+    assert self.debt_and_rate[collateral_type] & MAX_FIELD == 0, "engine: type exists"
+    self.debt_and_rate[collateral_type] = RAY
     log CollateralTypeInitialized(collateral_type=collateral_type)
 
 
@@ -236,8 +247,8 @@ def set_debt_ceiling(collateral_type: bytes32, new_value: uint256):
     """
     self._check_authorized()
     assert self.live, "engine: not live"
-    assert self.collateral_types[collateral_type].rate != 0, "engine: type not initialized"
-    self.collateral_types[collateral_type].debt_ceiling = new_value
+    assert self.debt_and_rate[collateral_type] & MAX_FIELD != 0, "engine: type not initialized"
+    self.debt_ceiling[collateral_type] = new_value
     log DebtCeilingSet(collateral_type=collateral_type, new_value=new_value)
 
 
@@ -250,8 +261,8 @@ def set_dust(collateral_type: bytes32, new_value: uint256):
     """
     self._check_authorized()
     assert self.live, "engine: not live"
-    assert self.collateral_types[collateral_type].rate != 0, "engine: type not initialized"
-    self.collateral_types[collateral_type].dust = new_value
+    assert self.debt_and_rate[collateral_type] & MAX_FIELD != 0, "engine: type not initialized"
+    self.dust[collateral_type] = new_value
     log DustSet(collateral_type=collateral_type, new_value=new_value)
 
 
@@ -265,8 +276,8 @@ def set_safe_price(collateral_type: bytes32, new_value: uint256):
     """
     self._check_authorized()
     assert self.live, "engine: not live"
-    assert self.collateral_types[collateral_type].rate != 0, "engine: type not initialized"
-    self.collateral_types[collateral_type].safe_price = new_value
+    assert self.debt_and_rate[collateral_type] & MAX_FIELD != 0, "engine: type not initialized"
+    self.safe_price[collateral_type] = new_value
     log SafePriceSet(collateral_type=collateral_type, new_value=new_value)
 
 
@@ -357,9 +368,10 @@ def modify_vault(
     @param delta_normalized_debt Signed change of normalized debt [wad].
     """
     assert self.live, "engine: not live"
-    ctype: CollateralType = self.collateral_types[collateral_type]
-    assert ctype.rate != 0, "engine: type not initialized"
-    vault: Vault = self.vaults[collateral_type][owner]
+    packed: uint256 = self.debt_and_rate[collateral_type]
+    rate: uint256 = packed & MAX_FIELD
+    assert rate != 0, "engine: type not initialized"
+    vault: Vault = self._vault(collateral_type, owner)
 
     if delta_collateral < 0:
         assert vault.collateral >= convert(-delta_collateral, uint256), "engine: insufficient locked"
@@ -367,41 +379,47 @@ def modify_vault(
         assert vault.normalized_debt >= convert(-delta_normalized_debt, uint256), "engine: repay exceeds debt"
     vault.collateral = self._add(vault.collateral, delta_collateral)
     vault.normalized_debt = self._add(vault.normalized_debt, delta_normalized_debt)
-    ctype.normalized_debt = self._add(ctype.normalized_debt, delta_normalized_debt)
+    type_debt: uint256 = self._add(packed >> 128, delta_normalized_debt)
+    assert vault.collateral <= MAX_FIELD and type_debt <= MAX_FIELD, "engine: value too large"
 
     # debt change and the vault's whole debt [rad]
-    delta_debt: int256 = convert(ctype.rate, int256) * delta_normalized_debt
-    vault_debt: uint256 = ctype.rate * vault.normalized_debt
-    issued: uint256 = self._add(self.total_issued, delta_debt)
+    delta_debt: int256 = convert(rate, int256) * delta_normalized_debt
+    vault_debt: uint256 = rate * vault.normalized_debt
+    issued: uint256 = 0
+    if delta_normalized_debt != 0:
+        issued = self._add(self.total_issued, delta_debt)
 
     riskier: bool = delta_normalized_debt > 0 or delta_collateral < 0
     if delta_normalized_debt > 0:
-        assert ctype.normalized_debt * ctype.rate <= ctype.debt_ceiling, "engine: type ceiling exceeded"
+        assert type_debt * rate <= self.debt_ceiling[collateral_type], "engine: type ceiling exceeded"
         assert issued <= self.global_debt_ceiling, "engine: global ceiling exceeded"
     if riskier:
-        assert vault_debt <= vault.collateral * ctype.safe_price, "engine: not safe"
+        assert vault_debt <= vault.collateral * self.safe_price[collateral_type], "engine: not safe"
         assert self._can_act(owner, msg.sender), "engine: owner not allowed"
     if delta_collateral > 0:
         assert self._can_act(collateral_src, msg.sender), "engine: collateral source not allowed"
     if delta_normalized_debt < 0:
         assert self._can_act(stable_dst, msg.sender), "engine: stable source not allowed"
     if vault.normalized_debt != 0:
-        assert vault_debt >= ctype.dust, "engine: dust"
+        assert vault_debt >= self.dust[collateral_type], "engine: dust"
 
-    # free collateral moves into (or out of) the vault
-    free: uint256 = self.collateral[collateral_type][collateral_src]
-    if delta_collateral > 0:
-        assert free >= convert(delta_collateral, uint256), "engine: insufficient collateral"
-    self.collateral[collateral_type][collateral_src] = self._sub(free, delta_collateral)
-    # drawn stablecoin is credited (or repaid stablecoin debited)
-    balance: uint256 = self.stable[stable_dst]
-    if delta_debt < 0:
-        assert balance >= convert(-delta_debt, uint256), "engine: insufficient stable"
-    self.stable[stable_dst] = self._add(balance, delta_debt)
+    if delta_collateral != 0:
+        # free collateral moves into (or out of) the vault
+        free: uint256 = self.collateral[collateral_type][collateral_src]
+        if delta_collateral > 0:
+            assert free >= convert(delta_collateral, uint256), "engine: insufficient collateral"
+        self.collateral[collateral_type][collateral_src] = self._sub(free, delta_collateral)
+    if delta_normalized_debt != 0:
+        # drawn stablecoin is credited (or repaid stablecoin debited)
+        balance: uint256 = self.stable[stable_dst]
+        if delta_debt < 0:
+            assert balance >= convert(-delta_debt, uint256), "engine: insufficient stable"
+        self.stable[stable_dst] = self._add(balance, delta_debt)
+        self.debt_and_rate[collateral_type] = type_debt << 128 | rate
+        self.total_issued = issued
 
-    self.vaults[collateral_type][owner] = vault
-    self.collateral_types[collateral_type] = ctype
-    self.total_issued = issued
+    # both halves checked <= MAX_FIELD above (normalized_debt <= type_debt by I4)
+    self.packed_vaults[collateral_type][owner] = vault.collateral << 128 | vault.normalized_debt
     log VaultModified(
         collateral_type=collateral_type,
         owner=owner,
@@ -433,17 +451,19 @@ def seize(
     @param delta_normalized_debt Signed change of normalized debt [wad] (negative to seize).
     """
     self._check_authorized()
-    ctype: CollateralType = self.collateral_types[collateral_type]
-    vault: Vault = self.vaults[collateral_type][owner]
+    packed: uint256 = self.debt_and_rate[collateral_type]
+    rate: uint256 = packed & MAX_FIELD
+    vault: Vault = self._vault(collateral_type, owner)
     if delta_collateral < 0:
         assert vault.collateral >= convert(-delta_collateral, uint256), "engine: insufficient locked"
     if delta_normalized_debt < 0:
         assert vault.normalized_debt >= convert(-delta_normalized_debt, uint256), "engine: repay exceeds debt"
     vault.collateral = self._add(vault.collateral, delta_collateral)
     vault.normalized_debt = self._add(vault.normalized_debt, delta_normalized_debt)
-    ctype.normalized_debt = self._add(ctype.normalized_debt, delta_normalized_debt)
+    type_debt: uint256 = self._add(packed >> 128, delta_normalized_debt)
+    assert vault.collateral <= MAX_FIELD and type_debt <= MAX_FIELD, "engine: value too large"
 
-    delta_debt: int256 = convert(ctype.rate, int256) * delta_normalized_debt
+    delta_debt: int256 = convert(rate, int256) * delta_normalized_debt
     free: uint256 = self.collateral[collateral_type][collateral_dst]
     if delta_collateral > 0:
         assert free >= convert(delta_collateral, uint256), "engine: insufficient collateral"
@@ -451,8 +471,8 @@ def seize(
     self.bad_debt[debt_dst] = self._sub(self.bad_debt[debt_dst], delta_debt)
     self.total_unbacked = self._sub(self.total_unbacked, delta_debt)
 
-    self.vaults[collateral_type][owner] = vault
-    self.collateral_types[collateral_type].normalized_debt = ctype.normalized_debt
+    self.packed_vaults[collateral_type][owner] = vault.collateral << 128 | vault.normalized_debt
+    self.debt_and_rate[collateral_type] = type_debt << 128 | rate
     log VaultSeized(
         collateral_type=collateral_type,
         owner=owner,
@@ -477,17 +497,20 @@ def fold_rate(collateral_type: bytes32, recipient: address, delta_rate: int256):
     """
     self._check_authorized()
     assert self.live, "engine: not live"
-    ctype: CollateralType = self.collateral_types[collateral_type]
-    assert ctype.rate != 0, "engine: type not initialized"
-    new_rate: uint256 = self._add(ctype.rate, delta_rate)
+    packed: uint256 = self.debt_and_rate[collateral_type]
+    rate: uint256 = packed & MAX_FIELD
+    type_debt: uint256 = packed >> 128
+    assert rate != 0, "engine: type not initialized"
+    new_rate: uint256 = self._add(rate, delta_rate)
     assert new_rate != 0, "engine: rate would be zero"
-    delta_stable: int256 = convert(ctype.normalized_debt, int256) * delta_rate
+    assert new_rate <= MAX_FIELD, "engine: value too large"
+    delta_stable: int256 = convert(type_debt, int256) * delta_rate
     balance: uint256 = self.stable[recipient]
     if delta_stable < 0:
         assert balance >= convert(-delta_stable, uint256), "engine: insufficient stable"
     self.stable[recipient] = self._add(balance, delta_stable)
     self.total_issued = self._add(self.total_issued, delta_stable)
-    self.collateral_types[collateral_type].rate = new_rate
+    self.debt_and_rate[collateral_type] = type_debt << 128 | new_rate
     log RateFolded(
         collateral_type=collateral_type,
         recipient=recipient,
@@ -533,6 +556,36 @@ def settle(amount: uint256):
 
 @view
 @external
+def collateral_types(collateral_type: bytes32) -> CollateralType:
+    """
+    @notice A collateral type's totals and parameters.
+    @param collateral_type The type.
+    @return (normalized_debt [wad], rate [ray], safe_price [ray], debt_ceiling [rad], dust [rad]).
+    """
+    packed: uint256 = self.debt_and_rate[collateral_type]
+    return CollateralType(
+        normalized_debt=packed >> 128,
+        rate=packed & MAX_FIELD,
+        safe_price=self.safe_price[collateral_type],
+        debt_ceiling=self.debt_ceiling[collateral_type],
+        dust=self.dust[collateral_type],
+    )
+
+
+@view
+@external
+def vaults(collateral_type: bytes32, owner: address) -> Vault:
+    """
+    @notice A vault.
+    @param collateral_type The type.
+    @param owner The vault's owner.
+    @return (collateral [wad], normalized_debt [wad]).
+    """
+    return self._vault(collateral_type, owner)
+
+
+@view
+@external
 def vault_debt(collateral_type: bytes32, owner: address) -> uint256:
     """
     @notice The debt of a vault in stablecoin.
@@ -540,7 +593,7 @@ def vault_debt(collateral_type: bytes32, owner: address) -> uint256:
     @param owner The vault's owner.
     @return normalized_debt * rate [rad].
     """
-    return self.vaults[collateral_type][owner].normalized_debt * self.collateral_types[collateral_type].rate
+    return self._vault(collateral_type, owner).normalized_debt * (self.debt_and_rate[collateral_type] & MAX_FIELD)
 
 
 @view
@@ -552,9 +605,9 @@ def is_safe(collateral_type: bytes32, owner: address) -> bool:
     @param owner The vault's owner.
     @return debt <= collateral * safe_price.
     """
-    ctype: CollateralType = self.collateral_types[collateral_type]
-    vault: Vault = self.vaults[collateral_type][owner]
-    return vault.normalized_debt * ctype.rate <= vault.collateral * ctype.safe_price
+    vault: Vault = self._vault(collateral_type, owner)
+    rate: uint256 = self.debt_and_rate[collateral_type] & MAX_FIELD
+    return vault.normalized_debt * rate <= vault.collateral * self.safe_price[collateral_type]
 
 
 @view
@@ -570,6 +623,13 @@ def can_act(owner: address, actor: address) -> bool:
 
 
 # ---------------------------------------------------------------- internal
+
+
+@view
+@internal
+def _vault(collateral_type: bytes32, owner: address) -> Vault:
+    packed: uint256 = self.packed_vaults[collateral_type][owner]
+    return Vault(collateral=packed >> 128, normalized_debt=packed & MAX_FIELD)
 
 
 @view

@@ -9,6 +9,10 @@ from offchain.fixed_point import RAY, add_signed, i256, neg, sub_signed, to_int2
 from offchain.state import Contract, Env
 
 
+# the contract packs normalized debts, locked collateral and rates into 128-bit halves of a slot
+MAX_FIELD = 2**128 - 1
+
+
 class CollateralType(NamedTuple):
     normalized_debt: int = 0  # wad
     rate: int = 0  # ray; 0 = not initialized
@@ -155,6 +159,7 @@ class VaultEngine(Contract):
             add_signed(vault.normalized_debt, delta_normalized_debt),
         )
         ctype = ctype._replace(normalized_debt=add_signed(ctype.normalized_debt, delta_normalized_debt))
+        require(vault.collateral <= MAX_FIELD and ctype.normalized_debt <= MAX_FIELD, "engine: value too large")
 
         delta_debt = i256(to_int256(ctype.rate) * delta_normalized_debt)
         vault_debt = u256(ctype.rate * vault.normalized_debt)
@@ -220,6 +225,7 @@ class VaultEngine(Contract):
             add_signed(vault.normalized_debt, delta_normalized_debt),
         )
         type_debt = add_signed(ctype.normalized_debt, delta_normalized_debt)
+        require(vault.collateral <= MAX_FIELD and type_debt <= MAX_FIELD, "engine: value too large")
 
         delta_debt = i256(to_int256(ctype.rate) * delta_normalized_debt)
         free = self.collateral[(collateral_type, collateral_dst)]
@@ -252,6 +258,7 @@ class VaultEngine(Contract):
         require(ctype.rate != 0, "engine: type not initialized")
         new_rate = add_signed(ctype.rate, delta_rate)
         require(new_rate != 0, "engine: rate would be zero")
+        require(new_rate <= MAX_FIELD, "engine: value too large")
         delta_stable = i256(to_int256(ctype.normalized_debt) * delta_rate)
         balance = self.stable[recipient]
         if delta_stable < 0:
