@@ -388,11 +388,18 @@ def test_effective_fee__at_or_below_kink__equals_base_fee(system, type_name):
     _set_debt_ceiling(system, t.type_id, at_kink)
     assert _ceil_div(debt * WAD, at_kink) == kink
     assert _effective_fee(system, t.type_id) == base
-    # one rad of ceiling less: utilization is one wad-ulp above the kink; the fee rises, rounded up
+    # one rad of ceiling less: utilization (rounded up) is one wad-ulp above the kink; the
+    # multiplier rises by (max - 1) / (1 - kink) wad-ulps (10 for both types), the fee by that
+    # fraction of the base excess, rounded up (+7 ray-ulps for ETH-A, +13 for WBTC-A)
     _set_debt_ceiling(system, t.type_id, at_kink - 1)
+    max_multiplier = t.config.fee_max_multiplier
+    assert _ceil_div(debt * WAD, at_kink - 1) == kink + 1
     just_above = _effective_fee(system, t.type_id)
-    assert just_above == _fee_from_docstring(base, kink, t.config.fee_max_multiplier, debt, at_kink - 1)
-    assert just_above == base + 1
+    assert just_above == _fee_from_docstring(base, kink, max_multiplier, debt, at_kink - 1)
+    step = _ceil_div(max_multiplier - WAD, WAD - kink)
+    assert step == 10
+    assert just_above == base + _ceil_div((base - RAY) * step, WAD)
+    assert just_above == base + {"ETH-A": 7, "WBTC-A": 13}[type_name]
 
 
 @pytest.mark.parametrize("type_name", ["ETH-A", "WBTC-A"])
