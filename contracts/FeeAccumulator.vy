@@ -3,7 +3,7 @@
 @title FeeAccumulator
 @notice Charges each collateral type's stability fee by compounding its rate per second.
         The fee rises as a type's debt approaches its ceiling: above a utilization `kink`,
-        the fee's excess over zero is multiplied by up to `max_multiplier` (linear between
+        the fee's excess over 1 ray (no fee) is multiplied by up to `max_multiplier` (linear between
         the kink and a full ceiling).
 @dev DSS analogue: Jug (duty = base_fee, rho = last_accrual), with a curve-stablecoin-style
      utilization multiplier. Rounding: utilization, the multiplied fee and the compounded rate
@@ -159,7 +159,8 @@ def set_multiplier(collateral_type: bytes32, kink: uint256, max_multiplier: uint
 @external
 def set_fee_recipient(recipient: address):
     """
-    @notice Set who is credited with fees.
+    @notice Set who is credited with fees. Fees not yet accrued (any type) go to the new
+            recipient when they are: accrue every type first to settle them with the old one.
     @param recipient Non-zero address.
     """
     self._check_authorized()

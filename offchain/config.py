@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import dataclass
-from decimal import ROUND_DOWN, Decimal, InvalidOperation, getcontext
+from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any
 
@@ -64,9 +64,11 @@ def type_id(name: str) -> bytes:
 
 def yearly_to_per_second(fee: Decimal) -> int:
     """(1 + fee) ** (1 / year) as a ray, rounded down (the protocol states the fee it charges)."""
-    getcontext().prec = 60
-    factor = (Decimal(1) + fee) ** (Decimal(1) / Decimal(SECONDS_PER_YEAR))
-    return int((factor * RAY).to_integral_value(rounding=ROUND_DOWN))
+    # a local context: Vyper, compiling in this process, refuses a changed global precision
+    with localcontext() as ctx:
+        ctx.prec = 60
+        factor = (Decimal(1) + fee) ** (Decimal(1) / Decimal(SECONDS_PER_YEAR))
+        return int((factor * RAY).to_integral_value(rounding=ROUND_DOWN))
 
 
 class _Reader:

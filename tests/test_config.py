@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import subprocess
 import tomllib
-from decimal import Decimal, getcontext
+from decimal import Decimal, localcontext
 from pathlib import Path
 
 import pytest
@@ -30,11 +30,12 @@ def test_devnet_config__converts_human_units_exactly():
 
 
 def test_yearly_fee__per_second_factor_compounds_to_the_yearly_rate_rounded_down():
-    getcontext().prec = 60
     per_second = yearly_to_per_second(Decimal("0.02"))
     year = 365 * 24 * 3600
-    assert (Decimal(per_second) / RAY) ** year <= Decimal("1.02")
-    assert (Decimal(per_second + 1) / RAY) ** year > Decimal("1.02")
+    with localcontext() as ctx:
+        ctx.prec = 60
+        assert (Decimal(per_second) / RAY) ** year <= Decimal("1.02")
+        assert (Decimal(per_second + 1) / RAY) ** year > Decimal("1.02")
 
 
 def _mutate(path: tuple, value) -> dict:
