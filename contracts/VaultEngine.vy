@@ -453,6 +453,9 @@ def seize(
     self._check_authorized()
     packed: uint256 = self.debt_and_rate[collateral_type]
     rate: uint256 = packed & MAX_FIELD
+    # with a zero rate, debt put into a vault would be created without being issued, and a
+    # later init_type would overwrite the type's debt half of the slot (I3, I4)
+    assert rate != 0, "engine: type not initialized"
     vault: Vault = self._vault(collateral_type, owner)
     if delta_collateral < 0:
         assert vault.collateral >= convert(-delta_collateral, uint256), "engine: insufficient locked"

@@ -23,11 +23,16 @@ from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 
+from offchain.backstop import Backstop
 from offchain.ceiling_manager import CeilingManager
 from offchain.collateral_join import CollateralJoin
+from offchain.collateral_pool import CollateralPool
+from offchain.dutch_auction import DutchAuction
 from offchain.erc20 import ERC20
 from offchain.errors import Revert
 from offchain.fee_accumulator import FeeAccumulator
+from offchain.flash_taker import FlashTaker
+from offchain.liquidator import Liquidator
 from offchain.price_oracle import PriceOracle
 from offchain.spotter import Spotter
 from offchain.stable_join import StableJoin
@@ -50,6 +55,11 @@ MODEL_FACTORIES: dict[str, Callable[..., Any]] = {
     "Spotter": Spotter,
     "FeeAccumulator": FeeAccumulator,
     "CeilingManager": CeilingManager,
+    "Backstop": Backstop,
+    "Liquidator": Liquidator,
+    "DutchAuction": DutchAuction,
+    "CollateralPool": CollateralPool,
+    "FlashTaker": FlashTaker,
 }
 
 
@@ -316,6 +326,9 @@ class ChainBackend:
         receipt = self._send({"from": sender, "data": data, "gas": hex(TX_GAS)})
         address = to_checksum_address(receipt["contractAddress"])
         self.names[address] = name
+        # after a snapshot revert another contract may have lived at this address: drop its ABI
+        self._functions.pop(address, None)
+        self._read_cache.clear()
         return address
 
     def transact(self, address: str, function: str, sender: str, *args: Any) -> None:

@@ -44,6 +44,16 @@ class CollateralConfig:
     ceiling_max: int  # rad
     ceiling_gap: int  # rad
     ceiling_cooldown: int  # seconds
+    liquidation_penalty: int  # wad
+    auction_cap: int  # rad
+    auction_buffer: int  # ray
+    auction_max_duration: int  # seconds
+    auction_max_drop: int  # ray
+    auction_curve: tuple[int, int, int, int]  # (kind, duration, step, cut) as price_curves.Curve
+    keeper_reward_rate: int  # wad
+    keeper_reward_flat: int  # rad
+    pool_depth: int  # wad of stablecoin
+    pool_fee: int  # wad
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,8 @@ class SystemConfig:
     stablecoin_name: str
     stablecoin_symbol: str
     global_debt_ceiling: int  # rad
+    max_debt_in_auction: int  # rad
+    backstop_queue_delay: int  # seconds
     collateral: tuple[CollateralConfig, ...]
 
 
@@ -167,9 +179,41 @@ def _collateral(where: str, table: Any) -> CollateralConfig:
         ceiling_max=ceiling_max,
         ceiling_gap=ceiling_gap,
         ceiling_cooldown=r.integer("ceiling_cooldown", 0, 365 * 86400),
+        liquidation_penalty=r.scaled("liquidation_penalty", WAD, Decimal(1), Decimal(2)),
+        auction_cap=r.scaled("auction_cap", RAD),
+        auction_buffer=r.scaled("auction_buffer", RAY, Decimal(1), Decimal(10)),
+        auction_max_duration=r.integer("auction_max_duration", 1, 30 * 86400),
+        auction_max_drop=_below_one(r, "auction_max_drop", RAY),
+        auction_curve=_curve(r),
+        keeper_reward_rate=r.scaled("keeper_reward_rate", WAD, Decimal(0), Decimal("0.1")),
+        keeper_reward_flat=r.scaled("keeper_reward_flat", RAD),
+        pool_depth=r.scaled("pool_depth", WAD, lo_open=True),
+        pool_fee=r.scaled("pool_fee", WAD, Decimal(0), Decimal("0.1")),
     )
     r.finish()
     return cfg
+
+
+def _below_one(r: _Reader, key: str, unit: int) -> int:
+    value = r.scaled(key, unit, Decimal(0), Decimal(1))
+    if value >= unit:
+        raise r.fail(key, "must be below 1")
+    return value
+
+
+CURVES = {"linear": 0, "stairstep": 1, "exponential": 2}
+
+
+def _curve(r: _Reader) -> tuple[int, int, int, int]:
+    name = r.raw("auction_curve")
+    if name not in CURVES:
+        raise r.fail("auction_curve", f"must be one of {', '.join(CURVES)}, got {name!r}")
+    if name == "linear":
+        return (0, r.integer("auction_curve_duration", 1, 30 * 86400), 0, 0)
+    cut = _below_one(r, "auction_curve_cut", RAY)
+    if name == "stairstep":
+        return (1, 0, r.integer("auction_curve_step", 1, 86400), cut)
+    return (2, 0, 0, cut)
 
 
 def parse_config(data: dict[str, Any], source: str = "config") -> SystemConfig:
@@ -191,6 +235,8 @@ def parse_config(data: dict[str, Any], source: str = "config") -> SystemConfig:
         stablecoin_name=s.text("stablecoin_name", 25),
         stablecoin_symbol=s.text("stablecoin_symbol", 5),
         global_debt_ceiling=s.scaled("global_debt_ceiling", RAD),
+        max_debt_in_auction=s.scaled("max_debt_in_auction", RAD),
+        backstop_queue_delay=s.integer("backstop_queue_delay", 0, 365 * 86400),
         collateral=parsed,
     )
     s.finish()

@@ -8,6 +8,7 @@ from typing import Any, Iterable
 
 from offchain.backends import ChainBackend, ModelBackend
 from offchain.config import CollateralConfig, SystemConfig
+from offchain.fixed_point import MAX_UINT256, RAY
 
 
 @dataclass
@@ -16,6 +17,8 @@ class TypeDeployment:
     token: str
     join: str
     oracle: str
+    auction: str
+    pool: str
 
     @property
     def type_id(self) -> bytes:
@@ -32,6 +35,8 @@ class Deployment:
     spotter: str
     fees: str
     ceiling: str
+    backstop: str
+    liquidator: str
     types: dict[str, TypeDeployment] = field(default_factory=dict)
 
     def contracts(self) -> list[tuple[str, str]]:
@@ -43,15 +48,25 @@ class Deployment:
             ("Spotter", self.spotter),
             ("FeeAccumulator", self.fees),
             ("CeilingManager", self.ceiling),
+            ("Backstop", self.backstop),
+            ("Liquidator", self.liquidator),
         ]
         for name, t in self.types.items():
-            out += [(f"TestToken {name}", t.token), (f"CollateralJoin {name}", t.join), (f"PriceOracle {name}", t.oracle)]
+            out += [
+                (f"TestToken {name}", t.token),
+                (f"CollateralJoin {name}", t.join),
+                (f"PriceOracle {name}", t.oracle),
+                (f"DutchAuction {name}", t.auction),
+                (f"CollateralPool {name}", t.pool),
+            ]
         return out
 
 
-def deploy_system(backend: Any, config: SystemConfig, governance: str, feeder: str) -> Deployment:
-    """Deploy and wire the whole system; the first price of each type becomes current (the
-    deployment waits out each oracle's delay by advancing the block time)."""
+def deploy_system(backend: Any, config: SystemConfig, governance: str, feeder: str, seed_pools: bool = True) -> Deployment:
+    """Deploy and wire the whole system. The first price of each type becomes current (the
+    deployment waits out each oracle's delay by advancing the block time); with `seed_pools`,
+    governance then seeds each collateral pool from a vault of its own (collateral in,
+    stablecoin drawn), so the types start with that debt."""
     b = backend
     engine = b.deploy("VaultEngine", governance)
     stablecoin = b.deploy("Stablecoin", governance, config.stablecoin_name, config.stablecoin_symbol)
@@ -60,13 +75,18 @@ def deploy_system(backend: Any, config: SystemConfig, governance: str, feeder: s
     # after this only the StableJoin can mint: ERC-20 supply stays backed by engine balances
     b.transact(stablecoin, "renounce_ownership", governance)
     spotter = b.deploy("Spotter", governance, engine)
-    # fees accrue to governance's engine balance until the Backstop (insurance fund) exists
-    fees = b.deploy("FeeAccumulator", governance, engine, governance)
+    backstop = b.deploy("Backstop", governance, engine, config.backstop_queue_delay)
+    # stability fees are surplus: the insurance fund
+    fees = b.deploy("FeeAccumulator", governance, engine, backstop)
     ceiling = b.deploy("CeilingManager", governance, engine)
-    for authority in (spotter, fees, ceiling):
+    liquidator = b.deploy("Liquidator", governance, engine, backstop)
+    for authority in (spotter, fees, ceiling, liquidator):
         b.transact(engine, "add_authority", governance, authority)
+    b.transact(backstop, "add_authority", governance, liquidator)
     b.transact(engine, "set_global_debt_ceiling", governance, config.global_debt_ceiling)
-    deployment = Deployment(governance, feeder, engine, stablecoin, stable_join, spotter, fees, ceiling)
+    b.transact(liquidator, "set_max_debt_in_auction", governance, config.max_debt_in_auction)
+    deployment = Deployment(governance, feeder, engine, stablecoin, stable_join, spotter, fees, ceiling, backstop,
+                            liquidator)
 
     for c in config.collateral:
         t = c.type_id
@@ -84,25 +104,90 @@ def deploy_system(backend: Any, config: SystemConfig, governance: str, feeder: s
         b.transact(fees, "set_base_fee", governance, t, c.base_fee)
         b.transact(fees, "set_multiplier", governance, t, c.fee_kink, c.fee_max_multiplier)
         b.transact(ceiling, "configure", governance, t, c.ceiling_max, c.ceiling_gap, c.ceiling_cooldown)
+        auction = b.deploy("DutchAuction", governance, engine, t, liquidator, backstop, oracle)
+        b.transact(engine, "add_authority", governance, auction)
+        b.transact(liquidator, "add_authority", governance, auction)
+        b.transact(auction, "add_authority", governance, liquidator)
+        b.transact(auction, "set_parameters", governance, c.auction_buffer, c.auction_max_duration,
+                   c.auction_max_drop, c.keeper_reward_rate, c.keeper_reward_flat)
+        b.transact(auction, "set_curve", governance, c.auction_curve)
+        b.transact(liquidator, "configure_type", governance, t, auction, c.liquidation_penalty, c.auction_cap)
+        b.transact(auction, "update_min_auction", governance)
+        pool = b.deploy("CollateralPool", governance, token, stablecoin, c.pool_fee)
         b.transact(oracle, "post", feeder, c.initial_price)
         b.transact(oracle, "poke", feeder)
-        deployment.types[c.name] = TypeDeployment(c, token, join, oracle)
+        deployment.types[c.name] = TypeDeployment(c, token, join, oracle, auction, pool)
 
     # wait out the longest oracle delay, then make the posted prices current and safe prices live
     delay = max(c.oracle_delay for c in config.collateral)
     b.set_next_block_time(b.last_block_time + delay)
-    for name, t in deployment.types.items():
+    for t in deployment.types.values():
         b.transact(t.oracle, "poke", feeder)
         b.transact(spotter, "poke", feeder, t.type_id)
+    if seed_pools:
+        for t in deployment.types.values():
+            seed_pool(b, deployment, t, governance, t.config.pool_depth)
     return deployment
+
+
+def seed_pool(b: Any, d: Deployment, t: TypeDeployment, provider: str, depth: int) -> None:
+    """Add liquidity worth `depth` stablecoin [wad] on each side of `t`'s pool at the oracle's
+    initial price, from a vault of `provider` at a 300% collateral ratio."""
+    c = t.config
+    unit = 10**c.token_decimals
+    scale = 10 ** (18 - c.token_decimals)
+    pool_tokens = depth * unit // c.initial_price  # collateral token units worth `depth`
+    vault_tokens = 3 * pool_tokens
+    b.transact(t.token, "mint", provider, provider, pool_tokens + vault_tokens)
+    b.transact(t.token, "approve", provider, t.join, vault_tokens)
+    b.transact(t.join, "join", provider, provider, vault_tokens)
+    rate = _rate(b, d, t)
+    normalized = depth * RAY // rate + 1  # draws at least `depth`
+    b.transact(d.engine, "modify_vault", provider, t.type_id, provider, provider, provider, vault_tokens * scale,
+               normalized)
+    b.transact(d.engine, "allow", provider, d.stable_join)
+    b.transact(d.stable_join, "exit", provider, provider, depth)
+    b.transact(t.token, "approve", provider, t.pool, pool_tokens)
+    b.transact(d.stablecoin, "approve", provider, t.pool, depth)
+    b.transact(t.pool, "add_liquidity", provider, pool_tokens, depth, 0)
+
+
+def _rate(b: Any, d: Deployment, t: TypeDeployment) -> int:
+    model = getattr(b, "model", b)
+    if isinstance(model, ModelBackend):
+        return model.contract(d.engine).collateral_types[t.type_id].rate
+    return b.view(d.engine, "collateral_types", t.type_id)[1]
+
+
+def deploy_flash_taker(b: Any, d: Deployment, type_name: str, owner: str) -> str:
+    """A FlashTaker for one type's auction, owned by `owner` (a keeper)."""
+    t = d.types[type_name]
+    return b.deploy("FlashTaker", owner, d.engine, t.auction, t.join, d.stable_join, t.pool, t.token, d.stablecoin)
 
 
 # ---------------------------------------------------------------- reading state back
 
 
-def _state_calls(d: Deployment, accounts: Iterable[str]) -> list[tuple[str, str, str, tuple]]:
-    """(key, address, getter, args) for every observable variable, for `accounts`."""
-    accounts = list(accounts)
+@dataclass(frozen=True)
+class StateKeys:
+    """Which entries of the unbounded mappings to read: the actors' accounts, the times at which
+    debt was queued, and the auction ids of each type (taken from the model; a chain with more
+    would differ in `count` or `total_queued`, which are always read)."""
+
+    accounts: tuple[str, ...]
+    queued_times: tuple[int, ...] = ()
+    auction_ids: tuple[tuple[str, tuple[int, ...]], ...] = ()
+
+
+def state_keys(model: ModelBackend, d: Deployment, accounts: Iterable[str]) -> StateKeys:
+    backstop = model.contract(d.backstop)
+    ids = tuple((name, tuple(range(1, model.contract(t.auction).count + 1))) for name, t in d.types.items())
+    return StateKeys(tuple(accounts), tuple(sorted(backstop.queued.keys())), ids)
+
+
+def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tuple]]:
+    """(key, address, getter, args) for every observable variable."""
+    accounts = list(keys.accounts)
     contracts = [a for _, a in d.contracts()]
     holders = accounts + contracts
     calls: list[tuple[str, str, str, tuple]] = []
@@ -114,17 +199,28 @@ def _state_calls(d: Deployment, accounts: Iterable[str]) -> list[tuple[str, str,
         add(f"engine.stable[{who}]", e, "stable", who)
         add(f"engine.bad_debt[{who}]", e, "bad_debt", who)
         add(f"engine.authorized[{who}]", e, "authorized", who)
+        add(f"liquidator.authorized[{who}]", d.liquidator, "authorized", who)
+        add(f"backstop.authorized[{who}]", d.backstop, "authorized", who)
     for who in accounts:
-        for delegate in accounts + [d.stable_join]:
+        for delegate in accounts + contracts:
             if delegate != who:
                 add(f"engine.delegates[{who}][{delegate}]", e, "delegates", who, delegate)
     add("stablecoin.totalSupply", d.stablecoin, "totalSupply")
     add("stablecoin.owner", d.stablecoin, "owner")
     for who in holders:
         add(f"stablecoin.balanceOf[{who}]", d.stablecoin, "balanceOf", who)
-        add(f"stablecoin.allowance[{who}][stable_join]", d.stablecoin, "allowance", who, d.stable_join)
         add(f"stablecoin.is_minter[{who}]", d.stablecoin, "is_minter", who)
+    for who in accounts:
+        for spender in [d.stable_join] + [t.pool for t in d.types.values()]:
+            add(f"stablecoin.allowance[{who}][{spender}]", d.stablecoin, "allowance", who, spender)
     add("fees.fee_recipient", d.fees, "fee_recipient")
+    for name in ("queue_delay", "total_queued"):
+        add(f"backstop.{name}", d.backstop, name)
+    for when in keys.queued_times:
+        add(f"backstop.queued[{when}]", d.backstop, "queued", when)
+    for name in ("live", "max_debt_in_auction", "debt_in_auction"):
+        add(f"liquidator.{name}", d.liquidator, name)
+    ids = dict(keys.auction_ids)
     for name, t in d.types.items():
         tid = t.type_id
         add(f"engine.collateral_types[{name}]", e, "collateral_types", tid)
@@ -132,24 +228,35 @@ def _state_calls(d: Deployment, accounts: Iterable[str]) -> list[tuple[str, str,
         add(f"spotter.liquidation_ratios[{name}]", d.spotter, "liquidation_ratios", tid)
         add(f"fees.fees[{name}]", d.fees, "fees", tid)
         add(f"ceiling.configs[{name}]", d.ceiling, "configs", tid)
+        add(f"liquidator.types[{name}]", d.liquidator, "types", tid)
         add(f"join[{name}].live", t.join, "live")
         for var in ("delay", "max_age", "last_poke", "source_price", "source_time", "next_price",
                     "next_time", "current_price", "current_time"):
             add(f"oracle[{name}].{var}", t.oracle, var)
+        for var in ("oracle", "buffer", "max_duration", "max_drop", "reward_rate", "reward_flat", "min_auction",
+                    "curve", "stopped", "count", "active_auctions"):
+            add(f"auction[{name}].{var}", t.auction, var)
+        for auction_id in ids.get(name, ()):
+            add(f"auction[{name}].auctions[{auction_id}]", t.auction, "auctions", auction_id)
+        for var in ("reserve_collateral", "reserve_stable", "total_shares"):
+            add(f"pool[{name}].{var}", t.pool, var)
         add(f"token[{name}].totalSupply", t.token, "totalSupply")
         for who in holders:
             add(f"engine.vaults[{name}][{who}]", e, "vaults", tid, who)
             add(f"engine.collateral[{name}][{who}]", e, "collateral", tid, who)
             add(f"token[{name}].balanceOf[{who}]", t.token, "balanceOf", who)
+            add(f"pool[{name}].shares[{who}]", t.pool, "shares", who)
+            add(f"auction[{name}].authorized[{who}]", t.auction, "authorized", who)
         for who in accounts:
             add(f"token[{name}].allowance[{who}][join]", t.token, "allowance", who, t.join)
+            add(f"token[{name}].allowance[{who}][pool]", t.token, "allowance", who, t.pool)
             add(f"oracle[{name}].feeders[{who}]", t.oracle, "feeders", who)
     return calls
 
 
-def read_chain_state(chain: ChainBackend, d: Deployment, accounts: Iterable[str]) -> dict[str, Any]:
-    """Every observable variable of the deployed system, read in one JSON-RPC batch."""
-    calls = _state_calls(d, accounts)
+def read_chain_state(chain: ChainBackend, d: Deployment, keys: StateKeys) -> dict[str, Any]:
+    """Every observable variable of the deployed system, read in one eth_call."""
+    calls = _state_calls(d, keys)
     values = chain.views([(addr, fn, args) for _, addr, fn, args in calls])
     return {key: value for (key, _, _, _), value in zip(calls, values)}
 
@@ -163,15 +270,18 @@ def _model_getter(model: ModelBackend, address: str, fn: str, args: tuple) -> An
         "delegates": lambda owner, delegate: c.delegates[(owner, delegate)],
         "vaults": lambda t, who: tuple(c.vaults[(t, who)]),
         "collateral": lambda t, who: c.collateral[(t, who)],
+        "active_auctions": lambda: tuple(c.active),
     }
     if fn in getters:
         return getters[fn](*args)
     value = getattr(c, fn)
     if args:
         value = value[args[0]]
+    if hasattr(value, "address") and not isinstance(value, (str, bytes)):
+        value = value.address
     return tuple(value) if isinstance(value, tuple) else value
 
 
-def read_model_state(model: ModelBackend, d: Deployment, accounts: Iterable[str]) -> dict[str, Any]:
+def read_model_state(model: ModelBackend, d: Deployment, keys: StateKeys) -> dict[str, Any]:
     """The same variables as `read_chain_state`, from the model."""
-    return {key: _model_getter(model, addr, fn, args) for key, addr, fn, args in _state_calls(d, accounts)}
+    return {key: _model_getter(model, addr, fn, args) for key, addr, fn, args in _state_calls(d, keys)}

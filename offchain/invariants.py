@@ -42,9 +42,38 @@ def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -
             f"I3 total_issued {state['engine.total_issued']} != unbacked {state['engine.total_unbacked']}"
             f" + sum(debt * rate) {backed}"
         )
+    for name, t in d.types.items():
+        # tokens are conserved: every unit is held by someone we know of
+        held = sum(state[f"token[{name}].balanceOf[{h}]"] for h in holders)
+        if held != state[f"token[{name}].totalSupply"]:
+            bad.append(f"token {name}: balances {held} != supply {state[f'token[{name}].totalSupply']}")
+        # the auction's free collateral is exactly what its running auctions still sell
+        ids = state[f"auction[{name}].active_auctions"]
+        lots = sum(state[f"auction[{name}].auctions[{i}]"][2] for i in ids)
+        if lots != state[f"engine.collateral[{name}][{t.auction}]"]:
+            bad.append(f"auction {name}: lots {lots} != its collateral {state[f'engine.collateral[{name}][{t.auction}]']}")
+        # the liquidator's debt in auction is exactly what running auctions still have to raise
+        debts = sum(state[f"auction[{name}].auctions[{i}]"][1] for i in ids)
+        if debts != state[f"liquidator.types[{name}]"][3]:
+            bad.append(f"liquidator {name}: debt in auction {state[f'liquidator.types[{name}]'][3]} != auctions' {debts}")
+        # the pool holds at least its reserves
+        if state[f"token[{name}].balanceOf[{t.pool}]"] < state[f"pool[{name}].reserve_collateral"] or \
+                state[f"stablecoin.balanceOf[{t.pool}]"] < state[f"pool[{name}].reserve_stable"]:
+            bad.append(f"pool {name}: holds less than its reserves")
+    type_sum = sum(state[f"liquidator.types[{name}]"][3] for name in d.types)
+    if type_sum != state["liquidator.debt_in_auction"]:
+        bad.append(f"liquidator: debt_in_auction {state['liquidator.debt_in_auction']} != sum over types {type_sum}")
+    if state["backstop.total_queued"] > state[f"engine.bad_debt[{d.backstop}]"]:
+        bad.append("backstop: queued debt above its bad debt")
+    stable_held = sum(state[f"stablecoin.balanceOf[{h}]"] for h in holders)
+    if stable_held != state["stablecoin.totalSupply"]:
+        bad.append(f"stablecoin: balances {stable_held} != supply")
+    # StableJoin's invariant (as DaiJoin's): every ERC-20 stablecoin is backed by the join's engine
+    # balance. Not equality: any holder may `burn` (or `burn_from` with an allowance) outside the
+    # join, which leaves the join's balance over-backing the supply.
     supply = state["stablecoin.totalSupply"]
-    if supply * RAY != state[f"engine.stable[{d.stable_join}]"]:
-        bad.append(f"stablecoin supply {supply} * ray != StableJoin's engine balance")
+    if supply * RAY > state[f"engine.stable[{d.stable_join}]"]:
+        bad.append(f"stablecoin supply {supply} * ray > StableJoin's engine balance")
     return bad
 
 
@@ -71,4 +100,7 @@ def model_invariants(model: ModelBackend, d: Deployment) -> list[str]:
             bad.append(f"model: rate of {name} is zero")
     if engine.total_issued != engine.total_unbacked + backed:
         bad.append("model I3: total_issued != unbacked + sum(debt * rate)")
+    backstop = model.contract(d.backstop)
+    if backstop.total_queued != sum(backstop.queued.values()):
+        bad.append("model backstop: total_queued != sum(queued)")
     return bad

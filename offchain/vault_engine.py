@@ -213,6 +213,7 @@ class VaultEngine(Contract):
     ) -> None:
         self._check_authorized(sender)
         ctype = self.collateral_types[collateral_type]
+        require(ctype.rate != 0, "engine: type not initialized")
         vault = self.vaults[(collateral_type, owner)]
         if delta_collateral < 0:
             require(vault.collateral >= to_uint256(neg(delta_collateral)), "engine: insufficient locked")

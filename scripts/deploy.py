@@ -22,7 +22,7 @@ from eth_utils import to_checksum_address
 
 from offchain.backends import ChainBackend, Divergence, Lockstep, ModelBackend, load_artifacts, reader_code
 from offchain.config import DEFAULT_CONFIG, SECONDS_PER_YEAR, ConfigError, load_config
-from offchain.deployment import deploy_system, read_chain_state, read_model_state
+from offchain.deployment import deploy_system, read_chain_state, read_model_state, state_keys
 from offchain.fixed_point import RAD, RAY, WAD
 
 
@@ -60,8 +60,9 @@ def cli(provider, config_path):
     except Divergence as exc:
         raise click.ClickException(f"chain and model disagree during deployment: {exc}") from None
 
-    chain_state = read_chain_state(chain, d, [governance, feeder])
-    model_state = read_model_state(model, d, [governance, feeder])
+    keys = state_keys(model, d, [governance, feeder])
+    chain_state = read_chain_state(chain, d, keys)
+    model_state = read_model_state(model, d, keys)
     differing = [k for k in chain_state if chain_state[k] != model_state[k]]
 
     click.echo(f"\nBackstop deployed to {provider.uri} (chain id {int(chain.rpc('eth_chainId', []), 16)})")

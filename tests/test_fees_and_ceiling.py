@@ -214,7 +214,7 @@ def test_init_type__starts_with_no_fee_and_no_multiplier(system):
     system.tx(fees, "accrue", r.keeper, NEW_TYPE)
     assert _events(system) == [
         (system.d.engine, "RateFolded",
-         {"collateral_type": NEW_TYPE, "recipient": r.governance, "delta_rate": 0,
+         {"collateral_type": NEW_TYPE, "recipient": system.d.backstop, "delta_rate": 0,
           "delta_stable": 0}),
         (fees, "Accrued", {"collateral_type": NEW_TYPE, "effective_fee": RAY, "rate": RAY}),
     ]
@@ -239,14 +239,14 @@ def test_accrue__type_unknown_to_engine__reverts_in_engine(system):
 
 
 def test_accrue__after_a_year__credits_debt_times_rate_increase_to_fee_recipient(system):
-    """Money flow: a year of ETH-A's 2% fee raises the rate; the fee recipient (governance) is
+    """Money flow: a year of ETH-A's 2% fee raises the rate; the fee recipient (the Backstop) is
     credited normalized_debt * (new_rate - old_rate) [rad] of new stable, and total_issued rises
     by the same amount (I1, I3)."""
     r, tid, fees = system.roles, system.eth.type_id, system.d.fees
     _open_eth_vault(system)
     before = _ctype(system, tid)
     last_accrual = _fee_params(system, tid).last_accrual
-    recipient_before = _stable(system, r.governance)
+    recipient_before = _stable(system, system.d.backstop)
     issued_before = _total_issued(system)
     borrower_before = _stable(system, r.borrower)
 
@@ -258,12 +258,12 @@ def test_accrue__after_a_year__credits_debt_times_rate_increase_to_fee_recipient
 
     assert after.normalized_debt == before.normalized_debt == 5_000 * WAD
     assert delta_rate > 0
-    assert _stable(system, r.governance) == recipient_before + fee_income
+    assert _stable(system, system.d.backstop) == recipient_before + fee_income
     assert _total_issued(system) == issued_before + fee_income
     assert _stable(system, r.borrower) == borrower_before
     assert _events(system) == [
         (system.d.engine, "RateFolded",
-         {"collateral_type": tid, "recipient": r.governance, "delta_rate": delta_rate,
+         {"collateral_type": tid, "recipient": system.d.backstop, "delta_rate": delta_rate,
           "delta_stable": fee_income}),
         (fees, "Accrued",
          {"collateral_type": tid, "effective_fee": system.eth.config.base_fee, "rate": after.rate}),
@@ -305,7 +305,7 @@ def test_accrue__twice_in_the_same_block__second_charges_nothing(system):
     system.tx(fees, "accrue", r.keeper, tid)  # start from a fresh accrual, then let a day pass
     system.warp(DAY)
     block_time = system.now + DAY
-    recipient_before = _stable(system, r.governance)
+    recipient_before = _stable(system, system.d.backstop)
     rate_before = _ctype(system, tid).rate
 
     chain, model = system.chain, system.model
@@ -351,7 +351,7 @@ def test_accrue__twice_in_the_same_block__second_charges_nothing(system):
                                           "effective_fee": system.eth.config.base_fee}
     assert rate_after > rate_before
     fee_income = 5_000 * WAD * (rate_after - rate_before)
-    assert _stable(system, r.governance) == recipient_before + fee_income
+    assert _stable(system, system.d.backstop) == recipient_before + fee_income
     assert _fee_params(system, tid).last_accrual == block_time
 
 
@@ -371,7 +371,7 @@ def test_accrue__at_a_full_ceiling__charges_the_multiplied_fee(system):
     assert _effective_fee(system, tid) == full_fee
     system.tx(system.d.fees, "accrue", r.keeper, tid)
     old_rate = _ctype(system, tid).rate
-    recipient_before = _stable(system, r.governance)
+    recipient_before = _stable(system, system.d.backstop)
 
     system.warp(DAY)
     system.tx(system.d.fees, "accrue", r.keeper, tid)
@@ -379,7 +379,7 @@ def test_accrue__at_a_full_ceiling__charges_the_multiplied_fee(system):
     accrued = {"collateral_type": tid, "effective_fee": full_fee, "rate": new_rate}
     assert system.events[-1].args == accrued
     _assert_compounded_up(new_rate, old_rate, full_fee, DAY)
-    assert _stable(system, r.governance) == recipient_before + 5_000 * WAD * (new_rate - old_rate)
+    assert _stable(system, system.d.backstop) == recipient_before + 5_000 * WAD * (new_rate - old_rate)
 
 
 # ---------------------------------------------------------------- effective_fee (utilization)
@@ -487,21 +487,21 @@ def test_set_base_fee__charges_fees_due_at_old_fee_then_switches(system):
     old_fee, new_fee = system.eth.config.base_fee, system.btc.config.base_fee
     system.tx(fees, "accrue", r.keeper, tid)
     rate_0, t_0 = _ctype(system, tid).rate, system.now
-    recipient_0 = _stable(system, r.governance)
+    recipient_0 = _stable(system, system.d.backstop)
 
     system.warp(30 * DAY)
     system.tx(fees, "set_base_fee", r.governance, tid, new_fee)
     rate_1 = _ctype(system, tid).rate
     assert _events(system) == [
         (system.d.engine, "RateFolded",
-         {"collateral_type": tid, "recipient": r.governance, "delta_rate": rate_1 - rate_0,
+         {"collateral_type": tid, "recipient": system.d.backstop, "delta_rate": rate_1 - rate_0,
           "delta_stable": 5_000 * WAD * (rate_1 - rate_0)}),
         (fees, "Accrued", {"collateral_type": tid, "effective_fee": old_fee, "rate": rate_1}),
         (fees, "BaseFeeSet", {"collateral_type": tid, "base_fee": new_fee}),
     ]
     _assert_compounded_up(rate_1, rate_0, old_fee, system.now - t_0)
     assert rate_1 < _exact_compounded(rate_0, new_fee, system.now - t_0)  # not at the new fee
-    assert _stable(system, r.governance) == recipient_0 + 5_000 * WAD * (rate_1 - rate_0)
+    assert _stable(system, system.d.backstop) == recipient_0 + 5_000 * WAD * (rate_1 - rate_0)
     assert tuple(_fee_params(system, tid)) == (new_fee, system.now, system.eth.config.fee_kink,
                                               system.eth.config.fee_max_multiplier)
     assert _effective_fee(system, tid) == new_fee
@@ -554,7 +554,7 @@ def test_set_multiplier__charges_fees_due_at_old_multiplier_then_switches(system
     _set_debt_ceiling(system, tid, debt)
     system.tx(fees, "accrue", r.keeper, tid)
     rate_0, t_0 = _ctype(system, tid).rate, system.now
-    recipient_0 = _stable(system, r.governance)
+    recipient_0 = _stable(system, system.d.backstop)
     full_fee = RAY + 3 * (cfg.base_fee - RAY)
 
     system.warp(DAY)
@@ -565,7 +565,7 @@ def test_set_multiplier__charges_fees_due_at_old_multiplier_then_switches(system
     assert _events(system)[2] == (fees, "MultiplierSet",
                                   {"collateral_type": tid, "kink": WAD // 2, "max_multiplier": WAD})
     _assert_compounded_up(rate_1, rate_0, full_fee, system.now - t_0)
-    assert _stable(system, r.governance) == recipient_0 + 5_000 * WAD * (rate_1 - rate_0)
+    assert _stable(system, system.d.backstop) == recipient_0 + 5_000 * WAD * (rate_1 - rate_0)
     assert tuple(_fee_params(system, tid)) == (cfg.base_fee, system.now, WAD // 2, WAD)
     # a multiplier of 1 means no rise even above the kink, at a full ceiling
     assert _effective_fee(system, tid) == cfg.base_fee
@@ -616,14 +616,14 @@ def test_set_fee_recipient__redirects_later_fees(system):
     assert _events(system) == [(fees, "FeeRecipientSet", {"recipient": r.other})]
     assert system.view(fees, "fee_recipient") == system.contract(fees).fee_recipient == r.other
     rate_0 = _ctype(system, tid).rate
-    governance_0, other_0 = _stable(system, r.governance), _stable(system, r.other)
+    governance_0, other_0 = _stable(system, system.d.backstop), _stable(system, r.other)
 
     system.warp(30 * DAY)
     system.tx(fees, "accrue", r.keeper, tid)
     rate_1 = _ctype(system, tid).rate
     assert system.events[0].args["recipient"] == r.other
     assert _stable(system, r.other) == other_0 + 5_000 * WAD * (rate_1 - rate_0)
-    assert _stable(system, r.governance) == governance_0
+    assert _stable(system, system.d.backstop) == governance_0
 
 
 def test_set_fee_recipient__zero_address__reverts(system):

@@ -1,0 +1,492 @@
+# pragma version ~=0.4.3
+"""
+@title DutchAuction
+@notice Sells the collateral of liquidated vaults of one type for stablecoin, at a price that
+        starts at oracle price x `buffer` and falls along a price curve. Anyone may take (buy)
+        any part at the current price, up to their maximum price; the proceeds go to the
+        Backstop. An auction that runs longer than `max_duration` or whose price falls below
+        `max_drop` x start price must be reset to a fresh start price. Once the debt is raised,
+        the collateral left is returned to the vault owner.
+@dev DSS analogue: Clipper (buf = buffer, tail = max_duration, cusp = max_drop, chip =
+     reward_rate, tip = reward_flat, chost = min_auction, kick = start, redo = reset,
+     clipperCall = on_auction_take, stopped = stopped).
+     Keeps, per auction: collateral sold <= collateral seized; a buyer never pays above their
+     maximum price; a partial take never leaves debt below `min_auction` (the dust x penalty),
+     so every remainder stays auctionable. Rewards (flat + rate x debt) are paid to keepers who
+     start or reset an auction, only when both its debt and the value of its collateral are at
+     least `min_auction` (no reward farming with dust auctions). The flash-take callback runs
+     under the contract's re-entrancy lock: a taker cannot re-enter start, reset or take.
+     Rounding: prices round up and collateral out rounds down (the protocol's favour).
+     Circuit breaker `stopped`: 1 = no new auctions, 2 = also no resets, 3 = also no takes.
+"""
+from interfaces import IVaultEngine
+from interfaces import IPriceOracle
+from interfaces import ILiquidator
+from interfaces import IAuctionCallee
+from modules import fixed_point
+from modules import price_curves
+
+WAD: constant(uint256) = 10**18
+RAY: constant(uint256) = 10**27
+# wad -> ray
+WAD_TO_RAY: constant(uint256) = 10**9
+# how many auctions may run at once
+MAX_ACTIVE: constant(uint256) = 1024
+# bounds for governance parameters
+MAX_BUFFER: constant(uint256) = 10 * RAY
+MAX_REWARD_RATE: constant(uint256) = WAD // 10
+
+struct Auction:
+    # index in `active`
+    position: uint256
+    # stablecoin still to raise [rad]
+    debt: uint256
+    # collateral still for sale [wad]
+    lot: uint256
+    # the liquidated vault's owner (gets leftover collateral); empty = no such auction
+    owner: address
+    # when the auction started or was last reset [seconds]
+    started: uint256
+    # start price [ray]: stablecoin per wad of collateral, x 1e27
+    top: uint256
+
+# the ledger
+engine: public(immutable(IVaultEngine))
+# the collateral type sold here
+collateral_type: public(immutable(bytes32))
+# the liquidator (starts auctions; is told of debt raised)
+liquidator: public(immutable(ILiquidator))
+# who receives proceeds and owes keeper rewards
+backstop: public(immutable(address))
+
+# governance and the liquidator
+authorized: public(HashMap[address, bool])
+# the price source for start prices
+oracle: public(IPriceOracle)
+# start price = oracle price x buffer [ray], >= 1 ray
+buffer: public(uint256)
+# an auction older than this must be reset [seconds]
+max_duration: public(uint256)
+# an auction whose price fell below max_drop x top must be reset [ray], < 1 ray
+max_drop: public(uint256)
+# keeper reward: reward_rate x debt [wad] + reward_flat [rad]
+reward_rate: public(uint256)
+reward_flat: public(uint256)
+# smallest debt a partial take may leave, and smallest auction that pays rewards [rad]
+min_auction: public(uint256)
+# how the price falls
+curve: public(price_curves.Curve)
+# circuit breaker level, 0..3
+stopped: public(uint256)
+# auctions started so far (ids are 1, 2, ...)
+count: public(uint256)
+# auction id -> auction
+auctions: public(HashMap[uint256, Auction])
+# ids of running auctions
+active: DynArray[uint256, MAX_ACTIVE]
+
+
+event AuthorityAdded:
+    account: indexed(address)
+
+event AuthorityRemoved:
+    account: indexed(address)
+
+event ParametersSet:
+    buffer: uint256
+    max_duration: uint256
+    max_drop: uint256
+    reward_rate: uint256
+    reward_flat: uint256
+
+event CurveSet:
+    kind: uint256
+    duration: uint256
+    step: uint256
+    cut: uint256
+
+event OracleSet:
+    oracle: address
+
+event MinAuctionUpdated:
+    min_auction: uint256
+
+event StoppedSet:
+    level: uint256
+
+event Started:
+    auction_id: indexed(uint256)
+    top: uint256
+    debt: uint256
+    lot: uint256
+    owner: indexed(address)
+    keeper: indexed(address)
+    reward: uint256
+
+event Reset:
+    auction_id: indexed(uint256)
+    top: uint256
+    debt: uint256
+    lot: uint256
+    owner: indexed(address)
+    keeper: indexed(address)
+    reward: uint256
+
+event Taken:
+    auction_id: indexed(uint256)
+    max_price: uint256
+    price: uint256
+    owe: uint256
+    collateral: uint256
+    debt: uint256
+    lot: uint256
+    owner: indexed(address)
+
+event Finished:
+    auction_id: indexed(uint256)
+    collateral_returned: uint256
+    debt_unraised: uint256
+
+
+@deploy
+def __init__(
+    engine_: IVaultEngine,
+    collateral_type_: bytes32,
+    liquidator_: ILiquidator,
+    backstop_: address,
+    oracle_: IPriceOracle,
+):
+    """
+    @param engine_ The VaultEngine (this contract must be authorized on it, for rewards).
+    @param collateral_type_ The type sold.
+    @param liquidator_ The Liquidator (authorized here; this contract authorized there).
+    @param backstop_ The Backstop.
+    @param oracle_ The type's price oracle.
+    """
+    engine = engine_
+    collateral_type = collateral_type_
+    liquidator = liquidator_
+    backstop = backstop_
+    self.oracle = oracle_
+    self.buffer = RAY
+    self.max_duration = 3600
+    self.max_drop = 0
+    self.curve = price_curves.Curve(kind=price_curves.LINEAR, duration=3600, step=0, cut=0)
+    self.authorized[msg.sender] = True
+    log AuthorityAdded(account=msg.sender)
+
+
+# ---------------------------------------------------------------- administration
+
+
+@external
+def add_authority(account: address):
+    """
+    @notice Let `account` configure the auction (or start auctions, for the liquidator).
+    @param account The address to authorize.
+    """
+    self._check_authorized()
+    self.authorized[account] = True
+    log AuthorityAdded(account=account)
+
+
+@external
+def remove_authority(account: address):
+    """
+    @notice Revoke `account`.
+    @param account The address to de-authorize.
+    """
+    self._check_authorized()
+    self.authorized[account] = False
+    log AuthorityRemoved(account=account)
+
+
+@external
+def set_parameters(buffer: uint256, max_duration: uint256, max_drop: uint256, reward_rate: uint256, reward_flat: uint256):
+    """
+    @notice Set the start-price buffer, the reset limits and the keeper reward.
+    @param buffer [ray], between 1 and 10 ray.
+    @param max_duration Seconds, non-zero.
+    @param max_drop [ray], below 1 ray.
+    @param reward_rate [wad], at most 10%.
+    @param reward_flat [rad].
+    """
+    self._check_authorized()
+    assert buffer >= RAY, "auction: buffer below 1"
+    assert buffer <= MAX_BUFFER, "auction: buffer above 10"
+    assert max_duration != 0, "auction: zero max duration"
+    assert max_drop < RAY, "auction: max drop not below 1"
+    assert reward_rate <= MAX_REWARD_RATE, "auction: reward rate above 10%"
+    self.buffer = buffer
+    self.max_duration = max_duration
+    self.max_drop = max_drop
+    self.reward_rate = reward_rate
+    self.reward_flat = reward_flat
+    log ParametersSet(
+        buffer=buffer, max_duration=max_duration, max_drop=max_drop, reward_rate=reward_rate, reward_flat=reward_flat
+    )
+
+
+@external
+def set_curve(curve: price_curves.Curve):
+    """
+    @notice Set how the price falls (applies to running auctions too).
+    @param curve (kind, duration, step, cut); see the price_curves module.
+    """
+    self._check_authorized()
+    price_curves.validate(curve)
+    self.curve = curve
+    log CurveSet(kind=curve.kind, duration=curve.duration, step=curve.step, cut=curve.cut)
+
+
+@external
+def set_oracle(oracle: IPriceOracle):
+    """
+    @notice Set the price oracle for start prices.
+    @param oracle Non-zero.
+    """
+    self._check_authorized()
+    assert oracle.address != empty(address), "auction: zero oracle"
+    self.oracle = oracle
+    log OracleSet(oracle=oracle.address)
+
+
+@external
+def set_stopped(level: uint256):
+    """
+    @notice Set the circuit breaker: 0 = running, 1 = no new auctions, 2 = also no resets,
+            3 = also no takes.
+    @param level 0..3.
+    """
+    self._check_authorized()
+    assert level <= 3, "auction: level above 3"
+    self.stopped = level
+    log StoppedSet(level=level)
+
+
+@external
+def update_min_auction():
+    """
+    @notice Recompute min_auction = the type's dust x the liquidation penalty. Anyone may call.
+    """
+    dust: uint256 = (staticcall engine.collateral_types(collateral_type)).dust
+    penalty: uint256 = (staticcall liquidator.types(collateral_type)).penalty
+    self.min_auction = dust * penalty // WAD
+    log MinAuctionUpdated(min_auction=self.min_auction)
+
+
+# ---------------------------------------------------------------- auctions
+
+
+@external
+@nonreentrant
+def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint256:
+    """
+    @notice Start an auction (the Liquidator).
+    @param debt Stablecoin to raise [rad].
+    @param lot Collateral for sale [wad] (already moved to this contract in the engine).
+    @param owner The liquidated vault's owner.
+    @param keeper Who receives the reward.
+    @return The new auction's id.
+    """
+    self._check_authorized()
+    assert self.stopped < 1, "auction: stopped"
+    assert debt != 0, "auction: zero debt"
+    assert lot != 0, "auction: zero lot"
+    assert owner != empty(address), "auction: zero owner"
+    auction_id: uint256 = self.count + 1
+    self.count = auction_id
+    top: uint256 = self._start_price()
+    self.active.append(auction_id)
+    self.auctions[auction_id] = Auction(
+        position=len(self.active) - 1, debt=debt, lot=lot, owner=owner, started=block.timestamp, top=top
+    )
+    reward: uint256 = self._pay_reward(debt, lot, top, keeper)
+    log Started(auction_id=auction_id, top=top, debt=debt, lot=lot, owner=owner, keeper=keeper, reward=reward)
+    return auction_id
+
+
+@external
+@nonreentrant
+def reset(auction_id: uint256, keeper: address):
+    """
+    @notice Restart an auction that ran too long or fell too far, at a fresh start price.
+            Anyone may call.
+    @param auction_id The auction.
+    @param keeper Who receives the reward.
+    """
+    assert self.stopped < 2, "auction: stopped"
+    auction: Auction = self.auctions[auction_id]
+    assert auction.owner != empty(address), "auction: not running"
+    assert self._needs_reset(auction), "auction: cannot reset"
+    top: uint256 = self._start_price()
+    self.auctions[auction_id].started = block.timestamp
+    self.auctions[auction_id].top = top
+    reward: uint256 = self._pay_reward(auction.debt, auction.lot, top, keeper)
+    log Reset(
+        auction_id=auction_id, top=top, debt=auction.debt, lot=auction.lot, owner=auction.owner, keeper=keeper,
+        reward=reward,
+    )
+
+
+@external
+@nonreentrant
+def take(auction_id: uint256, max_collateral: uint256, max_price: uint256, recipient: address, data: Bytes[1024]):
+    """
+    @notice Buy up to `max_collateral` of an auction's collateral at the current price. The
+            caller pays (internal stablecoin; it must have allowed this contract in the engine)
+            after the collateral is sent to `recipient`, and after `recipient`'s
+            on_auction_take callback when `data` is not empty (a flash take).
+    @param auction_id The auction.
+    @param max_collateral Most collateral to buy [wad].
+    @param max_price Highest acceptable price [ray]; reverts if the price is above it.
+    @param recipient Who receives the collateral (free balance in the engine).
+    @param data Passed to the callback; empty = no callback.
+    """
+    assert self.stopped < 3, "auction: stopped"
+    auction: Auction = self.auctions[auction_id]
+    assert auction.owner != empty(address), "auction: not running"
+    price: uint256 = self._price(auction)
+    assert not self._needs_reset_at(auction, price), "auction: needs reset"
+    assert max_price >= price, "auction: price above maximum"
+
+    collateral: uint256 = min(auction.lot, max_collateral)
+    owe: uint256 = collateral * price
+    if owe > auction.debt:
+        # buying more than the debt: pay the debt, get what it buys (rounded down)
+        owe = auction.debt
+        collateral = owe // price
+    elif owe < auction.debt and collateral < auction.lot:
+        # a partial take must leave an auctionable remainder
+        if auction.debt - owe < self.min_auction:
+            assert auction.debt > self.min_auction, "auction: no partial take"
+            owe = auction.debt - self.min_auction
+            collateral = owe // price
+    auction.debt -= owe
+    auction.lot -= collateral
+
+    extcall engine.transfer_collateral(collateral_type, self, recipient, collateral)
+    if len(data) != 0 and recipient != engine.address and recipient != liquidator.address:
+        extcall IAuctionCallee(recipient).on_auction_take(msg.sender, owe, collateral, data)
+    extcall engine.transfer_stable(msg.sender, backstop, owe)
+
+    if auction.lot == 0:
+        # sold out: whatever debt is left is not raised (it stays bad debt in the backstop)
+        extcall liquidator.remove_debt_in_auction(collateral_type, auction.debt + owe)
+        self._remove(auction_id, auction.position)
+        log Finished(auction_id=auction_id, collateral_returned=0, debt_unraised=auction.debt)
+    elif auction.debt == 0:
+        # debt raised: the rest of the collateral goes back to the vault owner
+        extcall liquidator.remove_debt_in_auction(collateral_type, owe)
+        extcall engine.transfer_collateral(collateral_type, self, auction.owner, auction.lot)
+        self._remove(auction_id, auction.position)
+        log Finished(auction_id=auction_id, collateral_returned=auction.lot, debt_unraised=0)
+    else:
+        extcall liquidator.remove_debt_in_auction(collateral_type, owe)
+        self.auctions[auction_id].debt = auction.debt
+        self.auctions[auction_id].lot = auction.lot
+    log Taken(
+        auction_id=auction_id, max_price=max_price, price=price, owe=owe, collateral=collateral,
+        debt=auction.debt, lot=auction.lot, owner=auction.owner,
+    )
+
+
+# ---------------------------------------------------------------- keeper views
+
+
+@view
+@external
+def active_auctions() -> DynArray[uint256, MAX_ACTIVE]:
+    """
+    @notice Ids of the running auctions.
+    @return The ids (order changes as auctions finish).
+    """
+    return self.active
+
+
+@view
+@external
+def active_count() -> uint256:
+    """
+    @notice How many auctions are running.
+    @return The count.
+    """
+    return len(self.active)
+
+
+@view
+@external
+def status(auction_id: uint256) -> (bool, uint256, uint256, uint256):
+    """
+    @notice An auction as a keeper sees it now.
+    @param auction_id The auction.
+    @return (needs_reset, price [ray], lot [wad], debt [rad]); all zero if not running.
+    """
+    auction: Auction = self.auctions[auction_id]
+    if auction.owner == empty(address):
+        return False, 0, 0, 0
+    price: uint256 = self._price(auction)
+    return self._needs_reset_at(auction, price), price, auction.lot, auction.debt
+
+
+# ---------------------------------------------------------------- internal
+
+
+@view
+@internal
+def _start_price() -> uint256:
+    price: uint256 = 0
+    valid: bool = False
+    price, valid = staticcall self.oracle.peek()
+    assert valid, "auction: invalid price"
+    # rounds up, as every price here
+    return fixed_point.rmul_up(price * WAD_TO_RAY, self.buffer)
+
+
+@view
+@internal
+def _price(auction: Auction) -> uint256:
+    return price_curves.price(self.curve, auction.top, block.timestamp - auction.started)
+
+
+@view
+@internal
+def _needs_reset_at(auction: Auction, price: uint256) -> bool:
+    # a zero price needs a reset too (a take at price 0 would give collateral away)
+    return (
+        block.timestamp - auction.started > self.max_duration
+        or price * RAY // auction.top < self.max_drop
+        or price == 0
+    )
+
+
+@view
+@internal
+def _needs_reset(auction: Auction) -> bool:
+    return self._needs_reset_at(auction, self._price(auction))
+
+
+@internal
+def _pay_reward(debt: uint256, lot: uint256, top: uint256, keeper: address) -> uint256:
+    # no reward for dust-size auctions (by debt or by collateral value at the start price)
+    reward: uint256 = 0
+    if (self.reward_flat != 0 or self.reward_rate != 0) and debt >= self.min_auction and lot * top >= self.min_auction:
+        # rounds down: rewards are never over-paid
+        reward = self.reward_flat + debt * self.reward_rate // WAD
+        extcall engine.create_unbacked(backstop, keeper, reward)
+    return reward
+
+
+@internal
+def _remove(auction_id: uint256, position: uint256):
+    last: uint256 = self.active.pop()
+    if last != auction_id:
+        self.active[position] = last
+        self.auctions[last].position = position
+    self.auctions[auction_id] = empty(Auction)
+
+
+@view
+@internal
+def _check_authorized():
+    assert self.authorized[msg.sender], "auction: not authorized"

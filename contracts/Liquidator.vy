@@ -1,0 +1,285 @@
+# pragma version ~=0.4.3
+"""
+@title Liquidator
+@notice Starts the liquidation of unsafe vaults: seizes the vault (or, when a cap on debt in
+        auction is near, part of it), queues its debt as bad debt with the Backstop, adds the
+        liquidation penalty to the amount to raise and starts a Dutch auction of the collateral,
+        which pays the caller's keeper a reward.
+@dev DSS analogue: Dog (Hole = max_debt_in_auction, Dirt = debt_in_auction, chop = penalty,
+     hole/dirt per type, bark = liquidate, digs = remove_debt_in_auction).
+     Caps: debt_in_auction <= max_debt_in_auction globally and per type, except one documented
+     overshoot: if a partial liquidation would leave the vault with less than the dust, the
+     whole vault is taken instead (a dust vault could never be liquidated profitably).
+     Rounding: seized collateral rounds up and the debt to raise (with penalty) rounds up,
+     both in the protocol's favour. A zero safe price means "no valid price": no liquidation.
+"""
+from interfaces import IVaultEngine
+from interfaces import IBackstop
+from interfaces import IDutchAuction
+from modules import fixed_point
+
+WAD: constant(uint256) = 10**18
+# the highest liquidation penalty: 100% on top of the debt [wad]
+MAX_PENALTY: constant(uint256) = 2 * WAD
+# the most vaults one liquidate_many call looks at
+MAX_BATCH: constant(uint256) = 100
+
+struct TypeConfig:
+    # the type's DutchAuction
+    auction: address
+    # amount to raise = debt * penalty [wad], >= 1 wad
+    penalty: uint256
+    # cap on this type's debt in auction (incl. penalty) [rad]
+    max_debt_in_auction: uint256
+    # this type's debt in auction now [rad]
+    debt_in_auction: uint256
+
+# the ledger
+engine: public(immutable(IVaultEngine))
+# who takes on seized debt
+backstop: public(immutable(IBackstop))
+
+# who may configure, and the auctions (which report debt raised)
+authorized: public(HashMap[address, bool])
+# false once shut down (global settlement)
+live: public(bool)
+# cap on all debt in auction (incl. penalties) [rad]
+max_debt_in_auction: public(uint256)
+# all debt in auction now [rad]
+debt_in_auction: public(uint256)
+# collateral type -> liquidation configuration
+types: public(HashMap[bytes32, TypeConfig])
+
+
+event AuthorityAdded:
+    account: indexed(address)
+
+event AuthorityRemoved:
+    account: indexed(address)
+
+event MaxDebtInAuctionSet:
+    amount: uint256
+
+event TypeConfigured:
+    collateral_type: indexed(bytes32)
+    auction: address
+    penalty: uint256
+    max_debt_in_auction: uint256
+
+event Liquidated:
+    collateral_type: indexed(bytes32)
+    owner: indexed(address)
+    collateral: uint256
+    normalized_debt: uint256
+    debt: uint256
+    auction: address
+    auction_id: uint256
+
+event DebtInAuctionRemoved:
+    collateral_type: indexed(bytes32)
+    amount: uint256
+
+event Shutdown:
+    caller: indexed(address)
+
+
+@deploy
+def __init__(engine_: IVaultEngine, backstop_: IBackstop):
+    """
+    @param engine_ The VaultEngine (this contract must be authorized on it).
+    @param backstop_ The Backstop (this contract must be authorized on it).
+    """
+    engine = engine_
+    backstop = backstop_
+    self.live = True
+    self.authorized[msg.sender] = True
+    log AuthorityAdded(account=msg.sender)
+
+
+@external
+def add_authority(account: address):
+    """
+    @notice Let `account` configure the liquidator (or report debt raised, for auctions).
+    @param account The address to authorize.
+    """
+    self._check_authorized()
+    self.authorized[account] = True
+    log AuthorityAdded(account=account)
+
+
+@external
+def remove_authority(account: address):
+    """
+    @notice Revoke `account`.
+    @param account The address to de-authorize.
+    """
+    self._check_authorized()
+    self.authorized[account] = False
+    log AuthorityRemoved(account=account)
+
+
+@external
+def set_max_debt_in_auction(amount: uint256):
+    """
+    @notice Set the cap on all debt in auction.
+    @param amount [rad].
+    """
+    self._check_authorized()
+    self.max_debt_in_auction = amount
+    log MaxDebtInAuctionSet(amount=amount)
+
+
+@external
+def configure_type(collateral_type: bytes32, auction: address, penalty: uint256, max_debt_in_auction: uint256):
+    """
+    @notice Set a type's auction, penalty and cap (its debt in auction is kept).
+    @param collateral_type The type.
+    @param auction Its DutchAuction (non-zero).
+    @param penalty [wad], between 1 and 2 wad.
+    @param max_debt_in_auction [rad].
+    """
+    self._check_authorized()
+    assert auction != empty(address), "liquidator: zero auction"
+    assert penalty >= WAD, "liquidator: penalty below 1"
+    assert penalty <= MAX_PENALTY, "liquidator: penalty above 2"
+    self.types[collateral_type] = TypeConfig(
+        auction=auction,
+        penalty=penalty,
+        max_debt_in_auction=max_debt_in_auction,
+        debt_in_auction=self.types[collateral_type].debt_in_auction,
+    )
+    log TypeConfigured(
+        collateral_type=collateral_type, auction=auction, penalty=penalty, max_debt_in_auction=max_debt_in_auction
+    )
+
+
+@external
+def shutdown():
+    """
+    @notice Stop all new liquidations (global settlement).
+    """
+    self._check_authorized()
+    self.live = False
+    log Shutdown(caller=msg.sender)
+
+
+@external
+@nonreentrant
+def liquidate(collateral_type: bytes32, owner: address, keeper: address) -> uint256:
+    """
+    @notice Liquidate an unsafe vault (all of it, or part when a cap is near).
+    @param collateral_type The type.
+    @param owner The vault's owner.
+    @param keeper Who receives the keeper reward.
+    @return The id of the auction started.
+    """
+    assert self.live, "liquidator: not live"
+    ctype: IVaultEngine.CollateralType = staticcall engine.collateral_types(collateral_type)
+    return self._liquidate(collateral_type, ctype, owner, keeper, True)
+
+
+@external
+@nonreentrant
+def liquidate_many(collateral_type: bytes32, owners: DynArray[address, MAX_BATCH], keeper: address) -> uint256:
+    """
+    @notice Liquidate every unsafe vault among `owners` in one transaction. Vaults that are safe,
+            empty, or cannot be liquidated now (cap reached, dust remainder) are skipped.
+    @param collateral_type The type.
+    @param owners Vault owners to look at.
+    @param keeper Who receives the keeper rewards.
+    @return How many vaults were liquidated.
+    """
+    assert self.live, "liquidator: not live"
+    ctype: IVaultEngine.CollateralType = staticcall engine.collateral_types(collateral_type)
+    count: uint256 = 0
+    for owner: address in owners:
+        if self._liquidate(collateral_type, ctype, owner, keeper, False) != 0:
+            count += 1
+    return count
+
+
+@internal
+def _liquidate(
+    collateral_type: bytes32, ctype: IVaultEngine.CollateralType, owner: address, keeper: address, strict: bool
+) -> uint256:
+    """
+    @dev Liquidates one vault; the rate, safe price and dust in `ctype` do not change during a
+         batch (seizing changes only the type's normalized debt, which is not used here).
+         With `strict`, every reason not to liquidate reverts; without, it returns 0.
+    """
+    config: TypeConfig = self.types[collateral_type]
+    assert config.auction != empty(address), "liquidator: type not configured"
+    assert ctype.safe_price != 0, "liquidator: no valid price"
+    vault: IVaultEngine.Vault = staticcall engine.vaults(collateral_type, owner)
+    if vault.normalized_debt == 0 or vault.collateral * ctype.safe_price >= vault.normalized_debt * ctype.rate:
+        assert not strict, "liquidator: vault is safe"
+        return 0
+    if self.max_debt_in_auction <= self.debt_in_auction or config.max_debt_in_auction <= config.debt_in_auction:
+        assert not strict, "liquidator: debt in auction at cap"
+        return 0
+    # both differences are positive (checked just above)
+    room: uint256 = min(
+        unsafe_sub(self.max_debt_in_auction, self.debt_in_auction),
+        unsafe_sub(config.max_debt_in_auction, config.debt_in_auction),
+    )
+    # rounds down: never seize more debt than the room allows (penalty included)
+    seized_debt: uint256 = min(vault.normalized_debt, room * WAD // ctype.rate // config.penalty)
+    if seized_debt < vault.normalized_debt:
+        if (vault.normalized_debt - seized_debt) * ctype.rate < ctype.dust:
+            # the documented overshoot: take the whole vault rather than leave dust behind
+            seized_debt = vault.normalized_debt
+        elif seized_debt * ctype.rate < ctype.dust:
+            assert not strict, "liquidator: partial auction below dust"
+            return 0
+    # rounds up: the auction holds at least its share of the collateral (exact for a whole vault)
+    seized_collateral: uint256 = min(
+        fixed_point.div_up(vault.collateral * seized_debt, vault.normalized_debt), vault.collateral
+    )
+    if seized_collateral == 0:
+        assert not strict, "liquidator: nothing to seize"
+        return 0
+
+    extcall engine.seize(
+        collateral_type,
+        owner,
+        config.auction,
+        backstop.address,
+        -convert(seized_collateral, int256),
+        -convert(seized_debt, int256),
+    )
+    debt: uint256 = seized_debt * ctype.rate
+    extcall backstop.queue_debt(debt)
+    # rounds up: the penalty is never under-charged
+    to_raise: uint256 = fixed_point.div_up(debt * config.penalty, WAD)
+    self.debt_in_auction += to_raise
+    self.types[collateral_type].debt_in_auction = config.debt_in_auction + to_raise
+    auction_id: uint256 = extcall IDutchAuction(config.auction).start(to_raise, seized_collateral, owner, keeper)
+    log Liquidated(
+        collateral_type=collateral_type,
+        owner=owner,
+        collateral=seized_collateral,
+        normalized_debt=seized_debt,
+        debt=debt,
+        auction=config.auction,
+        auction_id=auction_id,
+    )
+    return auction_id
+
+
+@external
+def remove_debt_in_auction(collateral_type: bytes32, amount: uint256):
+    """
+    @notice An auction reports debt raised or written off (auctions only).
+    @param collateral_type The type.
+    @param amount [rad].
+    """
+    self._check_authorized()
+    self.debt_in_auction -= amount
+    self.types[collateral_type].debt_in_auction -= amount
+    log DebtInAuctionRemoved(collateral_type=collateral_type, amount=amount)
+
+
+@view
+@internal
+def _check_authorized():
+    assert self.authorized[msg.sender], "liquidator: not authorized"
