@@ -11,8 +11,8 @@ struct Call:
     data: Bytes[164]
 
 MAX_CALLS: constant(uint256) = 2048
-# the largest getter result read through it: a five-field struct
-MAX_RESULT: constant(uint256) = 160
+# the largest getter result read through it: a six-field struct
+MAX_RESULT: constant(uint256) = 192
 
 
 @view

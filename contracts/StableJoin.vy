@@ -4,7 +4,8 @@
 @notice Converts internal stablecoin in the VaultEngine [rad] into the ERC-20 Stablecoin
         [wad] and back.
 @dev DSS analogue: DaiJoin. Keeps: Stablecoin.totalSupply * ray <= engine.stable[self]
-     (equal while no one else mints). Must be a minter of the Stablecoin.
+     (as long as it is the only minter; holders who burn tokens directly leave the join
+     over-backed). Must be a minter of the Stablecoin.
 """
 from interfaces import IVaultEngine
 from interfaces import IStablecoin

@@ -152,8 +152,10 @@ def _abi_type(param: dict[str, Any]) -> str:
 def _python_value(abi_type: str, value: Any) -> Any:
     if abi_type == "address":
         return to_checksum_address(value)
-    if isinstance(value, tuple):
-        return tuple(value)
+    if isinstance(value, (tuple, list)):
+        return tuple(
+            to_checksum_address(v) if isinstance(v, str) and v.startswith("0x") and len(v) == 42 else v for v in value
+        )
     return value
 
 

@@ -172,7 +172,8 @@ def deploy_flash_taker(b: Any, d: Deployment, type_name: str, owner: str) -> str
 class StateKeys:
     """Which entries of the unbounded mappings to read: the actors' accounts, the times at which
     debt was queued, and the auction ids of each type (taken from the model; a chain with more
-    would differ in `count` or `total_queued`, which are always read)."""
+    would differ in `count` or `total_queued`, which are always read). The list of running
+    auctions is compared through `active_count` and each auction's `position` in it."""
 
     accounts: tuple[str, ...]
     queued_times: tuple[int, ...] = ()
@@ -234,7 +235,7 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
                     "next_time", "current_price", "current_time"):
             add(f"oracle[{name}].{var}", t.oracle, var)
         for var in ("oracle", "buffer", "max_duration", "max_drop", "reward_rate", "reward_flat", "min_auction",
-                    "curve", "stopped", "count", "active_auctions"):
+                    "curve", "stopped", "count", "active_count"):
             add(f"auction[{name}].{var}", t.auction, var)
         for auction_id in ids.get(name, ()):
             add(f"auction[{name}].auctions[{auction_id}]", t.auction, "auctions", auction_id)
@@ -270,7 +271,7 @@ def _model_getter(model: ModelBackend, address: str, fn: str, args: tuple) -> An
         "delegates": lambda owner, delegate: c.delegates[(owner, delegate)],
         "vaults": lambda t, who: tuple(c.vaults[(t, who)]),
         "collateral": lambda t, who: c.collateral[(t, who)],
-        "active_auctions": lambda: tuple(c.active),
+        "active_count": lambda: len(c.active),
     }
     if fn in getters:
         return getters[fn](*args)

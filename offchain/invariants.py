@@ -12,6 +12,7 @@ from typing import Any
 from offchain.backends import ModelBackend
 from offchain.deployment import Deployment
 from offchain.fixed_point import RAY
+from offchain.state import ZERO_ADDRESS as ZERO
 
 
 def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -> list[str]:
@@ -48,7 +49,9 @@ def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -
         if held != state[f"token[{name}].totalSupply"]:
             bad.append(f"token {name}: balances {held} != supply {state[f'token[{name}].totalSupply']}")
         # the auction's free collateral is exactly what its running auctions still sell
-        ids = state[f"auction[{name}].active_auctions"]
+        ids = _running(state, name)
+        if len(ids) != state[f"auction[{name}].active_count"]:
+            bad.append(f"auction {name}: {len(ids)} running auctions but active_count {state[f'auction[{name}].active_count']}")
         lots = sum(state[f"auction[{name}].auctions[{i}]"][2] for i in ids)
         if lots != state[f"engine.collateral[{name}][{t.auction}]"]:
             bad.append(f"auction {name}: lots {lots} != its collateral {state[f'engine.collateral[{name}][{t.auction}]']}")
@@ -75,6 +78,12 @@ def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -
     if supply * RAY > state[f"engine.stable[{d.stable_join}]"]:
         bad.append(f"stablecoin supply {supply} * ray > StableJoin's engine balance")
     return bad
+
+
+def _running(state: dict[str, Any], name: str) -> list[int]:
+    """Ids of the running auctions of a type (a running auction has an owner)."""
+    prefix = f"auction[{name}].auctions["
+    return [int(k[len(prefix):-1]) for k, v in state.items() if k.startswith(prefix) and v[3] != ZERO]
 
 
 def model_invariants(model: ModelBackend, d: Deployment) -> list[str]:

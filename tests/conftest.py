@@ -30,11 +30,11 @@ from offchain.invariants import model_invariants, state_invariants
 
 # Hypothesis: a bounded profile for CI, a deep one for `make fuzz`.
 settings.register_profile(
-    "ci", max_examples=50, stateful_step_count=30, deadline=None,
+    "ci", max_examples=15, stateful_step_count=100, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
 )
 settings.register_profile(
-    "deep", max_examples=400, stateful_step_count=60, deadline=None,
+    "deep", max_examples=300, stateful_step_count=150, deadline=None,
     suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))

@@ -16,7 +16,7 @@ from typing import Any, Callable
 import pytest
 
 from conftest import RAD, RAY, WAD, reverts
-from offchain.deployment import read_chain_state
+from offchain.deployment import read_chain_state, state_keys
 from offchain.state import Event
 from offchain.vault_engine import CollateralType, Vault
 
@@ -26,6 +26,9 @@ UNKNOWN_TYPE = b"NOPE-A".ljust(32, b"\0")
 # outside the I1-I5 bookkeeping of the fixture: never draw debt on it)
 NEW_TYPE = b"NEW-A".ljust(32, b"\0")
 MIN_INT256 = -(2**255)
+MAX_UINT256 = 2**256 - 1
+# the engine packs locked collateral, normalized debts and rates into 128-bit halves of a slot
+MAX_FIELD = 2**128 - 1
 
 
 # ---------------------------------------------------------------- helpers
@@ -67,12 +70,13 @@ def logged(system, name: str, **args: Any) -> bool:
 
 
 def snapshot_state(system) -> dict[str, Any]:
-    return read_chain_state(system.chain, system.d, system.roles.users)
+    """Every observable variable of the system, read on chain."""
+    return read_chain_state(system.chain, system.d, state_keys(system.model, system.d, system.roles.users))
 
 
-def lock(system, owner: str, collateral: int, debt: int, sender: str | None = None) -> None:
-    """`owner` (or `sender`) locks `owner`'s free ETH-A and draws to `owner`."""
-    send(system, "modify_vault", sender or owner, system.eth.type_id, owner, owner, owner, collateral, debt)
+def lock(system, owner: str, collateral: int, debt: int) -> None:
+    """`owner` changes its own ETH-A vault from and to its own balances (signed deltas)."""
+    send(system, "modify_vault", owner, system.eth.type_id, owner, owner, owner, collateral, debt)
 
 
 # ---------------------------------------------------------------- deployment
@@ -892,6 +896,45 @@ def test_modify_vault__uninitialized_type__reverts(system):
         send(system, "modify_vault", r.borrower, UNKNOWN_TYPE, r.borrower, r.borrower, r.borrower, 0, 0)
 
 
+# ---------------------------------------------------------------- modify_vault: packed storage
+
+
+def test_modify_vault__locked_collateral_above_128_bits__reverts_value_too_large(system):
+    """Money flow: the borrower joins 2**128 wad of ETH and locks 2**128 - 1 of it (the most a
+    vault's packed half holds); locking the last wei is refused."""
+    r = system.roles
+    tid = system.eth.type_id
+    system.fund(r.borrower, "ETH-A", MAX_FIELD + 1)
+    lock(system, r.borrower, MAX_FIELD, 0)
+    assert vault(system, tid, r.borrower) == Vault(MAX_FIELD, 0)
+    with reverts("engine: value too large"):
+        lock(system, r.borrower, 1, 0)
+    assert vault(system, tid, r.borrower) == Vault(MAX_FIELD, 0)
+    assert free(system, r.borrower) == 1
+
+
+def test_modify_vault__type_debt_above_128_bits__reverts_value_too_large(system):
+    """Money flow: with the safe price and both ceilings raised out of the way, the other user
+    draws 2**128 - 1 wad of normalized debt (the most the type's packed half holds) and receives
+    that times the rate; the borrower's 150 wad draw would push the type total past 128 bits and
+    is refused, though its own vault would be small."""
+    r = system.roles
+    tid = system.eth.type_id
+    rt = rate(system)
+    send(system, "set_safe_price", r.governance, tid, RAD)
+    send(system, "set_debt_ceiling", r.governance, tid, MAX_UINT256)
+    send(system, "set_global_debt_ceiling", r.governance, MAX_UINT256)
+    system.open_vault(r.other, "ETH-A", 1_000 * WAD, MAX_FIELD)
+    assert vault(system, tid, r.other) == Vault(1_000 * WAD, MAX_FIELD)
+    assert ctype(system, tid).normalized_debt == MAX_FIELD
+    assert ctype(system, tid).rate == rt
+    assert read(system, "stable", r.other) == MAX_FIELD * rt
+    system.fund(r.borrower, "ETH-A", 10 * WAD)
+    with reverts("engine: value too large"):
+        lock(system, r.borrower, 10 * WAD, 150 * WAD)
+    assert ctype(system, tid).normalized_debt == MAX_FIELD
+
+
 # ---------------------------------------------------------------- seize
 
 
@@ -912,6 +955,7 @@ def test_seize__whole_vault__collateral_to_dst_debt_becomes_bad_debt(system):
     assert read(system, "total_unbacked") == 5_000 * WAD * rt
     assert read(system, "total_issued") == 5_000 * WAD * rt
     assert read(system, "stable", r.borrower) == 5_000 * WAD * rt
+    assert ctype(system, tid).rate == rt
     assert logged(system, "VaultSeized", collateral_type=tid, owner=r.borrower, collateral_dst=r.keeper,
                   debt_dst=r.governance, delta_collateral=-10 * WAD, delta_normalized_debt=-5_000 * WAD)
 
@@ -942,6 +986,36 @@ def test_seize__positive_deltas__undo_a_seizure(system):
     assert free(system, r.keeper) == 0
     assert read(system, "bad_debt", r.governance) == 0
     assert read(system, "total_unbacked") == 0
+
+
+def test_seize__locked_collateral_above_128_bits__reverts_value_too_large(system):
+    """Money flow: the keeper holds 2**128 wad of free ETH; governance can put back into the
+    borrower's 10 ETH vault exactly enough to fill its packed half (2**128 - 1), not one wei more."""
+    r = system.roles
+    tid = system.eth.type_id
+    system.open_vault(r.borrower, "ETH-A", 10 * WAD, 1_000 * WAD)
+    system.fund(r.keeper, "ETH-A", MAX_FIELD + 1)
+    room = MAX_FIELD - 10 * WAD
+    with reverts("engine: value too large"):
+        send(system, "seize", r.governance, tid, r.borrower, r.keeper, r.governance, room + 1, 0)
+    send(system, "seize", r.governance, tid, r.borrower, r.keeper, r.governance, room, 0)
+    assert vault(system, tid, r.borrower) == Vault(MAX_FIELD, 1_000 * WAD)
+    assert free(system, r.keeper) == MAX_FIELD + 1 - room
+
+
+def test_seize__uninitialized_type__reverts_and_init_stays_clean(system):
+    """Seizing on a type whose rate is 0 could put debt into a vault without issuing anything
+    (delta_debt = 0 * delta), and init_type would then overwrite the type's packed debt half,
+    leaving vault and type debt apart (I3, I4). Refused; the type initializes clean."""
+    r = system.roles
+    with reverts("engine: type not initialized"):
+        send(system, "seize", r.governance, NEW_TYPE, r.borrower, r.keeper, r.governance, 0, WAD)
+    with reverts("engine: type not initialized"):
+        send(system, "seize", r.governance, NEW_TYPE, r.borrower, r.keeper, r.governance, 0, 0)
+    send(system, "init_type", r.governance, NEW_TYPE)
+    assert ctype(system, NEW_TYPE) == CollateralType(rate=RAY)
+    assert vault(system, NEW_TYPE, r.borrower) == Vault(0, 0)
+    assert system.engine().collateral_types[NEW_TYPE] == ctype(system, NEW_TYPE)
 
 
 def test_seize__more_collateral_than_locked__reverts_insufficient_locked(system):
@@ -985,8 +1059,9 @@ def test_fold_rate__positive__credits_fees_to_recipient(system):
     tid = system.eth.type_id
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 5_000 * WAD)
     rt = rate(system)
+    ctype_before = ctype(system, tid)
     send(system, "fold_rate", r.governance, tid, r.governance, RAY // 100)
-    assert ctype(system, tid).rate == rt + RAY // 100
+    assert ctype(system, tid) == ctype_before._replace(rate=rt + RAY // 100)
     assert read(system, "stable", r.governance) == 50 * RAD
     assert read(system, "total_issued") == 5_000 * WAD * rt + 50 * RAD
     assert read(system, "vault_debt", tid, r.borrower) == 5_000 * WAD * rt + 50 * RAD
@@ -1050,6 +1125,21 @@ def test_fold_rate__to_zero_or_below__reverts(system, below):
     with reverts("engine: rate would be zero" if below == 0 else None):
         send(system, "fold_rate", r.governance, tid, r.borrower, -rt - below)
     assert ctype(system, tid).rate == rt
+
+
+def test_fold_rate__above_128_bits__reverts_value_too_large(system):
+    """The rate can be folded up to 2**128 - 1 ray (the packed half), not one wei more; the
+    type's debt half is untouched."""
+    r = system.roles
+    tid = system.eth.type_id
+    rt = rate(system)
+    with reverts("engine: value too large"):
+        send(system, "fold_rate", r.governance, tid, r.governance, MAX_FIELD + 1 - rt)
+    send(system, "fold_rate", r.governance, tid, r.governance, MAX_FIELD - rt)
+    assert ctype(system, tid).rate == MAX_FIELD
+    assert ctype(system, tid).normalized_debt == 0
+    with reverts("engine: value too large"):
+        send(system, "fold_rate", r.governance, tid, r.governance, 1)
 
 
 def test_fold_rate__most_negative_delta__reverts_arithmetic(system):
