@@ -24,7 +24,7 @@ from hypothesis.stateful import run_state_machine_as_test
 
 from offchain.backends import ChainBackend, Lockstep, ModelBackend, load_artifacts, reader_code
 from offchain.config import load_config
-from offchain.deployment import deploy_system
+from offchain.deployment import deploy_flash_taker, deploy_system
 from offchain.fixed_point import WAD
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -35,6 +35,11 @@ REPORT = ROOT / "bench" / "results.md"
 ANCHORS = {
     "gas.open_vault": "Vat.frob opening a vault: 120,000-154,000",
     "gas.adjust_vault": "Vat.frob adjusting a vault: ~68,000",
+    "gas.liquidate_first": "Dog.bark + Clipper.kick, first: 455,701",
+    "gas.liquidate": "Dog.bark + Clipper.kick: 299,801",
+    "gas.take_whole": "Clipper.take, whole auction: 120,951",
+    "gas.take_partial": "Clipper.take, partial: 148,794",
+    "gas.reset_auction": "Clipper.redo: 112,030",
 }
 
 
@@ -91,6 +96,72 @@ def _gas_figures(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
     return gas
 
 
+def _liquidation_gas(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
+    """Liquidations and auctions on a fresh deployment: 53 vaults at the limit, then a crash."""
+    model = ModelBackend(chain.last_block_time)
+    for account in roles:
+        model.nonces[account] = int(chain.rpc("eth_getTransactionCount", [account, "latest"]), 16)
+    ls = Lockstep(chain, model)
+    governance, feeder, keeper, taker = roles[0], roles[1], roles[4], roles[5]
+    d = deploy_system(ls, load_config(), governance, feeder)
+    eth = d.types["ETH-A"]
+    engine = model.contract(d.engine)
+    gas: dict[str, int] = {}
+
+    def measure(key: str, address: str, fn: str, sender: str, *args) -> int:
+        ls.transact(address, fn, sender, *args)
+        gas[key] = chain.gas_used()
+        return gas[key]
+
+    owners = [to_checksum_address(f"0x{i:040x}") for i in range(0x1000, 0x1000 + 53)]
+    # the owners are not dev accounts: governance opens the vaults in their name through delegation
+    ls.transact(eth.token, "mint", governance, governance, 53 * 10 * WAD)
+    ls.transact(eth.token, "approve", governance, eth.join, 2**256 - 1)
+    ctype = engine.collateral_types[eth.type_id]
+    debt = 10 * WAD * ctype.safe_price // ctype.rate * 99 // 100
+    for owner in owners:
+        ls.transact(eth.join, "join", governance, governance, 10 * WAD)
+        ls.transact(d.engine, "modify_vault", governance, eth.type_id, governance, governance, governance, 10 * WAD, debt)
+        # move the vault to its owner: seize by governance (authorized) and give it back as theirs
+        ls.transact(d.engine, "seize", governance, eth.type_id, governance, governance, governance,
+                    -10 * WAD, -debt)
+        ls.transact(d.engine, "seize", governance, eth.type_id, owner, governance, governance, 10 * WAD, debt)
+    # crash: 30% down, through the delayed oracle
+    ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)
+    for _ in range(2):
+        ls.set_next_block_time(ls.last_block_time + eth.config.oracle_delay)
+        ls.transact(eth.oracle, "poke", feeder)
+    ls.transact(d.spotter, "poke", feeder, eth.type_id)
+
+    measure("gas.liquidate_first", d.liquidator, "liquidate", keeper, eth.type_id, owners[0], keeper)
+    measure("gas.liquidate", d.liquidator, "liquidate", keeper, eth.type_id, owners[1], keeper)
+    measure("gas.liquidate_many_50", d.liquidator, "liquidate_many", keeper, eth.type_id, owners[3:], keeper)
+    gas["gas.liquidate_many_per_vault"] = gas.pop("gas.liquidate_many_50") // 50
+    ls.transact(d.liquidator, "liquidate", keeper, eth.type_id, owners[2], keeper)
+
+    # takers: internal stablecoin from governance's surplus-free vault balance
+    auction = model.contract(eth.auction)
+    ls.transact(d.engine, "transfer_stable", governance, governance, taker, engine.stable[governance])
+    ls.transact(d.engine, "allow", taker, eth.auction)
+    ls.set_next_block_time(ls.last_block_time + 900)
+    first, second, third, fourth = auction.active[:4]
+    price = auction._price(auction.auctions[first]) + 10**27  # a margin: the price falls, not rises
+    measure("gas.take_whole", eth.auction, "take", taker, first, 2**256 - 1, price, taker, b"")
+    lot = auction.auctions[second].lot
+    measure("gas.take_partial", eth.auction, "take", taker, second, lot // 3, price, taker, b"")
+    flash = deploy_flash_taker(ls, d, "ETH-A", keeper)
+    price = auction._price(auction.auctions[third])
+    measure("gas.flash_take", flash, "take", keeper, third, 2**256 - 1, price, 0)
+    # past the auction's time limit, with a fresh oracle price to restart from
+    ls.set_next_block_time(ls.last_block_time + eth.config.auction_max_duration)
+    ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)
+    for _ in range(2):
+        ls.set_next_block_time(ls.last_block_time + eth.config.oracle_delay)
+        ls.transact(eth.oracle, "poke", feeder)
+    measure("gas.reset_auction", eth.auction, "reset", keeper, fourth, keeper)
+    return gas
+
+
 def _fuzz_throughput(chain: ChainBackend, roles: list[str]) -> tuple[float, int]:
     sys.path.insert(0, str(ROOT / "tests"))
     import conftest  # noqa: F401  (registers the Hypothesis profiles)
@@ -124,6 +195,9 @@ def cli(provider):
     roles = [to_checksum_address(a) for a in chain.rpc("eth_accounts", [])]
     snapshot = chain.snapshot()
     gas = _gas_figures(chain, roles)
+    chain.revert_to(snapshot)
+    snapshot = chain.snapshot()
+    gas.update(_liquidation_gas(chain, roles))
     chain.revert_to(snapshot)
     steps_per_s, steps = _fuzz_throughput(chain, roles)
 
