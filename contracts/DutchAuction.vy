@@ -18,6 +18,7 @@
      under the contract's re-entrancy lock: a taker cannot re-enter start, reset or take.
      Rounding: prices round up and collateral out rounds down (the protocol's favour).
      Circuit breaker `stopped`: 1 = no new auctions, 2 = also no resets, 3 = also no takes.
+     A lot or start price above 2**128 - 1 reverts "auction: value too large".
 """
 from interfaces import IVaultEngine
 from interfaces import IPriceOracle
@@ -32,6 +33,8 @@ RAY: constant(uint256) = 10**27
 WAD_TO_RAY: constant(uint256) = 10**9
 # how many auctions may run at once
 MAX_ACTIVE: constant(uint256) = 1024
+# packed fields: lot and top take 128 bits, started 64, position 32
+MAX_FIELD: constant(uint256) = 2**128 - 1
 # bounds for governance parameters
 MAX_BUFFER: constant(uint256) = 10 * RAY
 MAX_REWARD_RATE: constant(uint256) = WAD // 10
@@ -74,14 +77,19 @@ reward_rate: public(uint256)
 reward_flat: public(uint256)
 # smallest debt a partial take may leave, and smallest auction that pays rewards [rad]
 min_auction: public(uint256)
-# how the price falls
-curve: public(price_curves.Curve)
+# how the price falls: kind << 248 | duration << 184 | step << 120 | cut (one slot, read by every take)
+packed_curve: uint256
 # circuit breaker level, 0..3
 stopped: public(uint256)
 # auctions started so far (ids are 1, 2, ...)
 count: public(uint256)
-# auction id -> auction
-auctions: public(HashMap[uint256, Auction])
+# An auction is packed into three slots (six would cost 66k more gas to start one):
+# auction id -> owner << 96 | started << 32 | position; 0 = no such auction
+auction_meta: HashMap[uint256, uint256]
+# auction id -> debt still to raise [rad]
+auction_debt: HashMap[uint256, uint256]
+# auction id -> lot [wad] << 128 | top [ray]
+auction_lot_top: HashMap[uint256, uint256]
 # ids of running auctions
 active: DynArray[uint256, MAX_ACTIVE]
 
@@ -171,7 +179,7 @@ def __init__(
     self.buffer = RAY
     self.max_duration = 3600
     self.max_drop = 0
-    self.curve = price_curves.Curve(kind=price_curves.LINEAR, duration=3600, step=0, cut=0)
+    self.packed_curve = self._pack_curve(price_curves.Curve(kind=price_curves.LINEAR, duration=3600, step=0, cut=0))
     self.authorized[msg.sender] = True
     log AuthorityAdded(account=msg.sender)
 
@@ -235,7 +243,8 @@ def set_curve(curve: price_curves.Curve):
     """
     self._check_authorized()
     price_curves.validate(curve)
-    self.curve = curve
+    assert curve.duration < 2**64 and curve.step < 2**64 and curve.cut < 2**120, "auction: value too large"
+    self.packed_curve = self._pack_curve(curve)
     log CurveSet(kind=curve.kind, duration=curve.duration, step=curve.step, cut=curve.cut)
 
 
@@ -297,9 +306,11 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
     auction_id: uint256 = self.count + 1
     self.count = auction_id
     top: uint256 = self._start_price()
+    assert lot <= MAX_FIELD and top <= MAX_FIELD, "auction: value too large"
     self.active.append(auction_id)
-    self.auctions[auction_id] = Auction(
-        position=len(self.active) - 1, debt=debt, lot=lot, owner=owner, started=block.timestamp, top=top
+    self._store(
+        auction_id,
+        Auction(position=len(self.active) - 1, debt=debt, lot=lot, owner=owner, started=block.timestamp, top=top),
     )
     reward: uint256 = self._pay_reward(debt, lot, top, keeper)
     log Started(auction_id=auction_id, top=top, debt=debt, lot=lot, owner=owner, keeper=keeper, reward=reward)
@@ -316,12 +327,14 @@ def reset(auction_id: uint256, keeper: address):
     @param keeper Who receives the reward.
     """
     assert self.stopped < 2, "auction: stopped"
-    auction: Auction = self.auctions[auction_id]
+    auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     assert self._needs_reset(auction), "auction: cannot reset"
     top: uint256 = self._start_price()
-    self.auctions[auction_id].started = block.timestamp
-    self.auctions[auction_id].top = top
+    assert top <= MAX_FIELD, "auction: value too large"
+    auction.started = block.timestamp
+    auction.top = top
+    self._store(auction_id, auction)
     reward: uint256 = self._pay_reward(auction.debt, auction.lot, top, keeper)
     log Reset(
         auction_id=auction_id, top=top, debt=auction.debt, lot=auction.lot, owner=auction.owner, keeper=keeper,
@@ -344,7 +357,7 @@ def take(auction_id: uint256, max_collateral: uint256, max_price: uint256, recip
     @param data Passed to the callback; empty = no callback.
     """
     assert self.stopped < 3, "auction: stopped"
-    auction: Auction = self.auctions[auction_id]
+    auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     price: uint256 = self._price(auction)
     assert not self._needs_reset_at(auction, price), "auction: needs reset"
@@ -383,8 +396,8 @@ def take(auction_id: uint256, max_collateral: uint256, max_price: uint256, recip
         log Finished(auction_id=auction_id, collateral_returned=auction.lot, debt_unraised=0)
     else:
         extcall liquidator.remove_debt_in_auction(collateral_type, owe)
-        self.auctions[auction_id].debt = auction.debt
-        self.auctions[auction_id].lot = auction.lot
+        self.auction_debt[auction_id] = auction.debt
+        self.auction_lot_top[auction_id] = auction.lot << 128 | auction.top
     log Taken(
         auction_id=auction_id, max_price=max_price, price=price, owe=owe, collateral=collateral,
         debt=auction.debt, lot=auction.lot, owner=auction.owner,
@@ -392,6 +405,27 @@ def take(auction_id: uint256, max_collateral: uint256, max_price: uint256, recip
 
 
 # ---------------------------------------------------------------- keeper views
+
+
+@view
+@external
+def curve() -> price_curves.Curve:
+    """
+    @notice How the price falls.
+    @return (kind, duration, step, cut); see the price_curves module.
+    """
+    return self._curve()
+
+
+@view
+@external
+def auctions(auction_id: uint256) -> Auction:
+    """
+    @notice An auction's stored state.
+    @param auction_id The auction.
+    @return (position, debt [rad], lot [wad], owner, started, top [ray]); all zero if none.
+    """
+    return self._load(auction_id)
 
 
 @view
@@ -422,7 +456,7 @@ def status(auction_id: uint256) -> (bool, uint256, uint256, uint256):
     @param auction_id The auction.
     @return (needs_reset, price [ray], lot [wad], debt [rad]); all zero if not running.
     """
-    auction: Auction = self.auctions[auction_id]
+    auction: Auction = self._load(auction_id)
     if auction.owner == empty(address):
         return False, 0, 0, 0
     price: uint256 = self._price(auction)
@@ -446,7 +480,26 @@ def _start_price() -> uint256:
 @view
 @internal
 def _price(auction: Auction) -> uint256:
-    return price_curves.price(self.curve, auction.top, block.timestamp - auction.started)
+    return price_curves.price(self._curve(), auction.top, block.timestamp - auction.started)
+
+
+@view
+@internal
+def _curve() -> price_curves.Curve:
+    packed: uint256 = self.packed_curve
+    return price_curves.Curve(
+        kind=packed >> 248,
+        duration=(packed >> 184) & (2**64 - 1),
+        step=(packed >> 120) & (2**64 - 1),
+        cut=packed & (2**120 - 1),
+    )
+
+
+@pure
+@internal
+def _pack_curve(curve: price_curves.Curve) -> uint256:
+    # validated: kind <= 2, duration and step < 2**64, cut < 1 ray < 2**120
+    return curve.kind << 248 | curve.duration << 184 | curve.step << 120 | curve.cut
 
 
 @view
@@ -482,8 +535,36 @@ def _remove(auction_id: uint256, position: uint256):
     last: uint256 = self.active.pop()
     if last != auction_id:
         self.active[position] = last
-        self.auctions[last].position = position
-    self.auctions[auction_id] = empty(Auction)
+        # position is the low 32 bits of the meta slot
+        self.auction_meta[last] = self.auction_meta[last] >> 32 << 32 | position
+    self.auction_meta[auction_id] = 0
+    self.auction_debt[auction_id] = 0
+    self.auction_lot_top[auction_id] = 0
+
+
+@view
+@internal
+def _load(auction_id: uint256) -> Auction:
+    meta: uint256 = self.auction_meta[auction_id]
+    lot_top: uint256 = self.auction_lot_top[auction_id]
+    return Auction(
+        position=meta & (2**32 - 1),
+        debt=self.auction_debt[auction_id],
+        lot=lot_top >> 128,
+        owner=convert(convert(meta >> 96, uint160), address),
+        started=(meta >> 32) & (2**64 - 1),
+        top=lot_top & MAX_FIELD,
+    )
+
+
+@internal
+def _store(auction_id: uint256, auction: Auction):
+    # position < MAX_ACTIVE and started (a timestamp) < 2**64: both fit their fields
+    self.auction_meta[auction_id] = (
+        convert(convert(auction.owner, uint160), uint256) << 96 | auction.started << 32 | auction.position
+    )
+    self.auction_debt[auction_id] = auction.debt
+    self.auction_lot_top[auction_id] = auction.lot << 128 | auction.top
 
 
 @view

@@ -400,7 +400,9 @@ def modify_vault(
         assert self._can_act(collateral_src, msg.sender), "engine: collateral source not allowed"
     if delta_normalized_debt < 0:
         assert self._can_act(stable_dst, msg.sender), "engine: stable source not allowed"
-    if vault.normalized_debt != 0:
+    # dust bounds the size of a debt when it changes: a vault left below a raised dust can still
+    # add or free collateral (it may always get safer), only its debt must end at 0 or >= dust
+    if delta_normalized_debt != 0 and vault.normalized_debt != 0:
         assert vault_debt >= self.dust[collateral_type], "engine: dust"
 
     if delta_collateral != 0:

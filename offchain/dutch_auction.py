@@ -15,6 +15,8 @@ WAD_TO_RAY = 10**9
 MAX_ACTIVE = 1024
 MAX_BUFFER = 10 * RAY
 MAX_REWARD_RATE = WAD // 10
+# the contract packs lot and top into 128-bit halves of a slot
+MAX_FIELD = 2**128 - 1
 
 
 class Auction(NamedTuple):
@@ -86,6 +88,7 @@ class DutchAuction(Contract):
         self._check_authorized(sender)
         curve = Curve(*curve)
         price_curves.validate(curve)
+        require(curve.duration < 2**64 and curve.step < 2**64 and curve.cut < 2**120, "auction: value too large")
         self.curve = curve
         self.log("CurveSet", kind=curve.kind, duration=curve.duration, step=curve.step, cut=curve.cut)
 
@@ -125,6 +128,7 @@ class DutchAuction(Contract):
             auction_id = self.count + 1
             self.count = auction_id
             top = self._start_price()
+            require(lot <= MAX_FIELD and top <= MAX_FIELD, "auction: value too large")
             if len(self.active) >= MAX_ACTIVE:
                 raise Revert(None)
             self.active = self.active + (auction_id,)
@@ -144,6 +148,7 @@ class DutchAuction(Contract):
             require(auction.owner != ZERO_ADDRESS, "auction: not running")
             require(self._needs_reset(auction), "auction: cannot reset")
             top = self._start_price()
+            require(top <= MAX_FIELD, "auction: value too large")
             self.auctions[auction_id] = self.auctions[auction_id]._replace(started=self.now, top=top)
             reward = self._pay_reward(auction.debt, auction.lot, top, keeper)
             self.log("Reset", auction_id=auction_id, top=top, debt=auction.debt, lot=auction.lot, owner=auction.owner,

@@ -176,7 +176,7 @@ class VaultEngine(Contract):
             require(self._can_act(collateral_src, sender), "engine: collateral source not allowed")
         if delta_normalized_debt < 0:
             require(self._can_act(stable_dst, sender), "engine: stable source not allowed")
-        if vault.normalized_debt != 0:
+        if delta_normalized_debt != 0 and vault.normalized_debt != 0:
             require(vault_debt >= ctype.dust, "engine: dust")
 
         free = self.collateral[(collateral_type, collateral_src)]

@@ -38,6 +38,7 @@ ANCHORS = {
     "gas.liquidate_first": "Dog.bark + Clipper.kick, first: 455,701",
     "gas.liquidate": "Dog.bark + Clipper.kick: 299,801",
     "gas.take_whole": "Clipper.take, whole auction: 120,951",
+    "gas.take_whole_with_refund": "Clipper.take, whole auction: 120,951",
     "gas.take_partial": "Clipper.take, partial: 148,794",
     "gas.reset_auction": "Clipper.redo: 112,030",
 }
@@ -144,14 +145,21 @@ def _liquidation_gas(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
     ls.transact(d.engine, "transfer_stable", governance, governance, taker, engine.stable[governance])
     ls.transact(d.engine, "allow", taker, eth.auction)
     ls.set_next_block_time(ls.last_block_time + 900)
-    first, second, third, fourth = auction.active[:4]
+    first, second, third, fourth, fifth = auction.active[:5]
     price = auction._price(auction.auctions[first]) + 10**27  # a margin: the price falls, not rises
-    measure("gas.take_whole", eth.auction, "take", taker, first, 2**256 - 1, price, taker, b"")
+    # the lot is worth more than the debt: the debt is raised and the rest goes back to the owner
+    measure("gas.take_whole_with_refund", eth.auction, "take", taker, first, 2**256 - 1, price, taker, b"")
     lot = auction.auctions[second].lot
     measure("gas.take_partial", eth.auction, "take", taker, second, lot // 3, price, taker, b"")
+    # 30 minutes on, the lot is worth less than the debt: buying all of it sells the auction out
+    ls.set_next_block_time(ls.last_block_time + 1800)
+    ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)  # (any transaction: the clock moves with blocks)
+    price = auction._price(auction.auctions[fourth])
+    assert auction.auctions[fourth].lot * price < auction.auctions[fourth].debt
+    measure("gas.take_whole", eth.auction, "take", taker, fourth, 2**256 - 1, price, taker, b"")
     flash = deploy_flash_taker(ls, d, "ETH-A", keeper)
-    price = auction._price(auction.auctions[third])
     measure("gas.flash_take", flash, "take", keeper, third, 2**256 - 1, price, 0)
+    fourth = fifth
     # past the auction's time limit, with a fresh oracle price to restart from
     ls.set_next_block_time(ls.last_block_time + eth.config.auction_max_duration)
     ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)

@@ -1252,3 +1252,17 @@ def test_is_safe__follows_safe_price(system):
     send(system, "set_safe_price", r.governance, tid, lowest_safe - 1)
     assert read(system, "is_safe", tid, r.borrower) is False
     assert system.engine().is_safe(tid, r.borrower) is False
+
+
+def test_modify_vault__debt_below_raised_dust__can_still_add_collateral_but_not_change_debt(system):
+    """Money flow: governance raises the dust above a vault's debt; the owner may still lock more
+    collateral (the vault gets safer) but any debt change must end at 0 or at least the dust."""
+    r = system.roles
+    t = system.eth.type_id
+    system.open_vault(r.borrower, "ETH-A", 10 * WAD, 1_000 * WAD)
+    system.tx(system.d.engine, "set_dust", r.governance, t, 2_000 * RAD)
+    system.fund(r.borrower, "ETH-A", WAD)
+    system.tx(system.d.engine, "modify_vault", r.borrower, t, r.borrower, r.borrower, r.borrower, WAD, 0)
+    assert system.engine().vaults[(t, r.borrower)].collateral == 11 * WAD
+    with reverts("engine: dust"):
+        system.tx(system.d.engine, "modify_vault", r.borrower, t, r.borrower, r.borrower, r.borrower, 0, -WAD)
