@@ -86,8 +86,29 @@ def cli(provider, config_path):
     click.echo("\n" + _table(
         ["type", "token", "price", "liq. ratio", "safe price", "ceiling", "auto max", "dust",
          "fee/yr", "fee kink / max", "oracle delay / max age"], rows))
+    curves = {0: "linear", 1: "stair-step", 2: "exponential"}
+    rows = []
+    for name, t in d.types.items():
+        c = t.config
+        kind, duration, step, cut = chain.view(t.auction, "curve")
+        shape = (f"linear to 0 in {duration}s" if kind == 0 else
+                 f"x{Decimal(cut) / RAY:.4f} every {step}s" if kind == 1 else f"x{Decimal(cut) / RAY:.8f}/s")
+        reserve_c, reserve_s = chain.view(t.pool, "reserve_collateral"), chain.view(t.pool, "reserve_stable")
+        rows.append([
+            name, f"{Decimal(c.liquidation_penalty) / WAD:.0%}", _amount(c.auction_cap, RAD),
+            f"x{Decimal(c.auction_buffer) / RAY:.2f}", f"{curves[kind]}: {shape}",
+            f"{c.auction_max_duration}s / {Decimal(c.auction_max_drop) / RAY:.0%}",
+            f"{Decimal(c.keeper_reward_rate) / WAD:.2%} + {_amount(c.keeper_reward_flat, RAD)}",
+            _amount(chain.view(t.auction, "min_auction"), RAD),
+            f"{Decimal(reserve_c) / 10**c.token_decimals:,.2f} {c.token_symbol} / {Decimal(reserve_s) / WAD:,.0f}",
+        ])
+    click.echo("\n" + _table(
+        ["type", "penalty", "auction cap", "start", "price curve", "reset after", "keeper reward", "min auction",
+         "pool reserves"], rows))
     click.echo(f"\nglobal debt ceiling: {_amount(chain.view(d.engine, 'global_debt_ceiling'), RAD)} "
-               f"{config.stablecoin_symbol}")
+               f"{config.stablecoin_symbol}; all debt in auction at most "
+               f"{_amount(chain.view(d.liquidator, 'max_debt_in_auction'), RAD)}; "
+               f"bad debt queued {config.backstop_queue_delay}s before settlement")
     if differing:
         raise click.ClickException(f"model state differs from chain in {len(differing)} variables: {differing[:3]}")
     click.echo(f"off-chain model: deployed in lockstep; all {len(chain_state)} state variables equal the chain's.")
