@@ -62,6 +62,13 @@ MODEL_FACTORIES: dict[str, Callable[..., Any]] = {
     "FlashTaker": FlashTaker,
 }
 
+# ---------------------------------------------------------------- test-only contracts
+# contracts/testing/: deployed by the tests only, never by deploy_system; registered so that
+# Lockstep can deploy them (and load_artifacts loads their artifacts).
+from offchain.testing import ReentrantTaker  # noqa: E402
+
+MODEL_FACTORIES["ReentrantTaker"] = ReentrantTaker
+
 
 class Divergence(AssertionError):
     """Chain and model disagree: a bug in one of them."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 
 from offchain.erc20 import ERC20
-from offchain.errors import require
+from offchain.errors import Revert, require
 from offchain.fixed_point import WAD, u256
 from offchain.state import Contract, Env
 
@@ -49,6 +49,8 @@ class CollateralPool(Contract):
     def remove_liquidity(self, sender: str, share_amount: int, min_collateral: int, min_stable: int) -> tuple[int, int]:
         require(self.shares[sender] >= share_amount, "pool: insufficient shares")
         total = self.total_shares
+        if total == 0:  # an empty pool: Vyper's `//` by zero reverts without a reason
+            raise Revert(None)
         collateral_out = u256(share_amount * self.reserve_collateral) // total
         stable_out = u256(share_amount * self.reserve_stable) // total
         require(collateral_out >= min_collateral and stable_out >= min_stable, "pool: slippage")
