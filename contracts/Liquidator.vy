@@ -23,6 +23,8 @@ WAD: constant(uint256) = 10**18
 MAX_PENALTY: constant(uint256) = 2 * WAD
 # the most vaults one liquidate_many call looks at
 MAX_BATCH: constant(uint256) = 100
+# the highest cap on debt in auction: 1e12 stablecoin [rad] (room * WAD must not overflow)
+MAX_CAP: constant(uint256) = 10**57
 
 struct TypeConfig:
     # the type's DutchAuction
@@ -122,9 +124,10 @@ def remove_authority(account: address):
 def set_max_debt_in_auction(amount: uint256):
     """
     @notice Set the cap on all debt in auction.
-    @param amount [rad].
+    @param amount [rad], at most 1e12 stablecoin.
     """
     self._check_authorized()
+    assert amount <= MAX_CAP, "liquidator: cap too large"
     self.max_debt_in_auction = amount
     log MaxDebtInAuctionSet(amount=amount)
 
@@ -136,12 +139,13 @@ def configure_type(collateral_type: bytes32, auction: address, penalty: uint256,
     @param collateral_type The type.
     @param auction Its DutchAuction (non-zero).
     @param penalty [wad], between 1 and 2 wad.
-    @param max_debt_in_auction [rad].
+    @param max_debt_in_auction [rad], at most 1e12 stablecoin.
     """
     self._check_authorized()
     assert auction != empty(address), "liquidator: zero auction"
     assert penalty >= WAD, "liquidator: penalty below 1"
     assert penalty <= MAX_PENALTY, "liquidator: penalty above 2"
+    assert max_debt_in_auction <= MAX_CAP, "liquidator: cap too large"
     self.types[collateral_type] = TypeConfig(
         auction=auction,
         penalty=penalty,
@@ -238,6 +242,9 @@ def _liquidate(
     if seized_collateral == 0:
         assert not strict, "liquidator: nothing to seize"
         return 0
+    if seized_collateral == vault.collateral:
+        # rounding took all the collateral: take all the debt too, never leave debt without collateral
+        seized_debt = vault.normalized_debt
 
     extcall engine.seize(
         collateral_type,

@@ -11,6 +11,7 @@ from offchain.vault_engine import CollateralType, VaultEngine
 
 MAX_PENALTY = 2 * WAD
 MAX_BATCH = 100
+MAX_CAP = 10**57
 
 
 class TypeConfig(NamedTuple):
@@ -49,6 +50,7 @@ class Liquidator(Contract):
 
     def set_max_debt_in_auction(self, sender: str, amount: int) -> None:
         self._check_authorized(sender)
+        require(amount <= MAX_CAP, "liquidator: cap too large")
         self.max_debt_in_auction = amount
         self.log("MaxDebtInAuctionSet", amount=amount)
 
@@ -58,6 +60,7 @@ class Liquidator(Contract):
         require(auction != ZERO_ADDRESS, "liquidator: zero auction")
         require(penalty >= WAD, "liquidator: penalty below 1")
         require(penalty <= MAX_PENALTY, "liquidator: penalty above 2")
+        require(max_debt_in_auction <= MAX_CAP, "liquidator: cap too large")
         self.types[collateral_type] = TypeConfig(
             auction, penalty, max_debt_in_auction, self.types[collateral_type].debt_in_auction
         )
@@ -125,6 +128,8 @@ class Liquidator(Contract):
         if seized_collateral == 0:
             require(not strict, "liquidator: nothing to seize")
             return 0
+        if seized_collateral == vault.collateral:
+            seized_debt = vault.normalized_debt
         self.engine.seize(self.address, collateral_type, owner, config.auction, self.backstop,
                           neg(to_int256(seized_collateral)), neg(to_int256(seized_debt)))
         debt = u256(seized_debt * ctype.rate)
