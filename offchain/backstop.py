@@ -4,11 +4,13 @@ from __future__ import annotations
 
 from offchain.errors import require
 from offchain.fixed_point import u256
-from offchain.state import Contract, Env
+from offchain.state import Authorized, Env
 from offchain.vault_engine import VaultEngine
 
 
-class Backstop(Contract):
+class Backstop(Authorized):
+    AUTH_REASON = "backstop: not authorized"
+
     def __init__(self, env: Env, address: str, deployer: str, engine: str, queue_delay: int):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
@@ -19,19 +21,6 @@ class Backstop(Contract):
         self.authorized[deployer] = True
         self.log("AuthorityAdded", account=deployer)
         self.log("QueueDelaySet", queue_delay=queue_delay)
-
-    def _check_authorized(self, sender: str) -> None:
-        require(self.authorized[sender], "backstop: not authorized")
-
-    def add_authority(self, sender: str, account: str) -> None:
-        self._check_authorized(sender)
-        self.authorized[account] = True
-        self.log("AuthorityAdded", account=account)
-
-    def remove_authority(self, sender: str, account: str) -> None:
-        self._check_authorized(sender)
-        self.authorized[account] = False
-        self.log("AuthorityRemoved", account=account)
 
     def set_queue_delay(self, sender: str, new_delay: int) -> None:
         self._check_authorized(sender)

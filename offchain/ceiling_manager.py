@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from offchain.errors import require
 from offchain.fixed_point import u256
-from offchain.state import Contract, Env
+from offchain.state import Authorized, Env
 from offchain.vault_engine import VaultEngine
 
 
@@ -17,7 +17,9 @@ class Config(NamedTuple):
     last_increase: int = 0  # seconds
 
 
-class CeilingManager(Contract):
+class CeilingManager(Authorized):
+    AUTH_REASON = "ceiling: not authorized"
+
     def __init__(self, env: Env, address: str, deployer: str, engine: str):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
@@ -25,19 +27,6 @@ class CeilingManager(Contract):
         self.configs = self.storage(Config())
         self.authorized[deployer] = True
         self.log("AuthorityAdded", account=deployer)
-
-    def _check_authorized(self, sender: str) -> None:
-        require(self.authorized[sender], "ceiling: not authorized")
-
-    def add_authority(self, sender: str, account: str) -> None:
-        self._check_authorized(sender)
-        self.authorized[account] = True
-        self.log("AuthorityAdded", account=account)
-
-    def remove_authority(self, sender: str, account: str) -> None:
-        self._check_authorized(sender)
-        self.authorized[account] = False
-        self.log("AuthorityRemoved", account=account)
 
     def configure(self, sender: str, collateral_type: bytes, max_ceiling: int, gap: int, cooldown: int) -> None:
         self._check_authorized(sender)

@@ -5,11 +5,13 @@ from __future__ import annotations
 from offchain.erc20 import ERC20
 from offchain.errors import require
 from offchain.fixed_point import neg, to_int256, u256
-from offchain.state import Contract, Env
+from offchain.state import Authorized, Env
 from offchain.vault_engine import VaultEngine
 
 
-class CollateralJoin(Contract):
+class CollateralJoin(Authorized):
+    AUTH_REASON = "join: not authorized"
+
     def __init__(
         self, env: Env, address: str, deployer: str, engine: str, collateral_type: bytes,
         token: str, decimals: int,
@@ -26,18 +28,8 @@ class CollateralJoin(Contract):
         self.live = True
         self.log("AuthorityAdded", account=deployer)
 
-    def add_authority(self, sender: str, account: str) -> None:
-        require(self.authorized[sender], "join: not authorized")
-        self.authorized[account] = True
-        self.log("AuthorityAdded", account=account)
-
-    def remove_authority(self, sender: str, account: str) -> None:
-        require(self.authorized[sender], "join: not authorized")
-        self.authorized[account] = False
-        self.log("AuthorityRemoved", account=account)
-
     def shutdown(self, sender: str) -> None:
-        require(self.authorized[sender], "join: not authorized")
+        self._check_authorized(sender)
         self.live = False
         self.log("Shutdown", caller=sender)
 

@@ -8,7 +8,7 @@ from offchain import price_curves
 from offchain.errors import Revert, require
 from offchain.fixed_point import RAY, WAD, rmul_up, u256
 from offchain.price_curves import Curve
-from offchain.state import ZERO_ADDRESS, Contract, Env
+from offchain.state import ZERO_ADDRESS, Authorized, Env
 from offchain.vault_engine import VaultEngine
 
 WAD_TO_RAY = 10**9
@@ -28,7 +28,9 @@ class Auction(NamedTuple):
     top: int = 0  # ray
 
 
-class DutchAuction(Contract):
+class DutchAuction(Authorized):
+    AUTH_REASON = "auction: not authorized"
+
     def __init__(self, env: Env, address: str, deployer: str, engine: str, collateral_type: bytes,
                  liquidator: str, backstop: str, oracle: str):
         super().__init__(env, address)
@@ -54,19 +56,6 @@ class DutchAuction(Contract):
         self.log("AuthorityAdded", account=deployer)
 
     # ------------------------------------------------------------ administration
-
-    def _check_authorized(self, sender: str) -> None:
-        require(self.authorized[sender], "auction: not authorized")
-
-    def add_authority(self, sender: str, account: str) -> None:
-        self._check_authorized(sender)
-        self.authorized[account] = True
-        self.log("AuthorityAdded", account=account)
-
-    def remove_authority(self, sender: str, account: str) -> None:
-        self._check_authorized(sender)
-        self.authorized[account] = False
-        self.log("AuthorityRemoved", account=account)
 
     def set_parameters(self, sender: str, buffer: int, max_duration: int, max_drop: int, reward_rate: int,
                        reward_flat: int) -> None:

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from offchain.errors import require
 from offchain.fixed_point import RAY, WAD, div_up, rmul_up, rpow_up, to_int256, u256
-from offchain.state import ZERO_ADDRESS, Contract, Env
+from offchain.state import ZERO_ADDRESS, Authorized, Env
 from offchain.vault_engine import CollateralType, VaultEngine
 
 MAX_BASE_FEE = 1000000076036763191000000000
@@ -20,7 +20,9 @@ class TypeFee(NamedTuple):
     max_multiplier: int = 0  # wad
 
 
-class FeeAccumulator(Contract):
+class FeeAccumulator(Authorized):
+    AUTH_REASON = "fees: not authorized"
+
     def __init__(self, env: Env, address: str, deployer: str, engine: str, fee_recipient: str):
         super().__init__(env, address)
         require(fee_recipient != ZERO_ADDRESS, "fees: zero recipient")
@@ -31,19 +33,6 @@ class FeeAccumulator(Contract):
         self.authorized[deployer] = True
         self.log("AuthorityAdded", account=deployer)
         self.log("FeeRecipientSet", recipient=fee_recipient)
-
-    def _check_authorized(self, sender: str) -> None:
-        require(self.authorized[sender], "fees: not authorized")
-
-    def add_authority(self, sender: str, account: str) -> None:
-        self._check_authorized(sender)
-        self.authorized[account] = True
-        self.log("AuthorityAdded", account=account)
-
-    def remove_authority(self, sender: str, account: str) -> None:
-        self._check_authorized(sender)
-        self.authorized[account] = False
-        self.log("AuthorityRemoved", account=account)
 
     def init_type(self, sender: str, collateral_type: bytes) -> None:
         self._check_authorized(sender)

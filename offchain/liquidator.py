@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from offchain.errors import Revert, require
 from offchain.fixed_point import WAD, div_up, neg, to_int256, u256
-from offchain.state import ZERO_ADDRESS, Contract, Env
+from offchain.state import ZERO_ADDRESS, Authorized, Env
 from offchain.vault_engine import CollateralType, VaultEngine
 
 MAX_PENALTY = 2 * WAD
@@ -21,7 +21,9 @@ class TypeConfig(NamedTuple):
     debt_in_auction: int = 0  # rad
 
 
-class Liquidator(Contract):
+class Liquidator(Authorized):
+    AUTH_REASON = "liquidator: not authorized"
+
     def __init__(self, env: Env, address: str, deployer: str, engine: str, backstop: str):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
@@ -34,19 +36,6 @@ class Liquidator(Contract):
         self._locked = False
         self.authorized[deployer] = True
         self.log("AuthorityAdded", account=deployer)
-
-    def _check_authorized(self, sender: str) -> None:
-        require(self.authorized[sender], "liquidator: not authorized")
-
-    def add_authority(self, sender: str, account: str) -> None:
-        self._check_authorized(sender)
-        self.authorized[account] = True
-        self.log("AuthorityAdded", account=account)
-
-    def remove_authority(self, sender: str, account: str) -> None:
-        self._check_authorized(sender)
-        self.authorized[account] = False
-        self.log("AuthorityRemoved", account=account)
 
     def set_max_debt_in_auction(self, sender: str, amount: int) -> None:
         self._check_authorized(sender)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from offchain.errors import require
 from offchain.fixed_point import u256
-from offchain.state import Contract, Env
+from offchain.state import Authorized, Env
 
 
-class PriceOracle(Contract):
+class PriceOracle(Authorized):
+    AUTH_REASON = "oracle: not authorized"
+
     def __init__(self, env: Env, address: str, deployer: str, delay: int, max_age: int):
         super().__init__(env, address)
         require(delay > 0, "oracle: zero delay")
@@ -27,19 +29,6 @@ class PriceOracle(Contract):
         self.log("AuthorityAdded", account=deployer)
         self.log("DelaySet", delay=delay)
         self.log("MaxAgeSet", max_age=max_age)
-
-    def _check_authorized(self, sender: str) -> None:
-        require(self.authorized[sender], "oracle: not authorized")
-
-    def add_authority(self, sender: str, account: str) -> None:
-        self._check_authorized(sender)
-        self.authorized[account] = True
-        self.log("AuthorityAdded", account=account)
-
-    def remove_authority(self, sender: str, account: str) -> None:
-        self._check_authorized(sender)
-        self.authorized[account] = False
-        self.log("AuthorityRemoved", account=account)
 
     def set_feeder(self, sender: str, feeder: str, allowed: bool) -> None:
         self._check_authorized(sender)

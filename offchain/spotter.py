@@ -5,14 +5,16 @@ from __future__ import annotations
 from offchain.errors import require
 from offchain.fixed_point import RAY, u256
 from offchain.price_oracle import PriceOracle
-from offchain.state import ZERO_ADDRESS, Contract, Env
+from offchain.state import ZERO_ADDRESS, Authorized, Env
 from offchain.vault_engine import VaultEngine
 
 WAD_TO_RAY = 10**9
 MAX_LIQUIDATION_RATIO = 100 * RAY
 
 
-class Spotter(Contract):
+class Spotter(Authorized):
+    AUTH_REASON = "spotter: not authorized"
+
     def __init__(self, env: Env, address: str, deployer: str, engine: str):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
@@ -21,19 +23,6 @@ class Spotter(Contract):
         self.liquidation_ratios = self.storage(0)
         self.authorized[deployer] = True
         self.log("AuthorityAdded", account=deployer)
-
-    def _check_authorized(self, sender: str) -> None:
-        require(self.authorized[sender], "spotter: not authorized")
-
-    def add_authority(self, sender: str, account: str) -> None:
-        self._check_authorized(sender)
-        self.authorized[account] = True
-        self.log("AuthorityAdded", account=account)
-
-    def remove_authority(self, sender: str, account: str) -> None:
-        self._check_authorized(sender)
-        self.authorized[account] = False
-        self.log("AuthorityRemoved", account=account)
 
     def set_oracle(self, sender: str, collateral_type: bytes, oracle: str) -> None:
         self._check_authorized(sender)

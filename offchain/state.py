@@ -117,3 +117,27 @@ class Contract:
     @property
     def now(self) -> int:
         return self.env.timestamp
+
+
+class Authorized(Contract):
+    """The authorization every privileged Backstop contract repeats (add_authority,
+    remove_authority and the check, with the contract's own revert prefix): one twin for all.
+    Subclasses set AUTH_REASON and create `self.authorized` in their constructor, where the
+    contract does (the order of constructor events matters)."""
+
+    AUTH_REASON = "not authorized"
+
+    def _check_authorized(self, sender: str) -> None:
+        if not self.authorized[sender]:
+            raise Revert(self.AUTH_REASON)
+
+    def add_authority(self, sender: str, account: str) -> None:
+        self._check_authorized(sender)
+        self.authorized[account] = True
+        self.log("AuthorityAdded", account=account)
+
+    def remove_authority(self, sender: str, account: str) -> None:
+        self._check_authorized(sender)
+        self.authorized[account] = False
+        self.log("AuthorityRemoved", account=account)
+

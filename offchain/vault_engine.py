@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from offchain.errors import Revert, require
 from offchain.fixed_point import RAY, add_signed, i256, neg, sub_signed, to_int256, to_uint256, u256
-from offchain.state import Contract, Env
+from offchain.state import Authorized, Env
 
 
 # the contract packs normalized debts, locked collateral and rates into 128-bit halves of a slot
@@ -26,7 +26,9 @@ class Vault(NamedTuple):
     normalized_debt: int = 0  # wad
 
 
-class VaultEngine(Contract):
+class VaultEngine(Authorized):
+    AUTH_REASON = "engine: not authorized"
+
     def __init__(self, env: Env, address: str, deployer: str):
         super().__init__(env, address)
         self.authorized = self.storage(False)
@@ -45,21 +47,8 @@ class VaultEngine(Contract):
 
     # ------------------------------------------------------------ administration
 
-    def _check_authorized(self, sender: str) -> None:
-        require(self.authorized[sender], "engine: not authorized")
-
     def _can_act(self, owner: str, actor: str) -> bool:
         return owner == actor or self.delegates[(owner, actor)]
-
-    def add_authority(self, sender: str, account: str) -> None:
-        self._check_authorized(sender)
-        self.authorized[account] = True
-        self.log("AuthorityAdded", account=account)
-
-    def remove_authority(self, sender: str, account: str) -> None:
-        self._check_authorized(sender)
-        self.authorized[account] = False
-        self.log("AuthorityRemoved", account=account)
 
     def allow(self, sender: str, delegate: str) -> None:
         self.delegates[(sender, delegate)] = True
