@@ -371,16 +371,9 @@ def modify_vault(
     packed: uint256 = self.debt_and_rate[collateral_type]
     rate: uint256 = packed & MAX_FIELD
     assert rate != 0, "engine: type not initialized"
-    vault: Vault = self._vault(collateral_type, owner)
-
-    if delta_collateral < 0:
-        assert vault.collateral >= convert(-delta_collateral, uint256), "engine: insufficient locked"
-    if delta_normalized_debt < 0:
-        assert vault.normalized_debt >= convert(-delta_normalized_debt, uint256), "engine: repay exceeds debt"
-    vault.collateral = self._add(vault.collateral, delta_collateral)
-    vault.normalized_debt = self._add(vault.normalized_debt, delta_normalized_debt)
-    type_debt: uint256 = self._add(packed >> 128, delta_normalized_debt)
-    assert vault.collateral <= MAX_FIELD and type_debt <= MAX_FIELD, "engine: value too large"
+    vault: Vault = empty(Vault)
+    type_debt: uint256 = 0
+    vault, type_debt = self._apply_deltas(collateral_type, owner, packed >> 128, delta_collateral, delta_normalized_debt)
 
     # debt change and the vault's whole debt [rad]
     delta_debt: int256 = convert(rate, int256) * delta_normalized_debt
@@ -458,15 +451,9 @@ def seize(
     # with a zero rate, debt put into a vault would be created without being issued, and a
     # later init_type would overwrite the type's debt half of the slot (I3, I4)
     assert rate != 0, "engine: type not initialized"
-    vault: Vault = self._vault(collateral_type, owner)
-    if delta_collateral < 0:
-        assert vault.collateral >= convert(-delta_collateral, uint256), "engine: insufficient locked"
-    if delta_normalized_debt < 0:
-        assert vault.normalized_debt >= convert(-delta_normalized_debt, uint256), "engine: repay exceeds debt"
-    vault.collateral = self._add(vault.collateral, delta_collateral)
-    vault.normalized_debt = self._add(vault.normalized_debt, delta_normalized_debt)
-    type_debt: uint256 = self._add(packed >> 128, delta_normalized_debt)
-    assert vault.collateral <= MAX_FIELD and type_debt <= MAX_FIELD, "engine: value too large"
+    vault: Vault = empty(Vault)
+    type_debt: uint256 = 0
+    vault, type_debt = self._apply_deltas(collateral_type, owner, packed >> 128, delta_collateral, delta_normalized_debt)
 
     delta_debt: int256 = convert(rate, int256) * delta_normalized_debt
     free: uint256 = self.collateral[collateral_type][collateral_dst]
@@ -628,6 +615,24 @@ def can_act(owner: address, actor: address) -> bool:
 
 
 # ---------------------------------------------------------------- internal
+
+
+@view
+@internal
+def _apply_deltas(
+    collateral_type: bytes32, owner: address, type_debt: uint256, delta_collateral: int256, delta_normalized_debt: int256
+) -> (Vault, uint256):
+    # a vault and its type's normalized debt after signed changes (shared by modify_vault and seize)
+    vault: Vault = self._vault(collateral_type, owner)
+    if delta_collateral < 0:
+        assert vault.collateral >= convert(-delta_collateral, uint256), "engine: insufficient locked"
+    if delta_normalized_debt < 0:
+        assert vault.normalized_debt >= convert(-delta_normalized_debt, uint256), "engine: repay exceeds debt"
+    vault.collateral = self._add(vault.collateral, delta_collateral)
+    vault.normalized_debt = self._add(vault.normalized_debt, delta_normalized_debt)
+    new_type_debt: uint256 = self._add(type_debt, delta_normalized_debt)
+    assert vault.collateral <= MAX_FIELD and new_type_debt <= MAX_FIELD, "engine: value too large"
+    return vault, new_type_debt
 
 
 @view

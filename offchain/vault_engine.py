@@ -135,20 +135,10 @@ class VaultEngine(Authorized):
         require(self.live, "engine: not live")
         ctype = self.collateral_types[collateral_type]
         require(ctype.rate != 0, "engine: type not initialized")
-        vault = self.vaults[(collateral_type, owner)]
-
-        if delta_collateral < 0:
-            require(vault.collateral >= to_uint256(neg(delta_collateral)), "engine: insufficient locked")
-        if delta_normalized_debt < 0:
-            require(
-                vault.normalized_debt >= to_uint256(neg(delta_normalized_debt)), "engine: repay exceeds debt"
-            )
-        vault = Vault(
-            add_signed(vault.collateral, delta_collateral),
-            add_signed(vault.normalized_debt, delta_normalized_debt),
+        vault, type_debt = self._apply_deltas(
+            collateral_type, owner, ctype.normalized_debt, delta_collateral, delta_normalized_debt
         )
-        ctype = ctype._replace(normalized_debt=add_signed(ctype.normalized_debt, delta_normalized_debt))
-        require(vault.collateral <= MAX_FIELD and ctype.normalized_debt <= MAX_FIELD, "engine: value too large")
+        ctype = ctype._replace(normalized_debt=type_debt)
 
         delta_debt = i256(to_int256(ctype.rate) * delta_normalized_debt)
         vault_debt = u256(ctype.rate * vault.normalized_debt)
@@ -203,19 +193,9 @@ class VaultEngine(Authorized):
         self._check_authorized(sender)
         ctype = self.collateral_types[collateral_type]
         require(ctype.rate != 0, "engine: type not initialized")
-        vault = self.vaults[(collateral_type, owner)]
-        if delta_collateral < 0:
-            require(vault.collateral >= to_uint256(neg(delta_collateral)), "engine: insufficient locked")
-        if delta_normalized_debt < 0:
-            require(
-                vault.normalized_debt >= to_uint256(neg(delta_normalized_debt)), "engine: repay exceeds debt"
-            )
-        vault = Vault(
-            add_signed(vault.collateral, delta_collateral),
-            add_signed(vault.normalized_debt, delta_normalized_debt),
+        vault, type_debt = self._apply_deltas(
+            collateral_type, owner, ctype.normalized_debt, delta_collateral, delta_normalized_debt
         )
-        type_debt = add_signed(ctype.normalized_debt, delta_normalized_debt)
-        require(vault.collateral <= MAX_FIELD and type_debt <= MAX_FIELD, "engine: value too large")
 
         delta_debt = i256(to_int256(ctype.rate) * delta_normalized_debt)
         free = self.collateral[(collateral_type, collateral_dst)]
@@ -280,6 +260,24 @@ class VaultEngine(Authorized):
         self.total_unbacked -= amount
         self.total_issued -= amount
         self.log("DebtSettled", account=sender, amount=amount)
+
+    def _apply_deltas(
+        self, collateral_type: bytes, owner: str, type_debt: int, delta_collateral: int, delta_normalized_debt: int
+    ) -> tuple[Vault, int]:
+        vault = self.vaults[(collateral_type, owner)]
+        if delta_collateral < 0:
+            require(vault.collateral >= to_uint256(neg(delta_collateral)), "engine: insufficient locked")
+        if delta_normalized_debt < 0:
+            require(
+                vault.normalized_debt >= to_uint256(neg(delta_normalized_debt)), "engine: repay exceeds debt"
+            )
+        vault = Vault(
+            add_signed(vault.collateral, delta_collateral),
+            add_signed(vault.normalized_debt, delta_normalized_debt),
+        )
+        new_type_debt = add_signed(type_debt, delta_normalized_debt)
+        require(vault.collateral <= MAX_FIELD and new_type_debt <= MAX_FIELD, "engine: value too large")
+        return vault, new_type_debt
 
     # ------------------------------------------------------------ views
 
