@@ -1,27 +1,91 @@
 # pragma version ~=0.4.3
 """
 @title Backstop
-@notice Holds the protocol's surplus (fees, penalties, auction proceeds: its stablecoin balance
-        in the engine, the insurance fund) and its bad debt (the debt of liquidated vaults, as
-        unbacked debt in the engine). Seized debt is queued when a vault is liquidated; after
-        `queue_delay` it is released, and released bad debt can be settled against surplus.
-@dev DSS analogue: Vow (queue_debt = fess, release = flog, settle = heal). This is the
-     accounting core; the loss waterfall (stability pool, debt auction, redistribution,
-     global settlement) builds on it. Keeps: total_queued <= engine.bad_debt(self).
+@notice The protocol's balance sheet and its loss waterfall. Surplus (fees, penalties: its
+        stablecoin balance in the engine) is the insurance fund. Every liquidation opens a loss
+        event; when its auction finishes, the proceeds cover the seized debt and what they do
+        not cover is the event's loss, which `cover` sends through a governance-ordered list of
+        layers (insurance fund, stability pool, debt auction, redistribution; global settlement
+        after shutdown), logging a receipt (`LossAllocated`) for every payment.
+        Above a buffer, surplus is sold for the governance token (SurplusAuction); debt handed
+        to the debt-auction layer is raised by minting it (DebtAuction).
+@dev DSS analogue: Vow (open_loss ~ fess, cover ~ flog + heal + flop, settle = heal,
+     start_surplus_auction = flap, start_debt_auction = flop). Specification:
+     docs/loss-waterfall.md. Keeps, in rad:
+     - engine.bad_debt(self) >= attributed_debt + debt_to_auction + debt_on_auction
+       (the rest is unattributed: keeper rewards, debt-auction refunds, settlement debt);
+     - per event: loss = sum of its LossAllocated amounts + its remaining `due`, exactly;
+     - open_losses = number of events not done (auction running, or loss not fully covered).
 """
 from interfaces import IVaultEngine
+from interfaces import IStabilityPool
+from interfaces import IDebtAuction
+from interfaces import ISurplusAuction
+from modules import fixed_point
+
+# layers of the waterfall
+FUND: constant(uint8) = 1
+POOL: constant(uint8) = 2
+DEBT_AUCTION: constant(uint8) = 3
+REDISTRIBUTION: constant(uint8) = 4
+SETTLEMENT: constant(uint8) = 5
+
+# status of a loss event
+RUNNING: constant(uint256) = 1
+CLOSED: constant(uint256) = 2
+DONE: constant(uint256) = 3
+
+# a loss event's seized debt is packed into 192 bits (6.3e12 stablecoin; the Liquidator's caps
+# stop at 1e12), its creation time into 56 bits and its status into 8
+DEBT_LIMIT: constant(uint256) = 2**192
+
+struct Loss:
+    # seized debt, without penalty [rad]
+    debt: uint256
+    # while the auction runs: the amount it must raise [rad]; after: the loss not yet covered [rad]
+    due: uint256
+    # when the vault was liquidated
+    created_at: uint256
+    # 0 none, 1 auction running, 2 closed with a loss to cover, 3 done
+    status: uint256
 
 # the ledger
 engine: public(immutable(IVaultEngine))
 
-# who may queue debt and set parameters (the liquidator, governance)
+# who may open/close losses and set parameters (governance, the Liquidator, the auctions)
 authorized: public(HashMap[address, bool])
-# seconds before queued bad debt is released for settlement
+# false after global settlement's shutdown
+live: public(bool)
+# seconds between a liquidation and the earliest cover of its loss
 queue_delay: public(uint256)
-# time of queueing -> bad debt queued at that time and not yet released [rad]
-queued: public(HashMap[uint256, uint256])
-# sum of `queued` [rad]
-total_queued: public(uint256)
+# the waterfall: distinct layers from FUND..REDISTRIBUTION, in order; absent = disabled
+waterfall: DynArray[uint8, 4]
+# the layer contracts (empty = that layer pays nothing)
+stability_pool: public(IStabilityPool)
+debt_auction: public(IDebtAuction)
+surplus_auction: public(ISurplusAuction)
+# who shut the system down: the participant of the SETTLEMENT layer
+settlement: public(address)
+# surplus kept as insurance fund before any is auctioned [rad]
+surplus_buffer: public(uint256)
+# stablecoin sold per surplus auction [rad]
+surplus_lot: public(uint256)
+# stablecoin raised per debt auction (its fixed bid) [rad]
+debt_auction_bid_size: public(uint256)
+# loss events: type -> auction -> auction id -> packed debt | created_at | status
+loss_meta: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
+# loss events: type -> auction -> auction id -> due [rad]
+loss_due: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
+# number of loss events not done
+open_losses: public(uint256)
+# bad debt belonging to loss events not done [rad]
+attributed_debt: public(uint256)
+# loss handed to the debt-auction layer, not yet on auction [rad]
+debt_to_auction: public(uint256)
+# bid sizes of debt auctions not yet paid [rad]
+debt_on_auction: public(uint256)
+# loss left to global settlement [rad]
+settlement_debt: public(uint256)
 
 
 event AuthorityAdded:
@@ -33,35 +97,91 @@ event AuthorityRemoved:
 event QueueDelaySet:
     queue_delay: uint256
 
-event DebtQueued:
-    queued_at: indexed(uint256)
+event WaterfallSet:
+    waterfall: DynArray[uint8, 4]
+
+event LayerContractsSet:
+    stability_pool: address
+    debt_auction: address
+    surplus_auction: address
+
+event AuctionParametersSet:
+    surplus_buffer: uint256
+    surplus_lot: uint256
+    debt_auction_bid_size: uint256
+
+event LossOpened:
+    collateral_type: indexed(bytes32)
+    auction: indexed(address)
+    auction_id: indexed(uint256)
+    debt: uint256
+    to_raise: uint256
+
+event LossClosed:
+    collateral_type: indexed(bytes32)
+    auction: indexed(address)
+    auction_id: indexed(uint256)
+    raised: uint256
+    covered: uint256
+    loss: uint256
+
+event LossAllocated:
+    collateral_type: indexed(bytes32)
+    auction: indexed(address)
+    auction_id: indexed(uint256)
+    layer: uint8
+    participant: address
     amount: uint256
 
-event DebtReleased:
-    queued_at: indexed(uint256)
-    amount: uint256
+event LossRedistributed:
+    collateral_type: indexed(bytes32)
+    auction: indexed(address)
+    auction_id: indexed(uint256)
+    delta_rate: uint256
+    excess: uint256
 
 event DebtSettled:
     amount: uint256
+
+event DebtAuctionStarted:
+    auction_id: indexed(uint256)
+    bid: uint256
+
+event DebtAuctionPaid:
+    amount: uint256
+
+event SurplusAuctionStarted:
+    auction_id: indexed(uint256)
+    lot: uint256
+
+event Shutdown:
+    settlement: indexed(address)
+    settlement_debt: uint256
 
 
 @deploy
 def __init__(engine_: IVaultEngine, queue_delay_: uint256):
     """
     @param engine_ The VaultEngine.
-    @param queue_delay_ Seconds queued bad debt waits before it can be settled.
+    @param queue_delay_ Seconds between a liquidation and the earliest cover of its loss.
     """
     engine = engine_
+    self.live = True
     self.queue_delay = queue_delay_
+    self.waterfall = [FUND, POOL, DEBT_AUCTION, REDISTRIBUTION]
     self.authorized[msg.sender] = True
     log AuthorityAdded(account=msg.sender)
     log QueueDelaySet(queue_delay=queue_delay_)
+    log WaterfallSet(waterfall=[FUND, POOL, DEBT_AUCTION, REDISTRIBUTION])
+
+
+# ---------------------------------------------------------------- administration
 
 
 @external
 def add_authority(account: address):
     """
-    @notice Let `account` queue debt and set parameters.
+    @notice Let `account` open and close losses and set parameters.
     @param account The address to authorize.
     """
     self._check_authorized()
@@ -83,7 +203,7 @@ def remove_authority(account: address):
 @external
 def set_queue_delay(new_delay: uint256):
     """
-    @notice Set how long queued bad debt waits before release.
+    @notice Set the delay between a liquidation and the earliest cover of its loss.
     @param new_delay Seconds.
     """
     self._check_authorized()
@@ -92,52 +212,344 @@ def set_queue_delay(new_delay: uint256):
 
 
 @external
-def queue_debt(amount: uint256):
+def set_waterfall(order: DynArray[uint8, 4]):
     """
-    @notice Record bad debt just taken on from a liquidated vault (the Liquidator).
-    @param amount [rad].
+    @notice Choose which layers cover losses and in which order.
+    @param order Distinct layers: 1 fund, 2 stability pool, 3 debt auction, 4 redistribution.
     """
     self._check_authorized()
-    self.queued[block.timestamp] += amount
-    self.total_queued += amount
-    log DebtQueued(queued_at=block.timestamp, amount=amount)
+    seen: uint256 = 0
+    for layer: uint8 in order:
+        assert layer >= FUND and layer <= REDISTRIBUTION, "backstop: unknown layer"
+        bit: uint256 = 1 << convert(layer, uint256)
+        assert seen & bit == 0, "backstop: layer repeated"
+        seen |= bit
+    self.waterfall = order
+    log WaterfallSet(waterfall=order)
 
 
 @external
-def release(queued_at: uint256):
+def set_layer_contracts(pool: IStabilityPool, debt_auction_: IDebtAuction, surplus_auction_: ISurplusAuction):
     """
-    @notice Release the bad debt queued at `queued_at` once the delay has passed. Anyone may call.
-    @param queued_at The queueing time.
+    @notice Set the stability pool, debt auction and surplus auction (empty: none).
+    @param pool The StabilityPool.
+    @param debt_auction_ The DebtAuction.
+    @param surplus_auction_ The SurplusAuction.
     """
-    assert queued_at + self.queue_delay <= block.timestamp, "backstop: still queued"
-    amount: uint256 = self.queued[queued_at]
-    assert amount != 0, "backstop: nothing queued"
-    self.queued[queued_at] = 0
-    # total_queued is the sum of `queued`, so it holds at least `amount`
-    self.total_queued = unsafe_sub(self.total_queued, amount)
-    log DebtReleased(queued_at=queued_at, amount=amount)
+    self._check_authorized()
+    self.stability_pool = pool
+    self.debt_auction = debt_auction_
+    self.surplus_auction = surplus_auction_
+    log LayerContractsSet(
+        stability_pool=pool.address, debt_auction=debt_auction_.address, surplus_auction=surplus_auction_.address
+    )
+
+
+@external
+def set_auction_parameters(surplus_buffer_: uint256, surplus_lot_: uint256, debt_auction_bid_size_: uint256):
+    """
+    @notice Set the surplus buffer and the sizes of surplus and debt auctions.
+    @param surplus_buffer_ Surplus kept before any is auctioned [rad].
+    @param surplus_lot_ Stablecoin sold per surplus auction [rad], > 0.
+    @param debt_auction_bid_size_ Stablecoin raised per debt auction [rad], > 0.
+    """
+    self._check_authorized()
+    assert surplus_lot_ != 0 and debt_auction_bid_size_ != 0, "backstop: zero auction size"
+    self.surplus_buffer = surplus_buffer_
+    self.surplus_lot = surplus_lot_
+    self.debt_auction_bid_size = debt_auction_bid_size_
+    log AuctionParametersSet(
+        surplus_buffer=surplus_buffer_, surplus_lot=surplus_lot_, debt_auction_bid_size=debt_auction_bid_size_
+    )
+
+
+# ---------------------------------------------------------------- loss events
+
+
+@external
+def open_loss(collateral_type: bytes32, auction: address, auction_id: uint256, debt: uint256, to_raise: uint256):
+    """
+    @notice Record a liquidation (the Liquidator): its seized debt is already this contract's
+            bad debt in the engine, and `auction` will raise up to `to_raise` for it.
+    @param collateral_type The type.
+    @param auction The type's DutchAuction.
+    @param auction_id The auction's id.
+    @param debt Seized debt, without penalty [rad].
+    @param to_raise What the auction must raise (with penalty) [rad].
+    """
+    self._check_authorized()
+    assert self.loss_meta[collateral_type][auction][auction_id] == 0, "backstop: loss exists"
+    assert debt < DEBT_LIMIT, "backstop: debt too large"
+    # a timestamp fits 56 bits for two billion years
+    self.loss_meta[collateral_type][auction][auction_id] = debt << 64 | block.timestamp << 8 | RUNNING
+    self.loss_due[collateral_type][auction][auction_id] = to_raise
+    self.open_losses += 1
+    self.attributed_debt += debt
+    log LossOpened(collateral_type=collateral_type, auction=auction, auction_id=auction_id, debt=debt, to_raise=to_raise)
+
+
+@external
+def close_loss(collateral_type: bytes32, auction_id: uint256, unraised: uint256):
+    """
+    @notice An auction (the caller) finished: take its proceeds, cover the seized debt with
+            them, and keep what they do not cover as the event's loss.
+    @param collateral_type The type.
+    @param auction_id The caller's auction id.
+    @param unraised What the auction did not raise [rad].
+    """
+    self._check_authorized()
+    loss: Loss = self._loss(collateral_type, msg.sender, auction_id)
+    assert loss.status == RUNNING, "backstop: loss not running"
+    raised: uint256 = loss.due - unraised
+    if raised != 0:
+        extcall engine.transfer_stable(msg.sender, self, raised)
+    covered: uint256 = min(raised, loss.debt)
+    if covered != 0:
+        extcall engine.settle(covered)
+    # covered <= debt, and debt was added to attributed_debt when the loss was opened
+    self.attributed_debt = unsafe_sub(self.attributed_debt, covered)
+    remaining: uint256 = unsafe_sub(loss.debt, covered)
+    self.loss_due[collateral_type][msg.sender][auction_id] = remaining
+    if remaining == 0:
+        self._set_status(collateral_type, msg.sender, auction_id, DONE)
+        self.open_losses -= 1
+    else:
+        self._set_status(collateral_type, msg.sender, auction_id, CLOSED)
+    log LossClosed(
+        collateral_type=collateral_type, auction=msg.sender, auction_id=auction_id, raised=raised, covered=covered,
+        loss=remaining,
+    )
+
+
+@external
+def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> uint256:
+    """
+    @notice Send a closed event's loss through the waterfall, once the queue delay has passed
+            (at any time after shutdown). Anyone may call, again if a loss remains.
+    @param collateral_type The type.
+    @param auction The auction that sold the collateral.
+    @param auction_id Its auction id.
+    @return The loss still uncovered [rad].
+    """
+    loss: Loss = self._loss(collateral_type, auction, auction_id)
+    assert loss.status == CLOSED, "backstop: nothing to cover"
+    live_: bool = self.live
+    if live_:
+        assert loss.created_at + self.queue_delay <= block.timestamp, "backstop: still queued"
+    remaining: uint256 = loss.due
+    layers: DynArray[uint8, 5] = []
+    for layer: uint8 in self.waterfall:
+        if live_ or layer == FUND or layer == POOL:
+            layers.append(layer)
+    if not live_:
+        layers.append(SETTLEMENT)
+    for layer: uint8 in layers:
+        if remaining == 0:
+            break
+        paid: uint256 = 0
+        participant: address = empty(address)
+        if layer == FUND:
+            participant = self
+            paid = min(remaining, staticcall engine.stable(self))
+            if paid != 0:
+                extcall engine.settle(paid)
+        elif layer == POOL:
+            participant = self.stability_pool.address
+            if participant != empty(address):
+                paid = extcall self.stability_pool.absorb(collateral_type, auction, auction_id, remaining)
+                if paid != 0:
+                    extcall engine.settle(paid)
+        elif layer == DEBT_AUCTION:
+            participant = self.debt_auction.address
+            if participant != empty(address):
+                paid = remaining
+                self.debt_to_auction += paid
+        elif layer == REDISTRIBUTION:
+            participant = engine.address
+            paid = self._redistribute(collateral_type, auction, auction_id, remaining)
+        else:
+            participant = self.settlement
+            paid = remaining
+            self.settlement_debt += paid
+        if paid != 0:
+            # paid <= remaining <= attributed_debt (the loss is part of it)
+            remaining = unsafe_sub(remaining, paid)
+            self.attributed_debt = unsafe_sub(self.attributed_debt, paid)
+            log LossAllocated(
+                collateral_type=collateral_type, auction=auction, auction_id=auction_id, layer=layer,
+                participant=participant, amount=paid,
+            )
+    self.loss_due[collateral_type][auction][auction_id] = remaining
+    if remaining == 0:
+        self._set_status(collateral_type, auction, auction_id, DONE)
+        self.open_losses -= 1
+    return remaining
 
 
 @external
 def settle(amount: uint256):
     """
-    @notice Cancel released bad debt against surplus. Anyone may call.
-    @param amount [rad], at most the surplus and at most the released bad debt.
+    @notice Cancel unattributed bad debt (keeper rewards, refunds, settlement debt) against
+            surplus. Anyone may call.
+    @param amount [rad], at most the surplus and at most the unattributed bad debt.
     """
     assert amount <= staticcall engine.stable(self), "backstop: insufficient surplus"
-    assert amount + self.total_queued <= staticcall engine.bad_debt(self), "backstop: insufficient released debt"
+    assert amount <= self._unattributed_debt(), "backstop: insufficient unattributed debt"
     extcall engine.settle(amount)
     log DebtSettled(amount=amount)
 
 
+# ---------------------------------------------------------------- debt and surplus auctions
+
+
+@external
+def start_debt_auction() -> uint256:
+    """
+    @notice Put the next bid size of debt-auction-layer loss on auction. Anyone may call.
+    @return The debt auction's id.
+    """
+    assert self.live, "backstop: not live"
+    bid: uint256 = min(self.debt_auction_bid_size, self.debt_to_auction)
+    assert bid != 0, "backstop: no debt to auction"
+    # bid <= debt_to_auction
+    self.debt_to_auction = unsafe_sub(self.debt_to_auction, bid)
+    self.debt_on_auction += bid
+    auction_id: uint256 = extcall self.debt_auction.start(bid)
+    log DebtAuctionStarted(auction_id=auction_id, bid=bid)
+    return auction_id
+
+
+@external
+def on_debt_auction_bid(amount: uint256):
+    """
+    @notice A debt auction's first bid paid `amount` to this contract (the DebtAuction): cancel
+            that much bad debt.
+    @param amount [rad].
+    """
+    assert msg.sender == self.debt_auction.address, "backstop: not debt auction"
+    self.debt_on_auction -= amount
+    extcall engine.settle(amount)
+    log DebtAuctionPaid(amount=amount)
+
+
+@external
+def start_surplus_auction() -> uint256:
+    """
+    @notice Auction one lot of surplus for the governance token, if surplus exceeds all bad debt
+            plus the buffer by a lot. Anyone may call.
+    @return The surplus auction's id.
+    """
+    assert self.live, "backstop: not live"
+    lot: uint256 = self.surplus_lot
+    assert lot != 0, "backstop: zero auction size"
+    assert staticcall engine.stable(self) >= staticcall engine.bad_debt(self) + self.surplus_buffer + lot, (
+        "backstop: surplus below buffer"
+    )
+    extcall engine.transfer_stable(self, self.surplus_auction.address, lot)
+    auction_id: uint256 = extcall self.surplus_auction.start(lot)
+    log SurplusAuctionStarted(auction_id=auction_id, lot=lot)
+    return auction_id
+
+
+@external
+def shutdown():
+    """
+    @notice Global settlement: stop debt and surplus auctions; loss not yet raised by debt
+            auctions becomes settlement debt (GlobalSettlement).
+    """
+    self._check_authorized()
+    assert self.live, "backstop: not live"
+    self.live = False
+    self.settlement = msg.sender
+    moved: uint256 = self.debt_to_auction + self.debt_on_auction
+    self.settlement_debt += moved
+    self.debt_to_auction = 0
+    self.debt_on_auction = 0
+    if self.debt_auction.address != empty(address):
+        extcall self.debt_auction.shutdown()
+    if self.surplus_auction.address != empty(address):
+        extcall self.surplus_auction.shutdown()
+    log Shutdown(settlement=msg.sender, settlement_debt=moved)
+
+
+# ---------------------------------------------------------------- views
+
+
 @view
 @external
-def released_debt() -> uint256:
+def losses(collateral_type: bytes32, auction: address, auction_id: uint256) -> Loss:
     """
-    @notice Bad debt past its queue delay and not yet settled.
+    @notice A loss event.
+    @param collateral_type The type.
+    @param auction The auction.
+    @param auction_id Its auction id.
+    @return debt [rad], due [rad], created_at, status (0 none, 1 running, 2 to cover, 3 done).
+    """
+    return self._loss(collateral_type, auction, auction_id)
+
+
+@view
+@external
+def get_waterfall() -> DynArray[uint8, 4]:
+    """
+    @notice The enabled layers in order.
+    @return Layers (1 fund, 2 stability pool, 3 debt auction, 4 redistribution).
+    """
+    return self.waterfall
+
+
+@view
+@external
+def unattributed_debt() -> uint256:
+    """
+    @notice Bad debt that belongs to no open loss event and no debt auction [rad].
     @return [rad].
     """
-    return staticcall engine.bad_debt(self) - self.total_queued
+    return self._unattributed_debt()
+
+
+# ---------------------------------------------------------------- internal
+
+
+@internal
+def _redistribute(collateral_type: bytes32, auction: address, auction_id: uint256, amount: uint256) -> uint256:
+    # fold the loss into the type's rate: its vaults pay it pro rata to their debt
+    normalized_debt: uint256 = (staticcall engine.collateral_types(collateral_type)).normalized_debt
+    if normalized_debt == 0:
+        return 0
+    # rounds up: the vaults pay at least the loss; the excess is surplus
+    delta_rate: uint256 = fixed_point.div_up(amount, normalized_debt)
+    extcall engine.fold_rate(collateral_type, self, convert(delta_rate, int256))
+    extcall engine.settle(amount)
+    log LossRedistributed(
+        collateral_type=collateral_type, auction=auction, auction_id=auction_id, delta_rate=delta_rate,
+        excess=normalized_debt * delta_rate - amount,
+    )
+    return amount
+
+
+@view
+@internal
+def _loss(collateral_type: bytes32, auction: address, auction_id: uint256) -> Loss:
+    meta: uint256 = self.loss_meta[collateral_type][auction][auction_id]
+    return Loss(
+        debt=meta >> 64,
+        due=self.loss_due[collateral_type][auction][auction_id],
+        created_at=(meta >> 8) & (2**56 - 1),
+        status=meta & 255,
+    )
+
+
+@internal
+def _set_status(collateral_type: bytes32, auction: address, auction_id: uint256, status: uint256):
+    meta: uint256 = self.loss_meta[collateral_type][auction][auction_id]
+    self.loss_meta[collateral_type][auction][auction_id] = meta >> 8 << 8 | status
+
+
+@view
+@internal
+def _unattributed_debt() -> uint256:
+    return staticcall engine.bad_debt(self) - self.attributed_debt - self.debt_to_auction - self.debt_on_auction
 
 
 @view

@@ -3,8 +3,9 @@
 @title DutchAuction
 @notice Sells the collateral of liquidated vaults of one type for stablecoin, at a price that
         starts at oracle price x `buffer` and falls along a price curve. Anyone may take (buy)
-        any part at the current price, up to their maximum price; the proceeds go to the
-        Backstop. An auction that runs longer than `max_duration` or whose price falls below
+        any part at the current price, up to their maximum price; the proceeds wait in this
+        contract (an escrow per auction) until the auction finishes, when the Backstop takes
+        them and records what they did not cover as a loss (`close_loss`). An auction that runs longer than `max_duration` or whose price falls below
         `max_drop` x start price must be reset to a fresh start price. Once the debt is raised,
         the collateral left is returned to the vault owner.
 @dev DSS analogue: Clipper (buf = buffer, tail = max_duration, cusp = max_drop, chip =
@@ -19,11 +20,14 @@
      Rounding: prices round up and collateral out rounds down (the protocol's favour).
      Circuit breaker `stopped`: 1 = no new auctions, 2 = also no resets, 3 = also no takes.
      A lot or start price above 2**128 - 1 reverts "auction: value too large".
+     Escrow: engine.stable(self) = sum over running auctions of what they raised so far.
+     Global settlement may `cancel` a running auction (dss End.snip).
 """
 from interfaces import IVaultEngine
 from interfaces import IPriceOracle
 from interfaces import ILiquidator
 from interfaces import IAuctionCallee
+from interfaces import IBackstop
 from modules import fixed_point
 from modules import price_curves
 
@@ -59,8 +63,8 @@ engine: public(immutable(IVaultEngine))
 collateral_type: public(immutable(bytes32))
 # the liquidator (starts auctions; is told of debt raised)
 liquidator: public(immutable(ILiquidator))
-# who receives proceeds and owes keeper rewards
-backstop: public(immutable(address))
+# who takes the proceeds (close_loss) and owes keeper rewards
+backstop: public(immutable(IBackstop))
 
 # governance and the liquidator
 authorized: public(HashMap[address, bool])
@@ -155,20 +159,26 @@ event Finished:
     collateral_returned: uint256
     debt_unraised: uint256
 
+event Cancelled:
+    auction_id: indexed(uint256)
+    collateral_returned: uint256
+    debt: uint256
+    normalized_debt: uint256
+
 
 @deploy
 def __init__(
     engine_: IVaultEngine,
     collateral_type_: bytes32,
     liquidator_: ILiquidator,
-    backstop_: address,
+    backstop_: IBackstop,
     oracle_: IPriceOracle,
 ):
     """
     @param engine_ The VaultEngine (this contract must be authorized on it, for rewards).
     @param collateral_type_ The type sold.
     @param liquidator_ The Liquidator (authorized here; this contract authorized there).
-    @param backstop_ The Backstop.
+    @param backstop_ The Backstop (authorizes this contract; takes the proceeds from its escrow).
     @param oracle_ The type's price oracle.
     """
     engine = engine_
@@ -176,6 +186,8 @@ def __init__(
     liquidator = liquidator_
     backstop = backstop_
     self.oracle = oracle_
+    # proceeds wait here until an auction finishes; the Backstop then takes them (close_loss)
+    extcall engine_.allow(backstop_.address)
     self.buffer = RAY
     self.max_duration = 3600
     self.max_drop = 0
@@ -381,18 +393,21 @@ def take(auction_id: uint256, max_collateral: uint256, max_price: uint256, recip
     extcall engine.transfer_collateral(collateral_type, self, recipient, collateral)
     if len(data) != 0 and recipient != engine.address and recipient != liquidator.address:
         extcall IAuctionCallee(recipient).on_auction_take(msg.sender, owe, collateral, data)
-    extcall engine.transfer_stable(msg.sender, backstop, owe)
+    # proceeds are escrowed here, per auction, until it finishes (no one can spend them before)
+    extcall engine.transfer_stable(msg.sender, self, owe)
 
     if auction.lot == 0:
-        # sold out: whatever debt is left is not raised (it stays bad debt in the backstop)
+        # sold out: whatever debt is left is not raised (the Backstop records the loss)
         extcall liquidator.remove_debt_in_auction(collateral_type, auction.debt + owe)
         self._remove(auction_id, auction.position)
+        extcall backstop.close_loss(collateral_type, auction_id, auction.debt)
         log Finished(auction_id=auction_id, collateral_returned=0, debt_unraised=auction.debt)
     elif auction.debt == 0:
         # debt raised: the rest of the collateral goes back to the vault owner
         extcall liquidator.remove_debt_in_auction(collateral_type, owe)
         extcall engine.transfer_collateral(collateral_type, self, auction.owner, auction.lot)
         self._remove(auction_id, auction.position)
+        extcall backstop.close_loss(collateral_type, auction_id, 0)
         log Finished(auction_id=auction_id, collateral_returned=auction.lot, debt_unraised=0)
     else:
         extcall liquidator.remove_debt_in_auction(collateral_type, owe)
@@ -402,6 +417,44 @@ def take(auction_id: uint256, max_collateral: uint256, max_price: uint256, recip
         auction_id=auction_id, max_price=max_price, price=price, owe=owe, collateral=collateral,
         debt=auction.debt, lot=auction.lot, owner=auction.owner,
     )
+
+
+@external
+@nonreentrant
+def cancel(auction_id: uint256) -> uint256:
+    """
+    @notice Global settlement (authorized): end a running auction; its collateral goes back to
+            the owner's vault and the owner re-owes the debt still to raise, as new vault debt.
+    @param auction_id The auction.
+    @return The normalized debt put back into the vault [wad].
+    """
+    self._check_authorized()
+    auction: Auction = self._load(auction_id)
+    assert auction.owner != empty(address), "auction: not running"
+    rate: uint256 = (staticcall engine.collateral_types(collateral_type)).rate
+    # rounds down: the owner never re-owes more than the debt still to raise
+    normalized_debt: uint256 = auction.debt // rate
+    returned: uint256 = normalized_debt * rate
+    if returned != 0:
+        # as if the owner paid the rest with a new loan: the proceeds of that loan are escrowed
+        # here like a take's, and the loan is the vault's debt (seize below)
+        extcall engine.create_unbacked(backstop.address, self, returned)
+    extcall engine.seize(
+        collateral_type,
+        auction.owner,
+        self,
+        backstop.address,
+        convert(auction.lot, int256),
+        convert(normalized_debt, int256),
+    )
+    extcall liquidator.remove_debt_in_auction(collateral_type, auction.debt)
+    self._remove(auction_id, auction.position)
+    # returned <= auction.debt (rounded down above)
+    extcall backstop.close_loss(collateral_type, auction_id, unsafe_sub(auction.debt, returned))
+    log Cancelled(
+        auction_id=auction_id, collateral_returned=auction.lot, debt=auction.debt, normalized_debt=normalized_debt
+    )
+    return normalized_debt
 
 
 # ---------------------------------------------------------------- keeper views
@@ -526,7 +579,7 @@ def _pay_reward(debt: uint256, lot: uint256, top: uint256, keeper: address) -> u
     if (self.reward_flat != 0 or self.reward_rate != 0) and debt >= self.min_auction and lot * top >= self.min_auction:
         # rounds down: rewards are never over-paid
         reward = self.reward_flat + debt * self.reward_rate // WAD
-        extcall engine.create_unbacked(backstop, keeper, reward)
+        extcall engine.create_unbacked(backstop.address, keeper, reward)
     return reward
 
 

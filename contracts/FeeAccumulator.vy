@@ -8,7 +8,8 @@
 @dev DSS analogue: Jug (duty = base_fee, rho = last_accrual), with a curve-stablecoin-style
      utilization multiplier. Rounding: utilization, the multiplied fee and the compounded rate
      all round up (more fees to the protocol). Fees are credited to `fee_recipient` (the
-     backstop's insurance fund) through engine.fold_rate.
+     backstop's insurance fund) through engine.fold_rate; when a stability pool with stakers is
+     set, its share `pool_fee_share` of each accrual (rounded down) goes to the pool instead.
 
      effective_fee = 1 + (base_fee - 1) * multiplier                         [ray]
      multiplier    = 1 + (max_multiplier - 1) * (u - kink) / (1 - kink)    if u > kink, else 1
@@ -16,6 +17,7 @@
      new_rate      = rate * effective_fee ** seconds_since_last_accrual
 """
 from interfaces import IVaultEngine
+from interfaces import IStabilityPool
 from modules import fixed_point
 
 WAD: constant(uint256) = 10**18
@@ -44,6 +46,10 @@ authorized: public(HashMap[address, bool])
 fees: public(HashMap[bytes32, TypeFee])
 # who receives the fees inside the engine (the backstop)
 fee_recipient: public(address)
+# the first-loss stability pool that earns a share of the fees (empty: none)
+stability_pool: public(IStabilityPool)
+# the pool's share of each accrual [wad], <= 1 wad
+pool_fee_share: public(uint256)
 
 
 event AuthorityAdded:
@@ -67,10 +73,19 @@ event MultiplierSet:
 event FeeRecipientSet:
     recipient: indexed(address)
 
+event PoolFeeShareSet:
+    stability_pool: indexed(address)
+    pool_fee_share: uint256
+
 event Accrued:
     collateral_type: indexed(bytes32)
     effective_fee: uint256
     rate: uint256
+
+event FeesShared:
+    collateral_type: indexed(bytes32)
+    to_pool: uint256
+    to_recipient: uint256
 
 
 @deploy
@@ -170,6 +185,20 @@ def set_fee_recipient(recipient: address):
 
 
 @external
+def set_pool_fee_share(pool: IStabilityPool, share: uint256):
+    """
+    @notice Give a stability pool a share of every accrual (empty pool or 0: none).
+    @param pool The StabilityPool.
+    @param share Its share [wad], at most 1 wad.
+    """
+    self._check_authorized()
+    assert share <= WAD, "fees: share above 1"
+    self.stability_pool = pool
+    self.pool_fee_share = share
+    log PoolFeeShareSet(stability_pool=pool.address, pool_fee_share=share)
+
+
+@external
 def accrue(collateral_type: bytes32) -> uint256:
     """
     @notice Charge a type's fee up to now. Anyone may call.
@@ -202,7 +231,24 @@ def _accrue(collateral_type: bytes32) -> uint256:
     new_rate: uint256 = fixed_point.rmul_up(
         fixed_point.rpow_up(effective, block.timestamp - fee.last_accrual), ctype.rate
     )
-    extcall engine.fold_rate(collateral_type, self.fee_recipient, convert(new_rate - ctype.rate, int256))
+    delta_rate: uint256 = new_rate - ctype.rate
+    pool: IStabilityPool = self.stability_pool
+    share: uint256 = self.pool_fee_share
+    if share == 0 or pool.address == empty(address) or staticcall pool.total_shares() == 0:
+        extcall engine.fold_rate(collateral_type, self.fee_recipient, convert(delta_rate, int256))
+    else:
+        # the engine credits exactly normalized_debt * delta_rate; split it here
+        extcall engine.fold_rate(collateral_type, self, convert(delta_rate, int256))
+        income: uint256 = ctype.normalized_debt * delta_rate
+        # rounds down: the pool gets no more than its share
+        to_pool: uint256 = income * share // WAD
+        # to_pool <= income since share <= WAD
+        to_recipient: uint256 = unsafe_sub(income, to_pool)
+        if to_pool != 0:
+            extcall engine.transfer_stable(self, pool.address, to_pool)
+        if to_recipient != 0:
+            extcall engine.transfer_stable(self, self.fee_recipient, to_recipient)
+        log FeesShared(collateral_type=collateral_type, to_pool=to_pool, to_recipient=to_recipient)
     self.fees[collateral_type].last_accrual = block.timestamp
     log Accrued(collateral_type=collateral_type, effective_fee=effective, rate=new_rate)
     return new_rate

@@ -2,7 +2,7 @@
 """
 @title Liquidator
 @notice Starts the liquidation of unsafe vaults: seizes the vault (or, when a cap on debt in
-        auction is near, part of it), queues its debt as bad debt with the Backstop, adds the
+        auction is near, part of it), its debt becoming the Backstop's bad debt, adds the
         liquidation penalty to the amount to raise and starts a Dutch auction of the collateral,
         which pays the caller's keeper a reward.
 @dev DSS analogue: Dog (Hole = max_debt_in_auction, Dirt = debt_in_auction, chop = penalty,
@@ -255,12 +255,13 @@ def _liquidate(
         -convert(seized_debt, int256),
     )
     debt: uint256 = seized_debt * ctype.rate
-    extcall backstop.queue_debt(debt)
     # rounds up: the penalty is never under-charged
     to_raise: uint256 = fixed_point.div_up(debt * config.penalty, WAD)
     self.debt_in_auction += to_raise
     self.types[collateral_type].debt_in_auction = config.debt_in_auction + to_raise
     auction_id: uint256 = extcall IDutchAuction(config.auction).start(to_raise, seized_collateral, owner, keeper)
+    # the loss event: the auction's proceeds will be measured against the seized debt
+    extcall backstop.open_loss(collateral_type, config.auction, auction_id, debt, to_raise)
     log Liquidated(
         collateral_type=collateral_type,
         owner=owner,

@@ -27,16 +27,20 @@ from offchain.backstop import Backstop
 from offchain.ceiling_manager import CeilingManager
 from offchain.collateral_join import CollateralJoin
 from offchain.collateral_pool import CollateralPool
+from offchain.debt_auction import DebtAuction
 from offchain.dutch_auction import DutchAuction
 from offchain.erc20 import ERC20
 from offchain.errors import Revert
 from offchain.fee_accumulator import FeeAccumulator
 from offchain.flash_taker import FlashTaker
+from offchain.global_settlement import GlobalSettlement
 from offchain.liquidator import Liquidator
 from offchain.price_oracle import PriceOracle
 from offchain.spotter import Spotter
+from offchain.stability_pool import StabilityPool
 from offchain.stable_join import StableJoin
 from offchain.state import Env, Event
+from offchain.surplus_auction import SurplusAuction
 from offchain.vault_engine import VaultEngine
 
 TX_GAS = 10_000_000
@@ -60,6 +64,11 @@ MODEL_FACTORIES: dict[str, Callable[..., Any]] = {
     "DutchAuction": DutchAuction,
     "CollateralPool": CollateralPool,
     "FlashTaker": FlashTaker,
+    "GovernanceToken": lambda env, addr, dep, name, symbol: ERC20(env, addr, dep, name, symbol, 18),
+    "StabilityPool": StabilityPool,
+    "DebtAuction": DebtAuction,
+    "SurplusAuction": SurplusAuction,
+    "GlobalSettlement": GlobalSettlement,
 }
 
 # ---------------------------------------------------------------- test-only contracts

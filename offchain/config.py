@@ -56,6 +56,31 @@ class CollateralConfig:
     pool_fee: int  # wad
 
 
+# layer names of the waterfall, as in Backstop.vy (SETTLEMENT = 5 is implicit after shutdown)
+LAYERS = {"fund": 1, "stability_pool": 2, "debt_auction": 3, "redistribution": 4}
+
+
+@dataclass(frozen=True)
+class WaterfallConfig:
+    """The loss waterfall's layers and parameters (the optional [backstop] table)."""
+
+    order: tuple[int, ...] = (1, 2, 3, 4)  # layers, see LAYERS
+    surplus_buffer: int = 500_000 * RAD  # rad
+    surplus_lot: int = 10_000 * RAD  # rad
+    debt_auction_bid: int = 50_000 * RAD  # rad
+    debt_auction_initial_lot: int = 250 * WAD  # wad of governance token
+    debt_auction_min_decrease: int = 105 * WAD // 100  # wad
+    debt_auction_lot_growth: int = 150 * WAD // 100  # wad
+    surplus_auction_min_increase: int = 105 * WAD // 100  # wad
+    auction_bid_duration: int = 3 * 3600  # seconds
+    auction_duration: int = 2 * 86400  # seconds
+    pool_cooldown: int = 7 * 86400  # seconds
+    pool_fee_share: int = WAD // 4  # wad
+    settlement_wait: int = 86400  # seconds
+    governance_token_name: str = "Backstop Governance"
+    governance_token_symbol: str = "BSG"
+
+
 @dataclass(frozen=True)
 class SystemConfig:
     stablecoin_name: str
@@ -64,6 +89,7 @@ class SystemConfig:
     max_debt_in_auction: int  # rad
     backstop_queue_delay: int  # seconds
     collateral: tuple[CollateralConfig, ...]
+    waterfall: WaterfallConfig = WaterfallConfig()
 
 
 def type_id(name: str) -> bytes:
@@ -216,6 +242,41 @@ def _curve(r: _Reader) -> tuple[int, int, int, int]:
     return (2, 0, 0, cut)
 
 
+def _waterfall(where: str, table: Any) -> WaterfallConfig:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    r = _Reader(where, table)
+    names = r.raw("waterfall")
+    if not isinstance(names, list) or len(names) > 4 or not all(isinstance(n, str) for n in names):
+        raise r.fail("waterfall", f"must be a list of up to 4 of {', '.join(LAYERS)}, got {names!r}")
+    for name in names:
+        if name not in LAYERS:
+            raise r.fail("waterfall", f"unknown layer {name!r} (layers: {', '.join(LAYERS)})")
+        if names.count(name) > 1:
+            raise r.fail("waterfall", f"layer {name!r} appears twice")
+    week = 7 * 86400
+    cfg = WaterfallConfig(
+        order=tuple(LAYERS[n] for n in names),
+        surplus_buffer=r.scaled("surplus_buffer", RAD),
+        surplus_lot=r.scaled("surplus_lot", RAD, lo_open=True),
+        debt_auction_bid=r.scaled("debt_auction_bid", RAD, lo_open=True),
+        debt_auction_initial_lot=r.scaled("debt_auction_initial_lot", WAD, lo_open=True),
+        debt_auction_min_decrease=r.scaled("debt_auction_min_decrease", WAD, Decimal(1), Decimal(10), lo_open=True),
+        debt_auction_lot_growth=r.scaled("debt_auction_lot_growth", WAD, Decimal(1), Decimal(10)),
+        surplus_auction_min_increase=r.scaled("surplus_auction_min_increase", WAD, Decimal(1), Decimal(10),
+                                              lo_open=True),
+        auction_bid_duration=r.integer("auction_bid_duration", 1, week),
+        auction_duration=r.integer("auction_duration", 1, 4 * week),
+        pool_cooldown=r.integer("pool_cooldown", 0, 52 * week),
+        pool_fee_share=r.scaled("pool_fee_share", WAD, Decimal(0), Decimal(1)),
+        settlement_wait=r.integer("settlement_wait", 0, 52 * week),
+        governance_token_name=r.text("governance_token_name", 25),
+        governance_token_symbol=r.text("governance_token_symbol", 5),
+    )
+    r.finish()
+    return cfg
+
+
 def parse_config(data: dict[str, Any], source: str = "config") -> SystemConfig:
     """Validate a parsed TOML document into a SystemConfig."""
     top = _Reader(source, data)
@@ -238,7 +299,10 @@ def parse_config(data: dict[str, Any], source: str = "config") -> SystemConfig:
         max_debt_in_auction=s.scaled("max_debt_in_auction", RAD),
         backstop_queue_delay=s.integer("backstop_queue_delay", 0, 365 * 86400),
         collateral=parsed,
+        waterfall=_waterfall(f"{source}.backstop", data["backstop"]) if "backstop" in data else WaterfallConfig(),
     )
+    if "backstop" in data:
+        top.used.add("backstop")
     s.finish()
     top.finish()
     return cfg

@@ -37,6 +37,11 @@ class Deployment:
     ceiling: str
     backstop: str
     liquidator: str
+    governance_token: str
+    stability_pool: str
+    debt_auction: str
+    surplus_auction: str
+    settlement: str
     types: dict[str, TypeDeployment] = field(default_factory=dict)
 
     def contracts(self) -> list[tuple[str, str]]:
@@ -50,6 +55,11 @@ class Deployment:
             ("CeilingManager", self.ceiling),
             ("Backstop", self.backstop),
             ("Liquidator", self.liquidator),
+            ("GovernanceToken", self.governance_token),
+            ("StabilityPool", self.stability_pool),
+            ("DebtAuction", self.debt_auction),
+            ("SurplusAuction", self.surplus_auction),
+            ("GlobalSettlement", self.settlement),
         ]
         for name, t in self.types.items():
             out += [
@@ -80,13 +90,35 @@ def deploy_system(backend: Any, config: SystemConfig, governance: str, feeder: s
     fees = b.deploy("FeeAccumulator", governance, engine, backstop)
     ceiling = b.deploy("CeilingManager", governance, engine)
     liquidator = b.deploy("Liquidator", governance, engine, backstop)
-    for authority in (spotter, fees, ceiling, liquidator):
+    w = config.waterfall
+    gov_token = b.deploy("GovernanceToken", governance, w.governance_token_name, w.governance_token_symbol)
+    stability_pool = b.deploy("StabilityPool", governance, engine, backstop, w.pool_cooldown)
+    debt_auction = b.deploy("DebtAuction", governance, engine, backstop, gov_token)
+    surplus_auction = b.deploy("SurplusAuction", governance, engine, backstop, gov_token)
+    settlement = b.deploy("GlobalSettlement", governance, engine, liquidator, backstop, spotter, w.settlement_wait)
+    # engine: fees (fold_rate), the backstop (redistribution folds the rate), the debt auction
+    # (refunds after shutdown), global settlement (shutdown, closing vaults)
+    for authority in (spotter, fees, ceiling, liquidator, backstop, debt_auction, settlement):
         b.transact(engine, "add_authority", governance, authority)
-    b.transact(backstop, "add_authority", governance, liquidator)
+    for authority in (liquidator, settlement):
+        b.transact(backstop, "add_authority", governance, authority)
+    b.transact(liquidator, "add_authority", governance, settlement)
     b.transact(engine, "set_global_debt_ceiling", governance, config.global_debt_ceiling)
     b.transact(liquidator, "set_max_debt_in_auction", governance, config.max_debt_in_auction)
+    # the loss waterfall
+    b.transact(gov_token, "set_minter", governance, debt_auction, True)
+    for auction in (debt_auction, surplus_auction):
+        b.transact(auction, "add_authority", governance, backstop)
+    b.transact(debt_auction, "set_parameters", governance, w.debt_auction_initial_lot, w.debt_auction_min_decrease,
+               w.debt_auction_lot_growth, w.auction_bid_duration, w.auction_duration)
+    b.transact(surplus_auction, "set_parameters", governance, w.surplus_auction_min_increase, w.auction_bid_duration,
+               w.auction_duration)
+    b.transact(backstop, "set_layer_contracts", governance, stability_pool, debt_auction, surplus_auction)
+    b.transact(backstop, "set_auction_parameters", governance, w.surplus_buffer, w.surplus_lot, w.debt_auction_bid)
+    b.transact(backstop, "set_waterfall", governance, list(w.order))
+    b.transact(fees, "set_pool_fee_share", governance, stability_pool, w.pool_fee_share)
     deployment = Deployment(governance, feeder, engine, stablecoin, stable_join, spotter, fees, ceiling, backstop,
-                            liquidator)
+                            liquidator, gov_token, stability_pool, debt_auction, surplus_auction, settlement)
 
     for c in config.collateral:
         t = c.type_id
@@ -107,7 +139,9 @@ def deploy_system(backend: Any, config: SystemConfig, governance: str, feeder: s
         auction = b.deploy("DutchAuction", governance, engine, t, liquidator, backstop, oracle)
         b.transact(engine, "add_authority", governance, auction)
         b.transact(liquidator, "add_authority", governance, auction)
+        b.transact(backstop, "add_authority", governance, auction)
         b.transact(auction, "add_authority", governance, liquidator)
+        b.transact(auction, "add_authority", governance, settlement)
         b.transact(auction, "set_parameters", governance, c.auction_buffer, c.auction_max_duration,
                    c.auction_max_drop, c.keeper_reward_rate, c.keeper_reward_flat)
         b.transact(auction, "set_curve", governance, c.auction_curve)
@@ -170,20 +204,28 @@ def deploy_flash_taker(b: Any, d: Deployment, type_name: str, owner: str) -> str
 
 @dataclass(frozen=True)
 class StateKeys:
-    """Which entries of the unbounded mappings to read: the actors' accounts, the times at which
-    debt was queued, and the auction ids of each type (taken from the model; a chain with more
-    would differ in `count` or `total_queued`, which are always read). The list of running
-    auctions is compared through `active_count` and each auction's `position` in it."""
+    """Which entries of the unbounded mappings to read: the actors' accounts, the auction ids of
+    each type (each is also a loss event of the Backstop), and the ids of the stability pool's
+    charges and of debt and surplus auctions (taken from the model; a chain with more would
+    differ in a `count`, which is always read). The list of running auctions is compared
+    through `active_count` and each auction's `position` in it."""
 
     accounts: tuple[str, ...]
-    queued_times: tuple[int, ...] = ()
     auction_ids: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    charge_ids: tuple[int, ...] = ()
+    debt_auction_ids: tuple[int, ...] = ()
+    surplus_auction_ids: tuple[int, ...] = ()
 
 
 def state_keys(model: ModelBackend, d: Deployment, accounts: Iterable[str]) -> StateKeys:
-    backstop = model.contract(d.backstop)
     ids = tuple((name, tuple(range(1, model.contract(t.auction).count + 1))) for name, t in d.types.items())
-    return StateKeys(tuple(accounts), tuple(sorted(backstop.queued.keys())), ids)
+    return StateKeys(
+        tuple(accounts),
+        ids,
+        tuple(range(1, model.contract(d.stability_pool).charge_count + 1)),
+        tuple(range(1, model.contract(d.debt_auction).count + 1)),
+        tuple(range(1, model.contract(d.surplus_auction).count + 1)),
+    )
 
 
 def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tuple]]:
@@ -215,10 +257,17 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
         for spender in [d.stable_join] + [t.pool for t in d.types.values()]:
             add(f"stablecoin.allowance[{who}][{spender}]", d.stablecoin, "allowance", who, spender)
     add("fees.fee_recipient", d.fees, "fee_recipient")
-    for name in ("queue_delay", "total_queued"):
+    for name in ("live", "queue_delay", "get_waterfall", "stability_pool", "debt_auction", "surplus_auction",
+                 "settlement", "surplus_buffer", "surplus_lot", "debt_auction_bid_size", "open_losses",
+                 "attributed_debt", "debt_to_auction", "debt_on_auction", "settlement_debt", "unattributed_debt"):
         add(f"backstop.{name}", d.backstop, name)
-    for when in keys.queued_times:
-        add(f"backstop.queued[{when}]", d.backstop, "queued", when)
+    add("fees.stability_pool", d.fees, "stability_pool")
+    add("fees.pool_fee_share", d.fees, "pool_fee_share")
+    add("gov.totalSupply", d.governance_token, "totalSupply")
+    for who in holders:
+        add(f"gov.balanceOf[{who}]", d.governance_token, "balanceOf", who)
+        add(f"gov.is_minter[{who}]", d.governance_token, "is_minter", who)
+    _waterfall_state_calls(add, d, keys, accounts, holders)
     for name in ("live", "max_debt_in_auction", "debt_in_auction"):
         add(f"liquidator.{name}", d.liquidator, name)
     ids = dict(keys.auction_ids)
@@ -239,6 +288,7 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
             add(f"auction[{name}].{var}", t.auction, var)
         for auction_id in ids.get(name, ()):
             add(f"auction[{name}].auctions[{auction_id}]", t.auction, "auctions", auction_id)
+            add(f"backstop.losses[{name}][{auction_id}]", d.backstop, "losses", tid, t.auction, auction_id)
         for var in ("reserve_collateral", "reserve_stable", "total_shares"):
             add(f"pool[{name}].{var}", t.pool, var)
         add(f"token[{name}].totalSupply", t.token, "totalSupply")
@@ -253,6 +303,42 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
             add(f"token[{name}].allowance[{who}][pool]", t.token, "allowance", who, t.pool)
             add(f"oracle[{name}].feeders[{who}]", t.oracle, "feeders", who)
     return calls
+
+
+def _waterfall_state_calls(add: Any, d: Deployment, keys: StateKeys, accounts: list[str], holders: list[str]) -> None:
+    """The stability pool, the debt and surplus auctions and global settlement."""
+    p = d.stability_pool
+    for name in ("total_shares", "pending_total", "cooldown", "staker_count", "charge_count", "assets"):
+        add(f"pool.{name}", p, name)
+    for who in accounts:
+        for name in ("shares", "pending", "withdrawal_shares", "withdrawal_at", "next_charge", "value_of",
+                     "is_realized"):
+            add(f"pool.{name}[{who}]", p, name, who)
+    for charge in keys.charge_ids:
+        for name in ("charge_amount", "charge_total_shares", "charge_stakers_left", "charge_attributed"):
+            add(f"pool.{name}[{charge}]", p, name, charge)
+    for label, a, ids in (("debt_auction", d.debt_auction, keys.debt_auction_ids),
+                          ("surplus_auction", d.surplus_auction, keys.surplus_auction_ids)):
+        add(f"{label}.live", a, "live")
+        add(f"{label}.count", a, "count")
+        for auction_id in ids:
+            add(f"{label}.auctions[{auction_id}]", a, "auctions", auction_id)
+    a = d.debt_auction
+    for name in ("initial_lot", "min_decrease", "lot_growth", "bid_duration", "auction_duration"):
+        add(f"debt_auction.{name}", a, name)
+    a = d.surplus_auction
+    for name in ("min_increase", "bid_duration", "auction_duration"):
+        add(f"surplus_auction.{name}", a, name)
+    g = d.settlement
+    for name in ("live", "shutdown_at", "wait", "debt"):
+        add(f"settlement.{name}", g, name)
+    for name, t in d.types.items():
+        for var in ("final_price", "type_debt", "gap", "cash_price", "cash_price_set"):
+            add(f"settlement.{var}[{name}]", g, var, t.type_id)
+    for who in accounts:
+        add(f"settlement.packed[{who}]", g, "packed", who)
+        for name, t in d.types.items():
+            add(f"settlement.cashed[{name}][{who}]", g, "cashed", t.type_id, who)
 
 
 def read_chain_state(chain: ChainBackend, d: Deployment, keys: StateKeys) -> dict[str, Any]:
@@ -272,11 +358,17 @@ def _model_getter(model: ModelBackend, address: str, fn: str, args: tuple) -> An
         "vaults": lambda t, who: tuple(c.vaults[(t, who)]),
         "collateral": lambda t, who: c.collateral[(t, who)],
         "active_count": lambda: len(c.active),
+        "losses": lambda t, auction, auction_id: tuple(c.losses[(t, auction, auction_id)]),
     }
     if fn in getters:
         return getters[fn](*args)
     value = getattr(c, fn)
-    if args:
+    if callable(value):  # a view function of the model
+        value = value(*args)
+        return tuple(value) if isinstance(value, (tuple, list)) else value
+    if len(args) > 1:
+        value = value[tuple(args)]
+    elif args:
         value = value[args[0]]
     if hasattr(value, "address") and not isinstance(value, (str, bytes)):
         value = value.address

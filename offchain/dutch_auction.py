@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from offchain import price_curves
 from offchain.errors import Revert, require
-from offchain.fixed_point import RAY, WAD, rmul_up, u256
+from offchain.fixed_point import RAY, WAD, rmul_up, to_int256, u256
 from offchain.price_curves import Curve
 from offchain.state import ZERO_ADDRESS, Authorized, Env
 from offchain.vault_engine import VaultEngine
@@ -39,6 +39,7 @@ class DutchAuction(Authorized):
         self.liquidator = liquidator
         self.backstop = backstop
         self.oracle = oracle
+        self.engine.allow(self.address, backstop)
         self.buffer = RAY
         self.max_duration = 3600
         self.max_drop = 0
@@ -179,23 +180,50 @@ class DutchAuction(Authorized):
                 if callback is None:  # no such function: the callee's dispatcher reverts
                     raise Revert(None)
                 callback(self.address, sender, owe, collateral, data)
-            self.engine.transfer_stable(self.address, sender, self.backstop, owe)
+            self.engine.transfer_stable(self.address, sender, self.address, owe)
 
             liquidator = self.at(self.liquidator)
             if lot == 0:
                 liquidator.remove_debt_in_auction(self.address, t, u256(debt + owe))
                 self._remove(auction_id, auction.position)
+                self.at(self.backstop).close_loss(self.address, t, auction_id, debt)
                 self.log("Finished", auction_id=auction_id, collateral_returned=0, debt_unraised=debt)
             elif debt == 0:
                 liquidator.remove_debt_in_auction(self.address, t, owe)
                 self.engine.transfer_collateral(self.address, t, self.address, auction.owner, lot)
                 self._remove(auction_id, auction.position)
+                self.at(self.backstop).close_loss(self.address, t, auction_id, 0)
                 self.log("Finished", auction_id=auction_id, collateral_returned=lot, debt_unraised=0)
             else:
                 liquidator.remove_debt_in_auction(self.address, t, owe)
                 self.auctions[auction_id] = self.auctions[auction_id]._replace(debt=debt, lot=lot)
             self.log("Taken", auction_id=auction_id, max_price=max_price, price=price, owe=owe,
                      collateral=collateral, debt=debt, lot=lot, owner=auction.owner)
+        finally:
+            self._locked = False
+
+    def cancel(self, sender: str, auction_id: int) -> int:
+        self._enter()
+        try:
+            self._check_authorized(sender)
+            auction = self.auctions[auction_id]
+            require(auction.owner != ZERO_ADDRESS, "auction: not running")
+            t = self.collateral_type
+            rate = self.engine.collateral_types[t].rate
+            if rate == 0:  # division by zero reverts without a reason
+                raise Revert(None)
+            normalized_debt = auction.debt // rate
+            returned = normalized_debt * rate
+            if returned != 0:
+                self.engine.create_unbacked(self.address, self.backstop, self.address, returned)
+            self.engine.seize(self.address, t, auction.owner, self.address, self.backstop, to_int256(auction.lot),
+                              to_int256(normalized_debt))
+            self.at(self.liquidator).remove_debt_in_auction(self.address, t, auction.debt)
+            self._remove(auction_id, auction.position)
+            self.at(self.backstop).close_loss(self.address, t, auction_id, auction.debt - returned)
+            self.log("Cancelled", auction_id=auction_id, collateral_returned=auction.lot, debt=auction.debt,
+                     normalized_debt=normalized_debt)
+            return normalized_debt
         finally:
             self._locked = False
 

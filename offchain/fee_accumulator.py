@@ -30,6 +30,8 @@ class FeeAccumulator(Authorized):
         self.fee_recipient = fee_recipient
         self.authorized = self.storage(False)
         self.fees = self.storage(TypeFee())
+        self.stability_pool = ZERO_ADDRESS
+        self.pool_fee_share = 0
         self.authorized[deployer] = True
         self.log("AuthorityAdded", account=deployer)
         self.log("FeeRecipientSet", recipient=fee_recipient)
@@ -63,6 +65,13 @@ class FeeAccumulator(Authorized):
         self.fee_recipient = recipient
         self.log("FeeRecipientSet", recipient=recipient)
 
+    def set_pool_fee_share(self, sender: str, pool: str, share: int) -> None:
+        self._check_authorized(sender)
+        require(share <= WAD, "fees: share above 1")
+        self.stability_pool = pool
+        self.pool_fee_share = share
+        self.log("PoolFeeShareSet", stability_pool=pool, pool_fee_share=share)
+
     def accrue(self, sender: str, collateral_type: bytes) -> int:
         return self._accrue(collateral_type)
 
@@ -77,7 +86,20 @@ class FeeAccumulator(Authorized):
             return ctype.rate
         effective = self._effective_fee(fee, ctype)
         new_rate = rmul_up(rpow_up(effective, u256(self.now - fee.last_accrual)), ctype.rate)
-        self.engine.fold_rate(self.address, collateral_type, self.fee_recipient, to_int256(u256(new_rate - ctype.rate)))
+        delta_rate = u256(new_rate - ctype.rate)
+        pool, share = self.stability_pool, self.pool_fee_share
+        if share == 0 or pool == ZERO_ADDRESS or self.at(pool).total_shares == 0:
+            self.engine.fold_rate(self.address, collateral_type, self.fee_recipient, to_int256(delta_rate))
+        else:
+            self.engine.fold_rate(self.address, collateral_type, self.address, to_int256(delta_rate))
+            income = u256(ctype.normalized_debt * delta_rate)
+            to_pool = u256(income * share) // WAD
+            to_recipient = income - to_pool
+            if to_pool != 0:
+                self.engine.transfer_stable(self.address, self.address, pool, to_pool)
+            if to_recipient != 0:
+                self.engine.transfer_stable(self.address, self.address, self.fee_recipient, to_recipient)
+            self.log("FeesShared", collateral_type=collateral_type, to_pool=to_pool, to_recipient=to_recipient)
         self.fees[collateral_type] = self.fees[collateral_type]._replace(last_accrual=self.now)
         self.log("Accrued", collateral_type=collateral_type, effective_fee=effective, rate=new_rate)
         return new_rate

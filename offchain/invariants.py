@@ -66,8 +66,7 @@ def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -
     type_sum = sum(state[f"liquidator.types[{name}]"][3] for name in d.types)
     if type_sum != state["liquidator.debt_in_auction"]:
         bad.append(f"liquidator: debt_in_auction {state['liquidator.debt_in_auction']} != sum over types {type_sum}")
-    if state["backstop.total_queued"] > state[f"engine.bad_debt[{d.backstop}]"]:
-        bad.append("backstop: queued debt above its bad debt")
+    bad += _waterfall_invariants(state, d, holders)
     stable_held = sum(state[f"stablecoin.balanceOf[{h}]"] for h in holders)
     if stable_held != state["stablecoin.totalSupply"]:
         bad.append(f"stablecoin: balances {stable_held} != supply")
@@ -77,6 +76,98 @@ def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -
     supply = state["stablecoin.totalSupply"]
     if supply * RAY > state[f"engine.stable[{d.stable_join}]"]:
         bad.append(f"stablecoin supply {supply} * ray > StableJoin's engine balance")
+    return bad
+
+
+def _waterfall_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -> list[str]:
+    """The Backstop's loss events, the auctions' escrow and the stability pool's books."""
+    bad: list[str] = []
+    open_count = 0
+    attributed = 0
+    for name, t in d.types.items():
+        escrow = 0
+        prefix = f"backstop.losses[{name}]["
+        for key, (debt, due, _, status) in ((k, v) for k, v in state.items() if k.startswith(prefix)):
+            auction_id = int(key[len(prefix):-1])
+            running = state[f"auction[{name}].auctions[{auction_id}]"][3] != ZERO
+            if running != (status == 1):
+                bad.append(f"backstop: loss {name}/{auction_id} status {status} but auction running={running}")
+            if status in (1, 2):
+                open_count += 1
+            if status == 1:
+                attributed += debt
+                # a running auction's escrow: what it raised so far = to_raise - debt still to raise
+                escrow += due - state[f"auction[{name}].auctions[{auction_id}]"][1]
+            elif status == 2:
+                attributed += due
+                if not 0 < due <= debt:
+                    bad.append(f"backstop: loss {name}/{auction_id} due {due} not in (0, debt {debt}]")
+            elif status == 3 and due != 0:
+                bad.append(f"backstop: loss {name}/{auction_id} done with {due} due")
+        if escrow != state[f"engine.stable[{t.auction}]"]:
+            bad.append(f"auction {name}: escrow {state[f'engine.stable[{t.auction}]']} != raised by running auctions {escrow}")
+    if open_count != state["backstop.open_losses"]:
+        bad.append(f"backstop: open_losses {state['backstop.open_losses']} != open events {open_count}")
+    if attributed != state["backstop.attributed_debt"]:
+        bad.append(f"backstop: attributed_debt {state['backstop.attributed_debt']} != events' {attributed}")
+    owed = state["backstop.attributed_debt"] + state["backstop.debt_to_auction"] + state["backstop.debt_on_auction"]
+    if owed > state[f"engine.bad_debt[{d.backstop}]"]:
+        bad.append(f"backstop: attributed + debt auctions {owed} above its bad debt")
+    # the stability pool
+    if state["pool.assets"] != state[f"engine.stable[{d.stability_pool}]"] - state["pool.pending_total"]:
+        bad.append("pool: assets != stable balance - pending")
+    accounts = [h for h in holders if f"pool.shares[{h}]" in state]
+    if sum(state[f"pool.shares[{h}]"] for h in accounts) != state["pool.total_shares"]:
+        bad.append("pool: shares do not add up to total_shares")
+    if sum(state[f"pool.pending[{h}]"] for h in accounts) != state["pool.pending_total"]:
+        bad.append("pool: pending does not add up to pending_total")
+    if sum(1 for h in accounts if state[f"pool.shares[{h}]"]) != state["pool.staker_count"]:
+        bad.append("pool: staker_count != stakers with shares")
+    if sum(state[f"pool.value_of[{h}]"] for h in accounts) > state["pool.assets"]:
+        bad.append("pool: stakers' values exceed its assets")
+    charges = [k for k in state if k.startswith("pool.charge_amount[")]
+    for key in charges:
+        c = key[len("pool.charge_amount["):-1]
+        amount, attributed_c = state[key], state[f"pool.charge_attributed[{c}]"]
+        left = state[f"pool.charge_stakers_left[{c}]"]
+        if attributed_c > amount or (left == 0 and attributed_c != amount):
+            bad.append(f"pool: charge {c} attributed {attributed_c} of {amount} with {left} stakers left")
+    return bad
+
+
+def loss_conservation(events: list[Any], backstop: str, pool: str) -> list[str]:
+    """Conservation per loss event and per pool charge, from the logs of a whole run: each
+    event's loss (LossClosed.loss) = the sum of its receipts (LossAllocated) + what is still due;
+    each pool charge's amount = the sum of its stakers' receipts (StakerCharged) once all are in."""
+    bad: list[str] = []
+    loss: dict[tuple, int] = {}
+    paid: dict[tuple, int] = {}
+    charged: dict[int, int] = {}
+    absorbed: dict[int, int] = {}
+    pool_paid: dict[tuple, int] = {}
+    for ev in events:
+        if ev.address == backstop and ev.name == "LossClosed":
+            key = (ev.args["collateral_type"], ev.args["auction"], ev.args["auction_id"])
+            loss[key] = ev.args["loss"]
+        elif ev.address == backstop and ev.name == "LossAllocated":
+            key = (ev.args["collateral_type"], ev.args["auction"], ev.args["auction_id"])
+            paid[key] = paid.get(key, 0) + ev.args["amount"]
+            if ev.args["layer"] == 2:
+                pool_paid[key] = pool_paid.get(key, 0) + ev.args["amount"]
+            if paid[key] > loss.get(key, 0):
+                bad.append(f"loss {key}: receipts {paid[key]} exceed the loss {loss.get(key, 0)}")
+        elif ev.address == pool and ev.name == "Absorbed":
+            absorbed[ev.args["charge_id"]] = ev.args["amount"]
+            key = (ev.args["collateral_type"], ev.args["auction"], ev.args["auction_id"])
+            pool_paid[key] = pool_paid.get(key, 0) - ev.args["amount"]
+        elif ev.address == pool and ev.name == "StakerCharged":
+            charged[ev.args["charge_id"]] = charged.get(ev.args["charge_id"], 0) + ev.args["amount"]
+    for key, amount in pool_paid.items():
+        if amount != 0:
+            bad.append(f"loss {key}: pool receipts and the pool's Absorbed differ by {amount}")
+    for charge, amount in charged.items():
+        if amount > absorbed.get(charge, 0):
+            bad.append(f"pool charge {charge}: stakers charged {amount} > absorbed {absorbed.get(charge, 0)}")
     return bad
 
 
@@ -110,6 +201,23 @@ def model_invariants(model: ModelBackend, d: Deployment) -> list[str]:
     if engine.total_issued != engine.total_unbacked + backed:
         bad.append("model I3: total_issued != unbacked + sum(debt * rate)")
     backstop = model.contract(d.backstop)
-    if backstop.total_queued != sum(backstop.queued.values()):
-        bad.append("model backstop: total_queued != sum(queued)")
+    due = {key: loss.due for key, loss in backstop.losses.items()}
+    events = model.env.logs
+    bad += loss_conservation(events, d.backstop, d.stability_pool)
+    closed = {}
+    for ev in events:
+        if ev.address == d.backstop and ev.name == "LossClosed":
+            closed[(ev.args["collateral_type"], ev.args["auction"], ev.args["auction_id"])] = ev.args["loss"]
+        elif ev.address == d.backstop and ev.name == "LossAllocated":
+            key = (ev.args["collateral_type"], ev.args["auction"], ev.args["auction_id"])
+            closed[key] -= ev.args["amount"]
+    for key, rest in closed.items():
+        if rest != due[key]:
+            bad.append(f"model loss {key}: loss - receipts {rest} != still due {due[key]}")
+    pool = model.contract(d.stability_pool)
+    for charge in range(1, pool.charge_count + 1):
+        got = sum(ev.args["amount"] for ev in events
+                  if ev.address == d.stability_pool and ev.name == "StakerCharged" and ev.args["charge_id"] == charge)
+        if pool.charge_stakers_left[charge] == 0 and got != pool.charge_amount[charge]:
+            bad.append(f"model pool charge {charge}: stakers paid {got} != absorbed {pool.charge_amount[charge]}")
     return bad

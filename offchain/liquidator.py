@@ -1,4 +1,4 @@
-"""Twin of contracts/Liquidator.vy: seize unsafe vaults, queue their debt, start auctions."""
+"""Twin of contracts/Liquidator.vy: seize unsafe vaults, start auctions, open loss events."""
 
 from __future__ import annotations
 
@@ -122,13 +122,13 @@ class Liquidator(Authorized):
         self.engine.seize(self.address, collateral_type, owner, config.auction, self.backstop,
                           neg(to_int256(seized_collateral)), neg(to_int256(seized_debt)))
         debt = u256(seized_debt * ctype.rate)
-        self.at(self.backstop).queue_debt(self.address, debt)
         to_raise = div_up(u256(debt * config.penalty), WAD)
         self.debt_in_auction = u256(self.debt_in_auction + to_raise)
         self.types[collateral_type] = self.types[collateral_type]._replace(
             debt_in_auction=u256(config.debt_in_auction + to_raise)
         )
         auction_id = self.at(config.auction).start(self.address, to_raise, seized_collateral, owner, keeper)
+        self.at(self.backstop).open_loss(self.address, collateral_type, config.auction, auction_id, debt, to_raise)
         self.log("Liquidated", collateral_type=collateral_type, owner=owner, collateral=seized_collateral,
                  normalized_debt=seized_debt, debt=debt, auction=config.auction, auction_id=auction_id)
         return auction_id

@@ -25,7 +25,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from offchain.backends import ChainBackend, Lockstep, ModelBackend, load_artifacts, reader_code
 from offchain.config import load_config
 from offchain.deployment import deploy_flash_taker, deploy_system
-from offchain.fixed_point import WAD
+from offchain.fixed_point import RAD, WAD
 
 ROOT = Path(__file__).resolve().parent.parent
 RESULTS = ROOT / "bench" / "results.json"
@@ -41,6 +41,7 @@ ANCHORS = {
     "gas.take_whole_with_refund": "Clipper.take, whole auction: 120,951",
     "gas.take_partial": "Clipper.take, partial: 148,794",
     "gas.reset_auction": "Clipper.redo: 112,030",
+    "gas.settle_bad_debt": "Vow.flog: 27,220 (flog only; heal is another tx)",
 }
 
 
@@ -170,6 +171,98 @@ def _liquidation_gas(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
     return gas
 
 
+def _waterfall_gas(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
+    """The loss waterfall on a fresh deployment: a stake and an unstake, then four vaults
+    liquidated in a crash whose auctions sell out below their debt, and their losses covered by
+    the insurance fund, by redistribution and by the debt-auction layer; then a debt auction, its
+    first bid, and a surplus auction."""
+    model = ModelBackend(chain.last_block_time)
+    for account in roles:
+        model.nonces[account] = int(chain.rpc("eth_getTransactionCount", [account, "latest"]), 16)
+    ls = Lockstep(chain, model)
+    governance, feeder, staker_a, staker_b, keeper, taker = roles[:6]
+    d = deploy_system(ls, load_config(), governance, feeder)
+    eth = d.types["ETH-A"]
+    engine = model.contract(d.engine)
+    gas: dict[str, int] = {}
+
+    def measure(key: str, address: str, fn: str, sender: str, *args) -> int:
+        ls.transact(address, fn, sender, *args)
+        gas[key] = chain.gas_used()
+        return gas[key]
+
+    def warp(seconds: int) -> None:
+        ls.set_next_block_time(ls.last_block_time + seconds)
+
+    # stablecoin for everyone: vaults at a comfortable 300% ratio
+    for user in (staker_a, staker_b, taker, governance):
+        ls.transact(eth.token, "mint", governance, user, 1_000 * WAD)
+        ls.transact(eth.token, "approve", user, eth.join, 2**256 - 1)
+        ls.transact(eth.join, "join", user, user, 1_000 * WAD)
+        ls.transact(d.engine, "modify_vault", user, eth.type_id, user, user, user, 1_000 * WAD, 600_000 * WAD)
+    for staker in (staker_a, staker_b):
+        ls.transact(d.engine, "allow", staker, d.stability_pool)
+    ls.transact(d.stability_pool, "stake", staker_a, 100_000 * RAD)
+    measure("gas.stake", d.stability_pool, "stake", staker_b, 50_000 * RAD)
+    ls.transact(d.stability_pool, "request_withdrawal", staker_b, model.contract(d.stability_pool).shares[staker_b])
+    warp(load_config().waterfall.pool_cooldown)
+    measure("gas.unstake", d.stability_pool, "withdraw", staker_b)
+
+    # four vaults just under the line, a 30% crash, four liquidations
+    owners = [to_checksum_address(f"0x{i:040x}") for i in range(0x2000, 0x2004)]
+    ctype = engine.collateral_types[eth.type_id]
+    debt = 10 * WAD * ctype.safe_price // ctype.rate * 99 // 100
+    for owner in owners:
+        ls.transact(eth.token, "mint", governance, governance, 10 * WAD)
+        ls.transact(eth.join, "join", governance, governance, 10 * WAD)
+        ls.transact(d.engine, "modify_vault", governance, eth.type_id, governance, governance, governance, 10 * WAD,
+                    debt)
+        ls.transact(d.engine, "seize", governance, eth.type_id, governance, governance, governance, -10 * WAD, -debt)
+        ls.transact(d.engine, "seize", governance, eth.type_id, owner, governance, governance, 10 * WAD, debt)
+    ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)
+    for _ in range(2):
+        warp(eth.config.oracle_delay)
+        ls.transact(eth.oracle, "poke", feeder)
+    ls.transact(d.spotter, "poke", feeder, eth.type_id)
+    ls.transact(d.liquidator, "liquidate_many", keeper, eth.type_id, owners, keeper)
+    # the auctions fall until the lots are worth less than the debt, then sell out
+    auction = model.contract(eth.auction)
+    ids = list(auction.active)
+    ls.transact(d.engine, "allow", taker, eth.auction)
+    warp(2_700)
+    ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)
+    for auction_id in ids:
+        price = auction._price(auction.auctions[auction_id])
+        ls.transact(eth.auction, "take", taker, auction_id, 2**256 - 1, price, taker, b"")
+    backstop = model.contract(d.backstop)
+    losses = [(eth.type_id, eth.auction, i) for i in ids]
+    assert all(backstop.losses[key].status == 2 for key in losses), "the auctions must leave losses"
+    warp(load_config().backstop_queue_delay)
+    # the insurance fund pays: give the Backstop surplus (a holder sends it stablecoin)
+    ls.transact(d.engine, "transfer_stable", governance, governance, d.backstop, 100_000 * RAD)
+    ls.transact(d.backstop, "set_waterfall", governance, [1])
+    measure("gas.settle_bad_debt", d.backstop, "cover", keeper, *losses[0])
+    ls.transact(d.backstop, "set_waterfall", governance, [2])
+    measure("gas.cover_by_stability_pool", d.backstop, "cover", keeper, *losses[1])
+    measure("gas.realize_one_charge", d.stability_pool, "realize", keeper, staker_a, 1)
+    ls.transact(d.backstop, "set_waterfall", governance, [4])
+    measure("gas.redistribute", d.backstop, "cover", keeper, *losses[2])
+    ls.transact(d.backstop, "set_waterfall", governance, [3])
+    ls.transact(d.backstop, "cover", keeper, *losses[3])
+    measure("gas.debt_auction_start", d.backstop, "start_debt_auction", keeper)
+    debt_auction = model.contract(d.debt_auction)
+    lot = debt_auction.auctions[debt_auction.count][1]
+    ls.transact(d.engine, "allow", taker, d.debt_auction)
+    measure("gas.debt_auction_bid", d.debt_auction, "bid", taker, debt_auction.count, lot * WAD // (105 * WAD // 100))
+    # surplus above the buffer: holders send the Backstop more stablecoin
+    w = load_config().waterfall
+    need = engine.bad_debt[d.backstop] + w.surplus_buffer + w.surplus_lot - engine.stable[d.backstop]
+    if need > 0:
+        ls.transact(d.engine, "transfer_stable", taker, taker, d.backstop, need)
+    measure("gas.surplus_auction_start", d.backstop, "start_surplus_auction", keeper)
+    return gas
+
+
 def _fuzz_throughput(chain: ChainBackend, roles: list[str]) -> tuple[float, int]:
     sys.path.insert(0, str(ROOT / "tests"))
     import conftest  # noqa: F401  (registers the Hypothesis profiles)
@@ -206,6 +299,9 @@ def cli(provider):
     chain.revert_to(snapshot)
     snapshot = chain.snapshot()
     gas.update(_liquidation_gas(chain, roles))
+    chain.revert_to(snapshot)
+    snapshot = chain.snapshot()
+    gas.update(_waterfall_gas(chain, roles))
     chain.revert_to(snapshot)
     steps_per_s, steps = _fuzz_throughput(chain, roles)
 

@@ -108,7 +108,23 @@ def cli(provider, config_path):
     click.echo(f"\nglobal debt ceiling: {_amount(chain.view(d.engine, 'global_debt_ceiling'), RAD)} "
                f"{config.stablecoin_symbol}; all debt in auction at most "
                f"{_amount(chain.view(d.liquidator, 'max_debt_in_auction'), RAD)}; "
-               f"bad debt queued {config.backstop_queue_delay}s before settlement")
+               f"a loss is covered at the earliest {config.backstop_queue_delay}s after its liquidation")
+    w = config.waterfall
+    names = {1: "insurance fund", 2: "stability pool", 3: "debt auction", 4: "redistribution"}
+    order = " -> ".join(names[layer] for layer in chain.view(d.backstop, "get_waterfall")) or "(none)"
+    click.echo(f"loss waterfall: {order} (then global settlement, after a shutdown)")
+    click.echo("\n" + _table(["waterfall parameter", "value"], [
+        ["surplus buffer / surplus auction lot", f"{_amount(w.surplus_buffer, RAD)} / {_amount(w.surplus_lot, RAD)}"],
+        ["debt auction: bid / initial lot", f"{_amount(w.debt_auction_bid, RAD)} / "
+                                            f"{_amount(w.debt_auction_initial_lot, WAD)} {w.governance_token_symbol}"],
+        ["debt auction: lot decrease per bid / growth per restart",
+         f"{Decimal(w.debt_auction_min_decrease) / WAD - 1:.0%} / x{Decimal(w.debt_auction_lot_growth) / WAD:.2f}"],
+        ["surplus auction: bid increase", f"{Decimal(w.surplus_auction_min_increase) / WAD - 1:.0%}"],
+        ["auction bid duration / duration", f"{w.auction_bid_duration}s / {w.auction_duration}s"],
+        ["stability pool: withdrawal cooldown / fee share",
+         f"{w.pool_cooldown}s / {Decimal(w.pool_fee_share) / WAD:.0%}"],
+        ["global settlement: wait before thaw", f"{w.settlement_wait}s"],
+    ]))
     if differing:
         raise click.ClickException(f"model state differs from chain in {len(differing)} variables: {differing[:3]}")
     click.echo(f"off-chain model: deployed in lockstep; all {len(chain_state)} state variables equal the chain's.")

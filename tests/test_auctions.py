@@ -9,6 +9,8 @@ offchain/testing.py), and must fail on both sides.
 Scenario used throughout (devnet.toml): the borrower locks 10 ETH and draws 13,000 BUSD; the price
 crashes from 2,000 to 1,500, the keeper liquidates, and an auction sells the 10 ETH from
 1,500 x 1.2 = 1,800 BUSD, falling by x0.99 every 90 s, to raise 13,000 x rate x 1.13 BUSD.
+Every take pays into the auction contract (an escrow per auction); when an auction finishes, it
+calls the Backstop's close_loss, which pulls what it raised and settles the seized debt with it.
 """
 
 from __future__ import annotations
@@ -82,6 +84,19 @@ def _ctype(system, t):
 
 def _type_debt_in_auction(system, t) -> int:
     return _read(system, system.d.liquidator, "types", t.type_id)[3]
+
+
+def _loss(system, t, auction_id) -> tuple:
+    """Backstop.losses(type, auction, id): (debt, due, created_at, status 0 none / 1 running /
+    2 closed with a loss / 3 done)."""
+    return _read(system, system.d.backstop, "losses", t.type_id, t.auction, auction_id)
+
+
+def _event(system, name) -> dict:
+    """The arguments of the only event called `name` in the last transaction."""
+    found = [e.args for e in system.events if e.name == name]
+    assert len(found) == 1, f"{len(found)} {name} events"
+    return found[0]
 
 
 def _ceil_div(x: int, y: int) -> int:
@@ -255,7 +270,7 @@ def test_privileged_function__called_by_stranger__reverts_not_authorized(system,
 
 def test_constructor__wires_immutables_and_safe_defaults(system):
     """The deployed auction's immutables; a fresh one starts linear over an hour, buffer 1, no
-    rewards, and authorizes its deployer."""
+    rewards, authorizes its deployer and allows the Backstop to move its engine balance."""
     t = system.eth
     assert system.view(t.auction, "engine") == system.d.engine
     assert system.view(t.auction, "collateral_type") == t.type_id
@@ -265,7 +280,13 @@ def test_constructor__wires_immutables_and_safe_defaults(system):
     r = system.roles
     fresh = system.lockstep.deploy("DutchAuction", r.other, system.d.engine, t.type_id, system.d.liquidator,
                                    system.d.backstop, t.oracle)
-    assert _events(system) == [(fresh, "AuthorityAdded", {"account": r.other})]
+    # the proceeds escrowed here are the Backstop's to pull (close_loss): it is allowed at once
+    assert _events(system) == [
+        (system.d.engine, "DelegateAllowed", {"owner": fresh, "delegate": system.d.backstop}),
+        (fresh, "AuthorityAdded", {"account": r.other}),
+    ]
+    assert _read(system, system.d.engine, "delegates", fresh, system.d.backstop) is True
+    assert _read(system, system.d.engine, "delegates", t.auction, system.d.backstop) is True
     assert _read(system, fresh, "buffer") == RAY
     assert _read(system, fresh, "max_duration") == 3600
     assert _read(system, fresh, "max_drop") == 0
@@ -402,8 +423,9 @@ def test_update_min_auction__anyone_recomputes_dust_times_penalty(system):
 
 def test_liquidate__starts_auction_at_oracle_price_times_buffer_and_pays_keeper(system):
     """Money flow: the vault's 10 ETH go to the auction and its 13,000 x rate debt to the
-    Backstop's queue; the keeper is paid 300 + 0.1% of the debt to raise in new stablecoin, which
-    the Backstop owes as bad debt (I1-I3 hold: both totals rise by the reward)."""
+    Backstop's bad debt, recorded as a running loss event of auction 1 (after the auction's start);
+    the keeper is paid 300 + 0.1% of the debt to raise in new stablecoin, which the Backstop owes
+    as unattributed bad debt (I1-I3 hold: both totals rise by the reward)."""
     r, t, d = system.roles, system.eth, system.d
     system.open_vault(r.borrower, ETH, 10 * WAD, 13_000 * WAD)
     _crash(system, t, 1_500 * WAD)
@@ -422,10 +444,11 @@ def test_liquidate__starts_auction_at_oracle_price_times_buffer_and_pays_keeper(
         (d.engine, "VaultSeized", {"collateral_type": t.type_id, "owner": r.borrower, "collateral_dst": t.auction,
                                    "debt_dst": d.backstop, "delta_collateral": -10 * WAD,
                                    "delta_normalized_debt": -13_000 * WAD}),
-        (d.backstop, "DebtQueued", {"queued_at": started, "amount": debt}),
         (d.engine, "UnbackedCreated", {"debt_dst": d.backstop, "stable_dst": r.keeper, "amount": reward}),
         (t.auction, "Started", {"auction_id": 1, "top": 1_800 * RAY, "debt": to_raise, "lot": 10 * WAD,
                                 "owner": r.borrower, "keeper": r.keeper, "reward": reward}),
+        (d.backstop, "LossOpened", {"collateral_type": t.type_id, "auction": t.auction, "auction_id": 1,
+                                    "debt": debt, "to_raise": to_raise}),
         (d.liquidator, "Liquidated", {"collateral_type": t.type_id, "owner": r.borrower, "collateral": 10 * WAD,
                                       "normalized_debt": 13_000 * WAD, "debt": debt, "auction": t.auction,
                                       "auction_id": 1}),
@@ -439,6 +462,11 @@ def test_liquidate__starts_auction_at_oracle_price_times_buffer_and_pays_keeper(
     assert _stable(system, r.keeper) == keeper_0 + reward
     assert _bad_debt(system, d.backstop) == backstop_bad_0 + debt + reward
     assert _read(system, d.engine, "total_unbacked") == unbacked_0 + debt + reward
+    assert _loss(system, t, 1) == (debt, to_raise, started, 1)
+    assert _read(system, d.backstop, "open_losses") == 1
+    assert _read(system, d.backstop, "attributed_debt") == debt
+    assert _read(system, d.backstop, "unattributed_debt") == reward
+    assert _stable(system, t.auction) == 0  # nothing raised yet
     assert reward == 300 * RAD + to_raise // 1000
     assert 314 * RAD < reward < 315 * RAD  # 300 + 0.1% of ~14,690
 
@@ -456,7 +484,7 @@ def test_start_price__is_oracle_price_times_buffer_rounded_up(system, buffer):
     assert top == _ceil_div(price * 10**9 * buffer, RAY)
     if buffer == RAY + 7:
         assert top != exact  # 7 x price / 1e18 is not whole: this one really rounds up
-    assert system.events[3].args["top"] == top
+    assert _event(system, "Started")["top"] == top
 
 
 def test_start__stale_oracle__reverts_invalid_price(system):
@@ -514,7 +542,7 @@ def test_start__reward_only_when_debt_at_least_min_auction(system, dust_over_deb
     assert min_auction == debt + dust_over_debt
     assert lot * 1_680 * RAY >= min_auction  # the collateral's value is not what decides here
     reward = 300 * RAD + debt // 1000 if paid else 0
-    assert system.events[-2].args["reward"] == reward
+    assert _event(system, "Started")["reward"] == reward
     assert ("UnbackedCreated" in [e.name for e in system.events]) == paid
     assert _stable(system, r.keeper) == keeper_0 + reward
 
@@ -529,8 +557,8 @@ def test_start__collateral_worth_less_than_min_auction__pays_no_reward(system):
     min_auction = _read(system, t.auction, "min_auction")
     assert top == 60 * RAY and lot == WAD
     assert debt >= min_auction > lot * top
-    assert system.events[-2].args["reward"] == 0
-    assert [e.name for e in system.events] == ["VaultSeized", "DebtQueued", "Started", "Liquidated"]
+    assert _event(system, "Started")["reward"] == 0
+    assert [e.name for e in system.events] == ["VaultSeized", "Started", "LossOpened", "Liquidated"]
     assert _stable(system, r.keeper) == keeper_0
 
 
@@ -539,9 +567,10 @@ def test_start__no_reward_configured__pays_nothing(system):
     _set_parameters(system, t, reward_rate=0, reward_flat=0)
     keeper_0 = _stable(system, r.keeper)
     _eth_auction(system)
-    assert system.events[-2].args["reward"] == 0
+    assert _event(system, "Started")["reward"] == 0
     assert "UnbackedCreated" not in [e.name for e in system.events]
     assert _stable(system, r.keeper) == keeper_0
+    assert _read(system, system.d.backstop, "unattributed_debt") == 0  # all its bad debt is the event's
 
 
 # ================================================================ price curves
@@ -610,15 +639,21 @@ def test_price_curve__exponential_with_zero_cut__needs_reset_at_once(system):
 
 
 def test_take__whole_lot__pays_debt_returns_rest_to_owner_and_finishes(system):
-    """Money flow: the taker pays exactly the debt to raise to the Backstop and receives
+    """Money flow: the taker pays exactly the debt to raise into the auction's escrow and receives
     floor(debt / price) ETH; the rest of the 10 ETH returns to the borrower's free collateral;
-    the liquidator's debt in auction drops by the debt (I: lots == auction's collateral)."""
+    the liquidator's debt in auction drops by the debt (I: lots == auction's collateral). The
+    auction finishes and closes its loss event: the Backstop pulls the whole debt to raise from
+    the escrow, settles the seized debt (13,000 x rate) with it and keeps the 13% penalty as
+    surplus; the event is done with no loss."""
     r, t, d = system.roles, system.eth, system.d
     auction_id = _eth_auction(system)
+    seized = 13_000 * WAD * _ctype(system, t).rate
     _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
-    _, debt, lot, _, _, top = _auction(system, t, auction_id)
+    _, debt, lot, _, started, top = _auction(system, t, auction_id)
+    assert debt == _ceil_div(seized * 113, 100)
     in_auction_0 = _read(system, d.liquidator, "debt_in_auction")
     backstop_0, taker_0 = _stable(system, d.backstop), _stable(system, r.other)
+    backstop_bad_0 = _bad_debt(system, d.backstop)
 
     system.tx(t.auction, "take", r.other, auction_id, lot, top, r.other, b"")
     bought = debt // top
@@ -627,10 +662,14 @@ def test_take__whole_lot__pays_debt_returns_rest_to_owner_and_finishes(system):
     assert _events(system) == [
         (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": r.other,
                                              "amount": bought}),
-        (d.engine, "StableTransferred", {"src": r.other, "dst": d.backstop, "amount": debt}),
+        (d.engine, "StableTransferred", {"src": r.other, "dst": t.auction, "amount": debt}),
         (d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": debt}),
         (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": r.borrower,
                                              "amount": returned}),
+        (d.engine, "StableTransferred", {"src": t.auction, "dst": d.backstop, "amount": debt}),
+        (d.engine, "DebtSettled", {"account": d.backstop, "amount": seized}),
+        (d.backstop, "LossClosed", {"collateral_type": t.type_id, "auction": t.auction, "auction_id": auction_id,
+                                    "raised": debt, "covered": seized, "loss": 0}),
         (t.auction, "Finished", {"auction_id": auction_id, "collateral_returned": returned, "debt_unraised": 0}),
         (t.auction, "Taken", {"auction_id": auction_id, "max_price": top, "price": top, "owe": debt,
                               "collateral": bought, "debt": 0, "lot": returned, "owner": r.borrower}),
@@ -643,7 +682,11 @@ def test_take__whole_lot__pays_debt_returns_rest_to_owner_and_finishes(system):
     assert _collateral(system, t, r.borrower) == returned
     assert _collateral(system, t, t.auction) == 0
     assert _stable(system, r.other) == taker_0 - debt
-    assert _stable(system, d.backstop) == backstop_0 + debt
+    assert _stable(system, t.auction) == 0  # the escrow is emptied
+    assert _stable(system, d.backstop) == backstop_0 + debt - seized  # the penalty
+    assert _bad_debt(system, d.backstop) == backstop_bad_0 - seized  # the keeper's reward is left
+    assert _loss(system, t, auction_id) == (seized, 0, started, 3)
+    assert _read(system, d.backstop, "open_losses") == _read(system, d.backstop, "attributed_debt") == 0
     assert _read(system, d.liquidator, "debt_in_auction") == in_auction_0 - debt
     assert _type_debt_in_auction(system, t) == 0
     # the borrower got back what the debt did not need at the auction's price: ~1.84 of 10 ETH
@@ -653,18 +696,21 @@ def test_take__whole_lot__pays_debt_returns_rest_to_owner_and_finishes(system):
 
 
 def test_take__partial__leaves_the_rest_for_sale(system):
-    """Money flow: 2 ETH at 1,800 = 3,600 BUSD from the taker to the Backstop; the auction keeps
-    8 ETH and the debt less 3,600; the liquidator's debt in auction drops by 3,600."""
+    """Money flow: 2 ETH at 1,800 = 3,600 BUSD from the taker into the auction's escrow (not the
+    Backstop: its loss event keeps running, untouched); the auction keeps 8 ETH and the debt less
+    3,600; the liquidator's debt in auction drops by 3,600. A second partial take adds to the
+    escrow."""
     r, t, d = system.roles, system.eth, system.d
     auction_id = _eth_auction(system)
     _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
     _, debt, lot, owner, started, top = _auction(system, t, auction_id)
     in_auction_0 = _type_debt_in_auction(system, t)
+    loss_0, backstop_0 = _loss(system, t, auction_id), _stable(system, d.backstop)
     system.tx(t.auction, "take", r.other, auction_id, 2 * WAD, top, r.other, b"")
     assert _events(system) == [
         (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": r.other,
                                              "amount": 2 * WAD}),
-        (d.engine, "StableTransferred", {"src": r.other, "dst": d.backstop, "amount": 3_600 * RAD}),
+        (d.engine, "StableTransferred", {"src": r.other, "dst": t.auction, "amount": 3_600 * RAD}),
         (d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": 3_600 * RAD}),
         (t.auction, "Taken", {"auction_id": auction_id, "max_price": top, "price": top, "owe": 3_600 * RAD,
                               "collateral": 2 * WAD, "debt": debt - 3_600 * RAD, "lot": 8 * WAD, "owner": owner}),
@@ -674,6 +720,12 @@ def test_take__partial__leaves_the_rest_for_sale(system):
     assert _collateral(system, t, r.other) == 2 * WAD
     assert _collateral(system, t, t.auction) == 8 * WAD
     assert _read(system, t.auction, "active_auctions") == (auction_id,)
+    assert _stable(system, t.auction) == 3_600 * RAD
+    assert _stable(system, d.backstop) == backstop_0
+    assert _loss(system, t, auction_id) == loss_0 and loss_0[3] == 1
+    system.tx(t.auction, "take", r.other, auction_id, WAD, top, r.other, b"")
+    assert _stable(system, t.auction) == 5_400 * RAD
+    assert _loss(system, t, auction_id) == loss_0
 
 
 def test_take__partial_that_would_leave_less_than_min_auction__is_cut_to_leave_exactly_min_auction(system):
@@ -693,7 +745,7 @@ def test_take__partial_that_would_leave_less_than_min_auction__is_cut_to_leave_e
     assert _events(system) == [
         (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": r.other,
                                              "amount": bought}),
-        (d.engine, "StableTransferred", {"src": r.other, "dst": d.backstop, "amount": owe}),
+        (d.engine, "StableTransferred", {"src": r.other, "dst": t.auction, "amount": owe}),
         (d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": owe}),
         (t.auction, "Taken", {"auction_id": auction_id, "max_price": top, "price": top, "owe": owe,
                               "collateral": bought, "debt": min_auction, "lot": lot - bought, "owner": owner}),
@@ -712,6 +764,9 @@ def test_take__partial_that_would_leave_less_than_min_auction__is_cut_to_leave_e
                                       "debt_unraised": 0}
     assert _collateral(system, t, r.borrower) == lot - bought - last
     assert _auction(system, t, auction_id) == NO_AUCTION
+    # the two takes raised the whole debt: both payments leave the escrow for the Backstop at once
+    assert _event(system, "LossClosed")["raised"] == owe + min_auction == debt
+    assert _stable(system, t.auction) == 0
 
 
 def test_take__partial_when_debt_at_most_min_auction__reverts_no_partial_take(system):
@@ -786,33 +841,44 @@ def test_take__taker_without_enough_stable__reverts_insufficient_stable(system):
 
 def test_take__sells_out_with_debt_left__finishes_with_debt_unraised(system):
     """Money flow: after a crash to 1,300 (start 1,560) and 6 steps (x0.99 ** 6), 10 ETH are worth
-    less than the debt: the taker pays lot x price, the borrower gets nothing back, the rest of the
-    debt is not raised (it stays bad debt in the Backstop) and the liquidator's debt in auction
-    drops by the whole debt."""
+    less than the debt to raise: the taker pays lot x price (~14,687) into the escrow, the borrower
+    gets nothing back, the rest of the debt to raise is not raised and the liquidator's debt in
+    auction drops by the whole debt. The proceeds still exceed the seized debt (13,000 x rate;
+    only part of the penalty went unraised): the Backstop pulls them, settles all the seized debt
+    and keeps the rest as surplus; the event is done with no loss."""
     r, t, d = system.roles, system.eth, system.d
     auction_id = _eth_auction(system, price=1_300 * WAD)
+    seized = 13_000 * WAD * _ctype(system, t).rate
     _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
     _, debt, lot, owner, started, top = _auction(system, t, auction_id)
     assert top == 1_560 * RAY
     _at(system, started + 6 * 90)
     price = _ceil_div(top * 99**6, 100**6)  # exact to the ray-ulp here (0.99 ** 6 has 12 decimals)
     owe = lot * price
-    assert owe < debt
+    assert seized < owe < debt
     in_auction_0, backstop_0 = _read(system, d.liquidator, "debt_in_auction"), _stable(system, d.backstop)
+    backstop_bad_0 = _bad_debt(system, d.backstop)
     borrower_free_0 = _collateral(system, t, owner)
     system.tx(t.auction, "take", r.other, auction_id, 2 * lot, price, r.other, b"")
     assert _events(system) == [
         (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": r.other,
                                              "amount": lot}),
-        (d.engine, "StableTransferred", {"src": r.other, "dst": d.backstop, "amount": owe}),
+        (d.engine, "StableTransferred", {"src": r.other, "dst": t.auction, "amount": owe}),
         (d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": debt}),
+        (d.engine, "StableTransferred", {"src": t.auction, "dst": d.backstop, "amount": owe}),
+        (d.engine, "DebtSettled", {"account": d.backstop, "amount": seized}),
+        (d.backstop, "LossClosed", {"collateral_type": t.type_id, "auction": t.auction, "auction_id": auction_id,
+                                    "raised": owe, "covered": seized, "loss": 0}),
         (t.auction, "Finished", {"auction_id": auction_id, "collateral_returned": 0, "debt_unraised": debt - owe}),
         (t.auction, "Taken", {"auction_id": auction_id, "max_price": price, "price": price, "owe": owe,
                               "collateral": lot, "debt": debt - owe, "lot": 0, "owner": owner}),
     ]
     assert _read(system, d.liquidator, "debt_in_auction") == in_auction_0 - debt
     assert _type_debt_in_auction(system, t) == 0
-    assert _stable(system, d.backstop) == backstop_0 + owe
+    assert _stable(system, d.backstop) == backstop_0 + owe - seized
+    assert _bad_debt(system, d.backstop) == backstop_bad_0 - seized
+    assert _stable(system, t.auction) == 0
+    assert _loss(system, t, auction_id) == (seized, 0, started, 3)
     assert _collateral(system, t, owner) == borrower_free_0
     assert _auction(system, t, auction_id) == NO_AUCTION
     assert _read(system, t.auction, "active_count") == 0

@@ -13,7 +13,11 @@ safe, dust and ceiling boundaries, and beyond them), delegation, internal transf
 in and out, price posts (including zero and from strangers), oracle and spotter pokes, time
 jumps (including past the oracle's max age), fee accrual, ceiling updates, governance parameter
 changes (valid and invalid), seizures, unbacked debt and its settlement, and privileged calls
-from accounts that are not allowed.
+from accounts that are not allowed; the loss waterfall: stability-pool stakes, pending stakes,
+withdrawal requests and withdrawals, realizations, covers of closed losses under several
+waterfall orders (and invalid ones), debt auctions (start, bid, restart, finish, yank), surplus
+auctions, and, late in an example, global settlement with every step after it. Loss
+conservation (receipts = loss, per event and per pool charge) is checked after every step.
 
 Profiles: `ci` (default, bounded) and `deep` (`make fuzz`), in conftest.py. Each Hypothesis
 example starts from the same deployed state: an EVM snapshot is reverted and the model copied.
@@ -35,6 +39,7 @@ from hypothesis.stateful import (
 )
 
 from conftest import System
+from offchain import price_curves
 from offchain.deployment import deploy_flash_taker, seed_pool
 from offchain.errors import Revert
 from offchain.fee_accumulator import MAX_BASE_FEE
@@ -60,6 +65,7 @@ def _machine(node, deployed, roles):
             self.s = System(node, copy.deepcopy(base_model), d, roles)
             self.r = roles
             self.users = [roles.borrower, roles.other, roles.keeper]
+            self.step_count = 0
 
         def teardown(self):
             node.revert_to(self.snapshot)
@@ -95,7 +101,17 @@ def _machine(node, deployed, roles):
                 seed_pool(ls, self.s.d, self.t(name), self.r.governance, depth * WAD)
                 self.flash[name] = deploy_flash_taker(ls, self.s.d, name, self.r.keeper)
                 self.s.extra_holders.append(self.flash[name])
+            d, gov = self.s.d, self.r.governance
+            # small debt and surplus auctions, so that they happen within an example
+            self.s.tx(d.backstop, "set_auction_parameters", gov, 0, 100 * RAD, 1_000 * RAD)
+            self.s.tx(d.debt_auction, "set_parameters", gov, 100 * WAD, 105 * WAD // 100, 150 * WAD // 100, 3600, 86400)
             for user in self.users:
+                # stakers, debt-auction bidders and settlement redeemers pay from internal balances;
+                # surplus-auction bidders with governance tokens
+                for spender in (d.stability_pool, d.debt_auction, d.settlement):
+                    self.s.tx(d.engine, "allow", user, spender)
+                self.s.tx(d.governance_token, "mint", gov, user, 1_000 * WAD)
+                self.s.tx(d.governance_token, "approve", user, d.surplus_auction, MAX_UINT256)
                 # takers pay auctions from their internal balance; pool traders use the ERC-20s
                 self.s.tx(self.s.d.engine, "allow", user, self.t("ETH-A").auction)
                 self.s.tx(self.s.d.engine, "allow", user, self.t("WBTC-A").auction)
@@ -307,6 +323,38 @@ def _machine(node, deployed, roles):
                 self.act(self.t(name).auction, "take", self.users[taker_i], auction_id, amount, price,
                          self.users[taker_i], b"")
 
+        @precondition(lambda self: self._any_auction())
+        @rule(pick=st.integers(0, 50), taker_i=st.integers(0, 2))
+        def sell_out_below_debt(self, pick, taker_i):
+            """Wait until a running auction's lot is worth less than its seized debt (resetting it
+            first if it must be), then a user buys all of it (governance lends them the stablecoin
+            as unbacked debt if they lack it): the auction sells out and leaves a loss to cover.
+            Does nothing when the curve reaches its reset limit first."""
+            name = [n for n in TYPES if self.s.contract(self.t(n).auction).active][0]
+            t = self.t(name)
+            auction = self.s.contract(t.auction)
+            auction_id = auction.active[pick % len(auction.active)]
+            if auction._needs_reset(auction.auctions[auction_id]):
+                if not self.s.contract(t.oracle).peek()[1]:
+                    self.crash(name, 100)
+                self.act(t.auction, "reset", self.r.keeper, auction_id, self.r.keeper)
+            a = auction.auctions[auction_id]
+            debt = self.s.contract(self.s.d.backstop).losses[(t.type_id, t.auction, auction_id)].debt
+            taker = self.users[taker_i]
+            short = debt - self.engine().stable[taker]  # the lot will cost less than the debt
+            if short > 0:
+                self.act(self.s.d.engine, "create_unbacked", self.r.governance, self.r.governance, taker, short)
+            when = self.s.now + 1
+            while True:
+                price = price_curves.price(auction.curve, a.top, when - a.started)
+                if when - a.started > auction.max_duration or price * RAY // a.top < auction.max_drop or price == 0:
+                    return
+                if price * a.lot < debt:
+                    break
+                when += 60
+            self.s.warp(when - self.s.now)
+            self.act(t.auction, "take", taker, auction_id, a.lot, price, taker, b"")
+
         @rule(name=st.sampled_from(TYPES), keeper_i=st.integers(0, 2), include=st.lists(st.integers(0, 5), max_size=6),
               with_unsafe=st.booleans())
         def liquidate_many(self, name, keeper_i, include, with_unsafe):
@@ -408,16 +456,147 @@ def _machine(node, deployed, roles):
             else:
                 self.act(t.pool, "remove_liquidity", user, pool.shares[user] * frac // 10**6, 0, 0)
 
-        @rule(queued_pick=st.integers(0, 20), frac=FRACTION)
-        def backstop(self, queued_pick, frac):
+        @rule(frac=FRACTION)
+        def backstop(self, frac):
+            """Anyone settles part of the Backstop's unattributed bad debt (keeper rewards) against
+            its surplus: an amount in [0, min(unattributed debt, surplus)]."""
             b = self.s.contract(self.s.d.backstop)
-            times = sorted(b.queued.keys())
-            when = times[queued_pick % len(times)] if times else 0
-            self.s.warp(b.queue_delay)
-            self.act(self.s.d.backstop, "release", self.r.keeper, when)
             e = self.engine()
-            released = e.bad_debt[self.s.d.backstop] - b.total_queued
-            self.act(self.s.d.backstop, "settle", self.r.keeper, min(released, e.stable[self.s.d.backstop]) * frac // 10**6)
+            settleable = min(b.unattributed_debt(), e.stable[self.s.d.backstop])
+            self.act(self.s.d.backstop, "settle", self.r.keeper, settleable * frac // 10**6)
+
+        # ---------------------------------------------------- the loss waterfall
+
+        def _pool(self):
+            return self.s.contract(self.s.d.stability_pool)
+
+        def _closed_losses(self):
+            b = self.s.contract(self.s.d.backstop)
+            return sorted((k for k, loss in b.losses.items() if loss.status == 2), key=lambda k: (k[2], k[1]))
+
+        @rule(user_i=st.integers(0, 2), frac=FRACTION, nudge=NUDGE)
+        def stake(self, user_i, frac, nudge):
+            user = self.users[user_i]
+            self.act(self.s.d.stability_pool, "stake", user, max(0, self.engine().stable[user] * frac // 10**6 + nudge))
+
+        def _any_staker(self):
+            pool = self._pool()
+            return any(pool.shares[u] or pool.pending[u] for u in self.users)
+
+        @precondition(lambda self: self._any_staker())
+        @rule(user_i=st.integers(0, 2), sender_i=st.integers(0, 2), frac=FRACTION, wait=st.booleans(),
+              action=st.sampled_from(["request", "request", "withdraw", "withdraw", "cancel_withdrawal",
+                                      "cancel_pending", "activate", "realize"]))
+        def pool_exit(self, user_i, sender_i, frac, wait, action):
+            """A staker's way out (and in): request, wait out the cooldown, withdraw; pending stakes
+            activated or taken back; charges realized (by anyone)."""
+            user, pool = self.users[user_i], self._pool()
+            if wait:
+                self.s.warp(pool.cooldown)
+            if action == "request":
+                self.act(self.s.d.stability_pool, "request_withdrawal", user, pool.shares[user] * frac // 10**6)
+            elif action == "withdraw":
+                self.act(self.s.d.stability_pool, "withdraw", user)
+            elif action == "cancel_withdrawal":
+                self.act(self.s.d.stability_pool, "cancel_withdrawal", user)
+            elif action == "cancel_pending":
+                self.act(self.s.d.stability_pool, "cancel_pending", user)
+            elif action == "activate":
+                self.act(self.s.d.stability_pool, "activate", self.users[sender_i], user)
+            else:
+                self.act(self.s.d.stability_pool, "realize", self.users[sender_i], user, frac % 4)
+
+        @precondition(lambda self: self._closed_losses())
+        @rule(pick=st.integers(0, 50), wait=st.booleans(), sender_i=st.integers(0, 2))
+        def cover(self, pick, wait, sender_i):
+            """Send a closed loss through the waterfall (often after the queue delay)."""
+            closed = self._closed_losses()
+            b = self.s.contract(self.s.d.backstop)
+            if wait:
+                self.s.warp(b.queue_delay)
+            key = closed[pick % len(closed)] if closed else (self.t("ETH-A").type_id, self.t("ETH-A").auction, pick)
+            self.act(self.s.d.backstop, "cover", self.users[sender_i], *key)
+
+        @rule(order=st.sampled_from([[1, 2, 3, 4], [2, 1, 3, 4], [1, 2, 4], [4], [3], [2], [1], [], [4, 3, 2, 1],
+                                     [0], [1, 1], [5]]), by_stranger=st.booleans())
+        def set_waterfall(self, order, by_stranger):
+            self.act(self.s.d.backstop, "set_waterfall", self.r.stranger if by_stranger else self.r.governance, order)
+
+        def _debt_auction_work(self):
+            b = self.s.contract(self.s.d.backstop)
+            return b.debt_to_auction or self.s.contract(self.s.d.debt_auction).count
+
+        @precondition(lambda self: self._debt_auction_work())
+        @rule(mode=st.sampled_from(["start", "bid", "bid", "restart", "finish", "yank"]), pick=st.integers(0, 20),
+              bidder_i=st.integers(0, 2), frac=FRACTION, wait=st.sampled_from([0, 0, 3600, 4 * 3600, 3 * 86400]))
+        def debt_auction(self, mode, pick, bidder_i, frac, wait):
+            da = self.s.contract(self.s.d.debt_auction)
+            if wait:
+                self.s.warp(wait)
+            auction_id = pick % (da.count + 1) if da.count else 1
+            if mode == "start":
+                self.act(self.s.d.backstop, "start_debt_auction", self.users[bidder_i])
+            elif mode == "bid":
+                lot = da.auctions[auction_id].lot
+                self.act(self.s.d.debt_auction, "bid", self.users[bidder_i], auction_id,
+                         lot * WAD // da.min_decrease * (10**6 - frac % 500_000) // 10**6)
+            else:
+                self.act(self.s.d.debt_auction, mode, self.users[bidder_i], auction_id)
+
+        @rule(mode=st.sampled_from(["start", "bid", "bid", "restart", "finish", "yank"]), pick=st.integers(0, 20),
+              bidder_i=st.integers(0, 2), frac=FRACTION, wait=st.sampled_from([0, 0, 3600, 4 * 3600, 3 * 86400]))
+        def surplus_auction(self, mode, pick, bidder_i, frac, wait):
+            sa = self.s.contract(self.s.d.surplus_auction)
+            if wait:
+                self.s.warp(wait)
+            auction_id = pick % (sa.count + 1) if sa.count else 1
+            if mode == "start":
+                self.act(self.s.d.backstop, "start_surplus_auction", self.users[bidder_i])
+            elif mode == "bid":
+                bid = sa.auctions[auction_id].bid
+                self.act(self.s.d.surplus_auction, "bid", self.users[bidder_i], auction_id,
+                         max(WAD, bid * sa.min_increase // WAD + frac))
+            else:
+                self.act(self.s.d.surplus_auction, mode, self.users[bidder_i], auction_id)
+
+        @precondition(lambda self: self.step_count > 50)
+        @rule(go=st.integers(0, 3))
+        def shutdown(self, go):
+            """Global settlement, late in an example and rarely: everything stops; the settlement
+            rule then has work to do."""
+            if go == 0:
+                self.act(self.s.d.settlement, "shutdown", self.r.governance)
+
+        @precondition(lambda self: not self.s.contract(self.s.d.settlement).live)
+        @rule(step=st.sampled_from(["fix_price", "cancel", "close", "free", "cover", "thaw", "cash_price", "pack",
+                                    "cash"]), name=st.sampled_from(TYPES), owner_i=st.integers(0, 3),
+              frac=FRACTION, wait=st.booleans())
+        def settlement(self, step, name, owner_i, frac, wait):
+            g, t = self.s.d.settlement, self.t(name)
+            owner = (self.users + [self.r.governance])[owner_i]
+            user = self.users[owner_i % 3]
+            if wait:
+                self.s.warp(self.s.contract(g).wait)
+            if step == "fix_price":
+                self.act(g, "fix_price", self.r.keeper, t.type_id)
+            elif step == "cancel":
+                active = self.s.contract(t.auction).active
+                self.act(g, "cancel_auction", self.r.keeper, t.type_id, active[0] if active else 1)
+            elif step == "close":
+                self.act(g, "close_vault", self.r.keeper, t.type_id, owner)
+            elif step == "free":
+                self.act(g, "free_collateral", user, t.type_id)
+            elif step == "cover":
+                self.cover(owner_i, False, owner_i % 3)
+            elif step == "thaw":
+                self.act(g, "thaw", self.r.keeper)
+            elif step == "cash_price":
+                self.act(g, "fix_cash_price", self.r.keeper, t.type_id)
+            elif step == "pack":
+                self.act(g, "pack", user, self.engine().stable[user] // RAY * frac // 10**6)
+            else:
+                gs = self.s.contract(g)
+                self.act(g, "cash", user, t.type_id, (gs.packed[user] - gs.cashed[(t.type_id, user)]) * frac // 10**6)
 
         # ---------------------------------------------------- governance (valid and invalid)
 
@@ -479,6 +658,7 @@ def _machine(node, deployed, roles):
         def chain_equals_model_and_invariants_hold(self):
             self.s.check()
             STEPS["checked"] += 1
+            self.step_count += 1
 
         @rule(seconds=st.sampled_from([1, 30, 90, 300, 900, 1800, 3600]))
         def short_warp(self, seconds):
@@ -492,6 +672,7 @@ def _machine(node, deployed, roles):
         "fund", "modify_vault", "short_warp", "accrue", "crash", "liquidate", "liquidate_unsafe", "take_running",
         "liquidate_many", "take", "flash_take", "reset", "circuit_breaker", "set_auction_cap", "set_curve", "swap",
         "liquidity", "backstop", "stable_exit", "transfer_stable", "poke", "delegate",
+        "stake", "pool_exit", "cover", "set_waterfall", "debt_auction", "sell_out_below_debt",
     }
     for attr in dir(Differential):
         if getattr(getattr(Differential, attr), "hypothesis_stateful_rule", None) is not None and attr not in keep:
@@ -505,13 +686,16 @@ def make_machine(node, deployed, roles, kind="full"):
 
 
 def test_differential__liquidation_sequences__chain_and_model_agree(node, deployed, roles):
-    """Crashes, liquidations, takes, flash takes, resets and pool trades: chain and model agree
-    after every step, and liquidations and takes really happen."""
+    """Crashes, liquidations, takes, flash takes, resets, pool trades and the loss waterfall
+    (stakes, covers under several orders, debt auctions): chain and model agree after every step,
+    loss conservation holds, and liquidations, takes and covers really happen."""
     OUTCOMES.clear()
     run_state_machine_as_test(make_machine(node, deployed, roles, "liquidations"))
     print("\noutcomes:", *(f"{n:6d}  {k}" for k, n in sorted(OUTCOMES.items())), sep="\n")
     assert OUTCOMES["ok liquidate"] + OUTCOMES["ok liquidate_many"] > 0
     assert OUTCOMES["ok take"] > 0
+    assert OUTCOMES["ok cover"] > 0
+    assert OUTCOMES["ok stake"] > 0
 
 
 def test_differential__random_sequences__chain_and_model_agree(node, deployed, roles):

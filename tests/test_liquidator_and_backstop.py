@@ -1,11 +1,15 @@
 """Liquidator and Backstop: every external function, on chain and in the model at once.
 
 A liquidation moves value three ways at once: the vault's collateral to its type's DutchAuction,
-the vault's debt to the Backstop (as bad debt, queued for `queue_delay`), and a keeper reward to
-the keeper (new stablecoin, backed by more bad debt of the Backstop). The auction's proceeds are
-the Backstop's surplus; released bad debt is settled against it. Every expected number below is
-written from the contracts' docstrings (seized debt = room / rate / penalty rounded down, seized
-collateral and debt to raise rounded up, reward = flat + rate x debt rounded down), and the
+the vault's debt to the Backstop (as bad debt, recorded as a running loss event of that auction:
+`open_loss`), and a keeper reward to the keeper (new stablecoin, backed by more bad debt of the
+Backstop that belongs to no event: unattributed). Takes pay into the auction (escrow); when the
+auction finishes it closes its event (`close_loss`): the Backstop pulls the proceeds, settles the
+seized debt with them up to its amount, keeps the rest (penalty) as surplus and records what they
+did not cover as the event's loss. `settle` cancels only unattributed bad debt against surplus.
+(What covers an event's loss, `cover` and its layers, is tested elsewhere.) Every expected number
+below is written from the contracts' docstrings (seized debt = room / rate / penalty rounded down,
+seized collateral and debt to raise rounded up, reward = flat + rate x debt rounded down), and the
 harness checks chain against model after every transaction and the invariants at the end.
 """
 
@@ -37,6 +41,9 @@ MAX_BATCH = 100
 NEW_TYPE = b"NEW-A".ljust(32, b"\0")
 # the market price of ETH after the crash most tests use [wad]: 1,900 BUSD
 CRASH_PRICE = 1_900 * WAD
+# contracts/Backstop.vy: the status of a loss event, and the bound on its debt
+RUNNING, CLOSED, DONE = 1, 2, 3
+DEBT_LIMIT = 2**192
 
 
 # ---------------------------------------------------------------- reading (chain == model)
@@ -110,17 +117,36 @@ def _authorized(system, address, who) -> bool:
 
 
 def _backstop(system, name: str, *args):
+    """A Backstop getter or view on chain, checked equal to the model's attribute, mapping or view."""
     on_chain = system.view(system.d.backstop, name, *args)
     value = getattr(system.contract(system.d.backstop), name)
-    in_model = value[args[0]] if args else value
+    if callable(value):
+        in_model = value(*args)
+    elif args:
+        in_model = value[args[0] if len(args) == 1 else tuple(args)]
+    else:
+        in_model = value
+    if isinstance(in_model, (tuple, list)):
+        on_chain, in_model = tuple(on_chain), tuple(in_model)
     assert on_chain == in_model
     return on_chain
 
 
-def _released_debt(system) -> int:
-    on_chain = system.view(system.d.backstop, "released_debt")
-    assert on_chain == system.contract(system.d.backstop).released_debt()
-    return on_chain
+def _unattributed_debt(system) -> int:
+    """The Backstop's bad debt that belongs to no open loss event (keeper rewards) [rad]."""
+    return _backstop(system, "unattributed_debt")
+
+
+def _loss(system, t, auction_id, auction=None) -> tuple:
+    """Backstop.losses(type, auction, id): (debt, due, created_at, status)."""
+    return _backstop(system, "losses", t.type_id, auction or t.auction, auction_id)
+
+
+def _event(system, name: str) -> dict:
+    """The arguments of the only event called `name` in the last transaction."""
+    found = [args for _, n, args in _events(system) if n == name]
+    assert len(found) == 1, f"{len(found)} {name} events"
+    return found[0]
 
 
 def _auction(system, t, auction_id):
@@ -248,6 +274,9 @@ def test_deployment__liquidator_wired_as_configured(system):
     assert _auction_var(system, t, "reward_rate") == REWARD_RATE
     assert _backstop(system, "queue_delay") == QUEUE_DELAY
     assert _authorized(system, system.d.backstop, system.d.liquidator)
+    assert _authorized(system, system.d.backstop, t.auction)  # it closes its loss events
+    assert _backstop(system, "open_losses") == _backstop(system, "attributed_debt") == 0
+    assert _unattributed_debt(system) == 0
     assert _authorized(system, system.d.liquidator, t.auction)
     assert _authorized(system, t.auction, system.d.liquidator)
     assert _stable(system, system.d.backstop) == 0
@@ -355,7 +384,8 @@ def test_configure_type__invalid__reverts_with_reason(system, auction, penalty, 
 
 def test_shutdown__stops_new_liquidations_but_running_auctions_still_settle(system):
     """Money flow: after shutdown no vault can be seized; a taker still buys a running auction's
-    collateral and pays the Backstop, and the auction still reports its debt raised."""
+    collateral and pays its escrow, the auction still reports its debt raised and closes its loss
+    event: the Backstop keeps the penalty (to raise - seized debt) as surplus."""
     r, t, liq = system.roles, system.eth, system.d.liquidator
     _borrow_stable(system, r.other)
     system.open_vault(r.feeder, "ETH-A", 2 * WAD, 2_600 * WAD)
@@ -372,8 +402,11 @@ def test_shutdown__stops_new_liquidations_but_running_auctions_still_settle(syst
     assert _vault(system, t, r.feeder) == (2 * WAD, 2_600 * WAD)
 
     debt = _auction(system, t, 1).debt
+    seized = 13_000 * WAD * _ctype(system, t).rate
     system.tx(t.auction, "take", r.other, 1, 10 * WAD, 2_280 * RAY, r.other, b"")
-    assert _stable(system, system.d.backstop) == debt
+    assert _event(system, "LossClosed")["covered"] == seized
+    assert _stable(system, system.d.backstop) == debt - seized
+    assert _loss(system, t, 1)[3] == DONE
     assert _liquidator(system, "debt_in_auction") == 0
     assert _auction_var(system, t, "active_count") == 0
 
@@ -381,11 +414,12 @@ def test_shutdown__stops_new_liquidations_but_running_auctions_still_settle(syst
 # ================================================================ liquidate
 
 
-def test_liquidate__unsafe_vault__seizes_all_queues_debt_and_pays_keeper(system):
+def test_liquidate__unsafe_vault__seizes_all_opens_loss_event_and_pays_keeper(system):
     """Money flow: the borrower's 10 ETH go to the auction and its 13,000 BUSD of debt (x rate)
-    to the Backstop's bad debt, all of it queued; the auction must raise debt x 1.13 (rounded
-    up); the keeper is paid 300 + 0.1% of that in new stablecoin, which is more bad debt of the
-    Backstop (unqueued: payable at once)."""
+    to the Backstop's bad debt, all of it attributed to the loss event the liquidator opens for
+    auction 1 once it has started; the auction must raise debt x 1.13 (rounded up); the keeper is
+    paid 300 + 0.1% of that in new stablecoin, which is more bad debt of the Backstop, belonging
+    to no event (unattributed: settleable against surplus at once)."""
     r, t, e = system.roles, system.eth, system.d.engine
     _unsafe_eth_vault(system)
     rate = _ctype(system, t).rate
@@ -405,11 +439,12 @@ def test_liquidate__unsafe_vault__seizes_all_queues_debt_and_pays_keeper(system)
         (e, "VaultSeized",
          {"collateral_type": t.type_id, "owner": r.borrower, "collateral_dst": t.auction, "debt_dst": system.d.backstop,
           "delta_collateral": -10 * WAD, "delta_normalized_debt": -13_000 * WAD}),
-        (system.d.backstop, "DebtQueued", {"queued_at": now, "amount": debt}),
         (e, "UnbackedCreated", {"debt_dst": system.d.backstop, "stable_dst": r.keeper, "amount": reward}),
         (t.auction, "Started",
          {"auction_id": 1, "top": top, "debt": to_raise, "lot": 10 * WAD, "owner": r.borrower, "keeper": r.keeper,
           "reward": reward}),
+        (system.d.backstop, "LossOpened",
+         {"collateral_type": t.type_id, "auction": t.auction, "auction_id": 1, "debt": debt, "to_raise": to_raise}),
         (system.d.liquidator, "Liquidated",
          {"collateral_type": t.type_id, "owner": r.borrower, "collateral": 10 * WAD, "normalized_debt": 13_000 * WAD,
           "debt": debt, "auction": t.auction, "auction_id": 1}),
@@ -419,11 +454,12 @@ def test_liquidate__unsafe_vault__seizes_all_queues_debt_and_pays_keeper(system)
     assert _free_collateral(system, t, t.auction) == 10 * WAD
     assert tuple(_auction(system, t, 1)) == (0, to_raise, 10 * WAD, r.borrower, now, top)
     assert _auction_var(system, t, "count") == 1
-    # the debt is the Backstop's, queued; the reward is bad debt too, but not queued
+    # the debt is the Backstop's, attributed to the running event; the reward is bad debt too, of no event
     assert _bad_debt(system, system.d.backstop) == debt + reward
-    assert _backstop(system, "queued", now) == debt
-    assert _backstop(system, "total_queued") == debt
-    assert _released_debt(system) == reward
+    assert _loss(system, t, 1) == (debt, to_raise, now, RUNNING)
+    assert _backstop(system, "open_losses") == 1
+    assert _backstop(system, "attributed_debt") == debt
+    assert _unattributed_debt(system) == reward
     assert _stable(system, r.keeper) == keeper_stable + reward
     assert _engine_totals(system) == (issued + reward, unbacked + debt + reward)
     assert _ctype(system, t).normalized_debt == 0
@@ -502,14 +538,15 @@ def test_liquidate__no_valid_price__reverts_even_for_an_unsafe_vault(system):
 
 def test_liquidate__oracle_stale_after_spot__reverts_in_auction_and_seizes_nothing(system):
     """The engine still holds a safe price but the oracle went stale since: the auction cannot
-    price a start, and the whole liquidation (seizure, queueing) is undone."""
+    price a start, and the whole liquidation (seizure, loss event) is undone."""
     r, t = system.roles, system.eth
     _unsafe_eth_vault(system)
     system.warp(QUEUE_DELAY)  # the crash price was posted 7,200 s ago: now past max age 10,800
     with reverts("auction: invalid price"):
         _liquidate(system, r.borrower)
     assert _vault(system, t, r.borrower) == (10 * WAD, 13_000 * WAD)
-    assert _backstop(system, "total_queued") == 0
+    assert _backstop(system, "open_losses") == _backstop(system, "attributed_debt") == 0
+    assert _bad_debt(system, system.d.backstop) == 0
     assert _liquidator(system, "debt_in_auction") == 0
 
 
@@ -563,7 +600,9 @@ def test_liquidate__cap_near__partial_leaves_no_dust(system, which):
     assert _auction(system, t, 1).lot == seized_collateral
     assert _liquidator(system, "debt_in_auction") == to_raise
     assert _type_config(system, t).debt_in_auction == to_raise
-    assert _backstop(system, "total_queued") == seized_debt * rate
+    # the event records the part seized, and what its auction must raise
+    assert _loss(system, t, 1)[:2] == (seized_debt * rate, to_raise)
+    assert _backstop(system, "attributed_debt") == seized_debt * rate
 
     # the little room left buys less than dust: no dust auction
     assert _seized(room - to_raise, rate) * rate < DUST
@@ -740,7 +779,7 @@ def test_liquidate__dust_auctions__pay_no_reward_once_min_auction_tracks_dust(sy
     keeper = _stable(system, r.keeper)
     _liquidate(system, r.borrower)
     reward = 50 * RAD + to_raise // 100
-    assert _events(system)[3][2]["reward"] == reward
+    assert _event(system, "Started")["reward"] == reward
     assert _stable(system, r.keeper) == keeper + reward
     assert _bad_debt(system, system.d.backstop) == 1_300 * WAD * rate + reward
 
@@ -748,11 +787,12 @@ def test_liquidate__dust_auctions__pay_no_reward_once_min_auction_tracks_dust(sy
     assert _events(system) == [(t.auction, "MinAuctionUpdated", {"min_auction": 2_260 * RAD})]
     assert to_raise < 2_260 * RAD
     _liquidate(system, r.other)
-    assert [name for _, name, _ in _events(system)] == ["VaultSeized", "DebtQueued", "Started", "Liquidated"]
-    assert _events(system)[2][2]["reward"] == 0
-    assert _events(system)[2][2]["debt"] == to_raise
+    assert [name for _, name, _ in _events(system)] == ["VaultSeized", "Started", "LossOpened", "Liquidated"]
+    assert _event(system, "Started")["reward"] == 0
+    assert _event(system, "Started")["debt"] == to_raise
     assert _stable(system, r.keeper) == keeper + reward
     assert _bad_debt(system, system.d.backstop) == 2 * 1_300 * WAD * rate + reward
+    assert _unattributed_debt(system) == reward  # the first auction's reward only
 
 
 @pytest.mark.parametrize("excess", [0, 1])
@@ -794,11 +834,10 @@ def test_liquidate__collateral_value_below_min_auction__pays_no_reward(system):
     keeper = _stable(system, r.keeper)
     _liquidate(system, r.borrower)
     rate = _ctype(system, t).rate
-    started = _events(system)[2]
-    assert started[1] == "Started"
-    assert started[2]["top"] == BUFFER and started[2]["lot"] == 10 * WAD
-    assert 10 * WAD * BUFFER < 113 * RAD <= started[2]["debt"] == _to_raise(13_000 * WAD * rate)
-    assert started[2]["reward"] == 0
+    started = _event(system, "Started")
+    assert started["top"] == BUFFER and started["lot"] == 10 * WAD
+    assert 10 * WAD * BUFFER < 113 * RAD <= started["debt"] == _to_raise(13_000 * WAD * rate)
+    assert started["reward"] == 0
     assert _stable(system, r.keeper) == keeper
     assert _bad_debt(system, system.d.backstop) == 13_000 * WAD * rate
 
@@ -810,8 +849,8 @@ def test_liquidate__zero_reward_parameters__pays_nothing(system):
               c.auction_max_drop, 0, 0)
     _unsafe_eth_vault(system)
     _liquidate(system, r.borrower)
-    assert _events(system)[2][2]["reward"] == 0
-    assert _released_debt(system) == 0
+    assert _event(system, "Started")["reward"] == 0
+    assert _unattributed_debt(system) == 0
 
 
 # ================================================================ liquidate_many
@@ -828,9 +867,9 @@ def _four_vaults(system) -> None:
 
 
 def test_liquidate_many__mixed_vaults__liquidates_exactly_the_unsafe_and_returns_count(system):
-    """Money flow: the two unsafe vaults listed go to auction (ids 1, 2) in one transaction, their
-    debts queued together at this block's time; the safe and the empty vault are skipped; the
-    unsafe vault not listed is untouched. The keeper gets one reward per auction."""
+    """Money flow: the two unsafe vaults listed go to auction (ids 1, 2) in one transaction, each
+    debt opening its own loss event at this block's time; the safe and the empty vault are
+    skipped; the unsafe vault not listed is untouched. The keeper gets one reward per auction."""
     r, t, liq = system.roles, system.eth, system.d.liquidator
     _four_vaults(system)
     rate = _ctype(system, t).rate
@@ -842,15 +881,18 @@ def test_liquidate_many__mixed_vaults__liquidates_exactly_the_unsafe_and_returns
     now = system.now
     liquidated = [(ev[2]["owner"], ev[2]["auction_id"]) for ev in _events(system) if ev[1] == "Liquidated"]
     assert liquidated == [(r.borrower, 1), (r.other, 2)]
-    queued = [ev[2] for ev in _events(system) if ev[1] == "DebtQueued"]
-    assert queued == [{"queued_at": now, "amount": 13_000 * WAD * rate},
-                      {"queued_at": now, "amount": 6_500 * WAD * rate}]
-    assert _backstop(system, "queued", now) == 19_500 * WAD * rate
+    raises = [_to_raise(13_000 * WAD * rate), _to_raise(6_500 * WAD * rate)]
+    opened = [(ev[2]["auction_id"], ev[2]["debt"], ev[2]["to_raise"]) for ev in _events(system)
+              if ev[1] == "LossOpened"]
+    assert opened == [(1, 13_000 * WAD * rate, raises[0]), (2, 6_500 * WAD * rate, raises[1])]
+    assert _loss(system, t, 1) == (13_000 * WAD * rate, raises[0], now, RUNNING)
+    assert _loss(system, t, 2) == (6_500 * WAD * rate, raises[1], now, RUNNING)
+    assert _backstop(system, "open_losses") == 2
+    assert _backstop(system, "attributed_debt") == 19_500 * WAD * rate
     assert _vault(system, t, r.borrower) == (0, 0)
     assert _vault(system, t, r.other) == (0, 0)
     assert _vault(system, t, r.keeper) == (10 * WAD, 5_000 * WAD)
     assert _vault(system, t, r.feeder) == (2 * WAD, 2_600 * WAD)
-    raises = [_to_raise(13_000 * WAD * rate), _to_raise(6_500 * WAD * rate)]
     assert [_auction(system, t, i).debt for i in (1, 2)] == raises
     assert _liquidator(system, "debt_in_auction") == sum(raises)
     assert _stable(system, r.keeper) == keeper + sum(_reward(x) for x in raises)
@@ -919,12 +961,14 @@ def test_liquidate_many__more_than_max_batch__reverts_in_abi_decoding(system):
 
 
 def test_remove_debt_in_auction__partial_take__auction_reports_debt_raised(system):
-    """Money flow: the taker pays 1 ETH x 2,280 to the Backstop; the auction reports that much
-    raised, lowering the global and the type's debt in auction."""
+    """Money flow: the taker pays 1 ETH x 2,280 into the auction's escrow (the Backstop gets
+    nothing before the auction finishes); the auction reports that much raised, lowering the
+    global and the type's debt in auction."""
     r, t = system.roles, system.eth
     _borrow_stable(system, r.other)
     _unsafe_eth_vault(system)
     _liquidate(system, r.borrower)
+    opened_at = system.now
     to_raise = _liquidator(system, "debt_in_auction")
 
     system.tx(t.auction, "take", r.other, 1, WAD, 2_280 * RAY, r.other, b"")
@@ -936,7 +980,9 @@ def test_remove_debt_in_auction__partial_take__auction_reports_debt_raised(syste
     assert _liquidator(system, "debt_in_auction") == to_raise - owe
     assert _type_config(system, t).debt_in_auction == to_raise - owe
     assert _auction(system, t, 1).debt == to_raise - owe
-    assert _stable(system, system.d.backstop) == owe
+    assert _stable(system, t.auction) == owe
+    assert _stable(system, system.d.backstop) == 0
+    assert _loss(system, t, 1)[1:] == (to_raise, opened_at, RUNNING)  # the event is untouched
 
 
 def test_remove_debt_in_auction__zero_by_governance__logs_only(system):
@@ -980,11 +1026,11 @@ def test_liquidator_remove_authority__auction_revoked__its_takes_revert(system):
 # ================================================================ Backstop
 
 
-def _backstop_bad_debt(system, amount: int) -> None:
+def _backstop_bad_debt(system, amount: int, to=None) -> None:
     """Governance (engine authority) creates `amount` of bad debt for the Backstop, the stablecoin
-    going to governance (as a liquidation's seized debt would, without the vault)."""
+    going to `to` (governance by default), as a keeper reward would."""
     r = system.roles
-    system.tx(system.d.engine, "create_unbacked", r.governance, system.d.backstop, r.governance, amount)
+    system.tx(system.d.engine, "create_unbacked", r.governance, system.d.backstop, to or r.governance, amount)
 
 
 def _backstop_surplus(system, amount: int) -> None:
@@ -993,19 +1039,55 @@ def _backstop_surplus(system, amount: int) -> None:
     system.tx(system.d.engine, "transfer_stable", r.governance, r.governance, system.d.backstop, amount)
 
 
-def test_backstop_add_authority__lets_account_queue_debt(system):
-    """Money flow: none; queueing only books existing bad debt as not yet settleable."""
-    r, b = system.roles, system.d.backstop
-    _backstop_bad_debt(system, 500 * RAD)
+def _own_event(system, amount: int, auction_id: int = 1) -> None:
+    """Governance (a Backstop authority) plays an auction: `amount` of the Backstop's bad debt
+    (its stablecoin going to governance) is opened as event (ETH, governance, id) to raise the
+    same amount, and governance lets the Backstop pull its payment when it closes the event."""
+    r, t = system.roles, system.eth
+    _backstop_bad_debt(system, amount)
+    system.tx(system.d.engine, "allow", r.governance, system.d.backstop)
+    system.tx(system.d.backstop, "open_loss", r.governance, t.type_id, r.governance, auction_id, amount, amount)
+
+
+def test_backstop_add_authority__lets_account_open_and_close_a_loss_event(system):
+    """Money flow: the other account, once authorized, plays an auction. 1,000 of the Backstop's
+    bad debt (its stablecoin given to the other account) is opened as a loss event to raise 1,130;
+    closing it having raised everything (unraised 0), the other account pays the 1,130 (130 more
+    lent by governance) to the Backstop, which settles the 1,000 and keeps 130 as surplus: the
+    event is done, with no loss and no bad debt left."""
+    r, b, t, e = system.roles, system.d.backstop, system.eth, system.d.engine
+    _backstop_bad_debt(system, 1_000 * RAD, to=r.other)
+    system.tx(e, "create_unbacked", r.governance, r.governance, r.other, 130 * RAD)
     system.tx(b, "add_authority", r.governance, r.other)
     assert _events(system) == [(b, "AuthorityAdded", {"account": r.other})]
     assert _authorized(system, b, r.other)
-    system.tx(b, "queue_debt", r.other, 500 * RAD)
-    now = system.now
-    assert _events(system) == [(b, "DebtQueued", {"queued_at": now, "amount": 500 * RAD})]
-    assert _backstop(system, "queued", now) == 500 * RAD
-    assert _backstop(system, "total_queued") == 500 * RAD
-    assert _released_debt(system) == 0
+
+    system.tx(b, "open_loss", r.other, t.type_id, r.other, 7, 1_000 * RAD, 1_130 * RAD)
+    opened_at = system.now
+    assert _events(system) == [
+        (b, "LossOpened", {"collateral_type": t.type_id, "auction": r.other, "auction_id": 7, "debt": 1_000 * RAD,
+                           "to_raise": 1_130 * RAD}),
+    ]
+    assert _loss(system, t, 7, auction=r.other) == (1_000 * RAD, 1_130 * RAD, opened_at, RUNNING)
+    assert _backstop(system, "open_losses") == 1
+    assert _backstop(system, "attributed_debt") == 1_000 * RAD
+    assert _unattributed_debt(system) == 0
+
+    # the Backstop pulls the proceeds from the closer: only with its permission in the engine
+    with reverts("engine: not allowed"):
+        system.tx(b, "close_loss", r.other, t.type_id, 7, 0)
+    system.tx(e, "allow", r.other, b)
+    system.tx(b, "close_loss", r.other, t.type_id, 7, 0)
+    assert _events(system) == [
+        (e, "StableTransferred", {"src": r.other, "dst": b, "amount": 1_130 * RAD}),
+        (e, "DebtSettled", {"account": b, "amount": 1_000 * RAD}),
+        (b, "LossClosed", {"collateral_type": t.type_id, "auction": r.other, "auction_id": 7,
+                           "raised": 1_130 * RAD, "covered": 1_000 * RAD, "loss": 0}),
+    ]
+    assert _loss(system, t, 7, auction=r.other) == (1_000 * RAD, 0, opened_at, DONE)
+    assert _backstop(system, "open_losses") == _backstop(system, "attributed_debt") == 0
+    assert (_stable(system, b), _bad_debt(system, b)) == (130 * RAD, 0)
+    assert _stable(system, r.other) == 0
 
 
 def test_backstop_remove_authority__locks_account_out(system):
@@ -1015,14 +1097,17 @@ def test_backstop_remove_authority__locks_account_out(system):
     assert _events(system) == [(b, "AuthorityRemoved", {"account": r.other})]
     assert not _authorized(system, b, r.other)
     with reverts("backstop: not authorized"):
-        system.tx(b, "queue_debt", r.other, 0)
+        system.tx(b, "open_loss", r.other, system.eth.type_id, r.other, 1, 0, 0)
+    with reverts("backstop: not authorized"):
+        system.tx(b, "close_loss", r.other, system.eth.type_id, 1, 0)
 
 
 BACKSTOP_PRIVILEGED = {
     "add_authority": lambda s: (s.roles.stranger,),
     "remove_authority": lambda s: (s.d.liquidator,),
     "set_queue_delay": lambda s: (0,),
-    "queue_debt": lambda s: (0,),
+    "open_loss": lambda s: (s.eth.type_id, s.roles.stranger, 1, 0, 0),
+    "close_loss": lambda s: (s.eth.type_id, 1, 0),
 }
 
 
@@ -1033,84 +1118,127 @@ def test_backstop_privileged_function__called_by_stranger__reverts_not_authorize
         system.tx(system.d.backstop, function, system.roles.stranger, *args)
 
 
-def test_queue_debt__accumulates_per_time_and_in_total(system):
-    r, b = system.roles, system.d.backstop
-    _backstop_bad_debt(system, 1_000 * RAD)
-    system.tx(b, "queue_debt", r.governance, 300 * RAD)
-    first = system.now
-    system.tx(b, "queue_debt", r.governance, 200 * RAD)
-    second = system.now
-    assert second == first + 1
-    assert (_backstop(system, "queued", first), _backstop(system, "queued", second)) == (300 * RAD, 200 * RAD)
-    assert _backstop(system, "total_queued") == 500 * RAD
-    assert _released_debt(system) == 500 * RAD
+def test_liquidate__liquidator_not_authorized_on_backstop__reverts_and_seizes_nothing(system):
+    """The loss event is part of the liquidation: if the Backstop refuses to open it, the whole
+    liquidation (seizure, auction start, keeper reward) is undone."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    _unsafe_eth_vault(system)
+    system.tx(b, "remove_authority", r.governance, system.d.liquidator)
+    with reverts("backstop: not authorized"):
+        _liquidate(system, r.borrower)
+    assert _vault(system, t, r.borrower) == (10 * WAD, 13_000 * WAD)
+    assert _bad_debt(system, b) == 0
+    assert _auction_var(system, t, "count") == 0
+    system.tx(b, "add_authority", r.governance, system.d.liquidator)
+    _liquidate(system, r.borrower)
+    assert _loss(system, t, 1)[3] == RUNNING
 
 
-def test_set_queue_delay__applies_to_debt_already_queued(system):
+def test_backstop_remove_authority__auction_revoked__only_its_finishing_take_reverts(system):
+    """Money flow: a partial take only pays the auction's escrow and goes through; the take that
+    would finish the auction must close its loss event, which the Backstop refuses to a revoked
+    auction: that take is undone whole, until the auction is authorized again."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    _borrow_stable(system, r.other)
+    _unsafe_eth_vault(system)
+    _liquidate(system, r.borrower)
+    system.tx(b, "remove_authority", r.governance, t.auction)
+    system.tx(t.auction, "take", r.other, 1, WAD, 2_280 * RAY, r.other, b"")
+    assert _stable(system, t.auction) == 2_280 * RAD
+    with reverts("backstop: not authorized"):
+        system.tx(t.auction, "take", r.other, 1, 10 * WAD, 2_280 * RAY, r.other, b"")
+    assert _auction(system, t, 1).lot == 9 * WAD
+    system.tx(b, "add_authority", r.governance, t.auction)
+    system.tx(t.auction, "take", r.other, 1, 10 * WAD, 2_280 * RAY, r.other, b"")
+    assert _loss(system, t, 1)[3] == DONE
+    assert _stable(system, t.auction) == 0
+
+
+def test_open_loss__same_event_twice__reverts_loss_exists_even_once_done(system):
+    """An event is (type, auction, auction id): opening it again reverts while it runs and after
+    it is done (ids are never reused); another id, auction or type is another event."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    _own_event(system, 100 * RAD)
+    with reverts("backstop: loss exists"):
+        system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, 100 * RAD, 100 * RAD)
+    with reverts("backstop: loss exists"):
+        system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, 0, 0)
+    # different keys are different events (empty ones here, closed at once)
+    for type_id, auction, auction_id in ((t.type_id, r.governance, 2), (t.type_id, r.other, 1),
+                                         (system.btc.type_id, r.governance, 1)):
+        system.tx(b, "open_loss", r.governance, type_id, auction, auction_id, 0, 0)
+        assert _events(system)[0][1] == "LossOpened"
+    assert _backstop(system, "open_losses") == 4
+    system.tx(b, "close_loss", r.governance, t.type_id, 2, 0)
+    system.tx(b, "close_loss", r.governance, system.btc.type_id, 1, 0)
+    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0)
+    assert _loss(system, t, 1, auction=r.governance)[3] == DONE
+    with reverts("backstop: loss exists"):
+        system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, 0, 0)
+    # the other account's event cannot be closed by governance (the closer is the auction); it is
+    # authorized to close its own
+    system.tx(b, "add_authority", r.governance, r.other)
+    system.tx(b, "close_loss", r.other, t.type_id, 1, 0)
+    assert _backstop(system, "open_losses") == 0
+
+
+def test_open_loss__debt_of_2_192__reverts_debt_too_large(system):
+    """The event's debt is packed into 192 bits: 2**192 is refused, 2**192 - 1 accepted (and here
+    raised in full, so the books close)."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    with reverts("backstop: debt too large"):
+        system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, DEBT_LIMIT, 0)
+    _own_event(system, DEBT_LIMIT - 1)
+    assert _loss(system, t, 1, auction=r.governance)[:2] == (DEBT_LIMIT - 1, DEBT_LIMIT - 1)
+    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0)
+    assert _event(system, "LossClosed")["covered"] == DEBT_LIMIT - 1
+    assert _bad_debt(system, b) == 0
+
+
+def test_close_loss__event_not_running__reverts_loss_not_running(system):
+    """Money flow: none. close_loss closes the caller's own event: an id never opened, the running
+    event of another auction (here the ETH auction's, which governance cannot close in its stead)
+    and an event already closed all revert."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    with reverts("backstop: loss not running"):
+        system.tx(b, "close_loss", r.governance, t.type_id, 1, 0)
+    _unsafe_eth_vault(system)
+    _liquidate(system, r.borrower)
+    assert _loss(system, t, 1)[3] == RUNNING
+    with reverts("backstop: loss not running"):
+        system.tx(b, "close_loss", r.governance, t.type_id, 1, 0)
+    assert _loss(system, t, 1)[3] == RUNNING
+    _own_event(system, 100 * RAD, auction_id=5)
+    system.tx(b, "close_loss", r.governance, t.type_id, 5, 0)
+    with reverts("backstop: loss not running"):
+        system.tx(b, "close_loss", r.governance, t.type_id, 5, 0)
+
+
+def test_close_loss__unraised_above_amount_to_raise__reverts_arithmetic(system):
+    """An auction cannot report more unraised than it had to raise (raised = to_raise - unraised
+    would underflow); unraised equal to it is a close that raised nothing."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    _own_event(system, 100 * RAD)
+    with reverts(None):
+        system.tx(b, "close_loss", r.governance, t.type_id, 1, 100 * RAD + 1)
+    assert _loss(system, t, 1, auction=r.governance)[3] == RUNNING
+    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0)
+
+
+def test_set_queue_delay__stores_and_logs(system):
+    """The delay between a liquidation and the earliest cover of its loss (cover itself is tested
+    elsewhere); it may be shortened to zero."""
     r, b = system.roles, system.d.backstop
-    _backstop_bad_debt(system, 100 * RAD)
-    system.tx(b, "queue_debt", r.governance, 100 * RAD)
-    queued_at = system.now
     system.tx(b, "set_queue_delay", r.governance, 2 * QUEUE_DELAY)
     assert _events(system) == [(b, "QueueDelaySet", {"queue_delay": 2 * QUEUE_DELAY})]
     assert _backstop(system, "queue_delay") == 2 * QUEUE_DELAY
-    system.warp(queued_at + QUEUE_DELAY - system.now)
-    with reverts("backstop: still queued"):
-        system.tx(b, "release", r.keeper, queued_at)
-    # governance may also shorten it: the same debt is released at once
     system.tx(b, "set_queue_delay", r.governance, 0)
-    system.tx(b, "release", r.keeper, queued_at)
-    assert _backstop(system, "total_queued") == 0
+    assert _backstop(system, "queue_delay") == 0
 
 
-def test_release__before_delay_reverts_still_queued__at_delay_releases(system):
-    """Money flow: none; the queued bad debt becomes settleable (released) after exactly the
-    delay, by anyone."""
-    r, b = system.roles, system.d.backstop
-    _backstop_bad_debt(system, 700 * RAD)
-    system.tx(b, "queue_debt", r.governance, 700 * RAD)
-    queued_at = system.now
-    system.warp(queued_at + QUEUE_DELAY - 1 - system.now)
-    with reverts("backstop: still queued"):
-        system.tx(b, "release", r.stranger, queued_at)
-    assert system.now == queued_at + QUEUE_DELAY - 1
-    system.tx(b, "release", r.stranger, queued_at)
-    assert system.now == queued_at + QUEUE_DELAY
-    assert _events(system) == [(b, "DebtReleased", {"queued_at": queued_at, "amount": 700 * RAD})]
-    assert _backstop(system, "queued", queued_at) == 0
-    assert _backstop(system, "total_queued") == 0
-    assert _released_debt(system) == 700 * RAD
-    assert _bad_debt(system, b) == 700 * RAD
-
-
-def test_release__future_time__reverts_still_queued(system):
-    with reverts("backstop: still queued"):
-        system.tx(system.d.backstop, "release", system.roles.keeper, system.now + 10**6)
-
-
-def test_release__nothing_queued__reverts(system):
-    r, b = system.roles, system.d.backstop
-    with reverts("backstop: nothing queued"):
-        system.tx(b, "release", r.keeper, 0)
-    _backstop_bad_debt(system, 10 * RAD)
-    system.tx(b, "queue_debt", r.governance, 10 * RAD)
-    queued_at = system.now
-    system.warp(QUEUE_DELAY)
-    with reverts("backstop: nothing queued"):
-        system.tx(b, "release", r.keeper, queued_at - 1)
-    system.tx(b, "release", r.keeper, queued_at)
-    with reverts("backstop: nothing queued"):
-        system.tx(b, "release", r.keeper, queued_at)
-
-
-def test_release__queued_at_plus_delay_overflows__reverts_arithmetic(system):
-    with reverts(None):
-        system.tx(system.d.backstop, "release", system.roles.keeper, MAX_UINT256)
-
-
-def test_settle__released_debt_against_surplus(system):
-    """Money flow: the Backstop cancels 400 BUSD of released bad debt against 400 of its surplus:
-    both fall by 400, as do total_issued and total_unbacked."""
+def test_settle__unattributed_debt_against_surplus(system):
+    """Money flow: the Backstop cancels 400 BUSD of unattributed bad debt (as keeper rewards are)
+    against 400 of its surplus: both fall by 400, as do total_issued and total_unbacked."""
     r, b = system.roles, system.d.backstop
     _backstop_bad_debt(system, 1_000 * RAD)
     _backstop_surplus(system, 600 * RAD)
@@ -1122,7 +1250,7 @@ def test_settle__released_debt_against_surplus(system):
     ]
     assert (_stable(system, b), _bad_debt(system, b)) == (200 * RAD, 600 * RAD)
     assert _engine_totals(system) == (issued - 400 * RAD, unbacked - 400 * RAD)
-    assert _released_debt(system) == 600 * RAD
+    assert _unattributed_debt(system) == 600 * RAD
 
 
 def test_settle__beyond_surplus__reverts_insufficient_surplus(system):
@@ -1135,40 +1263,52 @@ def test_settle__beyond_surplus__reverts_insufficient_surplus(system):
     assert (_stable(system, b), _bad_debt(system, b)) == (0, 400 * RAD)
 
 
-def test_settle__beyond_released_debt__reverts_insufficient_released_debt(system):
-    """Money flow: queued bad debt cannot be settled until released, even with surplus to spare;
-    unqueued bad debt (here 100) can."""
+def test_settle__beyond_unattributed_debt__reverts_insufficient_unattributed_debt(system):
+    """Money flow: after a liquidation the Backstop owes the vault's debt (attributed to the running
+    event, which only its auction's proceeds and the waterfall may cover) and the keeper's reward
+    (unattributed). With 20,000 of surplus, settle cancels the reward and not one rad more."""
     r, b = system.roles, system.d.backstop
-    _backstop_bad_debt(system, 1_000 * RAD)
-    _backstop_surplus(system, 1_000 * RAD)
-    system.tx(b, "queue_debt", r.governance, 900 * RAD)
-    assert _released_debt(system) == 100 * RAD
-    with reverts("backstop: insufficient released debt"):
-        system.tx(b, "settle", r.keeper, 100 * RAD + 1)
-    system.tx(b, "settle", r.keeper, 100 * RAD)
-    assert _released_debt(system) == 0
-    with reverts("backstop: insufficient released debt"):
+    _unsafe_eth_vault(system)
+    _liquidate(system, r.borrower)
+    debt = 13_000 * WAD * _ctype(system, system.eth).rate
+    reward = _reward(_to_raise(debt))
+    system.tx(system.d.engine, "create_unbacked", r.governance, r.governance, r.governance, 20_000 * RAD)
+    _backstop_surplus(system, 20_000 * RAD)
+    assert _bad_debt(system, b) == debt + reward and _unattributed_debt(system) == reward
+    with reverts("backstop: insufficient unattributed debt"):
+        system.tx(b, "settle", r.keeper, reward + 1)
+    system.tx(b, "settle", r.keeper, reward)
+    assert _unattributed_debt(system) == 0
+    assert (_stable(system, b), _bad_debt(system, b)) == (20_000 * RAD - reward, debt)
+    with reverts("backstop: insufficient unattributed debt"):
         system.tx(b, "settle", r.keeper, 1)
 
 
-def test_released_debt__is_bad_debt_minus_queued(system):
+def test_unattributed_debt__is_bad_debt_minus_open_events(system):
+    """Money flow: 50 of bad debt is unattributed; opening an event of 30 attributes 30 of it;
+    closing that event with 30 raised settles those 30: 20 unattributed throughout."""
     r, b = system.roles, system.d.backstop
-    assert _released_debt(system) == 0
-    _backstop_bad_debt(system, 50 * RAD)
-    assert _released_debt(system) == 50 * RAD
-    system.tx(b, "queue_debt", r.governance, 30 * RAD)
-    assert _released_debt(system) == 20 * RAD
+    assert _unattributed_debt(system) == 0
+    _backstop_bad_debt(system, 20 * RAD)
+    assert _unattributed_debt(system) == 20 * RAD
+    _own_event(system, 30 * RAD)
+    assert (_bad_debt(system, b), _backstop(system, "attributed_debt")) == (50 * RAD, 30 * RAD)
+    assert _unattributed_debt(system) == 20 * RAD
+    system.tx(b, "close_loss", r.governance, system.eth.type_id, 1, 0)
+    assert (_bad_debt(system, b), _backstop(system, "attributed_debt")) == (20 * RAD, 0)
+    assert _unattributed_debt(system) == 20 * RAD
 
 
 # ================================================================ the whole cycle
 
 
-def test_full_cycle__liquidate_take_release_settle__backstop_keeps_penalty_less_reward(system):
-    """Money flow: the vault's 13,000 (x rate) of debt becomes the Backstop's queued bad debt and
-    the keeper's reward its released bad debt; a taker pays the whole debt to raise (debt x 1.13)
-    for 6.44 ETH, the other 3.56 ETH going back to the borrower; once released, all the bad
-    debt is settled against those proceeds and the Backstop keeps the penalty less the reward
-    as surplus, with no bad debt left."""
+def test_full_cycle__liquidate_take_settle__backstop_keeps_penalty_less_reward(system):
+    """Money flow: the vault's 13,000 (x rate) of debt becomes the Backstop's bad debt, attributed
+    to the event of auction 1, and the keeper's reward its unattributed bad debt; a taker pays the
+    whole debt to raise (debt x 1.13) into the auction's escrow for 6.44 ETH, the other 3.56 ETH
+    going back to the borrower; the auction closes the event: the Backstop pulls the proceeds,
+    settles the seized debt (covered = debt, loss 0) and keeps the penalty; settle then cancels
+    the reward against it, leaving the penalty less the reward as surplus and no bad debt."""
     r, t, b = system.roles, system.eth, system.d.backstop
     _borrow_stable(system, r.other)
     _unsafe_eth_vault(system)
@@ -1177,17 +1317,21 @@ def test_full_cycle__liquidate_take_release_settle__backstop_keeps_penalty_less_
     to_raise = _to_raise(debt)
     reward = _reward(to_raise)
     _liquidate(system, r.borrower)
-    queued_at = system.now
+    opened_at = system.now
 
-    # before the take there is no surplus to settle the (released) reward with
-    assert _released_debt(system) == reward
+    # before the take there is no surplus to settle the (unattributed) reward with
+    assert _unattributed_debt(system) == reward
     with reverts("backstop: insufficient surplus"):
         system.tx(b, "settle", r.keeper, 1)
 
     taker = _stable(system, r.other)
     system.tx(t.auction, "take", r.other, 1, 10 * WAD, 2_280 * RAY, r.other, b"")
     bought = to_raise // (2_280 * RAY)
-    assert _events(system)[-2:] == [
+    assert _events(system)[-5:] == [
+        (system.d.engine, "StableTransferred", {"src": t.auction, "dst": b, "amount": to_raise}),
+        (system.d.engine, "DebtSettled", {"account": b, "amount": debt}),
+        (b, "LossClosed", {"collateral_type": t.type_id, "auction": t.auction, "auction_id": 1,
+                           "raised": to_raise, "covered": debt, "loss": 0}),
         (t.auction, "Finished",
          {"auction_id": 1, "collateral_returned": 10 * WAD - bought, "debt_unraised": 0}),
         (t.auction, "Taken",
@@ -1199,34 +1343,32 @@ def test_full_cycle__liquidate_take_release_settle__backstop_keeps_penalty_less_
     assert _free_collateral(system, t, r.other) == bought
     assert _free_collateral(system, t, r.borrower) == 10 * WAD - bought
     assert _free_collateral(system, t, t.auction) == 0
-    assert _stable(system, b) == to_raise
+    assert _stable(system, t.auction) == 0
+    assert _stable(system, b) == to_raise - debt
+    assert _bad_debt(system, b) == reward
+    assert _loss(system, t, 1) == (debt, 0, opened_at, DONE)
+    assert _backstop(system, "open_losses") == _backstop(system, "attributed_debt") == 0
     assert _liquidator(system, "debt_in_auction") == 0
     assert _auction(system, t, 1).owner == ZERO_ADDRESS
 
-    # the released reward can be settled now; the queued debt cannot
-    with reverts("backstop: insufficient released debt"):
+    # only the reward is left to settle
+    with reverts("backstop: insufficient unattributed debt"):
         system.tx(b, "settle", r.keeper, reward + 1)
-    system.warp(queued_at + QUEUE_DELAY - 1 - system.now)
-    with reverts("backstop: still queued"):
-        system.tx(b, "release", r.keeper, queued_at)
-    system.tx(b, "release", r.keeper, queued_at)
-    assert _released_debt(system) == debt + reward
-    with reverts("backstop: insufficient released debt"):
-        system.tx(b, "settle", r.keeper, debt + reward + 1)
-    system.tx(b, "settle", r.keeper, debt + reward)
+    system.tx(b, "settle", r.keeper, reward)
 
     assert _bad_debt(system, b) == 0
     assert _stable(system, b) == to_raise - debt - reward
     assert to_raise - debt - reward == _ceil_div(debt * 13, 100) - reward  # penalty less reward
-    assert _backstop(system, "total_queued") == 0
-    assert _released_debt(system) == 0
+    assert _unattributed_debt(system) == 0
 
 
-def test_full_cycle__auction_raises_less_than_debt__shortfall_stays_bad_debt(system):
-    """Money flow: ETH halves to 1,000: the 10 ETH sell for 12,000 (at 1,200 each, the start
-    price), less than the 14,690 to raise; the auction ends sold out and reports all its debt
-    gone from auction; the Backstop settles 12,000 of bad debt and keeps the rest (the
-    loss the waterfall must cover), with no surplus left."""
+def test_full_cycle__auction_raises_less_than_debt__event_keeps_the_shortfall_as_its_loss(system):
+    """Money flow: ETH falls to 1,000: the 10 ETH sell for 12,000 (at 1,200 each, the start
+    price), less than the 13,000 (x rate) of seized debt and the 14,690 to raise; the auction
+    ends sold out and reports all its debt gone from auction; closing its event, the Backstop
+    pulls the 12,000, settles 12,000 of the seized debt with them (covered) and records the rest
+    as the event's loss, still attributed bad debt waiting for the waterfall: settle cannot touch
+    it, even once the Backstop has surplus, and only the keeper's reward is settleable."""
     r, t, b = system.roles, system.eth, system.d.backstop
     _borrow_stable(system, r.other, 12_500 * WAD)
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 13_000 * WAD)
@@ -1236,26 +1378,36 @@ def test_full_cycle__auction_raises_less_than_debt__shortfall_stays_bad_debt(sys
     to_raise = _to_raise(debt)
     reward = _reward(to_raise)
     _liquidate(system, r.borrower)
-    queued_at = system.now
+    opened_at = system.now
 
     system.tx(t.auction, "take", r.other, 1, 10 * WAD, 1_200 * RAY, r.other, b"")
     proceeds = 12_000 * RAD
     removed = [ev[2]["amount"] for ev in _events(system) if ev[1] == "DebtInAuctionRemoved"]
     assert removed == [to_raise]
-    finished = [ev[2] for ev in _events(system) if ev[1] == "Finished"]
-    assert finished == [{"auction_id": 1, "collateral_returned": 0, "debt_unraised": to_raise - proceeds}]
+    assert _event(system, "Finished") == {"auction_id": 1, "collateral_returned": 0,
+                                          "debt_unraised": to_raise - proceeds}
+    assert _event(system, "DebtSettled") == {"account": b, "amount": proceeds}
+    assert _event(system, "LossClosed") == {"collateral_type": t.type_id, "auction": t.auction, "auction_id": 1,
+                                            "raised": proceeds, "covered": proceeds, "loss": debt - proceeds}
     assert _liquidator(system, "debt_in_auction") == 0
     assert _free_collateral(system, t, r.borrower) == 0
-    assert _stable(system, b) == proceeds
-
-    system.warp(QUEUE_DELAY)
-    system.tx(b, "release", r.keeper, queued_at)
-    with reverts("backstop: insufficient surplus"):
-        system.tx(b, "settle", r.keeper, proceeds + 1)
-    system.tx(b, "settle", r.keeper, proceeds)
+    assert _stable(system, t.auction) == 0
     assert _stable(system, b) == 0
-    assert _bad_debt(system, b) == debt + reward - proceeds
-    assert _released_debt(system) == debt + reward - proceeds
+    assert _bad_debt(system, b) == debt - proceeds + reward
+    assert _loss(system, t, 1) == (debt, debt - proceeds, opened_at, CLOSED)
+    assert _backstop(system, "open_losses") == 1
+    assert _backstop(system, "attributed_debt") == debt - proceeds
+    assert _unattributed_debt(system) == reward
+
+    with reverts("backstop: insufficient surplus"):
+        system.tx(b, "settle", r.keeper, 1)
+    system.tx(system.d.engine, "create_unbacked", r.governance, r.governance, r.governance, 5_000 * RAD)
+    _backstop_surplus(system, 5_000 * RAD)
+    with reverts("backstop: insufficient unattributed debt"):
+        system.tx(b, "settle", r.keeper, reward + 1)
+    system.tx(b, "settle", r.keeper, reward)
+    assert _bad_debt(system, b) == debt - proceeds
+    assert _loss(system, t, 1) == (debt, debt - proceeds, opened_at, CLOSED)
 
 
 def test_liquidate__partial_that_rounds_to_all_collateral__takes_the_whole_vault(system):

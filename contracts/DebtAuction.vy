@@ -1,0 +1,380 @@
+# pragma version ~=0.4.3
+"""
+@title DebtAuction
+@notice Raises stablecoin for bad debt that no other layer covered by selling newly minted
+        governance token (debt for equity). The Backstop starts an auction for a fixed `bid`
+        of stablecoin [rad]; bidders compete by accepting ever fewer governance tokens for it
+        (the lot [wad]). The first bid pays the Backstop, which settles that much bad debt at
+        once; every later bid repays the previous bidder their `bid`. After `bid_duration`
+        without a better bid, or at the auction's end, the lot is minted to the winner. An
+        auction that ends without a bid restarts with a larger lot.
+@dev DSS analogue: Flopper (beg = min_decrease, pad = lot_growth, ttl = bid_duration,
+     tau = auction_duration, kick = start, dent = bid, tick = restart, deal = finish,
+     cage = shutdown, tic = bid_expiry, guy = winner).
+     Keeps, per auction: the bid never changes; each bid's lot is at least `min_decrease`
+     times smaller than the one before (`lot * min_decrease <= previous_lot * WAD`, and lower);
+     at most one of `bid` / `finish` (with a bid) / `restart` (without) is possible at any
+     time after the start (bid needs bid_expiry > now and end > now; finish needs a bid and
+     bid_expiry <= now or end <= now; restart needs no bid and end < now, as dss: so in the
+     second end == now of an auction without bids nothing is possible).
+     Tokens are minted only by `finish`, to the bidder who paid; after shutdown nothing is
+     minted and `yank` refunds the bidder who paid (as new unbacked debt of the Backstop).
+     Storage: an auction is two slots until its first bid (lot, bid_expiry and end packed in
+     one, the bid in the other) and three after it (the winner). Before the first bid the
+     winner is the Backstop (the seller) and its slot stays empty; `auctions` reports it.
+     A lot above 2**128 - 1 (restart growth included) or a duration >= 2**32 seconds reverts
+     "debt auction: value too large", so lot, bid_expiry and end always fit their fields.
+"""
+from interfaces import IVaultEngine
+from interfaces import IBackstop
+from interfaces import IDebtAuction
+
+implements: IDebtAuction
+
+
+interface IMintable:
+    def mint(owner: address, amount: uint256): nonpayable
+
+
+WAD: constant(uint256) = 10**18
+# packed fields: lot takes 128 bits, bid_expiry and end 64 each
+MAX_LOT: constant(uint256) = 2**128 - 1
+# durations below 2**32 s keep now + duration below 2**64 for the next 500 billion years
+MAX_DURATION: constant(uint256) = 2**32 - 1
+MASK_64: constant(uint256) = 2**64 - 1
+
+struct Auction:
+    # stablecoin the winner pays, fixed for the auction [rad]
+    bid: uint256
+    # governance token the winner gets [wad]
+    lot: uint256
+    # the current winner: the Backstop until the first bid; empty = no such auction
+    winner: address
+    # when the last bid expires [seconds]; 0 = no bid yet
+    bid_expiry: uint256
+    # when the auction ends [seconds]
+    end: uint256
+
+# the ledger
+engine: public(immutable(IVaultEngine))
+# the seller: receives the first bid, owes the refunds of yanked auctions
+backstop: public(immutable(IBackstop))
+# the governance token minted to winners (this contract must be a minter)
+token: public(immutable(address))
+
+# governance and the Backstop (starts auctions, shuts down)
+authorized: public(HashMap[address, bool])
+# False after shutdown: no start, bid or finish; yank refunds bidders
+live: public(bool)
+# governance token offered by a new auction [wad]; 0 = starting reverts until set
+initial_lot: public(uint256)
+# a bid's lot must be this many times lower than the previous one [wad], > 1 wad
+min_decrease: public(uint256)
+# a restarted auction's lot is multiplied by this [wad], >= 1 wad
+lot_growth: public(uint256)
+# a bid wins if no better bid comes within this [seconds]
+bid_duration: public(uint256)
+# an auction ends this long after its start or restart [seconds]
+auction_duration: public(uint256)
+# auctions started so far (ids are 1, 2, ...)
+count: public(uint256)
+# auction id -> lot [wad] << 128 | bid_expiry << 64 | end; 0 = no such auction
+auction_lot_times: HashMap[uint256, uint256]
+# auction id -> bid [rad]
+auction_bid: HashMap[uint256, uint256]
+# auction id -> winner; empty until the first bid (empty = the Backstop, the seller)
+auction_winner: HashMap[uint256, address]
+
+
+event AuthorityAdded:
+    account: indexed(address)
+
+event AuthorityRemoved:
+    account: indexed(address)
+
+# not "ParametersSet": the DutchAuction's has the same signature (five uint256), and tools
+# decoding logs by topic alone would mislabel the fields
+event DebtAuctionParametersSet:
+    initial_lot: uint256
+    min_decrease: uint256
+    lot_growth: uint256
+    bid_duration: uint256
+    auction_duration: uint256
+
+event Started:
+    auction_id: indexed(uint256)
+    bid: uint256
+    lot: uint256
+
+event Bid:
+    auction_id: indexed(uint256)
+    bidder: indexed(address)
+    lot: uint256
+    bid: uint256
+
+event Restarted:
+    auction_id: indexed(uint256)
+    lot: uint256
+    end: uint256
+
+event Finished:
+    auction_id: indexed(uint256)
+    winner: indexed(address)
+    lot: uint256
+    bid: uint256
+
+event Shutdown:
+    pass
+
+event Yanked:
+    auction_id: indexed(uint256)
+    winner: indexed(address)
+    refund: uint256
+
+
+@deploy
+def __init__(engine_: IVaultEngine, backstop_: IBackstop, token_: address):
+    """
+    @notice Parameters start at dss's values (5% decrease, 50% growth, 3 hours per bid,
+            2 days per auction) with no lot: `start` reverts until `set_parameters`.
+    @param engine_ The VaultEngine (this contract must be authorized on it, for yank refunds).
+    @param backstop_ The Backstop (authorize it here: it starts auctions and shuts down).
+    @param token_ The GovernanceToken (this contract must be one of its minters).
+    """
+    engine = engine_
+    backstop = backstop_
+    token = token_
+    self.live = True
+    self.min_decrease = WAD * 105 // 100
+    self.lot_growth = WAD * 150 // 100
+    self.bid_duration = 3 * 3600
+    self.auction_duration = 2 * 86400
+    self.authorized[msg.sender] = True
+    log AuthorityAdded(account=msg.sender)
+
+
+# ---------------------------------------------------------------- administration
+
+
+@external
+def add_authority(account: address):
+    """
+    @notice Let `account` set parameters, start auctions and shut down.
+    @param account The address to authorize.
+    """
+    self._check_authorized()
+    self.authorized[account] = True
+    log AuthorityAdded(account=account)
+
+
+@external
+def remove_authority(account: address):
+    """
+    @notice Revoke `account`.
+    @param account The address to de-authorize.
+    """
+    self._check_authorized()
+    self.authorized[account] = False
+    log AuthorityRemoved(account=account)
+
+
+@external
+def set_parameters(
+    initial_lot: uint256, min_decrease: uint256, lot_growth: uint256, bid_duration: uint256, auction_duration: uint256
+):
+    """
+    @notice Set the auction parameters (running auctions use the new ones from now on).
+    @param initial_lot Governance token offered by a new auction [wad], non-zero, < 2**128.
+    @param min_decrease Each bid's lot is at least this many times lower [wad], above 1 wad.
+    @param lot_growth Factor applied to the lot of an auction restarted without bids [wad],
+           at least 1 wad.
+    @param bid_duration Seconds a bid must stand to win, non-zero, < 2**32.
+    @param auction_duration Seconds an auction runs (from start or restart), non-zero, < 2**32.
+    """
+    self._check_authorized()
+    assert initial_lot != 0, "debt auction: zero lot"
+    assert min_decrease > WAD, "debt auction: min decrease not above 1"
+    assert lot_growth >= WAD, "debt auction: lot growth below 1"
+    assert bid_duration != 0 and auction_duration != 0, "debt auction: zero duration"
+    assert (
+        initial_lot <= MAX_LOT and bid_duration <= MAX_DURATION and auction_duration <= MAX_DURATION
+    ), "debt auction: value too large"
+    self.initial_lot = initial_lot
+    self.min_decrease = min_decrease
+    self.lot_growth = lot_growth
+    self.bid_duration = bid_duration
+    self.auction_duration = auction_duration
+    log DebtAuctionParametersSet(
+        initial_lot=initial_lot, min_decrease=min_decrease, lot_growth=lot_growth, bid_duration=bid_duration,
+        auction_duration=auction_duration,
+    )
+
+
+@external
+def shutdown():
+    """
+    @notice Global settlement: no more starts, bids or finishes; running auctions can be
+            yanked. Called by the Backstop.
+    """
+    self._check_authorized()
+    self.live = False
+    log Shutdown()
+
+
+# ---------------------------------------------------------------- auctions
+
+
+@external
+def start(bid: uint256) -> uint256:
+    """
+    @notice Start an auction selling up to `initial_lot` governance token for `bid`
+            stablecoin (the Backstop, for debt it moved to `debt_on_auction`).
+    @param bid Stablecoin to raise [rad], non-zero.
+    @return The new auction's id.
+    """
+    self._check_authorized()
+    assert self.live, "debt auction: not live"
+    assert bid != 0, "debt auction: zero bid"
+    lot: uint256 = self.initial_lot
+    assert lot != 0, "debt auction: no lot"
+    auction_id: uint256 = self.count + 1
+    self.count = auction_id
+    # lot <= MAX_LOT (set_parameters); end < 2**64 (auction_duration < 2**32)
+    self.auction_lot_times[auction_id] = lot << 128 | (block.timestamp + self.auction_duration)
+    self.auction_bid[auction_id] = bid
+    log Started(auction_id=auction_id, bid=bid, lot=lot)
+    return auction_id
+
+
+@external
+def bid(auction_id: uint256, lot: uint256):
+    """
+    @notice Offer to pay the auction's bid for `lot` governance token. The caller pays
+            (internal stablecoin; it must have allowed this contract in the engine) unless it
+            is already the winner: the first bid pays the Backstop, which settles that much
+            bad debt; a later bid repays the previous winner.
+    @param auction_id The auction.
+    @param lot Governance token wanted [wad]: lower than the current lot, and
+           `lot * min_decrease <= current lot * WAD`.
+    """
+    assert self.live, "debt auction: not live"
+    auction: Auction = self._load(auction_id)
+    assert auction.end != 0, "debt auction: not running"
+    assert auction.bid_expiry == 0 or auction.bid_expiry > block.timestamp, "debt auction: bid expired"
+    assert auction.end > block.timestamp, "debt auction: auction ended"
+    assert lot < auction.lot, "debt auction: lot not lower"
+    assert lot * self.min_decrease <= auction.lot * WAD, "debt auction: lot not lower"
+
+    # bid_expiry < 2**64: bid_duration < 2**32; lot < the stored lot <= MAX_LOT
+    bid_expiry: uint256 = block.timestamp + self.bid_duration
+    self.auction_lot_times[auction_id] = lot << 128 | bid_expiry << 64 | auction.end
+    if msg.sender != auction.winner:
+        self.auction_winner[auction_id] = msg.sender
+        extcall engine.transfer_stable(msg.sender, auction.winner, auction.bid)
+        if auction.bid_expiry == 0:
+            # the first bid paid the Backstop: it settles that much bad debt (inside this
+            # branch, as dss: the Backstop never bids, and a bid of its own would pay nothing)
+            extcall backstop.on_debt_auction_bid(auction.bid)
+    log Bid(auction_id=auction_id, bidder=msg.sender, lot=lot, bid=auction.bid)
+
+
+@external
+def restart(auction_id: uint256):
+    """
+    @notice Restart an auction that ended without a bid, with its lot multiplied by
+            `lot_growth` (rounded down) and a new end. Anyone may call.
+    @param auction_id The auction.
+    """
+    auction: Auction = self._load(auction_id)
+    assert auction.end != 0, "debt auction: not running"
+    assert auction.end < block.timestamp, "debt auction: not ended"
+    assert auction.bid_expiry == 0, "debt auction: has bids"
+    # rounded down: never more tokens than the growth factor gives
+    lot: uint256 = auction.lot * self.lot_growth // WAD
+    assert lot <= MAX_LOT, "debt auction: value too large"
+    end: uint256 = block.timestamp + self.auction_duration
+    # no bid: bid_expiry stays 0
+    self.auction_lot_times[auction_id] = lot << 128 | end
+    log Restarted(auction_id=auction_id, lot=lot, end=end)
+
+
+@external
+def finish(auction_id: uint256):
+    """
+    @notice Mint the lot to the winner of an auction whose last bid expired or that ended
+            with a bid. Anyone may call.
+    @param auction_id The auction.
+    """
+    assert self.live, "debt auction: not live"
+    auction: Auction = self._load(auction_id)
+    assert auction.bid_expiry != 0 and (
+        auction.bid_expiry <= block.timestamp or auction.end <= block.timestamp
+    ), "debt auction: not finished"
+    self._delete(auction_id)
+    extcall IMintable(token).mint(auction.winner, auction.lot)
+    log Finished(auction_id=auction_id, winner=auction.winner, lot=auction.lot, bid=auction.bid)
+
+
+@external
+def yank(auction_id: uint256):
+    """
+    @notice After shutdown, cancel an auction: a bidder who paid gets their bid back (as
+            stablecoin created against the Backstop's unbacked debt). Anyone may call.
+    @param auction_id The auction.
+    """
+    assert not self.live, "debt auction: still live"
+    auction: Auction = self._load(auction_id)
+    assert auction.end != 0, "debt auction: not running"
+    refund: uint256 = 0
+    self._delete(auction_id)
+    if auction.bid_expiry != 0:
+        refund = auction.bid
+        extcall engine.create_unbacked(backstop.address, auction.winner, refund)
+    log Yanked(auction_id=auction_id, winner=auction.winner, refund=refund)
+
+
+# ---------------------------------------------------------------- keeper views
+
+
+@view
+@external
+def auctions(auction_id: uint256) -> Auction:
+    """
+    @notice An auction's state.
+    @param auction_id The auction.
+    @return (bid [rad], lot [wad], winner, bid_expiry, end); all zero if none.
+    """
+    return self._load(auction_id)
+
+
+# ---------------------------------------------------------------- internal
+
+
+@view
+@internal
+def _load(auction_id: uint256) -> Auction:
+    packed: uint256 = self.auction_lot_times[auction_id]
+    winner: address = self.auction_winner[auction_id]
+    if winner == empty(address) and packed != 0:
+        # started, no bid yet: the seller holds the auction
+        winner = backstop.address
+    return Auction(
+        bid=self.auction_bid[auction_id],
+        lot=packed >> 128,
+        winner=winner,
+        bid_expiry=(packed >> 64) & MASK_64,
+        end=packed & MASK_64,
+    )
+
+
+@internal
+def _delete(auction_id: uint256):
+    self.auction_lot_times[auction_id] = 0
+    self.auction_bid[auction_id] = 0
+    self.auction_winner[auction_id] = empty(address)
+
+
+@view
+@internal
+def _check_authorized():
+    assert self.authorized[msg.sender], "debt auction: not authorized"
