@@ -289,20 +289,23 @@ def open_loss(collateral_type: bytes32, auction: address, auction_id: uint256, d
 
 
 @external
-def close_loss(collateral_type: bytes32, auction_id: uint256, unraised: uint256):
+def close_loss(collateral_type: bytes32, auction_id: uint256, unraised: uint256, paid_directly: uint256):
     """
     @notice An auction (the caller) finished: take its proceeds, cover the seized debt with
             them, and keep what they do not cover as the event's loss.
     @param collateral_type The type.
     @param auction_id The caller's auction id.
     @param unraised What the auction did not raise [rad].
+    @param paid_directly Proceeds the finishing take paid to this contract directly [rad]; the
+           rest of what was raised is taken from the caller's escrow.
     """
     self._check_authorized()
     loss: Loss = self._loss(collateral_type, msg.sender, auction_id)
     assert loss.status == RUNNING, "backstop: loss not running"
     raised: uint256 = loss.due - unraised
-    if raised != 0:
-        extcall engine.transfer_stable(msg.sender, self, raised)
+    escrowed: uint256 = raised - paid_directly
+    if escrowed != 0:
+        extcall engine.transfer_stable(msg.sender, self, escrowed)
     covered: uint256 = min(raised, loss.debt)
     if covered != 0:
         extcall engine.settle(covered)

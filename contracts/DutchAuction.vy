@@ -5,8 +5,9 @@
         starts at oracle price x `buffer` and falls along a price curve. Anyone may take (buy)
         any part at the current price, up to their maximum price; the proceeds wait in this
         contract (an escrow per auction) until the auction finishes, when the Backstop takes
-        them and records what they did not cover as a loss (`close_loss`). An auction that runs longer than `max_duration` or whose price falls below
-        `max_drop` x start price must be reset to a fresh start price. Once the debt is raised,
+        them and records what they did not cover as a loss (`close_loss`). An auction that
+        runs longer than `max_duration` or whose price falls below `max_drop` x start price
+        must be reset to a fresh start price. Once the debt is raised,
         the collateral left is returned to the vault owner.
 @dev DSS analogue: Clipper (buf = buffer, tail = max_duration, cusp = max_drop, chip =
      reward_rate, tip = reward_flat, chost = min_auction, kick = start, redo = reset,
@@ -20,7 +21,8 @@
      Rounding: prices round up and collateral out rounds down (the protocol's favour).
      Circuit breaker `stopped`: 1 = no new auctions, 2 = also no resets, 3 = also no takes.
      A lot or start price above 2**128 - 1 reverts "auction: value too large".
-     Escrow: engine.stable(self) = sum over running auctions of what they raised so far.
+     Escrow: engine.stable(self) = sum over running auctions of what they raised so far (the
+     take that finishes an auction pays the Backstop directly).
      Global settlement may `cancel` a running auction (dss End.snip).
 """
 from interfaces import IVaultEngine
@@ -393,21 +395,25 @@ def take(auction_id: uint256, max_collateral: uint256, max_price: uint256, recip
     extcall engine.transfer_collateral(collateral_type, self, recipient, collateral)
     if len(data) != 0 and recipient != engine.address and recipient != liquidator.address:
         extcall IAuctionCallee(recipient).on_auction_take(msg.sender, owe, collateral, data)
-    # proceeds are escrowed here, per auction, until it finishes (no one can spend them before)
-    extcall engine.transfer_stable(msg.sender, self, owe)
+    if auction.lot == 0 or auction.debt == 0:
+        # the take that finishes the auction pays the Backstop directly (close_loss below)
+        extcall engine.transfer_stable(msg.sender, backstop.address, owe)
+    else:
+        # earlier takes' proceeds wait here, per auction, until it finishes: no one can spend them
+        extcall engine.transfer_stable(msg.sender, self, owe)
 
     if auction.lot == 0:
         # sold out: whatever debt is left is not raised (the Backstop records the loss)
         extcall liquidator.remove_debt_in_auction(collateral_type, auction.debt + owe)
         self._remove(auction_id, auction.position)
-        extcall backstop.close_loss(collateral_type, auction_id, auction.debt)
+        extcall backstop.close_loss(collateral_type, auction_id, auction.debt, owe)
         log Finished(auction_id=auction_id, collateral_returned=0, debt_unraised=auction.debt)
     elif auction.debt == 0:
         # debt raised: the rest of the collateral goes back to the vault owner
         extcall liquidator.remove_debt_in_auction(collateral_type, owe)
         extcall engine.transfer_collateral(collateral_type, self, auction.owner, auction.lot)
         self._remove(auction_id, auction.position)
-        extcall backstop.close_loss(collateral_type, auction_id, 0)
+        extcall backstop.close_loss(collateral_type, auction_id, 0, owe)
         log Finished(auction_id=auction_id, collateral_returned=auction.lot, debt_unraised=0)
     else:
         extcall liquidator.remove_debt_in_auction(collateral_type, owe)
@@ -450,7 +456,7 @@ def cancel(auction_id: uint256) -> uint256:
     extcall liquidator.remove_debt_in_auction(collateral_type, auction.debt)
     self._remove(auction_id, auction.position)
     # returned <= auction.debt (rounded down above)
-    extcall backstop.close_loss(collateral_type, auction_id, unsafe_sub(auction.debt, returned))
+    extcall backstop.close_loss(collateral_type, auction_id, unsafe_sub(auction.debt, returned), 0)
     log Cancelled(
         auction_id=auction_id, collateral_returned=auction.lot, debt=auction.debt, normalized_debt=normalized_debt
     )

@@ -103,14 +103,16 @@ class Backstop(Authorized):
         self.log("LossOpened", collateral_type=collateral_type, auction=auction, auction_id=auction_id, debt=debt,
                  to_raise=to_raise)
 
-    def close_loss(self, sender: str, collateral_type: bytes, auction_id: int, unraised: int) -> None:
+    def close_loss(self, sender: str, collateral_type: bytes, auction_id: int, unraised: int,
+                   paid_directly: int) -> None:
         self._check_authorized(sender)
         key = (collateral_type, sender, auction_id)
         loss = self.losses[key]
         require(loss.status == RUNNING, "backstop: loss not running")
         raised = u256(loss.due - unraised)
-        if raised != 0:
-            self.engine.transfer_stable(self.address, sender, self.address, raised)
+        escrowed = u256(raised - paid_directly)
+        if escrowed != 0:
+            self.engine.transfer_stable(self.address, sender, self.address, escrowed)
         covered = min(raised, loss.debt)
         if covered != 0:
             self.engine.settle(self.address, covered)

@@ -180,19 +180,22 @@ class DutchAuction(Authorized):
                 if callback is None:  # no such function: the callee's dispatcher reverts
                     raise Revert(None)
                 callback(self.address, sender, owe, collateral, data)
-            self.engine.transfer_stable(self.address, sender, self.address, owe)
+            if lot == 0 or debt == 0:
+                self.engine.transfer_stable(self.address, sender, self.backstop, owe)
+            else:
+                self.engine.transfer_stable(self.address, sender, self.address, owe)
 
             liquidator = self.at(self.liquidator)
             if lot == 0:
                 liquidator.remove_debt_in_auction(self.address, t, u256(debt + owe))
                 self._remove(auction_id, auction.position)
-                self.at(self.backstop).close_loss(self.address, t, auction_id, debt)
+                self.at(self.backstop).close_loss(self.address, t, auction_id, debt, owe)
                 self.log("Finished", auction_id=auction_id, collateral_returned=0, debt_unraised=debt)
             elif debt == 0:
                 liquidator.remove_debt_in_auction(self.address, t, owe)
                 self.engine.transfer_collateral(self.address, t, self.address, auction.owner, lot)
                 self._remove(auction_id, auction.position)
-                self.at(self.backstop).close_loss(self.address, t, auction_id, 0)
+                self.at(self.backstop).close_loss(self.address, t, auction_id, 0, owe)
                 self.log("Finished", auction_id=auction_id, collateral_returned=lot, debt_unraised=0)
             else:
                 liquidator.remove_debt_in_auction(self.address, t, owe)
@@ -220,7 +223,7 @@ class DutchAuction(Authorized):
                               to_int256(normalized_debt))
             self.at(self.liquidator).remove_debt_in_auction(self.address, t, auction.debt)
             self._remove(auction_id, auction.position)
-            self.at(self.backstop).close_loss(self.address, t, auction_id, auction.debt - returned)
+            self.at(self.backstop).close_loss(self.address, t, auction_id, auction.debt - returned, 0)
             self.log("Cancelled", auction_id=auction_id, collateral_returned=auction.lot, debt=auction.debt,
                      normalized_debt=normalized_debt)
             return normalized_debt

@@ -9,8 +9,10 @@ offchain/testing.py), and must fail on both sides.
 Scenario used throughout (devnet.toml): the borrower locks 10 ETH and draws 13,000 BUSD; the price
 crashes from 2,000 to 1,500, the keeper liquidates, and an auction sells the 10 ETH from
 1,500 x 1.2 = 1,800 BUSD, falling by x0.99 every 90 s, to raise 13,000 x rate x 1.13 BUSD.
-Every take pays into the auction contract (an escrow per auction); when an auction finishes, it
-calls the Backstop's close_loss, which pulls what it raised and settles the seized debt with it.
+Every take that does not finish an auction pays into the auction contract (an escrow per
+auction); the take that finishes it pays the Backstop directly, and the auction calls the
+Backstop's close_loss, which pulls the escrow (what earlier takes raised) and settles the seized
+debt with all the proceeds.
 """
 
 from __future__ import annotations
@@ -639,12 +641,13 @@ def test_price_curve__exponential_with_zero_cut__needs_reset_at_once(system):
 
 
 def test_take__whole_lot__pays_debt_returns_rest_to_owner_and_finishes(system):
-    """Money flow: the taker pays exactly the debt to raise into the auction's escrow and receives
-    floor(debt / price) ETH; the rest of the 10 ETH returns to the borrower's free collateral;
-    the liquidator's debt in auction drops by the debt (I: lots == auction's collateral). The
-    auction finishes and closes its loss event: the Backstop pulls the whole debt to raise from
-    the escrow, settles the seized debt (13,000 x rate) with it and keeps the 13% penalty as
-    surplus; the event is done with no loss."""
+    """Money flow: the taker's take finishes the auction, so it pays exactly the debt to raise
+    straight to the Backstop (nothing passes through the escrow) and receives floor(debt / price)
+    ETH; the rest of the 10 ETH returns to the borrower's free collateral; the liquidator's debt
+    in auction drops by the debt (I: lots == auction's collateral). The auction closes its loss
+    event with all of it paid directly: the Backstop pulls nothing from the (empty) escrow,
+    settles the seized debt (13,000 x rate) and keeps the 13% penalty as surplus; the event is
+    done with no loss."""
     r, t, d = system.roles, system.eth, system.d
     auction_id = _eth_auction(system)
     seized = 13_000 * WAD * _ctype(system, t).rate
@@ -662,11 +665,10 @@ def test_take__whole_lot__pays_debt_returns_rest_to_owner_and_finishes(system):
     assert _events(system) == [
         (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": r.other,
                                              "amount": bought}),
-        (d.engine, "StableTransferred", {"src": r.other, "dst": t.auction, "amount": debt}),
+        (d.engine, "StableTransferred", {"src": r.other, "dst": d.backstop, "amount": debt}),
         (d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": debt}),
         (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": r.borrower,
                                              "amount": returned}),
-        (d.engine, "StableTransferred", {"src": t.auction, "dst": d.backstop, "amount": debt}),
         (d.engine, "DebtSettled", {"account": d.backstop, "amount": seized}),
         (d.backstop, "LossClosed", {"collateral_type": t.type_id, "auction": t.auction, "auction_id": auction_id,
                                     "raised": debt, "covered": seized, "loss": 0}),
@@ -682,7 +684,7 @@ def test_take__whole_lot__pays_debt_returns_rest_to_owner_and_finishes(system):
     assert _collateral(system, t, r.borrower) == returned
     assert _collateral(system, t, t.auction) == 0
     assert _stable(system, r.other) == taker_0 - debt
-    assert _stable(system, t.auction) == 0  # the escrow is emptied
+    assert _stable(system, t.auction) == 0  # the escrow was never used
     assert _stable(system, d.backstop) == backstop_0 + debt - seized  # the penalty
     assert _bad_debt(system, d.backstop) == backstop_bad_0 - seized  # the keeper's reward is left
     assert _loss(system, t, auction_id) == (seized, 0, started, 3)
@@ -728,6 +730,64 @@ def test_take__partial__leaves_the_rest_for_sale(system):
     assert _loss(system, t, auction_id) == loss_0
 
 
+def test_take__finishing_after_partial__pays_backstop_directly_and_backstop_pulls_only_the_escrow(system):
+    """Money flow: two auctions run (the borrower's and the stranger's vaults, 10 ETH / 13,000
+    each, both at 1,800). A partial take of 2 ETH of auction 1 pays 3,600 into the escrow, one of
+    1 ETH of auction 2 pays 1,800 into it: 5,400 escrowed in all. The take of auction 1's other
+    8 ETH finishes it: the taker pays what is left to raise (T - 3,600) straight to the Backstop,
+    the borrower gets the ETH it did not need back, and the Backstop pulls from the escrow exactly
+    auction 1's earlier 3,600 (not auction 2's 1,800, which stays), so it has received T in all:
+    it settles the seized debt D with it and keeps the penalty T - D. Auction 2's event runs on."""
+    r, t, d = system.roles, system.eth, system.d
+    system.open_vault(r.borrower, ETH, 10 * WAD, 13_000 * WAD)
+    system.open_vault(r.stranger, ETH, 10 * WAD, 13_000 * WAD)
+    _crash(system, t, 1_500 * WAD)
+    first = _liquidate(system, t, r.borrower)
+    seized = 13_000 * WAD * _ctype(system, t).rate
+    second = _liquidate(system, t, r.stranger)
+    _fund_taker(system, r.other, 30_000 * RAD, [t.auction])
+    _, debt, lot, owner, started, top = _auction(system, t, first)
+    assert top == _auction(system, t, second)[5] == 1_800 * RAY and lot == 10 * WAD
+    assert debt == _ceil_div(seized * 113, 100)
+    backstop_0, bad_0 = _stable(system, d.backstop), _bad_debt(system, d.backstop)
+    loss_2 = _loss(system, t, second)
+
+    system.tx(t.auction, "take", r.other, first, 2 * WAD, top, r.other, b"")
+    system.tx(t.auction, "take", r.other, second, WAD, top, r.other, b"")
+    assert _stable(system, t.auction) == 5_400 * RAD  # both auctions' escrow
+    assert _stable(system, d.backstop) == backstop_0  # nothing reached the Backstop yet
+    taker_0 = _stable(system, r.other)
+
+    system.tx(t.auction, "take", r.other, first, 8 * WAD, top, r.other, b"")
+    owe = debt - 3_600 * RAD  # less than 8 ETH's worth (14,400): the rest of the debt
+    bought = owe // top
+    returned = 8 * WAD - bought
+    assert 6 * WAD < bought < 7 * WAD
+    assert _events(system) == [
+        (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": r.other,
+                                             "amount": bought}),
+        (d.engine, "StableTransferred", {"src": r.other, "dst": d.backstop, "amount": owe}),
+        (d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": owe}),
+        (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": owner,
+                                             "amount": returned}),
+        (d.engine, "StableTransferred", {"src": t.auction, "dst": d.backstop, "amount": 3_600 * RAD}),
+        (d.engine, "DebtSettled", {"account": d.backstop, "amount": seized}),
+        (d.backstop, "LossClosed", {"collateral_type": t.type_id, "auction": t.auction, "auction_id": first,
+                                    "raised": debt, "covered": seized, "loss": 0}),
+        (t.auction, "Finished", {"auction_id": first, "collateral_returned": returned, "debt_unraised": 0}),
+        (t.auction, "Taken", {"auction_id": first, "max_price": top, "price": top, "owe": owe,
+                              "collateral": bought, "debt": 0, "lot": returned, "owner": owner}),
+    ]
+    assert _stable(system, r.other) == taker_0 - owe
+    assert _stable(system, t.auction) == 1_800 * RAD  # auction 2's escrow only
+    assert _stable(system, d.backstop) == backstop_0 + debt - seized  # the penalty
+    assert _bad_debt(system, d.backstop) == bad_0 - seized
+    assert _collateral(system, t, owner) == returned
+    assert _loss(system, t, first) == (seized, 0, started, 3)
+    assert _loss(system, t, second) == loss_2 and loss_2[3] == 1
+    assert _read(system, t.auction, "active_auctions") == (second,)
+
+
 def test_take__partial_that_would_leave_less_than_min_auction__is_cut_to_leave_exactly_min_auction(system):
     """Money flow: the taker asks for all but a sliver of the debt's worth; the auction sells only
     floor((debt - min_auction) / price) ETH for debt - min_auction, so exactly min_auction stays to
@@ -764,8 +824,12 @@ def test_take__partial_that_would_leave_less_than_min_auction__is_cut_to_leave_e
                                       "debt_unraised": 0}
     assert _collateral(system, t, r.borrower) == lot - bought - last
     assert _auction(system, t, auction_id) == NO_AUCTION
-    # the two takes raised the whole debt: both payments leave the escrow for the Backstop at once
+    # the two takes raised the whole debt: the finishing one paid min_auction to the Backstop
+    # directly, which pulled the first one's payment from the escrow
     assert _event(system, "LossClosed")["raised"] == owe + min_auction == debt
+    pays = [e.args for e in system.events if e.name == "StableTransferred"]
+    assert pays == [{"src": r.other, "dst": d.backstop, "amount": min_auction},
+                    {"src": t.auction, "dst": d.backstop, "amount": owe}]
     assert _stable(system, t.auction) == 0
 
 
@@ -841,11 +905,12 @@ def test_take__taker_without_enough_stable__reverts_insufficient_stable(system):
 
 def test_take__sells_out_with_debt_left__finishes_with_debt_unraised(system):
     """Money flow: after a crash to 1,300 (start 1,560) and 6 steps (x0.99 ** 6), 10 ETH are worth
-    less than the debt to raise: the taker pays lot x price (~14,687) into the escrow, the borrower
-    gets nothing back, the rest of the debt to raise is not raised and the liquidator's debt in
-    auction drops by the whole debt. The proceeds still exceed the seized debt (13,000 x rate;
-    only part of the penalty went unraised): the Backstop pulls them, settles all the seized debt
-    and keeps the rest as surplus; the event is done with no loss."""
+    less than the debt to raise: the take sells out, so the taker pays lot x price (~14,687)
+    straight to the Backstop (nothing to the escrow), the borrower gets nothing back, the rest of
+    the debt to raise is not raised and the liquidator's debt in auction drops by the whole debt.
+    The proceeds still exceed the seized debt (13,000 x rate; only part of the penalty went
+    unraised): the Backstop, with nothing to pull from the escrow, settles all the seized debt and
+    keeps the rest as surplus; the event is done with no loss."""
     r, t, d = system.roles, system.eth, system.d
     auction_id = _eth_auction(system, price=1_300 * WAD)
     seized = 13_000 * WAD * _ctype(system, t).rate
@@ -863,9 +928,8 @@ def test_take__sells_out_with_debt_left__finishes_with_debt_unraised(system):
     assert _events(system) == [
         (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": r.other,
                                              "amount": lot}),
-        (d.engine, "StableTransferred", {"src": r.other, "dst": t.auction, "amount": owe}),
+        (d.engine, "StableTransferred", {"src": r.other, "dst": d.backstop, "amount": owe}),
         (d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": debt}),
-        (d.engine, "StableTransferred", {"src": t.auction, "dst": d.backstop, "amount": owe}),
         (d.engine, "DebtSettled", {"account": d.backstop, "amount": seized}),
         (d.backstop, "LossClosed", {"collateral_type": t.type_id, "auction": t.auction, "auction_id": auction_id,
                                     "raised": owe, "covered": seized, "loss": 0}),

@@ -150,9 +150,9 @@ def _loss_to_debt_auction(system) -> int:
     13,000 x rate - 12,000 (about 1,000 BUSD; the Liquidator accrues the type's fee first).
 
     Money flow: the vault's debt D = 13,000 x rate becomes the Backstop's bad debt, plus the
-    keeper's reward (300 + 0.1% of D x 1.13); the taker pays 12,000 into the auction's escrow,
-    which the Backstop pulls and settles; `cover` moves the other D - 12,000 to the
-    debt-auction layer."""
+    keeper's reward (300 + 0.1% of D x 1.13); the taker's take sells out, so it pays its 12,000
+    straight to the Backstop (nothing escrowed), which settles it; `cover` moves the other
+    D - 12,000 to the debt-auction layer."""
     r, t, b = system.roles, system.eth, system.d.backstop
     system.tx(b, "set_waterfall", r.governance, [DEBT_AUCTION_LAYER])
     system.open_vault(r.borrower, ETH, 10 * WAD, 13_000 * WAD)
@@ -164,6 +164,8 @@ def _loss_to_debt_auction(system) -> int:
     assert 1_000 * RAD < loss < 1_001 * RAD
     _fund_stable(system, r.other, 12_000 * RAD, t.auction)
     system.tx(t.auction, "take", r.other, auction_id, 10 * WAD, 1_200 * RAY, r.other, b"")
+    assert [e[2] for e in _events(system) if e[1] == "StableTransferred"] == [
+        {"src": r.other, "dst": b, "amount": 12_000 * RAD}]
     closed = [e[2] for e in _events(system) if e[1] == "LossClosed"]
     assert [(c["raised"], c["covered"], c["loss"]) for c in closed] == [(12_000 * RAD, 12_000 * RAD, loss)]
     system.warp(QUEUE_DELAY)

@@ -286,9 +286,11 @@ def _machine(node, deployed, roles):
             return any(self.s.contract(self.t(name).auction).active for name in TYPES)
 
         @precondition(lambda self: self._any_unsafe())
-        @rule(pick=st.integers(0, 10), keeper_i=st.integers(0, 2), batch=st.booleans())
-        def liquidate_unsafe(self, pick, keeper_i, batch):
-            """Whenever a vault is unsafe, this rule is eligible: liquidate one (or all, batched)."""
+        @rule(pick=st.integers(0, 10), keeper_i=st.integers(0, 2), batch=st.booleans(),
+              then=st.sampled_from(["nothing", "nothing", "sell_out", "sell_out_and_cover"]))
+        def liquidate_unsafe(self, pick, keeper_i, batch, then):
+            """Whenever a vault is unsafe, this rule is eligible: liquidate one (or all, batched),
+            and sometimes let an auction sell out below its debt (and cover the loss) at once."""
             name = [n for n in TYPES if self._unsafe_owners(n)][pick % 2 if all(self._unsafe_owners(n) for n in TYPES) else 0]
             unsafe = self._unsafe_owners(name)
             keeper = self.users[keeper_i]
@@ -298,6 +300,8 @@ def _machine(node, deployed, roles):
                 self.act(self.s.d.liquidator, "liquidate_many", keeper, self.t(name).type_id, unsafe, keeper)
             else:
                 self.act(self.s.d.liquidator, "liquidate", keeper, self.t(name).type_id, unsafe[pick % len(unsafe)], keeper)
+            if then != "nothing" and self._any_auction():
+                self.sell_out_below_debt(pick, keeper_i, then == "sell_out_and_cover")
 
         @precondition(lambda self: self._any_auction())
         @rule(pick=st.integers(0, 50), taker_i=st.integers(0, 2), frac=FRACTION, flash=st.booleans(),
@@ -324,8 +328,8 @@ def _machine(node, deployed, roles):
                          self.users[taker_i], b"")
 
         @precondition(lambda self: self._any_auction())
-        @rule(pick=st.integers(0, 50), taker_i=st.integers(0, 2))
-        def sell_out_below_debt(self, pick, taker_i):
+        @rule(pick=st.integers(0, 50), taker_i=st.integers(0, 2), then_cover=st.booleans())
+        def sell_out_below_debt(self, pick, taker_i, then_cover):
             """Wait until a running auction's lot is worth less than its seized debt (resetting it
             first if it must be), then a user buys all of it (governance lends them the stablecoin
             as unbacked debt if they lack it): the auction sells out and leaves a loss to cover.
@@ -354,6 +358,11 @@ def _machine(node, deployed, roles):
                 when += 60
             self.s.warp(when - self.s.now)
             self.act(t.auction, "take", taker, auction_id, a.lot, price, taker, b"")
+            loss = self.s.contract(self.s.d.backstop).losses[(t.type_id, t.auction, auction_id)]
+            if then_cover and loss.status == 2:
+                # and, once the queue delay has passed, the waterfall covers it
+                self.s.warp(max(1, loss.created_at + self.s.contract(self.s.d.backstop).queue_delay - self.s.now))
+                self.act(self.s.d.backstop, "cover", self.r.keeper, t.type_id, t.auction, auction_id)
 
         @rule(name=st.sampled_from(TYPES), keeper_i=st.integers(0, 2), include=st.lists(st.integers(0, 5), max_size=6),
               with_unsafe=st.booleans())

@@ -351,9 +351,10 @@ def test_cancel_auction__after_a_partial_take__returns_lot_and_tab_to_owner_and_
     """Money flow (rate > 1 ray after accruing fees): the borrower's 20 ETH / 13,000 vault was
     liquidated (debt D = 13,000 x rate, to raise T = D x 1.13); a taker bought 5 ETH for 5,400
     into the auction's escrow. Cancelling gives the 15 ETH left back to the borrower's vault with
-    normalized debt (T - 5,400) // rate; that loan's proceeds (nd x rate) join the escrow, the
-    Backstop pulls the escrow (raised = 5,400 + nd x rate), settles D of bad debt and keeps the
-    rest as penalty income. The event is done; the type's normalized debt grows by nd."""
+    normalized debt (T - 5,400) // rate; that loan's proceeds (nd x rate) join the escrow, and
+    since a cancel pays nothing to the Backstop directly, the Backstop pulls the whole escrow
+    (raised = 5,400 + nd x rate), settles D of bad debt and keeps the rest as penalty income.
+    The event is done; the type's normalized debt grows by nd."""
     r, d, t = system.roles, system.d, system.eth
     system.open_vault(r.other, ETH, 100 * WAD, 30_000 * WAD)
     system.open_vault(r.borrower, ETH, 20 * WAD, 13_000 * WAD)
@@ -798,6 +799,10 @@ def test_global_settlement__full_story__each_stablecoin_redeems_its_exact_share_
     _take(system, r.other, eth, in_flight, 5 * WAD, _top(900 * WAD))
     sold_out = _liquidate(system, eth, r.stranger)
     _take(system, r.other, eth, sold_out, 10 * WAD, _top(900 * WAD))
+    # the sold-out take paid the Backstop directly; only the in-flight auction's 5,400 is escrowed
+    assert _events(system)[1][1:] == ("StableTransferred",
+                                      {"src": r.other, "dst": d.backstop, "amount": 10_800 * RAD})
+    assert _stable(system, eth.auction) == 5_400 * RAD
     seized = 13_000 * WAD * rate_eth  # each of the two liquidations [rad]
     to_raise = _to_raise(seized)
     reward = _reward(to_raise)

@@ -3,10 +3,11 @@
 A liquidation moves value three ways at once: the vault's collateral to its type's DutchAuction,
 the vault's debt to the Backstop (as bad debt, recorded as a running loss event of that auction:
 `open_loss`), and a keeper reward to the keeper (new stablecoin, backed by more bad debt of the
-Backstop that belongs to no event: unattributed). Takes pay into the auction (escrow); when the
-auction finishes it closes its event (`close_loss`): the Backstop pulls the proceeds, settles the
-seized debt with them up to its amount, keeps the rest (penalty) as surplus and records what they
-did not cover as the event's loss. `settle` cancels only unattributed bad debt against surplus.
+Backstop that belongs to no event: unattributed). Takes that do not finish the auction pay into
+it (escrow); the take that finishes it pays the Backstop directly, and the auction closes its
+event (`close_loss`): the Backstop pulls the escrowed rest of the proceeds, settles the seized
+debt with them up to its amount, keeps the rest (penalty) as surplus and records what they did
+not cover as the event's loss. `settle` cancels only unattributed bad debt against surplus.
 (What covers an event's loss, `cover` and its layers, is tested elsewhere.) Every expected number
 below is written from the contracts' docstrings (seized debt = room / rate / penalty rounded down,
 seized collateral and debt to raise rounded up, reward = flat + rate x debt rounded down), and the
@@ -384,8 +385,9 @@ def test_configure_type__invalid__reverts_with_reason(system, auction, penalty, 
 
 def test_shutdown__stops_new_liquidations_but_running_auctions_still_settle(system):
     """Money flow: after shutdown no vault can be seized; a taker still buys a running auction's
-    collateral and pays its escrow, the auction still reports its debt raised and closes its loss
-    event: the Backstop keeps the penalty (to raise - seized debt) as surplus."""
+    collateral, paying the whole debt to raise to the Backstop (the take finishes the auction);
+    the auction still reports its debt raised and closes its loss event: the Backstop keeps the
+    penalty (to raise - seized debt) as surplus."""
     r, t, liq = system.roles, system.eth, system.d.liquidator
     _borrow_stable(system, r.other)
     system.open_vault(r.feeder, "ETH-A", 2 * WAD, 2_600 * WAD)
@@ -404,8 +406,10 @@ def test_shutdown__stops_new_liquidations_but_running_auctions_still_settle(syst
     debt = _auction(system, t, 1).debt
     seized = 13_000 * WAD * _ctype(system, t).rate
     system.tx(t.auction, "take", r.other, 1, 10 * WAD, 2_280 * RAY, r.other, b"")
+    assert _event(system, "StableTransferred") == {"src": r.other, "dst": system.d.backstop, "amount": debt}
     assert _event(system, "LossClosed")["covered"] == seized
     assert _stable(system, system.d.backstop) == debt - seized
+    assert _stable(system, t.auction) == 0
     assert _loss(system, t, 1)[3] == DONE
     assert _liquidator(system, "debt_in_auction") == 0
     assert _auction_var(system, t, "active_count") == 0
@@ -1075,9 +1079,9 @@ def test_backstop_add_authority__lets_account_open_and_close_a_loss_event(system
 
     # the Backstop pulls the proceeds from the closer: only with its permission in the engine
     with reverts("engine: not allowed"):
-        system.tx(b, "close_loss", r.other, t.type_id, 7, 0)
+        system.tx(b, "close_loss", r.other, t.type_id, 7, 0, 0)
     system.tx(e, "allow", r.other, b)
-    system.tx(b, "close_loss", r.other, t.type_id, 7, 0)
+    system.tx(b, "close_loss", r.other, t.type_id, 7, 0, 0)
     assert _events(system) == [
         (e, "StableTransferred", {"src": r.other, "dst": b, "amount": 1_130 * RAD}),
         (e, "DebtSettled", {"account": b, "amount": 1_000 * RAD}),
@@ -1099,7 +1103,7 @@ def test_backstop_remove_authority__locks_account_out(system):
     with reverts("backstop: not authorized"):
         system.tx(b, "open_loss", r.other, system.eth.type_id, r.other, 1, 0, 0)
     with reverts("backstop: not authorized"):
-        system.tx(b, "close_loss", r.other, system.eth.type_id, 1, 0)
+        system.tx(b, "close_loss", r.other, system.eth.type_id, 1, 0, 0)
 
 
 BACKSTOP_PRIVILEGED = {
@@ -1107,7 +1111,7 @@ BACKSTOP_PRIVILEGED = {
     "remove_authority": lambda s: (s.d.liquidator,),
     "set_queue_delay": lambda s: (0,),
     "open_loss": lambda s: (s.eth.type_id, s.roles.stranger, 1, 0, 0),
-    "close_loss": lambda s: (s.eth.type_id, 1, 0),
+    "close_loss": lambda s: (s.eth.type_id, 1, 0, 0),
 }
 
 
@@ -1169,16 +1173,16 @@ def test_open_loss__same_event_twice__reverts_loss_exists_even_once_done(system)
         system.tx(b, "open_loss", r.governance, type_id, auction, auction_id, 0, 0)
         assert _events(system)[0][1] == "LossOpened"
     assert _backstop(system, "open_losses") == 4
-    system.tx(b, "close_loss", r.governance, t.type_id, 2, 0)
-    system.tx(b, "close_loss", r.governance, system.btc.type_id, 1, 0)
-    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0)
+    system.tx(b, "close_loss", r.governance, t.type_id, 2, 0, 0)
+    system.tx(b, "close_loss", r.governance, system.btc.type_id, 1, 0, 0)
+    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 0)
     assert _loss(system, t, 1, auction=r.governance)[3] == DONE
     with reverts("backstop: loss exists"):
         system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, 0, 0)
     # the other account's event cannot be closed by governance (the closer is the auction); it is
     # authorized to close its own
     system.tx(b, "add_authority", r.governance, r.other)
-    system.tx(b, "close_loss", r.other, t.type_id, 1, 0)
+    system.tx(b, "close_loss", r.other, t.type_id, 1, 0, 0)
     assert _backstop(system, "open_losses") == 0
 
 
@@ -1190,7 +1194,7 @@ def test_open_loss__debt_of_2_192__reverts_debt_too_large(system):
         system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, DEBT_LIMIT, 0)
     _own_event(system, DEBT_LIMIT - 1)
     assert _loss(system, t, 1, auction=r.governance)[:2] == (DEBT_LIMIT - 1, DEBT_LIMIT - 1)
-    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0)
+    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 0)
     assert _event(system, "LossClosed")["covered"] == DEBT_LIMIT - 1
     assert _bad_debt(system, b) == 0
 
@@ -1201,17 +1205,17 @@ def test_close_loss__event_not_running__reverts_loss_not_running(system):
     and an event already closed all revert."""
     r, t, b = system.roles, system.eth, system.d.backstop
     with reverts("backstop: loss not running"):
-        system.tx(b, "close_loss", r.governance, t.type_id, 1, 0)
+        system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 0)
     _unsafe_eth_vault(system)
     _liquidate(system, r.borrower)
     assert _loss(system, t, 1)[3] == RUNNING
     with reverts("backstop: loss not running"):
-        system.tx(b, "close_loss", r.governance, t.type_id, 1, 0)
+        system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 0)
     assert _loss(system, t, 1)[3] == RUNNING
     _own_event(system, 100 * RAD, auction_id=5)
-    system.tx(b, "close_loss", r.governance, t.type_id, 5, 0)
+    system.tx(b, "close_loss", r.governance, t.type_id, 5, 0, 0)
     with reverts("backstop: loss not running"):
-        system.tx(b, "close_loss", r.governance, t.type_id, 5, 0)
+        system.tx(b, "close_loss", r.governance, t.type_id, 5, 0, 0)
 
 
 def test_close_loss__unraised_above_amount_to_raise__reverts_arithmetic(system):
@@ -1220,9 +1224,38 @@ def test_close_loss__unraised_above_amount_to_raise__reverts_arithmetic(system):
     r, t, b = system.roles, system.eth, system.d.backstop
     _own_event(system, 100 * RAD)
     with reverts(None):
-        system.tx(b, "close_loss", r.governance, t.type_id, 1, 100 * RAD + 1)
+        system.tx(b, "close_loss", r.governance, t.type_id, 1, 100 * RAD + 1, 0)
     assert _loss(system, t, 1, auction=r.governance)[3] == RUNNING
-    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0)
+    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 0)
+
+
+def test_close_loss__paid_directly__pulls_only_the_rest_and_above_raised_reverts_arithmetic(system):
+    """Money flow: governance plays an auction of an event of 100 (debt = to raise = 100) that
+    raised it all and paid 30 of it to the Backstop itself, as a finishing take does. Reporting
+    more paid directly than raised (101) would underflow the pull (raised - paid_directly) and
+    reverts. Reporting 30, the Backstop pulls only the other 70 from the closer and settles the
+    100 received against the seized debt: the event is done with no loss and no surplus."""
+    r, t, b, e = system.roles, system.eth, system.d.backstop, system.d.engine
+    _own_event(system, 100 * RAD)
+    created_at = system.now
+    with reverts(None):
+        system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 100 * RAD + 1)
+    assert _loss(system, t, 1, auction=r.governance) == (100 * RAD, 100 * RAD, created_at, RUNNING)
+
+    _backstop_surplus(system, 30 * RAD)  # the finishing payment, straight to the Backstop
+    closer_0, surplus_0, bad_0 = _stable(system, r.governance), _stable(system, b), _bad_debt(system, b)
+    assert surplus_0 == 30 * RAD
+    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 30 * RAD)
+    assert _events(system) == [
+        (e, "StableTransferred", {"src": r.governance, "dst": b, "amount": 70 * RAD}),
+        (e, "DebtSettled", {"account": b, "amount": 100 * RAD}),
+        (b, "LossClosed", {"collateral_type": t.type_id, "auction": r.governance, "auction_id": 1,
+                           "raised": 100 * RAD, "covered": 100 * RAD, "loss": 0}),
+    ]
+    assert _stable(system, r.governance) == closer_0 - 70 * RAD
+    assert (_stable(system, b), _bad_debt(system, b)) == (0, bad_0 - 100 * RAD)
+    assert _loss(system, t, 1, auction=r.governance) == (100 * RAD, 0, created_at, DONE)
+    assert _backstop(system, "open_losses") == _backstop(system, "attributed_debt") == 0
 
 
 def test_set_queue_delay__stores_and_logs(system):
@@ -1294,7 +1327,7 @@ def test_unattributed_debt__is_bad_debt_minus_open_events(system):
     _own_event(system, 30 * RAD)
     assert (_bad_debt(system, b), _backstop(system, "attributed_debt")) == (50 * RAD, 30 * RAD)
     assert _unattributed_debt(system) == 20 * RAD
-    system.tx(b, "close_loss", r.governance, system.eth.type_id, 1, 0)
+    system.tx(b, "close_loss", r.governance, system.eth.type_id, 1, 0, 0)
     assert (_bad_debt(system, b), _backstop(system, "attributed_debt")) == (20 * RAD, 0)
     assert _unattributed_debt(system) == 20 * RAD
 
@@ -1305,9 +1338,10 @@ def test_unattributed_debt__is_bad_debt_minus_open_events(system):
 def test_full_cycle__liquidate_take_settle__backstop_keeps_penalty_less_reward(system):
     """Money flow: the vault's 13,000 (x rate) of debt becomes the Backstop's bad debt, attributed
     to the event of auction 1, and the keeper's reward its unattributed bad debt; a taker pays the
-    whole debt to raise (debt x 1.13) into the auction's escrow for 6.44 ETH, the other 3.56 ETH
-    going back to the borrower; the auction closes the event: the Backstop pulls the proceeds,
-    settles the seized debt (covered = debt, loss 0) and keeps the penalty; settle then cancels
+    whole debt to raise (debt x 1.13) for 6.44 ETH straight to the Backstop (the take finishes
+    the auction: nothing is escrowed), the other 3.56 ETH going back to the borrower; the auction
+    closes the event with all of it paid directly: the Backstop has nothing to pull, settles the
+    seized debt (covered = debt, loss 0) and keeps the penalty; settle then cancels
     the reward against it, leaving the penalty less the reward as surplus and no bad debt."""
     r, t, b = system.roles, system.eth, system.d.backstop
     _borrow_stable(system, r.other)
@@ -1327,8 +1361,13 @@ def test_full_cycle__liquidate_take_settle__backstop_keeps_penalty_less_reward(s
     taker = _stable(system, r.other)
     system.tx(t.auction, "take", r.other, 1, 10 * WAD, 2_280 * RAY, r.other, b"")
     bought = to_raise // (2_280 * RAY)
-    assert _events(system)[-5:] == [
-        (system.d.engine, "StableTransferred", {"src": t.auction, "dst": b, "amount": to_raise}),
+    assert _events(system) == [
+        (system.d.engine, "CollateralTransferred",
+         {"collateral_type": t.type_id, "src": t.auction, "dst": r.other, "amount": bought}),
+        (system.d.engine, "StableTransferred", {"src": r.other, "dst": b, "amount": to_raise}),
+        (system.d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": to_raise}),
+        (system.d.engine, "CollateralTransferred",
+         {"collateral_type": t.type_id, "src": t.auction, "dst": r.borrower, "amount": 10 * WAD - bought}),
         (system.d.engine, "DebtSettled", {"account": b, "amount": debt}),
         (b, "LossClosed", {"collateral_type": t.type_id, "auction": t.auction, "auction_id": 1,
                            "raised": to_raise, "covered": debt, "loss": 0}),

@@ -420,10 +420,10 @@ def test_flash_taker_constructor__allows_auction_and_join_and_approves_pool_and_
 
 def test_flash_take__profitable__leaves_profit_in_the_takers_engine_balance(system):
     """Money flow: the FlashTaker receives floor(debt / 1,800) ETH, exits it, sells it into the
-    pool at ~2,000, joins the BUSD back, and the auction collects the debt from it into its escrow,
-    which the Backstop pulls as the auction finishes (settling the seized debt, keeping the
-    penalty); the keeper's FlashTaker keeps bought x ray - debt (~1,450 BUSD); the borrower gets
-    the rest of the lot."""
+    pool at ~2,000, joins the BUSD back, and, the take finishing the auction, the auction collects
+    the debt from it straight to the Backstop (nothing escrowed, nothing for the Backstop to pull),
+    which settles the seized debt and keeps the penalty; the keeper's FlashTaker keeps bought x
+    ray - debt (~1,450 BUSD); the borrower gets the rest of the lot."""
     r, t, d = system.roles, system.eth, system.d
     auction_id, flash = _flash_eth(system)
     _, debt, lot, owner, started, top = _auction(system, t, auction_id)
@@ -431,6 +431,7 @@ def test_flash_take__profitable__leaves_profit_in_the_takers_engine_balance(syst
     profit = bought * RAY - owe
     assert owe == debt and tokens == collateral and 1_400 * RAD < profit < 1_500 * RAD
     rc, rs, total = _reserves(system, t.pool)
+    backstop_0 = _read(system, d.engine, "stable", d.backstop)
     system.tx(flash, "take", r.keeper, auction_id, lot, top, 0)
     assert system.now - started < 90  # still at the start price
     assert [(e.address, e.name) for e in system.events] == [
@@ -439,23 +440,24 @@ def test_flash_take__profitable__leaves_profit_in_the_takers_engine_balance(syst
         (t.token, "Transfer"), (d.stablecoin, "Transfer"), (t.pool, "Swapped"),  # sold into the pool
         (d.engine, "StableTransferred"), (d.stablecoin, "Transfer"), (d.stable_join, "Joined"),  # BUSD back in
         (flash, "FlashTaken"),
-        (d.engine, "StableTransferred"), (d.liquidator, "DebtInAuctionRemoved"),  # the auction is paid
+        (d.engine, "StableTransferred"), (d.liquidator, "DebtInAuctionRemoved"),  # the Backstop is paid
         (d.engine, "CollateralTransferred"),  # the rest of the lot back to the owner
-        (d.engine, "StableTransferred"), (d.engine, "DebtSettled"), (d.backstop, "LossClosed"),  # escrow out
+        (d.engine, "DebtSettled"), (d.backstop, "LossClosed"),  # the event closes, no escrow to pull
         (t.auction, "Finished"), (t.auction, "Taken"),
     ]
     args = [e.args for e in system.events]
     assert args[6] == {"trader": flash, "recipient": flash, "collateral_in": True, "amount_in": tokens,
                        "amount_out": bought}
     assert args[10] == {"auction_id": auction_id, "collateral": collateral, "owe": owe, "profit": profit}
-    assert args[11] == {"src": flash, "dst": t.auction, "amount": owe}
-    assert args[14] == {"src": t.auction, "dst": d.backstop, "amount": owe}
+    assert args[11] == {"src": flash, "dst": d.backstop, "amount": owe}
     seized = 13_000 * WAD * system.engine().collateral_types[t.type_id].rate  # the vault's debt
-    assert args[15] == {"account": d.backstop, "amount": seized}
-    assert (args[16]["raised"], args[16]["covered"], args[16]["loss"]) == (owe, seized, 0)
-    assert args[18] == {"auction_id": auction_id, "max_price": top, "price": top, "owe": owe,
+    assert args[14] == {"account": d.backstop, "amount": seized}
+    assert (args[15]["raised"], args[15]["covered"], args[15]["loss"]) == (owe, seized, 0)
+    assert args[17] == {"auction_id": auction_id, "max_price": top, "price": top, "owe": owe,
                         "collateral": collateral, "debt": 0, "lot": lot - collateral, "owner": owner}
     assert _read(system, d.engine, "stable", flash) == profit
+    assert _read(system, d.engine, "stable", t.auction) == 0  # never escrowed
+    assert _read(system, d.engine, "stable", d.backstop) == backstop_0 + owe - seized  # the penalty
     assert _read(system, d.engine, "collateral", t.type_id, flash) == 0
     assert _balance(system, t.token, flash) == _balance(system, d.stablecoin, flash) == 0
     assert _reserves(system, t.pool) == (rc + tokens, rs - bought, total)

@@ -152,11 +152,15 @@ def _crash_and_liquidate(system, owners) -> tuple[list[int], int]:
 
 def _sell_out(system, auction_id: int, loss: int) -> None:
     """The keeper buys the whole 10 ETH at the start price, 1,200: 12,000 BUSD for a seized debt of
-    13,000 x rate. The auction closes its loss event with `loss`, still open until covered."""
+    13,000 x rate, paid straight to the Backstop (the take sells out: nothing is escrowed). The
+    auction closes its loss event with `loss`, still open until covered."""
     r, t = system.roles, system.eth
     _, _, lot, _, _, top = _read(system, t.auction, "auctions", auction_id)
     assert (lot, top) == (10 * WAD, 1_200 * RAY)
     system.tx(t.auction, "take", r.keeper, auction_id, lot, top, r.keeper, b"")
+    assert _named(system, "StableTransferred") == [
+        (system.d.engine, "StableTransferred", {"src": r.keeper, "dst": system.d.backstop, "amount": SOLD_FOR}),
+    ]
     assert _named(system, "LossClosed") == [
         (system.d.backstop, "LossClosed", {"collateral_type": t.type_id, "auction": t.auction,
                                            "auction_id": auction_id, "raised": SOLD_FOR, "covered": SOLD_FOR,

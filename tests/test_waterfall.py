@@ -191,13 +191,16 @@ def _liquidate_borrower(system, vaults=()) -> LossEvent:
 
 
 def _sell_out_below_debt(system, event: LossEvent) -> None:
-    """The keeper buys all 10 ETH one stairstep in, at 1,188: the auction raises 11,880 and the
+    """The keeper buys all 10 ETH one stairstep in, at 1,188: the take sells out, so the keeper
+    pays the 11,880 straight to the Backstop (nothing is escrowed, nothing pulled) and the
     Backstop closes the event with a loss of D - 11,880 (about 1,120)."""
     r = system.roles
     _mint_stable(system, r.keeper, RAISED)
     system.tx(system.d.engine, "allow", r.keeper, event.auction)
     system.lockstep.set_next_block_time(event.created_at + TAKE_DELAY)
     system.tx(event.auction, "take", r.keeper, event.auction_id, COLLATERAL, TAKE_PRICE, r.keeper, b"")
+    paid = [args for addr, name, args in _events(system) if name == "StableTransferred"]
+    assert paid == [{"src": r.keeper, "dst": system.d.backstop, "amount": RAISED}]
     closed = [args for addr, name, args in _events(system) if addr == system.d.backstop and name == "LossClosed"]
     assert closed == [{"collateral_type": event.type_id, "auction": event.auction, "auction_id": event.auction_id,
                        "raised": RAISED, "covered": RAISED, "loss": event.loss}]
@@ -246,9 +249,9 @@ def _assert_done(system, event: LossEvent) -> None:
 
 def test_loss_event__auction_sold_out_below_debt__closes_with_loss_to_cover(system):
     """Money flow: the seized D (13,000 x rate) is the Backstop's bad debt from the liquidation,
-    plus the keeper's reward (unattributed). The take's 11,880 waits in the auction's escrow
-    only within the take: the Backstop pulls it at close and settles it against the seized debt
-    at once. What is left attributed to the event is its loss, D - 11,880; no surplus remains."""
+    plus the keeper's reward (unattributed). The take sells out, so its 11,880 goes straight to
+    the Backstop (never to the auction's escrow), which settles it against the seized debt at
+    close. What is left attributed to the event is its loss, D - 11,880; no surplus remains."""
     r, b = system.roles, system.d.backstop
     event = _liquidate_borrower(system)
     assert _backstop(system, "losses", *event.key) == (event.debt, event.to_raise, event.created_at, RUNNING)
@@ -332,9 +335,10 @@ def test_cover__event_done_or_unknown__reverts_nothing_to_cover(system):
 
 def test_cover__auction_raised_everything__event_done_at_close__nothing_to_cover(system):
     """Money flow: a smaller vault (10 ETH / 8,000 of normalized debt) is liquidated; at 1,188
-    the 10 ETH are worth more than the T (about 9,040) to raise, so the keeper pays exactly T for
-    T / 1,188 ETH: D settles the seized debt, T - D (the penalty) is surplus, the rest of the
-    collateral goes back to the borrower, and the event is done at close with no loss."""
+    the 10 ETH are worth more than the T (about 9,040) to raise, so the keeper pays exactly T,
+    straight to the Backstop (the take finishes the auction), for T / 1,188 ETH: D settles the
+    seized debt, T - D (the penalty) is surplus, the rest of the collateral goes back to the
+    borrower, and the event is done at close with no loss."""
     r, t, b = system.roles, system.eth, system.d.backstop
     system.open_vault(r.borrower, ETH, COLLATERAL, 8_000 * WAD)
     _crash(system)
@@ -344,9 +348,12 @@ def test_cover__auction_raised_everything__event_done_at_close__nothing_to_cover
     system.tx(system.d.engine, "allow", r.keeper, t.auction)
     system.lockstep.set_next_block_time(event.created_at + TAKE_DELAY)
     system.tx(t.auction, "take", r.keeper, 1, COLLATERAL, TAKE_PRICE, r.keeper, b"")
+    paid = [args for addr, name, args in _events(system) if name == "StableTransferred"]
+    assert paid == [{"src": r.keeper, "dst": b, "amount": event.to_raise}]
     closed = [args for addr, name, args in _events(system) if addr == b and name == "LossClosed"]
     assert closed == [{"collateral_type": t.type_id, "auction": t.auction, "auction_id": 1,
                        "raised": event.to_raise, "covered": event.debt, "loss": 0}]
+    assert _stable(system, t.auction) == 0
     assert _backstop(system, "losses", *event.key) == (event.debt, 0, event.created_at, DONE)
     assert _backstop(system, "open_losses") == 0
     assert _backstop(system, "attributed_debt") == 0
