@@ -348,7 +348,8 @@ def read_chain_state(chain: ChainBackend, d: Deployment, keys: StateKeys) -> dic
     return {key: value for (key, _, _, _), value in zip(calls, values)}
 
 
-def _model_getter(model: ModelBackend, address: str, fn: str, args: tuple) -> Any:
+def model_value(model: ModelBackend, address: str, fn: str, args: tuple) -> Any:
+    """The model's value of the public getter `fn(*args)` at `address`, shaped as the chain returns it."""
     c = model.contract(address)
     getters = {
         "totalSupply": lambda: c.total_supply,
@@ -377,4 +378,4 @@ def _model_getter(model: ModelBackend, address: str, fn: str, args: tuple) -> An
 
 def read_model_state(model: ModelBackend, d: Deployment, keys: StateKeys) -> dict[str, Any]:
     """The same variables as `read_chain_state`, from the model."""
-    return {key: _model_getter(model, addr, fn, args) for key, addr, fn, args in _state_calls(d, keys)}
+    return {key: model_value(model, addr, fn, args) for key, addr, fn, args in _state_calls(d, keys)}

@@ -135,10 +135,13 @@ def _waterfall_invariants(state: dict[str, Any], d: Deployment, holders: list[st
     return bad
 
 
-def loss_conservation(events: list[Any], backstop: str, pool: str) -> list[str]:
+def loss_conservation(events: list[Any], backstop: str, pool: str, due: dict[tuple, int] | None = None,
+                      charges_done: dict[int, int] | None = None) -> list[str]:
     """Conservation per loss event and per pool charge, from the logs of a whole run: each
-    event's loss (LossClosed.loss) = the sum of its receipts (LossAllocated) + what is still due;
-    each pool charge's amount = the sum of its stakers' receipts (StakerCharged) once all are in."""
+    event's receipts (LossAllocated) never exceed its loss (LossClosed.loss) and, given what is
+    still `due` per event, add up to loss - due exactly; the pool layer's receipts equal its
+    Absorbed amounts; each pool charge's stakers' receipts (StakerCharged) never exceed it and,
+    for the charges every staker has realized (`charges_done`: charge -> amount), equal it."""
     bad: list[str] = []
     loss: dict[tuple, int] = {}
     paid: dict[tuple, int] = {}
@@ -168,6 +171,12 @@ def loss_conservation(events: list[Any], backstop: str, pool: str) -> list[str]:
     for charge, amount in charged.items():
         if amount > absorbed.get(charge, 0):
             bad.append(f"pool charge {charge}: stakers charged {amount} > absorbed {absorbed.get(charge, 0)}")
+    for key, rest in (due or {}).items():
+        if key in loss and loss[key] - paid.get(key, 0) != rest:
+            bad.append(f"loss {key}: loss - receipts {loss[key] - paid.get(key, 0)} != still due {rest}")
+    for charge, amount in (charges_done or {}).items():
+        if charged.get(charge, 0) != amount:
+            bad.append(f"pool charge {charge}: stakers paid {charged.get(charge, 0)} != absorbed {amount}")
     return bad
 
 
@@ -200,24 +209,9 @@ def model_invariants(model: ModelBackend, d: Deployment) -> list[str]:
             bad.append(f"model: rate of {name} is zero")
     if engine.total_issued != engine.total_unbacked + backed:
         bad.append("model I3: total_issued != unbacked + sum(debt * rate)")
-    backstop = model.contract(d.backstop)
-    due = {key: loss.due for key, loss in backstop.losses.items()}
-    events = model.env.logs
-    bad += loss_conservation(events, d.backstop, d.stability_pool)
-    closed = {}
-    for ev in events:
-        if ev.address == d.backstop and ev.name == "LossClosed":
-            closed[(ev.args["collateral_type"], ev.args["auction"], ev.args["auction_id"])] = ev.args["loss"]
-        elif ev.address == d.backstop and ev.name == "LossAllocated":
-            key = (ev.args["collateral_type"], ev.args["auction"], ev.args["auction_id"])
-            closed[key] -= ev.args["amount"]
-    for key, rest in closed.items():
-        if rest != due[key]:
-            bad.append(f"model loss {key}: loss - receipts {rest} != still due {due[key]}")
+    # loss conservation over every event the model ever logged, in one pass
+    due = {key: loss.due for key, loss in model.contract(d.backstop).losses.items()}
     pool = model.contract(d.stability_pool)
-    for charge in range(1, pool.charge_count + 1):
-        got = sum(ev.args["amount"] for ev in events
-                  if ev.address == d.stability_pool and ev.name == "StakerCharged" and ev.args["charge_id"] == charge)
-        if pool.charge_stakers_left[charge] == 0 and got != pool.charge_amount[charge]:
-            bad.append(f"model pool charge {charge}: stakers paid {got} != absorbed {pool.charge_amount[charge]}")
+    done = {c: pool.charge_amount[c] for c in range(1, pool.charge_count + 1) if pool.charge_stakers_left[c] == 0}
+    bad += [f"model {p}" for p in loss_conservation(model.env.logs, d.backstop, d.stability_pool, due, done)]
     return bad

@@ -14,6 +14,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import click
 from ape import project
@@ -45,20 +46,28 @@ ANCHORS = {
 }
 
 
-def _gas_figures(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
+def _fresh(chain: ChainBackend, roles: list[str]) -> tuple[Lockstep, ModelBackend, Any, dict[str, int], Any]:
+    """A fresh deployment in lockstep, the gas table, and `measure(key, address, fn, sender, *args)`
+    that sends one transaction and records its gas under `key`."""
     model = ModelBackend(chain.last_block_time)
     for account in roles:
         model.nonces[account] = int(chain.rpc("eth_getTransactionCount", [account, "latest"]), 16)
     ls = Lockstep(chain, model)
-    governance, feeder, borrower, second = roles[:4]
-    d = deploy_system(ls, load_config(), governance, feeder)
-    eth = d.types["ETH-A"]
+    d = deploy_system(ls, load_config(), roles[0], roles[1])
     gas: dict[str, int] = {}
 
     def measure(key: str, address: str, fn: str, sender: str, *args) -> int:
         ls.transact(address, fn, sender, *args)
         gas[key] = chain.gas_used()
         return gas[key]
+
+    return ls, model, d, gas, measure
+
+
+def _gas_figures(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
+    ls, model, d, gas, measure = _fresh(chain, roles)
+    governance, feeder, borrower, second = roles[:4]
+    eth = d.types["ETH-A"]
 
     # a second borrower first, so the borrower measured below is not the type's first vault
     for user in (second, borrower):
@@ -100,20 +109,10 @@ def _gas_figures(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
 
 def _liquidation_gas(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
     """Liquidations and auctions on a fresh deployment: 53 vaults at the limit, then a crash."""
-    model = ModelBackend(chain.last_block_time)
-    for account in roles:
-        model.nonces[account] = int(chain.rpc("eth_getTransactionCount", [account, "latest"]), 16)
-    ls = Lockstep(chain, model)
+    ls, model, d, gas, measure = _fresh(chain, roles)
     governance, feeder, keeper, taker = roles[0], roles[1], roles[4], roles[5]
-    d = deploy_system(ls, load_config(), governance, feeder)
     eth = d.types["ETH-A"]
     engine = model.contract(d.engine)
-    gas: dict[str, int] = {}
-
-    def measure(key: str, address: str, fn: str, sender: str, *args) -> int:
-        ls.transact(address, fn, sender, *args)
-        gas[key] = chain.gas_used()
-        return gas[key]
 
     owners = [to_checksum_address(f"0x{i:040x}") for i in range(0x1000, 0x1000 + 53)]
     # the owners are not dev accounts: governance opens the vaults in their name through delegation
@@ -176,20 +175,10 @@ def _waterfall_gas(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
     liquidated in a crash whose auctions sell out below their debt, and their losses covered by
     the insurance fund, by redistribution and by the debt-auction layer; then a debt auction, its
     first bid, and a surplus auction."""
-    model = ModelBackend(chain.last_block_time)
-    for account in roles:
-        model.nonces[account] = int(chain.rpc("eth_getTransactionCount", [account, "latest"]), 16)
-    ls = Lockstep(chain, model)
+    ls, model, d, gas, measure = _fresh(chain, roles)
     governance, feeder, staker_a, staker_b, keeper, taker = roles[:6]
-    d = deploy_system(ls, load_config(), governance, feeder)
     eth = d.types["ETH-A"]
     engine = model.contract(d.engine)
-    gas: dict[str, int] = {}
-
-    def measure(key: str, address: str, fn: str, sender: str, *args) -> int:
-        ls.transact(address, fn, sender, *args)
-        gas[key] = chain.gas_used()
-        return gas[key]
 
     def warp(seconds: int) -> None:
         ls.set_next_block_time(ls.last_block_time + seconds)

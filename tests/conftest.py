@@ -23,7 +23,14 @@ from hypothesis import HealthCheck, settings
 
 from offchain.backends import ChainBackend, Lockstep, ModelBackend, load_artifacts, reader_code
 from offchain.config import load_config
-from offchain.deployment import Deployment, deploy_system, read_chain_state, read_model_state, state_keys
+from offchain.deployment import (
+    Deployment,
+    deploy_system,
+    model_value,
+    read_chain_state,
+    read_model_state,
+    state_keys,
+)
 from offchain.errors import Revert
 from offchain.fixed_point import RAD, RAY, WAD
 from offchain.invariants import model_invariants, state_invariants
@@ -163,6 +170,38 @@ def system(node: ChainBackend, deployed: tuple[Deployment, ModelBackend], roles:
         s.check()
     finally:
         node.revert_to(snapshot)
+
+
+def _plain(value: Any) -> Any:
+    return tuple(_plain(v) for v in value) if isinstance(value, (tuple, list)) else value
+
+
+def read(system: System, address: str, getter: str, *args: Any) -> Any:
+    """A public getter read on chain, checked equal to the model's value (the same getter the
+    full-state comparison uses); returns the chain's value."""
+    on_chain = system.view(address, getter, *args)
+    in_model = model_value(system.model, address, getter, args)
+    assert _plain(on_chain) == _plain(in_model), f"{getter}{args}: chain {on_chain!r} model {in_model!r}"
+    return on_chain
+
+
+def events(system: System) -> list[tuple[str, str, dict]]:
+    """(emitter, name, args) of the last transaction's events (chain == model, by the harness)."""
+    return [(e.address, e.name, e.args) for e in system.events]
+
+
+def move_prices(system: System, moves: list[tuple[Any, int]]) -> None:
+    """The feeder posts each (type, price [wad]); two oracle pokes a delay apart make it current
+    (fresh for max_age from the post), and the spotter writes the safe prices to the engine."""
+    r = system.roles
+    for t, price in moves:
+        system.tx(t.oracle, "post", r.feeder, price)
+    for _ in range(2):
+        system.warp(max(t.config.oracle_delay for t, _ in moves))
+        for t, _ in moves:
+            system.tx(t.oracle, "poke", r.keeper)
+    for t, _ in moves:
+        system.tx(system.d.spotter, "poke", r.keeper, t.type_id)
 
 
 @contextmanager

@@ -21,6 +21,7 @@ from fractions import Fraction
 
 import pytest
 from conftest import RAD, RAY, WAD, reverts
+from conftest import events as _events, move_prices as _move_prices, read as _read
 from eth_abi import encode as abi_encode
 
 from offchain.state import ZERO_ADDRESS
@@ -37,26 +38,6 @@ MAX_REWARD_RATE = WAD // 10
 
 
 # ---------------------------------------------------------------- reading (chain == model)
-
-
-def _events(system) -> list[tuple[str, str, dict]]:
-    """(emitter, name, args) of the last transaction's events (chain == model, checked by the
-    harness)."""
-    return [(e.address, e.name, e.args) for e in system.events]
-
-
-def _read(system, address, getter, *args):
-    """A public getter read on chain, checked equal to the model's attribute, mapping or view."""
-    on_chain = system.view(address, getter, *args)
-    value = getattr(system.contract(address), getter)
-    if callable(value):
-        value = value(*args)
-    elif args:
-        value = value[args[0] if len(args) == 1 else args]
-    if isinstance(value, (tuple, list)):
-        on_chain, value = tuple(on_chain), tuple(value)
-    assert on_chain == value, f"{getter}{args}: chain {on_chain!r} model {value!r}"
-    return on_chain
 
 
 def _auction(system, t, auction_id) -> tuple:
@@ -106,21 +87,6 @@ def _ceil_div(x: int, y: int) -> int:
 
 
 # ---------------------------------------------------------------- acting
-
-
-def _move_prices(system, moves) -> None:
-    """The feeder posts each (type, price) and the delayed oracles and the spotter catch up: two
-    pokes a delay apart, as in test_differential's `crash`. The new price is current, posted at
-    the first transaction (so fresh for max_age, 10,800 s, from then)."""
-    r = system.roles
-    for t, price in moves:
-        system.tx(t.oracle, "post", r.feeder, price)
-    for _ in range(2):
-        system.warp(max(t.config.oracle_delay for t, _ in moves))
-        for t, _ in moves:
-            system.tx(t.oracle, "poke", r.keeper)
-    for t, _ in moves:
-        system.tx(system.d.spotter, "poke", r.keeper, t.type_id)
 
 
 def _crash(system, t, price) -> None:

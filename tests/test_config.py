@@ -70,6 +70,19 @@ def _mutate(path: tuple, value) -> dict:
         (("system", "global_debt_ceiling"), "-1", "system.global_debt_ceiling: must be >= 0"),
         (("system", "stablecoin_symbol"), "TOOLONG", "system.stablecoin_symbol: must be a non-empty string"),
         (("collateral",), [], "collateral: needs at least one [[collateral]] table"),
+        (("backstop", "waterfall"), ["fund", "insurance"], "backstop.waterfall: unknown layer 'insurance'"),
+        (("backstop", "waterfall"), ["fund", "fund"], "backstop.waterfall: layer 'fund' appears twice"),
+        (("backstop", "waterfall"), "fund", "backstop.waterfall: must be a list of up to 4 of"),
+        (("backstop", "waterfall"), ["fund", "stability_pool", "debt_auction", "redistribution", "fund"],
+         "backstop.waterfall: must be a list of up to 4"),
+        (("backstop", "surplus_lot"), "0", "backstop.surplus_lot: must be > 0"),
+        (("backstop", "debt_auction_min_decrease"), "1", "backstop.debt_auction_min_decrease: must be > 1"),
+        (("backstop", "debt_auction_lot_growth"), "0.9", "backstop.debt_auction_lot_growth: must be >= 1"),
+        (("backstop", "pool_fee_share"), "1.5", "backstop.pool_fee_share: must be >= 0 and <= 1"),
+        (("backstop", "auction_bid_duration"), 0, "backstop.auction_bid_duration: must be an integer between 1"),
+        (("backstop", "settlement_wait"), KeyError, "backstop.settlement_wait: missing"),
+        (("backstop", "colour"), "red", "backstop: unknown key 'colour'"),
+        (("backstop",), [1], "backstop: must be a table"),
     ],
 )
 def test_bad_config__one_line_error_naming_the_field(path, value, message):
@@ -77,6 +90,19 @@ def test_bad_config__one_line_error_naming_the_field(path, value, message):
         parse_config(_mutate(path, value))
     assert message in str(exc.value)
     assert "\n" not in str(exc.value)
+
+
+def test_backstop_table__optional_and_converted_exactly():
+    """Without a [backstop] table the defaults apply (the devnet file states the same values);
+    with one, the order is read by layer name."""
+    without = copy.deepcopy(BASE)
+    del without["backstop"]
+    assert parse_config(without).waterfall == load_config().waterfall
+    cfg = parse_config(_mutate(("backstop", "waterfall"), ["redistribution", "fund"])).waterfall
+    assert cfg.order == (4, 1)
+    assert load_config().waterfall.surplus_lot == 10_000 * RAD
+    assert load_config().waterfall.debt_auction_min_decrease == 105 * WAD // 100
+    assert parse_config(_mutate(("backstop", "waterfall"), [])).waterfall.order == ()
 
 
 def test_unreadable_or_invalid_toml__one_line_error(tmp_path):

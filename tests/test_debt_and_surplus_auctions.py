@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import pytest
 from conftest import RAD, RAY, WAD, reverts
+from conftest import events as _events, move_prices, read as _read
 
 from offchain.state import ZERO_ADDRESS
 
@@ -42,25 +43,6 @@ NO_AUCTION = (0, 0, ZERO_ADDRESS, 0, 0)
 
 
 # ---------------------------------------------------------------- reading (chain == model)
-
-
-def _events(system) -> list[tuple[str, str, dict]]:
-    """(emitter, name, args) of the last transaction's events (chain == model, by the harness)."""
-    return [(e.address, e.name, e.args) for e in system.events]
-
-
-def _read(system, address, getter, *args):
-    """A public getter read on chain, checked equal to the model's attribute, mapping or view."""
-    on_chain = system.view(address, getter, *args)
-    value = getattr(system.contract(address), getter)
-    if callable(value):
-        value = value(*args)
-    elif args:
-        value = value[args[0] if len(args) == 1 else args]
-    if isinstance(value, (tuple, list)):
-        on_chain, value = tuple(on_chain), tuple(value)
-    assert on_chain == value, f"{getter}{args}: chain {on_chain!r} model {value!r}"
-    return on_chain
 
 
 def _stable(system, who) -> int:
@@ -106,14 +88,7 @@ def _at(system, timestamp) -> None:
 
 
 def _crash(system, t, price) -> None:
-    """The feeder posts `price`; two oracle pokes a delay apart make it current; the spotter
-    writes the new safe price."""
-    r = system.roles
-    system.tx(t.oracle, "post", r.feeder, price)
-    for _ in range(2):
-        system.warp(t.config.oracle_delay)
-        system.tx(t.oracle, "poke", r.keeper)
-    system.tx(system.d.spotter, "poke", r.keeper, t.type_id)
+    move_prices(system, [(t, price)])
 
 
 def _fund_stable(system, who, amount, spender=None) -> None:

@@ -13,6 +13,7 @@ from fractions import Fraction
 
 import pytest
 from conftest import RAD, RAY, WAD, reverts
+from conftest import events as _events
 
 from offchain.backends import TX_GAS
 from offchain.errors import Revert
@@ -77,12 +78,6 @@ def _authorized(system, address, who) -> bool:
     on_chain = system.view(address, "authorized", who)
     assert on_chain == system.contract(address).authorized[who]
     return on_chain
-
-
-def _events(system) -> list[tuple[str, str, dict]]:
-    """(emitter, name, args) of the last transaction's events (chain == model, checked by the
-    harness)."""
-    return [(e.address, e.name, e.args) for e in system.events]
 
 
 # ---------------------------------------------------------------- independent arithmetic

@@ -27,6 +27,7 @@ from fractions import Fraction
 
 import pytest
 from conftest import RAD, RAY, WAD, reverts
+from conftest import events as _events, move_prices as _move_prices, read as _read
 
 from offchain.state import ZERO_ADDRESS
 
@@ -48,27 +49,6 @@ NEW_TYPE = b"NEW-A".ljust(32, b"\0")
 
 
 # ---------------------------------------------------------------- reading (chain == model)
-
-
-def _events(system) -> list[tuple[str, str, dict]]:
-    """(emitter, name, args) of the last transaction's events (chain == model, by the harness)."""
-    return [(e.address, e.name, e.args) for e in system.events]
-
-
-def _read(system, address, getter, *args):
-    """A public getter read on chain, checked equal to the model's attribute, mapping or view."""
-    on_chain = system.view(address, getter, *args)
-    value = getattr(system.contract(address), getter)
-    if callable(value):
-        value = value(*args)
-    elif args:
-        value = value[args[0] if len(args) == 1 else args]
-    if hasattr(value, "address") and not isinstance(value, (str, bytes)):
-        value = value.address
-    if isinstance(value, (tuple, list)):
-        on_chain, value = tuple(on_chain), tuple(value)
-    assert on_chain == value, f"{getter}{args}: chain {on_chain!r} model {value!r}"
-    return on_chain
 
 
 def _gs(system, getter, *args):
@@ -146,20 +126,6 @@ def _top(price: int) -> int:
 
 
 # ---------------------------------------------------------------- acting
-
-
-def _move_prices(system, moves) -> None:
-    """The feeder posts each (type, price); two oracle pokes a delay apart make it current and the
-    spotter writes the safe prices (as in test_auctions)."""
-    r = system.roles
-    for t, price in moves:
-        system.tx(t.oracle, "post", r.feeder, price)
-    for _ in range(2):
-        system.warp(max(t.config.oracle_delay for t, _ in moves))
-        for t, _ in moves:
-            system.tx(t.oracle, "poke", r.keeper)
-    for t, _ in moves:
-        system.tx(system.d.spotter, "poke", r.keeper, t.type_id)
 
 
 def _liquidate(system, t, owner) -> int:

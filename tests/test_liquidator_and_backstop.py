@@ -20,6 +20,7 @@ import copy
 
 import pytest
 from conftest import RAD, RAY, WAD, reverts
+from conftest import events as _events, move_prices
 from eth_abi import decode as abi_decode
 
 from offchain.fixed_point import MAX_UINT256
@@ -48,11 +49,6 @@ DEBT_LIMIT = 2**192
 
 
 # ---------------------------------------------------------------- reading (chain == model)
-
-
-def _events(system) -> list[tuple[str, str, dict]]:
-    """(emitter, name, args) of the last transaction's events (chain == model, by the harness)."""
-    return [(e.address, e.name, e.args) for e in system.events]
 
 
 def _ctype(system, t):
@@ -204,12 +200,7 @@ def _safe_price(price: int, ratio: int) -> int:
 def _crash(system, t, price: int) -> None:
     """The feeder posts `price` [wad]; two oracle pokes a delay apart make it current, and the
     spotter writes the new safe price to the engine."""
-    r = system.roles
-    system.tx(t.oracle, "post", r.feeder, price)
-    for _ in range(2):
-        system.warp(t.config.oracle_delay)
-        system.tx(t.oracle, "poke", r.keeper)
-    system.tx(system.d.spotter, "poke", r.keeper, t.type_id)
+    move_prices(system, [(t, price)])
     ratio = system.contract(system.d.spotter).liquidation_ratios[t.type_id]
     assert _ctype(system, t).safe_price == _safe_price(price, ratio)
 

@@ -25,6 +25,7 @@ from __future__ import annotations
 import copy
 
 from conftest import RAD, RAY, WAD, reverts
+from conftest import events as _events, move_prices, read as _read
 from eth_abi import decode as abi_decode
 
 ETH = "ETH-A"
@@ -47,28 +48,9 @@ SOLD_FOR = 12_000 * RAD
 # ---------------------------------------------------------------- reading (chain == model)
 
 
-def _events(system) -> list[tuple[str, str, dict]]:
-    """(emitter, name, args) of the last transaction's events (chain == model, by the harness)."""
-    return [(e.address, e.name, e.args) for e in system.events]
-
-
 def _named(system, *names) -> list[tuple[str, str, dict]]:
     """The last transaction's events with one of `names`, in order."""
     return [ev for ev in _events(system) if ev[1] in names]
-
-
-def _read(system, address, getter, *args):
-    """A public getter read on chain, checked equal to the model's attribute, mapping or view."""
-    on_chain = system.view(address, getter, *args)
-    value = getattr(system.contract(address), getter)
-    if callable(value):
-        value = value(*args)
-    elif args:
-        value = value[args[0] if len(args) == 1 else args]
-    if isinstance(value, (tuple, list)):
-        on_chain, value = tuple(on_chain), tuple(value)
-    assert on_chain == value, f"{getter}{args}: chain {on_chain!r} model {value!r}"
-    return on_chain
 
 
 def _pool(system, getter, *args):
@@ -117,12 +99,7 @@ def _gift(system, who, amount: int) -> None:
 def _crash(system, price: int) -> None:
     """The feeder posts `price`; two oracle pokes a delay apart make it current; the spotter writes
     the new safe price (as in test_auctions)."""
-    r, t = system.roles, system.eth
-    system.tx(t.oracle, "post", r.feeder, price)
-    for _ in range(2):
-        system.warp(t.config.oracle_delay)
-        system.tx(t.oracle, "poke", r.keeper)
-    system.tx(system.d.spotter, "poke", r.keeper, t.type_id)
+    move_prices(system, [(system.eth, price)])
 
 
 def _crash_and_liquidate(system, owners) -> tuple[list[int], int]:

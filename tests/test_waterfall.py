@@ -19,6 +19,7 @@ from dataclasses import dataclass
 
 import pytest
 from conftest import RAD, RAY, WAD, reverts
+from conftest import events as _events, move_prices, read as _read
 
 from offchain.fixed_point import rmul_up, rpow_up
 from offchain.state import ZERO_ADDRESS
@@ -45,27 +46,6 @@ RAISED = 10 * 1_188 * RAD  # 11,880 BUSD
 
 
 # ---------------------------------------------------------------- reading (chain == model)
-
-
-def _events(system) -> list[tuple[str, str, dict]]:
-    """(emitter, name, args) of the last transaction's events (chain == model, by the harness)."""
-    return [(e.address, e.name, e.args) for e in system.events]
-
-
-def _read(system, address, getter, *args):
-    """A public getter read on chain, checked equal to the model's attribute, mapping or view."""
-    on_chain = system.view(address, getter, *args)
-    value = getattr(system.contract(address), getter)
-    if callable(value):
-        value = value(*args)
-    elif args:
-        value = value[args[0] if len(args) == 1 else args]
-    if hasattr(value, "address") and not isinstance(value, (str, bytes)):
-        value = value.address
-    if isinstance(value, (tuple, list)):
-        on_chain, value = tuple(on_chain), tuple(value)
-    assert on_chain == value, f"{getter}{args}: chain {on_chain!r} model {value!r}"
-    return on_chain
 
 
 def _stable(system, who) -> int:
@@ -138,12 +118,7 @@ class LossEvent:
 def _crash(system, price: int = CRASH_PRICE) -> None:
     """The feeder posts `price`; two oracle pokes a delay apart make it current (valid for
     max_age from the post), and the spotter writes the new safe price to the engine."""
-    r, t = system.roles, system.eth
-    system.tx(t.oracle, "post", r.feeder, price)
-    for _ in range(2):
-        system.warp(t.config.oracle_delay)
-        system.tx(t.oracle, "poke", r.keeper)
-    system.tx(system.d.spotter, "poke", r.keeper, t.type_id)
+    move_prices(system, [(system.eth, price)])
 
 
 def _mint_stable(system, who: str, amount: int) -> None:
