@@ -1,5 +1,5 @@
 # Backstop: every target bootstraps what it needs, idempotently.
-#   make run    deploy the full system to a local Anvil and print it
+#   make run    replay Black Thursday on Anvil and in the model, reconcile, write the report
 #   make test   the whole test suite (bounded fuzz profile)
 #   make fuzz   the differential fuzz with the deep profile
 #   make bench  gas and throughput figures -> bench/results.json, bench/results.md
@@ -13,10 +13,10 @@ export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
 
-.PHONY: help setup run test fuzz bench lint clean
+.PHONY: help setup run deploy test fuzz bench lint clean
 
 help:
-	@echo "make run | make test | make fuzz | make bench | make setup | make clean"
+	@echo "make run | make deploy | make test | make fuzz | make bench | make setup | make clean"
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,9 @@ $(NODE_STAMP): package.json package-lock.json
 setup: $(PY_STAMP) $(NODE_STAMP)
 
 run: setup
+	ape run simulate --scenario black-thursday-2020 --out reports/black-thursday-2020
+
+deploy: setup
 	ape run deploy
 
 test: setup

@@ -214,6 +214,36 @@ def _decode_static(types: list[str], data: bytes) -> tuple:
     return tuple(out)
 
 
+def _word(n: int) -> bytes:
+    return n.to_bytes(32, "big")
+
+
+def _encode_calls(calls: list[tuple[bytes, bytes]]) -> bytes:
+    """abi_encode(["(address,bytes)[]"], [calls]), written out: eth_abi's generic encoder is the
+    bottleneck of reading thousands of variables."""
+    heads, tails, offset = [], [], 32 * len(calls)
+    for target, data in calls:
+        padded = data + b"\0" * (-len(data) % 32)
+        tail = b"\0" * 12 + target + _word(64) + _word(len(data)) + padded
+        heads.append(_word(offset))
+        tails.append(tail)
+        offset += len(tail)
+    return _word(32) + _word(len(calls)) + b"".join(heads) + b"".join(tails)
+
+
+def _decode_results(raw: bytes) -> list[bytes]:
+    """abi_decode(["bytes[]"], raw)[0], written out (see _encode_calls)."""
+    base = int.from_bytes(raw[0:32], "big")
+    count = int.from_bytes(raw[base : base + 32], "big")
+    heads = base + 32
+    out = []
+    for i in range(count):
+        start = heads + int.from_bytes(raw[heads + 32 * i : heads + 32 * i + 32], "big")
+        length = int.from_bytes(raw[start : start + 32], "big")
+        out.append(raw[start + 32 : start + 32 + length])
+    return out
+
+
 class ChainBackend:
     """A JSON-RPC node (Anvil) with unlocked dev accounts and automine."""
 
@@ -221,7 +251,9 @@ class ChainBackend:
         self.rpc_url = rpc_url
         self.reader_code = reader_code
         self._read_cache: dict[tuple, list[tuple[str, list[_Function]]]] = {}
+        self._call_cache: dict[tuple, tuple[bytes, bytes, _Function]] = {}
         self.session = requests.Session()
+        self.session.trust_env = False  # a local node: no proxy lookup per request (it costs ~2 ms)
         self._ids = itertools.count(1)
         self.artifacts = artifacts
         self.names: dict[str, str] = {}
@@ -347,6 +379,7 @@ class ChainBackend:
         # after a snapshot revert another contract may have lived at this address: drop its ABI
         self._functions.pop(address, None)
         self._read_cache.clear()
+        self._call_cache.clear()
         return address
 
     def transact(self, address: str, function: str, sender: str, *args: Any) -> None:
@@ -365,13 +398,14 @@ class ChainBackend:
         key = tuple(calls)
         requests_ = self._read_cache.get(key)
         if requests_ is None:
-            prepared = [self.call_data(a, f, *args) for a, f, args in calls]
+            prepared = [self._encoded_call(a, f, args) for a, f, args in calls]
             requests_ = []
             for start in range(0, len(prepared), 2048):
                 chunk = prepared[start : start + 2048]
-                payload = [(tx["to"], bytes.fromhex(tx["data"][2:])) for tx, _ in chunk]
-                data = "0x" + (_READ_SELECTOR + abi_encode(["(address,bytes)[]"], [payload])).hex()
-                requests_.append((data, [fn for _, fn in chunk]))
+                data = "0x" + (_READ_SELECTOR + _encode_calls([(to, payload) for to, payload, _ in chunk])).hex()
+                requests_.append((data, [fn for _, _, fn in chunk]))
+            if len(self._read_cache) > 32:  # reads that vary (a simulation's) must not pile up
+                self._read_cache.clear()
             self._read_cache[key] = requests_
         out: list[Any] = []
         for data, fns in requests_:
@@ -379,14 +413,32 @@ class ChainBackend:
                 "eth_call",
                 [{"to": _READER_ADDRESS, "data": data}, "latest", {_READER_ADDRESS: {"code": self.reader_code}}],
             )
-            results = abi_decode(["bytes[]"], bytes.fromhex(raw[2:]))[0]
+            results = _decode_results(bytes.fromhex(raw[2:]))
             for fn, result in zip(fns, results):
                 values = _decode_static(fn.outputs, result)
                 out.append(values[0] if len(values) == 1 else values)
         return out
 
+    def _encoded_call(self, address: str, function: str, args: tuple) -> tuple[bytes, bytes, _Function]:
+        """(target, calldata, function) of one read, encoded once per distinct read."""
+        key = (address, function, args)
+        hit = self._call_cache.get(key)
+        if hit is None:
+            fn = self._function(address, function)
+            hit = (bytes.fromhex(address[2:]), fn.selector + abi_encode(fn.inputs, list(args)), fn)
+            self._call_cache[key] = hit
+        return hit
+
     def view(self, address: str, function: str, *args: Any) -> Any:
         return self.views([(address, function, args)])[0]
+
+    def call(self, address: str, function: str, *args: Any) -> Any:
+        """One plain eth_call, fully ABI-decoded: for results too long for the BatchReader (a
+        dynamic array, say). One output -> the value."""
+        tx, fn = self.call_data(address, function, *args)
+        raw = bytes.fromhex(self.rpc("eth_call", [tx, "latest"])[2:])
+        values = tuple(_python_value(t, v) for t, v in zip(fn.outputs, abi_decode(fn.outputs, raw)))
+        return values[0] if len(values) == 1 else values
 
     def gas_used(self) -> int:
         assert self.last_receipt is not None

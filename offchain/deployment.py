@@ -215,6 +215,9 @@ class StateKeys:
     charge_ids: tuple[int, ...] = ()
     debt_auction_ids: tuple[int, ...] = ()
     surplus_auction_ids: tuple[int, ...] = ()
+    # accounts that only hold balances and vaults (a simulation's vault owners, a keeper's
+    # contract): their per-account variables are read, not the delegations among all accounts
+    holders: tuple[str, ...] = ()
 
 
 def state_keys(model: ModelBackend, d: Deployment, accounts: Iterable[str]) -> StateKeys:
@@ -232,7 +235,7 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
     """(key, address, getter, args) for every observable variable."""
     accounts = list(keys.accounts)
     contracts = [a for _, a in d.contracts()]
-    holders = accounts + contracts
+    holders = accounts + contracts + list(keys.holders)
     calls: list[tuple[str, str, str, tuple]] = []
     add = lambda key, addr, fn, *args: calls.append((key, addr, fn, args))  # noqa: E731
     e = d.engine

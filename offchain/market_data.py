@@ -20,7 +20,7 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from decimal import ROUND_DOWN, Decimal, InvalidOperation
+from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 
 from offchain.fixed_point import WAD
@@ -180,7 +180,10 @@ class SyntheticPath:
                 log_price += rng.gauss(self.jump_mean, self.jump_std)
             if log_price > 100:
                 raise DataError(f"synthetic path: the price exceeds e^100 at seed {seed}; lower drift or volatility")
-            # a price never reaches 0 (one wei at least): an oracle refuses zero
-            prices.append(max(1, int(Decimal(math.exp(log_price)).quantize(Decimal(1) / WAD) * WAD)))
+            # a price never reaches 0 (one wei at least): an oracle refuses zero; 80 digits so that
+            # quantizing to 18 decimals never overflows the precision (prices up to e^100 < 1e44)
+            with localcontext() as ctx:
+                ctx.prec = 80
+                prices.append(max(1, int(Decimal(math.exp(log_price)).quantize(Decimal(1) / WAD) * WAD)))
         times = tuple(self.start_time + i * self.step_seconds for i in range(self.steps))
         return Series(f"synthetic(seed={seed})", times, {"close": tuple(prices)})

@@ -278,34 +278,47 @@ def _version(cmd: list[str]) -> str:
         return "unknown"
 
 
-@click.command(cls=ConnectedProviderCommand)
-def cli(provider):
-    """Measure gas per transaction and differential-fuzz throughput on Anvil."""
-    chain = ChainBackend(provider.uri, load_artifacts(project), reader_code(project))
-    roles = [to_checksum_address(a) for a in chain.rpc("eth_accounts", [])]
-    snapshot = chain.snapshot()
-    gas = _gas_figures(chain, roles)
-    chain.revert_to(snapshot)
-    snapshot = chain.snapshot()
-    gas.update(_liquidation_gas(chain, roles))
-    chain.revert_to(snapshot)
-    snapshot = chain.snapshot()
-    gas.update(_waterfall_gas(chain, roles))
-    chain.revert_to(snapshot)
-    steps_per_s, steps = _fuzz_throughput(chain, roles)
+def _simulation_figures() -> dict[str, float | int]:
+    """Black Thursday with 1,000 vaults: on a private Anvil end to end (deployment, population,
+    180 bars, reconciliation against the model run, which is timed on its own too) and the
+    model alone (as a parameter sweep runs it: no intermediate full-state reads)."""
+    from offchain.scenario import load_scenario
+    from offchain.simulator import reconcile, simulate
 
+    scenario = load_scenario("black-thursday-2020", vaults=1000)
+    artifacts, code = load_artifacts(project), reader_code(project)
+    start = time.perf_counter()
+    chain_run = simulate(scenario, "chain", artifacts, code)
+    model_run = simulate(scenario, "model")
+    result = reconcile(chain_run, model_run)
+    chain_s = time.perf_counter() - start
+    start = time.perf_counter()
+    simulate(scenario, "model", full_check_every=10**9)
+    model_s = time.perf_counter() - start
+    return {
+        "sim.black_thursday_1000_chain_s": round(chain_s, 1),
+        "sim.black_thursday_1000_model_s": round(model_s, 2),
+        "sim.black_thursday_1000_chain_over_model": round(chain_s / model_s, 1),
+        "sim.black_thursday_1000_transactions": chain_run.facts["transactions"],
+        "sim.reconciliation_diffs": result.diff_count,
+    }
+
+
+def _write(figures: dict[str, float | int], steps: int | None) -> None:
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    results.update(gas)
-    results["fuzz.differential_steps_per_s"] = round(steps_per_s, 1)
+    results.update(figures)
     meta = results.setdefault("_meta", {})
     meta.update({
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "node": _version(["anvil", "--version"]),
         "vyper": _version(["vyper", "--version"]),
         "python": platform.python_version(),
-        "fuzz_steps_measured": steps,
         "gas_note": "gas used by one transaction incl. the 21k base; open_vault_with_join = join tx + lock/draw tx",
+        "sim_note": "sim.*_chain_s: private Anvil, end to end incl. the model run and the reconciliation; "
+                    "sim.*_model_s: the model alone",
     })
+    if steps is not None:
+        meta["fuzz_steps_measured"] = steps
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(dict(sorted(results.items())), indent=2) + "\n")
 
@@ -319,3 +332,27 @@ def cli(provider):
     REPORT.write_text("\n".join(lines) + "\n")
     click.echo("\n".join(lines))
     click.echo(f"\nwritten: {RESULTS.relative_to(ROOT)}, {REPORT.relative_to(ROOT)}")
+
+
+@click.command(cls=ConnectedProviderCommand)
+@click.option("--sim-only", is_flag=True, help="Only the crash-replay figures (sim.*).")
+def cli(provider, sim_only):
+    """Measure gas per transaction, differential-fuzz throughput and crash-replay times."""
+    if sim_only:
+        _write(_simulation_figures(), None)
+        return
+    chain = ChainBackend(provider.uri, load_artifacts(project), reader_code(project))
+    roles = [to_checksum_address(a) for a in chain.rpc("eth_accounts", [])]
+    snapshot = chain.snapshot()
+    gas = _gas_figures(chain, roles)
+    chain.revert_to(snapshot)
+    snapshot = chain.snapshot()
+    gas.update(_liquidation_gas(chain, roles))
+    chain.revert_to(snapshot)
+    snapshot = chain.snapshot()
+    gas.update(_waterfall_gas(chain, roles))
+    chain.revert_to(snapshot)
+    steps_per_s, steps = _fuzz_throughput(chain, roles)
+    gas["fuzz.differential_steps_per_s"] = round(steps_per_s, 1)
+    gas.update(_simulation_figures())
+    _write(gas, steps)

@@ -1,0 +1,682 @@
+"""The crash-replay driver: one scenario, bar by bar, on a chain or in the model.
+
+`simulate(scenario, "chain", ...)` starts a private Anvil (offchain/anvil.py) whose genesis lies
+before the scenario's first bar, deploys Backstop, opens the vault population and funds the
+actors, then for every bar sets the block time to the bar's time and lets the actors act:
+
+1. transactions that the latency model delayed from the previous bar land;
+2. the feeder posts the market price and pokes the oracle and spotter when the delay allows;
+3. the arbitrageur trades the collateral pool towards the market price (finite inventory);
+4. the liquidation keeper liquidates the unsafe vaults its event-built index finds;
+5. the taker resets stale auctions and takes profitable ones;
+6. the backstop keeper accrues fees (hourly), covers queued losses, settles, runs debt auctions
+   (with the bidder) and realizes stakers' charges.
+
+Keepers' transactions pass through `keepers.Latency`; the feeder and the arbitrageur are not
+delayed. `simulate(scenario, "model")` runs the same on the off-chain model (`ModelBackend`):
+same addresses, same block times, same decisions. Every transaction, every event, a snapshot per
+bar and, every `full_check_every` bars and at the end, the complete state (every state variable
+of every contract for every actor and vault owner) are recorded; `reconcile` compares a chain
+run with a model run and lists every difference.
+"""
+
+from __future__ import annotations
+
+import json
+import time as clock
+from dataclasses import dataclass, field, replace
+from datetime import datetime, timezone
+from typing import Any, Callable
+
+import pandas as pd
+
+from offchain.anvil import Anvil
+from offchain.backends import ChainBackend, ModelBackend
+from offchain.config import LAYERS
+from offchain.deployment import (
+    Deployment, StateKeys, deploy_flash_taker, deploy_system, model_value, read_chain_state, read_model_state,
+)
+from offchain.errors import Revert
+from offchain.fixed_point import MAX_UINT256, RAD, RAY, WAD
+from offchain.keepers import (
+    Action, AuctionView, BackstopParams, BackstopView, DebtAuctionView, Latency, PoolView, TakerParams, VaultIndex,
+    arbitrage_action, backstop_actions, liquidation_actions, oracle_actions, taker_actions,
+)
+from offchain.population import VaultPlan, actor_address, generate_vaults
+from offchain.scenario_types import Scenario
+from offchain.sim_result import LAYER_NAMES, TABLES, Reconciliation, SimulationResult
+from offchain.state import Event
+
+ACCRUE_EVERY = 3600  # seconds between the backstop keeper's fee accruals
+ACTOR_COLLATERALIZATION = 10  # actors' own vaults hold 10x their debt in collateral
+
+
+@dataclass(frozen=True)
+class Actors:
+    governance: str
+    feeder: str
+    liquidation_keeper: str
+    taker: str
+    arbitrageur: str
+    backstop_keeper: str
+    bidder: str
+    donor: str
+    capital_taker: str
+    stakers: tuple[str, ...]
+
+    @classmethod
+    def for_scenario(cls, scenario: Scenario) -> "Actors":
+        return cls(*(actor_address(role) for role in (
+            "governance", "feeder", "liquidation_keeper", "taker", "arbitrageur", "backstop_keeper", "bidder",
+            "donor", "capital_taker")), tuple(actor_address("staker", i) for i in range(scenario.backstop.pool_stakers)))
+
+    def roles(self) -> dict[str, str]:
+        out = {name: getattr(self, name) for name in (
+            "governance", "feeder", "liquidation_keeper", "taker", "arbitrageur", "backstop_keeper", "bidder",
+            "donor", "capital_taker")}
+        out.update({f"staker {i}": s for i, s in enumerate(self.stakers)})
+        return out
+
+
+def bar_times(scenario: Scenario) -> tuple[list[int], list[int]]:
+    """(times, market prices) of every bar: the path, then `tail_bars` more at its last price."""
+    prices = scenario.market.prices
+    times, closes = list(prices.times), list(prices.columns["close"])
+    step = times[-1] - times[-2]
+    for k in range(1, scenario.market.tail_bars + 1):
+        times.append(prices.times[-1] + k * step)
+        closes.append(closes[-1])
+    return times, closes
+
+
+def genesis_time(scenario: Scenario) -> int:
+    """The chain's start: early enough that deployment (which waits out the oracle delay) and the
+    population's two transactions per vault (one block each, one second apart) end before the
+    first bar."""
+    c = scenario.system.collateral[0]
+    setup_blocks = 2 * scenario.vaults.count + 12 * scenario.backstop.pool_stakers + 600
+    return scenario.market.prices.times[0] - c.oracle_delay - setup_blocks - 600
+
+
+def _utc(t: int) -> str:
+    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bool) or value is None or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, (tuple, list)):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+class Simulation:
+    """One run of a scenario on one backend (see the module docstring)."""
+
+    def __init__(self, scenario: Scenario, backend: Any, kind: str, full_check_every: int = 6,
+                 progress: Callable[[int, int], None] | None = None):
+        self.s = scenario
+        self.b = backend
+        self.kind = kind
+        self.full_check_every = full_check_every
+        self.progress = progress
+        self.actors = Actors.for_scenario(scenario)
+        self.c = scenario.system.collateral[0]
+        self.scale = 10 ** (18 - self.c.token_decimals)
+        self.times, self.prices = bar_times(scenario)
+        self.latency = Latency(scenario.market.gas, scenario.market.gas_price)
+        self.bar = -1  # setup
+        self.tx_count = 0
+        self.rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
+        self.states: list[tuple[int, dict[str, Any]]] = []
+        self.in_flight: list[tuple[int, int, Action]] = []  # (landing bar, submitted bar, action)
+        self.last_accrual = 0
+        self.unsafe_since: dict[str, int] = {}
+        self.first_unsafe: dict[str, int] = {}
+        self.liquidated: dict[str, list[int]] = {}
+        self.loss_ids: set[int] = set()
+        self.debt_auction_ids: set[int] = set()
+        self.losses: dict[int, dict[str, Any]] = {}
+        self.payers: dict[tuple[str, str, str], int] = {}  # (payer, kind, layer) -> rad
+        self.staker_charged: int = 0
+        self.pool_allocated: int = 0
+        self.gov_minted: int = 0
+        self.peak_debt_in_auction = 0
+        self.flash_taker = ""
+        self.labels: dict[str, str] = {}
+
+    # -------------------------------------------------------- sending and reading
+
+    def read(self, calls: list[tuple[str, str, tuple]]) -> list[Any]:
+        if self.kind == "chain":
+            return self.b.views(calls)
+        return [model_value(self.b, a, f, args) for a, f, args in calls]
+
+    def send(self, actor: str, sender: str, contract: str, function: str, *args: Any,
+             submitted_bar: int | None = None) -> bool:
+        """One transaction, recorded with its events; False if it reverted."""
+        tx = self.tx_count
+        self.tx_count += 1
+        status, reason, events = "ok", "", []
+        try:
+            self.b.transact(contract, function, sender, *args)
+            events = self.b.last_events
+        except Revert as exc:
+            status, reason = "reverted", exc.reason or "(no reason)"
+        t = self.b.last_block_time
+        self.rows["txs"].append((self.bar, t, tx, actor, self.labels.get(contract, contract), function,
+                                 self.bar if submitted_bar is None else submitted_bar, status, reason))
+        for i, e in enumerate(events):
+            self.rows["events"].append((self.bar, t, tx, i, self.labels.get(e.address, e.address), e.address, e.name,
+                                        json.dumps({k: _jsonable(v) for k, v in e.args.items()}, sort_keys=True)))
+        self._on_events(events, t, actor)
+        return status == "ok"
+
+    def deploy(self, name: str, sender: str, *args: Any) -> str:
+        tx = self.tx_count
+        self.tx_count += 1
+        address = self.b.deploy(name, sender, *args)
+        t = self.b.last_block_time
+        self.rows["txs"].append((self.bar, t, tx, "setup", name, "deploy", self.bar, "ok", ""))
+        return address
+
+    def act(self, action: Action) -> None:
+        """Through the latency model: now, in a later bar, or dropped."""
+        delay = 0 if action.gas_price == 0 else self.latency.delay(action.gas_price, self.times[self.bar])
+        if delay is None:
+            self.rows["txs"].append((self.bar, self.times[self.bar], -1, action.actor,
+                                     self.labels.get(action.contract, action.contract), action.function, self.bar,
+                                     "dropped", "gas bid below the bar's 30th percentile"))
+        elif delay == 0:
+            self.send(action.actor, action.sender, action.contract, action.function, *action.args)
+        else:
+            self.in_flight.append((self.bar + delay, self.bar, action))
+
+    def next_time(self) -> int:
+        """The block time of the next transaction."""
+        return self.b._next_time if self.b._next_time is not None else self.b.last_block_time + 1
+
+    def flying(self) -> set[tuple]:
+        out: set[tuple] = set()
+        for _, _, a in self.in_flight:
+            out.update(a.target if a.target and isinstance(a.target[0], tuple) else (a.target,))
+        return out
+
+    # -------------------------------------------------------- setup
+
+    def setup(self) -> None:
+        s, a = self.s, self.actors
+        b = _Recording(self)
+        # the pool is seeded below from a safer vault than deploy_system's
+        self.d = deploy_system(b, s.system, a.governance, a.feeder, seed_pools=False)
+        d = self.d
+        self.t = next(iter(d.types.values()))
+        self.labels = {address: label.split(" ")[0] for label, address in d.contracts()}
+        self.labels.update({address: role for role, address in a.roles().items()})
+        self.price0 = self.prices[0]
+        t = self.t
+        g = a.governance
+        # the collateral pool: governance's liquidity, from its own vault
+        depth = s.market.pool_depth
+        pool_tokens = depth * 10**self.c.token_decimals // self.c.initial_price
+        self._fund(g, depth, exit_stable=True)
+        self.send("setup", g, t.token, "mint", g, pool_tokens)
+        self.send("setup", g, t.token, "approve", t.pool, pool_tokens)
+        self.send("setup", g, d.stablecoin, "approve", t.pool, depth)
+        self.send("setup", g, t.pool, "add_liquidity", pool_tokens, depth, 0)
+        # the vault population: governance joins each owner's collateral, each owner draws
+        self.plans: list[VaultPlan] = generate_vaults(s.vaults, s.seed, self.c.initial_price, self.c.token_decimals,
+                                                      self.c.dust)
+        total = sum(p.collateral for p in self.plans) // self.scale
+        self.send("setup", g, t.token, "mint", g, total)
+        self.send("setup", g, t.token, "approve", t.join, total)
+        for p in self.plans:
+            self.send("setup", g, t.join, "join", p.owner, p.collateral // self.scale)
+        rate = self.read([(d.engine, "collateral_types", (t.type_id,))])[0][1]
+        for p in self.plans:
+            ok = self.send("setup", p.owner, d.engine, "modify_vault", t.type_id, p.owner, p.owner, p.owner,
+                           p.collateral, -(-p.debt * RAY // rate))
+            if not ok:
+                raise SimulationError(f"vault {p.owner} could not be opened: {self.rows['txs'][-1][-1]}")
+        k = s.keepers
+        # the arbitrageur: half its capital in stablecoin (ERC-20), half in collateral tokens
+        half = k.arbitrageur_capital // 2
+        if half:
+            self._fund(a.arbitrageur, half, exit_stable=True)
+            self.send("setup", g, t.token, "mint", a.arbitrageur, half * 10**self.c.token_decimals // self.price0)
+        self.send("setup", a.arbitrageur, t.token, "approve", t.pool, MAX_UINT256)
+        self.send("setup", a.arbitrageur, d.stablecoin, "approve", t.pool, MAX_UINT256)
+        # the takers
+        if k.taker_mode in ("flash", "both"):
+            self.flash_taker = deploy_flash_taker(b, d, self.c.name, a.taker)
+            self.labels[self.flash_taker] = "FlashTaker"
+        if k.taker_mode in ("capital", "both"):
+            self._fund(a.capital_taker, k.taker_capital, exit_stable=False)
+            self.send("setup", a.capital_taker, d.engine, "allow", t.auction)
+        if k.debt_auction_capital:
+            self._fund(a.bidder, k.debt_auction_capital, exit_stable=False)
+            self.send("setup", a.bidder, d.engine, "allow", d.debt_auction)
+        if s.backstop.insurance_fund:
+            self._fund(a.donor, s.backstop.insurance_fund, exit_stable=False)
+            self.send("setup", a.donor, d.engine, "transfer_stable", a.donor, d.backstop,
+                      s.backstop.insurance_fund * RAY)
+        for staker in a.stakers:
+            self._fund(staker, s.backstop.pool_stake, exit_stable=False)
+            self.send("setup", staker, d.engine, "allow", d.stability_pool)
+            self.send("setup", staker, d.stability_pool, "stake", s.backstop.pool_stake * RAY)
+        failed = [r for r in self.rows["txs"] if r[7] != "ok"]
+        if failed:
+            raise SimulationError(f"setup transaction {failed[0][4]}.{failed[0][5]} reverted: {failed[0][8]}")
+        if self.b.last_block_time >= self.times[0]:
+            raise SimulationError("setup ran past the first bar (genesis_time is too late)")
+
+    def _fund(self, who: str, stable: int, exit_stable: bool) -> None:
+        """`who` opens a vault with 10x collateral and draws `stable` [wad]."""
+        d, t, g = self.d, self.t, self.actors.governance
+        tokens = -(-stable * ACTOR_COLLATERALIZATION * 10**self.c.token_decimals // self.price0)
+        rate = self.read([(d.engine, "collateral_types", (t.type_id,))])[0][1]
+        self.send("setup", g, t.token, "mint", who, tokens)
+        self.send("setup", who, t.token, "approve", t.join, tokens)
+        self.send("setup", who, t.join, "join", who, tokens)
+        self.send("setup", who, d.engine, "modify_vault", t.type_id, who, who, who, tokens * self.scale,
+                  -(-stable * RAY // rate))
+        if exit_stable:
+            self.send("setup", who, d.engine, "allow", d.stable_join)
+            self.send("setup", who, d.stable_join, "exit", who, stable)
+
+    # -------------------------------------------------------- events
+
+    def _on_events(self, events: list[Event], t: int, actor: str) -> None:
+        d = self.d if hasattr(self, "d") else None
+        if d is None:
+            return
+        for e in events:
+            if e.address == d.engine and e.name in ("VaultModified", "VaultSeized"):
+                self.index.apply(d.engine, [e])
+            elif e.name == "Liquidated" and e.address == d.liquidator:
+                owner = e.args["owner"]
+                since = self.unsafe_since.pop(owner, t)
+                self.liquidated.setdefault(owner, []).append(t)
+                self.rows["liquidations"].append((self.bar, t, owner, e.args["auction_id"], e.args["collateral"] / WAD,
+                                                  e.args["debt"] / RAD, since, t - since))
+            elif e.name == "Taken" and e.address == self.t.auction:
+                market = self.prices[self.bar] if self.bar >= 0 else self.price0
+                self.rows["takes"].append((self.bar, t, e.args["auction_id"], actor, e.args["price"] / RAY,
+                                           market / WAD, e.args["collateral"] / WAD, e.args["owe"] / RAD))
+            elif e.address == d.backstop and e.name == "LossOpened":
+                self.loss_ids.add(e.args["auction_id"])
+                self.losses[e.args["auction_id"]] = {"opened": t, "debt": e.args["debt"], "closed": None,
+                                                     "raised": 0, "covered": 0, "loss": None, "allocated": 0}
+            elif e.address == d.backstop and e.name == "LossClosed":
+                loss = self.losses[e.args["auction_id"]]
+                loss.update(closed=t, raised=e.args["raised"], covered=e.args["covered"], loss=e.args["loss"])
+            elif e.address == d.backstop and e.name == "LossAllocated":
+                layer = LAYER_NAMES[e.args["layer"]]
+                amount = e.args["amount"]
+                self.losses[e.args["auction_id"]]["allocated"] += amount
+                self.rows["allocations"].append((self.bar, t, e.args["auction_id"], layer, e.args["participant"],
+                                                 amount / RAD))
+                if layer == "fund":
+                    self._pay("insurance fund (Backstop surplus)", "fund", layer, amount)
+                elif layer == "stability_pool":
+                    self.pool_allocated += amount
+                elif layer == "debt_auction":
+                    self._pay("governance-token holders (debt auctions mint)", "debt_auction", layer, amount)
+                elif layer == "settlement":
+                    self._pay("stablecoin holders (global settlement haircut)", "settlement", layer, amount)
+            elif e.address == d.backstop and e.name == "LossRedistributed":
+                delta = e.args["delta_rate"]
+                for owner, (_, art) in self.index.vaults.items():
+                    if art:
+                        self._pay(f"vault {owner}", "vault", "redistribution", art * delta)
+            elif e.address == d.stability_pool and e.name == "StakerCharged":
+                self.staker_charged += e.args["amount"]
+                self._pay(f"staker {e.args['staker']}", "staker", "stability_pool", e.args["amount"])
+            elif e.address == d.debt_auction and e.name == "Started":
+                self.debt_auction_ids.add(e.args["auction_id"])
+            elif e.address == d.debt_auction and e.name == "Finished":
+                self.debt_auction_ids.discard(e.args["auction_id"])
+                self.gov_minted += e.args["lot"]
+
+    def _pay(self, payer: str, kind: str, layer: str, amount: int) -> None:
+        key = (payer, kind, layer)
+        self.payers[key] = self.payers.get(key, 0) + amount
+
+    # -------------------------------------------------------- bars
+
+    def run(self) -> SimulationResult:
+        started = clock.perf_counter()
+        self.index = VaultIndex(self.s.system.collateral[0].type_id)
+        self.setup()
+        setup_s = clock.perf_counter() - started
+        d, t, a = self.d, self.t, self.actors
+        self.static = dict(zip(("oracle_delay", "min_decrease", "pool_fee"), self.read([
+            (t.oracle, "delay", ()), (d.debt_auction, "min_decrease", ()), (t.pool, "fee", ())])))
+        self._full_state()
+        for i in range(len(self.times)):
+            self.bar = i
+            self._bar(i)
+            if (i + 1) % self.full_check_every == 0 or i == len(self.times) - 1:
+                self._full_state()
+            if self.progress:
+                self.progress(i + 1, len(self.times))
+        total_s = clock.perf_counter() - started
+        return self._result(setup_s, total_s)
+
+    def _bar(self, i: int) -> None:
+        s, d, t, a = self.s, self.d, self.t, self.actors
+        now, price = self.times[i], self.prices[i]
+        if now > self.b.last_block_time:
+            self.b.set_next_block_time(now)
+        # 1. what the latency model held back lands first
+        due = [f for f in self.in_flight if f[0] <= i]
+        self.in_flight = [f for f in self.in_flight if f[0] > i]
+        for _, submitted, action in due:
+            self.send(action.actor, action.sender, action.contract, action.function, *action.args,
+                      submitted_bar=submitted)
+        # 2. the price feed
+        last_poke = self.read([(t.oracle, "last_poke", ())])[0]
+        for action in oracle_actions(a.feeder, t.oracle, d.spotter, t.type_id, price, self.next_time(),
+                                     last_poke, self.static["oracle_delay"]):
+            self.act(action)
+        # 3. the arbitrageur
+        rc, rs, arb_tokens, arb_stable = self.read([
+            (t.pool, "reserve_collateral", ()), (t.pool, "reserve_stable", ()), (t.token, "balanceOf", (a.arbitrageur,)),
+            (d.stablecoin, "balanceOf", (a.arbitrageur,))])
+        pool = PoolView(rc, rs, self.static["pool_fee"], self.scale)
+        arb = arbitrage_action(pool, price, s.keepers.arbitrage_threshold, arb_tokens, arb_stable, a.arbitrageur,
+                               t.pool)
+        if arb is not None:
+            self.act(arb)
+        # 4. liquidations
+        ctype = self.read([(d.engine, "collateral_types", (t.type_id,))])[0]
+        rate, safe_price = ctype[1], ctype[2]
+        unsafe = self.index.unsafe(rate, safe_price)
+        unsafe_set = set(unsafe)
+        for owner in list(self.unsafe_since):
+            if owner not in unsafe_set:
+                del self.unsafe_since[owner]
+        for owner in unsafe:
+            self.unsafe_since.setdefault(owner, now)
+            self.first_unsafe.setdefault(owner, now)
+        flying = self.flying()
+        for action in liquidation_actions(self.index, rate, safe_price, flying, a.liquidation_keeper, d.liquidator,
+                                          s.keepers.liquidation_gas_price):
+            self.act(action)
+        # 5. auctions
+        active = list(self.b.call(t.auction, "active_auctions") if self.kind == "chain"
+                      else model_value(self.b, t.auction, "active_auctions", ()))
+        if active:
+            reads = self.read([(t.auction, "status", (i_,)) for i_ in active] + [
+                (t.auction, "min_auction", ()), (t.pool, "reserve_collateral", ()), (t.pool, "reserve_stable", ()),
+                (d.engine, "stable", (a.capital_taker,))])
+            views = [AuctionView(aid, *reads[j]) for j, aid in enumerate(active)]
+            min_auction, rc, rs, capital = reads[len(active):]
+            k = s.keepers
+            pool = PoolView(rc, rs, self.static["pool_fee"], self.scale)
+            takers = []
+            if k.taker_mode in ("flash", "both"):
+                takers.append(TakerParams("taker", a.taker, self.flash_taker, t.auction, "flash", k.take_min_profit,
+                                          k.taker_gas_price))
+            if k.taker_mode in ("capital", "both"):
+                takers.append(TakerParams("capital_taker", a.capital_taker, "", t.auction, "capital",
+                                          k.take_min_profit, k.taker_gas_price))
+            for params in takers:
+                # one taker per auction: what the first plans to take or reset, the second leaves
+                for action in taker_actions(views, pool, price, min_auction, capital, params, self.flying()):
+                    self.act(action)
+                    views = [v for v in views if ("auction", v.auction_id) != action.target]
+        # 6. the backstop
+        for action in backstop_actions(self._backstop_view(), self._backstop_params(),
+                                       now - self.last_accrual >= ACCRUE_EVERY, self.flying()):
+            if action.function == "accrue":
+                self.last_accrual = now
+            self.act(action)
+        self._snapshot(i, unsafe)
+
+    def _backstop_params(self) -> BackstopParams:
+        d, t, a = self.d, self.t, self.actors
+        return BackstopParams(a.backstop_keeper, a.bidder if self.s.keepers.debt_auction_capital else "", d.backstop,
+                              d.debt_auction, d.stability_pool, d.fees, t.type_id, t.auction,
+                              self.s.keepers.backstop_gas_price)
+
+    def _backstop_view(self) -> BackstopView:
+        d, t, a = self.d, self.t, self.actors
+        loss_ids = sorted(self.loss_ids)
+        da_ids = sorted(self.debt_auction_ids)
+        calls = [
+            (d.engine, "stable", (d.backstop,)), (d.engine, "bad_debt", (d.backstop,)), (d.backstop, "unattributed_debt", ()),
+            (d.backstop, "debt_to_auction", ()), (d.backstop, "debt_auction_bid_size", ()),
+            (d.backstop, "surplus_buffer", ()), (d.backstop, "surplus_lot", ()), (d.backstop, "queue_delay", ()),
+            (d.engine, "stable", (a.bidder,)), (d.stability_pool, "charge_count", ()),
+        ]
+        calls += [(d.backstop, "losses", (t.type_id, t.auction, x)) for x in loss_ids]
+        calls += [(d.debt_auction, "auctions", (x,)) for x in da_ids]
+        for staker in a.stakers:
+            calls += [(d.stability_pool, "shares", (staker,)), (d.stability_pool, "next_charge", (staker,))]
+        r = self.read(calls)
+        n = 10
+        losses = []
+        for j, x in enumerate(loss_ids):
+            _, due, created_at, status = r[n + j]
+            if status == 3:
+                self.loss_ids.discard(x)
+            losses.append((x, due, created_at, status))
+        n += len(loss_ids)
+        auctions = [DebtAuctionView(x, *r[n + j]) for j, x in enumerate(da_ids)]
+        n += len(da_ids)
+        stakers = [(st, r[n + 2 * j], r[n + 2 * j + 1]) for j, st in enumerate(a.stakers)]
+        return BackstopView(self.next_time(), r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], losses,
+                            auctions, self.static["min_decrease"], r[8], r[9], stakers)
+
+    def _snapshot(self, i: int, unsafe: list[str]) -> None:
+        d, t = self.d, self.t
+        (oracle_price, ctype, rc, rs, bad_debt, surplus, open_losses, assets, to_auction, gov, active,
+         in_auction, debt_in_auction) = self.read([
+            (t.oracle, "current_price", ()), (d.engine, "collateral_types", (t.type_id,)),
+            (t.pool, "reserve_collateral", ()), (t.pool, "reserve_stable", ()), (d.engine, "bad_debt", (d.backstop,)),
+            (d.engine, "stable", (d.backstop,)), (d.backstop, "open_losses", ()), (d.stability_pool, "assets", ()),
+            (d.backstop, "debt_to_auction", ()), (d.governance_token, "totalSupply", ()), (t.auction, "active_count", ()),
+            (d.engine, "collateral", (t.type_id, t.auction)), (d.liquidator, "debt_in_auction", ()),
+        ])
+        self.peak_debt_in_auction = max(self.peak_debt_in_auction, debt_in_auction)
+        art, rate, spot = ctype[0], ctype[1], ctype[2]
+        p30, p60 = self.latency.percentiles(self.times[i])
+        locked = sum(c for c, _ in self.index.vaults.values())
+        self.rows["bars"].append((
+            i, self.times[i], self.prices[i] / WAD, oracle_price / WAD, spot / RAY, (rs / (rc * self.scale)) if rc else 0.0,
+            p60 / 10**9, art * rate / RAD, locked / WAD, in_auction / WAD, active, len(unsafe), len(self.liquidated),
+            bad_debt / RAD, surplus / RAD, open_losses, assets / RAD, to_auction / RAD, gov / WAD,
+        ))
+
+    def _full_state(self) -> None:
+        d = self.d
+        counts = self.read([(t.auction, "count", ()) for t in d.types.values()] + [
+            (d.stability_pool, "charge_count", ()), (d.debt_auction, "count", ()), (d.surplus_auction, "count", ())])
+        n = len(d.types)
+        keys = StateKeys(
+            tuple(self.actors.roles().values()),
+            tuple((name, tuple(range(1, counts[j] + 1))) for j, name in enumerate(d.types)),
+            tuple(range(1, counts[n] + 1)), tuple(range(1, counts[n + 1] + 1)), tuple(range(1, counts[n + 2] + 1)),
+            tuple(p.owner for p in self.plans) + ((self.flash_taker,) if self.flash_taker else ()),
+        )
+        state = read_chain_state(self.b, d, keys) if self.kind == "chain" else read_model_state(self.b, d, keys)
+        if self.kind == "chain":
+            self.b._read_cache.clear()  # a full read is large and never repeats exactly
+        self.states.append((self.bar, state))
+
+    # -------------------------------------------------------- the result
+
+    def _result(self, setup_s: float, total_s: float) -> SimulationResult:
+        d, t = self.d, self.t
+        tables = {name: pd.DataFrame(rows, columns=list(TABLES[name])) for name, rows in self.rows.items()
+                  if name not in ("losses", "payers", "vaults")}
+        loss_rows = []
+        for auction_id, x in sorted(self.losses.items()):
+            loss = x["loss"]
+            loss_rows.append((auction_id, x["opened"], x["closed"], x["debt"] / RAD, x["raised"] / RAD,
+                              x["covered"] / RAD, None if loss is None else loss / RAD, x["allocated"] / RAD,
+                              None if loss is None else (loss - x["allocated"]) / RAD))
+        tables["losses"] = pd.DataFrame(loss_rows, columns=list(TABLES["losses"]))
+        if self.pool_allocated > self.staker_charged:
+            self._pay("stability pool (charges not yet realized)", "staker", "stability_pool",
+                      self.pool_allocated - self.staker_charged)
+        payer_rows = sorted(((p, k, layer, amount / RAD) for (p, k, layer), amount in self.payers.items()),
+                            key=lambda r: -r[3])
+        tables["payers"] = pd.DataFrame(payer_rows, columns=list(TABLES["payers"]))
+        rate = self.read([(d.engine, "collateral_types", (t.type_id,))])[0][1]
+        final_price = self.prices[-1]
+        vault_rows = []
+        for p in self.plans:
+            collateral, art = self.index.vaults.get(p.owner, (0, 0))
+            debt = art * rate
+            vault_rows.append((
+                p.owner, p.collateral / WAD, p.debt / WAD, p.collateral * self.price0 / (p.debt * WAD),
+                collateral / WAD, debt / RAD, (collateral * final_price * RAY / (debt * WAD)) if debt else float("inf"),
+                self.first_unsafe.get(p.owner), (self.liquidated.get(p.owner) or [None])[0],
+                len(self.liquidated.get(p.owner, [])),
+            ))
+        tables["vaults"] = pd.DataFrame(vault_rows, columns=list(TABLES["vaults"]))
+        order = [LAYER_NAMES[x] for x in self.s.system.waterfall.order]
+        facts = {
+            "scenario": self.s.name, "description": self.s.description, "backend": self.kind,
+            "collateral_symbol": self.c.token_symbol, "stable_symbol": self.s.system.stablecoin_symbol,
+            "collateral_type": self.c.name, "waterfall": order, "liquidation_ratio": self.c.liquidation_ratio / RAY,
+            "bar_seconds": self.times[1] - self.times[0], "bars": len(self.times), "vaults": len(self.plans),
+            "transactions": self.tx_count, "peak_debt_in_auction": self.peak_debt_in_auction / RAD,
+            "setup_s": round(setup_s, 3), "run_s": round(total_s, 3), "start": _utc(self.times[0]),
+            "end": _utc(self.times[-1]),
+        }
+        return SimulationResult(self.s.name, self.kind, tables, facts, self.states)
+
+
+class SimulationError(RuntimeError):
+    """The scenario could not be set up as specified (one line)."""
+
+
+class _Recording:
+    """The backend as deploy_system sees it, with every transaction recorded by the simulation."""
+
+    def __init__(self, sim: Simulation):
+        self.sim = sim
+
+    @property
+    def last_block_time(self) -> int:
+        return self.sim.b.last_block_time
+
+    def set_next_block_time(self, timestamp: int) -> None:
+        self.sim.b.set_next_block_time(timestamp)
+
+    def deploy(self, name: str, sender: str, *args: Any) -> str:
+        return self.sim.deploy(name, sender, *args)
+
+    def transact(self, address: str, function: str, sender: str, *args: Any) -> None:
+        if not self.sim.send("setup", sender, address, function, *args):
+            raise SimulationError(f"deployment step {function} reverted: {self.sim.rows['txs'][-1][-1]}")
+
+    def view(self, address: str, function: str, *args: Any) -> Any:
+        return self.sim.read([(address, function, args)])[0]
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def simulate(scenario: Scenario, kind: str, artifacts: dict | None = None, reader_code: str = "",
+             full_check_every: int = 6, progress: Callable[[int, int], None] | None = None) -> SimulationResult:
+    """Run `scenario` on a fresh private Anvil (`kind="chain"`; needs the compiled `artifacts`
+    and the BatchReader's code, see backends.load_artifacts) or on the model (`kind="model"`)."""
+    genesis = genesis_time(scenario)
+    if kind == "model":
+        return Simulation(scenario, ModelBackend(genesis), "model", full_check_every, progress).run()
+    if kind != "chain":
+        raise ValueError(f"unknown backend {kind!r}")
+    with Anvil(genesis) as node:
+        chain = ChainBackend(node.url, artifacts or {}, reader_code)
+        # every actor is impersonated (anvil --auto-impersonate); each needs ether for gas
+        senders = list(Actors.for_scenario(scenario).roles().values())
+        senders += [actor_address("vault", i) for i in range(scenario.vaults.count)]
+        chain.rpc_batch([("anvil_setBalance", [who, hex(10**30)]) for who in senders])
+        sim = Simulation(scenario, chain, "chain", full_check_every, progress)
+        return sim.run()
+
+
+def reconcile(chain: SimulationResult, model: SimulationResult, max_lines: int = 20) -> Reconciliation:
+    """Every transaction, event and bar snapshot and every full-state read of a chain run against
+    a model run of the same scenario; each difference becomes one readable line."""
+    r = Reconciliation()
+
+    def diff(line: str) -> None:
+        r.diff_count += 1
+        if len(r.diffs) < max_lines:
+            r.diffs.append(line)
+
+    for name, key in (("txs", "txs_compared"), ("events", "events_compared"), ("bars", "bars_compared")):
+        a, b = chain.tables[name], model.tables[name]
+        setattr(r, key, max(len(a), len(b)))
+        if len(a) != len(b):
+            diff(f"{name}: chain has {len(a)} rows, model {len(b)}")
+        for j, (ra, rb) in enumerate(zip(a.itertuples(index=False), b.itertuples(index=False))):
+            if tuple(ra) != tuple(rb):
+                cols = [c for c, x, y in zip(a.columns, ra, rb) if x != y]
+                where = f"bar {ra.bar}" + (f" ({_utc(int(ra.time))})" if ra.time == ra.time else "")
+                detail = "; ".join(f"{c}: chain {getattr(ra, c)!r}, model {getattr(rb, c)!r}" for c in cols)
+                diff(f"{name} row {j} at {where}: {detail}")
+    r.state_checks = min(len(chain.states), len(model.states))
+    if len(chain.states) != len(model.states):
+        diff(f"full-state reads: chain {len(chain.states)}, model {len(model.states)}")
+    for (bar_a, sa), (bar_b, sb) in zip(chain.states, model.states):
+        r.state_variables_compared += len(sa)
+        if sa.keys() != sb.keys():
+            diff(f"full state at bar {bar_a}: different variables ({len(sa)} on chain, {len(sb)} in the model)")
+            continue
+        for k in sa:
+            if sa[k] != sb[k]:
+                diff(f"full state at bar {bar_a}: {k}: chain {sa[k]!r}, model {sb[k]!r}")
+    return r
+
+
+def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
+    """The scenario's parameters as (parameter, value) rows for the report."""
+    c, m, v, k, w = s.system.collateral[0], s.market, s.vaults, s.keepers, s.system.waterfall
+    gwei = lambda x: f"{x / 10**9:g} gwei"  # noqa: E731
+    curves = {0: "linear", 1: "stair-step", 2: "exponential"}
+    times, _ = bar_times(s)
+    return [
+        ("description", s.description),
+        ("price path", f"{m.prices.source}: {len(m.prices)} bars of {times[1] - times[0]} s, {_utc(times[0])} to "
+                       f"{_utc(m.prices.times[-1])}, then {m.tail_bars} bars at the last price"),
+        ("gas", m.gas.source if m.gas is not None else f"constant {gwei(m.gas_price)}"),
+        ("collateral pool depth", f"{m.pool_depth / WAD:,.0f} {s.system.stablecoin_symbol} per side"),
+        ("vaults", f"{v.count:,} (seed {s.seed}): debt log-normal, median {v.debt_median / WAD:,.0f}, sigma "
+                   f"{v.debt_sigma:g}; start collateral ratio triangular({v.ratio_min:g}, {v.ratio_mode:g}, "
+                   f"{v.ratio_max:g})"),
+        ("collateral type", f"{c.name} ({c.token_symbol}): liquidation ratio {c.liquidation_ratio / RAY:g}, "
+                            f"penalty {c.liquidation_penalty / WAD:g}, oracle delay {c.oracle_delay} s, dust "
+                            f"{c.dust / RAD:,.0f}"),
+        ("auctions", f"{curves[c.auction_curve[0]]} curve, start at {c.auction_buffer / RAY:g} x oracle price, reset "
+                     f"after {c.auction_max_duration} s or below {c.auction_max_drop / RAY:g} x start; keeper reward "
+                     f"{c.keeper_reward_rate / WAD:.2%} + {c.keeper_reward_flat / RAD:,.0f}"),
+        ("keepers' gas bids", f"liquidation {gwei(k.liquidation_gas_price)}, taker {gwei(k.taker_gas_price)}, "
+                              f"backstop {gwei(k.backstop_gas_price)}; at or above the bar's p60 a transaction lands "
+                              "in the bar, at or above p30 one bar later, below p30 it is dropped"),
+        ("taker", f"{k.taker_mode} take when the profit after gas and slippage is at least "
+                  f"{k.take_min_profit / WAD:,.0f}" + (f", capital {k.taker_capital / WAD:,.0f}"
+                                                       if k.taker_mode == "capital" else "")),
+        ("arbitrageur", f"capital {k.arbitrageur_capital / WAD:,.0f}, trades when the pool is more than "
+                        f"{k.arbitrage_threshold / WAD:.2%} off the market"),
+        ("insurance fund / stability pool", f"{s.backstop.insurance_fund / WAD:,.0f} / {s.backstop.pool_stakers} "
+                                            f"stakers x {s.backstop.pool_stake / WAD:,.0f}"),
+        ("debt-auction bidder", f"capital {k.debt_auction_capital / WAD:,.0f}" if k.debt_auction_capital
+         else "none"),
+        ("waterfall", " -> ".join(LAYER_NAMES[x] for x in w.order) or "(no layer)"),
+    ]
+
+
+def waterfall_variant(scenario: Scenario, order: tuple[str, ...]) -> Scenario:
+    """The same scenario under another waterfall order (layer names as in config.LAYERS)."""
+    w = replace(scenario.system.waterfall, order=tuple(LAYERS[x] for x in order))
+    return replace(scenario, system=replace(scenario.system, waterfall=w))
