@@ -108,6 +108,11 @@ class ModelBackend:
     def last_block_time(self) -> int:
         return self.env.timestamp
 
+    @property
+    def next_block_time(self) -> int:
+        """The time of the next transaction's block."""
+        return self._next_time if self._next_time is not None else self.env.timestamp + self.block_interval
+
     def set_next_block_time(self, timestamp: int) -> None:
         if timestamp <= self.env.timestamp:
             raise ValueError(f"block time must increase: {timestamp} <= {self.env.timestamp}")
@@ -301,6 +306,11 @@ class ChainBackend:
         self.last_block_time = int(block["timestamp"], 16)
         self._next_time: int | None = None
 
+    @property
+    def next_block_time(self) -> int:
+        """The time of the next transaction's block (automine, 1 s interval)."""
+        return self._next_time if self._next_time is not None else self.last_block_time + 1
+
     def snapshot(self) -> str:
         return self.rpc("evm_snapshot", [])
 
@@ -392,11 +402,12 @@ class ChainBackend:
         fn = self._function(address, function)
         return {"to": address, "data": "0x" + (fn.selector + abi_encode(fn.inputs, list(args))).hex()}, fn
 
-    def views(self, calls: list[tuple[str, str, tuple]]) -> list[Any]:
+    def views(self, calls: list[tuple[str, str, tuple]], cache: bool = True) -> list[Any]:
         """Many reads in one eth_call: the BatchReader's code is placed at a scratch address by a
-        state override (nothing is deployed). Each result is decoded; one output -> the value."""
+        state override (nothing is deployed). Each result is decoded; one output -> the value.
+        With `cache`, the encoded request is kept for the next identical list of reads."""
         key = tuple(calls)
-        requests_ = self._read_cache.get(key)
+        requests_ = self._read_cache.get(key) if cache else None
         if requests_ is None:
             prepared = [self._encoded_call(a, f, args) for a, f, args in calls]
             requests_ = []
@@ -404,9 +415,10 @@ class ChainBackend:
                 chunk = prepared[start : start + 2048]
                 data = "0x" + (_READ_SELECTOR + _encode_calls([(to, payload) for to, payload, _ in chunk])).hex()
                 requests_.append((data, [fn for _, _, fn in chunk]))
-            if len(self._read_cache) > 32:  # reads that vary (a simulation's) must not pile up
-                self._read_cache.clear()
-            self._read_cache[key] = requests_
+            if cache:
+                if len(self._read_cache) > 32:  # reads that vary (a simulation's) must not pile up
+                    self._read_cache.clear()
+                self._read_cache[key] = requests_
         out: list[Any] = []
         for data, fns in requests_:
             raw = self.rpc(

@@ -344,10 +344,10 @@ def _waterfall_state_calls(add: Any, d: Deployment, keys: StateKeys, accounts: l
             add(f"settlement.cashed[{name}][{who}]", g, "cashed", t.type_id, who)
 
 
-def read_chain_state(chain: ChainBackend, d: Deployment, keys: StateKeys) -> dict[str, Any]:
+def read_chain_state(chain: ChainBackend, d: Deployment, keys: StateKeys, cache: bool = True) -> dict[str, Any]:
     """Every observable variable of the deployed system, read in one eth_call."""
     calls = _state_calls(d, keys)
-    values = chain.views([(addr, fn, args) for _, addr, fn, args in calls])
+    values = chain.views([(addr, fn, args) for _, addr, fn, args in calls], cache=cache)
     return {key: value for (key, _, _, _), value in zip(calls, values)}
 
 

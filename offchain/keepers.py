@@ -11,7 +11,7 @@ decide the same things from the same state.
   `VaultSeized` events, ordered by normalized debt per collateral (a vault's liquidation price
   is that times rate x liquidation ratio, so the order does not change as fees accrue). Unsafe
   vaults are found by bisection, not by scanning every vault.
-- `liquidation_actions`: liquidate the unsafe vaults, in batches of `Liquidator.MAX_BATCH`.
+- `liquidation_actions`: liquidate the unsafe vaults, in batches of `MAX_BATCH`.
 - `taker_actions`: reset stale auctions; take when the profit after gas and pool slippage clears
   a threshold (flash take through the pool, or with own capital at the market price).
 - `backstop_actions`: accrue fees, cover queued losses, settle, start debt and surplus auctions,
@@ -41,15 +41,15 @@ TAKE_GAS = 160_000
 
 @dataclass(frozen=True)
 class Action:
-    """One intended transaction. `target` names what it acts on: an actor never has two actions
-    with the same target in flight. `gas_price` is the bid [wei]; 0 = not subject to latency."""
+    """One intended transaction. `targets` name what it acts on (a vault, an auction, ...): no
+    two actions in flight share a target. `gas_price` is the bid [wei]; 0 = not subject to latency."""
 
     actor: str
     sender: str
     contract: str
     function: str
     args: tuple
-    target: tuple
+    targets: tuple[tuple, ...]
     gas_price: int = 0
 
 
@@ -229,7 +229,7 @@ def taker_actions(auctions: list[AuctionView], pool: PoolView, market_price: int
             continue
         if a.needs_reset:
             actions.append(Action(p.actor, p.taker, p.auction, "reset", (a.auction_id, p.taker),
-                                  ("auction", a.auction_id), p.gas_price))
+                                  (("auction", a.auction_id),), p.gas_price))
             continue
         if a.price == 0:
             continue
@@ -258,11 +258,11 @@ def taker_actions(auctions: list[AuctionView], pool: PoolView, market_price: int
         if p.mode == "flash":
             reserve_c, reserve_s = reserve_c + tokens, reserve_s - proceeds
             actions.append(Action(p.actor, p.taker, p.flash_taker, "take",
-                                  (a.auction_id, max_collateral, a.price, 0), ("auction", a.auction_id), p.gas_price))
+                                  (a.auction_id, max_collateral, a.price, 0), (("auction", a.auction_id),), p.gas_price))
         else:
             capital -= take_outcome(a.lot, a.debt, a.price, max_collateral, min_auction)[1]
             actions.append(Action(p.actor, p.taker, p.auction, "take",
-                                  (a.auction_id, max_collateral, a.price, p.taker, b""), ("auction", a.auction_id),
+                                  (a.auction_id, max_collateral, a.price, p.taker, b""), (("auction", a.auction_id),),
                                   p.gas_price))
     return actions
 
@@ -315,7 +315,7 @@ def backstop_actions(v: BackstopView, p: BackstopParams, accrue: bool, in_flight
 
     def act(actor: str, sender: str, contract: str, function: str, args: tuple, target: tuple) -> None:
         if target not in in_flight:
-            out.append(Action(actor, sender, contract, function, args, target, p.gas_price))
+            out.append(Action(actor, sender, contract, function, args, (target,), p.gas_price))
 
     k = p.keeper
     if accrue:
@@ -357,10 +357,10 @@ def oracle_actions(feeder: str, oracle: str, spotter: str, type_id: bytes, marke
                    last_poke: int, delay: int) -> list[Action]:
     """Post the market price every bar; once a delay has passed, poke the oracle (the posted price
     becomes next, the next becomes current) and the spotter (the safe price follows)."""
-    actions = [Action("feeder", feeder, oracle, "post", (market_price,), ("post",))]
+    actions = [Action("feeder", feeder, oracle, "post", (market_price,), (("post",),))]
     if now >= last_poke + delay:
-        actions.append(Action("feeder", feeder, oracle, "poke", (), ("poke",)))
-        actions.append(Action("feeder", feeder, spotter, "poke", (type_id,), ("spot",)))
+        actions.append(Action("feeder", feeder, oracle, "poke", (), (("poke",),)))
+        actions.append(Action("feeder", feeder, spotter, "poke", (type_id,), (("spot",),)))
     return actions
 
 
@@ -382,9 +382,9 @@ def arbitrage_action(pool: PoolView, market_price: int, threshold: int, collater
         amount = min((target_c - c) // pool.scale, collateral_tokens)
         if amount <= 0:
             return None
-        return Action("arbitrageur", arbitrageur, pool_address, "swap", (True, amount, 0, arbitrageur), ("arb",))
+        return Action("arbitrageur", arbitrageur, pool_address, "swap", (True, amount, 0, arbitrageur), (("arb",),))
     target_s = math.isqrt(k * market_price // WAD)
     amount = min(target_s - s, stable)
     if amount <= 0:
         return None
-    return Action("arbitrageur", arbitrageur, pool_address, "swap", (False, amount, 0, arbitrageur), ("arb",))
+    return Action("arbitrageur", arbitrageur, pool_address, "swap", (False, amount, 0, arbitrageur), (("arb",),))

@@ -496,14 +496,21 @@ def _plot_comparison(rows: list[dict[str, Any]], stable: str, path: Path) -> Non
 
 # --- writing ---------------------------------------------------------------------------------
 
-def _publish(out_dir: Path, build: Callable[[Path], None]) -> None:
-    """Run `build` on a fresh hidden sibling of `out_dir`, then swap it in for `out_dir`."""
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse (ReportError) an `out_dir` that a report may not replace: anything but an absent
+    path, an empty directory or a previous report. Callers check before a long run, too."""
     out_dir = Path(os.path.abspath(out_dir))
     if out_dir.exists() or out_dir.is_symlink():
         is_report = (out_dir.is_dir() and not out_dir.is_symlink()
                      and (not any(out_dir.iterdir()) or any((out_dir / m).is_file() for m in REPORT_MARKERS)))
         if not is_report:
             raise ReportError(f"{out_dir}: exists and is not a Backstop report; choose another --out")
+
+
+def _publish(out_dir: Path, build: Callable[[Path], None]) -> None:
+    """Run `build` on a fresh hidden sibling of `out_dir`, then swap it in for `out_dir`."""
+    out_dir = Path(os.path.abspath(out_dir))
+    check_out_dir(out_dir)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     partial = out_dir.parent / f".{out_dir.name}.partial-{secrets.token_hex(6)}"
     partial.mkdir()

@@ -138,7 +138,6 @@ class Simulation:
         self.unsafe_since: dict[str, int] = {}
         self.first_unsafe: dict[str, int] = {}
         self.liquidated: dict[str, list[int]] = {}
-        self.loss_ids: set[int] = set()
         self.debt_auction_ids: set[int] = set()
         self.losses: dict[int, dict[str, Any]] = {}
         self.payers: dict[tuple[str, str, str], int] = {}  # (payer, kind, layer) -> rad
@@ -196,15 +195,9 @@ class Simulation:
         else:
             self.in_flight.append((self.bar + delay, self.bar, action))
 
-    def next_time(self) -> int:
-        """The block time of the next transaction."""
-        return self.b._next_time if self.b._next_time is not None else self.b.last_block_time + 1
-
     def flying(self) -> set[tuple]:
-        out: set[tuple] = set()
-        for _, _, a in self.in_flight:
-            out.update(a.target if a.target and isinstance(a.target[0], tuple) else (a.target,))
-        return out
+        """The targets of every action still in flight."""
+        return {target for _, _, a in self.in_flight for target in a.targets}
 
     # -------------------------------------------------------- setup
 
@@ -308,9 +301,9 @@ class Simulation:
                 self.rows["takes"].append((self.bar, t, e.args["auction_id"], actor, e.args["price"] / RAY,
                                            market / WAD, e.args["collateral"] / WAD, e.args["owe"] / RAD))
             elif e.address == d.backstop and e.name == "LossOpened":
-                self.loss_ids.add(e.args["auction_id"])
                 self.losses[e.args["auction_id"]] = {"opened": t, "debt": e.args["debt"], "closed": None,
-                                                     "raised": 0, "covered": 0, "loss": None, "allocated": 0}
+                                                     "raised": 0, "covered": 0, "loss": None, "allocated": 0,
+                                                     "done": False}
             elif e.address == d.backstop and e.name == "LossClosed":
                 loss = self.losses[e.args["auction_id"]]
                 loss.update(closed=t, raised=e.args["raised"], covered=e.args["covered"], loss=e.args["loss"])
@@ -380,7 +373,7 @@ class Simulation:
                       submitted_bar=submitted)
         # 2. the price feed
         last_poke = self.read([(t.oracle, "last_poke", ())])[0]
-        for action in oracle_actions(a.feeder, t.oracle, d.spotter, t.type_id, price, self.next_time(),
+        for action in oracle_actions(a.feeder, t.oracle, d.spotter, t.type_id, price, self.b.next_block_time,
                                      last_poke, self.static["oracle_delay"]):
             self.act(action)
         # 3. the arbitrageur
@@ -429,7 +422,7 @@ class Simulation:
                 # one taker per auction: what the first plans to take or reset, the second leaves
                 for action in taker_actions(views, pool, price, min_auction, capital, params, self.flying()):
                     self.act(action)
-                    views = [v for v in views if ("auction", v.auction_id) != action.target]
+                    views = [v for v in views if ("auction", v.auction_id) not in action.targets]
         # 6. the backstop
         for action in backstop_actions(self._backstop_view(), self._backstop_params(),
                                        now - self.last_accrual >= ACCRUE_EVERY, self.flying()):
@@ -446,7 +439,7 @@ class Simulation:
 
     def _backstop_view(self) -> BackstopView:
         d, t, a = self.d, self.t, self.actors
-        loss_ids = sorted(self.loss_ids)
+        loss_ids = sorted(x for x, loss in self.losses.items() if not loss["done"])
         da_ids = sorted(self.debt_auction_ids)
         calls = [
             (d.engine, "stable", (d.backstop,)), (d.engine, "bad_debt", (d.backstop,)), (d.backstop, "unattributed_debt", ()),
@@ -463,14 +456,14 @@ class Simulation:
         losses = []
         for j, x in enumerate(loss_ids):
             _, due, created_at, status = r[n + j]
-            if status == 3:
-                self.loss_ids.discard(x)
+            if status == 3:  # nothing left to cover: the keeper stops reading it
+                self.losses[x]["done"] = True
             losses.append((x, due, created_at, status))
         n += len(loss_ids)
         auctions = [DebtAuctionView(x, *r[n + j]) for j, x in enumerate(da_ids)]
         n += len(da_ids)
         stakers = [(st, r[n + 2 * j], r[n + 2 * j + 1]) for j, st in enumerate(a.stakers)]
-        return BackstopView(self.next_time(), r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], losses,
+        return BackstopView(self.b.next_block_time, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], losses,
                             auctions, self.static["min_decrease"], r[8], r[9], stakers)
 
     def _snapshot(self, i: int, unsafe: list[str]) -> None:
@@ -504,9 +497,9 @@ class Simulation:
             tuple(range(1, counts[n] + 1)), tuple(range(1, counts[n + 1] + 1)), tuple(range(1, counts[n + 2] + 1)),
             tuple(p.owner for p in self.plans) + ((self.flash_taker,) if self.flash_taker else ()),
         )
-        state = read_chain_state(self.b, d, keys) if self.kind == "chain" else read_model_state(self.b, d, keys)
-        if self.kind == "chain":
-            self.b._read_cache.clear()  # a full read is large and never repeats exactly
+        # (a full read is large and never repeats exactly: the chain need not keep its encoding)
+        state = read_chain_state(self.b, d, keys, cache=False) if self.kind == "chain" else read_model_state(
+            self.b, d, keys)
         self.states.append((self.bar, state))
 
     # -------------------------------------------------------- the result

@@ -16,7 +16,7 @@ from pathlib import Path
 import click
 
 from offchain.config import LAYERS
-from offchain.report import ReportError, write_comparison
+from offchain.report import ReportError, check_out_dir, write_comparison
 from offchain.scenario import ScenarioError, load_scenario
 from offchain.simulator import SimulationError, reconcile, scenario_lines, simulate, waterfall_variant
 
@@ -63,8 +63,10 @@ def cli(scenario_spec, vaults, seed, orders, out, chain):
     except ScenarioError as exc:
         fail(str(exc))
     out_dir = Path(out) if out else Path("reports") / f"{base.name}-waterfalls"
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "comparison.md").exists():
-        fail(f"--out {out_dir}: exists and is not a Backstop comparison; choose another --out")
+    try:
+        check_out_dir(out_dir)  # before the runs, not after
+    except ReportError as exc:
+        fail(str(exc))
     artifacts, code = None, ""
     if chain:
         from ape import project

@@ -20,7 +20,7 @@ from pathlib import Path
 import click
 
 from offchain.anvil import AnvilError
-from offchain.report import ReportError, write_report
+from offchain.report import ReportError, check_out_dir, write_report
 from offchain.scenario import ScenarioError, builtin_scenarios, load_scenario
 from offchain.simulator import SimulationError, reconcile, scenario_lines, simulate
 
@@ -75,10 +75,10 @@ def cli(scenario_spec, vaults, seed, waterfall, out, backend, full_check_every, 
     except ScenarioError as exc:
         fail(str(exc))
     out_dir = Path(out) if out else Path("reports") / scenario.name
-    if out_dir.exists() and not out_dir.is_dir():
-        fail(f"--out {out_dir}: exists and is not a directory")
-    if out_dir.is_dir() and any(out_dir.iterdir()) and not (out_dir / "summary.md").exists():
-        fail(f"--out {out_dir}: exists and is not a Backstop report; choose another --out")
+    try:
+        check_out_dir(out_dir)  # before minutes of simulation, not after
+    except ReportError as exc:
+        fail(str(exc))
 
     try:
         model = run(scenario, "model", full_check_every, quiet)
