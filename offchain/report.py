@@ -181,6 +181,12 @@ def _bad_debt(result: SimulationResult) -> float:
     return float(_table(result, "losses")["loss"].sum())
 
 
+def _uncovered(result: SimulationResult) -> float:
+    """Bad debt no layer has paid: the losses' outstanding amounts, each from exact integers (a
+    difference of float sums would show rounding noise such as -0.0%)."""
+    return float(_table(result, "losses")["outstanding"].sum())
+
+
 def _paid_by_layer(result: SimulationResult) -> dict[str, float]:
     """Allocated loss per layer: the run's waterfall order (`facts["waterfall"]`, layers that paid
     nothing included), then any other layer that paid, in layer order."""
@@ -265,7 +271,7 @@ def _who_paid(result: SimulationResult) -> list[_Block]:
     blocks: list[_Block] = [_Heading("Who paid")]
     if not bad_debt and not any(paid.values()):
         return blocks + [_Text("No bad debt: no layer paid anything.")]
-    uncovered = bad_debt - sum(paid.values())
+    uncovered = _uncovered(result)
     rows = [(layer, _amount(amount, stable), _share(amount, bad_debt)) for layer, amount in paid.items()]
     rows += [("uncovered", _amount(uncovered, stable), _share(uncovered, bad_debt)),
              ("total bad debt", _amount(bad_debt, stable), _share(bad_debt, bad_debt))]
@@ -441,7 +447,7 @@ def _plot_auctions(result: SimulationResult, path: Path) -> None:
 def _plot_waterfall(result: SimulationResult, path: Path) -> None:
     stable, _ = _symbols(result)
     bad_debt, paid = _bad_debt(result), _paid_by_layer(result)
-    uncovered = bad_debt - sum(paid.values())
+    uncovered = _uncovered(result)
     if round(uncovered, 2) > 0:
         paid["uncovered"] = uncovered
     with _figure(path) as (ax,):
@@ -560,7 +566,7 @@ def _comparison_row(order: str, result: SimulationResult) -> dict[str, Any]:
     top = _largest_payers(result, 1)
     return {
         "order": order, "bad_debt": bad_debt, **{n: paid.get(n, 0.0) for n in LAYERS},
-        "uncovered": bad_debt - sum(paid.values()),
+        "uncovered": _uncovered(result),
         "largest_payer": str(top["payer"].iloc[0]) if len(top) else "",
         "largest_payer_amount": float(top["amount"].iloc[0]) if len(top) else 0.0,
         "vaults_liquidated": _vaults_liquidated(result),
