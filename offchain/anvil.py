@@ -18,6 +18,7 @@ from types import TracebackType
 import requests
 
 ROOT = Path(__file__).resolve().parent.parent
+KEPT_STATES = 64  # historical states the node keeps (revert reasons trace the latest block)
 
 
 class AnvilError(RuntimeError):
@@ -50,14 +51,21 @@ class Anvil:
     def __enter__(self) -> "Anvil":
         command = [
             anvil_binary(), "--port", str(self.port), "--silent", "--hardfork", "prague",
-            "--timestamp", str(self.genesis_time), "--auto-impersonate", "--gas-limit", "1000000000",
+            "--timestamp", str(self.genesis_time), "--auto-impersonate",
+            # Keep the last states in memory only. By default Anvil writes every state older than
+            # 500 blocks to ~/.foundry/anvil/tmp as JSON and leaves it there on exit: ~4 GB per
+            # 1,000-vault replay, and the writing made each transaction ~5x slower.
+            "--prune-history", str(KEPT_STATES),
+            # ChainBackend.transact_block: a block holds every transaction sent, in the order sent
+            "--order", "fifo", "--disable-block-gas-limit",
         ]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                error = (self.process.stderr.read() or b"").decode().strip().splitlines()
-                raise AnvilError(f"anvil exited: {error[-1] if error else self.process.returncode}")
+                lines = (self.process.stderr.read() or b"").decode().strip().splitlines()
+                error = next((line for line in lines if line.lower().startswith("error")), lines[-1] if lines else "")
+                raise AnvilError(f"anvil exited: {error or self.process.returncode}")
             try:
                 requests.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
                               timeout=1)
@@ -79,3 +87,22 @@ class Anvil:
             if self.process.stderr:
                 self.process.stderr.close()
             self.process = None
+
+
+def keep_ape_anvil_history_in_memory(states: int = 1_000) -> None:
+    """Start ape-foundry's Anvil (tests, `ape run bench`) with `--prune-history`: ape-foundry
+    builds the command line itself and has no setting for it, and without it every test run left
+    up to gigabytes of state files in ~/.foundry/anvil/tmp (see `Anvil`). Snapshots and reverts,
+    which Ape's test isolation uses, keep their own copy of the state and are unaffected."""
+    from ape_foundry.provider import FoundryProvider
+
+    original = FoundryProvider.build_command
+    if getattr(original, "prunes_history", False):
+        return
+
+    def build_command(self: FoundryProvider) -> list[str]:
+        return [*original(self), "--prune-history", str(states)]
+
+    build_command.prunes_history = True  # type: ignore[attr-defined]
+    FoundryProvider.build_command = build_command  # type: ignore[method-assign]
+

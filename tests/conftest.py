@@ -21,6 +21,7 @@ from ape import project
 from eth_utils import to_checksum_address
 from hypothesis import HealthCheck, settings
 
+from offchain.anvil import keep_ape_anvil_history_in_memory
 from offchain.backends import ChainBackend, Lockstep, ModelBackend, load_artifacts, reader_code
 from offchain.config import load_config
 from offchain.deployment import (
@@ -34,6 +35,9 @@ from offchain.deployment import (
 from offchain.errors import Revert
 from offchain.fixed_point import RAD, RAY, WAD
 from offchain.invariants import model_invariants, state_invariants
+
+# before Ape starts its node (after collection): no state files left behind in ~/.foundry
+keep_ape_anvil_history_in_memory()
 
 # Hypothesis: a bounded profile for CI, a deep one for `make fuzz`.
 # `ci` is derandomized: the same examples on every run, so its coverage checks (liquidations,
