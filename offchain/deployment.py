@@ -351,21 +351,25 @@ def read_chain_state(chain: ChainBackend, d: Deployment, keys: StateKeys, cache:
     return {key: value for (key, _, _, _), value in zip(calls, values)}
 
 
+# getters whose model attribute differs from the contract's (name or shape)
+_MODEL_GETTERS: dict[str, Any] = {
+    "totalSupply": lambda c: c.total_supply,
+    "balanceOf": lambda c, who: c.balance_of[who],
+    "allowance": lambda c, owner, spender: c.allowance[(owner, spender)],
+    "delegates": lambda c, owner, delegate: c.delegates[(owner, delegate)],
+    "vaults": lambda c, t, who: tuple(c.vaults[(t, who)]),
+    "collateral": lambda c, t, who: c.collateral[(t, who)],
+    "active_count": lambda c: len(c.active),
+    "losses": lambda c, t, auction, auction_id: tuple(c.losses[(t, auction, auction_id)]),
+}
+
+
 def model_value(model: ModelBackend, address: str, fn: str, args: tuple) -> Any:
     """The model's value of the public getter `fn(*args)` at `address`, shaped as the chain returns it."""
     c = model.contract(address)
-    getters = {
-        "totalSupply": lambda: c.total_supply,
-        "balanceOf": lambda who: c.balance_of[who],
-        "allowance": lambda owner, spender: c.allowance[(owner, spender)],
-        "delegates": lambda owner, delegate: c.delegates[(owner, delegate)],
-        "vaults": lambda t, who: tuple(c.vaults[(t, who)]),
-        "collateral": lambda t, who: c.collateral[(t, who)],
-        "active_count": lambda: len(c.active),
-        "losses": lambda t, auction, auction_id: tuple(c.losses[(t, auction, auction_id)]),
-    }
-    if fn in getters:
-        return getters[fn](*args)
+    getter = _MODEL_GETTERS.get(fn)
+    if getter is not None:
+        return getter(c, *args)
     value = getattr(c, fn)
     if callable(value):  # a view function of the model
         value = value(*args)

@@ -7,6 +7,8 @@ model reverts exactly where the contract does. No float or Decimal ever touches 
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from offchain.errors import Revert, require
 
 WAD = 10**18
@@ -74,17 +76,23 @@ def rmul_up(x: int, y: int) -> int:
     return div_up(u256(x * y), RAY)
 
 
+@lru_cache(maxsize=1 << 16)  # pure: auctions that started together are priced at the same elapsed time
 def rpow_up(x: int, n: int) -> int:
-    """x ** n for a ray x, every intermediate product rounded up (binary exponentiation)."""
+    """x ** n for a ray x, every intermediate product rounded up (binary exponentiation).
+    rmul_up written inline: every auction's price is one of these, every time it is read."""
     z = RAY
     base = x
-    e = n
-    for _ in range(256):
-        if e == 0:
-            break
-        if e & 1 == 1:
-            z = rmul_up(z, base)
+    e = n  # a uint256: at most 256 rounds, as the contract's bounded loop
+    while e:
+        if e & 1:
+            product = z * base
+            if product > MAX_UINT256:
+                raise Revert(None)
+            z = -(-product // RAY)
         e >>= 1
-        if e != 0:
-            base = rmul_up(base, base)
+        if e:
+            product = base * base
+            if product > MAX_UINT256:
+                raise Revert(None)
+            base = -(-product // RAY)
     return z

@@ -67,12 +67,16 @@ class Latency:
     def __init__(self, gas: Series | None, constant: int):
         self.gas = gas
         self.constant = constant
+        self._at: dict[int, tuple[int, int]] = {}
 
     def percentiles(self, time: int) -> tuple[int, int]:
         """(p30, p60) at `time` [wei]."""
         if self.gas is None:
             return self.constant, self.constant
-        return self.gas.at("p30_gwei", time), self.gas.at("p60_gwei", time)
+        found = self._at.get(time)
+        if found is None:
+            found = self._at[time] = (self.gas.at("p30_gwei", time), self.gas.at("p60_gwei", time))
+        return found
 
     def delay(self, bid: int, time: int) -> int | None:
         """Bars until a transaction bidding `bid` [wei] at `time` lands; None: dropped."""
@@ -103,6 +107,7 @@ class VaultIndex:
     def __init__(self, type_id: bytes):
         self.type_id = type_id
         self.vaults: dict[str, tuple[int, int]] = {}  # owner -> (collateral [wad], normalized debt [wad])
+        self.total_collateral = 0  # [wad] in every vault
         self._keys: list[tuple[int, str]] = []  # ascending (key, owner) of vaults with debt
 
     @staticmethod
@@ -116,6 +121,7 @@ class VaultIndex:
         if old is not None and old[1] != 0:
             entry = (self._key(*old), owner)
             del self._keys[bisect.bisect_left(self._keys, entry)]
+        self.total_collateral += collateral - (old[0] if old is not None else 0)
         self.vaults[owner] = (collateral, normalized_debt)
         if normalized_debt != 0:
             bisect.insort(self._keys, (self._key(collateral, normalized_debt), owner))
@@ -231,7 +237,7 @@ def taker_actions(auctions: list[AuctionView], pool: PoolView, market_price: int
             actions.append(Action(p.actor, p.taker, p.auction, "reset", (a.auction_id, p.taker),
                                   (("auction", a.auction_id),), p.gas_price))
             continue
-        if a.price == 0:
+        if a.price == 0 or not _may_clear(a, reserve_c, reserve_s, pool, market_price, gas_cost, p):
             continue
         full = min(a.lot, -(-a.debt // a.price))
         best: tuple[int, int, int, int] | None = None  # (profit, max_collateral, tokens, proceeds)
@@ -265,6 +271,24 @@ def taker_actions(auctions: list[AuctionView], pool: PoolView, market_price: int
                                   (a.auction_id, max_collateral, a.price, p.taker, b""), (("auction", a.auction_id),),
                                   p.gas_price))
     return actions
+
+
+def _may_clear(a: AuctionView, reserve_c: int, reserve_s: int, pool: PoolView, market_price: int, gas_cost: int,
+               p: TakerParams) -> bool:
+    """False where no take size of auction `a` can clear `min_profit`, from an upper bound: any
+    size buys collateral c <= lot for owe >= c * price and sells it for at most c at the pool's
+    marginal price after the fee (flash) or at the market price (capital). The taker's choices
+    are the same with or without this test; it spares the sizes' exact pool arithmetic for the
+    (many) auctions still priced above what their collateral fetches."""
+    if p.mode == "flash":
+        denominator = pool.scale * reserve_c * WAD * RAY
+        edge = ((WAD - pool.fee) * reserve_s * RAY - a.price * pool.scale * reserve_c * WAD) if reserve_c else 0
+    else:
+        denominator = WAD * RAY
+        edge = market_price * RAY - a.price * WAD
+    if edge <= 0:  # every size loses at least the gas
+        return -gas_cost >= p.min_profit
+    return a.lot * edge >= (p.min_profit + gas_cost) * denominator
 
 
 @dataclass(frozen=True)

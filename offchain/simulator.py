@@ -13,7 +13,10 @@ actors, then for every bar sets the block time to the bar's time and lets the ac
    (with the bidder) and realizes stakers' charges.
 
 Keepers' transactions pass through `keepers.Latency`; the feeder and the arbitrageur are not
-delayed. `simulate(scenario, "model")` runs the same on the off-chain model (`ModelBackend`):
+delayed. Transactions are mined in blocks: everything queued between two reads of the state (one
+actor's decisions, made from one read) is one block, in the order queued, at most
+`MAX_BLOCK_TXS` to a block; the first block of a bar has the bar's time, each further block one
+second more. `simulate(scenario, "model")` runs the same on the off-chain model (`ModelBackend`):
 same addresses, same block times, same decisions. Every transaction, every event, a snapshot per
 bar and, every `full_check_every` bars and at the end, the complete state (every state variable
 of every contract for every actor and vault owner) are recorded; `reconcile` compares a chain
@@ -49,6 +52,10 @@ from offchain.state import Event
 
 ACCRUE_EVERY = 3600  # seconds between the backstop keeper's fee accruals
 ACTOR_COLLATERALIZATION = 10  # actors' own vaults hold 10x their debt in collateral
+# Transactions per block at most. Anvil's cost per block grows with the state (~20 ms at 1,000
+# vaults) and its receipts' cost with the square of the block's size (13 s for one block of
+# 2,000): blocks of 100 balance the two.
+MAX_BLOCK_TXS = 100
 
 
 @dataclass(frozen=True)
@@ -91,8 +98,7 @@ def bar_times(scenario: Scenario) -> tuple[list[int], list[int]]:
 
 def genesis_time(scenario: Scenario) -> int:
     """The chain's start: early enough that deployment (which waits out the oracle delay) and the
-    population's two transactions per vault (one block each, one second apart) end before the
-    first bar."""
+    population end before the first bar, even at one block (one second) per transaction."""
     c = scenario.system.collateral[0]
     setup_blocks = 2 * scenario.vaults.count + 12 * scenario.backstop.pool_stakers + 600
     return scenario.market.prices.times[0] - c.oracle_delay - setup_blocks - 600
@@ -103,15 +109,19 @@ def _utc(t: int) -> str:
 
 
 def _jsonable(value: Any) -> Any:
-    if isinstance(value, bool) or value is None or isinstance(value, str):
-        return value
-    if isinstance(value, int):
+    kind = type(value)
+    if kind is int:  # the common case first (bool is not int here)
         return str(value)
+    if kind is bool or value is None or kind is str:
+        return value
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, (tuple, list)):
         return [_jsonable(v) for v in value]
     return str(value)
+
+
+_ARGS_JSON = json.JSONEncoder(sort_keys=True).encode  # an event's args, as the events table holds them
 
 
 class Simulation:
@@ -134,6 +144,7 @@ class Simulation:
         self.rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
         self.states: list[tuple[int, dict[str, Any]]] = []
         self.in_flight: list[tuple[int, int, Action]] = []  # (landing bar, submitted bar, action)
+        self.pending: list[tuple] = []  # queued for the next block (see queue)
         self.last_accrual = 0
         self.unsafe_since: dict[str, int] = {}
         self.first_unsafe: dict[str, int] = {}
@@ -151,29 +162,58 @@ class Simulation:
     # -------------------------------------------------------- sending and reading
 
     def read(self, calls: list[tuple[str, str, tuple]]) -> list[Any]:
+        """State as of the last block: queued transactions are mined first."""
+        self.flush()
         if self.kind == "chain":
             return self.b.views(calls)
         return [model_value(self.b, a, f, args) for a, f, args in calls]
 
+    def queue(self, actor: str, sender: str, contract: str, function: str, *args: Any,
+              submitted_bar: int | None = None) -> None:
+        """A transaction for the next block. Everything queued between two reads is mined as one
+        block, in the order queued: an actor's decisions rest on the state it read, never on
+        each other's results, so they can share a block."""
+        self.pending.append((actor, sender, contract, function, args, submitted_bar))
+
+    def flush(self) -> list[bool]:
+        """Mine the queued transactions as one block and record them with their events; which
+        succeeded."""
+        pending, self.pending = self.pending, []
+        oks = []
+        for start in range(0, len(pending), MAX_BLOCK_TXS):
+            block = pending[start : start + MAX_BLOCK_TXS]
+            outcomes = self.b.transact_block([(contract, function, sender, args)
+                                              for _, sender, contract, function, args, _ in block])
+            t = self.b.last_block_time
+            for (actor, _, contract, function, _, submitted_bar), outcome in zip(block, outcomes):
+                self._record(t, actor, contract, function, submitted_bar, outcome.ok, outcome.reason, outcome.events)
+                oks.append(outcome.ok)
+        return oks
+
     def send(self, actor: str, sender: str, contract: str, function: str, *args: Any,
              submitted_bar: int | None = None) -> bool:
-        """One transaction, recorded with its events; False if it reverted."""
-        tx = self.tx_count
-        self.tx_count += 1
-        status, reason, events = "ok", "", []
+        """One transaction in a block of its own, recorded with its events; False if it reverted."""
+        self.flush()
+        ok, reason, events = True, None, []
         try:
             self.b.transact(contract, function, sender, *args)
             events = self.b.last_events
         except Revert as exc:
-            status, reason = "reverted", exc.reason or "(no reason)"
-        t = self.b.last_block_time
+            ok, reason = False, exc.reason
+        self._record(self.b.last_block_time, actor, contract, function, submitted_bar, ok, reason, events)
+        return ok
+
+    def _record(self, t: int, actor: str, contract: str, function: str, submitted_bar: int | None, ok: bool,
+                reason: str | None, events: list[Event]) -> None:
+        tx = self.tx_count
+        self.tx_count += 1
         self.rows["txs"].append((self.bar, t, tx, actor, self.labels.get(contract, contract), function,
-                                 self.bar if submitted_bar is None else submitted_bar, status, reason))
+                                 self.bar if submitted_bar is None else submitted_bar,
+                                 "ok" if ok else "reverted", "" if ok else reason or "(no reason)"))
         for i, e in enumerate(events):
             self.rows["events"].append((self.bar, t, tx, i, self.labels.get(e.address, e.address), e.address, e.name,
-                                        json.dumps({k: _jsonable(v) for k, v in e.args.items()}, sort_keys=True)))
+                                        _ARGS_JSON({k: _jsonable(v) for k, v in e.args.items()})))
         self._on_events(events, t, actor)
-        return status == "ok"
 
     def deploy(self, name: str, sender: str, *args: Any) -> str:
         tx = self.tx_count
@@ -191,7 +231,7 @@ class Simulation:
                                      self.labels.get(action.contract, action.contract), action.function, self.bar,
                                      "dropped", "gas bid below the bar's 30th percentile"))
         elif delay == 0:
-            self.send(action.actor, action.sender, action.contract, action.function, *action.args)
+            self.queue(action.actor, action.sender, action.contract, action.function, *action.args)
         else:
             self.in_flight.append((self.bar + delay, self.bar, action))
 
@@ -211,56 +251,61 @@ class Simulation:
         self.labels = {address: label.split(" ")[0] for label, address in d.contracts()}
         self.labels.update({address: role for role, address in a.roles().items()})
         self.price0 = self.prices[0]
+        # fees accrue only when someone calls accrue: the rate stays put through the setup
+        self.rate0 = self.read([(d.engine, "collateral_types", (self.t.type_id,))])[0][1]
         t = self.t
         g = a.governance
         # the collateral pool: governance's liquidity, from its own vault
         depth = s.market.pool_depth
         pool_tokens = depth * 10**self.c.token_decimals // self.c.initial_price
         self._fund(g, depth, exit_stable=True)
-        self.send("setup", g, t.token, "mint", g, pool_tokens)
-        self.send("setup", g, t.token, "approve", t.pool, pool_tokens)
-        self.send("setup", g, d.stablecoin, "approve", t.pool, depth)
-        self.send("setup", g, t.pool, "add_liquidity", pool_tokens, depth, 0)
+        self.queue("setup", g, t.token, "mint", g, pool_tokens)
+        self.queue("setup", g, t.token, "approve", t.pool, pool_tokens)
+        self.queue("setup", g, d.stablecoin, "approve", t.pool, depth)
+        self.queue("setup", g, t.pool, "add_liquidity", pool_tokens, depth, 0)
         # the vault population: governance joins each owner's collateral, each owner draws
         self.plans: list[VaultPlan] = generate_vaults(s.vaults, s.seed, self.c.initial_price, self.c.token_decimals,
                                                       self.c.dust)
         total = sum(p.collateral for p in self.plans) // self.scale
-        self.send("setup", g, t.token, "mint", g, total)
-        self.send("setup", g, t.token, "approve", t.join, total)
+        self.queue("setup", g, t.token, "mint", g, total)
+        self.queue("setup", g, t.token, "approve", t.join, total)
         for p in self.plans:
-            self.send("setup", g, t.join, "join", p.owner, p.collateral // self.scale)
-        rate = self.read([(d.engine, "collateral_types", (t.type_id,))])[0][1]
+            self.queue("setup", g, t.join, "join", p.owner, p.collateral // self.scale)
         for p in self.plans:
-            ok = self.send("setup", p.owner, d.engine, "modify_vault", t.type_id, p.owner, p.owner, p.owner,
-                           p.collateral, -(-p.debt * RAY // rate))
-            if not ok:
-                raise SimulationError(f"vault {p.owner} could not be opened: {self.rows['txs'][-1][-1]}")
+            self.queue("setup", p.owner, d.engine, "modify_vault", t.type_id, p.owner, p.owner, p.owner,
+                       p.collateral, -(-p.debt * RAY // self.rate0))
+        opened = self.flush()[-len(self.plans):]
+        if not all(opened):
+            p = self.plans[opened.index(False)]
+            row = next(r for r in reversed(self.rows["txs"]) if r[3] == "setup" and r[5] == "modify_vault")
+            raise SimulationError(f"vault {p.owner} could not be opened: {row[-1]}")
         k = s.keepers
         # the arbitrageur: half its capital in stablecoin (ERC-20), half in collateral tokens
         half = k.arbitrageur_capital // 2
         if half:
             self._fund(a.arbitrageur, half, exit_stable=True)
-            self.send("setup", g, t.token, "mint", a.arbitrageur, half * 10**self.c.token_decimals // self.price0)
-        self.send("setup", a.arbitrageur, t.token, "approve", t.pool, MAX_UINT256)
-        self.send("setup", a.arbitrageur, d.stablecoin, "approve", t.pool, MAX_UINT256)
+            self.queue("setup", g, t.token, "mint", a.arbitrageur, half * 10**self.c.token_decimals // self.price0)
+        self.queue("setup", a.arbitrageur, t.token, "approve", t.pool, MAX_UINT256)
+        self.queue("setup", a.arbitrageur, d.stablecoin, "approve", t.pool, MAX_UINT256)
         # the takers
         if k.taker_mode in ("flash", "both"):
             self.flash_taker = deploy_flash_taker(b, d, self.c.name, a.taker)
             self.labels[self.flash_taker] = "FlashTaker"
         if k.taker_mode in ("capital", "both"):
             self._fund(a.capital_taker, k.taker_capital, exit_stable=False)
-            self.send("setup", a.capital_taker, d.engine, "allow", t.auction)
+            self.queue("setup", a.capital_taker, d.engine, "allow", t.auction)
         if k.debt_auction_capital:
             self._fund(a.bidder, k.debt_auction_capital, exit_stable=False)
-            self.send("setup", a.bidder, d.engine, "allow", d.debt_auction)
+            self.queue("setup", a.bidder, d.engine, "allow", d.debt_auction)
         if s.backstop.insurance_fund:
             self._fund(a.donor, s.backstop.insurance_fund, exit_stable=False)
-            self.send("setup", a.donor, d.engine, "transfer_stable", a.donor, d.backstop,
-                      s.backstop.insurance_fund * RAY)
+            self.queue("setup", a.donor, d.engine, "transfer_stable", a.donor, d.backstop,
+                       s.backstop.insurance_fund * RAY)
         for staker in a.stakers:
             self._fund(staker, s.backstop.pool_stake, exit_stable=False)
-            self.send("setup", staker, d.engine, "allow", d.stability_pool)
-            self.send("setup", staker, d.stability_pool, "stake", s.backstop.pool_stake * RAY)
+            self.queue("setup", staker, d.engine, "allow", d.stability_pool)
+            self.queue("setup", staker, d.stability_pool, "stake", s.backstop.pool_stake * RAY)
+        self.flush()
         failed = [r for r in self.rows["txs"] if r[7] != "ok"]
         if failed:
             raise SimulationError(f"setup transaction {failed[0][4]}.{failed[0][5]} reverted: {failed[0][8]}")
@@ -271,15 +316,15 @@ class Simulation:
         """`who` opens a vault with 10x collateral and draws `stable` [wad]."""
         d, t, g = self.d, self.t, self.actors.governance
         tokens = -(-stable * ACTOR_COLLATERALIZATION * 10**self.c.token_decimals // self.price0)
-        rate = self.read([(d.engine, "collateral_types", (t.type_id,))])[0][1]
-        self.send("setup", g, t.token, "mint", who, tokens)
-        self.send("setup", who, t.token, "approve", t.join, tokens)
-        self.send("setup", who, t.join, "join", who, tokens)
-        self.send("setup", who, d.engine, "modify_vault", t.type_id, who, who, who, tokens * self.scale,
-                  -(-stable * RAY // rate))
+        rate = self.rate0
+        self.queue("setup", g, t.token, "mint", who, tokens)
+        self.queue("setup", who, t.token, "approve", t.join, tokens)
+        self.queue("setup", who, t.join, "join", who, tokens)
+        self.queue("setup", who, d.engine, "modify_vault", t.type_id, who, who, who, tokens * self.scale,
+                   -(-stable * RAY // rate))
         if exit_stable:
-            self.send("setup", who, d.engine, "allow", d.stable_join)
-            self.send("setup", who, d.stable_join, "exit", who, stable)
+            self.queue("setup", who, d.engine, "allow", d.stable_join)
+            self.queue("setup", who, d.stable_join, "exit", who, stable)
 
     # -------------------------------------------------------- events
 
@@ -369,8 +414,8 @@ class Simulation:
         due = [f for f in self.in_flight if f[0] <= i]
         self.in_flight = [f for f in self.in_flight if f[0] > i]
         for _, submitted, action in due:
-            self.send(action.actor, action.sender, action.contract, action.function, *action.args,
-                      submitted_bar=submitted)
+            self.queue(action.actor, action.sender, action.contract, action.function, *action.args,
+                       submitted_bar=submitted)
         # 2. the price feed
         last_poke = self.read([(t.oracle, "last_poke", ())])[0]
         for action in oracle_actions(a.feeder, t.oracle, d.spotter, t.type_id, price, self.b.next_block_time,
@@ -420,9 +465,11 @@ class Simulation:
                                           k.take_min_profit, k.taker_gas_price))
             for params in takers:
                 # one taker per auction: what the first plans to take or reset, the second leaves
-                for action in taker_actions(views, pool, price, min_auction, capital, params, self.flying()):
+                planned = taker_actions(views, pool, price, min_auction, capital, params, self.flying())
+                for action in planned:
                     self.act(action)
-                    views = [v for v in views if ("auction", v.auction_id) not in action.targets]
+                targeted = {target for action in planned for target in action.targets}
+                views = [v for v in views if ("auction", v.auction_id) not in targeted]
         # 6. the backstop
         for action in backstop_actions(self._backstop_view(), self._backstop_params(),
                                        now - self.last_accrual >= ACCRUE_EVERY, self.flying()):
@@ -479,7 +526,7 @@ class Simulation:
         self.peak_debt_in_auction = max(self.peak_debt_in_auction, debt_in_auction)
         art, rate, spot = ctype[0], ctype[1], ctype[2]
         p30, p60 = self.latency.percentiles(self.times[i])
-        locked = sum(c for c, _ in self.index.vaults.values())
+        locked = self.index.total_collateral
         self.rows["bars"].append((
             i, self.times[i], self.prices[i] / WAD, oracle_price / WAD, spot / RAY, (rs / (rc * self.scale)) if rc else 0.0,
             p60 / 10**9, art * rate / RAD, locked / WAD, in_auction / WAD, active, len(unsafe), len(self.liquidated),

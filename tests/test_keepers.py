@@ -1,0 +1,82 @@
+"""Keeper strategies (offchain/keepers.py) on their own, against brute force: the liquidation
+keeper's event-built index finds exactly the unsafe vaults a full scan finds, the taker's profit
+bound never changes its choices, and the latency model's thresholds.
+
+Money flow checked here: the taker commits stablecoin (capital) or pool liquidity (flash) only
+where a take clears its minimum profit after gas, the same with and without the bound."""
+
+from __future__ import annotations
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from offchain import keepers
+from offchain.fixed_point import RAD, RAY, WAD
+from offchain.keepers import AuctionView, Latency, PoolView, TakerParams, VaultIndex, taker_actions
+from offchain.market_data import Series
+from offchain.state import Event
+
+ENGINE = "0x00000000000000000000000000000000000000E1"
+TYPE = b"ETH-A".ljust(32, b"\0")
+
+_auctions = st.lists(st.builds(
+    AuctionView,
+    auction_id=st.integers(1, 10**6),
+    needs_reset=st.booleans(),
+    price=st.integers(0, 400 * RAY),  # up to 400 stablecoin per collateral
+    lot=st.integers(0, 1_000 * WAD),
+    debt=st.integers(1, 200_000 * RAD),
+), max_size=12, unique_by=lambda a: a.auction_id)
+_pools = st.builds(PoolView, reserve_collateral=st.integers(0, 50_000 * WAD), reserve_stable=st.integers(0, 10**7 * WAD),
+                   fee=st.sampled_from([0, 3 * 10**15]), scale=st.just(1))
+
+
+@settings(max_examples=150, deadline=None)
+@given(auctions=_auctions, pool=_pools, market=st.integers(1, 400 * WAD), mode=st.sampled_from(["flash", "capital"]),
+       min_profit=st.integers(-10 * WAD, 1_000 * WAD), gas_price=st.integers(0, 500 * 10**9),
+       capital=st.integers(0, 10**6 * RAD), min_auction=st.integers(0, 500 * RAD))
+def test_taker__profit_bound__never_changes_what_is_taken_or_reset(monkeypatch, auctions, pool, market, mode,
+                                                                    min_profit, gas_price, capital, min_auction):
+    params = TakerParams("taker", "0x" + "11" * 20, "0x" + "22" * 20 if mode == "flash" else "", "0x" + "33" * 20, mode,
+                         min_profit, gas_price)
+    with_bound = taker_actions(auctions, pool, market, min_auction, capital, params, set())
+    with monkeypatch.context() as m:
+        m.setattr(keepers, "_may_clear", lambda *args: True)
+        exhaustive = taker_actions(auctions, pool, market, min_auction, capital, params, set())
+    assert with_bound == exhaustive
+
+
+def _vault_event(owner: str, d_collateral: int, d_art: int) -> Event:
+    return Event(ENGINE, "VaultModified", {"collateral_type": TYPE, "owner": owner, "delta_collateral": d_collateral,
+                                           "delta_normalized_debt": d_art})
+
+
+@settings(max_examples=100, deadline=None)
+@given(moves=st.lists(st.tuples(st.integers(0, 15), st.integers(0, 100 * WAD), st.integers(0, 150_000 * WAD)),
+                      max_size=40),
+       rate=st.integers(RAY, 2 * RAY), safe_price=st.integers(0, 3_000 * RAY))
+def test_vault_index__after_any_events__unsafe_equals_a_full_scan(moves, rate, safe_price):
+    index = VaultIndex(TYPE)
+    state: dict[str, tuple[int, int]] = {}
+    for n, collateral, art in moves:  # each move sets vault n to (collateral, art) through a delta event
+        owner = f"0x{n:040x}"
+        old = state.get(owner, (0, 0))
+        index.apply(ENGINE, [_vault_event(owner, collateral - old[0], art - old[1])])
+        state[owner] = (collateral, art)
+    scan = {o for o, (c, a) in state.items() if a and c * safe_price < a * rate}
+    found = index.unsafe(rate, safe_price)
+    assert set(found) == scan and len(found) == len(scan)
+    keys = [a * 10**45 // c if c else 2**256 for c, a in (state[o] for o in found)]
+    assert keys == sorted(keys, reverse=True)  # closest to liquidation first
+
+
+def test_latency__bid_against_the_bars_percentiles__now_next_bar_or_dropped():
+    gas = Series("gas.csv", (0, 600), {"p30_gwei": (50 * 10**9, 50 * 10**9), "p60_gwei": (100 * 10**9, 20 * 10**9)})
+    latency = Latency(gas, 0)
+    assert latency.delay(100 * 10**9, 0) == 0
+    assert latency.delay(60 * 10**9, 0) == 1
+    assert latency.delay(49 * 10**9, 0) is None
+    # dropped in bar 0, in at once in bar 1 (whose p60 is 20 gwei)
+    assert latency.landing_bar(40 * 10**9, [0, 600], 0) == 1
+    constant = Latency(None, 80 * 10**9)
+    assert constant.delay(80 * 10**9, 0) == 0 and constant.delay(79 * 10**9, 0) is None
