@@ -36,10 +36,13 @@ class FlashTaker(Contract):
     def on_auction_take(self, sender: str, taker: str, owe: int, collateral: int, data: bytes) -> None:
         require(sender == self.auction, "flash: not the auction")
         require(taker == self.address, "flash: not started here")
-        try:
-            min_profit, before, auction_id = abi_decode(["uint256", "uint256", "uint256"], data)
-        except Exception:  # Vyper's abi_decode reverts without a reason on malformed data
-            raise Revert(None) from None
+        if len(data) == 96:  # what take() encodes: three words (eth_abi's generic decoder is slow)
+            min_profit, before, auction_id = (int.from_bytes(data[i : i + 32], "big") for i in (0, 32, 64))
+        else:
+            try:
+                min_profit, before, auction_id = abi_decode(["uint256", "uint256", "uint256"], data)
+            except Exception:  # Vyper's abi_decode reverts without a reason on malformed data
+                raise Revert(None) from None
         tokens = collateral // self.scale
         if tokens != 0:
             self.at(self.collateral_join).exit(self.address, self.address, tokens)

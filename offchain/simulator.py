@@ -121,7 +121,29 @@ def _jsonable(value: Any) -> Any:
     return str(value)
 
 
-_ARGS_JSON = json.JSONEncoder(sort_keys=True).encode  # an event's args, as the events table holds them
+_JSON = json.JSONEncoder().encode
+_JSON_KEYS: dict[str, str] = {}
+
+
+def _args_json(args: dict[str, Any]) -> str:
+    """json.dumps({k: _jsonable(v) for k, v in args.items()}, sort_keys=True): an event's args as
+    the events table holds them, written out for the common values (a model run encodes ~18,000)."""
+    parts = []
+    for k in sorted(args):
+        key = _JSON_KEYS.get(k)
+        if key is None:
+            key = _JSON_KEYS[k] = _JSON(k) + ": "
+        v = args[k]
+        kind = type(v)
+        if kind is int:
+            parts.append(f'{key}"{v}"')
+        elif kind is str:
+            parts.append(key + _JSON(v))
+        elif kind is bytes:
+            parts.append(f'{key}"0x{v.hex()}"')
+        else:
+            parts.append(key + _JSON(_jsonable(v)))
+    return "{" + ", ".join(parts) + "}"
 
 
 class Simulation:
@@ -212,7 +234,7 @@ class Simulation:
                                  "ok" if ok else "reverted", "" if ok else reason or "(no reason)"))
         for i, e in enumerate(events):
             self.rows["events"].append((self.bar, t, tx, i, self.labels.get(e.address, e.address), e.address, e.name,
-                                        _ARGS_JSON({k: _jsonable(v) for k, v in e.args.items()})))
+                                        _args_json(e.args)))
         self._on_events(events, t, actor)
 
     def deploy(self, name: str, sender: str, *args: Any) -> str:
@@ -486,7 +508,9 @@ class Simulation:
 
     def _backstop_view(self) -> BackstopView:
         d, t, a = self.d, self.t, self.actors
-        loss_ids = sorted(x for x, loss in self.losses.items() if not loss["done"])
+        # the keeper acts on closed losses only (keepers.backstop_actions: status CLOSED); a loss
+        # closes with its LossClosed event, so it reads just those, not every running auction's
+        loss_ids = sorted(x for x, loss in self.losses.items() if loss["closed"] is not None and not loss["done"])
         da_ids = sorted(self.debt_auction_ids)
         calls = [
             (d.engine, "stable", (d.backstop,)), (d.engine, "bad_debt", (d.backstop,)), (d.backstop, "unattributed_debt", ()),

@@ -17,10 +17,12 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from offchain.keepers import Latency
 from offchain.scenario import load_scenario
-from offchain.simulator import bar_times, reconcile, simulate
+from offchain.simulator import _args_json, _jsonable, bar_times, reconcile, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 PRICES = ROOT / "data" / "market" / "eth_usd_2020-03-12.csv"
@@ -59,6 +61,14 @@ def test_replay__crash_with_50_vaults__chain_and_model_agree_to_the_wei(runs):
     assert r.bars_compared == 180
     # one full-state check before the first bar, then one every 6 bars (hourly), the last bar's included
     assert r.state_checks == 1 + 180 // 6 and r.state_variables_compared > 50_000
+
+
+@settings(max_examples=60, deadline=None)
+@given(args=st.dictionaries(st.text(min_size=1, max_size=12), st.one_of(
+    st.integers(-(2**255), 2**256 - 1), st.booleans(), st.text(max_size=20), st.binary(max_size=40), st.none(),
+    st.lists(st.integers(0, 2**256 - 1), max_size=3)), max_size=8))
+def test_event_args_json__written_out__equals_json_dumps(args):
+    assert _args_json(args) == json.dumps({k: _jsonable(v) for k, v in args.items()}, sort_keys=True)
 
 
 def test_reconcile__one_wei_apart__reports_the_variable(runs):
