@@ -105,7 +105,6 @@ class TxOutcome:
     events: list[Event]
 
 
-
 class ModelBackend:
     """The off-chain model as a chain: one block per transaction, CREATE addresses, nonces."""
 
@@ -165,20 +164,21 @@ class ModelBackend:
         out = []
         for address, function, sender, args in txs:
             self.nonces[sender] = self.nonces.get(sender, 0) + 1
-            n_logs = len(self.env.logs)
-            contract = self.env.contracts.get(address)
             try:
-                if contract is not None:
-                    self.env.transact(getattr(contract, function), sender, *args)
+                self._run(address, function, sender, args)
             except Revert as exc:
                 out.append(TxOutcome(False, exc.reason, []))
                 continue
-            out.append(TxOutcome(True, None, self.env.logs[n_logs:]))
-        self.last_events = out[-1].events if out else []
+            out.append(TxOutcome(True, None, self.last_events))
+        self.last_events = out[-1].events
         return out
 
     def transact(self, address: str, function: str, sender: str, *args: Any) -> Any:
         self._new_block(sender)
+        return self._run(address, function, sender, args)
+
+    def _run(self, address: str, function: str, sender: str, args: tuple) -> Any:
+        """One transaction in the current block; its events in `last_events` (none if it reverts)."""
         n_logs = len(self.env.logs)
         self.last_events = []
         contract = self.env.contracts.get(address)
@@ -206,6 +206,8 @@ class _Function:
 
 def _word_reader(abi_type: str) -> Callable[[bytes], Any] | None:
     """One 32-byte word -> its value, for the static one-word types; None for any other type."""
+    if "[" in abi_type:
+        return None
     if abi_type.startswith("uint"):
         return lambda w: int.from_bytes(w, "big")
     if abi_type.startswith("int"):
@@ -224,36 +226,45 @@ def _address_of_word(w: bytes) -> str:
     return address
 
 
-def _return_decoder(outputs: list[str]) -> Callable[[bytes], Any]:
-    """The decoder of a function's return data, shaped as `views` returns it (one output -> the
-    value, a struct -> a tuple), built once per function: a full-state read decodes ~15,000
-    returns, and re-parsing the types for each was most of its Python time."""
+def _static_decoder(types: list[str]) -> Callable[[bytes], tuple]:
+    """ABI data of `types` -> one value per type (a struct -> a tuple), as eth_abi decodes it with
+    addresses checksummed; built once per list of types. Static one-word values are read
+    directly: eth_abi's generic decoder was most of the Python time of reading thousands of
+    variables or events. Anything else (dynamic or other static types) goes through eth_abi."""
 
-    def general(data: bytes) -> Any:
-        values = _decode_static(outputs, data)
-        return values[0] if len(values) == 1 else values
+    def general(data: bytes) -> tuple:
+        return tuple(_python_value(t, v) for t, v in zip(types, abi_decode(types, data)))
 
-    groups = [t[1:-1].split(",") if t.startswith("(") else [t] for t in outputs]
+    groups = [t[1:-1].split(",") if t.startswith("(") else [t] for t in types]
     readers = [_word_reader(t) for group in groups for t in group]
-    if not readers or None in readers:
+    if None in readers:
         return general
     size = 32 * len(readers)
-    if len(outputs) == 1 and not outputs[0].startswith("("):
-        read = readers[0]
-        return lambda data: read(data) if len(data) == 32 else general(data)
-    shape = [(len(group), t.startswith("(")) for group, t in zip(groups, outputs)]
+    shape = [(len(group), t.startswith("(")) for group, t in zip(groups, types)]
 
-    def decode(data: bytes) -> Any:
+    def decode(data: bytes) -> tuple:
         if len(data) != size:
             return general(data)
         words = [read(data[32 * i : 32 * i + 32]) for i, read in enumerate(readers)]
         out, i = [], 0
         for n, is_tuple in shape:
-            out.append(tuple(words[i : i + n]) if is_tuple or n > 1 else words[i])
+            out.append(tuple(words[i : i + n]) if is_tuple else words[i])
             i += n
-        return out[0] if len(out) == 1 else tuple(out)
+        return tuple(out)
 
     return decode
+
+
+def _return_decoder(outputs: list[str]) -> Callable[[bytes], Any]:
+    """A function's return data -> the value as `views` returns it: one output -> that value, a
+    struct -> a tuple, several outputs -> a tuple of them."""
+    decode = _static_decoder(outputs)
+    if len(outputs) != 1:
+        return decode
+    read = _word_reader(outputs[0])
+    if read is not None:  # the common case: one plain word
+        return lambda data: read(data) if len(data) == 32 else decode(data)[0]
+    return lambda data: decode(data)[0]
 
 
 def _abi_type(param: dict[str, Any]) -> str:
@@ -275,43 +286,6 @@ def _python_value(abi_type: str, value: Any) -> Any:
 
 _ADDRESSES: dict[bytes, str] = {}
 _ADDRESSES_HEX: dict[str, str] = {}
-
-
-def _decode_static(types: list[str], data: bytes) -> tuple:
-    """Decode return data made only of static words (uint/int/bool/address and tuples of them)
-    without eth_abi's generic machinery: the state reads run after every fuzz step."""
-    flat = []
-    for t in types:
-        if t.startswith("("):
-            flat.append(t[1:-1].split(","))
-        else:
-            flat.append([t])
-    words = [data[i : i + 32] for i in range(0, len(data), 32)]
-    dynamic = any("[" in t or t in ("string", "bytes") for group in flat for t in group)
-    if dynamic or sum(len(f) for f in flat) != len(words):
-        return tuple(_python_value(t, v) for t, v in zip(types, abi_decode(types, data)))
-    out: list[Any] = []
-    i = 0
-    for group in flat:
-        values = []
-        for t in group:
-            w = words[i]
-            i += 1
-            if t == "address":
-                address = _ADDRESSES.get(w)
-                if address is None:
-                    address = _ADDRESSES[w] = to_checksum_address(w[12:])
-                values.append(address)
-            elif t == "bool":
-                values.append(w[-1] == 1)
-            elif t.startswith("uint"):
-                values.append(int.from_bytes(w, "big"))
-            elif t.startswith("int"):
-                values.append(int.from_bytes(w, "big", signed=True))
-            else:
-                values.append(_python_value(t, abi_decode([t], w)[0]))
-        out.append(tuple(values) if len(group) > 1 or types[len(out)].startswith("(") else values[0])
-    return tuple(out)
 
 
 def _word(n: int) -> bytes:
@@ -414,16 +388,19 @@ class ChainBackend:
         self.artifacts = artifacts
         self.names: dict[str, str] = {}
         self._functions: dict[str, dict[str, _Function]] = {}
-        self._events: dict[bytes, tuple[str, list[tuple[str, str, bool]]]] = {}
+        # topic -> (event name, argument names indexed then not, their decoders)
+        self._events: dict[bytes, tuple[str, list[str], Callable[[bytes], tuple], Callable[[bytes], tuple]]] = {}
         for abi, _ in artifacts.values():
             for item in abi:
                 if item["type"] == "event":
-                    types = [_abi_type(i) for i in item["inputs"]]
-                    topic = keccak(text=f"{item['name']}({','.join(types)})")
-                    self._events[topic] = (
-                        item["name"],
-                        [(i["name"], t, i["indexed"]) for i, t in zip(item["inputs"], types)],
-                    )
+                    params = [(i["name"], _abi_type(i), i["indexed"]) for i in item["inputs"]]
+                    topic = keccak(text=f"{item['name']}({','.join(t for _, t, _ in params)})")
+                    indexed = [(n, t) for n, t, i in params if i]
+                    plain = [(n, t) for n, t, i in params if not i]
+                    # an indexed value is one word (its topic)
+                    self._events[topic] = (item["name"], [n for n, _ in indexed + plain],
+                                           _static_decoder([t for _, t in indexed]),
+                                           _static_decoder([t for _, t in plain]))
         self.rpc("anvil_setBlockTimestampInterval", [1])
         self.sync()
         self.last_receipt: dict[str, Any] | None = None
@@ -527,13 +504,10 @@ class ChainBackend:
 
     def _decode_log(self, log: dict[str, Any]) -> Event:
         topics = log["topics"]
-        name, params = self._events[bytes.fromhex(topics[0][2:])]
-        indexed = [(n, t) for n, t, i in params if i]
-        plain = [(n, t) for n, t, i in params if not i]
-        # indexed values are one word each; data of static words skips eth_abi (see _decode_static)
-        values = _decode_static([t for _, t in indexed], bytes.fromhex("".join(x[2:] for x in topics[1:])))
-        values += _decode_static([t for _, t in plain], bytes.fromhex(log["data"][2:]))
-        args = {n: v for (n, _), v in zip(indexed + plain, values)}
+        name, names, decode_indexed, decode_plain = self._events[bytes.fromhex(topics[0][2:])]
+        values = decode_indexed(bytes.fromhex("".join(x[2:] for x in topics[1:])))
+        values += decode_plain(bytes.fromhex(log["data"][2:]))
+        args = dict(zip(names, values))
         address = _ADDRESSES_HEX.get(log["address"])
         if address is None:
             address = _ADDRESSES_HEX[log["address"]] = to_checksum_address(log["address"])
@@ -553,11 +527,12 @@ class ChainBackend:
         self._call_cache.clear()
         return address
 
+    def _tx(self, address: str, function: str, sender: str, args: tuple) -> dict[str, Any]:
+        return {"from": sender, **self.call_data(address, function, *args)[0], "gas": hex(TX_GAS)}
+
     def transact(self, address: str, function: str, sender: str, *args: Any) -> None:
-        fn = self._function(address, function)
-        data = "0x" + (fn.selector + abi_encode(fn.inputs, list(args))).hex()
         self.last_events = []
-        self._send({"from": sender, "to": address, "data": data, "gas": hex(TX_GAS)})
+        self._send(self._tx(address, function, sender, args))
 
     def transact_block(self, txs: list[tuple[str, str, str, tuple]]) -> list[TxOutcome]:
         """Transactions `(address, function, sender, args)` mined in order into one block (see
@@ -569,11 +544,7 @@ class ChainBackend:
         caught here."""
         if not txs:
             return []
-        payloads = []
-        for address, function, sender, args in txs:
-            fn = self._function(address, function)
-            data = "0x" + (fn.selector + abi_encode(fn.inputs, list(args))).hex()
-            payloads.append({"from": sender, "to": address, "data": data, "gas": hex(TX_GAS)})
+        payloads = [self._tx(address, function, sender, args) for address, function, sender, args in txs]
         self.rpc("evm_setAutomine", [False])
         try:
             # one at a time: a JSON-RPC batch is served concurrently, and the senders' nonces collide
@@ -647,9 +618,7 @@ class ChainBackend:
         """One plain eth_call, fully ABI-decoded: for results too long for the BatchReader (a
         dynamic array, say). One output -> the value."""
         tx, fn = self.call_data(address, function, *args)
-        raw = bytes.fromhex(self.rpc("eth_call", [tx, "latest"])[2:])
-        values = tuple(_python_value(t, v) for t, v in zip(fn.outputs, abi_decode(fn.outputs, raw)))
-        return values[0] if len(values) == 1 else values
+        return fn.decode(bytes.fromhex(self.rpc("eth_call", [tx, "latest"])[2:]))
 
     def gas_used(self) -> int:
         assert self.last_receipt is not None

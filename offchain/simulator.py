@@ -34,7 +34,7 @@ from typing import Any, Callable
 import pandas as pd
 
 from offchain.anvil import Anvil
-from offchain.backends import ChainBackend, ModelBackend
+from offchain.backends import ChainBackend, ModelBackend, TxOutcome
 from offchain.config import LAYERS
 from offchain.deployment import (
     Deployment, StateKeys, deploy_flash_taker, deploy_system, model_value, read_chain_state, read_model_state,
@@ -134,15 +134,7 @@ def _args_json(args: dict[str, Any]) -> str:
         if key is None:
             key = _JSON_KEYS[k] = _JSON(k) + ": "
         v = args[k]
-        kind = type(v)
-        if kind is int:
-            parts.append(f'{key}"{v}"')
-        elif kind is str:
-            parts.append(key + _JSON(v))
-        elif kind is bytes:
-            parts.append(f'{key}"0x{v.hex()}"')
-        else:
-            parts.append(key + _JSON(_jsonable(v)))
+        parts.append(f'{key}"{v}"' if type(v) is int else key + _JSON(_jsonable(v)))  # ints: most values
     return "{" + ", ".join(parts) + "}"
 
 
@@ -197,41 +189,42 @@ class Simulation:
         each other's results, so they can share a block."""
         self.pending.append((actor, sender, contract, function, args, submitted_bar))
 
-    def flush(self) -> list[bool]:
-        """Mine the queued transactions as one block and record them with their events; which
-        succeeded."""
+    def flush(self) -> list[TxOutcome]:
+        """Mine the queued transactions, in blocks of at most MAX_BLOCK_TXS, and record them with
+        their events; their outcomes, in order."""
         pending, self.pending = self.pending, []
-        oks = []
+        mined: list[TxOutcome] = []
         for start in range(0, len(pending), MAX_BLOCK_TXS):
             block = pending[start : start + MAX_BLOCK_TXS]
             outcomes = self.b.transact_block([(contract, function, sender, args)
                                               for _, sender, contract, function, args, _ in block])
             t = self.b.last_block_time
             for (actor, _, contract, function, _, submitted_bar), outcome in zip(block, outcomes):
-                self._record(t, actor, contract, function, submitted_bar, outcome.ok, outcome.reason, outcome.events)
-                oks.append(outcome.ok)
-        return oks
+                self._record(t, actor, contract, function, submitted_bar, outcome)
+            mined += outcomes
+        return mined
 
     def send(self, actor: str, sender: str, contract: str, function: str, *args: Any,
              submitted_bar: int | None = None) -> bool:
         """One transaction in a block of its own, recorded with its events; False if it reverted."""
         self.flush()
-        ok, reason, events = True, None, []
         try:
             self.b.transact(contract, function, sender, *args)
-            events = self.b.last_events
+            outcome = TxOutcome(True, None, self.b.last_events)
         except Revert as exc:
-            ok, reason = False, exc.reason
-        self._record(self.b.last_block_time, actor, contract, function, submitted_bar, ok, reason, events)
-        return ok
+            outcome = TxOutcome(False, exc.reason, [])
+        self._record(self.b.last_block_time, actor, contract, function, submitted_bar, outcome)
+        return outcome.ok
 
-    def _record(self, t: int, actor: str, contract: str, function: str, submitted_bar: int | None, ok: bool,
-                reason: str | None, events: list[Event]) -> None:
+    def _record(self, t: int, actor: str, contract: str, function: str, submitted_bar: int | None,
+                outcome: TxOutcome) -> None:
         tx = self.tx_count
         self.tx_count += 1
         self.rows["txs"].append((self.bar, t, tx, actor, self.labels.get(contract, contract), function,
                                  self.bar if submitted_bar is None else submitted_bar,
-                                 "ok" if ok else "reverted", "" if ok else reason or "(no reason)"))
+                                 "ok" if outcome.ok else "reverted",
+                                 "" if outcome.ok else outcome.reason or "(no reason)"))
+        events = outcome.events
         for i, e in enumerate(events):
             self.rows["events"].append((self.bar, t, tx, i, self.labels.get(e.address, e.address), e.address, e.name,
                                         _args_json(e.args)))
@@ -296,11 +289,9 @@ class Simulation:
         for p in self.plans:
             self.queue("setup", p.owner, d.engine, "modify_vault", t.type_id, p.owner, p.owner, p.owner,
                        p.collateral, -(-p.debt * RAY // self.rate0))
-        opened = self.flush()[-len(self.plans):]
-        if not all(opened):
-            p = self.plans[opened.index(False)]
-            row = next(r for r in reversed(self.rows["txs"]) if r[3] == "setup" and r[5] == "modify_vault")
-            raise SimulationError(f"vault {p.owner} could not be opened: {row[-1]}")
+        for p, outcome in zip(self.plans, self.flush()[-len(self.plans):]):
+            if not outcome.ok:
+                raise SimulationError(f"vault {p.owner} could not be opened: {outcome.reason or '(no reason)'}")
         k = s.keepers
         # the arbitrageur: half its capital in stablecoin (ERC-20), half in collateral tokens
         half = k.arbitrageur_capital // 2
@@ -338,12 +329,11 @@ class Simulation:
         """`who` opens a vault with 10x collateral and draws `stable` [wad]."""
         d, t, g = self.d, self.t, self.actors.governance
         tokens = -(-stable * ACTOR_COLLATERALIZATION * 10**self.c.token_decimals // self.price0)
-        rate = self.rate0
         self.queue("setup", g, t.token, "mint", who, tokens)
         self.queue("setup", who, t.token, "approve", t.join, tokens)
         self.queue("setup", who, t.join, "join", who, tokens)
         self.queue("setup", who, d.engine, "modify_vault", t.type_id, who, who, who, tokens * self.scale,
-                   -(-stable * RAY // rate))
+                   -(-stable * RAY // self.rate0))
         if exit_stable:
             self.queue("setup", who, d.engine, "allow", d.stable_join)
             self.queue("setup", who, d.stable_join, "exit", who, stable)
