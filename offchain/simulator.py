@@ -20,7 +20,8 @@ second more. `simulate(scenario, "model")` runs the same on the off-chain model 
 same addresses, same block times, same decisions. Every transaction, every event, a snapshot per
 bar and, every `full_check_every` bars and at the end, the complete state (every state variable
 of every contract for every actor and vault owner) are recorded; `reconcile` compares a chain
-run with a model run and lists every difference.
+run with a model run and lists every difference. A run that will not be reconciled (a model run
+on its own, as sweeps make) passes `full_check_every=None` and reads no complete state.
 """
 
 from __future__ import annotations
@@ -141,7 +142,7 @@ def _args_json(args: dict[str, Any]) -> str:
 class Simulation:
     """One run of a scenario on one backend (see the module docstring)."""
 
-    def __init__(self, scenario: Scenario, backend: Any, kind: str, full_check_every: int = 6,
+    def __init__(self, scenario: Scenario, backend: Any, kind: str, full_check_every: int | None = 6,
                  progress: Callable[[int, int], None] | None = None):
         self.s = scenario
         self.b = backend
@@ -406,11 +407,13 @@ class Simulation:
         d, t, a = self.d, self.t, self.actors
         self.static = dict(zip(("oracle_delay", "min_decrease", "pool_fee"), self.read([
             (t.oracle, "delay", ()), (d.debt_auction, "min_decrease", ()), (t.pool, "fee", ())])))
-        self._full_state()
+        every = self.full_check_every
+        if every is not None:
+            self._full_state()
         for i in range(len(self.times)):
             self.bar = i
             self._bar(i)
-            if (i + 1) % self.full_check_every == 0 or i == len(self.times) - 1:
+            if every is not None and ((i + 1) % every == 0 or i == len(self.times) - 1):
                 self._full_state()
             if self.progress:
                 self.progress(i + 1, len(self.times))
@@ -640,9 +643,12 @@ class _Recording:
 
 
 def simulate(scenario: Scenario, kind: str, artifacts: dict | None = None, reader_code: str = "",
-             full_check_every: int = 6, progress: Callable[[int, int], None] | None = None) -> SimulationResult:
+             full_check_every: int | None = 6, progress: Callable[[int, int], None] | None = None
+             ) -> SimulationResult:
     """Run `scenario` on a fresh private Anvil (`kind="chain"`; needs the compiled `artifacts`
-    and the BatchReader's code, see backends.load_artifacts) or on the model (`kind="model"`)."""
+    and the BatchReader's code, see backends.load_artifacts) or on the model (`kind="model"`).
+    The complete state is read every `full_check_every` bars and at the start and end, for
+    `reconcile`; never if None (a run that will not be reconciled)."""
     genesis = genesis_time(scenario)
     if kind == "model":
         return Simulation(scenario, ModelBackend(genesis), "model", full_check_every, progress).run()

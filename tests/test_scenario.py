@@ -12,7 +12,9 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
-from eth_utils import is_checksum_address
+from eth_utils import is_checksum_address, keccak, to_checksum_address
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from offchain.config import LAYERS
 from offchain.fixed_point import RAD, RAY, WAD
@@ -253,6 +255,14 @@ def test_actor_address__deterministic_checksummed_distinct():
     assert is_checksum_address(actor_address("vault", 3))
     assert len({actor_address("vault", 0), actor_address("vault", 1), actor_address("taker")}) == 3
     assert actor_address("taker") == actor_address("taker", 0)
+
+
+@settings(max_examples=300, deadline=None)
+@given(role=st.text(min_size=1, max_size=20), index=st.integers(0, 10**9))
+def test_actor_address__equals_eth_utils_keccak_and_checksum(role, index):
+    # the population hashes with safe-pysha3 and checksums by hand; eth_utils is the reference
+    expected = to_checksum_address(keccak(text=f"backstop-sim/{role}/{index}")[12:])
+    assert actor_address(role, index) == expected
 
 
 def test_generate_vaults__same_seed_same_plans__other_seed_differs():

@@ -15,6 +15,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pandas as pd
 import pytest
 from click.testing import CliRunner
 from hypothesis import given, settings
@@ -61,6 +62,16 @@ def test_replay__crash_with_50_vaults__chain_and_model_agree_to_the_wei(runs):
     assert r.bars_compared == 180
     # one full-state check before the first bar, then one every 6 bars (hourly), the last bar's included
     assert r.state_checks == 1 + 180 // 6 and r.state_variables_compared > 50_000
+
+
+def test_model_run__without_full_state_reads__same_tables_and_no_states(runs, scenario):
+    # full_check_every=None (the model alone, as sweeps run it) only leaves out the state reads
+    _, model = runs
+    alone = simulate(scenario, "model", full_check_every=None)
+    assert alone.states == [] and len(model.states) == 1 + 180 // 6
+    assert alone.tables.keys() == model.tables.keys()
+    for name, table in model.tables.items():
+        pd.testing.assert_frame_equal(alone.tables[name], table, check_exact=True)
 
 
 @settings(max_examples=60, deadline=None)
