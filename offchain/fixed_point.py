@@ -72,8 +72,11 @@ def div_up(x: int, y: int) -> int:
 
 
 def rmul_up(x: int, y: int) -> int:
-    """ceil(x * y / ray)."""
-    return div_up(u256(x * y), RAY)
+    """ceil(x * y / ray): div_up(u256(x * y), RAY) written out (every auction price is one)."""
+    product = x * y
+    if product < 0 or product > MAX_UINT256:
+        raise Revert(None)
+    return -(-product // RAY)  # ceil; q + 1 cannot overflow: q <= MAX_UINT256 // RAY
 
 
 @lru_cache(maxsize=1 << 16)  # pure: auctions that started together are priced at the same elapsed time

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
 
 from offchain.errors import Revert, require
 from offchain.fixed_point import MAX_UINT256, u256
@@ -30,7 +29,8 @@ class FlashTaker(Contract):
     def take(self, sender: str, auction_id: int, max_collateral: int, max_price: int, min_profit: int) -> None:
         require(sender == self.owner, "flash: not the owner")
         before = self.engine.stable[self.address]
-        data = abi_encode(["uint256", "uint256", "uint256"], [min_profit, before, auction_id])
+        # abi.encode(min_profit, before, auction_id): three uint256 words (each already a uint256)
+        data = min_profit.to_bytes(32, "big") + before.to_bytes(32, "big") + auction_id.to_bytes(32, "big")
         self.at(self.auction).take(self.address, auction_id, max_collateral, max_price, self.address, data)
 
     def on_auction_take(self, sender: str, taker: str, owe: int, collateral: int, data: bytes) -> None:

@@ -23,8 +23,9 @@ vaults       owner, collateral_start, debt_start, ratio_start, collateral_end, d
 
 from __future__ import annotations
 
+from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Union
 
 import pandas as pd
 
@@ -70,11 +71,42 @@ class Reconciliation:
         return self.diff_count == 0
 
 
+class Tables(MutableMapping):
+    """A run's tables by name, each built on first read: a run keeps its rows, and a sweep that
+    reads a few tables (payers, losses) never formats the rest (the events table's JSON is
+    most of that). Reading, iterating, `items()` and `values()` build; `in`, `keys()` and
+    `len()` do not."""
+
+    def __init__(self, tables: dict[str, Union[pd.DataFrame, Callable[[], pd.DataFrame]]]):
+        self._tables = dict(tables)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        table = self._tables[name]
+        if not isinstance(table, pd.DataFrame):
+            table = self._tables[name] = table()
+        return table
+
+    def __setitem__(self, name: str, table: pd.DataFrame) -> None:
+        self._tables[name] = table
+
+    def __delitem__(self, name: str) -> None:
+        del self._tables[name]
+
+    def __contains__(self, name: object) -> bool:  # Mapping's would build the table
+        return name in self._tables
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+
 @dataclass
 class SimulationResult:
     scenario_name: str
     backend: str  # "chain" or "model"
-    tables: dict[str, pd.DataFrame]
+    tables: MutableMapping[str, pd.DataFrame]  # a dict, or Tables (built on first read)
     # facts for the summary: collateral symbol, stablecoin symbol, waterfall order (names), bar
     # seconds, latency bound in bars, counts, timings [s]
     facts: dict[str, Any] = field(default_factory=dict)

@@ -38,10 +38,6 @@ class Env:
     contracts: dict[str, "Contract"] = field(default_factory=dict)
     _journal: list[tuple] | None = None
 
-    def record(self, entry: tuple) -> None:
-        if self._journal is not None:
-            self._journal.append(entry)
-
     def transact(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run one model call as a transaction: all of it, or (on Revert) none of it."""
         if self._journal is not None:  # nested: the outer transaction owns the journal
@@ -85,7 +81,9 @@ class Storage(dict):
         return self._default
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        self._env.record(("item", self, key, dict.get(self, key, _MISSING)))
+        journal = self._env._journal  # Env.record, written out: the model's most frequent write
+        if journal is not None:
+            journal.append(("item", self, key, dict.get(self, key, _MISSING)))
         dict.__setitem__(self, key, value)
 
 
@@ -105,7 +103,9 @@ class Contract:
         return contract
 
     def __setattr__(self, name: str, value: Any) -> None:
-        self.env.record(("attr", self, name, getattr(self, name, None)))
+        journal = self.env._journal  # Env.record, written out
+        if journal is not None:
+            journal.append(("attr", self, name, getattr(self, name, None)))
         object.__setattr__(self, name, value)
 
     def storage(self, default: Any = 0) -> Storage:

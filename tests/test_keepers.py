@@ -12,7 +12,10 @@ from hypothesis import strategies as st
 
 from offchain import keepers
 from offchain.fixed_point import RAD, RAY, WAD
-from offchain.keepers import AuctionView, Latency, PoolView, TakerParams, VaultIndex, taker_actions
+from offchain.keepers import (
+    FLASH_TAKE_GAS, TAKE_GAS, Action, AuctionView, Latency, PoolView, TakerParams, VaultIndex, pool_out, take_outcome,
+    taker_actions,
+)
 from offchain.market_data import Series
 from offchain.state import Event
 
@@ -44,6 +47,87 @@ def test_taker__profit_bound__never_changes_what_is_taken_or_reset(monkeypatch, 
         m.setattr(keepers, "_may_clear", lambda *args: True)
         exhaustive = taker_actions(auctions, pool, market, min_auction, capital, params, set())
     assert with_bound == exhaustive
+
+
+def _plain_taker_actions(auctions, pool, market_price, min_auction, capital, p, in_flight):
+    """taker_actions as first written: take_outcome and pool_out composed, no profit bound."""
+    actions = []
+    reserve_c, reserve_s = pool.reserve_collateral, pool.reserve_stable
+    gas_cost = (FLASH_TAKE_GAS if p.mode == "flash" else TAKE_GAS) * p.gas_price * market_price // WAD
+    for a in auctions:
+        if ("auction", a.auction_id) in in_flight or a.lot == 0:
+            continue
+        if a.needs_reset:
+            actions.append(Action(p.actor, p.taker, p.auction, "reset", (a.auction_id, p.taker),
+                                  (("auction", a.auction_id),), p.gas_price))
+            continue
+        if a.price == 0:
+            continue
+        full = min(a.lot, -(-a.debt // a.price))
+        best = None
+        for divisor in (1, 2, 4, 8, 16):
+            outcome = take_outcome(a.lot, a.debt, a.price, full // divisor, min_auction)
+            if outcome is None or outcome[0] == 0:
+                continue
+            collateral, owe = outcome
+            cost = -(-owe // RAY)
+            if p.mode == "flash":
+                tokens = collateral // pool.scale
+                proceeds = pool_out(tokens, reserve_c, reserve_s, pool.fee)
+            else:
+                if owe > capital:
+                    continue
+                tokens = 0
+                proceeds = collateral * market_price // WAD
+            profit = proceeds - cost - gas_cost
+            if best is None or profit > best[0]:
+                best = (profit, full // divisor, tokens, proceeds)
+        if best is None or best[0] < p.min_profit:
+            continue
+        profit, max_collateral, tokens, proceeds = best
+        if p.mode == "flash":
+            reserve_c, reserve_s = reserve_c + tokens, reserve_s - proceeds
+            actions.append(Action(p.actor, p.taker, p.flash_taker, "take",
+                                  (a.auction_id, max_collateral, a.price, 0), (("auction", a.auction_id),), p.gas_price))
+        else:
+            capital -= take_outcome(a.lot, a.debt, a.price, max_collateral, min_auction)[1]
+            actions.append(Action(p.actor, p.taker, p.auction, "take",
+                                  (a.auction_id, max_collateral, a.price, p.taker, b""), (("auction", a.auction_id),),
+                                  p.gas_price))
+    return actions
+
+
+# a world of a few wei, where every rounding decides: whole-ray prices and debts beside arbitrary
+# ones, tiny pools and capital, profits of a handful of units, so that equalities (owe == capital,
+# profit == min_profit, debt == min_auction) are common and a one-wei slip changes the choice
+def _rays(top: int) -> st.SearchStrategy[int]:
+    return st.one_of(st.integers(0, top).map(lambda x: x * RAY), st.integers(0, top * RAY))
+
+
+_tiny_auctions = st.lists(st.builds(
+    AuctionView, auction_id=st.integers(1, 50), needs_reset=st.booleans(), price=_rays(20), lot=st.integers(0, 60),
+    debt=_rays(300).map(lambda x: max(x, 1))), max_size=8, unique_by=lambda a: a.auction_id)
+_tiny_pools = st.builds(PoolView, reserve_collateral=st.integers(0, 400), reserve_stable=st.integers(0, 4_000),
+                        fee=st.sampled_from([0, 0, 3 * 10**15, WAD // 2]), scale=st.sampled_from([1, 2]))
+_worlds = st.one_of(
+    st.tuples(_auctions, _pools, st.integers(1, 400 * WAD), st.integers(-10 * WAD, 1_000 * WAD),
+              st.integers(0, 500 * 10**9), st.integers(0, 10**6 * RAD), st.integers(0, 500 * RAD)),
+    st.tuples(_tiny_auctions, _tiny_pools, st.integers(1, 20).map(lambda x: x * WAD), st.integers(-5, 5),
+              st.just(0), _rays(300), _rays(30)),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(world=_worlds, mode=st.sampled_from(["flash", "capital"]), data=st.data())
+def test_taker__written_out__equals_take_outcome_and_pool_out_composed(world, mode, data):
+    auctions, pool, market, min_profit, gas_price, capital, min_auction = world
+    params = TakerParams("taker", "0x" + "11" * 20, "0x" + "22" * 20 if mode == "flash" else "", "0x" + "33" * 20, mode,
+                         min_profit, gas_price)
+    ids = [a.auction_id for a in auctions]
+    busy = data.draw(st.lists(st.sampled_from(ids), max_size=3)) if ids else []
+    in_flight = {("auction", x) for x in busy} | {("vault", "0x" + "44" * 20), ("accrue",), ("cover", ids[0] if ids else 1)}
+    assert taker_actions(auctions, pool, market, min_auction, capital, params, in_flight) == _plain_taker_actions(
+        auctions, pool, market, min_auction, capital, params, in_flight)
 
 
 def _vault_event(owner: str, d_collateral: int, d_art: int) -> Event:

@@ -5,10 +5,12 @@ from __future__ import annotations
 import copy
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from offchain.backends import ModelBackend, create_address
 from offchain.errors import Revert
-from offchain.fixed_point import RAY, WAD, add_signed, div_up, rpow_up, u256
+from offchain.fixed_point import MAX_UINT256, RAY, WAD, add_signed, div_up, rmul_up, rpow_up, u256
 
 GOV = "0x" + "11" * 20
 USER = "0x" + "22" * 20
@@ -56,6 +58,24 @@ def test_arithmetic__overflow_and_underflow_revert_without_reason():
         add_signed(1, -2)
     with pytest.raises(Revert):
         div_up(1, 0)
+
+
+def _outcome(f, *args):
+    try:
+        return f(*args)
+    except Revert as exc:
+        return ("revert", exc.reason)
+
+
+_WORD = st.one_of(st.integers(0, MAX_UINT256), st.integers(0, 10**40), st.integers(-10, -1),
+                  st.sampled_from([0, 1, RAY - 1, RAY, RAY + 1, MAX_UINT256 // RAY, MAX_UINT256]))
+
+
+@settings(max_examples=500, deadline=None)
+@given(x=_WORD, y=_WORD)
+def test_rmul_up__written_out__equals_div_up_of_the_checked_product(x, y):
+    # rmul_up inlines div_up(u256(x * y), RAY): same value, same revert, for any operands
+    assert _outcome(rmul_up, x, y) == _outcome(lambda a, b: div_up(u256(a * b), RAY), x, y)
 
 
 def test_rpow_up__rounds_up_and_is_exact_for_trivial_cases():

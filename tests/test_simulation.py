@@ -9,6 +9,7 @@ waterfall's layers (receipts `LossAllocated`) to the wei."""
 
 from __future__ import annotations
 
+import gc
 import importlib.util
 import json
 import subprocess
@@ -23,7 +24,8 @@ from hypothesis import strategies as st
 
 from offchain.keepers import Latency
 from offchain.scenario import load_scenario
-from offchain.simulator import _args_json, _jsonable, bar_times, reconcile, simulate
+from offchain.sim_result import TABLES, Tables
+from offchain.simulator import _args_json, _jsonable, _table, bar_times, reconcile, simulate
 
 ROOT = Path(__file__).resolve().parent.parent
 PRICES = ROOT / "data" / "market" / "eth_usd_2020-03-12.csv"
@@ -67,11 +69,26 @@ def test_replay__crash_with_50_vaults__chain_and_model_agree_to_the_wei(runs):
 def test_model_run__without_full_state_reads__same_tables_and_no_states(runs, scenario):
     # full_check_every=None (the model alone, as sweeps run it) only leaves out the state reads
     _, model = runs
+    thresholds = gc.get_threshold()
     alone = simulate(scenario, "model", full_check_every=None)
+    assert gc.get_threshold() == thresholds  # the run's collector setting is undone
     assert alone.states == [] and len(model.states) == 1 + 180 // 6
     assert alone.tables.keys() == model.tables.keys()
     for name, table in model.tables.items():
         pd.testing.assert_frame_equal(alone.tables[name], table, check_exact=True)
+
+
+def test_tables__built_on_first_read__events_args_as_json():
+    built = []
+    rows = [(0, 1, 0, 0, "engine", "0x" + "ab" * 20, "Moved", {"b": 2**200, "a": b"\x01", "c": True})]
+    tables = Tables({"events": lambda: built.append(1) or _table("events", rows), "txs": pd.DataFrame({"x": [1]})})
+    assert "events" in tables and list(tables.keys()) == ["events", "txs"] and built == []
+    events = tables["events"]
+    assert built == [1] and tables["events"] is events  # built once
+    assert list(events.columns) == list(TABLES["events"])
+    assert json.loads(events.args[0]) == {"a": "0x01", "b": str(2**200), "c": True}
+    tables["txs"] = pd.DataFrame({"y": [2]})
+    assert list(tables["txs"].columns) == ["y"] and len(tables) == 2
 
 
 @settings(max_examples=60, deadline=None)
