@@ -376,6 +376,8 @@ def model_getter(model: ModelBackend, address: str, fn: str) -> Callable[[tuple]
 
         def view(args: tuple) -> Any:
             value = method(*args)
+            if type(value) is tuple:  # most views (the plain tuple, as the chain's decoder gives)
+                return value
             return tuple(value) if isinstance(value, (tuple, list)) else value
 
         return view
@@ -407,13 +409,21 @@ class ModelReader:
         self._getters: dict[tuple[str, str], Callable[[tuple], Any]] = {}
 
     def __call__(self, address: str, fn: str, args: tuple) -> Any:
-        getter = self._getters.get((address, fn))
-        if getter is None:
-            getter = self._getters[(address, fn)] = model_getter(self.model, address, fn)
-        return getter(args)
+        return self.many([(address, fn, args)])[0]
+
+    def many(self, calls: Iterable[tuple[str, str, tuple]]) -> list[Any]:
+        """The values of `(address, getter, args)` calls, in order."""
+        getters, out = self._getters, []
+        for address, fn, args in calls:
+            getter = getters.get((address, fn))
+            if getter is None:
+                getter = getters[(address, fn)] = model_getter(self.model, address, fn)
+            out.append(getter(args))
+        return out
 
 
 def read_model_state(model: ModelBackend, d: Deployment, keys: StateKeys) -> dict[str, Any]:
     """The same variables as `read_chain_state`, from the model."""
-    read = ModelReader(model)
-    return {key: read(addr, fn, args) for key, addr, fn, args in _state_calls(d, keys)}
+    calls = _state_calls(d, keys)
+    values = ModelReader(model).many([(addr, fn, args) for _, addr, fn, args in calls])
+    return {key: value for (key, _, _, _), value in zip(calls, values)}

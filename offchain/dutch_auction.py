@@ -242,7 +242,7 @@ class DutchAuction(Authorized):
         auction = self.auctions[auction_id]
         if auction.owner == ZERO_ADDRESS:
             return False, 0, 0, 0
-        price = self._price(auction)
+        price = price_curves.price(self.curve, auction.top, u256(self.env.timestamp - auction.started))  # _price
         return self._needs_reset_at(auction, price), price, auction.lot, auction.debt
 
     # ------------------------------------------------------------ internal

@@ -4,8 +4,10 @@ and the simulation's deterministic actor addresses.
 Determinism: the draws are floats from `random.Random(seed)` (Mersenne Twister), in a fixed
 order per vault: `gauss(0, 1)` for the debt, then `triangular` for the start ratio. Each float
 enters the arithmetic exactly (its binary value, via `Decimal(float)` or `as_integer_ratio()`);
-the exponential is a 60-digit Decimal in a local context and everything else is integer math,
-rounded down. So the same inputs give the same plans, to the wei.
+the exponential is a 34-digit Decimal (decimal128's precision) in a local context and everything
+else is integer math, rounded down. So the same inputs give the same plans, to the wei. (Debts
+are whole stablecoins: 34 digits and the 60 used before gave the same 600,000 plans over 40 seeds
+and three debt distributions, and cost half as much.)
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ def _checksummed(lower: str) -> str:
     """EIP-55, written out: eth_utils' to_checksum_address validates its input at length, and a
     population of thousands of owners made that (and eth_utils' keccak) a tenth of a model run."""
     digest = keccak_256(lower.encode()).hexdigest()
-    return "0x" + "".join(c.upper() if d in "89abcdef" else c for c, d in zip(lower, digest))
+    return "0x" + "".join([c.upper() if d in "89abcdef" else c for c, d in zip(lower, digest)])
 
 
 @dataclass(frozen=True)
@@ -64,7 +66,7 @@ def generate_vaults(spec: PopulationSpec, seed: int, price: int, token_decimals:
     min_debt = min_vault_debt(dust)
     plans = []
     with localcontext() as ctx:
-        ctx.prec = 60
+        ctx.prec = 34
         sigma = Decimal(spec.debt_sigma)
         for i in range(spec.count):
             z = rng.gauss(0.0, 1.0)

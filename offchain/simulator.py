@@ -192,6 +192,8 @@ class Simulation:
         self.liquidated: dict[str, list[int]] = {}
         self.debt_auction_ids: set[int] = set()
         self.losses: dict[int, dict[str, Any]] = {}
+        self.watched_losses: set[int] = set()  # closed, not yet fully covered (see _backstop_view)
+        self._handlers: dict[tuple[str, str], Callable[[dict, int, str], None]] | None = None
         self.payers: dict[tuple[str, str, str], int] = {}  # (payer, kind, layer) -> rad
         self.staker_charged: int = 0
         self.pool_allocated: int = 0
@@ -207,8 +209,7 @@ class Simulation:
         self.flush()
         if self.kind == "chain":
             return self.b.views(calls)
-        read = self.model_read
-        return [read(a, f, args) for a, f, args in calls]
+        return self.model_read.many(calls)
 
     def queue(self, actor: str, sender: str, contract: str, function: str, *args: Any,
               submitted_bar: int | None = None) -> None:
@@ -369,56 +370,83 @@ class Simulation:
     # -------------------------------------------------------- events
 
     def _on_events(self, events: list[Event], t: int, actor: str) -> None:
-        d = self.d if hasattr(self, "d") else None
-        if d is None:
-            return
+        handlers = self._handlers
+        if handlers is None:
+            if not hasattr(self, "d"):  # deploy_system's own transactions: nothing to follow yet
+                return
+            handlers = self._handlers = self._event_handlers()
         for e in events:
-            if e.address == d.engine and e.name in ("VaultModified", "VaultSeized"):
-                self.index.apply(d.engine, [e])
-            elif e.name == "Liquidated" and e.address == d.liquidator:
-                owner = e.args["owner"]
-                since = self.unsafe_since.pop(owner, t)
-                self.liquidated.setdefault(owner, []).append(t)
-                self.rows["liquidations"].append((self.bar, t, owner, e.args["auction_id"], e.args["collateral"] / WAD,
-                                                  e.args["debt"] / RAD, since, t - since))
-            elif e.name == "Taken" and e.address == self.t.auction:
-                market = self.prices[self.bar] if self.bar >= 0 else self.price0
-                self.rows["takes"].append((self.bar, t, e.args["auction_id"], actor, e.args["price"] / RAY,
-                                           market / WAD, e.args["collateral"] / WAD, e.args["owe"] / RAD))
-            elif e.address == d.backstop and e.name == "LossOpened":
-                self.losses[e.args["auction_id"]] = {"opened": t, "debt": e.args["debt"], "closed": None,
-                                                     "raised": 0, "covered": 0, "loss": None, "allocated": 0,
-                                                     "done": False}
-            elif e.address == d.backstop and e.name == "LossClosed":
-                loss = self.losses[e.args["auction_id"]]
-                loss.update(closed=t, raised=e.args["raised"], covered=e.args["covered"], loss=e.args["loss"])
-            elif e.address == d.backstop and e.name == "LossAllocated":
-                layer = LAYER_NAMES[e.args["layer"]]
-                amount = e.args["amount"]
-                self.losses[e.args["auction_id"]]["allocated"] += amount
-                self.rows["allocations"].append((self.bar, t, e.args["auction_id"], layer, e.args["participant"],
-                                                 amount / RAD))
-                if layer == "fund":
-                    self._pay("insurance fund (Backstop surplus)", "fund", layer, amount)
-                elif layer == "stability_pool":
-                    self.pool_allocated += amount
-                elif layer == "debt_auction":
-                    self._pay("governance-token holders (debt auctions mint)", "debt_auction", layer, amount)
-                elif layer == "settlement":
-                    self._pay("stablecoin holders (global settlement haircut)", "settlement", layer, amount)
-            elif e.address == d.backstop and e.name == "LossRedistributed":
-                delta = e.args["delta_rate"]
-                for owner, (_, art) in self.index.vaults.items():
-                    if art:
-                        self._pay(f"vault {owner}", "vault", "redistribution", art * delta)
-            elif e.address == d.stability_pool and e.name == "StakerCharged":
-                self.staker_charged += e.args["amount"]
-                self._pay(f"staker {e.args['staker']}", "staker", "stability_pool", e.args["amount"])
-            elif e.address == d.debt_auction and e.name == "Started":
-                self.debt_auction_ids.add(e.args["auction_id"])
-            elif e.address == d.debt_auction and e.name == "Finished":
-                self.debt_auction_ids.discard(e.args["auction_id"])
-                self.gov_minted += e.args["lot"]
+            handler = handlers.get((e.address, e.name))
+            if handler is not None:
+                handler(e.args, t, actor)
+
+    def _event_handlers(self) -> dict[tuple[str, str], Callable[[dict, int, str], None]]:
+        """(emitter, event name) -> what the simulation records of it; other events only go to
+        the events table."""
+        d = self.d
+        index_event = lambda args, t, actor: self.index.apply_args(args)  # noqa: E731
+        return {
+            (d.engine, "VaultModified"): index_event,
+            (d.engine, "VaultSeized"): index_event,
+            (d.liquidator, "Liquidated"): self._on_liquidated,
+            (self.t.auction, "Taken"): self._on_taken,
+            (d.backstop, "LossOpened"): self._on_loss_opened,
+            (d.backstop, "LossClosed"): self._on_loss_closed,
+            (d.backstop, "LossAllocated"): self._on_loss_allocated,
+            (d.backstop, "LossRedistributed"): self._on_loss_redistributed,
+            (d.stability_pool, "StakerCharged"): self._on_staker_charged,
+            (d.debt_auction, "Started"): lambda args, t, actor: self.debt_auction_ids.add(args["auction_id"]),
+            (d.debt_auction, "Finished"): self._on_debt_auction_finished,
+        }
+
+    def _on_liquidated(self, args: dict, t: int, actor: str) -> None:
+        owner = args["owner"]
+        since = self.unsafe_since.pop(owner, t)
+        self.liquidated.setdefault(owner, []).append(t)
+        self.rows["liquidations"].append((self.bar, t, owner, args["auction_id"], args["collateral"] / WAD,
+                                          args["debt"] / RAD, since, t - since))
+
+    def _on_taken(self, args: dict, t: int, actor: str) -> None:
+        market = self.prices[self.bar] if self.bar >= 0 else self.price0
+        self.rows["takes"].append((self.bar, t, args["auction_id"], actor, args["price"] / RAY, market / WAD,
+                                   args["collateral"] / WAD, args["owe"] / RAD))
+
+    def _on_loss_opened(self, args: dict, t: int, actor: str) -> None:
+        self.losses[args["auction_id"]] = {"opened": t, "debt": args["debt"], "closed": None, "raised": 0,
+                                           "covered": 0, "loss": None, "allocated": 0}
+
+    def _on_loss_closed(self, args: dict, t: int, actor: str) -> None:
+        self.losses[args["auction_id"]].update(closed=t, raised=args["raised"], covered=args["covered"],
+                                               loss=args["loss"])
+        self.watched_losses.add(args["auction_id"])  # the backstop keeper's from now on
+
+    def _on_loss_allocated(self, args: dict, t: int, actor: str) -> None:
+        layer = LAYER_NAMES[args["layer"]]
+        amount = args["amount"]
+        self.losses[args["auction_id"]]["allocated"] += amount
+        self.rows["allocations"].append((self.bar, t, args["auction_id"], layer, args["participant"], amount / RAD))
+        if layer == "fund":
+            self._pay("insurance fund (Backstop surplus)", "fund", layer, amount)
+        elif layer == "stability_pool":
+            self.pool_allocated += amount
+        elif layer == "debt_auction":
+            self._pay("governance-token holders (debt auctions mint)", "debt_auction", layer, amount)
+        elif layer == "settlement":
+            self._pay("stablecoin holders (global settlement haircut)", "settlement", layer, amount)
+
+    def _on_loss_redistributed(self, args: dict, t: int, actor: str) -> None:
+        delta = args["delta_rate"]
+        for owner, (_, art) in self.index.vaults.items():
+            if art:
+                self._pay(f"vault {owner}", "vault", "redistribution", art * delta)
+
+    def _on_staker_charged(self, args: dict, t: int, actor: str) -> None:
+        self.staker_charged += args["amount"]
+        self._pay(f"staker {args['staker']}", "staker", "stability_pool", args["amount"])
+
+    def _on_debt_auction_finished(self, args: dict, t: int, actor: str) -> None:
+        self.debt_auction_ids.discard(args["auction_id"])
+        self.gov_minted += args["lot"]
 
     def _pay(self, payer: str, kind: str, layer: str, amount: int) -> None:
         key = (payer, kind, layer)
@@ -534,7 +562,7 @@ class Simulation:
         d, t, a = self.d, self.t, self.actors
         # the keeper acts on closed losses only (keepers.backstop_actions: status CLOSED); a loss
         # closes with its LossClosed event, so it reads just those, not every running auction's
-        loss_ids = sorted(x for x, loss in self.losses.items() if loss["closed"] is not None and not loss["done"])
+        loss_ids = sorted(self.watched_losses)
         da_ids = sorted(self.debt_auction_ids)
         calls = [
             (d.engine, "stable", (d.backstop,)), (d.engine, "bad_debt", (d.backstop,)), (d.backstop, "unattributed_debt", ()),
@@ -552,7 +580,7 @@ class Simulation:
         for j, x in enumerate(loss_ids):
             _, due, created_at, status = r[n + j]
             if status == 3:  # nothing left to cover: the keeper stops reading it
-                self.losses[x]["done"] = True
+                self.watched_losses.discard(x)
             losses.append((x, due, created_at, status))
         n += len(loss_ids)
         auctions = [DebtAuctionView(x, *r[n + j]) for j, x in enumerate(da_ids)]

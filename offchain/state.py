@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import copy
 from dataclasses import dataclass, field
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, NamedTuple, TypeVar
 
 from offchain.errors import Revert
 
@@ -19,8 +19,7 @@ ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _MISSING = object()
 
 
-@dataclass(frozen=True)
-class Event:
+class Event(NamedTuple):  # a NamedTuple: a replay makes ~18,000 of these
     """One log: the emitting contract's address, the event name and its arguments."""
 
     address: str
