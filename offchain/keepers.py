@@ -232,11 +232,12 @@ def taker_actions(auctions: list[AuctionView], pool: PoolView, market_price: int
     market price, within the stablecoin `capital` [rad] left), if it clears `min_profit`.
 
     The sizes tried are the whole auction and its halves down to a sixteenth, for the auctions
-    that pass a bound first: any size buys collateral c <= lot for owe >= c * price and sells it
-    for at most c at the pool's marginal price after the fee (flash) or at the market price
-    (capital), so where lot x that edge cannot pay `min_profit` and the gas, no size can, and the
-    sizes' exact pool arithmetic is spared (most auctions are still priced above what their
-    collateral fetches). The loop is the bound, `take_outcome` and `pool_out` written out (a
+    that pass a bound first: any size buys collateral c for owe >= c * price, where c is at most
+    the whole auction's `full` (and, with capital, at most capital / price, since owe <= capital),
+    and sells it for at most c at the pool's marginal price after the fee (flash) or at the
+    market price (capital). Where the most c times that edge cannot pay `min_profit` and the
+    gas, no size can, and the sizes' exact pool arithmetic is spared (most auctions are priced
+    above what their collateral fetches, or beyond the capital left). The loop is the bound, `take_outcome` and `pool_out` written out (a
     1,000-vault replay bounds ~26,000 auctions and prices ~11,000 five ways each);
     tests/test_keepers.py holds it equal to the plain composition of the two, without the bound."""
     actions = []
@@ -262,10 +263,13 @@ def taker_actions(auctions: list[AuctionView], pool: PoolView, market_price: int
             continue
         if price == 0:
             continue
+        full = min(lot, -(-debt // price))  # the most any size buys
         edge = top - price * per_price if per_price else 0  # (flash with an empty pool: no edge)
-        if (not losing_clears) if edge <= 0 else lot * edge < need * denominator:
+        if edge <= 0:
+            if not losing_clears:
+                continue
+        elif (full if flash else min(full, capital // price)) * edge < need * denominator:
             continue
-        full = min(lot, -(-debt // price))
         best_profit = best_size = best_tokens = best_proceeds = None
         for divisor in (1, 2, 4, 8, 16):
             size = full // divisor  # max_collateral; size <= full <= lot
