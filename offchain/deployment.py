@@ -422,8 +422,10 @@ class ModelReader:
         return out
 
 
-def read_model_state(model: ModelBackend, d: Deployment, keys: StateKeys) -> dict[str, Any]:
-    """The same variables as `read_chain_state`, from the model."""
+def read_model_state(model: ModelBackend, d: Deployment, keys: StateKeys,
+                     reader: ModelReader | None = None) -> dict[str, Any]:
+    """The same variables as `read_chain_state`, from the model (through `reader`, whose
+    resolved getters a run reuses, if given)."""
     calls = _state_calls(d, keys)
-    values = ModelReader(model).many([(addr, fn, args) for _, addr, fn, args in calls])
+    values = (reader or ModelReader(model)).many([(addr, fn, args) for _, addr, fn, args in calls])
     return {key: value for (key, _, _, _), value in zip(calls, values)}

@@ -175,7 +175,9 @@ def liquidation_actions(index: VaultIndex, rate: int, safe_price: int, in_flight
 
 
 def pool_out(amount_in: int, reserve_in: int, reserve_out: int, fee: int) -> int:
-    """CollateralPool.vy's constant-product output (same rounding)."""
+    """CollateralPool.vy's constant-product output (same rounding; 0 for an empty pool, where the
+    pool reverts). The taker's loop writes it out; tests/test_keepers.py holds it to the model
+    pool's quote."""
     if reserve_in == 0 or reserve_out == 0:
         return 0
     in_after_fee = amount_in * (WAD - fee)
@@ -237,9 +239,10 @@ def taker_actions(auctions: list[AuctionView], pool: PoolView, market_price: int
     and sells it for at most c at the pool's marginal price after the fee (flash) or at the
     market price (capital). Where the most c times that edge cannot pay `min_profit` and the
     gas, no size can, and the sizes' exact pool arithmetic is spared (most auctions are priced
-    above what their collateral fetches, or beyond the capital left). The loop is the bound, `take_outcome` and `pool_out` written out (a
-    1,000-vault replay bounds ~26,000 auctions and prices ~11,000 five ways each);
-    tests/test_keepers.py holds it equal to the plain composition of the two, without the bound."""
+    above what their collateral fetches, or beyond the capital left). The loop is the bound,
+    `take_outcome` and `pool_out` written out (a 1,000-vault replay bounds ~26,000 auctions and
+    prices ~11,000 five ways each); tests/test_keepers.py holds it equal to the plain
+    composition of the two, without the bound."""
     actions = []
     flash = p.mode == "flash"
     reserve_c, reserve_s = pool.reserve_collateral, pool.reserve_stable

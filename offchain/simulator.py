@@ -622,7 +622,7 @@ class Simulation:
         )
         # (a full read is large and never repeats exactly: the chain need not keep its encoding)
         state = read_chain_state(self.b, d, keys, cache=False) if self.kind == "chain" else read_model_state(
-            self.b, d, keys)
+            self.b, d, keys, self.model_read)
         self.states.append((self.bar, state))
 
     # -------------------------------------------------------- the result

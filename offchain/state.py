@@ -80,7 +80,7 @@ class Storage(dict):
         return self._default
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        journal = self._env._journal  # Env.record, written out: the model's most frequent write
+        journal = self._env._journal  # the open transaction's journal (Env.transact); the model's most frequent write
         if journal is not None:
             journal.append(("item", self, key, dict.get(self, key, _MISSING)))
         dict.__setitem__(self, key, value)
@@ -102,7 +102,7 @@ class Contract:
         return contract
 
     def __setattr__(self, name: str, value: Any) -> None:
-        journal = self.env._journal  # Env.record, written out
+        journal = self.env._journal  # the open transaction's journal (Env.transact)
         if journal is not None:
             journal.append(("attr", self, name, getattr(self, name, None)))
         object.__setattr__(self, name, value)

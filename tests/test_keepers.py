@@ -11,6 +11,7 @@ from __future__ import annotations
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
+from offchain.collateral_pool import MAX_FEE, CollateralPool
 from offchain.fixed_point import RAD, RAY, WAD
 from offchain.keepers import (
     FLASH_TAKE_GAS, TAKE_GAS, Action, AuctionView, Latency, PoolView, TakerParams, VaultIndex, pool_out, take_outcome,
@@ -32,6 +33,20 @@ _auctions = st.lists(st.builds(
 ), max_size=12, unique_by=lambda a: a.auction_id)
 _pools = st.builds(PoolView, reserve_collateral=st.integers(0, 50_000 * WAD), reserve_stable=st.integers(0, 10**7 * WAD),
                    fee=st.sampled_from([0, 3 * 10**15]), scale=st.just(1))
+
+
+@settings(max_examples=300, deadline=None)
+@given(amount=st.integers(0, 10**6 * WAD), reserve_in=st.integers(0, 10**7 * WAD),
+       reserve_out=st.integers(0, 10**9 * WAD), fee=st.integers(0, MAX_FEE))
+def test_pool_out__equals_the_model_pools_quote(amount, reserve_in, reserve_out, fee):
+    # the taker prices its flash takes with pool_out: the model pool (itself held to the
+    # contract by the differential tests) must give the same, and an empty pool gives nothing
+    pool = CollateralPool.__new__(CollateralPool)  # only the quote's state: the fee
+    object.__setattr__(pool, "fee", fee)
+    if reserve_in and reserve_out:
+        assert pool_out(amount, reserve_in, reserve_out, fee) == pool._amount_out(amount, reserve_in, reserve_out)
+    else:
+        assert pool_out(amount, reserve_in, reserve_out, fee) == 0
 
 
 def _plain_best(a, reserve_c, reserve_s, pool, market_price, min_auction, capital, mode, gas_cost):
