@@ -22,14 +22,16 @@ import click
 from ape import project
 from ape.cli import ConnectedProviderCommand
 from eth_utils import to_checksum_address
-from hypothesis import settings
+from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from offchain.anvil import keep_ape_anvil_history_in_memory
+from offchain.backends.anvil import keep_ape_anvil_history_in_memory
 from offchain.backends import ChainBackend, Lockstep, ModelBackend, load_artifacts, reader_code
-from offchain.config import load_config
-from offchain.deployment import deploy_flash_taker, deploy_system
-from offchain.fixed_point import RAD, WAD, rpow_up
+from offchain.system.config import load_config
+from offchain.system.deployment import deploy_flash_taker, deploy_system
+from offchain.model.fixed_point import RAD, WAD, rpow_up
+from offchain.testing import differential
+from offchain.testing.harness import Roles
 
 keep_ape_anvil_history_in_memory()  # before ape starts its node for this command
 
@@ -262,22 +264,19 @@ def _waterfall_gas(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
 
 
 def _fuzz_throughput(chain: ChainBackend, roles: list[str]) -> tuple[float, int]:
-    sys.path.insert(0, str(ROOT / "tests"))
-    import conftest  # noqa: F401  (registers the Hypothesis profiles)
-    import test_differential as td
-
-    account_roles = conftest.Roles(*roles[:6])
+    account_roles = Roles(*roles[:6])
     model = ModelBackend(chain.last_block_time)
     for account in account_roles.users:
         model.nonces[account] = int(chain.rpc("eth_getTransactionCount", [account, "latest"]), 16)
     d = deploy_system(Lockstep(chain, model), load_config(), account_roles.governance, account_roles.feeder)
-    machine = td.make_machine(chain, (d, copy.deepcopy(model)), account_roles)
-    td.STEPS.clear()
+    machine = differential.make_machine(chain, (d, copy.deepcopy(model)), account_roles)
+    differential.STEPS.clear()
     start = time.perf_counter()
-    run_state_machine_as_test(machine, settings=settings(max_examples=12, stateful_step_count=30, deadline=None,
-                                                         database=None, derandomize=True))
+    run_state_machine_as_test(machine, settings=settings(
+        max_examples=12, stateful_step_count=30, deadline=None, database=None, derandomize=True,
+        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]))
     elapsed = time.perf_counter() - start
-    return td.STEPS["checked"] / elapsed, td.STEPS["checked"]
+    return differential.STEPS["checked"] / elapsed, differential.STEPS["checked"]
 
 
 def _version(cmd: list[str]) -> str:
@@ -291,8 +290,8 @@ def _simulation_figures() -> tuple[dict[str, float | int], dict[str, list[float]
     """Black Thursday with 1,000 vaults: on a private Anvil end to end (deployment, population,
     180 bars, reconciliation against the model run, which is timed on its own too) and the
     model alone (as a parameter sweep runs it: no full-state reads, which exist to be reconciled)."""
-    from offchain.scenario import load_scenario
-    from offchain.simulator import reconcile, simulate
+    from offchain.sim.scenario import load_scenario
+    from offchain.sim.driver import reconcile, simulate
 
     scenario = load_scenario("black-thursday-2020", vaults=1000)
     artifacts, code = load_artifacts(project), reader_code(project)

@@ -15,10 +15,10 @@ from pathlib import Path
 
 import click
 
-from offchain.config import LAYERS
-from offchain.report import ReportError, check_out_dir, write_comparison
-from offchain.scenario import ScenarioError, load_scenario
-from offchain.simulator import SimulationError, reconcile, scenario_lines, simulate, waterfall_variant
+from offchain.system.config import LAYERS
+from offchain.report.documents import ReportError, check_out_dir, write_comparison
+from offchain.sim.scenario import ScenarioError, load_scenario
+from offchain.sim.driver import SimulationError, reconcile, scenario_lines, simulate, waterfall_variant
 
 DEFAULT_ORDERS = (
     ("fund", "stability_pool", "debt_auction", "redistribution"),

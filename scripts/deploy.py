@@ -21,9 +21,10 @@ from ape.cli import ConnectedProviderCommand
 from eth_utils import to_checksum_address
 
 from offchain.backends import ChainBackend, Divergence, Lockstep, ModelBackend, load_artifacts, reader_code
-from offchain.config import DEFAULT_CONFIG, SECONDS_PER_YEAR, ConfigError, load_config
-from offchain.deployment import deploy_system, read_chain_state, read_model_state, state_keys
-from offchain.fixed_point import RAD, RAY, WAD
+from offchain.system.config import DEFAULT_CONFIG, SECONDS_PER_YEAR, ConfigError, load_config
+from offchain.system.deployment import deploy_system
+from offchain.system.reads import read_chain_state, read_model_state, state_keys
+from offchain.model.fixed_point import RAD, RAY, WAD
 
 
 def _amount(value: int, unit: int) -> str:

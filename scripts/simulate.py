@@ -19,10 +19,10 @@ from pathlib import Path
 
 import click
 
-from offchain.anvil import AnvilError
-from offchain.report import ReportError, check_out_dir, write_report
-from offchain.scenario import ScenarioError, builtin_scenarios, load_scenario
-from offchain.simulator import SimulationError, reconcile, scenario_lines, simulate
+from offchain.backends.anvil import AnvilError
+from offchain.report.documents import ReportError, check_out_dir, write_report
+from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
+from offchain.sim.driver import SimulationError, reconcile, scenario_lines, simulate
 
 
 def fail(message: str) -> None:

@@ -11,9 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
-from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Iterator
 
 import pytest
 from ape import chain as ape_chain
@@ -21,20 +19,11 @@ from ape import project
 from eth_utils import to_checksum_address
 from hypothesis import HealthCheck, settings
 
-from offchain.anvil import keep_ape_anvil_history_in_memory
 from offchain.backends import ChainBackend, Lockstep, ModelBackend, load_artifacts, reader_code
-from offchain.config import load_config
-from offchain.deployment import (
-    Deployment,
-    deploy_system,
-    model_value,
-    read_chain_state,
-    read_model_state,
-    state_keys,
-)
-from offchain.errors import Revert
-from offchain.fixed_point import RAD, RAY, WAD
-from offchain.invariants import model_invariants, state_invariants
+from offchain.backends.anvil import keep_ape_anvil_history_in_memory
+from offchain.system.config import load_config
+from offchain.system.deployment import Deployment, deploy_system
+from offchain.testing.harness import TEST_FACTORIES, Roles, System
 
 # before Ape starts its node (after collection): no state files left behind in ~/.foundry
 keep_ape_anvil_history_in_memory()
@@ -53,24 +42,9 @@ settings.register_profile(
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
-@dataclass(frozen=True)
-class Roles:
-    governance: str
-    feeder: str
-    borrower: str
-    other: str
-    keeper: str
-    stranger: str
-
-    @property
-    def users(self) -> list[str]:
-        """Every account the tests act with."""
-        return [self.governance, self.feeder, self.borrower, self.other, self.keeper, self.stranger]
-
-
 @pytest.fixture(scope="session")
 def node() -> ChainBackend:
-    return ChainBackend(ape_chain.provider.uri, load_artifacts(project), reader_code(project))
+    return ChainBackend(ape_chain.provider.uri, load_artifacts(project, TEST_FACTORIES), reader_code(project))
 
 
 @pytest.fixture(scope="session")
@@ -82,86 +56,13 @@ def roles(node: ChainBackend) -> Roles:
 @pytest.fixture(scope="session")
 def deployed(node: ChainBackend, roles: Roles) -> tuple[Deployment, ModelBackend]:
     node.sync()
-    model = ModelBackend(node.last_block_time)
+    model = ModelBackend(node.last_block_time, factories=TEST_FACTORIES)
     for account in roles.users:
         model.nonces[account] = int(node.rpc("eth_getTransactionCount", [account, "latest"]), 16)
     # pools unseeded: the types start without debt; tests that trade seed them (seed_pool)
     deployment = deploy_system(Lockstep(node, model), load_config(), roles.governance, roles.feeder,
                                seed_pools=False)
     return deployment, model
-
-
-class System:
-    """One test's view of the deployed system, on chain and in the model at once."""
-
-    def __init__(self, chain: ChainBackend, model: ModelBackend, d: Deployment, roles: Roles):
-        self.chain = chain
-        self.model = model
-        self.d = d
-        self.roles = roles
-        self.lockstep = Lockstep(chain, model)
-        self.eth = d.types["ETH-A"]
-        self.btc = d.types["WBTC-A"]
-        # contracts a test deploys (a FlashTaker, say): their balances count in the invariants
-        self.extra_holders: list[str] = []
-
-    # -------------------------------------------------------- acting
-
-    def tx(self, address: str, function: str, sender: str, *args: Any) -> None:
-        """One transaction on both; raises Revert (same reason on both) or Divergence."""
-        self.lockstep.transact(address, function, sender, *args)
-
-    def warp(self, seconds: int) -> None:
-        """The next transaction is mined `seconds` after the last block."""
-        self.lockstep.set_next_block_time(self.lockstep.last_block_time + seconds)
-
-    @property
-    def now(self) -> int:
-        return self.lockstep.last_block_time
-
-    @property
-    def events(self) -> list:
-        """Events of the last transaction (identical on both sides)."""
-        return self.model.last_events
-
-    def fund(self, user: str, type_name: str, amount: int) -> None:
-        """Mint `amount` collateral tokens (token units) to `user` and join them into the engine."""
-        t = self.d.types[type_name]
-        self.tx(t.token, "mint", self.roles.governance, user, amount)
-        self.tx(t.token, "approve", user, t.join, amount)
-        self.tx(t.join, "join", user, user, amount)
-
-    def open_vault(self, user: str, type_name: str, collateral: int, debt: int) -> None:
-        """Join `collateral` [wad] and lock it, drawing `debt` [wad of normalized debt]."""
-        t = self.d.types[type_name]
-        scale = 10 ** (18 - t.config.token_decimals)
-        self.fund(user, type_name, collateral // scale)
-        self.tx(self.d.engine, "modify_vault", user, t.type_id, user, user, user, collateral, debt)
-
-    # -------------------------------------------------------- reading
-
-    def engine(self) -> Any:
-        """The model's VaultEngine (equal to the chain's; see check())."""
-        return self.model.contract(self.d.engine)
-
-    def contract(self, address: str) -> Any:
-        return self.model.contract(address)
-
-    def view(self, address: str, function: str, *args: Any) -> Any:
-        """Read a getter on chain."""
-        return self.chain.view(address, function, *args)
-
-    def check(self) -> None:
-        """Complete state equality chain vs model, then invariants I1-I5 on both."""
-        holders = self.roles.users + [a for _, a in self.d.contracts()] + list(self.extra_holders)
-        keys = state_keys(self.model, self.d, self.roles.users + list(self.extra_holders))
-        chain_state = read_chain_state(self.chain, self.d, keys)
-        model_state = read_model_state(self.model, self.d, keys)
-        diffs = [f"{k}: chain {chain_state[k]!r} model {model_state[k]!r}"
-                 for k in chain_state if chain_state[k] != model_state[k]]
-        assert not diffs, "state differs:\n" + "\n".join(diffs[:20])
-        problems = state_invariants(chain_state, self.d, holders) + model_invariants(self.model, self.d)
-        assert not problems, "invariants violated:\n" + "\n".join(problems)
 
 
 @pytest.fixture
@@ -175,49 +76,3 @@ def system(node: ChainBackend, deployed: tuple[Deployment, ModelBackend], roles:
     finally:
         node.revert_to(snapshot)
 
-
-def _plain(value: Any) -> Any:
-    return tuple(_plain(v) for v in value) if isinstance(value, (tuple, list)) else value
-
-
-def read(system: System, address: str, getter: str, *args: Any) -> Any:
-    """A public getter read on chain, checked equal to the model's value (the same getter the
-    full-state comparison uses); returns the chain's value."""
-    on_chain = system.view(address, getter, *args)
-    in_model = model_value(system.model, address, getter, args)
-    assert _plain(on_chain) == _plain(in_model), f"{getter}{args}: chain {on_chain!r} model {in_model!r}"
-    return on_chain
-
-
-def events(system: System) -> list[tuple[str, str, dict]]:
-    """(emitter, name, args) of the last transaction's events (chain == model, by the harness)."""
-    return [(e.address, e.name, e.args) for e in system.events]
-
-
-def move_prices(system: System, moves: list[tuple[Any, int]]) -> None:
-    """The feeder posts each (type, price [wad]); two oracle pokes a delay apart make it current
-    (fresh for max_age from the post), and the spotter writes the safe prices to the engine."""
-    r = system.roles
-    for t, price in moves:
-        system.tx(t.oracle, "post", r.feeder, price)
-    for _ in range(2):
-        system.warp(max(t.config.oracle_delay for t, _ in moves))
-        for t, _ in moves:
-            system.tx(t.oracle, "poke", r.keeper)
-    for t, _ in moves:
-        system.tx(system.d.spotter, "poke", r.keeper, t.type_id)
-
-
-@contextmanager
-def reverts(reason: str | None) -> Iterator[None]:
-    """Expect a revert with exactly `reason` (None: an arithmetic revert without reason), agreed
-    by chain and model."""
-    try:
-        yield
-    except Revert as exc:
-        assert exc.reason == reason, f"reverted with {exc.reason!r}, expected {reason!r}"
-    else:
-        raise AssertionError(f"did not revert (expected {reason!r})")
-
-
-__all__ = ["System", "Roles", "reverts", "WAD", "RAY", "RAD"]

@@ -2,7 +2,7 @@
 """
 @title fixed_point
 @notice Fixed-point helpers shared by the contracts. Every function names its rounding
-        direction; the off-chain model (offchain/fixed_point.py) has the same functions.
+        direction; the off-chain model (offchain/model/fixed_point.py) has the same functions.
 """
 
 RAY: constant(uint256) = 10**27

@@ -6,7 +6,7 @@
         reset) or the liquidator (liquidate, which starts an auction), to show that the
         auction's re-entrancy lock holds. With mode NOTHING the callback only logs, which shows
         that the callback itself is reached; `act` makes the same call outside any callback.
-@dev The off-chain twin is offchain/testing.py. `data` = abi_encode(mode, auction id, collateral
+@dev The off-chain twin is offchain/model/testing/reentrant_taker.py. `data` = abi_encode(mode, auction id, collateral
      type, vault owner); the target of each re-entry is taken from it.
 """
 from ..interfaces import IAuctionCallee

@@ -1,0 +1,108 @@
+"""A private Anvil node for one simulation run.
+
+The simulator starts its own node rather than using Ape's: a replay needs a fresh chain whose
+genesis time lies before the scenario's first bar (historical crashes are in the past), every
+actor impersonated (no keys to manage), and no step tracing (which ape-foundry turns on and which
+halves throughput). The node ends with the `with` block.
+"""
+
+from __future__ import annotations
+
+import shutil
+import socket
+import subprocess
+import time
+from pathlib import Path
+from types import TracebackType
+
+import requests
+
+ROOT = Path(__file__).resolve().parents[2]
+KEPT_STATES = 64  # historical states the node keeps (revert reasons trace the latest block)
+
+
+class AnvilError(RuntimeError):
+    """Anvil could not be started."""
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def anvil_binary() -> str:
+    local = ROOT / "node_modules" / ".bin" / "anvil"
+    found = str(local) if local.exists() else shutil.which("anvil")
+    if found is None:
+        raise AnvilError("anvil not found: run `make setup` (it installs @foundry-rs/anvil into node_modules)")
+    return found
+
+
+class Anvil:
+    """`with Anvil(genesis_time) as node:` -> node.url, a node whose genesis block has that time."""
+
+    def __init__(self, genesis_time: int):
+        self.genesis_time = genesis_time
+        self.port = _free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.process: subprocess.Popen | None = None
+
+    def __enter__(self) -> "Anvil":
+        command = [
+            anvil_binary(), "--port", str(self.port), "--silent", "--hardfork", "prague",
+            "--timestamp", str(self.genesis_time), "--auto-impersonate",
+            # Keep the last states in memory only. By default Anvil writes every state older than
+            # 500 blocks to ~/.foundry/anvil/tmp as JSON and leaves it there on exit: ~4 GB per
+            # 1,000-vault replay, and the writing made each transaction ~5x slower.
+            "--prune-history", str(KEPT_STATES),
+            # ChainBackend.transact_block: a block holds every transaction sent, in the order sent
+            "--order", "fifo", "--disable-block-gas-limit",
+        ]
+        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                lines = (self.process.stderr.read() or b"").decode().strip().splitlines()
+                error = next((line for line in lines if line.lower().startswith("error")), lines[-1] if lines else "")
+                raise AnvilError(f"anvil exited: {error or self.process.returncode}")
+            try:
+                requests.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+                              timeout=1)
+                return self
+            except requests.ConnectionError:
+                time.sleep(0.05)
+        self.__exit__(None, None, None)
+        raise AnvilError("anvil did not answer within 30 s")
+
+    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
+                 traceback: TracebackType | None) -> None:
+        if self.process is not None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+            if self.process.stderr:
+                self.process.stderr.close()
+            self.process = None
+
+
+def keep_ape_anvil_history_in_memory(states: int = 1_000) -> None:
+    """Start ape-foundry's Anvil (tests, `ape run bench`) with `--prune-history`: ape-foundry
+    builds the command line itself and has no setting for it, and without it every test run left
+    up to gigabytes of state files in ~/.foundry/anvil/tmp (see `Anvil`). Snapshots and reverts,
+    which Ape's test isolation uses, keep their own copy of the state and are unaffected."""
+    from ape_foundry.provider import FoundryProvider
+
+    original = FoundryProvider.build_command
+    if getattr(original, "prunes_history", False):
+        return
+
+    def build_command(self: FoundryProvider) -> list[str]:
+        return [*original(self), "--prune-history", str(states)]
+
+    build_command.prunes_history = True  # type: ignore[attr-defined]
+    FoundryProvider.build_command = build_command  # type: ignore[method-assign]
+

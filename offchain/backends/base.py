@@ -1,0 +1,61 @@
+"""What every backend answers: the `Backend` protocol, a transaction's outcome, and the CREATE
+address rule. Three backends implement it: `ModelBackend` (the off-chain model, model.py),
+`ChainBackend` (a JSON-RPC node, chain.py) and `Lockstep` (both at once, lockstep.py)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from eth_utils import keccak, to_checksum_address
+
+from offchain.model.state import Event
+
+# gas each transaction is sent with (the deployment and the keepers size batches to it)
+TX_GAS = 10_000_000
+
+
+class Divergence(AssertionError):
+    """Chain and model disagree: a bug in one of them."""
+
+
+def create_address(sender: str, nonce: int) -> str:
+    """The address a CREATE from `sender` at `nonce` deploys to."""
+    import rlp
+
+    return to_checksum_address(keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:])
+
+
+
+@dataclass
+class TxOutcome:
+    """One transaction of a block: did it succeed, the revert reason if not, its events."""
+
+    ok: bool
+    reason: str | None
+    events: list[Event]
+
+
+class Backend(Protocol):
+    """A chain as the deployment recipe, the tests and the simulator drive it: deploy contracts by
+    name, send transactions (one block each, or many in one block), read public getters, set the
+    next block's time. A revert raises `offchain.model.errors.Revert(reason)`."""
+
+    names: dict[str, str]  # address -> contract name
+    last_events: list[Event]  # the events of the last transaction
+
+    @property
+    def last_block_time(self) -> int: ...
+
+    @property
+    def next_block_time(self) -> int: ...
+
+    def set_next_block_time(self, timestamp: int) -> None: ...
+
+    def deploy(self, name: str, sender: str, *args: Any) -> str: ...
+
+    def transact(self, address: str, function: str, sender: str, *args: Any) -> Any: ...
+
+    def transact_block(self, txs: list[tuple[str, str, str, tuple]]) -> list[TxOutcome]: ...
+
+    def views(self, calls: list[tuple[str, str, tuple]]) -> list[Any]: ...

@@ -1,0 +1,300 @@
+"""A real node (Anvil) as a backend, over raw JSON-RPC.
+
+The chain backend speaks JSON-RPC to Anvil (unlocked dev accounts, automine) instead of going
+through Ape's transaction machinery: about ten times the throughput, which is what makes
+stateful fuzzing on a real node affordable. Ape compiles and supplies the artifacts."""
+
+from __future__ import annotations
+
+import itertools
+import time
+from typing import Any, Callable, Iterable
+
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from eth_utils import keccak, to_checksum_address
+
+from offchain.backends.abi import (
+    _ADDRESSES_HEX,
+    _READ_SELECTOR,
+    _READER_ADDRESS,
+    _abi_type,
+    _call_tail,
+    _decode_results,
+    _encode_tails,
+    _Function,
+    _static_decoder,
+)
+from offchain.backends.base import TX_GAS, TxOutcome
+from offchain.backends.model import MODEL_FACTORIES
+from offchain.backends.rpc import _NO_SUCH_METHOD, RpcError, _Transport
+from offchain.model.errors import Revert
+from offchain.model.state import Event
+
+
+class ChainBackend:
+    """A JSON-RPC node (Anvil) with unlocked dev accounts and automine."""
+
+    def __init__(self, rpc_url: str, artifacts: dict[str, tuple[list[dict], str]], reader_code: str):
+        self.rpc_url = rpc_url
+        self.reader_code = reader_code
+        self._read_cache: dict[tuple, list[tuple[str, list[_Function]]]] = {}
+        self._call_cache: dict[tuple, tuple[bytes, _Function]] = {}
+        self._transport = _Transport(rpc_url)
+        self._ids = itertools.count(1)
+        self._send_sync = True  # eth_sendTransactionSync until the node says it has none
+        self.artifacts = artifacts
+        self.names: dict[str, str] = {}
+        self._functions: dict[str, dict[str, _Function]] = {}
+        # topic -> (event name, argument names indexed then not, their decoders)
+        self._events: dict[bytes, tuple[str, list[str], Callable[[bytes], tuple], Callable[[bytes], tuple]]] = {}
+        for abi, _ in artifacts.values():
+            for item in abi:
+                if item["type"] == "event":
+                    params = [(i["name"], _abi_type(i), i["indexed"]) for i in item["inputs"]]
+                    topic = keccak(text=f"{item['name']}({','.join(t for _, t, _ in params)})")
+                    indexed = [(n, t) for n, t, i in params if i]
+                    plain = [(n, t) for n, t, i in params if not i]
+                    # an indexed value is one word (its topic)
+                    self._events[topic] = (item["name"], [n for n, _ in indexed + plain],
+                                           _static_decoder([t for _, t in indexed]),
+                                           _static_decoder([t for _, t in plain]))
+        self.rpc("anvil_setBlockTimestampInterval", [1])
+        self.sync()
+        self.last_receipt: dict[str, Any] | None = None
+        self.last_events: list[Event] = []
+
+    # -------------------------------------------------------- JSON-RPC
+
+    def rpc(self, method: str, params: list[Any]) -> Any:
+        reply = self._transport.post({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params})
+        if "error" in reply:
+            raise RpcError(method, reply["error"])
+        return reply["result"]
+
+    def rpc_batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        if not calls:
+            return []
+        first = next(self._ids)
+        payload = [{"jsonrpc": "2.0", "id": first + i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
+        self._ids = itertools.count(first + len(calls))
+        replies = sorted(self._transport.post(payload), key=lambda r: r["id"])
+        for reply, (method, _) in zip(replies, calls):
+            if "error" in reply:
+                raise RpcError(method, reply["error"])
+        return [r["result"] for r in replies]
+
+    def sync(self) -> None:
+        """Re-read the chain head (after a snapshot revert, say)."""
+        block = self.rpc("eth_getBlockByNumber", ["latest", False])
+        self.last_block_time = int(block["timestamp"], 16)
+        self._next_time: int | None = None
+
+    @property
+    def next_block_time(self) -> int:
+        """The time of the next transaction's block (automine, 1 s interval)."""
+        return self._next_time if self._next_time is not None else self.last_block_time + 1
+
+    def snapshot(self) -> str:
+        return self.rpc("evm_snapshot", [])
+
+    def revert_to(self, snapshot_id: str) -> None:
+        if not self.rpc("evm_revert", [snapshot_id]):
+            raise RuntimeError(f"evm_revert({snapshot_id}) failed")
+        self.sync()
+
+    def set_next_block_time(self, timestamp: int) -> None:
+        if timestamp <= self.last_block_time:
+            raise ValueError(f"block time must increase: {timestamp} <= {self.last_block_time}")
+        self.rpc("evm_setNextBlockTimestamp", [timestamp])
+        self._next_time = timestamp
+
+    # -------------------------------------------------------- contracts
+
+    def _function(self, address: str, function: str) -> _Function:
+        functions = self._functions.get(address)
+        if functions is None:
+            functions = {}
+            for item in self.artifacts[self.names[address]][0]:
+                if item["type"] == "function":
+                    inputs = [_abi_type(i) for i in item["inputs"]]
+                    functions[item["name"]] = _Function(
+                        keccak(text=f"{item['name']}({','.join(inputs)})")[:4],
+                        inputs,
+                        [_abi_type(o) for o in item["outputs"]],
+                    )
+            self._functions[address] = functions
+        return functions[function]
+
+    def _send(self, tx: dict[str, Any]) -> dict[str, Any]:
+        receipt = None
+        if self._send_sync:
+            # one round trip: the node mines the transaction and answers with its receipt
+            # (EIP-7966; Anvil has it). Polling for the receipt instead cost ~7 requests a transaction.
+            try:
+                receipt = self.rpc("eth_sendTransactionSync", [tx])
+            except RpcError as exc:
+                if exc.code not in _NO_SUCH_METHOD:
+                    raise
+                self._send_sync = False
+        if receipt is None:
+            tx_hash = self.rpc("eth_sendTransaction", [tx])
+            receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
+            while receipt is None:  # automine can answer before the block is stored
+                time.sleep(0.0005)
+                receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
+        # automine: one block per transaction, 1 s after the last unless a time was set
+        self.last_block_time = self._next_time if self._next_time is not None else self.last_block_time + 1
+        self._next_time = None
+        self.last_receipt = receipt
+        if receipt["status"] != "0x1":
+            raise Revert(self._revert_reason(receipt["transactionHash"]))
+        self.last_events = [self._decode_log(log) for log in receipt["logs"]]
+        return receipt
+
+    def _revert_reason(self, tx_hash: str) -> str | None:
+        trace = self.rpc("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
+        output = trace.get("output") or "0x"
+        data = bytes.fromhex(output[2:])
+        if data[:4] == keccak(text="Error(string)")[:4]:
+            return abi_decode(["string"], data[4:])[0]
+        return None
+
+    def _decode_log(self, log: dict[str, Any]) -> Event:
+        topics = log["topics"]
+        name, names, decode_indexed, decode_plain = self._events[bytes.fromhex(topics[0][2:])]
+        values = decode_indexed(bytes.fromhex("".join(x[2:] for x in topics[1:])))
+        values += decode_plain(bytes.fromhex(log["data"][2:]))
+        args = dict(zip(names, values))
+        address = _ADDRESSES_HEX.get(log["address"])
+        if address is None:
+            address = _ADDRESSES_HEX[log["address"]] = to_checksum_address(log["address"])
+        return Event(address, name, args)
+
+    def deploy(self, name: str, sender: str, *args: Any) -> str:
+        abi, bytecode = self.artifacts[name]
+        ctor = next((i for i in abi if i["type"] == "constructor"), {"inputs": []})
+        data = bytecode + abi_encode([_abi_type(i) for i in ctor["inputs"]], list(args)).hex()
+        self.last_events = []
+        receipt = self._send({"from": sender, "data": data, "gas": hex(TX_GAS)})
+        address = to_checksum_address(receipt["contractAddress"])
+        self.names[address] = name
+        # after a snapshot revert another contract may have lived at this address: drop its ABI
+        self._functions.pop(address, None)
+        self._read_cache.clear()
+        self._call_cache.clear()
+        return address
+
+    def _tx(self, address: str, function: str, sender: str, args: tuple) -> dict[str, Any]:
+        return {"from": sender, **self.call_data(address, function, *args)[0], "gas": hex(TX_GAS)}
+
+    def transact(self, address: str, function: str, sender: str, *args: Any) -> None:
+        self.last_events = []
+        self._send(self._tx(address, function, sender, args))
+
+    def transact_block(self, txs: list[tuple[str, str, str, tuple]]) -> list[TxOutcome]:
+        """Transactions `(address, function, sender, args)` mined in order into one block (see
+        ModelBackend.transact_block). Anvil spends most of a block on work that grows with the
+        state (the state root, the kept history), so one block for many transactions is what
+        makes a 1,000-vault replay affordable. Needs a node that keeps the order in which it
+        received transactions (`anvil --order fifo`) and takes them all into one block
+        (`--disable-block-gas-limit`): offchain/backends/anvil.py starts it so; a node that does not is
+        caught here."""
+        if not txs:
+            return []
+        payloads = [self._tx(address, function, sender, args) for address, function, sender, args in txs]
+        self.rpc("evm_setAutomine", [False])
+        try:
+            # one at a time: a JSON-RPC batch is served concurrently, and the senders' nonces collide
+            hashes = [self.rpc("eth_sendTransaction", [tx]) for tx in payloads]
+            self.rpc("evm_mine", [])
+        finally:
+            self.rpc("evm_setAutomine", [True])
+        # the block's receipts in one request (one eth_getTransactionReceipt each is quadratic in Anvil)
+        receipts = self.rpc("eth_getBlockReceipts", ["latest"]) or []
+        if [r["transactionHash"] for r in receipts] != hashes:
+            raise RuntimeError(f"the node did not mine the {len(txs)} transactions into one block in the order sent "
+                               "(start it with --order fifo --disable-block-gas-limit)")
+        self.last_block_time = self.next_block_time
+        self._next_time = None
+        self.last_receipt = receipts[-1]
+        out = []
+        for receipt in receipts:
+            if receipt["status"] == "0x1":
+                out.append(TxOutcome(True, None, [self._decode_log(log) for log in receipt["logs"]]))
+            else:
+                out.append(TxOutcome(False, self._revert_reason(receipt["transactionHash"]), []))
+        self.last_events = out[-1].events
+        return out
+
+    def call_data(self, address: str, function: str, *args: Any) -> tuple[dict[str, Any], _Function]:
+        fn = self._function(address, function)
+        return {"to": address, "data": "0x" + (fn.selector + abi_encode(fn.inputs, list(args))).hex()}, fn
+
+    def views(self, calls: list[tuple[str, str, tuple]], cache: bool = True) -> list[Any]:
+        """Many reads in one eth_call: the BatchReader's code is placed at a scratch address by a
+        state override (nothing is deployed). Each result is decoded; one output -> the value.
+        With `cache`, the encoded request is kept for the next identical list of reads."""
+        key = tuple(calls)
+        requests_ = self._read_cache.get(key) if cache else None
+        if requests_ is None:
+            prepared = [self._encoded_call(a, f, args) for a, f, args in calls]
+            requests_ = []
+            for start in range(0, len(prepared), 2048):
+                chunk = prepared[start : start + 2048]
+                data = "0x" + (_READ_SELECTOR + _encode_tails([tail for tail, _ in chunk])).hex()
+                requests_.append((data, [fn for _, fn in chunk]))
+            if cache:
+                if len(self._read_cache) > 32:  # reads that vary (a simulation's) must not pile up
+                    self._read_cache.clear()
+                self._read_cache[key] = requests_
+        out: list[Any] = []
+        for data, fns in requests_:
+            raw = self.rpc(
+                "eth_call",
+                [{"to": _READER_ADDRESS, "data": data}, "latest", {_READER_ADDRESS: {"code": self.reader_code}}],
+            )
+            results = _decode_results(bytes.fromhex(raw[2:]))
+            out.extend(fn.decode(result) for fn, result in zip(fns, results))
+        return out
+
+    def _encoded_call(self, address: str, function: str, args: tuple) -> tuple[bytes, _Function]:
+        """(the BatchReader's encoding of the call, function) of one read, encoded once per
+        distinct read."""
+        key = (address, function, args)
+        hit = self._call_cache.get(key)
+        if hit is None:
+            fn = self._function(address, function)
+            hit = (_call_tail(bytes.fromhex(address[2:]), fn.selector + abi_encode(fn.inputs, list(args))), fn)
+            self._call_cache[key] = hit
+        return hit
+
+    def view(self, address: str, function: str, *args: Any) -> Any:
+        return self.views([(address, function, args)])[0]
+
+    def call(self, address: str, function: str, *args: Any) -> Any:
+        """One plain eth_call, fully ABI-decoded: for results too long for the BatchReader (a
+        dynamic array, say). One output -> the value."""
+        tx, fn = self.call_data(address, function, *args)
+        return fn.decode(bytes.fromhex(self.rpc("eth_call", [tx, "latest"])[2:]))
+
+    def gas_used(self) -> int:
+        assert self.last_receipt is not None
+        return int(self.last_receipt["gasUsed"], 16)
+
+
+def reader_code(project: Any) -> str:
+    """Runtime bytecode of the BatchReader (see ChainBackend.views)."""
+    return project.get_contract("BatchReader").contract_type.runtime_bytecode.bytecode
+
+
+def load_artifacts(project: Any, names: Iterable[str] = MODEL_FACTORIES) -> dict[str, tuple[list[dict], str]]:
+    """ABI and deployment bytecode of the contracts `names` (default: every deployable one) that
+    Ape compiled for `project`."""
+    artifacts = {}
+    for name in names:
+        contract_type = project.get_contract(name).contract_type
+        abi = [item.model_dump(mode="json", by_alias=True) for item in contract_type.abi]
+        artifacts[name] = (abi, contract_type.deployment_bytecode.bytecode)
+    return artifacts
+

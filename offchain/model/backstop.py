@@ -1,0 +1,253 @@
+"""Twin of contracts/Backstop.vy: the insurance fund, loss events and the loss waterfall
+(docs/loss-waterfall.md)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from offchain.model.errors import Revert, require
+from offchain.model.fixed_point import div_up, to_int256, u256
+from offchain.model.state import ZERO_ADDRESS, Authorized, Env
+from offchain.model.vault_engine import VaultEngine
+
+FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, SETTLEMENT = 1, 2, 3, 4, 5
+LAYER_NAMES = {FUND: "fund", POOL: "stability_pool", DEBT_AUCTION: "debt_auction",
+               REDISTRIBUTION: "redistribution", SETTLEMENT: "settlement"}
+RUNNING, CLOSED, DONE = 1, 2, 3
+DEBT_LIMIT = 2**192
+
+
+class Loss(NamedTuple):
+    debt: int = 0  # rad
+    due: int = 0  # rad
+    created_at: int = 0
+    status: int = 0
+
+
+class Backstop(Authorized):
+    AUTH_REASON = "backstop: not authorized"
+
+    def __init__(self, env: Env, address: str, deployer: str, engine: str, queue_delay: int):
+        super().__init__(env, address)
+        self.engine: VaultEngine = self.at(engine)
+        self.live = True
+        self.queue_delay = queue_delay
+        self.waterfall: tuple[int, ...] = (FUND, POOL, DEBT_AUCTION, REDISTRIBUTION)
+        self.stability_pool = ZERO_ADDRESS
+        self.debt_auction = ZERO_ADDRESS
+        self.surplus_auction = ZERO_ADDRESS
+        self.settlement = ZERO_ADDRESS
+        self.surplus_buffer = 0
+        self.surplus_lot = 0
+        self.debt_auction_bid_size = 0
+        self.losses = self.storage(Loss())  # (type, auction, id) -> Loss
+        self.open_losses_count = 0
+        self.attributed_debt = 0
+        self.debt_to_auction = 0
+        self.debt_on_auction = 0
+        self.settlement_debt = 0
+        self.authorized = self.storage(False)
+        self.authorized[deployer] = True
+        self.log("AuthorityAdded", account=deployer)
+        self.log("QueueDelaySet", queue_delay=queue_delay)
+        self.log("WaterfallSet", waterfall=tuple(self.waterfall))
+
+    # ------------------------------------------------------------ administration
+
+    def set_queue_delay(self, sender: str, new_delay: int) -> None:
+        self._check_authorized(sender)
+        self.queue_delay = new_delay
+        self.log("QueueDelaySet", queue_delay=new_delay)
+
+    def set_waterfall(self, sender: str, order: list[int]) -> None:
+        self._check_authorized(sender)
+        if len(order) > 4:  # a DynArray[uint8, 4] argument longer than 4 does not decode
+            raise Revert(None)
+        seen: set[int] = set()
+        for layer in order:
+            require(FUND <= layer <= REDISTRIBUTION, "backstop: unknown layer")
+            require(layer not in seen, "backstop: layer repeated")
+            seen.add(layer)
+        self.waterfall = tuple(order)
+        self.log("WaterfallSet", waterfall=tuple(order))
+
+    def set_layer_contracts(self, sender: str, pool: str, debt_auction: str, surplus_auction: str) -> None:
+        self._check_authorized(sender)
+        self.stability_pool = pool
+        self.debt_auction = debt_auction
+        self.surplus_auction = surplus_auction
+        self.log("LayerContractsSet", stability_pool=pool, debt_auction=debt_auction,
+                 surplus_auction=surplus_auction)
+
+    def set_auction_parameters(self, sender: str, surplus_buffer: int, surplus_lot: int,
+                               debt_auction_bid_size: int) -> None:
+        self._check_authorized(sender)
+        require(surplus_lot != 0 and debt_auction_bid_size != 0, "backstop: zero auction size")
+        self.surplus_buffer = surplus_buffer
+        self.surplus_lot = surplus_lot
+        self.debt_auction_bid_size = debt_auction_bid_size
+        self.log("AuctionParametersSet", surplus_buffer=surplus_buffer, surplus_lot=surplus_lot,
+                 debt_auction_bid_size=debt_auction_bid_size)
+
+    # ------------------------------------------------------------ loss events
+
+    def open_loss(self, sender: str, collateral_type: bytes, auction: str, auction_id: int, debt: int,
+                  to_raise: int) -> None:
+        self._check_authorized(sender)
+        key = (collateral_type, auction, auction_id)
+        require(self.losses[key].status == 0, "backstop: loss exists")
+        require(debt < DEBT_LIMIT, "backstop: debt too large")
+        self.losses[key] = Loss(debt, to_raise, self.now, RUNNING)
+        self.open_losses_count = u256(self.open_losses_count + 1)
+        self.attributed_debt = u256(self.attributed_debt + debt)
+        self.log("LossOpened", collateral_type=collateral_type, auction=auction, auction_id=auction_id, debt=debt,
+                 to_raise=to_raise)
+
+    def close_loss(self, sender: str, collateral_type: bytes, auction_id: int, unraised: int,
+                   paid_directly: int) -> None:
+        self._check_authorized(sender)
+        key = (collateral_type, sender, auction_id)
+        loss = self.losses[key]
+        require(loss.status == RUNNING, "backstop: loss not running")
+        raised = u256(loss.due - unraised)
+        escrowed = u256(raised - paid_directly)
+        if escrowed != 0:
+            self.engine.transfer_stable(self.address, sender, self.address, escrowed)
+        covered = min(raised, loss.debt)
+        if covered != 0:
+            self.engine.settle(self.address, covered)
+        self.attributed_debt -= covered
+        remaining = loss.debt - covered
+        if remaining == 0:
+            self.losses[key] = loss._replace(due=0, status=DONE)
+            self.open_losses_count = u256(self.open_losses_count - 1)
+        else:
+            self.losses[key] = loss._replace(due=remaining, status=CLOSED)
+        self.log("LossClosed", collateral_type=collateral_type, auction=sender, auction_id=auction_id, raised=raised,
+                 covered=covered, loss=remaining)
+
+    def cover(self, sender: str, collateral_type: bytes, auction: str, auction_id: int) -> int:
+        key = (collateral_type, auction, auction_id)
+        loss = self.losses[key]
+        require(loss.status == CLOSED, "backstop: nothing to cover")
+        live = self.live
+        if live:
+            require(u256(loss.created_at + self.queue_delay) <= self.now, "backstop: still queued")
+        remaining = loss.due
+        layers = [layer for layer in self.waterfall if live or layer in (FUND, POOL)]
+        if not live:
+            layers.append(SETTLEMENT)
+        for layer in layers:
+            if remaining == 0:
+                break
+            paid = 0
+            if layer == FUND:
+                participant = self.address
+                paid = min(remaining, self.engine.stable[self.address])
+                if paid != 0:
+                    self.engine.settle(self.address, paid)
+            elif layer == POOL:
+                participant = self.stability_pool
+                if participant != ZERO_ADDRESS:
+                    paid = self.at(participant).absorb(self.address, collateral_type, auction, auction_id, remaining)
+                    if paid != 0:
+                        self.engine.settle(self.address, paid)
+            elif layer == DEBT_AUCTION:
+                participant = self.debt_auction
+                if participant != ZERO_ADDRESS:
+                    paid = remaining
+                    self.debt_to_auction = u256(self.debt_to_auction + paid)
+            elif layer == REDISTRIBUTION:
+                participant = self.engine.address
+                paid = self._redistribute(collateral_type, auction, auction_id, remaining)
+            else:
+                participant = self.settlement
+                paid = remaining
+                self.settlement_debt = u256(self.settlement_debt + paid)
+            if paid != 0:
+                remaining -= paid
+                self.attributed_debt -= paid
+                self.log("LossAllocated", collateral_type=collateral_type, auction=auction, auction_id=auction_id,
+                         layer=layer, participant=participant, amount=paid)
+        if remaining == 0:
+            self.losses[key] = self.losses[key]._replace(due=0, status=DONE)
+            self.open_losses_count = u256(self.open_losses_count - 1)
+        else:
+            self.losses[key] = self.losses[key]._replace(due=remaining)
+        return remaining
+
+    def settle(self, sender: str, amount: int) -> None:
+        require(amount <= self.engine.stable[self.address], "backstop: insufficient surplus")
+        require(amount <= self.unattributed_debt(), "backstop: insufficient unattributed debt")
+        self.engine.settle(self.address, amount)
+        self.log("DebtSettled", amount=amount)
+
+    # ------------------------------------------------------------ debt and surplus auctions
+
+    def start_debt_auction(self, sender: str) -> int:
+        require(self.live, "backstop: not live")
+        bid = min(self.debt_auction_bid_size, self.debt_to_auction)
+        require(bid != 0, "backstop: no debt to auction")
+        self.debt_to_auction -= bid
+        self.debt_on_auction = u256(self.debt_on_auction + bid)
+        auction_id = self.at(self.debt_auction).start(self.address, bid)
+        self.log("DebtAuctionStarted", auction_id=auction_id, bid=bid)
+        return auction_id
+
+    def on_debt_auction_bid(self, sender: str, amount: int) -> None:
+        require(sender == self.debt_auction, "backstop: not debt auction")
+        self.debt_on_auction = u256(self.debt_on_auction - amount)
+        self.engine.settle(self.address, amount)
+        self.log("DebtAuctionPaid", amount=amount)
+
+    def start_surplus_auction(self, sender: str) -> int:
+        require(self.live, "backstop: not live")
+        lot = self.surplus_lot
+        require(lot != 0, "backstop: zero auction size")
+        require(self.engine.stable[self.address] >= u256(u256(self.engine.bad_debt[self.address]
+                                                                + self.surplus_buffer) + lot),
+                "backstop: surplus below buffer")
+        self.engine.transfer_stable(self.address, self.address, self.surplus_auction, lot)
+        auction_id = self.at(self.surplus_auction).start(self.address, lot)
+        self.log("SurplusAuctionStarted", auction_id=auction_id, lot=lot)
+        return auction_id
+
+    def shutdown(self, sender: str) -> None:
+        self._check_authorized(sender)
+        require(self.live, "backstop: not live")
+        self.live = False
+        self.settlement = sender
+        moved = u256(self.debt_to_auction + self.debt_on_auction)
+        self.settlement_debt = u256(self.settlement_debt + moved)
+        self.debt_to_auction = 0
+        self.debt_on_auction = 0
+        if self.debt_auction != ZERO_ADDRESS:
+            self.at(self.debt_auction).shutdown(self.address)
+        if self.surplus_auction != ZERO_ADDRESS:
+            self.at(self.surplus_auction).shutdown(self.address)
+        self.log("Shutdown", settlement=sender, settlement_debt=moved)
+
+    # ------------------------------------------------------------ views
+
+    def open_losses(self) -> int:
+        return self.open_losses_count
+
+    def get_waterfall(self) -> list[int]:
+        return list(self.waterfall)
+
+    def unattributed_debt(self) -> int:
+        return u256(u256(u256(self.engine.bad_debt[self.address] - self.attributed_debt) - self.debt_to_auction)
+                    - self.debt_on_auction)
+
+    # ------------------------------------------------------------ internal
+
+    def _redistribute(self, collateral_type: bytes, auction: str, auction_id: int, amount: int) -> int:
+        normalized_debt = self.engine.collateral_types[collateral_type].normalized_debt
+        if normalized_debt == 0:
+            return 0
+        delta_rate = div_up(amount, normalized_debt)
+        self.engine.fold_rate(self.address, collateral_type, self.address, to_int256(delta_rate))
+        self.engine.settle(self.address, amount)
+        self.log("LossRedistributed", collateral_type=collateral_type, auction=auction, auction_id=auction_id,
+                 delta_rate=delta_rate, excess=u256(normalized_debt * delta_rate) - amount)
+        return amount

@@ -1,0 +1,60 @@
+"""Twin of contracts/CeilingManager.vy: ceiling = min(max, debt + gap), rising once per cooldown."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from offchain.model.errors import require
+from offchain.model.fixed_point import u256
+from offchain.model.state import Authorized, Env
+from offchain.model.vault_engine import VaultEngine
+
+
+class Config(NamedTuple):
+    max_ceiling: int = 0  # rad; 0 = not managed
+    gap: int = 0  # rad
+    cooldown: int = 0  # seconds
+    last_increase: int = 0  # seconds
+
+
+class CeilingManager(Authorized):
+    AUTH_REASON = "ceiling: not authorized"
+
+    def __init__(self, env: Env, address: str, deployer: str, engine: str):
+        super().__init__(env, address)
+        self.engine: VaultEngine = self.at(engine)
+        self.authorized = self.storage(False)
+        self.configs = self.storage(Config())
+        self.authorized[deployer] = True
+        self.log("AuthorityAdded", account=deployer)
+
+    def configure(self, sender: str, collateral_type: bytes, max_ceiling: int, gap: int, cooldown: int) -> None:
+        self._check_authorized(sender)
+        require(max_ceiling != 0, "ceiling: zero max")
+        require(gap != 0, "ceiling: zero gap")
+        require(gap <= max_ceiling, "ceiling: gap above max")
+        self.configs[collateral_type] = Config(
+            max_ceiling, gap, cooldown, self.configs[collateral_type].last_increase
+        )
+        self.log("TypeConfigured", collateral_type=collateral_type, max_ceiling=max_ceiling, gap=gap, cooldown=cooldown)
+
+    def remove(self, sender: str, collateral_type: bytes) -> None:
+        self._check_authorized(sender)
+        require(self.configs[collateral_type].max_ceiling != 0, "ceiling: type not managed")
+        self.configs[collateral_type] = Config()
+        self.log("TypeRemoved", collateral_type=collateral_type)
+
+    def update(self, sender: str, collateral_type: bytes) -> int:
+        config = self.configs[collateral_type]
+        require(config.max_ceiling != 0, "ceiling: type not managed")
+        ctype = self.engine.collateral_types[collateral_type]
+        target = min(config.max_ceiling, u256(u256(ctype.normalized_debt * ctype.rate) + config.gap))
+        if target == ctype.debt_ceiling:
+            return target
+        if target > ctype.debt_ceiling:
+            if self.now < u256(config.last_increase + config.cooldown):
+                return ctype.debt_ceiling
+            self.configs[collateral_type] = self.configs[collateral_type]._replace(last_increase=self.now)
+        self.engine.set_debt_ceiling(self.address, collateral_type, target)
+        self.log("CeilingUpdated", collateral_type=collateral_type, old_ceiling=ctype.debt_ceiling, new_ceiling=target)
+        return target

@@ -1,0 +1,284 @@
+"""Twin of contracts/DutchAuction.vy: falling-price auctions of seized collateral."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from offchain.model import price_curves
+from offchain.model.errors import Revert, require
+from offchain.model.fixed_point import RAY, WAD, rmul_up, to_int256, u256
+from offchain.model.price_curves import Curve
+from offchain.model.state import ZERO_ADDRESS, Authorized, Env
+from offchain.model.vault_engine import VaultEngine
+
+WAD_TO_RAY = 10**9
+MAX_ACTIVE = 1024
+MAX_BUFFER = 10 * RAY
+MAX_REWARD_RATE = WAD // 10
+# the contract packs lot and top into 128-bit halves of a slot
+MAX_FIELD = 2**128 - 1
+
+
+class Auction(NamedTuple):
+    position: int = 0
+    debt: int = 0  # rad
+    lot: int = 0  # wad
+    owner: str = ZERO_ADDRESS
+    started: int = 0
+    top: int = 0  # ray
+
+
+class DutchAuction(Authorized):
+    AUTH_REASON = "auction: not authorized"
+
+    def __init__(self, env: Env, address: str, deployer: str, engine: str, collateral_type: bytes,
+                 liquidator: str, backstop: str, oracle: str):
+        super().__init__(env, address)
+        self.engine: VaultEngine = self.at(engine)
+        self.collateral_type = collateral_type
+        self.liquidator = liquidator
+        self.backstop = backstop
+        self.oracle = oracle
+        self.engine.allow(self.address, backstop)
+        self.buffer = RAY
+        self.max_duration = 3600
+        self.max_drop = 0
+        self.reward_rate = 0
+        self.reward_flat = 0
+        self.min_auction = 0
+        self.curve = Curve(price_curves.LINEAR, 3600, 0, 0)
+        self.stopped = 0
+        self.count = 0
+        self.auctions = self.storage(Auction())
+        self.active: tuple[int, ...] = ()  # replaced whole on change (journaled as one attribute)
+        self.authorized = self.storage(False)
+        self._locked = False
+        self.authorized[deployer] = True
+        self.log("AuthorityAdded", account=deployer)
+
+    # ------------------------------------------------------------ administration
+
+    def set_parameters(self, sender: str, buffer: int, max_duration: int, max_drop: int, reward_rate: int,
+                       reward_flat: int) -> None:
+        self._check_authorized(sender)
+        require(buffer >= RAY, "auction: buffer below 1")
+        require(buffer <= MAX_BUFFER, "auction: buffer above 10")
+        require(max_duration != 0, "auction: zero max duration")
+        require(max_drop < RAY, "auction: max drop not below 1")
+        require(reward_rate <= MAX_REWARD_RATE, "auction: reward rate above 10%")
+        self.buffer = buffer
+        self.max_duration = max_duration
+        self.max_drop = max_drop
+        self.reward_rate = reward_rate
+        self.reward_flat = reward_flat
+        self.log("ParametersSet", buffer=buffer, max_duration=max_duration, max_drop=max_drop,
+                 reward_rate=reward_rate, reward_flat=reward_flat)
+
+    def set_curve(self, sender: str, curve: tuple) -> None:
+        self._check_authorized(sender)
+        curve = Curve(*curve)
+        price_curves.validate(curve)
+        require(curve.duration < 2**64 and curve.step < 2**64 and curve.cut < 2**120, "auction: value too large")
+        self.curve = curve
+        self.log("CurveSet", kind=curve.kind, duration=curve.duration, step=curve.step, cut=curve.cut)
+
+    def set_oracle(self, sender: str, oracle: str) -> None:
+        self._check_authorized(sender)
+        require(oracle != ZERO_ADDRESS, "auction: zero oracle")
+        self.oracle = oracle
+        self.log("OracleSet", oracle=oracle)
+
+    def set_stopped(self, sender: str, level: int) -> None:
+        self._check_authorized(sender)
+        require(level <= 3, "auction: level above 3")
+        self.stopped = level
+        self.log("StoppedSet", level=level)
+
+    def update_min_auction(self, sender: str) -> None:
+        dust = self.engine.collateral_types[self.collateral_type].dust
+        penalty = self.at(self.liquidator).types[self.collateral_type].penalty
+        self.min_auction = u256(dust * penalty) // WAD
+        self.log("MinAuctionUpdated", min_auction=self.min_auction)
+
+    # ------------------------------------------------------------ auctions
+
+    def _enter(self) -> None:
+        if self._locked:  # Vyper's @nonreentrant lock reverts without a reason
+            raise Revert(None)
+        self._locked = True
+
+    def start(self, sender: str, debt: int, lot: int, owner: str, keeper: str) -> int:
+        self._enter()
+        try:
+            self._check_authorized(sender)
+            require(self.stopped < 1, "auction: stopped")
+            require(debt != 0, "auction: zero debt")
+            require(lot != 0, "auction: zero lot")
+            require(owner != ZERO_ADDRESS, "auction: zero owner")
+            auction_id = self.count + 1
+            self.count = auction_id
+            top = self._start_price()
+            require(lot <= MAX_FIELD and top <= MAX_FIELD, "auction: value too large")
+            if len(self.active) >= MAX_ACTIVE:
+                raise Revert(None)
+            self.active = self.active + (auction_id,)
+            self.auctions[auction_id] = Auction(len(self.active) - 1, debt, lot, owner, self.now, top)
+            reward = self._pay_reward(debt, lot, top, keeper)
+            self.log("Started", auction_id=auction_id, top=top, debt=debt, lot=lot, owner=owner, keeper=keeper,
+                     reward=reward)
+            return auction_id
+        finally:
+            self._locked = False
+
+    def reset(self, sender: str, auction_id: int, keeper: str) -> None:
+        self._enter()
+        try:
+            require(self.stopped < 2, "auction: stopped")
+            auction = self.auctions[auction_id]
+            require(auction.owner != ZERO_ADDRESS, "auction: not running")
+            require(self._needs_reset(auction), "auction: cannot reset")
+            top = self._start_price()
+            require(top <= MAX_FIELD, "auction: value too large")
+            self.auctions[auction_id] = self.auctions[auction_id]._replace(started=self.now, top=top)
+            reward = self._pay_reward(auction.debt, auction.lot, top, keeper)
+            self.log("Reset", auction_id=auction_id, top=top, debt=auction.debt, lot=auction.lot, owner=auction.owner,
+                     keeper=keeper, reward=reward)
+        finally:
+            self._locked = False
+
+    def take(self, sender: str, auction_id: int, max_collateral: int, max_price: int, recipient: str,
+             data: bytes) -> None:
+        if len(data) > 1024:  # the ABI decoder rejects longer Bytes[1024]
+            raise Revert(None)
+        self._enter()
+        try:
+            require(self.stopped < 3, "auction: stopped")
+            auction = self.auctions[auction_id]
+            require(auction.owner != ZERO_ADDRESS, "auction: not running")
+            price = self._price(auction)
+            require(not self._needs_reset_at(auction, price), "auction: needs reset")
+            require(max_price >= price, "auction: price above maximum")
+
+            collateral = min(auction.lot, max_collateral)
+            owe = u256(collateral * price)
+            if owe > auction.debt:
+                owe = auction.debt
+                collateral = owe // price
+            elif owe < auction.debt and collateral < auction.lot:
+                if auction.debt - owe < self.min_auction:
+                    require(auction.debt > self.min_auction, "auction: no partial take")
+                    owe = auction.debt - self.min_auction
+                    collateral = owe // price
+            debt = auction.debt - owe
+            lot = auction.lot - collateral
+
+            t = self.collateral_type
+            self.engine.transfer_collateral(self.address, t, self.address, recipient, collateral)
+            if len(data) != 0 and recipient != self.engine.address and recipient != self.liquidator:
+                callee = self.at(recipient)
+                callback = getattr(callee, "on_auction_take", None)
+                if callback is None:  # no such function: the callee's dispatcher reverts
+                    raise Revert(None)
+                callback(self.address, sender, owe, collateral, data)
+            if lot == 0 or debt == 0:
+                self.engine.transfer_stable(self.address, sender, self.backstop, owe)
+            else:
+                self.engine.transfer_stable(self.address, sender, self.address, owe)
+
+            liquidator = self.at(self.liquidator)
+            if lot == 0:
+                liquidator.remove_debt_in_auction(self.address, t, u256(debt + owe))
+                self._remove(auction_id, auction.position)
+                self.at(self.backstop).close_loss(self.address, t, auction_id, debt, owe)
+                self.log("Finished", auction_id=auction_id, collateral_returned=0, debt_unraised=debt)
+            elif debt == 0:
+                liquidator.remove_debt_in_auction(self.address, t, owe)
+                self.engine.transfer_collateral(self.address, t, self.address, auction.owner, lot)
+                self._remove(auction_id, auction.position)
+                self.at(self.backstop).close_loss(self.address, t, auction_id, 0, owe)
+                self.log("Finished", auction_id=auction_id, collateral_returned=lot, debt_unraised=0)
+            else:
+                liquidator.remove_debt_in_auction(self.address, t, owe)
+                self.auctions[auction_id] = self.auctions[auction_id]._replace(debt=debt, lot=lot)
+            self.log("Taken", auction_id=auction_id, max_price=max_price, price=price, owe=owe,
+                     collateral=collateral, debt=debt, lot=lot, owner=auction.owner)
+        finally:
+            self._locked = False
+
+    def cancel(self, sender: str, auction_id: int) -> int:
+        self._enter()
+        try:
+            self._check_authorized(sender)
+            auction = self.auctions[auction_id]
+            require(auction.owner != ZERO_ADDRESS, "auction: not running")
+            t = self.collateral_type
+            rate = self.engine.collateral_types[t].rate
+            if rate == 0:  # division by zero reverts without a reason
+                raise Revert(None)
+            normalized_debt = auction.debt // rate
+            returned = normalized_debt * rate
+            if returned != 0:
+                self.engine.create_unbacked(self.address, self.backstop, self.address, returned)
+            self.engine.seize(self.address, t, auction.owner, self.address, self.backstop, to_int256(auction.lot),
+                              to_int256(normalized_debt))
+            self.at(self.liquidator).remove_debt_in_auction(self.address, t, auction.debt)
+            self._remove(auction_id, auction.position)
+            self.at(self.backstop).close_loss(self.address, t, auction_id, auction.debt - returned, 0)
+            self.log("Cancelled", auction_id=auction_id, collateral_returned=auction.lot, debt=auction.debt,
+                     normalized_debt=normalized_debt)
+            return normalized_debt
+        finally:
+            self._locked = False
+
+    # ------------------------------------------------------------ keeper views
+
+    def active_auctions(self) -> list[int]:
+        return list(self.active)
+
+    def active_count(self) -> int:
+        return len(self.active)
+
+    def status(self, auction_id: int) -> tuple[bool, int, int, int]:
+        auction = self.auctions[auction_id]
+        if auction.owner == ZERO_ADDRESS:
+            return False, 0, 0, 0
+        price = price_curves.price(self.curve, auction.top, u256(self.env.timestamp - auction.started))  # _price
+        return self._needs_reset_at(auction, price), price, auction.lot, auction.debt
+
+    # ------------------------------------------------------------ internal
+
+    def _start_price(self) -> int:
+        price, valid = self.at(self.oracle).peek()
+        require(valid, "auction: invalid price")
+        return rmul_up(u256(price * WAD_TO_RAY), self.buffer)
+
+    def _price(self, auction: Auction) -> int:
+        return price_curves.price(self.curve, auction.top, u256(self.now - auction.started))
+
+    def _needs_reset_at(self, auction: Auction, price: int) -> bool:
+        return (
+            self.now - auction.started > self.max_duration
+            or u256(price * RAY) // auction.top < self.max_drop
+            or price == 0
+        )
+
+    def _needs_reset(self, auction: Auction) -> bool:
+        return self._needs_reset_at(auction, self._price(auction))
+
+    def _pay_reward(self, debt: int, lot: int, top: int, keeper: str) -> int:
+        reward = 0
+        if (self.reward_flat != 0 or self.reward_rate != 0) and debt >= self.min_auction and u256(
+            lot * top
+        ) >= self.min_auction:
+            reward = u256(self.reward_flat + u256(debt * self.reward_rate) // WAD)
+            self.engine.create_unbacked(self.address, self.backstop, keeper, reward)
+        return reward
+
+    def _remove(self, auction_id: int, position: int) -> None:
+        active = list(self.active)
+        last = active.pop()
+        if last != auction_id:
+            active[position] = last
+            self.auctions[last] = self.auctions[last]._replace(position=position)
+        self.active = tuple(active)
+        self.auctions[auction_id] = Auction()

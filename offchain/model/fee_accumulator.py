@@ -1,0 +1,120 @@
+"""Twin of contracts/FeeAccumulator.vy: per-second stability fees with a utilization multiplier."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from offchain.model.errors import require
+from offchain.model.fixed_point import RAY, WAD, div_up, rmul_up, rpow_up, to_int256, u256
+from offchain.model.state import ZERO_ADDRESS, Authorized, Env
+from offchain.model.vault_engine import CollateralType, VaultEngine
+
+MAX_BASE_FEE = 1000000076036763191000000000
+MAX_MULTIPLIER = 10 * WAD
+
+
+class TypeFee(NamedTuple):
+    base_fee: int = 0  # ray per second
+    last_accrual: int = 0  # seconds; 0 = not initialized
+    kink: int = 0  # wad
+    max_multiplier: int = 0  # wad
+
+
+class FeeAccumulator(Authorized):
+    AUTH_REASON = "fees: not authorized"
+
+    def __init__(self, env: Env, address: str, deployer: str, engine: str, fee_recipient: str):
+        super().__init__(env, address)
+        require(fee_recipient != ZERO_ADDRESS, "fees: zero recipient")
+        self.engine: VaultEngine = self.at(engine)
+        self.fee_recipient = fee_recipient
+        self.authorized = self.storage(False)
+        self.fees = self.storage(TypeFee())
+        self.stability_pool = ZERO_ADDRESS
+        self.pool_fee_share = 0
+        self.authorized[deployer] = True
+        self.log("AuthorityAdded", account=deployer)
+        self.log("FeeRecipientSet", recipient=fee_recipient)
+
+    def init_type(self, sender: str, collateral_type: bytes) -> None:
+        self._check_authorized(sender)
+        require(self.fees[collateral_type].last_accrual == 0, "fees: type exists")
+        self.fees[collateral_type] = TypeFee(RAY, self.now, WAD, WAD)
+        self.log("TypeInitialized", collateral_type=collateral_type)
+
+    def set_base_fee(self, sender: str, collateral_type: bytes, base_fee: int) -> None:
+        self._check_authorized(sender)
+        require(base_fee >= RAY, "fees: fee below 1")
+        require(base_fee <= MAX_BASE_FEE, "fees: fee too high")
+        self._accrue(collateral_type)
+        self.fees[collateral_type] = self.fees[collateral_type]._replace(base_fee=base_fee)
+        self.log("BaseFeeSet", collateral_type=collateral_type, base_fee=base_fee)
+
+    def set_multiplier(self, sender: str, collateral_type: bytes, kink: int, max_multiplier: int) -> None:
+        self._check_authorized(sender)
+        require(kink < WAD, "fees: kink not below 1")
+        require(max_multiplier >= WAD, "fees: multiplier below 1")
+        require(max_multiplier <= MAX_MULTIPLIER, "fees: multiplier above 10")
+        self._accrue(collateral_type)
+        self.fees[collateral_type] = self.fees[collateral_type]._replace(kink=kink, max_multiplier=max_multiplier)
+        self.log("MultiplierSet", collateral_type=collateral_type, kink=kink, max_multiplier=max_multiplier)
+
+    def set_fee_recipient(self, sender: str, recipient: str) -> None:
+        self._check_authorized(sender)
+        require(recipient != ZERO_ADDRESS, "fees: zero recipient")
+        self.fee_recipient = recipient
+        self.log("FeeRecipientSet", recipient=recipient)
+
+    def set_pool_fee_share(self, sender: str, pool: str, share: int) -> None:
+        self._check_authorized(sender)
+        require(share <= WAD, "fees: share above 1")
+        self.stability_pool = pool
+        self.pool_fee_share = share
+        self.log("PoolFeeShareSet", stability_pool=pool, pool_fee_share=share)
+
+    def accrue(self, sender: str, collateral_type: bytes) -> int:
+        return self._accrue(collateral_type)
+
+    def effective_fee(self, collateral_type: bytes) -> int:
+        return self._effective_fee(self.fees[collateral_type], self.engine.collateral_types[collateral_type])
+
+    def _accrue(self, collateral_type: bytes) -> int:
+        fee = self.fees[collateral_type]
+        require(fee.last_accrual != 0, "fees: type not initialized")
+        ctype = self.engine.collateral_types[collateral_type]
+        if self.now == fee.last_accrual:
+            return ctype.rate
+        effective = self._effective_fee(fee, ctype)
+        new_rate = rmul_up(rpow_up(effective, u256(self.now - fee.last_accrual)), ctype.rate)
+        delta_rate = u256(new_rate - ctype.rate)
+        pool, share = self.stability_pool, self.pool_fee_share
+        if share == 0 or pool == ZERO_ADDRESS or self.at(pool).total_shares == 0:
+            self.engine.fold_rate(self.address, collateral_type, self.fee_recipient, to_int256(delta_rate))
+        else:
+            self.engine.fold_rate(self.address, collateral_type, self.address, to_int256(delta_rate))
+            income = u256(ctype.normalized_debt * delta_rate)
+            to_pool = u256(income * share) // WAD
+            to_recipient = income - to_pool
+            if to_pool != 0:
+                self.engine.transfer_stable(self.address, self.address, pool, to_pool)
+            if to_recipient != 0:
+                self.engine.transfer_stable(self.address, self.address, self.fee_recipient, to_recipient)
+            self.log("FeesShared", collateral_type=collateral_type, to_pool=to_pool, to_recipient=to_recipient)
+        self.fees[collateral_type] = self.fees[collateral_type]._replace(last_accrual=self.now)
+        self.log("Accrued", collateral_type=collateral_type, effective_fee=effective, rate=new_rate)
+        return new_rate
+
+    @staticmethod
+    def _effective_fee(fee: TypeFee, ctype: CollateralType) -> int:
+        if fee.base_fee == RAY or fee.max_multiplier == WAD:
+            return fee.base_fee
+        debt = u256(ctype.normalized_debt * ctype.rate)
+        utilization = WAD
+        if ctype.debt_ceiling != 0:
+            utilization = min(div_up(u256(debt * WAD), ctype.debt_ceiling), WAD)
+        elif debt == 0:
+            utilization = 0
+        if utilization <= fee.kink:
+            return fee.base_fee
+        multiplier = u256(WAD + div_up(u256((fee.max_multiplier - WAD) * (utilization - fee.kink)), WAD - fee.kink))
+        return u256(RAY + div_up(u256((fee.base_fee - RAY) * multiplier), WAD))

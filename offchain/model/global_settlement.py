@@ -1,0 +1,147 @@
+"""Twin of contracts/GlobalSettlement.vy: freeze, price every type, close vaults, and let
+stablecoin holders redeem collateral pro rata (the haircut is the unbacked debt and the gaps)."""
+
+from __future__ import annotations
+
+from offchain.model.errors import Revert, require
+from offchain.model.fixed_point import RAY, WAD, div_up, neg, to_int256, u256
+from offchain.model.state import ZERO_ADDRESS, Authorized, Env
+from offchain.model.vault_engine import VaultEngine
+
+
+class GlobalSettlement(Authorized):
+    AUTH_REASON = "settlement: not authorized"
+
+    def __init__(self, env: Env, address: str, deployer: str, engine: str, liquidator: str,
+                 backstop: str, spotter: str, wait: int):
+        super().__init__(env, address)
+        self.engine: VaultEngine = self.at(engine)
+        self.liquidator = liquidator
+        self.backstop = backstop
+        self.spotter = spotter
+        self.authorized = self.storage(False)
+        self.live = True
+        self.shutdown_at = 0  # seconds
+        self.wait = wait  # seconds
+        self.debt = 0  # rad; 0 = not thawed
+        self.final_price = self.storage(0)  # type -> ray (collateral per stablecoin)
+        self.type_debt = self.storage(0)  # type -> wad
+        self.gap = self.storage(0)  # type -> wad collateral
+        self.cash_price = self.storage(0)  # type -> ray (collateral per wad of stablecoin)
+        self.cash_price_set = self.storage(False)  # type -> bool
+        self.packed = self.storage(0)  # holder -> wad
+        self.cashed = self.storage(0)  # (type, holder) -> wad
+        self.authorized[deployer] = True
+        self.log("AuthorityAdded", account=deployer)
+        self.log("WaitSet", wait=wait)
+
+    # ------------------------------------------------------------ administration
+
+    def set_wait(self, sender: str, new_wait: int) -> None:
+        self._check_authorized(sender)
+        require(self.live, "settlement: not live")
+        self.wait = new_wait
+        self.log("WaitSet", wait=new_wait)
+
+    # ------------------------------------------------------------ settlement
+
+    def shutdown(self, sender: str) -> None:
+        self._check_authorized(sender)
+        require(self.live, "settlement: not live")
+        self.live = False
+        self.shutdown_at = self.now
+        self.engine.shutdown(self.address)
+        self.at(self.liquidator).shutdown(self.address)
+        self.at(self.backstop).shutdown(self.address)
+        self.log("Shutdown", shutdown_at=self.now)
+
+    def fix_price(self, sender: str, collateral_type: bytes) -> None:
+        require(not self.live, "settlement: live")
+        require(self.final_price[collateral_type] == 0, "settlement: price fixed")
+        oracle = self.at(self.spotter).oracles[collateral_type]
+        require(oracle != ZERO_ADDRESS, "settlement: no oracle")
+        price = self.at(oracle).current_price  # wad
+        require(price != 0, "settlement: no price")
+        final = div_up(WAD * RAY, price)
+        self.final_price[collateral_type] = final
+        ctype = self.engine.collateral_types[collateral_type]
+        self.type_debt[collateral_type] = ctype.normalized_debt
+        self.log("PriceFixed", collateral_type=collateral_type, price=price, final_price=final)
+
+    def cancel_auction(self, sender: str, collateral_type: bytes, auction_id: int) -> None:
+        require(self.final_price[collateral_type] != 0, "settlement: no final price")
+        auction = self.at(self.liquidator).types[collateral_type].auction
+        normalized_debt = self.at(auction).cancel(self.address, auction_id)
+        self.type_debt[collateral_type] = u256(self.type_debt[collateral_type] + normalized_debt)
+        self.log("AuctionCancelled", collateral_type=collateral_type, auction_id=auction_id,
+                 normalized_debt=normalized_debt)
+
+    def close_vault(self, sender: str, collateral_type: bytes, owner: str) -> None:
+        final = self.final_price[collateral_type]
+        require(final != 0, "settlement: no final price")
+        vault = self.engine.vaults[(collateral_type, owner)]
+        vault_debt = self.engine.vault_debt(collateral_type, owner)  # rad
+        owe = div_up(u256(div_up(vault_debt, RAY) * final), RAY)
+        taken = min(owe, vault.collateral)
+        shortfall = owe - taken
+        self.gap[collateral_type] = u256(self.gap[collateral_type] + shortfall)
+        self.engine.seize(self.address, collateral_type, owner, self.address, self.backstop,
+                          neg(to_int256(taken)), neg(to_int256(vault.normalized_debt)))
+        self.log("VaultClosed", collateral_type=collateral_type, owner=owner, collateral=taken,
+                 normalized_debt=vault.normalized_debt, shortfall=shortfall)
+
+    def free_collateral(self, sender: str, collateral_type: bytes) -> None:
+        require(not self.live, "settlement: live")
+        vault = self.engine.vaults[(collateral_type, sender)]
+        require(vault.normalized_debt == 0, "settlement: vault has debt")
+        self.engine.seize(self.address, collateral_type, sender, sender, self.backstop,
+                          neg(to_int256(vault.collateral)), 0)
+        self.log("CollateralFreed", collateral_type=collateral_type, owner=sender,
+                 collateral=vault.collateral)
+
+    def thaw(self, sender: str) -> None:
+        require(not self.live, "settlement: live")
+        require(self.debt == 0, "settlement: thawed")
+        require(self.now >= u256(self.shutdown_at + self.wait), "settlement: wait")
+        backstop = self.at(self.backstop)
+        require(backstop.open_losses() == 0, "settlement: losses open")
+        amount = min(self.engine.stable[self.backstop], self.engine.bad_debt[self.backstop])
+        if amount > 0:
+            backstop.settle(self.address, amount)
+        outstanding = u256(self.engine.total_issued - self.engine.stable[self.backstop])
+        require(outstanding != 0, "settlement: no debt")
+        self.debt = outstanding
+        self.log("Thawed", debt=outstanding)
+
+    def fix_cash_price(self, sender: str, collateral_type: bytes) -> None:
+        outstanding = self.debt
+        require(outstanding != 0, "settlement: not thawed")
+        require(not self.cash_price_set[collateral_type], "settlement: cash price fixed")
+        rate = self.engine.collateral_types[collateral_type].rate
+        debt = u256(self.type_debt[collateral_type] * rate) // RAY  # wad
+        value = u256(debt * self.final_price[collateral_type]) // RAY  # wad collateral
+        divisor = outstanding // RAY
+        if divisor == 0:  # Vyper's `//` by zero reverts without a reason
+            raise Revert(None)
+        per_wad = u256((value - min(self.gap[collateral_type], value)) * RAY) // divisor
+        self.cash_price[collateral_type] = per_wad
+        self.cash_price_set[collateral_type] = True
+        self.log("CashPriceFixed", collateral_type=collateral_type, cash_price=per_wad)
+
+    def pack(self, sender: str, amount: int) -> None:
+        require(self.debt != 0, "settlement: not thawed")
+        require(amount > 0, "settlement: zero amount")
+        self.packed[sender] = u256(self.packed[sender] + amount)
+        self.engine.transfer_stable(self.address, sender, self.address, u256(amount * RAY))
+        self.log("Packed", holder=sender, amount=amount)
+
+    def cash(self, sender: str, collateral_type: bytes, amount: int) -> None:
+        require(self.cash_price_set[collateral_type], "settlement: no cash price")
+        cashed = u256(self.cashed[(collateral_type, sender)] + amount)
+        require(cashed <= self.packed[sender], "settlement: insufficient packed")
+        self.cashed[(collateral_type, sender)] = cashed
+        collateral = u256(amount * self.cash_price[collateral_type]) // RAY
+        self.engine.transfer_collateral(self.address, collateral_type, self.address, sender,
+                                        collateral)
+        self.log("Cashed", collateral_type=collateral_type, holder=sender, amount=amount,
+                 collateral=collateral)

@@ -1,0 +1,141 @@
+"""Twin of contracts/Liquidator.vy: seize unsafe vaults, start auctions, open loss events."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from offchain.model.errors import Revert, require
+from offchain.model.fixed_point import WAD, div_up, neg, to_int256, u256
+from offchain.model.state import ZERO_ADDRESS, Authorized, Env
+from offchain.model.vault_engine import CollateralType, VaultEngine
+
+MAX_PENALTY = 2 * WAD
+MAX_BATCH = 100
+MAX_CAP = 10**57
+
+
+class TypeConfig(NamedTuple):
+    auction: str = ZERO_ADDRESS
+    penalty: int = 0  # wad
+    max_debt_in_auction: int = 0  # rad
+    debt_in_auction: int = 0  # rad
+
+
+class Liquidator(Authorized):
+    AUTH_REASON = "liquidator: not authorized"
+
+    def __init__(self, env: Env, address: str, deployer: str, engine: str, backstop: str):
+        super().__init__(env, address)
+        self.engine: VaultEngine = self.at(engine)
+        self.backstop = backstop
+        self.live = True
+        self.authorized = self.storage(False)
+        self.max_debt_in_auction = 0
+        self.debt_in_auction = 0
+        self.types = self.storage(TypeConfig())
+        self._locked = False
+        self.authorized[deployer] = True
+        self.log("AuthorityAdded", account=deployer)
+
+    def set_max_debt_in_auction(self, sender: str, amount: int) -> None:
+        self._check_authorized(sender)
+        require(amount <= MAX_CAP, "liquidator: cap too large")
+        self.max_debt_in_auction = amount
+        self.log("MaxDebtInAuctionSet", amount=amount)
+
+    def configure_type(self, sender: str, collateral_type: bytes, auction: str, penalty: int,
+                       max_debt_in_auction: int) -> None:
+        self._check_authorized(sender)
+        require(auction != ZERO_ADDRESS, "liquidator: zero auction")
+        require(penalty >= WAD, "liquidator: penalty below 1")
+        require(penalty <= MAX_PENALTY, "liquidator: penalty above 2")
+        require(max_debt_in_auction <= MAX_CAP, "liquidator: cap too large")
+        self.types[collateral_type] = TypeConfig(
+            auction, penalty, max_debt_in_auction, self.types[collateral_type].debt_in_auction
+        )
+        self.log("TypeConfigured", collateral_type=collateral_type, auction=auction, penalty=penalty,
+                 max_debt_in_auction=max_debt_in_auction)
+
+    def shutdown(self, sender: str) -> None:
+        self._check_authorized(sender)
+        self.live = False
+        self.log("Shutdown", caller=sender)
+
+    def _enter(self) -> None:
+        if self._locked:  # Vyper's @nonreentrant lock reverts without a reason
+            raise Revert(None)
+        self._locked = True
+
+    def liquidate(self, sender: str, collateral_type: bytes, owner: str, keeper: str) -> int:
+        self._enter()
+        try:
+            require(self.live, "liquidator: not live")
+            ctype = self.engine.collateral_types[collateral_type]
+            return self._liquidate(collateral_type, ctype, owner, keeper, True)
+        finally:
+            self._locked = False
+
+    def liquidate_many(self, sender: str, collateral_type: bytes, owners: list[str], keeper: str) -> int:
+        if len(owners) > MAX_BATCH:  # the ABI decoder rejects a longer DynArray
+            raise Revert(None)
+        self._enter()
+        try:
+            require(self.live, "liquidator: not live")
+            ctype = self.engine.collateral_types[collateral_type]
+            count = 0
+            for owner in owners:
+                if self._liquidate(collateral_type, ctype, owner, keeper, False) != 0:
+                    count += 1
+            return count
+        finally:
+            self._locked = False
+
+    def _liquidate(self, collateral_type: bytes, ctype: CollateralType, owner: str, keeper: str,
+                   strict: bool) -> int:
+        config = self.types[collateral_type]
+        require(config.auction != ZERO_ADDRESS, "liquidator: type not configured")
+        require(ctype.safe_price != 0, "liquidator: no valid price")
+        vault = self.engine.vaults[(collateral_type, owner)]
+        if vault.normalized_debt == 0 or u256(vault.collateral * ctype.safe_price) >= u256(
+            vault.normalized_debt * ctype.rate
+        ):
+            require(not strict, "liquidator: vault is safe")
+            return 0
+        if self.max_debt_in_auction <= self.debt_in_auction or config.max_debt_in_auction <= config.debt_in_auction:
+            require(not strict, "liquidator: debt in auction at cap")
+            return 0
+        room = min(self.max_debt_in_auction - self.debt_in_auction,
+                   config.max_debt_in_auction - config.debt_in_auction)
+        seized_debt = min(vault.normalized_debt, u256(room * WAD) // ctype.rate // config.penalty)
+        if seized_debt < vault.normalized_debt:
+            if u256((vault.normalized_debt - seized_debt) * ctype.rate) < ctype.dust:
+                seized_debt = vault.normalized_debt
+            elif u256(seized_debt * ctype.rate) < ctype.dust:
+                require(not strict, "liquidator: partial auction below dust")
+                return 0
+        seized_collateral = min(div_up(u256(vault.collateral * seized_debt), vault.normalized_debt), vault.collateral)
+        if seized_collateral == 0:
+            require(not strict, "liquidator: nothing to seize")
+            return 0
+        if seized_collateral == vault.collateral:
+            seized_debt = vault.normalized_debt
+        self.engine.seize(self.address, collateral_type, owner, config.auction, self.backstop,
+                          neg(to_int256(seized_collateral)), neg(to_int256(seized_debt)))
+        debt = u256(seized_debt * ctype.rate)
+        to_raise = div_up(u256(debt * config.penalty), WAD)
+        self.debt_in_auction = u256(self.debt_in_auction + to_raise)
+        self.types[collateral_type] = self.types[collateral_type]._replace(
+            debt_in_auction=u256(config.debt_in_auction + to_raise)
+        )
+        auction_id = self.at(config.auction).start(self.address, to_raise, seized_collateral, owner, keeper)
+        self.at(self.backstop).open_loss(self.address, collateral_type, config.auction, auction_id, debt, to_raise)
+        self.log("Liquidated", collateral_type=collateral_type, owner=owner, collateral=seized_collateral,
+                 normalized_debt=seized_debt, debt=debt, auction=config.auction, auction_id=auction_id)
+        return auction_id
+
+    def remove_debt_in_auction(self, sender: str, collateral_type: bytes, amount: int) -> None:
+        self._check_authorized(sender)
+        self.debt_in_auction = u256(self.debt_in_auction - amount)
+        config = self.types[collateral_type]
+        self.types[collateral_type] = config._replace(debt_in_auction=u256(config.debt_in_auction - amount))
+        self.log("DebtInAuctionRemoved", collateral_type=collateral_type, amount=amount)

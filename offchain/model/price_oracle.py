@@ -1,0 +1,75 @@
+"""Twin of contracts/PriceOracle.vy: a delayed price (posted -> queued -> current)."""
+
+from __future__ import annotations
+
+from offchain.model.errors import require
+from offchain.model.fixed_point import u256
+from offchain.model.state import Authorized, Env
+
+
+class PriceOracle(Authorized):
+    AUTH_REASON = "oracle: not authorized"
+
+    def __init__(self, env: Env, address: str, deployer: str, delay: int, max_age: int):
+        super().__init__(env, address)
+        require(delay > 0, "oracle: zero delay")
+        require(max_age > delay, "oracle: max age not above delay")
+        self.authorized = self.storage(False)
+        self.feeders = self.storage(False)
+        self.delay = delay
+        self.max_age = max_age
+        self.last_poke = 0
+        self.source_price = 0
+        self.source_time = 0
+        self.next_price = 0
+        self.next_time = 0
+        self.current_price = 0
+        self.current_time = 0
+        self.authorized[deployer] = True
+        self.log("AuthorityAdded", account=deployer)
+        self.log("DelaySet", delay=delay)
+        self.log("MaxAgeSet", max_age=max_age)
+
+    def set_feeder(self, sender: str, feeder: str, allowed: bool) -> None:
+        self._check_authorized(sender)
+        self.feeders[feeder] = allowed
+        self.log("FeederSet", feeder=feeder, allowed=allowed)
+
+    def set_delay(self, sender: str, new_value: int) -> None:
+        self._check_authorized(sender)
+        require(new_value > 0, "oracle: zero delay")
+        require(self.max_age > new_value, "oracle: max age not above delay")
+        self.delay = new_value
+        self.log("DelaySet", delay=new_value)
+
+    def set_max_age(self, sender: str, new_value: int) -> None:
+        self._check_authorized(sender)
+        require(new_value > self.delay, "oracle: max age not above delay")
+        self.max_age = new_value
+        self.log("MaxAgeSet", max_age=new_value)
+
+    def post(self, sender: str, price: int) -> None:
+        require(self.feeders[sender], "oracle: not a feeder")
+        require(price != 0, "oracle: zero price")
+        self.source_price = price
+        self.source_time = self.now
+        self.log("PricePosted", feeder=sender, price=price)
+
+    def poke(self, sender: str) -> None:
+        require(self.now >= u256(self.last_poke + self.delay), "oracle: too early")
+        require(self.source_price != 0, "oracle: no price posted")
+        self.current_price = self.next_price
+        self.current_time = self.next_time
+        self.next_price = self.source_price
+        self.next_time = self.source_time
+        self.last_poke = self.now
+        self.log("Poked", current_price=self.current_price, next_price=self.next_price)
+
+    def _fresh(self, price: int, posted_at: int) -> bool:
+        return price != 0 and self.now <= u256(posted_at + self.max_age)
+
+    def peek(self) -> tuple[int, bool]:
+        return self.current_price, self._fresh(self.current_price, self.current_time)
+
+    def peek_next(self) -> tuple[int, bool]:
+        return self.next_price, self._fresh(self.next_price, self.next_time)

@@ -1,0 +1,211 @@
+"""Twin of contracts/StabilityPool.vy: the first-loss staking pool (layer POOL of the waterfall)."""
+
+from __future__ import annotations
+
+from offchain.model.errors import Revert, require
+from offchain.model.fixed_point import MAX_UINT256, u256
+from offchain.model.state import Authorized, Env
+from offchain.model.vault_engine import VaultEngine
+
+MAX_COOLDOWN = 365 * 86400
+# contracts/StabilityPool.vy: `range(max_charges, bound=256)`
+MAX_CHARGES_PER_REALIZE = 256
+
+
+def mul_div(x: int, y: int, denominator: int) -> int:
+    """snekmate's `math._mul_div(x, y, denominator, False)`: floor(x * y / denominator) exact in
+    512 bits, with its revert reasons."""
+    require(denominator != 0, "math: mul_div division by zero")
+    q = x * y // denominator
+    require(q <= MAX_UINT256, "math: mul_div overflow")
+    return q
+
+
+class StabilityPool(Authorized):
+    AUTH_REASON = "pool: not authorized"
+
+    def __init__(
+        self, env: Env, address: str, deployer: str, engine: str, backstop: str, cooldown: int
+    ):
+        super().__init__(env, address)
+        require(cooldown <= MAX_COOLDOWN, "pool: cooldown too long")
+        self.engine: VaultEngine = self.at(engine)
+        self.backstop = backstop  # address; the model is resolved with self.at at each call
+        self.authorized = self.storage(False)
+        self.cooldown = cooldown
+        self.total_shares = 0
+        self.shares = self.storage(0)  # staker -> shares
+        self.pending = self.storage(0)  # staker -> rad
+        self.pending_total = 0  # rad
+        self.withdrawal_shares = self.storage(0)  # staker -> shares
+        self.withdrawal_at = self.storage(0)  # staker -> unix seconds
+        self.staker_count = 0
+        self.charge_count = 0
+        self.next_charge = self.storage(0)  # staker -> charge id
+        self.charge_amount = self.storage(0)  # charge id -> rad
+        self.charge_total_shares = self.storage(0)  # charge id -> shares
+        self.charge_stakers_left = self.storage(0)  # charge id -> stakers
+        self.charge_attributed = self.storage(0)  # charge id -> rad
+        self.authorized[deployer] = True
+        self.log("AuthorityAdded", account=deployer)
+        self.log("CooldownSet", cooldown=cooldown)
+
+    # ------------------------------------------------------------ governance
+
+    def set_cooldown(self, sender: str, new_cooldown: int) -> None:
+        self._check_authorized(sender)
+        require(new_cooldown <= MAX_COOLDOWN, "pool: cooldown too long")
+        self.cooldown = new_cooldown
+        self.log("CooldownSet", cooldown=new_cooldown)
+
+    # ------------------------------------------------------------ stakers
+
+    def stake(self, sender: str, amount: int) -> None:
+        require(amount != 0, "pool: zero amount")
+        # Vyper's `and` short-circuits: the Backstop is asked only for a realized staker
+        if self._is_realized(sender) and self._open_losses() == 0:
+            minted = self._mint(sender, amount, self.assets())
+            self.engine.transfer_stable(self.address, sender, self.address, amount)
+            self.log("Staked", staker=sender, amount=amount, shares=minted)
+        else:
+            self.pending[sender] = u256(self.pending[sender] + amount)
+            self.pending_total = u256(self.pending_total + amount)
+            self.engine.transfer_stable(self.address, sender, self.address, amount)
+            self.log("StakePending", staker=sender, amount=amount)
+
+    def cancel_pending(self, sender: str) -> None:
+        amount = self.pending[sender]
+        require(amount != 0, "pool: no pending")
+        self.pending[sender] = 0
+        self.pending_total -= amount
+        self.engine.transfer_stable(self.address, self.address, sender, amount)
+        self.log("PendingCancelled", staker=sender, amount=amount)
+
+    def activate(self, sender: str, staker: str) -> None:
+        amount = self.pending[staker]
+        require(amount != 0, "pool: no pending")
+        require(self._open_losses() == 0, "pool: losses open")
+        require(self._is_realized(staker), "pool: not realized")
+        minted = self._mint(staker, amount, self.assets())
+        self.pending[staker] = 0
+        self.pending_total -= amount
+        self.log("Activated", staker=staker, amount=amount, shares=minted)
+
+    def request_withdrawal(self, sender: str, share_amount: int) -> None:
+        require(share_amount != 0, "pool: zero amount")
+        require(share_amount <= self.shares[sender], "pool: insufficient shares")
+        require(self._is_realized(sender), "pool: not realized")
+        self.withdrawal_shares[sender] = share_amount
+        self.withdrawal_at[sender] = self.now
+        self.log("WithdrawalRequested", staker=sender, shares=share_amount)
+
+    def cancel_withdrawal(self, sender: str) -> None:
+        requested = self.withdrawal_shares[sender]
+        require(requested != 0, "pool: no request")
+        self.withdrawal_shares[sender] = 0
+        self.withdrawal_at[sender] = 0
+        self.log("WithdrawalCancelled", staker=sender, shares=requested)
+
+    def withdraw(self, sender: str) -> int:
+        requested = self.withdrawal_shares[sender]
+        require(requested != 0, "pool: no request")
+        require(u256(self.withdrawal_at[sender] + self.cooldown) <= self.now, "pool: cooling down")
+        require(self._open_losses() == 0, "pool: losses open")
+        require(self._is_realized(sender), "pool: not realized")
+        total = self.total_shares
+        amount = mul_div(requested, self.assets(), total)
+        remaining = self.shares[sender] - requested
+        self.shares[sender] = remaining
+        self.total_shares = total - requested
+        if remaining == 0:
+            self.staker_count -= 1
+        self.withdrawal_shares[sender] = 0
+        self.withdrawal_at[sender] = 0
+        self.engine.transfer_stable(self.address, self.address, sender, amount)
+        self.log("Withdrawn", staker=sender, shares=requested, amount=amount)
+        return amount
+
+    def realize(self, sender: str, staker: str, max_charges: int) -> int:
+        staker_shares = self.shares[staker]
+        if staker_shares == 0:
+            return 0
+        charge_id = self.next_charge[staker]
+        last = self.charge_count
+        if max_charges > MAX_CHARGES_PER_REALIZE:  # the bounded range reverts without a reason
+            raise Revert(None)
+        processed = 0
+        for _ in range(max_charges):
+            if charge_id > last:
+                break
+            left = self.charge_stakers_left[charge_id] - 1
+            if left == 0:
+                charged = u256(self.charge_amount[charge_id] - self.charge_attributed[charge_id])
+            else:
+                total = self.charge_total_shares[charge_id]
+                charged = mul_div(staker_shares, self.charge_amount[charge_id], total)
+            self.charge_stakers_left[charge_id] = left
+            self.charge_attributed[charge_id] = u256(self.charge_attributed[charge_id] + charged)
+            self.log("StakerCharged", charge_id=charge_id, staker=staker, amount=charged)
+            charge_id += 1
+            processed += 1
+        if processed != 0:
+            self.next_charge[staker] = charge_id
+        return processed
+
+    # ------------------------------------------------------------ the Backstop
+
+    def absorb(
+        self, sender: str, collateral_type: bytes, auction: str, auction_id: int, amount: int
+    ) -> int:
+        require(sender == self.backstop, "pool: not backstop")
+        if self.total_shares == 0:
+            return 0
+        paid = min(amount, self.assets())
+        if paid == 0:
+            return 0
+        charge_id = u256(self.charge_count + 1)
+        self.charge_count = charge_id
+        self.charge_amount[charge_id] = paid
+        self.charge_total_shares[charge_id] = self.total_shares
+        self.charge_stakers_left[charge_id] = self.staker_count
+        self.engine.transfer_stable(self.address, self.address, self.backstop, paid)
+        self.log("Absorbed", charge_id=charge_id, collateral_type=collateral_type, auction=auction,
+                 auction_id=auction_id, amount=paid)
+        return paid
+
+    # ------------------------------------------------------------ views
+
+    def assets(self) -> int:
+        return u256(self.engine.stable[self.address] - self.pending_total)
+
+    def value_of(self, staker: str) -> int:
+        staker_shares = self.shares[staker]
+        if staker_shares == 0:
+            return 0
+        return mul_div(staker_shares, self.assets(), self.total_shares)
+
+    def is_realized(self, staker: str) -> bool:
+        return self._is_realized(staker)
+
+    # ------------------------------------------------------------ internal
+
+    def _open_losses(self) -> int:
+        return self.at(self.backstop).open_losses()
+
+    def _is_realized(self, staker: str) -> bool:
+        return self.shares[staker] == 0 or self.next_charge[staker] > self.charge_count
+
+    def _mint(self, staker: str, amount: int, pool_assets: int) -> int:
+        total = self.total_shares
+        minted = amount
+        if total != 0:
+            require(pool_assets != 0, "pool: wiped out")
+            minted = mul_div(amount, total, pool_assets)
+            require(minted != 0, "pool: zero shares")
+        old = self.shares[staker]
+        if old == 0:
+            self.staker_count = u256(self.staker_count + 1)
+            self.next_charge[staker] = u256(self.charge_count + 1)
+        self.shares[staker] = u256(old + minted)
+        self.total_shares = u256(total + minted)
+        return minted

@@ -1,0 +1,142 @@
+"""Model state with EVM transaction semantics.
+
+A model contract mutates its state in the same order as its Solidity/Vyper twin, checks
+included; `Env.transact` journals every write and undoes them all if the call reverts, so a
+reverted model call leaves no trace, exactly as a reverted transaction. Events go to `Env.logs`
+and are undone the same way.
+"""
+
+from __future__ import annotations
+
+import copy
+from dataclasses import dataclass, field
+from typing import Any, Callable, NamedTuple, TypeVar
+
+from offchain.model.errors import Revert
+
+T = TypeVar("T")
+ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
+_MISSING = object()
+
+
+class Event(NamedTuple):  # a NamedTuple: a replay makes ~18,000 of these
+    """One log: the emitting contract's address, the event name and its arguments."""
+
+    address: str
+    name: str
+    args: dict[str, Any]
+
+
+@dataclass
+class Env:
+    """What a block gives a model: the time, and the journal and logs of the current call."""
+
+    timestamp: int = 0
+    logs: list[Event] = field(default_factory=list)
+    # address -> model contract, so contracts can call each other by address
+    contracts: dict[str, "Contract"] = field(default_factory=dict)
+    _journal: list[tuple] | None = None
+
+    def transact(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """Run one model call as a transaction: all of it, or (on Revert) none of it."""
+        if self._journal is not None:  # nested: the outer transaction owns the journal
+            return fn(*args, **kwargs)
+        self._journal = []
+        n_logs = len(self.logs)
+        try:
+            return fn(*args, **kwargs)
+        except Revert:
+            for entry in reversed(self._journal):
+                if entry[0] == "attr":
+                    object.__setattr__(entry[1], entry[2], entry[3])
+                elif entry[3] is _MISSING:
+                    dict.pop(entry[1], entry[2], None)
+                else:
+                    dict.__setitem__(entry[1], entry[2], entry[3])
+            del self.logs[n_logs:]
+            raise
+        finally:
+            self._journal = None
+
+
+class Storage(dict):
+    """A contract's HashMap: missing keys read as `default`; writes are journaled."""
+
+    def __init__(self, env: Env, default: Any = 0):
+        super().__init__()
+        self._env = env
+        self._default = default
+
+    def __deepcopy__(self, memo: dict) -> "Storage":
+        new = Storage.__new__(Storage)
+        memo[id(self)] = new
+        new._env = copy.deepcopy(self._env, memo)
+        new._default = self._default
+        for key, value in self.items():
+            dict.__setitem__(new, key, copy.deepcopy(value, memo))
+        return new
+
+    def __missing__(self, key: Any) -> Any:
+        return self._default
+
+    def __setitem__(self, key: Any, value: Any) -> None:
+        journal = self._env._journal  # the open transaction's journal (Env.transact); the model's most frequent write
+        if journal is not None:
+            journal.append(("item", self, key, dict.get(self, key, _MISSING)))
+        dict.__setitem__(self, key, value)
+
+
+class Contract:
+    """Base of every model contract: attribute writes are journaled like storage writes."""
+
+    def __init__(self, env: Env, address: str):
+        object.__setattr__(self, "env", env)
+        object.__setattr__(self, "address", address)
+        env.contracts[address] = self
+
+    def at(self, address: str) -> Any:
+        """The model contract deployed at `address` (a call to a non-contract reverts)."""
+        contract = self.env.contracts.get(address)
+        if contract is None:
+            raise Revert(None)
+        return contract
+
+    def __setattr__(self, name: str, value: Any) -> None:
+        journal = self.env._journal  # the open transaction's journal (Env.transact)
+        if journal is not None:
+            journal.append(("attr", self, name, getattr(self, name, None)))
+        object.__setattr__(self, name, value)
+
+    def storage(self, default: Any = 0) -> Storage:
+        return Storage(self.env, default)
+
+    def log(self, name: str, **args: Any) -> None:
+        self.env.logs.append(Event(self.address, name, args))
+
+    @property
+    def now(self) -> int:
+        return self.env.timestamp
+
+
+class Authorized(Contract):
+    """The authorization every privileged Backstop contract repeats (add_authority,
+    remove_authority and the check, with the contract's own revert prefix): one twin for all.
+    Subclasses set AUTH_REASON and create `self.authorized` in their constructor, where the
+    contract does (the order of constructor events matters)."""
+
+    AUTH_REASON = "not authorized"
+
+    def _check_authorized(self, sender: str) -> None:
+        if not self.authorized[sender]:
+            raise Revert(self.AUTH_REASON)
+
+    def add_authority(self, sender: str, account: str) -> None:
+        self._check_authorized(sender)
+        self.authorized[account] = True
+        self.log("AuthorityAdded", account=account)
+
+    def remove_authority(self, sender: str, account: str) -> None:
+        self._check_authorized(sender)
+        self.authorized[account] = False
+        self.log("AuthorityRemoved", account=account)
+

@@ -1,0 +1,296 @@
+"""Twin of contracts/VaultEngine.vy: the core ledger (types, vaults, balances, ceilings)."""
+
+from __future__ import annotations
+
+from typing import NamedTuple
+
+from offchain.model.errors import Revert, require
+from offchain.model.fixed_point import RAY, add_signed, i256, neg, sub_signed, to_int256, to_uint256, u256
+from offchain.model.state import Authorized, Env
+
+
+# the contract packs normalized debts, locked collateral and rates into 128-bit halves of a slot
+MAX_FIELD = 2**128 - 1
+
+
+class CollateralType(NamedTuple):
+    normalized_debt: int = 0  # wad
+    rate: int = 0  # ray; 0 = not initialized
+    safe_price: int = 0  # ray
+    debt_ceiling: int = 0  # rad
+    dust: int = 0  # rad
+
+
+class Vault(NamedTuple):
+    collateral: int = 0  # wad
+    normalized_debt: int = 0  # wad
+
+
+class VaultEngine(Authorized):
+    AUTH_REASON = "engine: not authorized"
+
+    def __init__(self, env: Env, address: str, deployer: str):
+        super().__init__(env, address)
+        self.authorized = self.storage(False)
+        self.delegates = self.storage(False)  # (owner, delegate) -> bool
+        self.live = True
+        self.collateral_types = self.storage(CollateralType())
+        self.vaults = self.storage(Vault())  # (type, owner) -> Vault
+        self.collateral = self.storage(0)  # (type, owner) -> wad
+        self.stable = self.storage(0)  # owner -> rad
+        self.bad_debt = self.storage(0)  # owner -> rad
+        self.total_issued = 0
+        self.total_unbacked = 0
+        self.global_debt_ceiling = 0
+        self.authorized[deployer] = True
+        self.log("AuthorityAdded", account=deployer)
+
+    # ------------------------------------------------------------ administration
+
+    def _can_act(self, owner: str, actor: str) -> bool:
+        return owner == actor or self.delegates[(owner, actor)]
+
+    def allow(self, sender: str, delegate: str) -> None:
+        self.delegates[(sender, delegate)] = True
+        self.log("DelegateAllowed", owner=sender, delegate=delegate)
+
+    def disallow(self, sender: str, delegate: str) -> None:
+        self.delegates[(sender, delegate)] = False
+        self.log("DelegateDisallowed", owner=sender, delegate=delegate)
+
+    def init_type(self, sender: str, collateral_type: bytes) -> None:
+        self._check_authorized(sender)
+        require(self.collateral_types[collateral_type].rate == 0, "engine: type exists")
+        self.collateral_types[collateral_type] = self.collateral_types[collateral_type]._replace(rate=RAY)
+        self.log("CollateralTypeInitialized", collateral_type=collateral_type)
+
+    def set_global_debt_ceiling(self, sender: str, new_value: int) -> None:
+        self._check_authorized(sender)
+        require(self.live, "engine: not live")
+        self.global_debt_ceiling = new_value
+        self.log("GlobalDebtCeilingSet", new_value=new_value)
+
+    def _set_type_field(self, sender: str, collateral_type: bytes, field: str, new_value: int) -> None:
+        self._check_authorized(sender)
+        require(self.live, "engine: not live")
+        ctype = self.collateral_types[collateral_type]
+        require(ctype.rate != 0, "engine: type not initialized")
+        self.collateral_types[collateral_type] = ctype._replace(**{field: new_value})
+
+    def set_debt_ceiling(self, sender: str, collateral_type: bytes, new_value: int) -> None:
+        self._set_type_field(sender, collateral_type, "debt_ceiling", new_value)
+        self.log("DebtCeilingSet", collateral_type=collateral_type, new_value=new_value)
+
+    def set_dust(self, sender: str, collateral_type: bytes, new_value: int) -> None:
+        self._set_type_field(sender, collateral_type, "dust", new_value)
+        self.log("DustSet", collateral_type=collateral_type, new_value=new_value)
+
+    def set_safe_price(self, sender: str, collateral_type: bytes, new_value: int) -> None:
+        self._set_type_field(sender, collateral_type, "safe_price", new_value)
+        self.log("SafePriceSet", collateral_type=collateral_type, new_value=new_value)
+
+    def shutdown(self, sender: str) -> None:
+        self._check_authorized(sender)
+        self.live = False
+        self.log("Shutdown", caller=sender)
+
+    # ------------------------------------------------------------ balances
+
+    def modify_collateral_balance(self, sender: str, collateral_type: bytes, account: str, delta: int) -> None:
+        self._check_authorized(sender)
+        balance = self.collateral[(collateral_type, account)]
+        if delta < 0:
+            require(balance >= to_uint256(neg(delta)), "engine: insufficient collateral")
+        self.collateral[(collateral_type, account)] = add_signed(balance, delta)
+        self.log("CollateralModified", collateral_type=collateral_type, account=account, delta=delta)
+
+    def transfer_collateral(self, sender: str, collateral_type: bytes, src: str, dst: str, amount: int) -> None:
+        require(self._can_act(src, sender), "engine: not allowed")
+        balance = self.collateral[(collateral_type, src)]
+        require(balance >= amount, "engine: insufficient collateral")
+        self.collateral[(collateral_type, src)] = balance - amount
+        self.collateral[(collateral_type, dst)] = u256(self.collateral[(collateral_type, dst)] + amount)
+        self.log("CollateralTransferred", collateral_type=collateral_type, src=src, dst=dst, amount=amount)
+
+    def transfer_stable(self, sender: str, src: str, dst: str, amount: int) -> None:
+        require(self._can_act(src, sender), "engine: not allowed")
+        balance = self.stable[src]
+        require(balance >= amount, "engine: insufficient stable")
+        self.stable[src] = balance - amount
+        self.stable[dst] = u256(self.stable[dst] + amount)
+        self.log("StableTransferred", src=src, dst=dst, amount=amount)
+
+    # ------------------------------------------------------------ vaults
+
+    def modify_vault(
+        self,
+        sender: str,
+        collateral_type: bytes,
+        owner: str,
+        collateral_src: str,
+        stable_dst: str,
+        delta_collateral: int,
+        delta_normalized_debt: int,
+    ) -> None:
+        require(self.live, "engine: not live")
+        ctype = self.collateral_types[collateral_type]
+        require(ctype.rate != 0, "engine: type not initialized")
+        vault, type_debt = self._apply_deltas(
+            collateral_type, owner, ctype.normalized_debt, delta_collateral, delta_normalized_debt
+        )
+        ctype = ctype._replace(normalized_debt=type_debt)
+
+        delta_debt = i256(to_int256(ctype.rate) * delta_normalized_debt)
+        vault_debt = u256(ctype.rate * vault.normalized_debt)
+        issued = add_signed(self.total_issued, delta_debt)
+
+        riskier = delta_normalized_debt > 0 or delta_collateral < 0
+        if delta_normalized_debt > 0:
+            require(u256(ctype.normalized_debt * ctype.rate) <= ctype.debt_ceiling, "engine: type ceiling exceeded")
+            require(issued <= self.global_debt_ceiling, "engine: global ceiling exceeded")
+        if riskier:
+            require(vault_debt <= u256(vault.collateral * ctype.safe_price), "engine: not safe")
+            require(self._can_act(owner, sender), "engine: owner not allowed")
+        if delta_collateral > 0:
+            require(self._can_act(collateral_src, sender), "engine: collateral source not allowed")
+        if delta_normalized_debt < 0:
+            require(self._can_act(stable_dst, sender), "engine: stable source not allowed")
+        if delta_normalized_debt != 0 and vault.normalized_debt != 0:
+            require(vault_debt >= ctype.dust, "engine: dust")
+
+        free = self.collateral[(collateral_type, collateral_src)]
+        if delta_collateral > 0:
+            require(free >= to_uint256(delta_collateral), "engine: insufficient collateral")
+        self.collateral[(collateral_type, collateral_src)] = sub_signed(free, delta_collateral)
+        balance = self.stable[stable_dst]
+        if delta_debt < 0:
+            require(balance >= to_uint256(neg(delta_debt)), "engine: insufficient stable")
+        self.stable[stable_dst] = add_signed(balance, delta_debt)
+
+        self.vaults[(collateral_type, owner)] = vault
+        self.collateral_types[collateral_type] = ctype
+        self.total_issued = issued
+        self.log(
+            "VaultModified",
+            collateral_type=collateral_type,
+            owner=owner,
+            collateral_src=collateral_src,
+            stable_dst=stable_dst,
+            delta_collateral=delta_collateral,
+            delta_normalized_debt=delta_normalized_debt,
+        )
+
+    def seize(
+        self,
+        sender: str,
+        collateral_type: bytes,
+        owner: str,
+        collateral_dst: str,
+        debt_dst: str,
+        delta_collateral: int,
+        delta_normalized_debt: int,
+    ) -> None:
+        self._check_authorized(sender)
+        ctype = self.collateral_types[collateral_type]
+        require(ctype.rate != 0, "engine: type not initialized")
+        vault, type_debt = self._apply_deltas(
+            collateral_type, owner, ctype.normalized_debt, delta_collateral, delta_normalized_debt
+        )
+
+        delta_debt = i256(to_int256(ctype.rate) * delta_normalized_debt)
+        free = self.collateral[(collateral_type, collateral_dst)]
+        if delta_collateral > 0:
+            require(free >= to_uint256(delta_collateral), "engine: insufficient collateral")
+        self.collateral[(collateral_type, collateral_dst)] = sub_signed(free, delta_collateral)
+        self.bad_debt[debt_dst] = sub_signed(self.bad_debt[debt_dst], delta_debt)
+        self.total_unbacked = sub_signed(self.total_unbacked, delta_debt)
+
+        self.vaults[(collateral_type, owner)] = vault
+        self.collateral_types[collateral_type] = self.collateral_types[collateral_type]._replace(
+            normalized_debt=type_debt
+        )
+        self.log(
+            "VaultSeized",
+            collateral_type=collateral_type,
+            owner=owner,
+            collateral_dst=collateral_dst,
+            debt_dst=debt_dst,
+            delta_collateral=delta_collateral,
+            delta_normalized_debt=delta_normalized_debt,
+        )
+
+    # ------------------------------------------------------------ debt and rates
+
+    def fold_rate(self, sender: str, collateral_type: bytes, recipient: str, delta_rate: int) -> None:
+        self._check_authorized(sender)
+        require(self.live, "engine: not live")
+        ctype = self.collateral_types[collateral_type]
+        require(ctype.rate != 0, "engine: type not initialized")
+        new_rate = add_signed(ctype.rate, delta_rate)
+        require(new_rate != 0, "engine: rate would be zero")
+        require(new_rate <= MAX_FIELD, "engine: value too large")
+        delta_stable = i256(to_int256(ctype.normalized_debt) * delta_rate)
+        balance = self.stable[recipient]
+        if delta_stable < 0:
+            require(balance >= to_uint256(neg(delta_stable)), "engine: insufficient stable")
+        self.stable[recipient] = add_signed(balance, delta_stable)
+        self.total_issued = add_signed(self.total_issued, delta_stable)
+        self.collateral_types[collateral_type] = self.collateral_types[collateral_type]._replace(rate=new_rate)
+        self.log(
+            "RateFolded",
+            collateral_type=collateral_type,
+            recipient=recipient,
+            delta_rate=delta_rate,
+            delta_stable=delta_stable,
+        )
+
+    def create_unbacked(self, sender: str, debt_dst: str, stable_dst: str, amount: int) -> None:
+        self._check_authorized(sender)
+        self.bad_debt[debt_dst] = u256(self.bad_debt[debt_dst] + amount)
+        self.stable[stable_dst] = u256(self.stable[stable_dst] + amount)
+        self.total_unbacked = u256(self.total_unbacked + amount)
+        self.total_issued = u256(self.total_issued + amount)
+        self.log("UnbackedCreated", debt_dst=debt_dst, stable_dst=stable_dst, amount=amount)
+
+    def settle(self, sender: str, amount: int) -> None:
+        require(self.bad_debt[sender] >= amount, "engine: insufficient bad debt")
+        require(self.stable[sender] >= amount, "engine: insufficient stable")
+        self.bad_debt[sender] -= amount
+        self.stable[sender] -= amount
+        self.total_unbacked -= amount
+        self.total_issued -= amount
+        self.log("DebtSettled", account=sender, amount=amount)
+
+    def _apply_deltas(
+        self, collateral_type: bytes, owner: str, type_debt: int, delta_collateral: int, delta_normalized_debt: int
+    ) -> tuple[Vault, int]:
+        vault = self.vaults[(collateral_type, owner)]
+        if delta_collateral < 0:
+            require(vault.collateral >= to_uint256(neg(delta_collateral)), "engine: insufficient locked")
+        if delta_normalized_debt < 0:
+            require(
+                vault.normalized_debt >= to_uint256(neg(delta_normalized_debt)), "engine: repay exceeds debt"
+            )
+        vault = Vault(
+            add_signed(vault.collateral, delta_collateral),
+            add_signed(vault.normalized_debt, delta_normalized_debt),
+        )
+        new_type_debt = add_signed(type_debt, delta_normalized_debt)
+        require(vault.collateral <= MAX_FIELD and new_type_debt <= MAX_FIELD, "engine: value too large")
+        return vault, new_type_debt
+
+    # ------------------------------------------------------------ views
+
+    def vault_debt(self, collateral_type: bytes, owner: str) -> int:
+        return u256(self.vaults[(collateral_type, owner)].normalized_debt * self.collateral_types[collateral_type].rate)
+
+    def is_safe(self, collateral_type: bytes, owner: str) -> bool:
+        ctype = self.collateral_types[collateral_type]
+        vault = self.vaults[(collateral_type, owner)]
+        return u256(vault.normalized_debt * ctype.rate) <= u256(vault.collateral * ctype.safe_price)
+
+    def can_act(self, owner: str, actor: str) -> bool:
+        return self._can_act(owner, actor)
+
+
+__all__ = ["CollateralType", "Vault", "VaultEngine", "Revert"]

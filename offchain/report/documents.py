@@ -1,0 +1,611 @@
+"""The risk report of a crash replay (offchain/sim/driver.py): what governance reads.
+
+`write_report` turns one `SimulationResult` into a directory:
+
+    summary.md, summary.html     reconciliation verdict, scenario, outcome, who paid, largest
+                                 payers, timeline, plots
+    plots/*.png                  price, debt_collateral, auctions, waterfall, collateralization
+    data/<table>.parquet, .csv   every table of the result, as is
+
+`write_comparison` puts runs of one scenario under different waterfall orders side by side:
+comparison.md, comparison.html, comparison.csv and plots/comparison.png.
+
+Both build the directory in a hidden sibling and move it in place only when it is complete, so
+`out_dir` holds either the previous report or the new one, never part of one. Amounts are the
+result's floats (whole units), printed with thousands separators and 2 decimals; times are UTC.
+"""
+
+from __future__ import annotations
+
+import html
+import os
+import secrets
+import shutil
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.dates as mdates  # noqa: E402
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker as mticker  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+from offchain.sim.results import LAYER_NAMES, Reconciliation, SimulationResult, empty_table  # noqa: E402
+
+REPORT_MARKERS = ("summary.md", "comparison.md")  # a directory holding one of these is a report
+PLOTS = ("price", "debt_collateral", "auctions", "waterfall", "collateralization")
+LAYERS = tuple(LAYER_NAMES.values())  # waterfall layers in layer-number order
+COLORS = {"fund": "tab:blue", "stability_pool": "tab:green", "debt_auction": "tab:purple",
+          "redistribution": "tab:orange", "settlement": "tab:brown", "uncovered": "tab:red"}
+CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
+h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd}
+table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .6rem}
+th{background:#f3f3f3;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
+pre{background:#f6f6f6;padding:.6rem;overflow-x:auto}img{max-width:100%;display:block;margin:1rem 0}"""
+
+
+class ReportError(Exception):
+    """The report cannot be written where asked; the message is one line."""
+
+
+# --- content: one list of blocks, rendered as Markdown and as HTML ---------------------------
+
+@dataclass(frozen=True)
+class _Heading:
+    text: str
+    level: int = 2
+
+
+@dataclass(frozen=True)
+class _Text:
+    text: str
+    label: str = ""  # printed in bold before the text
+
+
+@dataclass(frozen=True)
+class _Table:
+    headers: tuple[str, ...]
+    rows: list[tuple[str, ...]]
+    numeric: tuple[int, ...] = ()  # right-aligned columns
+
+
+@dataclass(frozen=True)
+class _Code:
+    lines: list[str]
+
+
+@dataclass(frozen=True)
+class _Image:
+    name: str  # plots/<name>.png
+
+
+@dataclass(frozen=True)
+class _List:
+    items: list[str]
+
+
+_Block = _Heading | _Text | _Table | _Code | _Image | _List
+
+
+def _markdown(blocks: list[_Block]) -> str:
+    out: list[str] = []
+    for b in blocks:
+        if isinstance(b, _Heading):
+            out.append(f"{'#' * b.level} {b.text}")
+        elif isinstance(b, _Text):
+            out.append(f"**{b.label}:** {b.text}" if b.label else b.text)
+        elif isinstance(b, _Table):
+            cell = lambda c: c.replace("|", "\\|")  # noqa: E731
+            rule = ["---:" if i in b.numeric else "---" for i in range(len(b.headers))]
+            lines = [b.headers, tuple(rule)] + [tuple(cell(c) for c in r) for r in b.rows]
+            out.append("\n".join("| " + " | ".join(line) + " |" for line in lines))
+        elif isinstance(b, _Code):
+            out.append("```\n" + "\n".join(b.lines) + "\n```")
+        elif isinstance(b, _Image):
+            out.append(f"![{b.name}](plots/{b.name}.png)")
+        else:
+            out.append("\n".join(f"- {item}" for item in b.items))
+    return "\n\n".join(out) + "\n"
+
+
+def _html(blocks: list[_Block], title: str) -> str:
+    e = html.escape
+    out: list[str] = []
+    for b in blocks:
+        if isinstance(b, _Heading):
+            out.append(f"<h{b.level}>{e(b.text)}</h{b.level}>")
+        elif isinstance(b, _Text):
+            out.append(f"<p><strong>{e(b.label)}:</strong> {e(b.text)}</p>" if b.label else f"<p>{e(b.text)}</p>")
+        elif isinstance(b, _Table):
+            head = "".join(f"<th>{e(h)}</th>" for h in b.headers)
+            cells = lambda r: "".join(  # noqa: E731
+                f'<td class="num">{e(c)}</td>' if i in b.numeric else f"<td>{e(c)}</td>" for i, c in enumerate(r))
+            body = "".join(f"<tr>{cells(r)}</tr>" for r in b.rows)
+            out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
+        elif isinstance(b, _Code):
+            out.append(f"<pre><code>{e(chr(10).join(b.lines))}</code></pre>")
+        elif isinstance(b, _Image):
+            out.append(f'<img src="plots/{e(b.name)}.png" alt="{e(b.name)}">')
+        else:
+            out.append("<ul>" + "".join(f"<li>{e(item)}</li>" for item in b.items) + "</ul>")
+    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{e(title)}</title>\n'
+            f"<style>\n{CSS}\n</style>\n</head>\n<body>\n" + "\n".join(out) + "\n</body>\n</html>\n")
+
+
+# --- formatting ----------------------------------------------------------------------------
+
+def _amount(value: float, symbol: str = "") -> str:
+    """`1,234.56 DAI`; a value that rounds to zero prints as 0.00, never -0.00."""
+    value = 0.0 if round(value, 2) == 0 else value
+    return f"{value:,.2f}" + (f" {symbol}" if symbol else "")
+
+
+def _share(part: float, whole: float) -> str:
+    return f"{100 * part / whole:.1f}%" if whole else "-"
+
+
+def _when(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+
+
+def _times(column: pd.Series) -> pd.Series:
+    """Unix seconds as floats; missing (NaN, None, 0) as NaN."""
+    seconds = pd.to_numeric(column, errors="coerce").astype(float)
+    return seconds.where(seconds > 0)
+
+
+def _datetimes(column: pd.Series) -> pd.Series:
+    """Unix seconds as UTC datetimes for a plot axis."""
+    return pd.to_datetime(pd.to_numeric(column).astype(float), unit="s")
+
+
+# --- figures from the tables ---------------------------------------------------------------
+
+def _table(result: SimulationResult, name: str) -> pd.DataFrame:
+    return result.tables[name] if name in result.tables else empty_table(name)
+
+
+def _symbols(result: SimulationResult) -> tuple[str, str]:
+    """(stablecoin, collateral) symbols."""
+    return str(result.facts.get("stable_symbol", "")), str(result.facts.get("collateral_symbol", ""))
+
+
+def _bad_debt(result: SimulationResult) -> float:
+    return float(_table(result, "losses")["loss"].sum())
+
+
+def _uncovered(result: SimulationResult) -> float:
+    """Bad debt no layer has paid: the losses' outstanding amounts, each from exact integers (a
+    difference of float sums would show rounding noise such as -0.0%)."""
+    return float(_table(result, "losses")["outstanding"].sum())
+
+
+def _paid_by_layer(result: SimulationResult) -> dict[str, float]:
+    """Allocated loss per layer: the run's waterfall order (`facts["waterfall"]`, layers that paid
+    nothing included), then any other layer that paid, in layer order."""
+    paid = _table(result, "allocations").groupby("layer")["amount"].sum()
+    order = [str(n) for n in result.facts.get("waterfall", [])]
+    order += [n for n in LAYERS if n in paid.index and n not in order]
+    order += sorted(str(n) for n in paid.index if n not in order)
+    return {n: float(paid[n]) if n in paid.index else 0.0 for n in order}
+
+
+def _largest_payers(result: SimulationResult, count: int) -> pd.DataFrame:
+    return _table(result, "payers").sort_values("amount", ascending=False, kind="stable").head(count)
+
+
+def _vaults_liquidated(result: SimulationResult) -> int:
+    return int(_table(result, "liquidations")["owner"].nunique())
+
+
+def _auctions_finished(result: SimulationResult) -> int:
+    """Closed loss events: every auction is one, closed when the auction finishes."""
+    return int(_times(_table(result, "losses")["closed"]).notna().sum())
+
+
+# --- the summary ---------------------------------------------------------------------------
+
+def _verdict(reconciliation: Reconciliation | None) -> list[_Block]:
+    if reconciliation is None:
+        return [_Text("model only, not reconciled with a chain run", label="Reconciliation")]
+    r = reconciliation
+    compared = (f"{r.events_compared:,} events, {r.txs_compared:,} transactions, {r.bars_compared:,} bar "
+                f"snapshots, {r.state_checks:,} full-state checks (every state variable, "
+                f"{r.state_variables_compared:,} values)")
+    if r.ok:
+        return [_Text(f"Chain and model agree: {compared} — 0 differences", label="Reconciliation")]
+    n, shown = r.diff_count, r.diffs[:10]
+    first = f" — first: {shown[0]}" if shown else ""
+    more = [f"... and {n - len(shown):,} more"] if n > len(shown) else []
+    return [_Text(f"Chain and model DISAGREE: {n:,} difference{'s' if n != 1 else ''}{first} (compared {compared})",
+                  label="Reconciliation"),
+            _Code(shown + more)]
+
+
+def _outcome(result: SimulationResult) -> list[_Block]:
+    stable, coll = _symbols(result)
+    vaults, liquidations = _table(result, "vaults"), _table(result, "liquidations")
+    takes, losses = _table(result, "takes"), _table(result, "losses")
+    became_unsafe = (_times(vaults["unsafe_since"]).notna() | _times(vaults["liquidated_at"]).notna()
+                     | (pd.to_numeric(vaults["liquidations"]).fillna(0) > 0))
+    delays = pd.to_numeric(liquidations["delay_s"]).dropna() / 60
+    delay = (f"median {delays.median():,.1f} min, p90 {np.percentile(delays, 90):,.1f} min, "
+             f"max {delays.max():,.1f} min" if len(delays) else "- (no liquidations)")
+    sold = takes["collateral"].sum()
+    if len(takes) and sold > 0:
+        ratio = takes["price"] / takes["market_price"]
+        clearing = (f"{(ratio * takes['collateral']).sum() / sold:.1%} of market (volume-weighted mean), "
+                    f"lowest {ratio.min():.1%}")
+    else:
+        clearing = "- (no takes)"
+    rows = [
+        ("vaults", f"{len(vaults):,}"),
+        ("vaults that became unsafe", f"{int(became_unsafe.sum()):,}"),
+        ("vaults liquidated (distinct owners)", f"{_vaults_liquidated(result):,}"),
+        ("liquidations", f"{len(liquidations):,}"),
+        ("time from unsafe to liquidated", delay),
+        ("auctions started / finished", f"{len(liquidations):,} / {_auctions_finished(result):,}"),
+        ("collateral sold", _amount(sold, coll)),
+        ("auction clearing price vs market", clearing),
+        ("bad debt created", _amount(float(losses["loss"].sum()), stable)),
+        ("bad debt still outstanding", _amount(float(losses["outstanding"].sum()), stable)),
+        ("peak debt in auction", _amount(float(result.facts["peak_debt_in_auction"]), stable)
+         if "peak_debt_in_auction" in result.facts else "- (not recorded)"),
+    ]
+    blocks: list[_Block] = [_Heading("Outcome"), _Table(("measure", "value"), rows, numeric=(1,))]
+    if not len(liquidations):
+        blocks.append(_Text("No vault was liquidated."))
+    return blocks
+
+
+def _who_paid(result: SimulationResult) -> list[_Block]:
+    stable, _ = _symbols(result)
+    bad_debt, paid = _bad_debt(result), _paid_by_layer(result)
+    blocks: list[_Block] = [_Heading("Who paid")]
+    if not bad_debt and not any(paid.values()):
+        return blocks + [_Text("No bad debt: no layer paid anything.")]
+    uncovered = _uncovered(result)
+    rows = [(layer, _amount(amount, stable), _share(amount, bad_debt)) for layer, amount in paid.items()]
+    rows += [("uncovered", _amount(uncovered, stable), _share(uncovered, bad_debt)),
+             ("total bad debt", _amount(bad_debt, stable), _share(bad_debt, bad_debt))]
+    blocks.append(_Table(("layer", "paid", "share of bad debt"), rows, numeric=(1, 2)))
+    payers = _largest_payers(result, 10)
+    blocks.append(_Heading("Largest payers"))
+    if not len(payers):
+        return blocks + [_Text("No payer receipts.")]
+    return blocks + [_Table(("payer", "kind", "layer", "amount"),
+                            [(str(p.payer), str(p.kind), str(p.layer), _amount(p.amount, stable))
+                             for p in payers.itertuples()], numeric=(3,))]
+
+
+def _timeline(result: SimulationResult) -> list[_Block]:
+    stable, coll = _symbols(result)
+    moments: list[tuple[float, str]] = []
+    vaults = _table(result, "vaults")
+    unsafe = _times(vaults["unsafe_since"])
+    if unsafe.notna().any():
+        moments.append((unsafe.min(), f"first vault unsafe: {vaults['owner'][unsafe.idxmin()]}"))
+    liquidations = _table(result, "liquidations")
+    if len(liquidations):
+        at = lambda column: liquidations.at[liquidations["time"].idxmin(), column]  # noqa: E731
+        moments.append((at("time"), f"first liquidation: {at('owner')}, {_amount(at('collateral'), coll)} "
+                                    f"seized for {_amount(at('debt'), stable)} of debt"))
+    bars = _table(result, "bars")
+    if len(bars):
+        low = bars["market_price"].idxmin()
+        moments.append((bars.at[low, "time"], f"lowest market price: {_amount(bars.at[low, 'market_price'], stable)}"))
+    losses = _table(result, "losses")
+    closed = _times(losses["closed"]).where(losses["loss"] > 0)
+    if closed.notna().any():
+        first_loss = closed.idxmin()
+        moments.append((closed.min(), f"first loss: auction {losses.at[first_loss, 'auction_id']} closed "
+                                      f"{_amount(losses.at[first_loss, 'loss'], stable)} short"))
+    allocations = _table(result, "allocations")
+    if len(allocations):
+        cover = allocations["time"].idxmin()
+        moments.append((allocations.at[cover, "time"], f"first cover: {allocations.at[cover, 'layer']} paid "
+                                                       f"{_amount(allocations.at[cover, 'amount'], stable)} "
+                                                       f"(auction {allocations.at[cover, 'auction_id']})"))
+    if not moments:
+        return []
+    return [_Heading("Timeline"),
+            _Table(("time", "what"), [(_when(t), what) for t, what in sorted(moments, key=lambda m: m[0])])]
+
+
+def _data_files(tables: dict[str, pd.DataFrame]) -> list[_Block]:
+    return [_Heading("Data"), _List([f"data/{name}.parquet, data/{name}.csv ({len(df):,} rows)"
+                                     for name, df in tables.items()])]
+
+
+def _run(result: SimulationResult) -> str:
+    """The backend, and the run's size and duration where the facts have them."""
+    f = result.facts
+    parts = [result.backend]
+    if "bars" in f and "bar_seconds" in f:
+        parts.append(f"{f['bars']:,} bars of {f['bar_seconds']} s" + (f", {f['start']} to {f['end']}"
+                                                                       if "start" in f and "end" in f else ""))
+    if "transactions" in f:
+        parts.append(f"{f['transactions']:,} transactions")
+    timings = [f"{name} {f[key]:,.1f} s" for name, key in (("Anvil", "chain_run_s"), ("model", "model_run_s"))
+               if key in f] or ([f"run {f['run_s']:,.1f} s"] if "run_s" in f else [])
+    return "; ".join(parts + timings)
+
+
+def _summary(result: SimulationResult, reconciliation: Reconciliation | None,
+             scenario_lines: list[tuple[str, str]]) -> list[_Block]:
+    return [
+        _Heading(f"Backstop risk report: {result.scenario_name}", level=1),
+        _Text(_run(result), label="Backend"),
+        *_verdict(reconciliation),
+        _Heading("Scenario"),
+        _Table(("parameter", "value"), [(str(k), str(v)) for k, v in scenario_lines]),
+        *_outcome(result),
+        *_who_paid(result),
+        *_timeline(result),
+        _Heading("Plots"),
+        *[_Image(name) for name in PLOTS],
+        *_data_files(result.tables),
+    ]
+
+
+# --- plots ---------------------------------------------------------------------------------
+
+@contextmanager
+def _figure(path: Path, panels: int = 1, sharex: bool = False) -> Iterator[Any]:
+    """A figure of `panels` stacked axes, saved to `path` on success and closed in any case."""
+    fig, axes = plt.subplots(panels, 1, figsize=(10, 4.5 + 3 * (panels - 1)), squeeze=False, sharex=sharex)
+    try:
+        yield axes[:, 0]
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+    finally:
+        plt.close(fig)
+
+
+def _time_axis(ax: Any) -> None:
+    locator = mdates.AutoDateLocator()
+    ax.xaxis.set_major_locator(locator)
+    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
+    ax.set_xlabel("time (UTC)")
+
+
+def _note(ax: Any, text: str) -> None:
+    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=14, color="gray")
+
+
+def _plot_price(result: SimulationResult, path: Path) -> None:
+    stable, coll = _symbols(result)
+    bars, liquidations = _table(result, "bars"), _table(result, "liquidations")
+    with _figure(path) as (ax,):
+        t = _datetimes(bars["time"])
+        ax.plot(t, bars["market_price"], label="market price", color="black", linewidth=1.2)
+        ax.plot(t, bars["oracle_price"], label="oracle price", color="tab:blue", drawstyle="steps-post")
+        ax.plot(t, bars["safe_price"], label="safe price", color="tab:orange", linestyle="--")
+        if len(liquidations) and len(bars):
+            at = np.interp(liquidations["time"].astype(float), bars["time"].astype(float),
+                           bars["market_price"].astype(float))
+            ax.scatter(_datetimes(liquidations["time"]), at, marker="v", color="tab:red", zorder=3,
+                       label=f"liquidations ({len(liquidations):,})")
+        else:
+            _note(ax, "no liquidations")
+        ax.set_ylabel(f"{stable} per {coll}".strip())
+        ax.set_title("Prices and liquidations")
+        ax.legend(loc="best")
+        _time_axis(ax)
+
+
+def _plot_debt_collateral(result: SimulationResult, path: Path) -> None:
+    stable, coll = _symbols(result)
+    bars = _table(result, "bars")
+    with _figure(path, panels=2, sharex=True) as (top, bottom):
+        t = _datetimes(bars["time"])
+        top.plot(t, bars["debt"], color="tab:blue")
+        top.set_ylabel(f"debt [{stable}]" if stable else "debt")
+        top.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        top.set_title("Debt")
+        locked = bottom.plot(t, bars["collateral_locked"], color="tab:green", label="locked in vaults (left)")
+        bottom.set_ylabel(f"locked [{coll}]" if coll else "locked")
+        bottom.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        auction = bottom.twinx()
+        in_auction = auction.plot(t, bars["collateral_in_auction"], color="tab:red", label="in auction (right)")
+        auction.set_ylabel(f"in auction [{coll}]" if coll else "in auction")
+        bottom.set_title("Collateral")
+        bottom.legend(handles=locked + in_auction, loc="best")
+        _time_axis(bottom)
+
+
+def _plot_auctions(result: SimulationResult, path: Path) -> None:
+    stable, coll = _symbols(result)
+    bars, takes = _table(result, "bars"), _table(result, "takes")
+    with _figure(path, panels=2) as (top, bottom):
+        top.plot(_datetimes(bars["time"]), bars["market_price"], color="black", linewidth=1, label="market price")
+        bottom.set_xlabel("take price / market price")
+        bottom.set_ylabel(f"collateral sold [{coll}]" if coll else "collateral sold")
+        if len(takes):
+            top.scatter(_datetimes(takes["time"]), takes["price"], color="tab:red", s=18, zorder=3,
+                        label=f"takes ({len(takes):,})")
+            ratio = takes["price"] / takes["market_price"]
+            bottom.hist(ratio, bins=30, weights=takes["collateral"], color="tab:red", alpha=0.7)
+            bottom.axvline(1.0, color="black", linestyle="--", label="market price")
+            bottom.legend(loc="best")
+        else:
+            _note(top, "no takes")
+            _note(bottom, "no takes")
+        top.set_ylabel(f"{stable} per {coll}".strip())
+        top.set_title("Auction clearing prices vs market")
+        top.legend(loc="best")
+        _time_axis(top)
+
+
+def _plot_waterfall(result: SimulationResult, path: Path) -> None:
+    stable, _ = _symbols(result)
+    bad_debt, paid = _bad_debt(result), _paid_by_layer(result)
+    uncovered = _uncovered(result)
+    if round(uncovered, 2) > 0:
+        paid["uncovered"] = uncovered
+    with _figure(path) as (ax,):
+        if bad_debt or any(paid.values()):
+            names = list(paid)
+            bars = ax.bar(names, [paid[n] for n in names], color=[COLORS.get(n, "tab:gray") for n in names])
+            ax.bar_label(bars, labels=[_amount(paid[n]) for n in names])
+        else:
+            _note(ax, "no bad debt")
+        ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        ax.set_ylabel(stable or "stablecoin")
+        ax.set_title(f"Who paid the bad debt ({_amount(bad_debt, stable)})")
+
+
+def _plot_collateralization(result: SimulationResult, path: Path) -> None:
+    vaults = _table(result, "vaults")
+    start, end = (pd.to_numeric(vaults[c]).astype(float) for c in ("ratio_start", "ratio_end"))
+    start, end = start[np.isfinite(start)], end[np.isfinite(end)]
+    ratio = result.facts.get("liquidation_ratio")
+    with _figure(path) as (ax,):
+        if len(start) or len(end):
+            bins = np.histogram_bin_edges(pd.concat([start, end]), bins=30)
+            ax.hist(start, bins=bins, alpha=0.6, color="tab:blue", label=f"start ({len(start):,} vaults with debt)")
+            ax.hist(end, bins=bins, alpha=0.6, color="tab:red", label=f"end ({len(end):,} vaults with debt)")
+        else:
+            _note(ax, "no vaults with debt")
+        if ratio is not None:
+            ax.axvline(float(ratio), color="black", linestyle="--", label=f"liquidation ratio {float(ratio):.2f}")
+        ax.set_xlabel("collateral ratio (collateral value / debt)")
+        ax.set_ylabel("vaults")
+        ax.set_title("Vault collateral ratios, start vs end")
+        ax.legend(loc="best")
+
+
+def _plot_comparison(rows: list[dict[str, Any]], stable: str, path: Path) -> None:
+    with _figure(path) as (ax,):
+        orders = [r["order"] for r in rows][::-1]  # the first run on top
+        left = np.zeros(len(rows))
+        for name in (*LAYERS, "uncovered"):
+            values = np.array([max(r[name], 0.0) for r in rows][::-1])
+            if values.any():
+                ax.barh(orders, values, left=left, color=COLORS[name], label=name)
+                left += values
+        if left.any():
+            ax.legend(loc="best")
+        else:
+            _note(ax, "no bad debt")
+        ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        ax.set_xlabel(f"bad debt paid [{stable}]" if stable else "bad debt paid")
+        ax.set_title("Who paid, per waterfall order")
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+def check_out_dir(out_dir: Path) -> None:
+    """Refuse (ReportError) an `out_dir` that a report may not replace: anything but an absent
+    path, an empty directory or a previous report. Callers check before a long run, too."""
+    out_dir = Path(os.path.abspath(out_dir))
+    if out_dir.exists() or out_dir.is_symlink():
+        is_report = (out_dir.is_dir() and not out_dir.is_symlink()
+                     and (not any(out_dir.iterdir()) or any((out_dir / m).is_file() for m in REPORT_MARKERS)))
+        if not is_report:
+            raise ReportError(f"{out_dir}: exists and is not a Backstop report; choose another --out")
+
+
+def _publish(out_dir: Path, build: Callable[[Path], None]) -> None:
+    """Run `build` on a fresh hidden sibling of `out_dir`, then swap it in for `out_dir`."""
+    out_dir = Path(os.path.abspath(out_dir))
+    check_out_dir(out_dir)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    partial = out_dir.parent / f".{out_dir.name}.partial-{secrets.token_hex(6)}"
+    partial.mkdir()
+    old: Path | None = None
+    try:
+        build(partial)
+        if out_dir.exists():
+            old = out_dir.parent / f".{out_dir.name}.old-{secrets.token_hex(6)}"
+            out_dir.rename(old)
+        partial.rename(out_dir)
+    except BaseException:
+        shutil.rmtree(partial, ignore_errors=True)
+        if old is not None and not out_dir.exists():
+            old.rename(out_dir)
+        raise
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)
+
+
+def write_report(out_dir: Path, result: SimulationResult, reconciliation: Reconciliation | None,
+                 scenario_lines: list[tuple[str, str]]) -> Path:
+    """Write the report of one run to `out_dir` (replacing a previous report there); returns
+    the path of its summary.md."""
+    plots: dict[str, Callable[[SimulationResult, Path], None]] = {
+        "price": _plot_price, "debt_collateral": _plot_debt_collateral, "auctions": _plot_auctions,
+        "waterfall": _plot_waterfall, "collateralization": _plot_collateralization,
+    }
+
+    def build(root: Path) -> None:
+        (root / "data").mkdir()
+        for name, df in result.tables.items():
+            df.to_parquet(root / "data" / f"{name}.parquet", index=False)
+            df.to_csv(root / "data" / f"{name}.csv", index=False)
+        (root / "plots").mkdir()
+        for name in PLOTS:
+            plots[name](result, root / "plots" / f"{name}.png")
+        blocks = _summary(result, reconciliation, scenario_lines)
+        (root / "summary.html").write_text(_html(blocks, f"Backstop risk report: {result.scenario_name}"))
+        (root / "summary.md").write_text(_markdown(blocks))
+
+    _publish(out_dir, build)
+    return Path(out_dir) / "summary.md"
+
+
+def _comparison_row(order: str, result: SimulationResult) -> dict[str, Any]:
+    bad_debt, paid = _bad_debt(result), _paid_by_layer(result)
+    top = _largest_payers(result, 1)
+    return {
+        "order": order, "bad_debt": bad_debt, **{n: paid.get(n, 0.0) for n in LAYERS},
+        "uncovered": _uncovered(result),
+        "largest_payer": str(top["payer"].iloc[0]) if len(top) else "",
+        "largest_payer_amount": float(top["amount"].iloc[0]) if len(top) else 0.0,
+        "vaults_liquidated": _vaults_liquidated(result),
+    }
+
+
+def write_comparison(out_dir: Path, runs: list[tuple[str, SimulationResult]],
+                     scenario_lines: list[tuple[str, str]]) -> Path:
+    """Write the comparison of one scenario under several waterfall orders (`runs`: order label,
+    result) to `out_dir` (replacing a previous report there); returns the path of comparison.md."""
+    if not runs:
+        raise ReportError("no runs to compare")
+    rows = [_comparison_row(order, result) for order, result in runs]
+    stable, _ = _symbols(runs[0][1])
+    scenario = runs[0][1].scenario_name
+    blocks: list[_Block] = [
+        _Heading(f"Backstop waterfall comparison: {scenario}", level=1),
+        _Text(f"{len(runs)} runs of the same scenario, one per waterfall order; backend "
+              f"{', '.join(sorted({r.backend for _, r in runs}))}."),
+        _Heading("Scenario"),
+        _Table(("parameter", "value"), [(str(k), str(v)) for k, v in scenario_lines]),
+        _Heading("Who paid, per order"),
+        _Table(("order", "bad debt", *LAYERS, "uncovered", "largest payer", "vaults liquidated"),
+               [(r["order"], *(_amount(r[c]) for c in ("bad_debt", *LAYERS, "uncovered")),
+                 f"{r['largest_payer']} ({_amount(r['largest_payer_amount'])})" if r["largest_payer"] else "-",
+                 f"{r['vaults_liquidated']:,}") for r in rows],
+               numeric=tuple(range(1, len(LAYERS) + 3)) + (len(LAYERS) + 4,)),
+        _Text(f"Amounts in {stable}." if stable else "Amounts in stablecoin."),
+        _Image("comparison"),
+        _Heading("Data"),
+        _List(["comparison.csv (one row per order)"]),
+    ]
+
+    def build(root: Path) -> None:
+        (root / "plots").mkdir()
+        _plot_comparison(rows, stable, root / "plots" / "comparison.png")
+        pd.DataFrame(rows).to_csv(root / "comparison.csv", index=False)
+        (root / "comparison.html").write_text(_html(blocks, f"Backstop waterfall comparison: {scenario}"))
+        (root / "comparison.md").write_text(_markdown(blocks))
+
+    _publish(out_dir, build)
+    return Path(out_dir) / "comparison.md"

@@ -1,0 +1,189 @@
+"""Market inputs of a crash replay: price paths (historical CSV or seeded synthetic), gas prices
+and pool reserves, validated at the edge.
+
+Every CSV mistake is one `DataError` line naming the file, the line and the problem: a missing
+file or column, an empty or unparseable cell, NaN or infinity, a non-positive price, times that
+are not strictly increasing. Prices become integers (wad) here, once, by exact decimal scaling;
+nothing downstream sees a float.
+
+CSV columns (the files in ../shared/data/market/ have them):
+- prices: `time_utc` (ISO 8601, e.g. 2020-03-12T00:10:00Z) and `close` (stablecoin per unit);
+  other columns are ignored;
+- gas: `time_utc`, `p30_gwei`, `p60_gwei`, `p90_gwei` (>= 0);
+- reserves: `time_utc`, `dai_reserve`, `weth_reserve` (> 0).
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
+from pathlib import Path
+
+from offchain.model.fixed_point import WAD
+
+
+class DataError(ValueError):
+    """A market-data mistake; the message is one line naming the file, the line and the problem."""
+
+
+@dataclass(frozen=True)
+class Series:
+    """Values at strictly increasing times (unix seconds); values are integers in the unit the
+    loader states (wad for prices and reserves, gwei x 1e9 = wei for gas)."""
+
+    source: str
+    times: tuple[int, ...]
+    columns: dict[str, tuple[int, ...]]
+
+    def __len__(self) -> int:
+        return len(self.times)
+
+    def at(self, column: str, time: int) -> int:
+        """The last value at or before `time` (the first one before the series starts)."""
+        values = self.columns[column]
+        lo, hi = 0, len(self.times)
+        while lo < hi:
+            mid = (lo + hi) // 2
+            if self.times[mid] <= time:
+                lo = mid + 1
+            else:
+                hi = mid
+        return values[max(lo - 1, 0)]
+
+
+def _parse_time(text: str, where: str) -> int:
+    try:
+        moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
+    except ValueError:
+        raise DataError(f"{where}: time_utc {text!r} is not an ISO 8601 time") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return int(moment.timestamp())
+
+
+def _parse_number(text: str, column: str, where: str, unit: int, positive: bool) -> int:
+    raw = (text or "").strip()
+    if not raw:
+        raise DataError(f"{where}: {column} is empty")
+    try:
+        number = Decimal(raw)
+    except InvalidOperation:
+        raise DataError(f"{where}: {column} {raw!r} is not a number") from None
+    if not number.is_finite():
+        raise DataError(f"{where}: {column} is {raw} (not a finite number)")
+    if positive and number <= 0:
+        raise DataError(f"{where}: {column} must be positive, got {raw}")
+    if number < 0:
+        raise DataError(f"{where}: {column} must not be negative, got {raw}")
+    return int((number * unit).to_integral_value(rounding=ROUND_DOWN))
+
+
+def load_series(path: str | Path, columns: tuple[str, ...], unit: int, positive: bool) -> Series:
+    """Read `time_utc` and `columns` from a CSV, validated (see the module docstring)."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
+    rows = list(csv.reader(text.splitlines()))
+    if not rows or not any(cell.strip() for cell in rows[0]):
+        raise DataError(f"{path}: empty file (expected a header with time_utc, {', '.join(columns)})")
+    header = [cell.strip() for cell in rows[0]]
+    missing = [c for c in ("time_utc",) + columns if c not in header]
+    if missing:
+        raise DataError(f"{path}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+                        f"(has {', '.join(header)})")
+    index = {c: header.index(c) for c in ("time_utc",) + columns}
+    times: list[int] = []
+    values: dict[str, list[int]] = {c: [] for c in columns}
+    for number, row in enumerate(rows[1:], start=2):
+        if not any(cell.strip() for cell in row):
+            continue  # a blank line
+        where = f"{path}:{number}"
+        if len(row) < len(header):
+            raise DataError(f"{where}: {len(row)} fields, the header has {len(header)}")
+        moment = _parse_time(row[index["time_utc"]], where)
+        if times and moment <= times[-1]:
+            raise DataError(f"{where}: time {row[index['time_utc']].strip()} is not after the previous row's")
+        times.append(moment)
+        for c in columns:
+            values[c].append(_parse_number(row[index[c]], c, where, unit, positive))
+    if len(times) < 2:
+        raise DataError(f"{path}: needs at least 2 rows of data, has {len(times)}")
+    return Series(str(path), tuple(times), {c: tuple(v) for c, v in values.items()})
+
+
+def load_prices(path: str | Path) -> Series:
+    """A price path: column `close`, stablecoin per collateral unit, as wad."""
+    return load_series(path, ("close",), WAD, positive=True)
+
+
+def load_gas(path: str | Path) -> Series:
+    """Gas prices: p30 / p60 / p90 in gwei, as wei."""
+    return load_series(path, ("p30_gwei", "p60_gwei", "p90_gwei"), 10**9, positive=False)
+
+
+def load_reserves(path: str | Path) -> Series:
+    """Pool reserves (stablecoin and collateral sides), as wad."""
+    return load_series(path, ("dai_reserve", "weth_reserve"), WAD, positive=True)
+
+
+@dataclass(frozen=True)
+class SyntheticPath:
+    """Geometric Brownian motion with Poisson jumps (Merton), per step of `step_seconds`.
+    Annualized `drift` and `volatility`; `jumps_per_day` with log-size ~ N(jump_mean, jump_std)."""
+
+    start_price: Decimal
+    steps: int
+    step_seconds: int = 600
+    drift: float = 0.0
+    volatility: float = 0.8
+    jumps_per_day: float = 1.0
+    jump_mean: float = -0.08
+    jump_std: float = 0.05
+    start_time: int = 1_600_000_000
+
+    def __post_init__(self) -> None:
+        problems = []
+        if self.start_price <= 0:
+            problems.append(f"start_price must be positive, got {self.start_price}")
+        if self.steps < 2:
+            problems.append(f"steps must be at least 2, got {self.steps}")
+        if self.step_seconds < 1:
+            problems.append(f"step_seconds must be at least 1, got {self.step_seconds}")
+        if not (math.isfinite(self.volatility) and self.volatility >= 0):
+            problems.append(f"volatility must be finite and >= 0, got {self.volatility}")
+        if not (math.isfinite(self.jumps_per_day) and self.jumps_per_day >= 0):
+            problems.append(f"jumps_per_day must be finite and >= 0, got {self.jumps_per_day}")
+        for name in ("drift", "jump_mean", "jump_std"):
+            if not math.isfinite(getattr(self, name)):
+                problems.append(f"{name} must be finite, got {getattr(self, name)}")
+        if self.jump_std < 0:
+            problems.append(f"jump_std must be >= 0, got {self.jump_std}")
+        if problems:
+            raise DataError(f"synthetic path: {problems[0]}")
+
+    def generate(self, seed: int) -> Series:
+        """The path for `seed`: the same seed gives the same path, to the wei."""
+        rng = random.Random(seed)
+        dt = self.step_seconds / (365 * 86400)
+        jump_p = 1 - math.exp(-self.jumps_per_day * self.step_seconds / 86400)
+        log_price = math.log(float(self.start_price))
+        prices = [int(self.start_price * WAD)]
+        for _ in range(self.steps - 1):
+            log_price += (self.drift - self.volatility**2 / 2) * dt + self.volatility * math.sqrt(dt) * rng.gauss(0, 1)
+            if rng.random() < jump_p:
+                log_price += rng.gauss(self.jump_mean, self.jump_std)
+            if log_price > 100:
+                raise DataError(f"synthetic path: the price exceeds e^100 at seed {seed}; lower drift or volatility")
+            # a price never reaches 0 (one wei at least): an oracle refuses zero; 80 digits so that
+            # quantizing to 18 decimals never overflows the precision (prices up to e^100 < 1e44)
+            with localcontext() as ctx:
+                ctx.prec = 80
+                prices.append(max(1, int(Decimal(math.exp(log_price)).quantize(Decimal(1) / WAD) * WAD)))
+        times = tuple(self.start_time + i * self.step_seconds for i in range(self.steps))
+        return Series(f"synthetic(seed={seed})", times, {"close": tuple(prices)})

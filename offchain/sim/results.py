@@ -1,0 +1,118 @@
+"""What a simulation run produces (offchain/sim/driver.py) and the report reads (offchain/report/documents.py).
+
+Tables are pandas DataFrames with fixed columns (below). Amounts in the derived tables are floats
+in whole units (stablecoin, collateral tokens) for analysis and plots; the exact integers stay in
+`events.args` (JSON, integers as decimal strings), which is what reconciliation compares.
+
+bars         one row per bar, the state after the bar's transactions:
+             bar, time, market_price, oracle_price, safe_price, pool_price, gas_p60_gwei, debt,
+             collateral_locked, collateral_in_auction, active_auctions, vaults_unsafe,
+             vaults_liquidated, bad_debt, surplus, open_losses, stability_pool_assets,
+             debt_to_auction, governance_supply
+events       bar, time, tx, log, contract, address, event, args
+txs          bar, time, tx, actor, contract, function, submitted_bar, status, reason
+             (status: ok | reverted | dropped; a dropped action has tx = -1)
+liquidations bar, time, owner, auction_id, collateral, debt, unsafe_since, delay_s
+takes        bar, time, auction_id, taker, price, market_price, collateral, owe
+losses       auction_id, opened, closed, debt, raised, covered, loss, allocated, outstanding
+allocations  bar, time, auction_id, layer, participant, amount
+payers       payer, kind, layer, amount      (kind: fund | staker | debt_auction | vault | settlement)
+vaults       owner, collateral_start, debt_start, ratio_start, collateral_end, debt_end, ratio_end,
+             unsafe_since, liquidated_at, liquidations
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, MutableMapping
+from dataclasses import dataclass, field
+from typing import Any, Union
+
+import pandas as pd
+
+BAR_COLUMNS = (
+    "bar", "time", "market_price", "oracle_price", "safe_price", "pool_price", "gas_p60_gwei", "debt",
+    "collateral_locked", "collateral_in_auction", "active_auctions", "vaults_unsafe", "vaults_liquidated",
+    "bad_debt", "surplus", "open_losses", "stability_pool_assets", "debt_to_auction", "governance_supply",
+)
+EVENT_COLUMNS = ("bar", "time", "tx", "log", "contract", "address", "event", "args")
+TX_COLUMNS = ("bar", "time", "tx", "actor", "contract", "function", "submitted_bar", "status", "reason")
+LIQUIDATION_COLUMNS = ("bar", "time", "owner", "auction_id", "collateral", "debt", "unsafe_since", "delay_s")
+TAKE_COLUMNS = ("bar", "time", "auction_id", "taker", "price", "market_price", "collateral", "owe")
+LOSS_COLUMNS = ("auction_id", "opened", "closed", "debt", "raised", "covered", "loss", "allocated", "outstanding")
+ALLOCATION_COLUMNS = ("bar", "time", "auction_id", "layer", "participant", "amount")
+PAYER_COLUMNS = ("payer", "kind", "layer", "amount")
+VAULT_COLUMNS = (
+    "owner", "collateral_start", "debt_start", "ratio_start", "collateral_end", "debt_end", "ratio_end",
+    "unsafe_since", "liquidated_at", "liquidations",
+)
+TABLES = {
+    "bars": BAR_COLUMNS, "events": EVENT_COLUMNS, "txs": TX_COLUMNS, "liquidations": LIQUIDATION_COLUMNS,
+    "takes": TAKE_COLUMNS, "losses": LOSS_COLUMNS, "allocations": ALLOCATION_COLUMNS, "payers": PAYER_COLUMNS,
+    "vaults": VAULT_COLUMNS,
+}
+# waterfall layer number -> name (Backstop.vy; 5 = settlement after a shutdown)
+LAYER_NAMES = {1: "fund", 2: "stability_pool", 3: "debt_auction", 4: "redistribution", 5: "settlement"}
+
+
+@dataclass
+class Reconciliation:
+    """Chain run vs model run: what was compared and every difference found (readable lines)."""
+
+    events_compared: int = 0
+    txs_compared: int = 0
+    bars_compared: int = 0
+    state_checks: int = 0  # full-state comparisons (every state variable)
+    state_variables_compared: int = 0
+    diffs: list[str] = field(default_factory=list)  # the first differences, one line each
+    diff_count: int = 0  # all differences (`diffs` keeps the first few)
+
+    @property
+    def ok(self) -> bool:
+        return self.diff_count == 0
+
+
+class Tables(MutableMapping):
+    """A run's tables by name, each built on first read: a run keeps its rows, and a sweep that
+    reads a few tables (payers, losses) never formats the rest (the events table's JSON is
+    most of that). Reading, iterating, `items()` and `values()` build; `in`, `keys()` and
+    `len()` do not."""
+
+    def __init__(self, tables: dict[str, Union[pd.DataFrame, Callable[[], pd.DataFrame]]]):
+        self._tables = dict(tables)
+
+    def __getitem__(self, name: str) -> pd.DataFrame:
+        table = self._tables[name]
+        if not isinstance(table, pd.DataFrame):
+            table = self._tables[name] = table()
+        return table
+
+    def __setitem__(self, name: str, table: pd.DataFrame) -> None:
+        self._tables[name] = table
+
+    def __delitem__(self, name: str) -> None:
+        del self._tables[name]
+
+    def __contains__(self, name: object) -> bool:  # Mapping's would build the table
+        return name in self._tables
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._tables)
+
+    def __len__(self) -> int:
+        return len(self._tables)
+
+
+@dataclass
+class SimulationResult:
+    scenario_name: str
+    backend: str  # "chain" or "model"
+    tables: MutableMapping[str, pd.DataFrame]  # a dict, or Tables (built on first read)
+    # facts for the summary: collateral symbol, stablecoin symbol, waterfall order (names), bar
+    # seconds, latency bound in bars, counts, timings [s]
+    facts: dict[str, Any] = field(default_factory=dict)
+    # every full-state read: (bar, {state key: value}) -- compared by reconciliation, not written
+    states: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+
+def empty_table(name: str) -> pd.DataFrame:
+    return pd.DataFrame({c: [] for c in TABLES[name]})

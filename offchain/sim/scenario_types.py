@@ -1,0 +1,79 @@
+"""The typed scenario of a crash replay: what the simulator runs (offchain/sim/driver.py).
+
+A scenario is a price path, the market around it (gas, pool liquidity), a vault population, the
+keepers and the protocol (parameters and waterfall order). `offchain/sim/scenario.py` builds one from
+a built-in name, a scenario file (TOML or YAML) or a bare price CSV, validating every field; the
+core never sees bad input. Amounts are integers in the contracts' units (wad unless stated).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from offchain.system.config import SystemConfig
+from offchain.sim.market_data import Series
+
+
+@dataclass(frozen=True)
+class MarketSpec:
+    """The market the protocol lives in."""
+
+    prices: Series  # column "close": stablecoin per collateral token [wad], one row per bar
+    gas: Series | None  # columns p30_gwei / p60_gwei / p90_gwei [wei]; None: `gas_price` throughout
+    gas_price: int  # [wei] the constant gas price when `gas` is None
+    pool_depth: int  # stablecoin side of the collateral pool at the start [wad]
+    tail_bars: int  # bars appended after the path at its last price, so running auctions finish
+
+
+@dataclass(frozen=True)
+class PopulationSpec:
+    """A seeded vault population: debt log-normal around a median, start collateral ratio
+    (collateral value / debt at the first price) triangular in [ratio_min, ratio_max]."""
+
+    count: int
+    debt_median: int  # stablecoin [wad]
+    debt_sigma: float  # standard deviation of log(debt)
+    ratio_min: float  # must be above the type's liquidation ratio
+    ratio_mode: float
+    ratio_max: float
+
+
+@dataclass(frozen=True)
+class KeeperSpec:
+    """The actors. Gas prices are what each keeper bids [wei]; the latency model
+    (offchain/sim/keepers.py, `Latency`) turns bid vs the bar's gas percentiles into a delay."""
+
+    liquidation_gas_price: int  # [wei]
+    taker_gas_price: int  # [wei]
+    backstop_gas_price: int  # [wei]
+    # "flash" (sell into the pool inside the take), "capital" (own stablecoin, valued at the market
+    # price: a keeper hedged elsewhere), or "both" (two takers; the flash taker looks first)
+    taker_mode: str
+    taker_capital: int  # stablecoin of the capital taker [wad]
+    take_min_profit: int  # profit after gas below which the taker waits [wad of stablecoin]
+    arbitrageur_capital: int  # value of the arbitrageur's inventory, half stablecoin, half collateral [wad]
+    arbitrage_threshold: int  # pool vs market price gap [wad fraction] below which it does not trade
+    debt_auction_capital: int  # stablecoin of the debt-auction bidder [wad]; 0 = nobody bids
+
+
+@dataclass(frozen=True)
+class BackstopSpec:
+    """Who stands behind the protocol at the start."""
+
+    insurance_fund: int  # surplus donated to the Backstop before the first bar [wad of stablecoin]
+    pool_stakers: int  # stability-pool stakers
+    pool_stake: int  # each staker's stake [wad of stablecoin]
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    seed: int
+    market: MarketSpec
+    vaults: PopulationSpec
+    keepers: KeeperSpec
+    backstop: BackstopSpec
+    # the protocol: exactly one collateral type (the one the price path prices), its initial price
+    # the path's first price and its pool depth `market.pool_depth`; the waterfall order inside
+    system: SystemConfig

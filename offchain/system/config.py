@@ -1,0 +1,322 @@
+"""The typed, validated deployment configuration (config/devnet.toml).
+
+Human units in the file (whole stablecoins, ratios, yearly fees) become the contracts' integer
+units here, once, exactly: ratios and amounts by exact decimal scaling, the yearly fee by a
+50-digit root rounded down to the per-second ray. Nothing downstream sees a float or Decimal.
+Every mistake is reported as one `ConfigError` line naming the file, the field and the problem.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
+from pathlib import Path
+from typing import Any
+
+from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.model.fee_accumulator import MAX_BASE_FEE, MAX_MULTIPLIER
+
+SECONDS_PER_YEAR = 365 * 24 * 3600
+DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "devnet.toml"
+
+
+class ConfigError(ValueError):
+    """A configuration mistake; the message is one line naming the field."""
+
+
+@dataclass(frozen=True)
+class CollateralConfig:
+    name: str
+    type_id: bytes  # bytes32
+    token_name: str
+    token_symbol: str
+    token_decimals: int
+    initial_price: int  # wad
+    liquidation_ratio: int  # ray
+    debt_ceiling: int  # rad
+    dust: int  # rad
+    base_fee: int  # per-second ray
+    fee_kink: int  # wad
+    fee_max_multiplier: int  # wad
+    oracle_delay: int  # seconds
+    oracle_max_age: int  # seconds
+    ceiling_max: int  # rad
+    ceiling_gap: int  # rad
+    ceiling_cooldown: int  # seconds
+    liquidation_penalty: int  # wad
+    auction_cap: int  # rad
+    auction_buffer: int  # ray
+    auction_max_duration: int  # seconds
+    auction_max_drop: int  # ray
+    auction_curve: tuple[int, int, int, int]  # (kind, duration, step, cut) as price_curves.Curve
+    keeper_reward_rate: int  # wad
+    keeper_reward_flat: int  # rad
+    pool_depth: int  # wad of stablecoin
+    pool_fee: int  # wad
+
+
+# layer names of the waterfall, as in Backstop.vy (SETTLEMENT = 5 is implicit after shutdown)
+LAYERS = {"fund": 1, "stability_pool": 2, "debt_auction": 3, "redistribution": 4}
+
+
+@dataclass(frozen=True)
+class WaterfallConfig:
+    """The loss waterfall's layers and parameters (the optional [backstop] table)."""
+
+    order: tuple[int, ...] = (1, 2, 3, 4)  # layers, see LAYERS
+    surplus_buffer: int = 500_000 * RAD  # rad
+    surplus_lot: int = 10_000 * RAD  # rad
+    debt_auction_bid: int = 50_000 * RAD  # rad
+    debt_auction_initial_lot: int = 250 * WAD  # wad of governance token
+    debt_auction_min_decrease: int = 105 * WAD // 100  # wad
+    debt_auction_lot_growth: int = 150 * WAD // 100  # wad
+    surplus_auction_min_increase: int = 105 * WAD // 100  # wad
+    auction_bid_duration: int = 3 * 3600  # seconds
+    auction_duration: int = 2 * 86400  # seconds
+    pool_cooldown: int = 7 * 86400  # seconds
+    pool_fee_share: int = WAD // 4  # wad
+    settlement_wait: int = 86400  # seconds
+    governance_token_name: str = "Backstop Governance"
+    governance_token_symbol: str = "BSG"
+
+
+@dataclass(frozen=True)
+class SystemConfig:
+    stablecoin_name: str
+    stablecoin_symbol: str
+    global_debt_ceiling: int  # rad
+    max_debt_in_auction: int  # rad
+    backstop_queue_delay: int  # seconds
+    collateral: tuple[CollateralConfig, ...]
+    waterfall: WaterfallConfig = WaterfallConfig()
+
+
+def type_id(name: str) -> bytes:
+    """A collateral type's id: its name, UTF-8, right-padded to 32 bytes (as dss ilks)."""
+    raw = name.encode()
+    if not raw or len(raw) > 32:
+        raise ConfigError(f"collateral name {name!r} must be 1 to 32 bytes")
+    return raw.ljust(32, b"\0")
+
+
+def yearly_to_per_second(fee: Decimal) -> int:
+    """(1 + fee) ** (1 / year) as a ray, rounded down (the protocol states the fee it charges)."""
+    # a local context: Vyper, compiling in this process, refuses a changed global precision
+    with localcontext() as ctx:
+        ctx.prec = 60
+        factor = (Decimal(1) + fee) ** (Decimal(1) / Decimal(SECONDS_PER_YEAR))
+        return int((factor * RAY).to_integral_value(rounding=ROUND_DOWN))
+
+
+class _Reader:
+    def __init__(self, where: str, table: dict[str, Any]):
+        self.where = where
+        self.table = table
+        self.used: set[str] = set()
+
+    def fail(self, key: str, problem: str) -> ConfigError:
+        return ConfigError(f"{self.where}.{key}: {problem}")
+
+    def raw(self, key: str) -> Any:
+        if key not in self.table:
+            raise self.fail(key, "missing")
+        self.used.add(key)
+        return self.table[key]
+
+    def text(self, key: str, max_len: int) -> str:
+        value = self.raw(key)
+        if not isinstance(value, str) or not value or len(value) > max_len:
+            raise self.fail(key, f"must be a non-empty string of at most {max_len} characters")
+        return value
+
+    def integer(self, key: str, lo: int, hi: int) -> int:
+        value = self.raw(key)
+        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+            raise self.fail(key, f"must be an integer between {lo} and {hi}, got {value!r}")
+        return value
+
+    def decimal(self, key: str, lo: Decimal, hi: Decimal | None = None, lo_open: bool = False) -> Decimal:
+        value = self.raw(key)
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise self.fail(key, f"must be a number, got {value!r}")
+        try:
+            number = Decimal(str(value).replace("_", ""))
+        except InvalidOperation:
+            raise self.fail(key, f"is not a number: {value!r}") from None
+        if not number.is_finite():
+            raise self.fail(key, f"must be finite, got {value!r}")
+        if number < lo or (lo_open and number == lo) or (hi is not None and number > hi):
+            bound = f"{'>' if lo_open else '>='} {lo}" + (f" and <= {hi}" if hi is not None else "")
+            raise self.fail(key, f"must be {bound}, got {value!r}")
+        return number
+
+    def scaled(self, key: str, unit: int, lo: Decimal = Decimal(0), hi: Decimal | None = None,
+               lo_open: bool = False) -> int:
+        number = self.decimal(key, lo, hi, lo_open)
+        scaled = number * unit
+        if scaled != scaled.to_integral_value():
+            raise self.fail(key, f"has more precision than the unit allows: {number}")
+        return int(scaled)
+
+    def finish(self) -> None:
+        unknown = sorted(set(self.table) - self.used)
+        if unknown:
+            raise ConfigError(f"{self.where}: unknown key {unknown[0]!r}")
+
+
+def _collateral(where: str, table: Any) -> CollateralConfig:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    r = _Reader(where, table)
+    name = r.text("name", 32)
+    decimals = r.integer("token_decimals", 0, 18)
+    delay = r.integer("oracle_delay", 1, 30 * 86400)
+    max_age = r.integer("oracle_max_age", 1, 365 * 86400)
+    if max_age <= delay:
+        raise r.fail("oracle_max_age", f"must be above oracle_delay ({delay}), got {max_age}")
+    fee = r.decimal("stability_fee", Decimal(0), Decimal(10))
+    base_fee = yearly_to_per_second(fee)
+    if base_fee > MAX_BASE_FEE:
+        raise r.fail("stability_fee", "is above the contract's maximum (~1000% a year)")
+    kink = r.scaled("fee_kink", WAD, Decimal(0), Decimal(1))
+    if kink >= WAD:
+        raise r.fail("fee_kink", "must be below 1")
+    max_mult = r.scaled("fee_max_multiplier", WAD, Decimal(1), Decimal(MAX_MULTIPLIER // WAD))
+    ceiling_max = r.scaled("ceiling_max", RAD, lo_open=True)
+    ceiling_gap = r.scaled("ceiling_gap", RAD, lo_open=True)
+    if ceiling_gap > ceiling_max:
+        raise r.fail("ceiling_gap", "must not exceed ceiling_max")
+    cfg = CollateralConfig(
+        name=name,
+        type_id=type_id(name),
+        token_name=r.text("token_name", 25),
+        token_symbol=r.text("token_symbol", 5),
+        token_decimals=decimals,
+        initial_price=r.scaled("initial_price", WAD, lo_open=True),
+        liquidation_ratio=r.scaled("liquidation_ratio", RAY, Decimal(1), Decimal(100)),
+        debt_ceiling=r.scaled("debt_ceiling", RAD),
+        dust=r.scaled("dust", RAD),
+        base_fee=base_fee,
+        fee_kink=kink,
+        fee_max_multiplier=max_mult,
+        oracle_delay=delay,
+        oracle_max_age=max_age,
+        ceiling_max=ceiling_max,
+        ceiling_gap=ceiling_gap,
+        ceiling_cooldown=r.integer("ceiling_cooldown", 0, 365 * 86400),
+        liquidation_penalty=r.scaled("liquidation_penalty", WAD, Decimal(1), Decimal(2)),
+        auction_cap=r.scaled("auction_cap", RAD),
+        auction_buffer=r.scaled("auction_buffer", RAY, Decimal(1), Decimal(10)),
+        auction_max_duration=r.integer("auction_max_duration", 1, 30 * 86400),
+        auction_max_drop=_below_one(r, "auction_max_drop", RAY),
+        auction_curve=_curve(r),
+        keeper_reward_rate=r.scaled("keeper_reward_rate", WAD, Decimal(0), Decimal("0.1")),
+        keeper_reward_flat=r.scaled("keeper_reward_flat", RAD),
+        pool_depth=r.scaled("pool_depth", WAD, lo_open=True),
+        pool_fee=r.scaled("pool_fee", WAD, Decimal(0), Decimal("0.1")),
+    )
+    r.finish()
+    return cfg
+
+
+def _below_one(r: _Reader, key: str, unit: int) -> int:
+    value = r.scaled(key, unit, Decimal(0), Decimal(1))
+    if value >= unit:
+        raise r.fail(key, "must be below 1")
+    return value
+
+
+CURVES = {"linear": 0, "stairstep": 1, "exponential": 2}
+
+
+def _curve(r: _Reader) -> tuple[int, int, int, int]:
+    name = r.raw("auction_curve")
+    if name not in CURVES:
+        raise r.fail("auction_curve", f"must be one of {', '.join(CURVES)}, got {name!r}")
+    if name == "linear":
+        return (0, r.integer("auction_curve_duration", 1, 30 * 86400), 0, 0)
+    cut = _below_one(r, "auction_curve_cut", RAY)
+    if name == "stairstep":
+        return (1, 0, r.integer("auction_curve_step", 1, 86400), cut)
+    return (2, 0, 0, cut)
+
+
+def _waterfall(where: str, table: Any) -> WaterfallConfig:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    r = _Reader(where, table)
+    names = r.raw("waterfall")
+    if not isinstance(names, list) or len(names) > 4 or not all(isinstance(n, str) for n in names):
+        raise r.fail("waterfall", f"must be a list of up to 4 of {', '.join(LAYERS)}, got {names!r}")
+    for name in names:
+        if name not in LAYERS:
+            raise r.fail("waterfall", f"unknown layer {name!r} (layers: {', '.join(LAYERS)})")
+        if names.count(name) > 1:
+            raise r.fail("waterfall", f"layer {name!r} appears twice")
+    week = 7 * 86400
+    cfg = WaterfallConfig(
+        order=tuple(LAYERS[n] for n in names),
+        surplus_buffer=r.scaled("surplus_buffer", RAD),
+        surplus_lot=r.scaled("surplus_lot", RAD, lo_open=True),
+        debt_auction_bid=r.scaled("debt_auction_bid", RAD, lo_open=True),
+        debt_auction_initial_lot=r.scaled("debt_auction_initial_lot", WAD, lo_open=True),
+        debt_auction_min_decrease=r.scaled("debt_auction_min_decrease", WAD, Decimal(1), Decimal(10), lo_open=True),
+        debt_auction_lot_growth=r.scaled("debt_auction_lot_growth", WAD, Decimal(1), Decimal(10)),
+        surplus_auction_min_increase=r.scaled("surplus_auction_min_increase", WAD, Decimal(1), Decimal(10),
+                                              lo_open=True),
+        auction_bid_duration=r.integer("auction_bid_duration", 1, week),
+        auction_duration=r.integer("auction_duration", 1, 4 * week),
+        pool_cooldown=r.integer("pool_cooldown", 0, 52 * week),
+        pool_fee_share=r.scaled("pool_fee_share", WAD, Decimal(0), Decimal(1)),
+        settlement_wait=r.integer("settlement_wait", 0, 52 * week),
+        governance_token_name=r.text("governance_token_name", 25),
+        governance_token_symbol=r.text("governance_token_symbol", 5),
+    )
+    r.finish()
+    return cfg
+
+
+def parse_config(data: dict[str, Any], source: str = "config") -> SystemConfig:
+    """Validate a parsed TOML document into a SystemConfig."""
+    top = _Reader(source, data)
+    system = top.raw("system")
+    if not isinstance(system, dict):
+        raise ConfigError(f"{source}.system: must be a table")
+    s = _Reader(f"{source}.system", system)
+    collaterals = top.raw("collateral")
+    if not isinstance(collaterals, list) or not collaterals:
+        raise ConfigError(f"{source}.collateral: needs at least one [[collateral]] table")
+    parsed = tuple(_collateral(f"{source}.collateral[{i}]", c) for i, c in enumerate(collaterals))
+    names = [c.name for c in parsed]
+    for name in names:
+        if names.count(name) > 1:
+            raise ConfigError(f"{source}.collateral: type {name!r} is defined twice")
+    cfg = SystemConfig(
+        stablecoin_name=s.text("stablecoin_name", 25),
+        stablecoin_symbol=s.text("stablecoin_symbol", 5),
+        global_debt_ceiling=s.scaled("global_debt_ceiling", RAD),
+        max_debt_in_auction=s.scaled("max_debt_in_auction", RAD),
+        backstop_queue_delay=s.integer("backstop_queue_delay", 0, 365 * 86400),
+        collateral=parsed,
+        waterfall=_waterfall(f"{source}.backstop", data["backstop"]) if "backstop" in data else WaterfallConfig(),
+    )
+    if "backstop" in data:
+        top.used.add("backstop")
+    s.finish()
+    top.finish()
+    return cfg
+
+
+def load_config(path: str | Path = DEFAULT_CONFIG) -> SystemConfig:
+    """Read and validate a TOML deployment config."""
+    path = Path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    return parse_config(data, str(path))

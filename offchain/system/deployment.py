@@ -1,0 +1,199 @@
+"""How Backstop is deployed and wired, written once and run on any backend (chain, model, or
+both in lockstep), and how its complete observable state is read back from either."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from offchain.backends import ModelBackend
+from offchain.system.config import CollateralConfig, SystemConfig
+from offchain.model.fixed_point import RAY
+
+
+@dataclass
+class TypeDeployment:
+    config: CollateralConfig
+    token: str
+    join: str
+    oracle: str
+    auction: str
+    pool: str
+
+    @property
+    def type_id(self) -> bytes:
+        return self.config.type_id
+
+
+@dataclass
+class Deployment:
+    governance: str
+    feeder: str
+    engine: str
+    stablecoin: str
+    stable_join: str
+    spotter: str
+    fees: str
+    ceiling: str
+    backstop: str
+    liquidator: str
+    governance_token: str
+    stability_pool: str
+    debt_auction: str
+    surplus_auction: str
+    settlement: str
+    types: dict[str, TypeDeployment] = field(default_factory=dict)
+
+    def contracts(self) -> list[tuple[str, str]]:
+        """(label, address) of every deployed contract, in deployment order."""
+        out = [
+            ("VaultEngine", self.engine),
+            ("Stablecoin", self.stablecoin),
+            ("StableJoin", self.stable_join),
+            ("Spotter", self.spotter),
+            ("FeeAccumulator", self.fees),
+            ("CeilingManager", self.ceiling),
+            ("Backstop", self.backstop),
+            ("Liquidator", self.liquidator),
+            ("GovernanceToken", self.governance_token),
+            ("StabilityPool", self.stability_pool),
+            ("DebtAuction", self.debt_auction),
+            ("SurplusAuction", self.surplus_auction),
+            ("GlobalSettlement", self.settlement),
+        ]
+        for name, t in self.types.items():
+            out += [
+                (f"TestToken {name}", t.token),
+                (f"CollateralJoin {name}", t.join),
+                (f"PriceOracle {name}", t.oracle),
+                (f"DutchAuction {name}", t.auction),
+                (f"CollateralPool {name}", t.pool),
+            ]
+        return out
+
+
+def deploy_system(backend: Any, config: SystemConfig, governance: str, feeder: str, seed_pools: bool = True) -> Deployment:
+    """Deploy and wire the whole system. The first price of each type becomes current (the
+    deployment waits out each oracle's delay by advancing the block time); with `seed_pools`,
+    governance then seeds each collateral pool from a vault of its own (collateral in,
+    stablecoin drawn), so the types start with that debt."""
+    b = backend
+    engine = b.deploy("VaultEngine", governance)
+    stablecoin = b.deploy("Stablecoin", governance, config.stablecoin_name, config.stablecoin_symbol)
+    stable_join = b.deploy("StableJoin", governance, engine, stablecoin)
+    b.transact(stablecoin, "set_minter", governance, stable_join, True)
+    # after this only the StableJoin can mint: ERC-20 supply stays backed by engine balances
+    b.transact(stablecoin, "renounce_ownership", governance)
+    spotter = b.deploy("Spotter", governance, engine)
+    backstop = b.deploy("Backstop", governance, engine, config.backstop_queue_delay)
+    # stability fees are surplus: the insurance fund
+    fees = b.deploy("FeeAccumulator", governance, engine, backstop)
+    ceiling = b.deploy("CeilingManager", governance, engine)
+    liquidator = b.deploy("Liquidator", governance, engine, backstop)
+    w = config.waterfall
+    gov_token = b.deploy("GovernanceToken", governance, w.governance_token_name, w.governance_token_symbol)
+    stability_pool = b.deploy("StabilityPool", governance, engine, backstop, w.pool_cooldown)
+    debt_auction = b.deploy("DebtAuction", governance, engine, backstop, gov_token)
+    surplus_auction = b.deploy("SurplusAuction", governance, engine, backstop, gov_token)
+    settlement = b.deploy("GlobalSettlement", governance, engine, liquidator, backstop, spotter, w.settlement_wait)
+    # engine: fees (fold_rate), the backstop (redistribution folds the rate), the debt auction
+    # (refunds after shutdown), global settlement (shutdown, closing vaults)
+    for authority in (spotter, fees, ceiling, liquidator, backstop, debt_auction, settlement):
+        b.transact(engine, "add_authority", governance, authority)
+    for authority in (liquidator, settlement):
+        b.transact(backstop, "add_authority", governance, authority)
+    b.transact(liquidator, "add_authority", governance, settlement)
+    b.transact(engine, "set_global_debt_ceiling", governance, config.global_debt_ceiling)
+    b.transact(liquidator, "set_max_debt_in_auction", governance, config.max_debt_in_auction)
+    # the loss waterfall
+    b.transact(gov_token, "set_minter", governance, debt_auction, True)
+    for auction in (debt_auction, surplus_auction):
+        b.transact(auction, "add_authority", governance, backstop)
+    b.transact(debt_auction, "set_parameters", governance, w.debt_auction_initial_lot, w.debt_auction_min_decrease,
+               w.debt_auction_lot_growth, w.auction_bid_duration, w.auction_duration)
+    b.transact(surplus_auction, "set_parameters", governance, w.surplus_auction_min_increase, w.auction_bid_duration,
+               w.auction_duration)
+    b.transact(backstop, "set_layer_contracts", governance, stability_pool, debt_auction, surplus_auction)
+    b.transact(backstop, "set_auction_parameters", governance, w.surplus_buffer, w.surplus_lot, w.debt_auction_bid)
+    b.transact(backstop, "set_waterfall", governance, list(w.order))
+    b.transact(fees, "set_pool_fee_share", governance, stability_pool, w.pool_fee_share)
+    deployment = Deployment(governance, feeder, engine, stablecoin, stable_join, spotter, fees, ceiling, backstop,
+                            liquidator, gov_token, stability_pool, debt_auction, surplus_auction, settlement)
+
+    for c in config.collateral:
+        t = c.type_id
+        token = b.deploy("TestToken", governance, c.token_name, c.token_symbol, c.token_decimals)
+        join = b.deploy("CollateralJoin", governance, engine, t, token, c.token_decimals)
+        b.transact(engine, "add_authority", governance, join)
+        b.transact(engine, "init_type", governance, t)
+        b.transact(engine, "set_debt_ceiling", governance, t, c.debt_ceiling)
+        b.transact(engine, "set_dust", governance, t, c.dust)
+        oracle = b.deploy("PriceOracle", governance, c.oracle_delay, c.oracle_max_age)
+        b.transact(oracle, "set_feeder", governance, feeder, True)
+        b.transact(spotter, "set_oracle", governance, t, oracle)
+        b.transact(spotter, "set_liquidation_ratio", governance, t, c.liquidation_ratio)
+        b.transact(fees, "init_type", governance, t)
+        b.transact(fees, "set_base_fee", governance, t, c.base_fee)
+        b.transact(fees, "set_multiplier", governance, t, c.fee_kink, c.fee_max_multiplier)
+        b.transact(ceiling, "configure", governance, t, c.ceiling_max, c.ceiling_gap, c.ceiling_cooldown)
+        auction = b.deploy("DutchAuction", governance, engine, t, liquidator, backstop, oracle)
+        b.transact(engine, "add_authority", governance, auction)
+        b.transact(liquidator, "add_authority", governance, auction)
+        b.transact(backstop, "add_authority", governance, auction)
+        b.transact(auction, "add_authority", governance, liquidator)
+        b.transact(auction, "add_authority", governance, settlement)
+        b.transact(auction, "set_parameters", governance, c.auction_buffer, c.auction_max_duration,
+                   c.auction_max_drop, c.keeper_reward_rate, c.keeper_reward_flat)
+        b.transact(auction, "set_curve", governance, c.auction_curve)
+        b.transact(liquidator, "configure_type", governance, t, auction, c.liquidation_penalty, c.auction_cap)
+        b.transact(auction, "update_min_auction", governance)
+        pool = b.deploy("CollateralPool", governance, token, stablecoin, c.pool_fee)
+        b.transact(oracle, "post", feeder, c.initial_price)
+        b.transact(oracle, "poke", feeder)
+        deployment.types[c.name] = TypeDeployment(c, token, join, oracle, auction, pool)
+
+    # wait out the longest oracle delay, then make the posted prices current and safe prices live
+    delay = max(c.oracle_delay for c in config.collateral)
+    b.set_next_block_time(b.last_block_time + delay)
+    for t in deployment.types.values():
+        b.transact(t.oracle, "poke", feeder)
+        b.transact(spotter, "poke", feeder, t.type_id)
+    if seed_pools:
+        for t in deployment.types.values():
+            seed_pool(b, deployment, t, governance, t.config.pool_depth)
+    return deployment
+
+
+def seed_pool(b: Any, d: Deployment, t: TypeDeployment, provider: str, depth: int) -> None:
+    """Add liquidity worth `depth` stablecoin [wad] on each side of `t`'s pool at the oracle's
+    initial price, from a vault of `provider` at a 300% collateral ratio."""
+    c = t.config
+    unit = 10**c.token_decimals
+    scale = 10 ** (18 - c.token_decimals)
+    pool_tokens = depth * unit // c.initial_price  # collateral token units worth `depth`
+    vault_tokens = 3 * pool_tokens
+    b.transact(t.token, "mint", provider, provider, pool_tokens + vault_tokens)
+    b.transact(t.token, "approve", provider, t.join, vault_tokens)
+    b.transact(t.join, "join", provider, provider, vault_tokens)
+    rate = _rate(b, d, t)
+    normalized = depth * RAY // rate + 1  # draws at least `depth`
+    b.transact(d.engine, "modify_vault", provider, t.type_id, provider, provider, provider, vault_tokens * scale,
+               normalized)
+    b.transact(d.engine, "allow", provider, d.stable_join)
+    b.transact(d.stable_join, "exit", provider, provider, depth)
+    b.transact(t.token, "approve", provider, t.pool, pool_tokens)
+    b.transact(d.stablecoin, "approve", provider, t.pool, depth)
+    b.transact(t.pool, "add_liquidity", provider, pool_tokens, depth, 0)
+
+
+def _rate(b: Any, d: Deployment, t: TypeDeployment) -> int:
+    model = getattr(b, "model", b)
+    if isinstance(model, ModelBackend):
+        return model.contract(d.engine).collateral_types[t.type_id].rate
+    return b.view(d.engine, "collateral_types", t.type_id)[1]
+
+
+def deploy_flash_taker(b: Any, d: Deployment, type_name: str, owner: str) -> str:
+    """A FlashTaker for one type's auction, owned by `owner` (a keeper)."""
+    t = d.types[type_name]
+    return b.deploy("FlashTaker", owner, d.engine, t.auction, t.join, d.stable_join, t.pool, t.token, d.stablecoin)

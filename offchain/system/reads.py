@@ -1,0 +1,172 @@
+"""The complete observable state of a deployed system, read from the chain (one batched eth_call)
+or from the model (the same getters): what the full-state comparisons and reconciliation compare."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Iterable
+
+from offchain.backends.chain import ChainBackend
+from offchain.backends.model import ModelBackend, ModelReader
+from offchain.system.deployment import Deployment
+
+
+# ---------------------------------------------------------------- reading state back
+
+
+@dataclass(frozen=True)
+class StateKeys:
+    """Which entries of the unbounded mappings to read: the actors' accounts, the auction ids of
+    each type (each is also a loss event of the Backstop), and the ids of the stability pool's
+    charges and of debt and surplus auctions (taken from the model; a chain with more would
+    differ in a `count`, which is always read). The list of running auctions is compared
+    through `active_count` and each auction's `position` in it."""
+
+    accounts: tuple[str, ...]
+    auction_ids: tuple[tuple[str, tuple[int, ...]], ...] = ()
+    charge_ids: tuple[int, ...] = ()
+    debt_auction_ids: tuple[int, ...] = ()
+    surplus_auction_ids: tuple[int, ...] = ()
+    # accounts that only hold balances and vaults (a simulation's vault owners, a keeper's
+    # contract): their per-account variables are read, not the delegations among all accounts
+    holders: tuple[str, ...] = ()
+
+
+def state_keys(model: ModelBackend, d: Deployment, accounts: Iterable[str]) -> StateKeys:
+    ids = tuple((name, tuple(range(1, model.contract(t.auction).count + 1))) for name, t in d.types.items())
+    return StateKeys(
+        tuple(accounts),
+        ids,
+        tuple(range(1, model.contract(d.stability_pool).charge_count + 1)),
+        tuple(range(1, model.contract(d.debt_auction).count + 1)),
+        tuple(range(1, model.contract(d.surplus_auction).count + 1)),
+    )
+
+
+def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tuple]]:
+    """(key, address, getter, args) for every observable variable."""
+    accounts = list(keys.accounts)
+    contracts = [a for _, a in d.contracts()]
+    holders = accounts + contracts + list(keys.holders)
+    calls: list[tuple[str, str, str, tuple]] = []
+    add = lambda key, addr, fn, *args: calls.append((key, addr, fn, args))  # noqa: E731
+    e = d.engine
+    for name in ("live", "total_issued", "total_unbacked", "global_debt_ceiling"):
+        add(f"engine.{name}", e, name)
+    for who in holders:
+        add(f"engine.stable[{who}]", e, "stable", who)
+        add(f"engine.bad_debt[{who}]", e, "bad_debt", who)
+        add(f"engine.authorized[{who}]", e, "authorized", who)
+        add(f"liquidator.authorized[{who}]", d.liquidator, "authorized", who)
+        add(f"backstop.authorized[{who}]", d.backstop, "authorized", who)
+    for who in accounts:
+        for delegate in accounts + contracts:
+            if delegate != who:
+                add(f"engine.delegates[{who}][{delegate}]", e, "delegates", who, delegate)
+    add("stablecoin.totalSupply", d.stablecoin, "totalSupply")
+    add("stablecoin.owner", d.stablecoin, "owner")
+    for who in holders:
+        add(f"stablecoin.balanceOf[{who}]", d.stablecoin, "balanceOf", who)
+        add(f"stablecoin.is_minter[{who}]", d.stablecoin, "is_minter", who)
+    for who in accounts:
+        for spender in [d.stable_join] + [t.pool for t in d.types.values()]:
+            add(f"stablecoin.allowance[{who}][{spender}]", d.stablecoin, "allowance", who, spender)
+    add("fees.fee_recipient", d.fees, "fee_recipient")
+    for name in ("live", "queue_delay", "get_waterfall", "stability_pool", "debt_auction", "surplus_auction",
+                 "settlement", "surplus_buffer", "surplus_lot", "debt_auction_bid_size", "open_losses",
+                 "attributed_debt", "debt_to_auction", "debt_on_auction", "settlement_debt", "unattributed_debt"):
+        add(f"backstop.{name}", d.backstop, name)
+    add("fees.stability_pool", d.fees, "stability_pool")
+    add("fees.pool_fee_share", d.fees, "pool_fee_share")
+    add("gov.totalSupply", d.governance_token, "totalSupply")
+    for who in holders:
+        add(f"gov.balanceOf[{who}]", d.governance_token, "balanceOf", who)
+        add(f"gov.is_minter[{who}]", d.governance_token, "is_minter", who)
+    _waterfall_state_calls(add, d, keys, accounts, holders)
+    for name in ("live", "max_debt_in_auction", "debt_in_auction"):
+        add(f"liquidator.{name}", d.liquidator, name)
+    ids = dict(keys.auction_ids)
+    for name, t in d.types.items():
+        tid = t.type_id
+        add(f"engine.collateral_types[{name}]", e, "collateral_types", tid)
+        add(f"spotter.oracles[{name}]", d.spotter, "oracles", tid)
+        add(f"spotter.liquidation_ratios[{name}]", d.spotter, "liquidation_ratios", tid)
+        add(f"fees.fees[{name}]", d.fees, "fees", tid)
+        add(f"ceiling.configs[{name}]", d.ceiling, "configs", tid)
+        add(f"liquidator.types[{name}]", d.liquidator, "types", tid)
+        add(f"join[{name}].live", t.join, "live")
+        for var in ("delay", "max_age", "last_poke", "source_price", "source_time", "next_price",
+                    "next_time", "current_price", "current_time"):
+            add(f"oracle[{name}].{var}", t.oracle, var)
+        for var in ("oracle", "buffer", "max_duration", "max_drop", "reward_rate", "reward_flat", "min_auction",
+                    "curve", "stopped", "count", "active_count"):
+            add(f"auction[{name}].{var}", t.auction, var)
+        for auction_id in ids.get(name, ()):
+            add(f"auction[{name}].auctions[{auction_id}]", t.auction, "auctions", auction_id)
+            add(f"backstop.losses[{name}][{auction_id}]", d.backstop, "losses", tid, t.auction, auction_id)
+        for var in ("reserve_collateral", "reserve_stable", "total_shares"):
+            add(f"pool[{name}].{var}", t.pool, var)
+        add(f"token[{name}].totalSupply", t.token, "totalSupply")
+        for who in holders:
+            add(f"engine.vaults[{name}][{who}]", e, "vaults", tid, who)
+            add(f"engine.collateral[{name}][{who}]", e, "collateral", tid, who)
+            add(f"token[{name}].balanceOf[{who}]", t.token, "balanceOf", who)
+            add(f"pool[{name}].shares[{who}]", t.pool, "shares", who)
+            add(f"auction[{name}].authorized[{who}]", t.auction, "authorized", who)
+        for who in accounts:
+            add(f"token[{name}].allowance[{who}][join]", t.token, "allowance", who, t.join)
+            add(f"token[{name}].allowance[{who}][pool]", t.token, "allowance", who, t.pool)
+            add(f"oracle[{name}].feeders[{who}]", t.oracle, "feeders", who)
+    return calls
+
+
+def _waterfall_state_calls(add: Any, d: Deployment, keys: StateKeys, accounts: list[str], holders: list[str]) -> None:
+    """The stability pool, the debt and surplus auctions and global settlement."""
+    p = d.stability_pool
+    for name in ("total_shares", "pending_total", "cooldown", "staker_count", "charge_count", "assets"):
+        add(f"pool.{name}", p, name)
+    for who in accounts:
+        for name in ("shares", "pending", "withdrawal_shares", "withdrawal_at", "next_charge", "value_of",
+                     "is_realized"):
+            add(f"pool.{name}[{who}]", p, name, who)
+    for charge in keys.charge_ids:
+        for name in ("charge_amount", "charge_total_shares", "charge_stakers_left", "charge_attributed"):
+            add(f"pool.{name}[{charge}]", p, name, charge)
+    for label, a, ids in (("debt_auction", d.debt_auction, keys.debt_auction_ids),
+                          ("surplus_auction", d.surplus_auction, keys.surplus_auction_ids)):
+        add(f"{label}.live", a, "live")
+        add(f"{label}.count", a, "count")
+        for auction_id in ids:
+            add(f"{label}.auctions[{auction_id}]", a, "auctions", auction_id)
+    a = d.debt_auction
+    for name in ("initial_lot", "min_decrease", "lot_growth", "bid_duration", "auction_duration"):
+        add(f"debt_auction.{name}", a, name)
+    a = d.surplus_auction
+    for name in ("min_increase", "bid_duration", "auction_duration"):
+        add(f"surplus_auction.{name}", a, name)
+    g = d.settlement
+    for name in ("live", "shutdown_at", "wait", "debt"):
+        add(f"settlement.{name}", g, name)
+    for name, t in d.types.items():
+        for var in ("final_price", "type_debt", "gap", "cash_price", "cash_price_set"):
+            add(f"settlement.{var}[{name}]", g, var, t.type_id)
+    for who in accounts:
+        add(f"settlement.packed[{who}]", g, "packed", who)
+        for name, t in d.types.items():
+            add(f"settlement.cashed[{name}][{who}]", g, "cashed", t.type_id, who)
+
+
+def read_chain_state(chain: ChainBackend, d: Deployment, keys: StateKeys, cache: bool = True) -> dict[str, Any]:
+    """Every observable variable of the deployed system, read in one eth_call."""
+    calls = _state_calls(d, keys)
+    values = chain.views([(addr, fn, args) for _, addr, fn, args in calls], cache=cache)
+    return {key: value for (key, _, _, _), value in zip(calls, values)}
+
+
+def read_model_state(model: ModelBackend, d: Deployment, keys: StateKeys,
+                     reader: ModelReader | None = None) -> dict[str, Any]:
+    """The same variables as `read_chain_state`, from the model (through `reader`, whose
+    resolved getters a run reuses, if given)."""
+    calls = _state_calls(d, keys)
+    values = (reader or ModelReader(model)).many([(addr, fn, args) for _, addr, fn, args in calls])
+    return {key: value for (key, _, _, _), value in zip(calls, values)}

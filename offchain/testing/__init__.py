@@ -1,0 +1,1 @@
+"""What the tests and the benchmark share: the lockstep harness and the differential state machines."""

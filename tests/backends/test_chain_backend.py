@@ -1,0 +1,129 @@
+"""ChainBackend's own machinery, against the model and against eth_abi: several transactions
+mined as one block (`transact_block`, which the simulator uses for everything an actor decides
+from one read), and the return decoders built once per function that every state read uses.
+
+Money flow checked here: a token minted, transferred and over-transferred inside one block moves
+the same amounts on the chain and in the model; the reverted transfer moves nothing."""
+
+from __future__ import annotations
+
+import pytest
+from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from offchain.backends.anvil import Anvil
+from offchain.backends import ChainBackend, ModelBackend
+from offchain.backends.abi import _python_value, _return_decoder
+from offchain.backends import model_value
+from offchain.sim.population import actor_address
+
+GENESIS = 1_700_000_000
+WAD = 10**18
+
+
+@pytest.fixture(scope="module")
+def pair():
+    from ape import project
+
+    from offchain.backends import load_artifacts, reader_code
+
+    with Anvil(GENESIS) as node:
+        chain = ChainBackend(node.url, load_artifacts(project), reader_code(project))
+        model = ModelBackend(GENESIS)
+        people = [actor_address("block-test", i) for i in range(4)]
+        chain.rpc_batch([("anvil_setBalance", [who, hex(10**24)]) for who in people])
+        token = chain.deploy("TestToken", people[0], "Test", "TST", 18)
+        assert model.deploy("TestToken", people[0], "Test", "TST", 18) == token
+        yield chain, model, token, people
+
+
+def _both(pair, txs):
+    chain, model, _, _ = pair
+    return chain.transact_block(txs), model.transact_block(txs)
+
+
+def _balances(pair):
+    chain, model, token, people = pair
+    on_chain = chain.views([(token, "balanceOf", (who,)) for who in people] + [(token, "totalSupply", ())])
+    in_model = [model_value(model, token, "balanceOf", (who,)) for who in people] + [
+        model_value(model, token, "totalSupply", ())]
+    return on_chain, in_model
+
+
+def test_transact_block__mixed_senders_and_reverts__one_block_in_order_same_outcomes_as_the_model(pair):
+    chain, model, token, (owner, alice, bob, carol) = pair
+    txs = [
+        (token, "mint", owner, (alice, 100 * WAD)),
+        (token, "transfer", alice, (bob, 30 * WAD)),
+        (token, "transfer", bob, (carol, 50 * WAD)),  # bob holds 30: reverts, moves nothing
+        (token, "transfer", bob, (carol, 30 * WAD)),
+        (token, "mint", alice, (alice, WAD)),  # alice may not mint: reverts
+    ]
+    block_before = int(chain.rpc("eth_blockNumber", []), 16)
+    on_chain, in_model = _both(pair, txs)
+    assert [o.ok for o in on_chain] == [True, True, False, True, False]
+    assert on_chain == in_model  # success, revert reason and every event, per transaction
+    assert on_chain[2].reason and on_chain[4].reason == "erc20: access is denied"
+    assert [e.name for e in on_chain[1].events] == ["Transfer"]
+    # one block holding the five, in the order sent, at one time on both sides
+    block = chain.rpc("eth_getBlockByNumber", ["latest", False])
+    assert int(block["number"], 16) == block_before + 1 and len(block["transactions"]) == 5
+    assert int(block["timestamp"], 16) == chain.last_block_time == model.last_block_time
+    chain_balances, model_balances = _balances(pair)
+    assert chain_balances == model_balances == [0, 70 * WAD, 0, 30 * WAD, 100 * WAD]
+
+
+def test_transact_block__block_times__follow_the_set_time_then_one_second_per_block(pair):
+    chain, model, token, (owner, alice, bob, _) = pair
+    start = chain.last_block_time + 600
+    chain.set_next_block_time(start)
+    model.set_next_block_time(start)
+    _both(pair, [(token, "transfer", alice, (bob, WAD)), (token, "transfer", bob, (alice, WAD))])
+    assert chain.last_block_time == model.last_block_time == start
+    _both(pair, [(token, "approve", alice, (bob, WAD))])
+    assert chain.last_block_time == model.last_block_time == start + 1
+    # a transaction in a block of its own (transact) comes one second later still
+    chain.transact(token, "transfer", alice, bob, WAD)
+    model.transact(token, "transfer", alice, bob, WAD)
+    assert chain.last_block_time == model.last_block_time == start + 2
+    assert chain.transact_block([]) == model.transact_block([]) == []
+    assert chain.last_block_time == model.last_block_time == start + 2
+    chain_balances, model_balances = _balances(pair)
+    assert chain_balances == model_balances
+
+
+# ---------------------------------------------------------------- return decoders
+
+_VALUES = {
+    "uint256": st.integers(0, 2**256 - 1),
+    "int256": st.integers(-(2**255), 2**255 - 1),
+    "bool": st.booleans(),
+    "address": st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex()),
+    "bytes32": st.binary(min_size=32, max_size=32),
+    "uint256[]": st.lists(st.integers(0, 2**256 - 1), max_size=5),
+}
+_SHAPES = [
+    ["uint256"], ["int256"], ["bool"], ["address"], ["uint256", "address"], ["bytes32"], ["uint256[]"],
+    ["(uint256,int256,bool,address)"], ["(uint256,uint256)", "bool"],
+]
+
+
+def _values(types: list[str]):
+    parts = []
+    for t in types:
+        if t.startswith("("):
+            parts.append(st.tuples(*(_VALUES[x] for x in t[1:-1].split(","))))
+        else:
+            parts.append(_VALUES[t])
+    return st.tuples(*parts)
+
+
+@settings(max_examples=40, deadline=None)
+@given(data=st.data())
+def test_return_decoder__any_shape__equals_eth_abi(data):
+    types = data.draw(st.sampled_from(_SHAPES))
+    encoded = abi_encode(types, list(data.draw(_values(types))))
+    expected = tuple(_python_value(t, v) for t, v in zip(types, abi_decode(types, encoded)))
+    assert _return_decoder(types)(encoded) == (expected[0] if len(expected) == 1 else expected)

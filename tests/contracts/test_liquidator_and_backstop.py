@@ -1,0 +1,1458 @@
+"""Liquidator and Backstop: every external function, on chain and in the model at once.
+
+A liquidation moves value three ways at once: the vault's collateral to its type's DutchAuction,
+the vault's debt to the Backstop (as bad debt, recorded as a running loss event of that auction:
+`open_loss`), and a keeper reward to the keeper (new stablecoin, backed by more bad debt of the
+Backstop that belongs to no event: unattributed). Takes that do not finish the auction pay into
+it (escrow); the take that finishes it pays the Backstop directly, and the auction closes its
+event (`close_loss`): the Backstop pulls the escrowed rest of the proceeds, settles the seized
+debt with them up to its amount, keeps the rest (penalty) as surplus and records what they did
+not cover as the event's loss. `settle` cancels only unattributed bad debt against surplus.
+(What covers an event's loss, `cover` and its layers, is tested elsewhere.) Every expected number
+below is written from the contracts' docstrings (seized debt = room / rate / penalty rounded down,
+seized collateral and debt to raise rounded up, reward = flat + rate x debt rounded down), and the
+harness checks chain against model after every transaction and the invariants at the end.
+"""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.testing.harness import reverts
+from offchain.testing.harness import events as _events, move_prices
+from eth_abi import decode as abi_decode
+
+from offchain.model.fixed_point import MAX_UINT256
+from offchain.model.state import ZERO_ADDRESS
+
+# config/devnet.toml, both types
+PENALTY = 113 * WAD // 100  # liquidation penalty 1.13 [wad]
+DUST = 100 * RAD
+REWARD_FLAT = 300 * RAD
+REWARD_RATE = WAD // 1000  # 0.1% [wad]
+TYPE_CAP_ETH = 10_000_000 * RAD
+GLOBAL_CAP = 20_000_000 * RAD
+BUFFER = 12 * RAY // 10
+ORACLE_MAX_AGE = 10_800
+QUEUE_DELAY = 3_600
+# contracts/Liquidator.vy
+MAX_PENALTY = 2 * WAD
+MAX_BATCH = 100
+# a type id nobody knows
+NEW_TYPE = b"NEW-A".ljust(32, b"\0")
+# the market price of ETH after the crash most tests use [wad]: 1,900 BUSD
+CRASH_PRICE = 1_900 * WAD
+# contracts/Backstop.vy: the status of a loss event, and the bound on its debt
+RUNNING, CLOSED, DONE = 1, 2, 3
+DEBT_LIMIT = 2**192
+
+
+# ---------------------------------------------------------------- reading (chain == model)
+
+
+def _ctype(system, t):
+    on_chain = system.view(system.d.engine, "collateral_types", t.type_id)
+    in_model = system.engine().collateral_types[t.type_id]
+    assert on_chain == tuple(in_model)
+    return in_model
+
+
+def _vault(system, t, owner) -> tuple[int, int]:
+    """(collateral [wad], normalized debt [wad]) of `owner`'s vault."""
+    on_chain = system.view(system.d.engine, "vaults", t.type_id, owner)
+    in_model = tuple(system.engine().vaults[(t.type_id, owner)])
+    assert on_chain == in_model
+    return on_chain
+
+
+def _free_collateral(system, t, who) -> int:
+    on_chain = system.view(system.d.engine, "collateral", t.type_id, who)
+    assert on_chain == system.engine().collateral[(t.type_id, who)]
+    return on_chain
+
+
+def _stable(system, who) -> int:
+    on_chain = system.view(system.d.engine, "stable", who)
+    assert on_chain == system.engine().stable[who]
+    return on_chain
+
+
+def _bad_debt(system, who) -> int:
+    on_chain = system.view(system.d.engine, "bad_debt", who)
+    assert on_chain == system.engine().bad_debt[who]
+    return on_chain
+
+
+def _engine_totals(system) -> tuple[int, int]:
+    """(total_issued, total_unbacked) [rad]."""
+    e = system.d.engine
+    on_chain = (system.view(e, "total_issued"), system.view(e, "total_unbacked"))
+    model = system.engine()
+    assert on_chain == (model.total_issued, model.total_unbacked)
+    return on_chain
+
+
+def _liquidator(system, name: str):
+    on_chain = system.view(system.d.liquidator, name)
+    assert on_chain == getattr(system.contract(system.d.liquidator), name)
+    return on_chain
+
+
+def _type_config(system, t):
+    """Liquidator.types(type): (auction, penalty, max_debt_in_auction, debt_in_auction)."""
+    on_chain = system.view(system.d.liquidator, "types", t.type_id)
+    in_model = system.contract(system.d.liquidator).types[t.type_id]
+    assert on_chain == tuple(in_model)
+    return in_model
+
+
+def _authorized(system, address, who) -> bool:
+    on_chain = system.view(address, "authorized", who)
+    assert on_chain == system.contract(address).authorized[who]
+    return on_chain
+
+
+def _backstop(system, name: str, *args):
+    """A Backstop getter or view on chain, checked equal to the model's attribute, mapping or view."""
+    on_chain = system.view(system.d.backstop, name, *args)
+    value = getattr(system.contract(system.d.backstop), name)
+    if callable(value):
+        in_model = value(*args)
+    elif args:
+        in_model = value[args[0] if len(args) == 1 else tuple(args)]
+    else:
+        in_model = value
+    if isinstance(in_model, (tuple, list)):
+        on_chain, in_model = tuple(on_chain), tuple(in_model)
+    assert on_chain == in_model
+    return on_chain
+
+
+def _unattributed_debt(system) -> int:
+    """The Backstop's bad debt that belongs to no open loss event (keeper rewards) [rad]."""
+    return _backstop(system, "unattributed_debt")
+
+
+def _loss(system, t, auction_id, auction=None) -> tuple:
+    """Backstop.losses(type, auction, id): (debt, due, created_at, status)."""
+    return _backstop(system, "losses", t.type_id, auction or t.auction, auction_id)
+
+
+def _event(system, name: str) -> dict:
+    """The arguments of the only event called `name` in the last transaction."""
+    found = [args for _, n, args in _events(system) if n == name]
+    assert len(found) == 1, f"{len(found)} {name} events"
+    return found[0]
+
+
+def _auction(system, t, auction_id):
+    """DutchAuction.auctions(id): (position, debt, lot, owner, started, top)."""
+    on_chain = system.view(t.auction, "auctions", auction_id)
+    in_model = system.contract(t.auction).auctions[auction_id]
+    assert on_chain == tuple(in_model)
+    return in_model
+
+
+def _auction_var(system, t, name: str):
+    on_chain = system.view(t.auction, name)
+    in_model = getattr(system.contract(t.auction), name)
+    assert on_chain == (in_model() if callable(in_model) else in_model)
+    return on_chain
+
+
+def _returns(system, address, function, sender, *args):
+    """What `function` returns if `sender` sends it now: eth_call on chain, and the model run on a
+    throw-away copy; both must agree (Lockstep.transact drops return values)."""
+    tx, fn = system.chain.call_data(address, function, *args)
+    raw = system.chain.rpc("eth_call", [{**tx, "from": sender}, "latest"])
+    (on_chain,) = abi_decode(fn.outputs, bytes.fromhex(raw[2:]))
+    in_model = copy.deepcopy(system.model).transact(address, function, sender, *args)
+    assert on_chain == in_model
+    return on_chain
+
+
+# ---------------------------------------------------------------- independent arithmetic
+
+
+def _ceil_div(x: int, y: int) -> int:
+    return -(-x // y)
+
+
+def _to_raise(debt: int, penalty: int = PENALTY) -> int:
+    """Debt to raise [rad]: debt x penalty, rounded up."""
+    return _ceil_div(debt * penalty, WAD)
+
+
+def _reward(to_raise: int) -> int:
+    """The devnet keeper reward: 300 BUSD + 0.1% of the debt to raise, rounded down [rad]."""
+    return REWARD_FLAT + to_raise * REWARD_RATE // WAD
+
+
+def _safe_price(price: int, ratio: int) -> int:
+    """The spotter's safe price [ray] for a market price [wad] and liquidation ratio [ray]."""
+    return price * 10**9 * RAY // ratio
+
+
+# ---------------------------------------------------------------- acting
+
+
+def _crash(system, t, price: int) -> None:
+    """The feeder posts `price` [wad]; two oracle pokes a delay apart make it current, and the
+    spotter writes the new safe price to the engine."""
+    move_prices(system, [(t, price)])
+    ratio = system.contract(system.d.spotter).liquidation_ratios[t.type_id]
+    assert _ctype(system, t).safe_price == _safe_price(price, ratio)
+
+
+def _unsafe_eth_vault(system, owner=None, collateral: int = 10 * WAD, debt: int = 13_000 * WAD) -> None:
+    """`owner` (the borrower) locks 10 ETH and draws 13,000 BUSD (safe at 2,000: 13,333 of safe
+    value); the price then falls to 1,900 (12,667 of safe value): the vault is unsafe."""
+    system.open_vault(owner or system.roles.borrower, "ETH-A", collateral, debt)
+    _crash(system, system.eth, CRASH_PRICE)
+
+
+def _liquidate(system, owner, sender=None, keeper=None, t=None) -> None:
+    sender = sender or system.roles.keeper
+    t = t or system.eth
+    system.tx(system.d.liquidator, "liquidate", sender, t.type_id, owner, keeper or sender)
+
+
+def _set_global_cap(system, amount: int) -> None:
+    system.tx(system.d.liquidator, "set_max_debt_in_auction", system.roles.governance, amount)
+
+
+def _set_type_cap(system, t, amount: int, penalty: int = PENALTY) -> None:
+    system.tx(system.d.liquidator, "configure_type", system.roles.governance, t.type_id, t.auction, penalty,
+              amount)
+
+
+def _set_cap(system, which: str, amount: int) -> None:
+    if which == "global":
+        _set_global_cap(system, amount)
+    else:
+        _set_type_cap(system, system.eth, amount)
+
+
+def _borrow_stable(system, who, debt: int = 20_000 * WAD) -> None:
+    """`who` locks 30 ETH and draws `debt` of stablecoin (safe even after the crash), and allows
+    the ETH auction to take payment from its balance."""
+    system.open_vault(who, "ETH-A", 30 * WAD, debt)
+    system.tx(system.d.engine, "allow", who, system.eth.auction)
+
+
+def _seized(room: int, rate: int, penalty: int = PENALTY) -> int:
+    """Normalized debt a room [rad] allows: room / rate / penalty, rounded down [wad]."""
+    return room * WAD // rate // penalty
+
+
+# ================================================================ Liquidator: administration
+
+
+def test_deployment__liquidator_wired_as_configured(system):
+    """Money flow: none. The devnet values every test below relies on."""
+    t = system.eth
+    assert system.view(system.d.liquidator, "engine") == system.d.engine
+    assert system.view(system.d.liquidator, "backstop") == system.d.backstop
+    assert system.view(system.d.backstop, "engine") == system.d.engine
+    assert _liquidator(system, "live") is True
+    assert _liquidator(system, "max_debt_in_auction") == GLOBAL_CAP
+    assert _liquidator(system, "debt_in_auction") == 0
+    assert tuple(_type_config(system, t)) == (t.auction, PENALTY, TYPE_CAP_ETH, 0)
+    assert _type_config(system, system.btc).max_debt_in_auction == 5_000_000 * RAD
+    assert _ctype(system, t).dust == DUST
+    assert _auction_var(system, t, "min_auction") == DUST * PENALTY // WAD == 113 * RAD
+    assert _auction_var(system, t, "reward_flat") == REWARD_FLAT
+    assert _auction_var(system, t, "reward_rate") == REWARD_RATE
+    assert _backstop(system, "queue_delay") == QUEUE_DELAY
+    assert _authorized(system, system.d.backstop, system.d.liquidator)
+    assert _authorized(system, system.d.backstop, t.auction)  # it closes its loss events
+    assert _backstop(system, "open_losses") == _backstop(system, "attributed_debt") == 0
+    assert _unattributed_debt(system) == 0
+    assert _authorized(system, system.d.liquidator, t.auction)
+    assert _authorized(system, t.auction, system.d.liquidator)
+    assert _stable(system, system.d.backstop) == 0
+    assert _bad_debt(system, system.d.backstop) == 0
+
+
+def test_liquidator_add_authority__lets_account_configure(system):
+    r, liq = system.roles, system.d.liquidator
+    assert not _authorized(system, liq, r.other)
+    system.tx(liq, "add_authority", r.governance, r.other)
+    assert _events(system) == [(liq, "AuthorityAdded", {"account": r.other})]
+    assert _authorized(system, liq, r.other)
+    system.tx(liq, "set_max_debt_in_auction", r.other, 7 * RAD)
+    assert _liquidator(system, "max_debt_in_auction") == 7 * RAD
+
+
+def test_liquidator_remove_authority__locks_account_out(system):
+    r, liq = system.roles, system.d.liquidator
+    system.tx(liq, "add_authority", r.governance, r.other)
+    system.tx(liq, "remove_authority", r.governance, r.other)
+    assert _events(system) == [(liq, "AuthorityRemoved", {"account": r.other})]
+    assert not _authorized(system, liq, r.other)
+    assert _authorized(system, liq, r.governance)
+    with reverts("liquidator: not authorized"):
+        system.tx(liq, "set_max_debt_in_auction", r.other, 7 * RAD)
+
+
+LIQUIDATOR_PRIVILEGED = {
+    "add_authority": lambda s: (s.roles.stranger,),
+    "remove_authority": lambda s: (s.roles.governance,),
+    "set_max_debt_in_auction": lambda s: (0,),
+    "configure_type": lambda s: (s.eth.type_id, s.roles.stranger, MAX_PENALTY, MAX_UINT256),
+    "shutdown": lambda s: (),
+    "remove_debt_in_auction": lambda s: (s.eth.type_id, 0),
+}
+
+
+@pytest.mark.parametrize("function", sorted(LIQUIDATOR_PRIVILEGED))
+def test_liquidator_privileged_function__called_by_stranger__reverts_not_authorized(system, function):
+    args = LIQUIDATOR_PRIVILEGED[function](system)
+    with reverts("liquidator: not authorized"):
+        system.tx(system.d.liquidator, function, system.roles.stranger, *args)
+
+
+def test_set_max_debt_in_auction__stores_cap_and_logs(system):
+    r, liq = system.roles, system.d.liquidator
+    system.tx(liq, "set_max_debt_in_auction", r.governance, 12_345 * RAD + 6)
+    assert _events(system) == [(liq, "MaxDebtInAuctionSet", {"amount": 12_345 * RAD + 6})]
+    assert _liquidator(system, "max_debt_in_auction") == 12_345 * RAD + 6
+    # the type's own cap is untouched
+    assert _type_config(system, system.eth).max_debt_in_auction == TYPE_CAP_ETH
+
+
+def test_configure_type__sets_auction_penalty_and_cap_keeps_debt_in_auction(system):
+    """Money flow: none by itself; reconfiguring a type mid-auction keeps the debt it has in
+    auction (a running auction still reports against it)."""
+    r, t, liq = system.roles, system.eth, system.d.liquidator
+    _unsafe_eth_vault(system)
+    _liquidate(system, r.borrower)
+    in_auction = _type_config(system, t).debt_in_auction
+    assert in_auction > 0
+
+    system.tx(liq, "configure_type", r.governance, t.type_id, r.other, 12 * WAD // 10, 777 * RAD)
+    assert _events(system) == [
+        (liq, "TypeConfigured",
+         {"collateral_type": t.type_id, "auction": r.other, "penalty": 12 * WAD // 10,
+          "max_debt_in_auction": 777 * RAD}),
+    ]
+    assert tuple(_type_config(system, t)) == (r.other, 12 * WAD // 10, 777 * RAD, in_auction)
+    assert _liquidator(system, "debt_in_auction") == in_auction
+    # put the real auction back, so the running auction's books still balance
+    _set_type_cap(system, t, TYPE_CAP_ETH)
+    assert tuple(_type_config(system, t)) == (t.auction, PENALTY, TYPE_CAP_ETH, in_auction)
+
+
+def test_configure_type__new_type__starts_with_no_debt_in_auction(system):
+    r, liq = system.roles, system.d.liquidator
+    system.tx(liq, "configure_type", r.governance, NEW_TYPE, system.eth.auction, WAD, 5 * RAD)
+    assert system.view(liq, "types", NEW_TYPE) == (system.eth.auction, WAD, 5 * RAD, 0)
+    assert tuple(system.contract(liq).types[NEW_TYPE]) == (system.eth.auction, WAD, 5 * RAD, 0)
+
+
+@pytest.mark.parametrize("penalty", [WAD, MAX_PENALTY])
+def test_configure_type__penalty_bounds__accepted(system, penalty):
+    _set_type_cap(system, system.eth, TYPE_CAP_ETH, penalty)
+    assert _type_config(system, system.eth).penalty == penalty
+
+
+@pytest.mark.parametrize(
+    ("auction", "penalty", "reason"),
+    [
+        (ZERO_ADDRESS, PENALTY, "liquidator: zero auction"),
+        (None, WAD - 1, "liquidator: penalty below 1"),
+        (None, 0, "liquidator: penalty below 1"),
+        (None, MAX_PENALTY + 1, "liquidator: penalty above 2"),
+    ],
+)
+def test_configure_type__invalid__reverts_with_reason(system, auction, penalty, reason):
+    t = system.eth
+    with reverts(reason):
+        system.tx(system.d.liquidator, "configure_type", system.roles.governance, t.type_id,
+                  t.auction if auction is None else auction, penalty, TYPE_CAP_ETH)
+    assert tuple(_type_config(system, t)) == (t.auction, PENALTY, TYPE_CAP_ETH, 0)
+
+
+def test_shutdown__stops_new_liquidations_but_running_auctions_still_settle(system):
+    """Money flow: after shutdown no vault can be seized; a taker still buys a running auction's
+    collateral, paying the whole debt to raise to the Backstop (the take finishes the auction);
+    the auction still reports its debt raised and closes its loss event: the Backstop keeps the
+    penalty (to raise - seized debt) as surplus."""
+    r, t, liq = system.roles, system.eth, system.d.liquidator
+    _borrow_stable(system, r.other)
+    system.open_vault(r.feeder, "ETH-A", 2 * WAD, 2_600 * WAD)
+    _unsafe_eth_vault(system)
+    _liquidate(system, r.borrower)
+
+    system.tx(liq, "shutdown", r.governance)
+    assert _events(system) == [(liq, "Shutdown", {"caller": r.governance})]
+    assert _liquidator(system, "live") is False
+    with reverts("liquidator: not live"):
+        _liquidate(system, r.feeder)
+    with reverts("liquidator: not live"):
+        system.tx(liq, "liquidate_many", r.keeper, t.type_id, [r.feeder], r.keeper)
+    assert _vault(system, t, r.feeder) == (2 * WAD, 2_600 * WAD)
+
+    debt = _auction(system, t, 1).debt
+    seized = 13_000 * WAD * _ctype(system, t).rate
+    system.tx(t.auction, "take", r.other, 1, 10 * WAD, 2_280 * RAY, r.other, b"")
+    assert _event(system, "StableTransferred") == {"src": r.other, "dst": system.d.backstop, "amount": debt}
+    assert _event(system, "LossClosed")["covered"] == seized
+    assert _stable(system, system.d.backstop) == debt - seized
+    assert _stable(system, t.auction) == 0
+    assert _loss(system, t, 1)[3] == DONE
+    assert _liquidator(system, "debt_in_auction") == 0
+    assert _auction_var(system, t, "active_count") == 0
+
+
+# ================================================================ liquidate
+
+
+def test_liquidate__unsafe_vault__seizes_all_opens_loss_event_and_pays_keeper(system):
+    """Money flow: the borrower's 10 ETH go to the auction and its 13,000 BUSD of debt (x rate)
+    to the Backstop's bad debt, all of it attributed to the loss event the liquidator opens for
+    auction 1 once it has started; the auction must raise debt x 1.13 (rounded up); the keeper is
+    paid 300 + 0.1% of that in new stablecoin, which is more bad debt of the Backstop, belonging
+    to no event (unattributed: settleable against surplus at once)."""
+    r, t, e = system.roles, system.eth, system.d.engine
+    _unsafe_eth_vault(system)
+    rate = _ctype(system, t).rate
+    issued, unbacked = _engine_totals(system)
+    keeper_stable = _stable(system, r.keeper)
+
+    assert _returns(system, system.d.liquidator, "liquidate", r.keeper, t.type_id, r.borrower, r.keeper) == 1
+    _liquidate(system, r.borrower)
+    now = system.now
+    debt = 13_000 * WAD * rate
+    to_raise = _to_raise(debt)
+    reward = _reward(to_raise)
+    top = 2_280 * RAY  # 1,900 x buffer 1.2
+    assert rate > RAY and reward == 300 * RAD + to_raise // 1000
+
+    assert _events(system) == [
+        (e, "VaultSeized",
+         {"collateral_type": t.type_id, "owner": r.borrower, "collateral_dst": t.auction, "debt_dst": system.d.backstop,
+          "delta_collateral": -10 * WAD, "delta_normalized_debt": -13_000 * WAD}),
+        (e, "UnbackedCreated", {"debt_dst": system.d.backstop, "stable_dst": r.keeper, "amount": reward}),
+        (t.auction, "Started",
+         {"auction_id": 1, "top": top, "debt": to_raise, "lot": 10 * WAD, "owner": r.borrower, "keeper": r.keeper,
+          "reward": reward}),
+        (system.d.backstop, "LossOpened",
+         {"collateral_type": t.type_id, "auction": t.auction, "auction_id": 1, "debt": debt, "to_raise": to_raise}),
+        (system.d.liquidator, "Liquidated",
+         {"collateral_type": t.type_id, "owner": r.borrower, "collateral": 10 * WAD, "normalized_debt": 13_000 * WAD,
+          "debt": debt, "auction": t.auction, "auction_id": 1}),
+    ]
+    # the vault is empty; the collateral is the auction's lot
+    assert _vault(system, t, r.borrower) == (0, 0)
+    assert _free_collateral(system, t, t.auction) == 10 * WAD
+    assert tuple(_auction(system, t, 1)) == (0, to_raise, 10 * WAD, r.borrower, now, top)
+    assert _auction_var(system, t, "count") == 1
+    # the debt is the Backstop's, attributed to the running event; the reward is bad debt too, of no event
+    assert _bad_debt(system, system.d.backstop) == debt + reward
+    assert _loss(system, t, 1) == (debt, to_raise, now, RUNNING)
+    assert _backstop(system, "open_losses") == 1
+    assert _backstop(system, "attributed_debt") == debt
+    assert _unattributed_debt(system) == reward
+    assert _stable(system, r.keeper) == keeper_stable + reward
+    assert _engine_totals(system) == (issued + reward, unbacked + debt + reward)
+    assert _ctype(system, t).normalized_debt == 0
+    # the caps count the debt to raise, penalty included
+    assert _liquidator(system, "debt_in_auction") == to_raise
+    assert _type_config(system, t).debt_in_auction == to_raise
+
+
+def test_liquidate__called_by_stranger__reward_goes_to_named_keeper(system):
+    """Money flow: anyone may liquidate; the reward goes to the `keeper` argument, not the
+    caller."""
+    r = system.roles
+    _unsafe_eth_vault(system)
+    stranger, other = _stable(system, r.stranger), _stable(system, r.other)
+    _liquidate(system, r.borrower, sender=r.stranger, keeper=r.other)
+    reward = _reward(_to_raise(13_000 * WAD * _ctype(system, system.eth).rate))
+    assert _stable(system, r.other) == other + reward
+    assert _stable(system, r.stranger) == stranger
+
+
+def test_liquidate__safe_vault__reverts_vault_is_safe(system):
+    r = system.roles
+    system.open_vault(r.borrower, "ETH-A", 10 * WAD, 13_000 * WAD)  # safe at 2,000
+    with reverts("liquidator: vault is safe"):
+        _liquidate(system, r.borrower)
+    # an empty vault, and a vault with collateral and no debt, are safe too
+    with reverts("liquidator: vault is safe"):
+        _liquidate(system, r.stranger)
+    system.fund(r.other, "ETH-A", WAD)
+    system.tx(system.d.engine, "modify_vault", r.other, system.eth.type_id, r.other, r.other, r.other, WAD, 0)
+    with reverts("liquidator: vault is safe"):
+        _liquidate(system, r.other)
+    assert _vault(system, system.eth, r.borrower) == (10 * WAD, 13_000 * WAD)
+
+
+def test_liquidate__safe_boundary__exactly_at_safe_price_is_safe_one_wei_less_is_not(system):
+    """Money flow: only the vault one wei of collateral short of collateral x safe_price >=
+    debt x rate is seized; the one exactly at it (equality) keeps everything. To reach equality
+    exactly, governance sets the liquidation ratio so that the safe price equals the rate: then a
+    vault is at the boundary when its collateral equals its normalized debt."""
+    r, t = system.roles, system.eth
+    rate = _ctype(system, t).rate
+    # a price [wad] and ratio [ray] with price / ratio == rate exactly, after the spotter's floor
+    price, ratio = next((p * WAD, p * WAD * 10**9 * RAY // rate) for p in range(2, 100)
+                        if _safe_price(p * WAD, p * WAD * 10**9 * RAY // rate) == rate)
+    system.open_vault(r.borrower, "ETH-A", 200 * WAD, 200 * WAD)
+    system.open_vault(r.other, "ETH-A", 200 * WAD - 1, 200 * WAD)
+    system.tx(system.d.spotter, "set_liquidation_ratio", r.governance, t.type_id, ratio)
+    _crash(system, t, price)
+    assert _ctype(system, t).safe_price == rate
+    # the engine agrees: the borrower exactly at the boundary is safe, the other vault is not
+    assert system.view(system.d.engine, "is_safe", t.type_id, r.borrower) is True
+    assert system.view(system.d.engine, "is_safe", t.type_id, r.other) is False
+
+    with reverts("liquidator: vault is safe"):
+        _liquidate(system, r.borrower)
+    _liquidate(system, r.other)
+    assert _vault(system, t, r.other) == (0, 0)
+    assert _vault(system, t, r.borrower) == (200 * WAD, 200 * WAD)
+
+
+def test_liquidate__no_valid_price__reverts_even_for_an_unsafe_vault(system):
+    """A stale oracle makes the spotter write safe price 0 ("no valid price"): nothing can be
+    liquidated, and the batch entry point reverts rather than skipping."""
+    r, t = system.roles, system.eth
+    system.open_vault(r.borrower, "ETH-A", 10 * WAD, 13_000 * WAD)
+    system.warp(ORACLE_MAX_AGE + 1)
+    system.tx(system.d.spotter, "poke", r.keeper, t.type_id)
+    assert _ctype(system, t).safe_price == 0
+    with reverts("liquidator: no valid price"):
+        _liquidate(system, r.borrower)
+    with reverts("liquidator: no valid price"):
+        system.tx(system.d.liquidator, "liquidate_many", r.keeper, t.type_id, [r.borrower], r.keeper)
+    assert _vault(system, t, r.borrower) == (10 * WAD, 13_000 * WAD)
+
+
+def test_liquidate__oracle_stale_after_spot__reverts_in_auction_and_seizes_nothing(system):
+    """The engine still holds a safe price but the oracle went stale since: the auction cannot
+    price a start, and the whole liquidation (seizure, loss event) is undone."""
+    r, t = system.roles, system.eth
+    _unsafe_eth_vault(system)
+    system.warp(QUEUE_DELAY)  # the crash price was posted 7,200 s ago: now past max age 10,800
+    with reverts("auction: invalid price"):
+        _liquidate(system, r.borrower)
+    assert _vault(system, t, r.borrower) == (10 * WAD, 13_000 * WAD)
+    assert _backstop(system, "open_losses") == _backstop(system, "attributed_debt") == 0
+    assert _bad_debt(system, system.d.backstop) == 0
+    assert _liquidator(system, "debt_in_auction") == 0
+
+
+def test_liquidate__auction_stopped__reverts_and_seizes_nothing(system):
+    r, t = system.roles, system.eth
+    _unsafe_eth_vault(system)
+    system.tx(t.auction, "set_stopped", r.governance, 1)
+    with reverts("auction: stopped"):
+        _liquidate(system, r.borrower)
+    with reverts("auction: stopped"):
+        system.tx(system.d.liquidator, "liquidate_many", r.keeper, t.type_id, [r.borrower], r.keeper)
+    assert _vault(system, t, r.borrower) == (10 * WAD, 13_000 * WAD)
+    assert _bad_debt(system, system.d.backstop) == 0
+
+
+def test_liquidate__type_not_configured__reverts(system):
+    r = system.roles
+    with reverts("liquidator: type not configured"):
+        system.tx(system.d.liquidator, "liquidate", r.keeper, NEW_TYPE, r.borrower, r.keeper)
+    with reverts("liquidator: type not configured"):
+        system.tx(system.d.liquidator, "liquidate_many", r.keeper, NEW_TYPE, [r.borrower], r.keeper)
+
+
+@pytest.mark.parametrize("which", ["global", "type"])
+def test_liquidate__cap_near__partial_leaves_no_dust(system, which):
+    """Money flow: with 5,000 BUSD of room under the cap, only room / rate / penalty of the debt
+    (rounded down) and its share of the collateral (rounded up) go to auction; the debt to raise
+    stays within the cap and the vault keeps a remainder above dust (still unsafe). A second
+    liquidation finds a room worth less than dust and reverts; at the cap it reverts too."""
+    r, t = system.roles, system.eth
+    _unsafe_eth_vault(system)
+    room = 5_000 * RAD
+    _set_cap(system, which, room)
+    rate = _ctype(system, t).rate
+    seized_debt = _seized(room, rate)
+    seized_collateral = _ceil_div(10 * WAD * seized_debt, 13_000 * WAD)
+    to_raise = _to_raise(seized_debt * rate)
+    assert seized_debt == 5_000 * RAD * WAD // rate // PENALTY
+    assert 4_424 * WAD < seized_debt < 4_425 * WAD
+
+    _liquidate(system, r.borrower)
+    liquidated = _events(system)[-1]
+    assert liquidated[1] == "Liquidated"
+    assert liquidated[2]["normalized_debt"] == seized_debt
+    assert liquidated[2]["collateral"] == seized_collateral
+    assert liquidated[2]["debt"] == seized_debt * rate
+    left_collateral, left_debt = _vault(system, t, r.borrower)
+    assert (left_collateral, left_debt) == (10 * WAD - seized_collateral, 13_000 * WAD - seized_debt)
+    assert left_debt * rate >= DUST
+    assert _auction(system, t, 1).debt == to_raise <= room
+    assert _auction(system, t, 1).lot == seized_collateral
+    assert _liquidator(system, "debt_in_auction") == to_raise
+    assert _type_config(system, t).debt_in_auction == to_raise
+    # the event records the part seized, and what its auction must raise
+    assert _loss(system, t, 1)[:2] == (seized_debt * rate, to_raise)
+    assert _backstop(system, "attributed_debt") == seized_debt * rate
+
+    # the little room left buys less than dust: no dust auction
+    assert _seized(room - to_raise, rate) * rate < DUST
+    with reverts("liquidator: partial auction below dust"):
+        _liquidate(system, r.borrower)
+    # and with no room at all, the cap is reached
+    _set_cap(system, which, to_raise)
+    with reverts("liquidator: debt in auction at cap"):
+        _liquidate(system, r.borrower)
+    assert _vault(system, t, r.borrower) == (left_collateral, left_debt)
+
+
+def test_liquidate__accrued_rate__partial_seizure_divides_room_by_rate(system):
+    """Money flow: a year of 2% fees raises the rate (the Backstop is credited the fees); with a
+    5,000 BUSD room the liquidator seizes room / rate / penalty of normalized debt, so the debt
+    to raise (at the new rate) still fits the room."""
+    r, t = system.roles, system.eth
+    system.open_vault(r.borrower, "ETH-A", 10 * WAD, 13_000 * WAD)
+    old_rate = _ctype(system, t).rate
+    system.warp(365 * 24 * 3600)
+    system.tx(system.d.fees, "accrue", r.keeper, t.type_id)
+    rate = _ctype(system, t).rate
+    assert rate > 1_019 * RAY // 1_000
+    assert _stable(system, system.d.backstop) == 13_000 * WAD * (rate - old_rate)
+    _crash(system, t, CRASH_PRICE)
+    _set_global_cap(system, 5_000 * RAD)
+
+    _liquidate(system, r.borrower)
+    seized_debt = 5_000 * RAD * WAD // rate // PENALTY
+    assert seized_debt < 5_000 * RAD * WAD // old_rate // PENALTY
+    assert _vault(system, t, r.borrower)[1] == 13_000 * WAD - seized_debt
+    assert _liquidator(system, "debt_in_auction") == _to_raise(seized_debt * rate) <= 5_000 * RAD
+
+
+@pytest.mark.parametrize("dust_excess", [0, 1])
+def test_liquidate__remainder_at_dust_is_left_one_wei_below_takes_whole_vault(system, dust_excess):
+    """Money flow: with a room that leaves a remainder of exactly the dust, the liquidation is
+    partial; with the dust one wei higher the remainder would be dust, so the whole vault (all
+    collateral, all debt) goes to auction, beyond the cap (the documented overshoot)."""
+    r, t = system.roles, system.eth
+    _unsafe_eth_vault(system)
+    rate = _ctype(system, t).rate
+    room = (13_000 - 100) * WAD * rate * PENALTY // WAD
+    seized_debt = _seized(room, rate)
+    remainder = 13_000 * WAD - seized_debt
+    system.tx(system.d.engine, "set_dust", r.governance, t.type_id, remainder * rate + dust_excess)
+    _set_global_cap(system, room)
+
+    _liquidate(system, r.borrower)
+    if dust_excess == 0:
+        seized_collateral = _ceil_div(10 * WAD * seized_debt, 13_000 * WAD)
+        assert _vault(system, t, r.borrower) == (10 * WAD - seized_collateral, remainder)
+        assert _liquidator(system, "debt_in_auction") == _to_raise(seized_debt * rate) <= room
+    else:
+        assert _vault(system, t, r.borrower) == (0, 0)
+        assert _events(system)[-1][2]["normalized_debt"] == 13_000 * WAD
+        assert _events(system)[-1][2]["collateral"] == 10 * WAD
+        assert _liquidator(system, "debt_in_auction") == _to_raise(13_000 * WAD * rate) > room
+
+
+@pytest.mark.parametrize("which", ["global", "type"])
+def test_liquidate__remainder_would_be_dust__takes_whole_vault_exceeding_cap(system, which):
+    """Money flow: the room would leave about 50 BUSD (below the 100 dust) in the vault, so the
+    whole vault is auctioned and the debt in auction overshoots the cap by the difference; the
+    next liquidation finds the cap reached."""
+    r, t = system.roles, system.eth
+    system.open_vault(r.other, "ETH-A", 2 * WAD, 2_600 * WAD)
+    _unsafe_eth_vault(system)
+    rate = _ctype(system, t).rate
+    room = (13_000 - 50) * WAD * rate * PENALTY // WAD
+    assert (13_000 * WAD - _seized(room, rate)) * rate < DUST
+    _set_cap(system, which, room)
+
+    _liquidate(system, r.borrower)
+    to_raise = _to_raise(13_000 * WAD * rate)
+    assert _vault(system, t, r.borrower) == (0, 0)
+    assert _auction(system, t, 1).lot == 10 * WAD
+    assert _auction(system, t, 1).debt == to_raise
+    assert _liquidator(system, "debt_in_auction") == to_raise > room
+    assert _type_config(system, t).debt_in_auction == to_raise
+    with reverts("liquidator: debt in auction at cap"):
+        _liquidate(system, r.other)
+
+
+def test_liquidate__partial_auction_below_dust__reverts(system):
+    """A 100 BUSD room buys 100 / 1.13 of debt, below the 100 dust, while the vault's
+    remainder would be far above it: no dust auction is started."""
+    r, t = system.roles, system.eth
+    _unsafe_eth_vault(system)
+    _set_global_cap(system, DUST)
+    with reverts("liquidator: partial auction below dust"):
+        _liquidate(system, r.borrower)
+    assert _vault(system, t, r.borrower) == (10 * WAD, 13_000 * WAD)
+    assert _liquidator(system, "debt_in_auction") == 0
+
+
+@pytest.mark.parametrize("which", ["global", "type"])
+def test_liquidate__cap_zero__reverts_debt_in_auction_at_cap(system, which):
+    r = system.roles
+    _unsafe_eth_vault(system)
+    _set_cap(system, which, 0)
+    with reverts("liquidator: debt in auction at cap"):
+        _liquidate(system, r.borrower)
+    assert _vault(system, system.eth, r.borrower) == (10 * WAD, 13_000 * WAD)
+
+
+def test_liquidate__zero_dust_and_no_room_for_one_wei__reverts_nothing_to_seize(system):
+    """With dust 0 a room of 1 wei of rad seizes 0 normalized debt and so 0 collateral."""
+    r, t = system.roles, system.eth
+    _unsafe_eth_vault(system)
+    system.tx(system.d.engine, "set_dust", r.governance, t.type_id, 0)
+    _set_global_cap(system, 1)
+    with reverts("liquidator: nothing to seize"):
+        _liquidate(system, r.borrower)
+    assert _returns(system, system.d.liquidator, "liquidate_many", r.keeper, t.type_id, [r.borrower], r.keeper) == 0
+
+
+def test_liquidate__global_cap_is_shared_across_types(system):
+    """Money flow: ETH's whole vault uses most of the global cap; the BTC vault then gets only the
+    5,000 BUSD left, though its own type cap is 5M."""
+    r, eth, btc = system.roles, system.eth, system.btc
+    system.open_vault(r.other, "WBTC-A", WAD, 20_000 * WAD)  # safe at 30,000 (20,690 safe value)
+    _unsafe_eth_vault(system)
+    eth_to_raise = _to_raise(13_000 * WAD * _ctype(system, eth).rate)
+    _set_global_cap(system, eth_to_raise + 5_000 * RAD)
+    _liquidate(system, r.borrower)
+
+    _crash(system, btc, 25_000 * WAD)  # 17,241 of safe value: unsafe
+    btc_rate = _ctype(system, btc).rate
+    seized_debt = _seized(5_000 * RAD, btc_rate)
+    _liquidate(system, r.other, t=btc)
+    btc_to_raise = _to_raise(seized_debt * btc_rate)
+    seized_collateral = _ceil_div(WAD * seized_debt, 20_000 * WAD)
+    assert _vault(system, btc, r.other) == (WAD - seized_collateral, 20_000 * WAD - seized_debt)
+    assert _type_config(system, btc).debt_in_auction == btc_to_raise
+    assert _type_config(system, eth).debt_in_auction == eth_to_raise
+    assert _liquidator(system, "debt_in_auction") == eth_to_raise + btc_to_raise <= eth_to_raise + 5_000 * RAD
+
+
+def test_caps__above_1e12_stablecoin__rejected_so_room_times_wad_cannot_overflow(system):
+    """A cap of 2**256 - 1 meant as "no cap" would make room x WAD overflow and block every
+    liquidation (as in dss's Dog); the setters refuse caps above 1e12 stablecoin instead, and the
+    largest allowed caps still liquidate."""
+    r, t = system.roles, system.eth
+    _unsafe_eth_vault(system)
+    with reverts("liquidator: cap too large"):
+        _set_global_cap(system, MAX_UINT256)
+    with reverts("liquidator: cap too large"):
+        _set_type_cap(system, t, 10**57 + 1)
+    _set_global_cap(system, 10**57)
+    _set_type_cap(system, t, 10**57)
+    _liquidate(system, r.borrower)
+    assert _vault(system, t, r.borrower) == (0, 0)
+
+
+# ---------------------------------------------------------------- keeper rewards and dust auctions
+
+
+def test_liquidate__dust_auctions__pay_no_reward_once_min_auction_tracks_dust(system):
+    """Money flow (reward farming): keepers are paid 50 BUSD + 1% per auction. Two vaults of
+    1,300 BUSD; governance raises the dust to 2,000. While min_auction still reflects the old dust,
+    liquidating one pays a reward (new stablecoin, Backstop bad debt); after update_min_auction
+    (2,000 x 1.13 = 2,260 > the 1,469 to raise) the other's auction pays nothing."""
+    r, t, e = system.roles, system.eth, system.d.engine
+    c = t.config
+    system.tx(t.auction, "set_parameters", r.governance, c.auction_buffer, c.auction_max_duration,
+              c.auction_max_drop, WAD // 100, 50 * RAD)
+    system.open_vault(r.other, "ETH-A", WAD, 1_300 * WAD)
+    _unsafe_eth_vault(system, collateral=WAD, debt=1_300 * WAD)
+    rate = _ctype(system, t).rate
+    to_raise = _to_raise(1_300 * WAD * rate)
+    system.tx(e, "set_dust", r.governance, t.type_id, 2_000 * RAD)
+
+    keeper = _stable(system, r.keeper)
+    _liquidate(system, r.borrower)
+    reward = 50 * RAD + to_raise // 100
+    assert _event(system, "Started")["reward"] == reward
+    assert _stable(system, r.keeper) == keeper + reward
+    assert _bad_debt(system, system.d.backstop) == 1_300 * WAD * rate + reward
+
+    system.tx(t.auction, "update_min_auction", r.stranger)
+    assert _events(system) == [(t.auction, "MinAuctionUpdated", {"min_auction": 2_260 * RAD})]
+    assert to_raise < 2_260 * RAD
+    _liquidate(system, r.other)
+    assert [name for _, name, _ in _events(system)] == ["VaultSeized", "Started", "LossOpened", "Liquidated"]
+    assert _event(system, "Started")["reward"] == 0
+    assert _event(system, "Started")["debt"] == to_raise
+    assert _stable(system, r.keeper) == keeper + reward
+    assert _bad_debt(system, system.d.backstop) == 2 * 1_300 * WAD * rate + reward
+    assert _unattributed_debt(system) == reward  # the first auction's reward only
+
+
+@pytest.mark.parametrize("excess", [0, 1])
+def test_liquidate__auction_debt_at_min_auction_pays_reward__one_wei_below_does_not(system, excess):
+    """Money flow: governance sets the dust so that min_auction (dust x 1.13, rounded down) is
+    exactly the auction's debt to raise (the keeper is paid 300 + 0.1%), or one wei above it (the
+    keeper gets nothing, the Backstop takes only the vault's debt)."""
+    r, t = system.roles, system.eth
+    rate = _ctype(system, t).rate
+
+    def dust_for(min_auction):  # the dust whose min_auction is exactly `min_auction`, if any
+        dust = _ceil_div(min_auction * WAD, PENALTY)
+        return dust if dust * PENALTY // WAD == min_auction else None
+
+    debt = next(d for d in range(1_300 * WAD, 1_300 * WAD + 100)
+                if dust_for(_to_raise(d * rate)) and dust_for(_to_raise(d * rate) + 1))
+    to_raise = _to_raise(debt * rate)
+    _unsafe_eth_vault(system, collateral=WAD, debt=debt)
+    system.tx(system.d.engine, "set_dust", r.governance, t.type_id, dust_for(to_raise + excess))
+    system.tx(t.auction, "update_min_auction", r.keeper)
+    assert _auction_var(system, t, "min_auction") == to_raise + excess
+
+    keeper = _stable(system, r.keeper)
+    _liquidate(system, r.borrower)
+    reward = _reward(to_raise) if excess == 0 else 0
+    started = [ev[2] for ev in _events(system) if ev[1] == "Started"]
+    assert started[0]["debt"] == to_raise and started[0]["reward"] == reward
+    assert _stable(system, r.keeper) == keeper + reward
+    assert _bad_debt(system, system.d.backstop) == debt * rate + reward
+
+
+def test_liquidate__collateral_value_below_min_auction__pays_no_reward(system):
+    """Money flow: ETH falls to 1 BUSD: the auction must raise 14,690 BUSD but its 10 ETH start at
+    1.2 each (12 BUSD < min_auction 113): a worthless lot pays no keeper reward; the Backstop
+    takes only the vault's debt."""
+    r, t = system.roles, system.eth
+    system.open_vault(r.borrower, "ETH-A", 10 * WAD, 13_000 * WAD)
+    _crash(system, t, WAD)
+    keeper = _stable(system, r.keeper)
+    _liquidate(system, r.borrower)
+    rate = _ctype(system, t).rate
+    started = _event(system, "Started")
+    assert started["top"] == BUFFER and started["lot"] == 10 * WAD
+    assert 10 * WAD * BUFFER < 113 * RAD <= started["debt"] == _to_raise(13_000 * WAD * rate)
+    assert started["reward"] == 0
+    assert _stable(system, r.keeper) == keeper
+    assert _bad_debt(system, system.d.backstop) == 13_000 * WAD * rate
+
+
+def test_liquidate__zero_reward_parameters__pays_nothing(system):
+    r, t = system.roles, system.eth
+    c = t.config
+    system.tx(t.auction, "set_parameters", r.governance, c.auction_buffer, c.auction_max_duration,
+              c.auction_max_drop, 0, 0)
+    _unsafe_eth_vault(system)
+    _liquidate(system, r.borrower)
+    assert _event(system, "Started")["reward"] == 0
+    assert _unattributed_debt(system) == 0
+
+
+# ================================================================ liquidate_many
+
+
+def _four_vaults(system) -> None:
+    """borrower 10 ETH / 13,000, other 5 / 6,500, feeder 2 / 2,600 (all unsafe after the crash),
+    keeper 10 / 5,000 (safe); the stranger has no vault."""
+    r = system.roles
+    system.open_vault(r.other, "ETH-A", 5 * WAD, 6_500 * WAD)
+    system.open_vault(r.feeder, "ETH-A", 2 * WAD, 2_600 * WAD)
+    system.open_vault(r.keeper, "ETH-A", 10 * WAD, 5_000 * WAD)
+    _unsafe_eth_vault(system)
+
+
+def test_liquidate_many__mixed_vaults__liquidates_exactly_the_unsafe_and_returns_count(system):
+    """Money flow: the two unsafe vaults listed go to auction (ids 1, 2) in one transaction, each
+    debt opening its own loss event at this block's time; the safe and the empty vault are
+    skipped; the unsafe vault not listed is untouched. The keeper gets one reward per auction."""
+    r, t, liq = system.roles, system.eth, system.d.liquidator
+    _four_vaults(system)
+    rate = _ctype(system, t).rate
+    owners = [r.keeper, r.borrower, r.stranger, r.other]
+    keeper = _stable(system, r.keeper)
+    assert _returns(system, liq, "liquidate_many", r.keeper, t.type_id, owners, r.keeper) == 2
+
+    system.tx(liq, "liquidate_many", r.keeper, t.type_id, owners, r.keeper)
+    now = system.now
+    liquidated = [(ev[2]["owner"], ev[2]["auction_id"]) for ev in _events(system) if ev[1] == "Liquidated"]
+    assert liquidated == [(r.borrower, 1), (r.other, 2)]
+    raises = [_to_raise(13_000 * WAD * rate), _to_raise(6_500 * WAD * rate)]
+    opened = [(ev[2]["auction_id"], ev[2]["debt"], ev[2]["to_raise"]) for ev in _events(system)
+              if ev[1] == "LossOpened"]
+    assert opened == [(1, 13_000 * WAD * rate, raises[0]), (2, 6_500 * WAD * rate, raises[1])]
+    assert _loss(system, t, 1) == (13_000 * WAD * rate, raises[0], now, RUNNING)
+    assert _loss(system, t, 2) == (6_500 * WAD * rate, raises[1], now, RUNNING)
+    assert _backstop(system, "open_losses") == 2
+    assert _backstop(system, "attributed_debt") == 19_500 * WAD * rate
+    assert _vault(system, t, r.borrower) == (0, 0)
+    assert _vault(system, t, r.other) == (0, 0)
+    assert _vault(system, t, r.keeper) == (10 * WAD, 5_000 * WAD)
+    assert _vault(system, t, r.feeder) == (2 * WAD, 2_600 * WAD)
+    assert [_auction(system, t, i).debt for i in (1, 2)] == raises
+    assert _liquidator(system, "debt_in_auction") == sum(raises)
+    assert _stable(system, r.keeper) == keeper + sum(_reward(x) for x in raises)
+
+
+def test_liquidate_many__cap_hit__skips_the_rest_without_reverting(system):
+    """Money flow: the global cap fits exactly the first two auctions; the third unsafe vault is
+    skipped (not reverted) and keeps its collateral and debt."""
+    r, t, liq = system.roles, system.eth, system.d.liquidator
+    _four_vaults(system)
+    rate = _ctype(system, t).rate
+    cap = _to_raise(13_000 * WAD * rate) + _to_raise(6_500 * WAD * rate)
+    _set_global_cap(system, cap)
+    owners = [r.borrower, r.other, r.feeder]
+    assert _returns(system, liq, "liquidate_many", r.keeper, t.type_id, owners, r.keeper) == 2
+    system.tx(liq, "liquidate_many", r.keeper, t.type_id, owners, r.keeper)
+    assert [ev[2]["owner"] for ev in _events(system) if ev[1] == "Liquidated"] == [r.borrower, r.other]
+    assert _liquidator(system, "debt_in_auction") == cap
+    assert _vault(system, t, r.feeder) == (2 * WAD, 2_600 * WAD)
+    # one at a time, the same vault reverts at the cap
+    with reverts("liquidator: debt in auction at cap"):
+        _liquidate(system, r.feeder)
+
+
+def test_liquidate_many__partial_then_dust_room__skips_without_reverting(system):
+    """Money flow: the first vault takes all its debt, the second only what the 5,000 BUSD left
+    allows (partial, above dust), the third would get a dust auction and is skipped."""
+    r, t, liq = system.roles, system.eth, system.d.liquidator
+    _four_vaults(system)
+    rate = _ctype(system, t).rate
+    first = _to_raise(13_000 * WAD * rate)
+    _set_type_cap(system, t, first + 5_000 * RAD)
+    owners = [r.borrower, r.other, r.feeder]
+    assert _returns(system, liq, "liquidate_many", r.keeper, t.type_id, owners, r.keeper) == 2
+    system.tx(liq, "liquidate_many", r.keeper, t.type_id, owners, r.keeper)
+    seized = _seized(5_000 * RAD, rate)
+    assert _vault(system, t, r.other)[1] == 6_500 * WAD - seized
+    assert _vault(system, t, r.feeder) == (2 * WAD, 2_600 * WAD)
+    assert _type_config(system, t).debt_in_auction == first + _to_raise(seized * rate)
+
+
+def test_liquidate_many__same_owner_twice__liquidated_once(system):
+    r, t, liq = system.roles, system.eth, system.d.liquidator
+    _unsafe_eth_vault(system)
+    assert _returns(system, liq, "liquidate_many", r.keeper, t.type_id, [r.borrower, r.borrower], r.keeper) == 1
+    system.tx(liq, "liquidate_many", r.keeper, t.type_id, [r.borrower, r.borrower], r.keeper)
+    assert _auction_var(system, t, "count") == 1
+
+
+def test_liquidate_many__empty_list__returns_zero_and_does_nothing(system):
+    r, t, liq = system.roles, system.eth, system.d.liquidator
+    _unsafe_eth_vault(system)
+    assert _returns(system, liq, "liquidate_many", r.keeper, t.type_id, [], r.keeper) == 0
+    system.tx(liq, "liquidate_many", r.keeper, t.type_id, [], r.keeper)
+    assert _events(system) == []
+
+
+def test_liquidate_many__more_than_max_batch__reverts_in_abi_decoding(system):
+    r, t, liq = system.roles, system.eth, system.d.liquidator
+    with reverts(None):
+        system.tx(liq, "liquidate_many", r.keeper, t.type_id, [r.stranger] * (MAX_BATCH + 1), r.keeper)
+    assert _returns(system, liq, "liquidate_many", r.keeper, t.type_id, [r.stranger] * MAX_BATCH, r.keeper) == 0
+
+
+# ================================================================ remove_debt_in_auction
+
+
+def test_remove_debt_in_auction__partial_take__auction_reports_debt_raised(system):
+    """Money flow: the taker pays 1 ETH x 2,280 into the auction's escrow (the Backstop gets
+    nothing before the auction finishes); the auction reports that much raised, lowering the
+    global and the type's debt in auction."""
+    r, t = system.roles, system.eth
+    _borrow_stable(system, r.other)
+    _unsafe_eth_vault(system)
+    _liquidate(system, r.borrower)
+    opened_at = system.now
+    to_raise = _liquidator(system, "debt_in_auction")
+
+    system.tx(t.auction, "take", r.other, 1, WAD, 2_280 * RAY, r.other, b"")
+    owe = 2_280 * RAD
+    removed = [ev for ev in _events(system) if ev[1] == "DebtInAuctionRemoved"]
+    assert removed == [
+        (system.d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": owe}),
+    ]
+    assert _liquidator(system, "debt_in_auction") == to_raise - owe
+    assert _type_config(system, t).debt_in_auction == to_raise - owe
+    assert _auction(system, t, 1).debt == to_raise - owe
+    assert _stable(system, t.auction) == owe
+    assert _stable(system, system.d.backstop) == 0
+    assert _loss(system, t, 1)[1:] == (to_raise, opened_at, RUNNING)  # the event is untouched
+
+
+def test_remove_debt_in_auction__zero_by_governance__logs_only(system):
+    r, liq = system.roles, system.d.liquidator
+    system.tx(liq, "remove_debt_in_auction", r.governance, system.eth.type_id, 0)
+    assert _events(system) == [
+        (liq, "DebtInAuctionRemoved", {"collateral_type": system.eth.type_id, "amount": 0}),
+    ]
+    assert _liquidator(system, "debt_in_auction") == 0
+
+
+def test_remove_debt_in_auction__more_than_in_auction__reverts_arithmetic(system):
+    """An authority cannot remove more than is in auction, globally or for the type (ETH's debt
+    in auction covers the global subtraction; BTC's own is zero)."""
+    r, liq = system.roles, system.d.liquidator
+    with reverts(None):
+        system.tx(liq, "remove_debt_in_auction", r.governance, system.eth.type_id, 1)
+    _unsafe_eth_vault(system)
+    _liquidate(system, r.borrower)
+    in_auction = _liquidator(system, "debt_in_auction")
+    with reverts(None):
+        system.tx(liq, "remove_debt_in_auction", r.governance, system.btc.type_id, 1)
+    with reverts(None):
+        system.tx(liq, "remove_debt_in_auction", r.governance, system.eth.type_id, in_auction + 1)
+    assert _liquidator(system, "debt_in_auction") == in_auction
+
+
+def test_liquidator_remove_authority__auction_revoked__its_takes_revert(system):
+    """The auction's report of debt raised is privileged: once revoked, no take can finish."""
+    r, t, liq = system.roles, system.eth, system.d.liquidator
+    _borrow_stable(system, r.other)
+    _unsafe_eth_vault(system)
+    _liquidate(system, r.borrower)
+    system.tx(liq, "remove_authority", r.governance, t.auction)
+    with reverts("liquidator: not authorized"):
+        system.tx(t.auction, "take", r.other, 1, WAD, 2_280 * RAY, r.other, b"")
+    system.tx(liq, "add_authority", r.governance, t.auction)
+    system.tx(t.auction, "take", r.other, 1, WAD, 2_280 * RAY, r.other, b"")
+
+
+# ================================================================ Backstop
+
+
+def _backstop_bad_debt(system, amount: int, to=None) -> None:
+    """Governance (engine authority) creates `amount` of bad debt for the Backstop, the stablecoin
+    going to `to` (governance by default), as a keeper reward would."""
+    r = system.roles
+    system.tx(system.d.engine, "create_unbacked", r.governance, system.d.backstop, to or r.governance, amount)
+
+
+def _backstop_surplus(system, amount: int) -> None:
+    """Governance pays `amount` of its stablecoin to the Backstop (surplus)."""
+    r = system.roles
+    system.tx(system.d.engine, "transfer_stable", r.governance, r.governance, system.d.backstop, amount)
+
+
+def _own_event(system, amount: int, auction_id: int = 1) -> None:
+    """Governance (a Backstop authority) plays an auction: `amount` of the Backstop's bad debt
+    (its stablecoin going to governance) is opened as event (ETH, governance, id) to raise the
+    same amount, and governance lets the Backstop pull its payment when it closes the event."""
+    r, t = system.roles, system.eth
+    _backstop_bad_debt(system, amount)
+    system.tx(system.d.engine, "allow", r.governance, system.d.backstop)
+    system.tx(system.d.backstop, "open_loss", r.governance, t.type_id, r.governance, auction_id, amount, amount)
+
+
+def test_backstop_add_authority__lets_account_open_and_close_a_loss_event(system):
+    """Money flow: the other account, once authorized, plays an auction. 1,000 of the Backstop's
+    bad debt (its stablecoin given to the other account) is opened as a loss event to raise 1,130;
+    closing it having raised everything (unraised 0), the other account pays the 1,130 (130 more
+    lent by governance) to the Backstop, which settles the 1,000 and keeps 130 as surplus: the
+    event is done, with no loss and no bad debt left."""
+    r, b, t, e = system.roles, system.d.backstop, system.eth, system.d.engine
+    _backstop_bad_debt(system, 1_000 * RAD, to=r.other)
+    system.tx(e, "create_unbacked", r.governance, r.governance, r.other, 130 * RAD)
+    system.tx(b, "add_authority", r.governance, r.other)
+    assert _events(system) == [(b, "AuthorityAdded", {"account": r.other})]
+    assert _authorized(system, b, r.other)
+
+    system.tx(b, "open_loss", r.other, t.type_id, r.other, 7, 1_000 * RAD, 1_130 * RAD)
+    opened_at = system.now
+    assert _events(system) == [
+        (b, "LossOpened", {"collateral_type": t.type_id, "auction": r.other, "auction_id": 7, "debt": 1_000 * RAD,
+                           "to_raise": 1_130 * RAD}),
+    ]
+    assert _loss(system, t, 7, auction=r.other) == (1_000 * RAD, 1_130 * RAD, opened_at, RUNNING)
+    assert _backstop(system, "open_losses") == 1
+    assert _backstop(system, "attributed_debt") == 1_000 * RAD
+    assert _unattributed_debt(system) == 0
+
+    # the Backstop pulls the proceeds from the closer: only with its permission in the engine
+    with reverts("engine: not allowed"):
+        system.tx(b, "close_loss", r.other, t.type_id, 7, 0, 0)
+    system.tx(e, "allow", r.other, b)
+    system.tx(b, "close_loss", r.other, t.type_id, 7, 0, 0)
+    assert _events(system) == [
+        (e, "StableTransferred", {"src": r.other, "dst": b, "amount": 1_130 * RAD}),
+        (e, "DebtSettled", {"account": b, "amount": 1_000 * RAD}),
+        (b, "LossClosed", {"collateral_type": t.type_id, "auction": r.other, "auction_id": 7,
+                           "raised": 1_130 * RAD, "covered": 1_000 * RAD, "loss": 0}),
+    ]
+    assert _loss(system, t, 7, auction=r.other) == (1_000 * RAD, 0, opened_at, DONE)
+    assert _backstop(system, "open_losses") == _backstop(system, "attributed_debt") == 0
+    assert (_stable(system, b), _bad_debt(system, b)) == (130 * RAD, 0)
+    assert _stable(system, r.other) == 0
+
+
+def test_backstop_remove_authority__locks_account_out(system):
+    r, b = system.roles, system.d.backstop
+    system.tx(b, "add_authority", r.governance, r.other)
+    system.tx(b, "remove_authority", r.governance, r.other)
+    assert _events(system) == [(b, "AuthorityRemoved", {"account": r.other})]
+    assert not _authorized(system, b, r.other)
+    with reverts("backstop: not authorized"):
+        system.tx(b, "open_loss", r.other, system.eth.type_id, r.other, 1, 0, 0)
+    with reverts("backstop: not authorized"):
+        system.tx(b, "close_loss", r.other, system.eth.type_id, 1, 0, 0)
+
+
+BACKSTOP_PRIVILEGED = {
+    "add_authority": lambda s: (s.roles.stranger,),
+    "remove_authority": lambda s: (s.d.liquidator,),
+    "set_queue_delay": lambda s: (0,),
+    "open_loss": lambda s: (s.eth.type_id, s.roles.stranger, 1, 0, 0),
+    "close_loss": lambda s: (s.eth.type_id, 1, 0, 0),
+}
+
+
+@pytest.mark.parametrize("function", sorted(BACKSTOP_PRIVILEGED))
+def test_backstop_privileged_function__called_by_stranger__reverts_not_authorized(system, function):
+    args = BACKSTOP_PRIVILEGED[function](system)
+    with reverts("backstop: not authorized"):
+        system.tx(system.d.backstop, function, system.roles.stranger, *args)
+
+
+def test_liquidate__liquidator_not_authorized_on_backstop__reverts_and_seizes_nothing(system):
+    """The loss event is part of the liquidation: if the Backstop refuses to open it, the whole
+    liquidation (seizure, auction start, keeper reward) is undone."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    _unsafe_eth_vault(system)
+    system.tx(b, "remove_authority", r.governance, system.d.liquidator)
+    with reverts("backstop: not authorized"):
+        _liquidate(system, r.borrower)
+    assert _vault(system, t, r.borrower) == (10 * WAD, 13_000 * WAD)
+    assert _bad_debt(system, b) == 0
+    assert _auction_var(system, t, "count") == 0
+    system.tx(b, "add_authority", r.governance, system.d.liquidator)
+    _liquidate(system, r.borrower)
+    assert _loss(system, t, 1)[3] == RUNNING
+
+
+def test_backstop_remove_authority__auction_revoked__only_its_finishing_take_reverts(system):
+    """Money flow: a partial take only pays the auction's escrow and goes through; the take that
+    would finish the auction must close its loss event, which the Backstop refuses to a revoked
+    auction: that take is undone whole, until the auction is authorized again."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    _borrow_stable(system, r.other)
+    _unsafe_eth_vault(system)
+    _liquidate(system, r.borrower)
+    system.tx(b, "remove_authority", r.governance, t.auction)
+    system.tx(t.auction, "take", r.other, 1, WAD, 2_280 * RAY, r.other, b"")
+    assert _stable(system, t.auction) == 2_280 * RAD
+    with reverts("backstop: not authorized"):
+        system.tx(t.auction, "take", r.other, 1, 10 * WAD, 2_280 * RAY, r.other, b"")
+    assert _auction(system, t, 1).lot == 9 * WAD
+    system.tx(b, "add_authority", r.governance, t.auction)
+    system.tx(t.auction, "take", r.other, 1, 10 * WAD, 2_280 * RAY, r.other, b"")
+    assert _loss(system, t, 1)[3] == DONE
+    assert _stable(system, t.auction) == 0
+
+
+def test_open_loss__same_event_twice__reverts_loss_exists_even_once_done(system):
+    """An event is (type, auction, auction id): opening it again reverts while it runs and after
+    it is done (ids are never reused); another id, auction or type is another event."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    _own_event(system, 100 * RAD)
+    with reverts("backstop: loss exists"):
+        system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, 100 * RAD, 100 * RAD)
+    with reverts("backstop: loss exists"):
+        system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, 0, 0)
+    # different keys are different events (empty ones here, closed at once)
+    for type_id, auction, auction_id in ((t.type_id, r.governance, 2), (t.type_id, r.other, 1),
+                                         (system.btc.type_id, r.governance, 1)):
+        system.tx(b, "open_loss", r.governance, type_id, auction, auction_id, 0, 0)
+        assert _events(system)[0][1] == "LossOpened"
+    assert _backstop(system, "open_losses") == 4
+    system.tx(b, "close_loss", r.governance, t.type_id, 2, 0, 0)
+    system.tx(b, "close_loss", r.governance, system.btc.type_id, 1, 0, 0)
+    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 0)
+    assert _loss(system, t, 1, auction=r.governance)[3] == DONE
+    with reverts("backstop: loss exists"):
+        system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, 0, 0)
+    # the other account's event cannot be closed by governance (the closer is the auction); it is
+    # authorized to close its own
+    system.tx(b, "add_authority", r.governance, r.other)
+    system.tx(b, "close_loss", r.other, t.type_id, 1, 0, 0)
+    assert _backstop(system, "open_losses") == 0
+
+
+def test_open_loss__debt_of_2_192__reverts_debt_too_large(system):
+    """The event's debt is packed into 192 bits: 2**192 is refused, 2**192 - 1 accepted (and here
+    raised in full, so the books close)."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    with reverts("backstop: debt too large"):
+        system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, DEBT_LIMIT, 0)
+    _own_event(system, DEBT_LIMIT - 1)
+    assert _loss(system, t, 1, auction=r.governance)[:2] == (DEBT_LIMIT - 1, DEBT_LIMIT - 1)
+    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 0)
+    assert _event(system, "LossClosed")["covered"] == DEBT_LIMIT - 1
+    assert _bad_debt(system, b) == 0
+
+
+def test_close_loss__event_not_running__reverts_loss_not_running(system):
+    """Money flow: none. close_loss closes the caller's own event: an id never opened, the running
+    event of another auction (here the ETH auction's, which governance cannot close in its stead)
+    and an event already closed all revert."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    with reverts("backstop: loss not running"):
+        system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 0)
+    _unsafe_eth_vault(system)
+    _liquidate(system, r.borrower)
+    assert _loss(system, t, 1)[3] == RUNNING
+    with reverts("backstop: loss not running"):
+        system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 0)
+    assert _loss(system, t, 1)[3] == RUNNING
+    _own_event(system, 100 * RAD, auction_id=5)
+    system.tx(b, "close_loss", r.governance, t.type_id, 5, 0, 0)
+    with reverts("backstop: loss not running"):
+        system.tx(b, "close_loss", r.governance, t.type_id, 5, 0, 0)
+
+
+def test_close_loss__unraised_above_amount_to_raise__reverts_arithmetic(system):
+    """An auction cannot report more unraised than it had to raise (raised = to_raise - unraised
+    would underflow); unraised equal to it is a close that raised nothing."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    _own_event(system, 100 * RAD)
+    with reverts(None):
+        system.tx(b, "close_loss", r.governance, t.type_id, 1, 100 * RAD + 1, 0)
+    assert _loss(system, t, 1, auction=r.governance)[3] == RUNNING
+    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 0)
+
+
+def test_close_loss__paid_directly__pulls_only_the_rest_and_above_raised_reverts_arithmetic(system):
+    """Money flow: governance plays an auction of an event of 100 (debt = to raise = 100) that
+    raised it all and paid 30 of it to the Backstop itself, as a finishing take does. Reporting
+    more paid directly than raised (101) would underflow the pull (raised - paid_directly) and
+    reverts. Reporting 30, the Backstop pulls only the other 70 from the closer and settles the
+    100 received against the seized debt: the event is done with no loss and no surplus."""
+    r, t, b, e = system.roles, system.eth, system.d.backstop, system.d.engine
+    _own_event(system, 100 * RAD)
+    created_at = system.now
+    with reverts(None):
+        system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 100 * RAD + 1)
+    assert _loss(system, t, 1, auction=r.governance) == (100 * RAD, 100 * RAD, created_at, RUNNING)
+
+    _backstop_surplus(system, 30 * RAD)  # the finishing payment, straight to the Backstop
+    closer_0, surplus_0, bad_0 = _stable(system, r.governance), _stable(system, b), _bad_debt(system, b)
+    assert surplus_0 == 30 * RAD
+    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 30 * RAD)
+    assert _events(system) == [
+        (e, "StableTransferred", {"src": r.governance, "dst": b, "amount": 70 * RAD}),
+        (e, "DebtSettled", {"account": b, "amount": 100 * RAD}),
+        (b, "LossClosed", {"collateral_type": t.type_id, "auction": r.governance, "auction_id": 1,
+                           "raised": 100 * RAD, "covered": 100 * RAD, "loss": 0}),
+    ]
+    assert _stable(system, r.governance) == closer_0 - 70 * RAD
+    assert (_stable(system, b), _bad_debt(system, b)) == (0, bad_0 - 100 * RAD)
+    assert _loss(system, t, 1, auction=r.governance) == (100 * RAD, 0, created_at, DONE)
+    assert _backstop(system, "open_losses") == _backstop(system, "attributed_debt") == 0
+
+
+def test_set_queue_delay__stores_and_logs(system):
+    """The delay between a liquidation and the earliest cover of its loss (cover itself is tested
+    elsewhere); it may be shortened to zero."""
+    r, b = system.roles, system.d.backstop
+    system.tx(b, "set_queue_delay", r.governance, 2 * QUEUE_DELAY)
+    assert _events(system) == [(b, "QueueDelaySet", {"queue_delay": 2 * QUEUE_DELAY})]
+    assert _backstop(system, "queue_delay") == 2 * QUEUE_DELAY
+    system.tx(b, "set_queue_delay", r.governance, 0)
+    assert _backstop(system, "queue_delay") == 0
+
+
+def test_settle__unattributed_debt_against_surplus(system):
+    """Money flow: the Backstop cancels 400 BUSD of unattributed bad debt (as keeper rewards are)
+    against 400 of its surplus: both fall by 400, as do total_issued and total_unbacked."""
+    r, b = system.roles, system.d.backstop
+    _backstop_bad_debt(system, 1_000 * RAD)
+    _backstop_surplus(system, 600 * RAD)
+    issued, unbacked = _engine_totals(system)
+    system.tx(b, "settle", r.stranger, 400 * RAD)
+    assert _events(system) == [
+        (system.d.engine, "DebtSettled", {"account": b, "amount": 400 * RAD}),
+        (b, "DebtSettled", {"amount": 400 * RAD}),
+    ]
+    assert (_stable(system, b), _bad_debt(system, b)) == (200 * RAD, 600 * RAD)
+    assert _engine_totals(system) == (issued - 400 * RAD, unbacked - 400 * RAD)
+    assert _unattributed_debt(system) == 600 * RAD
+
+
+def test_settle__beyond_surplus__reverts_insufficient_surplus(system):
+    r, b = system.roles, system.d.backstop
+    _backstop_bad_debt(system, 1_000 * RAD)
+    _backstop_surplus(system, 600 * RAD)
+    with reverts("backstop: insufficient surplus"):
+        system.tx(b, "settle", r.keeper, 600 * RAD + 1)
+    system.tx(b, "settle", r.keeper, 600 * RAD)
+    assert (_stable(system, b), _bad_debt(system, b)) == (0, 400 * RAD)
+
+
+def test_settle__beyond_unattributed_debt__reverts_insufficient_unattributed_debt(system):
+    """Money flow: after a liquidation the Backstop owes the vault's debt (attributed to the running
+    event, which only its auction's proceeds and the waterfall may cover) and the keeper's reward
+    (unattributed). With 20,000 of surplus, settle cancels the reward and not one rad more."""
+    r, b = system.roles, system.d.backstop
+    _unsafe_eth_vault(system)
+    _liquidate(system, r.borrower)
+    debt = 13_000 * WAD * _ctype(system, system.eth).rate
+    reward = _reward(_to_raise(debt))
+    system.tx(system.d.engine, "create_unbacked", r.governance, r.governance, r.governance, 20_000 * RAD)
+    _backstop_surplus(system, 20_000 * RAD)
+    assert _bad_debt(system, b) == debt + reward and _unattributed_debt(system) == reward
+    with reverts("backstop: insufficient unattributed debt"):
+        system.tx(b, "settle", r.keeper, reward + 1)
+    system.tx(b, "settle", r.keeper, reward)
+    assert _unattributed_debt(system) == 0
+    assert (_stable(system, b), _bad_debt(system, b)) == (20_000 * RAD - reward, debt)
+    with reverts("backstop: insufficient unattributed debt"):
+        system.tx(b, "settle", r.keeper, 1)
+
+
+def test_unattributed_debt__is_bad_debt_minus_open_events(system):
+    """Money flow: 50 of bad debt is unattributed; opening an event of 30 attributes 30 of it;
+    closing that event with 30 raised settles those 30: 20 unattributed throughout."""
+    r, b = system.roles, system.d.backstop
+    assert _unattributed_debt(system) == 0
+    _backstop_bad_debt(system, 20 * RAD)
+    assert _unattributed_debt(system) == 20 * RAD
+    _own_event(system, 30 * RAD)
+    assert (_bad_debt(system, b), _backstop(system, "attributed_debt")) == (50 * RAD, 30 * RAD)
+    assert _unattributed_debt(system) == 20 * RAD
+    system.tx(b, "close_loss", r.governance, system.eth.type_id, 1, 0, 0)
+    assert (_bad_debt(system, b), _backstop(system, "attributed_debt")) == (20 * RAD, 0)
+    assert _unattributed_debt(system) == 20 * RAD
+
+
+# ================================================================ the whole cycle
+
+
+def test_full_cycle__liquidate_take_settle__backstop_keeps_penalty_less_reward(system):
+    """Money flow: the vault's 13,000 (x rate) of debt becomes the Backstop's bad debt, attributed
+    to the event of auction 1, and the keeper's reward its unattributed bad debt; a taker pays the
+    whole debt to raise (debt x 1.13) for 6.44 ETH straight to the Backstop (the take finishes
+    the auction: nothing is escrowed), the other 3.56 ETH going back to the borrower; the auction
+    closes the event with all of it paid directly: the Backstop has nothing to pull, settles the
+    seized debt (covered = debt, loss 0) and keeps the penalty; settle then cancels
+    the reward against it, leaving the penalty less the reward as surplus and no bad debt."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    _borrow_stable(system, r.other)
+    _unsafe_eth_vault(system)
+    rate = _ctype(system, t).rate
+    debt = 13_000 * WAD * rate
+    to_raise = _to_raise(debt)
+    reward = _reward(to_raise)
+    _liquidate(system, r.borrower)
+    opened_at = system.now
+
+    # before the take there is no surplus to settle the (unattributed) reward with
+    assert _unattributed_debt(system) == reward
+    with reverts("backstop: insufficient surplus"):
+        system.tx(b, "settle", r.keeper, 1)
+
+    taker = _stable(system, r.other)
+    system.tx(t.auction, "take", r.other, 1, 10 * WAD, 2_280 * RAY, r.other, b"")
+    bought = to_raise // (2_280 * RAY)
+    assert _events(system) == [
+        (system.d.engine, "CollateralTransferred",
+         {"collateral_type": t.type_id, "src": t.auction, "dst": r.other, "amount": bought}),
+        (system.d.engine, "StableTransferred", {"src": r.other, "dst": b, "amount": to_raise}),
+        (system.d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": to_raise}),
+        (system.d.engine, "CollateralTransferred",
+         {"collateral_type": t.type_id, "src": t.auction, "dst": r.borrower, "amount": 10 * WAD - bought}),
+        (system.d.engine, "DebtSettled", {"account": b, "amount": debt}),
+        (b, "LossClosed", {"collateral_type": t.type_id, "auction": t.auction, "auction_id": 1,
+                           "raised": to_raise, "covered": debt, "loss": 0}),
+        (t.auction, "Finished",
+         {"auction_id": 1, "collateral_returned": 10 * WAD - bought, "debt_unraised": 0}),
+        (t.auction, "Taken",
+         {"auction_id": 1, "max_price": 2_280 * RAY, "price": 2_280 * RAY, "owe": to_raise, "collateral": bought,
+          "debt": 0, "lot": 10 * WAD - bought, "owner": r.borrower}),
+    ]
+    assert 6_442 * WAD // 1000 < bought < 6_443 * WAD // 1000
+    assert _stable(system, r.other) == taker - to_raise
+    assert _free_collateral(system, t, r.other) == bought
+    assert _free_collateral(system, t, r.borrower) == 10 * WAD - bought
+    assert _free_collateral(system, t, t.auction) == 0
+    assert _stable(system, t.auction) == 0
+    assert _stable(system, b) == to_raise - debt
+    assert _bad_debt(system, b) == reward
+    assert _loss(system, t, 1) == (debt, 0, opened_at, DONE)
+    assert _backstop(system, "open_losses") == _backstop(system, "attributed_debt") == 0
+    assert _liquidator(system, "debt_in_auction") == 0
+    assert _auction(system, t, 1).owner == ZERO_ADDRESS
+
+    # only the reward is left to settle
+    with reverts("backstop: insufficient unattributed debt"):
+        system.tx(b, "settle", r.keeper, reward + 1)
+    system.tx(b, "settle", r.keeper, reward)
+
+    assert _bad_debt(system, b) == 0
+    assert _stable(system, b) == to_raise - debt - reward
+    assert to_raise - debt - reward == _ceil_div(debt * 13, 100) - reward  # penalty less reward
+    assert _unattributed_debt(system) == 0
+
+
+def test_full_cycle__auction_raises_less_than_debt__event_keeps_the_shortfall_as_its_loss(system):
+    """Money flow: ETH falls to 1,000: the 10 ETH sell for 12,000 (at 1,200 each, the start
+    price), less than the 13,000 (x rate) of seized debt and the 14,690 to raise; the auction
+    ends sold out and reports all its debt gone from auction; closing its event, the Backstop
+    pulls the 12,000, settles 12,000 of the seized debt with them (covered) and records the rest
+    as the event's loss, still attributed bad debt waiting for the waterfall: settle cannot touch
+    it, even once the Backstop has surplus, and only the keeper's reward is settleable."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    _borrow_stable(system, r.other, 12_500 * WAD)
+    system.open_vault(r.borrower, "ETH-A", 10 * WAD, 13_000 * WAD)
+    _crash(system, t, 1_000 * WAD)
+    rate = _ctype(system, t).rate
+    debt = 13_000 * WAD * rate
+    to_raise = _to_raise(debt)
+    reward = _reward(to_raise)
+    _liquidate(system, r.borrower)
+    opened_at = system.now
+
+    system.tx(t.auction, "take", r.other, 1, 10 * WAD, 1_200 * RAY, r.other, b"")
+    proceeds = 12_000 * RAD
+    removed = [ev[2]["amount"] for ev in _events(system) if ev[1] == "DebtInAuctionRemoved"]
+    assert removed == [to_raise]
+    assert _event(system, "Finished") == {"auction_id": 1, "collateral_returned": 0,
+                                          "debt_unraised": to_raise - proceeds}
+    assert _event(system, "DebtSettled") == {"account": b, "amount": proceeds}
+    assert _event(system, "LossClosed") == {"collateral_type": t.type_id, "auction": t.auction, "auction_id": 1,
+                                            "raised": proceeds, "covered": proceeds, "loss": debt - proceeds}
+    assert _liquidator(system, "debt_in_auction") == 0
+    assert _free_collateral(system, t, r.borrower) == 0
+    assert _stable(system, t.auction) == 0
+    assert _stable(system, b) == 0
+    assert _bad_debt(system, b) == debt - proceeds + reward
+    assert _loss(system, t, 1) == (debt, debt - proceeds, opened_at, CLOSED)
+    assert _backstop(system, "open_losses") == 1
+    assert _backstop(system, "attributed_debt") == debt - proceeds
+    assert _unattributed_debt(system) == reward
+
+    with reverts("backstop: insufficient surplus"):
+        system.tx(b, "settle", r.keeper, 1)
+    system.tx(system.d.engine, "create_unbacked", r.governance, r.governance, r.governance, 5_000 * RAD)
+    _backstop_surplus(system, 5_000 * RAD)
+    with reverts("backstop: insufficient unattributed debt"):
+        system.tx(b, "settle", r.keeper, reward + 1)
+    system.tx(b, "settle", r.keeper, reward)
+    assert _bad_debt(system, b) == debt - proceeds
+    assert _loss(system, t, 1) == (debt, debt - proceeds, opened_at, CLOSED)
+
+
+def test_liquidate__partial_that_rounds_to_all_collateral__takes_the_whole_vault(system):
+    """Money flow: with dust at 0, a vault of 3 wei of collateral and 3,900 wei of debt is
+    liquidated under a cap that allows about 3,700 wei of it; the seized collateral rounds up to
+    all 3 wei, so the liquidator takes all the debt too instead of leaving debt with no collateral."""
+    r, t = system.roles, system.eth
+    system.tx(system.d.engine, "set_dust", r.governance, t.type_id, 0)
+    system.tx(t.auction, "update_min_auction", r.governance)
+    _unsafe_eth_vault(system, collateral=3, debt=3_900)
+    rate = _ctype(system, t).rate
+    # room for 3,700 wei of normalized debt: 3,700 * rate * penalty / WAD, rounded up
+    _set_type_cap(system, t, -(-3_700 * rate * PENALTY // WAD))
+    _liquidate(system, r.borrower)
+    assert _vault(system, t, r.borrower) == (0, 0)
+    liquidated = [e.args for e in system.events if e.name == "Liquidated"][0]
+    assert (liquidated["collateral"], liquidated["normalized_debt"]) == (3, 3_900)

@@ -1,0 +1,276 @@
+"""The crash replay end to end (offchain/sim/driver.py, scripts/simulate.py): Black Thursday with 50
+vaults on a private Anvil and in the model, reconciled to zero differences, with concrete
+outcomes; and every kind of bad input to `ape run simulate` rejected with one line, exit status 2
+and nothing written.
+
+Money flow checked here: a liquidated vault's collateral is sold by its auction; what the auction
+raises below the seized debt is the loss (bad debt), and only then; each loss is paid by the
+waterfall's layers (receipts `LossAllocated`) to the wei."""
+
+from __future__ import annotations
+
+import gc
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from click.testing import CliRunner
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from offchain.sim.keepers import Latency
+from offchain.sim.scenario import load_scenario
+from offchain.sim.results import TABLES, Tables
+from offchain.sim.driver import _args_json, _jsonable, _table, bar_times, reconcile, simulate
+
+ROOT = Path(__file__).resolve().parents[2]
+PRICES = ROOT / "data" / "market" / "eth_usd_2020-03-12.csv"
+
+
+@pytest.fixture(scope="module")
+def scenario():
+    # Black Thursday's prices and gas with thin liquidity (tests/sim/data/thin-liquidity-2020.toml):
+    # 50 vaults, and auctions that sell out below their debt, so the waterfall pays
+    return load_scenario(str(ROOT / "tests" / "sim" / "data" / "thin-liquidity-2020.toml"))
+
+
+@pytest.fixture(scope="module")
+def runs(scenario):
+    from ape import project
+
+    from offchain.backends import load_artifacts, reader_code
+
+    chain = simulate(scenario, "chain", load_artifacts(project), reader_code(project))
+    model = simulate(scenario, "model")
+    return chain, model
+
+
+def _events(result, name: str, contract: str) -> list[dict]:
+    e = result.tables["events"]
+    rows = e[(e.event == name) & (e.contract == contract)]
+    return [json.loads(a) for a in rows.args]
+
+
+def test_replay__crash_with_50_vaults__chain_and_model_agree_to_the_wei(runs):
+    chain, model = runs
+    r = reconcile(chain, model)
+    assert r.diffs == [] and r.diff_count == 0
+    assert r.events_compared == len(chain.tables["events"]) > 1000
+    assert r.txs_compared == len(chain.tables["txs"])
+    assert r.bars_compared == 180
+    # one full-state check before the first bar, then one every 6 bars (hourly), the last bar's included
+    assert r.state_checks == 1 + 180 // 6 and r.state_variables_compared > 50_000
+
+
+def test_model_run__without_full_state_reads__same_tables_and_no_states(runs, scenario):
+    # full_check_every=None (the model alone, as sweeps run it) only leaves out the state reads
+    _, model = runs
+    thresholds = gc.get_threshold()
+    alone = simulate(scenario, "model", full_check_every=None)
+    assert gc.get_threshold() == thresholds  # the run's collector setting is undone
+    assert alone.states == [] and len(model.states) == 1 + 180 // 6
+    assert alone.tables.keys() == model.tables.keys()
+    for name, table in model.tables.items():
+        pd.testing.assert_frame_equal(alone.tables[name], table, check_exact=True)
+
+
+def test_tables__built_on_first_read__events_args_as_json():
+    built = []
+    rows = [(0, 1, 0, 0, "engine", "0x" + "ab" * 20, "Moved", {"b": 2**200, "a": b"\x01", "c": True})]
+    tables = Tables({"events": lambda: built.append(1) or _table("events", rows), "txs": pd.DataFrame({"x": [1]})})
+    assert "events" in tables and list(tables.keys()) == ["events", "txs"] and built == []
+    events = tables["events"]
+    assert built == [1] and tables["events"] is events  # built once
+    assert list(events.columns) == list(TABLES["events"])
+    assert json.loads(events.args[0]) == {"a": "0x01", "b": str(2**200), "c": True}
+    tables["txs"] = pd.DataFrame({"y": [2]})
+    assert list(tables["txs"].columns) == ["y"] and len(tables) == 2
+
+
+@settings(max_examples=60, deadline=None)
+@given(args=st.dictionaries(st.text(min_size=1, max_size=12), st.one_of(
+    st.integers(-(2**255), 2**256 - 1), st.booleans(), st.text(max_size=20), st.binary(max_size=40), st.none(),
+    st.lists(st.integers(0, 2**256 - 1), max_size=3)), max_size=8))
+def test_event_args_json__written_out__equals_json_dumps(args):
+    assert _args_json(args) == json.dumps({k: _jsonable(v) for k, v in args.items()}, sort_keys=True)
+
+
+def test_reconcile__one_wei_apart__reports_the_variable(runs):
+    chain, model = runs
+    bar, state = model.states[-1]
+    key = next(k for k in state if k.startswith("engine.vaults["))
+    tampered = type(model)(model.scenario_name, model.backend, model.tables, model.facts,
+                           model.states[:-1] + [(bar, {**state, key: (state[key][0] + 1, state[key][1])})])
+    r = reconcile(chain, tampered)
+    assert r.diff_count == 1
+    assert key in r.diffs[0] and "chain" in r.diffs[0] and "model" in r.diffs[0]
+
+
+def test_replay__the_crash_liquidates_vaults_and_auctions_sell(runs):
+    chain, _ = runs
+    liquidations, takes = chain.tables["liquidations"], chain.tables["takes"]
+    assert len(liquidations) >= 10
+    assert len(takes) >= 10
+    # takes clear below the market in a falling Dutch auction, but not absurdly so
+    assert ((takes.price / takes.market_price) < 1.25).all()
+
+
+def test_replay__unsafe_vaults_are_liquidated_within_the_latency_bound(runs, scenario):
+    """A vault unsafe at bar b is liquidated by the bar in which the keeper's transaction, sent
+    at b and re-sent after each drop, lands (keepers.Latency); the auction caps are far away."""
+    chain, _ = runs
+    times, _ = bar_times(scenario)
+    latency = Latency(scenario.market.gas, scenario.market.gas_price)
+    bid = scenario.keepers.liquidation_gas_price
+    assert chain.facts["peak_debt_in_auction"] < scenario.system.max_debt_in_auction / 10**45
+    liquidations = chain.tables["liquidations"]
+    for row in liquidations.itertuples():
+        unsafe_bar = times.index(int(row.unsafe_since))
+        bound = latency.landing_bar(bid, times, unsafe_bar)
+        assert bound is not None and row.bar <= bound, (row.owner, unsafe_bar, row.bar, bound)
+    # every vault that became unsafe was liquidated (none recovered before the keeper came)
+    vaults = chain.tables["vaults"]
+    became_unsafe = vaults[vaults.unsafe_since.notna()]
+    assert len(became_unsafe) > 0 and (became_unsafe.liquidations >= 1).all()
+    # and the gas spike delayed some liquidations: the latency model is not a no-op
+    dropped = chain.tables["txs"]
+    assert ((dropped.actor == "liquidation_keeper") & (dropped.status == "dropped")).any() or (
+        liquidations.delay_s > 0).any()
+
+
+def test_replay__bad_debt_only_where_the_auction_could_not_raise_the_debt(runs):
+    chain, _ = runs
+    finished = {int(e["auction_id"]): e for e in _events(chain, "Finished", "DutchAuction")}
+    closed = _events(chain, "LossClosed", "Backstop")
+    assert closed
+    losses = 0
+    for e in closed:
+        debt_raised, covered, loss = int(e["raised"]), int(e["covered"]), int(e["loss"])
+        opened = next(o for o in _events(chain, "LossOpened", "Backstop") if o["auction_id"] == e["auction_id"])
+        debt = int(opened["debt"])
+        assert covered == min(debt_raised, debt)
+        assert loss == debt - covered
+        if loss:
+            losses += 1
+            # a loss only when the whole lot was sold and the debt still not raised
+            f = finished[int(e["auction_id"])]
+            assert int(f["collateral_returned"]) == 0 and int(f["debt_unraised"]) > 0
+    assert losses >= 1
+
+
+def test_replay__every_loss_is_fully_allocated_with_receipts(runs, scenario):
+    chain, _ = runs
+    allocated: dict[str, int] = {}
+    for e in _events(chain, "LossAllocated", "Backstop"):
+        allocated[e["auction_id"]] = allocated.get(e["auction_id"], 0) + int(e["amount"])
+    for e in _events(chain, "LossClosed", "Backstop"):
+        assert allocated.get(e["auction_id"], 0) == int(e["loss"]), e["auction_id"]
+    # stakers' receipts add up to what the stability pool absorbed
+    pool = sum(int(e["amount"]) for e in _events(chain, "LossAllocated", "Backstop") if e["layer"] == "2")
+    charged = sum(int(e["amount"]) for e in _events(chain, "StakerCharged", "StabilityPool"))
+    assert charged == pool
+    assert len(allocated) >= 5
+    # what is not closed is an auction still running at the end (no buyer at a profit yet)
+    still_running = chain.tables["losses"].closed.isna().sum()
+    assert still_running == chain.tables["bars"].active_auctions.iloc[-1]
+
+
+# ---------------------------------------------------------------- bad input
+
+
+def _cli():
+    spec = importlib.util.spec_from_file_location("simulate_script", ROOT / "scripts" / "simulate.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.cli
+
+
+def _csv(tmp_path: Path, text: str) -> str:
+    path = tmp_path / "prices.csv"
+    path.write_text(text)
+    return str(path)
+
+
+GOOD = "time_utc,close\n2020-03-12T00:00:00Z,194.5\n2020-03-12T00:10:00Z,190.1\n2020-03-12T00:20:00Z,185\n"
+
+
+@pytest.mark.parametrize("make_args, phrase", [
+    (lambda p: ["--scenario", "black-friday"], "unknown scenario 'black-friday'"),
+    (lambda p: ["--scenario", str(p / "missing.toml")], "missing.toml"),
+    (lambda p: ["--scenario", _csv(p, "time_utc,open\n2020-03-12T00:00:00Z,1\n2020-03-12T00:10:00Z,2\n")],
+     "missing column close"),
+    (lambda p: ["--scenario", _csv(p, GOOD.replace("190.1", "NaN"))], "not a finite number"),
+    (lambda p: ["--scenario", _csv(p, GOOD.replace("190.1", "-3"))], "close must be positive"),
+    (lambda p: ["--scenario", _csv(p, GOOD.replace("00:20:00Z", "00:05:00Z"))], "is not after the previous row"),
+    (lambda p: ["--vaults", "0"], "--vaults"),
+    (lambda p: ["--waterfall", "fund,insurance"], "unknown layer 'insurance'"),
+    (lambda p: ["--full-check-every", "0"], "--full-check-every must be at least 1"),
+])
+def test_simulate_cli__bad_input__one_line_exit_2_nothing_written(tmp_path, make_args, phrase):
+    out = tmp_path / "report"
+    result = CliRunner().invoke(_cli(), make_args(tmp_path) + ["--out", str(out), "--quiet"])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and phrase in lines[0], lines
+    assert not out.exists()
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".report")]
+
+
+def test_simulate_cli__out_is_not_a_report__refused_and_left_alone(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    result = CliRunner().invoke(_cli(), ["--vaults", "5", "--out", str(out), "--quiet", "--backend", "model"])
+    assert result.exit_code == 2 and "is not a Backstop report" in result.output
+    assert (out / "notes.txt").read_text() == "keep me" and len(list(out.iterdir())) == 1
+
+
+def test_ape_run_simulate__unknown_scenario__exit_status_2_through_ape(tmp_path):
+    ape = Path(sys.executable).parent / "ape"
+    done = subprocess.run([str(ape), "run", "simulate", "--scenario", "nope", "--out", str(tmp_path / "r")],
+                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("simulate:")]
+    assert len(errors) == 1 and "unknown scenario 'nope'" in errors[0]
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "r").exists()
+
+
+def test_simulate_cli__model_only__writes_a_complete_report(tmp_path):
+    out = tmp_path / "bt"
+    result = CliRunner().invoke(_cli(), ["--vaults", "20", "--out", str(out), "--quiet", "--backend", "model"])
+    assert result.exit_code == 0, result.output
+    assert f"report: {out / 'summary.md'}" in result.output
+    summary = (out / "summary.md").read_text()
+    assert "model only" in summary
+    for name in ("price", "debt_collateral", "auctions", "waterfall", "collateralization"):
+        assert (out / "plots" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    for table in ("bars", "events", "txs", "liquidations", "takes", "losses", "allocations", "payers", "vaults"):
+        assert (out / "data" / f"{table}.parquet").exists() and (out / "data" / f"{table}.csv").exists()
+
+
+def test_compare_waterfalls__orders__one_row_each_with_the_same_bad_debt_where_rates_do_not_move(tmp_path):
+    spec = importlib.util.spec_from_file_location("compare_script", ROOT / "scripts" / "compare-waterfalls.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "cmp"
+    scenario = str(ROOT / "tests" / "sim" / "data" / "thin-liquidity-2020.toml")
+    result = CliRunner().invoke(module.cli, ["--scenario", scenario, "--out", str(out),
+                                             "--orders", "fund,stability_pool;stability_pool,fund;debt_auction"])
+    assert result.exit_code == 0, result.output
+    import pandas as pd
+
+    table = pd.read_csv(out / "comparison.csv")
+    assert list(table.order) == ["fund -> stability_pool", "stability_pool -> fund", "debt_auction"]
+    # the same auctions, so the same bad debt, paid by different layers
+    assert table.bad_debt.nunique() == 1 and table.bad_debt.iloc[0] > 0
+    # the pool, first, pays everything; so does the debt auction alone (floats from exact wei sums)
+    assert table.stability_pool.iloc[1] == pytest.approx(table.bad_debt.iloc[1], rel=1e-12)
+    assert table.fund.iloc[1] == 0
+    assert table.debt_auction.iloc[2] == pytest.approx(table.bad_debt.iloc[2], rel=1e-12)
+    bad = CliRunner().invoke(module.cli, ["--scenario", scenario, "--orders", "fund,bogus", "--out", str(tmp_path / "x")])
+    assert bad.exit_code == 2 and "unknown layer 'bogus'" in bad.output and not (tmp_path / "x").exists()

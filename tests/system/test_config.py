@@ -1,0 +1,125 @@
+"""The deployment config: exact unit conversion, and one clear line per mistake."""
+
+from __future__ import annotations
+
+import copy
+import subprocess
+import tomllib
+from decimal import Decimal, localcontext
+from pathlib import Path
+
+import pytest
+
+from offchain.system.config import DEFAULT_CONFIG, ConfigError, load_config, parse_config, yearly_to_per_second
+from offchain.model.fixed_point import RAD, RAY, WAD
+
+ROOT = Path(__file__).resolve().parents[2]
+BASE = tomllib.loads(DEFAULT_CONFIG.read_text())
+
+
+def test_devnet_config__converts_human_units_exactly():
+    cfg = load_config()
+    eth = cfg.collateral[0]
+    assert eth.type_id == b"ETH-A".ljust(32, b"\0")
+    assert eth.initial_price == 2000 * WAD
+    assert eth.liquidation_ratio == 15 * RAY // 10
+    assert eth.debt_ceiling == 20_000_000 * RAD
+    assert eth.fee_kink == 8 * WAD // 10
+    assert cfg.global_debt_ceiling == 50_000_000 * RAD
+    assert cfg.collateral[1].token_decimals == 8
+
+
+def test_yearly_fee__per_second_factor_compounds_to_the_yearly_rate_rounded_down():
+    per_second = yearly_to_per_second(Decimal("0.02"))
+    year = 365 * 24 * 3600
+    with localcontext() as ctx:
+        ctx.prec = 60
+        assert (Decimal(per_second) / RAY) ** year <= Decimal("1.02")
+        assert (Decimal(per_second + 1) / RAY) ** year > Decimal("1.02")
+
+
+def _mutate(path: tuple, value) -> dict:
+    data = copy.deepcopy(BASE)
+    target = data
+    for key in path[:-1]:
+        target = target[key]
+    if value is KeyError:
+        del target[path[-1]]
+    else:
+        target[path[-1]] = value
+    return data
+
+
+@pytest.mark.parametrize(
+    "path, value, message",
+    [
+        (("collateral", 0, "liquidation_ratio"), "0.9", "collateral[0].liquidation_ratio: must be >= 1"),
+        (("collateral", 0, "token_decimals"), 19, "collateral[0].token_decimals: must be an integer between 0 and 18"),
+        (("collateral", 0, "oracle_max_age"), 3600, "collateral[0].oracle_max_age: must be above oracle_delay"),
+        (("collateral", 0, "fee_kink"), "1", "collateral[0].fee_kink: must be below 1"),
+        (("collateral", 0, "fee_max_multiplier"), "11", "collateral[0].fee_max_multiplier: must be >= 1 and <= 10"),
+        (("collateral", 0, "stability_fee"), "abc", "collateral[0].stability_fee: is not a number"),
+        (("collateral", 0, "stability_fee"), "nan", "collateral[0].stability_fee: must be finite"),
+        (("collateral", 0, "initial_price"), "0", "collateral[0].initial_price: must be > 0"),
+        (("collateral", 0, "initial_price"), "1e-19", "more precision than the unit allows"),
+        (("collateral", 0, "ceiling_gap"), "40_000_000", "collateral[0].ceiling_gap: must not exceed ceiling_max"),
+        (("collateral", 0, "dust"), KeyError, "collateral[0].dust: missing"),
+        (("collateral", 0, "colour"), "red", "collateral[0]: unknown key 'colour'"),
+        (("collateral", 1, "name"), "ETH-A", "type 'ETH-A' is defined twice"),
+        (("collateral", 1, "name"), "X" * 33, "collateral[1].name: must be a non-empty string of at most 32"),
+        (("system", "global_debt_ceiling"), "-1", "system.global_debt_ceiling: must be >= 0"),
+        (("system", "stablecoin_symbol"), "TOOLONG", "system.stablecoin_symbol: must be a non-empty string"),
+        (("collateral",), [], "collateral: needs at least one [[collateral]] table"),
+        (("backstop", "waterfall"), ["fund", "insurance"], "backstop.waterfall: unknown layer 'insurance'"),
+        (("backstop", "waterfall"), ["fund", "fund"], "backstop.waterfall: layer 'fund' appears twice"),
+        (("backstop", "waterfall"), "fund", "backstop.waterfall: must be a list of up to 4 of"),
+        (("backstop", "waterfall"), ["fund", "stability_pool", "debt_auction", "redistribution", "fund"],
+         "backstop.waterfall: must be a list of up to 4"),
+        (("backstop", "surplus_lot"), "0", "backstop.surplus_lot: must be > 0"),
+        (("backstop", "debt_auction_min_decrease"), "1", "backstop.debt_auction_min_decrease: must be > 1"),
+        (("backstop", "debt_auction_lot_growth"), "0.9", "backstop.debt_auction_lot_growth: must be >= 1"),
+        (("backstop", "pool_fee_share"), "1.5", "backstop.pool_fee_share: must be >= 0 and <= 1"),
+        (("backstop", "auction_bid_duration"), 0, "backstop.auction_bid_duration: must be an integer between 1"),
+        (("backstop", "settlement_wait"), KeyError, "backstop.settlement_wait: missing"),
+        (("backstop", "colour"), "red", "backstop: unknown key 'colour'"),
+        (("backstop",), [1], "backstop: must be a table"),
+    ],
+)
+def test_bad_config__one_line_error_naming_the_field(path, value, message):
+    with pytest.raises(ConfigError) as exc:
+        parse_config(_mutate(path, value))
+    assert message in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test_backstop_table__optional_and_converted_exactly():
+    """Without a [backstop] table the defaults apply (the devnet file states the same values);
+    with one, the order is read by layer name."""
+    without = copy.deepcopy(BASE)
+    del without["backstop"]
+    assert parse_config(without).waterfall == load_config().waterfall
+    cfg = parse_config(_mutate(("backstop", "waterfall"), ["redistribution", "fund"])).waterfall
+    assert cfg.order == (4, 1)
+    assert load_config().waterfall.surplus_lot == 10_000 * RAD
+    assert load_config().waterfall.debt_auction_min_decrease == 105 * WAD // 100
+    assert parse_config(_mutate(("backstop", "waterfall"), [])).waterfall.order == ()
+
+
+def test_unreadable_or_invalid_toml__one_line_error(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "missing.toml")
+    broken = tmp_path / "broken.toml"
+    broken.write_text("[system\n")
+    with pytest.raises(ConfigError, match="not valid TOML"):
+        load_config(broken)
+
+
+def test_deploy_script__bad_config__exit_2_one_line_no_traceback(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(DEFAULT_CONFIG.read_text().replace('liquidation_ratio = "1.5"', 'liquidation_ratio = "0.5"'))
+    result = subprocess.run(["ape", "run", "deploy", "--config", str(bad)], cwd=ROOT, capture_output=True, text=True,
+                            timeout=300)
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert errors == [f"Error: {bad}.collateral[0].liquidation_ratio: must be >= 1 and <= 100, got '0.5'"]
+    assert "Traceback" not in result.stderr + result.stdout
