@@ -43,7 +43,7 @@ test: setup
 	ape test tests --disable-isolation -p no:cacheprovider
 
 fuzz: setup
-	HYPOTHESIS_PROFILE=deep ape test tests/test_differential.py --disable-isolation -p no:cacheprovider
+	HYPOTHESIS_PROFILE=deep ape test tests/fuzz/test_differential.py --disable-isolation -p no:cacheprovider
 
 bench: setup
 	ape run bench

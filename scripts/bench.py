@@ -13,7 +13,6 @@ import json
 import platform
 import statistics
 import subprocess
-import sys
 import time
 from pathlib import Path
 from typing import Any
@@ -291,7 +290,8 @@ def _simulation_figures() -> tuple[dict[str, float | int], dict[str, list[float]
     180 bars, reconciliation against the model run, which is timed on its own too) and the
     model alone (as a parameter sweep runs it: no full-state reads, which exist to be reconciled)."""
     from offchain.sim.scenario import load_scenario
-    from offchain.sim.driver import reconcile, simulate
+    from offchain.sim.driver import simulate
+    from offchain.sim.reconcile import reconcile
 
     scenario = load_scenario("black-thursday-2020", vaults=1000)
     artifacts, code = load_artifacts(project), reader_code(project)

@@ -18,7 +18,10 @@ import click
 from offchain.system.config import LAYERS
 from offchain.report.documents import ReportError, check_out_dir, write_comparison
 from offchain.sim.scenario import ScenarioError, load_scenario
-from offchain.sim.driver import SimulationError, reconcile, scenario_lines, simulate, waterfall_variant
+from offchain.report.tables import scenario_lines
+from offchain.sim.driver import SimulationError, simulate
+from offchain.sim.reconcile import reconcile
+from offchain.sim.scenario import waterfall_variant
 
 DEFAULT_ORDERS = (
     ("fund", "stability_pool", "debt_auction", "redistribution"),

@@ -25,6 +25,7 @@ from offchain.system.config import DEFAULT_CONFIG, SECONDS_PER_YEAR, ConfigError
 from offchain.system.deployment import deploy_system
 from offchain.system.reads import read_chain_state, read_model_state, state_keys
 from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.model.price_curves import CurveKind
 
 
 def _amount(value: int, unit: int) -> str:
@@ -87,17 +88,16 @@ def cli(provider, config_path):
     click.echo("\n" + _table(
         ["type", "token", "price", "liq. ratio", "safe price", "ceiling", "auto max", "dust",
          "fee/yr", "fee kink / max", "oracle delay / max age"], rows))
-    curves = {0: "linear", 1: "stair-step", 2: "exponential"}
     rows = []
     for name, t in d.types.items():
         c = t.config
         kind, duration, step, cut = chain.view(t.auction, "curve")
-        shape = (f"linear to 0 in {duration}s" if kind == 0 else
-                 f"x{Decimal(cut) / RAY:.4f} every {step}s" if kind == 1 else f"x{Decimal(cut) / RAY:.8f}/s")
+        shape = (f"linear to 0 in {duration}s" if kind == CurveKind.LINEAR else
+                 f"x{Decimal(cut) / RAY:.4f} every {step}s" if kind == CurveKind.STAIRSTEP else f"x{Decimal(cut) / RAY:.8f}/s")
         reserve_c, reserve_s = chain.view(t.pool, "reserve_collateral"), chain.view(t.pool, "reserve_stable")
         rows.append([
             name, f"{Decimal(c.liquidation_penalty) / WAD:.0%}", _amount(c.auction_cap, RAD),
-            f"x{Decimal(c.auction_buffer) / RAY:.2f}", f"{curves[kind]}: {shape}",
+            f"x{Decimal(c.auction_buffer) / RAY:.2f}", f"{CurveKind(kind).label}: {shape}",
             f"{c.auction_max_duration}s / {Decimal(c.auction_max_drop) / RAY:.0%}",
             f"{Decimal(c.keeper_reward_rate) / WAD:.2%} + {_amount(c.keeper_reward_flat, RAD)}",
             _amount(chain.view(t.auction, "min_auction"), RAD),

@@ -22,7 +22,9 @@ import click
 from offchain.backends.anvil import AnvilError
 from offchain.report.documents import ReportError, check_out_dir, write_report
 from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
-from offchain.sim.driver import SimulationError, reconcile, scenario_lines, simulate
+from offchain.report.tables import scenario_lines
+from offchain.sim.driver import SimulationError, simulate
+from offchain.sim.reconcile import reconcile
 
 
 def fail(message: str) -> None:

@@ -140,14 +140,24 @@ class ModelBackend:
         self.last_events = self.env.logs[n_logs:]
         return result
 
-    def views(self, calls: list[tuple[str, str, tuple]]) -> list[Any]:
-        """The values of public getters `(address, getter, args)`, shaped as the chain returns them."""
+    def __getstate__(self) -> dict[str, Any]:
+        # a copy (a test's, an example's) resolves its own getters: the reader's are bound to
+        # this model's contracts
+        return {**self.__dict__, "_reader": None}
+
+    def views(self, calls: list[tuple[str, str, tuple]], cache: bool = True) -> list[Any]:
+        """The values of public getters `(address, getter, args)`, shaped as the chain returns them
+        (`cache` is the chain's encoding cache: nothing to cache here)."""
         if self._reader is None:
             self._reader = ModelReader(self)
         return self._reader.many(calls)
 
     def view(self, address: str, function: str, *args: Any) -> Any:
         return self.views([(address, function, args)])[0]
+
+    def call(self, address: str, function: str, *args: Any) -> Any:
+        """A view of any shape (the chain's plain eth_call; the same as `view` here)."""
+        return self.view(address, function, *args)
 
 
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import NamedTuple
 
 from offchain.model.errors import Revert, require
@@ -10,10 +11,38 @@ from offchain.model.fixed_point import div_up, to_int256, u256
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env
 from offchain.model.vault_engine import VaultEngine
 
-FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, SETTLEMENT = 1, 2, 3, 4, 5
-LAYER_NAMES = {FUND: "fund", POOL: "stability_pool", DEBT_AUCTION: "debt_auction",
-               REDISTRIBUTION: "redistribution", SETTLEMENT: "settlement"}
-RUNNING, CLOSED, DONE = 1, 2, 3
+
+
+class Layer(IntEnum):
+    """The loss waterfall's layers, as Backstop.vy numbers them (docs/loss-waterfall.md); `label`
+    is the name the config, the scenarios and the reports use."""
+
+    FUND = 1
+    STABILITY_POOL = 2
+    DEBT_AUCTION = 3
+    REDISTRIBUTION = 4
+    SETTLEMENT = 5  # after a shutdown only; not part of a governance order
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+# the layers governance may order (`set_waterfall`), by label
+ORDERABLE_LAYERS = {layer.label: layer for layer in Layer if layer is not Layer.SETTLEMENT}
+
+
+class LossStatus(IntEnum):
+    """A loss event's status (Backstop.vy's `losses(...).status`)."""
+
+    NONE = 0
+    RUNNING = 1  # its auction runs
+    CLOSED = 2  # its auction finished; `due` is what the waterfall must still cover
+    DONE = 3  # nothing left to cover
+
+
+FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, SETTLEMENT = Layer
+RUNNING, CLOSED, DONE = LossStatus.RUNNING, LossStatus.CLOSED, LossStatus.DONE
 DEBT_LIMIT = 2**192
 
 
@@ -95,7 +124,7 @@ class Backstop(Authorized):
                   to_raise: int) -> None:
         self._check_authorized(sender)
         key = (collateral_type, auction, auction_id)
-        require(self.losses[key].status == 0, "backstop: loss exists")
+        require(self.losses[key].status == LossStatus.NONE, "backstop: loss exists")
         require(debt < DEBT_LIMIT, "backstop: debt too large")
         self.losses[key] = Loss(debt, to_raise, self.now, RUNNING)
         self.open_losses_count = u256(self.open_losses_count + 1)

@@ -2,12 +2,27 @@
 
 from __future__ import annotations
 
+from enum import IntEnum
 from typing import NamedTuple
 
 from offchain.model.errors import require
 from offchain.model.fixed_point import RAY, div_up, rmul_up, rpow_up, u256
 
-LINEAR, STAIRSTEP, EXPONENTIAL = 0, 1, 2
+
+
+class CurveKind(IntEnum):
+    """The price curves of modules/price_curves.vy; `label` is the config's name."""
+
+    LINEAR = 0
+    STAIRSTEP = 1
+    EXPONENTIAL = 2
+
+    @property
+    def label(self) -> str:
+        return self.name.lower()
+
+
+LINEAR, STAIRSTEP, EXPONENTIAL = CurveKind
 
 
 class Curve(NamedTuple):

@@ -89,6 +89,9 @@ class Storage(dict):
 class Contract:
     """Base of every model contract: attribute writes are journaled like storage writes."""
 
+    env: Env
+    address: str
+
     def __init__(self, env: Env, address: str):
         object.__setattr__(self, "env", env)
         object.__setattr__(self, "address", address)
@@ -125,6 +128,7 @@ class Authorized(Contract):
     contract does (the order of constructor events matters)."""
 
     AUTH_REASON = "not authorized"
+    authorized: Storage
 
     def _check_authorized(self, sender: str) -> None:
         if not self.authorized[sender]:

@@ -21,29 +21,23 @@ import html
 import os
 import secrets
 import shutil
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker as mticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from offchain.sim.results import LAYER_NAMES, Reconciliation, SimulationResult, empty_table  # noqa: E402
+from offchain.report.plots import _plot_auctions, _plot_collateralization, _plot_comparison, _plot_debt_collateral, _plot_price, _plot_waterfall  # noqa: E402
+from offchain.report.tables import LAYERS, _amount, _auctions_finished, _bad_debt, _largest_payers, _paid_by_layer, _share, _symbols, _table, _times, _uncovered, _vaults_liquidated, _when  # noqa: E402
+from offchain.sim.results import Reconciliation, SimulationResult  # noqa: E402
 
 REPORT_MARKERS = ("summary.md", "comparison.md")  # a directory holding one of these is a report
 PLOTS = ("price", "debt_collateral", "auctions", "waterfall", "collateralization")
-LAYERS = tuple(LAYER_NAMES.values())  # waterfall layers in layer-number order
-COLORS = {"fund": "tab:blue", "stability_pool": "tab:green", "debt_auction": "tab:purple",
-          "redistribution": "tab:orange", "settlement": "tab:brown", "uncovered": "tab:red"}
 CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
 h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd}
 table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .6rem}
@@ -140,77 +134,6 @@ def _html(blocks: list[_Block], title: str) -> str:
 
 
 # --- formatting ----------------------------------------------------------------------------
-
-def _amount(value: float, symbol: str = "") -> str:
-    """`1,234.56 DAI`; a value that rounds to zero prints as 0.00, never -0.00."""
-    value = 0.0 if round(value, 2) == 0 else value
-    return f"{value:,.2f}" + (f" {symbol}" if symbol else "")
-
-
-def _share(part: float, whole: float) -> str:
-    return f"{100 * part / whole:.1f}%" if whole else "-"
-
-
-def _when(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-
-
-def _times(column: pd.Series) -> pd.Series:
-    """Unix seconds as floats; missing (NaN, None, 0) as NaN."""
-    seconds = pd.to_numeric(column, errors="coerce").astype(float)
-    return seconds.where(seconds > 0)
-
-
-def _datetimes(column: pd.Series) -> pd.Series:
-    """Unix seconds as UTC datetimes for a plot axis."""
-    return pd.to_datetime(pd.to_numeric(column).astype(float), unit="s")
-
-
-# --- figures from the tables ---------------------------------------------------------------
-
-def _table(result: SimulationResult, name: str) -> pd.DataFrame:
-    return result.tables[name] if name in result.tables else empty_table(name)
-
-
-def _symbols(result: SimulationResult) -> tuple[str, str]:
-    """(stablecoin, collateral) symbols."""
-    return str(result.facts.get("stable_symbol", "")), str(result.facts.get("collateral_symbol", ""))
-
-
-def _bad_debt(result: SimulationResult) -> float:
-    return float(_table(result, "losses")["loss"].sum())
-
-
-def _uncovered(result: SimulationResult) -> float:
-    """Bad debt no layer has paid: the losses' outstanding amounts, each from exact integers (a
-    difference of float sums would show rounding noise such as -0.0%)."""
-    return float(_table(result, "losses")["outstanding"].sum())
-
-
-def _paid_by_layer(result: SimulationResult) -> dict[str, float]:
-    """Allocated loss per layer: the run's waterfall order (`facts["waterfall"]`, layers that paid
-    nothing included), then any other layer that paid, in layer order."""
-    paid = _table(result, "allocations").groupby("layer")["amount"].sum()
-    order = [str(n) for n in result.facts.get("waterfall", [])]
-    order += [n for n in LAYERS if n in paid.index and n not in order]
-    order += sorted(str(n) for n in paid.index if n not in order)
-    return {n: float(paid[n]) if n in paid.index else 0.0 for n in order}
-
-
-def _largest_payers(result: SimulationResult, count: int) -> pd.DataFrame:
-    return _table(result, "payers").sort_values("amount", ascending=False, kind="stable").head(count)
-
-
-def _vaults_liquidated(result: SimulationResult) -> int:
-    return int(_table(result, "liquidations")["owner"].nunique())
-
-
-def _auctions_finished(result: SimulationResult) -> int:
-    """Closed loss events: every auction is one, closed when the auction finishes."""
-    return int(_times(_table(result, "losses")["closed"]).notna().sum())
-
-
-# --- the summary ---------------------------------------------------------------------------
 
 def _verdict(reconciliation: Reconciliation | None) -> list[_Block]:
     if reconciliation is None:
@@ -356,151 +279,6 @@ def _summary(result: SimulationResult, reconciliation: Reconciliation | None,
 
 
 # --- plots ---------------------------------------------------------------------------------
-
-@contextmanager
-def _figure(path: Path, panels: int = 1, sharex: bool = False) -> Iterator[Any]:
-    """A figure of `panels` stacked axes, saved to `path` on success and closed in any case."""
-    fig, axes = plt.subplots(panels, 1, figsize=(10, 4.5 + 3 * (panels - 1)), squeeze=False, sharex=sharex)
-    try:
-        yield axes[:, 0]
-        fig.tight_layout()
-        fig.savefig(path, dpi=110)
-    finally:
-        plt.close(fig)
-
-
-def _time_axis(ax: Any) -> None:
-    locator = mdates.AutoDateLocator()
-    ax.xaxis.set_major_locator(locator)
-    ax.xaxis.set_major_formatter(mdates.ConciseDateFormatter(locator))
-    ax.set_xlabel("time (UTC)")
-
-
-def _note(ax: Any, text: str) -> None:
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=14, color="gray")
-
-
-def _plot_price(result: SimulationResult, path: Path) -> None:
-    stable, coll = _symbols(result)
-    bars, liquidations = _table(result, "bars"), _table(result, "liquidations")
-    with _figure(path) as (ax,):
-        t = _datetimes(bars["time"])
-        ax.plot(t, bars["market_price"], label="market price", color="black", linewidth=1.2)
-        ax.plot(t, bars["oracle_price"], label="oracle price", color="tab:blue", drawstyle="steps-post")
-        ax.plot(t, bars["safe_price"], label="safe price", color="tab:orange", linestyle="--")
-        if len(liquidations) and len(bars):
-            at = np.interp(liquidations["time"].astype(float), bars["time"].astype(float),
-                           bars["market_price"].astype(float))
-            ax.scatter(_datetimes(liquidations["time"]), at, marker="v", color="tab:red", zorder=3,
-                       label=f"liquidations ({len(liquidations):,})")
-        else:
-            _note(ax, "no liquidations")
-        ax.set_ylabel(f"{stable} per {coll}".strip())
-        ax.set_title("Prices and liquidations")
-        ax.legend(loc="best")
-        _time_axis(ax)
-
-
-def _plot_debt_collateral(result: SimulationResult, path: Path) -> None:
-    stable, coll = _symbols(result)
-    bars = _table(result, "bars")
-    with _figure(path, panels=2, sharex=True) as (top, bottom):
-        t = _datetimes(bars["time"])
-        top.plot(t, bars["debt"], color="tab:blue")
-        top.set_ylabel(f"debt [{stable}]" if stable else "debt")
-        top.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
-        top.set_title("Debt")
-        locked = bottom.plot(t, bars["collateral_locked"], color="tab:green", label="locked in vaults (left)")
-        bottom.set_ylabel(f"locked [{coll}]" if coll else "locked")
-        bottom.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
-        auction = bottom.twinx()
-        in_auction = auction.plot(t, bars["collateral_in_auction"], color="tab:red", label="in auction (right)")
-        auction.set_ylabel(f"in auction [{coll}]" if coll else "in auction")
-        bottom.set_title("Collateral")
-        bottom.legend(handles=locked + in_auction, loc="best")
-        _time_axis(bottom)
-
-
-def _plot_auctions(result: SimulationResult, path: Path) -> None:
-    stable, coll = _symbols(result)
-    bars, takes = _table(result, "bars"), _table(result, "takes")
-    with _figure(path, panels=2) as (top, bottom):
-        top.plot(_datetimes(bars["time"]), bars["market_price"], color="black", linewidth=1, label="market price")
-        bottom.set_xlabel("take price / market price")
-        bottom.set_ylabel(f"collateral sold [{coll}]" if coll else "collateral sold")
-        if len(takes):
-            top.scatter(_datetimes(takes["time"]), takes["price"], color="tab:red", s=18, zorder=3,
-                        label=f"takes ({len(takes):,})")
-            ratio = takes["price"] / takes["market_price"]
-            bottom.hist(ratio, bins=30, weights=takes["collateral"], color="tab:red", alpha=0.7)
-            bottom.axvline(1.0, color="black", linestyle="--", label="market price")
-            bottom.legend(loc="best")
-        else:
-            _note(top, "no takes")
-            _note(bottom, "no takes")
-        top.set_ylabel(f"{stable} per {coll}".strip())
-        top.set_title("Auction clearing prices vs market")
-        top.legend(loc="best")
-        _time_axis(top)
-
-
-def _plot_waterfall(result: SimulationResult, path: Path) -> None:
-    stable, _ = _symbols(result)
-    bad_debt, paid = _bad_debt(result), _paid_by_layer(result)
-    uncovered = _uncovered(result)
-    if round(uncovered, 2) > 0:
-        paid["uncovered"] = uncovered
-    with _figure(path) as (ax,):
-        if bad_debt or any(paid.values()):
-            names = list(paid)
-            bars = ax.bar(names, [paid[n] for n in names], color=[COLORS.get(n, "tab:gray") for n in names])
-            ax.bar_label(bars, labels=[_amount(paid[n]) for n in names])
-        else:
-            _note(ax, "no bad debt")
-        ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
-        ax.set_ylabel(stable or "stablecoin")
-        ax.set_title(f"Who paid the bad debt ({_amount(bad_debt, stable)})")
-
-
-def _plot_collateralization(result: SimulationResult, path: Path) -> None:
-    vaults = _table(result, "vaults")
-    start, end = (pd.to_numeric(vaults[c]).astype(float) for c in ("ratio_start", "ratio_end"))
-    start, end = start[np.isfinite(start)], end[np.isfinite(end)]
-    ratio = result.facts.get("liquidation_ratio")
-    with _figure(path) as (ax,):
-        if len(start) or len(end):
-            bins = np.histogram_bin_edges(pd.concat([start, end]), bins=30)
-            ax.hist(start, bins=bins, alpha=0.6, color="tab:blue", label=f"start ({len(start):,} vaults with debt)")
-            ax.hist(end, bins=bins, alpha=0.6, color="tab:red", label=f"end ({len(end):,} vaults with debt)")
-        else:
-            _note(ax, "no vaults with debt")
-        if ratio is not None:
-            ax.axvline(float(ratio), color="black", linestyle="--", label=f"liquidation ratio {float(ratio):.2f}")
-        ax.set_xlabel("collateral ratio (collateral value / debt)")
-        ax.set_ylabel("vaults")
-        ax.set_title("Vault collateral ratios, start vs end")
-        ax.legend(loc="best")
-
-
-def _plot_comparison(rows: list[dict[str, Any]], stable: str, path: Path) -> None:
-    with _figure(path) as (ax,):
-        orders = [r["order"] for r in rows][::-1]  # the first run on top
-        left = np.zeros(len(rows))
-        for name in (*LAYERS, "uncovered"):
-            values = np.array([max(r[name], 0.0) for r in rows][::-1])
-            if values.any():
-                ax.barh(orders, values, left=left, color=COLORS[name], label=name)
-                left += values
-        if left.any():
-            ax.legend(loc="best")
-        else:
-            _note(ax, "no bad debt")
-        ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
-        ax.set_xlabel(f"bad debt paid [{stable}]" if stable else "bad debt paid")
-        ax.set_title("Who paid, per waterfall order")
-
-
-# --- writing ---------------------------------------------------------------------------------
 
 def check_out_dir(out_dir: Path) -> None:
     """Refuse (ReportError) an `out_dir` that a report may not replace: anything but an absent

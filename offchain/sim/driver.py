@@ -27,10 +27,9 @@ on its own, as sweeps make) passes `full_check_every=None` and reads no complete
 from __future__ import annotations
 
 import gc
-import json
 import time as clock
 from contextlib import contextmanager
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from functools import partial
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterator
@@ -38,11 +37,10 @@ from typing import Any, Callable, Iterator
 import pandas as pd
 
 from offchain.backends.anvil import Anvil
-from offchain.backends import ChainBackend, ModelBackend, TxOutcome
-from offchain.system.config import LAYERS
+from offchain.backends import Backend, ChainBackend, ModelBackend, TxOutcome
 from offchain.system.deployment import deploy_flash_taker, deploy_system
-from offchain.system.reads import StateKeys, read_chain_state, read_model_state
-from offchain.backends import ModelReader
+from offchain.system.reads import StateKeys, read_state
+from offchain.model.backstop import LossStatus
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
 from offchain.sim.keepers import (
@@ -51,7 +49,7 @@ from offchain.sim.keepers import (
 )
 from offchain.sim.population import VaultPlan, actor_address, generate_vaults
 from offchain.sim.scenario_types import Scenario
-from offchain.sim.results import LAYER_NAMES, TABLES, Reconciliation, SimulationResult, Tables
+from offchain.sim.results import LAYER_NAMES, TABLES, SimulationResult, Tables, build_table
 from offchain.model.state import Event
 
 ACCRUE_EVERY = 3600  # seconds between the backstop keeper's fee accruals
@@ -112,36 +110,6 @@ def _utc(t: int) -> str:
     return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def _jsonable(value: Any) -> Any:
-    kind = type(value)
-    if kind is int:  # the common case first (bool is not int here)
-        return str(value)
-    if kind is bool or value is None or kind is str:
-        return value
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, (tuple, list)):
-        return [_jsonable(v) for v in value]
-    return str(value)
-
-
-_JSON = json.JSONEncoder().encode
-_JSON_KEYS: dict[str, str] = {}
-
-
-def _args_json(args: dict[str, Any]) -> str:
-    """json.dumps({k: _jsonable(v) for k, v in args.items()}, sort_keys=True): an event's args as
-    the events table holds them, written out for the common values (a model run encodes ~18,000)."""
-    parts = []
-    for k in sorted(args):
-        key = _JSON_KEYS.get(k)
-        if key is None:
-            key = _JSON_KEYS[k] = _JSON(k) + ": "
-        v = args[k]
-        parts.append(f'{key}"{v}"' if type(v) is int else key + _JSON(_jsonable(v)))  # ints: most values
-    return "{" + ", ".join(parts) + "}"
-
-
 @contextmanager
 def _young_collections_batched(threshold: int = 100_000) -> Iterator[None]:
     """The cycle collector's youngest generation collected every `threshold` allocations, not
@@ -157,27 +125,19 @@ def _young_collections_batched(threshold: int = 100_000) -> Iterator[None]:
         gc.set_threshold(*old)
 
 
-def _table(name: str, rows: list[tuple]) -> pd.DataFrame:
-    """A table from its recorded rows; the events' args (recorded as dicts) become JSON here."""
-    if name == "events":
-        rows = [row[:-1] + (_args_json(row[-1]),) for row in rows]
-    return pd.DataFrame(rows, columns=list(TABLES[name]))
-
-
 class Simulation:
     """One run of a scenario on one backend (see the module docstring)."""
 
-    def __init__(self, scenario: Scenario, backend: Any, kind: str, full_check_every: int | None = 6,
+    def __init__(self, scenario: Scenario, backend: Backend, kind: str, full_check_every: int | None = 6,
                  progress: Callable[[int, int], None] | None = None):
-        self.s = scenario
-        self.b = backend
+        self.scenario = scenario
+        self.backend = backend
         self.kind = kind
-        self.model_read = ModelReader(backend) if kind == "model" else None
         self.full_check_every = full_check_every
         self.progress = progress
         self.actors = Actors.for_scenario(scenario)
-        self.c = scenario.system.collateral[0]
-        self.scale = 10 ** (18 - self.c.token_decimals)
+        self.collateral = scenario.system.collateral[0]
+        self.scale = 10 ** (18 - self.collateral.token_decimals)
         self.times, self.prices = bar_times(scenario)
         self.latency = Latency(scenario.market.gas, scenario.market.gas_price)
         self.bar = -1  # setup
@@ -207,9 +167,7 @@ class Simulation:
     def read(self, calls: list[tuple[str, str, tuple]]) -> list[Any]:
         """State as of the last block: queued transactions are mined first."""
         self.flush()
-        if self.kind == "chain":
-            return self.b.views(calls)
-        return self.model_read.many(calls)
+        return self.backend.views(calls)
 
     def queue(self, actor: str, sender: str, contract: str, function: str, *args: Any,
               submitted_bar: int | None = None) -> None:
@@ -225,9 +183,9 @@ class Simulation:
         mined: list[TxOutcome] = []
         for start in range(0, len(pending), MAX_BLOCK_TXS):
             block = pending[start : start + MAX_BLOCK_TXS]
-            outcomes = self.b.transact_block([(contract, function, sender, args)
+            outcomes = self.backend.transact_block([(contract, function, sender, args)
                                               for _, sender, contract, function, args, _ in block])
-            t = self.b.last_block_time
+            t = self.backend.last_block_time
             for (actor, _, contract, function, _, submitted_bar), outcome in zip(block, outcomes):
                 self._record(t, actor, contract, function, submitted_bar, outcome)
             mined += outcomes
@@ -238,11 +196,11 @@ class Simulation:
         """One transaction in a block of its own, recorded with its events; False if it reverted."""
         self.flush()
         try:
-            self.b.transact(contract, function, sender, *args)
-            outcome = TxOutcome(True, None, self.b.last_events)
+            self.backend.transact(contract, function, sender, *args)
+            outcome = TxOutcome(True, None, self.backend.last_events)
         except Revert as exc:
             outcome = TxOutcome(False, exc.reason, [])
-        self._record(self.b.last_block_time, actor, contract, function, submitted_bar, outcome)
+        self._record(self.backend.last_block_time, actor, contract, function, submitted_bar, outcome)
         return outcome.ok
 
     def _record(self, t: int, actor: str, contract: str, function: str, submitted_bar: int | None,
@@ -262,8 +220,8 @@ class Simulation:
     def deploy(self, name: str, sender: str, *args: Any) -> str:
         tx = self.tx_count
         self.tx_count += 1
-        address = self.b.deploy(name, sender, *args)
-        t = self.b.last_block_time
+        address = self.backend.deploy(name, sender, *args)
+        t = self.backend.last_block_time
         self.rows["txs"].append((self.bar, t, tx, "setup", name, "deploy", self.bar, "ok", ""))
         return address
 
@@ -286,30 +244,30 @@ class Simulation:
     # -------------------------------------------------------- setup
 
     def setup(self) -> None:
-        s, a = self.s, self.actors
+        s, a = self.scenario, self.actors
         b = _Recording(self)
         # the pool is seeded below from a safer vault than deploy_system's
-        self.d = deploy_system(b, s.system, a.governance, a.feeder, seed_pools=False)
-        d = self.d
-        self.t = next(iter(d.types.values()))
+        self.deployment = deploy_system(b, s.system, a.governance, a.feeder, seed_pools=False)
+        d = self.deployment
+        self.type_ = next(iter(d.types.values()))
         self.labels = {address: label.split(" ")[0] for label, address in d.contracts()}
         self.labels.update({address: role for role, address in a.roles().items()})
         self.price0 = self.prices[0]
         # fees accrue only when someone calls accrue: the rate stays put through the setup
-        self.rate0 = self.read([(d.engine, "collateral_types", (self.t.type_id,))])[0][1]
-        t = self.t
+        self.rate0 = self.read([(d.engine, "collateral_types", (self.type_.type_id,))])[0][1]
+        t = self.type_
         g = a.governance
         # the collateral pool: governance's liquidity, from its own vault
         depth = s.market.pool_depth
-        pool_tokens = depth * 10**self.c.token_decimals // self.c.initial_price
+        pool_tokens = depth * 10**self.collateral.token_decimals // self.collateral.initial_price
         self._fund(g, depth, exit_stable=True)
         self.queue("setup", g, t.token, "mint", g, pool_tokens)
         self.queue("setup", g, t.token, "approve", t.pool, pool_tokens)
         self.queue("setup", g, d.stablecoin, "approve", t.pool, depth)
         self.queue("setup", g, t.pool, "add_liquidity", pool_tokens, depth, 0)
         # the vault population: governance joins each owner's collateral, each owner draws
-        self.plans: list[VaultPlan] = generate_vaults(s.vaults, s.seed, self.c.initial_price, self.c.token_decimals,
-                                                      self.c.dust)
+        self.plans: list[VaultPlan] = generate_vaults(s.vaults, s.seed, self.collateral.initial_price, self.collateral.token_decimals,
+                                                      self.collateral.dust)
         total = sum(p.collateral for p in self.plans) // self.scale
         self.queue("setup", g, t.token, "mint", g, total)
         self.queue("setup", g, t.token, "approve", t.join, total)
@@ -326,12 +284,12 @@ class Simulation:
         half = k.arbitrageur_capital // 2
         if half:
             self._fund(a.arbitrageur, half, exit_stable=True)
-            self.queue("setup", g, t.token, "mint", a.arbitrageur, half * 10**self.c.token_decimals // self.price0)
+            self.queue("setup", g, t.token, "mint", a.arbitrageur, half * 10**self.collateral.token_decimals // self.price0)
         self.queue("setup", a.arbitrageur, t.token, "approve", t.pool, MAX_UINT256)
         self.queue("setup", a.arbitrageur, d.stablecoin, "approve", t.pool, MAX_UINT256)
         # the takers
         if k.taker_mode in ("flash", "both"):
-            self.flash_taker = deploy_flash_taker(b, d, self.c.name, a.taker)
+            self.flash_taker = deploy_flash_taker(b, d, self.collateral.name, a.taker)
             self.labels[self.flash_taker] = "FlashTaker"
         if k.taker_mode in ("capital", "both"):
             self._fund(a.capital_taker, k.taker_capital, exit_stable=False)
@@ -351,13 +309,13 @@ class Simulation:
         failed = [r for r in self.rows["txs"] if r[7] != "ok"]
         if failed:
             raise SimulationError(f"setup transaction {failed[0][4]}.{failed[0][5]} reverted: {failed[0][8]}")
-        if self.b.last_block_time >= self.times[0]:
+        if self.backend.last_block_time >= self.times[0]:
             raise SimulationError("setup ran past the first bar (genesis_time is too late)")
 
     def _fund(self, who: str, stable: int, exit_stable: bool) -> None:
         """`who` opens a vault with 10x collateral and draws `stable` [wad]."""
-        d, t, g = self.d, self.t, self.actors.governance
-        tokens = -(-stable * ACTOR_COLLATERALIZATION * 10**self.c.token_decimals // self.price0)
+        d, t, g = self.deployment, self.type_, self.actors.governance
+        tokens = -(-stable * ACTOR_COLLATERALIZATION * 10**self.collateral.token_decimals // self.price0)
         self.queue("setup", g, t.token, "mint", who, tokens)
         self.queue("setup", who, t.token, "approve", t.join, tokens)
         self.queue("setup", who, t.join, "join", who, tokens)
@@ -372,7 +330,7 @@ class Simulation:
     def _on_events(self, events: list[Event], t: int, actor: str) -> None:
         handlers = self._handlers
         if handlers is None:
-            if not hasattr(self, "d"):  # deploy_system's own transactions: nothing to follow yet
+            if not hasattr(self, "deployment"):  # deploy_system's own transactions: nothing to follow yet
                 return
             handlers = self._handlers = self._event_handlers()
         for e in events:
@@ -383,13 +341,13 @@ class Simulation:
     def _event_handlers(self) -> dict[tuple[str, str], Callable[[dict, int, str], None]]:
         """(emitter, event name) -> what the simulation records of it; other events only go to
         the events table."""
-        d = self.d
+        d = self.deployment
         index_event = lambda args, t, actor: self.index.apply_args(args)  # noqa: E731
         return {
             (d.engine, "VaultModified"): index_event,
             (d.engine, "VaultSeized"): index_event,
             (d.liquidator, "Liquidated"): self._on_liquidated,
-            (self.t.auction, "Taken"): self._on_taken,
+            (self.type_.auction, "Taken"): self._on_taken,
             (d.backstop, "LossOpened"): self._on_loss_opened,
             (d.backstop, "LossClosed"): self._on_loss_closed,
             (d.backstop, "LossAllocated"): self._on_loss_allocated,
@@ -460,10 +418,10 @@ class Simulation:
 
     def _run(self) -> SimulationResult:
         started = clock.perf_counter()
-        self.index = VaultIndex(self.s.system.collateral[0].type_id)
+        self.index = VaultIndex(self.scenario.system.collateral[0].type_id)
         self.setup()
         setup_s = clock.perf_counter() - started
-        d, t, a = self.d, self.t, self.actors
+        d, t, a = self.deployment, self.type_, self.actors
         self.static = dict(zip(("oracle_delay", "min_decrease", "pool_fee"), self.read([
             (t.oracle, "delay", ()), (d.debt_auction, "min_decrease", ()), (t.pool, "fee", ())])))
         every = self.full_check_every
@@ -480,10 +438,10 @@ class Simulation:
         return self._result(setup_s, total_s)
 
     def _bar(self, i: int) -> None:
-        s, d, t, a = self.s, self.d, self.t, self.actors
+        s, d, t, a = self.scenario, self.deployment, self.type_, self.actors
         now, price = self.times[i], self.prices[i]
-        if now > self.b.last_block_time:
-            self.b.set_next_block_time(now)
+        if now > self.backend.last_block_time:
+            self.backend.set_next_block_time(now)
         # 1. what the latency model held back lands first
         due = [f for f in self.in_flight if f[0] <= i]
         self.in_flight = [f for f in self.in_flight if f[0] > i]
@@ -492,7 +450,7 @@ class Simulation:
                        submitted_bar=submitted)
         # 2. the price feed
         last_poke = self.read([(t.oracle, "last_poke", ())])[0]
-        for action in oracle_actions(a.feeder, t.oracle, d.spotter, t.type_id, price, self.b.next_block_time,
+        for action in oracle_actions(a.feeder, t.oracle, d.spotter, t.type_id, price, self.backend.next_block_time,
                                      last_poke, self.static["oracle_delay"]):
             self.act(action)
         # 3. the arbitrageur
@@ -520,8 +478,7 @@ class Simulation:
                                           s.keepers.liquidation_gas_price):
             self.act(action)
         # 5. auctions
-        active = list(self.b.call(t.auction, "active_auctions") if self.kind == "chain"
-                      else self.model_read(t.auction, "active_auctions", ()))
+        active = list(self.backend.call(t.auction, "active_auctions"))
         if active:
             reads = self.read([(t.auction, "status", (i_,)) for i_ in active] + [
                 (t.auction, "min_auction", ()), (t.pool, "reserve_collateral", ()), (t.pool, "reserve_stable", ()),
@@ -553,13 +510,13 @@ class Simulation:
         self._snapshot(i, unsafe)
 
     def _backstop_params(self) -> BackstopParams:
-        d, t, a = self.d, self.t, self.actors
-        return BackstopParams(a.backstop_keeper, a.bidder if self.s.keepers.debt_auction_capital else "", d.backstop,
+        d, t, a = self.deployment, self.type_, self.actors
+        return BackstopParams(a.backstop_keeper, a.bidder if self.scenario.keepers.debt_auction_capital else "", d.backstop,
                               d.debt_auction, d.stability_pool, d.fees, t.type_id, t.auction,
-                              self.s.keepers.backstop_gas_price)
+                              self.scenario.keepers.backstop_gas_price)
 
     def _backstop_view(self) -> BackstopView:
-        d, t, a = self.d, self.t, self.actors
+        d, t, a = self.deployment, self.type_, self.actors
         # the keeper acts on closed losses only (keepers.backstop_actions: status CLOSED); a loss
         # closes with its LossClosed event, so it reads just those, not every running auction's
         loss_ids = sorted(self.watched_losses)
@@ -579,18 +536,18 @@ class Simulation:
         losses = []
         for j, x in enumerate(loss_ids):
             _, due, created_at, status = r[n + j]
-            if status == 3:  # nothing left to cover: the keeper stops reading it
+            if status == LossStatus.DONE:  # nothing left to cover: the keeper stops reading it
                 self.watched_losses.discard(x)
             losses.append((x, due, created_at, status))
         n += len(loss_ids)
         auctions = [DebtAuctionView(x, *r[n + j]) for j, x in enumerate(da_ids)]
         n += len(da_ids)
         stakers = [(st, r[n + 2 * j], r[n + 2 * j + 1]) for j, st in enumerate(a.stakers)]
-        return BackstopView(self.b.next_block_time, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], losses,
+        return BackstopView(self.backend.next_block_time, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], losses,
                             auctions, self.static["min_decrease"], r[8], r[9], stakers)
 
     def _snapshot(self, i: int, unsafe: list[str]) -> None:
-        d, t = self.d, self.t
+        d, t = self.deployment, self.type_
         (oracle_price, ctype, rc, rs, bad_debt, surplus, open_losses, assets, to_auction, gov, active,
          in_auction, debt_in_auction) = self.read([
             (t.oracle, "current_price", ()), (d.engine, "collateral_types", (t.type_id,)),
@@ -610,7 +567,7 @@ class Simulation:
         ))
 
     def _full_state(self) -> None:
-        d = self.d
+        d = self.deployment
         counts = self.read([(t.auction, "count", ()) for t in d.types.values()] + [
             (d.stability_pool, "charge_count", ()), (d.debt_auction, "count", ()), (d.surplus_auction, "count", ())])
         n = len(d.types)
@@ -620,16 +577,15 @@ class Simulation:
             tuple(range(1, counts[n] + 1)), tuple(range(1, counts[n + 1] + 1)), tuple(range(1, counts[n + 2] + 1)),
             tuple(p.owner for p in self.plans) + ((self.flash_taker,) if self.flash_taker else ()),
         )
-        # (a full read is large and never repeats exactly: the chain need not keep its encoding)
-        state = read_chain_state(self.b, d, keys, cache=False) if self.kind == "chain" else read_model_state(
-            self.b, d, keys, self.model_read)
+        # (a full read is large and never repeats exactly: a chain need not keep its encoding)
+        state = read_state(self.backend, d, keys, cache=False)
         self.states.append((self.bar, state))
 
     # -------------------------------------------------------- the result
 
     def _result(self, setup_s: float, total_s: float) -> SimulationResult:
-        d, t = self.d, self.t
-        tables = Tables({name: partial(_table, name, rows) for name, rows in self.rows.items()
+        d, t = self.deployment, self.type_
+        tables = Tables({name: partial(build_table, name, rows) for name, rows in self.rows.items()
                          if name not in ("losses", "payers", "vaults")})
         loss_rows = []
         for auction_id, x in sorted(self.losses.items()):
@@ -657,17 +613,17 @@ class Simulation:
                 len(self.liquidated.get(p.owner, [])),
             ))
         tables["vaults"] = pd.DataFrame(vault_rows, columns=list(TABLES["vaults"]))
-        order = [LAYER_NAMES[x] for x in self.s.system.waterfall.order]
+        order = [LAYER_NAMES[x] for x in self.scenario.system.waterfall.order]
         facts = {
-            "scenario": self.s.name, "description": self.s.description, "backend": self.kind,
-            "collateral_symbol": self.c.token_symbol, "stable_symbol": self.s.system.stablecoin_symbol,
-            "collateral_type": self.c.name, "waterfall": order, "liquidation_ratio": self.c.liquidation_ratio / RAY,
+            "scenario": self.scenario.name, "description": self.scenario.description, "backend": self.kind,
+            "collateral_symbol": self.collateral.token_symbol, "stable_symbol": self.scenario.system.stablecoin_symbol,
+            "collateral_type": self.collateral.name, "waterfall": order, "liquidation_ratio": self.collateral.liquidation_ratio / RAY,
             "bar_seconds": self.times[1] - self.times[0], "bars": len(self.times), "vaults": len(self.plans),
             "transactions": self.tx_count, "peak_debt_in_auction": self.peak_debt_in_auction / RAD,
             "setup_s": round(setup_s, 3), "run_s": round(total_s, 3), "start": _utc(self.times[0]),
             "end": _utc(self.times[-1]),
         }
-        return SimulationResult(self.s.name, self.kind, tables, facts, self.states)
+        return SimulationResult(self.scenario.name, self.kind, tables, facts, self.states)
 
 
 class SimulationError(RuntimeError):
@@ -682,10 +638,10 @@ class _Recording:
 
     @property
     def last_block_time(self) -> int:
-        return self.sim.b.last_block_time
+        return self.sim.backend.last_block_time
 
     def set_next_block_time(self, timestamp: int) -> None:
-        self.sim.b.set_next_block_time(timestamp)
+        self.sim.backend.set_next_block_time(timestamp)
 
     def deploy(self, name: str, sender: str, *args: Any) -> str:
         return self.sim.deploy(name, sender, *args)
@@ -721,81 +677,3 @@ def simulate(scenario: Scenario, kind: str, artifacts: dict | None = None, reade
         chain.rpc_batch([("anvil_setBalance", [who, hex(10**30)]) for who in senders])
         sim = Simulation(scenario, chain, "chain", full_check_every, progress)
         return sim.run()
-
-
-def reconcile(chain: SimulationResult, model: SimulationResult, max_lines: int = 20) -> Reconciliation:
-    """Every transaction, event and bar snapshot and every full-state read of a chain run against
-    a model run of the same scenario; each difference becomes one readable line."""
-    r = Reconciliation()
-
-    def diff(line: str) -> None:
-        r.diff_count += 1
-        if len(r.diffs) < max_lines:
-            r.diffs.append(line)
-
-    for name, key in (("txs", "txs_compared"), ("events", "events_compared"), ("bars", "bars_compared")):
-        a, b = chain.tables[name], model.tables[name]
-        setattr(r, key, max(len(a), len(b)))
-        if len(a) != len(b):
-            diff(f"{name}: chain has {len(a)} rows, model {len(b)}")
-        for j, (ra, rb) in enumerate(zip(a.itertuples(index=False), b.itertuples(index=False))):
-            if tuple(ra) != tuple(rb):
-                cols = [c for c, x, y in zip(a.columns, ra, rb) if x != y]
-                where = f"bar {ra.bar}" + (f" ({_utc(int(ra.time))})" if ra.time == ra.time else "")
-                detail = "; ".join(f"{c}: chain {getattr(ra, c)!r}, model {getattr(rb, c)!r}" for c in cols)
-                diff(f"{name} row {j} at {where}: {detail}")
-    r.state_checks = min(len(chain.states), len(model.states))
-    if len(chain.states) != len(model.states):
-        diff(f"full-state reads: chain {len(chain.states)}, model {len(model.states)}")
-    for (bar_a, sa), (bar_b, sb) in zip(chain.states, model.states):
-        r.state_variables_compared += len(sa)
-        if sa.keys() != sb.keys():
-            diff(f"full state at bar {bar_a}: different variables ({len(sa)} on chain, {len(sb)} in the model)")
-            continue
-        for k in sa:
-            if sa[k] != sb[k]:
-                diff(f"full state at bar {bar_a}: {k}: chain {sa[k]!r}, model {sb[k]!r}")
-    return r
-
-
-def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
-    """The scenario's parameters as (parameter, value) rows for the report."""
-    c, m, v, k, w = s.system.collateral[0], s.market, s.vaults, s.keepers, s.system.waterfall
-    gwei = lambda x: f"{x / 10**9:g} gwei"  # noqa: E731
-    curves = {0: "linear", 1: "stair-step", 2: "exponential"}
-    times, _ = bar_times(s)
-    return [
-        ("description", s.description),
-        ("price path", f"{m.prices.source}: {len(m.prices)} bars of {times[1] - times[0]} s, {_utc(times[0])} to "
-                       f"{_utc(m.prices.times[-1])}, then {m.tail_bars} bars at the last price"),
-        ("gas", m.gas.source if m.gas is not None else f"constant {gwei(m.gas_price)}"),
-        ("collateral pool depth", f"{m.pool_depth / WAD:,.0f} {s.system.stablecoin_symbol} per side"),
-        ("vaults", f"{v.count:,} (seed {s.seed}): debt log-normal, median {v.debt_median / WAD:,.0f}, sigma "
-                   f"{v.debt_sigma:g}; start collateral ratio triangular({v.ratio_min:g}, {v.ratio_mode:g}, "
-                   f"{v.ratio_max:g})"),
-        ("collateral type", f"{c.name} ({c.token_symbol}): liquidation ratio {c.liquidation_ratio / RAY:g}, "
-                            f"penalty {c.liquidation_penalty / WAD:g}, oracle delay {c.oracle_delay} s, dust "
-                            f"{c.dust / RAD:,.0f}"),
-        ("auctions", f"{curves[c.auction_curve[0]]} curve, start at {c.auction_buffer / RAY:g} x oracle price, reset "
-                     f"after {c.auction_max_duration} s or below {c.auction_max_drop / RAY:g} x start; keeper reward "
-                     f"{c.keeper_reward_rate / WAD:.2%} + {c.keeper_reward_flat / RAD:,.0f}"),
-        ("keepers' gas bids", f"liquidation {gwei(k.liquidation_gas_price)}, taker {gwei(k.taker_gas_price)}, "
-                              f"backstop {gwei(k.backstop_gas_price)}; at or above the bar's p60 a transaction lands "
-                              "in the bar, at or above p30 one bar later, below p30 it is dropped"),
-        ("taker", f"{k.taker_mode} take when the profit after gas and slippage is at least "
-                  f"{k.take_min_profit / WAD:,.0f}" + (f", capital {k.taker_capital / WAD:,.0f}"
-                                                       if k.taker_mode == "capital" else "")),
-        ("arbitrageur", f"capital {k.arbitrageur_capital / WAD:,.0f}, trades when the pool is more than "
-                        f"{k.arbitrage_threshold / WAD:.2%} off the market"),
-        ("insurance fund / stability pool", f"{s.backstop.insurance_fund / WAD:,.0f} / {s.backstop.pool_stakers} "
-                                            f"stakers x {s.backstop.pool_stake / WAD:,.0f}"),
-        ("debt-auction bidder", f"capital {k.debt_auction_capital / WAD:,.0f}" if k.debt_auction_capital
-         else "none"),
-        ("waterfall", " -> ".join(LAYER_NAMES[x] for x in w.order) or "(no layer)"),
-    ]
-
-
-def waterfall_variant(scenario: Scenario, order: tuple[str, ...]) -> Scenario:
-    """The same scenario under another waterfall order (layer names as in config.LAYERS)."""
-    w = replace(scenario.system.waterfall, order=tuple(LAYERS[x] for x in order))
-    return replace(scenario, system=replace(scenario.system, waterfall=w))

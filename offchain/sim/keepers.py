@@ -28,6 +28,7 @@ import math
 from dataclasses import dataclass
 from typing import Iterable, NamedTuple
 
+from offchain.model.backstop import LossStatus
 from offchain.model.fixed_point import RAY, WAD
 from offchain.sim.market_data import Series
 from offchain.model.state import Event
@@ -375,7 +376,7 @@ def backstop_actions(v: BackstopView, p: BackstopParams, accrue: bool, in_flight
     if accrue:
         act("backstop_keeper", k, p.fees, "accrue", (p.type_id,), ("accrue",))
     for auction_id, due, created_at, status in v.losses:
-        if status == 2 and due != 0 and created_at + v.queue_delay <= v.now:
+        if status == LossStatus.CLOSED and due != 0 and created_at + v.queue_delay <= v.now:
             act("backstop_keeper", k, p.backstop, "cover", (p.type_id, p.auction, auction_id), ("cover", auction_id))
     settle = min(v.surplus, v.unattributed_debt)
     if settle != 0:

@@ -23,11 +23,14 @@ vaults       owner, collateral_start, debt_start, ratio_start, collateral_end, d
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
 from typing import Any, Union
 
 import pandas as pd
+
+from offchain.model.backstop import Layer
 
 BAR_COLUMNS = (
     "bar", "time", "market_price", "oracle_price", "safe_price", "pool_price", "gas_p60_gwei", "debt",
@@ -51,7 +54,7 @@ TABLES = {
     "vaults": VAULT_COLUMNS,
 }
 # waterfall layer number -> name (Backstop.vy; 5 = settlement after a shutdown)
-LAYER_NAMES = {1: "fund", 2: "stability_pool", 3: "debt_auction", 4: "redistribution", 5: "settlement"}
+LAYER_NAMES = {int(layer): layer.label for layer in Layer}  # layer id -> label
 
 
 @dataclass
@@ -116,3 +119,40 @@ class SimulationResult:
 
 def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({c: [] for c in TABLES[name]})
+
+
+def _jsonable(value: Any) -> Any:
+    kind = type(value)
+    if kind is int:  # the common case first (bool is not int here)
+        return str(value)
+    if kind is bool or value is None or kind is str:
+        return value
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, (tuple, list)):
+        return [_jsonable(v) for v in value]
+    return str(value)
+
+
+_JSON = json.JSONEncoder().encode
+_JSON_KEYS: dict[str, str] = {}
+
+
+def _args_json(args: dict[str, Any]) -> str:
+    """json.dumps({k: _jsonable(v) for k, v in args.items()}, sort_keys=True): an event's args as
+    the events table holds them, written out for the common values (a model run encodes ~18,000)."""
+    parts = []
+    for k in sorted(args):
+        key = _JSON_KEYS.get(k)
+        if key is None:
+            key = _JSON_KEYS[k] = _JSON(k) + ": "
+        v = args[k]
+        parts.append(f'{key}"{v}"' if type(v) is int else key + _JSON(_jsonable(v)))  # ints: most values
+    return "{" + ", ".join(parts) + "}"
+
+
+def build_table(name: str, rows: list[tuple]) -> pd.DataFrame:
+    """A table from its recorded rows; the events' args (recorded as dicts) become JSON here."""
+    if name == "events":
+        rows = [row[:-1] + (_args_json(row[-1]),) for row in rows]
+    return pd.DataFrame(rows, columns=list(TABLES[name]))

@@ -448,3 +448,9 @@ def _check_population(source: _Source, spec: PopulationSpec, seed: int, coll: Co
     if total * RAY > system.global_debt_ceiling:
         raise ScenarioError(f"{where}: {summary} the global debt ceiling {_wad(system.global_debt_ceiling // RAY)}; "
                             f"{fix}, or use a protocol.config with a higher system.global_debt_ceiling")
+
+
+def waterfall_variant(scenario: Scenario, order: tuple[str, ...]) -> Scenario:
+    """The same scenario under another waterfall order (layer names as in config.LAYERS)."""
+    w = replace(scenario.system.waterfall, order=tuple(LAYERS[x] for x in order))
+    return replace(scenario, system=replace(scenario.system, waterfall=w))

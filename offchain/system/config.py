@@ -14,7 +14,9 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 from typing import Any
 
+from offchain.model.backstop import ORDERABLE_LAYERS, Layer
 from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.model.price_curves import CurveKind
 from offchain.model.fee_accumulator import MAX_BASE_FEE, MAX_MULTIPLIER
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
@@ -57,14 +59,14 @@ class CollateralConfig:
 
 
 # layer names of the waterfall, as in Backstop.vy (SETTLEMENT = 5 is implicit after shutdown)
-LAYERS = {"fund": 1, "stability_pool": 2, "debt_auction": 3, "redistribution": 4}
+LAYERS = ORDERABLE_LAYERS  # label -> layer id
 
 
 @dataclass(frozen=True)
 class WaterfallConfig:
     """The loss waterfall's layers and parameters (the optional [backstop] table)."""
 
-    order: tuple[int, ...] = (1, 2, 3, 4)  # layers, see LAYERS
+    order: tuple[int, ...] = tuple(Layer)[:4]  # layer ids, see LAYERS
     surplus_buffer: int = 500_000 * RAD  # rad
     surplus_lot: int = 10_000 * RAD  # rad
     debt_auction_bid: int = 50_000 * RAD  # rad
@@ -227,19 +229,19 @@ def _below_one(r: _Reader, key: str, unit: int) -> int:
     return value
 
 
-CURVES = {"linear": 0, "stairstep": 1, "exponential": 2}
+CURVES = {kind.label: kind for kind in CurveKind}
 
 
 def _curve(r: _Reader) -> tuple[int, int, int, int]:
     name = r.raw("auction_curve")
     if name not in CURVES:
         raise r.fail("auction_curve", f"must be one of {', '.join(CURVES)}, got {name!r}")
-    if name == "linear":
-        return (0, r.integer("auction_curve_duration", 1, 30 * 86400), 0, 0)
+    if CURVES[name] is CurveKind.LINEAR:
+        return (CurveKind.LINEAR, r.integer("auction_curve_duration", 1, 30 * 86400), 0, 0)
     cut = _below_one(r, "auction_curve_cut", RAY)
-    if name == "stairstep":
-        return (1, 0, r.integer("auction_curve_step", 1, 86400), cut)
-    return (2, 0, 0, cut)
+    if CURVES[name] is CurveKind.STAIRSTEP:
+        return (CurveKind.STAIRSTEP, 0, r.integer("auction_curve_step", 1, 86400), cut)
+    return (CurveKind.EXPONENTIAL, 0, 0, cut)
 
 
 def _waterfall(where: str, table: Any) -> WaterfallConfig:

@@ -6,8 +6,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Iterable
 
+from offchain.backends.base import Backend
 from offchain.backends.chain import ChainBackend
-from offchain.backends.model import ModelBackend, ModelReader
+from offchain.backends.model import ModelBackend
 from offchain.system.deployment import Deployment
 
 
@@ -156,17 +157,19 @@ def _waterfall_state_calls(add: Any, d: Deployment, keys: StateKeys, accounts: l
             add(f"settlement.cashed[{name}][{who}]", g, "cashed", t.type_id, who)
 
 
+def read_state(backend: Backend, d: Deployment, keys: StateKeys, cache: bool = True) -> dict[str, Any]:
+    """Every observable variable of the deployed system, from any backend (on a chain, one
+    eth_call; `cache=False` for a read that will not repeat exactly)."""
+    calls = _state_calls(d, keys)
+    values = backend.views([(addr, fn, args) for _, addr, fn, args in calls], cache=cache)
+    return {key: value for (key, _, _, _), value in zip(calls, values)}
+
+
 def read_chain_state(chain: ChainBackend, d: Deployment, keys: StateKeys, cache: bool = True) -> dict[str, Any]:
-    """Every observable variable of the deployed system, read in one eth_call."""
-    calls = _state_calls(d, keys)
-    values = chain.views([(addr, fn, args) for _, addr, fn, args in calls], cache=cache)
-    return {key: value for (key, _, _, _), value in zip(calls, values)}
+    """Every observable variable of the deployed system, read from the chain in one eth_call."""
+    return read_state(chain, d, keys, cache)
 
 
-def read_model_state(model: ModelBackend, d: Deployment, keys: StateKeys,
-                     reader: ModelReader | None = None) -> dict[str, Any]:
-    """The same variables as `read_chain_state`, from the model (through `reader`, whose
-    resolved getters a run reuses, if given)."""
-    calls = _state_calls(d, keys)
-    values = (reader or ModelReader(model)).many([(addr, fn, args) for _, addr, fn, args in calls])
-    return {key: value for (key, _, _, _), value in zip(calls, values)}
+def read_model_state(model: ModelBackend, d: Deployment, keys: StateKeys) -> dict[str, Any]:
+    """The same variables as `read_chain_state`, from the model."""
+    return read_state(model, d, keys)

@@ -42,6 +42,7 @@ from hypothesis.stateful import (
 from offchain.testing.harness import System
 from offchain.model import price_curves
 from offchain.system.deployment import deploy_flash_taker, seed_pool
+from offchain.model.backstop import LossStatus
 from offchain.model.errors import Revert
 from offchain.model.fee_accumulator import MAX_BASE_FEE
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
@@ -360,7 +361,7 @@ def _machine(node, deployed, roles):
             self.s.warp(when - self.s.now)
             self.act(t.auction, "take", taker, auction_id, a.lot, price, taker, b"")
             loss = self.s.contract(self.s.d.backstop).losses[(t.type_id, t.auction, auction_id)]
-            if then_cover and loss.status == 2:
+            if then_cover and loss.status == LossStatus.CLOSED:
                 # and, once the queue delay has passed, the waterfall covers it
                 self.s.warp(max(1, loss.created_at + self.s.contract(self.s.d.backstop).queue_delay - self.s.now))
                 self.act(self.s.d.backstop, "cover", self.r.keeper, t.type_id, t.auction, auction_id)
@@ -482,7 +483,7 @@ def _machine(node, deployed, roles):
 
         def _closed_losses(self):
             b = self.s.contract(self.s.d.backstop)
-            return sorted((k for k, loss in b.losses.items() if loss.status == 2), key=lambda k: (k[2], k[1]))
+            return sorted((k for k, loss in b.losses.items() if loss.status == LossStatus.CLOSED), key=lambda k: (k[2], k[1]))
 
         @rule(user_i=st.integers(0, 2), frac=FRACTION, nudge=NUDGE)
         def stake(self, user_i, frac, nudge):

@@ -25,7 +25,9 @@ from hypothesis import strategies as st
 from offchain.sim.keepers import Latency
 from offchain.sim.scenario import load_scenario
 from offchain.sim.results import TABLES, Tables
-from offchain.sim.driver import _args_json, _jsonable, _table, bar_times, reconcile, simulate
+from offchain.sim.driver import bar_times, simulate
+from offchain.sim.reconcile import reconcile
+from offchain.sim.results import _args_json, _jsonable, build_table
 
 ROOT = Path(__file__).resolve().parents[2]
 PRICES = ROOT / "data" / "market" / "eth_usd_2020-03-12.csv"
@@ -81,7 +83,7 @@ def test_model_run__without_full_state_reads__same_tables_and_no_states(runs, sc
 def test_tables__built_on_first_read__events_args_as_json():
     built = []
     rows = [(0, 1, 0, 0, "engine", "0x" + "ab" * 20, "Moved", {"b": 2**200, "a": b"\x01", "c": True})]
-    tables = Tables({"events": lambda: built.append(1) or _table("events", rows), "txs": pd.DataFrame({"x": [1]})})
+    tables = Tables({"events": lambda: built.append(1) or build_table("events", rows), "txs": pd.DataFrame({"x": [1]})})
     assert "events" in tables and list(tables.keys()) == ["events", "txs"] and built == []
     events = tables["events"]
     assert built == [1] and tables["events"] is events  # built once
