@@ -20,8 +20,9 @@ class RpcError(RuntimeError):
 
 
 class _Transport:
-    """JSON-RPC over one kept-alive HTTP connection, with nothing in between: `requests` spent
-    ~0.5 ms of Python per request (prepare, merge settings, adapters), 3-4x a local node's answer."""
+    """JSON-RPC over one kept-alive HTTP connection, with nothing in between: a general HTTP
+    client spends more Python per request (prepare, merge settings, adapters) than a local node
+    takes to answer."""
 
     def __init__(self, url: str):
         parts = urlsplit(url)

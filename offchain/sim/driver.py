@@ -47,10 +47,10 @@ from offchain.sim.keepers import (
     Action, AuctionView, BackstopParams, BackstopView, DebtAuctionView, Latency, PoolView, TakerParams, VaultIndex,
     arbitrage_action, backstop_actions, liquidation_actions, oracle_actions, taker_actions,
 )
+from offchain.sim.ledger import Ledger
 from offchain.sim.population import VaultPlan, actor_address, generate_vaults
 from offchain.sim.scenario_types import Scenario
 from offchain.sim.results import LAYER_NAMES, TABLES, SimulationResult, Tables, build_table
-from offchain.model.state import Event
 
 ACCRUE_EVERY = 3600  # seconds between the backstop keeper's fee accruals
 ACTOR_COLLATERALIZATION = 10  # actors' own vaults hold 10x their debt in collateral
@@ -115,7 +115,7 @@ def _young_collections_batched(threshold: int = 100_000) -> Iterator[None]:
     """The cycle collector's youngest generation collected every `threshold` allocations, not
     CPython's 700, for the duration of a run (restored after). A run allocates millions of
     short-lived objects (rows, views, journal entries) and few cycles; at 700 every tenth young
-    collection walks the older generations, and a model run spent ~15% of its time collecting.
+    collection walks the older generations, a large share of a model run's time.
     Nothing else changes: every cycle is still collected, a little later."""
     old = gc.get_threshold()
     gc.set_threshold(max(old[0], threshold), *old[1:])
@@ -147,17 +147,7 @@ class Simulation:
         self.in_flight: list[tuple[int, int, Action]] = []  # (landing bar, submitted bar, action)
         self.pending: list[tuple] = []  # queued for the next block (see queue)
         self.last_accrual = 0
-        self.unsafe_since: dict[str, int] = {}
-        self.first_unsafe: dict[str, int] = {}
-        self.liquidated: dict[str, list[int]] = {}
-        self.debt_auction_ids: set[int] = set()
-        self.losses: dict[int, dict[str, Any]] = {}
-        self.watched_losses: set[int] = set()  # closed, not yet fully covered (see _backstop_view)
-        self._handlers: dict[tuple[str, str], Callable[[dict, int, str], None]] | None = None
-        self.payers: dict[tuple[str, str, str], int] = {}  # (payer, kind, layer) -> rad
-        self.staker_charged: int = 0
-        self.pool_allocated: int = 0
-        self.gov_minted: int = 0
+        self.ledger = Ledger(self)
         self.peak_debt_in_auction = 0
         self.flash_taker = ""
         self.labels: dict[str, str] = {}
@@ -215,7 +205,7 @@ class Simulation:
         for i, e in enumerate(events):  # args as JSON when the table is built (_events_table)
             self.rows["events"].append((self.bar, t, tx, i, self.labels.get(e.address, e.address), e.address, e.name,
                                         e.args))
-        self._on_events(events, t, actor)
+        self.ledger.on_events(events, t, actor)
 
     def deploy(self, name: str, sender: str, *args: Any) -> str:
         tx = self.tx_count
@@ -325,91 +315,6 @@ class Simulation:
             self.queue("setup", who, d.engine, "allow", d.stable_join)
             self.queue("setup", who, d.stable_join, "exit", who, stable)
 
-    # -------------------------------------------------------- events
-
-    def _on_events(self, events: list[Event], t: int, actor: str) -> None:
-        handlers = self._handlers
-        if handlers is None:
-            if not hasattr(self, "deployment"):  # deploy_system's own transactions: nothing to follow yet
-                return
-            handlers = self._handlers = self._event_handlers()
-        for e in events:
-            handler = handlers.get((e.address, e.name))
-            if handler is not None:
-                handler(e.args, t, actor)
-
-    def _event_handlers(self) -> dict[tuple[str, str], Callable[[dict, int, str], None]]:
-        """(emitter, event name) -> what the simulation records of it; other events only go to
-        the events table."""
-        d = self.deployment
-        index_event = lambda args, t, actor: self.index.apply_args(args)  # noqa: E731
-        return {
-            (d.engine, "VaultModified"): index_event,
-            (d.engine, "VaultSeized"): index_event,
-            (d.liquidator, "Liquidated"): self._on_liquidated,
-            (self.type_.auction, "Taken"): self._on_taken,
-            (d.backstop, "LossOpened"): self._on_loss_opened,
-            (d.backstop, "LossClosed"): self._on_loss_closed,
-            (d.backstop, "LossAllocated"): self._on_loss_allocated,
-            (d.backstop, "LossRedistributed"): self._on_loss_redistributed,
-            (d.stability_pool, "StakerCharged"): self._on_staker_charged,
-            (d.debt_auction, "Started"): lambda args, t, actor: self.debt_auction_ids.add(args["auction_id"]),
-            (d.debt_auction, "Finished"): self._on_debt_auction_finished,
-        }
-
-    def _on_liquidated(self, args: dict, t: int, actor: str) -> None:
-        owner = args["owner"]
-        since = self.unsafe_since.pop(owner, t)
-        self.liquidated.setdefault(owner, []).append(t)
-        self.rows["liquidations"].append((self.bar, t, owner, args["auction_id"], args["collateral"] / WAD,
-                                          args["debt"] / RAD, since, t - since))
-
-    def _on_taken(self, args: dict, t: int, actor: str) -> None:
-        market = self.prices[self.bar] if self.bar >= 0 else self.price0
-        self.rows["takes"].append((self.bar, t, args["auction_id"], actor, args["price"] / RAY, market / WAD,
-                                   args["collateral"] / WAD, args["owe"] / RAD))
-
-    def _on_loss_opened(self, args: dict, t: int, actor: str) -> None:
-        self.losses[args["auction_id"]] = {"opened": t, "debt": args["debt"], "closed": None, "raised": 0,
-                                           "covered": 0, "loss": None, "allocated": 0}
-
-    def _on_loss_closed(self, args: dict, t: int, actor: str) -> None:
-        self.losses[args["auction_id"]].update(closed=t, raised=args["raised"], covered=args["covered"],
-                                               loss=args["loss"])
-        self.watched_losses.add(args["auction_id"])  # the backstop keeper's from now on
-
-    def _on_loss_allocated(self, args: dict, t: int, actor: str) -> None:
-        layer = LAYER_NAMES[args["layer"]]
-        amount = args["amount"]
-        self.losses[args["auction_id"]]["allocated"] += amount
-        self.rows["allocations"].append((self.bar, t, args["auction_id"], layer, args["participant"], amount / RAD))
-        if layer == "fund":
-            self._pay("insurance fund (Backstop surplus)", "fund", layer, amount)
-        elif layer == "stability_pool":
-            self.pool_allocated += amount
-        elif layer == "debt_auction":
-            self._pay("governance-token holders (debt auctions mint)", "debt_auction", layer, amount)
-        elif layer == "settlement":
-            self._pay("stablecoin holders (global settlement haircut)", "settlement", layer, amount)
-
-    def _on_loss_redistributed(self, args: dict, t: int, actor: str) -> None:
-        delta = args["delta_rate"]
-        for owner, (_, art) in self.index.vaults.items():
-            if art:
-                self._pay(f"vault {owner}", "vault", "redistribution", art * delta)
-
-    def _on_staker_charged(self, args: dict, t: int, actor: str) -> None:
-        self.staker_charged += args["amount"]
-        self._pay(f"staker {args['staker']}", "staker", "stability_pool", args["amount"])
-
-    def _on_debt_auction_finished(self, args: dict, t: int, actor: str) -> None:
-        self.debt_auction_ids.discard(args["auction_id"])
-        self.gov_minted += args["lot"]
-
-    def _pay(self, payer: str, kind: str, layer: str, amount: int) -> None:
-        key = (payer, kind, layer)
-        self.payers[key] = self.payers.get(key, 0) + amount
-
     # -------------------------------------------------------- bars
 
     def run(self) -> SimulationResult:
@@ -467,12 +372,12 @@ class Simulation:
         rate, safe_price = ctype[1], ctype[2]
         unsafe = self.index.unsafe(rate, safe_price)
         unsafe_set = set(unsafe)
-        for owner in list(self.unsafe_since):
+        for owner in list(self.ledger.unsafe_since):
             if owner not in unsafe_set:
-                del self.unsafe_since[owner]
+                del self.ledger.unsafe_since[owner]
         for owner in unsafe:
-            self.unsafe_since.setdefault(owner, now)
-            self.first_unsafe.setdefault(owner, now)
+            self.ledger.unsafe_since.setdefault(owner, now)
+            self.ledger.first_unsafe.setdefault(owner, now)
         flying = self.flying()
         for action in liquidation_actions(self.index, rate, safe_price, flying, a.liquidation_keeper, d.liquidator,
                                           s.keepers.liquidation_gas_price):
@@ -519,8 +424,8 @@ class Simulation:
         d, t, a = self.deployment, self.type_, self.actors
         # the keeper acts on closed losses only (keepers.backstop_actions: status CLOSED); a loss
         # closes with its LossClosed event, so it reads just those, not every running auction's
-        loss_ids = sorted(self.watched_losses)
-        da_ids = sorted(self.debt_auction_ids)
+        loss_ids = sorted(self.ledger.watched_losses)
+        da_ids = sorted(self.ledger.debt_auction_ids)
         calls = [
             (d.engine, "stable", (d.backstop,)), (d.engine, "bad_debt", (d.backstop,)), (d.backstop, "unattributed_debt", ()),
             (d.backstop, "debt_to_auction", ()), (d.backstop, "debt_auction_bid_size", ()),
@@ -537,7 +442,7 @@ class Simulation:
         for j, x in enumerate(loss_ids):
             _, due, created_at, status = r[n + j]
             if status == LossStatus.DONE:  # nothing left to cover: the keeper stops reading it
-                self.watched_losses.discard(x)
+                self.ledger.watched_losses.discard(x)
             losses.append((x, due, created_at, status))
         n += len(loss_ids)
         auctions = [DebtAuctionView(x, *r[n + j]) for j, x in enumerate(da_ids)]
@@ -562,7 +467,7 @@ class Simulation:
         locked = self.index.total_collateral
         self.rows["bars"].append((
             i, self.times[i], self.prices[i] / WAD, oracle_price / WAD, spot / RAY, (rs / (rc * self.scale)) if rc else 0.0,
-            p60 / 10**9, art * rate / RAD, locked / WAD, in_auction / WAD, active, len(unsafe), len(self.liquidated),
+            p60 / 10**9, art * rate / RAD, locked / WAD, in_auction / WAD, active, len(unsafe), len(self.ledger.liquidated),
             bad_debt / RAD, surplus / RAD, open_losses, assets / RAD, to_auction / RAD, gov / WAD,
         ))
 
@@ -587,19 +492,8 @@ class Simulation:
         d, t = self.deployment, self.type_
         tables = Tables({name: partial(build_table, name, rows) for name, rows in self.rows.items()
                          if name not in ("losses", "payers", "vaults")})
-        loss_rows = []
-        for auction_id, x in sorted(self.losses.items()):
-            loss = x["loss"]
-            loss_rows.append((auction_id, x["opened"], x["closed"], x["debt"] / RAD, x["raised"] / RAD,
-                              x["covered"] / RAD, None if loss is None else loss / RAD, x["allocated"] / RAD,
-                              None if loss is None else (loss - x["allocated"]) / RAD))
-        tables["losses"] = pd.DataFrame(loss_rows, columns=list(TABLES["losses"]))
-        if self.pool_allocated > self.staker_charged:
-            self._pay("stability pool (charges not yet realized)", "staker", "stability_pool",
-                      self.pool_allocated - self.staker_charged)
-        payer_rows = sorted(((p, k, layer, amount / RAD) for (p, k, layer), amount in self.payers.items()),
-                            key=lambda r: -r[3])
-        tables["payers"] = pd.DataFrame(payer_rows, columns=list(TABLES["payers"]))
+        tables["losses"] = pd.DataFrame(self.ledger.loss_rows(), columns=list(TABLES["losses"]))
+        tables["payers"] = pd.DataFrame(self.ledger.payer_rows(), columns=list(TABLES["payers"]))
         rate = self.read([(d.engine, "collateral_types", (t.type_id,))])[0][1]
         final_price = self.prices[-1]
         vault_rows = []
@@ -609,8 +503,8 @@ class Simulation:
             vault_rows.append((
                 p.owner, p.collateral / WAD, p.debt / WAD, p.collateral * self.price0 / (p.debt * WAD),
                 collateral / WAD, debt / RAD, (collateral * final_price * RAY / (debt * WAD)) if debt else float("inf"),
-                self.first_unsafe.get(p.owner), (self.liquidated.get(p.owner) or [None])[0],
-                len(self.liquidated.get(p.owner, [])),
+                self.ledger.first_unsafe.get(p.owner), (self.ledger.liquidated.get(p.owner) or [None])[0],
+                len(self.ledger.liquidated.get(p.owner, [])),
             ))
         tables["vaults"] = pd.DataFrame(vault_rows, columns=list(TABLES["vaults"]))
         order = [LAYER_NAMES[x] for x in self.scenario.system.waterfall.order]

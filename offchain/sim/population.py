@@ -6,8 +6,7 @@ order per vault: `gauss(0, 1)` for the debt, then `triangular` for the start rat
 enters the arithmetic exactly (its binary value, via `Decimal(float)` or `as_integer_ratio()`);
 the exponential is a 34-digit Decimal (decimal128's precision) in a local context and everything
 else is integer math, rounded down. So the same inputs give the same plans, to the wei. (Debts
-are whole stablecoins: 34 digits and the 60 used before gave the same 600,000 plans over 40 seeds
-and three debt distributions, and cost half as much.)
+are whole stablecoins, far coarser than 34 significant digits.)
 """
 
 from __future__ import annotations
@@ -16,7 +15,7 @@ import random
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 
-from sha3 import keccak_256  # safe-pysha3: ~15x faster per hash than eth_utils' pycryptodome backend
+from sha3 import keccak_256  # safe-pysha3: a C keccak, far cheaper per hash than eth_utils' backend
 
 from offchain.model.fixed_point import RAD, WAD
 from offchain.sim.scenario_types import PopulationSpec

@@ -1,0 +1,137 @@
+"""The run's bookkeeping, kept from the events it sees: liquidations and how long each vault was
+unsafe, takes, loss events and their allocations, and who paid what (per payer and layer). The
+driver (driver.py) hands it every mined transaction's events; the result's loss, payer and vault
+tables come from it."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.model.state import Event
+from offchain.sim.results import LAYER_NAMES
+
+if TYPE_CHECKING:
+    from offchain.sim.driver import Simulation
+
+
+class Ledger:
+    """What a simulation records of its events (see the module docstring)."""
+
+    def __init__(self, sim: Simulation):
+        self.sim = sim
+        self.unsafe_since: dict[str, int] = {}  # owner -> since when its vault is unsafe
+        self.first_unsafe: dict[str, int] = {}
+        self.liquidated: dict[str, list[int]] = {}  # owner -> liquidation times
+        self.debt_auction_ids: set[int] = set()  # running debt auctions
+        self.losses: dict[int, dict[str, Any]] = {}  # auction id -> the loss event's figures [rad]
+        self.watched_losses: set[int] = set()  # closed, not yet fully covered (see Simulation._backstop_view)
+        self._handlers: dict[tuple[str, str], Callable[[dict, int, str], None]] | None = None
+        self.payers: dict[tuple[str, str, str], int] = {}  # (payer, kind, layer) -> rad
+        self.staker_charged = 0  # rad
+        self.pool_allocated = 0  # rad
+        self.gov_minted = 0  # wad
+
+
+    def on_events(self, events: list[Event], t: int, actor: str) -> None:
+        handlers = self._handlers
+        if handlers is None:
+            if not hasattr(self.sim, "deployment"):  # deploy_system's own transactions: nothing to follow yet
+                return
+            handlers = self._handlers = self._event_handlers()
+        for e in events:
+            handler = handlers.get((e.address, e.name))
+            if handler is not None:
+                handler(e.args, t, actor)
+
+    def _event_handlers(self) -> dict[tuple[str, str], Callable[[dict, int, str], None]]:
+        """(emitter, event name) -> what the simulation records of it; other events only go to
+        the events table."""
+        d = self.sim.deployment
+        index_event = lambda args, t, actor: self.sim.index.apply_args(args)  # noqa: E731
+        return {
+            (d.engine, "VaultModified"): index_event,
+            (d.engine, "VaultSeized"): index_event,
+            (d.liquidator, "Liquidated"): self._on_liquidated,
+            (self.sim.type_.auction, "Taken"): self._on_taken,
+            (d.backstop, "LossOpened"): self._on_loss_opened,
+            (d.backstop, "LossClosed"): self._on_loss_closed,
+            (d.backstop, "LossAllocated"): self._on_loss_allocated,
+            (d.backstop, "LossRedistributed"): self._on_loss_redistributed,
+            (d.stability_pool, "StakerCharged"): self._on_staker_charged,
+            (d.debt_auction, "Started"): lambda args, t, actor: self.debt_auction_ids.add(args["auction_id"]),
+            (d.debt_auction, "Finished"): self._on_debt_auction_finished,
+        }
+
+    def _on_liquidated(self, args: dict, t: int, actor: str) -> None:
+        owner = args["owner"]
+        since = self.unsafe_since.pop(owner, t)
+        self.liquidated.setdefault(owner, []).append(t)
+        self.sim.rows["liquidations"].append((self.sim.bar, t, owner, args["auction_id"], args["collateral"] / WAD,
+                                          args["debt"] / RAD, since, t - since))
+
+    def _on_taken(self, args: dict, t: int, actor: str) -> None:
+        market = self.sim.prices[self.sim.bar] if self.sim.bar >= 0 else self.sim.price0
+        self.sim.rows["takes"].append((self.sim.bar, t, args["auction_id"], actor, args["price"] / RAY, market / WAD,
+                                   args["collateral"] / WAD, args["owe"] / RAD))
+
+    def _on_loss_opened(self, args: dict, t: int, actor: str) -> None:
+        self.losses[args["auction_id"]] = {"opened": t, "debt": args["debt"], "closed": None, "raised": 0,
+                                           "covered": 0, "loss": None, "allocated": 0}
+
+    def _on_loss_closed(self, args: dict, t: int, actor: str) -> None:
+        self.losses[args["auction_id"]].update(closed=t, raised=args["raised"], covered=args["covered"],
+                                               loss=args["loss"])
+        self.watched_losses.add(args["auction_id"])  # the backstop keeper's from now on
+
+    def _on_loss_allocated(self, args: dict, t: int, actor: str) -> None:
+        layer = LAYER_NAMES[args["layer"]]
+        amount = args["amount"]
+        self.losses[args["auction_id"]]["allocated"] += amount
+        self.sim.rows["allocations"].append((self.sim.bar, t, args["auction_id"], layer, args["participant"], amount / RAD))
+        if layer == "fund":
+            self.pay("insurance fund (Backstop surplus)", "fund", layer, amount)
+        elif layer == "stability_pool":
+            self.pool_allocated += amount
+        elif layer == "debt_auction":
+            self.pay("governance-token holders (debt auctions mint)", "debt_auction", layer, amount)
+        elif layer == "settlement":
+            self.pay("stablecoin holders (global settlement haircut)", "settlement", layer, amount)
+
+    def _on_loss_redistributed(self, args: dict, t: int, actor: str) -> None:
+        delta = args["delta_rate"]
+        for owner, (_, art) in self.sim.index.vaults.items():
+            if art:
+                self.pay(f"vault {owner}", "vault", "redistribution", art * delta)
+
+    def _on_staker_charged(self, args: dict, t: int, actor: str) -> None:
+        self.staker_charged += args["amount"]
+        self.pay(f"staker {args['staker']}", "staker", "stability_pool", args["amount"])
+
+    def _on_debt_auction_finished(self, args: dict, t: int, actor: str) -> None:
+        self.debt_auction_ids.discard(args["auction_id"])
+        self.gov_minted += args["lot"]
+
+    def pay(self, payer: str, kind: str, layer: str, amount: int) -> None:
+        key = (payer, kind, layer)
+        self.payers[key] = self.payers.get(key, 0) + amount
+
+    # -------------------------------------------------------- tables
+
+    def loss_rows(self) -> list[tuple]:
+        rows = []
+        for auction_id, x in sorted(self.losses.items()):
+            loss = x["loss"]
+            rows.append((auction_id, x["opened"], x["closed"], x["debt"] / RAD, x["raised"] / RAD,
+                         x["covered"] / RAD, None if loss is None else loss / RAD, x["allocated"] / RAD,
+                         None if loss is None else (loss - x["allocated"]) / RAD))
+        return rows
+
+    def payer_rows(self) -> list[tuple]:
+        """Who paid how much, largest first; pool charges not yet realized by the stakers count as
+        the pool's."""
+        if self.pool_allocated > self.staker_charged:
+            self.pay("stability pool (charges not yet realized)", "staker", "stability_pool",
+                     self.pool_allocated - self.staker_charged)
+        return sorted(((p, k, layer, amount / RAD) for (p, k, layer), amount in self.payers.items()),
+                      key=lambda r: -r[3])
