@@ -3,6 +3,8 @@
 #   make test   the whole test suite (bounded fuzz profile)
 #   make fuzz   the differential fuzz with the deep profile
 #   make bench  gas and throughput figures -> bench/results.json, bench/results.md
+#   make lint   ruff (lint + format check), mamushi (Vyper format check), pyright (basic)
+#   make format apply ruff's and mamushi's formatting
 SHELL := /bin/bash
 .DEFAULT_GOAL := help
 PYTHON ?= python3
@@ -12,11 +14,16 @@ BIN := $(CURDIR)/$(VENV)/bin
 export PATH := $(BIN):$(CURDIR)/node_modules/.bin:$(PATH)
 PY_STAMP := $(VENV)/.installed
 NODE_STAMP := node_modules/.installed
+# the linters live in their own environment: mamushi pins a click that eth-ape cannot share
+LINT_VENV := .venv-lint
+LINT_STAMP := $(LINT_VENV)/.installed
+PY_SOURCES := offchain scripts tests
+VYPER_LINE_LENGTH := 100
 
-.PHONY: help setup run deploy test fuzz bench lint clean
+.PHONY: help setup run deploy test fuzz bench lint format clean
 
 help:
-	@echo "make run | make deploy | make test | make fuzz | make bench | make setup | make clean"
+	@echo "make run | make deploy | make test | make fuzz | make bench | make lint | make format | make setup | make clean"
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,6 +36,13 @@ $(PY_STAMP): pyproject.toml constraints.txt
 $(NODE_STAMP): package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	@anvil --version | head -n1
+	@touch $@
+
+$(LINT_STAMP): requirements-lint.txt
+	@test -x $(LINT_VENV)/bin/python || $(PYTHON) -m venv $(LINT_VENV)
+	{ $(LINT_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-lint.txt 2>&1; \
+	  echo $$? > $(LINT_VENV)/.pip-status; } | grep -v "is ignored: it is neither" || true
+	@exit $$(cat $(LINT_VENV)/.pip-status)
 	@touch $@
 
 setup: $(PY_STAMP) $(NODE_STAMP)
@@ -48,5 +62,16 @@ fuzz: setup
 bench: setup
 	ape run bench
 
+lint: setup $(LINT_STAMP)
+	$(LINT_VENV)/bin/ruff check $(PY_SOURCES)
+	$(LINT_VENV)/bin/ruff format --check $(PY_SOURCES)
+	$(LINT_VENV)/bin/mamushi --check --line-length $(VYPER_LINE_LENGTH) contracts
+	pyright
+
+format: $(LINT_STAMP)
+	$(LINT_VENV)/bin/ruff format $(PY_SOURCES)
+	$(LINT_VENV)/bin/ruff check --fix $(PY_SOURCES)
+	$(LINT_VENV)/bin/mamushi --line-length $(VYPER_LINE_LENGTH) contracts
+
 clean:
-	rm -rf $(VENV) node_modules .build
+	rm -rf $(VENV) $(LINT_VENV) node_modules .build
