@@ -28,6 +28,7 @@
 from interfaces import IVaultEngine
 from interfaces import IBackstop
 from interfaces import IDebtAuction
+from modules import constants
 
 implements: IDebtAuction
 
@@ -36,7 +37,6 @@ interface IMintable:
     def mint(owner: address, amount: uint256): nonpayable
 
 
-WAD: constant(uint256) = 10**18
 # packed fields: lot takes 128 bits, bid_expiry and end 64 each
 MAX_LOT: constant(uint256) = 2**128 - 1
 # durations below 2**32 s keep now + duration below 2**64 for the next 500 billion years
@@ -145,8 +145,8 @@ def __init__(engine_: IVaultEngine, backstop_: IBackstop, token_: address):
     backstop = backstop_
     token = token_
     self.live = True
-    self.min_decrease = WAD * 105 // 100
-    self.lot_growth = WAD * 150 // 100
+    self.min_decrease = constants.WAD * 105 // 100
+    self.lot_growth = constants.WAD * 150 // 100
     self.bid_duration = 3 * 3600
     self.auction_duration = 2 * 86400
     self.authorized[msg.sender] = True
@@ -193,8 +193,8 @@ def set_parameters(
     """
     self._check_authorized()
     assert initial_lot != 0, "debt auction: zero lot"
-    assert min_decrease > WAD, "debt auction: min decrease not above 1"
-    assert lot_growth >= WAD, "debt auction: lot growth below 1"
+    assert min_decrease > constants.WAD, "debt auction: min decrease not above 1"
+    assert lot_growth >= constants.WAD, "debt auction: lot growth below 1"
     assert bid_duration != 0 and auction_duration != 0, "debt auction: zero duration"
     assert (
         initial_lot <= MAX_LOT and bid_duration <= MAX_DURATION and auction_duration <= MAX_DURATION
@@ -263,7 +263,7 @@ def bid(auction_id: uint256, lot: uint256):
     assert auction.bid_expiry == 0 or auction.bid_expiry > block.timestamp, "debt auction: bid expired"
     assert auction.end > block.timestamp, "debt auction: auction ended"
     assert lot < auction.lot, "debt auction: lot not lower"
-    assert lot * self.min_decrease <= auction.lot * WAD, "debt auction: lot not lower"
+    assert lot * self.min_decrease <= auction.lot * constants.WAD, "debt auction: lot not lower"
 
     # bid_expiry < 2**64: bid_duration < 2**32; lot < the stored lot <= MAX_LOT
     bid_expiry: uint256 = block.timestamp + self.bid_duration
@@ -290,7 +290,7 @@ def restart(auction_id: uint256):
     assert auction.end < block.timestamp, "debt auction: not ended"
     assert auction.bid_expiry == 0, "debt auction: has bids"
     # rounded down: never more tokens than the growth factor gives
-    lot: uint256 = auction.lot * self.lot_growth // WAD
+    lot: uint256 = auction.lot * self.lot_growth // constants.WAD
     assert lot <= MAX_LOT, "debt auction: value too large"
     end: uint256 = block.timestamp + self.auction_duration
     # no bid: bid_expiry stays 0

@@ -32,18 +32,15 @@ from interfaces import IAuctionCallee
 from interfaces import IBackstop
 from modules import fixed_point
 from modules import price_curves
+from modules import constants
 
-WAD: constant(uint256) = 10**18
-RAY: constant(uint256) = 10**27
-# wad -> ray
-WAD_TO_RAY: constant(uint256) = 10**9
 # how many auctions may run at once
 MAX_ACTIVE: constant(uint256) = 1024
 # packed fields: lot and top take 128 bits, started 64, position 32
 MAX_FIELD: constant(uint256) = 2**128 - 1
 # bounds for governance parameters
-MAX_BUFFER: constant(uint256) = 10 * RAY
-MAX_REWARD_RATE: constant(uint256) = WAD // 10
+MAX_BUFFER: constant(uint256) = 10 * constants.RAY
+MAX_REWARD_RATE: constant(uint256) = constants.WAD // 10
 
 struct Auction:
     # index in `active`
@@ -190,7 +187,7 @@ def __init__(
     self.oracle = oracle_
     # proceeds wait here until an auction finishes; the Backstop then takes them (close_loss)
     extcall engine_.allow(backstop_.address)
-    self.buffer = RAY
+    self.buffer = constants.RAY
     self.max_duration = 3600
     self.max_drop = 0
     self.packed_curve = self._pack_curve(price_curves.Curve(kind=price_curves.LINEAR, duration=3600, step=0, cut=0))
@@ -234,10 +231,10 @@ def set_parameters(buffer: uint256, max_duration: uint256, max_drop: uint256, re
     @param reward_flat [rad].
     """
     self._check_authorized()
-    assert buffer >= RAY, "auction: buffer below 1"
+    assert buffer >= constants.RAY, "auction: buffer below 1"
     assert buffer <= MAX_BUFFER, "auction: buffer above 10"
     assert max_duration != 0, "auction: zero max duration"
-    assert max_drop < RAY, "auction: max drop not below 1"
+    assert max_drop < constants.RAY, "auction: max drop not below 1"
     assert reward_rate <= MAX_REWARD_RATE, "auction: reward rate above 10%"
     self.buffer = buffer
     self.max_duration = max_duration
@@ -294,7 +291,7 @@ def update_min_auction():
     """
     dust: uint256 = (staticcall engine.collateral_types(collateral_type)).dust
     penalty: uint256 = (staticcall liquidator.types(collateral_type)).penalty
-    self.min_auction = dust * penalty // WAD
+    self.min_auction = dust * penalty // constants.WAD
     log MinAuctionUpdated(min_auction=self.min_auction)
 
 
@@ -533,7 +530,7 @@ def _start_price() -> uint256:
     price, valid = staticcall self.oracle.peek()
     assert valid, "auction: invalid price"
     # rounds up, as every price here
-    return fixed_point.rmul_up(price * WAD_TO_RAY, self.buffer)
+    return fixed_point.rmul_up(price * constants.WAD_TO_RAY, self.buffer)
 
 
 @view
@@ -567,7 +564,7 @@ def _needs_reset_at(auction: Auction, price: uint256) -> bool:
     # a zero price needs a reset too (a take at price 0 would give collateral away)
     return (
         block.timestamp - auction.started > self.max_duration
-        or price * RAY // auction.top < self.max_drop
+        or price * constants.RAY // auction.top < self.max_drop
         or price == 0
     )
 
@@ -584,7 +581,7 @@ def _pay_reward(debt: uint256, lot: uint256, top: uint256, keeper: address) -> u
     reward: uint256 = 0
     if (self.reward_flat != 0 or self.reward_rate != 0) and debt >= self.min_auction and lot * top >= self.min_auction:
         # rounds down: rewards are never over-paid
-        reward = self.reward_flat + debt * self.reward_rate // WAD
+        reward = self.reward_flat + debt * self.reward_rate // constants.WAD
         extcall engine.create_unbacked(backstop.address, keeper, reward)
     return reward
 

@@ -36,6 +36,7 @@ from interfaces import IVaultEngine
 from interfaces import IBackstop
 from interfaces import ILiquidator
 from modules import fixed_point
+from modules import constants
 
 # What this contract calls beyond the shared interface files (declared here, not added to them).
 
@@ -56,8 +57,6 @@ interface IOracleSettlement:
 interface IAuctionSettlement:
     def cancel(auction_id: uint256) -> uint256: nonpayable
 
-WAD: constant(uint256) = 10**18
-RAY: constant(uint256) = 10**27
 
 # the ledger
 engine: public(immutable(IVaultEngine))
@@ -239,7 +238,7 @@ def fix_price(collateral_type: bytes32):
     price: uint256 = staticcall IOracleSettlement(oracle).current_price()
     assert price != 0, "settlement: no price"
     # collateral per unit of stablecoin [ray], rounded up: vaults give no less than they owe
-    final: uint256 = fixed_point.div_up(WAD * RAY, price)
+    final: uint256 = fixed_point.div_up(constants.WAD * constants.RAY, price)
     self.final_price[collateral_type] = final
     self.type_debt[collateral_type] = (staticcall engine.collateral_types(collateral_type)).normalized_debt
     log PriceFixed(collateral_type=collateral_type, price=price, final_price=final)
@@ -278,7 +277,9 @@ def close_vault(collateral_type: bytes32, owner: address):
     # normalized_debt * rate [rad] (vault_debt reads 2 slots where collateral_types reads 5)
     vault_debt: uint256 = staticcall IEngineSettlement(engine.address).vault_debt(collateral_type, owner)
     # collateral owed [wad]: the debt [wad] at the final price, both steps rounded up
-    owe: uint256 = fixed_point.div_up(fixed_point.div_up(vault_debt, RAY) * final, RAY)
+    owe: uint256 = fixed_point.div_up(
+        fixed_point.div_up(vault_debt, constants.RAY) * final, constants.RAY
+    )
     taken: uint256 = min(owe, vault.collateral)
     # taken = min(owe, ...) <= owe
     shortfall: uint256 = unsafe_sub(owe, taken)
@@ -356,10 +357,16 @@ def fix_cash_price(collateral_type: bytes32):
     assert not self.cash_price_set[collateral_type], "settlement: cash price fixed"
     rate: uint256 = (staticcall engine.collateral_types(collateral_type)).rate
     # collateral backing the type's debt at the final price [wad], rounded down
-    value: uint256 = self.type_debt[collateral_type] * rate // RAY * self.final_price[collateral_type] // RAY
+    value: uint256 = (
+        self.type_debt[collateral_type] * rate // constants.RAY
+        * self.final_price[collateral_type] // constants.RAY
+    )
     # collateral per wad of stablecoin [ray], rounded down: never pays out more than is held;
     # value - min(gap, value) cannot underflow
-    per_wad: uint256 = unsafe_sub(value, min(self.gap[collateral_type], value)) * RAY // (outstanding // RAY)
+    per_wad: uint256 = (
+        unsafe_sub(value, min(self.gap[collateral_type], value)) * constants.RAY
+        // (outstanding // constants.RAY)
+    )
     self.cash_price[collateral_type] = per_wad
     self.cash_price_set[collateral_type] = True
     log CashPriceFixed(collateral_type=collateral_type, cash_price=per_wad)
@@ -375,7 +382,7 @@ def pack(amount: uint256):
     assert self.debt != 0, "settlement: not thawed"
     assert amount > 0, "settlement: zero amount"
     self.packed[msg.sender] += amount
-    extcall engine.transfer_stable(msg.sender, self, amount * RAY)
+    extcall engine.transfer_stable(msg.sender, self, amount * constants.RAY)
     log Packed(holder=msg.sender, amount=amount)
 
 
@@ -392,7 +399,7 @@ def cash(collateral_type: bytes32, amount: uint256):
     assert cashed <= self.packed[msg.sender], "settlement: insufficient packed"
     self.cashed[collateral_type][msg.sender] = cashed
     # [wad], rounded down
-    collateral: uint256 = amount * self.cash_price[collateral_type] // RAY
+    collateral: uint256 = amount * self.cash_price[collateral_type] // constants.RAY
     extcall engine.transfer_collateral(collateral_type, self, msg.sender, collateral)
     log Cashed(collateral_type=collateral_type, holder=msg.sender, amount=amount, collateral=collateral)
 

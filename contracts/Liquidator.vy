@@ -17,10 +17,10 @@ from interfaces import IVaultEngine
 from interfaces import IBackstop
 from interfaces import IDutchAuction
 from modules import fixed_point
+from modules import constants
 
-WAD: constant(uint256) = 10**18
 # the highest liquidation penalty: 100% on top of the debt [wad]
-MAX_PENALTY: constant(uint256) = 2 * WAD
+MAX_PENALTY: constant(uint256) = 2 * constants.WAD
 # the most vaults one liquidate_many call looks at
 MAX_BATCH: constant(uint256) = 100
 # the highest cap on debt in auction: 1e12 stablecoin [rad] (room * WAD must not overflow)
@@ -143,7 +143,7 @@ def configure_type(collateral_type: bytes32, auction: address, penalty: uint256,
     """
     self._check_authorized()
     assert auction != empty(address), "liquidator: zero auction"
-    assert penalty >= WAD, "liquidator: penalty below 1"
+    assert penalty >= constants.WAD, "liquidator: penalty below 1"
     assert penalty <= MAX_PENALTY, "liquidator: penalty above 2"
     assert max_debt_in_auction <= MAX_CAP, "liquidator: cap too large"
     self.types[collateral_type] = TypeConfig(
@@ -227,7 +227,9 @@ def _liquidate(
         unsafe_sub(config.max_debt_in_auction, config.debt_in_auction),
     )
     # rounds down: never seize more debt than the room allows (penalty included)
-    seized_debt: uint256 = min(vault.normalized_debt, room * WAD // ctype.rate // config.penalty)
+    seized_debt: uint256 = min(
+        vault.normalized_debt, room * constants.WAD // ctype.rate // config.penalty
+    )
     if seized_debt < vault.normalized_debt:
         if (vault.normalized_debt - seized_debt) * ctype.rate < ctype.dust:
             # the documented overshoot: take the whole vault rather than leave dust behind
@@ -256,7 +258,7 @@ def _liquidate(
     )
     debt: uint256 = seized_debt * ctype.rate
     # rounds up: the penalty is never under-charged
-    to_raise: uint256 = fixed_point.div_up(debt * config.penalty, WAD)
+    to_raise: uint256 = fixed_point.div_up(debt * config.penalty, constants.WAD)
     self.debt_in_auction += to_raise
     self.types[collateral_type].debt_in_auction = config.debt_in_auction + to_raise
     auction_id: uint256 = extcall IDutchAuction(config.auction).start(to_raise, seized_collateral, owner, keeper)

@@ -11,12 +11,10 @@
 """
 from interfaces import IVaultEngine
 from interfaces import IPriceOracle
+from modules import constants
 
-RAY: constant(uint256) = 10**27
-# wad -> ray
-WAD_TO_RAY: constant(uint256) = 10**9
 # a liquidation ratio above 100x is a configuration mistake
-MAX_LIQUIDATION_RATIO: constant(uint256) = 100 * RAY
+MAX_LIQUIDATION_RATIO: constant(uint256) = 100 * constants.RAY
 
 # the ledger
 engine: public(immutable(IVaultEngine))
@@ -103,7 +101,7 @@ def set_liquidation_ratio(collateral_type: bytes32, new_value: uint256):
     @param new_value [ray], between 1 ray (100%) and 100 ray.
     """
     self._check_authorized()
-    assert new_value >= RAY, "spotter: ratio below 1"
+    assert new_value >= constants.RAY, "spotter: ratio below 1"
     assert new_value <= MAX_LIQUIDATION_RATIO, "spotter: ratio above 100"
     self.liquidation_ratios[collateral_type] = new_value
     log LiquidationRatioSet(collateral_type=collateral_type, new_value=new_value)
@@ -126,7 +124,7 @@ def poke(collateral_type: bytes32) -> uint256:
     safe_price: uint256 = 0
     if valid:
         # rounds down: a lower safe price is the conservative side
-        safe_price = price * WAD_TO_RAY * RAY // ratio
+        safe_price = price * constants.WAD_TO_RAY * constants.RAY // ratio
     extcall engine.set_safe_price(collateral_type, safe_price)
     log Poked(collateral_type=collateral_type, price=price, valid=valid, safe_price=safe_price)
     return safe_price

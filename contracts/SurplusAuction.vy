@@ -30,6 +30,7 @@
 from ethereum.ercs import IERC20
 from interfaces import IVaultEngine
 from interfaces import ISurplusAuction
+from modules import constants
 
 implements: ISurplusAuction
 
@@ -38,7 +39,6 @@ interface IBurnable:
     def burn(amount: uint256): nonpayable
 
 
-WAD: constant(uint256) = 10**18
 # packed fields: bid takes 128 bits, bid_expiry and end 64 each
 MAX_BID: constant(uint256) = 2**128 - 1
 # durations below 2**32 s keep now + duration below 2**64 for the next 500 billion years
@@ -140,7 +140,7 @@ def __init__(engine_: IVaultEngine, backstop_: address, token_: address):
     backstop = backstop_
     token = token_
     self.live = True
-    self.min_increase = WAD * 105 // 100
+    self.min_increase = constants.WAD * 105 // 100
     self.bid_duration = 3 * 3600
     self.auction_duration = 2 * 86400
     self.authorized[msg.sender] = True
@@ -182,7 +182,7 @@ def set_parameters(min_increase: uint256, bid_duration: uint256, auction_duratio
     @param auction_duration Seconds an auction runs (from start or restart), non-zero, < 2**32.
     """
     self._check_authorized()
-    assert min_increase > WAD, "surplus auction: min increase not above 1"
+    assert min_increase > constants.WAD, "surplus auction: min increase not above 1"
     assert bid_duration != 0 and auction_duration != 0, "surplus auction: zero duration"
     assert bid_duration <= MAX_DURATION and auction_duration <= MAX_DURATION, "surplus auction: value too large"
     self.min_increase = min_increase
@@ -243,7 +243,7 @@ def bid(auction_id: uint256, bid: uint256):
     assert auction.bid_expiry == 0 or auction.bid_expiry > block.timestamp, "surplus auction: bid expired"
     assert auction.end > block.timestamp, "surplus auction: auction ended"
     assert bid > auction.bid, "surplus auction: bid not higher"
-    assert bid * WAD >= auction.bid * self.min_increase, "surplus auction: bid not higher"
+    assert bid * constants.WAD >= auction.bid * self.min_increase, "surplus auction: bid not higher"
     assert bid <= MAX_BID, "surplus auction: value too large"
 
     # bid_expiry < 2**64: bid_duration < 2**32

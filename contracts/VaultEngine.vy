@@ -24,6 +24,7 @@
      and rates are stored in 128-bit halves of one slot; values that would not fit revert with
      "engine: value too large" (2**128 wad is 3.4e20 tokens; 2**128 ray is a rate of 3.4e11).
 """
+from modules import constants
 
 struct CollateralType:
     # sum of vault normalized debt of this type [wad]
@@ -43,7 +44,6 @@ struct Vault:
     # debt divided by the type's rate at the time it was drawn [wad]
     normalized_debt: uint256
 
-RAY: constant(uint256) = 10**27
 # packed fields are 128 bits wide
 MAX_FIELD: constant(uint256) = 2**128 - 1
 
@@ -222,7 +222,7 @@ def init_type(collateral_type: bytes32):
     """
     self._check_authorized()
     assert self.debt_and_rate[collateral_type] & MAX_FIELD == 0, "engine: type exists"
-    self.debt_and_rate[collateral_type] = RAY
+    self.debt_and_rate[collateral_type] = constants.RAY
     log CollateralTypeInitialized(collateral_type=collateral_type)
 
 
