@@ -29,6 +29,11 @@ from interfaces import IVaultEngine
 from interfaces import IBackstop
 from interfaces import IDebtAuction
 from modules import constants
+from modules import authorized as auth
+
+# governance and the Backstop (starts auctions, shuts down)
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
 implements: IDebtAuction
 
@@ -62,8 +67,6 @@ backstop: public(immutable(IBackstop))
 # the governance token minted to winners (this contract must be a minter)
 token: public(immutable(address))
 
-# governance and the Backstop (starts auctions, shuts down)
-authorized: public(HashMap[address, bool])
 # False after shutdown: no start, bid or finish; yank refunds bidders
 live: public(bool)
 # governance token offered by a new auction [wad]; 0 = starting reverts until set
@@ -85,12 +88,6 @@ auction_bid: HashMap[uint256, uint256]
 # auction id -> winner; empty until the first bid (empty = the Backstop, the seller)
 auction_winner: HashMap[uint256, address]
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 # not "ParametersSet": the DutchAuction's has the same signature (five uint256), and tools
 # decoding logs by topic alone would mislabel the fields
@@ -149,33 +146,10 @@ def __init__(engine_: IVaultEngine, backstop_: IBackstop, token_: address):
     self.lot_growth = constants.WAD * 150 // 100
     self.bid_duration = 3 * 3600
     self.auction_duration = 2 * 86400
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
+    auth.__init__()
 
 
 # ---------------------------------------------------------------- administration
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` set parameters, start auctions and shut down.
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
 
 
 @external
@@ -191,7 +165,7 @@ def set_parameters(
     @param bid_duration Seconds a bid must stand to win, non-zero, < 2**32.
     @param auction_duration Seconds an auction runs (from start or restart), non-zero, < 2**32.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert initial_lot != 0, "debt auction: zero lot"
     assert min_decrease > constants.WAD, "debt auction: min decrease not above 1"
     assert lot_growth >= constants.WAD, "debt auction: lot growth below 1"
@@ -216,7 +190,7 @@ def shutdown():
     @notice Global settlement: no more starts, bids or finishes; running auctions can be
             yanked. Called by the Backstop.
     """
-    self._check_authorized()
+    auth._check_authorized()
     self.live = False
     log Shutdown()
 
@@ -232,7 +206,7 @@ def start(bid: uint256) -> uint256:
     @param bid Stablecoin to raise [rad], non-zero.
     @return The new auction's id.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "debt auction: not live"
     assert bid != 0, "debt auction: zero bid"
     lot: uint256 = self.initial_lot
@@ -372,9 +346,3 @@ def _delete(auction_id: uint256):
     self.auction_lot_times[auction_id] = 0
     self.auction_bid[auction_id] = 0
     self.auction_winner[auction_id] = empty(address)
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "debt auction: not authorized"

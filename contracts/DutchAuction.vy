@@ -33,6 +33,11 @@ from interfaces import IBackstop
 from modules import fixed_point
 from modules import price_curves
 from modules import constants
+from modules import authorized as auth
+
+# governance and the liquidator
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
 # how many auctions may run at once
 MAX_ACTIVE: constant(uint256) = 1024
@@ -65,8 +70,6 @@ liquidator: public(immutable(ILiquidator))
 # who takes the proceeds (close_loss) and owes keeper rewards
 backstop: public(immutable(IBackstop))
 
-# governance and the liquidator
-authorized: public(HashMap[address, bool])
 # the price source for start prices
 oracle: public(IPriceOracle)
 # start price = oracle price x buffer [ray], >= 1 ray
@@ -96,12 +99,6 @@ auction_lot_top: HashMap[uint256, uint256]
 # ids of running auctions
 active: DynArray[uint256, MAX_ACTIVE]
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event ParametersSet:
     buffer: uint256
@@ -191,33 +188,10 @@ def __init__(
     self.max_duration = 3600
     self.max_drop = 0
     self.packed_curve = self._pack_curve(price_curves.Curve(kind=price_curves.LINEAR, duration=3600, step=0, cut=0))
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
+    auth.__init__()
 
 
 # ---------------------------------------------------------------- administration
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` configure the auction (or start auctions, for the liquidator).
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
 
 
 @external
@@ -230,7 +204,7 @@ def set_parameters(buffer: uint256, max_duration: uint256, max_drop: uint256, re
     @param reward_rate [wad], at most 10%.
     @param reward_flat [rad].
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert buffer >= constants.RAY, "auction: buffer below 1"
     assert buffer <= MAX_BUFFER, "auction: buffer above 10"
     assert max_duration != 0, "auction: zero max duration"
@@ -252,7 +226,7 @@ def set_curve(curve: price_curves.Curve):
     @notice Set how the price falls (applies to running auctions too).
     @param curve (kind, duration, step, cut); see the price_curves module.
     """
-    self._check_authorized()
+    auth._check_authorized()
     price_curves.validate(curve)
     assert curve.duration < 2**64 and curve.step < 2**64 and curve.cut < 2**120, "auction: value too large"
     self.packed_curve = self._pack_curve(curve)
@@ -265,7 +239,7 @@ def set_oracle(oracle: IPriceOracle):
     @notice Set the price oracle for start prices.
     @param oracle Non-zero.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert oracle.address != empty(address), "auction: zero oracle"
     self.oracle = oracle
     log OracleSet(oracle=oracle.address)
@@ -278,7 +252,7 @@ def set_stopped(level: uint256):
             3 = also no takes.
     @param level 0..3.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert level <= 3, "auction: level above 3"
     self.stopped = level
     log StoppedSet(level=level)
@@ -309,7 +283,7 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
     @param keeper Who receives the reward.
     @return The new auction's id.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.stopped < 1, "auction: stopped"
     assert debt != 0, "auction: zero debt"
     assert lot != 0, "auction: zero lot"
@@ -431,7 +405,7 @@ def cancel(auction_id: uint256) -> uint256:
     @param auction_id The auction.
     @return The normalized debt put back into the vault [wad].
     """
-    self._check_authorized()
+    auth._check_authorized()
     auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     rate: uint256 = (staticcall engine.collateral_types(collateral_type)).rate
@@ -621,9 +595,3 @@ def _store(auction_id: uint256, auction: Auction):
     )
     self.auction_debt[auction_id] = auction.debt
     self.auction_lot_top[auction_id] = auction.lot << 128 | auction.top
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "auction: not authorized"

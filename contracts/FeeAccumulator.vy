@@ -20,6 +20,11 @@ from interfaces import IVaultEngine
 from interfaces import IStabilityPool
 from modules import fixed_point
 from modules import constants
+from modules import authorized as auth
+
+# who may set fees
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
 # the highest base fee: ~1000% a year, compounded per second [ray]
 MAX_BASE_FEE: constant(uint256) = 1000000076036763191000000000
@@ -39,8 +44,6 @@ struct TypeFee:
 # the ledger
 engine: public(immutable(IVaultEngine))
 
-# who may set fees
-authorized: public(HashMap[address, bool])
 # collateral type -> fee parameters
 fees: public(HashMap[bytes32, TypeFee])
 # who receives the fees inside the engine (the backstop)
@@ -50,12 +53,6 @@ stability_pool: public(IStabilityPool)
 # the pool's share of each accrual [wad], <= 1 wad
 pool_fee_share: public(uint256)
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event TypeInitialized:
     collateral_type: indexed(bytes32)
@@ -96,31 +93,8 @@ def __init__(engine_: IVaultEngine, fee_recipient_: address):
     assert fee_recipient_ != empty(address), "fees: zero recipient"
     engine = engine_
     self.fee_recipient = fee_recipient_
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
+    auth.__init__()
     log FeeRecipientSet(recipient=fee_recipient_)
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` set fees.
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
 
 
 @external
@@ -129,7 +103,7 @@ def init_type(collateral_type: bytes32):
     @notice Start charging a type: no fee and no multiplier until set.
     @param collateral_type The type (must not be initialized here yet).
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.fees[collateral_type].last_accrual == 0, "fees: type exists"
     self.fees[collateral_type] = TypeFee(
         base_fee=constants.RAY,
@@ -147,7 +121,7 @@ def set_base_fee(collateral_type: bytes32, base_fee: uint256):
     @param collateral_type The type.
     @param base_fee Per-second factor [ray], between 1 ray and MAX_BASE_FEE.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert base_fee >= constants.RAY, "fees: fee below 1"
     assert base_fee <= MAX_BASE_FEE, "fees: fee too high"
     self._accrue(collateral_type)
@@ -163,7 +137,7 @@ def set_multiplier(collateral_type: bytes32, kink: uint256, max_multiplier: uint
     @param kink Utilization where the rise starts [wad], below 1 wad.
     @param max_multiplier Multiplier at a full ceiling [wad], between 1 and 10 wad.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert kink < constants.WAD, "fees: kink not below 1"
     assert max_multiplier >= constants.WAD, "fees: multiplier below 1"
     assert max_multiplier <= MAX_MULTIPLIER, "fees: multiplier above 10"
@@ -180,7 +154,7 @@ def set_fee_recipient(recipient: address):
             recipient when they are: accrue every type first to settle them with the old one.
     @param recipient Non-zero address.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert recipient != empty(address), "fees: zero recipient"
     self.fee_recipient = recipient
     log FeeRecipientSet(recipient=recipient)
@@ -193,7 +167,7 @@ def set_pool_fee_share(pool: IStabilityPool, share: uint256):
     @param pool The StabilityPool.
     @param share Its share [wad], at most 1 wad.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert share <= constants.WAD, "fees: share above 1"
     self.stability_pool = pool
     self.pool_fee_share = share
@@ -279,9 +253,3 @@ def _effective_fee(fee: TypeFee, ctype: IVaultEngine.CollateralType) -> uint256:
     return constants.RAY + fixed_point.div_up(
         (fee.base_fee - constants.RAY) * multiplier, constants.WAD
     )
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "fees: not authorized"

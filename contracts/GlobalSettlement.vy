@@ -37,6 +37,11 @@ from interfaces import IBackstop
 from interfaces import ILiquidator
 from modules import fixed_point
 from modules import constants
+from modules import authorized as auth
+
+# who may shut the system down and set `wait` (governance)
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
 # What this contract calls beyond the shared interface files (declared here, not added to them).
 
@@ -67,8 +72,6 @@ backstop: public(immutable(IBackstop))
 # the Spotter (knows each type's oracle)
 spotter: public(immutable(address))
 
-# who may shut the system down and set `wait` (governance)
-authorized: public(HashMap[address, bool])
 # false once shut down
 live: public(bool)
 # when `shutdown` ran [seconds]; 0 while live
@@ -92,12 +95,6 @@ packed: public(HashMap[address, uint256])
 # collateral type -> holder -> packed stablecoin already redeemed for this type [wad]
 cashed: public(HashMap[bytes32, HashMap[address, uint256]])
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event WaitSet:
     wait: uint256
@@ -162,34 +159,11 @@ def __init__(
     spotter = spotter_
     self.live = True
     self.wait = wait_
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
+    auth.__init__()
     log WaitSet(wait=wait_)
 
 
 # ---------------------------------------------------------------- administration
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` shut the system down and set `wait`.
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
 
 
 @external
@@ -199,7 +173,7 @@ def set_wait(new_wait: uint256):
             once settlement has begun).
     @param new_wait Seconds.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "settlement: not live"
     self.wait = new_wait
     log WaitSet(wait=new_wait)
@@ -213,7 +187,7 @@ def shutdown():
     """
     @notice Freeze the system: the engine, the Liquidator and the Backstop. Irreversible.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "settlement: not live"
     self.live = False
     self.shutdown_at = block.timestamp
@@ -405,9 +379,3 @@ def cash(collateral_type: bytes32, amount: uint256):
 
 
 # ---------------------------------------------------------------- internal
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "settlement: not authorized"

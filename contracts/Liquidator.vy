@@ -18,6 +18,11 @@ from interfaces import IBackstop
 from interfaces import IDutchAuction
 from modules import fixed_point
 from modules import constants
+from modules import authorized as auth
+
+# who may configure, and the auctions (which report debt raised)
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
 # the highest liquidation penalty: 100% on top of the debt [wad]
 MAX_PENALTY: constant(uint256) = 2 * constants.WAD
@@ -41,8 +46,6 @@ engine: public(immutable(IVaultEngine))
 # who takes on seized debt
 backstop: public(immutable(IBackstop))
 
-# who may configure, and the auctions (which report debt raised)
-authorized: public(HashMap[address, bool])
 # false once shut down (global settlement)
 live: public(bool)
 # cap on all debt in auction (incl. penalties) [rad]
@@ -52,12 +55,6 @@ debt_in_auction: public(uint256)
 # collateral type -> liquidation configuration
 types: public(HashMap[bytes32, TypeConfig])
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event MaxDebtInAuctionSet:
     amount: uint256
@@ -94,30 +91,7 @@ def __init__(engine_: IVaultEngine, backstop_: IBackstop):
     engine = engine_
     backstop = backstop_
     self.live = True
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` configure the liquidator (or report debt raised, for auctions).
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
+    auth.__init__()
 
 
 @external
@@ -126,7 +100,7 @@ def set_max_debt_in_auction(amount: uint256):
     @notice Set the cap on all debt in auction.
     @param amount [rad], at most 1e12 stablecoin.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert amount <= MAX_CAP, "liquidator: cap too large"
     self.max_debt_in_auction = amount
     log MaxDebtInAuctionSet(amount=amount)
@@ -141,7 +115,7 @@ def configure_type(collateral_type: bytes32, auction: address, penalty: uint256,
     @param penalty [wad], between 1 and 2 wad.
     @param max_debt_in_auction [rad], at most 1e12 stablecoin.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert auction != empty(address), "liquidator: zero auction"
     assert penalty >= constants.WAD, "liquidator: penalty below 1"
     assert penalty <= MAX_PENALTY, "liquidator: penalty above 2"
@@ -162,7 +136,7 @@ def shutdown():
     """
     @notice Stop all new liquidations (global settlement).
     """
-    self._check_authorized()
+    auth._check_authorized()
     self.live = False
     log Shutdown(caller=msg.sender)
 
@@ -283,13 +257,7 @@ def remove_debt_in_auction(collateral_type: bytes32, amount: uint256):
     @param collateral_type The type.
     @param amount [rad].
     """
-    self._check_authorized()
+    auth._check_authorized()
     self.debt_in_auction -= amount
     self.types[collateral_type].debt_in_auction -= amount
     log DebtInAuctionRemoved(collateral_type=collateral_type, amount=amount)
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "liquidator: not authorized"

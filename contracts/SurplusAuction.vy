@@ -31,6 +31,11 @@ from ethereum.ercs import IERC20
 from interfaces import IVaultEngine
 from interfaces import ISurplusAuction
 from modules import constants
+from modules import authorized as auth
+
+# governance and the Backstop (starts auctions, shuts down)
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
 implements: ISurplusAuction
 
@@ -64,8 +69,6 @@ backstop: public(immutable(address))
 # the governance token bid (and burned)
 token: public(immutable(address))
 
-# governance and the Backstop (starts auctions, shuts down)
-authorized: public(HashMap[address, bool])
 # False after shutdown: no start, bid or finish; yank refunds bidders
 live: public(bool)
 # a bid must be at least this many times the previous one [wad], > 1 wad
@@ -83,12 +86,6 @@ auction_lot: HashMap[uint256, uint256]
 # auction id -> winner; empty until the first bid (empty = the Backstop, the seller)
 auction_winner: HashMap[uint256, address]
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event ParametersSet:
     min_increase: uint256
@@ -143,33 +140,10 @@ def __init__(engine_: IVaultEngine, backstop_: address, token_: address):
     self.min_increase = constants.WAD * 105 // 100
     self.bid_duration = 3 * 3600
     self.auction_duration = 2 * 86400
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
+    auth.__init__()
 
 
 # ---------------------------------------------------------------- administration
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` set parameters, start auctions and shut down.
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
 
 
 @external
@@ -181,7 +155,7 @@ def set_parameters(min_increase: uint256, bid_duration: uint256, auction_duratio
     @param bid_duration Seconds a bid must stand to win, non-zero, < 2**32.
     @param auction_duration Seconds an auction runs (from start or restart), non-zero, < 2**32.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert min_increase > constants.WAD, "surplus auction: min increase not above 1"
     assert bid_duration != 0 and auction_duration != 0, "surplus auction: zero duration"
     assert bid_duration <= MAX_DURATION and auction_duration <= MAX_DURATION, "surplus auction: value too large"
@@ -197,7 +171,7 @@ def shutdown():
     @notice Global settlement: no more starts, bids or finishes; all the stablecoin held here
             returns to the Backstop; running auctions can be yanked. Called by the Backstop.
     """
-    self._check_authorized()
+    auth._check_authorized()
     self.live = False
     returned: uint256 = staticcall engine.stable(self)
     extcall engine.transfer_stable(self, backstop, returned)
@@ -215,7 +189,7 @@ def start(lot: uint256) -> uint256:
     @param lot Stablecoin for sale [rad], non-zero.
     @return The new auction's id.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "surplus auction: not live"
     assert lot != 0, "surplus auction: zero lot"
     auction_id: uint256 = self.count + 1
@@ -350,9 +324,3 @@ def _delete(auction_id: uint256):
     self.auction_bid_times[auction_id] = 0
     self.auction_lot[auction_id] = 0
     self.auction_winner[auction_id] = empty(address)
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "surplus auction: not authorized"

@@ -25,6 +25,11 @@
      "engine: value too large" (2**128 wad is 3.4e20 tokens; 2**128 ray is a rate of 3.4e11).
 """
 from modules import constants
+from modules import authorized as auth
+
+# who may call the privileged entry points (joins, fee accumulator, spotter, liquidator...)
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
 struct CollateralType:
     # sum of vault normalized debt of this type [wad]
@@ -47,8 +52,6 @@ struct Vault:
 # packed fields are 128 bits wide
 MAX_FIELD: constant(uint256) = 2**128 - 1
 
-# who may call the privileged entry points (joins, fee accumulator, spotter, liquidator...)
-authorized: public(HashMap[address, bool])
 # owner -> delegate -> may the delegate act for the owner
 delegates: public(HashMap[address, HashMap[address, bool]])
 # false once the system is shut down by global settlement
@@ -78,12 +81,6 @@ total_unbacked: public(uint256)
 # maximum total debt across all types [rad]
 global_debt_ceiling: public(uint256)
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event DelegateAllowed:
     owner: indexed(address)
@@ -164,34 +161,11 @@ event DebtSettled:
 
 @deploy
 def __init__():
-    self.authorized[msg.sender] = True
+    auth.__init__()
     self.live = True
-    log AuthorityAdded(account=msg.sender)
 
 
 # ---------------------------------------------------------------- administration
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` call the privileged entry points.
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke the authorization of `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
 
 
 @external
@@ -220,7 +194,7 @@ def init_type(collateral_type: bytes32):
     @notice Create a collateral type with a rate of 1 ray. A type can be created only once.
     @param collateral_type The new type's id.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.debt_and_rate[collateral_type] & MAX_FIELD == 0, "engine: type exists"
     self.debt_and_rate[collateral_type] = constants.RAY
     log CollateralTypeInitialized(collateral_type=collateral_type)
@@ -232,7 +206,7 @@ def set_global_debt_ceiling(new_value: uint256):
     @notice Set the maximum total debt across all types.
     @param new_value The ceiling [rad].
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "engine: not live"
     self.global_debt_ceiling = new_value
     log GlobalDebtCeilingSet(new_value=new_value)
@@ -245,7 +219,7 @@ def set_debt_ceiling(collateral_type: bytes32, new_value: uint256):
     @param collateral_type The type.
     @param new_value The ceiling [rad].
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "engine: not live"
     assert self.debt_and_rate[collateral_type] & MAX_FIELD != 0, "engine: type not initialized"
     self.debt_ceiling[collateral_type] = new_value
@@ -259,7 +233,7 @@ def set_dust(collateral_type: bytes32, new_value: uint256):
     @param collateral_type The type.
     @param new_value The minimum [rad].
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "engine: not live"
     assert self.debt_and_rate[collateral_type] & MAX_FIELD != 0, "engine: type not initialized"
     self.dust[collateral_type] = new_value
@@ -274,7 +248,7 @@ def set_safe_price(collateral_type: bytes32, new_value: uint256):
     @param new_value price / liquidation ratio [ray]; 0 means "no valid price": no vault of the
            type can take on risk.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "engine: not live"
     assert self.debt_and_rate[collateral_type] & MAX_FIELD != 0, "engine: type not initialized"
     self.safe_price[collateral_type] = new_value
@@ -286,7 +260,7 @@ def shutdown():
     """
     @notice Freeze the engine (global settlement). Irreversible.
     """
-    self._check_authorized()
+    auth._check_authorized()
     self.live = False
     log Shutdown(caller=msg.sender)
 
@@ -303,7 +277,7 @@ def modify_collateral_balance(collateral_type: bytes32, account: address, delta:
     @param account Whose free balance changes.
     @param delta Signed change [wad].
     """
-    self._check_authorized()
+    auth._check_authorized()
     balance: uint256 = self.collateral[collateral_type][account]
     if delta < 0:
         assert balance >= convert(-delta, uint256), "engine: insufficient collateral"
@@ -445,7 +419,7 @@ def seize(
     @param delta_collateral Signed change of locked collateral [wad] (negative to seize).
     @param delta_normalized_debt Signed change of normalized debt [wad] (negative to seize).
     """
-    self._check_authorized()
+    auth._check_authorized()
     packed: uint256 = self.debt_and_rate[collateral_type]
     rate: uint256 = packed & MAX_FIELD
     # with a zero rate, debt put into a vault would be created without being issued, and a
@@ -487,7 +461,7 @@ def fold_rate(collateral_type: bytes32, recipient: address, delta_rate: int256):
     @param recipient Who receives the new stablecoin [rad].
     @param delta_rate Signed change of the rate [ray]; the rate never reaches zero.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "engine: not live"
     packed: uint256 = self.debt_and_rate[collateral_type]
     rate: uint256 = packed & MAX_FIELD
@@ -519,7 +493,7 @@ def create_unbacked(debt_dst: address, stable_dst: address, amount: uint256):
     @param stable_dst Who receives the stablecoin.
     @param amount [rad].
     """
-    self._check_authorized()
+    auth._check_authorized()
     self.bad_debt[debt_dst] += amount
     self.stable[stable_dst] += amount
     self.total_unbacked += amount
@@ -640,12 +614,6 @@ def _apply_deltas(
 def _vault(collateral_type: bytes32, owner: address) -> Vault:
     packed: uint256 = self.packed_vaults[collateral_type][owner]
     return Vault(collateral=packed >> 128, normalized_debt=packed & MAX_FIELD)
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "engine: not authorized"
 
 
 @view

@@ -25,7 +25,6 @@ class Loss(NamedTuple):
 
 
 class Backstop(Authorized):
-    AUTH_REASON = "backstop: not authorized"
 
     def __init__(self, env: Env, address: str, deployer: str, engine: str, queue_delay: int):
         super().__init__(env, address)

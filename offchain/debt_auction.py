@@ -27,7 +27,6 @@ class Auction(NamedTuple):
 
 
 class DebtAuction(Authorized):
-    AUTH_REASON = "debt auction: not authorized"
 
     def __init__(self, env: Env, address: str, deployer: str, engine: str, backstop: str, token: str):
         super().__init__(env, address)

@@ -29,7 +29,6 @@ class Auction(NamedTuple):
 
 
 class DutchAuction(Authorized):
-    AUTH_REASON = "auction: not authorized"
 
     def __init__(self, env: Env, address: str, deployer: str, engine: str, collateral_type: bytes,
                  liquidator: str, backstop: str, oracle: str):

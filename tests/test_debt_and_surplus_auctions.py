@@ -320,19 +320,19 @@ def test_surplus_auction_set_parameters__invalid__reverts_with_reason(system, pa
 
 PRIVILEGED = [
     ("debt_auction", "set_parameters", (INITIAL_LOT, MIN_DECREASE, LOT_GROWTH, BID_DURATION, AUCTION_DURATION),
-     "debt auction: not authorized"),
-    ("debt_auction", "start", (DEBT_BID,), "debt auction: not authorized"),
-    ("debt_auction", "shutdown", (), "debt auction: not authorized"),
-    ("debt_auction", "add_authority", (ZERO_ADDRESS,), "debt auction: not authorized"),
-    ("debt_auction", "remove_authority", (ZERO_ADDRESS,), "debt auction: not authorized"),
+     "authorized: not authorized"),
+    ("debt_auction", "start", (DEBT_BID,), "authorized: not authorized"),
+    ("debt_auction", "shutdown", (), "authorized: not authorized"),
+    ("debt_auction", "add_authority", (ZERO_ADDRESS,), "authorized: not authorized"),
+    ("debt_auction", "remove_authority", (ZERO_ADDRESS,), "authorized: not authorized"),
     ("surplus_auction", "set_parameters", (MIN_INCREASE, BID_DURATION, AUCTION_DURATION),
-     "surplus auction: not authorized"),
-    ("surplus_auction", "start", (SURPLUS_LOT,), "surplus auction: not authorized"),
-    ("surplus_auction", "shutdown", (), "surplus auction: not authorized"),
-    ("surplus_auction", "add_authority", (ZERO_ADDRESS,), "surplus auction: not authorized"),
-    ("surplus_auction", "remove_authority", (ZERO_ADDRESS,), "surplus auction: not authorized"),
+     "authorized: not authorized"),
+    ("surplus_auction", "start", (SURPLUS_LOT,), "authorized: not authorized"),
+    ("surplus_auction", "shutdown", (), "authorized: not authorized"),
+    ("surplus_auction", "add_authority", (ZERO_ADDRESS,), "authorized: not authorized"),
+    ("surplus_auction", "remove_authority", (ZERO_ADDRESS,), "authorized: not authorized"),
     ("backstop", "on_debt_auction_bid", (0,), "backstop: not debt auction"),
-    ("backstop", "set_auction_parameters", (0, SURPLUS_LOT, DEBT_BID), "backstop: not authorized"),
+    ("backstop", "set_auction_parameters", (0, SURPLUS_LOT, DEBT_BID), "authorized: not authorized"),
 ]
 
 
@@ -349,7 +349,7 @@ def test_debt_auction_remove_authority__of_backstop__blocks_start(system):
     _loss_to_debt_auction(system)
     system.tx(da, "remove_authority", r.governance, system.d.backstop)
     assert _events(system) == [(da, "AuthorityRemoved", {"account": system.d.backstop})]
-    with reverts("debt auction: not authorized"):
+    with reverts("authorized: not authorized"):
         _start_debt_auction(system)
     system.tx(da, "add_authority", r.governance, system.d.backstop)
     assert _events(system) == [(da, "AuthorityAdded", {"account": system.d.backstop})]
