@@ -21,12 +21,15 @@ from interfaces import IVaultEngine
 from interfaces import IStabilityPool
 from interfaces import IDebtAuction
 from interfaces import ISurplusAuction
+from interfaces import IBackstop
 from modules import fixed_point
 from modules import authorized as auth
 
 # who may open/close losses and set parameters (governance, the Liquidator, the auctions)
 initializes: auth
 exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+
+implements: IBackstop
 
 # layers of the waterfall
 FUND: constant(uint8) = 1

@@ -30,6 +30,7 @@ from interfaces import IPriceOracle
 from interfaces import ILiquidator
 from interfaces import IAuctionCallee
 from interfaces import IBackstop
+from interfaces import IDutchAuction
 from modules import fixed_point
 from modules import price_curves
 from modules import constants
@@ -38,6 +39,8 @@ from modules import authorized as auth
 # governance and the liquidator
 initializes: auth
 exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+
+implements: IDutchAuction
 
 # how many auctions may run at once
 MAX_ACTIVE: constant(uint256) = 1024

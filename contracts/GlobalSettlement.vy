@@ -35,6 +35,9 @@
 from interfaces import IVaultEngine
 from interfaces import IBackstop
 from interfaces import ILiquidator
+from interfaces import IDutchAuction
+from interfaces import IPriceOracle
+from interfaces import ISpotter
 from modules import fixed_point
 from modules import constants
 from modules import authorized as auth
@@ -43,34 +46,14 @@ from modules import authorized as auth
 initializes: auth
 exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
-# What this contract calls beyond the shared interface files (declared here, not added to them).
-
-interface IEngineSettlement:
-    def shutdown(): nonpayable
-    def total_issued() -> uint256: view
-    def vault_debt(collateral_type: bytes32, owner: address) -> uint256: view
-
-interface ILiquidatorSettlement:
-    def shutdown(): nonpayable
-
-interface ISpotterSettlement:
-    def oracles(collateral_type: bytes32) -> address: view
-
-interface IOracleSettlement:
-    def current_price() -> uint256: view
-
-interface IAuctionSettlement:
-    def cancel(auction_id: uint256) -> uint256: nonpayable
-
-
 # the ledger
 engine: public(immutable(IVaultEngine))
 # the Liquidator (frozen at shutdown; knows each type's auction)
-liquidator: public(immutable(address))
+liquidator: public(immutable(ILiquidator))
 # the Backstop (frozen at shutdown; takes on the debt of closed vaults)
 backstop: public(immutable(IBackstop))
 # the Spotter (knows each type's oracle)
-spotter: public(immutable(address))
+spotter: public(immutable(ISpotter))
 
 # false once shut down
 live: public(bool)
@@ -144,7 +127,7 @@ event Cashed:
 
 @deploy
 def __init__(
-    engine_: IVaultEngine, liquidator_: address, backstop_: IBackstop, spotter_: address, wait_: uint256
+    engine_: IVaultEngine, liquidator_: ILiquidator, backstop_: IBackstop, spotter_: ISpotter, wait_: uint256
 ):
     """
     @param engine_ The VaultEngine (this contract must be authorized on it).
@@ -191,8 +174,8 @@ def shutdown():
     assert self.live, "settlement: not live"
     self.live = False
     self.shutdown_at = block.timestamp
-    extcall IEngineSettlement(engine.address).shutdown()
-    extcall ILiquidatorSettlement(liquidator).shutdown()
+    extcall engine.shutdown()
+    extcall liquidator.shutdown()
     extcall backstop.shutdown()
     log Shutdown(shutdown_at=block.timestamp)
 
@@ -206,10 +189,10 @@ def fix_price(collateral_type: bytes32):
     """
     assert not self.live, "settlement: live"
     assert self.final_price[collateral_type] == 0, "settlement: price fixed"
-    oracle: address = staticcall ISpotterSettlement(spotter).oracles(collateral_type)
+    oracle: address = staticcall spotter.oracles(collateral_type)
     assert oracle != empty(address), "settlement: no oracle"
     # [wad]: stablecoin per unit of collateral
-    price: uint256 = staticcall IOracleSettlement(oracle).current_price()
+    price: uint256 = staticcall IPriceOracle(oracle).current_price()
     assert price != 0, "settlement: no price"
     # collateral per unit of stablecoin [ray], rounded up: vaults give no less than they owe
     final: uint256 = fixed_point.div_up(constants.WAD * constants.RAY, price)
@@ -228,9 +211,9 @@ def cancel_auction(collateral_type: bytes32, auction_id: uint256):
     @param auction_id The auction's id in the type's DutchAuction.
     """
     assert self.final_price[collateral_type] != 0, "settlement: no final price"
-    auction: address = (staticcall ILiquidator(liquidator).types(collateral_type)).auction
+    auction: address = (staticcall liquidator.types(collateral_type)).auction
     # normalized debt put back into the owner's vault [wad]
-    normalized_debt: uint256 = extcall IAuctionSettlement(auction).cancel(auction_id)
+    normalized_debt: uint256 = extcall IDutchAuction(auction).cancel(auction_id)
     self.type_debt[collateral_type] += normalized_debt
     log AuctionCancelled(
         collateral_type=collateral_type, auction_id=auction_id, normalized_debt=normalized_debt
@@ -249,7 +232,7 @@ def close_vault(collateral_type: bytes32, owner: address):
     assert final != 0, "settlement: no final price"
     vault: IVaultEngine.Vault = staticcall engine.vaults(collateral_type, owner)
     # normalized_debt * rate [rad] (vault_debt reads 2 slots where collateral_types reads 5)
-    vault_debt: uint256 = staticcall IEngineSettlement(engine.address).vault_debt(collateral_type, owner)
+    vault_debt: uint256 = staticcall engine.vault_debt(collateral_type, owner)
     # collateral owed [wad]: the debt [wad] at the final price, both steps rounded up
     owe: uint256 = fixed_point.div_up(
         fixed_point.div_up(vault_debt, constants.RAY) * final, constants.RAY
@@ -312,7 +295,7 @@ def thaw():
         extcall backstop.settle(amount)
     # stablecoin held by everyone but the Backstop [rad]; I1: total_issued >= any one balance
     outstanding: uint256 = (
-        staticcall IEngineSettlement(engine.address).total_issued() - staticcall engine.stable(backstop.address)
+        staticcall engine.total_issued() - staticcall engine.stable(backstop.address)
     )
     assert outstanding != 0, "settlement: no debt"
     self.debt = outstanding

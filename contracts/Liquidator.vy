@@ -16,6 +16,7 @@
 from interfaces import IVaultEngine
 from interfaces import IBackstop
 from interfaces import IDutchAuction
+from interfaces import ILiquidator
 from modules import fixed_point
 from modules import constants
 from modules import authorized as auth
@@ -24,22 +25,15 @@ from modules import authorized as auth
 initializes: auth
 exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
+implements: ILiquidator
+# the struct TypeConfig is defined in interfaces/ILiquidator.vyi
+
 # the highest liquidation penalty: 100% on top of the debt [wad]
 MAX_PENALTY: constant(uint256) = 2 * constants.WAD
 # the most vaults one liquidate_many call looks at
 MAX_BATCH: constant(uint256) = 100
 # the highest cap on debt in auction: 1e12 stablecoin [rad] (room * WAD must not overflow)
 MAX_CAP: constant(uint256) = 10**57
-
-struct TypeConfig:
-    # the type's DutchAuction
-    auction: address
-    # amount to raise = debt * penalty [wad], >= 1 wad
-    penalty: uint256
-    # cap on this type's debt in auction (incl. penalty) [rad]
-    max_debt_in_auction: uint256
-    # this type's debt in auction now [rad]
-    debt_in_auction: uint256
 
 # the ledger
 engine: public(immutable(IVaultEngine))
@@ -53,7 +47,7 @@ max_debt_in_auction: public(uint256)
 # all debt in auction now [rad]
 debt_in_auction: public(uint256)
 # collateral type -> liquidation configuration
-types: public(HashMap[bytes32, TypeConfig])
+types: public(HashMap[bytes32, ILiquidator.TypeConfig])
 
 
 event MaxDebtInAuctionSet:
@@ -120,7 +114,7 @@ def configure_type(collateral_type: bytes32, auction: address, penalty: uint256,
     assert penalty >= constants.WAD, "liquidator: penalty below 1"
     assert penalty <= MAX_PENALTY, "liquidator: penalty above 2"
     assert max_debt_in_auction <= MAX_CAP, "liquidator: cap too large"
-    self.types[collateral_type] = TypeConfig(
+    self.types[collateral_type] = ILiquidator.TypeConfig(
         auction=auction,
         penalty=penalty,
         max_debt_in_auction=max_debt_in_auction,
@@ -185,7 +179,7 @@ def _liquidate(
          batch (seizing changes only the type's normalized debt, which is not used here).
          With `strict`, every reason not to liquidate reverts; without, it returns 0.
     """
-    config: TypeConfig = self.types[collateral_type]
+    config: ILiquidator.TypeConfig = self.types[collateral_type]
     assert config.auction != empty(address), "liquidator: type not configured"
     assert ctype.safe_price != 0, "liquidator: no valid price"
     vault: IVaultEngine.Vault = staticcall engine.vaults(collateral_type, owner)

@@ -10,11 +10,14 @@
      the Spotter turns an invalid price into a safe price of zero (no vault can take on risk).
      Prices are in the stablecoin's unit per whole collateral token [wad].
 """
+from interfaces import IPriceOracle
 from modules import authorized as auth
 
 # who may change parameters and feeders
 initializes: auth
 exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+
+implements: IPriceOracle
 
 # who may post prices
 feeders: public(HashMap[address, bool])

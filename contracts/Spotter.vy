@@ -11,12 +11,15 @@
 """
 from interfaces import IVaultEngine
 from interfaces import IPriceOracle
+from interfaces import ISpotter
 from modules import constants
 from modules import authorized as auth
 
 # who may set oracles and ratios
 initializes: auth
 exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+
+implements: ISpotter
 
 # a liquidation ratio above 100x is a configuration mistake
 MAX_LIQUIDATION_RATIO: constant(uint256) = 100 * constants.RAY

@@ -24,6 +24,7 @@
      and rates are stored in 128-bit halves of one slot; values that would not fit revert with
      "engine: value too large" (2**128 wad is 3.4e20 tokens; 2**128 ray is a rate of 3.4e11).
 """
+from interfaces import IVaultEngine
 from modules import constants
 from modules import authorized as auth
 
@@ -31,23 +32,8 @@ from modules import authorized as auth
 initializes: auth
 exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
-struct CollateralType:
-    # sum of vault normalized debt of this type [wad]
-    normalized_debt: uint256
-    # accumulated stability fee: debt = normalized_debt * rate [ray]; 0 means "not initialized"
-    rate: uint256
-    # collateral value per unit at the liquidation ratio: price / liquidation_ratio [ray]
-    safe_price: uint256
-    # maximum total debt of this type [rad]
-    debt_ceiling: uint256
-    # minimum debt of a vault that has any debt [rad]
-    dust: uint256
-
-struct Vault:
-    # collateral locked in the vault [wad]
-    collateral: uint256
-    # debt divided by the type's rate at the time it was drawn [wad]
-    normalized_debt: uint256
+implements: IVaultEngine
+# the structs CollateralType and Vault are defined in interfaces/IVaultEngine.vyi
 
 # packed fields are 128 bits wide
 MAX_FIELD: constant(uint256) = 2**128 - 1
@@ -345,7 +331,7 @@ def modify_vault(
     packed: uint256 = self.debt_and_rate[collateral_type]
     rate: uint256 = packed & MAX_FIELD
     assert rate != 0, "engine: type not initialized"
-    vault: Vault = empty(Vault)
+    vault: IVaultEngine.Vault = empty(IVaultEngine.Vault)
     type_debt: uint256 = 0
     vault, type_debt = self._apply_deltas(collateral_type, owner, packed >> 128, delta_collateral, delta_normalized_debt)
 
@@ -425,7 +411,7 @@ def seize(
     # with a zero rate, debt put into a vault would be created without being issued, and a
     # later init_type would overwrite the type's debt half of the slot (I3, I4)
     assert rate != 0, "engine: type not initialized"
-    vault: Vault = empty(Vault)
+    vault: IVaultEngine.Vault = empty(IVaultEngine.Vault)
     type_debt: uint256 = 0
     vault, type_debt = self._apply_deltas(collateral_type, owner, packed >> 128, delta_collateral, delta_normalized_debt)
 
@@ -522,14 +508,14 @@ def settle(amount: uint256):
 
 @view
 @external
-def collateral_types(collateral_type: bytes32) -> CollateralType:
+def collateral_types(collateral_type: bytes32) -> IVaultEngine.CollateralType:
     """
     @notice A collateral type's totals and parameters.
     @param collateral_type The type.
     @return (normalized_debt [wad], rate [ray], safe_price [ray], debt_ceiling [rad], dust [rad]).
     """
     packed: uint256 = self.debt_and_rate[collateral_type]
-    return CollateralType(
+    return IVaultEngine.CollateralType(
         normalized_debt=packed >> 128,
         rate=packed & MAX_FIELD,
         safe_price=self.safe_price[collateral_type],
@@ -540,7 +526,7 @@ def collateral_types(collateral_type: bytes32) -> CollateralType:
 
 @view
 @external
-def vaults(collateral_type: bytes32, owner: address) -> Vault:
+def vaults(collateral_type: bytes32, owner: address) -> IVaultEngine.Vault:
     """
     @notice A vault.
     @param collateral_type The type.
@@ -571,7 +557,7 @@ def is_safe(collateral_type: bytes32, owner: address) -> bool:
     @param owner The vault's owner.
     @return debt <= collateral * safe_price.
     """
-    vault: Vault = self._vault(collateral_type, owner)
+    vault: IVaultEngine.Vault = self._vault(collateral_type, owner)
     rate: uint256 = self.debt_and_rate[collateral_type] & MAX_FIELD
     return vault.normalized_debt * rate <= vault.collateral * self.safe_price[collateral_type]
 
@@ -595,9 +581,9 @@ def can_act(owner: address, actor: address) -> bool:
 @internal
 def _apply_deltas(
     collateral_type: bytes32, owner: address, type_debt: uint256, delta_collateral: int256, delta_normalized_debt: int256
-) -> (Vault, uint256):
+) -> (IVaultEngine.Vault, uint256):
     # a vault and its type's normalized debt after signed changes (shared by modify_vault and seize)
-    vault: Vault = self._vault(collateral_type, owner)
+    vault: IVaultEngine.Vault = self._vault(collateral_type, owner)
     if delta_collateral < 0:
         assert vault.collateral >= convert(-delta_collateral, uint256), "engine: insufficient locked"
     if delta_normalized_debt < 0:
@@ -611,9 +597,9 @@ def _apply_deltas(
 
 @view
 @internal
-def _vault(collateral_type: bytes32, owner: address) -> Vault:
+def _vault(collateral_type: bytes32, owner: address) -> IVaultEngine.Vault:
     packed: uint256 = self.packed_vaults[collateral_type][owner]
-    return Vault(collateral=packed >> 128, normalized_debt=packed & MAX_FIELD)
+    return IVaultEngine.Vault(collateral=packed >> 128, normalized_debt=packed & MAX_FIELD)
 
 
 @view
