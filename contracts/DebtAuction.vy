@@ -18,7 +18,7 @@
      bid_expiry <= now or end <= now; restart needs no bid and end < now, as dss: so in the
      second end == now of an auction without bids nothing is possible).
      Tokens are minted only by `finish`, to the bidder who paid; after shutdown nothing is
-     minted and `yank` refunds the bidder who paid (as new unbacked debt of the Backstop).
+     minted and `cancel` refunds the bidder who paid (as new unbacked debt of the Backstop).
      Storage: an auction is two slots until its first bid (lot, bid_expiry and end packed in
      one, the bid in the other) and three after it (the winner). Before the first bid the
      winner is the Backstop (the seller) and its slot stays empty; `auctions` reports it.
@@ -62,12 +62,12 @@ struct Auction:
 
 # the ledger
 engine: public(immutable(IVaultEngine))
-# the seller: receives the first bid, owes the refunds of yanked auctions
+# the seller: receives the first bid, owes the refunds of cancelled auctions
 backstop: public(immutable(IBackstop))
 # the governance token minted to winners (this contract must be a minter)
 token: public(immutable(address))
 
-# False after shutdown: no start, bid or finish; yank refunds bidders
+# False after shutdown: no start, bid or finish; cancel refunds bidders
 live: public(bool)
 # governance token offered by a new auction [wad]; 0 = starting reverts until set
 initial_lot: public(uint256)
@@ -123,7 +123,7 @@ event Finished:
 event Shutdown:
     pass
 
-event Yanked:
+event Cancelled:
     auction_id: indexed(uint256)
     winner: indexed(address)
     refund: uint256
@@ -134,7 +134,7 @@ def __init__(engine_: IVaultEngine, backstop_: IBackstop, token_: address):
     """
     @notice Parameters start at dss's values (5% decrease, 50% growth, 3 hours per bid,
             2 days per auction) with no lot: `start` reverts until `set_parameters`.
-    @param engine_ The VaultEngine (this contract must be authorized on it, for yank refunds).
+    @param engine_ The VaultEngine (this contract must be authorized on it, for cancel refunds).
     @param backstop_ The Backstop (authorize it here: it starts auctions and shuts down).
     @param token_ The GovernanceToken (this contract must be one of its minters).
     """
@@ -188,7 +188,7 @@ def set_parameters(
 def shutdown():
     """
     @notice Global settlement: no more starts, bids or finishes; running auctions can be
-            yanked. Called by the Backstop.
+            cancelled. Called by the Backstop.
     """
     auth._check_authorized()
     self.live = False
@@ -290,7 +290,7 @@ def finish(auction_id: uint256):
 
 
 @external
-def yank(auction_id: uint256):
+def cancel(auction_id: uint256):
     """
     @notice After shutdown, cancel an auction: a bidder who paid gets their bid back (as
             stablecoin created against the Backstop's unbacked debt). Anyone may call.
@@ -304,7 +304,7 @@ def yank(auction_id: uint256):
     if auction.bid_expiry != 0:
         refund = auction.bid
         extcall engine.create_unbacked(backstop.address, auction.winner, refund)
-    log Yanked(auction_id=auction_id, winner=auction.winner, refund=refund)
+    log Cancelled(auction_id=auction_id, winner=auction.winner, refund=refund)
 
 
 # ---------------------------------------------------------------- keeper views

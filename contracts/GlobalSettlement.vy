@@ -27,8 +27,8 @@
      collateral than its debt is worth), a vault's `owe` rounds up, a type's value and
      `cash_price` round down, and `cash` rounds down (settlement never pays out more
      collateral than it holds, given every vault of the type was closed and every auction
-     cancelled before `fix_cash_price`, and every debt auction yanked before `thaw` — a yank
-     refunds its bidder with new stablecoin that `debt` would not count — all of which keepers
+     cancelled before `fix_cash_price`, and every debt auction cancelled before `thaw` — cancelling
+     one refunds its bidder with new stablecoin that `debt` would not count — all of which keepers
      do during `wait`).
      If `cash_price` rounds to 0 it is still fixed (`cash_price_set`), so it cannot be re-fixed.
 """

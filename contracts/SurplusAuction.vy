@@ -12,14 +12,14 @@
      Keeps: this contract's engine balance >= the lots of its auctions (each lot arrives before
      its `start` and leaves only by `finish` or `shutdown`); its governance-token balance >=
      the bids of its auctions (each bid is paid in, and leaves only by `finish`, burned, or
-     `yank`, refunded). Each bid is higher than the one before and at least `min_increase`
+     `cancel`, refunded). Each bid is higher than the one before and at least `min_increase`
      times it (`bid * WAD >= previous_bid * min_increase`). At most one of `bid` / `finish`
      (with a bid) / `restart` (without) is possible at any time after the start (as the
      DebtAuction). Bidders pay with an ERC-20 allowance to this contract: a new bidder repays
      the previous winner's bid to them directly and pays the increase to this contract (the
      token is the GovernanceToken, which reverts on failure: its `True` results are not
      checked).
-     On shutdown the whole stablecoin balance returns to the Backstop at once; `yank` then
+     On shutdown the whole stablecoin balance returns to the Backstop at once; `cancel` then
      refunds each auction's bidder their governance token.
      Storage: an auction is two slots until its first bid (bid, bid_expiry and end packed in
      one, the lot in the other) and three after it (the winner). Before the first bid the
@@ -69,7 +69,7 @@ backstop: public(immutable(address))
 # the governance token bid (and burned)
 token: public(immutable(address))
 
-# False after shutdown: no start, bid or finish; yank refunds bidders
+# False after shutdown: no start, bid or finish; cancel refunds bidders
 live: public(bool)
 # a bid must be at least this many times the previous one [wad], > 1 wad
 min_increase: public(uint256)
@@ -118,7 +118,7 @@ event Finished:
 event Shutdown:
     pass
 
-event Yanked:
+event Cancelled:
     auction_id: indexed(uint256)
     winner: indexed(address)
     refund: uint256
@@ -169,7 +169,7 @@ def set_parameters(min_increase: uint256, bid_duration: uint256, auction_duratio
 def shutdown():
     """
     @notice Global settlement: no more starts, bids or finishes; all the stablecoin held here
-            returns to the Backstop; running auctions can be yanked. Called by the Backstop.
+            returns to the Backstop; running auctions can be cancelled. Called by the Backstop.
     """
     auth._check_authorized()
     self.live = False
@@ -268,7 +268,7 @@ def finish(auction_id: uint256):
 
 
 @external
-def yank(auction_id: uint256):
+def cancel(auction_id: uint256):
     """
     @notice After shutdown, cancel an auction: its bidder gets their governance token back
             (the lot already went back to the Backstop with `shutdown`). Anyone may call.
@@ -282,7 +282,7 @@ def yank(auction_id: uint256):
     if auction.bid_expiry != 0:
         refund = auction.bid
         extcall IERC20(token).transfer(auction.winner, refund)
-    log Yanked(auction_id=auction_id, winner=auction.winner, refund=refund)
+    log Cancelled(auction_id=auction_id, winner=auction.winner, refund=refund)
 
 
 # ---------------------------------------------------------------- keeper views
