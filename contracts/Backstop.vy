@@ -38,7 +38,8 @@ DEBT_AUCTION: constant(uint8) = 3
 REDISTRIBUTION: constant(uint8) = 4
 SETTLEMENT: constant(uint8) = 5
 
-# status of a loss event
+# status of a loss event (NO_LOSS: no such event yet)
+NO_LOSS: constant(uint256) = 0
 RUNNING: constant(uint256) = 1
 CLOSED: constant(uint256) = 2
 DONE: constant(uint256) = 3
@@ -54,7 +55,7 @@ struct Loss:
     due: uint256
     # when the vault was liquidated
     created_at: uint256
-    # 0 none, 1 auction running, 2 closed with a loss to cover, 3 done
+    # NO_LOSS, RUNNING (auction running), CLOSED (closed with a loss to cover) or DONE
     status: uint256
 
 # the ledger

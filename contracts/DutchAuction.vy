@@ -42,6 +42,15 @@ exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
 implements: IDutchAuction
 
+# circuit-breaker levels (`stopped`): each stops what the one below stops, and more
+# 0: everything runs
+NOT_STOPPED: constant(uint256) = 0
+# 1: no new auctions
+STOP_STARTS: constant(uint256) = 1
+# 2: also no resets
+STOP_RESETS: constant(uint256) = 2
+# 3: also no takes
+STOP_TAKES: constant(uint256) = 3
 # how many auctions may run at once
 MAX_ACTIVE: constant(uint256) = 1024
 # packed fields: lot and top take 128 bits, started 64, position 32
@@ -88,7 +97,7 @@ reward_flat: public(uint256)
 min_auction: public(uint256)
 # how the price falls: kind << 248 | duration << 184 | step << 120 | cut (one slot, read by every take)
 packed_curve: uint256
-# circuit breaker level, 0..3
+# circuit breaker level: NOT_STOPPED, STOP_STARTS, STOP_RESETS or STOP_TAKES (0..3)
 stopped: public(uint256)
 # auctions started so far (ids are 1, 2, ...)
 count: public(uint256)
@@ -256,7 +265,7 @@ def set_stopped(level: uint256):
     @param level 0..3.
     """
     auth._check_authorized()
-    assert level <= 3, "auction: level above 3"
+    assert level <= STOP_TAKES, "auction: level above 3"
     self.stopped = level
     log StoppedSet(level=level)
 
@@ -287,7 +296,7 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
     @return The new auction's id.
     """
     auth._check_authorized()
-    assert self.stopped < 1, "auction: stopped"
+    assert self.stopped < STOP_STARTS, "auction: stopped"
     assert debt != 0, "auction: zero debt"
     assert lot != 0, "auction: zero lot"
     assert owner != empty(address), "auction: zero owner"
@@ -314,7 +323,7 @@ def reset(auction_id: uint256, keeper: address):
     @param auction_id The auction.
     @param keeper Who receives the reward.
     """
-    assert self.stopped < 2, "auction: stopped"
+    assert self.stopped < STOP_RESETS, "auction: stopped"
     auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     assert self._needs_reset(auction), "auction: cannot reset"
@@ -344,7 +353,7 @@ def take(auction_id: uint256, max_collateral: uint256, max_price: uint256, recip
     @param recipient Who receives the collateral (free balance in the engine).
     @param data Passed to the callback; empty = no callback.
     """
-    assert self.stopped < 3, "auction: stopped"
+    assert self.stopped < STOP_TAKES, "auction: stopped"
     auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     price: uint256 = self._price(auction)

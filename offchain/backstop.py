@@ -13,7 +13,7 @@ from offchain.vault_engine import VaultEngine
 FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, SETTLEMENT = 1, 2, 3, 4, 5
 LAYER_NAMES = {FUND: "fund", POOL: "stability_pool", DEBT_AUCTION: "debt_auction",
                REDISTRIBUTION: "redistribution", SETTLEMENT: "settlement"}
-RUNNING, CLOSED, DONE = 1, 2, 3
+NO_LOSS, RUNNING, CLOSED, DONE = 0, 1, 2, 3
 DEBT_LIMIT = 2**192
 
 
@@ -21,7 +21,7 @@ class Loss(NamedTuple):
     debt: int = 0  # rad
     due: int = 0  # rad
     created_at: int = 0
-    status: int = 0
+    status: int = NO_LOSS
 
 
 class Backstop(Authorized):
@@ -94,7 +94,7 @@ class Backstop(Authorized):
                   to_raise: int) -> None:
         self._check_authorized(sender)
         key = (collateral_type, auction, auction_id)
-        require(self.losses[key].status == 0, "backstop: loss exists")
+        require(self.losses[key].status == NO_LOSS, "backstop: loss exists")
         require(debt < DEBT_LIMIT, "backstop: debt too large")
         self.losses[key] = Loss(debt, to_raise, self.now, RUNNING)
         self.open_losses_count = u256(self.open_losses_count + 1)
