@@ -23,6 +23,7 @@ authorized: public(HashMap[address, bool])
 event AuthorityAdded:
     account: indexed(address)
 
+
 event AuthorityRemoved:
     account: indexed(address)
 

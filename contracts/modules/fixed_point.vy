@@ -7,7 +7,6 @@
 from . import constants
 
 
-
 @pure
 @internal
 def div_up(x: uint256, y: uint256) -> uint256:
