@@ -21,7 +21,15 @@ from interfaces import IVaultEngine
 from interfaces import IStabilityPool
 from interfaces import IDebtAuction
 from interfaces import ISurplusAuction
+from interfaces import IBackstop
 from modules import fixed_point
+from modules import authorized as auth
+
+# who may open/close losses and set parameters (governance, the Liquidator, the auctions)
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+
+implements: IBackstop
 
 # layers of the waterfall
 FUND: constant(uint8) = 1
@@ -30,7 +38,8 @@ DEBT_AUCTION: constant(uint8) = 3
 REDISTRIBUTION: constant(uint8) = 4
 SETTLEMENT: constant(uint8) = 5
 
-# status of a loss event
+# status of a loss event (NO_LOSS: no such event yet)
+NO_LOSS: constant(uint256) = 0
 RUNNING: constant(uint256) = 1
 CLOSED: constant(uint256) = 2
 DONE: constant(uint256) = 3
@@ -46,14 +55,12 @@ struct Loss:
     due: uint256
     # when the vault was liquidated
     created_at: uint256
-    # 0 none, 1 auction running, 2 closed with a loss to cover, 3 done
+    # NO_LOSS, RUNNING (auction running), CLOSED (closed with a loss to cover) or DONE
     status: uint256
 
 # the ledger
 engine: public(immutable(IVaultEngine))
 
-# who may open/close losses and set parameters (governance, the Liquidator, the auctions)
-authorized: public(HashMap[address, bool])
 # false after global settlement's shutdown
 live: public(bool)
 # seconds between a liquidation and the earliest cover of its loss
@@ -87,12 +94,6 @@ debt_on_auction: public(uint256)
 # loss left to global settlement [rad]
 settlement_debt: public(uint256)
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event QueueDelaySet:
     queue_delay: uint256
@@ -169,8 +170,7 @@ def __init__(engine_: IVaultEngine, queue_delay_: uint256):
     self.live = True
     self.queue_delay = queue_delay_
     self.waterfall = [FUND, POOL, DEBT_AUCTION, REDISTRIBUTION]
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
+    auth.__init__()
     log QueueDelaySet(queue_delay=queue_delay_)
     log WaterfallSet(waterfall=[FUND, POOL, DEBT_AUCTION, REDISTRIBUTION])
 
@@ -179,34 +179,12 @@ def __init__(engine_: IVaultEngine, queue_delay_: uint256):
 
 
 @external
-def add_authority(account: address):
-    """
-    @notice Let `account` open and close losses and set parameters.
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
-
-
-@external
 def set_queue_delay(new_delay: uint256):
     """
     @notice Set the delay between a liquidation and the earliest cover of its loss.
     @param new_delay Seconds.
     """
-    self._check_authorized()
+    auth._check_authorized()
     self.queue_delay = new_delay
     log QueueDelaySet(queue_delay=new_delay)
 
@@ -217,7 +195,7 @@ def set_waterfall(order: DynArray[uint8, 4]):
     @notice Choose which layers cover losses and in which order.
     @param order Distinct layers: 1 fund, 2 stability pool, 3 debt auction, 4 redistribution.
     """
-    self._check_authorized()
+    auth._check_authorized()
     seen: uint256 = 0
     for layer: uint8 in order:
         assert layer >= FUND and layer <= REDISTRIBUTION, "backstop: unknown layer"
@@ -236,7 +214,7 @@ def set_layer_contracts(pool: IStabilityPool, debt_auction_: IDebtAuction, surpl
     @param debt_auction_ The DebtAuction.
     @param surplus_auction_ The SurplusAuction.
     """
-    self._check_authorized()
+    auth._check_authorized()
     self.stability_pool = pool
     self.debt_auction = debt_auction_
     self.surplus_auction = surplus_auction_
@@ -253,7 +231,7 @@ def set_auction_parameters(surplus_buffer_: uint256, surplus_lot_: uint256, debt
     @param surplus_lot_ Stablecoin sold per surplus auction [rad], > 0.
     @param debt_auction_bid_size_ Stablecoin raised per debt auction [rad], > 0.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert surplus_lot_ != 0 and debt_auction_bid_size_ != 0, "backstop: zero auction size"
     self.surplus_buffer = surplus_buffer_
     self.surplus_lot = surplus_lot_
@@ -277,7 +255,7 @@ def open_loss(collateral_type: bytes32, auction: address, auction_id: uint256, d
     @param debt Seized debt, without penalty [rad].
     @param to_raise What the auction must raise (with penalty) [rad].
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.loss_meta[collateral_type][auction][auction_id] == 0, "backstop: loss exists"
     assert debt < DEBT_LIMIT, "backstop: debt too large"
     # a timestamp fits 56 bits for two billion years
@@ -299,7 +277,7 @@ def close_loss(collateral_type: bytes32, auction_id: uint256, unraised: uint256,
     @param paid_directly Proceeds the finishing take paid to this contract directly [rad]; the
            rest of what was raised is taken from the caller's escrow.
     """
-    self._check_authorized()
+    auth._check_authorized()
     loss: Loss = self._loss(collateral_type, msg.sender, auction_id)
     assert loss.status == RUNNING, "backstop: loss not running"
     raised: uint256 = loss.due - unraised
@@ -460,7 +438,7 @@ def shutdown():
     @notice Global settlement: stop debt and surplus auctions; loss not yet raised by debt
             auctions becomes settlement debt (GlobalSettlement).
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "backstop: not live"
     self.live = False
     self.settlement = msg.sender
@@ -553,9 +531,3 @@ def _set_status(collateral_type: bytes32, auction: address, auction_id: uint256,
 @internal
 def _unattributed_debt() -> uint256:
     return staticcall engine.bad_debt(self) - self.attributed_debt - self.debt_to_auction - self.debt_on_auction
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "backstop: not authorized"

@@ -9,6 +9,11 @@
      next `update` of a managed type.
 """
 from interfaces import IVaultEngine
+from modules import authorized as auth
+
+# who may configure types
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
 struct Config:
     # the highest ceiling this manager will set [rad]; 0 = type not managed
@@ -23,17 +28,9 @@ struct Config:
 # the ledger
 engine: public(immutable(IVaultEngine))
 
-# who may configure types
-authorized: public(HashMap[address, bool])
 # collateral type -> configuration
 configs: public(HashMap[bytes32, Config])
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event TypeConfigured:
     collateral_type: indexed(bytes32)
@@ -56,30 +53,7 @@ def __init__(engine_: IVaultEngine):
     @param engine_ The VaultEngine (this contract must be authorized on it).
     """
     engine = engine_
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` configure types.
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
+    auth.__init__()
 
 
 @external
@@ -91,7 +65,7 @@ def configure(collateral_type: bytes32, max_ceiling: uint256, gap: uint256, cool
     @param gap Headroom above current debt [rad], non-zero and <= max_ceiling.
     @param cooldown Minimum seconds between increases.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert max_ceiling != 0, "ceiling: zero max"
     assert gap != 0, "ceiling: zero gap"
     assert gap <= max_ceiling, "ceiling: gap above max"
@@ -110,7 +84,7 @@ def remove(collateral_type: bytes32):
     @notice Stop managing a type (its ceiling stays where it is).
     @param collateral_type The type.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.configs[collateral_type].max_ceiling != 0, "ceiling: type not managed"
     self.configs[collateral_type] = empty(Config)
     log TypeRemoved(collateral_type=collateral_type)
@@ -137,9 +111,3 @@ def update(collateral_type: bytes32) -> uint256:
     extcall engine.set_debt_ceiling(collateral_type, target)
     log CeilingUpdated(collateral_type=collateral_type, old_ceiling=ctype.debt_ceiling, new_ceiling=target)
     return target
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "ceiling: not authorized"

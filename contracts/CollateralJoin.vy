@@ -9,6 +9,11 @@
 """
 from ethereum.ercs import IERC20
 from interfaces import IVaultEngine
+from modules import authorized as auth
+
+# who may shut the join
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
 # the ledger
 engine: public(immutable(IVaultEngine))
@@ -21,17 +26,9 @@ decimals: public(immutable(uint256))
 # 10 ** (18 - decimals): token units -> wad
 scale: public(immutable(uint256))
 
-# who may shut the join
-authorized: public(HashMap[address, bool])
 # false once shut: no more deposits
 live: public(bool)
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event Joined:
     account: indexed(address)
@@ -62,31 +59,8 @@ def __init__(engine_: IVaultEngine, collateral_type_: bytes32, token_: IERC20, d
     token = token_
     decimals = decimals_
     scale = 10 ** (18 - decimals_)
-    self.authorized[msg.sender] = True
+    auth.__init__()
     self.live = True
-    log AuthorityAdded(account=msg.sender)
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` shut the join.
-    @param account The address to authorize.
-    """
-    assert self.authorized[msg.sender], "join: not authorized"
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    assert self.authorized[msg.sender], "join: not authorized"
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
 
 
 @external
@@ -94,7 +68,7 @@ def shutdown():
     """
     @notice Refuse further deposits (global settlement). Withdrawals stay open.
     """
-    assert self.authorized[msg.sender], "join: not authorized"
+    auth._check_authorized()
     self.live = False
     log Shutdown(caller=msg.sender)
 

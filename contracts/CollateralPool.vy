@@ -10,10 +10,10 @@
      a swap. Rounding: amounts out and shares minted round down, in the pool's favour.
 """
 from ethereum.ercs import IERC20
+from modules import constants
 
-WAD: constant(uint256) = 10**18
 # the highest fee: 10% [wad]
-MAX_FEE: constant(uint256) = WAD // 10
+MAX_FEE: constant(uint256) = constants.WAD // 10
 
 # the collateral token
 collateral_token: public(immutable(IERC20))
@@ -172,6 +172,6 @@ def quote(collateral_in: bool, amount_in: uint256) -> uint256:
 @internal
 def _amount_out(amount_in: uint256, reserve_in: uint256, reserve_out: uint256) -> uint256:
     assert reserve_in != 0 and reserve_out != 0, "pool: no liquidity"
-    in_after_fee: uint256 = amount_in * (WAD - fee)
+    in_after_fee: uint256 = amount_in * (constants.WAD - fee)
     # rounds down: the pool never pays out more than the curve allows
-    return in_after_fee * reserve_out // (reserve_in * WAD + in_after_fee)
+    return in_after_fee * reserve_out // (reserve_in * constants.WAD + in_after_fee)

@@ -18,7 +18,7 @@
      bid_expiry <= now or end <= now; restart needs no bid and end < now, as dss: so in the
      second end == now of an auction without bids nothing is possible).
      Tokens are minted only by `finish`, to the bidder who paid; after shutdown nothing is
-     minted and `yank` refunds the bidder who paid (as new unbacked debt of the Backstop).
+     minted and `cancel` refunds the bidder who paid (as new unbacked debt of the Backstop).
      Storage: an auction is two slots until its first bid (lot, bid_expiry and end packed in
      one, the bid in the other) and three after it (the winner). Before the first bid the
      winner is the Backstop (the seller) and its slot stays empty; `auctions` reports it.
@@ -28,6 +28,12 @@
 from interfaces import IVaultEngine
 from interfaces import IBackstop
 from interfaces import IDebtAuction
+from modules import constants
+from modules import authorized as auth
+
+# governance and the Backstop (starts auctions, shuts down)
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
 implements: IDebtAuction
 
@@ -36,7 +42,6 @@ interface IMintable:
     def mint(owner: address, amount: uint256): nonpayable
 
 
-WAD: constant(uint256) = 10**18
 # packed fields: lot takes 128 bits, bid_expiry and end 64 each
 MAX_LOT: constant(uint256) = 2**128 - 1
 # durations below 2**32 s keep now + duration below 2**64 for the next 500 billion years
@@ -57,14 +62,12 @@ struct Auction:
 
 # the ledger
 engine: public(immutable(IVaultEngine))
-# the seller: receives the first bid, owes the refunds of yanked auctions
+# the seller: receives the first bid, owes the refunds of cancelled auctions
 backstop: public(immutable(IBackstop))
 # the governance token minted to winners (this contract must be a minter)
 token: public(immutable(address))
 
-# governance and the Backstop (starts auctions, shuts down)
-authorized: public(HashMap[address, bool])
-# False after shutdown: no start, bid or finish; yank refunds bidders
+# False after shutdown: no start, bid or finish; cancel refunds bidders
 live: public(bool)
 # governance token offered by a new auction [wad]; 0 = starting reverts until set
 initial_lot: public(uint256)
@@ -85,12 +88,6 @@ auction_bid: HashMap[uint256, uint256]
 # auction id -> winner; empty until the first bid (empty = the Backstop, the seller)
 auction_winner: HashMap[uint256, address]
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 # not "ParametersSet": the DutchAuction's has the same signature (five uint256), and tools
 # decoding logs by topic alone would mislabel the fields
@@ -126,7 +123,7 @@ event Finished:
 event Shutdown:
     pass
 
-event Yanked:
+event Cancelled:
     auction_id: indexed(uint256)
     winner: indexed(address)
     refund: uint256
@@ -137,7 +134,7 @@ def __init__(engine_: IVaultEngine, backstop_: IBackstop, token_: address):
     """
     @notice Parameters start at dss's values (5% decrease, 50% growth, 3 hours per bid,
             2 days per auction) with no lot: `start` reverts until `set_parameters`.
-    @param engine_ The VaultEngine (this contract must be authorized on it, for yank refunds).
+    @param engine_ The VaultEngine (this contract must be authorized on it, for cancel refunds).
     @param backstop_ The Backstop (authorize it here: it starts auctions and shuts down).
     @param token_ The GovernanceToken (this contract must be one of its minters).
     """
@@ -145,37 +142,14 @@ def __init__(engine_: IVaultEngine, backstop_: IBackstop, token_: address):
     backstop = backstop_
     token = token_
     self.live = True
-    self.min_decrease = WAD * 105 // 100
-    self.lot_growth = WAD * 150 // 100
+    self.min_decrease = constants.WAD * 105 // 100
+    self.lot_growth = constants.WAD * 150 // 100
     self.bid_duration = 3 * 3600
     self.auction_duration = 2 * 86400
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
+    auth.__init__()
 
 
 # ---------------------------------------------------------------- administration
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` set parameters, start auctions and shut down.
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
 
 
 @external
@@ -191,10 +165,10 @@ def set_parameters(
     @param bid_duration Seconds a bid must stand to win, non-zero, < 2**32.
     @param auction_duration Seconds an auction runs (from start or restart), non-zero, < 2**32.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert initial_lot != 0, "debt auction: zero lot"
-    assert min_decrease > WAD, "debt auction: min decrease not above 1"
-    assert lot_growth >= WAD, "debt auction: lot growth below 1"
+    assert min_decrease > constants.WAD, "debt auction: min decrease not above 1"
+    assert lot_growth >= constants.WAD, "debt auction: lot growth below 1"
     assert bid_duration != 0 and auction_duration != 0, "debt auction: zero duration"
     assert (
         initial_lot <= MAX_LOT and bid_duration <= MAX_DURATION and auction_duration <= MAX_DURATION
@@ -214,9 +188,9 @@ def set_parameters(
 def shutdown():
     """
     @notice Global settlement: no more starts, bids or finishes; running auctions can be
-            yanked. Called by the Backstop.
+            cancelled. Called by the Backstop.
     """
-    self._check_authorized()
+    auth._check_authorized()
     self.live = False
     log Shutdown()
 
@@ -232,7 +206,7 @@ def start(bid: uint256) -> uint256:
     @param bid Stablecoin to raise [rad], non-zero.
     @return The new auction's id.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "debt auction: not live"
     assert bid != 0, "debt auction: zero bid"
     lot: uint256 = self.initial_lot
@@ -263,7 +237,7 @@ def bid(auction_id: uint256, lot: uint256):
     assert auction.bid_expiry == 0 or auction.bid_expiry > block.timestamp, "debt auction: bid expired"
     assert auction.end > block.timestamp, "debt auction: auction ended"
     assert lot < auction.lot, "debt auction: lot not lower"
-    assert lot * self.min_decrease <= auction.lot * WAD, "debt auction: lot not lower"
+    assert lot * self.min_decrease <= auction.lot * constants.WAD, "debt auction: lot not lower"
 
     # bid_expiry < 2**64: bid_duration < 2**32; lot < the stored lot <= MAX_LOT
     bid_expiry: uint256 = block.timestamp + self.bid_duration
@@ -290,7 +264,7 @@ def restart(auction_id: uint256):
     assert auction.end < block.timestamp, "debt auction: not ended"
     assert auction.bid_expiry == 0, "debt auction: has bids"
     # rounded down: never more tokens than the growth factor gives
-    lot: uint256 = auction.lot * self.lot_growth // WAD
+    lot: uint256 = auction.lot * self.lot_growth // constants.WAD
     assert lot <= MAX_LOT, "debt auction: value too large"
     end: uint256 = block.timestamp + self.auction_duration
     # no bid: bid_expiry stays 0
@@ -316,7 +290,7 @@ def finish(auction_id: uint256):
 
 
 @external
-def yank(auction_id: uint256):
+def cancel(auction_id: uint256):
     """
     @notice After shutdown, cancel an auction: a bidder who paid gets their bid back (as
             stablecoin created against the Backstop's unbacked debt). Anyone may call.
@@ -330,7 +304,7 @@ def yank(auction_id: uint256):
     if auction.bid_expiry != 0:
         refund = auction.bid
         extcall engine.create_unbacked(backstop.address, auction.winner, refund)
-    log Yanked(auction_id=auction_id, winner=auction.winner, refund=refund)
+    log Cancelled(auction_id=auction_id, winner=auction.winner, refund=refund)
 
 
 # ---------------------------------------------------------------- keeper views
@@ -372,9 +346,3 @@ def _delete(auction_id: uint256):
     self.auction_lot_times[auction_id] = 0
     self.auction_bid[auction_id] = 0
     self.auction_winner[auction_id] = empty(address)
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "debt auction: not authorized"

@@ -30,20 +30,34 @@ from interfaces import IPriceOracle
 from interfaces import ILiquidator
 from interfaces import IAuctionCallee
 from interfaces import IBackstop
+from interfaces import IDutchAuction
 from modules import fixed_point
 from modules import price_curves
+from modules import constants
+from modules import authorized as auth
 
-WAD: constant(uint256) = 10**18
-RAY: constant(uint256) = 10**27
-# wad -> ray
-WAD_TO_RAY: constant(uint256) = 10**9
+# governance and the liquidator
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+
+implements: IDutchAuction
+
+# circuit-breaker levels (`stopped`): each stops what the one below stops, and more
+# 0: everything runs
+NOT_STOPPED: constant(uint256) = 0
+# 1: no new auctions
+STOP_STARTS: constant(uint256) = 1
+# 2: also no resets
+STOP_RESETS: constant(uint256) = 2
+# 3: also no takes
+STOP_TAKES: constant(uint256) = 3
 # how many auctions may run at once
 MAX_ACTIVE: constant(uint256) = 1024
 # packed fields: lot and top take 128 bits, started 64, position 32
 MAX_FIELD: constant(uint256) = 2**128 - 1
 # bounds for governance parameters
-MAX_BUFFER: constant(uint256) = 10 * RAY
-MAX_REWARD_RATE: constant(uint256) = WAD // 10
+MAX_BUFFER: constant(uint256) = 10 * constants.RAY
+MAX_REWARD_RATE: constant(uint256) = constants.WAD // 10
 
 struct Auction:
     # index in `active`
@@ -68,8 +82,6 @@ liquidator: public(immutable(ILiquidator))
 # who takes the proceeds (close_loss) and owes keeper rewards
 backstop: public(immutable(IBackstop))
 
-# governance and the liquidator
-authorized: public(HashMap[address, bool])
 # the price source for start prices
 oracle: public(IPriceOracle)
 # start price = oracle price x buffer [ray], >= 1 ray
@@ -85,7 +97,7 @@ reward_flat: public(uint256)
 min_auction: public(uint256)
 # how the price falls: kind << 248 | duration << 184 | step << 120 | cut (one slot, read by every take)
 packed_curve: uint256
-# circuit breaker level, 0..3
+# circuit breaker level: NOT_STOPPED, STOP_STARTS, STOP_RESETS or STOP_TAKES (0..3)
 stopped: public(uint256)
 # auctions started so far (ids are 1, 2, ...)
 count: public(uint256)
@@ -99,12 +111,6 @@ auction_lot_top: HashMap[uint256, uint256]
 # ids of running auctions
 active: DynArray[uint256, MAX_ACTIVE]
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event ParametersSet:
     buffer: uint256
@@ -190,37 +196,14 @@ def __init__(
     self.oracle = oracle_
     # proceeds wait here until an auction finishes; the Backstop then takes them (close_loss)
     extcall engine_.allow(backstop_.address)
-    self.buffer = RAY
+    self.buffer = constants.RAY
     self.max_duration = 3600
     self.max_drop = 0
     self.packed_curve = self._pack_curve(price_curves.Curve(kind=price_curves.LINEAR, duration=3600, step=0, cut=0))
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
+    auth.__init__()
 
 
 # ---------------------------------------------------------------- administration
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` configure the auction (or start auctions, for the liquidator).
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
 
 
 @external
@@ -233,11 +216,11 @@ def set_parameters(buffer: uint256, max_duration: uint256, max_drop: uint256, re
     @param reward_rate [wad], at most 10%.
     @param reward_flat [rad].
     """
-    self._check_authorized()
-    assert buffer >= RAY, "auction: buffer below 1"
+    auth._check_authorized()
+    assert buffer >= constants.RAY, "auction: buffer below 1"
     assert buffer <= MAX_BUFFER, "auction: buffer above 10"
     assert max_duration != 0, "auction: zero max duration"
-    assert max_drop < RAY, "auction: max drop not below 1"
+    assert max_drop < constants.RAY, "auction: max drop not below 1"
     assert reward_rate <= MAX_REWARD_RATE, "auction: reward rate above 10%"
     self.buffer = buffer
     self.max_duration = max_duration
@@ -255,7 +238,7 @@ def set_curve(curve: price_curves.Curve):
     @notice Set how the price falls (applies to running auctions too).
     @param curve (kind, duration, step, cut); see the price_curves module.
     """
-    self._check_authorized()
+    auth._check_authorized()
     price_curves.validate(curve)
     assert curve.duration < 2**64 and curve.step < 2**64 and curve.cut < 2**120, "auction: value too large"
     self.packed_curve = self._pack_curve(curve)
@@ -268,7 +251,7 @@ def set_oracle(oracle: IPriceOracle):
     @notice Set the price oracle for start prices.
     @param oracle Non-zero.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert oracle.address != empty(address), "auction: zero oracle"
     self.oracle = oracle
     log OracleSet(oracle=oracle.address)
@@ -281,8 +264,8 @@ def set_stopped(level: uint256):
             3 = also no takes.
     @param level 0..3.
     """
-    self._check_authorized()
-    assert level <= 3, "auction: level above 3"
+    auth._check_authorized()
+    assert level <= STOP_TAKES, "auction: level above 3"
     self.stopped = level
     log StoppedSet(level=level)
 
@@ -294,7 +277,7 @@ def update_min_auction():
     """
     dust: uint256 = (staticcall engine.collateral_types(collateral_type)).dust
     penalty: uint256 = (staticcall liquidator.types(collateral_type)).penalty
-    self.min_auction = dust * penalty // WAD
+    self.min_auction = dust * penalty // constants.WAD
     log MinAuctionUpdated(min_auction=self.min_auction)
 
 
@@ -312,8 +295,8 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
     @param keeper Who receives the reward.
     @return The new auction's id.
     """
-    self._check_authorized()
-    assert self.stopped < 1, "auction: stopped"
+    auth._check_authorized()
+    assert self.stopped < STOP_STARTS, "auction: stopped"
     assert debt != 0, "auction: zero debt"
     assert lot != 0, "auction: zero lot"
     assert owner != empty(address), "auction: zero owner"
@@ -340,7 +323,7 @@ def reset(auction_id: uint256, keeper: address):
     @param auction_id The auction.
     @param keeper Who receives the reward.
     """
-    assert self.stopped < 2, "auction: stopped"
+    assert self.stopped < STOP_RESETS, "auction: stopped"
     auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     assert self._needs_reset(auction), "auction: cannot reset"
@@ -370,7 +353,7 @@ def take(auction_id: uint256, max_collateral: uint256, max_price: uint256, recip
     @param recipient Who receives the collateral (free balance in the engine).
     @param data Passed to the callback; empty = no callback.
     """
-    assert self.stopped < 3, "auction: stopped"
+    assert self.stopped < STOP_TAKES, "auction: stopped"
     auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     price: uint256 = self._price(auction)
@@ -434,7 +417,7 @@ def cancel(auction_id: uint256) -> uint256:
     @param auction_id The auction.
     @return The normalized debt put back into the vault [wad].
     """
-    self._check_authorized()
+    auth._check_authorized()
     auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     rate: uint256 = (staticcall engine.collateral_types(collateral_type)).rate
@@ -533,7 +516,7 @@ def _start_price() -> uint256:
     price, valid = staticcall self.oracle.peek()
     assert valid, "auction: invalid price"
     # rounds up, as every price here
-    return fixed_point.rmul_up(price * WAD_TO_RAY, self.buffer)
+    return fixed_point.rmul_up(price * constants.WAD_TO_RAY, self.buffer)
 
 
 @view
@@ -567,7 +550,7 @@ def _needs_reset_at(auction: Auction, price: uint256) -> bool:
     # a zero price needs a reset too (a take at price 0 would give collateral away)
     return (
         block.timestamp - auction.started > self.max_duration
-        or price * RAY // auction.top < self.max_drop
+        or price * constants.RAY // auction.top < self.max_drop
         or price == 0
     )
 
@@ -584,7 +567,7 @@ def _pay_reward(debt: uint256, lot: uint256, top: uint256, keeper: address) -> u
     reward: uint256 = 0
     if (self.reward_flat != 0 or self.reward_rate != 0) and debt >= self.min_auction and lot * top >= self.min_auction:
         # rounds down: rewards are never over-paid
-        reward = self.reward_flat + debt * self.reward_rate // WAD
+        reward = self.reward_flat + debt * self.reward_rate // constants.WAD
         extcall engine.create_unbacked(backstop.address, keeper, reward)
     return reward
 
@@ -624,9 +607,3 @@ def _store(auction_id: uint256, auction: Auction):
     )
     self.auction_debt[auction_id] = auction.debt
     self.auction_lot_top[auction_id] = auction.lot << 128 | auction.top
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "auction: not authorized"

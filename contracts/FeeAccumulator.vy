@@ -19,13 +19,17 @@
 from interfaces import IVaultEngine
 from interfaces import IStabilityPool
 from modules import fixed_point
+from modules import constants
+from modules import authorized as auth
 
-WAD: constant(uint256) = 10**18
-RAY: constant(uint256) = 10**27
+# who may set fees
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+
 # the highest base fee: ~1000% a year, compounded per second [ray]
 MAX_BASE_FEE: constant(uint256) = 1000000076036763191000000000
 # the highest multiplier [wad]
-MAX_MULTIPLIER: constant(uint256) = 10 * WAD
+MAX_MULTIPLIER: constant(uint256) = 10 * constants.WAD
 
 struct TypeFee:
     # per-second fee factor, >= 1 ray (1 ray = no fee) [ray]
@@ -40,8 +44,6 @@ struct TypeFee:
 # the ledger
 engine: public(immutable(IVaultEngine))
 
-# who may set fees
-authorized: public(HashMap[address, bool])
 # collateral type -> fee parameters
 fees: public(HashMap[bytes32, TypeFee])
 # who receives the fees inside the engine (the backstop)
@@ -51,12 +53,6 @@ stability_pool: public(IStabilityPool)
 # the pool's share of each accrual [wad], <= 1 wad
 pool_fee_share: public(uint256)
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event TypeInitialized:
     collateral_type: indexed(bytes32)
@@ -97,31 +93,8 @@ def __init__(engine_: IVaultEngine, fee_recipient_: address):
     assert fee_recipient_ != empty(address), "fees: zero recipient"
     engine = engine_
     self.fee_recipient = fee_recipient_
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
+    auth.__init__()
     log FeeRecipientSet(recipient=fee_recipient_)
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` set fees.
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
 
 
 @external
@@ -130,10 +103,13 @@ def init_type(collateral_type: bytes32):
     @notice Start charging a type: no fee and no multiplier until set.
     @param collateral_type The type (must not be initialized here yet).
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.fees[collateral_type].last_accrual == 0, "fees: type exists"
     self.fees[collateral_type] = TypeFee(
-        base_fee=RAY, last_accrual=block.timestamp, kink=WAD, max_multiplier=WAD
+        base_fee=constants.RAY,
+        last_accrual=block.timestamp,
+        kink=constants.WAD,
+        max_multiplier=constants.WAD,
     )
     log TypeInitialized(collateral_type=collateral_type)
 
@@ -145,8 +121,8 @@ def set_base_fee(collateral_type: bytes32, base_fee: uint256):
     @param collateral_type The type.
     @param base_fee Per-second factor [ray], between 1 ray and MAX_BASE_FEE.
     """
-    self._check_authorized()
-    assert base_fee >= RAY, "fees: fee below 1"
+    auth._check_authorized()
+    assert base_fee >= constants.RAY, "fees: fee below 1"
     assert base_fee <= MAX_BASE_FEE, "fees: fee too high"
     self._accrue(collateral_type)
     self.fees[collateral_type].base_fee = base_fee
@@ -161,9 +137,9 @@ def set_multiplier(collateral_type: bytes32, kink: uint256, max_multiplier: uint
     @param kink Utilization where the rise starts [wad], below 1 wad.
     @param max_multiplier Multiplier at a full ceiling [wad], between 1 and 10 wad.
     """
-    self._check_authorized()
-    assert kink < WAD, "fees: kink not below 1"
-    assert max_multiplier >= WAD, "fees: multiplier below 1"
+    auth._check_authorized()
+    assert kink < constants.WAD, "fees: kink not below 1"
+    assert max_multiplier >= constants.WAD, "fees: multiplier below 1"
     assert max_multiplier <= MAX_MULTIPLIER, "fees: multiplier above 10"
     self._accrue(collateral_type)
     self.fees[collateral_type].kink = kink
@@ -178,7 +154,7 @@ def set_fee_recipient(recipient: address):
             recipient when they are: accrue every type first to settle them with the old one.
     @param recipient Non-zero address.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert recipient != empty(address), "fees: zero recipient"
     self.fee_recipient = recipient
     log FeeRecipientSet(recipient=recipient)
@@ -191,8 +167,8 @@ def set_pool_fee_share(pool: IStabilityPool, share: uint256):
     @param pool The StabilityPool.
     @param share Its share [wad], at most 1 wad.
     """
-    self._check_authorized()
-    assert share <= WAD, "fees: share above 1"
+    auth._check_authorized()
+    assert share <= constants.WAD, "fees: share above 1"
     self.stability_pool = pool
     self.pool_fee_share = share
     log PoolFeeShareSet(stability_pool=pool.address, pool_fee_share=share)
@@ -241,7 +217,7 @@ def _accrue(collateral_type: bytes32) -> uint256:
         extcall engine.fold_rate(collateral_type, self, convert(delta_rate, int256))
         income: uint256 = ctype.normalized_debt * delta_rate
         # rounds down: the pool gets no more than its share
-        to_pool: uint256 = income * share // WAD
+        to_pool: uint256 = income * share // constants.WAD
         # to_pool <= income since share <= WAD
         to_recipient: uint256 = unsafe_sub(income, to_pool)
         if to_pool != 0:
@@ -257,25 +233,23 @@ def _accrue(collateral_type: bytes32) -> uint256:
 @view
 @internal
 def _effective_fee(fee: TypeFee, ctype: IVaultEngine.CollateralType) -> uint256:
-    if fee.base_fee == RAY or fee.max_multiplier == WAD:
+    if fee.base_fee == constants.RAY or fee.max_multiplier == constants.WAD:
         return fee.base_fee
     debt: uint256 = ctype.normalized_debt * ctype.rate
     # utilization, rounded up and capped at 1 [wad]
-    utilization: uint256 = WAD
+    utilization: uint256 = constants.WAD
     if ctype.debt_ceiling != 0:
-        utilization = min(fixed_point.div_up(debt * WAD, ctype.debt_ceiling), WAD)
+        utilization = min(
+            fixed_point.div_up(debt * constants.WAD, ctype.debt_ceiling), constants.WAD
+        )
     elif debt == 0:
         utilization = 0
     if utilization <= fee.kink:
         return fee.base_fee
     # kink < WAD and utilization > kink here, so both subtractions are positive
-    multiplier: uint256 = WAD + fixed_point.div_up(
-        (fee.max_multiplier - WAD) * (utilization - fee.kink), WAD - fee.kink
+    multiplier: uint256 = constants.WAD + fixed_point.div_up(
+        (fee.max_multiplier - constants.WAD) * (utilization - fee.kink), constants.WAD - fee.kink
     )
-    return RAY + fixed_point.div_up((fee.base_fee - RAY) * multiplier, WAD)
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "fees: not authorized"
+    return constants.RAY + fixed_point.div_up(
+        (fee.base_fee - constants.RAY) * multiplier, constants.WAD
+    )

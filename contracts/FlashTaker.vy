@@ -13,6 +13,9 @@
 from ethereum.ercs import IERC20
 from interfaces import IVaultEngine
 from interfaces import IDutchAuction
+from interfaces import IAuctionCallee
+
+implements: IAuctionCallee
 
 interface ICollateralJoin:
     def exit(recipient: address, amount: uint256): nonpayable

@@ -27,49 +27,34 @@
      collateral than its debt is worth), a vault's `owe` rounds up, a type's value and
      `cash_price` round down, and `cash` rounds down (settlement never pays out more
      collateral than it holds, given every vault of the type was closed and every auction
-     cancelled before `fix_cash_price`, and every debt auction yanked before `thaw` — a yank
-     refunds its bidder with new stablecoin that `debt` would not count — all of which keepers
+     cancelled before `fix_cash_price`, and every debt auction cancelled before `thaw` — cancelling
+     one refunds its bidder with new stablecoin that `debt` would not count — all of which keepers
      do during `wait`).
      If `cash_price` rounds to 0 it is still fixed (`cash_price_set`), so it cannot be re-fixed.
 """
 from interfaces import IVaultEngine
 from interfaces import IBackstop
 from interfaces import ILiquidator
+from interfaces import IDutchAuction
+from interfaces import IPriceOracle
+from interfaces import ISpotter
 from modules import fixed_point
+from modules import constants
+from modules import authorized as auth
 
-# What this contract calls beyond the shared interface files (declared here, not added to them).
-
-interface IEngineSettlement:
-    def shutdown(): nonpayable
-    def total_issued() -> uint256: view
-    def vault_debt(collateral_type: bytes32, owner: address) -> uint256: view
-
-interface ILiquidatorSettlement:
-    def shutdown(): nonpayable
-
-interface ISpotterSettlement:
-    def oracles(collateral_type: bytes32) -> address: view
-
-interface IOracleSettlement:
-    def current_price() -> uint256: view
-
-interface IAuctionSettlement:
-    def cancel(auction_id: uint256) -> uint256: nonpayable
-
-WAD: constant(uint256) = 10**18
-RAY: constant(uint256) = 10**27
+# who may shut the system down and set `wait` (governance)
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
 # the ledger
 engine: public(immutable(IVaultEngine))
 # the Liquidator (frozen at shutdown; knows each type's auction)
-liquidator: public(immutable(address))
+liquidator: public(immutable(ILiquidator))
 # the Backstop (frozen at shutdown; takes on the debt of closed vaults)
 backstop: public(immutable(IBackstop))
 # the Spotter (knows each type's oracle)
-spotter: public(immutable(address))
+spotter: public(immutable(ISpotter))
 
-# who may shut the system down and set `wait` (governance)
-authorized: public(HashMap[address, bool])
 # false once shut down
 live: public(bool)
 # when `shutdown` ran [seconds]; 0 while live
@@ -93,12 +78,6 @@ packed: public(HashMap[address, uint256])
 # collateral type -> holder -> packed stablecoin already redeemed for this type [wad]
 cashed: public(HashMap[bytes32, HashMap[address, uint256]])
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event WaitSet:
     wait: uint256
@@ -148,7 +127,7 @@ event Cashed:
 
 @deploy
 def __init__(
-    engine_: IVaultEngine, liquidator_: address, backstop_: IBackstop, spotter_: address, wait_: uint256
+    engine_: IVaultEngine, liquidator_: ILiquidator, backstop_: IBackstop, spotter_: ISpotter, wait_: uint256
 ):
     """
     @param engine_ The VaultEngine (this contract must be authorized on it).
@@ -163,34 +142,11 @@ def __init__(
     spotter = spotter_
     self.live = True
     self.wait = wait_
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
+    auth.__init__()
     log WaitSet(wait=wait_)
 
 
 # ---------------------------------------------------------------- administration
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` shut the system down and set `wait`.
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
 
 
 @external
@@ -200,7 +156,7 @@ def set_wait(new_wait: uint256):
             once settlement has begun).
     @param new_wait Seconds.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "settlement: not live"
     self.wait = new_wait
     log WaitSet(wait=new_wait)
@@ -214,12 +170,12 @@ def shutdown():
     """
     @notice Freeze the system: the engine, the Liquidator and the Backstop. Irreversible.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "settlement: not live"
     self.live = False
     self.shutdown_at = block.timestamp
-    extcall IEngineSettlement(engine.address).shutdown()
-    extcall ILiquidatorSettlement(liquidator).shutdown()
+    extcall engine.shutdown()
+    extcall liquidator.shutdown()
     extcall backstop.shutdown()
     log Shutdown(shutdown_at=block.timestamp)
 
@@ -233,13 +189,13 @@ def fix_price(collateral_type: bytes32):
     """
     assert not self.live, "settlement: live"
     assert self.final_price[collateral_type] == 0, "settlement: price fixed"
-    oracle: address = staticcall ISpotterSettlement(spotter).oracles(collateral_type)
+    oracle: address = staticcall spotter.oracles(collateral_type)
     assert oracle != empty(address), "settlement: no oracle"
     # [wad]: stablecoin per unit of collateral
-    price: uint256 = staticcall IOracleSettlement(oracle).current_price()
+    price: uint256 = staticcall IPriceOracle(oracle).current_price()
     assert price != 0, "settlement: no price"
     # collateral per unit of stablecoin [ray], rounded up: vaults give no less than they owe
-    final: uint256 = fixed_point.div_up(WAD * RAY, price)
+    final: uint256 = fixed_point.div_up(constants.WAD * constants.RAY, price)
     self.final_price[collateral_type] = final
     self.type_debt[collateral_type] = (staticcall engine.collateral_types(collateral_type)).normalized_debt
     log PriceFixed(collateral_type=collateral_type, price=price, final_price=final)
@@ -255,9 +211,9 @@ def cancel_auction(collateral_type: bytes32, auction_id: uint256):
     @param auction_id The auction's id in the type's DutchAuction.
     """
     assert self.final_price[collateral_type] != 0, "settlement: no final price"
-    auction: address = (staticcall ILiquidator(liquidator).types(collateral_type)).auction
+    auction: address = (staticcall liquidator.types(collateral_type)).auction
     # normalized debt put back into the owner's vault [wad]
-    normalized_debt: uint256 = extcall IAuctionSettlement(auction).cancel(auction_id)
+    normalized_debt: uint256 = extcall IDutchAuction(auction).cancel(auction_id)
     self.type_debt[collateral_type] += normalized_debt
     log AuctionCancelled(
         collateral_type=collateral_type, auction_id=auction_id, normalized_debt=normalized_debt
@@ -276,9 +232,11 @@ def close_vault(collateral_type: bytes32, owner: address):
     assert final != 0, "settlement: no final price"
     vault: IVaultEngine.Vault = staticcall engine.vaults(collateral_type, owner)
     # normalized_debt * rate [rad] (vault_debt reads 2 slots where collateral_types reads 5)
-    vault_debt: uint256 = staticcall IEngineSettlement(engine.address).vault_debt(collateral_type, owner)
+    vault_debt: uint256 = staticcall engine.vault_debt(collateral_type, owner)
     # collateral owed [wad]: the debt [wad] at the final price, both steps rounded up
-    owe: uint256 = fixed_point.div_up(fixed_point.div_up(vault_debt, RAY) * final, RAY)
+    owe: uint256 = fixed_point.div_up(
+        fixed_point.div_up(vault_debt, constants.RAY) * final, constants.RAY
+    )
     taken: uint256 = min(owe, vault.collateral)
     # taken = min(owe, ...) <= owe
     shortfall: uint256 = unsafe_sub(owe, taken)
@@ -337,7 +295,7 @@ def thaw():
         extcall backstop.settle(amount)
     # stablecoin held by everyone but the Backstop [rad]; I1: total_issued >= any one balance
     outstanding: uint256 = (
-        staticcall IEngineSettlement(engine.address).total_issued() - staticcall engine.stable(backstop.address)
+        staticcall engine.total_issued() - staticcall engine.stable(backstop.address)
     )
     assert outstanding != 0, "settlement: no debt"
     self.debt = outstanding
@@ -356,10 +314,16 @@ def fix_cash_price(collateral_type: bytes32):
     assert not self.cash_price_set[collateral_type], "settlement: cash price fixed"
     rate: uint256 = (staticcall engine.collateral_types(collateral_type)).rate
     # collateral backing the type's debt at the final price [wad], rounded down
-    value: uint256 = self.type_debt[collateral_type] * rate // RAY * self.final_price[collateral_type] // RAY
+    value: uint256 = (
+        self.type_debt[collateral_type] * rate // constants.RAY
+        * self.final_price[collateral_type] // constants.RAY
+    )
     # collateral per wad of stablecoin [ray], rounded down: never pays out more than is held;
     # value - min(gap, value) cannot underflow
-    per_wad: uint256 = unsafe_sub(value, min(self.gap[collateral_type], value)) * RAY // (outstanding // RAY)
+    per_wad: uint256 = (
+        unsafe_sub(value, min(self.gap[collateral_type], value)) * constants.RAY
+        // (outstanding // constants.RAY)
+    )
     self.cash_price[collateral_type] = per_wad
     self.cash_price_set[collateral_type] = True
     log CashPriceFixed(collateral_type=collateral_type, cash_price=per_wad)
@@ -375,7 +339,7 @@ def pack(amount: uint256):
     assert self.debt != 0, "settlement: not thawed"
     assert amount > 0, "settlement: zero amount"
     self.packed[msg.sender] += amount
-    extcall engine.transfer_stable(msg.sender, self, amount * RAY)
+    extcall engine.transfer_stable(msg.sender, self, amount * constants.RAY)
     log Packed(holder=msg.sender, amount=amount)
 
 
@@ -392,15 +356,9 @@ def cash(collateral_type: bytes32, amount: uint256):
     assert cashed <= self.packed[msg.sender], "settlement: insufficient packed"
     self.cashed[collateral_type][msg.sender] = cashed
     # [wad], rounded down
-    collateral: uint256 = amount * self.cash_price[collateral_type] // RAY
+    collateral: uint256 = amount * self.cash_price[collateral_type] // constants.RAY
     extcall engine.transfer_collateral(collateral_type, self, msg.sender, collateral)
     log Cashed(collateral_type=collateral_type, holder=msg.sender, amount=amount, collateral=collateral)
 
 
 # ---------------------------------------------------------------- internal
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "settlement: not authorized"

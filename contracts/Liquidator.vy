@@ -16,33 +16,30 @@
 from interfaces import IVaultEngine
 from interfaces import IBackstop
 from interfaces import IDutchAuction
+from interfaces import ILiquidator
 from modules import fixed_point
+from modules import constants
+from modules import authorized as auth
 
-WAD: constant(uint256) = 10**18
+# who may configure, and the auctions (which report debt raised)
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+
+implements: ILiquidator
+# the struct TypeConfig is defined in interfaces/ILiquidator.vyi
+
 # the highest liquidation penalty: 100% on top of the debt [wad]
-MAX_PENALTY: constant(uint256) = 2 * WAD
+MAX_PENALTY: constant(uint256) = 2 * constants.WAD
 # the most vaults one liquidate_many call looks at
 MAX_BATCH: constant(uint256) = 100
 # the highest cap on debt in auction: 1e12 stablecoin [rad] (room * WAD must not overflow)
 MAX_CAP: constant(uint256) = 10**57
-
-struct TypeConfig:
-    # the type's DutchAuction
-    auction: address
-    # amount to raise = debt * penalty [wad], >= 1 wad
-    penalty: uint256
-    # cap on this type's debt in auction (incl. penalty) [rad]
-    max_debt_in_auction: uint256
-    # this type's debt in auction now [rad]
-    debt_in_auction: uint256
 
 # the ledger
 engine: public(immutable(IVaultEngine))
 # who takes on seized debt
 backstop: public(immutable(IBackstop))
 
-# who may configure, and the auctions (which report debt raised)
-authorized: public(HashMap[address, bool])
 # false once shut down (global settlement)
 live: public(bool)
 # cap on all debt in auction (incl. penalties) [rad]
@@ -50,14 +47,8 @@ max_debt_in_auction: public(uint256)
 # all debt in auction now [rad]
 debt_in_auction: public(uint256)
 # collateral type -> liquidation configuration
-types: public(HashMap[bytes32, TypeConfig])
+types: public(HashMap[bytes32, ILiquidator.TypeConfig])
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event MaxDebtInAuctionSet:
     amount: uint256
@@ -94,30 +85,7 @@ def __init__(engine_: IVaultEngine, backstop_: IBackstop):
     engine = engine_
     backstop = backstop_
     self.live = True
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` configure the liquidator (or report debt raised, for auctions).
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
+    auth.__init__()
 
 
 @external
@@ -126,7 +94,7 @@ def set_max_debt_in_auction(amount: uint256):
     @notice Set the cap on all debt in auction.
     @param amount [rad], at most 1e12 stablecoin.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert amount <= MAX_CAP, "liquidator: cap too large"
     self.max_debt_in_auction = amount
     log MaxDebtInAuctionSet(amount=amount)
@@ -141,12 +109,12 @@ def configure_type(collateral_type: bytes32, auction: address, penalty: uint256,
     @param penalty [wad], between 1 and 2 wad.
     @param max_debt_in_auction [rad], at most 1e12 stablecoin.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert auction != empty(address), "liquidator: zero auction"
-    assert penalty >= WAD, "liquidator: penalty below 1"
+    assert penalty >= constants.WAD, "liquidator: penalty below 1"
     assert penalty <= MAX_PENALTY, "liquidator: penalty above 2"
     assert max_debt_in_auction <= MAX_CAP, "liquidator: cap too large"
-    self.types[collateral_type] = TypeConfig(
+    self.types[collateral_type] = ILiquidator.TypeConfig(
         auction=auction,
         penalty=penalty,
         max_debt_in_auction=max_debt_in_auction,
@@ -162,7 +130,7 @@ def shutdown():
     """
     @notice Stop all new liquidations (global settlement).
     """
-    self._check_authorized()
+    auth._check_authorized()
     self.live = False
     log Shutdown(caller=msg.sender)
 
@@ -211,7 +179,7 @@ def _liquidate(
          batch (seizing changes only the type's normalized debt, which is not used here).
          With `strict`, every reason not to liquidate reverts; without, it returns 0.
     """
-    config: TypeConfig = self.types[collateral_type]
+    config: ILiquidator.TypeConfig = self.types[collateral_type]
     assert config.auction != empty(address), "liquidator: type not configured"
     assert ctype.safe_price != 0, "liquidator: no valid price"
     vault: IVaultEngine.Vault = staticcall engine.vaults(collateral_type, owner)
@@ -227,7 +195,9 @@ def _liquidate(
         unsafe_sub(config.max_debt_in_auction, config.debt_in_auction),
     )
     # rounds down: never seize more debt than the room allows (penalty included)
-    seized_debt: uint256 = min(vault.normalized_debt, room * WAD // ctype.rate // config.penalty)
+    seized_debt: uint256 = min(
+        vault.normalized_debt, room * constants.WAD // ctype.rate // config.penalty
+    )
     if seized_debt < vault.normalized_debt:
         if (vault.normalized_debt - seized_debt) * ctype.rate < ctype.dust:
             # the documented overshoot: take the whole vault rather than leave dust behind
@@ -256,7 +226,7 @@ def _liquidate(
     )
     debt: uint256 = seized_debt * ctype.rate
     # rounds up: the penalty is never under-charged
-    to_raise: uint256 = fixed_point.div_up(debt * config.penalty, WAD)
+    to_raise: uint256 = fixed_point.div_up(debt * config.penalty, constants.WAD)
     self.debt_in_auction += to_raise
     self.types[collateral_type].debt_in_auction = config.debt_in_auction + to_raise
     auction_id: uint256 = extcall IDutchAuction(config.auction).start(to_raise, seized_collateral, owner, keeper)
@@ -281,13 +251,7 @@ def remove_debt_in_auction(collateral_type: bytes32, amount: uint256):
     @param collateral_type The type.
     @param amount [rad].
     """
-    self._check_authorized()
+    auth._check_authorized()
     self.debt_in_auction -= amount
     self.types[collateral_type].debt_in_auction -= amount
     log DebtInAuctionRemoved(collateral_type=collateral_type, amount=amount)
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "liquidator: not authorized"

@@ -10,9 +10,15 @@
      the Spotter turns an invalid price into a safe price of zero (no vault can take on risk).
      Prices are in the stablecoin's unit per whole collateral token [wad].
 """
+from interfaces import IPriceOracle
+from modules import authorized as auth
 
 # who may change parameters and feeders
-authorized: public(HashMap[address, bool])
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+
+implements: IPriceOracle
+
 # who may post prices
 feeders: public(HashMap[address, bool])
 
@@ -33,12 +39,6 @@ next_time: public(uint256)
 current_price: public(uint256)
 current_time: public(uint256)
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event FeederSet:
     feeder: indexed(address)
@@ -69,32 +69,9 @@ def __init__(delay_: uint256, max_age_: uint256):
     assert max_age_ > delay_, "oracle: max age not above delay"
     self.delay = delay_
     self.max_age = max_age_
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
+    auth.__init__()
     log DelaySet(delay=delay_)
     log MaxAgeSet(max_age=max_age_)
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` change parameters and feeders.
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
 
 
 @external
@@ -104,7 +81,7 @@ def set_feeder(feeder: address, allowed: bool):
     @param feeder The price poster.
     @param allowed Whether it may post.
     """
-    self._check_authorized()
+    auth._check_authorized()
     self.feeders[feeder] = allowed
     log FeederSet(feeder=feeder, allowed=allowed)
 
@@ -115,7 +92,7 @@ def set_delay(new_value: uint256):
     @notice Set the minimum time between pokes.
     @param new_value Seconds (> 0 and < max_age).
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert new_value > 0, "oracle: zero delay"
     assert self.max_age > new_value, "oracle: max age not above delay"
     self.delay = new_value
@@ -128,7 +105,7 @@ def set_max_age(new_value: uint256):
     @notice Set the age after which the current price is stale.
     @param new_value Seconds (> delay).
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert new_value > self.delay, "oracle: max age not above delay"
     self.max_age = new_value
     log MaxAgeSet(max_age=new_value)
@@ -187,9 +164,3 @@ def peek_next() -> (uint256, bool):
 @internal
 def _fresh(price: uint256, posted_at: uint256) -> bool:
     return price != 0 and block.timestamp <= posted_at + self.max_age
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "oracle: not authorized"

@@ -11,29 +11,27 @@
 """
 from interfaces import IVaultEngine
 from interfaces import IPriceOracle
+from interfaces import ISpotter
+from modules import constants
+from modules import authorized as auth
 
-RAY: constant(uint256) = 10**27
-# wad -> ray
-WAD_TO_RAY: constant(uint256) = 10**9
+# who may set oracles and ratios
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+
+implements: ISpotter
+
 # a liquidation ratio above 100x is a configuration mistake
-MAX_LIQUIDATION_RATIO: constant(uint256) = 100 * RAY
+MAX_LIQUIDATION_RATIO: constant(uint256) = 100 * constants.RAY
 
 # the ledger
 engine: public(immutable(IVaultEngine))
 
-# who may set oracles and ratios
-authorized: public(HashMap[address, bool])
 # collateral type -> its price oracle
 oracles: public(HashMap[bytes32, IPriceOracle])
 # collateral type -> collateral value / debt below which a vault is unsafe [ray], >= 1 ray
 liquidation_ratios: public(HashMap[bytes32, uint256])
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event OracleSet:
     collateral_type: indexed(bytes32)
@@ -56,30 +54,7 @@ def __init__(engine_: IVaultEngine):
     @param engine_ The VaultEngine (this contract must be authorized on it).
     """
     engine = engine_
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` set oracles and ratios.
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
+    auth.__init__()
 
 
 @external
@@ -89,7 +64,7 @@ def set_oracle(collateral_type: bytes32, oracle: IPriceOracle):
     @param collateral_type The type.
     @param oracle The oracle (non-zero).
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert oracle.address != empty(address), "spotter: zero oracle"
     self.oracles[collateral_type] = oracle
     log OracleSet(collateral_type=collateral_type, oracle=oracle.address)
@@ -102,8 +77,8 @@ def set_liquidation_ratio(collateral_type: bytes32, new_value: uint256):
     @param collateral_type The type.
     @param new_value [ray], between 1 ray (100%) and 100 ray.
     """
-    self._check_authorized()
-    assert new_value >= RAY, "spotter: ratio below 1"
+    auth._check_authorized()
+    assert new_value >= constants.RAY, "spotter: ratio below 1"
     assert new_value <= MAX_LIQUIDATION_RATIO, "spotter: ratio above 100"
     self.liquidation_ratios[collateral_type] = new_value
     log LiquidationRatioSet(collateral_type=collateral_type, new_value=new_value)
@@ -126,13 +101,7 @@ def poke(collateral_type: bytes32) -> uint256:
     safe_price: uint256 = 0
     if valid:
         # rounds down: a lower safe price is the conservative side
-        safe_price = price * WAD_TO_RAY * RAY // ratio
+        safe_price = price * constants.WAD_TO_RAY * constants.RAY // ratio
     extcall engine.set_safe_price(collateral_type, safe_price)
     log Poked(collateral_type=collateral_type, price=price, valid=valid, safe_price=safe_price)
     return safe_price
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "spotter: not authorized"

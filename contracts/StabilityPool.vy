@@ -25,6 +25,11 @@ from interfaces import IVaultEngine
 from interfaces import IBackstop
 from interfaces import IStabilityPool
 from snekmate.utils import math
+from modules import authorized as auth
+
+# who may set parameters (governance)
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
 implements: IStabilityPool
 
@@ -36,8 +41,6 @@ engine: public(immutable(IVaultEngine))
 # the Backstop: the only caller of `absorb`, and the source of `open_losses`
 backstop: public(immutable(IBackstop))
 
-# who may set parameters (governance)
-authorized: public(HashMap[address, bool])
 # seconds between a withdrawal request and the withdrawal
 cooldown: public(uint256)
 # all shares outstanding [shares; the first stake mints 1 share per rad]
@@ -67,12 +70,6 @@ charge_stakers_left: public(HashMap[uint256, uint256])
 # charge id -> sum of the StakerCharged amounts logged for the charge so far [rad]
 charge_attributed: public(HashMap[uint256, uint256])
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event CooldownSet:
     cooldown: uint256
@@ -131,8 +128,7 @@ def __init__(engine_: IVaultEngine, backstop_: IBackstop, cooldown_: uint256):
     assert cooldown_ <= MAX_COOLDOWN, "pool: cooldown too long"
     engine = engine_
     backstop = backstop_
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
+    auth.__init__()
     self.cooldown = cooldown_
     log CooldownSet(cooldown=cooldown_)
 
@@ -141,34 +137,12 @@ def __init__(engine_: IVaultEngine, backstop_: IBackstop, cooldown_: uint256):
 
 
 @external
-def add_authority(account: address):
-    """
-    @notice Let `account` set parameters.
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
-
-
-@external
 def set_cooldown(new_cooldown: uint256):
     """
     @notice Set the withdrawal cooldown. Applies to pending requests too.
     @param new_cooldown Seconds, at most a year.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert new_cooldown <= MAX_COOLDOWN, "pool: cooldown too long"
     self.cooldown = new_cooldown
     log CooldownSet(cooldown=new_cooldown)
@@ -437,9 +411,3 @@ def _mint(staker: address, amount: uint256, pool_assets: uint256) -> uint256:
     self.shares[staker] = old + minted
     self.total_shares = total + minted
     return minted
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "pool: not authorized"

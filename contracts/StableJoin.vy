@@ -9,8 +9,8 @@
 """
 from interfaces import IVaultEngine
 from interfaces import IStablecoin
+from modules import constants
 
-RAY: constant(uint256) = 10**27
 
 # the ledger
 engine: public(immutable(IVaultEngine))
@@ -47,7 +47,7 @@ def join(account: address, amount: uint256):
     @param account Who is credited [rad = amount * ray].
     @param amount Stablecoin [wad].
     """
-    extcall engine.transfer_stable(self, account, amount * RAY)
+    extcall engine.transfer_stable(self, account, amount * constants.RAY)
     extcall stablecoin.burn_from(msg.sender, amount)
     log Joined(account=account, payer=msg.sender, amount=amount)
 
@@ -60,6 +60,6 @@ def exit(recipient: address, amount: uint256):
     @param recipient Who receives the ERC-20.
     @param amount Stablecoin [wad].
     """
-    extcall engine.transfer_stable(msg.sender, self, amount * RAY)
+    extcall engine.transfer_stable(msg.sender, self, amount * constants.RAY)
     extcall stablecoin.mint(recipient, amount)
     log Exited(account=msg.sender, recipient=recipient, amount=amount)

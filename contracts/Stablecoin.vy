@@ -7,8 +7,11 @@
      the deployment renounces ownership, after which the supply is backed one to one by the
      StableJoin's internal balance in the VaultEngine (I1).
 """
+from interfaces import IStablecoin
 from snekmate.auth import ownable as ow
 from snekmate.tokens import erc20
+
+implements: IStablecoin
 
 initializes: ow
 initializes: erc20[ownable := ow]

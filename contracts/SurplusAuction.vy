@@ -12,14 +12,14 @@
      Keeps: this contract's engine balance >= the lots of its auctions (each lot arrives before
      its `start` and leaves only by `finish` or `shutdown`); its governance-token balance >=
      the bids of its auctions (each bid is paid in, and leaves only by `finish`, burned, or
-     `yank`, refunded). Each bid is higher than the one before and at least `min_increase`
+     `cancel`, refunded). Each bid is higher than the one before and at least `min_increase`
      times it (`bid * WAD >= previous_bid * min_increase`). At most one of `bid` / `finish`
      (with a bid) / `restart` (without) is possible at any time after the start (as the
      DebtAuction). Bidders pay with an ERC-20 allowance to this contract: a new bidder repays
      the previous winner's bid to them directly and pays the increase to this contract (the
      token is the GovernanceToken, which reverts on failure: its `True` results are not
      checked).
-     On shutdown the whole stablecoin balance returns to the Backstop at once; `yank` then
+     On shutdown the whole stablecoin balance returns to the Backstop at once; `cancel` then
      refunds each auction's bidder their governance token.
      Storage: an auction is two slots until its first bid (bid, bid_expiry and end packed in
      one, the lot in the other) and three after it (the winner). Before the first bid the
@@ -30,6 +30,12 @@
 from ethereum.ercs import IERC20
 from interfaces import IVaultEngine
 from interfaces import ISurplusAuction
+from modules import constants
+from modules import authorized as auth
+
+# governance and the Backstop (starts auctions, shuts down)
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
 implements: ISurplusAuction
 
@@ -38,7 +44,6 @@ interface IBurnable:
     def burn(amount: uint256): nonpayable
 
 
-WAD: constant(uint256) = 10**18
 # packed fields: bid takes 128 bits, bid_expiry and end 64 each
 MAX_BID: constant(uint256) = 2**128 - 1
 # durations below 2**32 s keep now + duration below 2**64 for the next 500 billion years
@@ -64,9 +69,7 @@ backstop: public(immutable(address))
 # the governance token bid (and burned)
 token: public(immutable(address))
 
-# governance and the Backstop (starts auctions, shuts down)
-authorized: public(HashMap[address, bool])
-# False after shutdown: no start, bid or finish; yank refunds bidders
+# False after shutdown: no start, bid or finish; cancel refunds bidders
 live: public(bool)
 # a bid must be at least this many times the previous one [wad], > 1 wad
 min_increase: public(uint256)
@@ -83,12 +86,6 @@ auction_lot: HashMap[uint256, uint256]
 # auction id -> winner; empty until the first bid (empty = the Backstop, the seller)
 auction_winner: HashMap[uint256, address]
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event ParametersSet:
     min_increase: uint256
@@ -121,7 +118,7 @@ event Finished:
 event Shutdown:
     pass
 
-event Yanked:
+event Cancelled:
     auction_id: indexed(uint256)
     winner: indexed(address)
     refund: uint256
@@ -140,36 +137,13 @@ def __init__(engine_: IVaultEngine, backstop_: address, token_: address):
     backstop = backstop_
     token = token_
     self.live = True
-    self.min_increase = WAD * 105 // 100
+    self.min_increase = constants.WAD * 105 // 100
     self.bid_duration = 3 * 3600
     self.auction_duration = 2 * 86400
-    self.authorized[msg.sender] = True
-    log AuthorityAdded(account=msg.sender)
+    auth.__init__()
 
 
 # ---------------------------------------------------------------- administration
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` set parameters, start auctions and shut down.
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
 
 
 @external
@@ -181,8 +155,8 @@ def set_parameters(min_increase: uint256, bid_duration: uint256, auction_duratio
     @param bid_duration Seconds a bid must stand to win, non-zero, < 2**32.
     @param auction_duration Seconds an auction runs (from start or restart), non-zero, < 2**32.
     """
-    self._check_authorized()
-    assert min_increase > WAD, "surplus auction: min increase not above 1"
+    auth._check_authorized()
+    assert min_increase > constants.WAD, "surplus auction: min increase not above 1"
     assert bid_duration != 0 and auction_duration != 0, "surplus auction: zero duration"
     assert bid_duration <= MAX_DURATION and auction_duration <= MAX_DURATION, "surplus auction: value too large"
     self.min_increase = min_increase
@@ -195,9 +169,9 @@ def set_parameters(min_increase: uint256, bid_duration: uint256, auction_duratio
 def shutdown():
     """
     @notice Global settlement: no more starts, bids or finishes; all the stablecoin held here
-            returns to the Backstop; running auctions can be yanked. Called by the Backstop.
+            returns to the Backstop; running auctions can be cancelled. Called by the Backstop.
     """
-    self._check_authorized()
+    auth._check_authorized()
     self.live = False
     returned: uint256 = staticcall engine.stable(self)
     extcall engine.transfer_stable(self, backstop, returned)
@@ -215,7 +189,7 @@ def start(lot: uint256) -> uint256:
     @param lot Stablecoin for sale [rad], non-zero.
     @return The new auction's id.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "surplus auction: not live"
     assert lot != 0, "surplus auction: zero lot"
     auction_id: uint256 = self.count + 1
@@ -243,7 +217,7 @@ def bid(auction_id: uint256, bid: uint256):
     assert auction.bid_expiry == 0 or auction.bid_expiry > block.timestamp, "surplus auction: bid expired"
     assert auction.end > block.timestamp, "surplus auction: auction ended"
     assert bid > auction.bid, "surplus auction: bid not higher"
-    assert bid * WAD >= auction.bid * self.min_increase, "surplus auction: bid not higher"
+    assert bid * constants.WAD >= auction.bid * self.min_increase, "surplus auction: bid not higher"
     assert bid <= MAX_BID, "surplus auction: value too large"
 
     # bid_expiry < 2**64: bid_duration < 2**32
@@ -294,7 +268,7 @@ def finish(auction_id: uint256):
 
 
 @external
-def yank(auction_id: uint256):
+def cancel(auction_id: uint256):
     """
     @notice After shutdown, cancel an auction: its bidder gets their governance token back
             (the lot already went back to the Backstop with `shutdown`). Anyone may call.
@@ -308,7 +282,7 @@ def yank(auction_id: uint256):
     if auction.bid_expiry != 0:
         refund = auction.bid
         extcall IERC20(token).transfer(auction.winner, refund)
-    log Yanked(auction_id=auction_id, winner=auction.winner, refund=refund)
+    log Cancelled(auction_id=auction_id, winner=auction.winner, refund=refund)
 
 
 # ---------------------------------------------------------------- keeper views
@@ -350,9 +324,3 @@ def _delete(auction_id: uint256):
     self.auction_bid_times[auction_id] = 0
     self.auction_lot[auction_id] = 0
     self.auction_winner[auction_id] = empty(address)
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "surplus auction: not authorized"

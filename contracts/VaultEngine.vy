@@ -24,31 +24,20 @@
      and rates are stored in 128-bit halves of one slot; values that would not fit revert with
      "engine: value too large" (2**128 wad is 3.4e20 tokens; 2**128 ray is a rate of 3.4e11).
 """
+from interfaces import IVaultEngine
+from modules import constants
+from modules import authorized as auth
 
-struct CollateralType:
-    # sum of vault normalized debt of this type [wad]
-    normalized_debt: uint256
-    # accumulated stability fee: debt = normalized_debt * rate [ray]; 0 means "not initialized"
-    rate: uint256
-    # collateral value per unit at the liquidation ratio: price / liquidation_ratio [ray]
-    safe_price: uint256
-    # maximum total debt of this type [rad]
-    debt_ceiling: uint256
-    # minimum debt of a vault that has any debt [rad]
-    dust: uint256
+# who may call the privileged entry points (joins, fee accumulator, spotter, liquidator...)
+initializes: auth
+exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
-struct Vault:
-    # collateral locked in the vault [wad]
-    collateral: uint256
-    # debt divided by the type's rate at the time it was drawn [wad]
-    normalized_debt: uint256
+implements: IVaultEngine
+# the structs CollateralType and Vault are defined in interfaces/IVaultEngine.vyi
 
-RAY: constant(uint256) = 10**27
 # packed fields are 128 bits wide
 MAX_FIELD: constant(uint256) = 2**128 - 1
 
-# who may call the privileged entry points (joins, fee accumulator, spotter, liquidator...)
-authorized: public(HashMap[address, bool])
 # owner -> delegate -> may the delegate act for the owner
 delegates: public(HashMap[address, HashMap[address, bool]])
 # false once the system is shut down by global settlement
@@ -78,12 +67,6 @@ total_unbacked: public(uint256)
 # maximum total debt across all types [rad]
 global_debt_ceiling: public(uint256)
 
-
-event AuthorityAdded:
-    account: indexed(address)
-
-event AuthorityRemoved:
-    account: indexed(address)
 
 event DelegateAllowed:
     owner: indexed(address)
@@ -164,34 +147,11 @@ event DebtSettled:
 
 @deploy
 def __init__():
-    self.authorized[msg.sender] = True
+    auth.__init__()
     self.live = True
-    log AuthorityAdded(account=msg.sender)
 
 
 # ---------------------------------------------------------------- administration
-
-
-@external
-def add_authority(account: address):
-    """
-    @notice Let `account` call the privileged entry points.
-    @param account The address to authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = True
-    log AuthorityAdded(account=account)
-
-
-@external
-def remove_authority(account: address):
-    """
-    @notice Revoke the authorization of `account`.
-    @param account The address to de-authorize.
-    """
-    self._check_authorized()
-    self.authorized[account] = False
-    log AuthorityRemoved(account=account)
 
 
 @external
@@ -220,9 +180,9 @@ def init_type(collateral_type: bytes32):
     @notice Create a collateral type with a rate of 1 ray. A type can be created only once.
     @param collateral_type The new type's id.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.debt_and_rate[collateral_type] & MAX_FIELD == 0, "engine: type exists"
-    self.debt_and_rate[collateral_type] = RAY
+    self.debt_and_rate[collateral_type] = constants.RAY
     log CollateralTypeInitialized(collateral_type=collateral_type)
 
 
@@ -232,7 +192,7 @@ def set_global_debt_ceiling(new_value: uint256):
     @notice Set the maximum total debt across all types.
     @param new_value The ceiling [rad].
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "engine: not live"
     self.global_debt_ceiling = new_value
     log GlobalDebtCeilingSet(new_value=new_value)
@@ -245,7 +205,7 @@ def set_debt_ceiling(collateral_type: bytes32, new_value: uint256):
     @param collateral_type The type.
     @param new_value The ceiling [rad].
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "engine: not live"
     assert self.debt_and_rate[collateral_type] & MAX_FIELD != 0, "engine: type not initialized"
     self.debt_ceiling[collateral_type] = new_value
@@ -259,7 +219,7 @@ def set_dust(collateral_type: bytes32, new_value: uint256):
     @param collateral_type The type.
     @param new_value The minimum [rad].
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "engine: not live"
     assert self.debt_and_rate[collateral_type] & MAX_FIELD != 0, "engine: type not initialized"
     self.dust[collateral_type] = new_value
@@ -274,7 +234,7 @@ def set_safe_price(collateral_type: bytes32, new_value: uint256):
     @param new_value price / liquidation ratio [ray]; 0 means "no valid price": no vault of the
            type can take on risk.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "engine: not live"
     assert self.debt_and_rate[collateral_type] & MAX_FIELD != 0, "engine: type not initialized"
     self.safe_price[collateral_type] = new_value
@@ -286,7 +246,7 @@ def shutdown():
     """
     @notice Freeze the engine (global settlement). Irreversible.
     """
-    self._check_authorized()
+    auth._check_authorized()
     self.live = False
     log Shutdown(caller=msg.sender)
 
@@ -303,7 +263,7 @@ def modify_collateral_balance(collateral_type: bytes32, account: address, delta:
     @param account Whose free balance changes.
     @param delta Signed change [wad].
     """
-    self._check_authorized()
+    auth._check_authorized()
     balance: uint256 = self.collateral[collateral_type][account]
     if delta < 0:
         assert balance >= convert(-delta, uint256), "engine: insufficient collateral"
@@ -371,7 +331,7 @@ def modify_vault(
     packed: uint256 = self.debt_and_rate[collateral_type]
     rate: uint256 = packed & MAX_FIELD
     assert rate != 0, "engine: type not initialized"
-    vault: Vault = empty(Vault)
+    vault: IVaultEngine.Vault = empty(IVaultEngine.Vault)
     type_debt: uint256 = 0
     vault, type_debt = self._apply_deltas(collateral_type, owner, packed >> 128, delta_collateral, delta_normalized_debt)
 
@@ -445,13 +405,13 @@ def seize(
     @param delta_collateral Signed change of locked collateral [wad] (negative to seize).
     @param delta_normalized_debt Signed change of normalized debt [wad] (negative to seize).
     """
-    self._check_authorized()
+    auth._check_authorized()
     packed: uint256 = self.debt_and_rate[collateral_type]
     rate: uint256 = packed & MAX_FIELD
     # with a zero rate, debt put into a vault would be created without being issued, and a
     # later init_type would overwrite the type's debt half of the slot (I3, I4)
     assert rate != 0, "engine: type not initialized"
-    vault: Vault = empty(Vault)
+    vault: IVaultEngine.Vault = empty(IVaultEngine.Vault)
     type_debt: uint256 = 0
     vault, type_debt = self._apply_deltas(collateral_type, owner, packed >> 128, delta_collateral, delta_normalized_debt)
 
@@ -487,7 +447,7 @@ def fold_rate(collateral_type: bytes32, recipient: address, delta_rate: int256):
     @param recipient Who receives the new stablecoin [rad].
     @param delta_rate Signed change of the rate [ray]; the rate never reaches zero.
     """
-    self._check_authorized()
+    auth._check_authorized()
     assert self.live, "engine: not live"
     packed: uint256 = self.debt_and_rate[collateral_type]
     rate: uint256 = packed & MAX_FIELD
@@ -519,7 +479,7 @@ def create_unbacked(debt_dst: address, stable_dst: address, amount: uint256):
     @param stable_dst Who receives the stablecoin.
     @param amount [rad].
     """
-    self._check_authorized()
+    auth._check_authorized()
     self.bad_debt[debt_dst] += amount
     self.stable[stable_dst] += amount
     self.total_unbacked += amount
@@ -548,14 +508,14 @@ def settle(amount: uint256):
 
 @view
 @external
-def collateral_types(collateral_type: bytes32) -> CollateralType:
+def collateral_types(collateral_type: bytes32) -> IVaultEngine.CollateralType:
     """
     @notice A collateral type's totals and parameters.
     @param collateral_type The type.
     @return (normalized_debt [wad], rate [ray], safe_price [ray], debt_ceiling [rad], dust [rad]).
     """
     packed: uint256 = self.debt_and_rate[collateral_type]
-    return CollateralType(
+    return IVaultEngine.CollateralType(
         normalized_debt=packed >> 128,
         rate=packed & MAX_FIELD,
         safe_price=self.safe_price[collateral_type],
@@ -566,7 +526,7 @@ def collateral_types(collateral_type: bytes32) -> CollateralType:
 
 @view
 @external
-def vaults(collateral_type: bytes32, owner: address) -> Vault:
+def vaults(collateral_type: bytes32, owner: address) -> IVaultEngine.Vault:
     """
     @notice A vault.
     @param collateral_type The type.
@@ -597,7 +557,7 @@ def is_safe(collateral_type: bytes32, owner: address) -> bool:
     @param owner The vault's owner.
     @return debt <= collateral * safe_price.
     """
-    vault: Vault = self._vault(collateral_type, owner)
+    vault: IVaultEngine.Vault = self._vault(collateral_type, owner)
     rate: uint256 = self.debt_and_rate[collateral_type] & MAX_FIELD
     return vault.normalized_debt * rate <= vault.collateral * self.safe_price[collateral_type]
 
@@ -621,9 +581,9 @@ def can_act(owner: address, actor: address) -> bool:
 @internal
 def _apply_deltas(
     collateral_type: bytes32, owner: address, type_debt: uint256, delta_collateral: int256, delta_normalized_debt: int256
-) -> (Vault, uint256):
+) -> (IVaultEngine.Vault, uint256):
     # a vault and its type's normalized debt after signed changes (shared by modify_vault and seize)
-    vault: Vault = self._vault(collateral_type, owner)
+    vault: IVaultEngine.Vault = self._vault(collateral_type, owner)
     if delta_collateral < 0:
         assert vault.collateral >= convert(-delta_collateral, uint256), "engine: insufficient locked"
     if delta_normalized_debt < 0:
@@ -637,15 +597,9 @@ def _apply_deltas(
 
 @view
 @internal
-def _vault(collateral_type: bytes32, owner: address) -> Vault:
+def _vault(collateral_type: bytes32, owner: address) -> IVaultEngine.Vault:
     packed: uint256 = self.packed_vaults[collateral_type][owner]
-    return Vault(collateral=packed >> 128, normalized_debt=packed & MAX_FIELD)
-
-
-@view
-@internal
-def _check_authorized():
-    assert self.authorized[msg.sender], "engine: not authorized"
+    return IVaultEngine.Vault(collateral=packed >> 128, normalized_debt=packed & MAX_FIELD)
 
 
 @view

@@ -4,8 +4,7 @@
 @notice Fixed-point helpers shared by the contracts. Every function names its rounding
         direction; the off-chain model (offchain/model/fixed_point.py) has the same functions.
 """
-
-RAY: constant(uint256) = 10**27
+from . import constants
 
 
 @pure
@@ -27,7 +26,7 @@ def rmul_up(x: uint256, y: uint256) -> uint256:
     """
     @dev ceil(x * y / ray).
     """
-    return self.div_up(x * y, RAY)
+    return self.div_up(x * y, constants.RAY)
 
 
 @pure
@@ -37,7 +36,7 @@ def rpow_up(x: uint256, n: uint256) -> uint256:
     @dev x ** n for a ray x, every intermediate product rounded up (so a compounded fee is
          never under-charged). Binary exponentiation: at most 256 squarings.
     """
-    z: uint256 = RAY
+    z: uint256 = constants.RAY
     base: uint256 = x
     e: uint256 = n
     for i: uint256 in range(256):

@@ -8,8 +8,8 @@
      The off-chain twin is offchain/price_curves.py.
 """
 from . import fixed_point
+from . import constants
 
-RAY: constant(uint256) = 10**27
 
 LINEAR: constant(uint256) = 0
 STAIRSTEP: constant(uint256) = 1
@@ -36,7 +36,7 @@ def validate(curve: Curve):
     if curve.kind == LINEAR:
         assert curve.duration != 0, "curve: zero duration"
     else:
-        assert curve.cut < RAY, "curve: cut not below 1"
+        assert curve.cut < constants.RAY, "curve: cut not below 1"
         if curve.kind == STAIRSTEP:
             assert curve.step != 0, "curve: zero step"
 

@@ -35,14 +35,14 @@ ORDERABLE_LAYERS = {layer.label: layer for layer in Layer if layer is not Layer.
 class LossStatus(IntEnum):
     """A loss event's status (Backstop.vy's `losses(...).status`)."""
 
-    NONE = 0
+    NO_LOSS = 0  # no such loss event (Backstop.vy's NO_LOSS)
     RUNNING = 1  # its auction runs
     CLOSED = 2  # its auction finished; `due` is what the waterfall must still cover
     DONE = 3  # nothing left to cover
 
 
 FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, SETTLEMENT = Layer
-RUNNING, CLOSED, DONE = LossStatus.RUNNING, LossStatus.CLOSED, LossStatus.DONE
+NO_LOSS, RUNNING, CLOSED, DONE = LossStatus
 DEBT_LIMIT = 2**192
 
 
@@ -50,11 +50,10 @@ class Loss(NamedTuple):
     debt: int = 0  # rad
     due: int = 0  # rad
     created_at: int = 0
-    status: int = 0
+    status: int = NO_LOSS
 
 
 class Backstop(Authorized):
-    AUTH_REASON = "backstop: not authorized"
 
     def __init__(self, env: Env, address: str, deployer: str, engine: str, queue_delay: int):
         super().__init__(env, address)
@@ -124,7 +123,7 @@ class Backstop(Authorized):
                   to_raise: int) -> None:
         self._check_authorized(sender)
         key = (collateral_type, auction, auction_id)
-        require(self.losses[key].status == LossStatus.NONE, "backstop: loss exists")
+        require(self.losses[key].status == NO_LOSS, "backstop: loss exists")
         require(debt < DEBT_LIMIT, "backstop: debt too large")
         self.losses[key] = Loss(debt, to_raise, self.now, RUNNING)
         self.open_losses_count = u256(self.open_losses_count + 1)

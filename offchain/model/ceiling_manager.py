@@ -18,7 +18,6 @@ class Config(NamedTuple):
 
 
 class CeilingManager(Authorized):
-    AUTH_REASON = "ceiling: not authorized"
 
     def __init__(self, env: Env, address: str, deployer: str, engine: str):
         super().__init__(env, address)

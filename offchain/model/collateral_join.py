@@ -10,7 +10,6 @@ from offchain.model.vault_engine import VaultEngine
 
 
 class CollateralJoin(Authorized):
-    AUTH_REASON = "join: not authorized"
 
     def __init__(
         self, env: Env, address: str, deployer: str, engine: str, collateral_type: bytes,

@@ -27,7 +27,6 @@ class Auction(NamedTuple):
 
 
 class DebtAuction(Authorized):
-    AUTH_REASON = "debt auction: not authorized"
 
     def __init__(self, env: Env, address: str, deployer: str, engine: str, backstop: str, token: str):
         super().__init__(env, address)
@@ -123,7 +122,7 @@ class DebtAuction(Authorized):
         self.at(self.token).mint(self.address, auction.winner, auction.lot)
         self.log("Finished", auction_id=auction_id, winner=auction.winner, lot=auction.lot, bid=auction.bid)
 
-    def yank(self, sender: str, auction_id: int) -> None:
+    def cancel(self, sender: str, auction_id: int) -> None:
         require(not self.live, "debt auction: still live")
         auction = self.auctions[auction_id]
         require(auction.end != 0, "debt auction: not running")
@@ -132,4 +131,4 @@ class DebtAuction(Authorized):
         if auction.bid_expiry != 0:
             refund = auction.bid
             self.engine.create_unbacked(self.address, self.backstop, auction.winner, refund)
-        self.log("Yanked", auction_id=auction_id, winner=auction.winner, refund=refund)
+        self.log("Cancelled", auction_id=auction_id, winner=auction.winner, refund=refund)

@@ -12,6 +12,8 @@ from offchain.model.state import ZERO_ADDRESS, Authorized, Env
 from offchain.model.vault_engine import VaultEngine
 
 WAD_TO_RAY = 10**9
+# circuit-breaker levels (`stopped`), as in DutchAuction.vy
+NOT_STOPPED, STOP_STARTS, STOP_RESETS, STOP_TAKES = 0, 1, 2, 3
 MAX_ACTIVE = 1024
 MAX_BUFFER = 10 * RAY
 MAX_REWARD_RATE = WAD // 10
@@ -29,7 +31,6 @@ class Auction(NamedTuple):
 
 
 class DutchAuction(Authorized):
-    AUTH_REASON = "auction: not authorized"
 
     def __init__(self, env: Env, address: str, deployer: str, engine: str, collateral_type: bytes,
                  liquidator: str, backstop: str, oracle: str):
@@ -47,7 +48,7 @@ class DutchAuction(Authorized):
         self.reward_flat = 0
         self.min_auction = 0
         self.curve = Curve(price_curves.LINEAR, 3600, 0, 0)
-        self.stopped = 0
+        self.stopped = NOT_STOPPED
         self.count = 0
         self.auctions = self.storage(Auction())
         self.active: tuple[int, ...] = ()  # replaced whole on change (journaled as one attribute)
@@ -90,7 +91,7 @@ class DutchAuction(Authorized):
 
     def set_stopped(self, sender: str, level: int) -> None:
         self._check_authorized(sender)
-        require(level <= 3, "auction: level above 3")
+        require(level <= STOP_TAKES, "auction: level above 3")
         self.stopped = level
         self.log("StoppedSet", level=level)
 
@@ -111,7 +112,7 @@ class DutchAuction(Authorized):
         self._enter()
         try:
             self._check_authorized(sender)
-            require(self.stopped < 1, "auction: stopped")
+            require(self.stopped < STOP_STARTS, "auction: stopped")
             require(debt != 0, "auction: zero debt")
             require(lot != 0, "auction: zero lot")
             require(owner != ZERO_ADDRESS, "auction: zero owner")
@@ -133,7 +134,7 @@ class DutchAuction(Authorized):
     def reset(self, sender: str, auction_id: int, keeper: str) -> None:
         self._enter()
         try:
-            require(self.stopped < 2, "auction: stopped")
+            require(self.stopped < STOP_RESETS, "auction: stopped")
             auction = self.auctions[auction_id]
             require(auction.owner != ZERO_ADDRESS, "auction: not running")
             require(self._needs_reset(auction), "auction: cannot reset")
@@ -152,7 +153,7 @@ class DutchAuction(Authorized):
             raise Revert(None)
         self._enter()
         try:
-            require(self.stopped < 3, "auction: stopped")
+            require(self.stopped < STOP_TAKES, "auction: stopped")
             auction = self.auctions[auction_id]
             require(auction.owner != ZERO_ADDRESS, "auction: not running")
             price = self._price(auction)

@@ -21,7 +21,6 @@ class TypeFee(NamedTuple):
 
 
 class FeeAccumulator(Authorized):
-    AUTH_REASON = "fees: not authorized"
 
     def __init__(self, env: Env, address: str, deployer: str, engine: str, fee_recipient: str):
         super().__init__(env, address)

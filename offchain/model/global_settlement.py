@@ -10,7 +10,6 @@ from offchain.model.vault_engine import VaultEngine
 
 
 class GlobalSettlement(Authorized):
-    AUTH_REASON = "settlement: not authorized"
 
     def __init__(self, env: Env, address: str, deployer: str, engine: str, liquidator: str,
                  backstop: str, spotter: str, wait: int):

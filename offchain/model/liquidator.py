@@ -22,7 +22,6 @@ class TypeConfig(NamedTuple):
 
 
 class Liquidator(Authorized):
-    AUTH_REASON = "liquidator: not authorized"
 
     def __init__(self, env: Env, address: str, deployer: str, engine: str, backstop: str):
         super().__init__(env, address)

@@ -8,7 +8,6 @@ from offchain.model.state import Authorized, Env
 
 
 class PriceOracle(Authorized):
-    AUTH_REASON = "oracle: not authorized"
 
     def __init__(self, env: Env, address: str, deployer: str, delay: int, max_age: int):
         super().__init__(env, address)

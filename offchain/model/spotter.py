@@ -13,7 +13,6 @@ MAX_LIQUIDATION_RATIO = 100 * RAY
 
 
 class Spotter(Authorized):
-    AUTH_REASON = "spotter: not authorized"
 
     def __init__(self, env: Env, address: str, deployer: str, engine: str):
         super().__init__(env, address)

@@ -22,7 +22,6 @@ def mul_div(x: int, y: int, denominator: int) -> int:
 
 
 class StabilityPool(Authorized):
-    AUTH_REASON = "pool: not authorized"
 
     def __init__(
         self, env: Env, address: str, deployer: str, engine: str, backstop: str, cooldown: int

@@ -122,12 +122,12 @@ class Contract:
 
 
 class Authorized(Contract):
-    """The authorization every privileged Backstop contract repeats (add_authority,
-    remove_authority and the check, with the contract's own revert prefix): one twin for all.
-    Subclasses set AUTH_REASON and create `self.authorized` in their constructor, where the
-    contract does (the order of constructor events matters)."""
+    """Twin of contracts/modules/authorized.vy, the authorization every privileged Backstop
+    contract initializes (add_authority, remove_authority and the check, one revert string).
+    Subclasses create `self.authorized` in their constructor, where the contract calls
+    `auth.__init__()` (the order of constructor events matters)."""
 
-    AUTH_REASON = "not authorized"
+    AUTH_REASON = "authorized: not authorized"
     authorized: Storage
 
     def _check_authorized(self, sender: str) -> None:

@@ -27,7 +27,6 @@ class Auction(NamedTuple):
 
 
 class SurplusAuction(Authorized):
-    AUTH_REASON = "surplus auction: not authorized"
 
     def __init__(self, env: Env, address: str, deployer: str, engine: str, backstop: str, token: str):
         super().__init__(env, address)
@@ -116,7 +115,7 @@ class SurplusAuction(Authorized):
         self.at(self.token).burn(self.address, auction.bid)
         self.log("Finished", auction_id=auction_id, winner=auction.winner, lot=auction.lot, bid=auction.bid)
 
-    def yank(self, sender: str, auction_id: int) -> None:
+    def cancel(self, sender: str, auction_id: int) -> None:
         require(not self.live, "surplus auction: still live")
         auction = self.auctions[auction_id]
         require(auction.end != 0, "surplus auction: not running")
@@ -125,4 +124,4 @@ class SurplusAuction(Authorized):
         if auction.bid_expiry != 0:
             refund = auction.bid
             self.at(self.token).transfer(self.address, auction.winner, refund)
-        self.log("Yanked", auction_id=auction_id, winner=auction.winner, refund=refund)
+        self.log("Cancelled", auction_id=auction_id, winner=auction.winner, refund=refund)

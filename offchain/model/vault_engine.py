@@ -27,7 +27,6 @@ class Vault(NamedTuple):
 
 
 class VaultEngine(Authorized):
-    AUTH_REASON = "engine: not authorized"
 
     def __init__(self, env: Env, address: str, deployer: str):
         super().__init__(env, address)

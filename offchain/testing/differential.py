@@ -15,7 +15,7 @@ jumps (including past the oracle's max age), fee accrual, ceiling updates, gover
 changes (valid and invalid), seizures, unbacked debt and its settlement, and privileged calls
 from accounts that are not allowed; the loss waterfall: stability-pool stakes, pending stakes,
 withdrawal requests and withdrawals, realizations, covers of closed losses under several
-waterfall orders (and invalid ones), debt auctions (start, bid, restart, finish, yank), surplus
+waterfall orders (and invalid ones), debt auctions (start, bid, restart, finish, cancel), surplus
 auctions, and, late in an example, global settlement with every step after it. Loss
 conservation (receipts = loss, per event and per pool charge) is checked after every step.
 
@@ -538,7 +538,7 @@ def _machine(node, deployed, roles):
             return b.debt_to_auction or self.s.contract(self.s.d.debt_auction).count
 
         @precondition(lambda self: self._debt_auction_work())
-        @rule(mode=st.sampled_from(["start", "bid", "bid", "restart", "finish", "yank"]), pick=st.integers(0, 20),
+        @rule(mode=st.sampled_from(["start", "bid", "bid", "restart", "finish", "cancel"]), pick=st.integers(0, 20),
               bidder_i=st.integers(0, 2), frac=FRACTION, wait=st.sampled_from([0, 0, 3600, 4 * 3600, 3 * 86400]))
         def debt_auction(self, mode, pick, bidder_i, frac, wait):
             da = self.s.contract(self.s.d.debt_auction)
@@ -554,7 +554,7 @@ def _machine(node, deployed, roles):
             else:
                 self.act(self.s.d.debt_auction, mode, self.users[bidder_i], auction_id)
 
-        @rule(mode=st.sampled_from(["start", "bid", "bid", "restart", "finish", "yank"]), pick=st.integers(0, 20),
+        @rule(mode=st.sampled_from(["start", "bid", "bid", "restart", "finish", "cancel"]), pick=st.integers(0, 20),
               bidder_i=st.integers(0, 2), frac=FRACTION, wait=st.sampled_from([0, 0, 3600, 4 * 3600, 3 * 86400]))
         def surplus_auction(self, mode, pick, bidder_i, frac, wait):
             sa = self.s.contract(self.s.d.surplus_auction)

@@ -214,7 +214,7 @@ def test_remove_authority__of_liquidator__blocks_new_auctions_until_restored(sys
     system.tx(t.auction, "remove_authority", r.governance, system.d.liquidator)
     assert _events(system) == [(t.auction, "AuthorityRemoved", {"account": system.d.liquidator})]
     assert not _read(system, t.auction, "authorized", system.d.liquidator)
-    with reverts("auction: not authorized"):
+    with reverts("authorized: not authorized"):
         _liquidate(system, t, r.borrower)
     system.tx(t.auction, "add_authority", r.governance, system.d.liquidator)
     assert _liquidate(system, t, r.borrower) == 1
@@ -233,7 +233,7 @@ AUCTION_PRIVILEGED = {
 
 @pytest.mark.parametrize("function", sorted(AUCTION_PRIVILEGED))
 def test_privileged_function__called_by_stranger__reverts_not_authorized(system, function):
-    with reverts("auction: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(system.eth.auction, function, system.roles.stranger, *AUCTION_PRIVILEGED[function](system))
 
 

@@ -321,19 +321,19 @@ def test_surplus_auction_set_parameters__invalid__reverts_with_reason(system, pa
 
 PRIVILEGED = [
     ("debt_auction", "set_parameters", (INITIAL_LOT, MIN_DECREASE, LOT_GROWTH, BID_DURATION, AUCTION_DURATION),
-     "debt auction: not authorized"),
-    ("debt_auction", "start", (DEBT_BID,), "debt auction: not authorized"),
-    ("debt_auction", "shutdown", (), "debt auction: not authorized"),
-    ("debt_auction", "add_authority", (ZERO_ADDRESS,), "debt auction: not authorized"),
-    ("debt_auction", "remove_authority", (ZERO_ADDRESS,), "debt auction: not authorized"),
+     "authorized: not authorized"),
+    ("debt_auction", "start", (DEBT_BID,), "authorized: not authorized"),
+    ("debt_auction", "shutdown", (), "authorized: not authorized"),
+    ("debt_auction", "add_authority", (ZERO_ADDRESS,), "authorized: not authorized"),
+    ("debt_auction", "remove_authority", (ZERO_ADDRESS,), "authorized: not authorized"),
     ("surplus_auction", "set_parameters", (MIN_INCREASE, BID_DURATION, AUCTION_DURATION),
-     "surplus auction: not authorized"),
-    ("surplus_auction", "start", (SURPLUS_LOT,), "surplus auction: not authorized"),
-    ("surplus_auction", "shutdown", (), "surplus auction: not authorized"),
-    ("surplus_auction", "add_authority", (ZERO_ADDRESS,), "surplus auction: not authorized"),
-    ("surplus_auction", "remove_authority", (ZERO_ADDRESS,), "surplus auction: not authorized"),
+     "authorized: not authorized"),
+    ("surplus_auction", "start", (SURPLUS_LOT,), "authorized: not authorized"),
+    ("surplus_auction", "shutdown", (), "authorized: not authorized"),
+    ("surplus_auction", "add_authority", (ZERO_ADDRESS,), "authorized: not authorized"),
+    ("surplus_auction", "remove_authority", (ZERO_ADDRESS,), "authorized: not authorized"),
     ("backstop", "on_debt_auction_bid", (0,), "backstop: not debt auction"),
-    ("backstop", "set_auction_parameters", (0, SURPLUS_LOT, DEBT_BID), "backstop: not authorized"),
+    ("backstop", "set_auction_parameters", (0, SURPLUS_LOT, DEBT_BID), "authorized: not authorized"),
 ]
 
 
@@ -350,7 +350,7 @@ def test_debt_auction_remove_authority__of_backstop__blocks_start(system):
     _loss_to_debt_auction(system)
     system.tx(da, "remove_authority", r.governance, system.d.backstop)
     assert _events(system) == [(da, "AuthorityRemoved", {"account": system.d.backstop})]
-    with reverts("debt auction: not authorized"):
+    with reverts("authorized: not authorized"):
         _start_debt_auction(system)
     system.tx(da, "add_authority", r.governance, system.d.backstop)
     assert _events(system) == [(da, "AuthorityAdded", {"account": system.d.backstop})]
@@ -816,12 +816,12 @@ def test_surplus_auction_restart__no_bids__new_end_same_lot__has_bids_after_a_bi
 # ================================================================ shutdown
 
 
-def test_shutdown__debt_auctions_stop_and_yank_refunds_paid_bidder_as_new_bad_debt(system):
+def test_shutdown__debt_auctions_stop_and_cancel_refunds_paid_bidder_as_new_bad_debt(system):
     """Money flow: auction 1 (400 BUSD) was paid by the other's bid, which settled 400 of the
     Backstop's bad debt; auction 2 (400) has no bid; the last ~200 were never put on auction.
-    Shutdown moves the ~600 not yet raised to settlement debt. Yanking auction 1 gives the other its 400
+    Shutdown moves the ~600 not yet raised to settlement debt. Cancelling auction 1 gives the other its 400
     back as new stablecoin, owed by the Backstop as unattributed bad debt; no token is ever
-    minted. Yanking auction 2 refunds nothing."""
+    minted. Cancelling auction 2 refunds nothing."""
     r, b, da = system.roles, system.d.backstop, system.d.debt_auction
     loss = _loss_to_debt_auction(system)
     _set_sizes(system, debt_bid=400 * RAD)
@@ -832,7 +832,7 @@ def test_shutdown__debt_auctions_stop_and_yank_refunds_paid_bidder_as_new_bad_de
     assert (_backstop(system, "debt_to_auction"), _backstop(system, "debt_on_auction")) == (
         loss - 800 * RAD, 400 * RAD)
     with reverts("debt auction: still live"):
-        system.tx(da, "yank", r.keeper, 1)
+        system.tx(da, "cancel", r.keeper, 1)
 
     _shutdown(system)
     assert (da, "Shutdown", {}) in _events(system)
@@ -852,27 +852,27 @@ def test_shutdown__debt_auctions_stop_and_yank_refunds_paid_bidder_as_new_bad_de
         system.tx(da, "finish", r.keeper, 1)
 
     bad_debt, unattributed = _bad_debt(system, b), _backstop(system, "unattributed_debt")
-    system.tx(da, "yank", r.keeper, 1)
+    system.tx(da, "cancel", r.keeper, 1)
     assert _events(system) == [
         (system.d.engine, "UnbackedCreated", {"debt_dst": b, "stable_dst": r.other, "amount": 400 * RAD}),
-        (da, "Yanked", {"auction_id": 1, "winner": r.other, "refund": 400 * RAD}),
+        (da, "Cancelled", {"auction_id": 1, "winner": r.other, "refund": 400 * RAD}),
     ]
     assert _stable(system, r.other) == 400 * RAD
     assert _bad_debt(system, b) == bad_debt + 400 * RAD
     assert _backstop(system, "unattributed_debt") == unattributed + 400 * RAD
     assert _debt_auction(system, 1) == NO_AUCTION
-    system.tx(da, "yank", r.keeper, 2)
-    assert _events(system) == [(da, "Yanked", {"auction_id": 2, "winner": b, "refund": 0})]
+    system.tx(da, "cancel", r.keeper, 2)
+    assert _events(system) == [(da, "Cancelled", {"auction_id": 2, "winner": b, "refund": 0})]
     assert _bad_debt(system, b) == bad_debt + 400 * RAD
     with reverts("debt auction: not running"):
-        system.tx(da, "yank", r.keeper, 2)
+        system.tx(da, "cancel", r.keeper, 2)
     assert _gov_supply(system) == 0
 
 
-def test_shutdown__surplus_returns_to_backstop_and_yank_refunds_bidder_tokens(system):
+def test_shutdown__surplus_returns_to_backstop_and_cancel_refunds_bidder_tokens(system):
     """Money flow: two 100 BUSD lots are on auction, the first with the other's 10-token bid.
     Shutdown sends the 200 BUSD back to the Backstop at once (its surplus is whole again);
-    yanking auction 1 returns the other's 10 tokens (none burned); auction 2 refunds nothing."""
+    cancelling auction 1 returns the other's 10 tokens (none burned); auction 2 refunds nothing."""
     r, b, sa, gov = system.roles, system.d.backstop, system.d.surplus_auction, system.d.governance_token
     surplus = _fees_to_backstop(system)
     _set_sizes(system, buffer=0, lot=100 * RAD)
@@ -882,7 +882,7 @@ def test_shutdown__surplus_returns_to_backstop_and_yank_refunds_bidder_tokens(sy
     system.tx(sa, "bid", r.other, 1, 10 * WAD)
     assert (_stable(system, b), _stable(system, sa)) == (surplus - 200 * RAD, 200 * RAD)
     with reverts("surplus auction: still live"):
-        system.tx(sa, "yank", r.keeper, 1)
+        system.tx(sa, "cancel", r.keeper, 1)
 
     _shutdown(system)
     events = _events(system)
@@ -901,14 +901,14 @@ def test_shutdown__surplus_returns_to_backstop_and_yank_refunds_bidder_tokens(sy
     with reverts("surplus auction: not live"):
         system.tx(sa, "finish", r.keeper, 1)
 
-    system.tx(sa, "yank", r.keeper, 1)
+    system.tx(sa, "cancel", r.keeper, 1)
     assert _events(system) == [
         (gov, "Transfer", {"sender": sa, "receiver": r.other, "value": 10 * WAD}),
-        (sa, "Yanked", {"auction_id": 1, "winner": r.other, "refund": 10 * WAD}),
+        (sa, "Cancelled", {"auction_id": 1, "winner": r.other, "refund": 10 * WAD}),
     ]
     assert (_gov_balance(system, r.other), _gov_balance(system, sa), _gov_supply(system)) == (10 * WAD, 0, 10 * WAD)
     assert _surplus_auction(system, 1) == NO_AUCTION
-    system.tx(sa, "yank", r.keeper, 2)
-    assert _events(system) == [(sa, "Yanked", {"auction_id": 2, "winner": b, "refund": 0})]
+    system.tx(sa, "cancel", r.keeper, 2)
+    assert _events(system) == [(sa, "Cancelled", {"auction_id": 2, "winner": b, "refund": 0})]
     with reverts("surplus auction: not running"):
-        system.tx(sa, "yank", r.keeper, 2)
+        system.tx(sa, "cancel", r.keeper, 2)

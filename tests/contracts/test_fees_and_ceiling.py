@@ -162,7 +162,7 @@ def test_fees_remove_authority__locks_account_out(system):
     assert _events(system) == [(fees, "AuthorityRemoved", {"account": r.other})]
     assert not _authorized(system, fees, r.other)
     assert _authorized(system, fees, r.governance)
-    with reverts("fees: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(fees, "set_base_fee", r.other, system.eth.type_id, RAY)
 
 
@@ -179,7 +179,7 @@ FEES_PRIVILEGED = {
 @pytest.mark.parametrize("function", sorted(FEES_PRIVILEGED))
 def test_fees_privileged_function__called_by_stranger__reverts_not_authorized(system, function):
     args = FEES_PRIVILEGED[function](system)
-    with reverts("fees: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(system.d.fees, function, system.roles.stranger, *args)
 
 
@@ -661,7 +661,7 @@ def test_ceiling_remove_authority__locks_account_out(system):
     system.tx(ceiling, "remove_authority", r.governance, r.other)
     assert _events(system) == [(ceiling, "AuthorityRemoved", {"account": r.other})]
     assert not _authorized(system, ceiling, r.other)
-    with reverts("ceiling: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(ceiling, "configure", r.other, system.eth.type_id, ETH_MAX, ETH_GAP, 0)
 
 
@@ -676,7 +676,7 @@ CEILING_PRIVILEGED = {
 @pytest.mark.parametrize("function", sorted(CEILING_PRIVILEGED))
 def test_ceiling_privileged_function__called_by_stranger__reverts_not_authorized(system, function):
     args = CEILING_PRIVILEGED[function](system)
-    with reverts("ceiling: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(system.d.ceiling, function, system.roles.stranger, *args)
 
 

@@ -164,7 +164,7 @@ def _pack_all(system, holder) -> int:
 
 
 def test_shutdown__by_stranger__reverts_not_authorized(system):
-    with reverts("settlement: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(system.d.settlement, "shutdown", system.roles.stranger)
     assert _gs(system, "live") is True
 
@@ -174,7 +174,7 @@ def test_set_wait__governance_while_live__stored_and_logged__stranger_reverts(sy
     system.tx(d.settlement, "set_wait", r.governance, 3_600)
     assert _events(system) == [(d.settlement, "WaitSet", {"wait": 3_600})]
     assert _gs(system, "wait") == 3_600
-    with reverts("settlement: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(d.settlement, "set_wait", r.stranger, 0)
 
 
@@ -345,7 +345,7 @@ def test_cancel_auction__after_a_partial_take__returns_lot_and_tab_to_owner_and_
     assert _gs(system, "type_debt", t.type_id) == 30_000 * WAD  # the borrower's debt was seized
     surplus_0, bad_debt_0 = _stable(system, d.backstop), _bad_debt(system, d.backstop)
     assert _bs(system, "open_losses") == 1
-    with reverts("auction: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(t.auction, "cancel", r.stranger, auction_id)
 
     system.tx(d.settlement, "cancel_auction", r.stranger, t.type_id, auction_id)

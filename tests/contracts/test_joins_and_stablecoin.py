@@ -245,13 +245,13 @@ def test_exit__after_shutdown__still_pays_out(system):
 @pytest.mark.parametrize("function", ["add_authority", "remove_authority"])
 def test_collateral_join_authority__by_stranger__reverts_not_authorized(system, function):
     r = system.roles
-    with reverts("join: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(system.btc.join, function, r.stranger, r.stranger)
 
 
 def test_shutdown__by_stranger__reverts_not_authorized(system):
     r, t = system.roles, system.btc
-    with reverts("join: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(t.join, "shutdown", r.stranger)
     assert system.view(t.join, "live") is True
 
@@ -272,7 +272,7 @@ def test_collateral_join_remove_authority__revoked_keeper_cannot_shut_down(syste
     system.tx(t.join, "remove_authority", r.governance, r.keeper)
     assert logs(system) == [(t.join, "AuthorityRemoved", {"account": r.keeper})]
     assert system.view(t.join, "authorized", r.keeper) is False
-    with reverts("join: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(t.join, "shutdown", r.keeper)
 
 
@@ -302,9 +302,9 @@ def test_join__through_join_not_authorized_in_engine__reverts_engine_not_authori
     rogue = system.lockstep.deploy("CollateralJoin", r.stranger, system.d.engine, t.type_id, t.token, 8)
     system.tx(t.token, "mint", r.governance, r.stranger, ONE_BTC)
     system.tx(t.token, "approve", r.stranger, rogue, ONE_BTC)
-    with reverts("engine: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(rogue, "join", r.stranger, r.stranger, ONE_BTC)
-    with reverts("engine: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(rogue, "exit", r.stranger, r.stranger, 0)
 
 

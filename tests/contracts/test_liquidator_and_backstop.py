@@ -293,7 +293,7 @@ def test_liquidator_remove_authority__locks_account_out(system):
     assert _events(system) == [(liq, "AuthorityRemoved", {"account": r.other})]
     assert not _authorized(system, liq, r.other)
     assert _authorized(system, liq, r.governance)
-    with reverts("liquidator: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(liq, "set_max_debt_in_auction", r.other, 7 * RAD)
 
 
@@ -310,7 +310,7 @@ LIQUIDATOR_PRIVILEGED = {
 @pytest.mark.parametrize("function", sorted(LIQUIDATOR_PRIVILEGED))
 def test_liquidator_privileged_function__called_by_stranger__reverts_not_authorized(system, function):
     args = LIQUIDATOR_PRIVILEGED[function](system)
-    with reverts("liquidator: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(system.d.liquidator, function, system.roles.stranger, *args)
 
 
@@ -1013,7 +1013,7 @@ def test_liquidator_remove_authority__auction_revoked__its_takes_revert(system):
     _unsafe_eth_vault(system)
     _liquidate(system, r.borrower)
     system.tx(liq, "remove_authority", r.governance, t.auction)
-    with reverts("liquidator: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(t.auction, "take", r.other, 1, WAD, 2_280 * RAY, r.other, b"")
     system.tx(liq, "add_authority", r.governance, t.auction)
     system.tx(t.auction, "take", r.other, 1, WAD, 2_280 * RAY, r.other, b"")
@@ -1092,9 +1092,9 @@ def test_backstop_remove_authority__locks_account_out(system):
     system.tx(b, "remove_authority", r.governance, r.other)
     assert _events(system) == [(b, "AuthorityRemoved", {"account": r.other})]
     assert not _authorized(system, b, r.other)
-    with reverts("backstop: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(b, "open_loss", r.other, system.eth.type_id, r.other, 1, 0, 0)
-    with reverts("backstop: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(b, "close_loss", r.other, system.eth.type_id, 1, 0, 0)
 
 
@@ -1110,7 +1110,7 @@ BACKSTOP_PRIVILEGED = {
 @pytest.mark.parametrize("function", sorted(BACKSTOP_PRIVILEGED))
 def test_backstop_privileged_function__called_by_stranger__reverts_not_authorized(system, function):
     args = BACKSTOP_PRIVILEGED[function](system)
-    with reverts("backstop: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(system.d.backstop, function, system.roles.stranger, *args)
 
 
@@ -1120,7 +1120,7 @@ def test_liquidate__liquidator_not_authorized_on_backstop__reverts_and_seizes_no
     r, t, b = system.roles, system.eth, system.d.backstop
     _unsafe_eth_vault(system)
     system.tx(b, "remove_authority", r.governance, system.d.liquidator)
-    with reverts("backstop: not authorized"):
+    with reverts("authorized: not authorized"):
         _liquidate(system, r.borrower)
     assert _vault(system, t, r.borrower) == (10 * WAD, 13_000 * WAD)
     assert _bad_debt(system, b) == 0
@@ -1141,7 +1141,7 @@ def test_backstop_remove_authority__auction_revoked__only_its_finishing_take_rev
     system.tx(b, "remove_authority", r.governance, t.auction)
     system.tx(t.auction, "take", r.other, 1, WAD, 2_280 * RAY, r.other, b"")
     assert _stable(system, t.auction) == 2_280 * RAD
-    with reverts("backstop: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(t.auction, "take", r.other, 1, 10 * WAD, 2_280 * RAY, r.other, b"")
     assert _auction(system, t, 1).lot == 9 * WAD
     system.tx(b, "add_authority", r.governance, t.auction)

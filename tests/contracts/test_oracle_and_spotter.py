@@ -356,7 +356,7 @@ def test_oracle_set_feeder__allows_and_forbids_posting(system):
 )
 def test_oracle_privileged__by_stranger__reverts_not_authorized(system, function, args):
     args = tuple(getattr(system.roles, a) if isinstance(a, str) else a for a in args)
-    with reverts("oracle: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(system.eth.oracle, function, system.roles.stranger, *args)
 
 
@@ -370,7 +370,7 @@ def test_oracle_add_and_remove_authority__grants_and_revokes_setters(system):
     system.tx(o, "remove_authority", r.governance, r.keeper)
     assert logs(system) == [(o, "AuthorityRemoved", {"account": r.keeper})]
     assert system.view(o, "authorized", r.keeper) is False
-    with reverts("oracle: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(o, "set_max_age", r.keeper, MAX_AGE)
 
 
@@ -492,7 +492,7 @@ def test_spotter_poke__type_unknown_to_engine__reverts_type_not_initialized(syst
 def test_spotter_poke__spotter_not_authorized_in_engine__reverts(system):
     r = system.roles
     system.tx(system.d.engine, "remove_authority", r.governance, system.d.spotter)
-    with reverts("engine: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(system.d.spotter, "poke", r.keeper, system.eth.type_id)
 
 
@@ -515,7 +515,7 @@ def test_spotter_poke__after_engine_shutdown__reverts_not_live(system):
 def test_spotter_privileged__by_stranger__reverts_not_authorized(system, function, args):
     named = {"stranger": system.roles.stranger, "governance": system.roles.governance, "eth_type": system.eth.type_id}
     args = tuple(named.get(a, a) if isinstance(a, str) else a for a in args)
-    with reverts("spotter: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(system.d.spotter, function, system.roles.stranger, *args)
 
 
@@ -529,5 +529,5 @@ def test_spotter_add_and_remove_authority__grants_and_revokes_setters(system):
     system.tx(sp, "remove_authority", r.governance, r.keeper)
     assert logs(system) == [(sp, "AuthorityRemoved", {"account": r.keeper})]
     assert system.view(sp, "authorized", r.keeper) is False
-    with reverts("spotter: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(sp, "set_liquidation_ratio", r.keeper, t.type_id, 3 * RAY)

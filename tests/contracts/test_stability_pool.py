@@ -198,7 +198,7 @@ def test_deployment__pool_wired_to_engine_and_backstop_with_devnet_cooldown(syst
 
 
 def test_set_cooldown__by_stranger__reverts_not_authorized(system):
-    with reverts("pool: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(system.d.stability_pool, "set_cooldown", system.roles.stranger, 60)
     assert _pool(system, "cooldown") == COOLDOWN
 

@@ -113,7 +113,7 @@ def test_remove_authority__removed_authority_is_refused(system):
     send(system, "remove_authority", r.governance, r.keeper)
     assert read(system, "authorized", r.keeper) is False
     assert logged(system, "AuthorityRemoved", account=r.keeper)
-    with reverts("engine: not authorized"):
+    with reverts("authorized: not authorized"):
         send(system, "set_dust", r.keeper, system.eth.type_id, 7 * RAD)
 
 
@@ -121,7 +121,7 @@ def test_remove_authority__governance_can_remove_itself(system):
     r = system.roles
     send(system, "remove_authority", r.governance, r.governance)
     assert read(system, "authorized", r.governance) is False
-    with reverts("engine: not authorized"):
+    with reverts("authorized: not authorized"):
         send(system, "add_authority", r.governance, r.governance)
 
 
@@ -145,7 +145,7 @@ PRIVILEGED: list[tuple[str, Callable[[Any], tuple]]] = [
 def test_privileged_function__called_by_stranger__reverts_not_authorized(system, function, args):
     system.open_vault(system.roles.borrower, "ETH-A", 10 * WAD, 1_000 * WAD)  # something to seize
     before = snapshot_state(system)
-    with reverts("engine: not authorized"):
+    with reverts("authorized: not authorized"):
         send(system, function, system.roles.stranger, *args(system))
     assert snapshot_state(system) == before
 

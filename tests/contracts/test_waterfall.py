@@ -731,7 +731,7 @@ BACKSTOP_SETTERS = {
 
 @pytest.mark.parametrize("function", sorted(BACKSTOP_SETTERS))
 def test_backstop_setter__called_by_stranger__reverts_not_authorized(system, function):
-    with reverts("backstop: not authorized"):
+    with reverts("authorized: not authorized"):
         system.tx(system.d.backstop, function, system.roles.stranger, *BACKSTOP_SETTERS[function](system))
 
 

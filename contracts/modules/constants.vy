@@ -1,0 +1,17 @@
+# pragma version ~=0.4.3
+"""
+@title constants
+@notice The fixed-point units every contract shares (as in dss): wad for amounts, ray for
+        rates and prices, rad for stablecoin balances inside the engine (rad = wad x ray,
+        exact). One definition, used as `constants.WAD` etc.; the off-chain model has the same
+        values in offchain/fixed_point.py.
+"""
+
+# 1e18: amounts (collateral, stablecoin outside the engine, governance token)
+WAD: constant(uint256) = 10**18
+# 1e27: rates, prices with margin, ratios
+RAY: constant(uint256) = 10**27
+# 1e45: stablecoin balances inside the engine (= WAD * RAY)
+RAD: constant(uint256) = 10**45
+# a wad times WAD_TO_RAY is a ray
+WAD_TO_RAY: constant(uint256) = 10**9
