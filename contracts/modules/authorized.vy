@@ -13,7 +13,7 @@
      with `auth.__init__()` in the contract's constructor and `auth._check_authorized()` at
      the top of each privileged function.
      Put `initializes: auth` above the contract's storage: its one variable then takes
-     storage slot 0. The off-chain twin is `offchain.state.Authorized`.
+     storage slot 0. The off-chain twin is `offchain.model.state.Authorized`.
 """
 
 # account -> may call the privileged entry points

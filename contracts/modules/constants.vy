@@ -4,7 +4,7 @@
 @notice The fixed-point units every contract shares (as in dss): wad for amounts, ray for
         rates and prices, rad for stablecoin balances inside the engine (rad = wad x ray,
         exact). One definition, used as `constants.WAD` etc.; the off-chain model has the same
-        values in offchain/fixed_point.py.
+        values in offchain/model/fixed_point.py.
 """
 
 # 1e18: amounts (collateral, stablecoin outside the engine, governance token)

@@ -5,7 +5,7 @@
         shapes (dss abaci): linear to zero over `duration` seconds; stair-step exponential, a
         factor `cut` every `step` seconds; exponential, a factor `cut` every second.
 @dev Prices round up (the protocol sells collateral: a higher price gives less of it away).
-     The off-chain twin is offchain/price_curves.py.
+     The off-chain twin is offchain/model/price_curves.py.
 """
 from . import fixed_point
 from . import constants

@@ -27,6 +27,7 @@ from eth_abi import encode as abi_encode
 
 from offchain.model.state import ZERO_ADDRESS
 from offchain.model.testing.reentrant_taker import LIQUIDATE, NOTHING, RESET, TAKE
+from helpers import ceil_div
 
 ETH, WBTC = "ETH-A", "WBTC-A"
 # auctions(id) of an auction that does not run: (position, debt, lot, owner, started, top)
@@ -82,9 +83,6 @@ def _event(system, name) -> dict:
     assert len(found) == 1, f"{len(found)} {name} events"
     return found[0]
 
-
-def _ceil_div(x: int, y: int) -> int:
-    return -(-x // y)
 
 
 # ---------------------------------------------------------------- acting
@@ -187,7 +185,7 @@ def _assert_price_rounded_up(price, curve, top, elapsed) -> None:
     assert price >= exact, f"price {price} below the exact {float(exact):.6e} at {elapsed}s"
     if curve[0] == LINEAR:
         assert price - exact < 1
-        assert price == _ceil_div(top * max(curve[1] - elapsed, 0), curve[1])
+        assert price == ceil_div(top * max(curve[1] - elapsed, 0), curve[1])
         return
     n = elapsed // curve[2] if curve[0] == STAIRSTEP else elapsed
     slack = Fraction(top * (n + 2 * n.bit_length() + 2), RAY) + 1
@@ -400,7 +398,7 @@ def test_liquidate__starts_auction_at_oracle_price_times_buffer_and_pays_keeper(
     _crash(system, t, 1_500 * WAD)
     rate = _ctype(system, t).rate
     debt = 13_000 * WAD * rate
-    to_raise = _ceil_div(debt * t.config.liquidation_penalty, WAD)
+    to_raise = ceil_div(debt * t.config.liquidation_penalty, WAD)
     min_auction = _read(system, t.auction, "min_auction")
     reward = _reward(t, to_raise, min_auction, 10 * WAD, 1_800 * RAY)
     keeper_0, backstop_bad_0 = _stable(system, r.keeper), _bad_debt(system, d.backstop)
@@ -450,7 +448,7 @@ def test_start_price__is_oracle_price_times_buffer_rounded_up(system, buffer):
     top = _auction(system, t, auction_id)[5]
     exact = Fraction(price * 10**9 * buffer, RAY)
     assert exact <= top < exact + 1
-    assert top == _ceil_div(price * 10**9 * buffer, RAY)
+    assert top == ceil_div(price * 10**9 * buffer, RAY)
     if buffer == RAY + 7:
         assert top != exact  # 7 x price / 1e18 is not whole: this one really rounds up
     assert _event(system, "Started")["top"] == top
@@ -620,7 +618,7 @@ def test_take__whole_lot__pays_debt_returns_rest_to_owner_and_finishes(system):
     seized = 13_000 * WAD * _ctype(system, t).rate
     _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
     _, debt, lot, _, started, top = _auction(system, t, auction_id)
-    assert debt == _ceil_div(seized * 113, 100)
+    assert debt == ceil_div(seized * 113, 100)
     in_auction_0 = _read(system, d.liquidator, "debt_in_auction")
     backstop_0, taker_0 = _stable(system, d.backstop), _stable(system, r.other)
     backstop_bad_0 = _bad_debt(system, d.backstop)
@@ -715,7 +713,7 @@ def test_take__finishing_after_partial__pays_backstop_directly_and_backstop_pull
     _fund_taker(system, r.other, 30_000 * RAD, [t.auction])
     _, debt, lot, owner, started, top = _auction(system, t, first)
     assert top == _auction(system, t, second)[5] == 1_800 * RAY and lot == 10 * WAD
-    assert debt == _ceil_div(seized * 113, 100)
+    assert debt == ceil_div(seized * 113, 100)
     backstop_0, bad_0 = _stable(system, d.backstop), _bad_debt(system, d.backstop)
     loss_2 = _loss(system, t, second)
 
@@ -885,7 +883,7 @@ def test_take__sells_out_with_debt_left__finishes_with_debt_unraised(system):
     _, debt, lot, owner, started, top = _auction(system, t, auction_id)
     assert top == 1_560 * RAY
     _at(system, started + 6 * 90)
-    price = _ceil_div(top * 99**6, 100**6)  # exact to the ray-ulp here (0.99 ** 6 has 12 decimals)
+    price = ceil_div(top * 99**6, 100**6)  # exact to the ray-ulp here (0.99 ** 6 has 12 decimals)
     owe = lot * price
     assert seized < owe < debt
     in_auction_0, backstop_0 = _read(system, d.liquidator, "debt_in_auction"), _stable(system, d.backstop)

@@ -19,6 +19,7 @@ from offchain.testing.harness import events as _events
 from offchain.backends import TX_GAS
 from offchain.model.errors import Revert
 from offchain.model.state import ZERO_ADDRESS
+from helpers import ceil_div
 
 # contracts/FeeAccumulator.vy: the highest base fee (~1000%/yr) [ray] and multiplier [wad]
 MAX_BASE_FEE = 1000000076036763191000000000
@@ -84,9 +85,6 @@ def _authorized(system, address, who) -> bool:
 # ---------------------------------------------------------------- independent arithmetic
 
 
-def _ceil_div(x: int, y: int) -> int:
-    return -(-x // y)
-
 
 def _fee_from_docstring(
     base_fee: int, kink: int, max_multiplier: int, debt: int, ceiling: int
@@ -97,11 +95,11 @@ def _fee_from_docstring(
     if ceiling == 0:
         utilization = WAD if debt else 0
     else:
-        utilization = min(_ceil_div(debt * WAD, ceiling), WAD)
+        utilization = min(ceil_div(debt * WAD, ceiling), WAD)
     if base_fee == RAY or max_multiplier == WAD or utilization <= kink:
         return base_fee
-    multiplier = WAD + _ceil_div((max_multiplier - WAD) * (utilization - kink), WAD - kink)
-    return RAY + _ceil_div((base_fee - RAY) * multiplier, WAD)
+    multiplier = WAD + ceil_div((max_multiplier - WAD) * (utilization - kink), WAD - kink)
+    return RAY + ceil_div((base_fee - RAY) * multiplier, WAD)
 
 
 def _exact_compounded(rate: int, fee: int, seconds: int) -> Decimal:
@@ -393,21 +391,21 @@ def test_effective_fee__at_or_below_kink__equals_base_fee(system, type_name):
     assert debt * WAD < kink * ctype.debt_ceiling
     assert _effective_fee(system, t.type_id) == base
     # exactly at the kink: the smallest ceiling with debt / ceiling <= kink
-    at_kink = _ceil_div(debt * WAD, kink)
+    at_kink = ceil_div(debt * WAD, kink)
     _set_debt_ceiling(system, t.type_id, at_kink)
-    assert _ceil_div(debt * WAD, at_kink) == kink
+    assert ceil_div(debt * WAD, at_kink) == kink
     assert _effective_fee(system, t.type_id) == base
     # one rad of ceiling less: utilization (rounded up) is one wad-ulp above the kink; the
     # multiplier rises by (max - 1) / (1 - kink) wad-ulps (10 for both types), the fee by that
     # fraction of the base excess, rounded up (+7 ray-ulps for ETH-A, +13 for WBTC-A)
     _set_debt_ceiling(system, t.type_id, at_kink - 1)
     max_multiplier = t.config.fee_max_multiplier
-    assert _ceil_div(debt * WAD, at_kink - 1) == kink + 1
+    assert ceil_div(debt * WAD, at_kink - 1) == kink + 1
     just_above = _effective_fee(system, t.type_id)
     assert just_above == _fee_from_docstring(base, kink, max_multiplier, debt, at_kink - 1)
-    step = _ceil_div(max_multiplier - WAD, WAD - kink)
+    step = ceil_div(max_multiplier - WAD, WAD - kink)
     assert step == 10
-    assert just_above == base + _ceil_div((base - RAY) * step, WAD)
+    assert just_above == base + ceil_div((base - RAY) * step, WAD)
     assert just_above == base + {"ETH-A": 7, "WBTC-A": 13}[type_name]
 
 
@@ -419,7 +417,7 @@ def test_effective_fee__at_full_ceiling__is_base_excess_times_max_multiplier(sys
     ctype = _ctype(system, t.type_id)
     debt = ctype.normalized_debt * ctype.rate
     base, max_multiplier = t.config.base_fee, t.config.fee_max_multiplier
-    full_fee = RAY + _ceil_div((base - RAY) * max_multiplier, WAD)
+    full_fee = RAY + ceil_div((base - RAY) * max_multiplier, WAD)
     assert full_fee == RAY + (max_multiplier // WAD) * (base - RAY)  # 3 (ETH-A) or 2 (WBTC-A)
 
     _set_debt_ceiling(system, t.type_id, debt)

@@ -26,11 +26,13 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from offchain.model.backstop import DEBT_AUCTION, FUND, POOL, REDISTRIBUTION, SETTLEMENT
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.testing.harness import reverts
 from offchain.testing.harness import events as _events, move_prices as _move_prices, read as _read
 
 from offchain.model.state import ZERO_ADDRESS
+from helpers import ceil_div
 
 ETH, WBTC = "ETH-A", "WBTC-A"
 PENALTY = 113 * WAD // 100  # liquidation penalty 1.13 [wad]
@@ -40,7 +42,6 @@ REWARD_RATE = WAD // 1_000  # 0.1% [wad]
 QUEUE_DELAY = 3_600
 WAIT = 86_400  # settlement_wait
 # Backstop layers
-FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, SETTLEMENT = 1, 2, 3, 4, 5
 # Backstop loss status
 CLOSED, DONE = 2, 3
 # auctions(id) of an auction that does not run: (position, debt, lot, owner, started, top)
@@ -97,23 +98,20 @@ def _allocations(system) -> list[tuple[int, str, int]]:
 # ---------------------------------------------------------------- the spec's arithmetic
 
 
-def _ceil_div(x: int, y: int) -> int:
-    return -(-x // y)
-
 
 def _final_price(price: int) -> int:
     """Collateral per stablecoin [ray] for an oracle price [wad], rounded up."""
-    return _ceil_div(WAD * RAY, price)
+    return ceil_div(WAD * RAY, price)
 
 
 def _owe(debt: int, final: int) -> int:
     """Collateral a vault with `debt` [rad] owes at `final` [ray]: both steps rounded up [wad]."""
-    return _ceil_div(_ceil_div(debt, RAY) * final, RAY)
+    return ceil_div(ceil_div(debt, RAY) * final, RAY)
 
 
 def _to_raise(debt: int) -> int:
     """Debt to raise [rad]: seized debt x penalty, rounded up."""
-    return _ceil_div(debt * PENALTY, WAD)
+    return ceil_div(debt * PENALTY, WAD)
 
 
 def _reward(to_raise: int) -> int:
@@ -123,7 +121,7 @@ def _reward(to_raise: int) -> int:
 
 def _top(price: int) -> int:
     """An auction's start price [ray] for an oracle price [wad]: price x buffer, rounded up."""
-    return _ceil_div(price * 10**9 * BUFFER, RAY)
+    return ceil_div(price * 10**9 * BUFFER, RAY)
 
 
 # ---------------------------------------------------------------- acting

@@ -26,6 +26,7 @@ from eth_abi import decode as abi_decode
 
 from offchain.model.fixed_point import MAX_UINT256
 from offchain.model.state import ZERO_ADDRESS
+from helpers import ceil_div
 
 # config/devnet.toml, both types
 PENALTY = 113 * WAD // 100  # liquidation penalty 1.13 [wad]
@@ -176,13 +177,10 @@ def _returns(system, address, function, sender, *args):
 # ---------------------------------------------------------------- independent arithmetic
 
 
-def _ceil_div(x: int, y: int) -> int:
-    return -(-x // y)
-
 
 def _to_raise(debt: int, penalty: int = PENALTY) -> int:
     """Debt to raise [rad]: debt x penalty, rounded up."""
-    return _ceil_div(debt * penalty, WAD)
+    return ceil_div(debt * penalty, WAD)
 
 
 def _reward(to_raise: int) -> int:
@@ -578,7 +576,7 @@ def test_liquidate__cap_near__partial_leaves_no_dust(system, which):
     _set_cap(system, which, room)
     rate = _ctype(system, t).rate
     seized_debt = _seized(room, rate)
-    seized_collateral = _ceil_div(10 * WAD * seized_debt, 13_000 * WAD)
+    seized_collateral = ceil_div(10 * WAD * seized_debt, 13_000 * WAD)
     to_raise = _to_raise(seized_debt * rate)
     assert seized_debt == 5_000 * RAD * WAD // rate // PENALTY
     assert 4_424 * WAD < seized_debt < 4_425 * WAD
@@ -649,7 +647,7 @@ def test_liquidate__remainder_at_dust_is_left_one_wei_below_takes_whole_vault(sy
 
     _liquidate(system, r.borrower)
     if dust_excess == 0:
-        seized_collateral = _ceil_div(10 * WAD * seized_debt, 13_000 * WAD)
+        seized_collateral = ceil_div(10 * WAD * seized_debt, 13_000 * WAD)
         assert _vault(system, t, r.borrower) == (10 * WAD - seized_collateral, remainder)
         assert _liquidator(system, "debt_in_auction") == _to_raise(seized_debt * rate) <= room
     else:
@@ -731,7 +729,7 @@ def test_liquidate__global_cap_is_shared_across_types(system):
     seized_debt = _seized(5_000 * RAD, btc_rate)
     _liquidate(system, r.other, t=btc)
     btc_to_raise = _to_raise(seized_debt * btc_rate)
-    seized_collateral = _ceil_div(WAD * seized_debt, 20_000 * WAD)
+    seized_collateral = ceil_div(WAD * seized_debt, 20_000 * WAD)
     assert _vault(system, btc, r.other) == (WAD - seized_collateral, 20_000 * WAD - seized_debt)
     assert _type_config(system, btc).debt_in_auction == btc_to_raise
     assert _type_config(system, eth).debt_in_auction == eth_to_raise
@@ -800,7 +798,7 @@ def test_liquidate__auction_debt_at_min_auction_pays_reward__one_wei_below_does_
     rate = _ctype(system, t).rate
 
     def dust_for(min_auction):  # the dust whose min_auction is exactly `min_auction`, if any
-        dust = _ceil_div(min_auction * WAD, PENALTY)
+        dust = ceil_div(min_auction * WAD, PENALTY)
         return dust if dust * PENALTY // WAD == min_auction else None
 
     debt = next(d for d in range(1_300 * WAD, 1_300 * WAD + 100)
@@ -1389,7 +1387,7 @@ def test_full_cycle__liquidate_take_settle__backstop_keeps_penalty_less_reward(s
 
     assert _bad_debt(system, b) == 0
     assert _stable(system, b) == to_raise - debt - reward
-    assert to_raise - debt - reward == _ceil_div(debt * 13, 100) - reward  # penalty less reward
+    assert to_raise - debt - reward == ceil_div(debt * 13, 100) - reward  # penalty less reward
     assert _unattributed_debt(system) == 0
 
 

@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import copy
 
+from offchain.model.backstop import DEBT_AUCTION, FUND, POOL, REDISTRIBUTION
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.testing.harness import reverts
 from offchain.testing.harness import events as _events, move_prices, read as _read
@@ -38,7 +39,6 @@ POOL_FEE_SHARE = WAD // 4
 MAX_COOLDOWN = 365 * 86_400
 MAX_CHARGES_PER_REALIZE = 256
 # Backstop layers
-FUND, POOL, DEBT_AUCTION, REDISTRIBUTION = 1, 2, 3, 4
 
 # the crash: ETH 2,000 -> 1,000; a 10 ETH / 13,000 BUSD vault is liquidated and sold out at 1,200
 CRASH_PRICE = 1_000 * WAD

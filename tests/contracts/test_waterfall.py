@@ -18,19 +18,17 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from offchain.model.backstop import CLOSED, DEBT_AUCTION, DONE, FUND, NO_LOSS, POOL, REDISTRIBUTION, RUNNING
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.testing.harness import reverts
 from offchain.testing.harness import events as _events, move_prices, read as _read
 
 from offchain.model.fixed_point import rmul_up, rpow_up
 from offchain.model.state import ZERO_ADDRESS
+from helpers import ceil_div
 
 ETH = "ETH-A"
-# layers (docs/loss-waterfall.md)
-FUND, POOL, DEBT_AUCTION, REDISTRIBUTION = 1, 2, 3, 4
 DEFAULT_WATERFALL = [FUND, POOL, DEBT_AUCTION, REDISTRIBUTION]
-# loss status (Backstop.losses)
-NONE, RUNNING, CLOSED, DONE = 0, 1, 2, 3
 # config/devnet.toml
 QUEUE_DELAY = 3_600
 POOL_FEE_SHARE = WAD // 4  # 0.25
@@ -71,9 +69,6 @@ def _ctype(system):
         _read(system, system.d.engine, "collateral_types", system.eth.type_id))
 
 
-def _ceil_div(x: int, y: int) -> int:
-    return -(-x // y)
-
 
 # ---------------------------------------------------------------- the loss event
 
@@ -103,7 +98,7 @@ class LossEvent:
     @property
     def to_raise(self) -> int:
         """T = ceil(D x 1.13)."""
-        return _ceil_div(self.debt * 113, 100)
+        return ceil_div(self.debt * 113, 100)
 
     @property
     def reward(self) -> int:
@@ -305,7 +300,7 @@ def test_cover__event_done_or_unknown__reverts_nothing_to_cover(system):
         system.tx(b, "cover", r.stranger, event.type_id, event.auction, event.auction_id + 1)
     with reverts("backstop: nothing to cover"):
         system.tx(b, "cover", r.stranger, event.type_id, system.btc.auction, event.auction_id)
-    assert _backstop(system, "losses", event.type_id, system.btc.auction, event.auction_id) == (0, 0, 0, NONE)
+    assert _backstop(system, "losses", event.type_id, system.btc.auction, event.auction_id) == (0, 0, 0, NO_LOSS)
     assert _stable(system, b) == 2_000 * RAD - event.loss
 
 
@@ -420,7 +415,7 @@ def test_cover__no_debt_auction_layer__rest_is_redistributed_to_the_type(system)
     assert receipts == [(FUND, b, 300 * RAD), (POOL, pool, 500 * RAD), (REDISTRIBUTION, e, rest)]
     assert sum(amount for _, _, amount in receipts) == event.loss
     art = 7_000 * WAD
-    delta_rate = _ceil_div(rest, art)
+    delta_rate = ceil_div(rest, art)
     excess = art * delta_rate - rest
     assert 0 < excess < art
     redistributed = [args for addr, name, args in _events(system) if addr == b and name == "LossRedistributed"]
@@ -452,7 +447,7 @@ def test_cover__redistribution_only__rate_rises_and_near_line_vault_can_be_liqui
     receipts = _cover(system, event)
     assert receipts == [(REDISTRIBUTION, e, event.loss)]
     art = 24_500 * WAD
-    delta_rate = _ceil_div(event.loss, art)
+    delta_rate = ceil_div(event.loss, art)
     excess = art * delta_rate - event.loss
     assert 0 < excess < art
     folded = [args for addr, name, args in _events(system) if addr == e and name == "RateFolded"]
@@ -477,7 +472,7 @@ def test_cover__redistribution_only__rate_rises_and_near_line_vault_can_be_liqui
     system.tx(system.d.liquidator, "liquidate", r.keeper, t, r.other, r.keeper)
     opened = [args for addr, name, args in _events(system) if addr == b and name == "LossOpened"]
     assert opened == [{"collateral_type": t, "auction": event.auction, "auction_id": 2, "debt": near_debt,
-                       "to_raise": _ceil_div(near_debt * 113, 100)}]
+                       "to_raise": ceil_div(near_debt * 113, 100)}]
     assert _read(system, e, "vaults", t, r.other) == (0, 0)
     assert _backstop(system, "open_losses") == 1
 
