@@ -70,7 +70,7 @@ lint: setup $(LINT_STAMP)
 
 format: $(LINT_STAMP)
 	$(LINT_VENV)/bin/ruff format $(PY_SOURCES)
-	$(LINT_VENV)/bin/ruff check --fix $(PY_SOURCES)
+	$(LINT_VENV)/bin/ruff check --fix --exit-zero --quiet $(PY_SOURCES)
 	$(LINT_VENV)/bin/mamushi --line-length $(VYPER_LINE_LENGTH) contracts
 
 clean:

@@ -48,6 +48,7 @@ DONE: constant(uint256) = 3
 # stop at 1e12), its creation time into 56 bits and its status into 8
 DEBT_LIMIT: constant(uint256) = 2**192
 
+
 struct Loss:
     # seized debt, without penalty [rad]
     debt: uint256
@@ -57,6 +58,7 @@ struct Loss:
     created_at: uint256
     # NO_LOSS, RUNNING (auction running), CLOSED (closed with a loss to cover) or DONE
     status: uint256
+
 
 # the ledger
 engine: public(immutable(IVaultEngine))
@@ -98,18 +100,22 @@ settlement_debt: public(uint256)
 event QueueDelaySet:
     queue_delay: uint256
 
+
 event WaterfallSet:
     waterfall: DynArray[uint8, 4]
+
 
 event LayerContractsSet:
     stability_pool: address
     debt_auction: address
     surplus_auction: address
 
+
 event AuctionParametersSet:
     surplus_buffer: uint256
     surplus_lot: uint256
     debt_auction_bid_size: uint256
+
 
 event LossOpened:
     collateral_type: indexed(bytes32)
@@ -117,6 +123,7 @@ event LossOpened:
     auction_id: indexed(uint256)
     debt: uint256
     to_raise: uint256
+
 
 event LossClosed:
     collateral_type: indexed(bytes32)
@@ -126,6 +133,7 @@ event LossClosed:
     covered: uint256
     loss: uint256
 
+
 event LossAllocated:
     collateral_type: indexed(bytes32)
     auction: indexed(address)
@@ -134,6 +142,7 @@ event LossAllocated:
     participant: address
     amount: uint256
 
+
 event LossRedistributed:
     collateral_type: indexed(bytes32)
     auction: indexed(address)
@@ -141,19 +150,24 @@ event LossRedistributed:
     delta_rate: uint256
     excess: uint256
 
+
 event DebtSettled:
     amount: uint256
+
 
 event DebtAuctionStarted:
     auction_id: indexed(uint256)
     bid: uint256
 
+
 event DebtAuctionPaid:
     amount: uint256
+
 
 event SurplusAuctionStarted:
     auction_id: indexed(uint256)
     lot: uint256
+
 
 event Shutdown:
     settlement: indexed(address)
@@ -207,7 +221,9 @@ def set_waterfall(order: DynArray[uint8, 4]):
 
 
 @external
-def set_layer_contracts(pool: IStabilityPool, debt_auction_: IDebtAuction, surplus_auction_: ISurplusAuction):
+def set_layer_contracts(
+    pool: IStabilityPool, debt_auction_: IDebtAuction, surplus_auction_: ISurplusAuction
+):
     """
     @notice Set the stability pool, debt auction and surplus auction (empty: none).
     @param pool The StabilityPool.
@@ -219,12 +235,16 @@ def set_layer_contracts(pool: IStabilityPool, debt_auction_: IDebtAuction, surpl
     self.debt_auction = debt_auction_
     self.surplus_auction = surplus_auction_
     log LayerContractsSet(
-        stability_pool=pool.address, debt_auction=debt_auction_.address, surplus_auction=surplus_auction_.address
+        stability_pool=pool.address,
+        debt_auction=debt_auction_.address,
+        surplus_auction=surplus_auction_.address,
     )
 
 
 @external
-def set_auction_parameters(surplus_buffer_: uint256, surplus_lot_: uint256, debt_auction_bid_size_: uint256):
+def set_auction_parameters(
+    surplus_buffer_: uint256, surplus_lot_: uint256, debt_auction_bid_size_: uint256
+):
     """
     @notice Set the surplus buffer and the sizes of surplus and debt auctions.
     @param surplus_buffer_ Surplus kept before any is auctioned [rad].
@@ -237,7 +257,9 @@ def set_auction_parameters(surplus_buffer_: uint256, surplus_lot_: uint256, debt
     self.surplus_lot = surplus_lot_
     self.debt_auction_bid_size = debt_auction_bid_size_
     log AuctionParametersSet(
-        surplus_buffer=surplus_buffer_, surplus_lot=surplus_lot_, debt_auction_bid_size=debt_auction_bid_size_
+        surplus_buffer=surplus_buffer_,
+        surplus_lot=surplus_lot_,
+        debt_auction_bid_size=debt_auction_bid_size_,
     )
 
 
@@ -245,7 +267,13 @@ def set_auction_parameters(surplus_buffer_: uint256, surplus_lot_: uint256, debt
 
 
 @external
-def open_loss(collateral_type: bytes32, auction: address, auction_id: uint256, debt: uint256, to_raise: uint256):
+def open_loss(
+    collateral_type: bytes32,
+    auction: address,
+    auction_id: uint256,
+    debt: uint256,
+    to_raise: uint256,
+):
     """
     @notice Record a liquidation (the Liquidator): its seized debt is already this contract's
             bad debt in the engine, and `auction` will raise up to `to_raise` for it.
@@ -259,15 +287,25 @@ def open_loss(collateral_type: bytes32, auction: address, auction_id: uint256, d
     assert self.loss_meta[collateral_type][auction][auction_id] == 0, "backstop: loss exists"
     assert debt < DEBT_LIMIT, "backstop: debt too large"
     # a timestamp fits 56 bits for two billion years
-    self.loss_meta[collateral_type][auction][auction_id] = debt << 64 | block.timestamp << 8 | RUNNING
+    self.loss_meta[collateral_type][auction][auction_id] = (
+        debt << 64 | block.timestamp << 8 | RUNNING
+    )
     self.loss_due[collateral_type][auction][auction_id] = to_raise
     self.open_losses += 1
     self.attributed_debt += debt
-    log LossOpened(collateral_type=collateral_type, auction=auction, auction_id=auction_id, debt=debt, to_raise=to_raise)
+    log LossOpened(
+        collateral_type=collateral_type,
+        auction=auction,
+        auction_id=auction_id,
+        debt=debt,
+        to_raise=to_raise,
+    )
 
 
 @external
-def close_loss(collateral_type: bytes32, auction_id: uint256, unraised: uint256, paid_directly: uint256):
+def close_loss(
+    collateral_type: bytes32, auction_id: uint256, unraised: uint256, paid_directly: uint256
+):
     """
     @notice An auction (the caller) finished: take its proceeds, cover the seized debt with
             them, and keep what they do not cover as the event's loss.
@@ -297,7 +335,11 @@ def close_loss(collateral_type: bytes32, auction_id: uint256, unraised: uint256,
     else:
         self._set_status(collateral_type, msg.sender, auction_id, CLOSED)
     log LossClosed(
-        collateral_type=collateral_type, auction=msg.sender, auction_id=auction_id, raised=raised, covered=covered,
+        collateral_type=collateral_type,
+        auction=msg.sender,
+        auction_id=auction_id,
+        raised=raised,
+        covered=covered,
         loss=remaining,
     )
 
@@ -337,7 +379,9 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
         elif layer == POOL:
             participant = self.stability_pool.address
             if participant != empty(address):
-                paid = extcall self.stability_pool.absorb(collateral_type, auction, auction_id, remaining)
+                paid = extcall self.stability_pool.absorb(
+                    collateral_type, auction, auction_id, remaining
+                )
                 if paid != 0:
                     extcall engine.settle(paid)
         elif layer == DEBT_AUCTION:
@@ -357,8 +401,12 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
             remaining = unsafe_sub(remaining, paid)
             self.attributed_debt = unsafe_sub(self.attributed_debt, paid)
             log LossAllocated(
-                collateral_type=collateral_type, auction=auction, auction_id=auction_id, layer=layer,
-                participant=participant, amount=paid,
+                collateral_type=collateral_type,
+                auction=auction,
+                auction_id=auction_id,
+                layer=layer,
+                participant=participant,
+                amount=paid,
             )
     self.loss_due[collateral_type][auction][auction_id] = remaining
     if remaining == 0:
@@ -423,9 +471,10 @@ def start_surplus_auction() -> uint256:
     assert self.live, "backstop: not live"
     lot: uint256 = self.surplus_lot
     assert lot != 0, "backstop: zero auction size"
-    assert staticcall engine.stable(self) >= staticcall engine.bad_debt(self) + self.surplus_buffer + lot, (
-        "backstop: surplus below buffer"
-    )
+    assert (
+        staticcall engine.stable(self)
+        >= staticcall engine.bad_debt(self) + self.surplus_buffer + lot
+    ), ("backstop: surplus below buffer")
     extcall engine.transfer_stable(self, self.surplus_auction.address, lot)
     auction_id: uint256 = extcall self.surplus_auction.start(lot)
     log SurplusAuctionStarted(auction_id=auction_id, lot=lot)
@@ -493,7 +542,9 @@ def unattributed_debt() -> uint256:
 
 
 @internal
-def _redistribute(collateral_type: bytes32, auction: address, auction_id: uint256, amount: uint256) -> uint256:
+def _redistribute(
+    collateral_type: bytes32, auction: address, auction_id: uint256, amount: uint256
+) -> uint256:
     # fold the loss into the type's rate: its vaults pay it pro rata to their debt
     normalized_debt: uint256 = (staticcall engine.collateral_types(collateral_type)).normalized_debt
     if normalized_debt == 0:
@@ -503,7 +554,10 @@ def _redistribute(collateral_type: bytes32, auction: address, auction_id: uint25
     extcall engine.fold_rate(collateral_type, self, convert(delta_rate, int256))
     extcall engine.settle(amount)
     log LossRedistributed(
-        collateral_type=collateral_type, auction=auction, auction_id=auction_id, delta_rate=delta_rate,
+        collateral_type=collateral_type,
+        auction=auction,
+        auction_id=auction_id,
+        delta_rate=delta_rate,
         excess=normalized_debt * delta_rate - amount,
     )
     return amount
@@ -530,4 +584,9 @@ def _set_status(collateral_type: bytes32, auction: address, auction_id: uint256,
 @view
 @internal
 def _unattributed_debt() -> uint256:
-    return staticcall engine.bad_debt(self) - self.attributed_debt - self.debt_to_auction - self.debt_on_auction
+    return (
+        staticcall engine.bad_debt(self)
+        - self.attributed_debt
+        - self.debt_to_auction
+        - self.debt_on_auction
+    )

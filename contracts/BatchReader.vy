@@ -6,9 +6,11 @@
         at the cost of one request. Holds no state and no funds; not part of the protocol.
 """
 
+
 struct Call:
     target: address
     data: Bytes[164]
+
 
 MAX_CALLS: constant(uint256) = 2048
 # the largest getter result read through it: a six-field struct

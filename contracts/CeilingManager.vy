@@ -15,6 +15,7 @@ from modules import authorized as auth
 initializes: auth
 exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
+
 struct Config:
     # the highest ceiling this manager will set [rad]; 0 = type not managed
     max_ceiling: uint256
@@ -24,6 +25,7 @@ struct Config:
     cooldown: uint256
     # when the ceiling last rose [seconds]
     last_increase: uint256
+
 
 # the ledger
 engine: public(immutable(IVaultEngine))
@@ -38,8 +40,10 @@ event TypeConfigured:
     gap: uint256
     cooldown: uint256
 
+
 event TypeRemoved:
     collateral_type: indexed(bytes32)
+
 
 event CeilingUpdated:
     collateral_type: indexed(bytes32)
@@ -75,7 +79,9 @@ def configure(collateral_type: bytes32, max_ceiling: uint256, gap: uint256, cool
         cooldown=cooldown,
         last_increase=self.configs[collateral_type].last_increase,
     )
-    log TypeConfigured(collateral_type=collateral_type, max_ceiling=max_ceiling, gap=gap, cooldown=cooldown)
+    log TypeConfigured(
+        collateral_type=collateral_type, max_ceiling=max_ceiling, gap=gap, cooldown=cooldown
+    )
 
 
 @external
@@ -109,5 +115,7 @@ def update(collateral_type: bytes32) -> uint256:
             return ctype.debt_ceiling
         self.configs[collateral_type].last_increase = block.timestamp
     extcall engine.set_debt_ceiling(collateral_type, target)
-    log CeilingUpdated(collateral_type=collateral_type, old_ceiling=ctype.debt_ceiling, new_ceiling=target)
+    log CeilingUpdated(
+        collateral_type=collateral_type, old_ceiling=ctype.debt_ceiling, new_ceiling=target
+    )
     return target

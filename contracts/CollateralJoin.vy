@@ -35,10 +35,12 @@ event Joined:
     payer: indexed(address)
     amount: uint256
 
+
 event Exited:
     account: indexed(address)
     recipient: indexed(address)
     amount: uint256
+
 
 event Shutdown:
     caller: indexed(address)
@@ -58,7 +60,7 @@ def __init__(engine_: IVaultEngine, collateral_type_: bytes32, token_: IERC20, d
     collateral_type = collateral_type_
     token = token_
     decimals = decimals_
-    scale = 10 ** (18 - decimals_)
+    scale = 10**(18 - decimals_)
     auth.__init__()
     self.live = True
 
@@ -81,8 +83,12 @@ def join(account: address, amount: uint256):
     @param amount Token units (the token's own decimals).
     """
     assert self.live, "join: not live"
-    extcall engine.modify_collateral_balance(collateral_type, account, convert(amount * scale, int256))
-    assert extcall token.transferFrom(msg.sender, self, amount, default_return_value=True), "join: transfer failed"
+    extcall engine.modify_collateral_balance(
+        collateral_type, account, convert(amount * scale, int256)
+    )
+    assert extcall token.transferFrom(
+        msg.sender, self, amount, default_return_value=True
+    ), "join: transfer failed"
     log Joined(account=account, payer=msg.sender, amount=amount)
 
 
@@ -93,6 +99,10 @@ def exit(recipient: address, amount: uint256):
     @param recipient Who receives the tokens.
     @param amount Token units (the token's own decimals).
     """
-    extcall engine.modify_collateral_balance(collateral_type, msg.sender, -convert(amount * scale, int256))
-    assert extcall token.transfer(recipient, amount, default_return_value=True), "join: transfer failed"
+    extcall engine.modify_collateral_balance(
+        collateral_type, msg.sender, -convert(amount * scale, int256)
+    )
+    assert extcall token.transfer(
+        recipient, amount, default_return_value=True
+    ), "join: transfer failed"
     log Exited(account=msg.sender, recipient=recipient, amount=amount)

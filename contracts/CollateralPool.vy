@@ -36,11 +36,13 @@ event LiquidityAdded:
     stable: uint256
     shares: uint256
 
+
 event LiquidityRemoved:
     provider: indexed(address)
     collateral: uint256
     stable: uint256
     shares: uint256
+
 
 event Swapped:
     trader: indexed(address)
@@ -65,7 +67,9 @@ def __init__(collateral_token_: IERC20, stable_token_: IERC20, fee_: uint256):
 
 
 @external
-def add_liquidity(collateral_amount: uint256, stable_amount: uint256, min_shares: uint256) -> uint256:
+def add_liquidity(
+    collateral_amount: uint256, stable_amount: uint256, min_shares: uint256
+) -> uint256:
     """
     @notice Deposit both tokens for liquidity shares. Deposit in the pool's ratio: any excess
             of one token over the ratio is a gift to the other providers.
@@ -81,7 +85,8 @@ def add_liquidity(collateral_amount: uint256, stable_amount: uint256, min_shares
         minted = isqrt(collateral_amount * stable_amount)
     else:
         minted = min(
-            collateral_amount * total // self.reserve_collateral, stable_amount * total // self.reserve_stable
+            collateral_amount * total // self.reserve_collateral,
+            stable_amount * total // self.reserve_stable,
         )
     assert minted != 0, "pool: zero shares"
     assert minted >= min_shares, "pool: slippage"
@@ -89,14 +94,22 @@ def add_liquidity(collateral_amount: uint256, stable_amount: uint256, min_shares
     self.shares[msg.sender] += minted
     self.reserve_collateral += collateral_amount
     self.reserve_stable += stable_amount
-    assert extcall collateral_token.transferFrom(msg.sender, self, collateral_amount, default_return_value=True), "pool: transfer failed"
-    assert extcall stable_token.transferFrom(msg.sender, self, stable_amount, default_return_value=True), "pool: transfer failed"
-    log LiquidityAdded(provider=msg.sender, collateral=collateral_amount, stable=stable_amount, shares=minted)
+    assert extcall collateral_token.transferFrom(
+        msg.sender, self, collateral_amount, default_return_value=True
+    ), "pool: transfer failed"
+    assert extcall stable_token.transferFrom(
+        msg.sender, self, stable_amount, default_return_value=True
+    ), "pool: transfer failed"
+    log LiquidityAdded(
+        provider=msg.sender, collateral=collateral_amount, stable=stable_amount, shares=minted
+    )
     return minted
 
 
 @external
-def remove_liquidity(share_amount: uint256, min_collateral: uint256, min_stable: uint256) -> (uint256, uint256):
+def remove_liquidity(
+    share_amount: uint256, min_collateral: uint256, min_stable: uint256
+) -> (uint256, uint256):
     """
     @notice Burn liquidity shares for both tokens, pro rata.
     @param share_amount Shares to burn.
@@ -113,9 +126,15 @@ def remove_liquidity(share_amount: uint256, min_collateral: uint256, min_stable:
     self.total_shares = total - share_amount
     self.reserve_collateral -= collateral_out
     self.reserve_stable -= stable_out
-    assert extcall collateral_token.transfer(msg.sender, collateral_out, default_return_value=True), "pool: transfer failed"
-    assert extcall stable_token.transfer(msg.sender, stable_out, default_return_value=True), "pool: transfer failed"
-    log LiquidityRemoved(provider=msg.sender, collateral=collateral_out, stable=stable_out, shares=share_amount)
+    assert extcall collateral_token.transfer(
+        msg.sender, collateral_out, default_return_value=True
+    ), "pool: transfer failed"
+    assert extcall stable_token.transfer(
+        msg.sender, stable_out, default_return_value=True
+    ), "pool: transfer failed"
+    log LiquidityRemoved(
+        provider=msg.sender, collateral=collateral_out, stable=stable_out, shares=share_amount
+    )
     return collateral_out, stable_out
 
 
@@ -148,9 +167,19 @@ def swap(collateral_in: bool, amount_in: uint256, min_out: uint256, recipient: a
     else:
         self.reserve_stable = reserve_in + amount_in
         self.reserve_collateral = reserve_out - amount_out
-    assert extcall token_in.transferFrom(msg.sender, self, amount_in, default_return_value=True), "pool: transfer failed"
-    assert extcall token_out.transfer(recipient, amount_out, default_return_value=True), "pool: transfer failed"
-    log Swapped(trader=msg.sender, recipient=recipient, collateral_in=collateral_in, amount_in=amount_in, amount_out=amount_out)
+    assert extcall token_in.transferFrom(
+        msg.sender, self, amount_in, default_return_value=True
+    ), "pool: transfer failed"
+    assert extcall token_out.transfer(
+        recipient, amount_out, default_return_value=True
+    ), "pool: transfer failed"
+    log Swapped(
+        trader=msg.sender,
+        recipient=recipient,
+        collateral_in=collateral_in,
+        amount_in=amount_in,
+        amount_out=amount_out,
+    )
     return amount_out
 
 

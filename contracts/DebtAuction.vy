@@ -48,6 +48,7 @@ MAX_LOT: constant(uint256) = 2**128 - 1
 MAX_DURATION: constant(uint256) = 2**32 - 1
 MASK_64: constant(uint256) = 2**64 - 1
 
+
 struct Auction:
     # stablecoin the winner pays, fixed for the auction [rad]
     bid: uint256
@@ -59,6 +60,7 @@ struct Auction:
     bid_expiry: uint256
     # when the auction ends [seconds]
     end: uint256
+
 
 # the ledger
 engine: public(immutable(IVaultEngine))
@@ -98,10 +100,12 @@ event DebtAuctionParametersSet:
     bid_duration: uint256
     auction_duration: uint256
 
+
 event Started:
     auction_id: indexed(uint256)
     bid: uint256
     lot: uint256
+
 
 event Bid:
     auction_id: indexed(uint256)
@@ -109,10 +113,12 @@ event Bid:
     lot: uint256
     bid: uint256
 
+
 event Restarted:
     auction_id: indexed(uint256)
     lot: uint256
     end: uint256
+
 
 event Finished:
     auction_id: indexed(uint256)
@@ -120,8 +126,10 @@ event Finished:
     lot: uint256
     bid: uint256
 
+
 event Shutdown:
     pass
+
 
 event Cancelled:
     auction_id: indexed(uint256)
@@ -154,7 +162,11 @@ def __init__(engine_: IVaultEngine, backstop_: IBackstop, token_: address):
 
 @external
 def set_parameters(
-    initial_lot: uint256, min_decrease: uint256, lot_growth: uint256, bid_duration: uint256, auction_duration: uint256
+    initial_lot: uint256,
+    min_decrease: uint256,
+    lot_growth: uint256,
+    bid_duration: uint256,
+    auction_duration: uint256,
 ):
     """
     @notice Set the auction parameters (running auctions use the new ones from now on).
@@ -179,7 +191,10 @@ def set_parameters(
     self.bid_duration = bid_duration
     self.auction_duration = auction_duration
     log DebtAuctionParametersSet(
-        initial_lot=initial_lot, min_decrease=min_decrease, lot_growth=lot_growth, bid_duration=bid_duration,
+        initial_lot=initial_lot,
+        min_decrease=min_decrease,
+        lot_growth=lot_growth,
+        bid_duration=bid_duration,
         auction_duration=auction_duration,
     )
 
@@ -234,7 +249,9 @@ def bid(auction_id: uint256, lot: uint256):
     assert self.live, "debt auction: not live"
     auction: Auction = self._load(auction_id)
     assert auction.end != 0, "debt auction: not running"
-    assert auction.bid_expiry == 0 or auction.bid_expiry > block.timestamp, "debt auction: bid expired"
+    assert (
+        auction.bid_expiry == 0 or auction.bid_expiry > block.timestamp
+    ), "debt auction: bid expired"
     assert auction.end > block.timestamp, "debt auction: auction ended"
     assert lot < auction.lot, "debt auction: lot not lower"
     assert lot * self.min_decrease <= auction.lot * constants.WAD, "debt auction: lot not lower"

@@ -59,6 +59,7 @@ MAX_FIELD: constant(uint256) = 2**128 - 1
 MAX_BUFFER: constant(uint256) = 10 * constants.RAY
 MAX_REWARD_RATE: constant(uint256) = constants.WAD // 10
 
+
 struct Auction:
     # index in `active`
     position: uint256
@@ -72,6 +73,7 @@ struct Auction:
     started: uint256
     # start price [ray]: stablecoin per wad of collateral, x 1e27
     top: uint256
+
 
 # the ledger
 engine: public(immutable(IVaultEngine))
@@ -119,20 +121,25 @@ event ParametersSet:
     reward_rate: uint256
     reward_flat: uint256
 
+
 event CurveSet:
     kind: uint256
     duration: uint256
     step: uint256
     cut: uint256
 
+
 event OracleSet:
     oracle: address
+
 
 event MinAuctionUpdated:
     min_auction: uint256
 
+
 event StoppedSet:
     level: uint256
+
 
 event Started:
     auction_id: indexed(uint256)
@@ -143,6 +150,7 @@ event Started:
     keeper: indexed(address)
     reward: uint256
 
+
 event Reset:
     auction_id: indexed(uint256)
     top: uint256
@@ -151,6 +159,7 @@ event Reset:
     owner: indexed(address)
     keeper: indexed(address)
     reward: uint256
+
 
 event Taken:
     auction_id: indexed(uint256)
@@ -162,10 +171,12 @@ event Taken:
     lot: uint256
     owner: indexed(address)
 
+
 event Finished:
     auction_id: indexed(uint256)
     collateral_returned: uint256
     debt_unraised: uint256
+
 
 event Cancelled:
     auction_id: indexed(uint256)
@@ -199,7 +210,9 @@ def __init__(
     self.buffer = constants.RAY
     self.max_duration = 3600
     self.max_drop = 0
-    self.packed_curve = self._pack_curve(price_curves.Curve(kind=price_curves.LINEAR, duration=3600, step=0, cut=0))
+    self.packed_curve = self._pack_curve(
+        price_curves.Curve(kind=price_curves.LINEAR, duration=3600, step=0, cut=0)
+    )
     auth.__init__()
 
 
@@ -207,7 +220,13 @@ def __init__(
 
 
 @external
-def set_parameters(buffer: uint256, max_duration: uint256, max_drop: uint256, reward_rate: uint256, reward_flat: uint256):
+def set_parameters(
+    buffer: uint256,
+    max_duration: uint256,
+    max_drop: uint256,
+    reward_rate: uint256,
+    reward_flat: uint256,
+):
     """
     @notice Set the start-price buffer, the reset limits and the keeper reward.
     @param buffer [ray], between 1 and 10 ray.
@@ -228,7 +247,11 @@ def set_parameters(buffer: uint256, max_duration: uint256, max_drop: uint256, re
     self.reward_rate = reward_rate
     self.reward_flat = reward_flat
     log ParametersSet(
-        buffer=buffer, max_duration=max_duration, max_drop=max_drop, reward_rate=reward_rate, reward_flat=reward_flat
+        buffer=buffer,
+        max_duration=max_duration,
+        max_drop=max_drop,
+        reward_rate=reward_rate,
+        reward_flat=reward_flat,
     )
 
 
@@ -240,7 +263,9 @@ def set_curve(curve: price_curves.Curve):
     """
     auth._check_authorized()
     price_curves.validate(curve)
-    assert curve.duration < 2**64 and curve.step < 2**64 and curve.cut < 2**120, "auction: value too large"
+    assert (
+        curve.duration < 2**64 and curve.step < 2**64 and curve.cut < 2**120
+    ), "auction: value too large"
     self.packed_curve = self._pack_curve(curve)
     log CurveSet(kind=curve.kind, duration=curve.duration, step=curve.step, cut=curve.cut)
 
@@ -307,10 +332,25 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
     self.active.append(auction_id)
     self._store(
         auction_id,
-        Auction(position=len(self.active) - 1, debt=debt, lot=lot, owner=owner, started=block.timestamp, top=top),
+        Auction(
+            position=len(self.active) - 1,
+            debt=debt,
+            lot=lot,
+            owner=owner,
+            started=block.timestamp,
+            top=top,
+        ),
     )
     reward: uint256 = self._pay_reward(debt, lot, top, keeper)
-    log Started(auction_id=auction_id, top=top, debt=debt, lot=lot, owner=owner, keeper=keeper, reward=reward)
+    log Started(
+        auction_id=auction_id,
+        top=top,
+        debt=debt,
+        lot=lot,
+        owner=owner,
+        keeper=keeper,
+        reward=reward,
+    )
     return auction_id
 
 
@@ -334,14 +374,25 @@ def reset(auction_id: uint256, keeper: address):
     self._store(auction_id, auction)
     reward: uint256 = self._pay_reward(auction.debt, auction.lot, top, keeper)
     log Reset(
-        auction_id=auction_id, top=top, debt=auction.debt, lot=auction.lot, owner=auction.owner, keeper=keeper,
+        auction_id=auction_id,
+        top=top,
+        debt=auction.debt,
+        lot=auction.lot,
+        owner=auction.owner,
+        keeper=keeper,
         reward=reward,
     )
 
 
 @external
 @nonreentrant
-def take(auction_id: uint256, max_collateral: uint256, max_price: uint256, recipient: address, data: Bytes[1024]):
+def take(
+    auction_id: uint256,
+    max_collateral: uint256,
+    max_price: uint256,
+    recipient: address,
+    data: Bytes[1024],
+):
     """
     @notice Buy up to `max_collateral` of an auction's collateral at the current price. The
             caller pays (internal stablecoin; it must have allowed this contract in the engine)
@@ -403,8 +454,14 @@ def take(auction_id: uint256, max_collateral: uint256, max_price: uint256, recip
         self.auction_debt[auction_id] = auction.debt
         self.auction_lot_top[auction_id] = auction.lot << 128 | auction.top
     log Taken(
-        auction_id=auction_id, max_price=max_price, price=price, owe=owe, collateral=collateral,
-        debt=auction.debt, lot=auction.lot, owner=auction.owner,
+        auction_id=auction_id,
+        max_price=max_price,
+        price=price,
+        owe=owe,
+        collateral=collateral,
+        debt=auction.debt,
+        lot=auction.lot,
+        owner=auction.owner,
     )
 
 
@@ -441,7 +498,10 @@ def cancel(auction_id: uint256) -> uint256:
     # returned <= auction.debt (rounded down above)
     extcall backstop.close_loss(collateral_type, auction_id, unsafe_sub(auction.debt, returned), 0)
     log Cancelled(
-        auction_id=auction_id, collateral_returned=auction.lot, debt=auction.debt, normalized_debt=normalized_debt
+        auction_id=auction_id,
+        collateral_returned=auction.lot,
+        debt=auction.debt,
+        normalized_debt=normalized_debt,
     )
     return normalized_debt
 
@@ -565,7 +625,11 @@ def _needs_reset(auction: Auction) -> bool:
 def _pay_reward(debt: uint256, lot: uint256, top: uint256, keeper: address) -> uint256:
     # no reward for dust-size auctions (by debt or by collateral value at the start price)
     reward: uint256 = 0
-    if (self.reward_flat != 0 or self.reward_rate != 0) and debt >= self.min_auction and lot * top >= self.min_auction:
+    if (
+        (self.reward_flat != 0 or self.reward_rate != 0)
+        and debt >= self.min_auction
+        and lot * top >= self.min_auction
+    ):
         # rounds down: rewards are never over-paid
         reward = self.reward_flat + debt * self.reward_rate // constants.WAD
         extcall engine.create_unbacked(backstop.address, keeper, reward)
@@ -603,7 +667,9 @@ def _load(auction_id: uint256) -> Auction:
 def _store(auction_id: uint256, auction: Auction):
     # position < MAX_ACTIVE and started (a timestamp) < 2**64: both fit their fields
     self.auction_meta[auction_id] = (
-        convert(convert(auction.owner, uint160), uint256) << 96 | auction.started << 32 | auction.position
+        convert(convert(auction.owner, uint160), uint256) << 96
+        | auction.started << 32
+        | auction.position
     )
     self.auction_debt[auction_id] = auction.debt
     self.auction_lot_top[auction_id] = auction.lot << 128 | auction.top

@@ -31,6 +31,7 @@ MAX_BASE_FEE: constant(uint256) = 1000000076036763191000000000
 # the highest multiplier [wad]
 MAX_MULTIPLIER: constant(uint256) = 10 * constants.WAD
 
+
 struct TypeFee:
     # per-second fee factor, >= 1 ray (1 ray = no fee) [ray]
     base_fee: uint256
@@ -40,6 +41,7 @@ struct TypeFee:
     kink: uint256
     # the multiplier at a full ceiling [wad], 1..10 wad
     max_multiplier: uint256
+
 
 # the ledger
 engine: public(immutable(IVaultEngine))
@@ -57,26 +59,32 @@ pool_fee_share: public(uint256)
 event TypeInitialized:
     collateral_type: indexed(bytes32)
 
+
 event BaseFeeSet:
     collateral_type: indexed(bytes32)
     base_fee: uint256
+
 
 event MultiplierSet:
     collateral_type: indexed(bytes32)
     kink: uint256
     max_multiplier: uint256
 
+
 event FeeRecipientSet:
     recipient: indexed(address)
+
 
 event PoolFeeShareSet:
     stability_pool: indexed(address)
     pool_fee_share: uint256
 
+
 event Accrued:
     collateral_type: indexed(bytes32)
     effective_fee: uint256
     rate: uint256
+
 
 event FeesShared:
     collateral_type: indexed(bytes32)
@@ -192,7 +200,9 @@ def effective_fee(collateral_type: bytes32) -> uint256:
     @param collateral_type The type.
     @return Per-second factor [ray].
     """
-    return self._effective_fee(self.fees[collateral_type], staticcall engine.collateral_types(collateral_type))
+    return self._effective_fee(
+        self.fees[collateral_type], staticcall engine.collateral_types(collateral_type)
+    )
 
 
 @internal

@@ -17,16 +17,22 @@ from interfaces import IAuctionCallee
 
 implements: IAuctionCallee
 
+
 interface ICollateralJoin:
     def exit(recipient: address, amount: uint256): nonpayable
     def scale() -> uint256: view
+
 
 interface IStableJoin:
     def join(account: address, amount: uint256): nonpayable
     def exit(recipient: address, amount: uint256): nonpayable
 
+
 interface ICollateralPool:
-    def swap(collateral_in: bool, amount_in: uint256, min_out: uint256, recipient: address) -> uint256: nonpayable
+    def swap(
+        collateral_in: bool, amount_in: uint256, min_out: uint256, recipient: address
+    ) -> uint256: nonpayable
+
 
 UNLIMITED: constant(uint256) = max_value(uint256)
 
@@ -46,6 +52,7 @@ event FlashTaken:
     collateral: uint256
     owe: uint256
     profit: uint256
+
 
 event Withdrawn:
     recipient: indexed(address)
@@ -81,8 +88,12 @@ def __init__(
     # the auction collects payment from this contract; the StableJoin withdraws profits
     extcall engine_.allow(auction_.address)
     extcall engine_.allow(stable_join_.address)
-    assert extcall collateral_token.approve(pool_.address, UNLIMITED, default_return_value=True), "flash: approve failed"
-    assert extcall stablecoin.approve(stable_join_.address, UNLIMITED, default_return_value=True), "flash: approve failed"
+    assert extcall collateral_token.approve(
+        pool_.address, UNLIMITED, default_return_value=True
+    ), "flash: approve failed"
+    assert extcall stablecoin.approve(
+        stable_join_.address, UNLIMITED, default_return_value=True
+    ), "flash: approve failed"
 
 
 @external
@@ -96,7 +107,9 @@ def take(auction_id: uint256, max_collateral: uint256, max_price: uint256, min_p
     """
     assert msg.sender == owner, "flash: not the owner"
     before: uint256 = staticcall engine.stable(self)
-    extcall auction.take(auction_id, max_collateral, max_price, self, abi_encode(min_profit, before, auction_id))
+    extcall auction.take(
+        auction_id, max_collateral, max_price, self, abi_encode(min_profit, before, auction_id)
+    )
 
 
 @external
@@ -121,7 +134,9 @@ def on_auction_take(sender: address, owe: uint256, collateral: uint256, data: By
         extcall stable_join.join(self, bought)
     balance: uint256 = staticcall engine.stable(self)
     assert balance >= before + owe + min_profit, "flash: profit below minimum"
-    log FlashTaken(auction_id=auction_id, collateral=collateral, owe=owe, profit=balance - before - owe)
+    log FlashTaken(
+        auction_id=auction_id, collateral=collateral, owe=owe, profit=balance - before - owe
+    )
 
 
 @external

@@ -82,18 +82,22 @@ cashed: public(HashMap[bytes32, HashMap[address, uint256]])
 event WaitSet:
     wait: uint256
 
+
 event Shutdown:
     shutdown_at: uint256
+
 
 event PriceFixed:
     collateral_type: indexed(bytes32)
     price: uint256
     final_price: uint256
 
+
 event AuctionCancelled:
     collateral_type: indexed(bytes32)
     auction_id: indexed(uint256)
     normalized_debt: uint256
+
 
 event VaultClosed:
     collateral_type: indexed(bytes32)
@@ -102,21 +106,26 @@ event VaultClosed:
     normalized_debt: uint256
     shortfall: uint256
 
+
 event CollateralFreed:
     collateral_type: indexed(bytes32)
     owner: indexed(address)
     collateral: uint256
 
+
 event Thawed:
     debt: uint256
+
 
 event CashPriceFixed:
     collateral_type: indexed(bytes32)
     cash_price: uint256
 
+
 event Packed:
     holder: indexed(address)
     amount: uint256
+
 
 event Cashed:
     collateral_type: indexed(bytes32)
@@ -127,7 +136,11 @@ event Cashed:
 
 @deploy
 def __init__(
-    engine_: IVaultEngine, liquidator_: ILiquidator, backstop_: IBackstop, spotter_: ISpotter, wait_: uint256
+    engine_: IVaultEngine,
+    liquidator_: ILiquidator,
+    backstop_: IBackstop,
+    spotter_: ISpotter,
+    wait_: uint256,
 ):
     """
     @param engine_ The VaultEngine (this contract must be authorized on it).
@@ -197,7 +210,9 @@ def fix_price(collateral_type: bytes32):
     # collateral per unit of stablecoin [ray], rounded up: vaults give no less than they owe
     final: uint256 = fixed_point.div_up(constants.WAD * constants.RAY, price)
     self.final_price[collateral_type] = final
-    self.type_debt[collateral_type] = (staticcall engine.collateral_types(collateral_type)).normalized_debt
+    self.type_debt[collateral_type] = (
+        staticcall engine.collateral_types(collateral_type)
+    ).normalized_debt
     log PriceFixed(collateral_type=collateral_type, price=price, final_price=final)
 
 
@@ -246,9 +261,7 @@ def close_vault(collateral_type: bytes32, owner: address):
         collateral_type,
         owner,
         self,
-        backstop.address,
-        -convert(taken, int256),
-        -convert(vault.normalized_debt, int256),
+        backstop.address, -convert(taken, int256), -convert(vault.normalized_debt, int256),
     )
     log VaultClosed(
         collateral_type=collateral_type,
@@ -271,9 +284,15 @@ def free_collateral(collateral_type: bytes32):
     assert vault.normalized_debt == 0, "settlement: vault has debt"
     # fits int256: the engine stores it in 128 bits
     extcall engine.seize(
-        collateral_type, msg.sender, msg.sender, backstop.address, -convert(vault.collateral, int256), 0
+        collateral_type,
+        msg.sender,
+        msg.sender,
+        backstop.address, -convert(vault.collateral, int256),
+        0,
     )
-    log CollateralFreed(collateral_type=collateral_type, owner=msg.sender, collateral=vault.collateral)
+    log CollateralFreed(
+        collateral_type=collateral_type, owner=msg.sender, collateral=vault.collateral
+    )
 
 
 @external
@@ -315,14 +334,15 @@ def fix_cash_price(collateral_type: bytes32):
     rate: uint256 = (staticcall engine.collateral_types(collateral_type)).rate
     # collateral backing the type's debt at the final price [wad], rounded down
     value: uint256 = (
-        self.type_debt[collateral_type] * rate // constants.RAY
+        self.type_debt[collateral_type]
+        * rate // constants.RAY
         * self.final_price[collateral_type] // constants.RAY
     )
     # collateral per wad of stablecoin [ray], rounded down: never pays out more than is held;
     # value - min(gap, value) cannot underflow
     per_wad: uint256 = (
-        unsafe_sub(value, min(self.gap[collateral_type], value)) * constants.RAY
-        // (outstanding // constants.RAY)
+        unsafe_sub(value, min(self.gap[collateral_type], value))
+        * constants.RAY // (outstanding // constants.RAY)
     )
     self.cash_price[collateral_type] = per_wad
     self.cash_price_set[collateral_type] = True
@@ -358,7 +378,10 @@ def cash(collateral_type: bytes32, amount: uint256):
     # [wad], rounded down
     collateral: uint256 = amount * self.cash_price[collateral_type] // constants.RAY
     extcall engine.transfer_collateral(collateral_type, self, msg.sender, collateral)
-    log Cashed(collateral_type=collateral_type, holder=msg.sender, amount=amount, collateral=collateral)
+    log Cashed(
+        collateral_type=collateral_type, holder=msg.sender, amount=amount, collateral=collateral
+    )
 
 
 # ---------------------------------------------------------------- internal
+

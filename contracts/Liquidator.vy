@@ -53,11 +53,13 @@ types: public(HashMap[bytes32, ILiquidator.TypeConfig])
 event MaxDebtInAuctionSet:
     amount: uint256
 
+
 event TypeConfigured:
     collateral_type: indexed(bytes32)
     auction: address
     penalty: uint256
     max_debt_in_auction: uint256
+
 
 event Liquidated:
     collateral_type: indexed(bytes32)
@@ -68,9 +70,11 @@ event Liquidated:
     auction: address
     auction_id: uint256
 
+
 event DebtInAuctionRemoved:
     collateral_type: indexed(bytes32)
     amount: uint256
+
 
 event Shutdown:
     caller: indexed(address)
@@ -101,7 +105,9 @@ def set_max_debt_in_auction(amount: uint256):
 
 
 @external
-def configure_type(collateral_type: bytes32, auction: address, penalty: uint256, max_debt_in_auction: uint256):
+def configure_type(
+    collateral_type: bytes32, auction: address, penalty: uint256, max_debt_in_auction: uint256
+):
     """
     @notice Set a type's auction, penalty and cap (its debt in auction is kept).
     @param collateral_type The type.
@@ -121,7 +127,10 @@ def configure_type(collateral_type: bytes32, auction: address, penalty: uint256,
         debt_in_auction=self.types[collateral_type].debt_in_auction,
     )
     log TypeConfigured(
-        collateral_type=collateral_type, auction=auction, penalty=penalty, max_debt_in_auction=max_debt_in_auction
+        collateral_type=collateral_type,
+        auction=auction,
+        penalty=penalty,
+        max_debt_in_auction=max_debt_in_auction,
     )
 
 
@@ -152,7 +161,9 @@ def liquidate(collateral_type: bytes32, owner: address, keeper: address) -> uint
 
 @external
 @nonreentrant
-def liquidate_many(collateral_type: bytes32, owners: DynArray[address, MAX_BATCH], keeper: address) -> uint256:
+def liquidate_many(
+    collateral_type: bytes32, owners: DynArray[address, MAX_BATCH], keeper: address
+) -> uint256:
     """
     @notice Liquidate every unsafe vault among `owners` in one transaction. Vaults that are safe,
             empty, or cannot be liquidated now (cap reached, dust remainder) are skipped.
@@ -172,7 +183,11 @@ def liquidate_many(collateral_type: bytes32, owners: DynArray[address, MAX_BATCH
 
 @internal
 def _liquidate(
-    collateral_type: bytes32, ctype: IVaultEngine.CollateralType, owner: address, keeper: address, strict: bool
+    collateral_type: bytes32,
+    ctype: IVaultEngine.CollateralType,
+    owner: address,
+    keeper: address,
+    strict: bool,
 ) -> uint256:
     """
     @dev Liquidates one vault; the rate, safe price and dust in `ctype` do not change during a
@@ -183,10 +198,16 @@ def _liquidate(
     assert config.auction != empty(address), "liquidator: type not configured"
     assert ctype.safe_price != 0, "liquidator: no valid price"
     vault: IVaultEngine.Vault = staticcall engine.vaults(collateral_type, owner)
-    if vault.normalized_debt == 0 or vault.collateral * ctype.safe_price >= vault.normalized_debt * ctype.rate:
+    if (
+        vault.normalized_debt == 0
+        or vault.collateral * ctype.safe_price >= vault.normalized_debt * ctype.rate
+    ):
         assert not strict, "liquidator: vault is safe"
         return 0
-    if self.max_debt_in_auction <= self.debt_in_auction or config.max_debt_in_auction <= config.debt_in_auction:
+    if (
+        self.max_debt_in_auction <= self.debt_in_auction
+        or config.max_debt_in_auction <= config.debt_in_auction
+    ):
         assert not strict, "liquidator: debt in auction at cap"
         return 0
     # both differences are positive (checked just above)
@@ -205,7 +226,7 @@ def _liquidate(
         elif seized_debt * ctype.rate < ctype.dust:
             assert not strict, "liquidator: partial auction below dust"
             return 0
-    # rounds up: the auction holds at least its share of the collateral (exact for a whole vault)
+        # rounds up: the auction holds at least its share of the collateral (exact for a whole vault)
     seized_collateral: uint256 = min(
         fixed_point.div_up(vault.collateral * seized_debt, vault.normalized_debt), vault.collateral
     )
@@ -220,16 +241,16 @@ def _liquidate(
         collateral_type,
         owner,
         config.auction,
-        backstop.address,
-        -convert(seized_collateral, int256),
-        -convert(seized_debt, int256),
+        backstop.address, -convert(seized_collateral, int256), -convert(seized_debt, int256),
     )
     debt: uint256 = seized_debt * ctype.rate
     # rounds up: the penalty is never under-charged
     to_raise: uint256 = fixed_point.div_up(debt * config.penalty, constants.WAD)
     self.debt_in_auction += to_raise
     self.types[collateral_type].debt_in_auction = config.debt_in_auction + to_raise
-    auction_id: uint256 = extcall IDutchAuction(config.auction).start(to_raise, seized_collateral, owner, keeper)
+    auction_id: uint256 = extcall IDutchAuction(config.auction).start(
+        to_raise, seized_collateral, owner, keeper
+    )
     # the loss event: the auction's proceeds will be measured against the seized debt
     extcall backstop.open_loss(collateral_type, config.auction, auction_id, debt, to_raise)
     log Liquidated(

@@ -44,15 +44,19 @@ event FeederSet:
     feeder: indexed(address)
     allowed: bool
 
+
 event DelaySet:
     delay: uint256
+
 
 event MaxAgeSet:
     max_age: uint256
 
+
 event PricePosted:
     feeder: indexed(address)
     price: uint256
+
 
 event Poked:
     current_price: uint256

@@ -37,9 +37,11 @@ event OracleSet:
     collateral_type: indexed(bytes32)
     oracle: address
 
+
 event LiquidationRatioSet:
     collateral_type: indexed(bytes32)
     new_value: uint256
+
 
 event Poked:
     collateral_type: indexed(bytes32)

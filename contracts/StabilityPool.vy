@@ -74,36 +74,44 @@ charge_attributed: public(HashMap[uint256, uint256])
 event CooldownSet:
     cooldown: uint256
 
+
 event Staked:
     staker: indexed(address)
     amount: uint256
     shares: uint256
 
+
 event StakePending:
     staker: indexed(address)
     amount: uint256
 
+
 event PendingCancelled:
     staker: indexed(address)
     amount: uint256
+
 
 event Activated:
     staker: indexed(address)
     amount: uint256
     shares: uint256
 
+
 event WithdrawalRequested:
     staker: indexed(address)
     shares: uint256
+
 
 event WithdrawalCancelled:
     staker: indexed(address)
     shares: uint256
 
+
 event Withdrawn:
     staker: indexed(address)
     shares: uint256
     amount: uint256
+
 
 event Absorbed:
     charge_id: indexed(uint256)
@@ -111,6 +119,7 @@ event Absorbed:
     auction: address
     auction_id: uint256
     amount: uint256
+
 
 event StakerCharged:
     charge_id: indexed(uint256)
@@ -292,7 +301,10 @@ def realize(staker: address, max_charges: uint256) -> uint256:
         else:
             # shares <= the charge's total_shares: charged <= charge amount
             charged = math._mul_div(
-                staker_shares, self.charge_amount[charge_id], self.charge_total_shares[charge_id], False
+                staker_shares,
+                self.charge_amount[charge_id],
+                self.charge_total_shares[charge_id],
+                False,
             )
         self.charge_stakers_left[charge_id] = left
         self.charge_attributed[charge_id] += charged
@@ -308,7 +320,9 @@ def realize(staker: address, max_charges: uint256) -> uint256:
 
 
 @external
-def absorb(collateral_type: bytes32, auction: address, auction_id: uint256, amount: uint256) -> uint256:
+def absorb(
+    collateral_type: bytes32, auction: address, auction_id: uint256, amount: uint256
+) -> uint256:
     """
     @notice Pay up to `amount` of a loss event's remaining loss to the Backstop (the POOL layer).
             Records a charge with the current total_shares and staker_count, which stakers
@@ -333,7 +347,11 @@ def absorb(collateral_type: bytes32, auction: address, auction_id: uint256, amou
     self.charge_stakers_left[charge_id] = self.staker_count
     extcall engine.transfer_stable(self, backstop.address, paid)
     log Absorbed(
-        charge_id=charge_id, collateral_type=collateral_type, auction=auction, auction_id=auction_id, amount=paid
+        charge_id=charge_id,
+        collateral_type=collateral_type,
+        auction=auction,
+        auction_id=auction_id,
+        amount=paid,
     )
     return paid
 

@@ -23,6 +23,7 @@ event Joined:
     payer: indexed(address)
     amount: uint256
 
+
 event Exited:
     account: indexed(address)
     recipient: indexed(address)

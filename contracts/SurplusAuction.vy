@@ -50,6 +50,7 @@ MAX_BID: constant(uint256) = 2**128 - 1
 MAX_DURATION: constant(uint256) = 2**32 - 1
 MASK_64: constant(uint256) = 2**64 - 1
 
+
 struct Auction:
     # governance token offered by the winner [wad]; 0 = no bid yet
     bid: uint256
@@ -61,6 +62,7 @@ struct Auction:
     bid_expiry: uint256
     # when the auction ends [seconds]
     end: uint256
+
 
 # the ledger
 engine: public(immutable(IVaultEngine))
@@ -92,9 +94,11 @@ event ParametersSet:
     bid_duration: uint256
     auction_duration: uint256
 
+
 event Started:
     auction_id: indexed(uint256)
     lot: uint256
+
 
 # the DebtAuction's Bid: same signature, same fields in the same order
 event Bid:
@@ -103,9 +107,11 @@ event Bid:
     lot: uint256
     bid: uint256
 
+
 event Restarted:
     auction_id: indexed(uint256)
     end: uint256
+
 
 event Finished:
     auction_id: indexed(uint256)
@@ -113,10 +119,12 @@ event Finished:
     lot: uint256
     bid: uint256
 
+
 # the stablecoin returned to the Backstop is in the engine's StableTransferred just before
 # (a Shutdown(uint256) would share the GlobalSettlement's signature)
 event Shutdown:
     pass
+
 
 event Cancelled:
     auction_id: indexed(uint256)
@@ -158,11 +166,15 @@ def set_parameters(min_increase: uint256, bid_duration: uint256, auction_duratio
     auth._check_authorized()
     assert min_increase > constants.WAD, "surplus auction: min increase not above 1"
     assert bid_duration != 0 and auction_duration != 0, "surplus auction: zero duration"
-    assert bid_duration <= MAX_DURATION and auction_duration <= MAX_DURATION, "surplus auction: value too large"
+    assert (
+        bid_duration <= MAX_DURATION and auction_duration <= MAX_DURATION
+    ), "surplus auction: value too large"
     self.min_increase = min_increase
     self.bid_duration = bid_duration
     self.auction_duration = auction_duration
-    log ParametersSet(min_increase=min_increase, bid_duration=bid_duration, auction_duration=auction_duration)
+    log ParametersSet(
+        min_increase=min_increase, bid_duration=bid_duration, auction_duration=auction_duration
+    )
 
 
 @external
@@ -214,7 +226,9 @@ def bid(auction_id: uint256, bid: uint256):
     assert self.live, "surplus auction: not live"
     auction: Auction = self._load(auction_id)
     assert auction.end != 0, "surplus auction: not running"
-    assert auction.bid_expiry == 0 or auction.bid_expiry > block.timestamp, "surplus auction: bid expired"
+    assert (
+        auction.bid_expiry == 0 or auction.bid_expiry > block.timestamp
+    ), "surplus auction: bid expired"
     assert auction.end > block.timestamp, "surplus auction: auction ended"
     assert bid > auction.bid, "surplus auction: bid not higher"
     assert bid * constants.WAD >= auction.bid * self.min_increase, "surplus auction: bid not higher"
@@ -228,7 +242,7 @@ def bid(auction_id: uint256, bid: uint256):
         if auction.bid_expiry != 0:
             # the previous winner gets their bid back, from the new one
             extcall IERC20(token).transferFrom(msg.sender, auction.winner, auction.bid)
-    # bid > auction.bid (checked): the increase is paid here
+        # bid > auction.bid (checked): the increase is paid here
     extcall IERC20(token).transferFrom(msg.sender, self, bid - auction.bid)
     log Bid(auction_id=auction_id, bidder=msg.sender, lot=auction.lot, bid=bid)
 

@@ -72,35 +72,44 @@ event DelegateAllowed:
     owner: indexed(address)
     delegate: indexed(address)
 
+
 event DelegateDisallowed:
     owner: indexed(address)
     delegate: indexed(address)
 
+
 event CollateralTypeInitialized:
     collateral_type: indexed(bytes32)
 
+
 event GlobalDebtCeilingSet:
     new_value: uint256
+
 
 event DebtCeilingSet:
     collateral_type: indexed(bytes32)
     new_value: uint256
 
+
 event DustSet:
     collateral_type: indexed(bytes32)
     new_value: uint256
+
 
 event SafePriceSet:
     collateral_type: indexed(bytes32)
     new_value: uint256
 
+
 event Shutdown:
     caller: indexed(address)
+
 
 event CollateralModified:
     collateral_type: indexed(bytes32)
     account: indexed(address)
     delta: int256
+
 
 event CollateralTransferred:
     collateral_type: indexed(bytes32)
@@ -108,10 +117,12 @@ event CollateralTransferred:
     dst: indexed(address)
     amount: uint256
 
+
 event StableTransferred:
     src: indexed(address)
     dst: indexed(address)
     amount: uint256
+
 
 event VaultModified:
     collateral_type: indexed(bytes32)
@@ -121,6 +132,7 @@ event VaultModified:
     delta_collateral: int256
     delta_normalized_debt: int256
 
+
 event VaultSeized:
     collateral_type: indexed(bytes32)
     owner: indexed(address)
@@ -129,16 +141,19 @@ event VaultSeized:
     delta_collateral: int256
     delta_normalized_debt: int256
 
+
 event RateFolded:
     collateral_type: indexed(bytes32)
     recipient: indexed(address)
     delta_rate: int256
     delta_stable: int256
 
+
 event UnbackedCreated:
     debt_dst: indexed(address)
     stable_dst: indexed(address)
     amount: uint256
+
 
 event DebtSettled:
     account: indexed(address)
@@ -333,7 +348,9 @@ def modify_vault(
     assert rate != 0, "engine: type not initialized"
     vault: IVaultEngine.Vault = empty(IVaultEngine.Vault)
     type_debt: uint256 = 0
-    vault, type_debt = self._apply_deltas(collateral_type, owner, packed >> 128, delta_collateral, delta_normalized_debt)
+    vault, type_debt = self._apply_deltas(
+        collateral_type, owner, packed >> 128, delta_collateral, delta_normalized_debt
+    )
 
     # debt change and the vault's whole debt [rad]
     delta_debt: int256 = convert(rate, int256) * delta_normalized_debt
@@ -344,7 +361,9 @@ def modify_vault(
 
     riskier: bool = delta_normalized_debt > 0 or delta_collateral < 0
     if delta_normalized_debt > 0:
-        assert type_debt * rate <= self.debt_ceiling[collateral_type], "engine: type ceiling exceeded"
+        assert (
+            type_debt * rate <= self.debt_ceiling[collateral_type]
+        ), "engine: type ceiling exceeded"
         assert issued <= self.global_debt_ceiling, "engine: global ceiling exceeded"
     if riskier:
         assert vault_debt <= vault.collateral * self.safe_price[collateral_type], "engine: not safe"
@@ -372,7 +391,6 @@ def modify_vault(
         self.stable[stable_dst] = self._add(balance, delta_debt)
         self.debt_and_rate[collateral_type] = type_debt << 128 | rate
         self.total_issued = issued
-
     # both halves checked <= MAX_FIELD above (normalized_debt <= type_debt by I4)
     self.packed_vaults[collateral_type][owner] = vault.collateral << 128 | vault.normalized_debt
     log VaultModified(
@@ -413,7 +431,9 @@ def seize(
     assert rate != 0, "engine: type not initialized"
     vault: IVaultEngine.Vault = empty(IVaultEngine.Vault)
     type_debt: uint256 = 0
-    vault, type_debt = self._apply_deltas(collateral_type, owner, packed >> 128, delta_collateral, delta_normalized_debt)
+    vault, type_debt = self._apply_deltas(
+        collateral_type, owner, packed >> 128, delta_collateral, delta_normalized_debt
+    )
 
     delta_debt: int256 = convert(rate, int256) * delta_normalized_debt
     free: uint256 = self.collateral[collateral_type][collateral_dst]
@@ -545,7 +565,9 @@ def vault_debt(collateral_type: bytes32, owner: address) -> uint256:
     @param owner The vault's owner.
     @return normalized_debt * rate [rad].
     """
-    return self._vault(collateral_type, owner).normalized_debt * (self.debt_and_rate[collateral_type] & MAX_FIELD)
+    return self._vault(collateral_type, owner).normalized_debt * (
+        self.debt_and_rate[collateral_type] & MAX_FIELD
+    )
 
 
 @view
@@ -580,14 +602,22 @@ def can_act(owner: address, actor: address) -> bool:
 @view
 @internal
 def _apply_deltas(
-    collateral_type: bytes32, owner: address, type_debt: uint256, delta_collateral: int256, delta_normalized_debt: int256
+    collateral_type: bytes32,
+    owner: address,
+    type_debt: uint256,
+    delta_collateral: int256,
+    delta_normalized_debt: int256,
 ) -> (IVaultEngine.Vault, uint256):
     # a vault and its type's normalized debt after signed changes (shared by modify_vault and seize)
     vault: IVaultEngine.Vault = self._vault(collateral_type, owner)
     if delta_collateral < 0:
-        assert vault.collateral >= convert(-delta_collateral, uint256), "engine: insufficient locked"
+        assert vault.collateral >= convert(
+            -delta_collateral, uint256
+        ), "engine: insufficient locked"
     if delta_normalized_debt < 0:
-        assert vault.normalized_debt >= convert(-delta_normalized_debt, uint256), "engine: repay exceeds debt"
+        assert vault.normalized_debt >= convert(
+            -delta_normalized_debt, uint256
+        ), "engine: repay exceeds debt"
     vault.collateral = self._add(vault.collateral, delta_collateral)
     vault.normalized_debt = self._add(vault.normalized_debt, delta_normalized_debt)
     new_type_debt: uint256 = self._add(type_debt, delta_normalized_debt)

@@ -24,11 +24,11 @@ from eth_utils import to_checksum_address
 from hypothesis import HealthCheck, settings
 from hypothesis.stateful import run_state_machine_as_test
 
-from offchain.backends.anvil import keep_ape_anvil_history_in_memory
 from offchain.backends import ChainBackend, Lockstep, ModelBackend, load_artifacts, reader_code
+from offchain.backends.anvil import keep_ape_anvil_history_in_memory
+from offchain.model.fixed_point import RAD, WAD, rpow_up
 from offchain.system.config import load_config
 from offchain.system.deployment import deploy_flash_taker, deploy_system
-from offchain.model.fixed_point import RAD, WAD, rpow_up
 from offchain.testing import differential
 from offchain.testing.harness import Roles
 
@@ -56,7 +56,9 @@ ANCHORS = {
 }
 
 
-def _fresh(chain: ChainBackend, roles: list[str]) -> tuple[Lockstep, ModelBackend, Any, dict[str, int], Any]:
+def _fresh(
+    chain: ChainBackend, roles: list[str]
+) -> tuple[Lockstep, ModelBackend, Any, dict[str, int], Any]:
     """A fresh deployment in lockstep, the gas table, and `measure(key, address, fn, sender, *args)`
     that sends one transaction and records its gas under `key`."""
     model = ModelBackend(chain.last_block_time)
@@ -84,14 +86,36 @@ def _gas_figures(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
         ls.transact(eth.token, "mint", governance, user, 100 * WAD)
         ls.transact(eth.token, "approve", user, eth.join, 2**256 - 1)
     ls.transact(eth.join, "join", second, second, 10 * WAD)
-    ls.transact(d.engine, "modify_vault", second, eth.type_id, second, second, second, 10 * WAD, 5_000 * WAD)
+    ls.transact(
+        d.engine, "modify_vault", second, eth.type_id, second, second, second, 10 * WAD, 5_000 * WAD
+    )
 
     join = measure("gas.join_collateral", eth.join, "join", borrower, borrower, 10 * WAD)
-    lock_draw = measure("gas.open_vault", d.engine, "modify_vault", borrower, eth.type_id, borrower, borrower,
-                        borrower, 10 * WAD, 5_000 * WAD)
+    lock_draw = measure(
+        "gas.open_vault",
+        d.engine,
+        "modify_vault",
+        borrower,
+        eth.type_id,
+        borrower,
+        borrower,
+        borrower,
+        10 * WAD,
+        5_000 * WAD,
+    )
     gas["gas.open_vault_with_join"] = join + lock_draw  # two transactions: join, then lock + draw
-    measure("gas.adjust_vault", d.engine, "modify_vault", borrower, eth.type_id, borrower, borrower, borrower,
-            0, 1_000 * WAD)
+    measure(
+        "gas.adjust_vault",
+        d.engine,
+        "modify_vault",
+        borrower,
+        eth.type_id,
+        borrower,
+        borrower,
+        borrower,
+        0,
+        1_000 * WAD,
+    )
     ls.transact(d.engine, "allow", borrower, d.stable_join)
     measure("gas.exit_stable", d.stable_join, "exit", borrower, borrower, 1_000 * WAD)
     ls.transact(d.stablecoin, "approve", borrower, d.stable_join, 2**256 - 1)
@@ -112,8 +136,18 @@ def _gas_figures(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
     ls.transact(d.engine, "transfer_stable", second, second, borrower, 100 * 10**45)
     vault_debt = model.contract(d.engine).vaults[(eth.type_id, borrower)].normalized_debt
     locked = model.contract(d.engine).vaults[(eth.type_id, borrower)].collateral
-    measure("gas.close_vault", d.engine, "modify_vault", borrower, eth.type_id, borrower, borrower, borrower,
-            -locked, -vault_debt)
+    measure(
+        "gas.close_vault",
+        d.engine,
+        "modify_vault",
+        borrower,
+        eth.type_id,
+        borrower,
+        borrower,
+        borrower,
+        -locked,
+        -vault_debt,
+    )
     return gas
 
 
@@ -132,11 +166,40 @@ def _liquidation_gas(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
     debt = 10 * WAD * ctype.safe_price // ctype.rate * 99 // 100
     for owner in owners:
         ls.transact(eth.join, "join", governance, governance, 10 * WAD)
-        ls.transact(d.engine, "modify_vault", governance, eth.type_id, governance, governance, governance, 10 * WAD, debt)
+        ls.transact(
+            d.engine,
+            "modify_vault",
+            governance,
+            eth.type_id,
+            governance,
+            governance,
+            governance,
+            10 * WAD,
+            debt,
+        )
         # move the vault to its owner: seize by governance (authorized) and give it back as theirs
-        ls.transact(d.engine, "seize", governance, eth.type_id, governance, governance, governance,
-                    -10 * WAD, -debt)
-        ls.transact(d.engine, "seize", governance, eth.type_id, owner, governance, governance, 10 * WAD, debt)
+        ls.transact(
+            d.engine,
+            "seize",
+            governance,
+            eth.type_id,
+            governance,
+            governance,
+            governance,
+            -10 * WAD,
+            -debt,
+        )
+        ls.transact(
+            d.engine,
+            "seize",
+            governance,
+            eth.type_id,
+            owner,
+            governance,
+            governance,
+            10 * WAD,
+            debt,
+        )
     # crash: 30% down, through the delayed oracle
     ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)
     for _ in range(2):
@@ -144,26 +207,50 @@ def _liquidation_gas(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
         ls.transact(eth.oracle, "poke", feeder)
     ls.transact(d.spotter, "poke", feeder, eth.type_id)
 
-    measure("gas.liquidate_first", d.liquidator, "liquidate", keeper, eth.type_id, owners[0], keeper)
+    measure(
+        "gas.liquidate_first", d.liquidator, "liquidate", keeper, eth.type_id, owners[0], keeper
+    )
     measure("gas.liquidate", d.liquidator, "liquidate", keeper, eth.type_id, owners[1], keeper)
-    measure("gas.liquidate_many_50", d.liquidator, "liquidate_many", keeper, eth.type_id, owners[3:], keeper)
+    measure(
+        "gas.liquidate_many_50",
+        d.liquidator,
+        "liquidate_many",
+        keeper,
+        eth.type_id,
+        owners[3:],
+        keeper,
+    )
     gas["gas.liquidate_many_per_vault"] = gas.pop("gas.liquidate_many_50") // 50
     ls.transact(d.liquidator, "liquidate", keeper, eth.type_id, owners[2], keeper)
 
     # takers: internal stablecoin from governance's surplus-free vault balance
     auction = model.contract(eth.auction)
-    ls.transact(d.engine, "transfer_stable", governance, governance, taker, engine.stable[governance])
+    ls.transact(
+        d.engine, "transfer_stable", governance, governance, taker, engine.stable[governance]
+    )
     ls.transact(d.engine, "allow", taker, eth.auction)
     ls.set_next_block_time(ls.last_block_time + 900)
     first, second, third, fourth, fifth = auction.active[:5]
     price = auction._price(auction.auctions[first]) + 10**27  # a margin: the price falls, not rises
     # the lot is worth more than the debt: the debt is raised and the rest goes back to the owner
-    measure("gas.take_whole_with_refund", eth.auction, "take", taker, first, 2**256 - 1, price, taker, b"")
+    measure(
+        "gas.take_whole_with_refund",
+        eth.auction,
+        "take",
+        taker,
+        first,
+        2**256 - 1,
+        price,
+        taker,
+        b"",
+    )
     lot = auction.auctions[second].lot
     measure("gas.take_partial", eth.auction, "take", taker, second, lot // 3, price, taker, b"")
     # 30 minutes on, the lot is worth less than the debt: buying all of it sells the auction out
     ls.set_next_block_time(ls.last_block_time + 1800)
-    ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)  # (any transaction: the clock moves with blocks)
+    ls.transact(
+        eth.oracle, "post", feeder, 1_400 * WAD
+    )  # (any transaction: the clock moves with blocks)
     price = auction._price(auction.auctions[fourth])
     assert auction.auctions[fourth].lot * price < auction.auctions[fourth].debt
     measure("gas.take_whole", eth.auction, "take", taker, fourth, 2**256 - 1, price, taker, b"")
@@ -198,12 +285,27 @@ def _waterfall_gas(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
         ls.transact(eth.token, "mint", governance, user, 1_000 * WAD)
         ls.transact(eth.token, "approve", user, eth.join, 2**256 - 1)
         ls.transact(eth.join, "join", user, user, 1_000 * WAD)
-        ls.transact(d.engine, "modify_vault", user, eth.type_id, user, user, user, 1_000 * WAD, 600_000 * WAD)
+        ls.transact(
+            d.engine,
+            "modify_vault",
+            user,
+            eth.type_id,
+            user,
+            user,
+            user,
+            1_000 * WAD,
+            600_000 * WAD,
+        )
     for staker in (staker_a, staker_b):
         ls.transact(d.engine, "allow", staker, d.stability_pool)
     ls.transact(d.stability_pool, "stake", staker_a, 100_000 * RAD)
     measure("gas.stake", d.stability_pool, "stake", staker_b, 50_000 * RAD)
-    ls.transact(d.stability_pool, "request_withdrawal", staker_b, model.contract(d.stability_pool).shares[staker_b])
+    ls.transact(
+        d.stability_pool,
+        "request_withdrawal",
+        staker_b,
+        model.contract(d.stability_pool).shares[staker_b],
+    )
     warp(load_config().waterfall.pool_cooldown)
     measure("gas.unstake", d.stability_pool, "withdraw", staker_b)
 
@@ -214,10 +316,39 @@ def _waterfall_gas(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
     for owner in owners:
         ls.transact(eth.token, "mint", governance, governance, 10 * WAD)
         ls.transact(eth.join, "join", governance, governance, 10 * WAD)
-        ls.transact(d.engine, "modify_vault", governance, eth.type_id, governance, governance, governance, 10 * WAD,
-                    debt)
-        ls.transact(d.engine, "seize", governance, eth.type_id, governance, governance, governance, -10 * WAD, -debt)
-        ls.transact(d.engine, "seize", governance, eth.type_id, owner, governance, governance, 10 * WAD, debt)
+        ls.transact(
+            d.engine,
+            "modify_vault",
+            governance,
+            eth.type_id,
+            governance,
+            governance,
+            governance,
+            10 * WAD,
+            debt,
+        )
+        ls.transact(
+            d.engine,
+            "seize",
+            governance,
+            eth.type_id,
+            governance,
+            governance,
+            governance,
+            -10 * WAD,
+            -debt,
+        )
+        ls.transact(
+            d.engine,
+            "seize",
+            governance,
+            eth.type_id,
+            owner,
+            governance,
+            governance,
+            10 * WAD,
+            debt,
+        )
     ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)
     for _ in range(2):
         warp(eth.config.oracle_delay)
@@ -252,10 +383,19 @@ def _waterfall_gas(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
     debt_auction = model.contract(d.debt_auction)
     lot = debt_auction.auctions[debt_auction.count][1]
     ls.transact(d.engine, "allow", taker, d.debt_auction)
-    measure("gas.debt_auction_bid", d.debt_auction, "bid", taker, debt_auction.count, lot * WAD // (105 * WAD // 100))
+    measure(
+        "gas.debt_auction_bid",
+        d.debt_auction,
+        "bid",
+        taker,
+        debt_auction.count,
+        lot * WAD // (105 * WAD // 100),
+    )
     # surplus above the buffer: holders send the Backstop more stablecoin
     w = load_config().waterfall
-    need = engine.bad_debt[d.backstop] + w.surplus_buffer + w.surplus_lot - engine.stable[d.backstop]
+    need = (
+        engine.bad_debt[d.backstop] + w.surplus_buffer + w.surplus_lot - engine.stable[d.backstop]
+    )
     if need > 0:
         ls.transact(d.engine, "transfer_stable", taker, taker, d.backstop, need)
     measure("gas.surplus_auction_start", d.backstop, "start_surplus_auction", keeper)
@@ -267,20 +407,34 @@ def _fuzz_throughput(chain: ChainBackend, roles: list[str]) -> tuple[float, int]
     model = ModelBackend(chain.last_block_time)
     for account in account_roles.users:
         model.nonces[account] = int(chain.rpc("eth_getTransactionCount", [account, "latest"]), 16)
-    d = deploy_system(Lockstep(chain, model), load_config(), account_roles.governance, account_roles.feeder)
+    d = deploy_system(
+        Lockstep(chain, model), load_config(), account_roles.governance, account_roles.feeder
+    )
     machine = differential.make_machine(chain, (d, copy.deepcopy(model)), account_roles)
     differential.STEPS.clear()
     start = time.perf_counter()
-    run_state_machine_as_test(machine, settings=settings(
-        max_examples=12, stateful_step_count=30, deadline=None, database=None, derandomize=True,
-        suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large]))
+    run_state_machine_as_test(
+        machine,
+        settings=settings(
+            max_examples=12,
+            stateful_step_count=30,
+            deadline=None,
+            database=None,
+            derandomize=True,
+            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
+        ),
+    )
     elapsed = time.perf_counter() - start
     return differential.STEPS["checked"] / elapsed, differential.STEPS["checked"]
 
 
 def _version(cmd: list[str]) -> str:
     try:
-        return subprocess.run(cmd, capture_output=True, text=True, check=True).stdout.splitlines()[0].strip()
+        return (
+            subprocess.run(cmd, capture_output=True, text=True, check=True)
+            .stdout.splitlines()[0]
+            .strip()
+        )
     except (OSError, subprocess.CalledProcessError):
         return "unknown"
 
@@ -289,9 +443,9 @@ def _simulation_figures() -> tuple[dict[str, float | int], dict[str, list[float]
     """Black Thursday with 1,000 vaults: on a private Anvil end to end (deployment, population,
     180 bars, reconciliation against the model run, which is timed on its own too) and the
     model alone (as a parameter sweep runs it: no full-state reads, which exist to be reconciled)."""
-    from offchain.sim.scenario import load_scenario
     from offchain.sim.driver import simulate
     from offchain.sim.reconcile import reconcile
+    from offchain.sim.scenario import load_scenario
 
     scenario = load_scenario("black-thursday-2020", vaults=1000)
     artifacts, code = load_artifacts(project), reader_code(project)
@@ -326,28 +480,38 @@ def _simulation_figures() -> tuple[dict[str, float | int], dict[str, list[float]
     }, {"chain": [round(x, 1) for x in chain_samples], "model": [round(x, 3) for x in samples]}
 
 
-def _write(figures: dict[str, float | int], steps: int | None, samples: dict[str, list[float]]) -> None:
+def _write(
+    figures: dict[str, float | int], steps: int | None, samples: dict[str, list[float]]
+) -> None:
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.update(figures)
     meta = results.setdefault("_meta", {})
-    meta.update({
-        "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-        "node": _version(["anvil", "--version"]),
-        "vyper": _version(["vyper", "--version"]),
-        "python": platform.python_version(),
-        "gas_note": "gas used by one transaction incl. the 21k base; open_vault_with_join = join tx + lock/draw tx",
-        "sim_note": f"sim.*_chain_s: private Anvil, end to end incl. the model run and the reconciliation, the "
-                    f"median of {CHAIN_RUNS} runs; sim.*_model_s: the model alone, the median of {MODEL_RUNS} cold "
-                    "runs; every run in sim_samples_s; sim.reconciliation_diffs: the most in any run",
-        "sim_samples_s": samples,
-    })
+    meta.update(
+        {
+            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+            "node": _version(["anvil", "--version"]),
+            "vyper": _version(["vyper", "--version"]),
+            "python": platform.python_version(),
+            "gas_note": "gas used by one transaction incl. the 21k base; open_vault_with_join = join tx + lock/draw tx",
+            "sim_note": f"sim.*_chain_s: private Anvil, end to end incl. the model run and the reconciliation, the "
+            f"median of {CHAIN_RUNS} runs; sim.*_model_s: the model alone, the median of {MODEL_RUNS} cold "
+            "runs; every run in sim_samples_s; sim.reconciliation_diffs: the most in any run",
+            "sim_samples_s": samples,
+        }
+    )
     if steps is not None:
         meta["fuzz_steps_measured"] = steps
     RESULTS.parent.mkdir(exist_ok=True)
     RESULTS.write_text(json.dumps(dict(sorted(results.items())), indent=2) + "\n")
 
-    lines = ["# Benchmarks", "", f"Measured {meta['measured_at']} on Anvil ({meta['node']}), {meta['vyper']}.", "",
-             "| figure | value | anchor (MakerDAO dss) |", "|---|---:|---|"]
+    lines = [
+        "# Benchmarks",
+        "",
+        f"Measured {meta['measured_at']} on Anvil ({meta['node']}), {meta['vyper']}.",
+        "",
+        "| figure | value | anchor (MakerDAO dss) |",
+        "|---|---:|---|",
+    ]
     for key, value in sorted(results.items()):
         if key.startswith("_"):
             continue

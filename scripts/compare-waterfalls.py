@@ -15,13 +15,12 @@ from pathlib import Path
 
 import click
 
-from offchain.system.config import LAYERS
 from offchain.report.documents import ReportError, check_out_dir, write_comparison
-from offchain.sim.scenario import ScenarioError, load_scenario
 from offchain.report.tables import scenario_lines
 from offchain.sim.driver import SimulationError, simulate
 from offchain.sim.reconcile import reconcile
-from offchain.sim.scenario import waterfall_variant
+from offchain.sim.scenario import ScenarioError, load_scenario, waterfall_variant
+from offchain.system.config import LAYERS
 
 DEFAULT_ORDERS = (
     ("fund", "stability_pool", "debt_auction", "redistribution"),
@@ -51,13 +50,24 @@ def parse_orders(text: str) -> list[tuple[str, ...]]:
 
 
 @click.command()
-@click.option("--scenario", "scenario_spec", default="black-thursday-2020", show_default=True,
-              help="A built-in scenario, a scenario file (.toml, .yaml) or a price CSV.")
+@click.option(
+    "--scenario",
+    "scenario_spec",
+    default="black-thursday-2020",
+    show_default=True,
+    help="A built-in scenario, a scenario file (.toml, .yaml) or a price CSV.",
+)
 @click.option("--vaults", type=int, default=None, help="Vault count (overrides the scenario).")
 @click.option("--seed", type=int, default=None, help="Seed of the vault population.")
-@click.option("--orders", default=None, help='Orders to compare: "a,b,c;d,e" (default: five typical orders).')
-@click.option("--out", default=None, help="Output directory [default: reports/<scenario>-waterfalls].")
-@click.option("--chain", is_flag=True, help="Also run each order on Anvil and reconcile it with the model.")
+@click.option(
+    "--orders", default=None, help='Orders to compare: "a,b,c;d,e" (default: five typical orders).'
+)
+@click.option(
+    "--out", default=None, help="Output directory [default: reports/<scenario>-waterfalls]."
+)
+@click.option(
+    "--chain", is_flag=True, help="Also run each order on Anvil and reconcile it with the model."
+)
 def cli(scenario_spec, vaults, seed, orders, out, chain):
     """The same scenario under several waterfall orders: who paid what."""
     order_list = parse_orders(orders) if orders else list(DEFAULT_ORDERS)
@@ -88,7 +98,10 @@ def cli(scenario_spec, vaults, seed, orders, out, chain):
                 chain_run = simulate(scenario, "chain", artifacts, code, full_check_every=10**9)
                 r = reconcile(chain_run, model)
                 disagreements += r.diff_count
-                click.echo(f"{label}: chain and model " + ("agree" if r.ok else f"DISAGREE ({r.diff_count})"))
+                click.echo(
+                    f"{label}: chain and model "
+                    + ("agree" if r.ok else f"DISAGREE ({r.diff_count})")
+                )
         except SimulationError as exc:
             fail(str(exc))
         runs.append((label, model))

@@ -21,10 +21,10 @@ import click
 
 from offchain.backends.anvil import AnvilError
 from offchain.report.documents import ReportError, check_out_dir, write_report
-from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
 from offchain.report.tables import scenario_lines
 from offchain.sim.driver import SimulationError, simulate
 from offchain.sim.reconcile import reconcile
+from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
 
 
 def fail(message: str) -> None:
@@ -45,25 +45,57 @@ def run(scenario, kind: str, full_check_every: int | None, quiet: bool):
     if quiet:
         return simulate(scenario, kind, artifacts, code, full_check_every=full_check_every)
     label = "anvil" if kind == "chain" else "model"
-    with click.progressbar(length=len(scenario.market.prices) + scenario.market.tail_bars, label=label,
-                           file=sys.stderr, show_pos=True) as bar:
-        return simulate(scenario, kind, artifacts, code, full_check_every=full_check_every,
-                        progress=lambda done, total: bar.update(done - bar.pos))
+    with click.progressbar(
+        length=len(scenario.market.prices) + scenario.market.tail_bars,
+        label=label,
+        file=sys.stderr,
+        show_pos=True,
+    ) as bar:
+        return simulate(
+            scenario,
+            kind,
+            artifacts,
+            code,
+            full_check_every=full_check_every,
+            progress=lambda done, total: bar.update(done - bar.pos),
+        )
 
 
 @click.command()
-@click.option("--scenario", "scenario_spec", default="black-thursday-2020", show_default=True,
-              help=f"A built-in scenario ({', '.join(builtin_scenarios())}), a scenario file (.toml, .yaml) "
-                   "or a price CSV.")
+@click.option(
+    "--scenario",
+    "scenario_spec",
+    default="black-thursday-2020",
+    show_default=True,
+    help=f"A built-in scenario ({', '.join(builtin_scenarios())}), a scenario file (.toml, .yaml) "
+    "or a price CSV.",
+)
 @click.option("--vaults", type=int, default=None, help="Vault count (overrides the scenario).")
-@click.option("--seed", type=int, default=None, help="Seed of the vault population (and of a synthetic path).")
-@click.option("--waterfall", default=None,
-              help="Waterfall order, comma-separated: fund, stability_pool, debt_auction, redistribution.")
-@click.option("--out", "out", default=None, help="Report directory [default: reports/<scenario name>].")
-@click.option("--backend", type=click.Choice(["both", "model"]), default="both", show_default=True,
-              help="both: Anvil and the model, reconciled; model: the model alone.")
-@click.option("--full-check-every", type=int, default=6, show_default=True,
-              help="Bars between two comparisons of the complete state (every state variable).")
+@click.option(
+    "--seed", type=int, default=None, help="Seed of the vault population (and of a synthetic path)."
+)
+@click.option(
+    "--waterfall",
+    default=None,
+    help="Waterfall order, comma-separated: fund, stability_pool, debt_auction, redistribution.",
+)
+@click.option(
+    "--out", "out", default=None, help="Report directory [default: reports/<scenario name>]."
+)
+@click.option(
+    "--backend",
+    type=click.Choice(["both", "model"]),
+    default="both",
+    show_default=True,
+    help="both: Anvil and the model, reconciled; model: the model alone.",
+)
+@click.option(
+    "--full-check-every",
+    type=int,
+    default=6,
+    show_default=True,
+    help="Bars between two comparisons of the complete state (every state variable).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def cli(scenario_spec, vaults, seed, waterfall, out, backend, full_check_every, quiet):
     """Replay a crash on Anvil and in the model, reconcile, and write the report."""
@@ -98,17 +130,26 @@ def cli(scenario_spec, vaults, seed, waterfall, out, backend, full_check_every, 
     except ReportError as exc:
         fail(str(exc))
     f = result.facts
-    click.echo(f"\n{scenario.name}: {f['vaults']:,} vaults, {f['bars']} bars, {f['transactions']:,} transactions"
-               + (f"; anvil {chain.facts['run_s']:.1f} s, model {model.facts['run_s']:.2f} s" if chain else
-                  f"; model {model.facts['run_s']:.2f} s"))
+    click.echo(
+        f"\n{scenario.name}: {f['vaults']:,} vaults, {f['bars']} bars, {f['transactions']:,} transactions"
+        + (
+            f"; anvil {chain.facts['run_s']:.1f} s, model {model.facts['run_s']:.2f} s"
+            if chain
+            else f"; model {model.facts['run_s']:.2f} s"
+        )
+    )
     if reconciliation is not None:
         if reconciliation.ok:
-            click.echo(f"reconciled: chain and model agree on {reconciliation.txs_compared:,} transactions, "
-                       f"{reconciliation.events_compared:,} events, {reconciliation.bars_compared} bar snapshots and "
-                       f"{reconciliation.state_variables_compared:,} state values in {reconciliation.state_checks} "
-                       "full-state checks: 0 differences")
+            click.echo(
+                f"reconciled: chain and model agree on {reconciliation.txs_compared:,} transactions, "
+                f"{reconciliation.events_compared:,} events, {reconciliation.bars_compared} bar snapshots and "
+                f"{reconciliation.state_variables_compared:,} state values in {reconciliation.state_checks} "
+                "full-state checks: 0 differences"
+            )
         else:
-            click.echo(f"NOT reconciled: {reconciliation.diff_count} differences; the first:", err=True)
+            click.echo(
+                f"NOT reconciled: {reconciliation.diff_count} differences; the first:", err=True
+            )
             for line in reconciliation.diffs[:10]:
                 click.echo(f"  {line}", err=True)
     click.echo(f"report: {summary}")

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 import os
-from typing import Iterator
+from collections.abc import Iterator
 
 import pytest
 from ape import chain as ape_chain
@@ -32,19 +32,37 @@ keep_ape_anvil_history_in_memory()
 # `ci` is derandomized: the same examples on every run, so its coverage checks (liquidations,
 # takes and covers really happen) are reproducible; `deep` explores freshly every time.
 settings.register_profile(
-    "ci", max_examples=15, stateful_step_count=100, deadline=None, derandomize=True, database=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+    "ci",
+    max_examples=15,
+    stateful_step_count=100,
+    deadline=None,
+    derandomize=True,
+    database=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.data_too_large,
+    ],
 )
 settings.register_profile(
-    "deep", max_examples=300, stateful_step_count=150, deadline=None,
-    suppress_health_check=[HealthCheck.too_slow, HealthCheck.function_scoped_fixture, HealthCheck.data_too_large],
+    "deep",
+    max_examples=300,
+    stateful_step_count=150,
+    deadline=None,
+    suppress_health_check=[
+        HealthCheck.too_slow,
+        HealthCheck.function_scoped_fixture,
+        HealthCheck.data_too_large,
+    ],
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
 
 @pytest.fixture(scope="session")
 def node() -> ChainBackend:
-    return ChainBackend(ape_chain.provider.uri, load_artifacts(project, TEST_FACTORIES), reader_code(project))
+    return ChainBackend(
+        ape_chain.provider.uri, load_artifacts(project, TEST_FACTORIES), reader_code(project)
+    )
 
 
 @pytest.fixture(scope="session")
@@ -60,13 +78,16 @@ def deployed(node: ChainBackend, roles: Roles) -> tuple[Deployment, ModelBackend
     for account in roles.users:
         model.nonces[account] = int(node.rpc("eth_getTransactionCount", [account, "latest"]), 16)
     # pools unseeded: the types start without debt; tests that trade seed them (seed_pool)
-    deployment = deploy_system(Lockstep(node, model), load_config(), roles.governance, roles.feeder,
-                               seed_pools=False)
+    deployment = deploy_system(
+        Lockstep(node, model), load_config(), roles.governance, roles.feeder, seed_pools=False
+    )
     return deployment, model
 
 
 @pytest.fixture
-def system(node: ChainBackend, deployed: tuple[Deployment, ModelBackend], roles: Roles) -> Iterator[System]:
+def system(
+    node: ChainBackend, deployed: tuple[Deployment, ModelBackend], roles: Roles
+) -> Iterator[System]:
     d, model = deployed
     snapshot = node.snapshot()
     try:
@@ -75,4 +96,3 @@ def system(node: ChainBackend, deployed: tuple[Deployment, ModelBackend], roles:
         s.check()
     finally:
         node.revert_to(snapshot)
-

@@ -10,10 +10,10 @@
 from . import fixed_point
 from . import constants
 
-
 LINEAR: constant(uint256) = 0
 STAIRSTEP: constant(uint256) = 1
 EXPONENTIAL: constant(uint256) = 2
+
 
 struct Curve:
     # LINEAR, STAIRSTEP or EXPONENTIAL

@@ -13,12 +13,21 @@ from ..interfaces import IAuctionCallee
 
 implements: IAuctionCallee
 
+
 interface IAuction:
-    def take(auction_id: uint256, max_collateral: uint256, max_price: uint256, recipient: address, data: Bytes[1024]): nonpayable
+    def take(
+        auction_id: uint256,
+        max_collateral: uint256,
+        max_price: uint256,
+        recipient: address,
+        data: Bytes[1024],
+    ): nonpayable
     def reset(auction_id: uint256, keeper: address): nonpayable
+
 
 interface ILiquidate:
     def liquidate(collateral_type: bytes32, owner: address, keeper: address) -> uint256: nonpayable
+
 
 # what the callback does
 NOTHING: constant(uint256) = 0
@@ -79,7 +88,9 @@ def _attempt(collateral: uint256, data: Bytes[1024]) -> uint256:
     auction_id: uint256 = 0
     collateral_type: bytes32 = empty(bytes32)
     owner: address = empty(address)
-    mode, auction_id, collateral_type, owner = abi_decode(slice(data, 0, 128), (uint256, uint256, bytes32, address))
+    mode, auction_id, collateral_type, owner = abi_decode(
+        slice(data, 0, 128), (uint256, uint256, bytes32, address)
+    )
     if mode == TAKE:
         extcall auction.take(auction_id, collateral, max_value(uint256), self, b"")
     elif mode == RESET:

@@ -8,5 +8,19 @@ from offchain.backends.lockstep import Lockstep
 from offchain.backends.model import MODEL_FACTORIES, ModelBackend, ModelReader, model_value
 from offchain.backends.rpc import RpcError
 
-__all__ = ["TX_GAS", "Backend", "ChainBackend", "Divergence", "Lockstep", "MODEL_FACTORIES", "ModelBackend",
-           "ModelReader", "RpcError", "TxOutcome", "create_address", "load_artifacts", "model_value", "reader_code"]
+__all__ = [
+    "TX_GAS",
+    "Backend",
+    "ChainBackend",
+    "Divergence",
+    "Lockstep",
+    "MODEL_FACTORIES",
+    "ModelBackend",
+    "ModelReader",
+    "RpcError",
+    "TxOutcome",
+    "create_address",
+    "load_artifacts",
+    "model_value",
+    "reader_code",
+]

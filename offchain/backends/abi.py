@@ -3,8 +3,9 @@ data and the BatchReader's batched calls (see chain.ChainBackend.views)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
@@ -100,7 +101,10 @@ def _python_value(abi_type: str, value: Any) -> Any:
         return to_checksum_address(value)
     if isinstance(value, (tuple, list)):
         return tuple(
-            to_checksum_address(v) if isinstance(v, str) and v.startswith("0x") and len(v) == 42 else v for v in value
+            to_checksum_address(v)
+            if isinstance(v, str) and v.startswith("0x") and len(v) == 42
+            else v
+            for v in value
         )
     return value
 
@@ -144,4 +148,3 @@ def _decode_results(raw: bytes) -> list[bytes]:
         length = int.from_bytes(raw[start : start + 32], "big")
         out.append(raw[start + 32 : start + 32 + length])
     return out
-

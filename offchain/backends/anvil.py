@@ -35,7 +35,9 @@ def anvil_binary() -> str:
     local = ROOT / "node_modules" / ".bin" / "anvil"
     found = str(local) if local.exists() else shutil.which("anvil")
     if found is None:
-        raise AnvilError("anvil not found: run `make setup` (it installs @foundry-rs/anvil into node_modules)")
+        raise AnvilError(
+            "anvil not found: run `make setup` (it installs @foundry-rs/anvil into node_modules)"
+        )
     return found
 
 
@@ -48,35 +50,55 @@ class Anvil:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> "Anvil":
+    def __enter__(self) -> Anvil:
         command = [
-            anvil_binary(), "--port", str(self.port), "--silent", "--hardfork", "prague",
-            "--timestamp", str(self.genesis_time), "--auto-impersonate",
+            anvil_binary(),
+            "--port",
+            str(self.port),
+            "--silent",
+            "--hardfork",
+            "prague",
+            "--timestamp",
+            str(self.genesis_time),
+            "--auto-impersonate",
             # Keep the last states in memory only. By default Anvil writes every state older than
             # 500 blocks to ~/.foundry/anvil/tmp as JSON and leaves it there on exit: ~4 GB per
             # 1,000-vault replay, and the writing made each transaction ~5x slower.
-            "--prune-history", str(KEPT_STATES),
+            "--prune-history",
+            str(KEPT_STATES),
             # ChainBackend.transact_block: a block holds every transaction sent, in the order sent
-            "--order", "fifo", "--disable-block-gas-limit",
+            "--order",
+            "fifo",
+            "--disable-block-gas-limit",
         ]
         self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 lines = (self.process.stderr.read() or b"").decode().strip().splitlines()
-                error = next((line for line in lines if line.lower().startswith("error")), lines[-1] if lines else "")
+                error = next(
+                    (line for line in lines if line.lower().startswith("error")),
+                    lines[-1] if lines else "",
+                )
                 raise AnvilError(f"anvil exited: {error or self.process.returncode}")
             try:
-                requests.post(self.url, json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
-                              timeout=1)
+                requests.post(
+                    self.url,
+                    json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+                    timeout=1,
+                )
                 return self
             except requests.ConnectionError:
                 time.sleep(0.05)
         self.__exit__(None, None, None)
         raise AnvilError("anvil did not answer within 30 s")
 
-    def __exit__(self, kind: type[BaseException] | None, value: BaseException | None,
-                 traceback: TracebackType | None) -> None:
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
         if self.process is not None:
             self.process.terminate()
             try:
@@ -105,4 +127,3 @@ def keep_ape_anvil_history_in_memory(states: int = 1_000) -> None:
 
     build_command.prunes_history = True  # type: ignore[attr-defined]
     FoundryProvider.build_command = build_command  # type: ignore[method-assign]
-

@@ -26,7 +26,6 @@ def create_address(sender: str, nonce: int) -> str:
     return to_checksum_address(keccak(rlp.encode([bytes.fromhex(sender[2:]), nonce]))[12:])
 
 
-
 @dataclass
 class TxOutcome:
     """One transaction of a block: did it succeed, the revert reason if not, its events."""

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import itertools
 import time
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
@@ -35,7 +36,9 @@ from offchain.model.state import Event
 class ChainBackend:
     """A JSON-RPC node (Anvil) with unlocked dev accounts and automine."""
 
-    def __init__(self, rpc_url: str, artifacts: dict[str, tuple[list[dict], str]], reader_code: str):
+    def __init__(
+        self, rpc_url: str, artifacts: dict[str, tuple[list[dict], str]], reader_code: str
+    ):
         self.rpc_url = rpc_url
         self.reader_code = reader_code
         self._read_cache: dict[tuple, list[tuple[str, list[_Function]]]] = {}
@@ -47,7 +50,9 @@ class ChainBackend:
         self.names: dict[str, str] = {}
         self._functions: dict[str, dict[str, _Function]] = {}
         # topic -> (event name, argument names indexed then not, their decoders)
-        self._events: dict[bytes, tuple[str, list[str], Callable[[bytes], tuple], Callable[[bytes], tuple]]] = {}
+        self._events: dict[
+            bytes, tuple[str, list[str], Callable[[bytes], tuple], Callable[[bytes], tuple]]
+        ] = {}
         for abi, _ in artifacts.values():
             for item in abi:
                 if item["type"] == "event":
@@ -56,9 +61,12 @@ class ChainBackend:
                     indexed = [(n, t) for n, t, i in params if i]
                     plain = [(n, t) for n, t, i in params if not i]
                     # an indexed value is one word (its topic)
-                    self._events[topic] = (item["name"], [n for n, _ in indexed + plain],
-                                           _static_decoder([t for _, t in indexed]),
-                                           _static_decoder([t for _, t in plain]))
+                    self._events[topic] = (
+                        item["name"],
+                        [n for n, _ in indexed + plain],
+                        _static_decoder([t for _, t in indexed]),
+                        _static_decoder([t for _, t in plain]),
+                    )
         self.rpc("anvil_setBlockTimestampInterval", [1])
         self.sync()
         self.last_receipt: dict[str, Any] | None = None
@@ -67,7 +75,9 @@ class ChainBackend:
     # -------------------------------------------------------- JSON-RPC
 
     def rpc(self, method: str, params: list[Any]) -> Any:
-        reply = self._transport.post({"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params})
+        reply = self._transport.post(
+            {"jsonrpc": "2.0", "id": next(self._ids), "method": method, "params": params}
+        )
         if "error" in reply:
             raise RpcError(method, reply["error"])
         return reply["result"]
@@ -76,7 +86,10 @@ class ChainBackend:
         if not calls:
             return []
         first = next(self._ids)
-        payload = [{"jsonrpc": "2.0", "id": first + i, "method": m, "params": p} for i, (m, p) in enumerate(calls)]
+        payload = [
+            {"jsonrpc": "2.0", "id": first + i, "method": m, "params": p}
+            for i, (m, p) in enumerate(calls)
+        ]
         self._ids = itertools.count(first + len(calls))
         replies = sorted(self._transport.post(payload), key=lambda r: r["id"])
         for reply, (method, _) in zip(replies, calls):
@@ -144,7 +157,9 @@ class ChainBackend:
                 time.sleep(0.0005)
                 receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
         # automine: one block per transaction, 1 s after the last unless a time was set
-        self.last_block_time = self._next_time if self._next_time is not None else self.last_block_time + 1
+        self.last_block_time = (
+            self._next_time if self._next_time is not None else self.last_block_time + 1
+        )
         self._next_time = None
         self.last_receipt = receipt
         if receipt["status"] != "0x1":
@@ -202,7 +217,9 @@ class ChainBackend:
         caught here."""
         if not txs:
             return []
-        payloads = [self._tx(address, function, sender, args) for address, function, sender, args in txs]
+        payloads = [
+            self._tx(address, function, sender, args) for address, function, sender, args in txs
+        ]
         self.rpc("evm_setAutomine", [False])
         try:
             # one at a time: a JSON-RPC batch is served concurrently, and the senders' nonces collide
@@ -213,23 +230,32 @@ class ChainBackend:
         # the block's receipts in one request (one eth_getTransactionReceipt each is quadratic in Anvil)
         receipts = self.rpc("eth_getBlockReceipts", ["latest"]) or []
         if [r["transactionHash"] for r in receipts] != hashes:
-            raise RuntimeError(f"the node did not mine the {len(txs)} transactions into one block in the order sent "
-                               "(start it with --order fifo --disable-block-gas-limit)")
+            raise RuntimeError(
+                f"the node did not mine the {len(txs)} transactions into one block in the order sent "
+                "(start it with --order fifo --disable-block-gas-limit)"
+            )
         self.last_block_time = self.next_block_time
         self._next_time = None
         self.last_receipt = receipts[-1]
         out = []
         for receipt in receipts:
             if receipt["status"] == "0x1":
-                out.append(TxOutcome(True, None, [self._decode_log(log) for log in receipt["logs"]]))
+                out.append(
+                    TxOutcome(True, None, [self._decode_log(log) for log in receipt["logs"]])
+                )
             else:
                 out.append(TxOutcome(False, self._revert_reason(receipt["transactionHash"]), []))
         self.last_events = out[-1].events
         return out
 
-    def call_data(self, address: str, function: str, *args: Any) -> tuple[dict[str, Any], _Function]:
+    def call_data(
+        self, address: str, function: str, *args: Any
+    ) -> tuple[dict[str, Any], _Function]:
         fn = self._function(address, function)
-        return {"to": address, "data": "0x" + (fn.selector + abi_encode(fn.inputs, list(args))).hex()}, fn
+        return {
+            "to": address,
+            "data": "0x" + (fn.selector + abi_encode(fn.inputs, list(args))).hex(),
+        }, fn
 
     def views(self, calls: list[tuple[str, str, tuple]], cache: bool = True) -> list[Any]:
         """Many reads in one eth_call: the BatchReader's code is placed at a scratch address by a
@@ -252,7 +278,11 @@ class ChainBackend:
         for data, fns in requests_:
             raw = self.rpc(
                 "eth_call",
-                [{"to": _READER_ADDRESS, "data": data}, "latest", {_READER_ADDRESS: {"code": self.reader_code}}],
+                [
+                    {"to": _READER_ADDRESS, "data": data},
+                    "latest",
+                    {_READER_ADDRESS: {"code": self.reader_code}},
+                ],
             )
             results = _decode_results(bytes.fromhex(raw[2:]))
             out.extend(fn.decode(result) for fn, result in zip(fns, results))
@@ -265,7 +295,12 @@ class ChainBackend:
         hit = self._call_cache.get(key)
         if hit is None:
             fn = self._function(address, function)
-            hit = (_call_tail(bytes.fromhex(address[2:]), fn.selector + abi_encode(fn.inputs, list(args))), fn)
+            hit = (
+                _call_tail(
+                    bytes.fromhex(address[2:]), fn.selector + abi_encode(fn.inputs, list(args))
+                ),
+                fn,
+            )
             self._call_cache[key] = hit
         return hit
 
@@ -288,7 +323,9 @@ def reader_code(project: Any) -> str:
     return project.get_contract("BatchReader").contract_type.runtime_bytecode.bytecode
 
 
-def load_artifacts(project: Any, names: Iterable[str] = MODEL_FACTORIES) -> dict[str, tuple[list[dict], str]]:
+def load_artifacts(
+    project: Any, names: Iterable[str] = MODEL_FACTORIES
+) -> dict[str, tuple[list[dict], str]]:
     """ABI and deployment bytecode of the contracts `names` (default: every deployable one) that
     Ape compiled for `project`."""
     artifacts = {}
@@ -297,4 +334,3 @@ def load_artifacts(project: Any, names: Iterable[str] = MODEL_FACTORIES) -> dict
         abi = [item.model_dump(mode="json", by_alias=True) for item in contract_type.abi]
         artifacts[name] = (abi, contract_type.deployment_bytecode.bytecode)
     return artifacts
-

@@ -50,7 +50,9 @@ class Lockstep:
             model_error = exc
         self._compare_outcomes(what, chain_error, model_error)
         if address != model_address:
-            raise Divergence(f"deploy {name}: chain address {address}, model address {model_address}")
+            raise Divergence(
+                f"deploy {name}: chain address {address}, model address {model_address}"
+            )
         self._compare_events(f"deploy {name}")
         return address
 
@@ -68,13 +70,17 @@ class Lockstep:
         self._compare_outcomes(what, chain_error, model_error)
         self._compare_events(what)
 
-    def _compare_outcomes(self, what: str, chain_error: Revert | None, model_error: Revert | None) -> None:
+    def _compare_outcomes(
+        self, what: str, chain_error: Revert | None, model_error: Revert | None
+    ) -> None:
         """Both succeeded, or both reverted with the same reason (re-raised), at the same time."""
         if (chain_error is None) != (model_error is None) or (
             chain_error is not None and chain_error.reason != model_error.reason
         ):
             describe = lambda e: "success" if e is None else f"revert {e.reason!r}"  # noqa: E731
-            raise Divergence(f"{what}: chain {describe(chain_error)}, model {describe(model_error)}")
+            raise Divergence(
+                f"{what}: chain {describe(chain_error)}, model {describe(model_error)}"
+            )
         if self.chain.last_block_time != self.model.last_block_time:
             raise Divergence(
                 f"{what}: block time chain {self.chain.last_block_time}, model {self.model.last_block_time}"
@@ -85,7 +91,9 @@ class Lockstep:
     def _compare_events(self, what: str) -> None:
         chain_events, model_events = self.chain.last_events, self.model.last_events
         if len(chain_events) != len(model_events) or not all(
-            c.address == m.address and c.name == m.name and c.args.keys() == m.args.keys()
+            c.address == m.address
+            and c.name == m.name
+            and c.args.keys() == m.args.keys()
             and all(_same(c.args[k], m.args[k]) for k in c.args)
             for c, m in zip(chain_events, model_events)
         ):
@@ -93,4 +101,3 @@ class Lockstep:
             lines += [f"  chain: {e.name} {e.args}" for e in chain_events]
             lines += [f"  model: {e.name} {e.args}" for e in model_events]
             raise Divergence("\n".join(lines))
-

@@ -5,8 +5,10 @@ returns them."""
 
 from __future__ import annotations
 
-from typing import Any, Callable, Iterable
+from collections.abc import Callable, Iterable
+from typing import Any
 
+from offchain.backends.base import TxOutcome, create_address
 from offchain.model.backstop import Backstop
 from offchain.model.ceiling_manager import CeilingManager
 from offchain.model.collateral_join import CollateralJoin
@@ -26,8 +28,6 @@ from offchain.model.stable_join import StableJoin
 from offchain.model.state import Env, Event
 from offchain.model.surplus_auction import SurplusAuction
 from offchain.model.vault_engine import VaultEngine
-
-from offchain.backends.base import TxOutcome, create_address
 
 # contract name -> model factory(env, address, deployer, *constructor_args)
 MODEL_FACTORIES: dict[str, Callable[..., Any]] = {
@@ -56,8 +56,12 @@ MODEL_FACTORIES: dict[str, Callable[..., Any]] = {
 class ModelBackend:
     """The off-chain model as a chain: one block per transaction, CREATE addresses, nonces."""
 
-    def __init__(self, start_time: int, block_interval: int = 1,
-                 factories: dict[str, Callable[..., Any]] | None = None):
+    def __init__(
+        self,
+        start_time: int,
+        block_interval: int = 1,
+        factories: dict[str, Callable[..., Any]] | None = None,
+    ):
         self.env = Env(timestamp=start_time)
         # contract name -> model class (tests add the twins of contracts/testing/)
         self.factories = MODEL_FACTORIES if factories is None else factories
@@ -75,7 +79,11 @@ class ModelBackend:
     @property
     def next_block_time(self) -> int:
         """The time of the next transaction's block."""
-        return self._next_time if self._next_time is not None else self.env.timestamp + self.block_interval
+        return (
+            self._next_time
+            if self._next_time is not None
+            else self.env.timestamp + self.block_interval
+        )
 
     def set_next_block_time(self, timestamp: int) -> None:
         if timestamp <= self.env.timestamp:
@@ -83,7 +91,11 @@ class ModelBackend:
         self._next_time = timestamp
 
     def _new_block(self, sender: str) -> None:
-        self.env.timestamp = self._next_time if self._next_time is not None else self.env.timestamp + self.block_interval
+        self.env.timestamp = (
+            self._next_time
+            if self._next_time is not None
+            else self.env.timestamp + self.block_interval
+        )
         self._next_time = None
         self.nonces[sender] = self.nonces.get(sender, 0) + 1
 
@@ -105,7 +117,7 @@ class ModelBackend:
         self.last_events = self.env.logs[n_logs:]
         return address
 
-    def transact_block(self, txs: list[tuple[str, str, str, tuple]]) -> list["TxOutcome"]:
+    def transact_block(self, txs: list[tuple[str, str, str, tuple]]) -> list[TxOutcome]:
         """Transactions `(address, function, sender, args)` mined in order into one block: one
         block time for all of them; a revert undoes only its own transaction. No transactions,
         no block."""
@@ -158,7 +170,6 @@ class ModelBackend:
     def call(self, address: str, function: str, *args: Any) -> Any:
         """A view of any shape (the chain's plain eth_call; the same as `view` here)."""
         return self.view(address, function, *args)
-
 
 
 # getters whose model attribute differs from the contract's (name or shape)

@@ -28,7 +28,9 @@ class _Transport:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https") or not parts.hostname:
             raise ValueError(f"not an http(s) JSON-RPC URL: {url!r}")
-        self._factory = http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        self._factory = (
+            http.client.HTTPSConnection if parts.scheme == "https" else http.client.HTTPConnection
+        )
         self._host, self._port = parts.hostname, parts.port
         self._path = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
         self._headers = {"Content-Type": "application/json"}
@@ -52,7 +54,8 @@ class _Transport:
                     raise
                 continue
             if response.status != 200:
-                raise RuntimeError(f"JSON-RPC node at {self._host}:{self._port} answered HTTP {response.status}")
+                raise RuntimeError(
+                    f"JSON-RPC node at {self._host}:{self._port} answered HTTP {response.status}"
+                )
             return json.loads(data)
         raise AssertionError("unreachable")
-

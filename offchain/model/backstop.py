@@ -12,7 +12,6 @@ from offchain.model.state import ZERO_ADDRESS, Authorized, Env
 from offchain.model.vault_engine import VaultEngine
 
 
-
 class Layer(IntEnum):
     """The loss waterfall's layers, as Backstop.vy numbers them (docs/loss-waterfall.md); `label`
     is the name the config, the scenarios and the reports use."""
@@ -54,7 +53,6 @@ class Loss(NamedTuple):
 
 
 class Backstop(Authorized):
-
     def __init__(self, env: Env, address: str, deployer: str, engine: str, queue_delay: int):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
@@ -99,28 +97,46 @@ class Backstop(Authorized):
         self.waterfall = tuple(order)
         self.log("WaterfallSet", waterfall=tuple(order))
 
-    def set_layer_contracts(self, sender: str, pool: str, debt_auction: str, surplus_auction: str) -> None:
+    def set_layer_contracts(
+        self, sender: str, pool: str, debt_auction: str, surplus_auction: str
+    ) -> None:
         self._check_authorized(sender)
         self.stability_pool = pool
         self.debt_auction = debt_auction
         self.surplus_auction = surplus_auction
-        self.log("LayerContractsSet", stability_pool=pool, debt_auction=debt_auction,
-                 surplus_auction=surplus_auction)
+        self.log(
+            "LayerContractsSet",
+            stability_pool=pool,
+            debt_auction=debt_auction,
+            surplus_auction=surplus_auction,
+        )
 
-    def set_auction_parameters(self, sender: str, surplus_buffer: int, surplus_lot: int,
-                               debt_auction_bid_size: int) -> None:
+    def set_auction_parameters(
+        self, sender: str, surplus_buffer: int, surplus_lot: int, debt_auction_bid_size: int
+    ) -> None:
         self._check_authorized(sender)
         require(surplus_lot != 0 and debt_auction_bid_size != 0, "backstop: zero auction size")
         self.surplus_buffer = surplus_buffer
         self.surplus_lot = surplus_lot
         self.debt_auction_bid_size = debt_auction_bid_size
-        self.log("AuctionParametersSet", surplus_buffer=surplus_buffer, surplus_lot=surplus_lot,
-                 debt_auction_bid_size=debt_auction_bid_size)
+        self.log(
+            "AuctionParametersSet",
+            surplus_buffer=surplus_buffer,
+            surplus_lot=surplus_lot,
+            debt_auction_bid_size=debt_auction_bid_size,
+        )
 
     # ------------------------------------------------------------ loss events
 
-    def open_loss(self, sender: str, collateral_type: bytes, auction: str, auction_id: int, debt: int,
-                  to_raise: int) -> None:
+    def open_loss(
+        self,
+        sender: str,
+        collateral_type: bytes,
+        auction: str,
+        auction_id: int,
+        debt: int,
+        to_raise: int,
+    ) -> None:
         self._check_authorized(sender)
         key = (collateral_type, auction, auction_id)
         require(self.losses[key].status == NO_LOSS, "backstop: loss exists")
@@ -128,11 +144,23 @@ class Backstop(Authorized):
         self.losses[key] = Loss(debt, to_raise, self.now, RUNNING)
         self.open_losses_count = u256(self.open_losses_count + 1)
         self.attributed_debt = u256(self.attributed_debt + debt)
-        self.log("LossOpened", collateral_type=collateral_type, auction=auction, auction_id=auction_id, debt=debt,
-                 to_raise=to_raise)
+        self.log(
+            "LossOpened",
+            collateral_type=collateral_type,
+            auction=auction,
+            auction_id=auction_id,
+            debt=debt,
+            to_raise=to_raise,
+        )
 
-    def close_loss(self, sender: str, collateral_type: bytes, auction_id: int, unraised: int,
-                   paid_directly: int) -> None:
+    def close_loss(
+        self,
+        sender: str,
+        collateral_type: bytes,
+        auction_id: int,
+        unraised: int,
+        paid_directly: int,
+    ) -> None:
         self._check_authorized(sender)
         key = (collateral_type, sender, auction_id)
         loss = self.losses[key]
@@ -151,8 +179,15 @@ class Backstop(Authorized):
             self.open_losses_count = u256(self.open_losses_count - 1)
         else:
             self.losses[key] = loss._replace(due=remaining, status=CLOSED)
-        self.log("LossClosed", collateral_type=collateral_type, auction=sender, auction_id=auction_id, raised=raised,
-                 covered=covered, loss=remaining)
+        self.log(
+            "LossClosed",
+            collateral_type=collateral_type,
+            auction=sender,
+            auction_id=auction_id,
+            raised=raised,
+            covered=covered,
+            loss=remaining,
+        )
 
     def cover(self, sender: str, collateral_type: bytes, auction: str, auction_id: int) -> int:
         key = (collateral_type, auction, auction_id)
@@ -177,7 +212,9 @@ class Backstop(Authorized):
             elif layer == POOL:
                 participant = self.stability_pool
                 if participant != ZERO_ADDRESS:
-                    paid = self.at(participant).absorb(self.address, collateral_type, auction, auction_id, remaining)
+                    paid = self.at(participant).absorb(
+                        self.address, collateral_type, auction, auction_id, remaining
+                    )
                     if paid != 0:
                         self.engine.settle(self.address, paid)
             elif layer == DEBT_AUCTION:
@@ -195,8 +232,15 @@ class Backstop(Authorized):
             if paid != 0:
                 remaining -= paid
                 self.attributed_debt -= paid
-                self.log("LossAllocated", collateral_type=collateral_type, auction=auction, auction_id=auction_id,
-                         layer=layer, participant=participant, amount=paid)
+                self.log(
+                    "LossAllocated",
+                    collateral_type=collateral_type,
+                    auction=auction,
+                    auction_id=auction_id,
+                    layer=layer,
+                    participant=participant,
+                    amount=paid,
+                )
         if remaining == 0:
             self.losses[key] = self.losses[key]._replace(due=0, status=DONE)
             self.open_losses_count = u256(self.open_losses_count - 1)
@@ -232,9 +276,11 @@ class Backstop(Authorized):
         require(self.live, "backstop: not live")
         lot = self.surplus_lot
         require(lot != 0, "backstop: zero auction size")
-        require(self.engine.stable[self.address] >= u256(u256(self.engine.bad_debt[self.address]
-                                                                + self.surplus_buffer) + lot),
-                "backstop: surplus below buffer")
+        require(
+            self.engine.stable[self.address]
+            >= u256(u256(self.engine.bad_debt[self.address] + self.surplus_buffer) + lot),
+            "backstop: surplus below buffer",
+        )
         self.engine.transfer_stable(self.address, self.address, self.surplus_auction, lot)
         auction_id = self.at(self.surplus_auction).start(self.address, lot)
         self.log("SurplusAuctionStarted", auction_id=auction_id, lot=lot)
@@ -264,18 +310,31 @@ class Backstop(Authorized):
         return list(self.waterfall)
 
     def unattributed_debt(self) -> int:
-        return u256(u256(u256(self.engine.bad_debt[self.address] - self.attributed_debt) - self.debt_to_auction)
-                    - self.debt_on_auction)
+        return u256(
+            u256(
+                u256(self.engine.bad_debt[self.address] - self.attributed_debt)
+                - self.debt_to_auction
+            )
+            - self.debt_on_auction
+        )
 
     # ------------------------------------------------------------ internal
 
-    def _redistribute(self, collateral_type: bytes, auction: str, auction_id: int, amount: int) -> int:
+    def _redistribute(
+        self, collateral_type: bytes, auction: str, auction_id: int, amount: int
+    ) -> int:
         normalized_debt = self.engine.collateral_types[collateral_type].normalized_debt
         if normalized_debt == 0:
             return 0
         delta_rate = div_up(amount, normalized_debt)
         self.engine.fold_rate(self.address, collateral_type, self.address, to_int256(delta_rate))
         self.engine.settle(self.address, amount)
-        self.log("LossRedistributed", collateral_type=collateral_type, auction=auction, auction_id=auction_id,
-                 delta_rate=delta_rate, excess=u256(normalized_debt * delta_rate) - amount)
+        self.log(
+            "LossRedistributed",
+            collateral_type=collateral_type,
+            auction=auction,
+            auction_id=auction_id,
+            delta_rate=delta_rate,
+            excess=u256(normalized_debt * delta_rate) - amount,
+        )
         return amount

@@ -18,7 +18,6 @@ class Config(NamedTuple):
 
 
 class CeilingManager(Authorized):
-
     def __init__(self, env: Env, address: str, deployer: str, engine: str):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
@@ -27,7 +26,9 @@ class CeilingManager(Authorized):
         self.authorized[deployer] = True
         self.log("AuthorityAdded", account=deployer)
 
-    def configure(self, sender: str, collateral_type: bytes, max_ceiling: int, gap: int, cooldown: int) -> None:
+    def configure(
+        self, sender: str, collateral_type: bytes, max_ceiling: int, gap: int, cooldown: int
+    ) -> None:
         self._check_authorized(sender)
         require(max_ceiling != 0, "ceiling: zero max")
         require(gap != 0, "ceiling: zero gap")
@@ -35,7 +36,13 @@ class CeilingManager(Authorized):
         self.configs[collateral_type] = Config(
             max_ceiling, gap, cooldown, self.configs[collateral_type].last_increase
         )
-        self.log("TypeConfigured", collateral_type=collateral_type, max_ceiling=max_ceiling, gap=gap, cooldown=cooldown)
+        self.log(
+            "TypeConfigured",
+            collateral_type=collateral_type,
+            max_ceiling=max_ceiling,
+            gap=gap,
+            cooldown=cooldown,
+        )
 
     def remove(self, sender: str, collateral_type: bytes) -> None:
         self._check_authorized(sender)
@@ -47,13 +54,22 @@ class CeilingManager(Authorized):
         config = self.configs[collateral_type]
         require(config.max_ceiling != 0, "ceiling: type not managed")
         ctype = self.engine.collateral_types[collateral_type]
-        target = min(config.max_ceiling, u256(u256(ctype.normalized_debt * ctype.rate) + config.gap))
+        target = min(
+            config.max_ceiling, u256(u256(ctype.normalized_debt * ctype.rate) + config.gap)
+        )
         if target == ctype.debt_ceiling:
             return target
         if target > ctype.debt_ceiling:
             if self.now < u256(config.last_increase + config.cooldown):
                 return ctype.debt_ceiling
-            self.configs[collateral_type] = self.configs[collateral_type]._replace(last_increase=self.now)
+            self.configs[collateral_type] = self.configs[collateral_type]._replace(
+                last_increase=self.now
+            )
         self.engine.set_debt_ceiling(self.address, collateral_type, target)
-        self.log("CeilingUpdated", collateral_type=collateral_type, old_ceiling=ctype.debt_ceiling, new_ceiling=target)
+        self.log(
+            "CeilingUpdated",
+            collateral_type=collateral_type,
+            old_ceiling=ctype.debt_ceiling,
+            new_ceiling=target,
+        )
         return target

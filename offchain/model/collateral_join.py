@@ -10,10 +10,15 @@ from offchain.model.vault_engine import VaultEngine
 
 
 class CollateralJoin(Authorized):
-
     def __init__(
-        self, env: Env, address: str, deployer: str, engine: str, collateral_type: bytes,
-        token: str, decimals: int,
+        self,
+        env: Env,
+        address: str,
+        deployer: str,
+        engine: str,
+        collateral_type: bytes,
+        token: str,
+        decimals: int,
     ):
         super().__init__(env, address)
         require(decimals <= 18, "join: decimals above 18")
@@ -37,7 +42,10 @@ class CollateralJoin(Authorized):
         self.engine.modify_collateral_balance(
             self.address, self.collateral_type, account, to_int256(u256(amount * self.scale))
         )
-        require(self.token.transferFrom(self.address, sender, self.address, amount), "join: transfer failed")
+        require(
+            self.token.transferFrom(self.address, sender, self.address, amount),
+            "join: transfer failed",
+        )
         self.log("Joined", account=account, payer=sender, amount=amount)
 
     def exit(self, sender: str, recipient: str, amount: int) -> None:

@@ -27,8 +27,9 @@ class Auction(NamedTuple):
 
 
 class DebtAuction(Authorized):
-
-    def __init__(self, env: Env, address: str, deployer: str, engine: str, backstop: str, token: str):
+    def __init__(
+        self, env: Env, address: str, deployer: str, engine: str, backstop: str, token: str
+    ):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
         self.backstop = backstop
@@ -47,22 +48,39 @@ class DebtAuction(Authorized):
 
     # ------------------------------------------------------------ administration
 
-    def set_parameters(self, sender: str, initial_lot: int, min_decrease: int, lot_growth: int, bid_duration: int,
-                       auction_duration: int) -> None:
+    def set_parameters(
+        self,
+        sender: str,
+        initial_lot: int,
+        min_decrease: int,
+        lot_growth: int,
+        bid_duration: int,
+        auction_duration: int,
+    ) -> None:
         self._check_authorized(sender)
         require(initial_lot != 0, "debt auction: zero lot")
         require(min_decrease > WAD, "debt auction: min decrease not above 1")
         require(lot_growth >= WAD, "debt auction: lot growth below 1")
         require(bid_duration != 0 and auction_duration != 0, "debt auction: zero duration")
-        require(initial_lot <= MAX_LOT and bid_duration <= MAX_DURATION and auction_duration <= MAX_DURATION,
-                "debt auction: value too large")
+        require(
+            initial_lot <= MAX_LOT
+            and bid_duration <= MAX_DURATION
+            and auction_duration <= MAX_DURATION,
+            "debt auction: value too large",
+        )
         self.initial_lot = initial_lot
         self.min_decrease = min_decrease
         self.lot_growth = lot_growth
         self.bid_duration = bid_duration
         self.auction_duration = auction_duration
-        self.log("DebtAuctionParametersSet", initial_lot=initial_lot, min_decrease=min_decrease, lot_growth=lot_growth,
-                 bid_duration=bid_duration, auction_duration=auction_duration)
+        self.log(
+            "DebtAuctionParametersSet",
+            initial_lot=initial_lot,
+            min_decrease=min_decrease,
+            lot_growth=lot_growth,
+            bid_duration=bid_duration,
+            auction_duration=auction_duration,
+        )
 
     def shutdown(self, sender: str) -> None:
         self._check_authorized(sender)
@@ -79,7 +97,9 @@ class DebtAuction(Authorized):
         require(lot != 0, "debt auction: no lot")
         auction_id = self.count + 1
         self.count = auction_id
-        self.auctions[auction_id] = Auction(bid, lot, self.backstop, 0, self.now + self.auction_duration)
+        self.auctions[auction_id] = Auction(
+            bid, lot, self.backstop, 0, self.now + self.auction_duration
+        )
         self.log("Started", auction_id=auction_id, bid=bid, lot=lot)
         return auction_id
 
@@ -87,14 +107,18 @@ class DebtAuction(Authorized):
         require(self.live, "debt auction: not live")
         auction = self.auctions[auction_id]
         require(auction.end != 0, "debt auction: not running")
-        require(auction.bid_expiry == 0 or auction.bid_expiry > self.now, "debt auction: bid expired")
+        require(
+            auction.bid_expiry == 0 or auction.bid_expiry > self.now, "debt auction: bid expired"
+        )
         require(auction.end > self.now, "debt auction: auction ended")
         require(lot < auction.lot, "debt auction: lot not lower")
         require(u256(lot * self.min_decrease) <= auction.lot * WAD, "debt auction: lot not lower")
 
         bid_expiry = self.now + self.bid_duration
         if sender != auction.winner:
-            self.auctions[auction_id] = auction._replace(lot=lot, winner=sender, bid_expiry=bid_expiry)
+            self.auctions[auction_id] = auction._replace(
+                lot=lot, winner=sender, bid_expiry=bid_expiry
+            )
             self.engine.transfer_stable(self.address, sender, auction.winner, auction.bid)
             if auction.bid_expiry == 0:
                 self.at(self.backstop).on_debt_auction_bid(self.address, auction.bid)
@@ -116,11 +140,19 @@ class DebtAuction(Authorized):
     def finish(self, sender: str, auction_id: int) -> None:
         require(self.live, "debt auction: not live")
         auction = self.auctions[auction_id]
-        require(auction.bid_expiry != 0 and (auction.bid_expiry <= self.now or auction.end <= self.now),
-                "debt auction: not finished")
+        require(
+            auction.bid_expiry != 0 and (auction.bid_expiry <= self.now or auction.end <= self.now),
+            "debt auction: not finished",
+        )
         self.auctions[auction_id] = Auction()
         self.at(self.token).mint(self.address, auction.winner, auction.lot)
-        self.log("Finished", auction_id=auction_id, winner=auction.winner, lot=auction.lot, bid=auction.bid)
+        self.log(
+            "Finished",
+            auction_id=auction_id,
+            winner=auction.winner,
+            lot=auction.lot,
+            bid=auction.bid,
+        )
 
     def cancel(self, sender: str, auction_id: int) -> None:
         require(not self.live, "debt auction: still live")

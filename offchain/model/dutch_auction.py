@@ -31,9 +31,17 @@ class Auction(NamedTuple):
 
 
 class DutchAuction(Authorized):
-
-    def __init__(self, env: Env, address: str, deployer: str, engine: str, collateral_type: bytes,
-                 liquidator: str, backstop: str, oracle: str):
+    def __init__(
+        self,
+        env: Env,
+        address: str,
+        deployer: str,
+        engine: str,
+        collateral_type: bytes,
+        liquidator: str,
+        backstop: str,
+        oracle: str,
+    ):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
         self.collateral_type = collateral_type
@@ -59,8 +67,15 @@ class DutchAuction(Authorized):
 
     # ------------------------------------------------------------ administration
 
-    def set_parameters(self, sender: str, buffer: int, max_duration: int, max_drop: int, reward_rate: int,
-                       reward_flat: int) -> None:
+    def set_parameters(
+        self,
+        sender: str,
+        buffer: int,
+        max_duration: int,
+        max_drop: int,
+        reward_rate: int,
+        reward_flat: int,
+    ) -> None:
         self._check_authorized(sender)
         require(buffer >= RAY, "auction: buffer below 1")
         require(buffer <= MAX_BUFFER, "auction: buffer above 10")
@@ -72,16 +87,27 @@ class DutchAuction(Authorized):
         self.max_drop = max_drop
         self.reward_rate = reward_rate
         self.reward_flat = reward_flat
-        self.log("ParametersSet", buffer=buffer, max_duration=max_duration, max_drop=max_drop,
-                 reward_rate=reward_rate, reward_flat=reward_flat)
+        self.log(
+            "ParametersSet",
+            buffer=buffer,
+            max_duration=max_duration,
+            max_drop=max_drop,
+            reward_rate=reward_rate,
+            reward_flat=reward_flat,
+        )
 
     def set_curve(self, sender: str, curve: tuple) -> None:
         self._check_authorized(sender)
         curve = Curve(*curve)
         price_curves.validate(curve)
-        require(curve.duration < 2**64 and curve.step < 2**64 and curve.cut < 2**120, "auction: value too large")
+        require(
+            curve.duration < 2**64 and curve.step < 2**64 and curve.cut < 2**120,
+            "auction: value too large",
+        )
         self.curve = curve
-        self.log("CurveSet", kind=curve.kind, duration=curve.duration, step=curve.step, cut=curve.cut)
+        self.log(
+            "CurveSet", kind=curve.kind, duration=curve.duration, step=curve.step, cut=curve.cut
+        )
 
     def set_oracle(self, sender: str, oracle: str) -> None:
         self._check_authorized(sender)
@@ -123,10 +149,20 @@ class DutchAuction(Authorized):
             if len(self.active) >= MAX_ACTIVE:
                 raise Revert(None)
             self.active = self.active + (auction_id,)
-            self.auctions[auction_id] = Auction(len(self.active) - 1, debt, lot, owner, self.now, top)
+            self.auctions[auction_id] = Auction(
+                len(self.active) - 1, debt, lot, owner, self.now, top
+            )
             reward = self._pay_reward(debt, lot, top, keeper)
-            self.log("Started", auction_id=auction_id, top=top, debt=debt, lot=lot, owner=owner, keeper=keeper,
-                     reward=reward)
+            self.log(
+                "Started",
+                auction_id=auction_id,
+                top=top,
+                debt=debt,
+                lot=lot,
+                owner=owner,
+                keeper=keeper,
+                reward=reward,
+            )
             return auction_id
         finally:
             self._locked = False
@@ -140,15 +176,32 @@ class DutchAuction(Authorized):
             require(self._needs_reset(auction), "auction: cannot reset")
             top = self._start_price()
             require(top <= MAX_FIELD, "auction: value too large")
-            self.auctions[auction_id] = self.auctions[auction_id]._replace(started=self.now, top=top)
+            self.auctions[auction_id] = self.auctions[auction_id]._replace(
+                started=self.now, top=top
+            )
             reward = self._pay_reward(auction.debt, auction.lot, top, keeper)
-            self.log("Reset", auction_id=auction_id, top=top, debt=auction.debt, lot=auction.lot, owner=auction.owner,
-                     keeper=keeper, reward=reward)
+            self.log(
+                "Reset",
+                auction_id=auction_id,
+                top=top,
+                debt=auction.debt,
+                lot=auction.lot,
+                owner=auction.owner,
+                keeper=keeper,
+                reward=reward,
+            )
         finally:
             self._locked = False
 
-    def take(self, sender: str, auction_id: int, max_collateral: int, max_price: int, recipient: str,
-             data: bytes) -> None:
+    def take(
+        self,
+        sender: str,
+        auction_id: int,
+        max_collateral: int,
+        max_price: int,
+        recipient: str,
+        data: bytes,
+    ) -> None:
         if len(data) > 1024:  # the ABI decoder rejects longer Bytes[1024]
             raise Revert(None)
         self._enter()
@@ -191,18 +244,31 @@ class DutchAuction(Authorized):
                 liquidator.remove_debt_in_auction(self.address, t, u256(debt + owe))
                 self._remove(auction_id, auction.position)
                 self.at(self.backstop).close_loss(self.address, t, auction_id, debt, owe)
-                self.log("Finished", auction_id=auction_id, collateral_returned=0, debt_unraised=debt)
+                self.log(
+                    "Finished", auction_id=auction_id, collateral_returned=0, debt_unraised=debt
+                )
             elif debt == 0:
                 liquidator.remove_debt_in_auction(self.address, t, owe)
                 self.engine.transfer_collateral(self.address, t, self.address, auction.owner, lot)
                 self._remove(auction_id, auction.position)
                 self.at(self.backstop).close_loss(self.address, t, auction_id, 0, owe)
-                self.log("Finished", auction_id=auction_id, collateral_returned=lot, debt_unraised=0)
+                self.log(
+                    "Finished", auction_id=auction_id, collateral_returned=lot, debt_unraised=0
+                )
             else:
                 liquidator.remove_debt_in_auction(self.address, t, owe)
                 self.auctions[auction_id] = self.auctions[auction_id]._replace(debt=debt, lot=lot)
-            self.log("Taken", auction_id=auction_id, max_price=max_price, price=price, owe=owe,
-                     collateral=collateral, debt=debt, lot=lot, owner=auction.owner)
+            self.log(
+                "Taken",
+                auction_id=auction_id,
+                max_price=max_price,
+                price=price,
+                owe=owe,
+                collateral=collateral,
+                debt=debt,
+                lot=lot,
+                owner=auction.owner,
+            )
         finally:
             self._locked = False
 
@@ -220,13 +286,27 @@ class DutchAuction(Authorized):
             returned = normalized_debt * rate
             if returned != 0:
                 self.engine.create_unbacked(self.address, self.backstop, self.address, returned)
-            self.engine.seize(self.address, t, auction.owner, self.address, self.backstop, to_int256(auction.lot),
-                              to_int256(normalized_debt))
+            self.engine.seize(
+                self.address,
+                t,
+                auction.owner,
+                self.address,
+                self.backstop,
+                to_int256(auction.lot),
+                to_int256(normalized_debt),
+            )
             self.at(self.liquidator).remove_debt_in_auction(self.address, t, auction.debt)
             self._remove(auction_id, auction.position)
-            self.at(self.backstop).close_loss(self.address, t, auction_id, auction.debt - returned, 0)
-            self.log("Cancelled", auction_id=auction_id, collateral_returned=auction.lot, debt=auction.debt,
-                     normalized_debt=normalized_debt)
+            self.at(self.backstop).close_loss(
+                self.address, t, auction_id, auction.debt - returned, 0
+            )
+            self.log(
+                "Cancelled",
+                auction_id=auction_id,
+                collateral_returned=auction.lot,
+                debt=auction.debt,
+                normalized_debt=normalized_debt,
+            )
             return normalized_debt
         finally:
             self._locked = False
@@ -243,7 +323,9 @@ class DutchAuction(Authorized):
         auction = self.auctions[auction_id]
         if auction.owner == ZERO_ADDRESS:
             return False, 0, 0, 0
-        price = price_curves.price(self.curve, auction.top, u256(self.env.timestamp - auction.started))  # _price
+        price = price_curves.price(
+            self.curve, auction.top, u256(self.env.timestamp - auction.started)
+        )  # _price
         return self._needs_reset_at(auction, price), price, auction.lot, auction.debt
 
     # ------------------------------------------------------------ internal
@@ -268,9 +350,11 @@ class DutchAuction(Authorized):
 
     def _pay_reward(self, debt: int, lot: int, top: int, keeper: str) -> int:
         reward = 0
-        if (self.reward_flat != 0 or self.reward_rate != 0) and debt >= self.min_auction and u256(
-            lot * top
-        ) >= self.min_auction:
+        if (
+            (self.reward_flat != 0 or self.reward_rate != 0)
+            and debt >= self.min_auction
+            and u256(lot * top) >= self.min_auction
+        ):
             reward = u256(self.reward_flat + u256(debt * self.reward_rate) // WAD)
             self.engine.create_unbacked(self.address, self.backstop, keeper, reward)
         return reward

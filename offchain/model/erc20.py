@@ -8,7 +8,9 @@ from offchain.model.state import ZERO_ADDRESS, Contract, Env
 
 
 class ERC20(Contract):
-    def __init__(self, env: Env, address: str, deployer: str, name: str, symbol: str, decimals: int):
+    def __init__(
+        self, env: Env, address: str, deployer: str, name: str, symbol: str, decimals: int
+    ):
         super().__init__(env, address)
         self.name = name
         self.symbol = symbol

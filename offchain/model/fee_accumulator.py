@@ -21,7 +21,6 @@ class TypeFee(NamedTuple):
 
 
 class FeeAccumulator(Authorized):
-
     def __init__(self, env: Env, address: str, deployer: str, engine: str, fee_recipient: str):
         super().__init__(env, address)
         require(fee_recipient != ZERO_ADDRESS, "fees: zero recipient")
@@ -49,14 +48,23 @@ class FeeAccumulator(Authorized):
         self.fees[collateral_type] = self.fees[collateral_type]._replace(base_fee=base_fee)
         self.log("BaseFeeSet", collateral_type=collateral_type, base_fee=base_fee)
 
-    def set_multiplier(self, sender: str, collateral_type: bytes, kink: int, max_multiplier: int) -> None:
+    def set_multiplier(
+        self, sender: str, collateral_type: bytes, kink: int, max_multiplier: int
+    ) -> None:
         self._check_authorized(sender)
         require(kink < WAD, "fees: kink not below 1")
         require(max_multiplier >= WAD, "fees: multiplier below 1")
         require(max_multiplier <= MAX_MULTIPLIER, "fees: multiplier above 10")
         self._accrue(collateral_type)
-        self.fees[collateral_type] = self.fees[collateral_type]._replace(kink=kink, max_multiplier=max_multiplier)
-        self.log("MultiplierSet", collateral_type=collateral_type, kink=kink, max_multiplier=max_multiplier)
+        self.fees[collateral_type] = self.fees[collateral_type]._replace(
+            kink=kink, max_multiplier=max_multiplier
+        )
+        self.log(
+            "MultiplierSet",
+            collateral_type=collateral_type,
+            kink=kink,
+            max_multiplier=max_multiplier,
+        )
 
     def set_fee_recipient(self, sender: str, recipient: str) -> None:
         self._check_authorized(sender)
@@ -75,7 +83,9 @@ class FeeAccumulator(Authorized):
         return self._accrue(collateral_type)
 
     def effective_fee(self, collateral_type: bytes) -> int:
-        return self._effective_fee(self.fees[collateral_type], self.engine.collateral_types[collateral_type])
+        return self._effective_fee(
+            self.fees[collateral_type], self.engine.collateral_types[collateral_type]
+        )
 
     def _accrue(self, collateral_type: bytes) -> int:
         fee = self.fees[collateral_type]
@@ -88,17 +98,28 @@ class FeeAccumulator(Authorized):
         delta_rate = u256(new_rate - ctype.rate)
         pool, share = self.stability_pool, self.pool_fee_share
         if share == 0 or pool == ZERO_ADDRESS or self.at(pool).total_shares == 0:
-            self.engine.fold_rate(self.address, collateral_type, self.fee_recipient, to_int256(delta_rate))
+            self.engine.fold_rate(
+                self.address, collateral_type, self.fee_recipient, to_int256(delta_rate)
+            )
         else:
-            self.engine.fold_rate(self.address, collateral_type, self.address, to_int256(delta_rate))
+            self.engine.fold_rate(
+                self.address, collateral_type, self.address, to_int256(delta_rate)
+            )
             income = u256(ctype.normalized_debt * delta_rate)
             to_pool = u256(income * share) // WAD
             to_recipient = income - to_pool
             if to_pool != 0:
                 self.engine.transfer_stable(self.address, self.address, pool, to_pool)
             if to_recipient != 0:
-                self.engine.transfer_stable(self.address, self.address, self.fee_recipient, to_recipient)
-            self.log("FeesShared", collateral_type=collateral_type, to_pool=to_pool, to_recipient=to_recipient)
+                self.engine.transfer_stable(
+                    self.address, self.address, self.fee_recipient, to_recipient
+                )
+            self.log(
+                "FeesShared",
+                collateral_type=collateral_type,
+                to_pool=to_pool,
+                to_recipient=to_recipient,
+            )
         self.fees[collateral_type] = self.fees[collateral_type]._replace(last_accrual=self.now)
         self.log("Accrued", collateral_type=collateral_type, effective_fee=effective, rate=new_rate)
         return new_rate
@@ -115,5 +136,8 @@ class FeeAccumulator(Authorized):
             utilization = 0
         if utilization <= fee.kink:
             return fee.base_fee
-        multiplier = u256(WAD + div_up(u256((fee.max_multiplier - WAD) * (utilization - fee.kink)), WAD - fee.kink))
+        multiplier = u256(
+            WAD
+            + div_up(u256((fee.max_multiplier - WAD) * (utilization - fee.kink)), WAD - fee.kink)
+        )
         return u256(RAY + div_up(u256((fee.base_fee - RAY) * multiplier), WAD))

@@ -79,7 +79,9 @@ def rmul_up(x: int, y: int) -> int:
     return -(-product // RAY)  # ceil; q + 1 cannot overflow: q <= MAX_UINT256 // RAY
 
 
-@lru_cache(maxsize=1 << 16)  # pure: auctions that started together are priced at the same elapsed time
+@lru_cache(
+    maxsize=1 << 16
+)  # pure: auctions that started together are priced at the same elapsed time
 def rpow_up(x: int, n: int) -> int:
     """x ** n for a ray x, every intermediate product rounded up (binary exponentiation).
     rmul_up written inline: every auction's price is one of these, every time it is read."""

@@ -11,8 +11,19 @@ from offchain.model.vault_engine import VaultEngine
 
 
 class FlashTaker(Contract):
-    def __init__(self, env: Env, address: str, deployer: str, engine: str, auction: str, collateral_join: str,
-                 stable_join: str, pool: str, collateral_token: str, stablecoin: str):
+    def __init__(
+        self,
+        env: Env,
+        address: str,
+        deployer: str,
+        engine: str,
+        auction: str,
+        collateral_join: str,
+        stable_join: str,
+        pool: str,
+        collateral_token: str,
+        stablecoin: str,
+    ):
         super().__init__(env, address)
         self.owner = deployer
         self.engine: VaultEngine = self.at(engine)
@@ -23,21 +34,39 @@ class FlashTaker(Contract):
         self.scale = self.at(collateral_join).scale
         self.engine.allow(self.address, auction)
         self.engine.allow(self.address, stable_join)
-        require(self.at(collateral_token).approve(self.address, pool, MAX_UINT256), "flash: approve failed")
-        require(self.at(stablecoin).approve(self.address, stable_join, MAX_UINT256), "flash: approve failed")
+        require(
+            self.at(collateral_token).approve(self.address, pool, MAX_UINT256),
+            "flash: approve failed",
+        )
+        require(
+            self.at(stablecoin).approve(self.address, stable_join, MAX_UINT256),
+            "flash: approve failed",
+        )
 
-    def take(self, sender: str, auction_id: int, max_collateral: int, max_price: int, min_profit: int) -> None:
+    def take(
+        self, sender: str, auction_id: int, max_collateral: int, max_price: int, min_profit: int
+    ) -> None:
         require(sender == self.owner, "flash: not the owner")
         before = self.engine.stable[self.address]
         # abi.encode(min_profit, before, auction_id): three uint256 words (each already a uint256)
-        data = min_profit.to_bytes(32, "big") + before.to_bytes(32, "big") + auction_id.to_bytes(32, "big")
-        self.at(self.auction).take(self.address, auction_id, max_collateral, max_price, self.address, data)
+        data = (
+            min_profit.to_bytes(32, "big")
+            + before.to_bytes(32, "big")
+            + auction_id.to_bytes(32, "big")
+        )
+        self.at(self.auction).take(
+            self.address, auction_id, max_collateral, max_price, self.address, data
+        )
 
-    def on_auction_take(self, sender: str, taker: str, owe: int, collateral: int, data: bytes) -> None:
+    def on_auction_take(
+        self, sender: str, taker: str, owe: int, collateral: int, data: bytes
+    ) -> None:
         require(sender == self.auction, "flash: not the auction")
         require(taker == self.address, "flash: not started here")
         if len(data) == 96:  # what take() encodes: three words (eth_abi's generic decoder is slow)
-            min_profit, before, auction_id = (int.from_bytes(data[i : i + 32], "big") for i in (0, 32, 64))
+            min_profit, before, auction_id = (
+                int.from_bytes(data[i : i + 32], "big") for i in (0, 32, 64)
+            )
         else:
             try:
                 min_profit, before, auction_id = abi_decode(["uint256", "uint256", "uint256"], data)
@@ -50,7 +79,13 @@ class FlashTaker(Contract):
             self.at(self.stable_join).join(self.address, self.address, bought)
         balance = self.engine.stable[self.address]
         require(balance >= u256(u256(before + owe) + min_profit), "flash: profit below minimum")
-        self.log("FlashTaken", auction_id=auction_id, collateral=collateral, owe=owe, profit=balance - before - owe)
+        self.log(
+            "FlashTaken",
+            auction_id=auction_id,
+            collateral=collateral,
+            owe=owe,
+            profit=balance - before - owe,
+        )
 
     def withdraw(self, sender: str, recipient: str, amount: int) -> None:
         require(sender == self.owner, "flash: not the owner")

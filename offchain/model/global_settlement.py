@@ -10,9 +10,17 @@ from offchain.model.vault_engine import VaultEngine
 
 
 class GlobalSettlement(Authorized):
-
-    def __init__(self, env: Env, address: str, deployer: str, engine: str, liquidator: str,
-                 backstop: str, spotter: str, wait: int):
+    def __init__(
+        self,
+        env: Env,
+        address: str,
+        deployer: str,
+        engine: str,
+        liquidator: str,
+        backstop: str,
+        spotter: str,
+        wait: int,
+    ):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
         self.liquidator = liquidator
@@ -72,8 +80,12 @@ class GlobalSettlement(Authorized):
         auction = self.at(self.liquidator).types[collateral_type].auction
         normalized_debt = self.at(auction).cancel(self.address, auction_id)
         self.type_debt[collateral_type] = u256(self.type_debt[collateral_type] + normalized_debt)
-        self.log("AuctionCancelled", collateral_type=collateral_type, auction_id=auction_id,
-                 normalized_debt=normalized_debt)
+        self.log(
+            "AuctionCancelled",
+            collateral_type=collateral_type,
+            auction_id=auction_id,
+            normalized_debt=normalized_debt,
+        )
 
     def close_vault(self, sender: str, collateral_type: bytes, owner: str) -> None:
         final = self.final_price[collateral_type]
@@ -84,19 +96,43 @@ class GlobalSettlement(Authorized):
         taken = min(owe, vault.collateral)
         shortfall = owe - taken
         self.gap[collateral_type] = u256(self.gap[collateral_type] + shortfall)
-        self.engine.seize(self.address, collateral_type, owner, self.address, self.backstop,
-                          neg(to_int256(taken)), neg(to_int256(vault.normalized_debt)))
-        self.log("VaultClosed", collateral_type=collateral_type, owner=owner, collateral=taken,
-                 normalized_debt=vault.normalized_debt, shortfall=shortfall)
+        self.engine.seize(
+            self.address,
+            collateral_type,
+            owner,
+            self.address,
+            self.backstop,
+            neg(to_int256(taken)),
+            neg(to_int256(vault.normalized_debt)),
+        )
+        self.log(
+            "VaultClosed",
+            collateral_type=collateral_type,
+            owner=owner,
+            collateral=taken,
+            normalized_debt=vault.normalized_debt,
+            shortfall=shortfall,
+        )
 
     def free_collateral(self, sender: str, collateral_type: bytes) -> None:
         require(not self.live, "settlement: live")
         vault = self.engine.vaults[(collateral_type, sender)]
         require(vault.normalized_debt == 0, "settlement: vault has debt")
-        self.engine.seize(self.address, collateral_type, sender, sender, self.backstop,
-                          neg(to_int256(vault.collateral)), 0)
-        self.log("CollateralFreed", collateral_type=collateral_type, owner=sender,
-                 collateral=vault.collateral)
+        self.engine.seize(
+            self.address,
+            collateral_type,
+            sender,
+            sender,
+            self.backstop,
+            neg(to_int256(vault.collateral)),
+            0,
+        )
+        self.log(
+            "CollateralFreed",
+            collateral_type=collateral_type,
+            owner=sender,
+            collateral=vault.collateral,
+        )
 
     def thaw(self, sender: str) -> None:
         require(not self.live, "settlement: live")
@@ -140,7 +176,13 @@ class GlobalSettlement(Authorized):
         require(cashed <= self.packed[sender], "settlement: insufficient packed")
         self.cashed[(collateral_type, sender)] = cashed
         collateral = u256(amount * self.cash_price[collateral_type]) // RAY
-        self.engine.transfer_collateral(self.address, collateral_type, self.address, sender,
-                                        collateral)
-        self.log("Cashed", collateral_type=collateral_type, holder=sender, amount=amount,
-                 collateral=collateral)
+        self.engine.transfer_collateral(
+            self.address, collateral_type, self.address, sender, collateral
+        )
+        self.log(
+            "Cashed",
+            collateral_type=collateral_type,
+            holder=sender,
+            amount=amount,
+            collateral=collateral,
+        )

@@ -22,7 +22,6 @@ class TypeConfig(NamedTuple):
 
 
 class Liquidator(Authorized):
-
     def __init__(self, env: Env, address: str, deployer: str, engine: str, backstop: str):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
@@ -42,8 +41,14 @@ class Liquidator(Authorized):
         self.max_debt_in_auction = amount
         self.log("MaxDebtInAuctionSet", amount=amount)
 
-    def configure_type(self, sender: str, collateral_type: bytes, auction: str, penalty: int,
-                       max_debt_in_auction: int) -> None:
+    def configure_type(
+        self,
+        sender: str,
+        collateral_type: bytes,
+        auction: str,
+        penalty: int,
+        max_debt_in_auction: int,
+    ) -> None:
         self._check_authorized(sender)
         require(auction != ZERO_ADDRESS, "liquidator: zero auction")
         require(penalty >= WAD, "liquidator: penalty below 1")
@@ -52,8 +57,13 @@ class Liquidator(Authorized):
         self.types[collateral_type] = TypeConfig(
             auction, penalty, max_debt_in_auction, self.types[collateral_type].debt_in_auction
         )
-        self.log("TypeConfigured", collateral_type=collateral_type, auction=auction, penalty=penalty,
-                 max_debt_in_auction=max_debt_in_auction)
+        self.log(
+            "TypeConfigured",
+            collateral_type=collateral_type,
+            auction=auction,
+            penalty=penalty,
+            max_debt_in_auction=max_debt_in_auction,
+        )
 
     def shutdown(self, sender: str) -> None:
         self._check_authorized(sender)
@@ -74,7 +84,9 @@ class Liquidator(Authorized):
         finally:
             self._locked = False
 
-    def liquidate_many(self, sender: str, collateral_type: bytes, owners: list[str], keeper: str) -> int:
+    def liquidate_many(
+        self, sender: str, collateral_type: bytes, owners: list[str], keeper: str
+    ) -> int:
         if len(owners) > MAX_BATCH:  # the ABI decoder rejects a longer DynArray
             raise Revert(None)
         self._enter()
@@ -89,8 +101,9 @@ class Liquidator(Authorized):
         finally:
             self._locked = False
 
-    def _liquidate(self, collateral_type: bytes, ctype: CollateralType, owner: str, keeper: str,
-                   strict: bool) -> int:
+    def _liquidate(
+        self, collateral_type: bytes, ctype: CollateralType, owner: str, keeper: str, strict: bool
+    ) -> int:
         config = self.types[collateral_type]
         require(config.auction != ZERO_ADDRESS, "liquidator: type not configured")
         require(ctype.safe_price != 0, "liquidator: no valid price")
@@ -100,11 +113,16 @@ class Liquidator(Authorized):
         ):
             require(not strict, "liquidator: vault is safe")
             return 0
-        if self.max_debt_in_auction <= self.debt_in_auction or config.max_debt_in_auction <= config.debt_in_auction:
+        if (
+            self.max_debt_in_auction <= self.debt_in_auction
+            or config.max_debt_in_auction <= config.debt_in_auction
+        ):
             require(not strict, "liquidator: debt in auction at cap")
             return 0
-        room = min(self.max_debt_in_auction - self.debt_in_auction,
-                   config.max_debt_in_auction - config.debt_in_auction)
+        room = min(
+            self.max_debt_in_auction - self.debt_in_auction,
+            config.max_debt_in_auction - config.debt_in_auction,
+        )
         seized_debt = min(vault.normalized_debt, u256(room * WAD) // ctype.rate // config.penalty)
         if seized_debt < vault.normalized_debt:
             if u256((vault.normalized_debt - seized_debt) * ctype.rate) < ctype.dust:
@@ -112,29 +130,52 @@ class Liquidator(Authorized):
             elif u256(seized_debt * ctype.rate) < ctype.dust:
                 require(not strict, "liquidator: partial auction below dust")
                 return 0
-        seized_collateral = min(div_up(u256(vault.collateral * seized_debt), vault.normalized_debt), vault.collateral)
+        seized_collateral = min(
+            div_up(u256(vault.collateral * seized_debt), vault.normalized_debt), vault.collateral
+        )
         if seized_collateral == 0:
             require(not strict, "liquidator: nothing to seize")
             return 0
         if seized_collateral == vault.collateral:
             seized_debt = vault.normalized_debt
-        self.engine.seize(self.address, collateral_type, owner, config.auction, self.backstop,
-                          neg(to_int256(seized_collateral)), neg(to_int256(seized_debt)))
+        self.engine.seize(
+            self.address,
+            collateral_type,
+            owner,
+            config.auction,
+            self.backstop,
+            neg(to_int256(seized_collateral)),
+            neg(to_int256(seized_debt)),
+        )
         debt = u256(seized_debt * ctype.rate)
         to_raise = div_up(u256(debt * config.penalty), WAD)
         self.debt_in_auction = u256(self.debt_in_auction + to_raise)
         self.types[collateral_type] = self.types[collateral_type]._replace(
             debt_in_auction=u256(config.debt_in_auction + to_raise)
         )
-        auction_id = self.at(config.auction).start(self.address, to_raise, seized_collateral, owner, keeper)
-        self.at(self.backstop).open_loss(self.address, collateral_type, config.auction, auction_id, debt, to_raise)
-        self.log("Liquidated", collateral_type=collateral_type, owner=owner, collateral=seized_collateral,
-                 normalized_debt=seized_debt, debt=debt, auction=config.auction, auction_id=auction_id)
+        auction_id = self.at(config.auction).start(
+            self.address, to_raise, seized_collateral, owner, keeper
+        )
+        self.at(self.backstop).open_loss(
+            self.address, collateral_type, config.auction, auction_id, debt, to_raise
+        )
+        self.log(
+            "Liquidated",
+            collateral_type=collateral_type,
+            owner=owner,
+            collateral=seized_collateral,
+            normalized_debt=seized_debt,
+            debt=debt,
+            auction=config.auction,
+            auction_id=auction_id,
+        )
         return auction_id
 
     def remove_debt_in_auction(self, sender: str, collateral_type: bytes, amount: int) -> None:
         self._check_authorized(sender)
         self.debt_in_auction = u256(self.debt_in_auction - amount)
         config = self.types[collateral_type]
-        self.types[collateral_type] = config._replace(debt_in_auction=u256(config.debt_in_auction - amount))
+        self.types[collateral_type] = config._replace(
+            debt_in_auction=u256(config.debt_in_auction - amount)
+        )
         self.log("DebtInAuctionRemoved", collateral_type=collateral_type, amount=amount)

@@ -9,7 +9,6 @@ from offchain.model.errors import require
 from offchain.model.fixed_point import RAY, div_up, rmul_up, rpow_up, u256
 
 
-
 class CurveKind(IntEnum):
     """The price curves of modules/price_curves.vy; `label` is the config's name."""
 

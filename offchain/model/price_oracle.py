@@ -8,7 +8,6 @@ from offchain.model.state import Authorized, Env
 
 
 class PriceOracle(Authorized):
-
     def __init__(self, env: Env, address: str, deployer: str, delay: int, max_age: int):
         super().__init__(env, address)
         require(delay > 0, "oracle: zero delay")

@@ -13,7 +13,6 @@ MAX_LIQUIDATION_RATIO = 100 * RAY
 
 
 class Spotter(Authorized):
-
     def __init__(self, env: Env, address: str, deployer: str, engine: str):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
@@ -47,5 +46,11 @@ class Spotter(Authorized):
         if valid:
             safe_price = u256(u256(price * WAD_TO_RAY) * RAY) // ratio
         self.engine.set_safe_price(self.address, collateral_type, safe_price)
-        self.log("Poked", collateral_type=collateral_type, price=price, valid=valid, safe_price=safe_price)
+        self.log(
+            "Poked",
+            collateral_type=collateral_type,
+            price=price,
+            valid=valid,
+            safe_price=safe_price,
+        )
         return safe_price

@@ -22,7 +22,6 @@ def mul_div(x: int, y: int, denominator: int) -> int:
 
 
 class StabilityPool(Authorized):
-
     def __init__(
         self, env: Env, address: str, deployer: str, engine: str, backstop: str, cooldown: int
     ):
@@ -168,8 +167,14 @@ class StabilityPool(Authorized):
         self.charge_total_shares[charge_id] = self.total_shares
         self.charge_stakers_left[charge_id] = self.staker_count
         self.engine.transfer_stable(self.address, self.address, self.backstop, paid)
-        self.log("Absorbed", charge_id=charge_id, collateral_type=collateral_type, auction=auction,
-                 auction_id=auction_id, amount=paid)
+        self.log(
+            "Absorbed",
+            charge_id=charge_id,
+            collateral_type=collateral_type,
+            auction=auction,
+            auction_id=auction_id,
+            amount=paid,
+        )
         return paid
 
     # ------------------------------------------------------------ views

@@ -9,8 +9,9 @@ and are undone the same way.
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, Callable, NamedTuple, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from offchain.model.errors import Revert
 
@@ -34,7 +35,7 @@ class Env:
     timestamp: int = 0
     logs: list[Event] = field(default_factory=list)
     # address -> model contract, so contracts can call each other by address
-    contracts: dict[str, "Contract"] = field(default_factory=dict)
+    contracts: dict[str, Contract] = field(default_factory=dict)
     _journal: list[tuple] | None = None
 
     def transact(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
@@ -67,7 +68,7 @@ class Storage(dict):
         self._env = env
         self._default = default
 
-    def __deepcopy__(self, memo: dict) -> "Storage":
+    def __deepcopy__(self, memo: dict) -> Storage:
         new = Storage.__new__(Storage)
         memo[id(self)] = new
         new._env = copy.deepcopy(self._env, memo)
@@ -80,7 +81,9 @@ class Storage(dict):
         return self._default
 
     def __setitem__(self, key: Any, value: Any) -> None:
-        journal = self._env._journal  # the open transaction's journal (Env.transact); the model's most frequent write
+        journal = (
+            self._env._journal
+        )  # the open transaction's journal (Env.transact); the model's most frequent write
         if journal is not None:
             journal.append(("item", self, key, dict.get(self, key, _MISSING)))
         dict.__setitem__(self, key, value)
@@ -143,4 +146,3 @@ class Authorized(Contract):
         self._check_authorized(sender)
         self.authorized[account] = False
         self.log("AuthorityRemoved", account=account)
-

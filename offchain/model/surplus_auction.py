@@ -27,8 +27,9 @@ class Auction(NamedTuple):
 
 
 class SurplusAuction(Authorized):
-
-    def __init__(self, env: Env, address: str, deployer: str, engine: str, backstop: str, token: str):
+    def __init__(
+        self, env: Env, address: str, deployer: str, engine: str, backstop: str, token: str
+    ):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
         self.backstop = backstop
@@ -45,16 +46,25 @@ class SurplusAuction(Authorized):
 
     # ------------------------------------------------------------ administration
 
-    def set_parameters(self, sender: str, min_increase: int, bid_duration: int, auction_duration: int) -> None:
+    def set_parameters(
+        self, sender: str, min_increase: int, bid_duration: int, auction_duration: int
+    ) -> None:
         self._check_authorized(sender)
         require(min_increase > WAD, "surplus auction: min increase not above 1")
         require(bid_duration != 0 and auction_duration != 0, "surplus auction: zero duration")
-        require(bid_duration <= MAX_DURATION and auction_duration <= MAX_DURATION, "surplus auction: value too large")
+        require(
+            bid_duration <= MAX_DURATION and auction_duration <= MAX_DURATION,
+            "surplus auction: value too large",
+        )
         self.min_increase = min_increase
         self.bid_duration = bid_duration
         self.auction_duration = auction_duration
-        self.log("ParametersSet", min_increase=min_increase, bid_duration=bid_duration,
-                 auction_duration=auction_duration)
+        self.log(
+            "ParametersSet",
+            min_increase=min_increase,
+            bid_duration=bid_duration,
+            auction_duration=auction_duration,
+        )
 
     def shutdown(self, sender: str) -> None:
         self._check_authorized(sender)
@@ -71,7 +81,9 @@ class SurplusAuction(Authorized):
         require(lot != 0, "surplus auction: zero lot")
         auction_id = self.count + 1
         self.count = auction_id
-        self.auctions[auction_id] = Auction(0, lot, self.backstop, 0, self.now + self.auction_duration)
+        self.auctions[auction_id] = Auction(
+            0, lot, self.backstop, 0, self.now + self.auction_duration
+        )
         self.log("Started", auction_id=auction_id, lot=lot)
         return auction_id
 
@@ -79,16 +91,23 @@ class SurplusAuction(Authorized):
         require(self.live, "surplus auction: not live")
         auction = self.auctions[auction_id]
         require(auction.end != 0, "surplus auction: not running")
-        require(auction.bid_expiry == 0 or auction.bid_expiry > self.now, "surplus auction: bid expired")
+        require(
+            auction.bid_expiry == 0 or auction.bid_expiry > self.now, "surplus auction: bid expired"
+        )
         require(auction.end > self.now, "surplus auction: auction ended")
         require(bid > auction.bid, "surplus auction: bid not higher")
-        require(u256(bid * WAD) >= u256(auction.bid * self.min_increase), "surplus auction: bid not higher")
+        require(
+            u256(bid * WAD) >= u256(auction.bid * self.min_increase),
+            "surplus auction: bid not higher",
+        )
         require(bid <= MAX_BID, "surplus auction: value too large")
 
         bid_expiry = self.now + self.bid_duration
         token = self.at(self.token)
         if sender != auction.winner:
-            self.auctions[auction_id] = auction._replace(bid=bid, winner=sender, bid_expiry=bid_expiry)
+            self.auctions[auction_id] = auction._replace(
+                bid=bid, winner=sender, bid_expiry=bid_expiry
+            )
             if auction.bid_expiry != 0:
                 token.transferFrom(self.address, sender, auction.winner, auction.bid)
         else:
@@ -108,12 +127,20 @@ class SurplusAuction(Authorized):
     def finish(self, sender: str, auction_id: int) -> None:
         require(self.live, "surplus auction: not live")
         auction = self.auctions[auction_id]
-        require(auction.bid_expiry != 0 and (auction.bid_expiry <= self.now or auction.end <= self.now),
-                "surplus auction: not finished")
+        require(
+            auction.bid_expiry != 0 and (auction.bid_expiry <= self.now or auction.end <= self.now),
+            "surplus auction: not finished",
+        )
         self.auctions[auction_id] = Auction()
         self.engine.transfer_stable(self.address, self.address, auction.winner, auction.lot)
         self.at(self.token).burn(self.address, auction.bid)
-        self.log("Finished", auction_id=auction_id, winner=auction.winner, lot=auction.lot, bid=auction.bid)
+        self.log(
+            "Finished",
+            auction_id=auction_id,
+            winner=auction.winner,
+            lot=auction.lot,
+            bid=auction.bid,
+        )
 
     def cancel(self, sender: str, auction_id: int) -> None:
         require(not self.live, "surplus auction: still live")

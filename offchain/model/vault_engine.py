@@ -5,9 +5,17 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from offchain.model.errors import Revert, require
-from offchain.model.fixed_point import RAY, add_signed, i256, neg, sub_signed, to_int256, to_uint256, u256
+from offchain.model.fixed_point import (
+    RAY,
+    add_signed,
+    i256,
+    neg,
+    sub_signed,
+    to_int256,
+    to_uint256,
+    u256,
+)
 from offchain.model.state import Authorized, Env
-
 
 # the contract packs normalized debts, locked collateral and rates into 128-bit halves of a slot
 MAX_FIELD = 2**128 - 1
@@ -27,7 +35,6 @@ class Vault(NamedTuple):
 
 
 class VaultEngine(Authorized):
-
     def __init__(self, env: Env, address: str, deployer: str):
         super().__init__(env, address)
         self.authorized = self.storage(False)
@@ -60,7 +67,9 @@ class VaultEngine(Authorized):
     def init_type(self, sender: str, collateral_type: bytes) -> None:
         self._check_authorized(sender)
         require(self.collateral_types[collateral_type].rate == 0, "engine: type exists")
-        self.collateral_types[collateral_type] = self.collateral_types[collateral_type]._replace(rate=RAY)
+        self.collateral_types[collateral_type] = self.collateral_types[collateral_type]._replace(
+            rate=RAY
+        )
         self.log("CollateralTypeInitialized", collateral_type=collateral_type)
 
     def set_global_debt_ceiling(self, sender: str, new_value: int) -> None:
@@ -69,7 +78,9 @@ class VaultEngine(Authorized):
         self.global_debt_ceiling = new_value
         self.log("GlobalDebtCeilingSet", new_value=new_value)
 
-    def _set_type_field(self, sender: str, collateral_type: bytes, field: str, new_value: int) -> None:
+    def _set_type_field(
+        self, sender: str, collateral_type: bytes, field: str, new_value: int
+    ) -> None:
         self._check_authorized(sender)
         require(self.live, "engine: not live")
         ctype = self.collateral_types[collateral_type]
@@ -95,21 +106,35 @@ class VaultEngine(Authorized):
 
     # ------------------------------------------------------------ balances
 
-    def modify_collateral_balance(self, sender: str, collateral_type: bytes, account: str, delta: int) -> None:
+    def modify_collateral_balance(
+        self, sender: str, collateral_type: bytes, account: str, delta: int
+    ) -> None:
         self._check_authorized(sender)
         balance = self.collateral[(collateral_type, account)]
         if delta < 0:
             require(balance >= to_uint256(neg(delta)), "engine: insufficient collateral")
         self.collateral[(collateral_type, account)] = add_signed(balance, delta)
-        self.log("CollateralModified", collateral_type=collateral_type, account=account, delta=delta)
+        self.log(
+            "CollateralModified", collateral_type=collateral_type, account=account, delta=delta
+        )
 
-    def transfer_collateral(self, sender: str, collateral_type: bytes, src: str, dst: str, amount: int) -> None:
+    def transfer_collateral(
+        self, sender: str, collateral_type: bytes, src: str, dst: str, amount: int
+    ) -> None:
         require(self._can_act(src, sender), "engine: not allowed")
         balance = self.collateral[(collateral_type, src)]
         require(balance >= amount, "engine: insufficient collateral")
         self.collateral[(collateral_type, src)] = balance - amount
-        self.collateral[(collateral_type, dst)] = u256(self.collateral[(collateral_type, dst)] + amount)
-        self.log("CollateralTransferred", collateral_type=collateral_type, src=src, dst=dst, amount=amount)
+        self.collateral[(collateral_type, dst)] = u256(
+            self.collateral[(collateral_type, dst)] + amount
+        )
+        self.log(
+            "CollateralTransferred",
+            collateral_type=collateral_type,
+            src=src,
+            dst=dst,
+            amount=amount,
+        )
 
     def transfer_stable(self, sender: str, src: str, dst: str, amount: int) -> None:
         require(self._can_act(src, sender), "engine: not allowed")
@@ -145,7 +170,10 @@ class VaultEngine(Authorized):
 
         riskier = delta_normalized_debt > 0 or delta_collateral < 0
         if delta_normalized_debt > 0:
-            require(u256(ctype.normalized_debt * ctype.rate) <= ctype.debt_ceiling, "engine: type ceiling exceeded")
+            require(
+                u256(ctype.normalized_debt * ctype.rate) <= ctype.debt_ceiling,
+                "engine: type ceiling exceeded",
+            )
             require(issued <= self.global_debt_ceiling, "engine: global ceiling exceeded")
         if riskier:
             require(vault_debt <= u256(vault.collateral * ctype.safe_price), "engine: not safe")
@@ -220,7 +248,9 @@ class VaultEngine(Authorized):
 
     # ------------------------------------------------------------ debt and rates
 
-    def fold_rate(self, sender: str, collateral_type: bytes, recipient: str, delta_rate: int) -> None:
+    def fold_rate(
+        self, sender: str, collateral_type: bytes, recipient: str, delta_rate: int
+    ) -> None:
         self._check_authorized(sender)
         require(self.live, "engine: not live")
         ctype = self.collateral_types[collateral_type]
@@ -234,7 +264,9 @@ class VaultEngine(Authorized):
             require(balance >= to_uint256(neg(delta_stable)), "engine: insufficient stable")
         self.stable[recipient] = add_signed(balance, delta_stable)
         self.total_issued = add_signed(self.total_issued, delta_stable)
-        self.collateral_types[collateral_type] = self.collateral_types[collateral_type]._replace(rate=new_rate)
+        self.collateral_types[collateral_type] = self.collateral_types[collateral_type]._replace(
+            rate=new_rate
+        )
         self.log(
             "RateFolded",
             collateral_type=collateral_type,
@@ -261,27 +293,40 @@ class VaultEngine(Authorized):
         self.log("DebtSettled", account=sender, amount=amount)
 
     def _apply_deltas(
-        self, collateral_type: bytes, owner: str, type_debt: int, delta_collateral: int, delta_normalized_debt: int
+        self,
+        collateral_type: bytes,
+        owner: str,
+        type_debt: int,
+        delta_collateral: int,
+        delta_normalized_debt: int,
     ) -> tuple[Vault, int]:
         vault = self.vaults[(collateral_type, owner)]
         if delta_collateral < 0:
-            require(vault.collateral >= to_uint256(neg(delta_collateral)), "engine: insufficient locked")
+            require(
+                vault.collateral >= to_uint256(neg(delta_collateral)), "engine: insufficient locked"
+            )
         if delta_normalized_debt < 0:
             require(
-                vault.normalized_debt >= to_uint256(neg(delta_normalized_debt)), "engine: repay exceeds debt"
+                vault.normalized_debt >= to_uint256(neg(delta_normalized_debt)),
+                "engine: repay exceeds debt",
             )
         vault = Vault(
             add_signed(vault.collateral, delta_collateral),
             add_signed(vault.normalized_debt, delta_normalized_debt),
         )
         new_type_debt = add_signed(type_debt, delta_normalized_debt)
-        require(vault.collateral <= MAX_FIELD and new_type_debt <= MAX_FIELD, "engine: value too large")
+        require(
+            vault.collateral <= MAX_FIELD and new_type_debt <= MAX_FIELD, "engine: value too large"
+        )
         return vault, new_type_debt
 
     # ------------------------------------------------------------ views
 
     def vault_debt(self, collateral_type: bytes, owner: str) -> int:
-        return u256(self.vaults[(collateral_type, owner)].normalized_debt * self.collateral_types[collateral_type].rate)
+        return u256(
+            self.vaults[(collateral_type, owner)].normalized_debt
+            * self.collateral_types[collateral_type].rate
+        )
 
     def is_safe(self, collateral_type: bytes, owner: str) -> bool:
         ctype = self.collateral_types[collateral_type]

@@ -32,8 +32,29 @@ matplotlib.use("Agg")
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from offchain.report.plots import _plot_auctions, _plot_collateralization, _plot_comparison, _plot_debt_collateral, _plot_price, _plot_waterfall  # noqa: E402
-from offchain.report.tables import LAYERS, _amount, _auctions_finished, _bad_debt, _largest_payers, _paid_by_layer, _share, _symbols, _table, _times, _uncovered, _vaults_liquidated, _when  # noqa: E402
+from offchain.report.plots import (
+    _plot_auctions,
+    _plot_collateralization,
+    _plot_comparison,
+    _plot_debt_collateral,
+    _plot_price,
+    _plot_waterfall,
+)  # noqa: E402
+from offchain.report.tables import (
+    LAYERS,
+    _amount,
+    _auctions_finished,
+    _bad_debt,
+    _largest_payers,
+    _paid_by_layer,
+    _share,
+    _symbols,
+    _table,
+    _times,
+    _uncovered,
+    _vaults_liquidated,
+    _when,
+)  # noqa: E402
 from offchain.sim.results import Reconciliation, SimulationResult  # noqa: E402
 
 REPORT_MARKERS = ("summary.md", "comparison.md")  # a directory holding one of these is a report
@@ -50,6 +71,7 @@ class ReportError(Exception):
 
 
 # --- content: one list of blocks, rendered as Markdown and as HTML ---------------------------
+
 
 @dataclass(frozen=True)
 class _Heading:
@@ -116,11 +138,17 @@ def _html(blocks: list[_Block], title: str) -> str:
         if isinstance(b, _Heading):
             out.append(f"<h{b.level}>{e(b.text)}</h{b.level}>")
         elif isinstance(b, _Text):
-            out.append(f"<p><strong>{e(b.label)}:</strong> {e(b.text)}</p>" if b.label else f"<p>{e(b.text)}</p>")
+            out.append(
+                f"<p><strong>{e(b.label)}:</strong> {e(b.text)}</p>"
+                if b.label
+                else f"<p>{e(b.text)}</p>"
+            )
         elif isinstance(b, _Table):
             head = "".join(f"<th>{e(h)}</th>" for h in b.headers)
             cells = lambda r: "".join(  # noqa: E731
-                f'<td class="num">{e(c)}</td>' if i in b.numeric else f"<td>{e(c)}</td>" for i, c in enumerate(r))
+                f'<td class="num">{e(c)}</td>' if i in b.numeric else f"<td>{e(c)}</td>"
+                for i, c in enumerate(r)
+            )
             body = "".join(f"<tr>{cells(r)}</tr>" for r in b.rows)
             out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         elif isinstance(b, _Code):
@@ -129,43 +157,61 @@ def _html(blocks: list[_Block], title: str) -> str:
             out.append(f'<img src="plots/{e(b.name)}.png" alt="{e(b.name)}">')
         else:
             out.append("<ul>" + "".join(f"<li>{e(item)}</li>" for item in b.items) + "</ul>")
-    return (f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{e(title)}</title>\n'
-            f"<style>\n{CSS}\n</style>\n</head>\n<body>\n" + "\n".join(out) + "\n</body>\n</html>\n")
+    return (
+        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{e(title)}</title>\n'
+        f"<style>\n{CSS}\n</style>\n</head>\n<body>\n" + "\n".join(out) + "\n</body>\n</html>\n"
+    )
 
 
 # --- formatting ----------------------------------------------------------------------------
+
 
 def _verdict(reconciliation: Reconciliation | None) -> list[_Block]:
     if reconciliation is None:
         return [_Text("model only, not reconciled with a chain run", label="Reconciliation")]
     r = reconciliation
-    compared = (f"{r.events_compared:,} events, {r.txs_compared:,} transactions, {r.bars_compared:,} bar "
-                f"snapshots, {r.state_checks:,} full-state checks (every state variable, "
-                f"{r.state_variables_compared:,} values)")
+    compared = (
+        f"{r.events_compared:,} events, {r.txs_compared:,} transactions, {r.bars_compared:,} bar "
+        f"snapshots, {r.state_checks:,} full-state checks (every state variable, "
+        f"{r.state_variables_compared:,} values)"
+    )
     if r.ok:
         return [_Text(f"Chain and model agree: {compared} — 0 differences", label="Reconciliation")]
     n, shown = r.diff_count, r.diffs[:10]
     first = f" — first: {shown[0]}" if shown else ""
     more = [f"... and {n - len(shown):,} more"] if n > len(shown) else []
-    return [_Text(f"Chain and model DISAGREE: {n:,} difference{'s' if n != 1 else ''}{first} (compared {compared})",
-                  label="Reconciliation"),
-            _Code(shown + more)]
+    return [
+        _Text(
+            f"Chain and model DISAGREE: {n:,} difference{'s' if n != 1 else ''}{first} (compared {compared})",
+            label="Reconciliation",
+        ),
+        _Code(shown + more),
+    ]
 
 
 def _outcome(result: SimulationResult) -> list[_Block]:
     stable, coll = _symbols(result)
     vaults, liquidations = _table(result, "vaults"), _table(result, "liquidations")
     takes, losses = _table(result, "takes"), _table(result, "losses")
-    became_unsafe = (_times(vaults["unsafe_since"]).notna() | _times(vaults["liquidated_at"]).notna()
-                     | (pd.to_numeric(vaults["liquidations"]).fillna(0) > 0))
+    became_unsafe = (
+        _times(vaults["unsafe_since"]).notna()
+        | _times(vaults["liquidated_at"]).notna()
+        | (pd.to_numeric(vaults["liquidations"]).fillna(0) > 0)
+    )
     delays = pd.to_numeric(liquidations["delay_s"]).dropna() / 60
-    delay = (f"median {delays.median():,.1f} min, p90 {np.percentile(delays, 90):,.1f} min, "
-             f"max {delays.max():,.1f} min" if len(delays) else "- (no liquidations)")
+    delay = (
+        f"median {delays.median():,.1f} min, p90 {np.percentile(delays, 90):,.1f} min, "
+        f"max {delays.max():,.1f} min"
+        if len(delays)
+        else "- (no liquidations)"
+    )
     sold = takes["collateral"].sum()
     if len(takes) and sold > 0:
         ratio = takes["price"] / takes["market_price"]
-        clearing = (f"{(ratio * takes['collateral']).sum() / sold:.1%} of market (volume-weighted mean), "
-                    f"lowest {ratio.min():.1%}")
+        clearing = (
+            f"{(ratio * takes['collateral']).sum() / sold:.1%} of market (volume-weighted mean), "
+            f"lowest {ratio.min():.1%}"
+        )
     else:
         clearing = "- (no takes)"
     rows = [
@@ -179,8 +225,12 @@ def _outcome(result: SimulationResult) -> list[_Block]:
         ("auction clearing price vs market", clearing),
         ("bad debt created", _amount(float(losses["loss"].sum()), stable)),
         ("bad debt still outstanding", _amount(float(losses["outstanding"].sum()), stable)),
-        ("peak debt in auction", _amount(float(result.facts["peak_debt_in_auction"]), stable)
-         if "peak_debt_in_auction" in result.facts else "- (not recorded)"),
+        (
+            "peak debt in auction",
+            _amount(float(result.facts["peak_debt_in_auction"]), stable)
+            if "peak_debt_in_auction" in result.facts
+            else "- (not recorded)",
+        ),
     ]
     blocks: list[_Block] = [_Heading("Outcome"), _Table(("measure", "value"), rows, numeric=(1,))]
     if not len(liquidations):
@@ -195,17 +245,28 @@ def _who_paid(result: SimulationResult) -> list[_Block]:
     if not bad_debt and not any(paid.values()):
         return blocks + [_Text("No bad debt: no layer paid anything.")]
     uncovered = _uncovered(result)
-    rows = [(layer, _amount(amount, stable), _share(amount, bad_debt)) for layer, amount in paid.items()]
-    rows += [("uncovered", _amount(uncovered, stable), _share(uncovered, bad_debt)),
-             ("total bad debt", _amount(bad_debt, stable), _share(bad_debt, bad_debt))]
+    rows = [
+        (layer, _amount(amount, stable), _share(amount, bad_debt)) for layer, amount in paid.items()
+    ]
+    rows += [
+        ("uncovered", _amount(uncovered, stable), _share(uncovered, bad_debt)),
+        ("total bad debt", _amount(bad_debt, stable), _share(bad_debt, bad_debt)),
+    ]
     blocks.append(_Table(("layer", "paid", "share of bad debt"), rows, numeric=(1, 2)))
     payers = _largest_payers(result, 10)
     blocks.append(_Heading("Largest payers"))
     if not len(payers):
         return blocks + [_Text("No payer receipts.")]
-    return blocks + [_Table(("payer", "kind", "layer", "amount"),
-                            [(str(p.payer), str(p.kind), str(p.layer), _amount(p.amount, stable))
-                             for p in payers.itertuples()], numeric=(3,))]
+    return blocks + [
+        _Table(
+            ("payer", "kind", "layer", "amount"),
+            [
+                (str(p.payer), str(p.kind), str(p.layer), _amount(p.amount, stable))
+                for p in payers.itertuples()
+            ],
+            numeric=(3,),
+        )
+    ]
 
 
 def _timeline(result: SimulationResult) -> list[_Block]:
@@ -218,33 +279,64 @@ def _timeline(result: SimulationResult) -> list[_Block]:
     liquidations = _table(result, "liquidations")
     if len(liquidations):
         at = lambda column: liquidations.at[liquidations["time"].idxmin(), column]  # noqa: E731
-        moments.append((at("time"), f"first liquidation: {at('owner')}, {_amount(at('collateral'), coll)} "
-                                    f"seized for {_amount(at('debt'), stable)} of debt"))
+        moments.append(
+            (
+                at("time"),
+                f"first liquidation: {at('owner')}, {_amount(at('collateral'), coll)} "
+                f"seized for {_amount(at('debt'), stable)} of debt",
+            )
+        )
     bars = _table(result, "bars")
     if len(bars):
         low = bars["market_price"].idxmin()
-        moments.append((bars.at[low, "time"], f"lowest market price: {_amount(bars.at[low, 'market_price'], stable)}"))
+        moments.append(
+            (
+                bars.at[low, "time"],
+                f"lowest market price: {_amount(bars.at[low, 'market_price'], stable)}",
+            )
+        )
     losses = _table(result, "losses")
     closed = _times(losses["closed"]).where(losses["loss"] > 0)
     if closed.notna().any():
         first_loss = closed.idxmin()
-        moments.append((closed.min(), f"first loss: auction {losses.at[first_loss, 'auction_id']} closed "
-                                      f"{_amount(losses.at[first_loss, 'loss'], stable)} short"))
+        moments.append(
+            (
+                closed.min(),
+                f"first loss: auction {losses.at[first_loss, 'auction_id']} closed "
+                f"{_amount(losses.at[first_loss, 'loss'], stable)} short",
+            )
+        )
     allocations = _table(result, "allocations")
     if len(allocations):
         cover = allocations["time"].idxmin()
-        moments.append((allocations.at[cover, "time"], f"first cover: {allocations.at[cover, 'layer']} paid "
-                                                       f"{_amount(allocations.at[cover, 'amount'], stable)} "
-                                                       f"(auction {allocations.at[cover, 'auction_id']})"))
+        moments.append(
+            (
+                allocations.at[cover, "time"],
+                f"first cover: {allocations.at[cover, 'layer']} paid "
+                f"{_amount(allocations.at[cover, 'amount'], stable)} "
+                f"(auction {allocations.at[cover, 'auction_id']})",
+            )
+        )
     if not moments:
         return []
-    return [_Heading("Timeline"),
-            _Table(("time", "what"), [(_when(t), what) for t, what in sorted(moments, key=lambda m: m[0])])]
+    return [
+        _Heading("Timeline"),
+        _Table(
+            ("time", "what"), [(_when(t), what) for t, what in sorted(moments, key=lambda m: m[0])]
+        ),
+    ]
 
 
 def _data_files(tables: dict[str, pd.DataFrame]) -> list[_Block]:
-    return [_Heading("Data"), _List([f"data/{name}.parquet, data/{name}.csv ({len(df):,} rows)"
-                                     for name, df in tables.items()])]
+    return [
+        _Heading("Data"),
+        _List(
+            [
+                f"data/{name}.parquet, data/{name}.csv ({len(df):,} rows)"
+                for name, df in tables.items()
+            ]
+        ),
+    ]
 
 
 def _run(result: SimulationResult) -> str:
@@ -252,17 +344,25 @@ def _run(result: SimulationResult) -> str:
     f = result.facts
     parts = [result.backend]
     if "bars" in f and "bar_seconds" in f:
-        parts.append(f"{f['bars']:,} bars of {f['bar_seconds']} s" + (f", {f['start']} to {f['end']}"
-                                                                       if "start" in f and "end" in f else ""))
+        parts.append(
+            f"{f['bars']:,} bars of {f['bar_seconds']} s"
+            + (f", {f['start']} to {f['end']}" if "start" in f and "end" in f else "")
+        )
     if "transactions" in f:
         parts.append(f"{f['transactions']:,} transactions")
-    timings = [f"{name} {f[key]:,.1f} s" for name, key in (("Anvil", "chain_run_s"), ("model", "model_run_s"))
-               if key in f] or ([f"run {f['run_s']:,.1f} s"] if "run_s" in f else [])
+    timings = [
+        f"{name} {f[key]:,.1f} s"
+        for name, key in (("Anvil", "chain_run_s"), ("model", "model_run_s"))
+        if key in f
+    ] or ([f"run {f['run_s']:,.1f} s"] if "run_s" in f else [])
     return "; ".join(parts + timings)
 
 
-def _summary(result: SimulationResult, reconciliation: Reconciliation | None,
-             scenario_lines: list[tuple[str, str]]) -> list[_Block]:
+def _summary(
+    result: SimulationResult,
+    reconciliation: Reconciliation | None,
+    scenario_lines: list[tuple[str, str]],
+) -> list[_Block]:
     return [
         _Heading(f"Backstop risk report: {result.scenario_name}", level=1),
         _Text(_run(result), label="Backend"),
@@ -280,15 +380,21 @@ def _summary(result: SimulationResult, reconciliation: Reconciliation | None,
 
 # --- plots ---------------------------------------------------------------------------------
 
+
 def check_out_dir(out_dir: Path) -> None:
     """Refuse (ReportError) an `out_dir` that a report may not replace: anything but an absent
     path, an empty directory or a previous report. Callers check before a long run, too."""
     out_dir = Path(os.path.abspath(out_dir))
     if out_dir.exists() or out_dir.is_symlink():
-        is_report = (out_dir.is_dir() and not out_dir.is_symlink()
-                     and (not any(out_dir.iterdir()) or any((out_dir / m).is_file() for m in REPORT_MARKERS)))
+        is_report = (
+            out_dir.is_dir()
+            and not out_dir.is_symlink()
+            and (not any(out_dir.iterdir()) or any((out_dir / m).is_file() for m in REPORT_MARKERS))
+        )
         if not is_report:
-            raise ReportError(f"{out_dir}: exists and is not a Backstop report; choose another --out")
+            raise ReportError(
+                f"{out_dir}: exists and is not a Backstop report; choose another --out"
+            )
 
 
 def _publish(out_dir: Path, build: Callable[[Path], None]) -> None:
@@ -314,13 +420,20 @@ def _publish(out_dir: Path, build: Callable[[Path], None]) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def write_report(out_dir: Path, result: SimulationResult, reconciliation: Reconciliation | None,
-                 scenario_lines: list[tuple[str, str]]) -> Path:
+def write_report(
+    out_dir: Path,
+    result: SimulationResult,
+    reconciliation: Reconciliation | None,
+    scenario_lines: list[tuple[str, str]],
+) -> Path:
     """Write the report of one run to `out_dir` (replacing a previous report there); returns
     the path of its summary.md."""
     plots: dict[str, Callable[[SimulationResult, Path], None]] = {
-        "price": _plot_price, "debt_collateral": _plot_debt_collateral, "auctions": _plot_auctions,
-        "waterfall": _plot_waterfall, "collateralization": _plot_collateralization,
+        "price": _plot_price,
+        "debt_collateral": _plot_debt_collateral,
+        "auctions": _plot_auctions,
+        "waterfall": _plot_waterfall,
+        "collateralization": _plot_collateralization,
     }
 
     def build(root: Path) -> None:
@@ -332,7 +445,9 @@ def write_report(out_dir: Path, result: SimulationResult, reconciliation: Reconc
         for name in PLOTS:
             plots[name](result, root / "plots" / f"{name}.png")
         blocks = _summary(result, reconciliation, scenario_lines)
-        (root / "summary.html").write_text(_html(blocks, f"Backstop risk report: {result.scenario_name}"))
+        (root / "summary.html").write_text(
+            _html(blocks, f"Backstop risk report: {result.scenario_name}")
+        )
         (root / "summary.md").write_text(_markdown(blocks))
 
     _publish(out_dir, build)
@@ -343,7 +458,9 @@ def _comparison_row(order: str, result: SimulationResult) -> dict[str, Any]:
     bad_debt, paid = _bad_debt(result), _paid_by_layer(result)
     top = _largest_payers(result, 1)
     return {
-        "order": order, "bad_debt": bad_debt, **{n: paid.get(n, 0.0) for n in LAYERS},
+        "order": order,
+        "bad_debt": bad_debt,
+        **{n: paid.get(n, 0.0) for n in LAYERS},
         "uncovered": _uncovered(result),
         "largest_payer": str(top["payer"].iloc[0]) if len(top) else "",
         "largest_payer_amount": float(top["amount"].iloc[0]) if len(top) else 0.0,
@@ -351,8 +468,9 @@ def _comparison_row(order: str, result: SimulationResult) -> dict[str, Any]:
     }
 
 
-def write_comparison(out_dir: Path, runs: list[tuple[str, SimulationResult]],
-                     scenario_lines: list[tuple[str, str]]) -> Path:
+def write_comparison(
+    out_dir: Path, runs: list[tuple[str, SimulationResult]], scenario_lines: list[tuple[str, str]]
+) -> Path:
     """Write the comparison of one scenario under several waterfall orders (`runs`: order label,
     result) to `out_dir` (replacing a previous report there); returns the path of comparison.md."""
     if not runs:
@@ -362,16 +480,28 @@ def write_comparison(out_dir: Path, runs: list[tuple[str, SimulationResult]],
     scenario = runs[0][1].scenario_name
     blocks: list[_Block] = [
         _Heading(f"Backstop waterfall comparison: {scenario}", level=1),
-        _Text(f"{len(runs)} runs of the same scenario, one per waterfall order; backend "
-              f"{', '.join(sorted({r.backend for _, r in runs}))}."),
+        _Text(
+            f"{len(runs)} runs of the same scenario, one per waterfall order; backend "
+            f"{', '.join(sorted({r.backend for _, r in runs}))}."
+        ),
         _Heading("Scenario"),
         _Table(("parameter", "value"), [(str(k), str(v)) for k, v in scenario_lines]),
         _Heading("Who paid, per order"),
-        _Table(("order", "bad debt", *LAYERS, "uncovered", "largest payer", "vaults liquidated"),
-               [(r["order"], *(_amount(r[c]) for c in ("bad_debt", *LAYERS, "uncovered")),
-                 f"{r['largest_payer']} ({_amount(r['largest_payer_amount'])})" if r["largest_payer"] else "-",
-                 f"{r['vaults_liquidated']:,}") for r in rows],
-               numeric=tuple(range(1, len(LAYERS) + 3)) + (len(LAYERS) + 4,)),
+        _Table(
+            ("order", "bad debt", *LAYERS, "uncovered", "largest payer", "vaults liquidated"),
+            [
+                (
+                    r["order"],
+                    *(_amount(r[c]) for c in ("bad_debt", *LAYERS, "uncovered")),
+                    f"{r['largest_payer']} ({_amount(r['largest_payer_amount'])})"
+                    if r["largest_payer"]
+                    else "-",
+                    f"{r['vaults_liquidated']:,}",
+                )
+                for r in rows
+            ],
+            numeric=tuple(range(1, len(LAYERS) + 3)) + (len(LAYERS) + 4,),
+        ),
         _Text(f"Amounts in {stable}." if stable else "Amounts in stablecoin."),
         _Image("comparison"),
         _Heading("Data"),
@@ -382,7 +512,9 @@ def write_comparison(out_dir: Path, runs: list[tuple[str, SimulationResult]],
         (root / "plots").mkdir()
         _plot_comparison(rows, stable, root / "plots" / "comparison.png")
         pd.DataFrame(rows).to_csv(root / "comparison.csv", index=False)
-        (root / "comparison.html").write_text(_html(blocks, f"Backstop waterfall comparison: {scenario}"))
+        (root / "comparison.html").write_text(
+            _html(blocks, f"Backstop waterfall comparison: {scenario}")
+        )
         (root / "comparison.md").write_text(_markdown(blocks))
 
     _publish(out_dir, build)

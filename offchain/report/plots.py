@@ -16,17 +16,34 @@ import matplotlib.ticker as mticker  # noqa: E402
 import numpy as np  # noqa: E402
 import pandas as pd  # noqa: E402
 
-from offchain.report.tables import LAYERS, _amount, _bad_debt, _datetimes, _paid_by_layer, _symbols, _table, _uncovered  # noqa: E402
+from offchain.report.tables import (
+    LAYERS,
+    _amount,
+    _bad_debt,
+    _datetimes,
+    _paid_by_layer,
+    _symbols,
+    _table,
+    _uncovered,
+)  # noqa: E402
 from offchain.sim.results import SimulationResult  # noqa: E402
 
-COLORS = {"fund": "tab:blue", "stability_pool": "tab:green", "debt_auction": "tab:purple",
-          "redistribution": "tab:orange", "settlement": "tab:brown", "uncovered": "tab:red"}
+COLORS = {
+    "fund": "tab:blue",
+    "stability_pool": "tab:green",
+    "debt_auction": "tab:purple",
+    "redistribution": "tab:orange",
+    "settlement": "tab:brown",
+    "uncovered": "tab:red",
+}
 
 
 @contextmanager
 def _figure(path: Path, panels: int = 1, sharex: bool = False) -> Iterator[Any]:
     """A figure of `panels` stacked axes, saved to `path` on success and closed in any case."""
-    fig, axes = plt.subplots(panels, 1, figsize=(10, 4.5 + 3 * (panels - 1)), squeeze=False, sharex=sharex)
+    fig, axes = plt.subplots(
+        panels, 1, figsize=(10, 4.5 + 3 * (panels - 1)), squeeze=False, sharex=sharex
+    )
     try:
         yield axes[:, 0]
         fig.tight_layout()
@@ -43,7 +60,9 @@ def _time_axis(ax: Any) -> None:
 
 
 def _note(ax: Any, text: str) -> None:
-    ax.text(0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=14, color="gray")
+    ax.text(
+        0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=14, color="gray"
+    )
 
 
 def _plot_price(result: SimulationResult, path: Path) -> None:
@@ -52,13 +71,24 @@ def _plot_price(result: SimulationResult, path: Path) -> None:
     with _figure(path) as (ax,):
         t = _datetimes(bars["time"])
         ax.plot(t, bars["market_price"], label="market price", color="black", linewidth=1.2)
-        ax.plot(t, bars["oracle_price"], label="oracle price", color="tab:blue", drawstyle="steps-post")
+        ax.plot(
+            t, bars["oracle_price"], label="oracle price", color="tab:blue", drawstyle="steps-post"
+        )
         ax.plot(t, bars["safe_price"], label="safe price", color="tab:orange", linestyle="--")
         if len(liquidations) and len(bars):
-            at = np.interp(liquidations["time"].astype(float), bars["time"].astype(float),
-                           bars["market_price"].astype(float))
-            ax.scatter(_datetimes(liquidations["time"]), at, marker="v", color="tab:red", zorder=3,
-                       label=f"liquidations ({len(liquidations):,})")
+            at = np.interp(
+                liquidations["time"].astype(float),
+                bars["time"].astype(float),
+                bars["market_price"].astype(float),
+            )
+            ax.scatter(
+                _datetimes(liquidations["time"]),
+                at,
+                marker="v",
+                color="tab:red",
+                zorder=3,
+                label=f"liquidations ({len(liquidations):,})",
+            )
         else:
             _note(ax, "no liquidations")
         ax.set_ylabel(f"{stable} per {coll}".strip())
@@ -76,11 +106,15 @@ def _plot_debt_collateral(result: SimulationResult, path: Path) -> None:
         top.set_ylabel(f"debt [{stable}]" if stable else "debt")
         top.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
         top.set_title("Debt")
-        locked = bottom.plot(t, bars["collateral_locked"], color="tab:green", label="locked in vaults (left)")
+        locked = bottom.plot(
+            t, bars["collateral_locked"], color="tab:green", label="locked in vaults (left)"
+        )
         bottom.set_ylabel(f"locked [{coll}]" if coll else "locked")
         bottom.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
         auction = bottom.twinx()
-        in_auction = auction.plot(t, bars["collateral_in_auction"], color="tab:red", label="in auction (right)")
+        in_auction = auction.plot(
+            t, bars["collateral_in_auction"], color="tab:red", label="in auction (right)"
+        )
         auction.set_ylabel(f"in auction [{coll}]" if coll else "in auction")
         bottom.set_title("Collateral")
         bottom.legend(handles=locked + in_auction, loc="best")
@@ -91,12 +125,24 @@ def _plot_auctions(result: SimulationResult, path: Path) -> None:
     stable, coll = _symbols(result)
     bars, takes = _table(result, "bars"), _table(result, "takes")
     with _figure(path, panels=2) as (top, bottom):
-        top.plot(_datetimes(bars["time"]), bars["market_price"], color="black", linewidth=1, label="market price")
+        top.plot(
+            _datetimes(bars["time"]),
+            bars["market_price"],
+            color="black",
+            linewidth=1,
+            label="market price",
+        )
         bottom.set_xlabel("take price / market price")
         bottom.set_ylabel(f"collateral sold [{coll}]" if coll else "collateral sold")
         if len(takes):
-            top.scatter(_datetimes(takes["time"]), takes["price"], color="tab:red", s=18, zorder=3,
-                        label=f"takes ({len(takes):,})")
+            top.scatter(
+                _datetimes(takes["time"]),
+                takes["price"],
+                color="tab:red",
+                s=18,
+                zorder=3,
+                label=f"takes ({len(takes):,})",
+            )
             ratio = takes["price"] / takes["market_price"]
             bottom.hist(ratio, bins=30, weights=takes["collateral"], color="tab:red", alpha=0.7)
             bottom.axvline(1.0, color="black", linestyle="--", label="market price")
@@ -119,7 +165,9 @@ def _plot_waterfall(result: SimulationResult, path: Path) -> None:
     with _figure(path) as (ax,):
         if bad_debt or any(paid.values()):
             names = list(paid)
-            bars = ax.bar(names, [paid[n] for n in names], color=[COLORS.get(n, "tab:gray") for n in names])
+            bars = ax.bar(
+                names, [paid[n] for n in names], color=[COLORS.get(n, "tab:gray") for n in names]
+            )
             ax.bar_label(bars, labels=[_amount(paid[n]) for n in names])
         else:
             _note(ax, "no bad debt")
@@ -136,12 +184,29 @@ def _plot_collateralization(result: SimulationResult, path: Path) -> None:
     with _figure(path) as (ax,):
         if len(start) or len(end):
             bins = np.histogram_bin_edges(pd.concat([start, end]), bins=30)
-            ax.hist(start, bins=bins, alpha=0.6, color="tab:blue", label=f"start ({len(start):,} vaults with debt)")
-            ax.hist(end, bins=bins, alpha=0.6, color="tab:red", label=f"end ({len(end):,} vaults with debt)")
+            ax.hist(
+                start,
+                bins=bins,
+                alpha=0.6,
+                color="tab:blue",
+                label=f"start ({len(start):,} vaults with debt)",
+            )
+            ax.hist(
+                end,
+                bins=bins,
+                alpha=0.6,
+                color="tab:red",
+                label=f"end ({len(end):,} vaults with debt)",
+            )
         else:
             _note(ax, "no vaults with debt")
         if ratio is not None:
-            ax.axvline(float(ratio), color="black", linestyle="--", label=f"liquidation ratio {float(ratio):.2f}")
+            ax.axvline(
+                float(ratio),
+                color="black",
+                linestyle="--",
+                label=f"liquidation ratio {float(ratio):.2f}",
+            )
         ax.set_xlabel("collateral ratio (collateral value / debt)")
         ax.set_ylabel("vaults")
         ax.set_title("Vault collateral ratios, start vs end")

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pandas as pd
 
@@ -17,7 +17,7 @@ LAYERS = tuple(LAYER_NAMES.values())  # waterfall layers in layer-number order
 
 
 def _utc(t: int) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
@@ -27,31 +27,60 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
     times, _ = bar_times(s)
     return [
         ("description", s.description),
-        ("price path", f"{m.prices.source}: {len(m.prices)} bars of {times[1] - times[0]} s, {_utc(times[0])} to "
-                       f"{_utc(m.prices.times[-1])}, then {m.tail_bars} bars at the last price"),
+        (
+            "price path",
+            f"{m.prices.source}: {len(m.prices)} bars of {times[1] - times[0]} s, {_utc(times[0])} to "
+            f"{_utc(m.prices.times[-1])}, then {m.tail_bars} bars at the last price",
+        ),
         ("gas", m.gas.source if m.gas is not None else f"constant {gwei(m.gas_price)}"),
-        ("collateral pool depth", f"{m.pool_depth / WAD:,.0f} {s.system.stablecoin_symbol} per side"),
-        ("vaults", f"{v.count:,} (seed {s.seed}): debt log-normal, median {v.debt_median / WAD:,.0f}, sigma "
-                   f"{v.debt_sigma:g}; start collateral ratio triangular({v.ratio_min:g}, {v.ratio_mode:g}, "
-                   f"{v.ratio_max:g})"),
-        ("collateral type", f"{c.name} ({c.token_symbol}): liquidation ratio {c.liquidation_ratio / RAY:g}, "
-                            f"penalty {c.liquidation_penalty / WAD:g}, oracle delay {c.oracle_delay} s, dust "
-                            f"{c.dust / RAD:,.0f}"),
-        ("auctions", f"{CurveKind(c.auction_curve[0]).label} curve, start at {c.auction_buffer / RAY:g} x oracle price, reset "
-                     f"after {c.auction_max_duration} s or below {c.auction_max_drop / RAY:g} x start; keeper reward "
-                     f"{c.keeper_reward_rate / WAD:.2%} + {c.keeper_reward_flat / RAD:,.0f}"),
-        ("keepers' gas bids", f"liquidation {gwei(k.liquidation_gas_price)}, taker {gwei(k.taker_gas_price)}, "
-                              f"backstop {gwei(k.backstop_gas_price)}; at or above the bar's p60 a transaction lands "
-                              "in the bar, at or above p30 one bar later, below p30 it is dropped"),
-        ("taker", f"{k.taker_mode} take when the profit after gas and slippage is at least "
-                  f"{k.take_min_profit / WAD:,.0f}" + (f", capital {k.taker_capital / WAD:,.0f}"
-                                                       if k.taker_mode == "capital" else "")),
-        ("arbitrageur", f"capital {k.arbitrageur_capital / WAD:,.0f}, trades when the pool is more than "
-                        f"{k.arbitrage_threshold / WAD:.2%} off the market"),
-        ("insurance fund / stability pool", f"{s.backstop.insurance_fund / WAD:,.0f} / {s.backstop.pool_stakers} "
-                                            f"stakers x {s.backstop.pool_stake / WAD:,.0f}"),
-        ("debt-auction bidder", f"capital {k.debt_auction_capital / WAD:,.0f}" if k.debt_auction_capital
-         else "none"),
+        (
+            "collateral pool depth",
+            f"{m.pool_depth / WAD:,.0f} {s.system.stablecoin_symbol} per side",
+        ),
+        (
+            "vaults",
+            f"{v.count:,} (seed {s.seed}): debt log-normal, median {v.debt_median / WAD:,.0f}, sigma "
+            f"{v.debt_sigma:g}; start collateral ratio triangular({v.ratio_min:g}, {v.ratio_mode:g}, "
+            f"{v.ratio_max:g})",
+        ),
+        (
+            "collateral type",
+            f"{c.name} ({c.token_symbol}): liquidation ratio {c.liquidation_ratio / RAY:g}, "
+            f"penalty {c.liquidation_penalty / WAD:g}, oracle delay {c.oracle_delay} s, dust "
+            f"{c.dust / RAD:,.0f}",
+        ),
+        (
+            "auctions",
+            f"{CurveKind(c.auction_curve[0]).label} curve, start at {c.auction_buffer / RAY:g} x oracle price, reset "
+            f"after {c.auction_max_duration} s or below {c.auction_max_drop / RAY:g} x start; keeper reward "
+            f"{c.keeper_reward_rate / WAD:.2%} + {c.keeper_reward_flat / RAD:,.0f}",
+        ),
+        (
+            "keepers' gas bids",
+            f"liquidation {gwei(k.liquidation_gas_price)}, taker {gwei(k.taker_gas_price)}, "
+            f"backstop {gwei(k.backstop_gas_price)}; at or above the bar's p60 a transaction lands "
+            "in the bar, at or above p30 one bar later, below p30 it is dropped",
+        ),
+        (
+            "taker",
+            f"{k.taker_mode} take when the profit after gas and slippage is at least "
+            f"{k.take_min_profit / WAD:,.0f}"
+            + (f", capital {k.taker_capital / WAD:,.0f}" if k.taker_mode == "capital" else ""),
+        ),
+        (
+            "arbitrageur",
+            f"capital {k.arbitrageur_capital / WAD:,.0f}, trades when the pool is more than "
+            f"{k.arbitrage_threshold / WAD:.2%} off the market",
+        ),
+        (
+            "insurance fund / stability pool",
+            f"{s.backstop.insurance_fund / WAD:,.0f} / {s.backstop.pool_stakers} "
+            f"stakers x {s.backstop.pool_stake / WAD:,.0f}",
+        ),
+        (
+            "debt-auction bidder",
+            f"capital {k.debt_auction_capital / WAD:,.0f}" if k.debt_auction_capital else "none",
+        ),
         ("waterfall", " -> ".join(LAYER_NAMES[x] for x in w.order) or "(no layer)"),
     ]
 
@@ -67,7 +96,7 @@ def _share(part: float, whole: float) -> str:
 
 
 def _when(seconds: float) -> str:
-    return datetime.fromtimestamp(seconds, tz=timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
 def _times(column: pd.Series) -> pd.Series:
@@ -83,13 +112,16 @@ def _datetimes(column: pd.Series) -> pd.Series:
 
 # --- figures from the tables ---------------------------------------------------------------
 
+
 def _table(result: SimulationResult, name: str) -> pd.DataFrame:
     return result.tables[name] if name in result.tables else empty_table(name)
 
 
 def _symbols(result: SimulationResult) -> tuple[str, str]:
     """(stablecoin, collateral) symbols."""
-    return str(result.facts.get("stable_symbol", "")), str(result.facts.get("collateral_symbol", ""))
+    return str(result.facts.get("stable_symbol", "")), str(
+        result.facts.get("collateral_symbol", "")
+    )
 
 
 def _bad_debt(result: SimulationResult) -> float:
@@ -113,7 +145,9 @@ def _paid_by_layer(result: SimulationResult) -> dict[str, float]:
 
 
 def _largest_payers(result: SimulationResult, count: int) -> pd.DataFrame:
-    return _table(result, "payers").sort_values("amount", ascending=False, kind="stable").head(count)
+    return (
+        _table(result, "payers").sort_values("amount", ascending=False, kind="stable").head(count)
+    )
 
 
 def _vaults_liquidated(result: SimulationResult) -> int:

@@ -28,29 +28,42 @@ from __future__ import annotations
 
 import gc
 import time as clock
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from functools import partial
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterator
+from typing import Any
 
 import pandas as pd
 
-from offchain.backends.anvil import Anvil
 from offchain.backends import Backend, ChainBackend, ModelBackend, TxOutcome
-from offchain.system.deployment import deploy_flash_taker, deploy_system
-from offchain.system.reads import StateKeys, read_state
+from offchain.backends.anvil import Anvil
 from offchain.model.backstop import LossStatus
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
 from offchain.sim.keepers import (
-    Action, AuctionView, BackstopParams, BackstopView, DebtAuctionView, Latency, PoolView, TakerParams, VaultIndex,
-    arbitrage_action, backstop_actions, liquidation_actions, oracle_actions, taker_actions,
+    Action,
+    AuctionView,
+    BackstopParams,
+    BackstopView,
+    DebtAuctionView,
+    Latency,
+    PoolView,
+    TakerParams,
+    VaultIndex,
+    arbitrage_action,
+    backstop_actions,
+    liquidation_actions,
+    oracle_actions,
+    taker_actions,
 )
 from offchain.sim.ledger import Ledger
 from offchain.sim.population import VaultPlan, actor_address, generate_vaults
-from offchain.sim.scenario_types import Scenario
 from offchain.sim.results import LAYER_NAMES, TABLES, SimulationResult, Tables, build_table
+from offchain.sim.scenario_types import Scenario
+from offchain.system.deployment import deploy_flash_taker, deploy_system
+from offchain.system.reads import StateKeys, read_state
 
 ACCRUE_EVERY = 3600  # seconds between the backstop keeper's fee accruals
 ACTOR_COLLATERALIZATION = 10  # actors' own vaults hold 10x their debt in collateral
@@ -74,15 +87,40 @@ class Actors:
     stakers: tuple[str, ...]
 
     @classmethod
-    def for_scenario(cls, scenario: Scenario) -> "Actors":
-        return cls(*(actor_address(role) for role in (
-            "governance", "feeder", "liquidation_keeper", "taker", "arbitrageur", "backstop_keeper", "bidder",
-            "donor", "capital_taker")), tuple(actor_address("staker", i) for i in range(scenario.backstop.pool_stakers)))
+    def for_scenario(cls, scenario: Scenario) -> Actors:
+        return cls(
+            *(
+                actor_address(role)
+                for role in (
+                    "governance",
+                    "feeder",
+                    "liquidation_keeper",
+                    "taker",
+                    "arbitrageur",
+                    "backstop_keeper",
+                    "bidder",
+                    "donor",
+                    "capital_taker",
+                )
+            ),
+            tuple(actor_address("staker", i) for i in range(scenario.backstop.pool_stakers)),
+        )
 
     def roles(self) -> dict[str, str]:
-        out = {name: getattr(self, name) for name in (
-            "governance", "feeder", "liquidation_keeper", "taker", "arbitrageur", "backstop_keeper", "bidder",
-            "donor", "capital_taker")}
+        out = {
+            name: getattr(self, name)
+            for name in (
+                "governance",
+                "feeder",
+                "liquidation_keeper",
+                "taker",
+                "arbitrageur",
+                "backstop_keeper",
+                "bidder",
+                "donor",
+                "capital_taker",
+            )
+        }
         out.update({f"staker {i}": s for i, s in enumerate(self.stakers)})
         return out
 
@@ -107,7 +145,7 @@ def genesis_time(scenario: Scenario) -> int:
 
 
 def _utc(t: int) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 @contextmanager
@@ -128,8 +166,14 @@ def _young_collections_batched(threshold: int = 100_000) -> Iterator[None]:
 class Simulation:
     """One run of a scenario on one backend (see the module docstring)."""
 
-    def __init__(self, scenario: Scenario, backend: Backend, kind: str, full_check_every: int | None = 6,
-                 progress: Callable[[int, int], None] | None = None):
+    def __init__(
+        self,
+        scenario: Scenario,
+        backend: Backend,
+        kind: str,
+        full_check_every: int | None = 6,
+        progress: Callable[[int, int], None] | None = None,
+    ):
         self.scenario = scenario
         self.backend = backend
         self.kind = kind
@@ -159,8 +203,15 @@ class Simulation:
         self.flush()
         return self.backend.views(calls)
 
-    def queue(self, actor: str, sender: str, contract: str, function: str, *args: Any,
-              submitted_bar: int | None = None) -> None:
+    def queue(
+        self,
+        actor: str,
+        sender: str,
+        contract: str,
+        function: str,
+        *args: Any,
+        submitted_bar: int | None = None,
+    ) -> None:
         """A transaction for the next block. Everything queued between two reads is mined as one
         block, in the order queued: an actor's decisions rest on the state it read, never on
         each other's results, so they can share a block."""
@@ -173,16 +224,27 @@ class Simulation:
         mined: list[TxOutcome] = []
         for start in range(0, len(pending), MAX_BLOCK_TXS):
             block = pending[start : start + MAX_BLOCK_TXS]
-            outcomes = self.backend.transact_block([(contract, function, sender, args)
-                                              for _, sender, contract, function, args, _ in block])
+            outcomes = self.backend.transact_block(
+                [
+                    (contract, function, sender, args)
+                    for _, sender, contract, function, args, _ in block
+                ]
+            )
             t = self.backend.last_block_time
             for (actor, _, contract, function, _, submitted_bar), outcome in zip(block, outcomes):
                 self._record(t, actor, contract, function, submitted_bar, outcome)
             mined += outcomes
         return mined
 
-    def send(self, actor: str, sender: str, contract: str, function: str, *args: Any,
-             submitted_bar: int | None = None) -> bool:
+    def send(
+        self,
+        actor: str,
+        sender: str,
+        contract: str,
+        function: str,
+        *args: Any,
+        submitted_bar: int | None = None,
+    ) -> bool:
         """One transaction in a block of its own, recorded with its events; False if it reverted."""
         self.flush()
         try:
@@ -190,21 +252,49 @@ class Simulation:
             outcome = TxOutcome(True, None, self.backend.last_events)
         except Revert as exc:
             outcome = TxOutcome(False, exc.reason, [])
-        self._record(self.backend.last_block_time, actor, contract, function, submitted_bar, outcome)
+        self._record(
+            self.backend.last_block_time, actor, contract, function, submitted_bar, outcome
+        )
         return outcome.ok
 
-    def _record(self, t: int, actor: str, contract: str, function: str, submitted_bar: int | None,
-                outcome: TxOutcome) -> None:
+    def _record(
+        self,
+        t: int,
+        actor: str,
+        contract: str,
+        function: str,
+        submitted_bar: int | None,
+        outcome: TxOutcome,
+    ) -> None:
         tx = self.tx_count
         self.tx_count += 1
-        self.rows["txs"].append((self.bar, t, tx, actor, self.labels.get(contract, contract), function,
-                                 self.bar if submitted_bar is None else submitted_bar,
-                                 "ok" if outcome.ok else "reverted",
-                                 "" if outcome.ok else outcome.reason or "(no reason)"))
+        self.rows["txs"].append(
+            (
+                self.bar,
+                t,
+                tx,
+                actor,
+                self.labels.get(contract, contract),
+                function,
+                self.bar if submitted_bar is None else submitted_bar,
+                "ok" if outcome.ok else "reverted",
+                "" if outcome.ok else outcome.reason or "(no reason)",
+            )
+        )
         events = outcome.events
         for i, e in enumerate(events):  # args as JSON when the table is built (_events_table)
-            self.rows["events"].append((self.bar, t, tx, i, self.labels.get(e.address, e.address), e.address, e.name,
-                                        e.args))
+            self.rows["events"].append(
+                (
+                    self.bar,
+                    t,
+                    tx,
+                    i,
+                    self.labels.get(e.address, e.address),
+                    e.address,
+                    e.name,
+                    e.args,
+                )
+            )
         self.ledger.on_events(events, t, actor)
 
     def deploy(self, name: str, sender: str, *args: Any) -> str:
@@ -217,11 +307,25 @@ class Simulation:
 
     def act(self, action: Action) -> None:
         """Through the latency model: now, in a later bar, or dropped."""
-        delay = 0 if action.gas_price == 0 else self.latency.delay(action.gas_price, self.times[self.bar])
+        delay = (
+            0
+            if action.gas_price == 0
+            else self.latency.delay(action.gas_price, self.times[self.bar])
+        )
         if delay is None:
-            self.rows["txs"].append((self.bar, self.times[self.bar], -1, action.actor,
-                                     self.labels.get(action.contract, action.contract), action.function, self.bar,
-                                     "dropped", "gas bid below the bar's 30th percentile"))
+            self.rows["txs"].append(
+                (
+                    self.bar,
+                    self.times[self.bar],
+                    -1,
+                    action.actor,
+                    self.labels.get(action.contract, action.contract),
+                    action.function,
+                    self.bar,
+                    "dropped",
+                    "gas bid below the bar's 30th percentile",
+                )
+            )
         elif delay == 0:
             self.queue(action.actor, action.sender, action.contract, action.function, *action.args)
         else:
@@ -256,25 +360,49 @@ class Simulation:
         self.queue("setup", g, d.stablecoin, "approve", t.pool, depth)
         self.queue("setup", g, t.pool, "add_liquidity", pool_tokens, depth, 0)
         # the vault population: governance joins each owner's collateral, each owner draws
-        self.plans: list[VaultPlan] = generate_vaults(s.vaults, s.seed, self.collateral.initial_price, self.collateral.token_decimals,
-                                                      self.collateral.dust)
+        self.plans: list[VaultPlan] = generate_vaults(
+            s.vaults,
+            s.seed,
+            self.collateral.initial_price,
+            self.collateral.token_decimals,
+            self.collateral.dust,
+        )
         total = sum(p.collateral for p in self.plans) // self.scale
         self.queue("setup", g, t.token, "mint", g, total)
         self.queue("setup", g, t.token, "approve", t.join, total)
         for p in self.plans:
             self.queue("setup", g, t.join, "join", p.owner, p.collateral // self.scale)
         for p in self.plans:
-            self.queue("setup", p.owner, d.engine, "modify_vault", t.type_id, p.owner, p.owner, p.owner,
-                       p.collateral, -(-p.debt * RAY // self.rate0))
-        for p, outcome in zip(self.plans, self.flush()[-len(self.plans):]):
+            self.queue(
+                "setup",
+                p.owner,
+                d.engine,
+                "modify_vault",
+                t.type_id,
+                p.owner,
+                p.owner,
+                p.owner,
+                p.collateral,
+                -(-p.debt * RAY // self.rate0),
+            )
+        for p, outcome in zip(self.plans, self.flush()[-len(self.plans) :]):
             if not outcome.ok:
-                raise SimulationError(f"vault {p.owner} could not be opened: {outcome.reason or '(no reason)'}")
+                raise SimulationError(
+                    f"vault {p.owner} could not be opened: {outcome.reason or '(no reason)'}"
+                )
         k = s.keepers
         # the arbitrageur: half its capital in stablecoin (ERC-20), half in collateral tokens
         half = k.arbitrageur_capital // 2
         if half:
             self._fund(a.arbitrageur, half, exit_stable=True)
-            self.queue("setup", g, t.token, "mint", a.arbitrageur, half * 10**self.collateral.token_decimals // self.price0)
+            self.queue(
+                "setup",
+                g,
+                t.token,
+                "mint",
+                a.arbitrageur,
+                half * 10**self.collateral.token_decimals // self.price0,
+            )
         self.queue("setup", a.arbitrageur, t.token, "approve", t.pool, MAX_UINT256)
         self.queue("setup", a.arbitrageur, d.stablecoin, "approve", t.pool, MAX_UINT256)
         # the takers
@@ -289,8 +417,15 @@ class Simulation:
             self.queue("setup", a.bidder, d.engine, "allow", d.debt_auction)
         if s.backstop.insurance_fund:
             self._fund(a.donor, s.backstop.insurance_fund, exit_stable=False)
-            self.queue("setup", a.donor, d.engine, "transfer_stable", a.donor, d.backstop,
-                       s.backstop.insurance_fund * RAY)
+            self.queue(
+                "setup",
+                a.donor,
+                d.engine,
+                "transfer_stable",
+                a.donor,
+                d.backstop,
+                s.backstop.insurance_fund * RAY,
+            )
         for staker in a.stakers:
             self._fund(staker, s.backstop.pool_stake, exit_stable=False)
             self.queue("setup", staker, d.engine, "allow", d.stability_pool)
@@ -298,19 +433,33 @@ class Simulation:
         self.flush()
         failed = [r for r in self.rows["txs"] if r[7] != "ok"]
         if failed:
-            raise SimulationError(f"setup transaction {failed[0][4]}.{failed[0][5]} reverted: {failed[0][8]}")
+            raise SimulationError(
+                f"setup transaction {failed[0][4]}.{failed[0][5]} reverted: {failed[0][8]}"
+            )
         if self.backend.last_block_time >= self.times[0]:
             raise SimulationError("setup ran past the first bar (genesis_time is too late)")
 
     def _fund(self, who: str, stable: int, exit_stable: bool) -> None:
         """`who` opens a vault with 10x collateral and draws `stable` [wad]."""
         d, t, g = self.deployment, self.type_, self.actors.governance
-        tokens = -(-stable * ACTOR_COLLATERALIZATION * 10**self.collateral.token_decimals // self.price0)
+        tokens = -(
+            -stable * ACTOR_COLLATERALIZATION * 10**self.collateral.token_decimals // self.price0
+        )
         self.queue("setup", g, t.token, "mint", who, tokens)
         self.queue("setup", who, t.token, "approve", t.join, tokens)
         self.queue("setup", who, t.join, "join", who, tokens)
-        self.queue("setup", who, d.engine, "modify_vault", t.type_id, who, who, who, tokens * self.scale,
-                   -(-stable * RAY // self.rate0))
+        self.queue(
+            "setup",
+            who,
+            d.engine,
+            "modify_vault",
+            t.type_id,
+            who,
+            who,
+            who,
+            tokens * self.scale,
+            -(-stable * RAY // self.rate0),
+        )
         if exit_stable:
             self.queue("setup", who, d.engine, "allow", d.stable_join)
             self.queue("setup", who, d.stable_join, "exit", who, stable)
@@ -327,8 +476,18 @@ class Simulation:
         self.setup()
         setup_s = clock.perf_counter() - started
         d, t, a = self.deployment, self.type_, self.actors
-        self.static = dict(zip(("oracle_delay", "min_decrease", "pool_fee"), self.read([
-            (t.oracle, "delay", ()), (d.debt_auction, "min_decrease", ()), (t.pool, "fee", ())])))
+        self.static = dict(
+            zip(
+                ("oracle_delay", "min_decrease", "pool_fee"),
+                self.read(
+                    [
+                        (t.oracle, "delay", ()),
+                        (d.debt_auction, "min_decrease", ()),
+                        (t.pool, "fee", ()),
+                    ]
+                ),
+            )
+        )
         every = self.full_check_every
         if every is not None:
             self._full_state()
@@ -351,20 +510,46 @@ class Simulation:
         due = [f for f in self.in_flight if f[0] <= i]
         self.in_flight = [f for f in self.in_flight if f[0] > i]
         for _, submitted, action in due:
-            self.queue(action.actor, action.sender, action.contract, action.function, *action.args,
-                       submitted_bar=submitted)
+            self.queue(
+                action.actor,
+                action.sender,
+                action.contract,
+                action.function,
+                *action.args,
+                submitted_bar=submitted,
+            )
         # 2. the price feed
         last_poke = self.read([(t.oracle, "last_poke", ())])[0]
-        for action in oracle_actions(a.feeder, t.oracle, d.spotter, t.type_id, price, self.backend.next_block_time,
-                                     last_poke, self.static["oracle_delay"]):
+        for action in oracle_actions(
+            a.feeder,
+            t.oracle,
+            d.spotter,
+            t.type_id,
+            price,
+            self.backend.next_block_time,
+            last_poke,
+            self.static["oracle_delay"],
+        ):
             self.act(action)
         # 3. the arbitrageur
-        rc, rs, arb_tokens, arb_stable = self.read([
-            (t.pool, "reserve_collateral", ()), (t.pool, "reserve_stable", ()), (t.token, "balanceOf", (a.arbitrageur,)),
-            (d.stablecoin, "balanceOf", (a.arbitrageur,))])
+        rc, rs, arb_tokens, arb_stable = self.read(
+            [
+                (t.pool, "reserve_collateral", ()),
+                (t.pool, "reserve_stable", ()),
+                (t.token, "balanceOf", (a.arbitrageur,)),
+                (d.stablecoin, "balanceOf", (a.arbitrageur,)),
+            ]
+        )
         pool = PoolView(rc, rs, self.static["pool_fee"], self.scale)
-        arb = arbitrage_action(pool, price, s.keepers.arbitrage_threshold, arb_tokens, arb_stable, a.arbitrageur,
-                               t.pool)
+        arb = arbitrage_action(
+            pool,
+            price,
+            s.keepers.arbitrage_threshold,
+            arb_tokens,
+            arb_stable,
+            a.arbitrageur,
+            t.pool,
+        )
         if arb is not None:
             self.act(arb)
         # 4. liquidations
@@ -379,36 +564,73 @@ class Simulation:
             self.ledger.unsafe_since.setdefault(owner, now)
             self.ledger.first_unsafe.setdefault(owner, now)
         flying = self.flying()
-        for action in liquidation_actions(self.index, rate, safe_price, flying, a.liquidation_keeper, d.liquidator,
-                                          s.keepers.liquidation_gas_price):
+        for action in liquidation_actions(
+            self.index,
+            rate,
+            safe_price,
+            flying,
+            a.liquidation_keeper,
+            d.liquidator,
+            s.keepers.liquidation_gas_price,
+        ):
             self.act(action)
         # 5. auctions
         active = list(self.backend.call(t.auction, "active_auctions"))
         if active:
-            reads = self.read([(t.auction, "status", (i_,)) for i_ in active] + [
-                (t.auction, "min_auction", ()), (t.pool, "reserve_collateral", ()), (t.pool, "reserve_stable", ()),
-                (d.engine, "stable", (a.capital_taker,))])
+            reads = self.read(
+                [(t.auction, "status", (i_,)) for i_ in active]
+                + [
+                    (t.auction, "min_auction", ()),
+                    (t.pool, "reserve_collateral", ()),
+                    (t.pool, "reserve_stable", ()),
+                    (d.engine, "stable", (a.capital_taker,)),
+                ]
+            )
             views = [AuctionView(aid, *reads[j]) for j, aid in enumerate(active)]
-            min_auction, rc, rs, capital = reads[len(active):]
+            min_auction, rc, rs, capital = reads[len(active) :]
             k = s.keepers
             pool = PoolView(rc, rs, self.static["pool_fee"], self.scale)
             takers = []
             if k.taker_mode in ("flash", "both"):
-                takers.append(TakerParams("taker", a.taker, self.flash_taker, t.auction, "flash", k.take_min_profit,
-                                          k.taker_gas_price))
+                takers.append(
+                    TakerParams(
+                        "taker",
+                        a.taker,
+                        self.flash_taker,
+                        t.auction,
+                        "flash",
+                        k.take_min_profit,
+                        k.taker_gas_price,
+                    )
+                )
             if k.taker_mode in ("capital", "both"):
-                takers.append(TakerParams("capital_taker", a.capital_taker, "", t.auction, "capital",
-                                          k.take_min_profit, k.taker_gas_price))
+                takers.append(
+                    TakerParams(
+                        "capital_taker",
+                        a.capital_taker,
+                        "",
+                        t.auction,
+                        "capital",
+                        k.take_min_profit,
+                        k.taker_gas_price,
+                    )
+                )
             for params in takers:
                 # one taker per auction: what the first plans to take or reset, the second leaves
-                planned = taker_actions(views, pool, price, min_auction, capital, params, self.flying())
+                planned = taker_actions(
+                    views, pool, price, min_auction, capital, params, self.flying()
+                )
                 for action in planned:
                     self.act(action)
                 targeted = {target for action in planned for target in action.targets}
                 views = [v for v in views if ("auction", v.auction_id) not in targeted]
         # 6. the backstop
-        for action in backstop_actions(self._backstop_view(), self._backstop_params(),
-                                       now - self.last_accrual >= ACCRUE_EVERY, self.flying()):
+        for action in backstop_actions(
+            self._backstop_view(),
+            self._backstop_params(),
+            now - self.last_accrual >= ACCRUE_EVERY,
+            self.flying(),
+        ):
             if action.function == "accrue":
                 self.last_accrual = now
             self.act(action)
@@ -416,9 +638,17 @@ class Simulation:
 
     def _backstop_params(self) -> BackstopParams:
         d, t, a = self.deployment, self.type_, self.actors
-        return BackstopParams(a.backstop_keeper, a.bidder if self.scenario.keepers.debt_auction_capital else "", d.backstop,
-                              d.debt_auction, d.stability_pool, d.fees, t.type_id, t.auction,
-                              self.scenario.keepers.backstop_gas_price)
+        return BackstopParams(
+            a.backstop_keeper,
+            a.bidder if self.scenario.keepers.debt_auction_capital else "",
+            d.backstop,
+            d.debt_auction,
+            d.stability_pool,
+            d.fees,
+            t.type_id,
+            t.auction,
+            self.scenario.keepers.backstop_gas_price,
+        )
 
     def _backstop_view(self) -> BackstopView:
         d, t, a = self.deployment, self.type_, self.actors
@@ -427,15 +657,24 @@ class Simulation:
         loss_ids = sorted(self.ledger.watched_losses)
         da_ids = sorted(self.ledger.debt_auction_ids)
         calls = [
-            (d.engine, "stable", (d.backstop,)), (d.engine, "bad_debt", (d.backstop,)), (d.backstop, "unattributed_debt", ()),
-            (d.backstop, "debt_to_auction", ()), (d.backstop, "debt_auction_bid_size", ()),
-            (d.backstop, "surplus_buffer", ()), (d.backstop, "surplus_lot", ()), (d.backstop, "queue_delay", ()),
-            (d.engine, "stable", (a.bidder,)), (d.stability_pool, "charge_count", ()),
+            (d.engine, "stable", (d.backstop,)),
+            (d.engine, "bad_debt", (d.backstop,)),
+            (d.backstop, "unattributed_debt", ()),
+            (d.backstop, "debt_to_auction", ()),
+            (d.backstop, "debt_auction_bid_size", ()),
+            (d.backstop, "surplus_buffer", ()),
+            (d.backstop, "surplus_lot", ()),
+            (d.backstop, "queue_delay", ()),
+            (d.engine, "stable", (a.bidder,)),
+            (d.stability_pool, "charge_count", ()),
         ]
         calls += [(d.backstop, "losses", (t.type_id, t.auction, x)) for x in loss_ids]
         calls += [(d.debt_auction, "auctions", (x,)) for x in da_ids]
         for staker in a.stakers:
-            calls += [(d.stability_pool, "shares", (staker,)), (d.stability_pool, "next_charge", (staker,))]
+            calls += [
+                (d.stability_pool, "shares", (staker,)),
+                (d.stability_pool, "next_charge", (staker,)),
+            ]
         r = self.read(calls)
         n = 10
         losses = []
@@ -448,38 +687,102 @@ class Simulation:
         auctions = [DebtAuctionView(x, *r[n + j]) for j, x in enumerate(da_ids)]
         n += len(da_ids)
         stakers = [(st, r[n + 2 * j], r[n + 2 * j + 1]) for j, st in enumerate(a.stakers)]
-        return BackstopView(self.backend.next_block_time, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], losses,
-                            auctions, self.static["min_decrease"], r[8], r[9], stakers)
+        return BackstopView(
+            self.backend.next_block_time,
+            r[0],
+            r[1],
+            r[2],
+            r[3],
+            r[4],
+            r[5],
+            r[6],
+            r[7],
+            losses,
+            auctions,
+            self.static["min_decrease"],
+            r[8],
+            r[9],
+            stakers,
+        )
 
     def _snapshot(self, i: int, unsafe: list[str]) -> None:
         d, t = self.deployment, self.type_
-        (oracle_price, ctype, rc, rs, bad_debt, surplus, open_losses, assets, to_auction, gov, active,
-         in_auction, debt_in_auction) = self.read([
-            (t.oracle, "current_price", ()), (d.engine, "collateral_types", (t.type_id,)),
-            (t.pool, "reserve_collateral", ()), (t.pool, "reserve_stable", ()), (d.engine, "bad_debt", (d.backstop,)),
-            (d.engine, "stable", (d.backstop,)), (d.backstop, "open_losses", ()), (d.stability_pool, "assets", ()),
-            (d.backstop, "debt_to_auction", ()), (d.governance_token, "totalSupply", ()), (t.auction, "active_count", ()),
-            (d.engine, "collateral", (t.type_id, t.auction)), (d.liquidator, "debt_in_auction", ()),
-        ])
+        (
+            oracle_price,
+            ctype,
+            rc,
+            rs,
+            bad_debt,
+            surplus,
+            open_losses,
+            assets,
+            to_auction,
+            gov,
+            active,
+            in_auction,
+            debt_in_auction,
+        ) = self.read(
+            [
+                (t.oracle, "current_price", ()),
+                (d.engine, "collateral_types", (t.type_id,)),
+                (t.pool, "reserve_collateral", ()),
+                (t.pool, "reserve_stable", ()),
+                (d.engine, "bad_debt", (d.backstop,)),
+                (d.engine, "stable", (d.backstop,)),
+                (d.backstop, "open_losses", ()),
+                (d.stability_pool, "assets", ()),
+                (d.backstop, "debt_to_auction", ()),
+                (d.governance_token, "totalSupply", ()),
+                (t.auction, "active_count", ()),
+                (d.engine, "collateral", (t.type_id, t.auction)),
+                (d.liquidator, "debt_in_auction", ()),
+            ]
+        )
         self.peak_debt_in_auction = max(self.peak_debt_in_auction, debt_in_auction)
         art, rate, spot = ctype[0], ctype[1], ctype[2]
         p30, p60 = self.latency.percentiles(self.times[i])
         locked = self.index.total_collateral
-        self.rows["bars"].append((
-            i, self.times[i], self.prices[i] / WAD, oracle_price / WAD, spot / RAY, (rs / (rc * self.scale)) if rc else 0.0,
-            p60 / 10**9, art * rate / RAD, locked / WAD, in_auction / WAD, active, len(unsafe), len(self.ledger.liquidated),
-            bad_debt / RAD, surplus / RAD, open_losses, assets / RAD, to_auction / RAD, gov / WAD,
-        ))
+        self.rows["bars"].append(
+            (
+                i,
+                self.times[i],
+                self.prices[i] / WAD,
+                oracle_price / WAD,
+                spot / RAY,
+                (rs / (rc * self.scale)) if rc else 0.0,
+                p60 / 10**9,
+                art * rate / RAD,
+                locked / WAD,
+                in_auction / WAD,
+                active,
+                len(unsafe),
+                len(self.ledger.liquidated),
+                bad_debt / RAD,
+                surplus / RAD,
+                open_losses,
+                assets / RAD,
+                to_auction / RAD,
+                gov / WAD,
+            )
+        )
 
     def _full_state(self) -> None:
         d = self.deployment
-        counts = self.read([(t.auction, "count", ()) for t in d.types.values()] + [
-            (d.stability_pool, "charge_count", ()), (d.debt_auction, "count", ()), (d.surplus_auction, "count", ())])
+        counts = self.read(
+            [(t.auction, "count", ()) for t in d.types.values()]
+            + [
+                (d.stability_pool, "charge_count", ()),
+                (d.debt_auction, "count", ()),
+                (d.surplus_auction, "count", ()),
+            ]
+        )
         n = len(d.types)
         keys = StateKeys(
             tuple(self.actors.roles().values()),
             tuple((name, tuple(range(1, counts[j] + 1))) for j, name in enumerate(d.types)),
-            tuple(range(1, counts[n] + 1)), tuple(range(1, counts[n + 1] + 1)), tuple(range(1, counts[n + 2] + 1)),
+            tuple(range(1, counts[n] + 1)),
+            tuple(range(1, counts[n + 1] + 1)),
+            tuple(range(1, counts[n + 2] + 1)),
             tuple(p.owner for p in self.plans) + ((self.flash_taker,) if self.flash_taker else ()),
         )
         # (a full read is large and never repeats exactly: a chain need not keep its encoding)
@@ -490,8 +793,13 @@ class Simulation:
 
     def _result(self, setup_s: float, total_s: float) -> SimulationResult:
         d, t = self.deployment, self.type_
-        tables = Tables({name: partial(build_table, name, rows) for name, rows in self.rows.items()
-                         if name not in ("losses", "payers", "vaults")})
+        tables = Tables(
+            {
+                name: partial(build_table, name, rows)
+                for name, rows in self.rows.items()
+                if name not in ("losses", "payers", "vaults")
+            }
+        )
         tables["losses"] = pd.DataFrame(self.ledger.loss_rows(), columns=list(TABLES["losses"]))
         tables["payers"] = pd.DataFrame(self.ledger.payer_rows(), columns=list(TABLES["payers"]))
         rate = self.read([(d.engine, "collateral_types", (t.type_id,))])[0][1]
@@ -500,21 +808,39 @@ class Simulation:
         for p in self.plans:
             collateral, art = self.index.vaults.get(p.owner, (0, 0))
             debt = art * rate
-            vault_rows.append((
-                p.owner, p.collateral / WAD, p.debt / WAD, p.collateral * self.price0 / (p.debt * WAD),
-                collateral / WAD, debt / RAD, (collateral * final_price * RAY / (debt * WAD)) if debt else float("inf"),
-                self.ledger.first_unsafe.get(p.owner), (self.ledger.liquidated.get(p.owner) or [None])[0],
-                len(self.ledger.liquidated.get(p.owner, [])),
-            ))
+            vault_rows.append(
+                (
+                    p.owner,
+                    p.collateral / WAD,
+                    p.debt / WAD,
+                    p.collateral * self.price0 / (p.debt * WAD),
+                    collateral / WAD,
+                    debt / RAD,
+                    (collateral * final_price * RAY / (debt * WAD)) if debt else float("inf"),
+                    self.ledger.first_unsafe.get(p.owner),
+                    (self.ledger.liquidated.get(p.owner) or [None])[0],
+                    len(self.ledger.liquidated.get(p.owner, [])),
+                )
+            )
         tables["vaults"] = pd.DataFrame(vault_rows, columns=list(TABLES["vaults"]))
         order = [LAYER_NAMES[x] for x in self.scenario.system.waterfall.order]
         facts = {
-            "scenario": self.scenario.name, "description": self.scenario.description, "backend": self.kind,
-            "collateral_symbol": self.collateral.token_symbol, "stable_symbol": self.scenario.system.stablecoin_symbol,
-            "collateral_type": self.collateral.name, "waterfall": order, "liquidation_ratio": self.collateral.liquidation_ratio / RAY,
-            "bar_seconds": self.times[1] - self.times[0], "bars": len(self.times), "vaults": len(self.plans),
-            "transactions": self.tx_count, "peak_debt_in_auction": self.peak_debt_in_auction / RAD,
-            "setup_s": round(setup_s, 3), "run_s": round(total_s, 3), "start": _utc(self.times[0]),
+            "scenario": self.scenario.name,
+            "description": self.scenario.description,
+            "backend": self.kind,
+            "collateral_symbol": self.collateral.token_symbol,
+            "stable_symbol": self.scenario.system.stablecoin_symbol,
+            "collateral_type": self.collateral.name,
+            "waterfall": order,
+            "liquidation_ratio": self.collateral.liquidation_ratio / RAY,
+            "bar_seconds": self.times[1] - self.times[0],
+            "bars": len(self.times),
+            "vaults": len(self.plans),
+            "transactions": self.tx_count,
+            "peak_debt_in_auction": self.peak_debt_in_auction / RAD,
+            "setup_s": round(setup_s, 3),
+            "run_s": round(total_s, 3),
+            "start": _utc(self.times[0]),
             "end": _utc(self.times[-1]),
         }
         return SimulationResult(self.scenario.name, self.kind, tables, facts, self.states)
@@ -542,7 +868,9 @@ class _Recording:
 
     def transact(self, address: str, function: str, sender: str, *args: Any) -> None:
         if not self.sim.send("setup", sender, address, function, *args):
-            raise SimulationError(f"deployment step {function} reverted: {self.sim.rows['txs'][-1][-1]}")
+            raise SimulationError(
+                f"deployment step {function} reverted: {self.sim.rows['txs'][-1][-1]}"
+            )
 
     def view(self, address: str, function: str, *args: Any) -> Any:
         return self.sim.read([(address, function, args)])[0]
@@ -551,16 +879,23 @@ class _Recording:
 # ---------------------------------------------------------------- entry points
 
 
-def simulate(scenario: Scenario, kind: str, artifacts: dict | None = None, reader_code: str = "",
-             full_check_every: int | None = 6, progress: Callable[[int, int], None] | None = None
-             ) -> SimulationResult:
+def simulate(
+    scenario: Scenario,
+    kind: str,
+    artifacts: dict | None = None,
+    reader_code: str = "",
+    full_check_every: int | None = 6,
+    progress: Callable[[int, int], None] | None = None,
+) -> SimulationResult:
     """Run `scenario` on a fresh private Anvil (`kind="chain"`; needs the compiled `artifacts`
     and the BatchReader's code, see backends.load_artifacts) or on the model (`kind="model"`).
     The complete state is read every `full_check_every` bars and at the start and end, for
     `reconcile`; never if None (a run that will not be reconciled)."""
     genesis = genesis_time(scenario)
     if kind == "model":
-        return Simulation(scenario, ModelBackend(genesis), "model", full_check_every, progress).run()
+        return Simulation(
+            scenario, ModelBackend(genesis), "model", full_check_every, progress
+        ).run()
     if kind != "chain":
         raise ValueError(f"unknown backend {kind!r}")
     with Anvil(genesis) as node:

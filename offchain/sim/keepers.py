@@ -25,13 +25,14 @@ from __future__ import annotations
 
 import bisect
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Iterable, NamedTuple
+from typing import NamedTuple
 
 from offchain.model.backstop import LossStatus
 from offchain.model.fixed_point import RAY, WAD
-from offchain.sim.market_data import Series
 from offchain.model.state import Event
+from offchain.sim.market_data import Series
 
 MAX_BATCH = 40  # owners per liquidate_many: the contract takes 100, but 100 liquidations (~165k gas each) exceed the 10M gas a transaction gets (backends.TX_GAS); 40 fit
 KEY_SCALE = 10**45  # the index key: normalized debt per collateral, x 1e45, rounded down
@@ -107,7 +108,9 @@ class VaultIndex:
 
     def __init__(self, type_id: bytes):
         self.type_id = type_id
-        self.vaults: dict[str, tuple[int, int]] = {}  # owner -> (collateral [wad], normalized debt [wad])
+        self.vaults: dict[
+            str, tuple[int, int]
+        ] = {}  # owner -> (collateral [wad], normalized debt [wad])
         self.total_collateral = 0  # [wad] in every vault
         self._keys: list[tuple[int, str]] = []  # ascending (key, owner) of vaults with debt
 
@@ -140,7 +143,9 @@ class VaultIndex:
             return
         owner = args["owner"]
         collateral, debt = self.vaults.get(owner, (0, 0))
-        self._set(owner, collateral + args["delta_collateral"], debt + args["delta_normalized_debt"])
+        self._set(
+            owner, collateral + args["delta_collateral"], debt + args["delta_normalized_debt"]
+        )
 
     def unsafe(self, rate: int, safe_price: int) -> list[str]:
         """Owners of unsafe vaults (collateral x safe price < normalized debt x rate), closest to
@@ -163,15 +168,31 @@ class VaultIndex:
 # ---------------------------------------------------------------- strategies
 
 
-def liquidation_actions(index: VaultIndex, rate: int, safe_price: int, in_flight: set[tuple], keeper: str,
-                        liquidator: str, gas_price: int) -> list[Action]:
+def liquidation_actions(
+    index: VaultIndex,
+    rate: int,
+    safe_price: int,
+    in_flight: set[tuple],
+    keeper: str,
+    liquidator: str,
+    gas_price: int,
+) -> list[Action]:
     """Liquidate every unsafe vault not already being liquidated, in batches."""
     owners = [o for o in index.unsafe(rate, safe_price) if ("vault", o) not in in_flight]
     actions = []
     for start in range(0, len(owners), MAX_BATCH):
         batch = tuple(owners[start : start + MAX_BATCH])
-        actions.append(Action("liquidation_keeper", keeper, liquidator, "liquidate_many",
-                              (index.type_id, list(batch), keeper), tuple(("vault", o) for o in batch), gas_price))
+        actions.append(
+            Action(
+                "liquidation_keeper",
+                keeper,
+                liquidator,
+                "liquidate_many",
+                (index.type_id, list(batch), keeper),
+                tuple(("vault", o) for o in batch),
+                gas_price,
+            )
+        )
     return actions
 
 
@@ -185,7 +206,9 @@ def pool_out(amount_in: int, reserve_in: int, reserve_out: int, fee: int) -> int
     return in_after_fee * reserve_out // (reserve_in * WAD + in_after_fee)
 
 
-def take_outcome(lot: int, debt: int, price: int, max_collateral: int, min_auction: int) -> tuple[int, int] | None:
+def take_outcome(
+    lot: int, debt: int, price: int, max_collateral: int, min_auction: int
+) -> tuple[int, int] | None:
     """(collateral bought [wad], owe [rad]) of `DutchAuction.take` with `max_collateral`, as the
     contract computes it; None where it would revert (no partial take)."""
     collateral = min(lot, max_collateral)
@@ -228,8 +251,15 @@ class TakerParams:
     gas_price: int  # wei
 
 
-def taker_actions(auctions: list[AuctionView], pool: PoolView, market_price: int, min_auction: int,
-                  capital: int, p: TakerParams, in_flight: set[tuple]) -> list[Action]:
+def taker_actions(
+    auctions: list[AuctionView],
+    pool: PoolView,
+    market_price: int,
+    min_auction: int,
+    capital: int,
+    p: TakerParams,
+    in_flight: set[tuple],
+) -> list[Action]:
     """Reset what needs a reset; take each auction at the size that maximizes the profit after gas
     (flash: selling into the pool, whose reserves each planned take moves; capital: valued at the
     market price, within the stablecoin `capital` [rad] left), if it clears `min_profit`.
@@ -262,8 +292,17 @@ def taker_actions(auctions: list[AuctionView], pool: PoolView, market_price: int
         if auction_id in busy or lot == 0:
             continue
         if needs_reset:
-            actions.append(Action(p.actor, p.taker, p.auction, "reset", (auction_id, p.taker),
-                                  (("auction", auction_id),), p.gas_price))
+            actions.append(
+                Action(
+                    p.actor,
+                    p.taker,
+                    p.auction,
+                    "reset",
+                    (auction_id, p.taker),
+                    (("auction", auction_id),),
+                    p.gas_price,
+                )
+            )
             continue
         if price == 0:
             continue
@@ -312,13 +351,30 @@ def taker_actions(auctions: list[AuctionView], pool: PoolView, market_price: int
             reserve_c, reserve_s = reserve_c + best_tokens, reserve_s - best_proceeds
             top, per_price = after_fee * reserve_s * RAY, scale * reserve_c * WAD
             denominator = per_price * RAY
-            actions.append(Action(p.actor, p.taker, p.flash_taker, "take",
-                                  (auction_id, best_size, price, 0), (("auction", auction_id),), p.gas_price))
+            actions.append(
+                Action(
+                    p.actor,
+                    p.taker,
+                    p.flash_taker,
+                    "take",
+                    (auction_id, best_size, price, 0),
+                    (("auction", auction_id),),
+                    p.gas_price,
+                )
+            )
         else:
             capital -= take_outcome(lot, debt, price, best_size, min_auction)[1]
-            actions.append(Action(p.actor, p.taker, p.auction, "take",
-                                  (auction_id, best_size, price, p.taker, b""), (("auction", auction_id),),
-                                  p.gas_price))
+            actions.append(
+                Action(
+                    p.actor,
+                    p.taker,
+                    p.auction,
+                    "take",
+                    (auction_id, best_size, price, p.taker, b""),
+                    (("auction", auction_id),),
+                    p.gas_price,
+                )
+            )
     return actions
 
 
@@ -343,7 +399,9 @@ class BackstopView:
     surplus_buffer: int  # rad
     surplus_lot: int  # rad
     queue_delay: int
-    losses: list[tuple[int, int, int, int]]  # (auction id, due [rad], created_at, status) of known events
+    losses: list[
+        tuple[int, int, int, int]
+    ]  # (auction id, due [rad], created_at, status) of known events
     debt_auctions: list[DebtAuctionView]
     min_decrease: int  # wad
     bidder_stable: int  # rad
@@ -364,11 +422,15 @@ class BackstopParams:
     gas_price: int
 
 
-def backstop_actions(v: BackstopView, p: BackstopParams, accrue: bool, in_flight: set[tuple]) -> list[Action]:
+def backstop_actions(
+    v: BackstopView, p: BackstopParams, accrue: bool, in_flight: set[tuple]
+) -> list[Action]:
     """The Backstop's housekeeping, in the order a keeper would do it."""
     out: list[Action] = []
 
-    def act(actor: str, sender: str, contract: str, function: str, args: tuple, target: tuple) -> None:
+    def act(
+        actor: str, sender: str, contract: str, function: str, args: tuple, target: tuple
+    ) -> None:
         if target not in in_flight:
             out.append(Action(actor, sender, contract, function, args, (target,), p.gas_price))
 
@@ -377,7 +439,14 @@ def backstop_actions(v: BackstopView, p: BackstopParams, accrue: bool, in_flight
         act("backstop_keeper", k, p.fees, "accrue", (p.type_id,), ("accrue",))
     for auction_id, due, created_at, status in v.losses:
         if status == LossStatus.CLOSED and due != 0 and created_at + v.queue_delay <= v.now:
-            act("backstop_keeper", k, p.backstop, "cover", (p.type_id, p.auction, auction_id), ("cover", auction_id))
+            act(
+                "backstop_keeper",
+                k,
+                p.backstop,
+                "cover",
+                (p.type_id, p.auction, auction_id),
+                ("cover", auction_id),
+            )
     settle = min(v.surplus, v.unattributed_debt)
     if settle != 0:
         act("backstop_keeper", k, p.backstop, "settle", (settle,), ("settle",))
@@ -385,31 +454,81 @@ def backstop_actions(v: BackstopView, p: BackstopParams, accrue: bool, in_flight
         # one start per bid's worth; the last one raises what is left
         starts = -(-v.debt_to_auction // v.debt_auction_bid_size)
         for i in range(starts):
-            act("backstop_keeper", k, p.backstop, "start_debt_auction", (), ("start_debt_auction", i))
+            act(
+                "backstop_keeper",
+                k,
+                p.backstop,
+                "start_debt_auction",
+                (),
+                ("start_debt_auction", i),
+            )
     bidder_stable = v.bidder_stable
     for a in v.debt_auctions:
         if a.end == 0:
             continue
         if a.bid_expiry != 0 and (a.bid_expiry <= v.now or a.end <= v.now):
-            act("backstop_keeper", k, p.debt_auction, "finish", (a.auction_id,), ("debt_finish", a.auction_id))
+            act(
+                "backstop_keeper",
+                k,
+                p.debt_auction,
+                "finish",
+                (a.auction_id,),
+                ("debt_finish", a.auction_id),
+            )
         elif a.bid_expiry == 0 and a.end < v.now:
-            act("backstop_keeper", k, p.debt_auction, "restart", (a.auction_id,), ("debt_restart", a.auction_id))
-        elif (p.bidder and a.winner != p.bidder and a.end > v.now and (a.bid_expiry == 0 or a.bid_expiry > v.now)
-              and bidder_stable >= a.bid):
+            act(
+                "backstop_keeper",
+                k,
+                p.debt_auction,
+                "restart",
+                (a.auction_id,),
+                ("debt_restart", a.auction_id),
+            )
+        elif (
+            p.bidder
+            and a.winner != p.bidder
+            and a.end > v.now
+            and (a.bid_expiry == 0 or a.bid_expiry > v.now)
+            and bidder_stable >= a.bid
+        ):
             lot = a.lot * WAD // v.min_decrease
             if lot != 0:
                 bidder_stable -= a.bid
-                act("bidder", p.bidder, p.debt_auction, "bid", (a.auction_id, lot), ("debt_bid", a.auction_id))
+                act(
+                    "bidder",
+                    p.bidder,
+                    p.debt_auction,
+                    "bid",
+                    (a.auction_id, lot),
+                    ("debt_bid", a.auction_id),
+                )
     for staker, shares, next_charge in v.stakers:
         if shares != 0 and next_charge <= v.charge_count:
-            act("backstop_keeper", k, p.stability_pool, "realize", (staker, 10), ("realize", staker))
+            act(
+                "backstop_keeper", k, p.stability_pool, "realize", (staker, 10), ("realize", staker)
+            )
     if v.surplus_lot != 0 and v.surplus >= v.bad_debt + v.surplus_buffer + v.surplus_lot:
-        act("backstop_keeper", k, p.backstop, "start_surplus_auction", (), ("start_surplus_auction",))
+        act(
+            "backstop_keeper",
+            k,
+            p.backstop,
+            "start_surplus_auction",
+            (),
+            ("start_surplus_auction",),
+        )
     return out
 
 
-def oracle_actions(feeder: str, oracle: str, spotter: str, type_id: bytes, market_price: int, now: int,
-                   last_poke: int, delay: int) -> list[Action]:
+def oracle_actions(
+    feeder: str,
+    oracle: str,
+    spotter: str,
+    type_id: bytes,
+    market_price: int,
+    now: int,
+    last_poke: int,
+    delay: int,
+) -> list[Action]:
     """Post the market price every bar; once a delay has passed, poke the oracle (the posted price
     becomes next, the next becomes current) and the spotter (the safe price follows)."""
     actions = [Action("feeder", feeder, oracle, "post", (market_price,), (("post",),))]
@@ -419,8 +538,15 @@ def oracle_actions(feeder: str, oracle: str, spotter: str, type_id: bytes, marke
     return actions
 
 
-def arbitrage_action(pool: PoolView, market_price: int, threshold: int, collateral_tokens: int, stable: int,
-                     arbitrageur: str, pool_address: str) -> Action | None:
+def arbitrage_action(
+    pool: PoolView,
+    market_price: int,
+    threshold: int,
+    collateral_tokens: int,
+    stable: int,
+    arbitrageur: str,
+    pool_address: str,
+) -> Action | None:
     """One swap that moves the pool's price (stablecoin per token) to the market price, as far as
     the arbitrageur's inventory (`collateral_tokens` [token units], `stable` [wad]) allows; none
     when the gap is within `threshold` [wad fraction]. Ignores the pool fee in the target (the
@@ -437,9 +563,23 @@ def arbitrage_action(pool: PoolView, market_price: int, threshold: int, collater
         amount = min((target_c - c) // pool.scale, collateral_tokens)
         if amount <= 0:
             return None
-        return Action("arbitrageur", arbitrageur, pool_address, "swap", (True, amount, 0, arbitrageur), (("arb",),))
+        return Action(
+            "arbitrageur",
+            arbitrageur,
+            pool_address,
+            "swap",
+            (True, amount, 0, arbitrageur),
+            (("arb",),),
+        )
     target_s = math.isqrt(k * market_price // WAD)
     amount = min(target_s - s, stable)
     if amount <= 0:
         return None
-    return Action("arbitrageur", arbitrageur, pool_address, "swap", (False, amount, 0, arbitrageur), (("arb",),))
+    return Action(
+        "arbitrageur",
+        arbitrageur,
+        pool_address,
+        "swap",
+        (False, amount, 0, arbitrageur),
+        (("arb",),),
+    )

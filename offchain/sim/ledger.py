@@ -5,7 +5,8 @@ tables come from it."""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any, Callable
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import Event
@@ -25,18 +26,21 @@ class Ledger:
         self.liquidated: dict[str, list[int]] = {}  # owner -> liquidation times
         self.debt_auction_ids: set[int] = set()  # running debt auctions
         self.losses: dict[int, dict[str, Any]] = {}  # auction id -> the loss event's figures [rad]
-        self.watched_losses: set[int] = set()  # closed, not yet fully covered (see Simulation._backstop_view)
+        self.watched_losses: set[int] = (
+            set()
+        )  # closed, not yet fully covered (see Simulation._backstop_view)
         self._handlers: dict[tuple[str, str], Callable[[dict, int, str], None]] | None = None
         self.payers: dict[tuple[str, str, str], int] = {}  # (payer, kind, layer) -> rad
         self.staker_charged = 0  # rad
         self.pool_allocated = 0  # rad
         self.gov_minted = 0  # wad
 
-
     def on_events(self, events: list[Event], t: int, actor: str) -> None:
         handlers = self._handlers
         if handlers is None:
-            if not hasattr(self.sim, "deployment"):  # deploy_system's own transactions: nothing to follow yet
+            if not hasattr(
+                self.sim, "deployment"
+            ):  # deploy_system's own transactions: nothing to follow yet
                 return
             handlers = self._handlers = self._event_handlers()
         for e in events:
@@ -59,7 +63,9 @@ class Ledger:
             (d.backstop, "LossAllocated"): self._on_loss_allocated,
             (d.backstop, "LossRedistributed"): self._on_loss_redistributed,
             (d.stability_pool, "StakerCharged"): self._on_staker_charged,
-            (d.debt_auction, "Started"): lambda args, t, actor: self.debt_auction_ids.add(args["auction_id"]),
+            (d.debt_auction, "Started"): lambda args, t, actor: self.debt_auction_ids.add(
+                args["auction_id"]
+            ),
             (d.debt_auction, "Finished"): self._on_debt_auction_finished,
         }
 
@@ -67,28 +73,58 @@ class Ledger:
         owner = args["owner"]
         since = self.unsafe_since.pop(owner, t)
         self.liquidated.setdefault(owner, []).append(t)
-        self.sim.rows["liquidations"].append((self.sim.bar, t, owner, args["auction_id"], args["collateral"] / WAD,
-                                          args["debt"] / RAD, since, t - since))
+        self.sim.rows["liquidations"].append(
+            (
+                self.sim.bar,
+                t,
+                owner,
+                args["auction_id"],
+                args["collateral"] / WAD,
+                args["debt"] / RAD,
+                since,
+                t - since,
+            )
+        )
 
     def _on_taken(self, args: dict, t: int, actor: str) -> None:
         market = self.sim.prices[self.sim.bar] if self.sim.bar >= 0 else self.sim.price0
-        self.sim.rows["takes"].append((self.sim.bar, t, args["auction_id"], actor, args["price"] / RAY, market / WAD,
-                                   args["collateral"] / WAD, args["owe"] / RAD))
+        self.sim.rows["takes"].append(
+            (
+                self.sim.bar,
+                t,
+                args["auction_id"],
+                actor,
+                args["price"] / RAY,
+                market / WAD,
+                args["collateral"] / WAD,
+                args["owe"] / RAD,
+            )
+        )
 
     def _on_loss_opened(self, args: dict, t: int, actor: str) -> None:
-        self.losses[args["auction_id"]] = {"opened": t, "debt": args["debt"], "closed": None, "raised": 0,
-                                           "covered": 0, "loss": None, "allocated": 0}
+        self.losses[args["auction_id"]] = {
+            "opened": t,
+            "debt": args["debt"],
+            "closed": None,
+            "raised": 0,
+            "covered": 0,
+            "loss": None,
+            "allocated": 0,
+        }
 
     def _on_loss_closed(self, args: dict, t: int, actor: str) -> None:
-        self.losses[args["auction_id"]].update(closed=t, raised=args["raised"], covered=args["covered"],
-                                               loss=args["loss"])
+        self.losses[args["auction_id"]].update(
+            closed=t, raised=args["raised"], covered=args["covered"], loss=args["loss"]
+        )
         self.watched_losses.add(args["auction_id"])  # the backstop keeper's from now on
 
     def _on_loss_allocated(self, args: dict, t: int, actor: str) -> None:
         layer = LAYER_NAMES[args["layer"]]
         amount = args["amount"]
         self.losses[args["auction_id"]]["allocated"] += amount
-        self.sim.rows["allocations"].append((self.sim.bar, t, args["auction_id"], layer, args["participant"], amount / RAD))
+        self.sim.rows["allocations"].append(
+            (self.sim.bar, t, args["auction_id"], layer, args["participant"], amount / RAD)
+        )
         if layer == "fund":
             self.pay("insurance fund (Backstop surplus)", "fund", layer, amount)
         elif layer == "stability_pool":
@@ -122,16 +158,32 @@ class Ledger:
         rows = []
         for auction_id, x in sorted(self.losses.items()):
             loss = x["loss"]
-            rows.append((auction_id, x["opened"], x["closed"], x["debt"] / RAD, x["raised"] / RAD,
-                         x["covered"] / RAD, None if loss is None else loss / RAD, x["allocated"] / RAD,
-                         None if loss is None else (loss - x["allocated"]) / RAD))
+            rows.append(
+                (
+                    auction_id,
+                    x["opened"],
+                    x["closed"],
+                    x["debt"] / RAD,
+                    x["raised"] / RAD,
+                    x["covered"] / RAD,
+                    None if loss is None else loss / RAD,
+                    x["allocated"] / RAD,
+                    None if loss is None else (loss - x["allocated"]) / RAD,
+                )
+            )
         return rows
 
     def payer_rows(self) -> list[tuple]:
         """Who paid how much, largest first; pool charges not yet realized by the stakers count as
         the pool's."""
         if self.pool_allocated > self.staker_charged:
-            self.pay("stability pool (charges not yet realized)", "staker", "stability_pool",
-                     self.pool_allocated - self.staker_charged)
-        return sorted(((p, k, layer, amount / RAD) for (p, k, layer), amount in self.payers.items()),
-                      key=lambda r: -r[3])
+            self.pay(
+                "stability pool (charges not yet realized)",
+                "staker",
+                "stability_pool",
+                self.pool_allocated - self.staker_charged,
+            )
+        return sorted(
+            ((p, k, layer, amount / RAD) for (p, k, layer), amount in self.payers.items()),
+            key=lambda r: -r[3],
+        )

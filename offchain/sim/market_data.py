@@ -19,7 +19,7 @@ import csv
 import math
 import random
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 
@@ -61,7 +61,7 @@ def _parse_time(text: str, where: str) -> int:
     except ValueError:
         raise DataError(f"{where}: time_utc {text!r} is not an ISO 8601 time") from None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return int(moment.timestamp())
 
 
@@ -91,12 +91,16 @@ def load_series(path: str | Path, columns: tuple[str, ...], unit: int, positive:
         raise DataError(f"{path}: cannot read ({exc.strerror})") from None
     rows = list(csv.reader(text.splitlines()))
     if not rows or not any(cell.strip() for cell in rows[0]):
-        raise DataError(f"{path}: empty file (expected a header with time_utc, {', '.join(columns)})")
+        raise DataError(
+            f"{path}: empty file (expected a header with time_utc, {', '.join(columns)})"
+        )
     header = [cell.strip() for cell in rows[0]]
     missing = [c for c in ("time_utc",) + columns if c not in header]
     if missing:
-        raise DataError(f"{path}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
-                        f"(has {', '.join(header)})")
+        raise DataError(
+            f"{path}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
+            f"(has {', '.join(header)})"
+        )
     index = {c: header.index(c) for c in ("time_utc",) + columns}
     times: list[int] = []
     values: dict[str, list[int]] = {c: [] for c in columns}
@@ -108,7 +112,9 @@ def load_series(path: str | Path, columns: tuple[str, ...], unit: int, positive:
             raise DataError(f"{where}: {len(row)} fields, the header has {len(header)}")
         moment = _parse_time(row[index["time_utc"]], where)
         if times and moment <= times[-1]:
-            raise DataError(f"{where}: time {row[index['time_utc']].strip()} is not after the previous row's")
+            raise DataError(
+                f"{where}: time {row[index['time_utc']].strip()} is not after the previous row's"
+            )
         times.append(moment)
         for c in columns:
             values[c].append(_parse_number(row[index[c]], c, where, unit, positive))
@@ -175,15 +181,21 @@ class SyntheticPath:
         log_price = math.log(float(self.start_price))
         prices = [int(self.start_price * WAD)]
         for _ in range(self.steps - 1):
-            log_price += (self.drift - self.volatility**2 / 2) * dt + self.volatility * math.sqrt(dt) * rng.gauss(0, 1)
+            log_price += (self.drift - self.volatility**2 / 2) * dt + self.volatility * math.sqrt(
+                dt
+            ) * rng.gauss(0, 1)
             if rng.random() < jump_p:
                 log_price += rng.gauss(self.jump_mean, self.jump_std)
             if log_price > 100:
-                raise DataError(f"synthetic path: the price exceeds e^100 at seed {seed}; lower drift or volatility")
+                raise DataError(
+                    f"synthetic path: the price exceeds e^100 at seed {seed}; lower drift or volatility"
+                )
             # a price never reaches 0 (one wei at least): an oracle refuses zero; 80 digits so that
             # quantizing to 18 decimals never overflows the precision (prices up to e^100 < 1e44)
             with localcontext() as ctx:
                 ctx.prec = 80
-                prices.append(max(1, int(Decimal(math.exp(log_price)).quantize(Decimal(1) / WAD) * WAD)))
+                prices.append(
+                    max(1, int(Decimal(math.exp(log_price)).quantize(Decimal(1) / WAD) * WAD))
+                )
         times = tuple(self.start_time + i * self.step_seconds for i in range(self.steps))
         return Series(f"synthetic(seed={seed})", times, {"close": tuple(prices)})

@@ -47,7 +47,9 @@ def min_vault_debt(dust: int) -> int:
     return (dust // RAD + 1) * WAD
 
 
-def generate_vaults(spec: PopulationSpec, seed: int, price: int, token_decimals: int, dust: int) -> list[VaultPlan]:
+def generate_vaults(
+    spec: PopulationSpec, seed: int, price: int, token_decimals: int, dust: int
+) -> list[VaultPlan]:
     """`spec.count` vaults for `seed` at the start `price` [wad of stablecoin per token].
 
     Vault i is owned by `actor_address("vault", i)`. Its debt is debt_median x exp(debt_sigma x z),
@@ -74,5 +76,7 @@ def generate_vaults(spec: PopulationSpec, seed: int, price: int, token_decimals:
             debt = max(min_debt, int(spec.debt_median * factor) // WAD * WAD)
             num, den = ratio.as_integer_ratio()
             tokens = max(1, debt * num * unit // (den * price))  # in token units
-            plans.append(VaultPlan(owner=actor_address("vault", i), collateral=tokens * scale, debt=debt))
+            plans.append(
+                VaultPlan(owner=actor_address("vault", i), collateral=tokens * scale, debt=debt)
+            )
     return plans

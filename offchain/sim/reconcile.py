@@ -3,16 +3,18 @@ by variable; any difference is a bug in the contracts or in their twin."""
 
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from offchain.sim.results import Reconciliation, SimulationResult
 
 
 def _utc(t: int) -> str:
-    return datetime.fromtimestamp(t, timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def reconcile(chain: SimulationResult, model: SimulationResult, max_lines: int = 20) -> Reconciliation:
+def reconcile(
+    chain: SimulationResult, model: SimulationResult, max_lines: int = 20
+) -> Reconciliation:
     """Every transaction, event and bar snapshot and every full-state read of a chain run against
     a model run of the same scenario; each difference becomes one readable line."""
     r = Reconciliation()
@@ -22,7 +24,11 @@ def reconcile(chain: SimulationResult, model: SimulationResult, max_lines: int =
         if len(r.diffs) < max_lines:
             r.diffs.append(line)
 
-    for name, key in (("txs", "txs_compared"), ("events", "events_compared"), ("bars", "bars_compared")):
+    for name, key in (
+        ("txs", "txs_compared"),
+        ("events", "events_compared"),
+        ("bars", "bars_compared"),
+    ):
         a, b = chain.tables[name], model.tables[name]
         setattr(r, key, max(len(a), len(b)))
         if len(a) != len(b):
@@ -31,7 +37,9 @@ def reconcile(chain: SimulationResult, model: SimulationResult, max_lines: int =
             if tuple(ra) != tuple(rb):
                 cols = [c for c, x, y in zip(a.columns, ra, rb) if x != y]
                 where = f"bar {ra.bar}" + (f" ({_utc(int(ra.time))})" if ra.time == ra.time else "")
-                detail = "; ".join(f"{c}: chain {getattr(ra, c)!r}, model {getattr(rb, c)!r}" for c in cols)
+                detail = "; ".join(
+                    f"{c}: chain {getattr(ra, c)!r}, model {getattr(rb, c)!r}" for c in cols
+                )
                 diff(f"{name} row {j} at {where}: {detail}")
     r.state_checks = min(len(chain.states), len(model.states))
     if len(chain.states) != len(model.states):
@@ -39,7 +47,9 @@ def reconcile(chain: SimulationResult, model: SimulationResult, max_lines: int =
     for (bar_a, sa), (bar_b, sb) in zip(chain.states, model.states):
         r.state_variables_compared += len(sa)
         if sa.keys() != sb.keys():
-            diff(f"full state at bar {bar_a}: different variables ({len(sa)} on chain, {len(sb)} in the model)")
+            diff(
+                f"full state at bar {bar_a}: different variables ({len(sa)} on chain, {len(sb)} in the model)"
+            )
             continue
         for k in sa:
             if sa[k] != sb[k]:

@@ -26,31 +26,90 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Iterator, MutableMapping
 from dataclasses import dataclass, field
-from typing import Any, Union
+from typing import Any
 
 import pandas as pd
 
 from offchain.model.backstop import Layer
 
 BAR_COLUMNS = (
-    "bar", "time", "market_price", "oracle_price", "safe_price", "pool_price", "gas_p60_gwei", "debt",
-    "collateral_locked", "collateral_in_auction", "active_auctions", "vaults_unsafe", "vaults_liquidated",
-    "bad_debt", "surplus", "open_losses", "stability_pool_assets", "debt_to_auction", "governance_supply",
+    "bar",
+    "time",
+    "market_price",
+    "oracle_price",
+    "safe_price",
+    "pool_price",
+    "gas_p60_gwei",
+    "debt",
+    "collateral_locked",
+    "collateral_in_auction",
+    "active_auctions",
+    "vaults_unsafe",
+    "vaults_liquidated",
+    "bad_debt",
+    "surplus",
+    "open_losses",
+    "stability_pool_assets",
+    "debt_to_auction",
+    "governance_supply",
 )
 EVENT_COLUMNS = ("bar", "time", "tx", "log", "contract", "address", "event", "args")
-TX_COLUMNS = ("bar", "time", "tx", "actor", "contract", "function", "submitted_bar", "status", "reason")
-LIQUIDATION_COLUMNS = ("bar", "time", "owner", "auction_id", "collateral", "debt", "unsafe_since", "delay_s")
+TX_COLUMNS = (
+    "bar",
+    "time",
+    "tx",
+    "actor",
+    "contract",
+    "function",
+    "submitted_bar",
+    "status",
+    "reason",
+)
+LIQUIDATION_COLUMNS = (
+    "bar",
+    "time",
+    "owner",
+    "auction_id",
+    "collateral",
+    "debt",
+    "unsafe_since",
+    "delay_s",
+)
 TAKE_COLUMNS = ("bar", "time", "auction_id", "taker", "price", "market_price", "collateral", "owe")
-LOSS_COLUMNS = ("auction_id", "opened", "closed", "debt", "raised", "covered", "loss", "allocated", "outstanding")
+LOSS_COLUMNS = (
+    "auction_id",
+    "opened",
+    "closed",
+    "debt",
+    "raised",
+    "covered",
+    "loss",
+    "allocated",
+    "outstanding",
+)
 ALLOCATION_COLUMNS = ("bar", "time", "auction_id", "layer", "participant", "amount")
 PAYER_COLUMNS = ("payer", "kind", "layer", "amount")
 VAULT_COLUMNS = (
-    "owner", "collateral_start", "debt_start", "ratio_start", "collateral_end", "debt_end", "ratio_end",
-    "unsafe_since", "liquidated_at", "liquidations",
+    "owner",
+    "collateral_start",
+    "debt_start",
+    "ratio_start",
+    "collateral_end",
+    "debt_end",
+    "ratio_end",
+    "unsafe_since",
+    "liquidated_at",
+    "liquidations",
 )
 TABLES = {
-    "bars": BAR_COLUMNS, "events": EVENT_COLUMNS, "txs": TX_COLUMNS, "liquidations": LIQUIDATION_COLUMNS,
-    "takes": TAKE_COLUMNS, "losses": LOSS_COLUMNS, "allocations": ALLOCATION_COLUMNS, "payers": PAYER_COLUMNS,
+    "bars": BAR_COLUMNS,
+    "events": EVENT_COLUMNS,
+    "txs": TX_COLUMNS,
+    "liquidations": LIQUIDATION_COLUMNS,
+    "takes": TAKE_COLUMNS,
+    "losses": LOSS_COLUMNS,
+    "allocations": ALLOCATION_COLUMNS,
+    "payers": PAYER_COLUMNS,
     "vaults": VAULT_COLUMNS,
 }
 # waterfall layer number -> name (Backstop.vy; 5 = settlement after a shutdown)
@@ -80,7 +139,7 @@ class Tables(MutableMapping):
     most of that). Reading, iterating, `items()` and `values()` build; `in`, `keys()` and
     `len()` do not."""
 
-    def __init__(self, tables: dict[str, Union[pd.DataFrame, Callable[[], pd.DataFrame]]]):
+    def __init__(self, tables: dict[str, pd.DataFrame | Callable[[], pd.DataFrame]]):
         self._tables = dict(tables)
 
     def __getitem__(self, name: str) -> pd.DataFrame:
@@ -147,7 +206,9 @@ def _args_json(args: dict[str, Any]) -> str:
         if key is None:
             key = _JSON_KEYS[k] = _JSON(k) + ": "
         v = args[k]
-        parts.append(f'{key}"{v}"' if type(v) is int else key + _JSON(_jsonable(v)))  # ints: most values
+        parts.append(
+            f'{key}"{v}"' if type(v) is int else key + _JSON(_jsonable(v))
+        )  # ints: most values
     return "{" + ", ".join(parts) + "}"
 
 

@@ -29,6 +29,23 @@ from typing import Any
 
 import yaml
 
+from offchain.model.fixed_point import RAY, WAD
+from offchain.sim.market_data import (
+    DataError,
+    Series,
+    SyntheticPath,
+    load_gas,
+    load_prices,
+    load_reserves,
+)
+from offchain.sim.population import generate_vaults
+from offchain.sim.scenario_types import (
+    BackstopSpec,
+    KeeperSpec,
+    MarketSpec,
+    PopulationSpec,
+    Scenario,
+)
 from offchain.system.config import (
     DEFAULT_CONFIG,
     LAYERS,
@@ -39,10 +56,6 @@ from offchain.system.config import (
     _Reader,
     load_config,
 )
-from offchain.model.fixed_point import RAY, WAD
-from offchain.sim.market_data import DataError, Series, SyntheticPath, load_gas, load_prices, load_reserves
-from offchain.sim.population import generate_vaults
-from offchain.sim.scenario_types import BackstopSpec, KeeperSpec, MarketSpec, PopulationSpec, Scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILTIN_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -57,13 +70,30 @@ DEFAULT_SEED = 0
 DEFAULT_GAS_GWEI = 30  # also MarketSpec.gas_price (unused) when the gas comes from a CSV
 DEFAULT_POOL_DEPTH = "1_000_000"
 DEFAULT_TAIL_BARS = 36
-DEFAULT_VAULTS: dict[str, Any] = {"count": 200, "debt_median": "8000", "debt_sigma": 0.9, "ratio_min": "1.6",
-                                  "ratio_mode": "2.0", "ratio_max": "4.0"}
-DEFAULT_KEEPERS: dict[str, Any] = {"liquidation_gas_gwei": 100, "taker_gas_gwei": 100, "backstop_gas_gwei": 100,
-                                   "taker_mode": "flash", "taker_capital": "0", "take_min_profit": "50",
-                                   "arbitrageur_capital": "2_000_000", "arbitrage_threshold": "0.005",
-                                   "debt_auction_capital": "500_000"}
-DEFAULT_BACKSTOP: dict[str, Any] = {"insurance_fund": "100_000", "pool_stakers": 4, "pool_stake": "250_000"}
+DEFAULT_VAULTS: dict[str, Any] = {
+    "count": 200,
+    "debt_median": "8000",
+    "debt_sigma": 0.9,
+    "ratio_min": "1.6",
+    "ratio_mode": "2.0",
+    "ratio_max": "4.0",
+}
+DEFAULT_KEEPERS: dict[str, Any] = {
+    "liquidation_gas_gwei": 100,
+    "taker_gas_gwei": 100,
+    "backstop_gas_gwei": 100,
+    "taker_mode": "flash",
+    "taker_capital": "0",
+    "take_min_profit": "50",
+    "arbitrageur_capital": "2_000_000",
+    "arbitrage_threshold": "0.005",
+    "debt_auction_capital": "500_000",
+}
+DEFAULT_BACKSTOP: dict[str, Any] = {
+    "insurance_fund": "100_000",
+    "pool_stakers": 4,
+    "pool_stake": "250_000",
+}
 
 
 class ScenarioError(ValueError):
@@ -75,17 +105,33 @@ def builtin_scenarios() -> tuple[str, ...]:
     return tuple(sorted(p.stem for p in BUILTIN_DIR.glob("*.toml")))
 
 
-def load_scenario(spec: str, vaults: int | None = None, seed: int | None = None,
-                  waterfall: tuple[str, ...] | None = None) -> Scenario:
+def load_scenario(
+    spec: str,
+    vaults: int | None = None,
+    seed: int | None = None,
+    waterfall: tuple[str, ...] | None = None,
+) -> Scenario:
     """The validated scenario `spec` (a built-in name, a .toml/.yaml/.yml scenario file or a .csv
     price file), with the CLI's `--vaults`, `--seed` and `--waterfall` overriding the file."""
     path = _locate(spec)
     try:
         if path.suffix.lower() == ".csv":
-            return _build({"market": {"prices": str(path)}}, _Source(str(path), Path("."), bare=True), path.stem,
-                          vaults, seed, waterfall)
-        return _build(_read_document(path), _Source(str(path), path.parent, bare=False), path.stem,
-                      vaults, seed, waterfall)
+            return _build(
+                {"market": {"prices": str(path)}},
+                _Source(str(path), Path("."), bare=True),
+                path.stem,
+                vaults,
+                seed,
+                waterfall,
+            )
+        return _build(
+            _read_document(path),
+            _Source(str(path), path.parent, bare=False),
+            path.stem,
+            vaults,
+            seed,
+            waterfall,
+        )
     except ConfigError as exc:
         raise ScenarioError(str(exc)) from None
 
@@ -100,16 +146,22 @@ def _locate(spec: str) -> Path:
             raise ScenarioError(f"{spec}: no such file")
         return path
     if path.is_file():
-        raise ScenarioError(f"{spec}: not a scenario (expected a .toml/.yaml/.yml scenario file or a .csv price file)")
-    raise ScenarioError(f"unknown scenario {spec!r} (built-in: {', '.join(builtins)}; "
-                        f"or a .toml/.yaml/.yml scenario file or a .csv price file)")
+        raise ScenarioError(
+            f"{spec}: not a scenario (expected a .toml/.yaml/.yml scenario file or a .csv price file)"
+        )
+    raise ScenarioError(
+        f"unknown scenario {spec!r} (built-in: {', '.join(builtins)}; "
+        f"or a .toml/.yaml/.yml scenario file or a .csv price file)"
+    )
 
 
 def _read_document(path: Path) -> dict[str, Any]:
     try:
         text = path.read_text()
     except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
+        raise ScenarioError(
+            f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})"
+        ) from None
     if path.suffix.lower() == ".toml":
         try:
             data: Any = tomllib.loads(text)
@@ -122,7 +174,9 @@ def _read_document(path: Path) -> dict[str, Any]:
             mark = getattr(exc, "problem_mark", None)
             problem = getattr(exc, "problem", None)
             where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-            raise ScenarioError(f"{path}: not valid YAML ({where}{_one_line(str(problem or exc))})") from None
+            raise ScenarioError(
+                f"{path}: not valid YAML ({where}{_one_line(str(problem or exc))})"
+            ) from None
         if data is None:
             data = {}
         if not isinstance(data, dict):
@@ -209,22 +263,36 @@ def _ratio(value: int, unit: int) -> str:
         return format((Decimal(value) / unit).normalize(), "f")
 
 
-def _build(data: dict[str, Any], source: _Source, default_name: str, vaults: int | None, seed: int | None,
-           waterfall: tuple[str, ...] | None) -> Scenario:
+def _build(
+    data: dict[str, Any],
+    source: _Source,
+    default_name: str,
+    vaults: int | None,
+    seed: int | None,
+    waterfall: tuple[str, ...] | None,
+) -> Scenario:
     unknown = sorted(set(data) - set(TABLES))
     if unknown:
-        raise ScenarioError(f"{source.name}: unknown table {unknown[0]!r} (tables: {', '.join(TABLES)})")
+        raise ScenarioError(
+            f"{source.name}: unknown table {unknown[0]!r} (tables: {', '.join(TABLES)})"
+        )
 
     s = _table(source, data, "scenario")
     name = _text(s, "name", 64) if "name" in s.table else default_name
-    description = (_text(s, "description", 1000, allow_empty=True) if "description" in s.table
-                   else f"price path {source.name} with the default market, vaults and keepers" if source.bare
-                   else "")
+    description = (
+        _text(s, "description", 1000, allow_empty=True)
+        if "description" in s.table
+        else f"price path {source.name} with the default market, vaults and keepers"
+        if source.bare
+        else ""
+    )
     file_seed = s.integer("seed", 0, MAX_SEED) if "seed" in s.table else DEFAULT_SEED
     s.finish()
     if seed is not None:
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-            raise ScenarioError(f"--seed: must be an integer between 0 and {MAX_SEED}, got {seed!r}")
+            raise ScenarioError(
+                f"--seed: must be an integer between 0 and {MAX_SEED}, got {seed!r}"
+            )
     the_seed = file_seed if seed is None else seed
 
     market = _market(_table(source, data, "market"), source, the_seed)
@@ -232,15 +300,28 @@ def _build(data: dict[str, Any], source: _Source, default_name: str, vaults: int
     population = _population(_table(source, data, "vaults"), coll, vaults)
     keepers = _keepers(_table(source, data, "keepers"))
     backstop = _backstop(_table(source, data, "backstop"))
-    _check_population(source, population, the_seed, coll, system, market, keepers, backstop, vaults is not None)
-    return Scenario(name=name, description=description, seed=the_seed, market=market, vaults=population,
-                    keepers=keepers, backstop=backstop, system=system)
+    _check_population(
+        source, population, the_seed, coll, system, market, keepers, backstop, vaults is not None
+    )
+    return Scenario(
+        name=name,
+        description=description,
+        seed=the_seed,
+        market=market,
+        vaults=population,
+        keepers=keepers,
+        backstop=backstop,
+        system=system,
+    )
 
 
 def _text(r: _Reader, key: str, max_len: int, allow_empty: bool = False) -> str:
     value = r.raw(key)
     if not isinstance(value, str) or (not value and not allow_empty) or len(value) > max_len:
-        raise r.fail(key, f"must be a {'' if allow_empty else 'non-empty '}string of at most {max_len} characters")
+        raise r.fail(
+            key,
+            f"must be a {'' if allow_empty else 'non-empty '}string of at most {max_len} characters",
+        )
     return value
 
 
@@ -257,8 +338,11 @@ def _market(r: _Reader, source: _Source, seed: int) -> MarketSpec:
     if "gas" in r.table and "gas_gwei" in r.table:
         raise r.fail("gas_gwei", "give a gas CSV (market.gas) or a constant gas_gwei, not both")
     gas = _data(r, "gas", source, load_gas) if "gas" in r.table else None
-    gas_price = (r.scaled("gas_gwei", GWEI, Decimal(0), Decimal(100_000)) if "gas_gwei" in r.table
-                 else DEFAULT_GAS_GWEI * GWEI)
+    gas_price = (
+        r.scaled("gas_gwei", GWEI, Decimal(0), Decimal(100_000))
+        if "gas_gwei" in r.table
+        else DEFAULT_GAS_GWEI * GWEI
+    )
 
     if "pool_depth" in r.table and "reserves" in r.table:
         raise r.fail("reserves", "give a pool_depth or a reserves CSV, not both")
@@ -266,20 +350,31 @@ def _market(r: _Reader, source: _Source, seed: int) -> MarketSpec:
         raise r.fail("reserves_scale", "applies only with market.reserves")
     if "reserves" in r.table:
         reserves = _data(r, "reserves", source, load_reserves)
-        scale = r.decimal("reserves_scale", Decimal(0), Decimal(1000), lo_open=True) if "reserves_scale" in r.table \
+        scale = (
+            r.decimal("reserves_scale", Decimal(0), Decimal(1000), lo_open=True)
+            if "reserves_scale" in r.table
             else Decimal(1)
+        )
         with localcontext() as ctx:
             ctx.prec = 80
-            pool_depth = int((reserves.columns["dai_reserve"][0] * scale).to_integral_value(rounding=ROUND_DOWN))
+            pool_depth = int(
+                (reserves.columns["dai_reserve"][0] * scale).to_integral_value(rounding=ROUND_DOWN)
+            )
         if pool_depth <= 0:
-            raise r.fail("reserves_scale", f"{scale} gives an empty pool (first dai_reserve x scale = 0)")
+            raise r.fail(
+                "reserves_scale", f"{scale} gives an empty pool (first dai_reserve x scale = 0)"
+            )
     else:
-        pool_depth = _with_defaults(r, {"pool_depth": DEFAULT_POOL_DEPTH}).scaled("pool_depth", WAD, lo_open=True)
+        pool_depth = _with_defaults(r, {"pool_depth": DEFAULT_POOL_DEPTH}).scaled(
+            "pool_depth", WAD, lo_open=True
+        )
         r.used.add("pool_depth")
 
     tail_bars = r.integer("tail_bars", 0, 1000) if "tail_bars" in r.table else DEFAULT_TAIL_BARS
     r.finish()
-    return MarketSpec(prices=prices, gas=gas, gas_price=gas_price, pool_depth=pool_depth, tail_bars=tail_bars)
+    return MarketSpec(
+        prices=prices, gas=gas, gas_price=gas_price, pool_depth=pool_depth, tail_bars=tail_bars
+    )
 
 
 def _synthetic(r: _Reader, seed: int) -> Series:
@@ -291,8 +386,13 @@ def _synthetic(r: _Reader, seed: int) -> Series:
         kwargs["step_seconds"] = r.integer("step_seconds", 1, 86400)
     if "start_time" in r.table:
         kwargs["start_time"] = r.integer("start_time", 0, 2**40)
-    floats = {"drift": (-100, 100), "volatility": (0, 100), "jumps_per_day": (0, 10_000), "jump_mean": (-10, 10),
-              "jump_std": (0, 10)}
+    floats = {
+        "drift": (-100, 100),
+        "volatility": (0, 100),
+        "jumps_per_day": (0, 10_000),
+        "jump_mean": (-10, 10),
+        "jump_std": (0, 10),
+    }
     for key, (lo, hi) in floats.items():
         if key in r.table:
             kwargs[key] = _float(r, key, Decimal(lo), Decimal(hi))
@@ -308,15 +408,19 @@ def _synthetic(r: _Reader, seed: int) -> Series:
         raise ScenarioError(f"{r.where}: {exc}") from None
 
 
-def _protocol(r: _Reader, source: _Source, market: MarketSpec,
-              waterfall: tuple[str, ...] | None) -> tuple[CollateralConfig, SystemConfig]:
+def _protocol(
+    r: _Reader, source: _Source, market: MarketSpec, waterfall: tuple[str, ...] | None
+) -> tuple[CollateralConfig, SystemConfig]:
     config_path = _path(r, "config", source) if "config" in r.table else DEFAULT_CONFIG
     base = load_config(config_path)  # a ConfigError keeps its text
     raw_types = tomllib.loads(config_path.read_text())["collateral"]
     names = [c.name for c in base.collateral]
     chosen = r.raw("collateral") if "collateral" in r.table else names[0]
     if chosen not in names:
-        raise r.fail("collateral", f"unknown collateral type {chosen!r} (types in {config_path}: {', '.join(names)})")
+        raise r.fail(
+            "collateral",
+            f"unknown collateral type {chosen!r} (types in {config_path}: {', '.join(names)})",
+        )
     index = names.index(chosen)
 
     coll = base.collateral[index]
@@ -326,13 +430,17 @@ def _protocol(r: _Reader, source: _Source, market: MarketSpec,
             if key in o.table:
                 raise o.fail(key, f"is set by the scenario's {field}, not here")
         coll = _collateral(o.where, raw_types[index] | o.table)
-    coll = replace(coll, initial_price=market.prices.columns["close"][0], pool_depth=market.pool_depth)
+    coll = replace(
+        coll, initial_price=market.prices.columns["close"][0], pool_depth=market.pool_depth
+    )
 
     order = base.waterfall.order
     if "waterfall" in r.table:
         order = _layers(r.raw("waterfall"), f"{r.where}.waterfall")
     if waterfall is not None:
-        order = _layers(list(waterfall) if isinstance(waterfall, (tuple, list)) else waterfall, "--waterfall")
+        order = _layers(
+            list(waterfall) if isinstance(waterfall, (tuple, list)) else waterfall, "--waterfall"
+        )
     r.finish()
     system = replace(base, collateral=(coll,), waterfall=replace(base.waterfall, order=order))
     return coll, system
@@ -341,7 +449,9 @@ def _protocol(r: _Reader, source: _Source, market: MarketSpec,
 def _layers(names: Any, where: str) -> tuple[int, ...]:
     """Waterfall layer names -> their ids, as config.py's [backstop].waterfall."""
     if not isinstance(names, list) or len(names) > 4 or not all(isinstance(n, str) for n in names):
-        raise ScenarioError(f"{where}: must be a list of up to 4 of {', '.join(LAYERS)}, got {names!r}")
+        raise ScenarioError(
+            f"{where}: must be a list of up to 4 of {', '.join(LAYERS)}, got {names!r}"
+        )
     for name in names:
         if name not in LAYERS:
             raise ScenarioError(f"{where}: unknown layer {name!r} (layers: {', '.join(LAYERS)})")
@@ -355,31 +465,55 @@ def _population(r: _Reader, coll: CollateralConfig, vaults: int | None) -> Popul
     count = d.integer("count", 1, MAX_VAULTS)
     if vaults is not None:
         if isinstance(vaults, bool) or not isinstance(vaults, int) or not 1 <= vaults <= MAX_VAULTS:
-            raise ScenarioError(f"--vaults: must be an integer between 1 and {MAX_VAULTS}, got {vaults!r}")
+            raise ScenarioError(
+                f"--vaults: must be an integer between 1 and {MAX_VAULTS}, got {vaults!r}"
+            )
         count = vaults
     debt_median = d.scaled("debt_median", WAD, lo_open=True)
     if debt_median * RAY <= coll.dust:
-        raise d.fail("debt_median", f"{_wad(debt_median)} must be above {coll.name}'s dust {_wad(coll.dust // RAY)}")
+        raise d.fail(
+            "debt_median",
+            f"{_wad(debt_median)} must be above {coll.name}'s dust {_wad(coll.dust // RAY)}",
+        )
     debt_sigma = _float(d, "debt_sigma", Decimal(0), Decimal(5))
-    ratios = {key: d.decimal(key, Decimal(1), Decimal(1000)) for key in ("ratio_min", "ratio_mode", "ratio_max")}
+    ratios = {
+        key: d.decimal(key, Decimal(1), Decimal(1000))
+        for key in ("ratio_min", "ratio_mode", "ratio_max")
+    }
     lo, mode, hi = (float(ratios[k]) for k in ("ratio_min", "ratio_mode", "ratio_max"))
     num, den = lo.as_integer_ratio()  # the float the population draws with, exactly
     if num * RAY <= coll.liquidation_ratio * den:
-        raise d.fail("ratio_min", f"{ratios['ratio_min']} must be above {coll.name}'s liquidation ratio "
-                                  f"{_ratio(coll.liquidation_ratio, RAY)}")
+        raise d.fail(
+            "ratio_min",
+            f"{ratios['ratio_min']} must be above {coll.name}'s liquidation ratio "
+            f"{_ratio(coll.liquidation_ratio, RAY)}",
+        )
     if lo > mode:
-        raise d.fail("ratio_min", f"{ratios['ratio_min']} must not exceed ratio_mode {ratios['ratio_mode']}")
+        raise d.fail(
+            "ratio_min", f"{ratios['ratio_min']} must not exceed ratio_mode {ratios['ratio_mode']}"
+        )
     if mode > hi:
-        raise d.fail("ratio_max", f"{ratios['ratio_max']} must not be below ratio_mode {ratios['ratio_mode']}")
+        raise d.fail(
+            "ratio_max",
+            f"{ratios['ratio_max']} must not be below ratio_mode {ratios['ratio_mode']}",
+        )
     d.finish()
-    return PopulationSpec(count=count, debt_median=debt_median, debt_sigma=debt_sigma, ratio_min=lo, ratio_mode=mode,
-                          ratio_max=hi)
+    return PopulationSpec(
+        count=count,
+        debt_median=debt_median,
+        debt_sigma=debt_sigma,
+        ratio_min=lo,
+        ratio_mode=mode,
+        ratio_max=hi,
+    )
 
 
 def _keepers(r: _Reader) -> KeeperSpec:
     d = _with_defaults(r, DEFAULT_KEEPERS)
-    gas = {key: d.scaled(key, GWEI, Decimal(0), Decimal(100_000), lo_open=True)
-           for key in ("liquidation_gas_gwei", "taker_gas_gwei", "backstop_gas_gwei")}
+    gas = {
+        key: d.scaled(key, GWEI, Decimal(0), Decimal(100_000), lo_open=True)
+        for key in ("liquidation_gas_gwei", "taker_gas_gwei", "backstop_gas_gwei")
+    }
     mode = d.raw("taker_mode")
     if mode not in TAKER_MODES:
         raise d.fail("taker_mode", f"must be one of {', '.join(TAKER_MODES)}, got {mode!r}")
@@ -419,12 +553,27 @@ def actor_draws(market: MarketSpec, keepers: KeeperSpec, backstop: BackstopSpec)
     """Stablecoin [wad] the actors draw from the type besides the vaults: half the arbitrageur's
     capital, the capital taker's, the debt-auction bidder's, the insurance fund, the stakes, and
     the pool seed (deployment.seed_pool draws `pool_depth`, rounded up by at most a wei)."""
-    return (keepers.arbitrageur_capital // 2 + keepers.taker_capital + keepers.debt_auction_capital
-            + backstop.insurance_fund + backstop.pool_stakers * backstop.pool_stake + market.pool_depth)
+    return (
+        keepers.arbitrageur_capital // 2
+        + keepers.taker_capital
+        + keepers.debt_auction_capital
+        + backstop.insurance_fund
+        + backstop.pool_stakers * backstop.pool_stake
+        + market.pool_depth
+    )
 
 
-def _check_population(source: _Source, spec: PopulationSpec, seed: int, coll: CollateralConfig, system: SystemConfig,
-                      market: MarketSpec, keepers: KeeperSpec, backstop: BackstopSpec, cli_count: bool) -> None:
+def _check_population(
+    source: _Source,
+    spec: PopulationSpec,
+    seed: int,
+    coll: CollateralConfig,
+    system: SystemConfig,
+    market: MarketSpec,
+    keepers: KeeperSpec,
+    backstop: BackstopSpec,
+    cli_count: bool,
+) -> None:
     """Every vault safe at the first price, and everything drawn within the debt ceilings."""
     where = f"{source.name}: vaults"
     price = coll.initial_price
@@ -432,22 +581,32 @@ def _check_population(source: _Source, spec: PopulationSpec, seed: int, coll: Co
     safe_price = price * 10**9 * RAY // coll.liquidation_ratio  # as Spotter.poke, at rate = RAY
     for i, plan in enumerate(plans):
         if plan.debt * RAY > plan.collateral * safe_price:
-            raise ScenarioError(f"{where}.ratio_min: vault {i} starts unsafe once its collateral is rounded down to "
-                                f"whole token units; raise ratio_min further above {coll.name}'s liquidation ratio "
-                                f"{_ratio(coll.liquidation_ratio, RAY)}")
+            raise ScenarioError(
+                f"{where}.ratio_min: vault {i} starts unsafe once its collateral is rounded down to "
+                f"whole token units; raise ratio_min further above {coll.name}'s liquidation ratio "
+                f"{_ratio(coll.liquidation_ratio, RAY)}"
+            )
     population = sum(p.debt for p in plans)
     draws = actor_draws(market, keepers, backstop)
     total = population + draws
-    fix = (f"lower {'--vaults' if cli_count else 'vaults.count'}, vaults.debt_median or the keepers' and "
-           f"backstop's capital")
-    summary = (f"the population's debt {_wad(population)} plus the actors' draws {_wad(draws)} "
-               f"= {_wad(total)} stablecoin exceeds")
+    fix = (
+        f"lower {'--vaults' if cli_count else 'vaults.count'}, vaults.debt_median or the keepers' and "
+        f"backstop's capital"
+    )
+    summary = (
+        f"the population's debt {_wad(population)} plus the actors' draws {_wad(draws)} "
+        f"= {_wad(total)} stablecoin exceeds"
+    )
     if total * RAY > coll.debt_ceiling:
-        raise ScenarioError(f"{where}: {summary} {coll.name}'s debt ceiling {_wad(coll.debt_ceiling // RAY)}; "
-                            f"{fix}, or raise protocol.collateral_overrides.debt_ceiling")
+        raise ScenarioError(
+            f"{where}: {summary} {coll.name}'s debt ceiling {_wad(coll.debt_ceiling // RAY)}; "
+            f"{fix}, or raise protocol.collateral_overrides.debt_ceiling"
+        )
     if total * RAY > system.global_debt_ceiling:
-        raise ScenarioError(f"{where}: {summary} the global debt ceiling {_wad(system.global_debt_ceiling // RAY)}; "
-                            f"{fix}, or use a protocol.config with a higher system.global_debt_ceiling")
+        raise ScenarioError(
+            f"{where}: {summary} the global debt ceiling {_wad(system.global_debt_ceiling // RAY)}; "
+            f"{fix}, or use a protocol.config with a higher system.global_debt_ceiling"
+        )
 
 
 def waterfall_variant(scenario: Scenario, order: tuple[str, ...]) -> Scenario:

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from offchain.system.config import SystemConfig
 from offchain.sim.market_data import Series
+from offchain.system.config import SystemConfig
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,12 @@ class KeeperSpec:
     taker_mode: str
     taker_capital: int  # stablecoin of the capital taker [wad]
     take_min_profit: int  # profit after gas below which the taker waits [wad of stablecoin]
-    arbitrageur_capital: int  # value of the arbitrageur's inventory, half stablecoin, half collateral [wad]
-    arbitrage_threshold: int  # pool vs market price gap [wad fraction] below which it does not trade
+    arbitrageur_capital: (
+        int  # value of the arbitrageur's inventory, half stablecoin, half collateral [wad]
+    )
+    arbitrage_threshold: (
+        int  # pool vs market price gap [wad fraction] below which it does not trade
+    )
     debt_auction_capital: int  # stablecoin of the debt-auction bidder [wad]; 0 = nobody bids
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 
 from offchain.model.backstop import ORDERABLE_LAYERS, Layer
+from offchain.model.fee_accumulator import MAX_BASE_FEE, MAX_MULTIPLIER
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
-from offchain.model.fee_accumulator import MAX_BASE_FEE, MAX_MULTIPLIER
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "devnet.toml"
@@ -138,7 +138,9 @@ class _Reader:
             raise self.fail(key, f"must be an integer between {lo} and {hi}, got {value!r}")
         return value
 
-    def decimal(self, key: str, lo: Decimal, hi: Decimal | None = None, lo_open: bool = False) -> Decimal:
+    def decimal(
+        self, key: str, lo: Decimal, hi: Decimal | None = None, lo_open: bool = False
+    ) -> Decimal:
         value = self.raw(key)
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise self.fail(key, f"must be a number, got {value!r}")
@@ -153,8 +155,14 @@ class _Reader:
             raise self.fail(key, f"must be {bound}, got {value!r}")
         return number
 
-    def scaled(self, key: str, unit: int, lo: Decimal = Decimal(0), hi: Decimal | None = None,
-               lo_open: bool = False) -> int:
+    def scaled(
+        self,
+        key: str,
+        unit: int,
+        lo: Decimal = Decimal(0),
+        hi: Decimal | None = None,
+        lo_open: bool = False,
+    ) -> int:
         number = self.decimal(key, lo, hi, lo_open)
         scaled = number * unit
         if scaled != scaled.to_integral_value():
@@ -250,7 +258,9 @@ def _waterfall(where: str, table: Any) -> WaterfallConfig:
     r = _Reader(where, table)
     names = r.raw("waterfall")
     if not isinstance(names, list) or len(names) > 4 or not all(isinstance(n, str) for n in names):
-        raise r.fail("waterfall", f"must be a list of up to 4 of {', '.join(LAYERS)}, got {names!r}")
+        raise r.fail(
+            "waterfall", f"must be a list of up to 4 of {', '.join(LAYERS)}, got {names!r}"
+        )
     for name in names:
         if name not in LAYERS:
             raise r.fail("waterfall", f"unknown layer {name!r} (layers: {', '.join(LAYERS)})")
@@ -263,10 +273,13 @@ def _waterfall(where: str, table: Any) -> WaterfallConfig:
         surplus_lot=r.scaled("surplus_lot", RAD, lo_open=True),
         debt_auction_bid=r.scaled("debt_auction_bid", RAD, lo_open=True),
         debt_auction_initial_lot=r.scaled("debt_auction_initial_lot", WAD, lo_open=True),
-        debt_auction_min_decrease=r.scaled("debt_auction_min_decrease", WAD, Decimal(1), Decimal(10), lo_open=True),
+        debt_auction_min_decrease=r.scaled(
+            "debt_auction_min_decrease", WAD, Decimal(1), Decimal(10), lo_open=True
+        ),
         debt_auction_lot_growth=r.scaled("debt_auction_lot_growth", WAD, Decimal(1), Decimal(10)),
-        surplus_auction_min_increase=r.scaled("surplus_auction_min_increase", WAD, Decimal(1), Decimal(10),
-                                              lo_open=True),
+        surplus_auction_min_increase=r.scaled(
+            "surplus_auction_min_increase", WAD, Decimal(1), Decimal(10), lo_open=True
+        ),
         auction_bid_duration=r.integer("auction_bid_duration", 1, week),
         auction_duration=r.integer("auction_duration", 1, 4 * week),
         pool_cooldown=r.integer("pool_cooldown", 0, 52 * week),
@@ -301,7 +314,9 @@ def parse_config(data: dict[str, Any], source: str = "config") -> SystemConfig:
         max_debt_in_auction=s.scaled("max_debt_in_auction", RAD),
         backstop_queue_delay=s.integer("backstop_queue_delay", 0, 365 * 86400),
         collateral=parsed,
-        waterfall=_waterfall(f"{source}.backstop", data["backstop"]) if "backstop" in data else WaterfallConfig(),
+        waterfall=_waterfall(f"{source}.backstop", data["backstop"])
+        if "backstop" in data
+        else WaterfallConfig(),
     )
     if "backstop" in data:
         top.used.add("backstop")

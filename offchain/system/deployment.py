@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offchain.backends import ModelBackend
-from offchain.system.config import CollateralConfig, SystemConfig
 from offchain.model.fixed_point import RAY
+from offchain.system.config import CollateralConfig, SystemConfig
 
 
 @dataclass
@@ -72,14 +72,18 @@ class Deployment:
         return out
 
 
-def deploy_system(backend: Any, config: SystemConfig, governance: str, feeder: str, seed_pools: bool = True) -> Deployment:
+def deploy_system(
+    backend: Any, config: SystemConfig, governance: str, feeder: str, seed_pools: bool = True
+) -> Deployment:
     """Deploy and wire the whole system. The first price of each type becomes current (the
     deployment waits out each oracle's delay by advancing the block time); with `seed_pools`,
     governance then seeds each collateral pool from a vault of its own (collateral in,
     stablecoin drawn), so the types start with that debt."""
     b = backend
     engine = b.deploy("VaultEngine", governance)
-    stablecoin = b.deploy("Stablecoin", governance, config.stablecoin_name, config.stablecoin_symbol)
+    stablecoin = b.deploy(
+        "Stablecoin", governance, config.stablecoin_name, config.stablecoin_symbol
+    )
     stable_join = b.deploy("StableJoin", governance, engine, stablecoin)
     b.transact(stablecoin, "set_minter", governance, stable_join, True)
     # after this only the StableJoin can mint: ERC-20 supply stays backed by engine balances
@@ -91,11 +95,15 @@ def deploy_system(backend: Any, config: SystemConfig, governance: str, feeder: s
     ceiling = b.deploy("CeilingManager", governance, engine)
     liquidator = b.deploy("Liquidator", governance, engine, backstop)
     w = config.waterfall
-    gov_token = b.deploy("GovernanceToken", governance, w.governance_token_name, w.governance_token_symbol)
+    gov_token = b.deploy(
+        "GovernanceToken", governance, w.governance_token_name, w.governance_token_symbol
+    )
     stability_pool = b.deploy("StabilityPool", governance, engine, backstop, w.pool_cooldown)
     debt_auction = b.deploy("DebtAuction", governance, engine, backstop, gov_token)
     surplus_auction = b.deploy("SurplusAuction", governance, engine, backstop, gov_token)
-    settlement = b.deploy("GlobalSettlement", governance, engine, liquidator, backstop, spotter, w.settlement_wait)
+    settlement = b.deploy(
+        "GlobalSettlement", governance, engine, liquidator, backstop, spotter, w.settlement_wait
+    )
     # engine: fees (fold_rate), the backstop (redistribution folds the rate), the debt auction
     # (refunds after shutdown), global settlement (shutdown, closing vaults)
     for authority in (spotter, fees, ceiling, liquidator, backstop, debt_auction, settlement):
@@ -109,16 +117,54 @@ def deploy_system(backend: Any, config: SystemConfig, governance: str, feeder: s
     b.transact(gov_token, "set_minter", governance, debt_auction, True)
     for auction in (debt_auction, surplus_auction):
         b.transact(auction, "add_authority", governance, backstop)
-    b.transact(debt_auction, "set_parameters", governance, w.debt_auction_initial_lot, w.debt_auction_min_decrease,
-               w.debt_auction_lot_growth, w.auction_bid_duration, w.auction_duration)
-    b.transact(surplus_auction, "set_parameters", governance, w.surplus_auction_min_increase, w.auction_bid_duration,
-               w.auction_duration)
-    b.transact(backstop, "set_layer_contracts", governance, stability_pool, debt_auction, surplus_auction)
-    b.transact(backstop, "set_auction_parameters", governance, w.surplus_buffer, w.surplus_lot, w.debt_auction_bid)
+    b.transact(
+        debt_auction,
+        "set_parameters",
+        governance,
+        w.debt_auction_initial_lot,
+        w.debt_auction_min_decrease,
+        w.debt_auction_lot_growth,
+        w.auction_bid_duration,
+        w.auction_duration,
+    )
+    b.transact(
+        surplus_auction,
+        "set_parameters",
+        governance,
+        w.surplus_auction_min_increase,
+        w.auction_bid_duration,
+        w.auction_duration,
+    )
+    b.transact(
+        backstop, "set_layer_contracts", governance, stability_pool, debt_auction, surplus_auction
+    )
+    b.transact(
+        backstop,
+        "set_auction_parameters",
+        governance,
+        w.surplus_buffer,
+        w.surplus_lot,
+        w.debt_auction_bid,
+    )
     b.transact(backstop, "set_waterfall", governance, list(w.order))
     b.transact(fees, "set_pool_fee_share", governance, stability_pool, w.pool_fee_share)
-    deployment = Deployment(governance, feeder, engine, stablecoin, stable_join, spotter, fees, ceiling, backstop,
-                            liquidator, gov_token, stability_pool, debt_auction, surplus_auction, settlement)
+    deployment = Deployment(
+        governance,
+        feeder,
+        engine,
+        stablecoin,
+        stable_join,
+        spotter,
+        fees,
+        ceiling,
+        backstop,
+        liquidator,
+        gov_token,
+        stability_pool,
+        debt_auction,
+        surplus_auction,
+        settlement,
+    )
 
     for c in config.collateral:
         t = c.type_id
@@ -135,17 +181,35 @@ def deploy_system(backend: Any, config: SystemConfig, governance: str, feeder: s
         b.transact(fees, "init_type", governance, t)
         b.transact(fees, "set_base_fee", governance, t, c.base_fee)
         b.transact(fees, "set_multiplier", governance, t, c.fee_kink, c.fee_max_multiplier)
-        b.transact(ceiling, "configure", governance, t, c.ceiling_max, c.ceiling_gap, c.ceiling_cooldown)
+        b.transact(
+            ceiling, "configure", governance, t, c.ceiling_max, c.ceiling_gap, c.ceiling_cooldown
+        )
         auction = b.deploy("DutchAuction", governance, engine, t, liquidator, backstop, oracle)
         b.transact(engine, "add_authority", governance, auction)
         b.transact(liquidator, "add_authority", governance, auction)
         b.transact(backstop, "add_authority", governance, auction)
         b.transact(auction, "add_authority", governance, liquidator)
         b.transact(auction, "add_authority", governance, settlement)
-        b.transact(auction, "set_parameters", governance, c.auction_buffer, c.auction_max_duration,
-                   c.auction_max_drop, c.keeper_reward_rate, c.keeper_reward_flat)
+        b.transact(
+            auction,
+            "set_parameters",
+            governance,
+            c.auction_buffer,
+            c.auction_max_duration,
+            c.auction_max_drop,
+            c.keeper_reward_rate,
+            c.keeper_reward_flat,
+        )
         b.transact(auction, "set_curve", governance, c.auction_curve)
-        b.transact(liquidator, "configure_type", governance, t, auction, c.liquidation_penalty, c.auction_cap)
+        b.transact(
+            liquidator,
+            "configure_type",
+            governance,
+            t,
+            auction,
+            c.liquidation_penalty,
+            c.auction_cap,
+        )
         b.transact(auction, "update_min_auction", governance)
         pool = b.deploy("CollateralPool", governance, token, stablecoin, c.pool_fee)
         b.transact(oracle, "post", feeder, c.initial_price)
@@ -177,8 +241,17 @@ def seed_pool(b: Any, d: Deployment, t: TypeDeployment, provider: str, depth: in
     b.transact(t.join, "join", provider, provider, vault_tokens)
     rate = _rate(b, d, t)
     normalized = depth * RAY // rate + 1  # draws at least `depth`
-    b.transact(d.engine, "modify_vault", provider, t.type_id, provider, provider, provider, vault_tokens * scale,
-               normalized)
+    b.transact(
+        d.engine,
+        "modify_vault",
+        provider,
+        t.type_id,
+        provider,
+        provider,
+        provider,
+        vault_tokens * scale,
+        normalized,
+    )
     b.transact(d.engine, "allow", provider, d.stable_join)
     b.transact(d.stable_join, "exit", provider, provider, depth)
     b.transact(t.token, "approve", provider, t.pool, pool_tokens)
@@ -196,4 +269,14 @@ def _rate(b: Any, d: Deployment, t: TypeDeployment) -> int:
 def deploy_flash_taker(b: Any, d: Deployment, type_name: str, owner: str) -> str:
     """A FlashTaker for one type's auction, owned by `owner` (a keeper)."""
     t = d.types[type_name]
-    return b.deploy("FlashTaker", owner, d.engine, t.auction, t.join, d.stable_join, t.pool, t.token, d.stablecoin)
+    return b.deploy(
+        "FlashTaker",
+        owner,
+        d.engine,
+        t.auction,
+        t.join,
+        d.stable_join,
+        t.pool,
+        t.token,
+        d.stablecoin,
+    )

@@ -10,9 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 from offchain.backends import ModelBackend
-from offchain.system.deployment import Deployment
 from offchain.model.fixed_point import RAY
 from offchain.model.state import ZERO_ADDRESS as ZERO
+from offchain.system.deployment import Deployment
 
 
 def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -> list[str]:
@@ -23,7 +23,9 @@ def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -
         bad.append(f"I1 total_issued {state['engine.total_issued']} != sum(stable) {stable}")
     unbacked = sum(state[f"engine.bad_debt[{h}]"] for h in holders)
     if state["engine.total_unbacked"] != unbacked:
-        bad.append(f"I2 total_unbacked {state['engine.total_unbacked']} != sum(bad_debt) {unbacked}")
+        bad.append(
+            f"I2 total_unbacked {state['engine.total_unbacked']} != sum(bad_debt) {unbacked}"
+        )
     backed = 0
     for name, t in d.types.items():
         normalized_debt, rate = state[f"engine.collateral_types[{name}]"][:2]
@@ -37,7 +39,9 @@ def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -
         free = sum(state[f"engine.collateral[{name}][{h}]"] for h in holders)
         held = state[f"token[{name}].balanceOf[{t.join}]"] * 10 ** (18 - t.config.token_decimals)
         if locked + free != held:
-            bad.append(f"I5 {name}: locked {locked} + free {free} != tokens held by the join {held}")
+            bad.append(
+                f"I5 {name}: locked {locked} + free {free} != tokens held by the join {held}"
+            )
     if state["engine.total_issued"] != state["engine.total_unbacked"] + backed:
         bad.append(
             f"I3 total_issued {state['engine.total_issued']} != unbacked {state['engine.total_unbacked']}"
@@ -47,25 +51,37 @@ def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -
         # tokens are conserved: every unit is held by someone we know of
         held = sum(state[f"token[{name}].balanceOf[{h}]"] for h in holders)
         if held != state[f"token[{name}].totalSupply"]:
-            bad.append(f"token {name}: balances {held} != supply {state[f'token[{name}].totalSupply']}")
+            bad.append(
+                f"token {name}: balances {held} != supply {state[f'token[{name}].totalSupply']}"
+            )
         # the auction's free collateral is exactly what its running auctions still sell
         ids = _running(state, name)
         if len(ids) != state[f"auction[{name}].active_count"]:
-            bad.append(f"auction {name}: {len(ids)} running auctions but active_count {state[f'auction[{name}].active_count']}")
+            bad.append(
+                f"auction {name}: {len(ids)} running auctions but active_count {state[f'auction[{name}].active_count']}"
+            )
         lots = sum(state[f"auction[{name}].auctions[{i}]"][2] for i in ids)
         if lots != state[f"engine.collateral[{name}][{t.auction}]"]:
-            bad.append(f"auction {name}: lots {lots} != its collateral {state[f'engine.collateral[{name}][{t.auction}]']}")
+            bad.append(
+                f"auction {name}: lots {lots} != its collateral {state[f'engine.collateral[{name}][{t.auction}]']}"
+            )
         # the liquidator's debt in auction is exactly what running auctions still have to raise
         debts = sum(state[f"auction[{name}].auctions[{i}]"][1] for i in ids)
         if debts != state[f"liquidator.types[{name}]"][3]:
-            bad.append(f"liquidator {name}: debt in auction {state[f'liquidator.types[{name}]'][3]} != auctions' {debts}")
+            bad.append(
+                f"liquidator {name}: debt in auction {state[f'liquidator.types[{name}]'][3]} != auctions' {debts}"
+            )
         # the pool holds at least its reserves
-        if state[f"token[{name}].balanceOf[{t.pool}]"] < state[f"pool[{name}].reserve_collateral"] or \
-                state[f"stablecoin.balanceOf[{t.pool}]"] < state[f"pool[{name}].reserve_stable"]:
+        if (
+            state[f"token[{name}].balanceOf[{t.pool}]"] < state[f"pool[{name}].reserve_collateral"]
+            or state[f"stablecoin.balanceOf[{t.pool}]"] < state[f"pool[{name}].reserve_stable"]
+        ):
             bad.append(f"pool {name}: holds less than its reserves")
     type_sum = sum(state[f"liquidator.types[{name}]"][3] for name in d.types)
     if type_sum != state["liquidator.debt_in_auction"]:
-        bad.append(f"liquidator: debt_in_auction {state['liquidator.debt_in_auction']} != sum over types {type_sum}")
+        bad.append(
+            f"liquidator: debt_in_auction {state['liquidator.debt_in_auction']} != sum over types {type_sum}"
+        )
     bad += _waterfall_invariants(state, d, holders)
     stable_held = sum(state[f"stablecoin.balanceOf[{h}]"] for h in holders)
     if stable_held != state["stablecoin.totalSupply"]:
@@ -87,11 +103,15 @@ def _waterfall_invariants(state: dict[str, Any], d: Deployment, holders: list[st
     for name, t in d.types.items():
         escrow = 0
         prefix = f"backstop.losses[{name}]["
-        for key, (debt, due, _, status) in ((k, v) for k, v in state.items() if k.startswith(prefix)):
-            auction_id = int(key[len(prefix):-1])
+        for key, (debt, due, _, status) in (
+            (k, v) for k, v in state.items() if k.startswith(prefix)
+        ):
+            auction_id = int(key[len(prefix) : -1])
             running = state[f"auction[{name}].auctions[{auction_id}]"][3] != ZERO
             if running != (status == 1):
-                bad.append(f"backstop: loss {name}/{auction_id} status {status} but auction running={running}")
+                bad.append(
+                    f"backstop: loss {name}/{auction_id} status {status} but auction running={running}"
+                )
             if status in (1, 2):
                 open_count += 1
             if status == 1:
@@ -101,20 +121,35 @@ def _waterfall_invariants(state: dict[str, Any], d: Deployment, holders: list[st
             elif status == 2:
                 attributed += due
                 if not 0 < due <= debt:
-                    bad.append(f"backstop: loss {name}/{auction_id} due {due} not in (0, debt {debt}]")
+                    bad.append(
+                        f"backstop: loss {name}/{auction_id} due {due} not in (0, debt {debt}]"
+                    )
             elif status == 3 and due != 0:
                 bad.append(f"backstop: loss {name}/{auction_id} done with {due} due")
         if escrow != state[f"engine.stable[{t.auction}]"]:
-            bad.append(f"auction {name}: escrow {state[f'engine.stable[{t.auction}]']} != raised by running auctions {escrow}")
+            bad.append(
+                f"auction {name}: escrow {state[f'engine.stable[{t.auction}]']} != raised by running auctions {escrow}"
+            )
     if open_count != state["backstop.open_losses"]:
-        bad.append(f"backstop: open_losses {state['backstop.open_losses']} != open events {open_count}")
+        bad.append(
+            f"backstop: open_losses {state['backstop.open_losses']} != open events {open_count}"
+        )
     if attributed != state["backstop.attributed_debt"]:
-        bad.append(f"backstop: attributed_debt {state['backstop.attributed_debt']} != events' {attributed}")
-    owed = state["backstop.attributed_debt"] + state["backstop.debt_to_auction"] + state["backstop.debt_on_auction"]
+        bad.append(
+            f"backstop: attributed_debt {state['backstop.attributed_debt']} != events' {attributed}"
+        )
+    owed = (
+        state["backstop.attributed_debt"]
+        + state["backstop.debt_to_auction"]
+        + state["backstop.debt_on_auction"]
+    )
     if owed > state[f"engine.bad_debt[{d.backstop}]"]:
         bad.append(f"backstop: attributed + debt auctions {owed} above its bad debt")
     # the stability pool
-    if state["pool.assets"] != state[f"engine.stable[{d.stability_pool}]"] - state["pool.pending_total"]:
+    if (
+        state["pool.assets"]
+        != state[f"engine.stable[{d.stability_pool}]"] - state["pool.pending_total"]
+    ):
         bad.append("pool: assets != stable balance - pending")
     accounts = [h for h in holders if f"pool.shares[{h}]" in state]
     if sum(state[f"pool.shares[{h}]"] for h in accounts) != state["pool.total_shares"]:
@@ -127,16 +162,23 @@ def _waterfall_invariants(state: dict[str, Any], d: Deployment, holders: list[st
         bad.append("pool: stakers' values exceed its assets")
     charges = [k for k in state if k.startswith("pool.charge_amount[")]
     for key in charges:
-        c = key[len("pool.charge_amount["):-1]
+        c = key[len("pool.charge_amount[") : -1]
         amount, attributed_c = state[key], state[f"pool.charge_attributed[{c}]"]
         left = state[f"pool.charge_stakers_left[{c}]"]
         if attributed_c > amount or (left == 0 and attributed_c != amount):
-            bad.append(f"pool: charge {c} attributed {attributed_c} of {amount} with {left} stakers left")
+            bad.append(
+                f"pool: charge {c} attributed {attributed_c} of {amount} with {left} stakers left"
+            )
     return bad
 
 
-def loss_conservation(events: list[Any], backstop: str, pool: str, due: dict[tuple, int] | None = None,
-                      charges_done: dict[int, int] | None = None) -> list[str]:
+def loss_conservation(
+    events: list[Any],
+    backstop: str,
+    pool: str,
+    due: dict[tuple, int] | None = None,
+    charges_done: dict[int, int] | None = None,
+) -> list[str]:
     """Conservation per loss event and per pool charge, from the logs of a whole run: each
     event's receipts (LossAllocated) never exceed its loss (LossClosed.loss) and, given what is
     still `due` per event, add up to loss - due exactly; the pool layer's receipts equal its
@@ -170,20 +212,28 @@ def loss_conservation(events: list[Any], backstop: str, pool: str, due: dict[tup
             bad.append(f"loss {key}: pool receipts and the pool's Absorbed differ by {amount}")
     for charge, amount in charged.items():
         if amount > absorbed.get(charge, 0):
-            bad.append(f"pool charge {charge}: stakers charged {amount} > absorbed {absorbed.get(charge, 0)}")
+            bad.append(
+                f"pool charge {charge}: stakers charged {amount} > absorbed {absorbed.get(charge, 0)}"
+            )
     for key, rest in (due or {}).items():
         if key in loss and loss[key] - paid.get(key, 0) != rest:
-            bad.append(f"loss {key}: loss - receipts {loss[key] - paid.get(key, 0)} != still due {rest}")
+            bad.append(
+                f"loss {key}: loss - receipts {loss[key] - paid.get(key, 0)} != still due {rest}"
+            )
     for charge, amount in (charges_done or {}).items():
         if charged.get(charge, 0) != amount:
-            bad.append(f"pool charge {charge}: stakers paid {charged.get(charge, 0)} != absorbed {amount}")
+            bad.append(
+                f"pool charge {charge}: stakers paid {charged.get(charge, 0)} != absorbed {amount}"
+            )
     return bad
 
 
 def _running(state: dict[str, Any], name: str) -> list[int]:
     """Ids of the running auctions of a type (a running auction has an owner)."""
     prefix = f"auction[{name}].auctions["
-    return [int(k[len(prefix):-1]) for k, v in state.items() if k.startswith(prefix) and v[3] != ZERO]
+    return [
+        int(k[len(prefix) : -1]) for k, v in state.items() if k.startswith(prefix) and v[3] != ZERO
+    ]
 
 
 def model_invariants(model: ModelBackend, d: Deployment) -> list[str]:
@@ -203,7 +253,9 @@ def model_invariants(model: ModelBackend, d: Deployment) -> list[str]:
             bad.append(f"model I4 {name}")
         free = sum(v for (tid, _), v in engine.collateral.items() if tid == t.type_id)
         token = model.contract(t.token)
-        if sum(v.collateral for v in vaults) + free != token.balance_of[t.join] * 10 ** (18 - t.config.token_decimals):
+        if sum(v.collateral for v in vaults) + free != token.balance_of[t.join] * 10 ** (
+            18 - t.config.token_decimals
+        ):
             bad.append(f"model I5 {name}")
         if engine.collateral_types[t.type_id].rate == 0:
             bad.append(f"model: rate of {name} is zero")
@@ -212,6 +264,13 @@ def model_invariants(model: ModelBackend, d: Deployment) -> list[str]:
     # loss conservation over every event the model ever logged, in one pass
     due = {key: loss.due for key, loss in model.contract(d.backstop).losses.items()}
     pool = model.contract(d.stability_pool)
-    done = {c: pool.charge_amount[c] for c in range(1, pool.charge_count + 1) if pool.charge_stakers_left[c] == 0}
-    bad += [f"model {p}" for p in loss_conservation(model.env.logs, d.backstop, d.stability_pool, due, done)]
+    done = {
+        c: pool.charge_amount[c]
+        for c in range(1, pool.charge_count + 1)
+        if pool.charge_stakers_left[c] == 0
+    }
+    bad += [
+        f"model {p}"
+        for p in loss_conservation(model.env.logs, d.backstop, d.stability_pool, due, done)
+    ]
     return bad

@@ -3,14 +3,14 @@ or from the model (the same getters): what the full-state comparisons and reconc
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
-from typing import Any, Iterable
+from typing import Any
 
 from offchain.backends.base import Backend
 from offchain.backends.chain import ChainBackend
 from offchain.backends.model import ModelBackend
 from offchain.system.deployment import Deployment
-
 
 # ---------------------------------------------------------------- reading state back
 
@@ -34,7 +34,9 @@ class StateKeys:
 
 
 def state_keys(model: ModelBackend, d: Deployment, accounts: Iterable[str]) -> StateKeys:
-    ids = tuple((name, tuple(range(1, model.contract(t.auction).count + 1))) for name, t in d.types.items())
+    ids = tuple(
+        (name, tuple(range(1, model.contract(t.auction).count + 1))) for name, t in d.types.items()
+    )
     return StateKeys(
         tuple(accounts),
         ids,
@@ -73,9 +75,24 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
         for spender in [d.stable_join] + [t.pool for t in d.types.values()]:
             add(f"stablecoin.allowance[{who}][{spender}]", d.stablecoin, "allowance", who, spender)
     add("fees.fee_recipient", d.fees, "fee_recipient")
-    for name in ("live", "queue_delay", "get_waterfall", "stability_pool", "debt_auction", "surplus_auction",
-                 "settlement", "surplus_buffer", "surplus_lot", "debt_auction_bid_size", "open_losses",
-                 "attributed_debt", "debt_to_auction", "debt_on_auction", "settlement_debt", "unattributed_debt"):
+    for name in (
+        "live",
+        "queue_delay",
+        "get_waterfall",
+        "stability_pool",
+        "debt_auction",
+        "surplus_auction",
+        "settlement",
+        "surplus_buffer",
+        "surplus_lot",
+        "debt_auction_bid_size",
+        "open_losses",
+        "attributed_debt",
+        "debt_to_auction",
+        "debt_on_auction",
+        "settlement_debt",
+        "unattributed_debt",
+    ):
         add(f"backstop.{name}", d.backstop, name)
     add("fees.stability_pool", d.fees, "stability_pool")
     add("fees.pool_fee_share", d.fees, "pool_fee_share")
@@ -96,15 +113,42 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
         add(f"ceiling.configs[{name}]", d.ceiling, "configs", tid)
         add(f"liquidator.types[{name}]", d.liquidator, "types", tid)
         add(f"join[{name}].live", t.join, "live")
-        for var in ("delay", "max_age", "last_poke", "source_price", "source_time", "next_price",
-                    "next_time", "current_price", "current_time"):
+        for var in (
+            "delay",
+            "max_age",
+            "last_poke",
+            "source_price",
+            "source_time",
+            "next_price",
+            "next_time",
+            "current_price",
+            "current_time",
+        ):
             add(f"oracle[{name}].{var}", t.oracle, var)
-        for var in ("oracle", "buffer", "max_duration", "max_drop", "reward_rate", "reward_flat", "min_auction",
-                    "curve", "stopped", "count", "active_count"):
+        for var in (
+            "oracle",
+            "buffer",
+            "max_duration",
+            "max_drop",
+            "reward_rate",
+            "reward_flat",
+            "min_auction",
+            "curve",
+            "stopped",
+            "count",
+            "active_count",
+        ):
             add(f"auction[{name}].{var}", t.auction, var)
         for auction_id in ids.get(name, ()):
             add(f"auction[{name}].auctions[{auction_id}]", t.auction, "auctions", auction_id)
-            add(f"backstop.losses[{name}][{auction_id}]", d.backstop, "losses", tid, t.auction, auction_id)
+            add(
+                f"backstop.losses[{name}][{auction_id}]",
+                d.backstop,
+                "losses",
+                tid,
+                t.auction,
+                auction_id,
+            )
         for var in ("reserve_collateral", "reserve_stable", "total_shares"):
             add(f"pool[{name}].{var}", t.pool, var)
         add(f"token[{name}].totalSupply", t.token, "totalSupply")
@@ -121,20 +165,43 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
     return calls
 
 
-def _waterfall_state_calls(add: Any, d: Deployment, keys: StateKeys, accounts: list[str], holders: list[str]) -> None:
+def _waterfall_state_calls(
+    add: Any, d: Deployment, keys: StateKeys, accounts: list[str], holders: list[str]
+) -> None:
     """The stability pool, the debt and surplus auctions and global settlement."""
     p = d.stability_pool
-    for name in ("total_shares", "pending_total", "cooldown", "staker_count", "charge_count", "assets"):
+    for name in (
+        "total_shares",
+        "pending_total",
+        "cooldown",
+        "staker_count",
+        "charge_count",
+        "assets",
+    ):
         add(f"pool.{name}", p, name)
     for who in accounts:
-        for name in ("shares", "pending", "withdrawal_shares", "withdrawal_at", "next_charge", "value_of",
-                     "is_realized"):
+        for name in (
+            "shares",
+            "pending",
+            "withdrawal_shares",
+            "withdrawal_at",
+            "next_charge",
+            "value_of",
+            "is_realized",
+        ):
             add(f"pool.{name}[{who}]", p, name, who)
     for charge in keys.charge_ids:
-        for name in ("charge_amount", "charge_total_shares", "charge_stakers_left", "charge_attributed"):
+        for name in (
+            "charge_amount",
+            "charge_total_shares",
+            "charge_stakers_left",
+            "charge_attributed",
+        ):
             add(f"pool.{name}[{charge}]", p, name, charge)
-    for label, a, ids in (("debt_auction", d.debt_auction, keys.debt_auction_ids),
-                          ("surplus_auction", d.surplus_auction, keys.surplus_auction_ids)):
+    for label, a, ids in (
+        ("debt_auction", d.debt_auction, keys.debt_auction_ids),
+        ("surplus_auction", d.surplus_auction, keys.surplus_auction_ids),
+    ):
         add(f"{label}.live", a, "live")
         add(f"{label}.count", a, "count")
         for auction_id in ids:
@@ -157,7 +224,9 @@ def _waterfall_state_calls(add: Any, d: Deployment, keys: StateKeys, accounts: l
             add(f"settlement.cashed[{name}][{who}]", g, "cashed", t.type_id, who)
 
 
-def read_state(backend: Backend, d: Deployment, keys: StateKeys, cache: bool = True) -> dict[str, Any]:
+def read_state(
+    backend: Backend, d: Deployment, keys: StateKeys, cache: bool = True
+) -> dict[str, Any]:
     """Every observable variable of the deployed system, from any backend (on a chain, one
     eth_call; `cache=False` for a read that will not repeat exactly)."""
     calls = _state_calls(d, keys)
@@ -165,7 +234,9 @@ def read_state(backend: Backend, d: Deployment, keys: StateKeys, cache: bool = T
     return {key: value for (key, _, _, _), value in zip(calls, values)}
 
 
-def read_chain_state(chain: ChainBackend, d: Deployment, keys: StateKeys, cache: bool = True) -> dict[str, Any]:
+def read_chain_state(
+    chain: ChainBackend, d: Deployment, keys: StateKeys, cache: bool = True
+) -> dict[str, Any]:
     """Every observable variable of the deployed system, read from the chain in one eth_call."""
     return read_state(chain, d, keys, cache)
 

@@ -40,14 +40,13 @@ from hypothesis.stateful import (
 )
 
 from offchain.backends import ChainBackend, ModelBackend
-from offchain.system.deployment import Deployment
-from offchain.testing.harness import Roles, System
 from offchain.model import price_curves
-from offchain.system.deployment import deploy_flash_taker, seed_pool
 from offchain.model.backstop import LossStatus
 from offchain.model.errors import Revert
 from offchain.model.fee_accumulator import MAX_BASE_FEE
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
+from offchain.system.deployment import Deployment, deploy_flash_taker, seed_pool
+from offchain.testing.harness import Roles, System
 
 TYPES = ["ETH-A", "WBTC-A"]
 # outcome counts of the last run (printed with -s): proof that the fuzz reaches both sides of
@@ -57,7 +56,6 @@ OUTCOMES: collections.Counter = collections.Counter()
 STEPS = collections.Counter()
 FRACTION = st.integers(min_value=0, max_value=10**6)
 NUDGE = st.sampled_from([-2, -1, 0, 0, 0, 1, 2])
-
 
 
 class Differential(RuleBasedStateMachine):
@@ -104,7 +102,9 @@ class Differential(RuleBasedStateMachine):
 
     # ---------------------------------------------------- setup: a few vaults to work with
 
-    @initialize(amount=st.integers(1, 50), debt_fraction=FRACTION, depth=st.integers(10_000, 2_000_000))
+    @initialize(
+        amount=st.integers(1, 50), debt_fraction=FRACTION, depth=st.integers(10_000, 2_000_000)
+    )
     def open_first_vaults(self, amount, debt_fraction, depth):
         ls = self.s.lockstep
         self.flash = {}
@@ -115,7 +115,16 @@ class Differential(RuleBasedStateMachine):
         d, gov = self.s.d, self.r.governance
         # small debt and surplus auctions, so that they happen within an example
         self.s.tx(d.backstop, "set_auction_parameters", gov, 0, 100 * RAD, 1_000 * RAD)
-        self.s.tx(d.debt_auction, "set_parameters", gov, 100 * WAD, 105 * WAD // 100, 150 * WAD // 100, 3600, 86400)
+        self.s.tx(
+            d.debt_auction,
+            "set_parameters",
+            gov,
+            100 * WAD,
+            105 * WAD // 100,
+            150 * WAD // 100,
+            3600,
+            86400,
+        )
         for user in self.users:
             # stakers, debt-auction bidders and settlement redeemers pay from internal balances;
             # surplus-auction bidders with governance tokens
@@ -138,7 +147,17 @@ class Differential(RuleBasedStateMachine):
             ctype = self.ctype(name)
             max_debt = tokens * scale * ctype.safe_price // ctype.rate
             dart = max(max_debt * debt_fraction // 10**6, ctype.dust // ctype.rate + 1)
-            self.act(self.s.d.engine, "modify_vault", user, t.type_id, user, user, user, tokens * scale, dart)
+            self.act(
+                self.s.d.engine,
+                "modify_vault",
+                user,
+                t.type_id,
+                user,
+                user,
+                user,
+                tokens * scale,
+                dart,
+            )
 
     # ---------------------------------------------------- collateral in and out
 
@@ -154,17 +173,32 @@ class Differential(RuleBasedStateMachine):
         t = self.t(name)
         scale = 10 ** (18 - t.config.token_decimals)
         free = self.engine().collateral[(t.type_id, self.users[user_i])] // scale
-        self.act(t.join, "exit", self.users[user_i], self.users[user_i], max(0, free * frac // 10**6 + nudge))
+        self.act(
+            t.join,
+            "exit",
+            self.users[user_i],
+            self.users[user_i],
+            max(0, free * frac // 10**6 + nudge),
+        )
 
     # ---------------------------------------------------- vaults
 
     @rule(
-        owner_i=st.integers(0, 2), sender_i=st.sampled_from([0, 0, 0, 1]), name=st.sampled_from(TYPES),
-        coll_mode=st.sampled_from(["none", "lock", "free", "any"]), coll_frac=FRACTION,
-        debt_mode=st.sampled_from(["none", "draw", "draw_max", "repay", "repay_all", "dust", "any"]),
-        debt_frac=FRACTION, nudge=NUDGE, raw=st.integers(-(10**24), 10**24),
+        owner_i=st.integers(0, 2),
+        sender_i=st.sampled_from([0, 0, 0, 1]),
+        name=st.sampled_from(TYPES),
+        coll_mode=st.sampled_from(["none", "lock", "free", "any"]),
+        coll_frac=FRACTION,
+        debt_mode=st.sampled_from(
+            ["none", "draw", "draw_max", "repay", "repay_all", "dust", "any"]
+        ),
+        debt_frac=FRACTION,
+        nudge=NUDGE,
+        raw=st.integers(-(10**24), 10**24),
     )
-    def modify_vault(self, owner_i, sender_i, name, coll_mode, coll_frac, debt_mode, debt_frac, nudge, raw):
+    def modify_vault(
+        self, owner_i, sender_i, name, coll_mode, coll_frac, debt_mode, debt_frac, nudge, raw
+    ):
         owner = self.users[owner_i]
         sender = self.users[(owner_i + sender_i) % 3]
         t = self.t(name)
@@ -188,25 +222,54 @@ class Differential(RuleBasedStateMachine):
             "dust": ctype.dust // ctype.rate - vault.normalized_debt + nudge,
             "any": raw,
         }[debt_mode]
-        self.act(self.s.d.engine, "modify_vault", sender, t.type_id, owner, owner, owner, dink, dart)
+        self.act(
+            self.s.d.engine, "modify_vault", sender, t.type_id, owner, owner, owner, dink, dart
+        )
 
     @rule(owner_i=st.integers(0, 2), delegate_i=st.integers(0, 2), allow=st.booleans())
     def delegate(self, owner_i, delegate_i, allow):
-        self.act(self.s.d.engine, "allow" if allow else "disallow", self.users[owner_i], self.users[delegate_i])
+        self.act(
+            self.s.d.engine,
+            "allow" if allow else "disallow",
+            self.users[owner_i],
+            self.users[delegate_i],
+        )
 
-    @rule(sender_i=st.integers(0, 2), src_i=st.integers(0, 2), dst_i=st.integers(0, 2),
-          name=st.sampled_from(TYPES), frac=FRACTION, nudge=NUDGE)
+    @rule(
+        sender_i=st.integers(0, 2),
+        src_i=st.integers(0, 2),
+        dst_i=st.integers(0, 2),
+        name=st.sampled_from(TYPES),
+        frac=FRACTION,
+        nudge=NUDGE,
+    )
     def transfer_collateral(self, sender_i, src_i, dst_i, name, frac, nudge):
         t = self.t(name)
         src = self.users[src_i]
         amount = max(0, self.engine().collateral[(t.type_id, src)] * frac // 10**6 + nudge)
-        self.act(self.s.d.engine, "transfer_collateral", self.users[sender_i], t.type_id, src, self.users[dst_i], amount)
+        self.act(
+            self.s.d.engine,
+            "transfer_collateral",
+            self.users[sender_i],
+            t.type_id,
+            src,
+            self.users[dst_i],
+            amount,
+        )
 
-    @rule(sender_i=st.integers(0, 2), src_i=st.integers(0, 2), dst_i=st.integers(0, 2), frac=FRACTION, nudge=NUDGE)
+    @rule(
+        sender_i=st.integers(0, 2),
+        src_i=st.integers(0, 2),
+        dst_i=st.integers(0, 2),
+        frac=FRACTION,
+        nudge=NUDGE,
+    )
     def transfer_stable(self, sender_i, src_i, dst_i, frac, nudge):
         src = self.users[src_i]
         amount = max(0, self.engine().stable[src] * frac // 10**6 + nudge)
-        self.act(self.s.d.engine, "transfer_stable", self.users[sender_i], src, self.users[dst_i], amount)
+        self.act(
+            self.s.d.engine, "transfer_stable", self.users[sender_i], src, self.users[dst_i], amount
+        )
 
     @rule(user_i=st.integers(0, 2), frac=FRACTION, nudge=NUDGE, allow_first=st.booleans())
     def stable_exit(self, user_i, frac, nudge, allow_first):
@@ -227,8 +290,11 @@ class Differential(RuleBasedStateMachine):
 
     # ---------------------------------------------------- prices and time
 
-    @rule(name=st.sampled_from(TYPES), price=st.one_of(st.just(0), st.integers(1, 100_000 * WAD)),
-          by_stranger=st.booleans())
+    @rule(
+        name=st.sampled_from(TYPES),
+        price=st.one_of(st.just(0), st.integers(1, 100_000 * WAD)),
+        by_stranger=st.booleans(),
+    )
     def post_price(self, name, price, by_stranger):
         sender = self.r.stranger if by_stranger else self.r.feeder
         self.act(self.t(name).oracle, "post", sender, price)
@@ -239,8 +305,14 @@ class Differential(RuleBasedStateMachine):
         if spot:
             self.act(self.s.d.spotter, "poke", self.r.keeper, self.t(name).type_id)
 
-    @rule(seconds=st.one_of(st.integers(1, 4000), st.integers(1, 4000), st.integers(4000, 3 * 86400),
-                            st.integers(3 * 86400, 400 * 86400)))
+    @rule(
+        seconds=st.one_of(
+            st.integers(1, 4000),
+            st.integers(1, 4000),
+            st.integers(4000, 3 * 86400),
+            st.integers(3 * 86400, 400 * 86400),
+        )
+    )
     def warp(self, seconds):
         self.s.warp(seconds)
 
@@ -251,7 +323,6 @@ class Differential(RuleBasedStateMachine):
     @rule(name=st.sampled_from(TYPES))
     def update_ceiling(self, name):
         self.act(self.s.d.ceiling, "update", self.r.keeper, self.t(name).type_id)
-
 
     # ---------------------------------------------------- liquidations and auctions
 
@@ -270,22 +341,44 @@ class Differential(RuleBasedStateMachine):
     def _unsafe_owners(self, name):
         ct = self.ctype(name)
         owners = self.users + [self.r.governance]
-        return [o for o in owners
-                if self.vault(name, o).collateral * ct.safe_price < self.vault(name, o).normalized_debt * ct.rate]
+        return [
+            o
+            for o in owners
+            if self.vault(name, o).collateral * ct.safe_price
+            < self.vault(name, o).normalized_debt * ct.rate
+        ]
 
-    @rule(owner_i=st.integers(0, 3), name=st.sampled_from(TYPES), keeper_i=st.integers(0, 2),
-          target_unsafe=st.booleans())
+    @rule(
+        owner_i=st.integers(0, 3),
+        name=st.sampled_from(TYPES),
+        keeper_i=st.integers(0, 2),
+        target_unsafe=st.booleans(),
+    )
     def liquidate(self, owner_i, name, keeper_i, target_unsafe):
         """Liquidate a vault: one known to be unsafe (when there is one and the draw says so),
         or any vault (which mostly reverts: safe)."""
         t = self.t(name)
         unsafe = self._unsafe_owners(name)
-        owner = unsafe[owner_i % len(unsafe)] if unsafe and target_unsafe else (self.users + [self.r.governance])[owner_i]
+        owner = (
+            unsafe[owner_i % len(unsafe)]
+            if unsafe and target_unsafe
+            else (self.users + [self.r.governance])[owner_i]
+        )
         liq = self.s.contract(self.s.d.liquidator)
         before, in_auction = self.vault(name, owner), liq.debt_in_auction
-        self.act(self.s.d.liquidator, "liquidate", self.users[keeper_i], t.type_id, owner, self.users[keeper_i])
+        self.act(
+            self.s.d.liquidator,
+            "liquidate",
+            self.users[keeper_i],
+            t.type_id,
+            owner,
+            self.users[keeper_i],
+        )
         config = liq.types[t.type_id]
-        over_cap = liq.debt_in_auction > liq.max_debt_in_auction or config.debt_in_auction > config.max_debt_in_auction
+        over_cap = (
+            liq.debt_in_auction > liq.max_debt_in_auction
+            or config.debt_in_auction > config.max_debt_in_auction
+        )
         if liq.debt_in_auction > in_auction and over_cap:
             # a liquidation may cross a cap only by taking a whole vault rather than leave dust
             assert self.vault(name, owner).normalized_debt == 0 and before.normalized_debt > 0
@@ -297,26 +390,46 @@ class Differential(RuleBasedStateMachine):
         return any(self.s.contract(self.t(name).auction).active for name in TYPES)
 
     @precondition(lambda self: self._any_unsafe())
-    @rule(pick=st.integers(0, 10), keeper_i=st.integers(0, 2), batch=st.booleans(),
-          then=st.sampled_from(["nothing", "nothing", "sell_out", "sell_out_and_cover"]))
+    @rule(
+        pick=st.integers(0, 10),
+        keeper_i=st.integers(0, 2),
+        batch=st.booleans(),
+        then=st.sampled_from(["nothing", "nothing", "sell_out", "sell_out_and_cover"]),
+    )
     def liquidate_unsafe(self, pick, keeper_i, batch, then):
         """Whenever a vault is unsafe, this rule is eligible: liquidate one (or all, batched),
         and sometimes let an auction sell out below its debt (and cover the loss) at once."""
-        name = [n for n in TYPES if self._unsafe_owners(n)][pick % 2 if all(self._unsafe_owners(n) for n in TYPES) else 0]
+        name = [n for n in TYPES if self._unsafe_owners(n)][
+            pick % 2 if all(self._unsafe_owners(n) for n in TYPES) else 0
+        ]
         unsafe = self._unsafe_owners(name)
         keeper = self.users[keeper_i]
         if not self.s.contract(self.t(name).oracle).peek()[1]:
             self.crash(name, 100)  # a stale oracle blocks liquidations: the feeder catches up first
         if batch:
-            self.act(self.s.d.liquidator, "liquidate_many", keeper, self.t(name).type_id, unsafe, keeper)
+            self.act(
+                self.s.d.liquidator, "liquidate_many", keeper, self.t(name).type_id, unsafe, keeper
+            )
         else:
-            self.act(self.s.d.liquidator, "liquidate", keeper, self.t(name).type_id, unsafe[pick % len(unsafe)], keeper)
+            self.act(
+                self.s.d.liquidator,
+                "liquidate",
+                keeper,
+                self.t(name).type_id,
+                unsafe[pick % len(unsafe)],
+                keeper,
+            )
         if then != "nothing" and self._any_auction():
             self.sell_out_below_debt(pick, keeper_i, then == "sell_out_and_cover")
 
     @precondition(lambda self: self._any_auction())
-    @rule(pick=st.integers(0, 50), taker_i=st.integers(0, 2), frac=FRACTION, flash=st.booleans(),
-          wait=st.sampled_from([0, 0, 60, 600, 1800, 3600]))
+    @rule(
+        pick=st.integers(0, 50),
+        taker_i=st.integers(0, 2),
+        frac=FRACTION,
+        flash=st.booleans(),
+        wait=st.sampled_from([0, 0, 60, 600, 1800, 3600]),
+    )
     def take_running(self, pick, taker_i, frac, flash, wait):
         """Whenever an auction runs, this rule is eligible: take part or all of it at the price."""
         name = [n for n in TYPES if self.s.contract(self.t(n).auction).active][0]
@@ -335,8 +448,16 @@ class Differential(RuleBasedStateMachine):
         if flash:
             self.act(self.flash[name], "take", self.r.keeper, auction_id, amount, price, 0)
         else:
-            self.act(self.t(name).auction, "take", self.users[taker_i], auction_id, amount, price,
-                     self.users[taker_i], b"")
+            self.act(
+                self.t(name).auction,
+                "take",
+                self.users[taker_i],
+                auction_id,
+                amount,
+                price,
+                self.users[taker_i],
+                b"",
+            )
 
     @precondition(lambda self: self._any_auction())
     @rule(pick=st.integers(0, 50), taker_i=st.integers(0, 2), then_cover=st.booleans())
@@ -358,11 +479,22 @@ class Differential(RuleBasedStateMachine):
         taker = self.users[taker_i]
         short = debt - self.engine().stable[taker]  # the lot will cost less than the debt
         if short > 0:
-            self.act(self.s.d.engine, "create_unbacked", self.r.governance, self.r.governance, taker, short)
+            self.act(
+                self.s.d.engine,
+                "create_unbacked",
+                self.r.governance,
+                self.r.governance,
+                taker,
+                short,
+            )
         when = self.s.now + 1
         while True:
             price = price_curves.price(auction.curve, a.top, when - a.started)
-            if when - a.started > auction.max_duration or price * RAY // a.top < auction.max_drop or price == 0:
+            if (
+                when - a.started > auction.max_duration
+                or price * RAY // a.top < auction.max_drop
+                or price == 0
+            ):
                 return
             if price * a.lot < debt:
                 break
@@ -372,25 +504,47 @@ class Differential(RuleBasedStateMachine):
         loss = self.s.contract(self.s.d.backstop).losses[(t.type_id, t.auction, auction_id)]
         if then_cover and loss.status == LossStatus.CLOSED:
             # and, once the queue delay has passed, the waterfall covers it
-            self.s.warp(max(1, loss.created_at + self.s.contract(self.s.d.backstop).queue_delay - self.s.now))
+            self.s.warp(
+                max(
+                    1, loss.created_at + self.s.contract(self.s.d.backstop).queue_delay - self.s.now
+                )
+            )
             self.act(self.s.d.backstop, "cover", self.r.keeper, t.type_id, t.auction, auction_id)
 
-    @rule(name=st.sampled_from(TYPES), keeper_i=st.integers(0, 2), include=st.lists(st.integers(0, 5), max_size=6),
-          with_unsafe=st.booleans())
+    @rule(
+        name=st.sampled_from(TYPES),
+        keeper_i=st.integers(0, 2),
+        include=st.lists(st.integers(0, 5), max_size=6),
+        with_unsafe=st.booleans(),
+    )
     def liquidate_many(self, name, keeper_i, include, with_unsafe):
-        owners = [(self.users + [self.r.governance, self.r.stranger, self.r.feeder])[i] for i in include]
+        owners = [
+            (self.users + [self.r.governance, self.r.stranger, self.r.feeder])[i] for i in include
+        ]
         if with_unsafe:
             owners += self._unsafe_owners(name)
-        self.act(self.s.d.liquidator, "liquidate_many", self.users[keeper_i], self.t(name).type_id, owners,
-                 self.users[keeper_i])
+        self.act(
+            self.s.d.liquidator,
+            "liquidate_many",
+            self.users[keeper_i],
+            self.t(name).type_id,
+            owners,
+            self.users[keeper_i],
+        )
 
     def _auction_id(self, name, pick):
         active = self.s.contract(self.t(name).auction).active
         return active[pick % len(active)] if active else pick % 3 + 1
 
-    @rule(name=st.sampled_from(TYPES), pick=st.integers(0, 50), taker_i=st.integers(0, 2), frac=FRACTION,
-          amount_mode=st.sampled_from(["all", "part", "tiny"]), price_mode=st.sampled_from(["above", "at", "below"]),
-          wait=st.integers(0, 9000))
+    @rule(
+        name=st.sampled_from(TYPES),
+        pick=st.integers(0, 50),
+        taker_i=st.integers(0, 2),
+        frac=FRACTION,
+        amount_mode=st.sampled_from(["all", "part", "tiny"]),
+        price_mode=st.sampled_from(["above", "at", "below"]),
+        wait=st.integers(0, 9000),
+    )
     def take(self, name, pick, taker_i, frac, amount_mode, price_mode, wait):
         t = self.t(name)
         auction = self.s.contract(t.auction)
@@ -410,8 +564,13 @@ class Differential(RuleBasedStateMachine):
                 assert ev.args["price"] <= max_price
                 assert ev.args["owe"] <= ev.args["collateral"] * ev.args["price"] + ev.args["price"]
 
-    @rule(name=st.sampled_from(TYPES), pick=st.integers(0, 50), frac=FRACTION, min_profit=st.sampled_from([0, 1, 10**50]),
-          wait=st.integers(0, 9000))
+    @rule(
+        name=st.sampled_from(TYPES),
+        pick=st.integers(0, 50),
+        frac=FRACTION,
+        min_profit=st.sampled_from([0, 1, 10**50]),
+        wait=st.integers(0, 9000),
+    )
     def flash_take(self, name, pick, frac, min_profit, wait):
         t = self.t(name)
         auction = self.s.contract(t.auction)
@@ -420,38 +579,85 @@ class Differential(RuleBasedStateMachine):
             self.s.warp(wait)
         a = auction.auctions[auction_id]
         max_price = auction._price(a) if a.top else 0
-        self.act(self.flash[name], "take", self.r.keeper, auction_id, max(1, a.lot * frac // 10**6), max_price, min_profit)
+        self.act(
+            self.flash[name],
+            "take",
+            self.r.keeper,
+            auction_id,
+            max(1, a.lot * frac // 10**6),
+            max_price,
+            min_profit,
+        )
 
-    @rule(name=st.sampled_from(TYPES), pick=st.integers(0, 50), keeper_i=st.integers(0, 2), wait=st.integers(0, 20000))
+    @rule(
+        name=st.sampled_from(TYPES),
+        pick=st.integers(0, 50),
+        keeper_i=st.integers(0, 2),
+        wait=st.integers(0, 20000),
+    )
     def reset(self, name, pick, keeper_i, wait):
         if wait:
             self.s.warp(wait)
-        self.act(self.t(name).auction, "reset", self.users[keeper_i], self._auction_id(name, pick), self.users[keeper_i])
+        self.act(
+            self.t(name).auction,
+            "reset",
+            self.users[keeper_i],
+            self._auction_id(name, pick),
+            self.users[keeper_i],
+        )
 
-    @rule(name=st.sampled_from(TYPES), level=st.sampled_from([0, 0, 0, 1, 2, 3, 4]), by_stranger=st.booleans())
+    @rule(
+        name=st.sampled_from(TYPES),
+        level=st.sampled_from([0, 0, 0, 1, 2, 3, 4]),
+        by_stranger=st.booleans(),
+    )
     def circuit_breaker(self, name, level, by_stranger):
         sender = self.r.stranger if by_stranger else self.r.governance
         self.act(self.t(name).auction, "set_stopped", sender, level)
 
-    @rule(name=st.sampled_from(TYPES), cap=st.sampled_from([0, 10**3 * RAD, 10**5 * RAD, 10**7 * RAD]),
-          which=st.sampled_from(["global", "type"]))
+    @rule(
+        name=st.sampled_from(TYPES),
+        cap=st.sampled_from([0, 10**3 * RAD, 10**5 * RAD, 10**7 * RAD]),
+        which=st.sampled_from(["global", "type"]),
+    )
     def set_auction_cap(self, name, cap, which):
         t = self.t(name)
         if which == "global":
             self.act(self.s.d.liquidator, "set_max_debt_in_auction", self.r.governance, cap)
         else:
-            self.act(self.s.d.liquidator, "configure_type", self.r.governance, t.type_id, t.auction,
-                     t.config.liquidation_penalty, cap)
+            self.act(
+                self.s.d.liquidator,
+                "configure_type",
+                self.r.governance,
+                t.type_id,
+                t.auction,
+                t.config.liquidation_penalty,
+                cap,
+            )
 
-    @rule(name=st.sampled_from(TYPES), curve=st.sampled_from([(0, 3600, 0, 0), (1, 0, 60, 99 * RAY // 100),
-                                                            (2, 0, 0, RAY - RAY // 10000), (0, 0, 0, 0)]))
+    @rule(
+        name=st.sampled_from(TYPES),
+        curve=st.sampled_from(
+            [
+                (0, 3600, 0, 0),
+                (1, 0, 60, 99 * RAY // 100),
+                (2, 0, 0, RAY - RAY // 10000),
+                (0, 0, 0, 0),
+            ]
+        ),
+    )
     def set_curve(self, name, curve):
         self.act(self.t(name).auction, "set_curve", self.r.governance, curve)
 
     # ---------------------------------------------------- the collateral pools
 
-    @rule(name=st.sampled_from(TYPES), user_i=st.integers(0, 2), collateral_in=st.booleans(), frac=FRACTION,
-          tight=st.booleans())
+    @rule(
+        name=st.sampled_from(TYPES),
+        user_i=st.integers(0, 2),
+        collateral_in=st.booleans(),
+        frac=FRACTION,
+        tight=st.booleans(),
+    )
     def swap(self, name, user_i, collateral_in, frac, tight):
         t = self.t(name)
         user = self.users[user_i]
@@ -471,7 +677,11 @@ class Differential(RuleBasedStateMachine):
         pool = self.s.contract(t.pool)
         if add:
             coll = self.s.contract(t.token).balance_of[user] * frac // 10**6
-            stable = coll * pool.reserve_stable // pool.reserve_collateral if pool.reserve_collateral else 0
+            stable = (
+                coll * pool.reserve_stable // pool.reserve_collateral
+                if pool.reserve_collateral
+                else 0
+            )
             self.act(t.pool, "add_liquidity", user, coll, stable, 0)
         else:
             self.act(t.pool, "remove_liquidity", user, pool.shares[user] * frac // 10**6, 0, 0)
@@ -492,21 +702,44 @@ class Differential(RuleBasedStateMachine):
 
     def _closed_losses(self):
         b = self.s.contract(self.s.d.backstop)
-        return sorted((k for k, loss in b.losses.items() if loss.status == LossStatus.CLOSED), key=lambda k: (k[2], k[1]))
+        return sorted(
+            (k for k, loss in b.losses.items() if loss.status == LossStatus.CLOSED),
+            key=lambda k: (k[2], k[1]),
+        )
 
     @rule(user_i=st.integers(0, 2), frac=FRACTION, nudge=NUDGE)
     def stake(self, user_i, frac, nudge):
         user = self.users[user_i]
-        self.act(self.s.d.stability_pool, "stake", user, max(0, self.engine().stable[user] * frac // 10**6 + nudge))
+        self.act(
+            self.s.d.stability_pool,
+            "stake",
+            user,
+            max(0, self.engine().stable[user] * frac // 10**6 + nudge),
+        )
 
     def _any_staker(self):
         pool = self._pool()
         return any(pool.shares[u] or pool.pending[u] for u in self.users)
 
     @precondition(lambda self: self._any_staker())
-    @rule(user_i=st.integers(0, 2), sender_i=st.integers(0, 2), frac=FRACTION, wait=st.booleans(),
-          action=st.sampled_from(["request", "request", "withdraw", "withdraw", "cancel_withdrawal",
-                                  "cancel_pending", "activate", "realize"]))
+    @rule(
+        user_i=st.integers(0, 2),
+        sender_i=st.integers(0, 2),
+        frac=FRACTION,
+        wait=st.booleans(),
+        action=st.sampled_from(
+            [
+                "request",
+                "request",
+                "withdraw",
+                "withdraw",
+                "cancel_withdrawal",
+                "cancel_pending",
+                "activate",
+                "realize",
+            ]
+        ),
+    )
     def pool_exit(self, user_i, sender_i, frac, wait, action):
         """A staker's way out (and in): request, wait out the cooldown, withdraw; pending stakes
         activated or taken back; charges realized (by anyone)."""
@@ -514,7 +747,12 @@ class Differential(RuleBasedStateMachine):
         if wait:
             self.s.warp(pool.cooldown)
         if action == "request":
-            self.act(self.s.d.stability_pool, "request_withdrawal", user, pool.shares[user] * frac // 10**6)
+            self.act(
+                self.s.d.stability_pool,
+                "request_withdrawal",
+                user,
+                pool.shares[user] * frac // 10**6,
+            )
         elif action == "withdraw":
             self.act(self.s.d.stability_pool, "withdraw", user)
         elif action == "cancel_withdrawal":
@@ -534,21 +772,52 @@ class Differential(RuleBasedStateMachine):
         b = self.s.contract(self.s.d.backstop)
         if wait:
             self.s.warp(b.queue_delay)
-        key = closed[pick % len(closed)] if closed else (self.t("ETH-A").type_id, self.t("ETH-A").auction, pick)
+        key = (
+            closed[pick % len(closed)]
+            if closed
+            else (self.t("ETH-A").type_id, self.t("ETH-A").auction, pick)
+        )
         self.act(self.s.d.backstop, "cover", self.users[sender_i], *key)
 
-    @rule(order=st.sampled_from([[1, 2, 3, 4], [2, 1, 3, 4], [1, 2, 4], [4], [3], [2], [1], [], [4, 3, 2, 1],
-                                 [0], [1, 1], [5]]), by_stranger=st.booleans())
+    @rule(
+        order=st.sampled_from(
+            [
+                [1, 2, 3, 4],
+                [2, 1, 3, 4],
+                [1, 2, 4],
+                [4],
+                [3],
+                [2],
+                [1],
+                [],
+                [4, 3, 2, 1],
+                [0],
+                [1, 1],
+                [5],
+            ]
+        ),
+        by_stranger=st.booleans(),
+    )
     def set_waterfall(self, order, by_stranger):
-        self.act(self.s.d.backstop, "set_waterfall", self.r.stranger if by_stranger else self.r.governance, order)
+        self.act(
+            self.s.d.backstop,
+            "set_waterfall",
+            self.r.stranger if by_stranger else self.r.governance,
+            order,
+        )
 
     def _debt_auction_work(self):
         b = self.s.contract(self.s.d.backstop)
         return b.debt_to_auction or self.s.contract(self.s.d.debt_auction).count
 
     @precondition(lambda self: self._debt_auction_work())
-    @rule(mode=st.sampled_from(["start", "bid", "bid", "restart", "finish", "cancel"]), pick=st.integers(0, 20),
-          bidder_i=st.integers(0, 2), frac=FRACTION, wait=st.sampled_from([0, 0, 3600, 4 * 3600, 3 * 86400]))
+    @rule(
+        mode=st.sampled_from(["start", "bid", "bid", "restart", "finish", "cancel"]),
+        pick=st.integers(0, 20),
+        bidder_i=st.integers(0, 2),
+        frac=FRACTION,
+        wait=st.sampled_from([0, 0, 3600, 4 * 3600, 3 * 86400]),
+    )
     def debt_auction(self, mode, pick, bidder_i, frac, wait):
         da = self.s.contract(self.s.d.debt_auction)
         if wait:
@@ -558,13 +827,23 @@ class Differential(RuleBasedStateMachine):
             self.act(self.s.d.backstop, "start_debt_auction", self.users[bidder_i])
         elif mode == "bid":
             lot = da.auctions[auction_id].lot
-            self.act(self.s.d.debt_auction, "bid", self.users[bidder_i], auction_id,
-                     lot * WAD // da.min_decrease * (10**6 - frac % 500_000) // 10**6)
+            self.act(
+                self.s.d.debt_auction,
+                "bid",
+                self.users[bidder_i],
+                auction_id,
+                lot * WAD // da.min_decrease * (10**6 - frac % 500_000) // 10**6,
+            )
         else:
             self.act(self.s.d.debt_auction, mode, self.users[bidder_i], auction_id)
 
-    @rule(mode=st.sampled_from(["start", "bid", "bid", "restart", "finish", "cancel"]), pick=st.integers(0, 20),
-          bidder_i=st.integers(0, 2), frac=FRACTION, wait=st.sampled_from([0, 0, 3600, 4 * 3600, 3 * 86400]))
+    @rule(
+        mode=st.sampled_from(["start", "bid", "bid", "restart", "finish", "cancel"]),
+        pick=st.integers(0, 20),
+        bidder_i=st.integers(0, 2),
+        frac=FRACTION,
+        wait=st.sampled_from([0, 0, 3600, 4 * 3600, 3 * 86400]),
+    )
     def surplus_auction(self, mode, pick, bidder_i, frac, wait):
         sa = self.s.contract(self.s.d.surplus_auction)
         if wait:
@@ -574,8 +853,13 @@ class Differential(RuleBasedStateMachine):
             self.act(self.s.d.backstop, "start_surplus_auction", self.users[bidder_i])
         elif mode == "bid":
             bid = sa.auctions[auction_id].bid
-            self.act(self.s.d.surplus_auction, "bid", self.users[bidder_i], auction_id,
-                     max(WAD, bid * sa.min_increase // WAD + frac))
+            self.act(
+                self.s.d.surplus_auction,
+                "bid",
+                self.users[bidder_i],
+                auction_id,
+                max(WAD, bid * sa.min_increase // WAD + frac),
+            )
         else:
             self.act(self.s.d.surplus_auction, mode, self.users[bidder_i], auction_id)
 
@@ -588,9 +872,15 @@ class Differential(RuleBasedStateMachine):
             self.act(self.s.d.settlement, "shutdown", self.r.governance)
 
     @precondition(lambda self: not self.s.contract(self.s.d.settlement).live)
-    @rule(step=st.sampled_from(["fix_price", "cancel", "close", "free", "cover", "thaw", "cash_price", "pack",
-                                "cash"]), name=st.sampled_from(TYPES), owner_i=st.integers(0, 3),
-          frac=FRACTION, wait=st.booleans())
+    @rule(
+        step=st.sampled_from(
+            ["fix_price", "cancel", "close", "free", "cover", "thaw", "cash_price", "pack", "cash"]
+        ),
+        name=st.sampled_from(TYPES),
+        owner_i=st.integers(0, 3),
+        frac=FRACTION,
+        wait=st.booleans(),
+    )
     def settlement(self, step, name, owner_i, frac, wait):
         g, t = self.s.d.settlement, self.t(name)
         owner = (self.users + [self.r.governance])[owner_i]
@@ -616,25 +906,44 @@ class Differential(RuleBasedStateMachine):
             self.act(g, "pack", user, self.engine().stable[user] // RAY * frac // 10**6)
         else:
             gs = self.s.contract(g)
-            self.act(g, "cash", user, t.type_id, (gs.packed[user] - gs.cashed[(t.type_id, user)]) * frac // 10**6)
+            self.act(
+                g,
+                "cash",
+                user,
+                t.type_id,
+                (gs.packed[user] - gs.cashed[(t.type_id, user)]) * frac // 10**6,
+            )
 
     # ---------------------------------------------------- governance (valid and invalid)
 
-    @rule(name=st.sampled_from(TYPES), which=st.sampled_from(["ceiling", "dust", "global"]),
-          value=st.one_of(st.integers(0, 10**8 * RAD), st.sampled_from([0, 1, 10**6 * RAD])),
-          by_stranger=st.booleans())
+    @rule(
+        name=st.sampled_from(TYPES),
+        which=st.sampled_from(["ceiling", "dust", "global"]),
+        value=st.one_of(st.integers(0, 10**8 * RAD), st.sampled_from([0, 1, 10**6 * RAD])),
+        by_stranger=st.booleans(),
+    )
     def set_limit(self, name, which, value, by_stranger):
         sender = self.r.stranger if by_stranger else self.r.governance
         tid = self.t(name).type_id
         if which == "global":
             self.act(self.s.d.engine, "set_global_debt_ceiling", sender, value)
         else:
-            self.act(self.s.d.engine, "set_debt_ceiling" if which == "ceiling" else "set_dust", sender, tid, value)
+            self.act(
+                self.s.d.engine,
+                "set_debt_ceiling" if which == "ceiling" else "set_dust",
+                sender,
+                tid,
+                value,
+            )
 
-    @rule(name=st.sampled_from(TYPES),
-          fee=st.one_of(st.integers(RAY, MAX_BASE_FEE), st.sampled_from([RAY - 1, MAX_BASE_FEE + 1])),
-          kink=st.integers(0, WAD), mult=st.integers(WAD - 1, 10 * WAD + 1), by_stranger=st.booleans(),
-          which=st.sampled_from(["fee", "multiplier"]))
+    @rule(
+        name=st.sampled_from(TYPES),
+        fee=st.one_of(st.integers(RAY, MAX_BASE_FEE), st.sampled_from([RAY - 1, MAX_BASE_FEE + 1])),
+        kink=st.integers(0, WAD),
+        mult=st.integers(WAD - 1, 10 * WAD + 1),
+        by_stranger=st.booleans(),
+        which=st.sampled_from(["fee", "multiplier"]),
+    )
     def set_fee(self, name, fee, kink, mult, by_stranger, which):
         sender = self.r.stranger if by_stranger else self.r.governance
         tid = self.t(name).type_id
@@ -643,33 +952,71 @@ class Differential(RuleBasedStateMachine):
         else:
             self.act(self.s.d.fees, "set_multiplier", sender, tid, kink, mult)
 
-    @rule(name=st.sampled_from(TYPES), max_ceiling=st.integers(0, 10**8 * RAD), gap=st.integers(0, 10**7 * RAD),
-          cooldown=st.integers(0, 86400), by_stranger=st.booleans())
+    @rule(
+        name=st.sampled_from(TYPES),
+        max_ceiling=st.integers(0, 10**8 * RAD),
+        gap=st.integers(0, 10**7 * RAD),
+        cooldown=st.integers(0, 86400),
+        by_stranger=st.booleans(),
+    )
     def configure_ceiling(self, name, max_ceiling, gap, cooldown, by_stranger):
         sender = self.r.stranger if by_stranger else self.r.governance
-        self.act(self.s.d.ceiling, "configure", sender, self.t(name).type_id, max_ceiling, gap, cooldown)
+        self.act(
+            self.s.d.ceiling, "configure", sender, self.t(name).type_id, max_ceiling, gap, cooldown
+        )
 
-    @rule(owner_i=st.integers(0, 2), name=st.sampled_from(TYPES), frac=FRACTION, by_stranger=st.booleans())
+    @rule(
+        owner_i=st.integers(0, 2),
+        name=st.sampled_from(TYPES),
+        frac=FRACTION,
+        by_stranger=st.booleans(),
+    )
     def seize(self, owner_i, name, frac, by_stranger):
         """Governance (authorized) seizes part of a vault: collateral to the keeper's free
         balance, debt to governance's bad debt, as a liquidation will."""
         owner = self.users[owner_i]
         vault = self.vault(name, owner)
         sender = self.r.stranger if by_stranger else self.r.governance
-        self.act(self.s.d.engine, "seize", sender, self.t(name).type_id, owner, self.r.keeper, self.r.governance,
-                 -(vault.collateral * frac // 10**6), -(vault.normalized_debt * frac // 10**6))
+        self.act(
+            self.s.d.engine,
+            "seize",
+            sender,
+            self.t(name).type_id,
+            owner,
+            self.r.keeper,
+            self.r.governance,
+            -(vault.collateral * frac // 10**6),
+            -(vault.normalized_debt * frac // 10**6),
+        )
 
     @rule(amount=st.integers(0, 10**6 * RAD), to_i=st.integers(0, 2))
     def create_unbacked(self, amount, to_i):
-        self.act(self.s.d.engine, "create_unbacked", self.r.governance, self.r.governance, self.users[to_i], amount)
+        self.act(
+            self.s.d.engine,
+            "create_unbacked",
+            self.r.governance,
+            self.r.governance,
+            self.users[to_i],
+            amount,
+        )
 
     @rule(frac=FRACTION, nudge=NUDGE, payer_i=st.integers(0, 2))
     def settle(self, frac, nudge, payer_i):
         """Governance gathers stablecoin from a user (who delegated or not) and settles bad debt."""
         e = self.engine()
         payer = self.users[payer_i]
-        self.act(self.s.d.engine, "transfer_stable", payer, payer, self.r.governance, e.stable[payer] * frac // 10**6)
-        amount = max(0, min(e.bad_debt[self.r.governance], e.stable[self.r.governance]) * frac // 10**6 + nudge)
+        self.act(
+            self.s.d.engine,
+            "transfer_stable",
+            payer,
+            payer,
+            self.r.governance,
+            e.stable[payer] * frac // 10**6,
+        )
+        amount = max(
+            0,
+            min(e.bad_debt[self.r.governance], e.stable[self.r.governance]) * frac // 10**6 + nudge,
+        )
         self.act(self.s.d.engine, "settle", self.r.governance, amount)
 
     # ---------------------------------------------------- after every step
@@ -687,10 +1034,34 @@ class Differential(RuleBasedStateMachine):
 
 # the liquidation story's rules
 _LIQUIDATION_RULES = {
-    "fund", "modify_vault", "short_warp", "accrue", "crash", "liquidate", "liquidate_unsafe", "take_running",
-    "liquidate_many", "take", "flash_take", "reset", "circuit_breaker", "set_auction_cap", "set_curve", "swap",
-    "liquidity", "backstop", "stable_exit", "transfer_stable", "poke", "delegate",
-    "stake", "pool_exit", "cover", "set_waterfall", "debt_auction", "sell_out_below_debt",
+    "fund",
+    "modify_vault",
+    "short_warp",
+    "accrue",
+    "crash",
+    "liquidate",
+    "liquidate_unsafe",
+    "take_running",
+    "liquidate_many",
+    "take",
+    "flash_take",
+    "reset",
+    "circuit_breaker",
+    "set_auction_cap",
+    "set_curve",
+    "swap",
+    "liquidity",
+    "backstop",
+    "stable_exit",
+    "transfer_stable",
+    "poke",
+    "delegate",
+    "stake",
+    "pool_exit",
+    "cover",
+    "set_waterfall",
+    "debt_auction",
+    "sell_out_below_debt",
 }
 
 
@@ -702,15 +1073,19 @@ class LiquidationFocus(Differential):
 def _hide_rules(machine: type[RuleBasedStateMachine], keep: set[str]) -> None:
     """Hide every inherited rule of `machine` not named in `keep`."""
     for name in dir(machine):
-        if getattr(getattr(machine, name), "hypothesis_stateful_rule", None) is not None and name not in keep:
+        if (
+            getattr(getattr(machine, name), "hypothesis_stateful_rule", None) is not None
+            and name not in keep
+        ):
             setattr(machine, name, None)
 
 
 _hide_rules(LiquidationFocus, _LIQUIDATION_RULES)
 
 
-def make_machine(node: ChainBackend, deployed: tuple[Deployment, ModelBackend], roles: Roles,
-                 kind: str = "full") -> type[Differential]:
+def make_machine(
+    node: ChainBackend, deployed: tuple[Deployment, ModelBackend], roles: Roles, kind: str = "full"
+) -> type[Differential]:
     """The state machine class (`"full"` or `"liquidations"`) bound to a node and a deployment
     (used by the tests and the benchmark)."""
     base = {"full": Differential, "liquidations": LiquidationFocus}[kind]

@@ -9,9 +9,10 @@ use it. `TEST_FACTORIES` adds the twins of the test-only contracts (contracts/te
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Iterator
+from typing import Any
 
 from offchain.backends import MODEL_FACTORIES, ChainBackend, Lockstep, ModelBackend, model_value
 from offchain.model.errors import Revert
@@ -105,10 +106,15 @@ class System:
         keys = state_keys(self.model, self.d, self.roles.users + list(self.extra_holders))
         chain_state = read_chain_state(self.chain, self.d, keys)
         model_state = read_model_state(self.model, self.d, keys)
-        diffs = [f"{k}: chain {chain_state[k]!r} model {model_state[k]!r}"
-                 for k in chain_state if chain_state[k] != model_state[k]]
+        diffs = [
+            f"{k}: chain {chain_state[k]!r} model {model_state[k]!r}"
+            for k in chain_state
+            if chain_state[k] != model_state[k]
+        ]
         assert not diffs, "state differs:\n" + "\n".join(diffs[:20])
-        problems = state_invariants(chain_state, self.d, holders) + model_invariants(self.model, self.d)
+        problems = state_invariants(chain_state, self.d, holders) + model_invariants(
+            self.model, self.d
+        )
         assert not problems, "invariants violated:\n" + "\n".join(problems)
 
 
@@ -121,7 +127,9 @@ def read(system: System, address: str, getter: str, *args: Any) -> Any:
     full-state comparison uses); returns the chain's value."""
     on_chain = system.view(address, getter, *args)
     in_model = model_value(system.model, address, getter, args)
-    assert _plain(on_chain) == _plain(in_model), f"{getter}{args}: chain {on_chain!r} model {in_model!r}"
+    assert _plain(on_chain) == _plain(in_model), (
+        f"{getter}{args}: chain {on_chain!r} model {in_model!r}"
+    )
     return on_chain
 
 
@@ -154,5 +162,3 @@ def reverts(reason: str | None) -> Iterator[None]:
         assert exc.reason == reason, f"reverted with {exc.reason!r}, expected {reason!r}"
     else:
         raise AssertionError(f"did not revert (expected {reason!r})")
-
-

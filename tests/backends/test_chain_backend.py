@@ -13,10 +13,9 @@ from eth_abi import encode as abi_encode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offchain.backends.anvil import Anvil
-from offchain.backends import ChainBackend, ModelBackend
+from offchain.backends import ChainBackend, ModelBackend, model_value
 from offchain.backends.abi import _python_value, _return_decoder
-from offchain.backends import model_value
+from offchain.backends.anvil import Anvil
 from offchain.sim.population import actor_address
 
 GENESIS = 1_700_000_000
@@ -46,13 +45,18 @@ def _both(pair, txs):
 
 def _balances(pair):
     chain, model, token, people = pair
-    on_chain = chain.views([(token, "balanceOf", (who,)) for who in people] + [(token, "totalSupply", ())])
+    on_chain = chain.views(
+        [(token, "balanceOf", (who,)) for who in people] + [(token, "totalSupply", ())]
+    )
     in_model = [model_value(model, token, "balanceOf", (who,)) for who in people] + [
-        model_value(model, token, "totalSupply", ())]
+        model_value(model, token, "totalSupply", ())
+    ]
     return on_chain, in_model
 
 
-def test_transact_block__mixed_senders_and_reverts__one_block_in_order_same_outcomes_as_the_model(pair):
+def test_transact_block__mixed_senders_and_reverts__one_block_in_order_same_outcomes_as_the_model(
+    pair,
+):
     chain, model, token, (owner, alice, bob, carol) = pair
     txs = [
         (token, "mint", owner, (alice, 100 * WAD)),
@@ -105,8 +109,15 @@ _VALUES = {
     "uint256[]": st.lists(st.integers(0, 2**256 - 1), max_size=5),
 }
 _SHAPES = [
-    ["uint256"], ["int256"], ["bool"], ["address"], ["uint256", "address"], ["bytes32"], ["uint256[]"],
-    ["(uint256,int256,bool,address)"], ["(uint256,uint256)", "bool"],
+    ["uint256"],
+    ["int256"],
+    ["bool"],
+    ["address"],
+    ["uint256", "address"],
+    ["bytes32"],
+    ["uint256[]"],
+    ["(uint256,int256,bool,address)"],
+    ["(uint256,uint256)", "bool"],
 ]
 
 

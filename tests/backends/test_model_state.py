@@ -10,7 +10,16 @@ from hypothesis import strategies as st
 
 from offchain.backends import ModelBackend, create_address
 from offchain.model.errors import Revert
-from offchain.model.fixed_point import MAX_UINT256, RAY, WAD, add_signed, div_up, rmul_up, rpow_up, u256
+from offchain.model.fixed_point import (
+    MAX_UINT256,
+    RAY,
+    WAD,
+    add_signed,
+    div_up,
+    rmul_up,
+    rpow_up,
+    u256,
+)
 
 GOV = "0x" + "11" * 20
 USER = "0x" + "22" * 20
@@ -28,7 +37,9 @@ def test_reverted_model_call__rolls_back_every_write_and_event():
     model, engine = _engine_with_type()
     e = model.contract(engine)
     e.collateral[(ETH, USER)] = 5 * WAD
-    before = copy.deepcopy((dict(e.collateral), dict(e.vaults), e.total_issued, len(model.env.logs)))
+    before = copy.deepcopy(
+        (dict(e.collateral), dict(e.vaults), e.total_issued, len(model.env.logs))
+    )
     # locks collateral (writes) and then fails the safety check: nothing may remain
     with pytest.raises(Revert) as exc:
         model.transact(engine, "modify_vault", USER, ETH, USER, USER, USER, 5 * WAD, WAD)
@@ -67,8 +78,12 @@ def _outcome(f, *args):
         return ("revert", exc.reason)
 
 
-_WORD = st.one_of(st.integers(0, MAX_UINT256), st.integers(0, 10**40), st.integers(-10, -1),
-                  st.sampled_from([0, 1, RAY - 1, RAY, RAY + 1, MAX_UINT256 // RAY, MAX_UINT256]))
+_WORD = st.one_of(
+    st.integers(0, MAX_UINT256),
+    st.integers(0, 10**40),
+    st.integers(-10, -1),
+    st.sampled_from([0, 1, RAY - 1, RAY, RAY + 1, MAX_UINT256 // RAY, MAX_UINT256]),
+)
 
 
 @settings(max_examples=500, deadline=None)

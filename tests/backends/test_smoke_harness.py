@@ -18,5 +18,14 @@ def test_draw_beyond_safe__reverts_not_safe(system):
     r = system.roles
     system.fund(r.borrower, "ETH-A", 1 * WAD)
     with reverts("engine: not safe"):
-        system.tx(system.d.engine, "modify_vault", r.borrower, system.eth.type_id, r.borrower, r.borrower,
-                  r.borrower, WAD, 1_400 * WAD)
+        system.tx(
+            system.d.engine,
+            "modify_vault",
+            r.borrower,
+            system.eth.type_id,
+            r.borrower,
+            r.borrower,
+            r.borrower,
+            WAD,
+            1_400 * WAD,
+        )

@@ -20,14 +20,16 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.testing.harness import reverts
-from offchain.testing.harness import events as _events, move_prices as _move_prices, read as _read
 from eth_abi import encode as abi_encode
+from helpers import ceil_div
 
+from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS
 from offchain.model.testing.reentrant_taker import LIQUIDATE, NOTHING, RESET, TAKE
-from helpers import ceil_div
+from offchain.testing.harness import events as _events
+from offchain.testing.harness import move_prices as _move_prices
+from offchain.testing.harness import read as _read
+from offchain.testing.harness import reverts
 
 ETH, WBTC = "ETH-A", "WBTC-A"
 # auctions(id) of an auction that does not run: (position, debt, lot, owner, started, top)
@@ -63,8 +65,11 @@ def _collateral(system, t, who) -> int:
 
 
 def _ctype(system, t):
-    return system.engine().collateral_types[t.type_id]._make(
-        _read(system, system.d.engine, "collateral_types", t.type_id))
+    return (
+        system.engine()
+        .collateral_types[t.type_id]
+        ._make(_read(system, system.d.engine, "collateral_types", t.type_id))
+    )
 
 
 def _type_debt_in_auction(system, t) -> int:
@@ -82,7 +87,6 @@ def _event(system, name) -> dict:
     found = [e.args for e in system.events if e.name == name]
     assert len(found) == 1, f"{len(found)} {name} events"
     return found[0]
-
 
 
 # ---------------------------------------------------------------- acting
@@ -120,11 +124,15 @@ def _mine_at(system, timestamp) -> None:
 
 def _liquidate(system, t, owner) -> int:
     """The keeper liquidates `owner`'s vault; returns the id of the auction started."""
-    system.tx(system.d.liquidator, "liquidate", system.roles.keeper, t.type_id, owner, system.roles.keeper)
+    system.tx(
+        system.d.liquidator, "liquidate", system.roles.keeper, t.type_id, owner, system.roles.keeper
+    )
     return _read(system, t.auction, "count")
 
 
-def _eth_auction(system, owner=None, collateral=10 * WAD, debt=13_000 * WAD, price=1_500 * WAD) -> int:
+def _eth_auction(
+    system, owner=None, collateral=10 * WAD, debt=13_000 * WAD, price=1_500 * WAD
+) -> int:
     """`owner` (the borrower) locks `collateral` ETH and draws `debt`; ETH crashes to `price`; the
     keeper liquidates. Returns the auction id."""
     owner = owner or system.roles.borrower
@@ -144,8 +152,13 @@ def _fund_taker(system, taker, amount, auctions=()) -> None:
 
 def _set_parameters(system, t, **changes) -> None:
     c = t.config
-    params = {"buffer": c.auction_buffer, "max_duration": c.auction_max_duration, "max_drop": c.auction_max_drop,
-              "reward_rate": c.keeper_reward_rate, "reward_flat": c.keeper_reward_flat}
+    params = {
+        "buffer": c.auction_buffer,
+        "max_duration": c.auction_max_duration,
+        "max_drop": c.auction_max_drop,
+        "reward_rate": c.keeper_reward_rate,
+        "reward_flat": c.keeper_reward_flat,
+    }
     params.update(changes)
     system.tx(t.auction, "set_parameters", system.roles.governance, *params.values())
 
@@ -189,7 +202,9 @@ def _assert_price_rounded_up(price, curve, top, elapsed) -> None:
         return
     n = elapsed // curve[2] if curve[0] == STAIRSTEP else elapsed
     slack = Fraction(top * (n + 2 * n.bit_length() + 2), RAY) + 1
-    assert price - exact < slack, f"over the exact price by {float(price - exact)} (bound {float(slack)})"
+    assert price - exact < slack, (
+        f"over the exact price by {float(price - exact)} (bound {float(slack)})"
+    )
 
 
 # ================================================================ administration
@@ -232,7 +247,12 @@ AUCTION_PRIVILEGED = {
 @pytest.mark.parametrize("function", sorted(AUCTION_PRIVILEGED))
 def test_privileged_function__called_by_stranger__reverts_not_authorized(system, function):
     with reverts("authorized: not authorized"):
-        system.tx(system.eth.auction, function, system.roles.stranger, *AUCTION_PRIVILEGED[function](system))
+        system.tx(
+            system.eth.auction,
+            function,
+            system.roles.stranger,
+            *AUCTION_PRIVILEGED[function](system),
+        )
 
 
 def test_constructor__wires_immutables_and_safe_defaults(system):
@@ -245,8 +265,15 @@ def test_constructor__wires_immutables_and_safe_defaults(system):
     assert system.view(t.auction, "backstop") == system.d.backstop
     assert _read(system, t.auction, "oracle") == t.oracle
     r = system.roles
-    fresh = system.lockstep.deploy("DutchAuction", r.other, system.d.engine, t.type_id, system.d.liquidator,
-                                   system.d.backstop, t.oracle)
+    fresh = system.lockstep.deploy(
+        "DutchAuction",
+        r.other,
+        system.d.engine,
+        t.type_id,
+        system.d.liquidator,
+        system.d.backstop,
+        t.oracle,
+    )
     # the proceeds escrowed here are the Backstop's to pull (close_loss): it is allowed at once
     assert _events(system) == [
         (system.d.engine, "DelegateAllowed", {"owner": fresh, "delegate": system.d.backstop}),
@@ -268,32 +295,53 @@ def test_constructor__wires_immutables_and_safe_defaults(system):
 
 def test_set_parameters__stores_values_and_logs(system):
     r, t = system.roles, system.eth
-    system.tx(t.auction, "set_parameters", r.governance, 3 * RAY // 2, 600, RAY // 2, WAD // 100, 5 * RAD)
-    assert _events(system) == [(t.auction, "ParametersSet", {
-        "buffer": 3 * RAY // 2, "max_duration": 600, "max_drop": RAY // 2, "reward_rate": WAD // 100,
-        "reward_flat": 5 * RAD})]
-    assert [_read(system, t.auction, name) for name in
-            ("buffer", "max_duration", "max_drop", "reward_rate", "reward_flat")] == [
-        3 * RAY // 2, 600, RAY // 2, WAD // 100, 5 * RAD]
+    system.tx(
+        t.auction, "set_parameters", r.governance, 3 * RAY // 2, 600, RAY // 2, WAD // 100, 5 * RAD
+    )
+    assert _events(system) == [
+        (
+            t.auction,
+            "ParametersSet",
+            {
+                "buffer": 3 * RAY // 2,
+                "max_duration": 600,
+                "max_drop": RAY // 2,
+                "reward_rate": WAD // 100,
+                "reward_flat": 5 * RAD,
+            },
+        )
+    ]
+    assert [
+        _read(system, t.auction, name)
+        for name in ("buffer", "max_duration", "max_drop", "reward_rate", "reward_flat")
+    ] == [3 * RAY // 2, 600, RAY // 2, WAD // 100, 5 * RAD]
 
 
-@pytest.mark.parametrize("params", [
-    (RAY, 1, 0, 0, 0),  # every lower bound
-    (MAX_BUFFER, 2**256 - 1, RAY - 1, MAX_REWARD_RATE, 2**256 - 1),  # every upper bound
-])
+@pytest.mark.parametrize(
+    "params",
+    [
+        (RAY, 1, 0, 0, 0),  # every lower bound
+        (MAX_BUFFER, 2**256 - 1, RAY - 1, MAX_REWARD_RATE, 2**256 - 1),  # every upper bound
+    ],
+)
 def test_set_parameters__at_the_bounds__is_accepted(system, params):
     system.tx(system.eth.auction, "set_parameters", system.roles.governance, *params)
-    assert [_read(system, system.eth.auction, name) for name in
-            ("buffer", "max_duration", "max_drop", "reward_rate", "reward_flat")] == list(params)
+    assert [
+        _read(system, system.eth.auction, name)
+        for name in ("buffer", "max_duration", "max_drop", "reward_rate", "reward_flat")
+    ] == list(params)
 
 
-@pytest.mark.parametrize("params,reason", [
-    ((RAY - 1, 1, 0, 0, 0), "auction: buffer below 1"),
-    ((MAX_BUFFER + 1, 1, 0, 0, 0), "auction: buffer above 10"),
-    ((RAY, 0, 0, 0, 0), "auction: zero max duration"),
-    ((RAY, 1, RAY, 0, 0), "auction: max drop not below 1"),
-    ((RAY, 1, 0, MAX_REWARD_RATE + 1, 0), "auction: reward rate above 10%"),
-])
+@pytest.mark.parametrize(
+    "params,reason",
+    [
+        ((RAY - 1, 1, 0, 0, 0), "auction: buffer below 1"),
+        ((MAX_BUFFER + 1, 1, 0, 0, 0), "auction: buffer above 10"),
+        ((RAY, 0, 0, 0, 0), "auction: zero max duration"),
+        ((RAY, 1, RAY, 0, 0), "auction: max drop not below 1"),
+        ((RAY, 1, 0, MAX_REWARD_RATE + 1, 0), "auction: reward rate above 10%"),
+    ],
+)
 def test_set_parameters__out_of_bounds__reverts(system, params, reason):
     with reverts(reason):
         system.tx(system.eth.auction, "set_parameters", system.roles.governance, *params)
@@ -302,28 +350,36 @@ def test_set_parameters__out_of_bounds__reverts(system, params, reason):
 # ---------------------------------------------------------------- set_curve
 
 
-@pytest.mark.parametrize("curve", [
-    (LINEAR, 1, 0, 0),
-    (LINEAR, 10_000, 7, RAY + 5),  # a linear curve ignores step and cut
-    (STAIRSTEP, 0, 1, 0),  # a cut of zero: the price drops to zero after one step
-    (STAIRSTEP, 0, 90, RAY - 1),
-    (EXPONENTIAL, 0, 0, RAY - 1),  # an exponential curve ignores the step
-])
+@pytest.mark.parametrize(
+    "curve",
+    [
+        (LINEAR, 1, 0, 0),
+        (LINEAR, 10_000, 7, RAY + 5),  # a linear curve ignores step and cut
+        (STAIRSTEP, 0, 1, 0),  # a cut of zero: the price drops to zero after one step
+        (STAIRSTEP, 0, 90, RAY - 1),
+        (EXPONENTIAL, 0, 0, RAY - 1),  # an exponential curve ignores the step
+    ],
+)
 def test_set_curve__valid__stores_and_logs(system, curve):
     t = system.eth
     system.tx(t.auction, "set_curve", system.roles.governance, curve)
     kind, duration, step, cut = curve
-    assert _events(system) == [(t.auction, "CurveSet", {"kind": kind, "duration": duration, "step": step, "cut": cut})]
+    assert _events(system) == [
+        (t.auction, "CurveSet", {"kind": kind, "duration": duration, "step": step, "cut": cut})
+    ]
     assert _read(system, t.auction, "curve") == curve
 
 
-@pytest.mark.parametrize("curve,reason", [
-    ((3, 3600, 90, RAY // 2), "curve: unknown kind"),
-    ((LINEAR, 0, 90, RAY // 2), "curve: zero duration"),
-    ((STAIRSTEP, 3600, 90, RAY), "curve: cut not below 1"),
-    ((EXPONENTIAL, 3600, 90, RAY), "curve: cut not below 1"),
-    ((STAIRSTEP, 3600, 0, RAY // 2), "curve: zero step"),
-])
+@pytest.mark.parametrize(
+    "curve,reason",
+    [
+        ((3, 3600, 90, RAY // 2), "curve: unknown kind"),
+        ((LINEAR, 0, 90, RAY // 2), "curve: zero duration"),
+        ((STAIRSTEP, 3600, 90, RAY), "curve: cut not below 1"),
+        ((EXPONENTIAL, 3600, 90, RAY), "curve: cut not below 1"),
+        ((STAIRSTEP, 3600, 0, RAY // 2), "curve: zero step"),
+    ],
+)
 def test_set_curve__invalid__reverts(system, curve, reason):
     with reverts(reason):
         system.tx(system.eth.auction, "set_curve", system.roles.governance, curve)
@@ -377,10 +433,19 @@ def test_update_min_auction__anyone_recomputes_dust_times_penalty(system):
     assert _read(system, t.auction, "min_auction") == 100 * RAD * 113 // 100  # deployed: 100 x 1.13
     system.tx(system.d.engine, "set_dust", r.governance, t.type_id, 200 * RAD + 3)
     system.tx(t.auction, "update_min_auction", r.stranger)
-    assert _events(system) == [(t.auction, "MinAuctionUpdated", {"min_auction": (200 * RAD + 3) * 113 // 100})]
+    assert _events(system) == [
+        (t.auction, "MinAuctionUpdated", {"min_auction": (200 * RAD + 3) * 113 // 100})
+    ]
     assert _read(system, t.auction, "min_auction") == 226 * RAD + 3  # 3 x 1.13 = 3.39, rounded down
-    system.tx(system.d.liquidator, "configure_type", r.governance, t.type_id, t.auction, 3 * WAD // 2,
-              t.config.auction_cap)
+    system.tx(
+        system.d.liquidator,
+        "configure_type",
+        r.governance,
+        t.type_id,
+        t.auction,
+        3 * WAD // 2,
+        t.config.auction_cap,
+    )
     system.tx(t.auction, "update_min_auction", r.stranger)
     assert _read(system, t.auction, "min_auction") == 300 * RAD + 4  # 3 x 1.5 = 4.5, rounded down
 
@@ -408,24 +473,71 @@ def test_liquidate__starts_auction_at_oracle_price_times_buffer_and_pays_keeper(
     started = system.now
     assert auction_id == 1
     assert _events(system) == [
-        (d.engine, "VaultSeized", {"collateral_type": t.type_id, "owner": r.borrower, "collateral_dst": t.auction,
-                                   "debt_dst": d.backstop, "delta_collateral": -10 * WAD,
-                                   "delta_normalized_debt": -13_000 * WAD}),
-        (d.engine, "UnbackedCreated", {"debt_dst": d.backstop, "stable_dst": r.keeper, "amount": reward}),
-        (t.auction, "Started", {"auction_id": 1, "top": 1_800 * RAY, "debt": to_raise, "lot": 10 * WAD,
-                                "owner": r.borrower, "keeper": r.keeper, "reward": reward}),
-        (d.backstop, "LossOpened", {"collateral_type": t.type_id, "auction": t.auction, "auction_id": 1,
-                                    "debt": debt, "to_raise": to_raise}),
-        (d.liquidator, "Liquidated", {"collateral_type": t.type_id, "owner": r.borrower, "collateral": 10 * WAD,
-                                      "normalized_debt": 13_000 * WAD, "debt": debt, "auction": t.auction,
-                                      "auction_id": 1}),
+        (
+            d.engine,
+            "VaultSeized",
+            {
+                "collateral_type": t.type_id,
+                "owner": r.borrower,
+                "collateral_dst": t.auction,
+                "debt_dst": d.backstop,
+                "delta_collateral": -10 * WAD,
+                "delta_normalized_debt": -13_000 * WAD,
+            },
+        ),
+        (
+            d.engine,
+            "UnbackedCreated",
+            {"debt_dst": d.backstop, "stable_dst": r.keeper, "amount": reward},
+        ),
+        (
+            t.auction,
+            "Started",
+            {
+                "auction_id": 1,
+                "top": 1_800 * RAY,
+                "debt": to_raise,
+                "lot": 10 * WAD,
+                "owner": r.borrower,
+                "keeper": r.keeper,
+                "reward": reward,
+            },
+        ),
+        (
+            d.backstop,
+            "LossOpened",
+            {
+                "collateral_type": t.type_id,
+                "auction": t.auction,
+                "auction_id": 1,
+                "debt": debt,
+                "to_raise": to_raise,
+            },
+        ),
+        (
+            d.liquidator,
+            "Liquidated",
+            {
+                "collateral_type": t.type_id,
+                "owner": r.borrower,
+                "collateral": 10 * WAD,
+                "normalized_debt": 13_000 * WAD,
+                "debt": debt,
+                "auction": t.auction,
+                "auction_id": 1,
+            },
+        ),
     ]
     assert _auction(system, t, 1) == (0, to_raise, 10 * WAD, r.borrower, started, 1_800 * RAY)
     assert _status(system, t, 1) == (False, 1_800 * RAY, 10 * WAD, to_raise)
     assert _read(system, t.auction, "active_auctions") == (1,)
     assert _read(system, t.auction, "active_count") == 1
     assert _collateral(system, t, t.auction) == 10 * WAD
-    assert _type_debt_in_auction(system, t) == _read(system, d.liquidator, "debt_in_auction") == to_raise
+    assert (
+        _type_debt_in_auction(system, t)
+        == _read(system, d.liquidator, "debt_in_auction")
+        == to_raise
+    )
     assert _stable(system, r.keeper) == keeper_0 + reward
     assert _bad_debt(system, d.backstop) == backstop_bad_0 + debt + reward
     assert _read(system, d.engine, "total_unbacked") == unbacked_0 + debt + reward
@@ -467,23 +579,35 @@ def test_start__stale_oracle__reverts_invalid_price(system):
     assert _read(system, t.oracle, "peek") == (1_500 * WAD, False)
 
 
-@pytest.mark.parametrize("args,reason", [
-    ((0, WAD, "owner"), "auction: zero debt"),
-    ((RAD, 0, "owner"), "auction: zero lot"),
-    ((RAD, WAD, ZERO_ADDRESS), "auction: zero owner"),
-])
+@pytest.mark.parametrize(
+    "args,reason",
+    [
+        ((0, WAD, "owner"), "auction: zero debt"),
+        ((RAD, 0, "owner"), "auction: zero lot"),
+        ((RAD, WAD, ZERO_ADDRESS), "auction: zero owner"),
+    ],
+)
 def test_start__by_authority_with_empty_values__reverts(system, args, reason):
     r = system.roles
     debt, lot, owner = args
     with reverts(reason):
-        system.tx(system.eth.auction, "start", r.governance, debt, lot, r.borrower if owner == "owner" else owner,
-                  r.keeper)
+        system.tx(
+            system.eth.auction,
+            "start",
+            r.governance,
+            debt,
+            lot,
+            r.borrower if owner == "owner" else owner,
+            r.keeper,
+        )
 
 
 def test_start__stopped_level_1__reverts_before_checking_values(system):
     system.tx(system.eth.auction, "set_stopped", system.roles.governance, 1)
     with reverts("auction: stopped"):
-        system.tx(system.eth.auction, "start", system.roles.governance, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS)
+        system.tx(
+            system.eth.auction, "start", system.roles.governance, 0, 0, ZERO_ADDRESS, ZERO_ADDRESS
+        )
 
 
 # ---------------------------------------------------------------- keeper rewards
@@ -537,7 +661,9 @@ def test_start__no_reward_configured__pays_nothing(system):
     assert _event(system, "Started")["reward"] == 0
     assert "UnbackedCreated" not in [e.name for e in system.events]
     assert _stable(system, r.keeper) == keeper_0
-    assert _read(system, system.d.backstop, "unattributed_debt") == 0  # all its bad debt is the event's
+    assert (
+        _read(system, system.d.backstop, "unattributed_debt") == 0
+    )  # all its bad debt is the event's
 
 
 # ================================================================ price curves
@@ -545,14 +671,28 @@ def test_start__no_reward_configured__pays_nothing(system):
 
 CURVES = {
     # the deployed ETH curve: x0.99 every 90 s
-    "stairstep_deployed": (ETH, None, [0, 1, 89, 90, 91, 179, 180, 900, 3599, 7199, 7200, 8400, 8401, 20_000]),
+    "stairstep_deployed": (
+        ETH,
+        None,
+        [0, 1, 89, 90, 91, 179, 180, 900, 3599, 7199, 7200, 8400, 8401, 20_000],
+    ),
     # an awkward step and cut: every product rounds
-    "stairstep_odd": (ETH, (STAIRSTEP, 0, 7, 987_654_321_987_654_321_987_654_321),
-                      [0, 6, 7, 13, 14, 100, 701, 3_000, 8_401]),
-    "exponential": (ETH, (EXPONENTIAL, 0, 0, 999_876_543_210_987_654_321_098_765),
-                    [0, 1, 2, 3, 59, 600, 3_599, 6_000, 8_400, 8_401]),
+    "stairstep_odd": (
+        ETH,
+        (STAIRSTEP, 0, 7, 987_654_321_987_654_321_987_654_321),
+        [0, 6, 7, 13, 14, 100, 701, 3_000, 8_401],
+    ),
+    "exponential": (
+        ETH,
+        (EXPONENTIAL, 0, 0, 999_876_543_210_987_654_321_098_765),
+        [0, 1, 2, 3, 59, 600, 3_599, 6_000, 8_400, 8_401],
+    ),
     # the deployed WBTC curve: linear to zero over 10,000 s
-    "linear_deployed": (WBTC, None, [0, 1, 2, 3_333, 5_499, 5_500, 5_501, 8_400, 9_999, 10_000, 10_001]),
+    "linear_deployed": (
+        WBTC,
+        None,
+        [0, 1, 2, 3_333, 5_499, 5_500, 5_501, 8_400, 9_999, 10_000, 10_001],
+    ),
     "linear_odd": (ETH, (LINEAR, 7_777, 0, 0), [0, 1, 3, 1_000, 7_776, 7_777, 7_778]),
 }
 
@@ -575,14 +715,19 @@ def test_price_curve__at_many_times__is_exact_curve_rounded_up(system, case):
     curve = _read(system, t.auction, "curve")
     _, debt, lot, _, started, top = _auction(system, t, auction_id)
     assert top == {ETH: 1_800 * RAY, WBTC: 30_000 * RAY}[type_name]
-    max_duration, max_drop = _read(system, t.auction, "max_duration"), _read(system, t.auction, "max_drop")
+    max_duration, max_drop = (
+        _read(system, t.auction, "max_duration"),
+        _read(system, t.auction, "max_drop"),
+    )
     for elapsed in times:
         if elapsed:
             _mine_at(system, started + elapsed)
         assert system.now == started + elapsed
         needs_reset, price, status_lot, status_debt = _status(system, t, auction_id)
         _assert_price_rounded_up(price, curve, top, elapsed)
-        assert needs_reset == (elapsed > max_duration or price * RAY // top < max_drop or price == 0)
+        assert needs_reset == (
+            elapsed > max_duration or price * RAY // top < max_drop or price == 0
+        )
         assert (status_lot, status_debt) == (lot, debt)
     if case == "stairstep_deployed":
         # exact by hand: the first step at 90 s, and the step where 0.99 ** n falls below 0.45
@@ -628,18 +773,50 @@ def test_take__whole_lot__pays_debt_returns_rest_to_owner_and_finishes(system):
     returned = lot - bought
     assert lot * top > debt and 0 < returned < lot
     assert _events(system) == [
-        (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": r.other,
-                                             "amount": bought}),
+        (
+            d.engine,
+            "CollateralTransferred",
+            {"collateral_type": t.type_id, "src": t.auction, "dst": r.other, "amount": bought},
+        ),
         (d.engine, "StableTransferred", {"src": r.other, "dst": d.backstop, "amount": debt}),
         (d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": debt}),
-        (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": r.borrower,
-                                             "amount": returned}),
+        (
+            d.engine,
+            "CollateralTransferred",
+            {"collateral_type": t.type_id, "src": t.auction, "dst": r.borrower, "amount": returned},
+        ),
         (d.engine, "DebtSettled", {"account": d.backstop, "amount": seized}),
-        (d.backstop, "LossClosed", {"collateral_type": t.type_id, "auction": t.auction, "auction_id": auction_id,
-                                    "raised": debt, "covered": seized, "loss": 0}),
-        (t.auction, "Finished", {"auction_id": auction_id, "collateral_returned": returned, "debt_unraised": 0}),
-        (t.auction, "Taken", {"auction_id": auction_id, "max_price": top, "price": top, "owe": debt,
-                              "collateral": bought, "debt": 0, "lot": returned, "owner": r.borrower}),
+        (
+            d.backstop,
+            "LossClosed",
+            {
+                "collateral_type": t.type_id,
+                "auction": t.auction,
+                "auction_id": auction_id,
+                "raised": debt,
+                "covered": seized,
+                "loss": 0,
+            },
+        ),
+        (
+            t.auction,
+            "Finished",
+            {"auction_id": auction_id, "collateral_returned": returned, "debt_unraised": 0},
+        ),
+        (
+            t.auction,
+            "Taken",
+            {
+                "auction_id": auction_id,
+                "max_price": top,
+                "price": top,
+                "owe": debt,
+                "collateral": bought,
+                "debt": 0,
+                "lot": returned,
+                "owner": r.borrower,
+            },
+        ),
     ]
     assert _auction(system, t, auction_id) == NO_AUCTION
     assert _status(system, t, auction_id) == (False, 0, 0, 0)
@@ -653,7 +830,11 @@ def test_take__whole_lot__pays_debt_returns_rest_to_owner_and_finishes(system):
     assert _stable(system, d.backstop) == backstop_0 + debt - seized  # the penalty
     assert _bad_debt(system, d.backstop) == backstop_bad_0 - seized  # the keeper's reward is left
     assert _loss(system, t, auction_id) == (seized, 0, started, 3)
-    assert _read(system, d.backstop, "open_losses") == _read(system, d.backstop, "attributed_debt") == 0
+    assert (
+        _read(system, d.backstop, "open_losses")
+        == _read(system, d.backstop, "attributed_debt")
+        == 0
+    )
     assert _read(system, d.liquidator, "debt_in_auction") == in_auction_0 - debt
     assert _type_debt_in_auction(system, t) == 0
     # the borrower got back what the debt did not need at the auction's price: ~1.84 of 10 ETH
@@ -675,12 +856,31 @@ def test_take__partial__leaves_the_rest_for_sale(system):
     loss_0, backstop_0 = _loss(system, t, auction_id), _stable(system, d.backstop)
     system.tx(t.auction, "take", r.other, auction_id, 2 * WAD, top, r.other, b"")
     assert _events(system) == [
-        (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": r.other,
-                                             "amount": 2 * WAD}),
+        (
+            d.engine,
+            "CollateralTransferred",
+            {"collateral_type": t.type_id, "src": t.auction, "dst": r.other, "amount": 2 * WAD},
+        ),
         (d.engine, "StableTransferred", {"src": r.other, "dst": t.auction, "amount": 3_600 * RAD}),
-        (d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": 3_600 * RAD}),
-        (t.auction, "Taken", {"auction_id": auction_id, "max_price": top, "price": top, "owe": 3_600 * RAD,
-                              "collateral": 2 * WAD, "debt": debt - 3_600 * RAD, "lot": 8 * WAD, "owner": owner}),
+        (
+            d.liquidator,
+            "DebtInAuctionRemoved",
+            {"collateral_type": t.type_id, "amount": 3_600 * RAD},
+        ),
+        (
+            t.auction,
+            "Taken",
+            {
+                "auction_id": auction_id,
+                "max_price": top,
+                "price": top,
+                "owe": 3_600 * RAD,
+                "collateral": 2 * WAD,
+                "debt": debt - 3_600 * RAD,
+                "lot": 8 * WAD,
+                "owner": owner,
+            },
+        ),
     ]
     assert _auction(system, t, auction_id) == (0, debt - 3_600 * RAD, 8 * WAD, owner, started, top)
     assert _type_debt_in_auction(system, t) == in_auction_0 - 3_600 * RAD
@@ -695,7 +895,9 @@ def test_take__partial__leaves_the_rest_for_sale(system):
     assert _loss(system, t, auction_id) == loss_0
 
 
-def test_take__finishing_after_partial__pays_backstop_directly_and_backstop_pulls_only_the_escrow(system):
+def test_take__finishing_after_partial__pays_backstop_directly_and_backstop_pulls_only_the_escrow(
+    system,
+):
     """Money flow: two auctions run (the borrower's and the stranger's vaults, 10 ETH / 13,000
     each, both at 1,800). A partial take of 2 ETH of auction 1 pays 3,600 into the escrow, one of
     1 ETH of auction 2 pays 1,800 into it: 5,400 escrowed in all. The take of auction 1's other
@@ -729,19 +931,55 @@ def test_take__finishing_after_partial__pays_backstop_directly_and_backstop_pull
     returned = 8 * WAD - bought
     assert 6 * WAD < bought < 7 * WAD
     assert _events(system) == [
-        (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": r.other,
-                                             "amount": bought}),
+        (
+            d.engine,
+            "CollateralTransferred",
+            {"collateral_type": t.type_id, "src": t.auction, "dst": r.other, "amount": bought},
+        ),
         (d.engine, "StableTransferred", {"src": r.other, "dst": d.backstop, "amount": owe}),
         (d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": owe}),
-        (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": owner,
-                                             "amount": returned}),
-        (d.engine, "StableTransferred", {"src": t.auction, "dst": d.backstop, "amount": 3_600 * RAD}),
+        (
+            d.engine,
+            "CollateralTransferred",
+            {"collateral_type": t.type_id, "src": t.auction, "dst": owner, "amount": returned},
+        ),
+        (
+            d.engine,
+            "StableTransferred",
+            {"src": t.auction, "dst": d.backstop, "amount": 3_600 * RAD},
+        ),
         (d.engine, "DebtSettled", {"account": d.backstop, "amount": seized}),
-        (d.backstop, "LossClosed", {"collateral_type": t.type_id, "auction": t.auction, "auction_id": first,
-                                    "raised": debt, "covered": seized, "loss": 0}),
-        (t.auction, "Finished", {"auction_id": first, "collateral_returned": returned, "debt_unraised": 0}),
-        (t.auction, "Taken", {"auction_id": first, "max_price": top, "price": top, "owe": owe,
-                              "collateral": bought, "debt": 0, "lot": returned, "owner": owner}),
+        (
+            d.backstop,
+            "LossClosed",
+            {
+                "collateral_type": t.type_id,
+                "auction": t.auction,
+                "auction_id": first,
+                "raised": debt,
+                "covered": seized,
+                "loss": 0,
+            },
+        ),
+        (
+            t.auction,
+            "Finished",
+            {"auction_id": first, "collateral_returned": returned, "debt_unraised": 0},
+        ),
+        (
+            t.auction,
+            "Taken",
+            {
+                "auction_id": first,
+                "max_price": top,
+                "price": top,
+                "owe": owe,
+                "collateral": bought,
+                "debt": 0,
+                "lot": returned,
+                "owner": owner,
+            },
+        ),
     ]
     assert _stable(system, r.other) == taker_0 - owe
     assert _stable(system, t.auction) == 1_800 * RAD  # auction 2's escrow only
@@ -753,7 +991,9 @@ def test_take__finishing_after_partial__pays_backstop_directly_and_backstop_pull
     assert _read(system, t.auction, "active_auctions") == (second,)
 
 
-def test_take__partial_that_would_leave_less_than_min_auction__is_cut_to_leave_exactly_min_auction(system):
+def test_take__partial_that_would_leave_less_than_min_auction__is_cut_to_leave_exactly_min_auction(
+    system,
+):
     """Money flow: the taker asks for all but a sliver of the debt's worth; the auction sells only
     floor((debt - min_auction) / price) ETH for debt - min_auction, so exactly min_auction stays to
     raise (still auctionable)."""
@@ -768,12 +1008,27 @@ def test_take__partial_that_would_leave_less_than_min_auction__is_cut_to_leave_e
     bought = owe // top
     system.tx(t.auction, "take", r.other, auction_id, asked, top, r.other, b"")
     assert _events(system) == [
-        (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": r.other,
-                                             "amount": bought}),
+        (
+            d.engine,
+            "CollateralTransferred",
+            {"collateral_type": t.type_id, "src": t.auction, "dst": r.other, "amount": bought},
+        ),
         (d.engine, "StableTransferred", {"src": r.other, "dst": t.auction, "amount": owe}),
         (d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": owe}),
-        (t.auction, "Taken", {"auction_id": auction_id, "max_price": top, "price": top, "owe": owe,
-                              "collateral": bought, "debt": min_auction, "lot": lot - bought, "owner": owner}),
+        (
+            t.auction,
+            "Taken",
+            {
+                "auction_id": auction_id,
+                "max_price": top,
+                "price": top,
+                "owe": owe,
+                "collateral": bought,
+                "debt": min_auction,
+                "lot": lot - bought,
+                "owner": owner,
+            },
+        ),
     ]
     assert _auction(system, t, auction_id) == (0, min_auction, lot - bought, owner, started, top)
     assert _collateral(system, t, r.other) == bought
@@ -785,16 +1040,21 @@ def test_take__partial_that_would_leave_less_than_min_auction__is_cut_to_leave_e
     # ... but it can be bought whole; the rest of the lot goes back to the borrower
     system.tx(t.auction, "take", r.other, auction_id, lot, top, r.other, b"")
     last = min_auction // top
-    assert system.events[-2].args == {"auction_id": auction_id, "collateral_returned": lot - bought - last,
-                                      "debt_unraised": 0}
+    assert system.events[-2].args == {
+        "auction_id": auction_id,
+        "collateral_returned": lot - bought - last,
+        "debt_unraised": 0,
+    }
     assert _collateral(system, t, r.borrower) == lot - bought - last
     assert _auction(system, t, auction_id) == NO_AUCTION
     # the two takes raised the whole debt: the finishing one paid min_auction to the Backstop
     # directly, which pulled the first one's payment from the escrow
     assert _event(system, "LossClosed")["raised"] == owe + min_auction == debt
     pays = [e.args for e in system.events if e.name == "StableTransferred"]
-    assert pays == [{"src": r.other, "dst": d.backstop, "amount": min_auction},
-                    {"src": t.auction, "dst": d.backstop, "amount": owe}]
+    assert pays == [
+        {"src": r.other, "dst": d.backstop, "amount": min_auction},
+        {"src": t.auction, "dst": d.backstop, "amount": owe},
+    ]
     assert _stable(system, t.auction) == 0
 
 
@@ -842,7 +1102,9 @@ def test_take__zero_collateral__moves_nothing(system):
     """A take of nothing pays nothing and leaves the auction as it was (events only)."""
     r, t = system.roles, system.eth
     auction_id = _eth_auction(system)
-    system.tx(system.d.engine, "allow", r.other, t.auction)  # even paying nothing needs the permission
+    system.tx(
+        system.d.engine, "allow", r.other, t.auction
+    )  # even paying nothing needs the permission
     before = _auction(system, t, auction_id)
     system.tx(t.auction, "take", r.other, auction_id, 0, before[5], r.other, b"")
     assert system.events[-1].args["owe"] == system.events[-1].args["collateral"] == 0
@@ -886,21 +1148,53 @@ def test_take__sells_out_with_debt_left__finishes_with_debt_unraised(system):
     price = ceil_div(top * 99**6, 100**6)  # exact to the ray-ulp here (0.99 ** 6 has 12 decimals)
     owe = lot * price
     assert seized < owe < debt
-    in_auction_0, backstop_0 = _read(system, d.liquidator, "debt_in_auction"), _stable(system, d.backstop)
+    in_auction_0, backstop_0 = (
+        _read(system, d.liquidator, "debt_in_auction"),
+        _stable(system, d.backstop),
+    )
     backstop_bad_0 = _bad_debt(system, d.backstop)
     borrower_free_0 = _collateral(system, t, owner)
     system.tx(t.auction, "take", r.other, auction_id, 2 * lot, price, r.other, b"")
     assert _events(system) == [
-        (d.engine, "CollateralTransferred", {"collateral_type": t.type_id, "src": t.auction, "dst": r.other,
-                                             "amount": lot}),
+        (
+            d.engine,
+            "CollateralTransferred",
+            {"collateral_type": t.type_id, "src": t.auction, "dst": r.other, "amount": lot},
+        ),
         (d.engine, "StableTransferred", {"src": r.other, "dst": d.backstop, "amount": owe}),
         (d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": debt}),
         (d.engine, "DebtSettled", {"account": d.backstop, "amount": seized}),
-        (d.backstop, "LossClosed", {"collateral_type": t.type_id, "auction": t.auction, "auction_id": auction_id,
-                                    "raised": owe, "covered": seized, "loss": 0}),
-        (t.auction, "Finished", {"auction_id": auction_id, "collateral_returned": 0, "debt_unraised": debt - owe}),
-        (t.auction, "Taken", {"auction_id": auction_id, "max_price": price, "price": price, "owe": owe,
-                              "collateral": lot, "debt": debt - owe, "lot": 0, "owner": owner}),
+        (
+            d.backstop,
+            "LossClosed",
+            {
+                "collateral_type": t.type_id,
+                "auction": t.auction,
+                "auction_id": auction_id,
+                "raised": owe,
+                "covered": seized,
+                "loss": 0,
+            },
+        ),
+        (
+            t.auction,
+            "Finished",
+            {"auction_id": auction_id, "collateral_returned": 0, "debt_unraised": debt - owe},
+        ),
+        (
+            t.auction,
+            "Taken",
+            {
+                "auction_id": auction_id,
+                "max_price": price,
+                "price": price,
+                "owe": owe,
+                "collateral": lot,
+                "debt": debt - owe,
+                "lot": 0,
+                "owner": owner,
+            },
+        ),
     ]
     assert _read(system, d.liquidator, "debt_in_auction") == in_auction_0 - debt
     assert _type_debt_in_auction(system, t) == 0
@@ -951,7 +1245,9 @@ def test_reset__after_falling_below_max_drop__restarts_at_fresh_price_and_pays_k
     started, top = _auction(system, t, auction_id)[4:]
     with reverts("auction: cannot reset"):
         system.tx(t.auction, "reset", r.keeper, auction_id, r.keeper)
-    system.tx(t.auction, "take", r.other, auction_id, 2 * WAD, top, r.other, b"")  # a partial take first
+    system.tx(
+        t.auction, "take", r.other, auction_id, 2 * WAD, top, r.other, b""
+    )  # a partial take first
     _feed(system, t, 1_400 * WAD)
 
     _at(system, started + 7_199)  # step 79: 0.99 ** 79 ~ 0.452, still sellable
@@ -968,9 +1264,24 @@ def test_reset__after_falling_below_max_drop__restarts_at_fresh_price_and_pays_k
     system.tx(t.auction, "reset", r.keeper, auction_id, r.keeper)
     reset_at = system.now
     assert _events(system) == [
-        (d.engine, "UnbackedCreated", {"debt_dst": d.backstop, "stable_dst": r.keeper, "amount": reward}),
-        (t.auction, "Reset", {"auction_id": auction_id, "top": 1_680 * RAY, "debt": debt, "lot": lot,
-                              "owner": owner, "keeper": r.keeper, "reward": reward}),
+        (
+            d.engine,
+            "UnbackedCreated",
+            {"debt_dst": d.backstop, "stable_dst": r.keeper, "amount": reward},
+        ),
+        (
+            t.auction,
+            "Reset",
+            {
+                "auction_id": auction_id,
+                "top": 1_680 * RAY,
+                "debt": debt,
+                "lot": lot,
+                "owner": owner,
+                "keeper": r.keeper,
+                "reward": reward,
+            },
+        ),
     ]
     assert _auction(system, t, auction_id) == (0, debt, lot, owner, reset_at, 1_680 * RAY)
     assert _status(system, t, auction_id) == (False, 1_680 * RAY, lot, debt)
@@ -1002,8 +1313,15 @@ def test_reset__after_max_duration__is_needed_even_above_max_drop(system):
     assert needs_reset and price * RAY // top >= RAY * 39 // 100  # 0.99 ** 93 ~ 0.393: age alone
     _assert_price_rounded_up(price, _read(system, t.auction, "curve"), top, 8_401)
     system.tx(t.auction, "reset", r.keeper, auction_id, r.keeper)
-    assert system.events[-1].args == {"auction_id": auction_id, "top": top, "debt": debt, "lot": lot,
-                                      "owner": owner, "keeper": r.keeper, "reward": 300 * RAD + debt // 1000}
+    assert system.events[-1].args == {
+        "auction_id": auction_id,
+        "top": top,
+        "debt": debt,
+        "lot": lot,
+        "owner": owner,
+        "keeper": r.keeper,
+        "reward": 300 * RAD + debt // 1000,
+    }
     assert _auction(system, t, auction_id)[4] == system.now
 
 
@@ -1153,14 +1471,17 @@ def test_stopped_level_3__blocks_new_auctions_resets_and_takes(system):
 
 def _reentrant_taker(system) -> str:
     """A malicious callee (contracts/testing/ReentrantTaker.vy), deployed by the stranger."""
-    address = system.lockstep.deploy("ReentrantTaker", system.roles.stranger, system.eth.auction,
-                                     system.d.liquidator)
+    address = system.lockstep.deploy(
+        "ReentrantTaker", system.roles.stranger, system.eth.auction, system.d.liquidator
+    )
     system.extra_holders.append(address)
     return address
 
 
 def _callback_data(mode, auction_id, type_id=b"\0" * 32, owner=ZERO_ADDRESS) -> bytes:
-    return abi_encode(["uint256", "uint256", "bytes32", "address"], [mode, auction_id, type_id, owner])
+    return abi_encode(
+        ["uint256", "uint256", "bytes32", "address"], [mode, auction_id, type_id, owner]
+    )
 
 
 def test_take_with_data__calls_recipient_back_between_delivery_and_payment(system):
@@ -1170,17 +1491,36 @@ def test_take_with_data__calls_recipient_back_between_delivery_and_payment(syste
     auction_id = _eth_auction(system)
     _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
     callee = _reentrant_taker(system)
-    system.tx(t.auction, "take", r.other, auction_id, 2 * WAD, 1_800 * RAY, callee,
-              _callback_data(NOTHING, auction_id))
+    system.tx(
+        t.auction,
+        "take",
+        r.other,
+        auction_id,
+        2 * WAD,
+        1_800 * RAY,
+        callee,
+        _callback_data(NOTHING, auction_id),
+    )
     assert [(e.address, e.name) for e in system.events] == [
-        (d.engine, "CollateralTransferred"), (callee, "CallbackEntered"), (d.engine, "StableTransferred"),
-        (d.liquidator, "DebtInAuctionRemoved"), (t.auction, "Taken")]
-    assert system.events[1].args == {"sender": r.other, "owe": 3_600 * RAD, "collateral": 2 * WAD, "mode": NOTHING}
+        (d.engine, "CollateralTransferred"),
+        (callee, "CallbackEntered"),
+        (d.engine, "StableTransferred"),
+        (d.liquidator, "DebtInAuctionRemoved"),
+        (t.auction, "Taken"),
+    ]
+    assert system.events[1].args == {
+        "sender": r.other,
+        "owe": 3_600 * RAD,
+        "collateral": 2 * WAD,
+        "mode": NOTHING,
+    }
     assert _collateral(system, t, callee) == 2 * WAD
 
 
 @pytest.mark.parametrize("mode", [TAKE, RESET, LIQUIDATE])
-def test_take_with_data__callee_reentering_auction_or_liquidator__reverts_without_reason(system, mode):
+def test_take_with_data__callee_reentering_auction_or_liquidator__reverts_without_reason(
+    system, mode
+):
     """The callee tries to take again, to reset, or to liquidate another vault (which would start
     an auction) from inside the callback: the auction's lock reverts it without a reason, on chain
     and in the model, and the whole take is undone. Outside the callback each call gets further,
@@ -1190,8 +1530,16 @@ def test_take_with_data__callee_reentering_auction_or_liquidator__reverts_withou
     callee = _reentrant_taker(system)
     before = _auction(system, t, auction_id)
     with reverts(None):
-        system.tx(t.auction, "take", r.other, auction_id, 2 * WAD, 1_800 * RAY, callee,
-                  _callback_data(mode, auction_id, t.type_id, r.stranger))
+        system.tx(
+            t.auction,
+            "take",
+            r.other,
+            auction_id,
+            2 * WAD,
+            1_800 * RAY,
+            callee,
+            _callback_data(mode, auction_id, t.type_id, r.stranger),
+        )
     assert _auction(system, t, auction_id) == before
     assert _collateral(system, t, callee) == 0
     assert _read(system, t.auction, "count") == 1
@@ -1232,9 +1580,22 @@ def test_take_with_data__to_engine_or_liquidator__skips_the_callback(system, rec
     auction_id = _eth_auction(system)
     _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
     to = getattr(system.d, recipient)
-    system.tx(t.auction, "take", r.other, auction_id, WAD, 1_800 * RAY, to, _callback_data(TAKE, auction_id))
-    assert [e.name for e in system.events] == ["CollateralTransferred", "StableTransferred",
-                                                "DebtInAuctionRemoved", "Taken"]
+    system.tx(
+        t.auction,
+        "take",
+        r.other,
+        auction_id,
+        WAD,
+        1_800 * RAY,
+        to,
+        _callback_data(TAKE, auction_id),
+    )
+    assert [e.name for e in system.events] == [
+        "CollateralTransferred",
+        "StableTransferred",
+        "DebtInAuctionRemoved",
+        "Taken",
+    ]
     assert _collateral(system, t, to) == WAD
 
 
@@ -1246,6 +1607,24 @@ def test_take_with_data__longer_than_1024_bytes__reverts_without_reason(system):
     callee = _reentrant_taker(system)
     data = _callback_data(NOTHING, auction_id)
     with reverts(None):
-        system.tx(t.auction, "take", r.other, auction_id, WAD, 1_800 * RAY, callee, data + b"\0" * (1025 - len(data)))
-    system.tx(t.auction, "take", r.other, auction_id, WAD, 1_800 * RAY, callee, data + b"\0" * (1024 - len(data)))
+        system.tx(
+            t.auction,
+            "take",
+            r.other,
+            auction_id,
+            WAD,
+            1_800 * RAY,
+            callee,
+            data + b"\0" * (1025 - len(data)),
+        )
+    system.tx(
+        t.auction,
+        "take",
+        r.other,
+        auction_id,
+        WAD,
+        1_800 * RAY,
+        callee,
+        data + b"\0" * (1024 - len(data)),
+    )
     assert system.events[1].name == "CallbackEntered"

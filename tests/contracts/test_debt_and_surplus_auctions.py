@@ -15,11 +15,12 @@ debt) and their governance tokens from governance, the token's owner and a minte
 from __future__ import annotations
 
 import pytest
-from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.testing.harness import reverts
-from offchain.testing.harness import events as _events, move_prices, read as _read
 
+from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS
+from offchain.testing.harness import events as _events
+from offchain.testing.harness import move_prices, reverts
+from offchain.testing.harness import read as _read
 
 ETH = "ETH-A"
 # config/devnet.toml, [backstop]
@@ -108,13 +109,29 @@ def _fund_gov(system, who, amount) -> None:
 
 
 def _set_sizes(system, buffer=SURPLUS_BUFFER, lot=SURPLUS_LOT, debt_bid=DEBT_BID) -> None:
-    system.tx(system.d.backstop, "set_auction_parameters", system.roles.governance, buffer, lot, debt_bid)
+    system.tx(
+        system.d.backstop, "set_auction_parameters", system.roles.governance, buffer, lot, debt_bid
+    )
 
 
-def _set_debt_params(system, initial_lot=INITIAL_LOT, min_decrease=MIN_DECREASE, lot_growth=LOT_GROWTH,
-                     bid_duration=BID_DURATION, auction_duration=AUCTION_DURATION) -> None:
-    system.tx(system.d.debt_auction, "set_parameters", system.roles.governance, initial_lot, min_decrease,
-              lot_growth, bid_duration, auction_duration)
+def _set_debt_params(
+    system,
+    initial_lot=INITIAL_LOT,
+    min_decrease=MIN_DECREASE,
+    lot_growth=LOT_GROWTH,
+    bid_duration=BID_DURATION,
+    auction_duration=AUCTION_DURATION,
+) -> None:
+    system.tx(
+        system.d.debt_auction,
+        "set_parameters",
+        system.roles.governance,
+        initial_lot,
+        min_decrease,
+        lot_growth,
+        bid_duration,
+        auction_duration,
+    )
 
 
 def _rate(system, t) -> int:
@@ -141,14 +158,18 @@ def _loss_to_debt_auction(system) -> int:
     _fund_stable(system, r.other, 12_000 * RAD, t.auction)
     system.tx(t.auction, "take", r.other, auction_id, 10 * WAD, 1_200 * RAY, r.other, b"")
     assert [e[2] for e in _events(system) if e[1] == "StableTransferred"] == [
-        {"src": r.other, "dst": b, "amount": 12_000 * RAD}]
+        {"src": r.other, "dst": b, "amount": 12_000 * RAD}
+    ]
     closed = [e[2] for e in _events(system) if e[1] == "LossClosed"]
-    assert [(c["raised"], c["covered"], c["loss"]) for c in closed] == [(12_000 * RAD, 12_000 * RAD, loss)]
+    assert [(c["raised"], c["covered"], c["loss"]) for c in closed] == [
+        (12_000 * RAD, 12_000 * RAD, loss)
+    ]
     system.warp(QUEUE_DELAY)
     system.tx(b, "cover", r.keeper, t.type_id, t.auction, auction_id)
     allocated = [e[2] for e in _events(system) if e[1] == "LossAllocated"]
     assert [(a["layer"], a["participant"], a["amount"]) for a in allocated] == [
-        (DEBT_AUCTION_LAYER, system.d.debt_auction, loss)]
+        (DEBT_AUCTION_LAYER, system.d.debt_auction, loss)
+    ]
     assert _backstop(system, "debt_to_auction") == loss
     assert _backstop(system, "debt_on_auction") == 0
     reward = 300 * RAD + -(-debt * 113 // 100) // 1000
@@ -207,14 +228,26 @@ def test_deployment__auctions_and_token_wired_as_configured(system):
     """Money flow: none. The devnet values every test below relies on."""
     d = system.d
     da, sa, gov = d.debt_auction, d.surplus_auction, d.governance_token
-    assert [_read(system, da, name) for name in
-            ("initial_lot", "min_decrease", "lot_growth", "bid_duration", "auction_duration", "live", "count")] == [
-        INITIAL_LOT, MIN_DECREASE, LOT_GROWTH, BID_DURATION, AUCTION_DURATION, True, 0]
-    assert [_read(system, sa, name) for name in
-            ("min_increase", "bid_duration", "auction_duration", "live", "count")] == [
-        MIN_INCREASE, BID_DURATION, AUCTION_DURATION, True, 0]
-    assert [_backstop(system, name) for name in ("surplus_buffer", "surplus_lot", "debt_auction_bid_size")] == [
-        SURPLUS_BUFFER, SURPLUS_LOT, DEBT_BID]
+    assert [
+        _read(system, da, name)
+        for name in (
+            "initial_lot",
+            "min_decrease",
+            "lot_growth",
+            "bid_duration",
+            "auction_duration",
+            "live",
+            "count",
+        )
+    ] == [INITIAL_LOT, MIN_DECREASE, LOT_GROWTH, BID_DURATION, AUCTION_DURATION, True, 0]
+    assert [
+        _read(system, sa, name)
+        for name in ("min_increase", "bid_duration", "auction_duration", "live", "count")
+    ] == [MIN_INCREASE, BID_DURATION, AUCTION_DURATION, True, 0]
+    assert [
+        _backstop(system, name)
+        for name in ("surplus_buffer", "surplus_lot", "debt_auction_bid_size")
+    ] == [SURPLUS_BUFFER, SURPLUS_LOT, DEBT_BID]
     assert (_backstop(system, "debt_auction"), _backstop(system, "surplus_auction")) == (da, sa)
     for auction in (da, sa):
         assert system.view(auction, "engine") == d.engine
@@ -228,7 +261,10 @@ def test_deployment__auctions_and_token_wired_as_configured(system):
     assert _read(system, gov, "is_minter", da)
     assert not _read(system, gov, "is_minter", sa)
     assert (system.view(gov, "decimals"), system.view(gov, "symbol"), system.view(gov, "name")) == (
-        18, "BSG", "Backstop Governance")
+        18,
+        "BSG",
+        "Backstop Governance",
+    )
     assert _gov_supply(system) == 0
 
 
@@ -237,7 +273,9 @@ def test_governance_token_mint__by_stranger__reverts_access_denied(system):
     with reverts("erc20: access is denied"):
         system.tx(gov, "mint", r.stranger, r.stranger, WAD)
     system.tx(gov, "mint", r.governance, r.other, 3 * WAD)
-    assert _events(system) == [(gov, "Transfer", {"sender": ZERO_ADDRESS, "receiver": r.other, "value": 3 * WAD})]
+    assert _events(system) == [
+        (gov, "Transfer", {"sender": ZERO_ADDRESS, "receiver": r.other, "value": 3 * WAD})
+    ]
     assert (_gov_balance(system, r.other), _gov_supply(system)) == (3 * WAD, 3 * WAD)
 
 
@@ -253,20 +291,44 @@ def test_governance_token_burn__holder_burns_own_tokens__supply_falls(system):
 def test_debt_auction_set_parameters__stores_values_and_logs(system):
     da = system.d.debt_auction
     _set_debt_params(system, 7 * WAD, 11 * WAD // 10, 2 * WAD, 600, 3_600)
-    assert _events(system) == [(da, "DebtAuctionParametersSet", {
-        "initial_lot": 7 * WAD, "min_decrease": 11 * WAD // 10, "lot_growth": 2 * WAD, "bid_duration": 600,
-        "auction_duration": 3_600})]
-    assert [_read(system, da, name) for name in
-            ("initial_lot", "min_decrease", "lot_growth", "bid_duration", "auction_duration")] == [
-        7 * WAD, 11 * WAD // 10, 2 * WAD, 600, 3_600]
+    assert _events(system) == [
+        (
+            da,
+            "DebtAuctionParametersSet",
+            {
+                "initial_lot": 7 * WAD,
+                "min_decrease": 11 * WAD // 10,
+                "lot_growth": 2 * WAD,
+                "bid_duration": 600,
+                "auction_duration": 3_600,
+            },
+        )
+    ]
+    assert [
+        _read(system, da, name)
+        for name in (
+            "initial_lot",
+            "min_decrease",
+            "lot_growth",
+            "bid_duration",
+            "auction_duration",
+        )
+    ] == [7 * WAD, 11 * WAD // 10, 2 * WAD, 600, 3_600]
 
 
 def test_debt_auction_set_parameters__at_the_bounds__is_accepted(system):
     da = system.d.debt_auction
     _set_debt_params(system, MAX_FIELD, WAD + 1, WAD, MAX_DURATION, MAX_DURATION)
-    assert [_read(system, da, name) for name in
-            ("initial_lot", "min_decrease", "lot_growth", "bid_duration", "auction_duration")] == [
-        MAX_FIELD, WAD + 1, WAD, MAX_DURATION, MAX_DURATION]
+    assert [
+        _read(system, da, name)
+        for name in (
+            "initial_lot",
+            "min_decrease",
+            "lot_growth",
+            "bid_duration",
+            "auction_duration",
+        )
+    ] == [MAX_FIELD, WAD + 1, WAD, MAX_DURATION, MAX_DURATION]
     _set_debt_params(system, 1, MIN_DECREASE, LOT_GROWTH, 1, 1)
     assert _read(system, da, "initial_lot") == 1
 
@@ -294,13 +356,24 @@ def test_debt_auction_set_parameters__invalid__reverts_with_reason(system, param
 def test_surplus_auction_set_parameters__stores_values_and_logs(system):
     r, sa = system.roles, system.d.surplus_auction
     system.tx(sa, "set_parameters", r.governance, 11 * WAD // 10, 600, 3_600)
-    assert _events(system) == [(sa, "ParametersSet", {"min_increase": 11 * WAD // 10, "bid_duration": 600,
-                                                      "auction_duration": 3_600})]
+    assert _events(system) == [
+        (
+            sa,
+            "ParametersSet",
+            {"min_increase": 11 * WAD // 10, "bid_duration": 600, "auction_duration": 3_600},
+        )
+    ]
     assert [_read(system, sa, n) for n in ("min_increase", "bid_duration", "auction_duration")] == [
-        11 * WAD // 10, 600, 3_600]
+        11 * WAD // 10,
+        600,
+        3_600,
+    ]
     system.tx(sa, "set_parameters", r.governance, WAD + 1, MAX_DURATION, MAX_DURATION)
     assert [_read(system, sa, n) for n in ("min_increase", "bid_duration", "auction_duration")] == [
-        WAD + 1, MAX_DURATION, MAX_DURATION]
+        WAD + 1,
+        MAX_DURATION,
+        MAX_DURATION,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -320,26 +393,44 @@ def test_surplus_auction_set_parameters__invalid__reverts_with_reason(system, pa
 
 
 PRIVILEGED = [
-    ("debt_auction", "set_parameters", (INITIAL_LOT, MIN_DECREASE, LOT_GROWTH, BID_DURATION, AUCTION_DURATION),
-     "authorized: not authorized"),
+    (
+        "debt_auction",
+        "set_parameters",
+        (INITIAL_LOT, MIN_DECREASE, LOT_GROWTH, BID_DURATION, AUCTION_DURATION),
+        "authorized: not authorized",
+    ),
     ("debt_auction", "start", (DEBT_BID,), "authorized: not authorized"),
     ("debt_auction", "shutdown", (), "authorized: not authorized"),
     ("debt_auction", "add_authority", (ZERO_ADDRESS,), "authorized: not authorized"),
     ("debt_auction", "remove_authority", (ZERO_ADDRESS,), "authorized: not authorized"),
-    ("surplus_auction", "set_parameters", (MIN_INCREASE, BID_DURATION, AUCTION_DURATION),
-     "authorized: not authorized"),
+    (
+        "surplus_auction",
+        "set_parameters",
+        (MIN_INCREASE, BID_DURATION, AUCTION_DURATION),
+        "authorized: not authorized",
+    ),
     ("surplus_auction", "start", (SURPLUS_LOT,), "authorized: not authorized"),
     ("surplus_auction", "shutdown", (), "authorized: not authorized"),
     ("surplus_auction", "add_authority", (ZERO_ADDRESS,), "authorized: not authorized"),
     ("surplus_auction", "remove_authority", (ZERO_ADDRESS,), "authorized: not authorized"),
     ("backstop", "on_debt_auction_bid", (0,), "backstop: not debt auction"),
-    ("backstop", "set_auction_parameters", (0, SURPLUS_LOT, DEBT_BID), "authorized: not authorized"),
+    (
+        "backstop",
+        "set_auction_parameters",
+        (0, SURPLUS_LOT, DEBT_BID),
+        "authorized: not authorized",
+    ),
 ]
 
 
-@pytest.mark.parametrize(("contract", "function", "args", "reason"), PRIVILEGED,
-                         ids=[f"{c}.{f}" for c, f, _, _ in PRIVILEGED])
-def test_privileged_function__called_by_stranger__reverts_with_reason(system, contract, function, args, reason):
+@pytest.mark.parametrize(
+    ("contract", "function", "args", "reason"),
+    PRIVILEGED,
+    ids=[f"{c}.{f}" for c, f, _, _ in PRIVILEGED],
+)
+def test_privileged_function__called_by_stranger__reverts_with_reason(
+    system, contract, function, args, reason
+):
     """Only the Backstop (and governance) start auctions; only the DebtAuction reports a paid bid."""
     with reverts(reason):
         system.tx(getattr(system.d, contract), function, system.roles.stranger, *args)
@@ -368,9 +459,16 @@ def test_auction_start__zero_size__reverts(system):
 def test_set_auction_parameters__stores_logs_and_rejects_zero_sizes(system):
     b = system.d.backstop
     _set_sizes(system, 0, 1, 2)
-    assert _events(system) == [(b, "AuctionParametersSet",
-                                {"surplus_buffer": 0, "surplus_lot": 1, "debt_auction_bid_size": 2})]
-    assert [_backstop(system, n) for n in ("surplus_buffer", "surplus_lot", "debt_auction_bid_size")] == [0, 1, 2]
+    assert _events(system) == [
+        (
+            b,
+            "AuctionParametersSet",
+            {"surplus_buffer": 0, "surplus_lot": 1, "debt_auction_bid_size": 2},
+        )
+    ]
+    assert [
+        _backstop(system, n) for n in ("surplus_buffer", "surplus_lot", "debt_auction_bid_size")
+    ] == [0, 1, 2]
     with reverts("backstop: zero auction size"):
         _set_sizes(system, 0, 0, 2)
     with reverts("backstop: zero auction size"):
@@ -393,13 +491,23 @@ def test_start_debt_auction__bid_is_bid_size_or_the_rest_of_debt_to_auction(syst
     _set_sizes(system, debt_bid=400 * RAD)
     bad_debt = _bad_debt(system, b)
     last = loss - 800 * RAD
-    for auction_id, bid, to_auction in ((1, 400 * RAD, loss - 400 * RAD), (2, 400 * RAD, last), (3, last, 0)):
+    for auction_id, bid, to_auction in (
+        (1, 400 * RAD, loss - 400 * RAD),
+        (2, 400 * RAD, last),
+        (3, last, 0),
+    ):
         assert _start_debt_auction(system) == auction_id
         assert _events(system) == [
             (da, "Started", {"auction_id": auction_id, "bid": bid, "lot": INITIAL_LOT}),
             (b, "DebtAuctionStarted", {"auction_id": auction_id, "bid": bid}),
         ]
-        assert _debt_auction(system, auction_id) == (bid, INITIAL_LOT, b, 0, system.now + AUCTION_DURATION)
+        assert _debt_auction(system, auction_id) == (
+            bid,
+            INITIAL_LOT,
+            b,
+            0,
+            system.now + AUCTION_DURATION,
+        )
         assert _backstop(system, "debt_to_auction") == to_auction
         assert _backstop(system, "debt_on_auction") == loss - to_auction
     # nothing moved in the engine: the loss is still the Backstop's bad debt until bids pay it
@@ -424,7 +532,12 @@ def test_debt_auction_bid__first_pays_backstop_later_refunds_finish_mints_lot(sy
     once (debt_on_auction 400 -> 0). The stranger then bids 400 for 200 tokens: the 400 repay
     the other exactly, the Backstop is untouched. When the stranger's bid has stood for
     `bid_duration`, `finish` mints the 200 tokens to the stranger (supply 0 -> 200)."""
-    r, b, da, gov = system.roles, system.d.backstop, system.d.debt_auction, system.d.governance_token
+    r, b, da, gov = (
+        system.roles,
+        system.d.backstop,
+        system.d.debt_auction,
+        system.d.governance_token,
+    )
     loss = _loss_to_debt_auction(system)
     _set_sizes(system, debt_bid=400 * RAD)
     _start_debt_auction(system)
@@ -445,7 +558,13 @@ def test_debt_auction_bid__first_pays_backstop_later_refunds_finish_mints_lot(sy
         (b, "DebtAuctionPaid", {"amount": 400 * RAD}),
         (da, "Bid", {"auction_id": 1, "bidder": r.other, "lot": first_lot, "bid": 400 * RAD}),
     ]
-    assert _debt_auction(system, 1) == (400 * RAD, first_lot, r.other, system.now + BID_DURATION, end)
+    assert _debt_auction(system, 1) == (
+        400 * RAD,
+        first_lot,
+        r.other,
+        system.now + BID_DURATION,
+        end,
+    )
     assert _stable(system, r.other) == other_before - 400 * RAD
     assert _bad_debt(system, b) == bad_debt - 400 * RAD
     assert _stable(system, b) == 0
@@ -460,7 +579,11 @@ def test_debt_auction_bid__first_pays_backstop_later_refunds_finish_mints_lot(sy
     system.tx(da, "bid", r.stranger, 1, 200 * WAD)
     expiry = system.now + BID_DURATION
     assert _events(system) == [
-        (system.d.engine, "StableTransferred", {"src": r.stranger, "dst": r.other, "amount": 400 * RAD}),
+        (
+            system.d.engine,
+            "StableTransferred",
+            {"src": r.stranger, "dst": r.other, "amount": 400 * RAD},
+        ),
         (da, "Bid", {"auction_id": 1, "bidder": r.stranger, "lot": 200 * WAD, "bid": 400 * RAD}),
     ]
     assert _stable(system, r.other) == other_before + 400 * RAD
@@ -478,7 +601,11 @@ def test_debt_auction_bid__first_pays_backstop_later_refunds_finish_mints_lot(sy
     system.tx(da, "finish", r.keeper, 1)
     assert _events(system) == [
         (gov, "Transfer", {"sender": ZERO_ADDRESS, "receiver": r.stranger, "value": 200 * WAD}),
-        (da, "Finished", {"auction_id": 1, "winner": r.stranger, "lot": 200 * WAD, "bid": 400 * RAD}),
+        (
+            da,
+            "Finished",
+            {"auction_id": 1, "winner": r.stranger, "lot": 200 * WAD, "bid": 400 * RAD},
+        ),
     ]
     assert (_gov_balance(system, r.stranger), _gov_balance(system, r.other)) == (200 * WAD, 0)
     assert _gov_supply(system) == 200 * WAD
@@ -500,7 +627,9 @@ def test_debt_auction_bid__winner_lowers_own_lot__pays_nothing_again(system):
     assert _stable(system, r.other) == 0
     system.warp(BID_DURATION - 1)
     system.tx(da, "bid", r.other, 1, 190 * WAD)
-    assert _events(system) == [(da, "Bid", {"auction_id": 1, "bidder": r.other, "lot": 190 * WAD, "bid": loss})]
+    assert _events(system) == [
+        (da, "Bid", {"auction_id": 1, "bidder": r.other, "lot": 190 * WAD, "bid": loss})
+    ]
     assert _debt_auction(system, 1)[1:4] == (190 * WAD, r.other, system.now + BID_DURATION)
     assert _stable(system, r.other) == 0
     assert _backstop(system, "debt_on_auction") == 0
@@ -580,7 +709,9 @@ def test_debt_auction_restart__no_bids__grows_lot_and_sets_new_end(system):
 
     system.tx(da, "restart", r.keeper, 1)
     new_end = system.now + AUCTION_DURATION
-    assert _events(system) == [(da, "Restarted", {"auction_id": 1, "lot": 375 * WAD, "end": new_end})]
+    assert _events(system) == [
+        (da, "Restarted", {"auction_id": 1, "lot": 375 * WAD, "end": new_end})
+    ]
     assert _debt_auction(system, 1) == (loss, 375 * WAD, b, 0, new_end)
     with reverts("debt auction: not ended"):
         system.tx(da, "restart", r.keeper, 1)
@@ -683,7 +814,10 @@ def test_start_surplus_auction__bad_debt_counts_against_surplus_exactly(system):
         _start_surplus_auction(system)
     _set_sizes(system, buffer=surplus - lot - debt, lot=lot)
     _start_surplus_auction(system)
-    assert (_stable(system, b), _stable(system, system.d.surplus_auction)) == (surplus - debt - lot, lot)
+    assert (_stable(system, b), _stable(system, system.d.surplus_auction)) == (
+        surplus - debt - lot,
+        lot,
+    )
 
 
 def test_start_surplus_auction__devnet_buffer__reverts_below_buffer(system):
@@ -701,7 +835,12 @@ def test_surplus_auction_bid__rises_refunds_previous_bidder_finish_burns_winning
     auction receives the 0.5 more; the stranger then raises its own bid to 11.025, paying only
     the 0.525 increase. When its bid has stood for `bid_duration`, the stranger gets the 100
     BUSD and the auction burns the 11.025 tokens it holds (supply 200 -> 188.975)."""
-    r, b, sa, gov = system.roles, system.d.backstop, system.d.surplus_auction, system.d.governance_token
+    r, b, sa, gov = (
+        system.roles,
+        system.d.backstop,
+        system.d.surplus_auction,
+        system.d.governance_token,
+    )
     surplus = _fees_to_backstop(system)
     lot = 100 * RAD
     _set_sizes(system, buffer=0, lot=lot)
@@ -731,13 +870,19 @@ def test_surplus_auction_bid__rises_refunds_previous_bidder_finish_burns_winning
         (sa, "Bid", {"auction_id": 1, "bidder": r.stranger, "lot": lot, "bid": second}),
     ]
     assert _gov_balance(system, r.other) == 100 * WAD
-    assert (_gov_balance(system, r.stranger), _gov_balance(system, sa)) == (100 * WAD - second, second)
+    assert (_gov_balance(system, r.stranger), _gov_balance(system, sa)) == (
+        100 * WAD - second,
+        second,
+    )
 
     third = _min_bid(second)
     assert third == 11_025 * WAD // 1000
     system.tx(sa, "bid", r.stranger, 1, third)
     expiry = system.now + BID_DURATION
-    assert (_gov_balance(system, r.stranger), _gov_balance(system, sa)) == (100 * WAD - third, third)
+    assert (_gov_balance(system, r.stranger), _gov_balance(system, sa)) == (
+        100 * WAD - third,
+        third,
+    )
     assert _surplus_auction(system, 1) == (third, lot, r.stranger, expiry, end)
 
     _at(system, expiry - 1)
@@ -830,13 +975,19 @@ def test_shutdown__debt_auctions_stop_and_cancel_refunds_paid_bidder_as_new_bad_
     _fund_stable(system, r.other, 400 * RAD)
     system.tx(da, "bid", r.other, 1, 200 * WAD)
     assert (_backstop(system, "debt_to_auction"), _backstop(system, "debt_on_auction")) == (
-        loss - 800 * RAD, 400 * RAD)
+        loss - 800 * RAD,
+        400 * RAD,
+    )
     with reverts("debt auction: still live"):
         system.tx(da, "cancel", r.keeper, 1)
 
     _shutdown(system)
     assert (da, "Shutdown", {}) in _events(system)
-    assert (b, "Shutdown", {"settlement": system.d.settlement, "settlement_debt": loss - 400 * RAD}) in _events(system)
+    assert (
+        b,
+        "Shutdown",
+        {"settlement": system.d.settlement, "settlement_debt": loss - 400 * RAD},
+    ) in _events(system)
     assert (_read(system, da, "live"), _backstop(system, "live")) == (False, False)
     assert (_backstop(system, "debt_to_auction"), _backstop(system, "debt_on_auction")) == (0, 0)
     assert _backstop(system, "settlement_debt") == loss - 400 * RAD
@@ -854,7 +1005,11 @@ def test_shutdown__debt_auctions_stop_and_cancel_refunds_paid_bidder_as_new_bad_
     bad_debt, unattributed = _bad_debt(system, b), _backstop(system, "unattributed_debt")
     system.tx(da, "cancel", r.keeper, 1)
     assert _events(system) == [
-        (system.d.engine, "UnbackedCreated", {"debt_dst": b, "stable_dst": r.other, "amount": 400 * RAD}),
+        (
+            system.d.engine,
+            "UnbackedCreated",
+            {"debt_dst": b, "stable_dst": r.other, "amount": 400 * RAD},
+        ),
         (da, "Cancelled", {"auction_id": 1, "winner": r.other, "refund": 400 * RAD}),
     ]
     assert _stable(system, r.other) == 400 * RAD
@@ -873,7 +1028,12 @@ def test_shutdown__surplus_returns_to_backstop_and_cancel_refunds_bidder_tokens(
     """Money flow: two 100 BUSD lots are on auction, the first with the other's 10-token bid.
     Shutdown sends the 200 BUSD back to the Backstop at once (its surplus is whole again);
     cancelling auction 1 returns the other's 10 tokens (none burned); auction 2 refunds nothing."""
-    r, b, sa, gov = system.roles, system.d.backstop, system.d.surplus_auction, system.d.governance_token
+    r, b, sa, gov = (
+        system.roles,
+        system.d.backstop,
+        system.d.surplus_auction,
+        system.d.governance_token,
+    )
     surplus = _fees_to_backstop(system)
     _set_sizes(system, buffer=0, lot=100 * RAD)
     _start_surplus_auction(system)
@@ -886,7 +1046,9 @@ def test_shutdown__surplus_returns_to_backstop_and_cancel_refunds_bidder_tokens(
 
     _shutdown(system)
     events = _events(system)
-    returned = events.index((system.d.engine, "StableTransferred", {"src": sa, "dst": b, "amount": 200 * RAD}))
+    returned = events.index(
+        (system.d.engine, "StableTransferred", {"src": sa, "dst": b, "amount": 200 * RAD})
+    )
     assert events[returned + 1] == (sa, "Shutdown", {})
     assert (_stable(system, b), _stable(system, sa)) == (surplus, 0)
     assert (_read(system, sa, "live"), _backstop(system, "live")) == (False, False)
@@ -906,7 +1068,11 @@ def test_shutdown__surplus_returns_to_backstop_and_cancel_refunds_bidder_tokens(
         (gov, "Transfer", {"sender": sa, "receiver": r.other, "value": 10 * WAD}),
         (sa, "Cancelled", {"auction_id": 1, "winner": r.other, "refund": 10 * WAD}),
     ]
-    assert (_gov_balance(system, r.other), _gov_balance(system, sa), _gov_supply(system)) == (10 * WAD, 0, 10 * WAD)
+    assert (_gov_balance(system, r.other), _gov_balance(system, sa), _gov_supply(system)) == (
+        10 * WAD,
+        0,
+        10 * WAD,
+    )
     assert _surplus_auction(system, 1) == NO_AUCTION
     system.tx(sa, "cancel", r.keeper, 2)
     assert _events(system) == [(sa, "Cancelled", {"auction_id": 2, "winner": b, "refund": 0})]

@@ -12,14 +12,14 @@ from decimal import Decimal, localcontext
 from fractions import Fraction
 
 import pytest
-from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.testing.harness import reverts
-from offchain.testing.harness import events as _events
+from helpers import ceil_div
 
 from offchain.backends import TX_GAS
 from offchain.model.errors import Revert
+from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS
-from helpers import ceil_div
+from offchain.testing.harness import events as _events
+from offchain.testing.harness import reverts
 
 # contracts/FeeAccumulator.vy: the highest base fee (~1000%/yr) [ray] and multiplier [wad]
 MAX_BASE_FEE = 1000000076036763191000000000
@@ -83,7 +83,6 @@ def _authorized(system, address, who) -> bool:
 
 
 # ---------------------------------------------------------------- independent arithmetic
-
 
 
 def _fee_from_docstring(
@@ -207,9 +206,16 @@ def test_init_type__starts_with_no_fee_and_no_multiplier(system):
     system.warp(YEAR)
     system.tx(fees, "accrue", r.keeper, NEW_TYPE)
     assert _events(system) == [
-        (system.d.engine, "RateFolded",
-         {"collateral_type": NEW_TYPE, "recipient": system.d.backstop, "delta_rate": 0,
-          "delta_stable": 0}),
+        (
+            system.d.engine,
+            "RateFolded",
+            {
+                "collateral_type": NEW_TYPE,
+                "recipient": system.d.backstop,
+                "delta_rate": 0,
+                "delta_stable": 0,
+            },
+        ),
         (fees, "Accrued", {"collateral_type": NEW_TYPE, "effective_fee": RAY, "rate": RAY}),
     ]
     assert _ctype(system, NEW_TYPE).rate == RAY
@@ -256,11 +262,25 @@ def test_accrue__after_a_year__credits_debt_times_rate_increase_to_fee_recipient
     assert _total_issued(system) == issued_before + fee_income
     assert _stable(system, r.borrower) == borrower_before
     assert _events(system) == [
-        (system.d.engine, "RateFolded",
-         {"collateral_type": tid, "recipient": system.d.backstop, "delta_rate": delta_rate,
-          "delta_stable": fee_income}),
-        (fees, "Accrued",
-         {"collateral_type": tid, "effective_fee": system.eth.config.base_fee, "rate": after.rate}),
+        (
+            system.d.engine,
+            "RateFolded",
+            {
+                "collateral_type": tid,
+                "recipient": system.d.backstop,
+                "delta_rate": delta_rate,
+                "delta_stable": fee_income,
+            },
+        ),
+        (
+            fees,
+            "Accrued",
+            {
+                "collateral_type": tid,
+                "effective_fee": system.eth.config.base_fee,
+                "rate": after.rate,
+            },
+        ),
     ]
     assert _fee_params(system, tid).last_accrual == system.now
     assert system.now - last_accrual >= YEAR
@@ -341,8 +361,11 @@ def test_accrue__twice_in_the_same_block__second_charges_nothing(system):
     assert second_model_events == []
 
     rate_after = _ctype(system, tid).rate
-    assert first_model_events[1].args == {"collateral_type": tid, "rate": rate_after,
-                                          "effective_fee": system.eth.config.base_fee}
+    assert first_model_events[1].args == {
+        "collateral_type": tid,
+        "rate": rate_after,
+        "effective_fee": system.eth.config.base_fee,
+    }
     assert rate_after > rate_before
     fee_income = 5_000 * WAD * (rate_after - rate_before)
     assert _stable(system, system.d.backstop) == recipient_before + fee_income
@@ -373,7 +396,9 @@ def test_accrue__at_a_full_ceiling__charges_the_multiplied_fee(system):
     accrued = {"collateral_type": tid, "effective_fee": full_fee, "rate": new_rate}
     assert system.events[-1].args == accrued
     _assert_compounded_up(new_rate, old_rate, full_fee, DAY)
-    assert _stable(system, system.d.backstop) == recipient_before + 5_000 * WAD * (new_rate - old_rate)
+    assert _stable(system, system.d.backstop) == recipient_before + 5_000 * WAD * (
+        new_rate - old_rate
+    )
 
 
 # ---------------------------------------------------------------- effective_fee (utilization)
@@ -487,17 +512,28 @@ def test_set_base_fee__charges_fees_due_at_old_fee_then_switches(system):
     system.tx(fees, "set_base_fee", r.governance, tid, new_fee)
     rate_1 = _ctype(system, tid).rate
     assert _events(system) == [
-        (system.d.engine, "RateFolded",
-         {"collateral_type": tid, "recipient": system.d.backstop, "delta_rate": rate_1 - rate_0,
-          "delta_stable": 5_000 * WAD * (rate_1 - rate_0)}),
+        (
+            system.d.engine,
+            "RateFolded",
+            {
+                "collateral_type": tid,
+                "recipient": system.d.backstop,
+                "delta_rate": rate_1 - rate_0,
+                "delta_stable": 5_000 * WAD * (rate_1 - rate_0),
+            },
+        ),
         (fees, "Accrued", {"collateral_type": tid, "effective_fee": old_fee, "rate": rate_1}),
         (fees, "BaseFeeSet", {"collateral_type": tid, "base_fee": new_fee}),
     ]
     _assert_compounded_up(rate_1, rate_0, old_fee, system.now - t_0)
     assert rate_1 < _exact_compounded(rate_0, new_fee, system.now - t_0)  # not at the new fee
     assert _stable(system, system.d.backstop) == recipient_0 + 5_000 * WAD * (rate_1 - rate_0)
-    assert tuple(_fee_params(system, tid)) == (new_fee, system.now, system.eth.config.fee_kink,
-                                              system.eth.config.fee_max_multiplier)
+    assert tuple(_fee_params(system, tid)) == (
+        new_fee,
+        system.now,
+        system.eth.config.fee_kink,
+        system.eth.config.fee_max_multiplier,
+    )
     assert _effective_fee(system, tid) == new_fee
     t_1 = system.now
 
@@ -522,14 +558,20 @@ def test_set_base_fee__bounds__one_ray_and_max_accepted(system):
 
 def test_set_base_fee__below_one_ray__reverts(system):
     with reverts("fees: fee below 1"):
-        system.tx(system.d.fees, "set_base_fee", system.roles.governance, system.eth.type_id,
-                  RAY - 1)
+        system.tx(
+            system.d.fees, "set_base_fee", system.roles.governance, system.eth.type_id, RAY - 1
+        )
 
 
 def test_set_base_fee__above_max__reverts(system):
     with reverts("fees: fee too high"):
-        system.tx(system.d.fees, "set_base_fee", system.roles.governance, system.eth.type_id,
-                  MAX_BASE_FEE + 1)
+        system.tx(
+            system.d.fees,
+            "set_base_fee",
+            system.roles.governance,
+            system.eth.type_id,
+            MAX_BASE_FEE + 1,
+        )
 
 
 def test_set_base_fee__uninitialized_type__reverts(system):
@@ -556,8 +598,11 @@ def test_set_multiplier__charges_fees_due_at_old_multiplier_then_switches(system
     rate_1 = _ctype(system, tid).rate
     assert [name for _, name, _ in _events(system)] == ["RateFolded", "Accrued", "MultiplierSet"]
     assert _events(system)[1][2]["effective_fee"] == full_fee
-    assert _events(system)[2] == (fees, "MultiplierSet",
-                                  {"collateral_type": tid, "kink": WAD // 2, "max_multiplier": WAD})
+    assert _events(system)[2] == (
+        fees,
+        "MultiplierSet",
+        {"collateral_type": tid, "kink": WAD // 2, "max_multiplier": WAD},
+    )
     _assert_compounded_up(rate_1, rate_0, full_fee, system.now - t_0)
     assert _stable(system, system.d.backstop) == recipient_0 + 5_000 * WAD * (rate_1 - rate_0)
     assert tuple(_fee_params(system, tid)) == (cfg.base_fee, system.now, WAD // 2, WAD)
@@ -577,20 +622,33 @@ def test_set_multiplier__bounds__accepted(system, kink, max_multiplier):
 
 def test_set_multiplier__kink_at_one__reverts(system):
     with reverts("fees: kink not below 1"):
-        system.tx(system.d.fees, "set_multiplier", system.roles.governance, system.eth.type_id,
-                  WAD, 2 * WAD)
+        system.tx(
+            system.d.fees,
+            "set_multiplier",
+            system.roles.governance,
+            system.eth.type_id,
+            WAD,
+            2 * WAD,
+        )
 
 
 def test_set_multiplier__multiplier_below_one__reverts(system):
     with reverts("fees: multiplier below 1"):
-        system.tx(system.d.fees, "set_multiplier", system.roles.governance, system.eth.type_id,
-                  0, WAD - 1)
+        system.tx(
+            system.d.fees, "set_multiplier", system.roles.governance, system.eth.type_id, 0, WAD - 1
+        )
 
 
 def test_set_multiplier__multiplier_above_ten__reverts(system):
     with reverts("fees: multiplier above 10"):
-        system.tx(system.d.fees, "set_multiplier", system.roles.governance, system.eth.type_id, 0,
-                  MAX_MULTIPLIER + 1)
+        system.tx(
+            system.d.fees,
+            "set_multiplier",
+            system.roles.governance,
+            system.eth.type_id,
+            0,
+            MAX_MULTIPLIER + 1,
+        )
 
 
 def test_set_multiplier__uninitialized_type__reverts(system):
@@ -684,9 +742,18 @@ def test_ceiling_privileged_function__called_by_stranger__reverts_not_authorized
 def test_configure__new_type__is_managed_once_the_engine_knows_it(system):
     r, ceiling = system.roles, system.d.ceiling
     system.tx(ceiling, "configure", r.governance, NEW_TYPE, 1_000 * RAD, 100 * RAD, 60)
-    assert _events(system) == [(ceiling, "TypeConfigured",
-                                {"collateral_type": NEW_TYPE, "max_ceiling": 1_000 * RAD,
-                                 "gap": 100 * RAD, "cooldown": 60})]
+    assert _events(system) == [
+        (
+            ceiling,
+            "TypeConfigured",
+            {
+                "collateral_type": NEW_TYPE,
+                "max_ceiling": 1_000 * RAD,
+                "gap": 100 * RAD,
+                "cooldown": 60,
+            },
+        )
+    ]
     assert tuple(_ceiling_config(system, NEW_TYPE)) == (1_000 * RAD, 100 * RAD, 60, 0)
     with reverts("engine: type not initialized"):
         system.tx(ceiling, "update", r.keeper, NEW_TYPE)
@@ -721,20 +788,35 @@ def test_configure__gap_equal_to_max__accepted(system):
 
 def test_configure__zero_max__reverts(system):
     with reverts("ceiling: zero max"):
-        system.tx(system.d.ceiling, "configure", system.roles.governance, system.eth.type_id,
-                  0, 0, 0)
+        system.tx(
+            system.d.ceiling, "configure", system.roles.governance, system.eth.type_id, 0, 0, 0
+        )
 
 
 def test_configure__zero_gap__reverts(system):
     with reverts("ceiling: zero gap"):
-        system.tx(system.d.ceiling, "configure", system.roles.governance, system.eth.type_id,
-                  ETH_MAX, 0, 0)
+        system.tx(
+            system.d.ceiling,
+            "configure",
+            system.roles.governance,
+            system.eth.type_id,
+            ETH_MAX,
+            0,
+            0,
+        )
 
 
 def test_configure__gap_above_max__reverts(system):
     with reverts("ceiling: gap above max"):
-        system.tx(system.d.ceiling, "configure", system.roles.governance, system.eth.type_id,
-                  ETH_MAX, ETH_MAX + 1, 0)
+        system.tx(
+            system.d.ceiling,
+            "configure",
+            system.roles.governance,
+            system.eth.type_id,
+            ETH_MAX,
+            ETH_MAX + 1,
+            0,
+        )
 
 
 # ---------------------------------------------------------------- remove
@@ -768,8 +850,11 @@ def test_update__rise__moves_ceiling_to_debt_plus_gap(system):
     assert _ctype(system, tid).debt_ceiling == debt + ETH_GAP
     assert _events(system) == [
         (system.d.engine, "DebtCeilingSet", {"collateral_type": tid, "new_value": debt + ETH_GAP}),
-        (ceiling, "CeilingUpdated", {"collateral_type": tid, "old_ceiling": 1_000_000 * RAD,
-                                     "new_ceiling": debt + ETH_GAP}),
+        (
+            ceiling,
+            "CeilingUpdated",
+            {"collateral_type": tid, "old_ceiling": 1_000_000 * RAD, "new_ceiling": debt + ETH_GAP},
+        ),
     ]
     assert _ceiling_config(system, tid).last_increase == system.now
 
@@ -777,8 +862,9 @@ def test_update__rise__moves_ceiling_to_debt_plus_gap(system):
 def test_update__rise__is_capped_at_max_ceiling(system):
     r, tid, ceiling = system.roles, system.eth.type_id, system.d.ceiling
     debt = _open_eth_vault(system)
-    system.tx(ceiling, "configure", r.governance, tid, 5_000_000 * RAD, 5_000_000 * RAD,
-              ETH_COOLDOWN)
+    system.tx(
+        ceiling, "configure", r.governance, tid, 5_000_000 * RAD, 5_000_000 * RAD, ETH_COOLDOWN
+    )
     _set_debt_ceiling(system, tid, 1_000_000 * RAD)
     system.tx(ceiling, "update", r.keeper, tid)
     assert debt + 5_000_000 * RAD > 5_000_000 * RAD
@@ -793,9 +879,11 @@ def test_update__fall__applies_at_once_without_a_cooldown(system):
     assert _ctype(system, tid).normalized_debt == 0
     system.tx(ceiling, "update", r.stranger, tid)
     assert _ctype(system, tid).debt_ceiling == ETH_GAP
-    assert _events(system)[-1] == (ceiling, "CeilingUpdated",
-                                   {"collateral_type": tid, "old_ceiling": 20_000_000 * RAD,
-                                    "new_ceiling": ETH_GAP})
+    assert _events(system)[-1] == (
+        ceiling,
+        "CeilingUpdated",
+        {"collateral_type": tid, "old_ceiling": 20_000_000 * RAD, "new_ceiling": ETH_GAP},
+    )
     assert _ceiling_config(system, tid).last_increase == 0  # a fall is not an increase
 
 
@@ -810,9 +898,11 @@ def test_update__fall_within_cooldown_of_a_rise__applies_at_once(system):
     system.tx(ceiling, "update", r.keeper, tid)
     assert system.now < raised_at + ETH_COOLDOWN
     assert _ctype(system, tid).debt_ceiling == debt + ETH_GAP
-    assert _events(system)[-1] == (ceiling, "CeilingUpdated",
-                                   {"collateral_type": tid, "old_ceiling": ETH_MAX,
-                                    "new_ceiling": debt + ETH_GAP})
+    assert _events(system)[-1] == (
+        ceiling,
+        "CeilingUpdated",
+        {"collateral_type": tid, "old_ceiling": ETH_MAX, "new_ceiling": debt + ETH_GAP},
+    )
     assert _ceiling_config(system, tid).last_increase == raised_at
 
 
@@ -836,9 +926,11 @@ def test_update__rise_within_cooldown__does_nothing_until_cooldown_ends(system):
     system.tx(ceiling, "update", r.keeper, tid)
     assert system.now == raised_at + ETH_COOLDOWN
     assert _ctype(system, tid).debt_ceiling == debt + ETH_GAP
-    assert _events(system)[-1] == (ceiling, "CeilingUpdated",
-                                   {"collateral_type": tid, "old_ceiling": 2_000_000 * RAD,
-                                    "new_ceiling": debt + ETH_GAP})
+    assert _events(system)[-1] == (
+        ceiling,
+        "CeilingUpdated",
+        {"collateral_type": tid, "old_ceiling": 2_000_000 * RAD, "new_ceiling": debt + ETH_GAP},
+    )
     assert _ceiling_config(system, tid).last_increase == system.now
 
 
@@ -859,8 +951,17 @@ def test_update__follows_debt_drawn_after_a_rise(system):
     _open_eth_vault(system)
     _set_debt_ceiling(system, tid, 1_000_000 * RAD)
     system.tx(ceiling, "update", r.keeper, tid)
-    system.tx(system.d.engine, "modify_vault", r.borrower, tid, r.borrower, r.borrower,
-              r.borrower, 0, 1_000 * WAD)
+    system.tx(
+        system.d.engine,
+        "modify_vault",
+        r.borrower,
+        tid,
+        r.borrower,
+        r.borrower,
+        r.borrower,
+        0,
+        1_000 * WAD,
+    )
     ctype = _ctype(system, tid)
     assert ctype.normalized_debt == 6_000 * WAD
     system.warp(ETH_COOLDOWN)

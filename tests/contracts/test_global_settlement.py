@@ -26,13 +26,15 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
+from helpers import ceil_div
+
 from offchain.model.backstop import DEBT_AUCTION, FUND, POOL, REDISTRIBUTION, SETTLEMENT
 from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.testing.harness import reverts
-from offchain.testing.harness import events as _events, move_prices as _move_prices, read as _read
-
 from offchain.model.state import ZERO_ADDRESS
-from helpers import ceil_div
+from offchain.testing.harness import events as _events
+from offchain.testing.harness import move_prices as _move_prices
+from offchain.testing.harness import read as _read
+from offchain.testing.harness import reverts
 
 ETH, WBTC = "ETH-A", "WBTC-A"
 PENALTY = 113 * WAD // 100  # liquidation penalty 1.13 [wad]
@@ -91,12 +93,14 @@ def _total_issued(system) -> int:
 
 def _allocations(system) -> list[tuple[int, str, int]]:
     """(layer, participant, amount) of the last transaction's LossAllocated receipts."""
-    return [(e.args["layer"], e.args["participant"], e.args["amount"]) for e in system.events
-            if e.address == system.d.backstop and e.name == "LossAllocated"]
+    return [
+        (e.args["layer"], e.args["participant"], e.args["amount"])
+        for e in system.events
+        if e.address == system.d.backstop and e.name == "LossAllocated"
+    ]
 
 
 # ---------------------------------------------------------------- the spec's arithmetic
-
 
 
 def _final_price(price: int) -> int:
@@ -129,7 +133,9 @@ def _top(price: int) -> int:
 
 def _liquidate(system, t, owner) -> int:
     """The keeper liquidates `owner`'s vault; returns the auction id."""
-    system.tx(system.d.liquidator, "liquidate", system.roles.keeper, t.type_id, owner, system.roles.keeper)
+    system.tx(
+        system.d.liquidator, "liquidate", system.roles.keeper, t.type_id, owner, system.roles.keeper
+    )
     return _read(system, t.auction, "count")
 
 
@@ -193,15 +199,42 @@ def test_shutdown__freezes_engine_liquidator_backstop_and_both_auctions(system):
         (d.backstop, "Shutdown", {"settlement": d.settlement, "settlement_debt": 0}),
         (d.settlement, "Shutdown", {"shutdown_at": system.now}),
     ]
-    for address in (d.settlement, d.engine, d.liquidator, d.backstop, d.debt_auction, d.surplus_auction):
+    for address in (
+        d.settlement,
+        d.engine,
+        d.liquidator,
+        d.backstop,
+        d.debt_auction,
+        d.surplus_auction,
+    ):
         assert _read(system, address, "live") is False
     assert _gs(system, "shutdown_at") == system.now
     assert _bs(system, "settlement") == d.settlement
     # no vault may take on debt (nor change at all: the engine is frozen)
     with reverts("engine: not live"):
-        system.tx(d.engine, "modify_vault", r.borrower, t.type_id, r.borrower, r.borrower, r.borrower, 0, WAD)
+        system.tx(
+            d.engine,
+            "modify_vault",
+            r.borrower,
+            t.type_id,
+            r.borrower,
+            r.borrower,
+            r.borrower,
+            0,
+            WAD,
+        )
     with reverts("engine: not live"):
-        system.tx(d.engine, "modify_vault", r.borrower, t.type_id, r.borrower, r.borrower, r.borrower, 0, -WAD)
+        system.tx(
+            d.engine,
+            "modify_vault",
+            r.borrower,
+            t.type_id,
+            r.borrower,
+            r.borrower,
+            r.borrower,
+            0,
+            -WAD,
+        )
     with reverts("liquidator: not live"):
         system.tx(d.liquidator, "liquidate", r.keeper, t.type_id, r.borrower, r.keeper)
     with reverts("backstop: not live"):
@@ -228,7 +261,9 @@ _BEFORE_SHUTDOWN = [
 ]
 
 
-@pytest.mark.parametrize("function, args, reason", _BEFORE_SHUTDOWN, ids=[f for f, _, _ in _BEFORE_SHUTDOWN])
+@pytest.mark.parametrize(
+    "function, args, reason", _BEFORE_SHUTDOWN, ids=[f for f, _, _ in _BEFORE_SHUTDOWN]
+)
 def test_settlement_step__while_live__reverts(system, function, args, reason):
     """Every step after shutdown is refused while the system is live (the later steps by what
     they wait for: a final price, a thaw, a cash price)."""
@@ -245,8 +280,14 @@ def test_shutdown__debt_auction_layer_debt_becomes_settlement_debt(system):
     both to settlement_debt: it stays the Backstop's bad debt, borne by holders (the haircut)."""
     r, d, t = system.roles, system.d, system.eth
     system.tx(d.backstop, "set_waterfall", r.governance, [DEBT_AUCTION])
-    system.tx(d.backstop, "set_auction_parameters", r.governance, _bs(system, "surplus_buffer"),
-              _bs(system, "surplus_lot"), 1_000 * RAD)
+    system.tx(
+        d.backstop,
+        "set_auction_parameters",
+        r.governance,
+        _bs(system, "surplus_buffer"),
+        _bs(system, "surplus_lot"),
+        1_000 * RAD,
+    )
     system.open_vault(r.other, ETH, 100 * WAD, 30_000 * WAD)
     system.open_vault(r.borrower, ETH, 10 * WAD, 13_000 * WAD)
     _move_prices(system, [(t, 900 * WAD)])
@@ -259,12 +300,19 @@ def test_shutdown__debt_auction_layer_debt_becomes_settlement_debt(system):
     system.tx(d.backstop, "cover", r.keeper, t.type_id, t.auction, auction_id)
     assert _allocations(system) == [(DEBT_AUCTION, d.debt_auction, loss)]
     system.tx(d.backstop, "start_debt_auction", r.keeper)
-    assert (_bs(system, "debt_to_auction"), _bs(system, "debt_on_auction")) == (loss - 1_000 * RAD, 1_000 * RAD)
+    assert (_bs(system, "debt_to_auction"), _bs(system, "debt_on_auction")) == (
+        loss - 1_000 * RAD,
+        1_000 * RAD,
+    )
     bad_debt = _bad_debt(system, d.backstop)
 
     _shutdown(system)
 
-    assert (d.backstop, "Shutdown", {"settlement": d.settlement, "settlement_debt": loss}) in _events(system)
+    assert (
+        d.backstop,
+        "Shutdown",
+        {"settlement": d.settlement, "settlement_debt": loss},
+    ) in _events(system)
     assert _bs(system, "settlement_debt") == loss
     assert (_bs(system, "debt_to_auction"), _bs(system, "debt_on_auction")) == (0, 0)
     assert _bad_debt(system, d.backstop) == bad_debt
@@ -286,18 +334,30 @@ def test_fix_price__final_price_is_wad_ray_over_the_current_oracle_price_rounded
     system.tx(eth.oracle, "post", r.feeder, 1_000 * WAD)
     system.warp(eth.config.oracle_delay)
     system.tx(eth.oracle, "poke", r.keeper)
-    assert (_read(system, eth.oracle, "current_price"), _read(system, eth.oracle, "next_price")) == \
-        (2_000 * WAD, 1_000 * WAD)
+    assert (
+        _read(system, eth.oracle, "current_price"),
+        _read(system, eth.oracle, "next_price"),
+    ) == (2_000 * WAD, 1_000 * WAD)
     _shutdown(system)
 
     system.tx(d.settlement, "fix_price", r.stranger, eth.type_id)
-    assert _events(system) == [(d.settlement, "PriceFixed", {"collateral_type": eth.type_id, "price": 2_000 * WAD,
-                                                             "final_price": RAY // 2_000})]
+    assert _events(system) == [
+        (
+            d.settlement,
+            "PriceFixed",
+            {"collateral_type": eth.type_id, "price": 2_000 * WAD, "final_price": RAY // 2_000},
+        )
+    ]
     system.tx(d.settlement, "fix_price", r.stranger, btc.type_id)
     final_btc = RAY // 30_000 + 1  # 1e27 / 30,000 = 3.33...e22, rounded up
     assert final_btc == _final_price(30_000 * WAD)
-    assert _events(system) == [(d.settlement, "PriceFixed", {"collateral_type": btc.type_id, "price": 30_000 * WAD,
-                                                             "final_price": final_btc})]
+    assert _events(system) == [
+        (
+            d.settlement,
+            "PriceFixed",
+            {"collateral_type": btc.type_id, "price": 30_000 * WAD, "final_price": final_btc},
+        )
+    ]
     assert _gs(system, "final_price", eth.type_id) == RAY // 2_000
     assert _gs(system, "final_price", btc.type_id) == final_btc
     assert _gs(system, "type_debt", eth.type_id) == 5_000 * WAD
@@ -312,7 +372,9 @@ def test_fix_price__final_price_is_wad_ray_over_the_current_oracle_price_rounded
 # ================================================================ cancel_auction
 
 
-def test_cancel_auction__after_a_partial_take__returns_lot_and_tab_to_owner_and_closes_the_event(system):
+def test_cancel_auction__after_a_partial_take__returns_lot_and_tab_to_owner_and_closes_the_event(
+    system,
+):
     """Money flow (rate > 1 ray after accruing fees): the borrower's 20 ETH / 13,000 vault was
     liquidated (debt D = 13,000 x rate, to raise T = D x 1.13); a taker bought 5 ETH for 5,400
     into the auction's escrow. Cancelling gives the 15 ETH left back to the borrower's vault with
@@ -354,24 +416,60 @@ def test_cancel_auction__after_a_partial_take__returns_lot_and_tab_to_owner_and_
     raised = 5_400 * RAD + returned
     assert raised > debt  # the penalty is still covered: no loss
     assert _events(system) == [
-        (d.engine, "UnbackedCreated", {"debt_dst": d.backstop, "stable_dst": t.auction, "amount": returned}),
-        (d.engine, "VaultSeized", {"collateral_type": t.type_id, "owner": r.borrower, "collateral_dst": t.auction,
-                                   "debt_dst": d.backstop, "delta_collateral": 15 * WAD,
-                                   "delta_normalized_debt": normalized}),
+        (
+            d.engine,
+            "UnbackedCreated",
+            {"debt_dst": d.backstop, "stable_dst": t.auction, "amount": returned},
+        ),
+        (
+            d.engine,
+            "VaultSeized",
+            {
+                "collateral_type": t.type_id,
+                "owner": r.borrower,
+                "collateral_dst": t.auction,
+                "debt_dst": d.backstop,
+                "delta_collateral": 15 * WAD,
+                "delta_normalized_debt": normalized,
+            },
+        ),
         (d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": tab}),
         (d.engine, "StableTransferred", {"src": t.auction, "dst": d.backstop, "amount": raised}),
         (d.engine, "DebtSettled", {"account": d.backstop, "amount": debt}),
-        (d.backstop, "LossClosed", {"collateral_type": t.type_id, "auction": t.auction, "auction_id": auction_id,
-                                    "raised": raised, "covered": debt, "loss": 0}),
-        (t.auction, "Cancelled", {"auction_id": auction_id, "collateral_returned": 15 * WAD, "debt": tab,
-                                  "normalized_debt": normalized}),
-        (d.settlement, "AuctionCancelled", {"collateral_type": t.type_id, "auction_id": auction_id,
-                                            "normalized_debt": normalized}),
+        (
+            d.backstop,
+            "LossClosed",
+            {
+                "collateral_type": t.type_id,
+                "auction": t.auction,
+                "auction_id": auction_id,
+                "raised": raised,
+                "covered": debt,
+                "loss": 0,
+            },
+        ),
+        (
+            t.auction,
+            "Cancelled",
+            {
+                "auction_id": auction_id,
+                "collateral_returned": 15 * WAD,
+                "debt": tab,
+                "normalized_debt": normalized,
+            },
+        ),
+        (
+            d.settlement,
+            "AuctionCancelled",
+            {"collateral_type": t.type_id, "auction_id": auction_id, "normalized_debt": normalized},
+        ),
     ]
     assert _vault(system, t, r.borrower) == (15 * WAD, normalized)
     assert _read(system, t.auction, "auctions", auction_id) == NO_AUCTION
     assert _read(system, t.auction, "active_count") == 0
-    assert _stable(system, t.auction) == 0 and _collateral(system, t, t.auction) == 0  # escrow emptied
+    assert (
+        _stable(system, t.auction) == 0 and _collateral(system, t, t.auction) == 0
+    )  # escrow emptied
     assert _read(system, d.liquidator, "debt_in_auction") == 0
     assert _read(system, d.liquidator, "types", t.type_id)[3] == 0
     assert _bs(system, "losses", t.type_id, t.auction, auction_id) == (debt, 0, created_at, DONE)
@@ -413,11 +511,29 @@ def test_close_vault__takes_debt_worth_at_final_price__underwater_vault_leaves_a
     assert 0 <= owe - Fraction(debt_eth, 1_500 * RAD) * WAD < 2
     assert 20 * WAD < owe < 20 * WAD + WAD // 10**6
     assert _events(system) == [
-        (d.engine, "VaultSeized", {"collateral_type": eth.type_id, "owner": r.other, "collateral_dst": d.settlement,
-                                   "debt_dst": d.backstop, "delta_collateral": -owe,
-                                   "delta_normalized_debt": -30_000 * WAD}),
-        (d.settlement, "VaultClosed", {"collateral_type": eth.type_id, "owner": r.other, "collateral": owe,
-                                       "normalized_debt": 30_000 * WAD, "shortfall": 0}),
+        (
+            d.engine,
+            "VaultSeized",
+            {
+                "collateral_type": eth.type_id,
+                "owner": r.other,
+                "collateral_dst": d.settlement,
+                "debt_dst": d.backstop,
+                "delta_collateral": -owe,
+                "delta_normalized_debt": -30_000 * WAD,
+            },
+        ),
+        (
+            d.settlement,
+            "VaultClosed",
+            {
+                "collateral_type": eth.type_id,
+                "owner": r.other,
+                "collateral": owe,
+                "normalized_debt": 30_000 * WAD,
+                "shortfall": 0,
+            },
+        ),
     ]
     assert _vault(system, eth, r.other) == (100 * WAD - owe, 0)
     assert _gs(system, "gap", eth.type_id) == 0
@@ -427,11 +543,29 @@ def test_close_vault__takes_debt_worth_at_final_price__underwater_vault_leaves_a
     shortfall = owe_btc - WAD  # exactly owe - collateral
     assert 25 * WAD // 1_000 < shortfall < 25 * WAD // 1_000 + WAD // 10**6
     assert _events(system) == [
-        (d.engine, "VaultSeized", {"collateral_type": btc.type_id, "owner": r.stranger,
-                                   "collateral_dst": d.settlement, "debt_dst": d.backstop, "delta_collateral": -WAD,
-                                   "delta_normalized_debt": -20_500 * WAD}),
-        (d.settlement, "VaultClosed", {"collateral_type": btc.type_id, "owner": r.stranger, "collateral": WAD,
-                                       "normalized_debt": 20_500 * WAD, "shortfall": shortfall}),
+        (
+            d.engine,
+            "VaultSeized",
+            {
+                "collateral_type": btc.type_id,
+                "owner": r.stranger,
+                "collateral_dst": d.settlement,
+                "debt_dst": d.backstop,
+                "delta_collateral": -WAD,
+                "delta_normalized_debt": -20_500 * WAD,
+            },
+        ),
+        (
+            d.settlement,
+            "VaultClosed",
+            {
+                "collateral_type": btc.type_id,
+                "owner": r.stranger,
+                "collateral": WAD,
+                "normalized_debt": 20_500 * WAD,
+                "shortfall": shortfall,
+            },
+        ),
     ]
     assert _vault(system, btc, r.stranger) == (0, 0)
     assert _gs(system, "gap", btc.type_id) == shortfall
@@ -443,11 +577,23 @@ def test_close_vault__takes_debt_worth_at_final_price__underwater_vault_leaves_a
     free_0 = _collateral(system, eth, r.other)
     system.tx(d.settlement, "free_collateral", r.other, eth.type_id)
     assert _events(system) == [
-        (d.engine, "VaultSeized", {"collateral_type": eth.type_id, "owner": r.other, "collateral_dst": r.other,
-                                   "debt_dst": d.backstop, "delta_collateral": -(100 * WAD - owe),
-                                   "delta_normalized_debt": 0}),
-        (d.settlement, "CollateralFreed", {"collateral_type": eth.type_id, "owner": r.other,
-                                           "collateral": 100 * WAD - owe}),
+        (
+            d.engine,
+            "VaultSeized",
+            {
+                "collateral_type": eth.type_id,
+                "owner": r.other,
+                "collateral_dst": r.other,
+                "debt_dst": d.backstop,
+                "delta_collateral": -(100 * WAD - owe),
+                "delta_normalized_debt": 0,
+            },
+        ),
+        (
+            d.settlement,
+            "CollateralFreed",
+            {"collateral_type": eth.type_id, "owner": r.other, "collateral": 100 * WAD - owe},
+        ),
     ]
     assert _collateral(system, eth, r.other) == free_0 + 100 * WAD - owe
     assert _vault(system, eth, r.other) == (0, 0)
@@ -456,8 +602,13 @@ def test_close_vault__takes_debt_worth_at_final_price__underwater_vault_leaves_a
     assert _events(system)[-1][2]["collateral"] == 0
     # closing a closed vault moves nothing and adds no gap
     system.tx(d.settlement, "close_vault", r.keeper, btc.type_id, r.stranger)
-    assert _events(system)[-1][2] == {"collateral_type": btc.type_id, "owner": r.stranger, "collateral": 0,
-                                      "normalized_debt": 0, "shortfall": 0}
+    assert _events(system)[-1][2] == {
+        "collateral_type": btc.type_id,
+        "owner": r.stranger,
+        "collateral": 0,
+        "normalized_debt": 0,
+        "shortfall": 0,
+    }
     assert _gs(system, "gap", btc.type_id) == shortfall
 
 
@@ -526,8 +677,12 @@ def test_cover__after_shutdown__fund_pool_then_settlement_without_queue_delay(sy
     paid = {layer: amount for layer, _, amount in expected}
     assert paid[SETTLEMENT] == loss - fund - paid.get(POOL, 0) > 0
     assert _bs(system, "settlement_debt") == paid[SETTLEMENT]
-    assert _bs(system, "losses", t.type_id, t.auction, auction_id) == (13_000 * WAD * _rate(system, t), 0,
-                                                                        created_at, DONE)
+    assert _bs(system, "losses", t.type_id, t.auction, auction_id) == (
+        13_000 * WAD * _rate(system, t),
+        0,
+        created_at,
+        DONE,
+    )
     assert _bs(system, "open_losses") == 0 and _bs(system, "attributed_debt") == 0
     assert _stable(system, d.backstop) == 0
     assert _read(system, d.stability_pool, "assets") == 100 * RAD - paid.get(POOL, 0)
@@ -577,8 +732,12 @@ def test_thaw__with_an_auction_running__reverts_losses_open_until_it_is_cancelle
     assert _gs(system, "debt") > 0
 
 
-@pytest.mark.parametrize("close_first", [True, False], ids=["bad-debt-above-surplus", "surplus-above-bad-debt"])
-def test_thaw__heals_min_of_surplus_and_bad_debt__leftover_surplus_is_not_in_debt(system, close_first):
+@pytest.mark.parametrize(
+    "close_first", [True, False], ids=["bad-debt-above-surplus", "surplus-above-bad-debt"]
+)
+def test_thaw__heals_min_of_surplus_and_bad_debt__leftover_surplus_is_not_in_debt(
+    system, close_first
+):
     """Money flow: the borrower's 20 ETH / 13,000 auction raised T = 13,000 x rate x 1.13: the
     Backstop keeps T - 13,000 x rate (~1,690) of surplus and owes the keeper's ~314.69 reward as
     bad debt. With the other's 30,000 vault closed first, bad debt exceeds surplus and thaw
@@ -665,14 +824,21 @@ def test_fix_cash_price__is_type_value_less_gap_per_outstanding_wad_rounded_down
 
     value = 43_000 * WAD * rate // RAY * final // RAY
     cash_price = (value - gap) * RAY // (debt // RAY)
-    assert _events(system) == [(d.settlement, "CashPriceFixed", {"collateral_type": t.type_id,
-                                                                 "cash_price": cash_price})]
-    assert _gs(system, "cash_price", t.type_id) == cash_price and _gs(system, "cash_price_set", t.type_id) is True
+    assert _events(system) == [
+        (d.settlement, "CashPriceFixed", {"collateral_type": t.type_id, "cash_price": cash_price})
+    ]
+    assert (
+        _gs(system, "cash_price", t.type_id) == cash_price
+        and _gs(system, "cash_price_set", t.type_id) is True
+    )
     with reverts("settlement: cash price fixed"):
         system.tx(d.settlement, "fix_cash_price", r.keeper, t.type_id)
 
     system.tx(d.settlement, "fix_cash_price", r.keeper, btc.type_id)
-    assert _gs(system, "cash_price", btc.type_id) == 0 and _gs(system, "cash_price_set", btc.type_id) is True
+    assert (
+        _gs(system, "cash_price", btc.type_id) == 0
+        and _gs(system, "cash_price_set", btc.type_id) is True
+    )
     with reverts("settlement: cash price fixed"):
         system.tx(d.settlement, "fix_cash_price", r.keeper, btc.type_id)
 
@@ -704,7 +870,11 @@ def test_cash__with_an_underwater_vault__holders_take_a_haircut_and_never_more_t
         system.tx(d.settlement, "pack", r.other, held_by_other + 1)
     system.tx(d.settlement, "pack", r.other, held_by_other)
     assert _events(system) == [
-        (d.engine, "StableTransferred", {"src": r.other, "dst": d.settlement, "amount": held_by_other * RAY}),
+        (
+            d.engine,
+            "StableTransferred",
+            {"src": r.other, "dst": d.settlement, "amount": held_by_other * RAY},
+        ),
         (d.settlement, "Packed", {"holder": r.other, "amount": held_by_other}),
     ]
     assert _gs(system, "packed", r.other) == held_by_other and _stable(system, r.other) < RAY
@@ -715,8 +885,16 @@ def test_cash__with_an_underwater_vault__holders_take_a_haircut_and_never_more_t
         free_0 = _collateral(system, t, holder)
         system.tx(d.settlement, "cash", holder, t.type_id, amount)
         paid[holder] = amount * cash_price // RAY
-        assert _events(system)[-1] == (d.settlement, "Cashed", {"collateral_type": t.type_id, "holder": holder,
-                                                                 "amount": amount, "collateral": paid[holder]})
+        assert _events(system)[-1] == (
+            d.settlement,
+            "Cashed",
+            {
+                "collateral_type": t.type_id,
+                "holder": holder,
+                "amount": amount,
+                "collateral": paid[holder],
+            },
+        )
         assert _collateral(system, t, holder) == free_0 + paid[holder]
         assert _gs(system, "cashed", t.type_id, holder) == amount
         # independently: the holder's pro-rata share of what the settlement holds, short of par
@@ -735,7 +913,9 @@ def test_cash__with_an_underwater_vault__holders_take_a_haircut_and_never_more_t
 # ================================================================ the whole story
 
 
-def test_global_settlement__full_story__each_stablecoin_redeems_its_exact_share_of_both_types(system):
+def test_global_settlement__full_story__each_stablecoin_redeems_its_exact_share_of_both_types(
+    system,
+):
     """Money flow, ETH 2,000 -> 900 and WBTC 30,000 -> 20,000 (amounts below are x rate, rounded):
     - the other locks 100 ETH for 30,000 BUSD and stakes 100 in the stability pool;
     - the borrower's 20 ETH / 13,000 vault is liquidated (to raise T ~14,690); the other buys
@@ -765,8 +945,10 @@ def test_global_settlement__full_story__each_stablecoin_redeems_its_exact_share_
     sold_out = _liquidate(system, eth, r.stranger)
     _take(system, r.other, eth, sold_out, 10 * WAD, _top(900 * WAD))
     # the sold-out take paid the Backstop directly; only the in-flight auction's 5,400 is escrowed
-    assert _events(system)[1][1:] == ("StableTransferred",
-                                      {"src": r.other, "dst": d.backstop, "amount": 10_800 * RAD})
+    assert _events(system)[1][1:] == (
+        "StableTransferred",
+        {"src": r.other, "dst": d.backstop, "amount": 10_800 * RAD},
+    )
     assert _stable(system, eth.auction) == 5_400 * RAD
     seized = 13_000 * WAD * rate_eth  # each of the two liquidations [rad]
     to_raise = _to_raise(seized)
@@ -798,11 +980,19 @@ def test_global_settlement__full_story__each_stablecoin_redeems_its_exact_share_
     system.tx(d.backstop, "cover", r.keeper, eth.type_id, eth.auction, sold_out)
     loss = seized - 10_800 * RAD
     settlement_debt = loss - fund - 100 * RAD
-    assert _allocations(system) == [(FUND, d.backstop, fund), (POOL, d.stability_pool, 100 * RAD),
-                                    (SETTLEMENT, d.settlement, settlement_debt)]
+    assert _allocations(system) == [
+        (FUND, d.backstop, fund),
+        (POOL, d.stability_pool, 100 * RAD),
+        (SETTLEMENT, d.settlement, settlement_debt),
+    ]
     system.tx(d.stability_pool, "realize", r.keeper, r.other, 10)
-    assert _events(system) == [(d.stability_pool, "StakerCharged", {"charge_id": 1, "staker": r.other,
-                                                                     "amount": 100 * RAD})]
+    assert _events(system) == [
+        (
+            d.stability_pool,
+            "StakerCharged",
+            {"charge_id": 1, "staker": r.other, "amount": 100 * RAD},
+        )
+    ]
     for owner in (r.other, r.borrower):
         system.tx(d.settlement, "free_collateral", owner, eth.type_id)
     assert _collateral(system, eth, r.borrower) == 15 * WAD - owe_borrower
@@ -824,7 +1014,9 @@ def test_global_settlement__full_story__each_stablecoin_redeems_its_exact_share_
         system.tx(d.settlement, "fix_cash_price", r.keeper, t.type_id)
     cash_eth = (30_000 * WAD + re_owed) * rate_eth // RAY * final_eth // RAY * RAY // (debt // RAY)
     backing_btc = 20_500 * WAD * rate_btc // RAY * final_btc // RAY - gap
-    assert WAD - 2 <= backing_btc <= WAD  # the vault's 1 WBTC, less the round-downs of value and gap
+    assert (
+        WAD - 2 <= backing_btc <= WAD
+    )  # the vault's 1 WBTC, less the round-downs of value and gap
     cash_btc = backing_btc * RAY // (debt // RAY)
     assert _gs(system, "cash_price", eth.type_id) == cash_eth
     assert _gs(system, "cash_price", btc.type_id) == cash_btc
@@ -848,7 +1040,9 @@ def test_global_settlement__full_story__each_stablecoin_redeems_its_exact_share_
             assert _collateral(system, t, holder) == free_0 + out
             paid[t.type_id] += out
         # worth less than the stablecoin given up, at the final prices
-        assert Fraction(amount * cash_eth // RAY * 900 + amount * cash_btc // RAY * 20_000, WAD) < Fraction(amount, WAD)
+        assert Fraction(
+            amount * cash_eth // RAY * 900 + amount * cash_btc // RAY * 20_000, WAD
+        ) < Fraction(amount, WAD)
     # the other's ~13,700 BUSD: ~9.832 ETH + ~0.2252 WBTC, worth ~13,353 BUSD at final prices
     other = holdings[r.other] // RAY
     assert 9_831 * WAD // 1_000 < other * cash_eth // RAY < 9_833 * WAD // 1_000

@@ -14,8 +14,8 @@ from eth_keys import keys
 from eth_utils import keccak
 
 from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.testing.harness import reverts
 from offchain.model.state import ZERO_ADDRESS
+from offchain.testing.harness import reverts
 
 MAX_UINT256 = 2**256 - 1
 # one whole WBTC in token units (8 decimals), and token units -> wad inside the engine
@@ -95,8 +95,11 @@ def test_join__8_decimal_token__credits_engine_in_wad(system):
     assert join_holdings(system, t) == held + amount
     assert system.view(t.token, "allowance", r.borrower, t.join) == 0
     assert logs(system) == [
-        (system.d.engine, "CollateralModified",
-         {"collateral_type": t.type_id, "account": r.borrower, "delta": amount * BTC_SCALE}),
+        (
+            system.d.engine,
+            "CollateralModified",
+            {"collateral_type": t.type_id, "account": r.borrower, "delta": amount * BTC_SCALE},
+        ),
         (t.token, "Approval", {"owner": r.borrower, "spender": t.join, "value": 0}),
         (t.token, "Transfer", {"sender": r.borrower, "receiver": t.join, "value": amount}),
         (t.join, "Joined", {"account": r.borrower, "payer": r.borrower, "amount": amount}),
@@ -114,7 +117,11 @@ def test_join__for_another_account__payer_pays_and_account_is_credited(system):
     assert free_collateral(system, t, r.other) == 2 * WAD
     assert free_collateral(system, t, r.borrower) == 0
     assert system.view(t.token, "balanceOf", r.borrower) == 0
-    assert logs(system)[-1] == (t.join, "Joined", {"account": r.other, "payer": r.borrower, "amount": 2 * ONE_BTC})
+    assert logs(system)[-1] == (
+        t.join,
+        "Joined",
+        {"account": r.other, "payer": r.borrower, "amount": 2 * ONE_BTC},
+    )
 
 
 def test_join_then_exit__8_decimal_token__round_trips_exactly(system):
@@ -133,8 +140,11 @@ def test_join_then_exit__8_decimal_token__round_trips_exactly(system):
     assert system.view(t.token, "balanceOf", r.borrower) == amount
     assert join_holdings(system, t) == held
     assert logs(system) == [
-        (system.d.engine, "CollateralModified",
-         {"collateral_type": t.type_id, "account": r.borrower, "delta": -amount * BTC_SCALE}),
+        (
+            system.d.engine,
+            "CollateralModified",
+            {"collateral_type": t.type_id, "account": r.borrower, "delta": -amount * BTC_SCALE},
+        ),
         (t.token, "Transfer", {"sender": t.join, "receiver": r.borrower, "value": amount}),
         (t.join, "Exited", {"account": r.borrower, "recipient": r.borrower, "amount": amount}),
     ]
@@ -153,7 +163,11 @@ def test_exit__to_another_recipient__debits_caller_and_pays_recipient(system):
     assert free_collateral(system, t, r.other) == 0
     assert system.view(t.token, "balanceOf", r.other) == 1
     assert join_holdings(system, t) == held - 1
-    assert logs(system)[-1] == (t.join, "Exited", {"account": r.borrower, "recipient": r.other, "amount": 1})
+    assert logs(system)[-1] == (
+        t.join,
+        "Exited",
+        {"account": r.borrower, "recipient": r.other, "amount": 1},
+    )
 
 
 def test_exit__more_than_free_balance__reverts_insufficient_collateral(system):
@@ -279,16 +293,22 @@ def test_collateral_join_remove_authority__revoked_keeper_cannot_shut_down(syste
 def test_collateral_join_constructor__decimals_above_18__reverts(system):
     r, t = system.roles, system.btc
     with reverts("join: decimals above 18"):
-        system.lockstep.deploy("CollateralJoin", r.governance, system.d.engine, t.type_id, t.token, 19)
+        system.lockstep.deploy(
+            "CollateralJoin", r.governance, system.d.engine, t.type_id, t.token, 19
+        )
     # both sides mined the failed creation: the next deployment lands at the same address on both
-    join = system.lockstep.deploy("CollateralJoin", r.governance, system.d.engine, t.type_id, t.token, 18)
+    join = system.lockstep.deploy(
+        "CollateralJoin", r.governance, system.d.engine, t.type_id, t.token, 18
+    )
     assert system.view(join, "scale") == 1
 
 
 @pytest.mark.parametrize("decimals, scale", [(18, 1), (8, 10**10), (0, 10**18)])
 def test_collateral_join_constructor__sets_scale_and_authorizes_deployer(system, decimals, scale):
     r, t = system.roles, system.btc
-    join = system.lockstep.deploy("CollateralJoin", r.governance, system.d.engine, t.type_id, t.token, decimals)
+    join = system.lockstep.deploy(
+        "CollateralJoin", r.governance, system.d.engine, t.type_id, t.token, decimals
+    )
     assert logs(system) == [(join, "AuthorityAdded", {"account": r.governance})]
     assert system.view(join, "decimals") == decimals
     assert system.view(join, "scale") == scale
@@ -299,7 +319,9 @@ def test_collateral_join_constructor__sets_scale_and_authorizes_deployer(system,
 
 def test_join__through_join_not_authorized_in_engine__reverts_engine_not_authorized(system):
     r, t = system.roles, system.btc
-    rogue = system.lockstep.deploy("CollateralJoin", r.stranger, system.d.engine, t.type_id, t.token, 8)
+    rogue = system.lockstep.deploy(
+        "CollateralJoin", r.stranger, system.d.engine, t.type_id, t.token, 8
+    )
     system.tx(t.token, "mint", r.governance, r.stranger, ONE_BTC)
     system.tx(t.token, "approve", r.stranger, rogue, ONE_BTC)
     with reverts("authorized: not authorized"):
@@ -331,7 +353,9 @@ def test_stable_join_exit__after_allow__mints_erc20_to_recipient(system):
     stable_before = borrow(system, r.borrower, 5_000 * WAD)
     supply, backed = backing(system)
     system.tx(system.d.engine, "allow", r.borrower, sj)
-    assert logs(system) == [(system.d.engine, "DelegateAllowed", {"owner": r.borrower, "delegate": sj})]
+    assert logs(system) == [
+        (system.d.engine, "DelegateAllowed", {"owner": r.borrower, "delegate": sj})
+    ]
 
     system.tx(sj, "exit", r.borrower, r.other, 1_000 * WAD)
 
@@ -340,8 +364,16 @@ def test_stable_join_exit__after_allow__mints_erc20_to_recipient(system):
     assert system.view(system.d.stablecoin, "balanceOf", r.borrower) == 0
     assert backing(system) == (supply + 1_000 * WAD, backed + 1_000 * RAD)
     assert logs(system) == [
-        (system.d.engine, "StableTransferred", {"src": r.borrower, "dst": sj, "amount": 1_000 * RAD}),
-        (system.d.stablecoin, "Transfer", {"sender": ZERO_ADDRESS, "receiver": r.other, "value": 1_000 * WAD}),
+        (
+            system.d.engine,
+            "StableTransferred",
+            {"src": r.borrower, "dst": sj, "amount": 1_000 * RAD},
+        ),
+        (
+            system.d.stablecoin,
+            "Transfer",
+            {"sender": ZERO_ADDRESS, "receiver": r.other, "value": 1_000 * WAD},
+        ),
         (sj, "Exited", {"account": r.borrower, "recipient": r.other, "amount": 1_000 * WAD}),
     ]
 
@@ -389,7 +421,11 @@ def test_stable_join_join__with_allowance__burns_erc20_and_credits_account(syste
     assert logs(system) == [
         (system.d.engine, "StableTransferred", {"src": sj, "dst": r.other, "amount": 400 * RAD}),
         (system.d.stablecoin, "Approval", {"owner": r.borrower, "spender": sj, "value": 0}),
-        (system.d.stablecoin, "Transfer", {"sender": r.borrower, "receiver": ZERO_ADDRESS, "value": 400 * WAD}),
+        (
+            system.d.stablecoin,
+            "Transfer",
+            {"sender": r.borrower, "receiver": ZERO_ADDRESS, "value": 400 * WAD},
+        ),
         (sj, "Joined", {"account": r.other, "payer": r.borrower, "amount": 400 * WAD}),
     ]
 
@@ -487,7 +523,9 @@ def test_stablecoin_transfer__moves_balance(system):
     assert system.view(c, "balanceOf", r.borrower) == 750 * WAD
     assert system.view(c, "balanceOf", r.other) == 250 * WAD
     assert system.view(c, "totalSupply") == supply
-    assert logs(system) == [(c, "Transfer", {"sender": r.borrower, "receiver": r.other, "value": 250 * WAD})]
+    assert logs(system) == [
+        (c, "Transfer", {"sender": r.borrower, "receiver": r.other, "value": 250 * WAD})
+    ]
 
 
 def test_stablecoin_transfer__more_than_balance__reverts_exceeds_balance(system):
@@ -511,7 +549,9 @@ def test_stablecoin_approve__sets_allowance(system):
     system.tx(c, "approve", r.borrower, r.keeper, 300 * WAD)
     assert system.view(c, "allowance", r.borrower, r.keeper) == 300 * WAD
     assert system.contract(c).allowance[(r.borrower, r.keeper)] == 300 * WAD
-    assert logs(system) == [(c, "Approval", {"owner": r.borrower, "spender": r.keeper, "value": 300 * WAD})]
+    assert logs(system) == [
+        (c, "Approval", {"owner": r.borrower, "spender": r.keeper, "value": 300 * WAD})
+    ]
 
 
 def test_stablecoin_approve__zero_spender__reverts(system):
@@ -561,7 +601,9 @@ def test_stablecoin_transfer_from__infinite_allowance__is_never_decreased(system
     system.tx(c, "transferFrom", r.keeper, r.borrower, r.other, 200 * WAD)
 
     assert system.view(c, "allowance", r.borrower, r.keeper) == MAX_UINT256
-    assert logs(system) == [(c, "Transfer", {"sender": r.borrower, "receiver": r.other, "value": 200 * WAD})]
+    assert logs(system) == [
+        (c, "Transfer", {"sender": r.borrower, "receiver": r.other, "value": 200 * WAD})
+    ]
 
 
 def test_stablecoin_burn__more_than_balance__reverts_burn_amount_exceeds_balance(system):
@@ -592,7 +634,9 @@ def test_stablecoin_burn__holder_destroys_own_tokens(system):
 
     assert system.view(c, "balanceOf", r.borrower) == 900 * WAD
     assert backing(system) == (supply - 100 * WAD, backed)
-    assert logs(system) == [(c, "Transfer", {"sender": r.borrower, "receiver": ZERO_ADDRESS, "value": 100 * WAD})]
+    assert logs(system) == [
+        (c, "Transfer", {"sender": r.borrower, "receiver": ZERO_ADDRESS, "value": 100 * WAD})
+    ]
 
 
 def test_stablecoin_burn_from__spender_destroys_owner_tokens(system):
@@ -623,7 +667,9 @@ def test_stablecoin_burn_from__spender_destroys_owner_tokens(system):
 # fixture's chain-vs-model state comparison reads.
 
 _PERMIT_OWNER_KEY = keys.PrivateKey(keccak(text="backstop permit owner"))
-_PERMIT_TYPE_HASH = keccak(text="Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)")
+_PERMIT_TYPE_HASH = keccak(
+    text="Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"
+)
 _DOMAIN_TYPE_HASH = keccak(
     text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
 )
@@ -631,18 +677,30 @@ _DOMAIN_TYPE_HASH = keccak(
 
 def _domain_separator(system) -> bytes:
     chain_id = int(system.chain.rpc("eth_chainId", []), 16)
-    return keccak(abi_encode(
-        ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-        [_DOMAIN_TYPE_HASH, keccak(text="Backstop USD"), keccak(text="1"), chain_id, system.d.stablecoin],
-    ))
+    return keccak(
+        abi_encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            [
+                _DOMAIN_TYPE_HASH,
+                keccak(text="Backstop USD"),
+                keccak(text="1"),
+                chain_id,
+                system.d.stablecoin,
+            ],
+        )
+    )
 
 
-def _sign_permit(system, key, spender: str, value: int, nonce: int, deadline: int) -> tuple[int, bytes, bytes]:
+def _sign_permit(
+    system, key, spender: str, value: int, nonce: int, deadline: int
+) -> tuple[int, bytes, bytes]:
     owner = key.public_key.to_checksum_address()
-    struct_hash = keccak(abi_encode(
-        ["bytes32", "address", "address", "uint256", "uint256", "uint256"],
-        [_PERMIT_TYPE_HASH, owner, spender, value, nonce, deadline],
-    ))
+    struct_hash = keccak(
+        abi_encode(
+            ["bytes32", "address", "address", "uint256", "uint256", "uint256"],
+            [_PERMIT_TYPE_HASH, owner, spender, value, nonce, deadline],
+        )
+    )
     signature = key.sign_msg_hash(keccak(b"\x19\x01" + _domain_separator(system) + struct_hash))
     return signature.v + 27, signature.r.to_bytes(32, "big"), signature.s.to_bytes(32, "big")
 
@@ -657,7 +715,9 @@ def test_stablecoin_permit__signed_approval__sets_allowance_once(system):
     deadline = system.now + 1_000
     v, sig_r, sig_s = _sign_permit(system, _PERMIT_OWNER_KEY, r.keeper, 500 * WAD, 0, deadline)
 
-    system.chain.transact(c, "permit", r.keeper, owner, r.keeper, 500 * WAD, deadline, v, sig_r, sig_s)
+    system.chain.transact(
+        c, "permit", r.keeper, owner, r.keeper, 500 * WAD, deadline, v, sig_r, sig_s
+    )
 
     assert system.view(c, "allowance", owner, r.keeper) == 500 * WAD
     assert system.view(c, "nonces", owner) == 1
@@ -666,7 +726,9 @@ def test_stablecoin_permit__signed_approval__sets_allowance_once(system):
     ]
     # the nonce moved on: the same signature cannot be replayed
     with reverts("erc20: invalid signature"):
-        system.chain.transact(c, "permit", r.keeper, owner, r.keeper, 500 * WAD, deadline, v, sig_r, sig_s)
+        system.chain.transact(
+            c, "permit", r.keeper, owner, r.keeper, 500 * WAD, deadline, v, sig_r, sig_s
+        )
 
 
 def test_stablecoin_permit__past_deadline__reverts_expired(system):
@@ -675,7 +737,9 @@ def test_stablecoin_permit__past_deadline__reverts_expired(system):
     deadline = system.now  # the permit transaction is mined one second later
     v, sig_r, sig_s = _sign_permit(system, _PERMIT_OWNER_KEY, r.keeper, WAD, 0, deadline)
     with reverts("erc20: expired deadline"):
-        system.chain.transact(c, "permit", r.keeper, owner, r.keeper, WAD, deadline, v, sig_r, sig_s)
+        system.chain.transact(
+            c, "permit", r.keeper, owner, r.keeper, WAD, deadline, v, sig_r, sig_s
+        )
 
 
 def test_stablecoin_permit__signed_by_someone_else__reverts_invalid_signature(system):
@@ -685,7 +749,9 @@ def test_stablecoin_permit__signed_by_someone_else__reverts_invalid_signature(sy
     deadline = system.now + 1_000
     v, sig_r, sig_s = _sign_permit(system, forger, r.keeper, WAD, 0, deadline)
     with reverts("erc20: invalid signature"):
-        system.chain.transact(c, "permit", r.keeper, owner, r.keeper, WAD, deadline, v, sig_r, sig_s)
+        system.chain.transact(
+            c, "permit", r.keeper, owner, r.keeper, WAD, deadline, v, sig_r, sig_s
+        )
     assert system.view(c, "allowance", owner, r.keeper) == 0
 
 
@@ -716,7 +782,13 @@ def test_test_token_mint__by_owner__creates_tokens(system):
     system.tx(t.token, "mint", r.governance, r.borrower, 3 * ONE_BTC)
     assert system.view(t.token, "balanceOf", r.borrower) == 3 * ONE_BTC
     assert system.view(t.token, "totalSupply") == supply + 3 * ONE_BTC
-    assert logs(system) == [(t.token, "Transfer", {"sender": ZERO_ADDRESS, "receiver": r.borrower, "value": 3 * ONE_BTC})]
+    assert logs(system) == [
+        (
+            t.token,
+            "Transfer",
+            {"sender": ZERO_ADDRESS, "receiver": r.borrower, "value": 3 * ONE_BTC},
+        )
+    ]
 
 
 def test_test_token_mint__by_stranger__reverts_access_denied(system):
@@ -780,7 +852,11 @@ def test_test_token_renounce_ownership__leaves_no_owner_and_no_owner_minter(syst
     system.tx(t.token, "renounce_ownership", r.governance)
     assert logs(system) == [
         (t.token, "RoleMinterChanged", {"minter": r.governance, "status": False}),
-        (t.token, "OwnershipTransferred", {"previous_owner": r.governance, "new_owner": ZERO_ADDRESS}),
+        (
+            t.token,
+            "OwnershipTransferred",
+            {"previous_owner": r.governance, "new_owner": ZERO_ADDRESS},
+        ),
     ]
     assert system.view(t.token, "owner") == ZERO_ADDRESS
     with reverts("erc20: access is denied"):
@@ -797,7 +873,9 @@ def test_test_token_burn_and_burn_from__destroy_tokens(system):
     supply = system.view(t.token, "totalSupply")
 
     system.tx(t.token, "burn", r.borrower, ONE_BTC)
-    assert logs(system) == [(t.token, "Transfer", {"sender": r.borrower, "receiver": ZERO_ADDRESS, "value": ONE_BTC})]
+    assert logs(system) == [
+        (t.token, "Transfer", {"sender": r.borrower, "receiver": ZERO_ADDRESS, "value": ONE_BTC})
+    ]
     system.tx(t.token, "approve", r.borrower, r.keeper, ONE_BTC)
     system.tx(t.token, "burn_from", r.keeper, r.borrower, ONE_BTC)
 

@@ -19,14 +19,13 @@ from __future__ import annotations
 import copy
 
 import pytest
-from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.testing.harness import reverts
-from offchain.testing.harness import events as _events, move_prices
 from eth_abi import decode as abi_decode
-
-from offchain.model.fixed_point import MAX_UINT256
-from offchain.model.state import ZERO_ADDRESS
 from helpers import ceil_div
+
+from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
+from offchain.model.state import ZERO_ADDRESS
+from offchain.testing.harness import events as _events
+from offchain.testing.harness import move_prices, reverts
 
 # config/devnet.toml, both types
 PENALTY = 113 * WAD // 100  # liquidation penalty 1.13 [wad]
@@ -177,7 +176,6 @@ def _returns(system, address, function, sender, *args):
 # ---------------------------------------------------------------- independent arithmetic
 
 
-
 def _to_raise(debt: int, penalty: int = PENALTY) -> int:
     """Debt to raise [rad]: debt x penalty, rounded up."""
     return ceil_div(debt * penalty, WAD)
@@ -204,7 +202,9 @@ def _crash(system, t, price: int) -> None:
     assert _ctype(system, t).safe_price == _safe_price(price, ratio)
 
 
-def _unsafe_eth_vault(system, owner=None, collateral: int = 10 * WAD, debt: int = 13_000 * WAD) -> None:
+def _unsafe_eth_vault(
+    system, owner=None, collateral: int = 10 * WAD, debt: int = 13_000 * WAD
+) -> None:
     """`owner` (the borrower) locks 10 ETH and draws 13,000 BUSD (safe at 2,000: 13,333 of safe
     value); the price then falls to 1,900 (12,667 of safe value): the vault is unsafe."""
     system.open_vault(owner or system.roles.borrower, "ETH-A", collateral, debt)
@@ -222,8 +222,15 @@ def _set_global_cap(system, amount: int) -> None:
 
 
 def _set_type_cap(system, t, amount: int, penalty: int = PENALTY) -> None:
-    system.tx(system.d.liquidator, "configure_type", system.roles.governance, t.type_id, t.auction, penalty,
-              amount)
+    system.tx(
+        system.d.liquidator,
+        "configure_type",
+        system.roles.governance,
+        t.type_id,
+        t.auction,
+        penalty,
+        amount,
+    )
 
 
 def _set_cap(system, which: str, amount: int) -> None:
@@ -306,7 +313,9 @@ LIQUIDATOR_PRIVILEGED = {
 
 
 @pytest.mark.parametrize("function", sorted(LIQUIDATOR_PRIVILEGED))
-def test_liquidator_privileged_function__called_by_stranger__reverts_not_authorized(system, function):
+def test_liquidator_privileged_function__called_by_stranger__reverts_not_authorized(
+    system, function
+):
     args = LIQUIDATOR_PRIVILEGED[function](system)
     with reverts("authorized: not authorized"):
         system.tx(system.d.liquidator, function, system.roles.stranger, *args)
@@ -332,9 +341,16 @@ def test_configure_type__sets_auction_penalty_and_cap_keeps_debt_in_auction(syst
 
     system.tx(liq, "configure_type", r.governance, t.type_id, r.other, 12 * WAD // 10, 777 * RAD)
     assert _events(system) == [
-        (liq, "TypeConfigured",
-         {"collateral_type": t.type_id, "auction": r.other, "penalty": 12 * WAD // 10,
-          "max_debt_in_auction": 777 * RAD}),
+        (
+            liq,
+            "TypeConfigured",
+            {
+                "collateral_type": t.type_id,
+                "auction": r.other,
+                "penalty": 12 * WAD // 10,
+                "max_debt_in_auction": 777 * RAD,
+            },
+        ),
     ]
     assert tuple(_type_config(system, t)) == (r.other, 12 * WAD // 10, 777 * RAD, in_auction)
     assert _liquidator(system, "debt_in_auction") == in_auction
@@ -368,8 +384,15 @@ def test_configure_type__penalty_bounds__accepted(system, penalty):
 def test_configure_type__invalid__reverts_with_reason(system, auction, penalty, reason):
     t = system.eth
     with reverts(reason):
-        system.tx(system.d.liquidator, "configure_type", system.roles.governance, t.type_id,
-                  t.auction if auction is None else auction, penalty, TYPE_CAP_ETH)
+        system.tx(
+            system.d.liquidator,
+            "configure_type",
+            system.roles.governance,
+            t.type_id,
+            t.auction if auction is None else auction,
+            penalty,
+            TYPE_CAP_ETH,
+        )
     assert tuple(_type_config(system, t)) == (t.auction, PENALTY, TYPE_CAP_ETH, 0)
 
 
@@ -396,7 +419,11 @@ def test_shutdown__stops_new_liquidations_but_running_auctions_still_settle(syst
     debt = _auction(system, t, 1).debt
     seized = 13_000 * WAD * _ctype(system, t).rate
     system.tx(t.auction, "take", r.other, 1, 10 * WAD, 2_280 * RAY, r.other, b"")
-    assert _event(system, "StableTransferred") == {"src": r.other, "dst": system.d.backstop, "amount": debt}
+    assert _event(system, "StableTransferred") == {
+        "src": r.other,
+        "dst": system.d.backstop,
+        "amount": debt,
+    }
     assert _event(system, "LossClosed")["covered"] == seized
     assert _stable(system, system.d.backstop) == debt - seized
     assert _stable(system, t.auction) == 0
@@ -420,7 +447,12 @@ def test_liquidate__unsafe_vault__seizes_all_opens_loss_event_and_pays_keeper(sy
     issued, unbacked = _engine_totals(system)
     keeper_stable = _stable(system, r.keeper)
 
-    assert _returns(system, system.d.liquidator, "liquidate", r.keeper, t.type_id, r.borrower, r.keeper) == 1
+    assert (
+        _returns(
+            system, system.d.liquidator, "liquidate", r.keeper, t.type_id, r.borrower, r.keeper
+        )
+        == 1
+    )
     _liquidate(system, r.borrower)
     now = system.now
     debt = 13_000 * WAD * rate
@@ -430,18 +462,60 @@ def test_liquidate__unsafe_vault__seizes_all_opens_loss_event_and_pays_keeper(sy
     assert rate > RAY and reward == 300 * RAD + to_raise // 1000
 
     assert _events(system) == [
-        (e, "VaultSeized",
-         {"collateral_type": t.type_id, "owner": r.borrower, "collateral_dst": t.auction, "debt_dst": system.d.backstop,
-          "delta_collateral": -10 * WAD, "delta_normalized_debt": -13_000 * WAD}),
-        (e, "UnbackedCreated", {"debt_dst": system.d.backstop, "stable_dst": r.keeper, "amount": reward}),
-        (t.auction, "Started",
-         {"auction_id": 1, "top": top, "debt": to_raise, "lot": 10 * WAD, "owner": r.borrower, "keeper": r.keeper,
-          "reward": reward}),
-        (system.d.backstop, "LossOpened",
-         {"collateral_type": t.type_id, "auction": t.auction, "auction_id": 1, "debt": debt, "to_raise": to_raise}),
-        (system.d.liquidator, "Liquidated",
-         {"collateral_type": t.type_id, "owner": r.borrower, "collateral": 10 * WAD, "normalized_debt": 13_000 * WAD,
-          "debt": debt, "auction": t.auction, "auction_id": 1}),
+        (
+            e,
+            "VaultSeized",
+            {
+                "collateral_type": t.type_id,
+                "owner": r.borrower,
+                "collateral_dst": t.auction,
+                "debt_dst": system.d.backstop,
+                "delta_collateral": -10 * WAD,
+                "delta_normalized_debt": -13_000 * WAD,
+            },
+        ),
+        (
+            e,
+            "UnbackedCreated",
+            {"debt_dst": system.d.backstop, "stable_dst": r.keeper, "amount": reward},
+        ),
+        (
+            t.auction,
+            "Started",
+            {
+                "auction_id": 1,
+                "top": top,
+                "debt": to_raise,
+                "lot": 10 * WAD,
+                "owner": r.borrower,
+                "keeper": r.keeper,
+                "reward": reward,
+            },
+        ),
+        (
+            system.d.backstop,
+            "LossOpened",
+            {
+                "collateral_type": t.type_id,
+                "auction": t.auction,
+                "auction_id": 1,
+                "debt": debt,
+                "to_raise": to_raise,
+            },
+        ),
+        (
+            system.d.liquidator,
+            "Liquidated",
+            {
+                "collateral_type": t.type_id,
+                "owner": r.borrower,
+                "collateral": 10 * WAD,
+                "normalized_debt": 13_000 * WAD,
+                "debt": debt,
+                "auction": t.auction,
+                "auction_id": 1,
+            },
+        ),
     ]
     # the vault is empty; the collateral is the auction's lot
     assert _vault(system, t, r.borrower) == (0, 0)
@@ -483,7 +557,17 @@ def test_liquidate__safe_vault__reverts_vault_is_safe(system):
     with reverts("liquidator: vault is safe"):
         _liquidate(system, r.stranger)
     system.fund(r.other, "ETH-A", WAD)
-    system.tx(system.d.engine, "modify_vault", r.other, system.eth.type_id, r.other, r.other, r.other, WAD, 0)
+    system.tx(
+        system.d.engine,
+        "modify_vault",
+        r.other,
+        system.eth.type_id,
+        r.other,
+        r.other,
+        r.other,
+        WAD,
+        0,
+    )
     with reverts("liquidator: vault is safe"):
         _liquidate(system, r.other)
     assert _vault(system, system.eth, r.borrower) == (10 * WAD, 13_000 * WAD)
@@ -497,8 +581,11 @@ def test_liquidate__safe_boundary__exactly_at_safe_price_is_safe_one_wei_less_is
     r, t = system.roles, system.eth
     rate = _ctype(system, t).rate
     # a price [wad] and ratio [ray] with price / ratio == rate exactly, after the spotter's floor
-    price, ratio = next((p * WAD, p * WAD * 10**9 * RAY // rate) for p in range(2, 100)
-                        if _safe_price(p * WAD, p * WAD * 10**9 * RAY // rate) == rate)
+    price, ratio = next(
+        (p * WAD, p * WAD * 10**9 * RAY // rate)
+        for p in range(2, 100)
+        if _safe_price(p * WAD, p * WAD * 10**9 * RAY // rate) == rate
+    )
     system.open_vault(r.borrower, "ETH-A", 200 * WAD, 200 * WAD)
     system.open_vault(r.other, "ETH-A", 200 * WAD - 1, 200 * WAD)
     system.tx(system.d.spotter, "set_liquidation_ratio", r.governance, t.type_id, ratio)
@@ -526,7 +613,9 @@ def test_liquidate__no_valid_price__reverts_even_for_an_unsafe_vault(system):
     with reverts("liquidator: no valid price"):
         _liquidate(system, r.borrower)
     with reverts("liquidator: no valid price"):
-        system.tx(system.d.liquidator, "liquidate_many", r.keeper, t.type_id, [r.borrower], r.keeper)
+        system.tx(
+            system.d.liquidator, "liquidate_many", r.keeper, t.type_id, [r.borrower], r.keeper
+        )
     assert _vault(system, t, r.borrower) == (10 * WAD, 13_000 * WAD)
 
 
@@ -551,7 +640,9 @@ def test_liquidate__auction_stopped__reverts_and_seizes_nothing(system):
     with reverts("auction: stopped"):
         _liquidate(system, r.borrower)
     with reverts("auction: stopped"):
-        system.tx(system.d.liquidator, "liquidate_many", r.keeper, t.type_id, [r.borrower], r.keeper)
+        system.tx(
+            system.d.liquidator, "liquidate_many", r.keeper, t.type_id, [r.borrower], r.keeper
+        )
     assert _vault(system, t, r.borrower) == (10 * WAD, 13_000 * WAD)
     assert _bad_debt(system, system.d.backstop) == 0
 
@@ -588,7 +679,10 @@ def test_liquidate__cap_near__partial_leaves_no_dust(system, which):
     assert liquidated[2]["collateral"] == seized_collateral
     assert liquidated[2]["debt"] == seized_debt * rate
     left_collateral, left_debt = _vault(system, t, r.borrower)
-    assert (left_collateral, left_debt) == (10 * WAD - seized_collateral, 13_000 * WAD - seized_debt)
+    assert (left_collateral, left_debt) == (
+        10 * WAD - seized_collateral,
+        13_000 * WAD - seized_debt,
+    )
     assert left_debt * rate >= DUST
     assert _auction(system, t, 1).debt == to_raise <= room
     assert _auction(system, t, 1).lot == seized_collateral
@@ -711,7 +805,18 @@ def test_liquidate__zero_dust_and_no_room_for_one_wei__reverts_nothing_to_seize(
     _set_global_cap(system, 1)
     with reverts("liquidator: nothing to seize"):
         _liquidate(system, r.borrower)
-    assert _returns(system, system.d.liquidator, "liquidate_many", r.keeper, t.type_id, [r.borrower], r.keeper) == 0
+    assert (
+        _returns(
+            system,
+            system.d.liquidator,
+            "liquidate_many",
+            r.keeper,
+            t.type_id,
+            [r.borrower],
+            r.keeper,
+        )
+        == 0
+    )
 
 
 def test_liquidate__global_cap_is_shared_across_types(system):
@@ -733,7 +838,11 @@ def test_liquidate__global_cap_is_shared_across_types(system):
     assert _vault(system, btc, r.other) == (WAD - seized_collateral, 20_000 * WAD - seized_debt)
     assert _type_config(system, btc).debt_in_auction == btc_to_raise
     assert _type_config(system, eth).debt_in_auction == eth_to_raise
-    assert _liquidator(system, "debt_in_auction") == eth_to_raise + btc_to_raise <= eth_to_raise + 5_000 * RAD
+    assert (
+        _liquidator(system, "debt_in_auction")
+        == eth_to_raise + btc_to_raise
+        <= eth_to_raise + 5_000 * RAD
+    )
 
 
 def test_caps__above_1e12_stablecoin__rejected_so_room_times_wad_cannot_overflow(system):
@@ -762,8 +871,16 @@ def test_liquidate__dust_auctions__pay_no_reward_once_min_auction_tracks_dust(sy
     (2,000 x 1.13 = 2,260 > the 1,469 to raise) the other's auction pays nothing."""
     r, t, e = system.roles, system.eth, system.d.engine
     c = t.config
-    system.tx(t.auction, "set_parameters", r.governance, c.auction_buffer, c.auction_max_duration,
-              c.auction_max_drop, WAD // 100, 50 * RAD)
+    system.tx(
+        t.auction,
+        "set_parameters",
+        r.governance,
+        c.auction_buffer,
+        c.auction_max_duration,
+        c.auction_max_drop,
+        WAD // 100,
+        50 * RAD,
+    )
     system.open_vault(r.other, "ETH-A", WAD, 1_300 * WAD)
     _unsafe_eth_vault(system, collateral=WAD, debt=1_300 * WAD)
     rate = _ctype(system, t).rate
@@ -781,7 +898,12 @@ def test_liquidate__dust_auctions__pay_no_reward_once_min_auction_tracks_dust(sy
     assert _events(system) == [(t.auction, "MinAuctionUpdated", {"min_auction": 2_260 * RAD})]
     assert to_raise < 2_260 * RAD
     _liquidate(system, r.other)
-    assert [name for _, name, _ in _events(system)] == ["VaultSeized", "Started", "LossOpened", "Liquidated"]
+    assert [name for _, name, _ in _events(system)] == [
+        "VaultSeized",
+        "Started",
+        "LossOpened",
+        "Liquidated",
+    ]
     assert _event(system, "Started")["reward"] == 0
     assert _event(system, "Started")["debt"] == to_raise
     assert _stable(system, r.keeper) == keeper + reward
@@ -801,8 +923,11 @@ def test_liquidate__auction_debt_at_min_auction_pays_reward__one_wei_below_does_
         dust = ceil_div(min_auction * WAD, PENALTY)
         return dust if dust * PENALTY // WAD == min_auction else None
 
-    debt = next(d for d in range(1_300 * WAD, 1_300 * WAD + 100)
-                if dust_for(_to_raise(d * rate)) and dust_for(_to_raise(d * rate) + 1))
+    debt = next(
+        d
+        for d in range(1_300 * WAD, 1_300 * WAD + 100)
+        if dust_for(_to_raise(d * rate)) and dust_for(_to_raise(d * rate) + 1)
+    )
     to_raise = _to_raise(debt * rate)
     _unsafe_eth_vault(system, collateral=WAD, debt=debt)
     system.tx(system.d.engine, "set_dust", r.governance, t.type_id, dust_for(to_raise + excess))
@@ -839,8 +964,16 @@ def test_liquidate__collateral_value_below_min_auction__pays_no_reward(system):
 def test_liquidate__zero_reward_parameters__pays_nothing(system):
     r, t = system.roles, system.eth
     c = t.config
-    system.tx(t.auction, "set_parameters", r.governance, c.auction_buffer, c.auction_max_duration,
-              c.auction_max_drop, 0, 0)
+    system.tx(
+        t.auction,
+        "set_parameters",
+        r.governance,
+        c.auction_buffer,
+        c.auction_max_duration,
+        c.auction_max_drop,
+        0,
+        0,
+    )
     _unsafe_eth_vault(system)
     _liquidate(system, r.borrower)
     assert _event(system, "Started")["reward"] == 0
@@ -873,11 +1006,16 @@ def test_liquidate_many__mixed_vaults__liquidates_exactly_the_unsafe_and_returns
 
     system.tx(liq, "liquidate_many", r.keeper, t.type_id, owners, r.keeper)
     now = system.now
-    liquidated = [(ev[2]["owner"], ev[2]["auction_id"]) for ev in _events(system) if ev[1] == "Liquidated"]
+    liquidated = [
+        (ev[2]["owner"], ev[2]["auction_id"]) for ev in _events(system) if ev[1] == "Liquidated"
+    ]
     assert liquidated == [(r.borrower, 1), (r.other, 2)]
     raises = [_to_raise(13_000 * WAD * rate), _to_raise(6_500 * WAD * rate)]
-    opened = [(ev[2]["auction_id"], ev[2]["debt"], ev[2]["to_raise"]) for ev in _events(system)
-              if ev[1] == "LossOpened"]
+    opened = [
+        (ev[2]["auction_id"], ev[2]["debt"], ev[2]["to_raise"])
+        for ev in _events(system)
+        if ev[1] == "LossOpened"
+    ]
     assert opened == [(1, 13_000 * WAD * rate, raises[0]), (2, 6_500 * WAD * rate, raises[1])]
     assert _loss(system, t, 1) == (13_000 * WAD * rate, raises[0], now, RUNNING)
     assert _loss(system, t, 2) == (6_500 * WAD * rate, raises[1], now, RUNNING)
@@ -903,7 +1041,10 @@ def test_liquidate_many__cap_hit__skips_the_rest_without_reverting(system):
     owners = [r.borrower, r.other, r.feeder]
     assert _returns(system, liq, "liquidate_many", r.keeper, t.type_id, owners, r.keeper) == 2
     system.tx(liq, "liquidate_many", r.keeper, t.type_id, owners, r.keeper)
-    assert [ev[2]["owner"] for ev in _events(system) if ev[1] == "Liquidated"] == [r.borrower, r.other]
+    assert [ev[2]["owner"] for ev in _events(system) if ev[1] == "Liquidated"] == [
+        r.borrower,
+        r.other,
+    ]
     assert _liquidator(system, "debt_in_auction") == cap
     assert _vault(system, t, r.feeder) == (2 * WAD, 2_600 * WAD)
     # one at a time, the same vault reverts at the cap
@@ -931,7 +1072,12 @@ def test_liquidate_many__partial_then_dust_room__skips_without_reverting(system)
 def test_liquidate_many__same_owner_twice__liquidated_once(system):
     r, t, liq = system.roles, system.eth, system.d.liquidator
     _unsafe_eth_vault(system)
-    assert _returns(system, liq, "liquidate_many", r.keeper, t.type_id, [r.borrower, r.borrower], r.keeper) == 1
+    assert (
+        _returns(
+            system, liq, "liquidate_many", r.keeper, t.type_id, [r.borrower, r.borrower], r.keeper
+        )
+        == 1
+    )
     system.tx(liq, "liquidate_many", r.keeper, t.type_id, [r.borrower, r.borrower], r.keeper)
     assert _auction_var(system, t, "count") == 1
 
@@ -947,8 +1093,15 @@ def test_liquidate_many__empty_list__returns_zero_and_does_nothing(system):
 def test_liquidate_many__more_than_max_batch__reverts_in_abi_decoding(system):
     r, t, liq = system.roles, system.eth, system.d.liquidator
     with reverts(None):
-        system.tx(liq, "liquidate_many", r.keeper, t.type_id, [r.stranger] * (MAX_BATCH + 1), r.keeper)
-    assert _returns(system, liq, "liquidate_many", r.keeper, t.type_id, [r.stranger] * MAX_BATCH, r.keeper) == 0
+        system.tx(
+            liq, "liquidate_many", r.keeper, t.type_id, [r.stranger] * (MAX_BATCH + 1), r.keeper
+        )
+    assert (
+        _returns(
+            system, liq, "liquidate_many", r.keeper, t.type_id, [r.stranger] * MAX_BATCH, r.keeper
+        )
+        == 0
+    )
 
 
 # ================================================================ remove_debt_in_auction
@@ -969,7 +1122,11 @@ def test_remove_debt_in_auction__partial_take__auction_reports_debt_raised(syste
     owe = 2_280 * RAD
     removed = [ev for ev in _events(system) if ev[1] == "DebtInAuctionRemoved"]
     assert removed == [
-        (system.d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": owe}),
+        (
+            system.d.liquidator,
+            "DebtInAuctionRemoved",
+            {"collateral_type": t.type_id, "amount": owe},
+        ),
     ]
     assert _liquidator(system, "debt_in_auction") == to_raise - owe
     assert _type_config(system, t).debt_in_auction == to_raise - owe
@@ -1024,13 +1181,22 @@ def _backstop_bad_debt(system, amount: int, to=None) -> None:
     """Governance (engine authority) creates `amount` of bad debt for the Backstop, the stablecoin
     going to `to` (governance by default), as a keeper reward would."""
     r = system.roles
-    system.tx(system.d.engine, "create_unbacked", r.governance, system.d.backstop, to or r.governance, amount)
+    system.tx(
+        system.d.engine,
+        "create_unbacked",
+        r.governance,
+        system.d.backstop,
+        to or r.governance,
+        amount,
+    )
 
 
 def _backstop_surplus(system, amount: int) -> None:
     """Governance pays `amount` of its stablecoin to the Backstop (surplus)."""
     r = system.roles
-    system.tx(system.d.engine, "transfer_stable", r.governance, r.governance, system.d.backstop, amount)
+    system.tx(
+        system.d.engine, "transfer_stable", r.governance, r.governance, system.d.backstop, amount
+    )
 
 
 def _own_event(system, amount: int, auction_id: int = 1) -> None:
@@ -1040,7 +1206,16 @@ def _own_event(system, amount: int, auction_id: int = 1) -> None:
     r, t = system.roles, system.eth
     _backstop_bad_debt(system, amount)
     system.tx(system.d.engine, "allow", r.governance, system.d.backstop)
-    system.tx(system.d.backstop, "open_loss", r.governance, t.type_id, r.governance, auction_id, amount, amount)
+    system.tx(
+        system.d.backstop,
+        "open_loss",
+        r.governance,
+        t.type_id,
+        r.governance,
+        auction_id,
+        amount,
+        amount,
+    )
 
 
 def test_backstop_add_authority__lets_account_open_and_close_a_loss_event(system):
@@ -1059,8 +1234,17 @@ def test_backstop_add_authority__lets_account_open_and_close_a_loss_event(system
     system.tx(b, "open_loss", r.other, t.type_id, r.other, 7, 1_000 * RAD, 1_130 * RAD)
     opened_at = system.now
     assert _events(system) == [
-        (b, "LossOpened", {"collateral_type": t.type_id, "auction": r.other, "auction_id": 7, "debt": 1_000 * RAD,
-                           "to_raise": 1_130 * RAD}),
+        (
+            b,
+            "LossOpened",
+            {
+                "collateral_type": t.type_id,
+                "auction": r.other,
+                "auction_id": 7,
+                "debt": 1_000 * RAD,
+                "to_raise": 1_130 * RAD,
+            },
+        ),
     ]
     assert _loss(system, t, 7, auction=r.other) == (1_000 * RAD, 1_130 * RAD, opened_at, RUNNING)
     assert _backstop(system, "open_losses") == 1
@@ -1075,8 +1259,18 @@ def test_backstop_add_authority__lets_account_open_and_close_a_loss_event(system
     assert _events(system) == [
         (e, "StableTransferred", {"src": r.other, "dst": b, "amount": 1_130 * RAD}),
         (e, "DebtSettled", {"account": b, "amount": 1_000 * RAD}),
-        (b, "LossClosed", {"collateral_type": t.type_id, "auction": r.other, "auction_id": 7,
-                           "raised": 1_130 * RAD, "covered": 1_000 * RAD, "loss": 0}),
+        (
+            b,
+            "LossClosed",
+            {
+                "collateral_type": t.type_id,
+                "auction": r.other,
+                "auction_id": 7,
+                "raised": 1_130 * RAD,
+                "covered": 1_000 * RAD,
+                "loss": 0,
+            },
+        ),
     ]
     assert _loss(system, t, 7, auction=r.other) == (1_000 * RAD, 0, opened_at, DONE)
     assert _backstop(system, "open_losses") == _backstop(system, "attributed_debt") == 0
@@ -1158,8 +1352,11 @@ def test_open_loss__same_event_twice__reverts_loss_exists_even_once_done(system)
     with reverts("backstop: loss exists"):
         system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, 0, 0)
     # different keys are different events (empty ones here, closed at once)
-    for type_id, auction, auction_id in ((t.type_id, r.governance, 2), (t.type_id, r.other, 1),
-                                         (system.btc.type_id, r.governance, 1)):
+    for type_id, auction, auction_id in (
+        (t.type_id, r.governance, 2),
+        (t.type_id, r.other, 1),
+        (system.btc.type_id, r.governance, 1),
+    ):
         system.tx(b, "open_loss", r.governance, type_id, auction, auction_id, 0, 0)
         assert _events(system)[0][1] == "LossOpened"
     assert _backstop(system, "open_losses") == 4
@@ -1233,14 +1430,28 @@ def test_close_loss__paid_directly__pulls_only_the_rest_and_above_raised_reverts
     assert _loss(system, t, 1, auction=r.governance) == (100 * RAD, 100 * RAD, created_at, RUNNING)
 
     _backstop_surplus(system, 30 * RAD)  # the finishing payment, straight to the Backstop
-    closer_0, surplus_0, bad_0 = _stable(system, r.governance), _stable(system, b), _bad_debt(system, b)
+    closer_0, surplus_0, bad_0 = (
+        _stable(system, r.governance),
+        _stable(system, b),
+        _bad_debt(system, b),
+    )
     assert surplus_0 == 30 * RAD
     system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 30 * RAD)
     assert _events(system) == [
         (e, "StableTransferred", {"src": r.governance, "dst": b, "amount": 70 * RAD}),
         (e, "DebtSettled", {"account": b, "amount": 100 * RAD}),
-        (b, "LossClosed", {"collateral_type": t.type_id, "auction": r.governance, "auction_id": 1,
-                           "raised": 100 * RAD, "covered": 100 * RAD, "loss": 0}),
+        (
+            b,
+            "LossClosed",
+            {
+                "collateral_type": t.type_id,
+                "auction": r.governance,
+                "auction_id": 1,
+                "raised": 100 * RAD,
+                "covered": 100 * RAD,
+                "loss": 0,
+            },
+        ),
     ]
     assert _stable(system, r.governance) == closer_0 - 70 * RAD
     assert (_stable(system, b), _bad_debt(system, b)) == (0, bad_0 - 100 * RAD)
@@ -1295,7 +1506,9 @@ def test_settle__beyond_unattributed_debt__reverts_insufficient_unattributed_deb
     _liquidate(system, r.borrower)
     debt = 13_000 * WAD * _ctype(system, system.eth).rate
     reward = _reward(_to_raise(debt))
-    system.tx(system.d.engine, "create_unbacked", r.governance, r.governance, r.governance, 20_000 * RAD)
+    system.tx(
+        system.d.engine, "create_unbacked", r.governance, r.governance, r.governance, 20_000 * RAD
+    )
     _backstop_surplus(system, 20_000 * RAD)
     assert _bad_debt(system, b) == debt + reward and _unattributed_debt(system) == reward
     with reverts("backstop: insufficient unattributed debt"):
@@ -1352,20 +1565,59 @@ def test_full_cycle__liquidate_take_settle__backstop_keeps_penalty_less_reward(s
     system.tx(t.auction, "take", r.other, 1, 10 * WAD, 2_280 * RAY, r.other, b"")
     bought = to_raise // (2_280 * RAY)
     assert _events(system) == [
-        (system.d.engine, "CollateralTransferred",
-         {"collateral_type": t.type_id, "src": t.auction, "dst": r.other, "amount": bought}),
+        (
+            system.d.engine,
+            "CollateralTransferred",
+            {"collateral_type": t.type_id, "src": t.auction, "dst": r.other, "amount": bought},
+        ),
         (system.d.engine, "StableTransferred", {"src": r.other, "dst": b, "amount": to_raise}),
-        (system.d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": to_raise}),
-        (system.d.engine, "CollateralTransferred",
-         {"collateral_type": t.type_id, "src": t.auction, "dst": r.borrower, "amount": 10 * WAD - bought}),
+        (
+            system.d.liquidator,
+            "DebtInAuctionRemoved",
+            {"collateral_type": t.type_id, "amount": to_raise},
+        ),
+        (
+            system.d.engine,
+            "CollateralTransferred",
+            {
+                "collateral_type": t.type_id,
+                "src": t.auction,
+                "dst": r.borrower,
+                "amount": 10 * WAD - bought,
+            },
+        ),
         (system.d.engine, "DebtSettled", {"account": b, "amount": debt}),
-        (b, "LossClosed", {"collateral_type": t.type_id, "auction": t.auction, "auction_id": 1,
-                           "raised": to_raise, "covered": debt, "loss": 0}),
-        (t.auction, "Finished",
-         {"auction_id": 1, "collateral_returned": 10 * WAD - bought, "debt_unraised": 0}),
-        (t.auction, "Taken",
-         {"auction_id": 1, "max_price": 2_280 * RAY, "price": 2_280 * RAY, "owe": to_raise, "collateral": bought,
-          "debt": 0, "lot": 10 * WAD - bought, "owner": r.borrower}),
+        (
+            b,
+            "LossClosed",
+            {
+                "collateral_type": t.type_id,
+                "auction": t.auction,
+                "auction_id": 1,
+                "raised": to_raise,
+                "covered": debt,
+                "loss": 0,
+            },
+        ),
+        (
+            t.auction,
+            "Finished",
+            {"auction_id": 1, "collateral_returned": 10 * WAD - bought, "debt_unraised": 0},
+        ),
+        (
+            t.auction,
+            "Taken",
+            {
+                "auction_id": 1,
+                "max_price": 2_280 * RAY,
+                "price": 2_280 * RAY,
+                "owe": to_raise,
+                "collateral": bought,
+                "debt": 0,
+                "lot": 10 * WAD - bought,
+                "owner": r.borrower,
+            },
+        ),
     ]
     assert 6_442 * WAD // 1000 < bought < 6_443 * WAD // 1000
     assert _stable(system, r.other) == taker - to_raise
@@ -1413,11 +1665,20 @@ def test_full_cycle__auction_raises_less_than_debt__event_keeps_the_shortfall_as
     proceeds = 12_000 * RAD
     removed = [ev[2]["amount"] for ev in _events(system) if ev[1] == "DebtInAuctionRemoved"]
     assert removed == [to_raise]
-    assert _event(system, "Finished") == {"auction_id": 1, "collateral_returned": 0,
-                                          "debt_unraised": to_raise - proceeds}
+    assert _event(system, "Finished") == {
+        "auction_id": 1,
+        "collateral_returned": 0,
+        "debt_unraised": to_raise - proceeds,
+    }
     assert _event(system, "DebtSettled") == {"account": b, "amount": proceeds}
-    assert _event(system, "LossClosed") == {"collateral_type": t.type_id, "auction": t.auction, "auction_id": 1,
-                                            "raised": proceeds, "covered": proceeds, "loss": debt - proceeds}
+    assert _event(system, "LossClosed") == {
+        "collateral_type": t.type_id,
+        "auction": t.auction,
+        "auction_id": 1,
+        "raised": proceeds,
+        "covered": proceeds,
+        "loss": debt - proceeds,
+    }
     assert _liquidator(system, "debt_in_auction") == 0
     assert _free_collateral(system, t, r.borrower) == 0
     assert _stable(system, t.auction) == 0
@@ -1430,7 +1691,9 @@ def test_full_cycle__auction_raises_less_than_debt__event_keeps_the_shortfall_as
 
     with reverts("backstop: insufficient surplus"):
         system.tx(b, "settle", r.keeper, 1)
-    system.tx(system.d.engine, "create_unbacked", r.governance, r.governance, r.governance, 5_000 * RAD)
+    system.tx(
+        system.d.engine, "create_unbacked", r.governance, r.governance, r.governance, 5_000 * RAD
+    )
     _backstop_surplus(system, 5_000 * RAD)
     with reverts("backstop: insufficient unattributed debt"):
         system.tx(b, "settle", r.keeper, reward + 1)

@@ -70,7 +70,11 @@ def test_oracle__after_deployment__initial_price_is_current_and_queued(system):
     assert system.view(o, "source_price") == ETH_PRICE
     assert system.view(o, "next_price") == ETH_PRICE
     assert system.view(o, "current_price") == ETH_PRICE
-    assert system.view(o, "current_time") == system.view(o, "source_time") == system.view(o, "next_time")
+    assert (
+        system.view(o, "current_time")
+        == system.view(o, "source_time")
+        == system.view(o, "next_time")
+    )
     assert system.view(o, "last_poke") - system.view(o, "current_time") >= DELAY
     assert system.view(o, "authorized", r.governance) is True
     assert system.view(o, "authorized", r.stranger) is False
@@ -92,8 +96,15 @@ def test_oracle_constructor__records_parameters_and_starts_empty(system):
     assert system.view(oracle, "delay") == 60
     assert system.view(oracle, "max_age") == 600
     assert system.view(oracle, "authorized", r.governance) is True
-    for getter in ("last_poke", "source_price", "source_time", "next_price", "next_time",
-                   "current_price", "current_time"):
+    for getter in (
+        "last_poke",
+        "source_price",
+        "source_time",
+        "next_price",
+        "next_time",
+        "current_price",
+        "current_time",
+    ):
         assert system.view(oracle, getter) == 0
     assert system.view(oracle, "peek") == (0, False)
     assert system.view(oracle, "peek_next") == (0, False)
@@ -182,7 +193,10 @@ def test_posted_price__takes_effect_only_after_two_pokes_separated_by_delay(syst
     system.tx(o, "poke", r.stranger)
     assert system.now == first_poke + DELAY
     assert logs(system) == [(o, "Poked", {"current_price": 2_500 * WAD, "next_price": 2_500 * WAD})]
-    assert (system.view(o, "current_price"), system.view(o, "current_time")) == (2_500 * WAD, posted_at)
+    assert (system.view(o, "current_price"), system.view(o, "current_time")) == (
+        2_500 * WAD,
+        posted_at,
+    )
     system.tx(system.d.spotter, "poke", r.keeper, t.type_id)
     # 2500e18 * 1e9 * 1e27 // 1.5e27, rounded down
     assert safe_price(system, t) == 1_666_666_666_666_666_666_666_666_666_666
@@ -193,8 +207,14 @@ def test_oracle_peek__price_exactly_max_age_old__is_still_valid(system):
     warp_to(system, system.view(t.oracle, "current_time") + MAX_AGE)
     system.tx(system.d.spotter, "poke", r.keeper, t.type_id)
     assert logs(system)[-1] == (
-        system.d.spotter, "Poked",
-        {"collateral_type": t.type_id, "price": ETH_PRICE, "valid": True, "safe_price": ETH_SAFE_PRICE},
+        system.d.spotter,
+        "Poked",
+        {
+            "collateral_type": t.type_id,
+            "price": ETH_PRICE,
+            "valid": True,
+            "safe_price": ETH_SAFE_PRICE,
+        },
     )
     assert safe_price(system, t) == ETH_SAFE_PRICE
 
@@ -206,7 +226,11 @@ def test_oracle_peek__price_older_than_max_age__is_invalid_and_safe_price_drops_
     system.tx(system.d.spotter, "poke", r.keeper, t.type_id)
     assert logs(system) == [
         (system.d.engine, "SafePriceSet", {"collateral_type": t.type_id, "new_value": 0}),
-        (system.d.spotter, "Poked", {"collateral_type": t.type_id, "price": ETH_PRICE, "valid": False, "safe_price": 0}),
+        (
+            system.d.spotter,
+            "Poked",
+            {"collateral_type": t.type_id, "price": ETH_PRICE, "valid": False, "safe_price": 0},
+        ),
     ]
     # the old safe price is not kept: a stale price never makes a vault look safer
     assert safe_price(system, t) == 0
@@ -225,11 +249,25 @@ def test_stale_price__blocks_new_debt_but_not_repayment(system):
     assert system.view(e, "is_safe", t.type_id, r.borrower) is False
 
     with reverts("engine: not safe"):
-        system.tx(e, "modify_vault", r.borrower, t.type_id, r.borrower, r.borrower, r.borrower, 0, WAD)
+        system.tx(
+            e, "modify_vault", r.borrower, t.type_id, r.borrower, r.borrower, r.borrower, 0, WAD
+        )
     with reverts("engine: not safe"):
-        system.tx(e, "modify_vault", r.borrower, t.type_id, r.borrower, r.borrower, r.borrower, -WAD, 0)
+        system.tx(
+            e, "modify_vault", r.borrower, t.type_id, r.borrower, r.borrower, r.borrower, -WAD, 0
+        )
 
-    system.tx(e, "modify_vault", r.borrower, t.type_id, r.borrower, r.borrower, r.borrower, 0, -1_000 * WAD)
+    system.tx(
+        e,
+        "modify_vault",
+        r.borrower,
+        t.type_id,
+        r.borrower,
+        r.borrower,
+        r.borrower,
+        0,
+        -1_000 * WAD,
+    )
     assert system.view(e, "vaults", t.type_id, r.borrower) == (10 * WAD, 4_000 * WAD)
     assert system.view(e, "stable", r.borrower) == stable - 1_000 * WAD * rate
 
@@ -263,12 +301,26 @@ def test_missing_price__spotter_sets_zero_safe_price_until_two_pokes(system):
 
     system.tx(sp, "poke", r.keeper, t.type_id)
     assert logs(system)[-1] == (
-        sp, "Poked", {"collateral_type": t.type_id, "price": 0, "valid": False, "safe_price": 0}
+        sp,
+        "Poked",
+        {"collateral_type": t.type_id, "price": 0, "valid": False, "safe_price": 0},
     )
     assert safe_price(system, t) == 0
     with reverts("engine: not safe"):
-        system.tx(e, "modify_vault", r.borrower, t.type_id, r.borrower, r.borrower, r.borrower, 0, WAD)
-    system.tx(e, "modify_vault", r.borrower, t.type_id, r.borrower, r.borrower, r.borrower, 0, -1_000 * WAD)
+        system.tx(
+            e, "modify_vault", r.borrower, t.type_id, r.borrower, r.borrower, r.borrower, 0, WAD
+        )
+    system.tx(
+        e,
+        "modify_vault",
+        r.borrower,
+        t.type_id,
+        r.borrower,
+        r.borrower,
+        r.borrower,
+        0,
+        -1_000 * WAD,
+    )
 
     # first post and poke: the price is queued (peek_next valid) but the current one is still 0
     system.tx(oracle, "set_feeder", r.governance, r.feeder, True)
@@ -302,8 +354,11 @@ def test_oracle_set_delay__just_below_max_age__is_accepted(system):
 
 @pytest.mark.parametrize(
     "new_value, reason",
-    [(0, "oracle: zero delay"), (MAX_AGE, "oracle: max age not above delay"),
-     (MAX_AGE + 1, "oracle: max age not above delay")],
+    [
+        (0, "oracle: zero delay"),
+        (MAX_AGE, "oracle: max age not above delay"),
+        (MAX_AGE + 1, "oracle: max age not above delay"),
+    ],
     ids=["zero", "equal_max_age", "above_max_age"],
 )
 def test_oracle_set_delay__invalid__reverts(system, new_value, reason):
@@ -314,7 +369,9 @@ def test_oracle_set_delay__invalid__reverts(system, new_value, reason):
 
 def test_oracle_set_max_age__shorter_max_age_makes_the_price_stale_at_once(system):
     r, t = system.roles, system.eth
-    age = system.now + 1 - system.view(t.oracle, "current_time")  # the price's age at the next block
+    age = (
+        system.now + 1 - system.view(t.oracle, "current_time")
+    )  # the price's age at the next block
     assert age > DELAY + 1
     system.tx(t.oracle, "set_max_age", r.governance, DELAY + 1)
     assert logs(system) == [(t.oracle, "MaxAgeSet", {"max_age": DELAY + 1})]
@@ -323,7 +380,9 @@ def test_oracle_set_max_age__shorter_max_age_makes_the_price_stale_at_once(syste
     assert safe_price(system, t) == 0
 
 
-@pytest.mark.parametrize("new_value", [DELAY, DELAY - 1, 0], ids=["equal_delay", "below_delay", "zero"])
+@pytest.mark.parametrize(
+    "new_value", [DELAY, DELAY - 1, 0], ids=["equal_delay", "below_delay", "zero"]
+)
 def test_oracle_set_max_age__not_above_delay__reverts(system, new_value):
     with reverts("oracle: max age not above delay"):
         system.tx(system.eth.oracle, "set_max_age", system.roles.governance, new_value)
@@ -407,7 +466,11 @@ def test_spotter_poke__safe_price_is_price_over_ratio_rounded_down(system, type_
     assert safe_price(system, t) == expected
     assert logs(system) == [
         (system.d.engine, "SafePriceSet", {"collateral_type": t.type_id, "new_value": expected}),
-        (sp, "Poked", {"collateral_type": t.type_id, "price": price, "valid": True, "safe_price": expected}),
+        (
+            sp,
+            "Poked",
+            {"collateral_type": t.type_id, "price": price, "valid": True, "safe_price": expected},
+        ),
     ]
 
 
@@ -432,7 +495,9 @@ def test_spotter_poke__invalid_price__returns_zero(system):
 def test_spotter_set_liquidation_ratio__next_poke_divides_by_it(system, ratio, expected):
     r, sp, t = system.roles, system.d.spotter, system.eth
     system.tx(sp, "set_liquidation_ratio", r.governance, t.type_id, ratio)
-    assert logs(system) == [(sp, "LiquidationRatioSet", {"collateral_type": t.type_id, "new_value": ratio})]
+    assert logs(system) == [
+        (sp, "LiquidationRatioSet", {"collateral_type": t.type_id, "new_value": ratio})
+    ]
     assert system.view(sp, "liquidation_ratios", t.type_id) == ratio
     assert safe_price(system, t) == ETH_SAFE_PRICE  # nothing changes before the next poke
 
@@ -442,13 +507,22 @@ def test_spotter_set_liquidation_ratio__next_poke_divides_by_it(system, ratio, e
 
 @pytest.mark.parametrize(
     "ratio, reason",
-    [(RAY - 1, "spotter: ratio below 1"), (0, "spotter: ratio below 1"),
-     (100 * RAY + 1, "spotter: ratio above 100")],
+    [
+        (RAY - 1, "spotter: ratio below 1"),
+        (0, "spotter: ratio below 1"),
+        (100 * RAY + 1, "spotter: ratio above 100"),
+    ],
     ids=["just_below_one", "zero", "just_above_hundred"],
 )
 def test_spotter_set_liquidation_ratio__out_of_bounds__reverts(system, ratio, reason):
     with reverts(reason):
-        system.tx(system.d.spotter, "set_liquidation_ratio", system.roles.governance, system.eth.type_id, ratio)
+        system.tx(
+            system.d.spotter,
+            "set_liquidation_ratio",
+            system.roles.governance,
+            system.eth.type_id,
+            ratio,
+        )
     assert system.view(system.d.spotter, "liquidation_ratios", system.eth.type_id) == 15 * 10**26
 
 
@@ -456,7 +530,9 @@ def test_spotter_set_oracle__switches_the_price_source(system):
     """ETH-A priced by the WBTC oracle: 30,000 / 1.5 = 20,000 ray per ETH after the next poke."""
     r, sp, t = system.roles, system.d.spotter, system.eth
     system.tx(sp, "set_oracle", r.governance, t.type_id, system.btc.oracle)
-    assert logs(system) == [(sp, "OracleSet", {"collateral_type": t.type_id, "oracle": system.btc.oracle})]
+    assert logs(system) == [
+        (sp, "OracleSet", {"collateral_type": t.type_id, "oracle": system.btc.oracle})
+    ]
     assert system.view(sp, "oracles", t.type_id) == system.btc.oracle
     system.tx(sp, "poke", r.keeper, t.type_id)
     assert safe_price(system, t) == 20_000 * RAY
@@ -464,8 +540,13 @@ def test_spotter_set_oracle__switches_the_price_source(system):
 
 def test_spotter_set_oracle__zero_address__reverts_zero_oracle(system):
     with reverts("spotter: zero oracle"):
-        system.tx(system.d.spotter, "set_oracle", system.roles.governance, system.eth.type_id,
-                  "0x0000000000000000000000000000000000000000")
+        system.tx(
+            system.d.spotter,
+            "set_oracle",
+            system.roles.governance,
+            system.eth.type_id,
+            "0x0000000000000000000000000000000000000000",
+        )
     assert system.view(system.d.spotter, "oracles", system.eth.type_id) == system.eth.oracle
 
 
@@ -513,7 +594,11 @@ def test_spotter_poke__after_engine_shutdown__reverts_not_live(system):
     ],
 )
 def test_spotter_privileged__by_stranger__reverts_not_authorized(system, function, args):
-    named = {"stranger": system.roles.stranger, "governance": system.roles.governance, "eth_type": system.eth.type_id}
+    named = {
+        "stranger": system.roles.stranger,
+        "governance": system.roles.governance,
+        "eth_type": system.eth.type_id,
+    }
     args = tuple(named.get(a, a) if isinstance(a, str) else a for a in args)
     with reverts("authorized: not authorized"):
         system.tx(system.d.spotter, function, system.roles.stranger, *args)

@@ -13,14 +13,22 @@ import math
 from fractions import Fraction
 
 import pytest
-from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.testing.harness import reverts
 from eth_abi import encode as abi_encode
-from test_auctions import _at, _auction, _eth_auction, _events, _fund_taker, _liquidate, _crash, _read
+from test_auctions import (
+    _at,
+    _auction,
+    _crash,
+    _eth_auction,
+    _events,
+    _fund_taker,
+    _liquidate,
+    _read,
+)
 
-from offchain.system.deployment import deploy_flash_taker, seed_pool
-from offchain.model.fixed_point import MAX_UINT256
+from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS
+from offchain.system.deployment import deploy_flash_taker, seed_pool
+from offchain.testing.harness import reverts
 
 ETH, WBTC = "ETH-A", "WBTC-A"
 # contracts/CollateralPool.vy: the highest fee [wad]
@@ -38,7 +46,10 @@ def _balance(system, token, who) -> int:
 
 def _reserves(system, pool) -> tuple[int, int, int]:
     """(reserve_collateral, reserve_stable, total_shares), chain == model."""
-    return tuple(_read(system, pool, name) for name in ("reserve_collateral", "reserve_stable", "total_shares"))
+    return tuple(
+        _read(system, pool, name)
+        for name in ("reserve_collateral", "reserve_stable", "total_shares")
+    )
 
 
 def _exact_out(amount_in, reserve_in, reserve_out, fee) -> int:
@@ -76,8 +87,9 @@ def _seeded_eth_pool(system, collateral=1_000 * WAD, stable=2_000_000 * WAD) -> 
 
 def _new_pool(system, fee) -> str:
     """A CollateralPool for ETH with its own fee, deployed by governance."""
-    pool = system.lockstep.deploy("CollateralPool", system.roles.governance, system.eth.token, system.d.stablecoin,
-                                  fee)
+    pool = system.lockstep.deploy(
+        "CollateralPool", system.roles.governance, system.eth.token, system.d.stablecoin, fee
+    )
     system.extra_holders.append(pool)
     return pool
 
@@ -101,13 +113,20 @@ def test_pool_constructor__fee_within_bound__deploys(system, fee):
 
 def test_pool_constructor__fee_above_10_percent__reverts(system):
     with reverts("pool: fee above 10%"):
-        system.lockstep.deploy("CollateralPool", system.roles.governance, system.eth.token, system.d.stablecoin,
-                               MAX_FEE + 1)
+        system.lockstep.deploy(
+            "CollateralPool",
+            system.roles.governance,
+            system.eth.token,
+            system.d.stablecoin,
+            MAX_FEE + 1,
+        )
 
 
 def test_pool_constructor__same_token_twice__reverts(system):
     with reverts("pool: same token"):
-        system.lockstep.deploy("CollateralPool", system.roles.governance, system.eth.token, system.eth.token, 0)
+        system.lockstep.deploy(
+            "CollateralPool", system.roles.governance, system.eth.token, system.eth.token, 0
+        )
 
 
 # ---------------------------------------------------------------- add_liquidity
@@ -125,7 +144,11 @@ def test_add_liquidity__first_deposit__mints_isqrt_of_the_product(system):
     assert _events(system) == [
         (t.token, "Transfer", {"sender": r.other, "receiver": t.pool, "value": c}),
         (system.d.stablecoin, "Transfer", {"sender": r.other, "receiver": t.pool, "value": s}),
-        (t.pool, "LiquidityAdded", {"provider": r.other, "collateral": c, "stable": s, "shares": shares}),
+        (
+            t.pool,
+            "LiquidityAdded",
+            {"provider": r.other, "collateral": c, "stable": s, "shares": shares},
+        ),
     ]
     assert _reserves(system, t.pool) == (c, s, shares)
     assert _read(system, t.pool, "shares", r.other) == shares
@@ -134,7 +157,9 @@ def test_add_liquidity__first_deposit__mints_isqrt_of_the_product(system):
     assert _balance(system, t.token, r.other) == _balance(system, system.d.stablecoin, r.other) == 0
 
 
-def test_add_liquidity__later_deposit__mints_the_smaller_pro_rata_share_and_gifts_the_excess(system):
+def test_add_liquidity__later_deposit__mints_the_smaller_pro_rata_share_and_gifts_the_excess(
+    system,
+):
     """Money flow: the keeper adds 1 ETH with 4,000 BUSD to a 2,000-BUSD-per-ETH pool: shares
     for 1 ETH only; the extra 2,000 BUSD stay in the pool and go to the providers pro rata."""
     r, t = system.roles, system.eth
@@ -144,8 +169,12 @@ def test_add_liquidity__later_deposit__mints_the_smaller_pro_rata_share_and_gift
     minted = min(WAD * total // rc, 4_000 * WAD * total // rs)
     assert minted == WAD * total // rc < 4_000 * WAD * total // rs
     system.tx(pool, "add_liquidity", r.keeper, WAD, 4_000 * WAD, minted)
-    assert system.events[-1].args == {"provider": r.keeper, "collateral": WAD, "stable": 4_000 * WAD,
-                                      "shares": minted}
+    assert system.events[-1].args == {
+        "provider": r.keeper,
+        "collateral": WAD,
+        "stable": 4_000 * WAD,
+        "shares": minted,
+    }
     assert _reserves(system, pool) == (rc + WAD, rs + 4_000 * WAD, total + minted)
     assert _read(system, pool, "shares", r.keeper) == minted
     # the keeper's shares are worth 1 ETH and ~2,182 BUSD: the excess is shared with the other
@@ -207,9 +236,21 @@ def test_remove_liquidity__pays_pro_rata_rounded_down(system):
     system.tx(pool, "remove_liquidity", r.other, burn, collateral_out, stable_out)
     assert _events(system) == [
         (t.token, "Transfer", {"sender": pool, "receiver": r.other, "value": collateral_out}),
-        (system.d.stablecoin, "Transfer", {"sender": pool, "receiver": r.other, "value": stable_out}),
-        (pool, "LiquidityRemoved", {"provider": r.other, "collateral": collateral_out, "stable": stable_out,
-                                    "shares": burn}),
+        (
+            system.d.stablecoin,
+            "Transfer",
+            {"sender": pool, "receiver": r.other, "value": stable_out},
+        ),
+        (
+            pool,
+            "LiquidityRemoved",
+            {
+                "provider": r.other,
+                "collateral": collateral_out,
+                "stable": stable_out,
+                "shares": burn,
+            },
+        ),
     ]
     assert _reserves(system, pool) == (rc - collateral_out, rs - stable_out, total - burn)
     assert _read(system, pool, "shares", r.other) == total - burn
@@ -279,8 +320,17 @@ def test_swap__collateral_in__pays_the_constant_product_output_after_fee(system)
     assert _events(system) == [
         (t.token, "Transfer", {"sender": r.keeper, "receiver": pool, "value": amount}),
         (system.d.stablecoin, "Transfer", {"sender": pool, "receiver": r.keeper, "value": out}),
-        (pool, "Swapped", {"trader": r.keeper, "recipient": r.keeper, "collateral_in": True, "amount_in": amount,
-                           "amount_out": out}),
+        (
+            pool,
+            "Swapped",
+            {
+                "trader": r.keeper,
+                "recipient": r.keeper,
+                "collateral_in": True,
+                "amount_in": amount,
+                "amount_out": out,
+            },
+        ),
     ]
     assert _reserves(system, pool) == (rc + amount, rs - out, total)
     assert (rc + amount) * (rs - out) > rc * rs
@@ -298,8 +348,13 @@ def test_swap__stable_in__sends_collateral_to_the_recipient(system):
     out = _exact_out(amount, rs, rc, t.config.pool_fee)
     assert _read(system, pool, "quote", False, amount) == out
     system.tx(pool, "swap", r.keeper, False, amount, out, r.stranger)
-    assert system.events[-1].args == {"trader": r.keeper, "recipient": r.stranger, "collateral_in": False,
-                                      "amount_in": amount, "amount_out": out}
+    assert system.events[-1].args == {
+        "trader": r.keeper,
+        "recipient": r.stranger,
+        "collateral_in": False,
+        "amount_in": amount,
+        "amount_out": out,
+    }
     assert _reserves(system, pool)[:2] == (rc - out, rs + amount)
     assert _balance(system, t.token, r.stranger) == out
     assert _balance(system, t.token, r.keeper) == 0
@@ -319,8 +374,16 @@ def test_swap__any_sequence__never_decreases_the_product_and_a_round_trip_loses(
         _trader(system, r.other, pool, t.token, 50 * WAD, 100_000 * WAD)
         system.tx(pool, "add_liquidity", r.other, 50 * WAD, 100_000 * WAD, 0)
     _trader(system, r.keeper, pool, t.token, 100 * WAD, 500_000 * WAD)
-    trades = [(True, 7 * WAD + 1), (False, 3_333 * WAD), (True, 2_001), (False, 999_999_999),
-              (True, 40 * WAD), (False, 250_000 * WAD + 17), (True, 1), (False, 10**15)]
+    trades = [
+        (True, 7 * WAD + 1),
+        (False, 3_333 * WAD),
+        (True, 2_001),
+        (False, 999_999_999),
+        (True, 40 * WAD),
+        (False, 250_000 * WAD + 17),
+        (True, 1),
+        (False, 10**15),
+    ]
     for collateral_in, amount in trades:
         rc, rs, _ = _reserves(system, pool)
         out = _exact_out(amount, rc if collateral_in else rs, rs if collateral_in else rc, fee)
@@ -389,7 +452,9 @@ def _flash_eth(system, depth=2_000_000 * WAD) -> tuple[int, str]:
     return auction_id, flash
 
 
-def _expected_flash(system, t, auction_id, max_collateral, price, scale=1) -> tuple[int, int, int, int]:
+def _expected_flash(
+    system, t, auction_id, max_collateral, price, scale=1
+) -> tuple[int, int, int, int]:
     """(collateral, owe, tokens sold, bought) of a flash take at `price`, from the auction's
     docstring and the pool's formula."""
     _, debt, lot, _, _, _ = _auction(system, t, auction_id)
@@ -411,11 +476,24 @@ def test_flash_taker_constructor__allows_auction_and_join_and_approves_pool_and_
         (d.engine, "DelegateAllowed", {"owner": flash, "delegate": t.auction}),
         (d.engine, "DelegateAllowed", {"owner": flash, "delegate": d.stable_join}),
         (t.token, "Approval", {"owner": flash, "spender": t.pool, "value": MAX_UINT256}),
-        (d.stablecoin, "Approval", {"owner": flash, "spender": d.stable_join, "value": MAX_UINT256}),
+        (
+            d.stablecoin,
+            "Approval",
+            {"owner": flash, "spender": d.stable_join, "value": MAX_UINT256},
+        ),
     ]
-    assert [system.view(flash, name) for name in
-            ("owner", "engine", "auction", "collateral_join", "stable_join", "pool", "scale")] == [
-        r.keeper, d.engine, t.auction, t.join, d.stable_join, t.pool, 1]
+    assert [
+        system.view(flash, name)
+        for name in (
+            "owner",
+            "engine",
+            "auction",
+            "collateral_join",
+            "stable_join",
+            "pool",
+            "scale",
+        )
+    ] == [r.keeper, d.engine, t.auction, t.join, d.stable_join, t.pool, 1]
     assert system.contract(flash).owner == r.keeper and system.contract(flash).scale == 1
 
 
@@ -437,25 +515,52 @@ def test_flash_take__profitable__leaves_profit_in_the_takers_engine_balance(syst
     assert system.now - started < 90  # still at the start price
     assert [(e.address, e.name) for e in system.events] == [
         (d.engine, "CollateralTransferred"),  # auction -> FlashTaker
-        (d.engine, "CollateralModified"), (t.token, "Transfer"), (t.join, "Exited"),  # out of the engine
-        (t.token, "Transfer"), (d.stablecoin, "Transfer"), (t.pool, "Swapped"),  # sold into the pool
-        (d.engine, "StableTransferred"), (d.stablecoin, "Transfer"), (d.stable_join, "Joined"),  # BUSD back in
+        (d.engine, "CollateralModified"),
+        (t.token, "Transfer"),
+        (t.join, "Exited"),  # out of the engine
+        (t.token, "Transfer"),
+        (d.stablecoin, "Transfer"),
+        (t.pool, "Swapped"),  # sold into the pool
+        (d.engine, "StableTransferred"),
+        (d.stablecoin, "Transfer"),
+        (d.stable_join, "Joined"),  # BUSD back in
         (flash, "FlashTaken"),
-        (d.engine, "StableTransferred"), (d.liquidator, "DebtInAuctionRemoved"),  # the Backstop is paid
+        (d.engine, "StableTransferred"),
+        (d.liquidator, "DebtInAuctionRemoved"),  # the Backstop is paid
         (d.engine, "CollateralTransferred"),  # the rest of the lot back to the owner
-        (d.engine, "DebtSettled"), (d.backstop, "LossClosed"),  # the event closes, no escrow to pull
-        (t.auction, "Finished"), (t.auction, "Taken"),
+        (d.engine, "DebtSettled"),
+        (d.backstop, "LossClosed"),  # the event closes, no escrow to pull
+        (t.auction, "Finished"),
+        (t.auction, "Taken"),
     ]
     args = [e.args for e in system.events]
-    assert args[6] == {"trader": flash, "recipient": flash, "collateral_in": True, "amount_in": tokens,
-                       "amount_out": bought}
-    assert args[10] == {"auction_id": auction_id, "collateral": collateral, "owe": owe, "profit": profit}
+    assert args[6] == {
+        "trader": flash,
+        "recipient": flash,
+        "collateral_in": True,
+        "amount_in": tokens,
+        "amount_out": bought,
+    }
+    assert args[10] == {
+        "auction_id": auction_id,
+        "collateral": collateral,
+        "owe": owe,
+        "profit": profit,
+    }
     assert args[11] == {"src": flash, "dst": d.backstop, "amount": owe}
     seized = 13_000 * WAD * system.engine().collateral_types[t.type_id].rate  # the vault's debt
     assert args[14] == {"account": d.backstop, "amount": seized}
     assert (args[15]["raised"], args[15]["covered"], args[15]["loss"]) == (owe, seized, 0)
-    assert args[17] == {"auction_id": auction_id, "max_price": top, "price": top, "owe": owe,
-                        "collateral": collateral, "debt": 0, "lot": lot - collateral, "owner": owner}
+    assert args[17] == {
+        "auction_id": auction_id,
+        "max_price": top,
+        "price": top,
+        "owe": owe,
+        "collateral": collateral,
+        "debt": 0,
+        "lot": lot - collateral,
+        "owner": owner,
+    }
     assert _read(system, d.engine, "stable", flash) == profit
     assert _read(system, d.engine, "stable", t.auction) == 0  # never escrowed
     assert _read(system, d.engine, "stable", d.backstop) == backstop_0 + owe - seized  # the penalty
@@ -469,7 +574,11 @@ def test_flash_take__profitable__leaves_profit_in_the_takers_engine_balance(syst
     amount = profit // RAY
     system.tx(flash, "withdraw", r.keeper, r.keeper, amount)
     assert _events(system) == [
-        (d.engine, "StableTransferred", {"src": flash, "dst": d.stable_join, "amount": amount * RAY}),
+        (
+            d.engine,
+            "StableTransferred",
+            {"src": flash, "dst": d.stable_join, "amount": amount * RAY},
+        ),
         (d.stablecoin, "Transfer", {"sender": ZERO_ADDRESS, "receiver": r.keeper, "value": amount}),
         (d.stable_join, "Exited", {"account": flash, "recipient": r.keeper, "amount": amount}),
         (flash, "Withdrawn", {"recipient": r.keeper, "amount": amount}),
@@ -534,13 +643,16 @@ def test_flash_take__wbtc_collateral_below_one_token_unit__stays_as_free_collate
     _, _, lot, _, started, top = _auction(system, t, auction_id)
     assert top == 30_000 * RAY and system.view(flash, "scale") == 10**10
     price = 27_000 * RAY  # linear over 10,000 s: 90% of the start after 1,000 s
-    collateral, owe, tokens, bought = _expected_flash(system, t, auction_id, lot, price, scale=10**10)
+    collateral, owe, tokens, bought = _expected_flash(
+        system, t, auction_id, lot, price, scale=10**10
+    )
     assert collateral % 10**10 != 0 and tokens == collateral // 10**10
     _at(system, started + 1_000)
     system.tx(flash, "take", r.keeper, auction_id, lot, price, 0)
     profit = bought * RAY - owe
     assert [e.args for e in system.events if e.name == "FlashTaken"] == [
-        {"auction_id": auction_id, "collateral": collateral, "owe": owe, "profit": profit}]
+        {"auction_id": auction_id, "collateral": collateral, "owe": owe, "profit": profit}
+    ]
     assert _read(system, d.engine, "collateral", t.type_id, flash) == collateral % 10**10
     assert _read(system, d.engine, "stable", flash) == profit
     assert 1_500 * RAD < profit < 2_000 * RAD
@@ -564,7 +676,15 @@ def test_flash_callback__called_directly_by_stranger__reverts_not_the_auction(sy
     r = system.roles
     auction_id, flash = _flash_eth(system)
     with reverts("flash: not the auction"):
-        system.tx(flash, "on_auction_take", r.stranger, flash, 0, 0, abi_encode(["uint256"] * 3, [0, 0, auction_id]))
+        system.tx(
+            flash,
+            "on_auction_take",
+            r.stranger,
+            flash,
+            0,
+            0,
+            abi_encode(["uint256"] * 3, [0, 0, auction_id]),
+        )
 
 
 def test_flash_callback__for_a_take_someone_else_started__reverts_not_started_here(system):
@@ -574,5 +694,13 @@ def test_flash_callback__for_a_take_someone_else_started__reverts_not_started_he
     auction_id, flash = _flash_eth(system)
     _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
     with reverts("flash: not started here"):
-        system.tx(t.auction, "take", r.other, auction_id, WAD, 1_800 * RAY, flash,
-                  abi_encode(["uint256"] * 3, [0, 0, auction_id]))
+        system.tx(
+            t.auction,
+            "take",
+            r.other,
+            auction_id,
+            WAD,
+            1_800 * RAY,
+            flash,
+            abi_encode(["uint256"] * 3, [0, 0, auction_id]),
+        )

@@ -24,11 +24,13 @@ from __future__ import annotations
 
 import copy
 
+from eth_abi import decode as abi_decode
+
 from offchain.model.backstop import DEBT_AUCTION, FUND, POOL, REDISTRIBUTION
 from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.testing.harness import reverts
-from offchain.testing.harness import events as _events, move_prices, read as _read
-from eth_abi import decode as abi_decode
+from offchain.testing.harness import events as _events
+from offchain.testing.harness import move_prices, reverts
+from offchain.testing.harness import read as _read
 
 ETH = "ETH-A"
 # config/devnet.toml
@@ -137,12 +139,25 @@ def _sell_out(system, auction_id: int, loss: int) -> None:
     assert (lot, top) == (10 * WAD, 1_200 * RAY)
     system.tx(t.auction, "take", r.keeper, auction_id, lot, top, r.keeper, b"")
     assert _named(system, "StableTransferred") == [
-        (system.d.engine, "StableTransferred", {"src": r.keeper, "dst": system.d.backstop, "amount": SOLD_FOR}),
+        (
+            system.d.engine,
+            "StableTransferred",
+            {"src": r.keeper, "dst": system.d.backstop, "amount": SOLD_FOR},
+        ),
     ]
     assert _named(system, "LossClosed") == [
-        (system.d.backstop, "LossClosed", {"collateral_type": t.type_id, "auction": t.auction,
-                                           "auction_id": auction_id, "raised": SOLD_FOR, "covered": SOLD_FOR,
-                                           "loss": loss}),
+        (
+            system.d.backstop,
+            "LossClosed",
+            {
+                "collateral_type": t.type_id,
+                "auction": t.auction,
+                "auction_id": auction_id,
+                "raised": SOLD_FOR,
+                "covered": SOLD_FOR,
+                "loss": loss,
+            },
+        ),
     ]
 
 
@@ -155,20 +170,41 @@ def _cover(system, auction_id: int) -> None:
 
 def _allocated(system, auction_id: int, layer: int, participant: str, amount: int):
     t = system.eth
-    return (system.d.backstop, "LossAllocated", {"collateral_type": t.type_id, "auction": t.auction,
-                                                 "auction_id": auction_id, "layer": layer,
-                                                 "participant": participant, "amount": amount})
+    return (
+        system.d.backstop,
+        "LossAllocated",
+        {
+            "collateral_type": t.type_id,
+            "auction": t.auction,
+            "auction_id": auction_id,
+            "layer": layer,
+            "participant": participant,
+            "amount": amount,
+        },
+    )
 
 
 def _absorbed(system, charge_id: int, auction_id: int, amount: int):
     t = system.eth
-    return (system.d.stability_pool, "Absorbed", {"charge_id": charge_id, "collateral_type": t.type_id,
-                                                  "auction": t.auction, "auction_id": auction_id,
-                                                  "amount": amount})
+    return (
+        system.d.stability_pool,
+        "Absorbed",
+        {
+            "charge_id": charge_id,
+            "collateral_type": t.type_id,
+            "auction": t.auction,
+            "auction_id": auction_id,
+            "amount": amount,
+        },
+    )
 
 
 def _charged(system, charge_id: int, staker: str, amount: int):
-    return (system.d.stability_pool, "StakerCharged", {"charge_id": charge_id, "staker": staker, "amount": amount})
+    return (
+        system.d.stability_pool,
+        "StakerCharged",
+        {"charge_id": charge_id, "staker": staker, "amount": amount},
+    )
 
 
 def _realize(system, staker: str, max_charges: int = 10) -> list[tuple[str, str, dict]]:
@@ -272,7 +308,11 @@ def test_stake__later_staker__gets_shares_pro_rata_to_assets_rounded_down(system
     _stake(system, r.stranger, 1_000 * RAD)
     expected = 1_000 * RAD * 3_000 * RAD // assets
     assert expected == 750 * RAD - 1
-    assert _events(system)[-1] == (p, "Staked", {"staker": r.stranger, "amount": 1_000 * RAD, "shares": expected})
+    assert _events(system)[-1] == (
+        p,
+        "Staked",
+        {"staker": r.stranger, "amount": 1_000 * RAD, "shares": expected},
+    )
     assert _pool(system, "shares", r.stranger) == expected
     assert _pool(system, "total_shares") == 3_000 * RAD + expected
     assert _pool(system, "staker_count") == 2
@@ -299,7 +339,9 @@ def test_stake__without_allowing_the_pool_in_the_engine__reverts_not_allowed(sys
 # ================================================================ exposure is fixed at liquidation
 
 
-def test_stake__while_a_loss_is_open__is_pending_not_exposed_earns_nothing_and_can_be_cancelled(system):
+def test_stake__while_a_loss_is_open__is_pending_not_exposed_earns_nothing_and_can_be_cancelled(
+    system,
+):
     """Money flow: A stakes 1,000 before the crash. During the crash C's 500 move into the pool but
     only as pending: not assets, no shares. A gift of 100 to the pool goes all to A's shares; C's
     pending stays 500. C takes the 500 back in full (allowed while the loss is open)."""
@@ -341,7 +383,9 @@ def test_stake__while_a_loss_is_open__is_pending_not_exposed_earns_nothing_and_c
         system.tx(p, "cancel_pending", r.feeder)
 
 
-def test_activate__waits_until_no_loss_is_open_then_anyone_turns_pending_into_shares_at_post_loss_price(system):
+def test_activate__waits_until_no_loss_is_open_then_anyone_turns_pending_into_shares_at_post_loss_price(
+    system,
+):
     """Money flow: A stakes 3,000; C stakes 500 during the crash (pending). The loss L (~1,000) is
     paid by the pool, i.e. by A's shares: assets 3,000 - L for 3,000 shares. Then the keeper
     activates C: 500 buy 500 x 3,000 / (3,000 - L) shares (rounded down), worth 500 less at most
@@ -367,7 +411,9 @@ def test_activate__waits_until_no_loss_is_open_then_anyone_turns_pending_into_sh
 
     system.tx(p, "activate", r.keeper, r.feeder)
     minted = 500 * RAD * 3_000 * RAD // assets
-    assert _events(system) == [(p, "Activated", {"staker": r.feeder, "amount": 500 * RAD, "shares": minted})]
+    assert _events(system) == [
+        (p, "Activated", {"staker": r.feeder, "amount": 500 * RAD, "shares": minted})
+    ]
     assert _pool(system, "shares", r.feeder) == minted
     assert _pool(system, "pending", r.feeder) == _pool(system, "pending_total") == 0
     assert _pool(system, "total_shares") == 3_000 * RAD + minted
@@ -384,7 +430,8 @@ def test_activate__waits_until_no_loss_is_open_then_anyone_turns_pending_into_sh
 
 
 def test_key_story__staker_who_requests_withdrawal_at_the_crash_still_pays_pro_rata_and_late_staker_pays_nothing(
-        system):
+    system,
+):
     """Money flow: A (other) stakes 3,000 and B (stranger) 1,000: 4,000 shares. ETH crashes and
     the borrower's vault is liquidated: the loss event opens and fixes the exposed shares. A sees
     it and asks for all 3,000 shares back at once; C (feeder) stakes 2,000 during the crash
@@ -463,7 +510,9 @@ def test_key_story__staker_who_requests_withdrawal_at_the_crash_still_pays_pro_r
     system.tx(p, "activate", r.keeper, c)
     b_assets = 1_000 * RAD - b_charge
     c_shares = 2_000 * RAD * 1_000 * RAD // b_assets
-    assert _events(system) == [(p, "Activated", {"staker": c, "amount": 2_000 * RAD, "shares": c_shares})]
+    assert _events(system) == [
+        (p, "Activated", {"staker": c, "amount": 2_000 * RAD, "shares": c_shares})
+    ]
     c_value = c_shares * (b_assets + 2_000 * RAD) // (1_000 * RAD + c_shares)
     assert _pool(system, "value_of", c) == c_value
     assert 2_000 * RAD - 1 <= c_value <= 2_000 * RAD
@@ -496,7 +545,10 @@ def test_realize__three_equal_stakers__last_to_realize_pays_the_rounding_remaind
         _absorbed(system, 1, auction_id, charge),
         _allocated(system, auction_id, POOL, p, charge),
     ]
-    assert (_pool(system, "charge_total_shares", 1), _pool(system, "charge_stakers_left", 1)) == (3_000 * RAD, 3)
+    assert (_pool(system, "charge_total_shares", 1), _pool(system, "charge_stakers_left", 1)) == (
+        3_000 * RAD,
+        3,
+    )
     assert charge % 3 == 2
     share = charge // 3
 
@@ -512,13 +564,17 @@ def test_realize__three_equal_stakers__last_to_realize_pays_the_rounding_remaind
         assert _pool(system, "next_charge", who) == 2
     assert sum(receipts) == charge
     for who in (a, b, c):
-        assert _pool(system, "value_of", who) == 1_000 * RAD * (3_000 * RAD - charge) // (3_000 * RAD)
+        assert _pool(system, "value_of", who) == 1_000 * RAD * (3_000 * RAD - charge) // (
+            3_000 * RAD
+        )
     # realizing again: nothing left to realize, no receipt
     assert _returns(system, p, "realize", r.keeper, b, 10) == 0
     assert _realize(system, b) == []
 
 
-def test_realize__max_charges_bounds_the_work__unrealized_staker_cannot_withdraw_request_or_activate(system):
+def test_realize__max_charges_bounds_the_work__unrealized_staker_cannot_withdraw_request_or_activate(
+    system,
+):
     """Money flow: A stakes 3,000 and B 1,000; A asks for 1,000 shares back before the crash. Two
     vaults are liquidated (borrower, governance) and the pool pays both losses: charges 1 and 2 of
     L each, A's part 3/4 L each, B's 1/4 L. Assets 4,000 - 2L for 4,000 shares. A, unrealized, is
@@ -573,17 +629,26 @@ def test_realize__max_charges_bounds_the_work__unrealized_staker_cannot_withdraw
 
     system.tx(p, "withdraw", a)
     a_paid = 1_000 * RAD * assets // (4_000 * RAD)
-    assert _events(system)[-1] == (p, "Withdrawn", {"staker": a, "shares": 1_000 * RAD, "amount": a_paid})
+    assert _events(system)[-1] == (
+        p,
+        "Withdrawn",
+        {"staker": a, "shares": 1_000 * RAD, "amount": a_paid},
+    )
 
     # B, the last of both charges, pays the remainders
     b_charge = loss - a_charge
-    assert _realize(system, b, 2) == [_charged(system, 1, b, b_charge), _charged(system, 2, b, b_charge)]
+    assert _realize(system, b, 2) == [
+        _charged(system, 1, b, b_charge),
+        _charged(system, 2, b, b_charge),
+    ]
     for charge_id in (1, 2):
         assert _pool(system, "charge_attributed", charge_id) == loss
         assert _pool(system, "charge_stakers_left", charge_id) == 0
     system.tx(p, "activate", r.keeper, b)
     minted = 100 * RAD * 3_000 * RAD // (assets - a_paid)
-    assert _events(system) == [(p, "Activated", {"staker": b, "amount": 100 * RAD, "shares": minted})]
+    assert _events(system) == [
+        (p, "Activated", {"staker": b, "amount": 100 * RAD, "shares": minted})
+    ]
     assert _pool(system, "shares", b) == 1_000 * RAD + minted
 
 
@@ -617,16 +682,23 @@ def test_withdrawal__request_replace_and_cancel__no_request_left_reverts(system)
     system.tx(p, "request_withdrawal", r.other, 400 * RAD)
     assert _events(system) == [(p, "WithdrawalRequested", {"staker": r.other, "shares": 400 * RAD})]
     first_at = system.now
-    assert (_pool(system, "withdrawal_shares", r.other), _pool(system, "withdrawal_at", r.other)) == (
-        400 * RAD, first_at)
+    assert (
+        _pool(system, "withdrawal_shares", r.other),
+        _pool(system, "withdrawal_at", r.other),
+    ) == (400 * RAD, first_at)
     # a new request replaces the old one and restarts the cooldown
     system.warp(100)
     system.tx(p, "request_withdrawal", r.other, 300 * RAD)
-    assert (_pool(system, "withdrawal_shares", r.other), _pool(system, "withdrawal_at", r.other)) == (
-        300 * RAD, first_at + 100)
+    assert (
+        _pool(system, "withdrawal_shares", r.other),
+        _pool(system, "withdrawal_at", r.other),
+    ) == (300 * RAD, first_at + 100)
     system.tx(p, "cancel_withdrawal", r.other)
     assert _events(system) == [(p, "WithdrawalCancelled", {"staker": r.other, "shares": 300 * RAD})]
-    assert (_pool(system, "withdrawal_shares", r.other), _pool(system, "withdrawal_at", r.other)) == (0, 0)
+    assert (
+        _pool(system, "withdrawal_shares", r.other),
+        _pool(system, "withdrawal_at", r.other),
+    ) == (0, 0)
     # the shares never left
     assert _pool(system, "shares", r.other) == 1_000 * RAD
     with reverts("pool: no request"):
@@ -680,7 +752,11 @@ def test_withdraw__after_the_cooldown__pays_shares_times_assets_over_total_round
     system.tx(p, "request_withdrawal", b, 1_000 * RAD)
     system.warp(COOLDOWN)
     system.tx(p, "withdraw", b)
-    assert _events(system)[-1] == (p, "Withdrawn", {"staker": b, "shares": 1_000 * RAD, "amount": b_value})
+    assert _events(system)[-1] == (
+        p,
+        "Withdrawn",
+        {"staker": b, "shares": 1_000 * RAD, "amount": b_value},
+    )
     assert _pool(system, "staker_count") == 1
 
 
@@ -711,7 +787,11 @@ def test_accrue__with_a_staker__sends_a_quarter_of_the_fee_income_to_the_pool(sy
     income = art * (accrued["rate"] - rate_0)
     to_pool = income * POOL_FEE_SHARE // WAD
     assert _named(system, "FeesShared") == [
-        (d.fees, "FeesShared", {"collateral_type": t.type_id, "to_pool": to_pool, "to_recipient": income - to_pool}),
+        (
+            d.fees,
+            "FeesShared",
+            {"collateral_type": t.type_id, "to_pool": to_pool, "to_recipient": income - to_pool},
+        ),
     ]
     # 2% a year on 10,000 BUSD for 30 days: ~16.29 BUSD, ~4.07 to the pool
     expected = 10_000 * (1.02 ** (30 / 365) - 1) * rate_0 / RAY
@@ -762,7 +842,9 @@ def test_cover__pool_without_shares__pays_nothing_and_the_loss_moves_on_to_the_d
 # ================================================================ wiped out
 
 
-def test_loss_larger_than_the_pool__takes_all_assets__no_stake_until_every_staker_withdrew_for_nothing(system):
+def test_loss_larger_than_the_pool__takes_all_assets__no_stake_until_every_staker_withdrew_for_nothing(
+    system,
+):
     """Money flow: A stakes 500; the loss L (~1,000) takes all 500 from the pool (A's receipt:
     500), the debt auction takes the other L - 500. The pool is wiped out: shares, no assets. B
     cannot stake until A has realized, asked and withdrawn A's shares for 0; then B's 700 start a
@@ -802,7 +884,11 @@ def test_loss_larger_than_the_pool__takes_all_assets__no_stake_until_every_stake
     assert (_pool(system, "total_shares"), _pool(system, "staker_count")) == (0, 0)
 
     _stake(system, b, 700 * RAD)
-    assert _events(system)[-1] == (p, "Staked", {"staker": b, "amount": 700 * RAD, "shares": 700 * RAD})
+    assert _events(system)[-1] == (
+        p,
+        "Staked",
+        {"staker": b, "amount": 700 * RAD, "shares": 700 * RAD},
+    )
     assert _pool(system, "assets") == _pool(system, "value_of", b) == 700 * RAD
     # B is exposed from the next charge on, not to A's
     assert _pool(system, "next_charge", b) == 2

@@ -11,15 +11,16 @@ expected debt below is `normalized_debt * rate`, computed exactly.
 
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import pytest
 
 from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.testing.harness import reverts
-from offchain.system.reads import read_chain_state, state_keys
 from offchain.model.state import Event
 from offchain.model.vault_engine import CollateralType, Vault
+from offchain.system.reads import read_chain_state, state_keys
+from offchain.testing.harness import reverts
 
 # a type id nobody initialized
 UNKNOWN_TYPE = b"NOPE-A".ljust(32, b"\0")
@@ -72,7 +73,9 @@ def logged(system, name: str, **args: Any) -> bool:
 
 def snapshot_state(system) -> dict[str, Any]:
     """Every observable variable of the system, read on chain."""
-    return read_chain_state(system.chain, system.d, state_keys(system.model, system.d, system.roles.users))
+    return read_chain_state(
+        system.chain, system.d, state_keys(system.model, system.d, system.roles.users)
+    )
 
 
 def lock(system, owner: str, collateral: int, debt: int) -> None:
@@ -135,7 +138,10 @@ PRIVILEGED: list[tuple[str, Callable[[Any], tuple]]] = [
     ("set_safe_price", lambda s: (s.eth.type_id, 0)),
     ("shutdown", lambda s: ()),
     ("modify_collateral_balance", lambda s: (s.eth.type_id, s.roles.stranger, WAD)),
-    ("seize", lambda s: (s.eth.type_id, s.roles.borrower, s.roles.stranger, s.roles.stranger, -WAD, -WAD)),
+    (
+        "seize",
+        lambda s: (s.eth.type_id, s.roles.borrower, s.roles.stranger, s.roles.stranger, -WAD, -WAD),
+    ),
     ("fold_rate", lambda s: (s.eth.type_id, s.roles.stranger, RAY)),
     ("create_unbacked", lambda s: (s.roles.stranger, s.roles.stranger, RAD)),
 ]
@@ -188,7 +194,9 @@ def test_can_act__owner_always_acts_for_itself_stranger_never(system):
 def test_init_type__new_type_starts_at_rate_one_ray(system):
     r = system.roles
     send(system, "init_type", r.governance, NEW_TYPE)
-    assert ctype(system, NEW_TYPE) == CollateralType(normalized_debt=0, rate=RAY, safe_price=0, debt_ceiling=0, dust=0)
+    assert ctype(system, NEW_TYPE) == CollateralType(
+        normalized_debt=0, rate=RAY, safe_price=0, debt_ceiling=0, dust=0
+    )
     assert logged(system, "CollateralTypeInitialized", collateral_type=NEW_TYPE)
     # and can be configured from then on
     send(system, "set_debt_ceiling", r.governance, NEW_TYPE, 5 * RAD)
@@ -261,12 +269,17 @@ NOT_LIVE: list[tuple[str, Callable[[Any], tuple]]] = [
     ("set_dust", lambda s: (s.eth.type_id, RAD)),
     ("set_safe_price", lambda s: (s.eth.type_id, RAY)),
     ("fold_rate", lambda s: (s.eth.type_id, s.roles.governance, RAY)),
-    ("modify_vault", lambda s: (s.eth.type_id, s.roles.governance, s.roles.governance, s.roles.governance, 0, 0)),
+    (
+        "modify_vault",
+        lambda s: (s.eth.type_id, s.roles.governance, s.roles.governance, s.roles.governance, 0, 0),
+    ),
 ]
 
 
 @pytest.mark.parametrize("function,args", NOT_LIVE, ids=[f for f, _ in NOT_LIVE])
-def test_after_shutdown__parameters_rates_and_vaults_frozen__reverts_not_live(system, function, args):
+def test_after_shutdown__parameters_rates_and_vaults_frozen__reverts_not_live(
+    system, function, args
+):
     send(system, "shutdown", system.roles.governance)
     before = snapshot_state(system)
     with reverts("engine: not live"):
@@ -292,7 +305,17 @@ def test_after_shutdown__seize_and_transfers_still_work(system):
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 1_000 * WAD)
     rt = rate(system)
     send(system, "shutdown", r.governance)
-    send(system, "seize", r.governance, system.eth.type_id, r.borrower, r.keeper, r.governance, -10 * WAD, -1_000 * WAD)
+    send(
+        system,
+        "seize",
+        r.governance,
+        system.eth.type_id,
+        r.borrower,
+        r.keeper,
+        r.governance,
+        -10 * WAD,
+        -1_000 * WAD,
+    )
     send(system, "transfer_collateral", r.keeper, system.eth.type_id, r.keeper, r.other, 4 * WAD)
     send(system, "transfer_stable", r.borrower, r.borrower, r.other, 1_000 * WAD * rt)
     assert vault(system, system.eth.type_id, r.borrower) == Vault(0, 0)
@@ -311,11 +334,23 @@ def test_modify_collateral_balance__join_credits_and_debits_free_collateral(syst
     r = system.roles
     system.fund(r.borrower, "ETH-A", 3 * WAD)
     assert free(system, r.borrower) == 3 * WAD
-    assert Event(system.d.engine, "CollateralModified",
-                 {"collateral_type": system.eth.type_id, "account": r.borrower, "delta": 3 * WAD}) in system.events
+    assert (
+        Event(
+            system.d.engine,
+            "CollateralModified",
+            {"collateral_type": system.eth.type_id, "account": r.borrower, "delta": 3 * WAD},
+        )
+        in system.events
+    )
     system.tx(system.eth.join, "exit", r.borrower, r.borrower, WAD)
     assert free(system, r.borrower) == 2 * WAD
-    assert logged(system, "CollateralModified", collateral_type=system.eth.type_id, account=r.borrower, delta=-WAD)
+    assert logged(
+        system,
+        "CollateralModified",
+        collateral_type=system.eth.type_id,
+        account=r.borrower,
+        delta=-WAD,
+    )
     assert system.view(system.eth.token, "balanceOf", r.borrower) == WAD
 
 
@@ -332,17 +367,28 @@ def test_modify_collateral_balance__authority_credits_and_debits_exact_delta(sys
     r = system.roles
     send(system, "modify_collateral_balance", r.governance, NEW_TYPE, r.keeper, 5 * WAD + 1)
     assert read(system, "collateral", NEW_TYPE, r.keeper) == 5 * WAD + 1
-    assert logged(system, "CollateralModified", collateral_type=NEW_TYPE, account=r.keeper, delta=5 * WAD + 1)
+    assert logged(
+        system, "CollateralModified", collateral_type=NEW_TYPE, account=r.keeper, delta=5 * WAD + 1
+    )
     send(system, "modify_collateral_balance", r.governance, NEW_TYPE, r.keeper, -5 * WAD)
     assert read(system, "collateral", NEW_TYPE, r.keeper) == 1
-    assert logged(system, "CollateralModified", collateral_type=NEW_TYPE, account=r.keeper, delta=-5 * WAD)
+    assert logged(
+        system, "CollateralModified", collateral_type=NEW_TYPE, account=r.keeper, delta=-5 * WAD
+    )
 
 
 def test_modify_collateral_balance__debit_above_balance__reverts_insufficient_collateral(system):
     r = system.roles
     system.fund(r.borrower, "ETH-A", 3 * WAD)
     with reverts("engine: insufficient collateral"):
-        send(system, "modify_collateral_balance", r.governance, system.eth.type_id, r.borrower, -(3 * WAD + 1))
+        send(
+            system,
+            "modify_collateral_balance",
+            r.governance,
+            system.eth.type_id,
+            r.borrower,
+            -(3 * WAD + 1),
+        )
     with reverts("engine: insufficient collateral"):
         system.tx(system.eth.join, "exit", r.borrower, r.borrower, 3 * WAD + 1)
     assert free(system, r.borrower) == 3 * WAD
@@ -351,7 +397,14 @@ def test_modify_collateral_balance__debit_above_balance__reverts_insufficient_co
 def test_modify_collateral_balance__most_negative_delta__reverts_arithmetic(system):
     """-(-2**255) does not fit an int256: an arithmetic revert, never a wrapped credit."""
     with reverts(None):
-        send(system, "modify_collateral_balance", system.roles.governance, NEW_TYPE, system.roles.keeper, MIN_INT256)
+        send(
+            system,
+            "modify_collateral_balance",
+            system.roles.governance,
+            NEW_TYPE,
+            system.roles.keeper,
+            MIN_INT256,
+        )
 
 
 # ---------------------------------------------------------------- transfer_collateral
@@ -361,17 +414,33 @@ def test_transfer_collateral__moves_free_collateral(system):
     """Money flow: the borrower moves 2 of its 5 free ETH to the other user."""
     r = system.roles
     system.fund(r.borrower, "ETH-A", 5 * WAD)
-    send(system, "transfer_collateral", r.borrower, system.eth.type_id, r.borrower, r.other, 2 * WAD)
+    send(
+        system, "transfer_collateral", r.borrower, system.eth.type_id, r.borrower, r.other, 2 * WAD
+    )
     assert free(system, r.borrower) == 3 * WAD
     assert free(system, r.other) == 2 * WAD
-    assert logged(system, "CollateralTransferred", collateral_type=system.eth.type_id, src=r.borrower, dst=r.other,
-                  amount=2 * WAD)
+    assert logged(
+        system,
+        "CollateralTransferred",
+        collateral_type=system.eth.type_id,
+        src=r.borrower,
+        dst=r.other,
+        amount=2 * WAD,
+    )
 
 
 def test_transfer_collateral__whole_balance_to_itself__keeps_balance(system):
     r = system.roles
     system.fund(r.borrower, "ETH-A", 5 * WAD)
-    send(system, "transfer_collateral", r.borrower, system.eth.type_id, r.borrower, r.borrower, 5 * WAD)
+    send(
+        system,
+        "transfer_collateral",
+        r.borrower,
+        system.eth.type_id,
+        r.borrower,
+        r.borrower,
+        5 * WAD,
+    )
     assert free(system, r.borrower) == 5 * WAD
 
 
@@ -379,8 +448,18 @@ def test_transfer_collateral__exact_balance_passes_one_wei_more_reverts(system):
     r = system.roles
     system.fund(r.borrower, "ETH-A", 5 * WAD)
     with reverts("engine: insufficient collateral"):
-        send(system, "transfer_collateral", r.borrower, system.eth.type_id, r.borrower, r.other, 5 * WAD + 1)
-    send(system, "transfer_collateral", r.borrower, system.eth.type_id, r.borrower, r.other, 5 * WAD)
+        send(
+            system,
+            "transfer_collateral",
+            r.borrower,
+            system.eth.type_id,
+            r.borrower,
+            r.other,
+            5 * WAD + 1,
+        )
+    send(
+        system, "transfer_collateral", r.borrower, system.eth.type_id, r.borrower, r.other, 5 * WAD
+    )
     assert free(system, r.borrower) == 0
     assert free(system, r.other) == 5 * WAD
 
@@ -389,7 +468,15 @@ def test_transfer_collateral__by_stranger__reverts_not_allowed(system):
     r = system.roles
     system.fund(r.borrower, "ETH-A", 5 * WAD)
     with reverts("engine: not allowed"):
-        send(system, "transfer_collateral", r.stranger, system.eth.type_id, r.borrower, r.stranger, WAD)
+        send(
+            system,
+            "transfer_collateral",
+            r.stranger,
+            system.eth.type_id,
+            r.borrower,
+            r.stranger,
+            WAD,
+        )
     assert free(system, r.borrower) == 5 * WAD
 
 
@@ -487,8 +574,16 @@ def test_modify_vault__lock_and_draw__moves_collateral_in_and_stable_out(system)
     assert free(system, r.borrower) == 0
     assert read(system, "stable", r.borrower) == 5_000 * WAD * rt
     assert read(system, "total_issued") == 5_000 * WAD * rt
-    assert logged(system, "VaultModified", collateral_type=tid, owner=r.borrower, collateral_src=r.borrower,
-                  stable_dst=r.borrower, delta_collateral=10 * WAD, delta_normalized_debt=5_000 * WAD)
+    assert logged(
+        system,
+        "VaultModified",
+        collateral_type=tid,
+        owner=r.borrower,
+        collateral_src=r.borrower,
+        stable_dst=r.borrower,
+        delta_collateral=10 * WAD,
+        delta_normalized_debt=5_000 * WAD,
+    )
 
 
 def test_modify_vault__lock_without_debt__no_dust_or_price_needed(system):
@@ -508,7 +603,17 @@ def test_modify_vault__draw_to_another_account__needs_no_consent_from_it(system)
     r = system.roles
     tid = system.eth.type_id
     system.fund(r.borrower, "ETH-A", 10 * WAD)
-    send(system, "modify_vault", r.borrower, tid, r.borrower, r.borrower, r.keeper, 10 * WAD, 1_000 * WAD)
+    send(
+        system,
+        "modify_vault",
+        r.borrower,
+        tid,
+        r.borrower,
+        r.borrower,
+        r.keeper,
+        10 * WAD,
+        1_000 * WAD,
+    )
     assert read(system, "stable", r.keeper) == 1_000 * WAD * rate(system)
     assert read(system, "stable", r.borrower) == 0
 
@@ -526,8 +631,16 @@ def test_modify_vault__repay_part_and_free_part__returns_collateral_and_burns_st
     assert free(system, r.borrower) == 4 * WAD
     assert read(system, "stable", r.borrower) == 3_000 * WAD * rt
     assert read(system, "total_issued") == 3_000 * WAD * rt
-    assert logged(system, "VaultModified", collateral_type=tid, owner=r.borrower, collateral_src=r.borrower,
-                  stable_dst=r.borrower, delta_collateral=-4 * WAD, delta_normalized_debt=-2_000 * WAD)
+    assert logged(
+        system,
+        "VaultModified",
+        collateral_type=tid,
+        owner=r.borrower,
+        collateral_src=r.borrower,
+        stable_dst=r.borrower,
+        delta_collateral=-4 * WAD,
+        delta_normalized_debt=-2_000 * WAD,
+    )
 
 
 def test_modify_vault__repay_all_and_free_all__empties_vault(system):
@@ -599,7 +712,9 @@ def test_modify_vault__delegate_after_allow__draws_and_locks_for_owner(system):
     tid = system.eth.type_id
     system.fund(r.borrower, "ETH-A", 10 * WAD)
     send(system, "allow", r.borrower, r.other)
-    send(system, "modify_vault", r.other, tid, r.borrower, r.borrower, r.other, 10 * WAD, 1_000 * WAD)
+    send(
+        system, "modify_vault", r.other, tid, r.borrower, r.borrower, r.other, 10 * WAD, 1_000 * WAD
+    )
     assert vault(system, tid, r.borrower) == Vault(10 * WAD, 1_000 * WAD)
     assert read(system, "stable", r.other) == 1_000 * WAD * rate(system)
     assert free(system, r.borrower) == 0
@@ -633,23 +748,55 @@ def test_modify_vault__stranger_draws_on_owner_vault__reverts_owner_not_allowed(
     r = system.roles
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 1_000 * WAD)
     with reverts("engine: owner not allowed"):
-        send(system, "modify_vault", r.stranger, system.eth.type_id, r.borrower, r.stranger, r.stranger, 0, WAD)
+        send(
+            system,
+            "modify_vault",
+            r.stranger,
+            system.eth.type_id,
+            r.borrower,
+            r.stranger,
+            r.stranger,
+            0,
+            WAD,
+        )
 
 
 def test_modify_vault__stranger_frees_owner_collateral__reverts_owner_not_allowed(system):
     r = system.roles
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 1_000 * WAD)
     with reverts("engine: owner not allowed"):
-        send(system, "modify_vault", r.stranger, system.eth.type_id, r.borrower, r.stranger, r.stranger, -WAD, 0)
+        send(
+            system,
+            "modify_vault",
+            r.stranger,
+            system.eth.type_id,
+            r.borrower,
+            r.stranger,
+            r.stranger,
+            -WAD,
+            0,
+        )
     assert free(system, r.stranger) == 0
 
 
-def test_modify_vault__stranger_locks_owner_free_collateral__reverts_collateral_source_not_allowed(system):
+def test_modify_vault__stranger_locks_owner_free_collateral__reverts_collateral_source_not_allowed(
+    system,
+):
     r = system.roles
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 1_000 * WAD)
     system.fund(r.borrower, "ETH-A", 5 * WAD)
     with reverts("engine: collateral source not allowed"):
-        send(system, "modify_vault", r.stranger, system.eth.type_id, r.borrower, r.borrower, r.stranger, WAD, 0)
+        send(
+            system,
+            "modify_vault",
+            r.stranger,
+            system.eth.type_id,
+            r.borrower,
+            r.borrower,
+            r.stranger,
+            WAD,
+            0,
+        )
     assert free(system, r.borrower) == 5 * WAD
 
 
@@ -657,7 +804,17 @@ def test_modify_vault__stranger_repays_with_owner_stable__reverts_stable_source_
     r = system.roles
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 1_000 * WAD)
     with reverts("engine: stable source not allowed"):
-        send(system, "modify_vault", r.stranger, system.eth.type_id, r.borrower, r.stranger, r.borrower, 0, -WAD)
+        send(
+            system,
+            "modify_vault",
+            r.stranger,
+            system.eth.type_id,
+            r.borrower,
+            r.stranger,
+            r.borrower,
+            0,
+            -WAD,
+        )
 
 
 # ---------------------------------------------------------------- modify_vault: safety
@@ -791,7 +948,12 @@ def test_modify_vault__global_ceiling_counts_every_type(system):
     r = system.roles
     btc_rate = ctype(system, system.btc.type_id).rate
     system.open_vault(r.borrower, "WBTC-A", WAD, 1_000 * WAD)
-    send(system, "set_global_debt_ceiling", r.governance, 1_000 * WAD * btc_rate + 1_000 * WAD * rate(system) - 1)
+    send(
+        system,
+        "set_global_debt_ceiling",
+        r.governance,
+        1_000 * WAD * btc_rate + 1_000 * WAD * rate(system) - 1,
+    )
     system.fund(r.other, "ETH-A", 10 * WAD)
     with reverts("engine: global ceiling exceeded"):
         lock(system, r.other, 10 * WAD, 1_000 * WAD)
@@ -894,7 +1056,17 @@ def test_modify_vault__repay_without_enough_stable__reverts_insufficient_stable(
 def test_modify_vault__uninitialized_type__reverts(system):
     r = system.roles
     with reverts("engine: type not initialized"):
-        send(system, "modify_vault", r.borrower, UNKNOWN_TYPE, r.borrower, r.borrower, r.borrower, 0, 0)
+        send(
+            system,
+            "modify_vault",
+            r.borrower,
+            UNKNOWN_TYPE,
+            r.borrower,
+            r.borrower,
+            r.borrower,
+            0,
+            0,
+        )
 
 
 # ---------------------------------------------------------------- modify_vault: packed storage
@@ -948,7 +1120,17 @@ def test_seize__whole_vault__collateral_to_dst_debt_becomes_bad_debt(system):
     tid = system.eth.type_id
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 5_000 * WAD)
     rt = rate(system)
-    send(system, "seize", r.governance, tid, r.borrower, r.keeper, r.governance, -10 * WAD, -5_000 * WAD)
+    send(
+        system,
+        "seize",
+        r.governance,
+        tid,
+        r.borrower,
+        r.keeper,
+        r.governance,
+        -10 * WAD,
+        -5_000 * WAD,
+    )
     assert vault(system, tid, r.borrower) == Vault(0, 0)
     assert ctype(system, tid).normalized_debt == 0
     assert free(system, r.keeper) == 10 * WAD
@@ -957,8 +1139,16 @@ def test_seize__whole_vault__collateral_to_dst_debt_becomes_bad_debt(system):
     assert read(system, "total_issued") == 5_000 * WAD * rt
     assert read(system, "stable", r.borrower) == 5_000 * WAD * rt
     assert ctype(system, tid).rate == rt
-    assert logged(system, "VaultSeized", collateral_type=tid, owner=r.borrower, collateral_dst=r.keeper,
-                  debt_dst=r.governance, delta_collateral=-10 * WAD, delta_normalized_debt=-5_000 * WAD)
+    assert logged(
+        system,
+        "VaultSeized",
+        collateral_type=tid,
+        owner=r.borrower,
+        collateral_dst=r.keeper,
+        debt_dst=r.governance,
+        delta_collateral=-10 * WAD,
+        delta_normalized_debt=-5_000 * WAD,
+    )
 
 
 def test_seize__part_of_safe_vault__no_safety_or_dust_check(system):
@@ -969,7 +1159,17 @@ def test_seize__part_of_safe_vault__no_safety_or_dust_check(system):
     tid = system.eth.type_id
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 5_000 * WAD)
     rt = rate(system)
-    send(system, "seize", r.governance, tid, r.borrower, r.keeper, r.governance, -4 * WAD, -4_950 * WAD)
+    send(
+        system,
+        "seize",
+        r.governance,
+        tid,
+        r.borrower,
+        r.keeper,
+        r.governance,
+        -4 * WAD,
+        -4_950 * WAD,
+    )
     assert vault(system, tid, r.borrower) == Vault(6 * WAD, 50 * WAD)
     assert free(system, r.keeper) == 4 * WAD
     assert read(system, "bad_debt", r.governance) == 4_950 * WAD * rt
@@ -981,8 +1181,28 @@ def test_seize__positive_deltas__undo_a_seizure(system):
     r = system.roles
     tid = system.eth.type_id
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 5_000 * WAD)
-    send(system, "seize", r.governance, tid, r.borrower, r.keeper, r.governance, -10 * WAD, -5_000 * WAD)
-    send(system, "seize", r.governance, tid, r.borrower, r.keeper, r.governance, 10 * WAD, 5_000 * WAD)
+    send(
+        system,
+        "seize",
+        r.governance,
+        tid,
+        r.borrower,
+        r.keeper,
+        r.governance,
+        -10 * WAD,
+        -5_000 * WAD,
+    )
+    send(
+        system,
+        "seize",
+        r.governance,
+        tid,
+        r.borrower,
+        r.keeper,
+        r.governance,
+        10 * WAD,
+        5_000 * WAD,
+    )
     assert vault(system, tid, r.borrower) == Vault(10 * WAD, 5_000 * WAD)
     assert free(system, r.keeper) == 0
     assert read(system, "bad_debt", r.governance) == 0
@@ -1023,30 +1243,68 @@ def test_seize__more_collateral_than_locked__reverts_insufficient_locked(system)
     r = system.roles
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 5_000 * WAD)
     with reverts("engine: insufficient locked"):
-        send(system, "seize", r.governance, system.eth.type_id, r.borrower, r.keeper, r.governance,
-             -(10 * WAD + 1), -5_000 * WAD)
+        send(
+            system,
+            "seize",
+            r.governance,
+            system.eth.type_id,
+            r.borrower,
+            r.keeper,
+            r.governance,
+            -(10 * WAD + 1),
+            -5_000 * WAD,
+        )
 
 
 def test_seize__more_debt_than_owed__reverts_repay_exceeds_debt(system):
     r = system.roles
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 5_000 * WAD)
     with reverts("engine: repay exceeds debt"):
-        send(system, "seize", r.governance, system.eth.type_id, r.borrower, r.keeper, r.governance,
-             -10 * WAD, -(5_000 * WAD + 1))
+        send(
+            system,
+            "seize",
+            r.governance,
+            system.eth.type_id,
+            r.borrower,
+            r.keeper,
+            r.governance,
+            -10 * WAD,
+            -(5_000 * WAD + 1),
+        )
 
 
 def test_seize__putting_back_collateral_dst_lacks__reverts_insufficient_collateral(system):
     r = system.roles
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 5_000 * WAD)
     with reverts("engine: insufficient collateral"):
-        send(system, "seize", r.governance, system.eth.type_id, r.borrower, r.keeper, r.governance, WAD, 0)
+        send(
+            system,
+            "seize",
+            r.governance,
+            system.eth.type_id,
+            r.borrower,
+            r.keeper,
+            r.governance,
+            WAD,
+            0,
+        )
 
 
 def test_seize__putting_back_debt_without_bad_debt__reverts_arithmetic(system):
     r = system.roles
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 5_000 * WAD)
     with reverts(None):
-        send(system, "seize", r.governance, system.eth.type_id, r.borrower, r.keeper, r.governance, 0, WAD)
+        send(
+            system,
+            "seize",
+            r.governance,
+            system.eth.type_id,
+            r.borrower,
+            r.keeper,
+            r.governance,
+            0,
+            WAD,
+        )
 
 
 # ---------------------------------------------------------------- fold_rate
@@ -1066,8 +1324,14 @@ def test_fold_rate__positive__credits_fees_to_recipient(system):
     assert read(system, "stable", r.governance) == 50 * RAD
     assert read(system, "total_issued") == 5_000 * WAD * rt + 50 * RAD
     assert read(system, "vault_debt", tid, r.borrower) == 5_000 * WAD * rt + 50 * RAD
-    assert logged(system, "RateFolded", collateral_type=tid, recipient=r.governance, delta_rate=RAY // 100,
-                  delta_stable=50 * RAD)
+    assert logged(
+        system,
+        "RateFolded",
+        collateral_type=tid,
+        recipient=r.governance,
+        delta_rate=RAY // 100,
+        delta_stable=50 * RAD,
+    )
 
 
 def test_fold_rate__negative__debits_recipient(system):
@@ -1081,8 +1345,14 @@ def test_fold_rate__negative__debits_recipient(system):
     assert ctype(system, tid).rate == rt - RAY // 100
     assert read(system, "stable", r.borrower) == 5_000 * WAD * rt - 50 * RAD
     assert read(system, "total_issued") == 5_000 * WAD * rt - 50 * RAD
-    assert logged(system, "RateFolded", collateral_type=tid, recipient=r.borrower, delta_rate=-(RAY // 100),
-                  delta_stable=-50 * RAD)
+    assert logged(
+        system,
+        "RateFolded",
+        collateral_type=tid,
+        recipient=r.borrower,
+        delta_rate=-(RAY // 100),
+        delta_stable=-50 * RAD,
+    )
 
 
 def test_fold_rate__type_without_debt__moves_no_stable(system):
@@ -1117,7 +1387,9 @@ def test_fold_rate__down_to_one_wei__rate_never_reaches_zero(system):
     assert ctype(system, tid).rate == 1
 
 
-@pytest.mark.parametrize("below", [0, 1, RAY], ids=["exactly-minus-rate", "one-below", "one-ray-below"])
+@pytest.mark.parametrize(
+    "below", [0, 1, RAY], ids=["exactly-minus-rate", "one-below", "one-ray-below"]
+)
 def test_fold_rate__to_zero_or_below__reverts(system, below):
     r = system.roles
     tid = system.eth.type_id
@@ -1145,12 +1417,21 @@ def test_fold_rate__above_128_bits__reverts_value_too_large(system):
 
 def test_fold_rate__most_negative_delta__reverts_arithmetic(system):
     with reverts(None):
-        send(system, "fold_rate", system.roles.governance, system.eth.type_id, system.roles.governance, MIN_INT256)
+        send(
+            system,
+            "fold_rate",
+            system.roles.governance,
+            system.eth.type_id,
+            system.roles.governance,
+            MIN_INT256,
+        )
 
 
 def test_fold_rate__uninitialized_type__reverts(system):
     with reverts("engine: type not initialized"):
-        send(system, "fold_rate", system.roles.governance, UNKNOWN_TYPE, system.roles.governance, RAY)
+        send(
+            system, "fold_rate", system.roles.governance, UNKNOWN_TYPE, system.roles.governance, RAY
+        )
     assert ctype(system, UNKNOWN_TYPE).rate == 0
 
 
@@ -1168,7 +1449,9 @@ def test_create_unbacked__mints_stable_against_bad_debt(system):
     assert read(system, "stable", r.governance) == 0
     assert read(system, "total_unbacked") == amount
     assert read(system, "total_issued") == amount
-    assert logged(system, "UnbackedCreated", debt_dst=r.governance, stable_dst=r.keeper, amount=amount)
+    assert logged(
+        system, "UnbackedCreated", debt_dst=r.governance, stable_dst=r.keeper, amount=amount
+    )
 
 
 # ---------------------------------------------------------------- settle
@@ -1215,7 +1498,17 @@ def test_settle__after_seizure__borrower_stable_cancels_backstop_bad_debt(system
     tid = system.eth.type_id
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 1_000 * WAD)
     debt = 1_000 * WAD * rate(system)
-    send(system, "seize", r.governance, tid, r.borrower, r.keeper, r.governance, -10 * WAD, -1_000 * WAD)
+    send(
+        system,
+        "seize",
+        r.governance,
+        tid,
+        r.borrower,
+        r.keeper,
+        r.governance,
+        -10 * WAD,
+        -1_000 * WAD,
+    )
     send(system, "transfer_stable", r.borrower, r.borrower, r.governance, debt)
     send(system, "settle", r.governance, debt)
     assert read(system, "bad_debt", r.governance) == 0
@@ -1263,7 +1556,19 @@ def test_modify_vault__debt_below_raised_dust__can_still_add_collateral_but_not_
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 1_000 * WAD)
     system.tx(system.d.engine, "set_dust", r.governance, t, 2_000 * RAD)
     system.fund(r.borrower, "ETH-A", WAD)
-    system.tx(system.d.engine, "modify_vault", r.borrower, t, r.borrower, r.borrower, r.borrower, WAD, 0)
+    system.tx(
+        system.d.engine, "modify_vault", r.borrower, t, r.borrower, r.borrower, r.borrower, WAD, 0
+    )
     assert system.engine().vaults[(t, r.borrower)].collateral == 11 * WAD
     with reverts("engine: dust"):
-        system.tx(system.d.engine, "modify_vault", r.borrower, t, r.borrower, r.borrower, r.borrower, 0, -WAD)
+        system.tx(
+            system.d.engine,
+            "modify_vault",
+            r.borrower,
+            t,
+            r.borrower,
+            r.borrower,
+            r.borrower,
+            0,
+            -WAD,
+        )

@@ -18,14 +18,23 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from offchain.model.backstop import CLOSED, DEBT_AUCTION, DONE, FUND, NO_LOSS, POOL, REDISTRIBUTION, RUNNING
-from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.testing.harness import reverts
-from offchain.testing.harness import events as _events, move_prices, read as _read
-
-from offchain.model.fixed_point import rmul_up, rpow_up
-from offchain.model.state import ZERO_ADDRESS
 from helpers import ceil_div
+
+from offchain.model.backstop import (
+    CLOSED,
+    DEBT_AUCTION,
+    DONE,
+    FUND,
+    NO_LOSS,
+    POOL,
+    REDISTRIBUTION,
+    RUNNING,
+)
+from offchain.model.fixed_point import RAD, RAY, WAD, rmul_up, rpow_up
+from offchain.model.state import ZERO_ADDRESS
+from offchain.testing.harness import events as _events
+from offchain.testing.harness import move_prices, reverts
+from offchain.testing.harness import read as _read
 
 ETH = "ETH-A"
 DEFAULT_WATERFALL = [FUND, POOL, DEBT_AUCTION, REDISTRIBUTION]
@@ -65,9 +74,11 @@ def _pool(system, getter, *args):
 
 def _ctype(system):
     """ETH-A's (normalized_debt, rate, safe_price, debt_ceiling, dust)."""
-    return system.engine().collateral_types[system.eth.type_id]._make(
-        _read(system, system.d.engine, "collateral_types", system.eth.type_id))
-
+    return (
+        system.engine()
+        .collateral_types[system.eth.type_id]
+        ._make(_read(system, system.d.engine, "collateral_types", system.eth.type_id))
+    )
 
 
 # ---------------------------------------------------------------- the loss event
@@ -120,7 +131,14 @@ def _crash(system, price: int = CRASH_PRICE) -> None:
 def _mint_stable(system, who: str, amount: int) -> None:
     """Governance mints `amount` [rad] of internal stablecoin to `who` against its own bad debt
     (not the Backstop's: it is no part of any loss)."""
-    system.tx(system.d.engine, "create_unbacked", system.roles.governance, system.roles.governance, who, amount)
+    system.tx(
+        system.d.engine,
+        "create_unbacked",
+        system.roles.governance,
+        system.roles.governance,
+        who,
+        amount,
+    )
 
 
 def _give_surplus(system, amount: int) -> None:
@@ -155,9 +173,20 @@ def _liquidate_borrower(system, vaults=()) -> LossEvent:
     system.tx(system.d.liquidator, "liquidate", r.keeper, t.type_id, r.borrower, r.keeper)
     event = LossEvent(t.type_id, t.auction, _read(system, t.auction, "count"), system.now, rate)
     assert 1_120 * RAD < event.loss < 1_121 * RAD
-    opened = [args for addr, name, args in _events(system) if addr == system.d.backstop and name == "LossOpened"]
-    assert opened == [{"collateral_type": t.type_id, "auction": t.auction, "auction_id": event.auction_id,
-                       "debt": event.debt, "to_raise": event.to_raise}]
+    opened = [
+        args
+        for addr, name, args in _events(system)
+        if addr == system.d.backstop and name == "LossOpened"
+    ]
+    assert opened == [
+        {
+            "collateral_type": t.type_id,
+            "auction": t.auction,
+            "auction_id": event.auction_id,
+            "debt": event.debt,
+            "to_raise": event.to_raise,
+        }
+    ]
     return event
 
 
@@ -169,12 +198,26 @@ def _sell_out_below_debt(system, event: LossEvent) -> None:
     _mint_stable(system, r.keeper, RAISED)
     system.tx(system.d.engine, "allow", r.keeper, event.auction)
     system.lockstep.set_next_block_time(event.created_at + TAKE_DELAY)
-    system.tx(event.auction, "take", r.keeper, event.auction_id, COLLATERAL, TAKE_PRICE, r.keeper, b"")
+    system.tx(
+        event.auction, "take", r.keeper, event.auction_id, COLLATERAL, TAKE_PRICE, r.keeper, b""
+    )
     paid = [args for addr, name, args in _events(system) if name == "StableTransferred"]
     assert paid == [{"src": r.keeper, "dst": system.d.backstop, "amount": RAISED}]
-    closed = [args for addr, name, args in _events(system) if addr == system.d.backstop and name == "LossClosed"]
-    assert closed == [{"collateral_type": event.type_id, "auction": event.auction, "auction_id": event.auction_id,
-                       "raised": RAISED, "covered": RAISED, "loss": event.loss}]
+    closed = [
+        args
+        for addr, name, args in _events(system)
+        if addr == system.d.backstop and name == "LossClosed"
+    ]
+    assert closed == [
+        {
+            "collateral_type": event.type_id,
+            "auction": event.auction,
+            "auction_id": event.auction_id,
+            "raised": RAISED,
+            "covered": RAISED,
+            "loss": event.loss,
+        }
+    ]
 
 
 def _loss_event(system, surplus: int = 0, stake: int = 0, vaults=()) -> LossEvent:
@@ -225,7 +268,12 @@ def test_loss_event__auction_sold_out_below_debt__closes_with_loss_to_cover(syst
     close. What is left attributed to the event is its loss, D - 11,880; no surplus remains."""
     r, b = system.roles, system.d.backstop
     event = _liquidate_borrower(system)
-    assert _backstop(system, "losses", *event.key) == (event.debt, event.to_raise, event.created_at, RUNNING)
+    assert _backstop(system, "losses", *event.key) == (
+        event.debt,
+        event.to_raise,
+        event.created_at,
+        RUNNING,
+    )
     assert _backstop(system, "open_losses") == 1
     assert _backstop(system, "attributed_debt") == event.debt
     assert _backstop(system, "unattributed_debt") == event.reward
@@ -234,7 +282,12 @@ def test_loss_event__auction_sold_out_below_debt__closes_with_loss_to_cover(syst
     _sell_out_below_debt(system, event)
     # what the auction did not raise exceeds the penalty part: the debt itself is short
     assert event.to_raise - RAISED > event.to_raise - event.debt
-    assert _backstop(system, "losses", *event.key) == (event.debt, event.loss, event.created_at, CLOSED)
+    assert _backstop(system, "losses", *event.key) == (
+        event.debt,
+        event.loss,
+        event.created_at,
+        CLOSED,
+    )
     assert _backstop(system, "open_losses") == 1
     assert _backstop(system, "attributed_debt") == event.loss
     assert _backstop(system, "unattributed_debt") == event.reward
@@ -251,7 +304,12 @@ def test_cover__before_queue_delay__reverts_still_queued__at_delay_anyone_covers
     system.lockstep.set_next_block_time(event.created_at + QUEUE_DELAY - 1)
     with reverts("backstop: still queued"):
         system.tx(b, "cover", r.stranger, *event.key)
-    assert _backstop(system, "losses", *event.key) == (event.debt, event.loss, event.created_at, CLOSED)
+    assert _backstop(system, "losses", *event.key) == (
+        event.debt,
+        event.loss,
+        event.created_at,
+        CLOSED,
+    )
 
     assert _cover(system, event, sender=r.stranger) == [(FUND, b, event.loss)]
     assert system.now == event.created_at + QUEUE_DELAY
@@ -283,7 +341,12 @@ def test_cover__auction_still_running__reverts_nothing_to_cover(system):
     system.lockstep.set_next_block_time(event.created_at + QUEUE_DELAY)
     with reverts("backstop: nothing to cover"):
         system.tx(b, "cover", r.stranger, *event.key)
-    assert _backstop(system, "losses", *event.key) == (event.debt, event.to_raise, event.created_at, RUNNING)
+    assert _backstop(system, "losses", *event.key) == (
+        event.debt,
+        event.to_raise,
+        event.created_at,
+        RUNNING,
+    )
 
 
 def test_cover__event_done_or_unknown__reverts_nothing_to_cover(system):
@@ -300,7 +363,12 @@ def test_cover__event_done_or_unknown__reverts_nothing_to_cover(system):
         system.tx(b, "cover", r.stranger, event.type_id, event.auction, event.auction_id + 1)
     with reverts("backstop: nothing to cover"):
         system.tx(b, "cover", r.stranger, event.type_id, system.btc.auction, event.auction_id)
-    assert _backstop(system, "losses", event.type_id, system.btc.auction, event.auction_id) == (0, 0, 0, NO_LOSS)
+    assert _backstop(system, "losses", event.type_id, system.btc.auction, event.auction_id) == (
+        0,
+        0,
+        0,
+        NO_LOSS,
+    )
     assert _stable(system, b) == 2_000 * RAD - event.loss
 
 
@@ -322,15 +390,24 @@ def test_cover__auction_raised_everything__event_done_at_close__nothing_to_cover
     paid = [args for addr, name, args in _events(system) if name == "StableTransferred"]
     assert paid == [{"src": r.keeper, "dst": b, "amount": event.to_raise}]
     closed = [args for addr, name, args in _events(system) if addr == b and name == "LossClosed"]
-    assert closed == [{"collateral_type": t.type_id, "auction": t.auction, "auction_id": 1,
-                       "raised": event.to_raise, "covered": event.debt, "loss": 0}]
+    assert closed == [
+        {
+            "collateral_type": t.type_id,
+            "auction": t.auction,
+            "auction_id": 1,
+            "raised": event.to_raise,
+            "covered": event.debt,
+            "loss": 0,
+        }
+    ]
     assert _stable(system, t.auction) == 0
     assert _backstop(system, "losses", *event.key) == (event.debt, 0, event.created_at, DONE)
     assert _backstop(system, "open_losses") == 0
     assert _backstop(system, "attributed_debt") == 0
     assert _stable(system, b) == event.to_raise - event.debt
     assert _read(system, system.d.engine, "collateral", t.type_id, r.borrower) == (
-        COLLATERAL - event.to_raise // TAKE_PRICE)
+        COLLATERAL - event.to_raise // TAKE_PRICE
+    )
     system.lockstep.set_next_block_time(event.created_at + QUEUE_DELAY)
     with reverts("backstop: nothing to cover"):
         system.tx(b, "cover", r.stranger, *event.key)
@@ -351,10 +428,20 @@ def test_cover__default_waterfall__fund_then_pool_then_debt_auction(system):
 
     rest = event.loss - 800 * RAD
     receipts = _cover(system, event)
-    assert receipts == [(FUND, b, 300 * RAD), (POOL, pool, 500 * RAD), (DEBT_AUCTION, system.d.debt_auction, rest)]
+    assert receipts == [
+        (FUND, b, 300 * RAD),
+        (POOL, pool, 500 * RAD),
+        (DEBT_AUCTION, system.d.debt_auction, rest),
+    ]
     assert sum(amount for _, _, amount in receipts) == event.loss
-    e, ids = system.d.engine, {"collateral_type": event.type_id, "auction": event.auction,
-                               "auction_id": event.auction_id}
+    e, ids = (
+        system.d.engine,
+        {
+            "collateral_type": event.type_id,
+            "auction": event.auction,
+            "auction_id": event.auction_id,
+        },
+    )
     assert _events(system) == [
         (e, "DebtSettled", {"account": b, "amount": 300 * RAD}),
         (b, "LossAllocated", {**ids, "layer": FUND, "participant": b, "amount": 300 * RAD}),
@@ -362,7 +449,11 @@ def test_cover__default_waterfall__fund_then_pool_then_debt_auction(system):
         (pool, "Absorbed", {**ids, "charge_id": 1, "amount": 500 * RAD}),
         (e, "DebtSettled", {"account": b, "amount": 500 * RAD}),
         (b, "LossAllocated", {**ids, "layer": POOL, "participant": pool, "amount": 500 * RAD}),
-        (b, "LossAllocated", {**ids, "layer": DEBT_AUCTION, "participant": system.d.debt_auction, "amount": rest}),
+        (
+            b,
+            "LossAllocated",
+            {**ids, "layer": DEBT_AUCTION, "participant": system.d.debt_auction, "amount": rest},
+        ),
     ]
     _assert_done(system, event)
     assert _backstop(system, "debt_to_auction") == rest
@@ -408,7 +499,9 @@ def test_cover__no_debt_auction_layer__rest_is_redistributed_to_the_type(system)
     7,000 x ceil((L - 800) / 7,000) >= L - 800 more, credited to the Backstop, which settles
     L - 800 and keeps the rounding excess as surplus. No debt is left to auction."""
     r, b, pool, e = system.roles, system.d.backstop, system.d.stability_pool, system.d.engine
-    event = _loss_event(system, surplus=300 * RAD, stake=500 * RAD, vaults=[(r.other, 30 * WAD, 7_000 * WAD)])
+    event = _loss_event(
+        system, surplus=300 * RAD, stake=500 * RAD, vaults=[(r.other, 30 * WAD, 7_000 * WAD)]
+    )
     _set_waterfall(system, [FUND, POOL, REDISTRIBUTION])
     receipts = _cover(system, event)
     rest = event.loss - 800 * RAD
@@ -418,9 +511,18 @@ def test_cover__no_debt_auction_layer__rest_is_redistributed_to_the_type(system)
     delta_rate = ceil_div(rest, art)
     excess = art * delta_rate - rest
     assert 0 < excess < art
-    redistributed = [args for addr, name, args in _events(system) if addr == b and name == "LossRedistributed"]
-    assert redistributed == [{"collateral_type": event.type_id, "auction": event.auction,
-                              "auction_id": event.auction_id, "delta_rate": delta_rate, "excess": excess}]
+    redistributed = [
+        args for addr, name, args in _events(system) if addr == b and name == "LossRedistributed"
+    ]
+    assert redistributed == [
+        {
+            "collateral_type": event.type_id,
+            "auction": event.auction,
+            "auction_id": event.auction_id,
+            "delta_rate": delta_rate,
+            "excess": excess,
+        }
+    ]
     _assert_done(system, event)
     assert _ctype(system).rate == event.rate + delta_rate
     assert _read(system, e, "vault_debt", event.type_id, r.other) == art * (event.rate + delta_rate)
@@ -451,11 +553,26 @@ def test_cover__redistribution_only__rate_rises_and_near_line_vault_can_be_liqui
     excess = art * delta_rate - event.loss
     assert 0 < excess < art
     folded = [args for addr, name, args in _events(system) if addr == e and name == "RateFolded"]
-    assert folded == [{"collateral_type": t, "recipient": b, "delta_rate": delta_rate,
-                       "delta_stable": event.loss + excess}]
-    redistributed = [args for addr, name, args in _events(system) if addr == b and name == "LossRedistributed"]
-    assert redistributed == [{"collateral_type": t, "auction": event.auction, "auction_id": event.auction_id,
-                              "delta_rate": delta_rate, "excess": excess}]
+    assert folded == [
+        {
+            "collateral_type": t,
+            "recipient": b,
+            "delta_rate": delta_rate,
+            "delta_stable": event.loss + excess,
+        }
+    ]
+    redistributed = [
+        args for addr, name, args in _events(system) if addr == b and name == "LossRedistributed"
+    ]
+    assert redistributed == [
+        {
+            "collateral_type": t,
+            "auction": event.auction,
+            "auction_id": event.auction_id,
+            "delta_rate": delta_rate,
+            "excess": excess,
+        }
+    ]
     _assert_done(system, event)
     assert _ctype(system).normalized_debt == art
     assert _ctype(system).rate == event.rate + delta_rate
@@ -471,8 +588,15 @@ def test_cover__redistribution_only__rate_rises_and_near_line_vault_can_be_liqui
     _crash(system)
     system.tx(system.d.liquidator, "liquidate", r.keeper, t, r.other, r.keeper)
     opened = [args for addr, name, args in _events(system) if addr == b and name == "LossOpened"]
-    assert opened == [{"collateral_type": t, "auction": event.auction, "auction_id": 2, "debt": near_debt,
-                       "to_raise": ceil_div(near_debt * 113, 100)}]
+    assert opened == [
+        {
+            "collateral_type": t,
+            "auction": event.auction,
+            "auction_id": 2,
+            "debt": near_debt,
+            "to_raise": ceil_div(near_debt * 113, 100),
+        }
+    ]
     assert _read(system, e, "vaults", t, r.other) == (0, 0)
     assert _backstop(system, "open_losses") == 1
 
@@ -487,7 +611,12 @@ def test_cover__empty_waterfall__pays_nothing_until_a_layer_is_enabled(system):
     assert _backstop(system, "get_waterfall") == ()
     assert _cover(system, event) == []
     assert _events(system) == []
-    assert _backstop(system, "losses", *event.key) == (event.debt, event.loss, event.created_at, CLOSED)
+    assert _backstop(system, "losses", *event.key) == (
+        event.debt,
+        event.loss,
+        event.created_at,
+        CLOSED,
+    )
     assert _backstop(system, "open_losses") == 1
     assert _backstop(system, "attributed_debt") == event.loss
     assert _stable(system, b) == 2_000 * RAD
@@ -533,8 +662,10 @@ def test_cover__fund_with_no_surplus__skipped_without_receipt(system):
     b, pool = system.d.backstop, system.d.stability_pool
     event = _loss_event(system, stake=500 * RAD)
     assert _stable(system, b) == 0
-    assert _cover(system, event) == [(POOL, pool, 500 * RAD),
-                                     (DEBT_AUCTION, system.d.debt_auction, event.loss - 500 * RAD)]
+    assert _cover(system, event) == [
+        (POOL, pool, 500 * RAD),
+        (DEBT_AUCTION, system.d.debt_auction, event.loss - 500 * RAD),
+    ]
     # one settlement only: the pool's payment
     settled = [args["amount"] for addr, name, args in _events(system) if name == "DebtSettled"]
     assert settled == [500 * RAD]
@@ -546,8 +677,10 @@ def test_cover__pool_without_stakers__skipped_without_receipt(system):
     the fund pays its 300, the debt auction the other L - 300."""
     b, pool = system.d.backstop, system.d.stability_pool
     event = _loss_event(system, surplus=300 * RAD)
-    assert _cover(system, event) == [(FUND, b, 300 * RAD),
-                                     (DEBT_AUCTION, system.d.debt_auction, event.loss - 300 * RAD)]
+    assert _cover(system, event) == [
+        (FUND, b, 300 * RAD),
+        (DEBT_AUCTION, system.d.debt_auction, event.loss - 300 * RAD),
+    ]
     assert [name for addr, name, _ in _events(system) if addr == pool] == []
     assert _pool(system, "charge_count") == 0
     _assert_done(system, event)
@@ -564,11 +697,17 @@ def test_cover__stake_made_while_loss_open__pending_stake_not_taken(system):
     _mint_stable(system, r.keeper, 1_000 * RAD)
     system.tx(system.d.engine, "allow", r.keeper, pool)
     system.tx(pool, "stake", r.keeper, 1_000 * RAD)
-    assert _events(system)[-1] == (pool, "StakePending", {"staker": r.keeper, "amount": 1_000 * RAD})
+    assert _events(system)[-1] == (
+        pool,
+        "StakePending",
+        {"staker": r.keeper, "amount": 1_000 * RAD},
+    )
     assert _pool(system, "assets") == 500 * RAD
 
-    assert _cover(system, event) == [(POOL, pool, 500 * RAD),
-                                     (DEBT_AUCTION, system.d.debt_auction, event.loss - 500 * RAD)]
+    assert _cover(system, event) == [
+        (POOL, pool, 500 * RAD),
+        (DEBT_AUCTION, system.d.debt_auction, event.loss - 500 * RAD),
+    ]
     _assert_done(system, event)
     assert (_stable(system, pool), _pool(system, "assets")) == (1_000 * RAD, 0)
     assert _pool(system, "pending", r.keeper) == 1_000 * RAD
@@ -587,7 +726,12 @@ def test_cover__redistribution_with_no_other_type_debt__skipped_event_stays_open
     assert _cover(system, event) == []
     assert _events(system) == []
     assert _ctype(system).rate == event.rate
-    assert _backstop(system, "losses", *event.key) == (event.debt, event.loss, event.created_at, CLOSED)
+    assert _backstop(system, "losses", *event.key) == (
+        event.debt,
+        event.loss,
+        event.created_at,
+        CLOSED,
+    )
     assert _backstop(system, "open_losses") == 1
 
 
@@ -597,23 +741,48 @@ def test_cover__layer_contracts_unset__pool_and_debt_auction_pay_nothing(system)
     type has no other debt to redistribute to); the stakers keep their 500."""
     r, b = system.roles, system.d.backstop
     event = _loss_event(system, surplus=300 * RAD, stake=500 * RAD)
-    system.tx(b, "set_layer_contracts", r.governance, ZERO_ADDRESS, ZERO_ADDRESS, system.d.surplus_auction)
-    assert _events(system) == [(b, "LayerContractsSet", {"stability_pool": ZERO_ADDRESS,
-                                                         "debt_auction": ZERO_ADDRESS,
-                                                         "surplus_auction": system.d.surplus_auction})]
-    assert (_backstop(system, "stability_pool"), _backstop(system, "debt_auction")) == (ZERO_ADDRESS, ZERO_ADDRESS)
+    system.tx(
+        b, "set_layer_contracts", r.governance, ZERO_ADDRESS, ZERO_ADDRESS, system.d.surplus_auction
+    )
+    assert _events(system) == [
+        (
+            b,
+            "LayerContractsSet",
+            {
+                "stability_pool": ZERO_ADDRESS,
+                "debt_auction": ZERO_ADDRESS,
+                "surplus_auction": system.d.surplus_auction,
+            },
+        )
+    ]
+    assert (_backstop(system, "stability_pool"), _backstop(system, "debt_auction")) == (
+        ZERO_ADDRESS,
+        ZERO_ADDRESS,
+    )
     assert _cover(system, event) == [(FUND, b, 300 * RAD)]
     assert _backstop(system, "losses", *event.key) == (
-        event.debt, event.loss - 300 * RAD, event.created_at, CLOSED)
+        event.debt,
+        event.loss - 300 * RAD,
+        event.created_at,
+        CLOSED,
+    )
     assert _pool(system, "assets") == 500 * RAD
     assert _backstop(system, "debt_to_auction") == 0
 
     # wired back, the same event finishes through the pool and the debt auction
-    system.tx(b, "set_layer_contracts", r.governance, system.d.stability_pool, system.d.debt_auction,
-              system.d.surplus_auction)
+    system.tx(
+        b,
+        "set_layer_contracts",
+        r.governance,
+        system.d.stability_pool,
+        system.d.debt_auction,
+        system.d.surplus_auction,
+    )
     system.tx(b, "cover", r.stranger, *event.key)
-    assert _receipts(system, event) == [(POOL, system.d.stability_pool, 500 * RAD),
-                                        (DEBT_AUCTION, system.d.debt_auction, event.loss - 800 * RAD)]
+    assert _receipts(system, event) == [
+        (POOL, system.d.stability_pool, 500 * RAD),
+        (DEBT_AUCTION, system.d.debt_auction, event.loss - 800 * RAD),
+    ]
     _assert_done(system, event)
 
 
@@ -654,7 +823,10 @@ def test_settle__debt_handed_to_debt_auction__not_settleable(system):
     with reverts("backstop: insufficient unattributed debt"):
         system.tx(b, "settle", r.stranger, event.reward + 1)
     system.tx(b, "settle", r.stranger, event.reward)
-    assert (_stable(system, b), _bad_debt(system, b)) == (2_000 * RAD - event.reward, event.loss - 800 * RAD)
+    assert (_stable(system, b), _bad_debt(system, b)) == (
+        2_000 * RAD - event.reward,
+        event.loss - 800 * RAD,
+    )
     assert _backstop(system, "debt_to_auction") == event.loss - 800 * RAD
 
 
@@ -683,14 +855,21 @@ def test_deployment__waterfall_wired_as_configured(system):
     assert _backstop(system, "debt_auction") == d.debt_auction
     assert _backstop(system, "surplus_auction") == d.surplus_auction
     assert _backstop(system, "queue_delay") == QUEUE_DELAY
-    assert (_backstop(system, "surplus_buffer"), _backstop(system, "surplus_lot"),
-            _backstop(system, "debt_auction_bid_size")) == (SURPLUS_BUFFER, SURPLUS_LOT, DEBT_AUCTION_BID)
+    assert (
+        _backstop(system, "surplus_buffer"),
+        _backstop(system, "surplus_lot"),
+        _backstop(system, "debt_auction_bid_size"),
+    ) == (SURPLUS_BUFFER, SURPLUS_LOT, DEBT_AUCTION_BID)
     assert (_read(system, d.fees, "stability_pool"), _read(system, d.fees, "pool_fee_share")) == (
-        d.stability_pool, POOL_FEE_SHARE)
+        d.stability_pool,
+        POOL_FEE_SHARE,
+    )
     assert _backstop(system, "open_losses") == 0
 
 
-@pytest.mark.parametrize("order", [[], [REDISTRIBUTION], [POOL, FUND], [4, 3, 2, 1], [DEBT_AUCTION, FUND, POOL]])
+@pytest.mark.parametrize(
+    "order", [[], [REDISTRIBUTION], [POOL, FUND], [4, 3, 2, 1], [DEBT_AUCTION, FUND, POOL]]
+)
 def test_set_waterfall__valid_order__stored_and_logged(system, order):
     b = system.d.backstop
     _set_waterfall(system, order)
@@ -727,34 +906,60 @@ BACKSTOP_SETTERS = {
 @pytest.mark.parametrize("function", sorted(BACKSTOP_SETTERS))
 def test_backstop_setter__called_by_stranger__reverts_not_authorized(system, function):
     with reverts("authorized: not authorized"):
-        system.tx(system.d.backstop, function, system.roles.stranger, *BACKSTOP_SETTERS[function](system))
+        system.tx(
+            system.d.backstop, function, system.roles.stranger, *BACKSTOP_SETTERS[function](system)
+        )
 
 
 def test_set_layer_contracts__stores_and_logs(system):
     r, b = system.roles, system.d.backstop
     system.tx(b, "set_layer_contracts", r.governance, r.other, r.keeper, r.stranger)
-    assert _events(system) == [(b, "LayerContractsSet", {"stability_pool": r.other, "debt_auction": r.keeper,
-                                                         "surplus_auction": r.stranger})]
-    assert (_backstop(system, "stability_pool"), _backstop(system, "debt_auction"),
-            _backstop(system, "surplus_auction")) == (r.other, r.keeper, r.stranger)
+    assert _events(system) == [
+        (
+            b,
+            "LayerContractsSet",
+            {"stability_pool": r.other, "debt_auction": r.keeper, "surplus_auction": r.stranger},
+        )
+    ]
+    assert (
+        _backstop(system, "stability_pool"),
+        _backstop(system, "debt_auction"),
+        _backstop(system, "surplus_auction"),
+    ) == (r.other, r.keeper, r.stranger)
 
 
 def test_set_auction_parameters__stores_and_logs(system):
     r, b = system.roles, system.d.backstop
     system.tx(b, "set_auction_parameters", r.governance, 0, 7 * RAD, 9 * RAD + 1)
     assert _events(system) == [
-        (b, "AuctionParametersSet", {"surplus_buffer": 0, "surplus_lot": 7 * RAD, "debt_auction_bid_size": 9 * RAD + 1}),
+        (
+            b,
+            "AuctionParametersSet",
+            {"surplus_buffer": 0, "surplus_lot": 7 * RAD, "debt_auction_bid_size": 9 * RAD + 1},
+        ),
     ]
-    assert (_backstop(system, "surplus_buffer"), _backstop(system, "surplus_lot"),
-            _backstop(system, "debt_auction_bid_size")) == (0, 7 * RAD, 9 * RAD + 1)
+    assert (
+        _backstop(system, "surplus_buffer"),
+        _backstop(system, "surplus_lot"),
+        _backstop(system, "debt_auction_bid_size"),
+    ) == (0, 7 * RAD, 9 * RAD + 1)
 
 
 @pytest.mark.parametrize(("lot", "bid"), [(0, DEBT_AUCTION_BID), (SURPLUS_LOT, 0), (0, 0)])
 def test_set_auction_parameters__zero_size__reverts(system, lot, bid):
     with reverts("backstop: zero auction size"):
-        system.tx(system.d.backstop, "set_auction_parameters", system.roles.governance, SURPLUS_BUFFER, lot, bid)
+        system.tx(
+            system.d.backstop,
+            "set_auction_parameters",
+            system.roles.governance,
+            SURPLUS_BUFFER,
+            lot,
+            bid,
+        )
     assert (_backstop(system, "surplus_lot"), _backstop(system, "debt_auction_bid_size")) == (
-        SURPLUS_LOT, DEBT_AUCTION_BID)
+        SURPLUS_LOT,
+        DEBT_AUCTION_BID,
+    )
 
 
 # ================================================================ stability fee share
@@ -788,8 +993,11 @@ def test_accrue__with_stakers__pool_gets_quarter_of_fees_backstop_the_rest(syste
     base_fee, last_accrual = _read(system, fees, "fees", system.eth.type_id)[:2]
     rate = _ctype(system).rate
     start = system.now + 30 * 86_400
-    when = next(w for w in range(start, start + 100)
-                if art * (rmul_up(rpow_up(base_fee, w - last_accrual), rate) - rate) % 4 != 0)
+    when = next(
+        w
+        for w in range(start, start + 100)
+        if art * (rmul_up(rpow_up(base_fee, w - last_accrual), rate) - rate) % 4 != 0
+    )
     before, after = _accrue_at(system, when)
     assert after == rmul_up(rpow_up(base_fee, when - last_accrual), rate)
     income = art * (after - before)
@@ -797,11 +1005,22 @@ def test_accrue__with_stakers__pool_gets_quarter_of_fees_backstop_the_rest(syste
     to_pool = income * POOL_FEE_SHARE // WAD
     assert to_pool == income // 4
     shared = [args for addr, name, args in _events(system) if addr == fees and name == "FeesShared"]
-    assert shared == [{"collateral_type": system.eth.type_id, "to_pool": to_pool,
-                       "to_recipient": income - to_pool}]
+    assert shared == [
+        {
+            "collateral_type": system.eth.type_id,
+            "to_pool": to_pool,
+            "to_recipient": income - to_pool,
+        }
+    ]
     folded = [args for addr, name, args in _events(system) if name == "RateFolded"]
-    assert folded == [{"collateral_type": system.eth.type_id, "recipient": fees, "delta_rate": after - before,
-                       "delta_stable": income}]
+    assert folded == [
+        {
+            "collateral_type": system.eth.type_id,
+            "recipient": fees,
+            "delta_rate": after - before,
+            "delta_stable": income,
+        }
+    ]
     assert _stable(system, pool) == 1_000 * RAD + to_pool
     assert _pool(system, "value_of", r.stranger) == 1_000 * RAD + to_pool
     assert _stable(system, b) == income - to_pool
@@ -817,7 +1036,13 @@ def test_accrue__no_stakers__backstop_gets_all_fees(system):
     income = 10_000 * WAD * (after - before)
     assert [name for addr, name, _ in _events(system) if addr == fees] == ["Accrued"]
     folded = [args for addr, name, args in _events(system) if name == "RateFolded"]
-    assert folded == [{"collateral_type": system.eth.type_id, "recipient": b, "delta_rate": after - before,
-                       "delta_stable": income}]
+    assert folded == [
+        {
+            "collateral_type": system.eth.type_id,
+            "recipient": b,
+            "delta_rate": after - before,
+            "delta_stable": income,
+        }
+    ]
     assert _stable(system, b) == income
     assert _stable(system, pool) == 0

@@ -13,38 +13,62 @@ from hypothesis import strategies as st
 
 from offchain.model.collateral_pool import MAX_FEE, CollateralPool
 from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.model.state import Event
 from offchain.sim.keepers import (
-    FLASH_TAKE_GAS, TAKE_GAS, Action, AuctionView, Latency, PoolView, TakerParams, VaultIndex, pool_out, take_outcome,
+    FLASH_TAKE_GAS,
+    TAKE_GAS,
+    Action,
+    AuctionView,
+    Latency,
+    PoolView,
+    TakerParams,
+    VaultIndex,
+    pool_out,
+    take_outcome,
     taker_actions,
 )
 from offchain.sim.market_data import Series
-from offchain.model.state import Event
 
 ENGINE = "0x00000000000000000000000000000000000000E1"
 TYPE = b"ETH-A".ljust(32, b"\0")
 
-_auctions = st.lists(st.builds(
-    AuctionView,
-    auction_id=st.integers(1, 10**6),
-    needs_reset=st.booleans(),
-    price=st.integers(0, 400 * RAY),  # up to 400 stablecoin per collateral
-    lot=st.integers(0, 1_000 * WAD),
-    debt=st.integers(1, 200_000 * RAD),
-), max_size=12, unique_by=lambda a: a.auction_id)
-_pools = st.builds(PoolView, reserve_collateral=st.integers(0, 50_000 * WAD), reserve_stable=st.integers(0, 10**7 * WAD),
-                   fee=st.sampled_from([0, 3 * 10**15]), scale=st.just(1))
+_auctions = st.lists(
+    st.builds(
+        AuctionView,
+        auction_id=st.integers(1, 10**6),
+        needs_reset=st.booleans(),
+        price=st.integers(0, 400 * RAY),  # up to 400 stablecoin per collateral
+        lot=st.integers(0, 1_000 * WAD),
+        debt=st.integers(1, 200_000 * RAD),
+    ),
+    max_size=12,
+    unique_by=lambda a: a.auction_id,
+)
+_pools = st.builds(
+    PoolView,
+    reserve_collateral=st.integers(0, 50_000 * WAD),
+    reserve_stable=st.integers(0, 10**7 * WAD),
+    fee=st.sampled_from([0, 3 * 10**15]),
+    scale=st.just(1),
+)
 
 
 @settings(max_examples=300, deadline=None)
-@given(amount=st.integers(0, 10**6 * WAD), reserve_in=st.integers(0, 10**7 * WAD),
-       reserve_out=st.integers(0, 10**9 * WAD), fee=st.integers(0, MAX_FEE))
+@given(
+    amount=st.integers(0, 10**6 * WAD),
+    reserve_in=st.integers(0, 10**7 * WAD),
+    reserve_out=st.integers(0, 10**9 * WAD),
+    fee=st.integers(0, MAX_FEE),
+)
 def test_pool_out__equals_the_model_pools_quote(amount, reserve_in, reserve_out, fee):
     # the taker prices its flash takes with pool_out: the model pool (itself held to the
     # contract by the differential tests) must give the same, and an empty pool gives nothing
     pool = CollateralPool.__new__(CollateralPool)  # only the quote's state: the fee
     object.__setattr__(pool, "fee", fee)
     if reserve_in and reserve_out:
-        assert pool_out(amount, reserve_in, reserve_out, fee) == pool._amount_out(amount, reserve_in, reserve_out)
+        assert pool_out(amount, reserve_in, reserve_out, fee) == pool._amount_out(
+            amount, reserve_in, reserve_out
+        )
     else:
         assert pool_out(amount, reserve_in, reserve_out, fee) == 0
 
@@ -78,29 +102,59 @@ def _plain_taker_actions(auctions, pool, market_price, min_auction, capital, p, 
     over every auction."""
     actions = []
     reserve_c, reserve_s = pool.reserve_collateral, pool.reserve_stable
-    gas_cost = (FLASH_TAKE_GAS if p.mode == "flash" else TAKE_GAS) * p.gas_price * market_price // WAD
+    gas_cost = (
+        (FLASH_TAKE_GAS if p.mode == "flash" else TAKE_GAS) * p.gas_price * market_price // WAD
+    )
     for a in auctions:
         if ("auction", a.auction_id) in in_flight or a.lot == 0:
             continue
         if a.needs_reset:
-            actions.append(Action(p.actor, p.taker, p.auction, "reset", (a.auction_id, p.taker),
-                                  (("auction", a.auction_id),), p.gas_price))
+            actions.append(
+                Action(
+                    p.actor,
+                    p.taker,
+                    p.auction,
+                    "reset",
+                    (a.auction_id, p.taker),
+                    (("auction", a.auction_id),),
+                    p.gas_price,
+                )
+            )
             continue
         if a.price == 0:
             continue
-        best = _plain_best(a, reserve_c, reserve_s, pool, market_price, min_auction, capital, p.mode, gas_cost)
+        best = _plain_best(
+            a, reserve_c, reserve_s, pool, market_price, min_auction, capital, p.mode, gas_cost
+        )
         if best is None or best[0] < p.min_profit:
             continue
         profit, max_collateral, tokens, proceeds = best
         if p.mode == "flash":
             reserve_c, reserve_s = reserve_c + tokens, reserve_s - proceeds
-            actions.append(Action(p.actor, p.taker, p.flash_taker, "take",
-                                  (a.auction_id, max_collateral, a.price, 0), (("auction", a.auction_id),), p.gas_price))
+            actions.append(
+                Action(
+                    p.actor,
+                    p.taker,
+                    p.flash_taker,
+                    "take",
+                    (a.auction_id, max_collateral, a.price, 0),
+                    (("auction", a.auction_id),),
+                    p.gas_price,
+                )
+            )
         else:
             capital -= take_outcome(a.lot, a.debt, a.price, max_collateral, min_auction)[1]
-            actions.append(Action(p.actor, p.taker, p.auction, "take",
-                                  (a.auction_id, max_collateral, a.price, p.taker, b""), (("auction", a.auction_id),),
-                                  p.gas_price))
+            actions.append(
+                Action(
+                    p.actor,
+                    p.taker,
+                    p.auction,
+                    "take",
+                    (a.auction_id, max_collateral, a.price, p.taker, b""),
+                    (("auction", a.auction_id),),
+                    p.gas_price,
+                )
+            )
     return actions
 
 
@@ -111,17 +165,44 @@ def _rays(top: int) -> st.SearchStrategy[int]:
     return st.one_of(st.integers(0, top).map(lambda x: x * RAY), st.integers(0, top * RAY))
 
 
-_tiny_auctions = st.lists(st.builds(
-    AuctionView, auction_id=st.integers(1, 50), needs_reset=st.booleans(), price=_rays(20), lot=st.integers(0, 60),
-    debt=_rays(300).map(lambda x: max(x, 1))), max_size=8, unique_by=lambda a: a.auction_id)
-_tiny_pools = st.builds(PoolView, reserve_collateral=st.integers(0, 400), reserve_stable=st.integers(0, 4_000),
-                        fee=st.sampled_from([0, 0, 3 * 10**15, WAD // 2]), scale=st.sampled_from([1, 2]))
+_tiny_auctions = st.lists(
+    st.builds(
+        AuctionView,
+        auction_id=st.integers(1, 50),
+        needs_reset=st.booleans(),
+        price=_rays(20),
+        lot=st.integers(0, 60),
+        debt=_rays(300).map(lambda x: max(x, 1)),
+    ),
+    max_size=8,
+    unique_by=lambda a: a.auction_id,
+)
+_tiny_pools = st.builds(
+    PoolView,
+    reserve_collateral=st.integers(0, 400),
+    reserve_stable=st.integers(0, 4_000),
+    fee=st.sampled_from([0, 0, 3 * 10**15, WAD // 2]),
+    scale=st.sampled_from([1, 2]),
+)
 _worlds = st.one_of(
-    st.tuples(_auctions, _pools, st.integers(1, 400 * WAD), st.integers(-10 * WAD, 1_000 * WAD),
-              st.integers(0, 500 * 10**9), st.one_of(st.integers(0, 10**6 * RAD), st.integers(0, 5_000 * RAD)),
-              st.integers(0, 500 * RAD)),
-    st.tuples(_tiny_auctions, _tiny_pools, st.integers(1, 20).map(lambda x: x * WAD), st.integers(-5, 5),
-              st.just(0), _rays(300), _rays(30)),
+    st.tuples(
+        _auctions,
+        _pools,
+        st.integers(1, 400 * WAD),
+        st.integers(-10 * WAD, 1_000 * WAD),
+        st.integers(0, 500 * 10**9),
+        st.one_of(st.integers(0, 10**6 * RAD), st.integers(0, 5_000 * RAD)),
+        st.integers(0, 500 * RAD),
+    ),
+    st.tuples(
+        _tiny_auctions,
+        _tiny_pools,
+        st.integers(1, 20).map(lambda x: x * WAD),
+        st.integers(-5, 5),
+        st.just(0),
+        _rays(300),
+        _rays(30),
+    ),
 )
 
 
@@ -129,13 +210,25 @@ _worlds = st.one_of(
 @given(world=_worlds, mode=st.sampled_from(["flash", "capital"]), data=st.data())
 def test_taker__written_out__equals_take_outcome_and_pool_out_composed(world, mode, data):
     auctions, pool, market, min_profit, gas_price, capital, min_auction = world
-    params = TakerParams("taker", "0x" + "11" * 20, "0x" + "22" * 20 if mode == "flash" else "", "0x" + "33" * 20, mode,
-                         min_profit, gas_price)
+    params = TakerParams(
+        "taker",
+        "0x" + "11" * 20,
+        "0x" + "22" * 20 if mode == "flash" else "",
+        "0x" + "33" * 20,
+        mode,
+        min_profit,
+        gas_price,
+    )
     ids = [a.auction_id for a in auctions]
     busy = data.draw(st.lists(st.sampled_from(ids), max_size=3)) if ids else []
-    in_flight = {("auction", x) for x in busy} | {("vault", "0x" + "44" * 20), ("accrue",), ("cover", ids[0] if ids else 1)}
-    assert taker_actions(auctions, pool, market, min_auction, capital, params, in_flight) == _plain_taker_actions(
-        auctions, pool, market, min_auction, capital, params, in_flight)
+    in_flight = {("auction", x) for x in busy} | {
+        ("vault", "0x" + "44" * 20),
+        ("accrue",),
+        ("cover", ids[0] if ids else 1),
+    }
+    assert taker_actions(
+        auctions, pool, market, min_auction, capital, params, in_flight
+    ) == _plain_taker_actions(auctions, pool, market, min_auction, capital, params, in_flight)
 
 
 @settings(max_examples=300, deadline=None)
@@ -148,30 +241,65 @@ def test_taker__a_take_whose_profit_just_clears_the_minimum__is_taken(world, mod
     assume(live)
     a = live[index % len(live)]
     gas_cost = (FLASH_TAKE_GAS if mode == "flash" else TAKE_GAS) * gas_price * market // WAD
-    best = _plain_best(a, pool.reserve_collateral, pool.reserve_stable, pool, market, min_auction, capital, mode,
-                       gas_cost)
+    best = _plain_best(
+        a,
+        pool.reserve_collateral,
+        pool.reserve_stable,
+        pool,
+        market,
+        min_auction,
+        capital,
+        mode,
+        gas_cost,
+    )
     assume(best is not None)
     for min_profit, taken in ((best[0], True), (best[0] + 1, False)):
-        params = TakerParams("taker", "0x" + "11" * 20, "0x" + "22" * 20 if mode == "flash" else "", "0x" + "33" * 20,
-                             mode, min_profit, gas_price)
+        params = TakerParams(
+            "taker",
+            "0x" + "11" * 20,
+            "0x" + "22" * 20 if mode == "flash" else "",
+            "0x" + "33" * 20,
+            mode,
+            min_profit,
+            gas_price,
+        )
         actions = taker_actions([a], pool, market, min_auction, capital, params, set())
-        assert actions == _plain_taker_actions([a], pool, market, min_auction, capital, params, set())
+        assert actions == _plain_taker_actions(
+            [a], pool, market, min_auction, capital, params, set()
+        )
         assert [x.args[1] for x in actions] == ([best[1]] if taken else [])
 
 
 def _vault_event(owner: str, d_collateral: int, d_art: int) -> Event:
-    return Event(ENGINE, "VaultModified", {"collateral_type": TYPE, "owner": owner, "delta_collateral": d_collateral,
-                                           "delta_normalized_debt": d_art})
+    return Event(
+        ENGINE,
+        "VaultModified",
+        {
+            "collateral_type": TYPE,
+            "owner": owner,
+            "delta_collateral": d_collateral,
+            "delta_normalized_debt": d_art,
+        },
+    )
 
 
 @settings(max_examples=100, deadline=None)
-@given(moves=st.lists(st.tuples(st.integers(0, 15), st.integers(0, 100 * WAD), st.integers(0, 150_000 * WAD)),
-                      max_size=40),
-       rate=st.integers(RAY, 2 * RAY), safe_price=st.integers(0, 3_000 * RAY))
+@given(
+    moves=st.lists(
+        st.tuples(st.integers(0, 15), st.integers(0, 100 * WAD), st.integers(0, 150_000 * WAD)),
+        max_size=40,
+    ),
+    rate=st.integers(RAY, 2 * RAY),
+    safe_price=st.integers(0, 3_000 * RAY),
+)
 def test_vault_index__after_any_events__unsafe_equals_a_full_scan(moves, rate, safe_price):
     index = VaultIndex(TYPE)
     state: dict[str, tuple[int, int]] = {}
-    for n, collateral, art in moves:  # each move sets vault n to (collateral, art) through a delta event
+    for (
+        n,
+        collateral,
+        art,
+    ) in moves:  # each move sets vault n to (collateral, art) through a delta event
         owner = f"0x{n:040x}"
         old = state.get(owner, (0, 0))
         index.apply(ENGINE, [_vault_event(owner, collateral - old[0], art - old[1])])
@@ -184,7 +312,11 @@ def test_vault_index__after_any_events__unsafe_equals_a_full_scan(moves, rate, s
 
 
 def test_latency__bid_against_the_bars_percentiles__now_next_bar_or_dropped():
-    gas = Series("gas.csv", (0, 600), {"p30_gwei": (50 * 10**9, 50 * 10**9), "p60_gwei": (100 * 10**9, 20 * 10**9)})
+    gas = Series(
+        "gas.csv",
+        (0, 600),
+        {"p30_gwei": (50 * 10**9, 50 * 10**9), "p60_gwei": (100 * 10**9, 20 * 10**9)},
+    )
     latency = Latency(gas, 0)
     assert latency.delay(100 * 10**9, 0) == 0
     assert latency.delay(60 * 10**9, 0) == 1

@@ -54,12 +54,30 @@ HEADER = "time_utc,open,close\n"
         (HEADER + "2020-03-12T00:00:00Z,1,\n2020-03-12T00:10:00Z,1,2\n", ":2: close is empty"),
         (HEADER + "2020-03-12T00:00:00Z,1,NaN\n2020-03-12T00:10:00Z,1,2\n", ":2: close is NaN"),
         (HEADER + "2020-03-12T00:00:00Z,1,inf\n2020-03-12T00:10:00Z,1,2\n", ":2: close is inf"),
-        (HEADER + "2020-03-12T00:00:00Z,1,abc\n2020-03-12T00:10:00Z,1,2\n", ":2: close 'abc' is not a number"),
-        (HEADER + "2020-03-12T00:00:00Z,1,0\n2020-03-12T00:10:00Z,1,2\n", ":2: close must be positive, got 0"),
-        (HEADER + "2020-03-12T00:00:00Z,1,-3\n2020-03-12T00:10:00Z,1,2\n", ":2: close must be positive, got -3"),
-        (HEADER + "2020-03-12T00:10:00Z,1,2\n2020-03-12T00:00:00Z,1,2\n", ":3: time 2020-03-12T00:00:00Z is not after"),
-        (HEADER + "2020-03-12T00:10:00Z,1,2\n2020-03-12T00:10:00Z,1,2\n", ":3: time 2020-03-12T00:10:00Z is not after"),
-        (HEADER + "yesterday,1,2\n2020-03-12T00:10:00Z,1,2\n", ":2: time_utc 'yesterday' is not an ISO 8601 time"),
+        (
+            HEADER + "2020-03-12T00:00:00Z,1,abc\n2020-03-12T00:10:00Z,1,2\n",
+            ":2: close 'abc' is not a number",
+        ),
+        (
+            HEADER + "2020-03-12T00:00:00Z,1,0\n2020-03-12T00:10:00Z,1,2\n",
+            ":2: close must be positive, got 0",
+        ),
+        (
+            HEADER + "2020-03-12T00:00:00Z,1,-3\n2020-03-12T00:10:00Z,1,2\n",
+            ":2: close must be positive, got -3",
+        ),
+        (
+            HEADER + "2020-03-12T00:10:00Z,1,2\n2020-03-12T00:00:00Z,1,2\n",
+            ":3: time 2020-03-12T00:00:00Z is not after",
+        ),
+        (
+            HEADER + "2020-03-12T00:10:00Z,1,2\n2020-03-12T00:10:00Z,1,2\n",
+            ":3: time 2020-03-12T00:10:00Z is not after",
+        ),
+        (
+            HEADER + "yesterday,1,2\n2020-03-12T00:10:00Z,1,2\n",
+            ":2: time_utc 'yesterday' is not an ISO 8601 time",
+        ),
         (HEADER + "2020-03-12T00:00:00Z,1\n", ":2: 2 fields, the header has 3"),
         (HEADER + "2020-03-12T00:00:00Z,1,2\n", "needs at least 2 rows of data, has 1"),
     ],
@@ -81,12 +99,16 @@ def test_load_prices__missing_file__names_it(tmp_path):
 
 def test_load_gas__negative__rejected_zero_allowed(tmp_path):
     path = tmp_path / "gas.csv"
-    path.write_text("time_utc,p30_gwei,p60_gwei,p90_gwei\n2020-03-12T00:00:00Z,0,0,0\n"
-                    "2020-03-12T00:10:00Z,1,2,-3\n")
+    path.write_text(
+        "time_utc,p30_gwei,p60_gwei,p90_gwei\n2020-03-12T00:00:00Z,0,0,0\n"
+        "2020-03-12T00:10:00Z,1,2,-3\n"
+    )
     with pytest.raises(DataError, match=r":3: p90_gwei must not be negative, got -3"):
         load_gas(path)
-    path.write_text("time_utc,p30_gwei,p60_gwei,p90_gwei\n2020-03-12T00:00:00Z,0,0,0\n"
-                    "2020-03-12T00:10:00Z,1,2,3.5\n")
+    path.write_text(
+        "time_utc,p30_gwei,p60_gwei,p90_gwei\n2020-03-12T00:00:00Z,0,0,0\n"
+        "2020-03-12T00:10:00Z,1,2,3.5\n"
+    )
     assert load_gas(path).columns["p90_gwei"] == (0, 3_500_000_000)
 
 
@@ -102,21 +124,26 @@ def test_synthetic_path__same_seed_same_path__different_seed_differs():
 
 def test_synthetic_path__jumps_pull_the_price_down():
     """With frequent negative jumps and no diffusion, the path falls by about the jumps' sum."""
-    path = SyntheticPath(Decimal(1000), steps=145, volatility=0.0, jumps_per_day=24.0, jump_mean=-0.05, jump_std=0.0)
+    path = SyntheticPath(
+        Decimal(1000), steps=145, volatility=0.0, jumps_per_day=24.0, jump_mean=-0.05, jump_std=0.0
+    )
     closes = path.generate(1).columns["close"]
     assert all(later <= earlier for earlier, later in zip(closes, closes[1:]))
     assert closes[-1] < closes[0] // 2
 
 
-@pytest.mark.parametrize("kwargs, problem", [
-    ({"start_price": Decimal(0)}, "start_price must be positive"),
-    ({"steps": 1}, "steps must be at least 2"),
-    ({"step_seconds": 0}, "step_seconds must be at least 1"),
-    ({"volatility": -1.0}, "volatility must be finite and >= 0"),
-    ({"volatility": float("nan")}, "volatility must be finite and >= 0"),
-    ({"jumps_per_day": -1.0}, "jumps_per_day must be finite and >= 0"),
-    ({"jump_std": -0.1}, "jump_std must be >= 0"),
-])
+@pytest.mark.parametrize(
+    "kwargs, problem",
+    [
+        ({"start_price": Decimal(0)}, "start_price must be positive"),
+        ({"steps": 1}, "steps must be at least 2"),
+        ({"step_seconds": 0}, "step_seconds must be at least 1"),
+        ({"volatility": -1.0}, "volatility must be finite and >= 0"),
+        ({"volatility": float("nan")}, "volatility must be finite and >= 0"),
+        ({"jumps_per_day": -1.0}, "jumps_per_day must be finite and >= 0"),
+        ({"jump_std": -0.1}, "jump_std must be >= 0"),
+    ],
+)
 def test_synthetic_path__impossible_parameters__one_line(kwargs, problem):
     args = {"start_price": Decimal(1000), "steps": 10} | kwargs
     with pytest.raises(DataError, match=f"synthetic path: {problem}"):

@@ -18,7 +18,11 @@ from offchain.sim.results import TABLES, Reconciliation, SimulationResult, empty
 
 T0 = 1_584_000_000  # 2020-03-12 08:00 UTC
 BAR = 600
-SCENARIO = [("price path", "eth_usd_2020-03-12.csv"), ("vaults", "10"), ("waterfall", "fund -> pool")]
+SCENARIO = [
+    ("price path", "eth_usd_2020-03-12.csv"),
+    ("vaults", "10"),
+    ("waterfall", "fund -> pool"),
+]
 PLOTS = ("price", "debt_collateral", "auctions", "waterfall", "collateralization")
 
 
@@ -31,80 +35,156 @@ def synthetic_result(name: str = "crash", liquidations: bool = True) -> Simulati
     3 takes, 2 auctions closing short by 15,000.75 DAI, of which 500.00 is still uncovered."""
     market = [200 - 6 * b if b < 15 else 110 + 5 * (b - 15) for b in range(20)]
     oracle = [market[max(b - 1, 0)] for b in range(20)]
-    bars = pd.DataFrame({
-        "bar": range(20), "time": [t(b) for b in range(20)], "market_price": map(float, market),
-        "oracle_price": map(float, oracle), "safe_price": [p / 1.5 for p in oracle],
-        "pool_price": map(float, market), "gas_p60_gwei": [50.0] * 20, "debt": [1e6 - 1e3 * b for b in range(20)],
-        "collateral_locked": [1e4 - 10 * b for b in range(20)],
-        "collateral_in_auction": [0.0] * 5 + [20.0] * 10 + [0.0] * 5,
-        "active_auctions": [0] * 5 + [1, 2, 3] + [2] * 4 + [1] * 3 + [0] * 5,
-        "vaults_unsafe": [0] * 4 + [3] * 4 + [1] * 12, "vaults_liquidated": [0] * 5 + [1] + [2] * 14,
-        "bad_debt": [0.0] * 20, "surplus": [0.0] * 20, "open_losses": [0] * 20,
-        "stability_pool_assets": [5e4] * 20, "debt_to_auction": [0.0] * 20, "governance_supply": [1e6] * 20,
-    })
-    events = pd.DataFrame({
-        "bar": [5, 6], "time": [t(5), t(6)], "tx": [0, 1], "log": [0, 0], "contract": ["Liquidator"] * 2,
-        "address": ["0x00000000000000000000000000000000000000aa"] * 2, "event": ["Liquidated"] * 2,
-        "args": [json.dumps({"owner": "0xv0", "debt": "5000000000000000000000"}),
-                 json.dumps({"owner": "0xv1", "debt": "20000000000000000000000"})],
-    })
-    txs = pd.DataFrame({
-        "bar": [5, 6, 7], "time": [t(5), t(6), t(7)], "tx": [0, 1, -1], "actor": ["keeper"] * 3,
-        "contract": ["Liquidator"] * 3, "function": ["liquidate"] * 3, "submitted_bar": [4, 5, 7],
-        "status": ["ok", "reverted", "dropped"], "reason": [None, "liquidator: not unsafe", "gas too low"],
-    })
-    vaults = pd.DataFrame({
-        "owner": [f"0xv{i}" for i in range(10)],
-        "collateral_start": [100.0] * 10, "debt_start": [10_000.0] * 10,
-        "ratio_start": [1.6 + 0.1 * i for i in range(10)],
-        "collateral_end": [0.0, 0.0] + [100.0] * 8, "debt_end": [0.0, 0.0] + [10_000.0] * 8,
-        "ratio_end": [math.inf, math.inf] + [1.1 + 0.1 * i for i in range(8)],
-        "unsafe_since": [t(4) - 300, t(4), t(7)] + [math.nan] * 7,
-        "liquidated_at": [t(7), t(6), math.nan] + [math.nan] * 7,
-        "liquidations": [2, 1] + [0] * 8,
-    })
+    bars = pd.DataFrame(
+        {
+            "bar": range(20),
+            "time": [t(b) for b in range(20)],
+            "market_price": map(float, market),
+            "oracle_price": map(float, oracle),
+            "safe_price": [p / 1.5 for p in oracle],
+            "pool_price": map(float, market),
+            "gas_p60_gwei": [50.0] * 20,
+            "debt": [1e6 - 1e3 * b for b in range(20)],
+            "collateral_locked": [1e4 - 10 * b for b in range(20)],
+            "collateral_in_auction": [0.0] * 5 + [20.0] * 10 + [0.0] * 5,
+            "active_auctions": [0] * 5 + [1, 2, 3] + [2] * 4 + [1] * 3 + [0] * 5,
+            "vaults_unsafe": [0] * 4 + [3] * 4 + [1] * 12,
+            "vaults_liquidated": [0] * 5 + [1] + [2] * 14,
+            "bad_debt": [0.0] * 20,
+            "surplus": [0.0] * 20,
+            "open_losses": [0] * 20,
+            "stability_pool_assets": [5e4] * 20,
+            "debt_to_auction": [0.0] * 20,
+            "governance_supply": [1e6] * 20,
+        }
+    )
+    events = pd.DataFrame(
+        {
+            "bar": [5, 6],
+            "time": [t(5), t(6)],
+            "tx": [0, 1],
+            "log": [0, 0],
+            "contract": ["Liquidator"] * 2,
+            "address": ["0x00000000000000000000000000000000000000aa"] * 2,
+            "event": ["Liquidated"] * 2,
+            "args": [
+                json.dumps({"owner": "0xv0", "debt": "5000000000000000000000"}),
+                json.dumps({"owner": "0xv1", "debt": "20000000000000000000000"}),
+            ],
+        }
+    )
+    txs = pd.DataFrame(
+        {
+            "bar": [5, 6, 7],
+            "time": [t(5), t(6), t(7)],
+            "tx": [0, 1, -1],
+            "actor": ["keeper"] * 3,
+            "contract": ["Liquidator"] * 3,
+            "function": ["liquidate"] * 3,
+            "submitted_bar": [4, 5, 7],
+            "status": ["ok", "reverted", "dropped"],
+            "reason": [None, "liquidator: not unsafe", "gas too low"],
+        }
+    )
+    vaults = pd.DataFrame(
+        {
+            "owner": [f"0xv{i}" for i in range(10)],
+            "collateral_start": [100.0] * 10,
+            "debt_start": [10_000.0] * 10,
+            "ratio_start": [1.6 + 0.1 * i for i in range(10)],
+            "collateral_end": [0.0, 0.0] + [100.0] * 8,
+            "debt_end": [0.0, 0.0] + [10_000.0] * 8,
+            "ratio_end": [math.inf, math.inf] + [1.1 + 0.1 * i for i in range(8)],
+            "unsafe_since": [t(4) - 300, t(4), t(7)] + [math.nan] * 7,
+            "liquidated_at": [t(7), t(6), math.nan] + [math.nan] * 7,
+            "liquidations": [2, 1] + [0] * 8,
+        }
+    )
     tables = {"bars": bars, "events": events, "txs": txs, "vaults": vaults}
     if liquidations:
         tables |= {
-            "liquidations": pd.DataFrame({
-                "bar": [5, 6, 7], "time": [t(5), t(6), t(7)], "owner": ["0xv0", "0xv1", "0xv0"],
-                "auction_id": [1, 2, 3], "collateral": [40.0, 100.0, 60.0], "debt": [5_000.0, 20_000.0, 8_000.0],
-                "unsafe_since": [t(4) - 300, t(4), t(4) - 300], "delay_s": [900.0, 1_200.0, 3_000.0],
-            }),
-            "takes": pd.DataFrame({
-                "bar": [8, 12, 15], "time": [t(8), t(12), t(15)], "auction_id": [1, 2, 3],
-                "taker": ["0xtaker"] * 3, "price": [135.0, 104.0, 88.0], "market_price": [152.0, 128.0, 110.0],
-                "collateral": [10.0, 5.0, 5.0], "owe": [1_350.0, 520.0, 440.0],
-            }),
-            "losses": pd.DataFrame({
-                "auction_id": [1, 2, 3], "opened": [t(5), t(6), t(7)], "closed": [t(8), t(12), t(15)],
-                "debt": [5_000.0, 20_000.0, 8_000.0], "raised": [5_500.0, 7_999.5, 4_999.75],
-                "covered": [5_000.0, 7_999.5, 4_999.75], "loss": [0.0, 12_000.50, 3_000.25],
-                "allocated": [0.0, 12_000.50, 2_500.25], "outstanding": [0.0, 0.0, 500.0],
-            }),
-            "allocations": pd.DataFrame({
-                "bar": [14, 14, 17], "time": [t(14), t(14), t(17)], "auction_id": [2, 2, 3],
-                "layer": ["fund", "stability_pool", "redistribution"],
-                "participant": ["0xbackstop", "0xpool", "0xengine"], "amount": [8_000.0, 4_000.50, 2_500.25],
-            }),
-            "payers": pd.DataFrame({
-                "payer": ["0xstaker1", "0xbackstop", "0xv3", "0xstaker2", "0xv4"],
-                "kind": ["staker", "fund", "vault", "staker", "vault"],
-                "layer": ["stability_pool", "fund", "redistribution", "stability_pool", "redistribution"],
-                "amount": [3_000.50, 8_000.0, 1_500.25, 1_000.0, 1_000.0],
-            }),
+            "liquidations": pd.DataFrame(
+                {
+                    "bar": [5, 6, 7],
+                    "time": [t(5), t(6), t(7)],
+                    "owner": ["0xv0", "0xv1", "0xv0"],
+                    "auction_id": [1, 2, 3],
+                    "collateral": [40.0, 100.0, 60.0],
+                    "debt": [5_000.0, 20_000.0, 8_000.0],
+                    "unsafe_since": [t(4) - 300, t(4), t(4) - 300],
+                    "delay_s": [900.0, 1_200.0, 3_000.0],
+                }
+            ),
+            "takes": pd.DataFrame(
+                {
+                    "bar": [8, 12, 15],
+                    "time": [t(8), t(12), t(15)],
+                    "auction_id": [1, 2, 3],
+                    "taker": ["0xtaker"] * 3,
+                    "price": [135.0, 104.0, 88.0],
+                    "market_price": [152.0, 128.0, 110.0],
+                    "collateral": [10.0, 5.0, 5.0],
+                    "owe": [1_350.0, 520.0, 440.0],
+                }
+            ),
+            "losses": pd.DataFrame(
+                {
+                    "auction_id": [1, 2, 3],
+                    "opened": [t(5), t(6), t(7)],
+                    "closed": [t(8), t(12), t(15)],
+                    "debt": [5_000.0, 20_000.0, 8_000.0],
+                    "raised": [5_500.0, 7_999.5, 4_999.75],
+                    "covered": [5_000.0, 7_999.5, 4_999.75],
+                    "loss": [0.0, 12_000.50, 3_000.25],
+                    "allocated": [0.0, 12_000.50, 2_500.25],
+                    "outstanding": [0.0, 0.0, 500.0],
+                }
+            ),
+            "allocations": pd.DataFrame(
+                {
+                    "bar": [14, 14, 17],
+                    "time": [t(14), t(14), t(17)],
+                    "auction_id": [2, 2, 3],
+                    "layer": ["fund", "stability_pool", "redistribution"],
+                    "participant": ["0xbackstop", "0xpool", "0xengine"],
+                    "amount": [8_000.0, 4_000.50, 2_500.25],
+                }
+            ),
+            "payers": pd.DataFrame(
+                {
+                    "payer": ["0xstaker1", "0xbackstop", "0xv3", "0xstaker2", "0xv4"],
+                    "kind": ["staker", "fund", "vault", "staker", "vault"],
+                    "layer": [
+                        "stability_pool",
+                        "fund",
+                        "redistribution",
+                        "stability_pool",
+                        "redistribution",
+                    ],
+                    "amount": [3_000.50, 8_000.0, 1_500.25, 1_000.0, 1_000.0],
+                }
+            ),
         }
     for table in TABLES:
         tables.setdefault(table, empty_table(table))
-    facts = {"stable_symbol": "DAI", "collateral_symbol": "ETH", "liquidation_ratio": 1.5,
-             "waterfall": ["fund", "stability_pool", "debt_auction", "redistribution"],
-             "peak_debt_in_auction": 33_000.004}
+    facts = {
+        "stable_symbol": "DAI",
+        "collateral_symbol": "ETH",
+        "liquidation_ratio": 1.5,
+        "waterfall": ["fund", "stability_pool", "debt_auction", "redistribution"],
+        "peak_debt_in_auction": 33_000.004,
+    }
     return SimulationResult(scenario_name=name, backend="model", tables=tables, facts=facts)
 
 
 def agreeing() -> Reconciliation:
-    return Reconciliation(events_compared=1_234, txs_compared=321, bars_compared=180, state_checks=15,
-                          state_variables_compared=812_345)
+    return Reconciliation(
+        events_compared=1_234,
+        txs_compared=321,
+        bars_compared=180,
+        state_checks=15,
+        state_variables_compared=812_345,
+    )
 
 
 def row(markdown: str, *cells: str) -> bool:
@@ -135,7 +215,11 @@ def test_summary__outcome_numbers(written):
     assert row(md, "auctions started / finished", "3 / 3")
     assert row(md, "collateral sold", "20.00 ETH")
     # take / market: 135/152, 104/128, 88/110 = 0.888, 0.8125, 0.8; weighted by 10, 5, 5 ETH
-    assert row(md, "auction clearing price vs market", "84.7% of market (volume-weighted mean), lowest 80.0%")
+    assert row(
+        md,
+        "auction clearing price vs market",
+        "84.7% of market (volume-weighted mean), lowest 80.0%",
+    )
     assert row(md, "bad debt created", "15,000.75 DAI")
     assert row(md, "bad debt still outstanding", "500.00 DAI")
     assert row(md, "peak debt in auction", "33,000.00 DAI")
@@ -152,7 +236,13 @@ def test_summary__who_paid_per_layer_and_uncovered(written):
     assert row(md, "total bad debt", "15,000.75 DAI", "100.0%")
     who_paid = md.split("## Who paid")[1].split("##")[0]
     assert [line.split(" | ")[0].lstrip("| ") for line in who_paid.splitlines()[4:] if line] == [
-        "fund", "stability_pool", "debt_auction", "redistribution", "uncovered", "total bad debt"]
+        "fund",
+        "stability_pool",
+        "debt_auction",
+        "redistribution",
+        "uncovered",
+        "total bad debt",
+    ]
 
 
 def test_summary__layers_outside_the_waterfall_follow_it(tmp_path):
@@ -161,17 +251,32 @@ def test_summary__layers_outside_the_waterfall_follow_it(tmp_path):
     md = write_report(tmp_path / "r", result, None, SCENARIO).read_text()
     who_paid = md.split("## Who paid")[1].split("##")[0]
     assert [line.split(" | ")[0].lstrip("| ") for line in who_paid.splitlines()[4:] if line] == [
-        "stability_pool", "fund", "redistribution", "uncovered", "total bad debt"]
+        "stability_pool",
+        "fund",
+        "redistribution",
+        "uncovered",
+        "total bad debt",
+    ]
 
 
 def test_summary__run_facts(tmp_path):
     result = synthetic_result()
-    result.facts |= {"bars": 20, "bar_seconds": 600, "start": "2020-03-12T08:00:00Z", "end": "2020-03-12T11:10:00Z",
-                     "transactions": 1_234, "run_s": 99.0, "chain_run_s": 61.25, "model_run_s": 2.5}
+    result.facts |= {
+        "bars": 20,
+        "bar_seconds": 600,
+        "start": "2020-03-12T08:00:00Z",
+        "end": "2020-03-12T11:10:00Z",
+        "transactions": 1_234,
+        "run_s": 99.0,
+        "chain_run_s": 61.25,
+        "model_run_s": 2.5,
+    }
     del result.facts["peak_debt_in_auction"]
     md = write_report(tmp_path / "r", result, None, SCENARIO).read_text()
-    assert ("**Backend:** model; 20 bars of 600 s, 2020-03-12T08:00:00Z to 2020-03-12T11:10:00Z; "
-            "1,234 transactions; Anvil 61.2 s; model 2.5 s\n") in md
+    assert (
+        "**Backend:** model; 20 bars of 600 s, 2020-03-12T08:00:00Z to 2020-03-12T11:10:00Z; "
+        "1,234 transactions; Anvil 61.2 s; model 2.5 s\n"
+    ) in md
     assert row(md, "peak debt in auction", "- (not recorded)")
 
 
@@ -179,7 +284,9 @@ def test_summary__largest_payers_by_amount(written):
     _, md = written
     payers = md.split("## Largest payers")[1].split("##")[0]
     assert row(payers, "payer", "kind", "layer", "amount")
-    order = [line.split(" | ")[0].lstrip("| ") for line in payers.splitlines() if line.startswith("| 0x")]
+    order = [
+        line.split(" | ")[0].lstrip("| ") for line in payers.splitlines() if line.startswith("| 0x")
+    ]
     assert order == ["0xbackstop", "0xstaker1", "0xv3", "0xstaker2", "0xv4"]
     assert row(payers, "0xbackstop", "fund", "fund", "8,000.00 DAI")
 
@@ -189,9 +296,18 @@ def test_summary__timeline_in_time_order(written):
     timeline = md.split("## Timeline")[1].split("##")[0]
     whats = [line.split(" | ")[1] for line in timeline.splitlines() if line.startswith("| 2020")]
     assert [w.split(":")[0] for w in whats] == [
-        "first vault unsafe", "first liquidation", "first loss", "first cover", "lowest market price"]
+        "first vault unsafe",
+        "first liquidation",
+        "first loss",
+        "first cover",
+        "lowest market price",
+    ]
     assert row(timeline, "2020-03-12 08:35 UTC", "first vault unsafe: 0xv0")
-    assert row(timeline, "2020-03-12 08:50 UTC", "first liquidation: 0xv0, 40.00 ETH seized for 5,000.00 DAI of debt")
+    assert row(
+        timeline,
+        "2020-03-12 08:50 UTC",
+        "first liquidation: 0xv0, 40.00 ETH seized for 5,000.00 DAI of debt",
+    )
     assert row(timeline, "2020-03-12 10:00 UTC", "first loss: auction 2 closed 12,000.50 DAI short")
     assert row(timeline, "2020-03-12 10:20 UTC", "first cover: fund paid 8,000.00 DAI (auction 2)")
     assert row(timeline, "2020-03-12 10:30 UTC", "lowest market price: 110.00 DAI")
@@ -206,15 +322,20 @@ def test_summary__plots_embedded_and_data_listed(written):
 
 def test_reconciliation__agreement_line(written):
     _, md = written
-    assert ("**Reconciliation:** Chain and model agree: 1,234 events, 321 transactions, 180 bar snapshots, "
-            "15 full-state checks (every state variable, 812,345 values) — 0 differences") in md
+    assert (
+        "**Reconciliation:** Chain and model agree: 1,234 events, 321 transactions, 180 bar snapshots, "
+        "15 full-state checks (every state variable, 812,345 values) — 0 differences"
+    ) in md
 
 
 def test_reconciliation__differences_listed_up_to_ten(tmp_path):
     diffs = [f"bar {b}: Backstop.debt_to_auction chain {b} model {b + 1}" for b in range(12)]
     rec = Reconciliation(events_compared=10, bars_compared=20, diffs=diffs, diff_count=40)
     md = write_report(tmp_path / "r", synthetic_result(), rec, SCENARIO).read_text()
-    assert "Chain and model DISAGREE: 40 differences — first: bar 0: Backstop.debt_to_auction chain 0 model 1" in md
+    assert (
+        "Chain and model DISAGREE: 40 differences — first: bar 0: Backstop.debt_to_auction chain 0 model 1"
+        in md
+    )
     code = md.split("```\n")[1]
     assert code.splitlines() == diffs[:10] + ["... and 30 more"]
     assert "agree" not in md
@@ -243,7 +364,9 @@ def test_data__every_table_parquet_equals_csv(written):
         assert list(parquet.columns) == list(TABLES[name]), name
         assert len(parquet) == len(result.tables[name]), name
         nulls_as_none = lambda df: df.astype(object).where(df.notna(), None)  # noqa: E731
-        pd.testing.assert_frame_equal(nulls_as_none(parquet), nulls_as_none(csv), check_dtype=False, obj=name)
+        pd.testing.assert_frame_equal(
+            nulls_as_none(parquet), nulls_as_none(csv), check_dtype=False, obj=name
+        )
     args = pd.read_parquet(out / "data" / "events.parquet")["args"]
     assert json.loads(args[1]) == {"owner": "0xv1", "debt": "20000000000000000000000"}
 
@@ -254,7 +377,7 @@ def test_html__same_content_with_img_tags_and_no_external_assets(written):
     assert page.startswith("<!DOCTYPE html>") and "<style>" in page
     for name in PLOTS:
         assert f'<img src="plots/{name}.png" alt="{name}">' in page
-    assert "<td>vaults liquidated (distinct owners)</td><td class=\"num\">2</td>" in page
+    assert '<td>vaults liquidated (distinct owners)</td><td class="num">2</td>' in page
     assert "Chain and model agree: 1,234 events" in page
     assert "http" not in page
 
@@ -271,7 +394,9 @@ def test_no_liquidations__complete_report(tmp_path):
     for name in PLOTS:
         assert (out / "plots" / f"{name}.png").read_bytes()[:4] == b"\x89PNG"
     for name in TABLES:
-        assert (out / "data" / f"{name}.parquet").is_file() and (out / "data" / f"{name}.csv").is_file()
+        assert (out / "data" / f"{name}.parquet").is_file() and (
+            out / "data" / f"{name}.csv"
+        ).is_file()
     assert (out / "summary.html").is_file()
 
 
@@ -280,26 +405,72 @@ def test_comparison__one_row_per_order(tmp_path):
     debt_first = synthetic_result()
     debt_first.tables["allocations"] = debt_first.tables["allocations"].assign(layer="debt_auction")
     debt_first.tables["payers"] = pd.DataFrame(
-        {"payer": ["0xbidders"], "kind": ["debt_auction"], "layer": ["debt_auction"], "amount": [14_500.75]})
+        {
+            "payer": ["0xbidders"],
+            "kind": ["debt_auction"],
+            "layer": ["debt_auction"],
+            "amount": [14_500.75],
+        }
+    )
     calm = synthetic_result(liquidations=False)
     runs = [("fund,pool,redistribution", base), ("debt_auction", debt_first), ("none", calm)]
     md = write_comparison(tmp_path / "cmp", runs, SCENARIO).read_text()
     csv = pd.read_csv(tmp_path / "cmp" / "comparison.csv", keep_default_na=False)
-    assert list(csv.columns) == ["order", "bad_debt", "fund", "stability_pool", "debt_auction", "redistribution",
-                                 "settlement", "uncovered", "largest_payer", "largest_payer_amount",
-                                 "vaults_liquidated"]
+    assert list(csv.columns) == [
+        "order",
+        "bad_debt",
+        "fund",
+        "stability_pool",
+        "debt_auction",
+        "redistribution",
+        "settlement",
+        "uncovered",
+        "largest_payer",
+        "largest_payer_amount",
+        "vaults_liquidated",
+    ]
     assert list(csv["order"]) == ["fund,pool,redistribution", "debt_auction", "none"]
     first, second, third = csv.to_dict("records")
     assert (first["bad_debt"], first["fund"], first["stability_pool"], first["redistribution"]) == (
-        15_000.75, 8_000.0, 4_000.50, 2_500.25)
-    assert (first["debt_auction"], first["settlement"], first["uncovered"]) == (0.0, 0.0, pytest.approx(500.0))
+        15_000.75,
+        8_000.0,
+        4_000.50,
+        2_500.25,
+    )
+    assert (first["debt_auction"], first["settlement"], first["uncovered"]) == (
+        0.0,
+        0.0,
+        pytest.approx(500.0),
+    )
     assert (first["largest_payer"], first["largest_payer_amount"], first["vaults_liquidated"]) == (
-        "0xbackstop", 8_000.0, 2)
-    assert (second["debt_auction"], second["fund"], second["largest_payer"]) == (14_500.75, 0.0, "0xbidders")
-    assert (third["bad_debt"], third["uncovered"], third["largest_payer"], third["vaults_liquidated"]) == (
-        0.0, 0.0, "", 0)
-    assert row(md, "debt_auction", "15,000.75", "0.00", "0.00", "14,500.75", "0.00", "0.00", "500.00",
-               "0xbidders (14,500.75)", "2")
+        "0xbackstop",
+        8_000.0,
+        2,
+    )
+    assert (second["debt_auction"], second["fund"], second["largest_payer"]) == (
+        14_500.75,
+        0.0,
+        "0xbidders",
+    )
+    assert (
+        third["bad_debt"],
+        third["uncovered"],
+        third["largest_payer"],
+        third["vaults_liquidated"],
+    ) == (0.0, 0.0, "", 0)
+    assert row(
+        md,
+        "debt_auction",
+        "15,000.75",
+        "0.00",
+        "0.00",
+        "14,500.75",
+        "0.00",
+        "0.00",
+        "500.00",
+        "0xbidders (14,500.75)",
+        "2",
+    )
     assert "![comparison](plots/comparison.png)" in md
     assert (tmp_path / "cmp" / "plots" / "comparison.png").read_bytes()[:4] == b"\x89PNG"
     assert '<img src="plots/comparison.png"' in (tmp_path / "cmp" / "comparison.html").read_text()
@@ -315,9 +486,13 @@ def test_atomic__existing_non_report_directory_untouched(tmp_path):
     out = tmp_path / "notes"
     out.mkdir()
     (out / "keep.txt").write_text("mine")
-    with pytest.raises(ReportError, match="notes: exists and is not a Backstop report; choose another --out"):
+    with pytest.raises(
+        ReportError, match="notes: exists and is not a Backstop report; choose another --out"
+    ):
         write_report(out, synthetic_result(), None, SCENARIO)
-    assert [p.name for p in out.iterdir()] == ["keep.txt"] and (out / "keep.txt").read_text() == "mine"
+    assert [p.name for p in out.iterdir()] == ["keep.txt"] and (
+        out / "keep.txt"
+    ).read_text() == "mine"
     assert [p.name for p in tmp_path.iterdir()] == ["notes"]
 
 
@@ -344,7 +519,9 @@ def test_atomic__failure_keeps_previous_report(tmp_path, monkeypatch):
     monkeypatch.setattr(report, "_plot_price", lambda result, path: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         write_report(tmp_path / "r", synthetic_result("after"), None, SCENARIO)
-    assert (tmp_path / "r" / "summary.md").read_text().startswith("# Backstop risk report: before\n")
+    assert (
+        (tmp_path / "r" / "summary.md").read_text().startswith("# Backstop risk report: before\n")
+    )
     assert [p.name for p in tmp_path.iterdir()] == ["r"]
 
 
@@ -360,4 +537,7 @@ def test_atomic__rewrite_replaces_previous_report(tmp_path):
 
 def test_atomic__empty_directory_is_filled(tmp_path):
     (tmp_path / "r").mkdir()
-    assert write_report(tmp_path / "r", synthetic_result(), None, SCENARIO) == tmp_path / "r" / "summary.md"
+    assert (
+        write_report(tmp_path / "r", synthetic_result(), None, SCENARIO)
+        == tmp_path / "r" / "summary.md"
+    )

@@ -16,11 +16,11 @@ from eth_utils import is_checksum_address, keccak, to_checksum_address
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offchain.system.config import LAYERS
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.population import actor_address, generate_vaults
 from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
 from offchain.sim.scenario_types import PopulationSpec
+from offchain.system.config import LAYERS
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKET = ROOT / "data" / "market"
@@ -45,11 +45,14 @@ def _error(spec: str, **overrides) -> str:
 # --- built-ins, files and overrides ---------------------------------------------------------------
 
 
-@pytest.mark.parametrize("name, first_close, gas_file", [
-    ("black-thursday-2020", 19452 * WAD // 100, True),
-    ("may-2021", 342399 * WAD // 100, True),
-    ("synthetic-crash", 2000 * WAD, False),
-])
+@pytest.mark.parametrize(
+    "name, first_close, gas_file",
+    [
+        ("black-thursday-2020", 19452 * WAD // 100, True),
+        ("may-2021", 342399 * WAD // 100, True),
+        ("synthetic-crash", 2000 * WAD, False),
+    ],
+)
 def test_builtin__loads__144_bars_first_price_is_the_initial_price(name, first_close, gas_file):
     s = load_scenario(name)
     assert s.name == name and s.description
@@ -80,7 +83,9 @@ def test_builtin_black_thursday__takers_bid_below_the_liquidators():
 
 def test_builtin_may_2021__pool_depth_is_the_scaled_first_dai_reserve():
     s = load_scenario("may-2021")
-    assert s.market.pool_depth == 67923883_6628 * WAD // 10**4 * 4 // 100  # 67,923,883.6628 x 0.04, exactly
+    assert (
+        s.market.pool_depth == 67923883_6628 * WAD // 10**4 * 4 // 100
+    )  # 67,923,883.6628 x 0.04, exactly
     assert s.keepers.taker_gas_price == 150 * 10**9
 
 
@@ -90,8 +95,14 @@ def test_bare_csv__loads_with_the_defaults_named_after_the_file():
     assert s.seed == 0
     assert s.market.gas is None and s.market.gas_price == 30 * 10**9
     assert s.market.pool_depth == 1_000_000 * WAD and s.market.tail_bars == 36
-    assert s.vaults == PopulationSpec(count=200, debt_median=8000 * WAD, debt_sigma=0.9, ratio_min=1.6,
-                                      ratio_mode=2.0, ratio_max=4.0)
+    assert s.vaults == PopulationSpec(
+        count=200,
+        debt_median=8000 * WAD,
+        debt_sigma=0.9,
+        ratio_min=1.6,
+        ratio_mode=2.0,
+        ratio_max=4.0,
+    )
     assert s.keepers.taker_mode == "flash" and s.keepers.arbitrage_threshold == 5 * WAD // 1000
     assert s.backstop.pool_stakers == 4 and s.backstop.pool_stake == 250_000 * WAD
     assert s.system.collateral[0].name == "ETH-A"
@@ -194,8 +205,14 @@ def test_scenario_file__every_table__converts_exactly(tmp_path):
     assert (s.name, s.description, s.seed) == ("full", "every table", 42)
     assert s.market.pool_depth == 679238836628 * WAD // 10**6  # 67,923,883.6628 x 0.01
     assert s.market.tail_bars == 10 and s.market.gas is not None
-    assert s.vaults == PopulationSpec(count=50, debt_median=5000 * WAD, debt_sigma=0.5, ratio_min=1.7,
-                                      ratio_mode=2.5, ratio_max=3.0)
+    assert s.vaults == PopulationSpec(
+        count=50,
+        debt_median=5000 * WAD,
+        debt_sigma=0.5,
+        ratio_min=1.7,
+        ratio_mode=2.5,
+        ratio_max=3.0,
+    )
     assert s.keepers.liquidation_gas_price == 80_500_000_000
     assert s.keepers.taker_mode == "capital" and s.keepers.taker_capital == 300_000 * WAD
     assert s.keepers.arbitrage_threshold == WAD // 100 and s.keepers.debt_auction_capital == 0
@@ -246,8 +263,9 @@ def test_collateral__other_type_of_the_config__is_the_one_priced(tmp_path):
 
 # --- populations ----------------------------------------------------------------------------------
 
-SPEC = PopulationSpec(count=300, debt_median=8000 * WAD, debt_sigma=0.9, ratio_min=1.6, ratio_mode=2.0,
-                      ratio_max=4.0)
+SPEC = PopulationSpec(
+    count=300, debt_median=8000 * WAD, debt_sigma=0.9, ratio_min=1.6, ratio_mode=2.0, ratio_max=4.0
+)
 
 
 def test_actor_address__deterministic_checksummed_distinct():
@@ -270,10 +288,16 @@ def test_generate_vaults__same_seed_same_plans__other_seed_differs():
     assert a == generate_vaults(SPEC, 1, 2000 * WAD, 18, 100 * RAD)
     b = generate_vaults(SPEC, 2, 2000 * WAD, 18, 100 * RAD)
     assert [p.debt for p in a] != [p.debt for p in b]
-    assert [p.owner for p in a] == [actor_address("vault", i) for i in range(300)] == [p.owner for p in b]
+    assert (
+        [p.owner for p in a]
+        == [actor_address("vault", i) for i in range(300)]
+        == [p.owner for p in b]
+    )
 
 
-@pytest.mark.parametrize("decimals, price", [(18, 19452 * WAD // 100), (8, 30_000 * WAD), (0, 2000 * WAD)])
+@pytest.mark.parametrize(
+    "decimals, price", [(18, 19452 * WAD // 100), (8, 30_000 * WAD), (0, 2000 * WAD)]
+)
 def test_generate_vaults__start_ratio_within_bounds__debt_whole_and_above_dust(decimals, price):
     dust = 100 * RAD
     scale = 10 ** (18 - decimals)
@@ -284,11 +308,15 @@ def test_generate_vaults__start_ratio_within_bounds__debt_whole_and_above_dust(d
         # more unit would reach ratio_min
         assert Fraction(plan.collateral * price, plan.debt * WAD) <= Fraction(SPEC.ratio_max)
         if decimals:
-            assert Fraction((plan.collateral + scale) * price, plan.debt * WAD) > Fraction(SPEC.ratio_min)
+            assert Fraction((plan.collateral + scale) * price, plan.debt * WAD) > Fraction(
+                SPEC.ratio_min
+            )
 
 
 def test_generate_vaults__log_normal_debt_around_the_median():
-    debts = sorted(p.debt for p in generate_vaults(dataclasses.replace(SPEC, count=2000), 3, 2000 * WAD, 18, 0))
+    debts = sorted(
+        p.debt for p in generate_vaults(dataclasses.replace(SPEC, count=2000), 3, 2000 * WAD, 18, 0)
+    )
     median = debts[len(debts) // 2]
     assert 7000 * WAD < median < 9000 * WAD
 
@@ -305,7 +333,10 @@ def test_scenario_population__debts_and_ratios_as_loaded():
     plans = generate_vaults(s.vaults, s.seed, eth.initial_price, eth.token_decimals, eth.dust)
     assert len(plans) == 1000
     assert all(p.debt * RAY > eth.dust for p in plans)
-    assert all(p.collateral * eth.initial_price * RAY >= p.debt * WAD * eth.liquidation_ratio for p in plans)
+    assert all(
+        p.collateral * eth.initial_price * RAY >= p.debt * WAD * eth.liquidation_ratio
+        for p in plans
+    )
 
 
 # --- bad inputs: one line naming the file, the field and the problem --------------------------------
@@ -313,8 +344,10 @@ def test_scenario_population__debts_and_ratios_as_loaded():
 
 def test_unknown_scenario__lists_the_builtins():
     message = _error("foo")
-    assert message == ("unknown scenario 'foo' (built-in: black-thursday-2020, may-2021, synthetic-crash; "
-                       "or a .toml/.yaml/.yml scenario file or a .csv price file)")
+    assert message == (
+        "unknown scenario 'foo' (built-in: black-thursday-2020, may-2021, synthetic-crash; "
+        "or a .toml/.yaml/.yml scenario file or a .csv price file)"
+    )
 
 
 @pytest.mark.parametrize("name", ["nope.toml", "nope.yaml", "nope.csv"])
@@ -323,7 +356,9 @@ def test_missing_scenario_file__names_it(tmp_path, name):
 
 
 def test_other_extension__not_a_scenario(tmp_path):
-    assert "notes.txt: not a scenario (expected a .toml/.yaml/.yml" in _error(_write(tmp_path, MINIMAL, "notes.txt"))
+    assert "notes.txt: not a scenario (expected a .toml/.yaml/.yml" in _error(
+        _write(tmp_path, MINIMAL, "notes.txt")
+    )
 
 
 def test_invalid_toml__one_line(tmp_path):
@@ -336,7 +371,9 @@ def test_invalid_yaml__one_line_with_the_position(tmp_path):
 
 
 def test_yaml_not_a_mapping__rejected(tmp_path):
-    assert "scenario.yml: must be a mapping of tables, got list" in _error(_write(tmp_path, "- a\n", "scenario.yml"))
+    assert "scenario.yml: must be a mapping of tables, got list" in _error(
+        _write(tmp_path, "- a\n", "scenario.yml")
+    )
 
 
 def _bad(tmp_path: Path, text: str) -> str:
@@ -344,81 +381,175 @@ def _bad(tmp_path: Path, text: str) -> str:
 
 
 BAD_FILES = [
-    (MINIMAL + "[vault]\ncount = 3\n", "scenario.toml: unknown table 'vault' (tables: scenario, market, vaults"),
+    (
+        MINIMAL + "[vault]\ncount = 3\n",
+        "scenario.toml: unknown table 'vault' (tables: scenario, market, vaults",
+    ),
     (MINIMAL + "[vaults]\ncolour = 3\n", "scenario.toml: vaults: unknown key 'colour'"),
     (MINIMAL + "tail_bar = 3\n", "scenario.toml: market: unknown key 'tail_bar'"),
-    (MINIMAL + "[market.synthetic]\nstart_price = 1\nsteps = 10\n",
-     "scenario.toml: market.prices: give a price CSV or a [market.synthetic] table, not both"),
-    ("[vaults]\ncount = 3\n", "scenario.toml: market.prices: missing (a price CSV, or a [market.synthetic] table)"),
-    (MINIMAL + 'gas = "data/market/gas_2020-03-12.csv"\ngas_gwei = 50\n',
-     "scenario.toml: market.gas_gwei: give a gas CSV (market.gas) or a constant gas_gwei, not both"),
-    (MINIMAL + 'pool_depth = 5\nreserves = "data/market/uniswap_eth_dai_reserves_2021-05-19.csv"\n',
-     "scenario.toml: market.reserves: give a pool_depth or a reserves CSV, not both"),
-    (MINIMAL + 'reserves_scale = "0.1"\n', "scenario.toml: market.reserves_scale: applies only with market.reserves"),
-    (MINIMAL + 'prices2 = 1\n', "scenario.toml: market: unknown key 'prices2'"),
-    ('[market]\nprices = "nope.csv"\n', "scenario.toml: market.prices: file 'nope.csv' not found (looked in"),
+    (
+        MINIMAL + "[market.synthetic]\nstart_price = 1\nsteps = 10\n",
+        "scenario.toml: market.prices: give a price CSV or a [market.synthetic] table, not both",
+    ),
+    (
+        "[vaults]\ncount = 3\n",
+        "scenario.toml: market.prices: missing (a price CSV, or a [market.synthetic] table)",
+    ),
+    (
+        MINIMAL + 'gas = "data/market/gas_2020-03-12.csv"\ngas_gwei = 50\n',
+        "scenario.toml: market.gas_gwei: give a gas CSV (market.gas) or a constant gas_gwei, not both",
+    ),
+    (
+        MINIMAL
+        + 'pool_depth = 5\nreserves = "data/market/uniswap_eth_dai_reserves_2021-05-19.csv"\n',
+        "scenario.toml: market.reserves: give a pool_depth or a reserves CSV, not both",
+    ),
+    (
+        MINIMAL + 'reserves_scale = "0.1"\n',
+        "scenario.toml: market.reserves_scale: applies only with market.reserves",
+    ),
+    (MINIMAL + "prices2 = 1\n", "scenario.toml: market: unknown key 'prices2'"),
+    (
+        '[market]\nprices = "nope.csv"\n',
+        "scenario.toml: market.prices: file 'nope.csv' not found (looked in",
+    ),
     (MINIMAL + "pool_depth = 0\n", "scenario.toml: market.pool_depth: must be > 0"),
-    (MINIMAL + "tail_bars = 1001\n", "scenario.toml: market.tail_bars: must be an integer between 0 and 1000"),
+    (
+        MINIMAL + "tail_bars = 1001\n",
+        "scenario.toml: market.tail_bars: must be an integer between 0 and 1000",
+    ),
     (MINIMAL + "gas_gwei = -1\n", "scenario.toml: market.gas_gwei: must be >= 0"),
-    ("[market.synthetic]\nstart_price = 100\nsteps = 1\n",
-     "scenario.toml: market.synthetic.steps: must be an integer between 2 and 100000, got 1"),
-    ("[market.synthetic]\nstart_price = 100\nsteps = 10\nvolatility = -1\n",
-     "scenario.toml: market.synthetic.volatility: must be >= 0 and <= 100, got -1"),
-    ("[market.synthetic]\nstart_price = 100\nsteps = 400\ndrift = 100\nvolatility = 0\nstep_seconds = 86400\n"
-     "jumps_per_day = 0\n",
-     "scenario.toml: market.synthetic: synthetic path: the price exceeds e^100"),
+    (
+        "[market.synthetic]\nstart_price = 100\nsteps = 1\n",
+        "scenario.toml: market.synthetic.steps: must be an integer between 2 and 100000, got 1",
+    ),
+    (
+        "[market.synthetic]\nstart_price = 100\nsteps = 10\nvolatility = -1\n",
+        "scenario.toml: market.synthetic.volatility: must be >= 0 and <= 100, got -1",
+    ),
+    (
+        "[market.synthetic]\nstart_price = 100\nsteps = 400\ndrift = 100\nvolatility = 0\nstep_seconds = 86400\n"
+        "jumps_per_day = 0\n",
+        "scenario.toml: market.synthetic: synthetic path: the price exceeds e^100",
+    ),
     ("[market.synthetic]\nsteps = 10\n", "scenario.toml: market.synthetic.start_price: missing"),
-    (MINIMAL + "[vaults]\ncount = 0\n", "scenario.toml: vaults.count: must be an integer between 1 and 5000, got 0"),
-    (MINIMAL + "[vaults]\ncount = 5001\n", "scenario.toml: vaults.count: must be an integer between 1 and 5000"),
-    (MINIMAL + '[vaults]\ndebt_median = "100"\n',
-     "scenario.toml: vaults.debt_median: 100 must be above ETH-A's dust 100"),
-    (MINIMAL + '[vaults]\nratio_min = "1.4"\n',
-     "scenario.toml: vaults.ratio_min: 1.4 must be above ETH-A's liquidation ratio 1.5"),
-    (MINIMAL + '[vaults]\nratio_min = "1.5"\n',
-     "scenario.toml: vaults.ratio_min: 1.5 must be above ETH-A's liquidation ratio 1.5"),
-    (MINIMAL + '[vaults]\nratio_min = "2.5"\n', "scenario.toml: vaults.ratio_min: 2.5 must not exceed ratio_mode 2.0"),
-    (MINIMAL + '[vaults]\nratio_max = "1.8"\n',
-     "scenario.toml: vaults.ratio_max: 1.8 must not be below ratio_mode 2.0"),
+    (
+        MINIMAL + "[vaults]\ncount = 0\n",
+        "scenario.toml: vaults.count: must be an integer between 1 and 5000, got 0",
+    ),
+    (
+        MINIMAL + "[vaults]\ncount = 5001\n",
+        "scenario.toml: vaults.count: must be an integer between 1 and 5000",
+    ),
+    (
+        MINIMAL + '[vaults]\ndebt_median = "100"\n',
+        "scenario.toml: vaults.debt_median: 100 must be above ETH-A's dust 100",
+    ),
+    (
+        MINIMAL + '[vaults]\nratio_min = "1.4"\n',
+        "scenario.toml: vaults.ratio_min: 1.4 must be above ETH-A's liquidation ratio 1.5",
+    ),
+    (
+        MINIMAL + '[vaults]\nratio_min = "1.5"\n',
+        "scenario.toml: vaults.ratio_min: 1.5 must be above ETH-A's liquidation ratio 1.5",
+    ),
+    (
+        MINIMAL + '[vaults]\nratio_min = "2.5"\n',
+        "scenario.toml: vaults.ratio_min: 2.5 must not exceed ratio_mode 2.0",
+    ),
+    (
+        MINIMAL + '[vaults]\nratio_max = "1.8"\n',
+        "scenario.toml: vaults.ratio_max: 1.8 must not be below ratio_mode 2.0",
+    ),
     (MINIMAL + '[vaults]\nratio_max = "nan"\n', "scenario.toml: vaults.ratio_max: must be finite"),
-    (MINIMAL + '[vaults]\ndebt_sigma = "inf"\n', "scenario.toml: vaults.debt_sigma: must be finite"),
-    (MINIMAL + '[keepers]\ntaker_mode = "loan"\n',
-     "scenario.toml: keepers.taker_mode: must be one of flash, capital, both, got 'loan'"),
-    (MINIMAL + '[keepers]\ntaker_mode = "capital"\n',
-     'scenario.toml: keepers.taker_capital: must be > 0 when taker_mode = "capital"'),
-    (MINIMAL + '[keepers]\narbitrage_threshold = "1"\n', "scenario.toml: keepers.arbitrage_threshold: must be below 1"),
-    (MINIMAL + '[keepers]\narbitrage_threshold = "-0.1"\n',
-     "scenario.toml: keepers.arbitrage_threshold: must be >= 0 and <= 1"),
-    (MINIMAL + '[keepers]\ntaker_gas_gwei = 0\n', "scenario.toml: keepers.taker_gas_gwei: must be > 0"),
-    (MINIMAL + '[backstop]\npool_stakers = 51\n',
-     "scenario.toml: backstop.pool_stakers: must be an integer between 0 and 50"),
-    (MINIMAL + '[backstop]\ninsurance_fund = "1e-19"\n',
-     "scenario.toml: backstop.insurance_fund: has more precision than the unit allows"),
-    (MINIMAL + 'vaults = 3\n', "scenario.toml: market: unknown key 'vaults'"),
+    (
+        MINIMAL + '[vaults]\ndebt_sigma = "inf"\n',
+        "scenario.toml: vaults.debt_sigma: must be finite",
+    ),
+    (
+        MINIMAL + '[keepers]\ntaker_mode = "loan"\n',
+        "scenario.toml: keepers.taker_mode: must be one of flash, capital, both, got 'loan'",
+    ),
+    (
+        MINIMAL + '[keepers]\ntaker_mode = "capital"\n',
+        'scenario.toml: keepers.taker_capital: must be > 0 when taker_mode = "capital"',
+    ),
+    (
+        MINIMAL + '[keepers]\narbitrage_threshold = "1"\n',
+        "scenario.toml: keepers.arbitrage_threshold: must be below 1",
+    ),
+    (
+        MINIMAL + '[keepers]\narbitrage_threshold = "-0.1"\n',
+        "scenario.toml: keepers.arbitrage_threshold: must be >= 0 and <= 1",
+    ),
+    (
+        MINIMAL + "[keepers]\ntaker_gas_gwei = 0\n",
+        "scenario.toml: keepers.taker_gas_gwei: must be > 0",
+    ),
+    (
+        MINIMAL + "[backstop]\npool_stakers = 51\n",
+        "scenario.toml: backstop.pool_stakers: must be an integer between 0 and 50",
+    ),
+    (
+        MINIMAL + '[backstop]\ninsurance_fund = "1e-19"\n',
+        "scenario.toml: backstop.insurance_fund: has more precision than the unit allows",
+    ),
+    (MINIMAL + "vaults = 3\n", "scenario.toml: market: unknown key 'vaults'"),
     ("vaults = 3\n" + MINIMAL, "scenario.toml: vaults: must be a table"),
-    (MINIMAL + '[scenario]\nseed = -1\n', "scenario.toml: scenario.seed: must be an integer between 0 and"),
-    (MINIMAL + '[scenario]\nname = ""\n', "scenario.toml: scenario.name: must be a non-empty string"),
-    (MINIMAL + '[protocol]\ncollateral = "DOGE-A"\n',
-     "scenario.toml: protocol.collateral: unknown collateral type 'DOGE-A' (types in "),
-    (MINIMAL + '[protocol]\nwaterfall = ["fund", "insurance"]\n',
-     "scenario.toml: protocol.waterfall: unknown layer 'insurance' (layers: fund, stability_pool"),
-    (MINIMAL + '[protocol]\nwaterfall = ["fund", "fund"]\n',
-     "scenario.toml: protocol.waterfall: layer 'fund' appears twice"),
-    (MINIMAL + '[protocol]\nwaterfall = "fund"\n', "scenario.toml: protocol.waterfall: must be a list of up to 4"),
-    (MINIMAL + '[protocol]\nconfig = "nope.toml"\n', "scenario.toml: protocol.config: file 'nope.toml' not found"),
-    (MINIMAL + '[protocol.collateral_overrides]\nliquidation_ratio = "0.9"\n',
-     "scenario.toml: protocol.collateral_overrides.liquidation_ratio: must be >= 1"),
-    (MINIMAL + '[protocol.collateral_overrides]\ncolour = "red"\n',
-     "scenario.toml: protocol.collateral_overrides: unknown key 'colour'"),
-    (MINIMAL + '[protocol.collateral_overrides]\ninitial_price = "100"\n',
-     "scenario.toml: protocol.collateral_overrides.initial_price: is set by the scenario's market.prices"),
-    (MINIMAL + '[protocol.collateral_overrides]\npool_depth = "100"\n',
-     "scenario.toml: protocol.collateral_overrides.pool_depth: is set by the scenario's market.pool_depth"),
-    (MINIMAL + '[protocol.collateral_overrides]\nliquidation_ratio = "1.7"\n',
-     "scenario.toml: vaults.ratio_min: 1.6 must be above ETH-A's liquidation ratio 1.7"),
+    (
+        MINIMAL + "[scenario]\nseed = -1\n",
+        "scenario.toml: scenario.seed: must be an integer between 0 and",
+    ),
+    (
+        MINIMAL + '[scenario]\nname = ""\n',
+        "scenario.toml: scenario.name: must be a non-empty string",
+    ),
+    (
+        MINIMAL + '[protocol]\ncollateral = "DOGE-A"\n',
+        "scenario.toml: protocol.collateral: unknown collateral type 'DOGE-A' (types in ",
+    ),
+    (
+        MINIMAL + '[protocol]\nwaterfall = ["fund", "insurance"]\n',
+        "scenario.toml: protocol.waterfall: unknown layer 'insurance' (layers: fund, stability_pool",
+    ),
+    (
+        MINIMAL + '[protocol]\nwaterfall = ["fund", "fund"]\n',
+        "scenario.toml: protocol.waterfall: layer 'fund' appears twice",
+    ),
+    (
+        MINIMAL + '[protocol]\nwaterfall = "fund"\n',
+        "scenario.toml: protocol.waterfall: must be a list of up to 4",
+    ),
+    (
+        MINIMAL + '[protocol]\nconfig = "nope.toml"\n',
+        "scenario.toml: protocol.config: file 'nope.toml' not found",
+    ),
+    (
+        MINIMAL + '[protocol.collateral_overrides]\nliquidation_ratio = "0.9"\n',
+        "scenario.toml: protocol.collateral_overrides.liquidation_ratio: must be >= 1",
+    ),
+    (
+        MINIMAL + '[protocol.collateral_overrides]\ncolour = "red"\n',
+        "scenario.toml: protocol.collateral_overrides: unknown key 'colour'",
+    ),
+    (
+        MINIMAL + '[protocol.collateral_overrides]\ninitial_price = "100"\n',
+        "scenario.toml: protocol.collateral_overrides.initial_price: is set by the scenario's market.prices",
+    ),
+    (
+        MINIMAL + '[protocol.collateral_overrides]\npool_depth = "100"\n',
+        "scenario.toml: protocol.collateral_overrides.pool_depth: is set by the scenario's market.pool_depth",
+    ),
+    (
+        MINIMAL + '[protocol.collateral_overrides]\nliquidation_ratio = "1.7"\n',
+        "scenario.toml: vaults.ratio_min: 1.6 must be above ETH-A's liquidation ratio 1.7",
+    ),
 ]
 
 
-@pytest.mark.parametrize("text, problem", BAD_FILES, ids=[p.removeprefix("scenario.toml: ")[:70] for _, p in BAD_FILES])
+@pytest.mark.parametrize(
+    "text, problem", BAD_FILES, ids=[p.removeprefix("scenario.toml: ")[:70] for _, p in BAD_FILES]
+)
 def test_bad_scenario_file__one_line_naming_the_field(tmp_path, text, problem):
     message = _bad(tmp_path, text)
     assert problem in message, message
@@ -427,10 +558,15 @@ def test_bad_scenario_file__one_line_naming_the_field(tmp_path, text, problem):
 
 def test_rounding_collateral_down__leaves_a_vault_unsafe__rejected(tmp_path):
     # whole tokens only (0 decimals) at 194.52: ~8000 of debt gets ~61 tokens, far below 1.5000001
-    text = MINIMAL + '[vaults]\nratio_min = "1.5000001"\n[protocol.collateral_overrides]\ntoken_decimals = 0\n'
+    text = (
+        MINIMAL
+        + '[vaults]\nratio_min = "1.5000001"\n[protocol.collateral_overrides]\ntoken_decimals = 0\n'
+    )
     message = _bad(tmp_path, text)
-    assert re.search(r"scenario\.toml: vaults\.ratio_min: vault \d+ starts unsafe once its collateral is rounded down",
-                     message), message
+    assert re.search(
+        r"scenario\.toml: vaults\.ratio_min: vault \d+ starts unsafe once its collateral is rounded down",
+        message,
+    ), message
 
 
 def test_population_above_the_type_debt_ceiling__names_the_totals(tmp_path):
@@ -442,8 +578,10 @@ def test_population_above_the_type_debt_ceiling__names_the_totals(tmp_path):
 
 
 def test_population_above_the_global_debt_ceiling__names_the_totals(tmp_path):
-    text = (MINIMAL + "[vaults]\ncount = 5000\n[protocol.collateral_overrides]\n"
-            'debt_ceiling = "100_000_000"\nceiling_max = "100_000_000"\n')
+    text = (
+        MINIMAL + "[vaults]\ncount = 5000\n[protocol.collateral_overrides]\n"
+        'debt_ceiling = "100_000_000"\nceiling_max = "100_000_000"\n'
+    )
     message = _bad(tmp_path, text)
     assert "exceeds the global debt ceiling 50,000,000; lower vaults.count" in message
     assert "system.global_debt_ceiling" in message
@@ -451,20 +589,28 @@ def test_population_above_the_global_debt_ceiling__names_the_totals(tmp_path):
 
 def test_actors_draws_alone_above_the_ceiling__rejected(tmp_path):
     message = _bad(tmp_path, MINIMAL + '[backstop]\npool_stakers = 50\npool_stake = "1_000_000"\n')
-    assert "plus the actors' draws 52,600,000 = " in message and "exceeds ETH-A's debt ceiling" in message
+    assert (
+        "plus the actors' draws 52,600,000 = " in message
+        and "exceeds ETH-A's debt ceiling" in message
+    )
 
 
 def test_cli_vaults_above_the_ceiling__says_to_lower_vaults_flag():
-    assert "exceeds ETH-A's debt ceiling 30,000,000; lower --vaults," in _error("black-thursday-2020", vaults=5000)
+    assert "exceeds ETH-A's debt ceiling 30,000,000; lower --vaults," in _error(
+        "black-thursday-2020", vaults=5000
+    )
 
 
-@pytest.mark.parametrize("overrides, problem", [
-    ({"vaults": 0}, "--vaults: must be an integer between 1 and 5000, got 0"),
-    ({"vaults": 5001}, "--vaults: must be an integer between 1 and 5000, got 5001"),
-    ({"seed": -1}, "--seed: must be an integer between 0 and"),
-    ({"waterfall": ("fund", "insurance")}, "--waterfall: unknown layer 'insurance'"),
-    ({"waterfall": ("fund", "fund")}, "--waterfall: layer 'fund' appears twice"),
-])
+@pytest.mark.parametrize(
+    "overrides, problem",
+    [
+        ({"vaults": 0}, "--vaults: must be an integer between 1 and 5000, got 0"),
+        ({"vaults": 5001}, "--vaults: must be an integer between 1 and 5000, got 5001"),
+        ({"seed": -1}, "--seed: must be an integer between 0 and"),
+        ({"waterfall": ("fund", "insurance")}, "--waterfall: unknown layer 'insurance'"),
+        ({"waterfall": ("fund", "fund")}, "--waterfall: layer 'fund' appears twice"),
+    ],
+)
 def test_bad_cli_override__one_line_naming_the_flag(overrides, problem):
     assert problem in _error("black-thursday-2020", **overrides)
 
@@ -479,35 +625,59 @@ def test_bad_base_config__config_error_text_passes_through(tmp_path):
 HEADER = "time_utc,open,close\n"
 
 
-@pytest.mark.parametrize("content, problem", [
-    ("time_utc,open\n2020-03-12T00:00:00Z,1\n2020-03-12T00:10:00Z,1\n", "missing column close"),
-    (HEADER + "2020-03-12T00:00:00Z,1,NaN\n2020-03-12T00:10:00Z,1,2\n", ":2: close is NaN"),
-    (HEADER + "2020-03-12T00:00:00Z,1,0\n2020-03-12T00:10:00Z,1,2\n", ":2: close must be positive, got 0"),
-    (HEADER + "2020-03-12T00:00:00Z,1,-3\n2020-03-12T00:10:00Z,1,2\n", ":2: close must be positive, got -3"),
-    (HEADER + "2020-03-12T00:10:00Z,1,2\n2020-03-12T00:00:00Z,1,2\n", ":3: time 2020-03-12T00:00:00Z is not after"),
-    (HEADER + "2020-03-12T00:00:00Z,1,2\n", "needs at least 2 rows of data, has 1"),
-], ids=["missing-column", "nan", "zero", "negative", "unsorted", "one-bar"])
+@pytest.mark.parametrize(
+    "content, problem",
+    [
+        ("time_utc,open\n2020-03-12T00:00:00Z,1\n2020-03-12T00:10:00Z,1\n", "missing column close"),
+        (HEADER + "2020-03-12T00:00:00Z,1,NaN\n2020-03-12T00:10:00Z,1,2\n", ":2: close is NaN"),
+        (
+            HEADER + "2020-03-12T00:00:00Z,1,0\n2020-03-12T00:10:00Z,1,2\n",
+            ":2: close must be positive, got 0",
+        ),
+        (
+            HEADER + "2020-03-12T00:00:00Z,1,-3\n2020-03-12T00:10:00Z,1,2\n",
+            ":2: close must be positive, got -3",
+        ),
+        (
+            HEADER + "2020-03-12T00:10:00Z,1,2\n2020-03-12T00:00:00Z,1,2\n",
+            ":3: time 2020-03-12T00:00:00Z is not after",
+        ),
+        (HEADER + "2020-03-12T00:00:00Z,1,2\n", "needs at least 2 rows of data, has 1"),
+    ],
+    ids=["missing-column", "nan", "zero", "negative", "unsorted", "one-bar"],
+)
 def test_bad_price_csv__loader_text_passes_through(tmp_path, content, problem):
     csv_path = tmp_path / "prices.csv"
     csv_path.write_text(content)
     bare = _error(str(csv_path))  # a bare CSV: the loader's own line
     assert bare.startswith(f"{csv_path}") and problem in bare, bare
-    in_file = _bad(tmp_path, '[market]\nprices = "prices.csv"\n')  # from a scenario file: prefixed with the field
-    assert in_file.startswith(f"{tmp_path / 'scenario.toml'}: market.prices: {csv_path}") and problem in in_file
+    in_file = _bad(
+        tmp_path, '[market]\nprices = "prices.csv"\n'
+    )  # from a scenario file: prefixed with the field
+    assert (
+        in_file.startswith(f"{tmp_path / 'scenario.toml'}: market.prices: {csv_path}")
+        and problem in in_file
+    )
 
 
 def test_bad_gas_and_reserves_csv__loader_text_passes_through(tmp_path):
     (tmp_path / "gas.csv").write_text("time_utc,p30_gwei,p60_gwei\n2020-03-12T00:00:00Z,1,2\n")
     message = _bad(tmp_path, MINIMAL + 'gas = "gas.csv"\n')
     assert "market.gas: " in message and "gas.csv: missing column p90_gwei" in message
-    (tmp_path / "reserves.csv").write_text("time_utc,dai_reserve,weth_reserve\n2020-03-12T00:00:00Z,0,1\n"
-                                           "2020-03-12T00:10:00Z,1,1\n")
+    (tmp_path / "reserves.csv").write_text(
+        "time_utc,dai_reserve,weth_reserve\n2020-03-12T00:00:00Z,0,1\n2020-03-12T00:10:00Z,1,1\n"
+    )
     message = _bad(tmp_path, MINIMAL + 'reserves = "reserves.csv"\n')
-    assert "market.reserves: " in message and "reserves.csv:2: dai_reserve must be positive, got 0" in message
+    assert (
+        "market.reserves: " in message
+        and "reserves.csv:2: dai_reserve must be positive, got 0" in message
+    )
 
 
 def test_unevenly_spaced_bars__allowed(tmp_path):
-    (tmp_path / "prices.csv").write_text(HEADER + "2020-03-12T00:00:00Z,1,200\n2020-03-12T00:10:00Z,1,190\n"
-                                         "2020-03-12T00:35:00Z,1,150\n")
+    (tmp_path / "prices.csv").write_text(
+        HEADER + "2020-03-12T00:00:00Z,1,200\n2020-03-12T00:10:00Z,1,190\n"
+        "2020-03-12T00:35:00Z,1,150\n"
+    )
     s = load_scenario(str(tmp_path / "prices.csv"))
     assert s.market.prices.times[2] - s.market.prices.times[1] == 1500

@@ -22,12 +22,11 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offchain.sim.keepers import Latency
-from offchain.sim.scenario import load_scenario
-from offchain.sim.results import TABLES, Tables
 from offchain.sim.driver import bar_times, simulate
+from offchain.sim.keepers import Latency
 from offchain.sim.reconcile import reconcile
-from offchain.sim.results import _args_json, _jsonable, build_table
+from offchain.sim.results import TABLES, Tables, _args_json, _jsonable, build_table
+from offchain.sim.scenario import load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 PRICES = ROOT / "data" / "market" / "eth_usd_2020-03-12.csv"
@@ -82,8 +81,15 @@ def test_model_run__without_full_state_reads__same_tables_and_no_states(runs, sc
 
 def test_tables__built_on_first_read__events_args_as_json():
     built = []
-    rows = [(0, 1, 0, 0, "engine", "0x" + "ab" * 20, "Moved", {"b": 2**200, "a": b"\x01", "c": True})]
-    tables = Tables({"events": lambda: built.append(1) or build_table("events", rows), "txs": pd.DataFrame({"x": [1]})})
+    rows = [
+        (0, 1, 0, 0, "engine", "0x" + "ab" * 20, "Moved", {"b": 2**200, "a": b"\x01", "c": True})
+    ]
+    tables = Tables(
+        {
+            "events": lambda: built.append(1) or build_table("events", rows),
+            "txs": pd.DataFrame({"x": [1]}),
+        }
+    )
     assert "events" in tables and list(tables.keys()) == ["events", "txs"] and built == []
     events = tables["events"]
     assert built == [1] and tables["events"] is events  # built once
@@ -94,19 +100,37 @@ def test_tables__built_on_first_read__events_args_as_json():
 
 
 @settings(max_examples=60, deadline=None)
-@given(args=st.dictionaries(st.text(min_size=1, max_size=12), st.one_of(
-    st.integers(-(2**255), 2**256 - 1), st.booleans(), st.text(max_size=20), st.binary(max_size=40), st.none(),
-    st.lists(st.integers(0, 2**256 - 1), max_size=3)), max_size=8))
+@given(
+    args=st.dictionaries(
+        st.text(min_size=1, max_size=12),
+        st.one_of(
+            st.integers(-(2**255), 2**256 - 1),
+            st.booleans(),
+            st.text(max_size=20),
+            st.binary(max_size=40),
+            st.none(),
+            st.lists(st.integers(0, 2**256 - 1), max_size=3),
+        ),
+        max_size=8,
+    )
+)
 def test_event_args_json__written_out__equals_json_dumps(args):
-    assert _args_json(args) == json.dumps({k: _jsonable(v) for k, v in args.items()}, sort_keys=True)
+    assert _args_json(args) == json.dumps(
+        {k: _jsonable(v) for k, v in args.items()}, sort_keys=True
+    )
 
 
 def test_reconcile__one_wei_apart__reports_the_variable(runs):
     chain, model = runs
     bar, state = model.states[-1]
     key = next(k for k in state if k.startswith("engine.vaults["))
-    tampered = type(model)(model.scenario_name, model.backend, model.tables, model.facts,
-                           model.states[:-1] + [(bar, {**state, key: (state[key][0] + 1, state[key][1])})])
+    tampered = type(model)(
+        model.scenario_name,
+        model.backend,
+        model.tables,
+        model.facts,
+        model.states[:-1] + [(bar, {**state, key: (state[key][0] + 1, state[key][1])})],
+    )
     r = reconcile(chain, tampered)
     assert r.diff_count == 1
     assert key in r.diffs[0] and "chain" in r.diffs[0] and "model" in r.diffs[0]
@@ -141,7 +165,8 @@ def test_replay__unsafe_vaults_are_liquidated_within_the_latency_bound(runs, sce
     # and the gas spike delayed some liquidations: the latency model is not a no-op
     dropped = chain.tables["txs"]
     assert ((dropped.actor == "liquidation_keeper") & (dropped.status == "dropped")).any() or (
-        liquidations.delay_s > 0).any()
+        liquidations.delay_s > 0
+    ).any()
 
 
 def test_replay__bad_debt_only_where_the_auction_could_not_raise_the_debt(runs):
@@ -152,7 +177,11 @@ def test_replay__bad_debt_only_where_the_auction_could_not_raise_the_debt(runs):
     losses = 0
     for e in closed:
         debt_raised, covered, loss = int(e["raised"]), int(e["covered"]), int(e["loss"])
-        opened = next(o for o in _events(chain, "LossOpened", "Backstop") if o["auction_id"] == e["auction_id"])
+        opened = next(
+            o
+            for o in _events(chain, "LossOpened", "Backstop")
+            if o["auction_id"] == e["auction_id"]
+        )
         debt = int(opened["debt"])
         assert covered == min(debt_raised, debt)
         assert loss == debt - covered
@@ -172,7 +201,9 @@ def test_replay__every_loss_is_fully_allocated_with_receipts(runs, scenario):
     for e in _events(chain, "LossClosed", "Backstop"):
         assert allocated.get(e["auction_id"], 0) == int(e["loss"]), e["auction_id"]
     # stakers' receipts add up to what the stability pool absorbed
-    pool = sum(int(e["amount"]) for e in _events(chain, "LossAllocated", "Backstop") if e["layer"] == "2")
+    pool = sum(
+        int(e["amount"]) for e in _events(chain, "LossAllocated", "Backstop") if e["layer"] == "2"
+    )
     charged = sum(int(e["amount"]) for e in _events(chain, "StakerCharged", "StabilityPool"))
     assert charged == pool
     assert len(allocated) >= 5
@@ -185,7 +216,9 @@ def test_replay__every_loss_is_fully_allocated_with_receipts(runs, scenario):
 
 
 def _cli():
-    spec = importlib.util.spec_from_file_location("simulate_script", ROOT / "scripts" / "simulate.py")
+    spec = importlib.util.spec_from_file_location(
+        "simulate_script", ROOT / "scripts" / "simulate.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.cli
@@ -200,18 +233,29 @@ def _csv(tmp_path: Path, text: str) -> str:
 GOOD = "time_utc,close\n2020-03-12T00:00:00Z,194.5\n2020-03-12T00:10:00Z,190.1\n2020-03-12T00:20:00Z,185\n"
 
 
-@pytest.mark.parametrize("make_args, phrase", [
-    (lambda p: ["--scenario", "black-friday"], "unknown scenario 'black-friday'"),
-    (lambda p: ["--scenario", str(p / "missing.toml")], "missing.toml"),
-    (lambda p: ["--scenario", _csv(p, "time_utc,open\n2020-03-12T00:00:00Z,1\n2020-03-12T00:10:00Z,2\n")],
-     "missing column close"),
-    (lambda p: ["--scenario", _csv(p, GOOD.replace("190.1", "NaN"))], "not a finite number"),
-    (lambda p: ["--scenario", _csv(p, GOOD.replace("190.1", "-3"))], "close must be positive"),
-    (lambda p: ["--scenario", _csv(p, GOOD.replace("00:20:00Z", "00:05:00Z"))], "is not after the previous row"),
-    (lambda p: ["--vaults", "0"], "--vaults"),
-    (lambda p: ["--waterfall", "fund,insurance"], "unknown layer 'insurance'"),
-    (lambda p: ["--full-check-every", "0"], "--full-check-every must be at least 1"),
-])
+@pytest.mark.parametrize(
+    "make_args, phrase",
+    [
+        (lambda p: ["--scenario", "black-friday"], "unknown scenario 'black-friday'"),
+        (lambda p: ["--scenario", str(p / "missing.toml")], "missing.toml"),
+        (
+            lambda p: [
+                "--scenario",
+                _csv(p, "time_utc,open\n2020-03-12T00:00:00Z,1\n2020-03-12T00:10:00Z,2\n"),
+            ],
+            "missing column close",
+        ),
+        (lambda p: ["--scenario", _csv(p, GOOD.replace("190.1", "NaN"))], "not a finite number"),
+        (lambda p: ["--scenario", _csv(p, GOOD.replace("190.1", "-3"))], "close must be positive"),
+        (
+            lambda p: ["--scenario", _csv(p, GOOD.replace("00:20:00Z", "00:05:00Z"))],
+            "is not after the previous row",
+        ),
+        (lambda p: ["--vaults", "0"], "--vaults"),
+        (lambda p: ["--waterfall", "fund,insurance"], "unknown layer 'insurance'"),
+        (lambda p: ["--full-check-every", "0"], "--full-check-every must be at least 1"),
+    ],
+)
 def test_simulate_cli__bad_input__one_line_exit_2_nothing_written(tmp_path, make_args, phrase):
     out = tmp_path / "report"
     result = CliRunner().invoke(_cli(), make_args(tmp_path) + ["--out", str(out), "--quiet"])
@@ -226,15 +270,22 @@ def test_simulate_cli__out_is_not_a_report__refused_and_left_alone(tmp_path):
     out = tmp_path / "mine"
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
-    result = CliRunner().invoke(_cli(), ["--vaults", "5", "--out", str(out), "--quiet", "--backend", "model"])
+    result = CliRunner().invoke(
+        _cli(), ["--vaults", "5", "--out", str(out), "--quiet", "--backend", "model"]
+    )
     assert result.exit_code == 2 and "is not a Backstop report" in result.output
     assert (out / "notes.txt").read_text() == "keep me" and len(list(out.iterdir())) == 1
 
 
 def test_ape_run_simulate__unknown_scenario__exit_status_2_through_ape(tmp_path):
     ape = Path(sys.executable).parent / "ape"
-    done = subprocess.run([str(ape), "run", "simulate", "--scenario", "nope", "--out", str(tmp_path / "r")],
-                          cwd=ROOT, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [str(ape), "run", "simulate", "--scenario", "nope", "--out", str(tmp_path / "r")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert done.returncode == 2
     errors = [line for line in done.stderr.splitlines() if line.startswith("simulate:")]
     assert len(errors) == 1 and "unknown scenario 'nope'" in errors[0]
@@ -244,25 +295,52 @@ def test_ape_run_simulate__unknown_scenario__exit_status_2_through_ape(tmp_path)
 
 def test_simulate_cli__model_only__writes_a_complete_report(tmp_path):
     out = tmp_path / "bt"
-    result = CliRunner().invoke(_cli(), ["--vaults", "20", "--out", str(out), "--quiet", "--backend", "model"])
+    result = CliRunner().invoke(
+        _cli(), ["--vaults", "20", "--out", str(out), "--quiet", "--backend", "model"]
+    )
     assert result.exit_code == 0, result.output
     assert f"report: {out / 'summary.md'}" in result.output
     summary = (out / "summary.md").read_text()
     assert "model only" in summary
     for name in ("price", "debt_collateral", "auctions", "waterfall", "collateralization"):
         assert (out / "plots" / f"{name}.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
-    for table in ("bars", "events", "txs", "liquidations", "takes", "losses", "allocations", "payers", "vaults"):
-        assert (out / "data" / f"{table}.parquet").exists() and (out / "data" / f"{table}.csv").exists()
+    for table in (
+        "bars",
+        "events",
+        "txs",
+        "liquidations",
+        "takes",
+        "losses",
+        "allocations",
+        "payers",
+        "vaults",
+    ):
+        assert (out / "data" / f"{table}.parquet").exists() and (
+            out / "data" / f"{table}.csv"
+        ).exists()
 
 
-def test_compare_waterfalls__orders__one_row_each_with_the_same_bad_debt_where_rates_do_not_move(tmp_path):
-    spec = importlib.util.spec_from_file_location("compare_script", ROOT / "scripts" / "compare-waterfalls.py")
+def test_compare_waterfalls__orders__one_row_each_with_the_same_bad_debt_where_rates_do_not_move(
+    tmp_path,
+):
+    spec = importlib.util.spec_from_file_location(
+        "compare_script", ROOT / "scripts" / "compare-waterfalls.py"
+    )
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     out = tmp_path / "cmp"
     scenario = str(ROOT / "tests" / "sim" / "data" / "thin-liquidity-2020.toml")
-    result = CliRunner().invoke(module.cli, ["--scenario", scenario, "--out", str(out),
-                                             "--orders", "fund,stability_pool;stability_pool,fund;debt_auction"])
+    result = CliRunner().invoke(
+        module.cli,
+        [
+            "--scenario",
+            scenario,
+            "--out",
+            str(out),
+            "--orders",
+            "fund,stability_pool;stability_pool,fund;debt_auction",
+        ],
+    )
     assert result.exit_code == 0, result.output
     import pandas as pd
 
@@ -274,5 +352,11 @@ def test_compare_waterfalls__orders__one_row_each_with_the_same_bad_debt_where_r
     assert table.stability_pool.iloc[1] == pytest.approx(table.bad_debt.iloc[1], rel=1e-12)
     assert table.fund.iloc[1] == 0
     assert table.debt_auction.iloc[2] == pytest.approx(table.bad_debt.iloc[2], rel=1e-12)
-    bad = CliRunner().invoke(module.cli, ["--scenario", scenario, "--orders", "fund,bogus", "--out", str(tmp_path / "x")])
-    assert bad.exit_code == 2 and "unknown layer 'bogus'" in bad.output and not (tmp_path / "x").exists()
+    bad = CliRunner().invoke(
+        module.cli, ["--scenario", scenario, "--orders", "fund,bogus", "--out", str(tmp_path / "x")]
+    )
+    assert (
+        bad.exit_code == 2
+        and "unknown layer 'bogus'" in bad.output
+        and not (tmp_path / "x").exists()
+    )

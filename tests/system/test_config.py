@@ -10,8 +10,14 @@ from pathlib import Path
 
 import pytest
 
-from offchain.system.config import DEFAULT_CONFIG, ConfigError, load_config, parse_config, yearly_to_per_second
 from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.system.config import (
+    DEFAULT_CONFIG,
+    ConfigError,
+    load_config,
+    parse_config,
+    yearly_to_per_second,
+)
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = tomllib.loads(DEFAULT_CONFIG.read_text())
@@ -53,33 +59,84 @@ def _mutate(path: tuple, value) -> dict:
 @pytest.mark.parametrize(
     "path, value, message",
     [
-        (("collateral", 0, "liquidation_ratio"), "0.9", "collateral[0].liquidation_ratio: must be >= 1"),
-        (("collateral", 0, "token_decimals"), 19, "collateral[0].token_decimals: must be an integer between 0 and 18"),
-        (("collateral", 0, "oracle_max_age"), 3600, "collateral[0].oracle_max_age: must be above oracle_delay"),
+        (
+            ("collateral", 0, "liquidation_ratio"),
+            "0.9",
+            "collateral[0].liquidation_ratio: must be >= 1",
+        ),
+        (
+            ("collateral", 0, "token_decimals"),
+            19,
+            "collateral[0].token_decimals: must be an integer between 0 and 18",
+        ),
+        (
+            ("collateral", 0, "oracle_max_age"),
+            3600,
+            "collateral[0].oracle_max_age: must be above oracle_delay",
+        ),
         (("collateral", 0, "fee_kink"), "1", "collateral[0].fee_kink: must be below 1"),
-        (("collateral", 0, "fee_max_multiplier"), "11", "collateral[0].fee_max_multiplier: must be >= 1 and <= 10"),
+        (
+            ("collateral", 0, "fee_max_multiplier"),
+            "11",
+            "collateral[0].fee_max_multiplier: must be >= 1 and <= 10",
+        ),
         (("collateral", 0, "stability_fee"), "abc", "collateral[0].stability_fee: is not a number"),
         (("collateral", 0, "stability_fee"), "nan", "collateral[0].stability_fee: must be finite"),
         (("collateral", 0, "initial_price"), "0", "collateral[0].initial_price: must be > 0"),
         (("collateral", 0, "initial_price"), "1e-19", "more precision than the unit allows"),
-        (("collateral", 0, "ceiling_gap"), "40_000_000", "collateral[0].ceiling_gap: must not exceed ceiling_max"),
+        (
+            ("collateral", 0, "ceiling_gap"),
+            "40_000_000",
+            "collateral[0].ceiling_gap: must not exceed ceiling_max",
+        ),
         (("collateral", 0, "dust"), KeyError, "collateral[0].dust: missing"),
         (("collateral", 0, "colour"), "red", "collateral[0]: unknown key 'colour'"),
         (("collateral", 1, "name"), "ETH-A", "type 'ETH-A' is defined twice"),
-        (("collateral", 1, "name"), "X" * 33, "collateral[1].name: must be a non-empty string of at most 32"),
+        (
+            ("collateral", 1, "name"),
+            "X" * 33,
+            "collateral[1].name: must be a non-empty string of at most 32",
+        ),
         (("system", "global_debt_ceiling"), "-1", "system.global_debt_ceiling: must be >= 0"),
-        (("system", "stablecoin_symbol"), "TOOLONG", "system.stablecoin_symbol: must be a non-empty string"),
+        (
+            ("system", "stablecoin_symbol"),
+            "TOOLONG",
+            "system.stablecoin_symbol: must be a non-empty string",
+        ),
         (("collateral",), [], "collateral: needs at least one [[collateral]] table"),
-        (("backstop", "waterfall"), ["fund", "insurance"], "backstop.waterfall: unknown layer 'insurance'"),
-        (("backstop", "waterfall"), ["fund", "fund"], "backstop.waterfall: layer 'fund' appears twice"),
+        (
+            ("backstop", "waterfall"),
+            ["fund", "insurance"],
+            "backstop.waterfall: unknown layer 'insurance'",
+        ),
+        (
+            ("backstop", "waterfall"),
+            ["fund", "fund"],
+            "backstop.waterfall: layer 'fund' appears twice",
+        ),
         (("backstop", "waterfall"), "fund", "backstop.waterfall: must be a list of up to 4 of"),
-        (("backstop", "waterfall"), ["fund", "stability_pool", "debt_auction", "redistribution", "fund"],
-         "backstop.waterfall: must be a list of up to 4"),
+        (
+            ("backstop", "waterfall"),
+            ["fund", "stability_pool", "debt_auction", "redistribution", "fund"],
+            "backstop.waterfall: must be a list of up to 4",
+        ),
         (("backstop", "surplus_lot"), "0", "backstop.surplus_lot: must be > 0"),
-        (("backstop", "debt_auction_min_decrease"), "1", "backstop.debt_auction_min_decrease: must be > 1"),
-        (("backstop", "debt_auction_lot_growth"), "0.9", "backstop.debt_auction_lot_growth: must be >= 1"),
+        (
+            ("backstop", "debt_auction_min_decrease"),
+            "1",
+            "backstop.debt_auction_min_decrease: must be > 1",
+        ),
+        (
+            ("backstop", "debt_auction_lot_growth"),
+            "0.9",
+            "backstop.debt_auction_lot_growth: must be >= 1",
+        ),
         (("backstop", "pool_fee_share"), "1.5", "backstop.pool_fee_share: must be >= 0 and <= 1"),
-        (("backstop", "auction_bid_duration"), 0, "backstop.auction_bid_duration: must be an integer between 1"),
+        (
+            ("backstop", "auction_bid_duration"),
+            0,
+            "backstop.auction_bid_duration: must be an integer between 1",
+        ),
         (("backstop", "settlement_wait"), KeyError, "backstop.settlement_wait: missing"),
         (("backstop", "colour"), "red", "backstop: unknown key 'colour'"),
         (("backstop",), [1], "backstop: must be a table"),
@@ -116,10 +173,19 @@ def test_unreadable_or_invalid_toml__one_line_error(tmp_path):
 
 def test_deploy_script__bad_config__exit_2_one_line_no_traceback(tmp_path):
     bad = tmp_path / "bad.toml"
-    bad.write_text(DEFAULT_CONFIG.read_text().replace('liquidation_ratio = "1.5"', 'liquidation_ratio = "0.5"'))
-    result = subprocess.run(["ape", "run", "deploy", "--config", str(bad)], cwd=ROOT, capture_output=True, text=True,
-                            timeout=300)
+    bad.write_text(
+        DEFAULT_CONFIG.read_text().replace('liquidation_ratio = "1.5"', 'liquidation_ratio = "0.5"')
+    )
+    result = subprocess.run(
+        ["ape", "run", "deploy", "--config", str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
-    assert errors == [f"Error: {bad}.collateral[0].liquidation_ratio: must be >= 1 and <= 100, got '0.5'"]
+    assert errors == [
+        f"Error: {bad}.collateral[0].liquidation_ratio: must be >= 1 and <= 100, got '0.5'"
+    ]
     assert "Traceback" not in result.stderr + result.stdout

@@ -30,13 +30,17 @@ def _imports(path: Path) -> list[tuple[int, str]]:
             out.append((node.lineno, node.module))
         elif isinstance(node, ast.Import):
             out += [(node.lineno, alias.name) for alias in node.names]
-    return [(line, name) for line, name in out if name == "offchain" or name.startswith("offchain.")]
+    return [
+        (line, name) for line, name in out if name == "offchain" or name.startswith("offchain.")
+    ]
 
 
 def test_layers__every_module_belongs_to_a_layer():
     stray = [p.relative_to(PACKAGE) for p in PACKAGE.glob("*.py") if p.name != "__init__.py"]
     assert not stray, f"modules outside the layers: {stray}"
-    assert {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"} == set(ALLOWED)
+    assert {p.name for p in PACKAGE.iterdir() if p.is_dir() and p.name != "__pycache__"} == set(
+        ALLOWED
+    )
 
 
 @pytest.mark.parametrize("layer", sorted(ALLOWED))

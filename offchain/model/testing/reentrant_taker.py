@@ -22,7 +22,9 @@ class ReentrantTaker(Contract):
         self.auction = auction
         self.liquidator = liquidator
 
-    def on_auction_take(self, sender: str, taker: str, owe: int, collateral: int, data: bytes) -> None:
+    def on_auction_take(
+        self, sender: str, taker: str, owe: int, collateral: int, data: bytes
+    ) -> None:
         mode = self._attempt(collateral, data)
         self.log("CallbackEntered", sender=taker, owe=owe, collateral=collateral, mode=mode)
 
@@ -41,10 +43,13 @@ class ReentrantTaker(Contract):
         except Exception:  # Vyper's abi_decode reverts without a reason on malformed data
             raise Revert(None) from None
         if mode == TAKE:
-            self.at(self.auction).take(self.address, auction_id, collateral, MAX_UINT256, self.address, b"")
+            self.at(self.auction).take(
+                self.address, auction_id, collateral, MAX_UINT256, self.address, b""
+            )
         elif mode == RESET:
             self.at(self.auction).reset(self.address, auction_id, self.address)
         elif mode == LIQUIDATE:
-            self.at(self.liquidator).liquidate(self.address, collateral_type, to_checksum_address(owner),
-                                               self.address)
+            self.at(self.liquidator).liquidate(
+                self.address, collateral_type, to_checksum_address(owner), self.address
+            )
         return mode
