@@ -385,3 +385,4 @@ def cash(collateral_type: bytes32, amount: uint256):
 
 # ---------------------------------------------------------------- internal
 
+

@@ -226,9 +226,11 @@ def _liquidate(
         elif seized_debt * ctype.rate < ctype.dust:
             assert not strict, "liquidator: partial auction below dust"
             return 0
-        # rounds up: the auction holds at least its share of the collateral (exact for a whole vault)
     seized_collateral: uint256 = min(
-        fixed_point.div_up(vault.collateral * seized_debt, vault.normalized_debt), vault.collateral
+        # rounds up: the auction holds at least its share of the collateral (exact for a whole
+        # vault)
+        fixed_point.div_up(vault.collateral * seized_debt, vault.normalized_debt),
+        vault.collateral,
     )
     if seized_collateral == 0:
         assert not strict, "liquidator: nothing to seize"

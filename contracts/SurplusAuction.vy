@@ -237,12 +237,12 @@ def bid(auction_id: uint256, bid: uint256):
     # bid_expiry < 2**64: bid_duration < 2**32
     bid_expiry: uint256 = block.timestamp + self.bid_duration
     self.auction_bid_times[auction_id] = bid << 128 | bid_expiry << 64 | auction.end
+    # the bidder pays the increase, bid - auction.bid (> 0, checked), to this contract; a new
+    # winner also pays the previous winner's bid back to it
     if msg.sender != auction.winner:
         self.auction_winner[auction_id] = msg.sender
         if auction.bid_expiry != 0:
-            # the previous winner gets their bid back, from the new one
             extcall IERC20(token).transferFrom(msg.sender, auction.winner, auction.bid)
-        # bid > auction.bid (checked): the increase is paid here
     extcall IERC20(token).transferFrom(msg.sender, self, bid - auction.bid)
     log Bid(auction_id=auction_id, bidder=msg.sender, lot=auction.lot, bid=bid)
 

@@ -439,10 +439,11 @@ def _version(cmd: list[str]) -> str:
         return "unknown"
 
 
-def _simulation_figures() -> tuple[dict[str, float | int], dict[str, list[float]]]:
+def _simulation_figures() -> tuple[dict[str, float], dict[str, list[float]]]:
     """Black Thursday with 1,000 vaults: on a private Anvil end to end (deployment, population,
     180 bars, reconciliation against the model run, which is timed on its own too) and the
-    model alone (as a parameter sweep runs it: no full-state reads, which exist to be reconciled)."""
+    model alone (as a parameter sweep runs it: no full-state reads, which exist to be
+    reconciled)."""
     from offchain.sim.driver import simulate
     from offchain.sim.reconcile import reconcile
     from offchain.sim.scenario import load_scenario
@@ -480,9 +481,7 @@ def _simulation_figures() -> tuple[dict[str, float | int], dict[str, list[float]
     }, {"chain": [round(x, 1) for x in chain_samples], "model": [round(x, 3) for x in samples]}
 
 
-def _write(
-    figures: dict[str, float | int], steps: int | None, samples: dict[str, list[float]]
-) -> None:
+def _write(figures: dict[str, float], steps: int | None, samples: dict[str, list[float]]) -> None:
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.update(figures)
     meta = results.setdefault("_meta", {})
@@ -492,9 +491,12 @@ def _write(
             "node": _version(["anvil", "--version"]),
             "vyper": _version(["vyper", "--version"]),
             "python": platform.python_version(),
-            "gas_note": "gas used by one transaction incl. the 21k base; open_vault_with_join = join tx + lock/draw tx",
-            "sim_note": f"sim.*_chain_s: private Anvil, end to end incl. the model run and the reconciliation, the "
-            f"median of {CHAIN_RUNS} runs; sim.*_model_s: the model alone, the median of {MODEL_RUNS} cold "
+            "gas_note": "gas used by one transaction incl. the 21k base; open_vault_with_join = "
+            "join tx + lock/draw tx",
+            "sim_note": f"sim.*_chain_s: private Anvil, end to end incl. the model run and the "
+            "reconciliation, the "
+            f"median of {CHAIN_RUNS} runs; sim.*_model_s: the model alone, the median of "
+            f"{MODEL_RUNS} cold "
             "runs; every run in sim_samples_s; sim.reconciliation_diffs: the most in any run",
             "sim_samples_s": samples,
         }
@@ -530,9 +532,9 @@ def cli(provider, sim_only):
         figures, samples = _simulation_figures()
         _write(figures, None, samples)
     chain = ChainBackend(provider.uri, load_artifacts(project), reader_code(project))
-    roles = [to_checksum_address(a) for a in chain.rpc("eth_accounts", [])]
+    roles = [str(to_checksum_address(a)) for a in chain.rpc("eth_accounts", [])]
     snapshot = chain.snapshot()
-    gas = _gas_figures(chain, roles)
+    gas: dict[str, float] = dict(_gas_figures(chain, roles))
     chain.revert_to(snapshot)
     snapshot = chain.snapshot()
     gas.update(_liquidation_gas(chain, roles))

@@ -92,7 +92,8 @@ def cli(scenario_spec, vaults, seed, orders, out, chain):
         label = " -> ".join(order) or "(no layer)"
         scenario = waterfall_variant(base, order)
         try:
-            # with --chain, the complete state at the start and the end is compared; alone, none is read
+            # with --chain, the complete state at the start and the end is compared; alone, none
+            # is read
             model = simulate(scenario, "model", full_check_every=10**9 if chain else None)
             if chain:
                 chain_run = simulate(scenario, "chain", artifacts, code, full_check_every=10**9)

@@ -157,7 +157,8 @@ def cli(provider, config_path):
                 f"{c.auction_max_duration}s / {Decimal(c.auction_max_drop) / RAY:.0%}",
                 f"{Decimal(c.keeper_reward_rate) / WAD:.2%} + {_amount(c.keeper_reward_flat, RAD)}",
                 _amount(chain.view(t.auction, "min_auction"), RAD),
-                f"{Decimal(reserve_c) / 10**c.token_decimals:,.2f} {c.token_symbol} / {Decimal(reserve_s) / WAD:,.0f}",
+                f"{Decimal(reserve_c) / 10**c.token_decimals:,.2f} {c.token_symbol} / "
+                f"{Decimal(reserve_s) / WAD:,.0f}",
             ]
         )
     click.echo(
@@ -205,7 +206,8 @@ def cli(provider, config_path):
                 ],
                 [
                     "debt auction: lot decrease per bid / growth per restart",
-                    f"{Decimal(w.debt_auction_min_decrease) / WAD - 1:.0%} / x{Decimal(w.debt_auction_lot_growth) / WAD:.2f}",
+                    f"{Decimal(w.debt_auction_min_decrease) / WAD - 1:.0%} / "
+                    f"x{Decimal(w.debt_auction_lot_growth) / WAD:.2f}",
                 ],
                 [
                     "surplus auction: bid increase",
@@ -228,5 +230,6 @@ def cli(provider, config_path):
             f"model state differs from chain in {len(differing)} variables: {differing[:3]}"
         )
     click.echo(
-        f"off-chain model: deployed in lockstep; all {len(chain_state)} state variables equal the chain's."
+        f"off-chain model: deployed in lockstep; all {len(chain_state)} state variables equal the "
+        "chain's."
     )

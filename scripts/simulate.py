@@ -4,8 +4,10 @@ two, and write the risk report.
     ape run simulate                                          # Black Thursday, 1,000 vaults
     ape run simulate --scenario black-thursday-2020 --vaults 1000 --out reports/bt
     ape run simulate --scenario my-scenario.toml              # a scenario file (TOML or YAML)
-    ape run simulate --scenario prices.csv                    # a bare price CSV, defaults for the rest
-    ape run simulate --backend model                          # the model alone (no chain, no reconciliation)
+    ape run simulate --scenario prices.csv                    # a bare price CSV, defaults for the
+    rest
+    ape run simulate --backend model                          # the model alone (no chain, no
+    reconciliation)
 
 Exit status: 0 when the run reconciles (chain and model agree on every transaction, event, bar
 snapshot and state variable); 1 when they differ (the report lists the differences); 2 for bad
@@ -131,7 +133,8 @@ def cli(scenario_spec, vaults, seed, waterfall, out, backend, full_check_every, 
         fail(str(exc))
     f = result.facts
     click.echo(
-        f"\n{scenario.name}: {f['vaults']:,} vaults, {f['bars']} bars, {f['transactions']:,} transactions"
+        f"\n{scenario.name}: {f['vaults']:,} vaults, {f['bars']} bars, {f['transactions']:,} "
+        "transactions"
         + (
             f"; anvil {chain.facts['run_s']:.1f} s, model {model.facts['run_s']:.2f} s"
             if chain
@@ -141,9 +144,12 @@ def cli(scenario_spec, vaults, seed, waterfall, out, backend, full_check_every, 
     if reconciliation is not None:
         if reconciliation.ok:
             click.echo(
-                f"reconciled: chain and model agree on {reconciliation.txs_compared:,} transactions, "
-                f"{reconciliation.events_compared:,} events, {reconciliation.bars_compared} bar snapshots and "
-                f"{reconciliation.state_variables_compared:,} state values in {reconciliation.state_checks} "
+                f"reconciled: chain and model agree on {reconciliation.txs_compared:,} "
+                "transactions, "
+                f"{reconciliation.events_compared:,} events, {reconciliation.bars_compared} bar "
+                "snapshots and "
+                f"{reconciliation.state_variables_compared:,} state values in "
+                f"{reconciliation.state_checks} "
                 "full-state checks: 0 differences"
             )
         else:

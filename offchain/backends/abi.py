@@ -19,11 +19,11 @@ class _Function:
     selector: bytes
     inputs: list[str]
     outputs: list[str]
-    decode: Callable[[bytes], Any] | None = None  # return data -> the value (see _return_decoder)
+    # return data -> the value (see _return_decoder); built from `outputs` unless given
+    decoder: Callable[[bytes], Any] | None = None
 
     def __post_init__(self) -> None:
-        if self.decode is None:
-            self.decode = _return_decoder(self.outputs)
+        self.decode: Callable[[bytes], Any] = self.decoder or _return_decoder(self.outputs)
 
 
 def _word_reader(abi_type: str) -> Callable[[bytes], Any] | None:
@@ -58,8 +58,9 @@ def _static_decoder(types: list[str]) -> Callable[[bytes], tuple]:
         return tuple(_python_value(t, v) for t, v in zip(types, abi_decode(types, data)))
 
     groups = [t[1:-1].split(",") if t.startswith("(") else [t] for t in types]
-    readers = [_word_reader(t) for group in groups for t in group]
-    if None in readers:
+    maybe_readers = [_word_reader(t) for group in groups for t in group]
+    readers = [r for r in maybe_readers if r is not None]
+    if len(readers) != len(maybe_readers):
         return general
     size = 32 * len(readers)
     shape = [(len(group), t.startswith("(")) for group, t in zip(groups, types)]

@@ -75,7 +75,8 @@ class Anvil:
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                lines = (self.process.stderr.read() or b"").decode().strip().splitlines()
+                stderr = self.process.stderr.read() if self.process.stderr is not None else b""
+                lines = (stderr or b"").decode().strip().splitlines()
                 error = next(
                     (line for line in lines if line.lower().startswith("error")),
                     lines[-1] if lines else "",

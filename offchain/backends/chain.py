@@ -143,7 +143,8 @@ class ChainBackend:
         receipt = None
         if self._send_sync:
             # one round trip: the node mines the transaction and answers with its receipt
-            # (EIP-7966; Anvil has it). Polling for the receipt instead cost ~7 requests a transaction.
+            # (EIP-7966; Anvil has it). Polling for the receipt instead cost ~7 requests a
+            # transaction.
             try:
                 receipt = self.rpc("eth_sendTransactionSync", [tx])
             except RpcError as exc:
@@ -213,7 +214,8 @@ class ChainBackend:
         state (the state root, the kept history), so one block for many transactions is what
         makes a 1,000-vault replay affordable. Needs a node that keeps the order in which it
         received transactions (`anvil --order fifo`) and takes them all into one block
-        (`--disable-block-gas-limit`): offchain/backends/anvil.py starts it so; a node that does not is
+        (`--disable-block-gas-limit`): offchain/backends/anvil.py starts it so; a node that does
+        not is
         caught here."""
         if not txs:
             return []
@@ -222,16 +224,19 @@ class ChainBackend:
         ]
         self.rpc("evm_setAutomine", [False])
         try:
-            # one at a time: a JSON-RPC batch is served concurrently, and the senders' nonces collide
+            # one at a time: a JSON-RPC batch is served concurrently, and the senders' nonces
+            # collide
             hashes = [self.rpc("eth_sendTransaction", [tx]) for tx in payloads]
             self.rpc("evm_mine", [])
         finally:
             self.rpc("evm_setAutomine", [True])
-        # the block's receipts in one request (one eth_getTransactionReceipt each is quadratic in Anvil)
+        # the block's receipts in one request (one eth_getTransactionReceipt each is quadratic in
+        # Anvil)
         receipts = self.rpc("eth_getBlockReceipts", ["latest"]) or []
         if [r["transactionHash"] for r in receipts] != hashes:
             raise RuntimeError(
-                f"the node did not mine the {len(txs)} transactions into one block in the order sent "
+                f"the node did not mine the {len(txs)} transactions into one block in the order "
+                "sent "
                 "(start it with --order fifo --disable-block-gas-limit)"
             )
         self.last_block_time = self.next_block_time

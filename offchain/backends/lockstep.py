@@ -49,6 +49,7 @@ class Lockstep:
         except Revert as exc:
             model_error = exc
         self._compare_outcomes(what, chain_error, model_error)
+        assert address is not None  # both deployed (else _compare_outcomes raised)
         if address != model_address:
             raise Divergence(
                 f"deploy {name}: chain address {address}, model address {model_address}"
@@ -75,7 +76,9 @@ class Lockstep:
     ) -> None:
         """Both succeeded, or both reverted with the same reason (re-raised), at the same time."""
         if (chain_error is None) != (model_error is None) or (
-            chain_error is not None and chain_error.reason != model_error.reason
+            chain_error is not None
+            and model_error is not None
+            and chain_error.reason != model_error.reason
         ):
             describe = lambda e: "success" if e is None else f"revert {e.reason!r}"  # noqa: E731
             raise Divergence(
@@ -83,7 +86,8 @@ class Lockstep:
             )
         if self.chain.last_block_time != self.model.last_block_time:
             raise Divergence(
-                f"{what}: block time chain {self.chain.last_block_time}, model {self.model.last_block_time}"
+                f"{what}: block time chain {self.chain.last_block_time}, model "
+                f"{self.model.last_block_time}"
             )
         if chain_error is not None:
             raise chain_error

@@ -142,7 +142,8 @@ class ModelBackend:
         return self._run(address, function, sender, args)
 
     def _run(self, address: str, function: str, sender: str, args: tuple) -> Any:
-        """One transaction in the current block; its events in `last_events` (none if it reverts)."""
+        """One transaction in the current block; its events in `last_events` (none if it
+        reverts)."""
         n_logs = len(self.env.logs)
         self.last_events = []
         contract = self.env.contracts.get(address)
@@ -217,7 +218,8 @@ def model_getter(model: ModelBackend, address: str, fn: str) -> Callable[[tuple]
 
 
 def model_value(model: ModelBackend, address: str, fn: str, args: tuple) -> Any:
-    """The model's value of the public getter `fn(*args)` at `address`, shaped as the chain returns it."""
+    """The model's value of the public getter `fn(*args)` at `address`, shaped as the chain
+    returns it."""
     return model_getter(model, address, fn)(args)
 
 

@@ -40,15 +40,15 @@ class _Transport:
         body = json.dumps(payload)
         for attempt in (0, 1):
             fresh = self._conn is None
-            if fresh:
-                self._conn = self._factory(self._host, self._port)
+            conn = self._conn = self._factory(self._host, self._port) if fresh else self._conn
+            assert conn is not None
             try:
-                self._conn.request("POST", self._path, body, self._headers)
-                response = self._conn.getresponse()
+                conn.request("POST", self._path, body, self._headers)
+                response = conn.getresponse()
                 data = response.read()
             except (http.client.RemoteDisconnected, BrokenPipeError, ConnectionResetError):
                 # a kept-alive connection the node had closed: reconnect once (never a fresh one)
-                self._conn.close()
+                conn.close()
                 self._conn = None
                 if fresh or attempt:
                     raise

@@ -1,4 +1,5 @@
-"""Twin of snekmate's ERC-20 module as used by contracts/Stablecoin.vy and contracts/TestToken.vy."""
+"""Twin of snekmate's ERC-20 module as used by contracts/Stablecoin.vy and
+contracts/TestToken.vy."""
 
 from __future__ import annotations
 

@@ -1,4 +1,5 @@
-"""Twin of contracts/Spotter.vy: safe_price = price / liquidation_ratio (0 if the price is invalid)."""
+"""Twin of contracts/Spotter.vy: safe_price = price / liquidation_ratio (0 if the price is
+invalid)."""
 
 from __future__ import annotations
 

@@ -21,7 +21,7 @@ import html
 import os
 import secrets
 import shutil
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -59,11 +59,20 @@ from offchain.sim.results import Reconciliation, SimulationResult  # noqa: E402
 
 REPORT_MARKERS = ("summary.md", "comparison.md")  # a directory holding one of these is a report
 PLOTS = ("price", "debt_collateral", "auctions", "waterfall", "collateralization")
-CSS = """body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;padding:0 1rem;color:#222}
-h1{font-size:1.6rem}h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd}
-table{border-collapse:collapse;margin:.5rem 0}th,td{border:1px solid #ccc;padding:.25rem .6rem}
-th{background:#f3f3f3;text-align:left}td.num{text-align:right;font-variant-numeric:tabular-nums}
-pre{background:#f6f6f6;padding:.6rem;overflow-x:auto}img{max-width:100%;display:block;margin:1rem 0}"""
+CSS = "\n".join(
+    (
+        "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
+        "padding:0 1rem;color:#222}",
+        "h1{font-size:1.6rem}",
+        "h2{font-size:1.25rem;margin-top:2rem;border-bottom:1px solid #ddd}",
+        "table{border-collapse:collapse;margin:.5rem 0}",
+        "th,td{border:1px solid #ccc;padding:.25rem .6rem}",
+        "th{background:#f3f3f3;text-align:left}",
+        "td.num{text-align:right;font-variant-numeric:tabular-nums}",
+        "pre{background:#f6f6f6;padding:.6rem;overflow-x:auto}",
+        "img{max-width:100%;display:block;margin:1rem 0}",
+    )
+)
 
 
 class ReportError(Exception):
@@ -131,6 +140,15 @@ def _markdown(blocks: list[_Block]) -> str:
     return "\n\n".join(out) + "\n"
 
 
+def _cells(row: tuple, numeric: tuple[int, ...]) -> str:
+    """One HTML table row's cells, the numeric columns right-aligned."""
+    e = html.escape
+    return "".join(
+        f'<td class="num">{e(str(c))}</td>' if i in numeric else f"<td>{e(str(c))}</td>"
+        for i, c in enumerate(row)
+    )
+
+
 def _html(blocks: list[_Block], title: str) -> str:
     e = html.escape
     out: list[str] = []
@@ -145,11 +163,7 @@ def _html(blocks: list[_Block], title: str) -> str:
             )
         elif isinstance(b, _Table):
             head = "".join(f"<th>{e(h)}</th>" for h in b.headers)
-            cells = lambda r: "".join(  # noqa: E731
-                f'<td class="num">{e(c)}</td>' if i in b.numeric else f"<td>{e(c)}</td>"
-                for i, c in enumerate(r)
-            )
-            body = "".join(f"<tr>{cells(r)}</tr>" for r in b.rows)
+            body = "".join(f"<tr>{_cells(r, b.numeric)}</tr>" for r in b.rows)
             out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
         elif isinstance(b, _Code):
             out.append(f"<pre><code>{e(chr(10).join(b.lines))}</code></pre>")
@@ -158,7 +172,8 @@ def _html(blocks: list[_Block], title: str) -> str:
         else:
             out.append("<ul>" + "".join(f"<li>{e(item)}</li>" for item in b.items) + "</ul>")
     return (
-        f'<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n<title>{e(title)}</title>\n'
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta '
+        f'charset="utf-8">\n<title>{e(title)}</title>\n'
         f"<style>\n{CSS}\n</style>\n</head>\n<body>\n" + "\n".join(out) + "\n</body>\n</html>\n"
     )
 
@@ -182,7 +197,8 @@ def _verdict(reconciliation: Reconciliation | None) -> list[_Block]:
     more = [f"... and {n - len(shown):,} more"] if n > len(shown) else []
     return [
         _Text(
-            f"Chain and model DISAGREE: {n:,} difference{'s' if n != 1 else ''}{first} (compared {compared})",
+            f"Chain and model DISAGREE: {n:,} difference{'s' if n != 1 else ''}{first} (compared "
+            f"{compared})",
             label="Reconciliation",
         ),
         _Code(shown + more),
@@ -271,7 +287,7 @@ def _who_paid(result: SimulationResult) -> list[_Block]:
 
 def _timeline(result: SimulationResult) -> list[_Block]:
     stable, coll = _symbols(result)
-    moments: list[tuple[float, str]] = []
+    moments: list[tuple[Any, str]] = []  # (time: a table cell, what happened)
     vaults = _table(result, "vaults")
     unsafe = _times(vaults["unsafe_since"])
     if unsafe.notna().any():
@@ -327,7 +343,7 @@ def _timeline(result: SimulationResult) -> list[_Block]:
     ]
 
 
-def _data_files(tables: dict[str, pd.DataFrame]) -> list[_Block]:
+def _data_files(tables: Mapping[str, pd.DataFrame]) -> list[_Block]:
     return [
         _Heading("Data"),
         _List(

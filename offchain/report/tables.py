@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 import pandas as pd
 
@@ -29,7 +30,8 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
         ("description", s.description),
         (
             "price path",
-            f"{m.prices.source}: {len(m.prices)} bars of {times[1] - times[0]} s, {_utc(times[0])} to "
+            f"{m.prices.source}: {len(m.prices)} bars of {times[1] - times[0]} s, "
+            f"{_utc(times[0])} to "
             f"{_utc(m.prices.times[-1])}, then {m.tail_bars} bars at the last price",
         ),
         ("gas", m.gas.source if m.gas is not None else f"constant {gwei(m.gas_price)}"),
@@ -39,8 +41,10 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
         ),
         (
             "vaults",
-            f"{v.count:,} (seed {s.seed}): debt log-normal, median {v.debt_median / WAD:,.0f}, sigma "
-            f"{v.debt_sigma:g}; start collateral ratio triangular({v.ratio_min:g}, {v.ratio_mode:g}, "
+            f"{v.count:,} (seed {s.seed}): debt log-normal, median {v.debt_median / WAD:,.0f}, "
+            "sigma "
+            f"{v.debt_sigma:g}; start collateral ratio triangular({v.ratio_min:g}, "
+            f"{v.ratio_mode:g}, "
             f"{v.ratio_max:g})",
         ),
         (
@@ -51,8 +55,10 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
         ),
         (
             "auctions",
-            f"{CurveKind(c.auction_curve[0]).label} curve, start at {c.auction_buffer / RAY:g} x oracle price, reset "
-            f"after {c.auction_max_duration} s or below {c.auction_max_drop / RAY:g} x start; keeper reward "
+            f"{CurveKind(c.auction_curve[0]).label} curve, start at {c.auction_buffer / RAY:g} x "
+            "oracle price, reset "
+            f"after {c.auction_max_duration} s or below {c.auction_max_drop / RAY:g} x start; "
+            "keeper reward "
             f"{c.keeper_reward_rate / WAD:.2%} + {c.keeper_reward_flat / RAD:,.0f}",
         ),
         (
@@ -85,8 +91,10 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
     ]
 
 
-def _amount(value: float, symbol: str = "") -> str:
-    """`1,234.56 DAI`; a value that rounds to zero prints as 0.00, never -0.00."""
+def _amount(value: Any, symbol: str = "") -> str:
+    """`1,234.56 DAI` (of a float, or a table cell holding one); a value that rounds to zero
+    prints as 0.00, never -0.00."""
+    value = float(value)
     value = 0.0 if round(value, 2) == 0 else value
     return f"{value:,.2f}" + (f" {symbol}" if symbol else "")
 

@@ -1,6 +1,7 @@
 """The crash-replay driver: one scenario, bar by bar, on a chain or in the model.
 
-`simulate(scenario, "chain", ...)` starts a private Anvil (offchain/backends/anvil.py) whose genesis lies
+`simulate(scenario, "chain", ...)` starts a private Anvil (offchain/backends/anvil.py) whose
+genesis lies
 before the scenario's first bar, deploys Backstop, opens the vault population and funds the
 actors, then for every bar sets the block time to the bar's time and lets the actors act:
 
@@ -73,6 +74,20 @@ ACTOR_COLLATERALIZATION = 10  # actors' own vaults hold 10x their debt in collat
 MAX_BLOCK_TXS = 100
 
 
+# the simulation's actors other than the stakers
+_ROLES = (
+    "governance",
+    "feeder",
+    "liquidation_keeper",
+    "taker",
+    "arbitrageur",
+    "backstop_keeper",
+    "bidder",
+    "donor",
+    "capital_taker",
+)
+
+
 @dataclass(frozen=True)
 class Actors:
     governance: str
@@ -88,39 +103,11 @@ class Actors:
 
     @classmethod
     def for_scenario(cls, scenario: Scenario) -> Actors:
-        return cls(
-            *(
-                actor_address(role)
-                for role in (
-                    "governance",
-                    "feeder",
-                    "liquidation_keeper",
-                    "taker",
-                    "arbitrageur",
-                    "backstop_keeper",
-                    "bidder",
-                    "donor",
-                    "capital_taker",
-                )
-            ),
-            tuple(actor_address("staker", i) for i in range(scenario.backstop.pool_stakers)),
-        )
+        stakers = tuple(actor_address("staker", i) for i in range(scenario.backstop.pool_stakers))
+        return cls(**{role: actor_address(role) for role in _ROLES}, stakers=stakers)
 
     def roles(self) -> dict[str, str]:
-        out = {
-            name: getattr(self, name)
-            for name in (
-                "governance",
-                "feeder",
-                "liquidation_keeper",
-                "taker",
-                "arbitrageur",
-                "backstop_keeper",
-                "bidder",
-                "donor",
-                "capital_taker",
-            )
-        }
+        out = {name: getattr(self, name) for name in _ROLES}
         out.update({f"staker {i}": s for i, s in enumerate(self.stakers)})
         return out
 
@@ -475,7 +462,7 @@ class Simulation:
         self.index = VaultIndex(self.scenario.system.collateral[0].type_id)
         self.setup()
         setup_s = clock.perf_counter() - started
-        d, t, a = self.deployment, self.type_, self.actors
+        d, t = self.deployment, self.type_
         self.static = dict(
             zip(
                 ("oracle_delay", "min_decrease", "pool_fee"),
@@ -577,8 +564,9 @@ class Simulation:
         # 5. auctions
         active = list(self.backend.call(t.auction, "active_auctions"))
         if active:
+            calls: list[tuple[str, str, tuple]] = [(t.auction, "status", (i_,)) for i_ in active]
             reads = self.read(
-                [(t.auction, "status", (i_,)) for i_ in active]
+                calls
                 + [
                     (t.auction, "min_auction", ()),
                     (t.pool, "reserve_collateral", ()),

@@ -34,7 +34,9 @@ from offchain.model.fixed_point import RAY, WAD
 from offchain.model.state import Event
 from offchain.sim.market_data import Series
 
-MAX_BATCH = 40  # owners per liquidate_many: the contract takes 100, but 100 liquidations (~165k gas each) exceed the 10M gas a transaction gets (backends.TX_GAS); 40 fit
+# owners per liquidate_many: the contract takes 100, but 100 liquidations (~165k gas each)
+# exceed the 10M gas a transaction gets (backends.TX_GAS); 40 fit
+MAX_BATCH = 40
 KEY_SCALE = 10**45  # the index key: normalized debt per collateral, x 1e45, rounded down
 # gas of each action, for the taker's profit estimate (bench/results.json, rounded up)
 FLASH_TAKE_GAS = 280_000
@@ -44,7 +46,8 @@ TAKE_GAS = 160_000
 @dataclass(frozen=True)
 class Action:
     """One intended transaction. `targets` name what it acts on (a vault, an auction, ...): no
-    two actions in flight share a target. `gas_price` is the bid [wei]; 0 = not subject to latency."""
+    two actions in flight share a target. `gas_price` is the bid [wei]; 0 = not subject to
+    latency."""
 
     actor: str
     sender: str
@@ -280,7 +283,8 @@ def taker_actions(
     scale, after_fee = pool.scale, WAD - pool.fee
     gas_cost = (FLASH_TAKE_GAS if flash else TAKE_GAS) * p.gas_price * market_price // WAD  # wad
     busy = {target[1] for target in in_flight if target[0] == "auction"}
-    # the bound: edge = top - price x per_price; no size clears unless lot x edge >= need x denominator
+    # the bound: edge = top - price x per_price; no size clears unless lot x edge >= need x
+    # denominator
     need, losing_clears = p.min_profit + gas_cost, -gas_cost >= p.min_profit
     if flash:
         top, per_price = after_fee * reserve_s * RAY, scale * reserve_c * WAD
@@ -347,6 +351,7 @@ def taker_actions(
                 best_profit, best_size, best_tokens, best_proceeds = profit, size, tokens, proceeds
         if best_profit is None or best_profit < p.min_profit:
             continue
+        assert best_size is not None and best_tokens is not None and best_proceeds is not None
         if flash:
             reserve_c, reserve_s = reserve_c + best_tokens, reserve_s - best_proceeds
             top, per_price = after_fee * reserve_s * RAY, scale * reserve_c * WAD
@@ -363,7 +368,9 @@ def taker_actions(
                 )
             )
         else:
-            capital -= take_outcome(lot, debt, price, best_size, min_auction)[1]
+            outcome = take_outcome(lot, debt, price, best_size, min_auction)
+            assert outcome is not None  # best_size was priced by the same rule
+            capital -= outcome[1]
             actions.append(
                 Action(
                     p.actor,

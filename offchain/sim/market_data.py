@@ -188,7 +188,8 @@ class SyntheticPath:
                 log_price += rng.gauss(self.jump_mean, self.jump_std)
             if log_price > 100:
                 raise DataError(
-                    f"synthetic path: the price exceeds e^100 at seed {seed}; lower drift or volatility"
+                    f"synthetic path: the price exceeds e^100 at seed {seed}; lower drift or "
+                    "volatility"
                 )
             # a price never reaches 0 (one wei at least): an oracle refuses zero; 80 digits so that
             # quantizing to 18 decimals never overflows the precision (prices up to e^100 < 1e44)

@@ -36,7 +36,8 @@ def reconcile(
         for j, (ra, rb) in enumerate(zip(a.itertuples(index=False), b.itertuples(index=False))):
             if tuple(ra) != tuple(rb):
                 cols = [c for c, x, y in zip(a.columns, ra, rb) if x != y]
-                where = f"bar {ra.bar}" + (f" ({_utc(int(ra.time))})" if ra.time == ra.time else "")
+                bar, time = ra[0], ra[1]  # every compared table starts with (bar, time)
+                where = f"bar {bar}" + (f" ({_utc(int(time))})" if time == time else "")
                 detail = "; ".join(
                     f"{c}: chain {getattr(ra, c)!r}, model {getattr(rb, c)!r}" for c in cols
                 )
@@ -44,11 +45,12 @@ def reconcile(
     r.state_checks = min(len(chain.states), len(model.states))
     if len(chain.states) != len(model.states):
         diff(f"full-state reads: chain {len(chain.states)}, model {len(model.states)}")
-    for (bar_a, sa), (bar_b, sb) in zip(chain.states, model.states):
+    for (bar_a, sa), (_, sb) in zip(chain.states, model.states):
         r.state_variables_compared += len(sa)
         if sa.keys() != sb.keys():
             diff(
-                f"full state at bar {bar_a}: different variables ({len(sa)} on chain, {len(sb)} in the model)"
+                f"full state at bar {bar_a}: different variables ({len(sa)} on chain, {len(sb)} "
+                "in the model)"
             )
             continue
         for k in sa:

@@ -1,4 +1,5 @@
-"""What a simulation run produces (offchain/sim/driver.py) and the report reads (offchain/report/documents.py).
+"""What a simulation run produces (offchain/sim/driver.py) and the report reads
+(offchain/report/documents.py).
 
 Tables are pandas DataFrames with fixed columns (below). Amounts in the derived tables are floats
 in whole units (stablecoin, collateral tokens) for analysis and plots; the exact integers stay in
@@ -16,7 +17,8 @@ liquidations bar, time, owner, auction_id, collateral, debt, unsafe_since, delay
 takes        bar, time, auction_id, taker, price, market_price, collateral, owe
 losses       auction_id, opened, closed, debt, raised, covered, loss, allocated, outstanding
 allocations  bar, time, auction_id, layer, participant, amount
-payers       payer, kind, layer, amount      (kind: fund | staker | debt_auction | vault | settlement)
+payers       payer, kind, layer, amount      (kind: fund | staker | debt_auction | vault |
+settlement)
 vaults       owner, collateral_start, debt_start, ratio_start, collateral_end, debt_end, ratio_end,
              unsafe_since, liquidated_at, liquidations
 """

@@ -147,7 +147,8 @@ def _locate(spec: str) -> Path:
         return path
     if path.is_file():
         raise ScenarioError(
-            f"{spec}: not a scenario (expected a .toml/.yaml/.yml scenario file or a .csv price file)"
+            f"{spec}: not a scenario (expected a .toml/.yaml/.yml scenario file or a .csv price "
+            "file)"
         )
     raise ScenarioError(
         f"unknown scenario {spec!r} (built-in: {', '.join(builtins)}; "
@@ -206,7 +207,8 @@ class _Source:
 
 
 def _table(source: _Source, data: dict[str, Any], key: str) -> _Reader:
-    """A reader of top-level table `key` (empty if absent); its messages read `<file>: <key>.<field>: ...`."""
+    """A reader of top-level table `key` (empty if absent); its messages read
+    `<file>: <key>.<field>: ...`."""
     table = data.get(key, {})
     if not isinstance(table, dict):
         raise ScenarioError(f"{source.name}: {key}: must be a table")
@@ -320,7 +322,8 @@ def _text(r: _Reader, key: str, max_len: int, allow_empty: bool = False) -> str:
     if not isinstance(value, str) or (not value and not allow_empty) or len(value) > max_len:
         raise r.fail(
             key,
-            f"must be a {'' if allow_empty else 'non-empty '}string of at most {max_len} characters",
+            f"must be a {'' if allow_empty else 'non-empty '}string of at most {max_len} "
+            "characters",
         )
     return value
 
@@ -582,7 +585,8 @@ def _check_population(
     for i, plan in enumerate(plans):
         if plan.debt * RAY > plan.collateral * safe_price:
             raise ScenarioError(
-                f"{where}.ratio_min: vault {i} starts unsafe once its collateral is rounded down to "
+                f"{where}.ratio_min: vault {i} starts unsafe once its collateral is rounded down "
+                "to "
                 f"whole token units; raise ratio_min further above {coll.name}'s liquidation ratio "
                 f"{_ratio(coll.liquidation_ratio, RAY)}"
             )
@@ -590,7 +594,8 @@ def _check_population(
     draws = actor_draws(market, keepers, backstop)
     total = population + draws
     fix = (
-        f"lower {'--vaults' if cli_count else 'vaults.count'}, vaults.debt_median or the keepers' and "
+        f"lower {'--vaults' if cli_count else 'vaults.count'}, vaults.debt_median or the keepers' "
+        "and "
         f"backstop's capital"
     )
     summary = (
@@ -604,7 +609,8 @@ def _check_population(
         )
     if total * RAY > system.global_debt_ceiling:
         raise ScenarioError(
-            f"{where}: {summary} the global debt ceiling {_wad(system.global_debt_ceiling // RAY)}; "
+            f"{where}: {summary} the global debt ceiling "
+            f"{_wad(system.global_debt_ceiling // RAY)}; "
             f"{fix}, or use a protocol.config with a higher system.global_debt_ceiling"
         )
 

@@ -1,7 +1,8 @@
 """The typed scenario of a crash replay: what the simulator runs (offchain/sim/driver.py).
 
 A scenario is a price path, the market around it (gas, pool liquidity), a vault population, the
-keepers and the protocol (parameters and waterfall order). `offchain/sim/scenario.py` builds one from
+keepers and the protocol (parameters and waterfall order). `offchain/sim/scenario.py` builds one
+from
 a built-in name, a scenario file (TOML or YAML) or a bare price CSV, validating every field; the
 core never sees bad input. Amounts are integers in the contracts' units (wad unless stated).
 """

@@ -44,7 +44,8 @@ def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -
             )
     if state["engine.total_issued"] != state["engine.total_unbacked"] + backed:
         bad.append(
-            f"I3 total_issued {state['engine.total_issued']} != unbacked {state['engine.total_unbacked']}"
+            f"I3 total_issued {state['engine.total_issued']} != unbacked "
+            f"{state['engine.total_unbacked']}"
             f" + sum(debt * rate) {backed}"
         )
     for name, t in d.types.items():
@@ -58,18 +59,21 @@ def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -
         ids = _running(state, name)
         if len(ids) != state[f"auction[{name}].active_count"]:
             bad.append(
-                f"auction {name}: {len(ids)} running auctions but active_count {state[f'auction[{name}].active_count']}"
+                f"auction {name}: {len(ids)} running auctions but active_count "
+                f"{state[f'auction[{name}].active_count']}"
             )
         lots = sum(state[f"auction[{name}].auctions[{i}]"][2] for i in ids)
         if lots != state[f"engine.collateral[{name}][{t.auction}]"]:
             bad.append(
-                f"auction {name}: lots {lots} != its collateral {state[f'engine.collateral[{name}][{t.auction}]']}"
+                f"auction {name}: lots {lots} != its collateral "
+                f"{state[f'engine.collateral[{name}][{t.auction}]']}"
             )
         # the liquidator's debt in auction is exactly what running auctions still have to raise
         debts = sum(state[f"auction[{name}].auctions[{i}]"][1] for i in ids)
         if debts != state[f"liquidator.types[{name}]"][3]:
             bad.append(
-                f"liquidator {name}: debt in auction {state[f'liquidator.types[{name}]'][3]} != auctions' {debts}"
+                f"liquidator {name}: debt in auction {state[f'liquidator.types[{name}]'][3]} != "
+                f"auctions' {debts}"
             )
         # the pool holds at least its reserves
         if (
@@ -80,7 +84,8 @@ def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -
     type_sum = sum(state[f"liquidator.types[{name}]"][3] for name in d.types)
     if type_sum != state["liquidator.debt_in_auction"]:
         bad.append(
-            f"liquidator: debt_in_auction {state['liquidator.debt_in_auction']} != sum over types {type_sum}"
+            f"liquidator: debt_in_auction {state['liquidator.debt_in_auction']} != sum over types "
+            f"{type_sum}"
         )
     bad += _waterfall_invariants(state, d, holders)
     stable_held = sum(state[f"stablecoin.balanceOf[{h}]"] for h in holders)
@@ -110,7 +115,8 @@ def _waterfall_invariants(state: dict[str, Any], d: Deployment, holders: list[st
             running = state[f"auction[{name}].auctions[{auction_id}]"][3] != ZERO
             if running != (status == 1):
                 bad.append(
-                    f"backstop: loss {name}/{auction_id} status {status} but auction running={running}"
+                    f"backstop: loss {name}/{auction_id} status {status} but auction "
+                    f"running={running}"
                 )
             if status in (1, 2):
                 open_count += 1
@@ -128,7 +134,8 @@ def _waterfall_invariants(state: dict[str, Any], d: Deployment, holders: list[st
                 bad.append(f"backstop: loss {name}/{auction_id} done with {due} due")
         if escrow != state[f"engine.stable[{t.auction}]"]:
             bad.append(
-                f"auction {name}: escrow {state[f'engine.stable[{t.auction}]']} != raised by running auctions {escrow}"
+                f"auction {name}: escrow {state[f'engine.stable[{t.auction}]']} != raised by "
+                f"running auctions {escrow}"
             )
     if open_count != state["backstop.open_losses"]:
         bad.append(
@@ -213,7 +220,8 @@ def loss_conservation(
     for charge, amount in charged.items():
         if amount > absorbed.get(charge, 0):
             bad.append(
-                f"pool charge {charge}: stakers charged {amount} > absorbed {absorbed.get(charge, 0)}"
+                f"pool charge {charge}: stakers charged {amount} > absorbed "
+                f"{absorbed.get(charge, 0)}"
             )
     for key, rest in (due or {}).items():
         if key in loss and loss[key] - paid.get(key, 0) != rest:

@@ -1,1 +1,2 @@
-"""What the tests and the benchmark share: the lockstep harness and the differential state machines."""
+"""What the tests and the benchmark share: the lockstep harness and the differential state
+machines."""

@@ -8,7 +8,8 @@ invariants I1-I5 are checked on the chain's state and on the model's complete st
 
 Actions: liquidations (single and batched), auction takes (whole, partial, above and below the
 taker's maximum price, flash takes through the pool), resets, swaps and liquidity in the
-collateral pools, circuit breakers, price crashes; funding and withdrawing collateral, locking / freeing / drawing / repaying (near the
+collateral pools, circuit breakers, price crashes; funding and withdrawing collateral, locking /
+freeing / drawing / repaying (near the
 safe, dust and ceiling boundaries, and beyond them), delegation, internal transfers, stablecoin
 in and out, price posts (including zero and from strangers), oracle and spotter pokes, time
 jumps (including past the oracle's max age), fee accrual, ceiling updates, governance parameter
@@ -431,10 +432,14 @@ class Differential(RuleBasedStateMachine):
         wait=st.sampled_from([0, 0, 60, 600, 1800, 3600]),
     )
     def take_running(self, pick, taker_i, frac, flash, wait):
-        """Whenever an auction runs, this rule is eligible: take part or all of it at the price."""
+        """Whenever an auction runs, this rule is eligible: take part or all of it at the price.
+        An auction the circuit breaker stops is resumed by governance first (as after an
+        incident), so that takes stay reachable whatever the breaker rule did before."""
         name = [n for n in TYPES if self.s.contract(self.t(n).auction).active][0]
         auction = self.s.contract(self.t(name).auction)
         auction_id = auction.active[pick % len(auction.active)]
+        if auction.stopped:
+            self.act(self.t(name).auction, "set_stopped", self.r.governance, 0)
         if wait:
             self.s.warp(wait)
         a = auction.auctions[auction_id]

@@ -395,7 +395,8 @@ def test_set_curve__applies_to_a_running_auction(system):
     assert _status(system, t, auction_id)[1] == top * 9 // 10
 
 
-# ---------------------------------------------------------------- set_oracle, set_stopped, update_min_auction
+# ---------------------------------------------------------------- set_oracle, set_stopped,
+# update_min_auction
 
 
 def test_set_oracle__start_price_comes_from_the_new_oracle(system):
@@ -553,7 +554,7 @@ def test_liquidate__starts_auction_at_oracle_price_times_buffer_and_pays_keeper(
 @pytest.mark.parametrize("buffer", [12 * RAY // 10, RAY, RAY + 7, MAX_BUFFER])
 def test_start_price__is_oracle_price_times_buffer_rounded_up(system, buffer):
     """top = ceil(price [wad] x 1e9 x buffer / ray): never below the exact product, by < 1 ulp."""
-    r, t = system.roles, system.eth
+    t = system.eth
     price = 1_499_999_999_999_999_999_999  # just under 1,500 BUSD: no product here is round
     _set_parameters(system, t, buffer=buffer)
     auction_id = _eth_auction(system, price=price)

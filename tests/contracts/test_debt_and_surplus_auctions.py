@@ -431,7 +431,8 @@ PRIVILEGED = [
 def test_privileged_function__called_by_stranger__reverts_with_reason(
     system, contract, function, args, reason
 ):
-    """Only the Backstop (and governance) start auctions; only the DebtAuction reports a paid bid."""
+    """Only the Backstop (and governance) start auctions; only the DebtAuction reports a paid
+    bid."""
     with reverts(reason):
         system.tx(getattr(system.d, contract), function, system.roles.stranger, *args)
 
@@ -964,7 +965,8 @@ def test_surplus_auction_restart__no_bids__new_end_same_lot__has_bids_after_a_bi
 def test_shutdown__debt_auctions_stop_and_cancel_refunds_paid_bidder_as_new_bad_debt(system):
     """Money flow: auction 1 (400 BUSD) was paid by the other's bid, which settled 400 of the
     Backstop's bad debt; auction 2 (400) has no bid; the last ~200 were never put on auction.
-    Shutdown moves the ~600 not yet raised to settlement debt. Cancelling auction 1 gives the other its 400
+    Shutdown moves the ~600 not yet raised to settlement debt. Cancelling auction 1 gives the
+    other its 400
     back as new stablecoin, owed by the Backstop as unattributed bad debt; no token is ever
     minted. Cancelling auction 2 refunds nothing."""
     r, b, da = system.roles, system.d.backstop, system.d.debt_auction

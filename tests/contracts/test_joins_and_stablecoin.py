@@ -34,7 +34,8 @@ def free_collateral(system, t, account: str) -> int:
 
 
 def join_holdings(system, t) -> int:
-    """Collateral tokens held by the type's join (token units; the deployment may have seeded some)."""
+    """Collateral tokens held by the type's join (token units; the deployment may have seeded
+    some)."""
     return system.view(t.token, "balanceOf", t.join)
 
 
@@ -57,7 +58,8 @@ def borrow(system, user: str, normalized_debt: int) -> int:
 
 
 def exit_stable(system, user: str, recipient: str, amount: int) -> None:
-    """`user` delegates to the StableJoin and exits `amount` ERC-20 stablecoin [wad] to `recipient`."""
+    """`user` delegates to the StableJoin and exits `amount` ERC-20 stablecoin [wad] to
+    `recipient`."""
     system.tx(system.d.engine, "allow", user, system.d.stable_join)
     system.tx(system.d.stable_join, "exit", user, recipient, amount)
 

@@ -17,6 +17,7 @@ harness checks chain against model after every transaction and the invariants at
 from __future__ import annotations
 
 import copy
+from typing import Any
 
 import pytest
 from eth_abi import decode as abi_decode
@@ -114,8 +115,9 @@ def _authorized(system, address, who) -> bool:
     return on_chain
 
 
-def _backstop(system, name: str, *args):
-    """A Backstop getter or view on chain, checked equal to the model's attribute, mapping or view."""
+def _backstop(system, name: str, *args) -> Any:
+    """A Backstop getter or view on chain, checked equal to the model's attribute, mapping or
+    view."""
     on_chain = system.view(system.d.backstop, name, *args)
     value = getattr(system.contract(system.d.backstop), name)
     if callable(value):
@@ -522,7 +524,8 @@ def test_liquidate__unsafe_vault__seizes_all_opens_loss_event_and_pays_keeper(sy
     assert _free_collateral(system, t, t.auction) == 10 * WAD
     assert tuple(_auction(system, t, 1)) == (0, to_raise, 10 * WAD, r.borrower, now, top)
     assert _auction_var(system, t, "count") == 1
-    # the debt is the Backstop's, attributed to the running event; the reward is bad debt too, of no event
+    # the debt is the Backstop's, attributed to the running event; the reward is bad debt too, of
+    # no event
     assert _bad_debt(system, system.d.backstop) == debt + reward
     assert _loss(system, t, 1) == (debt, to_raise, now, RUNNING)
     assert _backstop(system, "open_losses") == 1
@@ -1705,7 +1708,8 @@ def test_full_cycle__auction_raises_less_than_debt__event_keeps_the_shortfall_as
 def test_liquidate__partial_that_rounds_to_all_collateral__takes_the_whole_vault(system):
     """Money flow: with dust at 0, a vault of 3 wei of collateral and 3,900 wei of debt is
     liquidated under a cap that allows about 3,700 wei of it; the seized collateral rounds up to
-    all 3 wei, so the liquidator takes all the debt too instead of leaving debt with no collateral."""
+    all 3 wei, so the liquidator takes all the debt too instead of leaving debt with no
+    collateral."""
     r, t = system.roles, system.eth
     system.tx(system.d.engine, "set_dust", r.governance, t.type_id, 0)
     system.tx(t.auction, "update_min_auction", r.governance)

@@ -270,7 +270,7 @@ def test_remove_liquidity__all_shares__empties_the_pool_and_the_next_deposit_sta
 
 
 def test_remove_liquidity__more_than_own_shares__reverts(system):
-    r, t = system.roles, system.eth
+    r = system.roles
     pool = _seeded_eth_pool(system, 3 * WAD, 6_000 * WAD)
     shares = _read(system, pool, "shares", r.other)
     with reverts("pool: insufficient shares"):
@@ -415,7 +415,7 @@ def test_swap__output_below_minimum__reverts_slippage(system):
 
 
 def test_swap__zero_amount__reverts(system):
-    r, t = system.roles, system.eth
+    r = system.roles
     pool = _seeded_eth_pool(system)
     with reverts("pool: zero amount"):
         system.tx(pool, "swap", r.keeper, True, 0, 0, r.keeper)
@@ -659,7 +659,7 @@ def test_flash_take__wbtc_collateral_below_one_token_unit__stays_as_free_collate
 
 
 def test_flash_take__by_stranger__reverts_not_the_owner(system):
-    r, t = system.roles, system.eth
+    r = system.roles
     auction_id, flash = _flash_eth(system)
     with reverts("flash: not the owner"):
         system.tx(flash, "take", r.stranger, auction_id, WAD, 1_800 * RAY, 0)

@@ -383,7 +383,7 @@ def test_stake__while_a_loss_is_open__is_pending_not_exposed_earns_nothing_and_c
         system.tx(p, "cancel_pending", r.feeder)
 
 
-def test_activate__waits_until_no_loss_is_open_then_anyone_turns_pending_into_shares_at_post_loss_price(
+def test_activate__waits_until_no_loss_is_open_then_anyone_turns_pending_into_shares_at_post_loss_price(  # noqa: E501  (a test's name says its behaviour)
     system,
 ):
     """Money flow: A stakes 3,000; C stakes 500 during the crash (pending). The loss L (~1,000) is
@@ -429,7 +429,7 @@ def test_activate__waits_until_no_loss_is_open_then_anyone_turns_pending_into_sh
         system.tx(p, "activate", r.keeper, r.feeder)
 
 
-def test_key_story__staker_who_requests_withdrawal_at_the_crash_still_pays_pro_rata_and_late_staker_pays_nothing(
+def test_key_story__staker_who_requests_withdrawal_at_the_crash_still_pays_pro_rata_and_late_staker_pays_nothing(  # noqa: E501  (a test's name says its behaviour)
     system,
 ):
     """Money flow: A (other) stakes 3,000 and B (stranger) 1,000: 4,000 shares. ETH crashes and
@@ -572,7 +572,7 @@ def test_realize__three_equal_stakers__last_to_realize_pays_the_rounding_remaind
     assert _realize(system, b) == []
 
 
-def test_realize__max_charges_bounds_the_work__unrealized_staker_cannot_withdraw_request_or_activate(
+def test_realize__max_charges_bounds_the_work__unrealized_staker_cannot_withdraw_request_or_activate(  # noqa: E501  (a test's name says its behaviour)
     system,
 ):
     """Money flow: A stakes 3,000 and B 1,000; A asks for 1,000 shares back before the crash. Two
@@ -842,7 +842,7 @@ def test_cover__pool_without_shares__pays_nothing_and_the_loss_moves_on_to_the_d
 # ================================================================ wiped out
 
 
-def test_loss_larger_than_the_pool__takes_all_assets__no_stake_until_every_staker_withdrew_for_nothing(
+def test_loss_larger_than_the_pool__takes_all_assets__no_stake_until_every_staker_withdrew_for_nothing(  # noqa: E501  (a test's name says its behaviour)
     system,
 ):
     """Money flow: A stakes 500; the loss L (~1,000) takes all 500 from the pool (A's receipt:

@@ -1,6 +1,7 @@
 """Unit tests of contracts/VaultEngine.vy, every external function.
 
-Each transaction runs on Anvil and in offchain/model/vault_engine.py at once (see conftest.py), so every
+Each transaction runs on Anvil and in offchain/model/vault_engine.py at once (see conftest.py), so
+every
 test here is also a differential test, and the `system` fixture checks full state equality and
 invariants I1-I5 after each one. Assertions read the chain; the model is known equal.
 
@@ -1211,7 +1212,8 @@ def test_seize__positive_deltas__undo_a_seizure(system):
 
 def test_seize__locked_collateral_above_128_bits__reverts_value_too_large(system):
     """Money flow: the keeper holds 2**128 wad of free ETH; governance can put back into the
-    borrower's 10 ETH vault exactly enough to fill its packed half (2**128 - 1), not one wei more."""
+    borrower's 10 ETH vault exactly enough to fill its packed half (2**128 - 1), not one wei
+    more."""
     r = system.roles
     tid = system.eth.type_id
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 1_000 * WAD)

@@ -223,7 +223,8 @@ def _sell_out_below_debt(system, event: LossEvent) -> None:
 def _loss_event(system, surplus: int = 0, stake: int = 0, vaults=()) -> LossEvent:
     """The stranger stakes `stake` in the stability pool (before the crash, so it is exposed),
     the borrower is liquidated and the auction sells out below the debt, leaving a loss of
-    about 1,120; then the Backstop receives `surplus` as insurance fund. Returns the closed event."""
+    about 1,120; then the Backstop receives `surplus` as insurance fund. Returns the closed
+    event."""
     _stake(system, system.roles.stranger, stake)
     event = _liquidate_borrower(system, vaults)
     _sell_out_below_debt(system, event)
@@ -297,7 +298,8 @@ def test_loss_event__auction_sold_out_below_debt__closes_with_loss_to_cover(syst
 
 
 def test_cover__before_queue_delay__reverts_still_queued__at_delay_anyone_covers(system):
-    """Money flow: with 2,000 of surplus, the fund layer pays the whole loss (about 1,120) when the stranger
+    """Money flow: with 2,000 of surplus, the fund layer pays the whole loss (about 1,120) when
+    the stranger
     (no role at all) covers at exactly created_at + queue_delay; 2,000 - L of surplus remains."""
     r, b = system.roles, system.d.backstop
     event = _loss_event(system, surplus=2_000 * RAD)
@@ -420,7 +422,8 @@ def test_cover__default_waterfall__fund_then_pool_then_debt_auction(system):
     """Money flow: of the loss L (about 1,120), the insurance fund pays all its 300 of surplus
     (settled against the event's bad debt), the stability pool all its 500 of assets (moved to
     the Backstop and settled: the pool's first charge), and the debt-auction layer takes the
-    last L - 800 as debt to raise later by minting governance tokens (it stays the Backstop's bad debt,
+    last L - 800 as debt to raise later by minting governance tokens (it stays the Backstop's bad
+    debt,
     booked in debt_to_auction). Receipts sum to the loss exactly."""
     r, b, pool = system.roles, system.d.backstop, system.d.stability_pool
     event = _loss_event(system, surplus=300 * RAD, stake=500 * RAD)
@@ -628,7 +631,8 @@ def test_cover__empty_waterfall__pays_nothing_until_a_layer_is_enabled(system):
     assert (_stable(system, b), _bad_debt(system, b)) == (2_000 * RAD - event.loss, event.reward)
 
 
-# ================================================================ conservation, partial cover, skipped layers
+# ================================================================ conservation, partial cover,
+# skipped layers
 
 
 def test_cover__partial__due_is_the_rest__second_cover_completes_conserving_loss(system):

@@ -143,7 +143,9 @@ def _plain_taker_actions(auctions, pool, market_price, min_auction, capital, p, 
                 )
             )
         else:
-            capital -= take_outcome(a.lot, a.debt, a.price, max_collateral, min_auction)[1]
+            outcome = take_outcome(a.lot, a.debt, a.price, max_collateral, min_auction)
+            assert outcome is not None
+            capital -= outcome[1]
             actions.append(
                 Action(
                     p.actor,

@@ -1,4 +1,5 @@
-"""The risk report (offchain/report/documents.py) on hand-built results: the numbers governance reads, the
+"""The risk report (offchain/report/documents.py) on hand-built results: the numbers governance
+reads, the
 plots and data files, the comparison of waterfall orders, and that a report directory is only
 ever replaced whole. Pure Python: no chain involved."""
 
@@ -323,7 +324,8 @@ def test_summary__plots_embedded_and_data_listed(written):
 def test_reconciliation__agreement_line(written):
     _, md = written
     assert (
-        "**Reconciliation:** Chain and model agree: 1,234 events, 321 transactions, 180 bar snapshots, "
+        "**Reconciliation:** Chain and model agree: 1,234 events, 321 transactions, 180 bar "
+        "snapshots, "
         "15 full-state checks (every state variable, 812,345 values) — 0 differences"
     ) in md
 
@@ -333,8 +335,8 @@ def test_reconciliation__differences_listed_up_to_ten(tmp_path):
     rec = Reconciliation(events_compared=10, bars_compared=20, diffs=diffs, diff_count=40)
     md = write_report(tmp_path / "r", synthetic_result(), rec, SCENARIO).read_text()
     assert (
-        "Chain and model DISAGREE: 40 differences — first: bar 0: Backstop.debt_to_auction chain 0 model 1"
-        in md
+        "Chain and model DISAGREE: 40 differences — first: bar 0: Backstop.debt_to_auction chain "
+        "0 model 1" in md
     )
     code = md.split("```\n")[1]
     assert code.splitlines() == diffs[:10] + ["... and 30 more"]

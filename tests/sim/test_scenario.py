@@ -1,5 +1,6 @@
 """Crash-replay scenarios (offchain/sim/scenario.py) and their vault populations
-(offchain/sim/population.py): the built-ins load, files and overrides mean what they say, populations
+(offchain/sim/population.py): the built-ins load, files and overrides mean what they say,
+populations
 are reproducible per seed and start where the spec puts them, and every kind of bad input gives
 one line naming the file, the field and the problem. Pure Python: no chain involved."""
 
@@ -339,7 +340,8 @@ def test_scenario_population__debts_and_ratios_as_loaded():
     )
 
 
-# --- bad inputs: one line naming the file, the field and the problem --------------------------------
+# --- bad inputs: one line naming the file, the field and the problem
+# --------------------------------
 
 
 def test_unknown_scenario__lists_the_builtins():
@@ -397,7 +399,8 @@ BAD_FILES = [
     ),
     (
         MINIMAL + 'gas = "data/market/gas_2020-03-12.csv"\ngas_gwei = 50\n',
-        "scenario.toml: market.gas_gwei: give a gas CSV (market.gas) or a constant gas_gwei, not both",
+        "scenario.toml: market.gas_gwei: give a gas CSV (market.gas) or a constant gas_gwei, not "
+        "both",
     ),
     (
         MINIMAL
@@ -428,7 +431,8 @@ BAD_FILES = [
         "scenario.toml: market.synthetic.volatility: must be >= 0 and <= 100, got -1",
     ),
     (
-        "[market.synthetic]\nstart_price = 100\nsteps = 400\ndrift = 100\nvolatility = 0\nstep_seconds = 86400\n"
+        "[market.synthetic]\nstart_price = 100\nsteps = 400\ndrift = 100\nvolatility = "
+        "0\nstep_seconds = 86400\n"
         "jumps_per_day = 0\n",
         "scenario.toml: market.synthetic: synthetic path: the price exceeds e^100",
     ),
@@ -510,7 +514,8 @@ BAD_FILES = [
     ),
     (
         MINIMAL + '[protocol]\nwaterfall = ["fund", "insurance"]\n',
-        "scenario.toml: protocol.waterfall: unknown layer 'insurance' (layers: fund, stability_pool",
+        "scenario.toml: protocol.waterfall: unknown layer 'insurance' (layers: fund, "
+        "stability_pool",
     ),
     (
         MINIMAL + '[protocol]\nwaterfall = ["fund", "fund"]\n',
@@ -534,11 +539,13 @@ BAD_FILES = [
     ),
     (
         MINIMAL + '[protocol.collateral_overrides]\ninitial_price = "100"\n',
-        "scenario.toml: protocol.collateral_overrides.initial_price: is set by the scenario's market.prices",
+        "scenario.toml: protocol.collateral_overrides.initial_price: is set by the scenario's "
+        "market.prices",
     ),
     (
         MINIMAL + '[protocol.collateral_overrides]\npool_depth = "100"\n',
-        "scenario.toml: protocol.collateral_overrides.pool_depth: is set by the scenario's market.pool_depth",
+        "scenario.toml: protocol.collateral_overrides.pool_depth: is set by the scenario's "
+        "market.pool_depth",
     ),
     (
         MINIMAL + '[protocol.collateral_overrides]\nliquidation_ratio = "1.7"\n',
@@ -564,7 +571,8 @@ def test_rounding_collateral_down__leaves_a_vault_unsafe__rejected(tmp_path):
     )
     message = _bad(tmp_path, text)
     assert re.search(
-        r"scenario\.toml: vaults\.ratio_min: vault \d+ starts unsafe once its collateral is rounded down",
+        r"scenario\.toml: vaults\.ratio_min: vault \d+ starts unsafe "
+        r"once its collateral is rounded down",
         message,
     ), message
 

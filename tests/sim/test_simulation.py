@@ -63,7 +63,8 @@ def test_replay__crash_with_50_vaults__chain_and_model_agree_to_the_wei(runs):
     assert r.events_compared == len(chain.tables["events"]) > 1000
     assert r.txs_compared == len(chain.tables["txs"])
     assert r.bars_compared == 180
-    # one full-state check before the first bar, then one every 6 bars (hourly), the last bar's included
+    # one full-state check before the first bar, then one every 6 bars (hourly), the last bar's
+    # included
     assert r.state_checks == 1 + 180 // 6 and r.state_variables_compared > 50_000
 
 
@@ -219,6 +220,7 @@ def _cli():
     spec = importlib.util.spec_from_file_location(
         "simulate_script", ROOT / "scripts" / "simulate.py"
     )
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module.cli
@@ -230,7 +232,10 @@ def _csv(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
-GOOD = "time_utc,close\n2020-03-12T00:00:00Z,194.5\n2020-03-12T00:10:00Z,190.1\n2020-03-12T00:20:00Z,185\n"
+GOOD = (
+    "time_utc,close\n2020-03-12T00:00:00Z,194.5\n2020-03-12T00:10:00Z,190.1\n"
+    "2020-03-12T00:20:00Z,185\n"
+)
 
 
 @pytest.mark.parametrize(
@@ -326,6 +331,7 @@ def test_compare_waterfalls__orders__one_row_each_with_the_same_bad_debt_where_r
     spec = importlib.util.spec_from_file_location(
         "compare_script", ROOT / "scripts" / "compare-waterfalls.py"
     )
+    assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     out = tmp_path / "cmp"
