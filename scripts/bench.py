@@ -531,6 +531,7 @@ def cli(provider, sim_only):
     if sim_only:
         figures, samples = _simulation_figures()
         _write(figures, None, samples)
+        return
     chain = ChainBackend(provider.uri, load_artifacts(project), reader_code(project))
     roles = [str(to_checksum_address(a)) for a in chain.rpc("eth_accounts", [])]
     snapshot = chain.snapshot()
