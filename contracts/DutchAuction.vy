@@ -16,7 +16,9 @@
      maximum price; a partial take never leaves debt below `min_auction` (the dust x penalty),
      so every remainder stays auctionable. Rewards (flat + rate x debt) are paid to keepers who
      start or reset an auction, only when both its debt and the value of its collateral are at
-     least `min_auction` (no reward farming with dust auctions). The flash-take callback runs
+     least `min_auction` (no reward farming with dust auctions), never above the penalty part
+     of its debt (debt - debt / penalty: a reward never exceeds what the auction earns, so
+     self-liquidation cannot farm it), and never after shutdown (liquidator not live). The flash-take callback runs
      under the contract's re-entrancy lock: a taker cannot re-enter start, reset or take.
      Rounding: prices round up and collateral out rounds down (the protocol's favour).
      Circuit breaker `stopped`: 1 = no new auctions, 2 = also no resets, 3 = also no takes.
@@ -583,9 +585,17 @@ def _pay_reward(debt: uint256, lot: uint256, top: uint256, keeper: address) -> u
     # no reward for dust-size auctions (by debt or by collateral value at the start price)
     reward: uint256 = 0
     if (self.reward_flat != 0 or self.reward_rate != 0) and debt >= self.min_auction and lot * top >= self.min_auction:
+        # no reward after shutdown (global settlement): nothing earns it any more
+        if not staticcall liquidator.live():
+            return 0
         # rounds down: rewards are never over-paid
         reward = self.reward_flat + debt * self.reward_rate // WAD
-        extcall engine.create_unbacked(backstop.address, keeper, reward)
+        # never more than the penalty part of the debt to raise, debt - debt / penalty (the income
+        # of this auction at the current penalty; the quotient rounds up, so the income rounds down)
+        penalty: uint256 = (staticcall liquidator.types(collateral_type)).penalty
+        reward = min(reward, debt - fixed_point.div_up(debt * WAD, penalty))
+        if reward != 0:
+            extcall engine.create_unbacked(backstop.address, keeper, reward)
     return reward
 
 

@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from offchain import price_curves
 from offchain.errors import Revert, require
-from offchain.fixed_point import RAY, WAD, rmul_up, to_int256, u256
+from offchain.fixed_point import RAY, WAD, div_up, rmul_up, to_int256, u256
 from offchain.price_curves import Curve
 from offchain.state import ZERO_ADDRESS, Authorized, Env
 from offchain.vault_engine import VaultEngine
@@ -270,8 +270,15 @@ class DutchAuction(Authorized):
         if (self.reward_flat != 0 or self.reward_rate != 0) and debt >= self.min_auction and u256(
             lot * top
         ) >= self.min_auction:
+            liquidator = self.at(self.liquidator)
+            if not liquidator.live:
+                return 0
             reward = u256(self.reward_flat + u256(debt * self.reward_rate) // WAD)
-            self.engine.create_unbacked(self.address, self.backstop, keeper, reward)
+            # at most the penalty part of the debt: debt - ceil(debt / penalty)
+            penalty = liquidator.types[self.collateral_type].penalty
+            reward = min(reward, debt - div_up(u256(debt * WAD), penalty))
+            if reward != 0:
+                self.engine.create_unbacked(self.address, self.backstop, keeper, reward)
         return reward
 
     def _remove(self, auction_id: int, position: int) -> None:
