@@ -14,7 +14,9 @@
      clipperCall = on_auction_take, stopped = stopped).
      Keeps, per auction: collateral sold <= collateral seized; a buyer never pays above their
      maximum price; a partial take never leaves debt below `min_auction` (the dust x penalty),
-     so every remainder stays auctionable. Rewards (flat + rate x debt) are paid to keepers who
+     nor collateral worth less than `min_auction` at the current price (the whole lot is taken
+     instead), so every remainder stays auctionable; an auction whose whole lot is worth less
+     than `min_auction` at its start price can be closed by anyone (`close_dust_auction`). Rewards (flat + rate x debt) are paid to keepers who
      start or reset an auction, only when both its debt and the value of its collateral are at
      least `min_auction` (no reward farming with dust auctions), never above the penalty part
      of its debt (debt - debt / penalty: a reward never exceeds what the auction earns, so
@@ -319,6 +321,7 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
     assert debt != 0, "auction: zero debt"
     assert lot != 0, "auction: zero lot"
     assert owner != empty(address), "auction: zero owner"
+    assert len(self.active) < MAX_ACTIVE, "auction: too many running"
     auction_id: uint256 = self.count + 1
     self.count = auction_id
     top: uint256 = self._start_price()
@@ -380,6 +383,10 @@ def take(auction_id: uint256, max_collateral: uint256, max_price: uint256, recip
     assert max_price >= price, "auction: price above maximum"
 
     collateral: uint256 = min(auction.lot, max_collateral)
+    if collateral < auction.lot and (auction.lot - collateral) * price < self.min_auction:
+        # the rest would be worth less than min_auction: no keeper would ever take it (a zombie
+        # auction holding its debt, a cap and a slot); take the whole lot instead
+        collateral = auction.lot
     owe: uint256 = collateral * price
     if owe > auction.debt:
         # buying more than the debt: pay the debt, get what it buys (rounded down)
@@ -425,6 +432,27 @@ def take(auction_id: uint256, max_collateral: uint256, max_price: uint256, recip
         auction_id=auction_id, max_price=max_price, price=price, owe=owe, collateral=collateral,
         debt=auction.debt, lot=auction.lot, owner=auction.owner,
     )
+
+
+@external
+@nonreentrant
+def close_dust_auction(auction_id: uint256):
+    """
+    @notice Close an auction whose whole lot is worth less than min_auction at its start price
+            (top): no keeper would take it. Anyone may call. Its debt still to raise is written
+            off through its loss event (closed with what earlier takes raised); the collateral
+            left goes back to the vault owner, as when an auction finishes with collateral left.
+    @param auction_id The auction.
+    """
+    assert self.stopped < 3, "auction: stopped"
+    auction: Auction = self._load(auction_id)
+    assert auction.owner != empty(address), "auction: not running"
+    assert auction.lot * auction.top < self.min_auction, "auction: lot not dust"
+    extcall liquidator.remove_debt_in_auction(collateral_type, auction.debt)
+    extcall engine.transfer_collateral(collateral_type, self, auction.owner, auction.lot)
+    self._remove(auction_id, auction.position)
+    extcall backstop.close_loss(collateral_type, auction_id, auction.debt, 0)
+    log Finished(auction_id=auction_id, collateral_returned=auction.lot, debt_unraised=auction.debt)
 
 
 @external
@@ -507,6 +535,17 @@ def active_count() -> uint256:
     @return The count.
     """
     return len(self.active)
+
+
+@view
+@external
+def has_room() -> bool:
+    """
+    @notice Whether another auction can start (fewer than MAX_ACTIVE running); liquidate_many
+            skips a vault when there is no room instead of reverting the batch.
+    @return True if `start` would not revert for the number of running auctions.
+    """
+    return len(self.active) < MAX_ACTIVE
 
 
 @view

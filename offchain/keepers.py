@@ -163,9 +163,16 @@ class VaultIndex:
 
 
 def liquidation_actions(index: VaultIndex, rate: int, safe_price: int, in_flight: set[tuple], keeper: str,
-                        liquidator: str, gas_price: int) -> list[Action]:
-    """Liquidate every unsafe vault not already being liquidated, in batches."""
+                        liquidator: str, gas_price: int, room: int | None = None) -> list[Action]:
+    """Liquidate every unsafe vault not already being liquidated, in batches. A safe price of 0
+    means no valid price (the liquidator reverts every liquidation): nothing to do. `room` (the
+    auctions the type's auction can still start, MAX_ACTIVE - running; None = no limit known)
+    bounds how many vaults are proposed."""
+    if safe_price == 0:
+        return []
     owners = [o for o in index.unsafe(rate, safe_price) if ("vault", o) not in in_flight]
+    if room is not None:
+        owners = owners[: max(room, 0)]
     actions = []
     for start in range(0, len(owners), MAX_BATCH):
         batch = tuple(owners[start : start + MAX_BATCH])
@@ -348,6 +355,9 @@ class BackstopView:
     bidder_stable: int  # rad
     charge_count: int
     stakers: list[tuple[str, int, int]]  # (staker, shares, next_charge)
+    # running collateral auctions whose whole lot is worth less than min_auction at their start
+    # price (lot x top < min_auction): no taker will finish them; the keeper closes them
+    dust_auctions: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -377,6 +387,8 @@ def backstop_actions(v: BackstopView, p: BackstopParams, accrue: bool, in_flight
     for auction_id, due, created_at, status in v.losses:
         if status == 2 and due != 0 and created_at + v.queue_delay <= v.now:
             act("backstop_keeper", k, p.backstop, "cover", (p.type_id, p.auction, auction_id), ("cover", auction_id))
+    for auction_id in v.dust_auctions:
+        act("backstop_keeper", k, p.auction, "close_dust_auction", (auction_id,), ("close_dust", auction_id))
     settle = min(v.surplus, v.unattributed_debt)
     if settle != 0:
         act("backstop_keeper", k, p.backstop, "settle", (settle,), ("settle",))

@@ -45,6 +45,7 @@ from offchain.deployment import (
 )
 from offchain.errors import Revert
 from offchain.fixed_point import MAX_UINT256, RAD, RAY, WAD
+from offchain.dutch_auction import MAX_ACTIVE
 from offchain.keepers import (
     Action, AuctionView, BackstopParams, BackstopView, DebtAuctionView, Latency, PoolView, TakerParams, VaultIndex,
     arbitrage_action, backstop_actions, liquidation_actions, oracle_actions, taker_actions,
@@ -193,6 +194,8 @@ class Simulation:
         self.debt_auction_ids: set[int] = set()
         self.losses: dict[int, dict[str, Any]] = {}
         self.watched_losses: set[int] = set()  # closed, not yet fully covered (see _backstop_view)
+        self.dust_candidates: list[int] = []  # auctions whose lot x price < min_auction this bar
+        self.dust_min_auction = 0  # rad, read with them
         self._handlers: dict[tuple[str, str], Callable[[dict, int, str], None]] | None = None
         self.payers: dict[tuple[str, str, str], int] = {}  # (payer, kind, layer) -> rad
         self.staker_charged: int = 0
@@ -505,7 +508,7 @@ class Simulation:
         if arb is not None:
             self.act(arb)
         # 4. liquidations
-        ctype = self.read([(d.engine, "collateral_types", (t.type_id,))])[0]
+        ctype, running = self.read([(d.engine, "collateral_types", (t.type_id,)), (t.auction, "active_count", ())])
         rate, safe_price = ctype[1], ctype[2]
         unsafe = self.index.unsafe(rate, safe_price)
         unsafe_set = set(unsafe)
@@ -516,18 +519,25 @@ class Simulation:
             self.unsafe_since.setdefault(owner, now)
             self.first_unsafe.setdefault(owner, now)
         flying = self.flying()
+        # the auctions the type can still start: its maximum, less those running and those queued
+        room = MAX_ACTIVE - running - sum(1 for f in flying if f[0] == "vault")
         for action in liquidation_actions(self.index, rate, safe_price, flying, a.liquidation_keeper, d.liquidator,
-                                          s.keepers.liquidation_gas_price):
+                                          s.keepers.liquidation_gas_price, room):
             self.act(action)
         # 5. auctions
         active = list(self.b.call(t.auction, "active_auctions") if self.kind == "chain"
                       else self.model_read(t.auction, "active_auctions", ()))
+        # auctions that may be worth less than min_auction even at their start price (lot x price
+        # below it: the start price is at least the current one); the backstop keeper checks them
+        self.dust_candidates = []
         if active:
             reads = self.read([(t.auction, "status", (i_,)) for i_ in active] + [
                 (t.auction, "min_auction", ()), (t.pool, "reserve_collateral", ()), (t.pool, "reserve_stable", ()),
                 (d.engine, "stable", (a.capital_taker,))])
             views = [AuctionView(aid, *reads[j]) for j, aid in enumerate(active)]
             min_auction, rc, rs, capital = reads[len(active):]
+            self.dust_candidates = [v.auction_id for v in views if v.lot * v.price < min_auction]
+            self.dust_min_auction = min_auction
             k = s.keepers
             pool = PoolView(rc, rs, self.static["pool_fee"], self.scale)
             takers = []
@@ -586,8 +596,14 @@ class Simulation:
         auctions = [DebtAuctionView(x, *r[n + j]) for j, x in enumerate(da_ids)]
         n += len(da_ids)
         stakers = [(st, r[n + 2 * j], r[n + 2 * j + 1]) for j, st in enumerate(a.stakers)]
+        dust: tuple[int, ...] = ()
+        candidates = self.dust_candidates
+        if candidates:
+            stored = self.read([(t.auction, "auctions", (x,)) for x in candidates])
+            # auctions(id) = (position, debt, lot, owner, started, top)
+            dust = tuple(x for x, au in zip(candidates, stored) if au[2] * au[5] < self.dust_min_auction)
         return BackstopView(self.b.next_block_time, r[0], r[1], r[2], r[3], r[4], r[5], r[6], r[7], losses,
-                            auctions, self.static["min_decrease"], r[8], r[9], stakers)
+                            auctions, self.static["min_decrease"], r[8], r[9], stakers, dust)
 
     def _snapshot(self, i: int, unsafe: list[str]) -> None:
         d, t = self.d, self.t

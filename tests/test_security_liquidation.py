@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 from conftest import RAD, RAY, WAD
-from conftest import move_prices as _move_prices, read as _read
+from conftest import move_prices as _move_prices, read as _read, reverts as _reverts
+from offchain.keepers import BackstopParams, BackstopView, VaultIndex, backstop_actions, liquidation_actions
 
 ETH = "ETH-A"
 
@@ -91,3 +92,149 @@ def test_self_liquidation_farming__keeper_reward_never_exceeds_penalty_income(sy
     assert after <= before
     # the rewards are the only unattributed bad debt created, and never above the penalty income
     assert _read(system, d.backstop, "unattributed_debt") - unattributed_0 == rewards <= income_total
+
+
+# ---------------------------------------------------------------- 10: zombie auctions
+
+
+def _taker(system, amount) -> str:
+    """The stranger, funded by governance with `amount` [rad] of internal stablecoin, lets the ETH
+    auction collect payment."""
+    r, d = system.roles, system.d
+    system.tx(d.engine, "create_unbacked", r.governance, r.governance, r.stranger, amount)
+    system.tx(d.engine, "allow", r.stranger, system.eth.auction)
+    return r.stranger
+
+
+def test_zombie_auction__take_leaving_collateral_below_min_auction__takes_the_whole_lot(system):
+    """Attack: take an underwater auction with max_collateral = lot - 1, leaving 1 wei of collateral
+    with thousands of debt that no keeper will ever take. Now the take buys the whole lot and the loss closes."""
+    r, t, d = system.roles, system.eth, system.d
+    system.open_vault(r.borrower, ETH, 10 * WAD, 13_000 * WAD)
+    _move_prices(system, [(t, 1_000 * WAD)])
+    system.tx(d.liquidator, "liquidate", r.keeper, t.type_id, r.borrower, r.keeper)
+    auction_id = _read(system, t.auction, "count")
+    _, debt, lot, _, _, top = _read(system, t.auction, "auctions", auction_id)
+    assert lot * top < debt  # underwater: 10 ETH x 1,200 < ~14,690
+    taker = _taker(system, 20_000 * RAD)
+    system.tx(t.auction, "take", taker, auction_id, lot - 1, top, taker, b"")
+    assert _read(system, t.auction, "active_count") == 0
+    assert _read(system, d.engine, "collateral", t.type_id, taker) == lot
+    finished = [e.args for e in system.events if e.name == "Finished"]
+    assert finished == [{"auction_id": auction_id, "collateral_returned": 0, "debt_unraised": debt - lot * top}]
+    assert _read(system, d.liquidator, "debt_in_auction") == 0
+    assert _read(system, d.backstop, "losses", t.type_id, t.auction, auction_id)[3] == 2  # closed with a loss
+
+
+def test_zombie_auction__lot_worth_less_than_min_auction__anyone_closes_it(system):
+    """Attack: an auction whose lot is worth less than min_auction even at its start price never
+    finishes (no taker profits). Now anyone closes it: the debt goes to the waterfall, the slot and caps free."""
+    r, t, d = system.roles, system.eth, system.d
+    system.open_vault(r.borrower, ETH, 2 * WAD, 2_600 * WAD)
+    system.open_vault(r.other, ETH, 60 * WAD, 6_000 * WAD)
+    _move_prices(system, [(t, 50 * WAD)])
+    system.tx(d.liquidator, "liquidate", r.keeper, t.type_id, r.other, r.keeper)
+    big = _read(system, t.auction, "count")
+    system.tx(d.liquidator, "liquidate", r.keeper, t.type_id, r.borrower, r.keeper)
+    auction_id = _read(system, t.auction, "count")
+    _, debt, lot, _, _, top = _read(system, t.auction, "auctions", auction_id)
+    min_auction = _read(system, t.auction, "min_auction")
+    assert lot * top < min_auction <= debt  # 2 ETH x 60 = 120 < 2,825
+    # an auction whose lot is worth at least min_auction at its start price cannot be closed
+    with _reverts("auction: lot not dust"):
+        system.tx(t.auction, "close_dust_auction", r.stranger, big)
+    free_0 = _read(system, d.engine, "collateral", t.type_id, r.borrower)
+    in_auction_0 = _read(system, d.liquidator, "debt_in_auction")
+    system.tx(t.auction, "close_dust_auction", r.stranger, auction_id)
+    assert [e.args for e in system.events if e.name == "Finished"] == [
+        {"auction_id": auction_id, "collateral_returned": lot, "debt_unraised": debt}]
+    assert _read(system, d.engine, "collateral", t.type_id, r.borrower) == free_0 + lot
+    assert _read(system, d.liquidator, "debt_in_auction") == in_auction_0 - debt
+    assert _read(system, t.auction, "active_auctions") == (big,)
+    assert _read(system, d.backstop, "losses", t.type_id, t.auction, auction_id)[3] == 2  # closed: to the waterfall
+    with _reverts("auction: not running"):
+        system.tx(t.auction, "close_dust_auction", r.stranger, auction_id)
+
+
+def test_zombie_auction__backstop_keeper_closes_dust_auctions():
+    """Attack: a dust auction left running keeps open_losses above zero forever if no one acts.
+    The backstop keeper's strategy closes every auction it sees worth less than min_auction at its top."""
+    view = BackstopView(now=0, surplus=0, bad_debt=0, unattributed_debt=0, debt_to_auction=0, debt_auction_bid_size=0,
+                        surplus_buffer=0, surplus_lot=0, queue_delay=0, losses=[], debt_auctions=[], min_decrease=WAD,
+                        bidder_stable=0, charge_count=0, stakers=[], dust_auctions=(3, 7))
+    params = BackstopParams("0xkeeper", "", "0xbackstop", "0xdebt", "0xpool", "0xfees", b"t", "0xauction", 1)
+    closes = [(a.contract, a.function, a.args) for a in backstop_actions(view, params, False, {("close_dust", 7)})]
+    assert closes == [("0xauction", "close_dust_auction", (3,))]  # 7 is already in flight
+
+
+# ---------------------------------------------------------------- 11: the active-auction cap
+
+
+def test_auction_cap__full_auction_set__liquidate_many_skips_instead_of_reverting():
+    """Attack (griefing): with MAX_ACTIVE auctions running, every liquidate_many batch reverted, so
+    nothing was liquidated. Now the batch skips those vaults; the strict liquidate reverts with a reason.
+    Model alone: 1,024 auctions need ~4,200 transactions (~1,024 vault openings of 4 each), minutes on Anvil
+    through Lockstep; the chain side of the check is test_auction_cap__has_room_on_chain below."""
+    from offchain.backends import ModelBackend
+    from offchain.config import load_config
+    from offchain.deployment import deploy_system
+    from offchain.dutch_auction import MAX_ACTIVE
+
+    gov, feeder, keeper = "0x" + "11" * 20, "0x" + "22" * 20, "0x" + "33" * 20
+    m = ModelBackend(1_700_000_000)
+    d = deploy_system(m, load_config(), gov, feeder, seed_pools=False)
+    t = d.types[ETH]
+    owners = ["0x" + f"{i + 1:040x}" for i in range(MAX_ACTIVE + 3)]
+    for o in owners:
+        m.transact(t.token, "mint", gov, o, 2 * WAD)
+        m.transact(t.token, "approve", o, t.join, 2 * WAD)
+        m.transact(t.join, "join", o, o, 2 * WAD)
+        m.transact(d.engine, "modify_vault", o, t.type_id, o, o, o, 2 * WAD, 2_600 * WAD)
+    m.transact(t.oracle, "post", feeder, 1_500 * WAD)
+    for _ in range(2):
+        m.set_next_block_time(m.last_block_time + t.config.oracle_delay)
+        m.transact(t.oracle, "poke", keeper)
+    m.transact(d.spotter, "poke", keeper, t.type_id)
+    for start in range(0, MAX_ACTIVE, 40):
+        m.transact(d.liquidator, "liquidate_many", keeper, t.type_id, owners[start:min(start + 40, MAX_ACTIVE)], keeper)
+    auction = m.contract(t.auction)
+    assert auction.active_count() == MAX_ACTIVE and auction.has_room() is False
+    # the next batch skips the three vaults left instead of reverting
+    assert m.contract(d.liquidator).types[t.type_id].debt_in_auction > 0
+    m.transact(d.liquidator, "liquidate_many", keeper, t.type_id, owners[MAX_ACTIVE:], keeper)
+    assert auction.active_count() == MAX_ACTIVE
+    assert all(m.contract(d.engine).vaults[(t.type_id, o)].normalized_debt == 2_600 * WAD for o in owners[MAX_ACTIVE:])
+    with _reverts("auction: too many running"):
+        m.transact(d.liquidator, "liquidate", keeper, t.type_id, owners[-1], keeper)
+    # the keeper proposes nothing when there is no room, and at most the room otherwise
+    index = VaultIndex(t.type_id)
+    for o in owners[MAX_ACTIVE:]:
+        index.apply_args({"collateral_type": t.type_id, "owner": o, "delta_collateral": 2 * WAD, "delta_normalized_debt": 2_600 * WAD})
+    ctype = m.contract(d.engine).collateral_types[t.type_id]
+    assert liquidation_actions(index, ctype.rate, ctype.safe_price, set(), keeper, d.liquidator, 1, room=0) == []
+    two = liquidation_actions(index, ctype.rate, ctype.safe_price, set(), keeper, d.liquidator, 1, room=2)
+    assert [len(a.args[1]) for a in two] == [2]
+
+
+def test_auction_cap__has_room_on_chain(system):
+    """Attack: a batch that hits the auction's MAX_ACTIVE reverted whole. The chain's boundary check:
+    has_room is true below the cap and liquidate_many consults it (a liquidation still starts)."""
+    r, t, d = system.roles, system.eth, system.d
+    assert _read(system, t.auction, "has_room") is True
+    system.open_vault(r.borrower, ETH, 2 * WAD, 2_600 * WAD)
+    _move_prices(system, [(t, 1_500 * WAD)])
+    system.tx(d.liquidator, "liquidate_many", r.keeper, t.type_id, [r.borrower], r.keeper)
+    assert _read(system, t.auction, "active_count") == 1 and _read(system, t.auction, "has_room") is True
+
+
+# ---------------------------------------------------------------- 13: keepers with an invalid price
+
+
+def test_liquidation_keeper__invalid_price__does_nothing():
+    """Attack (self-griefing): a safe price of 0 (stale oracle) made every vault look unsafe and the
+    keeper sent reverting batches every bar. Now it proposes nothing."""
+    index = VaultIndex(b"t")
+    index.apply_args({"collateral_type": b"t", "owner": "0x" + "aa" * 20, "delta_collateral": WAD, "delta_normalized_debt": 1_000 * WAD})
+    assert liquidation_actions(index, RAY, 0, set(), "0xk", "0xliq", 1) == []
+    # with a valid price the unsafe vault is proposed
+    assert len(liquidation_actions(index, RAY, 100 * RAY, set(), "0xk", "0xliq", 1)) == 1
