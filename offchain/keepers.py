@@ -195,6 +195,8 @@ def take_outcome(lot: int, debt: int, price: int, max_collateral: int, min_aucti
     """(collateral bought [wad], owe [rad]) of `DutchAuction.take` with `max_collateral`, as the
     contract computes it; None where it would revert (no partial take)."""
     collateral = min(lot, max_collateral)
+    if collateral < lot and (lot - collateral) * price < min_auction:
+        collateral = lot  # the rest would be worth less than min_auction: the whole lot is taken
     owe = collateral * price
     if owe > debt:
         owe = debt
@@ -284,12 +286,14 @@ def taker_actions(auctions: list[AuctionView], pool: PoolView, market_price: int
         for divisor in (1, 2, 4, 8, 16):
             size = full // divisor  # max_collateral; size <= full <= lot
             # take_outcome(lot, debt, price, size, min_auction)
-            owe = size * price
             collateral = size
+            if size < lot and (lot - size) * price < min_auction:
+                collateral = lot
+            owe = collateral * price
             if owe > debt:
                 owe = debt
                 collateral = owe // price
-            elif owe < debt and size < lot and debt - owe < min_auction:
+            elif owe < debt and collateral < lot and debt - owe < min_auction:
                 if debt <= min_auction:
                     continue  # the take would revert
                 owe = debt - min_auction
