@@ -14,9 +14,13 @@
      clipperCall = on_auction_take, stopped = stopped).
      Keeps, per auction: collateral sold <= collateral seized; a buyer never pays above their
      maximum price; a partial take never leaves debt below `min_auction` (the dust x penalty),
-     so every remainder stays auctionable. Rewards (flat + rate x debt) are paid to keepers who
+     nor collateral worth less than `min_auction` at the current price (the whole lot is taken
+     instead), so every remainder stays auctionable; an auction whose whole lot is worth less
+     than `min_auction` at its start price can be closed by anyone (`close_dust_auction`). Rewards (flat + rate x debt) are paid to keepers who
      start or reset an auction, only when both its debt and the value of its collateral are at
-     least `min_auction` (no reward farming with dust auctions). The flash-take callback runs
+     least `min_auction` (no reward farming with dust auctions), never above the penalty part
+     of its debt (debt - debt / penalty: a reward never exceeds what the auction earns, so
+     self-liquidation cannot farm it), and never after shutdown (liquidator not live). The flash-take callback runs
      under the contract's re-entrancy lock: a taker cannot re-enter start, reset or take.
      Rounding: prices round up and collateral out rounds down (the protocol's favour).
      Circuit breaker `stopped`: 1 = no new auctions, 2 = also no resets, 3 = also no takes.
@@ -325,6 +329,7 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
     assert debt != 0, "auction: zero debt"
     assert lot != 0, "auction: zero lot"
     assert owner != empty(address), "auction: zero owner"
+    assert len(self.active) < MAX_ACTIVE, "auction: too many running"
     auction_id: uint256 = self.count + 1
     self.count = auction_id
     top: uint256 = self._start_price()
@@ -412,6 +417,10 @@ def take(
     assert max_price >= price, "auction: price above maximum"
 
     collateral: uint256 = min(auction.lot, max_collateral)
+    if collateral < auction.lot and (auction.lot - collateral) * price < self.min_auction:
+        # the rest would be worth less than min_auction: no keeper would ever take it (a zombie
+        # auction holding its debt, a cap and a slot); take the whole lot instead
+        collateral = auction.lot
     owe: uint256 = collateral * price
     if owe > auction.debt:
         # buying more than the debt: pay the debt, get what it buys (rounded down)
@@ -463,6 +472,27 @@ def take(
         lot=auction.lot,
         owner=auction.owner,
     )
+
+
+@external
+@nonreentrant
+def close_dust_auction(auction_id: uint256):
+    """
+    @notice Close an auction whose whole lot is worth less than min_auction at its start price
+            (top): no keeper would take it. Anyone may call. Its debt still to raise is written
+            off through its loss event (closed with what earlier takes raised); the collateral
+            left goes back to the vault owner, as when an auction finishes with collateral left.
+    @param auction_id The auction.
+    """
+    assert self.stopped < 3, "auction: stopped"
+    auction: Auction = self._load(auction_id)
+    assert auction.owner != empty(address), "auction: not running"
+    assert auction.lot * auction.top < self.min_auction, "auction: lot not dust"
+    extcall liquidator.remove_debt_in_auction(collateral_type, auction.debt)
+    extcall engine.transfer_collateral(collateral_type, self, auction.owner, auction.lot)
+    self._remove(auction_id, auction.position)
+    extcall backstop.close_loss(collateral_type, auction_id, auction.debt, 0)
+    log Finished(auction_id=auction_id, collateral_returned=auction.lot, debt_unraised=auction.debt)
 
 
 @external
@@ -552,6 +582,17 @@ def active_count() -> uint256:
 
 @view
 @external
+def has_room() -> bool:
+    """
+    @notice Whether another auction can start (fewer than MAX_ACTIVE running); liquidate_many
+            skips a vault when there is no room instead of reverting the batch.
+    @return True if `start` would not revert for the number of running auctions.
+    """
+    return len(self.active) < MAX_ACTIVE
+
+
+@view
+@external
 def status(auction_id: uint256) -> (bool, uint256, uint256, uint256):
     """
     @notice An auction as a keeper sees it now.
@@ -630,9 +671,17 @@ def _pay_reward(debt: uint256, lot: uint256, top: uint256, keeper: address) -> u
         and debt >= self.min_auction
         and lot * top >= self.min_auction
     ):
+        # no reward after shutdown (global settlement): nothing earns it any more
+        if not staticcall liquidator.live():
+            return 0
         # rounds down: rewards are never over-paid
         reward = self.reward_flat + debt * self.reward_rate // constants.WAD
-        extcall engine.create_unbacked(backstop.address, keeper, reward)
+        # never more than the penalty part of the debt to raise, debt - debt / penalty (the income
+        # of this auction at the current penalty; the quotient rounds up, so the income rounds down)
+        penalty: uint256 = (staticcall liquidator.types(collateral_type)).penalty
+        reward = min(reward, debt - fixed_point.div_up(debt * constants.WAD, penalty))
+        if reward != 0:
+            extcall engine.create_unbacked(backstop.address, keeper, reward)
     return reward
 
 

@@ -166,7 +166,8 @@ def liquidate_many(
 ) -> uint256:
     """
     @notice Liquidate every unsafe vault among `owners` in one transaction. Vaults that are safe,
-            empty, or cannot be liquidated now (cap reached, dust remainder) are skipped.
+            empty, or cannot be liquidated now (cap reached, dust remainder, the type's auction
+            running its maximum number of auctions) are skipped.
     @param collateral_type The type.
     @param owners Vault owners to look at.
     @param keeper Who receives the keeper rewards.
@@ -209,6 +210,9 @@ def _liquidate(
         or config.max_debt_in_auction <= config.debt_in_auction
     ):
         assert not strict, "liquidator: debt in auction at cap"
+        return 0
+    if not strict and not staticcall IDutchAuction(config.auction).has_room():
+        # the type's auction runs its maximum number of auctions: skip, do not revert the batch
         return 0
     # both differences are positive (checked just above)
     room: uint256 = min(

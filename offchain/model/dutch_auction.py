@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from offchain.model import price_curves
 from offchain.model.errors import Revert, require
-from offchain.model.fixed_point import RAY, WAD, rmul_up, to_int256, u256
+from offchain.model.fixed_point import RAY, WAD, div_up, rmul_up, to_int256, u256
 from offchain.model.price_curves import Curve
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env
 from offchain.model.vault_engine import VaultEngine
@@ -142,12 +142,11 @@ class DutchAuction(Authorized):
             require(debt != 0, "auction: zero debt")
             require(lot != 0, "auction: zero lot")
             require(owner != ZERO_ADDRESS, "auction: zero owner")
+            require(len(self.active) < MAX_ACTIVE, "auction: too many running")
             auction_id = self.count + 1
             self.count = auction_id
             top = self._start_price()
             require(lot <= MAX_FIELD and top <= MAX_FIELD, "auction: value too large")
-            if len(self.active) >= MAX_ACTIVE:
-                raise Revert(None)
             self.active = self.active + (auction_id,)
             self.auctions[auction_id] = Auction(
                 len(self.active) - 1, debt, lot, owner, self.now, top
@@ -214,6 +213,8 @@ class DutchAuction(Authorized):
             require(max_price >= price, "auction: price above maximum")
 
             collateral = min(auction.lot, max_collateral)
+            if collateral < auction.lot and (auction.lot - collateral) * price < self.min_auction:
+                collateral = auction.lot
             owe = u256(collateral * price)
             if owe > auction.debt:
                 owe = auction.debt
@@ -272,6 +273,29 @@ class DutchAuction(Authorized):
         finally:
             self._locked = False
 
+    def close_dust_auction(self, sender: str, auction_id: int) -> None:
+        self._enter()
+        try:
+            require(self.stopped < 3, "auction: stopped")
+            auction = self.auctions[auction_id]
+            require(auction.owner != ZERO_ADDRESS, "auction: not running")
+            require(auction.lot * auction.top < self.min_auction, "auction: lot not dust")
+            t = self.collateral_type
+            self.at(self.liquidator).remove_debt_in_auction(self.address, t, auction.debt)
+            self.engine.transfer_collateral(
+                self.address, t, self.address, auction.owner, auction.lot
+            )
+            self._remove(auction_id, auction.position)
+            self.at(self.backstop).close_loss(self.address, t, auction_id, auction.debt, 0)
+            self.log(
+                "Finished",
+                auction_id=auction_id,
+                collateral_returned=auction.lot,
+                debt_unraised=auction.debt,
+            )
+        finally:
+            self._locked = False
+
     def cancel(self, sender: str, auction_id: int) -> int:
         self._enter()
         try:
@@ -319,6 +343,9 @@ class DutchAuction(Authorized):
     def active_count(self) -> int:
         return len(self.active)
 
+    def has_room(self) -> bool:
+        return len(self.active) < MAX_ACTIVE
+
     def status(self, auction_id: int) -> tuple[bool, int, int, int]:
         auction = self.auctions[auction_id]
         if auction.owner == ZERO_ADDRESS:
@@ -355,8 +382,15 @@ class DutchAuction(Authorized):
             and debt >= self.min_auction
             and u256(lot * top) >= self.min_auction
         ):
+            liquidator = self.at(self.liquidator)
+            if not liquidator.live:
+                return 0
             reward = u256(self.reward_flat + u256(debt * self.reward_rate) // WAD)
-            self.engine.create_unbacked(self.address, self.backstop, keeper, reward)
+            # at most the penalty part of the debt: debt - ceil(debt / penalty)
+            penalty = liquidator.types[self.collateral_type].penalty
+            reward = min(reward, debt - div_up(u256(debt * WAD), penalty))
+            if reward != 0:
+                self.engine.create_unbacked(self.address, self.backstop, keeper, reward)
         return reward
 
     def _remove(self, auction_id: int, position: int) -> None:

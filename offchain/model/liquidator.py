@@ -119,6 +119,8 @@ class Liquidator(Authorized):
         ):
             require(not strict, "liquidator: debt in auction at cap")
             return 0
+        if not strict and not self.at(config.auction).has_room():
+            return 0
         room = min(
             self.max_debt_in_auction - self.debt_in_auction,
             config.max_debt_in_auction - config.debt_in_auction,

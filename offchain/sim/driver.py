@@ -41,6 +41,7 @@ import pandas as pd
 from offchain.backends import Backend, ChainBackend, ModelBackend, TxOutcome
 from offchain.backends.anvil import Anvil
 from offchain.model.backstop import LossStatus
+from offchain.model.dutch_auction import MAX_ACTIVE
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
 from offchain.sim.keepers import (
@@ -179,6 +180,8 @@ class Simulation:
         self.pending: list[tuple] = []  # queued for the next block (see queue)
         self.last_accrual = 0
         self.ledger = Ledger(self)
+        self.dust_candidates: list[int] = []  # auctions whose lot x price < min_auction this bar
+        self.dust_min_auction = 0  # rad, read with them
         self.peak_debt_in_auction = 0
         self.flash_taker = ""
         self.labels: dict[str, str] = {}
@@ -540,7 +543,9 @@ class Simulation:
         if arb is not None:
             self.act(arb)
         # 4. liquidations
-        ctype = self.read([(d.engine, "collateral_types", (t.type_id,))])[0]
+        ctype, running = self.read(
+            [(d.engine, "collateral_types", (t.type_id,)), (t.auction, "active_count", ())]
+        )
         rate, safe_price = ctype[1], ctype[2]
         unsafe = self.index.unsafe(rate, safe_price)
         unsafe_set = set(unsafe)
@@ -551,6 +556,8 @@ class Simulation:
             self.ledger.unsafe_since.setdefault(owner, now)
             self.ledger.first_unsafe.setdefault(owner, now)
         flying = self.flying()
+        # the auctions the type can still start: its maximum, less those running and those queued
+        room = MAX_ACTIVE - running - sum(1 for f in flying if f[0] == "vault")
         for action in liquidation_actions(
             self.index,
             rate,
@@ -559,10 +566,14 @@ class Simulation:
             a.liquidation_keeper,
             d.liquidator,
             s.keepers.liquidation_gas_price,
+            room,
         ):
             self.act(action)
         # 5. auctions
         active = list(self.backend.call(t.auction, "active_auctions"))
+        # auctions that may be worth less than min_auction even at their start price (lot x price
+        # below it: the start price is at least the current one); the backstop keeper checks them
+        self.dust_candidates = []
         if active:
             calls: list[tuple[str, str, tuple]] = [(t.auction, "status", (i_,)) for i_ in active]
             reads = self.read(
@@ -576,6 +587,8 @@ class Simulation:
             )
             views = [AuctionView(aid, *reads[j]) for j, aid in enumerate(active)]
             min_auction, rc, rs, capital = reads[len(active) :]
+            self.dust_candidates = [v.auction_id for v in views if v.lot * v.price < min_auction]
+            self.dust_min_auction = min_auction
             k = s.keepers
             pool = PoolView(rc, rs, self.static["pool_fee"], self.scale)
             takers = []
@@ -675,6 +688,14 @@ class Simulation:
         auctions = [DebtAuctionView(x, *r[n + j]) for j, x in enumerate(da_ids)]
         n += len(da_ids)
         stakers = [(st, r[n + 2 * j], r[n + 2 * j + 1]) for j, st in enumerate(a.stakers)]
+        dust: tuple[int, ...] = ()
+        candidates = self.dust_candidates
+        if candidates:
+            stored = self.read([(t.auction, "auctions", (x,)) for x in candidates])
+            # auctions(id) = (position, debt, lot, owner, started, top)
+            dust = tuple(
+                x for x, au in zip(candidates, stored) if au[2] * au[5] < self.dust_min_auction
+            )
         return BackstopView(
             self.backend.next_block_time,
             r[0],
@@ -691,6 +712,7 @@ class Simulation:
             r[8],
             r[9],
             stakers,
+            dust,
         )
 
     def _snapshot(self, i: int, unsafe: list[str]) -> None:

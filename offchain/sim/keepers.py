@@ -179,9 +179,17 @@ def liquidation_actions(
     keeper: str,
     liquidator: str,
     gas_price: int,
+    room: int | None = None,
 ) -> list[Action]:
-    """Liquidate every unsafe vault not already being liquidated, in batches."""
+    """Liquidate every unsafe vault not already being liquidated, in batches. A safe price of 0
+    means no valid price (the liquidator reverts every liquidation): nothing to do. `room` (the
+    auctions the type's auction can still start, MAX_ACTIVE - running; None = no limit known)
+    bounds how many vaults are proposed."""
+    if safe_price == 0:
+        return []
     owners = [o for o in index.unsafe(rate, safe_price) if ("vault", o) not in in_flight]
+    if room is not None:
+        owners = owners[: max(room, 0)]
     actions = []
     for start in range(0, len(owners), MAX_BATCH):
         batch = tuple(owners[start : start + MAX_BATCH])
@@ -215,6 +223,8 @@ def take_outcome(
     """(collateral bought [wad], owe [rad]) of `DutchAuction.take` with `max_collateral`, as the
     contract computes it; None where it would revert (no partial take)."""
     collateral = min(lot, max_collateral)
+    if collateral < lot and (lot - collateral) * price < min_auction:
+        collateral = lot  # the rest would be worth less than min_auction: the whole lot is taken
     owe = collateral * price
     if owe > debt:
         owe = debt
@@ -321,12 +331,14 @@ def taker_actions(
         for divisor in (1, 2, 4, 8, 16):
             size = full // divisor  # max_collateral; size <= full <= lot
             # take_outcome(lot, debt, price, size, min_auction)
-            owe = size * price
             collateral = size
+            if size < lot and (lot - size) * price < min_auction:
+                collateral = lot
+            owe = collateral * price
             if owe > debt:
                 owe = debt
                 collateral = owe // price
-            elif owe < debt and size < lot and debt - owe < min_auction:
+            elif owe < debt and collateral < lot and debt - owe < min_auction:
                 if debt <= min_auction:
                     continue  # the take would revert
                 owe = debt - min_auction
@@ -414,6 +426,9 @@ class BackstopView:
     bidder_stable: int  # rad
     charge_count: int
     stakers: list[tuple[str, int, int]]  # (staker, shares, next_charge)
+    # running collateral auctions whose whole lot is worth less than min_auction at their start
+    # price (lot x top < min_auction): no taker will finish them; the keeper closes them
+    dust_auctions: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -454,6 +469,15 @@ def backstop_actions(
                 (p.type_id, p.auction, auction_id),
                 ("cover", auction_id),
             )
+    for auction_id in v.dust_auctions:
+        act(
+            "backstop_keeper",
+            k,
+            p.auction,
+            "close_dust_auction",
+            (auction_id,),
+            ("close_dust", auction_id),
+        )
     settle = min(v.surplus, v.unattributed_debt)
     if settle != 0:
         act("backstop_keeper", k, p.backstop, "settle", (settle,), ("settle",))

@@ -226,6 +226,17 @@ def _collateral(where: str, table: Any) -> CollateralConfig:
         pool_depth=r.scaled("pool_depth", WAD, lo_open=True),
         pool_fee=r.scaled("pool_fee", WAD, Decimal(0), Decimal("0.1")),
     )
+    # a keeper reward must not exceed what a dust-size auction earns (its penalty income), or
+    # liquidating one's own dust vault is profitable (self-liquidation farming); the auction also
+    # caps every reward at its penalty income, this rejects configurations that would rely on it
+    tab = cfg.dust * cfg.liquidation_penalty // WAD
+    income = tab - -(-tab * WAD // cfg.liquidation_penalty)
+    if cfg.keeper_reward_flat + tab * cfg.keeper_reward_rate // WAD > income:
+        raise r.fail(
+            "keeper_reward_flat",
+            f"flat reward + rate x debt must not exceed the penalty income at dust "
+            f"(dust x (penalty - 1) = {Decimal(income) / RAD} stablecoin)",
+        )
     r.finish()
     return cfg
 

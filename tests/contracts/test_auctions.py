@@ -165,11 +165,22 @@ def _set_parameters(system, t, **changes) -> None:
 
 def _reward(t, debt, min_auction, lot, top) -> int:
     """The keeper reward from the contract's docstring: flat + rate x debt (rounded down), paid
-    only when debt and lot x top are both at least min_auction."""
+    only when debt and lot x top are both at least min_auction, and at most the penalty part of
+    the debt (debt - debt / penalty, the quotient rounded up)."""
     c = t.config
     if debt < min_auction or lot * top < min_auction:
         return 0
-    return c.keeper_reward_flat + debt * c.keeper_reward_rate // WAD
+    return min(
+        c.keeper_reward_flat + debt * c.keeper_reward_rate // WAD,
+        debt - ceil_div(debt * WAD, c.liquidation_penalty),
+    )
+
+
+def _small_dust(system, t) -> None:
+    """Governance lowers the type's dust to 100 BUSD (the devnet's is from gas economics), so a
+    test can open the small vaults it needs; min_auction follows."""
+    system.tx(system.d.engine, "set_dust", system.roles.governance, t.type_id, 100 * RAD)
+    system.tx(t.auction, "update_min_auction", system.roles.governance)
 
 
 # ---------------------------------------------------------------- independent price curves
@@ -431,7 +442,9 @@ def test_set_stopped__level_4__reverts(system):
 
 def test_update_min_auction__anyone_recomputes_dust_times_penalty(system):
     r, t = system.roles, system.eth
-    assert _read(system, t.auction, "min_auction") == 100 * RAD * 113 // 100  # deployed: 100 x 1.13
+    assert (
+        _read(system, t.auction, "min_auction") == t.config.dust * 113 // 100
+    )  # deployed: dust x 1.13
     system.tx(system.d.engine, "set_dust", r.governance, t.type_id, 200 * RAD + 3)
     system.tx(t.auction, "update_min_auction", r.stranger)
     assert _events(system) == [
@@ -620,6 +633,7 @@ def test_start__reward_only_when_debt_at_least_min_auction(system, dust_over_deb
     equals the auction's debt exactly (debt x 1.13, rounded up, is whole here) and the keeper is
     paid; one rad more of dust puts min_auction one rad above the debt and nothing is paid."""
     r, t = system.roles, system.eth
+    _small_dust(system, t)
     system.open_vault(r.borrower, ETH, 1 * WAD, 1_000 * WAD)
     vault_debt = 1_000 * WAD * _ctype(system, t).rate
     assert vault_debt * 113 % 100 == 0
@@ -633,7 +647,8 @@ def test_start__reward_only_when_debt_at_least_min_auction(system, dust_over_deb
     assert debt == vault_debt * 113 // 100
     assert min_auction == debt + dust_over_debt
     assert lot * 1_680 * RAY >= min_auction  # the collateral's value is not what decides here
-    reward = 300 * RAD + debt // 1000 if paid else 0
+    # capped at the penalty income: 300 + 0.1% is above debt - debt / 1.13 (= 130 x rate)
+    reward = debt - ceil_div(debt * WAD, 113 * WAD // 100) if paid else 0
     assert _event(system, "Started")["reward"] == reward
     assert ("UnbackedCreated" in [e.name for e in system.events]) == paid
     assert _stable(system, r.keeper) == keeper_0 + reward
@@ -643,6 +658,7 @@ def test_start__collateral_worth_less_than_min_auction__pays_no_reward(system):
     """1 ETH at a start price of 50 x 1.2 = 60 BUSD is worth less than min_auction (113 BUSD),
     although the debt to raise (~1,130) is above it: no reward (no farming of dust lots)."""
     r, t = system.roles, system.eth
+    _small_dust(system, t)
     keeper_0 = _stable(system, r.keeper)
     auction_id = _eth_auction(system, collateral=1 * WAD, debt=1_000 * WAD, price=50 * WAD)
     debt, lot, top = (_auction(system, t, auction_id)[i] for i in (1, 2, 5))
@@ -1343,6 +1359,7 @@ def test_reset__not_running__reverts(system):
 def test_reset__dust_size_auction__pays_no_reward(system):
     """min_auction one rad above the debt (see the start reward test): resetting pays nothing."""
     r, t = system.roles, system.eth
+    _small_dust(system, t)
     system.open_vault(r.borrower, ETH, 1 * WAD, 1_000 * WAD)
     vault_debt = 1_000 * WAD * _ctype(system, t).rate
     system.tx(system.d.engine, "set_dust", r.governance, t.type_id, vault_debt + 1)

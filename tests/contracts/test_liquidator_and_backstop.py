@@ -30,7 +30,7 @@ from offchain.testing.harness import move_prices, reverts
 
 # config/devnet.toml, both types
 PENALTY = 113 * WAD // 100  # liquidation penalty 1.13 [wad]
-DUST = 100 * RAD
+DUST = 2_500 * RAD
 REWARD_FLAT = 300 * RAD
 REWARD_RATE = WAD // 1000  # 0.1% [wad]
 TYPE_CAP_ETH = 10_000_000 * RAD
@@ -184,8 +184,19 @@ def _to_raise(debt: int, penalty: int = PENALTY) -> int:
 
 
 def _reward(to_raise: int) -> int:
-    """The devnet keeper reward: 300 BUSD + 0.1% of the debt to raise, rounded down [rad]."""
-    return REWARD_FLAT + to_raise * REWARD_RATE // WAD
+    """The devnet keeper reward: 300 BUSD + 0.1% of the debt to raise, rounded down [rad], at most
+    the penalty part of the debt to raise (to_raise - to_raise / 1.13, the quotient rounded up)."""
+    return min(
+        REWARD_FLAT + to_raise * REWARD_RATE // WAD, to_raise - ceil_div(to_raise * WAD, PENALTY)
+    )
+
+
+def _small_dust(system) -> None:
+    """Governance lowers the ETH dust to 100 BUSD (the devnet's is set from gas economics) so a
+    test can open the small vaults it needs; min_auction follows."""
+    t = system.eth
+    system.tx(system.d.engine, "set_dust", system.roles.governance, t.type_id, 100 * RAD)
+    system.tx(t.auction, "update_min_auction", system.roles.governance)
 
 
 def _safe_price(price: int, ratio: int) -> int:
@@ -269,7 +280,7 @@ def test_deployment__liquidator_wired_as_configured(system):
     assert tuple(_type_config(system, t)) == (t.auction, PENALTY, TYPE_CAP_ETH, 0)
     assert _type_config(system, system.btc).max_debt_in_auction == 5_000_000 * RAD
     assert _ctype(system, t).dust == DUST
-    assert _auction_var(system, t, "min_auction") == DUST * PENALTY // WAD == 113 * RAD
+    assert _auction_var(system, t, "min_auction") == DUST * PENALTY // WAD == 2_825 * RAD
     assert _auction_var(system, t, "reward_flat") == REWARD_FLAT
     assert _auction_var(system, t, "reward_rate") == REWARD_RATE
     assert _backstop(system, "queue_delay") == QUEUE_DELAY
@@ -582,6 +593,7 @@ def test_liquidate__safe_boundary__exactly_at_safe_price_is_safe_one_wei_less_is
     exactly, governance sets the liquidation ratio so that the safe price equals the rate: then a
     vault is at the boundary when its collateral equals its normalized debt."""
     r, t = system.roles, system.eth
+    _small_dust(system)
     rate = _ctype(system, t).rate
     # a price [wad] and ratio [ray] with price / ratio == rate exactly, after the spotter's floor
     price, ratio = next(
@@ -873,6 +885,7 @@ def test_liquidate__dust_auctions__pay_no_reward_once_min_auction_tracks_dust(sy
     liquidating one pays a reward (new stablecoin, Backstop bad debt); after update_min_auction
     (2,000 x 1.13 = 2,260 > the 1,469 to raise) the other's auction pays nothing."""
     r, t, e = system.roles, system.eth, system.d.engine
+    _small_dust(system)
     c = t.config
     system.tx(
         t.auction,
@@ -920,6 +933,7 @@ def test_liquidate__auction_debt_at_min_auction_pays_reward__one_wei_below_does_
     exactly the auction's debt to raise (the keeper is paid 300 + 0.1%), or one wei above it (the
     keeper gets nothing, the Backstop takes only the vault's debt)."""
     r, t = system.roles, system.eth
+    _small_dust(system)
     rate = _ctype(system, t).rate
 
     def dust_for(min_auction):  # the dust whose min_auction is exactly `min_auction`, if any
@@ -1059,6 +1073,7 @@ def test_liquidate_many__partial_then_dust_room__skips_without_reverting(system)
     """Money flow: the first vault takes all its debt, the second only what the 5,000 BUSD left
     allows (partial, above dust), the third would get a dust auction and is skipped."""
     r, t, liq = system.roles, system.eth, system.d.liquidator
+    _small_dust(system)
     _four_vaults(system)
     rate = _ctype(system, t).rate
     first = _to_raise(13_000 * WAD * rate)
