@@ -1076,15 +1076,17 @@ def test_take__partial_that_would_leave_less_than_min_auction__is_cut_to_leave_e
 
 
 def test_take__partial_when_debt_at_most_min_auction__reverts_no_partial_take(system):
-    """With the dust raised so that min_auction is above the whole debt, any partial take reverts;
-    taking the whole lot's worth works."""
+    """With the dust raised so that min_auction (15,000.75) is above the whole debt (~14,690), a
+    partial take whose remainder is still worth min_auction (9 ETH x 1,800) reverts; taking the
+    whole lot's worth works. (A remainder worth less than min_auction takes the whole lot: see
+    tests/test_security_liquidation.py.)"""
     r, t = system.roles, system.eth
     auction_id = _eth_auction(system)
     _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
     _, debt, lot, owner, _, top = _auction(system, t, auction_id)
-    system.tx(system.d.engine, "set_dust", r.governance, t.type_id, 20_000 * RAD)
+    system.tx(system.d.engine, "set_dust", r.governance, t.type_id, 13_275 * RAD)
     system.tx(t.auction, "update_min_auction", r.keeper)
-    assert debt <= _read(system, t.auction, "min_auction")
+    assert debt <= _read(system, t.auction, "min_auction") <= (lot - WAD) * top
     with reverts("auction: no partial take"):
         system.tx(t.auction, "take", r.other, auction_id, 1 * WAD, top, r.other, b"")
     system.tx(t.auction, "take", r.other, auction_id, lot, top, r.other, b"")

@@ -132,6 +132,32 @@ def test_self_liquidation_farming__keeper_reward_never_exceeds_penalty_income(sy
     )
 
 
+def test_reset_after_shutdown__pays_no_keeper_reward(system):
+    """Attack: after global settlement nothing earns a reward, yet an auction reset (or started)
+    could still mint one as unbacked debt. Now a reset with the liquidator not live pays 0."""
+    r, t, d = system.roles, system.eth, system.d
+    system.open_vault(r.borrower, ETH, 10 * WAD, 13_000 * WAD)
+    _move_prices(system, [(t, 1_500 * WAD)])
+    system.tx(d.liquidator, "liquidate", r.keeper, t.type_id, r.borrower, r.keeper)
+    auction_id = _read(system, t.auction, "count")
+    started = _read(system, t.auction, "auctions", auction_id)[4]
+    system.tx(d.settlement, "shutdown", r.governance)
+    assert _read(system, d.liquidator, "live") is False
+    # a fresh price (posted now, current after two pokes), then past max_duration: the reset is due
+    system.tx(t.oracle, "post", r.feeder, 1_500 * WAD)
+    for _ in range(2):
+        system.warp(t.config.oracle_delay)
+        system.tx(t.oracle, "poke", r.keeper)
+    due = started + t.config.auction_max_duration + 1
+    system.lockstep.set_next_block_time(max(due, system.now + 1))
+    keeper_0 = _read(system, d.engine, "stable", r.keeper)
+    unattributed_0 = _read(system, d.backstop, "unattributed_debt")
+    system.tx(t.auction, "reset", r.keeper, auction_id, r.keeper)
+    assert [e.args["reward"] for e in system.events if e.name == "Reset"] == [0]
+    assert _read(system, d.engine, "stable", r.keeper) == keeper_0
+    assert _read(system, d.backstop, "unattributed_debt") == unattributed_0
+
+
 # ---------------------------------------------------------------- 10: zombie auctions
 
 

@@ -37,6 +37,16 @@ MAX_FIELD = 2**128 - 1
 # ---------------------------------------------------------------- helpers
 
 
+
+@pytest.fixture(autouse=True)
+def _dust_100(system):
+    """These tests use vaults of a few hundred BUSD: the devnet's dust (2,500 BUSD, set from gas
+    economics, docs/security-sec-liq.md) is lowered by governance to 100 at the start of each test
+    (the snapshot taken by `system` undoes it)."""
+    for t in (system.eth, system.btc):
+        system.tx(system.d.engine, "set_dust", system.roles.governance, t.type_id, 100 * RAD)
+
+
 def send(system, function: str, sender: str, *args: Any) -> None:
     """One engine transaction, on chain and in the model."""
     system.tx(system.d.engine, function, sender, *args)

@@ -446,8 +446,8 @@ BAD_FILES = [
         "scenario.toml: vaults.count: must be an integer between 1 and 5000",
     ),
     (
-        MINIMAL + '[vaults]\ndebt_median = "100"\n',
-        "scenario.toml: vaults.debt_median: 100 must be above ETH-A's dust 100",
+        MINIMAL + '[vaults]\ndebt_median = "2500"\n',
+        "scenario.toml: vaults.debt_median: 2,500 must be above ETH-A's dust 2,500",
     ),
     (
         MINIMAL + '[vaults]\nratio_min = "1.4"\n',
@@ -624,7 +624,8 @@ def test_bad_cli_override__one_line_naming_the_flag(overrides, problem):
 
 
 def test_bad_base_config__config_error_text_passes_through(tmp_path):
-    config = (ROOT / "config" / "devnet.toml").read_text().replace('dust = "100"', 'dust = "-1"', 1)
+    devnet = (ROOT / "config" / "devnet.toml").read_text()
+    config = devnet.replace('dust = "2_500"', 'dust = "-1"', 1)
     (tmp_path / "base.toml").write_text(config)
     message = _bad(tmp_path, MINIMAL + '[protocol]\nconfig = "base.toml"\n')
     assert message == f"{tmp_path / 'base.toml'}.collateral[0].dust: must be >= 0, got '-1'"
