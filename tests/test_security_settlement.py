@@ -1,0 +1,153 @@
+"""Regression tests for the settlement findings of the outside security review (issue 13):
+6 (over-redemption by order), 7 (a replaced auction contract), 14 (fix_price freshness, the
+type's auction belongs to the type). Every test runs on chain and in the model at once (the
+`system` fixture), so chain == model and the invariants are checked after each test too."""
+
+from __future__ import annotations
+
+from conftest import RAD, RAY, WAD, reverts
+from conftest import move_prices as _move_prices, read as _read
+
+ETH, WBTC = "ETH-A", "WBTC-A"
+WAIT = 86_400  # settlement_wait
+QUEUE_DELAY = 3_600
+DEBT_AUCTION = 3  # Backstop layer
+
+
+def _gs(system, getter, *args):
+    return _read(system, system.d.settlement, getter, *args)
+
+
+def _stable(system, who) -> int:
+    return _read(system, system.d.engine, "stable", who)
+
+
+def _allow(system, who, spender) -> None:
+    system.tx(system.d.engine, "allow", who, spender)
+
+
+def _liquidate(system, t, owner) -> int:
+    system.tx(system.d.liquidator, "liquidate", system.roles.keeper, t.type_id, owner, system.roles.keeper)
+    return _read(system, t.auction, "count")
+
+
+def _top(price: int) -> int:
+    """An auction's start price [ray] for an oracle price [wad] (x 1.2, rounded up)."""
+    return -(-price * 10**9 * 12 // 10)
+
+
+def _thaw_after_wait(system) -> None:
+    system.lockstep.set_next_block_time(_gs(system, "shutdown_at") + WAIT)
+    system.tx(system.d.settlement, "thaw", system.roles.keeper)
+
+
+def _everyone_packs_and_cashes(system, t) -> None:
+    """Every holder packs all its stablecoin and cashes it for the type: each gets exactly its
+    pro-rata share (packed x cash_price, rounded down), the last one too, and together they get
+    no more than the settlement holds."""
+    d = system.d
+    held = _read(system, d.engine, "collateral", t.type_id, d.settlement)
+    cash_price = _gs(system, "cash_price", t.type_id)
+    assert cash_price > 0
+    paid = 0
+    packed_total = 0
+    for holder in system.roles.users:
+        amount = _stable(system, holder) // RAY
+        if amount == 0:
+            continue
+        _allow(system, holder, d.settlement)
+        system.tx(d.settlement, "pack", holder, amount)
+        packed_total += amount
+        before = _read(system, d.engine, "collateral", t.type_id, holder)
+        system.tx(d.settlement, "cash", holder, t.type_id, amount)
+        got = _read(system, d.engine, "collateral", t.type_id, holder) - before
+        assert got == amount * cash_price // RAY
+        paid += got
+    # every outstanding wad was packed and cashed (no holder left out; each drops < 1 wad of rad)
+    holders = sum(1 for holder in system.roles.users if _read(system, d.settlement, "packed", holder))
+    assert _gs(system, "debt") // RAY - holders <= packed_total <= _gs(system, "debt") // RAY
+    assert paid <= held
+    assert _read(system, d.engine, "collateral", t.type_id, d.settlement) == held - paid
+
+
+# ================================================================ finding 6
+
+
+def test_thaw__refused_while_a_bid_debt_auction_runs__after_the_yank_every_holder_cashes_in_full(system):
+    """Attack: a debt auction with a bid runs at shutdown; thaw first, then yank: the bidder's
+    refund is new stablecoin `debt` never counted, so the last holders cannot cash."""
+    r, d, t = system.roles, system.d, system.eth
+    system.tx(d.backstop, "set_waterfall", r.governance, [DEBT_AUCTION])
+    system.tx(d.backstop, "set_auction_parameters", r.governance, _read(system, d.backstop, "surplus_buffer"),
+              _read(system, d.backstop, "surplus_lot"), 1_000 * RAD)
+    system.open_vault(r.other, ETH, 100 * WAD, 30_000 * WAD)
+    system.open_vault(r.borrower, ETH, 10 * WAD, 13_000 * WAD)
+    _move_prices(system, [(t, 900 * WAD), (system.btc, 30_000 * WAD)])
+    auction_id = _liquidate(system, t, r.borrower)
+    _allow(system, r.other, t.auction)
+    system.tx(t.auction, "take", r.other, auction_id, 10 * WAD, _top(900 * WAD), r.other, b"")
+    system.warp(QUEUE_DELAY)
+    system.tx(d.backstop, "cover", r.keeper, t.type_id, t.auction, auction_id)
+    system.tx(d.backstop, "start_debt_auction", r.keeper)
+    debt_auction_id = _read(system, d.debt_auction, "count")
+    lot = _read(system, d.debt_auction, "auctions", debt_auction_id)[1]
+    _allow(system, r.other, d.debt_auction)
+    system.tx(d.debt_auction, "bid", r.other, debt_auction_id, lot * 100 // 106)
+    assert _read(system, d.debt_auction, "running") == 1
+    _move_prices(system, [(t, 900 * WAD)])  # fresh for fix_price
+
+    system.tx(d.settlement, "shutdown", r.governance)
+    system.tx(d.settlement, "fix_price", r.keeper, t.type_id)
+    for owner in (r.other, r.borrower):
+        system.tx(d.settlement, "close_vault", r.keeper, t.type_id, owner)
+    system.lockstep.set_next_block_time(_gs(system, "shutdown_at") + WAIT)
+    with reverts("settlement: debt auction running"):
+        system.tx(d.settlement, "thaw", r.keeper)
+
+    system.tx(d.debt_auction, "yank", r.stranger, debt_auction_id)
+    assert _read(system, d.debt_auction, "running") == 0
+    system.tx(d.settlement, "thaw", r.keeper)
+    system.tx(d.settlement, "fix_cash_price", r.keeper, t.type_id)
+    _everyone_packs_and_cashes(system, t)
+
+
+def test_fix_cash_price__refused_while_a_vault_of_the_type_is_open__after_closing_every_holder_cashes_in_full(system):
+    """Attack: fix the cash price with an underwater vault still open, then close it: its gap
+    is not in the cash price, so the settlement holds less than holders are owed."""
+    r, d, t = system.roles, system.d, system.eth
+    system.open_vault(r.other, ETH, 100 * WAD, 30_000 * WAD)
+    system.open_vault(r.stranger, ETH, 10 * WAD, 13_000 * WAD)
+    _move_prices(system, [(t, 1_200 * WAD), (system.btc, 30_000 * WAD)])
+    system.tx(d.settlement, "shutdown", r.governance)
+    system.tx(d.settlement, "fix_price", r.keeper, t.type_id)
+    system.tx(d.settlement, "close_vault", r.keeper, t.type_id, r.other)
+    _thaw_after_wait(system)
+    with reverts("settlement: vaults open"):
+        system.tx(d.settlement, "fix_cash_price", r.keeper, t.type_id)
+
+    system.tx(d.settlement, "close_vault", r.keeper, t.type_id, r.stranger)
+    assert _gs(system, "gap", t.type_id) > 0
+    system.tx(d.settlement, "fix_cash_price", r.keeper, t.type_id)
+    _everyone_packs_and_cashes(system, t)
+
+
+# ================================================================ finding 14: fix_price freshness
+
+
+def test_fix_price__refuses_a_stale_price__accepts_it_once_fresh_again(system):
+    """Attack: after shutdown nobody pokes the oracle; a price older than max_age (the market
+    has moved) fixes every vault's final price, to the advantage of one side."""
+    r, d, t = system.roles, system.d, system.eth
+    system.open_vault(r.other, ETH, 100 * WAD, 30_000 * WAD)
+    system.tx(d.settlement, "shutdown", r.governance)
+    system.warp(t.config.oracle_max_age + 1)
+    with reverts("settlement: invalid price"):
+        system.tx(d.settlement, "fix_price", r.keeper, t.type_id)
+    assert _gs(system, "final_price", t.type_id) == 0
+
+    system.tx(t.oracle, "post", r.feeder, 1_500 * WAD)
+    for _ in range(2):
+        system.warp(t.config.oracle_delay)
+        system.tx(t.oracle, "poke", r.keeper)
+    system.tx(d.settlement, "fix_price", r.keeper, t.type_id)
+    assert _gs(system, "final_price", t.type_id) == -(-WAD * RAY // (1_500 * WAD))
