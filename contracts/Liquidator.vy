@@ -18,6 +18,10 @@ from interfaces import IBackstop
 from interfaces import IDutchAuction
 from modules import fixed_point
 
+# What configure_type reads of an auction (declared here, not added to the shared interface).
+interface IAuctionType:
+    def collateral_type() -> bytes32: view
+
 WAD: constant(uint256) = 10**18
 # the highest liquidation penalty: 100% on top of the debt [wad]
 MAX_PENALTY: constant(uint256) = 2 * WAD
@@ -137,12 +141,16 @@ def configure_type(collateral_type: bytes32, auction: address, penalty: uint256,
     """
     @notice Set a type's auction, penalty and cap (its debt in auction is kept).
     @param collateral_type The type.
-    @param auction Its DutchAuction (non-zero).
+    @param auction Its DutchAuction (non-zero, deployed for this type).
     @param penalty [wad], between 1 and 2 wad.
     @param max_debt_in_auction [rad], at most 1e12 stablecoin.
     """
     self._check_authorized()
     assert auction != empty(address), "liquidator: zero auction"
+    # the auction sells this type's collateral (its own type is fixed at its deployment)
+    assert staticcall IAuctionType(auction).collateral_type() == collateral_type, (
+        "liquidator: auction of another type"
+    )
     assert penalty >= WAD, "liquidator: penalty below 1"
     assert penalty <= MAX_PENALTY, "liquidator: penalty above 2"
     assert max_debt_in_auction <= MAX_CAP, "liquidator: cap too large"

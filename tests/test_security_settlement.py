@@ -151,3 +151,70 @@ def test_fix_price__refuses_a_stale_price__accepts_it_once_fresh_again(system):
         system.tx(t.oracle, "poke", r.keeper)
     system.tx(d.settlement, "fix_price", r.keeper, t.type_id)
     assert _gs(system, "final_price", t.type_id) == -(-WAD * RAY // (1_500 * WAD))
+
+
+# ================================================================ finding 7
+
+
+def _replace_auction(system, t) -> str:
+    """Governance deploys a new DutchAuction for `t`, wires it as deployment does, and makes it
+    the type's auction in the Liquidator; returns its address."""
+    r, d = system.roles, system.d
+    new = system.lockstep.deploy("DutchAuction", r.governance, d.engine, t.type_id, d.liquidator, d.backstop,
+                                 t.oracle)
+    for target, who in ((d.engine, new), (d.liquidator, new), (d.backstop, new), (new, d.liquidator),
+                        (new, d.settlement)):
+        system.tx(target, "add_authority", r.governance, who)
+    config = _read(system, d.liquidator, "types", t.type_id)
+    system.tx(d.liquidator, "configure_type", r.governance, t.type_id, new, config[1], config[2])
+    return new
+
+
+def test_cancel_auction__on_a_replaced_auction_contract__closes_its_loss_and_thaw_succeeds(system):
+    """Attack: an auction runs on ETH-A's old auction contract when governance replaces it; at
+    shutdown cancel_auction reached only the new one, so the old loss stayed open and thaw never ran."""
+    r, d, t = system.roles, system.d, system.eth
+    system.open_vault(r.other, ETH, 100 * WAD, 30_000 * WAD)
+    system.open_vault(r.borrower, ETH, 20 * WAD, 13_000 * WAD)
+    _move_prices(system, [(t, 900 * WAD), (system.btc, 30_000 * WAD)])
+    auction_id = _liquidate(system, t, r.borrower)
+    new = _replace_auction(system, t)
+    assert _read(system, d.liquidator, "types", t.type_id)[0] == new
+    system.tx(d.settlement, "shutdown", r.governance)
+    system.tx(d.settlement, "fix_price", r.keeper, t.type_id)
+
+    # the new contract has no such auction: no running loss under (type, new, id)
+    with reverts("settlement: no running loss"):
+        system.tx(d.settlement, "cancel_auction", r.keeper, t.type_id, new, auction_id)
+    # an address of someone's choosing is never called: no loss was opened for it
+    with reverts("settlement: no running loss"):
+        system.tx(d.settlement, "cancel_auction", r.keeper, t.type_id, r.stranger, auction_id)
+    # the old contract's auction, under another type: refused too
+    system.tx(d.settlement, "fix_price", r.keeper, system.btc.type_id)
+    with reverts("settlement: no running loss"):
+        system.tx(d.settlement, "cancel_auction", r.keeper, system.btc.type_id, t.auction, auction_id)
+
+    system.tx(d.settlement, "cancel_auction", r.keeper, t.type_id, t.auction, auction_id)
+    assert _read(system, d.backstop, "open_losses") == 0
+    for owner in (r.other, r.borrower):
+        system.tx(d.settlement, "close_vault", r.keeper, t.type_id, owner)
+    _thaw_after_wait(system)
+    assert _gs(system, "debt") > 0
+    system.tx(d.settlement, "fix_cash_price", r.keeper, t.type_id)
+    _everyone_packs_and_cashes(system, t)
+
+
+# ================================================================ finding 14: the type's auction
+
+
+def test_configure_type__an_auction_of_another_type__reverts(system):
+    """Attack (governance mistake): ETH-A pointed at WBTC-A's auction would sell seized ETH debt
+    against WBTC collateral and price; the Liquidator refuses an auction of another type."""
+    r, d = system.roles, system.d
+    config = _read(system, d.liquidator, "types", system.eth.type_id)
+    with reverts("liquidator: auction of another type"):
+        system.tx(d.liquidator, "configure_type", r.governance, system.eth.type_id, system.btc.auction,
+                  config[1], config[2])
+    assert _read(system, d.liquidator, "types", system.eth.type_id) == config
+    system.tx(d.liquidator, "configure_type", r.governance, system.eth.type_id, system.eth.auction,
+              config[1], config[2])
