@@ -218,3 +218,56 @@ def test_configure_type__an_auction_of_another_type__reverts(system):
     assert _read(system, d.liquidator, "types", system.eth.type_id) == config
     system.tx(d.liquidator, "configure_type", r.governance, system.eth.type_id, system.eth.auction,
               config[1], config[2])
+
+
+# ================================================================ finding 9: sandwiched flash takes
+
+
+def _keeper_flash_take(system, front_run: bool):
+    """The taker keeper plans a flash take of the borrower's ETH auction from what it reads on
+    chain (TakerParams' default tolerance, 1% of the expected profit); optionally a trader sells
+    20 ETH into the pool before the take is mined; then the take is sent. Returns the planned
+    action and the profit the plan expected [rad]."""
+    from test_pool_and_flash import _flash_eth, _reserves, _trader
+
+    from offchain.keepers import AuctionView, PoolView, TakerParams, taker_actions
+
+    r, t = system.roles, system.eth
+    auction_id, flash = _flash_eth(system)
+    needs_reset, price, lot, debt = _read(system, t.auction, "status", auction_id)
+    rc, rs, _ = _reserves(system, t.pool)
+    params = TakerParams("taker", r.keeper, flash, t.auction, "flash", 0, 0)
+    assert params.profit_tolerance == WAD // 100
+    actions = taker_actions([AuctionView(auction_id, needs_reset, price, lot, debt)],
+                            PoolView(rc, rs, t.config.pool_fee, 1), 2_000 * WAD,
+                            _read(system, t.auction, "min_auction"), 0, params, set())
+    assert len(actions) == 1
+    action = actions[0]
+    size = action.args[1]
+    owe = min(size * price, debt)
+    tokens = owe // price if owe == debt else size
+    after_fee = tokens * (WAD - t.config.pool_fee)
+    expected = after_fee * rs // (rc * WAD + after_fee) * RAY - owe
+    assert action.args[3] == expected * 99 // 100 > 0
+    if front_run:
+        _trader(system, r.stranger, t.pool, t.token, collateral=20 * WAD)
+        system.tx(t.pool, "swap", r.stranger, True, 20 * WAD, 0, r.stranger)
+    return action, expected, flash
+
+
+def test_keeper_flash_take__front_run_by_a_pool_sale__reverts_instead_of_taking_at_a_loss(system):
+    """Attack: a trader sells 20 ETH into the pool just before the keeper's flash take and buys
+    back after it; with min_profit 0 the take went through at ~8% of its profit (6,209 -> 493)."""
+    action, _, flash = _keeper_flash_take(system, front_run=True)
+    with reverts("flash: profit below minimum"):
+        system.tx(action.contract, action.function, action.sender, *action.args)
+    assert _stable(system, flash) == 0
+
+
+def test_keeper_flash_take__undisturbed__succeeds_with_the_expected_profit(system):
+    """Attack (none): the same plan with no front-run is mined as planned and earns exactly
+    the profit the keeper expected, so the tolerance does not make honest takes fail."""
+    action, expected, flash = _keeper_flash_take(system, front_run=False)
+    system.tx(action.contract, action.function, action.sender, *action.args)
+    assert [e.args["profit"] for e in system.events if e.name == "FlashTaken"] == [expected]
+    assert _stable(system, flash) == expected
