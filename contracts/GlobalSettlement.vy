@@ -4,8 +4,9 @@
 @notice The last layer of the loss waterfall: freezes the system and lets every stablecoin
         holder redeem, pro rata, the collateral that backs the stablecoin.
         Sequence: `shutdown` (governance) freezes the engine, the Liquidator and the Backstop;
-        per type `fix_price` (the final price, from the type's oracle); `cancel_auction` for
-        every running auction (its owner re-owes the remaining debt); `close_vault` for every
+        per type `fix_price` (the final price, from the type's oracle, fresh); `cancel_auction`
+        for every running auction, on whichever auction contract runs it (its owner re-owes the
+        remaining debt); `close_vault` for every
         vault (collateral worth its debt at the final price moves here, the debt becomes the
         Backstop's bad debt; what the collateral cannot cover is the type's `gap`); the
         Backstop's open loss events are covered (FUND, POOL, then SETTLEMENT); `thaw` once
