@@ -83,6 +83,8 @@ bid_duration: public(uint256)
 auction_duration: public(uint256)
 # auctions started so far (ids are 1, 2, ...)
 count: public(uint256)
+# auctions started and not yet finished or cancelled (global settlement thaws only at 0) [count]
+running: public(uint256)
 # auction id -> lot [wad] << 128 | bid_expiry << 64 | end; 0 = no such auction
 auction_lot_times: HashMap[uint256, uint256]
 # auction id -> bid [rad]
@@ -228,6 +230,7 @@ def start(bid: uint256) -> uint256:
     assert lot != 0, "debt auction: no lot"
     auction_id: uint256 = self.count + 1
     self.count = auction_id
+    self.running += 1
     # lot <= MAX_LOT (set_parameters); end < 2**64 (auction_duration < 2**32)
     self.auction_lot_times[auction_id] = lot << 128 | (block.timestamp + self.auction_duration)
     self.auction_bid[auction_id] = bid
@@ -302,6 +305,8 @@ def finish(auction_id: uint256):
         auction.bid_expiry <= block.timestamp or auction.end <= block.timestamp
     ), "debt auction: not finished"
     self._delete(auction_id)
+    # the auction ran, so running >= 1
+    self.running = unsafe_sub(self.running, 1)
     extcall IMintable(token).mint(auction.winner, auction.lot)
     log Finished(auction_id=auction_id, winner=auction.winner, lot=auction.lot, bid=auction.bid)
 
@@ -318,6 +323,8 @@ def cancel(auction_id: uint256):
     assert auction.end != 0, "debt auction: not running"
     refund: uint256 = 0
     self._delete(auction_id)
+    # the auction ran, so running >= 1
+    self.running = unsafe_sub(self.running, 1)
     if auction.bid_expiry != 0:
         refund = auction.bid
         extcall engine.create_unbacked(backstop.address, auction.winner, refund)

@@ -4,8 +4,9 @@
 @notice The last layer of the loss waterfall: freezes the system and lets every stablecoin
         holder redeem, pro rata, the collateral that backs the stablecoin.
         Sequence: `shutdown` (governance) freezes the engine, the Liquidator and the Backstop;
-        per type `fix_price` (the final price, from the type's oracle); `cancel_auction` for
-        every running auction (its owner re-owes the remaining debt); `close_vault` for every
+        per type `fix_price` (the final price, from the type's oracle, fresh); `cancel_auction`
+        for every running auction, on whichever auction contract runs it (its owner re-owes the
+        remaining debt); `close_vault` for every
         vault (collateral worth its debt at the final price moves here, the debt becomes the
         Backstop's bad debt; what the collateral cannot cover is the type's `gap`); the
         Backstop's open loss events are covered (FUND, POOL, then SETTLEMENT); `thaw` once
@@ -26,10 +27,10 @@
      Rounding, always against the redeemer: `final_price` rounds up (a vault gives no less
      collateral than its debt is worth), a vault's `owe` rounds up, a type's value and
      `cash_price` round down, and `cash` rounds down (settlement never pays out more
-     collateral than it holds, given every vault of the type was closed and every auction
-     cancelled before `fix_cash_price`, and every debt auction cancelled before `thaw` — cancelling
-     one refunds its bidder with new stablecoin that `debt` would not count — all of which keepers
-     do during `wait`).
+     collateral than it holds). The order this needs is enforced: `thaw` requires no running
+     debt auction (a cancel refunds its bidder with new stablecoin that `debt` would not count)
+     and no open loss (every Dutch auction cancelled), and `fix_cash_price` requires the type's
+     normalized debt in the engine to be 0 (every vault closed, so the type's `gap` is final).
      If `cash_price` rounds to 0 it is still fixed (`cash_price_set`), so it cannot be re-fixed.
 """
 from interfaces import IVaultEngine
@@ -45,6 +46,27 @@ from modules import authorized as auth
 # who may shut the system down and set `wait` (governance)
 initializes: auth
 exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+
+# Views of the Backstop and the DebtAuction beyond their interface files: the Backstop's loss
+# record (a struct its interface cannot share) and its debt auction; whether a debt auction runs.
+struct Loss:
+    debt: uint256
+    due: uint256
+    created_at: uint256
+    status: uint256
+
+
+interface IBackstopSettlement:
+    def losses(collateral_type: bytes32, auction: address, auction_id: uint256) -> Loss: view
+    def debt_auction() -> address: view
+
+
+interface IDebtAuctionSettlement:
+    def running() -> uint256: view
+
+
+# the Backstop's status of a loss whose auction still runs
+LOSS_RUNNING: constant(uint256) = 1
 
 # the ledger
 engine: public(immutable(IVaultEngine))
@@ -204,9 +226,11 @@ def fix_price(collateral_type: bytes32):
     assert self.final_price[collateral_type] == 0, "settlement: price fixed"
     oracle: address = staticcall spotter.oracles(collateral_type)
     assert oracle != empty(address), "settlement: no oracle"
-    # [wad]: stablecoin per unit of collateral
-    price: uint256 = staticcall IPriceOracle(oracle).current_price()
-    assert price != 0, "settlement: no price"
+    # [wad]: stablecoin per unit of collateral; invalid if zero or older than the oracle's max age
+    price: uint256 = 0
+    valid: bool = False
+    price, valid = staticcall IPriceOracle(oracle).peek()
+    assert valid, "settlement: invalid price"
     # collateral per unit of stablecoin [ray], rounded up: vaults give no less than they owe
     final: uint256 = fixed_point.div_up(constants.WAD * constants.RAY, price)
     self.final_price[collateral_type] = final
@@ -217,16 +241,23 @@ def fix_price(collateral_type: bytes32):
 
 
 @external
-def cancel_auction(collateral_type: bytes32, auction_id: uint256):
+def cancel_auction(collateral_type: bytes32, auction: address, auction_id: uint256):
     """
     @notice Cancel a running auction of a type whose final price is fixed: its collateral and
             remaining debt go back to the owner's vault (to be closed), and its loss event is
-            closed. Anyone may call.
+            closed. Anyone may call. The auction is named explicitly (not read from the
+            Liquidator), so auctions of a replaced auction contract can be cancelled too; it
+            must have a running loss event for this type in the Backstop (keyed by
+            (type, auction, id), opened only by the Liquidator), so no other contract is called.
     @param collateral_type The type.
-    @param auction_id The auction's id in the type's DutchAuction.
+    @param auction The DutchAuction that runs the auction.
+    @param auction_id The auction's id in that DutchAuction.
     """
     assert self.final_price[collateral_type] != 0, "settlement: no final price"
-    auction: address = (staticcall liquidator.types(collateral_type)).auction
+    loss: Loss = staticcall IBackstopSettlement(backstop.address).losses(
+        collateral_type, auction, auction_id
+    )
+    assert loss.status == LOSS_RUNNING, "settlement: no running loss"
     # normalized debt put back into the owner's vault [wad]
     normalized_debt: uint256 = extcall IDutchAuction(auction).cancel(auction_id)
     self.type_debt[collateral_type] += normalized_debt
@@ -306,6 +337,12 @@ def thaw():
     assert self.debt == 0, "settlement: thawed"
     assert block.timestamp >= self.shutdown_at + self.wait, "settlement: wait"
     assert staticcall backstop.open_losses() == 0, "settlement: losses open"
+    # a debt auction cancelled after thaw would refund its bidder stablecoin `debt` never counted
+    debt_auction: address = staticcall IBackstopSettlement(backstop.address).debt_auction()
+    if debt_auction != empty(address):
+        assert (
+            staticcall IDebtAuctionSettlement(debt_auction).running() == 0
+        ), "settlement: debt auction running"
     # [rad]
     amount: uint256 = min(
         staticcall engine.stable(backstop.address), staticcall engine.bad_debt(backstop.address)
@@ -331,7 +368,11 @@ def fix_cash_price(collateral_type: bytes32):
     outstanding: uint256 = self.debt
     assert outstanding != 0, "settlement: not thawed"
     assert not self.cash_price_set[collateral_type], "settlement: cash price fixed"
-    rate: uint256 = (staticcall engine.collateral_types(collateral_type)).rate
+    ctype: IVaultEngine.CollateralType = staticcall engine.collateral_types(collateral_type)
+    # every vault of the type closed (a vault closed later would add a gap this price ignores);
+    # no debt can be drawn after shutdown, and cancelled auctions put theirs back into vaults
+    assert ctype.normalized_debt == 0, "settlement: vaults open"
+    rate: uint256 = ctype.rate
     # collateral backing the type's debt at the final price [wad], rounded down
     value: uint256 = (
         self.type_debt[collateral_type]

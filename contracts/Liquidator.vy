@@ -111,12 +111,16 @@ def configure_type(
     """
     @notice Set a type's auction, penalty and cap (its debt in auction is kept).
     @param collateral_type The type.
-    @param auction Its DutchAuction (non-zero).
+    @param auction Its DutchAuction (non-zero, deployed for this type).
     @param penalty [wad], between 1 and 2 wad.
     @param max_debt_in_auction [rad], at most 1e12 stablecoin.
     """
     auth._check_authorized()
     assert auction != empty(address), "liquidator: zero auction"
+    # the auction sells this type's collateral (its own type is fixed at its deployment)
+    assert staticcall IDutchAuction(auction).collateral_type() == collateral_type, (
+        "liquidator: auction of another type"
+    )
     assert penalty >= constants.WAD, "liquidator: penalty below 1"
     assert penalty <= MAX_PENALTY, "liquidator: penalty above 2"
     assert max_debt_in_auction <= MAX_CAP, "liquidator: cap too large"

@@ -41,6 +41,7 @@ class DebtAuction(Authorized):
         self.bid_duration = 3 * 3600
         self.auction_duration = 2 * 86400
         self.count = 0
+        self.running = 0  # auctions started, not finished or cancelled
         self.auctions = self.storage(Auction())
         self.authorized = self.storage(False)
         self.authorized[deployer] = True
@@ -97,6 +98,7 @@ class DebtAuction(Authorized):
         require(lot != 0, "debt auction: no lot")
         auction_id = self.count + 1
         self.count = auction_id
+        self.running += 1
         self.auctions[auction_id] = Auction(
             bid, lot, self.backstop, 0, self.now + self.auction_duration
         )
@@ -145,6 +147,7 @@ class DebtAuction(Authorized):
             "debt auction: not finished",
         )
         self.auctions[auction_id] = Auction()
+        self.running -= 1
         self.at(self.token).mint(self.address, auction.winner, auction.lot)
         self.log(
             "Finished",
@@ -160,6 +163,7 @@ class DebtAuction(Authorized):
         require(auction.end != 0, "debt auction: not running")
         refund = 0
         self.auctions[auction_id] = Auction()
+        self.running -= 1
         if auction.bid_expiry != 0:
             refund = auction.bid
             self.engine.create_unbacked(self.address, self.backstop, auction.winner, refund)

@@ -8,6 +8,8 @@ from offchain.model.fixed_point import RAY, WAD, div_up, neg, to_int256, u256
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env
 from offchain.model.vault_engine import VaultEngine
 
+LOSS_RUNNING = 1  # the Backstop's status of a loss whose auction still runs
+
 
 class GlobalSettlement(Authorized):
     def __init__(
@@ -67,17 +69,20 @@ class GlobalSettlement(Authorized):
         require(self.final_price[collateral_type] == 0, "settlement: price fixed")
         oracle = self.at(self.spotter).oracles[collateral_type]
         require(oracle != ZERO_ADDRESS, "settlement: no oracle")
-        price = self.at(oracle).current_price  # wad
-        require(price != 0, "settlement: no price")
+        price, valid = self.at(oracle).peek()  # wad
+        require(valid, "settlement: invalid price")
         final = div_up(WAD * RAY, price)
         self.final_price[collateral_type] = final
         ctype = self.engine.collateral_types[collateral_type]
         self.type_debt[collateral_type] = ctype.normalized_debt
         self.log("PriceFixed", collateral_type=collateral_type, price=price, final_price=final)
 
-    def cancel_auction(self, sender: str, collateral_type: bytes, auction_id: int) -> None:
+    def cancel_auction(
+        self, sender: str, collateral_type: bytes, auction: str, auction_id: int
+    ) -> None:
         require(self.final_price[collateral_type] != 0, "settlement: no final price")
-        auction = self.at(self.liquidator).types[collateral_type].auction
+        loss = self.at(self.backstop).losses[(collateral_type, auction, auction_id)]
+        require(loss.status == LOSS_RUNNING, "settlement: no running loss")
         normalized_debt = self.at(auction).cancel(self.address, auction_id)
         self.type_debt[collateral_type] = u256(self.type_debt[collateral_type] + normalized_debt)
         self.log(
@@ -140,6 +145,8 @@ class GlobalSettlement(Authorized):
         require(self.now >= u256(self.shutdown_at + self.wait), "settlement: wait")
         backstop = self.at(self.backstop)
         require(backstop.open_losses() == 0, "settlement: losses open")
+        if backstop.debt_auction != ZERO_ADDRESS:
+            require(self.at(backstop.debt_auction).running == 0, "settlement: debt auction running")
         amount = min(self.engine.stable[self.backstop], self.engine.bad_debt[self.backstop])
         if amount > 0:
             backstop.settle(self.address, amount)
@@ -152,7 +159,9 @@ class GlobalSettlement(Authorized):
         outstanding = self.debt
         require(outstanding != 0, "settlement: not thawed")
         require(not self.cash_price_set[collateral_type], "settlement: cash price fixed")
-        rate = self.engine.collateral_types[collateral_type].rate
+        ctype = self.engine.collateral_types[collateral_type]
+        require(ctype.normalized_debt == 0, "settlement: vaults open")
+        rate = ctype.rate
         debt = u256(self.type_debt[collateral_type] * rate) // RAY  # wad
         value = u256(debt * self.final_price[collateral_type]) // RAY  # wad collateral
         divisor = outstanding // RAY

@@ -51,6 +51,10 @@ class Liquidator(Authorized):
     ) -> None:
         self._check_authorized(sender)
         require(auction != ZERO_ADDRESS, "liquidator: zero auction")
+        require(
+            self.at(auction).collateral_type == collateral_type,
+            "liquidator: auction of another type",
+        )
         require(penalty >= WAD, "liquidator: penalty below 1")
         require(penalty <= MAX_PENALTY, "liquidator: penalty above 2")
         require(max_debt_in_auction <= MAX_CAP, "liquidator: cap too large")

@@ -262,6 +262,10 @@ class TakerParams:
     mode: str  # flash | capital
     min_profit: int  # wad of stablecoin
     gas_price: int  # wei
+    # flash: the share of a take's expected profit it may lose to the pool moving before it is
+    # mined (a front-run); below that the FlashTaker reverts it ("flash: profit below minimum")
+    # [wad]; the take's min_profit is expected x (1 - tolerance), rounded down
+    profit_tolerance: int = WAD // 100
 
 
 def taker_actions(
@@ -327,7 +331,7 @@ def taker_actions(
                 continue
         elif (full if flash else min(full, capital // price)) * edge < need * denominator:
             continue
-        best_profit = best_size = best_tokens = best_proceeds = None
+        best_profit = best_size = best_tokens = best_proceeds = best_owe = None
         for divisor in (1, 2, 4, 8, 16):
             size = full // divisor  # max_collateral; size <= full <= lot
             # take_outcome(lot, debt, price, size, min_auction)
@@ -360,21 +364,31 @@ def taker_actions(
                 proceeds = collateral * market_price // WAD
             profit = proceeds - cost - gas_cost
             if best_profit is None or profit > best_profit:
-                best_profit, best_size, best_tokens, best_proceeds = profit, size, tokens, proceeds
+                best_profit, best_size, best_tokens, best_proceeds, best_owe = (
+                    profit,
+                    size,
+                    tokens,
+                    proceeds,
+                    owe,
+                )
         if best_profit is None or best_profit < p.min_profit:
             continue
         assert best_size is not None and best_tokens is not None and best_proceeds is not None
+        assert best_owe is not None
         if flash:
             reserve_c, reserve_s = reserve_c + best_tokens, reserve_s - best_proceeds
             top, per_price = after_fee * reserve_s * RAY, scale * reserve_c * WAD
             denominator = per_price * RAY
+            # the FlashTaker's profit [rad] (before gas) at these reserves, less the tolerance
+            expected = best_proceeds * RAY - best_owe
+            floor = expected * (WAD - p.profit_tolerance) // WAD if expected > 0 else 0
             actions.append(
                 Action(
                     p.actor,
                     p.taker,
                     p.flash_taker,
                     "take",
-                    (auction_id, best_size, price, 0),
+                    (auction_id, best_size, price, floor),
                     (("auction", auction_id),),
                     p.gas_price,
                 )

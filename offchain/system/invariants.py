@@ -103,6 +103,15 @@ def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -
 def _waterfall_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -> list[str]:
     """The Backstop's loss events, the auctions' escrow and the stability pool's books."""
     bad: list[str] = []
+    # the debt auction's count of running auctions (global settlement thaws only at 0) is the
+    # number of its auctions with an end; auctions(id) = (bid, lot, winner, bid_expiry, end)
+    running = sum(
+        1 for k, v in state.items() if k.startswith("debt_auction.auctions[") and v[4] != 0
+    )
+    if running != state["debt_auction.running"]:
+        bad.append(
+            f"debt auction: running {state['debt_auction.running']} != auctions running {running}"
+        )
     open_count = 0
     attributed = 0
     for name, t in d.types.items():

@@ -207,7 +207,14 @@ def _waterfall_state_calls(
         for auction_id in ids:
             add(f"{label}.auctions[{auction_id}]", a, "auctions", auction_id)
     a = d.debt_auction
-    for name in ("initial_lot", "min_decrease", "lot_growth", "bid_duration", "auction_duration"):
+    for name in (
+        "initial_lot",
+        "min_decrease",
+        "lot_growth",
+        "bid_duration",
+        "auction_duration",
+        "running",
+    ):
         add(f"debt_auction.{name}", a, name)
     a = d.surplus_auction
     for name in ("min_increase", "bid_duration", "auction_duration"):

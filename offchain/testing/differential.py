@@ -896,7 +896,9 @@ class Differential(RuleBasedStateMachine):
             self.act(g, "fix_price", self.r.keeper, t.type_id)
         elif step == "cancel":
             active = self.s.contract(t.auction).active
-            self.act(g, "cancel_auction", self.r.keeper, t.type_id, active[0] if active else 1)
+            self.act(
+                g, "cancel_auction", self.r.keeper, t.type_id, t.auction, active[0] if active else 1
+            )
         elif step == "close":
             self.act(g, "close_vault", self.r.keeper, t.type_id, owner)
         elif step == "free":

@@ -253,7 +253,7 @@ _BEFORE_SHUTDOWN = [
     ("fix_price", lambda s: (s.eth.type_id,), "settlement: live"),
     ("free_collateral", lambda s: (s.eth.type_id,), "settlement: live"),
     ("thaw", lambda s: (), "settlement: live"),
-    ("cancel_auction", lambda s: (s.eth.type_id, 1), "settlement: no final price"),
+    ("cancel_auction", lambda s: (s.eth.type_id, s.eth.auction, 1), "settlement: no final price"),
     ("close_vault", lambda s: (s.eth.type_id, s.roles.borrower), "settlement: no final price"),
     ("fix_cash_price", lambda s: (s.eth.type_id,), "settlement: not thawed"),
     ("pack", lambda s: (WAD,), "settlement: not thawed"),
@@ -400,7 +400,7 @@ def test_cancel_auction__after_a_partial_take__returns_lot_and_tab_to_owner_and_
     assert _stable(system, t.auction) == 5_400 * RAD  # the escrow
     _shutdown(system)
     with reverts("settlement: no final price"):
-        system.tx(d.settlement, "cancel_auction", r.stranger, t.type_id, auction_id)
+        system.tx(d.settlement, "cancel_auction", r.stranger, t.type_id, t.auction, auction_id)
     system.tx(d.settlement, "fix_price", r.stranger, t.type_id)
     assert _gs(system, "type_debt", t.type_id) == 30_000 * WAD  # the borrower's debt was seized
     surplus_0, bad_debt_0 = _stable(system, d.backstop), _bad_debt(system, d.backstop)
@@ -408,7 +408,7 @@ def test_cancel_auction__after_a_partial_take__returns_lot_and_tab_to_owner_and_
     with reverts("authorized: not authorized"):
         system.tx(t.auction, "cancel", r.stranger, auction_id)
 
-    system.tx(d.settlement, "cancel_auction", r.stranger, t.type_id, auction_id)
+    system.tx(d.settlement, "cancel_auction", r.stranger, t.type_id, t.auction, auction_id)
 
     normalized = tab // rate
     returned = normalized * rate
@@ -479,8 +479,9 @@ def test_cancel_auction__after_a_partial_take__returns_lot_and_tab_to_owner_and_
     assert _stable(system, d.backstop) == surplus_0 + raised - debt
     # + returned (the owner's new loan) - returned (it moved into the vault) - debt (settled)
     assert _bad_debt(system, d.backstop) == bad_debt_0 - debt
-    with reverts("auction: not running"):
-        system.tx(d.settlement, "cancel_auction", r.stranger, t.type_id, auction_id)
+    # a loss that is no longer running cannot be cancelled again (checked before the auction)
+    with reverts("settlement: no running loss"):
+        system.tx(d.settlement, "cancel_auction", r.stranger, t.type_id, t.auction, auction_id)
 
 
 # ================================================================ close_vault, free_collateral
@@ -723,11 +724,11 @@ def test_thaw__with_an_auction_running__reverts_losses_open_until_it_is_cancelle
     _move_prices(system, [(t, 900 * WAD)])
     auction_id = _liquidate(system, t, r.borrower)
     _shutdown(system)
+    system.tx(d.settlement, "fix_price", r.keeper, t.type_id)  # while the price is fresh
     system.warp(WAIT)
     with reverts("settlement: losses open"):
         system.tx(d.settlement, "thaw", r.keeper)
-    system.tx(d.settlement, "fix_price", r.keeper, t.type_id)
-    system.tx(d.settlement, "cancel_auction", r.keeper, t.type_id, auction_id)
+    system.tx(d.settlement, "cancel_auction", r.keeper, t.type_id, t.auction, auction_id)
     system.tx(d.settlement, "thaw", r.keeper)
     assert _gs(system, "debt") > 0
 
@@ -792,7 +793,7 @@ def _two_vaults_one_underwater(system, accrue: bool) -> int:
     system.open_vault(r.other, ETH, 100 * WAD, 30_000 * WAD)
     system.open_vault(r.stranger, ETH, 10 * WAD, 13_000 * WAD)
     drawn_at = _rate(system, t)
-    _move_prices(system, [(t, 1_200 * WAD)])
+    _move_prices(system, [(t, 1_200 * WAD), (system.btc, 30_000 * WAD)])  # both fresh at fix_price
     if accrue:
         system.tx(d.fees, "accrue", r.keeper, t.type_id)
     _shutdown(system)
@@ -962,7 +963,7 @@ def test_global_settlement__full_story__each_stablecoin_redeems_its_exact_share_
     final_eth, final_btc = _final_price(900 * WAD), _final_price(20_000 * WAD)
     assert _gs(system, "type_debt", eth.type_id) == 30_000 * WAD
     assert _gs(system, "type_debt", btc.type_id) == 20_500 * WAD
-    system.tx(d.settlement, "cancel_auction", r.keeper, eth.type_id, in_flight)
+    system.tx(d.settlement, "cancel_auction", r.keeper, eth.type_id, eth.auction, in_flight)
     re_owed = (to_raise - 5_400 * RAD) // rate_eth
     assert _events(system)[-3][2]["raised"] == 5_400 * RAD + re_owed * rate_eth
     assert _vault(system, eth, r.borrower) == (15 * WAD, re_owed)

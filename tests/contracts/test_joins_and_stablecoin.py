@@ -23,7 +23,6 @@ ONE_BTC = 10**8
 BTC_SCALE = 10**10
 
 
-
 @pytest.fixture(autouse=True)
 def _dust_100(system):
     """These tests use vaults of a few hundred BUSD: the devnet's dust (2,500 BUSD, set from gas

@@ -352,20 +352,24 @@ def test_configure_type__sets_auction_penalty_and_cap_keeps_debt_in_auction(syst
     in_auction = _type_config(system, t).debt_in_auction
     assert in_auction > 0
 
-    system.tx(liq, "configure_type", r.governance, t.type_id, r.other, 12 * WAD // 10, 777 * RAD)
+    # another ETH-A auction contract (configure_type requires the auction's own type to match)
+    other = system.lockstep.deploy(
+        "DutchAuction", r.governance, system.d.engine, t.type_id, liq, system.d.backstop, t.oracle
+    )
+    system.tx(liq, "configure_type", r.governance, t.type_id, other, 12 * WAD // 10, 777 * RAD)
     assert _events(system) == [
         (
             liq,
             "TypeConfigured",
             {
                 "collateral_type": t.type_id,
-                "auction": r.other,
+                "auction": other,
                 "penalty": 12 * WAD // 10,
                 "max_debt_in_auction": 777 * RAD,
             },
         ),
     ]
-    assert tuple(_type_config(system, t)) == (r.other, 12 * WAD // 10, 777 * RAD, in_auction)
+    assert tuple(_type_config(system, t)) == (other, 12 * WAD // 10, 777 * RAD, in_auction)
     assert _liquidator(system, "debt_in_auction") == in_auction
     # put the real auction back, so the running auction's books still balance
     _set_type_cap(system, t, TYPE_CAP_ETH)
@@ -374,9 +378,18 @@ def test_configure_type__sets_auction_penalty_and_cap_keeps_debt_in_auction(syst
 
 def test_configure_type__new_type__starts_with_no_debt_in_auction(system):
     r, liq = system.roles, system.d.liquidator
-    system.tx(liq, "configure_type", r.governance, NEW_TYPE, system.eth.auction, WAD, 5 * RAD)
-    assert system.view(liq, "types", NEW_TYPE) == (system.eth.auction, WAD, 5 * RAD, 0)
-    assert tuple(system.contract(liq).types[NEW_TYPE]) == (system.eth.auction, WAD, 5 * RAD, 0)
+    auction = system.lockstep.deploy(
+        "DutchAuction",
+        r.governance,
+        system.d.engine,
+        NEW_TYPE,
+        liq,
+        system.d.backstop,
+        system.eth.oracle,
+    )
+    system.tx(liq, "configure_type", r.governance, NEW_TYPE, auction, WAD, 5 * RAD)
+    assert system.view(liq, "types", NEW_TYPE) == (auction, WAD, 5 * RAD, 0)
+    assert tuple(system.contract(liq).types[NEW_TYPE]) == (auction, WAD, 5 * RAD, 0)
 
 
 @pytest.mark.parametrize("penalty", [WAD, MAX_PENALTY])

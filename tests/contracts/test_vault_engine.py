@@ -37,7 +37,6 @@ MAX_FIELD = 2**128 - 1
 # ---------------------------------------------------------------- helpers
 
 
-
 @pytest.fixture(autouse=True)
 def _dust_100(system):
     """These tests use vaults of a few hundred BUSD: the devnet's dust (2,500 BUSD, set from gas

@@ -93,7 +93,7 @@ def _plain_best(a, reserve_c, reserve_s, pool, market_price, min_auction, capita
             proceeds = collateral * market_price // WAD
         profit = proceeds - cost - gas_cost
         if best is None or profit > best[0]:
-            best = (profit, full // divisor, tokens, proceeds)
+            best = (profit, full // divisor, tokens, proceeds, owe)
     return best
 
 
@@ -128,16 +128,19 @@ def _plain_taker_actions(auctions, pool, market_price, min_auction, capital, p, 
         )
         if best is None or best[0] < p.min_profit:
             continue
-        profit, max_collateral, tokens, proceeds = best
+        profit, max_collateral, tokens, proceeds, owe = best
         if p.mode == "flash":
             reserve_c, reserve_s = reserve_c + tokens, reserve_s - proceeds
+            # the FlashTaker's profit [rad], less the tolerance below
+            expected = proceeds * RAY - owe
+            min_profit = expected * (WAD - p.profit_tolerance) // WAD if expected > 0 else 0
             actions.append(
                 Action(
                     p.actor,
                     p.taker,
                     p.flash_taker,
                     "take",
-                    (a.auction_id, max_collateral, a.price, 0),
+                    (a.auction_id, max_collateral, a.price, min_profit),
                     (("auction", a.auction_id),),
                     p.gas_price,
                 )
