@@ -114,6 +114,12 @@ class Differential(RuleBasedStateMachine):
             self.flash[name] = deploy_flash_taker(ls, self.s.d, name, self.r.keeper)
             self.s.extra_holders.append(self.flash[name])
         d, gov = self.s.d, self.r.governance
+        # a small dust (the devnet's is sized for mainnet gas), so that the machine's vaults of a
+        # few ETH can be opened, liquidated and auctioned; rewards are then capped by the
+        # auctions' penalty income (DutchAuction._pay_reward), which the fuzz exercises
+        for name in TYPES:
+            self.s.tx(d.engine, "set_dust", gov, self.t(name).type_id, 100 * RAD)
+            self.s.tx(self.t(name).auction, "update_min_auction", gov)
         # small debt and surplus auctions, so that they happen within an example
         self.s.tx(d.backstop, "set_auction_parameters", gov, 0, 100 * RAD, 1_000 * RAD)
         self.s.tx(
