@@ -164,9 +164,6 @@ class VaultIndex:
                 out.append(owner)
         return out
 
-    def with_debt(self) -> list[str]:
-        return [owner for _, owner in self._keys]
-
 
 # ---------------------------------------------------------------- strategies
 

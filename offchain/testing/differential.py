@@ -396,6 +396,54 @@ class Differential(RuleBasedStateMachine):
     def _any_auction(self):
         return any(self.s.contract(self.t(name).auction).active for name in TYPES)
 
+    @rule(
+        name=st.sampled_from(TYPES),
+        user_i=st.integers(0, 2),
+        taker_i=st.integers(0, 2),
+        frac=FRACTION,
+        wait=st.sampled_from([0, 90, 600, 1800]),
+    )
+    def liquidation_story(self, name, user_i, taker_i, frac, wait):
+        """The whole liquidation story in one step, so that every example reaches it whatever
+        the other rules did: the user opens a vault near its limit, the price falls by a third,
+        a keeper liquidates the vault and a user takes part or all of the auction at its price.
+        Each transaction may revert (a breaker, a cap, a stale price): the step goes on."""
+        t = self.t(name)
+        user, gov = self.users[user_i], self.r.governance
+        auction = self.s.contract(t.auction)
+        if auction.stopped:
+            self.act(t.auction, "set_stopped", gov, 0)
+        if not self.s.contract(t.oracle).peek()[1]:
+            self.crash(name, 100)
+        ct = self.ctype(name)
+        scale = 10 ** (18 - t.config.token_decimals)
+        tokens = 10 * 10**t.config.token_decimals
+        collateral = tokens * scale
+        # debt at 95% of what the safe price allows [wad of normalized debt]
+        debt = collateral * ct.safe_price // ct.rate * 95 // 100
+        self.act(t.token, "mint", gov, user, tokens)
+        self.act(t.token, "approve", user, t.join, tokens)
+        self.act(t.join, "join", user, user, tokens)
+        self.act(
+            self.s.d.engine, "modify_vault", user, t.type_id, user, user, user, collateral, debt
+        )
+        self.crash(name, 66)
+        if user in self._unsafe_owners(name):
+            self.act(
+                self.s.d.liquidator, "liquidate", self.r.keeper, t.type_id, user, self.r.keeper
+            )
+        if not auction.active:
+            return
+        if wait:
+            self.s.warp(wait)
+        auction_id = auction.active[-1]
+        a = auction.auctions[auction_id]
+        if auction._needs_reset(a):
+            return
+        amount = a.lot if frac > 500_000 else max(1, a.lot * frac // 10**6)
+        taker = self.users[taker_i]
+        self.act(t.auction, "take", taker, auction_id, amount, auction._price(a), taker, b"")
+
     @precondition(lambda self: self._any_unsafe())
     @rule(
         pick=st.integers(0, 10),
@@ -1075,6 +1123,7 @@ _LIQUIDATION_RULES = {
     "set_waterfall",
     "debt_auction",
     "sell_out_below_debt",
+    "liquidation_story",
 }
 
 
