@@ -16,6 +16,8 @@
        (the rest is unattributed: keeper rewards, debt-auction refunds, settlement debt);
      - per event: loss = sum of its LossAllocated amounts + its remaining `due`, exactly;
      - open_losses = number of events not done (auction running, or loss not fully covered).
+     - events are numbered 1..loss_count in the order they were opened (so by creation time);
+       first_open_loss is at most the first number not done (it may lag: `advance_open_losses`).
 """
 from interfaces import IVaultEngine
 from interfaces import IStabilityPool
@@ -47,6 +49,11 @@ DONE: constant(uint256) = 3
 # a loss event's seized debt is packed into 192 bits (6.3e12 stablecoin; the Liquidator's caps
 # stop at 1e12), its creation time into 56 bits and its status into 8
 DEBT_LIMIT: constant(uint256) = 2**192
+# its due shares a word with its number: due in the low 200 bits, the number above
+DUE_BITS: constant(uint256) = 200
+DUE_LIMIT: constant(uint256) = 2**200
+# the most events `advance_open_losses` passes in one call
+MAX_ADVANCE: constant(uint256) = 256
 
 
 struct Loss:
@@ -83,10 +90,16 @@ surplus_lot: public(uint256)
 debt_auction_bid_size: public(uint256)
 # loss events: type -> auction -> auction id -> packed debt | created_at | status
 loss_meta: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
-# loss events: type -> auction -> auction id -> due [rad]
+# loss events: type -> auction -> auction id -> packed number | due [rad]
 loss_due: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
 # number of loss events not done
 open_losses: public(uint256)
+# number of loss events ever opened (an event's number is its place in that order)
+loss_count: public(uint256)
+# loss event number -> packed created_at << 1 | done
+numbered_losses: HashMap[uint256, uint256]
+# every event numbered below this is done (lags behind when many finish out of order)
+first_open_loss: public(uint256)
 # bad debt belonging to loss events not done [rad]
 attributed_debt: public(uint256)
 # loss handed to the debt-auction layer, not yet on auction [rad]
@@ -184,6 +197,7 @@ def __init__(engine_: IVaultEngine, queue_delay_: uint256):
     self.live = True
     self.queue_delay = queue_delay_
     self.waterfall = [FUND, POOL, DEBT_AUCTION, REDISTRIBUTION]
+    self.first_open_loss = 1
     auth.__init__()
     log QueueDelaySet(queue_delay=queue_delay_)
     log WaterfallSet(waterfall=[FUND, POOL, DEBT_AUCTION, REDISTRIBUTION])
@@ -286,11 +300,15 @@ def open_loss(
     auth._check_authorized()
     assert self.loss_meta[collateral_type][auction][auction_id] == 0, "backstop: loss exists"
     assert debt < DEBT_LIMIT, "backstop: debt too large"
+    assert to_raise < DUE_LIMIT, "backstop: debt too large"
     # a timestamp fits 56 bits for two billion years
     self.loss_meta[collateral_type][auction][auction_id] = (
         debt << 64 | block.timestamp << 8 | RUNNING
     )
-    self.loss_due[collateral_type][auction][auction_id] = to_raise
+    number: uint256 = self.loss_count + 1
+    self.loss_count = number
+    self.numbered_losses[number] = block.timestamp << 1
+    self.loss_due[collateral_type][auction][auction_id] = number << DUE_BITS | to_raise
     self.open_losses += 1
     self.attributed_debt += debt
     log LossOpened(
@@ -328,10 +346,10 @@ def close_loss(
     # covered <= debt, and debt was added to attributed_debt when the loss was opened
     self.attributed_debt = unsafe_sub(self.attributed_debt, covered)
     remaining: uint256 = unsafe_sub(loss.debt, covered)
-    self.loss_due[collateral_type][msg.sender][auction_id] = remaining
+    self._set_due(collateral_type, msg.sender, auction_id, remaining)
     if remaining == 0:
         self._set_status(collateral_type, msg.sender, auction_id, DONE)
-        self.open_losses -= 1
+        self._finish(collateral_type, msg.sender, auction_id)
     else:
         self._set_status(collateral_type, msg.sender, auction_id, CLOSED)
     log LossClosed(
@@ -408,10 +426,10 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
                 participant=participant,
                 amount=paid,
             )
-    self.loss_due[collateral_type][auction][auction_id] = remaining
+    self._set_due(collateral_type, auction, auction_id, remaining)
     if remaining == 0:
         self._set_status(collateral_type, auction, auction_id, DONE)
-        self.open_losses -= 1
+        self._finish(collateral_type, auction, auction_id)
     return remaining
 
 
@@ -518,6 +536,69 @@ def losses(collateral_type: bytes32, auction: address, auction_id: uint256) -> L
     return self._loss(collateral_type, auction, auction_id)
 
 
+@external
+def advance_open_losses(max_steps: uint256) -> uint256:
+    """
+    @notice Move `first_open_loss` past events that are done (it advances by itself when the
+            first open event finishes, by at most 256). Anyone may call.
+    @param max_steps At most 256.
+    @return The new first_open_loss.
+    """
+    return self._advance(max_steps)
+
+
+@view
+@external
+def loss_number(collateral_type: bytes32, auction: address, auction_id: uint256) -> uint256:
+    """
+    @notice A loss event's number (its place in the order events were opened).
+    @param collateral_type The type.
+    @param auction The auction.
+    @param auction_id Its auction id.
+    @return 1..loss_count; 0 for no event.
+    """
+    return self.loss_due[collateral_type][auction][auction_id] >> DUE_BITS
+
+
+@view
+@external
+def loss_opened_at(number: uint256) -> uint256:
+    """
+    @notice When loss event `number` was opened.
+    @param number 1..loss_count.
+    @return Unix seconds; 0 for no such event.
+    """
+    return self.numbered_losses[number] >> 1
+
+
+@view
+@external
+def loss_done(number: uint256) -> bool:
+    """
+    @notice Whether loss event `number` is done (fully covered; it can charge no layer again).
+    @param number 1..loss_count.
+    @return True if done.
+    """
+    return self.numbered_losses[number] & 1 == 1
+
+
+@view
+@external
+def losses_done_before(timestamp: uint256) -> bool:
+    """
+    @notice Whether every loss event opened at or before `timestamp` is done: the stability
+            pool's exposure rule. Conservative while `first_open_loss` lags (it answers false
+            until `advance_open_losses` moves it).
+    @param timestamp Unix seconds.
+    @return True if no event opened at or before `timestamp` can still charge a layer.
+    """
+    first: uint256 = self.first_open_loss
+    if first > self.loss_count:
+        return True
+    record: uint256 = self.numbered_losses[first]
+    return record & 1 == 0 and record >> 1 > timestamp
+
+
 @view
 @external
 def get_waterfall() -> DynArray[uint8, 4]:
@@ -569,7 +650,7 @@ def _loss(collateral_type: bytes32, auction: address, auction_id: uint256) -> Lo
     meta: uint256 = self.loss_meta[collateral_type][auction][auction_id]
     return Loss(
         debt=meta >> 64,
-        due=self.loss_due[collateral_type][auction][auction_id],
+        due=self.loss_due[collateral_type][auction][auction_id] & (DUE_LIMIT - 1),
         created_at=(meta >> 8) & (2**56 - 1),
         status=meta & 255,
     )
@@ -579,6 +660,35 @@ def _loss(collateral_type: bytes32, auction: address, auction_id: uint256) -> Lo
 def _set_status(collateral_type: bytes32, auction: address, auction_id: uint256, status: uint256):
     meta: uint256 = self.loss_meta[collateral_type][auction][auction_id]
     self.loss_meta[collateral_type][auction][auction_id] = meta >> 8 << 8 | status
+
+
+@internal
+def _set_due(collateral_type: bytes32, auction: address, auction_id: uint256, due: uint256):
+    # due only falls after the event is opened: it stays below DUE_LIMIT
+    packed: uint256 = self.loss_due[collateral_type][auction][auction_id]
+    self.loss_due[collateral_type][auction][auction_id] = packed >> DUE_BITS << DUE_BITS | due
+
+
+@internal
+def _finish(collateral_type: bytes32, auction: address, auction_id: uint256):
+    # the event is done: count it out, mark its number and move first_open_loss past it
+    self.open_losses -= 1
+    number: uint256 = self.loss_due[collateral_type][auction][auction_id] >> DUE_BITS
+    self.numbered_losses[number] |= 1
+    if number == self.first_open_loss:
+        self._advance(MAX_ADVANCE)
+
+
+@internal
+def _advance(max_steps: uint256) -> uint256:
+    first: uint256 = self.first_open_loss
+    last: uint256 = self.loss_count
+    for i: uint256 in range(max_steps, bound=MAX_ADVANCE):
+        if first > last or self.numbered_losses[first] & 1 == 0:
+            break
+        first += 1
+    self.first_open_loss = first
+    return first
 
 
 @view

@@ -232,6 +232,7 @@ def _accrue(collateral_type: bytes32) -> uint256:
         to_recipient: uint256 = unsafe_sub(income, to_pool)
         if to_pool != 0:
             extcall engine.transfer_stable(self, pool.address, to_pool)
+            extcall pool.add_income(to_pool)
         if to_recipient != 0:
             extcall engine.transfer_stable(self, self.fee_recipient, to_recipient)
         log FeesShared(collateral_type=collateral_type, to_pool=to_pool, to_recipient=to_recipient)

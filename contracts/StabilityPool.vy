@@ -6,19 +6,34 @@
         takes losses out of it (`absorb`), and each staker's part of every loss is published
         as a receipt (`StakerCharged`) when the staker realizes it.
 @dev Analogue: Aave Umbrella / Safety Module, Liquity's stability pool. Spec:
-     docs/loss-waterfall.md, "StabilityPool".
-     Assets = engine.stable(self) - pending_total [rad]. Shares: the first stake mints
+     docs/loss-waterfall.md, "StabilityPool"; threat model: docs/security.md (findings 2-4).
+     Assets are accounted inside the pool (`assets`, rad): stakes, fee income the
+     FeeAccumulator reports (`add_income`), withdrawals and charges move it; stablecoin sent to
+     the pool any other way belongs to nobody and prices nothing. Shares: the first stake mints
      shares = amount; later ones amount * total_shares // assets (rounded down, for the pool).
-     A staker's value = shares * assets // total_shares (rounded down).
-     Exposure is fixed when bad debt is created: while `backstop.open_losses() > 0` no share is
-     minted or burned (stakes wait as `pending`, withdrawals wait), so the shares of every
-     charge are the shares at the moment its loss was opened.
+     A staker's value = shares * assets // total_shares (rounded down). Every staker holds 0 or
+     at least MIN_SHARES, so one share is never worth more than assets / MIN_SHARES.
+     Exposure (who pays a loss) follows the loss events the Backstop numbers in order:
+     - entry: a stake waits as `pending` (earning nothing, exposed to nothing, cancellable at any
+       time) for `exposure_delay` (at least the oracle delay), and only its staker turns it into
+       shares, when every loss event opened so far is done; so a newcomer never pays for a loss
+       opened before it joined, nor for one whose price was already queued when it staked;
+     - exit: a request at time t ends the requested shares' exposure at
+       t + max(cooldown, exposure_delay) (>= one oracle delay: a price queued when the staker
+       asked cannot be escaped); the withdrawal waits until every loss event opened by then is
+       done, and nothing else (no global freeze); requested shares keep paying losses but stop
+       earning: the withdrawal pays min(value at the request, value now); a request lapses
+       `exit_window` after it matured;
+     - charges: a charge (`absorb`) is shared by the shares outstanding at that moment, each
+       staker's part published when realized (`StakerCharged`). No share is minted while any
+       loss event is open, so those shares are the shares at the loss's opening less those
+       whose exposure ended before it.
      Keeps: pending_total = sum of pending; total_shares = sum of shares; staker_count = number
-     of stakers with shares > 0; withdrawal_shares[s] <= shares[s]; a staker with shares is in
-     exactly the charges next_charge[s]..charge_count still to realize, and shares[s] cannot
-     change before they are realized (stake, activate, request_withdrawal and withdraw require
-     it); per charge, the sum of StakerCharged amounts = charge_amount once stakers_left is 0.
-     Products of two rad quantities (amount x shares) exceed 256 bits, so every
+     of stakers with shares > 0; withdrawal_shares[s] <= shares[s]; engine.stable(self) >=
+     assets + pending_total; a staker with shares is in exactly the charges
+     next_charge[s]..charge_count still to realize, and shares[s] cannot change before they are
+     realized; per charge, the sum of StakerCharged amounts = charge_amount once stakers_left
+     is 0. Products of two rad quantities (amount x shares) exceed 256 bits, so every
      `x * y // z` of the spec is computed exactly in 512 bits (snekmate's mul_div, rounded down).
 """
 from interfaces import IVaultEngine
@@ -27,34 +42,47 @@ from interfaces import IStabilityPool
 from snekmate.utils import math
 from modules import authorized as auth
 
-# who may set parameters (governance)
+# who may set parameters (governance) and report income (the FeeAccumulator)
 initializes: auth
 exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
 implements: IStabilityPool
 
-# the longest withdrawal cooldown governance may set [seconds]
+# the longest withdrawal cooldown, exposure delay or exit window governance may set [seconds]
 MAX_COOLDOWN: constant(uint256) = 365 * 86400
+# the fewest shares a staker may hold, other than none [shares: 1 stablecoin at the first price]
+MIN_SHARES: constant(uint256) = 10**45
 
 # the ledger
 engine: public(immutable(IVaultEngine))
-# the Backstop: the only caller of `absorb`, and the source of `open_losses`
+# the Backstop: the only caller of `absorb`, and the record of loss events
 backstop: public(immutable(IBackstop))
 
 # seconds between a withdrawal request and the withdrawal
 cooldown: public(uint256)
+# seconds a stake waits before it can become shares, and the least time a request stays
+# exposed: at least the longest oracle delay [seconds]
+exposure_delay: public(uint256)
+# seconds after a request matures during which it can be carried out [seconds]
+exit_window: public(uint256)
+# stablecoin backing the shares (stakes + income - withdrawals - charges) [rad]
+assets: public(uint256)
 # all shares outstanding [shares; the first stake mints 1 share per rad]
 total_shares: public(uint256)
 # staker -> shares
 shares: public(HashMap[address, uint256])
 # staker -> stablecoin staked while losses were open (or before realizing), not yet shares [rad]
 pending: public(HashMap[address, uint256])
+# staker -> time of the staker's last stake (the pending stake's clock) [unix seconds]
+pending_at: public(HashMap[address, uint256])
 # sum of `pending` [rad]
 pending_total: public(uint256)
 # staker -> shares requested for withdrawal (0: no request) [shares]
 withdrawal_shares: public(HashMap[address, uint256])
 # staker -> time of the withdrawal request [unix seconds]
 withdrawal_at: public(HashMap[address, uint256])
+# staker -> value of the requested shares at the request (the most the withdrawal pays) [rad]
+withdrawal_value: public(HashMap[address, uint256])
 # number of stakers with shares > 0
 staker_count: public(uint256)
 # number of charges (losses absorbed); charge ids are 1..charge_count
@@ -75,10 +103,13 @@ event CooldownSet:
     cooldown: uint256
 
 
-event Staked:
-    staker: indexed(address)
+event ExposureSet:
+    exposure_delay: uint256
+    exit_window: uint256
+
+
+event IncomeAdded:
     amount: uint256
-    shares: uint256
 
 
 event StakePending:
@@ -100,6 +131,7 @@ event Activated:
 event WithdrawalRequested:
     staker: indexed(address)
     shares: uint256
+    value: uint256
 
 
 event WithdrawalCancelled:
@@ -128,11 +160,20 @@ event StakerCharged:
 
 
 @deploy
-def __init__(engine_: IVaultEngine, backstop_: IBackstop, cooldown_: uint256):
+def __init__(
+    engine_: IVaultEngine,
+    backstop_: IBackstop,
+    cooldown_: uint256,
+    exposure_delay_: uint256,
+    exit_window_: uint256,
+):
     """
     @param engine_ The VaultEngine.
-    @param backstop_ The Backstop (calls `absorb`; its `open_losses` freezes the shares).
+    @param backstop_ The Backstop (calls `absorb`; numbers the loss events).
     @param cooldown_ Seconds between a withdrawal request and the withdrawal, at most a year.
+    @param exposure_delay_ Seconds a stake waits and a request stays exposed at least: the
+           longest oracle delay or more, at most a year.
+    @param exit_window_ Seconds a matured request can be carried out, 1 to a year.
     """
     assert cooldown_ <= MAX_COOLDOWN, "pool: cooldown too long"
     engine = engine_
@@ -140,6 +181,7 @@ def __init__(engine_: IVaultEngine, backstop_: IBackstop, cooldown_: uint256):
     auth.__init__()
     self.cooldown = cooldown_
     log CooldownSet(cooldown=cooldown_)
+    self._set_exposure(exposure_delay_, exit_window_)
 
 
 # ---------------------------------------------------------------- governance
@@ -157,6 +199,32 @@ def set_cooldown(new_cooldown: uint256):
     log CooldownSet(cooldown=new_cooldown)
 
 
+@external
+def set_exposure(exposure_delay_: uint256, exit_window_: uint256):
+    """
+    @notice Set the exposure delay and the exit window. Apply to pending stakes and requests.
+    @param exposure_delay_ Seconds, at least the longest oracle delay (governance's duty: the
+           pool cannot see the oracles), at most a year.
+    @param exit_window_ Seconds, 1 to a year.
+    """
+    auth._check_authorized()
+    self._set_exposure(exposure_delay_, exit_window_)
+
+
+@external
+def add_income(amount: uint256):
+    """
+    @notice Count `amount` of stablecoin already sent to the pool as income of the shares (the
+            FeeAccumulator, after sending the pool its fee share).
+    @param amount [rad]; the pool must hold it beyond its assets and pending stakes.
+    """
+    auth._check_authorized()
+    new_assets: uint256 = self.assets + amount
+    assert staticcall engine.stable(self) >= new_assets + self.pending_total, "pool: income not received"
+    self.assets = new_assets
+    log IncomeAdded(amount=amount)
+
+
 # ---------------------------------------------------------------- stakers
 
 
@@ -164,20 +232,16 @@ def set_cooldown(new_cooldown: uint256):
 def stake(amount: uint256):
     """
     @notice Deposit `amount` of internal stablecoin (the caller must have `engine.allow`ed the
-            pool). With no open loss and the caller realized, it becomes shares at once at the
-            current price; otherwise it waits as pending (see `activate`).
+            pool) as a pending stake: it earns nothing and pays nothing until the staker
+            activates it, `exposure_delay` after its last stake. Restarts that clock.
     @param amount Stablecoin [rad].
     """
     assert amount != 0, "pool: zero amount"
-    if self._is_realized(msg.sender) and staticcall backstop.open_losses() == 0:
-        minted: uint256 = self._mint(msg.sender, amount, self._assets())
-        extcall engine.transfer_stable(msg.sender, self, amount)
-        log Staked(staker=msg.sender, amount=amount, shares=minted)
-    else:
-        self.pending[msg.sender] += amount
-        self.pending_total += amount
-        extcall engine.transfer_stable(msg.sender, self, amount)
-        log StakePending(staker=msg.sender, amount=amount)
+    self.pending[msg.sender] += amount
+    self.pending_total += amount
+    self.pending_at[msg.sender] = block.timestamp
+    extcall engine.transfer_stable(msg.sender, self, amount)
+    log StakePending(staker=msg.sender, amount=amount)
 
 
 @external
@@ -195,38 +259,44 @@ def cancel_pending():
 
 
 @external
-def activate(staker: address):
+def activate():
     """
-    @notice Turn `staker`'s pending stake into shares at the current price. Anyone may call,
-            once no loss is open and `staker` has realized every charge.
-    @param staker The staker.
+    @notice Turn the caller's pending stake into shares at the current price, once
+            `exposure_delay` has passed since its last stake, every loss event opened so far is
+            done, and the caller has realized every charge. The staker must end with at least
+            MIN_SHARES.
     """
-    amount: uint256 = self.pending[staker]
+    amount: uint256 = self.pending[msg.sender]
     assert amount != 0, "pool: no pending"
-    assert staticcall backstop.open_losses() == 0, "pool: losses open"
-    assert self._is_realized(staker), "pool: not realized"
-    # priced before the pending stake leaves pending_total: it is not yet part of the assets
-    minted: uint256 = self._mint(staker, amount, self._assets())
-    self.pending[staker] = 0
+    assert self.pending_at[msg.sender] + self.exposure_delay <= block.timestamp, "pool: stake too recent"
+    assert staticcall backstop.losses_done_before(block.timestamp), "pool: losses open"
+    assert self._is_realized(msg.sender), "pool: not realized"
+    minted: uint256 = self._mint(msg.sender, amount)
+    self.pending[msg.sender] = 0
     # pending_total is the sum of `pending`, so it holds at least `amount`
     self.pending_total = unsafe_sub(self.pending_total, amount)
-    log Activated(staker=staker, amount=amount, shares=minted)
+    log Activated(staker=msg.sender, amount=amount, shares=minted)
 
 
 @external
 def request_withdrawal(share_amount: uint256):
     """
-    @notice Ask to withdraw `share_amount` shares after the cooldown. Replaces any previous
-            request (and restarts the cooldown). The shares stay exposed and keep earning
-            until the withdrawal.
-    @param share_amount Shares, at most the caller's.
+    @notice Ask to withdraw `share_amount` shares. Replaces any previous request (and restarts
+            its clock). The shares stay exposed until max(cooldown, exposure_delay) after this
+            request and until every loss event opened by then is done; from now on they pay
+            losses but earn nothing (the withdrawal pays at most their value now).
+    @param share_amount Shares, at most the caller's, leaving 0 or at least MIN_SHARES.
     """
     assert share_amount != 0, "pool: zero amount"
-    assert share_amount <= self.shares[msg.sender], "pool: insufficient shares"
+    staker_shares: uint256 = self.shares[msg.sender]
+    assert share_amount <= staker_shares, "pool: insufficient shares"
+    self._check_left(staker_shares - share_amount)
     assert self._is_realized(msg.sender), "pool: not realized"
+    value: uint256 = math._mul_div(share_amount, self.assets, self.total_shares, False)
     self.withdrawal_shares[msg.sender] = share_amount
     self.withdrawal_at[msg.sender] = block.timestamp
-    log WithdrawalRequested(staker=msg.sender, shares=share_amount)
+    self.withdrawal_value[msg.sender] = value
+    log WithdrawalRequested(staker=msg.sender, shares=share_amount, value=value)
 
 
 @external
@@ -238,34 +308,45 @@ def cancel_withdrawal():
     assert requested != 0, "pool: no request"
     self.withdrawal_shares[msg.sender] = 0
     self.withdrawal_at[msg.sender] = 0
+    self.withdrawal_value[msg.sender] = 0
     log WithdrawalCancelled(staker=msg.sender, shares=requested)
 
 
 @external
 def withdraw() -> uint256:
     """
-    @notice Burn the caller's requested shares for their value, `shares * assets //
-            total_shares` (rounded down, for the pool), once the cooldown has passed, no loss
-            is open and the caller has realized every charge.
+    @notice Burn the caller's requested shares for min(their value at the request, their value
+            now) (`shares * assets // total_shares`, rounded down, for the pool), once the
+            request matured (max(cooldown, exposure_delay) after it), within `exit_window`
+            after that, every loss event opened up to its maturity is done and the caller has
+            realized every charge.
     @return Stablecoin paid to the caller [rad].
     """
     requested: uint256 = self.withdrawal_shares[msg.sender]
     assert requested != 0, "pool: no request"
-    assert self.withdrawal_at[msg.sender] + self.cooldown <= block.timestamp, "pool: cooling down"
-    assert staticcall backstop.open_losses() == 0, "pool: losses open"
+    matured: uint256 = self.withdrawal_at[msg.sender] + max(self.cooldown, self.exposure_delay)
+    assert matured <= block.timestamp, "pool: cooling down"
+    assert block.timestamp <= matured + self.exit_window, "pool: request lapsed"
+    assert staticcall backstop.losses_done_before(matured), "pool: exposed to open losses"
     assert self._is_realized(msg.sender), "pool: not realized"
     total: uint256 = self.total_shares
-    amount: uint256 = math._mul_div(requested, self._assets(), total, False)
+    pool_assets: uint256 = self.assets
+    amount: uint256 = min(
+        math._mul_div(requested, pool_assets, total, False), self.withdrawal_value[msg.sender]
+    )
     # requested <= shares[msg.sender] <= total_shares: set by request_withdrawal, and shares
     # only decrease here, where the request is cleared
     remaining: uint256 = unsafe_sub(self.shares[msg.sender], requested)
     self.shares[msg.sender] = remaining
     self.total_shares = unsafe_sub(total, requested)
+    # amount <= requested * assets // total <= assets
+    self.assets = unsafe_sub(pool_assets, amount)
     if remaining == 0:
         # the staker had shares, so was counted
         self.staker_count = unsafe_sub(self.staker_count, 1)
     self.withdrawal_shares[msg.sender] = 0
     self.withdrawal_at[msg.sender] = 0
+    self.withdrawal_value[msg.sender] = 0
     extcall engine.transfer_stable(self, msg.sender, amount)
     log Withdrawn(staker=msg.sender, shares=requested, amount=amount)
     return amount
@@ -337,9 +418,11 @@ def absorb(
     assert msg.sender == backstop.address, "pool: not backstop"
     if self.total_shares == 0:
         return 0
-    paid: uint256 = min(amount, self._assets())
+    pool_assets: uint256 = self.assets
+    paid: uint256 = min(amount, pool_assets)
     if paid == 0:
         return 0
+    self.assets = unsafe_sub(pool_assets, paid)
     charge_id: uint256 = self.charge_count + 1
     self.charge_count = charge_id
     self.charge_amount[charge_id] = paid
@@ -361,16 +444,6 @@ def absorb(
 
 @view
 @external
-def assets() -> uint256:
-    """
-    @notice The stablecoin backing the shares: the pool's balance less pending stakes.
-    @return [rad].
-    """
-    return self._assets()
-
-
-@view
-@external
 def value_of(staker: address) -> uint256:
     """
     @notice What `staker`'s shares are worth now: shares * assets // total_shares (rounded down).
@@ -380,7 +453,7 @@ def value_of(staker: address) -> uint256:
     staker_shares: uint256 = self.shares[staker]
     if staker_shares == 0:
         return 0
-    return math._mul_div(staker_shares, self._assets(), self.total_shares, False)
+    return math._mul_div(staker_shares, self.assets, self.total_shares, False)
 
 
 @view
@@ -399,33 +472,46 @@ def is_realized(staker: address) -> bool:
 
 @view
 @internal
-def _assets() -> uint256:
-    return staticcall engine.stable(self) - self.pending_total
-
-
-@view
-@internal
 def _is_realized(staker: address) -> bool:
     return self.shares[staker] == 0 or self.next_charge[staker] > self.charge_count
 
 
 @internal
-def _mint(staker: address, amount: uint256, pool_assets: uint256) -> uint256:
+def _set_exposure(exposure_delay_: uint256, exit_window_: uint256):
+    assert exposure_delay_ <= MAX_COOLDOWN, "pool: exposure delay too long"
+    assert exit_window_ != 0, "pool: zero exit window"
+    assert exit_window_ <= MAX_COOLDOWN, "pool: exit window too long"
+    self.exposure_delay = exposure_delay_
+    self.exit_window = exit_window_
+    log ExposureSet(exposure_delay=exposure_delay_, exit_window=exit_window_)
+
+
+@pure
+@internal
+def _check_left(staker_shares: uint256):
+    assert staker_shares == 0 or staker_shares >= MIN_SHARES, "pool: below minimum shares"
+
+
+@internal
+def _mint(staker: address, amount: uint256) -> uint256:
     """
-    @dev Mint shares for `amount` [rad] at the price `pool_assets / total_shares` (rounded
-         down, for the pool); the first shares are 1 per rad. A staker's first shares put them
-         in the next charge on.
+    @dev Mint shares for `amount` [rad] at the price `assets / total_shares` (rounded down, for
+         the pool); the first shares are 1 per rad. A staker's first shares put them in the next
+         charge on. The staker must end with at least MIN_SHARES.
     """
     total: uint256 = self.total_shares
+    pool_assets: uint256 = self.assets
     minted: uint256 = amount
     if total != 0:
         assert pool_assets != 0, "pool: wiped out"
         minted = math._mul_div(amount, total, pool_assets, False)
         assert minted != 0, "pool: zero shares"
     old: uint256 = self.shares[staker]
+    self._check_left(old + minted)
     if old == 0:
         self.staker_count += 1
         self.next_charge[staker] = self.charge_count + 1
     self.shares[staker] = old + minted
     self.total_shares = total + minted
+    self.assets = pool_assets + amount
     return minted

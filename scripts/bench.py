@@ -300,6 +300,10 @@ def _waterfall_gas(chain: ChainBackend, roles: list[str]) -> dict[str, int]:
         ls.transact(d.engine, "allow", staker, d.stability_pool)
     ls.transact(d.stability_pool, "stake", staker_a, 100_000 * RAD)
     measure("gas.stake", d.stability_pool, "stake", staker_b, 50_000 * RAD)
+    # a stake becomes shares after the exposure delay, by its staker
+    warp(model.contract(d.stability_pool).exposure_delay)
+    ls.transact(d.stability_pool, "activate", staker_a)
+    measure("gas.activate", d.stability_pool, "activate", staker_b)
     ls.transact(
         d.stability_pool,
         "request_withdrawal",

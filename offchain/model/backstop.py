@@ -43,6 +43,9 @@ class LossStatus(IntEnum):
 FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, SETTLEMENT = Layer
 NO_LOSS, RUNNING, CLOSED, DONE = LossStatus
 DEBT_LIMIT = 2**192
+DUE_LIMIT = 2**200
+# contracts/Backstop.vy: `range(max_steps, bound=MAX_ADVANCE)`
+MAX_ADVANCE = 256
 
 
 class Loss(NamedTuple):
@@ -68,6 +71,11 @@ class Backstop(Authorized):
         self.debt_auction_bid_size = 0
         self.losses = self.storage(Loss())  # (type, auction, id) -> Loss
         self.open_losses_count = 0
+        self.loss_count = 0
+        self.loss_numbers = self.storage(0)  # (type, auction, id) -> number
+        self.numbered_opened_at = self.storage(0)  # number -> unix seconds
+        self.numbered_done = self.storage(False)  # number -> done
+        self.first_open_loss = 1
         self.attributed_debt = 0
         self.debt_to_auction = 0
         self.debt_on_auction = 0
@@ -141,7 +149,12 @@ class Backstop(Authorized):
         key = (collateral_type, auction, auction_id)
         require(self.losses[key].status == NO_LOSS, "backstop: loss exists")
         require(debt < DEBT_LIMIT, "backstop: debt too large")
+        require(to_raise < DUE_LIMIT, "backstop: debt too large")
         self.losses[key] = Loss(debt, to_raise, self.now, RUNNING)
+        number = self.loss_count + 1
+        self.loss_count = number
+        self.numbered_opened_at[number] = self.now
+        self.loss_numbers[key] = number
         self.open_losses_count = u256(self.open_losses_count + 1)
         self.attributed_debt = u256(self.attributed_debt + debt)
         self.log(
@@ -176,7 +189,7 @@ class Backstop(Authorized):
         remaining = loss.debt - covered
         if remaining == 0:
             self.losses[key] = loss._replace(due=0, status=DONE)
-            self.open_losses_count = u256(self.open_losses_count - 1)
+            self._finish(key)
         else:
             self.losses[key] = loss._replace(due=remaining, status=CLOSED)
         self.log(
@@ -243,7 +256,7 @@ class Backstop(Authorized):
                 )
         if remaining == 0:
             self.losses[key] = self.losses[key]._replace(due=0, status=DONE)
-            self.open_losses_count = u256(self.open_losses_count - 1)
+            self._finish(key)
         else:
             self.losses[key] = self.losses[key]._replace(due=remaining)
         return remaining
@@ -305,6 +318,42 @@ class Backstop(Authorized):
 
     def open_losses(self) -> int:
         return self.open_losses_count
+
+    def advance_open_losses(self, sender: str, max_steps: int) -> int:
+        return self._advance(max_steps)
+
+    def loss_number(self, collateral_type: bytes, auction: str, auction_id: int) -> int:
+        return self.loss_numbers[(collateral_type, auction, auction_id)]
+
+    def loss_opened_at(self, number: int) -> int:
+        return self.numbered_opened_at[number]
+
+    def loss_done(self, number: int) -> bool:
+        return self.numbered_done[number]
+
+    def losses_done_before(self, timestamp: int) -> bool:
+        first = self.first_open_loss
+        if first > self.loss_count:
+            return True
+        return not self.numbered_done[first] and self.numbered_opened_at[first] > timestamp
+
+    def _finish(self, key: tuple[bytes, str, int]) -> None:
+        self.open_losses_count -= 1
+        number = self.loss_numbers[key]
+        self.numbered_done[number] = True
+        if number == self.first_open_loss:
+            self._advance(MAX_ADVANCE)
+
+    def _advance(self, max_steps: int) -> int:
+        if max_steps > MAX_ADVANCE:  # the bounded range reverts without a reason
+            raise Revert(None)
+        first, last = self.first_open_loss, self.loss_count
+        for _ in range(max_steps):
+            if first > last or not self.numbered_done[first]:
+                break
+            first += 1
+        self.first_open_loss = first
+        return first
 
     def get_waterfall(self) -> list[int]:
         return list(self.waterfall)

@@ -110,6 +110,7 @@ class FeeAccumulator(Authorized):
             to_recipient = income - to_pool
             if to_pool != 0:
                 self.engine.transfer_stable(self.address, self.address, pool, to_pool)
+                self.at(pool).add_income(self.address, to_pool)
             if to_recipient != 0:
                 self.engine.transfer_stable(
                     self.address, self.address, self.fee_recipient, to_recipient

@@ -8,6 +8,7 @@ from offchain.model.state import Authorized, Env
 from offchain.model.vault_engine import VaultEngine
 
 MAX_COOLDOWN = 365 * 86400
+MIN_SHARES = 10**45
 # contracts/StabilityPool.vy: `range(max_charges, bound=256)`
 MAX_CHARGES_PER_REALIZE = 256
 
@@ -23,7 +24,15 @@ def mul_div(x: int, y: int, denominator: int) -> int:
 
 class StabilityPool(Authorized):
     def __init__(
-        self, env: Env, address: str, deployer: str, engine: str, backstop: str, cooldown: int
+        self,
+        env: Env,
+        address: str,
+        deployer: str,
+        engine: str,
+        backstop: str,
+        cooldown: int,
+        exposure_delay: int,
+        exit_window: int,
     ):
         super().__init__(env, address)
         require(cooldown <= MAX_COOLDOWN, "pool: cooldown too long")
@@ -31,12 +40,17 @@ class StabilityPool(Authorized):
         self.backstop = backstop  # address; the model is resolved with self.at at each call
         self.authorized = self.storage(False)
         self.cooldown = cooldown
+        self.exposure_delay = 0
+        self.exit_window = 0
+        self.assets = 0  # rad
         self.total_shares = 0
         self.shares = self.storage(0)  # staker -> shares
         self.pending = self.storage(0)  # staker -> rad
+        self.pending_at = self.storage(0)  # staker -> unix seconds
         self.pending_total = 0  # rad
         self.withdrawal_shares = self.storage(0)  # staker -> shares
         self.withdrawal_at = self.storage(0)  # staker -> unix seconds
+        self.withdrawal_value = self.storage(0)  # staker -> rad
         self.staker_count = 0
         self.charge_count = 0
         self.next_charge = self.storage(0)  # staker -> charge id
@@ -47,6 +61,7 @@ class StabilityPool(Authorized):
         self.authorized[deployer] = True
         self.log("AuthorityAdded", account=deployer)
         self.log("CooldownSet", cooldown=cooldown)
+        self._set_exposure(exposure_delay, exit_window)
 
     # ------------------------------------------------------------ governance
 
@@ -56,20 +71,29 @@ class StabilityPool(Authorized):
         self.cooldown = new_cooldown
         self.log("CooldownSet", cooldown=new_cooldown)
 
+    def set_exposure(self, sender: str, exposure_delay: int, exit_window: int) -> None:
+        self._check_authorized(sender)
+        self._set_exposure(exposure_delay, exit_window)
+
+    def add_income(self, sender: str, amount: int) -> None:
+        self._check_authorized(sender)
+        new_assets = u256(self.assets + amount)
+        require(
+            self.engine.stable[self.address] >= u256(new_assets + self.pending_total),
+            "pool: income not received",
+        )
+        self.assets = new_assets
+        self.log("IncomeAdded", amount=amount)
+
     # ------------------------------------------------------------ stakers
 
     def stake(self, sender: str, amount: int) -> None:
         require(amount != 0, "pool: zero amount")
-        # Vyper's `and` short-circuits: the Backstop is asked only for a realized staker
-        if self._is_realized(sender) and self._open_losses() == 0:
-            minted = self._mint(sender, amount, self.assets())
-            self.engine.transfer_stable(self.address, sender, self.address, amount)
-            self.log("Staked", staker=sender, amount=amount, shares=minted)
-        else:
-            self.pending[sender] = u256(self.pending[sender] + amount)
-            self.pending_total = u256(self.pending_total + amount)
-            self.engine.transfer_stable(self.address, sender, self.address, amount)
-            self.log("StakePending", staker=sender, amount=amount)
+        self.pending[sender] = u256(self.pending[sender] + amount)
+        self.pending_total = u256(self.pending_total + amount)
+        self.pending_at[sender] = self.now
+        self.engine.transfer_stable(self.address, sender, self.address, amount)
+        self.log("StakePending", staker=sender, amount=amount)
 
     def cancel_pending(self, sender: str) -> None:
         amount = self.pending[sender]
@@ -79,46 +103,58 @@ class StabilityPool(Authorized):
         self.engine.transfer_stable(self.address, self.address, sender, amount)
         self.log("PendingCancelled", staker=sender, amount=amount)
 
-    def activate(self, sender: str, staker: str) -> None:
-        amount = self.pending[staker]
+    def activate(self, sender: str) -> None:
+        amount = self.pending[sender]
         require(amount != 0, "pool: no pending")
-        require(self._open_losses() == 0, "pool: losses open")
-        require(self._is_realized(staker), "pool: not realized")
-        minted = self._mint(staker, amount, self.assets())
-        self.pending[staker] = 0
+        require(
+            u256(self.pending_at[sender] + self.exposure_delay) <= self.now, "pool: stake too recent"
+        )
+        require(self._backstop().losses_done_before(self.now), "pool: losses open")
+        require(self._is_realized(sender), "pool: not realized")
+        minted = self._mint(sender, amount)
+        self.pending[sender] = 0
         self.pending_total -= amount
-        self.log("Activated", staker=staker, amount=amount, shares=minted)
+        self.log("Activated", staker=sender, amount=amount, shares=minted)
 
     def request_withdrawal(self, sender: str, share_amount: int) -> None:
         require(share_amount != 0, "pool: zero amount")
-        require(share_amount <= self.shares[sender], "pool: insufficient shares")
+        staker_shares = self.shares[sender]
+        require(share_amount <= staker_shares, "pool: insufficient shares")
+        self._check_left(staker_shares - share_amount)
         require(self._is_realized(sender), "pool: not realized")
+        value = mul_div(share_amount, self.assets, self.total_shares)
         self.withdrawal_shares[sender] = share_amount
         self.withdrawal_at[sender] = self.now
-        self.log("WithdrawalRequested", staker=sender, shares=share_amount)
+        self.withdrawal_value[sender] = value
+        self.log("WithdrawalRequested", staker=sender, shares=share_amount, value=value)
 
     def cancel_withdrawal(self, sender: str) -> None:
         requested = self.withdrawal_shares[sender]
         require(requested != 0, "pool: no request")
         self.withdrawal_shares[sender] = 0
         self.withdrawal_at[sender] = 0
+        self.withdrawal_value[sender] = 0
         self.log("WithdrawalCancelled", staker=sender, shares=requested)
 
     def withdraw(self, sender: str) -> int:
         requested = self.withdrawal_shares[sender]
         require(requested != 0, "pool: no request")
-        require(u256(self.withdrawal_at[sender] + self.cooldown) <= self.now, "pool: cooling down")
-        require(self._open_losses() == 0, "pool: losses open")
+        matured = u256(self.withdrawal_at[sender] + max(self.cooldown, self.exposure_delay))
+        require(matured <= self.now, "pool: cooling down")
+        require(self.now <= u256(matured + self.exit_window), "pool: request lapsed")
+        require(self._backstop().losses_done_before(matured), "pool: exposed to open losses")
         require(self._is_realized(sender), "pool: not realized")
         total = self.total_shares
-        amount = mul_div(requested, self.assets(), total)
+        amount = min(mul_div(requested, self.assets, total), self.withdrawal_value[sender])
         remaining = self.shares[sender] - requested
         self.shares[sender] = remaining
         self.total_shares = total - requested
+        self.assets -= amount
         if remaining == 0:
             self.staker_count -= 1
         self.withdrawal_shares[sender] = 0
         self.withdrawal_at[sender] = 0
+        self.withdrawal_value[sender] = 0
         self.engine.transfer_stable(self.address, self.address, sender, amount)
         self.log("Withdrawn", staker=sender, shares=requested, amount=amount)
         return amount
@@ -158,9 +194,10 @@ class StabilityPool(Authorized):
         require(sender == self.backstop, "pool: not backstop")
         if self.total_shares == 0:
             return 0
-        paid = min(amount, self.assets())
+        paid = min(amount, self.assets)
         if paid == 0:
             return 0
+        self.assets -= paid
         charge_id = u256(self.charge_count + 1)
         self.charge_count = charge_id
         self.charge_amount[charge_id] = paid
@@ -179,37 +216,49 @@ class StabilityPool(Authorized):
 
     # ------------------------------------------------------------ views
 
-    def assets(self) -> int:
-        return u256(self.engine.stable[self.address] - self.pending_total)
-
     def value_of(self, staker: str) -> int:
         staker_shares = self.shares[staker]
         if staker_shares == 0:
             return 0
-        return mul_div(staker_shares, self.assets(), self.total_shares)
+        return mul_div(staker_shares, self.assets, self.total_shares)
 
     def is_realized(self, staker: str) -> bool:
         return self._is_realized(staker)
 
     # ------------------------------------------------------------ internal
 
-    def _open_losses(self) -> int:
-        return self.at(self.backstop).open_losses()
+    def _backstop(self):
+        return self.at(self.backstop)
+
+    def _set_exposure(self, exposure_delay: int, exit_window: int) -> None:
+        require(exposure_delay <= MAX_COOLDOWN, "pool: exposure delay too long")
+        require(exit_window != 0, "pool: zero exit window")
+        require(exit_window <= MAX_COOLDOWN, "pool: exit window too long")
+        self.exposure_delay = exposure_delay
+        self.exit_window = exit_window
+        self.log("ExposureSet", exposure_delay=exposure_delay, exit_window=exit_window)
+
+    @staticmethod
+    def _check_left(staker_shares: int) -> None:
+        require(staker_shares == 0 or staker_shares >= MIN_SHARES, "pool: below minimum shares")
 
     def _is_realized(self, staker: str) -> bool:
         return self.shares[staker] == 0 or self.next_charge[staker] > self.charge_count
 
-    def _mint(self, staker: str, amount: int, pool_assets: int) -> int:
+    def _mint(self, staker: str, amount: int) -> int:
         total = self.total_shares
+        pool_assets = self.assets
         minted = amount
         if total != 0:
             require(pool_assets != 0, "pool: wiped out")
             minted = mul_div(amount, total, pool_assets)
             require(minted != 0, "pool: zero shares")
         old = self.shares[staker]
+        self._check_left(u256(old + minted))
         if old == 0:
             self.staker_count = u256(self.staker_count + 1)
             self.next_charge[staker] = u256(self.charge_count + 1)
         self.shares[staker] = u256(old + minted)
         self.total_shares = u256(total + minted)
+        self.assets = u256(pool_assets + amount)
         return minted

@@ -129,7 +129,9 @@ def genesis_time(scenario: Scenario) -> int:
     population end before the first bar, even at one block (one second) per transaction."""
     c = scenario.system.collateral[0]
     setup_blocks = 2 * scenario.vaults.count + 12 * scenario.backstop.pool_stakers + 600
-    return scenario.market.prices.times[0] - c.oracle_delay - setup_blocks - 600
+    # the stakers' stakes wait the stability pool's exposure delay (the longest oracle delay)
+    stake_wait = max(t.oracle_delay for t in scenario.system.collateral)
+    return scenario.market.prices.times[0] - c.oracle_delay - stake_wait - setup_blocks - 600
 
 
 def _utc(t: int) -> str:
@@ -421,6 +423,13 @@ class Simulation:
             self.queue("setup", staker, d.engine, "allow", d.stability_pool)
             self.queue("setup", staker, d.stability_pool, "stake", s.backstop.pool_stake * RAY)
         self.flush()
+        if a.stakers:
+            # a stake becomes shares, by its staker, after the pool's exposure delay
+            delay = self.read([(d.stability_pool, "exposure_delay", ())])[0]
+            self.backend.set_next_block_time(self.backend.last_block_time + delay)
+            for staker in a.stakers:
+                self.queue("setup", staker, d.stability_pool, "activate")
+            self.flush()
         failed = [r for r in self.rows["txs"] if r[7] != "ok"]
         if failed:
             raise SimulationError(
@@ -784,6 +793,7 @@ class Simulation:
                 (d.stability_pool, "charge_count", ()),
                 (d.debt_auction, "count", ()),
                 (d.surplus_auction, "count", ()),
+                (d.backstop, "loss_count", ()),
             ]
         )
         n = len(d.types)
@@ -793,6 +803,7 @@ class Simulation:
             tuple(range(1, counts[n] + 1)),
             tuple(range(1, counts[n + 1] + 1)),
             tuple(range(1, counts[n + 2] + 1)),
+            tuple(range(1, counts[n + 3] + 1)),
             tuple(p.owner for p in self.plans) + ((self.flash_taker,) if self.flash_taker else ()),
         )
         # (a full read is large and never repeats exactly: a chain need not keep its encoding)

@@ -77,6 +77,7 @@ class WaterfallConfig:
     auction_bid_duration: int = 3 * 3600  # seconds
     auction_duration: int = 2 * 86400  # seconds
     pool_cooldown: int = 7 * 86400  # seconds
+    pool_exit_window: int = 3 * 86400  # seconds a matured withdrawal request stays valid
     pool_fee_share: int = WAD // 4  # wad
     settlement_wait: int = 86400  # seconds
     governance_token_name: str = "Backstop Governance"
@@ -294,6 +295,7 @@ def _waterfall(where: str, table: Any) -> WaterfallConfig:
         auction_bid_duration=r.integer("auction_bid_duration", 1, week),
         auction_duration=r.integer("auction_duration", 1, 4 * week),
         pool_cooldown=r.integer("pool_cooldown", 0, 52 * week),
+        pool_exit_window=r.integer("pool_exit_window", 1, 52 * week),
         pool_fee_share=r.scaled("pool_fee_share", WAD, Decimal(0), Decimal(1)),
         settlement_wait=r.integer("settlement_wait", 0, 52 * week),
         governance_token_name=r.text("governance_token_name", 25),

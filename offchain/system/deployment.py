@@ -98,7 +98,18 @@ def deploy_system(
     gov_token = b.deploy(
         "GovernanceToken", governance, w.governance_token_name, w.governance_token_symbol
     )
-    stability_pool = b.deploy("StabilityPool", governance, engine, backstop, w.pool_cooldown)
+    # a stake waits, and a withdrawal request stays exposed, at least the longest oracle delay:
+    # no price already queued in an oracle can be joined or escaped
+    exposure_delay = max((c.oracle_delay for c in config.collateral), default=0)
+    stability_pool = b.deploy(
+        "StabilityPool",
+        governance,
+        engine,
+        backstop,
+        w.pool_cooldown,
+        exposure_delay,
+        w.pool_exit_window,
+    )
     debt_auction = b.deploy("DebtAuction", governance, engine, backstop, gov_token)
     surplus_auction = b.deploy("SurplusAuction", governance, engine, backstop, gov_token)
     settlement = b.deploy(
@@ -148,6 +159,8 @@ def deploy_system(
     )
     b.transact(backstop, "set_waterfall", governance, list(w.order))
     b.transact(fees, "set_pool_fee_share", governance, stability_pool, w.pool_fee_share)
+    # the pool counts as income only what the FeeAccumulator reports
+    b.transact(stability_pool, "add_authority", governance, fees)
     deployment = Deployment(
         governance,
         feeder,

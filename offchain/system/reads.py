@@ -28,6 +28,8 @@ class StateKeys:
     charge_ids: tuple[int, ...] = ()
     debt_auction_ids: tuple[int, ...] = ()
     surplus_auction_ids: tuple[int, ...] = ()
+    # the Backstop's loss event numbers
+    loss_numbers: tuple[int, ...] = ()
     # accounts that only hold balances and vaults (a simulation's vault owners, a keeper's
     # contract): their per-account variables are read, not the delegations among all accounts
     holders: tuple[str, ...] = ()
@@ -43,6 +45,7 @@ def state_keys(model: ModelBackend, d: Deployment, accounts: Iterable[str]) -> S
         tuple(range(1, model.contract(d.stability_pool).charge_count + 1)),
         tuple(range(1, model.contract(d.debt_auction).count + 1)),
         tuple(range(1, model.contract(d.surplus_auction).count + 1)),
+        tuple(range(1, model.contract(d.backstop).loss_count + 1)),
     )
 
 
@@ -87,6 +90,8 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
         "surplus_lot",
         "debt_auction_bid_size",
         "open_losses",
+        "loss_count",
+        "first_open_loss",
         "attributed_debt",
         "debt_to_auction",
         "debt_on_auction",
@@ -94,6 +99,9 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
         "unattributed_debt",
     ):
         add(f"backstop.{name}", d.backstop, name)
+    for number in keys.loss_numbers:
+        add(f"backstop.loss_opened_at[{number}]", d.backstop, "loss_opened_at", number)
+        add(f"backstop.loss_done[{number}]", d.backstop, "loss_done", number)
     add("fees.stability_pool", d.fees, "stability_pool")
     add("fees.pool_fee_share", d.fees, "pool_fee_share")
     add("gov.totalSupply", d.governance_token, "totalSupply")
@@ -149,6 +157,14 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
                 t.auction,
                 auction_id,
             )
+            add(
+                f"backstop.loss_number[{name}][{auction_id}]",
+                d.backstop,
+                "loss_number",
+                tid,
+                t.auction,
+                auction_id,
+            )
         for var in ("reserve_collateral", "reserve_stable", "total_shares"):
             add(f"pool[{name}].{var}", t.pool, var)
         add(f"token[{name}].totalSupply", t.token, "totalSupply")
@@ -174,6 +190,8 @@ def _waterfall_state_calls(
         "total_shares",
         "pending_total",
         "cooldown",
+        "exposure_delay",
+        "exit_window",
         "staker_count",
         "charge_count",
         "assets",
@@ -183,8 +201,10 @@ def _waterfall_state_calls(
         for name in (
             "shares",
             "pending",
+            "pending_at",
             "withdrawal_shares",
             "withdrawal_at",
+            "withdrawal_value",
             "next_charge",
             "value_of",
             "is_realized",

@@ -785,7 +785,7 @@ class Differential(RuleBasedStateMachine):
         user_i=st.integers(0, 2),
         sender_i=st.integers(0, 2),
         frac=FRACTION,
-        wait=st.booleans(),
+        wait=st.sampled_from(["no", "exposure_delay", "cooldown"]),
         action=st.sampled_from(
             [
                 "request",
@@ -800,11 +800,12 @@ class Differential(RuleBasedStateMachine):
         ),
     )
     def pool_exit(self, user_i, sender_i, frac, wait, action):
-        """A staker's way out (and in): request, wait out the cooldown, withdraw; pending stakes
-        activated or taken back; charges realized (by anyone)."""
+        """A staker's way out (and in): request, wait out the cooldown (or only the exposure
+        delay), withdraw; pending stakes activated by their staker or taken back; charges
+        realized (by anyone)."""
         user, pool = self.users[user_i], self._pool()
-        if wait:
-            self.s.warp(pool.cooldown)
+        if wait != "no":
+            self.s.warp(getattr(pool, wait))
         if action == "request":
             self.act(
                 self.s.d.stability_pool,
@@ -819,7 +820,7 @@ class Differential(RuleBasedStateMachine):
         elif action == "cancel_pending":
             self.act(self.s.d.stability_pool, "cancel_pending", user)
         elif action == "activate":
-            self.act(self.s.d.stability_pool, "activate", self.users[sender_i], user)
+            self.act(self.s.d.stability_pool, "activate", user)
         else:
             self.act(self.s.d.stability_pool, "realize", self.users[sender_i], user, frac % 4)
 

@@ -626,6 +626,9 @@ def _surplus_and_a_closed_loss(system, stake: int) -> tuple[int, int, int]:
     system.open_vault(r.other, ETH, 100 * WAD, 30_000 * WAD)
     _allow(system, r.other, d.stability_pool)
     system.tx(d.stability_pool, "stake", r.other, stake)
+    # the stake becomes shares an exposure delay (the oracle delay) later
+    system.warp(_read(system, d.stability_pool, "exposure_delay"))
+    system.tx(d.stability_pool, "activate", r.other)
     system.open_vault(r.stranger, ETH, 20 * WAD, 13_000 * WAD)
     system.open_vault(r.borrower, ETH, 10 * WAD, 13_000 * WAD)
     _move_prices(system, [(t, 900 * WAD)])
@@ -936,6 +939,9 @@ def test_global_settlement__full_story__each_stablecoin_redeems_its_exact_share_
     system.open_vault(r.other, ETH, 100 * WAD, 30_000 * WAD)
     _allow(system, r.other, d.stability_pool)
     system.tx(d.stability_pool, "stake", r.other, 100 * RAD)
+    # the stake becomes shares an exposure delay (the oracle delay) later
+    system.warp(_read(system, d.stability_pool, "exposure_delay"))
+    system.tx(d.stability_pool, "activate", r.other)
     system.open_vault(r.borrower, ETH, 20 * WAD, 13_000 * WAD)
     system.open_vault(r.stranger, ETH, 10 * WAD, 13_000 * WAD)
     system.open_vault(r.stranger, WBTC, WAD, 20_500 * WAD)

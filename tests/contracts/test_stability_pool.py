@@ -1,12 +1,14 @@
 """StabilityPool (layer POOL of the loss waterfall), on chain and in the model at once.
 
-Spec: docs/loss-waterfall.md, "StabilityPool". Stakers deposit internal stablecoin for shares
-(assets = engine.stable(pool) - pending_total; first stake 1 share per rad, later ones
-amount x total_shares // assets); a staker's value is shares x assets // total_shares. Exposure
-is fixed when bad debt is created: while `backstop.open_losses() > 0` stakes wait as pending and
-withdrawals wait, so every loss is paid by exactly the shares that were in the pool when its
-vault was liquidated. Each staker's part of each charge is published as a StakerCharged receipt
-when realized; the last staker of a charge pays the rounding remainder.
+Spec: docs/loss-waterfall.md, "StabilityPool". Stakers deposit internal stablecoin, which waits
+as pending for the exposure delay and becomes shares when its staker activates it (assets are
+the pool's own count: stakes + reported income - withdrawals - charges; first stake 1 share per
+rad, later ones amount x total_shares // assets); a staker's value is shares x assets //
+total_shares. Exposure follows the Backstop's numbered loss events: a stake activates only when
+every loss event opened so far is done; a withdrawal request stays exposed to every loss event
+opened up to its maturity and waits only for those (tests/contracts/test_security_pool.py has the
+attacks). Each staker's part of each charge is published as a StakerCharged receipt when
+realized; the last staker of a charge pays the rounding remainder.
 
 Stakers are role accounts: A = other, B = stranger, C = feeder. Each gets internal stablecoin by
 drawing from an ETH vault (rate 1: 1 BUSD drawn = 1 rad of engine.stable) and allows the pool.
@@ -35,6 +37,9 @@ from offchain.testing.harness import read as _read
 ETH = "ETH-A"
 # config/devnet.toml
 COOLDOWN = 604_800
+EXIT_WINDOW = 259_200
+# the longest oracle delay of config/devnet.toml
+EXPOSURE_DELAY = 3_600
 QUEUE_DELAY = 3_600
 POOL_FEE_SHARE = WAD // 4
 # contracts/StabilityPool.vy
@@ -89,14 +94,23 @@ def _staker(system, who, draw: int = 5_000) -> None:
     system.tx(system.d.engine, "allow", who, system.d.stability_pool)
 
 
-def _stake(system, who, amount: int) -> None:
+def _stake_pending(system, who, amount: int) -> None:
     system.tx(system.d.stability_pool, "stake", who, amount)
 
 
+def _stake(system, who, amount: int) -> None:
+    """`who` stakes `amount`, waits out the exposure delay and activates it: shares."""
+    _stake_pending(system, who, amount)
+    system.warp(EXPOSURE_DELAY)
+    system.tx(system.d.stability_pool, "activate", who)
+
+
 def _gift(system, who, amount: int) -> None:
-    """`who` sends `amount` [rad] straight to the pool (engine.transfer_stable): assets rise, no
-    shares are minted. Used to make assets differ from total_shares."""
+    """`who` sends `amount` [rad] to the pool and governance reports it as income (as the
+    FeeAccumulator does with the pool's fee share): assets rise, no shares are minted. Used to
+    make assets differ from total_shares."""
     system.tx(system.d.engine, "transfer_stable", who, who, system.d.stability_pool, amount)
+    system.tx(system.d.stability_pool, "add_income", system.roles.governance, amount)
 
 
 def _crash(system, price: int) -> None:
@@ -252,14 +266,19 @@ def test_set_cooldown__up_to_a_year__stored_and_logged_above__reverts_too_long(s
 
 def test_set_cooldown__shorter__applies_to_a_pending_request(system):
     """Money flow: A stakes 1,000 and asks for all of it back; governance cuts the cooldown to 60 s:
-    60 s later A gets the 1,000 back."""
+    the request matures after the exposure delay (an hour, the cooldown no longer counts) and A
+    gets the 1,000 back; not a second earlier."""
     r, p = system.roles, system.d.stability_pool
     _staker(system, r.other)
     _stake(system, r.other, 1_000 * RAD)
     system.tx(p, "request_withdrawal", r.other, 1_000 * RAD)
     system.tx(p, "set_cooldown", r.governance, 60)
     stable_0 = _stable(system, r.other)
-    system.warp(60)
+    at = _pool(system, "withdrawal_at", r.other)
+    system.lockstep.set_next_block_time(at + EXPOSURE_DELAY - 1)
+    with reverts("pool: cooling down"):
+        system.tx(p, "withdraw", r.other)
+    system.lockstep.set_next_block_time(at + EXPOSURE_DELAY)
     system.tx(p, "withdraw", r.other)
     assert _stable(system, r.other) == stable_0 + 1_000 * RAD
 
@@ -268,16 +287,22 @@ def test_set_cooldown__shorter__applies_to_a_pending_request(system):
 
 
 def test_stake__first_staker__mints_one_share_per_rad_and_counts_the_staker(system):
-    """Money flow: A's 1,234 BUSD + 5 rad-wei move from A to the pool; A holds all the shares, worth
-    all the assets."""
+    """Money flow: A's 1,234 BUSD + 5 rad-wei move from A to the pool as a pending stake; an
+    exposure delay later A activates it: A holds all the shares, worth all the assets."""
     r, d, p = system.roles, system.d, system.d.stability_pool
     _staker(system, r.other)
     amount = 1_234 * RAD + 5
     stable_0 = _stable(system, r.other)
-    _stake(system, r.other, amount)
+    _stake_pending(system, r.other, amount)
     assert _events(system) == [
         (d.engine, "StableTransferred", {"src": r.other, "dst": p, "amount": amount}),
-        (p, "Staked", {"staker": r.other, "amount": amount, "shares": amount}),
+        (p, "StakePending", {"staker": r.other, "amount": amount}),
+    ]
+    assert _pool(system, "pending_at", r.other) == system.now
+    system.warp(EXPOSURE_DELAY)
+    system.tx(p, "activate", r.other)
+    assert _events(system) == [
+        (p, "Activated", {"staker": r.other, "amount": amount, "shares": amount}),
     ]
     assert _stable(system, r.other) == stable_0 - amount
     assert _stable(system, p) == amount
@@ -310,7 +335,7 @@ def test_stake__later_staker__gets_shares_pro_rata_to_assets_rounded_down(system
     assert expected == 750 * RAD - 1
     assert _events(system)[-1] == (
         p,
-        "Staked",
+        "Activated",
         {"staker": r.stranger, "amount": 1_000 * RAD, "shares": expected},
     )
     assert _pool(system, "shares", r.stranger) == expected
@@ -325,14 +350,14 @@ def test_stake__zero__reverts_zero_amount(system):
     r = system.roles
     _staker(system, r.other)
     with reverts("pool: zero amount"):
-        _stake(system, r.other, 0)
+        _stake_pending(system, r.other, 0)
 
 
 def test_stake__without_allowing_the_pool_in_the_engine__reverts_not_allowed(system):
     r = system.roles
     system.open_vault(r.other, ETH, 10 * WAD, 5_000 * WAD)
     with reverts("engine: not allowed"):
-        _stake(system, r.other, 1_000 * RAD)
+        _stake_pending(system, r.other, 1_000 * RAD)
     assert _pool(system, "total_shares") == 0
 
 
@@ -353,7 +378,7 @@ def test_stake__while_a_loss_is_open__is_pending_not_exposed_earns_nothing_and_c
     assert _backstop(system, "open_losses") == 1
     stable_0 = _stable(system, r.feeder)
 
-    _stake(system, r.feeder, 500 * RAD)
+    _stake_pending(system, r.feeder, 500 * RAD)
     assert _events(system) == [
         (d.engine, "StableTransferred", {"src": r.feeder, "dst": p, "amount": 500 * RAD}),
         (p, "StakePending", {"staker": r.feeder, "amount": 500 * RAD}),
@@ -383,33 +408,34 @@ def test_stake__while_a_loss_is_open__is_pending_not_exposed_earns_nothing_and_c
         system.tx(p, "cancel_pending", r.feeder)
 
 
-def test_activate__waits_until_no_loss_is_open_then_anyone_turns_pending_into_shares_at_post_loss_price(  # noqa: E501  (a test's name says its behaviour)
+def test_activate__waits_until_no_loss_is_open_then_the_staker_turns_pending_into_shares_at_post_loss_price(  # noqa: E501  (a test's name says its behaviour)
     system,
 ):
     """Money flow: A stakes 3,000; C stakes 500 during the crash (pending). The loss L (~1,000) is
-    paid by the pool, i.e. by A's shares: assets 3,000 - L for 3,000 shares. Then the keeper
-    activates C: 500 buy 500 x 3,000 / (3,000 - L) shares (rounded down), worth 500 less at most
+    paid by the pool, i.e. by A's shares: assets 3,000 - L for 3,000 shares. Then C activates its
+    stake: 500 buy 500 x 3,000 / (3,000 - L) shares (rounded down), worth 500 less at most
     one rad-wei of rounding: C paid nothing for the loss."""
     r, p = system.roles, system.d.stability_pool
     _staker(system, r.other)
     _staker(system, r.feeder)
     _stake(system, r.other, 3_000 * RAD)
     (auction_id,), loss = _crash_and_liquidate(system, [r.borrower])
-    _stake(system, r.feeder, 500 * RAD)
-    with reverts("pool: losses open"):
-        system.tx(p, "activate", r.keeper, r.feeder)
+    _stake_pending(system, r.feeder, 500 * RAD)
+    with reverts("pool: stake too recent"):
+        system.tx(p, "activate", r.feeder)
     _sell_out(system, auction_id, loss)
     # closed with a loss, not yet covered: still open
     assert _backstop(system, "open_losses") == 1
+    system.warp(EXPOSURE_DELAY)
     with reverts("pool: losses open"):
-        system.tx(p, "activate", r.keeper, r.feeder)
+        system.tx(p, "activate", r.feeder)
     _cover(system, auction_id)
     assert _named(system, "Absorbed") == [_absorbed(system, 1, auction_id, loss)]
     assert _backstop(system, "open_losses") == 0
     assets = 3_000 * RAD - loss
     assert _pool(system, "assets") == assets
 
-    system.tx(p, "activate", r.keeper, r.feeder)
+    system.tx(p, "activate", r.feeder)
     minted = 500 * RAD * 3_000 * RAD // assets
     assert _events(system) == [
         (p, "Activated", {"staker": r.feeder, "amount": 500 * RAD, "shares": minted})
@@ -426,7 +452,7 @@ def test_activate__waits_until_no_loss_is_open_then_anyone_turns_pending_into_sh
     assert _pool(system, "next_charge", r.feeder) == 2
     assert _returns(system, p, "realize", r.keeper, r.feeder, 10) == 0
     with reverts("pool: no pending"):
-        system.tx(p, "activate", r.keeper, r.feeder)
+        system.tx(p, "activate", r.feeder)
 
 
 def test_key_story__staker_who_requests_withdrawal_at_the_crash_still_pays_pro_rata_and_late_staker_pays_nothing(  # noqa: E501  (a test's name says its behaviour)
@@ -436,7 +462,7 @@ def test_key_story__staker_who_requests_withdrawal_at_the_crash_still_pays_pro_r
     the borrower's vault is liquidated: the loss event opens and fixes the exposed shares. A sees
     it and asks for all 3,000 shares back at once; C (feeder) stakes 2,000 during the crash
     (pending). The auction sells out for 12,000 of 13,000 x rate: loss L (~1,000). A's cooldown
-    passes, but A cannot leave while the loss is open. The insurance fund is empty, so cover takes
+    passes, but A cannot leave while the loss A was exposed to is open. The insurance fund is empty, so cover takes
     all of L from the pool (default waterfall). Receipts: A 3/4 of L, B the rest (1/4; L is a
     multiple of 4 here, so no rounding). Only then A withdraws 3,000 - 3/4 L: exactly A's stake less
     A's receipt. C's 2,000 become shares at the post-loss price, worth 2,000 (less at most one
@@ -454,18 +480,20 @@ def test_key_story__staker_who_requests_withdrawal_at_the_crash_still_pays_pro_r
     (auction_id,), loss = _crash_and_liquidate(system, [r.borrower])
     # A asks to leave at once: allowed, but the shares stay exposed
     system.tx(p, "request_withdrawal", a, 3_000 * RAD)
-    assert _events(system) == [(p, "WithdrawalRequested", {"staker": a, "shares": 3_000 * RAD})]
+    assert _events(system) == [
+        (p, "WithdrawalRequested", {"staker": a, "shares": 3_000 * RAD, "value": 3_000 * RAD})
+    ]
     requested_at = system.now
     assert _pool(system, "withdrawal_at", a) == requested_at
     # C joins during the crash: pending
-    _stake(system, c, 2_000 * RAD)
+    _stake_pending(system, c, 2_000 * RAD)
     assert _events(system)[-1] == (p, "StakePending", {"staker": c, "amount": 2_000 * RAD})
 
     # the auction sells out with a shortfall
     _sell_out(system, auction_id, loss)
     # A's cooldown is over, but the loss is still open
     system.lockstep.set_next_block_time(requested_at + COOLDOWN)
-    with reverts("pool: losses open"):
+    with reverts("pool: exposed to open losses"):
         system.tx(p, "withdraw", a)
 
     # cover: the fund is empty, the pool pays all of the loss
@@ -507,7 +535,7 @@ def test_key_story__staker_who_requests_withdrawal_at_the_crash_still_pays_pro_r
 
     # C: no receipt, nothing to realize; activated at the post-loss price
     assert _returns(system, p, "realize", r.keeper, c, 10) == 0
-    system.tx(p, "activate", r.keeper, c)
+    system.tx(p, "activate", c)
     b_assets = 1_000 * RAD - b_charge
     c_shares = 2_000 * RAD * 1_000 * RAD // b_assets
     assert _events(system) == [
@@ -606,10 +634,11 @@ def test_realize__max_charges_bounds_the_work__unrealized_staker_cannot_withdraw
         system.tx(p, "withdraw", a)
     with reverts("pool: not realized"):
         system.tx(p, "request_withdrawal", b, 1)
-    _stake(system, b, 100 * RAD)
+    _stake_pending(system, b, 100 * RAD)
     assert _events(system)[-1] == (p, "StakePending", {"staker": b, "amount": 100 * RAD})
+    system.warp(EXPOSURE_DELAY)
     with reverts("pool: not realized"):
-        system.tx(p, "activate", r.keeper, b)
+        system.tx(p, "activate", b)
 
     # max_charges: one charge per call
     a_charge = 3_000 * RAD * loss // (4_000 * RAD)
@@ -644,7 +673,7 @@ def test_realize__max_charges_bounds_the_work__unrealized_staker_cannot_withdraw
     for charge_id in (1, 2):
         assert _pool(system, "charge_attributed", charge_id) == loss
         assert _pool(system, "charge_stakers_left", charge_id) == 0
-    system.tx(p, "activate", r.keeper, b)
+    system.tx(p, "activate", b)
     minted = 100 * RAD * 3_000 * RAD // (assets - a_paid)
     assert _events(system) == [
         (p, "Activated", {"staker": b, "amount": 100 * RAD, "shares": minted})
@@ -680,7 +709,9 @@ def test_withdrawal__request_replace_and_cancel__no_request_left_reverts(system)
     _staker(system, r.other)
     _stake(system, r.other, 1_000 * RAD)
     system.tx(p, "request_withdrawal", r.other, 400 * RAD)
-    assert _events(system) == [(p, "WithdrawalRequested", {"staker": r.other, "shares": 400 * RAD})]
+    assert _events(system) == [
+        (p, "WithdrawalRequested", {"staker": r.other, "shares": 400 * RAD, "value": 400 * RAD})
+    ]
     first_at = system.now
     assert (
         _pool(system, "withdrawal_shares", r.other),
@@ -698,7 +729,8 @@ def test_withdrawal__request_replace_and_cancel__no_request_left_reverts(system)
     assert (
         _pool(system, "withdrawal_shares", r.other),
         _pool(system, "withdrawal_at", r.other),
-    ) == (0, 0)
+        _pool(system, "withdrawal_value", r.other),
+    ) == (0, 0, 0)
     # the shares never left
     assert _pool(system, "shares", r.other) == 1_000 * RAD
     with reverts("pool: no request"):
@@ -777,6 +809,10 @@ def test_accrue__with_a_staker__sends_a_quarter_of_the_fee_income_to_the_pool(sy
     assert _named(system, "FeesShared") == []
     _stake(system, a, 3_000 * RAD)
     _stake(system, b, 1_000 * RAD)
+    # the fees of the hours the stakes waited, shared already
+    system.tx(d.fees, "accrue", r.keeper, t.type_id)
+    pool_0 = _pool(system, "assets")
+    assert _stable(system, p) == pool_0 > 4_000 * RAD
 
     art, rate_0 = _read(system, d.engine, "collateral_types", t.type_id)[:2]
     assert art == 10_000 * WAD
@@ -796,10 +832,11 @@ def test_accrue__with_a_staker__sends_a_quarter_of_the_fee_income_to_the_pool(sy
     # 2% a year on 10,000 BUSD for 30 days: ~16.29 BUSD, ~4.07 to the pool
     expected = 10_000 * (1.02 ** (30 / 365) - 1) * rate_0 / RAY
     assert abs(income / RAD - expected) < expected * 1e-6
-    assert _stable(system, p) == 4_000 * RAD + to_pool
+    assert _stable(system, p) == pool_0 + to_pool
     assert _stable(system, d.backstop) == backstop_0 + income - to_pool
     assets = _pool(system, "assets")
-    assert assets == 4_000 * RAD + to_pool
+    assert assets == pool_0 + to_pool
+    assert _named(system, "IncomeAdded") == [(p, "IncomeAdded", {"amount": to_pool})]
     assert _pool(system, "value_of", a) == 3_000 * RAD * assets // (4_000 * RAD) > 3_000 * RAD
     assert _pool(system, "value_of", b) == 1_000 * RAD * assets // (4_000 * RAD) > 1_000 * RAD
 
@@ -825,7 +862,7 @@ def test_cover__pool_without_shares__pays_nothing_and_the_loss_moves_on_to_the_d
     r, d, t, p = system.roles, system.d, system.eth, system.d.stability_pool
     _staker(system, r.feeder)
     (auction_id,), loss = _crash_and_liquidate(system, [r.borrower])
-    _stake(system, r.feeder, 500 * RAD)
+    _stake_pending(system, r.feeder, 500 * RAD)
     _sell_out(system, auction_id, loss)
     system.warp(QUEUE_DELAY)
     assert _returns(system, p, "absorb", d.backstop, t.type_id, t.auction, auction_id, loss) == 0
@@ -866,8 +903,10 @@ def test_loss_larger_than_the_pool__takes_all_assets__no_stake_until_every_stake
     assert _pool(system, "assets") == _pool(system, "value_of", a) == 0
     assert _pool(system, "total_shares") == 500 * RAD
 
+    _stake_pending(system, b, 700 * RAD)
+    system.warp(EXPOSURE_DELAY)
     with reverts("pool: wiped out"):
-        _stake(system, b, 700 * RAD)
+        system.tx(p, "activate", b)
 
     with reverts("pool: not realized"):
         system.tx(p, "request_withdrawal", a, 500 * RAD)
@@ -883,10 +922,10 @@ def test_loss_larger_than_the_pool__takes_all_assets__no_stake_until_every_stake
     assert _stable(system, a) == stable_0
     assert (_pool(system, "total_shares"), _pool(system, "staker_count")) == (0, 0)
 
-    _stake(system, b, 700 * RAD)
+    system.tx(p, "activate", b)
     assert _events(system)[-1] == (
         p,
-        "Staked",
+        "Activated",
         {"staker": b, "amount": 700 * RAD, "shares": 700 * RAD},
     )
     assert _pool(system, "assets") == _pool(system, "value_of", b) == 700 * RAD

@@ -150,13 +150,15 @@ def _give_surplus(system, amount: int) -> None:
 
 def _stake(system, staker: str, amount: int) -> None:
     """`staker` gets `amount` [rad] of stablecoin, lets the pool take it and stakes it; with no
-    loss open, the stake is exposed at once."""
+    loss open, the stake becomes shares when the staker activates it, an exposure delay later."""
     if not amount:
         return
     _mint_stable(system, staker, amount)
     system.tx(system.d.engine, "allow", staker, system.d.stability_pool)
     system.tx(system.d.stability_pool, "stake", staker, amount)
-    assert _events(system)[-1][1] == "Staked"
+    system.warp(_read(system, system.d.stability_pool, "exposure_delay"))
+    system.tx(system.d.stability_pool, "activate", staker)
+    assert _events(system)[-1][1] == "Activated"
 
 
 def _liquidate_borrower(system, vaults=()) -> LossEvent:
@@ -694,7 +696,7 @@ def test_cover__pool_without_stakers__skipped_without_receipt(system):
 def test_cover__stake_made_while_loss_open__pending_stake_not_taken(system):
     """Money flow: the stranger staked 500 before the crash; the keeper stakes 1,000 while the
     loss is open, so it waits as pending, not exposed. The pool pays its 500 of exposed assets
-    only (assets = balance - pending), the debt auction takes L - 500, and the keeper takes
+    only (its own count of assets, not the pending), the debt auction takes L - 500, and the keeper takes
     the whole 1,000 back."""
     r, pool = system.roles, system.d.stability_pool
     event = _loss_event(system, stake=500 * RAD)
