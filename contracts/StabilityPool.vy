@@ -220,7 +220,9 @@ def add_income(amount: uint256):
     """
     auth._check_authorized()
     new_assets: uint256 = self.assets + amount
-    assert staticcall engine.stable(self) >= new_assets + self.pending_total, "pool: income not received"
+    assert (
+        staticcall engine.stable(self) >= new_assets + self.pending_total
+    ), "pool: income not received"
     self.assets = new_assets
     log IncomeAdded(amount=amount)
 
@@ -268,7 +270,9 @@ def activate():
     """
     amount: uint256 = self.pending[msg.sender]
     assert amount != 0, "pool: no pending"
-    assert self.pending_at[msg.sender] + self.exposure_delay <= block.timestamp, "pool: stake too recent"
+    assert (
+        self.pending_at[msg.sender] + self.exposure_delay <= block.timestamp
+    ), "pool: stake too recent"
     assert staticcall backstop.losses_done_before(block.timestamp), "pool: losses open"
     assert self._is_realized(msg.sender), "pool: not realized"
     minted: uint256 = self._mint(msg.sender, amount)

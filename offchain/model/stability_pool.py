@@ -107,7 +107,8 @@ class StabilityPool(Authorized):
         amount = self.pending[sender]
         require(amount != 0, "pool: no pending")
         require(
-            u256(self.pending_at[sender] + self.exposure_delay) <= self.now, "pool: stake too recent"
+            u256(self.pending_at[sender] + self.exposure_delay) <= self.now,
+            "pool: stake too recent",
         )
         require(self._backstop().losses_done_before(self.now), "pool: losses open")
         require(self._is_realized(sender), "pool: not realized")

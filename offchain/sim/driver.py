@@ -64,7 +64,7 @@ from offchain.sim.ledger import Ledger
 from offchain.sim.population import VaultPlan, actor_address, generate_vaults
 from offchain.sim.results import LAYER_NAMES, TABLES, SimulationResult, Tables, build_table
 from offchain.sim.scenario_types import Scenario
-from offchain.system.deployment import deploy_flash_taker, deploy_system
+from offchain.system.deployment import deploy_flash_taker, deploy_system, pool_exposure_delay
 from offchain.system.reads import StateKeys, read_state
 
 ACCRUE_EVERY = 3600  # seconds between the backstop keeper's fee accruals
@@ -129,8 +129,8 @@ def genesis_time(scenario: Scenario) -> int:
     population end before the first bar, even at one block (one second) per transaction."""
     c = scenario.system.collateral[0]
     setup_blocks = 2 * scenario.vaults.count + 12 * scenario.backstop.pool_stakers + 600
-    # the stakers' stakes wait the stability pool's exposure delay (the longest oracle delay)
-    stake_wait = max(t.oracle_delay for t in scenario.system.collateral)
+    # the stakers' stakes wait the stability pool's exposure delay, then the prices are renewed
+    stake_wait = pool_exposure_delay(scenario.system) + c.oracle_delay
     return scenario.market.prices.times[0] - c.oracle_delay - stake_wait - setup_blocks - 600
 
 
@@ -429,6 +429,16 @@ class Simulation:
             self.backend.set_next_block_time(self.backend.last_block_time + delay)
             for staker in a.stakers:
                 self.queue("setup", staker, d.stability_pool, "activate")
+            # the wait aged the deployment's prices: post them again and make them current
+            for typ in d.types.values():
+                self.queue("setup", a.feeder, typ.oracle, "post", typ.config.initial_price)
+                self.queue("setup", a.feeder, typ.oracle, "poke")
+            self.flush()
+            oracle_delay = max(typ.config.oracle_delay for typ in d.types.values())
+            self.backend.set_next_block_time(self.backend.last_block_time + oracle_delay)
+            for typ in d.types.values():
+                self.queue("setup", a.feeder, typ.oracle, "poke")
+                self.queue("setup", a.feeder, d.spotter, "poke", typ.type_id)
             self.flush()
         failed = [r for r in self.rows["txs"] if r[7] != "ok"]
         if failed:

@@ -72,6 +72,15 @@ class Deployment:
         return out
 
 
+def pool_exposure_delay(config: SystemConfig) -> int:
+    """How long a stability-pool stake waits before it can become shares, and a withdrawal
+    request stays exposed at least [seconds]: three times the longest oracle delay. A posted
+    price takes effect at most two delays after it is posted (the next poke queues it, the one
+    after makes it current); the third delay is for keepers to liquidate. So a price already
+    posted when a staker asks to leave (or stakes) cannot be escaped (or joined)."""
+    return 3 * max((c.oracle_delay for c in config.collateral), default=0)
+
+
 def deploy_system(
     backend: Any, config: SystemConfig, governance: str, feeder: str, seed_pools: bool = True
 ) -> Deployment:
@@ -98,9 +107,7 @@ def deploy_system(
     gov_token = b.deploy(
         "GovernanceToken", governance, w.governance_token_name, w.governance_token_symbol
     )
-    # a stake waits, and a withdrawal request stays exposed, at least the longest oracle delay:
-    # no price already queued in an oracle can be joined or escaped
-    exposure_delay = max((c.oracle_delay for c in config.collateral), default=0)
+    exposure_delay = pool_exposure_delay(config)
     stability_pool = b.deploy(
         "StabilityPool",
         governance,

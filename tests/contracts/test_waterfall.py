@@ -696,8 +696,8 @@ def test_cover__pool_without_stakers__skipped_without_receipt(system):
 def test_cover__stake_made_while_loss_open__pending_stake_not_taken(system):
     """Money flow: the stranger staked 500 before the crash; the keeper stakes 1,000 while the
     loss is open, so it waits as pending, not exposed. The pool pays its 500 of exposed assets
-    only (its own count of assets, not the pending), the debt auction takes L - 500, and the keeper takes
-    the whole 1,000 back."""
+    only (its own count of assets, not the pending), the debt auction takes L - 500, and the
+    keeper takes the whole 1,000 back."""
     r, pool = system.roles, system.d.stability_pool
     event = _loss_event(system, stake=500 * RAD)
     _mint_stable(system, r.keeper, 1_000 * RAD)
