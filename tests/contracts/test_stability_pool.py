@@ -458,15 +458,15 @@ def test_activate__waits_until_no_loss_is_open_then_the_staker_turns_pending_int
 def test_key_story__staker_who_requests_withdrawal_at_the_crash_still_pays_pro_rata_and_late_staker_pays_nothing(  # noqa: E501  (a test's name says its behaviour)
     system,
 ):
-    """Money flow: A (other) stakes 3,000 and B (stranger) 1,000: 4,000 shares. ETH crashes and
-    the borrower's vault is liquidated: the loss event opens and fixes the exposed shares. A sees
-    it and asks for all 3,000 shares back at once; C (feeder) stakes 2,000 during the crash
-    (pending). The auction sells out for 12,000 of 13,000 x rate: loss L (~1,000). A's cooldown
-    passes, but A cannot leave while the loss A was exposed to is open. The insurance fund is
-    empty, so cover takes all of L from the pool (default waterfall). Receipts: A 3/4 of L, B the
-    rest (1/4; L is a multiple of 4 here, so no rounding). Only then A withdraws 3,000 - 3/4 L: exactly A's stake less
-    A's receipt. C's 2,000 become shares at the post-loss price, worth 2,000 (less at most one
-    rad-wei of rounding), and C receives no receipt."""
+    """Money flow: A (other) stakes 3,000 and B (stranger) 1,000: 4,000 shares. ETH crashes and the
+    borrower's vault is liquidated: the loss event opens and fixes the exposed shares. A sees it and
+    asks for all 3,000 shares back at once; C (feeder) stakes 2,000 during the crash (pending). The
+    auction sells out for 12,000 of 13,000 x rate: loss L (~1,000). A's cooldown passes, but A
+    cannot leave while the loss A was exposed to is open. The insurance fund is empty, so cover
+    takes all of L from the pool (default waterfall). Receipts: A 3/4 of L, B the rest (1/4; L is a
+    multiple of 4 here, so no rounding). Only then A withdraws 3,000 - 3/4 L: exactly A's stake less
+    A's receipt. C's 2,000 become shares at the post-loss price, worth 2,000 (less at most one rad-
+    wei of rounding), and C receives no receipt."""
     r, d, p = system.roles, system.d, system.d.stability_pool
     a, b, c = r.other, r.stranger, r.feeder
     for who in (a, b, c):
