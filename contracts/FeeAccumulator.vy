@@ -4,17 +4,29 @@
 @notice Charges each collateral type's stability fee by compounding its rate per second.
         The fee rises as a type's debt approaches its ceiling: above a utilization `kink`,
         the fee's excess over 1 ray (no fee) is multiplied by up to `max_multiplier` (linear between
-        the kink and a full ceiling).
+        the kink and a full ceiling). A period between two accruals is priced by the
+        utilization *during* it (time-weighted), not by the utilization at the moment of
+        accrual (finding 5 of docs/security.md).
 @dev DSS analogue: Jug (duty = base_fee, rho = last_accrual), with a curve-stablecoin-style
      utilization multiplier. Rounding: utilization, the multiplied fee and the compounded rate
      all round up (more fees to the protocol). Fees are credited to `fee_recipient` (the
      backstop's insurance fund) through engine.fold_rate; when a stability pool with stakers is
      set, its share `pool_fee_share` of each accrual (rounded down) goes to the pool instead.
 
-     effective_fee = 1 + (base_fee - 1) * multiplier                         [ray]
-     multiplier    = 1 + (max_multiplier - 1) * (u - kink) / (1 - kink)    if u > kink, else 1
-     u             = min(1, type debt / type ceiling)                        [wad]
-     new_rate      = rate * effective_fee ** seconds_since_last_accrual
+     For a period of `seconds` since the last accrual:
+     excess        = ceil((I(now) - I(last accrual)) / seconds)                [wad]
+     multiplier    = 1 + ceil((max_multiplier - 1) * excess / (1 - kink))      [wad]
+     effective_fee = 1 + ceil((base_fee - 1) * multiplier)                     [ray]
+     new_rate      = rate * effective_fee ** seconds                          (rounded up)
+     where I is the engine's utilization integral, the time-integral of max(0, u - kink) with
+     u = min(1, ceil(type debt / type ceiling)) [wad], brought up to date by the engine before
+     every change of the debt, rate, ceiling or kink. With a constant utilization this is the
+     multiplier at that utilization; when utilization varies, the period's multiplier is its
+     exact time average (the multiplier is linear in u - kink above the kink). Compounding the
+     averaged per-second fee is at least the product of the per-segment fees (AM-GM): the
+     protocol is never under-charged. The kink lives in the engine (`set_fee_kink`), which
+     needs it to keep the integral; `effective_fee` is the spot fee at the current utilization,
+     `period_fee` what the next accrual would charge per second.
 """
 from interfaces import IVaultEngine
 from interfaces import IStabilityPool
@@ -41,6 +53,8 @@ struct TypeFee:
     kink: uint256
     # the multiplier at a full ceiling [wad], 1..10 wad
     max_multiplier: uint256
+    # the engine's utilization integral at the last accrual [wad x seconds]
+    integral_at_accrual: uint256
 
 
 # the ledger
@@ -118,6 +132,7 @@ def init_type(collateral_type: bytes32):
         last_accrual=block.timestamp,
         kink=constants.WAD,
         max_multiplier=constants.WAD,
+        integral_at_accrual=staticcall engine.utilization_integral(collateral_type),
     )
     log TypeInitialized(collateral_type=collateral_type)
 
@@ -150,6 +165,9 @@ def set_multiplier(collateral_type: bytes32, kink: uint256, max_multiplier: uint
     assert max_multiplier >= constants.WAD, "fees: multiplier below 1"
     assert max_multiplier <= MAX_MULTIPLIER, "fees: multiplier above 10"
     self._accrue(collateral_type)
+    # the engine brings the integral up to date at the old kink first; it has not moved since
+    # the accrual just made (same block), so integral_at_accrual stays right
+    extcall engine.set_fee_kink(collateral_type, kink)
     self.fees[collateral_type].kink = kink
     self.fees[collateral_type].max_multiplier = max_multiplier
     log MultiplierSet(collateral_type=collateral_type, kink=kink, max_multiplier=max_multiplier)
@@ -196,12 +214,29 @@ def accrue(collateral_type: bytes32) -> uint256:
 @external
 def effective_fee(collateral_type: bytes32) -> uint256:
     """
-    @notice The per-second fee a type would be charged at its current utilization.
+    @notice The per-second fee a type would be charged if its current utilization held for a
+            whole period (the spot fee).
     @param collateral_type The type.
     @return Per-second factor [ray].
     """
-    return self._effective_fee(
-        self.fees[collateral_type], staticcall engine.collateral_types(collateral_type)
+    fee: TypeFee = self.fees[collateral_type]
+    return self._fee_at(fee, self._spot_excess(fee, collateral_type))
+
+
+@view
+@external
+def period_fee(collateral_type: bytes32) -> uint256:
+    """
+    @notice The per-second fee the next accrual would charge now: priced by the time-weighted
+            utilization since the last accrual (the spot fee if no time has passed).
+    @param collateral_type The type.
+    @return Per-second factor [ray].
+    """
+    fee: TypeFee = self.fees[collateral_type]
+    if block.timestamp == fee.last_accrual:
+        return self._fee_at(fee, self._spot_excess(fee, collateral_type))
+    return self._fee_at(
+        fee, self._average_excess(fee, staticcall engine.utilization_integral(collateral_type))
     )
 
 
@@ -212,7 +247,8 @@ def _accrue(collateral_type: bytes32) -> uint256:
     ctype: IVaultEngine.CollateralType = staticcall engine.collateral_types(collateral_type)
     if block.timestamp == fee.last_accrual:
         return ctype.rate
-    effective: uint256 = self._effective_fee(fee, ctype)
+    integral: uint256 = staticcall engine.utilization_integral(collateral_type)
+    effective: uint256 = self._fee_at(fee, self._average_excess(fee, integral))
     # rounds up: the protocol is never under-charged
     new_rate: uint256 = fixed_point.rmul_up(
         fixed_point.rpow_up(effective, block.timestamp - fee.last_accrual), ctype.rate
@@ -237,17 +273,34 @@ def _accrue(collateral_type: bytes32) -> uint256:
             extcall engine.transfer_stable(self, self.fee_recipient, to_recipient)
         log FeesShared(collateral_type=collateral_type, to_pool=to_pool, to_recipient=to_recipient)
     self.fees[collateral_type].last_accrual = block.timestamp
+    self.fees[collateral_type].integral_at_accrual = integral
     log Accrued(collateral_type=collateral_type, effective_fee=effective, rate=new_rate)
     return new_rate
 
 
 @view
 @internal
-def _effective_fee(fee: TypeFee, ctype: IVaultEngine.CollateralType) -> uint256:
-    if fee.base_fee == constants.RAY or fee.max_multiplier == constants.WAD:
+def _fee_at(fee: TypeFee, excess: uint256) -> uint256:
+    # 1 + (base_fee - 1) * multiplier, the multiplier for a utilization `excess` above the kink
+    if fee.base_fee == constants.RAY or fee.max_multiplier == constants.WAD or excess == 0:
         return fee.base_fee
+    # excess <= 1 - kink, so kink < WAD here
+    multiplier: uint256 = constants.WAD + fixed_point.div_up(
+        (fee.max_multiplier - constants.WAD) * excess, constants.WAD - fee.kink
+    )
+    return constants.RAY + fixed_point.div_up(
+        (fee.base_fee - constants.RAY) * multiplier, constants.WAD
+    )
+
+
+@view
+@internal
+def _spot_excess(fee: TypeFee, collateral_type: bytes32) -> uint256:
+    # max(0, u - kink) at the current utilization, as the engine computes it [wad]
+    if fee.kink >= constants.WAD:
+        return 0
+    ctype: IVaultEngine.CollateralType = staticcall engine.collateral_types(collateral_type)
     debt: uint256 = ctype.normalized_debt * ctype.rate
-    # utilization, rounded up and capped at 1 [wad]
     utilization: uint256 = constants.WAD
     if ctype.debt_ceiling != 0:
         utilization = min(
@@ -256,11 +309,17 @@ def _effective_fee(fee: TypeFee, ctype: IVaultEngine.CollateralType) -> uint256:
     elif debt == 0:
         utilization = 0
     if utilization <= fee.kink:
-        return fee.base_fee
-    # kink < WAD and utilization > kink here, so both subtractions are positive
-    multiplier: uint256 = constants.WAD + fixed_point.div_up(
-        (fee.max_multiplier - constants.WAD) * (utilization - fee.kink), constants.WAD - fee.kink
-    )
-    return constants.RAY + fixed_point.div_up(
-        (fee.base_fee - constants.RAY) * multiplier, constants.WAD
+        return 0
+    return utilization - fee.kink
+
+
+@view
+@internal
+def _average_excess(fee: TypeFee, integral: uint256) -> uint256:
+    # the average of max(0, u - kink) since the last accrual (now > last_accrual), rounded up
+    # [wad]; `integral` is the engine's utilization integral now
+    if integral == fee.integral_at_accrual:
+        return 0
+    return fixed_point.div_up(
+        integral - fee.integral_at_accrual, block.timestamp - fee.last_accrual
     )

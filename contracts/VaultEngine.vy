@@ -23,6 +23,13 @@
      initialized twice (re-initialising would break I3). Normalized debts, locked collateral
      and rates are stored in 128-bit halves of one slot; values that would not fit revert with
      "engine: value too large" (2**128 wad is 3.4e20 tokens; 2**128 ray is a rate of 3.4e11).
+
+     Utilization record (for the FeeAccumulator's multiplier, finding 5 of docs/security.md):
+     per type, the time-integral of max(0, utilization - kink) [wad x seconds], brought up to
+     date before every change of what utilization depends on (normalized debt, rate, ceiling,
+     kink), so the fee of a period is priced by the utilization during that period, not at the
+     moment of accrual. utilization = min(1, ceil(debt * WAD / ceiling)) [wad] (ceiling 0: 1 with
+     debt, else 0), as in the FeeAccumulator.
 """
 from interfaces import IVaultEngine
 from modules import constants
@@ -37,6 +44,13 @@ implements: IVaultEngine
 
 # packed fields are 128 bits wide
 MAX_FIELD: constant(uint256) = 2**128 - 1
+# the utilization record: integral [wad x seconds] << 104 | kink [wad] << 40 | updated at [s]
+UTILIZATION_TIME_MASK: constant(uint256) = 2**40 - 1
+UTILIZATION_KINK_SHIFT: constant(uint256) = 40
+UTILIZATION_KINK_MASK: constant(uint256) = 2**64 - 1
+UTILIZATION_INTEGRAL_SHIFT: constant(uint256) = 104
+# 2**152 wad-seconds: utilization 1 above a kink of 0 for 1.8e20 years
+UTILIZATION_INTEGRAL_LIMIT: constant(uint256) = 2**152
 
 # owner -> delegate -> may the delegate act for the owner
 delegates: public(HashMap[address, HashMap[address, bool]])
@@ -66,6 +80,10 @@ total_issued: public(uint256)
 total_unbacked: public(uint256)
 # maximum total debt across all types [rad]
 global_debt_ceiling: public(uint256)
+# collateral type id -> utilization record, packed: time-integral of the utilization above the
+# fee kink [wad x seconds] << 104 | fee kink [wad] << 40 | when the integral was last brought
+# up to date [unix seconds]
+utilization_record: public(HashMap[bytes32, uint256])
 
 
 event DelegateAllowed:
@@ -89,6 +107,11 @@ event GlobalDebtCeilingSet:
 event DebtCeilingSet:
     collateral_type: indexed(bytes32)
     new_value: uint256
+
+
+event FeeKinkSet:
+    collateral_type: indexed(bytes32)
+    kink: uint256
 
 
 event DustSet:
@@ -198,6 +221,10 @@ def init_type(collateral_type: bytes32):
     auth._check_authorized()
     assert self.debt_and_rate[collateral_type] & MAX_FIELD == 0, "engine: type exists"
     self.debt_and_rate[collateral_type] = constants.RAY
+    # no multiplier until the FeeAccumulator sets a kink below 1
+    self.utilization_record[collateral_type] = (
+        constants.WAD << UTILIZATION_KINK_SHIFT | block.timestamp
+    )
     log CollateralTypeInitialized(collateral_type=collateral_type)
 
 
@@ -222,9 +249,34 @@ def set_debt_ceiling(collateral_type: bytes32, new_value: uint256):
     """
     auth._check_authorized()
     assert self.live, "engine: not live"
-    assert self.debt_and_rate[collateral_type] & MAX_FIELD != 0, "engine: type not initialized"
+    packed: uint256 = self.debt_and_rate[collateral_type]
+    assert packed & MAX_FIELD != 0, "engine: type not initialized"
+    self._update_utilization(collateral_type, packed >> 128, packed & MAX_FIELD)
     self.debt_ceiling[collateral_type] = new_value
     log DebtCeilingSet(collateral_type=collateral_type, new_value=new_value)
+
+
+@external
+def set_fee_kink(collateral_type: bytes32, kink: uint256):
+    """
+    @notice Set the utilization above which a type's fee multiplier applies (the
+            FeeAccumulator's job); the utilization integral is brought up to date first.
+    @param collateral_type The type.
+    @param kink Utilization [wad], at most 1 wad (1 wad: no multiplier).
+    """
+    auth._check_authorized()
+    packed: uint256 = self.debt_and_rate[collateral_type]
+    assert packed & MAX_FIELD != 0, "engine: type not initialized"
+    assert kink <= constants.WAD, "engine: kink above 1"
+    # the integral is now up to date (or did not grow: kink 1), so its clock restarts now
+    self._update_utilization(collateral_type, packed >> 128, packed & MAX_FIELD)
+    record: uint256 = self.utilization_record[collateral_type]
+    self.utilization_record[collateral_type] = (
+        record >> UTILIZATION_INTEGRAL_SHIFT << UTILIZATION_INTEGRAL_SHIFT
+        | kink << UTILIZATION_KINK_SHIFT
+        | block.timestamp
+    )
+    log FeeKinkSet(collateral_type=collateral_type, kink=kink)
 
 
 @external
@@ -389,6 +441,7 @@ def modify_vault(
         if delta_debt < 0:
             assert balance >= convert(-delta_debt, uint256), "engine: insufficient stable"
         self.stable[stable_dst] = self._add(balance, delta_debt)
+        self._update_utilization(collateral_type, packed >> 128, rate)
         self.debt_and_rate[collateral_type] = type_debt << 128 | rate
         self.total_issued = issued
     # both halves checked <= MAX_FIELD above (normalized_debt <= type_debt by I4)
@@ -444,6 +497,8 @@ def seize(
     self.total_unbacked = self._sub(self.total_unbacked, delta_debt)
 
     self.packed_vaults[collateral_type][owner] = vault.collateral << 128 | vault.normalized_debt
+    if delta_normalized_debt != 0:
+        self._update_utilization(collateral_type, packed >> 128, rate)
     self.debt_and_rate[collateral_type] = type_debt << 128 | rate
     log VaultSeized(
         collateral_type=collateral_type,
@@ -482,6 +537,7 @@ def fold_rate(collateral_type: bytes32, recipient: address, delta_rate: int256):
         assert balance >= convert(-delta_stable, uint256), "engine: insufficient stable"
     self.stable[recipient] = self._add(balance, delta_stable)
     self.total_issued = self._add(self.total_issued, delta_stable)
+    self._update_utilization(collateral_type, type_debt, rate)
     self.debt_and_rate[collateral_type] = type_debt << 128 | new_rate
     log RateFolded(
         collateral_type=collateral_type,
@@ -586,6 +642,34 @@ def is_safe(collateral_type: bytes32, owner: address) -> bool:
 
 @view
 @external
+def utilization_integral(collateral_type: bytes32) -> uint256:
+    """
+    @notice The time-integral of a type's utilization above its fee kink, up to now.
+    @param collateral_type The type.
+    @return [wad x seconds]; the FeeAccumulator prices a period by its increase.
+    """
+    record: uint256 = self.utilization_record[collateral_type]
+    packed: uint256 = self.debt_and_rate[collateral_type]
+    return (record >> UTILIZATION_INTEGRAL_SHIFT) + self._excess_utilization(
+        collateral_type, packed >> 128, packed & MAX_FIELD, record
+    ) * (block.timestamp - (record & UTILIZATION_TIME_MASK))
+
+
+@view
+@external
+def fee_kink(collateral_type: bytes32) -> uint256:
+    """
+    @notice The utilization above which a type's fee multiplier applies.
+    @param collateral_type The type.
+    @return [wad]; 1 wad: no multiplier.
+    """
+    return (
+        self.utilization_record[collateral_type] >> UTILIZATION_KINK_SHIFT
+    ) & UTILIZATION_KINK_MASK
+
+
+@view
+@external
 def can_act(owner: address, actor: address) -> bool:
     """
     @notice Whether `actor` may act for `owner` (itself or a delegate).
@@ -630,6 +714,48 @@ def _apply_deltas(
 def _vault(collateral_type: bytes32, owner: address) -> IVaultEngine.Vault:
     packed: uint256 = self.packed_vaults[collateral_type][owner]
     return IVaultEngine.Vault(collateral=packed >> 128, normalized_debt=packed & MAX_FIELD)
+
+
+@internal
+def _update_utilization(collateral_type: bytes32, normalized_debt: uint256, rate: uint256):
+    # before the type's normalized debt, rate, ceiling or kink changes: add the utilization
+    # above the kink since the last update, at the values that held during that time
+    # (with a kink of 1 nothing accrues and the record is left as it is: set_fee_kink restarts
+    # its clock when it lowers the kink)
+    record: uint256 = self.utilization_record[collateral_type]
+    updated_at: uint256 = record & UTILIZATION_TIME_MASK
+    kink_bits: uint256 = record & (UTILIZATION_KINK_MASK << UTILIZATION_KINK_SHIFT)
+    if updated_at == block.timestamp or kink_bits >> UTILIZATION_KINK_SHIFT >= constants.WAD:
+        return
+    integral: uint256 = (record >> UTILIZATION_INTEGRAL_SHIFT) + self._excess_utilization(
+        collateral_type, normalized_debt, rate, record
+    ) * (block.timestamp - updated_at)
+    assert integral < UTILIZATION_INTEGRAL_LIMIT, "engine: value too large"
+    self.utilization_record[collateral_type] = (
+        integral << UTILIZATION_INTEGRAL_SHIFT | kink_bits | block.timestamp
+    )
+
+
+@view
+@internal
+def _excess_utilization(
+    collateral_type: bytes32, normalized_debt: uint256, rate: uint256, record: uint256
+) -> uint256:
+    # max(0, utilization - kink) [wad]; utilization rounds up (more fees to the protocol)
+    kink: uint256 = (record >> UTILIZATION_KINK_SHIFT) & UTILIZATION_KINK_MASK
+    if kink >= constants.WAD:
+        return 0
+    debt: uint256 = normalized_debt * rate
+    ceiling: uint256 = self.debt_ceiling[collateral_type]
+    utilization: uint256 = constants.WAD
+    if ceiling != 0:
+        # ceil(debt * WAD / ceiling), capped at 1
+        utilization = min((debt * constants.WAD + ceiling - 1) // ceiling, constants.WAD)
+    elif debt == 0:
+        utilization = 0
+    if utilization <= kink:
+        return 0
+    return utilization - kink
 
 
 @view

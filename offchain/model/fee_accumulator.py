@@ -7,7 +7,7 @@ from typing import NamedTuple
 from offchain.model.errors import require
 from offchain.model.fixed_point import RAY, WAD, div_up, rmul_up, rpow_up, to_int256, u256
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env
-from offchain.model.vault_engine import CollateralType, VaultEngine
+from offchain.model.vault_engine import VaultEngine
 
 MAX_BASE_FEE = 1000000076036763191000000000
 MAX_MULTIPLIER = 10 * WAD
@@ -18,6 +18,7 @@ class TypeFee(NamedTuple):
     last_accrual: int = 0  # seconds; 0 = not initialized
     kink: int = 0  # wad
     max_multiplier: int = 0  # wad
+    integral_at_accrual: int = 0  # wad x seconds: the engine's utilization integral then
 
 
 class FeeAccumulator(Authorized):
@@ -37,7 +38,9 @@ class FeeAccumulator(Authorized):
     def init_type(self, sender: str, collateral_type: bytes) -> None:
         self._check_authorized(sender)
         require(self.fees[collateral_type].last_accrual == 0, "fees: type exists")
-        self.fees[collateral_type] = TypeFee(RAY, self.now, WAD, WAD)
+        self.fees[collateral_type] = TypeFee(
+            RAY, self.now, WAD, WAD, self.engine.utilization_integral(collateral_type)
+        )
         self.log("TypeInitialized", collateral_type=collateral_type)
 
     def set_base_fee(self, sender: str, collateral_type: bytes, base_fee: int) -> None:
@@ -56,6 +59,7 @@ class FeeAccumulator(Authorized):
         require(max_multiplier >= WAD, "fees: multiplier below 1")
         require(max_multiplier <= MAX_MULTIPLIER, "fees: multiplier above 10")
         self._accrue(collateral_type)
+        self.engine.set_fee_kink(self.address, collateral_type, kink)
         self.fees[collateral_type] = self.fees[collateral_type]._replace(
             kink=kink, max_multiplier=max_multiplier
         )
@@ -83,8 +87,15 @@ class FeeAccumulator(Authorized):
         return self._accrue(collateral_type)
 
     def effective_fee(self, collateral_type: bytes) -> int:
-        return self._effective_fee(
-            self.fees[collateral_type], self.engine.collateral_types[collateral_type]
+        fee = self.fees[collateral_type]
+        return self._fee_at(fee, self._spot_excess(fee, collateral_type))
+
+    def period_fee(self, collateral_type: bytes) -> int:
+        fee = self.fees[collateral_type]
+        if self.now == fee.last_accrual:
+            return self._fee_at(fee, self._spot_excess(fee, collateral_type))
+        return self._fee_at(
+            fee, self._average_excess(fee, self.engine.utilization_integral(collateral_type))
         )
 
     def _accrue(self, collateral_type: bytes) -> int:
@@ -93,7 +104,8 @@ class FeeAccumulator(Authorized):
         ctype = self.engine.collateral_types[collateral_type]
         if self.now == fee.last_accrual:
             return ctype.rate
-        effective = self._effective_fee(fee, ctype)
+        integral = self.engine.utilization_integral(collateral_type)
+        effective = self._fee_at(fee, self._average_excess(fee, integral))
         new_rate = rmul_up(rpow_up(effective, u256(self.now - fee.last_accrual)), ctype.rate)
         delta_rate = u256(new_rate - ctype.rate)
         pool, share = self.stability_pool, self.pool_fee_share
@@ -121,14 +133,23 @@ class FeeAccumulator(Authorized):
                 to_pool=to_pool,
                 to_recipient=to_recipient,
             )
-        self.fees[collateral_type] = self.fees[collateral_type]._replace(last_accrual=self.now)
+        self.fees[collateral_type] = self.fees[collateral_type]._replace(
+            last_accrual=self.now, integral_at_accrual=integral
+        )
         self.log("Accrued", collateral_type=collateral_type, effective_fee=effective, rate=new_rate)
         return new_rate
 
     @staticmethod
-    def _effective_fee(fee: TypeFee, ctype: CollateralType) -> int:
-        if fee.base_fee == RAY or fee.max_multiplier == WAD:
+    def _fee_at(fee: TypeFee, excess: int) -> int:
+        if fee.base_fee == RAY or fee.max_multiplier == WAD or excess == 0:
             return fee.base_fee
+        multiplier = u256(WAD + div_up(u256((fee.max_multiplier - WAD) * excess), WAD - fee.kink))
+        return u256(RAY + div_up(u256((fee.base_fee - RAY) * multiplier), WAD))
+
+    def _spot_excess(self, fee: TypeFee, collateral_type: bytes) -> int:
+        if fee.kink >= WAD:
+            return 0
+        ctype = self.engine.collateral_types[collateral_type]
         debt = u256(ctype.normalized_debt * ctype.rate)
         utilization = WAD
         if ctype.debt_ceiling != 0:
@@ -136,9 +157,10 @@ class FeeAccumulator(Authorized):
         elif debt == 0:
             utilization = 0
         if utilization <= fee.kink:
-            return fee.base_fee
-        multiplier = u256(
-            WAD
-            + div_up(u256((fee.max_multiplier - WAD) * (utilization - fee.kink)), WAD - fee.kink)
-        )
-        return u256(RAY + div_up(u256((fee.base_fee - RAY) * multiplier), WAD))
+            return 0
+        return utilization - fee.kink
+
+    def _average_excess(self, fee: TypeFee, integral: int) -> int:
+        if integral == fee.integral_at_accrual:
+            return 0
+        return div_up(u256(integral - fee.integral_at_accrual), u256(self.now - fee.last_accrual))

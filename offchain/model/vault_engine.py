@@ -7,6 +7,7 @@ from typing import NamedTuple
 from offchain.model.errors import Revert, require
 from offchain.model.fixed_point import (
     RAY,
+    WAD,
     add_signed,
     i256,
     neg,
@@ -19,6 +20,12 @@ from offchain.model.state import Authorized, Env
 
 # the contract packs normalized debts, locked collateral and rates into 128-bit halves of a slot
 MAX_FIELD = 2**128 - 1
+# the utilization record: integral [wad x seconds] << 104 | kink [wad] << 40 | updated at [s]
+UTILIZATION_TIME_MASK = 2**40 - 1
+UTILIZATION_KINK_SHIFT = 40
+UTILIZATION_KINK_MASK = 2**64 - 1
+UTILIZATION_INTEGRAL_SHIFT = 104
+UTILIZATION_INTEGRAL_LIMIT = 2**152
 
 
 class CollateralType(NamedTuple):
@@ -48,6 +55,7 @@ class VaultEngine(Authorized):
         self.total_issued = 0
         self.total_unbacked = 0
         self.global_debt_ceiling = 0
+        self.utilization_record = self.storage(0)  # type -> packed record
         self.authorized[deployer] = True
         self.log("AuthorityAdded", account=deployer)
 
@@ -70,6 +78,7 @@ class VaultEngine(Authorized):
         self.collateral_types[collateral_type] = self.collateral_types[collateral_type]._replace(
             rate=RAY
         )
+        self.utilization_record[collateral_type] = WAD << UTILIZATION_KINK_SHIFT | self.now
         self.log("CollateralTypeInitialized", collateral_type=collateral_type)
 
     def set_global_debt_ceiling(self, sender: str, new_value: int) -> None:
@@ -88,8 +97,27 @@ class VaultEngine(Authorized):
         self.collateral_types[collateral_type] = ctype._replace(**{field: new_value})
 
     def set_debt_ceiling(self, sender: str, collateral_type: bytes, new_value: int) -> None:
-        self._set_type_field(sender, collateral_type, "debt_ceiling", new_value)
+        self._check_authorized(sender)
+        require(self.live, "engine: not live")
+        ctype = self.collateral_types[collateral_type]
+        require(ctype.rate != 0, "engine: type not initialized")
+        self._update_utilization(collateral_type, ctype.normalized_debt, ctype.rate)
+        self.collateral_types[collateral_type] = ctype._replace(debt_ceiling=new_value)
         self.log("DebtCeilingSet", collateral_type=collateral_type, new_value=new_value)
+
+    def set_fee_kink(self, sender: str, collateral_type: bytes, kink: int) -> None:
+        self._check_authorized(sender)
+        ctype = self.collateral_types[collateral_type]
+        require(ctype.rate != 0, "engine: type not initialized")
+        require(kink <= WAD, "engine: kink above 1")
+        self._update_utilization(collateral_type, ctype.normalized_debt, ctype.rate)
+        record = self.utilization_record[collateral_type]
+        self.utilization_record[collateral_type] = (
+            record >> UTILIZATION_INTEGRAL_SHIFT << UTILIZATION_INTEGRAL_SHIFT
+            | kink << UTILIZATION_KINK_SHIFT
+            | self.now
+        )
+        self.log("FeeKinkSet", collateral_type=collateral_type, kink=kink)
 
     def set_dust(self, sender: str, collateral_type: bytes, new_value: int) -> None:
         self._set_type_field(sender, collateral_type, "dust", new_value)
@@ -193,6 +221,9 @@ class VaultEngine(Authorized):
         if delta_debt < 0:
             require(balance >= to_uint256(neg(delta_debt)), "engine: insufficient stable")
         self.stable[stable_dst] = add_signed(balance, delta_debt)
+        if delta_normalized_debt != 0:
+            old = self.collateral_types[collateral_type]
+            self._update_utilization(collateral_type, old.normalized_debt, old.rate)
 
         self.vaults[(collateral_type, owner)] = vault
         self.collateral_types[collateral_type] = ctype
@@ -233,6 +264,8 @@ class VaultEngine(Authorized):
         self.total_unbacked = sub_signed(self.total_unbacked, delta_debt)
 
         self.vaults[(collateral_type, owner)] = vault
+        if delta_normalized_debt != 0:
+            self._update_utilization(collateral_type, ctype.normalized_debt, ctype.rate)
         self.collateral_types[collateral_type] = self.collateral_types[collateral_type]._replace(
             normalized_debt=type_debt
         )
@@ -264,6 +297,7 @@ class VaultEngine(Authorized):
             require(balance >= to_uint256(neg(delta_stable)), "engine: insufficient stable")
         self.stable[recipient] = add_signed(balance, delta_stable)
         self.total_issued = add_signed(self.total_issued, delta_stable)
+        self._update_utilization(collateral_type, ctype.normalized_debt, ctype.rate)
         self.collateral_types[collateral_type] = self.collateral_types[collateral_type]._replace(
             rate=new_rate
         )
@@ -333,8 +367,58 @@ class VaultEngine(Authorized):
         vault = self.vaults[(collateral_type, owner)]
         return u256(vault.normalized_debt * ctype.rate) <= u256(vault.collateral * ctype.safe_price)
 
+    def utilization_integral(self, collateral_type: bytes) -> int:
+        record = self.utilization_record[collateral_type]
+        ctype = self.collateral_types[collateral_type]
+        return u256(
+            (record >> UTILIZATION_INTEGRAL_SHIFT)
+            + self._excess_utilization(
+                ctype.normalized_debt, ctype.rate, ctype.debt_ceiling, record
+            )
+            * u256(self.now - (record & UTILIZATION_TIME_MASK))
+        )
+
+    def fee_kink(self, collateral_type: bytes) -> int:
+        return (self.utilization_record[collateral_type] >> UTILIZATION_KINK_SHIFT) & (
+            UTILIZATION_KINK_MASK
+        )
+
     def can_act(self, owner: str, actor: str) -> bool:
         return self._can_act(owner, actor)
+
+    # ------------------------------------------------------------ utilization
+
+    def _update_utilization(self, collateral_type: bytes, normalized_debt: int, rate: int) -> None:
+        record = self.utilization_record[collateral_type]
+        updated_at = record & UTILIZATION_TIME_MASK
+        kink_bits = record & (UTILIZATION_KINK_MASK << UTILIZATION_KINK_SHIFT)
+        if updated_at == self.now or kink_bits >> UTILIZATION_KINK_SHIFT >= WAD:
+            return
+        ceiling = self.collateral_types[collateral_type].debt_ceiling
+        integral = u256(
+            (record >> UTILIZATION_INTEGRAL_SHIFT)
+            + self._excess_utilization(normalized_debt, rate, ceiling, record)
+            * u256(self.now - updated_at)
+        )
+        require(integral < UTILIZATION_INTEGRAL_LIMIT, "engine: value too large")
+        self.utilization_record[collateral_type] = (
+            integral << UTILIZATION_INTEGRAL_SHIFT | kink_bits | self.now
+        )
+
+    @staticmethod
+    def _excess_utilization(normalized_debt: int, rate: int, ceiling: int, record: int) -> int:
+        kink = (record >> UTILIZATION_KINK_SHIFT) & UTILIZATION_KINK_MASK
+        if kink >= WAD:
+            return 0
+        debt = u256(normalized_debt * rate)
+        utilization = WAD
+        if ceiling != 0:
+            utilization = min((u256(u256(debt * WAD) + ceiling) - 1) // ceiling, WAD)
+        elif debt == 0:
+            utilization = 0
+        if utilization <= kink:
+            return 0
+        return utilization - kink
 
 
 __all__ = ["CollateralType", "Vault", "VaultEngine", "Revert"]

@@ -9,6 +9,7 @@ use it. `TEST_FACTORIES` adds the twins of the test-only contracts (contracts/te
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -59,6 +60,20 @@ class System:
     def tx(self, address: str, function: str, sender: str, *args: Any) -> None:
         """One transaction on both; raises Revert (same reason on both) or Divergence."""
         self.lockstep.transact(address, function, sender, *args)
+
+    @contextmanager
+    def what_if(self) -> Iterator[None]:
+        """Run a hypothetical branch: every transaction sent inside is undone afterwards, on
+        chain (an EVM snapshot) and in the model (a copy), so a test can compare two histories
+        from the same state (an honest one and an attack, say)."""
+        snapshot = self.chain.snapshot()
+        saved = copy.deepcopy(self.model)
+        try:
+            yield
+        finally:
+            self.chain.revert_to(snapshot)
+            self.model = saved
+            self.lockstep = Lockstep(self.chain, saved)
 
     def warp(self, seconds: int) -> None:
         """The next transaction is mined `seconds` after the last block."""

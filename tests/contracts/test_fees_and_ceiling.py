@@ -64,6 +64,14 @@ def _effective_fee(system, type_id) -> int:
     return on_chain
 
 
+def _utilization_integral(system, type_id) -> int:
+    """The engine's stored utilization integral (VaultEngine.utilization_record >> 104) [wad x s],
+    read on chain and checked equal to the model."""
+    on_chain = system.view(system.d.engine, "utilization_record", type_id)
+    assert on_chain == system.engine().utilization_record[type_id]
+    return on_chain >> 104
+
+
 def _stable(system, who) -> int:
     on_chain = system.view(system.d.engine, "stable", who)
     assert on_chain == system.engine().stable[who]
@@ -200,7 +208,8 @@ def test_init_type__starts_with_no_fee_and_no_multiplier(system):
     system.tx(fees, "init_type", r.governance, NEW_TYPE)
     initialized_at = system.now
     assert _events(system) == [(fees, "TypeInitialized", {"collateral_type": NEW_TYPE})]
-    assert tuple(_fee_params(system, NEW_TYPE)) == (RAY, initialized_at, WAD, WAD)
+    # the engine's utilization integral starts at 0 (and a kink of 1 keeps it there)
+    assert tuple(_fee_params(system, NEW_TYPE)) == (RAY, initialized_at, WAD, WAD, 0)
     assert _effective_fee(system, NEW_TYPE) == RAY
 
     system.warp(YEAR)
@@ -533,6 +542,7 @@ def test_set_base_fee__charges_fees_due_at_old_fee_then_switches(system):
         system.now,
         system.eth.config.fee_kink,
         system.eth.config.fee_max_multiplier,
+        _utilization_integral(system, tid),
     )
     assert _effective_fee(system, tid) == new_fee
     t_1 = system.now
@@ -596,16 +606,33 @@ def test_set_multiplier__charges_fees_due_at_old_multiplier_then_switches(system
     system.warp(DAY)
     system.tx(fees, "set_multiplier", r.governance, tid, WAD // 2, WAD)
     rate_1 = _ctype(system, tid).rate
-    assert [name for _, name, _ in _events(system)] == ["RateFolded", "Accrued", "MultiplierSet"]
+    assert [name for _, name, _ in _events(system)] == [
+        "RateFolded",
+        "Accrued",
+        "FeeKinkSet",
+        "MultiplierSet",
+    ]
     assert _events(system)[1][2]["effective_fee"] == full_fee
+    # the engine keeps the kink for its utilization integral
     assert _events(system)[2] == (
+        system.d.engine,
+        "FeeKinkSet",
+        {"collateral_type": tid, "kink": WAD // 2},
+    )
+    assert _events(system)[3] == (
         fees,
         "MultiplierSet",
         {"collateral_type": tid, "kink": WAD // 2, "max_multiplier": WAD},
     )
     _assert_compounded_up(rate_1, rate_0, full_fee, system.now - t_0)
     assert _stable(system, system.d.backstop) == recipient_0 + 5_000 * WAD * (rate_1 - rate_0)
-    assert tuple(_fee_params(system, tid)) == (cfg.base_fee, system.now, WAD // 2, WAD)
+    assert tuple(_fee_params(system, tid)) == (
+        cfg.base_fee,
+        system.now,
+        WAD // 2,
+        WAD,
+        _utilization_integral(system, tid),
+    )
     # a multiplier of 1 means no rise even above the kink, at a full ceiling
     assert _effective_fee(system, tid) == cfg.base_fee
 

@@ -1,0 +1,96 @@
+"""The outside security review's findings (issue 13; docs/security.md), one named regression test
+per finding, each running the attack on chain and in the model at once (the `system` fixture).
+Each docstring gives the attack in two lines; the assertions say why it no longer pays.
+More detailed tests of each fix live beside the contract's own tests (tests/contracts/)."""
+
+from __future__ import annotations
+
+from offchain.model.fixed_point import RAD, RAY, WAD, div_up, rmul_up, rpow_up
+from offchain.testing.harness import read
+
+DAY = 86_400
+ETH = "ETH-A"
+
+
+def _rate(system, t) -> int:
+    return read(system, system.d.engine, "collateral_types", t.type_id)[1]
+
+
+def _fee_at(base_fee: int, kink: int, max_multiplier: int, excess: int) -> int:
+    """FeeAccumulator's docstring: 1 + (base - 1) * (1 + (max - 1) * excess / (1 - kink)) [ray],
+    each division rounded up."""
+    if excess == 0:
+        return base_fee
+    multiplier = WAD + div_up((max_multiplier - WAD) * excess, WAD - kink)
+    return RAY + div_up((base_fee - RAY) * multiplier, WAD)
+
+
+def test_finding_05__repay_accrue_redraw__still_pays_the_month_at_its_utilization(system):
+    """Attack: a type sits above its fee kink for a month; a borrower repays, calls accrue and
+    redraws: the old contract priced the whole month at the moment's low utilization (-70%).
+
+    Now a period is priced by its time-weighted utilization: the attack's accrual charges the
+    month at its real utilization (one second lower), exactly as the formula says, and a one-second
+    spike before an accrual no longer overcharges the period."""
+    r, t, e = system.roles, system.eth, system.d.engine
+    cfg = t.config
+    # a ceiling of 10,500 and 10,000 drawn: utilization 0.95, above the 0.8 kink
+    system.tx(e, "set_debt_ceiling", r.governance, t.type_id, 10_500 * RAD)
+    system.open_vault(r.borrower, ETH, 10 * WAD, 10_000 * WAD)
+    system.tx(system.d.fees, "accrue", r.keeper, t.type_id)
+    rate_0, debt = _rate(system, t), 10_000 * WAD
+    high = div_up(debt * rate_0 * WAD, 10_500 * RAD) - cfg.fee_kink  # excess over the kink [wad]
+    month = 30 * DAY
+
+    with system.what_if():  # honest: nobody touches the type for a month
+        system.warp(month)
+        system.tx(system.d.fees, "accrue", r.keeper, t.type_id)
+        honest_rate = _rate(system, t)
+    honest_fee = _fee_at(cfg.base_fee, cfg.fee_kink, cfg.fee_max_multiplier, high)
+    assert honest_rate == rmul_up(rpow_up(honest_fee, month), rate_0)
+
+    # the attack: after the month, repay 7,500 (utilization 0.24), accrue, redraw
+    system.warp(month)
+    system.tx(
+        e,
+        "modify_vault",
+        r.borrower,
+        t.type_id,
+        r.borrower,
+        r.borrower,
+        r.borrower,
+        0,
+        -7_500 * WAD,
+    )
+    system.tx(system.d.fees, "accrue", r.keeper, t.type_id)
+    attacked_rate = _rate(system, t)
+    # the month at `high`, the last second (after the repay) below the kink
+    average = div_up(high * month, month + 1)
+    attacked_fee = _fee_at(cfg.base_fee, cfg.fee_kink, cfg.fee_max_multiplier, average)
+    assert attacked_rate == rmul_up(rpow_up(attacked_fee, month + 1), rate_0)
+    # the borrower saved nothing: the month's income equals the honest month's to 1 part in 10^6
+    honest_income = debt * (honest_rate - rate_0)
+    attacked_income = debt * (attacked_rate - rate_0)
+    assert attacked_income * 1_000_000 >= honest_income * 999_999
+    # what the old contract charged (the base fee for the whole month, the spot utilization
+    # being below the kink) is far less
+    old_income = debt * (rmul_up(rpow_up(cfg.base_fee, month + 1), rate_0) - rate_0)
+    assert attacked_income > old_income * 2
+
+    # the reverse: a week later, a spike to a full ceiling one second before the accrual
+    system.tx(
+        e, "modify_vault", r.borrower, t.type_id, r.borrower, r.borrower, r.borrower, 0, 7_500 * WAD
+    )
+    system.tx(system.d.fees, "accrue", r.keeper, t.type_id)
+    rate_1 = _rate(system, t)
+    week_excess = div_up(debt * rate_1 * WAD, 10_500 * RAD) - cfg.fee_kink
+    system.warp(7 * DAY)
+    system.tx(e, "set_debt_ceiling", r.governance, t.type_id, debt * rate_1)
+    system.tx(system.d.fees, "accrue", r.keeper, t.type_id)
+    # the week at its utilization, the last second at a full ceiling; the old contract charged
+    # the full multiplier for the whole week
+    average = div_up(week_excess * 7 * DAY + (WAD - cfg.fee_kink), 7 * DAY + 1)
+    week_fee = _fee_at(cfg.base_fee, cfg.fee_kink, cfg.fee_max_multiplier, average)
+    assert _rate(system, t) == rmul_up(rpow_up(week_fee, 7 * DAY + 1), rate_1)
+    full_fee = _fee_at(cfg.base_fee, cfg.fee_kink, cfg.fee_max_multiplier, WAD - cfg.fee_kink)
+    assert _rate(system, t) < rmul_up(rpow_up(full_fee, 7 * DAY + 1), rate_1)
