@@ -2,11 +2,17 @@
 """
 @title CeilingManager
 @notice Keeps each managed type's debt ceiling at min(max_ceiling, current debt + gap). The
-        ceiling may rise at most once per cooldown (so debt cannot be run up faster than
+        ceiling rises by at most `gap` per cooldown window (so debt cannot be run up faster than
         governance intends); it falls at once.
-@dev DSS analogue: DssAutoLine (line = max_ceiling, gap = gap, ttl = cooldown). Must be
-     authorized on the engine. Governance's own set_debt_ceiling calls are overwritten by the
-     next `update` of a managed type.
+@dev DSS analogue: DssAutoLine (line = max_ceiling, gap = gap, ttl = cooldown), with one
+     difference (finding 12 of docs/security.md): DssAutoLine allows one increase per ttl, so
+     any increase, however small, restarts the wait; a borrower who repays just before an
+     `update` and redraws after it held the ceiling nearly flat. Here the amount is limited, not
+     the number of increases: the first rise after a window ends opens a window of `cooldown`
+     seconds whose base is the ceiling at that moment, and within the window the ceiling may
+     rise, any number of times, up to base + gap. Must be authorized on the engine.
+     Governance's own set_debt_ceiling calls are overwritten by the next `update` of a managed
+     type.
 """
 from interfaces import IVaultEngine
 from modules import authorized as auth
@@ -21,10 +27,12 @@ struct Config:
     max_ceiling: uint256
     # headroom kept above the current debt [rad]
     gap: uint256
-    # minimum seconds between two increases
+    # length of a window within which the ceiling rises by at most `gap` [seconds]
     cooldown: uint256
-    # when the ceiling last rose [seconds]
+    # when the current window opened (the first rise after the previous one ended) [seconds]
     last_increase: uint256
+    # the ceiling when the current window opened: it rises to at most window_base + gap [rad]
+    window_base: uint256
 
 
 # the ledger
@@ -67,7 +75,7 @@ def configure(collateral_type: bytes32, max_ceiling: uint256, gap: uint256, cool
     @param collateral_type The type.
     @param max_ceiling Highest ceiling [rad], non-zero.
     @param gap Headroom above current debt [rad], non-zero and <= max_ceiling.
-    @param cooldown Minimum seconds between increases.
+    @param cooldown Seconds of a window within which the ceiling rises by at most `gap`.
     """
     auth._check_authorized()
     assert max_ceiling != 0, "ceiling: zero max"
@@ -78,6 +86,7 @@ def configure(collateral_type: bytes32, max_ceiling: uint256, gap: uint256, cool
         gap=gap,
         cooldown=cooldown,
         last_increase=self.configs[collateral_type].last_increase,
+        window_base=self.configs[collateral_type].window_base,
     )
     log TypeConfigured(
         collateral_type=collateral_type, max_ceiling=max_ceiling, gap=gap, cooldown=cooldown
@@ -100,7 +109,8 @@ def remove(collateral_type: bytes32):
 def update(collateral_type: bytes32) -> uint256:
     """
     @notice Move a managed type's ceiling toward min(max_ceiling, debt + gap). Anyone may call.
-            A rise within the cooldown of the last rise does nothing.
+            A fall applies at once; a rise opens a window if none is open and is capped at the
+            window's base + gap.
     @param collateral_type The type.
     @return The type's ceiling after the call [rad].
     """
@@ -111,9 +121,15 @@ def update(collateral_type: bytes32) -> uint256:
     if target == ctype.debt_ceiling:
         return target
     if target > ctype.debt_ceiling:
-        if block.timestamp < config.last_increase + config.cooldown:
+        base: uint256 = config.window_base
+        if block.timestamp >= config.last_increase + config.cooldown:
+            # the last window ended: this rise opens a new one, based at today's ceiling
+            base = ctype.debt_ceiling
+            self.configs[collateral_type].last_increase = block.timestamp
+            self.configs[collateral_type].window_base = base
+        target = min(target, base + config.gap)
+        if target <= ctype.debt_ceiling:
             return ctype.debt_ceiling
-        self.configs[collateral_type].last_increase = block.timestamp
     extcall engine.set_debt_ceiling(collateral_type, target)
     log CeilingUpdated(
         collateral_type=collateral_type, old_ceiling=ctype.debt_ceiling, new_ceiling=target

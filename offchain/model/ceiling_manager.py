@@ -1,4 +1,5 @@
-"""Twin of contracts/CeilingManager.vy: ceiling = min(max, debt + gap), rising once per cooldown."""
+"""Twin of contracts/CeilingManager.vy: ceiling = min(max, debt + gap), rising by at most gap per
+cooldown window."""
 
 from __future__ import annotations
 
@@ -13,8 +14,9 @@ from offchain.model.vault_engine import VaultEngine
 class Config(NamedTuple):
     max_ceiling: int = 0  # rad; 0 = not managed
     gap: int = 0  # rad
-    cooldown: int = 0  # seconds
-    last_increase: int = 0  # seconds
+    cooldown: int = 0  # seconds: a window's length
+    last_increase: int = 0  # seconds: when the current window opened
+    window_base: int = 0  # rad: the ceiling when it opened
 
 
 class CeilingManager(Authorized):
@@ -33,8 +35,9 @@ class CeilingManager(Authorized):
         require(max_ceiling != 0, "ceiling: zero max")
         require(gap != 0, "ceiling: zero gap")
         require(gap <= max_ceiling, "ceiling: gap above max")
+        old = self.configs[collateral_type]
         self.configs[collateral_type] = Config(
-            max_ceiling, gap, cooldown, self.configs[collateral_type].last_increase
+            max_ceiling, gap, cooldown, old.last_increase, old.window_base
         )
         self.log(
             "TypeConfigured",
@@ -60,11 +63,15 @@ class CeilingManager(Authorized):
         if target == ctype.debt_ceiling:
             return target
         if target > ctype.debt_ceiling:
-            if self.now < u256(config.last_increase + config.cooldown):
+            base = config.window_base
+            if self.now >= u256(config.last_increase + config.cooldown):
+                base = ctype.debt_ceiling
+                self.configs[collateral_type] = self.configs[collateral_type]._replace(
+                    last_increase=self.now, window_base=base
+                )
+            target = min(target, u256(base + config.gap))
+            if target <= ctype.debt_ceiling:
                 return ctype.debt_ceiling
-            self.configs[collateral_type] = self.configs[collateral_type]._replace(
-                last_increase=self.now
-            )
         self.engine.set_debt_ceiling(self.address, collateral_type, target)
         self.log(
             "CeilingUpdated",

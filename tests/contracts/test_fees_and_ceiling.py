@@ -722,7 +722,13 @@ def test_deployed_ceiling_config__matches_devnet(system):
     cfg = system.eth.config
     configured = (cfg.ceiling_max, cfg.ceiling_gap, cfg.ceiling_cooldown)
     assert configured == (ETH_MAX, ETH_GAP, ETH_COOLDOWN)
-    assert tuple(_ceiling_config(system, system.eth.type_id)) == (ETH_MAX, ETH_GAP, ETH_COOLDOWN, 0)
+    assert tuple(_ceiling_config(system, system.eth.type_id)) == (
+        ETH_MAX,
+        ETH_GAP,
+        ETH_COOLDOWN,
+        0,
+        0,
+    )
 
 
 # ---------------------------------------------------------------- authorities
@@ -781,17 +787,19 @@ def test_configure__new_type__is_managed_once_the_engine_knows_it(system):
             },
         )
     ]
-    assert tuple(_ceiling_config(system, NEW_TYPE)) == (1_000 * RAD, 100 * RAD, 60, 0)
+    assert tuple(_ceiling_config(system, NEW_TYPE)) == (1_000 * RAD, 100 * RAD, 60, 0, 0)
     with reverts("engine: type not initialized"):
         system.tx(ceiling, "update", r.keeper, NEW_TYPE)
 
     system.tx(system.d.engine, "init_type", r.governance, NEW_TYPE)
     system.tx(ceiling, "update", r.keeper, NEW_TYPE)
     assert _ctype(system, NEW_TYPE).debt_ceiling == 100 * RAD  # no debt: the ceiling is the gap
+    # the rise opened a window based at the old ceiling (0)
     assert _ceiling_config(system, NEW_TYPE).last_increase == system.now
+    assert _ceiling_config(system, NEW_TYPE).window_base == 0
 
 
-def test_configure__existing_type__keeps_last_increase_and_its_cooldown(system):
+def test_configure__existing_type__keeps_its_window(system):
     r, tid, ceiling = system.roles, system.eth.type_id, system.d.ceiling
     debt = _open_eth_vault(system)
     _set_debt_ceiling(system, tid, 1_000_000 * RAD)
@@ -800,11 +808,11 @@ def test_configure__existing_type__keeps_last_increase_and_its_cooldown(system):
 
     system.tx(ceiling, "configure", r.governance, tid, ETH_MAX, 8_000_000 * RAD, ETH_COOLDOWN)
     config = tuple(_ceiling_config(system, tid))
-    assert config == (ETH_MAX, 8_000_000 * RAD, ETH_COOLDOWN, raised_at)
-    # the wider gap asks for a rise, but the cooldown of the last rise still runs
+    assert config == (ETH_MAX, 8_000_000 * RAD, ETH_COOLDOWN, raised_at, 1_000_000 * RAD)
+    # the wider gap asks for a rise within the same window: up to its base + the new gap
     system.tx(ceiling, "update", r.keeper, tid)
-    assert _events(system) == []
-    assert _ctype(system, tid).debt_ceiling == debt + ETH_GAP
+    assert _ctype(system, tid).debt_ceiling == debt + 8_000_000 * RAD
+    assert _ceiling_config(system, tid).last_increase == raised_at
 
 
 def test_configure__gap_equal_to_max__accepted(system):
@@ -854,7 +862,7 @@ def test_remove__stops_managing_and_leaves_the_ceiling(system):
     ceiling_before = _ctype(system, tid).debt_ceiling
     system.tx(ceiling, "remove", r.governance, tid)
     assert _events(system) == [(ceiling, "TypeRemoved", {"collateral_type": tid})]
-    assert tuple(_ceiling_config(system, tid)) == (0, 0, 0, 0)
+    assert tuple(_ceiling_config(system, tid)) == (0, 0, 0, 0, 0)
     assert _ctype(system, tid).debt_ceiling == ceiling_before == system.eth.config.debt_ceiling
     with reverts("ceiling: type not managed"):
         system.tx(ceiling, "update", r.keeper, tid)
@@ -933,32 +941,89 @@ def test_update__fall_within_cooldown_of_a_rise__applies_at_once(system):
     assert _ceiling_config(system, tid).last_increase == raised_at
 
 
-def test_update__rise_within_cooldown__does_nothing_until_cooldown_ends(system):
+def test_update__rise_within_a_window__is_capped_at_its_base_plus_gap_until_it_ends(system):
+    """A window opens with the first rise, based at the ceiling then; within it the ceiling
+    rises (any number of times) to at most base + gap; the next rise after it ends opens a new
+    window at the ceiling of that moment."""
     r, tid, ceiling = system.roles, system.eth.type_id, system.d.ceiling
     debt = _open_eth_vault(system)
-    _set_debt_ceiling(system, tid, 1_000_000 * RAD)
+    # governance puts the ceiling below the debt: the next rise's window is based there
+    _set_debt_ceiling(system, tid, 1_000 * RAD)
     system.tx(ceiling, "update", r.keeper, tid)
-    raised_at = system.now
-    _set_debt_ceiling(system, tid, 2_000_000 * RAD)
+    opened_at = system.now
+    assert _ceiling_config(system, tid).window_base == 1_000 * RAD
+    assert _ctype(system, tid).debt_ceiling == 1_000 * RAD + ETH_GAP  # < debt + gap
+    assert _events(system)[-1] == (
+        ceiling,
+        "CeilingUpdated",
+        {"collateral_type": tid, "old_ceiling": 1_000 * RAD, "new_ceiling": 1_000 * RAD + ETH_GAP},
+    )
 
-    # the last second of the cooldown: nothing happens
-    system.warp(raised_at + ETH_COOLDOWN - 1 - system.now)
+    # the last second of the window: the cap holds, nothing happens
+    system.warp(opened_at + ETH_COOLDOWN - 1 - system.now)
     system.tx(ceiling, "update", r.keeper, tid)
-    assert system.now == raised_at + ETH_COOLDOWN - 1
+    assert system.now == opened_at + ETH_COOLDOWN - 1
     assert _events(system) == []
-    assert _ctype(system, tid).debt_ceiling == 2_000_000 * RAD
-    assert _ceiling_config(system, tid).last_increase == raised_at
+    assert _ctype(system, tid).debt_ceiling == 1_000 * RAD + ETH_GAP
+    assert _ceiling_config(system, tid).last_increase == opened_at
 
-    # the cooldown has run: the rise goes through
+    # the window has ended: a new one opens at the current ceiling and the rise goes through
     system.tx(ceiling, "update", r.keeper, tid)
-    assert system.now == raised_at + ETH_COOLDOWN
+    assert system.now == opened_at + ETH_COOLDOWN
     assert _ctype(system, tid).debt_ceiling == debt + ETH_GAP
     assert _events(system)[-1] == (
         ceiling,
         "CeilingUpdated",
-        {"collateral_type": tid, "old_ceiling": 2_000_000 * RAD, "new_ceiling": debt + ETH_GAP},
+        {
+            "collateral_type": tid,
+            "old_ceiling": 1_000 * RAD + ETH_GAP,
+            "new_ceiling": debt + ETH_GAP,
+        },
     )
-    assert _ceiling_config(system, tid).last_increase == system.now
+    assert tuple(_ceiling_config(system, tid))[3:] == (system.now, 1_000 * RAD + ETH_GAP)
+
+
+def test_update__several_rises_within_a_window__follow_the_debt(system):
+    """Within a window the ceiling follows debt + gap up as often as asked (not once per
+    cooldown), as long as it stays within base + gap."""
+    r, tid, ceiling = system.roles, system.eth.type_id, system.d.ceiling
+    _set_debt_ceiling(system, tid, 20_000 * RAD)
+    system.tx(ceiling, "configure", r.governance, tid, ETH_MAX, 10_000 * RAD, ETH_COOLDOWN)
+    system.tx(ceiling, "update", r.keeper, tid)  # no debt: falls to the gap at once
+    assert _ctype(system, tid).debt_ceiling == 10_000 * RAD
+    debt = _open_eth_vault(system, 5_000 * WAD)
+    system.tx(ceiling, "update", r.keeper, tid)  # opens a window based at 10,000
+    assert _ctype(system, tid).debt_ceiling == debt + 10_000 * RAD
+    system.tx(
+        system.d.engine,
+        "modify_vault",
+        r.borrower,
+        tid,
+        r.borrower,
+        r.borrower,
+        r.borrower,
+        0,
+        2_000 * WAD,
+    )
+    system.tx(ceiling, "update", r.keeper, tid)  # within the window: follows the debt
+    assert (
+        _ctype(system, tid).debt_ceiling
+        == _ctype(system, tid).normalized_debt * (_ctype(system, tid).rate) + 10_000 * RAD
+    )
+    system.tx(
+        system.d.engine,
+        "modify_vault",
+        r.borrower,
+        tid,
+        r.borrower,
+        r.borrower,
+        r.borrower,
+        0,
+        4_000 * WAD,
+    )
+    system.tx(ceiling, "update", r.keeper, tid)  # and up to the window's base + gap
+    assert _ctype(system, tid).debt_ceiling == 20_000 * RAD
+    assert _ceiling_config(system, tid).window_base == 10_000 * RAD
 
 
 def test_update__at_target__does_nothing(system):

@@ -94,3 +94,47 @@ def test_finding_05__repay_accrue_redraw__still_pays_the_month_at_its_utilizatio
     assert _rate(system, t) == rmul_up(rpow_up(week_fee, 7 * DAY + 1), rate_1)
     full_fee = _fee_at(cfg.base_fee, cfg.fee_kink, cfg.fee_max_multiplier, WAD - cfg.fee_kink)
     assert _rate(system, t) < rmul_up(rpow_up(full_fee, 7 * DAY + 1), rate_1)
+
+
+def test_finding_12__repay_update_redraw__no_longer_holds_the_ceiling_flat(system):
+    """Attack: with the ceiling at 10M and 9.9M drawn, a borrower repays 4.8M, calls update (a
+    0.1M rise) and redraws; the old manager's cooldown then refused the honest rise to 14.9M.
+
+    Now the amount of increase per cooldown window is limited, not their number: the attacker's
+    small rise opens a window based at 10M, and within it anyone raises the ceiling to debt + gap
+    (14.9M, at most 10M + 5M); the attack cycle repeated in the next window cannot hold it."""
+    r, t, e, ceiling = system.roles, system.eth, system.d.engine, system.d.ceiling
+    cfg = t.config
+    assert (cfg.ceiling_gap, cfg.ceiling_cooldown) == (5_000_000 * RAD, 43_200)  # devnet
+    system.tx(e, "set_debt_ceiling", r.governance, t.type_id, 10_000_000 * RAD)
+    # an honest borrower (5.1M) and the attacker (4.8M): 9.9M drawn
+    system.open_vault(r.borrower, ETH, 30_000 * WAD, 5_100_000 * WAD)
+    system.open_vault(r.stranger, ETH, 6_000 * WAD, 4_800_000 * WAD)
+
+    def vault(who, delta_debt):
+        system.tx(e, "modify_vault", who, t.type_id, who, who, who, 0, delta_debt)
+
+    def ceiling_now() -> int:
+        return read(system, e, "collateral_types", t.type_id)[3]
+
+    def debt_now() -> int:
+        normalized, rate = read(system, e, "collateral_types", t.type_id)[:2]
+        return normalized * rate
+
+    for _ in range(2):  # two cooldown windows
+        # the attack: repay 4.8M, update (a small rise), redraw
+        start = ceiling_now()
+        vault(r.stranger, -4_800_000 * WAD)
+        system.tx(ceiling, "update", r.stranger, t.type_id)
+        vault(r.stranger, 4_800_000 * WAD)
+        # an honest update right after: the ceiling reaches debt + gap within the window
+        system.tx(ceiling, "update", r.keeper, t.type_id)
+        assert ceiling_now() == min(debt_now() + cfg.ceiling_gap, start + cfg.ceiling_gap)
+        assert ceiling_now() >= 14_900_000 * RAD
+        # the honest borrower fills it to 9/10 and the window ends
+        room = (ceiling_now() - debt_now()) * 9 // 10 // RAD // 1_000 * 1_000 * WAD
+        vault(r.borrower, room)
+        system.warp(cfg.ceiling_cooldown)
+        system.tx(ceiling, "update", r.keeper, t.type_id)
+    # the old manager left it at 10.2M after two windows; it follows the debt by a gap each window
+    assert ceiling_now() >= 20_000_000 * RAD
