@@ -13,8 +13,9 @@ struct Call:
 
 
 MAX_CALLS: constant(uint256) = 2048
-# the largest getter result read through it: a six-field struct
-MAX_RESULT: constant(uint256) = 192
+# the largest getter result read through it: an eight-field struct (a longer result would be cut
+# short; the chain backend refuses a result whose length is not its type's)
+MAX_RESULT: constant(uint256) = 256
 
 
 @view

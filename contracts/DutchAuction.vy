@@ -20,7 +20,9 @@
      start or reset an auction, only when both its debt and the value of its collateral are at
      least `min_auction` (no reward farming with dust auctions), never above the penalty part
      of its debt (debt - debt / penalty: a reward never exceeds what the auction earns, so
-     self-liquidation cannot farm it), and never after shutdown (liquidator not live). The flash-take callback runs
+     self-liquidation cannot farm it), in total over the auction's start and all its resets never
+     above the penalty income at its start (its `reward_budget`), and never after shutdown
+     (liquidator not live). The flash-take callback runs
      under the contract's re-entrancy lock: a taker cannot re-enter start, reset or take.
      Rounding: prices round up and collateral out rounds down (the protocol's favour).
      Circuit breaker `stopped`: 1 = no new auctions, 2 = also no resets, 3 = also no takes.
@@ -62,6 +64,11 @@ MAX_FIELD: constant(uint256) = 2**128 - 1
 # bounds for governance parameters
 MAX_BUFFER: constant(uint256) = 10 * constants.RAY
 MAX_REWARD_RATE: constant(uint256) = constants.WAD // 10
+# an auction's debt slot: the reward budget left, in units of 2**144 rad (~0.022 stablecoin,
+# rounded down) above bit 200, and the debt still to raise below (the Backstop bounds it by 2**200)
+DEBT_BITS: constant(uint256) = 200
+DEBT_MASK: constant(uint256) = 2**200 - 1
+BUDGET_UNIT: constant(uint256) = 2**144
 
 
 struct Auction:
@@ -77,6 +84,9 @@ struct Auction:
     started: uint256
     # start price [ray]: stablecoin per wad of collateral, x 1e27
     top: uint256
+    # what resets may still pay in keeper rewards: the penalty income at the start less every
+    # reward paid since (multiples of 2**144, rounded down) [rad]
+    reward_budget: uint256
 
 
 # the ledger
@@ -110,7 +120,7 @@ count: public(uint256)
 # An auction is packed into three slots (six would cost 66k more gas to start one):
 # auction id -> owner << 96 | started << 32 | position; 0 = no such auction
 auction_meta: HashMap[uint256, uint256]
-# auction id -> debt still to raise [rad]
+# auction id -> reward budget [2**144 rad] << 200 | debt still to raise [rad]
 auction_debt: HashMap[uint256, uint256]
 # auction id -> lot [wad] << 128 | top [ray]
 auction_lot_top: HashMap[uint256, uint256]
@@ -333,8 +343,13 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
     auction_id: uint256 = self.count + 1
     self.count = auction_id
     top: uint256 = self._start_price()
-    assert lot <= MAX_FIELD and top <= MAX_FIELD, "auction: value too large"
+    assert (
+        lot <= MAX_FIELD and top <= MAX_FIELD and debt <= DEBT_MASK
+    ), "auction: value too large"
     self.active.append(auction_id)
+    reward: uint256 = 0
+    budget: uint256 = 0
+    reward, budget = self._pay_reward(debt, lot, top, keeper, max_value(uint256))
     self._store(
         auction_id,
         Auction(
@@ -344,9 +359,9 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
             owner=owner,
             started=block.timestamp,
             top=top,
+            reward_budget=budget,
         ),
     )
-    reward: uint256 = self._pay_reward(debt, lot, top, keeper)
     log Started(
         auction_id=auction_id,
         top=top,
@@ -376,8 +391,11 @@ def reset(auction_id: uint256, keeper: address):
     assert top <= MAX_FIELD, "auction: value too large"
     auction.started = block.timestamp
     auction.top = top
+    reward: uint256 = 0
+    reward, auction.reward_budget = self._pay_reward(
+        auction.debt, auction.lot, top, keeper, auction.reward_budget
+    )
     self._store(auction_id, auction)
-    reward: uint256 = self._pay_reward(auction.debt, auction.lot, top, keeper)
     log Reset(
         auction_id=auction_id,
         top=top,
@@ -460,7 +478,7 @@ def take(
         log Finished(auction_id=auction_id, collateral_returned=auction.lot, debt_unraised=0)
     else:
         extcall liquidator.remove_debt_in_auction(collateral_type, owe)
-        self.auction_debt[auction_id] = auction.debt
+        self.auction_debt[auction_id] = self._pack_debt(auction)
         self.auction_lot_top[auction_id] = auction.lot << 128 | auction.top
     log Taken(
         auction_id=auction_id,
@@ -555,7 +573,8 @@ def auctions(auction_id: uint256) -> Auction:
     """
     @notice An auction's stored state.
     @param auction_id The auction.
-    @return (position, debt [rad], lot [wad], owner, started, top [ray]); all zero if none.
+    @return (position, debt [rad], lot [wad], owner, started, top [ray], reward_budget [rad]);
+            all zero if none.
     """
     return self._load(auction_id)
 
@@ -663,26 +682,34 @@ def _needs_reset(auction: Auction) -> bool:
 
 
 @internal
-def _pay_reward(debt: uint256, lot: uint256, top: uint256, keeper: address) -> uint256:
-    # no reward for dust-size auctions (by debt or by collateral value at the start price)
-    reward: uint256 = 0
+def _pay_reward(
+    debt: uint256, lot: uint256, top: uint256, keeper: address, budget: uint256
+) -> (uint256, uint256):
+    # -> (reward paid, budget left). `budget` is what the auction may still pay in rewards;
+    # max_value at its start, where the budget becomes its penalty income
     if (
-        (self.reward_flat != 0 or self.reward_rate != 0)
-        and debt >= self.min_auction
-        and lot * top >= self.min_auction
+        (self.reward_flat == 0 and self.reward_rate == 0)
+        or debt < self.min_auction
+        or lot * top < self.min_auction
     ):
-        # no reward after shutdown (global settlement): nothing earns it any more
-        if not staticcall liquidator.live():
-            return 0
-        # rounds down: rewards are never over-paid
-        reward = self.reward_flat + debt * self.reward_rate // constants.WAD
-        # never more than the penalty part of the debt to raise, debt - debt / penalty (the income
-        # of this auction at the current penalty; the quotient rounds up, so the income rounds down)
-        penalty: uint256 = (staticcall liquidator.types(collateral_type)).penalty
-        reward = min(reward, debt - fixed_point.div_up(debt * constants.WAD, penalty))
-        if reward != 0:
-            extcall engine.create_unbacked(backstop.address, keeper, reward)
-    return reward
+        # no reward for dust-size auctions (by debt or by collateral value at the start price)
+        if budget == max_value(uint256):
+            return 0, 0
+        return 0, budget
+    # no reward after shutdown (global settlement): nothing earns it any more
+    if not staticcall liquidator.live():
+        return 0, 0
+    # never more than the penalty part of the debt to raise, debt - debt / penalty (the income
+    # of this auction at the current penalty; the quotient rounds up, so the income rounds down),
+    # nor, with earlier rewards, than the income at the auction's start
+    penalty: uint256 = (staticcall liquidator.types(collateral_type)).penalty
+    limit: uint256 = min(budget, debt - fixed_point.div_up(debt * constants.WAD, penalty))
+    # rounds down: rewards are never over-paid
+    reward: uint256 = min(self.reward_flat + debt * self.reward_rate // constants.WAD, limit)
+    if reward != 0:
+        extcall engine.create_unbacked(backstop.address, keeper, reward)
+    # reward <= limit
+    return reward, unsafe_sub(limit, reward)
 
 
 @internal
@@ -702,13 +729,15 @@ def _remove(auction_id: uint256, position: uint256):
 def _load(auction_id: uint256) -> Auction:
     meta: uint256 = self.auction_meta[auction_id]
     lot_top: uint256 = self.auction_lot_top[auction_id]
+    debt: uint256 = self.auction_debt[auction_id]
     return Auction(
         position=meta & (2**32 - 1),
-        debt=self.auction_debt[auction_id],
+        debt=debt & DEBT_MASK,
         lot=lot_top >> 128,
         owner=convert(convert(meta >> 96, uint160), address),
         started=(meta >> 32) & (2**64 - 1),
         top=lot_top & MAX_FIELD,
+        reward_budget=(debt >> DEBT_BITS) * BUDGET_UNIT,
     )
 
 
@@ -720,5 +749,13 @@ def _store(auction_id: uint256, auction: Auction):
         | auction.started << 32
         | auction.position
     )
-    self.auction_debt[auction_id] = auction.debt
+    self.auction_debt[auction_id] = self._pack_debt(auction)
     self.auction_lot_top[auction_id] = auction.lot << 128 | auction.top
+
+
+@pure
+@internal
+def _pack_debt(auction: Auction) -> uint256:
+    # the budget, rounded down to whole units, fits the 56 bits above the debt: it is at most the
+    # penalty part of the debt at the start, below 2**200
+    return ((auction.reward_budget // BUDGET_UNIT) << DEBT_BITS) | auction.debt

@@ -67,7 +67,9 @@ def _static_decoder(types: list[str]) -> Callable[[bytes], tuple]:
 
     def decode(data: bytes) -> tuple:
         if len(data) != size:
-            return general(data)
+            # all static one-word values: any other length is a result cut short (or garbage),
+            # which eth_abi would pad with zeros
+            raise ValueError(f"ABI result of {len(data)} bytes for {types}: expected {size}")
         words = [read(data[32 * i : 32 * i + 32]) for i, read in enumerate(readers)]
         out, i = [], 0
         for n, is_tuple in shape:

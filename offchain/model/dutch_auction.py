@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from offchain.model import price_curves
 from offchain.model.errors import Revert, require
-from offchain.model.fixed_point import RAY, WAD, div_up, rmul_up, to_int256, u256
+from offchain.model.fixed_point import MAX_UINT256, RAY, WAD, div_up, rmul_up, to_int256, u256
 from offchain.model.price_curves import Curve
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env
 from offchain.model.vault_engine import VaultEngine
@@ -21,6 +21,16 @@ MAX_REWARD_RATE = WAD // 10
 MAX_FIELD = 2**128 - 1
 
 
+# an auction's reward budget is stored in whole units of 2**144 rad, rounded down, above its debt
+DEBT_MASK = 2**200 - 1
+BUDGET_UNIT = 2**144
+
+
+def _whole_units(budget: int) -> int:
+    """The budget as the contract stores it: rounded down to a multiple of BUDGET_UNIT [rad]."""
+    return budget // BUDGET_UNIT * BUDGET_UNIT
+
+
 class Auction(NamedTuple):
     position: int = 0
     debt: int = 0  # rad
@@ -28,6 +38,7 @@ class Auction(NamedTuple):
     owner: str = ZERO_ADDRESS
     started: int = 0
     top: int = 0  # ray
+    reward_budget: int = 0  # rad, a multiple of BUDGET_UNIT
 
 
 class DutchAuction(Authorized):
@@ -146,12 +157,15 @@ class DutchAuction(Authorized):
             auction_id = self.count + 1
             self.count = auction_id
             top = self._start_price()
-            require(lot <= MAX_FIELD and top <= MAX_FIELD, "auction: value too large")
-            self.active = self.active + (auction_id,)
-            self.auctions[auction_id] = Auction(
-                len(self.active) - 1, debt, lot, owner, self.now, top
+            require(
+                lot <= MAX_FIELD and top <= MAX_FIELD and debt <= DEBT_MASK,
+                "auction: value too large",
             )
-            reward = self._pay_reward(debt, lot, top, keeper)
+            self.active = self.active + (auction_id,)
+            reward, budget = self._pay_reward(debt, lot, top, keeper, MAX_UINT256)
+            self.auctions[auction_id] = Auction(
+                len(self.active) - 1, debt, lot, owner, self.now, top, _whole_units(budget)
+            )
             self.log(
                 "Started",
                 auction_id=auction_id,
@@ -175,10 +189,12 @@ class DutchAuction(Authorized):
             require(self._needs_reset(auction), "auction: cannot reset")
             top = self._start_price()
             require(top <= MAX_FIELD, "auction: value too large")
-            self.auctions[auction_id] = self.auctions[auction_id]._replace(
-                started=self.now, top=top
+            reward, budget = self._pay_reward(
+                auction.debt, auction.lot, top, keeper, auction.reward_budget
             )
-            reward = self._pay_reward(auction.debt, auction.lot, top, keeper)
+            self.auctions[auction_id] = self.auctions[auction_id]._replace(
+                started=self.now, top=top, reward_budget=_whole_units(budget)
+            )
             self.log(
                 "Reset",
                 auction_id=auction_id,
@@ -375,23 +391,26 @@ class DutchAuction(Authorized):
     def _needs_reset(self, auction: Auction) -> bool:
         return self._needs_reset_at(auction, self._price(auction))
 
-    def _pay_reward(self, debt: int, lot: int, top: int, keeper: str) -> int:
-        reward = 0
+    def _pay_reward(
+        self, debt: int, lot: int, top: int, keeper: str, budget: int
+    ) -> tuple[int, int]:
+        """-> (reward paid, budget left); budget MAX_UINT256 at the start."""
         if (
-            (self.reward_flat != 0 or self.reward_rate != 0)
-            and debt >= self.min_auction
-            and u256(lot * top) >= self.min_auction
+            (self.reward_flat == 0 and self.reward_rate == 0)
+            or debt < self.min_auction
+            or u256(lot * top) < self.min_auction
         ):
-            liquidator = self.at(self.liquidator)
-            if not liquidator.live:
-                return 0
-            reward = u256(self.reward_flat + u256(debt * self.reward_rate) // WAD)
-            # at most the penalty part of the debt: debt - ceil(debt / penalty)
-            penalty = liquidator.types[self.collateral_type].penalty
-            reward = min(reward, debt - div_up(u256(debt * WAD), penalty))
-            if reward != 0:
-                self.engine.create_unbacked(self.address, self.backstop, keeper, reward)
-        return reward
+            return 0, (0 if budget == MAX_UINT256 else budget)
+        liquidator = self.at(self.liquidator)
+        if not liquidator.live:
+            return 0, 0
+        # at most the penalty part of the debt (debt - ceil(debt / penalty)) and the budget left
+        penalty = liquidator.types[self.collateral_type].penalty
+        limit = min(budget, debt - div_up(u256(debt * WAD), penalty))
+        reward = min(u256(self.reward_flat + u256(debt * self.reward_rate) // WAD), limit)
+        if reward != 0:
+            self.engine.create_unbacked(self.address, self.backstop, keeper, reward)
+        return reward, limit - reward
 
     def _remove(self, auction_id: int, position: int) -> None:
         active = list(self.active)

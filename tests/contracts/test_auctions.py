@@ -45,7 +45,12 @@ MAX_REWARD_RATE = WAD // 10
 
 
 def _auction(system, t, auction_id) -> tuple:
-    return _read(system, t.auction, "auctions", auction_id)
+    """(position, debt, lot, owner, started, top): the sale's state, without the reward budget."""
+    return _read(system, t.auction, "auctions", auction_id)[:6]
+
+
+def _reward_budget(system, t, auction_id) -> int:
+    return _read(system, t.auction, "auctions", auction_id)[6]
 
 
 def _status(system, t, auction_id) -> tuple:
@@ -400,7 +405,7 @@ def test_set_curve__applies_to_a_running_auction(system):
     """An auction running on the stair-step is priced by a new linear curve from its own start."""
     r, t = system.roles, system.eth
     auction_id = _eth_auction(system)
-    started, top = _auction(system, t, auction_id)[4:]
+    started, top = _auction(system, t, auction_id)[4:6]
     system.tx(t.auction, "set_curve", r.governance, (LINEAR, 1_000, 0, 0))
     _mine_at(system, started + 100)
     assert _status(system, t, auction_id)[1] == top * 9 // 10
@@ -1100,7 +1105,7 @@ def test_take__max_price_below_current_price__reverts_price_above_maximum(system
     r, t = system.roles, system.eth
     auction_id = _eth_auction(system)
     _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
-    started, top = _auction(system, t, auction_id)[4:]
+    started, top = _auction(system, t, auction_id)[4:6]
     _at(system, started + 90)  # the first step: 1,782
     with reverts("auction: price above maximum"):
         system.tx(t.auction, "take", r.other, auction_id, WAD, 1_782 * RAY - 1, r.other, b"")
@@ -1261,7 +1266,7 @@ def test_reset__after_falling_below_max_drop__restarts_at_fresh_price_and_pays_k
     r, t, d = system.roles, system.eth, system.d
     auction_id = _eth_auction(system)
     _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
-    started, top = _auction(system, t, auction_id)[4:]
+    started, top = _auction(system, t, auction_id)[4:6]
     with reverts("auction: cannot reset"):
         system.tx(t.auction, "reset", r.keeper, auction_id, r.keeper)
     system.tx(
@@ -1388,7 +1393,7 @@ def test_stale_oracle__takes_go_on_at_the_curve_price_but_reset_waits_for_a_vali
     r, t = system.roles, system.eth
     auction_id = _eth_auction(system)
     _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
-    started, top = _auction(system, t, auction_id)[4:]
+    started, top = _auction(system, t, auction_id)[4:6]
     posted = system.contract(t.oracle).current_time
     assert posted + t.config.oracle_max_age < started + 3_600
 
@@ -1431,7 +1436,7 @@ def test_stopped_level_1__blocks_new_auctions_only(system):
     after the reset, which still pays the keeper."""
     r, t = system.roles, system.eth
     auction_id = _two_unsafe_vaults_and_one_auction(system)
-    started, top = _auction(system, t, auction_id)[4:]
+    started, top = _auction(system, t, auction_id)[4:6]
     system.tx(t.auction, "set_stopped", r.governance, 1)
     with reverts("auction: stopped"):
         _liquidate(system, t, r.stranger)
@@ -1450,7 +1455,7 @@ def test_stopped_level_2__blocks_new_auctions_and_resets_but_not_takes(system):
     breaker is lowered."""
     r, t = system.roles, system.eth
     auction_id = _two_unsafe_vaults_and_one_auction(system)
-    started, top = _auction(system, t, auction_id)[4:]
+    started, top = _auction(system, t, auction_id)[4:6]
     system.tx(t.auction, "set_stopped", r.governance, 2)
     with reverts("auction: stopped"):
         _liquidate(system, t, r.stranger)

@@ -47,7 +47,7 @@ WAIT = 86_400  # settlement_wait
 # Backstop loss status
 CLOSED, DONE = 2, 3
 # auctions(id) of an auction that does not run: (position, debt, lot, owner, started, top)
-NO_AUCTION = (0, 0, 0, ZERO_ADDRESS, 0, 0)
+NO_AUCTION = (0, 0, 0, ZERO_ADDRESS, 0, 0, 0)
 # a type nobody configured
 NEW_TYPE = b"NEW-A".ljust(32, b"\0")
 

@@ -150,7 +150,7 @@ def _event(system, name: str) -> dict:
 
 
 def _auction(system, t, auction_id):
-    """DutchAuction.auctions(id): (position, debt, lot, owner, started, top)."""
+    """DutchAuction.auctions(id): (position, debt, lot, owner, started, top, reward_budget)."""
     on_chain = system.view(t.auction, "auctions", auction_id)
     in_model = system.contract(t.auction).auctions[auction_id]
     assert on_chain == tuple(in_model)
@@ -546,7 +546,11 @@ def test_liquidate__unsafe_vault__seizes_all_opens_loss_event_and_pays_keeper(sy
     # the vault is empty; the collateral is the auction's lot
     assert _vault(system, t, r.borrower) == (0, 0)
     assert _free_collateral(system, t, t.auction) == 10 * WAD
-    assert tuple(_auction(system, t, 1)) == (0, to_raise, 10 * WAD, r.borrower, now, top)
+    # the reward budget left for resets: the penalty income at the start less the reward,
+    # stored in whole units of 2**144 rad (rounded down)
+    income = to_raise - ceil_div(to_raise * WAD, t.config.liquidation_penalty)
+    budget = (income - reward) // 2**144 * 2**144
+    assert tuple(_auction(system, t, 1)) == (0, to_raise, 10 * WAD, r.borrower, now, top, budget)
     assert _auction_var(system, t, "count") == 1
     # the debt is the Backstop's, attributed to the running event; the reward is bad debt too, of
     # no event

@@ -606,7 +606,7 @@ def test_flash_take__partial__keeps_the_profit_on_the_part_taken(system):
 def test_flash_take__profit_below_minimum__reverts_and_exactly_the_minimum_passes(system):
     r, t = system.roles, system.eth
     auction_id, flash = _flash_eth(system)
-    _, _, lot, _, _, top = _auction(system, t, auction_id)
+    _, _, lot, _, _, top = _auction(system, t, auction_id)[:6]
     _, owe, _, bought = _expected_flash(system, t, auction_id, lot, top)
     profit = bought * RAY - owe
     before = _reserves(system, t.pool)
@@ -622,7 +622,7 @@ def test_flash_take__pool_too_shallow__reverts_profit_below_minimum_even_at_zero
     the FlashTaker cannot pay, so the whole take reverts."""
     r, t = system.roles, system.eth
     auction_id, flash = _flash_eth(system, depth=10_000 * WAD)
-    _, _, lot, _, _, top = _auction(system, t, auction_id)
+    _, _, lot, _, _, top = _auction(system, t, auction_id)[:6]
     _, owe, _, bought = _expected_flash(system, t, auction_id, lot, top)
     assert bought * RAY < owe
     with reverts("flash: profit below minimum"):

@@ -179,7 +179,7 @@ def test_zombie_auction__take_leaving_collateral_below_min_auction__takes_the_wh
     _move_prices(system, [(t, 1_000 * WAD)])
     system.tx(d.liquidator, "liquidate", r.keeper, t.type_id, r.borrower, r.keeper)
     auction_id = _read(system, t.auction, "count")
-    _, debt, lot, _, _, top = _read(system, t.auction, "auctions", auction_id)
+    _, debt, lot, _, _, top = _read(system, t.auction, "auctions", auction_id)[:6]
     assert lot * top < debt  # underwater: 10 ETH x 1,200 < ~14,690
     taker = _taker(system, 20_000 * RAD)
     system.tx(t.auction, "take", taker, auction_id, lot - 1, top, taker, b"")
@@ -207,7 +207,7 @@ def test_zombie_auction__lot_worth_less_than_min_auction__anyone_closes_it(syste
     big = _read(system, t.auction, "count")
     system.tx(d.liquidator, "liquidate", r.keeper, t.type_id, r.borrower, r.keeper)
     auction_id = _read(system, t.auction, "count")
-    _, debt, lot, _, _, top = _read(system, t.auction, "auctions", auction_id)
+    _, debt, lot, _, _, top = _read(system, t.auction, "auctions", auction_id)[:6]
     min_auction = _read(system, t.auction, "min_auction")
     assert lot * top < min_auction <= debt  # 2 ETH x 60 = 120 < 2,825
     # an auction whose lot is worth at least min_auction at its start price cannot be closed

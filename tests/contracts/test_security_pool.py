@@ -64,7 +64,7 @@ def _liquidate_and_sell_out(system) -> tuple[int, int]:
     r, t, d = system.roles, system.eth, system.d
     system.tx(d.liquidator, "liquidate", r.keeper, t.type_id, r.borrower, r.keeper)
     auction_id = _read(system, t.auction, "count")
-    _, _, lot, _, _, top = _read(system, t.auction, "auctions", auction_id)
+    _, _, lot, _, _, top = _read(system, t.auction, "auctions", auction_id)[:6]
     assert (lot, top) == (10 * WAD, 1_200 * RAY)
     system.tx(t.auction, "take", r.keeper, auction_id, lot, top, r.keeper, b"")
     rate = _read(system, d.engine, "collateral_types", t.type_id)[1]
@@ -289,7 +289,7 @@ def test_loss_numbers__finished_out_of_order__first_open_loss_waits_then_jumps(s
         1,
     )
     # the second auction sells out (loss closed) and is covered: done
-    _, _, lot, _, _, top = _read(system, t.auction, "auctions", 2)
+    _, _, lot, _, _, top = _read(system, t.auction, "auctions", 2)[:6]
     system.tx(t.auction, "take", r.keeper, 2, lot, top, r.keeper, b"")
     system.warp(QUEUE_DELAY)
     _cover(system, 2)
@@ -299,7 +299,7 @@ def test_loss_numbers__finished_out_of_order__first_open_loss_waits_then_jumps(s
     assert _read(system, d.backstop, "losses_done_before", first_at - 1)
     assert not _read(system, d.backstop, "losses_done_before", first_at)
     # the first finishes: the pointer moves past both
-    _, _, lot, _, _, top = _read(system, t.auction, "auctions", 1)
+    _, _, lot, _, _, top = _read(system, t.auction, "auctions", 1)[:6]
     system.tx(t.auction, "take", r.keeper, 1, lot, top, r.keeper, b"")
     _cover(system, 1)
     assert _read(system, d.backstop, "first_open_loss") == 3

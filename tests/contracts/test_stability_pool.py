@@ -149,7 +149,7 @@ def _sell_out(system, auction_id: int, loss: int) -> None:
     13,000 x rate, paid straight to the Backstop (the take sells out: nothing is escrowed). The
     auction closes its loss event with `loss`, still open until covered."""
     r, t = system.roles, system.eth
-    _, _, lot, _, _, top = _read(system, t.auction, "auctions", auction_id)
+    _, _, lot, _, _, top = _read(system, t.auction, "auctions", auction_id)[:6]
     assert (lot, top) == (10 * WAD, 1_200 * RAY)
     system.tx(t.auction, "take", r.keeper, auction_id, lot, top, r.keeper, b"")
     assert _named(system, "StableTransferred") == [

@@ -6,7 +6,7 @@ More detailed tests of each fix live beside the contract's own tests (tests/cont
 from __future__ import annotations
 
 from offchain.model.fixed_point import RAD, RAY, WAD, div_up, rmul_up, rpow_up
-from offchain.testing.harness import read
+from offchain.testing.harness import move_prices, read
 
 DAY = 86_400
 ETH = "ETH-A"
@@ -23,6 +23,42 @@ def _fee_at(base_fee: int, kink: int, max_multiplier: int, excess: int) -> int:
         return base_fee
     multiplier = WAD + div_up((max_multiplier - WAD) * excess, WAD - kink)
     return RAY + div_up((base_fee - RAY) * multiplier, WAD)
+
+
+def test_finding_01__liquidate_oneself_then_reset_for_rewards__never_more_than_the_income(system):
+    """Attack: liquidate one's own vault naming oneself keeper (the reviewed reward 300 + 0.1% was
+    above the penalty income), then keep resetting the unsold auction for a reward each time.
+
+    Now every reward is at most the penalty income of the auction's debt, and all rewards of one
+    auction together (start and resets) at most its penalty income at the start: the rewards
+    paid for it never exceed what it earns, whoever the keeper is and however often it resets."""
+    r, t, d = system.roles, system.eth, system.d
+    attacker, penalty = r.other, t.config.liquidation_penalty
+    system.open_vault(attacker, ETH, 20 * WAD, 20_000 * WAD)
+    move_prices(system, [(t, 1_400 * WAD)])
+    unattributed_0 = read(system, d.backstop, "unattributed_debt")
+    system.tx(d.liquidator, "liquidate", attacker, t.type_id, attacker, attacker)
+    auction_id = read(system, t.auction, "count")
+    debt = read(system, t.auction, "auctions", auction_id)[1]
+    income = debt - div_up(debt * WAD, penalty)
+    rewards = [e.args["reward"] for e in system.events if e.name == "Started"]
+    for _ in range(12):  # nobody takes; the attacker resets at every chance
+        move_prices(system, [(t, 1_400 * WAD)])  # a fresh price, so that resets can start
+        started = read(system, t.auction, "auctions", auction_id)[4]
+        due = started + t.config.auction_max_duration
+        system.lockstep.set_next_block_time(max(due, system.now + 1))
+        system.tx(t.auction, "reset", attacker, auction_id, attacker)
+        rewards += [e.args["reward"] for e in system.events if e.name == "Reset"]
+        # each payment within the penalty income of the debt still to raise (unchanged: no take)
+        assert rewards[-1] <= income
+    flat_and_rate = t.config.keeper_reward_flat + debt * t.config.keeper_reward_rate // WAD
+    assert rewards[0] == flat_and_rate  # the start pays in full
+    # 13 payments of 322 would be 4,189: above the 2,600 the auction earns; the budget stops them
+    assert flat_and_rate * 13 > income
+    assert sum(rewards) <= income
+    assert rewards[-1] == 0, rewards
+    # the rewards are exactly the new unattributed bad debt, owed by nothing but the penalty
+    assert read(system, d.backstop, "unattributed_debt") - unattributed_0 == sum(rewards)
 
 
 def test_finding_05__repay_accrue_redraw__still_pays_the_month_at_its_utilization(system):
