@@ -9,8 +9,14 @@
      less than `max_age` seconds ago: a missing, zero or stale price is reported invalid, and
      the Spotter turns an invalid price into a safe price of zero (no vault can take on risk).
      Prices are in the stablecoin's unit per whole collateral token [wad].
+     Against a bad feeder (finding 14 of docs/security.md): each post must lie within
+     `max_change` of the queued price (the current one if none is queued yet), so one feeder
+     moves the price by at most that much per poke, and governance can `void` a queued price
+     during the delay (OSM's void, but keeping the current price): the queued price becomes the
+     current one again and the last post is dropped, so pokes wait for a new post.
 """
 from interfaces import IPriceOracle
+from modules import constants
 from modules import authorized as auth
 
 # who may change parameters and feeders
@@ -19,9 +25,14 @@ exports: (auth.authorized, auth.add_authority, auth.remove_authority)
 
 implements: IPriceOracle
 
+# the widest bound governance may set on a post's move [wad]
+MAX_CHANGE: constant(uint256) = 10 * constants.WAD
+
 # who may post prices
 feeders: public(HashMap[address, bool])
 
+# the most a post may differ from the queued price, up or down [wad]; 0: no bound
+max_change: public(uint256)
 # minimum seconds between pokes: the delay a posted price waits before taking effect
 delay: public(uint256)
 # a current price posted longer ago than this is stale [seconds]
@@ -51,6 +62,14 @@ event DelaySet:
 
 event MaxAgeSet:
     max_age: uint256
+
+
+event MaxChangeSet:
+    max_change: uint256
+
+
+event Voided:
+    voided_price: uint256
 
 
 event PricePosted:
@@ -116,13 +135,54 @@ def set_max_age(new_value: uint256):
 
 
 @external
+def set_max_change(new_value: uint256):
+    """
+    @notice Bound each post to within `new_value` of the queued price.
+    @param new_value [wad], at most 10 wad (1000%); 0 removes the bound.
+    """
+    auth._check_authorized()
+    assert new_value <= MAX_CHANGE, "oracle: max change above 10"
+    self.max_change = new_value
+    log MaxChangeSet(max_change=new_value)
+
+
+@external
+def void():
+    """
+    @notice Discard the queued price (and the last post) before it takes effect: the next poke
+            keeps the current price in effect and needs a new post.
+    """
+    auth._check_authorized()
+    voided: uint256 = self.next_price
+    self.next_price = self.current_price
+    self.next_time = self.current_time
+    self.source_price = 0
+    self.source_time = 0
+    log Voided(voided_price=voided)
+
+
+@external
 def post(price: uint256):
     """
     @notice Post the market price (feeders only). It is queued by the next poke.
-    @param price Stablecoin per collateral token [wad], non-zero.
+    @param price Stablecoin per collateral token [wad], non-zero, within `max_change` of the
+           queued price (of the current price if none is queued).
     """
     assert self.feeders[msg.sender], "oracle: not a feeder"
     assert price != 0, "oracle: zero price"
+    reference: uint256 = self.next_price
+    if reference == 0:
+        reference = self.current_price
+    bound: uint256 = self.max_change
+    if bound != 0 and reference != 0:
+        # reference x (1 - max_change) <= price <= reference x (1 + max_change), both bounds
+        # rounded toward the reference (the tighter side)
+        if bound < constants.WAD:
+            low: uint256 = reference * (constants.WAD - bound)
+            assert price * constants.WAD >= low, "oracle: price move too large"
+        assert price * constants.WAD <= reference * (constants.WAD + bound), (
+            "oracle: price move too large"
+        )
     self.source_price = price
     self.source_time = block.timestamp
     log PricePosted(feeder=msg.sender, price=price)

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 from offchain.model.errors import require
-from offchain.model.fixed_point import u256
+from offchain.model.fixed_point import WAD, u256
+
+MAX_CHANGE = 10 * WAD
 from offchain.model.state import Authorized, Env
 
 
@@ -14,6 +16,7 @@ class PriceOracle(Authorized):
         require(max_age > delay, "oracle: max age not above delay")
         self.authorized = self.storage(False)
         self.feeders = self.storage(False)
+        self.max_change = 0
         self.delay = delay
         self.max_age = max_age
         self.last_poke = 0
@@ -46,9 +49,34 @@ class PriceOracle(Authorized):
         self.max_age = new_value
         self.log("MaxAgeSet", max_age=new_value)
 
+    def set_max_change(self, sender: str, new_value: int) -> None:
+        self._check_authorized(sender)
+        require(new_value <= MAX_CHANGE, "oracle: max change above 10")
+        self.max_change = new_value
+        self.log("MaxChangeSet", max_change=new_value)
+
+    def void(self, sender: str) -> None:
+        self._check_authorized(sender)
+        voided = self.next_price
+        self.next_price = self.current_price
+        self.next_time = self.current_time
+        self.source_price = 0
+        self.source_time = 0
+        self.log("Voided", voided_price=voided)
+
     def post(self, sender: str, price: int) -> None:
         require(self.feeders[sender], "oracle: not a feeder")
         require(price != 0, "oracle: zero price")
+        reference = self.next_price or self.current_price
+        bound = self.max_change
+        if bound != 0 and reference != 0:
+            if bound < WAD:
+                low = u256(reference * (WAD - bound))
+                require(u256(price * WAD) >= low, "oracle: price move too large")
+            require(
+                u256(price * WAD) <= u256(reference * (WAD + bound)),
+                "oracle: price move too large",
+            )
         self.source_price = price
         self.source_time = self.now
         self.log("PricePosted", feeder=sender, price=price)

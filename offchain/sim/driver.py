@@ -528,7 +528,13 @@ class Simulation:
                 submitted_bar=submitted,
             )
         # 2. the price feed
-        last_poke = self.read([(t.oracle, "last_poke", ())])[0]
+        last_poke, next_price, current_price = self.read(
+            [
+                (t.oracle, "last_poke", ()),
+                (t.oracle, "next_price", ()),
+                (t.oracle, "current_price", ()),
+            ]
+        )
         for action in oracle_actions(
             a.feeder,
             t.oracle,
@@ -538,6 +544,8 @@ class Simulation:
             self.backend.next_block_time,
             last_poke,
             self.static["oracle_delay"],
+            reference=next_price or current_price,
+            max_change=t.config.oracle_max_change,
         ):
             self.act(action)
         # 3. the arbitrageur

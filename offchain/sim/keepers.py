@@ -570,10 +570,20 @@ def oracle_actions(
     now: int,
     last_poke: int,
     delay: int,
+    reference: int = 0,
+    max_change: int = 0,
 ) -> list[Action]:
     """Post the market price every bar; once a delay has passed, poke the oracle (the posted price
-    becomes next, the next becomes current) and the spotter (the safe price follows)."""
-    actions = [Action("feeder", feeder, oracle, "post", (market_price,), (("post",),))]
+    becomes next, the next becomes current) and the spotter (the safe price follows). With the
+    oracle's bound (`max_change` [wad] around `reference`, its queued price, or current if none),
+    a move beyond it is posted as the largest move allowed: the rest follows after the poke."""
+    price = market_price
+    if max_change != 0 and reference != 0:
+        if max_change < WAD:
+            low = -(-reference * (WAD - max_change) // WAD)
+            price = max(price, low)
+        price = min(price, reference * (WAD + max_change) // WAD)
+    actions = [Action("feeder", feeder, oracle, "post", (price,), (("post",),))]
     if now >= last_poke + delay:
         actions.append(Action("feeder", feeder, oracle, "poke", (), (("poke",),)))
         actions.append(Action("feeder", feeder, spotter, "poke", (type_id,), (("spot",),)))

@@ -43,6 +43,7 @@ class CollateralConfig:
     fee_max_multiplier: int  # wad
     oracle_delay: int  # seconds
     oracle_max_age: int  # seconds
+    oracle_max_change: int  # wad: the most a post may move from the queued price
     ceiling_max: int  # rad
     ceiling_gap: int  # rad
     ceiling_cooldown: int  # seconds
@@ -213,6 +214,7 @@ def _collateral(where: str, table: Any) -> CollateralConfig:
         fee_max_multiplier=max_mult,
         oracle_delay=delay,
         oracle_max_age=max_age,
+        oracle_max_change=r.scaled("oracle_max_change", WAD, Decimal(0), Decimal(10), lo_open=True),
         ceiling_max=ceiling_max,
         ceiling_gap=ceiling_gap,
         ceiling_cooldown=r.integer("ceiling_cooldown", 0, 365 * 86400),

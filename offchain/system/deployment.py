@@ -196,6 +196,7 @@ def deploy_system(
         b.transact(engine, "set_dust", governance, t, c.dust)
         oracle = b.deploy("PriceOracle", governance, c.oracle_delay, c.oracle_max_age)
         b.transact(oracle, "set_feeder", governance, feeder, True)
+        b.transact(oracle, "set_max_change", governance, c.oracle_max_change)
         b.transact(spotter, "set_oracle", governance, t, oracle)
         b.transact(spotter, "set_liquidation_ratio", governance, t, c.liquidation_ratio)
         b.transact(fees, "init_type", governance, t)

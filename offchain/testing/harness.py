@@ -17,6 +17,7 @@ from typing import Any
 
 from offchain.backends import MODEL_FACTORIES, ChainBackend, Lockstep, ModelBackend, model_value
 from offchain.model.errors import Revert
+from offchain.model.fixed_point import WAD
 from offchain.model.testing.reentrant_taker import ReentrantTaker
 from offchain.system.deployment import Deployment
 from offchain.system.invariants import model_invariants, state_invariants
@@ -155,8 +156,30 @@ def events(system: System) -> list[tuple[str, str, dict]]:
 
 def move_prices(system: System, moves: list[tuple[Any, int]]) -> None:
     """The feeder posts each (type, price [wad]); two oracle pokes a delay apart make it current
-    (fresh for max_age from the post), and the spotter writes the safe prices to the engine."""
+    (fresh for max_age from the post), and the spotter writes the safe prices to the engine.
+    A move beyond the oracle's bound on a post (max_change from the queued price) is walked
+    there: the largest move allowed is posted and poked in, once per delay, until the price is
+    within reach."""
     r = system.roles
+    for _ in range(64):
+        steps = []
+        for t, price in moves:
+            queued = model_value(system.model, t.oracle, "next_price", ())
+            reference = queued or model_value(system.model, t.oracle, "current_price", ())
+            bound = model_value(system.model, t.oracle, "max_change", ())
+            if bound == 0 or reference == 0:
+                continue
+            low = -(-reference * (WAD - min(bound, WAD)) // WAD)
+            high = reference * (WAD + bound) // WAD
+            if not low <= price <= high:
+                steps.append((t, max(low, min(price, high))))
+        if not steps:
+            break
+        for t, step in steps:
+            system.tx(t.oracle, "post", r.feeder, step)
+        system.warp(max(t.config.oracle_delay for t, _ in steps))
+        for t, _ in steps:
+            system.tx(t.oracle, "poke", r.keeper)
     for t, price in moves:
         system.tx(t.oracle, "post", r.feeder, price)
     for _ in range(2):

@@ -616,3 +616,51 @@ def test_spotter_add_and_remove_authority__grants_and_revokes_setters(system):
     assert system.view(sp, "authorized", r.keeper) is False
     with reverts("authorized: not authorized"):
         system.tx(sp, "set_liquidation_ratio", r.keeper, t.type_id, 3 * RAY)
+
+
+# ---------------------------------------------------------------- the bound on a post, void
+
+
+@pytest.mark.parametrize("bound", [WAD // 10, WAD, 10 * WAD])
+def test_oracle_post__bound__exact_limits_pass_one_wei_beyond_reverts(system, bound):
+    """A post may move at most max_change from the queued price: reference x (1 - m) and
+    reference x (1 + m) pass, one wei beyond reverts (below: no lower limit once m >= 1)."""
+    r, oracle = system.roles, system.eth.oracle
+    system.tx(oracle, "set_max_change", r.governance, bound)
+    assert system.events[-1].args == {"max_change": bound}
+    reference = system.contract(oracle).next_price
+    high = reference * (WAD + bound) // WAD
+    system.tx(oracle, "post", r.feeder, high)
+    with reverts("oracle: price move too large"):
+        system.tx(oracle, "post", r.feeder, high + 1)
+    if bound < WAD:
+        low = -(-reference * (WAD - bound) // WAD)
+        system.tx(oracle, "post", r.feeder, low)
+        with reverts("oracle: price move too large"):
+            system.tx(oracle, "post", r.feeder, low - 1)
+    else:
+        system.tx(oracle, "post", r.feeder, 1)
+
+
+def test_oracle_set_max_change__zero_removes_the_bound_above_ten_reverts(system):
+    r, oracle = system.roles, system.eth.oracle
+    with reverts("oracle: max change above 10"):
+        system.tx(oracle, "set_max_change", r.governance, 10 * WAD + 1)
+    system.tx(oracle, "set_max_change", r.governance, 0)
+    system.tx(oracle, "post", r.feeder, 1)
+    system.tx(oracle, "post", r.feeder, 10**40)
+    with reverts("authorized: not authorized"):
+        system.tx(oracle, "set_max_change", r.feeder, WAD)
+
+
+def test_oracle_void__nothing_queued_yet__keeps_the_empty_state(system):
+    """Void on an oracle that never poked: next = current = 0, the post is dropped."""
+    r = system.roles
+    oracle = system.lockstep.deploy("PriceOracle", r.governance, 3600, 7200)
+    system.tx(oracle, "set_feeder", r.governance, r.feeder, True)
+    system.tx(oracle, "post", r.feeder, 5 * WAD)
+    system.tx(oracle, "void", r.governance)
+    assert system.events[-1].args == {"voided_price": 0}
+    assert system.contract(oracle).source_price == 0
+    with reverts("oracle: no price posted"):
+        system.tx(oracle, "poke", r.keeper)

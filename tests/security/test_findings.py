@@ -6,7 +6,7 @@ More detailed tests of each fix live beside the contract's own tests (tests/cont
 from __future__ import annotations
 
 from offchain.model.fixed_point import RAD, RAY, WAD, div_up, rmul_up, rpow_up
-from offchain.testing.harness import move_prices, read
+from offchain.testing.harness import move_prices, read, reverts
 
 DAY = 86_400
 ETH = "ETH-A"
@@ -174,3 +174,40 @@ def test_finding_12__repay_update_redraw__no_longer_holds_the_ceiling_flat(syste
         system.tx(ceiling, "update", r.keeper, t.type_id)
     # the old manager left it at 10.2M after two windows; it follows the debt by a gap each window
     assert ceiling_now() >= 20_000_000 * RAD
+
+
+def test_finding_14__a_bad_feeder_is_bounded_per_delay_and_its_queued_price_can_be_voided(system):
+    """Attack: one compromised feeder posts a price of 1 wei; a delay later it is queued, a delay
+    after that every vault of the type is liquidatable, and nothing could stop it.
+
+    Now a post must lie within max_change (50% on the devnet) of the queued price, so the feeder
+    moves the price by at most that per delay; and governance voids a queued price during the
+    delay: the current price stays in effect and pokes wait for a new post."""
+    r, t = system.roles, system.eth
+    oracle = t.oracle
+    assert read(system, oracle, "max_change") == WAD // 2
+    queued = read(system, oracle, "next_price")
+    for bad in (1, queued // 2 - 1, queued * 3 // 2 + 1):
+        with reverts("oracle: price move too large"):
+            system.tx(oracle, "post", r.feeder, bad)
+    # the most the feeder can do in one delay: half the price
+    system.tx(oracle, "post", r.feeder, queued // 2)
+    system.warp(t.config.oracle_delay)
+    system.tx(oracle, "poke", r.keeper)
+    assert read(system, oracle, "next_price") == queued // 2
+    current = read(system, oracle, "current_price")
+    # governance sees the queued price and voids it before it takes effect
+    system.tx(oracle, "void", r.governance)
+    assert [(e.name, e.args) for e in system.events] == [("Voided", {"voided_price": queued // 2})]
+    assert read(system, oracle, "next_price") == current
+    assert read(system, oracle, "source_price") == 0
+    system.warp(t.config.oracle_delay)
+    with reverts("oracle: no price posted"):
+        system.tx(oracle, "poke", r.keeper)
+    # a good post and two pokes later the price is the real one again; the bad one never applied
+    system.tx(oracle, "post", r.feeder, current)
+    system.tx(oracle, "poke", r.keeper)
+    assert read(system, oracle, "current_price") == current
+    # only governance voids
+    with reverts("authorized: not authorized"):
+        system.tx(oracle, "void", r.feeder)

@@ -76,6 +76,16 @@ def _mutate(path: tuple, value) -> dict:
         ),
         (("collateral", 0, "fee_kink"), "1", "collateral[0].fee_kink: must be below 1"),
         (
+            ("collateral", 0, "oracle_max_change"),
+            "0",
+            "collateral[0].oracle_max_change: must be > 0",
+        ),
+        (
+            ("collateral", 0, "oracle_max_change"),
+            "10.5",
+            "collateral[0].oracle_max_change: must be > 0 and <= 10",
+        ),
+        (
             ("collateral", 0, "fee_max_multiplier"),
             "11",
             "collateral[0].fee_max_multiplier: must be >= 1 and <= 10",
