@@ -343,9 +343,7 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
     auction_id: uint256 = self.count + 1
     self.count = auction_id
     top: uint256 = self._start_price()
-    assert (
-        lot <= MAX_FIELD and top <= MAX_FIELD and debt <= DEBT_MASK
-    ), "auction: value too large"
+    assert (lot <= MAX_FIELD and top <= MAX_FIELD and debt <= DEBT_MASK), "auction: value too large"
     self.active.append(auction_id)
     reward: uint256 = 0
     budget: uint256 = 0

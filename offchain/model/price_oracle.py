@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from offchain.model.errors import require
 from offchain.model.fixed_point import WAD, u256
+from offchain.model.state import Authorized, Env
 
 MAX_CHANGE = 10 * WAD
-from offchain.model.state import Authorized, Env
 
 
 class PriceOracle(Authorized):
