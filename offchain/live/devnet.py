@@ -95,11 +95,29 @@ class DevnetNode:
                     json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
                     timeout=1,
                 )
-                return
             except requests.ConnectionError:
                 time.sleep(0.05)
+                continue
+            self._keep_time_moving_forward()
+            return
         self.kill()
         raise AnvilError(f"anvil did not answer on port {self.port} within {timeout:g} s")
+
+    def _rpc(self, method: str, params: list) -> object:
+        reply = requests.post(
+            self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+        ).json()
+        return reply.get("result")
+
+    def _keep_time_moving_forward(self) -> None:
+        """A node loaded from its state file would stamp its next block with the wall clock,
+        which lies before the loaded chain's last block when time was moved forward (the
+        deployment waits out the oracle delay that way): its clock is set past that block."""
+        block = self._rpc("eth_getBlockByNumber", ["latest", False])
+        if isinstance(block, dict):
+            last = int(block["timestamp"], 16)
+            if last >= time.time():
+                self._rpc("evm_setTime", [last + 1])
 
     def stop(self) -> None:
         """SIGTERM: Anvil writes its state file and exits."""
