@@ -120,13 +120,29 @@ class BotOptions:
     types: list[str] = field(default_factory=list)  # collateral types (empty: all)
 
 
+def retry(fn: Callable[[], Any], seconds: float = 30.0) -> Any:
+    """`fn()`, tried again while the node does not answer, for up to `seconds` (a bot starting
+    against a flaky endpoint); the last NodeUnavailable then."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return fn()
+        except (NodeUnavailable, OSError) as exc:
+            if time.monotonic() > deadline:
+                raise NodeUnavailable(str(exc)) from None
+        except RuntimeError as exc:  # ChainBackend's own transport: an HTTP error status
+            if "answered HTTP" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)
+
+
 def attach(record: DeploymentRecord, rpc_url: str, artifacts: dict, reader: str, timeout: float):
     """(Node, ChainBackend reading and encoding for the record's contracts) for `rpc_url`; the
     backend does not reconfigure the node (a devnet shared with others)."""
     node = Node(rpc_url, timeout)
     try:
-        chain = ChainBackend(rpc_url, artifacts, reader, dev_node=False)
-    except OSError as exc:
+        chain = retry(lambda: ChainBackend(rpc_url, artifacts, reader, dev_node=False))
+    except NodeUnavailable as exc:
         raise NodeUnavailable(f"no JSON-RPC node answers at {rpc_url} ({exc})") from None
     chain._transport = node.transport  # type: ignore[assignment]  (timeouts, NodeUnavailable)
     for name, address in record.core.items():
@@ -305,9 +321,10 @@ class Bot:
         if self.me:
             self.metrics.set("balance_wei", self.node.balance(self.me))
         if processed != self.decided_block:
+            # marked decided only once every action is sent: a round the node cut short is
+            # decided again (what was sent is pending, so in flight)
+            self.act(self.decide(), head)
             self.decided_block = processed
-            actions = self.decide()
-            self.act(actions, head)
         self.save()
 
     # -------------------------------------------------------- acting

@@ -136,7 +136,7 @@ def cli(
             signer = resolve_signer(account)
         except SignerError as exc:
             fail(str(exc))
-    node = Node(rpc, timeout=5)
+    node = Node(rpc, timeout=5, patience=10)
     try:
         chain_id = node.chain_id()
     except NodeUnavailable:
@@ -152,7 +152,7 @@ def cli(
         bad = [t for t in types if t not in record.types]
         if bad:
             fail(f"--type {bad[0]}: the deployment has types {', '.join(record.types)}")
-    except RecordError as exc:
+    except (RecordError, NodeUnavailable) as exc:
         fail(str(exc))
         return
     if signer is not None and not dry_run and node.balance(signer.address) == 0:
@@ -183,7 +183,7 @@ def cli(
             bot.ensure_flash_takers(
                 lambda name: bot.deploy_contract("FlashTaker", *flash_taker_args(bot, name))
             )
-    except (CheckpointError, RecordError, BotStopped) as exc:
+    except (CheckpointError, RecordError, BotStopped, NodeUnavailable) as exc:
         fail(str(exc))
         return
     sys.exit(bot.run())

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import http.client
 import json
+import time
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -61,14 +62,27 @@ class LiveTransport:
 
 
 class Node:
-    """Plain JSON-RPC requests over a LiveTransport."""
+    """Plain JSON-RPC requests over a LiveTransport. With `patience` [s], a request the node
+    does not answer is tried again for that long (start-up checks against a flaky endpoint);
+    without, the first NodeUnavailable is raised (a bot's round gives up and comes back)."""
 
-    def __init__(self, url: str, timeout: float = 10.0):
+    def __init__(self, url: str, timeout: float = 10.0, patience: float = 0.0):
         self.url = url
         self.transport = LiveTransport(url, timeout)
+        self.patience = patience
         self._id = 0
 
     def rpc(self, method: str, params: list[Any] | None = None) -> Any:
+        deadline = time.monotonic() + self.patience
+        while True:
+            try:
+                return self._rpc(method, params)
+            except NodeUnavailable:
+                if time.monotonic() >= deadline:
+                    raise
+                time.sleep(0.1)
+
+    def _rpc(self, method: str, params: list[Any] | None) -> Any:
         self._id += 1
         reply = self.transport.post(
             {"jsonrpc": "2.0", "id": self._id, "method": method, "params": params or []}

@@ -226,3 +226,65 @@ def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
             return value
         time.sleep(0.1)
     raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+
+
+class FaultyProxy:
+    """A local JSON-RPC proxy in front of the node that, with a seeded generator, drops a share
+    of requests (before forwarding, or after: the node acted and the reply is lost), delays a
+    share, and answers a share with HTTP 503 or 429 (a provider failing or rate limiting)."""
+
+    def __init__(self, target: str, drop: float, delay: float, error: float, seed: int = 7):
+        import random
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import requests
+
+        self.counts: Counter = Counter()
+        rng = random.Random(seed)
+        lock = threading.Lock()
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:  # noqa: N802
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                with lock:
+                    roll, after, wait = rng.random(), rng.random() < 0.5, rng.uniform(0.2, 1.5)
+                if roll < drop:
+                    proxy.counts["dropped"] += 1
+                    if after:
+                        requests.post(target, data=body, timeout=10)
+                    self.close_connection = True
+                    return
+                if roll < drop + error:
+                    proxy.counts["errors"] += 1
+                    status = 503 if after else 429
+                    self.send_response(status)
+                    self.send_header("Content-Length", "0")
+                    self.end_headers()
+                    return
+                if roll < drop + error + delay:
+                    proxy.counts["delayed"] += 1
+                    time.sleep(wait)
+                proxy.counts["forwarded"] += 1
+                reply = requests.post(
+                    target, data=body, headers={"Content-Type": "application/json"}, timeout=10
+                )
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply.content)))
+                self.end_headers()
+                self.wfile.write(reply.content)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

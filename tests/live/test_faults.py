@@ -123,3 +123,61 @@ def test_out_of_funds__one_log_line_and_metric__no_crash_loop(devnet, bots):
     assert len(liquidator.events("out_of_funds")) == 1
     assert not devnet.liquidated()
     assert "needs up to" in liquidator.events("out_of_funds")[0]["error"]
+
+
+def test_faulty_rpc__drops_delays_errors__every_vault_once(devnet, bots):
+    from live_support import FaultyProxy
+
+    proxy = FaultyProxy(devnet.node.url, drop=0.1, delay=0.1, error=0.1)
+    try:
+        liquidator = bots("liquidator", "dev:2", "liq", rpc=proxy.url)
+        wait_for(lambda: liquidator.events("started"), 60, "the bot to start")
+        plans = devnet.plans(VAULTS)
+        devnet.crash(VAULTS)
+        wait_for(lambda: len(devnet.liquidated()) == VAULTS, 120, "every vault liquidated")
+        time.sleep(2)
+        _all_liquidated_once(devnet, plans)
+        assert liquidator.running()
+        assert proxy.counts["dropped"] and proxy.counts["errors"] and proxy.counts["delayed"]
+    finally:
+        proxy.close()
+
+
+def test_bot_restarted_with_a_transaction_pending__sends_it_once(devnet, bots):
+    first = bots("liquidator", "dev:2", "liq")
+    wait_for(lambda: first.events("started"), 30, "the bot to start")
+    plans = devnet.plans(VAULTS)
+    devnet.crash(VAULTS)
+    devnet.chain.rpc("evm_setAutomine", [False])
+    wait_for(lambda: first.events("sent"), 30, "a transaction sent")
+    time.sleep(1)  # its checkpoint written after the round
+    first.kill()
+    sent_before = {e["nonce"] for e in first.events("sent")}
+    again = bots("liquidator", "dev:2", "liq")
+    wait_for(lambda: len(again.events("resumed")) == 1, 30, "the bot to resume")
+    assert again.events("resumed")[0]["pending"] == len(sent_before)
+    time.sleep(2)  # rounds with the transactions still pending: nothing sent again
+    assert {e["nonce"] for e in again.events("sent")} == sent_before  # (one log, both runs)
+    devnet.chain.rpc("evm_setAutomine", [True])
+    devnet.chain.rpc("evm_mine", [])
+    wait_for(lambda: len(devnet.liquidated()) == VAULTS, 60, "every vault liquidated")
+    _all_liquidated_once(devnet, plans)
+    wait_for(lambda: _won(again) == VAULTS, 15, "the restarted bot to see them mined")
+
+
+def test_reorg_removes_the_liquidations__the_bot_acts_again(devnet, bots):
+    liquidator = bots("liquidator", "dev:2", "liq")
+    wait_for(lambda: liquidator.events("started"), 30, "the bot to start")
+    plans = devnet.plans(VAULTS)
+    crash_block = devnet.crash(VAULTS)
+    wait_for(lambda: len(devnet.liquidated()) == VAULTS, 60, "every vault liquidated")
+    wait_for(lambda: _won(liquidator) == VAULTS, 10, "the bot to see them mined")
+    depth = devnet.block() - crash_block
+    devnet.chain.rpc("anvil_reorg", [depth, []])
+    assert not devnet.liquidated()  # the blocks with the liquidations are gone
+    devnet.chain.rpc("evm_mine", [])
+    wait_for(lambda: liquidator.events("chain_changed"), 30, "the bot to see the reorg")
+    wait_for(lambda: len(devnet.liquidated()) == VAULTS, 60, "every vault liquidated again")
+    time.sleep(1)
+    _all_liquidated_once(devnet, plans)
+    assert liquidator.running()
