@@ -34,9 +34,7 @@ def fail(message: str) -> None:
 
 @click.command()
 @click.option("--port", type=int, default=8545, show_default=True)
-@click.option(
-    "--state", "state", default=str(DEFAULT_DIR / "devnet-state.json"), show_default=True
-)
+@click.option("--state", "state", default=str(DEFAULT_DIR / "devnet-state.json"), show_default=True)
 @click.option("--config", "config_path", default=str(DEFAULT_CONFIG), show_default=True)
 @click.option("--block-time", type=float, default=None, help="Seconds per block [automine].")
 def cli(port, state, config_path, block_time):

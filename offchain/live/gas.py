@@ -16,7 +16,10 @@ PPM = 1_000_000
 
 
 class GasPolicy(Protocol):
-    cap: int  # no bid above this [wei per gas]
+    @property
+    def cap(self) -> int:
+        """No bid above this [wei per gas]."""
+        ...
 
     def fees(self, base_fee: int, attempt: int) -> tuple[int, int] | None:
         """(max fee per gas, max priority fee per gas) [wei] of attempt `attempt` (0 = the first
@@ -50,7 +53,11 @@ class GeometricGas:
 
     priority_fee: int = 1 * GWEI
     factor_ppm: int = MIN_BUMP_PPM
-    cap: int = 500 * GWEI
+    max_fee: int = 500 * GWEI
+
+    @property
+    def cap(self) -> int:
+        return self.max_fee
 
     def __post_init__(self) -> None:
         if self.factor_ppm < MIN_BUMP_PPM:
@@ -64,6 +71,6 @@ class GeometricGas:
         for _ in range(attempt):
             priority = -(-priority * self.factor_ppm // PPM)
         max_fee = 2 * base_fee + priority
-        if max_fee > self.cap:
+        if max_fee > self.max_fee:
             return None
         return max_fee, priority

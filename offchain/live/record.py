@@ -91,7 +91,8 @@ class DeploymentRecord:
     def deployment(self) -> Deployment:
         config = self.config()
         by_name = {c.name: c for c in config.collateral}
-        d = Deployment(self.roles["governance"], self.roles["feeder"], **self.core)
+        core: dict[str, Any] = dict(self.core)
+        d = Deployment(self.roles["governance"], self.roles["feeder"], **core)
         for name, fields in self.types.items():
             if name not in by_name:
                 raise RecordError(f"{self.path}: type {name} is not in its configuration")

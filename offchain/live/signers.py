@@ -39,7 +39,7 @@ class Signer(Protocol):
 class KeySigner:
     def __init__(self, private_key: bytes | str, label: str = ""):
         self._account = Account.from_key(private_key)
-        self.address = to_checksum_address(self._account.address)
+        self.address: str = to_checksum_address(self._account.address)
         self.label = label or self.address
 
     def sign(self, tx: dict[str, Any]) -> bytes:
@@ -51,21 +51,23 @@ class ApeSigner:
 
     def __init__(self, account: Any, label: str):
         self._account = account
-        self.address = to_checksum_address(account.address)
+        self.address: str = to_checksum_address(account.address)
         self.label = label
 
     def sign(self, tx: dict[str, Any]) -> bytes:
         from ape_ethereum.transactions import DynamicFeeTransaction
 
-        txn = DynamicFeeTransaction(
-            chainId=tx["chainId"],
-            nonce=tx["nonce"],
-            receiver=tx.get("to"),
-            value=tx.get("value", 0),
-            data=bytes.fromhex(tx["data"][2:]) if isinstance(tx["data"], str) else tx["data"],
-            gas=tx["gas"],
-            maxFeePerGas=tx["maxFeePerGas"],
-            maxPriorityFeePerGas=tx["maxPriorityFeePerGas"],
+        txn = DynamicFeeTransaction.model_validate(
+            {
+                "chainId": tx["chainId"],
+                "nonce": tx["nonce"],
+                "receiver": tx.get("to"),
+                "value": tx.get("value", 0),
+                "data": bytes.fromhex(tx["data"][2:]),
+                "gas": tx["gas"],
+                "maxFeePerGas": tx["maxFeePerGas"],
+                "maxPriorityFeePerGas": tx["maxPriorityFeePerGas"],
+            }
         )
         signed = self._account.sign_transaction(txn)
         if signed is None or signed.signature is None:
@@ -90,8 +92,10 @@ def resolve_signer(spec: str) -> Signer:
             if spec[4:].isdigit():
                 raise
             raise SignerError(f"{spec}: dev accounts are dev:0 to dev:{DEV_ACCOUNTS - 1}") from None
-    from ape import accounts
+    import ape
     from ape.exceptions import AccountsError
+
+    accounts: Any = ape.accounts
 
     try:
         return ApeSigner(accounts.load(spec), spec)

@@ -1,7 +1,7 @@
-"""Support for the live keeper tests (fixtures in conftest.py): real processes. Each test gets its own Anvil (started from a state file
-in which Backstop was deployed once per session, so a test starts in a second), the deployment
-record, and bot processes (`python -m offchain.live.cli`) that the fixtures stop, or kill,
-whatever the test's outcome."""
+"""Support for the live keeper tests (fixtures in conftest.py): real processes. Each test gets
+its own Anvil (started from a state file in which Backstop was deployed once per session, so a
+test starts in a second), the deployment record, and bot processes
+(`python -m offchain.live.cli`) that the fixtures stop, or kill, whatever the test's outcome."""
 
 from __future__ import annotations
 
@@ -54,7 +54,8 @@ def deployed_state(tmp_path_factory, artifacts) -> tuple[Path, Path]:
     with node:
         record, _ = ensure_deployment(
             node.url,
-            *artifacts,
+            artifacts[0],
+            artifacts[1],
             load_config(),
             DEFAULT_CONFIG,
             dev_signer(0),
@@ -97,7 +98,14 @@ class Devnet:
         topic = _topic(self.chain, "Liquidated")
         logs = self.chain.rpc(
             "eth_getLogs",
-            [{"fromBlock": "0x0", "toBlock": "latest", "address": self.d.liquidator, "topics": [topic]}],
+            [
+                {
+                    "fromBlock": "0x0",
+                    "toBlock": "latest",
+                    "address": self.d.liquidator,
+                    "topics": [topic],
+                }
+            ],
         )
         return Counter(self.chain._decode_log(log).args["owner"] for log in logs)
 
@@ -142,23 +150,42 @@ def devnet(tmp_path, deployed_state, artifacts) -> Iterator[Devnet]:
 class BotProcess:
     """A keeper bot in its own process; its JSON log lines in a file."""
 
-    def __init__(self, devnet: Devnet, role: str, account: str | None, name: str, *extra: str,
-                 rpc: str | None = None):
+    def __init__(
+        self,
+        devnet: Devnet,
+        role: str,
+        account: str | None,
+        name: str,
+        *extra: str,
+        rpc: str | None = None,
+    ):
         self.devnet = devnet
         self.log_file = devnet.tmp / f"{name}.log"
         self.checkpoint = devnet.tmp / f"{name}.checkpoint.json"
         self.args = [
-            sys.executable, "-m", "offchain.live.cli", "--role", role,
-            "--rpc", rpc or devnet.node.url, "--deployment", str(devnet.record_file),
-            "--checkpoint", str(self.checkpoint), "--poll", "0.1",
-            *(["--account", account] if account else ["--read-only"]), *extra,
+            sys.executable,
+            "-m",
+            "offchain.live.cli",
+            "--role",
+            role,
+            "--rpc",
+            rpc or devnet.node.url,
+            "--deployment",
+            str(devnet.record_file),
+            "--checkpoint",
+            str(self.checkpoint),
+            "--poll",
+            "0.1",
+            *(["--account", account] if account else ["--read-only"]),
+            *extra,
         ]
         self.process: subprocess.Popen | None = None
 
     def start(self) -> BotProcess:
         out = open(self.log_file, "ab")  # noqa: SIM115
-        self.process = subprocess.Popen(self.args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT,
-                                        start_new_session=True)
+        self.process = subprocess.Popen(
+            self.args, stdout=out, stderr=subprocess.STDOUT, cwd=ROOT, start_new_session=True
+        )
         out.close()
         return self
 
@@ -205,8 +232,9 @@ class BotProcess:
 def bots(devnet) -> Iterator[Callable[..., BotProcess]]:
     started: list[BotProcess] = []
 
-    def start(role: str, account: str | None, name: str | None = None, *extra: str,
-              rpc: str | None = None) -> BotProcess:
+    def start(
+        role: str, account: str | None, name: str | None = None, *extra: str, rpc: str | None = None
+    ) -> BotProcess:
         bot = BotProcess(devnet, role, account, name or f"{role}-{len(started)}", *extra, rpc=rpc)
         started.append(bot)
         return bot.start()
