@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 from live_support import ROOT
@@ -18,8 +19,9 @@ from offchain.live.signers import ApeSigner, SignerError, dev_signer, resolve_si
 
 
 def test_ape_account_signs_byte_for_byte_as_its_key():
-    from ape import accounts
+    import ape
 
+    accounts: Any = ape.accounts
     tx = {
         "chainId": 31337,
         "nonce": 3,
