@@ -499,6 +499,7 @@ def _keeper_figures() -> dict[str, float]:
     import tempfile
     from pathlib import Path
 
+    from offchain.live.bots import CONTRACT_NAMES
     from offchain.live.deploy import ensure_deployment
     from offchain.live.devnet import DevnetNode
     from offchain.live.market import impersonating, open_vaults, set_price, vault_plans
@@ -523,6 +524,9 @@ def _keeper_figures() -> dict[str, float]:
         d = record.deployment()
         t = d.types["ETH-A"]
         chain = ChainBackend(node.url, artifacts, code)
+        chain.names.update({a: CONTRACT_NAMES[f] for f, a in record.core.items()})
+        for fields in record.types.values():
+            chain.names.update({a: CONTRACT_NAMES[f] for f, a in fields.items()})
         impersonating(chain)
         plans = vault_plans(KEEPER_VAULTS, t, 1_600_000_000_000_000_000)
         open_vaults(chain, d, t, plans)
