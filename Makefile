@@ -1,5 +1,6 @@
 # Backstop: every target bootstraps what it needs, idempotently.
 #   make run    replay Black Thursday on Anvil and in the model, reconcile, write the report
+#   make devnet a persistent local devnet with Backstop deployed (deployments/<chain_id>.json)
 #   make test   the whole test suite (bounded fuzz profile)
 #   make fuzz   the differential fuzz with the deep profile
 #   make bench  gas and throughput figures -> bench/results.json, bench/results.md
@@ -20,10 +21,10 @@ LINT_STAMP := $(LINT_VENV)/.installed
 PY_SOURCES := offchain scripts tests
 VYPER_LINE_LENGTH := 100
 
-.PHONY: help setup run deploy test fuzz bench lint format clean
+.PHONY: help setup run deploy devnet test fuzz bench lint format clean
 
 help:
-	@echo "make run | make deploy | make test | make fuzz | make bench | make lint | make format | make setup | make clean"
+	@echo "make run | make deploy | make devnet | make test | make fuzz | make bench | make lint | make format | make setup | make clean"
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -52,6 +53,9 @@ run: setup
 
 deploy: setup
 	ape run deploy
+
+devnet: setup
+	ape run devnet
 
 test: setup
 	ape test tests --disable-isolation -p no:cacheprovider

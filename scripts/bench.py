@@ -485,6 +485,111 @@ def _simulation_figures() -> tuple[dict[str, float], dict[str, list[float]]]:
     }, {"chain": [round(x, 1) for x in chain_samples], "model": [round(x, 3) for x in samples]}
 
 
+KEEPER_VAULTS = 500
+
+
+def _keeper_figures() -> dict[str, float]:
+    """A liquidator bot (its own process, offchain/live) on a devnet mining a block a second
+    (Anvil's default 30M block gas): 500 vaults made unsafe by one spotter poke; per vault, the
+    blocks from that poke's block to its liquidation's; and vaults liquidated per block that
+    holds liquidations."""
+    import socket
+    import subprocess
+    import sys
+    import tempfile
+    from pathlib import Path
+
+    from offchain.live.bots import CONTRACT_NAMES
+    from offchain.live.deploy import ensure_deployment
+    from offchain.live.devnet import DevnetNode
+    from offchain.live.market import impersonating, open_vaults, set_price, vault_plans
+    from offchain.live.signers import dev_signer
+    from offchain.system.config import DEFAULT_CONFIG, load_config
+
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port = sock.getsockname()[1]
+    artifacts, code = load_artifacts(project), reader_code(project)
+    with tempfile.TemporaryDirectory() as tmp, DevnetNode(port, Path(tmp) / "state.json") as node:
+        record, _ = ensure_deployment(
+            node.url,
+            artifacts,
+            code,
+            load_config(),
+            DEFAULT_CONFIG,
+            dev_signer(0),
+            dev_signer(1),
+            Path(tmp),
+        )
+        d = record.deployment()
+        t = d.types["ETH-A"]
+        chain = ChainBackend(node.url, artifacts, code)
+        chain.names.update({a: CONTRACT_NAMES[f] for f, a in record.core.items()})
+        for fields in record.types.values():
+            chain.names.update({a: CONTRACT_NAMES[f] for f, a in fields.items()})
+        impersonating(chain)
+        plans = vault_plans(KEEPER_VAULTS, t, 1_600_000_000_000_000_000)
+        open_vaults(chain, d, t, plans)
+        bot = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "offchain.live.cli",
+                "--role",
+                "liquidator",
+                "--account",
+                "dev:2",
+                "--rpc",
+                node.url,
+                "--deployment",
+                str(Path(tmp) / "31337.json"),
+                "--checkpoint",
+                str(Path(tmp) / "bot.json"),
+                "--poll",
+                "0.1",
+                "--type",
+                "ETH-A",
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd=ROOT,
+        )
+        try:
+            time.sleep(8)  # the bot up and caught up
+            chain.rpc("evm_setIntervalMining", [1])
+            unsafe_block = set_price(chain, d, t, t.config.initial_price * 8 // 10)
+            topic = next("0x" + k.hex() for k, v in chain._events.items() if v[0] == "Liquidated")
+            deadline = time.monotonic() + 300
+            logs: list = []
+            while time.monotonic() < deadline:
+                logs = chain.rpc(
+                    "eth_getLogs",
+                    [
+                        {
+                            "fromBlock": hex(unsafe_block),
+                            "toBlock": "latest",
+                            "address": d.liquidator,
+                            "topics": [topic],
+                        }
+                    ],
+                )
+                if len(logs) >= KEEPER_VAULTS:
+                    break
+                time.sleep(0.5)
+        finally:
+            bot.terminate()
+            bot.wait(timeout=30)
+    if len(logs) < KEEPER_VAULTS:
+        raise click.ClickException(f"keeper bench: {len(logs)} of {KEEPER_VAULTS} liquidated")
+    reaction = sorted(int(log["blockNumber"], 16) - unsafe_block for log in logs)
+    blocks = {int(log["blockNumber"], 16) for log in logs}
+    return {
+        "keeper.reaction_blocks_p50": reaction[len(reaction) // 2],
+        "keeper.reaction_blocks_p99": reaction[(len(reaction) * 99) // 100 - 1],
+        "keeper.liquidations_per_block": round(len(logs) / len(blocks), 1),
+    }
+
+
 def _write(figures: dict[str, float], steps: int | None, samples: dict[str, list[float]]) -> None:
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.update(figures)
@@ -502,7 +607,10 @@ def _write(figures: dict[str, float], steps: int | None, samples: dict[str, list
             f"median of {CHAIN_RUNS} runs; sim.*_model_s: the model alone, the median of "
             f"{MODEL_RUNS} cold "
             "runs; every run in sim_samples_s; sim.reconciliation_diffs: the most in any run",
-            "sim_samples_s": samples,
+            **({"sim_samples_s": samples} if samples else {}),
+            "keeper_note": f"keeper.*: one liquidator bot process on a devnet mining a block a "
+            f"second (30M block gas), {KEEPER_VAULTS} vaults made unsafe by one spotter poke; "
+            "reaction = blocks from that poke to each vault's liquidation",
         }
     )
     if steps is not None:
@@ -530,8 +638,13 @@ def _write(figures: dict[str, float], steps: int | None, samples: dict[str, list
 
 @click.command(cls=ConnectedProviderCommand)
 @click.option("--sim-only", is_flag=True, help="Only the crash-replay figures (sim.*).")
-def cli(provider, sim_only):
-    """Measure gas per transaction, differential-fuzz throughput and crash-replay times."""
+@click.option("--keeper-only", is_flag=True, help="Only the live keeper figures (keeper.*).")
+def cli(provider, sim_only, keeper_only):
+    """Measure gas per transaction, differential-fuzz throughput, crash-replay times and the live
+    liquidator's reaction."""
+    if keeper_only:
+        _write(_keeper_figures(), None, {})
+        return
     if sim_only:
         figures, samples = _simulation_figures()
         _write(figures, None, samples)
@@ -551,4 +664,5 @@ def cli(provider, sim_only):
     gas["fuzz.differential_steps_per_s"] = round(steps_per_s, 1)
     figures, samples = _simulation_figures()
     gas.update(figures)
+    gas.update(_keeper_figures())
     _write(gas, steps, samples)

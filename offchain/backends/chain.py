@@ -37,8 +37,14 @@ class ChainBackend:
     """A JSON-RPC node (Anvil) with unlocked dev accounts and automine."""
 
     def __init__(
-        self, rpc_url: str, artifacts: dict[str, tuple[list[dict], str]], reader_code: str
+        self,
+        rpc_url: str,
+        artifacts: dict[str, tuple[list[dict], str]],
+        reader_code: str,
+        dev_node: bool = True,
     ):
+        """`dev_node`: a node this process may reconfigure (one-second block time steps); False
+        for a node shared with others (a live keeper's), which is only read and sent to."""
         self.rpc_url = rpc_url
         self.reader_code = reader_code
         self._read_cache: dict[tuple, list[tuple[str, list[_Function]]]] = {}
@@ -67,7 +73,8 @@ class ChainBackend:
                         _static_decoder([t for _, t in indexed]),
                         _static_decoder([t for _, t in plain]),
                     )
-        self.rpc("anvil_setBlockTimestampInterval", [1])
+        if dev_node:
+            self.rpc("anvil_setBlockTimestampInterval", [1])
         self.sync()
         self.last_receipt: dict[str, Any] | None = None
         self.last_events: list[Event] = []

@@ -40,27 +40,29 @@ import pandas as pd
 
 from offchain.backends import Backend, ChainBackend, ModelBackend, TxOutcome
 from offchain.backends.anvil import Anvil
-from offchain.model.backstop import LossStatus
-from offchain.model.dutch_auction import MAX_ACTIVE
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
 from offchain.sim.keepers import (
     Action,
-    AuctionView,
     BackstopParams,
-    BackstopView,
-    DebtAuctionView,
     Latency,
     PoolView,
     TakerParams,
     VaultIndex,
     arbitrage_action,
     backstop_actions,
-    liquidation_actions,
     oracle_actions,
-    taker_actions,
 )
 from offchain.sim.ledger import Ledger
+from offchain.sim.observe import (
+    BackstopWatch,
+    dust_candidates,
+    plan_liquidations,
+    plan_takes,
+    read_auction_market,
+    read_backstop_view,
+    read_liquidation_view,
+)
 from offchain.sim.population import VaultPlan, actor_address, generate_vaults
 from offchain.sim.results import LAYER_NAMES, TABLES, SimulationResult, Tables, build_table
 from offchain.sim.scenario_types import Scenario
@@ -570,11 +572,8 @@ class Simulation:
         if arb is not None:
             self.act(arb)
         # 4. liquidations
-        ctype, running = self.read(
-            [(d.engine, "collateral_types", (t.type_id,)), (t.auction, "active_count", ())]
-        )
-        rate, safe_price = ctype[1], ctype[2]
-        unsafe = self.index.unsafe(rate, safe_price)
+        view = read_liquidation_view(self.read, d, t)
+        unsafe = self.index.unsafe(view.rate, view.safe_price)
         unsafe_set = set(unsafe)
         for owner in list(self.ledger.unsafe_since):
             if owner not in unsafe_set:
@@ -582,79 +581,41 @@ class Simulation:
         for owner in unsafe:
             self.ledger.unsafe_since.setdefault(owner, now)
             self.ledger.first_unsafe.setdefault(owner, now)
-        flying = self.flying()
-        # the auctions the type can still start: its maximum, less those running and those queued
-        room = MAX_ACTIVE - running - sum(1 for f in flying if f[0] == "vault")
-        for action in liquidation_actions(
+        for action in plan_liquidations(
             self.index,
-            rate,
-            safe_price,
-            flying,
+            view,
+            self.flying(),
             a.liquidation_keeper,
             d.liquidator,
             s.keepers.liquidation_gas_price,
-            room,
         ):
             self.act(action)
         # 5. auctions
-        active = list(self.backend.call(t.auction, "active_auctions"))
-        # auctions that may be worth less than min_auction even at their start price (lot x price
-        # below it: the start price is at least the current one); the backstop keeper checks them
-        self.dust_candidates = []
-        if active:
-            calls: list[tuple[str, str, tuple]] = [(t.auction, "status", (i_,)) for i_ in active]
-            reads = self.read(
-                calls
-                + [
-                    (t.auction, "min_auction", ()),
-                    (t.pool, "reserve_collateral", ()),
-                    (t.pool, "reserve_stable", ()),
-                    (d.engine, "stable", (a.capital_taker,)),
-                ]
-            )
-            views = [AuctionView(aid, *reads[j]) for j, aid in enumerate(active)]
-            min_auction, rc, rs, capital = reads[len(active) :]
-            self.dust_candidates = [v.auction_id for v in views if v.lot * v.price < min_auction]
-            self.dust_min_auction = min_auction
-            k = s.keepers
-            pool = PoolView(rc, rs, self.static["pool_fee"], self.scale)
-            takers = []
-            if k.taker_mode in ("flash", "both"):
-                takers.append(
-                    TakerParams(
-                        "taker",
-                        a.taker,
-                        self.flash_taker,
-                        t.auction,
-                        "flash",
-                        k.take_min_profit,
-                        k.taker_gas_price,
-                    )
-                )
-            if k.taker_mode in ("capital", "both"):
-                takers.append(
-                    TakerParams(
-                        "capital_taker",
-                        a.capital_taker,
-                        "",
-                        t.auction,
-                        "capital",
-                        k.take_min_profit,
-                        k.taker_gas_price,
-                    )
-                )
-            for params in takers:
-                # one taker per auction: what the first plans to take or reset, the second leaves
-                planned = taker_actions(
-                    views, pool, price, min_auction, capital, params, self.flying()
-                )
-                for action in planned:
-                    self.act(action)
-                targeted = {target for action in planned for target in action.targets}
-                views = [v for v in views if ("auction", v.auction_id) not in targeted]
+        market = read_auction_market(self.read, self.backend.call, d, t, a.capital_taker)
+        self.dust_candidates = dust_candidates(market)
+        if market is not None:
+            self.dust_min_auction = market.min_auction
+            for action in plan_takes(
+                market, self.static["pool_fee"], self.scale, price, self.takers(), self.flying()
+            ):
+                self.act(action)
         # 6. the backstop
+        backstop_view, done = read_backstop_view(
+            self.read,
+            d,
+            t,
+            BackstopWatch(sorted(self.ledger.watched_losses), sorted(self.ledger.debt_auction_ids)),
+            a.bidder,
+            a.stakers,
+            self.dust_candidates,
+            self.dust_min_auction,
+            self.static["min_decrease"],
+            lambda: self.backend.next_block_time,
+        )
+        # a loss with nothing left to cover: the keeper stops reading it
+        self.ledger.watched_losses.difference_update(done)
         for action in backstop_actions(
-            self._backstop_view(),
+            backstop_view,
             self._backstop_params(),
             now - self.last_accrual >= ACCRUE_EVERY,
             self.flying(),
@@ -663,6 +624,36 @@ class Simulation:
                 self.last_accrual = now
             self.act(action)
         self._snapshot(i, unsafe)
+
+    def takers(self) -> list[TakerParams]:
+        """The scenario's takers: flash, with capital, or both (the flash taker first)."""
+        k, a, t = self.scenario.keepers, self.actors, self.type_
+        out = []
+        if k.taker_mode in ("flash", "both"):
+            out.append(
+                TakerParams(
+                    "taker",
+                    a.taker,
+                    self.flash_taker,
+                    t.auction,
+                    "flash",
+                    k.take_min_profit,
+                    k.taker_gas_price,
+                )
+            )
+        if k.taker_mode in ("capital", "both"):
+            out.append(
+                TakerParams(
+                    "capital_taker",
+                    a.capital_taker,
+                    "",
+                    t.auction,
+                    "capital",
+                    k.take_min_profit,
+                    k.taker_gas_price,
+                )
+            )
+        return out
 
     def _backstop_params(self) -> BackstopParams:
         d, t, a = self.deployment, self.type_, self.actors
@@ -676,70 +667,6 @@ class Simulation:
             t.type_id,
             t.auction,
             self.scenario.keepers.backstop_gas_price,
-        )
-
-    def _backstop_view(self) -> BackstopView:
-        d, t, a = self.deployment, self.type_, self.actors
-        # the keeper acts on closed losses only (keepers.backstop_actions: status CLOSED); a loss
-        # closes with its LossClosed event, so it reads just those, not every running auction's
-        loss_ids = sorted(self.ledger.watched_losses)
-        da_ids = sorted(self.ledger.debt_auction_ids)
-        calls = [
-            (d.engine, "stable", (d.backstop,)),
-            (d.engine, "bad_debt", (d.backstop,)),
-            (d.backstop, "unattributed_debt", ()),
-            (d.backstop, "debt_to_auction", ()),
-            (d.backstop, "debt_auction_bid_size", ()),
-            (d.backstop, "surplus_buffer", ()),
-            (d.backstop, "surplus_lot", ()),
-            (d.backstop, "queue_delay", ()),
-            (d.engine, "stable", (a.bidder,)),
-            (d.stability_pool, "charge_count", ()),
-        ]
-        calls += [(d.backstop, "losses", (t.type_id, t.auction, x)) for x in loss_ids]
-        calls += [(d.debt_auction, "auctions", (x,)) for x in da_ids]
-        for staker in a.stakers:
-            calls += [
-                (d.stability_pool, "shares", (staker,)),
-                (d.stability_pool, "next_charge", (staker,)),
-            ]
-        r = self.read(calls)
-        n = 10
-        losses = []
-        for j, x in enumerate(loss_ids):
-            _, due, created_at, status = r[n + j]
-            if status == LossStatus.DONE:  # nothing left to cover: the keeper stops reading it
-                self.ledger.watched_losses.discard(x)
-            losses.append((x, due, created_at, status))
-        n += len(loss_ids)
-        auctions = [DebtAuctionView(x, *r[n + j]) for j, x in enumerate(da_ids)]
-        n += len(da_ids)
-        stakers = [(st, r[n + 2 * j], r[n + 2 * j + 1]) for j, st in enumerate(a.stakers)]
-        dust: tuple[int, ...] = ()
-        candidates = self.dust_candidates
-        if candidates:
-            stored = self.read([(t.auction, "auctions", (x,)) for x in candidates])
-            # auctions(id) = (position, debt, lot, owner, started, top)
-            dust = tuple(
-                x for x, au in zip(candidates, stored) if au[2] * au[5] < self.dust_min_auction
-            )
-        return BackstopView(
-            self.backend.next_block_time,
-            r[0],
-            r[1],
-            r[2],
-            r[3],
-            r[4],
-            r[5],
-            r[6],
-            r[7],
-            losses,
-            auctions,
-            self.static["min_decrease"],
-            r[8],
-            r[9],
-            stakers,
-            dust,
         )
 
     def _snapshot(self, i: int, unsafe: list[str]) -> None:

@@ -20,6 +20,8 @@ ALLOWED = {
     "sim": {"model", "backends", "system", "sim"},
     "testing": {"model", "backends", "system", "testing"},
     "report": {"model", "backends", "system", "sim", "report"},
+    # live keepers: the simulator's strategies and observers, on a real node
+    "live": {"model", "backends", "system", "sim", "live"},
 }
 
 

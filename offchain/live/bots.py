@@ -1,0 +1,565 @@
+"""Long-running keeper bots: one process per role, each a loop over the chain's new blocks.
+
+Each block a bot (1) folds the new blocks' events into what it knows (`Follower`, which starts
+over if the chain changed under it), (2) looks at its pending transactions (mined, stuck and
+replaced, lost and sent again), (3) observes the chain through `offchain.sim.observe` and asks
+the simulator's pure strategies (`offchain.sim.keepers`) what to do, with its pending
+transactions' targets as the actions in flight, and (4) sends what they decide through its
+`TxManager`. Then it checkpoints. Nothing about deciding is written here: a role is the choice of
+strategy and of what it observes.
+
+Roles: `liquidator` (liquidation_actions), `taker` (taker_actions, flash takes through the
+bot's own FlashTaker), `backstop` (backstop_actions: accrue, cover, settle, debt and surplus
+auctions, realizing stakers' charges, closing dust auctions) and `feeder` (oracle_actions, for
+devnets: it posts the collateral pool's price).
+
+Failure handling: a node that does not answer is waited out (with backoff; `max_node_down`
+bounds it); a transaction that reverts because a competitor got there first is counted as lost;
+`breaker` consecutive failures of another kind (reverted transactions, errors in a round) stop
+the bot with the reason, exit status 3. An account that cannot pay for gas logs one line, sets
+the `out_of_funds` metric and keeps watching (no crash loop).
+"""
+
+from __future__ import annotations
+
+import signal
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from offchain.backends import ChainBackend, RpcError
+from offchain.live.follower import Checkpoint, Follower, Watched
+from offchain.live.gas import GasPolicy
+from offchain.live.metrics import Log, Metrics
+from offchain.live.node import Node, NodeUnavailable
+from offchain.live.record import DeploymentRecord
+from offchain.live.signers import Signer
+from offchain.live.txs import Mined, OutOfFunds, TxManager
+from offchain.model.fixed_point import WAD
+from offchain.sim.keepers import (
+    Action,
+    BackstopParams,
+    TakerParams,
+    backstop_actions,
+    oracle_actions,
+)
+from offchain.sim.observe import (
+    dust_candidates,
+    plan_liquidations,
+    plan_takes,
+    read_auction_market,
+    read_backstop_view,
+    read_last_poke,
+    read_liquidation_view,
+)
+from offchain.system.deployment import Deployment
+
+ROLES = ("liquidator", "taker", "backstop", "feeder")
+ACCRUE_EVERY = 3600  # chain seconds between the backstop operator's fee accruals (as simulated)
+# revert reasons that mean a competitor (or the chain moving on) made the action moot
+LOST_RACE = (
+    "auction: not running",
+    "auction: cannot reset",
+    "auction: needs reset",
+    "auction: price above maximum",
+    "flash: profit below minimum",
+    "backstop: nothing to cover",
+    "backstop: insufficient unattributed debt",
+    "backstop: no debt to auction",
+    "debt auction: ",
+)
+# backstop_actions' functions that act on one collateral type (the others act Backstop-wide)
+PER_TYPE = ("accrue", "cover", "close_dust_auction")
+# deployment field -> contract name, for the ABI of each address
+CONTRACT_NAMES = {
+    "engine": "VaultEngine",
+    "stablecoin": "Stablecoin",
+    "stable_join": "StableJoin",
+    "spotter": "Spotter",
+    "fees": "FeeAccumulator",
+    "ceiling": "CeilingManager",
+    "backstop": "Backstop",
+    "liquidator": "Liquidator",
+    "governance_token": "GovernanceToken",
+    "stability_pool": "StabilityPool",
+    "debt_auction": "DebtAuction",
+    "surplus_auction": "SurplusAuction",
+    "settlement": "GlobalSettlement",
+    "token": "TestToken",
+    "join": "CollateralJoin",
+    "oracle": "PriceOracle",
+    "auction": "DutchAuction",
+    "pool": "CollateralPool",
+}
+
+
+class BotStopped(RuntimeError):
+    """The bot stopped itself (circuit breaker, node gone too long); the message says why."""
+
+
+@dataclass
+class BotOptions:
+    role: str
+    record: DeploymentRecord
+    rpc_url: str
+    checkpoint: Path
+    signer: Signer | None  # None: read-only (decides and logs, holds no key)
+    gas: GasPolicy
+    dry_run: bool = False
+    poll_seconds: float = 0.25
+    breaker: int = 5  # consecutive failures that stop the bot
+    max_node_down: float | None = None  # seconds without the node before stopping; None: wait
+    stuck_blocks: int = 3
+    stuck_seconds: float = 15.0
+    min_profit: int = 0  # taker: wad of stablecoin after gas
+    feed_every: int = 600  # feeder: chain seconds between two posts
+    metrics_port: int | None = None  # None: no HTTP server; 0: any free port
+    rpc_timeout: float = 5.0
+    types: list[str] = field(default_factory=list)  # collateral types (empty: all)
+
+
+def retry(fn: Callable[[], Any], seconds: float = 30.0) -> Any:
+    """`fn()`, tried again while the node does not answer, for up to `seconds` (a bot starting
+    against a flaky endpoint); the last NodeUnavailable then."""
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            return fn()
+        except (NodeUnavailable, OSError) as exc:
+            if time.monotonic() > deadline:
+                raise NodeUnavailable(str(exc)) from None
+        except RuntimeError as exc:  # ChainBackend's own transport: an HTTP error status
+            if "answered HTTP" not in str(exc) or time.monotonic() > deadline:
+                raise
+        time.sleep(0.2)
+
+
+def attach(record: DeploymentRecord, rpc_url: str, artifacts: dict, reader: str, timeout: float):
+    """(Node, ChainBackend reading and encoding for the record's contracts) for `rpc_url`; the
+    backend does not reconfigure the node (a devnet shared with others)."""
+    node = Node(rpc_url, timeout)
+    try:
+        chain = retry(lambda: ChainBackend(rpc_url, artifacts, reader, dev_node=False))
+    except NodeUnavailable as exc:
+        raise NodeUnavailable(f"no JSON-RPC node answers at {rpc_url} ({exc})") from None
+    chain._transport = node.transport  # type: ignore[assignment]  (timeouts, NodeUnavailable)
+    for name, address in record.core.items():
+        chain.names[address] = CONTRACT_NAMES[name]
+    for fields in record.types.values():
+        for name, address in fields.items():
+            chain.names[address] = CONTRACT_NAMES[name]
+    for label, address in record.extra.items():
+        chain.names[address] = label.split(" ")[0]
+    return node, chain
+
+
+class Bot:
+    """One role's loop (see the module docstring)."""
+
+    def __init__(self, options: BotOptions, artifacts: dict, reader: str, log: Log | None = None):
+        self.o = options
+        self.role = options.role
+        self.log = log or Log(options.role)
+        self.metrics = Metrics(options.role)
+        self.record = options.record
+        self.d: Deployment = options.record.deployment()
+        self.node, self.chain = attach(
+            options.record, options.rpc_url, artifacts, reader, options.rpc_timeout
+        )
+        self.chain_id = options.record.chain_id
+        self.txs = TxManager(
+            self.node,
+            options.signer,
+            self.chain_id,
+            options.gas,
+            self.log,
+            options.dry_run,
+            options.stuck_blocks,
+            options.stuck_seconds,
+        )
+        self.follower = Follower(self.chain, self.node, self.d, self.record.first_block)
+        self.store = Checkpoint(options.checkpoint, self.chain_id, self.record.identity)
+        self.types = options.types or list(self.d.types)
+        self.state: dict[str, Any] = {"last_accrual": 0, "last_post": {}, "flash_takers": {}}
+        self.decided_block = -1
+        self.failures = 0
+        self.out_of_funds = ""
+        self.stopping = ""
+        self._static: dict[str, Any] = {}
+        self._resumed = False
+
+    @property
+    def me(self) -> str:
+        return self.txs.address
+
+    # -------------------------------------------------------- checkpoint
+
+    def resume(self) -> None:
+        """Load the checkpoint, if any (once)."""
+        if self._resumed:
+            return
+        self._resumed = True
+        data = self.store.load()
+        if data is None:
+            self.log("fresh_start", first_block=self.record.first_block)
+            return
+        self.follower.watched = Watched.from_json(self.d, data["watched"])
+        self.txs.load(data["pending"])
+        self.state.update(data["state"])
+        for name, value in data["metrics"].items():
+            if name.endswith("_total"):
+                self.metrics.set(name, value)
+        self.log(
+            "resumed",
+            block=self.follower.watched.last_block,
+            pending=len(self.txs.pending),
+            checkpoint=str(self.store.path),
+        )
+
+    def save(self) -> None:
+        self.store.save(
+            {
+                "role": self.role,
+                "watched": self.follower.watched.to_json(),
+                "pending": self.txs.dump(),
+                "state": self.state,
+                "metrics": dict(self.metrics.values),
+            }
+        )
+
+    # -------------------------------------------------------- the loop
+
+    def run(self) -> int:
+        """Until a signal (exit 0) or the bot stops itself (exit 3, the reason logged)."""
+
+        def on_signal(signum: int, _frame: Any) -> None:
+            self.stopping = signal.Signals(signum).name
+
+        signal.signal(signal.SIGTERM, on_signal)
+        signal.signal(signal.SIGINT, on_signal)
+        if self.o.metrics_port is not None:
+            port = self.metrics.serve(self.o.metrics_port)
+            self.log("metrics", url=f"http://127.0.0.1:{port}/metrics", health="/health")
+        self.resume()
+        self.log(
+            "started",
+            account=self.me or None,
+            mode="read-only" if self.o.signer is None else "dry-run" if self.o.dry_run else "live",
+            types=self.types,
+        )
+        down_since: float | None = None
+        backoff = self.o.poll_seconds
+        code = 0
+        try:
+            while not self.stopping:
+                try:
+                    self.tick()
+                    if down_since is not None:
+                        self.log("node_back", after_s=round(time.monotonic() - down_since, 2))
+                    down_since, backoff = None, self.o.poll_seconds
+                    self.metrics.node_ok = True
+                    self.failures = 0
+                except NodeUnavailable as exc:
+                    self.metrics.node_ok = False
+                    self.metrics.add("node_errors_total")
+                    if down_since is None:
+                        down_since = time.monotonic()
+                        self.log("node_unavailable", error=str(exc))
+                    elif (
+                        self.o.max_node_down is not None
+                        and time.monotonic() - down_since > self.o.max_node_down
+                    ):
+                        raise BotStopped(
+                            f"the node at {self.o.rpc_url} has not answered for "
+                            f"{self.o.max_node_down:g} s"
+                        ) from None
+                    time.sleep(backoff)
+                    backoff = min(backoff * 2, 2.0)
+                    continue
+                except (RpcError, ValueError, KeyError) as exc:
+                    self.fail(f"{type(exc).__name__}: {exc}")
+                time.sleep(self.o.poll_seconds)
+            self.log("stopped", reason=f"signal {self.stopping}")
+        except BotStopped as exc:
+            self.metrics.stop_reason = str(exc)
+            self.log("stopped", reason=str(exc))
+            code = 3
+        finally:
+            self.metrics.set("up", 0)
+            try:
+                self.save()
+            except OSError as exc:
+                self.log("checkpoint_failed", error=str(exc))
+            self.metrics.close()
+        return code
+
+    def fail(self, what: str) -> None:
+        self.failures += 1
+        self.log("failure", error=what, consecutive=self.failures)
+        if self.failures >= self.o.breaker:
+            raise BotStopped(f"circuit breaker: {self.failures} consecutive failures, last: {what}")
+
+    def tick(self) -> None:
+        """One round: events, pending transactions, decisions (once per new block)."""
+        head = self.node.block_number()
+        self.metrics.set("head_block", head)
+        if self.follower.catch_up(head):
+            self.metrics.add("reorgs_total")
+            self.txs.resync()
+            self.decided_block = -1
+            self.log("chain_changed", head=head, rebuilt_from=self.record.first_block)
+        for mined in self.txs.poll(head):
+            self.on_mined(mined)
+        processed = self.follower.watched.last_block
+        self.metrics.set("processed_block", processed)
+        self.metrics.set("pending_transactions", len(self.txs.pending))
+        self.metrics.add("replacements_total", self.txs.replaced)
+        self.metrics.add("rebroadcasts_total", self.txs.rebroadcast)
+        self.txs.replaced = self.txs.rebroadcast = 0
+        if self.me:
+            self.metrics.set("balance_wei", self.node.balance(self.me))
+        if processed != self.decided_block:
+            # marked decided only once every action is sent: a round the node cut short is
+            # decided again (what was sent is pending, so in flight)
+            self.act(self.decide(), head)
+            self.decided_block = processed
+        self.save()
+
+    # -------------------------------------------------------- acting
+
+    def act(self, actions: list[Action], head: int) -> None:
+        for i, action in enumerate(actions):
+            tx, _ = self.chain.call_data(action.contract, action.function, *action.args)
+            targets = [list(t) for t in action.targets]
+            label = f"{self.chain.names.get(action.contract, action.contract)}.{action.function}"
+            gas = self.txs.estimate(tx["to"], tx["data"]) if self.me else 1
+            if gas is None:
+                self.metrics.add("actions_lost_total")
+                self.log("moot", label=label, targets=targets)
+                continue
+            try:
+                sent = self.txs.send(tx["to"], tx["data"], gas, label, targets, head)
+            except OutOfFunds as exc:
+                self.metrics.add("opportunities_missed_total", len(actions) - i)
+                self.metrics.set("out_of_funds", 1)
+                if str(exc).split(",")[0] != self.out_of_funds:
+                    self.out_of_funds = str(exc).split(",")[0]
+                    self.log("out_of_funds", error=str(exc), missed=len(actions) - i)
+                return
+            if sent is not None:
+                self.metrics.add("actions_sent_total")
+            if self.out_of_funds:
+                self.out_of_funds = ""
+                self.metrics.set("out_of_funds", 0)
+                self.log("funds_ok")
+
+    def on_mined(self, m: Mined) -> None:
+        label = m.pending.label
+        if m.ok:
+            self.metrics.add("actions_mined_total")
+            self.failures = 0
+            events = [self.chain._decode_log(log) for log in m.logs]
+            done = [e for e in events if e.address == self.d.liquidator and e.name == "Liquidated"]
+            if label.endswith("liquidate_many"):
+                self.metrics.add("liquidations_total", len(done))
+                skipped = len(m.pending.targets) - len(done)
+                if skipped:
+                    self.metrics.add("actions_lost_total", skipped)
+            self.log(
+                "mined",
+                label=label,
+                tx=m.tx_hash,
+                block=m.block,
+                gas=m.gas_used,
+                liquidated=[e.args["owner"] for e in done] or None,
+            )
+            return
+        self.metrics.add("actions_reverted_total")
+        try:
+            reason = self.chain._revert_reason(m.tx_hash)
+        except (RpcError, NodeUnavailable):
+            reason = None
+        if reason is not None and any(reason.startswith(r) for r in LOST_RACE):
+            self.metrics.add("actions_lost_total")
+            self.log("lost", label=label, tx=m.tx_hash, reason=reason)
+            return
+        self.log("reverted", label=label, tx=m.tx_hash, reason=reason)
+        self.fail(f"{label} reverted: {reason or '(no reason)'}")
+
+    # -------------------------------------------------------- deciding
+
+    def read(self, calls: list[tuple[str, str, tuple]]) -> list[Any]:
+        return self.chain.views(calls, cache=True)
+
+    def decide(self) -> list[Action]:
+        """The role's strategy on what the chain shows now."""
+        return getattr(self, f"decide_{self.role}")()
+
+    def in_flight(self) -> set[tuple]:
+        return self.txs.in_flight()
+
+    def decide_liquidator(self) -> list[Action]:
+        out: list[Action] = []
+        for name in self.types:
+            t = self.d.types[name]
+            view = read_liquidation_view(self.read, self.d, t)
+            out += plan_liquidations(
+                self.follower.watched.indexes[name],
+                view,
+                self.in_flight(),
+                self.me or self.d.governance,
+                self.d.liquidator,
+                0,
+            )
+        return out
+
+    def pool_price(self, name: str) -> int:
+        """The collateral pool's price, stablecoin per token [wad]: the devnet's market."""
+        t = self.d.types[name]
+        rc, rs = self.read([(t.pool, "reserve_collateral", ()), (t.pool, "reserve_stable", ())])
+        scale = 10 ** (18 - t.config.token_decimals)
+        return rs * WAD // (rc * scale) if rc else 0
+
+    def static(self, key: str, address: str, function: str, *args: Any) -> Any:
+        if key not in self._static:
+            self._static[key] = self.read([(address, function, args)])[0]
+        return self._static[key]
+
+    def decide_taker(self) -> list[Action]:
+        out: list[Action] = []
+        base_fee = self.txs.base_fee()
+        for name in self.types:
+            t = self.d.types[name]
+            flash_taker = self.state["flash_takers"].get(name, "")
+            if not flash_taker:
+                continue
+            market = read_auction_market(self.read, self.chain.call, self.d, t, self.me)
+            if market is None:
+                continue
+            fee = self.static(f"pool_fee {name}", t.pool, "fee")
+            params = TakerParams(
+                "taker",
+                self.me,
+                flash_taker,
+                t.auction,
+                "flash",
+                self.o.min_profit,
+                base_fee + 2 * 10**9,
+            )
+            scale = 10 ** (18 - t.config.token_decimals)
+            out += plan_takes(market, fee, scale, self.pool_price(name), [params], self.in_flight())
+        return out
+
+    def decide_backstop(self) -> list[Action]:
+        out: list[Action] = []
+        w = self.follower.watched
+        now = int(self.node.block("latest")["timestamp"], 16) + 1  # type: ignore[index]
+        accrue = now - self.state["last_accrual"] >= ACCRUE_EVERY
+        min_decrease = self.static("min_decrease", self.d.debt_auction, "min_decrease")
+        for name in self.types:
+            t = self.d.types[name]
+            market = read_auction_market(self.read, self.chain.call, self.d, t, self.me)
+            view, done = read_backstop_view(
+                self.read,
+                self.d,
+                t,
+                w.backstop_watch(),
+                self.me or self.d.governance,
+                sorted(w.stakers),
+                dust_candidates(market),
+                market.min_auction if market is not None else 0,
+                min_decrease,
+                lambda: now,
+            )
+            w.losses.difference_update(done)
+            params = BackstopParams(
+                self.me,
+                "",
+                self.d.backstop,
+                self.d.debt_auction,
+                self.d.stability_pool,
+                self.d.fees,
+                t.type_id,
+                t.auction,
+                0,
+            )
+            planned = backstop_actions(view, params, accrue, self.in_flight())
+            # the type's own actions; the Backstop-wide ones (settle, debt and surplus
+            # auctions, realize) once
+            seen = _seen(out)
+            out += [a for a in planned if a.function in PER_TYPE or not set(a.targets) & seen]
+        if any(a.function == "accrue" for a in out):
+            self.state["last_accrual"] = now
+        return out
+
+    def decide_feeder(self) -> list[Action]:
+        out: list[Action] = []
+        now = int(self.node.block("latest")["timestamp"], 16) + 1  # type: ignore[index]
+        for name in self.types:
+            t = self.d.types[name]
+            last = self.state["last_post"].get(name, 0)
+            last_poke = read_last_poke(self.read, t)
+            delay = self.static(f"delay {name}", t.oracle, "delay")
+            if now < last + self.o.feed_every and now < last_poke + delay:
+                continue
+            price = self.pool_price(name)
+            if price == 0:
+                continue
+            actions = oracle_actions(
+                self.me, t.oracle, self.d.spotter, t.type_id, price, now, last_poke, delay
+            )
+            if now < last + self.o.feed_every:  # only the pokes are due
+                actions = [a for a in actions if a.function == "poke"]
+            else:
+                self.state["last_post"][name] = now
+            out += [a for a in actions if not set(a.targets) & self.in_flight()]
+        return out
+
+    # -------------------------------------------------------- set-up
+
+    def deploy_contract(self, name: str, *args: Any) -> str:
+        """Deploy `name` from the bot's account and wait for it to be mined; its address."""
+        from eth_abi import encode as abi_encode
+
+        from offchain.backends.abi import _abi_type
+
+        abi, bytecode = self.chain.artifacts[name]
+        ctor = next((i for i in abi if i["type"] == "constructor"), {"inputs": []})
+        data = bytecode + abi_encode([_abi_type(i) for i in ctor["inputs"]], list(args)).hex()
+        data = data if data.startswith("0x") else "0x" + data
+        head = self.node.block_number()
+        sent = self.txs.send("", data, 5_000_000, f"{name}.deploy", [["deploy", name]], head)
+        if sent is None:
+            raise BotStopped(f"{name} must be deployed first, and this bot sends nothing")
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            for m in self.txs.poll(self.node.block_number()):
+                if m.pending.nonce == sent.nonce:
+                    receipt = self.node.rpc("eth_getTransactionReceipt", [m.tx_hash])
+                    if not m.ok or receipt is None or not receipt.get("contractAddress"):
+                        raise BotStopped(f"deploying {name} failed (tx {m.tx_hash})")
+                    self.log("deployed", contract=name, address=receipt["contractAddress"])
+                    from eth_utils import to_checksum_address
+
+                    return to_checksum_address(receipt["contractAddress"])
+                self.on_mined(m)
+            time.sleep(self.o.poll_seconds)
+        raise BotStopped(f"deploying {name}: not mined within 120 s")
+
+    def ensure_flash_takers(self, deploy: Callable[[str], str]) -> None:
+        """The taker's FlashTaker per type (its own contract; deployed once, then kept in the
+        checkpoint)."""
+        for name in self.types:
+            if not self.state["flash_takers"].get(name):
+                self.state["flash_takers"][name] = deploy(name)
+                self.chain.names[self.state["flash_takers"][name]] = "FlashTaker"
+                self.save()
+        for address in self.state["flash_takers"].values():
+            self.chain.names[address] = "FlashTaker"
+
+
+def _seen(actions: list[Action]) -> set[tuple]:
+    """Targets already planned this round (the Backstop-wide ones are planned once)."""
+    return {t for a in actions for t in a.targets}

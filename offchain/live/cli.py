@@ -1,0 +1,200 @@
+"""`ape run keeper` (and `python -m offchain.live.cli`): one keeper bot, by role.
+
+    ape run keeper --role liquidator --account dev:2
+    ape run keeper --role taker --account my-taker --min-profit 50 --gas geometric:2,1.125,200
+    ape run keeper --role backstop --account dev:4 --dry-run
+    ape run keeper --role liquidator --read-only --metrics-port 9101
+
+Bad input (a role, an account alias, a gas policy, no node at --rpc, a missing or mismatched
+deployment record, a chain id mismatch, an account without ether): one line naming the
+problem, exit status 2, nothing sent.
+"""
+
+from __future__ import annotations
+
+import sys
+from decimal import Decimal, InvalidOperation
+from pathlib import Path
+
+import click
+
+from offchain.backends import RpcError
+from offchain.live.bots import ROLES, Bot, BotOptions, BotStopped, attach
+from offchain.live.follower import CheckpointError
+from offchain.live.gas import GWEI, PPM, FixedGas, GasPolicy, GeometricGas
+from offchain.live.node import Node, NodeUnavailable
+from offchain.live.record import DEFAULT_DIR, RecordError, load_record, record_path, verify
+from offchain.live.signers import Signer, SignerError, resolve_signer
+from offchain.model.fixed_point import WAD
+
+DEFAULT_RPC = "http://127.0.0.1:8545"
+
+
+def fail(message: str) -> None:
+    """A user mistake: one line, exit status 2."""
+    click.echo(f"keeper: {message}", err=True)
+    sys.exit(2)
+
+
+def parse_gas(spec: str) -> GasPolicy:
+    """`fixed:MAX_GWEI[,PRIORITY_GWEI]` or `geometric:START_GWEI,FACTOR,CAP_GWEI`."""
+    kind, _, rest = spec.partition(":")
+    try:
+        parts = [Decimal(x) for x in rest.split(",")] if rest else []
+    except InvalidOperation:
+        raise ValueError(f"--gas {spec!r}: numbers expected after {kind}:") from None
+    if kind == "fixed" and len(parts) in (1, 2):
+        max_fee = int(parts[0] * GWEI)
+        return FixedGas(max_fee, int(parts[1] * GWEI) if len(parts) == 2 else min(GWEI, max_fee))
+    if kind == "geometric" and len(parts) == 3:
+        return GeometricGas(int(parts[0] * GWEI), int(parts[1] * PPM), int(parts[2] * GWEI))
+    raise ValueError(
+        f"--gas {spec!r}: expected fixed:MAX_GWEI[,PRIORITY_GWEI] or "
+        "geometric:START_GWEI,FACTOR,CAP_GWEI"
+    )
+
+
+def load_artifacts_and_reader() -> tuple[dict, str]:
+    from ape import project
+
+    from offchain.backends import load_artifacts, reader_code
+
+    return load_artifacts(project), reader_code(project)
+
+
+@click.command()
+@click.option("--role", type=click.Choice(ROLES), required=True, help="What the bot does.")
+@click.option(
+    "--account",
+    default=None,
+    help="Who signs: dev:N (the devnet's N-th dev account) or an Ape account alias. "
+    "Without it (or with --read-only) the bot holds no key and sends nothing.",
+)
+@click.option("--read-only", is_flag=True, help="No account: observe, decide and log only.")
+@click.option("--dry-run", is_flag=True, help="Decide and log what would be sent; send nothing.")
+@click.option("--rpc", default=DEFAULT_RPC, show_default=True, help="The node's JSON-RPC URL.")
+@click.option(
+    "--deployment",
+    "deployment_path",
+    default=None,
+    help=f"The deployment record [default: {DEFAULT_DIR}/<the node's chain id>.json].",
+)
+@click.option(
+    "--checkpoint",
+    default=None,
+    help="The bot's checkpoint file [default: .keepers/<chain id>/<role>-<account>.json].",
+)
+@click.option(
+    "--gas",
+    "gas_spec",
+    default="geometric:1,1.125,200",
+    show_default=True,
+    help="fixed:MAX_GWEI[,PRIORITY_GWEI] or geometric:START_GWEI,FACTOR,CAP_GWEI.",
+)
+@click.option("--min-profit", default="0", show_default=True, help="Taker: stablecoin after gas.")
+@click.option("--type", "types", multiple=True, help="Collateral types to act on [all].")
+@click.option("--metrics-port", type=int, default=None, help="Serve /metrics and /health.")
+@click.option("--poll", type=float, default=0.25, show_default=True, help="Seconds per poll.")
+@click.option("--breaker", type=int, default=5, show_default=True, help="Consecutive failures.")
+@click.option(
+    "--max-node-down", type=float, default=None, help="Stop after the node is gone this long [s]."
+)
+@click.option("--stuck-blocks", type=int, default=3, show_default=True)
+@click.option("--stuck-seconds", type=float, default=15.0, show_default=True)
+def cli(
+    role,
+    account,
+    read_only,
+    dry_run,
+    rpc,
+    deployment_path,
+    checkpoint,
+    gas_spec,
+    min_profit,
+    types,
+    metrics_port,
+    poll,
+    breaker,
+    max_node_down,
+    stuck_blocks,
+    stuck_seconds,
+):
+    """Run one keeper bot until interrupted."""
+    try:
+        gas = parse_gas(gas_spec)
+        profit = int(Decimal(min_profit) * WAD)
+    except (ValueError, InvalidOperation) as exc:
+        fail(str(exc) if isinstance(exc, ValueError) else f"--min-profit {min_profit!r}")
+        return
+    if breaker < 1 or poll <= 0:
+        fail("--breaker must be at least 1 and --poll positive")
+    signer: Signer | None = None
+    if account and read_only:
+        fail("--read-only holds no account: drop --account")
+    if account:
+        try:
+            signer = resolve_signer(account)
+        except SignerError as exc:
+            fail(str(exc))
+    node = Node(rpc, timeout=5, patience=10)
+    try:
+        chain_id = node.chain_id()
+    except NodeUnavailable:
+        fail(f"no JSON-RPC node answers at {rpc} (start one: make devnet)")
+        return
+    except RpcError as exc:
+        fail(f"{rpc} is not an Ethereum JSON-RPC node: {exc}")
+        return
+    path = Path(deployment_path) if deployment_path else record_path(chain_id)
+    try:
+        record = load_record(path)
+        verify(record, node)
+        bad = [t for t in types if t not in record.types]
+        if bad:
+            fail(f"--type {bad[0]}: the deployment has types {', '.join(record.types)}")
+    except (RecordError, NodeUnavailable) as exc:
+        fail(str(exc))
+        return
+    if signer is not None and not dry_run and node.balance(signer.address) == 0:
+        fail(f"account {account} ({signer.address}) holds no ether to pay for gas")
+    who = account.replace(":", "") if account else "read-only"
+    options = BotOptions(
+        role,
+        record,
+        rpc,
+        Path(checkpoint) if checkpoint else Path(".keepers") / str(chain_id) / f"{role}-{who}.json",
+        signer,
+        gas,
+        dry_run=dry_run,
+        poll_seconds=poll,
+        breaker=breaker,
+        max_node_down=max_node_down,
+        stuck_blocks=stuck_blocks,
+        stuck_seconds=stuck_seconds,
+        min_profit=profit,
+        metrics_port=metrics_port,
+        types=list(types),
+    )
+    artifacts, reader = load_artifacts_and_reader()
+    try:
+        bot = Bot(options, artifacts, reader)
+        bot.resume()
+        if role == "taker":
+            bot.ensure_flash_takers(
+                lambda name: bot.deploy_contract("FlashTaker", *flash_taker_args(bot, name))
+            )
+    except (CheckpointError, RecordError, BotStopped, NodeUnavailable) as exc:
+        fail(str(exc))
+        return
+    sys.exit(bot.run())
+
+
+def flash_taker_args(bot: Bot, name: str) -> tuple:
+    d, t = bot.d, bot.d.types[name]
+    return (d.engine, t.auction, t.join, d.stable_join, t.pool, t.token, d.stablecoin)
+
+
+__all__ = ["attach", "cli"]
+
+if __name__ == "__main__":
+    cli()

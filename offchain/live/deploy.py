@@ -1,0 +1,157 @@
+"""Deploying with signers, and recording it.
+
+`SigningChain` is the chain backend of a deployment whose accounts are keys (dev accounts or
+Ape accounts), not accounts the node holds unlocked: every transaction is signed (signers.py)
+and sent raw, and its hash kept for the deployment record. `deploy_recorded` runs the
+deployment recipe (offchain/system/deployment.py) on it in lockstep with the off-chain model,
+and returns the deployment and its record.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import Any
+
+from offchain.backends import ChainBackend, Lockstep, ModelBackend
+from offchain.live.node import Node
+from offchain.live.record import DeploymentRecord, build_record
+from offchain.live.signers import Signer
+from offchain.model.errors import Revert
+from offchain.system.config import SystemConfig
+from offchain.system.deployment import Deployment, deploy_system
+
+PRIORITY_FEE = 10**9  # wei per gas
+
+
+class DeployError(RuntimeError):
+    """A deployment that could not be carried out (one line)."""
+
+
+class SigningChain(ChainBackend):
+    """A ChainBackend whose transactions are signed by `signers` (address -> Signer)."""
+
+    def __init__(
+        self,
+        rpc_url: str,
+        artifacts: dict[str, tuple[list[dict], str]],
+        reader_code: str,
+        signers: dict[str, Signer],
+    ):
+        super().__init__(rpc_url, artifacts, reader_code, dev_node=False)
+        self.signers = signers
+        self.chain_id = int(self.rpc("eth_chainId", []), 16)
+        self.nonces: dict[str, int] = {}
+        self.sent: list[str] = []  # every transaction hash, in order
+        self.gas_used: list[tuple[str, int]] = []  # (what, gas) per transaction
+
+    def _send(self, tx: dict[str, Any]) -> dict[str, Any]:
+        sender = tx["from"]
+        signer = self.signers.get(sender)
+        if signer is None:
+            raise DeployError(f"no signer for {sender}")
+        nonce = self.nonces.get(sender)
+        if nonce is None:
+            nonce = int(self.rpc("eth_getTransactionCount", [sender, "pending"]), 16)
+        if self._next_time is None:
+            # one second per block, as the model counts (a devnet or fork node: the recipe
+            # already moves time to wait out the oracle delay)
+            self.set_next_block_time(self.last_block_time + 1)
+        base_fee = int(self.rpc("eth_getBlockByNumber", ["latest", False])["baseFeePerGas"], 16)
+        raw = signer.sign(
+            {
+                "chainId": self.chain_id,
+                "nonce": nonce,
+                **({"to": tx["to"]} if tx.get("to") else {}),
+                "value": 0,
+                "data": tx["data"] if tx["data"].startswith("0x") else "0x" + tx["data"],
+                "gas": int(tx["gas"], 16),
+                "maxFeePerGas": 2 * base_fee + PRIORITY_FEE,
+                "maxPriorityFeePerGas": PRIORITY_FEE,
+            }
+        )
+        self.nonces[sender] = nonce + 1
+        tx_hash = self.rpc("eth_sendRawTransaction", ["0x" + raw.hex()])
+        self.sent.append(tx_hash)
+        receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
+        deadline = time.monotonic() + 60
+        while receipt is None:  # automine answers at once; an interval-mining node takes a block
+            if time.monotonic() > deadline:
+                raise DeployError(f"transaction {tx_hash} not mined within 60 s")
+            time.sleep(0.05)
+            receipt = self.rpc("eth_getTransactionReceipt", [tx_hash])
+        block = self.rpc("eth_getBlockByNumber", [receipt["blockNumber"], False])
+        self.last_block_time = int(block["timestamp"], 16)
+        self._next_time = None
+        self.last_receipt = receipt
+        self.gas_used.append((tx.get("to") or "create", int(receipt["gasUsed"], 16)))
+        if receipt["status"] != "0x1":
+            raise Revert(self._revert_reason(receipt["transactionHash"]))
+        self.last_events = [self._decode_log(log) for log in receipt["logs"]]
+        return receipt
+
+
+def deploy_recorded(
+    node_url: str,
+    artifacts: dict[str, tuple[list[dict], str]],
+    reader: str,
+    config: SystemConfig,
+    config_path: Path,
+    governance: Signer,
+    feeder: Signer,
+) -> tuple[Deployment, DeploymentRecord, SigningChain, ModelBackend]:
+    """Deploy on the node and in the model in lockstep (a difference raises Divergence)."""
+    signers = {governance.address: governance, feeder.address: feeder}
+    chain = SigningChain(node_url, artifacts, reader, signers)
+    model = ModelBackend(chain.last_block_time)
+    for account in signers:
+        model.nonces[account] = int(chain.rpc("eth_getTransactionCount", [account, "latest"]), 16)
+    d = deploy_system(Lockstep(chain, model), config, governance.address, feeder.address)
+    record = build_record(Node(node_url), d, chain.sent, config_path.read_text(), str(config_path))
+    return d, record, chain, model
+
+
+DEV_CLIENTS = ("anvil", "hardhat")
+
+
+def require_devnet(node: Node) -> str:
+    """The node's client name, if it is a devnet or fork node (the recipe moves block time to wait
+    out the oracle delay, which only those allow); DeployError otherwise."""
+    client = str(node.rpc("web3_clientVersion"))
+    if not any(name in client.lower() for name in DEV_CLIENTS):
+        raise DeployError(
+            f"{node.url} runs {client}: deploying needs a devnet or a fork (Anvil), since the "
+            "recipe moves block time past the oracle delay"
+        )
+    return client
+
+
+def ensure_deployment(
+    node_url: str,
+    artifacts: dict[str, tuple[list[dict], str]],
+    reader: str,
+    config: SystemConfig,
+    config_path: Path,
+    governance: Signer,
+    feeder: Signer,
+    directory: Path,
+) -> tuple[DeploymentRecord, bool]:
+    """(the record, deployed now?): the recorded deployment if it verifies against the node,
+    else a new deployment, recorded."""
+    from offchain.live.record import RecordError, load_record, record_path, verify
+
+    node = Node(node_url)
+    path = record_path(node.chain_id(), directory)
+    if path.exists():
+        try:
+            record = load_record(path)
+            verify(record, node)
+            return record, False
+        except RecordError:
+            pass  # a record of an earlier chain on this port: deploy anew
+    require_devnet(node)
+    _, record, _, _ = deploy_recorded(
+        node_url, artifacts, reader, config, config_path, governance, feeder
+    )
+    record.write(path)
+    return DeploymentRecord.from_json(record.to_json(), path), True

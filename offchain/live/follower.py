@@ -1,0 +1,199 @@
+"""What a bot knows from events, built from the node's logs and checkpointed to disk.
+
+`Follower` reads the logs of the deployment's contracts block range by block range from the
+deployment block on and folds them into `Watched`: one `VaultIndex` per collateral type (the
+simulator's, from VaultModified / VaultSeized), the closed losses the backstop operator still
+has to cover (LossClosed), the running debt auctions (Started / Finished) and the stability pool's
+stakers (Activated). It remembers the
+hash of the last block it processed: if that block is no longer on the chain (a reorg, a node
+restarted from an older state), it starts over from the deployment block, so what it knows is
+always what the current chain says.
+
+`Checkpoint` writes it all (and the transaction manager's pending transactions and the bot's
+counters) atomically to a JSON file, which a restarted bot resumes from.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from offchain.backends import ChainBackend
+from offchain.live.node import Node
+from offchain.model.state import Event
+from offchain.sim.keepers import VaultIndex
+from offchain.sim.observe import VAULT_EVENTS, BackstopWatch
+from offchain.system.deployment import Deployment
+
+CHECKPOINT_VERSION = 1
+LOG_RANGE = 2_000  # blocks per eth_getLogs request
+
+
+@dataclass
+class Watched:
+    """What the events said, up to `last_block`."""
+
+    indexes: dict[str, VaultIndex]  # type name -> its vaults
+    losses: set[int] = field(default_factory=set)  # closed losses not yet seen done
+    debt_auctions: set[int] = field(default_factory=set)  # running debt auctions
+    stakers: set[str] = field(default_factory=set)  # stability-pool stakers with shares, ever
+    last_block: int = -1
+    last_hash: str = ""
+
+    def backstop_watch(self) -> BackstopWatch:
+        return BackstopWatch(sorted(self.losses), sorted(self.debt_auctions))
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "last_block": self.last_block,
+            "last_hash": self.last_hash,
+            "vaults": {
+                name: [[o, c, d] for o, (c, d) in sorted(ix.vaults.items())]
+                for name, ix in self.indexes.items()
+            },
+            "losses": sorted(self.losses),
+            "debt_auctions": sorted(self.debt_auctions),
+            "stakers": sorted(self.stakers),
+        }
+
+    @classmethod
+    def fresh(cls, d: Deployment) -> Watched:
+        return cls({name: VaultIndex(t.type_id) for name, t in d.types.items()})
+
+    @classmethod
+    def from_json(cls, d: Deployment, data: dict[str, Any]) -> Watched:
+        w = cls.fresh(d)
+        for name, rows in data["vaults"].items():
+            ix = w.indexes[name]
+            for owner, c, debt in rows:
+                ix.apply_args(
+                    {
+                        "collateral_type": ix.type_id,
+                        "owner": owner,
+                        "delta_collateral": c,
+                        "delta_normalized_debt": debt,
+                    }
+                )
+        w.losses, w.debt_auctions = set(data["losses"]), set(data["debt_auctions"])
+        w.stakers = set(data["stakers"])
+        w.last_block, w.last_hash = data["last_block"], data["last_hash"]
+        return w
+
+
+class Follower:
+    def __init__(self, chain: ChainBackend, node: Node, d: Deployment, start_block: int):
+        self.chain, self.node, self.d, self.start_block = chain, node, d, start_block
+        self.by_type = {t.type_id: name for name, t in d.types.items()}
+        wanted = {
+            d.engine: VAULT_EVENTS,
+            d.backstop: ("LossClosed",),
+            d.debt_auction: ("Started", "Finished"),
+            d.stability_pool: ("Activated",),
+        }
+        self.addresses = list(wanted)
+        names = {n for ns in wanted.values() for n in ns}
+        self.topics = [
+            "0x" + topic.hex() for topic, (name, *_) in chain._events.items() if name in names
+        ]
+        self.wanted = wanted
+        self.watched = Watched.fresh(d)
+        self.rebuilds = 0
+
+    def on_chain(self) -> bool:
+        """Is the last processed block still the chain's block at that height?"""
+        w = self.watched
+        if w.last_block < self.start_block:
+            return True
+        block = self.node.block(w.last_block)
+        return block is not None and block["hash"] == w.last_hash
+
+    def catch_up(self, head: int) -> bool:
+        """Fold in every block up to `head`; True if the chain had changed under what was
+        processed (everything is then read again from the deployment block)."""
+        rebuilt = False
+        if not self.on_chain():
+            self.watched = Watched.fresh(self.d)
+            self.rebuilds += 1
+            rebuilt = True
+        w = self.watched
+        start = max(w.last_block + 1, self.start_block)
+        while start <= head:
+            end = min(start + LOG_RANGE - 1, head)
+            logs = self.node.rpc(
+                "eth_getLogs",
+                [
+                    {
+                        "fromBlock": hex(start),
+                        "toBlock": hex(end),
+                        "address": self.addresses,
+                        "topics": [self.topics],
+                    }
+                ],
+            )
+            logs.sort(key=lambda x: (int(x["blockNumber"], 16), int(x["logIndex"], 16)))
+            for log in logs:
+                self.apply(self.chain._decode_log(log))
+            block = self.node.block(end)
+            if block is None:  # the chain went back while we read: start over next time
+                return rebuilt
+            w.last_block, w.last_hash = end, block["hash"]
+            start = end + 1
+        return rebuilt
+
+    def apply(self, e: Event) -> None:
+        w, d = self.watched, self.d
+        if e.address == d.engine and e.name in VAULT_EVENTS:
+            name = self.by_type.get(e.args["collateral_type"])
+            if name is not None:
+                w.indexes[name].apply_args(e.args)
+        elif e.address == d.backstop and e.name == "LossClosed":
+            w.losses.add(e.args["auction_id"])
+        elif e.address == d.debt_auction and e.name == "Started":
+            w.debt_auctions.add(e.args["auction_id"])
+        elif e.address == d.debt_auction and e.name == "Finished":
+            w.debt_auctions.discard(e.args["auction_id"])
+        elif e.address == d.stability_pool and e.name == "Activated":
+            w.stakers.add(e.args["staker"])
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file that cannot be used (one line)."""
+
+
+class Checkpoint:
+    """One bot's state on disk: written to a temporary file and renamed over the old one, so a
+    crash mid-write leaves the previous checkpoint."""
+
+    def __init__(self, path: Path, chain_id: int, deployment_hash: str):
+        self.path, self.chain_id, self.deployment_hash = path, chain_id, deployment_hash
+
+    def load(self) -> dict[str, Any] | None:
+        if not self.path.exists():
+            return None
+        try:
+            data = json.loads(self.path.read_text())
+        except ValueError:
+            raise CheckpointError(f"{self.path}: not a JSON checkpoint") from None
+        if data.get("version") != CHECKPOINT_VERSION:
+            raise CheckpointError(f"{self.path}: checkpoint version {data.get('version')!r}")
+        if data.get("chain_id") != self.chain_id or data.get("deployment") != self.deployment_hash:
+            raise CheckpointError(
+                f"{self.path}: a checkpoint of another chain or deployment (delete it to start "
+                "over)"
+            )
+        return data
+
+    def save(self, body: dict[str, Any]) -> None:
+        data = {
+            "version": CHECKPOINT_VERSION,
+            "chain_id": self.chain_id,
+            "deployment": self.deployment_hash,
+            **body,
+        }
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = self.path.with_name(self.path.name + ".tmp")
+        tmp.write_text(json.dumps(data))
+        os.replace(tmp, self.path)

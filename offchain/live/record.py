@@ -1,0 +1,230 @@
+"""The deployment record, `deployments/<chain_id>.json`: what was deployed where, written once
+by `ape run deploy` (and `make devnet`) and read by every later command (the bots, the market
+driver, `ape run reconcile`, `ape run deploy --verify`).
+
+It holds the chain id, the deployment's first and last block and its transaction hashes, the
+configuration (its text and sha256) and every contract's address and runtime code hash, and
+the roles and their accounts. `verify` holds it against a node: same chain id, and every
+contract's code on the node hashing to what the record says. A record that does not match is
+refused with one line (`RecordError`): bots never act on a chain they were not deployed for.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from eth_utils import keccak
+
+from offchain.live.node import Node
+from offchain.system.config import ConfigError, SystemConfig, parse_config
+from offchain.system.deployment import Deployment, TypeDeployment
+
+RECORD_VERSION = 1
+DEFAULT_DIR = Path("deployments")
+_CORE = (
+    "engine",
+    "stablecoin",
+    "stable_join",
+    "spotter",
+    "fees",
+    "ceiling",
+    "backstop",
+    "liquidator",
+    "governance_token",
+    "stability_pool",
+    "debt_auction",
+    "surplus_auction",
+    "settlement",
+)
+_TYPE = ("token", "join", "oracle", "auction", "pool")
+
+
+class RecordError(ValueError):
+    """A missing, unreadable or mismatched deployment record (one line)."""
+
+
+def record_path(chain_id: int, directory: Path = DEFAULT_DIR) -> Path:
+    return directory / f"{chain_id}.json"
+
+
+def code_hash(code: bytes) -> str:
+    return "0x" + keccak(code).hex()
+
+
+@dataclass(frozen=True)
+class DeploymentRecord:
+    chain_id: int
+    first_block: int
+    last_block: int
+    transactions: tuple[str, ...]
+    config_text: str
+    config_source: str
+    roles: dict[str, str]
+    core: dict[str, str]  # Deployment field -> address
+    types: dict[str, dict[str, str]]  # type name -> TypeDeployment field -> address
+    code_hashes: dict[str, str]  # address -> keccak of its runtime code
+    extra: dict[str, str]  # label -> address of contracts deployed with it (a FlashTaker)
+    path: Path | None = None
+
+    @property
+    def config_sha256(self) -> str:
+        return hashlib.sha256(self.config_text.encode()).hexdigest()
+
+    @property
+    def identity(self) -> str:
+        """A short hash of what was deployed where (checkpoints name the record they belong to)."""
+        body = json.dumps([self.chain_id, self.first_block, self.core, self.types], sort_keys=True)
+        return hashlib.sha256(body.encode()).hexdigest()[:16]
+
+    def config(self) -> SystemConfig:
+        try:
+            return parse_config(tomllib.loads(self.config_text), self.config_source)
+        except (ConfigError, tomllib.TOMLDecodeError) as exc:
+            raise RecordError(f"{self.path}: its configuration does not load: {exc}") from None
+
+    def deployment(self) -> Deployment:
+        config = self.config()
+        by_name = {c.name: c for c in config.collateral}
+        core: dict[str, Any] = dict(self.core)
+        d = Deployment(self.roles["governance"], self.roles["feeder"], **core)
+        for name, fields in self.types.items():
+            if name not in by_name:
+                raise RecordError(f"{self.path}: type {name} is not in its configuration")
+            d.types[name] = TypeDeployment(by_name[name], **fields)
+        return d
+
+    def addresses(self) -> dict[str, str]:
+        """label -> address of every contract the record holds."""
+        d = {**{k: v for k, v in self.core.items()}}
+        for name, fields in self.types.items():
+            d.update({f"{name}.{k}": v for k, v in fields.items()})
+        d.update(self.extra)
+        return d
+
+    def to_json(self) -> dict[str, Any]:
+        return {
+            "version": RECORD_VERSION,
+            "chain_id": self.chain_id,
+            "first_block": self.first_block,
+            "last_block": self.last_block,
+            "config": {
+                "source": self.config_source,
+                "sha256": self.config_sha256,
+                "text": self.config_text,
+            },
+            "roles": self.roles,
+            "contracts": self.core,
+            "types": self.types,
+            "extra": self.extra,
+            "code_hashes": self.code_hashes,
+            "transactions": list(self.transactions),
+        }
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any], path: Path | None = None) -> DeploymentRecord:
+        if data.get("version") != RECORD_VERSION:
+            raise RecordError(f"{path}: record version {data.get('version')!r}, expected 1")
+        try:
+            config = data["config"]
+            record = cls(
+                int(data["chain_id"]),
+                int(data["first_block"]),
+                int(data["last_block"]),
+                tuple(data["transactions"]),
+                config["text"],
+                config["source"],
+                dict(data["roles"]),
+                dict(data["contracts"]),
+                {k: dict(v) for k, v in data["types"].items()},
+                dict(data["code_hashes"]),
+                dict(data.get("extra", {})),
+                path,
+            )
+        except (KeyError, TypeError, ValueError) as exc:
+            raise RecordError(f"{path}: not a deployment record ({exc!r})") from None
+        if set(record.core) != set(_CORE) or any(
+            set(t) != set(_TYPE) for t in record.types.values()
+        ):
+            raise RecordError(f"{path}: the record's contracts are not Backstop's")
+        if hashlib.sha256(config["text"].encode()).hexdigest() != config["sha256"]:
+            raise RecordError(f"{path}: its configuration text does not match its sha256")
+        return record
+
+    def write(self, path: Path) -> None:
+        """Atomically (a temporary file renamed over the target)."""
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(path.name + ".tmp")
+        tmp.write_text(json.dumps(self.to_json(), indent=2) + "\n")
+        os.replace(tmp, path)
+
+
+def load_record(path: Path) -> DeploymentRecord:
+    if not path.exists():
+        raise RecordError(
+            f"no deployment record at {path}: deploy first (make devnet, or ape run deploy)"
+        )
+    try:
+        data = json.loads(path.read_text())
+    except ValueError:
+        raise RecordError(f"{path}: not JSON") from None
+    if not isinstance(data, dict):
+        raise RecordError(f"{path}: not a deployment record")
+    return DeploymentRecord.from_json(data, path)
+
+
+def verify(record: DeploymentRecord, node: Node) -> None:
+    """The node is the record's chain and runs the recorded code at every recorded address."""
+    chain_id = node.chain_id()
+    if chain_id != record.chain_id:
+        raise RecordError(
+            f"{record.path}: recorded for chain id {record.chain_id}, but the node at "
+            f"{node.url} is chain id {chain_id}"
+        )
+    for label, address in record.addresses().items():
+        found = code_hash(node.code(address))
+        if found != record.code_hashes.get(address):
+            what = "no code" if found == code_hash(b"") else f"code hash {found[:12]}…"
+            raise RecordError(
+                f"{record.path}: {label} at {address} has {what} on the node, the record says "
+                f"{record.code_hashes.get(address, '?')[:12]}… (a reset or different chain: "
+                "deploy again)"
+            )
+
+
+def build_record(
+    node: Node,
+    d: Deployment,
+    transactions: list[str],
+    config_text: str,
+    config_source: str,
+    extra: dict[str, str] | None = None,
+) -> DeploymentRecord:
+    """The record of a deployment just made on `node` (`transactions`: its hashes, in order)."""
+    blocks = [
+        int(node.rpc("eth_getTransactionReceipt", [h])["blockNumber"], 16)
+        for h in (transactions[0], transactions[-1])
+    ]
+    core = {name: getattr(d, name) for name in _CORE}
+    types = {name: {field: getattr(t, field) for field in _TYPE} for name, t in d.types.items()}
+    extra = dict(extra or {})
+    addresses = list(core.values()) + [a for t in types.values() for a in t.values()]
+    addresses += list(extra.values())
+    return DeploymentRecord(
+        node.chain_id(),
+        blocks[0],
+        blocks[1],
+        tuple(transactions),
+        config_text,
+        config_source,
+        {"governance": d.governance, "feeder": d.feeder},
+        core,
+        types,
+        {a: code_hash(node.code(a)) for a in addresses},
+        extra,
+    )

@@ -1,0 +1,107 @@
+"""Who signs a bot's or a deployment's transactions: one `Signer` protocol, two kinds.
+
+- `KeySigner`: a private key held in memory (eth-account). Anvil's dev accounts are these,
+  derived from the devnet's mnemonic: `dev:N` is the node's N-th dev account.
+- `ApeSigner`: an account of Ape's account manager, by alias (`ape accounts generate NAME`,
+  `ape accounts import NAME`); Ape asks for its passphrase, or takes it from
+  `APE_ACCOUNTS_<alias>_PASSPHRASE`.
+
+A signer turns a transaction (a dict of EIP-1559 fields) into the raw signed bytes that
+`eth_sendRawTransaction` takes; nothing is sent from an unlocked node account, so the same code
+runs against a devnet and a node that holds no keys.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+from eth_account import Account
+from eth_utils import to_checksum_address
+
+# the devnet's (Anvil's) default mnemonic, as in ape-config.yaml
+DEV_MNEMONIC = "test test test test test test test test test test test junk"
+DEV_ACCOUNTS = 10
+
+
+class SignerError(ValueError):
+    """An account that cannot be used (one line, naming it)."""
+
+
+class Signer(Protocol):
+    address: str
+
+    def sign(self, tx: dict[str, Any]) -> bytes:
+        """The raw signed transaction of `tx` (keys: chainId, nonce, to, value, data, gas,
+        maxFeePerGas, maxPriorityFeePerGas)."""
+        ...
+
+
+class KeySigner:
+    def __init__(self, private_key: bytes | str, label: str = ""):
+        self._account = Account.from_key(private_key)
+        self.address: str = to_checksum_address(self._account.address)
+        self.label = label or self.address
+
+    def sign(self, tx: dict[str, Any]) -> bytes:
+        return bytes(self._account.sign_transaction({**tx, "type": 2}).raw_transaction)
+
+
+class ApeSigner:
+    """An Ape account (ape.api.AccountAPI), signing through Ape."""
+
+    def __init__(self, account: Any, label: str):
+        self._account = account
+        self.address: str = to_checksum_address(account.address)
+        self.label = label
+
+    def sign(self, tx: dict[str, Any]) -> bytes:
+        from ape_ethereum.transactions import DynamicFeeTransaction
+
+        txn = DynamicFeeTransaction.model_validate(
+            {
+                "chainId": tx["chainId"],
+                "nonce": tx["nonce"],
+                "receiver": tx.get("to"),
+                "value": tx.get("value", 0),
+                "data": bytes.fromhex(tx["data"][2:]),
+                "gas": tx["gas"],
+                "maxFeePerGas": tx["maxFeePerGas"],
+                "maxPriorityFeePerGas": tx["maxPriorityFeePerGas"],
+            }
+        )
+        signed = self._account.sign_transaction(txn)
+        if signed is None or signed.signature is None:
+            raise SignerError(f"account {self.label} declined to sign")
+        return bytes(signed.serialize_transaction())
+
+
+def dev_signer(index: int) -> KeySigner:
+    if not 0 <= index < DEV_ACCOUNTS:
+        raise SignerError(f"dev:{index}: the devnet has dev accounts 0 to {DEV_ACCOUNTS - 1}")
+    Account.enable_unaudited_hdwallet_features()
+    account = Account.from_mnemonic(DEV_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+    return KeySigner(account.key, f"dev:{index}")
+
+
+def resolve_signer(spec: str) -> Signer:
+    """`dev:N` (the devnet's N-th dev account) or the alias of an Ape account."""
+    if spec.startswith("dev:"):
+        try:
+            return dev_signer(int(spec[4:]))
+        except ValueError:
+            if spec[4:].isdigit():
+                raise
+            raise SignerError(f"{spec}: dev accounts are dev:0 to dev:{DEV_ACCOUNTS - 1}") from None
+    import ape
+    from ape.exceptions import AccountsError
+
+    accounts: Any = ape.accounts
+
+    try:
+        return ApeSigner(accounts.load(spec), spec)
+    except (AccountsError, IndexError, KeyError):
+        known = ", ".join(sorted(a.alias for a in accounts if a.alias)) or "none"
+        raise SignerError(
+            f"no Ape account named {spec!r} (Ape accounts here: {known}; or dev:N for the "
+            "devnet's dev accounts)"
+        ) from None

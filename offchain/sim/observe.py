@@ -1,0 +1,220 @@
+"""What a keeper observes before it decides: the reads behind each strategy of keepers.py and the
+views built from them, written once for both runtimes that call the strategies.
+
+The simulation driver (driver.py) and the live bots (offchain/live/) observe through these
+functions and pass what they return to the same pure strategies, so a bot and the simulator
+decide the same things from the same chain state. Each function takes the runtime's way of
+reading: `read` (many public getters at once; the driver mines what it has queued first) and,
+where a result is too long for a batched read, `call` (one plain call, nothing mined first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from offchain.model.backstop import LossStatus
+from offchain.model.dutch_auction import MAX_ACTIVE
+from offchain.sim.keepers import (
+    Action,
+    AuctionView,
+    BackstopView,
+    DebtAuctionView,
+    PoolView,
+    TakerParams,
+    VaultIndex,
+    liquidation_actions,
+    taker_actions,
+)
+from offchain.system.deployment import Deployment, TypeDeployment
+
+Call = tuple[str, str, tuple]
+Read = Callable[[list[Call]], list[Any]]
+CallOne = Callable[..., Any]
+
+# events that change what a vault holds (VaultIndex.apply_args folds them in)
+VAULT_EVENTS = ("VaultModified", "VaultSeized")
+
+
+@dataclass(frozen=True)
+class LiquidationView:
+    rate: int  # ray
+    safe_price: int  # ray
+    running: int  # the type's running auctions
+
+
+def read_liquidation_view(read: Read, d: Deployment, t: TypeDeployment) -> LiquidationView:
+    ctype, running = read(
+        [(d.engine, "collateral_types", (t.type_id,)), (t.auction, "active_count", ())]
+    )
+    return LiquidationView(ctype[1], ctype[2], running)
+
+
+def plan_liquidations(
+    index: VaultIndex,
+    view: LiquidationView,
+    in_flight: set[tuple],
+    keeper: str,
+    liquidator: str,
+    gas_price: int,
+) -> list[Action]:
+    """The liquidation keeper's actions: the unsafe vaults not in flight, as many as the type's
+    auction can still start (its maximum, less those running and those already in flight)."""
+    room = MAX_ACTIVE - view.running - sum(1 for f in in_flight if f[0] == "vault")
+    return liquidation_actions(
+        index, view.rate, view.safe_price, in_flight, keeper, liquidator, gas_price, room
+    )
+
+
+@dataclass(frozen=True)
+class AuctionMarket:
+    """The running auctions of a type and what a taker prices them against."""
+
+    views: list[AuctionView]
+    min_auction: int  # rad
+    reserve_collateral: int  # token units
+    reserve_stable: int  # wad
+    capital: int  # rad: the capital taker's stablecoin in the engine
+
+
+def read_auction_market(
+    read: Read, call: CallOne, d: Deployment, t: TypeDeployment, capital_holder: str
+) -> AuctionMarket | None:
+    """None when no auction runs (then nothing more is read). The list of running auctions is
+    one plain call (a dynamic array); the rest one batched read."""
+    active = list(call(t.auction, "active_auctions"))
+    if not active:
+        return None
+    calls: list[Call] = [(t.auction, "status", (i,)) for i in active]
+    reads = read(
+        calls
+        + [
+            (t.auction, "min_auction", ()),
+            (t.pool, "reserve_collateral", ()),
+            (t.pool, "reserve_stable", ()),
+            (d.engine, "stable", (capital_holder,)),
+        ]
+    )
+    views = [AuctionView(aid, *reads[j]) for j, aid in enumerate(active)]
+    min_auction, rc, rs, capital = reads[len(active) :]
+    return AuctionMarket(views, min_auction, rc, rs, capital)
+
+
+def plan_takes(
+    market: AuctionMarket,
+    pool_fee: int,
+    scale: int,
+    market_price: int,
+    takers: Iterable[TakerParams],
+    in_flight: set[tuple],
+) -> list[Action]:
+    """Every taker's actions, one taker per auction: what the first plans to take or reset, the
+    next leaves."""
+    pool = PoolView(market.reserve_collateral, market.reserve_stable, pool_fee, scale)
+    views = market.views
+    out: list[Action] = []
+    for params in takers:
+        planned = taker_actions(
+            views, pool, market_price, market.min_auction, market.capital, params, in_flight
+        )
+        out += planned
+        targeted = {target for action in planned for target in action.targets}
+        views = [v for v in views if ("auction", v.auction_id) not in targeted]
+    return out
+
+
+def dust_candidates(market: AuctionMarket | None) -> list[int]:
+    """Auctions that may be worth less than min_auction even at their start price (lot x price
+    below it: the start price is at least the current one); read_backstop_view checks them."""
+    if market is None:
+        return []
+    return [v.auction_id for v in market.views if v.lot * v.price < market.min_auction]
+
+
+@dataclass(frozen=True)
+class BackstopWatch:
+    """What the backstop keeper follows from events: closed losses not yet fully covered and
+    running debt auctions."""
+
+    loss_ids: list[int]
+    debt_auction_ids: list[int]
+
+
+def read_backstop_view(
+    read: Read,
+    d: Deployment,
+    t: TypeDeployment,
+    watch: BackstopWatch,
+    bidder: str,
+    stakers: Iterable[str],
+    candidates: list[int],
+    min_auction: int,
+    min_decrease: int,
+    now: Callable[[], int],
+) -> tuple[BackstopView, list[int]]:
+    """(the backstop keeper's view, the watched losses now done: nothing left to cover). The
+    keeper acts on closed losses only (keepers.backstop_actions: status CLOSED); a loss closes
+    with its LossClosed event, so it reads just those, not every running auction's. `now()` is
+    the next block's time, asked after the reads."""
+    stakers = list(stakers)
+    loss_ids, da_ids = watch.loss_ids, watch.debt_auction_ids
+    calls: list[Call] = [
+        (d.engine, "stable", (d.backstop,)),
+        (d.engine, "bad_debt", (d.backstop,)),
+        (d.backstop, "unattributed_debt", ()),
+        (d.backstop, "debt_to_auction", ()),
+        (d.backstop, "debt_auction_bid_size", ()),
+        (d.backstop, "surplus_buffer", ()),
+        (d.backstop, "surplus_lot", ()),
+        (d.backstop, "queue_delay", ()),
+        (d.engine, "stable", (bidder,)),
+        (d.stability_pool, "charge_count", ()),
+    ]
+    calls += [(d.backstop, "losses", (t.type_id, t.auction, x)) for x in loss_ids]
+    calls += [(d.debt_auction, "auctions", (x,)) for x in da_ids]
+    for staker in stakers:
+        calls += [
+            (d.stability_pool, "shares", (staker,)),
+            (d.stability_pool, "next_charge", (staker,)),
+        ]
+    r = read(calls)
+    n = 10
+    losses, done = [], []
+    for j, x in enumerate(loss_ids):
+        _, due, created_at, status = r[n + j]
+        if status == LossStatus.DONE:
+            done.append(x)
+        losses.append((x, due, created_at, status))
+    n += len(loss_ids)
+    auctions = [DebtAuctionView(x, *r[n + j]) for j, x in enumerate(da_ids)]
+    n += len(da_ids)
+    staker_rows = [(st, r[n + 2 * j], r[n + 2 * j + 1]) for j, st in enumerate(stakers)]
+    dust: tuple[int, ...] = ()
+    if candidates:
+        stored = read([(t.auction, "auctions", (x,)) for x in candidates])
+        # auctions(id) = (position, debt, lot, owner, started, top)
+        dust = tuple(x for x, au in zip(candidates, stored) if au[2] * au[5] < min_auction)
+    view = BackstopView(
+        now(),
+        r[0],
+        r[1],
+        r[2],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        losses,
+        auctions,
+        min_decrease,
+        r[8],
+        r[9],
+        staker_rows,
+        dust,
+    )
+    return view, done
+
+
+def read_last_poke(read: Read, t: TypeDeployment) -> int:
+    return read([(t.oracle, "last_poke", ())])[0]

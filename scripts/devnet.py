@@ -1,0 +1,99 @@
+"""`make devnet` / `ape run devnet`: a persistent local devnet with Backstop deployed.
+
+    ape run devnet                        # port 8545, state in deployments/devnet-state.json
+    ape run devnet --port 8546 --state /tmp/other.json --block-time 2
+
+Starts Anvil with its state kept in a file (loaded at start, written every few seconds and when
+it stops), deploys Backstop, or finds the deployment already recorded in
+deployments/<chain id>.json and verifies it against the node (code hashes), writes the record,
+and runs until interrupted (Ctrl-C), when the node writes its state and stops. Then, in other
+terminals: `ape run keeper --role ...` (the bots) and `ape run market ...` (prices and time).
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from offchain.backends.anvil import AnvilError
+from offchain.live.deploy import DeployError, ensure_deployment
+from offchain.live.devnet import DevnetNode
+from offchain.live.record import DEFAULT_DIR, record_path
+from offchain.live.signers import dev_signer
+from offchain.system.config import DEFAULT_CONFIG, ConfigError, load_config
+
+
+def fail(message: str) -> None:
+    click.echo(f"devnet: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command()
+@click.option("--port", type=int, default=8545, show_default=True)
+@click.option("--state", "state", default=str(DEFAULT_DIR / "devnet-state.json"), show_default=True)
+@click.option("--config", "config_path", default=str(DEFAULT_CONFIG), show_default=True)
+@click.option("--block-time", type=float, default=None, help="Seconds per block [automine].")
+def cli(port, state, config_path, block_time):
+    """Start the persistent devnet, deploy or verify Backstop, and keep running."""
+    try:
+        config = load_config(Path(config_path))
+    except ConfigError as exc:
+        fail(str(exc))
+    from ape import project
+
+    from offchain.backends import load_artifacts, reader_code
+
+    artifacts, reader = load_artifacts(project), reader_code(project)
+    state_file = Path(state)
+    state_file.parent.mkdir(parents=True, exist_ok=True)
+    node = DevnetNode(
+        port, state_file, block_time, log_file=state_file.with_name("devnet-anvil.log")
+    )
+    try:
+        node.start()
+    except AnvilError as exc:
+        fail(str(exc))
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    try:
+        record, fresh = ensure_deployment(
+            node.url,
+            artifacts,
+            reader,
+            config,
+            Path(config_path),
+            dev_signer(0),
+            dev_signer(1),
+            DEFAULT_DIR,
+        )
+        path = record_path(record.chain_id)
+        click.echo(
+            f"devnet: {node.url} (chain id {record.chain_id}), state in {state_file}\n"
+            + (
+                f"deployed Backstop (blocks {record.first_block}-{record.last_block}, "
+                f"{len(record.transactions)} transactions); record: {path}"
+                if fresh
+                else f"found Backstop deployed at block {record.first_block}, code verified; "
+                f"record: {path}"
+            )
+        )
+        click.echo(
+            "next, in other terminals:\n"
+            "  ape run keeper --role liquidator --account dev:2\n"
+            "  ape run keeper --role taker --account dev:3\n"
+            "  ape run keeper --role backstop --account dev:4\n"
+            "  ape run market --scenario black-thursday-2020 --speed 600\n"
+            "Ctrl-C stops the node (its state is kept)."
+        )
+        while not stop:
+            time.sleep(0.5)
+    except (DeployError, ValueError) as exc:
+        fail(str(exc))
+    except KeyboardInterrupt:
+        pass
+    finally:
+        node.stop()

@@ -1,0 +1,95 @@
+"""`ape run market`: play a scenario's market on the live devnet (prices, pool, time).
+
+    ape run market --scenario black-thursday-2020 --speed 600       # 10-minute bars, 1 s each
+    ape run market --scenario may-2021 --vaults 200 --speed 60 --rpc http://127.0.0.1:8545
+
+Opens the scenario's vault population on the devnet (once), then plays its price path relative
+to the devnet's configured price: oracle posts and pokes, arbitrage of the collateral pool, and
+time moved forward bar by bar (offchain/live/market.py). Devnets only (it impersonates the vault
+owners). Bad input: one line, exit status 2, nothing sent.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+
+from offchain.live.market import Bar, MarketError, impersonating, open_vaults, play
+from offchain.live.node import Node, NodeUnavailable
+from offchain.live.record import RecordError, load_record, record_path, verify
+from offchain.sim.driver import bar_times
+from offchain.sim.population import generate_vaults
+from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
+
+
+def fail(message: str) -> None:
+    click.echo(f"market: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command()
+@click.option(
+    "--scenario",
+    "scenario_spec",
+    default="black-thursday-2020",
+    show_default=True,
+    help=f"A built-in scenario ({', '.join(builtin_scenarios())}) or a scenario file.",
+)
+@click.option("--speed", type=float, default=600, show_default=True, help="Chain s per wall s.")
+@click.option("--vaults", type=int, default=None, help="Vaults to open [the scenario's].")
+@click.option("--rpc", default="http://127.0.0.1:8545", show_default=True)
+@click.option("--deployment", "deployment_path", default=None, help="The deployment record.")
+def cli(scenario_spec, speed, vaults, rpc, deployment_path):
+    """Play a scenario's prices, pool moves and time on the devnet."""
+    if speed <= 0:
+        fail(f"--speed must be positive, got {speed:g}")
+    try:
+        scenario = load_scenario(scenario_spec, vaults=vaults)
+    except ScenarioError as exc:
+        fail(str(exc))
+    node = Node(rpc, timeout=10, patience=5)
+    try:
+        chain_id = node.chain_id()
+        record = load_record(Path(deployment_path) if deployment_path else record_path(chain_id))
+        verify(record, node)
+        if "anvil" not in str(node.rpc("web3_clientVersion")).lower():
+            raise MarketError(f"{rpc} is not a devnet (Anvil): the market driver moves time")
+    except NodeUnavailable:
+        fail(f"no JSON-RPC node answers at {rpc} (start one: make devnet)")
+    except (RecordError, MarketError) as exc:
+        fail(str(exc))
+    name = scenario.system.collateral[0].name
+    if name not in record.types:
+        fail(f"the scenario's collateral {name} is not deployed (types: {', '.join(record.types)})")
+    from ape import project
+
+    from offchain.backends import ChainBackend, load_artifacts, reader_code
+    from offchain.live.bots import CONTRACT_NAMES
+
+    chain = ChainBackend(rpc, load_artifacts(project), reader_code(project), dev_node=False)
+    for field, address in record.core.items():
+        chain.names[address] = CONTRACT_NAMES[field]
+    for fields in record.types.values():
+        chain.names.update({a: CONTRACT_NAMES[f] for f, a in fields.items()})
+    impersonating(chain)
+    d = record.deployment()
+    t = d.types[name]
+    c = t.config
+    plans = generate_vaults(
+        scenario.vaults, scenario.seed, c.initial_price, c.token_decimals, c.dust
+    )
+    opened = open_vaults(chain, d, t, plans)
+    click.echo(f"market: {opened} vaults opened ({len(plans) - opened} already open)")
+    times, closes = bar_times(scenario)
+    base = t.config.initial_price
+    bars = [Bar(tm, base * c // closes[0]) for tm, c in zip(times, closes)]
+
+    def show(k: int, bar: Bar) -> None:
+        click.echo(f"bar {k + 1}/{len(bars)}: price {bar.price / 10**18:,.2f}")
+
+    try:
+        play(chain, d, t, bars, speed, on_bar=show)
+    except KeyboardInterrupt:
+        click.echo("market: stopped")

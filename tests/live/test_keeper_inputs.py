@@ -1,0 +1,124 @@
+"""The keeper's edges: signers (an Ape account signs exactly as its key does), the deployment
+record (written, verified, refused when it does not match the node), gas policies, and every
+kind of bad input to `ape run keeper` rejected with one line, exit status 2, nothing sent."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from live_support import ROOT
+
+from offchain.live.gas import GWEI, FixedGas, GeometricGas
+from offchain.live.node import Node
+from offchain.live.record import RecordError, load_record, verify
+from offchain.live.signers import ApeSigner, SignerError, dev_signer, resolve_signer
+
+
+def test_ape_account_signs_byte_for_byte_as_its_key():
+    import ape
+
+    accounts: Any = ape.accounts
+    tx = {
+        "chainId": 31337,
+        "nonce": 3,
+        "to": dev_signer(1).address,
+        "value": 0,
+        "data": "0x1234",
+        "gas": 50_000,
+        "maxFeePerGas": 3 * GWEI,
+        "maxPriorityFeePerGas": GWEI,
+    }
+    ape_signer = ApeSigner(accounts.test_accounts[2], "test 2")
+    assert ape_signer.address == dev_signer(2).address
+    assert ape_signer.sign(tx) == dev_signer(2).sign(tx)
+
+
+def test_resolve_signer__unknown_alias_and_dev_index__one_line():
+    with pytest.raises(SignerError, match="no Ape account named 'nobody-here'"):
+        resolve_signer("nobody-here")
+    with pytest.raises(SignerError, match="dev accounts 0 to 9"):
+        resolve_signer("dev:12")
+
+
+def test_gas_policies__geometric_escalates_to_its_cap__fixed_never_replaces():
+    g = GeometricGas(priority_fee=GWEI, factor_ppm=1_500_000, max_fee=10 * GWEI)
+    bids = [g.fees(GWEI, k) for k in range(8)]
+    assert bids[0] == (3 * GWEI, GWEI)
+    assert bids[1] == (2 * GWEI + 1_500_000_000, 1_500_000_000)
+    assert bids[-1] is None  # past the cap: no more bumps
+    assert FixedGas(5 * GWEI, GWEI).fees(GWEI, 1) is None
+    with pytest.raises(ValueError, match="below 1.125"):
+        GeometricGas(factor_ppm=1_050_000)
+
+
+def test_record__verifies_against_its_node__refuses_changed_code(devnet, tmp_path):
+    node = Node(devnet.node.url)
+    verify(devnet.record, node)  # as written by the deployment
+    data = json.loads(devnet.record_file.read_text())
+    engine = data["contracts"]["engine"]
+    data["code_hashes"][engine] = "0x" + "00" * 32
+    bad = tmp_path / "bad.json"
+    bad.write_text(json.dumps(data))
+    with pytest.raises(RecordError, match="engine at .* has code hash"):
+        verify(load_record(bad), node)
+    data = json.loads(devnet.record_file.read_text())
+    data["chain_id"] = 1
+    bad.write_text(json.dumps(data))
+    with pytest.raises(RecordError, match="recorded for chain id 1, but the node .* is chain id"):
+        verify(load_record(bad), node)
+
+
+def _keeper(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "offchain.live.cli", *args],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
+        timeout=120,
+    )
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["no node", "no record", "chain id mismatch", "unknown alias", "no ether", "bad gas"],
+)
+def test_keeper_cli__bad_input__one_line_exit_2_nothing_sent(devnet, tmp_path, case):
+    url, record = devnet.node.url, str(devnet.record_file)
+    before = devnet.block()
+    args = ["--role", "liquidator", "--account", "dev:2", "--rpc", url, "--deployment", record]
+    expected = {
+        "no node": "no JSON-RPC node answers at http://127.0.0.1:9",
+        "no record": "no deployment record at",
+        "chain id mismatch": "recorded for chain id 5",
+        "unknown alias": "no Ape account named 'ghost'",
+        "no ether": "holds no ether to pay for gas",
+        "bad gas": "--gas 'steep:3'",
+    }[case]
+    if case == "no node":
+        args[5] = "http://127.0.0.1:9"
+    elif case == "no record":
+        args[7] = str(tmp_path / "none.json")
+    elif case == "chain id mismatch":
+        data = json.loads(devnet.record_file.read_text())
+        data["chain_id"] = 5
+        other = tmp_path / "5.json"
+        other.write_text(json.dumps(data))
+        args[7] = str(other)
+    elif case == "unknown alias":
+        args[3] = "ghost"
+    elif case == "no ether":
+        devnet.chain.rpc("anvil_setBalance", [dev_signer(6).address, "0x0"])
+        args[3] = "dev:6"
+    elif case == "bad gas":
+        args += ["--gas", "steep:3"]
+    result = _keeper(*args)
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and expected in lines[0], result.stderr
+    assert "Traceback" not in result.stderr
+    if case != "no node":
+        assert devnet.block() == before

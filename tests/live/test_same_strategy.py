@@ -1,0 +1,59 @@
+"""One strategy code path: a live bot and the simulator's keeper, on the same chain state, intend
+the same actions. The bot's knowledge comes from the node's logs (eth_getLogs, and its
+checkpoint written and read back); the simulator's from the events of every transaction's
+receipt, as its driver feeds its index; both observe through offchain/sim/observe.py and decide
+with offchain/sim/keepers.py."""
+
+from __future__ import annotations
+
+from live_support import ROOT  # noqa: F401  (the live fixtures)
+
+from offchain.live.bots import Bot, BotOptions
+from offchain.live.follower import Watched
+from offchain.live.gas import FixedGas
+from offchain.sim.keepers import VaultIndex
+from offchain.sim.observe import VAULT_EVENTS, plan_liquidations, read_liquidation_view
+
+
+def _simulator_index(devnet) -> VaultIndex:
+    """The driver's way: every mined transaction's events, in order, into the index."""
+    chain, d = devnet.chain, devnet.d
+    index = VaultIndex(devnet.eth.type_id)
+    for number in range(devnet.record.first_block, devnet.block() + 1):
+        receipts = chain.rpc("eth_getBlockReceipts", [hex(number)]) or []
+        for receipt in receipts:
+            for log in receipt["logs"]:
+                if log["address"].lower() != d.engine.lower():
+                    continue
+                e = chain._decode_log(log)
+                if e.name in VAULT_EVENTS:
+                    index.apply_args(e.args)
+    return index
+
+
+def test_bot_and_simulator__same_state__same_liquidations(devnet, artifacts, tmp_path):
+    devnet.crash(45, ratio_ppm=1_600_000, drop_ppm=800_000)  # two batches of liquidate_many
+    keeper = devnet.d.governance
+    options = BotOptions(
+        "liquidator",
+        devnet.record,
+        devnet.node.url,
+        tmp_path / "checkpoint.json",
+        None,
+        FixedGas(10**10, 10**9),
+        types=["ETH-A"],
+    )
+    bot = Bot(options, artifacts[0], artifacts[1])
+    bot.follower.catch_up(bot.node.block_number())
+    bot_actions = bot.decide_liquidator()
+    # the simulator's keeper on the same chain
+    index = _simulator_index(devnet)
+    view = read_liquidation_view(devnet.chain.views, devnet.d, devnet.eth)
+    sim_actions = plan_liquidations(index, view, set(), keeper, devnet.d.liquidator, 0)
+    assert len(sim_actions) == 2
+    assert bot_actions == sim_actions
+    # and from the bot's checkpoint, written and read back
+    bot.save()
+    bot.follower.watched = Watched.from_json(devnet.d, bot.store.load()["watched"])  # type: ignore[index]
+    assert bot.decide_liquidator() == sim_actions
+    assert bot.follower.watched.indexes["ETH-A"].vaults == index.vaults
