@@ -52,6 +52,7 @@ from offchain.sim.observe import (
     read_auction_market,
     read_backstop_view,
     read_last_poke,
+    read_oracle_bound,
     read_liquidation_view,
 )
 from offchain.system.deployment import Deployment
@@ -507,8 +508,18 @@ class Bot:
             price = self.pool_price(name)
             if price == 0:
                 continue
+            reference, max_change = read_oracle_bound(self.read, t)
             actions = oracle_actions(
-                self.me, t.oracle, self.d.spotter, t.type_id, price, now, last_poke, delay
+                self.me,
+                t.oracle,
+                self.d.spotter,
+                t.type_id,
+                price,
+                now,
+                last_poke,
+                delay,
+                reference=reference,
+                max_change=max_change,
             )
             if now < last + self.o.feed_every:  # only the pokes are due
                 actions = [a for a in actions if a.function == "poke"]

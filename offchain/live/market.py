@@ -22,6 +22,7 @@ from dataclasses import dataclass
 from offchain.backends import ChainBackend
 from offchain.model.fixed_point import MAX_UINT256, RAY, WAD
 from offchain.sim.keepers import PoolView, arbitrage_action, oracle_actions
+from offchain.sim.observe import read_oracle_bound
 from offchain.sim.population import VaultPlan, actor_address
 from offchain.system.deployment import Deployment, TypeDeployment
 
@@ -95,6 +96,17 @@ def set_price(chain: ChainBackend, d: Deployment, t: TypeDeployment, price: int)
     spotter's poke (the block from which vaults are unsafe at the new price)."""
     delay = chain.view(t.oracle, "delay")
     feeder = d.feeder
+    # beyond the oracle's bound on a post, walk there: the largest allowed move, once per delay
+    for _ in range(64):
+        reference, max_change = read_oracle_bound(chain.views, t)
+        step = oracle_actions(
+            feeder, t.oracle, d.spotter, t.type_id, price, 0, 0, delay, reference, max_change
+        )[0].args[0]
+        if step == price:
+            break
+        chain.transact(t.oracle, "post", feeder, step)
+        advance(chain, delay)
+        chain.transact(t.oracle, "poke", feeder)
     chain.transact(t.oracle, "post", feeder, price)
     for _ in range(2):
         advance(chain, delay)
@@ -137,8 +149,18 @@ def play(
             advance(chain, step)
         now = chain.next_block_time
         last_poke = chain.view(t.oracle, "last_poke")
+        reference, max_change = read_oracle_bound(chain.views, t)
         for action in oracle_actions(
-            feeder, t.oracle, d.spotter, t.type_id, bar.price, now, last_poke, delay
+            feeder,
+            t.oracle,
+            d.spotter,
+            t.type_id,
+            bar.price,
+            now,
+            last_poke,
+            delay,
+            reference=reference,
+            max_change=max_change,
         ):
             chain.transact(action.contract, action.function, feeder, *action.args)
         rc, rs = chain.view(t.pool, "reserve_collateral"), chain.view(t.pool, "reserve_stable")

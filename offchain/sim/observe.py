@@ -193,7 +193,7 @@ def read_backstop_view(
     dust: tuple[int, ...] = ()
     if candidates:
         stored = read([(t.auction, "auctions", (x,)) for x in candidates])
-        # auctions(id) = (position, debt, lot, owner, started, top)
+        # auctions(id) = (position, debt, lot, owner, started, top, reward_budget)
         dust = tuple(x for x, au in zip(candidates, stored) if au[2] * au[5] < min_auction)
     view = BackstopView(
         now(),
@@ -218,3 +218,16 @@ def read_backstop_view(
 
 def read_last_poke(read: Read, t: TypeDeployment) -> int:
     return read([(t.oracle, "last_poke", ())])[0]
+
+
+def read_oracle_bound(read: Read, t: TypeDeployment) -> tuple[int, int]:
+    """(reference, max_change) of the oracle's bound on a post: the queued price (current if
+    none) and the largest relative move [wad] a post may make from it (0: no bound)."""
+    next_price, current_price, max_change = read(
+        [
+            (t.oracle, "next_price", ()),
+            (t.oracle, "current_price", ()),
+            (t.oracle, "max_change", ()),
+        ]
+    )
+    return next_price or current_price, max_change
