@@ -1,5 +1,5 @@
 """The package's layers (README, docs/architecture.md): model <- backends <- system <- sim <-
-report,
+report <- sweep,
 with testing beside sim on top of system. A module may import from its own layer and the layers
 below it, never from a layer above: a twin of a contract never reaches for a backend, the
 simulator never for the report."""
@@ -20,6 +20,7 @@ ALLOWED = {
     "sim": {"model", "backends", "system", "sim"},
     "testing": {"model", "backends", "system", "testing"},
     "report": {"model", "backends", "system", "sim", "report"},
+    "sweep": {"model", "backends", "system", "sim", "report", "sweep"},
 }
 
 
