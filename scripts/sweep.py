@@ -169,7 +169,8 @@ def cli(
     except SweepError as exc:
         fail(str(exc))
         return
-    todo = the_plan.total - (len(store.finished()) if resume else 0)
+    done = set(store.finished()) if resume else set()
+    todo = the_plan.total - len(done)
     executor: Executor | None = None
     if todo:
         try:
@@ -189,12 +190,10 @@ def cli(
             f"runs" + (f" on {executor.description}" if executor else "") + f"; {store.root}"
         )
         if resume:
-            click.echo(
-                f"resuming: {the_plan.total - todo:,} of {the_plan.total:,} runs already done"
-            )
+            click.echo(f"resuming: {len(done):,} of {the_plan.total:,} runs already done")
         options = Options(verify=verify, max_borrower_cost=cost)
         if quiet or not todo:
-            outcome = run_sweep(the_plan, store, executor, options, _chain_artifacts)
+            outcome = run_sweep(the_plan, store, executor, options, _chain_artifacts, done=done)
         else:
             with click.progressbar(
                 length=todo,
@@ -210,7 +209,8 @@ def cli(
                     executor,
                     options,
                     _chain_artifacts,
-                    progress=lambda done, failed: bar.update(done - bar.pos, failed),
+                    progress=lambda count, failed: bar.update(count - bar.pos, failed),
+                    done=done,
                 )
     except SweepAborted as exc:
         fail(str(exc), status=1)

@@ -13,6 +13,7 @@ sweep loses at most those; the runner writes each result as it arrives).
 
 from __future__ import annotations
 
+import itertools
 import logging
 import multiprocessing
 import os
@@ -25,7 +26,8 @@ from offchain.sweep.runs import code_fingerprint
 T = TypeVar("T")
 R = TypeVar("R")
 
-SCHEDULER_TIMEOUT_S = 10  # to connect to a scheduler, then again for its first worker
+CONNECT_TIMEOUT_S = 5  # to reach a scheduler
+WORKER_TIMEOUT_S = 10  # for its first worker to join
 IN_FLIGHT_PER_WORKER = 2  # tasks queued per worker: enough to keep it busy
 
 
@@ -88,6 +90,9 @@ class PoolExecutor:
         self.workers = workers
         self.description = f"process pool, {workers} worker{'s' if workers != 1 else ''}"
         self._pool = ProcessPoolExecutor(max_workers=workers, mp_context=context)
+        # start every worker now, as a LocalCluster does: the sweep's clock then counts runs
+        started = [self._pool.submit(os.getpid) for _ in range(workers)]
+        wait(started)
 
     def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
         def wait_some(pending: set[Future]) -> tuple[set[Future], set[Future]]:
@@ -125,9 +130,9 @@ class DaskExecutor:
                     n_workers=n, threads_per_worker=1, processes=True, **options
                 )
                 self._client = Client(self._cluster, set_as_default=False)
-                where = f"Dask LocalCluster, {n} worker{'s' if n != 1 else ''}"
+                where = "Dask LocalCluster"
             else:
-                self._client = Client(address, timeout=SCHEDULER_TIMEOUT_S, set_as_default=False)
+                self._client = Client(address, timeout=CONNECT_TIMEOUT_S, set_as_default=False)
                 where = f"Dask scheduler {address}"
         except (OSError, TimeoutError) as exc:
             self._close_cluster()
@@ -138,11 +143,11 @@ class DaskExecutor:
             self._close_cluster()
             raise ExecutorError(f"--scheduler {address}: {' '.join(str(exc).split())}") from None
         try:
-            self._client.wait_for_workers(1, timeout=SCHEDULER_TIMEOUT_S)
+            self._client.wait_for_workers(1, timeout=WORKER_TIMEOUT_S)
         except TimeoutError:
             self.close()
             raise ExecutorError(
-                f"{where}: no worker joined within {SCHEDULER_TIMEOUT_S} s (start `dask worker "
+                f"{where}: no worker joined within {WORKER_TIMEOUT_S} s (start `dask worker "
                 f"{address}` on the machines that should run the sweep)"
             ) from None
         fingerprints = cast(dict[str, str], self._client.run(code_fingerprint))
@@ -157,22 +162,28 @@ class DaskExecutor:
         self.description = f"{where} ({self.workers} worker{'s' if self.workers != 1 else ''})"
 
     def map_unordered(self, fn: Callable[[T], R], tasks: Iterable[T]) -> Iterator[R]:
-        from distributed import wait as dask_wait
+        from distributed import as_completed
 
-        def wait_some(pending: set[Any]) -> tuple[set[Any], set[Any]]:
-            done, rest = cast(
-                tuple[set[Any], set[Any]], dask_wait(list(pending), return_when="FIRST_COMPLETED")
-            )
-            return set(done), set(rest)
+        client = self._client
+        queue = iter(tasks)
+        pending = as_completed(loop=client.loop)
 
-        return _bounded(
-            lambda task: self._client.submit(fn, task, pure=False),
-            wait_some,
-            lambda future: future.result(),
-            tasks,
+        def fill() -> None:
             # workers may join (or leave) an existing cluster while it runs
-            lambda: max(1, len(self._client.scheduler_info()["workers"])) * IN_FLIGHT_PER_WORKER,
-        )
+            limit = max(1, len(client.scheduler_info()["workers"])) * IN_FLIGHT_PER_WORKER
+            for task in itertools.islice(queue, max(0, limit - pending.count())):
+                pending.add(client.submit(fn, task, pure=False))
+
+        fill()
+        try:
+            for future in pending:  # until none is left: those added meanwhile included
+                yield future.result()
+                future.release()
+                fill()
+        finally:
+            left = list(pending.futures)
+            if left:
+                client.cancel(left)
 
     def _close_cluster(self) -> None:
         if self._cluster is not None:

@@ -81,8 +81,10 @@ def _ci(figures: dict[str, Any], name: str, stable: str = "") -> str:
     )
 
 
-def _minutes(seconds: float | None) -> str:
-    return "-" if seconds is None else f"{seconds / 60:,.1f} min"
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds:,.0f} s" if seconds < 120 else f"{seconds / 60:,.1f} min"
 
 
 # ---------------------------------------------------------------- blocks
@@ -245,7 +247,7 @@ def _liquidation_blocks(r: ReportInput) -> list[_Block]:
                 label,
                 f"{f['vaults_liquidated_mean']:,.1f}",
                 _amount(f["lar95"]),
-                _minutes(f["liquidation_delay_median_s"]),
+                _duration(f["liquidation_delay_median_s"]),
                 _pct(f["clearing_discount_mean"]),
                 _pct(f["borrower_cost_rate_mean"]),
                 f"{_pct(f['staker_loss_share_mean'])} / {_pct(f['staker_loss_share_max'])}",

@@ -53,13 +53,18 @@ Progress = Callable[[int, int], None]  # (runs finished in this execution, of th
 ChainArtifacts = Callable[[], tuple[dict, str]]  # the compiled contracts and BatchReader code
 
 
-def execute(plan: Plan, store: Store, executor: Executor, progress: Progress | None = None) -> int:
-    """Run what `store` does not hold yet, writing each run as it finishes; the number run."""
-    done = store.finished()
+def execute(
+    plan: Plan,
+    store: Store,
+    executor: Executor,
+    done: set[int],
+    progress: Progress | None = None,
+) -> int:
+    """Run what is not `done` yet, writing each run as it finishes; the number run."""
     count = failed = 0
     own = code_fingerprint()
     try:
-        for result in executor.map_unordered(run_one, plan.tasks(skip=set(done))):
+        for result in executor.map_unordered(run_one, plan.tasks(skip=done)):
             if result.pop(CODE) != own:
                 raise SweepAborted(
                     f"a worker ({result['worker']}) runs other Backstop code than this checkout; "
@@ -113,16 +118,19 @@ def run_sweep(
     options: Options,
     chain_artifacts: ChainArtifacts | None = None,
     progress: Progress | None = None,
+    done: set[int] | None = None,
 ) -> Outcome:
-    """The whole sweep in `store` (opened: Store.check then Store.open), resuming what it holds;
-    `executor` may be None when every run is already finished."""
-    skipped = len(store.finished())
+    """The whole sweep in `store` (opened: Store.check then Store.open), resuming what it holds
+    (`done`: its finished runs, if already read); `executor` may be None when every run is
+    already finished."""
+    done = set(store.finished()) if done is None else done
+    skipped = len(done)
     start = time.perf_counter()
     executed = 0
     if skipped < plan.total:
         if executor is None:
             raise ValueError("runs to do but no executor")
-        executed = execute(plan, store, executor, progress)
+        executed = execute(plan, store, executor, done, progress)
     run_s = time.perf_counter() - start
     rows = store.finished()
     table = store.write_results(rows.values())

@@ -517,7 +517,8 @@ def plan(spec: SweepSpec) -> Plan:
 
 def _check_values(spec: SweepSpec, scenario_spec: str, base: Scenario) -> None:
     """Every grid value alone on the scenario: a wrong value is named by itself, not by the
-    first cell it appears in. A curve parameter is checked with a curve that reads it."""
+    first cell it appears in. A curve parameter is checked with a curve that reads it, a curve
+    with the grid's first value of each of its parameters."""
     curves = next((d.values for d in spec.grid if d.name == "auction_curve"), None)
     for d in spec.grid:
         for value in d.values:
@@ -534,6 +535,11 @@ def _check_values(spec: SweepSpec, scenario_spec: str, base: Scenario) -> None:
                     )
                 if using[0] != own:
                     values["auction_curve"] = using[0]
+            if d.name == "auction_curve" and str(value) in CURVE_PARAMETERS:
+                # the curve with the grid's (first) values of its parameters
+                for other in spec.grid:
+                    if other.name in CURVE_PARAMETERS[str(value)]:
+                        values[other.name] = other.values[0]
             try:
                 _load(spec, scenario_spec, values)
             except ScenarioError as exc:
