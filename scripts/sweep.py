@@ -17,6 +17,7 @@ See docs/sweeps.md.
 
 from __future__ import annotations
 
+import signal
 import sys
 from decimal import Decimal, InvalidOperation
 from fractions import Fraction
@@ -183,6 +184,9 @@ def cli(
         except ExecutorError as exc:
             fail(str(exc))
             return
+    # Ape exits at once on Ctrl-C (status 130); here it interrupts, so the message below says
+    # what is kept
+    previous_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         store.open()
         click.echo(
@@ -215,7 +219,16 @@ def cli(
     except SweepAborted as exc:
         fail(str(exc), status=1)
         return
+    except KeyboardInterrupt:
+        written = len(store.finished())
+        fail(
+            f"interrupted: {written:,} of {the_plan.total:,} runs are written; run the same "
+            "command to resume",
+            status=130,
+        )
+        return
     finally:
+        signal.signal(signal.SIGINT, previous_handler)
         if executor is not None:
             executor.close()
     rate = f", {outcome.executed / outcome.run_s:.2f} runs/s" if outcome.executed else ""
