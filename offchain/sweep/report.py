@@ -74,7 +74,7 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}%"
 
 
-def _ci(figures: dict[str, Any], name: str, stable: str = "") -> str:
+def _ci(figures: dict[str, Any], name: str) -> str:
     return (
         f"{_amount(figures[name])} ({_amount(figures[name + '_lo'])} to "
         f"{_amount(figures[name + '_hi'])})"
@@ -187,7 +187,19 @@ def _recommendation_blocks(r: ReportInput) -> list[_Block]:
             else "no borrower-cost constraint given (--max-borrower-cost)"
         )
         if best is None:
-            items.append(f"{scenario}: no cell meets the constraint ({constraint}).")
+            costed = [
+                s for s in stats if s.runs and s.figures["borrower_cost_rate_mean"] is not None
+            ]
+            cheapest = min(
+                costed, key=lambda s: (s.figures["borrower_cost_rate_mean"], s.cell), default=None
+            )
+            lowest = (
+                f"; the lowest is {_pct(cheapest.figures['borrower_cost_rate_mean'])}, in "
+                f"{cell_label(names, cheapest.values)}"
+                if cheapest is not None
+                else ""
+            )
+            items.append(f"{scenario}: no cell meets the constraint ({constraint}{lowest}).")
             continue
         f = best.figures
         items.append(
@@ -410,15 +422,23 @@ def _histograms(r: ReportInput, root: Path) -> list[tuple[str, str]]:
             chunk = stats[page : page + HISTOGRAMS_PER_FIGURE]
             columns = min(4, len(chunk))
             lines = -(-len(chunk) // columns)
+            # one grid value per line of a subplot's title
+            title_lines = max(1, len(names))
             fig, axes = plt.subplots(
-                lines, columns, figsize=(3.6 * columns, 2.8 * lines), squeeze=False
+                lines,
+                columns,
+                figsize=(3.6 * columns, (2.4 + 0.15 * title_lines) * lines),
+                squeeze=False,
             )
             for ax, s in zip(axes.flat, chunk):
                 x = ok.loc[ok["cell"] == s.cell, "bad_debt"].to_numpy(dtype=float)
                 ax.hist(x, bins=bins, color="tab:red", alpha=0.75)
                 if s.runs:
                     ax.axvline(s.figures["var95"], color="black", linestyle="--", linewidth=1)
-                ax.set_title(cell_label(names, s.values), fontsize=7)
+                ax.set_title(
+                    "\n".join(f"{n}={v}" for n, v in zip(names, s.values)) or s.scenario,
+                    fontsize=7,
+                )
                 ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
                 ax.tick_params(labelsize=7)
             for ax in list(axes.flat)[len(chunk) :]:

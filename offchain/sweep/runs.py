@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import math
 import os
 import socket
 import time
@@ -152,7 +151,3 @@ def code_fingerprint() -> str:
     for path in sorted(root.rglob("*.py")):
         digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
     return digest.hexdigest()
-
-
-def finite(value: Any) -> bool:
-    return value is not None and not (isinstance(value, float) and math.isnan(value))

@@ -132,7 +132,11 @@ class Store:
 
     def write_run(self, row: dict[str, Any]) -> None:
         table = pa.Table.from_pylist([row], schema=self.run_schema)
-        atomic_write(self._run_path(row["run"]), lambda p: pq.write_table(table, p))
+        # one row: no column statistics, and the schema is the reader's (half the bytes)
+        atomic_write(
+            self._run_path(row["run"]),
+            lambda p: pq.write_table(table, p, write_statistics=False, store_schema=False),
+        )
 
     def finished(self) -> dict[int, dict[str, Any]]:
         """The runs already written, by run number (a file that cannot be read is deleted: its
