@@ -26,6 +26,7 @@ import re
 import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, is_dataclass
+from decimal import Decimal
 from enum import Enum
 from pathlib import Path
 from typing import Any
@@ -424,12 +425,14 @@ class Plan:
 
     def identity(self) -> dict[str, Any]:
         """What makes two sweeps the same sweep (compared on resume): the scenarios (names and
-        the fingerprint of their content with every cell's values), the seeds, the grid."""
+        the fingerprint of their content with every cell's values), the seeds, the grid, the
+        vault count."""
         return {
             "format": FORMAT,
             "scenarios": sorted({c.scenario.name for c in self.cells}),
             "seeds": self.spec.seeds,
             "grid": {d.name: list(d.labels()) for d in self.spec.grid},
+            "vaults": self.spec.vaults,
             "cells": len(self.cells),
             "runs": self.total,
             "fingerprint": self.fingerprint,
@@ -561,6 +564,8 @@ def _canonical(value: Any) -> Any:
         return [_canonical(v) for v in value]
     if isinstance(value, bytes):
         return value.hex()
+    if isinstance(value, Decimal):
+        return str(value)
     if isinstance(value, float):
         return repr(value)
     if isinstance(value, int) and not isinstance(value, bool):

@@ -97,6 +97,12 @@ class Store:
             ) from None
         if held != self.identity:
             differ = next((k for k in self.identity if held.get(k) != self.identity[k]), "format")
+            if differ == "fingerprint":
+                raise SweepError(
+                    f"{root}: holds another sweep (the same grid and seeds, but its scenarios' "
+                    "content differs: a scenario file, its market data or the config changed); "
+                    "choose another --out"
+                )
             raise SweepError(
                 f"{root}: holds another sweep (its {differ}: {_short(held.get(differ))}; this "
                 f"one's: {_short(self.identity.get(differ))}); choose another --out"

@@ -502,3 +502,52 @@ def test_ape_run_sweep__unknown_grid_name__exit_2_through_ape(tmp_path):
     errors = [line for line in done.stderr.splitlines() if line.startswith("sweep:")]
     assert len(errors) == 1 and "unknown grid name 'colour'" in errors[0]
     assert "Traceback" not in done.stderr and not (tmp_path / "r").exists()
+
+
+def test_sweep_cli__out_holds_the_sweep_of_another_scenario_content__refused(pool_sweep, tmp_path):
+    out = tmp_path / "held"
+    shutil.copytree(pool_sweep, out)
+    changed = tmp_path / "thin.toml"
+    changed.write_text(
+        Path(THIN).read_text().replace('pool_depth = "300_000"', 'pool_depth = "300_001"')
+    )
+    args = [str(changed) if a == THIN else a for a in SWEEP]
+    result = CliRunner().invoke(_cli(), [*args, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "its scenarios' content differs" in result.output
+
+
+def test_sweep__two_scenarios__every_cell_on_each_one_recommendation_each(tmp_path):
+    out = tmp_path / "two"
+    result = _sweep(
+        "--scenario",
+        THIN,
+        "--scenario",
+        "synthetic-crash",
+        "--vaults",
+        "20",
+        "--seeds",
+        "3",
+        "--grid",
+        "insurance_fund=0,3000",
+        "--verify",
+        "0",
+        "--workers",
+        "2",
+        "--quiet",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    results = pd.read_parquet(out / "results.parquet")
+    assert list(results.groupby("scenario", sort=False).size().items()) == [
+        ("thin-liquidity-2020", 6),
+        ("synthetic-crash", 6),
+    ]
+    # a synthetic path is drawn from the seed: three seeds, three paths, three outcomes
+    synthetic = results[results["scenario"] == "synthetic-crash"]
+    assert (synthetic.groupby("cell")["liquidated_value"].nunique() == 3).all()
+    summary = (out / "summary.md").read_text()
+    assert "- thin-liquidity-2020: lowest VaR95" in summary
+    assert "- synthetic-crash: lowest VaR95" in summary
+    assert "| synthetic-crash: insurance_fund=3000 |" in summary
