@@ -188,7 +188,11 @@ def cli(
     # what is kept
     previous_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
-        store.open()
+        try:
+            store.open()
+        except SweepError as exc:
+            fail(str(exc))
+            return
         click.echo(
             f"sweep: {len(the_plan.cells):,} cells x {spec.seeds:,} seeds = {the_plan.total:,} "
             f"runs" + (f" on {executor.description}" if executor else "") + f"; {store.root}"
@@ -231,6 +235,7 @@ def cli(
         signal.signal(signal.SIGINT, previous_handler)
         if executor is not None:
             executor.close()
+        store.close()
     rate = f", {outcome.executed / outcome.run_s:.2f} runs/s" if outcome.executed else ""
     click.echo(
         f"{outcome.total:,} runs ({outcome.failed:,} failed); {outcome.executed:,} run now in "

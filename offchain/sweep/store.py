@@ -15,9 +15,11 @@ verification.json.
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import secrets
+import shutil
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -30,6 +32,7 @@ from offchain.sweep.runs import METRICS, RUN_COLUMNS, RUNTIME_COLUMNS
 from offchain.sweep.spec import Plan, SweepError
 
 SWEEP_FILE = "sweep.json"
+LOCK_FILE = ".lock"  # held (flock) by the process running the sweep
 RUNS_DIR = "runs"
 RESULTS = "results.parquet"
 RESULTS_CSV = "results.csv"
@@ -110,8 +113,22 @@ class Store:
         return True
 
     def open(self) -> None:
-        """Create the directory (or keep the same sweep's) and record the sweep's identity."""
+        """Create the directory (or keep the same sweep's), hold its lock (one process per
+        sweep: SweepError if another holds it), clear what a killed process left half-written,
+        and record the sweep's identity."""
         (self.root / RUNS_DIR).mkdir(parents=True, exist_ok=True)
+        self._lock = open(self.root / LOCK_FILE, "a")  # noqa: SIM115 (held until the process ends)
+        try:
+            fcntl.flock(self._lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            self._lock.close()
+            raise SweepError(
+                f"{self.root}: another process is running this sweep; wait for it or stop it"
+            ) from None
+        for leftover in [*self.root.glob(".*.tmp-*"), *(self.root / RUNS_DIR).glob(".*.tmp-*")]:
+            leftover.unlink(missing_ok=True)
+        for leftover in self.root.glob(".*.partial-*"):
+            shutil.rmtree(leftover, ignore_errors=True)
         record = {
             "identity": self.identity,
             "scenarios": list(self.plan.spec.scenarios),
@@ -121,6 +138,13 @@ class Store:
             self.root / SWEEP_FILE,
             lambda p: p.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n"),
         )
+
+    def close(self) -> None:
+        """Release the sweep's lock."""
+        lock = getattr(self, "_lock", None)
+        if lock is not None:
+            lock.close()  # closing the file releases its flock
+            self._lock = None
 
     # ------------------------------------------------------------ runs
 

@@ -345,7 +345,8 @@ def test_sweep__killed_mid_way__resumes_skipping_finished_runs(tmp_path):
     assert _sweep(*args, "--out", str(whole)).exit_code == 0
     for name in ("results.parquet", "results.csv", "cells.parquet", "summary.md"):
         assert (out / name).read_bytes() == (whole / name).read_bytes(), name
-    assert not list(out.glob("runs/.*")) and not list(out.glob(".*"))  # no half-written file
+    # no half-written file: the one the kill left was cleared (only the lock file is hidden)
+    assert not list(out.glob("runs/.*")) and [p.name for p in out.glob(".*")] == [".lock"]
 
 
 def test_sweep__different_hash_seeds__same_bytes(tmp_path):
@@ -551,3 +552,15 @@ def test_sweep__two_scenarios__every_cell_on_each_one_recommendation_each(tmp_pa
     assert "- thin-liquidity-2020: lowest VaR95" in summary
     assert "- synthetic-crash: lowest VaR95" in summary
     assert "| synthetic-crash: insurance_fund=3000 |" in summary
+
+
+def test_sweep_cli__a_sweep_running_in_the_directory__refused(pool_sweep, tmp_path):
+    import fcntl
+
+    out = tmp_path / "busy"
+    shutil.copytree(pool_sweep, out)
+    with open(out / ".lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = CliRunner().invoke(_cli(), [*SWEEP, "--verify", "1", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "another process is running this sweep" in result.output
