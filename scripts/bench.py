@@ -41,6 +41,9 @@ REPORT = ROOT / "bench" / "results.md"
 # a shared machine can double a single sample (the chain run, ~25 s, averages more of it out)
 CHAIN_RUNS = 3
 MODEL_RUNS = 5
+# the sweep figures: runs per sweep and rounds of the three executors in turn
+SWEEP_RUNS = 40
+SWEEP_ROUNDS = 3
 
 # MakerDAO dss, same kind of transaction (from the issue's anchors)
 ANCHORS = {
@@ -590,7 +593,12 @@ def _keeper_figures() -> dict[str, float]:
     }
 
 
-def _write(figures: dict[str, float], steps: int | None, samples: dict[str, list[float]]) -> None:
+def _write(
+    figures: dict[str, float],
+    steps: int | None,
+    samples: dict[str, list[float]] | None,
+    sweep_meta: dict[str, Any] | None = None,
+) -> None:
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
     results.update(figures)
     meta = results.setdefault("_meta", {})
@@ -602,17 +610,24 @@ def _write(figures: dict[str, float], steps: int | None, samples: dict[str, list
             "python": platform.python_version(),
             "gas_note": "gas used by one transaction incl. the 21k base; open_vault_with_join = "
             "join tx + lock/draw tx",
-            "sim_note": f"sim.*_chain_s: private Anvil, end to end incl. the model run and the "
-            "reconciliation, the "
-            f"median of {CHAIN_RUNS} runs; sim.*_model_s: the model alone, the median of "
-            f"{MODEL_RUNS} cold "
-            "runs; every run in sim_samples_s; sim.reconciliation_diffs: the most in any run",
-            **({"sim_samples_s": samples} if samples else {}),
             "keeper_note": f"keeper.*: one liquidator bot process on a devnet mining a block a "
             f"second (30M block gas), {KEEPER_VAULTS} vaults made unsafe by one spotter poke; "
             "reaction = blocks from that poke to each vault's liquidation",
         }
     )
+    if samples is not None:
+        meta.update(
+            {
+                "sim_note": f"sim.*_chain_s: private Anvil, end to end incl. the model run and "
+                "the reconciliation, the "
+                f"median of {CHAIN_RUNS} runs; sim.*_model_s: the model alone, the median of "
+                f"{MODEL_RUNS} cold "
+                "runs; every run in sim_samples_s; sim.reconciliation_diffs: the most in any run",
+                "sim_samples_s": samples,
+            }
+        )
+    if sweep_meta is not None:
+        meta.update(sweep_meta)
     if steps is not None:
         meta["fuzz_steps_measured"] = steps
     RESULTS.parent.mkdir(exist_ok=True)
@@ -636,18 +651,77 @@ def _write(figures: dict[str, float], steps: int | None, samples: dict[str, list
     click.echo(f"\nwritten: {RESULTS.relative_to(ROOT)}, {REPORT.relative_to(ROOT)}")
 
 
+def _sweep_figures() -> tuple[dict[str, float], dict[str, Any]]:
+    """One sweep of Black Thursday with 1,000 vaults (SWEEP_RUNS seeds, the model) on a process
+    pool of 1 and of 2 workers and on a Dask LocalCluster of 2, each SWEEP_ROUNDS times in turn
+    (the machine's load moves: every configuration sees the same moments); the median time of
+    each. The time counts the runs and the writing of each (offchain/sweep/runner.execute), not
+    the executor's start (timed apart) nor the report."""
+    import tempfile
+
+    from offchain.sweep.executors import DaskExecutor, PoolExecutor
+    from offchain.sweep.runner import execute
+    from offchain.sweep.spec import SweepSpec, plan
+    from offchain.sweep.store import Store
+
+    the_plan = plan(SweepSpec(("black-thursday-2020",), SWEEP_RUNS, (), 1000))
+    configs = {
+        "pool_1": lambda: PoolExecutor(1),
+        "pool_2": lambda: PoolExecutor(2),
+        "dask_2": lambda: DaskExecutor(None, 2),
+    }
+    run_s: dict[str, list[float]] = {name: [] for name in configs}
+    start_s: dict[str, list[float]] = {name: [] for name in configs}
+    for _ in range(SWEEP_ROUNDS):
+        for name, make in configs.items():
+            with tempfile.TemporaryDirectory() as tmp:
+                store = Store(Path(tmp) / "sweep", the_plan)
+                store.open()
+                t0 = time.perf_counter()
+                executor = make()
+                t1 = time.perf_counter()
+                try:
+                    assert execute(the_plan, store, executor, set()) == SWEEP_RUNS
+                finally:
+                    executor.close()
+                run_s[name].append(time.perf_counter() - t1)
+                start_s[name].append(t1 - t0)
+    median = {name: statistics.median(v) for name, v in run_s.items()}
+    figures = {
+        "sweep.runs_per_s": round(SWEEP_RUNS / median["pool_2"], 2),
+        "sweep.runs_per_s_1_worker": round(SWEEP_RUNS / median["pool_1"], 2),
+        "sweep.scaling_2_over_1": round(median["pool_1"] / median["pool_2"], 2),
+        "sweep.dask_over_pool": round(median["dask_2"] / median["pool_2"], 2),
+        "sweep.pool_start_s": round(statistics.median(start_s["pool_2"]), 2),
+        "sweep.dask_start_s": round(statistics.median(start_s["dask_2"]), 2),
+    }
+    meta = {
+        "sweep_note": f"Black Thursday, 1,000 vaults, the model: {SWEEP_RUNS} runs per sweep on "
+        f"a process pool of 1 and 2 workers and a Dask LocalCluster of 2, {SWEEP_ROUNDS} rounds "
+        "in turn, medians; runs_per_s = runs / time of the runs (each written as it finishes), "
+        "start_s = the executor's start; every time in sweep_samples_s",
+        "sweep_samples_s": {name: [round(x, 2) for x in run_s[name]] for name in configs},
+    }
+    return figures, meta
+
+
 @click.command(cls=ConnectedProviderCommand)
 @click.option("--sim-only", is_flag=True, help="Only the crash-replay figures (sim.*).")
 @click.option("--keeper-only", is_flag=True, help="Only the live keeper figures (keeper.*).")
-def cli(provider, sim_only, keeper_only):
-    """Measure gas per transaction, differential-fuzz throughput, crash-replay times and the live
-    liquidator's reaction."""
+@click.option("--sweep-only", is_flag=True, help="Only the sweep figures (sweep.*).")
+def cli(provider, sim_only, keeper_only, sweep_only):
+    """Measure gas per transaction, differential-fuzz throughput, crash-replay times, the live
+    liquidator's reaction and sweep throughput."""
     if keeper_only:
-        _write(_keeper_figures(), None, {})
+        _write(_keeper_figures(), None, None)
         return
     if sim_only:
         figures, samples = _simulation_figures()
         _write(figures, None, samples)
+        return
+    if sweep_only:
+        figures, meta = _sweep_figures()
+        _write(figures, None, None, meta)
         return
     chain = ChainBackend(provider.uri, load_artifacts(project), reader_code(project))
     roles = [str(to_checksum_address(a)) for a in chain.rpc("eth_accounts", [])]
@@ -665,4 +739,6 @@ def cli(provider, sim_only, keeper_only):
     figures, samples = _simulation_figures()
     gas.update(figures)
     gas.update(_keeper_figures())
-    _write(gas, steps, samples)
+    sweep, sweep_meta = _sweep_figures()
+    gas.update(sweep)
+    _write(gas, steps, samples, sweep_meta)

@@ -17,11 +17,18 @@ keys are errors), as offchain/sim/scenarios/*.toml show it:
 [backstop]  insurance_fund, pool_stakers, pool_stake
 [protocol]  config, collateral, waterfall, [protocol.collateral_overrides]
 Paths in a scenario file are resolved against the file's directory, then the project root.
+An override that names another auction curve than the config type's drops that curve's parameters
+(auction_curve_step, _cut, _duration): it gives its own curve's.
+
+Variants (parameter sweeps, offchain/sweep): `load_scenario(..., overrides=...)` replaces keys of
+the file's tables before validation, so a replaced value passes the same checks as one in a file;
+`reseeded` gives a validated scenario another seed without reading any file.
 """
 
 from __future__ import annotations
 
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from decimal import ROUND_DOWN, Decimal, localcontext
 from pathlib import Path
@@ -47,6 +54,7 @@ from offchain.sim.scenario_types import (
     Scenario,
 )
 from offchain.system.config import (
+    CURVE_PARAMETERS,
     DEFAULT_CONFIG,
     LAYERS,
     CollateralConfig,
@@ -110,23 +118,28 @@ def load_scenario(
     vaults: int | None = None,
     seed: int | None = None,
     waterfall: tuple[str, ...] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Scenario:
     """The validated scenario `spec` (a built-in name, a .toml/.yaml/.yml scenario file or a .csv
-    price file), with the CLI's `--vaults`, `--seed` and `--waterfall` overriding the file."""
+    price file), with the CLI's `--vaults`, `--seed` and `--waterfall` overriding the file, and
+    `overrides` ({table: {key: value}}, tables as OVERRIDE_TABLES name them, values as a file
+    would give them) replacing keys of its tables (see `_override`)."""
     path = _locate(spec)
     try:
         if path.suffix.lower() == ".csv":
+            source = _Source(str(path), Path("."), bare=True)
             return _build(
-                {"market": {"prices": str(path)}},
-                _Source(str(path), Path("."), bare=True),
+                _override({"market": {"prices": str(path)}}, overrides or {}, source),
+                source,
                 path.stem,
                 vaults,
                 seed,
                 waterfall,
             )
+        source = _Source(str(path), path.parent, bare=False)
         return _build(
-            _read_document(path),
-            _Source(str(path), path.parent, bare=False),
+            _override(_read_document(path), overrides or {}, source),
+            source,
             path.stem,
             vaults,
             seed,
@@ -331,10 +344,12 @@ def _text(r: _Reader, key: str, max_len: int, allow_empty: bool = False) -> str:
 def _market(r: _Reader, source: _Source, seed: int) -> MarketSpec:
     if "prices" in r.table and "synthetic" in r.table:
         raise r.fail("prices", "give a price CSV or a [market.synthetic] table, not both")
+    synthetic = None
     if "prices" in r.table:
         prices = _data(r, "prices", source, load_prices)
     elif "synthetic" in r.table:
-        prices = _synthetic(_sub_table(r, "synthetic"), seed)
+        synthetic = _synthetic(_sub_table(r, "synthetic"))
+        prices = _generate(synthetic, seed, r.where + ".synthetic")
     else:
         raise r.fail("prices", "missing (a price CSV, or a [market.synthetic] table)")
 
@@ -376,11 +391,16 @@ def _market(r: _Reader, source: _Source, seed: int) -> MarketSpec:
     tail_bars = r.integer("tail_bars", 0, 1000) if "tail_bars" in r.table else DEFAULT_TAIL_BARS
     r.finish()
     return MarketSpec(
-        prices=prices, gas=gas, gas_price=gas_price, pool_depth=pool_depth, tail_bars=tail_bars
+        prices=prices,
+        gas=gas,
+        gas_price=gas_price,
+        pool_depth=pool_depth,
+        tail_bars=tail_bars,
+        synthetic=synthetic,
     )
 
 
-def _synthetic(r: _Reader, seed: int) -> Series:
+def _synthetic(r: _Reader) -> SyntheticPath:
     kwargs: dict[str, Any] = {
         "start_price": r.decimal("start_price", Decimal(0), lo_open=True),
         "steps": r.integer("steps", 2, 100_000),
@@ -401,14 +421,20 @@ def _synthetic(r: _Reader, seed: int) -> Series:
             kwargs[key] = _float(r, key, Decimal(lo), Decimal(hi))
     r.finish()
     try:
-        path = SyntheticPath(**kwargs)
+        return SyntheticPath(**kwargs)
+    except DataError as exc:
+        raise ScenarioError(f"{r.where}: {exc}") from None
+
+
+def _generate(path: SyntheticPath, seed: int, where: str) -> Series:
+    try:
         with localcontext() as ctx:
             # generate() quantizes prices to 18 decimals in the current context: at the default 28
             # digits a price above 1e10 raises InvalidOperation; below it the result is the same
             ctx.prec = 80
             return path.generate(seed)
     except DataError as exc:
-        raise ScenarioError(f"{r.where}: {exc}") from None
+        raise ScenarioError(f"{where}: {exc}") from None
 
 
 def _protocol(
@@ -432,7 +458,12 @@ def _protocol(
         for key, field in (("initial_price", "market.prices"), ("pool_depth", "market.pool_depth")):
             if key in o.table:
                 raise o.fail(key, f"is set by the scenario's {field}, not here")
-        coll = _collateral(o.where, raw_types[index] | o.table)
+        table = raw_types[index]
+        if o.table.get("auction_curve", table.get("auction_curve")) != table.get("auction_curve"):
+            # another curve: the config's curve parameters are its own curve's, not this one's
+            curve_keys = {k for keys in CURVE_PARAMETERS.values() for k in keys}
+            table = {k: v for k, v in table.items() if k not in curve_keys}
+        coll = _collateral(o.where, table | o.table)
     coll = replace(
         coll, initial_price=market.prices.columns["close"][0], pool_depth=market.pool_depth
     )
@@ -619,3 +650,85 @@ def waterfall_variant(scenario: Scenario, order: tuple[str, ...]) -> Scenario:
     """The same scenario under another waterfall order (layer names as in config.LAYERS)."""
     w = replace(scenario.system.waterfall, order=tuple(LAYERS[x] for x in order))
     return replace(scenario, system=replace(scenario.system, waterfall=w))
+
+
+# ---------------------------------------------------------------- variants (parameter sweeps)
+
+# the tables `load_scenario(overrides=...)` replaces keys of
+OVERRIDE_TABLES = (
+    "market",
+    "market.synthetic",
+    "vaults",
+    "keepers",
+    "backstop",
+    "protocol",
+    "protocol.collateral_overrides",
+)
+# a market key that replaces others: the pool depth a reserves CSV, a constant gas price a gas CSV
+_REPLACES = {"pool_depth": ("reserves", "reserves_scale"), "gas_gwei": ("gas",)}
+
+
+def _override(
+    data: dict[str, Any], overrides: Mapping[str, Mapping[str, Any]], source: _Source
+) -> dict[str, Any]:
+    """The document `data` with the keys of `overrides` replaced (a new document; `data` is left
+    alone). A market.pool_depth replaces a reserves CSV and a market.gas_gwei a gas CSV;
+    market.synthetic keys apply only to a scenario whose path is synthetic."""
+    if not overrides:
+        return data
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    for where, values in overrides.items():
+        if where not in OVERRIDE_TABLES:
+            raise ValueError(f"no table {where!r} to override (tables: {OVERRIDE_TABLES})")
+        if not values:
+            continue
+        top, _, sub = where.partition(".")
+        table = out.setdefault(top, {})
+        if not isinstance(table, dict):
+            raise ScenarioError(f"{source.name}: {top}: must be a table")
+        if sub:
+            inner = table.get(sub)
+            if inner is None and where == "market.synthetic":
+                key = next(iter(values))
+                raise ScenarioError(
+                    f"{source.name}: market.synthetic.{key}: applies only to a synthetic price "
+                    "path, and this scenario's prices come from a CSV"
+                )
+            if inner is not None and not isinstance(inner, dict):
+                raise ScenarioError(f"{source.name}: {where}: must be a table")
+            table[sub] = dict(inner or {}) | dict(values)
+        else:
+            if top == "market":
+                for key in values:
+                    for replaced in _REPLACES.get(key, ()):
+                        table.pop(replaced, None)
+            table.update(values)
+    return out
+
+
+def reseeded(scenario: Scenario, seed: int) -> Scenario:
+    """`scenario` with another seed: another vault population and, for a synthetic price path,
+    another path; validated as `load_scenario` validates a seed (ScenarioError, naming the
+    scenario). Reads no file."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ScenarioError(f"seed: must be an integer between 0 and {MAX_SEED}, got {seed!r}")
+    market, system = scenario.market, scenario.system
+    if market.synthetic is not None:
+        market = replace(
+            market, prices=_generate(market.synthetic, seed, f"{scenario.name}: market.synthetic")
+        )
+        coll = replace(system.collateral[0], initial_price=market.prices.columns["close"][0])
+        system = replace(system, collateral=(coll,))
+    out = replace(scenario, seed=seed, market=market, system=system)
+    _check_population(
+        _Source(scenario.name, Path("."), bare=False),
+        out.vaults,
+        seed,
+        system.collateral[0],
+        system,
+        market,
+        out.keepers,
+        out.backstop,
+        False,
+    )
+    return out

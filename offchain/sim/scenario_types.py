@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from offchain.sim.market_data import Series
+from offchain.sim.market_data import Series, SyntheticPath
 from offchain.system.config import SystemConfig
 
 
@@ -24,6 +24,8 @@ class MarketSpec:
     gas_price: int  # [wei] the constant gas price when `gas` is None
     pool_depth: int  # stablecoin side of the collateral pool at the start [wad]
     tail_bars: int  # bars appended after the path at its last price, so running auctions finish
+    # the generator of `prices` when the path is synthetic (another seed, another path); else None
+    synthetic: SyntheticPath | None = None
 
 
 @dataclass(frozen=True)

@@ -252,6 +252,12 @@ def _below_one(r: _Reader, key: str, unit: int) -> int:
 
 
 CURVES = {kind.label: kind for kind in CurveKind}
+# the keys each curve reads (_curve below); a type's table holds those of its own curve only
+CURVE_PARAMETERS = {
+    CurveKind.LINEAR.label: ("auction_curve_duration",),
+    CurveKind.STAIRSTEP.label: ("auction_curve_step", "auction_curve_cut"),
+    CurveKind.EXPONENTIAL.label: ("auction_curve_cut",),
+}
 
 
 def _curve(r: _Reader) -> tuple[int, int, int, int]:

@@ -1,5 +1,5 @@
 """The package's layers (README, docs/architecture.md): model <- backends <- system <- sim <-
-report,
+report <- sweep,
 with testing beside sim on top of system. A module may import from its own layer and the layers
 below it, never from a layer above: a twin of a contract never reaches for a backend, the
 simulator never for the report."""
@@ -22,6 +22,7 @@ ALLOWED = {
     "report": {"model", "backends", "system", "sim", "report"},
     # live keepers: the simulator's strategies and observers, on a real node
     "live": {"model", "backends", "system", "sim", "live"},
+    "sweep": {"model", "backends", "system", "sim", "report", "sweep"},
 }
 
 

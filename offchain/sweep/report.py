@@ -1,0 +1,552 @@
+"""A sweep's report: summary.md and summary.html (the same blocks as a run's report,
+offchain/report/documents.py), cells.parquet and cells.csv (one row of figures per cell) and
+plots/ (heatmaps of VaR95 over every two grid keys, histograms of bad debt per cell, who paid per
+cell). Nothing in it depends on the clock or on how the sweep was executed: the same sweep writes
+the same bytes.
+"""
+
+from __future__ import annotations
+
+import itertools
+import json
+import secrets
+import shutil
+from dataclasses import dataclass
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import matplotlib.ticker as mticker  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+import pyarrow as pa  # noqa: E402
+import pyarrow.csv as pacsv  # noqa: E402
+import pyarrow.parquet as pq  # noqa: E402
+
+from offchain.report.documents import (  # noqa: E402
+    _Block,
+    _Heading,
+    _html,
+    _Image,
+    _List,
+    _markdown,
+    _Table,
+    _Text,
+)
+from offchain.report.plots import COLORS  # noqa: E402
+from offchain.report.tables import LAYERS, _amount  # noqa: E402
+from offchain.sweep.runs import FAILED, OK  # noqa: E402
+from offchain.sweep.spec import Plan  # noqa: E402
+from offchain.sweep.stats import Q95, CellStats, best_cell, var  # noqa: E402
+from offchain.sweep.store import RESULTS, RESULTS_CSV, RUNTIMES, atomic_write  # noqa: E402
+from offchain.sweep.verify import FULL_CHECK_EVERY, Verification  # noqa: E402
+
+SUMMARY = "summary.md"
+SUMMARY_HTML = "summary.html"
+CELLS = "cells.parquet"
+CELLS_CSV = "cells.csv"
+VERIFICATION = "verification.json"
+PLOTS = "plots"
+HISTOGRAMS_PER_FIGURE = 16
+MAX_FAILURES_SHOWN = 20
+
+
+@dataclass(frozen=True)
+class ReportInput:
+    plan: Plan
+    results: pd.DataFrame  # results.parquet as a frame
+    stats: list[CellStats]
+    verify_requested: int
+    verifications: list[Verification]
+    max_borrower_cost: Fraction | None
+    stable: str  # the stablecoin's symbol
+
+
+def cell_label(names: tuple[str, ...], values: tuple[str, ...]) -> str:
+    return ", ".join(f"{n}={v}" for n, v in zip(names, values)) or "(the scenario as it is)"
+
+
+def _pct(value: float | None) -> str:
+    return "-" if value is None else f"{100 * value:.2f}%"
+
+
+def _ci(figures: dict[str, Any], name: str) -> str:
+    return (
+        f"{_amount(figures[name])} ({_amount(figures[name + '_lo'])} to "
+        f"{_amount(figures[name + '_hi'])})"
+    )
+
+
+def _duration(seconds: float | None) -> str:
+    if seconds is None:
+        return "-"
+    return f"{seconds:,.0f} s" if seconds < 120 else f"{seconds / 60:,.1f} min"
+
+
+# ---------------------------------------------------------------- blocks
+
+
+def _sweep_blocks(r: ReportInput) -> list[_Block]:
+    plan, results = r.plan, r.results
+    failed = int((results["status"] == FAILED).sum())
+    scenarios = []
+    for name in dict.fromkeys(c.scenario.name for c in plan.cells):
+        cell = next(c for c in plan.cells if c.scenario.name == name)
+        first = cell.scenario.seed
+        scenarios.append(
+            f"{name}: {cell.scenario.vaults.count:,} vaults, seeds {first} to "
+            f"{first + plan.spec.seeds - 1} (mod 2^64)"
+        )
+    rows = [
+        ("scenarios", "; ".join(scenarios)),
+        ("runs per cell", f"{plan.spec.seeds:,} (one per seed)"),
+        ("cells", f"{len(plan.cells):,}"),
+        (
+            "runs",
+            f"{len(results):,} of {plan.total:,}: {len(results) - failed:,} ok, {failed:,} failed",
+        ),
+    ]
+    rows += [(f"grid: {d.name}", ", ".join(d.labels())) for d in plan.spec.grid]
+    return [
+        _Heading("Sweep"),
+        _Table(("", ""), rows),
+        _Text(
+            f"Every run is the off-chain model's replay of its scenario with the cell's values "
+            f"and its seed; amounts in {r.stable}. VaR_q: the bad debt that a share q of the runs "
+            "stay at or below; CVaR95 (expected shortfall): the mean of the worst 5% of runs; "
+            "intervals: 95% percentile bootstrap over the cell's runs."
+        ),
+    ]
+
+
+def _verification_blocks(r: ReportInput) -> list[_Block]:
+    blocks: list[_Block] = [_Heading("Checked on chain")]
+    if r.verify_requested == 0:
+        return blocks + [_Text("Not re-checked on chain (--verify 0).")]
+    if not r.verifications:
+        return blocks + [_Text("No successful run to re-check on chain.")]
+    names = r.plan.names
+    rows = []
+    for v in r.verifications:
+        cell = r.plan.cells[v.cell]
+        if v.error:
+            verdict = f"NOT CHECKED: {v.error}"
+        elif v.differences:
+            verdict = f"DISAGREE: {v.differences:,} differences; first: " + " | ".join(
+                v.first_differences[:2]
+            )
+        else:
+            verdict = (
+                f"0 differences: {v.transactions:,} transactions, {v.events:,} events, "
+                f"{v.bars:,} bar snapshots, {v.state_values:,} state values in "
+                f"{v.state_checks:,} full-state checks"
+            )
+        figures = (
+            "equal to the chain run's"
+            if not v.figures_differ and not v.error
+            else "-"
+            if v.error
+            else f"DIFFER: {', '.join(v.figures_differ)}"
+        )
+        rows.append(
+            (
+                str(v.run),
+                f"{cell.scenario.name}: {cell_label(names, cell.values)}",
+                str(v.seed),
+                verdict,
+                figures,
+            )
+        )
+    agree = sum(v.ok for v in r.verifications)
+    return blocks + [
+        _Text(
+            f"{len(r.verifications)} runs chosen at random, re-run on a private Anvil and in the "
+            f"model with the complete state compared every {FULL_CHECK_EVERY} bars: "
+            f"{agree} of {len(r.verifications)} reconcile with 0 differences and give the "
+            "sweep's figures."
+        ),
+        _Table(("run", "cell", "seed", "chain vs model", "sweep's figures"), rows),
+    ]
+
+
+def _recommendation_blocks(r: ReportInput) -> list[_Block]:
+    blocks: list[_Block] = [_Heading("Recommendation")]
+    limit = float(r.max_borrower_cost) if r.max_borrower_cost is not None else None
+    names = r.plan.names
+    items = []
+    for scenario in dict.fromkeys(s.scenario for s in r.stats):
+        stats = [s for s in r.stats if s.scenario == scenario]
+        best, eligible = best_cell(stats, limit)
+        constraint = (
+            f"mean borrower cost at most {_pct(limit)} of the vaults' debt"
+            if limit is not None
+            else "no borrower-cost constraint given (--max-borrower-cost)"
+        )
+        if best is None:
+            costed = [
+                s for s in stats if s.runs and s.figures["borrower_cost_rate_mean"] is not None
+            ]
+            cheapest = min(
+                costed, key=lambda s: (s.figures["borrower_cost_rate_mean"], s.cell), default=None
+            )
+            lowest = (
+                f"; the lowest is {_pct(cheapest.figures['borrower_cost_rate_mean'])}, in "
+                f"{cell_label(names, cheapest.values)}"
+                if cheapest is not None
+                else ""
+            )
+            items.append(f"{scenario}: no cell meets the constraint ({constraint}{lowest}).")
+            continue
+        f = best.figures
+        items.append(
+            f"{scenario}: lowest VaR95 with {constraint} ({eligible} of {len(stats)} cells "
+            f"qualify): {cell_label(names, best.values)}: VaR95 {_ci(f, 'var95')}, mean bad "
+            f"debt {_amount(f['mean'])}, mean borrower cost {_pct(f['borrower_cost_rate_mean'])}"
+        )
+    return blocks + [_List(items)]
+
+
+def _cell_rows(r: ReportInput) -> list[tuple[CellStats, str]]:
+    many = len({s.scenario for s in r.stats}) > 1
+    return [
+        (s, (f"{s.scenario}: " if many else "") + cell_label(r.plan.names, s.values))
+        for s in r.stats
+    ]
+
+
+def _bad_debt_blocks(r: ReportInput) -> list[_Block]:
+    rows = []
+    for s, label in _cell_rows(r):
+        f = s.figures
+        runs = f"{s.runs:,}" + (f" ({s.failed:,} failed)" if s.failed else "")
+        if not s.runs:
+            rows.append((label, runs, "-", "-", "-", "-", "-"))
+            continue
+        rows.append(
+            (
+                label,
+                runs,
+                _ci(f, "mean"),
+                _ci(f, "var95"),
+                _ci(f, "var99"),
+                _ci(f, "cvar95"),
+                _pct(f["p_bad_debt"]),
+            )
+        )
+    return [
+        _Heading("Bad debt per cell"),
+        _Table(
+            ("cell", "runs", "mean", "VaR95", "VaR99", "CVaR95", "runs with bad debt"),
+            rows,
+            numeric=(1, 2, 3, 4, 5, 6),
+        ),
+    ]
+
+
+def _liquidation_blocks(r: ReportInput) -> list[_Block]:
+    rows = []
+    for s, label in _cell_rows(r):
+        f = s.figures
+        if not s.runs:
+            rows.append((label,) + ("-",) * 6)
+            continue
+        rows.append(
+            (
+                label,
+                f"{f['vaults_liquidated_mean']:,.1f}",
+                _amount(f["lar95"]),
+                _duration(f["liquidation_delay_median_s"]),
+                _pct(f["clearing_discount_mean"]),
+                _pct(f["borrower_cost_rate_mean"]),
+                f"{_pct(f['staker_loss_share_mean'])} / {_pct(f['staker_loss_share_max'])}",
+            )
+        )
+    return [
+        _Heading("Liquidations and borrowers"),
+        _Table(
+            (
+                "cell",
+                "vaults liquidated (mean)",
+                "liquidations at risk (LaR95)",
+                "unsafe to liquidated (median)",
+                "clearing discount",
+                "borrower cost (of debt)",
+                "stakers' loss (mean / max of stake)",
+            ),
+            rows,
+            numeric=(1, 2, 3, 4, 5, 6),
+        ),
+        _Text(
+            "LaR95: the collateral value liquidated (at the market price of its bar) that 95% of "
+            "the runs stay at or below. Clearing discount: 1 - the volume-weighted take price / "
+            "market price. Borrower cost: what liquidated borrowers lost beyond their debt (the "
+            "collateral sold, at the market, less the debt seized, per auction, when positive) "
+            "plus what redistribution charged vaults, over the population's starting debt."
+        ),
+    ]
+
+
+def _layers_shown(r: ReportInput) -> list[str]:
+    shown = [
+        layer
+        for layer in LAYERS
+        if any((s.figures.get(f"paid_{layer}_mean") or 0) > 0 for s in r.stats)
+    ]
+    return shown or list(LAYERS[:4])
+
+
+def _who_paid_blocks(r: ReportInput) -> list[_Block]:
+    layers = _layers_shown(r)
+    rows = []
+    for s, label in _cell_rows(r):
+        f = s.figures
+        if not s.runs:
+            rows.append((label,) + ("-",) * (len(layers) + 2))
+            continue
+        cells = [
+            f"{_amount(f[f'paid_{layer}_mean'])} ({_pct(f[f'paid_{layer}_share'])}); p95 "
+            f"{_amount(f[f'paid_{layer}_p95'])}"
+            for layer in layers
+        ]
+        kinds = f["largest_payer_kinds"]
+        top = max(sorted(kinds), key=lambda k: kinds[k])
+        rows.append(
+            (
+                label,
+                *cells,
+                _amount(f["uncovered_mean"]),
+                f"{top} in {kinds[top]:,} of {s.runs:,} runs",
+            )
+        )
+    return [
+        _Heading("Who paid"),
+        _Table(
+            ("cell", *layers, "uncovered (mean)", "largest payer most often"),
+            rows,
+            numeric=tuple(range(1, len(layers) + 2)),
+        ),
+        _Text(
+            "Per layer: the mean paid per run, its share of the cell's bad debt, and the 95th "
+            "percentile over the runs."
+        ),
+    ]
+
+
+def _failure_blocks(r: ReportInput) -> list[_Block]:
+    failed = r.results[r.results["status"] == FAILED]
+    if not len(failed):
+        return []
+    counts = failed["error"].str.split(":").str[0].value_counts()
+    rows = [
+        (str(row.run), str(row.cell), str(row.seed), str(row.error))
+        for row in failed.head(MAX_FAILURES_SHOWN).itertuples()
+    ]
+    more = len(failed) - len(rows)
+    return [
+        _Heading("Failed runs"),
+        _Text(
+            f"{len(failed):,} runs failed ("
+            + ", ".join(f"{k}: {v:,}" for k, v in sorted(counts.items()))
+            + "); they are in results.parquet with their error and count in no figure."
+            + (f" The first {len(rows)}:" if more else "")
+        ),
+        _Table(("run", "cell", "seed", "error"), rows),
+    ]
+
+
+# ---------------------------------------------------------------- plots
+
+
+def _save(fig: Any, path: Path) -> None:
+    try:
+        fig.tight_layout()
+        fig.savefig(path, dpi=100)
+    finally:
+        plt.close(fig)
+
+
+def _scenario_results(r: ReportInput, scenario: str) -> pd.DataFrame:
+    res = r.results
+    return res[(res["scenario"] == scenario) & (res["status"] == OK)]
+
+
+def _heatmaps(r: ReportInput, root: Path) -> list[tuple[str, str]]:
+    """(image name, caption) of every heatmap written."""
+    out = []
+    dims = [d for d in r.plan.spec.grid if len(d.values) > 1]
+    for i, scenario in enumerate(dict.fromkeys(c.scenario.name for c in r.plan.cells)):
+        ok = _scenario_results(r, scenario)
+        for a, b in itertools.combinations(dims, 2):
+            rows_, cols_ = list(a.labels()), list(b.labels())
+            if r.results[f"grid.{a.name}"].eq("-").any():
+                rows_.append("-")
+            if r.results[f"grid.{b.name}"].eq("-").any():
+                cols_.append("-")
+            matrix = np.full((len(rows_), len(cols_)), np.nan)
+            for (va, vb), group in ok.groupby([f"grid.{a.name}", f"grid.{b.name}"]):
+                x = np.sort(group["bad_debt"].to_numpy(dtype=float))
+                matrix[rows_.index(str(va)), cols_.index(str(vb))] = float(var(x, Q95))
+            name = f"heatmap_{i}_{a.name}_{b.name}"
+            pooled = len(dims) > 2
+            fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(cols_), 1.4 + 0.7 * len(rows_)))
+            image = ax.imshow(matrix, cmap="Reds", aspect="auto")
+            for (y, x), value in np.ndenumerate(matrix):
+                ax.text(x, y, "-" if np.isnan(value) else f"{value:,.0f}", ha="center", va="center")
+            ax.set_xticks(range(len(cols_)), cols_, rotation=30, ha="right")
+            ax.set_yticks(range(len(rows_)), rows_)
+            ax.set_xlabel(b.name)
+            ax.set_ylabel(a.name)
+            ax.set_title(f"VaR95 of bad debt [{r.stable}], {scenario}", fontsize=10)
+            fig.colorbar(image, ax=ax, format=mticker.StrMethodFormatter("{x:,.0f}"))
+            _save(fig, root / f"{name}.png")
+            caption = f"{scenario}: VaR95 of bad debt over {a.name} x {b.name}" + (
+                " (the runs of every value of the other grid keys pooled)" if pooled else ""
+            )
+            out.append((name, caption))
+    return out
+
+
+def _histograms(r: ReportInput, root: Path) -> list[tuple[str, str]]:
+    out = []
+    names = r.plan.names
+    for i, scenario in enumerate(dict.fromkeys(c.scenario.name for c in r.plan.cells)):
+        stats = [s for s in r.stats if s.scenario == scenario]
+        ok = _scenario_results(r, scenario)
+        top = float(ok["bad_debt"].max()) if len(ok) else 0.0
+        bins = np.linspace(0.0, top if top > 0 else 1.0, 21)
+        for page in range(0, len(stats), HISTOGRAMS_PER_FIGURE):
+            chunk = stats[page : page + HISTOGRAMS_PER_FIGURE]
+            columns = min(4, len(chunk))
+            lines = -(-len(chunk) // columns)
+            # one grid value per line of a subplot's title
+            title_lines = max(1, len(names))
+            fig, axes = plt.subplots(
+                lines,
+                columns,
+                figsize=(3.6 * columns, (2.4 + 0.15 * title_lines) * lines),
+                squeeze=False,
+            )
+            for ax, s in zip(axes.flat, chunk):
+                x = ok.loc[ok["cell"] == s.cell, "bad_debt"].to_numpy(dtype=float)
+                ax.hist(x, bins=bins, color="tab:red", alpha=0.75)
+                if s.runs:
+                    ax.axvline(s.figures["var95"], color="black", linestyle="--", linewidth=1)
+                ax.set_title(
+                    "\n".join(f"{n}={v}" for n, v in zip(names, s.values)) or s.scenario,
+                    fontsize=7,
+                )
+                ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+                ax.tick_params(labelsize=7)
+            for ax in list(axes.flat)[len(chunk) :]:
+                ax.axis("off")
+            fig.suptitle(f"Bad debt per run [{r.stable}], {scenario} (dashed: VaR95)", fontsize=10)
+            name = f"histograms_{i}_{page // HISTOGRAMS_PER_FIGURE}"
+            _save(fig, root / f"{name}.png")
+            out.append((name, f"{scenario}: bad debt per run, one histogram per cell"))
+    return out
+
+
+def _who_paid_plot(r: ReportInput, root: Path) -> list[tuple[str, str]]:
+    out = []
+    names = r.plan.names
+    for i, scenario in enumerate(dict.fromkeys(c.scenario.name for c in r.plan.cells)):
+        stats = [s for s in r.stats if s.scenario == scenario and s.runs][::-1]  # first on top
+        if not stats:
+            continue
+        labels = [cell_label(names, s.values) for s in stats]
+        fig, ax = plt.subplots(figsize=(10, 1.5 + 0.35 * len(stats)))
+        left = np.zeros(len(stats))
+        for layer in (*LAYERS, "uncovered"):
+            key = f"paid_{layer}_mean" if layer != "uncovered" else "uncovered_mean"
+            values = np.array([max(s.figures.get(key) or 0.0, 0.0) for s in stats])
+            if values.any():
+                ax.barh(labels, values, left=left, color=COLORS[layer], label=layer)
+                left += values
+        if left.any():
+            ax.legend(loc="best", fontsize=8)
+        ax.tick_params(axis="y", labelsize=7)
+        ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        ax.set_xlabel(f"mean bad debt paid per run [{r.stable}]")
+        ax.set_title(f"Who paid, per cell, {scenario}", fontsize=10)
+        name = f"who_paid_{i}"
+        _save(fig, root / f"{name}.png")
+        out.append((name, f"{scenario}: the mean paid per layer, per cell"))
+    return out
+
+
+# ---------------------------------------------------------------- writing
+
+
+def cells_table(r: ReportInput) -> pa.Table:
+    """One row per cell: its scenario, grid values, run counts and every figure."""
+    keys: list[str] = []
+    for s in r.stats:
+        keys += [k for k in s.figures if k not in keys]
+    rows = []
+    for s in r.stats:
+        row: dict[str, Any] = {"cell": s.cell, "scenario": s.scenario}
+        row |= {f"grid.{n}": v for n, v in zip(r.plan.names, s.values)}
+        row |= {"runs": s.runs, "failed": s.failed}
+        for k in keys:
+            value = s.figures.get(k)
+            row[k] = json.dumps(value, sort_keys=True) if isinstance(value, dict) else value
+        rows.append(row)
+    return pa.Table.from_pylist(rows)
+
+
+def write_report(root: Path, r: ReportInput) -> Path:
+    """cells.*, plots/ and summary.md/.html into the sweep's directory `root`; the summary's
+    path. Plots are drawn into a hidden directory and swapped in whole."""
+    partial = root / f".{PLOTS}.partial-{secrets.token_hex(4)}"
+    partial.mkdir()
+    try:
+        heatmaps = _heatmaps(r, partial)
+        histograms = _histograms(r, partial)
+        who_paid = _who_paid_plot(r, partial)
+        old = root / PLOTS
+        if old.exists():
+            shutil.rmtree(old)
+        partial.rename(old)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    table = cells_table(r)
+    atomic_write(root / CELLS, lambda p: pq.write_table(table, p))
+    atomic_write(root / CELLS_CSV, lambda p: pacsv.write_csv(table, p))
+
+    scenarios = ", ".join(dict.fromkeys(c.scenario.name for c in r.plan.cells))
+    title = f"Backstop risk sweep: {scenarios}"
+    images: list[_Block] = []
+    for name, caption in heatmaps + histograms + who_paid:
+        images += [_Text(caption), _Image(name)]
+    blocks: list[_Block] = [
+        _Heading(title, level=1),
+        *_sweep_blocks(r),
+        *_verification_blocks(r),
+        *_recommendation_blocks(r),
+        *_bad_debt_blocks(r),
+        *_liquidation_blocks(r),
+        *_who_paid_blocks(r),
+        _Heading("Plots"),
+        *images,
+        *_failure_blocks(r),
+        _Heading("Data"),
+        _List(
+            [
+                f"{RESULTS}, {RESULTS_CSV}: one row per run (parameters, seed, status and error, "
+                "bad debt, paid per layer, largest payer, liquidations, clearing discount, "
+                "staker losses, borrower cost)",
+                f"{RUNTIMES}: each run's wall-clock time and worker (not part of the results: "
+                "it differs from one execution to the next)",
+                f"{CELLS}, {CELLS_CSV}: one row per cell, every figure of this summary",
+                f"{VERIFICATION}: the runs re-checked on chain",
+                "runs/: the journal of finished runs a resumed sweep skips",
+            ]
+        ),
+    ]
+    atomic_write(root / SUMMARY_HTML, lambda p: p.write_text(_html(blocks, title)))
+    atomic_write(root / SUMMARY, lambda p: p.write_text(_markdown(blocks)))
+    return root / SUMMARY

@@ -1,0 +1,153 @@
+"""One run of a sweep, as a worker executes it (a pool process or a Dask worker): the cell's
+scenario reseeded (no file read), the model run without full-state reads, and its row of figures.
+
+A run that fails (a seed whose population breaks a ceiling, a setup that reverts, any exception)
+is a row with status "failed" and its error; the sweep goes on. The row's figures come from the
+run's tables through the report's own measures (offchain/report/tables.py), so a sweep and a
+single report of the same run say the same numbers. Amounts are floats in whole stablecoins.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import os
+import socket
+import time
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from offchain.model.fixed_point import WAD
+from offchain.report.tables import (
+    LAYERS,
+    _bad_debt,
+    _largest_payers,
+    _paid_by_layer,
+    _uncovered,
+    _vaults_liquidated,
+)
+from offchain.sim.driver import simulate
+from offchain.sim.results import SimulationResult
+from offchain.sim.scenario import reseeded
+from offchain.sim.scenario_types import Scenario
+from offchain.sweep.spec import RunTask
+
+OK, FAILED = "ok", "failed"
+# a run's figures: column -> kind ("float", "int", "str"); a failed run has none (null)
+METRICS: dict[str, str] = {
+    "bad_debt": "float",  # loss of every closed auction: debt its proceeds did not cover
+    "uncovered": "float",  # of it, what no layer has paid by the end
+    **{f"paid_{layer}": "float" for layer in LAYERS},  # paid per waterfall layer
+    "largest_payer": "str",  # the participant who paid most (report.tables._largest_payers)
+    "largest_payer_kind": "str",  # fund | staker | debt_auction | vault | settlement
+    "largest_payer_amount": "float",
+    "vaults_liquidated": "int",  # distinct owners
+    "liquidations": "int",
+    "liquidated_debt": "float",  # debt seized by liquidations
+    "liquidated_value": "float",  # collateral seized, at the market price of its bar
+    "liquidation_delay_median_s": "float",  # from unsafe to liquidated; null without liquidations
+    "liquidation_delay_max_s": "float",
+    "clearing_discount": "float",  # 1 - volume-weighted take price / market; null without takes
+    "clearing_discount_max": "float",  # the deepest single take
+    "staker_losses": "float",  # charged to stability-pool stakers (realized or not)
+    "staker_loss_share": "float",  # of the stakes; null without stakes
+    "borrower_cost": "float",  # see borrower_cost()
+    "borrower_cost_rate": "float",  # borrower_cost / debt_start
+    "debt_start": "float",  # the population's debt at the start
+    "auctions_running_at_end": "int",
+    "transactions": "int",
+}
+RUN_COLUMNS = ("run", "cell", "seed", "status", "error")  # then the grid values, then METRICS
+RUNTIME_COLUMNS = ("runtime_s", "worker")  # wall clock: never among the compared results
+CODE = "code"  # the worker's code_fingerprint(), checked by the runner, not stored
+
+
+def run_one(task: RunTask) -> dict[str, Any]:
+    """The row of one run (RUN_COLUMNS, METRICS, RUNTIME_COLUMNS and CODE), failed or not."""
+    start = time.perf_counter()
+    row: dict[str, Any] = {"run": task.run, "cell": task.cell, "seed": task.seed}
+    try:
+        scenario = reseeded(task.scenario, task.seed)
+        result = simulate(scenario, "model", full_check_every=None)
+        row |= {"status": OK, "error": ""} | measure(result, scenario)
+    except Exception as exc:  # any failure is recorded with the run, and the sweep goes on
+        row |= {"status": FAILED, "error": f"{type(exc).__name__}: {' '.join(str(exc).split())}"}
+        row |= {name: None for name in METRICS}
+    row["runtime_s"] = time.perf_counter() - start
+    row["worker"] = f"{socket.gethostname()}:{os.getpid()}"
+    row[CODE] = code_fingerprint()
+    return row
+
+
+def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
+    """A run's figures (METRICS) from its tables; reads no events."""
+    t = result.tables
+    liquidations, takes, losses = t["liquidations"], t["takes"], t["losses"]
+    paid = _paid_by_layer(result)
+    top = _largest_payers(result, 1)
+    market = dict(zip(t["bars"]["bar"], t["bars"]["market_price"]))
+    delays = pd.to_numeric(liquidations["delay_s"]).dropna()
+    sold = float(takes["collateral"].sum()) if len(takes) else 0.0
+    ratio = takes["price"] / takes["market_price"] if len(takes) else pd.Series(dtype=float)
+    payers = t["payers"]
+    staker_losses = float(payers.loc[payers["kind"] == "staker", "amount"].sum())
+    stakes = scenario.backstop.pool_stakers * scenario.backstop.pool_stake / WAD
+    debt_start = float(t["vaults"]["debt_start"].sum())
+    cost = borrower_cost(result)
+    return {
+        "bad_debt": _bad_debt(result),
+        "uncovered": _uncovered(result),
+        **{f"paid_{layer}": float(paid.get(layer, 0.0)) for layer in LAYERS},
+        "largest_payer": str(top["payer"].iloc[0]) if len(top) else "",
+        "largest_payer_kind": str(top["kind"].iloc[0]) if len(top) else "",
+        "largest_payer_amount": float(top["amount"].iloc[0]) if len(top) else 0.0,
+        "vaults_liquidated": _vaults_liquidated(result),
+        "liquidations": len(liquidations),
+        "liquidated_debt": float(liquidations["debt"].sum()),
+        "liquidated_value": float(
+            sum(c * market[b] for b, c in zip(liquidations["bar"], liquidations["collateral"]))
+        ),
+        "liquidation_delay_median_s": float(delays.median()) if len(delays) else None,
+        "liquidation_delay_max_s": float(delays.max()) if len(delays) else None,
+        "clearing_discount": 1 - float((ratio * takes["collateral"]).sum()) / sold
+        if sold > 0
+        else None,
+        "clearing_discount_max": 1 - float(ratio.min()) if len(takes) else None,
+        "staker_losses": staker_losses,
+        "staker_loss_share": staker_losses / stakes if stakes else None,
+        "borrower_cost": cost,
+        "borrower_cost_rate": cost / debt_start if debt_start else None,
+        "debt_start": debt_start,
+        "auctions_running_at_end": int(losses["closed"].isna().sum()),
+        "transactions": int(result.facts["transactions"]),
+    }
+
+
+def borrower_cost(result: SimulationResult) -> float:
+    """What borrowers lost to liquidations and redistribution, in stablecoin: per finished
+    auction, the market value of the collateral sold (at each take's bar) less the debt seized,
+    when positive (the penalty and the auction's discount; a vault already worth less than its
+    debt loses nothing more to its liquidation), plus what redistribution charged vaults."""
+    t = result.tables
+    takes, losses, payers = t["takes"], t["losses"], t["payers"]
+    value = (takes["collateral"] * takes["market_price"]).groupby(takes["auction_id"]).sum()
+    closed = losses[losses["closed"].notna()]
+    lost = sum(
+        max(0.0, float(value.get(a, 0.0)) - float(d))
+        for a, d in zip(closed["auction_id"], closed["debt"])
+    )
+    redistributed = float(payers.loc[payers["kind"] == "vault", "amount"].sum())
+    return lost + redistributed
+
+
+@functools.cache
+def code_fingerprint() -> str:
+    """A hash of the offchain package's sources: a Dask worker running other code would give
+    other numbers (runner.py refuses such a cluster)."""
+    root = Path(__file__).resolve().parents[1]
+    digest = hashlib.sha256()
+    for path in sorted(root.rglob("*.py")):
+        digest.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return digest.hexdigest()

@@ -1,0 +1,573 @@
+"""A sweep's definition (`SweepSpec`: scenarios, seeds per cell, a grid of parameters) from the
+command line or a sweep file, and its validated plan (`Plan`: the cells and the runs).
+
+Grid names are the scenario's and the deployment config's own keys (GRID_KEYS: a collateral
+type's parameters, the market's, the vault population's, the keepers', the backstop's, the
+waterfall order, a synthetic path's). Each value passes the validation a scenario file's value
+passes (`load_scenario(overrides=...)`): first every value alone, then every cell (a combination
+can break a rule no value breaks alone, as a liquidation ratio above the population's lowest
+start ratio). A mistake is one `SweepError` line naming the grid key and the problem.
+
+Cells are the product of the grid's values, per scenario, in the order given (the first key
+slowest). An auction-curve parameter applies only to the curves that read it
+(config.CURVE_PARAMETERS): in a cell of another curve it is left out and shown as "-", and cells
+that differ only in parameters they do not use are one cell. Run k of a cell uses seed
+(the scenario's seed + k) mod 2^64: `ape run simulate --scenario S --seed <seed>` replays it,
+the cell's values given in a scenario file.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import itertools
+import json
+import re
+import tomllib
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, fields, is_dataclass
+from decimal import Decimal
+from enum import Enum
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from offchain.model.price_curves import CurveKind
+from offchain.sim.scenario import MAX_SEED, ScenarioError, load_scenario
+from offchain.sim.scenario_types import Scenario
+from offchain.system.config import CURVE_PARAMETERS, LAYERS
+
+MAX_SEEDS = 100_000
+MAX_RUNS = 1_000_000
+NOT_APPLICABLE = "-"  # a cell's value of a curve parameter its curve does not read
+LAYER_JOIN = "+"  # a waterfall order on the command line: fund+stability_pool+debt_auction
+NO_LAYERS = "none"  # the empty waterfall order
+FORMAT = 1  # of sweep.json (store.py); another format is another sweep
+
+
+class SweepError(ValueError):
+    """A mistake in a sweep's definition; the message is one line naming it."""
+
+
+@dataclass(frozen=True)
+class GridKey:
+    """Where a grid name lives in a scenario (scenario.OVERRIDE_TABLES) and how its values are
+    read: "int" (an integer), "number" (a decimal, kept as its text), "text", "layers" (a
+    waterfall order)."""
+
+    table: str
+    kind: str
+
+
+def _keys(table: str, kind: str, *names: str) -> dict[str, GridKey]:
+    return {name: GridKey(table, kind) for name in names}
+
+
+_COLLATERAL = "protocol.collateral_overrides"
+# every key a sweep may vary; a key of a collateral type but its name, token, initial price (the
+# path's first price) and pool depth (the market's)
+GRID_KEYS: dict[str, GridKey] = {
+    **_keys(
+        _COLLATERAL,
+        "number",
+        "liquidation_ratio",
+        "debt_ceiling",
+        "dust",
+        "stability_fee",
+        "fee_kink",
+        "fee_max_multiplier",
+        "ceiling_max",
+        "ceiling_gap",
+        "liquidation_penalty",
+        "auction_cap",
+        "auction_buffer",
+        "auction_max_drop",
+        "auction_curve_cut",
+        "keeper_reward_rate",
+        "keeper_reward_flat",
+        "pool_fee",
+    ),
+    **_keys(
+        _COLLATERAL,
+        "int",
+        "oracle_delay",
+        "oracle_max_age",
+        "ceiling_cooldown",
+        "auction_max_duration",
+        "auction_curve_duration",
+        "auction_curve_step",
+    ),
+    **_keys(_COLLATERAL, "text", "auction_curve"),
+    **_keys("market", "number", "pool_depth", "gas_gwei", "reserves_scale"),
+    **_keys("market", "int", "tail_bars"),
+    **_keys(
+        "market.synthetic",
+        "number",
+        "start_price",
+        "drift",
+        "volatility",
+        "jumps_per_day",
+        "jump_mean",
+        "jump_std",
+    ),
+    **_keys("market.synthetic", "int", "steps", "step_seconds"),
+    **_keys(
+        "vaults", "number", "debt_median", "debt_sigma", "ratio_min", "ratio_mode", "ratio_max"
+    ),
+    **_keys("vaults", "int", "count"),
+    **_keys(
+        "keepers",
+        "number",
+        "liquidation_gas_gwei",
+        "taker_gas_gwei",
+        "backstop_gas_gwei",
+        "taker_capital",
+        "take_min_profit",
+        "arbitrageur_capital",
+        "arbitrage_threshold",
+        "debt_auction_capital",
+    ),
+    **_keys("keepers", "text", "taker_mode"),
+    **_keys("backstop", "number", "insurance_fund", "pool_stake"),
+    **_keys("backstop", "int", "pool_stakers"),
+    **_keys("protocol", "layers", "waterfall"),
+}
+_CURVE_KEYS = {key for keys in CURVE_PARAMETERS.values() for key in keys}
+_INTEGER = re.compile(r"^-?[0-9][0-9_]*$")
+
+
+# ---------------------------------------------------------------- the definition
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """One grid key and its values, as a scenario file would give them (str, int or, for the
+    waterfall, a list of layer names)."""
+
+    name: str
+    values: tuple[Any, ...]
+
+    def labels(self) -> tuple[str, ...]:
+        return tuple(label(v) for v in self.values)
+
+
+def label(value: Any) -> str:
+    """A grid value as the results and the report show it."""
+    if isinstance(value, list):
+        return LAYER_JOIN.join(value) if value else NO_LAYERS
+    return str(value)
+
+
+@dataclass(frozen=True)
+class SweepSpec:
+    scenarios: tuple[str, ...]  # built-in names, scenario files or price CSVs
+    seeds: int  # runs per cell
+    grid: tuple[Dimension, ...] = ()
+    vaults: int | None = None  # the population's size, for every scenario (else each one's own)
+
+
+def _fail_value(name: str, raw: Any, problem: str) -> SweepError:
+    return SweepError(f"grid {name}={raw}: {problem}")
+
+
+def grid_value(name: str, raw: Any) -> Any:
+    """`raw` (a command-line string or a file's value) as the scenario loader takes key `name`'s
+    values; the loader validates it further."""
+    key = GRID_KEYS[name]
+    if key.kind == "layers":
+        if isinstance(raw, list):
+            names = raw
+        elif isinstance(raw, str):
+            text = raw.strip()
+            names = (
+                [] if text in ("", NO_LAYERS) else [part.strip() for part in text.split(LAYER_JOIN)]
+            )
+        else:
+            raise _fail_value(name, raw, f"must be layer names joined by {LAYER_JOIN!r}")
+        if not all(isinstance(n, str) for n in names):
+            raise _fail_value(name, raw, "must be a list of layer names")
+        for n in names:
+            if n not in LAYERS:
+                raise _fail_value(name, raw, f"unknown layer {n!r} (layers: {', '.join(LAYERS)})")
+            if names.count(n) > 1:
+                raise _fail_value(name, raw, f"layer {n!r} appears twice")
+        return list(names)
+    if isinstance(raw, bool) or raw is None or isinstance(raw, (list, dict)):
+        raise _fail_value(name, raw, "must be a single value")
+    if key.kind == "int":
+        if isinstance(raw, int):
+            return raw
+        if isinstance(raw, str) and _INTEGER.match(raw.strip()):
+            return int(raw.strip().replace("_", ""))
+        raise _fail_value(name, raw, "must be an integer")
+    if key.kind == "text":
+        if not isinstance(raw, str):
+            raise _fail_value(name, raw, "must be a word")
+        return raw.strip()
+    if not isinstance(raw, (str, int, float)):
+        raise _fail_value(name, raw, "must be a number")
+    return str(raw).strip()
+
+
+def dimension(name: str, raws: list[Any], where: str) -> Dimension:
+    """A grid dimension from its name and raw values; `where` names the option or table."""
+    if name not in GRID_KEYS:
+        close = difflib.get_close_matches(name, list(GRID_KEYS), n=1)
+        hint = f" (did you mean {close[0]}?)" if close else ""
+        raise SweepError(
+            f"{where}: unknown grid name {name!r}{hint}; the names are the scenario's and the "
+            "config's keys, listed in docs/sweeps.md"
+        )
+    if not raws:
+        raise SweepError(f"{where}: {name} has no values")
+    values = tuple(grid_value(name, raw) for raw in raws)
+    labels = [label(v) for v in values]
+    for text in labels:
+        if labels.count(text) > 1:
+            raise SweepError(f"{where}: {name}: value {text} appears twice")
+    return Dimension(name, values)
+
+
+def parse_grid_option(text: str) -> Dimension:
+    """`NAME=v1,v2,...` (the waterfall's orders as fund+stability_pool,redistribution)."""
+    name, sep, rest = text.partition("=")
+    name = name.strip()
+    if not sep or not name:
+        raise SweepError(f"--grid {text!r}: expected NAME=v1,v2,...")
+    raws = [part.strip() for part in rest.split(",")] if rest.strip() else []
+    if "" in raws:
+        raise SweepError(f"--grid {text!r}: an empty value")
+    return dimension(name, raws, "--grid")
+
+
+def check_grid(grid: tuple[Dimension, ...], where: str) -> None:
+    names = [d.name for d in grid]
+    for name in names:
+        if names.count(name) > 1:
+            raise SweepError(f"{where}: {name} is given twice")
+
+
+def check_seeds(seeds: Any, where: str) -> int:
+    if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
+        raise SweepError(f"{where}: must be an integer between 1 and {MAX_SEEDS}, got {seeds!r}")
+    return seeds
+
+
+# ---------------------------------------------------------------- a sweep file
+
+
+@dataclass(frozen=True)
+class SweepFile:
+    """What a sweep file gives; None where it is silent (the command line or a default then
+    decides)."""
+
+    scenarios: tuple[str, ...] | None = None
+    seeds: int | None = None
+    vaults: int | None = None
+    grid: tuple[Dimension, ...] | None = None
+    verify: int | None = None
+    max_borrower_cost: str | None = None
+    workers: int | None = None
+    dask: bool | None = None
+    scheduler: str | None = None
+    out: str | None = None
+
+
+_FILE_KEYS = (
+    "scenarios",
+    "seeds",
+    "vaults",
+    "verify",
+    "max_borrower_cost",
+    "workers",
+    "dask",
+    "scheduler",
+    "out",
+)
+
+
+def load_sweep_file(path: str | Path) -> SweepFile:
+    """A sweep file (TOML or YAML): a [sweep] table (scenarios, seeds, vaults, verify,
+    max_borrower_cost, workers, dask, scheduler, out) and a [grid] table (name = [values]).
+    Relative scenario paths and `out` are resolved against the file's directory."""
+    path = Path(path)
+    where = str(path)
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise SweepError(
+            f"{where}: cannot read ({getattr(exc, 'strerror', None) or exc})"
+        ) from None
+    if path.suffix.lower() == ".toml":
+        try:
+            data: Any = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise SweepError(f"{where}: not valid TOML ({' '.join(str(exc).split())})") from None
+    elif path.suffix.lower() in (".yaml", ".yml"):
+        try:
+            data = yaml.safe_load(text) or {}
+        except yaml.YAMLError as exc:
+            raise SweepError(f"{where}: not valid YAML ({' '.join(str(exc).split())})") from None
+    else:
+        raise SweepError(f"{where}: a sweep file is .toml, .yaml or .yml")
+    if not isinstance(data, dict):
+        raise SweepError(f"{where}: must be a mapping of tables")
+    unknown = sorted(set(map(str, data)) - {"sweep", "grid"})
+    if unknown:
+        raise SweepError(f"{where}: unknown table {unknown[0]!r} (tables: sweep, grid)")
+    sweep = data.get("sweep", {})
+    if not isinstance(sweep, dict):
+        raise SweepError(f"{where}: sweep: must be a table")
+    unknown = sorted(set(map(str, sweep)) - set(_FILE_KEYS))
+    if unknown:
+        raise SweepError(
+            f"{where}: sweep: unknown key {unknown[0]!r} (keys: {', '.join(_FILE_KEYS)})"
+        )
+    values: dict[str, Any] = {}
+    if "scenarios" in sweep:
+        raw = sweep["scenarios"]
+        raw = [raw] if isinstance(raw, str) else raw
+        if not isinstance(raw, list) or not raw or not all(isinstance(s, str) and s for s in raw):
+            raise SweepError(f"{where}: sweep.scenarios: must be a non-empty list of scenarios")
+        values["scenarios"] = tuple(_relative(s, path.parent) for s in raw)
+    for key in ("seeds", "vaults", "verify", "workers"):
+        if key in sweep:
+            v = sweep[key]
+            if isinstance(v, bool) or not isinstance(v, int):
+                raise SweepError(f"{where}: sweep.{key}: must be an integer, got {v!r}")
+            values[key] = v
+    if "seeds" in values:
+        check_seeds(values["seeds"], f"{where}: sweep.seeds")
+    if "max_borrower_cost" in sweep:
+        v = sweep["max_borrower_cost"]
+        if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+            raise SweepError(f"{where}: sweep.max_borrower_cost: must be a number, got {v!r}")
+        values["max_borrower_cost"] = str(v)
+    if "dask" in sweep:
+        if not isinstance(sweep["dask"], bool):
+            raise SweepError(f"{where}: sweep.dask: must be true or false")
+        values["dask"] = sweep["dask"]
+    for key in ("scheduler", "out"):
+        if key in sweep:
+            if not isinstance(sweep[key], str) or not sweep[key]:
+                raise SweepError(f"{where}: sweep.{key}: must be a non-empty string")
+            values[key] = sweep[key]
+    if "out" in values:
+        values["out"] = str(path.parent / values["out"])
+    if "grid" in data:
+        grid = data["grid"]
+        if not isinstance(grid, dict):
+            raise SweepError(f"{where}: grid: must be a table")
+        if not grid:
+            raise SweepError(
+                f"{where}: grid: empty (give at least one parameter, or leave the table out)"
+            )
+        dims = []
+        for name, raws in grid.items():
+            if not isinstance(raws, list):
+                raws = [raws]
+            dims.append(dimension(str(name), raws, f"{where}: grid"))
+        values["grid"] = tuple(dims)
+    return SweepFile(**values)
+
+
+def _relative(spec: str, directory: Path) -> str:
+    """A scenario of a sweep file: a built-in name as is, a path against the file's directory
+    when it exists there."""
+    candidate = directory / spec
+    return str(candidate) if not Path(spec).is_absolute() and candidate.exists() else spec
+
+
+# ---------------------------------------------------------------- the plan
+
+
+@dataclass(frozen=True)
+class Cell:
+    """One scenario with one combination of grid values."""
+
+    index: int
+    scenario: Scenario  # validated with the cell's values, at the scenario's own seed
+    values: tuple[str, ...]  # per grid dimension: the value's label, or NOT_APPLICABLE
+
+
+@dataclass(frozen=True)
+class RunTask:
+    """What a worker needs for one run: no file is read there (runs.run_one)."""
+
+    run: int
+    cell: int
+    seed: int
+    scenario: Scenario  # the cell's; the worker reseeds it
+
+
+@dataclass(frozen=True)
+class Plan:
+    spec: SweepSpec
+    cells: tuple[Cell, ...]
+    fingerprint: str  # of every cell's scenario: another file content is another sweep
+
+    @property
+    def names(self) -> tuple[str, ...]:
+        return tuple(d.name for d in self.spec.grid)
+
+    @property
+    def total(self) -> int:
+        return len(self.cells) * self.spec.seeds
+
+    def task(self, run: int) -> RunTask:
+        cell = self.cells[run // self.spec.seeds]
+        seed = (cell.scenario.seed + run % self.spec.seeds) % (MAX_SEED + 1)
+        return RunTask(run, cell.index, seed, cell.scenario)
+
+    def tasks(self, skip: set[int] | frozenset[int] = frozenset()) -> Iterator[RunTask]:
+        return (self.task(run) for run in range(self.total) if run not in skip)
+
+    def identity(self) -> dict[str, Any]:
+        """What makes two sweeps the same sweep (compared on resume): the scenarios (names and
+        the fingerprint of their content with every cell's values), the seeds, the grid, the
+        vault count."""
+        return {
+            "format": FORMAT,
+            "scenarios": sorted({c.scenario.name for c in self.cells}),
+            "seeds": self.spec.seeds,
+            "grid": {d.name: list(d.labels()) for d in self.spec.grid},
+            "vaults": self.spec.vaults,
+            "cells": len(self.cells),
+            "runs": self.total,
+            "fingerprint": self.fingerprint,
+        }
+
+
+def _curve_of(values: Mapping[str, Any], base: Scenario) -> str:
+    """The auction curve of a cell: its grid value, else the scenario's own."""
+    if "auction_curve" in values:
+        return str(values["auction_curve"])
+    return CurveKind(base.system.collateral[0].auction_curve[0]).label
+
+
+def _applies(name: str, curve: str) -> bool:
+    return (
+        name not in _CURVE_KEYS
+        or curve not in CURVE_PARAMETERS
+        or (name in CURVE_PARAMETERS[curve])
+    )
+
+
+def _overrides(values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    out: dict[str, dict[str, Any]] = {}
+    for name, value in values.items():
+        out.setdefault(GRID_KEYS[name].table, {})[name] = value
+    return out
+
+
+def _load(spec: SweepSpec, scenario: str, values: Mapping[str, Any]) -> Scenario:
+    return load_scenario(scenario, vaults=spec.vaults, overrides=_overrides(values))
+
+
+def plan(spec: SweepSpec) -> Plan:
+    """Validate `spec` against each of its scenarios and lay out its cells (SweepError)."""
+    if not spec.scenarios:
+        raise SweepError("no scenario (give --scenario)")
+    check_seeds(spec.seeds, "--seeds")
+    check_grid(spec.grid, "grid")
+    for s in spec.scenarios:
+        if spec.scenarios.count(s) > 1:
+            raise SweepError(f"--scenario {s}: given twice")
+    cells: list[Cell] = []
+    names_seen: dict[str, str] = {}
+    for scenario_spec in spec.scenarios:
+        try:
+            base = load_scenario(scenario_spec, vaults=spec.vaults)
+        except ScenarioError as exc:
+            raise SweepError(str(exc)) from None
+        if base.name in names_seen:
+            raise SweepError(
+                f"--scenario {scenario_spec}: named {base.name!r} like {names_seen[base.name]}; "
+                "give it another [scenario].name"
+            )
+        names_seen[base.name] = scenario_spec
+        _check_values(spec, scenario_spec, base)
+        seen: set[str] = set()
+        for combination in itertools.product(*(d.values for d in spec.grid)):
+            values = dict(zip((d.name for d in spec.grid), combination))
+            curve = _curve_of(values, base)
+            used = {k: v for k, v in values.items() if _applies(k, curve)}
+            key = json.dumps({k: label(v) for k, v in used.items()}, sort_keys=True)
+            if key in seen:
+                continue
+            seen.add(key)
+            try:
+                scenario = _load(spec, scenario_spec, used)
+            except ScenarioError as exc:
+                shown = ", ".join(f"{k}={label(v)}" for k, v in used.items())
+                raise SweepError(f"grid cell {shown}: {exc}") from None
+            shown_values = tuple(
+                label(values[d.name]) if d.name in used else NOT_APPLICABLE for d in spec.grid
+            )
+            cells.append(Cell(len(cells), scenario, shown_values))
+    total = len(cells) * spec.seeds
+    if total > MAX_RUNS:
+        raise SweepError(
+            f"{len(cells):,} cells x {spec.seeds:,} seeds = {total:,} runs: more than "
+            f"{MAX_RUNS:,}; split the sweep"
+        )
+    digest = hashlib.sha256()
+    for cell in cells:
+        digest.update(json.dumps(_canonical(cell.scenario)).encode())
+    return Plan(spec, tuple(cells), digest.hexdigest())
+
+
+def _check_values(spec: SweepSpec, scenario_spec: str, base: Scenario) -> None:
+    """Every grid value alone on the scenario: a wrong value is named by itself, not by the
+    first cell it appears in. A curve parameter is checked with a curve that reads it, a curve
+    with the grid's first value of each of its parameters."""
+    curves = next((d.values for d in spec.grid if d.name == "auction_curve"), None)
+    for d in spec.grid:
+        for value in d.values:
+            values: dict[str, Any] = {d.name: value}
+            if d.name in _CURVE_KEYS:
+                own = _curve_of({}, base)
+                candidates = [own] if curves is None else [str(c) for c in curves]
+                using = [c for c in candidates if d.name in CURVE_PARAMETERS.get(c, ())]
+                if not using:
+                    kinds = [k for k, keys in CURVE_PARAMETERS.items() if d.name in keys]
+                    raise SweepError(
+                        f"grid {d.name}: applies to {' and '.join(kinds)} auction curves only, "
+                        f"and no cell of {base.name} has one"
+                    )
+                if using[0] != own:
+                    values["auction_curve"] = using[0]
+            if d.name == "auction_curve" and str(value) in CURVE_PARAMETERS:
+                # the curve with the grid's (first) values of its parameters
+                for other in spec.grid:
+                    if other.name in CURVE_PARAMETERS[str(value)]:
+                        values[other.name] = other.values[0]
+            try:
+                _load(spec, scenario_spec, values)
+            except ScenarioError as exc:
+                raise SweepError(f"grid {d.name}={label(value)}: {exc}") from None
+
+
+def _canonical(value: Any) -> Any:
+    """A JSON-able form of a scenario that leaves out where its data came from (`source`: a
+    path): the same content resumes the same sweep from another directory."""
+    if is_dataclass(value) and not isinstance(value, type):
+        return {
+            f.name: _canonical(getattr(value, f.name)) for f in fields(value) if f.name != "source"
+        }
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, dict):
+        return {str(k): _canonical(v) for k, v in sorted(value.items())}
+    if isinstance(value, (list, tuple)):
+        return [_canonical(v) for v in value]
+    if isinstance(value, bytes):
+        return value.hex()
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, float):
+        return repr(value)
+    if isinstance(value, int) and not isinstance(value, bool):
+        return str(value)  # beyond JSON's doubles
+    return value

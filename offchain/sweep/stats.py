@@ -1,0 +1,171 @@
+"""Risk figures per parameter cell, from the runs that finished (failed runs are counted, not
+measured).
+
+Definitions (n runs of a cell, bad debt x sorted ascending, q = 0.95 or 0.99):
+- VaR_q: the smallest x such that at least q of the runs have bad debt <= x, x[ceil(q n) - 1];
+- expected shortfall CVaR_q: the mean of the ceil((1 - q) n) largest values (the worst 5% for
+  q = 0.95), so CVaR_q >= VaR_q;
+- liquidations at risk LaR95: VaR_0.95 of the collateral value liquidated in a run;
+- confidence intervals: percentile bootstrap, `BOOTSTRAP` resamples of the n runs with
+  replacement (numpy's PCG64 seeded from the sweep and the cell: the same sweep gives the same
+  intervals), the 2.5th and 97.5th percentiles of the resampled statistic. With few runs the
+  tail statistics' intervals are wide and VaR99 is the maximum: the report says how many runs
+  each cell has.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from offchain.report.tables import LAYERS
+from offchain.sweep.runs import OK
+
+BOOTSTRAP = 1000
+CONFIDENCE = Fraction(95, 100)
+Q95, Q99 = Fraction(95, 100), Fraction(99, 100)
+_MAX_CELLS_PER_BATCH = 4_000_000  # resampled values held at once
+
+
+def _ceil(q: Fraction, n: int) -> int:
+    return -(-q.numerator * n // q.denominator)
+
+
+def var(sorted_x: np.ndarray, q: Fraction) -> np.ndarray:
+    """VaR_q along the last axis of ascending-sorted samples."""
+    n = sorted_x.shape[-1]
+    return sorted_x[..., max(_ceil(q, n) - 1, 0)]
+
+
+def cvar(sorted_x: np.ndarray, q: Fraction) -> np.ndarray:
+    """Expected shortfall: the mean of the ceil((1 - q) n) largest (at least one)."""
+    n = sorted_x.shape[-1]
+    k = max(_ceil(1 - q, n), 1)
+    return sorted_x[..., n - k :].mean(axis=-1)
+
+
+STATISTICS = {
+    "mean": lambda s: s.mean(axis=-1),
+    "var95": lambda s: var(s, Q95),
+    "var99": lambda s: var(s, Q99),
+    "cvar95": lambda s: cvar(s, Q95),
+}
+
+
+def _rng(key: str) -> np.random.Generator:
+    seed = int.from_bytes(hashlib.sha256(key.encode()).digest()[:16], "big")
+    return np.random.Generator(np.random.PCG64(seed))
+
+
+def bootstrap(
+    x: np.ndarray, key: str, resamples: int = BOOTSTRAP
+) -> dict[str, tuple[float, float]]:
+    """Each of STATISTICS' percentile-bootstrap interval at CONFIDENCE, seeded by `key`."""
+    n = len(x)
+    rng = _rng(key)
+    batch = max(1, _MAX_CELLS_PER_BATCH // max(n, 1))
+    values: dict[str, list[np.ndarray]] = {name: [] for name in STATISTICS}
+    done = 0
+    while done < resamples:
+        b = min(batch, resamples - done)
+        sample = np.sort(x[rng.integers(0, n, size=(b, n))], axis=1)
+        for name, statistic in STATISTICS.items():
+            values[name].append(statistic(sample))
+        done += b
+    tail = float(1 - CONFIDENCE) / 2 * 100
+    out = {}
+    for name, parts in values.items():
+        v = np.concatenate(parts)
+        out[name] = (float(np.percentile(v, tail)), float(np.percentile(v, 100 - tail)))
+    return out
+
+
+@dataclass(frozen=True)
+class CellStats:
+    cell: int
+    scenario: str
+    values: tuple[str, ...]  # the grid values (spec.Cell.values)
+    runs: int
+    failed: int
+    figures: dict[str, Any]  # see cell_stats
+
+
+def cell_stats(
+    cell: int,
+    scenario: str,
+    values: tuple[str, ...],
+    rows: pd.DataFrame,
+    key: str,
+    resamples: int = BOOTSTRAP,
+) -> CellStats:
+    """The figures of one cell from its rows of results (every status). `figures` keys:
+    mean, var95, var99, cvar95 (bad debt) and each one's `_lo` / `_hi` interval; p_bad_debt (the
+    share of runs with bad debt); lar95 and liquidated_value_mean; vaults_liquidated_mean;
+    liquidation_delay_median_s (mean of the runs' medians); clearing_discount_mean;
+    borrower_cost_rate_mean; staker_loss_share_mean and _max; uncovered_mean; per layer
+    `paid_<layer>_mean`, `paid_<layer>_p95` and `paid_<layer>_share` (of all the cell's bad
+    debt); largest_payer_kinds ({kind: runs in which that kind paid most})."""
+    ok = rows[rows["status"] == OK]
+    n = len(ok)
+    figures: dict[str, Any] = {}
+    if n:
+        x = np.sort(ok["bad_debt"].to_numpy(dtype=float))
+        for name, statistic in STATISTICS.items():
+            figures[name] = float(statistic(x))
+        for name, (lo, hi) in bootstrap(x, key, resamples).items():
+            figures[f"{name}_lo"], figures[f"{name}_hi"] = lo, hi
+        figures["p_bad_debt"] = float((x > 0).mean())
+        liquidated = np.sort(ok["liquidated_value"].to_numpy(dtype=float))
+        figures["lar95"] = float(var(liquidated, Q95))
+        figures["liquidated_value_mean"] = float(liquidated.mean())
+        for column, name in (
+            ("vaults_liquidated", "vaults_liquidated_mean"),
+            ("liquidation_delay_median_s", "liquidation_delay_median_s"),
+            ("clearing_discount", "clearing_discount_mean"),
+            ("borrower_cost_rate", "borrower_cost_rate_mean"),
+            ("staker_loss_share", "staker_loss_share_mean"),
+            ("uncovered", "uncovered_mean"),
+        ):
+            series = pd.to_numeric(ok[column], errors="coerce").dropna()
+            figures[name] = float(series.mean()) if len(series) else None
+        shares = pd.to_numeric(ok["staker_loss_share"], errors="coerce").dropna()
+        figures["staker_loss_share_max"] = float(shares.max()) if len(shares) else None
+        total = float(x.sum())
+        for layer in LAYERS:
+            paid = np.sort(ok[f"paid_{layer}"].to_numpy(dtype=float))
+            figures[f"paid_{layer}_mean"] = float(paid.mean())
+            figures[f"paid_{layer}_p95"] = float(var(paid, Q95))
+            figures[f"paid_{layer}_share"] = float(paid.sum()) / total if total else None
+        kinds = ok["largest_payer_kind"].fillna("").replace("", "nobody")
+        figures["largest_payer_kinds"] = {str(k): int(v) for k, v in kinds.value_counts().items()}
+    return CellStats(cell, scenario, values, n, len(rows) - n, figures)
+
+
+def best_cell(
+    stats: list[CellStats], max_borrower_cost: float | None
+) -> tuple[CellStats | None, int]:
+    """The cell with the lowest VaR95 among those whose mean borrower cost rate is at most
+    `max_borrower_cost` (every cell with runs if None); ties go to the lower mean bad debt, then
+    the earlier cell. Also how many cells met the constraint."""
+    eligible = [
+        s
+        for s in stats
+        if s.runs
+        and (
+            max_borrower_cost is None
+            or (
+                s.figures.get("borrower_cost_rate_mean") is not None
+                and s.figures["borrower_cost_rate_mean"] <= max_borrower_cost
+            )
+        )
+    ]
+    if not eligible:
+        return None, 0
+    return min(eligible, key=lambda s: (s.figures["var95"], s.figures["mean"], s.cell)), len(
+        eligible
+    )

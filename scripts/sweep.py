@@ -1,0 +1,254 @@
+"""`ape run sweep`: seeded crash replays over a grid of parameters, on a process pool or a Dask
+cluster; VaR of bad debt per parameter cell, heatmaps, and sampled runs re-checked on chain.
+
+    ape run sweep --scenario black-thursday-2020 --seeds 100 \\
+        --grid liquidation_penalty=1.13,1.2 --grid waterfall=fund+stability_pool,redistribution \\
+        --out reports/bt-sweep
+    ape run sweep --file my-sweep.toml                      # the same in a file (TOML or YAML)
+    ape run sweep ... --dask                                # a Dask LocalCluster
+    ape run sweep ... --scheduler tcp://10.0.0.5:8786       # an existing Dask cluster
+
+Running the same command again resumes a killed sweep (finished runs are skipped) or, when it
+is complete, writes its report again. Exit status: 0 when done (failed runs are reported, not
+fatal); 1 when a run re-checked on chain disagrees with the model, or the executor failed
+mid-sweep (run it again to resume); 2 for bad input (one line; nothing written).
+See docs/sweeps.md.
+"""
+
+from __future__ import annotations
+
+import signal
+import sys
+from decimal import Decimal, InvalidOperation
+from fractions import Fraction
+from pathlib import Path
+
+import click
+
+from offchain.sweep.executors import (
+    DaskExecutor,
+    Executor,
+    ExecutorError,
+    PoolExecutor,
+    default_workers,
+)
+from offchain.sweep.runner import DEFAULT_VERIFY, Options, SweepAborted, run_sweep
+from offchain.sweep.spec import (
+    SweepError,
+    SweepFile,
+    SweepSpec,
+    check_grid,
+    load_sweep_file,
+    parse_grid_option,
+    plan,
+)
+from offchain.sweep.store import Store
+
+DEFAULT_SCENARIO = "black-thursday-2020"
+DEFAULT_SEEDS = 100
+MAX_WORKERS = 512
+
+
+def fail(message: str, status: int = 2) -> None:
+    click.echo(f"sweep: {message}", err=True)
+    sys.exit(status)
+
+
+def _fraction(text: str, where: str) -> Fraction:
+    raw = text.strip()
+    percent = raw.endswith("%")
+    try:
+        number = Decimal(raw.rstrip("%").strip().replace("_", ""))
+    except InvalidOperation:
+        fail(f"{where}: not a number: {text!r}")
+        raise
+    if not number.is_finite() or number < 0:
+        fail(f"{where}: must be a number >= 0, got {text!r}")
+    value = Fraction(number) / (100 if percent else 1)
+    if value > 10:
+        fail(f"{where}: must be at most 10 (1000% of the debt), got {text!r}")
+    return value
+
+
+def _chain_artifacts() -> tuple[dict, str]:
+    from ape import project
+
+    from offchain.backends import load_artifacts, reader_code
+
+    return load_artifacts(project), reader_code(project)
+
+
+@click.command()
+@click.option(
+    "--file",
+    "sweep_file",
+    default=None,
+    help="A sweep file (.toml, .yaml): [sweep] and [grid] tables; options given here override it.",
+)
+@click.option(
+    "--scenario",
+    "scenarios",
+    multiple=True,
+    help=f"A built-in scenario, a scenario file or a price CSV; repeat for more "
+    f"[default: {DEFAULT_SCENARIO}].",
+)
+@click.option("--seeds", type=int, default=None, help=f"Runs per cell [default: {DEFAULT_SEEDS}].")
+@click.option("--vaults", type=int, default=None, help="Vault count (overrides the scenarios).")
+@click.option(
+    "--grid",
+    "grid",
+    multiple=True,
+    help="NAME=v1,v2,... with NAME a scenario or config key (liquidation_penalty, dust, "
+    "waterfall=fund+stability_pool,redistribution, ...); repeat for more.",
+)
+@click.option("--workers", type=int, default=None, help="Processes [default: every local core].")
+@click.option("--dask", is_flag=True, default=None, help="Run on a Dask LocalCluster.")
+@click.option("--scheduler", default=None, help="Run on an existing Dask cluster: tcp://HOST:PORT.")
+@click.option("--out", default=None, help="Output directory [default: reports/<scenario>-sweep].")
+@click.option(
+    "--verify",
+    type=int,
+    default=None,
+    help=f"Runs re-checked on Anvil and reconciled [default: {DEFAULT_VERIFY}].",
+)
+@click.option(
+    "--max-borrower-cost",
+    default=None,
+    help="The recommendation's constraint: mean borrower cost per cell, of the vaults' debt "
+    "(0.02 or 2%).",
+)
+@click.option("--quiet", is_flag=True, help="No progress bar.")
+def cli(
+    sweep_file,
+    scenarios,
+    seeds,
+    vaults,
+    grid,
+    workers,
+    dask,
+    scheduler,
+    out,
+    verify,
+    max_borrower_cost,
+    quiet,
+):
+    """Risk sweep: many seeded replays per parameter cell, VaR of bad debt, checked on chain."""
+    try:
+        f = load_sweep_file(sweep_file) if sweep_file else SweepFile()
+        dims = tuple(parse_grid_option(g) for g in grid) if grid else (f.grid or ())
+        check_grid(dims, "--grid")
+    except SweepError as exc:
+        fail(str(exc))
+        return
+    workers = workers if workers is not None else f.workers
+    dask = dask if dask is not None else bool(f.dask)
+    scheduler = scheduler if scheduler is not None else f.scheduler
+    verify = (
+        verify if verify is not None else (f.verify if f.verify is not None else DEFAULT_VERIFY)
+    )
+    cost_text = max_borrower_cost if max_borrower_cost is not None else f.max_borrower_cost
+    if workers is not None and not 1 <= workers <= MAX_WORKERS:
+        fail(f"--workers: must be between 1 and {MAX_WORKERS}, got {workers}")
+    if dask and scheduler:
+        fail("--dask starts a local cluster, --scheduler uses an existing one: give one of them")
+    if scheduler and workers is not None:
+        fail("--workers does not apply with --scheduler (the cluster's workers run the sweep)")
+    if verify < 0:
+        fail(f"--verify: must be 0 or more, got {verify}")
+    cost = _fraction(cost_text, "--max-borrower-cost") if cost_text is not None else None
+    spec = SweepSpec(
+        scenarios=tuple(scenarios) or f.scenarios or (DEFAULT_SCENARIO,),
+        seeds=seeds if seeds is not None else (f.seeds or DEFAULT_SEEDS),
+        grid=dims,
+        vaults=vaults if vaults is not None else f.vaults,
+    )
+    try:
+        the_plan = plan(spec)
+        out_dir = Path(out or f.out or Path("reports") / f"{the_plan.cells[0].scenario.name}-sweep")
+        store = Store(out_dir, the_plan)
+        resume = store.check()
+    except SweepError as exc:
+        fail(str(exc))
+        return
+    done = set(store.finished()) if resume else set()
+    todo = the_plan.total - len(done)
+    executor: Executor | None = None
+    if todo:
+        try:
+            if scheduler:
+                executor = DaskExecutor(scheduler)
+            elif dask:
+                executor = DaskExecutor(None, workers or default_workers())
+            else:
+                executor = PoolExecutor(workers or default_workers())
+        except ExecutorError as exc:
+            fail(str(exc))
+            return
+    # Ape exits at once on Ctrl-C (status 130); here it interrupts, so the message below says
+    # what is kept
+    previous_handler = signal.signal(signal.SIGINT, signal.default_int_handler)
+    try:
+        try:
+            store.open()
+        except SweepError as exc:
+            fail(str(exc))
+            return
+        click.echo(
+            f"sweep: {len(the_plan.cells):,} cells x {spec.seeds:,} seeds = {the_plan.total:,} "
+            f"runs" + (f" on {executor.description}" if executor else "") + f"; {store.root}"
+        )
+        if resume:
+            click.echo(f"resuming: {len(done):,} of {the_plan.total:,} runs already done")
+        options = Options(verify=verify, max_borrower_cost=cost)
+        if quiet or not todo:
+            outcome = run_sweep(the_plan, store, executor, options, _chain_artifacts, done=done)
+        else:
+            with click.progressbar(
+                length=todo,
+                label="runs",
+                file=sys.stderr,
+                show_pos=True,
+                show_eta=True,
+                item_show_func=lambda failed: f"{failed or 0:,} failed",
+            ) as bar:
+                outcome = run_sweep(
+                    the_plan,
+                    store,
+                    executor,
+                    options,
+                    _chain_artifacts,
+                    progress=lambda count, failed: bar.update(count - bar.pos, failed),
+                    done=done,
+                )
+    except SweepAborted as exc:
+        fail(str(exc), status=1)
+        return
+    except KeyboardInterrupt:
+        written = len(store.finished())
+        fail(
+            f"interrupted: {written:,} of {the_plan.total:,} runs are written; run the same "
+            "command to resume",
+            status=130,
+        )
+        return
+    finally:
+        signal.signal(signal.SIGINT, previous_handler)
+        if executor is not None:
+            executor.close()
+        store.close()
+    rate = f", {outcome.executed / outcome.run_s:.2f} runs/s" if outcome.executed else ""
+    click.echo(
+        f"{outcome.total:,} runs ({outcome.failed:,} failed); {outcome.executed:,} run now in "
+        f"{outcome.run_s:,.1f} s{rate}" + (f", {outcome.skipped:,} already done" if resume else "")
+    )
+    for v in outcome.verifications:
+        state = (
+            f"NOT CHECKED ({v.error})"
+            if v.error
+            else f"{v.differences:,} differences"
+            + ("" if not v.figures_differ else f"; figures differ: {', '.join(v.figures_differ)}")
+        )
+        click.echo(f"on chain: run {v.run} (cell {v.cell}, seed {v.seed}): {state}")
+    click.echo(f"report: {outcome.summary}")
+    if not outcome.verified:
+        sys.exit(1)

@@ -1,0 +1,266 @@
+"""A sweep's definition and plan (offchain/sweep/spec.py): grid names are the scenario's and the
+config's keys, every value is validated as a scenario file's value is (one line naming the key and
+the bound), cells and runs are laid out in a fixed order with the seeds the docs promise, and a
+sweep file says the same as the command line. Pure Python: no chain, no run."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from offchain.model.fixed_point import WAD
+from offchain.sim.scenario import load_scenario
+from offchain.sweep.spec import (
+    GRID_KEYS,
+    NOT_APPLICABLE,
+    SweepError,
+    SweepSpec,
+    load_sweep_file,
+    parse_grid_option,
+    plan,
+)
+
+ROOT = Path(__file__).resolve().parents[2]
+THIN = str(ROOT / "tests" / "sim" / "data" / "thin-liquidity-2020.toml")
+
+
+def _spec(*grid: str, scenarios=(THIN,), seeds=3, vaults=20) -> SweepSpec:
+    return SweepSpec(tuple(scenarios), seeds, tuple(parse_grid_option(g) for g in grid), vaults)
+
+
+def _error(*grid: str, **kwargs) -> str:
+    with pytest.raises(SweepError) as exc:
+        plan(_spec(*grid, **kwargs))
+    assert "\n" not in str(exc.value)
+    return str(exc.value)
+
+
+# --- grid names and values ------------------------------------------------------------------------
+
+
+def test_grid_option__values_as_the_loader_takes_them():
+    d = parse_grid_option("liquidation_penalty=1.13, 1.2")
+    assert d.name == "liquidation_penalty" and d.values == ("1.13", "1.2")
+    assert parse_grid_option("oracle_delay=600,3_600").values == (600, 3600)
+    w = parse_grid_option("waterfall=fund+stability_pool,redistribution,none")
+    assert w.values == (["fund", "stability_pool"], ["redistribution"], [])
+    assert w.labels() == ("fund+stability_pool", "redistribution", "none")
+
+
+@pytest.mark.parametrize(
+    "option, phrase",
+    [
+        (
+            "liquidation_penalt=1.1",
+            "unknown grid name 'liquidation_penalt' (did you mean liquidation_penalty?)",
+        ),
+        ("colour=red", "unknown grid name 'colour'"),
+        ("dust=", "dust has no values"),
+        ("dust", "expected NAME=v1,v2,..."),
+        ("dust=100,,200", "an empty value"),
+        ("dust=100,100", "dust: value 100 appears twice"),
+        ("oracle_delay=1.5", "grid oracle_delay=1.5: must be an integer"),
+        ("waterfall=fund+vault", "unknown layer 'vault'"),
+        ("waterfall=fund+fund", "layer 'fund' appears twice"),
+    ],
+)
+def test_grid_option__bad__one_line_naming_it(option, phrase):
+    with pytest.raises(SweepError) as exc:
+        parse_grid_option(option)
+    assert phrase in str(exc.value) and "\n" not in str(exc.value)
+
+
+@pytest.mark.parametrize(
+    "grid, phrase",
+    [
+        (
+            ("liquidation_penalty=1.13,3",),
+            "grid liquidation_penalty=3: ",
+        ),
+        (("liquidation_ratio=0.9",), "liquidation_ratio: must be >= 1"),
+        (("insurance_fund=-1",), "grid insurance_fund=-1: "),
+        (("taker_mode=flash,barter",), "taker_mode: must be one of flash, capital, both"),
+        (("volatility=1,2",), "market.synthetic.volatility: applies only to a synthetic"),
+        (("auction_curve_duration=9000",), "applies to linear auction curves only"),
+        (("dust=2500", "dust=3000"), "dust is given twice"),
+    ],
+)
+def test_plan__bad_value__names_the_key_and_the_bound(grid, phrase):
+    message = _error(*grid)
+    assert phrase in message, message
+
+
+def test_plan__out_of_range_value__the_loaders_bound_in_the_message():
+    message = _error("liquidation_penalty=1.13,3")
+    assert message.startswith("grid liquidation_penalty=3: ")
+    assert message.endswith(
+        "protocol.collateral_overrides.liquidation_penalty: must be >= 1 and <= 2, got '3'"
+    )
+
+
+def test_plan__values_fine_alone_but_not_together__names_the_cell():
+    # a liquidation ratio of 1.58 is below the population's lowest start ratio (1.6), and a lowest
+    # start ratio of 1.56 is above the config's liquidation ratio (1.5): together, vaults start
+    # unsafe
+    message = _error("liquidation_ratio=1.58", "ratio_min=1.56")
+    assert message.startswith("grid cell liquidation_ratio=1.58, ratio_min=1.56: ")
+    assert "ratio_min" in message and "must be above ETH-A's liquidation ratio 1.58" in message
+
+
+def test_grid_keys__each_takes_the_scenarios_own_value_back():
+    """Every grid key, given the value the built-in scenario already has, loads the same
+    scenario: the names and tables of GRID_KEYS are the loader's."""
+    import tomllib
+
+    from offchain.system.config import DEFAULT_CONFIG
+
+    eth = tomllib.loads(DEFAULT_CONFIG.read_text())["collateral"][0]
+    base = load_scenario("synthetic-crash", vaults=20)
+    same = {
+        "pool_depth": "1_000_000",
+        "gas_gwei": 50,
+        "tail_bars": 36,
+        "start_price": "2000",
+        "steps": 144,
+        "volatility": "1.2",
+        "jumps_per_day": 6,
+        "jump_mean": "-0.1",
+        "count": 20,
+        "debt_median": "8000",
+        "debt_sigma": "0.9",
+        "ratio_min": "1.6",
+        "ratio_mode": "2.0",
+        "ratio_max": "4.0",
+        "liquidation_gas_gwei": 100,
+        "taker_gas_gwei": 100,
+        "backstop_gas_gwei": 100,
+        "taker_mode": "flash",
+        "taker_capital": "0",
+        "take_min_profit": "50",
+        "arbitrageur_capital": "2_000_000",
+        "arbitrage_threshold": "0.005",
+        "debt_auction_capital": "500_000",
+        "insurance_fund": "100_000",
+        "pool_stakers": 4,
+        "pool_stake": "250_000",
+        "waterfall": ["fund", "stability_pool", "debt_auction", "redistribution"],
+        "drift": "0",
+        "jump_std": "0.05",
+        "step_seconds": 600,
+    }
+    skipped = {"reserves_scale", "auction_curve_duration"}  # no reserves; a stairstep curve
+    for name, key in GRID_KEYS.items():
+        if name in skipped:
+            continue
+        value = eth[name] if key.table == "protocol.collateral_overrides" else same[name]
+        got = load_scenario("synthetic-crash", vaults=20, overrides={key.table: {name: value}})
+        assert got == base, name
+
+
+# --- cells and runs -------------------------------------------------------------------------------
+
+
+def test_plan__cells_in_grid_order__runs_seeded_from_the_scenario():
+    p = plan(_spec("insurance_fund=0,3000", "waterfall=fund+stability_pool,redistribution"))
+    assert [c.values for c in p.cells] == [
+        ("0", "fund+stability_pool"),
+        ("0", "redistribution"),
+        ("3000", "fund+stability_pool"),
+        ("3000", "redistribution"),
+    ]
+    assert p.total == 12
+    tasks = list(p.tasks())
+    assert [(t.run, t.cell, t.seed) for t in tasks[:4]] == [
+        (0, 0, 20200312),
+        (1, 0, 20200313),
+        (2, 0, 20200314),
+        (3, 1, 20200312),
+    ]
+    assert p.cells[2].scenario.backstop.insurance_fund == 3000 * WAD
+    assert p.cells[1].scenario.system.waterfall.order == (4,)
+    assert [t.run for t in p.tasks(skip={0, 5, 11})] == [1, 2, 3, 4, 6, 7, 8, 9, 10]
+
+
+def test_plan__curve_parameters_apply_to_their_curve_only__duplicates_merged():
+    p = plan(
+        _spec(
+            "auction_curve=linear,stairstep",
+            "auction_curve_duration=5000,9000",
+        )
+    )
+    assert [c.values for c in p.cells] == [
+        ("linear", "5000"),
+        ("linear", "9000"),
+        ("stairstep", NOT_APPLICABLE),
+    ]
+    assert p.cells[1].scenario.system.collateral[0].auction_curve[:2] == (0, 9000)
+
+
+def test_plan__identity__same_content_from_another_directory_is_the_same_sweep(tmp_path):
+    copy = tmp_path / "thin.toml"
+    shutil.copy(THIN, copy)
+    text = (
+        copy.read_text()
+        .replace('prices = "data/market/', f'prices = "{ROOT}/data/market/')
+        .replace('gas = "data/market/', f'gas = "{ROOT}/data/market/')
+    )
+    copy.write_text(text)
+    a = plan(_spec("dust=2500"))
+    b = plan(_spec("dust=2500", scenarios=(str(copy),)))
+    assert a.identity() == b.identity()
+    c = plan(_spec("dust=2500", seeds=4))
+    assert c.identity()["seeds"] == 4 and c.identity() != a.identity()
+    copy.write_text(text.replace('pool_depth = "300_000"', 'pool_depth = "300_001"'))
+    assert plan(_spec("dust=2500", scenarios=(str(copy),))).fingerprint != a.fingerprint
+
+
+def test_plan__no_grid__one_cell_the_scenario_as_it_is():
+    p = plan(_spec())
+    assert len(p.cells) == 1 and p.cells[0].values == () and p.total == 3
+
+
+# --- sweep files ----------------------------------------------------------------------------------
+
+
+def test_sweep_file__toml_and_yaml__the_same_sweep(tmp_path):
+    toml = tmp_path / "s.toml"
+    toml.write_text(
+        f'[sweep]\nscenarios = ["{THIN}"]\nseeds = 3\nvaults = 20\nverify = 0\n'
+        'max_borrower_cost = "0.2"\n'
+        '[grid]\ninsurance_fund = ["0", 3000]\nwaterfall = [["fund"], ["redistribution"]]\n'
+    )
+    yaml = tmp_path / "s.yaml"
+    yaml.write_text(
+        f"sweep:\n  scenarios: [{THIN}]\n  seeds: 3\n  vaults: 20\n  verify: 0\n"
+        "  max_borrower_cost: '0.2'\n"
+        "grid:\n  insurance_fund: ['0', 3000]\n  waterfall: [fund, redistribution]\n"
+    )
+    a, b = load_sweep_file(toml), load_sweep_file(yaml)
+    assert a == b
+    assert a.grid is not None and a.scenarios is not None and a.seeds is not None
+    spec = SweepSpec(a.scenarios, a.seeds, a.grid, a.vaults)
+    assert (
+        plan(spec).identity()
+        == plan(_spec("insurance_fund=0,3000", "waterfall=fund,redistribution")).identity()
+    )
+
+
+@pytest.mark.parametrize(
+    "text, phrase",
+    [
+        ("[grid]\n", "grid: empty"),
+        ("[sweep]\nseeds = 0\n", "sweep.seeds: must be an integer between 1 and"),
+        ("[sweep]\ncolour = 1\n", "sweep: unknown key 'colour'"),
+        ("[plan]\n", "unknown table 'plan'"),
+        ("[grid]\nbogus = [1]\n", "unknown grid name 'bogus'"),
+        ("[grid\n", "not valid TOML"),
+    ],
+)
+def test_sweep_file__bad__one_line(tmp_path, text, phrase):
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    with pytest.raises(SweepError) as exc:
+        load_sweep_file(path)
+    assert phrase in str(exc.value) and "\n" not in str(exc.value)

@@ -1,0 +1,126 @@
+"""The sweep's risk figures (offchain/sweep/stats.py) against their definitions written plainly,
+the bootstrap's determinism, the best cell under a borrower-cost constraint, and a run's
+borrower cost (offchain/sweep/runs.py) on tables built by hand."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from offchain.sim.results import SimulationResult
+from offchain.sweep.runs import FAILED, OK, borrower_cost
+from offchain.sweep.stats import Q95, Q99, CellStats, best_cell, bootstrap, cell_stats, cvar, var
+
+
+def _var_plain(xs: list[float], q: float) -> float:
+    """The smallest x with at least q of the values at or below it."""
+    for x in sorted(xs):
+        if sum(v <= x for v in xs) >= q * len(xs) - 1e-9:
+            return x
+    raise AssertionError
+
+
+def _cvar_plain(xs: list[float], q: float) -> float:
+    k = max(1, math.ceil(round((1 - q) * len(xs), 9)))
+    worst = sorted(xs)[-k:]
+    return sum(worst) / k
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.floats(0, 1e9, allow_nan=False), min_size=1, max_size=300))
+def test_var_and_cvar__match_their_definitions(xs):
+    x = np.sort(np.array(xs))
+    for q, qf in ((Q95, 0.95), (Q99, 0.99)):
+        assert float(var(x, q)) == _var_plain(xs, qf)
+        assert float(cvar(x, q)) == pytest.approx(_cvar_plain(xs, qf), rel=1e-12, abs=1e-6)
+        assert float(cvar(x, q)) >= float(var(x, q)) - 1e-6
+
+
+def test_var__100_runs__the_95th_smallest():
+    x = np.arange(1.0, 101.0)  # 1..100
+    assert var(x, Q95) == 95.0 and var(x, Q99) == 99.0
+    assert cvar(x, Q95) == np.mean([96.0, 97.0, 98.0, 99.0, 100.0])
+
+
+def test_bootstrap__seeded_by_its_key__intervals_bracket_the_estimate():
+    rng = np.random.default_rng(1)
+    x = rng.lognormal(10, 1, size=400)
+    a, b = bootstrap(x, "cell/0"), bootstrap(x, "cell/0")
+    assert a == b and bootstrap(x, "cell/1") != a
+    s = np.sort(x)
+    assert a["mean"][0] < s.mean() < a["mean"][1]
+    assert a["var95"][0] <= float(var(s, Q95)) <= a["var95"][1]
+    assert a["cvar95"][0] <= float(cvar(s, Q95)) <= a["cvar95"][1]
+
+
+def _rows(bad_debt: list[float], cost: float, failed: int = 0) -> pd.DataFrame:
+    n = len(bad_debt)
+    rows = {
+        "status": [OK] * n + [FAILED] * failed,
+        "bad_debt": bad_debt + [None] * failed,
+        "liquidated_value": [1.0] * n + [None] * failed,
+        "vaults_liquidated": [1] * n + [None] * failed,
+        "liquidation_delay_median_s": [60.0] * n + [None] * failed,
+        "clearing_discount": [0.1] * n + [None] * failed,
+        "borrower_cost_rate": [cost] * n + [None] * failed,
+        "staker_loss_share": [0.0] * n + [None] * failed,
+        "uncovered": [0.0] * n + [None] * failed,
+        "largest_payer_kind": ["fund"] * n + [None] * failed,
+    }
+    for layer in ("fund", "stability_pool", "debt_auction", "redistribution", "settlement"):
+        rows[f"paid_{layer}"] = (bad_debt if layer == "fund" else [0.0] * n) + [None] * failed
+    return pd.DataFrame(rows)
+
+
+def test_cell_stats__failed_runs_counted_not_measured():
+    s = cell_stats(0, "s", ("1",), _rows([0.0, 10.0, 20.0, 30.0], 0.1, failed=2), "k", 200)
+    assert (s.runs, s.failed) == (4, 2)
+    f = s.figures
+    assert f["mean"] == 15.0 and f["var95"] == 30.0 and f["p_bad_debt"] == 0.75
+    assert f["paid_fund_share"] == 1.0 and f["paid_stability_pool_mean"] == 0.0
+    assert f["largest_payer_kinds"] == {"fund": 4}
+    none = cell_stats(1, "s", ("2",), _rows([], 0.1, failed=3), "k", 200)
+    assert (none.runs, none.failed, none.figures) == (0, 3, {})
+
+
+def test_best_cell__lowest_var95_within_the_borrower_cost():
+    def cell(i: int, var95: float, mean: float, cost: float) -> CellStats:
+        figures = {"var95": var95, "mean": mean, "borrower_cost_rate_mean": cost}
+        return CellStats(i, "s", (str(i),), 10, 0, figures)
+
+    cells = [cell(0, 50.0, 10.0, 0.30), cell(1, 80.0, 5.0, 0.10), cell(2, 80.0, 4.0, 0.12)]
+    assert best_cell(cells, None) == (cells[0], 3)
+    assert best_cell(cells, 0.2) == (cells[2], 2)  # same VaR95: the lower mean
+    assert best_cell(cells, 0.05) == (None, 0)
+
+
+def test_borrower_cost__collateral_sold_at_market_less_debt_plus_redistribution():
+    """Money flow: auction 1 seized 1,000 of debt and sold 5 tokens worth 250 each at the market
+    (1,250): the borrower lost 250 beyond the debt (penalty and discount). Auction 2 seized 1,000
+    and sold everything, worth 800: the vault was under water, it lost nothing more. Auction 3 is
+    still running: not counted. Redistribution charged vaults 40."""
+    takes = pd.DataFrame(
+        {
+            "auction_id": [1, 1, 2, 3],
+            "collateral": [2.0, 3.0, 4.0, 1.0],
+            "market_price": [250.0, 250.0, 200.0, 300.0],
+        }
+    )
+    losses = pd.DataFrame(
+        {"auction_id": [1, 2, 3], "debt": [1000.0, 1000.0, 500.0], "closed": [10, 20, None]}
+    )
+    payers = pd.DataFrame(
+        {
+            "payer": ["vault a", "vault b", "staker x"],
+            "kind": ["vault", "vault", "staker"],
+            "layer": ["redistribution", "redistribution", "stability_pool"],
+            "amount": [30.0, 10.0, 99.0],
+        }
+    )
+    result = SimulationResult("s", "model", {"takes": takes, "losses": losses, "payers": payers})
+    assert borrower_cost(result) == 250.0 + 40.0

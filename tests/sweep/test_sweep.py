@@ -1,0 +1,566 @@
+"""`ape run sweep` end to end (scripts/sweep.py over offchain/sweep): real model runs on a process
+pool, a Dask LocalCluster and a Dask scheduler with two workers started here, the same bytes from
+each; a sweep killed mid-way resumes where it stopped; a failing run is recorded and the sweep
+goes on; sampled runs re-run on a private Anvil reconcile with 0 differences and give the sweep's
+own figures (and a tampered figure is caught); every kind of bad input is one line, exit 2,
+nothing written.
+
+Money flow checked here: each run's bad debt is the sum of its auctions' losses, and the layers'
+payments plus what stays uncovered add up to it; a run of the sweep gives the figures a single
+`simulate` of the same scenario and seed gives."""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import pandas as pd
+import pyarrow.parquet as pq
+import pytest
+from click.testing import CliRunner
+
+from offchain.report.tables import LAYERS
+from offchain.sim.driver import simulate
+from offchain.sim.scenario import load_scenario
+from offchain.sweep.runs import measure
+
+ROOT = Path(__file__).resolve().parents[2]
+THIN = str(ROOT / "tests" / "sim" / "data" / "thin-liquidity-2020.toml")
+BIN = Path(sys.executable).parent
+# 2 x 2 cells x 6 seeds of a thin-liquidity crash with 30 vaults: auctions sell out below their
+# debt, so there is bad debt for the layers to pay, in ~1 s of model runs
+SWEEP = [
+    "--scenario",
+    THIN,
+    "--vaults",
+    "30",
+    "--seeds",
+    "6",
+    "--grid",
+    "insurance_fund=0,3000",
+    "--grid",
+    "waterfall=fund+stability_pool,redistribution",
+    "--quiet",
+]
+# what the same sweep must reproduce byte for byte (runs/ and runtimes.parquet hold wall clock)
+DETERMINISTIC = (
+    "results.parquet",
+    "results.csv",
+    "cells.parquet",
+    "cells.csv",
+    "summary.md",
+    "summary.html",
+    "verification.json",
+)
+
+
+def _cli():
+    spec = importlib.util.spec_from_file_location("sweep_script", ROOT / "scripts" / "sweep.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.cli
+
+
+def _sweep(*args: str):
+    return CliRunner().invoke(_cli(), list(args), catch_exceptions=False)
+
+
+def _files(root: Path) -> dict[str, bytes]:
+    out = {name: (root / name).read_bytes() for name in DETERMINISTIC}
+    out |= {f"plots/{p.name}": p.read_bytes() for p in sorted((root / "plots").iterdir())}
+    return out
+
+
+@pytest.fixture(scope="module")
+def pool_sweep(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("sweeps") / "pool"
+    result = _sweep(*SWEEP, "--workers", "2", "--verify", "1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "24 runs (0 failed); 24 run now" in result.output
+    return out
+
+
+# --- what a sweep writes --------------------------------------------------------------------------
+
+
+def test_sweep__one_row_per_run__bad_debt_paid_by_the_layers(pool_sweep):
+    results = pd.read_parquet(pool_sweep / "results.parquet")
+    assert list(results["run"]) == list(range(24)) and (results["status"] == "ok").all()
+    assert list(results["cell"]) == [c for c in range(4) for _ in range(6)]
+    assert list(results["seed"][:6]) == list(range(20200312, 20200318))
+    assert set(results["grid.insurance_fund"]) == {"0", "3000"}
+    assert set(results["grid.waterfall"]) == {"fund+stability_pool", "redistribution"}
+    assert "runtime_s" not in results.columns  # wall clock lives in runtimes.parquet
+    assert (results["bad_debt"] > 0).sum() >= 12
+    paid = results[[f"paid_{layer}" for layer in LAYERS]].sum(axis=1) + results["uncovered"]
+    assert ((paid - results["bad_debt"]).abs() <= 1e-6 * results["bad_debt"].clip(lower=1)).all()
+    # redistribution alone: vaults pay; the fund and pool order: they pay, no vault does
+    redistribution = results[results["grid.waterfall"] == "redistribution"]
+    assert (redistribution["paid_fund"] == 0).all()
+    assert (redistribution["paid_redistribution"] > 0).any()
+    assert (
+        results.loc[results["grid.waterfall"] != "redistribution", "paid_redistribution"] == 0
+    ).all()
+    runtimes = pd.read_parquet(pool_sweep / "runtimes.parquet")
+    assert list(runtimes["run"]) == list(range(24)) and (runtimes["runtime_s"] > 0).all()
+    assert runtimes["worker"].nunique() == 2  # two processes shared the runs
+
+
+def test_sweep__a_run__gives_the_figures_of_a_single_simulation(pool_sweep):
+    """Run 9 (cell 1: insurance_fund=0, waterfall=redistribution; the scenario's seed + 3),
+    loaded through the public loader and run by the driver as `ape run simulate --backend
+    model` would: the same figures."""
+    results = pd.read_parquet(pool_sweep / "results.parquet")
+    row = results.iloc[9]
+    assert (row["cell"], row["seed"]) == (1, 20200315)
+    scenario = load_scenario(
+        THIN,
+        vaults=30,
+        seed=20200315,
+        overrides={
+            "backstop": {"insurance_fund": "0"},
+            "protocol": {"waterfall": ["redistribution"]},
+        },
+    )
+    figures = measure(simulate(scenario, "model", full_check_every=None), scenario)
+    for name, value in figures.items():
+        stored = row[name]
+        assert (pd.isna(stored) and value is None) or stored == value, name
+
+
+def test_sweep__report__cells_heatmap_histograms_who_paid_and_the_chain_check(pool_sweep):
+    summary = (pool_sweep / "summary.md").read_text()
+    for heading in (
+        "## Sweep",
+        "## Checked on chain",
+        "## Recommendation",
+        "## Bad debt per cell",
+        "## Liquidations and borrowers",
+        "## Who paid",
+        "## Plots",
+    ):
+        assert heading in summary, heading
+    assert "1 of 1 reconcile with 0 differences and give the sweep's figures" in summary
+    assert "equal to the chain run's" in summary
+    assert "insurance_fund=0, waterfall=redistribution" in summary
+    plots = sorted(p.name for p in (pool_sweep / "plots").iterdir())
+    assert plots == [
+        "heatmap_0_insurance_fund_waterfall.png",
+        "histograms_0_0.png",
+        "who_paid_0.png",
+    ]
+    for name in plots:
+        assert (pool_sweep / "plots" / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+    cells = pd.read_parquet(pool_sweep / "cells.parquet")
+    assert len(cells) == 4 and (cells["runs"] == 6).all()
+    assert (cells["var95"] >= cells["mean"]).all() and (cells["cvar95"] >= cells["var95"]).all()
+    assert (cells["var95_lo"] <= cells["var95"]).all() and (
+        cells["var95"] <= cells["var95_hi"]
+    ).all()
+    html = (pool_sweep / "summary.html").read_text()
+    assert html.startswith("<!DOCTYPE html>") and "heatmap_0_insurance_fund_waterfall.png" in html
+
+
+def test_sweep__recommendation__respects_the_borrower_cost(pool_sweep, tmp_path):
+    cells = pd.read_parquet(pool_sweep / "cells.parquet")
+    out = tmp_path / "again"
+    shutil.copytree(pool_sweep, out)
+    cheapest = float(cells["borrower_cost_rate_mean"].min())
+    result = _sweep(
+        *SWEEP, "--verify", "1", "--out", str(out), "--max-borrower-cost", str(cheapest)
+    )
+    assert result.exit_code == 0, result.output
+    summary = (out / "summary.md").read_text()
+    line = next(line for line in summary.splitlines() if "lowest VaR95" in line)
+    eligible = cells[cells["borrower_cost_rate_mean"] <= cheapest]
+    best = eligible.sort_values(["var95", "mean", "cell"]).iloc[0]
+    shown = f"insurance_fund={best['grid.insurance_fund']}, waterfall={best['grid.waterfall']}"
+    assert f"({len(eligible)} of 4 cells qualify): {shown}:" in line
+
+
+# --- determinism, executors, resuming -------------------------------------------------------------
+
+
+def test_sweep__same_command_again__nothing_to_run_same_bytes(pool_sweep, tmp_path):
+    out = tmp_path / "again"
+    shutil.copytree(pool_sweep, out)
+    before = _files(out)
+    result = _sweep(*SWEEP, "--workers", "2", "--verify", "1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "resuming: 24 of 24 runs already done" in result.output
+    assert "0 run now" in result.output
+    assert _files(out) == before
+
+
+def test_sweep__dask_local_cluster__same_bytes_as_the_pool(pool_sweep, tmp_path):
+    out = tmp_path / "dask"
+    result = _sweep(*SWEEP, "--dask", "--workers", "2", "--verify", "1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert "on Dask LocalCluster (2 workers)" in result.output
+    assert _files(out) == _files(pool_sweep)
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def dask_cluster(tmp_path) -> Iterator[str]:
+    """A `dask scheduler` and two `dask worker`s, as docs/sweeps.md starts them, on this
+    machine; all three killed afterwards, whatever happened."""
+    port = _free_port()
+    address = f"tcp://127.0.0.1:{port}"
+    env = os.environ | {"PYTHONPATH": str(ROOT)}
+    logs = tmp_path / "dask-logs"
+    logs.mkdir()
+    processes: list[subprocess.Popen] = []
+    try:
+        processes.append(
+            subprocess.Popen(
+                [
+                    str(BIN / "dask"),
+                    "scheduler",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(port),
+                    "--no-dashboard",
+                ],
+                stdout=subprocess.DEVNULL,
+                stderr=(logs / "scheduler.log").open("w"),
+                env=env,
+                start_new_session=True,
+            )
+        )
+        for i in range(2):
+            processes.append(
+                subprocess.Popen(
+                    [
+                        str(BIN / "dask"),
+                        "worker",
+                        address,
+                        "--nthreads",
+                        "1",
+                        "--nworkers",
+                        "1",
+                        "--no-dashboard",
+                        "--name",
+                        f"w{i}",
+                    ],
+                    stdout=subprocess.DEVNULL,
+                    stderr=(logs / f"worker{i}.log").open("w"),
+                    env=env,
+                    start_new_session=True,
+                )
+            )
+        from distributed import Client
+
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with Client(address, timeout=2, set_as_default=False) as client:
+                    client.wait_for_workers(2, timeout=30)
+                break
+            except OSError:
+                if time.monotonic() > deadline:
+                    raise
+                time.sleep(0.5)
+        yield address
+    finally:
+        for p in processes:
+            try:
+                os.killpg(p.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            p.wait(timeout=30)
+
+
+def test_sweep__scheduler_with_two_workers__same_bytes_as_the_pool(
+    pool_sweep, tmp_path, dask_cluster
+):
+    out = tmp_path / "cluster"
+    result = _sweep(*SWEEP, "--scheduler", dask_cluster, "--verify", "1", "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"on Dask scheduler {dask_cluster} (2 workers)" in result.output
+    assert _files(out) == _files(pool_sweep)
+    workers = pd.read_parquet(out / "runtimes.parquet")["worker"]
+    assert workers.nunique() == 2
+
+
+def test_sweep__killed_mid_way__resumes_skipping_finished_runs(tmp_path):
+    """A sweep in its own process (ape run sweep), killed with SIGKILL (its pool with it) once
+    some runs are written; the same command finishes it, running only the rest, and its
+    results are the bytes of a sweep never interrupted."""
+    args = [
+        "--scenario",
+        THIN,
+        "--vaults",
+        "30",
+        "--seeds",
+        "120",
+        "--grid",
+        "insurance_fund=0",
+        "--workers",
+        "1",
+        "--verify",
+        "0",
+        "--quiet",
+    ]
+    out = tmp_path / "killed"
+    process = subprocess.Popen(
+        [str(BIN / "ape"), "run", "sweep", *args, "--out", str(out)],
+        cwd=ROOT,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while len(list((out / "runs").glob("*.parquet"))) < 10:
+            assert process.poll() is None, "the sweep ended before it could be killed"
+            assert time.monotonic() < deadline
+            time.sleep(0.05)
+    finally:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(timeout=30)
+    finished = len(list((out / "runs").glob("*.parquet")))
+    assert 10 <= finished < 120
+    assert not (out / "results.parquet").exists()
+    result = _sweep(*args, "--out", str(out))
+    assert result.exit_code == 0, result.output
+    assert f"resuming: {finished} of 120 runs already done" in result.output
+    assert f"120 runs (0 failed); {120 - finished} run now" in result.output
+    whole = tmp_path / "whole"
+    assert _sweep(*args, "--out", str(whole)).exit_code == 0
+    for name in ("results.parquet", "results.csv", "cells.parquet", "summary.md"):
+        assert (out / name).read_bytes() == (whole / name).read_bytes(), name
+    # no half-written file: the one the kill left was cleared (only the lock file is hidden)
+    assert not list(out.glob("runs/.*")) and [p.name for p in out.glob(".*")] == [".lock"]
+
+
+def test_sweep__different_hash_seeds__same_bytes(tmp_path):
+    """Python's string hashing differs per process; nothing a run computes may depend on it."""
+    args = ["ape", "run", "sweep", *SWEEP[:-1], "--workers", "1", "--verify", "0", "--quiet"]
+    outs = []
+    for hash_seed in ("1", "2"):
+        out = tmp_path / f"h{hash_seed}"
+        done = subprocess.run(
+            [str(BIN / "ape"), *args[1:], "--out", str(out)],
+            cwd=ROOT,
+            env=os.environ | {"PYTHONHASHSEED": hash_seed},
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert done.returncode == 0, done.stderr
+        outs.append(out)
+    for name in ("results.parquet", "cells.parquet", "summary.md"):
+        assert (outs[0] / name).read_bytes() == (outs[1] / name).read_bytes(), name
+
+
+# --- failures and the chain check -----------------------------------------------------------------
+
+
+def test_sweep__failing_runs__recorded_with_their_error_and_the_sweep_goes_on(tmp_path):
+    # the actors draw 12.1M; 200 vaults (~2.5M) fit a 14.6M ceiling at some seeds, not others
+    out = tmp_path / "failing"
+    result = _sweep(
+        "--scenario",
+        "black-thursday-2020",
+        "--vaults",
+        "200",
+        "--seeds",
+        "12",
+        "--grid",
+        "debt_ceiling=14_600_000",
+        "--grid",
+        "ceiling_max=20_000_000",
+        "--verify",
+        "0",
+        "--workers",
+        "2",
+        "--quiet",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    results = pd.read_parquet(out / "results.parquet")
+    failed, ok = results[results["status"] == "failed"], results[results["status"] == "ok"]
+    assert len(failed) >= 1 and len(ok) >= 1 and len(results) == 12
+    assert (
+        failed["error"]
+        .str.startswith("ScenarioError: black-thursday-2020: vaults: the population's debt")
+        .all()
+    )
+    assert failed["bad_debt"].isna().all() and ok["bad_debt"].notna().all()
+    assert f"12 runs ({len(failed)} failed)" in result.output
+    summary = (out / "summary.md").read_text()
+    assert "## Failed runs" in summary and f"{len(failed)} runs failed (ScenarioError" in summary
+    cells = pd.read_parquet(out / "cells.parquet")
+    assert (cells["runs"].iloc[0], cells["failed"].iloc[0]) == (len(ok), len(failed))
+
+
+def test_sweep__a_tampered_figure__the_chain_check_catches_it(pool_sweep, tmp_path):
+    out = tmp_path / "tampered"
+    shutil.copytree(pool_sweep, out)
+    import json
+
+    run = json.loads((out / "verification.json").read_text())["runs"][0]
+    path = out / "runs" / f"{run:07d}.parquet"
+    table = pq.read_table(path).to_pandas()
+    table.loc[0, "bad_debt"] = table.loc[0, "bad_debt"] + 1e-6
+    import pyarrow as pa
+
+    pq.write_table(pa.Table.from_pandas(table, schema=pq.read_schema(path)), path)
+    (out / "verification.json").unlink()
+    result = _sweep(*SWEEP, "--verify", "1", "--out", str(out))
+    assert result.exit_code == 1, result.output
+    assert f"on chain: run {run}" in result.output and "figures differ: bad_debt" in result.output
+    assert "DIFFER: bad_debt" in (out / "summary.md").read_text()
+
+
+# --- bad input ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "extra, phrase",
+    [
+        (["--grid", "colour=red"], "unknown grid name 'colour'"),
+        (["--grid", "liquidation_penalty=1.13,3"], "liquidation_penalty: must be >= 1 and <= 2"),
+        (["--grid", "dust="], "dust has no values"),
+        (["--grid", "dust=2500", "--grid", "dust=3000"], "dust is given twice"),
+        (["--seeds", "0"], "--seeds: must be an integer between 1 and"),
+        (["--workers", "0"], "--workers: must be between 1 and"),
+        (["--dask", "--scheduler", "tcp://127.0.0.1:1"], "give one of them"),
+        (["--verify", "-1"], "--verify: must be 0 or more"),
+        (["--max-borrower-cost", "cheap"], "--max-borrower-cost: not a number"),
+        (["--scenario", "black-friday"], "unknown scenario 'black-friday'"),
+        (["--file", "missing.toml"], "missing.toml: cannot read"),
+    ],
+)
+def test_sweep_cli__bad_input__one_line_exit_2_nothing_written(tmp_path, extra, phrase):
+    out = tmp_path / "out"
+    result = CliRunner().invoke(_cli(), [*SWEEP, *extra, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("sweep: ") and phrase in lines[0], lines
+    assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+def test_sweep_cli__unreachable_scheduler__one_line_exit_2_nothing_written(tmp_path):
+    out = tmp_path / "out"
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    result = CliRunner().invoke(_cli(), [*SWEEP, "--scheduler", address, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and f"--scheduler {address}: unreachable" in lines[0], lines
+    assert not out.exists()
+
+
+def test_sweep_cli__out_holds_another_sweep__refused_and_left_alone(pool_sweep, tmp_path):
+    out = tmp_path / "held"
+    shutil.copytree(pool_sweep, out)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    result = CliRunner().invoke(
+        _cli(), [*[a if a != "6" else "7" for a in SWEEP], "--out", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    assert (
+        "holds another sweep (its seeds: 6; this one's: 7); choose another --out" in result.output
+    )
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+
+
+def test_sweep_cli__out_is_not_a_sweep__refused_and_left_alone(tmp_path):
+    out = tmp_path / "mine"
+    out.mkdir()
+    (out / "notes.txt").write_text("keep me")
+    result = CliRunner().invoke(_cli(), [*SWEEP, "--out", str(out)])
+    assert result.exit_code == 2 and "is not a Backstop sweep" in result.output
+    assert [p.name for p in out.iterdir()] == ["notes.txt"]
+
+
+def test_ape_run_sweep__unknown_grid_name__exit_2_through_ape(tmp_path):
+    done = subprocess.run(
+        [str(BIN / "ape"), "run", "sweep", "--grid", "colour=red", "--out", str(tmp_path / "r")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2
+    errors = [line for line in done.stderr.splitlines() if line.startswith("sweep:")]
+    assert len(errors) == 1 and "unknown grid name 'colour'" in errors[0]
+    assert "Traceback" not in done.stderr and not (tmp_path / "r").exists()
+
+
+def test_sweep_cli__out_holds_the_sweep_of_another_scenario_content__refused(pool_sweep, tmp_path):
+    out = tmp_path / "held"
+    shutil.copytree(pool_sweep, out)
+    changed = tmp_path / "thin.toml"
+    changed.write_text(
+        Path(THIN).read_text().replace('pool_depth = "300_000"', 'pool_depth = "300_001"')
+    )
+    args = [str(changed) if a == THIN else a for a in SWEEP]
+    result = CliRunner().invoke(_cli(), [*args, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "its scenarios' content differs" in result.output
+
+
+def test_sweep__two_scenarios__every_cell_on_each_one_recommendation_each(tmp_path):
+    out = tmp_path / "two"
+    result = _sweep(
+        "--scenario",
+        THIN,
+        "--scenario",
+        "synthetic-crash",
+        "--vaults",
+        "20",
+        "--seeds",
+        "3",
+        "--grid",
+        "insurance_fund=0,3000",
+        "--verify",
+        "0",
+        "--workers",
+        "2",
+        "--quiet",
+        "--out",
+        str(out),
+    )
+    assert result.exit_code == 0, result.output
+    results = pd.read_parquet(out / "results.parquet")
+    assert list(results.groupby("scenario", sort=False).size().items()) == [
+        ("thin-liquidity-2020", 6),
+        ("synthetic-crash", 6),
+    ]
+    # a synthetic path is drawn from the seed: three seeds, three paths, three outcomes
+    synthetic = results[results["scenario"] == "synthetic-crash"]
+    assert (synthetic.groupby("cell")["liquidated_value"].nunique() == 3).all()
+    summary = (out / "summary.md").read_text()
+    assert "- thin-liquidity-2020: lowest VaR95" in summary
+    assert "- synthetic-crash: lowest VaR95" in summary
+    assert "| synthetic-crash: insurance_fund=3000 |" in summary
+
+
+def test_sweep_cli__a_sweep_running_in_the_directory__refused(pool_sweep, tmp_path):
+    import fcntl
+
+    out = tmp_path / "busy"
+    shutil.copytree(pool_sweep, out)
+    with open(out / ".lock", "a") as held:
+        fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        result = CliRunner().invoke(_cli(), [*SWEEP, "--verify", "1", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert "another process is running this sweep" in result.output
