@@ -40,7 +40,7 @@ from hypothesis.stateful import (
     rule,
 )
 
-from offchain.backends import ChainBackend, ModelBackend
+from offchain.backends import EvmBackend, ModelBackend
 from offchain.model import price_curves
 from offchain.model.backstop import LossStatus
 from offchain.model.errors import Revert
@@ -64,7 +64,7 @@ class Differential(RuleBasedStateMachine):
     Bound to a node, a deployment and its model by `make_machine`."""
 
     # bound by make_machine: the node, the deployment with its model, the accounts
-    node: ChainBackend
+    node: EvmBackend
     deployed: tuple[Deployment, ModelBackend]
     roles: Roles
 
@@ -1147,7 +1147,7 @@ _hide_rules(LiquidationFocus, _LIQUIDATION_RULES)
 
 
 def make_machine(
-    node: ChainBackend, deployed: tuple[Deployment, ModelBackend], roles: Roles, kind: str = "full"
+    node: EvmBackend, deployed: tuple[Deployment, ModelBackend], roles: Roles, kind: str = "full"
 ) -> type[Differential]:
     """The state machine class (`"full"` or `"liquidations"`) bound to a node and a deployment
     (used by the tests and the benchmark)."""
