@@ -7,7 +7,6 @@ runs in lockstep with the off-chain model, so a benchmark that drifted from the 
 
 from __future__ import annotations
 
-import copy
 import gc
 import json
 import platform
@@ -15,22 +14,26 @@ import statistics
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import click
 from ape import project
 from ape.cli import ConnectedProviderCommand
 from eth_utils import to_checksum_address
-from hypothesis import HealthCheck, settings
-from hypothesis.stateful import run_state_machine_as_test
 
-from offchain.backends import ChainBackend, Lockstep, ModelBackend, load_artifacts, reader_code
+from offchain.backends import ChainBackend, load_artifacts, reader_code
 from offchain.backends.anvil import keep_ape_anvil_history_in_memory
-from offchain.model.fixed_point import RAD, WAD, rpow_up
-from offchain.system.config import load_config
-from offchain.system.deployment import deploy_flash_taker, deploy_system
-from offchain.testing import differential
-from offchain.testing.harness import Roles
+from offchain.model.fixed_point import rpow_up
+from offchain.testing import stats
+from offchain.testing.fuzz import (
+    CAMPAIGN_RECORD,
+    MUTATION_RECORD,
+    PROFILES,
+    deploy_target,
+    revm_target,
+    run_machine,
+)
+from offchain.testing.gas_scenarios import all_gas_figures
+from offchain.testing.harness import TEST_FACTORIES, Roles
 
 keep_ape_anvil_history_in_memory()  # before ape starts its node for this command
 
@@ -41,6 +44,10 @@ REPORT = ROOT / "bench" / "results.md"
 # a shared machine can double a single sample (the chain run, ~25 s, averages more of it out)
 CHAIN_RUNS = 3
 MODEL_RUNS = 5
+# examples of the `ci` profile's full machine timed on each EVM (the same examples on both)
+FUZZ_EXAMPLES = 12
+# figures no longer measured (dropped from results.json)
+RETIRED = ("fuzz.differential_steps_per_s",)
 
 # MakerDAO dss, same kind of transaction (from the issue's anchors)
 ANCHORS = {
@@ -56,30 +63,37 @@ ANCHORS = {
 }
 
 
-def _fuzz_throughput(chain: ChainBackend, roles: list[str]) -> tuple[float, int]:
+def _fuzz_figures(chain: ChainBackend, roles: list[str]) -> tuple[dict[str, float], int]:
+    """Checked steps per second of the `ci` profile's full machine on one core, on revm in
+    process and on Anvil, in the same run and on the same (derandomized) examples; and the
+    committed campaign and mutation records' counts."""
     account_roles = Roles(*roles[:6])
-    model = ModelBackend(chain.last_block_time)
-    for account in account_roles.users:
-        model.nonces[account] = int(chain.rpc("eth_getTransactionCount", [account, "latest"]), 16)
-    d = deploy_system(
-        Lockstep(chain, model), load_config(), account_roles.governance, account_roles.feeder
-    )
-    machine = differential.make_machine(chain, (d, copy.deepcopy(model)), account_roles)
-    differential.STEPS.clear()
-    start = time.perf_counter()
-    run_state_machine_as_test(
-        machine,
-        settings=settings(
-            max_examples=12,
-            stateful_step_count=30,
-            deadline=None,
-            database=None,
-            derandomize=True,
-            suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large],
-        ),
-    )
-    elapsed = time.perf_counter() - start
-    return differential.STEPS["checked"] / elapsed, differential.STEPS["checked"]
+    rates, steps = {}, 0
+    artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
+    for name, make_target in (
+        ("revm", lambda: revm_target(artifacts)),
+        ("anvil", lambda: deploy_target(chain, account_roles)),
+    ):
+        snapshot = chain.snapshot()
+        target = make_target()
+        stats.reset()
+        start = time.perf_counter()
+        run_machine(target, "full", PROFILES["ci"].settings(examples=FUZZ_EXAMPLES))
+        rates[name] = stats.TOTALS.steps / (time.perf_counter() - start)
+        steps += stats.TOTALS.steps
+        chain.revert_to(snapshot)
+    figures = {
+        "fuzz.revm_steps_per_s": round(rates["revm"], 1),
+        "fuzz.anvil_steps_per_s": round(rates["anvil"], 1),
+        "fuzz.revm_over_anvil": round(rates["revm"] / rates["anvil"], 1),
+    }
+    if CAMPAIGN_RECORD.exists():
+        figures["fuzz.campaign_steps"] = json.loads(CAMPAIGN_RECORD.read_text())["steps"]
+    if MUTATION_RECORD.exists():
+        record = json.loads(MUTATION_RECORD.read_text())
+        figures["fuzz.mutants_killed"] = record["killed"]
+        figures["fuzz.mutants_total"] = record["total"]
+    return figures, steps
 
 
 def _version(cmd: list[str]) -> str:
@@ -137,6 +151,8 @@ def _simulation_figures() -> tuple[dict[str, float], dict[str, list[float]]]:
 
 def _write(figures: dict[str, float], steps: int | None, samples: dict[str, list[float]]) -> None:
     results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
+    for key in RETIRED:
+        results.pop(key, None)
     results.update(figures)
     meta = results.setdefault("_meta", {})
     meta.update(
@@ -189,8 +205,8 @@ def cli(provider, sim_only):
     chain = ChainBackend(provider.uri, load_artifacts(project), reader_code(project))
     roles = [str(to_checksum_address(a)) for a in chain.rpc("eth_accounts", [])]
     gas: dict[str, float] = dict(all_gas_figures(chain, roles))
-    steps_per_s, steps = _fuzz_throughput(chain, roles)
-    gas["fuzz.differential_steps_per_s"] = round(steps_per_s, 1)
+    fuzz, steps = _fuzz_figures(chain, roles)
+    gas.update(fuzz)
     figures, samples = _simulation_figures()
     gas.update(figures)
     _write(gas, steps, samples)

@@ -225,12 +225,13 @@ class ContractAbi:
         )
 
     def _deployed(self, address: str, name: str) -> None:
-        """`name` now lives at `address`; after a snapshot revert another contract may have lived
-        there: its ABI and every cached encoding are dropped."""
+        """`name` now lives at `address`. After a snapshot revert another contract may have lived
+        there: then its ABI and every cached encoding of a call to it are dropped."""
+        if self.names.get(address, name) != name:
+            self._functions.pop(address, None)
+            self._read_cache.clear()
+            self._call_cache = {k: v for k, v in self._call_cache.items() if k[0] != address}
         self.names[address] = name
-        self._functions.pop(address, None)
-        self._read_cache.clear()
-        self._call_cache.clear()
 
     def _event(self, address: str, topics: list[bytes], data: bytes) -> Event:
         """A log (emitter, topics, data) as an `Event`."""

@@ -66,7 +66,9 @@ _BASE_GAS = 21_000
 _REVERT_OUTPUT = re.compile(r"output: 0x([0-9a-fA-F]*)")
 # revm's Debug rendering of its journaled state: an account, and a storage slot of one (decimal)
 _ACCOUNT = re.compile(r"(0x[0-9a-f]{40}): Account \{")
-_SLOT = re.compile(r"(\d+): StorageSlot \{ previous_or_original_value: \d+, present_value: (\d+) \}")
+_SLOT = re.compile(
+    r"(\d+): StorageSlot \{ previous_or_original_value: \d+, present_value: (\d+) \}"
+)
 
 
 @dataclass
@@ -104,7 +106,9 @@ class RevmBackend(ContractAbi):
         self.chain_id = chain_id
         self.exact_gas = exact_gas
         self.evm = EVM(
-            env=Env(cfg=CfgEnv(chain_id=chain_id), block=BlockEnv(number=0, timestamp=genesis_time)),
+            env=Env(
+                cfg=CfgEnv(chain_id=chain_id), block=BlockEnv(number=0, timestamp=genesis_time)
+            ),
             spec_id=SPEC_ID,
         )
         # the BatchReader lives at a scratch address, in the database below every snapshot
@@ -174,10 +178,10 @@ class RevmBackend(ContractAbi):
         nonce = self.nonces.get(sender, 0)
         self.nonces[sender] = nonce + 1
         # the EVM's own nonce of a sender only moves with its CREATEs: it is set from ours, which
-        # counts every transaction, so the new address is a node's (create_address)
-        self.evm.insert_account_info(
-            sender, AccountInfo(balance=self.evm.get_balance(sender), nonce=nonce)
-        )
+        # counts every transaction, so the new address is a node's (create_address). (pyrevm's
+        # stub omits AccountInfo's `balance` parameter, which its constructor takes.)
+        info = AccountInfo(balance=self.evm.get_balance(sender), nonce=nonce)  # pyright: ignore[reportCallIssue]
+        self.evm.insert_account_info(sender, info)
         address = to_checksum_address(self._run(sender, None, code))
         self._deployed(address, name)
         return address
