@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from hypothesis import HealthCheck, settings
+from hypothesis import HealthCheck, Phase, settings
 from hypothesis.database import ExampleDatabase
 from hypothesis.stateful import run_state_machine_as_test
 
@@ -58,14 +58,22 @@ class Profile:
     steps: int
     derandomize: bool
 
-    def settings(self, database: ExampleDatabase | None = None, **overrides: Any) -> settings:
+    def settings(
+        self,
+        database: ExampleDatabase | None = None,
+        examples: int | None = None,
+        phases: tuple[Phase, ...] | None = None,
+    ) -> settings:
+        """Hypothesis settings of the profile (`examples` instead of its own; `phases` to leave
+        out shrinking, say)."""
         return settings(
-            max_examples=overrides.get("examples", self.examples),
+            max_examples=self.examples if examples is None else examples,
             stateful_step_count=self.steps,
             derandomize=self.derandomize,
             database=database,
             deadline=None,
             print_blob=False,
+            phases=tuple(Phase) if phases is None else phases,
             suppress_health_check=[
                 HealthCheck.too_slow,
                 HealthCheck.function_scoped_fixture,
