@@ -47,7 +47,7 @@ ANVIL_CHAIN_ID = 31337
 # rules, which is what Vyper's `prague` target needs (Prague added no opcode)
 SPEC_ID = "PRAGUE"
 # the accounts of Anvil's default mnemonic ("test test ... junk"): the same senders on a node
-ANVIL_ACCOUNTS = (
+ANVIL_ACCOUNTS: tuple[str, ...] = (
     "0xf39Fd6e51aad88F6F4ce6aB8827279cffFb92266",
     "0x70997970C51812dc3A010C7d01b50e0d17dc79C8",
     "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC",

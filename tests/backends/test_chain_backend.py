@@ -28,13 +28,13 @@ def pair(request, artifacts):
     people = [actor_address("block-test", i) for i in range(4)]
     model = ModelBackend(GENESIS)
     if request.param == "revm":
-        chain = RevmBackend(*artifacts, GENESIS)
+        chain = RevmBackend(artifacts[0], artifacts[1], GENESIS)
         token = chain.deploy("TestToken", people[0], "Test", "TST", 18)
         assert model.deploy("TestToken", people[0], "Test", "TST", 18) == token
         yield chain, model, token, people
         return
     with Anvil(GENESIS) as node:
-        chain = ChainBackend(node.url, *artifacts)
+        chain = ChainBackend(node.url, artifacts[0], artifacts[1])
         chain.rpc_batch([("anvil_setBalance", [who, hex(10**24)]) for who in people])
         token = chain.deploy("TestToken", people[0], "Test", "TST", 18)
         assert model.deploy("TestToken", people[0], "Test", "TST", 18) == token

@@ -20,16 +20,16 @@ WAD = 10**18
 
 @pytest.fixture
 def evm(artifacts) -> RevmBackend:
-    return RevmBackend(*artifacts, GENESIS)
+    return RevmBackend(artifacts[0], artifacts[1], GENESIS)
 
 
 def test_gas__every_benchmark_transaction__equals_anvils(artifacts):
     """The same deployment and transactions (scripts/bench.py's) on a fresh Anvil and on revm
     with exact gas, from the same genesis: every figure is the same, to the unit."""
     roles = list(ANVIL_ACCOUNTS)
-    on_revm = all_gas_figures(RevmBackend(*artifacts, GENESIS, exact_gas=True), roles)
+    on_revm = all_gas_figures(RevmBackend(artifacts[0], artifacts[1], GENESIS, exact_gas=True), roles)
     with Anvil(GENESIS) as node:
-        on_anvil = all_gas_figures(ChainBackend(node.url, *artifacts), roles)
+        on_anvil = all_gas_figures(ChainBackend(node.url, artifacts[0], artifacts[1]), roles)
     assert len(on_anvil) >= 25
     assert on_revm == on_anvil
 
@@ -37,7 +37,7 @@ def test_gas__every_benchmark_transaction__equals_anvils(artifacts):
 def test_gas__pyrevm_keeps_slots_warm__only_the_exact_count_is_a_nodes(artifacts):
     """pyrevm counts the second of two identical transfers with its slots still warm from the
     first; the exact count (a fresh, cold EVM) charges both alike, as a node does."""
-    evm = RevmBackend(*artifacts, GENESIS, exact_gas=True)
+    evm = RevmBackend(artifacts[0], artifacts[1], GENESIS, exact_gas=True)
     owner, other = ANVIL_ACCOUNTS[:2]
     token = evm.deploy("TestToken", owner, "T", "T", 18)
     evm.transact(token, "mint", owner, owner, 10 * WAD)
