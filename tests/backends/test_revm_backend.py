@@ -27,7 +27,9 @@ def test_gas__every_benchmark_transaction__equals_anvils(artifacts):
     """The same deployment and transactions (scripts/bench.py's) on a fresh Anvil and on revm
     with exact gas, from the same genesis: every figure is the same, to the unit."""
     roles = list(ANVIL_ACCOUNTS)
-    on_revm = all_gas_figures(RevmBackend(artifacts[0], artifacts[1], GENESIS, exact_gas=True), roles)
+    on_revm = all_gas_figures(
+        RevmBackend(artifacts[0], artifacts[1], GENESIS, exact_gas=True), roles
+    )
     with Anvil(GENESIS) as node:
         on_anvil = all_gas_figures(ChainBackend(node.url, artifacts[0], artifacts[1]), roles)
     assert len(on_anvil) >= 25
