@@ -1,5 +1,6 @@
-"""ABI encoding and decoding for the chain backend, written out for speed: return data, event
-data and the BatchReader's batched calls (see chain.ChainBackend.views)."""
+"""ABI encoding and decoding for the EVM backends (chain.ChainBackend, revm.RevmBackend), written
+out for speed: return data, event data and the BatchReader's batched calls; `ContractAbi` is what
+both backends know of the deployed contracts' ABIs."""
 
 from __future__ import annotations
 
@@ -8,9 +9,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from eth_abi import decode as abi_decode
+from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 
+from offchain.model.state import Event
+
 _READER_ADDRESS = "0x00000000000000000000000000000000000BA7C4"
+_ERROR_SELECTOR = keccak(text="Error(string)")[:4]
 _READ_SELECTOR = keccak(text="read((address,bytes)[])")[:4]
 
 
@@ -151,3 +156,119 @@ def _decode_results(raw: bytes) -> list[bytes]:
         length = int.from_bytes(raw[start : start + 32], "big")
         out.append(raw[start + 32 : start + 32 + length])
     return out
+
+
+def revert_reason(data: bytes) -> str | None:
+    """A revert's reason string from its return data (`Error(string)`); None for any other
+    revert (an arithmetic check, a bare `raise`)."""
+    if data[:4] == _ERROR_SELECTOR:
+        return abi_decode(["string"], data[4:])[0]
+    return None
+
+
+class ContractAbi:
+    """The deployed contracts' ABIs as an EVM backend uses them: a function of the contract at an
+    address (`names` maps addresses to contract names), a log decoded into an `Event`, and the
+    BatchReader's requests for a list of reads, each encoded once."""
+
+    # the BatchReader takes at most this many calls in one read (contracts/BatchReader.vy)
+    READ_CHUNK = 2048
+
+    def __init__(self, artifacts: dict[str, tuple[list[dict], str]]):
+        self.artifacts = artifacts
+        self.names: dict[str, str] = {}
+        self._functions: dict[str, dict[str, _Function]] = {}
+        self._read_cache: dict[tuple, list[tuple[bytes, list[_Function]]]] = {}
+        self._call_cache: dict[tuple, tuple[bytes, _Function]] = {}
+        # topic -> (event name, argument names indexed then not, their decoders)
+        self._events: dict[
+            bytes, tuple[str, list[str], Callable[[bytes], tuple], Callable[[bytes], tuple]]
+        ] = {}
+        for abi, _ in artifacts.values():
+            for item in abi:
+                if item["type"] == "event":
+                    params = [(i["name"], _abi_type(i), i["indexed"]) for i in item["inputs"]]
+                    topic = keccak(text=f"{item['name']}({','.join(t for _, t, _ in params)})")
+                    indexed = [(n, t) for n, t, i in params if i]
+                    plain = [(n, t) for n, t, i in params if not i]
+                    # an indexed value is one word (its topic)
+                    self._events[topic] = (
+                        item["name"],
+                        [n for n, _ in indexed + plain],
+                        _static_decoder([t for _, t in indexed]),
+                        _static_decoder([t for _, t in plain]),
+                    )
+
+    def _function(self, address: str, function: str) -> _Function:
+        functions = self._functions.get(address)
+        if functions is None:
+            functions = {}
+            for item in self.artifacts[self.names[address]][0]:
+                if item["type"] == "function":
+                    inputs = [_abi_type(i) for i in item["inputs"]]
+                    functions[item["name"]] = _Function(
+                        keccak(text=f"{item['name']}({','.join(inputs)})")[:4],
+                        inputs,
+                        [_abi_type(o) for o in item["outputs"]],
+                    )
+            self._functions[address] = functions
+        return functions[function]
+
+    def _calldata(self, address: str, function: str, args: tuple) -> tuple[bytes, _Function]:
+        fn = self._function(address, function)
+        return fn.selector + abi_encode(fn.inputs, list(args)), fn
+
+    def _constructor_data(self, name: str, args: tuple) -> bytes:
+        """Deployment bytecode of contract `name` with its constructor arguments."""
+        abi, bytecode = self.artifacts[name]
+        ctor = next((i for i in abi if i["type"] == "constructor"), {"inputs": []})
+        return bytes.fromhex(bytecode.removeprefix("0x")) + abi_encode(
+            [_abi_type(i) for i in ctor["inputs"]], list(args)
+        )
+
+    def _deployed(self, address: str, name: str) -> None:
+        """`name` now lives at `address`. After a snapshot revert another contract may have lived
+        there: then its ABI and every cached encoding of a call to it are dropped."""
+        if self.names.get(address, name) != name:
+            self._functions.pop(address, None)
+            self._read_cache.clear()
+            self._call_cache = {k: v for k, v in self._call_cache.items() if k[0] != address}
+        self.names[address] = name
+
+    def _event(self, address: str, topics: list[bytes], data: bytes) -> Event:
+        """A log (emitter, topics, data) as an `Event`."""
+        name, names, decode_indexed, decode_plain = self._events[topics[0]]
+        values = decode_indexed(b"".join(topics[1:])) + decode_plain(data)
+        return Event(address, name, dict(zip(names, values)))
+
+    def _read_requests(
+        self, calls: list[tuple[str, str, tuple]], cache: bool
+    ) -> list[tuple[bytes, list[_Function]]]:
+        """The BatchReader calldata for `calls` (address, getter, args), in chunks the reader
+        takes, each with the functions that decode its results. With `cache`, kept for the next
+        identical list of reads."""
+        key = tuple(calls)
+        requests = self._read_cache.get(key) if cache else None
+        if requests is None:
+            prepared = [self._encoded_call(a, f, args) for a, f, args in calls]
+            requests = []
+            for start in range(0, len(prepared), self.READ_CHUNK):
+                chunk = prepared[start : start + self.READ_CHUNK]
+                data = _READ_SELECTOR + _encode_tails([tail for tail, _ in chunk])
+                requests.append((data, [fn for _, fn in chunk]))
+            if cache:
+                if len(self._read_cache) > 32:  # reads that vary (a simulation's) must not pile up
+                    self._read_cache.clear()
+                self._read_cache[key] = requests
+        return requests
+
+    def _encoded_call(self, address: str, function: str, args: tuple) -> tuple[bytes, _Function]:
+        """(the BatchReader's encoding of the call, function) of one read, encoded once per
+        distinct read."""
+        key = (address, function, args)
+        hit = self._call_cache.get(key)
+        if hit is None:
+            data, fn = self._calldata(address, function, args)
+            hit = (_call_tail(bytes.fromhex(address[2:]), data), fn)
+            self._call_cache[key] = hit
+        return hit

@@ -1,6 +1,8 @@
 """What every backend answers: the `Backend` protocol, a transaction's outcome, and the CREATE
-address rule. Three backends implement it: `ModelBackend` (the off-chain model, model.py),
-`ChainBackend` (a JSON-RPC node, chain.py) and `Lockstep` (both at once, lockstep.py)."""
+address rule. Four backends implement it: `ModelBackend` (the off-chain model, model.py),
+`ChainBackend` (a JSON-RPC node, chain.py), `RevmBackend` (revm in process, revm.py) and
+`Lockstep` (an EVM and the model at once, lockstep.py). The two EVMs also answer `EvmBackend`:
+snapshots, single reads and gas."""
 
 from __future__ import annotations
 
@@ -60,3 +62,18 @@ class Backend(Protocol):
     def views(self, calls: list[tuple[str, str, tuple]], cache: bool = True) -> list[Any]: ...
 
     def call(self, address: str, function: str, *args: Any) -> Any: ...
+
+
+class EvmBackend(Backend, Protocol):
+    """An EVM as a backend (`ChainBackend`, `RevmBackend`): a `Backend` with snapshots (revert to
+    one once; later ones are dropped with it), single reads and the last transaction's gas."""
+
+    def snapshot(self) -> str: ...
+
+    def revert_to(self, snapshot_id: str) -> None: ...
+
+    def view(self, address: str, function: str, *args: Any) -> Any: ...
+
+    def gas_used(self) -> int: ...
+
+    def nonce(self, account: str) -> int: ...

@@ -8,23 +8,18 @@ from __future__ import annotations
 
 import itertools
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from typing import Any
 
-from eth_abi import decode as abi_decode
-from eth_abi import encode as abi_encode
-from eth_utils import keccak, to_checksum_address
+from eth_utils import to_checksum_address
 
 from offchain.backends.abi import (
     _ADDRESSES_HEX,
-    _READ_SELECTOR,
     _READER_ADDRESS,
-    _abi_type,
-    _call_tail,
+    ContractAbi,
     _decode_results,
-    _encode_tails,
     _Function,
-    _static_decoder,
+    revert_reason,
 )
 from offchain.backends.base import TX_GAS, TxOutcome
 from offchain.backends.model import MODEL_FACTORIES
@@ -33,7 +28,7 @@ from offchain.model.errors import Revert
 from offchain.model.state import Event
 
 
-class ChainBackend:
+class ChainBackend(ContractAbi):
     """A JSON-RPC node (Anvil) with unlocked dev accounts and automine."""
 
     def __init__(
@@ -45,34 +40,12 @@ class ChainBackend:
     ):
         """`dev_node`: a node this process may reconfigure (one-second block time steps); False
         for a node shared with others (a live keeper's), which is only read and sent to."""
+        super().__init__(artifacts)
         self.rpc_url = rpc_url
         self.reader_code = reader_code
-        self._read_cache: dict[tuple, list[tuple[str, list[_Function]]]] = {}
-        self._call_cache: dict[tuple, tuple[bytes, _Function]] = {}
         self._transport = _Transport(rpc_url)
         self._ids = itertools.count(1)
         self._send_sync = True  # eth_sendTransactionSync until the node says it has none
-        self.artifacts = artifacts
-        self.names: dict[str, str] = {}
-        self._functions: dict[str, dict[str, _Function]] = {}
-        # topic -> (event name, argument names indexed then not, their decoders)
-        self._events: dict[
-            bytes, tuple[str, list[str], Callable[[bytes], tuple], Callable[[bytes], tuple]]
-        ] = {}
-        for abi, _ in artifacts.values():
-            for item in abi:
-                if item["type"] == "event":
-                    params = [(i["name"], _abi_type(i), i["indexed"]) for i in item["inputs"]]
-                    topic = keccak(text=f"{item['name']}({','.join(t for _, t, _ in params)})")
-                    indexed = [(n, t) for n, t, i in params if i]
-                    plain = [(n, t) for n, t, i in params if not i]
-                    # an indexed value is one word (its topic)
-                    self._events[topic] = (
-                        item["name"],
-                        [n for n, _ in indexed + plain],
-                        _static_decoder([t for _, t in indexed]),
-                        _static_decoder([t for _, t in plain]),
-                    )
         if dev_node:
             self.rpc("anvil_setBlockTimestampInterval", [1])
         self.sync()
@@ -131,21 +104,6 @@ class ChainBackend:
 
     # -------------------------------------------------------- contracts
 
-    def _function(self, address: str, function: str) -> _Function:
-        functions = self._functions.get(address)
-        if functions is None:
-            functions = {}
-            for item in self.artifacts[self.names[address]][0]:
-                if item["type"] == "function":
-                    inputs = [_abi_type(i) for i in item["inputs"]]
-                    functions[item["name"]] = _Function(
-                        keccak(text=f"{item['name']}({','.join(inputs)})")[:4],
-                        inputs,
-                        [_abi_type(o) for o in item["outputs"]],
-                    )
-            self._functions[address] = functions
-        return functions[function]
-
     def _send(self, tx: dict[str, Any]) -> dict[str, Any]:
         receipt = None
         if self._send_sync:
@@ -178,34 +136,21 @@ class ChainBackend:
     def _revert_reason(self, tx_hash: str) -> str | None:
         trace = self.rpc("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
         output = trace.get("output") or "0x"
-        data = bytes.fromhex(output[2:])
-        if data[:4] == keccak(text="Error(string)")[:4]:
-            return abi_decode(["string"], data[4:])[0]
-        return None
+        return revert_reason(bytes.fromhex(output[2:]))
 
     def _decode_log(self, log: dict[str, Any]) -> Event:
-        topics = log["topics"]
-        name, names, decode_indexed, decode_plain = self._events[bytes.fromhex(topics[0][2:])]
-        values = decode_indexed(bytes.fromhex("".join(x[2:] for x in topics[1:])))
-        values += decode_plain(bytes.fromhex(log["data"][2:]))
-        args = dict(zip(names, values))
         address = _ADDRESSES_HEX.get(log["address"])
         if address is None:
             address = _ADDRESSES_HEX[log["address"]] = to_checksum_address(log["address"])
-        return Event(address, name, args)
+        topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
+        return self._event(address, topics, bytes.fromhex(log["data"][2:]))
 
     def deploy(self, name: str, sender: str, *args: Any) -> str:
-        abi, bytecode = self.artifacts[name]
-        ctor = next((i for i in abi if i["type"] == "constructor"), {"inputs": []})
-        data = bytecode + abi_encode([_abi_type(i) for i in ctor["inputs"]], list(args)).hex()
+        data = "0x" + self._constructor_data(name, args).hex()
         self.last_events = []
         receipt = self._send({"from": sender, "data": data, "gas": hex(TX_GAS)})
         address = to_checksum_address(receipt["contractAddress"])
-        self.names[address] = name
-        # after a snapshot revert another contract may have lived at this address: drop its ABI
-        self._functions.pop(address, None)
-        self._read_cache.clear()
-        self._call_cache.clear()
+        self._deployed(address, name)
         return address
 
     def _tx(self, address: str, function: str, sender: str, args: tuple) -> dict[str, Any]:
@@ -263,35 +208,19 @@ class ChainBackend:
     def call_data(
         self, address: str, function: str, *args: Any
     ) -> tuple[dict[str, Any], _Function]:
-        fn = self._function(address, function)
-        return {
-            "to": address,
-            "data": "0x" + (fn.selector + abi_encode(fn.inputs, list(args))).hex(),
-        }, fn
+        data, fn = self._calldata(address, function, args)
+        return {"to": address, "data": "0x" + data.hex()}, fn
 
     def views(self, calls: list[tuple[str, str, tuple]], cache: bool = True) -> list[Any]:
         """Many reads in one eth_call: the BatchReader's code is placed at a scratch address by a
         state override (nothing is deployed). Each result is decoded; one output -> the value.
         With `cache`, the encoded request is kept for the next identical list of reads."""
-        key = tuple(calls)
-        requests_ = self._read_cache.get(key) if cache else None
-        if requests_ is None:
-            prepared = [self._encoded_call(a, f, args) for a, f, args in calls]
-            requests_ = []
-            for start in range(0, len(prepared), 2048):
-                chunk = prepared[start : start + 2048]
-                data = "0x" + (_READ_SELECTOR + _encode_tails([tail for tail, _ in chunk])).hex()
-                requests_.append((data, [fn for _, fn in chunk]))
-            if cache:
-                if len(self._read_cache) > 32:  # reads that vary (a simulation's) must not pile up
-                    self._read_cache.clear()
-                self._read_cache[key] = requests_
         out: list[Any] = []
-        for data, fns in requests_:
+        for data, fns in self._read_requests(calls, cache):
             raw = self.rpc(
                 "eth_call",
                 [
-                    {"to": _READER_ADDRESS, "data": data},
+                    {"to": _READER_ADDRESS, "data": "0x" + data.hex()},
                     "latest",
                     {_READER_ADDRESS: {"code": self.reader_code}},
                 ],
@@ -299,22 +228,6 @@ class ChainBackend:
             results = _decode_results(bytes.fromhex(raw[2:]))
             out.extend(fn.decode(result) for fn, result in zip(fns, results))
         return out
-
-    def _encoded_call(self, address: str, function: str, args: tuple) -> tuple[bytes, _Function]:
-        """(the BatchReader's encoding of the call, function) of one read, encoded once per
-        distinct read."""
-        key = (address, function, args)
-        hit = self._call_cache.get(key)
-        if hit is None:
-            fn = self._function(address, function)
-            hit = (
-                _call_tail(
-                    bytes.fromhex(address[2:]), fn.selector + abi_encode(fn.inputs, list(args))
-                ),
-                fn,
-            )
-            self._call_cache[key] = hit
-        return hit
 
     def view(self, address: str, function: str, *args: Any) -> Any:
         return self.views([(address, function, args)])[0]
@@ -324,6 +237,10 @@ class ChainBackend:
         dynamic array, say). One output -> the value."""
         tx, fn = self.call_data(address, function, *args)
         return fn.decode(bytes.fromhex(self.rpc("eth_call", [tx, "latest"])[2:]))
+
+    def nonce(self, account: str) -> int:
+        """How many transactions `account` has sent."""
+        return int(self.rpc("eth_getTransactionCount", [account, "latest"]), 16)
 
     def gas_used(self) -> int:
         assert self.last_receipt is not None

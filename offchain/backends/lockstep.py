@@ -4,12 +4,23 @@ differential harness of the tests and of `make run`."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from typing import Any
 
-from offchain.backends.base import Divergence
-from offchain.backends.chain import ChainBackend
+from offchain.backends.base import Divergence, EvmBackend
 from offchain.backends.model import ModelBackend
 from offchain.model.errors import Revert
+
+
+def model_beside(
+    chain: EvmBackend, accounts: Iterable[str], factories: dict[str, Any] | None = None
+) -> ModelBackend:
+    """A model to run beside `chain` from its head on: the same time, and the accounts' nonces
+    (so that both give a CREATE the same address)."""
+    model = ModelBackend(chain.last_block_time, factories=factories)
+    for account in accounts:
+        model.nonces[account] = chain.nonce(account)
+    return model
 
 
 def _same(a: Any, b: Any) -> bool:
@@ -23,7 +34,7 @@ class Lockstep:
     both succeed or both revert with the same reason, at the same block time, emitting the same
     events. Any difference raises `Divergence` with a readable account of it."""
 
-    def __init__(self, chain: ChainBackend, model: ModelBackend):
+    def __init__(self, chain: EvmBackend, model: ModelBackend):
         self.chain = chain
         self.model = model
         self.names = model.names

@@ -37,6 +37,9 @@ class Env:
     # address -> model contract, so contracts can call each other by address
     contracts: dict[str, Contract] = field(default_factory=dict)
     _journal: list[tuple] | None = None
+    # when a list: every transaction's journal is appended to it (what a step wrote, for the
+    # differential checks of offchain/testing/checking.py)
+    write_log: list[tuple] | None = None
 
     def transact(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run one model call as a transaction: all of it, or (on Revert) none of it."""
@@ -57,6 +60,8 @@ class Env:
             del self.logs[n_logs:]
             raise
         finally:
+            if self.write_log is not None:
+                self.write_log += self._journal
             self._journal = None
 
 

@@ -15,9 +15,17 @@ from offchain.model.state import ZERO_ADDRESS as ZERO
 from offchain.system.deployment import Deployment
 
 
-def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -> list[str]:
-    """Violations of I1-I5 in a state snapshot (empty list = all hold)."""
+def state_invariants(
+    state: dict[str, Any],
+    d: Deployment,
+    holders: list[str],
+    groups: dict[str, list[str]] | None = None,
+) -> list[str]:
+    """Violations of I1-I5 in a state snapshot (empty list = all hold). `groups` is
+    `key_groups(state)` when the caller keeps it (it depends on the keys only)."""
     bad: list[str] = []
+    if groups is None:
+        groups = key_groups(state)
     stable = sum(state[f"engine.stable[{h}]"] for h in holders)
     if state["engine.total_issued"] != stable:
         bad.append(f"I1 total_issued {state['engine.total_issued']} != sum(stable) {stable}")
@@ -56,7 +64,7 @@ def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -
                 f"token {name}: balances {held} != supply {state[f'token[{name}].totalSupply']}"
             )
         # the auction's free collateral is exactly what its running auctions still sell
-        ids = _running(state, name)
+        ids = _running(state, groups, name)
         if len(ids) != state[f"auction[{name}].active_count"]:
             bad.append(
                 f"auction {name}: {len(ids)} running auctions but active_count "
@@ -87,7 +95,7 @@ def state_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -
             f"liquidator: debt_in_auction {state['liquidator.debt_in_auction']} != sum over types "
             f"{type_sum}"
         )
-    bad += _waterfall_invariants(state, d, holders)
+    bad += _waterfall_invariants(state, groups, d, holders)
     stable_held = sum(state[f"stablecoin.balanceOf[{h}]"] for h in holders)
     if stable_held != state["stablecoin.totalSupply"]:
         bad.append(f"stablecoin: balances {stable_held} != supply")
@@ -125,14 +133,14 @@ def _loss_numbering(state: dict[str, Any], numbered: dict[int, tuple[int, bool]]
     return bad
 
 
-def _waterfall_invariants(state: dict[str, Any], d: Deployment, holders: list[str]) -> list[str]:
+def _waterfall_invariants(
+    state: dict[str, Any], groups: dict[str, list[str]], d: Deployment, holders: list[str]
+) -> list[str]:
     """The Backstop's loss events, the auctions' escrow and the stability pool's books."""
     bad: list[str] = []
     # the debt auction's count of running auctions (global settlement thaws only at 0) is the
     # number of its auctions with an end; auctions(id) = (bid, lot, winner, bid_expiry, end)
-    running = sum(
-        1 for k, v in state.items() if k.startswith("debt_auction.auctions[") and v[4] != 0
-    )
+    running = sum(1 for k in groups.get("debt_auction.auctions[", ()) if state[k][4] != 0)
     if running != state["debt_auction.running"]:
         bad.append(
             f"debt auction: running {state['debt_auction.running']} != auctions running {running}"
@@ -144,9 +152,7 @@ def _waterfall_invariants(state: dict[str, Any], d: Deployment, holders: list[st
     for name, t in d.types.items():
         escrow = 0
         prefix = f"backstop.losses[{name}]["
-        for key, (debt, due, created_at, status) in (
-            (k, v) for k, v in state.items() if k.startswith(prefix)
-        ):
+        for key, (debt, due, created_at, status) in ((k, state[k]) for k in groups.get(prefix, ())):
             auction_id = int(key[len(prefix) : -1])
             number = state[f"backstop.loss_number[{name}][{auction_id}]"]
             if (status == 0) != (number == 0) or number in numbered:
@@ -209,7 +215,7 @@ def _waterfall_invariants(state: dict[str, Any], d: Deployment, holders: list[st
         bad.append("pool: staker_count != stakers with shares")
     if sum(state[f"pool.value_of[{h}]"] for h in accounts) > state["pool.assets"]:
         bad.append("pool: stakers' values exceed its assets")
-    charges = [k for k in state if k.startswith("pool.charge_amount[")]
+    charges = groups.get("pool.charge_amount[", [])
     for key in charges:
         c = key[len("pool.charge_amount[") : -1]
         amount, attributed_c = state[key], state[f"pool.charge_attributed[{c}]"]
@@ -278,12 +284,22 @@ def loss_conservation(
     return bad
 
 
-def _running(state: dict[str, Any], name: str) -> list[int]:
+def key_groups(state: dict[str, Any]) -> dict[str, list[str]]:
+    """The keys of a state read grouped by what precedes their last index ("auction[ETH-A]
+    .auctions[" for "auction[ETH-A].auctions[3]"), so that the checks that go over every entry
+    of a mapping find them without scanning the whole state each time."""
+    groups: dict[str, list[str]] = {}
+    for key in state:
+        cut = key.rfind("[")
+        if cut >= 0:
+            groups.setdefault(key[: cut + 1], []).append(key)
+    return groups
+
+
+def _running(state: dict[str, Any], groups: dict[str, list[str]], name: str) -> list[int]:
     """Ids of the running auctions of a type (a running auction has an owner)."""
     prefix = f"auction[{name}].auctions["
-    return [
-        int(k[len(prefix) : -1]) for k, v in state.items() if k.startswith(prefix) and v[3] != ZERO
-    ]
+    return [int(k[len(prefix) : -1]) for k in groups.get(prefix, ()) if state[k][3] != ZERO]
 
 
 def model_invariants(model: ModelBackend, d: Deployment) -> list[str]:

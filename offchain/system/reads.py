@@ -7,8 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from offchain.backends.base import Backend
-from offchain.backends.chain import ChainBackend
+from offchain.backends.base import Backend, EvmBackend
 from offchain.backends.model import ModelBackend
 from offchain.system.deployment import Deployment
 
@@ -263,7 +262,7 @@ def read_state(
 
 
 def read_chain_state(
-    chain: ChainBackend, d: Deployment, keys: StateKeys, cache: bool = True
+    chain: EvmBackend, d: Deployment, keys: StateKeys, cache: bool = True
 ) -> dict[str, Any]:
     """Every observable variable of the deployed system, read from the chain in one eth_call."""
     return read_state(chain, d, keys, cache)

@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import collections
 import copy
+import sys
 
 from hypothesis import strategies as st
 from hypothesis.stateful import (
@@ -40,14 +41,16 @@ from hypothesis.stateful import (
     rule,
 )
 
-from offchain.backends import ChainBackend, ModelBackend
+from offchain.backends import EvmBackend, ModelBackend
 from offchain.model import price_curves
 from offchain.model.backstop import LossStatus
 from offchain.model.errors import Revert
 from offchain.model.fee_accumulator import MAX_BASE_FEE
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
 from offchain.system.deployment import Deployment, deploy_flash_taker, seed_pool
+from offchain.testing.checking import Checker
 from offchain.testing.harness import Roles, System
+from offchain.testing.stats import StepStats
 
 TYPES = ["ETH-A", "WBTC-A"]
 # outcome counts of the last run (printed with -s): proof that the fuzz reaches both sides of
@@ -55,6 +58,9 @@ TYPES = ["ETH-A", "WBTC-A"]
 OUTCOMES: collections.Counter = collections.Counter()
 # steps checked (state compared + invariants) in the last run; read by the benchmark
 STEPS = collections.Counter()
+# the complete state is compared every this many steps (and at the end of every example); in
+# between, what each step touched (offchain/testing/checking.py)
+FULL_CHECK_EVERY = 20
 FRACTION = st.integers(min_value=0, max_value=10**6)
 NUDGE = st.sampled_from([-2, -1, 0, 0, 0, 1, 2])
 
@@ -64,7 +70,7 @@ class Differential(RuleBasedStateMachine):
     Bound to a node, a deployment and its model by `make_machine`."""
 
     # bound by make_machine: the node, the deployment with its model, the accounts
-    node: ChainBackend
+    node: EvmBackend
     deployed: tuple[Deployment, ModelBackend]
     roles: Roles
 
@@ -76,18 +82,35 @@ class Differential(RuleBasedStateMachine):
         self.r = self.roles
         self.users = [self.roles.borrower, self.roles.other, self.roles.keeper]
         self.step_count = 0
+        self.checker = Checker(self.s, FULL_CHECK_EVERY)
+        self.stats = StepStats()
+        # every step drawn, in order (what a replay on another EVM runs again)
+        self._rules_strategy = self._rules_strategy.map(self.stats.drawn)
 
     def teardown(self):
-        self.node.revert_to(self.snapshot)
+        try:
+            if sys.exc_info()[0] is None:  # the example passed its steps: compare everything
+                self.checker.full()
+        finally:
+            self.stats.end_example()
+            self.node.revert_to(self.snapshot)
 
     # ---------------------------------------------------- helpers
 
     def act(self, address, function, sender, *args):
+        """Send a transaction that may revert (both sides must agree); counted in OUTCOMES."""
         try:
             self.s.tx(address, function, sender, *args)
             OUTCOMES[f"ok {function}"] += 1
+            OUTCOMES[f"ok {self.s.model.names.get(address, '?')}.{function}"] += 1
+            if function == "set_waterfall" and self.s.contract(self.s.d.backstop).open_losses():
+                OUTCOMES["waterfall changed while losses open"] += 1
+            self.stats.sent(ok=True)
+            return True
         except Revert as exc:
             OUTCOMES[f"revert {function}: {exc.reason}"] += 1
+            self.stats.sent(ok=False)
+            return False
 
     def t(self, name):
         return self.s.d.types[name]
@@ -107,6 +130,9 @@ class Differential(RuleBasedStateMachine):
         amount=st.integers(1, 50), debt_fraction=FRACTION, depth=st.integers(10_000, 2_000_000)
     )
     def open_first_vaults(self, amount, debt_fraction, depth):
+        self.stats.record(
+            "open_first_vaults", amount=amount, debt_fraction=debt_fraction, depth=depth
+        )
         ls = self.s.lockstep
         self.flash = {}
         for name in TYPES:
@@ -1081,11 +1107,150 @@ class Differential(RuleBasedStateMachine):
         )
         self.act(self.s.d.engine, "settle", self.r.governance, amount)
 
+    # ---------------------------------------------------- stories: the waterfall's deep end
+    # Each plays a whole sequence in one step, so that every profile (the derandomized `ci` too)
+    # reaches it whatever the other rules did; each transaction may revert and the step goes on.
+
+    def _stable_for(self, user, amount):
+        """Governance lends `user` what it lacks of `amount` [rad] internally (unbacked debt)."""
+        short = amount - self.engine().stable[user]
+        if short > 0:
+            self.act(
+                self.s.d.engine,
+                "create_unbacked",
+                self.r.governance,
+                self.r.governance,
+                user,
+                short,
+            )
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        user_i=st.integers(0, 2),
+        order=st.sampled_from([[3], [1, 3], [2, 3], [3, 4], [1, 2, 3, 4], [2, 1, 3, 4]]),
+        frac=FRACTION,
+        finish=st.booleans(),
+    )
+    def debt_auction_story(self, name, user_i, order, frac, finish):
+        """A loss goes to the debt auction and is bid for: a vault near its limit is liquidated
+        in a crash, its auction sells out below the debt (a loss), governance reorders the
+        waterfall while the loss is open so that the debt-auction layer takes part of it, the
+        loss is covered after the queue delay, a debt auction starts, a user bids, and (maybe)
+        the auction is finished after the bid duration."""
+        b = self.s.contract(self.s.d.backstop)
+        if not b.live:
+            return
+        self.liquidation_story(name, user_i, user_i, 0, 0)
+        if self._any_auction():
+            self.sell_out_below_debt(frac % 50, user_i, False)
+        closed = self._closed_losses()
+        if not closed:
+            return
+        self.act(self.s.d.backstop, "set_waterfall", self.r.governance, order)
+        loss = b.losses[closed[-1]]
+        self.s.warp(max(1, loss.created_at + b.queue_delay - self.s.now))
+        self.act(self.s.d.backstop, "cover", self.r.keeper, *closed[-1])
+        if b.debt_to_auction:
+            self.act(self.s.d.backstop, "start_debt_auction", self.r.keeper)
+        da = self.s.contract(self.s.d.debt_auction)
+        running = [i for i in range(1, da.count + 1) if da.auctions[i].end]
+        if not running:
+            return
+        auction_id, bidder = running[-1], self.users[user_i]
+        self._stable_for(bidder, da.auctions[auction_id].bid)
+        lot = da.auctions[auction_id].lot
+        self.act(
+            self.s.d.debt_auction,
+            "bid",
+            bidder,
+            auction_id,
+            lot * WAD // da.min_decrease * (10**6 - frac % 500_000) // 10**6,
+        )
+        if finish:
+            self.s.warp(da.bid_duration + 1)
+            self.act(self.s.d.debt_auction, "finish", self.r.keeper, auction_id)
+
+    @rule(user_i=st.integers(0, 2), frac=FRACTION, bids=st.integers(1, 3), finish=st.booleans())
+    def surplus_auction_story(self, user_i, frac, bids, finish):
+        """Surplus above the buffer is sold for the governance token, which is burned: a user
+        sends the Backstop what it lacks above its bad debt, the buffer and a lot, a surplus
+        auction starts, users outbid each other, and (maybe) it is finished after the bid
+        duration."""
+        b = self.s.contract(self.s.d.backstop)
+        if not b.live:
+            return
+        e, backstop = self.engine(), self.s.d.backstop
+        need = e.bad_debt[backstop] + b.surplus_buffer + b.surplus_lot - e.stable[backstop]
+        user = self.users[user_i]
+        if need > 0:
+            self._stable_for(user, need)
+            self.act(self.s.d.engine, "transfer_stable", user, user, backstop, need)
+        self.act(backstop, "start_surplus_auction", self.r.keeper)
+        sa = self.s.contract(self.s.d.surplus_auction)
+        auction_id = sa.count
+        if not auction_id or not sa.auctions[auction_id].end:
+            return
+        for i in range(bids):
+            bid = sa.auctions[auction_id].bid
+            self.act(
+                self.s.d.surplus_auction,
+                "bid",
+                self.users[(user_i + i) % 3],
+                auction_id,
+                max(WAD, bid * sa.min_increase // WAD + frac),
+            )
+        if finish:
+            self.s.warp(sa.bid_duration + 1)
+            self.act(self.s.d.surplus_auction, "finish", self.r.keeper, auction_id)
+
+    @precondition(lambda self: self.step_count > 30)
+    @rule(go=st.integers(0, 5), frac=FRACTION, user_i=st.integers(0, 2))
+    def settlement_story(self, go, frac, user_i):
+        """Global settlement from shutdown to the last redemption, late in an example and rarely:
+        shutdown, final prices, running auctions cancelled, every vault closed, collateral freed,
+        losses covered, debt auctions cancelled, the wait, thaw, cash prices, and a user packs
+        stablecoin and cashes it for collateral of each type."""
+        g = self.s.d.settlement
+        if go or not self.s.contract(g).live:
+            return
+        self.act(g, "shutdown", self.r.governance)
+        owners = self.users + [self.r.governance]
+        for name in TYPES:
+            t = self.t(name)
+            if not self.s.contract(t.oracle).peek()[1]:
+                self.crash(name, 100)  # a fresh price to fix
+            self.act(g, "fix_price", self.r.keeper, t.type_id)
+            for auction_id in list(self.s.contract(t.auction).active):
+                self.act(g, "cancel_auction", self.r.keeper, t.type_id, t.auction, auction_id)
+            for owner in owners:
+                if self.vault(name, owner) != (0, 0):
+                    self.act(g, "close_vault", self.r.keeper, t.type_id, owner)
+            for user in self.users:
+                if self.vault(name, user).collateral:
+                    self.act(g, "free_collateral", user, t.type_id)
+        for key in self._closed_losses():
+            self.act(self.s.d.backstop, "cover", self.r.keeper, *key)
+        da = self.s.contract(self.s.d.debt_auction)
+        for auction_id in range(1, da.count + 1):
+            if da.auctions[auction_id].end:
+                self.act(self.s.d.debt_auction, "cancel", self.r.keeper, auction_id)
+        self.s.warp(self.s.contract(g).wait)
+        self.act(g, "thaw", self.r.keeper)
+        for name in TYPES:
+            self.act(g, "fix_cash_price", self.r.keeper, self.t(name).type_id)
+        user = self.users[user_i]
+        self.act(g, "pack", user, max(1, self.engine().stable[user] // RAY * frac // 10**6))
+        gs = self.s.contract(g)
+        for name in TYPES:
+            tid = self.t(name).type_id
+            self.act(g, "cash", user, tid, gs.packed[user] - gs.cashed[(tid, user)])
+
     # ---------------------------------------------------- after every step
 
     @invariant()
     def chain_equals_model_and_invariants_hold(self):
-        self.s.check()
+        self.checker.after_step()
+        self.stats.checked()
         STEPS["checked"] += 1
         self.step_count += 1
 
@@ -1125,6 +1290,7 @@ _LIQUIDATION_RULES = {
     "debt_auction",
     "sell_out_below_debt",
     "liquidation_story",
+    "debt_auction_story",
 }
 
 
@@ -1146,8 +1312,12 @@ def _hide_rules(machine: type[RuleBasedStateMachine], keep: set[str]) -> None:
 _hide_rules(LiquidationFocus, _LIQUIDATION_RULES)
 
 
+# the machines by kind (make_machine)
+MACHINES = ("full", "liquidations")
+
+
 def make_machine(
-    node: ChainBackend, deployed: tuple[Deployment, ModelBackend], roles: Roles, kind: str = "full"
+    node: EvmBackend, deployed: tuple[Deployment, ModelBackend], roles: Roles, kind: str = "full"
 ) -> type[Differential]:
     """The state machine class (`"full"` or `"liquidations"`) bound to a node and a deployment
     (used by the tests and the benchmark)."""

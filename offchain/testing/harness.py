@@ -15,7 +15,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any
 
-from offchain.backends import MODEL_FACTORIES, ChainBackend, Lockstep, ModelBackend, model_value
+from offchain.backends import MODEL_FACTORIES, EvmBackend, Lockstep, ModelBackend, model_value
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import WAD
 from offchain.model.testing.reentrant_taker import ReentrantTaker
@@ -45,7 +45,7 @@ class Roles:
 class System:
     """One test's view of the deployed system, on chain and in the model at once."""
 
-    def __init__(self, chain: ChainBackend, model: ModelBackend, d: Deployment, roles: Roles):
+    def __init__(self, chain: EvmBackend, model: ModelBackend, d: Deployment, roles: Roles):
         self.chain = chain
         self.model = model
         self.d = d

@@ -1,31 +1,69 @@
 """Differential stateful fuzzing (the machines: offchain/testing/differential.py): random action
-sequences applied to the contracts on Anvil and to the off-chain model, which must agree to the
-wei after every step, with the invariants checked on both."""
+sequences applied to the contracts and to the off-chain model, which must agree to the wei after
+every step, with the specification and the invariants checked on both.
+
+The bulk runs on revm in process (profile `ci`, offchain/testing/fuzz.py); a failing example
+there is replayed on a fresh Anvil and the failure's report says whether it reproduces on the
+node. A smaller profile (`ci-anvil`) runs on the session's Anvil, so that the node path is never
+untested."""
 
 from __future__ import annotations
 
-from hypothesis.stateful import run_state_machine_as_test
+import pytest
 
-from offchain.testing.differential import OUTCOMES, make_machine
+from offchain.testing import stats
+from offchain.testing.differential import MACHINES, OUTCOMES
+from offchain.testing.fuzz import PROFILES, FuzzTarget, run_machine, run_on_revm
 
 
-def test_differential__liquidation_sequences__chain_and_model_agree(node, deployed, roles):
-    """Crashes, liquidations, takes, flash takes, resets, pool trades and the loss waterfall
-    (stakes, covers under several orders, debt auctions): chain and model agree after every step,
-    loss conservation holds, and liquidations, takes and covers really happen."""
-    OUTCOMES.clear()
-    run_state_machine_as_test(make_machine(node, deployed, roles, "liquidations"))
+def _print_outcomes() -> None:
     print("\noutcomes:", *(f"{n:6d}  {k}" for k, n in sorted(OUTCOMES.items())), sep="\n")
+    print("rules (hits / sent / ok):")
+    for rule, count in sorted(stats.TOTALS.rules.items()):
+        print(f"  {rule:24s} {count.hits:6d} {count.sent:6d} {count.ok:6d}")
+
+
+def test_differential__full_machine_on_revm__chain_and_model_agree(revm, artifacts):
+    """The whole system on revm: the EVM and the model agree after every step; every rule is
+    applied (successfully, for rules whose transactions may revert), and the waterfall's deep
+    end is reached: debt-auction bids, surplus auctions, global settlement to the end, and
+    waterfall changes while losses are open."""
+    OUTCOMES.clear()
+    stats.reset()
+    run_on_revm(revm, artifacts, "full", PROFILES["ci"].settings())
+    _print_outcomes()
+    assert stats.TOTALS.steps >= PROFILES["ci"].examples * PROFILES["ci"].steps * 9 // 10
+    never = [rule for rule, count in stats.TOTALS.rules.items() if not count.applied()]
+    assert not never, f"rules never applied: {never}"
+    assert OUTCOMES["ok DebtAuction.bid"] > 0
+    assert OUTCOMES["ok SurplusAuction.bid"] > 0
+    assert OUTCOMES["ok GlobalSettlement.shutdown"] > 0
+    assert OUTCOMES["ok GlobalSettlement.cash"] > 0
+    assert OUTCOMES["waterfall changed while losses open"] > 0
+
+
+def test_differential__liquidation_machine_on_revm__chain_and_model_agree(revm, artifacts):
+    """Crashes, liquidations, takes, flash takes, resets, pool trades and the loss waterfall
+    (stakes, covers under several orders, debt auctions) on revm: the EVM and the model agree
+    after every step, loss conservation holds, and every rule of the story is applied."""
+    OUTCOMES.clear()
+    stats.reset()
+    run_on_revm(revm, artifacts, "liquidations", PROFILES["ci"].settings())
+    _print_outcomes()
+    never = [rule for rule, count in stats.TOTALS.rules.items() if not count.applied()]
+    assert not never, f"rules never applied: {never}"
     assert OUTCOMES["ok liquidate"] + OUTCOMES["ok liquidate_many"] > 0
     assert OUTCOMES["ok take"] > 0
     assert OUTCOMES["ok cover"] > 0
-    assert OUTCOMES["ok stake"] > 0
+    assert OUTCOMES["ok DebtAuction.bid"] > 0
 
 
-def test_differential__random_sequences__chain_and_model_agree(node, deployed, roles):
-    """The contracts on Anvil and the model agree after every step of random action sequences."""
+@pytest.mark.parametrize("kind", MACHINES)
+def test_differential__on_anvil__chain_and_model_agree(node, deployed, roles, kind):
+    """The same machines on Anvil (the node users run), in a smaller profile."""
     OUTCOMES.clear()
-    run_state_machine_as_test(make_machine(node, deployed, roles))
-    print("\noutcomes:", *(f"{n:6d}  {k}" for k, n in sorted(OUTCOMES.items())), sep="\n")
-    # the run must exercise successful vault changes, not only reverts
+    stats.reset()
+    run_machine(FuzzTarget(node, deployed, roles), kind, PROFILES["ci-anvil"].settings())
+    _print_outcomes()
     assert OUTCOMES["ok modify_vault"] > 0
+    assert stats.TOTALS.steps > 0

@@ -1,0 +1,211 @@
+"""The differential machines' check after every step, made cheap without making it weaker.
+
+A full comparison (every observable variable of every contract, on the EVM and in the model,
+offchain/system/reads.py) after every step is what limits the fuzz's speed. `Checker` compares,
+after a step, what the step can have changed:
+
+- every variable the model wrote (its transactions' journals, `Env.write_log`), mapped to the
+  getters that read it;
+- every entry of a contract that logged an event in the step whose arguments the events name
+  (the EVM's events, equal to the model's by Lockstep), and every scalar variable of it;
+- every getter that is a computed view (its inputs are not tracked);
+
+and the complete state every `full_every` steps, whenever the set of variables changes (a new
+auction, charge or loss), and at the end of every example (`full`). A variable that differs
+without either side having touched it is therefore found at the next full comparison at the
+latest (tests/fuzz/test_checking.py plants one). Between full comparisons the EVM's state is
+kept as a mirror updated with every value read, and the invariants are checked on it after every
+step (and on the model's complete storage), as before.
+"""
+
+from __future__ import annotations
+
+import collections
+from typing import Any
+
+from offchain.model.state import Storage
+from offchain.system.invariants import key_groups, model_invariants, state_invariants
+from offchain.system.reads import StateKeys, _state_calls, state_keys
+from offchain.testing.harness import System
+
+_Call = tuple[str, str, str, tuple]  # (state key, address, getter, arguments)
+# getters whose model attribute has another name (offchain/backends/model.py, _MODEL_GETTERS)
+_GETTER_ATTRIBUTE = {
+    "totalSupply": "total_supply",
+    "balanceOf": "balance_of",
+    "active_count": "active",
+}
+_SCALAR = object()  # the key of a variable that is not a mapping
+
+
+def _storage_key(args: tuple) -> Any:
+    """The model's mapping key of a getter's arguments (one argument: itself; more: the tuple)."""
+    if not args:
+        return _SCALAR
+    return args[0] if len(args) == 1 else tuple(args)
+
+
+class StateDiffers(AssertionError):
+    """The EVM and the model hold different values (the message lists them)."""
+
+
+class Checker:
+    """After-step checks of one example (see the module docstring): `after_step()` after every
+    step, `full()` at its end. `counts` says how many checks of each kind ran and how many values
+    they compared."""
+
+    def __init__(self, system: System, full_every: int):
+        self.s = system
+        self.full_every = full_every
+        self.counts: collections.Counter = collections.Counter()
+        self._steps = 0
+        self._env = system.model.env
+        self._env.write_log = []
+        self._n_logs = len(self._env.logs)
+        self._keys: StateKeys | None = None
+        self._calls: list[_Call] = []
+        self.mirror: dict[str, Any] = {}
+        # the mirror's keys grouped for the invariants (rebuilt when keys are added)
+        self._groups: dict[str, list[str]] = {}
+        self._grouped = 0
+        # the calls of the present keys by what they read (built by `_rekey`)
+        self._by_key: dict[tuple[str, str, Any], list[_Call]] = {}
+        self._by_attribute: dict[tuple[str, str], list[_Call]] = {}
+        self._by_argument: dict[tuple[str, Any], list[tuple[frozenset, _Call]]] = {}
+        self._scalars: dict[str, list[_Call]] = {}
+        self._views: list[_Call] = []
+        self._owners: dict[int, tuple[str, str]] = {}
+        self._attributes: dict[tuple[str, str], str | None] = {}
+
+    # ---------------------------------------------------------------- the checks
+
+    def after_step(self) -> None:
+        """The check after a step: a full comparison when one is due, else what the step
+        touched (and every variable that came into view: a new auction, charge or loss); then
+        the invariants."""
+        self._steps += 1
+        keys = self._state_keys()
+        positions = None
+        if self._keys is not None and self._steps % self.full_every:
+            positions = self._touched(keys)
+        if positions is None:
+            self.full(keys)
+        else:
+            self._compare(positions)
+            self._end_step()
+        self._invariants()
+
+    def full(self, keys: StateKeys | None = None) -> None:
+        """Compare the complete observable state (and index it for the touched checks)."""
+        keys = keys or self._state_keys()
+        if keys != self._keys:
+            self._rekey(keys)
+        self._compare(self._calls)
+        self.counts["full checks"] += 1
+        self._end_step()
+
+    def _rekey(self, keys: StateKeys) -> list[_Call]:
+        """Take the calls of `keys` (more than before: a new auction, charge or loss) and index
+        the new ones; returns them."""
+        known = set(self._calls)
+        self._keys = keys
+        self._calls = _state_calls(self.s.d, keys)
+        new = [call for call in self._calls if call not in known]
+        self._index(new)
+        return new
+
+    def _state_keys(self) -> StateKeys:
+        return state_keys(self.s.model, self.s.d, self.s.roles.users + list(self.s.extra_holders))
+
+    def _end_step(self) -> None:
+        self._env.write_log = []
+        self._n_logs = len(self._env.logs)
+
+    def _compare(self, calls: list[_Call]) -> None:
+        reads = [(address, fn, args) for _, address, fn, args in calls]
+        on_chain = self.s.chain.views(reads, cache=len(calls) == len(self._calls))
+        in_model = self.s.model.views(reads)
+        diffs = []
+        for (key, _, _, _), chain_value, model_value in zip(calls, on_chain, in_model):
+            if chain_value != model_value:
+                diffs.append(f"{key}: chain {chain_value!r} model {model_value!r}")
+            self.mirror[key] = chain_value
+        self.counts["values compared"] += len(calls)
+        if diffs:
+            raise StateDiffers("state differs:\n" + "\n".join(diffs[:20]))
+
+    def _invariants(self) -> None:
+        holders = (
+            self.s.roles.users + [a for _, a in self.s.d.contracts()] + list(self.s.extra_holders)
+        )
+        if len(self._groups) == 0 or self._grouped != len(self.mirror):
+            self._groups, self._grouped = key_groups(self.mirror), len(self.mirror)
+        problems = state_invariants(
+            self.mirror, self.s.d, holders, self._groups
+        ) + model_invariants(self.s.model, self.s.d)
+        assert not problems, "invariants violated:\n" + "\n".join(problems)
+
+    # ---------------------------------------------------------------- what a step touched
+
+    def _touched(self, keys: StateKeys) -> list[_Call] | None:
+        """The calls whose value the step can have changed (and the new ones, when the keys
+        grew); None when a write cannot be placed (a full comparison then)."""
+        out: set[_Call] = set(self._rekey(keys)) if keys != self._keys else set()
+        out.update(self._views)
+        for entry in self._env.write_log or ():
+            if entry[0] == "attr":
+                address, attribute = entry[1].address, entry[2]
+                out.update(self._by_attribute.get((address, attribute), ()))
+                continue
+            owner = self._owners.get(id(entry[1]))
+            if owner is None:
+                self._find_owners()
+                owner = self._owners.get(id(entry[1]))
+                if owner is None:
+                    return None
+            out.update(self._by_key.get((*owner, entry[2]), ()))
+        for event in self._env.logs[self._n_logs :]:
+            out.update(self._scalars.get(event.address, ()))
+            values = {v for v in event.args.values() if isinstance(v, (int, str, bytes))}
+            for value in values:
+                for arguments, call in self._by_argument.get((event.address, value), ()):
+                    if arguments <= values:
+                        out.add(call)
+        self.counts["touched checks"] += 1
+        return list(out)
+
+    def _find_owners(self) -> None:
+        """Which contract attribute each of the model's mappings is."""
+        self._owners = {
+            id(value): (address, name)
+            for address, contract in self._env.contracts.items()
+            for name, value in vars(contract).items()
+            if isinstance(value, Storage)
+        }
+
+    def _attribute(self, address: str, fn: str) -> str | None:
+        """The model attribute getter `fn` of the contract at `address` reads; None for a
+        computed view."""
+        key = (address, fn)
+        if key not in self._attributes:
+            contract = self.s.model.contract(address)
+            attribute = _GETTER_ATTRIBUTE.get(fn, fn)
+            declared = getattr(type(contract), attribute, None)
+            computed = callable(declared) or isinstance(declared, property)
+            self._attributes[key] = None if computed else attribute
+        return self._attributes[key]
+
+    def _index(self, calls: list[_Call]) -> None:
+        for call in calls:
+            _, address, fn, args = call
+            attribute = self._attribute(address, fn)
+            if attribute is None:
+                self._views.append(call)  # computed: its inputs are not tracked
+                continue
+            self._by_key.setdefault((address, attribute, _storage_key(args)), []).append(call)
+            self._by_attribute.setdefault((address, attribute), []).append(call)
+            if not args:
+                self._scalars.setdefault(address, []).append(call)
+            else:
+                self._by_argument.setdefault((address, args[0]), []).append((frozenset(args), call))
+        self._find_owners()

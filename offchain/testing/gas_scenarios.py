@@ -1,0 +1,372 @@
+"""The benchmark's transactions (`make bench`, scripts/bench.py): the gas of each kind of
+transaction, measured on a fresh deployment in lockstep with the model, on any EVM backend (Anvil,
+or revm with `exact_gas`: tests/backends/test_revm_backend.py checks that both count the same)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from eth_utils import to_checksum_address
+
+from offchain.backends import EvmBackend, Lockstep, ModelBackend, model_beside
+from offchain.model.fixed_point import RAD, WAD
+from offchain.system.config import load_config
+from offchain.system.deployment import deploy_flash_taker, deploy_system
+
+
+def _fresh(
+    chain: EvmBackend, roles: list[str]
+) -> tuple[Lockstep, ModelBackend, Any, dict[str, int], Any]:
+    """A fresh deployment in lockstep, the gas table, and `measure(key, address, fn, sender, *args)`
+    that sends one transaction and records its gas under `key`."""
+    model = model_beside(chain, roles)
+    ls = Lockstep(chain, model)
+    d = deploy_system(ls, load_config(), roles[0], roles[1])
+    gas: dict[str, int] = {}
+
+    def measure(key: str, address: str, fn: str, sender: str, *args) -> int:
+        ls.transact(address, fn, sender, *args)
+        gas[key] = chain.gas_used()
+        return gas[key]
+
+    return ls, model, d, gas, measure
+
+
+def gas_figures(chain: EvmBackend, roles: list[str]) -> dict[str, int]:
+    ls, model, d, gas, measure = _fresh(chain, roles)
+    governance, feeder, borrower, second = roles[:4]
+    eth = d.types["ETH-A"]
+
+    # a second borrower first, so the borrower measured below is not the type's first vault
+    for user in (second, borrower):
+        ls.transact(eth.token, "mint", governance, user, 100 * WAD)
+        ls.transact(eth.token, "approve", user, eth.join, 2**256 - 1)
+    ls.transact(eth.join, "join", second, second, 10 * WAD)
+    ls.transact(
+        d.engine, "modify_vault", second, eth.type_id, second, second, second, 10 * WAD, 5_000 * WAD
+    )
+
+    join = measure("gas.join_collateral", eth.join, "join", borrower, borrower, 10 * WAD)
+    lock_draw = measure(
+        "gas.open_vault",
+        d.engine,
+        "modify_vault",
+        borrower,
+        eth.type_id,
+        borrower,
+        borrower,
+        borrower,
+        10 * WAD,
+        5_000 * WAD,
+    )
+    gas["gas.open_vault_with_join"] = join + lock_draw  # two transactions: join, then lock + draw
+    measure(
+        "gas.adjust_vault",
+        d.engine,
+        "modify_vault",
+        borrower,
+        eth.type_id,
+        borrower,
+        borrower,
+        borrower,
+        0,
+        1_000 * WAD,
+    )
+    ls.transact(d.engine, "allow", borrower, d.stable_join)
+    measure("gas.exit_stable", d.stable_join, "exit", borrower, borrower, 1_000 * WAD)
+    ls.transact(d.stablecoin, "approve", borrower, d.stable_join, 2**256 - 1)
+    ls.transact(d.stable_join, "join", borrower, borrower, 1_000 * WAD)
+
+    # the oracle in steady state: a new post, then the poke that moves it along
+    ls.set_next_block_time(ls.last_block_time + eth.config.oracle_delay)
+    ls.transact(eth.oracle, "post", feeder, 1_900 * WAD)
+    measure("gas.poke_oracle", eth.oracle, "poke", feeder)
+    measure("gas.poke_spotter", d.spotter, "poke", feeder, eth.type_id)
+
+    ls.set_next_block_time(ls.last_block_time + 86_400)
+    measure("gas.accrue_fees", d.fees, "accrue", feeder, eth.type_id)
+    ls.set_next_block_time(ls.last_block_time + eth.config.ceiling_cooldown)
+    measure("gas.update_ceiling", d.ceiling, "update", feeder, eth.type_id)
+
+    # close: cover the accrued fee, then repay everything and free all collateral in one call
+    ls.transact(d.engine, "transfer_stable", second, second, borrower, 100 * 10**45)
+    vault_debt = model.contract(d.engine).vaults[(eth.type_id, borrower)].normalized_debt
+    locked = model.contract(d.engine).vaults[(eth.type_id, borrower)].collateral
+    measure(
+        "gas.close_vault",
+        d.engine,
+        "modify_vault",
+        borrower,
+        eth.type_id,
+        borrower,
+        borrower,
+        borrower,
+        -locked,
+        -vault_debt,
+    )
+    return gas
+
+
+def liquidation_gas(chain: EvmBackend, roles: list[str]) -> dict[str, int]:
+    """Liquidations and auctions on a fresh deployment: 53 vaults at the limit, then a crash."""
+    ls, model, d, gas, measure = _fresh(chain, roles)
+    governance, feeder, keeper, taker = roles[0], roles[1], roles[4], roles[5]
+    eth = d.types["ETH-A"]
+    engine = model.contract(d.engine)
+
+    owners = [to_checksum_address(f"0x{i:040x}") for i in range(0x1000, 0x1000 + 53)]
+    # the owners are not dev accounts: governance opens the vaults in their name through delegation
+    ls.transact(eth.token, "mint", governance, governance, 53 * 10 * WAD)
+    ls.transact(eth.token, "approve", governance, eth.join, 2**256 - 1)
+    ctype = engine.collateral_types[eth.type_id]
+    debt = 10 * WAD * ctype.safe_price // ctype.rate * 99 // 100
+    for owner in owners:
+        ls.transact(eth.join, "join", governance, governance, 10 * WAD)
+        ls.transact(
+            d.engine,
+            "modify_vault",
+            governance,
+            eth.type_id,
+            governance,
+            governance,
+            governance,
+            10 * WAD,
+            debt,
+        )
+        # move the vault to its owner: seize by governance (authorized) and give it back as theirs
+        ls.transact(
+            d.engine,
+            "seize",
+            governance,
+            eth.type_id,
+            governance,
+            governance,
+            governance,
+            -10 * WAD,
+            -debt,
+        )
+        ls.transact(
+            d.engine,
+            "seize",
+            governance,
+            eth.type_id,
+            owner,
+            governance,
+            governance,
+            10 * WAD,
+            debt,
+        )
+    # crash: 30% down, through the delayed oracle
+    ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)
+    for _ in range(2):
+        ls.set_next_block_time(ls.last_block_time + eth.config.oracle_delay)
+        ls.transact(eth.oracle, "poke", feeder)
+    ls.transact(d.spotter, "poke", feeder, eth.type_id)
+
+    measure(
+        "gas.liquidate_first", d.liquidator, "liquidate", keeper, eth.type_id, owners[0], keeper
+    )
+    measure("gas.liquidate", d.liquidator, "liquidate", keeper, eth.type_id, owners[1], keeper)
+    measure(
+        "gas.liquidate_many_50",
+        d.liquidator,
+        "liquidate_many",
+        keeper,
+        eth.type_id,
+        owners[3:],
+        keeper,
+    )
+    gas["gas.liquidate_many_per_vault"] = gas.pop("gas.liquidate_many_50") // 50
+    ls.transact(d.liquidator, "liquidate", keeper, eth.type_id, owners[2], keeper)
+
+    # takers: internal stablecoin from governance's surplus-free vault balance
+    auction = model.contract(eth.auction)
+    ls.transact(
+        d.engine, "transfer_stable", governance, governance, taker, engine.stable[governance]
+    )
+    ls.transact(d.engine, "allow", taker, eth.auction)
+    ls.set_next_block_time(ls.last_block_time + 900)
+    first, second, third, fourth, fifth = auction.active[:5]
+    price = auction._price(auction.auctions[first]) + 10**27  # a margin: the price falls, not rises
+    # the lot is worth more than the debt: the debt is raised and the rest goes back to the owner
+    measure(
+        "gas.take_whole_with_refund",
+        eth.auction,
+        "take",
+        taker,
+        first,
+        2**256 - 1,
+        price,
+        taker,
+        b"",
+    )
+    lot = auction.auctions[second].lot
+    measure("gas.take_partial", eth.auction, "take", taker, second, lot // 3, price, taker, b"")
+    # 30 minutes on, the lot is worth less than the debt: buying all of it sells the auction out
+    ls.set_next_block_time(ls.last_block_time + 1800)
+    ls.transact(
+        eth.oracle, "post", feeder, 1_400 * WAD
+    )  # (any transaction: the clock moves with blocks)
+    price = auction._price(auction.auctions[fourth])
+    assert auction.auctions[fourth].lot * price < auction.auctions[fourth].debt
+    measure("gas.take_whole", eth.auction, "take", taker, fourth, 2**256 - 1, price, taker, b"")
+    flash = deploy_flash_taker(ls, d, "ETH-A", keeper)
+    measure("gas.flash_take", flash, "take", keeper, third, 2**256 - 1, price, 0)
+    fourth = fifth
+    # past the auction's time limit, with a fresh oracle price to restart from
+    ls.set_next_block_time(ls.last_block_time + eth.config.auction_max_duration)
+    ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)
+    for _ in range(2):
+        ls.set_next_block_time(ls.last_block_time + eth.config.oracle_delay)
+        ls.transact(eth.oracle, "poke", feeder)
+    measure("gas.reset_auction", eth.auction, "reset", keeper, fourth, keeper)
+    return gas
+
+
+def waterfall_gas(chain: EvmBackend, roles: list[str]) -> dict[str, int]:
+    """The loss waterfall on a fresh deployment: a stake and an unstake, then four vaults
+    liquidated in a crash whose auctions sell out below their debt, and their losses covered by
+    the insurance fund, by redistribution and by the debt-auction layer; then a debt auction, its
+    first bid, and a surplus auction."""
+    ls, model, d, gas, measure = _fresh(chain, roles)
+    governance, feeder, staker_a, staker_b, keeper, taker = roles[:6]
+    eth = d.types["ETH-A"]
+    engine = model.contract(d.engine)
+
+    def warp(seconds: int) -> None:
+        ls.set_next_block_time(ls.last_block_time + seconds)
+
+    # stablecoin for everyone: vaults at a comfortable 300% ratio
+    for user in (staker_a, staker_b, taker, governance):
+        ls.transact(eth.token, "mint", governance, user, 1_000 * WAD)
+        ls.transact(eth.token, "approve", user, eth.join, 2**256 - 1)
+        ls.transact(eth.join, "join", user, user, 1_000 * WAD)
+        ls.transact(
+            d.engine,
+            "modify_vault",
+            user,
+            eth.type_id,
+            user,
+            user,
+            user,
+            1_000 * WAD,
+            600_000 * WAD,
+        )
+    for staker in (staker_a, staker_b):
+        ls.transact(d.engine, "allow", staker, d.stability_pool)
+    ls.transact(d.stability_pool, "stake", staker_a, 100_000 * RAD)
+    measure("gas.stake", d.stability_pool, "stake", staker_b, 50_000 * RAD)
+    # a stake becomes shares after the exposure delay, by its staker
+    warp(model.contract(d.stability_pool).exposure_delay)
+    ls.transact(d.stability_pool, "activate", staker_a)
+    measure("gas.activate", d.stability_pool, "activate", staker_b)
+    ls.transact(
+        d.stability_pool,
+        "request_withdrawal",
+        staker_b,
+        model.contract(d.stability_pool).shares[staker_b],
+    )
+    warp(load_config().waterfall.pool_cooldown)
+    measure("gas.unstake", d.stability_pool, "withdraw", staker_b)
+
+    # four vaults just under the line, a 30% crash, four liquidations
+    owners = [to_checksum_address(f"0x{i:040x}") for i in range(0x2000, 0x2004)]
+    ctype = engine.collateral_types[eth.type_id]
+    debt = 10 * WAD * ctype.safe_price // ctype.rate * 99 // 100
+    for owner in owners:
+        ls.transact(eth.token, "mint", governance, governance, 10 * WAD)
+        ls.transact(eth.join, "join", governance, governance, 10 * WAD)
+        ls.transact(
+            d.engine,
+            "modify_vault",
+            governance,
+            eth.type_id,
+            governance,
+            governance,
+            governance,
+            10 * WAD,
+            debt,
+        )
+        ls.transact(
+            d.engine,
+            "seize",
+            governance,
+            eth.type_id,
+            governance,
+            governance,
+            governance,
+            -10 * WAD,
+            -debt,
+        )
+        ls.transact(
+            d.engine,
+            "seize",
+            governance,
+            eth.type_id,
+            owner,
+            governance,
+            governance,
+            10 * WAD,
+            debt,
+        )
+    ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)
+    for _ in range(2):
+        warp(eth.config.oracle_delay)
+        ls.transact(eth.oracle, "poke", feeder)
+    ls.transact(d.spotter, "poke", feeder, eth.type_id)
+    ls.transact(d.liquidator, "liquidate_many", keeper, eth.type_id, owners, keeper)
+    # the auctions fall until the lots are worth less than the debt, then sell out
+    auction = model.contract(eth.auction)
+    ids = list(auction.active)
+    ls.transact(d.engine, "allow", taker, eth.auction)
+    warp(2_700)
+    ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)
+    for auction_id in ids:
+        price = auction._price(auction.auctions[auction_id])
+        ls.transact(eth.auction, "take", taker, auction_id, 2**256 - 1, price, taker, b"")
+    backstop = model.contract(d.backstop)
+    losses = [(eth.type_id, eth.auction, i) for i in ids]
+    assert all(backstop.losses[key].status == 2 for key in losses), "the auctions must leave losses"
+    warp(load_config().backstop_queue_delay)
+    # the insurance fund pays: give the Backstop surplus (a holder sends it stablecoin)
+    ls.transact(d.engine, "transfer_stable", governance, governance, d.backstop, 100_000 * RAD)
+    ls.transact(d.backstop, "set_waterfall", governance, [1])
+    measure("gas.settle_bad_debt", d.backstop, "cover", keeper, *losses[0])
+    ls.transact(d.backstop, "set_waterfall", governance, [2])
+    measure("gas.cover_by_stability_pool", d.backstop, "cover", keeper, *losses[1])
+    measure("gas.realize_one_charge", d.stability_pool, "realize", keeper, staker_a, 1)
+    ls.transact(d.backstop, "set_waterfall", governance, [4])
+    measure("gas.redistribute", d.backstop, "cover", keeper, *losses[2])
+    ls.transact(d.backstop, "set_waterfall", governance, [3])
+    ls.transact(d.backstop, "cover", keeper, *losses[3])
+    measure("gas.debt_auction_start", d.backstop, "start_debt_auction", keeper)
+    debt_auction = model.contract(d.debt_auction)
+    lot = debt_auction.auctions[debt_auction.count][1]
+    ls.transact(d.engine, "allow", taker, d.debt_auction)
+    measure(
+        "gas.debt_auction_bid",
+        d.debt_auction,
+        "bid",
+        taker,
+        debt_auction.count,
+        lot * WAD // (105 * WAD // 100),
+    )
+    # surplus above the buffer: holders send the Backstop more stablecoin
+    w = load_config().waterfall
+    need = (
+        engine.bad_debt[d.backstop] + w.surplus_buffer + w.surplus_lot - engine.stable[d.backstop]
+    )
+    if need > 0:
+        ls.transact(d.engine, "transfer_stable", taker, taker, d.backstop, need)
+    measure("gas.surplus_auction_start", d.backstop, "start_surplus_auction", keeper)
+    return gas
+
+
+def all_gas_figures(chain: EvmBackend, roles: list[str]) -> dict[str, int]:
+    """Every gas figure: each group on its own fresh deployment, the chain reverted after it."""
+    gas: dict[str, int] = {}
+    for group in (gas_figures, liquidation_gas, waterfall_gas):
+        snapshot = chain.snapshot()
+        gas.update(group(chain, roles))
+        chain.revert_to(snapshot)
+    return gas
