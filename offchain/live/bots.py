@@ -52,8 +52,8 @@ from offchain.sim.observe import (
     read_auction_market,
     read_backstop_view,
     read_last_poke,
-    read_oracle_bound,
     read_liquidation_view,
+    read_oracle_bound,
 )
 from offchain.system.deployment import Deployment
 

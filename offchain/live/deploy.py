@@ -43,7 +43,7 @@ class SigningChain(ChainBackend):
         self.chain_id = int(self.rpc("eth_chainId", []), 16)
         self.nonces: dict[str, int] = {}
         self.sent: list[str] = []  # every transaction hash, in order
-        self.gas_used: list[tuple[str, int]] = []  # (what, gas) per transaction
+        self.gas_log: list[tuple[str, int]] = []  # (what, gas) per transaction
 
     def _send(self, tx: dict[str, Any]) -> dict[str, Any]:
         sender = tx["from"]
@@ -84,7 +84,7 @@ class SigningChain(ChainBackend):
         self.last_block_time = int(block["timestamp"], 16)
         self._next_time = None
         self.last_receipt = receipt
-        self.gas_used.append((tx.get("to") or "create", int(receipt["gasUsed"], 16)))
+        self.gas_log.append((tx.get("to") or "create", int(receipt["gasUsed"], 16)))
         if receipt["status"] != "0x1":
             raise Revert(self._revert_reason(receipt["transactionHash"]))
         self.last_events = [self._decode_log(log) for log in receipt["logs"]]
