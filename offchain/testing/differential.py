@@ -325,12 +325,20 @@ class Differential(RuleBasedStateMachine):
 
     @rule(
         name=st.sampled_from(TYPES),
-        price=st.one_of(st.just(0), st.integers(1, 100_000 * WAD)),
+        # per mille of the oracle's reference (queued price, else current): mostly within its
+        # bound on a post (max_change), sometimes beyond it; or an absolute price, or 0
+        move=st.one_of(st.integers(-600, 600), st.integers(-1000, 3000)),
+        absolute=st.one_of(st.none(), st.just(0), st.integers(1, 100_000 * WAD)),
         by_stranger=st.booleans(),
     )
-    def post_price(self, name, price, by_stranger):
+    def post_price(self, name, move, absolute, by_stranger):
         sender = self.r.stranger if by_stranger else self.r.feeder
-        self.act(self.t(name).oracle, "post", sender, price)
+        oracle = self.s.model.contract(self.t(name).oracle)
+        reference = oracle.next_price or oracle.current_price
+        price = absolute if absolute is not None or reference == 0 else 0
+        if absolute is None and reference != 0:
+            price = max(1, reference * (1000 + move) // 1000)
+        self.act(self.t(name).oracle, "post", sender, price or 0)
 
     @rule(name=st.sampled_from(TYPES), spot=st.booleans())
     def poke(self, name, spot):

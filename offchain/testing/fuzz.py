@@ -85,7 +85,7 @@ class Profile:
 
 # per machine; `ci` on revm is the bulk of the test suite's fuzzing
 PROFILES = {
-    "ci": Profile(examples=300, steps=100, derandomize=True),
+    "ci": Profile(examples=650, steps=100, derandomize=True),
     "ci-anvil": Profile(examples=6, steps=60, derandomize=True),
     "deep": Profile(examples=100, steps=150, derandomize=False),
 }

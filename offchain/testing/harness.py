@@ -22,6 +22,7 @@ from offchain.model.testing.reentrant_taker import ReentrantTaker
 from offchain.system.deployment import Deployment
 from offchain.system.invariants import model_invariants, state_invariants
 from offchain.system.reads import read_chain_state, read_model_state, state_keys
+from offchain.testing.economics import Auditor
 
 # every contract the tests deploy: the system's and contracts/testing/'s
 TEST_FACTORIES = {**MODEL_FACTORIES, "ReentrantTaker": ReentrantTaker}
@@ -55,12 +56,17 @@ class System:
         self.btc = d.types["WBTC-A"]
         # contracts a test deploys (a FlashTaker, say): their balances count in the invariants
         self.extra_holders: list[str] = []
+        # the economic properties of every transaction (offchain/testing/economics.py)
+        self.auditor = Auditor(model, d, roles.users)
 
     # -------------------------------------------------------- acting
 
     def tx(self, address: str, function: str, sender: str, *args: Any) -> None:
-        """One transaction on both; raises Revert (same reason on both) or Divergence."""
+        """One transaction on both; raises Revert (same reason on both) or Divergence; then its
+        economic properties are checked (EconomicViolation)."""
+        before = self.auditor.before(sender, address, function)
         self.lockstep.transact(address, function, sender, *args)
+        self.auditor.after(before, self.model.last_events)
 
     @contextmanager
     def what_if(self) -> Iterator[None]:
@@ -69,12 +75,14 @@ class System:
         from the same state (an honest one and an attack, say)."""
         snapshot = self.chain.snapshot()
         saved = copy.deepcopy(self.model)
+        saved_auditor = self.auditor.fork(saved)
         try:
             yield
         finally:
             self.chain.revert_to(snapshot)
             self.model = saved
             self.lockstep = Lockstep(self.chain, saved)
+            self.auditor = saved_auditor
 
     def warp(self, seconds: int) -> None:
         """The next transaction is mined `seconds` after the last block."""

@@ -15,8 +15,13 @@ from offchain.testing import stats
 from offchain.testing.differential import MACHINES, OUTCOMES
 from offchain.testing.fuzz import PROFILES, FuzzTarget, run_machine, run_on_revm
 
+# the checked steps the `ci` profile's full machine must reach (issue 14: at least 50,000; an
+# example may end before its step limit, so the profile draws more examples than this needs)
+CI_MIN_STEPS = 50_000
+
 
 def _print_outcomes() -> None:
+    print(f"\nchecked steps: {stats.TOTALS.steps}, examples: {stats.TOTALS.examples}")
     print("\noutcomes:", *(f"{n:6d}  {k}" for k, n in sorted(OUTCOMES.items())), sep="\n")
     print("rules (hits / sent / ok):")
     for rule, count in sorted(stats.TOTALS.rules.items()):
@@ -32,7 +37,7 @@ def test_differential__full_machine_on_revm__chain_and_model_agree(revm, artifac
     stats.reset()
     run_on_revm(revm, artifacts, "full", PROFILES["ci"].settings())
     _print_outcomes()
-    assert stats.TOTALS.steps >= PROFILES["ci"].examples * PROFILES["ci"].steps * 9 // 10
+    assert stats.TOTALS.steps >= CI_MIN_STEPS
     never = [rule for rule, count in stats.TOTALS.rules.items() if not count.applied()]
     assert not never, f"rules never applied: {never}"
     assert OUTCOMES["ok DebtAuction.bid"] > 0

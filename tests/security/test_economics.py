@@ -1,0 +1,80 @@
+"""The economic checks (offchain/testing/economics.py) that `System.tx` runs after every
+transaction of every test and every step of the differential machines: each one fires on the
+kind of value movement it exists to catch. The movements are planted in the model between the
+auditor's `before` and `after` (inside `what_if`, so nothing stays), because the fixed contracts
+no longer allow them; the findings' own regression tests (test_findings.py) run the real attacks
+through the checks and pass."""
+
+from __future__ import annotations
+
+import pytest
+
+from offchain.model.fixed_point import RAD, WAD
+from offchain.model.state import Event
+from offchain.testing.economics import EconomicViolation
+from offchain.testing.harness import move_prices
+
+ETH = "ETH-A"
+
+
+def test_auditor__stablecoin_out_of_nothing_for_the_sender__flagged(system):
+    """The sender's holdings rise with no event listing any income for it."""
+    r = system.roles
+    with system.what_if():
+        before = system.auditor.before(r.keeper, system.d.engine, "move_stable")
+        engine = system.model.contract(system.d.engine)
+        dict.__setitem__(engine.stable, r.keeper, engine.stable[r.keeper] + 1_000 * RAD)
+        with pytest.raises(EconomicViolation, match="gained 1000.000000 stablecoin"):
+            system.auditor.after(before, [])
+
+
+def test_auditor__value_to_another_actor_without_income__flagged_as_the_actors_together(system):
+    """Value that reaches an actor who did not send the transaction still counts: the actors
+    together may not gain more than their listed income."""
+    r = system.roles
+    with system.what_if():
+        before = system.auditor.before(r.keeper, system.d.engine, "move_stable")
+        engine = system.model.contract(system.d.engine)
+        dict.__setitem__(engine.stable, r.other, engine.stable[r.other] + 5 * RAD)
+        with pytest.raises(EconomicViolation, match="the actors together gained 5.000000"):
+            system.auditor.after(before, [])
+
+
+def test_auditor__keeper_reward_above_the_penalty_income__flagged(system):
+    """A Started event whose reward is above its auction's penalty income, and not created for
+    the keeper: both are named."""
+    r, t = system.roles, system.eth
+    with system.what_if():
+        before = system.auditor.before(r.keeper, system.d.liquidator, "liquidate")
+        started = Event(
+            t.auction,
+            "Started",
+            {"auction_id": 99, "debt": 1_000 * RAD, "reward": 500 * RAD, "keeper": r.keeper},
+        )
+        with pytest.raises(EconomicViolation) as caught:
+            system.auditor.after(before, [started])
+    assert "above the auction's penalty income" in str(caught.value)
+    assert "not created for keeper" in str(caught.value)
+
+
+def test_auditor__bad_debt_without_a_recorded_cause__flagged(system):
+    """The Backstop's unattributed bad debt rises with no stablecoin created against it and no
+    debt moved to settlement."""
+    r, d = system.roles, system.d
+    with system.what_if():
+        before = system.auditor.before(r.keeper, d.engine, "seize")
+        engine = system.model.contract(d.engine)
+        dict.__setitem__(engine.bad_debt, d.backstop, engine.bad_debt[d.backstop] + 7 * RAD)
+        with pytest.raises(EconomicViolation, match="unattributed bad debt rose by"):
+            system.auditor.after(before, [])
+
+
+def test_auditor__an_honest_liquidation__passes_and_is_counted(system):
+    """A liquidation (a keeper reward within the penalty income, an auction opened) is listed
+    income: the checks pass and count the transaction."""
+    r, t, d = system.roles, system.eth, system.d
+    system.open_vault(r.borrower, ETH, 10 * WAD, 12_000 * WAD)
+    move_prices(system, [(t, 1_700 * WAD)])
+    checked = system.auditor.checked
+    system.tx(d.liquidator, "liquidate", r.keeper, t.type_id, r.borrower, r.keeper)
+    assert system.auditor.checked == checked + 1
