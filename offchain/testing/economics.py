@@ -40,6 +40,7 @@ from typing import Any
 
 from offchain.backends.model import ModelBackend
 from offchain.model.backstop import Layer
+from offchain.model.collateral_pool import CollateralPool
 from offchain.model.fixed_point import RAY, WAD, div_up
 from offchain.system.deployment import Deployment
 
@@ -164,7 +165,7 @@ class Auditor:
             owner = getattr(contract, "owner", None)
             if kind == "FlashTaker" and owner in self.actors:
                 self.owned[address] = owner
-            elif kind == "CollateralPool" and address not in self._pools:
+            elif isinstance(contract, CollateralPool) and address not in self._pools:
                 t = by_token.get(contract.collateral_token.address)
                 if t is not None:
                     self._pools[address] = t
