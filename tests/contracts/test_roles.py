@@ -285,6 +285,32 @@ def test_who_may_call__table_covers_every_privileged_function_of_every_contract(
     assert in_table == in_source
 
 
+def _docs_table() -> dict[tuple[str, str], frozenset[str]]:
+    """docs/security.md's per-function table: (contract, function) -> who besides governance."""
+    text = (CONTRACTS_DIR.parent / "docs" / "security.md").read_text()
+    start = text.index("| contract | function | who may call it")
+    out: dict[tuple[str, str], frozenset[str]] = {}
+    kinds: list[str] = []
+    for line in text[start:].splitlines()[2:]:
+        if not line.startswith("|"):
+            break
+        contract, functions, callers = (cell.strip() for cell in line.strip("|").split("|"))
+        if contract:
+            kinds = re.findall(r"`(\w+)`", contract)
+        who = frozenset(
+            c.strip().removeprefix("each ") for c in callers.split(",") if c.strip() != "admin"
+        )
+        for kind in kinds:
+            for function in re.findall(r"`(\w+)`", functions):
+                out[(kind, function)] = who
+    return out
+
+
+def test_who_may_call__docs_table_is_the_specification():
+    """docs/security.md, "Who may call what", says exactly what this test checks."""
+    assert _docs_table() == {k: v for k, v in WHO_MAY_CALL.items() if k[1] not in AUTH_FUNCTIONS}
+
+
 def test_who_may_call__every_deployed_contract_with_roles_is_in_the_table(system):
     """Each deployed contract that exports grant_role is one of the table's instances."""
     covered = {a for kind in KINDS for a, _ in _instances(system.d, kind)}
