@@ -31,7 +31,7 @@ from interfaces import IDebtAuction
 from modules import constants
 from modules import authorized as auth
 
-# governance and the Backstop (starts auctions, shuts down)
+# admins (governance) set parameters; roles: START and SHUTDOWN (the Backstop)
 initializes: auth
 exports: (
     auth.authorized,

@@ -42,7 +42,7 @@ from modules import price_curves
 from modules import constants
 from modules import authorized as auth
 
-# governance and the liquidator
+# admins (governance) configure; roles: START (the Liquidator), CANCEL (global settlement)
 initializes: auth
 exports: (
     auth.authorized,
