@@ -27,9 +27,17 @@ from interfaces import IBackstop
 from modules import fixed_point
 from modules import authorized as auth
 
-# who may open/close losses and set parameters (governance, the Liquidator, the auctions)
+# admins (governance) set parameters; roles: OPEN_LOSS (the Liquidator), CLOSE_LOSS (the
+# auctions), SHUTDOWN (global settlement)
 initializes: auth
-exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+exports: (
+    auth.authorized,
+    auth.roles,
+    auth.add_authority,
+    auth.remove_authority,
+    auth.grant_role,
+    auth.revoke_role,
+)
 
 implements: IBackstop
 
@@ -198,7 +206,7 @@ def __init__(engine_: IVaultEngine, queue_delay_: uint256):
     self.queue_delay = queue_delay_
     self.waterfall = [FUND, POOL, DEBT_AUCTION, REDISTRIBUTION]
     self.first_open_loss = 1
-    auth.__init__()
+    auth.__init__(auth.OPEN_LOSS | auth.CLOSE_LOSS | auth.SHUTDOWN)
     log QueueDelaySet(queue_delay=queue_delay_)
     log WaterfallSet(waterfall=[FUND, POOL, DEBT_AUCTION, REDISTRIBUTION])
 
@@ -297,7 +305,7 @@ def open_loss(
     @param debt Seized debt, without penalty [rad].
     @param to_raise What the auction must raise (with penalty) [rad].
     """
-    auth._check_authorized()
+    auth._check_role(auth.OPEN_LOSS)
     assert self.loss_meta[collateral_type][auction][auction_id] == 0, "backstop: loss exists"
     assert debt < DEBT_LIMIT, "backstop: debt too large"
     assert to_raise < DUE_LIMIT, "backstop: debt too large"
@@ -333,7 +341,7 @@ def close_loss(
     @param paid_directly Proceeds the finishing take paid to this contract directly [rad]; the
            rest of what was raised is taken from the caller's escrow.
     """
-    auth._check_authorized()
+    auth._check_role(auth.CLOSE_LOSS)
     loss: Loss = self._loss(collateral_type, msg.sender, auction_id)
     assert loss.status == RUNNING, "backstop: loss not running"
     raised: uint256 = loss.due - unraised
@@ -505,7 +513,7 @@ def shutdown():
     @notice Global settlement: stop debt and surplus auctions; loss not yet raised by debt
             auctions becomes settlement debt (GlobalSettlement).
     """
-    auth._check_authorized()
+    auth._check_role(auth.SHUTDOWN)
     assert self.live, "backstop: not live"
     self.live = False
     self.settlement = msg.sender

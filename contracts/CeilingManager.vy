@@ -10,16 +10,23 @@
      `update` and redraws after it held the ceiling nearly flat. Here the amount is limited, not
      the number of increases: the first rise after a window ends opens a window of `cooldown`
      seconds whose base is the ceiling at that moment, and within the window the ceiling may
-     rise, any number of times, up to base + gap. Must be authorized on the engine.
+     rise, any number of times, up to base + gap. Holds the CEILING role on the engine.
      Governance's own set_debt_ceiling calls are overwritten by the next `update` of a managed
      type.
 """
 from interfaces import IVaultEngine
 from modules import authorized as auth
 
-# who may configure types
+# admins (governance) configure types
 initializes: auth
-exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+exports: (
+    auth.authorized,
+    auth.roles,
+    auth.add_authority,
+    auth.remove_authority,
+    auth.grant_role,
+    auth.revoke_role,
+)
 
 
 struct Config:
@@ -62,10 +69,10 @@ event CeilingUpdated:
 @deploy
 def __init__(engine_: IVaultEngine):
     """
-    @param engine_ The VaultEngine (this contract must be authorized on it).
+    @param engine_ The VaultEngine (this contract needs its CEILING role).
     """
     engine = engine_
-    auth.__init__()
+    auth.__init__(0)
 
 
 @external

@@ -11,9 +11,16 @@ from ethereum.ercs import IERC20
 from interfaces import IVaultEngine
 from modules import authorized as auth
 
-# who may shut the join
+# admins (governance) shut the join
 initializes: auth
-exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+exports: (
+    auth.authorized,
+    auth.roles,
+    auth.add_authority,
+    auth.remove_authority,
+    auth.grant_role,
+    auth.revoke_role,
+)
 
 # the ledger
 engine: public(immutable(IVaultEngine))
@@ -61,7 +68,7 @@ def __init__(engine_: IVaultEngine, collateral_type_: bytes32, token_: IERC20, d
     token = token_
     decimals = decimals_
     scale = 10**(18 - decimals_)
-    auth.__init__()
+    auth.__init__(0)
     self.live = True
 
 

@@ -31,9 +31,16 @@ from interfaces import IDebtAuction
 from modules import constants
 from modules import authorized as auth
 
-# governance and the Backstop (starts auctions, shuts down)
+# admins (governance) set parameters; roles: START and SHUTDOWN (the Backstop)
 initializes: auth
-exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+exports: (
+    auth.authorized,
+    auth.roles,
+    auth.add_authority,
+    auth.remove_authority,
+    auth.grant_role,
+    auth.revoke_role,
+)
 
 implements: IDebtAuction
 
@@ -144,8 +151,9 @@ def __init__(engine_: IVaultEngine, backstop_: IBackstop, token_: address):
     """
     @notice Parameters start at dss's values (5% decrease, 50% growth, 3 hours per bid,
             2 days per auction) with no lot: `start` reverts until `set_parameters`.
-    @param engine_ The VaultEngine (this contract must be authorized on it, for cancel refunds).
-    @param backstop_ The Backstop (authorize it here: it starts auctions and shuts down).
+    @param engine_ The VaultEngine (this contract needs its MINT_UNBACKED role, for cancel
+           refunds).
+    @param backstop_ The Backstop (grant it START and SHUTDOWN here).
     @param token_ The GovernanceToken (this contract must be one of its minters).
     """
     engine = engine_
@@ -156,7 +164,7 @@ def __init__(engine_: IVaultEngine, backstop_: IBackstop, token_: address):
     self.lot_growth = constants.WAD * 150 // 100
     self.bid_duration = 3 * 3600
     self.auction_duration = 2 * 86400
-    auth.__init__()
+    auth.__init__(auth.START | auth.SHUTDOWN)
 
 
 # ---------------------------------------------------------------- administration
@@ -207,7 +215,7 @@ def shutdown():
     @notice Global settlement: no more starts, bids or finishes; running auctions can be
             cancelled. Called by the Backstop.
     """
-    auth._check_authorized()
+    auth._check_role(auth.SHUTDOWN)
     self.live = False
     log Shutdown()
 
@@ -223,7 +231,7 @@ def start(bid: uint256) -> uint256:
     @param bid Stablecoin to raise [rad], non-zero.
     @return The new auction's id.
     """
-    auth._check_authorized()
+    auth._check_role(auth.START)
     assert self.live, "debt auction: not live"
     assert bid != 0, "debt auction: zero bid"
     lot: uint256 = self.initial_lot

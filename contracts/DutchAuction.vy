@@ -42,9 +42,16 @@ from modules import price_curves
 from modules import constants
 from modules import authorized as auth
 
-# governance and the liquidator
+# admins (governance) configure; roles: START (the Liquidator), CANCEL (global settlement)
 initializes: auth
-exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+exports: (
+    auth.authorized,
+    auth.roles,
+    auth.add_authority,
+    auth.remove_authority,
+    auth.grant_role,
+    auth.revoke_role,
+)
 
 implements: IDutchAuction
 
@@ -208,10 +215,12 @@ def __init__(
     oracle_: IPriceOracle,
 ):
     """
-    @param engine_ The VaultEngine (this contract must be authorized on it, for rewards).
+    @param engine_ The VaultEngine (this contract needs its SEIZE and MINT_UNBACKED roles, for
+           cancels and rewards).
     @param collateral_type_ The type sold.
-    @param liquidator_ The Liquidator (authorized here; this contract authorized there).
-    @param backstop_ The Backstop (authorizes this contract; takes the proceeds from its escrow).
+    @param liquidator_ The Liquidator (START here; this contract needs DEBT_IN_AUCTION there).
+    @param backstop_ The Backstop (this contract needs its CLOSE_LOSS role; takes the proceeds
+           from its escrow).
     @param oracle_ The type's price oracle.
     """
     engine = engine_
@@ -227,7 +236,7 @@ def __init__(
     self.packed_curve = self._pack_curve(
         price_curves.Curve(kind=price_curves.LINEAR, duration=3600, step=0, cut=0)
     )
-    auth.__init__()
+    auth.__init__(auth.START | auth.CANCEL)
 
 
 # ---------------------------------------------------------------- administration
@@ -334,7 +343,7 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
     @param keeper Who receives the reward.
     @return The new auction's id.
     """
-    auth._check_authorized()
+    auth._check_role(auth.START)
     assert self.stopped < STOP_STARTS, "auction: stopped"
     assert debt != 0, "auction: zero debt"
     assert lot != 0, "auction: zero lot"
@@ -515,12 +524,12 @@ def close_dust_auction(auction_id: uint256):
 @nonreentrant
 def cancel(auction_id: uint256) -> uint256:
     """
-    @notice Global settlement (authorized): end a running auction; its collateral goes back to
+    @notice Global settlement (CANCEL role): end a running auction; its collateral goes back to
             the owner's vault and the owner re-owes the debt still to raise, as new vault debt.
     @param auction_id The auction.
     @return The normalized debt put back into the vault [wad].
     """
-    auth._check_authorized()
+    auth._check_role(auth.CANCEL)
     auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     rate: uint256 = (staticcall engine.collateral_types(collateral_type)).rate

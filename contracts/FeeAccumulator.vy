@@ -34,9 +34,16 @@ from modules import fixed_point
 from modules import constants
 from modules import authorized as auth
 
-# who may set fees
+# admins (governance) set fees
 initializes: auth
-exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+exports: (
+    auth.authorized,
+    auth.roles,
+    auth.add_authority,
+    auth.remove_authority,
+    auth.grant_role,
+    auth.revoke_role,
+)
 
 # the highest base fee: ~1000% a year, compounded per second [ray]
 MAX_BASE_FEE: constant(uint256) = 1000000076036763191000000000
@@ -109,13 +116,13 @@ event FeesShared:
 @deploy
 def __init__(engine_: IVaultEngine, fee_recipient_: address):
     """
-    @param engine_ The VaultEngine (this contract must be authorized on it).
+    @param engine_ The VaultEngine (this contract needs its RATE and FEE_KINK roles).
     @param fee_recipient_ Who is credited with fees (non-zero).
     """
     assert fee_recipient_ != empty(address), "fees: zero recipient"
     engine = engine_
     self.fee_recipient = fee_recipient_
-    auth.__init__()
+    auth.__init__(0)
     log FeeRecipientSet(recipient=fee_recipient_)
 
 

@@ -43,9 +43,16 @@ from modules import fixed_point
 from modules import constants
 from modules import authorized as auth
 
-# who may shut the system down and set `wait` (governance)
+# admins (governance) shut the system down and set `wait`
 initializes: auth
-exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+exports: (
+    auth.authorized,
+    auth.roles,
+    auth.add_authority,
+    auth.remove_authority,
+    auth.grant_role,
+    auth.revoke_role,
+)
 
 # Views of the Backstop and the DebtAuction beyond their interface files: the Backstop's loss
 # record (a struct its interface cannot share) and its debt auction; whether a debt auction runs.
@@ -165,9 +172,9 @@ def __init__(
     wait_: uint256,
 ):
     """
-    @param engine_ The VaultEngine (this contract must be authorized on it).
-    @param liquidator_ The Liquidator (this contract must be authorized on it).
-    @param backstop_ The Backstop (this contract must be authorized on it).
+    @param engine_ The VaultEngine (this contract needs its SHUTDOWN and SEIZE roles).
+    @param liquidator_ The Liquidator (this contract needs its SHUTDOWN role).
+    @param backstop_ The Backstop (this contract needs its SHUTDOWN role).
     @param spotter_ The Spotter (read only).
     @param wait_ The minimum time from shutdown to thaw [seconds].
     """
@@ -177,7 +184,7 @@ def __init__(
     spotter = spotter_
     self.live = True
     self.wait = wait_
-    auth.__init__()
+    auth.__init__(0)
     log WaitSet(wait=wait_)
 
 

@@ -21,9 +21,17 @@ from modules import fixed_point
 from modules import constants
 from modules import authorized as auth
 
-# who may configure, and the auctions (which report debt raised)
+# admins (governance) configure; roles: DEBT_IN_AUCTION (the auctions, which report debt
+# raised), SHUTDOWN (global settlement)
 initializes: auth
-exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+exports: (
+    auth.authorized,
+    auth.roles,
+    auth.add_authority,
+    auth.remove_authority,
+    auth.grant_role,
+    auth.revoke_role,
+)
 
 implements: ILiquidator
 # the struct TypeConfig is defined in interfaces/ILiquidator.vyi
@@ -83,13 +91,13 @@ event Shutdown:
 @deploy
 def __init__(engine_: IVaultEngine, backstop_: IBackstop):
     """
-    @param engine_ The VaultEngine (this contract must be authorized on it).
-    @param backstop_ The Backstop (this contract must be authorized on it).
+    @param engine_ The VaultEngine (this contract needs its SEIZE role).
+    @param backstop_ The Backstop (this contract needs its OPEN_LOSS role).
     """
     engine = engine_
     backstop = backstop_
     self.live = True
-    auth.__init__()
+    auth.__init__(auth.DEBT_IN_AUCTION | auth.SHUTDOWN)
 
 
 @external
@@ -143,7 +151,7 @@ def shutdown():
     """
     @notice Stop all new liquidations (global settlement).
     """
-    auth._check_authorized()
+    auth._check_role(auth.SHUTDOWN)
     self.live = False
     log Shutdown(caller=msg.sender)
 
@@ -282,7 +290,7 @@ def remove_debt_in_auction(collateral_type: bytes32, amount: uint256):
     @param collateral_type The type.
     @param amount [rad].
     """
-    auth._check_authorized()
+    auth._check_role(auth.DEBT_IN_AUCTION)
     self.debt_in_auction -= amount
     self.types[collateral_type].debt_in_auction -= amount
     log DebtInAuctionRemoved(collateral_type=collateral_type, amount=amount)

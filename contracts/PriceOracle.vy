@@ -19,9 +19,16 @@ from interfaces import IPriceOracle
 from modules import constants
 from modules import authorized as auth
 
-# who may change parameters and feeders
+# admins (governance) change parameters and feeders
 initializes: auth
-exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+exports: (
+    auth.authorized,
+    auth.roles,
+    auth.add_authority,
+    auth.remove_authority,
+    auth.grant_role,
+    auth.revoke_role,
+)
 
 implements: IPriceOracle
 
@@ -92,7 +99,7 @@ def __init__(delay_: uint256, max_age_: uint256):
     assert max_age_ > delay_, "oracle: max age not above delay"
     self.delay = delay_
     self.max_age = max_age_
-    auth.__init__()
+    auth.__init__(0)
     log DelaySet(delay=delay_)
     log MaxAgeSet(max_age=max_age_)
 

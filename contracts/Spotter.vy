@@ -15,9 +15,16 @@ from interfaces import ISpotter
 from modules import constants
 from modules import authorized as auth
 
-# who may set oracles and ratios
+# admins (governance) set oracles and ratios
 initializes: auth
-exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+exports: (
+    auth.authorized,
+    auth.roles,
+    auth.add_authority,
+    auth.remove_authority,
+    auth.grant_role,
+    auth.revoke_role,
+)
 
 implements: ISpotter
 
@@ -53,10 +60,10 @@ event Poked:
 @deploy
 def __init__(engine_: IVaultEngine):
     """
-    @param engine_ The VaultEngine (this contract must be authorized on it).
+    @param engine_ The VaultEngine (this contract needs its PRICE role).
     """
     engine = engine_
-    auth.__init__()
+    auth.__init__(0)
 
 
 @external

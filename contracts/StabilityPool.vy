@@ -42,9 +42,16 @@ from interfaces import IStabilityPool
 from snekmate.utils import math
 from modules import authorized as auth
 
-# who may set parameters (governance) and report income (the FeeAccumulator)
+# admins (governance) set parameters; the INCOME role (the FeeAccumulator) reports income
 initializes: auth
-exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+exports: (
+    auth.authorized,
+    auth.roles,
+    auth.add_authority,
+    auth.remove_authority,
+    auth.grant_role,
+    auth.revoke_role,
+)
 
 implements: IStabilityPool
 
@@ -178,7 +185,7 @@ def __init__(
     assert cooldown_ <= MAX_COOLDOWN, "pool: cooldown too long"
     engine = engine_
     backstop = backstop_
-    auth.__init__()
+    auth.__init__(auth.INCOME)
     self.cooldown = cooldown_
     log CooldownSet(cooldown=cooldown_)
     self._set_exposure(exposure_delay_, exit_window_)
@@ -218,7 +225,7 @@ def add_income(amount: uint256):
             FeeAccumulator, after sending the pool its fee share).
     @param amount [rad]; the pool must hold it beyond its assets and pending stakes.
     """
-    auth._check_authorized()
+    auth._check_role(auth.INCOME)
     new_assets: uint256 = self.assets + amount
     assert (
         staticcall engine.stable(self) >= new_assets + self.pending_total

@@ -33,9 +33,16 @@ from interfaces import ISurplusAuction
 from modules import constants
 from modules import authorized as auth
 
-# governance and the Backstop (starts auctions, shuts down)
+# admins (governance) set parameters; roles: START and SHUTDOWN (the Backstop)
 initializes: auth
-exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+exports: (
+    auth.authorized,
+    auth.roles,
+    auth.add_authority,
+    auth.remove_authority,
+    auth.grant_role,
+    auth.revoke_role,
+)
 
 implements: ISurplusAuction
 
@@ -138,7 +145,7 @@ def __init__(engine_: IVaultEngine, backstop_: address, token_: address):
     @notice Parameters start at dss's values (5% increase, 3 hours per bid, 2 days per
             auction).
     @param engine_ The VaultEngine.
-    @param backstop_ The Backstop (authorize it here: it starts auctions and shuts down).
+    @param backstop_ The Backstop (grant it START and SHUTDOWN here).
     @param token_ The GovernanceToken.
     """
     engine = engine_
@@ -148,7 +155,7 @@ def __init__(engine_: IVaultEngine, backstop_: address, token_: address):
     self.min_increase = constants.WAD * 105 // 100
     self.bid_duration = 3 * 3600
     self.auction_duration = 2 * 86400
-    auth.__init__()
+    auth.__init__(auth.START | auth.SHUTDOWN)
 
 
 # ---------------------------------------------------------------- administration
@@ -183,7 +190,7 @@ def shutdown():
     @notice Global settlement: no more starts, bids or finishes; all the stablecoin held here
             returns to the Backstop; running auctions can be cancelled. Called by the Backstop.
     """
-    auth._check_authorized()
+    auth._check_role(auth.SHUTDOWN)
     self.live = False
     returned: uint256 = staticcall engine.stable(self)
     extcall engine.transfer_stable(self, backstop, returned)
@@ -201,7 +208,7 @@ def start(lot: uint256) -> uint256:
     @param lot Stablecoin for sale [rad], non-zero.
     @return The new auction's id.
     """
-    auth._check_authorized()
+    auth._check_role(auth.START)
     assert self.live, "surplus auction: not live"
     assert lot != 0, "surplus auction: zero lot"
     auction_id: uint256 = self.count + 1

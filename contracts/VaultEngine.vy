@@ -18,7 +18,7 @@
        I3 total_issued = total_unbacked + sum_t(types[t].normalized_debt * types[t].rate)
        I4 types[t].normalized_debt = sum_u(vaults[t][u].normalized_debt)
        I5 collateral of a type moves between free balances and vaults (and, later, auctions)
-          and is only created or destroyed by authorized joins.
+          and is only created or destroyed by joins (the JOIN role).
      A type's rate starts at 1 ray, can never reach zero, and a type can never be
      initialized twice (re-initialising would break I3). Normalized debts, locked collateral
      and rates are stored in 128-bit halves of one slot; values that would not fit revert with
@@ -35,9 +35,17 @@ from interfaces import IVaultEngine
 from modules import constants
 from modules import authorized as auth
 
-# who may call the privileged entry points (joins, fee accumulator, spotter, liquidator...)
+# admins (governance) call every privileged entry point; the other contracts hold roles:
+# JOIN, PRICE, CEILING, RATE, FEE_KINK, SEIZE, MINT_UNBACKED, SHUTDOWN (modules/authorized.vy)
 initializes: auth
-exports: (auth.authorized, auth.add_authority, auth.remove_authority)
+exports: (
+    auth.authorized,
+    auth.roles,
+    auth.add_authority,
+    auth.remove_authority,
+    auth.grant_role,
+    auth.revoke_role,
+)
 
 implements: IVaultEngine
 # the structs CollateralType and Vault are defined in interfaces/IVaultEngine.vyi
@@ -185,7 +193,16 @@ event DebtSettled:
 
 @deploy
 def __init__():
-    auth.__init__()
+    auth.__init__(
+        auth.JOIN
+        | auth.PRICE
+        | auth.CEILING
+        | auth.RATE
+        | auth.FEE_KINK
+        | auth.SEIZE
+        | auth.MINT_UNBACKED
+        | auth.SHUTDOWN
+    )
     self.live = True
 
 
@@ -247,7 +264,7 @@ def set_debt_ceiling(collateral_type: bytes32, new_value: uint256):
     @param collateral_type The type.
     @param new_value The ceiling [rad].
     """
-    auth._check_authorized()
+    auth._check_role(auth.CEILING)
     assert self.live, "engine: not live"
     packed: uint256 = self.debt_and_rate[collateral_type]
     assert packed & MAX_FIELD != 0, "engine: type not initialized"
@@ -264,7 +281,7 @@ def set_fee_kink(collateral_type: bytes32, kink: uint256):
     @param collateral_type The type.
     @param kink Utilization [wad], at most 1 wad (1 wad: no multiplier).
     """
-    auth._check_authorized()
+    auth._check_role(auth.FEE_KINK)
     packed: uint256 = self.debt_and_rate[collateral_type]
     assert packed & MAX_FIELD != 0, "engine: type not initialized"
     assert kink <= constants.WAD, "engine: kink above 1"
@@ -301,7 +318,7 @@ def set_safe_price(collateral_type: bytes32, new_value: uint256):
     @param new_value price / liquidation ratio [ray]; 0 means "no valid price": no vault of the
            type can take on risk.
     """
-    auth._check_authorized()
+    auth._check_role(auth.PRICE)
     assert self.live, "engine: not live"
     assert self.debt_and_rate[collateral_type] & MAX_FIELD != 0, "engine: type not initialized"
     self.safe_price[collateral_type] = new_value
@@ -313,7 +330,7 @@ def shutdown():
     """
     @notice Freeze the engine (global settlement). Irreversible.
     """
-    auth._check_authorized()
+    auth._check_role(auth.SHUTDOWN)
     self.live = False
     log Shutdown(caller=msg.sender)
 
@@ -330,7 +347,7 @@ def modify_collateral_balance(collateral_type: bytes32, account: address, delta:
     @param account Whose free balance changes.
     @param delta Signed change [wad].
     """
-    auth._check_authorized()
+    auth._check_role(auth.JOIN)
     balance: uint256 = self.collateral[collateral_type][account]
     if delta < 0:
         assert balance >= convert(-delta, uint256), "engine: insufficient collateral"
@@ -466,7 +483,7 @@ def seize(
     delta_normalized_debt: int256,
 ):
     """
-    @notice Take collateral and debt out of a vault (liquidation; authorized callers only).
+    @notice Take collateral and debt out of a vault (liquidation; the SEIZE role).
             The debt becomes unbacked debt of `debt_dst`; the collateral goes to
             `collateral_dst`'s free balance.
     @param collateral_type The type.
@@ -476,7 +493,7 @@ def seize(
     @param delta_collateral Signed change of locked collateral [wad] (negative to seize).
     @param delta_normalized_debt Signed change of normalized debt [wad] (negative to seize).
     """
-    auth._check_authorized()
+    auth._check_role(auth.SEIZE)
     packed: uint256 = self.debt_and_rate[collateral_type]
     rate: uint256 = packed & MAX_FIELD
     # with a zero rate, debt put into a vault would be created without being issued, and a
@@ -522,7 +539,7 @@ def fold_rate(collateral_type: bytes32, recipient: address, delta_rate: int256):
     @param recipient Who receives the new stablecoin [rad].
     @param delta_rate Signed change of the rate [ray]; the rate never reaches zero.
     """
-    auth._check_authorized()
+    auth._check_role(auth.RATE)
     assert self.live, "engine: not live"
     packed: uint256 = self.debt_and_rate[collateral_type]
     rate: uint256 = packed & MAX_FIELD
@@ -555,7 +572,7 @@ def create_unbacked(debt_dst: address, stable_dst: address, amount: uint256):
     @param stable_dst Who receives the stablecoin.
     @param amount [rad].
     """
-    auth._check_authorized()
+    auth._check_role(auth.MINT_UNBACKED)
     self.bad_debt[debt_dst] += amount
     self.stable[stable_dst] += amount
     self.total_unbacked += amount

@@ -17,6 +17,8 @@ class RpcError(RuntimeError):
         super().__init__(f"{method}: {error}")
         self.method = method
         self.code = error.get("code") if isinstance(error, dict) else None
+        # a reverted eth_call: the revert data, hex (Error(string) for a reason)
+        self.data = error.get("data") if isinstance(error, dict) else None
 
 
 class _Transport:

@@ -8,7 +8,7 @@ from typing import NamedTuple
 
 from offchain.model.errors import Revert, require
 from offchain.model.fixed_point import div_up, to_int256, u256
-from offchain.model.state import ZERO_ADDRESS, Authorized, Env
+from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import VaultEngine
 
 
@@ -56,6 +56,8 @@ class Loss(NamedTuple):
 
 
 class Backstop(Authorized):
+    ROLE_SET = Role.OPEN_LOSS | Role.CLOSE_LOSS | Role.SHUTDOWN
+
     def __init__(self, env: Env, address: str, deployer: str, engine: str, queue_delay: int):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
@@ -80,9 +82,7 @@ class Backstop(Authorized):
         self.debt_to_auction = 0
         self.debt_on_auction = 0
         self.settlement_debt = 0
-        self.authorized = self.storage(False)
-        self.authorized[deployer] = True
-        self.log("AuthorityAdded", account=deployer)
+        self._init_auth(deployer)
         self.log("QueueDelaySet", queue_delay=queue_delay)
         self.log("WaterfallSet", waterfall=tuple(self.waterfall))
 
@@ -145,7 +145,7 @@ class Backstop(Authorized):
         debt: int,
         to_raise: int,
     ) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.OPEN_LOSS)
         key = (collateral_type, auction, auction_id)
         require(self.losses[key].status == NO_LOSS, "backstop: loss exists")
         require(debt < DEBT_LIMIT, "backstop: debt too large")
@@ -174,7 +174,7 @@ class Backstop(Authorized):
         unraised: int,
         paid_directly: int,
     ) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.CLOSE_LOSS)
         key = (collateral_type, sender, auction_id)
         loss = self.losses[key]
         require(loss.status == RUNNING, "backstop: loss not running")
@@ -300,7 +300,7 @@ class Backstop(Authorized):
         return auction_id
 
     def shutdown(self, sender: str) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.SHUTDOWN)
         require(self.live, "backstop: not live")
         self.live = False
         self.settlement = sender

@@ -23,10 +23,8 @@ class CeilingManager(Authorized):
     def __init__(self, env: Env, address: str, deployer: str, engine: str):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
-        self.authorized = self.storage(False)
         self.configs = self.storage(Config())
-        self.authorized[deployer] = True
-        self.log("AuthorityAdded", account=deployer)
+        self._init_auth(deployer)
 
     def configure(
         self, sender: str, collateral_type: bytes, max_ceiling: int, gap: int, cooldown: int

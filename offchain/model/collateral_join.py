@@ -27,10 +27,8 @@ class CollateralJoin(Authorized):
         self.token: ERC20 = self.at(token)
         self.decimals = decimals
         self.scale = 10 ** (18 - decimals)
-        self.authorized = self.storage(False)
-        self.authorized[deployer] = True
         self.live = True
-        self.log("AuthorityAdded", account=deployer)
+        self._init_auth(deployer)
 
     def shutdown(self, sender: str) -> None:
         self._check_authorized(sender)

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from offchain.model.errors import require
 from offchain.model.fixed_point import WAD, u256
-from offchain.model.state import ZERO_ADDRESS, Authorized, Env
+from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import VaultEngine
 
 # the contract packs lot into 128 bits, bid_expiry and end into 64 each
@@ -27,6 +27,8 @@ class Auction(NamedTuple):
 
 
 class DebtAuction(Authorized):
+    ROLE_SET = Role.START | Role.SHUTDOWN
+
     def __init__(
         self, env: Env, address: str, deployer: str, engine: str, backstop: str, token: str
     ):
@@ -43,9 +45,7 @@ class DebtAuction(Authorized):
         self.count = 0
         self.running = 0  # auctions started, not finished or cancelled
         self.auctions = self.storage(Auction())
-        self.authorized = self.storage(False)
-        self.authorized[deployer] = True
-        self.log("AuthorityAdded", account=deployer)
+        self._init_auth(deployer)
 
     # ------------------------------------------------------------ administration
 
@@ -84,14 +84,14 @@ class DebtAuction(Authorized):
         )
 
     def shutdown(self, sender: str) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.SHUTDOWN)
         self.live = False
         self.log("Shutdown")
 
     # ------------------------------------------------------------ auctions
 
     def start(self, sender: str, bid: int) -> int:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.START)
         require(self.live, "debt auction: not live")
         require(bid != 0, "debt auction: zero bid")
         lot = self.initial_lot

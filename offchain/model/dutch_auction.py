@@ -8,7 +8,7 @@ from offchain.model import price_curves
 from offchain.model.errors import Revert, require
 from offchain.model.fixed_point import MAX_UINT256, RAY, WAD, div_up, rmul_up, to_int256, u256
 from offchain.model.price_curves import Curve
-from offchain.model.state import ZERO_ADDRESS, Authorized, Env
+from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import VaultEngine
 
 WAD_TO_RAY = 10**9
@@ -42,6 +42,8 @@ class Auction(NamedTuple):
 
 
 class DutchAuction(Authorized):
+    ROLE_SET = Role.START | Role.CANCEL
+
     def __init__(
         self,
         env: Env,
@@ -71,10 +73,8 @@ class DutchAuction(Authorized):
         self.count = 0
         self.auctions = self.storage(Auction())
         self.active: tuple[int, ...] = ()  # replaced whole on change (journaled as one attribute)
-        self.authorized = self.storage(False)
         self._locked = False
-        self.authorized[deployer] = True
-        self.log("AuthorityAdded", account=deployer)
+        self._init_auth(deployer)
 
     # ------------------------------------------------------------ administration
 
@@ -148,7 +148,7 @@ class DutchAuction(Authorized):
     def start(self, sender: str, debt: int, lot: int, owner: str, keeper: str) -> int:
         self._enter()
         try:
-            self._check_authorized(sender)
+            self._check_role(sender, Role.START)
             require(self.stopped < STOP_STARTS, "auction: stopped")
             require(debt != 0, "auction: zero debt")
             require(lot != 0, "auction: zero lot")
@@ -315,7 +315,7 @@ class DutchAuction(Authorized):
     def cancel(self, sender: str, auction_id: int) -> int:
         self._enter()
         try:
-            self._check_authorized(sender)
+            self._check_role(sender, Role.CANCEL)
             auction = self.auctions[auction_id]
             require(auction.owner != ZERO_ADDRESS, "auction: not running")
             t = self.collateral_type

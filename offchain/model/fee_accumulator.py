@@ -27,12 +27,10 @@ class FeeAccumulator(Authorized):
         require(fee_recipient != ZERO_ADDRESS, "fees: zero recipient")
         self.engine: VaultEngine = self.at(engine)
         self.fee_recipient = fee_recipient
-        self.authorized = self.storage(False)
         self.fees = self.storage(TypeFee())
         self.stability_pool = ZERO_ADDRESS
         self.pool_fee_share = 0
-        self.authorized[deployer] = True
-        self.log("AuthorityAdded", account=deployer)
+        self._init_auth(deployer)
         self.log("FeeRecipientSet", recipient=fee_recipient)
 
     def init_type(self, sender: str, collateral_type: bytes) -> None:

@@ -28,7 +28,6 @@ class GlobalSettlement(Authorized):
         self.liquidator = liquidator
         self.backstop = backstop
         self.spotter = spotter
-        self.authorized = self.storage(False)
         self.live = True
         self.shutdown_at = 0  # seconds
         self.wait = wait  # seconds
@@ -40,8 +39,7 @@ class GlobalSettlement(Authorized):
         self.cash_price_set = self.storage(False)  # type -> bool
         self.packed = self.storage(0)  # holder -> wad
         self.cashed = self.storage(0)  # (type, holder) -> wad
-        self.authorized[deployer] = True
-        self.log("AuthorityAdded", account=deployer)
+        self._init_auth(deployer)
         self.log("WaitSet", wait=wait)
 
     # ------------------------------------------------------------ administration

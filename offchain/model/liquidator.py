@@ -6,7 +6,7 @@ from typing import NamedTuple
 
 from offchain.model.errors import Revert, require
 from offchain.model.fixed_point import WAD, div_up, neg, to_int256, u256
-from offchain.model.state import ZERO_ADDRESS, Authorized, Env
+from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import CollateralType, VaultEngine
 
 MAX_PENALTY = 2 * WAD
@@ -22,18 +22,18 @@ class TypeConfig(NamedTuple):
 
 
 class Liquidator(Authorized):
+    ROLE_SET = Role.DEBT_IN_AUCTION | Role.SHUTDOWN
+
     def __init__(self, env: Env, address: str, deployer: str, engine: str, backstop: str):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
         self.backstop = backstop
         self.live = True
-        self.authorized = self.storage(False)
         self.max_debt_in_auction = 0
         self.debt_in_auction = 0
         self.types = self.storage(TypeConfig())
         self._locked = False
-        self.authorized[deployer] = True
-        self.log("AuthorityAdded", account=deployer)
+        self._init_auth(deployer)
 
     def set_max_debt_in_auction(self, sender: str, amount: int) -> None:
         self._check_authorized(sender)
@@ -70,7 +70,7 @@ class Liquidator(Authorized):
         )
 
     def shutdown(self, sender: str) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.SHUTDOWN)
         self.live = False
         self.log("Shutdown", caller=sender)
 
@@ -178,7 +178,7 @@ class Liquidator(Authorized):
         return auction_id
 
     def remove_debt_in_auction(self, sender: str, collateral_type: bytes, amount: int) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.DEBT_IN_AUCTION)
         self.debt_in_auction = u256(self.debt_in_auction - amount)
         config = self.types[collateral_type]
         self.types[collateral_type] = config._replace(

@@ -14,7 +14,6 @@ class PriceOracle(Authorized):
         super().__init__(env, address)
         require(delay > 0, "oracle: zero delay")
         require(max_age > delay, "oracle: max age not above delay")
-        self.authorized = self.storage(False)
         self.feeders = self.storage(False)
         self.max_change = 0
         self.delay = delay
@@ -26,8 +25,7 @@ class PriceOracle(Authorized):
         self.next_time = 0
         self.current_price = 0
         self.current_time = 0
-        self.authorized[deployer] = True
-        self.log("AuthorityAdded", account=deployer)
+        self._init_auth(deployer)
         self.log("DelaySet", delay=delay)
         self.log("MaxAgeSet", max_age=max_age)
 

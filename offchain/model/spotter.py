@@ -17,11 +17,9 @@ class Spotter(Authorized):
     def __init__(self, env: Env, address: str, deployer: str, engine: str):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
-        self.authorized = self.storage(False)
         self.oracles = self.storage(ZERO_ADDRESS)  # type -> oracle address
         self.liquidation_ratios = self.storage(0)
-        self.authorized[deployer] = True
-        self.log("AuthorityAdded", account=deployer)
+        self._init_auth(deployer)
 
     def set_oracle(self, sender: str, collateral_type: bytes, oracle: str) -> None:
         self._check_authorized(sender)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from offchain.model.errors import Revert, require
 from offchain.model.fixed_point import MAX_UINT256, u256
-from offchain.model.state import Authorized, Env
+from offchain.model.state import Authorized, Env, Role
 from offchain.model.vault_engine import VaultEngine
 
 MAX_COOLDOWN = 365 * 86400
@@ -23,6 +23,8 @@ def mul_div(x: int, y: int, denominator: int) -> int:
 
 
 class StabilityPool(Authorized):
+    ROLE_SET = Role.INCOME
+
     def __init__(
         self,
         env: Env,
@@ -38,7 +40,6 @@ class StabilityPool(Authorized):
         require(cooldown <= MAX_COOLDOWN, "pool: cooldown too long")
         self.engine: VaultEngine = self.at(engine)
         self.backstop = backstop  # address; the model is resolved with self.at at each call
-        self.authorized = self.storage(False)
         self.cooldown = cooldown
         self.exposure_delay = 0
         self.exit_window = 0
@@ -58,8 +59,7 @@ class StabilityPool(Authorized):
         self.charge_total_shares = self.storage(0)  # charge id -> shares
         self.charge_stakers_left = self.storage(0)  # charge id -> stakers
         self.charge_attributed = self.storage(0)  # charge id -> rad
-        self.authorized[deployer] = True
-        self.log("AuthorityAdded", account=deployer)
+        self._init_auth(deployer)
         self.log("CooldownSet", cooldown=cooldown)
         self._set_exposure(exposure_delay, exit_window)
 
@@ -76,7 +76,7 @@ class StabilityPool(Authorized):
         self._set_exposure(exposure_delay, exit_window)
 
     def add_income(self, sender: str, amount: int) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.INCOME)
         new_assets = u256(self.assets + amount)
         require(
             self.engine.stable[self.address] >= u256(new_assets + self.pending_total),

@@ -11,9 +11,10 @@ from __future__ import annotations
 import copy
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import IntFlag
 from typing import Any, NamedTuple, TypeVar
 
-from offchain.model.errors import Revert
+from offchain.model.errors import Revert, require
 
 T = TypeVar("T")
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
@@ -129,17 +130,56 @@ class Contract:
         return self.env.timestamp
 
 
+class Role(IntFlag):
+    """The capability roles of contracts/modules/authorized.vy (its constants, bit for bit): each
+    bit lets its holder call the functions listed, on the contract where it holds the bit."""
+
+    JOIN = 1  # VaultEngine.modify_collateral_balance (collateral joins)
+    PRICE = 2  # VaultEngine.set_safe_price (the Spotter)
+    CEILING = 4  # VaultEngine.set_debt_ceiling (the CeilingManager)
+    RATE = 8  # VaultEngine.fold_rate (the FeeAccumulator; the Backstop's redistribution)
+    FEE_KINK = 16  # VaultEngine.set_fee_kink (the FeeAccumulator)
+    SEIZE = 32  # VaultEngine.seize (the Liquidator, auctions, global settlement)
+    MINT_UNBACKED = 64  # VaultEngine.create_unbacked (auctions: keeper rewards and refunds)
+    # shutdown() of the VaultEngine, Liquidator, Backstop (global settlement) and of the debt
+    # and surplus auctions (the Backstop)
+    SHUTDOWN = 128
+    OPEN_LOSS = 256  # Backstop.open_loss (the Liquidator)
+    CLOSE_LOSS = 512  # Backstop.close_loss (auctions)
+    DEBT_IN_AUCTION = 1024  # Liquidator.remove_debt_in_auction (auctions)
+    # start() of a DutchAuction (the Liquidator) and of the debt and surplus auctions (the
+    # Backstop)
+    START = 2048
+    CANCEL = 4096  # DutchAuction.cancel (global settlement)
+    INCOME = 8192  # StabilityPool.add_income (the FeeAccumulator)
+
+
 class Authorized(Contract):
     """Twin of contracts/modules/authorized.vy, the authorization every privileged Backstop
-    contract initializes (add_authority, remove_authority and the check, one revert string).
-    Subclasses create `self.authorized` in their constructor, where the contract calls
-    `auth.__init__()` (the order of constructor events matters)."""
+    contract initializes: admins (`authorized`: every privileged function, add/remove admins,
+    grant/revoke roles) and capability roles (`roles`, a bitmask of `Role` per account).
+    `ROLE_SET` is the contract's immutable: the role bits its functions check. Subclasses call
+    `_init_auth(deployer)` in their constructor where the contract calls `auth.__init__` (the
+    order of constructor events matters)."""
 
     AUTH_REASON = "authorized: not authorized"
+    ROLE_REASON = "authorized: bad role"
+    ROLE_SET = Role(0)
     authorized: Storage
+    roles: Storage
+
+    def _init_auth(self, deployer: str) -> None:
+        self.authorized = self.storage(False)
+        self.roles = self.storage(0)
+        self.authorized[deployer] = True
+        self.log("AuthorityAdded", account=deployer)
 
     def _check_authorized(self, sender: str) -> None:
         if not self.authorized[sender]:
+            raise Revert(self.AUTH_REASON)
+
+    def _check_role(self, sender: str, role: Role) -> None:
+        if not (self.roles[sender] & role or self.authorized[sender]):
             raise Revert(self.AUTH_REASON)
 
     def add_authority(self, sender: str, account: str) -> None:
@@ -151,3 +191,15 @@ class Authorized(Contract):
         self._check_authorized(sender)
         self.authorized[account] = False
         self.log("AuthorityRemoved", account=account)
+
+    def grant_role(self, sender: str, account: str, role: int) -> None:
+        self._check_authorized(sender)
+        require(role != 0 and role & self.ROLE_SET == role, self.ROLE_REASON)
+        self.roles[account] = int(self.roles[account] | role)
+        self.log("RoleGranted", account=account, role=int(role))
+
+    def revoke_role(self, sender: str, account: str, role: int) -> None:
+        self._check_authorized(sender)
+        require(role != 0 and role & self.ROLE_SET == role, self.ROLE_REASON)
+        self.roles[account] = int(self.roles[account] & ~role)
+        self.log("RoleRevoked", account=account, role=int(role))

@@ -7,7 +7,7 @@ from typing import NamedTuple
 
 from offchain.model.errors import require
 from offchain.model.fixed_point import WAD, u256
-from offchain.model.state import ZERO_ADDRESS, Authorized, Env
+from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import VaultEngine
 
 # the contract packs bid into 128 bits, bid_expiry and end into 64 each
@@ -27,6 +27,8 @@ class Auction(NamedTuple):
 
 
 class SurplusAuction(Authorized):
+    ROLE_SET = Role.START | Role.SHUTDOWN
+
     def __init__(
         self, env: Env, address: str, deployer: str, engine: str, backstop: str, token: str
     ):
@@ -40,9 +42,7 @@ class SurplusAuction(Authorized):
         self.auction_duration = 2 * 86400
         self.count = 0
         self.auctions = self.storage(Auction())
-        self.authorized = self.storage(False)
-        self.authorized[deployer] = True
-        self.log("AuthorityAdded", account=deployer)
+        self._init_auth(deployer)
 
     # ------------------------------------------------------------ administration
 
@@ -67,7 +67,7 @@ class SurplusAuction(Authorized):
         )
 
     def shutdown(self, sender: str) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.SHUTDOWN)
         self.live = False
         returned = self.engine.stable[self.address]
         self.engine.transfer_stable(self.address, self.address, self.backstop, returned)
@@ -76,7 +76,7 @@ class SurplusAuction(Authorized):
     # ------------------------------------------------------------ auctions
 
     def start(self, sender: str, lot: int) -> int:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.START)
         require(self.live, "surplus auction: not live")
         require(lot != 0, "surplus auction: zero lot")
         auction_id = self.count + 1

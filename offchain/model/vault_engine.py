@@ -16,7 +16,7 @@ from offchain.model.fixed_point import (
     to_uint256,
     u256,
 )
-from offchain.model.state import Authorized, Env
+from offchain.model.state import Authorized, Env, Role
 
 # the contract packs normalized debts, locked collateral and rates into 128-bit halves of a slot
 MAX_FIELD = 2**128 - 1
@@ -42,9 +42,19 @@ class Vault(NamedTuple):
 
 
 class VaultEngine(Authorized):
+    ROLE_SET = (
+        Role.JOIN
+        | Role.PRICE
+        | Role.CEILING
+        | Role.RATE
+        | Role.FEE_KINK
+        | Role.SEIZE
+        | Role.MINT_UNBACKED
+        | Role.SHUTDOWN
+    )
+
     def __init__(self, env: Env, address: str, deployer: str):
         super().__init__(env, address)
-        self.authorized = self.storage(False)
         self.delegates = self.storage(False)  # (owner, delegate) -> bool
         self.live = True
         self.collateral_types = self.storage(CollateralType())
@@ -56,8 +66,7 @@ class VaultEngine(Authorized):
         self.total_unbacked = 0
         self.global_debt_ceiling = 0
         self.utilization_record = self.storage(0)  # type -> packed record
-        self.authorized[deployer] = True
-        self.log("AuthorityAdded", account=deployer)
+        self._init_auth(deployer)
 
     # ------------------------------------------------------------ administration
 
@@ -88,16 +97,20 @@ class VaultEngine(Authorized):
         self.log("GlobalDebtCeilingSet", new_value=new_value)
 
     def _set_type_field(
-        self, sender: str, collateral_type: bytes, field: str, new_value: int
+        self, sender: str, collateral_type: bytes, field: str, new_value: int, role: Role | None
     ) -> None:
-        self._check_authorized(sender)
+        # role None: admins only
+        if role is None:
+            self._check_authorized(sender)
+        else:
+            self._check_role(sender, role)
         require(self.live, "engine: not live")
         ctype = self.collateral_types[collateral_type]
         require(ctype.rate != 0, "engine: type not initialized")
         self.collateral_types[collateral_type] = ctype._replace(**{field: new_value})
 
     def set_debt_ceiling(self, sender: str, collateral_type: bytes, new_value: int) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.CEILING)
         require(self.live, "engine: not live")
         ctype = self.collateral_types[collateral_type]
         require(ctype.rate != 0, "engine: type not initialized")
@@ -106,7 +119,7 @@ class VaultEngine(Authorized):
         self.log("DebtCeilingSet", collateral_type=collateral_type, new_value=new_value)
 
     def set_fee_kink(self, sender: str, collateral_type: bytes, kink: int) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.FEE_KINK)
         ctype = self.collateral_types[collateral_type]
         require(ctype.rate != 0, "engine: type not initialized")
         require(kink <= WAD, "engine: kink above 1")
@@ -120,15 +133,15 @@ class VaultEngine(Authorized):
         self.log("FeeKinkSet", collateral_type=collateral_type, kink=kink)
 
     def set_dust(self, sender: str, collateral_type: bytes, new_value: int) -> None:
-        self._set_type_field(sender, collateral_type, "dust", new_value)
+        self._set_type_field(sender, collateral_type, "dust", new_value, None)
         self.log("DustSet", collateral_type=collateral_type, new_value=new_value)
 
     def set_safe_price(self, sender: str, collateral_type: bytes, new_value: int) -> None:
-        self._set_type_field(sender, collateral_type, "safe_price", new_value)
+        self._set_type_field(sender, collateral_type, "safe_price", new_value, Role.PRICE)
         self.log("SafePriceSet", collateral_type=collateral_type, new_value=new_value)
 
     def shutdown(self, sender: str) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.SHUTDOWN)
         self.live = False
         self.log("Shutdown", caller=sender)
 
@@ -137,7 +150,7 @@ class VaultEngine(Authorized):
     def modify_collateral_balance(
         self, sender: str, collateral_type: bytes, account: str, delta: int
     ) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.JOIN)
         balance = self.collateral[(collateral_type, account)]
         if delta < 0:
             require(balance >= to_uint256(neg(delta)), "engine: insufficient collateral")
@@ -248,7 +261,7 @@ class VaultEngine(Authorized):
         delta_collateral: int,
         delta_normalized_debt: int,
     ) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.SEIZE)
         ctype = self.collateral_types[collateral_type]
         require(ctype.rate != 0, "engine: type not initialized")
         vault, type_debt = self._apply_deltas(
@@ -284,7 +297,7 @@ class VaultEngine(Authorized):
     def fold_rate(
         self, sender: str, collateral_type: bytes, recipient: str, delta_rate: int
     ) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.RATE)
         require(self.live, "engine: not live")
         ctype = self.collateral_types[collateral_type]
         require(ctype.rate != 0, "engine: type not initialized")
@@ -310,7 +323,7 @@ class VaultEngine(Authorized):
         )
 
     def create_unbacked(self, sender: str, debt_dst: str, stable_dst: str, amount: int) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.MINT_UNBACKED)
         self.bad_debt[debt_dst] = u256(self.bad_debt[debt_dst] + amount)
         self.stable[stable_dst] = u256(self.stable[stable_dst] + amount)
         self.total_unbacked = u256(self.total_unbacked + amount)

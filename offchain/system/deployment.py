@@ -8,6 +8,7 @@ from typing import Any
 
 from offchain.backends import ModelBackend
 from offchain.model.fixed_point import RAY
+from offchain.model.state import Role
 from offchain.system.config import CollateralConfig, SystemConfig
 
 
@@ -122,19 +123,30 @@ def deploy_system(
     settlement = b.deploy(
         "GlobalSettlement", governance, engine, liquidator, backstop, spotter, w.settlement_wait
     )
-    # engine: fees (fold_rate), the backstop (redistribution folds the rate), the debt auction
-    # (refunds after shutdown), global settlement (shutdown, closing vaults)
-    for authority in (spotter, fees, ceiling, liquidator, backstop, debt_auction, settlement):
-        b.transact(engine, "add_authority", governance, authority)
-    for authority in (liquidator, settlement):
-        b.transact(backstop, "add_authority", governance, authority)
-    b.transact(liquidator, "add_authority", governance, settlement)
+    # least privilege: each contract holds only the role bits of the calls it makes (governance
+    # stays the only admin); docs/security.md, "Who may call what", has the table
+    for holder, role in (
+        (spotter, Role.PRICE),
+        (fees, Role.RATE | Role.FEE_KINK),
+        (ceiling, Role.CEILING),
+        (liquidator, Role.SEIZE),
+        # redistribution folds the rate
+        (backstop, Role.RATE),
+        # refunds of auctions cancelled after shutdown
+        (debt_auction, Role.MINT_UNBACKED),
+        # shutdown, closing vaults
+        (settlement, Role.SHUTDOWN | Role.SEIZE),
+    ):
+        b.transact(engine, "grant_role", governance, holder, int(role))
+    b.transact(backstop, "grant_role", governance, liquidator, int(Role.OPEN_LOSS))
+    b.transact(backstop, "grant_role", governance, settlement, int(Role.SHUTDOWN))
+    b.transact(liquidator, "grant_role", governance, settlement, int(Role.SHUTDOWN))
     b.transact(engine, "set_global_debt_ceiling", governance, config.global_debt_ceiling)
     b.transact(liquidator, "set_max_debt_in_auction", governance, config.max_debt_in_auction)
     # the loss waterfall
     b.transact(gov_token, "set_minter", governance, debt_auction, True)
     for auction in (debt_auction, surplus_auction):
-        b.transact(auction, "add_authority", governance, backstop)
+        b.transact(auction, "grant_role", governance, backstop, int(Role.START | Role.SHUTDOWN))
     b.transact(
         debt_auction,
         "set_parameters",
@@ -167,7 +179,7 @@ def deploy_system(
     b.transact(backstop, "set_waterfall", governance, list(w.order))
     b.transact(fees, "set_pool_fee_share", governance, stability_pool, w.pool_fee_share)
     # the pool counts as income only what the FeeAccumulator reports
-    b.transact(stability_pool, "add_authority", governance, fees)
+    b.transact(stability_pool, "grant_role", governance, fees, int(Role.INCOME))
     deployment = Deployment(
         governance,
         feeder,
@@ -190,7 +202,7 @@ def deploy_system(
         t = c.type_id
         token = b.deploy("TestToken", governance, c.token_name, c.token_symbol, c.token_decimals)
         join = b.deploy("CollateralJoin", governance, engine, t, token, c.token_decimals)
-        b.transact(engine, "add_authority", governance, join)
+        b.transact(engine, "grant_role", governance, join, int(Role.JOIN))
         b.transact(engine, "init_type", governance, t)
         b.transact(engine, "set_debt_ceiling", governance, t, c.debt_ceiling)
         b.transact(engine, "set_dust", governance, t, c.dust)
@@ -206,11 +218,12 @@ def deploy_system(
             ceiling, "configure", governance, t, c.ceiling_max, c.ceiling_gap, c.ceiling_cooldown
         )
         auction = b.deploy("DutchAuction", governance, engine, t, liquidator, backstop, oracle)
-        b.transact(engine, "add_authority", governance, auction)
-        b.transact(liquidator, "add_authority", governance, auction)
-        b.transact(backstop, "add_authority", governance, auction)
-        b.transact(auction, "add_authority", governance, liquidator)
-        b.transact(auction, "add_authority", governance, settlement)
+        # rewards (create_unbacked); cancel by settlement (create_unbacked, seize)
+        b.transact(engine, "grant_role", governance, auction, int(Role.SEIZE | Role.MINT_UNBACKED))
+        b.transact(liquidator, "grant_role", governance, auction, int(Role.DEBT_IN_AUCTION))
+        b.transact(backstop, "grant_role", governance, auction, int(Role.CLOSE_LOSS))
+        b.transact(auction, "grant_role", governance, liquidator, int(Role.START))
+        b.transact(auction, "grant_role", governance, settlement, int(Role.CANCEL))
         b.transact(
             auction,
             "set_parameters",

@@ -64,6 +64,14 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
         add(f"engine.authorized[{who}]", e, "authorized", who)
         add(f"liquidator.authorized[{who}]", d.liquidator, "authorized", who)
         add(f"backstop.authorized[{who}]", d.backstop, "authorized", who)
+    # the capability roles, of the accounts and the contracts (the possible grantees; the
+    # holders of balances and vaults are neither admins nor role holders)
+    for who in accounts + contracts:
+        add(f"engine.roles[{who}]", e, "roles", who)
+        add(f"liquidator.roles[{who}]", d.liquidator, "roles", who)
+        add(f"backstop.roles[{who}]", d.backstop, "roles", who)
+        for name, t in d.types.items():
+            add(f"auction[{name}].roles[{who}]", t.auction, "roles", who)
     for who in accounts:
         for delegate in accounts + contracts:
             if delegate != who:
@@ -218,6 +226,15 @@ def _waterfall_state_calls(
             "charge_attributed",
         ):
             add(f"pool.{name}[{charge}]", p, name, charge)
+    contracts = [a for _, a in d.contracts()]
+    for label, a in (
+        ("pool", p),
+        ("debt_auction", d.debt_auction),
+        ("surplus_auction", d.surplus_auction),
+    ):
+        for who in accounts + contracts:
+            add(f"{label}.authorized[{who}]", a, "authorized", who)
+            add(f"{label}.roles[{who}]", a, "roles", who)
     for label, a, ids in (
         ("debt_auction", d.debt_auction, keys.debt_auction_ids),
         ("surplus_auction", d.surplus_auction, keys.surplus_auction_ids),

@@ -24,7 +24,7 @@ from eth_abi import encode as abi_encode
 from helpers import ceil_div
 
 from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.model.state import ZERO_ADDRESS
+from offchain.model.state import ZERO_ADDRESS, Role
 from offchain.model.testing.reentrant_taker import LIQUIDATE, NOTHING, RESET, TAKE
 from offchain.testing.harness import events as _events
 from offchain.testing.harness import move_prices as _move_prices
@@ -236,22 +236,28 @@ def test_add_authority__lets_account_configure(system):
     assert _read(system, t.auction, "stopped") == 1
 
 
-def test_remove_authority__of_liquidator__blocks_new_auctions_until_restored(system):
+def test_revoke_role__start_of_liquidator__blocks_new_auctions_until_granted(system):
     r, t = system.roles, system.eth
     system.open_vault(r.borrower, ETH, 10 * WAD, 13_000 * WAD)
     _crash(system, t, 1_500 * WAD)
-    system.tx(t.auction, "remove_authority", r.governance, system.d.liquidator)
-    assert _events(system) == [(t.auction, "AuthorityRemoved", {"account": system.d.liquidator})]
-    assert not _read(system, t.auction, "authorized", system.d.liquidator)
+    liquidator = system.d.liquidator
+    assert not _read(system, t.auction, "authorized", liquidator)
+    system.tx(t.auction, "revoke_role", r.governance, liquidator, int(Role.START))
+    assert _events(system) == [
+        (t.auction, "RoleRevoked", {"account": liquidator, "role": int(Role.START)})
+    ]
+    assert _read(system, t.auction, "roles", liquidator) == 0
     with reverts("authorized: not authorized"):
         _liquidate(system, t, r.borrower)
-    system.tx(t.auction, "add_authority", r.governance, system.d.liquidator)
+    system.tx(t.auction, "grant_role", r.governance, liquidator, int(Role.START))
     assert _liquidate(system, t, r.borrower) == 1
 
 
 AUCTION_PRIVILEGED = {
     "add_authority": lambda s: (s.roles.stranger,),
     "remove_authority": lambda s: (s.roles.governance,),
+    "grant_role": lambda s: (s.roles.stranger, int(Role.START)),
+    "revoke_role": lambda s: (s.roles.governance, int(Role.START)),
     "set_parameters": lambda s: (RAY, 1, 0, 0, 0),
     "set_curve": lambda s: ((LINEAR, 1, 0, 0),),
     "set_oracle": lambda s: (s.roles.stranger,),

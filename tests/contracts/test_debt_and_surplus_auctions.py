@@ -17,7 +17,7 @@ from __future__ import annotations
 import pytest
 
 from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.model.state import ZERO_ADDRESS
+from offchain.model.state import ZERO_ADDRESS, Role
 from offchain.testing.harness import events as _events
 from offchain.testing.harness import move_prices, reverts
 from offchain.testing.harness import read as _read
@@ -253,7 +253,9 @@ def test_deployment__auctions_and_token_wired_as_configured(system):
         assert system.view(auction, "engine") == d.engine
         assert system.view(auction, "backstop") == d.backstop
         assert system.view(auction, "token") == gov
-        assert _read(system, auction, "authorized", d.backstop)
+        # the Backstop starts and shuts down, nothing else; governance is the only admin
+        assert _read(system, auction, "roles", d.backstop) == Role.START | Role.SHUTDOWN
+        assert not _read(system, auction, "authorized", d.backstop)
         assert _read(system, auction, "authorized", system.roles.governance)
     # governance owns the token and mints; the DebtAuction mints; the SurplusAuction only burns
     assert system.view(gov, "owner") == system.roles.governance
@@ -437,15 +439,16 @@ def test_privileged_function__called_by_stranger__reverts_with_reason(
         system.tx(getattr(system.d, contract), function, system.roles.stranger, *args)
 
 
-def test_debt_auction_remove_authority__of_backstop__blocks_start(system):
-    r, da = system.roles, system.d.debt_auction
+def test_debt_auction_revoke_role__start_of_backstop__blocks_start(system):
+    r, da, backstop = system.roles, system.d.debt_auction, system.d.backstop
     _loss_to_debt_auction(system)
-    system.tx(da, "remove_authority", r.governance, system.d.backstop)
-    assert _events(system) == [(da, "AuthorityRemoved", {"account": system.d.backstop})]
+    system.tx(da, "revoke_role", r.governance, backstop, int(Role.START))
+    assert _events(system) == [(da, "RoleRevoked", {"account": backstop, "role": int(Role.START)})]
+    assert _read(system, da, "roles", backstop) == Role.SHUTDOWN
     with reverts("authorized: not authorized"):
         _start_debt_auction(system)
-    system.tx(da, "add_authority", r.governance, system.d.backstop)
-    assert _events(system) == [(da, "AuthorityAdded", {"account": system.d.backstop})]
+    system.tx(da, "grant_role", r.governance, backstop, int(Role.START))
+    assert _events(system) == [(da, "RoleGranted", {"account": backstop, "role": int(Role.START)})]
     assert _start_debt_auction(system) == 1
 
 

@@ -24,7 +24,7 @@ from eth_abi import decode as abi_decode
 from helpers import ceil_div
 
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
-from offchain.model.state import ZERO_ADDRESS
+from offchain.model.state import ZERO_ADDRESS, Role
 from offchain.testing.harness import events as _events
 from offchain.testing.harness import move_prices, reverts
 
@@ -113,6 +113,15 @@ def _authorized(system, address, who) -> bool:
     on_chain = system.view(address, "authorized", who)
     assert on_chain == system.contract(address).authorized[who]
     return on_chain
+
+
+def _roles(system, address, who) -> Role:
+    """The role bits `who` holds on `address`; checks it is no admin there (least privilege)."""
+    on_chain = system.view(address, "roles", who)
+    assert on_chain == system.contract(address).roles[who]
+    assert system.view(address, "authorized", who) is False
+    assert system.contract(address).authorized[who] is False
+    return Role(on_chain)
 
 
 def _backstop(system, name: str, *args) -> Any:
@@ -284,12 +293,13 @@ def test_deployment__liquidator_wired_as_configured(system):
     assert _auction_var(system, t, "reward_flat") == REWARD_FLAT
     assert _auction_var(system, t, "reward_rate") == REWARD_RATE
     assert _backstop(system, "queue_delay") == QUEUE_DELAY
-    assert _authorized(system, system.d.backstop, system.d.liquidator)
-    assert _authorized(system, system.d.backstop, t.auction)  # it closes its loss events
+    assert _roles(system, system.d.backstop, system.d.liquidator) == Role.OPEN_LOSS
+    # the auction closes its loss events
+    assert _roles(system, system.d.backstop, t.auction) == Role.CLOSE_LOSS
     assert _backstop(system, "open_losses") == _backstop(system, "attributed_debt") == 0
     assert _unattributed_debt(system) == 0
-    assert _authorized(system, system.d.liquidator, t.auction)
-    assert _authorized(system, t.auction, system.d.liquidator)
+    assert _roles(system, system.d.liquidator, t.auction) == Role.DEBT_IN_AUCTION
+    assert _roles(system, t.auction, system.d.liquidator) == Role.START
     assert _stable(system, system.d.backstop) == 0
     assert _bad_debt(system, system.d.backstop) == 0
 
@@ -1196,16 +1206,16 @@ def test_remove_debt_in_auction__more_than_in_auction__reverts_arithmetic(system
     assert _liquidator(system, "debt_in_auction") == in_auction
 
 
-def test_liquidator_remove_authority__auction_revoked__its_takes_revert(system):
+def test_liquidator_revoke_role__debt_in_auction_of_auction__its_takes_revert(system):
     """The auction's report of debt raised is privileged: once revoked, no take can finish."""
     r, t, liq = system.roles, system.eth, system.d.liquidator
     _borrow_stable(system, r.other)
     _unsafe_eth_vault(system)
     _liquidate(system, r.borrower)
-    system.tx(liq, "remove_authority", r.governance, t.auction)
+    system.tx(liq, "revoke_role", r.governance, t.auction, int(Role.DEBT_IN_AUCTION))
     with reverts("authorized: not authorized"):
         system.tx(t.auction, "take", r.other, 1, WAD, 2_280 * RAY, r.other, b"")
-    system.tx(liq, "add_authority", r.governance, t.auction)
+    system.tx(liq, "grant_role", r.governance, t.auction, int(Role.DEBT_IN_AUCTION))
     system.tx(t.auction, "take", r.other, 1, WAD, 2_280 * RAY, r.other, b"")
 
 
@@ -1341,37 +1351,37 @@ def test_backstop_privileged_function__called_by_stranger__reverts_not_authorize
         system.tx(system.d.backstop, function, system.roles.stranger, *args)
 
 
-def test_liquidate__liquidator_not_authorized_on_backstop__reverts_and_seizes_nothing(system):
+def test_liquidate__liquidator_without_open_loss_role__reverts_and_seizes_nothing(system):
     """The loss event is part of the liquidation: if the Backstop refuses to open it, the whole
     liquidation (seizure, auction start, keeper reward) is undone."""
     r, t, b = system.roles, system.eth, system.d.backstop
     _unsafe_eth_vault(system)
-    system.tx(b, "remove_authority", r.governance, system.d.liquidator)
+    system.tx(b, "revoke_role", r.governance, system.d.liquidator, int(Role.OPEN_LOSS))
     with reverts("authorized: not authorized"):
         _liquidate(system, r.borrower)
     assert _vault(system, t, r.borrower) == (10 * WAD, 13_000 * WAD)
     assert _bad_debt(system, b) == 0
     assert _auction_var(system, t, "count") == 0
-    system.tx(b, "add_authority", r.governance, system.d.liquidator)
+    system.tx(b, "grant_role", r.governance, system.d.liquidator, int(Role.OPEN_LOSS))
     _liquidate(system, r.borrower)
     assert _loss(system, t, 1)[3] == RUNNING
 
 
-def test_backstop_remove_authority__auction_revoked__only_its_finishing_take_reverts(system):
+def test_backstop_revoke_role__close_loss_of_auction__only_its_finishing_take_reverts(system):
     """Money flow: a partial take only pays the auction's escrow and goes through; the take that
     would finish the auction must close its loss event, which the Backstop refuses to a revoked
-    auction: that take is undone whole, until the auction is authorized again."""
+    auction: that take is undone whole, until the auction holds CLOSE_LOSS again."""
     r, t, b = system.roles, system.eth, system.d.backstop
     _borrow_stable(system, r.other)
     _unsafe_eth_vault(system)
     _liquidate(system, r.borrower)
-    system.tx(b, "remove_authority", r.governance, t.auction)
+    system.tx(b, "revoke_role", r.governance, t.auction, int(Role.CLOSE_LOSS))
     system.tx(t.auction, "take", r.other, 1, WAD, 2_280 * RAY, r.other, b"")
     assert _stable(system, t.auction) == 2_280 * RAD
     with reverts("authorized: not authorized"):
         system.tx(t.auction, "take", r.other, 1, 10 * WAD, 2_280 * RAY, r.other, b"")
     assert _auction(system, t, 1).lot == 9 * WAD
-    system.tx(b, "add_authority", r.governance, t.auction)
+    system.tx(b, "grant_role", r.governance, t.auction, int(Role.CLOSE_LOSS))
     system.tx(t.auction, "take", r.other, 1, 10 * WAD, 2_280 * RAY, r.other, b"")
     assert _loss(system, t, 1)[3] == DONE
     assert _stable(system, t.auction) == 0

@@ -13,6 +13,7 @@ import pytest
 from eth_abi import decode as abi_decode
 
 from offchain.model.fixed_point import RAY, WAD
+from offchain.model.state import Role
 from offchain.testing.harness import reverts
 
 DELAY = 3600  # config/devnet.toml oracle_delay (both types)
@@ -570,9 +571,9 @@ def test_spotter_poke__type_unknown_to_engine__reverts_type_not_initialized(syst
         system.tx(sp, "poke", r.keeper, NEW_TYPE)
 
 
-def test_spotter_poke__spotter_not_authorized_in_engine__reverts(system):
+def test_spotter_poke__spotter_without_price_role_in_engine__reverts(system):
     r = system.roles
-    system.tx(system.d.engine, "remove_authority", r.governance, system.d.spotter)
+    system.tx(system.d.engine, "revoke_role", r.governance, system.d.spotter, int(Role.PRICE))
     with reverts("authorized: not authorized"):
         system.tx(system.d.spotter, "poke", r.keeper, system.eth.type_id)
 

@@ -6,6 +6,7 @@ type's auction belongs to the type). Every test runs on chain and in the model a
 from __future__ import annotations
 
 from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.model.state import Role
 from offchain.testing.harness import move_prices as _move_prices
 from offchain.testing.harness import read as _read
 from offchain.testing.harness import reverts
@@ -179,14 +180,14 @@ def _replace_auction(system, t) -> str:
     new = system.lockstep.deploy(
         "DutchAuction", r.governance, d.engine, t.type_id, d.liquidator, d.backstop, t.oracle
     )
-    for target, who in (
-        (d.engine, new),
-        (d.liquidator, new),
-        (d.backstop, new),
-        (new, d.liquidator),
-        (new, d.settlement),
+    for target, who, role in (
+        (d.engine, new, Role.SEIZE | Role.MINT_UNBACKED),
+        (d.liquidator, new, Role.DEBT_IN_AUCTION),
+        (d.backstop, new, Role.CLOSE_LOSS),
+        (new, d.liquidator, Role.START),
+        (new, d.settlement, Role.CANCEL),
     ):
-        system.tx(target, "add_authority", r.governance, who)
+        system.tx(target, "grant_role", r.governance, who, int(role))
     config = _read(system, d.liquidator, "types", t.type_id)
     system.tx(d.liquidator, "configure_type", r.governance, t.type_id, new, config[1], config[2])
     return new
