@@ -458,6 +458,17 @@ class Auditor:
                         a["provider"],
                         a["collateral"] * scale * price * WAD_WAD_TO_RAD + a["stable"] * RAY,
                     )
+            elif e.address == d.engine and e.name == "VaultModified":
+                # the delayed oracle's option (a known risk, docs/security.md): a vault drawn
+                # against the safe price of the current oracle price while the market (a newer
+                # post) is lower may be worth less than its debt; the owner may gain at most the
+                # price gap on the vault's collateral
+                tid = a["collateral_type"]
+                safe = engine.collateral_types[tid].safe_price
+                acted_on = safe * self._c(d.spotter).liquidation_ratios[tid] // RAY // 10**9
+                collateral = engine.vaults[(tid, a["owner"])].collateral
+                gap = max(0, acted_on - prices[tid])
+                add(a["owner"], collateral * gap * WAD_WAD_TO_RAD)
             elif e.address == d.engine and e.name == "RateFolded":
                 # stability fees: the recipient's income, paid by the vaults of the type
                 art = engine.collateral_types[a["collateral_type"]].normalized_debt

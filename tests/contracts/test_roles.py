@@ -22,7 +22,7 @@ import pytest
 from eth_abi import decode as abi_decode
 from eth_utils import keccak
 
-from offchain.backends import RpcError
+from offchain.backends import ChainBackend, RpcError
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import LINEAR
@@ -212,9 +212,11 @@ def _allowed(kind: str, function: str, caller_label: str) -> bool:
 def _chain_reason(system: System, address: str, function: str, sender: str, args: tuple) -> Any:
     """None if the call goes through on chain, else its revert reason (an eth_call: no state
     changes)."""
-    tx, _ = system.chain.call_data(address, function, *args)
+    chain = system.chain
+    assert isinstance(chain, ChainBackend)  # the `system` fixture runs on Anvil
+    tx, _ = chain.call_data(address, function, *args)
     try:
-        system.chain.rpc("eth_call", [{**tx, "from": sender}, "latest"])
+        chain.rpc("eth_call", [{**tx, "from": sender}, "latest"])
     except RpcError as exc:
         data = bytes.fromhex((exc.data or "0x")[2:])
         if data[:4] == _ERROR_SELECTOR:

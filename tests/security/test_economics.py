@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import pytest
 
-from offchain.model.fixed_point import RAD, WAD
+from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import Event
 from offchain.testing.economics import EconomicViolation
 from offchain.testing.harness import move_prices
@@ -78,3 +78,37 @@ def test_auditor__an_honest_liquidation__passes_and_is_counted(system):
     checked = system.auditor.checked
     system.tx(d.liquidator, "liquidate", r.keeper, t.type_id, r.borrower, r.keeper)
     assert system.auditor.checked == checked + 1
+
+
+def test_delayed_oracle__draw_before_a_queued_drop__gains_at_most_the_price_gap(system):
+    """A known risk the checks surfaced (docs/security.md, "The delayed oracle's option"): with a
+    40% lower price posted but not yet current, a borrower draws at the limit of the current safe
+    price; at the market price its vault is worth less than its debt, so walking away gains. The
+    Auditor lists that gain only up to the price gap on the vault's collateral."""
+    r, t, d = system.roles, system.eth, system.d
+    price, ratio = t.config.initial_price, t.config.liquidation_ratio
+    collateral = 10 * WAD
+    system.fund(r.borrower, ETH, collateral)
+    system.tx(t.oracle, "post", r.feeder, price * 6 // 10)
+    market = system.auditor.market_prices()
+    assert market[t.type_id] == price * 6 // 10
+    before = system.auditor.holdings(r.borrower, market)
+    rate = system.model.contract(d.engine).collateral_types[t.type_id].rate
+    limit = collateral * price // WAD * RAY // ratio * RAY // rate  # normalized debt [wad]
+    debt = limit * 98 // 100
+    system.tx(
+        d.engine,
+        "modify_vault",
+        r.borrower,
+        t.type_id,
+        r.borrower,
+        r.borrower,
+        r.borrower,
+        collateral,
+        debt,
+    )
+    gain = system.auditor.holdings(r.borrower, market) - before
+    # free collateral worth collateral x market became a vault worth nothing (underwater) and
+    # stablecoin worth its debt
+    assert gain == debt * rate - collateral * market[t.type_id] * 10**9
+    assert 0 < gain <= collateral * (price - market[t.type_id]) * 10**9
