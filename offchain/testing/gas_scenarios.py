@@ -11,7 +11,7 @@ from eth_utils import to_checksum_address
 from offchain.backends import EvmBackend, Lockstep, ModelBackend, model_beside
 from offchain.model.fixed_point import RAD, WAD
 from offchain.system.config import load_config
-from offchain.system.deployment import deploy_flash_taker, deploy_system
+from offchain.system.deployment import Deployment, TypeDeployment, deploy_flash_taker, deploy_system
 
 
 def _fresh(
@@ -121,41 +121,7 @@ def liquidation_gas(chain: EvmBackend, roles: list[str]) -> dict[str, int]:
     ctype = engine.collateral_types[eth.type_id]
     debt = 10 * WAD * ctype.safe_price // ctype.rate * 99 // 100
     for owner in owners:
-        ls.transact(eth.join, "join", governance, governance, 10 * WAD)
-        ls.transact(
-            d.engine,
-            "modify_vault",
-            governance,
-            eth.type_id,
-            governance,
-            governance,
-            governance,
-            10 * WAD,
-            debt,
-        )
-        # move the vault to its owner: seize by governance (authorized) and give it back as theirs
-        ls.transact(
-            d.engine,
-            "seize",
-            governance,
-            eth.type_id,
-            governance,
-            governance,
-            governance,
-            -10 * WAD,
-            -debt,
-        )
-        ls.transact(
-            d.engine,
-            "seize",
-            governance,
-            eth.type_id,
-            owner,
-            governance,
-            governance,
-            10 * WAD,
-            debt,
-        )
+        _owned_vault(ls, d, eth, governance, owner, debt)
     # crash: 30% down, through the delayed oracle
     ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)
     for _ in range(2):
@@ -275,40 +241,7 @@ def waterfall_gas(chain: EvmBackend, roles: list[str]) -> dict[str, int]:
     debt = 10 * WAD * ctype.safe_price // ctype.rate * 99 // 100
     for owner in owners:
         ls.transact(eth.token, "mint", governance, governance, 10 * WAD)
-        ls.transact(eth.join, "join", governance, governance, 10 * WAD)
-        ls.transact(
-            d.engine,
-            "modify_vault",
-            governance,
-            eth.type_id,
-            governance,
-            governance,
-            governance,
-            10 * WAD,
-            debt,
-        )
-        ls.transact(
-            d.engine,
-            "seize",
-            governance,
-            eth.type_id,
-            governance,
-            governance,
-            governance,
-            -10 * WAD,
-            -debt,
-        )
-        ls.transact(
-            d.engine,
-            "seize",
-            governance,
-            eth.type_id,
-            owner,
-            governance,
-            governance,
-            10 * WAD,
-            debt,
-        )
+        _owned_vault(ls, d, eth, governance, owner, debt)
     ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)
     for _ in range(2):
         warp(eth.config.oracle_delay)
@@ -370,3 +303,35 @@ def all_gas_figures(chain: EvmBackend, roles: list[str]) -> dict[str, int]:
         gas.update(group(chain, roles))
         chain.revert_to(snapshot)
     return gas
+
+
+def _owned_vault(
+    ls: Any, d: Deployment, eth: TypeDeployment, governance: str, owner: str, debt: int
+) -> None:
+    """A vault of 10 collateral and `debt` for `owner`, from governance's minted tokens: joined
+    and drawn by governance, then moved to the owner (seized by governance, an admin, and given
+    back as the owner's)."""
+    ls.transact(eth.join, "join", governance, governance, 10 * WAD)
+    ls.transact(
+        d.engine,
+        "modify_vault",
+        governance,
+        eth.type_id,
+        governance,
+        governance,
+        governance,
+        10 * WAD,
+        debt,
+    )
+    for holder, sign in ((governance, -1), (owner, 1)):
+        ls.transact(
+            d.engine,
+            "seize",
+            governance,
+            eth.type_id,
+            holder,
+            governance,
+            governance,
+            sign * 10 * WAD,
+            sign * debt,
+        )
