@@ -1,17 +1,24 @@
 """A persistent devnet: an Anvil process whose state survives a restart.
 
-`DevnetNode` starts Anvil on a fixed port with `--state FILE` (the chain is loaded from the file
-at start and written to it every `state_interval` seconds and on a clean stop), so a node that
-is stopped, or killed, and started again comes back with the chain it had (up to the last
-write, after a kill). It runs the Anvil binary itself, not npm's wrapper script, so that
-stopping or killing the process stops the node.
+`DevnetNode` starts Anvil on a fixed port with a state file: the chain is loaded from the file
+at start and written every `state_interval` seconds and on a clean stop, so a node that is
+stopped, or killed, and started again comes back with the chain it had (up to the last write,
+after a kill). It runs the Anvil binary itself, not npm's wrapper script, so that stopping or
+killing the process stops the node.
+
+Anvil writes its state file in place: a node killed during a write leaves a torn file, from which
+Anvil then refuses to start. So Anvil never writes the state file itself: it loads `FILE` and
+dumps to `FILE.dump`, and a watcher thread promotes each complete dump (it parses as JSON) to
+`FILE` by an atomic rename. `FILE` always holds the last complete write; a torn dump is ignored.
 """
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 from types import TracebackType
@@ -53,6 +60,59 @@ class DevnetNode:
         self.log_file = log_file
         self.extra = extra
         self.process: subprocess.Popen | None = None
+        self._watcher: threading.Thread | None = None
+        self._watching = threading.Event()
+        self._promoted_stamp: tuple[int, int] | None = None
+
+    @property
+    def dump_file(self) -> Path | None:
+        """Where Anvil writes (the watcher promotes complete writes to `state_file`)."""
+        return None if self.state_file is None else Path(f"{self.state_file}.dump")
+
+    def promote_dump(self) -> bool:
+        """Move a complete dump into the state file (atomically); a torn one is left alone.
+        True when the state file was replaced."""
+        dump, state = self.dump_file, self.state_file
+        if dump is None or state is None or not dump.exists():
+            return False
+        stat = dump.stat()
+        stamp = (stat.st_mtime_ns, stat.st_size)
+        if stamp == self._promoted_stamp:
+            return False
+        data = dump.read_bytes()
+        try:
+            json.loads(data)
+        except ValueError:
+            return False  # torn (Anvil is writing, or was killed while writing)
+        tmp = state.with_name(state.name + ".tmp")
+        with open(tmp, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, state)
+        self._promoted_stamp = stamp
+        return True
+
+    def _watch(self) -> None:
+        while not self._watching.wait(max(self.state_interval / 2, 0.2)):
+            try:
+                self.promote_dump()
+            except OSError:
+                pass  # the next round retries
+
+    def _start_watcher(self) -> None:
+        if self.state_file is None:
+            return
+        self._watching.clear()
+        self._watcher = threading.Thread(target=self._watch, name="devnet-state", daemon=True)
+        self._watcher.start()
+
+    def _stop_watcher(self) -> None:
+        if self._watcher is not None:
+            self._watching.set()
+            self._watcher.join()
+            self._watcher = None
+        self.promote_dump()
 
     def command(self) -> list[str]:
         cmd = [
@@ -67,13 +127,21 @@ class DevnetNode:
             "64",
         ]
         if self.state_file is not None:
-            cmd += ["--state", str(self.state_file), "--state-interval", str(self.state_interval)]
+            if self.state_file.exists():
+                cmd += ["--load-state", str(self.state_file)]
+            cmd += [
+                "--dump-state",
+                str(self.dump_file),
+                "--state-interval",
+                str(self.state_interval),
+            ]
         if self.block_time is not None:
             cmd += ["--block-time", f"{self.block_time:g}"]
         return cmd + list(self.extra)
 
     def start(self, timeout: float = 30) -> None:
         assert self.process is None, "already running"
+        self.promote_dump()  # a complete dump the watcher had not promoted before a stop or kill
         out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         self.process = subprocess.Popen(
             self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
@@ -99,6 +167,7 @@ class DevnetNode:
                 time.sleep(0.05)
                 continue
             self._keep_time_moving_forward()
+            self._start_watcher()
             return
         self.kill()
         raise AnvilError(f"anvil did not answer on port {self.port} within {timeout:g} s")
@@ -120,7 +189,7 @@ class DevnetNode:
                 self._rpc("evm_setTime", [last + 1])
 
     def stop(self) -> None:
-        """SIGTERM: Anvil writes its state file and exits."""
+        """SIGTERM: Anvil writes its state and exits; the complete write becomes the state file."""
         if self.process is not None:
             self.process.send_signal(signal.SIGTERM)
             try:
@@ -129,6 +198,7 @@ class DevnetNode:
                 self.process.kill()
                 self.process.wait()
             self.process = None
+        self._stop_watcher()
 
     def kill(self) -> None:
         """SIGKILL: the node dies at once; its state file holds its last periodic write."""
@@ -139,6 +209,7 @@ class DevnetNode:
                 pass
             self.process.wait()
             self.process = None
+        self._stop_watcher()
 
     def __enter__(self) -> DevnetNode:
         self.start()
