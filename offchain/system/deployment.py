@@ -264,12 +264,15 @@ def deploy_system(
 
 def seed_pool(b: Any, d: Deployment, t: TypeDeployment, provider: str, depth: int) -> None:
     """Add liquidity worth `depth` stablecoin [wad] on each side of `t`'s pool at the oracle's
-    initial price, from a vault of `provider` at a 300% collateral ratio."""
+    initial price, from a vault of `provider` at a 300% collateral ratio (twice the liquidation
+    ratio where that is higher, so that the vault is safe under any ratio the config allows)."""
     c = t.config
     unit = 10**c.token_decimals
     scale = 10 ** (18 - c.token_decimals)
     pool_tokens = depth * unit // c.initial_price  # collateral token units worth `depth`
-    vault_tokens = 3 * pool_tokens
+    # collateral ratio of the vault, per RAY: 3, or 2 x the liquidation ratio (rounded up)
+    ratio = max(3 * RAY, 2 * c.liquidation_ratio)
+    vault_tokens = -(-pool_tokens * ratio // RAY)
     b.transact(t.token, "mint", provider, provider, pool_tokens + vault_tokens)
     b.transact(t.token, "approve", provider, t.join, vault_tokens)
     b.transact(t.join, "join", provider, provider, vault_tokens)

@@ -47,7 +47,9 @@ from offchain.model.backstop import LossStatus
 from offchain.model.errors import Revert
 from offchain.model.fee_accumulator import MAX_BASE_FEE
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
+from offchain.sim.attacker import SHAPES
 from offchain.system.deployment import Deployment, deploy_flash_taker, seed_pool
+from offchain.testing.attacks import stage_and_attack
 from offchain.testing.checking import Checker
 from offchain.testing.harness import Roles, System
 from offchain.testing.stats import StepStats
@@ -83,6 +85,9 @@ class Differential(RuleBasedStateMachine):
         self.users = [self.roles.borrower, self.roles.other, self.roles.keeper]
         self.step_count = 0
         self.checker = Checker(self.s, FULL_CHECK_EVERY)
+        # the attacker actor (the `attack` rule): the Auditor sums its whole run
+        self.attacker = self.roles.stranger
+        self.s.auditor.attacker = self.attacker
         self.stats = StepStats()
         # every step drawn, in order (what a replay on another EVM runs again)
         self._rules_strategy = self._rules_strategy.map(self.stats.drawn)
@@ -690,8 +695,16 @@ class Differential(RuleBasedStateMachine):
         wait=st.one_of(st.integers(0, 20000), st.integers(8_400, 30_000)),
     )
     def reset(self, name, pick, keeper_i, wait):
+        """Reset an auction (of a type with running auctions, if there is one), often after a
+        wait past max_duration; a price the wait left stale is refreshed first (a reset needs a
+        valid price), so that the reset itself is what is tried."""
+        running = [n for n in TYPES if self.s.contract(self.t(n).auction).active]
+        if running and name not in running:
+            name = running[pick % len(running)]
         if wait:
             self.s.warp(wait)
+        if running and not self.s.contract(self.t(name).oracle).peek()[1]:
+            self.crash(name, 100)
         self.act(
             self.t(name).auction,
             "reset",
@@ -1263,6 +1276,26 @@ class Differential(RuleBasedStateMachine):
         STEPS["checked"] += 1
         self.step_count += 1
 
+    @rule(
+        shape=st.sampled_from(SHAPES),
+        name=st.sampled_from(TYPES),
+        tokens=st.integers(1, 40),
+        draw=st.sampled_from([0, 250_000, 500_000, 900_000]),
+    )
+    def attack(self, shape, name, tokens, draw):
+        """The attacker actor (offchain/sim/attacker.py) tries one known attack shape: first it
+        gets what the shape needs (collateral tokens, some joined; a vault drawn to `draw` per
+        million of its limit, for shapes that need stablecoin; pool shares and a drop queued in
+        the oracle for the pool escape), then it sends the plan the state allows, each
+        transaction possibly reverting. The Auditor sums the attacker's gains and listed income
+        over the whole run after every transaction, whoever sends it: the attack must never
+        pay beyond that income."""
+        plan = stage_and_attack(
+            self.s, self.act, self.attacker, shape, name, tokens, draw, self.flash
+        )
+        if plan is not None:
+            OUTCOMES[f"attack {shape}"] += 1
+
     @rule(seconds=st.sampled_from([1, 30, 90, 300, 900, 1800, 3600]))
     def short_warp(self, seconds):
         self.s.warp(seconds)
@@ -1300,6 +1333,7 @@ _LIQUIDATION_RULES = {
     "sell_out_below_debt",
     "liquidation_story",
     "debt_auction_story",
+    "attack",
 }
 
 

@@ -29,6 +29,11 @@ checked. A failure raises `EconomicViolation` with one line per broken property.
   `Withdrawn` pays at most the requested shares' value at the request and now, only once every
   loss event opened up to the request's maturity is done (exposure cannot be escaped once its
   cause is on chain); an `Activated` stake waited the exposure delay and found no loss open.
+- **The attacker's whole run** (`Auditor.attacker`, set by the fuzz and the attacker test): its
+  gains and its listed income are summed over every transaction, whoever sends it, and the sum of
+  gains may never exceed the sum of income. This catches what the per-transaction sender check
+  cannot: value that reaches the attacker through a victim's transaction with no event naming it
+  (a share-price inflation, say).
 """
 
 from __future__ import annotations
@@ -97,6 +102,12 @@ class Auditor:
         self.charged_loss: dict[int, tuple[bytes, str, int]] = {}
         self._auctions = {t.auction: t for t in d.types.values()}
         self._pools = {t.pool: t for t in d.types.values()}
+        # the attacker whose whole run is summed (None: no one); its gains and listed income so
+        # far [rad] and the transactions summed
+        self.attacker: str | None = None
+        self.attacker_gain = 0
+        self.attacker_income = 0
+        self.attacker_txs = 0
 
     # ------------------------------------------------------------ reading the model
 
@@ -256,7 +267,16 @@ class Auditor:
         other.rewards = dict(self.rewards)
         other.shares_at_open = {k: dict(v) for k, v in self.shares_at_open.items()}
         other.charged_loss = dict(self.charged_loss)
+        other.attacker = self.attacker
+        other.attacker_gain = self.attacker_gain
+        other.attacker_income = self.attacker_income
+        other.attacker_txs = self.attacker_txs
         return other
+
+    @property
+    def attacker_unexplained(self) -> int:
+        """What the attacker gained over its run beyond its listed income [rad]."""
+        return self.attacker_gain - self.attacker_income
 
     # ------------------------------------------------------------ rewards
 
@@ -507,6 +527,17 @@ class Auditor:
                 f"{sender} gained {gains[sender] / 10**45:.6f} stablecoin of value at the market "
                 f"price, listed honest income explains {income.get(sender, 0) / 10**45:.6f}"
             )
+        attacker = self.attacker
+        if attacker is not None and attacker in gains:
+            self.attacker_gain += gains[attacker]
+            self.attacker_income += income.get(attacker, 0)
+            self.attacker_txs += 1
+            if self.attacker_unexplained > TOLERANCE * self.attacker_txs:
+                bad.append(
+                    f"the attacker {attacker} gained {self.attacker_gain / 10**45:.6f} stablecoin "
+                    f"of value over {self.attacker_txs} transactions, its listed honest income "
+                    f"explains {self.attacker_income / 10**45:.6f}"
+                )
         total = sum(gains.values())
         listed = sum(income.get(a, 0) for a in self.actors)
         if total > listed + TOLERANCE * len(self.actors):

@@ -1,0 +1,385 @@
+"""The attacker actor: from the observed state, the known attack shapes of the security review
+(issue 13, docs/security.md), as plans of transactions.
+
+Each shape is what a reviewer tried by hand; here a strategy proposes it whenever the state makes
+it possible, so the fuzz (offchain/testing/differential.py's `attack` rule) and the attacker test
+(tests/security/test_attacker.py) try it again and again, against every state they reach and
+every parameter set the config loader accepts. The strategy does not judge success: the economic
+Auditor (offchain/testing/economics.py) values the attacker's holdings before and after every
+transaction of the run, whoever sends it, and fails the run if the attacker ends richer than its
+listed honest income explains.
+
+Like the keepers, `attack_plans` is a pure function of an `AttackerView` (built from the model by
+`observe_attacker`, equal to the chain by the differential checks); it returns `Attack`s, each a
+sequence of `Move`s (a transaction, after an optional wait) that the caller sends in order,
+going on when one reverts (a revert is a defence that held).
+
+The shapes: `self_liquidation` (open at the limit, let fees tip it, liquidate oneself as keeper,
+buy the lot back), `exit_griefing` (the same, left unsold: a loss kept open), `pool_escape`
+(leave the stability pool when a drop is queued in the oracle), `donation` (1-wei first stake,
+a donation to the pool, activation), `fee_timing` (repay, accrue at low utilization, redraw),
+`ceiling_stalling` (repay, `update` the ceiling, redraw), `zombie` (take all of a lot but one
+wei), `sandwich` (swap the pool's price away around a keeper's flash take).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from offchain.model.fixed_point import RAY
+from offchain.sim.keepers import pool_out
+
+SHAPES: tuple[str, ...] = (
+    "self_liquidation",
+    "exit_griefing",
+    "pool_escape",
+    "donation",
+    "fee_timing",
+    "ceiling_stalling",
+    "zombie",
+    "sandwich",
+)
+# max_price of a take that accepts the auction's price whatever it is [ray]
+ANY_PRICE = 2**200
+
+
+@dataclass(frozen=True)
+class Move:
+    """One transaction of an attack: `wait` seconds after the previous one. `sender` None is the
+    attacker; a named sender is a victim whose usual transaction the attack is built around."""
+
+    contract: str
+    function: str
+    args: tuple
+    wait: int = 0
+    sender: str | None = None
+
+
+@dataclass(frozen=True)
+class Affordable:
+    """A take's amount decided when it is sent: as much of the lot as the attacker's internal
+    stablecoin buys at the auction's price then (`resolve`)."""
+
+    auction_id: int
+
+
+@dataclass(frozen=True)
+class Attack:
+    shape: str
+    type_name: str
+    moves: tuple[Move, ...]
+
+
+@dataclass(frozen=True)
+class AuctionSeen:
+    auction_id: int
+    lot: int  # wad
+    debt: int  # rad
+    price: int  # ray, now
+    needs_reset: bool
+
+
+@dataclass(frozen=True)
+class TypeSeen:
+    """One collateral type as the attacker sees it."""
+
+    name: str
+    type_id: bytes
+    engine: str
+    liquidator: str
+    auction: str
+    fees: str
+    ceiling: str
+    pool: str  # the collateral pool (a market)
+    token: str  # the collateral ERC-20
+    token_balance: int  # the attacker's [token units]
+    flash_taker: str | None  # a keeper's FlashTaker the attacker can see in use
+    rate: int  # ray
+    safe_price: int  # ray
+    dust: int  # rad
+    free_collateral: int  # the attacker's, in the engine [wad]
+    vault_collateral: int  # wad
+    vault_debt: int  # normalized [wad]
+    auction_count: int
+    auctions: tuple[AuctionSeen, ...]
+    auction_duration: int  # seconds until a reset is needed
+    current_price: int  # the oracle's [wad]
+    next_price: int  # queued [wad]
+    reserve_collateral: int  # the collateral pool's [token units]
+    reserve_stable: int  # [wad]
+    pool_fee: int  # wad
+    token_scale: int  # 10 ** (18 - decimals)
+
+
+@dataclass(frozen=True)
+class AttackerView:
+    attacker: str
+    keeper: str  # the victim keeper of the sandwich
+    stable: int  # the attacker's internal stablecoin [rad]
+    stablecoin: str  # the ERC-20
+    stability_pool: str
+    pool_shares: int
+    pool_total_shares: int
+    pool_pending: int  # the attacker's pending stake [rad]
+    pool_cooldown: int
+    pool_exposure_delay: int
+    types: tuple[TypeSeen, ...]
+
+
+def attack_plans(view: AttackerView) -> list[Attack]:
+    """Every attack the state allows now (in SHAPES order, per type)."""
+    plans: list[Attack] = []
+    for t in view.types:
+        for shape in SHAPES:
+            moves = _PLANNERS[shape](view, t)
+            if moves:
+                plans.append(Attack(shape, t.name, tuple(moves)))
+    return plans
+
+
+def _open_at_limit(view: AttackerView, t: TypeSeen) -> list[Move] | None:
+    """Lock all free collateral and draw the vault to the safe price's limit (at least dust)."""
+    if not t.rate or not t.safe_price:
+        return None
+    collateral = t.vault_collateral + t.free_collateral
+    debt = collateral * t.safe_price // t.rate
+    if debt <= t.vault_debt or debt * t.rate < t.dust:
+        return None
+    a = view.attacker
+    return [
+        Move(
+            t.engine,
+            "modify_vault",
+            (t.type_id, a, a, a, t.free_collateral, debt - t.vault_debt),
+        )
+    ]
+
+
+def _self_liquidation(view: AttackerView, t: TypeSeen, buy_back: bool = True) -> list[Move]:
+    opened = _open_at_limit(view, t)
+    if opened is None:
+        return []
+    a = view.attacker
+    moves = opened + [
+        # one second of fees tips a vault at its limit over it
+        Move(t.fees, "accrue", (t.type_id,), wait=1),
+        Move(t.liquidator, "liquidate", (t.type_id, a, a)),
+    ]
+    if buy_back:
+        # the lot, at a price well down the curve (no competing taker in the attacker's world)
+        moves.append(
+            Move(
+                t.auction,
+                "take",
+                (t.auction_count + 1, Affordable(t.auction_count + 1), ANY_PRICE, a, b""),
+                wait=t.auction_duration // 2,
+            )
+        )
+    return moves
+
+
+def _exit_griefing(view: AttackerView, t: TypeSeen) -> list[Move]:
+    return _self_liquidation(view, t, buy_back=False)
+
+
+def _pool_escape(view: AttackerView, t: TypeSeen) -> list[Move]:
+    """With shares in the pool and a drop queued in the oracle: ask to leave, wait, leave."""
+    if not view.pool_shares or not t.next_price or t.next_price >= t.current_price:
+        return []
+    p = view.stability_pool
+    return [
+        Move(p, "request_withdrawal", (view.pool_shares,)),
+        Move(p, "withdraw", (), wait=view.pool_exposure_delay),
+        Move(p, "withdraw", (), wait=view.pool_cooldown),
+    ]
+
+
+def _donation(view: AttackerView, t: TypeSeen) -> list[Move]:
+    """An empty pool: the smallest stake, activated, then a donation inflating each share."""
+    if view.pool_total_shares or view.pool_pending or view.stable < 2 * RAY:
+        return []
+    p = view.stability_pool
+    donation = view.stable // 2 // RAY * RAY
+    return [
+        Move(p, "stake", (1,)),
+        Move(p, "activate", (), wait=view.pool_exposure_delay),
+        Move(t.engine, "transfer_stable", (view.attacker, p, donation)),
+    ]
+
+
+def _redraw_around(view: AttackerView, t: TypeSeen, middle: Move) -> list[Move]:
+    """Repay the vault's debt (as far as the attacker's stablecoin and dust allow), send
+    `middle`, draw the same debt again."""
+    if not t.vault_debt or not t.rate:
+        return []
+    repay = min(t.vault_debt, view.stable // t.rate)
+    left = t.vault_debt - repay
+    if left and left * t.rate < t.dust:
+        repay = t.vault_debt - (t.dust + t.rate - 1) // t.rate
+    if repay <= 0:
+        return []
+    a = view.attacker
+    return [
+        Move(t.engine, "modify_vault", (t.type_id, a, a, a, 0, -repay)),
+        middle,
+        Move(t.engine, "modify_vault", (t.type_id, a, a, a, 0, repay)),
+    ]
+
+
+def _fee_timing(view: AttackerView, t: TypeSeen) -> list[Move]:
+    return _redraw_around(view, t, Move(t.fees, "accrue", (t.type_id,)))
+
+
+def _ceiling_stalling(view: AttackerView, t: TypeSeen) -> list[Move]:
+    return _redraw_around(view, t, Move(t.ceiling, "update", (t.type_id,)))
+
+
+def _zombie(view: AttackerView, t: TypeSeen) -> list[Move]:
+    """Take all of a running auction's lot but one wei (leaving its debt on a worthless lot)."""
+    for seen in t.auctions:
+        if not seen.needs_reset and seen.lot > 1 and seen.price:
+            owe = min((seen.lot - 1) * seen.price, seen.debt)
+            if owe <= view.stable:
+                a = view.attacker
+                return [
+                    Move(t.auction, "take", (seen.auction_id, seen.lot - 1, seen.price, a, b""))
+                ]
+    return []
+
+
+def _sandwich(view: AttackerView, t: TypeSeen) -> list[Move]:
+    """A keeper's flash take of a whole lot, between a sale of collateral into the pool (the
+    price the keeper sells at falls) and the buy back. The keeper names the profit it expects
+    from the pool as it stood, less 10% (offchain/sim/keepers.py's taker)."""
+    if t.flash_taker is None or not t.reserve_collateral or not t.reserve_stable:
+        return []
+    for seen in t.auctions:
+        if seen.needs_reset or not seen.price:
+            continue
+        tokens = seen.lot // t.token_scale
+        proceeds = pool_out(tokens, t.reserve_collateral, t.reserve_stable, t.pool_fee) * RAY
+        owe = min(seen.lot * seen.price, seen.debt)
+        if proceeds <= owe:
+            continue
+        expected = (proceeds - owe) * 9 // 10  # [rad], as FlashTaker compares it
+        front = min(t.token_balance, t.reserve_collateral)
+        if not front:
+            return []
+        back_stable = pool_out(front, t.reserve_collateral, t.reserve_stable, t.pool_fee)
+        a = view.attacker
+        return [
+            Move(t.token, "approve", (t.pool, front)),
+            Move(view.stablecoin, "approve", (t.pool, back_stable)),
+            Move(t.pool, "swap", (True, front, 0, a)),
+            Move(
+                t.flash_taker,
+                "take",
+                (seen.auction_id, seen.lot, seen.price, expected),
+                sender=view.keeper,
+            ),
+            Move(t.pool, "swap", (False, back_stable, 0, a)),
+        ]
+    return []
+
+
+def resolve(move: Move, model, attacker: str) -> tuple:
+    """A move's arguments with each `Affordable` replaced by the amount it stands for now."""
+    if not any(isinstance(arg, Affordable) for arg in move.args):
+        return move.args
+    auction = model.contract(move.contract)
+    stable = auction.engine.stable[attacker]
+    out = []
+    for arg in move.args:
+        if isinstance(arg, Affordable):
+            a = auction.auctions[arg.auction_id]
+            price = auction._price(a) if a.lot else 0
+            arg = min(a.lot, stable // price) if price else 0
+        out.append(arg)
+    return tuple(out)
+
+
+_PLANNERS = {
+    "self_liquidation": _self_liquidation,
+    "exit_griefing": _exit_griefing,
+    "pool_escape": _pool_escape,
+    "donation": _donation,
+    "fee_timing": _fee_timing,
+    "ceiling_stalling": _ceiling_stalling,
+    "zombie": _zombie,
+    "sandwich": _sandwich,
+}
+assert set(_PLANNERS) == set(SHAPES)
+
+
+def observe_attacker(
+    model, d, attacker: str, keeper: str, flash_takers: dict[str, str] | None = None
+) -> AttackerView:
+    """What the attacker sees, read from the model (equal to the chain)."""
+    c = model.contract
+    engine, pool = c(d.engine), c(d.stability_pool)
+    types = []
+    for name, t in d.types.items():
+        ctype = engine.collateral_types[t.type_id]
+        vault = engine.vaults[(t.type_id, attacker)]
+        auction, oracle, market = c(t.auction), c(t.oracle), c(t.pool)
+        seen = []
+        for auction_id in auction.active:
+            a = auction.auctions[auction_id]
+            reset = auction._needs_reset(a)
+            seen.append(
+                AuctionSeen(auction_id, a.lot, a.debt, 0 if reset else auction._price(a), reset)
+            )
+        types.append(
+            TypeSeen(
+                name=name,
+                type_id=t.type_id,
+                engine=d.engine,
+                liquidator=d.liquidator,
+                auction=t.auction,
+                fees=d.fees,
+                ceiling=d.ceiling,
+                pool=t.pool,
+                token=t.token,
+                token_balance=c(t.token).balance_of[attacker],
+                flash_taker=(flash_takers or {}).get(name),
+                rate=ctype.rate,
+                safe_price=ctype.safe_price,
+                dust=ctype.dust,
+                free_collateral=engine.collateral[(t.type_id, attacker)],
+                vault_collateral=vault.collateral,
+                vault_debt=vault.normalized_debt,
+                auction_count=auction.count,
+                auctions=tuple(seen),
+                auction_duration=auction.max_duration,
+                current_price=oracle.current_price,
+                next_price=oracle.next_price,
+                reserve_collateral=market.reserve_collateral,
+                reserve_stable=market.reserve_stable,
+                pool_fee=market.fee,
+                token_scale=10 ** (18 - t.config.token_decimals),
+            )
+        )
+    return AttackerView(
+        attacker=attacker,
+        keeper=keeper,
+        stable=engine.stable[attacker],
+        stablecoin=d.stablecoin,
+        stability_pool=d.stability_pool,
+        pool_shares=pool.shares[attacker],
+        pool_total_shares=pool.total_shares,
+        pool_pending=pool.pending[attacker],
+        pool_cooldown=pool.cooldown,
+        pool_exposure_delay=pool.exposure_delay,
+        types=tuple(types),
+    )
+
+
+__all__ = [
+    "SHAPES",
+    "Affordable",
+    "Attack",
+    "AttackerView",
+    "Move",
+    "attack_plans",
+    "observe_attacker",
+]

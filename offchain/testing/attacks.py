@@ -1,0 +1,164 @@
+"""The attacker actor on a `System`: set the stage a shape needs, then send the plan the state
+allows (offchain/sim/attacker.py). Used by the differential machines' `attack` rule and by
+tests/security/test_attacker.py, so both try the same attacks.
+
+Setting the stage is not the attack: the faucet mints the attacker collateral tokens, the
+attacker joins half and (for shapes that need stablecoin) opens a vault drawn to `draw` per
+million of its limit; the pool escape needs the attacker's shares and a drop queued in the
+oracle (the feeder posts 20% down, a poke queues it); the zombie and the sandwich need a running
+auction (a victim's vault at 95% of its limit, a 34% crash, a keeper's liquidation). Each
+transaction may revert; `act` says whether it went through.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from offchain.model.errors import Revert
+from offchain.model.fixed_point import WAD
+from offchain.sim.attacker import Attack, attack_plans, observe_attacker, resolve
+from offchain.testing.harness import System, move_prices
+
+Act = Callable[..., bool]  # act(address, function, sender, *args) -> went through
+
+
+def _crash(s: System, name: str, factor: int) -> None:
+    """The market moves to `factor`% of the current price; the oracle follows (in steps within
+    its post bound, a delay apart) and the spotter writes the safe price."""
+    t = s.d.types[name]
+    price = s.contract(t.oracle).current_price or t.config.initial_price
+    try:
+        move_prices(s, [(t, max(1, price * factor // 100))])
+    except Revert:
+        pass  # the state does not allow it (both sides agree): the stage is left as it is
+
+
+def _running_auction(s: System, act: Act, name: str, victim: str) -> None:
+    t, r = s.d.types[name], s.roles
+    auction = s.contract(t.auction)
+    if any(not auction._needs_reset(auction.auctions[i]) for i in auction.active):
+        return
+    if not s.contract(t.oracle).peek()[1]:
+        _crash(s, name, 100)
+    ct = s.engine().collateral_types[t.type_id]
+    units = 10 * 10**t.config.token_decimals
+    collateral = units * 10 ** (18 - t.config.token_decimals)
+    debt = collateral * ct.safe_price // ct.rate * 95 // 100 if ct.rate else 0
+    act(t.token, "mint", r.governance, victim, units)
+    act(t.token, "approve", victim, t.join, units)
+    act(t.join, "join", victim, victim, units)
+    act(s.d.engine, "modify_vault", victim, t.type_id, victim, victim, victim, collateral, debt)
+    _crash(s, name, 66)
+    act(s.d.liquidator, "liquidate", r.keeper, t.type_id, victim, r.keeper)
+
+
+def stage(
+    s: System, act: Act, attacker: str, shape: str, name: str, tokens: int, draw: int
+) -> None:
+    """What `shape` needs before the attacker can try it (see the module docstring)."""
+    t, r, d = s.d.types[name], s.roles, s.d
+    units = tokens * 10**t.config.token_decimals
+    scale = 10 ** (18 - t.config.token_decimals)
+    engine = s.engine()
+    # the attacker's own consents: auctions and the stability pool draw on its internal balance
+    for spender in (t.auction, d.stability_pool):
+        if not engine.delegates[(attacker, spender)]:
+            act(d.engine, "allow", attacker, spender)
+    if not s.contract(t.oracle).peek()[1]:
+        _crash(s, name, 100)  # a stale price: the feeder catches up (liquidations need it)
+    ct = s.engine().collateral_types[t.type_id]
+    if ct.safe_price:  # enough collateral that half of it carries twice the dust
+        units = max(units, 2 * -(-2 * ct.dust // ct.safe_price // scale) + 2)
+    act(t.token, "mint", r.governance, attacker, units)
+    act(t.token, "approve", attacker, t.join, units // 2)
+    act(t.join, "join", attacker, attacker, units // 2)
+    vault = engine.vaults[(t.type_id, attacker)]
+    if shape in ("self_liquidation", "exit_griefing") and vault.normalized_debt:
+        # a vault already over its limit (the price fell) cannot be drawn to it: repay it first
+        if vault.normalized_debt * ct.rate > vault.collateral * ct.safe_price:
+            repay = min(vault.normalized_debt, engine.stable[attacker] // ct.rate)
+            left = vault.normalized_debt - repay
+            if left and left * ct.rate < ct.dust:  # a debt may not be left below dust
+                repay = vault.normalized_debt - -(-ct.dust // ct.rate)
+            if repay > 0:
+                act(
+                    d.engine,
+                    "modify_vault",
+                    attacker,
+                    t.type_id,
+                    attacker,
+                    attacker,
+                    attacker,
+                    0,
+                    -repay,
+                )
+    if draw and shape not in ("self_liquidation", "exit_griefing") and ct.rate:
+        locked = units // 2 * scale
+        if shape == "zombie":  # stablecoin to buy nearly a whole lot
+            act(t.token, "mint", r.governance, attacker, 3 * units)
+            act(t.token, "approve", attacker, t.join, 3 * units)
+            act(t.join, "join", attacker, attacker, 3 * units)
+            locked *= 7
+        debt = max(locked * ct.safe_price // ct.rate * draw // 10**6, -(-ct.dust // ct.rate))
+        act(
+            s.d.engine,
+            "modify_vault",
+            attacker,
+            t.type_id,
+            attacker,
+            attacker,
+            attacker,
+            locked,
+            debt,
+        )
+    if shape == "pool_escape":
+        pool = s.contract(s.d.stability_pool)
+        if not pool.shares[attacker] and engine.stable[attacker]:
+            act(s.d.stability_pool, "stake", attacker, engine.stable[attacker] // 2)
+            s.warp(pool.exposure_delay)
+            act(s.d.stability_pool, "activate", attacker)
+        oracle = s.contract(t.oracle)
+        reference = oracle.next_price or oracle.current_price
+        if reference and oracle.next_price >= oracle.current_price:
+            # 20% down, or as far as one post may move
+            drop = min(WAD // 5, oracle.max_change or WAD // 5)
+            act(t.oracle, "post", r.feeder, -(-reference * (WAD - drop) // WAD))
+            s.warp(max(t.config.oracle_delay, oracle.last_poke + oracle.delay - s.now))
+            act(t.oracle, "poke", r.keeper)
+    if shape in ("zombie", "sandwich"):
+        _running_auction(s, act, name, r.borrower)
+
+
+def attack(
+    s: System,
+    act: Act,
+    attacker: str,
+    shape: str,
+    name: str,
+    flash_takers: dict[str, str] | None = None,
+) -> Attack | None:
+    """Send the plan for `shape` on type `name` that the state allows now (None: none)."""
+    view = observe_attacker(s.model, s.d, attacker, s.roles.keeper, flash_takers)
+    for plan in attack_plans(view):
+        if plan.shape == shape and plan.type_name == name:
+            for move in plan.moves:
+                if move.wait:
+                    s.warp(move.wait)
+                args = resolve(move, s.model, attacker)
+                act(move.contract, move.function, move.sender or attacker, *args)
+            return plan
+    return None
+
+
+def stage_and_attack(
+    s: System,
+    act: Act,
+    attacker: str,
+    shape: str,
+    name: str,
+    tokens: int,
+    draw: int,
+    flash_takers: dict[str, str] | None = None,
+) -> Attack | None:
+    stage(s, act, attacker, shape, name, tokens, draw)
+    return attack(s, act, attacker, shape, name, flash_takers)
