@@ -1,13 +1,21 @@
-"""`ape run deploy`: deploy Backstop to a local Anvil, in lockstep with the off-chain model, and
-print the deployed contracts and parameters.
+"""`ape run deploy`: deploy Backstop, in lockstep with the off-chain model, write the deployment
+record (deployments/<chain id>.json, as `make devnet` does) and print the deployed contracts and
+parameters.
 
-    ape run deploy                               # ape starts Anvil (ethereum:local:foundry)
-    ape run deploy --config my.toml              # another parameter file
-    ape run deploy --network ethereum:local:foundry   # with APE_FOUNDRY_HOST=http://127.0.0.1:8545
-                                                      # to deploy to an Anvil you run yourself
+    ape run deploy                                    # ape starts a local Anvil
+    ape run deploy --network ethereum:local:foundry   # with foundry's host set to a running node:
+                                                      # APE_FOUNDRY_HOST=http://127.0.0.1:8545
+    ape run deploy --account deployer --feeder-account feeder   # Ape accounts, one per role
+    ape run deploy --dry-run                          # each transaction's gas; nothing sent
+    ape run deploy --verify                           # the recorded deployment against the node
 
-Transactions are sent from Anvil's unlocked dev accounts (governance = account 0, price
-feeder = account 1), so this targets local devnets, not public networks.
+Signers: `--account` (governance) and `--feeder-account` (the price feeder) take an Ape account
+alias (`ape accounts generate NAME` / `import NAME`) or `dev:N`, the devnet's N-th dev account
+(default dev:0 and dev:1). Every transaction is signed locally and sent raw. The recipe moves
+block time past the oracle delay, so the node must be Anvil: a local devnet, or a fork network
+configured in ape-config.yaml (docs/keepers.md). Bad input (a config, an account, a node that is
+not Anvil, an account without ether, a record of another deployment): one line, exit status 2,
+nothing sent.
 """
 
 from __future__ import annotations
@@ -18,21 +26,22 @@ from pathlib import Path
 import click
 from ape import project
 from ape.cli import ConnectedProviderCommand
-from eth_utils import to_checksum_address
 
-from offchain.backends import (
-    ChainBackend,
-    Divergence,
-    Lockstep,
-    ModelBackend,
-    load_artifacts,
-    reader_code,
-)
+from offchain.backends import Divergence, load_artifacts, reader_code
+from offchain.live.deploy import DeployError, deploy_recorded, estimate_deployment, require_devnet
+from offchain.live.node import Node, NodeUnavailable
+from offchain.live.record import DEFAULT_DIR, RecordError, load_record, record_path, verify
+from offchain.live.signers import SignerError, resolve_signer
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
 from offchain.system.config import DEFAULT_CONFIG, SECONDS_PER_YEAR, ConfigError, load_config
-from offchain.system.deployment import deploy_system
 from offchain.system.reads import read_chain_state, read_model_state, state_keys
+
+
+class BadInput(click.ClickException):
+    """A user mistake: `Error: ...`, one line, exit status 2."""
+
+    exit_code = 2
 
 
 def _amount(value: int, unit: int) -> str:
@@ -53,38 +62,134 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     show_default=True,
     help="Deployment parameters (TOML).",
 )
-def cli(provider, config_path):
-    """Deploy the full system to a local Anvil and print it."""
+@click.option(
+    "--account", default="dev:0", show_default=True, help="Governance: an Ape account or dev:N."
+)
+@click.option(
+    "--feeder-account",
+    default="dev:1",
+    show_default=True,
+    help="The price feeder: an Ape account or dev:N.",
+)
+@click.option(
+    "--deployments",
+    "directory",
+    default=None,
+    help=f"Where the record <chain id>.json is written (or read, with --verify) [{DEFAULT_DIR}; "
+    "not written for a node Ape started for this command, which stops with it].",
+)
+@click.option("--dry-run", is_flag=True, help="Estimate every transaction; send and write nothing.")
+@click.option("--verify", "verify_only", is_flag=True, help="Check the record against the node.")
+def cli(provider, config_path, account, feeder_account, directory, dry_run, verify_only):
+    """Deploy the full system, record it and print it."""
+    url = provider.uri
+    node = Node(url, timeout=30, patience=5)
+    try:
+        chain_id = node.chain_id()
+    except NodeUnavailable:
+        raise BadInput(f"no JSON-RPC node answers at {url}") from None
+    # a node Ape started for this command stops with it: its record would name a chain that is
+    # gone (and clobber a devnet's record of the same chain id), so it is kept only if asked for
+    ephemeral = getattr(provider, "process", None) is not None
+    keep_record = directory is not None or not ephemeral
+    path = record_path(chain_id, Path(directory) if directory else DEFAULT_DIR)
+    if verify_only:
+        try:
+            record = load_record(path)
+            verify(record, node)
+        except RecordError as exc:
+            raise BadInput(str(exc)) from None
+        click.echo(
+            f"{path}: verified against {url} (chain id {chain_id}): "
+            f"{len(record.addresses())} contracts, code hashes match; deployed in blocks "
+            f"{record.first_block}-{record.last_block}"
+        )
+        return
     try:
         config = load_config(Path(config_path))
-    except ConfigError as exc:
-        raise click.UsageError(str(exc)) from None
-
-    chain = ChainBackend(provider.uri, load_artifacts(project), reader_code(project))
-    accounts = [to_checksum_address(a) for a in chain.rpc("eth_accounts", [])]
-    if len(accounts) < 2:
-        raise click.ClickException(
-            f"{provider.uri} has no unlocked dev accounts: run against Anvil"
+        governance = resolve_signer(account)
+        feeder = resolve_signer(feeder_account)
+        require_devnet(node)
+    except (ConfigError, SignerError, DeployError) as exc:
+        raise BadInput(str(exc)) from None
+    if governance.address == feeder.address:
+        raise BadInput("--account and --feeder-account must be different accounts")
+    for role, signer, spec in (
+        ("governance", governance, account),
+        ("feeder", feeder, feeder_account),
+    ):
+        if node.balance(signer.address) == 0:
+            raise BadInput(
+                f"{role} account {spec} ({signer.address}) holds no ether to pay for gas"
+            )
+    if not dry_run and keep_record and path.exists():
+        try:
+            existing = load_record(path)
+            verify(existing, node)
+        except RecordError:
+            raise BadInput(
+                f"{path} records another deployment on chain id {chain_id} (not this node's): "
+                "move it away, or record this one elsewhere with --deployments DIR"
+            ) from None
+        raise BadInput(
+            f"Backstop is already deployed on this node ({path}); ape run deploy --verify checks it"
         )
-    governance, feeder = accounts[0], accounts[1]
-
-    model = ModelBackend(chain.last_block_time)
-    for account in (governance, feeder):
-        model.nonces[account] = int(chain.rpc("eth_getTransactionCount", [account, "latest"]), 16)
+    artifacts, reader = load_artifacts(project), reader_code(project)
+    if dry_run:
+        try:
+            estimates = estimate_deployment(url, artifacts, reader, config, governance, feeder)
+        except Divergence as exc:
+            raise click.ClickException(
+                f"chain and model disagree during deployment: {exc}"
+            ) from None
+        per_contract: dict[str, list[int]] = {}
+        for e in estimates:
+            per_contract.setdefault(e.contract, [0, 0, 0])
+            per_contract[e.contract][0] += 1
+            per_contract[e.contract][1] += e.estimate
+            per_contract[e.contract][2] += e.used
+        rows = [
+            [name, str(n), f"{est:,}", f"{used:,}"] for name, (n, est, used) in per_contract.items()
+        ]
+        total_est = sum(e.estimate for e in estimates)
+        total_used = sum(e.used for e in estimates)
+        rows.append(["total", str(len(estimates)), f"{total_est:,}", f"{total_used:,}"])
+        click.echo(
+            f"dry run against {url} (chain id {chain_id}): {len(estimates)} transactions, "
+            "estimated on a throw-away fork; nothing sent, no record written\n"
+        )
+        click.echo(
+            _table(["contract", "transactions", "eth_estimateGas", "gas used on the fork"], rows)
+        )
+        base_fee = int(node.block("latest")["baseFeePerGas"], 16)  # type: ignore[index]
+        click.echo(
+            f"\nat the node's base fee ({base_fee / 1e9:.3g} gwei): about "
+            f"{Decimal(total_est * base_fee) / WAD:.6f} ether"
+        )
+        return
     try:
-        d = deploy_system(Lockstep(chain, model), config, governance, feeder)
+        d, record, chain, model = deploy_recorded(
+            url, artifacts, reader, config, Path(config_path), governance, feeder
+        )
     except Divergence as exc:
         raise click.ClickException(f"chain and model disagree during deployment: {exc}") from None
+    if keep_record:
+        record.write(path)
+    governance_address, feeder_address = governance.address, feeder.address
 
-    keys = state_keys(model, d, [governance, feeder])
+    keys = state_keys(model, d, [governance_address, feeder_address])
     chain_state = read_chain_state(chain, d, keys)
     model_state = read_model_state(model, d, keys)
     differing = [k for k in chain_state if chain_state[k] != model_state[k]]
 
     click.echo(
-        f"\nBackstop deployed to {provider.uri} (chain id {int(chain.rpc('eth_chainId', []), 16)})"
+        f"\nBackstop deployed to {url} (chain id {chain_id}); "
+        + (f"record: {path}" if keep_record else "no record (the node stops with this command)")
     )
-    click.echo(f"governance {governance}   price feeder {feeder}\n")
+    click.echo(
+        f"governance {governance_address} ({account})   "
+        f"price feeder {feeder_address} ({feeder_account})\n"
+    )
     click.echo(
         _table(["contract", "address"], [[name, address] for name, address in d.contracts()])
     )

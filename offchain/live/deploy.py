@@ -10,10 +10,12 @@ and returns the deployment and its record.
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from offchain.backends import ChainBackend, Lockstep, ModelBackend
+from offchain.live.devnet import DevnetNode, node_binary
 from offchain.live.node import Node
 from offchain.live.record import DeploymentRecord, build_record
 from offchain.live.signers import Signer
@@ -155,3 +157,99 @@ def ensure_deployment(
     )
     record.write(path)
     return DeploymentRecord.from_json(record.to_json(), path), True
+
+
+# ---------------------------------------------------------------- dry run
+
+
+@dataclass(frozen=True)
+class GasEstimate:
+    """One deployment transaction's `eth_estimateGas`, and the gas it then used."""
+
+    what: str  # `create VaultEngine`, `VaultEngine.grant_role`
+    contract: str  # the contract created or called
+    estimate: int
+    used: int
+
+
+class EstimatingChain(SigningChain):
+    """A SigningChain that asks the node for `eth_estimateGas` of every transaction before
+    sending it (on a throw-away fork: see `estimate_deployment`)."""
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.estimates: list[GasEstimate] = []
+        self._what = ("", "")
+
+    def deploy(self, name: str, sender: str, *args: Any) -> str:
+        self._what = (f"create {name}", name)
+        return super().deploy(name, sender, *args)
+
+    def transact(self, address: str, function: str, sender: str, *args: Any) -> None:
+        name = self.names.get(address, address)
+        self._what = (f"{name}.{function}", name)
+        super().transact(address, function, sender, *args)
+
+    def _send(self, tx: dict[str, Any]) -> dict[str, Any]:
+        call = {
+            "from": tx["from"],
+            "data": tx["data"],
+            **({"to": tx["to"]} if tx.get("to") else {}),
+        }
+        estimate = int(self.rpc("eth_estimateGas", [call]), 16)
+        receipt = super()._send(tx)
+        self.estimates.append(
+            GasEstimate(self._what[0], self._what[1], estimate, int(receipt["gasUsed"], 16))
+        )
+        return receipt
+
+
+class ForkNode(DevnetNode):
+    """A throw-away Anvil forking `upstream` at its head (same chain id), without a state file:
+    what a dry run deploys to, so that the upstream node receives nothing."""
+
+    def __init__(self, upstream: str, chain_id: int, port: int):
+        super().__init__(port)
+        self.upstream = upstream
+        self.chain_id = chain_id
+
+    def command(self) -> list[str]:
+        return [
+            node_binary(),
+            "--port",
+            str(self.port),
+            "--fork-url",
+            self.upstream,
+            "--chain-id",
+            str(self.chain_id),
+            "--hardfork",
+            "prague",
+            "--silent",
+        ]
+
+
+def estimate_deployment(
+    node_url: str,
+    artifacts: dict[str, tuple[list[dict], str]],
+    reader: str,
+    config: SystemConfig,
+    governance: Signer,
+    feeder: Signer,
+) -> list[GasEstimate]:
+    """Every deployment transaction's gas estimate, without sending anything to `node_url`: the
+    deployment runs, signed by the same accounts and checked against the model, on a fork of
+    the node that is thrown away."""
+    import socket
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    fork = ForkNode(node_url, Node(node_url).chain_id(), port)
+    with fork:
+        signers = {governance.address: governance, feeder.address: feeder}
+        chain = EstimatingChain(fork.url, artifacts, reader, signers)
+        model = ModelBackend(chain.last_block_time)
+        for account in signers:
+            model.nonces[account] = chain.nonce(account)
+        deploy_system(Lockstep(chain, model), config, governance.address, feeder.address)
+        return chain.estimates

@@ -1,0 +1,123 @@
+"""`ape run deploy` against a running Anvil (`--network ethereum:local:foundry` with the node's
+URL): the dry run sends and writes nothing, the deployment writes a record that verifies and
+replays in the model with 0 differences, and bad input is one line, exit status 2, nothing sent."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+from collections.abc import Iterator
+
+import pytest
+from live_support import ROOT, free_port
+
+from offchain.live.devnet import DevnetNode
+from offchain.live.node import Node
+from offchain.live.reconcile import reconcile
+from offchain.live.record import load_record, verify
+from offchain.live.signers import dev_signer
+
+
+@pytest.fixture
+def node(tmp_path) -> Iterator[DevnetNode]:
+    anvil = DevnetNode(free_port(), log_file=tmp_path / "anvil.log")
+    with anvil:
+        yield anvil
+
+
+def _deploy(node: DevnetNode, records, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            "ape",
+            "run",
+            "deploy",
+            "--network",
+            "ethereum:local:foundry",
+            "--deployments",
+            str(records),
+            *args,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "APE_FOUNDRY_HOST": node.url},
+    )
+
+
+def _untouched(node: DevnetNode) -> tuple[int, int, int]:
+    rpc = Node(node.url)
+    return (
+        rpc.block_number(),
+        rpc.nonce(dev_signer(0).address),
+        rpc.nonce(dev_signer(1).address),
+    )
+
+
+def test_dry_run__estimates_every_transaction__sends_and_writes_nothing(node, tmp_path):
+    before = _untouched(node)
+    out = _deploy(node, tmp_path / "records", "--dry-run")
+    assert out.returncode == 0, out.stderr
+    assert _untouched(node) == before == (0, 0, 0)
+    assert not (tmp_path / "records").exists()
+    rows = {line.split()[0]: line.split() for line in out.stdout.splitlines() if line.strip()}
+    total = rows["total"]
+    count, estimated = int(total[1]), int(total[2].replace(",", ""))
+    assert count > 100 and estimated > 10_000_000
+    per_contract = [r for name, r in rows.items() if name in ("VaultEngine", "DutchAuction")]
+    assert len(per_contract) == 2 and all(int(r[2].replace(",", "")) > 0 for r in per_contract)
+
+
+def test_deploy__writes_a_record_that_verifies_and_replays_with_no_differences(
+    node, tmp_path, artifacts
+):
+    records = tmp_path / "records"
+    out = _deploy(node, records)
+    assert out.returncode == 0, out.stderr
+    record = load_record(records / "31337.json")
+    verify(record, Node(node.url))
+    assert record.roles == {
+        "governance": dev_signer(0).address,
+        "feeder": dev_signer(1).address,
+    }
+    assert len(record.transactions) == Node(node.url).block_number()
+    report = reconcile(Node(node.url), record, *artifacts)
+    assert report.differences == [] and report.transactions == len(record.transactions)
+    checked = _deploy(node, records, "--verify")
+    assert checked.returncode == 0 and "code hashes match" in checked.stdout
+    head = Node(node.url).block_number()
+    again = _deploy(node, records)
+    assert again.returncode == 2
+    assert [x for x in again.stderr.splitlines() if x.startswith("Error")] == [
+        f"Error: Backstop is already deployed on this node ({records / '31337.json'}); "
+        "ape run deploy --verify checks it"
+    ]
+    assert Node(node.url).block_number() == head
+    tampered = json.loads((records / "31337.json").read_text())
+    engine = tampered["contracts"]["engine"]
+    tampered["code_hashes"][engine] = "0x" + "00" * 32
+    (records / "31337.json").write_text(json.dumps(tampered))
+    refused = _deploy(node, records, "--verify")
+    assert refused.returncode == 2
+    errors = [x for x in refused.stderr.splitlines() if x.startswith("Error")]
+    assert len(errors) == 1 and f"engine at {engine}" in errors[0]
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (("--account", "no-such-alias"), "no Ape account named 'no-such-alias'"),
+        (("--feeder-account", "dev:12"), "dev:12: the devnet has dev accounts 0 to 9"),
+        (("--account", "dev:1"), "--account and --feeder-account must be different accounts"),
+        (("--verify",), "no deployment record at"),
+    ],
+)
+def test_deploy__bad_input__one_line_exit_2_nothing_sent(node, tmp_path, args, message):
+    out = _deploy(node, tmp_path / "records", *args)
+    assert out.returncode == 2
+    errors = [x for x in out.stderr.splitlines() if x.startswith("Error")]
+    assert len(errors) == 1 and message in errors[0], out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+    assert _untouched(node) == (0, 0, 0)
+    assert not (tmp_path / "records").exists()

@@ -1,0 +1,181 @@
+"""`ape run reconcile`: a live devnet session (real Anvil, the real deployment, bot processes)
+replayed in the model from the deployment block, compared to the wei; a planted divergence is
+named; bad input is one line and exit status 2."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+
+import pytest
+from eth_utils import keccak
+from live_support import ROOT, wait_for
+
+from offchain.live.node import Node
+from offchain.live.reconcile import ReconcileError, reconcile
+from offchain.model.errors import Revert
+
+VAULTS = 6
+
+
+def _reconcile_cli(devnet, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "offchain.live.reconcile",
+            "--rpc",
+            devnet.node.url,
+            "--deployment",
+            str(devnet.record_file),
+            *args,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+
+
+@pytest.fixture
+def crashed(devnet, bots, artifacts):
+    """A session: a liquidator, a taker (flash takes through the FlashTaker it deploys) and a
+    backstop operator (accruals, settles) through a crash and an hour on, a
+    stranger's failed liquidation and a plain ether transfer; the bots stopped."""
+    liquidator = bots("liquidator", "dev:2")
+    taker = bots("taker", "dev:3")
+    operator = bots("backstop", "dev:4")
+    wait_for(
+        lambda: all(b.events("started") for b in (liquidator, taker, operator)), 60, "the bots"
+    )
+    plans = devnet.plans(VAULTS)
+    devnet.crash(VAULTS, drop_ppm=500_000)  # the collateral sells for less than the debt: losses
+    owners = {p.owner for p in plans}
+    wait_for(lambda: owners <= set(devnet.liquidated()), 60, "every vault liquidated")
+    wait_for(lambda: liquidator.events("mined"), 10, "the liquidator to see its work mined")
+    chain, d = devnet.chain, devnet.d
+    # the auctions' prices fall with time: an hour on, one block
+    chain.rpc("evm_increaseTime", [3700])
+    chain.rpc("evm_mine", [])
+
+    def acted(bot, word: str) -> bool:
+        return any(word in (m.get("label") or "") for m in bot.events("mined"))
+
+    wait_for(lambda: acted(taker, "take"), 60, "a take mined")
+    wait_for(lambda: acted(operator, "settle"), 60, "the operator's settle mined")
+    stranger = "0x" + "5e" * 20
+    chain.rpc("anvil_setBalance", [stranger, hex(10**20)])
+    with pytest.raises(Revert):  # already liquidated: reverts on the chain, must in the model
+        chain.transact(
+            d.liquidator, "liquidate", stranger, devnet.eth.type_id, plans[0].owner, stranger
+        )
+    chain.rpc(
+        "eth_sendTransaction", [{"from": stranger, "to": "0x" + "77" * 20, "value": hex(10**18)}]
+    )
+    for bot in (liquidator, taker, operator):
+        bot.stop()
+    return plans
+
+
+def test_reconcile__a_crash_with_bots__no_differences_and_counts_by_kind(
+    devnet, crashed, artifacts
+):
+    report = reconcile(Node(devnet.node.url), devnet.record, *artifacts)
+    assert report.differences == [], "\n".join(report.lines())
+    kinds = report.kinds
+    assert kinds["create VaultEngine"] == 1
+    assert kinds["VaultEngine.modify_vault"] >= VAULTS
+    assert (
+        sum(n for k, n in kinds.items() if k.startswith("Liquidator.")) >= 2
+    )  # batches + stranger
+    assert report.reverted >= 1
+    assert kinds["ignored: ether transfer"] == 1
+    assert any("ether transfer" in line for line in report.ignored)
+    assert report.state_checks == [report.to_block] and report.variables_compared > 1000
+    # the command says the same
+    out = _reconcile_cli(devnet)
+    assert out.returncode == 0, out.stderr
+    assert "0 differences" in out.stdout
+
+
+def test_reconcile__from_a_later_block__compares_there_and_counts_from_it(
+    devnet, crashed, artifacts
+):
+    node = Node(devnet.node.url)
+    middle = (devnet.record.last_block + node.block_number()) // 2
+    report = reconcile(node, devnet.record, *artifacts, from_block=middle, every=5)
+    assert report.differences == [], "\n".join(report.lines())
+    assert report.prefix_transactions > 0
+    assert report.state_checks[0] == middle - 1 and report.state_checks[-1] == report.to_block
+    assert len(report.state_checks) >= 3
+    full = reconcile(node, devnet.record, *artifacts)
+    assert report.transactions + report.prefix_transactions == full.transactions
+
+
+PACKED_VAULTS_SLOT = 8  # VaultEngine.packed_vaults (vyper -f layout contracts/VaultEngine.vy)
+
+
+def _vault_slot(devnet, owner: str) -> int:
+    """The storage slot of the engine's packed vault (collateral << 128 | normalized debt) of
+    `owner`: Vyper puts a HashMap's slot before the key in each keccak. Checked by its content."""
+    chain, d = devnet.chain, devnet.d
+    collateral, debt = chain.view(d.engine, "vaults", devnet.eth.type_id, owner)
+    word = lambda n: n.to_bytes(32, "big")  # noqa: E731
+    inner = keccak(word(PACKED_VAULTS_SLOT) + bytes(devnet.eth.type_id).ljust(32, b"\0"))
+    slot = int.from_bytes(keccak(inner + bytes.fromhex(owner[2:]).rjust(32, b"\0")), "big")
+    value = int(chain.rpc("eth_getStorageAt", [d.engine, hex(slot), "latest"]), 16)
+    assert value == collateral << 128 | debt, "the vault's slot is not where the layout says"
+    return slot
+
+
+def test_reconcile__a_vault_debt_changed_outside_transactions__names_the_field(devnet, artifacts):
+    plans = devnet.plans(3)
+    from offchain.live.market import open_vaults
+
+    open_vaults(devnet.chain, devnet.d, devnet.eth, plans)
+    owner = plans[1].owner
+    slot = _vault_slot(devnet, owner)
+    packed = int(devnet.chain.rpc("eth_getStorageAt", [devnet.d.engine, hex(slot), "latest"]), 16)
+    planted = "0x" + (packed + 7).to_bytes(32, "big").hex()  # the debt, the low half, + 7 wei
+    devnet.chain.rpc("anvil_setStorageAt", [devnet.d.engine, hex(slot), planted])
+    devnet.chain.rpc("evm_mine", [])
+    out = _reconcile_cli(devnet)
+    assert out.returncode == 1, out.stderr
+    lines = [x for x in out.stdout.splitlines() if owner in x]
+    assert lines, out.stdout
+    assert f"engine.vaults[ETH-A][{owner}].normalized_debt" in lines[0]
+    assert "chain - model = 7 wei" in lines[0]
+    assert "1 difference (engine 1)" in out.stdout
+
+
+def test_reconcile__bad_input__one_line_exit_2(devnet, tmp_path):
+    head = Node(devnet.node.url).block_number()
+    beyond = _reconcile_cli(devnet, "--from-block", str(head + 10))
+    assert beyond.returncode == 2
+    assert beyond.stderr.strip() == (
+        f"reconcile: --from-block {head + 10} is beyond the chain's head, block {head}"
+    )
+    missing = _reconcile_cli(devnet, "--deployment", str(tmp_path / "none.json"))
+    assert missing.returncode == 2 and len(missing.stderr.strip().splitlines()) == 1
+    assert "no deployment record at" in missing.stderr
+    other = json.loads(devnet.record_file.read_text())
+    other["chain_id"] += 1
+    wrong = tmp_path / "wrong.json"
+    wrong.write_text(json.dumps(other))
+    chain = _reconcile_cli(devnet, "--deployment", str(wrong))
+    assert chain.returncode == 2 and len(chain.stderr.strip().splitlines()) == 1
+    assert f"recorded for chain id {other['chain_id']}" in chain.stderr
+    code = json.loads(devnet.record_file.read_text())
+    engine = code["contracts"]["engine"]
+    code["code_hashes"][engine] = "0x" + "00" * 32
+    mismatched = tmp_path / "code.json"
+    mismatched.write_text(json.dumps(code))
+    hashes = _reconcile_cli(devnet, "--deployment", str(mismatched))
+    assert hashes.returncode == 2 and len(hashes.stderr.strip().splitlines()) == 1
+    assert "engine at" in hashes.stderr
+
+
+def test_reconcile__before_the_deployment__refused(devnet, artifacts):
+    with pytest.raises(ReconcileError, match="before the deployment"):
+        reconcile(Node(devnet.node.url), devnet.record, *artifacts, from_block=0)
