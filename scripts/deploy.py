@@ -68,7 +68,7 @@ def cli(provider, config_path):
         )
     governance, feeder = accounts[0], accounts[1]
 
-    model = ModelBackend(chain.last_block_time)
+    model = ModelBackend(chain.last_block_time, chain_id=chain.chain_id)
     for account in (governance, feeder):
         model.nonces[account] = int(chain.rpc("eth_getTransactionCount", [account, "latest"]), 16)
     try:
