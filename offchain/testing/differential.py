@@ -50,6 +50,8 @@ from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
 from offchain.system.deployment import Deployment, deploy_flash_taker, seed_pool
 from offchain.testing.checking import Checker
 from offchain.testing.harness import Roles, System
+from offchain.testing.permits import dev_key, sign_permit
+from offchain.testing.specification import SpecViolation
 from offchain.testing.stats import StepStats
 
 TYPES = ["ETH-A", "WBTC-A"]
@@ -63,6 +65,8 @@ STEPS = collections.Counter()
 FULL_CHECK_EVERY = 20
 FRACTION = st.integers(min_value=0, max_value=10**6)
 NUDGE = st.sampled_from([-2, -1, 0, 0, 0, 1, 2])
+# how a permit of the `permit` rule is signed (valid is drawn as often as the broken ones)
+PERMIT_CASES = ["valid", "valid", "valid", "expired", "wrong_signer", "replayed", "other_token"]
 
 
 class Differential(RuleBasedStateMachine):
@@ -320,6 +324,48 @@ class Differential(RuleBasedStateMachine):
         if approve:
             self.act(self.s.d.stablecoin, "approve", user, self.s.d.stable_join, amount)
         self.act(self.s.d.stable_join, "join", user, user, amount)
+
+    @rule(
+        token_i=st.integers(0, 1),
+        owner_i=st.integers(0, 2),
+        spender_i=st.integers(0, 2),
+        sender_i=st.integers(0, 2),
+        value=st.one_of(st.integers(0, 10**24), st.just(MAX_UINT256)),
+        case=st.sampled_from(PERMIT_CASES),
+    )
+    def permit(self, token_i, owner_i, spender_i, sender_i, value, case):
+        """An EIP-2612 permit signed by a wallet (eth-account) for the stablecoin or the
+        governance token: valid, or expired, signed by another account, replaying a used nonce,
+        or signed for the other token. A valid one must succeed (the allowance is the signed
+        value and the nonce moves on: the state comparison sees both), a broken one must fail
+        with its reason, on both sides."""
+        d = self.s.d
+        tokens = (d.stablecoin, d.governance_token)
+        token, other = tokens[token_i], tokens[1 - token_i]
+        owner, spender = self.users[owner_i], self.users[spender_i]
+        nonce = self.s.contract(token).nonces[owner]
+        deadline = self.s.now + (0 if case == "expired" else 3600)
+        signer = self.users[(owner_i + 1) % 3] if case == "wrong_signer" else owner
+        signed_nonce = nonce - 1 if case == "replayed" and nonce > 0 else nonce
+        domain = other if case == "other_token" else token
+        signed = sign_permit(
+            dev_key(signer),
+            self.s.contract(domain).name,
+            self.s.chain.chain_id,
+            domain,
+            owner,
+            spender,
+            value,
+            signed_nonce,
+            deadline,
+        )
+        args = (owner, spender, value, deadline, *signed)
+        ok = self.act(token, "permit", self.users[sender_i], *args)
+        valid = case == "valid" or (case == "replayed" and nonce == 0)
+        if ok != valid:
+            raise SpecViolation(f"permit ({case}, nonce {nonce}) {'succeeded' if ok else 'failed'}")
+        if ok and self.s.contract(token).allowance[(owner, spender)] != value:
+            raise SpecViolation(f"permit of {value} left another allowance")
 
     # ---------------------------------------------------- prices and time
 

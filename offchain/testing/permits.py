@@ -4,11 +4,17 @@ the differential machines."""
 
 from __future__ import annotations
 
+from functools import cache
 from typing import NamedTuple
 
 from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_utils import keccak
+
+from offchain.backends.anvil import ANVIL_MNEMONIC
+
+# how many of Anvil's dev accounts sign permits in the fuzz (the harness's roles are among them)
+DEV_ACCOUNTS = 10
 
 # throwaway keys that are no role of the harness: the permits' owner and a forger
 PERMIT_OWNER_KEY = keccak(text="backstop permit owner")
@@ -23,6 +29,21 @@ class SignedPermit(NamedTuple):
 
 def address_of(key: bytes) -> str:
     return Account.from_key(key).address
+
+
+@cache
+def _dev_keys() -> dict[str, bytes]:
+    Account.enable_unaudited_hdwallet_features()
+    keys = {}
+    for index in range(DEV_ACCOUNTS):
+        account = Account.from_mnemonic(ANVIL_MNEMONIC, account_path=f"m/44'/60'/0'/0/{index}")
+        keys[account.address] = bytes(account.key)
+    return keys
+
+
+def dev_key(address: str) -> bytes:
+    """The private key of one of Anvil's dev accounts (the harness's roles)."""
+    return _dev_keys()[address]
 
 
 def sign_permit(
