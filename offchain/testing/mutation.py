@@ -358,7 +358,8 @@ def _fuzz_child(examples: int, steps: int) -> dict:
         try:
             run_machine(revm_target(artifacts), kind, run_settings)
         except Exception as exc:  # noqa: BLE001 - any failing check kills the mutant
-            first = f"{type(exc).__name__}: {exc}".splitlines()[0][:300]
+            lines = f"{type(exc).__name__}: {exc}".splitlines()
+            first = " | ".join(line.strip() for line in lines[:3])[:400]
             total += stats.TOTALS.steps
             return {"killed": True, "by": f"{kind} machine: {first}", "steps": total}
         total += stats.TOTALS.steps

@@ -1,6 +1,7 @@
-"""The mutation tool itself (offchain/testing/mutation.py; the run is `make mutate`): a mutant is
-applied and taken back byte for byte, never half-applied; a mutant that does not apply is a clear
-error; the committed list applies to today's sources; the temporary copy goes, however a run ends."""
+"""The mutation tool itself (offchain/testing/mutation.py; the run is `make mutate`): a mutant
+is applied and taken back byte for byte, never half-applied; a mutant that does not apply is a
+clear error; the committed list applies to today's sources; the temporary copy goes, however a
+run ends."""
 
 from __future__ import annotations
 
