@@ -5,6 +5,7 @@ bench/fuzz-campaign.json (offchain/testing/campaign.py).
     ape run fuzz --steps 5000 --workers 2         # a smoke run
     ape run fuzz --minutes 30 --seed 7            # for 30 minutes, from base seed 7
     ape run fuzz --steps 5000 --out /tmp/c.json   # elsewhere than the committed record
+    ape run fuzz --batch 12 --machine full --out /tmp/b.json   # one batch of a record again
 
 The same --seed, --workers and --steps run the same examples. A failing example is shrunk,
 replayed on a fresh Anvil and listed in the record with the verdict; the campaign goes on.
@@ -27,10 +28,16 @@ from ape import project
 
 from offchain.backends import load_artifacts, reader_code
 from offchain.testing.campaign import CAMPAIGN_PROFILE, merge, run_campaign
+from offchain.testing.differential import MACHINES
 from offchain.testing.fuzz import CAMPAIGN_RECORD, ROOT, Profile
 from offchain.testing.harness import TEST_FACTORIES
 
 DEFAULT_STEPS = 1_000_000
+
+
+def fail(message: str) -> None:
+    click.echo(f"fuzz: {message}", err=True)
+    sys.exit(2)
 
 
 @click.command()
@@ -62,6 +69,13 @@ DEFAULT_STEPS = 1_000_000
     default=CAMPAIGN_PROFILE.steps,
     show_default=True,
 )
+@click.option(
+    "--batch",
+    "batch_seed",
+    type=click.IntRange(0, 2**63),
+    help="Run only the batch with this seed (a failure's, from a record), with --machine.",
+)
+@click.option("--machine", type=click.Choice(MACHINES), help="The machine of every batch.")
 @click.option("--no-replay", is_flag=True, help="Do not replay failures on Anvil.")
 @click.option(
     "--out",
@@ -69,11 +83,26 @@ DEFAULT_STEPS = 1_000_000
     default=CAMPAIGN_RECORD,
     show_default=True,
 )
-def cli(steps, workers, minutes, base_seed, examples_per_batch, steps_per_example, no_replay, out):
+def cli(
+    steps,
+    workers,
+    minutes,
+    base_seed,
+    examples_per_batch,
+    steps_per_example,
+    batch_seed,
+    machine,
+    no_replay,
+    out,
+):
     """A differential fuzz campaign on revm on every core."""
     if not out.parent.is_dir():
-        click.echo(f"fuzz: no directory {out.parent} for --out", err=True)
-        sys.exit(2)
+        fail(f"no directory {out.parent} for --out")
+    if batch_seed is not None:
+        if machine is None:
+            fail("--batch needs --machine (the failure's, from the record)")
+        # one worker, one batch: the seed is the batch's, the step count stops it after one
+        steps, workers, base_seed, minutes = 1, 1, batch_seed, None
     profile = Profile(examples_per_batch, steps_per_example, CAMPAIGN_PROFILE.derandomize)
     artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
     commit = subprocess.run(
@@ -86,12 +115,20 @@ def cli(steps, workers, minutes, base_seed, examples_per_batch, steps_per_exampl
     )
     try:
         results, wall = run_campaign(
-            artifacts, steps, workers, base_seed, minutes, profile, replay=not no_replay
+            artifacts,
+            steps,
+            workers,
+            base_seed,
+            minutes,
+            profile,
+            replay=not no_replay,
+            machine=machine,
         )
     except KeyboardInterrupt:
         click.echo("fuzz: interrupted, nothing written", err=True)
         sys.exit(130)
-    record = merge(results, wall, base_seed, steps, minutes, profile, commit, started_at)
+    machines = (machine,) if machine else MACHINES
+    record = merge(results, wall, base_seed, steps, minutes, profile, commit, started_at, machines)
     tmp = out.with_suffix(".tmp")
     tmp.write_text(json.dumps(asdict(record), indent=2) + "\n")
     tmp.replace(out)

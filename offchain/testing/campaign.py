@@ -8,7 +8,9 @@ Worker `w` of `W` runs batch `b` with the seed `base_seed + w + b * W` on machin
 examples (a time limit stops it where the clock says). The workers share one Hypothesis example
 database, so a failure found once is tried first by every later campaign. A failing batch is
 shrunk, its steps are replayed on a fresh Anvil (offchain/testing/fuzz.py, `replay_on_anvil`) and
-the verdict goes into the record; the worker goes on with its next batch.
+the verdict goes into the record; the worker goes on with its next batch. One batch alone (a
+failure's seed and machine from a record) runs again with `ape run fuzz --batch SEED --machine
+KIND`.
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ class Job:
     artifacts: Artifacts
     database: str | None
     replay: bool  # replay failures on Anvil
+    machine: str | None = None  # every batch on this machine (else the machines in turn)
 
 
 @dataclass
@@ -110,7 +113,7 @@ def run_worker(job: Job) -> WorkerResult:
     batch = 0
     while stats.TOTALS.steps < job.steps and (job.deadline is None or time.time() < job.deadline):
         batch_seed = job.base_seed + job.worker + batch * job.workers
-        kind = MACHINES[batch % len(MACHINES)]
+        kind = job.machine or MACHINES[batch % len(MACHINES)]
         target = revm_target(job.artifacts)
         machine = seed(batch_seed)(make_machine(target.evm, target.deployed, target.roles, kind))
         result.seeds.append(batch_seed)
@@ -186,8 +189,10 @@ def merge(
     profile: Profile,
     commit: str,
     started_at: str,
+    machines: tuple[str, ...] = MACHINES,
 ) -> CampaignRecord:
-    """The workers' counts added up into the campaign's record."""
+    """The workers' counts added up into the campaign's record (a rule of `machines` never
+    applied is named)."""
     rules: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     outcomes: collections.Counter = collections.Counter()
     checks: collections.Counter = collections.Counter()
@@ -203,7 +208,7 @@ def merge(
         for rule, count in rules.items()
     }
     never = sorted(
-        {name for m in MACHINES for name in _rule_names(m)} - {r for r, ok in applied.items() if ok}
+        {name for m in machines for name in _rule_names(m)} - {r for r, ok in applied.items() if ok}
     )
     kinds = collections.Counter(f.kind for f in failures)
     steps = sum(r.steps for r in results)
@@ -260,6 +265,7 @@ def run_campaign(
     profile: Profile = CAMPAIGN_PROFILE,
     database: Path | None = DATABASE,
     replay: bool = True,
+    machine: str | None = None,
 ) -> tuple[list[WorkerResult], float]:
     """Run the workers (one process each) and wait for all: (their results, wall seconds)."""
     deadline = None if minutes is None else time.time() + minutes * 60
@@ -275,6 +281,7 @@ def run_campaign(
             artifacts,
             str(database) if database else None,
             replay,
+            machine,
         )
         for w in range(workers)
     ]

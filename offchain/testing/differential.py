@@ -65,6 +65,8 @@ STEPS = collections.Counter()
 FULL_CHECK_EVERY = 20
 FRACTION = st.integers(min_value=0, max_value=10**6)
 NUDGE = st.sampled_from([-2, -1, 0, 0, 0, 1, 2])
+# waits to an auction's max_duration: its last second (-1) or the one after (-2)
+EDGE_WAITS = st.sampled_from([-1, -2])
 # how a permit of the `permit` rule is signed (valid is drawn as often as the broken ones)
 PERMIT_CASES = ["valid", "valid", "valid", "expired", "wrong_signer", "replayed", "other_token"]
 
@@ -671,6 +673,16 @@ class Differential(RuleBasedStateMachine):
             self.users[keeper_i],
         )
 
+    def _wait(self, name, pick, wait):
+        """Let `wait` seconds pass; EDGE_WAITS: until the next block is the last second of the
+        picked auction's max_duration (-1) or the first after it (-2)."""
+        if wait < 0:
+            auction = self.s.contract(self.t(name).auction)
+            started = auction.auctions[self._auction_id(name, pick)].started
+            wait = started + auction.max_duration + (wait == -2) - self.s.now
+        if wait > 0:
+            self.s.warp(wait)
+
     def _auction_id(self, name, pick):
         active = self.s.contract(self.t(name).auction).active
         return active[pick % len(active)] if active else pick % 3 + 1
@@ -680,20 +692,26 @@ class Differential(RuleBasedStateMachine):
         pick=st.integers(0, 50),
         taker_i=st.integers(0, 2),
         frac=FRACTION,
-        amount_mode=st.sampled_from(["all", "part", "tiny"]),
+        # near_debt: the collateral that would leave a debt just under min_auction (the partial
+        # take's dust rule)
+        amount_mode=st.sampled_from(["all", "part", "tiny", "near_debt"]),
         price_mode=st.sampled_from(["above", "at", "below"]),
-        wait=st.integers(0, 9000),
+        wait=st.one_of(st.integers(0, 9000), EDGE_WAITS),
     )
     def take(self, name, pick, taker_i, frac, amount_mode, price_mode, wait):
         t = self.t(name)
         auction = self.s.contract(t.auction)
         auction_id = self._auction_id(name, pick)
-        if wait:
-            self.s.warp(wait)
+        self._wait(name, pick, wait)
         a = auction.auctions[auction_id]
         price = auction._price(a) if a.top else 0
         max_price = {"above": price * 2 + 1, "at": price, "below": max(0, price - 1)}[price_mode]
-        amount = {"all": a.lot, "part": a.lot * frac // 10**6, "tiny": 1 + frac % 1000}[amount_mode]
+        amount = {
+            "all": a.lot,
+            "part": a.lot * frac // 10**6,
+            "tiny": 1 + frac % 1000,
+            "near_debt": max(1, (a.debt - auction.min_auction // 2) // max(price, 1)),
+        }[amount_mode]
         taker = self.users[taker_i]
         n_events = len(self.s.model.env.logs)
         self.act(t.auction, "take", taker, auction_id, amount, max_price, taker, b"")
@@ -733,11 +751,11 @@ class Differential(RuleBasedStateMachine):
         pick=st.integers(0, 50),
         keeper_i=st.integers(0, 2),
         # often past the auction's max_duration (8,400 s in the devnet), when a reset is due
-        wait=st.one_of(st.integers(0, 20000), st.integers(8_400, 30_000)),
+        # or EDGE_WAITS: to the second max_duration ends or the one after
+        wait=st.one_of(st.integers(0, 20000), st.integers(8_400, 30_000), EDGE_WAITS),
     )
     def reset(self, name, pick, keeper_i, wait):
-        if wait:
-            self.s.warp(wait)
+        self._wait(name, pick, wait)
         self.act(
             self.t(name).auction,
             "reset",

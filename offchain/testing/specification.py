@@ -556,4 +556,45 @@ def _request_lapsed(spec: Specification, pre: Before) -> str | None:
     return None
 
 
-_REVERT_CHECKS = {"engine: not safe": _not_safe, "pool: request lapsed": _request_lapsed}
+def _auction_before(spec: Specification, pre: Before) -> tuple[Any, Any, int] | None:
+    """(the auction contract, the auction before the call, seconds since its start) of a take or
+    reset sent to a DutchAuction."""
+    name = spec._type_of_auction(pre.address)
+    if name is None or pre.function not in ("take", "reset") or not pre.args:
+        return None
+    auction = pre.state[f"auctions:{name}"][pre.args[0]]
+    if auction.top == 0:
+        return None
+    return spec.c(pre.address), auction, spec.model.env.timestamp - auction.started
+
+
+def _cannot_reset(spec: Specification, pre: Before) -> str | None:
+    found = _auction_before(spec, pre)
+    if found is not None:
+        contract, _, elapsed = found
+        if elapsed > contract.max_duration:
+            return f"{elapsed} s after the start, past max_duration {contract.max_duration}"
+    return None
+
+
+def _needs_reset(spec: Specification, pre: Before) -> str | None:
+    found = _auction_before(spec, pre)
+    if found is not None:
+        contract, auction, elapsed = found
+        exact = exact_curve_price(*tuple(contract.curve), auction.top, elapsed)
+        lowest = ceil_div(exact.numerator, exact.denominator)  # the contract's is at least this
+        if (
+            elapsed <= contract.max_duration
+            and lowest > 0
+            and lowest * RAY // auction.top >= contract.max_drop
+        ):
+            return f"{elapsed} s after the start, above max_drop: no reset was needed"
+    return None
+
+
+_REVERT_CHECKS = {
+    "engine: not safe": _not_safe,
+    "pool: request lapsed": _request_lapsed,
+    "auction: cannot reset": _cannot_reset,
+    "auction: needs reset": _needs_reset,
+}
