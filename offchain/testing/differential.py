@@ -673,6 +673,26 @@ class Differential(RuleBasedStateMachine):
             self.users[keeper_i],
         )
 
+    def _cap_around_vault(self, t, mode, which):
+        """A cap whose room is the largest vault's debt with the penalty less half the dust
+        ("vault_but_dust"), or half of it."""
+        engine, liquidator = self.engine(), self.s.contract(self.s.d.liquidator)
+        ctype = engine.collateral_types[t.type_id]
+        debt = max(engine.vaults[(t.type_id, u)].normalized_debt for u in self.users) * ctype.rate
+        penalty = liquidator.types[t.type_id].penalty
+        to_raise = debt * penalty // WAD
+        room = (
+            to_raise - ctype.dust * penalty // WAD // 2
+            if mode == "vault_but_dust"
+            else to_raise // 2
+        )
+        used = (
+            liquidator.debt_in_auction
+            if which == "global"
+            else liquidator.types[t.type_id].debt_in_auction
+        )
+        return max(0, min(used + room, 10**12 * RAD))
+
     def _wait(self, name, pick, wait):
         """Let `wait` seconds pass; EDGE_WAITS: until the next block is the last second of the
         picked auction's max_duration (-1) or the first after it (-2)."""
@@ -775,11 +795,17 @@ class Differential(RuleBasedStateMachine):
 
     @rule(
         name=st.sampled_from(TYPES),
-        cap=st.sampled_from([0, 10**3 * RAD, 10**5 * RAD, 10**7 * RAD]),
+        # or room for the largest vault of the type but less than dust of it, or half of it
+        # (the liquidation's partial and whole-vault rules)
+        cap=st.sampled_from(
+            [0, 10**3 * RAD, 10**5 * RAD, 10**7 * RAD, "vault_but_dust", "half_vault"]
+        ),
         which=st.sampled_from(["global", "type"]),
     )
     def set_auction_cap(self, name, cap, which):
         t = self.t(name)
+        if isinstance(cap, str):
+            cap = self._cap_around_vault(t, cap, which)
         if which == "global":
             self.act(self.s.d.liquidator, "set_max_debt_in_auction", self.r.governance, cap)
         else:

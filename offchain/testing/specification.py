@@ -138,6 +138,7 @@ class Specification:
         self.d = d
         self.checks = 0
         self.events: list[Event] = []  # of the transaction being checked
+        self.raised: dict[bytes, int] = {}  # per type, by its liquidations so far
         self._auctions = {t.auction: name for name, t in d.types.items()}
         self._oracles = {t.oracle: name for name, t in d.types.items()}
         self._pools = {t.pool: name for name, t in d.types.items()}
@@ -195,6 +196,7 @@ class Specification:
     def after(self, pre: Before, events: list[Event]) -> None:
         problems: list[str] = []
         self.events = events
+        self.raised = {}
         now = self.model.env.timestamp
         for event in events:
             check = _EVENT_CHECKS.get(event.name)
@@ -309,16 +311,35 @@ def _started(spec: Specification, pre: Before, e: Event, now: int) -> str | None
 
 
 def _seized(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
-    t = e.args["collateral_type"]
-    ctype = pre.state["ctypes"][t]
-    vault_before = pre.state["vaults"][(t, e.args["owner"])]
-    seized = -e.args["delta_normalized_debt"]
-    left = vault_before.normalized_debt - seized
+    """A liquidation seizes as much debt as the room of both caps allows (penalty included), the
+    whole vault when the rest would be below dust or the collateral rounds to all of it, nothing
+    when the part would be below dust; it raises ceil(debt x penalty); several in one transaction
+    share the room."""
     if e.args["debt_dst"] != spec.d.backstop or pre.address != spec.d.liquidator:
         return None
+    t = e.args["collateral_type"]
+    ctype = pre.state["ctypes"][t]
+    vault = pre.state["vaults"][(t, e.args["owner"])]
     config = pre.state["liquidator_types"][t]
-    debt = seized * ctype.rate
-    to_raise = ceil_div(debt * config.penalty, WAD)
+    raised_before = spec.raised.get(t, 0), sum(spec.raised.values())
+    room = min(
+        pre.state["liquidator_room"] - raised_before[1],
+        config.max_debt_in_auction - config.debt_in_auction - raised_before[0],
+    )
+    allowed = min(vault.normalized_debt, room * WAD // ctype.rate // config.penalty)
+    expected = vault.normalized_debt
+    if allowed < vault.normalized_debt:
+        if allowed * ctype.rate < ctype.dust <= (vault.normalized_debt - allowed) * ctype.rate:
+            return f"a partial liquidation of {allowed * ctype.rate} below dust happened"
+        if (vault.normalized_debt - allowed) * ctype.rate >= ctype.dust and ceil_div(
+            vault.collateral * allowed, vault.normalized_debt
+        ) < vault.collateral:
+            expected = allowed
+    seized = -e.args["delta_normalized_debt"]
+    if seized != expected:
+        return f"seized {seized} normalized debt, the caps' room and dust give {expected}"
+    to_raise = ceil_div(seized * ctype.rate * config.penalty, WAD)
+    spec.raised[t] = spec.raised.get(t, 0) + to_raise
     started = [
         x
         for x in spec.events
@@ -328,14 +349,6 @@ def _seized(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
     ]
     if started and started[-1].args["debt"] != to_raise:
         return f"auction raises {started[-1].args['debt']}, not ceil(debt x penalty) = {to_raise}"
-    if left != 0:
-        if left * ctype.rate < ctype.dust:
-            return f"liquidation left debt {left * ctype.rate} below dust {ctype.dust}"
-        room = min(
-            pre.state["liquidator_room"], config.max_debt_in_auction - config.debt_in_auction
-        )
-        if to_raise > room:
-            return f"a partial liquidation raises {to_raise}, beyond the caps' room {room}"
     return None
 
 
