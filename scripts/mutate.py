@@ -31,6 +31,7 @@ from offchain.testing.mutation import (
     MutantError,
     load_mutants,
     mutated_sources,
+    run_baseline,
     run_mutant,
     summarize,
 )
@@ -91,6 +92,13 @@ def cli(only, unit, examples, list_file, out):
 
     results, start = [], time.perf_counter()
     try:
+        try:
+            baseline = run_baseline(ROOT, profile)
+        except MutantError as exc:
+            fail(str(exc), 1)
+        if baseline.killed:
+            fail(f"the unmutated project fails the fuzz: {baseline.by}", 1)
+        click.echo(f"unmutated: the fuzz passes ({baseline.steps} steps, {baseline.seconds:.0f} s)")
         for i, mutant in enumerate(chosen, 1):
             result = run_mutant(mutant, ROOT, profile, unit)
             results.append(result)
@@ -106,7 +114,7 @@ def cli(only, unit, examples, list_file, out):
     except KeyboardInterrupt:
         fail("interrupted: the temporary copy is removed, nothing written", 130)
 
-    run = summarize(results, profile, unit, time.perf_counter() - start, commit)
+    run = summarize(results, profile, unit, baseline.steps, time.perf_counter() - start, commit)
     click.echo(
         f"\nkilled {run.killed}/{run.total} ({run.kill_rate:.0%}); by the fuzz alone "
         f"{run.killed_by_fuzz}/{run.total}; {run.seconds:.0f} s"

@@ -346,7 +346,9 @@ class Differential(RuleBasedStateMachine):
         token, other = tokens[token_i], tokens[1 - token_i]
         owner, spender = self.users[owner_i], self.users[spender_i]
         nonce = self.s.contract(token).nonces[owner]
-        deadline = self.s.now + (0 if case == "expired" else 3600)
+        # the block the permit is mined in (a warp may have moved it on)
+        mined_at = self.s.model.next_block_time
+        deadline = mined_at - 1 if case == "expired" else mined_at + 3600
         signer = self.users[(owner_i + 1) % 3] if case == "wrong_signer" else owner
         signed_nonce = nonce - 1 if case == "replayed" and nonce > 0 else nonce
         domain = other if case == "other_token" else token

@@ -7,11 +7,13 @@ exactly once in it, its replacement) in one or more contracts (contracts/**.vy) 
 tell. Each mutant is applied in a temporary copy of the project (`project_copy`), never in the
 project's own files; the copy is removed when the run ends, however it ends.
 
-In the copy, the killing suite runs in a child process (so that the mutated model is the one
-imported): first the differential machines on revm with a small derandomized profile
-(`FUZZ_PROFILE`, both machines, stopping at the first failure), then, by default only for a
-mutant the fuzz missed, the unit tests of the touched contracts (`Mutant.tests`, on Anvil,
-stopping at the first failure). A mutant is killed when a check fails; the record says which.
+First the fuzz runs against the project unmutated (`run_baseline`): it must pass, or a "kill"
+could be the project's own failure. In the copy, the killing suite runs in a child process (so
+that the mutated model is the one imported): first the differential machines on revm with a
+small derandomized profile (`FUZZ_PROFILE`, both machines, stopping at the first failure),
+then, by default only for a mutant the fuzz missed, the unit tests of the touched contracts
+(`Mutant.tests`, on Anvil, stopping at the first failure). A mutant is killed when a check
+fails; the record says which.
 """
 
 from __future__ import annotations
@@ -296,6 +298,18 @@ def run_mutant(
     return MutantResult(mutant.id, mutant.files, mutant.description, killed, by, fuzz, units, error)
 
 
+def run_baseline(
+    root: Path = ROOT, profile: Profile = FUZZ_PROFILE, timeout: float = 600
+) -> Verdict:
+    """The fuzz against the project as it is, in a temporary copy: it must pass, or a mutant's
+    "kill" could be the project's own failure."""
+    with project_copy(root) as copy:
+        verdict, error = run_fuzz(copy, profile, timeout)
+    if error is not None:
+        raise MutantError(f"the unmutated project: {error}")
+    return verdict
+
+
 @dataclass
 class MutationRun:
     """The record of a run (bench/mutants.json)."""
@@ -306,6 +320,7 @@ class MutationRun:
     kill_rate: float
     fuzz_profile: dict
     unit_mode: str
+    baseline_steps: int  # the fuzz passed on the unmutated project, this many checked steps
     seconds: float
     git_commit: str
     mutants: list[MutantResult] = field(default_factory=list)
@@ -315,7 +330,12 @@ class MutationRun:
 
 
 def summarize(
-    results: list[MutantResult], profile: Profile, unit: str, seconds: float, commit: str
+    results: list[MutantResult],
+    profile: Profile,
+    unit: str,
+    baseline_steps: int,
+    seconds: float,
+    commit: str,
 ) -> MutationRun:
     killed = sum(r.killed for r in results)
     return MutationRun(
@@ -325,6 +345,7 @@ def summarize(
         kill_rate=round(killed / len(results), 3) if results else 0.0,
         fuzz_profile={"machines": ["full", "liquidations"], **asdict(profile)},
         unit_mode=unit,
+        baseline_steps=baseline_steps,
         seconds=round(seconds, 1),
         git_commit=commit,
         mutants=results,

@@ -67,6 +67,12 @@ def exact_curve_price(kind: int, duration: int, step: int, cut: int, top: int, e
     return top * Fraction(cut, RAY) ** n
 
 
+def _curve(contract: Any) -> tuple[int, int, int, int]:
+    """(kind, duration, step, cut) of an auction's curve."""
+    kind, duration, step, cut = contract.curve
+    return kind, duration, step, cut
+
+
 def curve_price_problem(curve: Any, top: int, elapsed: int, price: int) -> str | None:
     """Why `price` is not the curve's price rounded up (None when it is): at least the exact
     price, and above it by less than the round-ups add (linear: one division; powers: at most
@@ -297,7 +303,7 @@ def _started(spec: Specification, pre: Before, e: Event, now: int) -> str | None
         # auction above max_drop before max_duration, it needed no reset
         auction = pre.state[f"auctions:{name}"][e.args["auction_id"]]
         elapsed = now - auction.started
-        exact = exact_curve_price(*tuple(contract.curve), auction.top, elapsed)
+        exact = exact_curve_price(*_curve(contract), auction.top, elapsed)
         floor_price = ceil_div(exact.numerator, exact.denominator)
         if (
             elapsed <= contract.max_duration
@@ -594,7 +600,7 @@ def _needs_reset(spec: Specification, pre: Before) -> str | None:
     found = _auction_before(spec, pre)
     if found is not None:
         contract, auction, elapsed = found
-        exact = exact_curve_price(*tuple(contract.curve), auction.top, elapsed)
+        exact = exact_curve_price(*_curve(contract), auction.top, elapsed)
         lowest = ceil_div(exact.numerator, exact.denominator)  # the contract's is at least this
         if (
             elapsed <= contract.max_duration
