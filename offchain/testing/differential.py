@@ -486,8 +486,11 @@ class Differential(RuleBasedStateMachine):
         taker_i=st.integers(0, 2),
         frac=FRACTION,
         wait=st.sampled_from([0, 90, 600, 1800]),
+        # tight_cap: the type's cap leaves room for the vault but less than dust of it (the
+        # whole vault goes); near_debt: the take leaves a debt just under min_auction
+        variant=st.sampled_from(["plain", "plain", "tight_cap", "near_debt"]),
     )
-    def liquidation_story(self, name, user_i, taker_i, frac, wait):
+    def liquidation_story(self, name, user_i, taker_i, frac, wait, variant="plain"):
         """The whole liquidation story in one step, so that every example reaches it whatever
         the other rules did: the user opens a vault near its limit, the price falls by a third,
         a keeper liquidates the vault and a user takes part or all of the auction at its price.
@@ -512,6 +515,10 @@ class Differential(RuleBasedStateMachine):
             self.s.d.engine, "modify_vault", user, t.type_id, user, user, user, collateral, debt
         )
         self.crash(name, 66)
+        if variant == "tight_cap":
+            cap = self._cap_around_vault(t, "vault_but_dust", "type", user)
+            penalty = t.config.liquidation_penalty
+            self.act(self.s.d.liquidator, "configure_type", gov, t.type_id, t.auction, penalty, cap)
         if user in self._unsafe_owners(name):
             self.act(
                 self.s.d.liquidator, "liquidate", self.r.keeper, t.type_id, user, self.r.keeper
@@ -524,9 +531,13 @@ class Differential(RuleBasedStateMachine):
         a = auction.auctions[auction_id]
         if auction._needs_reset(a):
             return
+        price = auction._price(a)
         amount = a.lot if frac > 500_000 else max(1, a.lot * frac // 10**6)
         taker = self.users[taker_i]
-        self.act(t.auction, "take", taker, auction_id, amount, auction._price(a), taker, b"")
+        if variant == "near_debt":
+            amount = max(1, (a.debt - auction.min_auction // 2) // max(price, 1))
+            self._stable_for(taker, a.debt)
+        self.act(t.auction, "take", taker, auction_id, amount, price, taker, b"")
 
     @precondition(lambda self: self._any_unsafe())
     @rule(
@@ -675,12 +686,13 @@ class Differential(RuleBasedStateMachine):
             self.users[keeper_i],
         )
 
-    def _cap_around_vault(self, t, mode, which):
-        """A cap whose room is the largest vault's debt with the penalty less half the dust
-        ("vault_but_dust"), or half of it."""
+    def _cap_around_vault(self, t, mode, which, owner=None):
+        """A cap whose room is a vault's debt with the penalty (`owner`'s, else the largest
+        vault's) less half the dust ("vault_but_dust"), or half of it."""
         engine, liquidator = self.engine(), self.s.contract(self.s.d.liquidator)
         ctype = engine.collateral_types[t.type_id]
-        debt = max(engine.vaults[(t.type_id, u)].normalized_debt for u in self.users) * ctype.rate
+        owners = self.users if owner is None else [owner]
+        debt = max(engine.vaults[(t.type_id, u)].normalized_debt for u in owners) * ctype.rate
         penalty = liquidator.types[t.type_id].penalty
         to_raise = debt * penalty // WAD
         room = (
@@ -735,6 +747,8 @@ class Differential(RuleBasedStateMachine):
             "near_debt": max(1, (a.debt - auction.min_auction // 2) // max(price, 1)),
         }[amount_mode]
         taker = self.users[taker_i]
+        if amount_mode == "near_debt":
+            self._stable_for(taker, a.debt)
         n_events = len(self.s.model.env.logs)
         self.act(t.auction, "take", taker, auction_id, amount, max_price, taker, b"")
         for ev in self.s.model.env.logs[n_events:]:
