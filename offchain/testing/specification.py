@@ -75,20 +75,20 @@ def _curve(contract: Any) -> tuple[int, int, int, int]:
 
 def curve_price_problem(curve: Any, top: int, elapsed: int, price: int) -> str | None:
     """Why `price` is not the curve's price rounded up (None when it is): at least the exact
-    price, and above it by less than the round-ups add (linear: one division; powers: at most
-    n + 2 bit_length(n) + 2 ray-ulps of top, plus the final multiplication's one)."""
+    price, and exactly the specified rounding of it: linear ceil(top x (duration - t) /
+    duration); the powers top x cut ** n with every product rounded up (`power_up`), times top
+    rounded up."""
     kind, duration, step, cut = curve
     exact = exact_curve_price(kind, duration, step, cut, top, elapsed)
     if price < exact:
         return f"price {price} below the exact curve price {float(exact):.6e} at {elapsed} s"
     if kind == LINEAR:
-        if price != ceil_div(top * max(duration - elapsed, 0), duration):
-            return f"linear price {price} is not the exact price rounded up"
-        return None
-    n = elapsed // step if kind == STAIRSTEP else elapsed
-    slack = Fraction(top * (n + 2 * n.bit_length() + 2), RAY) + 1
-    if price - exact >= slack:
-        return f"price {price} above the exact curve price by {float(price - exact):.3e}"
+        expected = ceil_div(top * max(duration - elapsed, 0), duration)
+    else:
+        n = elapsed // step if kind == STAIRSTEP else elapsed
+        expected = ceil_div(top * power_up(cut, n), RAY)
+    if price != expected:
+        return f"price {price} is not the curve's price rounded up, {expected}, at {elapsed} s"
     return None
 
 
