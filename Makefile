@@ -2,7 +2,8 @@
 #   make run    replay Black Thursday on Anvil and in the model, reconcile, write the report
 #   make devnet a persistent local devnet with Backstop deployed (deployments/<chain_id>.json)
 #   make test   the whole test suite (bounded fuzz profile)
-#   make fuzz   the differential fuzz with the deep profile
+#   make fuzz   a differential fuzz campaign on revm on every core -> bench/fuzz-campaign.json
+#   make mutate planted bugs in contracts and twins, counted -> bench/mutants.json
 #   make bench  gas and throughput figures -> bench/results.json, bench/results.md
 #   make lint   ruff (lint + format check), mamushi (Vyper format check), pyright (basic)
 #   make format apply ruff's and mamushi's formatting
@@ -21,10 +22,10 @@ LINT_STAMP := $(LINT_VENV)/.installed
 PY_SOURCES := offchain scripts tests
 VYPER_LINE_LENGTH := 100
 
-.PHONY: help setup run deploy devnet test fuzz bench lint format clean
+.PHONY: help setup run deploy devnet test fuzz mutate bench lint format clean
 
 help:
-	@echo "make run | make deploy | make devnet | make test | make fuzz | make bench | make lint | make format | make setup | make clean"
+	@echo "make run | make deploy | make devnet | make test | make fuzz | make mutate | make bench | make lint | make format | make setup | make clean"
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -60,8 +61,13 @@ devnet: setup
 test: setup
 	ape test tests --disable-isolation -p no:cacheprovider
 
+# FUZZ_ARGS: e.g. --steps 5000 --workers 2 (ape run fuzz --help)
 fuzz: setup
-	HYPOTHESIS_PROFILE=deep ape test tests/fuzz/test_differential.py --disable-isolation -p no:cacheprovider
+	ape run fuzz $(FUZZ_ARGS)
+
+# MUTATE_ARGS: e.g. --only engine-dust-skipped (ape run mutate --help)
+mutate: setup
+	ape run mutate $(MUTATE_ARGS)
 
 bench: setup
 	ape run bench

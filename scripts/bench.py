@@ -27,7 +27,6 @@ from offchain.model.fixed_point import rpow_up
 from offchain.testing import stats
 from offchain.testing.fuzz import (
     CAMPAIGN_RECORD,
-    MUTATION_RECORD,
     PROFILES,
     deploy_target,
     revm_target,
@@ -35,6 +34,7 @@ from offchain.testing.fuzz import (
 )
 from offchain.testing.gas_scenarios import all_gas_figures
 from offchain.testing.harness import TEST_FACTORIES, Roles
+from offchain.testing.mutation import MUTANTS_RECORD
 
 keep_ape_anvil_history_in_memory()  # before ape starts its node for this command
 
@@ -69,8 +69,7 @@ ANCHORS = {
 
 def _fuzz_figures(chain: ChainBackend, roles: list[str]) -> tuple[dict[str, float], int]:
     """Checked steps per second of the `ci` profile's full machine on one core, on revm in
-    process and on Anvil, in the same run and on the same (derandomized) examples; and the
-    committed campaign and mutation records' counts."""
+    process and on Anvil, in the same run and on the same (derandomized) examples."""
     account_roles = Roles(*roles[:6])
     rates, steps = {}, 0
     artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
@@ -91,13 +90,21 @@ def _fuzz_figures(chain: ChainBackend, roles: list[str]) -> tuple[dict[str, floa
         "fuzz.anvil_steps_per_s": round(rates["anvil"], 1),
         "fuzz.revm_over_anvil": round(rates["revm"] / rates["anvil"], 1),
     }
+    return figures, steps
+
+
+def _record_figures() -> dict[str, float]:
+    """The committed campaign and mutation records' counts (`make fuzz`, `make mutate`)."""
+    figures: dict[str, float] = {}
     if CAMPAIGN_RECORD.exists():
         figures["fuzz.campaign_steps"] = json.loads(CAMPAIGN_RECORD.read_text())["steps"]
-    if MUTATION_RECORD.exists():
-        record = json.loads(MUTATION_RECORD.read_text())
-        figures["fuzz.mutants_killed"] = record["killed"]
-        figures["fuzz.mutants_total"] = record["total"]
-    return figures, steps
+    if MUTANTS_RECORD.exists():
+        record = json.loads(MUTANTS_RECORD.read_text())
+        figures["mutants.total"] = record["total"]
+        figures["mutants.killed"] = record["killed"]
+        figures["mutants.kill_rate"] = record["kill_rate"]
+        figures["mutants.killed_by_fuzz"] = record["killed_by_fuzz"]
+    return figures
 
 
 def _version(cmd: list[str]) -> str:
@@ -376,7 +383,12 @@ def _sweep_figures() -> tuple[dict[str, float], dict[str, Any]]:
 @click.option("--sim-only", is_flag=True, help="Only the crash-replay figures (sim.*).")
 @click.option("--keeper-only", is_flag=True, help="Only the live keeper figures (keeper.*).")
 @click.option("--sweep-only", is_flag=True, help="Only the sweep figures (sweep.*).")
-def cli(provider, sim_only, keeper_only, sweep_only):
+@click.option(
+    "--fuzz-only",
+    is_flag=True,
+    help="Only the fuzz throughput and the campaign and mutation records (fuzz.*, mutants.*).",
+)
+def cli(provider, sim_only, keeper_only, sweep_only, fuzz_only):
     """Measure gas per transaction, differential-fuzz throughput, crash-replay times, the live
     liquidator's reaction and sweep throughput."""
     if keeper_only:
@@ -392,9 +404,14 @@ def cli(provider, sim_only, keeper_only, sweep_only):
         return
     chain = ChainBackend(provider.uri, load_artifacts(project), reader_code(project))
     roles = [str(to_checksum_address(a)) for a in chain.rpc("eth_accounts", [])]
+    if fuzz_only:
+        fuzz, steps = _fuzz_figures(chain, roles)
+        _write({**fuzz, **_record_figures()}, steps, None)
+        return
     gas: dict[str, float] = dict(all_gas_figures(chain, roles))
     fuzz, steps = _fuzz_figures(chain, roles)
     gas.update(fuzz)
+    gas.update(_record_figures())
     figures, samples = _simulation_figures()
     gas.update(figures)
     gas.update(_keeper_figures())

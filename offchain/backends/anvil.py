@@ -18,6 +18,8 @@ from types import TracebackType
 import requests
 
 ROOT = Path(__file__).resolve().parents[2]
+# Anvil's default mnemonic (its dev accounts; ape-config.yaml's test accounts are the same)
+ANVIL_MNEMONIC = "test test test test test test test test test test test junk"
 KEPT_STATES = 64  # historical states the node keeps (revert reasons trace the latest block)
 
 

@@ -68,6 +68,8 @@ class EvmBackend(Backend, Protocol):
     """An EVM as a backend (`ChainBackend`, `RevmBackend`): a `Backend` with snapshots (revert to
     one once; later ones are dropped with it), single reads and the last transaction's gas."""
 
+    chain_id: int  # EIP-155
+
     def snapshot(self) -> str: ...
 
     def revert_to(self, snapshot_id: str) -> None: ...

@@ -48,6 +48,7 @@ class ChainBackend(ContractAbi):
         self._send_sync = True  # eth_sendTransactionSync until the node says it has none
         if dev_node:
             self.rpc("anvil_setBlockTimestampInterval", [1])
+        self.chain_id = int(self.rpc("eth_chainId", []), 16)
         self.sync()
         self.last_receipt: dict[str, Any] | None = None
         self.last_events: list[Event] = []

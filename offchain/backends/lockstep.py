@@ -15,9 +15,9 @@ from offchain.model.errors import Revert
 def model_beside(
     chain: EvmBackend, accounts: Iterable[str], factories: dict[str, Any] | None = None
 ) -> ModelBackend:
-    """A model to run beside `chain` from its head on: the same time, and the accounts' nonces
-    (so that both give a CREATE the same address)."""
-    model = ModelBackend(chain.last_block_time, factories=factories)
+    """A model to run beside `chain` from its head on: the same time and chain id, and the
+    accounts' nonces (so that both give a CREATE the same address)."""
+    model = ModelBackend(chain.last_block_time, factories=factories, chain_id=chain.chain_id)
     for account in accounts:
         model.nonces[account] = chain.nonce(account)
     return model

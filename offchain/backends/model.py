@@ -61,8 +61,11 @@ class ModelBackend:
         start_time: int,
         block_interval: int = 1,
         factories: dict[str, Callable[..., Any]] | None = None,
+        chain_id: int | None = None,
     ):
         self.env = Env(timestamp=start_time)
+        if chain_id is not None:
+            self.env.chain_id = chain_id
         # contract name -> model class (tests add the twins of contracts/testing/)
         self.factories = MODEL_FACTORIES if factories is None else factories
         self.block_interval = block_interval

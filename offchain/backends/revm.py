@@ -63,6 +63,9 @@ ANVIL_ACCOUNTS: tuple[str, ...] = (
 # token, any other byte four) on top of the 21,000 base; revm 8 predates it
 _FLOOR_PER_TOKEN = 10
 _BASE_GAS = 21_000
+# gas of a batched read (a static call, no transaction: a node's eth_call is not held to TX_GAS
+# either); the state reads of offchain/system/reads.py go past TX_GAS per chunk
+_READ_GAS = 200_000_000
 _REVERT_OUTPUT = re.compile(r"output: 0x([0-9a-fA-F]*)")
 # revm's Debug rendering of its journaled state: an account, and a storage slot of one (decimal)
 _ACCOUNT = re.compile(r"(0x[0-9a-f]{40}): Account \{")
@@ -266,7 +269,7 @@ class RevmBackend(ContractAbi):
         out: list[Any] = []
         for data, fns in self._read_requests(calls, cache):
             raw = self.evm.message_call(
-                ZERO_ADDRESS, _READER_ADDRESS, data, gas=TX_GAS, is_static=True
+                ZERO_ADDRESS, _READER_ADDRESS, data, gas=_READ_GAS, is_static=True
             )
             out.extend(fn.decode(result) for fn, result in zip(fns, _decode_results(raw)))
         return out

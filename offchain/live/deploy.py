@@ -105,7 +105,7 @@ def deploy_recorded(
     """Deploy on the node and in the model in lockstep (a difference raises Divergence)."""
     signers = {governance.address: governance, feeder.address: feeder}
     chain = SigningChain(node_url, artifacts, reader, signers)
-    model = ModelBackend(chain.last_block_time)
+    model = ModelBackend(chain.last_block_time, chain_id=chain.chain_id)
     for account in signers:
         model.nonces[account] = int(chain.rpc("eth_getTransactionCount", [account, "latest"]), 16)
     d = deploy_system(Lockstep(chain, model), config, governance.address, feeder.address)
@@ -248,7 +248,7 @@ def estimate_deployment(
     with fork:
         signers = {governance.address: governance, feeder.address: feeder}
         chain = EstimatingChain(fork.url, artifacts, reader, signers)
-        model = ModelBackend(chain.last_block_time)
+        model = ModelBackend(chain.last_block_time, chain_id=chain.chain_id)
         for account in signers:
             model.nonces[account] = chain.nonce(account)
         deploy_system(Lockstep(chain, model), config, governance.address, feeder.address)

@@ -180,7 +180,7 @@ class Replayer:
         self.chain = HistoricalChain(node.url, artifacts, reader, dev_node=False)
         start = node.block(record.first_block - 1)
         assert start is not None
-        self.model = ModelBackend(int(start["timestamp"], 16))
+        self.model = ModelBackend(int(start["timestamp"], 16), chain_id=record.chain_id)
         # contracts the record names (their artifact by address)
         self.recorded: dict[str, str] = {}
         for key, address in record.core.items():

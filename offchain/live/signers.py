@@ -18,8 +18,10 @@ from typing import Any, Protocol
 from eth_account import Account
 from eth_utils import to_checksum_address
 
+from offchain.backends.anvil import ANVIL_MNEMONIC
+
 # the devnet's (Anvil's) default mnemonic, as in ape-config.yaml
-DEV_MNEMONIC = "test test test test test test test test test test test junk"
+DEV_MNEMONIC = ANVIL_MNEMONIC
 DEV_ACCOUNTS = 10
 
 

@@ -1,11 +1,40 @@
-"""Twin of snekmate's ERC-20 module as used by contracts/Stablecoin.vy and
-contracts/TestToken.vy."""
+"""Twin of snekmate's ERC-20 module as used by contracts/Stablecoin.vy,
+contracts/GovernanceToken.vy and contracts/TestToken.vy, with its EIP-2612 `permit` (snekmate's
+eip712_domain_separator and ecdsa modules: the EIP-712 domain, `ecrecover` and its checks)."""
 
 from __future__ import annotations
+
+from eth_abi import encode as abi_encode
+from eth_keys import KeyAPI
+from eth_keys.exceptions import BadSignature
+from eth_utils import keccak, to_checksum_address
 
 from offchain.model.errors import require
 from offchain.model.fixed_point import MAX_UINT256, u256
 from offchain.model.state import ZERO_ADDRESS, Contract, Env
+
+PERMIT_TYPE_HASH = keccak(
+    text="Permit(address owner,address spender,uint256 value,uint256 nonce,uint256 deadline)"
+)
+DOMAIN_TYPE_HASH = keccak(
+    text="EIP712Domain(string name,string version,uint256 chainId,address verifyingContract)"
+)
+EIP712_VERSION = "1"  # what the token contracts pass to erc20.__init__
+# secp256k1's order, and the highest `s` snekmate's ecdsa accepts (n / 2: no malleable twins)
+SECP256K1_N = 0xFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFFEBAAEDCE6AF48A03BBFD25E8CD0364141
+MALLEABILITY_THRESHOLD = SECP256K1_N // 2
+
+
+def ecrecover(digest: bytes, v: int, r: int, s: int) -> str:
+    """The ecrecover precompile: the signer's address, or the zero address for a signature that
+    recovers nothing (v not 27 / 28, r or s out of range, r not a point of the curve)."""
+    if v not in (27, 28) or not 0 < r < SECP256K1_N or not 0 < s < SECP256K1_N:
+        return ZERO_ADDRESS
+    try:
+        signature = KeyAPI.Signature(vrs=(v - 27, r, s))
+        return signature.recover_public_key_from_msg_hash(digest).to_checksum_address()
+    except (BadSignature, ValueError):
+        return ZERO_ADDRESS
 
 
 class ERC20(Contract):
@@ -21,6 +50,7 @@ class ERC20(Contract):
         self.balance_of = self.storage(0)
         self.allowance = self.storage(0)  # (owner, spender) -> amount
         self.is_minter = self.storage(False)
+        self.nonces = self.storage(0)  # owner -> the nonce its next permit must sign
         self.log("OwnershipTransferred", previous_owner=ZERO_ADDRESS, new_owner=deployer)
         self.is_minter[deployer] = True
         self.log("RoleMinterChanged", minter=deployer, status=True)
@@ -37,6 +67,51 @@ class ERC20(Contract):
         self._spend_allowance(owner, sender, amount)
         self._transfer(owner, to, amount)
         return True
+
+    def permit(
+        self,
+        sender: str,
+        owner: str,
+        spender: str,
+        amount: int,
+        deadline: int,
+        v: int,
+        r: bytes,
+        s: bytes,
+    ) -> None:
+        require(self.now <= deadline, "erc20: expired deadline")
+        nonce = self.nonces[owner]
+        self.nonces[owner] = u256(nonce + 1)  # unsafe_add
+        struct_hash = keccak(
+            abi_encode(
+                ["bytes32", "address", "address", "uint256", "uint256", "uint256"],
+                [PERMIT_TYPE_HASH, owner, spender, amount, nonce, deadline],
+            )
+        )
+        digest = keccak(b"\x19\x01" + self.DOMAIN_SEPARATOR() + struct_hash)
+        s_value = int.from_bytes(s, "big")
+        require(s_value <= MALLEABILITY_THRESHOLD, "ecdsa: invalid signature `s` value")
+        signer = ecrecover(digest, v, int.from_bytes(r, "big"), s_value)
+        require(signer != ZERO_ADDRESS, "ecdsa: invalid signature")
+        require(signer == to_checksum_address(owner), "erc20: invalid signature")
+        self._approve(owner, spender, amount)
+
+    def DOMAIN_SEPARATOR(self) -> bytes:  # noqa: N802 - the contract's name
+        return keccak(
+            abi_encode(
+                ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+                [
+                    DOMAIN_TYPE_HASH,
+                    keccak(text=self.name),
+                    keccak(text=EIP712_VERSION),
+                    self.env.chain_id,
+                    self.address,
+                ],
+            )
+        )
+
+    def eip712Domain(self) -> tuple:  # noqa: N802 - the contract's name
+        return (b"\x0f", self.name, EIP712_VERSION, self.env.chain_id, self.address, bytes(32), [])
 
     def burn(self, sender: str, amount: int) -> None:
         self._burn(sender, amount)

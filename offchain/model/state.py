@@ -34,6 +34,8 @@ class Env:
     """What a block gives a model: the time, and the journal and logs of the current call."""
 
     timestamp: int = 0
+    # the chain's id (EIP-155), what a contract reads as `chain.id`; Anvil's by default
+    chain_id: int = 31337
     logs: list[Event] = field(default_factory=list)
     # address -> model contract, so contracts can call each other by address
     contracts: dict[str, Contract] = field(default_factory=dict)

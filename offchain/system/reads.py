@@ -77,13 +77,19 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
             if delegate != who:
                 add(f"engine.delegates[{who}][{delegate}]", e, "delegates", who, delegate)
     add("stablecoin.totalSupply", d.stablecoin, "totalSupply")
+    add("stablecoin.DOMAIN_SEPARATOR", d.stablecoin, "DOMAIN_SEPARATOR")
+    add("gov.DOMAIN_SEPARATOR", d.governance_token, "DOMAIN_SEPARATOR")
     add("stablecoin.owner", d.stablecoin, "owner")
     for who in holders:
         add(f"stablecoin.balanceOf[{who}]", d.stablecoin, "balanceOf", who)
         add(f"stablecoin.is_minter[{who}]", d.stablecoin, "is_minter", who)
     for who in accounts:
-        for spender in [d.stable_join] + [t.pool for t in d.types.values()]:
+        for spender in [d.stable_join] + [t.pool for t in d.types.values()] + list(accounts):
             add(f"stablecoin.allowance[{who}][{spender}]", d.stablecoin, "allowance", who, spender)
+        add(f"stablecoin.nonces[{who}]", d.stablecoin, "nonces", who)
+        add(f"gov.nonces[{who}]", d.governance_token, "nonces", who)
+        for spender in accounts:
+            add(f"gov.allowance[{who}][{spender}]", d.governance_token, "allowance", who, spender)
     add("fees.fee_recipient", d.fees, "fee_recipient")
     for name in (
         "live",

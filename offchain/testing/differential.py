@@ -52,6 +52,8 @@ from offchain.system.deployment import Deployment, deploy_flash_taker, seed_pool
 from offchain.testing.attacks import stage_and_attack
 from offchain.testing.checking import Checker
 from offchain.testing.harness import Roles, System
+from offchain.testing.permits import dev_key, sign_permit
+from offchain.testing.specification import SpecViolation
 from offchain.testing.stats import StepStats
 
 TYPES = ["ETH-A", "WBTC-A"]
@@ -65,6 +67,10 @@ STEPS = collections.Counter()
 FULL_CHECK_EVERY = 20
 FRACTION = st.integers(min_value=0, max_value=10**6)
 NUDGE = st.sampled_from([-2, -1, 0, 0, 0, 1, 2])
+# waits to an auction's max_duration: its last second (-1) or the one after (-2)
+EDGE_WAITS = st.sampled_from([-1, -2])
+# how a permit of the `permit` rule is signed (valid is drawn as often as the broken ones)
+PERMIT_CASES = ["valid", "valid", "valid", "expired", "wrong_signer", "replayed", "other_token"]
 
 
 class Differential(RuleBasedStateMachine):
@@ -97,7 +103,7 @@ class Differential(RuleBasedStateMachine):
             if sys.exc_info()[0] is None:  # the example passed its steps: compare everything
                 self.checker.full()
         finally:
-            self.stats.end_example()
+            self.stats.end_example(self.checker.counts, self.s.spec.checks)
             self.node.revert_to(self.snapshot)
 
     # ---------------------------------------------------- helpers
@@ -326,6 +332,50 @@ class Differential(RuleBasedStateMachine):
             self.act(self.s.d.stablecoin, "approve", user, self.s.d.stable_join, amount)
         self.act(self.s.d.stable_join, "join", user, user, amount)
 
+    @rule(
+        token_i=st.integers(0, 1),
+        owner_i=st.integers(0, 2),
+        spender_i=st.integers(0, 2),
+        sender_i=st.integers(0, 2),
+        value=st.one_of(st.integers(0, 10**24), st.just(MAX_UINT256)),
+        case=st.sampled_from(PERMIT_CASES),
+    )
+    def permit(self, token_i, owner_i, spender_i, sender_i, value, case):
+        """An EIP-2612 permit signed by a wallet (eth-account) for the stablecoin or the
+        governance token: valid, or expired, signed by another account, replaying a used nonce,
+        or signed for the other token. A valid one must succeed (the allowance is the signed
+        value and the nonce moves on: the state comparison sees both), a broken one must fail
+        with its reason, on both sides."""
+        d = self.s.d
+        tokens = (d.stablecoin, d.governance_token)
+        token, other = tokens[token_i], tokens[1 - token_i]
+        owner, spender = self.users[owner_i], self.users[spender_i]
+        nonce = self.s.contract(token).nonces[owner]
+        # the block the permit is mined in (a warp may have moved it on)
+        mined_at = self.s.model.next_block_time
+        deadline = mined_at - 1 if case == "expired" else mined_at + 3600
+        signer = self.users[(owner_i + 1) % 3] if case == "wrong_signer" else owner
+        signed_nonce = nonce - 1 if case == "replayed" and nonce > 0 else nonce
+        domain = other if case == "other_token" else token
+        signed = sign_permit(
+            dev_key(signer),
+            self.s.contract(domain).name,
+            self.s.chain.chain_id,
+            domain,
+            owner,
+            spender,
+            value,
+            signed_nonce,
+            deadline,
+        )
+        args = (owner, spender, value, deadline, *signed)
+        ok = self.act(token, "permit", self.users[sender_i], *args)
+        valid = case == "valid" or (case == "replayed" and nonce == 0)
+        if ok != valid:
+            raise SpecViolation(f"permit ({case}, nonce {nonce}) {'succeeded' if ok else 'failed'}")
+        if ok and self.s.contract(token).allowance[(owner, spender)] != value:
+            raise SpecViolation(f"permit of {value} left another allowance")
+
     # ---------------------------------------------------- prices and time
 
     @rule(
@@ -441,8 +491,11 @@ class Differential(RuleBasedStateMachine):
         taker_i=st.integers(0, 2),
         frac=FRACTION,
         wait=st.sampled_from([0, 90, 600, 1800]),
+        # tight_cap: the type's cap leaves room for the vault but less than dust of it (the
+        # whole vault goes); near_debt: the take leaves a debt just under min_auction
+        variant=st.sampled_from(["plain", "plain", "tight_cap", "near_debt"]),
     )
-    def liquidation_story(self, name, user_i, taker_i, frac, wait):
+    def liquidation_story(self, name, user_i, taker_i, frac, wait, variant="plain"):
         """The whole liquidation story in one step, so that every example reaches it whatever
         the other rules did: the user opens a vault near its limit, the price falls by a third,
         a keeper liquidates the vault and a user takes part or all of the auction at its price.
@@ -467,6 +520,10 @@ class Differential(RuleBasedStateMachine):
             self.s.d.engine, "modify_vault", user, t.type_id, user, user, user, collateral, debt
         )
         self.crash(name, 66)
+        if variant == "tight_cap":
+            cap = self._cap_around_vault(t, "vault_but_dust", "type", user)
+            penalty = t.config.liquidation_penalty
+            self.act(self.s.d.liquidator, "configure_type", gov, t.type_id, t.auction, penalty, cap)
         if user in self._unsafe_owners(name):
             self.act(
                 self.s.d.liquidator, "liquidate", self.r.keeper, t.type_id, user, self.r.keeper
@@ -479,9 +536,13 @@ class Differential(RuleBasedStateMachine):
         a = auction.auctions[auction_id]
         if auction._needs_reset(a):
             return
+        price = auction._price(a)
         amount = a.lot if frac > 500_000 else max(1, a.lot * frac // 10**6)
         taker = self.users[taker_i]
-        self.act(t.auction, "take", taker, auction_id, amount, auction._price(a), taker, b"")
+        if variant == "near_debt":
+            amount = max(1, (a.debt - auction.min_auction // 2) // max(price, 1))
+            self._stable_for(taker, a.debt)
+        self.act(t.auction, "take", taker, auction_id, amount, price, taker, b"")
 
     @precondition(lambda self: self._any_unsafe())
     @rule(
@@ -630,6 +691,37 @@ class Differential(RuleBasedStateMachine):
             self.users[keeper_i],
         )
 
+    def _cap_around_vault(self, t, mode, which, owner=None):
+        """A cap whose room is a vault's debt with the penalty (`owner`'s, else the largest
+        vault's) less half the dust ("vault_but_dust"), or half of it."""
+        engine, liquidator = self.engine(), self.s.contract(self.s.d.liquidator)
+        ctype = engine.collateral_types[t.type_id]
+        owners = self.users if owner is None else [owner]
+        debt = max(engine.vaults[(t.type_id, u)].normalized_debt for u in owners) * ctype.rate
+        penalty = liquidator.types[t.type_id].penalty
+        to_raise = debt * penalty // WAD
+        room = (
+            to_raise - ctype.dust * penalty // WAD // 2
+            if mode == "vault_but_dust"
+            else to_raise // 2
+        )
+        used = (
+            liquidator.debt_in_auction
+            if which == "global"
+            else liquidator.types[t.type_id].debt_in_auction
+        )
+        return max(0, min(used + room, 10**12 * RAD))
+
+    def _wait(self, name, pick, wait):
+        """Let `wait` seconds pass; EDGE_WAITS: until the next block is the last second of the
+        picked auction's max_duration (-1) or the first after it (-2)."""
+        if wait < 0:
+            auction = self.s.contract(self.t(name).auction)
+            started = auction.auctions[self._auction_id(name, pick)].started
+            wait = started + auction.max_duration + (wait == -2) - self.s.now
+        if wait > 0:
+            self.s.warp(wait)
+
     def _auction_id(self, name, pick):
         active = self.s.contract(self.t(name).auction).active
         return active[pick % len(active)] if active else pick % 3 + 1
@@ -639,21 +731,29 @@ class Differential(RuleBasedStateMachine):
         pick=st.integers(0, 50),
         taker_i=st.integers(0, 2),
         frac=FRACTION,
-        amount_mode=st.sampled_from(["all", "part", "tiny"]),
+        # near_debt: the collateral that would leave a debt just under min_auction (the partial
+        # take's dust rule)
+        amount_mode=st.sampled_from(["all", "part", "tiny", "near_debt"]),
         price_mode=st.sampled_from(["above", "at", "below"]),
-        wait=st.integers(0, 9000),
+        wait=st.one_of(st.integers(0, 9000), EDGE_WAITS),
     )
     def take(self, name, pick, taker_i, frac, amount_mode, price_mode, wait):
         t = self.t(name)
         auction = self.s.contract(t.auction)
         auction_id = self._auction_id(name, pick)
-        if wait:
-            self.s.warp(wait)
+        self._wait(name, pick, wait)
         a = auction.auctions[auction_id]
         price = auction._price(a) if a.top else 0
         max_price = {"above": price * 2 + 1, "at": price, "below": max(0, price - 1)}[price_mode]
-        amount = {"all": a.lot, "part": a.lot * frac // 10**6, "tiny": 1 + frac % 1000}[amount_mode]
+        amount = {
+            "all": a.lot,
+            "part": a.lot * frac // 10**6,
+            "tiny": 1 + frac % 1000,
+            "near_debt": max(1, (a.debt - auction.min_auction // 2) // max(price, 1)),
+        }[amount_mode]
         taker = self.users[taker_i]
+        if amount_mode == "near_debt":
+            self._stable_for(taker, a.debt)
         n_events = len(self.s.model.env.logs)
         self.act(t.auction, "take", taker, auction_id, amount, max_price, taker, b"")
         for ev in self.s.model.env.logs[n_events:]:
@@ -692,7 +792,8 @@ class Differential(RuleBasedStateMachine):
         pick=st.integers(0, 50),
         keeper_i=st.integers(0, 2),
         # often past the auction's max_duration (8,400 s in the devnet), when a reset is due
-        wait=st.one_of(st.integers(0, 20000), st.integers(8_400, 30_000)),
+        # or EDGE_WAITS: to the second max_duration ends or the one after
+        wait=st.one_of(st.integers(0, 20000), st.integers(8_400, 30_000), EDGE_WAITS),
     )
     def reset(self, name, pick, keeper_i, wait):
         """Reset an auction (of a type with running auctions, if there is one), often after a
@@ -701,8 +802,7 @@ class Differential(RuleBasedStateMachine):
         running = [n for n in TYPES if self.s.contract(self.t(n).auction).active]
         if running and name not in running:
             name = running[pick % len(running)]
-        if wait:
-            self.s.warp(wait)
+        self._wait(name, pick, wait)
         if running and not self.s.contract(self.t(name).oracle).peek()[1]:
             self.crash(name, 100)
         self.act(
@@ -724,11 +824,17 @@ class Differential(RuleBasedStateMachine):
 
     @rule(
         name=st.sampled_from(TYPES),
-        cap=st.sampled_from([0, 10**3 * RAD, 10**5 * RAD, 10**7 * RAD]),
+        # or room for the largest vault of the type but less than dust of it, or half of it
+        # (the liquidation's partial and whole-vault rules)
+        cap=st.sampled_from(
+            [0, 10**3 * RAD, 10**5 * RAD, 10**7 * RAD, "vault_but_dust", "half_vault"]
+        ),
         which=st.sampled_from(["global", "type"]),
     )
     def set_auction_cap(self, name, cap, which):
         t = self.t(name)
+        if isinstance(cap, str):
+            cap = self._cap_around_vault(t, cap, which)
         if which == "global":
             self.act(self.s.d.liquidator, "set_max_debt_in_auction", self.r.governance, cap)
         else:
@@ -747,6 +853,9 @@ class Differential(RuleBasedStateMachine):
         curve=st.sampled_from(
             [
                 (0, 3600, 0, 0),
+                # a prime duration: the linear price's division is rarely exact, so its
+                # rounding direction shows
+                (0, 3607, 0, 0),
                 (1, 0, 60, 99 * RAY // 100),
                 (2, 0, 0, RAY - RAY // 10000),
                 (0, 0, 0, 0),

@@ -8,8 +8,8 @@ state: `replay_on_anvil` runs a failing example's steps there through `Lockstep`
 `ChainBackend` and says whether the failure reproduces on the node.
 
 Profiles (`PROFILES`): `ci` (revm, derandomized, the test suite's), `ci-anvil` (a smaller one on
-the test session's Anvil, so that the node path is never untested) and `deep` (fresh examples,
-for `make fuzz`, scripts/fuzz.py).
+the test session's Anvil, so that the node path is never untested) and `campaign` (a batch of
+`make fuzz`'s workers, each batch with its own seed: offchain/testing/campaign.py).
 """
 
 from __future__ import annotations
@@ -43,10 +43,8 @@ from offchain.testing.harness import TEST_FACTORIES, Roles
 # block 0 of the revm target (and of the Anvil a failure is replayed on)
 REVM_GENESIS = 1_700_000_000
 ROOT = Path(__file__).resolve().parents[2]
-# the committed records of the last campaign (scripts/fuzz.py) and mutation run
-# (scripts/mutate.py), read by the benchmark
+# the committed record of the last campaign (scripts/fuzz.py), read by the benchmark
 CAMPAIGN_RECORD = ROOT / "bench" / "fuzz-campaign.json"
-MUTATION_RECORD = ROOT / "bench" / "mutation-results.json"
 Artifacts = tuple[dict[str, tuple[list[dict], str]], str]  # (load_artifacts, reader_code)
 
 
@@ -87,7 +85,8 @@ class Profile:
 PROFILES = {
     "ci": Profile(examples=650, steps=100, derandomize=True),
     "ci-anvil": Profile(examples=6, steps=60, derandomize=True),
-    "deep": Profile(examples=100, steps=150, derandomize=False),
+    # one batch of a campaign's worker (offchain/testing/campaign.py), seeded per batch
+    "campaign": Profile(examples=20, steps=150, derandomize=False),
 }
 
 
@@ -184,7 +183,6 @@ def run_on_revm(
 
 __all__ = [
     "CAMPAIGN_RECORD",
-    "MUTATION_RECORD",
     "MACHINES",
     "PROFILES",
     "REVM_GENESIS",

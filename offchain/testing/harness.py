@@ -23,6 +23,7 @@ from offchain.system.deployment import Deployment
 from offchain.system.invariants import model_invariants, state_invariants
 from offchain.system.reads import read_chain_state, read_model_state, state_keys
 from offchain.testing.economics import Auditor
+from offchain.testing.specification import Specification
 
 # every contract the tests deploy: the system's and contracts/testing/'s
 TEST_FACTORIES = {**MODEL_FACTORIES, "ReentrantTaker": ReentrantTaker}
@@ -58,6 +59,7 @@ class System:
         self.extra_holders: list[str] = []
         # the economic properties of every transaction (offchain/testing/economics.py)
         self.auditor = Auditor(model, d, roles.users)
+        self.spec = Specification(lambda: self.model, d)
 
     # -------------------------------------------------------- acting
 
@@ -65,8 +67,14 @@ class System:
         """One transaction on both; raises Revert (same reason on both) or Divergence; then its
         economic properties are checked (EconomicViolation)."""
         before = self.auditor.before(sender, address, function)
-        self.lockstep.transact(address, function, sender, *args)
+        pre = self.spec.before(sender, address, function, args)
+        try:
+            self.lockstep.transact(address, function, sender, *args)
+        except Revert as exc:
+            self.spec.reverted(pre, exc.reason)
+            raise
         self.auditor.after(before, self.model.last_events)
+        self.spec.after(pre, self.model.last_events)
 
     @contextmanager
     def what_if(self) -> Iterator[None]:

@@ -74,10 +74,14 @@ class StepStats:
             TOTALS.steps += 1
         self._close()
 
-    def end_example(self) -> None:
+    def end_example(self, checks: collections.Counter, spec_checks: int) -> None:
+        """The example is over: `checks` are its Checker's counts, `spec_checks` how many
+        specification checks its transactions passed (offchain/testing/specification.py)."""
         self._close()
         TOTALS.examples += 1
         TOTALS.last_example = self.steps
+        TOTALS.checks.update(checks)
+        TOTALS.checks["specification checks"] += spec_checks
 
     def _close(self) -> None:
         if self._rule is not None:

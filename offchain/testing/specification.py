@@ -1,0 +1,619 @@
+"""The specification, checked on every transaction: not that the chain and the model agree (Lockstep
+and offchain/testing/checking.py do that), but that the result is the one the protocol promises.
+An exact twin reproduces a bug exactly; these checks are what catch a bug planted in both
+(offchain/testing/mutation.py).
+
+`Specification.before` keeps, from the model's state before a transaction, the little each check
+needs; `after` checks the transaction's events (identical on chain and in the model, or Lockstep
+has already failed) and the state after it; `reverted` checks that a revert's reason holds. The
+arithmetic is written here plainly (exact rationals, ceil/floor by hand), never through the model's
+fixed_point, price_curves or contracts, so that a bug in those cannot hide itself:
+
+- a take pays at least the exact curve price (and at most its round-ups above it), and a partial
+  take leaves 0 or at least min_auction; a take happens only on an auction that needs no reset, a
+  reset only on one that does; an auction starts at the oracle price times the buffer;
+- a liquidation raises exactly ceil(debt x penalty), within the room of both caps unless it takes
+  the whole vault, and leaves the vault's debt 0 or at least dust; every vault's debt after a
+  change of it is 0 or at least dust, within the type's ceiling;
+- only whom the owner allows makes a vault riskier; only a feeder posts a price, within max_change
+  of the reference; the spotter's safe price is floor(price / ratio);
+- an accrual's effective fee is 1 + ceil((base - 1) x multiplier) with the multiplier of the
+  period's average excess over the kink, its rate the old rate times that fee per second elapsed
+  (rounded up); the stability pool's share of the fees is floor(income x share);
+- a closed loss covers min(raised, debt); the debt-auction layer adds exactly what it takes on;
+  a loss is covered only after its queue delay; a withdrawal only of realized shares, inside its
+  window; every staker holds 0 or at least MIN_SHARES;
+- a debt-auction bid lowers the lot by min_decrease, a surplus-auction bid raises the bid by
+  min_increase; a ceiling rises by at most a gap per cooldown window; a pool swap pays exactly the
+  constant-product amount after its fee; global settlement takes ceil(ceil(debt) x final price)
+  from a vault and cashes floor(amount x cash price).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+from offchain.backends import ModelBackend
+from offchain.model.backstop import Layer
+from offchain.model.fixed_point import RAY, WAD
+from offchain.model.price_curves import LINEAR, STAIRSTEP
+from offchain.model.stability_pool import MIN_SHARES
+from offchain.model.state import Event
+from offchain.system.deployment import Deployment
+
+# (the constants are the model's, one definition each; no arithmetic of the model is used)
+WAD_TO_RAY = 10**9
+# the stakers whose realization the withdrawal check looks up before a transaction
+SHARE_ACCOUNTS_LIMIT = 64
+
+
+class SpecViolation(AssertionError):
+    """A transaction's result is not what the specification says (the message lists each)."""
+
+
+def ceil_div(x: int, y: int) -> int:
+    return -(-x // y)
+
+
+def exact_curve_price(kind: int, duration: int, step: int, cut: int, top: int, elapsed: int):
+    """The curve's price without rounding: linear top x (1 - t / duration), zero after; stairstep
+    top x cut ** (t // step); exponential top x cut ** t."""
+    if kind == LINEAR:
+        return Fraction(top * max(duration - elapsed, 0), duration)
+    n = elapsed // step if kind == STAIRSTEP else elapsed
+    return top * Fraction(cut, RAY) ** n
+
+
+def _curve(contract: Any) -> tuple[int, int, int, int]:
+    """(kind, duration, step, cut) of an auction's curve."""
+    kind, duration, step, cut = contract.curve
+    return kind, duration, step, cut
+
+
+def curve_price_problem(curve: Any, top: int, elapsed: int, price: int) -> str | None:
+    """Why `price` is not the curve's price rounded up (None when it is): at least the exact
+    price, and exactly the specified rounding of it: linear ceil(top x (duration - t) /
+    duration); the powers top x cut ** n with every product rounded up (`power_up`), times top
+    rounded up."""
+    kind, duration, step, cut = curve
+    exact = exact_curve_price(kind, duration, step, cut, top, elapsed)
+    if price < exact:
+        return f"price {price} below the exact curve price {float(exact):.6e} at {elapsed} s"
+    if kind == LINEAR:
+        expected = ceil_div(top * max(duration - elapsed, 0), duration)
+    else:
+        n = elapsed // step if kind == STAIRSTEP else elapsed
+        expected = ceil_div(top * power_up(cut, n), RAY)
+    if price != expected:
+        return f"price {price} is not the curve's price rounded up, {expected}, at {elapsed} s"
+    return None
+
+
+def effective_fee(base_fee: int, kink: int, max_multiplier: int, excess: int) -> int:
+    """FeeAccumulator.vy's formula: 1 + ceil((base_fee - 1) x multiplier), multiplier = 1 +
+    ceil((max_multiplier - 1) x excess / (1 - kink)) [ray / wad]."""
+    if base_fee == RAY or max_multiplier == WAD or excess == 0:
+        return base_fee
+    multiplier = WAD + ceil_div((max_multiplier - WAD) * excess, WAD - kink)
+    return RAY + ceil_div((base_fee - RAY) * multiplier, WAD)
+
+
+def power_up(x: int, n: int) -> int:
+    """x ** n for a ray x, each product rounded up, by binary exponentiation (the specified
+    compounding: the rate never falls behind the fee)."""
+    z, base = RAY, x
+    while n:
+        if n & 1:
+            z = ceil_div(z * base, RAY)
+        n >>= 1
+        if n:
+            base = ceil_div(base * base, RAY)
+    return z
+
+
+class _Copy(dict):
+    """A copy of a model mapping that reads missing keys as the mapping's default."""
+
+    def __init__(self, storage: Any):
+        super().__init__(storage)
+        self.default = getattr(storage, "_default", 0)
+
+    def __missing__(self, key: Any) -> Any:
+        return self.default
+
+
+@dataclass
+class Before:
+    """What the checks need from the state before one transaction."""
+
+    sender: str
+    address: str
+    function: str
+    args: tuple
+    state: dict[str, Any]
+
+
+class Specification:
+    """The checks of one System (see the module docstring). `checks` counts them."""
+
+    def __init__(self, model: Callable[[], ModelBackend], d: Deployment):
+        self._model = model  # the System's model (what_if swaps it)
+        self.d = d
+        self.checks = 0
+        self.events: list[Event] = []  # of the transaction being checked
+        self.raised: dict[bytes, int] = {}  # per type, by its liquidations so far
+        self._auctions = {t.auction: name for name, t in d.types.items()}
+        self._oracles = {t.oracle: name for name, t in d.types.items()}
+        self._pools = {t.pool: name for name, t in d.types.items()}
+        self._type_names = {t.type_id: name for name, t in d.types.items()}
+
+    @property
+    def model(self) -> ModelBackend:
+        return self._model()
+
+    def c(self, address: str) -> Any:
+        return self.model.contract(address)
+
+    # ------------------------------------------------------------ before
+
+    def before(self, sender: str, address: str, function: str, args: tuple) -> Before:
+        d, c = self.d, self.c
+        engine, backstop, pool = c(d.engine), c(d.backstop), c(d.stability_pool)
+        state: dict[str, Any] = {
+            "ctypes": _Copy(engine.collateral_types),
+            "vaults": _Copy(engine.vaults),
+            "delegates": _Copy(engine.delegates),
+            "liquidator_types": _Copy(c(d.liquidator).types),
+            "liquidator_room": c(d.liquidator).max_debt_in_auction
+            - c(d.liquidator).debt_in_auction,
+            "fees": _Copy(c(d.fees).fees),
+            "pool_fee_share": c(d.fees).pool_fee_share,
+            "losses": _Copy(backstop.losses),
+            "debt_to_auction": backstop.debt_to_auction,
+            "queue_delay": backstop.queue_delay,
+            "backstop_live": backstop.live,
+            "pool_shares": _Copy(pool.shares),
+            "pool_realized": {
+                who: pool.is_realized(who) for who in list(pool.shares)[:SHARE_ACCOUNTS_LIMIT]
+            },
+            "pool_withdrawal_at": _Copy(pool.withdrawal_at),
+            "pool_timing": (pool.cooldown, pool.exposure_delay, pool.exit_window),
+            "debt_auctions": _Copy(c(d.debt_auction).auctions),
+            "surplus_auctions": _Copy(c(d.surplus_auction).auctions),
+            "ceilings": _Copy(c(d.ceiling).configs),
+        }
+        for name, t in d.types.items():
+            auction, oracle, cpool = c(t.auction), c(t.oracle), c(t.pool)
+            state[f"auctions:{name}"] = _Copy(auction.auctions)
+            state[f"min_auction:{name}"] = auction.min_auction
+            state[f"oracle:{name}"] = (
+                oracle.next_price or oracle.current_price,
+                oracle.max_change,
+                oracle.feeders[sender],
+            )
+            state[f"pool:{name}"] = (cpool.reserve_collateral, cpool.reserve_stable, cpool.fee)
+        return Before(sender, address, function, args, state)
+
+    # ------------------------------------------------------------ after a success
+
+    def after(self, pre: Before, events: list[Event]) -> None:
+        problems: list[str] = []
+        self.events = events
+        self.raised = {}
+        now = self.model.env.timestamp
+        for event in events:
+            check = _EVENT_CHECKS.get(event.name)
+            if check is not None:
+                self.checks += 1
+                problem = check(self, pre, event, now)
+                if problem:
+                    problems.append(f"{event.name}: {problem}")
+        problems += self._debt_to_auction(pre, events)
+        problems += self._stakers(events)
+        if problems:
+            raise SpecViolation(
+                f"{pre.function} from {pre.sender}: specification broken:\n" + "\n".join(problems)
+            )
+
+    def _type_of_auction(self, address: str) -> str | None:
+        return self._auctions.get(address)
+
+    def _debt_to_auction(self, pre: Before, events: list[Event]) -> list[str]:
+        if any(e.name == "Shutdown" and e.address == self.d.backstop for e in events):
+            return []
+        added = sum(
+            e.args["amount"]
+            for e in events
+            if e.name == "LossAllocated" and e.args["layer"] == Layer.DEBT_AUCTION
+        )
+        started = sum(
+            e.args["bid"]
+            for e in events
+            if e.name == "DebtAuctionStarted" and e.address == self.d.backstop
+        )
+        now_value = self.c(self.d.backstop).debt_to_auction
+        self.checks += 1
+        if now_value != pre.state["debt_to_auction"] + added - started:
+            return [
+                f"debt_to_auction {pre.state['debt_to_auction']} -> {now_value}, but the "
+                f"debt-auction layer took on {added} and auctions started for {started}"
+            ]
+        return []
+
+    def _stakers(self, events: list[Event]) -> list[str]:
+        pool = self.c(self.d.stability_pool)
+        out = []
+        for e in events:
+            if e.address == self.d.stability_pool and "staker" in e.args:
+                shares = pool.shares[e.args["staker"]]
+                self.checks += 1
+                if shares != 0 and shares < MIN_SHARES:
+                    out.append(f"staker {e.args['staker']} holds {shares} < MIN_SHARES")
+        return out
+
+    # ------------------------------------------------------------ after a revert
+
+    def reverted(self, pre: Before, reason: str | None) -> None:
+        """A revert's reason must hold in the state before the transaction."""
+        check = _REVERT_CHECKS.get(reason or "")
+        if check is None:
+            return
+        self.checks += 1
+        problem = check(self, pre)
+        if problem:
+            raise SpecViolation(f"{pre.function} from {pre.sender} reverted {reason!r}: {problem}")
+
+
+# ---------------------------------------------------------------- per event
+
+
+def _taken(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    name = spec._type_of_auction(e.address)
+    if name is None:
+        return None
+    auction = pre.state[f"auctions:{name}"][e.args["auction_id"]]
+    contract = spec.c(e.address)
+    elapsed = now - auction.started
+    price, owe, collateral = e.args["price"], e.args["owe"], e.args["collateral"]
+    problem = curve_price_problem(tuple(contract.curve), auction.top, elapsed, price)
+    if problem:
+        return problem
+    if elapsed > contract.max_duration or price * RAY // auction.top < contract.max_drop:
+        return f"auction {e.args['auction_id']} needed a reset, yet was taken"
+    if collateral * price > owe:
+        return f"{collateral} collateral at {price} for {owe}: below the price"
+    min_auction = pre.state[f"min_auction:{name}"]
+    if e.args["debt"] != 0 and e.args["lot"] != 0 and e.args["debt"] < min_auction:
+        return f"partial take left debt {e.args['debt']} < min_auction {min_auction}"
+    return None
+
+
+def _started(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    name = spec._type_of_auction(e.address)
+    if name is None or not e.args.get("top"):
+        return None
+    contract = spec.c(e.address)
+    price, valid = spec.c(contract.oracle).peek()
+    expected = ceil_div(price * WAD_TO_RAY * contract.buffer, RAY)
+    if e.name == "Reset":
+        # the contract's price is at least the exact curve's: when even ceil(exact) keeps the
+        # auction above max_drop before max_duration, it needed no reset
+        auction = pre.state[f"auctions:{name}"][e.args["auction_id"]]
+        elapsed = now - auction.started
+        exact = exact_curve_price(*_curve(contract), auction.top, elapsed)
+        floor_price = ceil_div(exact.numerator, exact.denominator)
+        if (
+            elapsed <= contract.max_duration
+            and floor_price > 0
+            and floor_price * RAY // auction.top >= contract.max_drop
+        ):
+            return f"auction {e.args['auction_id']} reset at {elapsed} s, before it needed one"
+    if valid and e.args["top"] != expected:
+        return f"top {e.args['top']} is not the oracle price x buffer {expected}"
+    return None
+
+
+def _seized(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    """A liquidation seizes as much debt as the room of both caps allows (penalty included), the
+    whole vault when the rest would be below dust or the collateral rounds to all of it, nothing
+    when the part would be below dust; it raises ceil(debt x penalty); several in one transaction
+    share the room."""
+    if e.args["debt_dst"] != spec.d.backstop or pre.address != spec.d.liquidator:
+        return None
+    t = e.args["collateral_type"]
+    ctype = pre.state["ctypes"][t]
+    vault = pre.state["vaults"][(t, e.args["owner"])]
+    config = pre.state["liquidator_types"][t]
+    raised_before = spec.raised.get(t, 0), sum(spec.raised.values())
+    room = min(
+        pre.state["liquidator_room"] - raised_before[1],
+        config.max_debt_in_auction - config.debt_in_auction - raised_before[0],
+    )
+    allowed = min(vault.normalized_debt, room * WAD // ctype.rate // config.penalty)
+    expected = vault.normalized_debt
+    if allowed < vault.normalized_debt:
+        if allowed * ctype.rate < ctype.dust <= (vault.normalized_debt - allowed) * ctype.rate:
+            return f"a partial liquidation of {allowed * ctype.rate} below dust happened"
+        if (vault.normalized_debt - allowed) * ctype.rate >= ctype.dust and ceil_div(
+            vault.collateral * allowed, vault.normalized_debt
+        ) < vault.collateral:
+            expected = allowed
+    seized = -e.args["delta_normalized_debt"]
+    if seized != expected:
+        return f"seized {seized} normalized debt, the caps' room and dust give {expected}"
+    to_raise = ceil_div(seized * ctype.rate * config.penalty, WAD)
+    spec.raised[t] = spec.raised.get(t, 0) + to_raise
+    started = [
+        x
+        for x in spec.events
+        if x.name == "Started"
+        and x.address == config.auction
+        and x.args["owner"] == e.args["owner"]
+    ]
+    if started and started[-1].args["debt"] != to_raise:
+        return f"auction raises {started[-1].args['debt']}, not ceil(debt x penalty) = {to_raise}"
+    return None
+
+
+def _vault_modified(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    t, owner = e.args["collateral_type"], e.args["owner"]
+    engine = spec.c(spec.d.engine)
+    ctype, vault = engine.collateral_types[t], engine.vaults[(t, owner)]
+    debt = vault.normalized_debt * ctype.rate
+    delta_debt, delta_collateral = e.args["delta_normalized_debt"], e.args["delta_collateral"]
+    if delta_debt != 0 and debt != 0 and debt < ctype.dust:
+        return f"vault {owner} left with debt {debt} below dust {ctype.dust}"
+    if delta_debt > 0 and ctype.normalized_debt * ctype.rate > ctype.debt_ceiling:
+        return f"type debt {ctype.normalized_debt * ctype.rate} above its ceiling"
+    if delta_debt > 0 or delta_collateral < 0:
+        allowed = pre.sender == owner or pre.state["delegates"][(owner, pre.sender)]
+        if not allowed:
+            return f"{pre.sender} made {owner}'s vault riskier without being allowed"
+        if debt > vault.collateral * ctype.safe_price:
+            return f"vault {owner} left unsafe"
+    return None
+
+
+def _accrued(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    t = e.args["collateral_type"]
+    fee = pre.state["fees"][t]
+    after = spec.c(spec.d.fees).fees[t]
+    elapsed = now - fee.last_accrual
+    excess = 0
+    if after.integral_at_accrual != fee.integral_at_accrual:
+        excess = ceil_div(after.integral_at_accrual - fee.integral_at_accrual, elapsed)
+    expected = effective_fee(fee.base_fee, fee.kink, fee.max_multiplier, excess)
+    if e.args["effective_fee"] != expected:
+        return f"effective fee {e.args['effective_fee']}, the formula gives {expected}"
+    rate = pre.state["ctypes"][t].rate
+    expected_rate = ceil_div(power_up(expected, elapsed) * rate, RAY)
+    if e.args["rate"] != expected_rate:
+        return f"rate {e.args['rate']}, fee {expected} over {elapsed} s gives {expected_rate}"
+    return None
+
+
+def _fees_shared(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    income = e.args["to_pool"] + e.args["to_recipient"]
+    expected = income * pre.state["pool_fee_share"] // WAD
+    if e.args["to_pool"] != expected:
+        return f"pool's share {e.args['to_pool']} of {income} is not floor(income x share)"
+    return None
+
+
+def _price_posted(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    name = spec._oracles.get(e.address)
+    if name is None:
+        return None
+    reference, bound, is_feeder = pre.state[f"oracle:{name}"]
+    if not is_feeder:
+        return f"{pre.sender} is no feeder, yet posted"
+    price = e.args["price"]
+    if bound != 0 and reference != 0:
+        if price * WAD > reference * (WAD + bound) or (
+            bound < WAD and price * WAD < reference * (WAD - bound)
+        ):
+            return f"price {price} beyond max_change {bound} of the reference {reference}"
+    return None
+
+
+def _spotter_poked(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    if e.address != spec.d.spotter:
+        return None
+    ratio = spec.c(spec.d.spotter).liquidation_ratios[e.args["collateral_type"]]
+    expected = e.args["price"] * WAD_TO_RAY * RAY // ratio if e.args["valid"] else 0
+    if e.args["safe_price"] != expected:
+        return f"safe price {e.args['safe_price']}, floor(price / ratio) = {expected}"
+    return None
+
+
+def _loss_closed(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    key = (e.args["collateral_type"], e.args["auction"], e.args["auction_id"])
+    loss = pre.state["losses"].get(key)
+    if loss is None:  # opened and closed in this transaction
+        debt = spec.c(spec.d.backstop).losses[key].debt
+    else:
+        debt = loss.debt
+    expected = min(e.args["raised"], debt)
+    if e.args["covered"] != expected:
+        return f"covered {e.args['covered']}, min(raised, debt) = {expected}"
+    return None
+
+
+def _loss_allocated(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    key = (e.args["collateral_type"], e.args["auction"], e.args["auction_id"])
+    loss = pre.state["losses"].get(key)
+    if loss is not None and pre.state["backstop_live"]:
+        if loss.created_at + pre.state["queue_delay"] > now:
+            return f"loss {key[2]} covered before its queue delay ended"
+    return None
+
+
+def _withdrawn(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    if e.address != spec.d.stability_pool:
+        return None
+    staker = e.args["staker"]
+    if not pre.state["pool_realized"].get(staker, True):
+        return f"{staker} withdrew with charges not realized"
+    cooldown, exposure, window = pre.state["pool_timing"]
+    matured = pre.state["pool_withdrawal_at"][staker] + max(cooldown, exposure)
+    if not matured <= now <= matured + window:
+        return f"withdrawal at {now} outside its window {matured}..{matured + window}"
+    return None
+
+
+def _bid(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    if e.address == spec.d.debt_auction:
+        old = pre.state["debt_auctions"][e.args["auction_id"]]
+        min_decrease = spec.c(spec.d.debt_auction).min_decrease
+        if e.args["lot"] * min_decrease > old.lot * WAD:
+            return f"lot {old.lot} -> {e.args['lot']}: not lower by min_decrease"
+    elif e.address == spec.d.surplus_auction:
+        old = pre.state["surplus_auctions"][e.args["auction_id"]]
+        min_increase = spec.c(spec.d.surplus_auction).min_increase
+        if e.args["bid"] * WAD < old.bid * min_increase:
+            return f"bid {old.bid} -> {e.args['bid']}: not higher by min_increase"
+    return None
+
+
+def _ceiling_updated(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    old, new = e.args["old_ceiling"], e.args["new_ceiling"]
+    if new <= old:
+        return None
+    config = pre.state["ceilings"][e.args["collateral_type"]]
+    base = old if now >= config.last_increase + config.cooldown else config.window_base
+    if new > base + config.gap:
+        return f"ceiling {old} -> {new}: more than a gap {config.gap} above {base} in a window"
+    return None
+
+
+def _swapped(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    name = spec._pools.get(e.address)
+    if name is None:
+        return None
+    reserve_collateral, reserve_stable, fee = pre.state[f"pool:{name}"]
+    reserve_in, reserve_out = (
+        (reserve_collateral, reserve_stable)
+        if e.args["collateral_in"]
+        else (reserve_stable, reserve_collateral)
+    )
+    in_after_fee = e.args["amount_in"] * (WAD - fee)
+    expected = in_after_fee * reserve_out // (reserve_in * WAD + in_after_fee)
+    if e.args["amount_out"] != expected:
+        return f"paid {e.args['amount_out']}, the constant product after the fee gives {expected}"
+    return None
+
+
+def _vault_closed(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    t = e.args["collateral_type"]
+    ctype = pre.state["ctypes"][t]
+    final = spec.c(spec.d.settlement).final_price[t]
+    debt = e.args["normalized_debt"] * ctype.rate
+    owe = ceil_div(ceil_div(debt, RAY) * final, RAY)
+    collateral = pre.state["vaults"][(t, e.args["owner"])].collateral
+    if e.args["collateral"] != min(owe, collateral) or e.args["shortfall"] != owe - min(
+        owe, collateral
+    ):
+        return f"took {e.args['collateral']} (short {e.args['shortfall']}), owed {owe}"
+    return None
+
+
+def _cashed(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    price = spec.c(spec.d.settlement).cash_price[e.args["collateral_type"]]
+    expected = e.args["amount"] * price // RAY
+    if e.args["collateral"] != expected:
+        return (
+            f"paid {e.args['collateral']} for {e.args['amount']}, floor(x cash price) = {expected}"
+        )
+    return None
+
+
+_EVENT_CHECKS = {
+    "Taken": _taken,
+    "Started": _started,
+    "Reset": _started,
+    "VaultSeized": _seized,
+    "VaultModified": _vault_modified,
+    "Accrued": _accrued,
+    "FeesShared": _fees_shared,
+    "PricePosted": _price_posted,
+    "Poked": _spotter_poked,
+    "LossClosed": _loss_closed,
+    "LossAllocated": _loss_allocated,
+    "Withdrawn": _withdrawn,
+    "Bid": _bid,
+    "CeilingUpdated": _ceiling_updated,
+    "Swapped": _swapped,
+    "VaultClosed": _vault_closed,
+    "Cashed": _cashed,
+}
+
+
+# ---------------------------------------------------------------- per revert reason
+
+
+def _not_safe(spec: Specification, pre: Before) -> str | None:
+    if pre.function != "modify_vault" or pre.address != spec.d.engine:
+        return None
+    t, owner, _, _, delta_collateral, delta_debt = pre.args
+    ctype, vault = pre.state["ctypes"][t], pre.state["vaults"][(t, owner)]
+    debt = (vault.normalized_debt + delta_debt) * ctype.rate
+    if debt <= (vault.collateral + delta_collateral) * ctype.safe_price:
+        return "the vault would have been safe"
+    return None
+
+
+def _request_lapsed(spec: Specification, pre: Before) -> str | None:
+    if pre.address != spec.d.stability_pool:
+        return None
+    cooldown, exposure, window = pre.state["pool_timing"]
+    matured = pre.state["pool_withdrawal_at"][pre.sender] + max(cooldown, exposure)
+    if spec.model.env.timestamp <= matured + window:
+        return f"at {spec.model.env.timestamp}, inside the window ending {matured + window}"
+    return None
+
+
+def _auction_before(spec: Specification, pre: Before) -> tuple[Any, Any, int] | None:
+    """(the auction contract, the auction before the call, seconds since its start) of a take or
+    reset sent to a DutchAuction."""
+    name = spec._type_of_auction(pre.address)
+    if name is None or pre.function not in ("take", "reset") or not pre.args:
+        return None
+    auction = pre.state[f"auctions:{name}"][pre.args[0]]
+    if auction.top == 0:
+        return None
+    return spec.c(pre.address), auction, spec.model.env.timestamp - auction.started
+
+
+def _cannot_reset(spec: Specification, pre: Before) -> str | None:
+    found = _auction_before(spec, pre)
+    if found is not None:
+        contract, _, elapsed = found
+        if elapsed > contract.max_duration:
+            return f"{elapsed} s after the start, past max_duration {contract.max_duration}"
+    return None
+
+
+def _needs_reset(spec: Specification, pre: Before) -> str | None:
+    found = _auction_before(spec, pre)
+    if found is not None:
+        contract, auction, elapsed = found
+        exact = exact_curve_price(*_curve(contract), auction.top, elapsed)
+        lowest = ceil_div(exact.numerator, exact.denominator)  # the contract's is at least this
+        if (
+            elapsed <= contract.max_duration
+            and lowest > 0
+            and lowest * RAY // auction.top >= contract.max_drop
+        ):
+            return f"{elapsed} s after the start, above max_drop: no reset was needed"
+    return None
+
+
+_REVERT_CHECKS = {
+    "engine: not safe": _not_safe,
+    "pool: request lapsed": _request_lapsed,
+    "auction: cannot reset": _cannot_reset,
+    "auction: needs reset": _needs_reset,
+}

@@ -1,0 +1,148 @@
+"""`ape run fuzz` (= `make fuzz`): a differential fuzz campaign on revm on every core, recorded in
+bench/fuzz-campaign.json (offchain/testing/campaign.py).
+
+    ape run fuzz                                  # 1,000,000 checked steps on every core
+    ape run fuzz --steps 5000 --workers 2         # a smoke run
+    ape run fuzz --minutes 30 --seed 7            # for 30 minutes, from base seed 7
+    ape run fuzz --steps 5000 --out /tmp/c.json   # elsewhere than the committed record
+    ape run fuzz --batch 12 --machine full --out /tmp/b.json   # one batch of a record again
+
+The same --seed, --workers and --steps run the same examples. A failing example is shrunk,
+replayed on a fresh Anvil and listed in the record with the verdict; the campaign goes on.
+Exit status: 0 when every step passed and every rule of both machines was applied; 1 when a check
+failed or a rule was never applied (the record says which); 2 for bad input. See docs/testing.md.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+from ape import project
+
+from offchain.backends import load_artifacts, reader_code
+from offchain.testing.campaign import CAMPAIGN_PROFILE, merge, run_campaign
+from offchain.testing.differential import MACHINES
+from offchain.testing.fuzz import CAMPAIGN_RECORD, ROOT, Profile
+from offchain.testing.harness import TEST_FACTORIES
+
+DEFAULT_STEPS = 1_000_000
+
+
+def fail(message: str) -> None:
+    click.echo(f"fuzz: {message}", err=True)
+    sys.exit(2)
+
+
+@click.command()
+@click.option(
+    "--steps",
+    type=click.IntRange(1, 10**9),
+    default=DEFAULT_STEPS,
+    show_default=True,
+    help="Checked steps to run (in all, over the workers).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 256),
+    default=os.cpu_count() or 1,
+    show_default="the cores",
+    help="Worker processes.",
+)
+@click.option("--minutes", type=click.FloatRange(min=0, min_open=True), help="Stop after this.")
+@click.option("--seed", "base_seed", type=click.IntRange(0, 2**63), default=0, show_default=True)
+@click.option(
+    "--examples-per-batch",
+    type=click.IntRange(1, 10_000),
+    default=CAMPAIGN_PROFILE.examples,
+    show_default=True,
+)
+@click.option(
+    "--steps-per-example",
+    type=click.IntRange(1, 10_000),
+    default=CAMPAIGN_PROFILE.steps,
+    show_default=True,
+)
+@click.option(
+    "--batch",
+    "batch_seed",
+    type=click.IntRange(0, 2**63),
+    help="Run only the batch with this seed (a failure's, from a record), with --machine.",
+)
+@click.option("--machine", type=click.Choice(MACHINES), help="The machine of every batch.")
+@click.option("--no-replay", is_flag=True, help="Do not replay failures on Anvil.")
+@click.option(
+    "--out",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=CAMPAIGN_RECORD,
+    show_default=True,
+)
+def cli(
+    steps,
+    workers,
+    minutes,
+    base_seed,
+    examples_per_batch,
+    steps_per_example,
+    batch_seed,
+    machine,
+    no_replay,
+    out,
+):
+    """A differential fuzz campaign on revm on every core."""
+    if not out.parent.is_dir():
+        fail(f"no directory {out.parent} for --out")
+    if batch_seed is not None:
+        if machine is None:
+            fail("--batch needs --machine (the failure's, from the record)")
+        # one worker, one batch: the seed is the batch's, the step count stops it after one
+        steps, workers, base_seed, minutes = 1, 1, batch_seed, None
+    profile = Profile(examples_per_batch, steps_per_example, CAMPAIGN_PROFILE.derandomize)
+    artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+    started_at = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+    click.echo(
+        f"campaign: {steps:,} steps on {workers} workers from seed {base_seed}"
+        f"{f', at most {minutes} min' if minutes else ''}"
+    )
+    try:
+        results, wall = run_campaign(
+            artifacts,
+            steps,
+            workers,
+            base_seed,
+            minutes,
+            profile,
+            replay=not no_replay,
+            machine=machine,
+        )
+    except KeyboardInterrupt:
+        click.echo("fuzz: interrupted, nothing written", err=True)
+        sys.exit(130)
+    machines = (machine,) if machine else MACHINES
+    record = merge(results, wall, base_seed, steps, minutes, profile, commit, started_at, machines)
+    tmp = out.with_suffix(".tmp")
+    tmp.write_text(json.dumps(asdict(record), indent=2) + "\n")
+    tmp.replace(out)
+    click.echo(
+        f"{record.steps:,} checked steps, {record.examples:,} examples in {record.wall_s:.0f} s "
+        f"({record.steps_per_s:,.0f} steps/s); {record.invariant_checks:,} invariant checks, "
+        f"{record.specification_checks:,} specification checks; failures {len(record.failures)} "
+        f"(divergences {record.divergences}, invariant breaks {record.invariant_breaks}, "
+        f"economic {record.economic_failures}, specification {record.specification_failures})"
+    )
+    for failure in record.failures:
+        click.echo(f"  seed {failure['seed']} {failure['machine']}: {failure['error']}")
+        click.echo(f"    {failure['anvil'] or 'not replayed'}")
+    if record.rules_never_applied:
+        click.echo(f"rules never applied: {', '.join(record.rules_never_applied)}")
+    click.echo(f"written: {out}")
+    sys.exit(0 if record.ok() else 1)

@@ -1,0 +1,127 @@
+"""`ape run mutate` (= `make mutate`): apply each planted bug of offchain/testing/mutants.toml, one
+at a time, to a contract and its twin in a temporary copy of the project, run the differential
+machines on revm (and, for a mutant they miss, the touched contracts' unit tests) and record who
+killed it in bench/mutants.json.
+
+    ape run mutate                              # every mutant -> bench/mutants.json
+    ape run mutate --only engine-dust-skipped   # one (or several) mutants; record only with --out
+    ape run mutate --unit always                # the unit tests for every mutant too
+
+Exit status: 0 when every mutant run was killed, 1 when one survived or could not be built, 2 for
+bad input (one line; nothing written). Ctrl-C removes the temporary copy and writes nothing; the
+project's own files are never touched. See docs/testing.md.
+"""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import click
+
+from offchain.testing.fuzz import ROOT, Profile
+from offchain.testing.mutation import (
+    FUZZ_PROFILE,
+    MUTANTS_FILE,
+    MUTANTS_RECORD,
+    UNIT_MODES,
+    MutantError,
+    load_mutants,
+    mutated_sources,
+    run_baseline,
+    run_mutant,
+    summarize,
+)
+
+
+def fail(message: str, status: int = 2) -> None:
+    click.echo(f"mutate: {message}", err=True)
+    sys.exit(status)
+
+
+def _interrupt(signum, frame):  # SIGTERM ends the run like Ctrl-C: the temporary copy goes
+    raise KeyboardInterrupt
+
+
+@click.command()
+@click.option("--only", multiple=True, help="Run only this mutant id (repeatable).")
+@click.option(
+    "--unit",
+    type=click.Choice(UNIT_MODES),
+    default="survivors",
+    show_default=True,
+    help="When to run the unit tests: for the mutants the fuzz missed, always, never.",
+)
+@click.option(
+    "--examples",
+    type=click.IntRange(1, 10_000),
+    default=FUZZ_PROFILE.examples,
+    show_default=True,
+    help="Examples per machine (of FUZZ_PROFILE's steps, derandomized).",
+)
+@click.option("--list", "list_file", type=click.Path(path_type=Path), default=MUTANTS_FILE)
+@click.option(
+    "--out",
+    type=click.Path(path_type=Path),
+    default=None,
+    help=f"Where to write the record (default {MUTANTS_RECORD.relative_to(ROOT)} for a full run; "
+    "nothing for --only).",
+)
+def cli(only, unit, examples, list_file, out):
+    """Planted bugs, counted: which mutants the fuzz and the unit tests kill."""
+    signal.signal(signal.SIGTERM, _interrupt)
+    try:
+        mutants = load_mutants(list_file)
+        for mutant in mutants:  # every edit must apply before anything runs
+            mutated_sources(ROOT, mutant)
+    except MutantError as exc:
+        fail(str(exc))
+    known = {m.id for m in mutants}
+    unknown = [i for i in only if i not in known]
+    if unknown:
+        fail(f"unknown mutant id(s): {', '.join(unknown)}")
+    chosen = [m for m in mutants if not only or m.id in only]
+    record_path = out if out is not None else (None if only else MUTANTS_RECORD)
+    profile = Profile(examples, FUZZ_PROFILE.steps, FUZZ_PROFILE.derandomize)
+    commit = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    ).stdout.strip()
+
+    results, start = [], time.perf_counter()
+    try:
+        try:
+            baseline = run_baseline(ROOT, profile)
+        except MutantError as exc:
+            fail(str(exc), 1)
+        if baseline.killed:
+            fail(f"the unmutated project fails the fuzz: {baseline.by}", 1)
+        click.echo(f"unmutated: the fuzz passes ({baseline.steps} steps, {baseline.seconds:.0f} s)")
+        for i, mutant in enumerate(chosen, 1):
+            result = run_mutant(mutant, ROOT, profile, unit)
+            results.append(result)
+            verdict = "KILLED  " if result.killed else "SURVIVED"
+            if result.error:
+                verdict = "ERROR   "
+            click.echo(
+                f"[{i}/{len(chosen)}] {verdict} {mutant.id} "
+                f"(fuzz {result.fuzz.seconds:.0f} s, {result.fuzz.steps} steps"
+                f"{f', unit {result.unit.seconds:.0f} s' if result.unit.ran else ''})"
+            )
+            click.echo(f"      {result.error or result.by or 'no check failed'}")
+    except KeyboardInterrupt:
+        fail("interrupted: the temporary copy is removed, nothing written", 130)
+
+    run = summarize(results, profile, unit, baseline.steps, time.perf_counter() - start, commit)
+    click.echo(
+        f"\nkilled {run.killed}/{run.total} ({run.kill_rate:.0%}); by the fuzz alone "
+        f"{run.killed_by_fuzz}/{run.total}; {run.seconds:.0f} s"
+    )
+    if record_path is not None:
+        tmp = record_path.with_suffix(".tmp")
+        tmp.write_text(run.to_json())
+        tmp.replace(record_path)
+        click.echo(f"written: {record_path}")
+    sys.exit(0 if run.killed == run.total and not any(r.error for r in results) else 1)

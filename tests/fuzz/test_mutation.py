@@ -1,0 +1,131 @@
+"""The mutation tool itself (offchain/testing/mutation.py; the run is `make mutate`): a mutant
+is applied and taken back byte for byte, never half-applied; a mutant that does not apply is a
+clear error; the committed list applies to today's sources; the temporary copy goes, however a
+run ends."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from offchain.testing.fuzz import ROOT
+from offchain.testing.mutation import (
+    MUTANTS_FILE,
+    Edit,
+    Mutant,
+    MutantError,
+    applied,
+    load_mutants,
+    mutated_sources,
+    project_copy,
+)
+
+MIN_MUTANTS = 25  # issue 14
+
+
+def _tree_with(tmp_path: Path, mutant: Mutant) -> Path:
+    """A directory holding copies of the files `mutant` edits."""
+    for name in mutant.files:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(ROOT / name, tmp_path / name)
+    return tmp_path
+
+
+def _contents(root: Path, mutant: Mutant) -> dict[str, bytes]:
+    return {name: (root / name).read_bytes() for name in mutant.files}
+
+
+def test_mutant_list__committed__has_enough_mutants_each_applying_to_a_contract_and_its_twin():
+    mutants = load_mutants()
+    assert len(mutants) >= MIN_MUTANTS
+    contracts = set()
+    for mutant in mutants:
+        assert any(f.startswith("contracts/") for f in mutant.files), mutant.id
+        assert any(f.startswith("offchain/model/") for f in mutant.files), mutant.id
+        assert mutant.tests and all((ROOT / t).is_file() for t in mutant.tests), mutant.id
+        contracts |= {f for f in mutant.files if f.endswith(".vy")}
+        for path, (original, mutated) in mutated_sources(ROOT, mutant).items():
+            assert mutated != original, f"{mutant.id}: {path} unchanged"
+    assert len(contracts) >= 10  # spread over the system, not one contract
+
+
+def test_applied__then_taken_back__leaves_every_file_byte_identical(tmp_path):
+    mutant = load_mutants()[0]
+    root = _tree_with(tmp_path, mutant)
+    before = _contents(root, mutant)
+    with applied(root, mutant):
+        during = _contents(root, mutant)
+        assert all(during[name] != before[name] for name in mutant.files)
+    assert _contents(root, mutant) == before
+
+
+def test_applied__block_raises__files_are_restored(tmp_path):
+    mutant = load_mutants()[-1]
+    root = _tree_with(tmp_path, mutant)
+    before = _contents(root, mutant)
+    with pytest.raises(KeyboardInterrupt), applied(root, mutant):
+        raise KeyboardInterrupt  # Ctrl-C in the middle of a run
+    assert _contents(root, mutant) == before
+
+
+def test_applied__edit_not_found__is_a_clear_error_and_writes_nothing(tmp_path):
+    good = load_mutants()[0]
+    broken = Mutant(
+        "broken",
+        "its second edit does not apply",
+        (good.edits[0], Edit(good.edits[-1].file, "no such text anywhere", "x")),
+        good.tests,
+    )
+    root = _tree_with(tmp_path, good)
+    before = _contents(root, good)
+    with pytest.raises(MutantError, match="mutant broken: .*'no such text anywhere' not found"):
+        with applied(root, broken):
+            pytest.fail("a mutant that does not apply must not run")
+    assert _contents(root, good) == before
+
+
+def test_applied__edit_found_twice__is_a_clear_error(tmp_path):
+    (tmp_path / "contracts").mkdir()
+    (tmp_path / "contracts" / "X.vy").write_text("a = 1\na = 1\n")
+    mutant = Mutant("twice", "", (Edit("contracts/X.vy", "a = 1", "a = 2"),), ())
+    with pytest.raises(MutantError, match="found 2 times"):
+        mutated_sources(tmp_path, mutant)
+
+
+@pytest.mark.parametrize(
+    "text, error",
+    [
+        ("", "no \\[\\[mutant\\]\\] entries"),
+        ('[[mutant]]\nid = "a"\n', "missing or malformed field"),
+        (
+            '[[mutant]]\nid = "a"\ndescription = ""\ntests = []\n'
+            '[[mutant.edit]]\nfile = "contracts/A.vy"\nfind = "x"\nreplace = "y"\n',
+            "must edit a contract and its model twin",
+        ),
+        ("[[mutant]\n", "mutants.toml"),
+    ],
+)
+def test_load_mutants__malformed_list__names_the_problem(tmp_path, text, error):
+    path = tmp_path / "mutants.toml"
+    path.write_text(text)
+    with pytest.raises(MutantError, match=error):
+        load_mutants(path)
+
+
+def test_load_mutants__duplicate_id__is_refused(tmp_path):
+    entry = MUTANTS_FILE.read_text().split("[[mutant]]")[1]
+    path = tmp_path / "mutants.toml"
+    path.write_text(f"[[mutant]]{entry}[[mutant]]{entry}")
+    with pytest.raises(MutantError, match="duplicate id"):
+        load_mutants(path)
+
+
+def test_project_copy__removed_however_the_block_ends():
+    with pytest.raises(RuntimeError), project_copy(ROOT, build_cache=False) as copy:
+        assert (copy / "contracts" / "VaultEngine.vy").read_bytes() == (
+            ROOT / "contracts" / "VaultEngine.vy"
+        ).read_bytes()
+        raise RuntimeError
+    assert not copy.exists()
