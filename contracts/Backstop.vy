@@ -60,6 +60,8 @@ DEBT_LIMIT: constant(uint256) = 2**192
 # its due shares a word with its number: due in the low 200 bits, the number above
 DUE_BITS: constant(uint256) = 200
 DUE_LIMIT: constant(uint256) = 2**200
+# a loss event's record (created_at << 1 | done) in `numbered_losses`: four to a slot
+RECORD_BITS: constant(uint256) = 64
 # the most events `advance_open_losses` passes in one call
 MAX_ADVANCE: constant(uint256) = 256
 
@@ -104,7 +106,9 @@ loss_due: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
 open_losses: public(uint256)
 # number of loss events ever opened (an event's number is its place in that order)
 loss_count: public(uint256)
-# loss event number -> packed created_at << 1 | done
+# loss event number -> its record, created_at << 1 | done, in 64 bits: four records share a
+# slot (number >> 2 picks the slot, number & 3 the field), so three liquidations in four update a
+# slot instead of creating one
 numbered_losses: HashMap[uint256, uint256]
 # every event numbered below this is done (lags behind when many finish out of order)
 first_open_loss: public(uint256)
@@ -315,7 +319,8 @@ def open_loss(
     )
     number: uint256 = self.loss_count + 1
     self.loss_count = number
-    self.numbered_losses[number] = block.timestamp << 1
+    # the field is empty: no event had this number before
+    self.numbered_losses[number >> 2] |= block.timestamp << 1 << self._field(number)
     self.loss_due[collateral_type][auction][auction_id] = number << DUE_BITS | to_raise
     self.open_losses += 1
     self.attributed_debt += debt
@@ -576,7 +581,7 @@ def loss_opened_at(number: uint256) -> uint256:
     @param number 1..loss_count.
     @return Unix seconds; 0 for no such event.
     """
-    return self.numbered_losses[number] >> 1
+    return self._record(number) >> 1
 
 
 @view
@@ -587,7 +592,7 @@ def loss_done(number: uint256) -> bool:
     @param number 1..loss_count.
     @return True if done.
     """
-    return self.numbered_losses[number] & 1 == 1
+    return self._record(number) & 1 == 1
 
 
 @view
@@ -603,7 +608,7 @@ def losses_done_before(timestamp: uint256) -> bool:
     first: uint256 = self.first_open_loss
     if first > self.loss_count:
         return True
-    record: uint256 = self.numbered_losses[first]
+    record: uint256 = self._record(first)
     return record & 1 == 0 and record >> 1 > timestamp
 
 
@@ -682,7 +687,7 @@ def _finish(collateral_type: bytes32, auction: address, auction_id: uint256):
     # the event is done: count it out, mark its number and move first_open_loss past it
     self.open_losses -= 1
     number: uint256 = self.loss_due[collateral_type][auction][auction_id] >> DUE_BITS
-    self.numbered_losses[number] |= 1
+    self.numbered_losses[number >> 2] |= 1 << self._field(number)
     if number == self.first_open_loss:
         self._advance(MAX_ADVANCE)
 
@@ -692,11 +697,24 @@ def _advance(max_steps: uint256) -> uint256:
     first: uint256 = self.first_open_loss
     last: uint256 = self.loss_count
     for i: uint256 in range(max_steps, bound=MAX_ADVANCE):
-        if first > last or self.numbered_losses[first] & 1 == 0:
+        if first > last or self._record(first) & 1 == 0:
             break
         first += 1
     self.first_open_loss = first
     return first
+
+
+@pure
+@internal
+def _field(number: uint256) -> uint256:
+    # the bit offset of event `number`'s record in its slot
+    return (number & 3) * RECORD_BITS
+
+
+@view
+@internal
+def _record(number: uint256) -> uint256:
+    return (self.numbered_losses[number >> 2] >> self._field(number)) & (2**RECORD_BITS - 1)
 
 
 @view

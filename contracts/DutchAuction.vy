@@ -109,19 +109,18 @@ backstop: public(immutable(IBackstop))
 oracle: public(IPriceOracle)
 # start price = oracle price x buffer [ray], >= 1 ray
 buffer: public(uint256)
-# an auction older than this must be reset [seconds]
-max_duration: public(uint256)
-# an auction whose price fell below max_drop x top must be reset [ray], < 1 ray
-max_drop: public(uint256)
-# keeper reward: reward_rate x debt [wad] + reward_flat [rad]
-reward_rate: public(uint256)
+# what every take and reset reads, in one slot: the circuit breaker level (stopped) << 248 |
+# the keeper reward rate [wad] << 160 | max_duration [seconds] << 96 | max_drop [ray]; the views
+# stopped(), reward_rate(), max_duration() and max_drop() unpack it:
+# - an auction older than max_duration must be reset;
+# - an auction whose price fell below max_drop x top must be reset (max_drop < 1 ray < 2**96)
+packed_limits: uint256
+# keeper reward: reward_rate x debt [wad] (in packed_limits) + reward_flat [rad]
 reward_flat: public(uint256)
 # smallest debt a partial take may leave, and smallest auction that pays rewards [rad]
 min_auction: public(uint256)
 # how the price falls: kind << 248 | duration << 184 | step << 120 | cut (one slot, read by every take)
 packed_curve: uint256
-# circuit breaker level: NOT_STOPPED, STOP_STARTS, STOP_RESETS or STOP_TAKES (0..3)
-stopped: public(uint256)
 # auctions started so far (ids are 1, 2, ...)
 count: public(uint256)
 # An auction is packed into three slots (six would cost 66k more gas to start one):
@@ -231,8 +230,7 @@ def __init__(
     # proceeds wait here until an auction finishes; the Backstop then takes them (close_loss)
     extcall engine_.allow(backstop_.address)
     self.buffer = constants.RAY
-    self.max_duration = 3600
-    self.max_drop = 0
+    self.packed_limits = self._pack_limits(NOT_STOPPED, 0, 3600, 0)
     self.packed_curve = self._pack_curve(
         price_curves.Curve(kind=price_curves.LINEAR, duration=3600, step=0, cut=0)
     )
@@ -262,12 +260,13 @@ def set_parameters(
     assert buffer >= constants.RAY, "auction: buffer below 1"
     assert buffer <= MAX_BUFFER, "auction: buffer above 10"
     assert max_duration != 0, "auction: zero max duration"
+    assert max_duration < 2**64, "auction: max duration too large"
     assert max_drop < constants.RAY, "auction: max drop not below 1"
     assert reward_rate <= MAX_REWARD_RATE, "auction: reward rate above 10%"
     self.buffer = buffer
-    self.max_duration = max_duration
-    self.max_drop = max_drop
-    self.reward_rate = reward_rate
+    self.packed_limits = self._pack_limits(
+        self.packed_limits >> 248, reward_rate, max_duration, max_drop
+    )
     self.reward_flat = reward_flat
     log ParametersSet(
         buffer=buffer,
@@ -314,7 +313,7 @@ def set_stopped(level: uint256):
     """
     auth._check_authorized()
     assert level <= STOP_TAKES, "auction: level above 3"
-    self.stopped = level
+    self.packed_limits = self.packed_limits & (2**248 - 1) | level << 248
     log StoppedSet(level=level)
 
 
@@ -344,7 +343,7 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
     @return The new auction's id.
     """
     auth._check_role(auth.START)
-    assert self.stopped < STOP_STARTS, "auction: stopped"
+    assert self.packed_limits >> 248 < STOP_STARTS, "auction: stopped"
     assert debt != 0, "auction: zero debt"
     assert lot != 0, "auction: zero lot"
     assert owner != empty(address), "auction: zero owner"
@@ -390,7 +389,7 @@ def reset(auction_id: uint256, keeper: address):
     @param auction_id The auction.
     @param keeper Who receives the reward.
     """
-    assert self.stopped < STOP_RESETS, "auction: stopped"
+    assert self.packed_limits >> 248 < STOP_RESETS, "auction: stopped"
     auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     assert self._needs_reset(auction), "auction: cannot reset"
@@ -434,7 +433,7 @@ def take(
     @param recipient Who receives the collateral (free balance in the engine).
     @param data Passed to the callback; empty = no callback.
     """
-    assert self.stopped < STOP_TAKES, "auction: stopped"
+    assert self.packed_limits >> 248 < STOP_TAKES, "auction: stopped"
     auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     price: uint256 = self._price(auction)
@@ -509,7 +508,7 @@ def close_dust_auction(auction_id: uint256):
             left goes back to the vault owner, as when an auction finishes with collateral left.
     @param auction_id The auction.
     """
-    assert self.stopped < 3, "auction: stopped"
+    assert self.packed_limits >> 248 < STOP_TAKES, "auction: stopped"
     auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     assert auction.lot * auction.top < self.min_auction, "auction: lot not dust"
@@ -562,6 +561,47 @@ def cancel(auction_id: uint256) -> uint256:
 
 
 # ---------------------------------------------------------------- keeper views
+
+
+@view
+@external
+def stopped() -> uint256:
+    """
+    @notice The circuit breaker: 0 = running, 1 = no new auctions, 2 = also no resets, 3 = also
+            no takes.
+    @return The level.
+    """
+    return self.packed_limits >> 248
+
+
+@view
+@external
+def max_duration() -> uint256:
+    """
+    @notice An auction older than this must be reset.
+    @return Seconds.
+    """
+    return (self.packed_limits >> 96) & (2**64 - 1)
+
+
+@view
+@external
+def max_drop() -> uint256:
+    """
+    @notice An auction whose price fell below max_drop x its start price must be reset.
+    @return [ray], below 1 ray.
+    """
+    return self.packed_limits & (2**96 - 1)
+
+
+@view
+@external
+def reward_rate() -> uint256:
+    """
+    @notice The keeper reward's rate on the debt (reward = reward_flat + reward_rate x debt).
+    @return [wad], at most 10%.
+    """
+    return (self.packed_limits >> 160) & (2**64 - 1)
 
 
 @view
@@ -666,6 +706,15 @@ def _curve() -> price_curves.Curve:
 
 @pure
 @internal
+def _pack_limits(
+    stopped: uint256, reward_rate: uint256, max_duration: uint256, max_drop: uint256
+) -> uint256:
+    # validated: stopped <= 3, reward_rate <= 10% < 2**64, max_duration < 2**64, max_drop < 2**96
+    return stopped << 248 | reward_rate << 160 | max_duration << 96 | max_drop
+
+
+@pure
+@internal
 def _pack_curve(curve: price_curves.Curve) -> uint256:
     # validated: kind <= 2, duration and step < 2**64, cut < 1 ray < 2**120
     return curve.kind << 248 | curve.duration << 184 | curve.step << 120 | curve.cut
@@ -675,9 +724,10 @@ def _pack_curve(curve: price_curves.Curve) -> uint256:
 @internal
 def _needs_reset_at(auction: Auction, price: uint256) -> bool:
     # a zero price needs a reset too (a take at price 0 would give collateral away)
+    limits: uint256 = self.packed_limits
     return (
-        block.timestamp - auction.started > self.max_duration
-        or price * constants.RAY // auction.top < self.max_drop
+        block.timestamp - auction.started > (limits >> 96) & (2**64 - 1)
+        or price * constants.RAY // auction.top < limits & (2**96 - 1)
         or price == 0
     )
 
@@ -694,8 +744,9 @@ def _pay_reward(
 ) -> (uint256, uint256):
     # -> (reward paid, budget left). `budget` is what the auction may still pay in rewards;
     # max_value at its start, where the budget becomes its penalty income
+    reward_rate: uint256 = (self.packed_limits >> 160) & (2**64 - 1)
     if (
-        (self.reward_flat == 0 and self.reward_rate == 0)
+        (self.reward_flat == 0 and reward_rate == 0)
         or debt < self.min_auction
         or lot * top < self.min_auction
     ):
@@ -712,7 +763,7 @@ def _pay_reward(
     penalty: uint256 = (staticcall liquidator.types(collateral_type)).penalty
     limit: uint256 = min(budget, debt - fixed_point.div_up(debt * constants.WAD, penalty))
     # rounds down: rewards are never over-paid
-    reward: uint256 = min(self.reward_flat + debt * self.reward_rate // constants.WAD, limit)
+    reward: uint256 = min(self.reward_flat + debt * reward_rate // constants.WAD, limit)
     if reward != 0:
         extcall engine.create_unbacked(backstop.address, keeper, reward)
     # reward <= limit

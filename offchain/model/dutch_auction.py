@@ -91,6 +91,7 @@ class DutchAuction(Authorized):
         require(buffer >= RAY, "auction: buffer below 1")
         require(buffer <= MAX_BUFFER, "auction: buffer above 10")
         require(max_duration != 0, "auction: zero max duration")
+        require(max_duration < 2**64, "auction: max duration too large")
         require(max_drop < RAY, "auction: max drop not below 1")
         require(reward_rate <= MAX_REWARD_RATE, "auction: reward rate above 10%")
         self.buffer = buffer

@@ -343,7 +343,9 @@ def test_set_parameters__stores_values_and_logs(system):
     "params",
     [
         (RAY, 1, 0, 0, 0),  # every lower bound
-        (MAX_BUFFER, 2**256 - 1, RAY - 1, MAX_REWARD_RATE, 2**256 - 1),  # every upper bound
+        # every upper bound (max_duration shares a slot with the reward rate, max_drop and
+        # the circuit breaker: below 2**64 seconds)
+        (MAX_BUFFER, 2**64 - 1, RAY - 1, MAX_REWARD_RATE, 2**256 - 1),
     ],
 )
 def test_set_parameters__at_the_bounds__is_accepted(system, params):
@@ -360,6 +362,7 @@ def test_set_parameters__at_the_bounds__is_accepted(system, params):
         ((RAY - 1, 1, 0, 0, 0), "auction: buffer below 1"),
         ((MAX_BUFFER + 1, 1, 0, 0, 0), "auction: buffer above 10"),
         ((RAY, 0, 0, 0, 0), "auction: zero max duration"),
+        ((RAY, 2**64, 0, 0, 0), "auction: max duration too large"),
         ((RAY, 1, RAY, 0, 0), "auction: max drop not below 1"),
         ((RAY, 1, 0, MAX_REWARD_RATE + 1, 0), "auction: reward rate above 10%"),
     ],
@@ -444,6 +447,20 @@ def test_set_stopped__levels_0_to_3__stored_and_logged(system, level):
     system.tx(t.auction, "set_stopped", system.roles.governance, level)
     assert _events(system) == [(t.auction, "StoppedSet", {"level": level})]
     assert _read(system, t.auction, "stopped") == level
+
+
+def test_set_stopped_and_set_parameters__share_a_slot__neither_changes_the_others(system):
+    """The circuit breaker, the reward rate, max_duration and max_drop live in one slot: setting
+    the level keeps the parameters at their bounds, and setting the parameters keeps the level."""
+    t, governance = system.eth, system.roles.governance
+    names = ("stopped", "reward_rate", "max_duration", "max_drop")
+    system.tx(t.auction, "set_parameters", governance, RAY, 2**64 - 1, RAY - 1, MAX_REWARD_RATE, 0)
+    system.tx(t.auction, "set_stopped", governance, 3)
+    assert [_read(system, t.auction, n) for n in names] == [3, MAX_REWARD_RATE, 2**64 - 1, RAY - 1]
+    system.tx(t.auction, "set_parameters", governance, RAY, 1, 0, 0, 0)
+    assert [_read(system, t.auction, n) for n in names] == [3, 0, 1, 0]
+    system.tx(t.auction, "set_stopped", governance, 0)
+    assert [_read(system, t.auction, n) for n in names] == [0, 0, 1, 0]
 
 
 def test_set_stopped__level_4__reverts(system):
