@@ -25,7 +25,7 @@ VYPER_LINE_LENGTH := 100
 .PHONY: help setup run deploy devnet test fuzz mutate bench lint format clean
 
 help:
-	@echo "make run | make deploy | make devnet | make test | make fuzz | make mutate | make bench | make lint | make format | make setup | make clean"
+	@echo "make run | make deploy | make devnet | make test | make fuzz | make mutate | make bench | make gas-check | make lint | make format | make setup | make clean"
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,10 @@ mutate: setup
 
 bench: setup
 	ape run bench
+
+# the gas gate (CI): every benchmarked transaction within 1% of bench/gas-snapshot.json
+gas-check: setup
+	ape run gas
 
 lint: setup $(LINT_STAMP)
 	$(LINT_VENV)/bin/ruff check $(PY_SOURCES)

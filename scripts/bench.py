@@ -32,6 +32,7 @@ from offchain.testing.fuzz import (
     revm_target,
     run_machine,
 )
+from offchain.testing.gas_report import DSS_ANCHORS
 from offchain.testing.gas_scenarios import all_gas_figures
 from offchain.testing.harness import TEST_FACTORIES, Roles
 from offchain.testing.mutation import MUTANTS_RECORD
@@ -53,16 +54,8 @@ FUZZ_EXAMPLES = 12
 # figures no longer measured (dropped from results.json)
 RETIRED = ("fuzz.differential_steps_per_s",)
 
-# MakerDAO dss, same kind of transaction (from the issue's anchors)
+# MakerDAO dss, same kind of transaction, beside gas_report.DSS_ANCHORS (those have a ratio)
 ANCHORS = {
-    "gas.open_vault": "Vat.frob opening a vault: 120,000-154,000",
-    "gas.adjust_vault": "Vat.frob adjusting a vault: ~68,000",
-    "gas.liquidate_first": "Dog.bark + Clipper.kick, first: 455,701",
-    "gas.liquidate": "Dog.bark + Clipper.kick: 299,801",
-    "gas.take_whole": "Clipper.take, whole auction: 120,951",
-    "gas.take_whole_with_refund": "Clipper.take, whole auction: 120,951",
-    "gas.take_partial": "Clipper.take, partial: 148,794",
-    "gas.reset_auction": "Clipper.redo: 112,030",
     "gas.settle_bad_debt": "Vow.flog: 27,220 (flog only; heal is another tx)",
 }
 
@@ -312,14 +305,20 @@ def _write(
         "",
         f"Measured {meta['measured_at']} on Anvil ({meta['node']}), {meta['vyper']}.",
         "",
-        "| figure | value | anchor (MakerDAO dss) |",
-        "|---|---:|---|",
+        "| figure | value | MakerDAO dss, same transaction | ratio to dss |",
+        "|---|---:|---|---:|",
     ]
     for key, value in sorted(results.items()):
         if key.startswith("_"):
             continue
         shown = f"{value:,}" if isinstance(value, int) else f"{value}"
-        lines.append(f"| `{key}` | {shown} | {ANCHORS.get(key, '')} |")
+        anchor = DSS_ANCHORS.get(key)
+        if anchor is not None:
+            lines.append(
+                f"| `{key}` | {shown} | {anchor[1]}: {anchor[0]:,} | {value / anchor[0]:.2f} |"
+            )
+        else:
+            lines.append(f"| `{key}` | {shown} | {ANCHORS.get(key, '')} | |")
     REPORT.write_text("\n".join(lines) + "\n")
     click.echo("\n".join(lines))
     click.echo(f"\nwritten: {RESULTS.relative_to(ROOT)}, {REPORT.relative_to(ROOT)}")
@@ -380,6 +379,7 @@ def _sweep_figures() -> tuple[dict[str, float], dict[str, Any]]:
 
 
 @click.command(cls=ConnectedProviderCommand)
+@click.option("--gas-only", is_flag=True, help="Only the gas per transaction (gas.*).")
 @click.option("--sim-only", is_flag=True, help="Only the crash-replay figures (sim.*).")
 @click.option("--keeper-only", is_flag=True, help="Only the live keeper figures (keeper.*).")
 @click.option("--sweep-only", is_flag=True, help="Only the sweep figures (sweep.*).")
@@ -388,7 +388,7 @@ def _sweep_figures() -> tuple[dict[str, float], dict[str, Any]]:
     is_flag=True,
     help="Only the fuzz throughput and the campaign and mutation records (fuzz.*, mutants.*).",
 )
-def cli(provider, sim_only, keeper_only, sweep_only, fuzz_only):
+def cli(provider, gas_only, sim_only, keeper_only, sweep_only, fuzz_only):
     """Measure gas per transaction, differential-fuzz throughput, crash-replay times, the live
     liquidator's reaction and sweep throughput."""
     if keeper_only:
@@ -404,6 +404,9 @@ def cli(provider, sim_only, keeper_only, sweep_only, fuzz_only):
         return
     chain = ChainBackend(provider.uri, load_artifacts(project), reader_code(project))
     roles = [str(to_checksum_address(a)) for a in chain.rpc("eth_accounts", [])]
+    if gas_only:
+        _write(dict(all_gas_figures(chain, roles)), None, None)
+        return
     if fuzz_only:
         fuzz, steps = _fuzz_figures(chain, roles)
         _write({**fuzz, **_record_figures()}, steps, None)

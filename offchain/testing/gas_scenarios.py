@@ -4,6 +4,7 @@ or revm with `exact_gas`: tests/backends/test_revm_backend.py checks that both c
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from eth_utils import to_checksum_address
@@ -13,12 +14,15 @@ from offchain.model.fixed_point import RAD, WAD
 from offchain.system.config import load_config
 from offchain.system.deployment import Deployment, TypeDeployment, deploy_flash_taker, deploy_system
 
+# called after each measured transaction with its figure's name (gas_report's breakdown)
+Observer = Callable[[str], None]
+
 
 def _fresh(
-    chain: EvmBackend, roles: list[str]
+    chain: EvmBackend, roles: list[str], observe: Observer | None = None
 ) -> tuple[Lockstep, ModelBackend, Any, dict[str, int], Any]:
     """A fresh deployment in lockstep, the gas table, and `measure(key, address, fn, sender, *args)`
-    that sends one transaction and records its gas under `key`."""
+    that sends one transaction, records its gas under `key` and tells `observe`."""
     model = model_beside(chain, roles)
     ls = Lockstep(chain, model)
     d = deploy_system(ls, load_config(), roles[0], roles[1])
@@ -27,13 +31,17 @@ def _fresh(
     def measure(key: str, address: str, fn: str, sender: str, *args) -> int:
         ls.transact(address, fn, sender, *args)
         gas[key] = chain.gas_used()
+        if observe is not None:
+            observe(key)
         return gas[key]
 
     return ls, model, d, gas, measure
 
 
-def gas_figures(chain: EvmBackend, roles: list[str]) -> dict[str, int]:
-    ls, model, d, gas, measure = _fresh(chain, roles)
+def gas_figures(
+    chain: EvmBackend, roles: list[str], observe: Observer | None = None
+) -> dict[str, int]:
+    ls, model, d, gas, measure = _fresh(chain, roles, observe)
     governance, feeder, borrower, second = roles[:4]
     eth = d.types["ETH-A"]
 
@@ -107,9 +115,11 @@ def gas_figures(chain: EvmBackend, roles: list[str]) -> dict[str, int]:
     return gas
 
 
-def liquidation_gas(chain: EvmBackend, roles: list[str]) -> dict[str, int]:
+def liquidation_gas(
+    chain: EvmBackend, roles: list[str], observe: Observer | None = None
+) -> dict[str, int]:
     """Liquidations and auctions on a fresh deployment: 53 vaults at the limit, then a crash."""
-    ls, model, d, gas, measure = _fresh(chain, roles)
+    ls, model, d, gas, measure = _fresh(chain, roles, observe)
     governance, feeder, keeper, taker = roles[0], roles[1], roles[4], roles[5]
     eth = d.types["ETH-A"]
     engine = model.contract(d.engine)
@@ -189,12 +199,14 @@ def liquidation_gas(chain: EvmBackend, roles: list[str]) -> dict[str, int]:
     return gas
 
 
-def waterfall_gas(chain: EvmBackend, roles: list[str]) -> dict[str, int]:
+def waterfall_gas(
+    chain: EvmBackend, roles: list[str], observe: Observer | None = None
+) -> dict[str, int]:
     """The loss waterfall on a fresh deployment: a stake and an unstake, then four vaults
     liquidated in a crash whose auctions sell out below their debt, and their losses covered by
     the insurance fund, by redistribution and by the debt-auction layer; then a debt auction, its
     first bid, and a surplus auction."""
-    ls, model, d, gas, measure = _fresh(chain, roles)
+    ls, model, d, gas, measure = _fresh(chain, roles, observe)
     governance, feeder, staker_a, staker_b, keeper, taker = roles[:6]
     eth = d.types["ETH-A"]
     engine = model.contract(d.engine)
@@ -295,12 +307,14 @@ def waterfall_gas(chain: EvmBackend, roles: list[str]) -> dict[str, int]:
     return gas
 
 
-def all_gas_figures(chain: EvmBackend, roles: list[str]) -> dict[str, int]:
+def all_gas_figures(
+    chain: EvmBackend, roles: list[str], observe: Observer | None = None
+) -> dict[str, int]:
     """Every gas figure: each group on its own fresh deployment, the chain reverted after it."""
     gas: dict[str, int] = {}
     for group in (gas_figures, liquidation_gas, waterfall_gas):
         snapshot = chain.snapshot()
-        gas.update(group(chain, roles))
+        gas.update(group(chain, roles, observe))
         chain.revert_to(snapshot)
     return gas
 
