@@ -100,6 +100,30 @@ def join(account: address, amount: uint256):
 
 
 @external
+def join_and_modify(amount: uint256, delta_normalized_debt: int256):
+    """
+    @notice Open or top up a vault in one transaction: deposit `amount` tokens from the caller,
+            lock all of them in the caller's vault, and draw (or repay) `delta_normalized_debt`
+            to (or from) the caller's stablecoin balance in the engine. The caller must have
+            approved the tokens and allowed this join in the engine (`engine.allow(join)`); the
+            join acts only for its caller.
+    @param amount Token units (the token's own decimals).
+    @param delta_normalized_debt Signed change of the vault's normalized debt [wad].
+    """
+    assert self.live, "join: not live"
+    collateral: int256 = convert(amount * scale, int256)
+    extcall engine.modify_collateral_balance(collateral_type, msg.sender, collateral)
+    assert extcall token.transferFrom(
+        msg.sender, self, amount, default_return_value=True
+    ), "join: transfer failed"
+    log Joined(account=msg.sender, payer=msg.sender, amount=amount)
+    # the engine checks the caller's consent (its allowance of this join), safety and ceilings
+    extcall engine.modify_vault(
+        collateral_type, msg.sender, msg.sender, msg.sender, collateral, delta_normalized_debt
+    )
+
+
+@external
 def exit(recipient: address, amount: uint256):
     """
     @notice Withdraw `amount` tokens of the caller's free collateral to `recipient`.

@@ -46,6 +46,27 @@ class CollateralJoin(Authorized):
         )
         self.log("Joined", account=account, payer=sender, amount=amount)
 
+    def join_and_modify(self, sender: str, amount: int, delta_normalized_debt: int) -> None:
+        require(self.live, "join: not live")
+        collateral = to_int256(u256(amount * self.scale))
+        self.engine.modify_collateral_balance(
+            self.address, self.collateral_type, sender, collateral
+        )
+        require(
+            self.token.transferFrom(self.address, sender, self.address, amount),
+            "join: transfer failed",
+        )
+        self.log("Joined", account=sender, payer=sender, amount=amount)
+        self.engine.modify_vault(
+            self.address,
+            self.collateral_type,
+            sender,
+            sender,
+            sender,
+            collateral,
+            delta_normalized_debt,
+        )
+
     def exit(self, sender: str, recipient: str, amount: int) -> None:
         self.engine.modify_collateral_balance(
             self.address, self.collateral_type, sender, neg(to_int256(u256(amount * self.scale)))

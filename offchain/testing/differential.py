@@ -270,6 +270,36 @@ class Differential(RuleBasedStateMachine):
             self.s.d.engine, "modify_vault", sender, t.type_id, owner, owner, owner, dink, dart
         )
 
+    @rule(
+        user_i=st.integers(0, 2),
+        name=st.sampled_from(TYPES),
+        tokens=st.integers(0, 10**22),
+        allow=st.sampled_from([True, True, True, False]),
+        debt_mode=st.sampled_from(["none", "draw", "draw_max", "repay", "any"]),
+        debt_frac=FRACTION,
+        nudge=NUDGE,
+        raw=st.integers(-(10**24), 10**24),
+    )
+    def join_and_modify(self, user_i, name, tokens, allow, debt_mode, debt_frac, nudge, raw):
+        """The one-transaction entry: tokens in, all locked, debt drawn or repaid; sometimes by
+        a user who has not allowed the join in the engine (the engine refuses)."""
+        user, t = self.users[user_i], self.t(name)
+        self.s.tx(t.token, "mint", self.r.governance, user, tokens)
+        self.s.tx(t.token, "approve", user, t.join, tokens)
+        self.act(self.s.d.engine, "allow" if allow else "disallow", user, t.join)
+        vault, ctype = self.vault(name, user), self.ctype(name)
+        locked = vault.collateral + tokens * 10 ** (18 - t.config.token_decimals)
+        headroom = locked * ctype.safe_price - vault.normalized_debt * ctype.rate
+        max_dart = max(0, headroom) // ctype.rate
+        dart = {
+            "none": 0,
+            "draw": max_dart * debt_frac // 10**6 + nudge,
+            "draw_max": max_dart + nudge,
+            "repay": -(vault.normalized_debt * debt_frac // 10**6) + nudge,
+            "any": raw,
+        }[debt_mode]
+        self.act(t.join, "join_and_modify", user, tokens, dart)
+
     @rule(owner_i=st.integers(0, 2), delegate_i=st.integers(0, 2), allow=st.booleans())
     def delegate(self, owner_i, delegate_i, allow):
         self.act(

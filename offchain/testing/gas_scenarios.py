@@ -67,7 +67,14 @@ def gas_figures(
         10 * WAD,
         5_000 * WAD,
     )
-    gas["gas.open_vault_with_join"] = join + lock_draw  # two transactions: join, then lock + draw
+    gas["gas.open_vault_two_transactions"] = join + lock_draw  # join, then lock + draw
+    # the same vault in one transaction through the join, by a borrower who approved the token
+    # and allowed the join in the engine beforehand (once, as the approval)
+    one_tx = roles[4]
+    ls.transact(eth.token, "mint", governance, one_tx, 100 * WAD)
+    ls.transact(eth.token, "approve", one_tx, eth.join, 2**256 - 1)
+    ls.transact(d.engine, "allow", one_tx, eth.join)
+    measure("gas.open_vault_with_join", eth.join, "join_and_modify", one_tx, 10 * WAD, 5_000 * WAD)
     measure(
         "gas.adjust_vault",
         d.engine,
