@@ -276,7 +276,8 @@ def _write(
             "vyper": _version(["vyper", "--version"]),
             "python": platform.python_version(),
             "gas_note": "gas used by one transaction incl. the 21k base; open_vault_with_join = "
-            "join tx + lock/draw tx",
+            "CollateralJoin.join_and_modify (one tx); open_vault_two_transactions = join tx + "
+            "lock/draw tx",
             "keeper_note": f"keeper.*: one liquidator bot process on a devnet mining a block a "
             f"second (30M block gas), {KEEPER_VAULTS} vaults made unsafe by one spotter poke; "
             "reaction = blocks from that poke to each vault's liquidation",
