@@ -60,7 +60,8 @@ DEBT_LIMIT: constant(uint256) = 2**192
 # its due shares a word with its number: due in the low 200 bits, the number above
 DUE_BITS: constant(uint256) = 200
 DUE_LIMIT: constant(uint256) = 2**200
-# a loss event's record (created_at << 1 | done) in `numbered_losses`: four to a slot
+# a loss event's record (created_at << 1 | done) in `numbered_losses`: four to a slot (a
+# timestamp below 2**63, for 292 billion years, keeps each record inside its 64 bits)
 RECORD_BITS: constant(uint256) = 64
 # the most events `advance_open_losses` passes in one call
 MAX_ADVANCE: constant(uint256) = 256

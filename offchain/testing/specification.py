@@ -555,9 +555,17 @@ _EVENT_CHECKS = {
 
 
 def _not_safe(spec: Specification, pre: Before) -> str | None:
-    if pre.function != "modify_vault" or pre.address != spec.d.engine:
+    joins = {t.join: t for t in spec.d.types.values()}
+    if pre.function == "modify_vault" and pre.address == spec.d.engine:
+        t, owner, _, _, delta_collateral, delta_debt = pre.args
+    elif pre.function == "join_and_modify" and pre.address in joins:
+        # the join locks all `amount` (token units, scaled to wad) in its caller's vault
+        joined = joins[pre.address]
+        amount, delta_debt = pre.args
+        t, owner = joined.type_id, pre.sender
+        delta_collateral = amount * 10 ** (18 - joined.config.token_decimals)
+    else:
         return None
-    t, owner, _, _, delta_collateral, delta_debt = pre.args
     ctype, vault = pre.state["ctypes"][t], pre.state["vaults"][(t, owner)]
     debt = (vault.normalized_debt + delta_debt) * ctype.rate
     if debt <= (vault.collateral + delta_collateral) * ctype.safe_price:
