@@ -641,7 +641,9 @@ def _redistribute(
     collateral_type: bytes32, auction: address, auction_id: uint256, amount: uint256
 ) -> uint256:
     # fold the loss into the type's rate: its vaults pay it pro rata to their debt
-    normalized_debt: uint256 = (staticcall engine.collateral_types(collateral_type)).normalized_debt
+    rate: uint256 = 0
+    normalized_debt: uint256 = 0
+    rate, normalized_debt = staticcall engine.rate_and_debt(collateral_type)
     if normalized_debt == 0:
         return 0
     # rounds up: the vaults pay at least the loss; the excess is surplus

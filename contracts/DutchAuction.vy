@@ -531,7 +531,7 @@ def cancel(auction_id: uint256) -> uint256:
     auth._check_role(auth.CANCEL)
     auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
-    rate: uint256 = (staticcall engine.collateral_types(collateral_type)).rate
+    rate: uint256 = (staticcall engine.rate_and_debt(collateral_type))[0]
     # rounds down: the owner never re-owes more than the debt still to raise
     normalized_debt: uint256 = auction.debt // rate
     returned: uint256 = normalized_debt * rate

@@ -251,16 +251,18 @@ def period_fee(collateral_type: bytes32) -> uint256:
 def _accrue(collateral_type: bytes32) -> uint256:
     fee: TypeFee = self.fees[collateral_type]
     assert fee.last_accrual != 0, "fees: type not initialized"
-    ctype: IVaultEngine.CollateralType = staticcall engine.collateral_types(collateral_type)
+    rate: uint256 = 0
+    normalized_debt: uint256 = 0
+    rate, normalized_debt = staticcall engine.rate_and_debt(collateral_type)
     if block.timestamp == fee.last_accrual:
-        return ctype.rate
+        return rate
     integral: uint256 = staticcall engine.utilization_integral(collateral_type)
     effective: uint256 = self._fee_at(fee, self._average_excess(fee, integral))
     # rounds up: the protocol is never under-charged
     new_rate: uint256 = fixed_point.rmul_up(
-        fixed_point.rpow_up(effective, block.timestamp - fee.last_accrual), ctype.rate
+        fixed_point.rpow_up(effective, block.timestamp - fee.last_accrual), rate
     )
-    delta_rate: uint256 = new_rate - ctype.rate
+    delta_rate: uint256 = new_rate - rate
     pool: IStabilityPool = self.stability_pool
     share: uint256 = self.pool_fee_share
     if share == 0 or pool.address == empty(address) or staticcall pool.total_shares() == 0:
@@ -268,7 +270,7 @@ def _accrue(collateral_type: bytes32) -> uint256:
     else:
         # the engine credits exactly normalized_debt * delta_rate; split it here
         extcall engine.fold_rate(collateral_type, self, convert(delta_rate, int256))
-        income: uint256 = ctype.normalized_debt * delta_rate
+        income: uint256 = normalized_debt * delta_rate
         # rounds down: the pool gets no more than its share
         to_pool: uint256 = income * share // constants.WAD
         # to_pool <= income since share <= WAD

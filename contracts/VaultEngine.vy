@@ -619,6 +619,19 @@ def collateral_types(collateral_type: bytes32) -> IVaultEngine.CollateralType:
 
 @view
 @external
+def rate_and_debt(collateral_type: bytes32) -> (uint256, uint256):
+    """
+    @notice A type's rate and normalized debt, from the one slot that holds both (for contracts
+            that need only these: collateral_types reads four slots).
+    @param collateral_type The type.
+    @return (rate [ray], normalized_debt [wad]).
+    """
+    packed: uint256 = self.debt_and_rate[collateral_type]
+    return packed & MAX_FIELD, packed >> 128
+
+
+@view
+@external
 def vaults(collateral_type: bytes32, owner: address) -> IVaultEngine.Vault:
     """
     @notice A vault.

@@ -369,6 +369,10 @@ class VaultEngine(Authorized):
 
     # ------------------------------------------------------------ views
 
+    def rate_and_debt(self, collateral_type: bytes) -> tuple[int, int]:
+        ctype = self.collateral_types[collateral_type]
+        return ctype.rate, ctype.normalized_debt
+
     def vault_debt(self, collateral_type: bytes, owner: str) -> int:
         return u256(
             self.vaults[(collateral_type, owner)].normalized_debt

@@ -1544,6 +1544,20 @@ def test_vault_debt__is_normalized_debt_times_rate(system):
     assert read(system, "vault_debt", tid, r.borrower) == (1_234 * WAD + 5) * (rt + 7)
 
 
+def test_rate_and_debt__is_the_types_rate_and_normalized_debt_on_chain_and_in_the_model(system):
+    """The one-slot view the fee accumulator, the backstop and the auctions read: it follows
+    collateral_types through a draw and a rate fold; an unknown type reads (0, 0)."""
+    r = system.roles
+    tid = system.eth.type_id
+    assert read(system, "rate_and_debt", UNKNOWN_TYPE) == (0, 0)
+    system.open_vault(r.borrower, "ETH-A", 10 * WAD, 1_234 * WAD + 5)
+    send(system, "fold_rate", r.governance, tid, r.governance, 7)
+    t = ctype(system, tid)
+    assert read(system, "rate_and_debt", tid) == (t.rate, t.normalized_debt)
+    assert system.engine().rate_and_debt(tid) == (t.rate, t.normalized_debt)
+    assert t.normalized_debt >= 1_234 * WAD + 5
+
+
 def test_is_safe__follows_safe_price(system):
     r = system.roles
     tid = system.eth.type_id
