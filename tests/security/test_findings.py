@@ -6,12 +6,12 @@ Each docstring gives the attack in two lines; the assertions say, with numbers, 
 pays. A finding with several aspects runs each as a parametrized case of its one test. Every
 transaction also goes through the economic checks (offchain/testing/economics.py).
 
-Would each test have caught its flaw? Verified by running the test (or the part of it the old
-interface can express) against the contracts of the fix's parent commit, in a scratch worktree:
-see "Failing before the fix" in docs/security.md. For the others the reasoning is given there,
-beside the fix's commit. Finding 8 is not fixed (docs/security.md says why): its test shows that
-the shipped waterfall leaves the escape nothing to escape, and pins the exposure that remains when
-governance orders redistribution before the debt auction."""
+Would each test have caught its flaw? docs/security.md, "Failing before the fix": with each flaw
+put back in the contract and its twin alike (a scratch copy, the harness's economic checks off),
+the test of every fixed finding fails; aspects the old interface cannot express (a function or
+argument that did not exist) are reasoned there from the fix's commit. Finding 8 is not fixed
+(docs/security.md says why): its test shows that the shipped waterfall leaves the repayment nothing
+to escape, and pins the exposure that remains when governance puts redistribution first."""
 
 from __future__ import annotations
 
@@ -47,7 +47,7 @@ from offchain.sim.keepers import (
 from offchain.system.config import DEFAULT_CONFIG, ConfigError, load_config, parse_config
 from offchain.system.deployment import deploy_flash_taker, deploy_system, seed_pool
 from offchain.system.invariants import model_invariants
-from offchain.testing.fuzz import REVM_GENESIS
+from offchain.testing.fuzz import REVM_GENESIS, Artifacts
 from offchain.testing.harness import TEST_FACTORIES, Roles, System, move_prices, read, reverts
 from offchain.testing.harness import events as _events
 
@@ -1050,7 +1050,7 @@ def test_finding_10__zombie_auction__no_lot_is_left_that_nobody_will_take(system
 # ================================================================ 11: the active-auction cap
 
 
-def _f11_full_set_on_revm(artifacts) -> None:
+def _f11_full_set_on_revm(artifacts: Artifacts) -> None:
     """Fill the auction set on revm in lockstep with the model (~2,100 transactions: 1,027 vault
     openings, 26 batches), then: the next batch skips its vaults instead of reverting, the strict
     liquidate reverts with the reason, and the keeper proposes at most the room left."""
@@ -1123,7 +1123,7 @@ def _f11_has_room_on_anvil(system) -> None:
 
 @pytest.mark.parametrize("aspect", ["full-auction-set-on-revm", "has-room-on-anvil"])
 def test_finding_11__crash_with_a_full_auction_set__batches_skip_instead_of_reverting(
-    system, artifacts, aspect
+    system, artifacts: Artifacts, aspect
 ):
     """Attack (or a crash): with MAX_ACTIVE (1,024) auctions of a type running, `start` reverted
     and every liquidate_many batch with it: past 984 running, nothing more was liquidated."""
