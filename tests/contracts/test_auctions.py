@@ -1107,7 +1107,7 @@ def test_take__partial_when_debt_at_most_min_auction__reverts_no_partial_take(sy
     """With the dust raised so that min_auction (15,000.75) is above the whole debt (~14,690), a
     partial take whose remainder is still worth min_auction (9 ETH x 1,800) reverts; taking the
     whole lot's worth works. (A remainder worth less than min_auction takes the whole lot: see
-    tests/test_security_liquidation.py.)"""
+    tests/security/test_findings.py, finding 10.)"""
     r, t = system.roles, system.eth
     auction_id = _eth_auction(system)
     _fund_taker(system, r.other, 20_000 * RAD, [t.auction])

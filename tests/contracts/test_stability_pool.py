@@ -6,7 +6,7 @@ the pool's own count: stakes + reported income - withdrawals - charges; first st
 rad, later ones amount x total_shares // assets); a staker's value is shares x assets //
 total_shares. Exposure follows the Backstop's numbered loss events: a stake activates only when
 every loss event opened so far is done; a withdrawal request stays exposed to every loss event
-opened up to its maturity and waits only for those (tests/contracts/test_security_pool.py has the
+opened up to its maturity and waits only for those (tests/security/test_findings.py has the
 attacks). Each staker's part of each charge is published as a StakerCharged receipt when
 realized; the last staker of a charge pays the rounding remainder.
 

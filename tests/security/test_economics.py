@@ -8,6 +8,7 @@ through the checks and pass."""
 from __future__ import annotations
 
 import pytest
+from test_findings import holdings_value
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import Event
@@ -112,3 +113,28 @@ def test_delayed_oracle__draw_before_a_queued_drop__gains_at_most_the_price_gap(
     # stablecoin worth its debt
     assert gain == debt * rate - collateral * market[t.type_id] * 10**9
     assert 0 < gain <= collateral * (price - market[t.type_id]) * 10**9
+
+
+def test_holdings_value__counts_stable_collateral_and_debt(system):
+    """The findings' own valuation (test_findings.holdings_value): four ETH joined add 4 x 2,000
+    BUSD; locking them and drawing 3,000 BUSD moves no value (+3,000 stable, +3,000 debt); a
+    transfer of 500 internal BUSD to someone else costs 500."""
+    r, t = system.roles, system.eth
+    start = holdings_value(system, r.other, t, 2_000 * WAD)
+    system.fund(r.other, ETH, 4 * WAD)
+    before = holdings_value(system, r.other, t, 2_000 * WAD)
+    assert before == start + 8_000 * RAD
+    system.tx(
+        system.d.engine,
+        "modify_vault",
+        r.other,
+        t.type_id,
+        r.other,
+        r.other,
+        r.other,
+        4 * WAD,
+        3_000 * WAD,
+    )
+    assert holdings_value(system, r.other, t, 2_000 * WAD) == before
+    system.tx(system.d.engine, "transfer_stable", r.other, r.other, r.stranger, 500 * RAD)
+    assert holdings_value(system, r.other, t, 2_000 * WAD) == before - 500 * RAD
