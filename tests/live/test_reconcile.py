@@ -1,6 +1,7 @@
 """`ape run reconcile`: a live devnet session (real Anvil, the real deployment, bot processes)
-replayed in the model from the deployment block, compared to the wei; a planted divergence is
-named; bad input is one line and exit status 2."""
+replayed in the model from the deployment block, compared to the wei, also through the loss
+waterfall (covers, absorbs, a debt auction); a planted divergence is named; bad input is one
+line and exit status 2."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ import pytest
 from eth_utils import keccak
 from live_support import ROOT, wait_for
 
-from offchain.live.market import ARBITRAGE_THRESHOLD, advance, open_vaults
+from offchain.live.market import ARBITRAGE_THRESHOLD, advance, open_vaults, set_price
 from offchain.live.node import Node
 from offchain.live.reconcile import ReconcileError, reconcile
 from offchain.model.backstop import Layer
@@ -127,8 +128,9 @@ def covered(devnet, bots, artifacts):
     stability pool (staked, and activated after the pool's exposure delay), the collateral pool
     moved with the oracle to half the price (the auctions sell below the debt), a liquidator,
     a taker and a backstop operator; an hour on (past the queue delay) the takes close the
-    losses and the operator covers them: the fund, the stability pool (absorbed), the debt
-    auction layer (and a debt auction started); the bots stopped once idle."""
+    losses and the operator covers them down the waterfall: the fund (what surplus it holds),
+    the stability pool (absorbed), the debt-auction layer; it starts a debt auction and
+    realizes the staker's charge; the bots stopped once the operator's work is mined."""
     chain, d, t = devnet.chain, devnet.d, devnet.eth
     liquidator = bots("liquidator", "dev:2")
     taker = bots("taker", "dev:3")
@@ -161,8 +163,6 @@ def covered(devnet, bots, artifacts):
     )
     assert swap is not None
     chain.transact(swap.contract, swap.function, g, *swap.args)
-    from offchain.live.market import set_price
-
     set_price(chain, d, t, price)
     owners = {p.owner for p in plans}
     wait_for(lambda: owners <= set(devnet.liquidated()), 60, "every vault liquidated")
@@ -225,6 +225,7 @@ DEBT_ON_AUCTION_SLOT = 24  # Backstop.debt_on_auction (vyper -f layout contracts
 def test_reconcile__a_waterfall_total_changed_after_covers__names_it(devnet, covered):
     chain, d = devnet.chain, devnet.d
     on_auction = chain.view(d.backstop, "debt_on_auction")
+    assert on_auction > 0  # the debt auction the operator started
     slot = hex(DEBT_ON_AUCTION_SLOT)
     assert int(chain.rpc("eth_getStorageAt", [d.backstop, slot, "latest"]), 16) == on_auction
     planted = "0x" + (on_auction + 7).to_bytes(32, "big").hex()
