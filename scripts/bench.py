@@ -159,8 +159,11 @@ KEEPER_VAULTS = 500
 def _keeper_figures() -> dict[str, float]:
     """A liquidator bot (its own process, offchain/live) on a devnet mining a block a second
     (Anvil's default 30M block gas): 500 vaults made unsafe by one spotter poke; per vault, the
-    blocks from that poke's block to its liquidation's; and vaults liquidated per block that
-    holds liquidations."""
+    blocks from that poke's block to its liquidation's; vaults liquidated per block that holds
+    liquidations; and, from the same run, the floor that block gas puts under the reaction:
+    the block gas limit, the gas per liquidated vault (the liquidation transactions' gas used /
+    the vaults they liquidated) and ceil(500 x that / the limit), the fewest blocks that can
+    hold the 500 liquidations (the last vault's reaction can be no fewer)."""
     import socket
     import subprocess
     import sys
@@ -247,14 +250,24 @@ def _keeper_figures() -> dict[str, float]:
         finally:
             bot.terminate()
             bot.wait(timeout=30)
-    if len(logs) < KEEPER_VAULTS:
-        raise click.ClickException(f"keeper bench: {len(logs)} of {KEEPER_VAULTS} liquidated")
+        if len(logs) < KEEPER_VAULTS:
+            raise click.ClickException(f"keeper bench: {len(logs)} of {KEEPER_VAULTS} liquidated")
+        block = chain.rpc("eth_getBlockByNumber", [hex(unsafe_block), False])
+        gas_limit = int(block["gasLimit"], 16)
+        receipts = [
+            chain.rpc("eth_getTransactionReceipt", [h])
+            for h in sorted({log["transactionHash"] for log in logs})
+        ]
     reaction = sorted(int(log["blockNumber"], 16) - unsafe_block for log in logs)
     blocks = {int(log["blockNumber"], 16) for log in logs}
+    per_vault = -(-sum(int(r["gasUsed"], 16) for r in receipts) // len(logs))
     return {
         "keeper.reaction_blocks_p50": reaction[len(reaction) // 2],
         "keeper.reaction_blocks_p99": reaction[(len(reaction) * 99) // 100 - 1],
         "keeper.liquidations_per_block": round(len(logs) / len(blocks), 1),
+        "keeper.block_gas_limit": gas_limit,
+        "keeper.gas_per_liquidation": per_vault,
+        "keeper.gas_bound_blocks": -(-KEEPER_VAULTS * per_vault // gas_limit),
     }
 
 
@@ -279,8 +292,12 @@ def _write(
             "CollateralJoin.join_and_modify (one tx); open_vault_two_transactions = join tx + "
             "lock/draw tx",
             "keeper_note": f"keeper.*: one liquidator bot process on a devnet mining a block a "
-            f"second (30M block gas), {KEEPER_VAULTS} vaults made unsafe by one spotter poke; "
-            "reaction = blocks from that poke to each vault's liquidation",
+            f"second (Anvil's default block gas), {KEEPER_VAULTS} vaults made unsafe by one "
+            "spotter poke; reaction = blocks from that poke to each vault's liquidation; "
+            "from the same run: block_gas_limit, gas_per_liquidation = the liquidation "
+            "transactions' gas used / vaults liquidated, gas_bound_blocks = ceil(vaults x "
+            "gas_per_liquidation / block_gas_limit), the fewest blocks that hold them all "
+            "(the floor under the last vault's reaction)",
         }
     )
     if samples is not None:

@@ -3,8 +3,10 @@
 - `KeySigner`: a private key held in memory (eth-account). Anvil's dev accounts are these,
   derived from the devnet's mnemonic: `dev:N` is the node's N-th dev account.
 - `ApeSigner`: an account of Ape's account manager, by alias (`ape accounts generate NAME`,
-  `ape accounts import NAME`); Ape asks for its passphrase, or takes it from
-  `APE_ACCOUNTS_<alias>_PASSPHRASE`.
+  `ape accounts import NAME`). A keyfile account is unlocked once, when it is resolved, with
+  Ape's autosign (its passphrase from `APE_ACCOUNTS_<alias>_PASSPHRASE`, or asked once in a
+  terminal): a deployment of a hundred transactions or a bot running for days cannot confirm
+  each one. A wrong passphrase, or none without a terminal, is a `SignerError`.
 
 A signer turns a transaction (a dict of EIP-1559 fields) into the raw signed bytes that
 `eth_sendRawTransaction` takes; nothing is sent from an unlocked node account, so the same code
@@ -13,6 +15,8 @@ runs against a devnet and a node that holds no keys.
 
 from __future__ import annotations
 
+import os
+import sys
 from typing import Any, Protocol
 
 from eth_account import Account
@@ -100,10 +104,38 @@ def resolve_signer(spec: str) -> Signer:
     accounts: Any = ape.accounts
 
     try:
-        return ApeSigner(accounts.load(spec), spec)
+        account = accounts.load(spec)
     except (AccountsError, IndexError, KeyError):
         known = ", ".join(sorted(a.alias for a in accounts if a.alias)) or "none"
         raise SignerError(
             f"no Ape account named {spec!r} (Ape accounts here: {known}; or dev:N for the "
             "devnet's dev accounts)"
         ) from None
+    _unlock(account, spec)
+    return ApeSigner(account, spec)
+
+
+def _unlock(account: Any, alias: str) -> None:
+    """A keyfile account set to sign without asking (see the module docstring); accounts of
+    other plugins sign as their plugin does."""
+    import click
+    from ape.exceptions import AccountsError
+
+    set_autosign = getattr(account, "set_autosign", None)
+    if set_autosign is None:
+        return
+    variable = f"APE_ACCOUNTS_{alias}_PASSPHRASE"
+    locked = SignerError(
+        f"Ape account {alias!r} is locked: set {variable} to its passphrase, or run in a "
+        "terminal to be asked"
+    )
+    if variable not in os.environ and not sys.stdin.isatty():
+        raise locked  # nobody to ask
+    try:
+        set_autosign(True)
+    except AccountsError:  # a wrong passphrase (from the variable, or three times asked)
+        raise SignerError(
+            f"Ape account {alias!r}: wrong passphrase (from {variable} or asked)"
+        ) from None
+    except (click.Abort, EOFError):  # the question interrupted
+        raise locked from None

@@ -95,19 +95,22 @@ class Devnet:
 
     def liquidated(self) -> Counter:
         """owner -> times liquidated, from the Liquidator's events on the chain now."""
-        topic = _topic(self.chain, "Liquidated")
+        return Counter(e.args["owner"] for e in self.logs(self.d.liquidator, "Liquidated"))
+
+    def logs(self, address: str, event: str) -> list:
+        """`address`'s `event` logs on the chain now, decoded."""
         logs = self.chain.rpc(
             "eth_getLogs",
             [
                 {
                     "fromBlock": "0x0",
                     "toBlock": "latest",
-                    "address": self.d.liquidator,
-                    "topics": [topic],
+                    "address": address,
+                    "topics": [_topic(self.chain, event)],
                 }
             ],
         )
-        return Counter(self.chain._decode_log(log).args["owner"] for log in logs)
+        return [self.chain._decode_log(log) for log in logs]
 
     def block(self) -> int:
         return int(self.chain.rpc("eth_blockNumber", []), 16)

@@ -8,8 +8,10 @@ import json
 import os
 import subprocess
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from eth_account import Account
 from live_support import ROOT, free_port
 
 from offchain.live.devnet import DevnetNode
@@ -26,7 +28,36 @@ def node(tmp_path) -> Iterator[DevnetNode]:
         yield anvil
 
 
-def _deploy(node: DevnetNode, records, *args: str) -> subprocess.CompletedProcess:
+@pytest.fixture
+def ape_folder(tmp_path) -> Path:
+    """An empty Ape data folder (APE_DATA_FOLDER): Ape's accounts of the test live there, never in
+    the user's ~/.ape."""
+    folder = tmp_path / "ape-data"
+    folder.mkdir()
+    return folder
+
+
+def _import_ape_account(ape_folder: Path, alias: str, passphrase: str) -> str:
+    """`ape accounts import ALIAS` of a fresh key, answering its prompts (the key, the
+    passphrase twice) on stdin, into `ape_folder`; the account's address."""
+    key = Account.create()
+    out = subprocess.run(
+        ["ape", "accounts", "import", alias],
+        input=f"{key.key.hex()}\n{passphrase}\n{passphrase}\n",
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "APE_DATA_FOLDER": str(ape_folder)},
+    )
+    assert out.returncode == 0, out.stderr
+    assert (ape_folder / "accounts" / f"{alias}.json").exists()
+    return key.address
+
+
+def _deploy(
+    node: DevnetNode, records, *args: str, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess:
     return subprocess.run(
         [
             "ape",
@@ -42,7 +73,8 @@ def _deploy(node: DevnetNode, records, *args: str) -> subprocess.CompletedProces
         capture_output=True,
         text=True,
         timeout=300,
-        env={**os.environ, "APE_FOUNDRY_HOST": node.url},
+        env={**os.environ, "APE_FOUNDRY_HOST": node.url, **(env or {})},
+        stdin=subprocess.DEVNULL,  # no terminal: nobody to ask for a passphrase
     )
 
 
@@ -104,17 +136,85 @@ def test_deploy__writes_a_record_that_verifies_and_replays_with_no_differences(
     assert len(errors) == 1 and f"engine at {engine}" in errors[0]
 
 
+def test_deploy__with_ape_keyfile_accounts__the_record_names_them_and_verifies(
+    node, tmp_path, ape_folder, artifacts
+):
+    deployer = _import_ape_account(ape_folder, "deployer", "deployer-pass")
+    feeder = _import_ape_account(ape_folder, "feeder", "feeder-pass")
+    for address in (deployer, feeder):
+        Node(node.url).rpc("anvil_setBalance", [address, hex(10**21)])
+    records = tmp_path / "records"
+    out = _deploy(
+        node,
+        records,
+        "--account",
+        "deployer",
+        "--feeder-account",
+        "feeder",
+        env={
+            "APE_DATA_FOLDER": str(ape_folder),
+            "APE_ACCOUNTS_deployer_PASSPHRASE": "deployer-pass",
+            "APE_ACCOUNTS_feeder_PASSPHRASE": "feeder-pass",
+        },
+    )
+    assert out.returncode == 0, out.stderr
+    record = load_record(records / "31337.json")
+    verify(record, Node(node.url))  # every contract's code hash on the node
+    assert record.roles == {"governance": deployer, "feeder": feeder}
+    rpc = Node(node.url)
+    # every transaction signed by the two Ape accounts, none by the dev accounts
+    assert rpc.nonce(deployer) + rpc.nonce(feeder) == len(record.transactions) > 100
+    assert rpc.nonce(feeder) > 0
+    assert (rpc.nonce(dev_signer(0).address), rpc.nonce(dev_signer(1).address)) == (0, 0)
+    report = reconcile(rpc, record, *artifacts)
+    assert report.differences == [] and report.transactions == len(record.transactions)
+
+
+@pytest.mark.parametrize(
+    "env, message",
+    [
+        ({}, "Ape account 'deployer' is locked: set APE_ACCOUNTS_deployer_PASSPHRASE"),
+        (
+            {"APE_ACCOUNTS_deployer_PASSPHRASE": "not-it"},
+            "Ape account 'deployer': wrong passphrase",
+        ),
+    ],
+)
+def test_deploy__ape_account_without_its_passphrase__one_line_exit_2_nothing_sent(
+    node, tmp_path, ape_folder, env, message
+):
+    deployer = _import_ape_account(ape_folder, "deployer", "deployer-pass")
+    Node(node.url).rpc("anvil_setBalance", [deployer, hex(10**21)])
+    out = _deploy(
+        node,
+        tmp_path / "records",
+        "--account",
+        "deployer",
+        env={"APE_DATA_FOLDER": str(ape_folder), **env},
+    )
+    assert out.returncode == 2
+    errors = [x for x in out.stderr.splitlines() if x.startswith("Error")]
+    assert len(errors) == 1 and message in errors[0], out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+    assert Node(node.url).nonce(deployer) == 0 and _untouched(node) == (0, 0, 0)
+    assert not (tmp_path / "records").exists()
+
+
 @pytest.mark.parametrize(
     "args, message",
     [
-        (("--account", "no-such-alias"), "no Ape account named 'no-such-alias'"),
+        (
+            ("--account", "no-such-alias"),
+            "no Ape account named 'no-such-alias' (Ape accounts here: deployer;",
+        ),
         (("--feeder-account", "dev:12"), "dev:12: the devnet has dev accounts 0 to 9"),
         (("--account", "dev:1"), "--account and --feeder-account must be different accounts"),
         (("--verify",), "no deployment record at"),
     ],
 )
-def test_deploy__bad_input__one_line_exit_2_nothing_sent(node, tmp_path, args, message):
-    out = _deploy(node, tmp_path / "records", *args)
+def test_deploy__bad_input__one_line_exit_2_nothing_sent(node, tmp_path, ape_folder, args, message):
+    _import_ape_account(ape_folder, "deployer", "deployer-pass")
+    out = _deploy(node, tmp_path / "records", *args, env={"APE_DATA_FOLDER": str(ape_folder)})
     assert out.returncode == 2
     errors = [x for x in out.stderr.splitlines() if x.startswith("Error")]
     assert len(errors) == 1 and message in errors[0], out.stderr

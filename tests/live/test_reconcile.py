@@ -1,6 +1,7 @@
 """`ape run reconcile`: a live devnet session (real Anvil, the real deployment, bot processes)
-replayed in the model from the deployment block, compared to the wei; a planted divergence is
-named; bad input is one line and exit status 2."""
+replayed in the model from the deployment block, compared to the wei, also through the loss
+waterfall (covers, absorbs, a debt auction); a planted divergence is named; bad input is one
+line and exit status 2."""
 
 from __future__ import annotations
 
@@ -12,9 +13,14 @@ import pytest
 from eth_utils import keccak
 from live_support import ROOT, wait_for
 
+from offchain.live.market import ARBITRAGE_THRESHOLD, advance, open_vaults, set_price
 from offchain.live.node import Node
 from offchain.live.reconcile import ReconcileError, reconcile
+from offchain.model.backstop import Layer
 from offchain.model.errors import Revert
+from offchain.model.fixed_point import MAX_UINT256, RAY, WAD
+from offchain.sim.keepers import PoolView, arbitrage_action
+from offchain.sim.population import VaultPlan, actor_address
 
 VAULTS = 6
 
@@ -111,6 +117,128 @@ def test_reconcile__from_a_later_block__compares_there_and_counts_from_it(
     assert len(report.state_checks) >= 3
     full = reconcile(node, devnet.record, *artifacts)
     assert report.transactions + report.prefix_transactions == full.transactions
+
+
+STAKE = 6_000  # stablecoin in the stability pool: less than the crash's losses
+
+
+@pytest.fixture
+def covered(devnet, bots, artifacts):
+    """A session whose crash leaves losses that go down the waterfall: a staker's 6,000 in the
+    stability pool (staked, and activated after the pool's exposure delay), the collateral pool
+    moved with the oracle to half the price (the auctions sell below the debt), a liquidator,
+    a taker and a backstop operator; an hour on (past the queue delay) the takes close the
+    losses and the operator covers them down the waterfall: the fund (what surplus it holds),
+    the stability pool (absorbed), the debt-auction layer; it starts a debt auction and
+    realizes the staker's charge; the bots stopped once the operator's work is mined."""
+    chain, d, t = devnet.chain, devnet.d, devnet.eth
+    liquidator = bots("liquidator", "dev:2")
+    taker = bots("taker", "dev:3")
+    operator = bots("backstop", "dev:4")
+    wait_for(
+        lambda: all(b.events("started") for b in (liquidator, taker, operator)), 60, "the bots"
+    )
+    staker = actor_address("staker", 0)
+    stake_vault = VaultPlan(staker, (4 * STAKE * WAD * WAD) // t.config.initial_price, STAKE * WAD)
+    open_vaults(chain, d, t, [stake_vault])
+    chain.transact(d.engine, "allow", staker, d.stability_pool)
+    chain.transact(d.stability_pool, "stake", staker, STAKE * WAD * RAY)
+    advance(chain, chain.view(d.stability_pool, "exposure_delay"))
+    chain.transact(d.stability_pool, "activate", staker)
+    plans = devnet.plans(VAULTS)
+    open_vaults(chain, d, t, plans)
+    price = t.config.initial_price // 2
+    # the market follows the oracle: governance sells minted collateral into the pool
+    g, scale = d.governance, 10 ** (18 - t.config.token_decimals)
+    chain.transact(t.token, "mint", g, g, chain.view(t.pool, "reserve_collateral"))
+    chain.transact(t.token, "approve", g, t.pool, MAX_UINT256)
+    pool = PoolView(
+        chain.view(t.pool, "reserve_collateral"),
+        chain.view(t.pool, "reserve_stable"),
+        chain.view(t.pool, "fee"),
+        scale,
+    )
+    swap = arbitrage_action(
+        pool, price, ARBITRAGE_THRESHOLD, chain.view(t.token, "balanceOf", g), 0, g, t.pool
+    )
+    assert swap is not None
+    chain.transact(swap.contract, swap.function, g, *swap.args)
+    set_price(chain, d, t, price)
+    owners = {p.owner for p in plans}
+    wait_for(lambda: owners <= set(devnet.liquidated()), 60, "every vault liquidated")
+    # the auctions' prices fall below the pool's within the hour, and the queue delay passes
+    # (from the chain's last block: its clock runs hours ahead of the wall's after the waits)
+    advance(chain, chain.view(d.backstop, "queue_delay") + 100)
+    chain.rpc("evm_mine", [])
+    wait_for(lambda: len(devnet.logs(d.backstop, "LossClosed")) >= VAULTS, 60, "losses closed")
+
+    def waterfall_done() -> bool:
+        logs = devnet.logs(d.backstop, "LossClosed")
+        closed = {e.args["auction_id"] for e in logs if e.args["loss"] != 0}
+        covered = {e.args["auction_id"] for e in devnet.logs(d.backstop, "LossAllocated")}
+        return (
+            closed <= covered
+            and bool(devnet.logs(d.backstop, "DebtAuctionStarted"))
+            and bool(devnet.logs(d.stability_pool, "StakerCharged"))
+        )
+
+    wait_for(waterfall_done, 60, "the closed losses covered, a debt auction, the charges realized")
+    wait_for(lambda: not operator_pending(devnet, operator), 30, "the operator's work mined")
+    for bot in (liquidator, taker, operator):
+        bot.stop()
+    return plans, operator
+
+
+def operator_pending(devnet, bot) -> bool:
+    """A transaction the bot sent that is not mined yet (the account's nonce on the chain)."""
+    nonces = [e["nonce"] for e in bot.events("sent")]
+    account = bot.events("started")[0]["account"]
+    return bool(nonces) and Node(devnet.node.url).nonce(account, "latest") <= max(nonces)
+
+
+def test_reconcile__losses_covered_through_the_waterfall__no_differences(
+    devnet, covered, artifacts
+):
+    _, operator = covered
+    d = devnet.d
+    allocated = devnet.logs(d.backstop, "LossAllocated")
+    layers = {Layer(e.args["layer"]) for e in allocated}
+    assert len(allocated) > 0 and {Layer.STABILITY_POOL, Layer.DEBT_AUCTION} <= layers, layers
+    absorbed = sum(e.args["amount"] for e in allocated if e.args["layer"] == Layer.STABILITY_POOL)
+    assert absorbed == sum(e.args["amount"] for e in devnet.logs(d.stability_pool, "Absorbed"))
+    assert devnet.logs(d.backstop, "DebtAuctionStarted")
+    covers = [m for m in operator.events("mined") if m["label"] == "Backstop.cover"]
+    assert len(covers) >= VAULTS
+    report = reconcile(Node(devnet.node.url), devnet.record, *artifacts)
+    assert report.differences == [], "\n".join(report.lines())
+    # the operator's covers, each of a loss with a receipt (a cover mined as the bot stopped
+    # is on the chain, not in its log)
+    assert report.kinds["Backstop.cover"] >= len(covers)
+    assert report.kinds["Backstop.cover"] >= len({e.args["auction_id"] for e in allocated})
+    assert report.kinds["StabilityPool.activate"] == 1
+    assert report.kinds["Backstop.start_debt_auction"] >= 1
+
+
+DEBT_ON_AUCTION_SLOT = 24  # Backstop.debt_on_auction (vyper -f layout contracts/Backstop.vy)
+
+
+def test_reconcile__a_waterfall_total_changed_after_covers__names_it(devnet, covered):
+    chain, d = devnet.chain, devnet.d
+    on_auction = chain.view(d.backstop, "debt_on_auction")
+    assert on_auction > 0  # the debt auction the operator started
+    slot = hex(DEBT_ON_AUCTION_SLOT)
+    assert int(chain.rpc("eth_getStorageAt", [d.backstop, slot, "latest"]), 16) == on_auction
+    planted = "0x" + (on_auction + 7).to_bytes(32, "big").hex()
+    chain.rpc("anvil_setStorageAt", [d.backstop, slot, planted])
+    chain.rpc("evm_mine", [])
+    out = _reconcile_cli(devnet)
+    assert out.returncode == 1, out.stderr
+    lines = [x for x in out.stdout.splitlines() if x.startswith("  state at block")]
+    # the planted total, and the view derived from it (the bad debt no loss event holds)
+    assert len(lines) == 2, out.stdout
+    assert "backstop.debt_on_auction: " in lines[0] and "chain - model = 7 wei" in lines[0]
+    assert "backstop.unattributed_debt: " in lines[1] and "chain - model = -7 wei" in lines[1]
+    assert "2 differences (backstop 2)" in out.stdout, out.stdout
 
 
 PACKED_VAULTS_SLOT = 8  # VaultEngine.packed_vaults (vyper -f layout contracts/VaultEngine.vy)
