@@ -34,6 +34,7 @@ import copy
 import sys
 
 from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
@@ -51,6 +52,7 @@ from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
 from offchain.model.stability_pool import MIN_SHARES
 from offchain.sim.attacker import SHAPES
 from offchain.system.deployment import Deployment, deploy_flash_taker, seed_pool
+from offchain.testing import stats
 from offchain.testing.attacks import stage_and_attack
 from offchain.testing.checking import Checker
 from offchain.testing.harness import Roles, System
@@ -101,11 +103,23 @@ class Differential(RuleBasedStateMachine):
         self._rules_strategy = self._rules_strategy.map(self.stats.drawn)
 
     def teardown(self):
+        raised = sys.exc_info()[1]
+        # a failed check; not a stop (stats.StopRun, or Hypothesis's StopTest when it cuts an
+        # example short: BaseExceptions), nor Hypothesis's own control flow
+        error = (
+            raised
+            if isinstance(raised, Exception) and not isinstance(raised, HypothesisException)
+            else None
+        )
         try:
-            if sys.exc_info()[0] is None:  # the example passed its steps: compare everything
+            # the example passed its steps (or was told to stop after one): compare everything
+            if raised is None or isinstance(raised, stats.StopRun):
                 self.checker.full()
+        except Exception as exc:
+            error = exc
+            raise
         finally:
-            self.stats.end_example(self.checker.counts, self.s.spec.checks)
+            self.stats.end_example(self.checker.counts, self.s.spec.checks, error)
             self.node.revert_to(self.snapshot)
 
     # ---------------------------------------------------- helpers
@@ -1434,6 +1448,7 @@ class Differential(RuleBasedStateMachine):
         self.stats.checked()
         STEPS["checked"] += 1
         self.step_count += 1
+        stats.check_stop()
 
     @rule(
         shape=st.sampled_from(SHAPES),
