@@ -90,7 +90,10 @@ def _record_figures() -> dict[str, float]:
     """The committed campaign and mutation records' counts (`make fuzz`, `make mutate`)."""
     figures: dict[str, float] = {}
     if CAMPAIGN_RECORD.exists():
-        figures["fuzz.campaign_steps"] = json.loads(CAMPAIGN_RECORD.read_text())["steps"]
+        campaign = json.loads(CAMPAIGN_RECORD.read_text())
+        # only a campaign that ended as asked (a partial record says complete: false)
+        if campaign.get("complete", False):
+            figures["fuzz.campaign_steps"] = campaign["steps"]
     if MUTANTS_RECORD.exists():
         record = json.loads(MUTANTS_RECORD.read_text())
         figures["mutants.total"] = record["total"]

@@ -7,27 +7,38 @@ bench/fuzz-campaign.json (offchain/testing/campaign.py).
     ape run fuzz --steps 5000 --out /tmp/c.json   # elsewhere than the committed record
     ape run fuzz --batch 12 --machine full --out /tmp/b.json   # one batch of a record again
 
-The same --seed, --workers and --steps run the same examples. A failing example is shrunk,
-replayed on a fresh Anvil and listed in the record with the verdict; the campaign goes on.
-Exit status: 0 when every step passed and every rule of both machines was applied; 1 when a check
-failed or a rule was never applied (the record says which); 2 for bad input. See docs/testing.md.
+The same --seed, --workers and --steps run the same examples. A failing example is shrunk (for
+at most --shrink-seconds), replayed on a fresh Anvil and listed in the record with the verdict;
+the campaign goes on. The record is written again after every batch (`complete: false`, `stopped:
+null` while it runs); --minutes stops the workers after their current step once the time is up;
+Ctrl-C or SIGTERM stops them the same way and leaves the record of what ran (`stopped:
+"interrupted"`). Exit status: 0 when every step passed and every rule of both machines was
+applied; 1 when a check failed or a rule was never applied (the record says which); 2 for bad
+input; 130 when interrupted. See docs/testing.md.
 """
 
 from __future__ import annotations
 
-import json
 import os
+import signal
 import subprocess
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 
 import click
 from ape import project
 
 from offchain.backends import load_artifacts, reader_code
-from offchain.testing.campaign import CAMPAIGN_PROFILE, merge, run_campaign
+from offchain.testing.campaign import (
+    CAMPAIGN_PROFILE,
+    INTERRUPTED,
+    SHRINK_S,
+    WorkerCrashed,
+    merge,
+    run_campaign,
+    write_record,
+)
 from offchain.testing.differential import MACHINES
 from offchain.testing.fuzz import CAMPAIGN_RECORD, ROOT, Profile
 from offchain.testing.harness import TEST_FACTORIES
@@ -78,6 +89,13 @@ def fail(message: str) -> None:
 @click.option("--machine", type=click.Choice(MACHINES), help="The machine of every batch.")
 @click.option("--no-replay", is_flag=True, help="Do not replay failures on Anvil.")
 @click.option(
+    "--shrink-seconds",
+    type=click.FloatRange(min=0),
+    default=SHRINK_S,
+    show_default=True,
+    help="The longest a failing example is shrunk (then recorded as shrunk as it got).",
+)
+@click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     default=CAMPAIGN_RECORD,
@@ -93,6 +111,7 @@ def cli(
     batch_seed,
     machine,
     no_replay,
+    shrink_seconds,
     out,
 ):
     """A differential fuzz campaign on revm on every core."""
@@ -113,8 +132,22 @@ def cli(
         f"campaign: {steps:,} steps on {workers} workers from seed {base_seed}"
         f"{f', at most {minutes} min' if minutes else ''}"
     )
+    machines = (machine,) if machine else MACHINES
+
+    def record_of(results, wall, stopped):
+        return merge(
+            results, wall, base_seed, steps, minutes, profile, commit, started_at, machines, stopped
+        )
+
+    def _interrupt(signum, frame):  # SIGTERM stops the campaign like Ctrl-C
+        raise KeyboardInterrupt
+
+    # Ctrl-C raises KeyboardInterrupt (Ape's own handler would exit at once), caught by
+    # run_campaign, which stops the workers and returns what ran
+    signal.signal(signal.SIGINT, _interrupt)
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
-        results, wall = run_campaign(
+        results, wall, stopped = run_campaign(
             artifacts,
             steps,
             workers,
@@ -123,15 +156,18 @@ def cli(
             profile,
             replay=not no_replay,
             machine=machine,
+            progress=lambda results, wall: write_record(record_of(results, wall, None), out),
+            shrink_s=shrink_seconds,
         )
-    except KeyboardInterrupt:
-        click.echo("fuzz: interrupted, nothing written", err=True)
+    except KeyboardInterrupt:  # before the workers ran a batch
+        click.echo("fuzz: interrupted before the workers started, nothing written", err=True)
         sys.exit(130)
-    machines = (machine,) if machine else MACHINES
-    record = merge(results, wall, base_seed, steps, minutes, profile, commit, started_at, machines)
-    tmp = out.with_suffix(".tmp")
-    tmp.write_text(json.dumps(asdict(record), indent=2) + "\n")
-    tmp.replace(out)
+    except WorkerCrashed as exc:
+        click.echo(f"fuzz: {exc}", err=True)
+        click.echo(f"fuzz: the record of the last finished batches is in {out}", err=True)
+        sys.exit(1)
+    record = record_of(results, wall, stopped)
+    write_record(record, out)
     click.echo(
         f"{record.steps:,} checked steps, {record.examples:,} examples in {record.wall_s:.0f} s "
         f"({record.steps_per_s:,.0f} steps/s); {record.invariant_checks:,} invariant checks, "
@@ -144,5 +180,8 @@ def cli(
         click.echo(f"    {failure['anvil'] or 'not replayed'}")
     if record.rules_never_applied:
         click.echo(f"rules never applied: {', '.join(record.rules_never_applied)}")
-    click.echo(f"written: {out}")
+    if stopped == INTERRUPTED:
+        click.echo(f"fuzz: interrupted; the record of what ran (complete: false): {out}", err=True)
+        sys.exit(130)
+    click.echo(f"stopped: {stopped}; written: {out}")
     sys.exit(0 if record.ok() else 1)

@@ -11,19 +11,39 @@ shrunk, its steps are replayed on a fresh Anvil (offchain/testing/fuzz.py, `repl
 the verdict goes into the record; the worker goes on with its next batch. One batch alone (a
 failure's seed and machine from a record) runs again with `ape run fuzz --batch SEED --machine
 KIND`.
+
+Progress is never only in memory: after every batch a worker sends its counts so far (cumulative,
+so the parent's merge of the latest of each is exact) and the parent writes the record again
+(`write_record`: a temporary file renamed over the old one), with `complete: false` until the
+campaign ends. The time limit holds within a step: once it passes, the machine stops after its
+current checked step (stats.StopRun; the example's full comparison still runs), the worker sends
+its counts and ends. A failing example's shrinking is bounded by `shrink_s` seconds (Hypothesis's
+MAX_SHRINKING_SECONDS, documented as settable): the failure is recorded, with its seed, as shrunk
+as it got. Ctrl-C or SIGTERM (`ape run fuzz`) sets a stop event the workers' machines see after
+their current step: they send their counts, the parent writes the partial record (`stopped:
+"interrupted"`) and exits; a worker that does not answer within `STOP_GRACE_S` is terminated and
+its last batch's counts stand.
 """
 
 from __future__ import annotations
 
 import collections
+import json
 import multiprocessing
+import os
+import queue
+import signal
+import tempfile
 import time
-from dataclasses import asdict, dataclass, field
+import traceback
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
-from hypothesis import seed
+from hypothesis import Verbosity, seed, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
+from hypothesis.internal.conjecture import engine as hypothesis_engine
 from hypothesis.stateful import run_state_machine_as_test
 
 from offchain.backends import Divergence
@@ -44,6 +64,12 @@ from offchain.testing.specification import SpecViolation
 # a batch: this many examples of one machine with one seed (about 10 s on revm)
 CAMPAIGN_PROFILE = PROFILES["campaign"]
 DATABASE = ROOT / ".hypothesis" / "campaign"
+# the longest a failing example is shrunk [seconds] (then it is recorded as shrunk as it got)
+SHRINK_S = 120.0
+# how long the parent waits for the workers' last counts after a stop before terminating them [s]
+STOP_GRACE_S = 30.0
+# why a campaign stopped (CampaignRecord.stopped)
+STEPS_REACHED, TIME_UP, INTERRUPTED = "steps reached", "time up", "interrupted"
 
 
 @dataclass(frozen=True)
@@ -60,6 +86,7 @@ class Job:
     database: str | None
     replay: bool  # replay failures on Anvil
     machine: str | None = None  # every batch on this machine (else the machines in turn)
+    shrink_s: float = SHRINK_S  # the longest a failing example is shrunk [seconds]
 
 
 @dataclass
@@ -71,6 +98,8 @@ class Failure:
     error: str
     steps: int  # of the shrunk example
     anvil: str | None  # the replay's verdict
+    shrink_s: float = 0.0  # seconds from the first failing example to the end of shrinking
+    shrink_cut: bool = False  # shrinking hit the campaign's bound (the example may shrink more)
 
 
 @dataclass
@@ -85,11 +114,12 @@ class WorkerResult:
     checks: dict[str, int] = field(default_factory=dict)
     failures: list[Failure] = field(default_factory=list)
     seconds: float = 0.0
+    stopped: str | None = None  # why the worker ended (None: still running)
 
 
-def classify(exc: BaseException) -> str:
-    """Which check a failure broke."""
-    text = f"{type(exc).__name__}: {exc}"
+def classify(exc: BaseException | str) -> str:
+    """Which check a failure (an exception, or its text "Type: message") broke."""
+    text = exc if isinstance(exc, str) else f"{type(exc).__name__}: {exc}"
     for kind, types in (
         ("divergence", (Divergence,)),
         ("state", (StateDiffers,)),
@@ -103,47 +133,99 @@ def classify(exc: BaseException) -> str:
     return "other"
 
 
-def run_worker(job: Job) -> WorkerResult:
-    """One worker's batches (see the module docstring)."""
+def run_worker(
+    job: Job,
+    report: Callable[[WorkerResult], None] = lambda result: None,
+    interrupted: Callable[[], bool] = lambda: False,
+) -> WorkerResult:
+    """One worker's batches (see the module docstring): `report` gets the counts so far after
+    every batch; `interrupted()` true stops the worker after its current step."""
     start = time.perf_counter()
     stats.reset()
     OUTCOMES.clear()
     result = WorkerResult(job.worker)
     database = DirectoryBasedExampleDatabase(job.database) if job.database else None
+    # quiet: the record says what failed (and Hypothesis's slow-shrinking warning is expected)
+    run_settings = settings(job.profile.settings(database=database), verbosity=Verbosity.quiet)
+    hypothesis_engine.MAX_SHRINKING_SECONDS = job.shrink_s  # type: ignore[misc]
+
+    def why_stop() -> str | None:
+        if interrupted():
+            return INTERRUPTED
+        if job.deadline is not None and time.time() >= job.deadline:
+            return TIME_UP
+        if stats.TOTALS.steps >= job.steps:
+            return STEPS_REACHED
+        return None
+
+    def stop_in_batch() -> str | None:
+        """A batch runs its examples to the end unless the run is interrupted or, before any
+        example of the batch failed (its shrinking is bounded apart), the time is up."""
+        why = why_stop()
+        if why == INTERRUPTED or (why == TIME_UP and not stats.TOTALS.failed_examples):
+            return why
+        return None
+
     batch = 0
-    while stats.TOTALS.steps < job.steps and (job.deadline is None or time.time() < job.deadline):
+    while (stopped := why_stop()) is None:
         batch_seed = job.base_seed + job.worker + batch * job.workers
         kind = job.machine or MACHINES[batch % len(MACHINES)]
         target = revm_target(job.artifacts)
         machine = seed(batch_seed)(make_machine(target.evm, target.deployed, target.roles, kind))
         result.seeds.append(batch_seed)
+        stats.new_run()
+        stats.stop_when(stop_in_batch)
+        error, failure_kind, steps = None, "other", []
         try:
-            run_state_machine_as_test(machine, settings=job.profile.settings(database=database))
+            run_state_machine_as_test(machine, settings=run_settings)
+        except stats.StopRun:
+            if stats.TOTALS.last_failure is not None:  # interrupted while shrinking a failure
+                steps, text = stats.TOTALS.last_failure
+                error, failure_kind = f"{text} (shrinking interrupted)", classify(text)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded, the campaign goes on
-            steps = list(stats.TOTALS.last_example)
+            error, steps = f"{type(exc).__name__}: {exc}", list(stats.TOTALS.last_example)
+            failure_kind = classify(exc)
+        finally:
+            stats.stop_when(None)
+        batch += 1
+        if error is not None:
+            first = stats.TOTALS.first_failure_at
+            shrink_s = time.perf_counter() - first if first is not None else 0.0
             verdict = None
-            if job.replay:
+            if job.replay and not interrupted():
                 verdict = replay_on_anvil(job.artifacts, kind, steps).describe()
             result.failures.append(
                 Failure(
                     job.worker,
                     batch_seed,
                     kind,
-                    classify(exc),
-                    f"{type(exc).__name__}: {exc}".splitlines()[0][:500],
+                    failure_kind,
+                    error.splitlines()[0][:500],
                     len(steps),
                     verdict,
+                    round(shrink_s, 1),
+                    shrink_s >= job.shrink_s or error.endswith("(shrinking interrupted)"),
                 )
             )
-        batch += 1
-    result.steps = stats.TOTALS.steps
-    result.examples = stats.TOTALS.examples
-    result.batches = batch
-    result.rules = {rule: asdict(count) for rule, count in stats.TOTALS.rules.items()}
-    result.outcomes = dict(OUTCOMES)
-    result.checks = dict(stats.TOTALS.checks)
-    result.seconds = round(time.perf_counter() - start, 1)
-    return result
+        report(_snapshot(result, batch, start, None))
+    return _snapshot(result, batch, start, stopped)
+
+
+def _snapshot(result: WorkerResult, batches: int, start: float, stopped: str | None):
+    """The worker's counts so far (a copy: the counts go on changing)."""
+    return replace(
+        result,
+        steps=stats.TOTALS.steps,
+        examples=stats.TOTALS.examples,
+        batches=batches,
+        seeds=list(result.seeds),
+        rules={rule: asdict(count) for rule, count in stats.TOTALS.rules.items()},
+        outcomes=dict(OUTCOMES),
+        checks=dict(stats.TOTALS.checks),
+        failures=list(result.failures),
+        seconds=round(time.perf_counter() - start, 1),
+        stopped=stopped,
+    )
 
 
 @dataclass
@@ -175,9 +257,13 @@ class CampaignRecord:
     outcomes: dict[str, int]
     git_commit: str
     started_at: str
+    # false until the campaign ended as asked (its steps reached or its time up)
+    complete: bool = True
+    # why it stopped: steps reached, time up, interrupted (None: still running)
+    stopped: str | None = None
 
     def ok(self) -> bool:
-        return not self.failures and not self.rules_never_applied
+        return self.complete and not self.failures and not self.rules_never_applied
 
 
 def merge(
@@ -190,9 +276,11 @@ def merge(
     commit: str,
     started_at: str,
     machines: tuple[str, ...] = MACHINES,
+    stopped: str | None = STEPS_REACHED,
 ) -> CampaignRecord:
     """The workers' counts added up into the campaign's record (a rule of `machines` never
-    applied is named)."""
+    applied is named); `stopped` why the campaign stopped (None: it runs on), complete when its
+    steps were reached or its time was up."""
     rules: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     outcomes: collections.Counter = collections.Counter()
     checks: collections.Counter = collections.Counter()
@@ -238,7 +326,22 @@ def merge(
         outcomes=dict(sorted(outcomes.items())),
         git_commit=commit,
         started_at=started_at,
+        complete=stopped in (STEPS_REACHED, TIME_UP),
+        stopped=stopped,
     )
+
+
+def write_record(record: CampaignRecord, out: Path) -> None:
+    """Write `record` to `out` atomically: a temporary file beside it, renamed over it (a reader
+    or a killed campaign never sees half a record)."""
+    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as f:
+            f.write(json.dumps(asdict(record), indent=2) + "\n")
+        os.replace(tmp, out)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
 
 
 def _rule_names(kind: str) -> list[str]:
@@ -256,6 +359,30 @@ def _rule_names(kind: str) -> list[str]:
     return names
 
 
+class WorkerCrashed(RuntimeError):
+    """A worker process failed outside any example (the message carries its traceback)."""
+
+
+def _worker_main(job: Job, messages: Any, stop: Any) -> None:
+    """A worker process: its batches, its counts sent after each ("batch") and at the end
+    ("done"), or the traceback of what broke it ("crashed"). The worker leaves the terminal's
+    process group, so that Ctrl-C reaches only the parent, which sets `stop`; SIGTERM sets it
+    here too; either way the worker stops after its current step."""
+    os.setpgrp()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    parent = os.getppid()
+
+    def interrupted() -> bool:
+        return stop.is_set() or os.getppid() != parent  # the parent is gone: stop
+
+    try:
+        final = run_worker(job, lambda r: messages.put(("batch", job.worker, r)), interrupted)
+    except BaseException:  # noqa: BLE001 - the parent reports it
+        messages.put(("crashed", job.worker, traceback.format_exc()))
+        return
+    messages.put(("done", job.worker, final))
+
+
 def run_campaign(
     artifacts: Artifacts,
     steps: int,
@@ -266,8 +393,13 @@ def run_campaign(
     database: Path | None = DATABASE,
     replay: bool = True,
     machine: str | None = None,
-) -> tuple[list[WorkerResult], float]:
-    """Run the workers (one process each) and wait for all: (their results, wall seconds)."""
+    progress: Callable[[list[WorkerResult], float], None] = lambda results, wall: None,
+    shrink_s: float = SHRINK_S,
+) -> tuple[list[WorkerResult], float, str]:
+    """Run the workers (one process each) and wait for all: (their results, wall seconds, why
+    the campaign stopped). `progress` gets the workers' latest counts after every batch. On
+    Ctrl-C (KeyboardInterrupt) the workers are stopped and their last counts returned, stopped
+    "interrupted"; a crashed worker stops the others and raises WorkerCrashed."""
     deadline = None if minutes is None else time.time() + minutes * 60
     per_worker = -(-steps // workers)
     jobs = [
@@ -282,11 +414,68 @@ def run_campaign(
             str(database) if database else None,
             replay,
             machine,
+            shrink_s,
         )
         for w in range(workers)
     ]
     start = time.perf_counter()
     context = multiprocessing.get_context("spawn")
-    with context.Pool(workers) as pool:
-        results = pool.map(run_worker, jobs, chunksize=1)
-    return results, time.perf_counter() - start
+    messages, stop = context.Queue(), context.Event()
+    processes = [
+        context.Process(target=_worker_main, args=(job, messages, stop), daemon=True)
+        for job in jobs
+    ]
+    latest = {w: WorkerResult(w) for w in range(workers)}
+    done: set[int] = set()
+
+    def collect(until: float | None) -> None:
+        """Take the workers' messages until all are done (or `until`, time.time())."""
+        while len(done) < workers and (until is None or time.time() < until):
+            try:
+                kind, worker, payload = messages.get(timeout=0.5)
+            except queue.Empty:
+                gone = [w for w, p in enumerate(processes) if w not in done and not p.is_alive()]
+                if gone and messages.empty():
+                    raise WorkerCrashed(
+                        f"worker {gone[0]} ended without a result "
+                        f"(exit code {processes[gone[0]].exitcode})"
+                    ) from None
+                continue
+            if kind == "crashed":
+                raise WorkerCrashed(f"worker {worker} failed:\n{payload}")
+            latest[worker] = payload
+            if kind == "done":
+                done.add(worker)
+            progress(list(latest.values()), time.perf_counter() - start)
+
+    try:
+        for p in processes:
+            p.start()
+        try:
+            collect(None)
+        except KeyboardInterrupt:
+            stop.set()
+            try:
+                collect(time.time() + STOP_GRACE_S)
+            except KeyboardInterrupt:  # a second Ctrl-C: no more waiting
+                pass
+            return list(latest.values()), time.perf_counter() - start, INTERRUPTED
+    finally:
+        stop.set()
+        for p in processes:
+            p.join(timeout=5)
+            if p.is_alive():  # a worker's SIGTERM only asks it to stop: kill what does not
+                p.kill()
+                p.join()
+    reasons = {r.stopped for r in latest.values()}
+    return (
+        list(latest.values()),
+        time.perf_counter() - start,
+        (
+            INTERRUPTED
+            if INTERRUPTED in reasons
+            else TIME_UP
+            if TIME_UP in reasons
+            else STEPS_REACHED
+        ),
+    )

@@ -15,8 +15,9 @@ in and out, price posts (including zero and from strangers), oracle and spotter 
 jumps (including past the oracle's max age), fee accrual, ceiling updates, governance parameter
 changes (valid and invalid), seizures, unbacked debt and its settlement, and privileged calls
 from accounts that are not allowed; the loss waterfall: stability-pool stakes, pending stakes,
-withdrawal requests and withdrawals, realizations, covers of closed losses under several
-waterfall orders (and invalid ones), debt auctions (start, bid, restart, finish, cancel), surplus
+withdrawal requests and withdrawals (also at the minimum shares and the exit window's last
+second), realizations, covers of closed losses under several waterfall orders (and invalid
+ones), debt auctions (start, bid, restart, finish, cancel), surplus
 auctions, and, late in an example, global settlement with every step after it. Loss
 conservation (receipts = loss, per event and per pool charge) is checked after every step.
 
@@ -33,6 +34,7 @@ import copy
 import sys
 
 from hypothesis import strategies as st
+from hypothesis.errors import HypothesisException
 from hypothesis.stateful import (
     RuleBasedStateMachine,
     initialize,
@@ -47,8 +49,10 @@ from offchain.model.backstop import LossStatus
 from offchain.model.errors import Revert
 from offchain.model.fee_accumulator import MAX_BASE_FEE
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
+from offchain.model.stability_pool import MIN_SHARES
 from offchain.sim.attacker import SHAPES
 from offchain.system.deployment import Deployment, deploy_flash_taker, seed_pool
+from offchain.testing import stats
 from offchain.testing.attacks import stage_and_attack
 from offchain.testing.checking import Checker
 from offchain.testing.harness import Roles, System
@@ -99,11 +103,23 @@ class Differential(RuleBasedStateMachine):
         self._rules_strategy = self._rules_strategy.map(self.stats.drawn)
 
     def teardown(self):
+        raised = sys.exc_info()[1]
+        # a failed check; not a stop (stats.StopRun, or Hypothesis's StopTest when it cuts an
+        # example short: BaseExceptions), nor Hypothesis's own control flow
+        error = (
+            raised
+            if isinstance(raised, Exception) and not isinstance(raised, HypothesisException)
+            else None
+        )
         try:
-            if sys.exc_info()[0] is None:  # the example passed its steps: compare everything
+            # the example passed its steps (or was told to stop after one): compare everything
+            if raised is None or isinstance(raised, stats.StopRun):
                 self.checker.full()
+        except Exception as exc:
+            error = exc
+            raise
         finally:
-            self.stats.end_example(self.checker.counts, self.s.spec.checks)
+            self.stats.end_example(self.checker.counts, self.s.spec.checks, error)
             self.node.revert_to(self.snapshot)
 
     # ---------------------------------------------------- helpers
@@ -1011,6 +1027,54 @@ class Differential(RuleBasedStateMachine):
         else:
             self.act(self.s.d.stability_pool, "realize", self.users[sender_i], user, frac % 4)
 
+    @rule(
+        user_i=st.integers(0, 2),
+        stake=st.sampled_from(["below_min", "some"]),
+        frac=FRACTION,
+        keep=st.sampled_from(["nothing", "below_min", "min", "some"]),
+        at=st.sampled_from(["matured", "last_second", "last_second", "lapsed"]),
+    )
+    def pool_story(self, user_i, stake, frac, keep, at):
+        """A staker's way through the stability pool in one step, along its edges, so that every
+        profile reaches them whatever the other rules did: a stake (worth less than MIN_SHARES
+        when `below_min`: for a staker without shares its activation must fail), activated after
+        the exposure delay, both types' fees accrued while the pool has shares (the pool's share
+        rounded down), a withdrawal request that keeps nothing, one share less than MIN_SHARES
+        (it must fail), exactly MIN_SHARES or some part, and the withdrawal when the request
+        matures, at its exit window's last second (inside it) or the second after (lapsed).
+        Each transaction may revert (open losses, say): the step goes on."""
+        pool, sp, keeper = self._pool(), self.s.d.stability_pool, self.r.keeper
+        user = self.users[user_i]
+        if stake == "below_min":
+            amount = max(1, MIN_SHARES * frac // 10**6 - 1)
+        else:
+            amount = MIN_SHARES + MIN_SHARES * frac // 1000
+        self._stable_for(user, amount)
+        self.act(sp, "stake", user, amount)
+        self.s.warp(pool.exposure_delay)
+        self.act(sp, "realize", keeper, user, 255)
+        self.act(sp, "activate", user)
+        self.s.warp(3600)
+        for name in TYPES:
+            self.act(self.s.d.fees, "accrue", keeper, self.t(name).type_id)
+        shares = pool.shares[user]
+        requested = {
+            "nothing": shares,
+            "below_min": shares - MIN_SHARES + 1,
+            "min": shares - MIN_SHARES,
+            "some": shares * frac // 10**6,
+        }[keep]
+        self.act(sp, "request_withdrawal", user, max(0, requested))
+        if not pool.withdrawal_shares[user]:
+            return
+        matured = pool.withdrawal_at[user] + max(pool.cooldown, pool.exposure_delay)
+        window = pool.exit_window
+        when = matured + {"matured": 0, "last_second": window, "lapsed": window + 1}[at]
+        self.act(sp, "realize", keeper, user, 255)
+        if when > self.s.now:
+            self.s.warp(when - self.s.now)
+        self.act(sp, "withdraw", user)
+
     @precondition(lambda self: self._closed_losses())
     @rule(pick=st.integers(0, 50), wait=st.booleans(), sender_i=st.integers(0, 2))
     def cover(self, pick, wait, sender_i):
@@ -1414,6 +1478,7 @@ class Differential(RuleBasedStateMachine):
         self.stats.checked()
         STEPS["checked"] += 1
         self.step_count += 1
+        stats.check_stop()
 
     @rule(
         shape=st.sampled_from(SHAPES),
@@ -1466,6 +1531,7 @@ _LIQUIDATION_RULES = {
     "delegate",
     "stake",
     "pool_exit",
+    "pool_story",
     "cover",
     "set_waterfall",
     "debt_auction",

@@ -22,7 +22,8 @@ fixed_point, price_curves or contracts, so that a bug in those cannot hide itsel
   (rounded up); the stability pool's share of the fees is floor(income x share);
 - a closed loss covers min(raised, debt); the debt-auction layer adds exactly what it takes on;
   a loss is covered only after its queue delay; a withdrawal only of realized shares, inside its
-  window; every staker holds 0 or at least MIN_SHARES;
+  window (and refused only outside it); every staker holds 0 or at least MIN_SHARES, a withdrawal
+  request leaves 0 or at least MIN_SHARES, and a refusal for too few shares is one;
 - a debt-auction bid lowers the lot by min_decrease, a surplus-auction bid raises the bid by
   min_increase; a ceiling rises by at most a gap per cooldown window; a pool swap pays exactly the
   constant-product amount after its fee; global settlement takes ceil(ceil(debt) x final price)
@@ -180,6 +181,8 @@ class Specification:
                 who: pool.is_realized(who) for who in list(pool.shares)[:SHARE_ACCOUNTS_LIMIT]
             },
             "pool_withdrawal_at": _Copy(pool.withdrawal_at),
+            "pool_pending": pool.pending[sender],
+            "pool_assets": (pool.assets, pool.total_shares),
             "pool_timing": (pool.cooldown, pool.exposure_delay, pool.exit_window),
             "debt_auctions": _Copy(c(d.debt_auction).auctions),
             "surplus_auctions": _Copy(c(d.surplus_auction).auctions),
@@ -464,6 +467,15 @@ def _withdrawn(spec: Specification, pre: Before, e: Event, now: int) -> str | No
     return None
 
 
+def _withdrawal_requested(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    if e.address != spec.d.stability_pool:
+        return None
+    left = pre.state["pool_shares"][e.args["staker"]] - e.args["shares"]
+    if left != 0 and left < MIN_SHARES:
+        return f"the request leaves {left} shares, fewer than MIN_SHARES but not none"
+    return None
+
+
 def _bid(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
     if e.address == spec.d.debt_auction:
         old = pre.state["debt_auctions"][e.args["auction_id"]]
@@ -543,6 +555,7 @@ _EVENT_CHECKS = {
     "LossClosed": _loss_closed,
     "LossAllocated": _loss_allocated,
     "Withdrawn": _withdrawn,
+    "WithdrawalRequested": _withdrawal_requested,
     "Bid": _bid,
     "CeilingUpdated": _ceiling_updated,
     "Swapped": _swapped,
@@ -580,6 +593,26 @@ def _request_lapsed(spec: Specification, pre: Before) -> str | None:
     matured = pre.state["pool_withdrawal_at"][pre.sender] + max(cooldown, exposure)
     if spec.model.env.timestamp <= matured + window:
         return f"at {spec.model.env.timestamp}, inside the window ending {matured + window}"
+    return None
+
+
+def _below_minimum_shares(spec: Specification, pre: Before) -> str | None:
+    """The staker would have held some shares but fewer than MIN_SHARES: after a request, its
+    shares less the requested; after an activation, its shares plus its pending stake's, minted
+    at floor(pending x total_shares / assets) (one per rad in an empty pool)."""
+    if pre.address != spec.d.stability_pool:
+        return None
+    shares = pre.state["pool_shares"][pre.sender]
+    if pre.function == "request_withdrawal":
+        left = shares - pre.args[0]
+    elif pre.function == "activate":
+        assets, total = pre.state["pool_assets"]
+        pending = pre.state["pool_pending"]
+        left = shares + (pending * total // assets if total and assets else pending)
+    else:
+        return None
+    if left == 0 or left >= MIN_SHARES:
+        return f"the staker would hold {left} shares"
     return None
 
 
@@ -622,6 +655,7 @@ def _needs_reset(spec: Specification, pre: Before) -> str | None:
 _REVERT_CHECKS = {
     "engine: not safe": _not_safe,
     "pool: request lapsed": _request_lapsed,
+    "pool: below minimum shares": _below_minimum_shares,
     "auction: cannot reset": _cannot_reset,
     "auction: needs reset": _needs_reset,
 }

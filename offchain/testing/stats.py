@@ -3,11 +3,17 @@ sent a transaction that may revert (`sent`) and how often at least one of those 
 (`ok`); examples and checked steps; and the steps of the last example, in order, so that a
 failing example can be run again on another EVM (offchain/testing/fuzz.py replays it on Anvil).
 
-The counts are per process (a campaign adds up its workers' counts)."""
+The counts are per process (a campaign adds up its workers' counts). A run can be told to stop
+(`stop_when`: a campaign's time is up, or it was interrupted): the machines call `check_stop` after
+every checked step, which raises `StopRun` (not a failure: Hypothesis re-raises it at once). The
+failing examples are noted (`failed_examples`, `last_failure`), so that a run stopped while
+shrinking one still knows it."""
 
 from __future__ import annotations
 
 import collections
+import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,14 +40,55 @@ class Totals:
     checks: collections.Counter = field(default_factory=collections.Counter)
     # the steps of the last example run, (rule, arguments) in order
     last_example: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
+    # examples that failed a check since `reset` or `new_run` (shrinking runs many), the first's
+    # time (time.perf_counter()) and the last's steps and error
+    failed_examples: int = 0
+    first_failure_at: float | None = None
+    last_failure: tuple[list[tuple[str, dict[str, Any]]], str] | None = None
 
 
 TOTALS = Totals()
 
 
+class StopRun(KeyboardInterrupt):
+    """Raised after a checked step when the run was told to stop; the argument says why. A
+    KeyboardInterrupt, because that is the one exception Hypothesis takes for "stopped from
+    outside": it re-raises it at once and records nothing of the cut example (another
+    BaseException would be recorded as the example's end, and the next example drawn from the
+    same prefix would then be reported as flaky data generation)."""
+
+    @property
+    def reason(self) -> str:
+        return str(self.args[0]) if self.args else "stopped"
+
+
+# why the run must stop now (None: go on); None: never stops (the tests' runs)
+_stop_when: Callable[[], str | None] | None = None
+
+
 def reset() -> None:
     global TOTALS
     TOTALS = Totals()
+
+
+def new_run() -> None:
+    """Forget the failing examples (not the counts): a new Hypothesis run begins."""
+    TOTALS.failed_examples, TOTALS.first_failure_at, TOTALS.last_failure = 0, None, None
+
+
+def stop_when(condition: Callable[[], str | None] | None) -> None:
+    """From now on, `check_stop` stops the run when `condition()` gives a reason (None: never)."""
+    global _stop_when
+    _stop_when = condition
+
+
+def check_stop() -> None:
+    """Raise StopRun when the stop condition holds."""
+    if _stop_when is None:
+        return
+    reason = _stop_when()
+    if reason is not None:
+        raise StopRun(reason)
 
 
 class StepStats:
@@ -74,11 +121,19 @@ class StepStats:
             TOTALS.steps += 1
         self._close()
 
-    def end_example(self, checks: collections.Counter, spec_checks: int) -> None:
+    def end_example(
+        self, checks: collections.Counter, spec_checks: int, error: BaseException | None = None
+    ) -> None:
         """The example is over: `checks` are its Checker's counts, `spec_checks` how many
-        specification checks its transactions passed (offchain/testing/specification.py)."""
+        specification checks its transactions passed (offchain/testing/specification.py),
+        `error` the failed check's exception (None: it passed)."""
         self._close()
         TOTALS.examples += 1
+        if error is not None:
+            TOTALS.failed_examples += 1
+            if TOTALS.first_failure_at is None:
+                TOTALS.first_failure_at = time.perf_counter()
+            TOTALS.last_failure = (self.steps, f"{type(error).__name__}: {error}")
         TOTALS.last_example = self.steps
         TOTALS.checks.update(checks)
         TOTALS.checks["specification checks"] += spec_checks

@@ -1,26 +1,55 @@
-"""The campaign tooling (`make fuzz`, offchain/testing/campaign.py) on a tiny campaign: worker
+"""The campaign tooling (`make fuzz`, offchain/testing/campaign.py) on tiny campaigns: worker
 processes with their own seeds, the same examples again from the same seed, the record's counts,
-and the rules a short campaign never applied named."""
+the rules a short campaign never applied named; the record written after every batch and exact at
+the end, a time limit that stops a batch in its middle, an interruption that stops a worker after
+its current step, and a failure recorded with its seed when its shrinking is cut short."""
 
 from __future__ import annotations
+
+import json
 
 import pytest
 
 from offchain.backends import Divergence
-from offchain.testing.campaign import classify, merge, run_campaign
-from offchain.testing.checking import StateDiffers
+from offchain.testing import stats
+from offchain.testing.campaign import (
+    INTERRUPTED,
+    STEPS_REACHED,
+    TIME_UP,
+    Job,
+    WorkerResult,
+    classify,
+    merge,
+    run_campaign,
+    run_worker,
+    write_record,
+)
+from offchain.testing.checking import Checker, StateDiffers
 from offchain.testing.economics import EconomicViolation
-from offchain.testing.fuzz import Profile
+from offchain.testing.fuzz import REVM_GENESIS, Profile
 from offchain.testing.specification import SpecViolation
 
 TINY = Profile(examples=2, steps=25, derandomize=False)
 
 
-def _campaign(artifacts, tmp_path, workers: int, base_seed: int):
-    results, wall = run_campaign(
-        artifacts, 60, workers, base_seed, None, TINY, database=tmp_path / "db", replay=False
+def _campaign(artifacts, tmp_path, workers: int, base_seed: int, progress=None):
+    results, wall, stopped = run_campaign(
+        artifacts,
+        60,
+        workers,
+        base_seed,
+        None,
+        TINY,
+        database=tmp_path / "db",
+        replay=False,
+        **({"progress": progress} if progress else {}),
     )
-    return merge(results, wall, base_seed, 60, None, TINY, "test", "now")
+    return merge(results, wall, base_seed, 60, None, TINY, "test", "now", stopped=stopped)
+
+
+def _job(artifacts, steps: int, profile: Profile, shrink_s: float = 60.0) -> Job:
+    """One worker's job run in this process (no database, no replay)."""
+    return Job(0, 1, 5, steps, None, profile, artifacts, None, False, "full", shrink_s)
 
 
 def test_campaign__two_workers__each_runs_its_own_seeds_and_the_record_adds_them_up(
@@ -62,3 +91,74 @@ def test_campaign__same_seed__runs_the_same_examples(artifacts, tmp_path):
 )
 def test_classify__names_the_broken_check(exc, kind):
     assert classify(exc) == kind
+
+
+def test_campaign__record_written_after_every_batch__partial_until_the_end_and_exact(
+    artifacts, tmp_path
+):
+    """Every batch of every worker rewrites the record (complete: false, stopped: null); the
+    last of those holds the workers' final counts, so the final record adds up the same."""
+    out = tmp_path / "campaign.json"
+    written: list[dict] = []
+
+    def progress(results: list[WorkerResult], wall: float) -> None:
+        write_record(merge(results, wall, 3, 60, None, TINY, "test", "now", stopped=None), out)
+        written.append(json.loads(out.read_text()))
+
+    record = _campaign(artifacts, tmp_path, 2, 3, progress)
+    assert len(written) >= 2  # a batch of each worker at least
+    assert all(not w["complete"] and w["stopped"] is None for w in written)
+    assert [w["steps"] for w in written] == sorted(w["steps"] for w in written)
+    last = written[-1]
+    assert (last["steps"], last["examples"], last["rules"], last["outcomes"]) == (
+        record.steps,
+        record.examples,
+        record.rules,
+        record.outcomes,
+    )
+    assert record.complete and record.stopped == STEPS_REACHED
+    assert list(tmp_path.glob("*.tmp")) == []  # the temporary files were renamed
+
+
+def test_campaign__time_up__stops_the_batch_in_its_middle(artifacts, tmp_path):
+    """A batch of a thousand examples would run for minutes: three seconds after the start,
+    the worker stops after its current step, and the record says the time was up."""
+    long_batch = Profile(examples=1000, steps=50, derandomize=False)
+    results, wall, stopped = run_campaign(
+        artifacts, 10**9, 1, 0, 0.05, long_batch, database=None, replay=False
+    )
+    record = merge(results, wall, 0, 10**9, 0.05, long_batch, "test", "now", stopped=stopped)
+    assert stopped == TIME_UP and record.complete and record.stopped == TIME_UP
+    assert results[0].batches == 1 and 0 < record.examples < long_batch.examples
+    assert record.failures == []
+
+
+def test_worker__interrupted__stops_after_its_current_step(artifacts):
+    """Interrupted when its 30th step is checked, a worker stops there (the example's full
+    comparison still runs: a stop is not a failure) and says why."""
+    result = run_worker(
+        _job(artifacts, 10**9, CAMPAIGN_LIKE), interrupted=lambda: stats.TOTALS.steps >= 30
+    )
+    assert result.stopped == INTERRUPTED
+    assert result.steps == 30 and result.examples >= 1 and result.failures == []
+    assert result.checks["full checks"] >= 1
+
+
+CAMPAIGN_LIKE = Profile(examples=20, steps=150, derandomize=False)
+
+
+def test_worker__shrinking_cut_short__the_failure_is_recorded_with_its_seed(artifacts, monkeypatch):
+    """A planted failure (any state more than a day after genesis "differs"), shrunk for no
+    time at all: the failure is recorded, with its batch's seed and the example as it was found
+    (longer than the one step the planted failure needs), marked as cut short."""
+
+    def planted(self: Checker) -> None:
+        if self.s.now > REVM_GENESIS + 86400:
+            raise StateDiffers("planted: more than a day after genesis")
+
+    monkeypatch.setattr(Checker, "after_step", planted)
+    result = run_worker(_job(artifacts, 1, CAMPAIGN_LIKE, shrink_s=0.0))
+    [failure] = result.failures
+    assert failure.seed == 5 and failure.machine == "full" and failure.kind == "state"
+    assert "planted" in failure.error and failure.shrink_cut
+    assert failure.steps > 2  # the initialize rule and one warp would do
