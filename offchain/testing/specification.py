@@ -59,13 +59,45 @@ def ceil_div(x: int, y: int) -> int:
     return -(-x // y)
 
 
-def exact_curve_price(kind: int, duration: int, step: int, cut: int, top: int, elapsed: int):
-    """The curve's price without rounding: linear top x (1 - t / duration), zero after; stairstep
-    top x cut ** (t // step); exponential top x cut ** t."""
+def exact_curve_ceil(kind: int, duration: int, step: int, cut: int, top: int, elapsed: int) -> int:
+    """The curve's price without rounding, rounded up once at the end (an integer price is below
+    the exact price exactly when it is below this): linear top x (1 - t / duration), zero after;
+    stairstep top x cut ** (t // step); exponential top x cut ** t. The powers are bounded from
+    both sides in fixed point (`_power_bounds`): an exact Fraction of cut ** t for an elapsed time
+    of days has millions of digits and took minutes per check."""
     if kind == LINEAR:
-        return Fraction(top * max(duration - elapsed, 0), duration)
+        return ceil_div(top * max(duration - elapsed, 0), duration)
     n = elapsed // step if kind == STAIRSTEP else elapsed
-    return top * Fraction(cut, RAY) ** n
+    if n == 0:
+        return top
+    if cut == 0 or top == 0:
+        return 0
+    for bits in (512, 4096):
+        low, high = _power_bounds(cut, n, bits)
+        if top * high <= 1 << bits:
+            return 1  # 0 < exact <= 1
+        below, above = -(-(top * low) >> bits), -(-(top * high) >> bits)
+        if below == above:
+            return below
+    # the bounds straddle an integer: only an exact integer does that, which needs the reduced
+    # denominator of cut / RAY (at least 2) to the n-th power to divide top < 2**128, so n < 128
+    exact = top * Fraction(cut, RAY) ** n
+    return ceil_div(exact.numerator, exact.denominator)
+
+
+def _power_bounds(cut: int, n: int, bits: int) -> tuple[int, int]:
+    """(low, high) with low <= (cut / RAY) ** n x 2**bits <= high, by binary exponentiation with
+    every product rounded down for `low` and up for `high`."""
+    low_base, high_base = (cut << bits) // RAY, ceil_div(cut << bits, RAY)
+    low = high = 1 << bits
+    while n:
+        if n & 1:
+            low, high = low * low_base >> bits, -(-(high * high_base) >> bits)
+        n >>= 1
+        if n:
+            low_base = low_base * low_base >> bits
+            high_base = -(-(high_base * high_base) >> bits)
+    return low, high
 
 
 def _curve(contract: Any) -> tuple[int, int, int, int]:
@@ -80,9 +112,9 @@ def curve_price_problem(curve: Any, top: int, elapsed: int, price: int) -> str |
     duration); the powers top x cut ** n with every product rounded up (`power_up`), times top
     rounded up."""
     kind, duration, step, cut = curve
-    exact = exact_curve_price(kind, duration, step, cut, top, elapsed)
-    if price < exact:
-        return f"price {price} below the exact curve price {float(exact):.6e} at {elapsed} s"
+    lowest = exact_curve_ceil(kind, duration, step, cut, top, elapsed)
+    if price < lowest:
+        return f"price {price} below the exact curve price (rounded up: {lowest}) at {elapsed} s"
     if kind == LINEAR:
         expected = ceil_div(top * max(duration - elapsed, 0), duration)
     else:
@@ -306,8 +338,7 @@ def _started(spec: Specification, pre: Before, e: Event, now: int) -> str | None
         # auction above max_drop before max_duration, it needed no reset
         auction = pre.state[f"auctions:{name}"][e.args["auction_id"]]
         elapsed = now - auction.started
-        exact = exact_curve_price(*_curve(contract), auction.top, elapsed)
-        floor_price = ceil_div(exact.numerator, exact.denominator)
+        floor_price = exact_curve_ceil(*_curve(contract), auction.top, elapsed)
         if (
             elapsed <= contract.max_duration
             and floor_price > 0
@@ -641,8 +672,8 @@ def _needs_reset(spec: Specification, pre: Before) -> str | None:
     found = _auction_before(spec, pre)
     if found is not None:
         contract, auction, elapsed = found
-        exact = exact_curve_price(*_curve(contract), auction.top, elapsed)
-        lowest = ceil_div(exact.numerator, exact.denominator)  # the contract's is at least this
+        # the contract's price is at least this
+        lowest = exact_curve_ceil(*_curve(contract), auction.top, elapsed)
         if (
             elapsed <= contract.max_duration
             and lowest > 0
