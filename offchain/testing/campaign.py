@@ -193,7 +193,15 @@ def run_worker(
             shrink_s = time.perf_counter() - first if first is not None else 0.0
             verdict = None
             if job.replay and not interrupted():
-                verdict = replay_on_anvil(job.artifacts, kind, steps).describe()
+                # the replay's steps are Anvil's, not the campaign's: counted apart
+                counts, outcomes = stats.TOTALS, OUTCOMES.copy()
+                stats.reset()
+                try:
+                    verdict = replay_on_anvil(job.artifacts, kind, steps).describe()
+                finally:
+                    stats.TOTALS = counts
+                    OUTCOMES.clear()
+                    OUTCOMES.update(outcomes)
             result.failures.append(
                 Failure(
                     job.worker,

@@ -87,6 +87,8 @@ def test_campaign__same_seed__runs_the_same_examples(artifacts, tmp_path):
         (SpecViolation("x"), "specification"),
         (AssertionError("invariants violated: I1"), "invariant"),
         (ValueError("x"), "other"),
+        # a failure known only by its text (a shrinking that was interrupted)
+        ("SpecViolation: accrue: specification broken (shrinking interrupted)", "specification"),
     ],
 )
 def test_classify__names_the_broken_check(exc, kind):
