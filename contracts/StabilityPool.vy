@@ -519,6 +519,9 @@ def _mint(staker: address, amount: uint256) -> uint256:
         assert minted != 0, "pool: zero shares"
     old: uint256 = self.shares[staker]
     self._check_left(old + minted)
+    # and what a pending withdrawal request leaves (the request checked it against the shares
+    # then; a full request and a small stake after it would leave fewer than MIN_SHARES)
+    self._check_left(old + minted - self.withdrawal_shares[staker])
     if old == 0:
         self.staker_count += 1
         self.next_charge[staker] = self.charge_count + 1

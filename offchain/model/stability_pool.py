@@ -256,6 +256,7 @@ class StabilityPool(Authorized):
             require(minted != 0, "pool: zero shares")
         old = self.shares[staker]
         self._check_left(u256(old + minted))
+        self._check_left(u256(old + minted - self.withdrawal_shares[staker]))
         if old == 0:
             self.staker_count = u256(self.staker_count + 1)
             self.next_charge[staker] = u256(self.charge_count + 1)

@@ -213,6 +213,7 @@ class Specification:
                 who: pool.is_realized(who) for who in list(pool.shares)[:SHARE_ACCOUNTS_LIMIT]
             },
             "pool_withdrawal_at": _Copy(pool.withdrawal_at),
+            "pool_withdrawal_shares": _Copy(pool.withdrawal_shares),
             "pool_pending": pool.pending[sender],
             "pool_assets": (pool.assets, pool.total_shares),
             "pool_timing": (pool.cooldown, pool.exposure_delay, pool.exit_window),
@@ -630,20 +631,23 @@ def _request_lapsed(spec: Specification, pre: Before) -> str | None:
 def _below_minimum_shares(spec: Specification, pre: Before) -> str | None:
     """The staker would have held some shares but fewer than MIN_SHARES: after a request, its
     shares less the requested; after an activation, its shares plus its pending stake's, minted
-    at floor(pending x total_shares / assets) (one per rad in an empty pool)."""
+    at floor(pending x total_shares / assets) (one per rad in an empty pool), or those less its
+    pending withdrawal request."""
     if pre.address != spec.d.stability_pool:
         return None
     shares = pre.state["pool_shares"][pre.sender]
     if pre.function == "request_withdrawal":
-        left = shares - pre.args[0]
+        held = [shares - pre.args[0]]
     elif pre.function == "activate":
         assets, total = pre.state["pool_assets"]
         pending = pre.state["pool_pending"]
-        left = shares + (pending * total // assets if total and assets else pending)
+        after = shares + (pending * total // assets if total and assets else pending)
+        # and what a pending withdrawal request would leave of them
+        held = [after, after - pre.state["pool_withdrawal_shares"][pre.sender]]
     else:
         return None
-    if left == 0 or left >= MIN_SHARES:
-        return f"the staker would hold {left} shares"
+    if all(left == 0 or left >= MIN_SHARES for left in held):
+        return f"the staker would hold {' then '.join(str(left) for left in held)} shares"
     return None
 
 

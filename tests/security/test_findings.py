@@ -439,8 +439,10 @@ def _f03_dust_donation_foreign_activation(system) -> None:
 
 
 def _f03_dust_shares_left(system) -> None:
-    """The other way to a dust first holder: a withdrawal leaving fewer than MIN_SHARES reverts;
-    leaving MIN_SHARES or none is allowed."""
+    """The other ways to a dust holder: a withdrawal leaving fewer than MIN_SHARES reverts;
+    leaving MIN_SHARES or none is allowed; and a small stake activated while a request for all
+    the shares is pending reverts (the withdrawal would leave it alone, below MIN_SHARES: the
+    campaign found that way)."""
     r, p = system.roles, system.d.stability_pool
     _staker(system, r.other)
     _stake(system, r.other, 5_000 * RAD)
@@ -448,6 +450,10 @@ def _f03_dust_shares_left(system) -> None:
         system.tx(p, "request_withdrawal", r.other, 5_000 * RAD - MIN_SHARES + 1)
     system.tx(p, "request_withdrawal", r.other, 5_000 * RAD - MIN_SHARES)
     system.tx(p, "request_withdrawal", r.other, 5_000 * RAD)
+    system.tx(p, "stake", r.other, MIN_SHARES // 2)
+    system.warp(EXPOSURE_DELAY)
+    with reverts("pool: below minimum shares"):
+        system.tx(p, "activate", r.other)
 
 
 @pytest.mark.parametrize("aspect", ["dust-stake-donation-foreign-activation", "dust-shares-left"])
