@@ -22,8 +22,9 @@
        t + max(cooldown, exposure_delay) (>= one oracle delay: a price queued when the staker
        asked cannot be escaped); the withdrawal waits until every loss event opened by then is
        done, and nothing else (no global freeze); requested shares keep paying losses but stop
-       earning: the withdrawal pays min(value at the request, value now); a request lapses
-       `exit_window` after it matured;
+       earning: the withdrawal pays min(value at the request, value now) and sends what the
+       shares earned after the request (value now - paid, `IncomeForfeited`) to the Backstop's
+       surplus; a request lapses `exit_window` after it matured;
      - charges: a charge (`absorb`) is shared by the shares outstanding at that moment, each
        staker's part published when realized (`StakerCharged`). No share is minted while any
        loss event is open, so those shares are the shares at the loss's opening less those
@@ -144,6 +145,11 @@ event WithdrawalRequested:
 event WithdrawalCancelled:
     staker: indexed(address)
     shares: uint256
+
+
+event IncomeForfeited:
+    staker: indexed(address)
+    amount: uint256
 
 
 event Withdrawn:
@@ -330,7 +336,8 @@ def withdraw() -> uint256:
             now) (`shares * assets // total_shares`, rounded down, for the pool), once the
             request matured (max(cooldown, exposure_delay) after it), within `exit_window`
             after that, every loss event opened up to its maturity is done and the caller has
-            realized every charge.
+            realized every charge. The rest of their value now (what they earned after the
+            request) goes to the Backstop's surplus (`IncomeForfeited`).
     @return Stablecoin paid to the caller [rad].
     """
     requested: uint256 = self.withdrawal_shares[msg.sender]
@@ -342,16 +349,20 @@ def withdraw() -> uint256:
     assert self._is_realized(msg.sender), "pool: not realized"
     total: uint256 = self.total_shares
     pool_assets: uint256 = self.assets
-    amount: uint256 = min(
-        math._mul_div(requested, pool_assets, total, False), self.withdrawal_value[msg.sender]
-    )
+    value_now: uint256 = math._mul_div(requested, pool_assets, total, False)
+    amount: uint256 = min(value_now, self.withdrawal_value[msg.sender])
+    # what the requested shares earned after the request is neither the staker's (they stopped
+    # earning) nor the remaining stakers' (a newcomer activated during the cooldown would buy
+    # into income earned before it joined; with no shares left it would be anyone's who stakes
+    # first): it goes to the Backstop's surplus, as fees do while the pool has no shares
+    forfeited: uint256 = unsafe_sub(value_now, amount)
     # requested <= shares[msg.sender] <= total_shares: set by request_withdrawal, and shares
     # only decrease here, where the request is cleared
     remaining: uint256 = unsafe_sub(self.shares[msg.sender], requested)
     self.shares[msg.sender] = remaining
     self.total_shares = unsafe_sub(total, requested)
-    # amount <= requested * assets // total <= assets
-    self.assets = unsafe_sub(pool_assets, amount)
+    # value_now = requested * assets // total <= assets
+    self.assets = unsafe_sub(pool_assets, value_now)
     if remaining == 0:
         # the staker had shares, so was counted
         self.staker_count = unsafe_sub(self.staker_count, 1)
@@ -359,6 +370,9 @@ def withdraw() -> uint256:
     self.withdrawal_at[msg.sender] = 0
     self.withdrawal_value[msg.sender] = 0
     extcall engine.transfer_stable(self, msg.sender, amount)
+    if forfeited != 0:
+        extcall engine.transfer_stable(self, backstop.address, forfeited)
+        log IncomeForfeited(staker=msg.sender, amount=forfeited)
     log Withdrawn(staker=msg.sender, shares=requested, amount=amount)
     return amount
 

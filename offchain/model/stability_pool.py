@@ -146,17 +146,23 @@ class StabilityPool(Authorized):
         require(self._backstop().losses_done_before(matured), "pool: exposed to open losses")
         require(self._is_realized(sender), "pool: not realized")
         total = self.total_shares
-        amount = min(mul_div(requested, self.assets, total), self.withdrawal_value[sender])
+        value_now = mul_div(requested, self.assets, total)
+        amount = min(value_now, self.withdrawal_value[sender])
+        # earned after the request: the Backstop's surplus (see the contract)
+        forfeited = value_now - amount
         remaining = self.shares[sender] - requested
         self.shares[sender] = remaining
         self.total_shares = total - requested
-        self.assets -= amount
+        self.assets -= value_now
         if remaining == 0:
             self.staker_count -= 1
         self.withdrawal_shares[sender] = 0
         self.withdrawal_at[sender] = 0
         self.withdrawal_value[sender] = 0
         self.engine.transfer_stable(self.address, self.address, sender, amount)
+        if forfeited != 0:
+            self.engine.transfer_stable(self.address, self.address, self.backstop, forfeited)
+            self.log("IncomeForfeited", staker=sender, amount=forfeited)
         self.log("Withdrawn", staker=sender, shares=requested, amount=amount)
         return amount
 

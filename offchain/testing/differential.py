@@ -1040,8 +1040,9 @@ class Differential(RuleBasedStateMachine):
         when `below_min`: for a staker without shares its activation must fail), activated after
         the exposure delay, both types' fees accrued while the pool has shares (the pool's share
         rounded down), a withdrawal request that keeps nothing, one share less than MIN_SHARES
-        (it must fail), exactly MIN_SHARES or some part, and the withdrawal when the request
-        matures, at its exit window's last second (inside it) or the second after (lapsed).
+        (it must fail), exactly MIN_SHARES or some part, fees accrued again while the request
+        waits (income it forfeits to the Backstop), and the withdrawal when the request matures,
+        at its exit window's last second (inside it) or the second after (lapsed).
         Each transaction may revert (open losses, say): the step goes on."""
         pool, sp, keeper = self._pool(), self.s.d.stability_pool, self.r.keeper
         user = self.users[user_i]
@@ -1073,6 +1074,9 @@ class Differential(RuleBasedStateMachine):
         self.act(sp, "realize", keeper, user, 255)
         if when > self.s.now:
             self.s.warp(when - self.s.now)
+        # income while the request waited: the requested shares forfeit it to the Backstop
+        for name in TYPES:
+            self.act(self.s.d.fees, "accrue", keeper, self.t(name).type_id)
         self.act(sp, "withdraw", user)
 
     @precondition(lambda self: self._closed_losses())

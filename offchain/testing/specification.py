@@ -214,6 +214,7 @@ class Specification:
             },
             "pool_withdrawal_at": _Copy(pool.withdrawal_at),
             "pool_withdrawal_shares": _Copy(pool.withdrawal_shares),
+            "pool_withdrawal_value": _Copy(pool.withdrawal_value),
             "pool_pending": pool.pending[sender],
             "pool_assets": (pool.assets, pool.total_shares),
             "pool_timing": (pool.cooldown, pool.exposure_delay, pool.exit_window),
@@ -496,6 +497,29 @@ def _withdrawn(spec: Specification, pre: Before, e: Event, now: int) -> str | No
     matured = pre.state["pool_withdrawal_at"][staker] + max(cooldown, exposure)
     if not matured <= now <= matured + window:
         return f"withdrawal at {now} outside its window {matured}..{matured + window}"
+    value_now, paid = _withdrawal_split(pre, staker)
+    if e.args["amount"] != paid:
+        return f"paid {e.args['amount']}, min(value at the request, value now) = {paid}"
+    # the shares leave the pool's assets at their whole value now: what they earned after the
+    # request goes to the Backstop (IncomeForfeited), not to the stakers who stay
+    assets, _ = pre.state["pool_assets"]
+    if spec.c(spec.d.stability_pool).assets != assets - value_now:
+        return f"assets {assets} -> {spec.c(spec.d.stability_pool).assets}, not - {value_now}"
+    return None
+
+
+def _withdrawal_split(pre: Before, staker: str) -> tuple[int, int]:
+    """The requested shares' value now and what the withdrawal pays: min(value at the request,
+    value now) [rad]."""
+    assets, total = pre.state["pool_assets"]
+    value_now = pre.state["pool_withdrawal_shares"][staker] * assets // total
+    return value_now, min(value_now, pre.state["pool_withdrawal_value"][staker])
+
+
+def _income_forfeited(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    value_now, paid = _withdrawal_split(pre, e.args["staker"])
+    if e.args["amount"] != value_now - paid or e.args["amount"] == 0:
+        return f"forfeited {e.args['amount']}, value now {value_now} - paid {paid}"
     return None
 
 
@@ -587,6 +611,7 @@ _EVENT_CHECKS = {
     "LossClosed": _loss_closed,
     "LossAllocated": _loss_allocated,
     "Withdrawn": _withdrawn,
+    "IncomeForfeited": _income_forfeited,
     "WithdrawalRequested": _withdrawal_requested,
     "Bid": _bid,
     "CeilingUpdated": _ceiling_updated,

@@ -792,6 +792,56 @@ def test_withdraw__after_the_cooldown__pays_shares_times_assets_over_total_round
     assert _pool(system, "staker_count") == 1
 
 
+def test_withdraw__income_after_the_request__goes_to_the_backstop_not_to_the_next_staker(system):
+    """Money flow (found by the campaign, seed 2 of the liquidations machine): A stakes 3,000 and
+    asks for all of it; 600 of income then arrives. The requested shares stopped earning, so the
+    withdrawal pays the 3,000 of the request, and the 600 they earned after it go to the
+    Backstop's surplus (IncomeForfeited), not stay in the pool: before the fix, the pool was left
+    with 600 of assets and no shares, and B, staking 1,000 next, was the first staker and got
+    shares worth 1,600. A second request, worth less at the withdrawal than at the request (a
+    charge between), forfeits nothing."""
+    r, d, p = system.roles, system.d, system.d.stability_pool
+    a, b = r.other, r.stranger
+    for who in (a, b, r.feeder):
+        _staker(system, who)
+    _stake(system, a, 3_000 * RAD)
+    system.tx(p, "request_withdrawal", a, 3_000 * RAD)
+    assert _pool(system, "withdrawal_value", a) == 3_000 * RAD
+    _gift(system, r.feeder, 600 * RAD)
+    system.warp(COOLDOWN)
+    a_0, backstop_0 = _stable(system, a), _stable(system, d.backstop)
+    system.tx(p, "withdraw", a)
+    assert _events(system) == [
+        (d.engine, "StableTransferred", {"src": p, "dst": a, "amount": 3_000 * RAD}),
+        (d.engine, "StableTransferred", {"src": p, "dst": d.backstop, "amount": 600 * RAD}),
+        (p, "IncomeForfeited", {"staker": a, "amount": 600 * RAD}),
+        (p, "Withdrawn", {"staker": a, "shares": 3_000 * RAD, "amount": 3_000 * RAD}),
+    ]
+    assert _stable(system, a) == a_0 + 3_000 * RAD
+    assert _stable(system, d.backstop) == backstop_0 + 600 * RAD
+    assert (_pool(system, "assets"), _pool(system, "total_shares")) == (0, 0)
+    assert _pool(system, "staker_count") == 0
+
+    # B is the first staker again: one share per rad, worth exactly its stake
+    _stake(system, b, 1_000 * RAD)
+    assert _pool(system, "shares", b) == 1_000 * RAD
+    assert _pool(system, "value_of", b) == 1_000 * RAD
+
+    # a request worth less at the withdrawal than at the request pays the value now, and
+    # forfeits nothing (the charge is B's as a staker)
+    system.tx(p, "request_withdrawal", b, 1_000 * RAD)
+    [auction_id], loss = _crash_and_liquidate(system, [r.borrower])
+    _sell_out(system, auction_id, loss)
+    _cover(system, auction_id)
+    _realize(system, b)
+    system.warp(COOLDOWN)
+    value_now = _pool(system, "value_of", b)
+    assert value_now < 1_000 * RAD
+    system.tx(p, "withdraw", b)
+    assert [name for _, name, _ in _events(system)] == ["StableTransferred", "Withdrawn"]
+    assert _events(system)[-1][2]["amount"] == value_now
+
+
 # ================================================================ fees
 
 
