@@ -632,8 +632,8 @@ class Differential(RuleBasedStateMachine):
         wait=st.sampled_from([0, 0, 60, 600, 1800, 3600]),
     )
     def take_running(self, pick, taker_i, frac, flash, wait):
-        """Whenever an auction runs, this rule is eligible: take part or all of it at the price.
-        An auction the circuit breaker stops is resumed by governance first (as after an
+        """Whenever an auction runs, this rule is eligible: take part or all of it at the price
+        (or, one time in ten, the part that would leave half of min_auction of debt). An auction the circuit breaker stops is resumed by governance first (as after an
         incident), so that takes stay reachable whatever the breaker rule did before."""
         name = [n for n in TYPES if self.s.contract(self.t(n).auction).active][0]
         auction = self.s.contract(self.t(name).auction)
@@ -650,6 +650,11 @@ class Differential(RuleBasedStateMachine):
             a = auction.auctions[auction_id]
         price = auction._price(a)
         amount = a.lot if frac > 700_000 else max(1, a.lot * frac // 10**6)
+        if 600_000 < frac <= 700_000 and not flash:
+            # a part that would leave half of min_auction of debt: the dust rule's edge (the
+            # auction must not be left below min_auction)
+            amount = max(1, (a.debt - auction.min_auction // 2) // max(price, 1))
+            self._stable_for(self.users[taker_i], a.debt)
         if flash:
             self.act(self.flash[name], "take", self.r.keeper, auction_id, amount, price, 0)
         else:
@@ -962,6 +967,31 @@ class Differential(RuleBasedStateMachine):
     def _pool(self):
         return self.s.contract(self.s.d.stability_pool)
 
+    def _finish_losses(self):
+        """Sell out every running auction at its price (resetting it first if it must be; the
+        keeper, lent what it lacks) and cover every closed loss once the queue delay has passed:
+        every loss event done, unless a transaction reverts (the step goes on)."""
+        keeper = self.r.keeper
+        for name in TYPES:
+            t = self.t(name)
+            auction = self.s.contract(t.auction)
+            for auction_id in list(auction.active):
+                a = auction.auctions[auction_id]
+                if auction._needs_reset(a):
+                    if not self.s.contract(t.oracle).peek()[1]:
+                        self.crash(name, 100)
+                    self.act(t.auction, "reset", keeper, auction_id, keeper)
+                    a = auction.auctions[auction_id]
+                if a.lot == 0:
+                    continue
+                self._stable_for(keeper, a.debt)
+                price = auction._price(a)
+                self.act(t.auction, "take", keeper, auction_id, a.lot, price, keeper, b"")
+        if self._closed_losses():
+            self.s.warp(self.s.contract(self.s.d.backstop).queue_delay)
+        for key in self._closed_losses():
+            self.act(self.s.d.backstop, "cover", keeper, *key)
+
     def _closed_losses(self):
         b = self.s.contract(self.s.d.backstop)
         return sorted(
@@ -1033,8 +1063,9 @@ class Differential(RuleBasedStateMachine):
         frac=FRACTION,
         keep=st.sampled_from(["nothing", "below_min", "min", "some"]),
         at=st.sampled_from(["matured", "last_second", "last_second", "lapsed"]),
+        settle=st.booleans(),
     )
-    def pool_story(self, user_i, stake, frac, keep, at):
+    def pool_story(self, user_i, stake, frac, keep, at, settle):
         """A staker's way through the stability pool in one step, along its edges, so that every
         profile reaches them whatever the other rules did: a stake (worth less than MIN_SHARES
         when `below_min`: for a staker without shares its activation must fail), activated after
@@ -1043,9 +1074,14 @@ class Differential(RuleBasedStateMachine):
         (it must fail), exactly MIN_SHARES or some part, fees accrued again while the request
         waits (income it forfeits to the Backstop), and the withdrawal when the request matures,
         at its exit window's last second (inside it) or the second after (lapsed).
-        Each transaction may revert (open losses, say): the step goes on."""
+        Each transaction may revert (open losses, say): the step goes on. With `settle`, every
+        loss event is first brought to its end (`_finish_losses`), so that the activation and
+        the withdrawal are not refused for open losses (in the liquidations machine some auction
+        is nearly always running)."""
         pool, sp, keeper = self._pool(), self.s.d.stability_pool, self.r.keeper
         user = self.users[user_i]
+        if settle:
+            self._finish_losses()
         if stake == "below_min":
             amount = max(1, MIN_SHARES * frac // 10**6 - 1)
         else:
