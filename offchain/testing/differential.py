@@ -633,8 +633,9 @@ class Differential(RuleBasedStateMachine):
     )
     def take_running(self, pick, taker_i, frac, flash, wait):
         """Whenever an auction runs, this rule is eligible: take part or all of it at the price
-        (or, one time in ten, the part that would leave half of min_auction of debt). An auction the circuit breaker stops is resumed by governance first (as after an
-        incident), so that takes stay reachable whatever the breaker rule did before."""
+        (or, one time in ten, the part that would leave half of min_auction of debt). An auction
+        the circuit breaker stops is resumed by governance first (as after an incident), so that
+        takes stay reachable whatever the breaker rule did before."""
         name = [n for n in TYPES if self.s.contract(self.t(n).auction).active][0]
         auction = self.s.contract(self.t(name).auction)
         auction_id = auction.active[pick % len(auction.active)]
