@@ -1109,11 +1109,15 @@ class Differential(RuleBasedStateMachine):
         window = pool.exit_window
         when = matured + {"matured": 0, "last_second": window, "lapsed": window + 1}[at]
         self.act(sp, "realize", keeper, user, 255)
+        # income while the request waits, which the requested shares forfeit to the Backstop:
+        # accrued a few seconds before `when`, so that the withdrawal is still sent at `when`
+        # exactly (each transaction takes a block, a second later than the one before)
+        if when - len(TYPES) - 1 > self.s.now:
+            self.s.warp(when - len(TYPES) - 1 - self.s.now)
+            for name in TYPES:
+                self.act(self.s.d.fees, "accrue", keeper, self.t(name).type_id)
         if when > self.s.now:
             self.s.warp(when - self.s.now)
-        # income while the request waited: the requested shares forfeit it to the Backstop
-        for name in TYPES:
-            self.act(self.s.d.fees, "accrue", keeper, self.t(name).type_id)
         self.act(sp, "withdraw", user)
 
     @precondition(lambda self: self._closed_losses())
@@ -1179,12 +1183,15 @@ class Differential(RuleBasedStateMachine):
             self.act(self.s.d.backstop, "start_debt_auction", self.users[bidder_i])
         elif mode == "bid":
             lot = da.auctions[auction_id].lot
+            # the largest lot the minimum decrease allows, or part of it; above 900,000 one wei
+            # more than that largest lot (it must be refused)
+            largest = lot * WAD // da.min_decrease
             self.act(
                 self.s.d.debt_auction,
                 "bid",
                 self.users[bidder_i],
                 auction_id,
-                lot * WAD // da.min_decrease * (10**6 - frac % 500_000) // 10**6,
+                largest + 1 if frac > 900_000 else largest * (10**6 - frac % 500_000) // 10**6,
             )
         else:
             self.act(self.s.d.debt_auction, mode, self.users[bidder_i], auction_id)
@@ -1205,12 +1212,15 @@ class Differential(RuleBasedStateMachine):
             self.act(self.s.d.backstop, "start_surplus_auction", self.users[bidder_i])
         elif mode == "bid":
             bid = sa.auctions[auction_id].bid
+            # the least bid the minimum increase allows, or more; above 900,000 one wei less
+            # than that least bid (it must be refused)
+            least = -(-bid * sa.min_increase // WAD)
             self.act(
                 self.s.d.surplus_auction,
                 "bid",
                 self.users[bidder_i],
                 auction_id,
-                max(WAD, bid * sa.min_increase // WAD + frac),
+                max(1, least - 1) if frac > 900_000 else max(WAD, least + frac),
             )
         else:
             self.act(self.s.d.surplus_auction, mode, self.users[bidder_i], auction_id)

@@ -353,8 +353,9 @@ def _f02_request_at_the_post(system) -> None:
 
 def _f02_request_earns_nothing(system) -> None:
     """A matured request kept open no longer earns: the withdrawal pays the shares' value at the
-    request (a week of fee income on them stays with B), and a request lapses `exit_window` after
-    it matures."""
+    request, and the week of fee income on them goes to the Backstop (IncomeForfeited), not to B;
+    a request can be carried out at the last second of its exit window and lapses the second
+    after."""
     r, d, t, p = system.roles, system.d, system.eth, system.d.stability_pool
     a, b = r.other, r.stranger
     for who in (a, b):
@@ -372,15 +373,29 @@ def _f02_request_earns_nothing(system) -> None:
     income = [args for _, name, args in _events(system) if name == "IncomeAdded"]
     assert income and income[0]["amount"] > 0
     assert _pool(system, "value_of", a) > a_value
-    a_start = _stable(system, a)
+    a_start, backstop_start = _stable(system, a), _stable(system, d.backstop)
+    a_now = _pool(system, "value_of", a)
     b_before = _pool(system, "value_of", b)
     system.tx(p, "withdraw", a)
-    # A gets its value at the request; the week's income on A's shares stays with B
+    # A gets its value at the request; the week's income on A's shares goes to the Backstop
     assert _stable(system, a) == a_start + a_value
-    assert _pool(system, "value_of", b) > b_before
+    assert [args for _, name, args in _events(system) if name == "IncomeForfeited"] == [
+        {"staker": a, "amount": a_now - a_value}
+    ]
+    assert _stable(system, d.backstop) == backstop_start + a_now - a_value
+    # B's value is what it was (A's value now left the assets whole, rounded down: B may gain
+    # the rounding, less than one wei of stablecoin)
+    assert b_before <= _pool(system, "value_of", b) <= b_before + RAY
     assert _pool(system, "staker_count") == 1
 
-    # B's request lapses if not carried out within the exit window after it matured
+    # B's request can be carried out at the last second of its exit window (here for part of
+    # B's shares) and lapses the second after
+    b_shares = _pool(system, "shares", b)
+    system.tx(p, "request_withdrawal", b, b_shares // 2)
+    b_at = system.now
+    system.lockstep.set_next_block_time(b_at + COOLDOWN + EXIT_WINDOW)
+    system.tx(p, "withdraw", b)
+    assert _pool(system, "shares", b) == b_shares - b_shares // 2
     system.tx(p, "request_withdrawal", b, _pool(system, "shares", b))
     b_at = system.now
     system.lockstep.set_next_block_time(b_at + COOLDOWN + EXIT_WINDOW + 1)
