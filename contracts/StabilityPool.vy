@@ -24,7 +24,8 @@
        done, and nothing else (no global freeze); requested shares keep paying losses but stop
        earning: the withdrawal pays min(value at the request, value now) and sends what the
        shares earned after the request (value now - paid, `IncomeForfeited`) to the Backstop's
-       surplus; a request lapses `exit_window` after it matured;
+       surplus; a request replaced or cancelled forfeits that income too, in shares; a request
+       lapses `exit_window` after it matured;
      - charges: a charge (`absorb`) is shared by the shares outstanding at that moment, each
        staker's part published when realized (`StakerCharged`). No share is minted while any
        loss event is open, so those shares are the shares at the loss's opening less those
@@ -299,16 +300,19 @@ def activate():
 def request_withdrawal(share_amount: uint256):
     """
     @notice Ask to withdraw `share_amount` shares. Replaces any previous request (and restarts
-            its clock). The shares stay exposed until max(cooldown, exposure_delay) after this
-            request and until every loss event opened by then is done; from now on they pay
-            losses but earn nothing (the withdrawal pays at most their value now).
+            its clock), whose shares first forfeit what they earned since it was made (see
+            `_forfeit_request`). The shares stay exposed until max(cooldown, exposure_delay)
+            after this request and until every loss event opened by then is done; from now on
+            they pay losses but earn nothing (the withdrawal pays at most their value now).
     @param share_amount Shares, at most the caller's, leaving 0 or at least MIN_SHARES.
     """
     assert share_amount != 0, "pool: zero amount"
+    assert self._is_realized(msg.sender), "pool: not realized"
+    # a request replaced: what its shares earned since it was made is forfeited first
+    self._forfeit_request(msg.sender)
     staker_shares: uint256 = self.shares[msg.sender]
     assert share_amount <= staker_shares, "pool: insufficient shares"
     self._check_left(staker_shares - share_amount)
-    assert self._is_realized(msg.sender), "pool: not realized"
     value: uint256 = math._mul_div(share_amount, self.assets, self.total_shares, False)
     self.withdrawal_shares[msg.sender] = share_amount
     self.withdrawal_at[msg.sender] = block.timestamp
@@ -319,10 +323,13 @@ def request_withdrawal(share_amount: uint256):
 @external
 def cancel_withdrawal():
     """
-    @notice Drop the caller's withdrawal request.
+    @notice Drop the caller's withdrawal request. Its shares first forfeit what they earned
+            since it was made (see `_forfeit_request`): a request cancelled (or replaced) does
+            not earn back the income it stopped earning.
     """
     requested: uint256 = self.withdrawal_shares[msg.sender]
     assert requested != 0, "pool: no request"
+    self._forfeit_request(msg.sender)
     self.withdrawal_shares[msg.sender] = 0
     self.withdrawal_at[msg.sender] = 0
     self.withdrawal_value[msg.sender] = 0
@@ -509,6 +516,51 @@ def _set_exposure(exposure_delay_: uint256, exit_window_: uint256):
     self.exposure_delay = exposure_delay_
     self.exit_window = exit_window_
     log ExposureSet(exposure_delay=exposure_delay_, exit_window=exit_window_)
+
+
+@internal
+def _forfeit_request(staker: address):
+    """
+    @dev A request's shares earn nothing from the request on: when it is replaced or cancelled,
+         what they earned since (their value now above the request's value) leaves the pool for
+         the Backstop's surplus, paid by burning the staker's shares worth it (rounded up, for
+         the pool), as `withdraw` does. The staker must be realized (its shares change). A
+         staker would be left with fewer than MIN_SHARES (and could neither cancel nor leave a
+         lapsed request): then only the shares above MIN_SHARES are burned and their value
+         (rounded down) forfeited, so such a staker keeps less than the income on MIN_SHARES.
+    """
+    requested: uint256 = self.withdrawal_shares[staker]
+    if requested == 0:
+        return
+    total: uint256 = self.total_shares
+    pool_assets: uint256 = self.assets
+    value_now: uint256 = math._mul_div(requested, pool_assets, total, False)
+    cap: uint256 = self.withdrawal_value[staker]
+    if value_now <= cap:
+        return
+    assert self._is_realized(staker), "pool: not realized"
+    # value_now > cap >= 0, so pool_assets > 0
+    forfeited: uint256 = unsafe_sub(value_now, cap)
+    # forfeited < value_now <= requested * assets / total: burned <= requested <= shares
+    burned: uint256 = math._mul_div(forfeited, total, pool_assets, True)
+    staker_shares: uint256 = self.shares[staker]
+    left: uint256 = unsafe_sub(staker_shares, burned)
+    if left != 0 and left < MIN_SHARES:
+        # a staker with shares holds at least MIN_SHARES
+        burned = unsafe_sub(staker_shares, MIN_SHARES)
+        left = MIN_SHARES
+        forfeited = math._mul_div(burned, pool_assets, total, False)
+    if burned == 0:
+        return
+    self.shares[staker] = left
+    self.total_shares = unsafe_sub(total, burned)
+    # forfeited <= burned * assets / total <= assets
+    self.assets = unsafe_sub(pool_assets, forfeited)
+    if left == 0:
+        self.staker_count = unsafe_sub(self.staker_count, 1)
+    if forfeited != 0:
+        extcall engine.transfer_stable(self, backstop.address, forfeited)
+        log IncomeForfeited(staker=staker, amount=forfeited)
 
 
 @pure

@@ -22,6 +22,17 @@ def mul_div(x: int, y: int, denominator: int) -> int:
     return q
 
 
+def mul_div_up(x: int, y: int, denominator: int) -> int:
+    """snekmate's `math._mul_div(x, y, denominator, True)`: ceil(x * y / denominator); its last
+    increment is checked arithmetic (a revert without a reason)."""
+    q = mul_div(x, y, denominator)
+    if x * y % denominator:
+        if q == MAX_UINT256:
+            raise Revert(None)
+        q += 1
+    return q
+
+
 class StabilityPool(Authorized):
     ROLE_SET = Role.INCOME
 
@@ -119,10 +130,11 @@ class StabilityPool(Authorized):
 
     def request_withdrawal(self, sender: str, share_amount: int) -> None:
         require(share_amount != 0, "pool: zero amount")
+        require(self._is_realized(sender), "pool: not realized")
+        self._forfeit_request(sender)
         staker_shares = self.shares[sender]
         require(share_amount <= staker_shares, "pool: insufficient shares")
         self._check_left(staker_shares - share_amount)
-        require(self._is_realized(sender), "pool: not realized")
         value = mul_div(share_amount, self.assets, self.total_shares)
         self.withdrawal_shares[sender] = share_amount
         self.withdrawal_at[sender] = self.now
@@ -132,10 +144,42 @@ class StabilityPool(Authorized):
     def cancel_withdrawal(self, sender: str) -> None:
         requested = self.withdrawal_shares[sender]
         require(requested != 0, "pool: no request")
+        self._forfeit_request(sender)
         self.withdrawal_shares[sender] = 0
         self.withdrawal_at[sender] = 0
         self.withdrawal_value[sender] = 0
         self.log("WithdrawalCancelled", staker=sender, shares=requested)
+
+    def _forfeit_request(self, staker: str) -> None:
+        """A replaced or cancelled request forfeits what its shares earned since it was made,
+        paid in the staker's shares (see the contract)."""
+        requested = self.withdrawal_shares[staker]
+        if requested == 0:
+            return
+        total, pool_assets = self.total_shares, self.assets
+        value_now = mul_div(requested, pool_assets, total)
+        cap = self.withdrawal_value[staker]
+        if value_now <= cap:
+            return
+        require(self._is_realized(staker), "pool: not realized")
+        forfeited = value_now - cap
+        burned = mul_div_up(forfeited, total, pool_assets)
+        staker_shares = self.shares[staker]
+        left = staker_shares - burned
+        if left != 0 and left < MIN_SHARES:
+            burned = staker_shares - MIN_SHARES
+            left = MIN_SHARES
+            forfeited = mul_div(burned, pool_assets, total)
+        if burned == 0:
+            return
+        self.shares[staker] = left
+        self.total_shares = total - burned
+        self.assets = pool_assets - forfeited
+        if left == 0:
+            self.staker_count -= 1
+        if forfeited != 0:
+            self.engine.transfer_stable(self.address, self.address, self.backstop, forfeited)
+            self.log("IncomeForfeited", staker=staker, amount=forfeited)
 
     def withdraw(self, sender: str) -> int:
         requested = self.withdrawal_shares[sender]

@@ -517,19 +517,61 @@ def _withdrawal_split(pre: Before, staker: str) -> tuple[int, int]:
 
 
 def _income_forfeited(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
-    value_now, paid = _withdrawal_split(pre, e.args["staker"])
-    if e.args["amount"] != value_now - paid or e.args["amount"] == 0:
-        return f"forfeited {e.args['amount']}, value now {value_now} - paid {paid}"
+    if pre.function == "withdraw":
+        value_now, paid = _withdrawal_split(pre, e.args["staker"])
+        expected = value_now - paid
+    else:
+        expected, _ = _request_forfeit(pre, e.args["staker"])
+    if e.args["amount"] != expected or expected == 0:
+        return f"forfeited {e.args['amount']} in {pre.function}, expected {expected}"
     return None
 
 
 def _withdrawal_requested(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
     if e.address != spec.d.stability_pool:
         return None
-    left = pre.state["pool_shares"][e.args["staker"]] - e.args["shares"]
+    staker = e.args["staker"]
+    _, burned = _request_forfeit(pre, staker)
+    shares = spec.c(spec.d.stability_pool).shares[staker]
+    if shares != pre.state["pool_shares"][staker] - burned:
+        return f"{staker} holds {shares} shares after replacing its request, burned {burned}"
+    left = shares - e.args["shares"]
     if left != 0 and left < MIN_SHARES:
         return f"the request leaves {left} shares, fewer than MIN_SHARES but not none"
     return None
+
+
+def _withdrawal_cancelled(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    if e.address != spec.d.stability_pool:
+        return None
+    staker = e.args["staker"]
+    _, burned = _request_forfeit(pre, staker)
+    shares = spec.c(spec.d.stability_pool).shares[staker]
+    if shares != pre.state["pool_shares"][staker] - burned:
+        return f"{staker} holds {shares} shares after cancelling its request, burned {burned}"
+    return None
+
+
+def _request_forfeit(pre: Before, staker: str) -> tuple[int, int]:
+    """What a replaced or cancelled request forfeits [rad] and the shares burned for it: the
+    requested shares' value above the request's value, in shares rounded up; a staker is never
+    left between 0 and MIN_SHARES (then the shares above MIN_SHARES, at their value rounded
+    down)."""
+    requested = pre.state["pool_withdrawal_shares"][staker]
+    if requested == 0:
+        return 0, 0
+    assets, total = pre.state["pool_assets"]
+    value_now = requested * assets // total
+    cap = pre.state["pool_withdrawal_value"][staker]
+    if value_now <= cap:
+        return 0, 0
+    forfeited = value_now - cap
+    burned = -(-forfeited * total // assets)
+    shares = pre.state["pool_shares"][staker]
+    if 0 < shares - burned < MIN_SHARES:
+        burned = shares - MIN_SHARES
+        forfeited = burned * assets // total
+    return (forfeited, burned) if burned else (0, 0)
 
 
 def _bid(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
@@ -613,6 +655,7 @@ _EVENT_CHECKS = {
     "Withdrawn": _withdrawn,
     "IncomeForfeited": _income_forfeited,
     "WithdrawalRequested": _withdrawal_requested,
+    "WithdrawalCancelled": _withdrawal_cancelled,
     "Bid": _bid,
     "CeilingUpdated": _ceiling_updated,
     "Swapped": _swapped,
@@ -655,14 +698,15 @@ def _request_lapsed(spec: Specification, pre: Before) -> str | None:
 
 def _below_minimum_shares(spec: Specification, pre: Before) -> str | None:
     """The staker would have held some shares but fewer than MIN_SHARES: after a request, its
-    shares less the requested; after an activation, its shares plus its pending stake's, minted
-    at floor(pending x total_shares / assets) (one per rad in an empty pool), or those less its
-    pending withdrawal request."""
+    shares less those a replaced request burns and the requested; after an activation, its
+    shares plus its pending stake's, minted at floor(pending x total_shares / assets) (one per
+    rad in an empty pool), or those less its pending withdrawal request."""
     if pre.address != spec.d.stability_pool:
         return None
     shares = pre.state["pool_shares"][pre.sender]
     if pre.function == "request_withdrawal":
-        held = [shares - pre.args[0]]
+        # after the shares a replaced request burns
+        held = [shares - _request_forfeit(pre, pre.sender)[1] - pre.args[0]]
     elif pre.function == "activate":
         assets, total = pre.state["pool_assets"]
         pending = pre.state["pool_pending"]

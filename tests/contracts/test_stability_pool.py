@@ -842,6 +842,60 @@ def test_withdraw__income_after_the_request__goes_to_the_backstop_not_to_the_nex
     assert _events(system)[-1][2]["amount"] == value_now
 
 
+def test_cancel_or_replace_request__forfeits_the_income_since_the_request_in_shares(system):
+    """Money flow (found by a review: a request replaced before it lapsed, or cancelled, used to
+    earn back everything its shares had stopped earning, so a matured request could be held open
+    at no cost): A stakes 3,000 and asks for all; 600 of income arrives; A cancels. The 600 go to
+    the Backstop, paid with ceil(600 x 3,000 / 3,600) = 500 of A's shares: A keeps its 3,000.
+    A then asks for 1,000 shares (worth 1,200); 500 of income arrives; A asks again for 1,000:
+    the first request's income (1,000 x 3,500 / 2,500 - 1,200 = 200) is forfeited the same way
+    before the new request is valued. Without income since the request, nothing is forfeited."""
+    r, d, p = system.roles, system.d, system.d.stability_pool
+    a = r.other
+    for who in (a, r.feeder):
+        _staker(system, who)
+    _stake(system, a, 3_000 * RAD)
+    system.tx(p, "request_withdrawal", a, 3_000 * RAD)
+    _gift(system, r.feeder, 600 * RAD)
+    backstop_0 = _stable(system, d.backstop)
+    system.tx(p, "cancel_withdrawal", a)
+    assert _events(system) == [
+        (d.engine, "StableTransferred", {"src": p, "dst": d.backstop, "amount": 600 * RAD}),
+        (p, "IncomeForfeited", {"staker": a, "amount": 600 * RAD}),
+        (p, "WithdrawalCancelled", {"staker": a, "shares": 3_000 * RAD}),
+    ]
+    assert _stable(system, d.backstop) == backstop_0 + 600 * RAD
+    assert _pool(system, "shares", a) == _pool(system, "total_shares") == 2_500 * RAD
+    assert _pool(system, "assets") == _pool(system, "value_of", a) == 3_000 * RAD
+
+    system.tx(p, "request_withdrawal", a, 1_000 * RAD)
+    assert _pool(system, "withdrawal_value", a) == 1_200 * RAD
+    _gift(system, r.feeder, 500 * RAD)
+    forfeited = 1_000 * RAD * 3_500 // 2_500 - 1_200 * RAD
+    burned = -(-forfeited * 2_500 * RAD // (3_500 * RAD))
+    system.tx(p, "request_withdrawal", a, 1_000 * RAD)
+    assert [(name, args) for _, name, args in _events(system) if name != "StableTransferred"] == [
+        ("IncomeForfeited", {"staker": a, "amount": forfeited}),
+        (
+            "WithdrawalRequested",
+            {
+                "staker": a,
+                "shares": 1_000 * RAD,
+                "value": 1_000 * RAD * (3_300 * RAD) // (2_500 * RAD - burned),
+            },
+        ),
+    ]
+    assert forfeited == 200 * RAD
+    assert _pool(system, "shares", a) == 2_500 * RAD - burned
+    assert _pool(system, "assets") == 3_300 * RAD
+
+    # a request replaced with no income since: nothing forfeited
+    system.tx(p, "request_withdrawal", a, 500 * RAD)
+    assert [name for _, name, _ in _events(system)] == ["WithdrawalRequested"]
+    system.tx(p, "cancel_withdrawal", a)
+    assert [name for _, name, _ in _events(system)] == ["WithdrawalCancelled"]
+
+
 # ================================================================ fees
 
 
