@@ -854,9 +854,16 @@ class Differential(RuleBasedStateMachine):
         running = [n for n in TYPES if self.s.contract(self.t(n).auction).active]
         if running and name not in running:
             name = running[pick % len(running)]
-        self._wait(name, pick, wait)
-        if running and not self.s.contract(self.t(name).oracle).peek()[1]:
-            self.crash(name, 100)
+        if wait < 0 and running:
+            # to the edge second: a stale price is refreshed before the wait (the refresh takes
+            # blocks, which would carry the reset past the edge)
+            if not self.s.contract(self.t(name).oracle).peek()[1]:
+                self.crash(name, 100)
+            self._wait(name, pick, wait)
+        else:
+            self._wait(name, pick, wait)
+            if running and not self.s.contract(self.t(name).oracle).peek()[1]:
+                self.crash(name, 100)
         self.act(
             self.t(name).auction,
             "reset",
@@ -1121,18 +1128,27 @@ class Differential(RuleBasedStateMachine):
         self.act(sp, "withdraw", user)
 
     @precondition(lambda self: self._closed_losses())
-    @rule(pick=st.integers(0, 50), wait=st.booleans(), sender_i=st.integers(0, 2))
+    @rule(
+        pick=st.integers(0, 50),
+        wait=st.sampled_from(["no", "delay", "delay", "last_queued_second", "delay_ends"]),
+        sender_i=st.integers(0, 2),
+    )
     def cover(self, pick, wait, sender_i):
-        """Send a closed loss through the waterfall (often after the queue delay)."""
+        """Send a closed loss through the waterfall: at once, after a queue delay, at the last
+        second the loss is still queued (it must be refused) or the second its delay ends."""
         closed = self._closed_losses()
         b = self.s.contract(self.s.d.backstop)
-        if wait:
-            self.s.warp(b.queue_delay)
         key = (
             closed[pick % len(closed)]
             if closed
             else (self.t("ETH-A").type_id, self.t("ETH-A").auction, pick)
         )
+        if wait == "delay":
+            self.s.warp(b.queue_delay)
+        elif wait != "no" and key in b.losses:
+            at = b.losses[key].created_at + b.queue_delay - (wait == "last_queued_second")
+            if at > self.s.now:
+                self.s.warp(at - self.s.now)
         self.act(self.s.d.backstop, "cover", self.users[sender_i], *key)
 
     @rule(
