@@ -530,12 +530,10 @@ def _income_forfeited(spec: Specification, pre: Before, e: Event, now: int) -> s
 def _withdrawal_requested(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
     if e.address != spec.d.stability_pool:
         return None
-    staker = e.args["staker"]
-    _, burned = _request_forfeit(pre, staker)
-    shares = spec.c(spec.d.stability_pool).shares[staker]
-    if shares != pre.state["pool_shares"][staker] - burned:
-        return f"{staker} holds {shares} shares after replacing its request, burned {burned}"
-    left = shares - e.args["shares"]
+    broken = _request_forfeited(spec, pre, e.args["staker"])
+    if broken:
+        return broken
+    left = spec.c(spec.d.stability_pool).shares[e.args["staker"]] - e.args["shares"]
     if left != 0 and left < MIN_SHARES:
         return f"the request leaves {left} shares, fewer than MIN_SHARES but not none"
     return None
@@ -544,11 +542,22 @@ def _withdrawal_requested(spec: Specification, pre: Before, e: Event, now: int) 
 def _withdrawal_cancelled(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
     if e.address != spec.d.stability_pool:
         return None
-    staker = e.args["staker"]
-    _, burned = _request_forfeit(pre, staker)
-    shares = spec.c(spec.d.stability_pool).shares[staker]
-    if shares != pre.state["pool_shares"][staker] - burned:
-        return f"{staker} holds {shares} shares after cancelling its request, burned {burned}"
+    return _request_forfeited(spec, pre, e.args["staker"])
+
+
+def _request_forfeited(spec: Specification, pre: Before, staker: str) -> str | None:
+    """After a request was replaced or cancelled: the staker's shares, the pool's shares and
+    its assets are less exactly what the old request forfeited (`_request_forfeit`)."""
+    forfeited, burned = _request_forfeit(pre, staker)
+    pool = spec.c(spec.d.stability_pool)
+    assets, total = pre.state["pool_assets"]
+    before = (pre.state["pool_shares"][staker], total, assets)
+    after = (pool.shares[staker], pool.total_shares, pool.assets)
+    if after != (before[0] - burned, total - burned, assets - forfeited):
+        return (
+            f"{pre.function}: (staker shares, total shares, assets) {before} -> {after}, "
+            f"burned {burned} for {forfeited}"
+        )
     return None
 
 

@@ -45,6 +45,7 @@ POOL_FEE_SHARE = WAD // 4
 # contracts/StabilityPool.vy
 MAX_COOLDOWN = 365 * 86_400
 MAX_CHARGES_PER_REALIZE = 256
+MIN_SHARES = 10**45
 # Backstop layers
 
 # the crash: ETH 2,000 -> 1,000; a 10 ETH / 13,000 BUSD vault is liquidated and sold out at 1,200
@@ -894,6 +895,38 @@ def test_cancel_or_replace_request__forfeits_the_income_since_the_request_in_sha
     assert [name for _, name, _ in _events(system)] == ["WithdrawalRequested"]
     system.tx(p, "cancel_withdrawal", a)
     assert [name for _, name, _ in _events(system)] == ["WithdrawalCancelled"]
+
+
+def test_cancel_request__a_burn_that_would_leave_fewer_than_min_shares__stops_at_min_shares(system):
+    """Money flow: A, the first staker, stakes 1.5 (1.5 x MIN_SHARES shares) and asks for all;
+    1.5 of income doubles the shares' value. Cancelling would burn ceil(1.5 x 1.5 / 3) = 0.75 x
+    MIN_SHARES shares and leave A with 0.75 x MIN_SHARES, below the minimum: only the 0.5 x
+    MIN_SHARES above MIN_SHARES are burned, their value (1 stablecoin) forfeited, and A keeps
+    MIN_SHARES worth 2, not 1.5. A then asks for all again and, after more income, cancels: A
+    holds exactly MIN_SHARES, nothing can be burned and nothing is forfeited."""
+    r, d, p = system.roles, system.d, system.d.stability_pool
+    a = r.other
+    for who in (a, r.feeder):
+        _staker(system, who)
+    _stake(system, a, 3 * MIN_SHARES // 2)
+    system.tx(p, "request_withdrawal", a, 3 * MIN_SHARES // 2)
+    _gift(system, r.feeder, 3 * MIN_SHARES // 2)
+    backstop_0 = _stable(system, d.backstop)
+    system.tx(p, "cancel_withdrawal", a)
+    assert [(name, args) for _, name, args in _events(system) if name != "StableTransferred"] == [
+        ("IncomeForfeited", {"staker": a, "amount": MIN_SHARES}),
+        ("WithdrawalCancelled", {"staker": a, "shares": 3 * MIN_SHARES // 2}),
+    ]
+    assert _stable(system, d.backstop) == backstop_0 + MIN_SHARES
+    assert _pool(system, "shares", a) == _pool(system, "total_shares") == MIN_SHARES
+    assert _pool(system, "assets") == _pool(system, "value_of", a) == 2 * MIN_SHARES
+
+    system.tx(p, "request_withdrawal", a, MIN_SHARES)
+    _gift(system, r.feeder, MIN_SHARES)
+    system.tx(p, "cancel_withdrawal", a)
+    assert [name for _, name, _ in _events(system)] == ["WithdrawalCancelled"]
+    assert _pool(system, "shares", a) == MIN_SHARES
+    assert _pool(system, "assets") == 3 * MIN_SHARES
 
 
 # ================================================================ fees
