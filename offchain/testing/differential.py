@@ -678,9 +678,12 @@ class Differential(RuleBasedStateMachine):
         as unbacked debt if they lack it): the auction sells out and leaves a loss to cover.
         Does nothing when the curve reaches its reset limit first."""
         name = [n for n in TYPES if self.s.contract(self.t(n).auction).active][0]
+        auction = self.s.contract(self.t(name).auction)
+        self._sell_below_debt(name, auction.active[pick % len(auction.active)], taker_i, then_cover)
+
+    def _sell_below_debt(self, name, auction_id, taker_i, then_cover):
         t = self.t(name)
         auction = self.s.contract(t.auction)
-        auction_id = auction.active[pick % len(auction.active)]
         if auction._needs_reset(auction.auctions[auction_id]):
             if not self.s.contract(t.oracle).peek()[1]:
                 self.crash(name, 100)
@@ -1440,6 +1443,11 @@ class Differential(RuleBasedStateMachine):
             return
         self.act(self.s.d.backstop, "set_waterfall", self.r.governance, order)
         loss = b.losses[closed[-1]]
+        last_queued = loss.created_at + b.queue_delay - 1
+        if last_queued > self.s.now:
+            # the last second the loss is still queued: the cover must be refused
+            self.s.warp(last_queued - self.s.now)
+            self.act(self.s.d.backstop, "cover", self.r.keeper, *closed[-1])
         self.s.warp(max(1, loss.created_at + b.queue_delay - self.s.now))
         self.act(self.s.d.backstop, "cover", self.r.keeper, *closed[-1])
         if b.debt_to_auction:
@@ -1450,13 +1458,16 @@ class Differential(RuleBasedStateMachine):
             return
         auction_id, bidder = running[-1], self.users[user_i]
         self._stable_for(bidder, da.auctions[auction_id].bid)
-        lot = da.auctions[auction_id].lot
+        largest = da.auctions[auction_id].lot * WAD // da.min_decrease
+        # one wei more than the largest lot the minimum decrease allows (it must be refused),
+        # then that lot or less
+        self.act(self.s.d.debt_auction, "bid", bidder, auction_id, largest + 1)
         self.act(
             self.s.d.debt_auction,
             "bid",
             bidder,
             auction_id,
-            lot * WAD // da.min_decrease * (10**6 - frac % 500_000) // 10**6,
+            largest * (10**6 - frac % 500_000) // 10**6,
         )
         if finish:
             self.s.warp(da.bid_duration + 1)
@@ -1484,6 +1495,16 @@ class Differential(RuleBasedStateMachine):
             return
         for i in range(bids):
             bid = sa.auctions[auction_id].bid
+            least = -(-bid * sa.min_increase // WAD)
+            if bid and least - 1 > bid:
+                # one wei less than the least bid the minimum increase allows: refused
+                self.act(
+                    self.s.d.surplus_auction,
+                    "bid",
+                    self.users[(user_i + i) % 3],
+                    auction_id,
+                    least - 1,
+                )
             self.act(
                 self.s.d.surplus_auction,
                 "bid",
@@ -1494,6 +1515,142 @@ class Differential(RuleBasedStateMachine):
         if finish:
             self.s.warp(sa.bid_duration + 1)
             self.act(self.s.d.surplus_auction, "finish", self.r.keeper, auction_id)
+
+    @rule(
+        which=st.sampled_from(["reset_edge", "ceiling_window", "unrealized_exit"]),
+        name=st.sampled_from(TYPES),
+        user_i=st.integers(0, 2),
+        frac=FRACTION,
+    )
+    def edge_story(self, which, name, user_i, frac):
+        """Stories that end on an edge a random walk almost never reaches, each judged by the
+        specification: an auction taken and reset the first second after its max_duration
+        while its price is still above max_drop; the automatic ceiling raised twice in one
+        cooldown window; a staker's withdrawal after the pool paid a loss it has not realized.
+        Each transaction may revert: the step goes on."""
+        getattr(self, f"_{which}_story")(name, user_i, frac)
+
+    def _start_auction(self, name, user_i):
+        """The user's vault drawn to 95% of its limit (10 more tokens locked), a fall of a
+        third, and the vault liquidated: the new auction's id, or None if any of it reverted."""
+        t, user, gov = self.t(name), self.users[user_i], self.r.governance
+        auction = self.s.contract(t.auction)
+        if auction.stopped:
+            self.act(t.auction, "set_stopped", gov, 0)
+        if not self.s.contract(t.oracle).peek()[1]:
+            self.crash(name, 100)
+        ct, vault = self.ctype(name), self.vault(name, user)
+        tokens = 10 * 10**t.config.token_decimals
+        collateral = vault.collateral + tokens * 10 ** (18 - t.config.token_decimals)
+        dart = max(0, collateral * ct.safe_price // ct.rate * 95 // 100 - vault.normalized_debt)
+        self.s.tx(t.token, "mint", gov, user, tokens)
+        self.s.tx(t.token, "approve", user, t.join, tokens)
+        self.act(self.s.d.engine, "allow", user, t.join)
+        self.act(t.join, "join_and_modify", user, tokens, dart)
+        self.crash(name, 66)
+        if user not in self._unsafe_owners(name):
+            return None
+        count = auction.count
+        self.act(self.s.d.liquidator, "liquidate", self.r.keeper, t.type_id, user, self.r.keeper)
+        return auction.count if auction.count > count else None
+
+    def _reset_edge_story(self, name, user_i, frac):
+        """A slow stair-step curve (1% every 1,200 s: about 93% of the top after the devnet's
+        8,400 s), a fresh auction, and at the first second past max_duration a small take (it
+        must be refused: the auction needs a reset) and the reset (it must be accepted)."""
+        t, user = self.t(name), self.users[user_i]
+        self.act(t.auction, "set_curve", self.r.governance, (1, 0, 1200, 99 * RAY // 100))
+        auction_id = self._start_auction(name, user_i)
+        if auction_id is None:
+            return
+        auction = self.s.contract(t.auction)
+        a = auction.auctions[auction_id]
+        edge = a.started + auction.max_duration + 1
+        if edge <= self.s.now:
+            return
+        self._stable_for(user, a.debt)
+        self.s.warp(edge - self.s.now)
+        price = auction._price(a)
+        self.act(t.auction, "take", user, auction_id, 1 + frac % 1000, price, user, b"")
+        if not self.s.contract(t.oracle).peek()[1]:
+            return
+        self.act(t.auction, "reset", self.r.keeper, auction_id, self.r.keeper)
+
+    def _ceiling_window_story(self, name, user_i, frac):
+        """The automatic ceiling with a small gap (twice dust and more): updated, a user draws
+        most of the room under it, updated again, draws again, and updated a third time inside
+        the same cooldown window (the raise may reach the window's base plus one gap, no more)."""
+        t, user = self.t(name), self.users[user_i]
+        ct = self.ctype(name)
+        before = self.s.contract(self.s.d.ceiling).configs[t.type_id]
+        try:
+            self._ceilings_in_one_window(name, user, 2 * ct.dust + 1000 * RAD * (1 + frac % 10))
+        finally:
+            # the type's ceiling and its management as they were (the room the other rules need)
+            if before.max_ceiling:
+                self.act(
+                    self.s.d.ceiling,
+                    "configure",
+                    self.r.governance,
+                    t.type_id,
+                    before.max_ceiling,
+                    before.gap,
+                    before.cooldown,
+                )
+            self.act(
+                self.s.d.engine, "set_debt_ceiling", self.r.governance, t.type_id, ct.debt_ceiling
+            )
+
+    def _ceilings_in_one_window(self, name, user, gap):
+        t = self.t(name)
+        self.act(
+            self.s.d.ceiling, "configure", self.r.governance, t.type_id, 10**8 * RAD, gap, 43200
+        )
+        scale = 10 ** (18 - t.config.token_decimals)
+        self.act(self.s.d.engine, "allow", user, t.join)
+        for _ in range(3):
+            self.act(self.s.d.ceiling, "update", self.r.keeper, t.type_id)
+            ct, vault = self.ctype(name), self.vault(name, user)
+            room = ct.debt_ceiling - ct.normalized_debt * ct.rate
+            if room <= 0 or not ct.safe_price:
+                return
+            dart = room * 9 // 10 // ct.rate
+            # collateral for twice the vault's debt after the draw
+            need = (vault.normalized_debt + dart) * ct.rate * 2 // ct.safe_price - vault.collateral
+            tokens = max(0, need) // scale + 1
+            self.s.tx(t.token, "mint", self.r.governance, user, tokens)
+            self.s.tx(t.token, "approve", user, t.join, tokens)
+            self.act(t.join, "join_and_modify", user, tokens, dart)
+            self.s.warp(60)
+
+    def _unrealized_exit_story(self, name, user_i, frac):
+        """A staker asks for all its shares; while the request waits the pool pays a loss first
+        (governance puts it first in the waterfall); at maturity the staker withdraws before its
+        charges are realized (it must be refused), then realizes them and withdraws."""
+        pool, sp, keeper = self._pool(), self.s.d.stability_pool, self.r.keeper
+        user = self.users[user_i]
+        self._finish_losses()
+        amount = MIN_SHARES + MIN_SHARES * frac // 1000
+        self._stable_for(user, amount)
+        self.act(sp, "stake", user, amount)
+        self.s.warp(pool.exposure_delay)
+        self.act(sp, "realize", keeper, user, 255)
+        self.act(sp, "activate", user)
+        self.act(sp, "request_withdrawal", user, pool.shares[user])
+        if not pool.withdrawal_shares[user]:
+            return
+        self.act(self.s.d.backstop, "set_waterfall", self.r.governance, [2, 1, 3, 4])
+        other = (user_i + 1) % 3
+        auction_id = self._start_auction(name, other)
+        if auction_id is not None:
+            self._sell_below_debt(name, auction_id, other, False)
+        self._finish_losses()
+        matured = pool.withdrawal_at[user] + max(pool.cooldown, pool.exposure_delay)
+        if matured > self.s.now:
+            self.s.warp(matured - self.s.now)
+        self.act(sp, "withdraw", user)
+        self.act(sp, "realize", keeper, user, 255)
+        self.act(sp, "withdraw", user)
 
     @precondition(lambda self: self.step_count > 30)
     @rule(go=st.integers(0, 5), frac=FRACTION, user_i=st.integers(0, 2))
@@ -1605,6 +1762,7 @@ _LIQUIDATION_RULES = {
     "sell_out_below_debt",
     "liquidation_story",
     "debt_auction_story",
+    "edge_story",
     "attack",
 }
 
