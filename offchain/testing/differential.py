@@ -1517,7 +1517,7 @@ class Differential(RuleBasedStateMachine):
             self.act(self.s.d.surplus_auction, "finish", self.r.keeper, auction_id)
 
     @rule(
-        which=st.sampled_from(["reset_edge", "ceiling_window", "unrealized_exit"]),
+        which=st.sampled_from(["reset_edge", "ceiling_window", "unrealized_exit", "oracle_bounds"]),
         name=st.sampled_from(TYPES),
         user_i=st.integers(0, 2),
         frac=FRACTION,
@@ -1526,8 +1526,10 @@ class Differential(RuleBasedStateMachine):
         """Stories that end on an edge a random walk almost never reaches, each judged by the
         specification: an auction taken and reset the first second after its max_duration
         while its price is still above max_drop; the automatic ceiling raised twice in one
-        cooldown window; a staker's withdrawal after the pool paid a loss it has not realized.
-        Each transaction may revert: the step goes on."""
+        cooldown window, and the vault then closed (debt and collateral to zero: exactly at the
+        safety limit); a staker's withdrawal after the pool paid a loss it has not realized, with
+        a second staker sharing the charge; posts one wei beyond the oracle's max_change either
+        way. Each transaction may revert: the step goes on."""
         getattr(self, f"_{which}_story")(name, user_i, frac)
 
     def _start_auction(self, name, user_i):
@@ -1555,20 +1557,28 @@ class Differential(RuleBasedStateMachine):
         return auction.count if auction.count > count else None
 
     def _reset_edge_story(self, name, user_i, frac):
-        """A slow stair-step curve (1% every 1,200 s: about 93% of the top after the devnet's
-        8,400 s), a fresh auction, and at the first second past max_duration a small take (it
+        """A slow curve, still above max_drop when the devnet's max_duration (8,400 s) ends: a
+        stair-step of 1% every 1,200 s (about 93% of the top) or a linear one over a prime
+        30,011 s (72%; its division is rarely exact, so its rounding shows); a fresh auction, a
+        small take along the way, and at the first second past max_duration a small take (it
         must be refused: the auction needs a reset) and the reset (it must be accepted)."""
         t, user = self.t(name), self.users[user_i]
-        self.act(t.auction, "set_curve", self.r.governance, (1, 0, 1200, 99 * RAY // 100))
+        curve = (1, 0, 1200, 99 * RAY // 100) if frac % 2 else (0, 30_011, 0, 0)
+        self.act(t.auction, "set_curve", self.r.governance, curve)
         auction_id = self._start_auction(name, user_i)
         if auction_id is None:
             return
         auction = self.s.contract(t.auction)
         a = auction.auctions[auction_id]
         edge = a.started + auction.max_duration + 1
-        if edge <= self.s.now:
+        if edge <= self.s.now + 1000:
             return
         self._stable_for(user, a.debt)
+        self.s.warp(1 + frac % 997)
+        self.act(t.auction, "take", user, auction_id, 1 + frac % 1000, a.top, user, b"")
+        a = auction.auctions[auction_id]
+        if edge <= self.s.now:
+            return
         self.s.warp(edge - self.s.now)
         price = auction._price(a)
         self.act(t.auction, "take", user, auction_id, 1 + frac % 1000, price, user, b"")
@@ -1585,6 +1595,21 @@ class Differential(RuleBasedStateMachine):
         before = self.s.contract(self.s.d.ceiling).configs[t.type_id]
         try:
             self._ceilings_in_one_window(name, user, 2 * ct.dust + 1000 * RAD * (1 + frac % 10))
+            # the vault closed: all its debt repaid and all its collateral freed in one change
+            # (0 <= 0: exactly at the safety limit, which a vault may always reach)
+            vault = self.vault(name, user)
+            self._stable_for(user, vault.normalized_debt * self.ctype(name).rate)
+            self.act(
+                self.s.d.engine,
+                "modify_vault",
+                user,
+                t.type_id,
+                user,
+                user,
+                user,
+                -vault.collateral,
+                -vault.normalized_debt,
+            )
         finally:
             # the type's ceiling and its management as they were (the room the other rules need)
             if before.max_ceiling:
@@ -1626,16 +1651,19 @@ class Differential(RuleBasedStateMachine):
     def _unrealized_exit_story(self, name, user_i, frac):
         """A staker asks for all its shares; while the request waits the pool pays a loss first
         (governance puts it first in the waterfall); at maturity the staker withdraws before its
-        charges are realized (it must be refused), then realizes them and withdraws."""
+        charges are realized (it must be refused), then realizes them and withdraws. A second
+        staker shares the charge (each one's part is pro rata, the last realized pays the rest)."""
         pool, sp, keeper = self._pool(), self.s.d.stability_pool, self.r.keeper
-        user = self.users[user_i]
+        user, second = self.users[user_i], self.users[(user_i + 2) % 3]
         self._finish_losses()
         amount = MIN_SHARES + MIN_SHARES * frac // 1000
-        self._stable_for(user, amount)
-        self.act(sp, "stake", user, amount)
+        for staker in (user, second):
+            self._stable_for(staker, amount)
+            self.act(sp, "stake", staker, amount)
         self.s.warp(pool.exposure_delay)
-        self.act(sp, "realize", keeper, user, 255)
-        self.act(sp, "activate", user)
+        for staker in (user, second):
+            self.act(sp, "realize", keeper, staker, 255)
+            self.act(sp, "activate", staker)
         self.act(sp, "request_withdrawal", user, pool.shares[user])
         if not pool.withdrawal_shares[user]:
             return
@@ -1651,6 +1679,21 @@ class Differential(RuleBasedStateMachine):
         self.act(sp, "withdraw", user)
         self.act(sp, "realize", keeper, user, 255)
         self.act(sp, "withdraw", user)
+        self.act(sp, "realize", keeper, second, 255)
+
+    def _oracle_bounds_story(self, name, user_i, frac):
+        """The feeder posts one wei above the oracle's max_change from its reference, then one
+        wei below it (both must be refused), then the highest price allowed, and then the
+        reference again (a fall within the bound)."""
+        t = self.t(name)
+        oracle = self.s.model.contract(t.oracle)
+        reference, bound = oracle.next_price or oracle.current_price, oracle.max_change
+        if not reference or not bound:
+            return
+        upper = reference * (WAD + bound) // WAD
+        lower = -(-reference * (WAD - bound) // WAD) if bound < WAD else 1
+        for price in (upper + 1, max(1, lower - 1), upper, reference):
+            self.act(t.oracle, "post", self.r.feeder, price)
 
     @precondition(lambda self: self.step_count > 30)
     @rule(go=st.integers(0, 5), frac=FRACTION, user_i=st.integers(0, 2))
