@@ -1560,8 +1560,9 @@ class Differential(RuleBasedStateMachine):
         """A slow curve, still above max_drop when the devnet's max_duration (8,400 s) ends: a
         stair-step of 1% every 1,200 s (about 93% of the top) or a linear one over a prime
         30,011 s (72%; its division is rarely exact, so its rounding shows); a fresh auction, a
-        small take along the way, and at the first second past max_duration a small take (it
-        must be refused: the auction needs a reset) and the reset (it must be accepted)."""
+        take along the way (small, or one that would leave half of min_auction), and at the
+        first second past max_duration a small take (it must be refused: the auction needs a
+        reset) and the reset (it must be accepted)."""
         t, user = self.t(name), self.users[user_i]
         curve = (1, 0, 1200, 99 * RAY // 100) if frac % 2 else (0, 30_011, 0, 0)
         self.act(t.auction, "set_curve", self.r.governance, curve)
@@ -1575,7 +1576,13 @@ class Differential(RuleBasedStateMachine):
             return
         self._stable_for(user, a.debt)
         self.s.warp(1 + frac % 997)
-        self.act(t.auction, "take", user, auction_id, 1 + frac % 1000, a.top, user, b"")
+        # one story in three, the take along the way is the collateral that would leave half of
+        # min_auction (the partial take's dust rule decides what happens)
+        amount = 1 + frac % 1000
+        if frac % 3 == 0:
+            price = auction._price(a)
+            amount = max(1, (a.debt - auction.min_auction // 2) // max(price, 1))
+        self.act(t.auction, "take", user, auction_id, amount, a.top, user, b"")
         a = auction.auctions[auction_id]
         if edge <= self.s.now:
             return
