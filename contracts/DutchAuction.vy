@@ -323,7 +323,7 @@ def update_min_auction():
     @notice Recompute min_auction = the type's dust x the liquidation penalty. Anyone may call.
     """
     dust: uint256 = (staticcall engine.collateral_types(collateral_type)).dust
-    penalty: uint256 = (staticcall liquidator.types(collateral_type)).penalty
+    penalty: uint256 = staticcall liquidator.penalty(collateral_type)
     self.min_auction = dust * penalty // constants.WAD
     log MinAuctionUpdated(min_auction=self.min_auction)
 
@@ -760,7 +760,7 @@ def _pay_reward(
     # never more than the penalty part of the debt to raise, debt - debt / penalty (the income
     # of this auction at the current penalty; the quotient rounds up, so the income rounds down),
     # nor, with earlier rewards, than the income at the auction's start
-    penalty: uint256 = (staticcall liquidator.types(collateral_type)).penalty
+    penalty: uint256 = staticcall liquidator.penalty(collateral_type)
     limit: uint256 = min(budget, debt - fixed_point.div_up(debt * constants.WAD, penalty))
     # rounds down: rewards are never over-paid
     reward: uint256 = min(self.reward_flat + debt * reward_rate // constants.WAD, limit)

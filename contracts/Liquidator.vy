@@ -294,3 +294,14 @@ def remove_debt_in_auction(collateral_type: bytes32, amount: uint256):
     self.debt_in_auction -= amount
     self.types[collateral_type].debt_in_auction -= amount
     log DebtInAuctionRemoved(collateral_type=collateral_type, amount=amount)
+
+
+@view
+@external
+def penalty(collateral_type: bytes32) -> uint256:
+    """
+    @notice The type's liquidation penalty [wad]: one storage word (`types` reads four), for
+            the auctions' reward bound.
+    @param collateral_type The type.
+    """
+    return self.types[collateral_type].penalty

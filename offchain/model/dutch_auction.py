@@ -135,7 +135,7 @@ class DutchAuction(Authorized):
 
     def update_min_auction(self, sender: str) -> None:
         dust = self.engine.collateral_types[self.collateral_type].dust
-        penalty = self.at(self.liquidator).types[self.collateral_type].penalty
+        penalty = self.at(self.liquidator).penalty(self.collateral_type)
         self.min_auction = u256(dust * penalty) // WAD
         self.log("MinAuctionUpdated", min_auction=self.min_auction)
 
@@ -406,7 +406,7 @@ class DutchAuction(Authorized):
         if not liquidator.live:
             return 0, 0
         # at most the penalty part of the debt (debt - ceil(debt / penalty)) and the budget left
-        penalty = liquidator.types[self.collateral_type].penalty
+        penalty = liquidator.penalty(self.collateral_type)
         limit = min(budget, debt - div_up(u256(debt * WAD), penalty))
         reward = min(u256(self.reward_flat + u256(debt * self.reward_rate) // WAD), limit)
         if reward != 0:

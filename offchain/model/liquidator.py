@@ -185,3 +185,7 @@ class Liquidator(Authorized):
             debt_in_auction=u256(config.debt_in_auction - amount)
         )
         self.log("DebtInAuctionRemoved", collateral_type=collateral_type, amount=amount)
+
+    def penalty(self, collateral_type: bytes) -> int:
+        """The type's liquidation penalty [wad] (Liquidator.vy's one-word view)."""
+        return self.types[collateral_type].penalty

@@ -408,6 +408,18 @@ def test_configure_type__penalty_bounds__accepted(system, penalty):
     assert _type_config(system, system.eth).penalty == penalty
 
 
+@pytest.mark.parametrize("penalty", [WAD, 12 * WAD // 10 + 1, MAX_PENALTY])
+def test_penalty_view__is_the_type_records_penalty_on_chain_and_in_model(system, penalty):
+    """The auctions' reward bound reads the penalty through this view (one storage word): it is
+    the type record's penalty after every configuration, and 0 for an unknown type."""
+    liq = system.d.liquidator
+    _set_type_cap(system, system.eth, TYPE_CAP_ETH, penalty)
+    for type_id, expected in ((system.eth.type_id, penalty), (NEW_TYPE, 0)):
+        assert system.view(liq, "penalty", type_id) == expected
+        assert system.contract(liq).penalty(type_id) == expected
+        assert system.view(liq, "types", type_id)[1] == expected
+
+
 @pytest.mark.parametrize(
     ("auction", "penalty", "reason"),
     [
