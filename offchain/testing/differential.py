@@ -151,6 +151,17 @@ class Differential(RuleBasedStateMachine):
     def ctype(self, name):
         return self.engine().collateral_types[self.t(name).type_id]
 
+    def _tokens_for_join(self, name, user, tokens):
+        """Governance mints `user` collateral tokens, which `user` approves to the type's join."""
+        t = self.t(name)
+        self.s.tx(t.token, "mint", self.r.governance, user, tokens)
+        self.s.tx(t.token, "approve", user, t.join, tokens)
+
+    def _modify_own(self, name, user, dink, dart):
+        """`user` changes its own vault (collateral from and stablecoin to itself)."""
+        tid = self.t(name).type_id
+        self.act(self.s.d.engine, "modify_vault", user, tid, user, user, user, dink, dart)
+
     # ---------------------------------------------------- setup: a few vaults to work with
 
     @initialize(
@@ -207,25 +218,14 @@ class Differential(RuleBasedStateMachine):
             ctype = self.ctype(name)
             max_debt = tokens * scale * ctype.safe_price // ctype.rate
             dart = max(max_debt * debt_fraction // 10**6, ctype.dust // ctype.rate + 1)
-            self.act(
-                self.s.d.engine,
-                "modify_vault",
-                user,
-                t.type_id,
-                user,
-                user,
-                user,
-                tokens * scale,
-                dart,
-            )
+            self._modify_own(name, user, tokens * scale, dart)
 
     # ---------------------------------------------------- collateral in and out
 
     @rule(user_i=st.integers(0, 2), name=st.sampled_from(TYPES), amount=st.integers(0, 10**22))
     def fund(self, user_i, name, amount):
         t = self.t(name)
-        self.s.tx(t.token, "mint", self.r.governance, self.users[user_i], amount)
-        self.s.tx(t.token, "approve", self.users[user_i], t.join, amount)
+        self._tokens_for_join(name, self.users[user_i], amount)
         self.act(t.join, "join", self.users[user_i], self.users[user_i], amount)
 
     @rule(user_i=st.integers(0, 2), name=st.sampled_from(TYPES), frac=FRACTION, nudge=NUDGE)
@@ -300,8 +300,7 @@ class Differential(RuleBasedStateMachine):
         """The one-transaction entry: tokens in, all locked, debt drawn or repaid; sometimes by
         a user who has not allowed the join in the engine (the engine refuses)."""
         user, t = self.users[user_i], self.t(name)
-        self.s.tx(t.token, "mint", self.r.governance, user, tokens)
-        self.s.tx(t.token, "approve", user, t.join, tokens)
+        self._tokens_for_join(name, user, tokens)
         self.act(self.s.d.engine, "allow" if allow else "disallow", user, t.join)
         vault, ctype = self.vault(name, user), self.ctype(name)
         locked = vault.collateral + tokens * 10 ** (18 - t.config.token_decimals)
@@ -562,9 +561,7 @@ class Differential(RuleBasedStateMachine):
         self.act(t.token, "mint", gov, user, tokens)
         self.act(t.token, "approve", user, t.join, tokens)
         self.act(t.join, "join", user, user, tokens)
-        self.act(
-            self.s.d.engine, "modify_vault", user, t.type_id, user, user, user, collateral, debt
-        )
+        self._modify_own(name, user, collateral, debt)
         self.crash(name, 66)
         if variant == "tight_cap":
             cap = self._cap_around_vault(t, "vault_but_dust", "type", user)
@@ -1545,8 +1542,7 @@ class Differential(RuleBasedStateMachine):
         tokens = 10 * 10**t.config.token_decimals
         collateral = vault.collateral + tokens * 10 ** (18 - t.config.token_decimals)
         dart = max(0, collateral * ct.safe_price // ct.rate * 95 // 100 - vault.normalized_debt)
-        self.s.tx(t.token, "mint", gov, user, tokens)
-        self.s.tx(t.token, "approve", user, t.join, tokens)
+        self._tokens_for_join(name, user, tokens)
         self.act(self.s.d.engine, "allow", user, t.join)
         self.act(t.join, "join_and_modify", user, tokens, dart)
         self.crash(name, 66)
@@ -1606,17 +1602,7 @@ class Differential(RuleBasedStateMachine):
             # (0 <= 0: exactly at the safety limit, which a vault may always reach)
             vault = self.vault(name, user)
             self._stable_for(user, vault.normalized_debt * self.ctype(name).rate)
-            self.act(
-                self.s.d.engine,
-                "modify_vault",
-                user,
-                t.type_id,
-                user,
-                user,
-                user,
-                -vault.collateral,
-                -vault.normalized_debt,
-            )
+            self._modify_own(name, user, -vault.collateral, -vault.normalized_debt)
         finally:
             # the type's ceiling and its management as they were (the room the other rules need)
             if before.max_ceiling:
@@ -1650,8 +1636,7 @@ class Differential(RuleBasedStateMachine):
             # collateral for twice the vault's debt after the draw
             need = (vault.normalized_debt + dart) * ct.rate * 2 // ct.safe_price - vault.collateral
             tokens = max(0, need) // scale + 1
-            self.s.tx(t.token, "mint", self.r.governance, user, tokens)
-            self.s.tx(t.token, "approve", user, t.join, tokens)
+            self._tokens_for_join(name, user, tokens)
             self.act(t.join, "join_and_modify", user, tokens, dart)
             self.s.warp(60)
 
