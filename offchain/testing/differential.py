@@ -1523,10 +1523,11 @@ class Differential(RuleBasedStateMachine):
         """Stories that end on an edge a random walk almost never reaches, each judged by the
         specification: an auction taken and reset the first second after its max_duration
         while its price is still above max_drop; the automatic ceiling raised twice in one
-        cooldown window, and the vault then closed (debt and collateral to zero: exactly at the
-        safety limit); a staker's withdrawal after the pool paid a loss it has not realized, with
-        a second staker sharing the charge; posts one wei beyond the oracle's max_change either
-        way. Each transaction may revert: the step goes on."""
+        cooldown window, a draw on that vault by a stranger (refused: not allowed), and the vault
+        then closed (debt and collateral to zero: exactly at the safety limit); a staker's
+        withdrawal after the pool paid a loss it has not realized, with a second staker sharing
+        the charge; posts one wei beyond the oracle's max_change either way. Each transaction
+        may revert: the step goes on."""
         getattr(self, f"_{which}_story")(name, user_i, frac)
 
     def _start_auction(self, name, user_i):
@@ -1598,6 +1599,12 @@ class Differential(RuleBasedStateMachine):
         before = self.s.contract(self.s.d.ceiling).configs[t.type_id]
         try:
             self._ceilings_in_one_window(name, user, 2 * ct.dust + 1000 * RAD * (1 + frac % 10))
+            # a stranger (never allowed by anyone) draws one unit on the user's vault to itself:
+            # only the permission check refuses it (the vault stays safe, the ceiling has room)
+            stranger = self.r.stranger
+            self.act(
+                self.s.d.engine, "modify_vault", stranger, t.type_id, user, user, stranger, 0, 1
+            )
             # the vault closed: all its debt repaid and all its collateral freed in one change
             # (0 <= 0: exactly at the safety limit, which a vault may always reach)
             vault = self.vault(name, user)
