@@ -111,16 +111,14 @@ def join_and_modify(amount: uint256, delta_normalized_debt: int256):
     @param delta_normalized_debt Signed change of the vault's normalized debt [wad].
     """
     assert self.live, "join: not live"
-    collateral: int256 = convert(amount * scale, int256)
-    extcall engine.modify_collateral_balance(collateral_type, msg.sender, collateral)
     assert extcall token.transferFrom(
         msg.sender, self, amount, default_return_value=True
     ), "join: transfer failed"
     log Joined(account=msg.sender, payer=msg.sender, amount=amount)
-    # the engine checks the caller's consent (its allowance of this join), safety and ceilings
-    extcall engine.modify_vault(
-        collateral_type, msg.sender, msg.sender, msg.sender, collateral, delta_normalized_debt
-    )
+    # the engine locks the received collateral straight in the caller's vault (no free-balance
+    # round trip) and checks the caller's consent (its allowance of this join) to draw or repay,
+    # safety and ceilings
+    extcall engine.join_vault(collateral_type, msg.sender, amount * scale, delta_normalized_debt)
 
 
 @external

@@ -411,6 +411,54 @@ def modify_vault(
     @param delta_collateral Signed change of locked collateral [wad].
     @param delta_normalized_debt Signed change of normalized debt [wad].
     """
+    self._modify_vault(
+        collateral_type,
+        owner,
+        collateral_src,
+        stable_dst,
+        delta_collateral,
+        delta_normalized_debt,
+        False,
+    )
+
+
+@external
+def join_vault(
+    collateral_type: bytes32, owner: address, collateral: uint256, delta_normalized_debt: int256
+):
+    """
+    @notice Collateral joins only: `collateral` the join has just received for `owner` goes
+            straight into `owner`'s vault, and the vault draws (or repays) `delta_normalized_debt`
+            to (or from) `owner`'s stablecoin balance. The same as crediting `owner`'s free
+            collateral and then `modify_vault(type, owner, owner, owner, collateral, delta)` by
+            the join, with the same checks and the same two events, without the free balance's
+            round trip. The owner's consent to the join is needed to draw (riskier) or to repay
+            from its balance; locking its own joined collateral needs none.
+    @param collateral_type The type.
+    @param owner The vault's owner, who paid the join.
+    @param collateral Collateral received by the join [wad].
+    @param delta_normalized_debt Signed change of normalized debt [wad].
+    """
+    auth._check_role(auth.JOIN)
+    delta_collateral: int256 = convert(collateral, int256)
+    log CollateralModified(collateral_type=collateral_type, account=owner, delta=delta_collateral)
+    self._modify_vault(
+        collateral_type, owner, owner, owner, delta_collateral, delta_normalized_debt, True
+    )
+
+
+@internal
+def _modify_vault(
+    collateral_type: bytes32,
+    owner: address,
+    collateral_src: address,
+    stable_dst: address,
+    delta_collateral: int256,
+    delta_normalized_debt: int256,
+    joined: bool,
+):
+    # modify_vault, or join_vault when `joined` (the collateral comes from the join, not from
+    # collateral_src's free balance)
     assert self.live, "engine: not live"
     packed: uint256 = self.debt_and_rate[collateral_type]
     rate: uint256 = packed & MAX_FIELD
@@ -437,7 +485,7 @@ def modify_vault(
     if riskier:
         assert vault_debt <= vault.collateral * self.safe_price[collateral_type], "engine: not safe"
         assert self._can_act(owner, msg.sender), "engine: owner not allowed"
-    if delta_collateral > 0:
+    if delta_collateral > 0 and not joined:
         assert self._can_act(collateral_src, msg.sender), "engine: collateral source not allowed"
     if delta_normalized_debt < 0:
         assert self._can_act(stable_dst, msg.sender), "engine: stable source not allowed"
@@ -446,7 +494,7 @@ def modify_vault(
     if delta_normalized_debt != 0 and vault.normalized_debt != 0:
         assert vault_debt >= self.dust[collateral_type], "engine: dust"
 
-    if delta_collateral != 0:
+    if delta_collateral != 0 and not joined:
         # free collateral moves into (or out of) the vault
         free: uint256 = self.collateral[collateral_type][collateral_src]
         if delta_collateral > 0:

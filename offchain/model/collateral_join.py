@@ -48,22 +48,16 @@ class CollateralJoin(Authorized):
 
     def join_and_modify(self, sender: str, amount: int, delta_normalized_debt: int) -> None:
         require(self.live, "join: not live")
-        collateral = to_int256(u256(amount * self.scale))
-        self.engine.modify_collateral_balance(
-            self.address, self.collateral_type, sender, collateral
-        )
         require(
             self.token.transferFrom(self.address, sender, self.address, amount),
             "join: transfer failed",
         )
         self.log("Joined", account=sender, payer=sender, amount=amount)
-        self.engine.modify_vault(
+        self.engine.join_vault(
             self.address,
             self.collateral_type,
             sender,
-            sender,
-            sender,
-            collateral,
+            u256(amount * self.scale),
             delta_normalized_debt,
         )
 

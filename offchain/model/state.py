@@ -136,7 +136,7 @@ class Role(IntFlag):
     """The capability roles of contracts/modules/authorized.vy (its constants, bit for bit): each
     bit lets its holder call the functions listed, on the contract where it holds the bit."""
 
-    JOIN = 1  # VaultEngine.modify_collateral_balance (collateral joins)
+    JOIN = 1  # VaultEngine.modify_collateral_balance, join_vault (collateral joins)
     PRICE = 2  # VaultEngine.set_safe_price (the Spotter)
     CEILING = 4  # VaultEngine.set_debt_ceiling (the CeilingManager)
     RATE = 8  # VaultEngine.fold_rate (the FeeAccumulator; the Backstop's redistribution)

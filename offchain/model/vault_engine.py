@@ -197,6 +197,58 @@ class VaultEngine(Authorized):
         delta_collateral: int,
         delta_normalized_debt: int,
     ) -> None:
+        self._modify_vault(
+            sender,
+            collateral_type,
+            owner,
+            collateral_src,
+            stable_dst,
+            delta_collateral,
+            delta_normalized_debt,
+            joined=False,
+        )
+
+    def join_vault(
+        self,
+        sender: str,
+        collateral_type: bytes,
+        owner: str,
+        collateral: int,
+        delta_normalized_debt: int,
+    ) -> None:
+        self._check_role(sender, Role.JOIN)
+        delta_collateral = to_int256(collateral)
+        self.log(
+            "CollateralModified",
+            collateral_type=collateral_type,
+            account=owner,
+            delta=delta_collateral,
+        )
+        self._modify_vault(
+            sender,
+            collateral_type,
+            owner,
+            owner,
+            owner,
+            delta_collateral,
+            delta_normalized_debt,
+            joined=True,
+        )
+
+    def _modify_vault(
+        self,
+        sender: str,
+        collateral_type: bytes,
+        owner: str,
+        collateral_src: str,
+        stable_dst: str,
+        delta_collateral: int,
+        delta_normalized_debt: int,
+        *,
+        joined: bool,
+    ) -> None:
+        # modify_vault, or join_vault when `joined` (the collateral comes from the join, not from
+        # collateral_src's free balance)
         require(self.live, "engine: not live")
         ctype = self.collateral_types[collateral_type]
         require(ctype.rate != 0, "engine: type not initialized")
@@ -219,17 +271,18 @@ class VaultEngine(Authorized):
         if riskier:
             require(vault_debt <= u256(vault.collateral * ctype.safe_price), "engine: not safe")
             require(self._can_act(owner, sender), "engine: owner not allowed")
-        if delta_collateral > 0:
+        if delta_collateral > 0 and not joined:
             require(self._can_act(collateral_src, sender), "engine: collateral source not allowed")
         if delta_normalized_debt < 0:
             require(self._can_act(stable_dst, sender), "engine: stable source not allowed")
         if delta_normalized_debt != 0 and vault.normalized_debt != 0:
             require(vault_debt >= ctype.dust, "engine: dust")
 
-        free = self.collateral[(collateral_type, collateral_src)]
-        if delta_collateral > 0:
-            require(free >= to_uint256(delta_collateral), "engine: insufficient collateral")
-        self.collateral[(collateral_type, collateral_src)] = sub_signed(free, delta_collateral)
+        if not joined:
+            free = self.collateral[(collateral_type, collateral_src)]
+            if delta_collateral > 0:
+                require(free >= to_uint256(delta_collateral), "engine: insufficient collateral")
+            self.collateral[(collateral_type, collateral_src)] = sub_signed(free, delta_collateral)
         balance = self.stable[stable_dst]
         if delta_debt < 0:
             require(balance >= to_uint256(neg(delta_debt)), "engine: insufficient stable")

@@ -298,7 +298,8 @@ class Differential(RuleBasedStateMachine):
     )
     def join_and_modify(self, user_i, name, tokens, allow, debt_mode, debt_frac, nudge, raw):
         """The one-transaction entry: tokens in, all locked, debt drawn or repaid; sometimes by
-        a user who has not allowed the join in the engine (the engine refuses)."""
+        a user who has not allowed the join in the engine (the engine refuses a draw or a repay,
+        not the lock alone)."""
         user, t = self.users[user_i], self.t(name)
         self._tokens_for_join(name, user, tokens)
         self.act(self.s.d.engine, "allow" if allow else "disallow", user, t.join)

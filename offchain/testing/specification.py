@@ -410,6 +410,11 @@ def _vault_modified(spec: Specification, pre: Before, e: Event, now: int) -> str
             return f"{pre.sender} made {owner}'s vault riskier without being allowed"
         if debt > vault.collateral * ctype.safe_price:
             return f"vault {owner} left unsafe"
+    if pre.function == "join_and_modify" and delta_debt != 0:
+        # the join acts for its caller, who must have allowed it to draw or repay (locking its own
+        # joined tokens needs no consent)
+        if not pre.state["delegates"][(owner, pre.address)]:
+            return f"the join drew or repaid for {owner}, who has not allowed it"
     return None
 
 

@@ -164,7 +164,8 @@ def test_join_then_exit__8_decimal_token__round_trips_exactly(system):
 def test_join_and_modify__allowed_join__opens_a_vault_in_one_transaction(system):
     """Money flow: borrower pays 2 WBTC; its vault locks all 2 wad and owes 20,000 normalized
     debt; its engine stablecoin rises by 20,000 x rate; nothing stays free; the join holds the
-    tokens. The events: the credit, the token transfer, Joined, then the vault's change."""
+    tokens. The events: the token transfer, Joined, then the engine's credit and the vault's change
+    (the engine locks the joined collateral straight in the vault: `join_vault`)."""
     r, t = system.roles, system.btc
     mint_and_approve(system, t, r.borrower, 2 * ONE_BTC)
     system.tx(system.d.engine, "allow", r.borrower, t.join)
@@ -178,12 +179,18 @@ def test_join_and_modify__allowed_join__opens_a_vault_in_one_transaction(system)
     assert system.view(system.d.engine, "stable", r.borrower) == 20_000 * WAD * rate
     assert join_holdings(system, t) == held + 2 * ONE_BTC
     assert [(e[0], e[1]) for e in logs(system)] == [
-        (system.d.engine, "CollateralModified"),
         (t.token, "Approval"),  # snekmate's transferFrom logs the allowance it spends
         (t.token, "Transfer"),
         (t.join, "Joined"),
+        (system.d.engine, "CollateralModified"),
         (system.d.engine, "VaultModified"),
     ]
+    # an event-built ledger sees the credit and the lock: the free balance nets to 0
+    assert logs(system)[-2][2] == {
+        "collateral_type": t.type_id,
+        "account": r.borrower,
+        "delta": 2 * WAD,
+    }
     assert logs(system)[-1][2] == {
         "collateral_type": t.type_id,
         "owner": r.borrower,
@@ -228,6 +235,22 @@ def test_join_and_modify__not_allowed_or_unsafe__reverts_and_takes_nothing(
         system.tx(t.join, "join_and_modify", r.borrower, WAD, debt)
     assert system.view(t.token, "balanceOf", r.borrower) == WAD
     assert free_collateral(system, t, r.borrower) == 0
+
+
+def test_join_and_modify__join_not_allowed__locks_its_own_tokens_but_repays_nothing(system):
+    """Locking the caller's own joined tokens in its own vault needs no consent (it only makes
+    the vault safer); repaying from its stablecoin balance does, as drawing does (above)."""
+    r, t = system.roles, system.eth
+    system.open_vault(r.borrower, "ETH-A", 10 * WAD, 5_000 * WAD)
+    mint_and_approve(system, t, r.borrower, 2 * WAD)
+
+    system.tx(t.join, "join_and_modify", r.borrower, WAD, 0)
+
+    assert system.view(system.d.engine, "vaults", t.type_id, r.borrower) == (11 * WAD, 5_000 * WAD)
+    assert free_collateral(system, t, r.borrower) == 0
+    with reverts("engine: stable source not allowed"):
+        system.tx(t.join, "join_and_modify", r.borrower, WAD, -1_000 * WAD)
+    assert system.view(t.token, "balanceOf", r.borrower) == WAD
 
 
 def test_join_and_modify__after_shutdown__reverts_not_live(system):

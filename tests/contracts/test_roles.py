@@ -56,6 +56,7 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str]] = {
     ("VaultEngine", "set_safe_price"): frozenset({"Spotter"}),
     ("VaultEngine", "shutdown"): frozenset({"GlobalSettlement"}),
     ("VaultEngine", "modify_collateral_balance"): frozenset({"CollateralJoin"}),
+    ("VaultEngine", "join_vault"): frozenset({"CollateralJoin"}),
     # liquidation; closing vaults and cancelling auctions at settlement
     ("VaultEngine", "seize"): frozenset({"Liquidator", "GlobalSettlement", "DutchAuction"}),
     # fees; the Backstop's redistribution
@@ -147,6 +148,7 @@ def _args(system: System, kind: str, function: str, t: TypeDeployment | None) ->
         ("VaultEngine", "set_safe_price"): (tid, RAY),
         ("VaultEngine", "shutdown"): (),
         ("VaultEngine", "modify_collateral_balance"): (tid, stranger, WAD),
+        ("VaultEngine", "join_vault"): (tid, stranger, WAD, 0),
         ("VaultEngine", "seize"): (tid, stranger, stranger, stranger, 0, 0),
         ("VaultEngine", "fold_rate"): (tid, stranger, 1),
         ("VaultEngine", "create_unbacked"): (stranger, stranger, RAD),
