@@ -100,6 +100,9 @@ def gas_figures(
 
     ls.set_next_block_time(ls.last_block_time + 86_400)
     measure("gas.accrue_fees", d.fees, "accrue", feeder, eth.type_id)
+    # an hour on: the fee recipient's surplus balance exists now (the first accrual created it)
+    ls.set_next_block_time(ls.last_block_time + 3_600)
+    measure("gas.accrue_fees_later", d.fees, "accrue", feeder, eth.type_id)
     ls.set_next_block_time(ls.last_block_time + eth.config.ceiling_cooldown)
     measure("gas.update_ceiling", d.ceiling, "update", feeder, eth.type_id)
 
@@ -169,7 +172,7 @@ def liquidation_gas(
     )
     ls.transact(d.engine, "allow", taker, eth.auction)
     ls.set_next_block_time(ls.last_block_time + 900)
-    first, second, third, fourth, fifth = auction.active[:5]
+    first, second, third, fourth, fifth, sixth = auction.active[:6]
     price = auction._price(auction.auctions[first]) + 10**27  # a margin: the price falls, not rises
     # the lot is worth more than the debt: the debt is raised and the rest goes back to the owner
     measure(
@@ -183,8 +186,25 @@ def liquidation_gas(
         taker,
         b"",
     )
+    # the same kind of take again: the taker's collateral balance and the Backstop's stablecoin
+    # balance exist now (the first take created them; the owner's refund still creates one)
+    measure(
+        "gas.take_whole_with_refund_later",
+        eth.auction,
+        "take",
+        taker,
+        sixth,
+        2**256 - 1,
+        price,
+        taker,
+        b"",
+    )
     lot = auction.auctions[second].lot
     measure("gas.take_partial", eth.auction, "take", taker, second, lot // 3, price, taker, b"")
+    # a second partial take of the same auction: its escrow balance exists now
+    measure(
+        "gas.take_partial_later", eth.auction, "take", taker, second, lot // 3, price, taker, b""
+    )
     # 30 minutes on, the lot is worth less than the debt: buying all of it sells the auction out
     ls.set_next_block_time(ls.last_block_time + 1800)
     ls.transact(
