@@ -50,6 +50,18 @@ MAX_BASE_FEE: constant(uint256) = 1000000076036763191000000000
 # the highest multiplier [wad]
 MAX_MULTIPLIER: constant(uint256) = 10 * constants.WAD
 
+# a type's fee record in two words (TypeFee is its unpacked form, as `fees` returns it):
+# parameters = base_fee | kink << 96 | max_multiplier << 160 (base_fee <= MAX_BASE_FEE < 2**90,
+# kink <= 1 wad, max_multiplier <= 10 wad, both < 2**64), read together by every accrual;
+# clock = last_accrual | integral_at_accrual << 64 (the engine keeps its integral below 2**152),
+# the one word an accrual writes
+FIELD_MASK: constant(uint256) = 2**64 - 1
+BASE_FEE_MASK: constant(uint256) = 2**96 - 1
+KINK_SHIFT: constant(uint256) = 96
+MULTIPLIER_SHIFT: constant(uint256) = 160
+INTEGRAL_SHIFT: constant(uint256) = 64
+ADDRESS_MASK: constant(uint256) = 2**160 - 1
+
 
 struct TypeFee:
     # per-second fee factor, >= 1 ray (1 ray = no fee) [ray]
@@ -67,14 +79,16 @@ struct TypeFee:
 # the ledger
 engine: public(immutable(IVaultEngine))
 
-# collateral type -> fee parameters
-fees: public(HashMap[bytes32, TypeFee])
+# collateral type -> fee parameters, packed (above)
+fee_parameters: HashMap[bytes32, uint256]
+# collateral type -> last accrual and the utilization integral then, packed (above)
+fee_clock: HashMap[bytes32, uint256]
 # who receives the fees inside the engine (the backstop)
 fee_recipient: public(address)
-# the first-loss stability pool that earns a share of the fees (empty: none)
-stability_pool: public(IStabilityPool)
-# the pool's share of each accrual [wad], <= 1 wad
-pool_fee_share: public(uint256)
+# the first-loss stability pool that earns a share of the fees (empty: none) and its share of
+# each accrual [wad], at most 1 wad, in one word read by every accrual:
+# pool address | pool_fee_share << 160 (views `stability_pool` and `pool_fee_share`)
+pool_and_share: uint256
 
 
 event TypeInitialized:
@@ -133,14 +147,9 @@ def init_type(collateral_type: bytes32):
     @param collateral_type The type (must not be initialized here yet).
     """
     auth._check_authorized()
-    assert self.fees[collateral_type].last_accrual == 0, "fees: type exists"
-    self.fees[collateral_type] = TypeFee(
-        base_fee=constants.RAY,
-        last_accrual=block.timestamp,
-        kink=constants.WAD,
-        max_multiplier=constants.WAD,
-        integral_at_accrual=staticcall engine.utilization_integral(collateral_type),
-    )
+    assert self.fee_clock[collateral_type] & FIELD_MASK == 0, "fees: type exists"
+    self._store_parameters(collateral_type, constants.RAY, constants.WAD, constants.WAD)
+    self._store_clock(collateral_type, staticcall engine.utilization_integral(collateral_type))
     log TypeInitialized(collateral_type=collateral_type)
 
 
@@ -155,7 +164,8 @@ def set_base_fee(collateral_type: bytes32, base_fee: uint256):
     assert base_fee >= constants.RAY, "fees: fee below 1"
     assert base_fee <= MAX_BASE_FEE, "fees: fee too high"
     self._accrue(collateral_type)
-    self.fees[collateral_type].base_fee = base_fee
+    fee: TypeFee = self._fee(collateral_type)
+    self._store_parameters(collateral_type, base_fee, fee.kink, fee.max_multiplier)
     log BaseFeeSet(collateral_type=collateral_type, base_fee=base_fee)
 
 
@@ -175,8 +185,9 @@ def set_multiplier(collateral_type: bytes32, kink: uint256, max_multiplier: uint
     # the engine brings the integral up to date at the old kink first; it has not moved since
     # the accrual just made (same block), so integral_at_accrual stays right
     extcall engine.set_fee_kink(collateral_type, kink)
-    self.fees[collateral_type].kink = kink
-    self.fees[collateral_type].max_multiplier = max_multiplier
+    self._store_parameters(
+        collateral_type, self._fee(collateral_type).base_fee, kink, max_multiplier
+    )
     log MultiplierSet(collateral_type=collateral_type, kink=kink, max_multiplier=max_multiplier)
 
 
@@ -202,8 +213,7 @@ def set_pool_fee_share(pool: IStabilityPool, share: uint256):
     """
     auth._check_authorized()
     assert share <= constants.WAD, "fees: share above 1"
-    self.stability_pool = pool
-    self.pool_fee_share = share
+    self.pool_and_share = convert(pool.address, uint256) | share << 160
     log PoolFeeShareSet(stability_pool=pool.address, pool_fee_share=share)
 
 
@@ -219,6 +229,36 @@ def accrue(collateral_type: bytes32) -> uint256:
 
 @view
 @external
+def stability_pool() -> IStabilityPool:
+    """
+    @notice The first-loss stability pool that earns a share of the fees (empty: none).
+    """
+    return IStabilityPool(convert(self.pool_and_share & ADDRESS_MASK, address))
+
+
+@view
+@external
+def pool_fee_share() -> uint256:
+    """
+    @notice The pool's share of each accrual [wad], at most 1 wad.
+    """
+    return self.pool_and_share >> 160
+
+
+@view
+@external
+def fees(collateral_type: bytes32) -> TypeFee:
+    """
+    @notice A type's fee record (all zero: not initialized).
+    @param collateral_type The type.
+    @return base_fee [ray], last_accrual [seconds], kink [wad], max_multiplier [wad],
+            integral_at_accrual [wad x seconds].
+    """
+    return self._fee(collateral_type)
+
+
+@view
+@external
 def effective_fee(collateral_type: bytes32) -> uint256:
     """
     @notice The per-second fee a type would be charged if its current utilization held for a
@@ -226,7 +266,7 @@ def effective_fee(collateral_type: bytes32) -> uint256:
     @param collateral_type The type.
     @return Per-second factor [ray].
     """
-    fee: TypeFee = self.fees[collateral_type]
+    fee: TypeFee = self._fee(collateral_type)
     return self._fee_at(fee, self._spot_excess(fee, collateral_type))
 
 
@@ -239,7 +279,7 @@ def period_fee(collateral_type: bytes32) -> uint256:
     @param collateral_type The type.
     @return Per-second factor [ray].
     """
-    fee: TypeFee = self.fees[collateral_type]
+    fee: TypeFee = self._fee(collateral_type)
     if block.timestamp == fee.last_accrual:
         return self._fee_at(fee, self._spot_excess(fee, collateral_type))
     return self._fee_at(
@@ -249,7 +289,7 @@ def period_fee(collateral_type: bytes32) -> uint256:
 
 @internal
 def _accrue(collateral_type: bytes32) -> uint256:
-    fee: TypeFee = self.fees[collateral_type]
+    fee: TypeFee = self._fee(collateral_type)
     assert fee.last_accrual != 0, "fees: type not initialized"
     rate: uint256 = 0
     normalized_debt: uint256 = 0
@@ -263,8 +303,9 @@ def _accrue(collateral_type: bytes32) -> uint256:
         fixed_point.rpow_up(effective, block.timestamp - fee.last_accrual), rate
     )
     delta_rate: uint256 = new_rate - rate
-    pool: IStabilityPool = self.stability_pool
-    share: uint256 = self.pool_fee_share
+    packed: uint256 = self.pool_and_share
+    pool: IStabilityPool = IStabilityPool(convert(packed & ADDRESS_MASK, address))
+    share: uint256 = packed >> 160
     if share == 0 or pool.address == empty(address) or staticcall pool.total_shares() == 0:
         extcall engine.fold_rate(collateral_type, self.fee_recipient, convert(delta_rate, int256))
     else:
@@ -281,10 +322,39 @@ def _accrue(collateral_type: bytes32) -> uint256:
         if to_recipient != 0:
             extcall engine.transfer_stable(self, self.fee_recipient, to_recipient)
         log FeesShared(collateral_type=collateral_type, to_pool=to_pool, to_recipient=to_recipient)
-    self.fees[collateral_type].last_accrual = block.timestamp
-    self.fees[collateral_type].integral_at_accrual = integral
+    self._store_clock(collateral_type, integral)
     log Accrued(collateral_type=collateral_type, effective_fee=effective, rate=new_rate)
     return new_rate
+
+
+@view
+@internal
+def _fee(collateral_type: bytes32) -> TypeFee:
+    parameters: uint256 = self.fee_parameters[collateral_type]
+    clock: uint256 = self.fee_clock[collateral_type]
+    return TypeFee(
+        base_fee=parameters & BASE_FEE_MASK,
+        last_accrual=clock & FIELD_MASK,
+        kink=(parameters >> KINK_SHIFT) & FIELD_MASK,
+        max_multiplier=parameters >> MULTIPLIER_SHIFT,
+        integral_at_accrual=clock >> INTEGRAL_SHIFT,
+    )
+
+
+@internal
+def _store_parameters(
+    collateral_type: bytes32, base_fee: uint256, kink: uint256, max_multiplier: uint256
+):
+    # the setters bound every field (base_fee <= MAX_BASE_FEE, kink <= 1 wad, max <= 10 wad)
+    self.fee_parameters[collateral_type] = (
+        base_fee | kink << KINK_SHIFT | max_multiplier << MULTIPLIER_SHIFT
+    )
+
+
+@internal
+def _store_clock(collateral_type: bytes32, integral: uint256):
+    # now, and the engine's utilization integral now (below 2**152 there)
+    self.fee_clock[collateral_type] = block.timestamp | integral << INTEGRAL_SHIFT
 
 
 @view

@@ -1529,7 +1529,8 @@ class Differential(RuleBasedStateMachine):
         """Stories that end on an edge a random walk almost never reaches, each judged by the
         specification: an auction taken and reset the first second after its max_duration
         while its price is still above max_drop; the automatic ceiling raised twice in one
-        cooldown window, a draw on that vault by a stranger (refused: not allowed), and the vault
+        cooldown window, a draw on that vault by a stranger (refused: not allowed), a draw through
+        the join the user no longer allows (refused) and a lock through it (allowed), and the vault
         then closed (debt and collateral to zero: exactly at the safety limit); a staker's
         withdrawal after the pool paid a loss it has not realized, with a second staker sharing
         the charge; posts one wei beyond the oracle's max_change either way. Each transaction
@@ -1611,6 +1612,13 @@ class Differential(RuleBasedStateMachine):
             self.act(
                 self.s.d.engine, "modify_vault", stranger, t.type_id, user, user, stranger, 0, 1
             )
+            # through the join once the user has withdrawn its allowance: the draw of one unit is
+            # refused (not allowed), locking a token of its own goes through; then allowed again
+            self.act(self.s.d.engine, "disallow", user, t.join)
+            self._tokens_for_join(name, user, 2)
+            self.act(t.join, "join_and_modify", user, 1, 1)
+            self.act(t.join, "join_and_modify", user, 1, 0)
+            self.act(self.s.d.engine, "allow", user, t.join)
             # the vault closed: all its debt repaid and all its collateral freed in one change
             # (0 <= 0: exactly at the safety limit, which a vault may always reach)
             vault = self.vault(name, user)
