@@ -105,8 +105,8 @@ def join_and_modify(amount: uint256, delta_normalized_debt: int256):
     @notice Open or top up a vault in one transaction: deposit `amount` tokens from the caller,
             lock all of them in the caller's vault, and draw (or repay) `delta_normalized_debt`
             to (or from) the caller's stablecoin balance in the engine. The caller must have
-            approved the tokens and allowed this join in the engine (`engine.allow(join)`); the
-            join acts only for its caller.
+            approved the tokens; to draw or repay it must also have allowed this join in the
+            engine (`engine.allow(join)`). The join acts only for its caller.
     @param amount Token units (the token's own decimals).
     @param delta_normalized_debt Signed change of the vault's normalized debt [wad].
     """

@@ -53,7 +53,7 @@ MAX_MULTIPLIER: constant(uint256) = 10 * constants.WAD
 # a type's fee record in two words (TypeFee is its unpacked form, as `fees` returns it):
 # parameters = base_fee | kink << 96 | max_multiplier << 160 (base_fee <= MAX_BASE_FEE < 2**90,
 # kink <= 1 wad, max_multiplier <= 10 wad, both < 2**64), read together by every accrual;
-# clock = last_accrual | integral_at_accrual << 64 (the engine keeps its integral below 2**152),
+# clock = last_accrual | integral_at_accrual << 64 (the engine's integral stays far below 2**192),
 # the one word an accrual writes
 FIELD_MASK: constant(uint256) = 2**64 - 1
 BASE_FEE_MASK: constant(uint256) = 2**96 - 1
@@ -353,7 +353,7 @@ def _store_parameters(
 
 @internal
 def _store_clock(collateral_type: bytes32, integral: uint256):
-    # now, and the engine's utilization integral now (below 2**152 there)
+    # now, and the engine's utilization integral now (far below 2**192)
     self.fee_clock[collateral_type] = block.timestamp | integral << INTEGRAL_SHIFT
 
 

@@ -341,8 +341,8 @@ def shutdown():
 @external
 def modify_collateral_balance(collateral_type: bytes32, account: address, delta: int256):
     """
-    @notice Credit or debit free collateral (joins only): the only way collateral enters or
-            leaves the engine.
+    @notice Credit or debit free collateral (joins only): with `join_vault`, the only ways
+            collateral enters the engine, and the only way it leaves.
     @param collateral_type The type.
     @param account Whose free balance changes.
     @param delta Signed change [wad].
@@ -431,12 +431,12 @@ def join_vault(
             straight into `owner`'s vault, and the vault draws (or repays) `delta_normalized_debt`
             to (or from) `owner`'s stablecoin balance. The same as crediting `owner`'s free
             collateral and then `modify_vault(type, owner, owner, owner, collateral, delta)` by
-            the join, with the same checks and the same two events, without the free balance's
-            round trip. The owner's consent to the join is needed to draw (riskier) or to repay
-            from its balance; locking its own joined collateral needs none.
+            the join, with the same two events and the same checks but one: locking the owner's
+            own joined collateral needs no consent. The owner's consent to the join is still
+            needed to draw (riskier) or to repay from its balance. No free balance round trip.
     @param collateral_type The type.
     @param owner The vault's owner, who paid the join.
-    @param collateral Collateral received by the join [wad].
+    @param collateral Collateral the join credits for the tokens it received [wad].
     @param delta_normalized_debt Signed change of normalized debt [wad].
     """
     auth._check_role(auth.JOIN)

@@ -28,7 +28,7 @@
 # ---------------------------------------------------------------- the capability roles
 # One bit each, named by capability; the bit is checked by the functions listed (of the contract
 # the role is held on).
-# VaultEngine.modify_collateral_balance (collateral joins)
+# VaultEngine.modify_collateral_balance, VaultEngine.join_vault (collateral joins)
 JOIN: constant(uint256) = 1
 # VaultEngine.set_safe_price (the Spotter)
 PRICE: constant(uint256) = 2

@@ -700,6 +700,20 @@ def _not_safe(spec: Specification, pre: Before) -> str | None:
     return None
 
 
+def _collateral_source_not_allowed(spec: Specification, pre: Before) -> str | None:
+    joins = {t.join for t in spec.d.types.values()}
+    if pre.function == "join_and_modify" and pre.address in joins:
+        # the join locks its caller's own received tokens in its caller's vault: no consent
+        return "a join locking its caller's own tokens needs no allowance"
+    if pre.function == "modify_vault" and pre.address == spec.d.engine:
+        src, delta_collateral = pre.args[2], pre.args[4]
+        if delta_collateral <= 0:
+            return "no collateral was locked"
+        if pre.sender == src or pre.state["delegates"][(src, pre.sender)]:
+            return f"{pre.sender} may act for {src}"
+    return None
+
+
 def _request_lapsed(spec: Specification, pre: Before) -> str | None:
     if pre.address != spec.d.stability_pool:
         return None
@@ -772,6 +786,7 @@ def _needs_reset(spec: Specification, pre: Before) -> str | None:
 
 _REVERT_CHECKS = {
     "engine: not safe": _not_safe,
+    "engine: collateral source not allowed": _collateral_source_not_allowed,
     "pool: request lapsed": _request_lapsed,
     "pool: below minimum shares": _below_minimum_shares,
     "auction: cannot reset": _cannot_reset,

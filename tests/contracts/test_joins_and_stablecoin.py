@@ -243,6 +243,7 @@ def test_join_and_modify__join_not_allowed__locks_its_own_tokens_but_repays_noth
     r, t = system.roles, system.eth
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 5_000 * WAD)
     mint_and_approve(system, t, r.borrower, 2 * WAD)
+    assert not system.view(system.d.engine, "can_act", r.borrower, t.join)
 
     system.tx(t.join, "join_and_modify", r.borrower, WAD, 0)
 
@@ -251,6 +252,7 @@ def test_join_and_modify__join_not_allowed__locks_its_own_tokens_but_repays_noth
     with reverts("engine: stable source not allowed"):
         system.tx(t.join, "join_and_modify", r.borrower, WAD, -1_000 * WAD)
     assert system.view(t.token, "balanceOf", r.borrower) == WAD
+    assert system.view(system.d.engine, "vaults", t.type_id, r.borrower) == (11 * WAD, 5_000 * WAD)
 
 
 def test_join_and_modify__after_shutdown__reverts_not_live(system):
