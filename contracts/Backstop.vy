@@ -10,10 +10,14 @@
         Above a buffer, surplus is sold for the governance token (SurplusAuction); debt handed
         to the debt-auction layer is raised by minting it (DebtAuction).
 @dev DSS analogue: Vow (open_loss ~ fess, cover ~ flog + heal + flop, settle = heal,
-     start_surplus_auction = flap, start_debt_auction = flop). Specification:
+     heal = heal of the proceeds takes paid, start_surplus_auction = flap,
+     start_debt_auction = flop). Specification:
      docs/loss-waterfall.md. Keeps, in rad:
      - engine.bad_debt(self) >= attributed_debt + debt_to_auction + debt_on_auction
        (the rest is unattributed: keeper rewards, debt-auction refunds, settlement debt);
+     - engine.stable(self) >= unsettled_proceeds <= attributed_debt: a finished auction's
+       proceeds are not cancelled against its debt at once (`heal` does it for many, as dss's
+       heal); until then they are surplus no layer may spend, and debt still attributed;
      - per event: loss = sum of its LossAllocated amounts + its remaining `due`, exactly;
      - open_losses = number of events not done (auction running, or loss not fully covered).
      - events are numbered 1..loss_count in the order they were opened (so by creation time);
@@ -65,6 +69,9 @@ DUE_LIMIT: constant(uint256) = 2**200
 RECORD_BITS: constant(uint256) = 64
 # the most events `advance_open_losses` passes in one call
 MAX_ADVANCE: constant(uint256) = 256
+# `loss_totals`: unsettled proceeds in the high bits, open_losses in the low 64 (a count)
+COUNT_BITS: constant(uint256) = 64
+PROCEEDS_LIMIT: constant(uint256) = 2**192
 
 
 struct Loss:
@@ -103,8 +110,11 @@ debt_auction_bid_size: public(uint256)
 loss_meta: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
 # loss events: type -> auction -> auction id -> packed number | due [rad]
 loss_due: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
-# number of loss events not done
-open_losses: public(uint256)
+# unsettled proceeds [rad] << 64 | number of loss events not done: closing an auction updates
+# both, in one word (views unsettled_proceeds and open_losses). Unsettled proceeds are what
+# finished auctions raised to cover their seized debt, kept as this contract's stablecoin and
+# not yet cancelled against as much of its bad debt (`heal`); they stay in attributed_debt.
+loss_totals: uint256
 # number of loss events ever opened (an event's number is its place in that order)
 loss_count: public(uint256)
 # loss event number -> its record, created_at << 1 | done, in 64 bits: four records share a
@@ -113,7 +123,8 @@ loss_count: public(uint256)
 numbered_losses: HashMap[uint256, uint256]
 # every event numbered below this is done (lags behind when many finish out of order)
 first_open_loss: public(uint256)
-# bad debt belonging to loss events not done [rad]
+# bad debt belonging to loss events not done, and the unsettled proceeds that will cancel
+# as much of it [rad]
 attributed_debt: public(uint256)
 # loss handed to the debt-auction layer, not yet on auction [rad]
 debt_to_auction: public(uint256)
@@ -178,6 +189,10 @@ event LossRedistributed:
 
 
 event DebtSettled:
+    amount: uint256
+
+
+event ProceedsHealed:
     amount: uint256
 
 
@@ -323,7 +338,8 @@ def open_loss(
     # the field is empty: no event had this number before
     self.numbered_losses[number >> 2] |= block.timestamp << 1 << self._field(number)
     self.loss_due[collateral_type][auction][auction_id] = number << DUE_BITS | to_raise
-    self.open_losses += 1
+    # the count stays far below 2**64: each event costs a transaction
+    self.loss_totals += 1
     self.attributed_debt += debt
     log LossOpened(
         collateral_type=collateral_type,
@@ -355,17 +371,28 @@ def close_loss(
     if escrowed != 0:
         extcall engine.transfer_stable(msg.sender, self, escrowed)
     covered: uint256 = min(raised, loss.debt)
-    if covered != 0:
-        extcall engine.settle(covered)
-    # covered <= debt, and debt was added to attributed_debt when the loss was opened
-    self.attributed_debt = unsafe_sub(self.attributed_debt, covered)
+    # the proceeds that cover seized debt are not cancelled against it here: they join the
+    # unsettled proceeds (still attributed debt; `heal` cancels them). Only if the sum would not
+    # fit its field are they all cancelled now.
+    totals: uint256 = self.loss_totals
+    unsettled: uint256 = (totals >> COUNT_BITS) + covered
+    if unsettled >= PROCEEDS_LIMIT:
+        extcall engine.settle(unsettled)
+        # unsettled <= attributed_debt: the earlier unsettled proceeds are in it, and covered
+        # <= debt, which was added to it when the loss was opened
+        self.attributed_debt = unsafe_sub(self.attributed_debt, unsettled)
+        unsettled = 0
+    # covered <= debt
     remaining: uint256 = unsafe_sub(loss.debt, covered)
     self._set_due(collateral_type, msg.sender, auction_id, remaining)
     if remaining == 0:
         self._set_status(collateral_type, msg.sender, auction_id, DONE)
-        self._finish(collateral_type, msg.sender, auction_id)
+        # the event is done: one fewer open (the count is at least 1: this event)
+        self.loss_totals = unsettled << COUNT_BITS | unsafe_sub(totals & (2**COUNT_BITS - 1), 1)
+        self._mark_done(collateral_type, msg.sender, auction_id)
     else:
         self._set_status(collateral_type, msg.sender, auction_id, CLOSED)
+        self.loss_totals = unsettled << COUNT_BITS | totals & (2**COUNT_BITS - 1)
     log LossClosed(
         collateral_type=collateral_type,
         auction=msg.sender,
@@ -405,7 +432,7 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
         participant: address = empty(address)
         if layer == FUND:
             participant = self
-            paid = min(remaining, staticcall engine.stable(self))
+            paid = min(remaining, self._free_surplus())
             if paid != 0:
                 extcall engine.settle(paid)
         elif layer == POOL:
@@ -443,7 +470,9 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
     self._set_due(collateral_type, auction, auction_id, remaining)
     if remaining == 0:
         self._set_status(collateral_type, auction, auction_id, DONE)
-        self._finish(collateral_type, auction, auction_id)
+        # the count is at least 1: this event
+        self.loss_totals = unsafe_sub(self.loss_totals, 1)
+        self._mark_done(collateral_type, auction, auction_id)
     return remaining
 
 
@@ -452,12 +481,32 @@ def settle(amount: uint256):
     """
     @notice Cancel unattributed bad debt (keeper rewards, refunds, settlement debt) against
             surplus. Anyone may call.
-    @param amount [rad], at most the surplus and at most the unattributed bad debt.
+    @param amount [rad], at most the surplus (less the unsettled proceeds) and at most the
+           unattributed bad debt.
     """
-    assert amount <= staticcall engine.stable(self), "backstop: insufficient surplus"
+    assert amount <= self._free_surplus(), "backstop: insufficient surplus"
     assert amount <= self._unattributed_debt(), "backstop: insufficient unattributed debt"
     extcall engine.settle(amount)
     log DebtSettled(amount=amount)
+
+
+@external
+def heal() -> uint256:
+    """
+    @notice Cancel the unsettled proceeds of finished auctions against as much of this
+            contract's bad debt (one engine call for any number of auctions: dss's heal).
+            Anyone may call; global settlement's thaw calls it.
+    @return The amount cancelled [rad].
+    """
+    totals: uint256 = self.loss_totals
+    unsettled: uint256 = totals >> COUNT_BITS
+    if unsettled != 0:
+        extcall engine.settle(unsettled)
+        # unsettled <= attributed_debt (they are part of it)
+        self.attributed_debt = unsafe_sub(self.attributed_debt, unsettled)
+        self.loss_totals = totals & (2**COUNT_BITS - 1)
+        log ProceedsHealed(amount=unsettled)
+    return unsettled
 
 
 # ---------------------------------------------------------------- debt and surplus auctions
@@ -535,6 +584,28 @@ def shutdown():
 
 
 # ---------------------------------------------------------------- views
+
+
+@view
+@external
+def open_losses() -> uint256:
+    """
+    @notice The number of loss events not done (auction running, or loss not fully covered).
+    @return A count.
+    """
+    return self.loss_totals & (2**COUNT_BITS - 1)
+
+
+@view
+@external
+def unsettled_proceeds() -> uint256:
+    """
+    @notice Proceeds of finished auctions that covered their seized debt, held as this
+            contract's stablecoin until `heal` cancels them against as much bad debt. No layer
+            and no `settle` may spend them.
+    @return [rad].
+    """
+    return self.loss_totals >> COUNT_BITS
 
 
 @view
@@ -686,9 +757,9 @@ def _set_due(collateral_type: bytes32, auction: address, auction_id: uint256, du
 
 
 @internal
-def _finish(collateral_type: bytes32, auction: address, auction_id: uint256):
-    # the event is done: count it out, mark its number and move first_open_loss past it
-    self.open_losses -= 1
+def _mark_done(collateral_type: bytes32, auction: address, auction_id: uint256):
+    # the event is done (the caller counted it out): mark its number and move first_open_loss
+    # past it
     number: uint256 = self.loss_due[collateral_type][auction][auction_id] >> DUE_BITS
     self.numbered_losses[number >> 2] |= 1 << self._field(number)
     if number == self.first_open_loss:
@@ -718,6 +789,14 @@ def _field(number: uint256) -> uint256:
 @internal
 def _record(number: uint256) -> uint256:
     return (self.numbered_losses[number >> 2] >> self._field(number)) & (2**RECORD_BITS - 1)
+
+
+@view
+@internal
+def _free_surplus() -> uint256:
+    # the surplus the insurance fund and `settle` may spend: the unsettled proceeds are owed to
+    # cancel attributed debt (engine.stable(self) >= them: nothing else spends them)
+    return staticcall engine.stable(self) - (self.loss_totals >> COUNT_BITS)
 
 
 @view

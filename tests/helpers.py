@@ -4,7 +4,30 @@ it checks. (Fixtures are in conftest.py; the lockstep harness is offchain/testin
 
 from __future__ import annotations
 
+from offchain.testing.harness import events, read
+
 
 def ceil_div(x: int, y: int) -> int:
     """x / y rounded up (the direction every protocol division that favours the protocol uses)."""
     return -(-x // y)
+
+
+def heal(system, amount: int) -> None:
+    """The stranger heals the Backstop: its unsettled proceeds, `amount` [rad] (what finished
+    auctions raised to cover their seized debt), cancel as much of its bad debt, in the chain and
+    the model. Checks the event and that stablecoin, bad debt and attributed debt all fall by
+    `amount`."""
+    b, e = system.d.backstop, system.d.engine
+    assert read(system, b, "unsettled_proceeds") == amount
+    before = (read(system, e, "stable", b), read(system, e, "bad_debt", b))
+    attributed = read(system, b, "attributed_debt")
+    system.tx(b, "heal", system.roles.stranger)
+    assert [(name, args) for addr, name, args in events(system) if addr == b] == [
+        ("ProceedsHealed", {"amount": amount})
+    ]
+    assert read(system, b, "unsettled_proceeds") == 0
+    assert read(system, b, "attributed_debt") == attributed - amount
+    assert (read(system, e, "stable", b), read(system, e, "bad_debt", b)) == (
+        before[0] - amount,
+        before[1] - amount,
+    )

@@ -68,6 +68,7 @@ LOST_RACE = (
     "flash: profit below minimum",
     "backstop: nothing to cover",
     "backstop: insufficient unattributed debt",
+    "backstop: insufficient surplus",
     "backstop: no debt to auction",
     "debt auction: ",
 )

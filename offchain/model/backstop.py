@@ -46,6 +46,8 @@ DEBT_LIMIT = 2**192
 DUE_LIMIT = 2**200
 # contracts/Backstop.vy: `range(max_steps, bound=MAX_ADVANCE)`
 MAX_ADVANCE = 256
+# contracts/Backstop.vy: unsettled proceeds share a word with open_losses, below this
+PROCEEDS_LIMIT = 2**192
 
 
 class Loss(NamedTuple):
@@ -78,7 +80,9 @@ class Backstop(Authorized):
         self.numbered_opened_at = self.storage(0)  # number -> unix seconds
         self.numbered_done = self.storage(False)  # number -> done
         self.first_open_loss = 1
-        self.attributed_debt = 0
+        self.attributed_debt = 0  # rad: events not done, and the unsettled proceeds
+        # rad: finished auctions' proceeds kept as surplus until `heal` cancels as much bad debt
+        self.unsettled = 0
         self.debt_to_auction = 0
         self.debt_on_auction = 0
         self.settlement_debt = 0
@@ -183,9 +187,12 @@ class Backstop(Authorized):
         if escrowed != 0:
             self.engine.transfer_stable(self.address, sender, self.address, escrowed)
         covered = min(raised, loss.debt)
-        if covered != 0:
-            self.engine.settle(self.address, covered)
-        self.attributed_debt -= covered
+        unsettled = self.unsettled + covered
+        if unsettled >= PROCEEDS_LIMIT:
+            self.engine.settle(self.address, unsettled)
+            self.attributed_debt -= unsettled
+            unsettled = 0
+        self.unsettled = unsettled
         remaining = loss.debt - covered
         if remaining == 0:
             self.losses[key] = loss._replace(due=0, status=DONE)
@@ -219,7 +226,7 @@ class Backstop(Authorized):
             paid = 0
             if layer == FUND:
                 participant = self.address
-                paid = min(remaining, self.engine.stable[self.address])
+                paid = min(remaining, self._free_surplus())
                 if paid != 0:
                     self.engine.settle(self.address, paid)
             elif layer == POOL:
@@ -262,10 +269,19 @@ class Backstop(Authorized):
         return remaining
 
     def settle(self, sender: str, amount: int) -> None:
-        require(amount <= self.engine.stable[self.address], "backstop: insufficient surplus")
+        require(amount <= self._free_surplus(), "backstop: insufficient surplus")
         require(amount <= self.unattributed_debt(), "backstop: insufficient unattributed debt")
         self.engine.settle(self.address, amount)
         self.log("DebtSettled", amount=amount)
+
+    def heal(self, sender: str) -> int:
+        unsettled = self.unsettled
+        if unsettled != 0:
+            self.engine.settle(self.address, unsettled)
+            self.attributed_debt -= unsettled
+            self.unsettled = 0
+            self.log("ProceedsHealed", amount=unsettled)
+        return unsettled
 
     # ------------------------------------------------------------ debt and surplus auctions
 
@@ -319,6 +335,9 @@ class Backstop(Authorized):
     def open_losses(self) -> int:
         return self.open_losses_count
 
+    def unsettled_proceeds(self) -> int:
+        return self.unsettled
+
     def advance_open_losses(self, sender: str, max_steps: int) -> int:
         return self._advance(max_steps)
 
@@ -357,6 +376,9 @@ class Backstop(Authorized):
 
     def get_waterfall(self) -> list[int]:
         return list(self.waterfall)
+
+    def _free_surplus(self) -> int:
+        return u256(self.engine.stable[self.address] - self.unsettled)
 
     def unattributed_debt(self) -> int:
         return u256(

@@ -145,6 +145,7 @@ class GlobalSettlement(Authorized):
         require(backstop.open_losses() == 0, "settlement: losses open")
         if backstop.debt_auction != ZERO_ADDRESS:
             require(self.at(backstop.debt_auction).running == 0, "settlement: debt auction running")
+        backstop.heal(self.address)
         amount = min(self.engine.stable[self.backstop], self.engine.bad_debt[self.backstop])
         if amount > 0:
             backstop.settle(self.address, amount)

@@ -685,6 +685,7 @@ class Simulation:
             active,
             in_auction,
             debt_in_auction,
+            unsettled,
         ) = self.read(
             [
                 (t.oracle, "current_price", ()),
@@ -700,8 +701,12 @@ class Simulation:
                 (t.auction, "active_count", ()),
                 (d.engine, "collateral", (t.type_id, t.auction)),
                 (d.liquidator, "debt_in_auction", ()),
+                (d.backstop, "unsettled_proceeds", ()),
             ]
         )
+        # finished auctions' proceeds wait in the Backstop until healed (the keeper heals every
+        # bar): they are neither bad debt still owed nor surplus, whenever the heal comes
+        bad_debt, surplus = bad_debt - unsettled, surplus - unsettled
         self.peak_debt_in_auction = max(self.peak_debt_in_auction, debt_in_auction)
         art, rate, spot = ctype[0], ctype[1], ctype[2]
         p30, p60 = self.latency.percentiles(self.times[i])

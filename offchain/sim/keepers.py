@@ -424,6 +424,8 @@ class BackstopView:
     surplus: int  # rad: the Backstop's stablecoin
     bad_debt: int  # rad
     unattributed_debt: int  # rad
+    # rad: finished auctions' proceeds not yet cancelled against bad debt (part of `surplus`)
+    unsettled_proceeds: int
     debt_to_auction: int  # rad
     debt_auction_bid_size: int  # rad
     surplus_buffer: int  # rad
@@ -489,7 +491,11 @@ def backstop_actions(
             (auction_id,),
             ("close_dust", auction_id),
         )
-    settle = min(v.surplus, v.unattributed_debt)
+    if v.unsettled_proceeds != 0:
+        # cancel the finished auctions' proceeds against the debt they covered (one call for all)
+        act("backstop_keeper", k, p.backstop, "heal", (), ("heal",))
+    # the unsettled proceeds are not surplus settle may spend
+    settle = min(v.surplus - v.unsettled_proceeds, v.unattributed_debt)
     if settle != 0:
         act("backstop_keeper", k, p.backstop, "settle", (settle,), ("settle",))
     if v.debt_to_auction != 0 and v.debt_auction_bid_size != 0:

@@ -170,6 +170,7 @@ def read_backstop_view(
         (d.backstop, "queue_delay", ()),
         (d.engine, "stable", (bidder,)),
         (d.stability_pool, "charge_count", ()),
+        (d.backstop, "unsettled_proceeds", ()),
     ]
     calls += [(d.backstop, "losses", (t.type_id, t.auction, x)) for x in loss_ids]
     calls += [(d.debt_auction, "auctions", (x,)) for x in da_ids]
@@ -179,7 +180,7 @@ def read_backstop_view(
             (d.stability_pool, "next_charge", (staker,)),
         ]
     r = read(calls)
-    n = 10
+    n = 11
     losses, done = [], []
     for j, x in enumerate(loss_ids):
         _, due, created_at, status = r[n + j]
@@ -200,6 +201,7 @@ def read_backstop_view(
         r[0],
         r[1],
         r[2],
+        r[10],
         r[3],
         r[4],
         r[5],

@@ -9,7 +9,8 @@ bars         one row per bar, the state after the bar's transactions:
              bar, time, market_price, oracle_price, safe_price, pool_price, gas_p60_gwei, debt,
              collateral_locked, collateral_in_auction, active_auctions, vaults_unsafe,
              vaults_liquidated, bad_debt, surplus, open_losses, stability_pool_assets,
-             debt_to_auction, governance_supply
+             debt_to_auction, governance_supply (bad_debt and surplus: the Backstop's, net of
+             the finished auctions' proceeds it has not yet healed)
 events       bar, time, tx, log, contract, address, event, args
 txs          bar, time, tx, actor, contract, function, submitted_bar, status, reason
              (status: ok | reverted | dropped; a dropped action has tx = -1)

@@ -189,10 +189,16 @@ def _waterfall_invariants(
         bad.append(
             f"backstop: open_losses {state['backstop.open_losses']} != open events {open_count}"
         )
+    # the unsettled proceeds stay attributed until `heal` cancels them; the Backstop holds them
+    unsettled = state["backstop.unsettled_proceeds"]
+    attributed += unsettled
     if attributed != state["backstop.attributed_debt"]:
         bad.append(
-            f"backstop: attributed_debt {state['backstop.attributed_debt']} != events' {attributed}"
+            f"backstop: attributed_debt {state['backstop.attributed_debt']} != events' "
+            f"{attributed - unsettled} + unsettled proceeds {unsettled}"
         )
+    if unsettled > state[f"engine.stable[{d.backstop}]"]:
+        bad.append(f"backstop: unsettled proceeds {unsettled} above its stablecoin")
     owed = (
         state["backstop.attributed_debt"]
         + state["backstop.debt_to_auction"]

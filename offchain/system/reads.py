@@ -106,6 +106,7 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
         "loss_count",
         "first_open_loss",
         "attributed_debt",
+        "unsettled_proceeds",
         "debt_to_auction",
         "debt_on_auction",
         "settlement_debt",

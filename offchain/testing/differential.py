@@ -962,10 +962,14 @@ class Differential(RuleBasedStateMachine):
         else:
             self.act(t.pool, "remove_liquidity", user, pool.shares[user] * frac // 10**6, 0, 0)
 
-    @rule(frac=FRACTION)
-    def backstop(self, frac):
-        """Anyone settles part of the Backstop's unattributed bad debt (keeper rewards) against
-        its surplus: an amount in [0, min(unattributed debt, surplus)]."""
+    @rule(frac=FRACTION, heal_first=st.booleans(), healer_i=st.integers(0, 2))
+    def backstop(self, frac, heal_first, healer_i):
+        """Anyone (sometimes) heals the Backstop's unsettled proceeds, then settles part of its
+        unattributed bad debt (keeper rewards) against its surplus: an amount in
+        [0, min(unattributed debt, stablecoin)]. Unhealed, the proceeds are part of that
+        stablecoin and settling them is refused ("backstop: insufficient surplus")."""
+        if heal_first:
+            self.act(self.s.d.backstop, "heal", self.users[healer_i])
         b = self.s.contract(self.s.d.backstop)
         e = self.engine()
         settleable = min(b.unattributed_debt(), e.stable[self.s.d.backstop])

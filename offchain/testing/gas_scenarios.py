@@ -299,6 +299,10 @@ def waterfall_gas(
     backstop = model.contract(d.backstop)
     losses = [(eth.type_id, eth.auction, i) for i in ids]
     assert all(backstop.losses[key].status == 2 for key in losses), "the auctions must leave losses"
+    # the proceeds of every auction finished so far (the takes above and these sell-outs) are
+    # cancelled against the debt they covered in one transaction
+    assert backstop.unsettled != 0
+    measure("gas.heal", d.backstop, "heal", keeper)
     warp(load_config().backstop_queue_delay)
     # the insurance fund pays: give the Backstop surplus (a holder sends it stablecoin)
     ls.transact(d.engine, "transfer_stable", governance, governance, d.backstop, 100_000 * RAD)

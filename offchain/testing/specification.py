@@ -38,7 +38,7 @@ from fractions import Fraction
 from typing import Any
 
 from offchain.backends import ModelBackend
-from offchain.model.backstop import Layer
+from offchain.model.backstop import PROCEEDS_LIMIT, Layer
 from offchain.model.fixed_point import RAY, WAD
 from offchain.model.price_curves import LINEAR, STAIRSTEP
 from offchain.model.stability_pool import MIN_SHARES
@@ -208,6 +208,8 @@ class Specification:
             "debt_to_auction": backstop.debt_to_auction,
             "queue_delay": backstop.queue_delay,
             "backstop_live": backstop.live,
+            "backstop_unsettled": backstop.unsettled,
+            "backstop_stable": engine.stable[d.backstop],
             "pool_shares": _Copy(pool.shares),
             "pool_realized": {
                 who: pool.is_realized(who) for who in list(pool.shares)[:SHARE_ACCOUNTS_LIMIT]
@@ -249,6 +251,7 @@ class Specification:
                 if problem:
                     problems.append(f"{event.name}: {problem}")
         problems += self._debt_to_auction(pre, events)
+        problems += self._unsettled(pre, events)
         problems += self._stakers(events)
         if problems:
             raise SpecViolation(
@@ -279,6 +282,33 @@ class Specification:
                 f"debt-auction layer took on {added} and auctions started for {started}"
             ]
         return []
+
+    def _unsettled(self, pre: Before, events: list[Event]) -> list[str]:
+        """A closed loss's covered proceeds add to the unsettled proceeds (all of them are
+        cancelled at once, instead, when the sum would reach 2**192); a heal cancels exactly
+        all of them."""
+        expected = pre.state["backstop_unsettled"]
+        out = []
+        for e in events:
+            if e.address != self.d.backstop:
+                continue
+            if e.name == "LossClosed":
+                expected += e.args["covered"]
+                if expected >= PROCEEDS_LIMIT:
+                    expected = 0
+            elif e.name == "ProceedsHealed":
+                self.checks += 1
+                if e.args["amount"] != expected or expected == 0:
+                    out.append(f"healed {e.args['amount']}, {expected} unsettled")
+                expected = 0
+        self.checks += 1
+        now_value = self.c(self.d.backstop).unsettled
+        if now_value != expected:
+            out.append(
+                f"unsettled proceeds {pre.state['backstop_unsettled']} -> {now_value}, "
+                f"expected {expected} from the losses closed and healed"
+            )
+        return out
 
     def _stakers(self, events: list[Event]) -> list[str]:
         pool = self.c(self.d.stability_pool)
@@ -714,6 +744,16 @@ def _collateral_source_not_allowed(spec: Specification, pre: Before) -> str | No
     return None
 
 
+def _insufficient_surplus(spec: Specification, pre: Before) -> str | None:
+    if pre.address != spec.d.backstop or pre.function != "settle":
+        return None
+    # the unsettled proceeds are owed to the seized debt: settle may not spend them
+    free = pre.state["backstop_stable"] - pre.state["backstop_unsettled"]
+    if pre.args[0] <= free:
+        return f"settling {pre.args[0]} of a free surplus of {free}"
+    return None
+
+
 def _request_lapsed(spec: Specification, pre: Before) -> str | None:
     if pre.address != spec.d.stability_pool:
         return None
@@ -787,6 +827,7 @@ def _needs_reset(spec: Specification, pre: Before) -> str | None:
 _REVERT_CHECKS = {
     "engine: not safe": _not_safe,
     "engine: collateral source not allowed": _collateral_source_not_allowed,
+    "backstop: insufficient surplus": _insufficient_surplus,
     "pool: request lapsed": _request_lapsed,
     "pool: below minimum shares": _below_minimum_shares,
     "auction: cannot reset": _cannot_reset,

@@ -21,7 +21,7 @@ from fractions import Fraction
 
 import pytest
 from eth_abi import encode as abi_encode
-from helpers import ceil_div
+from helpers import ceil_div, heal
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS, Role
@@ -801,8 +801,8 @@ def test_take__whole_lot__pays_debt_returns_rest_to_owner_and_finishes(system):
     ETH; the rest of the 10 ETH returns to the borrower's free collateral; the liquidator's debt
     in auction drops by the debt (I: lots == auction's collateral). The auction closes its loss
     event with all of it paid directly: the Backstop pulls nothing from the (empty) escrow,
-    settles the seized debt (13,000 x rate) and keeps the 13% penalty as surplus; the event is
-    done with no loss."""
+    keeps the seized debt's part (13,000 x rate) as unsettled proceeds until the stranger heals
+    it, and the 13% penalty as surplus; the event is done with no loss."""
     r, t, d = system.roles, system.eth, system.d
     auction_id = _eth_auction(system)
     seized = 13_000 * WAD * _ctype(system, t).rate
@@ -830,7 +830,6 @@ def test_take__whole_lot__pays_debt_returns_rest_to_owner_and_finishes(system):
             "CollateralTransferred",
             {"collateral_type": t.type_id, "src": t.auction, "dst": r.borrower, "amount": returned},
         ),
-        (d.engine, "DebtSettled", {"account": d.backstop, "amount": seized}),
         (
             d.backstop,
             "LossClosed",
@@ -872,14 +871,16 @@ def test_take__whole_lot__pays_debt_returns_rest_to_owner_and_finishes(system):
     assert _collateral(system, t, t.auction) == 0
     assert _stable(system, r.other) == taker_0 - debt
     assert _stable(system, t.auction) == 0  # the escrow was never used
+    # the seized debt's part of the proceeds waits, attributed, until anyone heals it
+    assert _stable(system, d.backstop) == backstop_0 + debt
+    assert _bad_debt(system, d.backstop) == backstop_bad_0
+    assert _loss(system, t, auction_id) == (seized, 0, started, 3)
+    assert _read(system, d.backstop, "open_losses") == 0
+    assert _read(system, d.backstop, "attributed_debt") == seized
+    heal(system, seized)
     assert _stable(system, d.backstop) == backstop_0 + debt - seized  # the penalty
     assert _bad_debt(system, d.backstop) == backstop_bad_0 - seized  # the keeper's reward is left
-    assert _loss(system, t, auction_id) == (seized, 0, started, 3)
-    assert (
-        _read(system, d.backstop, "open_losses")
-        == _read(system, d.backstop, "attributed_debt")
-        == 0
-    )
+    assert _read(system, d.backstop, "attributed_debt") == 0
     assert _read(system, d.liquidator, "debt_in_auction") == in_auction_0 - debt
     assert _type_debt_in_auction(system, t) == 0
     # the borrower got back what the debt did not need at the auction's price: ~1.84 of 10 ETH
@@ -949,7 +950,8 @@ def test_take__finishing_after_partial__pays_backstop_directly_and_backstop_pull
     8 ETH finishes it: the taker pays what is left to raise (T - 3,600) straight to the Backstop,
     the borrower gets the ETH it did not need back, and the Backstop pulls from the escrow exactly
     auction 1's earlier 3,600 (not auction 2's 1,800, which stays), so it has received T in all:
-    it settles the seized debt D with it and keeps the penalty T - D. Auction 2's event runs on."""
+    D of it waits as unsettled proceeds until healed, and it keeps the penalty T - D. Auction 2's
+    event runs on."""
     r, t, d = system.roles, system.eth, system.d
     system.open_vault(r.borrower, ETH, 10 * WAD, 13_000 * WAD)
     system.open_vault(r.stranger, ETH, 10 * WAD, 13_000 * WAD)
@@ -993,7 +995,6 @@ def test_take__finishing_after_partial__pays_backstop_directly_and_backstop_pull
             "StableTransferred",
             {"src": t.auction, "dst": d.backstop, "amount": 3_600 * RAD},
         ),
-        (d.engine, "DebtSettled", {"account": d.backstop, "amount": seized}),
         (
             d.backstop,
             "LossClosed",
@@ -1028,6 +1029,8 @@ def test_take__finishing_after_partial__pays_backstop_directly_and_backstop_pull
     ]
     assert _stable(system, r.other) == taker_0 - owe
     assert _stable(system, t.auction) == 1_800 * RAD  # auction 2's escrow only
+    assert _stable(system, d.backstop) == backstop_0 + debt
+    heal(system, seized)
     assert _stable(system, d.backstop) == backstop_0 + debt - seized  # the penalty
     assert _bad_debt(system, d.backstop) == bad_0 - seized
     assert _collateral(system, t, owner) == returned
@@ -1183,8 +1186,9 @@ def test_take__sells_out_with_debt_left__finishes_with_debt_unraised(system):
     straight to the Backstop (nothing to the escrow), the borrower gets nothing back, the rest of
     the debt to raise is not raised and the liquidator's debt in auction drops by the whole debt.
     The proceeds still exceed the seized debt (13,000 x rate; only part of the penalty went
-    unraised): the Backstop, with nothing to pull from the escrow, settles all the seized debt and
-    keeps the rest as surplus; the event is done with no loss."""
+    unraised): the Backstop, with nothing to pull from the escrow, holds the seized debt's part
+    as unsettled proceeds (healed by the stranger) and keeps the rest as surplus; the event is
+    done with no loss."""
     r, t, d = system.roles, system.eth, system.d
     auction_id = _eth_auction(system, price=1_300 * WAD)
     seized = 13_000 * WAD * _ctype(system, t).rate
@@ -1210,7 +1214,6 @@ def test_take__sells_out_with_debt_left__finishes_with_debt_unraised(system):
         ),
         (d.engine, "StableTransferred", {"src": r.other, "dst": d.backstop, "amount": owe}),
         (d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": debt}),
-        (d.engine, "DebtSettled", {"account": d.backstop, "amount": seized}),
         (
             d.backstop,
             "LossClosed",
@@ -1245,6 +1248,9 @@ def test_take__sells_out_with_debt_left__finishes_with_debt_unraised(system):
     ]
     assert _read(system, d.liquidator, "debt_in_auction") == in_auction_0 - debt
     assert _type_debt_in_auction(system, t) == 0
+    assert _stable(system, d.backstop) == backstop_0 + owe
+    assert _bad_debt(system, d.backstop) == backstop_bad_0
+    heal(system, seized)
     assert _stable(system, d.backstop) == backstop_0 + owe - seized
     assert _bad_debt(system, d.backstop) == backstop_bad_0 - seized
     assert _stable(system, t.auction) == 0

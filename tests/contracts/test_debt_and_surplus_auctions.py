@@ -15,6 +15,7 @@ debt) and their governance tokens from governance, the token's owner and a minte
 from __future__ import annotations
 
 import pytest
+from helpers import heal
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS, Role
@@ -144,7 +145,8 @@ def _loss_to_debt_auction(system) -> int:
 
     Money flow: the vault's debt D = 13,000 x rate becomes the Backstop's bad debt, plus the
     keeper's reward (300 + 0.1% of D x 1.13); the taker's take sells out, so it pays its 12,000
-    straight to the Backstop (nothing escrowed), which settles it; `cover` moves the other
+    straight to the Backstop (nothing escrowed), which holds it as unsettled proceeds until the
+    stranger heals it against as much of D; `cover` moves the other
     D - 12,000 to the debt-auction layer."""
     r, t, b = system.roles, system.eth, system.d.backstop
     system.tx(b, "set_waterfall", r.governance, [DEBT_AUCTION_LAYER])
@@ -164,6 +166,7 @@ def _loss_to_debt_auction(system) -> int:
     assert [(c["raised"], c["covered"], c["loss"]) for c in closed] == [
         (12_000 * RAD, 12_000 * RAD, loss)
     ]
+    heal(system, 12_000 * RAD)
     system.warp(QUEUE_DELAY)
     system.tx(b, "cover", r.keeper, t.type_id, t.auction, auction_id)
     allocated = [e[2] for e in _events(system) if e[1] == "LossAllocated"]

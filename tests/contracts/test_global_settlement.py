@@ -26,7 +26,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from helpers import ceil_div
+from helpers import ceil_div, heal
 
 from offchain.model.backstop import DEBT_AUCTION, FUND, POOL, REDISTRIBUTION, SETTLEMENT
 from offchain.model.fixed_point import RAD, RAY, WAD
@@ -380,8 +380,9 @@ def test_cancel_auction__after_a_partial_take__returns_lot_and_tab_to_owner_and_
     into the auction's escrow. Cancelling gives the 15 ETH left back to the borrower's vault with
     normalized debt (T - 5,400) // rate; that loan's proceeds (nd x rate) join the escrow, and
     since a cancel pays nothing to the Backstop directly, the Backstop pulls the whole escrow
-    (raised = 5,400 + nd x rate), settles D of bad debt and keeps the rest as penalty income.
-    The event is done; the type's normalized debt grows by nd."""
+    (raised = 5,400 + nd x rate), holds D of it as unsettled proceeds (the stranger heals them
+    against D of bad debt) and keeps the rest as penalty income. The event is done; the type's
+    normalized debt grows by nd."""
     r, d, t = system.roles, system.d, system.eth
     system.open_vault(r.other, ETH, 100 * WAD, 30_000 * WAD)
     system.open_vault(r.borrower, ETH, 20 * WAD, 13_000 * WAD)
@@ -435,7 +436,6 @@ def test_cancel_auction__after_a_partial_take__returns_lot_and_tab_to_owner_and_
         ),
         (d.liquidator, "DebtInAuctionRemoved", {"collateral_type": t.type_id, "amount": tab}),
         (d.engine, "StableTransferred", {"src": t.auction, "dst": d.backstop, "amount": raised}),
-        (d.engine, "DebtSettled", {"account": d.backstop, "amount": debt}),
         (
             d.backstop,
             "LossClosed",
@@ -474,8 +474,12 @@ def test_cancel_auction__after_a_partial_take__returns_lot_and_tab_to_owner_and_
     assert _read(system, d.liquidator, "types", t.type_id)[3] == 0
     assert _bs(system, "losses", t.type_id, t.auction, auction_id) == (debt, 0, created_at, DONE)
     assert _bs(system, "open_losses") == 0
-    assert _bs(system, "attributed_debt") == 0
+    assert _bs(system, "attributed_debt") == debt
     assert _gs(system, "type_debt", t.type_id) == 30_000 * WAD + normalized
+    assert _stable(system, d.backstop) == surplus_0 + raised
+    assert _bad_debt(system, d.backstop) == bad_debt_0
+    heal(system, debt)
+    assert _bs(system, "attributed_debt") == 0
     assert _stable(system, d.backstop) == surplus_0 + raised - debt
     # + returned (the owner's new loan) - returned (it moved into the vault) - debt (settled)
     assert _bad_debt(system, d.backstop) == bad_debt_0 - debt
@@ -621,7 +625,8 @@ def _surplus_and_a_closed_loss(system, stake: int) -> tuple[int, int, int]:
     The stranger's 20 ETH / 13,000 auction is bought whole at 1,080: it raises T = 13,000 x rate
     x 1.13, so the fund gets T - 13,000 x rate (~1,690) of penalty income. The borrower's 10 ETH
     / 13,000 sells out at 1,080 for 10,800: a loss of 13,000 x rate - 10,800 (~2,200) waits for
-    cover. Returns (that auction's id, the fund, the loss)."""
+    cover. The stranger heals the proceeds that covered seized debt (13,000 x rate + 10,800).
+    Returns (that auction's id, the fund, the loss)."""
     r, d, t = system.roles, system.d, system.eth
     system.open_vault(r.other, ETH, 100 * WAD, 30_000 * WAD)
     _allow(system, r.other, d.stability_pool)
@@ -640,6 +645,7 @@ def _surplus_and_a_closed_loss(system, stake: int) -> tuple[int, int, int]:
     _take(system, r.other, t, second, 10 * WAD, _top(900 * WAD))
     debt = 13_000 * WAD * _rate(system, t)
     fund, loss = _to_raise(debt) - debt, debt - 10_800 * RAD
+    heal(system, debt + 10_800 * RAD)
     assert _stable(system, d.backstop) == fund
     assert _bs(system, "losses", t.type_id, t.auction, second)[1:] == (loss, liquidated_at, CLOSED)
     return second, fund, loss
@@ -744,7 +750,8 @@ def test_thaw__heals_min_of_surplus_and_bad_debt__leftover_surplus_is_not_in_deb
 ):
     """Money flow: the borrower's 20 ETH / 13,000 auction raised T = 13,000 x rate x 1.13: the
     Backstop keeps T - 13,000 x rate (~1,690) of surplus and owes the keeper's ~314.69 reward as
-    bad debt. With the other's 30,000 vault closed first, bad debt exceeds surplus and thaw
+    bad debt; the proceeds' 13,000 x rate are still unsettled (nobody healed them), so thaw heals
+    them first. With the other's 30,000 vault closed first, bad debt exceeds surplus and thaw
     settles all the surplus; otherwise it settles the reward and the ~1,375 left is forfeit:
     `debt` counts only stablecoin held by others, the other's 30,000 x rate - T, the borrower's
     13,000 x rate and the keeper's reward (~28,624.69) either way."""
@@ -757,14 +764,19 @@ def test_thaw__heals_min_of_surplus_and_bad_debt__leftover_surplus_is_not_in_deb
     _take(system, r.other, t, auction_id, 20 * WAD, _top(900 * WAD))
     rate = _rate(system, t)
     to_raise = _to_raise(13_000 * WAD * rate)
-    surplus, reward = to_raise - 13_000 * WAD * rate, _reward(to_raise)
-    assert (_stable(system, d.backstop), _bad_debt(system, d.backstop)) == (surplus, reward)
+    seized = 13_000 * WAD * rate
+    surplus, reward = to_raise - seized, _reward(to_raise)
+    assert (_stable(system, d.backstop), _bad_debt(system, d.backstop)) == (
+        surplus + seized,
+        reward + seized,
+    )
+    assert _bs(system, "unsettled_proceeds") == seized
     assert surplus > reward
     _shutdown(system)
     system.tx(d.settlement, "fix_price", r.keeper, t.type_id)
     if close_first:
         system.tx(d.settlement, "close_vault", r.keeper, t.type_id, r.other)
-    bad_debt = _bad_debt(system, d.backstop)
+    bad_debt = _bad_debt(system, d.backstop) - seized
     issued = _total_issued(system)
 
     _thaw_after_wait(system)
@@ -774,12 +786,15 @@ def test_thaw__heals_min_of_surplus_and_bad_debt__leftover_surplus_is_not_in_deb
     debt = 30_000 * WAD * rate - to_raise + 13_000 * WAD * rate + reward
     assert abs(debt - 28_624_69 * RAD // 100) < RAD // 1_000
     assert _events(system) == [
+        (d.engine, "DebtSettled", {"account": d.backstop, "amount": seized}),
+        (d.backstop, "ProceedsHealed", {"amount": seized}),
         (d.engine, "DebtSettled", {"account": d.backstop, "amount": healed}),
         (d.backstop, "DebtSettled", {"amount": healed}),
         (d.settlement, "Thawed", {"debt": debt}),
     ]
+    assert _bs(system, "unsettled_proceeds") == _bs(system, "attributed_debt") == 0
     assert _gs(system, "debt") == debt == _total_issued(system) - _stable(system, d.backstop)
-    assert _total_issued(system) == issued - healed
+    assert _total_issued(system) == issued - seized - healed
     assert _stable(system, d.backstop) == surplus - healed
     assert _bad_debt(system, d.backstop) == bad_debt - healed
 
@@ -975,7 +990,10 @@ def test_global_settlement__full_story__each_stablecoin_redeems_its_exact_share_
     assert _vault(system, eth, r.borrower) == (15 * WAD, re_owed)
     assert _gs(system, "type_debt", eth.type_id) == 30_000 * WAD + re_owed
     fund = 5_400 * RAD + re_owed * rate_eth - seized
-    assert _stable(system, d.backstop) == fund
+    # nobody heals: the proceeds that covered seized debt (the sold-out 10,800 and the cancelled
+    # auction's seized debt) wait in the Backstop's stablecoin, which the fund may not spend
+    assert _bs(system, "unsettled_proceeds") == 10_800 * RAD + seized
+    assert _stable(system, d.backstop) == fund + 10_800 * RAD + seized
     for t, owner in ((eth, r.other), (eth, r.borrower), (btc, r.stranger)):
         system.tx(d.settlement, "close_vault", r.keeper, t.type_id, owner)
     owe_other = _owe(30_000 * WAD * rate_eth, final_eth)

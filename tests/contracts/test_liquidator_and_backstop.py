@@ -21,7 +21,7 @@ from typing import Any
 
 import pytest
 from eth_abi import decode as abi_decode
-from helpers import ceil_div
+from helpers import ceil_div, heal
 
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS, Role
@@ -473,6 +473,8 @@ def test_shutdown__stops_new_liquidations_but_running_auctions_still_settle(syst
         "amount": debt,
     }
     assert _event(system, "LossClosed")["covered"] == seized
+    assert _stable(system, system.d.backstop) == debt
+    heal(system, seized)  # after shutdown too
     assert _stable(system, system.d.backstop) == debt - seized
     assert _stable(system, t.auction) == 0
     assert _loss(system, t, 1)[3] == DONE
@@ -1315,7 +1317,6 @@ def test_backstop_add_authority__lets_account_open_and_close_a_loss_event(system
     system.tx(b, "close_loss", r.other, t.type_id, 7, 0, 0)
     assert _events(system) == [
         (e, "StableTransferred", {"src": r.other, "dst": b, "amount": 1_130 * RAD}),
-        (e, "DebtSettled", {"account": b, "amount": 1_000 * RAD}),
         (
             b,
             "LossClosed",
@@ -1330,7 +1331,12 @@ def test_backstop_add_authority__lets_account_open_and_close_a_loss_event(system
         ),
     ]
     assert _loss(system, t, 7, auction=r.other) == (1_000 * RAD, 0, opened_at, DONE)
-    assert _backstop(system, "open_losses") == _backstop(system, "attributed_debt") == 0
+    assert _backstop(system, "open_losses") == 0
+    # the 1,000 that covered the seized debt wait, attributed, until anyone heals them
+    assert _backstop(system, "attributed_debt") == _backstop(system, "unsettled_proceeds")
+    assert (_stable(system, b), _bad_debt(system, b)) == (1_130 * RAD, 1_000 * RAD)
+    heal(system, 1_000 * RAD)
+    assert _backstop(system, "attributed_debt") == 0
     assert (_stable(system, b), _bad_debt(system, b)) == (130 * RAD, 0)
     assert _stable(system, r.other) == 0
 
@@ -1432,7 +1438,7 @@ def test_open_loss__same_event_twice__reverts_loss_exists_even_once_done(system)
 
 def test_open_loss__debt_of_2_192__reverts_debt_too_large(system):
     """The event's debt is packed into 192 bits: 2**192 is refused, 2**192 - 1 accepted (and here
-    raised in full, so the books close)."""
+    raised in full, so the books close once healed)."""
     r, t, b = system.roles, system.eth, system.d.backstop
     with reverts("backstop: debt too large"):
         system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, DEBT_LIMIT, 0)
@@ -1440,7 +1446,45 @@ def test_open_loss__debt_of_2_192__reverts_debt_too_large(system):
     assert _loss(system, t, 1, auction=r.governance)[:2] == (DEBT_LIMIT - 1, DEBT_LIMIT - 1)
     system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 0)
     assert _event(system, "LossClosed")["covered"] == DEBT_LIMIT - 1
+    heal(system, DEBT_LIMIT - 1)
     assert _bad_debt(system, b) == 0
+
+
+def test_close_loss__unsettled_proceeds_would_reach_2_192__settled_at_once(system):
+    """The unsettled proceeds share a word with open_losses, in the 192 bits above it. Money flow:
+    two events of 2**192 - 1 each, raised in full. The first close leaves its proceeds unsettled;
+    the second would bring them to 2**193 - 2, which does not fit: that close cancels both against
+    as much bad debt at once, and nothing is left to heal. Without that, the packed word would
+    overflow into nothing (a revert: every auction's close would be stuck)."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    amount = DEBT_LIMIT - 1
+    _own_event(system, amount, auction_id=1)
+    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 0)
+    assert _backstop(system, "unsettled_proceeds") == amount
+    _own_event(system, amount, auction_id=2)
+    assert _backstop(system, "open_losses") == 1
+    assert _backstop(system, "attributed_debt") == 2 * amount
+    system.tx(b, "close_loss", r.governance, t.type_id, 2, 0, 0)
+    assert [(n, a) for _, n, a in _events(system) if n in ("DebtSettled", "LossClosed")] == [
+        ("DebtSettled", {"account": b, "amount": 2 * amount}),
+        (
+            "LossClosed",
+            {
+                "collateral_type": t.type_id,
+                "auction": r.governance,
+                "auction_id": 2,
+                "raised": amount,
+                "covered": amount,
+                "loss": 0,
+            },
+        ),
+    ]
+    assert _backstop(system, "unsettled_proceeds") == 0
+    assert _backstop(system, "attributed_debt") == 0
+    assert _backstop(system, "open_losses") == 0
+    assert (_stable(system, b), _bad_debt(system, b)) == (0, 0)
+    system.tx(b, "heal", r.stranger)
+    assert _events(system) == []
 
 
 def test_close_loss__event_not_running__reverts_loss_not_running(system):
@@ -1477,8 +1521,9 @@ def test_close_loss__paid_directly__pulls_only_the_rest_and_above_raised_reverts
     """Money flow: governance plays an auction of an event of 100 (debt = to raise = 100) that
     raised it all and paid 30 of it to the Backstop itself, as a finishing take does. Reporting
     more paid directly than raised (101) would underflow the pull (raised - paid_directly) and
-    reverts. Reporting 30, the Backstop pulls only the other 70 from the closer and settles the
-    100 received against the seized debt: the event is done with no loss and no surplus."""
+    reverts. Reporting 30, the Backstop pulls only the other 70 from the closer and keeps the 100
+    received as unsettled proceeds; healed, they cancel the seized debt: the event is done with no
+    loss and no surplus."""
     r, t, b, e = system.roles, system.eth, system.d.backstop, system.d.engine
     _own_event(system, 100 * RAD)
     created_at = system.now
@@ -1496,7 +1541,6 @@ def test_close_loss__paid_directly__pulls_only_the_rest_and_above_raised_reverts
     system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 30 * RAD)
     assert _events(system) == [
         (e, "StableTransferred", {"src": r.governance, "dst": b, "amount": 70 * RAD}),
-        (e, "DebtSettled", {"account": b, "amount": 100 * RAD}),
         (
             b,
             "LossClosed",
@@ -1511,9 +1555,12 @@ def test_close_loss__paid_directly__pulls_only_the_rest_and_above_raised_reverts
         ),
     ]
     assert _stable(system, r.governance) == closer_0 - 70 * RAD
-    assert (_stable(system, b), _bad_debt(system, b)) == (0, bad_0 - 100 * RAD)
+    assert (_stable(system, b), _bad_debt(system, b)) == (100 * RAD, bad_0)
     assert _loss(system, t, 1, auction=r.governance) == (100 * RAD, 0, created_at, DONE)
-    assert _backstop(system, "open_losses") == _backstop(system, "attributed_debt") == 0
+    assert _backstop(system, "open_losses") == 0
+    heal(system, 100 * RAD)
+    assert (_stable(system, b), _bad_debt(system, b)) == (0, bad_0 - 100 * RAD)
+    assert _backstop(system, "attributed_debt") == 0
 
 
 def test_set_queue_delay__stores_and_logs(system):
@@ -1579,7 +1626,8 @@ def test_settle__beyond_unattributed_debt__reverts_insufficient_unattributed_deb
 
 def test_unattributed_debt__is_bad_debt_minus_open_events(system):
     """Money flow: 50 of bad debt is unattributed; opening an event of 30 attributes 30 of it;
-    closing that event with 30 raised settles those 30: 20 unattributed throughout."""
+    closing that event with 30 raised keeps them attributed as unsettled proceeds, and healing
+    settles them: 20 unattributed throughout."""
     r, b = system.roles, system.d.backstop
     assert _unattributed_debt(system) == 0
     _backstop_bad_debt(system, 20 * RAD)
@@ -1588,6 +1636,9 @@ def test_unattributed_debt__is_bad_debt_minus_open_events(system):
     assert (_bad_debt(system, b), _backstop(system, "attributed_debt")) == (50 * RAD, 30 * RAD)
     assert _unattributed_debt(system) == 20 * RAD
     system.tx(b, "close_loss", r.governance, system.eth.type_id, 1, 0, 0)
+    assert (_bad_debt(system, b), _backstop(system, "attributed_debt")) == (50 * RAD, 30 * RAD)
+    assert _unattributed_debt(system) == 20 * RAD
+    heal(system, 30 * RAD)
     assert (_bad_debt(system, b), _backstop(system, "attributed_debt")) == (20 * RAD, 0)
     assert _unattributed_debt(system) == 20 * RAD
 
@@ -1600,9 +1651,11 @@ def test_full_cycle__liquidate_take_settle__backstop_keeps_penalty_less_reward(s
     to the event of auction 1, and the keeper's reward its unattributed bad debt; a taker pays the
     whole debt to raise (debt x 1.13) for 6.44 ETH straight to the Backstop (the take finishes
     the auction: nothing is escrowed), the other 3.56 ETH going back to the borrower; the auction
-    closes the event with all of it paid directly: the Backstop has nothing to pull, settles the
-    seized debt (covered = debt, loss 0) and keeps the penalty; settle then cancels
-    the reward against it, leaving the penalty less the reward as surplus and no bad debt."""
+    closes the event with all of it paid directly: the Backstop has nothing to pull, keeps the
+    seized debt's part as unsettled proceeds (covered = debt, loss 0) and the penalty as surplus;
+    settle cancels the reward against the penalty (not against the proceeds), and heal cancels
+    the proceeds against the seized debt, leaving the penalty less the reward as surplus and no
+    bad debt."""
     r, t, b = system.roles, system.eth, system.d.backstop
     _borrow_stable(system, r.other)
     _unsafe_eth_vault(system)
@@ -1643,7 +1696,6 @@ def test_full_cycle__liquidate_take_settle__backstop_keeps_penalty_less_reward(s
                 "amount": 10 * WAD - bought,
             },
         ),
-        (system.d.engine, "DebtSettled", {"account": b, "amount": debt}),
         (
             b,
             "LossClosed",
@@ -1682,17 +1734,20 @@ def test_full_cycle__liquidate_take_settle__backstop_keeps_penalty_less_reward(s
     assert _free_collateral(system, t, r.borrower) == 10 * WAD - bought
     assert _free_collateral(system, t, t.auction) == 0
     assert _stable(system, t.auction) == 0
-    assert _stable(system, b) == to_raise - debt
-    assert _bad_debt(system, b) == reward
+    assert _stable(system, b) == to_raise
+    assert _bad_debt(system, b) == debt + reward
     assert _loss(system, t, 1) == (debt, 0, opened_at, DONE)
-    assert _backstop(system, "open_losses") == _backstop(system, "attributed_debt") == 0
+    assert _backstop(system, "open_losses") == 0
+    assert _backstop(system, "attributed_debt") == _backstop(system, "unsettled_proceeds") == debt
     assert _liquidator(system, "debt_in_auction") == 0
     assert _auction(system, t, 1).owner == ZERO_ADDRESS
 
-    # only the reward is left to settle
+    # only the reward is left to settle (the proceeds are attributed until healed)
     with reverts("backstop: insufficient unattributed debt"):
         system.tx(b, "settle", r.keeper, reward + 1)
     system.tx(b, "settle", r.keeper, reward)
+    assert _bad_debt(system, b) == debt
+    heal(system, debt)
 
     assert _bad_debt(system, b) == 0
     assert _stable(system, b) == to_raise - debt - reward
@@ -1704,9 +1759,10 @@ def test_full_cycle__auction_raises_less_than_debt__event_keeps_the_shortfall_as
     """Money flow: ETH falls to 1,000: the 10 ETH sell for 12,000 (at 1,200 each, the start
     price), less than the 13,000 (x rate) of seized debt and the 14,690 to raise; the auction
     ends sold out and reports all its debt gone from auction; closing its event, the Backstop
-    pulls the 12,000, settles 12,000 of the seized debt with them (covered) and records the rest
-    as the event's loss, still attributed bad debt waiting for the waterfall: settle cannot touch
-    it, even once the Backstop has surplus, and only the keeper's reward is settleable."""
+    keeps the 12,000 as unsettled proceeds (covered: settle cannot spend them on the reward; heal
+    cancels 12,000 of the seized debt with them) and records the rest as the event's loss, still
+    attributed bad debt waiting for the waterfall: settle cannot touch it, even once the Backstop
+    has surplus, and only the keeper's reward is settleable."""
     r, t, b = system.roles, system.eth, system.d.backstop
     _borrow_stable(system, r.other, 12_500 * WAD)
     system.open_vault(r.borrower, "ETH-A", 10 * WAD, 13_000 * WAD)
@@ -1727,7 +1783,7 @@ def test_full_cycle__auction_raises_less_than_debt__event_keeps_the_shortfall_as
         "collateral_returned": 0,
         "debt_unraised": to_raise - proceeds,
     }
-    assert _event(system, "DebtSettled") == {"account": b, "amount": proceeds}
+    assert [n for _, n, _ in _events(system) if n == "DebtSettled"] == []
     assert _event(system, "LossClosed") == {
         "collateral_type": t.type_id,
         "auction": t.auction,
@@ -1739,10 +1795,18 @@ def test_full_cycle__auction_raises_less_than_debt__event_keeps_the_shortfall_as
     assert _liquidator(system, "debt_in_auction") == 0
     assert _free_collateral(system, t, r.borrower) == 0
     assert _stable(system, t.auction) == 0
-    assert _stable(system, b) == 0
-    assert _bad_debt(system, b) == debt - proceeds + reward
+    assert _stable(system, b) == proceeds
+    assert _bad_debt(system, b) == debt + reward
     assert _loss(system, t, 1) == (debt, debt - proceeds, opened_at, CLOSED)
     assert _backstop(system, "open_losses") == 1
+    assert _backstop(system, "attributed_debt") == debt
+    assert _unattributed_debt(system) == reward
+    # the Backstop holds 12,000 of stablecoin, all of it owed to the seized debt
+    with reverts("backstop: insufficient surplus"):
+        system.tx(b, "settle", r.keeper, 1)
+    heal(system, proceeds)
+    assert _stable(system, b) == 0
+    assert _bad_debt(system, b) == debt - proceeds + reward
     assert _backstop(system, "attributed_debt") == debt - proceeds
     assert _unattributed_debt(system) == reward
 

@@ -14,6 +14,7 @@ from fractions import Fraction
 
 import pytest
 from eth_abi import encode as abi_encode
+from helpers import heal
 from test_auctions import (
     _at,
     _auction,
@@ -501,7 +502,8 @@ def test_flash_take__profitable__leaves_profit_in_the_takers_engine_balance(syst
     """Money flow: the FlashTaker receives floor(debt / 1,800) ETH, exits it, sells it into the
     pool at ~2,000, joins the BUSD back, and, the take finishing the auction, the auction collects
     the debt from it straight to the Backstop (nothing escrowed, nothing for the Backstop to pull),
-    which settles the seized debt and keeps the penalty; the keeper's FlashTaker keeps bought x
+    which holds the seized debt's part as unsettled proceeds (until healed) and keeps the
+    penalty; the keeper's FlashTaker keeps bought x
     ray - debt (~1,450 BUSD); the borrower gets the rest of the lot."""
     r, t, d = system.roles, system.eth, system.d
     auction_id, flash = _flash_eth(system)
@@ -528,7 +530,6 @@ def test_flash_take__profitable__leaves_profit_in_the_takers_engine_balance(syst
         (d.engine, "StableTransferred"),
         (d.liquidator, "DebtInAuctionRemoved"),  # the Backstop is paid
         (d.engine, "CollateralTransferred"),  # the rest of the lot back to the owner
-        (d.engine, "DebtSettled"),
         (d.backstop, "LossClosed"),  # the event closes, no escrow to pull
         (t.auction, "Finished"),
         (t.auction, "Taken"),
@@ -549,9 +550,8 @@ def test_flash_take__profitable__leaves_profit_in_the_takers_engine_balance(syst
     }
     assert args[11] == {"src": flash, "dst": d.backstop, "amount": owe}
     seized = 13_000 * WAD * system.engine().collateral_types[t.type_id].rate  # the vault's debt
-    assert args[14] == {"account": d.backstop, "amount": seized}
-    assert (args[15]["raised"], args[15]["covered"], args[15]["loss"]) == (owe, seized, 0)
-    assert args[17] == {
+    assert (args[14]["raised"], args[14]["covered"], args[14]["loss"]) == (owe, seized, 0)
+    assert args[16] == {
         "auction_id": auction_id,
         "max_price": top,
         "price": top,
@@ -563,6 +563,8 @@ def test_flash_take__profitable__leaves_profit_in_the_takers_engine_balance(syst
     }
     assert _read(system, d.engine, "stable", flash) == profit
     assert _read(system, d.engine, "stable", t.auction) == 0  # never escrowed
+    assert _read(system, d.engine, "stable", d.backstop) == backstop_0 + owe
+    heal(system, seized)
     assert _read(system, d.engine, "stable", d.backstop) == backstop_0 + owe - seized  # the penalty
     assert _read(system, d.engine, "collateral", t.type_id, flash) == 0
     assert _balance(system, t.token, flash) == _balance(system, d.stablecoin, flash) == 0

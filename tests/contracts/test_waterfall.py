@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from helpers import ceil_div
+from helpers import ceil_div, heal
 
 from offchain.model.backstop import (
     CLOSED,
@@ -192,10 +192,12 @@ def _liquidate_borrower(system, vaults=()) -> LossEvent:
     return event
 
 
-def _sell_out_below_debt(system, event: LossEvent) -> None:
+def _sell_out_below_debt(system, event: LossEvent, then_heal: bool = True) -> None:
     """The keeper buys all 10 ETH one stairstep in, at 1,188: the take sells out, so the keeper
     pays the 11,880 straight to the Backstop (nothing is escrowed, nothing pulled) and the
-    Backstop closes the event with a loss of D - 11,880 (about 1,120)."""
+    Backstop closes the event with a loss of D - 11,880 (about 1,120). The 11,880 are unsettled
+    proceeds until the stranger heals them (unless `then_heal` is false): then they have
+    cancelled as much of the seized debt."""
     r = system.roles
     _mint_stable(system, r.keeper, RAISED)
     system.tx(system.d.engine, "allow", r.keeper, event.auction)
@@ -220,6 +222,8 @@ def _sell_out_below_debt(system, event: LossEvent) -> None:
             "loss": event.loss,
         }
     ]
+    if then_heal:
+        heal(system, RAISED)
 
 
 def _loss_event(system, surplus: int = 0, stake: int = 0, vaults=()) -> LossEvent:
@@ -268,7 +272,8 @@ def test_loss_event__auction_sold_out_below_debt__closes_with_loss_to_cover(syst
     """Money flow: the seized D (13,000 x rate) is the Backstop's bad debt from the liquidation,
     plus the keeper's reward (unattributed). The take sells out, so its 11,880 goes straight to
     the Backstop (never to the auction's escrow), which settles it against the seized debt at
-    close. What is left attributed to the event is its loss, D - 11,880; no surplus remains."""
+    close, when anyone heals it: until then it is unsettled proceeds, still attributed and held.
+    What is left attributed to the event is its loss, D - 11,880; no surplus remains."""
     r, b = system.roles, system.d.backstop
     event = _liquidate_borrower(system)
     assert _backstop(system, "losses", *event.key) == (
@@ -282,7 +287,7 @@ def test_loss_event__auction_sold_out_below_debt__closes_with_loss_to_cover(syst
     assert _backstop(system, "unattributed_debt") == event.reward
     assert _stable(system, r.keeper) == event.reward
 
-    _sell_out_below_debt(system, event)
+    _sell_out_below_debt(system, event, then_heal=False)
     # what the auction did not raise exceeds the penalty part: the debt itself is short
     assert event.to_raise - RAISED > event.to_raise - event.debt
     assert _backstop(system, "losses", *event.key) == (
@@ -292,6 +297,11 @@ def test_loss_event__auction_sold_out_below_debt__closes_with_loss_to_cover(syst
         CLOSED,
     )
     assert _backstop(system, "open_losses") == 1
+    assert _backstop(system, "unsettled_proceeds") == RAISED
+    assert _backstop(system, "attributed_debt") == event.loss + RAISED
+    assert _backstop(system, "unattributed_debt") == event.reward
+    assert (_stable(system, b), _bad_debt(system, b)) == (RAISED, event.debt + event.reward)
+    heal(system, RAISED)
     assert _backstop(system, "attributed_debt") == event.loss
     assert _backstop(system, "unattributed_debt") == event.reward
     assert (_stable(system, b), _bad_debt(system, b)) == (0, event.loss + event.reward)
@@ -380,8 +390,8 @@ def test_cover__auction_raised_everything__event_done_at_close__nothing_to_cover
     """Money flow: a smaller vault (10 ETH / 8,000 of normalized debt) is liquidated; at 1,188
     the 10 ETH are worth more than the T (about 9,040) to raise, so the keeper pays exactly T,
     straight to the Backstop (the take finishes the auction), for T / 1,188 ETH: D settles the
-    seized debt, T - D (the penalty) is surplus, the rest of the collateral goes back to the
-    borrower, and the event is done at close with no loss."""
+    seized debt (once healed), T - D (the penalty) is surplus, the rest of the collateral goes
+    back to the borrower, and the event is done at close with no loss."""
     r, t, b = system.roles, system.eth, system.d.backstop
     system.open_vault(r.borrower, ETH, COLLATERAL, 8_000 * WAD)
     _crash(system)
@@ -407,6 +417,9 @@ def test_cover__auction_raised_everything__event_done_at_close__nothing_to_cover
     assert _stable(system, t.auction) == 0
     assert _backstop(system, "losses", *event.key) == (event.debt, 0, event.created_at, DONE)
     assert _backstop(system, "open_losses") == 0
+    assert _backstop(system, "attributed_debt") == event.debt
+    assert _stable(system, b) == event.to_raise
+    heal(system, event.debt)
     assert _backstop(system, "attributed_debt") == 0
     assert _stable(system, b) == event.to_raise - event.debt
     assert _read(system, system.d.engine, "collateral", t.type_id, r.borrower) == (

@@ -342,7 +342,8 @@ def _f02_request_at_the_post(system) -> None:
 
     # cover: the pool pays L, A and B half each
     _at_least(system, read(system, d.backstop, "loss_opened_at", 1) + QUEUE_DELAY)
-    assert _stable(system, d.backstop) == 0
+    # the fund is empty: the Backstop's stablecoin is the sale's proceeds, owed to the seized debt
+    assert _stable(system, d.backstop) == read(system, d.backstop, "unsettled_proceeds") > 0
     _cover(system, auction_id)
     a_charge, b_charge = _realize(system, a)[0], _realize(system, b)[0]
     assert a_charge == loss // 2 and a_charge + b_charge == loss
@@ -1022,6 +1023,7 @@ def _f10_dust_lot(system) -> None:
         surplus=0,
         bad_debt=0,
         unattributed_debt=0,
+        unsettled_proceeds=0,
         debt_to_auction=0,
         debt_auction_bid_size=0,
         surplus_buffer=0,
