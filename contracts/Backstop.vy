@@ -108,7 +108,8 @@ surplus_lot: public(uint256)
 debt_auction_bid_size: public(uint256)
 # loss events: type -> auction -> auction id -> packed debt | created_at | status
 loss_meta: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
-# loss events: type -> auction -> auction id -> packed number | due [rad]
+# loss events: type -> auction -> auction id -> packed number | due [rad] (stale once the
+# event is done: its due is 0)
 loss_due: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
 # unsettled proceeds [rad] << 64 | number of loss events not done: closing an auction updates
 # both, in one word (views unsettled_proceeds and open_losses). Unsettled proceeds are what
@@ -384,13 +385,14 @@ def close_loss(
         unsettled = 0
     # covered <= debt
     remaining: uint256 = unsafe_sub(loss.debt, covered)
-    self._set_due(collateral_type, msg.sender, auction_id, remaining)
     if remaining == 0:
+        # a done event's due reads as 0 (_loss): its stored due is left as it was
         self._set_status(collateral_type, msg.sender, auction_id, DONE)
         # the event is done: one fewer open (the count is at least 1: this event)
         self.loss_totals = unsettled << COUNT_BITS | unsafe_sub(totals & (2**COUNT_BITS - 1), 1)
         self._mark_done(collateral_type, msg.sender, auction_id)
     else:
+        self._set_due(collateral_type, msg.sender, auction_id, remaining)
         self._set_status(collateral_type, msg.sender, auction_id, CLOSED)
         self.loss_totals = unsettled << COUNT_BITS | totals & (2**COUNT_BITS - 1)
     log LossClosed(
@@ -467,12 +469,14 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
                 participant=participant,
                 amount=paid,
             )
-    self._set_due(collateral_type, auction, auction_id, remaining)
     if remaining == 0:
+        # a done event's due reads as 0 (_loss): its stored due is left as it was
         self._set_status(collateral_type, auction, auction_id, DONE)
         # the count is at least 1: this event
         self.loss_totals = unsafe_sub(self.loss_totals, 1)
         self._mark_done(collateral_type, auction, auction_id)
+    else:
+        self._set_due(collateral_type, auction, auction_id, remaining)
     return remaining
 
 
@@ -735,11 +739,17 @@ def _redistribute(
 @internal
 def _loss(collateral_type: bytes32, auction: address, auction_id: uint256) -> Loss:
     meta: uint256 = self.loss_meta[collateral_type][auction][auction_id]
+    status: uint256 = meta & 255
+    due: uint256 = 0
+    if status != DONE:
+        # a done event owes nothing; its stored due is not rewritten when it finishes (one
+        # word less to update in the take or cover that finishes it)
+        due = self.loss_due[collateral_type][auction][auction_id] & (DUE_LIMIT - 1)
     return Loss(
         debt=meta >> 64,
-        due=self.loss_due[collateral_type][auction][auction_id] & (DUE_LIMIT - 1),
+        due=due,
         created_at=(meta >> 8) & (2**56 - 1),
-        status=meta & 255,
+        status=status,
     )
 
 

@@ -9,9 +9,9 @@ transactions' targets as the actions in flight, and (4) sends what they decide t
 strategy and of what it observes.
 
 Roles: `liquidator` (liquidation_actions), `taker` (taker_actions, flash takes through the
-bot's own FlashTaker), `backstop` (backstop_actions: accrue, cover, settle, debt and surplus
-auctions, realizing stakers' charges, closing dust auctions) and `feeder` (oracle_actions, for
-devnets: it posts the collateral pool's price).
+bot's own FlashTaker), `backstop` (backstop_actions: accrue and heal, cover, settle, debt and
+surplus auctions, realizing stakers' charges, closing dust auctions) and `feeder`
+(oracle_actions, for devnets: it posts the collateral pool's price).
 
 Failure handling: a node that does not answer is waited out (with backoff; `max_node_down`
 bounds it); a transaction that reverts because a competitor got there first is counted as lost;
@@ -488,7 +488,7 @@ class Bot:
                 0,
             )
             planned = backstop_actions(view, params, accrue, self.in_flight())
-            # the type's own actions; the Backstop-wide ones (settle, debt and surplus
+            # the type's own actions; the Backstop-wide ones (heal, settle, debt and surplus
             # auctions, realize) once
             seen = _seen(out)
             out += [a for a in planned if a.function in PER_TYPE or not set(a.targets) & seen]

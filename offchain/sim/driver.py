@@ -10,8 +10,8 @@ actors, then for every bar sets the block time to the bar's time and lets the ac
 3. the arbitrageur trades the collateral pool towards the market price (finite inventory);
 4. the liquidation keeper liquidates the unsafe vaults its event-built index finds;
 5. the taker resets stale auctions and takes profitable ones;
-6. the backstop keeper accrues fees (hourly), covers queued losses, settles, runs debt auctions
-   (with the bidder) and realizes stakers' charges.
+6. the backstop keeper accrues fees and heals finished auctions' proceeds (hourly), covers queued
+   losses, settles, runs debt auctions (with the bidder) and realizes stakers' charges.
 
 Keepers' transactions pass through `keepers.Latency`; the feeder and the arbitrageur are not
 delayed. Transactions are mined in blocks: everything queued between two reads of the state (one

@@ -14,8 +14,9 @@ decide the same things from the same state.
 - `liquidation_actions`: liquidate the unsafe vaults, in batches of `MAX_BATCH`.
 - `taker_actions`: reset stale auctions; take when the profit after gas and pool slippage clears
   a threshold (flash take through the pool, or with own capital at the market price).
-- `backstop_actions`: accrue fees, cover queued losses, settle, start debt and surplus auctions,
-  bid in and finish debt auctions, realize stakers' charges.
+- `backstop_actions`: accrue fees (and heal finished auctions' proceeds with them), cover queued
+  losses, settle, start debt and surplus auctions, bid in and finish debt auctions, realize
+  stakers' charges.
 - `oracle_actions`: post the market price, poke the oracle and the spotter when allowed.
 - `arbitrage_action`: move the collateral pool towards the market price with finite inventory.
 - `Latency`: a keeper's gas bid against the bar's gas percentiles -> lands now, next bar, or not.
@@ -491,8 +492,10 @@ def backstop_actions(
             (auction_id,),
             ("close_dust", auction_id),
         )
-    if v.unsettled_proceeds != 0:
-        # cancel the finished auctions' proceeds against the debt they covered (one call for all)
+    if accrue and v.unsettled_proceeds != 0:
+        # cancel the finished auctions' proceeds against the debt they covered, with the hourly
+        # accrual: one heal (about 52.5k gas) for every auction finished since the last one (each
+        # take saved 15-17k by not doing it); nothing on chain needs it sooner (docs/gas.md)
         act("backstop_keeper", k, p.backstop, "heal", (), ("heal",))
     # the unsettled proceeds are not surplus settle may spend
     settle = min(v.surplus - v.unsettled_proceeds, v.unattributed_debt)

@@ -746,7 +746,8 @@ def _collateral_source_not_allowed(spec: Specification, pre: Before) -> str | No
 
 def _insufficient_surplus(spec: Specification, pre: Before) -> str | None:
     if pre.address != spec.d.backstop or pre.function != "settle":
-        return None
+        # only a direct settle may be refused so: thaw heals before it settles
+        return f"{pre.function} on {pre.address} is not Backstop.settle"
     # the unsettled proceeds are owed to the seized debt: settle may not spend them
     free = pre.state["backstop_stable"] - pre.state["backstop_unsettled"]
     if pre.args[0] <= free:
