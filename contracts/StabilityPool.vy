@@ -61,6 +61,9 @@ implements: IStabilityPool
 MAX_COOLDOWN: constant(uint256) = 365 * 86400
 # the fewest shares a staker may hold, other than none [shares: 1 stablecoin at the first price]
 MIN_SHARES: constant(uint256) = 10**45
+# a charge's amount is packed in the low 192 bits of its record, its stakers left above
+CHARGE_AMOUNT_BITS: constant(uint256) = 192
+CHARGE_AMOUNT_LIMIT: constant(uint256) = 2**192
 
 # the ledger
 engine: public(immutable(IVaultEngine))
@@ -98,12 +101,12 @@ staker_count: public(uint256)
 charge_count: public(uint256)
 # staker -> first charge id the staker has not realized
 next_charge: public(HashMap[address, uint256])
-# charge id -> stablecoin taken by the charge [rad]
-charge_amount: public(HashMap[uint256, uint256])
+# charge id -> stakers of the charge who have not realized it yet << 192 | stablecoin taken by
+# the charge [rad] (below 2**192: a loss event's debt is); views charge_amount and
+# charge_stakers_left. One word: a charge creates one slot less, and realize reads one less.
+charge_record: HashMap[uint256, uint256]
 # charge id -> total_shares when the charge was made [shares]
 charge_total_shares: public(HashMap[uint256, uint256])
-# charge id -> stakers of the charge who have not realized it yet
-charge_stakers_left: public(HashMap[uint256, uint256])
 # charge id -> sum of the StakerCharged amounts logged for the charge so far [rad]
 charge_attributed: public(HashMap[uint256, uint256])
 
@@ -404,22 +407,21 @@ def realize(staker: address, max_charges: uint256) -> uint256:
     for i: uint256 in range(max_charges, bound=256):
         if charge_id > last:
             break
+        record: uint256 = self.charge_record[charge_id]
+        amount: uint256 = record & (CHARGE_AMOUNT_LIMIT - 1)
         # the staker was counted in the charge and has not realized it: stakers_left >= 1
-        left: uint256 = unsafe_sub(self.charge_stakers_left[charge_id], 1)
+        left: uint256 = unsafe_sub(record >> CHARGE_AMOUNT_BITS, 1)
         charged: uint256 = 0
         if left == 0:
             # the last staker of the charge pays what the others have not: attributed <= amount,
             # as the others' shares sum to at most the charge's total_shares
-            charged = self.charge_amount[charge_id] - self.charge_attributed[charge_id]
+            charged = amount - self.charge_attributed[charge_id]
         else:
             # shares <= the charge's total_shares: charged <= charge amount
             charged = math._mul_div(
-                staker_shares,
-                self.charge_amount[charge_id],
-                self.charge_total_shares[charge_id],
-                False,
+                staker_shares, amount, self.charge_total_shares[charge_id], False
             )
-        self.charge_stakers_left[charge_id] = left
+        self.charge_record[charge_id] = left << CHARGE_AMOUNT_BITS | amount
         self.charge_attributed[charge_id] += charged
         log StakerCharged(charge_id=charge_id, staker=staker, amount=charged)
         charge_id += 1
@@ -454,12 +456,14 @@ def absorb(
     paid: uint256 = min(amount, pool_assets)
     if paid == 0:
         return 0
+    # the Backstop's due is below 2**192 (a loss event's debt is): never hit
+    assert paid < CHARGE_AMOUNT_LIMIT, "pool: value too large"
     self.assets = unsafe_sub(pool_assets, paid)
     charge_id: uint256 = self.charge_count + 1
     self.charge_count = charge_id
-    self.charge_amount[charge_id] = paid
+    # staker_count counts accounts, far below 2**64
+    self.charge_record[charge_id] = self.staker_count << CHARGE_AMOUNT_BITS | paid
     self.charge_total_shares[charge_id] = self.total_shares
-    self.charge_stakers_left[charge_id] = self.staker_count
     extcall engine.transfer_stable(self, backstop.address, paid)
     log Absorbed(
         charge_id=charge_id,
@@ -472,6 +476,28 @@ def absorb(
 
 
 # ---------------------------------------------------------------- views
+
+
+@view
+@external
+def charge_amount(charge_id: uint256) -> uint256:
+    """
+    @notice The stablecoin a charge took from the pool.
+    @param charge_id 1..charge_count.
+    @return [rad]; 0 for no such charge.
+    """
+    return self.charge_record[charge_id] & (CHARGE_AMOUNT_LIMIT - 1)
+
+
+@view
+@external
+def charge_stakers_left(charge_id: uint256) -> uint256:
+    """
+    @notice The stakers of a charge who have not realized it yet.
+    @param charge_id 1..charge_count.
+    @return A count.
+    """
+    return self.charge_record[charge_id] >> CHARGE_AMOUNT_BITS
 
 
 @view

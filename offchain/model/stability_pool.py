@@ -248,6 +248,8 @@ class StabilityPool(Authorized):
         paid = min(amount, self.assets)
         if paid == 0:
             return 0
+        # contracts/StabilityPool.vy packs the amount in 192 bits (never hit: a due is smaller)
+        require(paid < 2**192, "pool: value too large")
         self.assets -= paid
         charge_id = u256(self.charge_count + 1)
         self.charge_count = charge_id
