@@ -9,6 +9,8 @@ from offchain.model.vault_engine import VaultEngine
 
 MAX_COOLDOWN = 365 * 86400
 MIN_SHARES = 10**45
+# contracts/StabilityPool.vy: a charge's amount is packed below this, its stakers left above
+CHARGE_AMOUNT_LIMIT = 2**192
 # contracts/StabilityPool.vy: `range(max_charges, bound=256)`
 MAX_CHARGES_PER_REALIZE = 256
 
@@ -248,8 +250,8 @@ class StabilityPool(Authorized):
         paid = min(amount, self.assets)
         if paid == 0:
             return 0
-        # contracts/StabilityPool.vy packs the amount in 192 bits (never hit: a due is smaller)
-        require(paid < 2**192, "pool: value too large")
+        # never hit: the Backstop's due is below 2**192 too
+        require(paid < CHARGE_AMOUNT_LIMIT, "pool: value too large")
         self.assets -= paid
         charge_id = u256(self.charge_count + 1)
         self.charge_count = charge_id
