@@ -16,8 +16,9 @@
      - engine.bad_debt(self) >= attributed_debt + debt_to_auction + debt_on_auction
        (the rest is unattributed: keeper rewards, debt-auction refunds, settlement debt);
      - engine.stable(self) >= unsettled_proceeds <= attributed_debt: a finished auction's
-       proceeds are not cancelled against its debt at once (`heal` does it for many, as dss's
-       heal); until then they are surplus no layer may spend, and debt still attributed;
+       proceeds, and what the fund, pool and redistribution layers pay in `cover`, are not
+       cancelled against the debt they cover at once (`heal` does it for many, as dss's heal);
+       until then they are surplus no layer may spend, and debt still attributed;
      - per event: loss = sum of its LossAllocated amounts + its remaining `due`, exactly;
      - open_losses = number of events not done (auction running, or loss not fully covered).
      - events are numbered 1..loss_count in the order they were opened (so by creation time);
@@ -113,8 +114,9 @@ loss_meta: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
 loss_due: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
 # unsettled proceeds [rad] << 64 | number of loss events not done: closing an auction updates
 # both, in one word (views unsettled_proceeds and open_losses). Unsettled proceeds are what
-# finished auctions raised to cover their seized debt, kept as this contract's stablecoin and
-# not yet cancelled against as much of its bad debt (`heal`); they stay in attributed_debt.
+# finished auctions raised to cover their seized debt and what the FUND, POOL and
+# REDISTRIBUTION layers paid in `cover`, kept as this contract's stablecoin and not yet
+# cancelled against as much of its bad debt (`heal`); they stay in attributed_debt.
 loss_totals: uint256
 # number of loss events ever opened (an event's number is its place in that order)
 loss_count: public(uint256)
@@ -409,7 +411,8 @@ def close_loss(
 def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> uint256:
     """
     @notice Send a closed event's loss through the waterfall, once the queue delay has passed
-            (at any time after shutdown). Anyone may call, again if a loss remains.
+            (at any time after shutdown). Anyone may call, again if a loss remains. What the
+            fund, pool and redistribution layers pay joins the unsettled proceeds (`heal`).
     @param collateral_type The type.
     @param auction The auction that sold the collateral.
     @param auction_id Its auction id.
@@ -421,6 +424,11 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
     if live_:
         assert loss.created_at + self.queue_delay <= block.timestamp, "backstop: still queued"
     remaining: uint256 = loss.due
+    # the stablecoin the FUND, POOL and REDISTRIBUTION layers pay is not cancelled against the
+    # loss here: it joins the unsettled proceeds (still attributed debt; `heal` cancels it), as
+    # a finished auction's does in close_loss
+    totals: uint256 = self.loss_totals
+    unsettled: uint256 = totals >> COUNT_BITS
     layers: DynArray[uint8, 5] = []
     for layer: uint8 in self.waterfall:
         if live_ or layer == FUND or layer == POOL:
@@ -434,17 +442,16 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
         participant: address = empty(address)
         if layer == FUND:
             participant = self
-            paid = min(remaining, self._free_surplus())
-            if paid != 0:
-                extcall engine.settle(paid)
+            # the free surplus: stablecoin less the unsettled proceeds, with those this cover
+            # added (engine.stable(self) >= unsettled: nothing else spends them)
+            paid = min(remaining, staticcall engine.stable(self) - unsettled)
         elif layer == POOL:
             participant = self.stability_pool.address
             if participant != empty(address):
+                # the pool sends `paid` to this contract
                 paid = extcall self.stability_pool.absorb(
                     collateral_type, auction, auction_id, remaining
                 )
-                if paid != 0:
-                    extcall engine.settle(paid)
         elif layer == DEBT_AUCTION:
             participant = self.debt_auction.address
             if participant != empty(address):
@@ -458,9 +465,23 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
             paid = remaining
             self.settlement_debt += paid
         if paid != 0:
-            # paid <= remaining <= attributed_debt (the loss is part of it)
+            # paid <= remaining
             remaining = unsafe_sub(remaining, paid)
-            self.attributed_debt = unsafe_sub(self.attributed_debt, paid)
+            if layer == DEBT_AUCTION or layer == SETTLEMENT:
+                # the loss moves to debt_to_auction or settlement_debt: paid <= the loss <=
+                # attributed_debt (the loss is part of it)
+                self.attributed_debt = unsafe_sub(self.attributed_debt, paid)
+            else:
+                # this contract holds `paid` more stablecoin than the unsettled proceeds (the
+                # free surplus it spent, the pool's payment, the redistribution's credit). Both
+                # are below 2**200; only if the sum would not fit its field is it all cancelled
+                # now
+                unsettled += paid
+                if unsettled >= PROCEEDS_LIMIT:
+                    extcall engine.settle(unsettled)
+                    # the loss paid and the earlier unsettled proceeds are in attributed_debt
+                    self.attributed_debt = unsafe_sub(self.attributed_debt, unsettled)
+                    unsettled = 0
             log LossAllocated(
                 collateral_type=collateral_type,
                 auction=auction,
@@ -469,14 +490,16 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
                 participant=participant,
                 amount=paid,
             )
+    count: uint256 = totals & (2**COUNT_BITS - 1)
     if remaining == 0:
         # a done event's due reads as 0 (_loss): its stored due is left as it was
         self._set_status(collateral_type, auction, auction_id, DONE)
         # the count is at least 1: this event
-        self.loss_totals = unsafe_sub(self.loss_totals, 1)
+        count = unsafe_sub(count, 1)
         self._mark_done(collateral_type, auction, auction_id)
     else:
         self._set_due(collateral_type, auction, auction_id, remaining)
+    self.loss_totals = unsettled << COUNT_BITS | count
     return remaining
 
 
@@ -497,8 +520,9 @@ def settle(amount: uint256):
 @external
 def heal() -> uint256:
     """
-    @notice Cancel the unsettled proceeds of finished auctions against as much of this
-            contract's bad debt (one engine call for any number of auctions: dss's heal).
+    @notice Cancel the unsettled proceeds (of finished auctions, and of the layers' payments in
+            `cover`) against as much of this contract's bad debt (one engine call for any
+            number of them: dss's heal).
             Anyone may call; global settlement's thaw calls it.
     @return The amount cancelled [rad].
     """
@@ -604,9 +628,10 @@ def open_losses() -> uint256:
 @external
 def unsettled_proceeds() -> uint256:
     """
-    @notice Proceeds of finished auctions that covered their seized debt, held as this
-            contract's stablecoin until `heal` cancels them against as much bad debt. No layer
-            and no `settle` may spend them.
+    @notice Proceeds of finished auctions that covered their seized debt, and the stablecoin
+            the fund, pool and redistribution layers paid for losses, held as this contract's
+            stablecoin until `heal` cancels them against as much bad debt. No layer and no
+            `settle` may spend them.
     @return [rad].
     """
     return self.loss_totals >> COUNT_BITS
@@ -723,8 +748,8 @@ def _redistribute(
         return 0
     # rounds up: the vaults pay at least the loss; the excess is surplus
     delta_rate: uint256 = fixed_point.div_up(amount, normalized_debt)
+    # credits this contract normalized_debt * delta_rate >= amount (cover defers its settlement)
     extcall engine.fold_rate(collateral_type, self, convert(delta_rate, int256))
-    extcall engine.settle(amount)
     log LossRedistributed(
         collateral_type=collateral_type,
         auction=auction,

@@ -14,7 +14,8 @@ def ceil_div(x: int, y: int) -> int:
 
 def heal(system, amount: int) -> None:
     """The stranger heals the Backstop: its unsettled proceeds, `amount` [rad] (what finished
-    auctions raised to cover their seized debt), cancel as much of its bad debt, in the chain and
+    auctions raised to cover their seized debt, and what the fund, pool and redistribution layers
+    paid in covers), cancel as much of its bad debt, in the chain and
     the model. Checks the event and that stablecoin, bad debt and attributed debt all fall by
     `amount`."""
     b, e = system.d.backstop, system.d.engine

@@ -187,12 +187,7 @@ class Backstop(Authorized):
         if escrowed != 0:
             self.engine.transfer_stable(self.address, sender, self.address, escrowed)
         covered = min(raised, loss.debt)
-        unsettled = self.unsettled + covered
-        if unsettled >= PROCEEDS_LIMIT:
-            self.engine.settle(self.address, unsettled)
-            self.attributed_debt -= unsettled
-            unsettled = 0
-        self.unsettled = unsettled
+        self._add_unsettled(covered)
         remaining = loss.debt - covered
         if remaining == 0:
             self.losses[key] = loss._replace(due=0, status=DONE)
@@ -227,16 +222,12 @@ class Backstop(Authorized):
             if layer == FUND:
                 participant = self.address
                 paid = min(remaining, self._free_surplus())
-                if paid != 0:
-                    self.engine.settle(self.address, paid)
             elif layer == POOL:
                 participant = self.stability_pool
                 if participant != ZERO_ADDRESS:
                     paid = self.at(participant).absorb(
                         self.address, collateral_type, auction, auction_id, remaining
                     )
-                    if paid != 0:
-                        self.engine.settle(self.address, paid)
             elif layer == DEBT_AUCTION:
                 participant = self.debt_auction
                 if participant != ZERO_ADDRESS:
@@ -251,7 +242,11 @@ class Backstop(Authorized):
                 self.settlement_debt = u256(self.settlement_debt + paid)
             if paid != 0:
                 remaining -= paid
-                self.attributed_debt -= paid
+                if layer in (DEBT_AUCTION, SETTLEMENT):
+                    self.attributed_debt -= paid
+                else:
+                    # the stablecoin paid joins the unsettled proceeds (heal cancels it)
+                    self._add_unsettled(paid)
                 self.log(
                     "LossAllocated",
                     collateral_type=collateral_type,
@@ -391,6 +386,17 @@ class Backstop(Authorized):
 
     # ------------------------------------------------------------ internal
 
+    def _add_unsettled(self, amount: int) -> None:
+        # contracts/Backstop.vy: proceeds (a close's covered amount, a layer's payment in cover)
+        # join the unsettled proceeds; all of them are cancelled at once instead when the sum
+        # would not fit its field
+        unsettled = self.unsettled + amount
+        if unsettled >= PROCEEDS_LIMIT:
+            self.engine.settle(self.address, unsettled)
+            self.attributed_debt -= unsettled
+            unsettled = 0
+        self.unsettled = unsettled
+
     def _redistribute(
         self, collateral_type: bytes, auction: str, auction_id: int, amount: int
     ) -> int:
@@ -399,7 +405,6 @@ class Backstop(Authorized):
             return 0
         delta_rate = div_up(amount, normalized_debt)
         self.engine.fold_rate(self.address, collateral_type, self.address, to_int256(delta_rate))
-        self.engine.settle(self.address, amount)
         self.log(
             "LossRedistributed",
             collateral_type=collateral_type,

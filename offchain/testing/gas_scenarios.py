@@ -229,10 +229,11 @@ def liquidation_gas(
 def waterfall_gas(
     chain: EvmBackend, roles: list[str], observe: Observer | None = None
 ) -> dict[str, int]:
-    """The loss waterfall on a fresh deployment: a stake and an unstake, then four vaults
+    """The loss waterfall on a fresh deployment: a stake and an unstake, then five vaults
     liquidated in a crash whose auctions sell out below their debt, and their losses covered by
-    the insurance fund, by redistribution and by the debt-auction layer; then a debt auction, its
-    first bid, and a surplus auction."""
+    the insurance fund, by the stability pool (twice: its first charge, then a later one), by
+    redistribution and by the debt-auction layer; then a debt auction, its first bid, and a
+    surplus auction."""
     ls, model, d, gas, measure = _fresh(chain, roles, observe)
     governance, feeder, staker_a, staker_b, keeper, taker = roles[:6]
     eth = d.types["ETH-A"]
@@ -274,8 +275,8 @@ def waterfall_gas(
     warp(load_config().waterfall.pool_cooldown)
     measure("gas.unstake", d.stability_pool, "withdraw", staker_b)
 
-    # four vaults just under the line, a 30% crash, four liquidations
-    owners = [to_checksum_address(f"0x{i:040x}") for i in range(0x2000, 0x2004)]
+    # five vaults just under the line, a 30% crash, five liquidations
+    owners = [to_checksum_address(f"0x{i:040x}") for i in range(0x2000, 0x2005)]
     ctype = engine.collateral_types[eth.type_id]
     debt = 10 * WAD * ctype.safe_price // ctype.rate * 99 // 100
     for owner in owners:
@@ -310,6 +311,8 @@ def waterfall_gas(
     measure("gas.settle_bad_debt", d.backstop, "cover", keeper, *losses[0])
     ls.transact(d.backstop, "set_waterfall", governance, [2])
     measure("gas.cover_by_stability_pool", d.backstop, "cover", keeper, *losses[1])
+    # the pool's second charge: its charge count and the Backstop's words exist by now
+    measure("gas.cover_by_stability_pool_later", d.backstop, "cover", keeper, *losses[4])
     measure("gas.realize_one_charge", d.stability_pool, "realize", keeper, staker_a, 1)
     ls.transact(d.backstop, "set_waterfall", governance, [4])
     measure("gas.redistribute", d.backstop, "cover", keeper, *losses[2])

@@ -45,6 +45,9 @@ from offchain.model.stability_pool import MIN_SHARES
 from offchain.model.state import Event
 from offchain.system.deployment import Deployment
 
+# the layers whose payment in `cover` is stablecoin the Backstop holds until `heal`
+_PAYING_LAYERS = (Layer.FUND, Layer.STABILITY_POOL, Layer.REDISTRIBUTION)
+
 # (the constants are the model's, one definition each; no arithmetic of the model is used)
 WAD_TO_RAY = 10**9
 # the stakers whose realization the withdrawal check looks up before a transaction
@@ -284,16 +287,18 @@ class Specification:
         return []
 
     def _unsettled(self, pre: Before, events: list[Event]) -> list[str]:
-        """A closed loss's covered proceeds add to the unsettled proceeds (all of them are
-        cancelled at once, instead, when the sum would reach 2**192); a heal cancels exactly
-        all of them."""
+        """A closed loss's covered proceeds, and what the fund, pool and redistribution layers
+        pay in a cover, add to the unsettled proceeds (all of them are cancelled at once,
+        instead, when the sum would reach 2**192); a heal cancels exactly all of them."""
         expected = pre.state["backstop_unsettled"]
         out = []
         for e in events:
             if e.address != self.d.backstop:
                 continue
-            if e.name == "LossClosed":
-                expected += e.args["covered"]
+            if e.name == "LossClosed" or (
+                e.name == "LossAllocated" and e.args["layer"] in _PAYING_LAYERS
+            ):
+                expected += e.args["covered" if e.name == "LossClosed" else "amount"]
                 if expected >= PROCEEDS_LIMIT:
                     expected = 0
             elif e.name == "ProceedsHealed":
@@ -306,7 +311,7 @@ class Specification:
         if now_value != expected:
             out.append(
                 f"unsettled proceeds {pre.state['backstop_unsettled']} -> {now_value}, "
-                f"expected {expected} from the losses closed and healed"
+                f"expected {expected} from the losses closed, covered and healed"
             )
         return out
 

@@ -259,9 +259,16 @@ def _set_waterfall(system, order) -> None:
     system.tx(system.d.backstop, "set_waterfall", system.roles.governance, list(order))
 
 
-def _assert_done(system, event: LossEvent) -> None:
+def _assert_done(system, event: LossEvent, healed: int) -> None:
+    """The event is done; what the fund, pool and redistribution layers paid for it, `healed`
+    [rad], is held as unsettled proceeds (still attributed) until the stranger heals it; then
+    nothing is attributed."""
     assert _backstop(system, "losses", *event.key) == (event.debt, 0, event.created_at, DONE)
     assert _backstop(system, "open_losses") == 0
+    assert _backstop(system, "unsettled_proceeds") == healed
+    assert _backstop(system, "attributed_debt") == healed
+    if healed:
+        heal(system, healed)
     assert _backstop(system, "attributed_debt") == 0
 
 
@@ -327,7 +334,7 @@ def test_cover__before_queue_delay__reverts_still_queued__at_delay_anyone_covers
 
     assert _cover(system, event, sender=r.stranger) == [(FUND, b, event.loss)]
     assert system.now == event.created_at + QUEUE_DELAY
-    _assert_done(system, event)
+    _assert_done(system, event, healed=event.loss)
     assert (_stable(system, b), _bad_debt(system, b)) == (2_000 * RAD - event.loss, event.reward)
 
 
@@ -345,7 +352,7 @@ def test_set_queue_delay__applies_to_events_already_open__and_logs(system):
     system.tx(b, "set_queue_delay", r.governance, 0)
     system.tx(b, "cover", r.stranger, *event.key)
     assert _receipts(system, event) == [(FUND, b, event.loss)]
-    _assert_done(system, event)
+    _assert_done(system, event, healed=event.loss)
 
 
 def test_cover__auction_still_running__reverts_nothing_to_cover(system):
@@ -370,7 +377,7 @@ def test_cover__event_done_or_unknown__reverts_nothing_to_cover(system):
     r, b = system.roles, system.d.backstop
     event = _loss_event(system, surplus=2_000 * RAD)
     _cover(system, event)
-    _assert_done(system, event)
+    _assert_done(system, event, healed=event.loss)
     with reverts("backstop: nothing to cover"):
         system.tx(b, "cover", r.stranger, *event.key)
     with reverts("backstop: nothing to cover"):
@@ -434,12 +441,12 @@ def test_cover__auction_raised_everything__event_done_at_close__nothing_to_cover
 
 
 def test_cover__default_waterfall__fund_then_pool_then_debt_auction(system):
-    """Money flow: of the loss L (about 1,120), the insurance fund pays all its 300 of surplus
-    (settled against the event's bad debt), the stability pool all its 500 of assets (moved to
-    the Backstop and settled: the pool's first charge), and the debt-auction layer takes the
-    last L - 800 as debt to raise later by minting governance tokens (it stays the Backstop's bad
-    debt,
-    booked in debt_to_auction). Receipts sum to the loss exactly."""
+    """Money flow: of the loss L (about 1,120), the insurance fund pays all its 300 of surplus,
+    the stability pool all its 500 of assets (moved to the Backstop: the pool's first charge),
+    and the debt-auction layer takes the last L - 800 as debt to raise later by minting
+    governance tokens (it stays the Backstop's bad debt, booked in debt_to_auction). The 800
+    are unsettled proceeds until a heal cancels them against the event's bad debt. Receipts sum
+    to the loss exactly."""
     r, b, pool = system.roles, system.d.backstop, system.d.stability_pool
     event = _loss_event(system, surplus=300 * RAD, stake=500 * RAD)
     assert _backstop(system, "get_waterfall") == tuple(DEFAULT_WATERFALL)
@@ -460,12 +467,12 @@ def test_cover__default_waterfall__fund_then_pool_then_debt_auction(system):
             "auction_id": event.auction_id,
         },
     )
+    # the fund's 300 and the pool's 500 are not cancelled here (no DebtSettled): they wait, as
+    # unsettled proceeds, for a heal
     assert _events(system) == [
-        (e, "DebtSettled", {"account": b, "amount": 300 * RAD}),
         (b, "LossAllocated", {**ids, "layer": FUND, "participant": b, "amount": 300 * RAD}),
         (e, "StableTransferred", {"src": pool, "dst": b, "amount": 500 * RAD}),
         (pool, "Absorbed", {**ids, "charge_id": 1, "amount": 500 * RAD}),
-        (e, "DebtSettled", {"account": b, "amount": 500 * RAD}),
         (b, "LossAllocated", {**ids, "layer": POOL, "participant": pool, "amount": 500 * RAD}),
         (
             b,
@@ -473,7 +480,8 @@ def test_cover__default_waterfall__fund_then_pool_then_debt_auction(system):
             {**ids, "layer": DEBT_AUCTION, "participant": system.d.debt_auction, "amount": rest},
         ),
     ]
-    _assert_done(system, event)
+    assert (_stable(system, b), _bad_debt(system, b)) == (800 * RAD, event.reward + rest + 800 * RAD)
+    _assert_done(system, event, healed=800 * RAD)
     assert _backstop(system, "debt_to_auction") == rest
     assert _backstop(system, "unattributed_debt") == event.reward
     assert (_stable(system, b), _bad_debt(system, b)) == (0, event.reward + rest)
@@ -503,7 +511,7 @@ def test_cover__same_loss__order_decides_who_pays(system, pool_first):
     receipts = _cover(system, event)
     assert receipts == expected
     assert sum(amount for _, _, amount in receipts) == event.loss
-    _assert_done(system, event)
+    _assert_done(system, event, healed=event.loss)
     assert _stable(system, b) == fund_left
     assert _pool(system, "assets") == pool_left
     assert _pool(system, "value_of", system.roles.stranger) == pool_left
@@ -515,7 +523,8 @@ def test_cover__no_debt_auction_layer__rest_is_redistributed_to_the_type(system)
     """Money flow: waterfall [fund, pool, redistribution]: the fund pays 300, the pool 500, and
     the last L - 800 is folded into ETH-A's rate: the other's 7,000 of normalized debt now owe
     7,000 x ceil((L - 800) / 7,000) >= L - 800 more, credited to the Backstop, which settles
-    L - 800 and keeps the rounding excess as surplus. No debt is left to auction."""
+    L - 800 (with the fund's and the pool's payments, when healed) and keeps the rounding excess
+    as surplus. No debt is left to auction."""
     r, b, pool, e = system.roles, system.d.backstop, system.d.stability_pool, system.d.engine
     event = _loss_event(
         system, surplus=300 * RAD, stake=500 * RAD, vaults=[(r.other, 30 * WAD, 7_000 * WAD)]
@@ -541,7 +550,7 @@ def test_cover__no_debt_auction_layer__rest_is_redistributed_to_the_type(system)
             "excess": excess,
         }
     ]
-    _assert_done(system, event)
+    _assert_done(system, event, healed=event.loss)
     assert _ctype(system).rate == event.rate + delta_rate
     assert _read(system, e, "vault_debt", event.type_id, r.other) == art * (event.rate + delta_rate)
     assert _backstop(system, "debt_to_auction") == 0
@@ -552,7 +561,7 @@ def test_cover__redistribution_only__rate_rises_and_near_line_vault_can_be_liqui
     """Money flow: waterfall [redistribution], no surplus, no stakers. The whole loss L is
     folded into ETH-A's rate: delta_rate = ceil(L / 24,500) over the other's 19,500 and the
     stranger's 5,000 of normalized debt; the vaults owe 24,500 x delta_rate, the Backstop settles
-    L and keeps the excess (LossRedistributed.excess) as surplus. The other's vault,
+    L (when healed) and keeps the excess (LossRedistributed.excess) as surplus. The other's vault,
     safe at 1,000 (19,500 <= 30 x 666.67), now owes about 20,391: unsafe, and the keeper
     liquidates it (a cascade: a new loss event); the stranger's vault owes more but stays safe."""
     r, b, e = system.roles, system.d.backstop, system.d.engine
@@ -591,7 +600,7 @@ def test_cover__redistribution_only__rate_rises_and_near_line_vault_can_be_liqui
             "excess": excess,
         }
     ]
-    _assert_done(system, event)
+    _assert_done(system, event, healed=event.loss)
     assert _ctype(system).normalized_debt == art
     assert _ctype(system).rate == event.rate + delta_rate
     assert (_stable(system, b), _bad_debt(system, b)) == (excess, event.reward)
@@ -642,7 +651,7 @@ def test_cover__empty_waterfall__pays_nothing_until_a_layer_is_enabled(system):
     _set_waterfall(system, [FUND])
     system.tx(b, "cover", r.stranger, *event.key)
     assert _receipts(system, event) == [(FUND, b, event.loss)]
-    _assert_done(system, event)
+    _assert_done(system, event, healed=event.loss)
     assert (_stable(system, b), _bad_debt(system, b)) == (2_000 * RAD - event.loss, event.reward)
 
 
@@ -663,7 +672,9 @@ def test_cover__partial__due_is_the_rest__second_cover_completes_conserving_loss
     assert first == [(FUND, b, 300 * RAD), (POOL, pool, 500 * RAD)]
     assert _backstop(system, "losses", *event.key) == (event.debt, rest, event.created_at, CLOSED)
     assert _backstop(system, "open_losses") == 1
-    assert _backstop(system, "attributed_debt") == rest
+    # the 800 paid wait for a heal: still attributed, beside the rest still due
+    assert _backstop(system, "unsettled_proceeds") == 800 * RAD
+    assert _backstop(system, "attributed_debt") == rest + 800 * RAD
     assert _backstop(system, "unattributed_debt") == event.reward
 
     _set_waterfall(system, DEFAULT_WATERFALL)
@@ -671,7 +682,7 @@ def test_cover__partial__due_is_the_rest__second_cover_completes_conserving_loss
     second = _receipts(system, event)
     assert second == [(DEBT_AUCTION, system.d.debt_auction, rest)]
     assert sum(amount for _, _, amount in first + second) == event.loss
-    _assert_done(system, event)
+    _assert_done(system, event, healed=800 * RAD)
     assert _backstop(system, "debt_to_auction") == rest
 
 
@@ -685,10 +696,10 @@ def test_cover__fund_with_no_surplus__skipped_without_receipt(system):
         (POOL, pool, 500 * RAD),
         (DEBT_AUCTION, system.d.debt_auction, event.loss - 500 * RAD),
     ]
-    # one settlement only: the pool's payment
+    # nothing is settled in the cover: the pool's payment waits for a heal
     settled = [args["amount"] for addr, name, args in _events(system) if name == "DebtSettled"]
-    assert settled == [500 * RAD]
-    _assert_done(system, event)
+    assert settled == []
+    _assert_done(system, event, healed=500 * RAD)
 
 
 def test_cover__pool_without_stakers__skipped_without_receipt(system):
@@ -702,7 +713,7 @@ def test_cover__pool_without_stakers__skipped_without_receipt(system):
     ]
     assert [name for addr, name, _ in _events(system) if addr == pool] == []
     assert _pool(system, "charge_count") == 0
-    _assert_done(system, event)
+    _assert_done(system, event, healed=300 * RAD)
     assert _backstop(system, "debt_to_auction") == event.loss - 300 * RAD
 
 
@@ -727,7 +738,7 @@ def test_cover__stake_made_while_loss_open__pending_stake_not_taken(system):
         (POOL, pool, 500 * RAD),
         (DEBT_AUCTION, system.d.debt_auction, event.loss - 500 * RAD),
     ]
-    _assert_done(system, event)
+    _assert_done(system, event, healed=500 * RAD)
     assert (_stable(system, pool), _pool(system, "assets")) == (1_000 * RAD, 0)
     assert _pool(system, "pending", r.keeper) == 1_000 * RAD
     system.tx(pool, "cancel_pending", r.keeper)
@@ -802,7 +813,7 @@ def test_cover__layer_contracts_unset__pool_and_debt_auction_pay_nothing(system)
         (POOL, system.d.stability_pool, 500 * RAD),
         (DEBT_AUCTION, system.d.debt_auction, event.loss - 800 * RAD),
     ]
-    _assert_done(system, event)
+    _assert_done(system, event, healed=800 * RAD)
 
 
 # ================================================================ settle
@@ -836,6 +847,7 @@ def test_settle__debt_handed_to_debt_auction__not_settleable(system):
     r, b = system.roles, system.d.backstop
     event = _loss_event(system, surplus=300 * RAD, stake=500 * RAD)
     _cover(system, event)
+    heal(system, 800 * RAD)
     _give_surplus(system, 2_000 * RAD)
     assert _bad_debt(system, b) == event.reward + event.loss - 800 * RAD
     assert _backstop(system, "unattributed_debt") == event.reward
