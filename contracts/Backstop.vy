@@ -73,6 +73,14 @@ MAX_ADVANCE: constant(uint256) = 256
 # `loss_totals`: unsettled proceeds in the high bits, open_losses in the low 64 (a count)
 COUNT_BITS: constant(uint256) = 64
 PROCEEDS_LIMIT: constant(uint256) = 2**192
+# `cover_config`'s fields (above the pool's 160-bit address)
+ADDRESS_MASK: constant(uint256) = 2**160 - 1
+DELAY_SHIFT: constant(uint256) = 160
+DELAY_MASK: constant(uint256) = 2**48 - 1
+LIVE_SHIFT: constant(uint256) = 208
+WATERFALL_SHIFT: constant(uint256) = 216
+# the longest queue delay governance may set (config.py bounds backstop_queue_delay alike)
+MAX_QUEUE_DELAY: constant(uint256) = 365 * 86400
 
 
 struct Loss:
@@ -89,14 +97,14 @@ struct Loss:
 # the ledger
 engine: public(immutable(IVaultEngine))
 
-# false after global settlement's shutdown
-live: public(bool)
-# seconds between a liquidation and the earliest cover of its loss
-queue_delay: public(uint256)
-# the waterfall: distinct layers from FUND..REDISTRIBUTION, in order; absent = disabled
-waterfall: DynArray[uint8, 4]
-# the layer contracts (empty = that layer pays nothing)
-stability_pool: public(IStabilityPool)
+# what every cover reads, in one word (views live, queue_delay, get_waterfall, stability_pool):
+# - the stability pool's address (empty: that layer pays nothing), the low 160 bits;
+# - the queue delay: seconds between a liquidation and the earliest cover of its loss, 48 bits;
+# - live: false after global settlement's shutdown, 1 bit (in an 8-bit field);
+# - the waterfall (distinct layers from FUND..REDISTRIBUTION, in order; absent = disabled): its
+#   length in 8 bits, then its layers, 8 bits each, the first lowest.
+cover_config: uint256
+# the other layer contracts (empty = that layer pays nothing)
 debt_auction: public(IDebtAuction)
 surplus_auction: public(ISurplusAuction)
 # who shut the system down: the participant of the SETTLEMENT layer
@@ -225,9 +233,12 @@ def __init__(engine_: IVaultEngine, queue_delay_: uint256):
     @param queue_delay_ Seconds between a liquidation and the earliest cover of its loss.
     """
     engine = engine_
-    self.live = True
-    self.queue_delay = queue_delay_
-    self.waterfall = [FUND, POOL, DEBT_AUCTION, REDISTRIBUTION]
+    assert queue_delay_ <= MAX_QUEUE_DELAY, "backstop: queue delay too long"
+    self.cover_config = (
+        self._pack_waterfall([FUND, POOL, DEBT_AUCTION, REDISTRIBUTION]) << WATERFALL_SHIFT
+        | 1 << LIVE_SHIFT
+        | queue_delay_ << DELAY_SHIFT
+    )
     self.first_open_loss = 1
     auth.__init__(auth.OPEN_LOSS | auth.CLOSE_LOSS | auth.SHUTDOWN)
     log QueueDelaySet(queue_delay=queue_delay_)
@@ -241,10 +252,12 @@ def __init__(engine_: IVaultEngine, queue_delay_: uint256):
 def set_queue_delay(new_delay: uint256):
     """
     @notice Set the delay between a liquidation and the earliest cover of its loss.
-    @param new_delay Seconds.
+    @param new_delay Seconds, at most 365 days.
     """
     auth._check_authorized()
-    self.queue_delay = new_delay
+    assert new_delay <= MAX_QUEUE_DELAY, "backstop: queue delay too long"
+    config: uint256 = self.cover_config
+    self.cover_config = config & ~(DELAY_MASK << DELAY_SHIFT) | new_delay << DELAY_SHIFT
     log QueueDelaySet(queue_delay=new_delay)
 
 
@@ -261,7 +274,10 @@ def set_waterfall(order: DynArray[uint8, 4]):
         bit: uint256 = 1 << convert(layer, uint256)
         assert seen & bit == 0, "backstop: layer repeated"
         seen |= bit
-    self.waterfall = order
+    config: uint256 = self.cover_config
+    self.cover_config = (
+        config & (2**WATERFALL_SHIFT - 1) | self._pack_waterfall(order) << WATERFALL_SHIFT
+    )
     log WaterfallSet(waterfall=order)
 
 
@@ -276,7 +292,8 @@ def set_layer_contracts(
     @param surplus_auction_ The SurplusAuction.
     """
     auth._check_authorized()
-    self.stability_pool = pool
+    config: uint256 = self.cover_config
+    self.cover_config = config >> DELAY_SHIFT << DELAY_SHIFT | convert(pool.address, uint256)
     self.debt_auction = debt_auction_
     self.surplus_auction = surplus_auction_
     log LayerContractsSet(
@@ -420,9 +437,12 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
     """
     loss: Loss = self._loss(collateral_type, auction, auction_id)
     assert loss.status == CLOSED, "backstop: nothing to cover"
-    live_: bool = self.live
+    config: uint256 = self.cover_config
+    live_: bool = (config >> LIVE_SHIFT) & 1 == 1
     if live_:
-        assert loss.created_at + self.queue_delay <= block.timestamp, "backstop: still queued"
+        assert (
+            loss.created_at + ((config >> DELAY_SHIFT) & DELAY_MASK) <= block.timestamp
+        ), "backstop: still queued"
     remaining: uint256 = loss.due
     # the stablecoin the FUND, POOL and REDISTRIBUTION layers pay is not cancelled against the
     # loss here: it joins the unsettled proceeds (still attributed debt; `heal` cancels it), as
@@ -430,7 +450,9 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
     totals: uint256 = self.loss_totals
     unsettled: uint256 = totals >> COUNT_BITS
     layers: DynArray[uint8, 5] = []
-    for layer: uint8 in self.waterfall:
+    waterfall: uint256 = config >> WATERFALL_SHIFT
+    for i: uint256 in range(waterfall & 255, bound=4):
+        layer: uint8 = convert((waterfall >> (8 + 8 * i)) & 255, uint8)
         if live_ or layer == FUND or layer == POOL:
             layers.append(layer)
     if not live_:
@@ -446,10 +468,10 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
             # added (engine.stable(self) >= unsettled: nothing else spends them)
             paid = min(remaining, staticcall engine.stable(self) - unsettled)
         elif layer == POOL:
-            participant = self.stability_pool.address
+            participant = convert(config & ADDRESS_MASK, address)
             if participant != empty(address):
                 # the pool sends `paid` to this contract
-                paid = extcall self.stability_pool.absorb(
+                paid = extcall IStabilityPool(participant).absorb(
                     collateral_type, auction, auction_id, remaining
                 )
         elif layer == DEBT_AUCTION:
@@ -546,7 +568,7 @@ def start_debt_auction() -> uint256:
     @notice Put the next bid size of debt-auction-layer loss on auction. Anyone may call.
     @return The debt auction's id.
     """
-    assert self.live, "backstop: not live"
+    assert self._live(), "backstop: not live"
     bid: uint256 = min(self.debt_auction_bid_size, self.debt_to_auction)
     assert bid != 0, "backstop: no debt to auction"
     # bid <= debt_to_auction
@@ -577,7 +599,7 @@ def start_surplus_auction() -> uint256:
             plus the buffer by a lot. Anyone may call.
     @return The surplus auction's id.
     """
-    assert self.live, "backstop: not live"
+    assert self._live(), "backstop: not live"
     lot: uint256 = self.surplus_lot
     assert lot != 0, "backstop: zero auction size"
     assert (
@@ -597,8 +619,9 @@ def shutdown():
             auctions becomes settlement debt (GlobalSettlement).
     """
     auth._check_role(auth.SHUTDOWN)
-    assert self.live, "backstop: not live"
-    self.live = False
+    config: uint256 = self.cover_config
+    assert (config >> LIVE_SHIFT) & 1 == 1, "backstop: not live"
+    self.cover_config = config & ~(1 << LIVE_SHIFT)
     self.settlement = msg.sender
     moved: uint256 = self.debt_to_auction + self.debt_on_auction
     self.settlement_debt += moved
@@ -720,7 +743,37 @@ def get_waterfall() -> DynArray[uint8, 4]:
     @notice The enabled layers in order.
     @return Layers (1 fund, 2 stability pool, 3 debt auction, 4 redistribution).
     """
-    return self.waterfall
+    return self._unpack_waterfall(self.cover_config)
+
+
+@view
+@external
+def live() -> bool:
+    """
+    @notice False after global settlement's shutdown.
+    @return Whether the system is live.
+    """
+    return self._live()
+
+
+@view
+@external
+def queue_delay() -> uint256:
+    """
+    @notice Seconds between a liquidation and the earliest cover of its loss.
+    @return Seconds.
+    """
+    return (self.cover_config >> DELAY_SHIFT) & DELAY_MASK
+
+
+@view
+@external
+def stability_pool() -> IStabilityPool:
+    """
+    @notice The stability pool layer's contract (empty: that layer pays nothing).
+    @return The StabilityPool.
+    """
+    return IStabilityPool(convert(self.cover_config & ADDRESS_MASK, address))
 
 
 @view
@@ -734,6 +787,34 @@ def unattributed_debt() -> uint256:
 
 
 # ---------------------------------------------------------------- internal
+
+
+@view
+@internal
+def _live() -> bool:
+    return (self.cover_config >> LIVE_SHIFT) & 1 == 1
+
+
+@pure
+@internal
+def _pack_waterfall(order: DynArray[uint8, 4]) -> uint256:
+    # the length in the low 8 bits, then the layers, 8 bits each, the first lowest
+    packed: uint256 = len(order)
+    offset: uint256 = 8
+    for layer: uint8 in order:
+        packed |= convert(layer, uint256) << offset
+        offset += 8
+    return packed
+
+
+@pure
+@internal
+def _unpack_waterfall(config: uint256) -> DynArray[uint8, 4]:
+    packed: uint256 = config >> WATERFALL_SHIFT
+    order: DynArray[uint8, 4] = []
+    for i: uint256 in range(packed & 255, bound=4):
+        order.append(convert((packed >> (8 + 8 * i)) & 255, uint8))
+    return order
 
 
 @internal

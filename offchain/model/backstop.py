@@ -48,6 +48,8 @@ DUE_LIMIT = 2**200
 MAX_ADVANCE = 256
 # contracts/Backstop.vy: unsettled proceeds share a word with open_losses, below this
 PROCEEDS_LIMIT = 2**192
+# contracts/Backstop.vy packs the queue delay in 48 bits and bounds it (as config.py does)
+MAX_QUEUE_DELAY = 365 * 86400
 
 
 class Loss(NamedTuple):
@@ -63,6 +65,7 @@ class Backstop(Authorized):
     def __init__(self, env: Env, address: str, deployer: str, engine: str, queue_delay: int):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
+        require(queue_delay <= MAX_QUEUE_DELAY, "backstop: queue delay too long")
         self.live = True
         self.queue_delay = queue_delay
         self.waterfall: tuple[int, ...] = (FUND, POOL, DEBT_AUCTION, REDISTRIBUTION)
@@ -94,6 +97,7 @@ class Backstop(Authorized):
 
     def set_queue_delay(self, sender: str, new_delay: int) -> None:
         self._check_authorized(sender)
+        require(new_delay <= MAX_QUEUE_DELAY, "backstop: queue delay too long")
         self.queue_delay = new_delay
         self.log("QueueDelaySet", queue_delay=new_delay)
 

@@ -1574,6 +1574,24 @@ def test_set_queue_delay__stores_and_logs(system):
     assert _backstop(system, "queue_delay") == 0
 
 
+def test_set_queue_delay__above_a_year__reverts_too_long(system):
+    """Governance may hold losses back a year at most (the Backstop packs the delay beside the
+    waterfall; config.py bounds backstop_queue_delay alike); a year itself is accepted, and the
+    other fields of the packed word are left as they were."""
+    r, b = system.roles, system.d.backstop
+    year = 365 * 86_400
+    before = [_backstop(system, view) for view in ("live", "get_waterfall", "stability_pool")]
+    with reverts("backstop: queue delay too long"):
+        system.tx(b, "set_queue_delay", r.governance, year + 1)
+    with reverts("backstop: queue delay too long"):
+        system.tx(b, "set_queue_delay", r.governance, 2**256 - 1)
+    system.tx(b, "set_queue_delay", r.governance, year)
+    assert _backstop(system, "queue_delay") == year
+    assert [_backstop(system, view) for view in ("live", "get_waterfall", "stability_pool")] == (
+        before
+    )
+
+
 def test_settle__unattributed_debt_against_surplus(system):
     """Money flow: the Backstop cancels 400 BUSD of unattributed bad debt (as keeper rewards are)
     against 400 of its surplus: both fall by 400, as do total_issued and total_unbacked."""

@@ -480,7 +480,8 @@ def test_cover__default_waterfall__fund_then_pool_then_debt_auction(system):
             {**ids, "layer": DEBT_AUCTION, "participant": system.d.debt_auction, "amount": rest},
         ),
     ]
-    assert (_stable(system, b), _bad_debt(system, b)) == (800 * RAD, event.reward + rest + 800 * RAD)
+    held = 800 * RAD
+    assert (_stable(system, b), _bad_debt(system, b)) == (held, event.reward + rest + held)
     _assert_done(system, event, healed=800 * RAD)
     assert _backstop(system, "debt_to_auction") == rest
     assert _backstop(system, "unattributed_debt") == event.reward
