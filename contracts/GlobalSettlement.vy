@@ -350,7 +350,8 @@ def thaw():
         assert (
             staticcall IDebtAuctionSettlement(debt_auction).running() == 0
         ), "settlement: debt auction running"
-    # finished auctions' proceeds first (the Backstop keeps them until healed), then [rad]:
+    # the unsettled proceeds first (finished auctions' and covers': the Backstop keeps them until
+    # healed), then [rad]:
     extcall backstop.heal()
     amount: uint256 = min(
         staticcall engine.stable(backstop.address), staticcall engine.bad_debt(backstop.address)

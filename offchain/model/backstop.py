@@ -84,7 +84,8 @@ class Backstop(Authorized):
         self.numbered_done = self.storage(False)  # number -> done
         self.first_open_loss = 1
         self.attributed_debt = 0  # rad: events not done, and the unsettled proceeds
-        # rad: finished auctions' proceeds kept as surplus until `heal` cancels as much bad debt
+        # rad: finished auctions' proceeds and the paying layers' payments in `cover`, kept as
+        # stablecoin until `heal` cancels as much bad debt
         self.unsettled = 0
         self.debt_to_auction = 0
         self.debt_on_auction = 0

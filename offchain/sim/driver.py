@@ -10,7 +10,7 @@ actors, then for every bar sets the block time to the bar's time and lets the ac
 3. the arbitrageur trades the collateral pool towards the market price (finite inventory);
 4. the liquidation keeper liquidates the unsafe vaults its event-built index finds;
 5. the taker resets stale auctions and takes profitable ones;
-6. the backstop keeper accrues fees and heals finished auctions' proceeds (hourly), covers queued
+6. the backstop keeper accrues fees and heals the unsettled proceeds (hourly), covers queued
    losses, settles, runs debt auctions (with the bidder) and realizes stakers' charges.
 
 Keepers' transactions pass through `keepers.Latency`; the feeder and the arbitrageur are not
@@ -704,8 +704,9 @@ class Simulation:
                 (d.backstop, "unsettled_proceeds", ()),
             ]
         )
-        # finished auctions' proceeds wait in the Backstop until healed (the keeper heals every
-        # bar): they are neither bad debt still owed nor surplus, whenever the heal comes
+        # finished auctions' proceeds and covers' payments wait in the Backstop until healed (the
+        # keeper heals with its hourly accrual): they are neither bad debt still owed nor
+        # surplus, whenever the heal comes
         bad_debt, surplus = bad_debt - unsettled, surplus - unsettled
         self.peak_debt_in_auction = max(self.peak_debt_in_auction, debt_in_auction)
         art, rate, spot = ctype[0], ctype[1], ctype[2]

@@ -14,7 +14,7 @@ decide the same things from the same state.
 - `liquidation_actions`: liquidate the unsafe vaults, in batches of `MAX_BATCH`.
 - `taker_actions`: reset stale auctions; take when the profit after gas and pool slippage clears
   a threshold (flash take through the pool, or with own capital at the market price).
-- `backstop_actions`: accrue fees (and heal finished auctions' proceeds with them), cover queued
+- `backstop_actions`: accrue fees (and heal the unsettled proceeds with them), cover queued
   losses, settle, start debt and surplus auctions, bid in and finish debt auctions, realize
   stakers' charges.
 - `oracle_actions`: post the market price, poke the oracle and the spotter when allowed.
@@ -425,7 +425,8 @@ class BackstopView:
     surplus: int  # rad: the Backstop's stablecoin
     bad_debt: int  # rad
     unattributed_debt: int  # rad
-    # rad: finished auctions' proceeds not yet cancelled against bad debt (part of `surplus`)
+    # rad: finished auctions' proceeds and covers' payments not yet cancelled against bad debt
+    # (part of `surplus`)
     unsettled_proceeds: int
     debt_to_auction: int  # rad
     debt_auction_bid_size: int  # rad
@@ -493,9 +494,10 @@ def backstop_actions(
             ("close_dust", auction_id),
         )
     if accrue and v.unsettled_proceeds != 0:
-        # cancel the finished auctions' proceeds against the debt they covered, with the hourly
-        # accrual: one heal (about 52.5k gas) for every auction finished since the last one (each
-        # take saved 15-17k by not doing it); nothing on chain needs it sooner (docs/gas.md)
+        # cancel the unsettled proceeds (finished auctions', covers' payments) against the debt
+        # they paid, with the hourly accrual: one heal (about 52.5k gas) for every auction
+        # finished or loss covered since the last one (each saved 15-25k by not doing it);
+        # nothing on chain needs it sooner (docs/gas.md)
         act("backstop_keeper", k, p.backstop, "heal", (), ("heal",))
     # the unsettled proceeds are not surplus settle may spend
     settle = min(v.surplus - v.unsettled_proceeds, v.unattributed_debt)

@@ -10,7 +10,7 @@ bars         one row per bar, the state after the bar's transactions:
              collateral_locked, collateral_in_auction, active_auctions, vaults_unsafe,
              vaults_liquidated, bad_debt, surplus, open_losses, stability_pool_assets,
              debt_to_auction, governance_supply (bad_debt and surplus: the Backstop's, net of
-             the finished auctions' proceeds it has not yet healed)
+             the unsettled proceeds, finished auctions' and covers', it has not yet healed)
 events       bar, time, tx, log, contract, address, event, args
 txs          bar, time, tx, actor, contract, function, submitted_bar, status, reason
              (status: ok | reverted | dropped; a dropped action has tx = -1)

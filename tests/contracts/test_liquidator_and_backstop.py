@@ -23,6 +23,7 @@ import pytest
 from eth_abi import decode as abi_decode
 from helpers import ceil_div, heal
 
+from offchain.model.backstop import FUND
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS, Role
 from offchain.testing.harness import events as _events
@@ -1478,6 +1479,42 @@ def test_close_loss__unsettled_proceeds_would_reach_2_192__settled_at_once(syste
                 "loss": 0,
             },
         ),
+    ]
+    assert _backstop(system, "unsettled_proceeds") == 0
+    assert _backstop(system, "attributed_debt") == 0
+    assert _backstop(system, "open_losses") == 0
+    assert (_stable(system, b), _bad_debt(system, b)) == (0, 0)
+    system.tx(b, "heal", r.stranger)
+    assert _events(system) == []
+
+
+def test_cover__unsettled_proceeds_would_reach_2_192__settled_at_once(system):
+    """The cover's paying layers add to the unsettled proceeds as a close does, and a sum that
+    would not fit its 192 bits is cancelled at once there too. Money flow: an event of
+    2**192 - 1 raised in full leaves that much unsettled; a second event of 100 closes having
+    raised nothing (a loss of 100), and the Backstop gets 100 of free surplus. Its cover (FUND
+    only, no queue delay) pays the 100 from the free surplus; that would bring the unsettled
+    proceeds to 2**192 - 1 + 100, so the cover cancels them all against as much bad debt before
+    its receipt, and nothing is left to heal, attributed, held or owed."""
+    r, t, b, e = system.roles, system.eth, system.d.backstop, system.d.engine
+    amount = DEBT_LIMIT - 1
+    _own_event(system, amount, auction_id=1)
+    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 0)
+    assert _backstop(system, "unsettled_proceeds") == amount
+    _own_event(system, 100 * RAD, auction_id=2)
+    system.tx(b, "close_loss", r.governance, t.type_id, 2, 100 * RAD, 0)
+    assert _loss(system, t, 2, auction=r.governance)[1:2] == (100 * RAD,)
+    # the 100 governance received for the second event, back as the Backstop's free surplus
+    system.tx(e, "transfer_stable", r.governance, r.governance, b, 100 * RAD)
+    system.tx(b, "set_waterfall", r.governance, [FUND])
+    system.tx(b, "set_queue_delay", r.governance, 0)
+    assert (_stable(system, b), _bad_debt(system, b)) == (amount + 100 * RAD, amount + 100 * RAD)
+
+    system.tx(b, "cover", r.stranger, t.type_id, r.governance, 2)
+    ids = {"collateral_type": t.type_id, "auction": r.governance, "auction_id": 2}
+    assert _events(system) == [
+        (e, "DebtSettled", {"account": b, "amount": amount + 100 * RAD}),
+        (b, "LossAllocated", {**ids, "layer": FUND, "participant": b, "amount": 100 * RAD}),
     ]
     assert _backstop(system, "unsettled_proceeds") == 0
     assert _backstop(system, "attributed_debt") == 0

@@ -520,6 +520,27 @@ def test_cover__same_loss__order_decides_who_pays(system, pool_first):
     assert _bad_debt(system, b) == event.reward
 
 
+def test_cover__pool_then_fund__fund_pays_free_surplus_not_the_pools_payment(system):
+    """Money flow: waterfall [pool, fund, debt auction], 100 of surplus and 500 staked, a loss L
+    of about 1,120. The pool pays its 500 to the Backstop first; that stablecoin is owed to the
+    loss (unsettled proceeds), not surplus, so the fund pays only its own 100 and the debt
+    auction takes L - 600. Healed, the 600 cancel as much of the event's bad debt and the
+    Backstop holds nothing."""
+    b, pool = system.d.backstop, system.d.stability_pool
+    event = _loss_event(system, surplus=100 * RAD, stake=500 * RAD)
+    _set_waterfall(system, [POOL, FUND, DEBT_AUCTION])
+    rest = event.loss - 600 * RAD
+    assert _cover(system, event) == [
+        (POOL, pool, 500 * RAD),
+        (FUND, b, 100 * RAD),
+        (DEBT_AUCTION, system.d.debt_auction, rest),
+    ]
+    assert _stable(system, b) == 600 * RAD
+    _assert_done(system, event, healed=600 * RAD)
+    assert (_stable(system, b), _bad_debt(system, b)) == (0, event.reward + rest)
+    assert _backstop(system, "debt_to_auction") == rest
+
+
 def test_cover__no_debt_auction_layer__rest_is_redistributed_to_the_type(system):
     """Money flow: waterfall [fund, pool, redistribution]: the fund pays 300, the pool 500, and
     the last L - 800 is folded into ETH-A's rate: the other's 7,000 of normalized debt now owe
