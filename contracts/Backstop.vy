@@ -395,13 +395,7 @@ def close_loss(
     # unsettled proceeds (still attributed debt; `heal` cancels them). Only if the sum would not
     # fit its field are they all cancelled now.
     totals: uint256 = self.loss_totals
-    unsettled: uint256 = (totals >> COUNT_BITS) + covered
-    if unsettled >= PROCEEDS_LIMIT:
-        extcall engine.settle(unsettled)
-        # unsettled <= attributed_debt: the earlier unsettled proceeds are in it, and covered
-        # <= debt, which was added to it when the loss was opened
-        self.attributed_debt = unsafe_sub(self.attributed_debt, unsettled)
-        unsettled = 0
+    unsettled: uint256 = self._add_unsettled(totals >> COUNT_BITS, covered)
     # covered <= debt
     remaining: uint256 = unsafe_sub(loss.debt, covered)
     if remaining == 0:
@@ -450,6 +444,7 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
     totals: uint256 = self.loss_totals
     unsettled: uint256 = totals >> COUNT_BITS
     layers: DynArray[uint8, 5] = []
+    # _unpack_waterfall's decoding, inline (a copy of the list costs every cover about 300 gas)
     waterfall: uint256 = config >> WATERFALL_SHIFT
     for i: uint256 in range(waterfall & 255, bound=4):
         layer: uint8 = convert((waterfall >> (8 + 8 * i)) & 255, uint8)
@@ -495,15 +490,8 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
                 self.attributed_debt = unsafe_sub(self.attributed_debt, paid)
             else:
                 # this contract holds `paid` more stablecoin than the unsettled proceeds (the
-                # free surplus it spent, the pool's payment, the redistribution's credit). Both
-                # are below 2**200; only if the sum would not fit its field is it all cancelled
-                # now
-                unsettled += paid
-                if unsettled >= PROCEEDS_LIMIT:
-                    extcall engine.settle(unsettled)
-                    # the loss paid and the earlier unsettled proceeds are in attributed_debt
-                    self.attributed_debt = unsafe_sub(self.attributed_debt, unsettled)
-                    unsettled = 0
+                # free surplus it spent, the pool's payment, the redistribution's credit)
+                unsettled = self._add_unsettled(unsettled, paid)
             log LossAllocated(
                 collateral_type=collateral_type,
                 auction=auction,
@@ -793,6 +781,20 @@ def unattributed_debt() -> uint256:
 @internal
 def _live() -> bool:
     return (self.cover_config >> LIVE_SHIFT) & 1 == 1
+
+
+@internal
+def _add_unsettled(unsettled: uint256, amount: uint256) -> uint256:
+    # proceeds (a close's covered amount, a layer's payment in cover) join the unsettled
+    # proceeds, returned; both are below 2**200. If the sum would not fit its field, all of them
+    # are cancelled now instead: they are in attributed_debt (the earlier ones, and `amount` as
+    # part of an event's debt or loss) and held as this contract's stablecoin
+    total: uint256 = unsettled + amount
+    if total < PROCEEDS_LIMIT:
+        return total
+    extcall engine.settle(total)
+    self.attributed_debt = unsafe_sub(self.attributed_debt, total)
+    return 0
 
 
 @pure

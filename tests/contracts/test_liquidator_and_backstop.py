@@ -1451,6 +1451,18 @@ def test_open_loss__debt_of_2_192__reverts_debt_too_large(system):
     assert _bad_debt(system, b) == 0
 
 
+def _assert_all_cancelled(system) -> None:
+    """After an overflow of the unsettled proceeds: nothing is left unsettled, attributed, open,
+    held or owed by the Backstop, and a heal has nothing to do."""
+    b = system.d.backstop
+    assert _backstop(system, "unsettled_proceeds") == 0
+    assert _backstop(system, "attributed_debt") == 0
+    assert _backstop(system, "open_losses") == 0
+    assert (_stable(system, b), _bad_debt(system, b)) == (0, 0)
+    system.tx(b, "heal", system.roles.stranger)
+    assert _events(system) == []
+
+
 def test_close_loss__unsettled_proceeds_would_reach_2_192__settled_at_once(system):
     """The unsettled proceeds share a word with open_losses, in the 192 bits above it. Money flow:
     two events of 2**192 - 1 each, raised in full. The first close leaves its proceeds unsettled;
@@ -1480,12 +1492,7 @@ def test_close_loss__unsettled_proceeds_would_reach_2_192__settled_at_once(syste
             },
         ),
     ]
-    assert _backstop(system, "unsettled_proceeds") == 0
-    assert _backstop(system, "attributed_debt") == 0
-    assert _backstop(system, "open_losses") == 0
-    assert (_stable(system, b), _bad_debt(system, b)) == (0, 0)
-    system.tx(b, "heal", r.stranger)
-    assert _events(system) == []
+    _assert_all_cancelled(system)
 
 
 def test_cover__unsettled_proceeds_would_reach_2_192__settled_at_once(system):
@@ -1516,12 +1523,7 @@ def test_cover__unsettled_proceeds_would_reach_2_192__settled_at_once(system):
         (e, "DebtSettled", {"account": b, "amount": amount + 100 * RAD}),
         (b, "LossAllocated", {**ids, "layer": FUND, "participant": b, "amount": 100 * RAD}),
     ]
-    assert _backstop(system, "unsettled_proceeds") == 0
-    assert _backstop(system, "attributed_debt") == 0
-    assert _backstop(system, "open_losses") == 0
-    assert (_stable(system, b), _bad_debt(system, b)) == (0, 0)
-    system.tx(b, "heal", r.stranger)
-    assert _events(system) == []
+    _assert_all_cancelled(system)
 
 
 def test_close_loss__event_not_running__reverts_loss_not_running(system):
