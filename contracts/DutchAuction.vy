@@ -64,8 +64,13 @@ STOP_STARTS: constant(uint256) = 1
 STOP_RESETS: constant(uint256) = 2
 # 3: also no takes
 STOP_TAKES: constant(uint256) = 3
-# how many auctions may run at once
+# how many auctions may run at once: one slot each, 2**SLOT_BITS slots
 MAX_ACTIVE: constant(uint256) = 1024
+SLOT_BITS: constant(uint256) = 10
+# the running-slot bitmap's words (256 slots each)
+RUNNING_WORDS: constant(uint256) = 4
+# a slot's generation counts the auctions it has held; it sits in 32 bits of the meta word
+MAX_GENERATION: constant(uint256) = 2**32 - 1
 # packed fields: lot and top take 128 bits, started 64, position 32
 MAX_FIELD: constant(uint256) = 2**128 - 1
 # bounds for governance parameters
@@ -79,7 +84,7 @@ BUDGET_UNIT: constant(uint256) = 2**144
 
 
 struct Auction:
-    # index in `active`
+    # the storage slot the auction occupies (0 .. MAX_ACTIVE - 1; the low bits of its id - 1)
     position: uint256
     # stablecoin still to raise [rad]
     debt: uint256
@@ -121,17 +126,23 @@ reward_flat: public(uint256)
 min_auction: public(uint256)
 # how the price falls: kind << 248 | duration << 184 | step << 120 | cut (one slot, read by every take)
 packed_curve: uint256
-# auctions started so far (ids are 1, 2, ...)
+# auctions started so far
 count: public(uint256)
-# An auction is packed into three slots (six would cost 66k more gas to start one):
-# auction id -> owner << 96 | started << 32 | position; 0 = no such auction
+# A running auction occupies one of MAX_ACTIVE storage slots, packed into three words (six would
+# cost 66k more gas to start one). Its id names the slot and the slot's generation:
+# id = (generation << SLOT_BITS | slot) + 1, so ids are unique for ever (the Backstop keys loss
+# events by them) and the first auctions of a deployment get ids 1, 2, 3, ... A finished
+# auction's words are not cleared: they keep the slot's next generation (owner 0), so the next
+# auction there updates three words instead of creating them (17.1k gas less each).
+# slot -> owner << 96 | started << 32 | generation (running: owner != 0);
+#         next generation (free; 0 = never used)
 auction_meta: HashMap[uint256, uint256]
-# auction id -> reward budget [2**144 rad] << 200 | debt still to raise [rad]
+# slot -> reward budget [2**144 rad] << 200 | debt still to raise [rad] (stale when free)
 auction_debt: HashMap[uint256, uint256]
-# auction id -> lot [wad] << 128 | top [ray]
+# slot -> lot [wad] << 128 | top [ray] (stale when free)
 auction_lot_top: HashMap[uint256, uint256]
-# ids of running auctions
-active: DynArray[uint256, MAX_ACTIVE]
+# which slots hold a running auction: bit (slot % 256) of word (slot // 256)
+running: uint256[RUNNING_WORDS]
 
 
 event ParametersSet:
@@ -347,19 +358,21 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
     assert debt != 0, "auction: zero debt"
     assert lot != 0, "auction: zero lot"
     assert owner != empty(address), "auction: zero owner"
-    assert len(self.active) < MAX_ACTIVE, "auction: too many running"
-    auction_id: uint256 = self.count + 1
-    self.count = auction_id
+    slot: uint256 = self._claim_slot()
+    # the slot is free: its meta word holds its next generation
+    generation: uint256 = self.auction_meta[slot]
+    assert generation < MAX_GENERATION, "auction: slot worn out"
+    auction_id: uint256 = (generation << SLOT_BITS | slot) + 1
+    self.count += 1
     top: uint256 = self._start_price()
     assert (lot <= MAX_FIELD and top <= MAX_FIELD and debt <= DEBT_MASK), "auction: value too large"
-    self.active.append(auction_id)
     reward: uint256 = 0
     budget: uint256 = 0
     reward, budget = self._pay_reward(debt, lot, top, keeper, max_value(uint256))
     self._store(
         auction_id,
         Auction(
-            position=len(self.active) - 1,
+            position=slot,
             debt=debt,
             lot=lot,
             owner=owner,
@@ -484,8 +497,8 @@ def take(
         log Finished(auction_id=auction_id, collateral_returned=auction.lot, debt_unraised=0)
     else:
         extcall liquidator.remove_debt_in_auction(collateral_type, owe)
-        self.auction_debt[auction_id] = self._pack_debt(auction)
-        self.auction_lot_top[auction_id] = auction.lot << 128 | auction.top
+        self.auction_debt[auction.position] = self._pack_debt(auction)
+        self.auction_lot_top[auction.position] = auction.lot << 128 | auction.top
     log Taken(
         auction_id=auction_id,
         max_price=max_price,
@@ -620,8 +633,8 @@ def auctions(auction_id: uint256) -> Auction:
     """
     @notice An auction's stored state.
     @param auction_id The auction.
-    @return (position, debt [rad], lot [wad], owner, started, top [ray], reward_budget [rad]);
-            all zero if none.
+    @return (position (its storage slot), debt [rad], lot [wad], owner, started, top [ray],
+            reward_budget [rad]); all zero if it is not running.
     """
     return self._load(auction_id)
 
@@ -631,9 +644,35 @@ def auctions(auction_id: uint256) -> Auction:
 def active_auctions() -> DynArray[uint256, MAX_ACTIVE]:
     """
     @notice Ids of the running auctions.
-    @return The ids (order changes as auctions finish).
+    @return The ids, in the order of their storage slots.
     """
-    return self.active
+    ids: DynArray[uint256, MAX_ACTIVE] = []
+    for w: uint256 in range(RUNNING_WORDS):
+        word: uint256 = self.running[w]
+        for b: uint256 in range(256):
+            if word == 0:
+                break
+            if word & 1 != 0:
+                slot: uint256 = w << 8 | b
+                generation: uint256 = self.auction_meta[slot] & MAX_GENERATION
+                ids.append((generation << SLOT_BITS | slot) + 1)
+            word >>= 1
+    return ids
+
+
+@view
+@external
+def next_id() -> uint256:
+    """
+    @notice The id the next auction will get (the lowest free slot in its next generation).
+    @return The id; 0 if every slot is taken.
+    """
+    for w: uint256 in range(RUNNING_WORDS):
+        word: uint256 = self.running[w]
+        if word != max_value(uint256):
+            slot: uint256 = w << 8 | self._log2(~word & unsafe_add(word, 1))
+            return (self.auction_meta[slot] << SLOT_BITS | slot) + 1
+    return 0
 
 
 @view
@@ -643,7 +682,15 @@ def active_count() -> uint256:
     @notice How many auctions are running.
     @return The count.
     """
-    return len(self.active)
+    n: uint256 = 0
+    for w: uint256 in range(RUNNING_WORDS):
+        word: uint256 = self.running[w]
+        for b: uint256 in range(256):
+            if word == 0:
+                break
+            n += word & 1
+            word >>= 1
+    return n
 
 
 @view
@@ -654,7 +701,10 @@ def has_room() -> bool:
             skips a vault when there is no room instead of reverting the batch.
     @return True if `start` would not revert for the number of running auctions.
     """
-    return len(self.active) < MAX_ACTIVE
+    for w: uint256 in range(RUNNING_WORDS):
+        if self.running[w] != max_value(uint256):
+            return True
+    return False
 
 
 @view
@@ -771,25 +821,52 @@ def _pay_reward(
 
 
 @internal
-def _remove(auction_id: uint256, position: uint256):
-    last: uint256 = self.active.pop()
-    if last != auction_id:
-        self.active[position] = last
-        # position is the low 32 bits of the meta slot
-        self.auction_meta[last] = self.auction_meta[last] >> 32 << 32 | position
-    self.auction_meta[auction_id] = 0
-    self.auction_debt[auction_id] = 0
-    self.auction_lot_top[auction_id] = 0
+def _claim_slot() -> uint256:
+    # the lowest free slot, marked running
+    for w: uint256 in range(RUNNING_WORDS):
+        word: uint256 = self.running[w]
+        if word != max_value(uint256):
+            # the lowest zero bit of word, isolated: a power of two
+            bit: uint256 = ~word & unsafe_add(word, 1)
+            self.running[w] = word | bit
+            return w << 8 | self._log2(bit)
+    raise "auction: too many running"
+
+
+@pure
+@internal
+def _log2(x: uint256) -> uint256:
+    # x is a power of two: its exponent, by halving the search range
+    n: uint256 = 0
+    y: uint256 = x
+    for s: uint256 in [128, 64, 32, 16, 8, 4, 2, 1]:
+        if y >> s != 0:
+            y >>= s
+            n += s
+    return n
+
+
+@internal
+def _remove(auction_id: uint256, slot: uint256):
+    # free the slot; its words stay non-zero (next generation, stale values) for the next auction
+    self.running[slot >> 8] &= ~(1 << (slot & 255))
+    self.auction_meta[slot] = ((auction_id - 1) >> SLOT_BITS) + 1
 
 
 @view
 @internal
 def _load(auction_id: uint256) -> Auction:
-    meta: uint256 = self.auction_meta[auction_id]
-    lot_top: uint256 = self.auction_lot_top[auction_id]
-    debt: uint256 = self.auction_debt[auction_id]
+    # an id names its slot and the slot's generation; anything else is no running auction
+    if auction_id == 0 or auction_id > (MAX_GENERATION << SLOT_BITS):
+        return empty(Auction)
+    slot: uint256 = (auction_id - 1) & (MAX_ACTIVE - 1)
+    meta: uint256 = self.auction_meta[slot]
+    if meta >> 96 == 0 or meta & MAX_GENERATION != (auction_id - 1) >> SLOT_BITS:
+        return empty(Auction)
+    lot_top: uint256 = self.auction_lot_top[slot]
+    debt: uint256 = self.auction_debt[slot]
     return Auction(
-        position=meta & (2**32 - 1),
+        position=slot,
         debt=debt & DEBT_MASK,
         lot=lot_top >> 128,
         owner=convert(convert(meta >> 96, uint160), address),
@@ -801,14 +878,14 @@ def _load(auction_id: uint256) -> Auction:
 
 @internal
 def _store(auction_id: uint256, auction: Auction):
-    # position < MAX_ACTIVE and started (a timestamp) < 2**64: both fit their fields
-    self.auction_meta[auction_id] = (
+    # started (a timestamp) < 2**64 and the generation < 2**32: both fit their fields
+    self.auction_meta[auction.position] = (
         convert(convert(auction.owner, uint160), uint256) << 96
         | auction.started << 32
-        | auction.position
+        | (auction_id - 1) >> SLOT_BITS
     )
-    self.auction_debt[auction_id] = self._pack_debt(auction)
-    self.auction_lot_top[auction_id] = auction.lot << 128 | auction.top
+    self.auction_debt[auction.position] = self._pack_debt(auction)
+    self.auction_lot_top[auction.position] = auction.lot << 128 | auction.top
 
 
 @pure

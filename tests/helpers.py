@@ -12,6 +12,18 @@ def ceil_div(x: int, y: int) -> int:
     return -(-x // y)
 
 
+def started_auction(system, auction: str) -> int:
+    """The id of the auction `auction` started in the last transaction (its `Started` event; ids
+    name a storage slot and its generation, so they are not the count of auctions started)."""
+    ids = [
+        args["auction_id"]
+        for addr, name, args in events(system)
+        if (addr, name) == (auction, "Started")
+    ]
+    assert len(ids) == 1, f"{len(ids)} auctions started"
+    return ids[0]
+
+
 def heal(system, amount: int) -> None:
     """The stranger heals the Backstop: its unsettled proceeds, `amount` [rad] (what finished
     auctions raised to cover their seized debt, and what the fund, pool and redistribution layers

@@ -15,6 +15,9 @@ WAD_TO_RAY = 10**9
 # circuit-breaker levels (`stopped`), as in DutchAuction.vy
 NOT_STOPPED, STOP_STARTS, STOP_RESETS, STOP_TAKES = 0, 1, 2, 3
 MAX_ACTIVE = 1024
+# an auction id names its storage slot and the slot's generation: (generation << 10 | slot) + 1
+SLOT_BITS = 10
+MAX_GENERATION = 2**32 - 1
 MAX_BUFFER = 10 * RAY
 MAX_REWARD_RATE = WAD // 10
 # the contract packs lot and top into 128-bit halves of a slot
@@ -26,13 +29,18 @@ DEBT_MASK = 2**200 - 1
 BUDGET_UNIT = 2**144
 
 
+def _slot(auction_id: int) -> int:
+    """The storage slot an auction id names."""
+    return (auction_id - 1) & (MAX_ACTIVE - 1)
+
+
 def _whole_units(budget: int) -> int:
     """The budget as the contract stores it: rounded down to a multiple of BUDGET_UNIT [rad]."""
     return budget // BUDGET_UNIT * BUDGET_UNIT
 
 
 class Auction(NamedTuple):
-    position: int = 0
+    position: int = 0  # the auction's storage slot
     debt: int = 0  # rad
     lot: int = 0  # wad
     owner: str = ZERO_ADDRESS
@@ -72,7 +80,15 @@ class DutchAuction(Authorized):
         self.stopped = NOT_STOPPED
         self.count = 0
         self.auctions = self.storage(Auction())
-        self.active: tuple[int, ...] = ()  # replaced whole on change (journaled as one attribute)
+        # ids of the running auctions in the order of their slots; replaced whole on change
+        # (journaled as one attribute)
+        self.active: tuple[int, ...] = ()
+        # slot -> the generation its next auction gets (the contract keeps it in a freed slot's
+        # meta word)
+        self.generations = self.storage(0)
+        # the id the last `start` returned (the model's convenience, not contract state: the
+        # contract returns it and logs it in `Started`)
+        self.latest = 0
         self._locked = False
         self._init_auth(deployer)
 
@@ -155,17 +171,22 @@ class DutchAuction(Authorized):
             require(lot != 0, "auction: zero lot")
             require(owner != ZERO_ADDRESS, "auction: zero owner")
             require(len(self.active) < MAX_ACTIVE, "auction: too many running")
-            auction_id = self.count + 1
-            self.count = auction_id
+            # the lowest free slot
+            slot = _slot(self.next_id())
+            generation = self.generations[slot]
+            require(generation < MAX_GENERATION, "auction: slot worn out")
+            auction_id = (generation << SLOT_BITS | slot) + 1
+            self.count += 1
             top = self._start_price()
             require(
                 lot <= MAX_FIELD and top <= MAX_FIELD and debt <= DEBT_MASK,
                 "auction: value too large",
             )
-            self.active = self.active + (auction_id,)
+            self.active = tuple(sorted(self.active + (auction_id,), key=_slot))
+            self.latest = auction_id
             reward, budget = self._pay_reward(debt, lot, top, keeper, MAX_UINT256)
             self.auctions[auction_id] = Auction(
-                len(self.active) - 1, debt, lot, owner, self.now, top, _whole_units(budget)
+                slot, debt, lot, owner, self.now, top, _whole_units(budget)
             )
             self.log(
                 "Started",
@@ -357,6 +378,22 @@ class DutchAuction(Authorized):
     def active_auctions(self) -> list[int]:
         return list(self.active)
 
+    def next_id(self) -> int:
+        if len(self.active) == MAX_ACTIVE:
+            return 0
+        used = {_slot(i) for i in self.active}
+        slot = next(i for i in range(MAX_ACTIVE) if i not in used)
+        return (self.generations[slot] << SLOT_BITS | slot) + 1
+
+    def ids(self) -> list[int]:
+        """Every id started so far, ascending (finished ones and running ones)."""
+        finished = [
+            (generation << SLOT_BITS | slot) + 1
+            for slot, used in self.generations.items()
+            for generation in range(used)
+        ]
+        return sorted(finished + list(self.active))
+
     def active_count(self) -> int:
         return len(self.active)
 
@@ -413,11 +450,7 @@ class DutchAuction(Authorized):
             self.engine.create_unbacked(self.address, self.backstop, keeper, reward)
         return reward, limit - reward
 
-    def _remove(self, auction_id: int, position: int) -> None:
-        active = list(self.active)
-        last = active.pop()
-        if last != auction_id:
-            active[position] = last
-            self.auctions[last] = self.auctions[last]._replace(position=position)
-        self.active = tuple(active)
+    def _remove(self, auction_id: int, slot: int) -> None:
+        self.active = tuple(i for i in self.active if i != auction_id)
+        self.generations[slot] = ((auction_id - 1) >> SLOT_BITS) + 1
         self.auctions[auction_id] = Auction()

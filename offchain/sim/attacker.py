@@ -100,7 +100,7 @@ class TypeSeen:
     free_collateral: int  # the attacker's, in the engine [wad]
     vault_collateral: int  # wad
     vault_debt: int  # normalized [wad]
-    auction_count: int
+    next_auction_id: int  # the id the type's next auction gets
     auctions: tuple[AuctionSeen, ...]
     auction_duration: int  # seconds until a reset is needed
     current_price: int  # the oracle's [wad]
@@ -171,7 +171,7 @@ def _self_liquidation(view: AttackerView, t: TypeSeen, buy_back: bool = True) ->
             Move(
                 t.auction,
                 "take",
-                (t.auction_count + 1, Affordable(t.auction_count + 1), ANY_PRICE, a, b""),
+                (t.next_auction_id, Affordable(t.next_auction_id), ANY_PRICE, a, b""),
                 wait=t.auction_duration // 2,
             )
         )
@@ -348,7 +348,7 @@ def observe_attacker(
                 free_collateral=engine.collateral[(t.type_id, attacker)],
                 vault_collateral=vault.collateral,
                 vault_debt=vault.normalized_debt,
-                auction_count=auction.count,
+                next_auction_id=auction.next_id(),
                 auctions=tuple(seen),
                 auction_duration=auction.max_duration,
                 current_price=oracle.current_price,

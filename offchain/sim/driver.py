@@ -739,22 +739,25 @@ class Simulation:
     def _full_state(self) -> None:
         d = self.deployment
         counts = self.read(
-            [(t.auction, "count", ()) for t in d.types.values()]
-            + [
+            [
                 (d.stability_pool, "charge_count", ()),
                 (d.debt_auction, "count", ()),
                 (d.surplus_auction, "count", ()),
                 (d.backstop, "loss_count", ()),
             ]
         )
-        n = len(d.types)
         keys = StateKeys(
             tuple(self.actors.roles().values()),
-            tuple((name, tuple(range(1, counts[j] + 1))) for j, name in enumerate(d.types)),
-            tuple(range(1, counts[n] + 1)),
-            tuple(range(1, counts[n + 1] + 1)),
-            tuple(range(1, counts[n + 2] + 1)),
-            tuple(range(1, counts[n + 3] + 1)),
+            # auction ids name a slot and its generation: the ids started are those of the loss
+            # events opened (one per liquidation; the simulation liquidates its one type)
+            tuple(
+                (name, tuple(sorted(self.ledger.losses)) if t is self.type_ else ())
+                for name, t in d.types.items()
+            ),
+            tuple(range(1, counts[0] + 1)),
+            tuple(range(1, counts[1] + 1)),
+            tuple(range(1, counts[2] + 1)),
+            tuple(range(1, counts[3] + 1)),
             tuple(p.owner for p in self.plans) + ((self.flash_taker,) if self.flash_taker else ()),
         )
         # (a full read is large and never repeats exactly: a chain need not keep its encoding)

@@ -35,9 +35,7 @@ class StateKeys:
 
 
 def state_keys(model: ModelBackend, d: Deployment, accounts: Iterable[str]) -> StateKeys:
-    ids = tuple(
-        (name, tuple(range(1, model.contract(t.auction).count + 1))) for name, t in d.types.items()
-    )
+    ids = tuple((name, tuple(model.contract(t.auction).ids())) for name, t in d.types.items())
     return StateKeys(
         tuple(accounts),
         ids,
@@ -160,6 +158,7 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
             "stopped",
             "count",
             "active_count",
+            "next_id",
         ):
             add(f"auction[{name}].{var}", t.auction, var)
         for auction_id in ids.get(name, ()):

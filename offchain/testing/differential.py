@@ -576,7 +576,8 @@ class Differential(RuleBasedStateMachine):
             return
         if wait:
             self.s.warp(wait)
-        auction_id = auction.active[-1]
+        # the auction just started if there is one, else the one in the highest slot
+        auction_id = auction.latest if auction.latest in auction.active else auction.active[-1]
         a = auction.auctions[auction_id]
         if auction._needs_reset(a):
             return
@@ -1562,7 +1563,7 @@ class Differential(RuleBasedStateMachine):
             return None
         count = auction.count
         self.act(self.s.d.liquidator, "liquidate", self.r.keeper, t.type_id, user, self.r.keeper)
-        return auction.count if auction.count > count else None
+        return auction.latest if auction.count > count else None
 
     def _reset_edge_story(self, name, user_i, frac):
         """A slow curve, still above max_drop when the devnet's max_duration (8,400 s) ends: a

@@ -21,7 +21,7 @@ from fractions import Fraction
 
 import pytest
 from eth_abi import encode as abi_encode
-from helpers import ceil_div, heal
+from helpers import ceil_div, heal, started_auction
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS, Role
@@ -132,7 +132,7 @@ def _liquidate(system, t, owner) -> int:
     system.tx(
         system.d.liquidator, "liquidate", system.roles.keeper, t.type_id, owner, system.roles.keeper
     )
-    return _read(system, t.auction, "count")
+    return started_auction(system, t.auction)
 
 
 def _eth_auction(
@@ -1260,29 +1260,46 @@ def test_take__sells_out_with_debt_left__finishes_with_debt_unraised(system):
     assert _read(system, t.auction, "active_count") == 0
 
 
-def test_active_auctions__finishing_one__moves_the_last_into_its_place(system):
-    """Three auctions [1, 2, 3]; finishing 1 moves 3 to position 0: [3, 2]; finishing 3 leaves [2].
+def test_active_auctions__a_finished_auctions_slot__is_reused_under_a_new_id(system):
+    """Three auctions [1, 2, 3] hold slots 0, 1, 2; finishing 1 frees slot 0 and the next auction
+    takes it in its second generation, id (1 << 10 | 0) + 1 = 1025: [1025, 2, 3]. The old id names
+    no auction any more (take reverts; it is not confused with 1025), and 1025 is a loss event of
+    its own in the Backstop. Finishing 1025 frees slot 0 again; the next is 2049.
     Money flow: the taker buys each finished auction's debt's worth at 1,800."""
     r, t = system.roles, system.eth
-    owners = [r.borrower, r.stranger, r.governance]
+    owners = [r.borrower, r.stranger, r.governance, r.keeper, r.feeder]
     for owner in owners:
         system.open_vault(owner, ETH, 10 * WAD, 13_000 * WAD)
     _crash(system, t, 1_500 * WAD)
-    assert [_liquidate(system, t, owner) for owner in owners] == [1, 2, 3]
+    assert [_liquidate(system, t, owner) for owner in owners[:3]] == [1, 2, 3]
     assert _read(system, t.auction, "active_auctions") == (1, 2, 3)
     assert [_auction(system, t, i)[0] for i in (1, 2, 3)] == [0, 1, 2]
-    _fund_taker(system, r.other, 50_000 * RAD, [t.auction])
+    _fund_taker(system, r.other, 100_000 * RAD, [t.auction])
 
     system.tx(t.auction, "take", r.other, 1, 10 * WAD, 1_800 * RAY, r.other, b"")
-    assert _read(system, t.auction, "active_auctions") == (3, 2)
+    assert _read(system, t.auction, "active_auctions") == (2, 3)
     assert _read(system, t.auction, "active_count") == 2
-    assert [_auction(system, t, i)[0] for i in (3, 2)] == [0, 1]
     assert _auction(system, t, 1) == NO_AUCTION
+    assert _read(system, t.auction, "count") == 3
 
-    system.tx(t.auction, "take", r.other, 3, 10 * WAD, 1_800 * RAY, r.other, b"")
-    assert _read(system, t.auction, "active_auctions") == (2,)
-    assert _auction(system, t, 2)[0] == 0
-    assert _auction(system, t, 2)[3] == r.stranger
+    assert _liquidate(system, t, owners[3]) == 1025
+    assert _read(system, t.auction, "count") == 4
+    assert _read(system, t.auction, "active_auctions") == (1025, 2, 3)
+    assert _read(system, t.auction, "active_count") == 3
+    assert _auction(system, t, 1025)[0] == 0
+    assert _auction(system, t, 1025)[3] == r.keeper
+    assert _auction(system, t, 1) == NO_AUCTION
+    with reverts("auction: not running"):
+        system.tx(t.auction, "take", r.other, 1, 10 * WAD, 1_800 * RAY, r.other, b"")
+    assert _loss(system, t, 1)[3] == 3  # done
+    assert _loss(system, t, 1025)[3] == 1  # running
+
+    system.tx(t.auction, "take", r.other, 1025, 10 * WAD, 1_800 * RAY, r.other, b"")
+    assert _read(system, t.auction, "active_auctions") == (2, 3)
+    assert _liquidate(system, t, owners[4]) == 2049
+    assert _read(system, t.auction, "active_auctions") == (2049, 2, 3)
+    for stale in (1, 1025, 1 << 42, 0):
+        assert _auction(system, t, stale) == NO_AUCTION
 
 
 # ================================================================ reset

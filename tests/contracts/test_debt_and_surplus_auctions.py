@@ -15,7 +15,7 @@ debt) and their governance tokens from governance, the token's owner and a minte
 from __future__ import annotations
 
 import pytest
-from helpers import heal
+from helpers import heal, started_auction
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS, Role
@@ -153,7 +153,7 @@ def _loss_to_debt_auction(system) -> int:
     system.open_vault(r.borrower, ETH, 10 * WAD, 13_000 * WAD)
     _crash(system, t, 1_000 * WAD)
     system.tx(system.d.liquidator, "liquidate", r.keeper, t.type_id, r.borrower, r.keeper)
-    auction_id = _read(system, t.auction, "count")
+    auction_id = started_auction(system, t.auction)
     debt = 13_000 * WAD * _rate(system, t)
     loss = debt - 12_000 * RAD
     assert 1_000 * RAD < loss < 1_001 * RAD

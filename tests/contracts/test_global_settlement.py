@@ -26,7 +26,7 @@ from __future__ import annotations
 from fractions import Fraction
 
 import pytest
-from helpers import ceil_div, heal
+from helpers import ceil_div, heal, started_auction
 
 from offchain.model.backstop import DEBT_AUCTION, FUND, POOL, REDISTRIBUTION, SETTLEMENT
 from offchain.model.fixed_point import RAD, RAY, WAD
@@ -136,7 +136,7 @@ def _liquidate(system, t, owner) -> int:
     system.tx(
         system.d.liquidator, "liquidate", system.roles.keeper, t.type_id, owner, system.roles.keeper
     )
-    return _read(system, t.auction, "count")
+    return started_auction(system, t.auction)
 
 
 def _take(system, taker, t, auction_id, amount, max_price) -> None:

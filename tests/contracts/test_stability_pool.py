@@ -27,6 +27,7 @@ from __future__ import annotations
 import copy
 
 from eth_abi import decode as abi_decode
+from helpers import started_auction
 
 from offchain.model.backstop import DEBT_AUCTION, FUND, POOL, REDISTRIBUTION
 from offchain.model.fixed_point import RAD, RAY, WAD
@@ -137,7 +138,7 @@ def _crash_and_liquidate(system, owners) -> tuple[list[int], int]:
     ids = []
     for owner in owners:
         system.tx(d.liquidator, "liquidate", r.keeper, t.type_id, owner, r.keeper)
-        ids.append(_read(system, t.auction, "count"))
+        ids.append(started_auction(system, t.auction))
         assert _named(system, "LossOpened")[0][2]["debt"] == VAULT_DEBT * rate
     assert _backstop(system, "open_losses") == open_before + len(owners)
     loss = VAULT_DEBT * rate - SOLD_FOR

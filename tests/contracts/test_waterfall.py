@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
-from helpers import ceil_div, heal
+from helpers import ceil_div, heal, started_auction
 
 from offchain.model.backstop import (
     CLOSED,
@@ -173,7 +173,7 @@ def _liquidate_borrower(system, vaults=()) -> LossEvent:
     # one second of fees accrued at deployment (set_multiplier charges the base fee first)
     assert RAY < rate < RAY + RAY // 10**9
     system.tx(system.d.liquidator, "liquidate", r.keeper, t.type_id, r.borrower, r.keeper)
-    event = LossEvent(t.type_id, t.auction, _read(system, t.auction, "count"), system.now, rate)
+    event = LossEvent(t.type_id, t.auction, started_auction(system, t.auction), system.now, rate)
     assert 1_120 * RAD < event.loss < 1_121 * RAD
     opened = [
         args
@@ -641,7 +641,8 @@ def test_cover__redistribution_only__rate_rises_and_near_line_vault_can_be_liqui
         {
             "collateral_type": t,
             "auction": event.auction,
-            "auction_id": 2,
+            # the first auction's slot, in its second generation: (1 << 10 | 0) + 1
+            "auction_id": 1025,
             "debt": near_debt,
             "to_raise": ceil_div(near_debt * 113, 100),
         }

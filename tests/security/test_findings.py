@@ -20,6 +20,7 @@ import tomllib
 import pytest
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
+from helpers import started_auction
 
 from offchain.backends import (
     ANVIL_ACCOUNTS,
@@ -82,7 +83,7 @@ def _liquidate(system, t, owner) -> int:
     """The keeper liquidates `owner`'s vault of `t`; returns the auction's id."""
     r = system.roles
     system.tx(system.d.liquidator, "liquidate", r.keeper, t.type_id, owner, r.keeper)
-    return read(system, t.auction, "count")
+    return started_auction(system, t.auction)
 
 
 def holdings_value(system, actor: str, t, market_price: int) -> int:
@@ -143,7 +144,7 @@ def _f01_farming(system, reviewed_dust: bool) -> None:
         stable_0 = _stable(system, attacker)
         system.tx(d.liquidator, "liquidate", attacker, t.type_id, attacker, attacker)
         reward = _stable(system, attacker) - stable_0
-        auction_id = read(system, t.auction, "count")
+        auction_id = started_auction(system, t.auction)
         debt = read(system, t.auction, "auctions", auction_id)[1]
         income = debt - -(-debt * WAD // penalty)
         # the old contract paid 300 + 0.1% here, against an income of 13 at dust 100
@@ -178,7 +179,7 @@ def _f01_resets(system) -> None:
     move_prices(system, [(t, 1_400 * WAD)])
     unattributed_0 = read(system, d.backstop, "unattributed_debt")
     system.tx(d.liquidator, "liquidate", attacker, t.type_id, attacker, attacker)
-    auction_id = read(system, t.auction, "count")
+    auction_id = started_auction(system, t.auction)
     debt = read(system, t.auction, "auctions", auction_id)[1]
     income = debt - div_up(debt * WAD, penalty)
     rewards = [e.args["reward"] for e in system.events if e.name == "Started"]
