@@ -110,10 +110,11 @@ liquidator: public(immutable(ILiquidator))
 # who takes the proceeds (close_loss) and owes keeper rewards
 backstop: public(immutable(IBackstop))
 
-# the price source for start prices
-oracle: public(IPriceOracle)
-# start price = oracle price x buffer [ray], >= 1 ray
-buffer: public(uint256)
+# what every start and reset reads, in one slot: the start-price buffer [ray] << 160 | the price
+# oracle; the views oracle() and buffer() unpack it:
+# - the oracle gives start prices;
+# - start price = oracle price x buffer, 1 ray <= buffer <= 10 ray < 2**96
+price_source: uint256
 # what every take and reset reads, in one slot: the circuit breaker level (stopped) << 248 |
 # the keeper reward rate [wad] << 160 | max_duration [seconds] << 96 | max_drop [ray]; the views
 # stopped(), reward_rate(), max_duration() and max_drop() unpack it:
@@ -126,8 +127,6 @@ reward_flat: public(uint256)
 min_auction: public(uint256)
 # how the price falls: kind << 248 | duration << 184 | step << 120 | cut (one slot, read by every take)
 packed_curve: uint256
-# auctions started so far
-count: public(uint256)
 # A running auction occupies one of MAX_ACTIVE storage slots, packed into three words (six would
 # cost 66k more gas to start one). Its id names the slot and the slot's generation:
 # id = (generation << SLOT_BITS | slot) + 1, so ids are unique for ever (the Backstop keys loss
@@ -237,10 +236,9 @@ def __init__(
     collateral_type = collateral_type_
     liquidator = liquidator_
     backstop = backstop_
-    self.oracle = oracle_
     # proceeds wait here until an auction finishes; the Backstop then takes them (close_loss)
     extcall engine_.allow(backstop_.address)
-    self.buffer = constants.RAY
+    self.price_source = constants.RAY << 160 | convert(convert(oracle_.address, uint160), uint256)
     self.packed_limits = self._pack_limits(NOT_STOPPED, 0, 3600, 0)
     self.packed_curve = self._pack_curve(
         price_curves.Curve(kind=price_curves.LINEAR, duration=3600, step=0, cut=0)
@@ -274,7 +272,7 @@ def set_parameters(
     assert max_duration < 2**64, "auction: max duration too large"
     assert max_drop < constants.RAY, "auction: max drop not below 1"
     assert reward_rate <= MAX_REWARD_RATE, "auction: reward rate above 10%"
-    self.buffer = buffer
+    self.price_source = buffer << 160 | self.price_source & (2**160 - 1)
     self.packed_limits = self._pack_limits(
         self.packed_limits >> 248, reward_rate, max_duration, max_drop
     )
@@ -311,7 +309,9 @@ def set_oracle(oracle: IPriceOracle):
     """
     auth._check_authorized()
     assert oracle.address != empty(address), "auction: zero oracle"
-    self.oracle = oracle
+    self.price_source = (
+        self.price_source >> 160 << 160 | convert(convert(oracle.address, uint160), uint256)
+    )
     log OracleSet(oracle=oracle.address)
 
 
@@ -363,7 +363,6 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
     generation: uint256 = self.auction_meta[slot]
     assert generation < MAX_GENERATION, "auction: slot worn out"
     auction_id: uint256 = (generation << SLOT_BITS | slot) + 1
-    self.count += 1
     top: uint256 = self._start_price()
     assert (lot <= MAX_FIELD and top <= MAX_FIELD and debt <= DEBT_MASK), "auction: value too large"
     reward: uint256 = 0
@@ -578,6 +577,26 @@ def cancel(auction_id: uint256) -> uint256:
 
 @view
 @external
+def oracle() -> IPriceOracle:
+    """
+    @notice The price oracle start prices come from.
+    @return The oracle.
+    """
+    return IPriceOracle(convert(convert(self.price_source & (2**160 - 1), uint160), address))
+
+
+@view
+@external
+def buffer() -> uint256:
+    """
+    @notice Start price = oracle price x buffer.
+    @return [ray], between 1 and 10 ray.
+    """
+    return self.price_source >> 160
+
+
+@view
+@external
 def stopped() -> uint256:
     """
     @notice The circuit breaker: 0 = running, 1 = no new auctions, 2 = also no resets, 3 = also
@@ -730,10 +749,12 @@ def status(auction_id: uint256) -> (bool, uint256, uint256, uint256):
 def _start_price() -> uint256:
     price: uint256 = 0
     valid: bool = False
-    price, valid = staticcall self.oracle.peek()
+    source: uint256 = self.price_source
+    oracle: IPriceOracle = IPriceOracle(convert(convert(source & (2**160 - 1), uint160), address))
+    price, valid = staticcall oracle.peek()
     assert valid, "auction: invalid price"
     # rounds up, as every price here
-    return fixed_point.rmul_up(price * constants.WAD_TO_RAY, self.buffer)
+    return fixed_point.rmul_up(price * constants.WAD_TO_RAY, source >> 160)
 
 
 @view

@@ -42,20 +42,35 @@ MAX_PENALTY: constant(uint256) = 2 * constants.WAD
 MAX_BATCH: constant(uint256) = 100
 # the highest cap on debt in auction: 1e12 stablecoin [rad] (room * WAD must not overflow)
 MAX_CAP: constant(uint256) = 10**57
+# `limits`' top bit: live
+LIVE_BIT: constant(uint256) = 1 << 255
 
 # the ledger
 engine: public(immutable(IVaultEngine))
 # who takes on seized debt
 backstop: public(immutable(IBackstop))
 
-# false once shut down (global settlement)
-live: public(bool)
-# cap on all debt in auction (incl. penalties) [rad]
-max_debt_in_auction: public(uint256)
+# what every liquidation reads, in one slot: live (false once shut down: global settlement) << 255
+# | the cap on all debt in auction (incl. penalties) [rad], at most MAX_CAP < 2**190; the views
+# live() and max_debt_in_auction() unpack it
+limits: uint256
 # all debt in auction now [rad]
 debt_in_auction: public(uint256)
+
+
+# a type's liquidation configuration as stored: its auction and penalty share a slot (the view
+# `types` returns ILiquidator.TypeConfig)
+struct TypeSlots:
+    # penalty [wad] (at most 2 wad < 2**96) << 160 | the type's DutchAuction
+    auction_penalty: uint256
+    # cap on this type's debt in auction (incl. penalty) [rad]
+    max_debt_in_auction: uint256
+    # this type's debt in auction now [rad]
+    debt_in_auction: uint256
+
+
 # collateral type -> liquidation configuration
-types: public(HashMap[bytes32, ILiquidator.TypeConfig])
+type_slots: HashMap[bytes32, TypeSlots]
 
 
 event MaxDebtInAuctionSet:
@@ -96,7 +111,7 @@ def __init__(engine_: IVaultEngine, backstop_: IBackstop):
     """
     engine = engine_
     backstop = backstop_
-    self.live = True
+    self.limits = LIVE_BIT
     auth.__init__(auth.DEBT_IN_AUCTION | auth.SHUTDOWN)
 
 
@@ -108,7 +123,7 @@ def set_max_debt_in_auction(amount: uint256):
     """
     auth._check_authorized()
     assert amount <= MAX_CAP, "liquidator: cap too large"
-    self.max_debt_in_auction = amount
+    self.limits = self.limits & LIVE_BIT | amount
     log MaxDebtInAuctionSet(amount=amount)
 
 
@@ -132,11 +147,10 @@ def configure_type(
     assert penalty >= constants.WAD, "liquidator: penalty below 1"
     assert penalty <= MAX_PENALTY, "liquidator: penalty above 2"
     assert max_debt_in_auction <= MAX_CAP, "liquidator: cap too large"
-    self.types[collateral_type] = ILiquidator.TypeConfig(
-        auction=auction,
-        penalty=penalty,
+    self.type_slots[collateral_type] = TypeSlots(
+        auction_penalty=penalty << 160 | convert(convert(auction, uint160), uint256),
         max_debt_in_auction=max_debt_in_auction,
-        debt_in_auction=self.types[collateral_type].debt_in_auction,
+        debt_in_auction=self.type_slots[collateral_type].debt_in_auction,
     )
     log TypeConfigured(
         collateral_type=collateral_type,
@@ -152,7 +166,7 @@ def shutdown():
     @notice Stop all new liquidations (global settlement).
     """
     auth._check_role(auth.SHUTDOWN)
-    self.live = False
+    self.limits = self.limits & (LIVE_BIT - 1)
     log Shutdown(caller=msg.sender)
 
 
@@ -166,7 +180,7 @@ def liquidate(collateral_type: bytes32, owner: address, keeper: address) -> uint
     @param keeper Who receives the keeper reward.
     @return The id of the auction started.
     """
-    assert self.live, "liquidator: not live"
+    assert self.limits >= LIVE_BIT, "liquidator: not live"
     ctype: IVaultEngine.CollateralType = staticcall engine.collateral_types(collateral_type)
     return self._liquidate(collateral_type, ctype, owner, keeper, True)
 
@@ -185,7 +199,7 @@ def liquidate_many(
     @param keeper Who receives the keeper rewards.
     @return How many vaults were liquidated.
     """
-    assert self.live, "liquidator: not live"
+    assert self.limits >= LIVE_BIT, "liquidator: not live"
     ctype: IVaultEngine.CollateralType = staticcall engine.collateral_types(collateral_type)
     count: uint256 = 0
     for owner: address in owners:
@@ -207,7 +221,7 @@ def _liquidate(
          batch (seizing changes only the type's normalized debt, which is not used here).
          With `strict`, every reason not to liquidate reverts; without, it returns 0.
     """
-    config: ILiquidator.TypeConfig = self.types[collateral_type]
+    config: ILiquidator.TypeConfig = self._type_config(collateral_type)
     assert config.auction != empty(address), "liquidator: type not configured"
     assert ctype.safe_price != 0, "liquidator: no valid price"
     vault: IVaultEngine.Vault = staticcall engine.vaults(collateral_type, owner)
@@ -217,8 +231,9 @@ def _liquidate(
     ):
         assert not strict, "liquidator: vault is safe"
         return 0
+    max_debt_in_auction: uint256 = self.limits & (LIVE_BIT - 1)
     if (
-        self.max_debt_in_auction <= self.debt_in_auction
+        max_debt_in_auction <= self.debt_in_auction
         or config.max_debt_in_auction <= config.debt_in_auction
     ):
         assert not strict, "liquidator: debt in auction at cap"
@@ -228,7 +243,7 @@ def _liquidate(
         return 0
     # both differences are positive (checked just above)
     room: uint256 = min(
-        unsafe_sub(self.max_debt_in_auction, self.debt_in_auction),
+        unsafe_sub(max_debt_in_auction, self.debt_in_auction),
         unsafe_sub(config.max_debt_in_auction, config.debt_in_auction),
     )
     # rounds down: never seize more debt than the room allows (penalty included)
@@ -265,7 +280,7 @@ def _liquidate(
     # rounds up: the penalty is never under-charged
     to_raise: uint256 = fixed_point.div_up(debt * config.penalty, constants.WAD)
     self.debt_in_auction += to_raise
-    self.types[collateral_type].debt_in_auction = config.debt_in_auction + to_raise
+    self.type_slots[collateral_type].debt_in_auction = config.debt_in_auction + to_raise
     auction_id: uint256 = extcall IDutchAuction(config.auction).start(
         to_raise, seized_collateral, owner, keeper
     )
@@ -292,7 +307,7 @@ def remove_debt_in_auction(collateral_type: bytes32, amount: uint256):
     """
     auth._check_role(auth.DEBT_IN_AUCTION)
     self.debt_in_auction -= amount
-    self.types[collateral_type].debt_in_auction -= amount
+    self.type_slots[collateral_type].debt_in_auction -= amount
     log DebtInAuctionRemoved(collateral_type=collateral_type, amount=amount)
 
 
@@ -304,4 +319,47 @@ def penalty(collateral_type: bytes32) -> uint256:
             the auctions' reward bound.
     @param collateral_type The type.
     """
-    return self.types[collateral_type].penalty
+    return self.type_slots[collateral_type].auction_penalty >> 160
+
+
+@view
+@external
+def types(collateral_type: bytes32) -> ILiquidator.TypeConfig:
+    """
+    @notice A type's liquidation configuration.
+    @param collateral_type The type.
+    @return (auction, penalty [wad], max_debt_in_auction [rad], debt_in_auction [rad]).
+    """
+    return self._type_config(collateral_type)
+
+
+@view
+@external
+def live() -> bool:
+    """
+    @notice False once shut down (global settlement).
+    @return Whether liquidations may start.
+    """
+    return self.limits >= LIVE_BIT
+
+
+@view
+@external
+def max_debt_in_auction() -> uint256:
+    """
+    @notice The cap on all debt in auction (incl. penalties).
+    @return [rad].
+    """
+    return self.limits & (LIVE_BIT - 1)
+
+
+@view
+@internal
+def _type_config(collateral_type: bytes32) -> ILiquidator.TypeConfig:
+    slots: TypeSlots = self.type_slots[collateral_type]
+    return ILiquidator.TypeConfig(
+        auction=convert(convert(slots.auction_penalty & (2**160 - 1), uint160), address),
+        penalty=slots.auction_penalty >> 160,
+        max_debt_in_auction=slots.max_debt_in_auction,
+        debt_in_auction=slots.debt_in_auction,
+    )

@@ -17,6 +17,8 @@ from offchain.model.state import Event
 _READER_ADDRESS = "0x00000000000000000000000000000000000BA7C4"
 _ERROR_SELECTOR = keccak(text="Error(string)")[:4]
 _READ_SELECTOR = keccak(text="read((address,bytes)[])")[:4]
+# the BatchReader returns at most this many bytes of each result (contracts/BatchReader.vy)
+READ_RESULT = 256
 
 
 @dataclass
@@ -29,6 +31,19 @@ class _Function:
 
     def __post_init__(self) -> None:
         self.decode: Callable[[bytes], Any] = self.decoder or _return_decoder(self.outputs)
+        self.read_decode = self.decode
+        if any("[" in t or t in ("bytes", "string") for t in self.outputs):
+            # a dynamic result read through the BatchReader is cut at READ_RESULT bytes, and
+            # eth_abi would pad what is missing with zeros: refuse any result that may be cut
+            self.read_decode = self._whole_read
+
+    def _whole_read(self, data: bytes) -> Any:
+        if len(data) >= READ_RESULT:
+            raise ValueError(
+                f"a {self.outputs} result of {len(data)} bytes may be cut short by the "
+                f"BatchReader (at most {READ_RESULT}): read it with call()"
+            )
+        return self.decode(data)
 
 
 def _word_reader(abi_type: str) -> Callable[[bytes], Any] | None:

@@ -227,7 +227,7 @@ class ChainBackend(ContractAbi):
                 ],
             )
             results = _decode_results(bytes.fromhex(raw[2:]))
-            out.extend(fn.decode(result) for fn, result in zip(fns, results))
+            out.extend(fn.read_decode(result) for fn, result in zip(fns, results))
         return out
 
     def view(self, address: str, function: str, *args: Any) -> Any:

@@ -271,7 +271,7 @@ class RevmBackend(ContractAbi):
             raw = self.evm.message_call(
                 ZERO_ADDRESS, _READER_ADDRESS, data, gas=_READ_GAS, is_static=True
             )
-            out.extend(fn.decode(result) for fn, result in zip(fns, _decode_results(raw)))
+            out.extend(fn.read_decode(result) for fn, result in zip(fns, _decode_results(raw)))
         return out
 
     def view(self, address: str, function: str, *args: Any) -> Any:

@@ -78,7 +78,6 @@ class DutchAuction(Authorized):
         self.min_auction = 0
         self.curve = Curve(price_curves.LINEAR, 3600, 0, 0)
         self.stopped = NOT_STOPPED
-        self.count = 0
         self.auctions = self.storage(Auction())
         # ids of the running auctions in the order of their slots; replaced whole on change
         # (journaled as one attribute)
@@ -176,7 +175,6 @@ class DutchAuction(Authorized):
             generation = self.generations[slot]
             require(generation < MAX_GENERATION, "auction: slot worn out")
             auction_id = (generation << SLOT_BITS | slot) + 1
-            self.count += 1
             top = self._start_price()
             require(
                 lot <= MAX_FIELD and top <= MAX_FIELD and debt <= DEBT_MASK,

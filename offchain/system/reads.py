@@ -156,7 +156,6 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
             "min_auction",
             "curve",
             "stopped",
-            "count",
             "active_count",
             "next_id",
         ):

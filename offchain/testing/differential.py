@@ -1561,9 +1561,9 @@ class Differential(RuleBasedStateMachine):
         self.crash(name, 66)
         if user not in self._unsafe_owners(name):
             return None
-        count = auction.count
+        latest = auction.latest
         self.act(self.s.d.liquidator, "liquidate", self.r.keeper, t.type_id, user, self.r.keeper)
-        return auction.latest if auction.count > count else None
+        return auction.latest if auction.latest != latest else None
 
     def _reset_edge_story(self, name, user_i, frac):
         """A slow curve, still above max_drop when the devnet's max_duration (8,400 s) ends: a

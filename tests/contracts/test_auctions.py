@@ -309,7 +309,9 @@ def test_constructor__wires_immutables_and_safe_defaults(system):
     assert _read(system, fresh, "reward_rate") == _read(system, fresh, "reward_flat") == 0
     assert _read(system, fresh, "curve") == (LINEAR, 3600, 0, 0)
     assert _read(system, fresh, "authorized", r.other)
-    assert _read(system, fresh, "count") == _read(system, fresh, "active_count") == 0
+    assert _read(system, fresh, "active_count") == 0
+    assert _read(system, fresh, "active_auctions") == ()
+    assert _read(system, fresh, "next_id") == 1
 
 
 # ---------------------------------------------------------------- set_parameters
@@ -1280,10 +1282,10 @@ def test_active_auctions__a_finished_auctions_slot__is_reused_under_a_new_id(sys
     assert _read(system, t.auction, "active_auctions") == (2, 3)
     assert _read(system, t.auction, "active_count") == 2
     assert _auction(system, t, 1) == NO_AUCTION
-    assert _read(system, t.auction, "count") == 3
+    assert _read(system, t.auction, "next_id") == 1025
 
     assert _liquidate(system, t, owners[3]) == 1025
-    assert _read(system, t.auction, "count") == 4
+    assert _read(system, t.auction, "next_id") == 4
     assert _read(system, t.auction, "active_auctions") == (1025, 2, 3)
     assert _read(system, t.auction, "active_count") == 3
     assert _auction(system, t, 1025)[0] == 0
@@ -1613,7 +1615,7 @@ def test_take_with_data__callee_reentering_auction_or_liquidator__reverts_withou
         )
     assert _auction(system, t, auction_id) == before
     assert _collateral(system, t, callee) == 0
-    assert _read(system, t.auction, "count") == 1
+    assert _read(system, t.auction, "next_id") == 2
     # the same call by the callee outside any callback
     data = _callback_data(mode, auction_id, t.type_id, r.stranger)
     if mode == TAKE:  # it has not allowed the auction to collect: a reason, from the engine
@@ -1624,7 +1626,7 @@ def test_take_with_data__callee_reentering_auction_or_liquidator__reverts_withou
             system.tx(callee, "act", r.stranger, 0, data)
     else:
         system.tx(callee, "act", r.stranger, 0, data)
-        assert _read(system, t.auction, "count") == 2
+        assert _read(system, t.auction, "next_id") == 3
         assert _auction(system, t, 2)[3] == r.stranger
 
 

@@ -170,7 +170,8 @@ def _auction(system, t, auction_id):
 def _auction_var(system, t, name: str):
     on_chain = system.view(t.auction, name)
     in_model = getattr(system.contract(t.auction), name)
-    assert on_chain == (in_model() if callable(in_model) else in_model)
+    value = in_model() if callable(in_model) else in_model
+    assert on_chain == (tuple(value) if isinstance(value, list) else value)
     return on_chain
 
 
@@ -576,7 +577,8 @@ def test_liquidate__unsafe_vault__seizes_all_opens_loss_event_and_pays_keeper(sy
     income = to_raise - ceil_div(to_raise * WAD, t.config.liquidation_penalty)
     budget = (income - reward) // 2**144 * 2**144
     assert tuple(_auction(system, t, 1)) == (0, to_raise, 10 * WAD, r.borrower, now, top, budget)
-    assert _auction_var(system, t, "count") == 1
+    assert _auction_var(system, t, "active_auctions") == (1,)
+    assert _auction_var(system, t, "next_id") == 2
     # the debt is the Backstop's, attributed to the running event; the reward is bad debt too, of
     # no event
     assert _bad_debt(system, system.d.backstop) == debt + reward
@@ -1139,7 +1141,7 @@ def test_liquidate_many__same_owner_twice__liquidated_once(system):
         == 1
     )
     system.tx(liq, "liquidate_many", r.keeper, t.type_id, [r.borrower, r.borrower], r.keeper)
-    assert _auction_var(system, t, "count") == 1
+    assert _auction_var(system, t, "active_auctions") == (1,)
 
 
 def test_liquidate_many__empty_list__returns_zero_and_does_nothing(system):
@@ -1380,7 +1382,8 @@ def test_liquidate__liquidator_without_open_loss_role__reverts_and_seizes_nothin
         _liquidate(system, r.borrower)
     assert _vault(system, t, r.borrower) == (10 * WAD, 13_000 * WAD)
     assert _bad_debt(system, b) == 0
-    assert _auction_var(system, t, "count") == 0
+    assert _auction_var(system, t, "active_count") == 0
+    assert _auction_var(system, t, "next_id") == 1
     system.tx(b, "grant_role", r.governance, system.d.liquidator, int(Role.OPEN_LOSS))
     _liquidate(system, r.borrower)
     assert _loss(system, t, 1)[3] == RUNNING

@@ -33,7 +33,7 @@ from offchain.backends import (
 from offchain.model.dutch_auction import MAX_ACTIVE
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD, div_up, rmul_up, rpow_up
-from offchain.model.state import Role
+from offchain.model.state import ZERO_ADDRESS, Role
 from offchain.sim.keepers import (
     AuctionView,
     BackstopParams,
@@ -1109,6 +1109,27 @@ def _f11_full_set_on_revm(artifacts: Artifacts) -> None:
     )
     with reverts("auction: too many running"):
         system.tx(d.liquidator, "liquidate", keeper, t.type_id, owners[-1], keeper)
+    # every slot of the four bitmap words holds its first auction: ids 1 .. 1,024, in slot order
+    # (a plain call: the BatchReader's reads stop at 256 bytes of result)
+    running = list(range(1, MAX_ACTIVE + 1))
+    assert list(system.chain.call(t.auction, "active_auctions")) == running
+    assert system.contract(t.auction).active_auctions() == running
+    assert read(system, t.auction, "next_id") == 0
+    # finishing auction 1,001 (slot 1,000, in the last word) frees that slot only: the next
+    # auction takes it in its second generation, id (1 << 10 | 1000) + 1
+    buyer, payer = owners[0], owners[1]
+    system.tx(d.engine, "transfer_stable", payer, payer, buyer, 2_600 * RAD)
+    system.tx(d.engine, "allow", buyer, t.auction)
+    system.tx(t.auction, "take", buyer, 1001, 2 * WAD, 10 * 1_500 * RAY, buyer, b"")
+    assert read(system, t.auction, "auctions", 1001)[3] == ZERO_ADDRESS
+    assert read(system, t.auction, "has_room") is True
+    assert read(system, t.auction, "next_id") == 2025
+    system.tx(d.liquidator, "liquidate", keeper, t.type_id, owners[-1], keeper)
+    running[1000] = 2025
+    assert list(system.chain.call(t.auction, "active_auctions")) == running
+    assert system.contract(t.auction).active_auctions() == running
+    assert read(system, t.auction, "auctions", 2025)[3] == owners[-1]
+    assert read(system, t.auction, "next_id") == 0
     # the keeper proposes nothing when there is no room, and at most the room otherwise
     index = VaultIndex(t.type_id)
     for o in owners[MAX_ACTIVE:]:
