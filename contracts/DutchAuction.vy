@@ -69,9 +69,11 @@ MAX_ACTIVE: constant(uint256) = 1024
 SLOT_BITS: constant(uint256) = 10
 # the running-slot bitmap's words (256 slots each)
 RUNNING_WORDS: constant(uint256) = 4
-# a slot's generation counts the auctions it has held; it sits in 32 bits of the meta word
+# a slot's generation counts the auctions it has held; it sits in 32 bits of the meta word. A slot
+# that reached it ("auction: slot worn out", after 4.3e9 auctions in that one slot) would block
+# every start while it is the lowest free slot (has_room and next_id do not check it)
 MAX_GENERATION: constant(uint256) = 2**32 - 1
-# packed fields: lot and top take 128 bits, started 64, position 32
+# packed fields: lot and top take 128 bits, started 64, generation 32
 MAX_FIELD: constant(uint256) = 2**128 - 1
 # bounds for governance parameters
 MAX_BUFFER: constant(uint256) = 10 * constants.RAY

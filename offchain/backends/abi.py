@@ -4,6 +4,7 @@ both backends know of the deployed contracts' ABIs."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -19,6 +20,9 @@ _ERROR_SELECTOR = keccak(text="Error(string)")[:4]
 _READ_SELECTOR = keccak(text="read((address,bytes)[])")[:4]
 # the BatchReader returns at most this many bytes of each result (contracts/BatchReader.vy)
 READ_RESULT = 256
+# an ABI type that is or holds an array, bytes or a string (also inside a struct): its data may
+# be longer than the BatchReader returns
+_DYNAMIC = re.compile(r"\[|string|bytes(?!\d)")
 
 
 @dataclass
@@ -32,7 +36,7 @@ class _Function:
     def __post_init__(self) -> None:
         self.decode: Callable[[bytes], Any] = self.decoder or _return_decoder(self.outputs)
         self.read_decode = self.decode
-        if any("[" in t or t in ("bytes", "string") for t in self.outputs):
+        if any(_DYNAMIC.search(t) for t in self.outputs):
             # a dynamic result read through the BatchReader is cut at READ_RESULT bytes, and
             # eth_abi would pad what is missing with zeros: refuse any result that may be cut
             self.read_decode = self._whole_read

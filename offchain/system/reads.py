@@ -19,8 +19,9 @@ class StateKeys:
     """Which entries of the unbounded mappings to read: the actors' accounts, the auction ids of
     each type (each is also a loss event of the Backstop), and the ids of the stability pool's
     charges and of debt and surplus auctions (taken from the model; a chain with more would
-    differ in a `count`, which is always read). The list of running auctions is compared
-    through `active_count` and each auction's `position` in it."""
+    differ in a `count`, or for a type's auctions in `active_count` and `next_id`, which are
+    always read). The running auctions are compared through `active_count`, `next_id` and each
+    auction's `position` (its storage slot)."""
 
     accounts: tuple[str, ...]
     auction_ids: tuple[tuple[str, tuple[int, ...]], ...] = ()

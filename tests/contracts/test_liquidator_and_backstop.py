@@ -465,6 +465,12 @@ def test_shutdown__stops_new_liquidations_but_running_auctions_still_settle(syst
     with reverts("liquidator: not live"):
         system.tx(liq, "liquidate_many", r.keeper, t.type_id, [r.feeder], r.keeper)
     assert _vault(system, t, r.feeder) == (2 * WAD, 2_600 * WAD)
+    # live shares a word with the cap on all debt in auction: a new cap keeps it false
+    system.tx(liq, "set_max_debt_in_auction", r.governance, 123 * RAD)
+    assert _liquidator(system, "live") is False
+    assert _liquidator(system, "max_debt_in_auction") == 123 * RAD
+    with reverts("liquidator: not live"):
+        _liquidate(system, r.feeder)
 
     debt = _auction(system, t, 1).debt
     seized = 13_000 * WAD * _ctype(system, t).rate
