@@ -46,6 +46,8 @@ DSS_ANCHORS: dict[str, tuple[int, str]] = {
     "gas.adjust_vault": (68_000, "Vat.frob adjusting a vault (about)"),
     "gas.liquidate_first": (455_701, "Dog.bark + Clipper.kick, first"),
     "gas.liquidate": (299_801, "Dog.bark + Clipper.kick"),
+    # dss creates a new sale each time (its ids are a count): the same anchor
+    "gas.liquidate_reusing_slot": (299_801, "Dog.bark + Clipper.kick (no slot reuse in dss)"),
     "gas.take_whole": (120_951, "Clipper.take, whole auction"),
     "gas.take_whole_with_refund": (120_951, "Clipper.take, whole auction"),
     "gas.take_partial": (148_794, "Clipper.take, partial"),
