@@ -281,7 +281,12 @@ def read_state(
     eth_call; `cache=False` for a read that will not repeat exactly)."""
     calls = _state_calls(d, keys)
     values = backend.views([(addr, fn, args) for _, addr, fn, args in calls], cache=cache)
-    return {key: value for (key, _, _, _), value in zip(calls, values)}
+    state = {key: value for (key, _, _, _), value in zip(calls, values)}
+    # a list longer than the BatchReader's 256 bytes of result: one plain call per type
+    for name, t in d.types.items():
+        key = f"auction[{name}].active_auctions"
+        state[key] = tuple(backend.call(t.auction, "active_auctions"))
+    return state
 
 
 def read_chain_state(
