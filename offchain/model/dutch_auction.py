@@ -85,9 +85,6 @@ class DutchAuction(Authorized):
         # slot -> the generation its next auction gets (the contract keeps it in a freed slot's
         # meta word)
         self.generations = self.storage(0)
-        # the id the last `start` returned (the model's convenience, not contract state: the
-        # contract returns it and logs it in `Started`)
-        self.latest = 0
         self._locked = False
         self._init_auth(deployer)
 
@@ -181,7 +178,6 @@ class DutchAuction(Authorized):
                 "auction: value too large",
             )
             self.active = tuple(sorted(self.active + (auction_id,), key=_slot))
-            self.latest = auction_id
             reward, budget = self._pay_reward(debt, lot, top, keeper, MAX_UINT256)
             self.auctions[auction_id] = Auction(
                 slot, debt, lot, owner, self.now, top, _whole_units(budget)

@@ -142,6 +142,16 @@ class Differential(RuleBasedStateMachine):
     def t(self, name):
         return self.s.d.types[name]
 
+    def _started(self, auction):
+        """The id of the auction `auction` started in the last transaction, if any (its `Started`
+        event: ids name a slot and its generation, so they are not a count)."""
+        ids = [
+            e.args["auction_id"]
+            for e in self.s.events
+            if (e.address, e.name) == (auction, "Started")
+        ]
+        return ids[0] if ids else None
+
     def engine(self):
         return self.s.engine()
 
@@ -568,16 +578,18 @@ class Differential(RuleBasedStateMachine):
             cap = self._cap_around_vault(t, "vault_but_dust", "type", user)
             penalty = t.config.liquidation_penalty
             self.act(self.s.d.liquidator, "configure_type", gov, t.type_id, t.auction, penalty, cap)
+        started = None
         if user in self._unsafe_owners(name):
             self.act(
                 self.s.d.liquidator, "liquidate", self.r.keeper, t.type_id, user, self.r.keeper
             )
+            started = self._started(t.auction)
         if not auction.active:
             return
         if wait:
             self.s.warp(wait)
         # the auction just started if there is one, else the one in the highest slot
-        auction_id = auction.latest if auction.latest in auction.active else auction.active[-1]
+        auction_id = started if started in auction.active else auction.active[-1]
         a = auction.auctions[auction_id]
         if auction._needs_reset(a):
             return
@@ -1561,9 +1573,11 @@ class Differential(RuleBasedStateMachine):
         self.crash(name, 66)
         if user not in self._unsafe_owners(name):
             return None
-        latest = auction.latest
-        self.act(self.s.d.liquidator, "liquidate", self.r.keeper, t.type_id, user, self.r.keeper)
-        return auction.latest if auction.latest != latest else None
+        if not self.act(
+            self.s.d.liquidator, "liquidate", self.r.keeper, t.type_id, user, self.r.keeper
+        ):
+            return None
+        return self._started(t.auction)
 
     def _reset_edge_story(self, name, user_i, frac):
         """A slow curve, still above max_drop when the devnet's max_duration (8,400 s) ends: a
