@@ -31,6 +31,9 @@ from offchain.model.state import Event
 class ChainBackend(ContractAbi):
     """A JSON-RPC node (Anvil) with unlocked dev accounts and automine."""
 
+    # the block every read (`views`, `call`) is made at; a reconciliation sets an earlier one
+    block: str = "latest"
+
     def __init__(
         self,
         rpc_url: str,
@@ -222,7 +225,7 @@ class ChainBackend(ContractAbi):
                 "eth_call",
                 [
                     {"to": _READER_ADDRESS, "data": "0x" + data.hex()},
-                    "latest",
+                    self.block,
                     {_READER_ADDRESS: {"code": self.reader_code}},
                 ],
             )
@@ -237,7 +240,7 @@ class ChainBackend(ContractAbi):
         """One plain eth_call, fully ABI-decoded: for results too long for the BatchReader (a
         dynamic array, say). One output -> the value."""
         tx, fn = self.call_data(address, function, *args)
-        return fn.decode(bytes.fromhex(self.rpc("eth_call", [tx, "latest"])[2:]))
+        return fn.decode(bytes.fromhex(self.rpc("eth_call", [tx, self.block])[2:]))
 
     def nonce(self, account: str) -> int:
         """How many transactions `account` has sent."""

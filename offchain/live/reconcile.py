@@ -37,7 +37,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 
 from offchain.backends import ChainBackend, ModelBackend, RpcError
-from offchain.backends.abi import _READER_ADDRESS, _abi_type, _decode_results, _python_value
+from offchain.backends.abi import _abi_type, _python_value
 from offchain.live.bots import CONTRACT_NAMES
 from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import DeploymentRecord, RecordError, load_record, record_path, verify
@@ -137,24 +137,8 @@ class Reconciliation:
 
 
 class HistoricalChain(ChainBackend):
-    """A ChainBackend whose reads (`views`) are at `block` instead of the head; it only reads."""
-
-    block: str = "latest"
-
-    def views(self, calls: list[tuple[str, str, tuple]], cache: bool = True) -> list[Any]:
-        out: list[Any] = []
-        for data, fns in self._read_requests(calls, cache):
-            raw = self.rpc(
-                "eth_call",
-                [
-                    {"to": _READER_ADDRESS, "data": "0x" + data.hex()},
-                    self.block,
-                    {_READER_ADDRESS: {"code": self.reader_code}},
-                ],
-            )
-            results = _decode_results(bytes.fromhex(raw[2:]))
-            out.extend(fn.decode(result) for fn, result in zip(fns, results))
-        return out
+    """A ChainBackend whose reads (`views`, `call`) are at `block` instead of the head (the base
+    class reads at its `block`); it only reads."""
 
 
 @dataclass(frozen=True)
