@@ -73,6 +73,21 @@ MAX_ADVANCE: constant(uint256) = 256
 # `loss_totals`: unsettled proceeds in the high bits, open_losses in the low 64 (a count)
 COUNT_BITS: constant(uint256) = 64
 PROCEEDS_LIMIT: constant(uint256) = 2**192
+# Counters that would often come back to zero keep a set top bit from deployment on, never
+# cleared, so their slot is never emptied: the first liquidation (of a deployment, or after a
+# quiet spell) updates it (5k gas) instead of creating it (22.1k). The open-event count, in
+# the low 64 bits of `loss_totals`, carries OPEN_SET (the count stays far below 2**63: each
+# event costs a transaction; `+= 1` on the word is not checked at 2**63, it would carry into
+# the unsettled proceeds); `attributed_word` carries ATTRIBUTED_SET (the attributed debt is at
+# most this contract's bad debt in the engine, whose checked total stays below 2**255).
+# Additions and subtractions of the counts keep the bit; the views mask it.
+OPEN_SET: constant(uint256) = 2**63
+OPEN_MASK: constant(uint256) = OPEN_SET - 1
+ATTRIBUTED_SET: constant(uint256) = 2**255
+ATTRIBUTED_MASK: constant(uint256) = ATTRIBUTED_SET - 1
+# `loss_numbers`: first_open_loss << NUMBER_BITS | loss_count (both far below 2**64)
+NUMBER_BITS: constant(uint256) = 64
+NUMBER_MASK: constant(uint256) = 2**NUMBER_BITS - 1
 # `cover_config`'s fields (above the pool's 160-bit address)
 ADDRESS_MASK: constant(uint256) = 2**160 - 1
 DELAY_SHIFT: constant(uint256) = 160
@@ -126,17 +141,19 @@ loss_due: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
 # REDISTRIBUTION layers paid in `cover`, kept as this contract's stablecoin and not yet
 # cancelled against as much of its bad debt (`heal`); they stay in attributed_debt.
 loss_totals: uint256
-# number of loss events ever opened (an event's number is its place in that order)
-loss_count: public(uint256)
+# first_open_loss << NUMBER_BITS | loss_count (views first_open_loss and loss_count): the
+# number of loss events ever opened (an event's number is its place in that order), and the
+# number below which every event is done (it lags behind when many finish out of order; it
+# starts at 1, so the word is never empty and a liquidation updates it)
+loss_numbers: uint256
 # loss event number -> its record, created_at << 1 | done, in 64 bits: four records share a
 # slot (number >> 2 picks the slot, number & 3 the field), so three liquidations in four update a
-# slot instead of creating one
+# slot instead of creating one. Slot 0 holds number 0's field, which no event has: it is set at
+# deployment (done, opened at 0), so events 1 to 3 update slot 0 instead of creating it
 numbered_losses: HashMap[uint256, uint256]
-# every event numbered below this is done (lags behind when many finish out of order)
-first_open_loss: public(uint256)
 # bad debt belonging to loss events not done, and the unsettled proceeds that will cancel
-# as much of it [rad]
-attributed_debt: public(uint256)
+# as much of it [rad] | ATTRIBUTED_SET (view attributed_debt)
+attributed_word: uint256
 # loss handed to the debt-auction layer, not yet on auction [rad]
 debt_to_auction: public(uint256)
 # bid sizes of debt auctions not yet paid [rad]
@@ -239,7 +256,12 @@ def __init__(engine_: IVaultEngine, queue_delay_: uint256):
         | 1 << LIVE_SHIFT
         | queue_delay_ << DELAY_SHIFT
     )
-    self.first_open_loss = 1
+    # first_open_loss 1, no event yet
+    self.loss_numbers = 1 << NUMBER_BITS
+    # number 0's field (no event): done
+    self.numbered_losses[0] = 1
+    self.loss_totals = OPEN_SET
+    self.attributed_word = ATTRIBUTED_SET
     auth.__init__(auth.OPEN_LOSS | auth.CLOSE_LOSS | auth.SHUTDOWN)
     log QueueDelaySet(queue_delay=queue_delay_)
     log WaterfallSet(waterfall=[FUND, POOL, DEBT_AUCTION, REDISTRIBUTION])
@@ -353,14 +375,16 @@ def open_loss(
     self.loss_meta[collateral_type][auction][auction_id] = (
         debt << 64 | block.timestamp << 8 | RUNNING
     )
-    number: uint256 = self.loss_count + 1
-    self.loss_count = number
+    numbers: uint256 = self.loss_numbers
+    # the count stays far below 2**64: each event costs a transaction
+    number: uint256 = (numbers & NUMBER_MASK) + 1
+    self.loss_numbers = unsafe_add(numbers, 1)
     # the field is empty: no event had this number before
     self.numbered_losses[number >> 2] |= block.timestamp << 1 << self._field(number)
     self.loss_due[collateral_type][auction][auction_id] = number << DUE_BITS | to_raise
-    # the count stays far below 2**64: each event costs a transaction
+    # the count stays far below OPEN_SET (and keeps it): each event costs a transaction
     self.loss_totals += 1
-    self.attributed_debt += debt
+    self.attributed_word += debt
     log LossOpened(
         collateral_type=collateral_type,
         auction=auction,
@@ -403,7 +427,7 @@ def close_loss(
         self._set_status(collateral_type, msg.sender, auction_id, DONE)
         # the event is done: one fewer open (the count is at least 1: this event)
         self.loss_totals = unsettled << COUNT_BITS | unsafe_sub(totals & (2**COUNT_BITS - 1), 1)
-        self._mark_done(collateral_type, msg.sender, auction_id)
+        self._mark_done(self.loss_due[collateral_type][msg.sender][auction_id] >> DUE_BITS)
     else:
         self._set_due(collateral_type, msg.sender, auction_id, remaining)
         self._set_status(collateral_type, msg.sender, auction_id, CLOSED)
@@ -429,31 +453,37 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
     @param auction_id Its auction id.
     @return The loss still uncovered [rad].
     """
-    loss: Loss = self._loss(collateral_type, auction, auction_id)
-    assert loss.status == CLOSED, "backstop: nothing to cover"
+    # the event's two words, read once and written from these copies (_loss, _set_status,
+    # _set_due and _mark_done would read them again)
+    meta: uint256 = self.loss_meta[collateral_type][auction][auction_id]
+    assert meta & 255 == CLOSED, "backstop: nothing to cover"
     config: uint256 = self.cover_config
     live_: bool = (config >> LIVE_SHIFT) & 1 == 1
     if live_:
+        created_at: uint256 = (meta >> 8) & (2**56 - 1)
         assert (
-            loss.created_at + ((config >> DELAY_SHIFT) & DELAY_MASK) <= block.timestamp
+            created_at + ((config >> DELAY_SHIFT) & DELAY_MASK) <= block.timestamp
         ), "backstop: still queued"
-    remaining: uint256 = loss.due
+    due_word: uint256 = self.loss_due[collateral_type][auction][auction_id]
+    remaining: uint256 = due_word & (DUE_LIMIT - 1)
     # the stablecoin the FUND, POOL and REDISTRIBUTION layers pay is not cancelled against the
     # loss here: it joins the unsettled proceeds (still attributed debt; `heal` cancels it), as
     # a finished auction's does in close_loss
     totals: uint256 = self.loss_totals
     unsettled: uint256 = totals >> COUNT_BITS
-    layers: DynArray[uint8, 5] = []
-    # _unpack_waterfall's decoding, inline (a copy of the list costs every cover about 300 gas)
+    # the waterfall's layers in order, decoded as they are reached (no list is built: cheaper
+    # than _unpack_waterfall); after shutdown only FUND and POOL of them, then SETTLEMENT
     waterfall: uint256 = config >> WATERFALL_SHIFT
-    for i: uint256 in range(waterfall & 255, bound=4):
-        layer: uint8 = convert((waterfall >> (8 + 8 * i)) & 255, uint8)
-        if live_ or layer == FUND or layer == POOL:
-            layers.append(layer)
-    if not live_:
-        layers.append(SETTLEMENT)
-    for layer: uint8 in layers:
+    length: uint256 = waterfall & 255
+    for i: uint256 in range(length + 1, bound=5):
         if remaining == 0:
+            break
+        layer: uint8 = SETTLEMENT
+        if i < length:
+            layer = convert((waterfall >> (8 + 8 * i)) & 255, uint8)
+            if not live_ and layer != FUND and layer != POOL:
+                continue
+        elif live_:
             break
         paid: uint256 = 0
         participant: address = empty(address)
@@ -487,7 +517,7 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
             if layer == DEBT_AUCTION or layer == SETTLEMENT:
                 # the loss moves to debt_to_auction or settlement_debt: paid <= the loss <=
                 # attributed_debt (the loss is part of it)
-                self.attributed_debt = unsafe_sub(self.attributed_debt, paid)
+                self.attributed_word = unsafe_sub(self.attributed_word, paid)
             else:
                 # this contract holds `paid` more stablecoin than the unsettled proceeds (the
                 # free surplus it spent, the pool's payment, the redistribution's credit)
@@ -503,12 +533,15 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
     count: uint256 = totals & (2**COUNT_BITS - 1)
     if remaining == 0:
         # a done event's due reads as 0 (_loss): its stored due is left as it was
-        self._set_status(collateral_type, auction, auction_id, DONE)
+        self.loss_meta[collateral_type][auction][auction_id] = meta >> 8 << 8 | DONE
         # the count is at least 1: this event
         count = unsafe_sub(count, 1)
-        self._mark_done(collateral_type, auction, auction_id)
+        self._mark_done(due_word >> DUE_BITS)
     else:
-        self._set_due(collateral_type, auction, auction_id, remaining)
+        # the due only falls: it stays below DUE_LIMIT
+        self.loss_due[collateral_type][auction][auction_id] = (
+            due_word >> DUE_BITS << DUE_BITS | remaining
+        )
     self.loss_totals = unsettled << COUNT_BITS | count
     return remaining
 
@@ -540,8 +573,9 @@ def heal() -> uint256:
     unsettled: uint256 = totals >> COUNT_BITS
     if unsettled != 0:
         extcall engine.settle(unsettled)
-        # unsettled <= attributed_debt (they are part of it)
-        self.attributed_debt = unsafe_sub(self.attributed_debt, unsettled)
+        # unsettled <= attributed_debt (they are part of it): ATTRIBUTED_SET stays
+        self.attributed_word = unsafe_sub(self.attributed_word, unsettled)
+        # the open count, with OPEN_SET
         self.loss_totals = totals & (2**COUNT_BITS - 1)
         log ProceedsHealed(amount=unsettled)
     return unsettled
@@ -632,7 +666,7 @@ def open_losses() -> uint256:
     @notice The number of loss events not done (auction running, or loss not fully covered).
     @return A count.
     """
-    return self.loss_totals & (2**COUNT_BITS - 1)
+    return self.loss_totals & OPEN_MASK
 
 
 @view
@@ -702,9 +736,42 @@ def loss_done(number: uint256) -> bool:
     """
     @notice Whether loss event `number` is done (fully covered; it can charge no layer again).
     @param number 1..loss_count.
-    @return True if done.
+    @return True if done; false for no such event.
     """
-    return self._record(number) & 1 == 1
+    # number 0's field is set (no event: the slot's sentinel)
+    return number != 0 and self._record(number) & 1 == 1
+
+
+@view
+@external
+def loss_count() -> uint256:
+    """
+    @notice The number of loss events ever opened (an event's number is its place in that order).
+    @return A count.
+    """
+    return self.loss_numbers & NUMBER_MASK
+
+
+@view
+@external
+def first_open_loss() -> uint256:
+    """
+    @notice Every event numbered below this is done (it lags behind when many finish out of
+            order; `advance_open_losses`).
+    @return An event number, at least 1.
+    """
+    return self.loss_numbers >> NUMBER_BITS
+
+
+@view
+@external
+def attributed_debt() -> uint256:
+    """
+    @notice Bad debt belonging to loss events not done, and the unsettled proceeds that will
+            cancel as much of it.
+    @return [rad].
+    """
+    return self.attributed_word & ATTRIBUTED_MASK
 
 
 @view
@@ -717,8 +784,9 @@ def losses_done_before(timestamp: uint256) -> bool:
     @param timestamp Unix seconds.
     @return True if no event opened at or before `timestamp` can still charge a layer.
     """
-    first: uint256 = self.first_open_loss
-    if first > self.loss_count:
+    numbers: uint256 = self.loss_numbers
+    first: uint256 = numbers >> NUMBER_BITS
+    if first > numbers & NUMBER_MASK:
         return True
     record: uint256 = self._record(first)
     return record & 1 == 0 and record >> 1 > timestamp
@@ -793,7 +861,7 @@ def _add_unsettled(unsettled: uint256, amount: uint256) -> uint256:
     if total < PROCEEDS_LIMIT:
         return total
     extcall engine.settle(total)
-    self.attributed_debt = unsafe_sub(self.attributed_debt, total)
+    self.attributed_word = unsafe_sub(self.attributed_word, total)
     return 0
 
 
@@ -875,24 +943,24 @@ def _set_due(collateral_type: bytes32, auction: address, auction_id: uint256, du
 
 
 @internal
-def _mark_done(collateral_type: bytes32, auction: address, auction_id: uint256):
-    # the event is done (the caller counted it out): mark its number and move first_open_loss
-    # past it
-    number: uint256 = self.loss_due[collateral_type][auction][auction_id] >> DUE_BITS
+def _mark_done(number: uint256):
+    # event `number` is done (the caller counted it out): mark it and move first_open_loss past
+    # it
     self.numbered_losses[number >> 2] |= 1 << self._field(number)
-    if number == self.first_open_loss:
+    if number == self.loss_numbers >> NUMBER_BITS:
         self._advance(MAX_ADVANCE)
 
 
 @internal
 def _advance(max_steps: uint256) -> uint256:
-    first: uint256 = self.first_open_loss
-    last: uint256 = self.loss_count
+    numbers: uint256 = self.loss_numbers
+    first: uint256 = numbers >> NUMBER_BITS
+    last: uint256 = numbers & NUMBER_MASK
     for i: uint256 in range(max_steps, bound=MAX_ADVANCE):
         if first > last or self._record(first) & 1 == 0:
             break
         first += 1
-    self.first_open_loss = first
+    self.loss_numbers = first << NUMBER_BITS | last
     return first
 
 
@@ -922,7 +990,7 @@ def _free_surplus() -> uint256:
 def _unattributed_debt() -> uint256:
     return (
         staticcall engine.bad_debt(self)
-        - self.attributed_debt
+        - (self.attributed_word & ATTRIBUTED_MASK)
         - self.debt_to_auction
         - self.debt_on_auction
     )

@@ -142,8 +142,10 @@ auction_meta: HashMap[uint256, uint256]
 auction_debt: HashMap[uint256, uint256]
 # slot -> lot [wad] << 128 | top [ray] (stale when free)
 auction_lot_top: HashMap[uint256, uint256]
-# which slots hold a running auction: bit (slot % 256) of word (slot // 256)
-running: uint256[RUNNING_WORDS]
+# which slots are free: bit (slot % 256) of word (slot // 256) is set while no auction runs in
+# the slot. Every bit is set at deployment, so a word is non-zero until 256 auctions run at once
+# in its slots: a start clears a bit in a word that exists (5k gas, not 22.1k to create it)
+free: uint256[RUNNING_WORDS]
 
 
 event ParametersSet:
@@ -238,6 +240,8 @@ def __init__(
     collateral_type = collateral_type_
     liquidator = liquidator_
     backstop = backstop_
+    # every slot free
+    self.free = [max_value(uint256), max_value(uint256), max_value(uint256), max_value(uint256)]
     # proceeds wait here until an auction finishes; the Backstop then takes them (close_loss)
     extcall engine_.allow(backstop_.address)
     self.price_source = constants.RAY << 160 | convert(convert(oracle_.address, uint160), uint256)
@@ -679,9 +683,9 @@ def next_id() -> uint256:
     """
     # _claim_slot's search, without the claim
     for w: uint256 in range(RUNNING_WORDS):
-        word: uint256 = self.running[w]
-        if word != max_value(uint256):
-            slot: uint256 = w << 8 | self._log2(~word & unsafe_add(word, 1))
+        word: uint256 = self.free[w]
+        if word != 0:
+            slot: uint256 = w << 8 | self._log2(word & unsafe_sub(0, word))
             return (self.auction_meta[slot] << SLOT_BITS | slot) + 1
     return 0
 
@@ -706,7 +710,7 @@ def has_room() -> bool:
     """
     # _claim_slot's search, stopped at the first word with a free slot
     for w: uint256 in range(RUNNING_WORDS):
-        if self.running[w] != max_value(uint256):
+        if self.free[w] != 0:
             return True
     return False
 
@@ -831,11 +835,11 @@ def _claim_slot() -> uint256:
     # the lowest free slot, marked running (next_id and has_room repeat the search inline: a
     # shared helper returning the word costs every liquidation about 140 gas)
     for w: uint256 in range(RUNNING_WORDS):
-        word: uint256 = self.running[w]
-        if word != max_value(uint256):
-            # the lowest zero bit of word, isolated: a power of two
-            bit: uint256 = ~word & unsafe_add(word, 1)
-            self.running[w] = word | bit
+        word: uint256 = self.free[w]
+        if word != 0:
+            # the lowest set bit of word, isolated: a power of two
+            bit: uint256 = word & unsafe_sub(0, word)
+            self.free[w] = word ^ bit
             return w << 8 | self._log2(bit)
     raise "auction: too many running"
 
@@ -846,7 +850,7 @@ def _running_ids() -> DynArray[uint256, MAX_ACTIVE]:
     # the running auctions' ids, in slot order
     ids: DynArray[uint256, MAX_ACTIVE] = []
     for w: uint256 in range(RUNNING_WORDS):
-        word: uint256 = self.running[w]
+        word: uint256 = ~self.free[w]
         for b: uint256 in range(256):
             if word == 0:
                 break
@@ -874,7 +878,7 @@ def _log2(x: uint256) -> uint256:
 @internal
 def _remove(auction_id: uint256, slot: uint256):
     # free the slot; its words stay non-zero (next generation, stale values) for the next auction
-    self.running[slot >> 8] &= ~(1 << (slot & 255))
+    self.free[slot >> 8] |= 1 << (slot & 255)
     self.auction_meta[slot] = ((auction_id - 1) >> SLOT_BITS) + 1
 
 

@@ -64,6 +64,9 @@ MIN_SHARES: constant(uint256) = 10**45
 # a charge's amount is packed in the low 192 bits of its record, its stakers left above
 CHARGE_AMOUNT_BITS: constant(uint256) = 192
 CHARGE_AMOUNT_LIMIT: constant(uint256) = 2**192
+# `counts`: staker_count in the low 64 bits, charge_count above
+STAKERS_BITS: constant(uint256) = 64
+STAKERS_MASK: constant(uint256) = 2**STAKERS_BITS - 1
 
 # the ledger
 engine: public(immutable(IVaultEngine))
@@ -95,10 +98,11 @@ withdrawal_shares: public(HashMap[address, uint256])
 withdrawal_at: public(HashMap[address, uint256])
 # staker -> value of the requested shares at the request (the most the withdrawal pays) [rad]
 withdrawal_value: public(HashMap[address, uint256])
-# number of stakers with shares > 0
-staker_count: public(uint256)
-# number of charges (losses absorbed); charge ids are 1..charge_count
-charge_count: public(uint256)
+# charge_count << STAKERS_BITS | staker_count (views charge_count and staker_count): the number
+# of charges (losses absorbed; charge ids are 1..charge_count) and the number of stakers with
+# shares > 0, in one word: a charge reads both, and the first charge updates the word the first
+# stake created instead of creating one (17.1k gas less)
+counts: uint256
 # staker -> first charge id the staker has not realized
 next_charge: public(HashMap[address, uint256])
 # charge id -> stakers of the charge who have not realized it yet << 192 | stablecoin taken by
@@ -374,8 +378,8 @@ def withdraw() -> uint256:
     # value_now = requested * assets // total <= assets
     self.assets = unsafe_sub(pool_assets, value_now)
     if remaining == 0:
-        # the staker had shares, so was counted
-        self.staker_count = unsafe_sub(self.staker_count, 1)
+        # the staker had shares, so was counted (staker_count >= 1: no borrow from charge_count)
+        self.counts = unsafe_sub(self.counts, 1)
     self.withdrawal_shares[msg.sender] = 0
     self.withdrawal_at[msg.sender] = 0
     self.withdrawal_value[msg.sender] = 0
@@ -402,7 +406,7 @@ def realize(staker: address, max_charges: uint256) -> uint256:
     if staker_shares == 0:
         return 0
     charge_id: uint256 = self.next_charge[staker]
-    last: uint256 = self.charge_count
+    last: uint256 = self.counts >> STAKERS_BITS
     processed: uint256 = 0
     for i: uint256 in range(max_charges, bound=256):
         if charge_id > last:
@@ -459,10 +463,12 @@ def absorb(
     # the Backstop's due is below 2**192 (a loss event's debt is): never hit
     assert paid < CHARGE_AMOUNT_LIMIT, "pool: value too large"
     self.assets = unsafe_sub(pool_assets, paid)
-    charge_id: uint256 = self.charge_count + 1
-    self.charge_count = charge_id
-    # staker_count counts accounts, far below 2**64
-    self.charge_record[charge_id] = self.staker_count << CHARGE_AMOUNT_BITS | paid
+    counts: uint256 = self.counts
+    charge_id: uint256 = (counts >> STAKERS_BITS) + 1
+    self.counts = counts + (1 << STAKERS_BITS)
+    # the shift keeps only staker_count, the low 64 bits of counts (it counts accounts, far
+    # below 2**64)
+    self.charge_record[charge_id] = counts << CHARGE_AMOUNT_BITS | paid
     self.charge_total_shares[charge_id] = self.total_shares
     extcall engine.transfer_stable(self, backstop.address, paid)
     log Absorbed(
@@ -476,6 +482,26 @@ def absorb(
 
 
 # ---------------------------------------------------------------- views
+
+
+@view
+@external
+def staker_count() -> uint256:
+    """
+    @notice The number of stakers with shares.
+    @return A count.
+    """
+    return self.counts & STAKERS_MASK
+
+
+@view
+@external
+def charge_count() -> uint256:
+    """
+    @notice The number of charges (losses absorbed); charge ids are 1..charge_count.
+    @return A count.
+    """
+    return self.counts >> STAKERS_BITS
 
 
 @view
@@ -531,7 +557,7 @@ def is_realized(staker: address) -> bool:
 @view
 @internal
 def _is_realized(staker: address) -> bool:
-    return self.shares[staker] == 0 or self.next_charge[staker] > self.charge_count
+    return self.shares[staker] == 0 or self.next_charge[staker] > self.counts >> STAKERS_BITS
 
 
 @internal
@@ -583,7 +609,8 @@ def _forfeit_request(staker: address):
     # forfeited <= burned * assets / total <= assets
     self.assets = unsafe_sub(pool_assets, forfeited)
     if left == 0:
-        self.staker_count = unsafe_sub(self.staker_count, 1)
+        # the staker had shares, so was counted
+        self.counts = unsafe_sub(self.counts, 1)
     if forfeited != 0:
         extcall engine.transfer_stable(self, backstop.address, forfeited)
         log IncomeForfeited(staker=staker, amount=forfeited)
@@ -615,8 +642,10 @@ def _mint(staker: address, amount: uint256) -> uint256:
     # then; a full request and a small stake after it would leave fewer than MIN_SHARES)
     self._check_left(old + minted - self.withdrawal_shares[staker])
     if old == 0:
-        self.staker_count += 1
-        self.next_charge[staker] = self.charge_count + 1
+        # staker_count counts accounts, far below 2**64
+        counts: uint256 = self.counts + 1
+        self.counts = counts
+        self.next_charge[staker] = (counts >> STAKERS_BITS) + 1
     self.shares[staker] = old + minted
     self.total_shares = total + minted
     self.assets = pool_assets + amount

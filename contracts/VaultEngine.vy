@@ -52,6 +52,8 @@ implements: IVaultEngine
 
 # packed fields are 128 bits wide
 MAX_FIELD: constant(uint256) = 2**128 - 1
+# total_unbacked_word's top bit, always set
+UNBACKED_SET: constant(uint256) = 2**255
 # the utilization record: integral [wad x seconds] << 104 | kink [wad] << 40 | updated at [s]
 UTILIZATION_TIME_MASK: constant(uint256) = 2**40 - 1
 UTILIZATION_KINK_SHIFT: constant(uint256) = 40
@@ -84,8 +86,11 @@ stable: public(HashMap[address, uint256])
 bad_debt: public(HashMap[address, uint256])
 # total stablecoin issued, backed or not [rad]
 total_issued: public(uint256)
-# total unbacked debt [rad]
-total_unbacked: public(uint256)
+# total unbacked debt [rad] | UNBACKED_SET (view total_unbacked). The bit is set at deployment
+# and never cleared, so the slot is never emptied: when all bad debt has been settled, the next
+# liquidation or reward updates it (5k gas) instead of creating it (22.1k). Checked additions
+# of the stored word revert once the total would reach 2**255 (it stays far below).
+total_unbacked_word: uint256
 # maximum total debt across all types [rad]
 global_debt_ceiling: public(uint256)
 # collateral type id -> utilization record, packed: time-integral of the utilization above the
@@ -204,6 +209,7 @@ def __init__():
         | auth.SHUTDOWN
     )
     self.live = True
+    self.total_unbacked_word = UNBACKED_SET
 
 
 # ---------------------------------------------------------------- administration
@@ -559,7 +565,9 @@ def seize(
         assert free >= convert(delta_collateral, uint256), "engine: insufficient collateral"
     self.collateral[collateral_type][collateral_dst] = self._sub(free, delta_collateral)
     self.bad_debt[debt_dst] = self._sub(self.bad_debt[debt_dst], delta_debt)
-    self.total_unbacked = self._sub(self.total_unbacked, delta_debt)
+    # UNBACKED_SET stays: a decrease is at most bad_debt[debt_dst] (checked just above) <= the
+    # total (I2); an increase reverts once the total would reach 2**255
+    self.total_unbacked_word = self._sub(self.total_unbacked_word, delta_debt)
 
     self.packed_vaults[collateral_type][owner] = vault.collateral << 128 | vault.normalized_debt
     if delta_normalized_debt != 0:
@@ -623,7 +631,8 @@ def create_unbacked(debt_dst: address, stable_dst: address, amount: uint256):
     auth._check_role(auth.MINT_UNBACKED)
     self.bad_debt[debt_dst] += amount
     self.stable[stable_dst] += amount
-    self.total_unbacked += amount
+    # reverts once the total would reach 2**255 (UNBACKED_SET stays)
+    self.total_unbacked_word += amount
     self.total_issued += amount
     log UnbackedCreated(debt_dst=debt_dst, stable_dst=stable_dst, amount=amount)
 
@@ -639,12 +648,22 @@ def settle(amount: uint256):
     # both checked just above, and total_* >= the single balances by I1 and I2
     self.bad_debt[msg.sender] = unsafe_sub(self.bad_debt[msg.sender], amount)
     self.stable[msg.sender] = unsafe_sub(self.stable[msg.sender], amount)
-    self.total_unbacked = unsafe_sub(self.total_unbacked, amount)
+    self.total_unbacked_word = unsafe_sub(self.total_unbacked_word, amount)
     self.total_issued = unsafe_sub(self.total_issued, amount)
     log DebtSettled(account=msg.sender, amount=amount)
 
 
 # ---------------------------------------------------------------- views
+
+
+@view
+@external
+def total_unbacked() -> uint256:
+    """
+    @notice Total unbacked debt.
+    @return [rad].
+    """
+    return self.total_unbacked_word & (UNBACKED_SET - 1)
 
 
 @view

@@ -4,6 +4,10 @@ it checks. (Fixtures are in conftest.py; the lockstep harness is offchain/testin
 
 from __future__ import annotations
 
+import functools
+import json
+import subprocess
+
 from offchain.testing.harness import events, read
 
 
@@ -44,3 +48,16 @@ def heal(system, amount: int) -> None:
         before[0] - amount,
         before[1] - amount,
     )
+
+
+@functools.cache
+def storage_slot(contract: str, name: str) -> int:
+    """The storage slot of `contract`'s (a file in contracts/) top-level variable `name`, as the
+    compiler lays it out (`vyper -f layout`), so a test reading raw storage follows the layout."""
+    out = subprocess.run(
+        ["vyper", "-f", "layout", "-p", "contracts", f"contracts/{contract}.vy"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out)["storage_layout"][name]["slot"]

@@ -7,7 +7,7 @@ from enum import IntEnum
 from typing import NamedTuple
 
 from offchain.model.errors import Revert, require
-from offchain.model.fixed_point import div_up, to_int256, u256
+from offchain.model.fixed_point import div_up, to_int256, u255, u256
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import VaultEngine
 
@@ -165,7 +165,7 @@ class Backstop(Authorized):
         self.numbered_opened_at[number] = self.now
         self.loss_numbers[key] = number
         self.open_losses_count = u256(self.open_losses_count + 1)
-        self.attributed_debt = u256(self.attributed_debt + debt)
+        self.attributed_debt = u255(self.attributed_debt + debt)
         self.log(
             "LossOpened",
             collateral_type=collateral_type,

@@ -26,6 +26,14 @@ def u256(x: int) -> int:
     return x
 
 
+def u255(x: int) -> int:
+    """Check that `x` fits below 2**255: a count stored with its slot's top bit set (the
+    contracts' never-empty counters) reverts on overflow there, and on underflow."""
+    if x < 0 or x >= 2**255:
+        raise Revert(None)
+    return x
+
+
 def i256(x: int) -> int:
     """Check that `x` fits an int256."""
     if x < MIN_INT256 or x > MAX_INT256:

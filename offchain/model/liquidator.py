@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from offchain.model.errors import Revert, require
-from offchain.model.fixed_point import WAD, div_up, neg, to_int256, u256
+from offchain.model.fixed_point import WAD, div_up, neg, to_int256, u255, u256
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import CollateralType, VaultEngine
 
@@ -155,9 +155,9 @@ class Liquidator(Authorized):
         )
         debt = u256(seized_debt * ctype.rate)
         to_raise = div_up(u256(debt * config.penalty), WAD)
-        self.debt_in_auction = u256(self.debt_in_auction + to_raise)
+        self.debt_in_auction = u255(self.debt_in_auction + to_raise)
         self.types[collateral_type] = self.types[collateral_type]._replace(
-            debt_in_auction=u256(config.debt_in_auction + to_raise)
+            debt_in_auction=u255(config.debt_in_auction + to_raise)
         )
         auction_id = self.at(config.auction).start(
             self.address, to_raise, seized_collateral, owner, keeper
@@ -179,10 +179,10 @@ class Liquidator(Authorized):
 
     def remove_debt_in_auction(self, sender: str, collateral_type: bytes, amount: int) -> None:
         self._check_role(sender, Role.DEBT_IN_AUCTION)
-        self.debt_in_auction = u256(self.debt_in_auction - amount)
+        self.debt_in_auction = u255(self.debt_in_auction - amount)
         config = self.types[collateral_type]
         self.types[collateral_type] = config._replace(
-            debt_in_auction=u256(config.debt_in_auction - amount)
+            debt_in_auction=u255(config.debt_in_auction - amount)
         )
         self.log("DebtInAuctionRemoved", collateral_type=collateral_type, amount=amount)
 

@@ -14,6 +14,7 @@ from offchain.model.fixed_point import (
     sub_signed,
     to_int256,
     to_uint256,
+    u255,
     u256,
 )
 from offchain.model.state import Authorized, Env, Role
@@ -327,7 +328,7 @@ class VaultEngine(Authorized):
             require(free >= to_uint256(delta_collateral), "engine: insufficient collateral")
         self.collateral[(collateral_type, collateral_dst)] = sub_signed(free, delta_collateral)
         self.bad_debt[debt_dst] = sub_signed(self.bad_debt[debt_dst], delta_debt)
-        self.total_unbacked = sub_signed(self.total_unbacked, delta_debt)
+        self.total_unbacked = u255(sub_signed(self.total_unbacked, delta_debt))
 
         self.vaults[(collateral_type, owner)] = vault
         if delta_normalized_debt != 0:
@@ -379,7 +380,7 @@ class VaultEngine(Authorized):
         self._check_role(sender, Role.MINT_UNBACKED)
         self.bad_debt[debt_dst] = u256(self.bad_debt[debt_dst] + amount)
         self.stable[stable_dst] = u256(self.stable[stable_dst] + amount)
-        self.total_unbacked = u256(self.total_unbacked + amount)
+        self.total_unbacked = u255(self.total_unbacked + amount)
         self.total_issued = u256(self.total_issued + amount)
         self.log("UnbackedCreated", debt_dst=debt_dst, stable_dst=stable_dst, amount=amount)
 

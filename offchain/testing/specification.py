@@ -830,8 +830,24 @@ def _needs_reset(spec: Specification, pre: Before) -> str | None:
     return None
 
 
+def _at_cap(spec: Specification, pre: Before) -> str | None:
+    """A liquidation refused at a cap: the cap on all debt in auction, or the type's, had no room
+    left before it."""
+    if pre.function != "liquidate" or pre.address != spec.d.liquidator:
+        return None
+    config = pre.state["liquidator_types"][pre.args[0]]
+    room = pre.state["liquidator_room"]
+    if room > 0 and config.max_debt_in_auction > config.debt_in_auction:
+        return (
+            f"room left: {room} under the cap on all debt in auction, "
+            f"{config.max_debt_in_auction - config.debt_in_auction} under the type's"
+        )
+    return None
+
+
 _REVERT_CHECKS = {
     "engine: not safe": _not_safe,
+    "liquidator: debt in auction at cap": _at_cap,
     "engine: collateral source not allowed": _collateral_source_not_allowed,
     "backstop: insufficient surplus": _insufficient_surplus,
     "pool: request lapsed": _request_lapsed,

@@ -219,7 +219,7 @@ def test_reconcile__losses_covered_through_the_waterfall__no_differences(
     assert report.kinds["Backstop.start_debt_auction"] >= 1
 
 
-DEBT_ON_AUCTION_SLOT = 17  # Backstop.debt_on_auction (vyper -f layout contracts/Backstop.vy)
+DEBT_ON_AUCTION_SLOT = 16  # Backstop.debt_on_auction (vyper -f layout contracts/Backstop.vy)
 
 
 def test_reconcile__a_waterfall_total_changed_after_covers__names_it(devnet, covered):
