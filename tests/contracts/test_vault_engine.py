@@ -1466,6 +1466,22 @@ def test_create_unbacked__mints_stable_against_bad_debt(system):
     )
 
 
+def test_create_unbacked__total_unbacked_reaches_2_255_minus_1__one_wei_more_reverts(system):
+    """Bound: the engine stores the total unbacked debt with its slot's top bit set (so the slot
+    never empties and a later liquidation updates it instead of creating it); a checked addition
+    on that word reverts once the total would reach 2**255. The model's bound is the same, to the
+    wei (the harness compares both sides, the revert included); bad debt the deployment already
+    holds counts."""
+    r = system.roles
+    room = 2**255 - 1 - read(system, "total_unbacked")
+    with reverts(None):
+        send(system, "create_unbacked", r.governance, r.governance, r.keeper, room + 1)
+    send(system, "create_unbacked", r.governance, r.governance, r.keeper, room)
+    assert read(system, "total_unbacked") == 2**255 - 1
+    with reverts(None):
+        send(system, "create_unbacked", r.governance, r.governance, r.keeper, 1)
+
+
 # ---------------------------------------------------------------- settle
 
 

@@ -11,6 +11,7 @@ import sys
 
 import pytest
 from eth_utils import keccak
+from helpers import storage_slot
 from live_support import ROOT, wait_for
 
 from offchain.live.market import ARBITRAGE_THRESHOLD, advance, open_vaults, set_price
@@ -219,14 +220,11 @@ def test_reconcile__losses_covered_through_the_waterfall__no_differences(
     assert report.kinds["Backstop.start_debt_auction"] >= 1
 
 
-DEBT_ON_AUCTION_SLOT = 16  # Backstop.debt_on_auction (vyper -f layout contracts/Backstop.vy)
-
-
 def test_reconcile__a_waterfall_total_changed_after_covers__names_it(devnet, covered):
     chain, d = devnet.chain, devnet.d
     on_auction = chain.view(d.backstop, "debt_on_auction")
     assert on_auction > 0  # the debt auction the operator started
-    slot = hex(DEBT_ON_AUCTION_SLOT)
+    slot = hex(storage_slot("Backstop", "debt_on_auction"))
     assert int(chain.rpc("eth_getStorageAt", [d.backstop, slot, "latest"]), 16) == on_auction
     planted = "0x" + (on_auction + 7).to_bytes(32, "big").hex()
     chain.rpc("anvil_setStorageAt", [d.backstop, slot, planted])
@@ -241,16 +239,14 @@ def test_reconcile__a_waterfall_total_changed_after_covers__names_it(devnet, cov
     assert "2 differences (backstop 2)" in out.stdout, out.stdout
 
 
-PACKED_VAULTS_SLOT = 8  # VaultEngine.packed_vaults (vyper -f layout contracts/VaultEngine.vy)
-
-
 def _vault_slot(devnet, owner: str) -> int:
     """The storage slot of the engine's packed vault (collateral << 128 | normalized debt) of
     `owner`: Vyper puts a HashMap's slot before the key in each keccak. Checked by its content."""
     chain, d = devnet.chain, devnet.d
     collateral, debt = chain.view(d.engine, "vaults", devnet.eth.type_id, owner)
     word = lambda n: n.to_bytes(32, "big")  # noqa: E731
-    inner = keccak(word(PACKED_VAULTS_SLOT) + bytes(devnet.eth.type_id).ljust(32, b"\0"))
+    vaults = storage_slot("VaultEngine", "packed_vaults")
+    inner = keccak(word(vaults) + bytes(devnet.eth.type_id).ljust(32, b"\0"))
     slot = int.from_bytes(keccak(inner + bytes.fromhex(owner[2:]).rjust(32, b"\0")), "big")
     value = int(chain.rpc("eth_getStorageAt", [d.engine, hex(slot), "latest"]), 16)
     assert value == collateral << 128 | debt, "the vault's slot is not where the layout says"
