@@ -29,6 +29,7 @@ from interfaces import IStabilityPool
 from interfaces import IDebtAuction
 from interfaces import ISurplusAuction
 from interfaces import IBackstop
+from modules import constants
 from modules import fixed_point
 from modules import authorized as auth
 
@@ -59,12 +60,22 @@ RUNNING: constant(uint256) = 1
 CLOSED: constant(uint256) = 2
 DONE: constant(uint256) = 3
 
-# a loss event's seized debt is packed into 192 bits (6.3e12 stablecoin; the Liquidator's caps
-# stop at 1e12), its creation time into 56 bits and its status into 8
+# a loss event's record is one word (`loss_meta`): its seized debt in the top 192 bits (6.3e12
+# stablecoin; the Liquidator's caps stop at 1e12), its liquidation penalty in 24 bits (steps of
+# PENALTY_STEP above 1 wad: what the auction must raise, ceil(debt x penalty / WAD), is
+# recomputed from debt and penalty, not stored), its number in 38 bits and its status in 2.
+# When its auction finishes with a loss, the loss not yet covered (its `due`, at most the debt)
+# gets a word of its own (`loss_due`); its opening time is in its numbered record.
 DEBT_LIMIT: constant(uint256) = 2**192
-# its due shares a word with its number: due in the low 200 bits, the number above
-DUE_BITS: constant(uint256) = 200
-DUE_LIMIT: constant(uint256) = 2**200
+DEBT_SHIFT: constant(uint256) = 64
+PENALTY_SHIFT: constant(uint256) = 40
+# 1e-7: the Liquidator's penalties (1 to 2 wad) are multiples of it (0 to 10**7 steps above 1)
+PENALTY_STEP: constant(uint256) = 10**11
+PENALTY_STEPS_LIMIT: constant(uint256) = 2**24
+NUMBER_SHIFT: constant(uint256) = 2
+# 2.7e11 events: each costs a liquidation (over 100k gas), so the count stays far below it
+NUMBER_LIMIT: constant(uint256) = 2**38
+STATUS_MASK: constant(uint256) = 3
 # a loss event's record (created_at << 1 | done) in `numbered_losses`: four to a slot (a
 # timestamp below 2**63, for 292 billion years, keeps each record inside its 64 bits)
 RECORD_BITS: constant(uint256) = 64
@@ -130,10 +141,11 @@ surplus_buffer: public(uint256)
 surplus_lot: public(uint256)
 # stablecoin raised per debt auction (its fixed bid) [rad]
 debt_auction_bid_size: public(uint256)
-# loss events: type -> auction -> auction id -> packed debt | created_at | status
+# loss events: type -> auction -> auction id -> debt [rad] << 64 | penalty steps << 40 | number
+# << 2 | status (one word: a liquidation creates one slot for its event)
 loss_meta: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
-# loss events: type -> auction -> auction id -> packed number | due [rad] (stale once the
-# event is done: its due is 0)
+# loss events closed with a loss: type -> auction -> auction id -> the loss not yet covered
+# [rad] (written when the auction finishes with a loss, cleared when the event is done)
 loss_due: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
 # unsettled proceeds [rad] << 64 | number of loss events not done: closing an auction updates
 # both, in one word (views unsettled_proceeds and open_losses). Unsettled proceeds are what
@@ -356,32 +368,35 @@ def open_loss(
     auction: address,
     auction_id: uint256,
     debt: uint256,
-    to_raise: uint256,
+    penalty: uint256,
 ):
     """
     @notice Record a liquidation (the Liquidator): its seized debt is already this contract's
-            bad debt in the engine, and `auction` will raise up to `to_raise` for it.
+            bad debt in the engine, and `auction` will raise up to ceil(debt x penalty / WAD)
+            for it (what the Liquidator started it with).
     @param collateral_type The type.
     @param auction The type's DutchAuction.
     @param auction_id The auction's id.
     @param debt Seized debt, without penalty [rad].
-    @param to_raise What the auction must raise (with penalty) [rad].
+    @param penalty The type's liquidation penalty [wad]: 1 wad plus a multiple of 1e-7 below
+           2**24 of them (the Liquidator allows 1 to 2).
     """
     auth._check_role(auth.OPEN_LOSS)
     assert self.loss_meta[collateral_type][auction][auction_id] == 0, "backstop: loss exists"
     assert debt < DEBT_LIMIT, "backstop: debt too large"
-    assert to_raise < DUE_LIMIT, "backstop: debt too large"
-    # a timestamp fits 56 bits for two billion years
-    self.loss_meta[collateral_type][auction][auction_id] = (
-        debt << 64 | block.timestamp << 8 | RUNNING
-    )
+    # below 1 wad, the difference wraps to above 2**255: far more steps than the field holds
+    steps: uint256 = unsafe_sub(penalty, constants.WAD) // PENALTY_STEP
+    assert (
+        steps * PENALTY_STEP == unsafe_sub(penalty, constants.WAD) and steps < PENALTY_STEPS_LIMIT
+    ), "backstop: penalty not representable"
     numbers: uint256 = self.loss_numbers
-    # the count stays far below 2**64: each event costs a transaction
     number: uint256 = (numbers & NUMBER_MASK) + 1
+    assert number < NUMBER_LIMIT, "backstop: too many loss events"
+    meta: uint256 = debt << DEBT_SHIFT | steps << PENALTY_SHIFT | number << NUMBER_SHIFT | RUNNING
+    self.loss_meta[collateral_type][auction][auction_id] = meta
     self.loss_numbers = unsafe_add(numbers, 1)
     # the field is empty: no event had this number before
     self.numbered_losses[number >> 2] |= block.timestamp << 1 << self._field(number)
-    self.loss_due[collateral_type][auction][auction_id] = number << DUE_BITS | to_raise
     # the count stays far below OPEN_SET (and keeps it): each event costs a transaction
     self.loss_totals += 1
     self.attributed_word += debt
@@ -390,7 +405,7 @@ def open_loss(
         auction=auction,
         auction_id=auction_id,
         debt=debt,
-        to_raise=to_raise,
+        to_raise=self._to_raise(meta),
     )
 
 
@@ -408,29 +423,31 @@ def close_loss(
            rest of what was raised is taken from the caller's escrow.
     """
     auth._check_role(auth.CLOSE_LOSS)
-    loss: Loss = self._loss(collateral_type, msg.sender, auction_id)
-    assert loss.status == RUNNING, "backstop: loss not running"
-    raised: uint256 = loss.due - unraised
+    # the event's word, read once and written from this copy
+    meta: uint256 = self.loss_meta[collateral_type][msg.sender][auction_id]
+    assert meta & STATUS_MASK == RUNNING, "backstop: loss not running"
+    debt: uint256 = meta >> DEBT_SHIFT
+    raised: uint256 = self._to_raise(meta) - unraised
     escrowed: uint256 = raised - paid_directly
     if escrowed != 0:
         extcall engine.transfer_stable(msg.sender, self, escrowed)
-    covered: uint256 = min(raised, loss.debt)
+    covered: uint256 = min(raised, debt)
     # the proceeds that cover seized debt are not cancelled against it here: they join the
     # unsettled proceeds (still attributed debt; `heal` cancels them). Only if the sum would not
     # fit its field are they all cancelled now.
     totals: uint256 = self.loss_totals
     unsettled: uint256 = self._add_unsettled(totals >> COUNT_BITS, covered)
     # covered <= debt
-    remaining: uint256 = unsafe_sub(loss.debt, covered)
+    remaining: uint256 = unsafe_sub(debt, covered)
     if remaining == 0:
-        # a done event's due reads as 0 (_loss): its stored due is left as it was
-        self._set_status(collateral_type, msg.sender, auction_id, DONE)
+        self.loss_meta[collateral_type][msg.sender][auction_id] = meta | DONE
         # the event is done: one fewer open (the count is at least 1: this event)
         self.loss_totals = unsettled << COUNT_BITS | unsafe_sub(totals & (2**COUNT_BITS - 1), 1)
-        self._mark_done(self.loss_due[collateral_type][msg.sender][auction_id] >> DUE_BITS)
+        self._mark_done((meta >> NUMBER_SHIFT) & (NUMBER_LIMIT - 1))
     else:
-        self._set_due(collateral_type, msg.sender, auction_id, remaining)
-        self._set_status(collateral_type, msg.sender, auction_id, CLOSED)
+        # the loss gets its own word (a liquidation that leaves none never creates it)
+        self.loss_due[collateral_type][msg.sender][auction_id] = remaining
+        self.loss_meta[collateral_type][msg.sender][auction_id] = meta ^ RUNNING | CLOSED
         self.loss_totals = unsettled << COUNT_BITS | totals & (2**COUNT_BITS - 1)
     log LossClosed(
         collateral_type=collateral_type,
@@ -453,19 +470,20 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
     @param auction_id Its auction id.
     @return The loss still uncovered [rad].
     """
-    # the event's two words, read once and written from these copies (_loss, _set_status,
-    # _set_due and _mark_done would read them again)
+    # the event's words, read once and written from these copies
     meta: uint256 = self.loss_meta[collateral_type][auction][auction_id]
-    assert meta & 255 == CLOSED, "backstop: nothing to cover"
+    assert meta & STATUS_MASK == CLOSED, "backstop: nothing to cover"
+    number: uint256 = (meta >> NUMBER_SHIFT) & (NUMBER_LIMIT - 1)
     config: uint256 = self.cover_config
     live_: bool = (config >> LIVE_SHIFT) & 1 == 1
     if live_:
-        created_at: uint256 = (meta >> 8) & (2**56 - 1)
+        # the opening time, from the event's numbered record (the cover that finishes the
+        # event marks it there: a warm slot then)
+        created_at: uint256 = self._record(number) >> 1
         assert (
             created_at + ((config >> DELAY_SHIFT) & DELAY_MASK) <= block.timestamp
         ), "backstop: still queued"
-    due_word: uint256 = self.loss_due[collateral_type][auction][auction_id]
-    remaining: uint256 = due_word & (DUE_LIMIT - 1)
+    remaining: uint256 = self.loss_due[collateral_type][auction][auction_id]
     # the stablecoin the FUND, POOL and REDISTRIBUTION layers pay is not cancelled against the
     # loss here: it joins the unsettled proceeds (still attributed debt; `heal` cancels it), as
     # a finished auction's does in close_loss
@@ -531,17 +549,13 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
                 amount=paid,
             )
     count: uint256 = totals & (2**COUNT_BITS - 1)
+    # the loss's word: cleared when the event is done
+    self.loss_due[collateral_type][auction][auction_id] = remaining
     if remaining == 0:
-        # a done event's due reads as 0 (_loss): its stored due is left as it was
-        self.loss_meta[collateral_type][auction][auction_id] = meta >> 8 << 8 | DONE
+        self.loss_meta[collateral_type][auction][auction_id] = meta | DONE
         # the count is at least 1: this event
         count = unsafe_sub(count, 1)
-        self._mark_done(due_word >> DUE_BITS)
-    else:
-        # the due only falls: it stays below DUE_LIMIT
-        self.loss_due[collateral_type][auction][auction_id] = (
-            due_word >> DUE_BITS << DUE_BITS | remaining
-        )
+        self._mark_done(number)
     self.loss_totals = unsettled << COUNT_BITS | count
     return remaining
 
@@ -716,7 +730,9 @@ def loss_number(collateral_type: bytes32, auction: address, auction_id: uint256)
     @param auction_id Its auction id.
     @return 1..loss_count; 0 for no event.
     """
-    return self.loss_due[collateral_type][auction][auction_id] >> DUE_BITS
+    return (self.loss_meta[collateral_type][auction][auction_id] >> NUMBER_SHIFT) & (
+        NUMBER_LIMIT - 1
+    )
 
 
 @view
@@ -915,31 +931,30 @@ def _redistribute(
 @internal
 def _loss(collateral_type: bytes32, auction: address, auction_id: uint256) -> Loss:
     meta: uint256 = self.loss_meta[collateral_type][auction][auction_id]
-    status: uint256 = meta & 255
+    status: uint256 = meta & STATUS_MASK
     due: uint256 = 0
-    if status != DONE:
-        # a done event owes nothing; its stored due is not rewritten when it finishes (one
-        # word less to update in the take or cover that finishes it)
-        due = self.loss_due[collateral_type][auction][auction_id] & (DUE_LIMIT - 1)
+    if status == RUNNING:
+        due = self._to_raise(meta)
+    elif status == CLOSED:
+        due = self.loss_due[collateral_type][auction][auction_id]
     return Loss(
-        debt=meta >> 64,
+        debt=meta >> DEBT_SHIFT,
         due=due,
-        created_at=(meta >> 8) & (2**56 - 1),
+        # no event (number 0): number 0's record reads as opened at 0
+        created_at=self._record((meta >> NUMBER_SHIFT) & (NUMBER_LIMIT - 1)) >> 1,
         status=status,
     )
 
 
+@pure
 @internal
-def _set_status(collateral_type: bytes32, auction: address, auction_id: uint256, status: uint256):
-    meta: uint256 = self.loss_meta[collateral_type][auction][auction_id]
-    self.loss_meta[collateral_type][auction][auction_id] = meta >> 8 << 8 | status
-
-
-@internal
-def _set_due(collateral_type: bytes32, auction: address, auction_id: uint256, due: uint256):
-    # due only falls after the event is opened: it stays below DUE_LIMIT
-    packed: uint256 = self.loss_due[collateral_type][auction][auction_id]
-    self.loss_due[collateral_type][auction][auction_id] = packed >> DUE_BITS << DUE_BITS | due
+def _to_raise(meta: uint256) -> uint256:
+    # what a running event's auction must raise: ceil(debt x penalty / WAD), as the Liquidator
+    # computed it when it started the auction
+    penalty: uint256 = (
+        constants.WAD + ((meta >> PENALTY_SHIFT) & (PENALTY_STEPS_LIMIT - 1)) * PENALTY_STEP
+    )
+    return fixed_point.div_up((meta >> DEBT_SHIFT) * penalty, constants.WAD)
 
 
 @internal

@@ -7,7 +7,7 @@ from enum import IntEnum
 from typing import NamedTuple
 
 from offchain.model.errors import Revert, require
-from offchain.model.fixed_point import div_up, to_int256, u255, u256
+from offchain.model.fixed_point import WAD, div_up, to_int256, u255, u256
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import VaultEngine
 
@@ -43,7 +43,11 @@ class LossStatus(IntEnum):
 FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, SETTLEMENT = Layer
 NO_LOSS, RUNNING, CLOSED, DONE = LossStatus
 DEBT_LIMIT = 2**192
-DUE_LIMIT = 2**200
+# contracts/Backstop.vy keeps a loss event in one word: its penalty in 24 bits, in steps of 1e-7
+# above 1 wad (what the auction must raise is recomputed from it), its number in 38 bits
+PENALTY_STEP = 10**11
+PENALTY_STEPS_LIMIT = 2**24
+NUMBER_LIMIT = 2**38
 # contracts/Backstop.vy: `range(max_steps, bound=MAX_ADVANCE)`
 MAX_ADVANCE = 256
 # contracts/Backstop.vy: unsettled proceeds share a word with open_losses, below this
@@ -152,15 +156,21 @@ class Backstop(Authorized):
         auction: str,
         auction_id: int,
         debt: int,
-        to_raise: int,
+        penalty: int,
     ) -> None:
         self._check_role(sender, Role.OPEN_LOSS)
         key = (collateral_type, auction, auction_id)
         require(self.losses[key].status == NO_LOSS, "backstop: loss exists")
         require(debt < DEBT_LIMIT, "backstop: debt too large")
-        require(to_raise < DUE_LIMIT, "backstop: debt too large")
-        self.losses[key] = Loss(debt, to_raise, self.now, RUNNING)
+        steps, rest = divmod(penalty - WAD, PENALTY_STEP)
+        require(
+            penalty >= WAD and rest == 0 and steps < PENALTY_STEPS_LIMIT,
+            "backstop: penalty not representable",
+        )
         number = self.loss_count + 1
+        require(number < NUMBER_LIMIT, "backstop: too many loss events")
+        to_raise = div_up(debt * penalty, WAD)
+        self.losses[key] = Loss(debt, to_raise, self.now, RUNNING)
         self.loss_count = number
         self.numbered_opened_at[number] = self.now
         self.loss_numbers[key] = number

@@ -10,6 +10,8 @@ from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import CollateralType, VaultEngine
 
 MAX_PENALTY = 2 * WAD
+# contracts/Liquidator.vy: penalties are multiples of 1e-7 (the Backstop packs them in 24 bits)
+PENALTY_STEP = 10**11
 MAX_BATCH = 100
 MAX_CAP = 10**57
 
@@ -57,6 +59,7 @@ class Liquidator(Authorized):
         )
         require(penalty >= WAD, "liquidator: penalty below 1")
         require(penalty <= MAX_PENALTY, "liquidator: penalty above 2")
+        require(penalty % PENALTY_STEP == 0, "liquidator: penalty not a multiple of 1e-7")
         require(max_debt_in_auction <= MAX_CAP, "liquidator: cap too large")
         self.types[collateral_type] = TypeConfig(
             auction, penalty, max_debt_in_auction, self.types[collateral_type].debt_in_auction
@@ -163,7 +166,7 @@ class Liquidator(Authorized):
             self.address, to_raise, seized_collateral, owner, keeper
         )
         self.at(self.backstop).open_loss(
-            self.address, collateral_type, config.auction, auction_id, debt, to_raise
+            self.address, collateral_type, config.auction, auction_id, debt, config.penalty
         )
         self.log(
             "Liquidated",

@@ -17,6 +17,7 @@ from typing import Any
 from offchain.model.backstop import ORDERABLE_LAYERS, Layer
 from offchain.model.fee_accumulator import MAX_BASE_FEE, MAX_MULTIPLIER
 from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.model.liquidator import PENALTY_STEP
 from offchain.model.price_curves import CurveKind
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
@@ -177,6 +178,16 @@ class _Reader:
             raise ConfigError(f"{self.where}: unknown key {unknown[0]!r}")
 
 
+def _penalty(r: _Reader) -> int:
+    """The liquidation penalty [wad]: 1 to 2, a multiple of 1e-7 (Liquidator.configure_type's
+    grid: a running loss event keeps it in 24 bits of its one-word record)."""
+    penalty = r.decimal("liquidation_penalty", Decimal(1), Decimal(2))
+    steps = (penalty - 1) * (WAD // PENALTY_STEP)
+    if steps != steps.to_integral_value():
+        raise r.fail("liquidation_penalty", f"must be a multiple of 0.0000001, got {penalty}")
+    return WAD + int(steps) * PENALTY_STEP
+
+
 def _collateral(where: str, table: Any) -> CollateralConfig:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a table")
@@ -218,7 +229,7 @@ def _collateral(where: str, table: Any) -> CollateralConfig:
         ceiling_max=ceiling_max,
         ceiling_gap=ceiling_gap,
         ceiling_cooldown=r.integer("ceiling_cooldown", 0, 365 * 86400),
-        liquidation_penalty=r.scaled("liquidation_penalty", WAD, Decimal(1), Decimal(2)),
+        liquidation_penalty=_penalty(r),
         auction_cap=r.scaled("auction_cap", RAD),
         auction_buffer=r.scaled("auction_buffer", RAY, Decimal(1), Decimal(10)),
         auction_max_duration=r.integer("auction_max_duration", 1, 30 * 86400),

@@ -108,5 +108,6 @@ def test_breakdown__frames_and_intrinsic__add_up_to_the_gas(artifacts):
         "Backstop.open_loss",
     ]
     assert liquidate.slots["DutchAuction"].created >= 3
-    assert liquidate.slots["Backstop"].created >= 2
+    # the loss event: one word while its auction runs
+    assert liquidate.slots["Backstop"].created == 1
     assert "## `gas.liquidate`" in gas_report.render(items)

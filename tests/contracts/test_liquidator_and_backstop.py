@@ -24,7 +24,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak
 from helpers import ceil_div, heal, storage_slot
 
-from offchain.model.backstop import FUND
+from offchain.model.backstop import FUND, PENALTY_STEP
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS, Role
 from offchain.testing.harness import events as _events
@@ -411,7 +411,7 @@ def test_configure_type__penalty_bounds__accepted(system, penalty):
     assert _type_config(system, system.eth).penalty == penalty
 
 
-@pytest.mark.parametrize("penalty", [WAD, 12 * WAD // 10 + 1, MAX_PENALTY])
+@pytest.mark.parametrize("penalty", [WAD, 12 * WAD // 10 + PENALTY_STEP, MAX_PENALTY])
 def test_penalty_view__is_the_type_records_penalty_on_chain_and_in_model(system, penalty):
     """The auctions' reward bound reads the penalty through this view (one storage word): it is
     the type record's penalty after every configuration, and 0 for an unknown type."""
@@ -430,6 +430,8 @@ def test_penalty_view__is_the_type_records_penalty_on_chain_and_in_model(system,
         (None, WAD - 1, "liquidator: penalty below 1"),
         (None, 0, "liquidator: penalty below 1"),
         (None, MAX_PENALTY + 1, "liquidator: penalty above 2"),
+        (None, 12 * WAD // 10 + 1, "liquidator: penalty not a multiple of 1e-7"),
+        (None, WAD + PENALTY_STEP // 2, "liquidator: penalty not a multiple of 1e-7"),
     ],
 )
 def test_configure_type__invalid__reverts_with_reason(system, auction, penalty, reason):
@@ -1374,7 +1376,8 @@ def _backstop_surplus(system, amount: int) -> None:
 def _own_event(system, amount: int, auction_id: int = 1) -> None:
     """Governance (a Backstop authority) plays an auction: `amount` of the Backstop's bad debt
     (its stablecoin going to governance) is opened as event (ETH, governance, id) to raise the
-    same amount, and governance lets the Backstop pull its payment when it closes the event."""
+    same amount (penalty 1), and governance lets the Backstop pull its payment when it closes
+    the event."""
     r, t = system.roles, system.eth
     _backstop_bad_debt(system, amount)
     system.tx(system.d.engine, "allow", r.governance, system.d.backstop)
@@ -1386,7 +1389,7 @@ def _own_event(system, amount: int, auction_id: int = 1) -> None:
         r.governance,
         auction_id,
         amount,
-        amount,
+        WAD,
     )
 
 
@@ -1403,7 +1406,7 @@ def test_backstop_add_authority__lets_account_open_and_close_a_loss_event(system
     assert _events(system) == [(b, "AuthorityAdded", {"account": r.other})]
     assert _authorized(system, b, r.other)
 
-    system.tx(b, "open_loss", r.other, t.type_id, r.other, 7, 1_000 * RAD, 1_130 * RAD)
+    system.tx(b, "open_loss", r.other, t.type_id, r.other, 7, 1_000 * RAD, 113 * WAD // 100)
     opened_at = system.now
     assert _events(system) == [
         (
@@ -1461,7 +1464,7 @@ def test_backstop_remove_authority__locks_account_out(system):
     assert _events(system) == [(b, "AuthorityRemoved", {"account": r.other})]
     assert not _authorized(system, b, r.other)
     with reverts("authorized: not authorized"):
-        system.tx(b, "open_loss", r.other, system.eth.type_id, r.other, 1, 0, 0)
+        system.tx(b, "open_loss", r.other, system.eth.type_id, r.other, 1, 0, WAD)
     with reverts("authorized: not authorized"):
         system.tx(b, "close_loss", r.other, system.eth.type_id, 1, 0, 0)
 
@@ -1470,7 +1473,7 @@ BACKSTOP_PRIVILEGED = {
     "add_authority": lambda s: (s.roles.stranger,),
     "remove_authority": lambda s: (s.d.liquidator,),
     "set_queue_delay": lambda s: (0,),
-    "open_loss": lambda s: (s.eth.type_id, s.roles.stranger, 1, 0, 0),
+    "open_loss": lambda s: (s.eth.type_id, s.roles.stranger, 1, 0, WAD),
     "close_loss": lambda s: (s.eth.type_id, 1, 0, 0),
 }
 
@@ -1525,16 +1528,16 @@ def test_open_loss__same_event_twice__reverts_loss_exists_even_once_done(system)
     r, t, b = system.roles, system.eth, system.d.backstop
     _own_event(system, 100 * RAD)
     with reverts("backstop: loss exists"):
-        system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, 100 * RAD, 100 * RAD)
+        system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, 100 * RAD, WAD)
     with reverts("backstop: loss exists"):
-        system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, 0, 0)
+        system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, 0, WAD)
     # different keys are different events (empty ones here, closed at once)
     for type_id, auction, auction_id in (
         (t.type_id, r.governance, 2),
         (t.type_id, r.other, 1),
         (system.btc.type_id, r.governance, 1),
     ):
-        system.tx(b, "open_loss", r.governance, type_id, auction, auction_id, 0, 0)
+        system.tx(b, "open_loss", r.governance, type_id, auction, auction_id, 0, WAD)
         assert _events(system)[0][1] == "LossOpened"
     assert _backstop(system, "open_losses") == 4
     system.tx(b, "close_loss", r.governance, t.type_id, 2, 0, 0)
@@ -1542,7 +1545,7 @@ def test_open_loss__same_event_twice__reverts_loss_exists_even_once_done(system)
     system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 0)
     assert _loss(system, t, 1, auction=r.governance)[3] == DONE
     with reverts("backstop: loss exists"):
-        system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, 0, 0)
+        system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, 0, WAD)
     # the other account's event cannot be closed by governance (the closer is the auction); it is
     # authorized to close its own
     system.tx(b, "add_authority", r.governance, r.other)
@@ -1555,13 +1558,49 @@ def test_open_loss__debt_of_2_192__reverts_debt_too_large(system):
     raised in full, so the books close once healed)."""
     r, t, b = system.roles, system.eth, system.d.backstop
     with reverts("backstop: debt too large"):
-        system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, DEBT_LIMIT, 0)
+        system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, DEBT_LIMIT, WAD)
     _own_event(system, DEBT_LIMIT - 1)
     assert _loss(system, t, 1, auction=r.governance)[:2] == (DEBT_LIMIT - 1, DEBT_LIMIT - 1)
     system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 0)
     assert _event(system, "LossClosed")["covered"] == DEBT_LIMIT - 1
     heal(system, DEBT_LIMIT - 1)
     assert _bad_debt(system, b) == 0
+
+
+@pytest.mark.parametrize(
+    ("penalty", "accepted"),
+    [
+        (WAD, True),
+        (WAD + PENALTY_STEP, True),
+        (113 * WAD // 100 + 7 * PENALTY_STEP, True),
+        # the largest the event's 24-bit field holds (above the Liquidator's 2 wad)
+        (WAD + (2**24 - 1) * PENALTY_STEP, True),
+        (WAD + 2**24 * PENALTY_STEP, False),
+        (WAD + 1, False),
+        (113 * WAD // 100 + PENALTY_STEP // 2, False),
+        (WAD - PENALTY_STEP, False),
+        (0, False),
+    ],
+)
+def test_open_loss__penalty__kept_exactly_or_refused(system, penalty, accepted):
+    """A running event keeps its penalty, not what its auction must raise, in its one word: a
+    penalty the word cannot hold exactly (off the 1e-7 grid, below 1, above 24 bits of steps)
+    is refused; an accepted one gives back ceil(debt x penalty) as the event's due, and closing
+    the event takes exactly that as raised."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    debt = 1_000 * RAD + 1
+    if not accepted:
+        with reverts("backstop: penalty not representable"):
+            system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, debt, penalty)
+        return
+    to_raise = -(-debt * penalty // WAD)
+    _backstop_bad_debt(system, to_raise)
+    system.tx(system.d.engine, "allow", r.governance, b)
+    system.tx(b, "open_loss", r.governance, t.type_id, r.governance, 1, debt, penalty)
+    assert _event(system, "LossOpened")["to_raise"] == to_raise
+    assert _loss(system, t, 1, auction=r.governance)[:2] == (debt, to_raise)
+    system.tx(b, "close_loss", r.governance, t.type_id, 1, 0, 0)
+    assert _event(system, "LossClosed")["raised"] == to_raise
 
 
 def _assert_all_cancelled(system) -> None:
@@ -1991,6 +2030,53 @@ def test_full_cycle__auction_raises_less_than_debt__event_keeps_the_shortfall_as
     system.tx(b, "settle", r.keeper, reward)
     assert _bad_debt(system, b) == debt - proceeds
     assert _loss(system, t, 1) == (debt, debt - proceeds, opened_at, CLOSED)
+
+
+def _loss_words(system, t, auction_id: int) -> tuple[int, int]:
+    """A loss event's raw storage words, read from the chain: its record (`loss_meta`) and the
+    word of its loss (`loss_due`)."""
+    key = (
+        t.type_id,
+        bytes.fromhex(t.auction[2:]),
+        auction_id.to_bytes(32, "big"),
+    )
+    words = []
+    for name in ("loss_meta", "loss_due"):
+        slot = storage_slot("Backstop", name)
+        for k in key:
+            slot = _mapping_slot(slot, k)
+        words.append(_word(system, system.d.backstop, slot))
+    return words[0], words[1]
+
+
+def test_loss_event__one_word_while_its_auction_runs__its_loss_gets_a_word_only_when_left(system):
+    """Storage, not money flow: a liquidation writes its loss event in one word (seized debt,
+    penalty in steps of 1e-7 above 1, number, status: what the auction must raise is recomputed
+    from it); the event's loss gets a word of its own only when the auction leaves one, and the
+    cover that finishes the event clears it. The views return the same fields throughout."""
+    r, t, b = system.roles, system.eth, system.d.backstop
+    _borrow_stable(system, r.other, 12_500 * WAD)
+    system.open_vault(r.borrower, "ETH-A", 10 * WAD, 13_000 * WAD)
+    _crash(system, t, 1_000 * WAD)
+    debt = 13_000 * WAD * _ctype(system, t).rate
+    _liquidate(system, r.borrower)
+    number = _backstop(system, "loss_number", t.type_id, t.auction, 1)
+    steps = (PENALTY - WAD) // PENALTY_STEP
+    assert _loss_words(system, t, 1) == (debt << 64 | steps << 40 | number << 2 | RUNNING, 0)
+    assert _loss(system, t, 1)[:2] == (debt, _to_raise(debt))
+
+    system.tx(t.auction, "take", r.other, 1, 10 * WAD, 1_200 * RAY, r.other, b"")
+    loss = debt - 12_000 * RAD
+    assert _loss_words(system, t, 1) == (debt << 64 | steps << 40 | number << 2 | CLOSED, loss)
+    assert _loss(system, t, 1)[:2] == (debt, loss)
+
+    system.tx(system.d.engine, "create_unbacked", r.governance, r.governance, r.governance, loss)
+    _backstop_surplus(system, loss)
+    system.tx(b, "set_waterfall", r.governance, [int(FUND)])
+    system.tx(b, "set_queue_delay", r.governance, 0)
+    system.tx(b, "cover", r.stranger, t.type_id, t.auction, 1)
+    assert _loss_words(system, t, 1) == (debt << 64 | steps << 40 | number << 2 | DONE, 0)
+    assert _loss(system, t, 1)[:2] == (debt, 0)
 
 
 def test_liquidate__partial_that_rounds_to_all_collateral__takes_the_whole_vault(system):

@@ -31,6 +31,7 @@ def test_devnet_config__converts_human_units_exactly():
     assert eth.liquidation_ratio == 15 * RAY // 10
     assert eth.debt_ceiling == 20_000_000 * RAD
     assert eth.fee_kink == 8 * WAD // 10
+    assert eth.liquidation_penalty == 113 * WAD // 100
     assert cfg.global_debt_ceiling == 50_000_000 * RAD
     assert cfg.collateral[1].token_decimals == 8
 
@@ -75,6 +76,11 @@ def _mutate(path: tuple, value) -> dict:
             "collateral[0].oracle_max_age: must be above oracle_delay",
         ),
         (("collateral", 0, "fee_kink"), "1", "collateral[0].fee_kink: must be below 1"),
+        (
+            ("collateral", 0, "liquidation_penalty"),
+            "1.13000001",
+            "collateral[0].liquidation_penalty: must be a multiple of 0.0000001, got 1.13000001",
+        ),
         (
             ("collateral", 0, "oracle_max_change"),
             "0",
