@@ -881,10 +881,10 @@ def _f08_repay_in_the_window(system, waterfall: list[int] | None) -> None:
         assert honest[c] == c_debt * rate_0
         assert attacked == {who: honest[who] for who in (b, r.keeper)}
         return
-    # Not fixed (docs/security.md, finding 8): with redistribution ordered first, the debt at
-    # `cover` pays. C escapes exactly its pro-rata share of the loss, and B and the keeper pay it
-    # in its place; the loss is charged once either way (each fold rounds up by less than one
-    # unit per normalized debt).
+    # The documented rule (docs/loss-waterfall.md, "Who pays a redistribution"; finding 8 of
+    # docs/security.md): with redistribution ordered first, the debt at `cover` pays. C escapes
+    # exactly its pro-rata share of the loss, and B and the keeper pay it in its place; the loss
+    # is charged once either way (each fold rounds up by less than one unit per normalized debt).
     assert honest_layers == attacked_layers == [(REDISTRIBUTION, loss)]
     others = (b, r.keeper)
     normalized = {w: read(system, d.engine, "vaults", t.type_id, w)[1] for w in others}
@@ -897,12 +897,14 @@ def _f08_repay_in_the_window(system, waterfall: list[int] | None) -> None:
     assert loss <= charged < loss + everyone
 
 
-@pytest.mark.parametrize("aspect", ["shipped-waterfall", "redistribution-first-still-open"])
+@pytest.mark.parametrize("aspect", ["shipped-waterfall", "redistribution-first-holders-at-cover"])
 def test_finding_08__repay_before_cover__escapes_nothing_under_the_shipped_waterfall(
     system, aspect
 ):
     """Attack: a borrower sees a loss open (or a crash queued) and repays before `cover` folds the
-    loss into the type's rate: it escapes its share, which the borrowers left pay (open finding)."""
+    loss into the type's rate. Shipped waterfall: it escapes nothing (the debt auction takes the
+    loss). Redistribution first: the documented rule (the vaults holding debt at the cover pay,
+    docs/loss-waterfall.md), pinned exactly: its share goes to the borrowers left."""
     _f08_repay_in_the_window(system, None if aspect == "shipped-waterfall" else [REDISTRIBUTION])
 
 
