@@ -62,15 +62,14 @@ DONE: constant(uint256) = 3
 
 # a loss event's record is one word (`loss_meta`): its seized debt in the top 192 bits (6.3e12
 # stablecoin; the Liquidator's caps stop at 1e12), its liquidation penalty in 24 bits (steps of
-# PENALTY_STEP above 1 wad: what the auction must raise, ceil(debt x penalty / WAD), is
+# constants.PENALTY_STEP above 1 wad: what the auction must raise, ceil(debt x penalty / WAD), is
 # recomputed from debt and penalty, not stored), its number in 38 bits and its status in 2.
 # When its auction finishes with a loss, the loss not yet covered (its `due`, at most the debt)
 # gets a word of its own (`loss_due`); its opening time is in its numbered record.
 DEBT_LIMIT: constant(uint256) = 2**192
 DEBT_SHIFT: constant(uint256) = 64
 PENALTY_SHIFT: constant(uint256) = 40
-# 1e-7: the Liquidator's penalties (1 to 2 wad) are multiples of it (0 to 10**7 steps above 1)
-PENALTY_STEP: constant(uint256) = 10**11
+# the Liquidator's penalties (1 to 2 wad) are 0 to 10**7 steps of constants.PENALTY_STEP above 1
 PENALTY_STEPS_LIMIT: constant(uint256) = 2**24
 NUMBER_SHIFT: constant(uint256) = 2
 # 2.7e11 events: each costs a liquidation (over 100k gas), so the count stays far below it
@@ -385,9 +384,10 @@ def open_loss(
     assert self.loss_meta[collateral_type][auction][auction_id] == 0, "backstop: loss exists"
     assert debt < DEBT_LIMIT, "backstop: debt too large"
     # below 1 wad, the difference wraps to above 2**255: far more steps than the field holds
-    steps: uint256 = unsafe_sub(penalty, constants.WAD) // PENALTY_STEP
+    steps: uint256 = unsafe_sub(penalty, constants.WAD) // constants.PENALTY_STEP
     assert (
-        steps * PENALTY_STEP == unsafe_sub(penalty, constants.WAD) and steps < PENALTY_STEPS_LIMIT
+        steps * constants.PENALTY_STEP == unsafe_sub(penalty, constants.WAD)
+        and steps < PENALTY_STEPS_LIMIT
     ), "backstop: penalty not representable"
     numbers: uint256 = self.loss_numbers
     number: uint256 = (numbers & NUMBER_MASK) + 1
@@ -952,7 +952,8 @@ def _to_raise(meta: uint256) -> uint256:
     # what a running event's auction must raise: ceil(debt x penalty / WAD), as the Liquidator
     # computed it when it started the auction
     penalty: uint256 = (
-        constants.WAD + ((meta >> PENALTY_SHIFT) & (PENALTY_STEPS_LIMIT - 1)) * PENALTY_STEP
+        constants.WAD
+        + ((meta >> PENALTY_SHIFT) & (PENALTY_STEPS_LIMIT - 1)) * constants.PENALTY_STEP
     )
     return fixed_point.div_up((meta >> DEBT_SHIFT) * penalty, constants.WAD)
 

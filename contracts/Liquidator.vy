@@ -38,9 +38,6 @@ implements: ILiquidator
 
 # the highest liquidation penalty: 100% on top of the debt [wad]
 MAX_PENALTY: constant(uint256) = 2 * constants.WAD
-# penalties are multiples of 1e-7 [wad]: the Backstop keeps a running loss event's penalty in 24
-# bits of its one-word record, so it recomputes what the auction must raise
-PENALTY_STEP: constant(uint256) = 10**11
 # the most vaults one liquidate_many call looks at
 MAX_BATCH: constant(uint256) = 100
 # the highest cap on debt in auction: 1e12 stablecoin [rad] (room * WAD must not overflow)
@@ -156,7 +153,7 @@ def configure_type(
     )
     assert penalty >= constants.WAD, "liquidator: penalty below 1"
     assert penalty <= MAX_PENALTY, "liquidator: penalty above 2"
-    assert penalty % PENALTY_STEP == 0, "liquidator: penalty not a multiple of 1e-7"
+    assert penalty % constants.PENALTY_STEP == 0, "liquidator: penalty not a multiple of 1e-7"
     assert max_debt_in_auction <= MAX_CAP, "liquidator: cap too large"
     self.type_slots[collateral_type] = TypeSlots(
         auction_penalty=penalty << 160 | convert(convert(auction, uint160), uint256),

@@ -15,3 +15,6 @@ RAY: constant(uint256) = 10**27
 RAD: constant(uint256) = 10**45
 # a wad times WAD_TO_RAY is a ray
 WAD_TO_RAY: constant(uint256) = 10**9
+# liquidation penalties [wad] are multiples of 1e-7: the Liquidator refuses others, and the
+# Backstop keeps a running loss event's penalty in 24 bits of such steps above 1 wad
+PENALTY_STEP: constant(uint256) = 10**11

@@ -7,7 +7,7 @@ from enum import IntEnum
 from typing import NamedTuple
 
 from offchain.model.errors import Revert, require
-from offchain.model.fixed_point import WAD, div_up, to_int256, u255, u256
+from offchain.model.fixed_point import PENALTY_STEP, WAD, div_up, to_int256, u255, u256
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import VaultEngine
 
@@ -43,9 +43,9 @@ class LossStatus(IntEnum):
 FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, SETTLEMENT = Layer
 NO_LOSS, RUNNING, CLOSED, DONE = LossStatus
 DEBT_LIMIT = 2**192
-# contracts/Backstop.vy keeps a loss event in one word: its penalty in 24 bits, in steps of 1e-7
-# above 1 wad (what the auction must raise is recomputed from it), its number in 38 bits
-PENALTY_STEP = 10**11
+# contracts/Backstop.vy keeps a loss event in one word: its penalty in 24 bits, in steps of
+# PENALTY_STEP above 1 wad (what the auction must raise is recomputed from it), its number in
+# 38 bits
 PENALTY_STEPS_LIMIT = 2**24
 NUMBER_LIMIT = 2**38
 # contracts/Backstop.vy: `range(max_steps, bound=MAX_ADVANCE)`

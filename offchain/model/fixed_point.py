@@ -14,6 +14,8 @@ from offchain.model.errors import Revert, require
 WAD = 10**18
 RAY = 10**27
 RAD = 10**45
+# contracts/modules/constants.vy: liquidation penalties [wad] are multiples of 1e-7
+PENALTY_STEP = 10**11
 MAX_UINT256 = 2**256 - 1
 MIN_INT256 = -(2**255)
 MAX_INT256 = 2**255 - 1

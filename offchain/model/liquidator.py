@@ -5,13 +5,11 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from offchain.model.errors import Revert, require
-from offchain.model.fixed_point import WAD, div_up, neg, to_int256, u255, u256
+from offchain.model.fixed_point import PENALTY_STEP, WAD, div_up, neg, to_int256, u255, u256
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import CollateralType, VaultEngine
 
 MAX_PENALTY = 2 * WAD
-# contracts/Liquidator.vy: penalties are multiples of 1e-7 (the Backstop packs them in 24 bits)
-PENALTY_STEP = 10**11
 MAX_BATCH = 100
 MAX_CAP = 10**57
 

@@ -16,8 +16,7 @@ from typing import Any
 
 from offchain.model.backstop import ORDERABLE_LAYERS, Layer
 from offchain.model.fee_accumulator import MAX_BASE_FEE, MAX_MULTIPLIER
-from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.model.liquidator import PENALTY_STEP
+from offchain.model.fixed_point import PENALTY_STEP, RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
 
 SECONDS_PER_YEAR = 365 * 24 * 3600

@@ -24,8 +24,8 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak
 from helpers import ceil_div, heal, storage_slot
 
-from offchain.model.backstop import FUND, PENALTY_STEP
-from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
+from offchain.model.backstop import FUND
+from offchain.model.fixed_point import MAX_UINT256, PENALTY_STEP, RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS, Role
 from offchain.testing.harness import events as _events
 from offchain.testing.harness import move_prices, reverts

@@ -438,6 +438,10 @@ def test_sweep__a_tampered_figure__the_chain_check_catches_it(pool_sweep, tmp_pa
     [
         (["--grid", "colour=red"], "unknown grid name 'colour'"),
         (["--grid", "liquidation_penalty=1.13,3"], "liquidation_penalty: must be >= 1 and <= 2"),
+        (
+            ["--grid", "liquidation_penalty=1.13,1.13000001"],
+            "liquidation_penalty: must be a multiple of 0.0000001, got 1.13000001",
+        ),
         (["--grid", "dust="], "dust has no values"),
         (["--grid", "dust=2500", "--grid", "dust=3000"], "dust is given twice"),
         (["--seeds", "0"], "--seeds: must be an integer between 1 and"),
