@@ -464,7 +464,9 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
     """
     @notice Send a closed event's loss through the waterfall, once the queue delay has passed
             (at any time after shutdown). Anyone may call, again if a loss remains. What the
-            fund, pool and redistribution layers pay joins the unsettled proceeds (`heal`).
+            fund, pool and redistribution layers pay joins the unsettled proceeds (`heal`). The
+            fund pays from its free surplus net of the unattributed bad debt while live
+            (`settle` first or not: the same payment), from all of it after shutdown.
     @param collateral_type The type.
     @param auction The auction that sold the collateral.
     @param auction_id Its auction id.
@@ -507,9 +509,9 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
         participant: address = empty(address)
         if layer == FUND:
             participant = self
-            # the free surplus: stablecoin less the unsettled proceeds, with those this cover
-            # added (engine.stable(self) >= unsettled: nothing else spends them)
-            paid = min(remaining, staticcall engine.stable(self) - unsettled)
+            # the free surplus (less the unsettled proceeds, with those this cover added) net
+            # of the unattributed bad debt, at most the loss (finding 31-6)
+            paid = self._fund_payment(remaining, unsettled, live_)
         elif layer == POOL:
             participant = convert(config & ADDRESS_MASK, address)
             if participant != empty(address):
@@ -564,10 +566,13 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
 def settle(amount: uint256):
     """
     @notice Cancel unattributed bad debt (keeper rewards, refunds, settlement debt) against
-            surplus. Anyone may call.
+            surplus. Anyone may call; after shutdown only once every loss event is done (thaw
+            settles then), so that no settle decides what the fund pays of a loss.
     @param amount [rad], at most the surplus (less the unsettled proceeds) and at most the
            unattributed bad debt.
     """
+    if self.loss_totals & OPEN_MASK != 0:
+        assert self._live(), "backstop: losses open"
     assert amount <= self._free_surplus(), "backstop: insufficient surplus"
     assert amount <= self._unattributed_debt(), "backstop: insufficient unattributed debt"
     extcall engine.settle(amount)
@@ -996,9 +1001,46 @@ def _record(number: uint256) -> uint256:
 @view
 @internal
 def _free_surplus() -> uint256:
-    # the surplus the insurance fund and `settle` may spend: the unsettled proceeds are owed to
-    # cancel attributed debt (engine.stable(self) >= them: nothing else spends them)
+    # the surplus `settle` may spend (the FUND layer spends it net of the unattributed bad debt:
+    # `_fund_payment`): the unsettled proceeds are owed to cancel attributed debt
+    # (engine.stable(self) >= them: nothing else spends them)
     return staticcall engine.stable(self) - (self.loss_totals >> COUNT_BITS)
+
+
+@view
+@internal
+def _fund_payment(remaining: uint256, unsettled: uint256, live_: bool) -> uint256:
+    # what the FUND layer pays of `remaining`. While live: min(remaining, free surplus -
+    # unattributed bad debt), 0 if the surplus is not above that debt. The unattributed bad debt
+    # (keeper rewards) is a cost already incurred that no other layer pays, so the fund keeps
+    # surplus for it first; `settle` lowers the free surplus and that debt by the same amount,
+    # so a settle before or after a cover changes no layer's payment (finding 31-6). After
+    # shutdown: min(remaining, free surplus). Then the unattributed debt is mostly the closed
+    # vaults' debt (backed by the collateral settlement holds), thaw cancels it with whatever
+    # surplus is left, and `settle` waits until every loss is done.
+    # `unsettled` is the unsettled proceeds with this cover's payments so far added.
+    stable: uint256 = staticcall engine.stable(self)
+    # stable >= unsettled: nothing else spends them
+    free: uint256 = stable - unsettled
+    if free == 0 or not live_:
+        return min(remaining, free)
+    bad: uint256 = staticcall engine.bad_debt(self)
+    if stable >= bad:
+        # unattributed = bad - attributed - debt_to_auction - debt_on_auction, and attributed >=
+        # unsettled + remaining (the open events' loss, this one's included, and the proceeds),
+        # so free - unattributed >= stable - bad + remaining >= remaining: the whole loss (and
+        # free >= remaining), without reading the three words
+        return remaining
+    # free - unattributed = free + the attributed and auctioned debt - bad, saturated at 0
+    held: uint256 = (
+        free
+        + (self.attributed_word & ATTRIBUTED_MASK)
+        + self.debt_to_auction
+        + self.debt_on_auction
+    )
+    if held <= bad:
+        return 0
+    return min(remaining, unsafe_sub(held, bad))
 
 
 @view

@@ -13,16 +13,21 @@
      reward_rate, tip = reward_flat, chost = min_auction, kick = start, redo = reset,
      clipperCall = on_auction_take, stopped = stopped).
      Keeps, per auction: collateral sold <= collateral seized; a buyer never pays above their
-     maximum price; a partial take never leaves debt below `min_auction` (the dust x penalty),
-     nor collateral worth less than `min_auction` at the current price (the whole lot is taken
-     instead), so every remainder stays auctionable; an auction whose whole lot is worth less
-     than `min_auction` at its start price can be closed by anyone (`close_dust_auction`). Rewards (flat + rate x debt) are paid to keepers who
+     maximum price; a partial take never leaves debt below `min_auction` (the type's dust x
+     its penalty, computed when used from the engine and the Liquidator, so no change of either
+     leaves it stale), nor collateral worth less than `min_auction` at the current price (the
+     whole lot is taken instead), so every remainder stays auctionable. An auction that ran its
+     curve unsold (it needs a reset) and whose whole lot, at the start price a reset would give
+     it, is worth less than `min_auction` and less than its debt can be closed by anyone
+     (`close_dust_auction`): its debt is written off and its lot goes to the Backstop, never to
+     the vault's owner (a write-off never hands an owner its collateral). Rewards (flat + rate x debt) are paid to keepers who
      start or reset an auction, only when both its debt and the value of its collateral are at
-     least `min_auction` (no reward farming with dust auctions), never above the penalty part
-     of its debt (debt - debt / penalty: a reward never exceeds what the auction earns, so
-     self-liquidation cannot farm it), in total over the auction's start and all its resets never
-     above the penalty income at its start (its `reward_budget`), and never after shutdown
-     (liquidator not live). The flash-take callback runs
+     least `min_auction` (no reward farming with dust auctions), never above half the penalty
+     part of its debt (MAX_REWARD_SHARE x (debt - debt / penalty): a reward never exceeds half
+     what the auction earns, so self-liquidating, or cutting one vault into many auctions,
+     costs at least the other half), in total over the auction's start and all its resets never
+     above that share of the penalty income at its start (its `reward_budget`), and never after
+     shutdown (liquidator not live). The flash-take callback runs
      under the contract's re-entrancy lock: a taker cannot re-enter start, reset or take.
      Rounding: prices round up and collateral out rounds down (the protocol's favour).
      Circuit breaker `stopped`: 1 = no new auctions, 2 = also no resets, 3 = also no takes.
@@ -83,6 +88,11 @@ MAX_REWARD_RATE: constant(uint256) = constants.WAD // 10
 DEBT_BITS: constant(uint256) = 200
 DEBT_MASK: constant(uint256) = 2**200 - 1
 BUDGET_UNIT: constant(uint256) = 2**144
+# keeper rewards take at most this share of an auction's penalty income [wad]: the rest is the
+# real cost of starting an auction of one's own vault (finding 3 and 4 of issue 31: at a
+# 100% share a dust vault self-liquidated at break-even and one vault cut into chunks paid a flat
+# reward per chunk out of income it did not have)
+MAX_REWARD_SHARE: constant(uint256) = constants.WAD // 2
 
 
 struct Auction:
@@ -125,8 +135,6 @@ price_source: uint256
 packed_limits: uint256
 # keeper reward: reward_rate x debt [wad] (in packed_limits) + reward_flat [rad]
 reward_flat: public(uint256)
-# smallest debt a partial take may leave, and smallest auction that pays rewards [rad]
-min_auction: public(uint256)
 # how the price falls: kind << 248 | duration << 184 | step << 120 | cut (one slot, read by every take)
 packed_curve: uint256
 # A running auction occupies one of MAX_ACTIVE storage slots, packed into three words (six would
@@ -165,10 +173,6 @@ event CurveSet:
 
 event OracleSet:
     oracle: address
-
-
-event MinAuctionUpdated:
-    min_auction: uint256
 
 
 event StoppedSet:
@@ -210,6 +214,14 @@ event Finished:
     auction_id: indexed(uint256)
     collateral_returned: uint256
     debt_unraised: uint256
+
+
+event DustClosed:
+    auction_id: indexed(uint256)
+    # the lot, sent to the Backstop [wad]
+    collateral: uint256
+    # the debt written off [rad]
+    debt: uint256
 
 
 event Cancelled:
@@ -334,17 +346,6 @@ def set_stopped(level: uint256):
     log StoppedSet(level=level)
 
 
-@external
-def update_min_auction():
-    """
-    @notice Recompute min_auction = the type's dust x the liquidation penalty. Anyone may call.
-    """
-    dust: uint256 = (staticcall engine.collateral_types(collateral_type)).dust
-    penalty: uint256 = staticcall liquidator.penalty(collateral_type)
-    self.min_auction = dust * penalty // constants.WAD
-    log MinAuctionUpdated(min_auction=self.min_auction)
-
-
 # ---------------------------------------------------------------- auctions
 
 
@@ -459,20 +460,24 @@ def take(
     assert max_price >= price, "auction: price above maximum"
 
     collateral: uint256 = min(auction.lot, max_collateral)
-    if collateral < auction.lot and (auction.lot - collateral) * price < self.min_auction:
-        # the rest would be worth less than min_auction: no keeper would ever take it (a zombie
-        # auction holding its debt, a cap and a slot); take the whole lot instead
-        collateral = auction.lot
+    # read only for a partial take (a whole take needs no dust rule)
+    min_auction: uint256 = 0
+    if collateral < auction.lot:
+        min_auction = self._min_auction()
+        if (auction.lot - collateral) * price < min_auction:
+            # the rest would be worth less than min_auction: no keeper would ever take it (a
+            # zombie auction holding its debt, a cap and a slot); take the whole lot instead
+            collateral = auction.lot
     owe: uint256 = collateral * price
     if owe > auction.debt:
         # buying more than the debt: pay the debt, get what it buys (rounded down)
         owe = auction.debt
         collateral = owe // price
     elif owe < auction.debt and collateral < auction.lot:
-        # a partial take must leave an auctionable remainder
-        if auction.debt - owe < self.min_auction:
-            assert auction.debt > self.min_auction, "auction: no partial take"
-            owe = auction.debt - self.min_auction
+        # a partial take must leave an auctionable remainder (collateral < lot: min_auction read)
+        if auction.debt - owe < min_auction:
+            assert auction.debt > min_auction, "auction: no partial take"
+            owe = auction.debt - min_auction
             collateral = owe // price
     auction.debt -= owe
     auction.lot -= collateral
@@ -520,21 +525,32 @@ def take(
 @nonreentrant
 def close_dust_auction(auction_id: uint256):
     """
-    @notice Close an auction whose whole lot is worth less than min_auction at its start price
-            (top): no keeper would take it. Anyone may call. Its debt still to raise is written
-            off through its loss event (closed with what earlier takes raised); the collateral
-            left goes back to the vault owner, as when an auction finishes with collateral left.
+    @notice Close an auction that ran its curve without a taker (it needs a reset) and whose
+            whole lot, at the start price a reset would give it (the oracle price x buffer now),
+            is worth less than min_auction (no keeper would take it) and less than its debt.
+            Anyone may call. Its debt still to raise is written off through its loss event
+            (closed with what earlier takes raised); the lot goes to the Backstop, never to the
+            vault's owner: a write-off never returns collateral to the owner of the debt it
+            writes off (finding 1 of issue 31: a dust raised above a vault's size, or cut from
+            it by partial liquidations, made this a way to shed debt and keep the collateral).
+            Only an auction nobody took over its whole curve: a lot that keepers would buy is
+            sold, never stranded in the Backstop.
     @param auction_id The auction.
     """
     assert self.packed_limits >> 248 < STOP_TAKES, "auction: stopped"
     auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
-    assert auction.lot * auction.top < self.min_auction, "auction: lot not dust"
+    assert self._needs_reset(auction), "auction: not ended"
+    # what a reset would start it at (reverts without a valid price, as a reset does)
+    top: uint256 = self._start_price()
+    assert auction.lot * top < self._min_auction(), "auction: lot not dust"
+    assert auction.lot * top < auction.debt, "auction: lot covers the debt"
     extcall liquidator.remove_debt_in_auction(collateral_type, auction.debt)
-    extcall engine.transfer_collateral(collateral_type, self, auction.owner, auction.lot)
+    extcall engine.transfer_collateral(collateral_type, self, backstop.address, auction.lot)
     self._remove(auction_id, auction.position)
     extcall backstop.close_loss(collateral_type, auction_id, auction.debt, 0)
-    log Finished(auction_id=auction_id, collateral_returned=auction.lot, debt_unraised=auction.debt)
+    log DustClosed(auction_id=auction_id, collateral=auction.lot, debt=auction.debt)
+    log Finished(auction_id=auction_id, collateral_returned=0, debt_unraised=auction.debt)
 
 
 @external
@@ -579,6 +595,18 @@ def cancel(auction_id: uint256) -> uint256:
 
 
 # ---------------------------------------------------------------- keeper views
+
+
+@view
+@external
+def min_auction() -> uint256:
+    """
+    @notice The smallest debt a partial take may leave, and the smallest auction (by debt and by
+            its lot's value at the start price) that pays keeper rewards: the type's dust x
+            its liquidation penalty, read now.
+    @return [rad].
+    """
+    return self._min_auction()
 
 
 @view
@@ -735,6 +763,17 @@ def status(auction_id: uint256) -> (bool, uint256, uint256, uint256):
 
 @view
 @internal
+def _min_auction() -> uint256:
+    # computed when used: a change of the dust (engine) or the penalty (Liquidator) applies at
+    # once to every running auction, with no follow-up call to forget
+    return (
+        staticcall engine.dust(collateral_type)
+        * staticcall liquidator.penalty(collateral_type) // constants.WAD
+    )
+
+
+@view
+@internal
 def _start_price() -> uint256:
     price: uint256 = 0
     valid: bool = False
@@ -805,11 +844,14 @@ def _pay_reward(
     # -> (reward paid, budget left). `budget` is what the auction may still pay in rewards;
     # max_value at its start, where the budget becomes its penalty income
     reward_rate: uint256 = (self.packed_limits >> 160) & (2**64 - 1)
-    if (
-        (self.reward_flat == 0 and reward_rate == 0)
-        or debt < self.min_auction
-        or lot * top < self.min_auction
-    ):
+    reward_flat: uint256 = self.reward_flat
+    if reward_flat == 0 and reward_rate == 0:
+        if budget == max_value(uint256):
+            return 0, 0
+        return 0, budget
+    penalty: uint256 = staticcall liquidator.penalty(collateral_type)
+    min_auction: uint256 = staticcall engine.dust(collateral_type) * penalty // constants.WAD
+    if debt < min_auction or lot * top < min_auction:
         # no reward for dust-size auctions (by debt or by collateral value at the start price)
         if budget == max_value(uint256):
             return 0, 0
@@ -817,13 +859,17 @@ def _pay_reward(
     # no reward after shutdown (global settlement): nothing earns it any more
     if not staticcall liquidator.live():
         return 0, 0
-    # never more than the penalty part of the debt to raise, debt - debt / penalty (the income
-    # of this auction at the current penalty; the quotient rounds up, so the income rounds down),
-    # nor, with earlier rewards, than the income at the auction's start
-    penalty: uint256 = staticcall liquidator.penalty(collateral_type)
-    limit: uint256 = min(budget, debt - fixed_point.div_up(debt * constants.WAD, penalty))
+    # never more than MAX_REWARD_SHARE of the penalty part of the debt to raise, debt - debt /
+    # penalty (the income of this auction at the current penalty; the quotient rounds up and the
+    # share rounds down, so the limit rounds down), nor, with earlier rewards, than that share
+    # of the income at the auction's start
+    limit: uint256 = min(
+        budget,
+        (debt - fixed_point.div_up(debt * constants.WAD, penalty))
+        * MAX_REWARD_SHARE // constants.WAD,
+    )
     # rounds down: rewards are never over-paid
-    reward: uint256 = min(self.reward_flat + debt * reward_rate // constants.WAD, limit)
+    reward: uint256 = min(reward_flat + debt * reward_rate // constants.WAD, limit)
     if reward != 0:
         extcall engine.create_unbacked(backstop.address, keeper, reward)
     # reward <= limit

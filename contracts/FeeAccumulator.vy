@@ -11,7 +11,11 @@
      utilization multiplier. Rounding: utilization, the multiplied fee and the compounded rate
      all round up (more fees to the protocol). Fees are credited to `fee_recipient` (the
      backstop's insurance fund) through engine.fold_rate; when a stability pool with stakers is
-     set, its share `pool_fee_share` of each accrual (rounded down) goes to the pool instead.
+     set, its share `pool_fee_share` of each accrual (rounded down) goes to the pool instead, at
+     most a yield on the pool's assets: assets x pool_max_yield x the accrual's seconds / a year
+     (rounded down; finding 31-7: a lone small stake cannot take a type's whole fee share). The
+     cap is per accrual of a type: with n types accruing, the pool's yield is at most n x
+     pool_max_yield. What the cap holds back goes to the recipient.
 
      For a period of `seconds` since the last accrual:
      excess        = ceil((I(now) - I(last accrual)) / seconds)                [wad]
@@ -30,6 +34,7 @@
 """
 from interfaces import IVaultEngine
 from interfaces import IStabilityPool
+from snekmate.utils import math
 from modules import fixed_point
 from modules import constants
 from modules import authorized as auth
@@ -49,6 +54,10 @@ exports: (
 MAX_BASE_FEE: constant(uint256) = 1000000076036763191000000000
 # the highest multiplier [wad]
 MAX_MULTIPLIER: constant(uint256) = 10 * constants.WAD
+# the highest yield cap of the stability pool: 1000% a year [wad per year]
+MAX_POOL_YIELD: constant(uint256) = 10 * constants.WAD
+# the year of the yield cap [seconds]
+YEAR: constant(uint256) = 365 * 86400
 
 # a type's fee record in two words (TypeFee is its unpacked form, as `fees` returns it):
 # parameters = base_fee | kink << 96 | max_multiplier << 160 (base_fee <= MAX_BASE_FEE < 2**90,
@@ -83,8 +92,10 @@ engine: public(immutable(IVaultEngine))
 fee_parameters: HashMap[bytes32, uint256]
 # collateral type -> last accrual and the utilization integral then, packed (above)
 fee_clock: HashMap[bytes32, uint256]
-# who receives the fees inside the engine (the backstop)
-fee_recipient: public(address)
+# who receives the fees inside the engine (the backstop), and the stability pool's yield cap
+# [wad per year, at most MAX_POOL_YIELD < 2**96], in one word read by every accrual:
+# fee_recipient | pool_max_yield << 160 (views `fee_recipient` and `pool_max_yield`)
+recipient_and_yield: uint256
 # the first-loss stability pool that earns a share of the fees (empty: none) and its share of
 # each accrual [wad], at most 1 wad, in one word read by every accrual:
 # pool address | pool_fee_share << 160 (views `stability_pool` and `pool_fee_share`)
@@ -115,6 +126,10 @@ event PoolFeeShareSet:
     pool_fee_share: uint256
 
 
+event PoolMaxYieldSet:
+    pool_max_yield: uint256
+
+
 event Accrued:
     collateral_type: indexed(bytes32)
     effective_fee: uint256
@@ -135,7 +150,8 @@ def __init__(engine_: IVaultEngine, fee_recipient_: address):
     """
     assert fee_recipient_ != empty(address), "fees: zero recipient"
     engine = engine_
-    self.fee_recipient = fee_recipient_
+    # no yield cap set: the pool earns nothing until governance sets one
+    self.recipient_and_yield = convert(fee_recipient_, uint256)
     auth.__init__(0)
     log FeeRecipientSet(recipient=fee_recipient_)
 
@@ -200,7 +216,9 @@ def set_fee_recipient(recipient: address):
     """
     auth._check_authorized()
     assert recipient != empty(address), "fees: zero recipient"
-    self.fee_recipient = recipient
+    self.recipient_and_yield = (
+        self.recipient_and_yield & ~ADDRESS_MASK | convert(recipient, uint256)
+    )
     log FeeRecipientSet(recipient=recipient)
 
 
@@ -215,6 +233,21 @@ def set_pool_fee_share(pool: IStabilityPool, share: uint256):
     assert share <= constants.WAD, "fees: share above 1"
     self.pool_and_share = convert(pool.address, uint256) | share << 160
     log PoolFeeShareSet(stability_pool=pool.address, pool_fee_share=share)
+
+
+@external
+def set_pool_max_yield(max_yield: uint256):
+    """
+    @notice Cap the stability pool's income from each accrual at a yield on its assets: at most
+            assets x max_yield x the accrual's seconds / a year; the rest of its fee share goes
+            to the fee recipient. Accruals not yet made (any type) are capped at the new yield:
+            accrue every type first to settle them at the old one.
+    @param max_yield [wad per year], at most 10 wad (0: the pool earns nothing).
+    """
+    auth._check_authorized()
+    assert max_yield <= MAX_POOL_YIELD, "fees: yield cap above 10"
+    self.recipient_and_yield = self.recipient_and_yield & ADDRESS_MASK | max_yield << 160
+    log PoolMaxYieldSet(pool_max_yield=max_yield)
 
 
 @external
@@ -234,6 +267,25 @@ def stability_pool() -> IStabilityPool:
     @notice The first-loss stability pool that earns a share of the fees (empty: none).
     """
     return IStabilityPool(convert(self.pool_and_share & ADDRESS_MASK, address))
+
+
+@view
+@external
+def fee_recipient() -> address:
+    """
+    @notice Who is credited with fees (the pool's share aside).
+    """
+    return convert(self.recipient_and_yield & ADDRESS_MASK, address)
+
+
+@view
+@external
+def pool_max_yield() -> uint256:
+    """
+    @notice The stability pool's yield cap [wad per year]: each accrual pays the pool at most its
+            assets x this x the accrual's seconds / a year.
+    """
+    return self.recipient_and_yield >> 160
 
 
 @view
@@ -298,29 +350,38 @@ def _accrue(collateral_type: bytes32) -> uint256:
         return rate
     integral: uint256 = staticcall engine.utilization_integral(collateral_type)
     effective: uint256 = self._fee_at(fee, self._average_excess(fee, integral))
+    seconds: uint256 = block.timestamp - fee.last_accrual
     # rounds up: the protocol is never under-charged
-    new_rate: uint256 = fixed_point.rmul_up(
-        fixed_point.rpow_up(effective, block.timestamp - fee.last_accrual), rate
-    )
+    new_rate: uint256 = fixed_point.rmul_up(fixed_point.rpow_up(effective, seconds), rate)
     delta_rate: uint256 = new_rate - rate
     packed: uint256 = self.pool_and_share
     pool: IStabilityPool = IStabilityPool(convert(packed & ADDRESS_MASK, address))
     share: uint256 = packed >> 160
-    if share == 0 or pool.address == empty(address) or staticcall pool.total_shares() == 0:
-        extcall engine.fold_rate(collateral_type, self.fee_recipient, convert(delta_rate, int256))
+    # the pool's assets while it has shares (0: it earns nothing)
+    earning: uint256 = 0
+    if share != 0 and pool.address != empty(address):
+        earning = staticcall pool.earning_assets()
+    recipient_word: uint256 = self.recipient_and_yield
+    recipient: address = convert(recipient_word & ADDRESS_MASK, address)
+    if earning == 0:
+        extcall engine.fold_rate(collateral_type, recipient, convert(delta_rate, int256))
     else:
         # the engine credits exactly normalized_debt * delta_rate; split it here
         extcall engine.fold_rate(collateral_type, self, convert(delta_rate, int256))
         income: uint256 = normalized_debt * delta_rate
-        # rounds down: the pool gets no more than its share
-        to_pool: uint256 = income * share // constants.WAD
+        # rounds down: the pool gets no more than its share, nor more than its yield cap,
+        # assets x pool_max_yield [wad per year] x seconds / a year (exact in 512 bits)
+        to_pool: uint256 = min(
+            income * share // constants.WAD,
+            math._mul_div(earning, (recipient_word >> 160) * seconds, constants.WAD * YEAR, False),
+        )
         # to_pool <= income since share <= WAD
         to_recipient: uint256 = unsafe_sub(income, to_pool)
         if to_pool != 0:
             extcall engine.transfer_stable(self, pool.address, to_pool)
             extcall pool.add_income(to_pool)
         if to_recipient != 0:
-            extcall engine.transfer_stable(self, self.fee_recipient, to_recipient)
+            extcall engine.transfer_stable(self, recipient, to_recipient)
         log FeesShared(collateral_type=collateral_type, to_pool=to_pool, to_recipient=to_recipient)
     self._store_clock(collateral_type, integral)
     log Accrued(collateral_type=collateral_type, effective_fee=effective, rate=new_rate)

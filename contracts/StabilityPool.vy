@@ -11,8 +11,12 @@
      FeeAccumulator reports (`add_income`), withdrawals and charges move it; stablecoin sent to
      the pool any other way belongs to nobody and prices nothing. Shares: the first stake mints
      shares = amount; later ones amount * total_shares // assets (rounded down, for the pool).
-     A staker's value = shares * assets // total_shares (rounded down). Every staker holds 0 or
-     at least MIN_SHARES, so one share is never worth more than assets / MIN_SHARES.
+     A staker's value = shares * assets // total_shares (rounded down). Whenever a staker's shares
+     change they are 0 or at least the shares worth MIN_STAKE (one stablecoin) at that moment's
+     price (rounded down): a value, so the least entry does not grow with the share price
+     (finding 31-7). The share price starts at 1 rad and rises only by income, which the
+     FeeAccumulator caps at a yield on the assets (`pool_max_yield`), so the shares outstanding
+     stay many and rounding a stake down costs it less than one share's value.
      Exposure (who pays a loss) follows the loss events the Backstop numbers in order:
      - entry: a stake waits as `pending` (earning nothing, exposed to nothing, cancellable at any
        time) for `exposure_delay` (at least the oracle delay), and only its staker turns it into
@@ -22,10 +26,12 @@
        t + max(cooldown, exposure_delay) (>= one oracle delay: a price queued when the staker
        asked cannot be escaped); the withdrawal waits until every loss event opened by then is
        done, and nothing else (no global freeze); requested shares keep paying losses but stop
-       earning: the withdrawal pays min(value at the request, value now) and sends what the
-       shares earned after the request (value now - paid, `IncomeForfeited`) to the Backstop's
-       surplus; a request replaced or cancelled forfeits that income too, in shares; a request
-       lapses `exit_window` after it matured;
+       earning: their cap (`withdrawal_value`) is their value at the request less their part of
+       every charge since (rounded up, lowered as the staker realizes each charge), the
+       withdrawal pays min(cap, value now) and sends what the shares earned after the request
+       (value now - paid, `IncomeForfeited`) to the Backstop's surplus, also income that
+       refilled a charge (finding 31-8); a request replaced or cancelled forfeits that income
+       too, in shares; a request lapses `exit_window` after it matured;
      - charges: a charge (`absorb`) is shared by the shares outstanding at that moment, each
        staker's part published when realized (`StakerCharged`). No share is minted while any
        loss event is open, so those shares are the shares at the loss's opening less those
@@ -59,8 +65,9 @@ implements: IStabilityPool
 
 # the longest withdrawal cooldown, exposure delay or exit window governance may set [seconds]
 MAX_COOLDOWN: constant(uint256) = 365 * 86400
-# the fewest shares a staker may hold, other than none [shares: 1 stablecoin at the first price]
-MIN_SHARES: constant(uint256) = 10**45
+# the least value a staker's shares may have when they change, other than none [rad: 1
+# stablecoin]; as shares: those worth it at the current price, rounded down (`_min_shares`)
+MIN_STAKE: constant(uint256) = 10**45
 # a charge's amount is packed in the low 192 bits of its record, its stakers left above
 CHARGE_AMOUNT_BITS: constant(uint256) = 192
 CHARGE_AMOUNT_LIMIT: constant(uint256) = 2**192
@@ -96,7 +103,8 @@ pending_total: public(uint256)
 withdrawal_shares: public(HashMap[address, uint256])
 # staker -> time of the withdrawal request [unix seconds]
 withdrawal_at: public(HashMap[address, uint256])
-# staker -> value of the requested shares at the request (the most the withdrawal pays) [rad]
+# staker -> the most the withdrawal pays [rad]: the requested shares' value at the request, less
+# their part of every charge realized since (rounded up): requested shares never earn
 withdrawal_value: public(HashMap[address, uint256])
 # charge_count << STAKERS_BITS | staker_count (views charge_count and staker_count): the number
 # of charges (losses absorbed; charge ids are 1..charge_count) and the number of stakers with
@@ -286,8 +294,8 @@ def activate():
     """
     @notice Turn the caller's pending stake into shares at the current price, once
             `exposure_delay` has passed since its last stake, every loss event opened so far is
-            done, and the caller has realized every charge. The staker must end with at least
-            MIN_SHARES.
+            done, and the caller has realized every charge. The staker must end with shares
+            worth at least MIN_STAKE at the activation price (rounded down).
     """
     amount: uint256 = self.pending[msg.sender]
     assert amount != 0, "pool: no pending"
@@ -311,7 +319,8 @@ def request_withdrawal(share_amount: uint256):
             `_forfeit_request`). The shares stay exposed until max(cooldown, exposure_delay)
             after this request and until every loss event opened by then is done; from now on
             they pay losses but earn nothing (the withdrawal pays at most their value now).
-    @param share_amount Shares, at most the caller's, leaving 0 or at least MIN_SHARES.
+    @param share_amount Shares, at most the caller's, leaving 0 or shares worth at least
+           MIN_STAKE now (rounded down).
     """
     assert share_amount != 0, "pool: zero amount"
     assert self._is_realized(msg.sender), "pool: not realized"
@@ -319,8 +328,10 @@ def request_withdrawal(share_amount: uint256):
     self._forfeit_request(msg.sender)
     staker_shares: uint256 = self.shares[msg.sender]
     assert share_amount <= staker_shares, "pool: insufficient shares"
-    self._check_left(staker_shares - share_amount)
-    value: uint256 = math._mul_div(share_amount, self.assets, self.total_shares, False)
+    total: uint256 = self.total_shares
+    pool_assets: uint256 = self.assets
+    self._check_left(staker_shares - share_amount, total, pool_assets)
+    value: uint256 = math._mul_div(share_amount, pool_assets, total, False)
     self.withdrawal_shares[msg.sender] = share_amount
     self.withdrawal_at[msg.sender] = block.timestamp
     self.withdrawal_value[msg.sender] = value
@@ -332,10 +343,12 @@ def cancel_withdrawal():
     """
     @notice Drop the caller's withdrawal request. Its shares first forfeit what they earned
             since it was made (see `_forfeit_request`): a request cancelled (or replaced) does
-            not earn back the income it stopped earning.
+            not earn back the income it stopped earning. The caller must have realized every
+            charge (each lowers the request's cap).
     """
     requested: uint256 = self.withdrawal_shares[msg.sender]
     assert requested != 0, "pool: no request"
+    assert self._is_realized(msg.sender), "pool: not realized"
     self._forfeit_request(msg.sender)
     self.withdrawal_shares[msg.sender] = 0
     self.withdrawal_at[msg.sender] = 0
@@ -346,8 +359,9 @@ def cancel_withdrawal():
 @external
 def withdraw() -> uint256:
     """
-    @notice Burn the caller's requested shares for min(their value at the request, their value
-            now) (`shares * assets // total_shares`, rounded down, for the pool), once the
+    @notice Burn the caller's requested shares for min(their cap, their value now)
+            (`shares * assets // total_shares`, rounded down, for the pool; the cap: their value
+            at the request less their part of every charge since, `withdrawal_value`), once the
             request matured (max(cooldown, exposure_delay) after it), within `exit_window`
             after that, every loss event opened up to its maturity is done and the caller has
             realized every charge. The rest of their value now (what they earned after the
@@ -397,7 +411,10 @@ def realize(staker: address, max_charges: uint256) -> uint256:
     @notice Attribute to `staker`, in order, up to `max_charges` of the charges made while they
             held shares: `shares * charge_amount // charge_total_shares` each (rounded down),
             the last staker of a charge paying the rounding remainder. Logs a StakerCharged
-            receipt per charge (also when it is 0). Anyone may call.
+            receipt per charge (also when it is 0). A staker with a withdrawal request has its
+            cap (`withdrawal_value`) lowered by the requested shares' part of each charge,
+            `requested * charge_amount / charge_total_shares` rounded up (at least 0), so that
+            income after a charge does not refill it. Anyone may call.
     @param staker The staker.
     @param max_charges At most 256.
     @return How many charges were realized.
@@ -408,6 +425,12 @@ def realize(staker: address, max_charges: uint256) -> uint256:
     charge_id: uint256 = self.next_charge[staker]
     last: uint256 = self.counts >> STAKERS_BITS
     processed: uint256 = 0
+    # a request's cap, lowered by the requested shares' part of each charge (every charge
+    # realized here was made after the request: a request needs the staker realized)
+    requested: uint256 = self.withdrawal_shares[staker]
+    cap: uint256 = 0
+    if requested != 0:
+        cap = self.withdrawal_value[staker]
     for i: uint256 in range(max_charges, bound=256):
         if charge_id > last:
             break
@@ -427,11 +450,19 @@ def realize(staker: address, max_charges: uint256) -> uint256:
             )
         self.charge_record[charge_id] = left << CHARGE_AMOUNT_BITS | amount
         self.charge_attributed[charge_id] += charged
+        if cap != 0:
+            # rounded up, for the pool; requested <= staker_shares <= the charge's total_shares
+            part: uint256 = math._mul_div(
+                requested, amount, self.charge_total_shares[charge_id], True
+            )
+            cap = unsafe_sub(cap, min(cap, part))
         log StakerCharged(charge_id=charge_id, staker=staker, amount=charged)
         charge_id += 1
         processed += 1
     if processed != 0:
         self.next_charge[staker] = charge_id
+        if requested != 0:
+            self.withdrawal_value[staker] = cap
     return processed
 
 
@@ -528,6 +559,19 @@ def charge_stakers_left(charge_id: uint256) -> uint256:
 
 @view
 @external
+def earning_assets() -> uint256:
+    """
+    @notice The assets that earn the pool's fee share (the FeeAccumulator caps each accrual's
+            income at a yield on them): `assets`, or 0 while the pool has no shares.
+    @return [rad].
+    """
+    if self.total_shares == 0:
+        return 0
+    return self.assets
+
+
+@view
+@external
 def value_of(staker: address) -> uint256:
     """
     @notice What `staker`'s shares are worth now: shares * assets // total_shares (rounded down).
@@ -576,10 +620,11 @@ def _forfeit_request(staker: address):
     @dev A request's shares earn nothing from the request on: when it is replaced or cancelled,
          what they earned since (their value now above the request's value) leaves the pool for
          the Backstop's surplus, paid by burning the staker's shares worth it (rounded up, for
-         the pool), as `withdraw` does. The staker must be realized (its shares change). A
-         staker would be left with fewer than MIN_SHARES (and could neither cancel nor leave a
-         lapsed request): then only the shares above MIN_SHARES are burned and their value
-         (rounded down) forfeited, so such a staker keeps less than the income on MIN_SHARES.
+         the pool), as `withdraw` does. The callers check that the staker is realized (its
+         shares change, and each charge lowers the request's cap). A staker would be left with
+         fewer shares than those worth MIN_STAKE now (`_min_shares`), but some: then only the
+         shares above that minimum are burned (none if it holds no more) and their value
+         (rounded down) forfeited, so such a staker keeps less than the income on MIN_STAKE.
     """
     requested: uint256 = self.withdrawal_shares[staker]
     if requested == 0:
@@ -590,17 +635,17 @@ def _forfeit_request(staker: address):
     cap: uint256 = self.withdrawal_value[staker]
     if value_now <= cap:
         return
-    assert self._is_realized(staker), "pool: not realized"
     # value_now > cap >= 0, so pool_assets > 0
     forfeited: uint256 = unsafe_sub(value_now, cap)
     # forfeited < value_now <= requested * assets / total: burned <= requested <= shares
     burned: uint256 = math._mul_div(forfeited, total, pool_assets, True)
     staker_shares: uint256 = self.shares[staker]
     left: uint256 = unsafe_sub(staker_shares, burned)
-    if left != 0 and left < MIN_SHARES:
-        # a staker with shares holds at least MIN_SHARES
-        burned = unsafe_sub(staker_shares, MIN_SHARES)
-        left = MIN_SHARES
+    least: uint256 = self._min_shares(total, pool_assets)
+    if left != 0 and left < least:
+        # shares that change keep at least those worth MIN_STAKE now (all, if no more)
+        left = min(staker_shares, least)
+        burned = unsafe_sub(staker_shares, left)
         forfeited = math._mul_div(burned, pool_assets, total, False)
     if burned == 0:
         return
@@ -618,8 +663,24 @@ def _forfeit_request(staker: address):
 
 @pure
 @internal
-def _check_left(staker_shares: uint256):
-    assert staker_shares == 0 or staker_shares >= MIN_SHARES, "pool: below minimum shares"
+def _min_shares(total: uint256, pool_assets: uint256) -> uint256:
+    # the shares worth MIN_STAKE at the price pool_assets / total, rounded down (one per rad in
+    # an empty pool; none are worth it in a wiped-out one)
+    if total == 0:
+        return MIN_STAKE
+    if pool_assets == 0:
+        return max_value(uint256)
+    return math._mul_div(MIN_STAKE, total, pool_assets, False)
+
+
+@pure
+@internal
+def _check_left(staker_shares: uint256, total: uint256, pool_assets: uint256):
+    # 0, or at least the shares worth MIN_STAKE now; at a price of at least 1 (assets >= total)
+    # those are at most MIN_STAKE shares, so MIN_STAKE shares suffice without the division
+    if staker_shares == 0 or (staker_shares >= MIN_STAKE and pool_assets >= total):
+        return
+    assert staker_shares >= self._min_shares(total, pool_assets), "pool: below minimum shares"
 
 
 @internal
@@ -627,7 +688,8 @@ def _mint(staker: address, amount: uint256) -> uint256:
     """
     @dev Mint shares for `amount` [rad] at the price `assets / total_shares` (rounded down, for
          the pool); the first shares are 1 per rad. A staker's first shares put them in the next
-         charge on. The staker must end with at least MIN_SHARES.
+         charge on. The staker must end with shares worth at least MIN_STAKE at that price
+         (rounded down), and so must what a pending withdrawal request leaves.
     """
     total: uint256 = self.total_shares
     pool_assets: uint256 = self.assets
@@ -637,10 +699,10 @@ def _mint(staker: address, amount: uint256) -> uint256:
         minted = math._mul_div(amount, total, pool_assets, False)
         assert minted != 0, "pool: zero shares"
     old: uint256 = self.shares[staker]
-    self._check_left(old + minted)
+    self._check_left(old + minted, total, pool_assets)
     # and what a pending withdrawal request leaves (the request checked it against the shares
-    # then; a full request and a small stake after it would leave fewer than MIN_SHARES)
-    self._check_left(old + minted - self.withdrawal_shares[staker])
+    # then; a full request and a small stake after it would leave less than MIN_STAKE)
+    self._check_left(old + minted - self.withdrawal_shares[staker], total, pool_assets)
     if old == 0:
         # staker_count counts accounts, far below 2**64
         counts: uint256 = self.counts + 1

@@ -236,7 +236,7 @@ class Backstop(Authorized):
             paid = 0
             if layer == FUND:
                 participant = self.address
-                paid = min(remaining, self._free_surplus())
+                paid = self._fund_payment(remaining)
             elif layer == POOL:
                 participant = self.stability_pool
                 if participant != ZERO_ADDRESS:
@@ -279,6 +279,8 @@ class Backstop(Authorized):
         return remaining
 
     def settle(self, sender: str, amount: int) -> None:
+        if not self.live:
+            require(self.open_losses() == 0, "backstop: losses open")
         require(amount <= self._free_surplus(), "backstop: insufficient surplus")
         require(amount <= self.unattributed_debt(), "backstop: insufficient unattributed debt")
         self.engine.settle(self.address, amount)
@@ -389,6 +391,17 @@ class Backstop(Authorized):
 
     def _free_surplus(self) -> int:
         return u256(self.engine.stable[self.address] - self.unsettled)
+
+    def _fund_payment(self, remaining: int) -> int:
+        """contracts/Backstop.vy: while live, the FUND layer pays min(remaining, free surplus -
+        unattributed bad debt), 0 if the surplus is not above that debt (finding 31-6: a
+        `settle` before or after a cover changes no payment); after shutdown min(remaining,
+        free surplus) (`settle` waits for the losses). The contract skips reading the debt words
+        when its stablecoin covers all its bad debt: the same amount then (the whole loss)."""
+        free = self._free_surplus()
+        if not self.live:
+            return min(remaining, free)
+        return min(remaining, max(0, free - self.unattributed_debt()))
 
     def unattributed_debt(self) -> int:
         return u256(

@@ -22,6 +22,8 @@ MAX_BUFFER = 10 * RAY
 MAX_REWARD_RATE = WAD // 10
 # the contract packs lot and top into 128-bit halves of a slot
 MAX_FIELD = 2**128 - 1
+# keeper rewards take at most this share of an auction's penalty income [wad]
+MAX_REWARD_SHARE = WAD // 2
 
 
 # an auction's reward budget is stored in whole units of 2**144 rad, rounded down, above its debt
@@ -75,7 +77,6 @@ class DutchAuction(Authorized):
         self.max_drop = 0
         self.reward_rate = 0
         self.reward_flat = 0
-        self.min_auction = 0
         self.curve = Curve(price_curves.LINEAR, 3600, 0, 0)
         self.stopped = NOT_STOPPED
         self.auctions = self.storage(Auction())
@@ -145,11 +146,11 @@ class DutchAuction(Authorized):
         self.stopped = level
         self.log("StoppedSet", level=level)
 
-    def update_min_auction(self, sender: str) -> None:
+    @property
+    def min_auction(self) -> int:
+        """The type's dust x its liquidation penalty, read now [rad]."""
         dust = self.engine.collateral_types[self.collateral_type].dust
-        penalty = self.at(self.liquidator).penalty(self.collateral_type)
-        self.min_auction = u256(dust * penalty) // WAD
-        self.log("MinAuctionUpdated", min_auction=self.min_auction)
+        return u256(dust * self.at(self.liquidator).penalty(self.collateral_type)) // WAD
 
     # ------------------------------------------------------------ auctions
 
@@ -311,18 +312,23 @@ class DutchAuction(Authorized):
             require(self.stopped < 3, "auction: stopped")
             auction = self.auctions[auction_id]
             require(auction.owner != ZERO_ADDRESS, "auction: not running")
-            require(auction.lot * auction.top < self.min_auction, "auction: lot not dust")
+            require(self._needs_reset(auction), "auction: not ended")
+            top = self._start_price()
+            require(auction.lot * top < self.min_auction, "auction: lot not dust")
+            require(auction.lot * top < auction.debt, "auction: lot covers the debt")
             t = self.collateral_type
             self.at(self.liquidator).remove_debt_in_auction(self.address, t, auction.debt)
+            # the lot goes to the Backstop: a write-off never returns collateral to the owner
             self.engine.transfer_collateral(
-                self.address, t, self.address, auction.owner, auction.lot
+                self.address, t, self.address, self.backstop, auction.lot
             )
             self._remove(auction_id, auction.position)
             self.at(self.backstop).close_loss(self.address, t, auction_id, auction.debt, 0)
+            self.log("DustClosed", auction_id=auction_id, collateral=auction.lot, debt=auction.debt)
             self.log(
                 "Finished",
                 auction_id=auction_id,
-                collateral_returned=auction.lot,
+                collateral_returned=0,
                 debt_unraised=auction.debt,
             )
         finally:
@@ -427,18 +433,20 @@ class DutchAuction(Authorized):
         self, debt: int, lot: int, top: int, keeper: str, budget: int
     ) -> tuple[int, int]:
         """-> (reward paid, budget left); budget MAX_UINT256 at the start."""
-        if (
-            (self.reward_flat == 0 and self.reward_rate == 0)
-            or debt < self.min_auction
-            or u256(lot * top) < self.min_auction
-        ):
+        if self.reward_flat == 0 and self.reward_rate == 0:
             return 0, (0 if budget == MAX_UINT256 else budget)
         liquidator = self.at(self.liquidator)
+        penalty = liquidator.penalty(self.collateral_type)
+        dust = self.engine.collateral_types[self.collateral_type].dust
+        min_auction = u256(dust * penalty) // WAD
+        if debt < min_auction or u256(lot * top) < min_auction:
+            return 0, (0 if budget == MAX_UINT256 else budget)
         if not liquidator.live:
             return 0, 0
-        # at most the penalty part of the debt (debt - ceil(debt / penalty)) and the budget left
-        penalty = liquidator.penalty(self.collateral_type)
-        limit = min(budget, debt - div_up(u256(debt * WAD), penalty))
+        # at most MAX_REWARD_SHARE of the penalty part of the debt (debt - ceil(debt / penalty))
+        # and the budget left
+        income = debt - div_up(u256(debt * WAD), penalty)
+        limit = min(budget, u256(income * MAX_REWARD_SHARE) // WAD)
         reward = min(u256(self.reward_flat + u256(debt * self.reward_rate) // WAD), limit)
         if reward != 0:
             self.engine.create_unbacked(self.address, self.backstop, keeper, reward)

@@ -6,11 +6,15 @@ from typing import NamedTuple
 
 from offchain.model.errors import require
 from offchain.model.fixed_point import RAY, WAD, div_up, rmul_up, rpow_up, to_int256, u256
+from offchain.model.stability_pool import mul_div
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env
 from offchain.model.vault_engine import VaultEngine
 
 MAX_BASE_FEE = 1000000076036763191000000000
 MAX_MULTIPLIER = 10 * WAD
+# contracts/FeeAccumulator.vy: the stability pool's highest yield cap [wad per year], and its year
+MAX_POOL_YIELD = 10 * WAD
+YEAR = 365 * 86400
 
 
 class TypeFee(NamedTuple):
@@ -30,6 +34,7 @@ class FeeAccumulator(Authorized):
         self.fees = self.storage(TypeFee())
         self.stability_pool = ZERO_ADDRESS
         self.pool_fee_share = 0
+        self.pool_max_yield = 0  # wad per year: 0, the pool earns nothing until set
         self._init_auth(deployer)
         self.log("FeeRecipientSet", recipient=fee_recipient)
 
@@ -81,6 +86,12 @@ class FeeAccumulator(Authorized):
         self.pool_fee_share = share
         self.log("PoolFeeShareSet", stability_pool=pool, pool_fee_share=share)
 
+    def set_pool_max_yield(self, sender: str, max_yield: int) -> None:
+        self._check_authorized(sender)
+        require(max_yield <= MAX_POOL_YIELD, "fees: yield cap above 10")
+        self.pool_max_yield = max_yield
+        self.log("PoolMaxYieldSet", pool_max_yield=max_yield)
+
     def accrue(self, sender: str, collateral_type: bytes) -> int:
         return self._accrue(collateral_type)
 
@@ -104,10 +115,14 @@ class FeeAccumulator(Authorized):
             return ctype.rate
         integral = self.engine.utilization_integral(collateral_type)
         effective = self._fee_at(fee, self._average_excess(fee, integral))
-        new_rate = rmul_up(rpow_up(effective, u256(self.now - fee.last_accrual)), ctype.rate)
+        seconds = u256(self.now - fee.last_accrual)
+        new_rate = rmul_up(rpow_up(effective, seconds), ctype.rate)
         delta_rate = u256(new_rate - ctype.rate)
         pool, share = self.stability_pool, self.pool_fee_share
-        if share == 0 or pool == ZERO_ADDRESS or self.at(pool).total_shares == 0:
+        earning = 0
+        if share != 0 and pool != ZERO_ADDRESS:
+            earning = self.at(pool).earning_assets()
+        if earning == 0:
             self.engine.fold_rate(
                 self.address, collateral_type, self.fee_recipient, to_int256(delta_rate)
             )
@@ -116,7 +131,9 @@ class FeeAccumulator(Authorized):
                 self.address, collateral_type, self.address, to_int256(delta_rate)
             )
             income = u256(ctype.normalized_debt * delta_rate)
-            to_pool = u256(income * share) // WAD
+            # at most the pool's yield cap: assets x max yield x seconds / a year (finding 31-7)
+            cap = mul_div(earning, u256(self.pool_max_yield * seconds), WAD * YEAR)
+            to_pool = min(u256(income * share) // WAD, cap)
             to_recipient = income - to_pool
             if to_pool != 0:
                 self.engine.transfer_stable(self.address, self.address, pool, to_pool)

@@ -8,7 +8,11 @@ from offchain.model.state import Authorized, Env, Role
 from offchain.model.vault_engine import VaultEngine
 
 MAX_COOLDOWN = 365 * 86400
-MIN_SHARES = 10**45
+# contracts/StabilityPool.vy: the least value [rad] a staker's shares may have when they change,
+# other than none (finding 31-7: a value, not a share count)
+MIN_STAKE = 10**45
+# the shares worth MIN_STAKE at the first price (one per rad); stories and tests size stakes by it
+MIN_SHARES = MIN_STAKE
 # contracts/StabilityPool.vy: a charge's amount is packed below this, its stakers left above
 CHARGE_AMOUNT_LIMIT = 2**192
 # contracts/StabilityPool.vy: `range(max_charges, bound=256)`
@@ -136,7 +140,7 @@ class StabilityPool(Authorized):
         self._forfeit_request(sender)
         staker_shares = self.shares[sender]
         require(share_amount <= staker_shares, "pool: insufficient shares")
-        self._check_left(staker_shares - share_amount)
+        self._check_left(staker_shares - share_amount, self.total_shares, self.assets)
         value = mul_div(share_amount, self.assets, self.total_shares)
         self.withdrawal_shares[sender] = share_amount
         self.withdrawal_at[sender] = self.now
@@ -146,6 +150,7 @@ class StabilityPool(Authorized):
     def cancel_withdrawal(self, sender: str) -> None:
         requested = self.withdrawal_shares[sender]
         require(requested != 0, "pool: no request")
+        require(self._is_realized(sender), "pool: not realized")
         self._forfeit_request(sender)
         self.withdrawal_shares[sender] = 0
         self.withdrawal_at[sender] = 0
@@ -163,14 +168,14 @@ class StabilityPool(Authorized):
         cap = self.withdrawal_value[staker]
         if value_now <= cap:
             return
-        require(self._is_realized(staker), "pool: not realized")
         forfeited = value_now - cap
         burned = mul_div_up(forfeited, total, pool_assets)
         staker_shares = self.shares[staker]
         left = staker_shares - burned
-        if left != 0 and left < MIN_SHARES:
-            burned = staker_shares - MIN_SHARES
-            left = MIN_SHARES
+        least = self._min_shares(total, pool_assets)
+        if left != 0 and left < least:
+            left = min(staker_shares, least)
+            burned = staker_shares - left
             forfeited = mul_div(burned, pool_assets, total)
         if burned == 0:
             return
@@ -221,6 +226,9 @@ class StabilityPool(Authorized):
         if max_charges > MAX_CHARGES_PER_REALIZE:  # the bounded range reverts without a reason
             raise Revert(None)
         processed = 0
+        # a request's cap falls by the requested shares' part of each charge (finding 31-8)
+        requested = self.withdrawal_shares[staker]
+        cap = self.withdrawal_value[staker] if requested != 0 else 0
         for _ in range(max_charges):
             if charge_id > last:
                 break
@@ -232,11 +240,18 @@ class StabilityPool(Authorized):
                 charged = mul_div(staker_shares, self.charge_amount[charge_id], total)
             self.charge_stakers_left[charge_id] = left
             self.charge_attributed[charge_id] = u256(self.charge_attributed[charge_id] + charged)
+            if cap != 0:
+                part = mul_div_up(
+                    requested, self.charge_amount[charge_id], self.charge_total_shares[charge_id]
+                )
+                cap -= min(cap, part)
             self.log("StakerCharged", charge_id=charge_id, staker=staker, amount=charged)
             charge_id += 1
             processed += 1
         if processed != 0:
             self.next_charge[staker] = charge_id
+            if requested != 0:
+                self.withdrawal_value[staker] = cap
         return processed
 
     # ------------------------------------------------------------ the Backstop
@@ -271,6 +286,9 @@ class StabilityPool(Authorized):
 
     # ------------------------------------------------------------ views
 
+    def earning_assets(self) -> int:
+        return 0 if self.total_shares == 0 else self.assets
+
     def value_of(self, staker: str) -> int:
         staker_shares = self.shares[staker]
         if staker_shares == 0:
@@ -294,8 +312,20 @@ class StabilityPool(Authorized):
         self.log("ExposureSet", exposure_delay=exposure_delay, exit_window=exit_window)
 
     @staticmethod
-    def _check_left(staker_shares: int) -> None:
-        require(staker_shares == 0 or staker_shares >= MIN_SHARES, "pool: below minimum shares")
+    def _min_shares(total: int, pool_assets: int) -> int:
+        """The shares worth MIN_STAKE at the price pool_assets / total, rounded down."""
+        if total == 0:
+            return MIN_STAKE
+        if pool_assets == 0:
+            return MAX_UINT256
+        return mul_div(MIN_STAKE, total, pool_assets)
+
+    @classmethod
+    def _check_left(cls, staker_shares: int, total: int, pool_assets: int) -> None:
+        require(
+            staker_shares == 0 or staker_shares >= cls._min_shares(total, pool_assets),
+            "pool: below minimum shares",
+        )
 
     def _is_realized(self, staker: str) -> bool:
         return self.shares[staker] == 0 or self.next_charge[staker] > self.charge_count
@@ -309,8 +339,8 @@ class StabilityPool(Authorized):
             minted = mul_div(amount, total, pool_assets)
             require(minted != 0, "pool: zero shares")
         old = self.shares[staker]
-        self._check_left(u256(old + minted))
-        self._check_left(u256(old + minted - self.withdrawal_shares[staker]))
+        self._check_left(u256(old + minted), total, pool_assets)
+        self._check_left(u256(old + minted - self.withdrawal_shares[staker]), total, pool_assets)
         if old == 0:
             self.staker_count = u256(self.staker_count + 1)
             self.next_charge[staker] = u256(self.charge_count + 1)

@@ -20,13 +20,27 @@ buy the lot back), `exit_griefing` (the same, left unsold: a loss kept open), `p
 a donation to the pool, activation), `fee_timing` (repay, accrue at low utilization, redraw),
 `ceiling_stalling` (repay, `update` the ceiling, redraw), `zombie` (take all of a lot but one
 wei), `sandwich` (swap the pool's price away around a keeper's flash take).
+
+The third round (issue 31) added: `dust_close_own` (self-liquidate, then close one's own auction
+as dust, at once and again down the curve: after a dust change the old close forgave the debt
+and handed the lot back), `fragment_and_close` (free a little cap room with a small take of
+another auction, then liquidate one's own unsafe vault chunk by chunk, closing each chunk as dust
+at once), `slot_filling` (self-liquidate a third of one's collateral at a time and leave it
+unsold: each holds one of the type's auction slots) and `ceiling_lower_then_open` (repay all,
+`update` the ceiling down, redraw half, `update`, redraw the rest, `update`); and for its
+findings 6 and 7, `settle_before_cover` (settle the unattributed bad debt against the fund's
+surplus just before covering a loss: the fund used to pay less and the stakers more) and
+`lone_staker` (be the empty pool's only staker, with the least stake, for a week of fees: it used
+to take the pool's whole fee share).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from offchain.model.backstop import CLOSED
 from offchain.model.fixed_point import RAY
+from offchain.model.stability_pool import MIN_STAKE
 from offchain.sim.keepers import pool_out
 
 SHAPES: tuple[str, ...] = (
@@ -38,6 +52,12 @@ SHAPES: tuple[str, ...] = (
     "ceiling_stalling",
     "zombie",
     "sandwich",
+    "dust_close_own",
+    "fragment_and_close",
+    "slot_filling",
+    "ceiling_lower_then_open",
+    "settle_before_cover",
+    "lone_staker",
 )
 # max_price of a take that accepts the auction's price whatever it is [ray]
 ANY_PRICE = 2**200
@@ -109,6 +129,9 @@ class TypeSeen:
     reserve_stable: int  # [wad]
     pool_fee: int  # wad
     token_scale: int  # 10 ** (18 - decimals)
+    # the type's loss events closed with a loss still to cover: (auction id, seconds until its
+    # queue delay has passed)
+    closed_losses: tuple[tuple[int, int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -124,6 +147,9 @@ class AttackerView:
     pool_cooldown: int
     pool_exposure_delay: int
     types: tuple[TypeSeen, ...]
+    backstop: str = ""
+    # what `settle` may cancel now: min(free surplus, unattributed bad debt) [rad]
+    settleable: int = 0
 
 
 def attack_plans(view: AttackerView) -> list[Attack]:
@@ -137,22 +163,18 @@ def attack_plans(view: AttackerView) -> list[Attack]:
     return plans
 
 
-def _open_at_limit(view: AttackerView, t: TypeSeen) -> list[Move] | None:
-    """Lock all free collateral and draw the vault to the safe price's limit (at least dust)."""
+def _open_at_limit(view: AttackerView, t: TypeSeen, parts: int = 1) -> list[Move] | None:
+    """Lock the free collateral (one `parts`-th of it) and draw the vault to the safe price's
+    limit (at least dust)."""
     if not t.rate or not t.safe_price:
         return None
-    collateral = t.vault_collateral + t.free_collateral
+    free = t.free_collateral // parts
+    collateral = t.vault_collateral + free
     debt = collateral * t.safe_price // t.rate
     if debt <= t.vault_debt or debt * t.rate < t.dust:
         return None
     a = view.attacker
-    return [
-        Move(
-            t.engine,
-            "modify_vault",
-            (t.type_id, a, a, a, t.free_collateral, debt - t.vault_debt),
-        )
-    ]
+    return [Move(t.engine, "modify_vault", (t.type_id, a, a, a, free, debt - t.vault_debt))]
 
 
 def _self_liquidation(view: AttackerView, t: TypeSeen, buy_back: bool = True) -> list[Move]:
@@ -180,6 +202,66 @@ def _self_liquidation(view: AttackerView, t: TypeSeen, buy_back: bool = True) ->
 
 def _exit_griefing(view: AttackerView, t: TypeSeen) -> list[Move]:
     return _self_liquidation(view, t, buy_back=False)
+
+
+def _dust_close_own(view: AttackerView, t: TypeSeen) -> list[Move]:
+    moves = _self_liquidation(view, t, buy_back=False)
+    if not moves:
+        return []
+    close = (t.next_auction_id,)
+    return moves + [
+        Move(t.auction, "close_dust_auction", close),
+        Move(t.auction, "close_dust_auction", close, wait=t.auction_duration // 2),
+    ]
+
+
+def _fragment_and_close(view: AttackerView, t: TypeSeen) -> list[Move]:
+    a = view.attacker
+    moves = (_open_at_limit(view, t) or []) + [Move(t.fees, "accrue", (t.type_id,), wait=1)]
+    if not t.vault_debt and len(moves) == 1:
+        return []
+    for seen in t.auctions:
+        if not seen.needs_reset and seen.price and seen.lot > 1:
+            # a small take of another auction frees a little cap room (at most its lot / 20)
+            part = max(1, seen.lot // 20)
+            moves.append(Move(t.auction, "take", (seen.auction_id, part, ANY_PRICE, a, b"")))
+            break
+    auction_id = t.next_auction_id
+    for _ in range(3):
+        moves += [
+            Move(t.liquidator, "liquidate", (t.type_id, a, a)),
+            Move(t.auction, "close_dust_auction", (auction_id,)),
+        ]
+        # a closed chunk frees its slot, the lowest free one: the next chunk takes its next
+        # generation
+        auction_id += 1 << 10
+    return moves
+
+
+def _slot_filling(view: AttackerView, t: TypeSeen) -> list[Move]:
+    opened = _open_at_limit(view, t, parts=3)
+    if opened is None:
+        return []
+    a = view.attacker
+    return opened + [
+        Move(t.fees, "accrue", (t.type_id,), wait=1),
+        Move(t.liquidator, "liquidate", (t.type_id, a, a)),
+    ]
+
+
+def _ceiling_lower_then_open(view: AttackerView, t: TypeSeen) -> list[Move]:
+    update = Move(t.ceiling, "update", (t.type_id,))
+    around = _redraw_around(view, t, update)
+    if not around:
+        return []
+    # around = [repay, update, redraw]: the redraw in two halves, each followed by an update
+    a, repay = view.attacker, -around[0].args[-1]
+    half = repay // 2
+    moves = around[:2]
+    for part in (half, repay - half):
+        if part:
+            moves += [Move(t.engine, "modify_vault", (t.type_id, a, a, a, 0, part)), update]
+    return moves
 
 
 def _pool_escape(view: AttackerView, t: TypeSeen) -> list[Move]:
@@ -298,6 +380,32 @@ def resolve(move: Move, model, attacker: str) -> tuple:
     return tuple(out)
 
 
+def _settle_before_cover(view: AttackerView, t: TypeSeen) -> list[Move]:
+    """A loss of the type waits for its cover: settle the unattributed bad debt against the
+    fund's surplus first, then cover (issue 31, finding 6)."""
+    if not t.closed_losses:
+        return []
+    b = view.backstop
+    moves = [Move(b, "settle", (view.settleable,))] if view.settleable else []
+    for auction_id, wait in t.closed_losses:
+        moves.append(Move(b, "cover", (t.type_id, t.auction, auction_id), wait=wait))
+    return moves
+
+
+def _lone_staker(view: AttackerView, t: TypeSeen) -> list[Move]:
+    """An empty pool: the least stake (MIN_STAKE, one stablecoin), activated, then a week of the
+    type's fees (issue 31, finding 7: alone, it took the pool's whole fee share)."""
+    if view.pool_total_shares or view.stable < MIN_STAKE:
+        return []
+    p = view.stability_pool
+    return [
+        Move(p, "stake", (MIN_STAKE,)),
+        Move(p, "activate", (), wait=view.pool_exposure_delay),
+        Move(t.fees, "accrue", (t.type_id,)),
+        Move(t.fees, "accrue", (t.type_id,), wait=view.pool_cooldown),
+    ]
+
+
 _PLANNERS = {
     "self_liquidation": _self_liquidation,
     "exit_griefing": _exit_griefing,
@@ -307,6 +415,12 @@ _PLANNERS = {
     "ceiling_stalling": _ceiling_stalling,
     "zombie": _zombie,
     "sandwich": _sandwich,
+    "dust_close_own": _dust_close_own,
+    "fragment_and_close": _fragment_and_close,
+    "slot_filling": _slot_filling,
+    "ceiling_lower_then_open": _ceiling_lower_then_open,
+    "settle_before_cover": _settle_before_cover,
+    "lone_staker": _lone_staker,
 }
 assert set(_PLANNERS) == set(SHAPES)
 
@@ -316,7 +430,7 @@ def observe_attacker(
 ) -> AttackerView:
     """What the attacker sees, read from the model (equal to the chain)."""
     c = model.contract
-    engine, pool = c(d.engine), c(d.stability_pool)
+    engine, pool, backstop = c(d.engine), c(d.stability_pool), c(d.backstop)
     types = []
     for name, t in d.types.items():
         ctype = engine.collateral_types[t.type_id]
@@ -357,6 +471,11 @@ def observe_attacker(
                 reserve_stable=market.reserve_stable,
                 pool_fee=market.fee,
                 token_scale=10 ** (18 - t.config.token_decimals),
+                closed_losses=tuple(
+                    (key[2], max(0, loss.created_at + backstop.queue_delay - model.env.timestamp))
+                    for key, loss in backstop.losses.items()
+                    if key[:2] == (t.type_id, t.auction) and loss.status == CLOSED and loss.due
+                ),
             )
         )
     return AttackerView(
@@ -370,6 +489,8 @@ def observe_attacker(
         pool_pending=pool.pending[attacker],
         pool_cooldown=pool.cooldown,
         pool_exposure_delay=pool.exposure_delay,
+        backstop=d.backstop,
+        settleable=max(0, min(backstop._free_surplus(), backstop.unattributed_debt())),
         types=tuple(types),
     )
 

@@ -442,7 +442,8 @@ class BackstopView:
     charge_count: int
     stakers: list[tuple[str, int, int]]  # (staker, shares, next_charge)
     # running collateral auctions whose whole lot is worth less than min_auction at their start
-    # price (lot x top < min_auction): no taker will finish them; the keeper closes them
+    # price (lot x top < min_auction) and less than their debt at the current price: no taker
+    # will finish them; the keeper closes them (the lot goes to the Backstop)
     dust_auctions: tuple[int, ...] = ()
 
 

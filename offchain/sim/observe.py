@@ -16,6 +16,7 @@ from typing import Any
 
 from offchain.model.backstop import LossStatus
 from offchain.model.dutch_auction import MAX_ACTIVE
+from offchain.model.fixed_point import RAY
 from offchain.sim.keepers import (
     Action,
     AuctionView,
@@ -125,11 +126,16 @@ def plan_takes(
 
 
 def dust_candidates(market: AuctionMarket | None) -> list[int]:
-    """Auctions that may be worth less than min_auction even at their start price (lot x price
-    below it: the start price is at least the current one); read_backstop_view checks them."""
+    """Auctions that ran their curve unsold (they need a reset) and may be worth less than
+    min_auction and their debt (lot x price below both); read_backstop_view checks them at the
+    start price a reset would give them, as close_dust_auction does."""
     if market is None:
         return []
-    return [v.auction_id for v in market.views if v.lot * v.price < market.min_auction]
+    return [
+        v.auction_id
+        for v in market.views
+        if v.needs_reset and v.lot * v.price < min(market.min_auction, v.debt)
+    ]
 
 
 @dataclass(frozen=True)
@@ -193,9 +199,17 @@ def read_backstop_view(
     staker_rows = [(st, r[n + 2 * j], r[n + 2 * j + 1]) for j, st in enumerate(stakers)]
     dust: tuple[int, ...] = ()
     if candidates:
-        stored = read([(t.auction, "auctions", (x,)) for x in candidates])
+        dust_calls: list[Call] = [(t.oracle, "peek", ()), (t.auction, "buffer", ())]
+        got = read(dust_calls + [(t.auction, "auctions", (x,)) for x in candidates])
+        (price, valid), buffer, stored = got[0], got[1], got[2:]
+        # the start price a reset would give them (DutchAuction._start_price, rounded up)
+        top = -(-price * 10**9 * buffer // RAY)
         # auctions(id) = (position, debt, lot, owner, started, top, reward_budget)
-        dust = tuple(x for x, au in zip(candidates, stored) if au[2] * au[5] < min_auction)
+        dust = tuple(
+            x
+            for x, au in zip(candidates, stored)
+            if valid and au[2] * top < min(min_auction, au[1])
+        )
     view = BackstopView(
         now(),
         r[0],

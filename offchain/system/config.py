@@ -80,6 +80,9 @@ class WaterfallConfig:
     pool_cooldown: int = 7 * 86400  # seconds
     pool_exit_window: int = 3 * 86400  # seconds a matured withdrawal request stays valid
     pool_fee_share: int = WAD // 4  # wad
+    # the most each accrual pays the pool: its assets x this x the accrual's seconds / a year
+    # (FeeAccumulator.set_pool_max_yield; finding 31-7) [wad per year]
+    pool_max_yield: int = WAD // 5
     settlement_wait: int = 86400  # seconds
     governance_token_name: str = "Backstop Governance"
     governance_token_symbol: str = "BSG"
@@ -315,6 +318,7 @@ def _waterfall(where: str, table: Any) -> WaterfallConfig:
         pool_cooldown=r.integer("pool_cooldown", 0, 52 * week),
         pool_exit_window=r.integer("pool_exit_window", 1, 52 * week),
         pool_fee_share=r.scaled("pool_fee_share", WAD, Decimal(0), Decimal(1)),
+        pool_max_yield=r.scaled("pool_max_yield", WAD, Decimal(0), Decimal(10), lo_open=True),
         settlement_wait=r.integer("settlement_wait", 0, 52 * week),
         governance_token_name=r.text("governance_token_name", 25),
         governance_token_symbol=r.text("governance_token_symbol", 5),

@@ -178,6 +178,7 @@ def deploy_system(
     )
     b.transact(backstop, "set_waterfall", governance, list(w.order))
     b.transact(fees, "set_pool_fee_share", governance, stability_pool, w.pool_fee_share)
+    b.transact(fees, "set_pool_max_yield", governance, w.pool_max_yield)
     # the pool counts as income only what the FeeAccumulator reports
     b.transact(stability_pool, "grant_role", governance, fees, int(Role.INCOME))
     deployment = Deployment(
@@ -244,7 +245,6 @@ def deploy_system(
             c.liquidation_penalty,
             c.auction_cap,
         )
-        b.transact(auction, "update_min_auction", governance)
         pool = b.deploy("CollateralPool", governance, token, stablecoin, c.pool_fee)
         b.transact(oracle, "post", feeder, c.initial_price)
         b.transact(oracle, "poke", feeder)

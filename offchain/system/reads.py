@@ -117,6 +117,7 @@ def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tu
         add(f"backstop.loss_done[{number}]", d.backstop, "loss_done", number)
     add("fees.stability_pool", d.fees, "stability_pool")
     add("fees.pool_fee_share", d.fees, "pool_fee_share")
+    add("fees.pool_max_yield", d.fees, "pool_max_yield")
     add("gov.totalSupply", d.governance_token, "totalSupply")
     for who in holders:
         add(f"gov.balanceOf[{who}]", d.governance_token, "balanceOf", who)

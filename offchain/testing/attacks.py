@@ -14,12 +14,22 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from offchain.model import price_curves
+from offchain.model.backstop import CLOSED
 from offchain.model.errors import Revert
-from offchain.model.fixed_point import WAD
+from offchain.model.fixed_point import RAY, WAD
 from offchain.sim.attacker import Attack, attack_plans, observe_attacker, resolve
 from offchain.testing.harness import System, move_prices
 
 Act = Callable[..., bool]  # act(address, function, sender, *args) -> went through
+# the shapes that open their own vault at its limit: the stage draws nothing for them
+SELF_LIQUIDATING = (
+    "self_liquidation",
+    "exit_griefing",
+    "dust_close_own",
+    "fragment_and_close",
+    "slot_filling",
+)
 
 
 def _crash(s: System, name: str, factor: int) -> None:
@@ -52,6 +62,38 @@ def _running_auction(s: System, act: Act, name: str, victim: str) -> None:
     act(s.d.liquidator, "liquidate", r.keeper, t.type_id, victim, r.keeper)
 
 
+def _closed_loss(s: System, act: Act, name: str, victim: str) -> None:
+    """A loss of the type waiting for its cover (settle_before_cover): a running auction (as
+    above) is let fall until its lot is worth less than its seized debt, and the keeper, given
+    the stablecoin, buys the whole lot then: the event closes with a loss."""
+    t, r, d = s.d.types[name], s.roles, s.d
+    backstop = s.contract(d.backstop)
+    for key, loss in backstop.losses.items():
+        if key[:2] == (t.type_id, t.auction) and loss.status == CLOSED and loss.due:
+            return
+    _running_auction(s, act, name, victim)
+    auction = s.contract(t.auction)
+    for auction_id in auction.active:
+        a = auction.auctions[auction_id]
+        seized = backstop.losses[(t.type_id, t.auction, auction_id)].debt
+        if auction._needs_reset(a) or not seized:
+            continue
+        # the keeper's stablecoin for the whole lot at any price the auction still asks
+        act(d.engine, "create_unbacked", r.governance, r.governance, r.keeper, a.lot * a.top)
+        act(d.engine, "allow", r.keeper, t.auction)
+        elapsed = s.now + 1 - a.started
+        while elapsed <= auction.max_duration:
+            price = price_curves.price(auction.curve, a.top, elapsed)
+            if price * RAY // a.top < auction.max_drop:
+                break
+            if a.lot * price < seized:
+                s.lockstep.set_next_block_time(a.started + elapsed)
+                act(t.auction, "take", r.keeper, auction_id, a.lot, price, r.keeper, b"")
+                return
+            elapsed += 60
+        return
+
+
 def stage(
     s: System, act: Act, attacker: str, shape: str, name: str, tokens: int, draw: int
 ) -> None:
@@ -73,7 +115,7 @@ def stage(
     act(t.token, "approve", attacker, t.join, units // 2)
     act(t.join, "join", attacker, attacker, units // 2)
     vault = engine.vaults[(t.type_id, attacker)]
-    if shape in ("self_liquidation", "exit_griefing") and vault.normalized_debt:
+    if shape in SELF_LIQUIDATING and vault.normalized_debt:
         # a vault already over its limit (the price fell) cannot be drawn to it: repay it first
         if vault.normalized_debt * ct.rate > vault.collateral * ct.safe_price:
             repay = min(vault.normalized_debt, engine.stable[attacker] // ct.rate)
@@ -92,7 +134,7 @@ def stage(
                     0,
                     -repay,
                 )
-    if draw and shape not in ("self_liquidation", "exit_griefing") and ct.rate:
+    if draw and shape not in SELF_LIQUIDATING and ct.rate:
         locked = units // 2 * scale
         if shape == "zombie":  # stablecoin to buy nearly a whole lot
             act(t.token, "mint", r.governance, attacker, 3 * units)
@@ -125,6 +167,8 @@ def stage(
             act(t.oracle, "post", r.feeder, -(-reference * (WAD - drop) // WAD))
             s.warp(max(t.config.oracle_delay, oracle.last_poke + oracle.delay - s.now))
             act(t.oracle, "poke", r.keeper)
+    if shape == "settle_before_cover":
+        _closed_loss(s, act, name, r.borrower)
     if shape in ("zombie", "sandwich"):
         _running_auction(s, act, name, r.borrower)
 

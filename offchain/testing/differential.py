@@ -193,7 +193,6 @@ class Differential(RuleBasedStateMachine):
         # auctions' penalty income (DutchAuction._pay_reward), which the fuzz exercises
         for name in TYPES:
             self.s.tx(d.engine, "set_dust", gov, self.t(name).type_id, 100 * RAD)
-            self.s.tx(self.t(name).auction, "update_min_auction", gov)
         # small debt and surplus auctions, so that they happen within an example
         self.s.tx(d.backstop, "set_auction_parameters", gov, 0, 100 * RAD, 1_000 * RAD)
         self.s.tx(
@@ -1321,6 +1320,45 @@ class Differential(RuleBasedStateMachine):
 
     @rule(
         name=st.sampled_from(TYPES),
+        move=st.sampled_from(["dust", "penalty", "reward", "limits", "ceiling"]),
+        pick=st.integers(0, 10**6),
+    )
+    def governance_move(self, name, move, pick):
+        """Governance changes a liquidation parameter in the middle of an example, within the
+        ranges the config loader accepts, with vaults, auctions and losses open (issue 31): the
+        dust (0 to 5,000: above or below the machine's vaults), the penalty (1 to 2 on its
+        1e-7 grid, the cap kept), the keeper reward (rate to 10%, flat to 500), the auction's
+        buffer, max duration and max drop, or the automatic ceiling's gap and cooldown. No
+        setter may need a follow-up call: the fuzz makes none."""
+        t, gov = self.t(name), self.r.governance
+        tid = t.type_id
+        if move == "dust":
+            self.act(self.s.d.engine, "set_dust", gov, tid, pick % 5_001 * RAD)
+        elif move == "penalty":
+            cap = self.s.contract(self.s.d.liquidator).types[tid].max_debt_in_auction
+            penalty = WAD + pick % 10_001 * 10**14
+            self.act(self.s.d.liquidator, "configure_type", gov, tid, t.auction, penalty, cap)
+        elif move in ("reward", "limits"):
+            a = self.s.contract(t.auction)
+            params = [a.buffer, a.max_duration, a.max_drop, a.reward_rate, a.reward_flat]
+            if move == "reward":
+                params[3:] = [pick % 1_001 * WAD // 10_000, pick % 501 * RAD]
+            else:
+                params[:3] = [
+                    RAY + pick % 501 * RAY // 1_000,
+                    600 + pick % 7_801,
+                    RAY * 3 // 10 + pick % 601 * RAY // 1_000,
+                ]
+            self.act(t.auction, "set_parameters", gov, *params)
+        else:
+            config = self.s.contract(self.s.d.ceiling).configs[tid]
+            max_ceiling = config.max_ceiling or 10**8 * RAD
+            gap = min(max_ceiling, 1_000 * RAD + pick % 1_000 * 10_000 * RAD)
+            self.act(self.s.d.ceiling, "configure", gov, tid, max_ceiling, gap, pick % 86_401)
+        OUTCOMES[f"governance {move}"] += 1
+
+    @rule(
+        name=st.sampled_from(TYPES),
         which=st.sampled_from(["ceiling", "dust", "global"]),
         value=st.one_of(st.integers(0, 10**8 * RAD), st.sampled_from([0, 1, 10**6 * RAD])),
         by_stranger=st.booleans(),
@@ -1537,7 +1575,9 @@ class Differential(RuleBasedStateMachine):
             self.act(self.s.d.surplus_auction, "finish", self.r.keeper, auction_id)
 
     @rule(
-        which=st.sampled_from(["reset_edge", "ceiling_window", "unrealized_exit", "oracle_bounds"]),
+        which=st.sampled_from(
+            ["reset_edge", "ceiling_window", "ceiling_lowered", "unrealized_exit", "oracle_bounds"]
+        ),
         name=st.sampled_from(TYPES),
         user_i=st.integers(0, 2),
         frac=FRACTION,
@@ -1548,7 +1588,8 @@ class Differential(RuleBasedStateMachine):
         while its price is still above max_drop; the automatic ceiling raised twice in one
         cooldown window, a draw on that vault by a stranger (refused: not allowed), a draw through
         the join the user no longer allows (refused) and a lock through it (allowed), and the vault
-        then closed (debt and collateral to zero: exactly at the safety limit); a staker's
+        then closed (debt and collateral to zero: exactly at the safety limit); a ceiling lowered
+        by a repayment just before a window opens (issue 31, finding 5); a staker's
         withdrawal after the pool paid a loss it has not realized, with a second staker sharing
         the charge; posts one wei beyond the oracle's max_change either way. Each transaction
         may revert: the step goes on."""
@@ -1680,6 +1721,67 @@ class Differential(RuleBasedStateMachine):
             self.act(t.join, "join_and_modify", user, tokens, dart)
             self.s.warp(60)
 
+    def _ceiling_lowered_story(self, name, user_i, frac):
+        """Issue 31, finding 5: a fresh window of the automatic ceiling (a small gap) with a user's
+        debt of two gaps under it; the window ends; the user repays all, updates (the ceiling
+        falls at once), redraws 50-90% of the room, updates (a window opens right after the
+        ended one: based at that window's highest, not at the fall), redraws the rest of its
+        debt and updates, and the keeper updates. Each update is judged exactly by the
+        specification: a window based at the fall would stop the rise a gap above the fall."""
+        t, user = self.t(name), self.users[user_i]
+        ceiling, engine, gov = self.s.d.ceiling, self.s.d.engine, self.r.governance
+        ct = self.ctype(name)
+        before = self.s.contract(ceiling).configs[t.type_id]
+        gap = 2 * ct.dust + 1000 * RAD * (1 + frac % 10)
+        try:
+            if before.max_ceiling:
+                self.act(ceiling, "remove", gov, t.type_id)  # no window open
+            self.act(ceiling, "configure", gov, t.type_id, 10**8 * RAD, gap, 43200)
+            if not ct.safe_price:
+                return
+            # two gaps drawn under a ceiling governance raised, then set at the debt: the update
+            # opens a window based there (its highest: debt + gap)
+            vault = self.vault(name, user)
+            dart = 2 * gap // ct.rate
+            raised = ct.normalized_debt * ct.rate + 3 * gap
+            self.act(engine, "set_debt_ceiling", gov, t.type_id, raised)
+            need = (vault.normalized_debt + dart) * ct.rate * 2 // ct.safe_price - vault.collateral
+            tokens = max(0, need) // 10 ** (18 - t.config.token_decimals) + 1
+            self._tokens_for_join(name, user, tokens)
+            self.act(engine, "allow", user, t.join)
+            self.act(t.join, "join_and_modify", user, tokens, dart)
+            debt = self.ctype(name).normalized_debt * ct.rate
+            self.act(engine, "set_debt_ceiling", gov, t.type_id, debt)
+            self.act(ceiling, "update", self.r.keeper, t.type_id)
+            self.s.warp(43200)  # the window ends
+            # the attack: repay all, update (the fall), redraw part, update, redraw the rest
+            owed = self.vault(name, user).normalized_debt
+            self._stable_for(user, owed * ct.rate)
+            self._modify_own(name, user, 0, -owed)
+            self.act(ceiling, "update", user, t.type_id)
+            first = 0
+            for part in (50 + frac // 10 % 41, 100):
+                c = self.ctype(name)
+                room = max(0, c.debt_ceiling - c.normalized_debt * c.rate) // ct.rate
+                self._modify_own(name, user, 0, min(owed - first, room * part // 100))
+                first = self.vault(name, user).normalized_debt
+                self.act(ceiling, "update", user, t.type_id)
+            self.act(ceiling, "update", self.r.keeper, t.type_id)
+        finally:
+            if before.max_ceiling:
+                self.act(
+                    ceiling,
+                    "configure",
+                    gov,
+                    t.type_id,
+                    before.max_ceiling,
+                    before.gap,
+                    before.cooldown,
+                )
+            else:
+                self.act(ceiling, "remove", gov, t.type_id)
+            self.act(engine, "set_debt_ceiling", gov, t.type_id, ct.debt_ceiling)
+
     def _unrealized_exit_story(self, name, user_i, frac):
         """A staker asks for all its shares; while the request waits the pool pays a loss first
         (governance puts it first in the waterfall); at maturity the staker withdraws before its
@@ -1752,6 +1854,11 @@ class Differential(RuleBasedStateMachine):
             for user in self.users:
                 if self.vault(name, user).collateral:
                     self.act(g, "free_collateral", user, t.type_id)
+        # a stranger settles what it can before the covers (issue 31, finding 6): after
+        # shutdown, refused while a loss event is open (the fund's payment is not its to decide)
+        b = self.s.contract(self.s.d.backstop)
+        settleable = min(b._free_surplus(), b.unattributed_debt())
+        self.act(self.s.d.backstop, "settle", self.r.stranger, max(0, settleable))
         for key in self._closed_losses():
             self.act(self.s.d.backstop, "cover", self.r.keeper, *key)
         da = self.s.contract(self.s.d.debt_auction)
@@ -1839,6 +1946,7 @@ _LIQUIDATION_RULES = {
     "debt_auction_story",
     "edge_story",
     "attack",
+    "governance_move",
 }
 
 

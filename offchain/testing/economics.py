@@ -10,14 +10,25 @@ checked. A failure raises `EconomicViolation` with one line per broken property.
   at the market price (the oracle's latest post), may rise in a transaction by at most the
   honest income the transaction's events list for it: a keeper reward, an auction discount
   (collateral bought below the market price), collateral an auction returns to its vault's
-  owner, the stability pool's fee income (pro rata, bounded by the whole income), a surplus
-  auction's lot, what a settlement redemption or vault closure gives at the final price, a swap
-  or a liquidity withdrawal in a collateral pool (a market, not the protocol). Governance's own
-  transactions (minting test tokens, funding actors) are trusted and not checked.
-- **Keeper rewards are bounded by what their auction earns:** each at most the penalty income
-  of the auction's debt at payment, `debt - ceil(debt / penalty)`; all rewards of one auction
-  together at most its income at the start; none after shutdown; each created for the keeper
-  named in the event.
+  owner when the owner's bound below allows it (and only then), the stability pool's fee income
+  (pro rata, bounded by the whole income), a surplus auction's lot, what a settlement redemption
+  or vault closure gives at the final price, a swap or a liquidity withdrawal in a collateral pool
+  (a market, not the protocol). Governance's own transactions (minting test tokens, funding
+  actors) are trusted and not checked.
+- **Keeper rewards are bounded by what their auction earns, per auction and per vault:** each
+  at most half the penalty income of the auction's debt at payment, `(debt - ceil(debt /
+  penalty)) / 2`; all rewards of one auction together at most half its income at the start; all
+  rewards of all the auctions of one vault (one owner and type), however many chunks it was cut
+  into, at most half the sum of those auctions' income at their starts; none after shutdown;
+  each created for the keeper named in the event.
+- **The owner's bound** (issue 31): an auction returns collateral to its vault's owner only once
+  its debt and penalty are raised in full (`debt_unraised == 0`, the takes' `owe` summing to the
+  amount to raise), and then exactly the seized lot less what the takes sold. The owner so ends
+  with what a solvent close gives it at the prices the auction got: valued at the market price,
+  the collateral's value less debt and penalty (never below 0: nothing comes back from an
+  auction that did not raise its debt), plus what buyers paid above the market (their loss).
+  A write-off (a dust close, a sold-out auction) that hands the owner collateral breaks it, and
+  such collateral is not listed as honest income.
 - **No unrecorded bad debt.** The Backstop's unattributed bad debt (what no loss event or debt
   auction accounts for) rises only by stablecoin created against the Backstop in the same
   transaction for a listed reason (a reward, a debt-auction bid refund, a cancelled auction's
@@ -26,7 +37,10 @@ checked. A failure raises `EconomicViolation` with one line per broken property.
 - **Stability pool.** Each `StakerCharged` is the staker's exact pro-rata part (`shares * amount
   // total_shares`, the last staker the remainder) and the staker held at least those shares
   when the charged loss was opened (nobody pays for a loss whose cause predates it); a
-  `Withdrawn` pays at most the requested shares' value at the request and now, only once every
+  `Withdrawn` pays at most the requested shares' value at the request and now, and at most the
+  value at the request less the requested shares' exact part of every charge realized since
+  (requested shares earn nothing, even income that refills a charge: issue 31, finding 8), only
+  once every
   loss event opened up to the request's maturity is done (exposure cannot be escaped once its
   cause is on chain); an `Activated` stake waited the exposure delay and found no loss open.
 - **The attacker's whole run** (`Auditor.attacker`, set by the fuzz and the attacker test): its
@@ -41,6 +55,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from fractions import Fraction
 from typing import Any
 
 from offchain.backends.model import ModelBackend
@@ -53,6 +68,9 @@ from offchain.system.deployment import Deployment
 WAD_WAD_TO_RAD = 10**9
 # rounding in the valuation (shares to assets, collateral to value) [rad]: one wei of stablecoin
 TOLERANCE = RAY
+# the share of an auction's penalty income keeper rewards may take [wad] (the specification's
+# figure, stated here on its own: DutchAuction's MAX_REWARD_SHARE must equal it)
+REWARD_SHARE = WAD // 2
 
 
 class EconomicViolation(AssertionError):
@@ -94,12 +112,22 @@ class Auditor:
         self.owned: dict[str, str] = {}
         self.checked = 0
         self.holdings_checked = True
-        # (auction, id) -> (penalty income at the start, rewards paid so far) [rad]
+        # (auction, id) -> (reward share of the penalty income at the start, rewards paid so far)
+        # [rad]
         self.rewards: dict[tuple[str, int], tuple[int, int]] = {}
+        # (auction, owner) -> (reward share of the income of every auction of the vault at its
+        # start, rewards paid by them all) [rad]: the per-vault bound
+        self.vault_rewards: dict[tuple[str, str], tuple[int, int]] = {}
+        # (auction, id) -> [owner, lot seized [wad], amount to raise [rad], collateral sold [wad],
+        # raised [rad]]: the owner's bound
+        self.sales: dict[tuple[str, int], list] = {}
         # loss key -> staker -> shares when the loss was opened
         self.shares_at_open: dict[tuple[bytes, str, int], dict[str, int]] = {}
         # charge id -> the loss key it charged
         self.charged_loss: dict[int, tuple[bytes, str, int]] = {}
+        # staker -> (shares requested, the most its withdrawal may pay [rad, exact]): the value
+        # at the request less the requested shares' part of each charge realized since
+        self.request_bounds: dict[str, tuple[int, Fraction]] = {}
         self._auctions = {t.auction: t for t in d.types.values()}
         self._pools = {t.pool: t for t in d.types.values()}
         # the attacker whose whole run is summed (None: no one); its gains and listed income so
@@ -227,6 +255,7 @@ class Auditor:
     def after(self, before: Snapshot, events: list[Any]) -> None:
         problems: list[str] = []
         problems += self._rewards(before, events)
+        problems += self._owners(before, events)
         problems += self._unattributed(before, events)
         problems += self._pool_events(before, events)
         if (
@@ -265,8 +294,11 @@ class Auditor:
         other.owned = dict(self.owned)
         other.checked = self.checked
         other.rewards = dict(self.rewards)
+        other.vault_rewards = dict(self.vault_rewards)
+        other.sales = {k: list(v) for k, v in self.sales.items()}
         other.shares_at_open = {k: dict(v) for k, v in self.shares_at_open.items()}
         other.charged_loss = dict(self.charged_loss)
+        other.request_bounds = dict(self.request_bounds)
         other.attacker = self.attacker
         other.attacker_gain = self.attacker_gain
         other.attacker_income = self.attacker_income
@@ -292,27 +324,87 @@ class Auditor:
             if e.name not in ("Started", "Reset") or e.address not in self._auctions:
                 continue
             key = (e.address, e.args["auction_id"])
+            vault = (e.address, e.args["owner"])
             reward, debt = e.args["reward"], e.args["debt"]
             penalty = liquidator.types[self._auctions[e.address].type_id].penalty
-            income = debt - div_up(debt * WAD, penalty)
+            allowed = (debt - div_up(debt * WAD, penalty)) * REWARD_SHARE // WAD
+            # the per-vault sum counts only auctions whose start this auditor saw (one attached
+            # later knows neither their income nor what they paid before)
+            known = e.name == "Started" or key in self.rewards
             if e.name == "Started":
-                self.rewards[key] = (income, 0)
-            start_income, paid = self.rewards.get(key, (income, 0))
+                self.rewards[key] = (allowed, 0)
+                share, paid_by_vault = self.vault_rewards.get(vault, (0, 0))
+                self.vault_rewards[vault] = (share + allowed, paid_by_vault)
+            start_allowed, paid = self.rewards.get(key, (allowed, 0))
             if reward == 0:
                 continue
             if not before.liquidator_live:
                 bad.append(f"{e.name} paid a reward of {reward} after shutdown")
-            if reward > income:
-                bad.append(f"{e.name} reward {reward} above the auction's penalty income {income}")
-            if paid + reward > start_income:
+            if reward > allowed:
                 bad.append(
-                    f"auction {key[1]}'s rewards reach {paid + reward}, above its penalty income "
-                    f"at the start {start_income}"
+                    f"{e.name} reward {reward} above half the auction's penalty income {allowed}"
                 )
+            if paid + reward > start_allowed:
+                bad.append(
+                    f"auction {key[1]}'s rewards reach {paid + reward}, above half its penalty "
+                    f"income at the start {start_allowed}"
+                )
+            if known and vault in self.vault_rewards:
+                share, paid_by_vault = self.vault_rewards[vault]
+                if paid_by_vault + reward > share:
+                    bad.append(
+                        f"the auctions of {vault[1]}'s vault paid {paid_by_vault + reward} in "
+                        f"rewards, above half their penalty income {share}"
+                    )
+                self.vault_rewards[vault] = (share, paid_by_vault + reward)
             if (e.args["keeper"], reward) not in created:
                 bad.append(f"{e.name} reward {reward} not created for keeper {e.args['keeper']}")
-            self.rewards[key] = (start_income, paid + reward)
+            self.rewards[key] = (start_allowed, paid + reward)
         return bad
+
+    # ------------------------------------------------------------ the owner's bound
+
+    def _owners(self, before: Snapshot, events: list[Any]) -> list[str]:
+        bad: list[str] = []
+        mine = [e for e in events if e.address in self._auctions]
+        # a take logs Taken after the Finished it causes: count every sale first
+        for e in mine:
+            key = (e.address, e.args.get("auction_id"))
+            if e.name == "Started":
+                self.sales[key] = [e.args["owner"], e.args["lot"], e.args["debt"], 0, 0]
+            elif e.name == "Taken" and key in self.sales:
+                self.sales[key][3] += e.args["collateral"]
+                self.sales[key][4] += e.args["owe"]
+        for e in mine:
+            key = (e.address, e.args.get("auction_id"))
+            if e.name == "Finished":
+                sale = self.sales.pop(key, None)
+                problem = self._owner_bound(sale, e.args)
+                if problem:
+                    bad.append(f"auction {key[1]}: {problem}")
+            elif e.name == "Cancelled":
+                self.sales.pop(key, None)
+        return bad
+
+    @staticmethod
+    def _owner_bound(sale: list | None, finished: dict) -> str | None:
+        """Why the collateral a Finished event returns breaks the owner's bound (None: it holds).
+        Without a record of the sale (an auction started before this auditor), only the
+        write-off rule is checked."""
+        returned, unraised = finished["collateral_returned"], finished["debt_unraised"]
+        if returned == 0:
+            return None
+        if unraised != 0:
+            return f"returned {returned} of collateral to its owner with {unraised} unraised"
+        if sale is None:
+            return None
+        _, lot, to_raise, sold, raised = sale
+        if raised != to_raise or returned != lot - sold:
+            return (
+                f"returned {returned} of collateral to its owner (lot {lot}, sold {sold}) after "
+                f"raising {raised} of {to_raise}"
+            )
+        return None
 
     # ------------------------------------------------------------ bad debt
 
@@ -370,8 +462,12 @@ class Auditor:
                 self.charged_loss[e.args["charge_id"]] = key
             elif e.name == "StakerCharged":
                 bad += self._charge(before, e.args)
+                bad += self._request_bound(e.name, e.args, before)
             elif e.name == "Withdrawn":
                 bad += self._withdrawn(before, pool, e.args)
+                bad += self._request_bound(e.name, e.args, before)
+            elif e.name in ("WithdrawalRequested", "WithdrawalCancelled"):
+                bad += self._request_bound(e.name, e.args, before)
             elif e.name == "Activated":
                 bad += self._activated(before, pool, e.args)
         return bad
@@ -416,6 +512,34 @@ class Auditor:
             bad.append(f"Withdrawn {staker} while loss events {open_} of its exposure are open")
         return bad
 
+    def _request_bound(self, name: str, args: dict, before: Snapshot) -> list[str]:
+        """Requested shares earn nothing (issue 31, finding 8): a request's bound starts at its
+        value and falls by requested x amount / total shares (exact) for each charge its staker
+        realizes; the withdrawal pays at most it. A request seen only after it was made (a run
+        started later) is not checked."""
+        staker = args["staker"]
+        if name == "WithdrawalRequested":
+            self.request_bounds[staker] = (args["shares"], Fraction(args["value"]))
+            return []
+        if staker not in self.request_bounds:
+            return []
+        if name == "StakerCharged":
+            requested, bound = self.request_bounds[staker]
+            charge = before.charges.get(args["charge_id"])
+            if charge is None:
+                del self.request_bounds[staker]  # a charge this run did not see: unknown
+            else:
+                part = Fraction(requested * charge[0], charge[1])
+                self.request_bounds[staker] = (requested, bound - part)
+            return []
+        _, bound = self.request_bounds.pop(staker)
+        if name == "Withdrawn" and args["amount"] > max(bound, 0):
+            return [
+                f"Withdrawn {staker}: {args['amount']}, above its value at the request less its "
+                f"part of the charges since ({float(bound):.6g}): requested shares earned"
+            ]
+        return []
+
     def _activated(self, before: Snapshot, pool: Any, args: dict) -> list[str]:
         staker = args["staker"]
         if staker not in before.stakers:
@@ -458,7 +582,12 @@ class Auditor:
                 elif e.name == "Taken":
                     # the auction discount: collateral worth more than it cost, to the buyer
                     add(before.sender, a["collateral"] * price * WAD_WAD_TO_RAD - a["owe"])
-                elif e.name in ("Finished", "Cancelled"):
+                elif e.name == "Finished":
+                    # honest only within the owner's bound (a write-off returns nothing)
+                    owner = before.auction_owners.get((e.address, a["auction_id"]))
+                    if owner is not None and a["debt_unraised"] == 0:
+                        add(owner, a["collateral_returned"] * price * WAD_WAD_TO_RAD)
+                elif e.name == "Cancelled":
                     owner = before.auction_owners.get((e.address, a["auction_id"]))
                     if owner is not None:
                         add(owner, a["collateral_returned"] * price * WAD_WAD_TO_RAD)

@@ -10,8 +10,11 @@ arithmetic is written here plainly (exact rationals, ceil/floor by hand), never 
 fixed_point, price_curves or contracts, so that a bug in those cannot hide itself:
 
 - a take pays at least the exact curve price (and at most its round-ups above it), and a partial
-  take leaves 0 or at least min_auction; a take happens only on an auction that needs no reset, a
-  reset only on one that does; an auction starts at the oracle price times the buffer;
+  take leaves 0 or at least min_auction (the type's dust x penalty, read now); a take happens
+  only on an auction that needs no reset, a reset only on one that does; an auction starts at
+  the oracle price times the buffer; a dust close only of an auction that ran its curve unsold,
+  its lot worth less than min_auction and its debt at a fresh start price, and an auction returns
+  collateral to its owner only once its debt is raised (a write-off never does);
 - a liquidation raises exactly ceil(debt x penalty), within the room of both caps unless it takes
   the whole vault, and leaves the vault's debt 0 or at least dust; every vault's debt after a
   change of it is 0 or at least dust, within the type's ceiling;
@@ -19,13 +22,22 @@ fixed_point, price_curves or contracts, so that a bug in those cannot hide itsel
   of the reference; the spotter's safe price is floor(price / ratio);
 - an accrual's effective fee is 1 + ceil((base - 1) x multiplier) with the multiplier of the
   period's average excess over the kink, its rate the old rate times that fee per second elapsed
-  (rounded up); the stability pool's share of the fees is floor(income x share);
+  (rounded up); the stability pool's share of the fees is min(floor(income x share), floor(its
+  assets x max yield x the accrual's seconds / a year)) (finding 31-7);
 - a closed loss covers min(raised, debt); the debt-auction layer adds exactly what it takes on;
-  a loss is covered only after its queue delay; a withdrawal only of realized shares, inside its
-  window (and refused only outside it); every staker holds 0 or at least MIN_SHARES, a withdrawal
-  request leaves 0 or at least MIN_SHARES, and a refusal for too few shares is one;
+  the fund layer pays min(loss, free surplus - unattributed bad debt), never below 0, so a
+  `settle` before the cover changes nothing (finding 31-6), and after shutdown min(loss, free
+  surplus), a `settle` then only with every loss event done; a loss is covered only after its
+  queue delay; a withdrawal only of realized shares, inside its window (and refused only outside
+  it), for min(its cap, value now), its cap the value at the request less the requested shares'
+  part of each charge realized since, rounded up (finding 31-8); an activation leaves the staker
+  shares worth at least MIN_STAKE at the activation price, a withdrawal request leaves 0 or
+  shares worth MIN_STAKE (rounded down: those are the minimum shares, finding 31-7), and a
+  refusal for too few shares is one;
 - a debt-auction bid lowers the lot by min_decrease, a surplus-auction bid raises the bid by
-  min_increase; a ceiling rises by at most a gap per cooldown window; a pool swap pays exactly the
+  min_increase; a ceiling moves exactly as the manager's rule says (a fall to debt + gap, a rise
+  capped at the window's base + gap, a window opened right after another based at the higher of
+  the ceiling and that window's highest); a pool swap pays exactly the
   constant-product amount after its fee; global settlement takes ceil(ceil(debt) x final price)
   from a vault and cashes floor(amount x cash price).
 """
@@ -41,7 +53,7 @@ from offchain.backends import ModelBackend
 from offchain.model.backstop import PROCEEDS_LIMIT, Layer
 from offchain.model.fixed_point import RAY, WAD
 from offchain.model.price_curves import LINEAR, STAIRSTEP
-from offchain.model.stability_pool import MIN_SHARES
+from offchain.model.stability_pool import MIN_STAKE
 from offchain.model.state import Event
 from offchain.system.deployment import Deployment
 
@@ -52,6 +64,8 @@ _PAYING_LAYERS = (Layer.FUND, Layer.STABILITY_POOL, Layer.REDISTRIBUTION)
 WAD_TO_RAY = 10**9
 # the stakers whose realization the withdrawal check looks up before a transaction
 SHARE_ACCOUNTS_LIMIT = 64
+# the year of the stability pool's yield cap (FeeAccumulator.vy's YEAR) [seconds]
+YEAR = 365 * 86400
 
 
 class SpecViolation(AssertionError):
@@ -118,14 +132,20 @@ def curve_price_problem(curve: Any, top: int, elapsed: int, price: int) -> str |
     lowest = exact_curve_ceil(kind, duration, step, cut, top, elapsed)
     if price < lowest:
         return f"price {price} below the exact curve price (rounded up: {lowest}) at {elapsed} s"
-    if kind == LINEAR:
-        expected = ceil_div(top * max(duration - elapsed, 0), duration)
-    else:
-        n = elapsed // step if kind == STAIRSTEP else elapsed
-        expected = ceil_div(top * power_up(cut, n), RAY)
+    expected = curve_price_up(curve, top, elapsed)
     if price != expected:
         return f"price {price} is not the curve's price rounded up, {expected}, at {elapsed} s"
     return None
+
+
+def curve_price_up(curve: Any, top: int, elapsed: int) -> int:
+    """The curve's price as the contract rounds it: linear ceil(top x (duration - t) / duration),
+    the powers ceil(top x power_up(cut, n))."""
+    kind, duration, step, cut = curve
+    if kind == LINEAR:
+        return ceil_div(top * max(duration - elapsed, 0), duration)
+    n = elapsed // step if kind == STAIRSTEP else elapsed
+    return ceil_div(top * power_up(cut, n), RAY)
 
 
 def effective_fee(base_fee: int, kink: int, max_multiplier: int, excess: int) -> int:
@@ -207,12 +227,20 @@ class Specification:
             - c(d.liquidator).debt_in_auction,
             "fees": _Copy(c(d.fees).fees),
             "pool_fee_share": c(d.fees).pool_fee_share,
+            "pool_max_yield": c(d.fees).pool_max_yield,
             "losses": _Copy(backstop.losses),
             "debt_to_auction": backstop.debt_to_auction,
             "queue_delay": backstop.queue_delay,
             "backstop_live": backstop.live,
             "backstop_unsettled": backstop.unsettled,
+            "backstop_open_losses": backstop.open_losses(),
             "backstop_stable": engine.stable[d.backstop],
+            # the Backstop's bad debt and what of it loss events and debt auctions account for
+            "backstop_debt": (
+                engine.bad_debt[d.backstop],
+                backstop.attributed_debt,
+                backstop.debt_to_auction + backstop.debt_on_auction,
+            ),
             "pool_shares": _Copy(pool.shares),
             "pool_realized": {
                 who: pool.is_realized(who) for who in list(pool.shares)[:SHARE_ACCOUNTS_LIMIT]
@@ -230,7 +258,10 @@ class Specification:
         for name, t in d.types.items():
             auction, oracle, cpool = c(t.auction), c(t.oracle), c(t.pool)
             state[f"auctions:{name}"] = _Copy(auction.auctions)
-            state[f"min_auction:{name}"] = auction.min_auction
+            # the type's dust x its penalty, from the engine's and the Liquidator's own state
+            # (not the auction's view: a stale or wrong min_auction there must show)
+            penalty = c(d.liquidator).types[t.type_id].penalty
+            state[f"min_auction:{name}"] = engine.collateral_types[t.type_id].dust * penalty // WAD
             state[f"oracle:{name}"] = (
                 oracle.next_price or oracle.current_price,
                 oracle.max_change,
@@ -255,7 +286,9 @@ class Specification:
                     problems.append(f"{event.name}: {problem}")
         problems += self._debt_to_auction(pre, events)
         problems += self._unsettled(pre, events)
-        problems += self._stakers(events)
+        problems += self._fund_payments(pre, events)
+        problems += self._stakers(pre, events)
+        problems += self._request_caps(pre, events)
         if problems:
             raise SpecViolation(
                 f"{pre.function} from {pre.sender}: specification broken:\n" + "\n".join(problems)
@@ -315,15 +348,104 @@ class Specification:
             )
         return out
 
-    def _stakers(self, events: list[Event]) -> list[str]:
+    def _fund_payments(self, pre: Before, events: list[Event]) -> list[str]:
+        """In a cover, the fund layer pays min(what is left of the loss, free surplus -
+        unattributed bad debt), 0 when the surplus is not above that debt (finding 31-6); after
+        shutdown min(what is left, free surplus). Free surplus: the Backstop's stablecoin less
+        its unsettled proceeds; unattributed: its bad debt less the attributed and the
+        auctioned. The layers paid before it in the same cover change that room only by a
+        redistribution's excess (new surplus); the others pay the Backstop and add to the
+        unsettled proceeds (free surplus unchanged), or move attributed debt to the debt auction
+        (unattributed unchanged). After shutdown a `settle` needs every loss event done."""
+        out: list[str] = []
+        if not pre.state["backstop_live"] and pre.state["backstop_open_losses"]:
+            for e in events:
+                if e.address == self.d.backstop and e.name == "DebtSettled":
+                    self.checks += 1
+                    out.append(
+                        f"settled {e.args['amount']} after shutdown with "
+                        f"{pre.state['backstop_open_losses']} loss events open"
+                    )
+        if pre.function != "cover" or pre.address != self.d.backstop:
+            return out
+        key = (pre.args[0], pre.args[1], pre.args[2])
+        loss = pre.state["losses"].get(key)
+        if loss is None:
+            return out
+        bad, attributed, auctioned = pre.state["backstop_debt"]
+        room = pre.state["backstop_stable"] - pre.state["backstop_unsettled"]
+        if pre.state["backstop_live"]:
+            room -= bad - attributed - auctioned
+        left, paid = loss.due, False
+        for e in events:
+            if e.address != self.d.backstop:
+                continue
+            if e.name == "LossRedistributed":
+                room += e.args["excess"]
+            elif e.name == "LossAllocated":
+                if e.args["layer"] == Layer.FUND:
+                    self.checks += 1
+                    paid = True
+                    expected = min(left, max(room, 0))
+                    if e.args["amount"] != expected:
+                        out.append(
+                            f"the fund paid {e.args['amount']}, min(loss left {left}, free "
+                            f"surplus - unattributed bad debt {room}) = {expected}"
+                        )
+                left -= e.args["amount"]
+        order = tuple(self.c(self.d.backstop).waterfall)
+        if not paid and order[:1] == (Layer.FUND,) and loss.due > 0:
+            # the fund, reached first, paid nothing: then it had no room
+            self.checks += 1
+            if room > 0:
+                out.append(f"the fund paid nothing of {loss.due} with {room} of room")
+        return out
+
+    def _stakers(self, pre: Before, events: list[Event]) -> list[str]:
+        """An activation leaves the staker at least the shares worth MIN_STAKE at the activation
+        price, rounded down (one per rad in an empty pool): a value, not a share count (finding
+        31-7)."""
         pool = self.c(self.d.stability_pool)
+        least = _least_shares(*reversed(pre.state["pool_assets"]))
         out = []
         for e in events:
-            if e.address == self.d.stability_pool and "staker" in e.args:
+            if e.address == self.d.stability_pool and e.name == "Activated":
                 shares = pool.shares[e.args["staker"]]
                 self.checks += 1
-                if shares != 0 and shares < MIN_SHARES:
-                    out.append(f"staker {e.args['staker']} holds {shares} < MIN_SHARES")
+                if shares < least:
+                    out.append(
+                        f"staker {e.args['staker']} holds {shares} after activating, fewer than "
+                        f"the {least} worth MIN_STAKE"
+                    )
+        return out
+
+    def _request_caps(self, pre: Before, events: list[Event]) -> list[str]:
+        """A realize lowers a requesting staker's cap (withdrawal_value) by the requested shares'
+        part of each charge it realizes, ceil(requested x charge amount / the charge's total
+        shares), never below 0: requested shares earn nothing, even after a charge (finding
+        31-8)."""
+        pool = self.c(self.d.stability_pool)
+        out = []
+        caps: dict[str, int] = {}
+        for e in events:
+            if e.address != self.d.stability_pool or e.name != "StakerCharged":
+                continue
+            staker = e.args["staker"]
+            requested = pre.state["pool_withdrawal_shares"][staker]
+            if requested == 0:
+                continue
+            cap = caps[staker] if staker in caps else pre.state["pool_withdrawal_value"][staker]
+            charge = e.args["charge_id"]
+            amount, total = pool.charge_amount[charge], pool.charge_total_shares[charge]
+            part = ceil_div(requested * amount, total)
+            caps[staker] = max(cap - part, 0)
+        for staker, cap in caps.items():
+            self.checks += 1
+            if pool.withdrawal_value[staker] != cap:
+                out.append(
+                    f"{staker}'s request cap {pool.withdrawal_value[staker]} after realizing, "
+                    f"expected {cap} (its value at the request less its part of the charges)"
+                )
         return out
 
     # ------------------------------------------------------------ after a revert
@@ -360,6 +482,51 @@ def _taken(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
     min_auction = pre.state[f"min_auction:{name}"]
     if e.args["debt"] != 0 and e.args["lot"] != 0 and e.args["debt"] < min_auction:
         return f"partial take left debt {e.args['debt']} < min_auction {min_auction}"
+    return None
+
+
+def _dust_closed(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    """A dust close (issue 31): only of an auction that ran its curve unsold (it needed a reset)
+    and whose whole lot, at the start price a reset would give it (the oracle price x buffer, as
+    `_started` states it), is worth less than min_auction and less than its debt; the event names
+    the whole lot (sent to the Backstop) and the whole debt (written off)."""
+    name = spec._type_of_auction(e.address)
+    if name is None:
+        return None
+    auction = pre.state[f"auctions:{name}"][e.args["auction_id"]]
+    if (e.args["collateral"], e.args["debt"]) != (auction.lot, auction.debt):
+        held = (auction.lot, auction.debt)
+        return f"dust close of {e.args['collateral']} / {e.args['debt']}, the auction held {held}"
+    contract = spec.c(e.address)
+    elapsed = now - auction.started
+    price = curve_price_up(_curve(contract), auction.top, elapsed)
+    if (
+        elapsed <= contract.max_duration
+        and price != 0
+        and price * RAY // auction.top >= contract.max_drop
+    ):
+        return f"auction {e.args['auction_id']} closed as dust at {elapsed} s, before its end"
+    oracle_price, _ = spec.c(contract.oracle).peek()
+    top = ceil_div(oracle_price * WAD_TO_RAY * contract.buffer, RAY)
+    min_auction = pre.state[f"min_auction:{name}"]
+    if auction.lot * top >= min(min_auction, auction.debt):
+        return (
+            f"closed as dust a lot worth {auction.lot * top} at a fresh start price, min_auction "
+            f"{min_auction}, its debt {auction.debt}"
+        )
+    return None
+
+
+def _finished(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    """An auction returns collateral to the vault's owner only once its debt is raised: a
+    write-off never hands the owner its collateral (issue 31)."""
+    if spec._type_of_auction(e.address) is None:
+        return None
+    if e.args["collateral_returned"] != 0 and e.args["debt_unraised"] != 0:
+        return (
+            f"returned {e.args['collateral_returned']} of collateral with "
+            f"{e.args['debt_unraised']} of debt unraised"
+        )
     return None
 
 
@@ -472,10 +639,21 @@ def _accrued(spec: Specification, pre: Before, e: Event, now: int) -> str | None
 
 
 def _fees_shared(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    """The pool gets floor(income x share), at most its yield cap: floor(its assets x max yield
+    x the seconds since the type's last accrual / a year) (finding 31-7); a pool without shares
+    or assets gets no split at all."""
     income = e.args["to_pool"] + e.args["to_recipient"]
-    expected = income * pre.state["pool_fee_share"] // WAD
+    assets, total = pre.state["pool_assets"]
+    if total == 0 or assets == 0:
+        return f"fees shared with a pool of {assets} assets and {total} shares"
+    seconds = now - pre.state["fees"][e.args["collateral_type"]].last_accrual
+    cap = assets * pre.state["pool_max_yield"] * seconds // (WAD * YEAR)
+    expected = min(income * pre.state["pool_fee_share"] // WAD, cap)
     if e.args["to_pool"] != expected:
-        return f"pool's share {e.args['to_pool']} of {income} is not floor(income x share)"
+        return (
+            f"pool's share {e.args['to_pool']} of {income} is not min(floor(income x share), "
+            f"the yield cap {cap})"
+        )
     return None
 
 
@@ -573,10 +751,22 @@ def _withdrawal_requested(spec: Specification, pre: Before, e: Event, now: int) 
     broken = _request_forfeited(spec, pre, e.args["staker"])
     if broken:
         return broken
-    left = spec.c(spec.d.stability_pool).shares[e.args["staker"]] - e.args["shares"]
-    if left != 0 and left < MIN_SHARES:
-        return f"the request leaves {left} shares, fewer than MIN_SHARES but not none"
+    pool = spec.c(spec.d.stability_pool)
+    left = pool.shares[e.args["staker"]] - e.args["shares"]
+    least = _least_shares(pool.total_shares, pool.assets)
+    if left != 0 and left < least:
+        return f"the request leaves {left} shares, fewer than the {least} worth MIN_STAKE"
     return None
+
+
+def _least_shares(total: int, assets: int) -> int:
+    """The shares worth MIN_STAKE at the price assets / total, rounded down: one per rad in an
+    empty pool, none in a wiped-out one (no count of shares suffices)."""
+    if total == 0:
+        return MIN_STAKE
+    if assets == 0:
+        return 2**256
+    return MIN_STAKE * total // assets
 
 
 def _withdrawal_cancelled(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
@@ -603,9 +793,9 @@ def _request_forfeited(spec: Specification, pre: Before, staker: str) -> str | N
 
 def _request_forfeit(pre: Before, staker: str) -> tuple[int, int]:
     """What a replaced or cancelled request forfeits [rad] and the shares burned for it: the
-    requested shares' value above the request's value, in shares rounded up; a staker is never
-    left between 0 and MIN_SHARES (then the shares above MIN_SHARES, at their value rounded
-    down)."""
+    requested shares' value above the request's cap, in shares rounded up; a staker is never
+    left with some shares but fewer than those worth MIN_STAKE now (then only the shares above
+    those, if any, at their value rounded down)."""
     requested = pre.state["pool_withdrawal_shares"][staker]
     if requested == 0:
         return 0, 0
@@ -617,8 +807,9 @@ def _request_forfeit(pre: Before, staker: str) -> tuple[int, int]:
     forfeited = value_now - cap
     burned = -(-forfeited * total // assets)
     shares = pre.state["pool_shares"][staker]
-    if 0 < shares - burned < MIN_SHARES:
-        burned = shares - MIN_SHARES
+    least = _least_shares(total, assets)
+    if 0 < shares - burned < least:
+        burned = shares - min(shares, least)
         forfeited = burned * assets // total
     return (forfeited, burned) if burned else (0, 0)
 
@@ -638,13 +829,43 @@ def _bid(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
 
 
 def _ceiling_updated(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
+    """The ceiling moves from the old one to exactly min(max, debt + gap): at once if that is
+    lower; if higher, to at most the window's base + gap. A rise at or after the end of the
+    window (opened at last_increase, `cooldown` long) opens a new one, based at the old ceiling,
+    or at the ended window's highest ceiling if higher and it ended less than a cooldown ago;
+    the window's highest is then the new ceiling, and a rise within it raises its highest. The
+    window the manager keeps afterwards is checked too (a wrong base would pass every event of
+    the window it opened)."""
     old, new = e.args["old_ceiling"], e.args["new_ceiling"]
-    if new <= old:
-        return None
-    config = pre.state["ceilings"][e.args["collateral_type"]]
-    base = old if now >= config.last_increase + config.cooldown else config.window_base
-    if new > base + config.gap:
-        return f"ceiling {old} -> {new}: more than a gap {config.gap} above {base} in a window"
+    t = e.args["collateral_type"]
+    ctype, config = pre.state["ctypes"][t], pre.state["ceilings"][t]
+    if old != ctype.debt_ceiling:
+        return f"old ceiling {old}, the type's was {ctype.debt_ceiling}"
+    wanted = min(config.max_ceiling, ctype.normalized_debt * ctype.rate + config.gap)
+    opened, base, high = config.last_increase, config.window_base, config.window_high
+    if wanted <= old:
+        expected, where = wanted, "a fall"
+    else:
+        window_end = config.last_increase + config.cooldown
+        if now < window_end:
+            where = "in the open window"
+        elif now - window_end < config.cooldown:
+            opened, base, high = now, max(old, config.window_high), 0
+            where = "opening right after a window"
+        else:
+            opened, base, high = now, old, 0
+            where = "opening after a quiet cooldown"
+        expected = min(wanted, base + config.gap)
+        high = max(high, expected)
+    if new != expected:
+        return f"ceiling {old} -> {new} ({where}), the rule gives {expected}"
+    after = spec.c(spec.d.ceiling).configs[t]
+    window = (after.last_increase, after.window_base, after.window_high)
+    if window != (opened, base, high):
+        return (
+            f"window (opened, base, highest) {window} after {where}, the rule gives "
+            f"{(opened, base, high)}"
+        )
     return None
 
 
@@ -691,6 +912,8 @@ def _cashed(spec: Specification, pre: Before, e: Event, now: int) -> str | None:
 
 _EVENT_CHECKS = {
     "Taken": _taken,
+    "DustClosed": _dust_closed,
+    "Finished": _finished,
     "Started": _started,
     "Reset": _started,
     "VaultSeized": _seized,
@@ -760,6 +983,15 @@ def _insufficient_surplus(spec: Specification, pre: Before) -> str | None:
     return None
 
 
+def _losses_open(spec: Specification, pre: Before) -> str | None:
+    """Backstop.settle after shutdown, refused while loss events are open."""
+    if pre.address != spec.d.backstop or pre.function != "settle":
+        return f"{pre.function} on {pre.address} is not Backstop.settle"
+    if pre.state["backstop_live"] or not pre.state["backstop_open_losses"]:
+        return "live, or no loss event open"
+    return None
+
+
 def _request_lapsed(spec: Specification, pre: Before) -> str | None:
     if pre.address != spec.d.stability_pool:
         return None
@@ -771,25 +1003,29 @@ def _request_lapsed(spec: Specification, pre: Before) -> str | None:
 
 
 def _below_minimum_shares(spec: Specification, pre: Before) -> str | None:
-    """The staker would have held some shares but fewer than MIN_SHARES: after a request, its
-    shares less those a replaced request burns and the requested; after an activation, its
-    shares plus its pending stake's, minted at floor(pending x total_shares / assets) (one per
-    rad in an empty pool), or those less its pending withdrawal request."""
+    """The staker would have held some shares but fewer than those worth MIN_STAKE (rounded
+    down): after a request, its shares less those a replaced request burns and the requested,
+    at the price after that burn; after an activation, its shares plus its pending stake's,
+    minted at floor(pending x total_shares / assets) (one per rad in an empty pool), or those
+    less its pending withdrawal request, at the price before it."""
     if pre.address != spec.d.stability_pool:
         return None
     shares = pre.state["pool_shares"][pre.sender]
+    assets, total = pre.state["pool_assets"]
     if pre.function == "request_withdrawal":
-        # after the shares a replaced request burns
-        held = [shares - _request_forfeit(pre, pre.sender)[1] - pre.args[0]]
+        # after the shares a replaced request burns (and the stablecoin it forfeits)
+        forfeited, burned = _request_forfeit(pre, pre.sender)
+        held = [shares - burned - pre.args[0]]
+        least = _least_shares(total - burned, assets - forfeited)
     elif pre.function == "activate":
-        assets, total = pre.state["pool_assets"]
         pending = pre.state["pool_pending"]
         after = shares + (pending * total // assets if total and assets else pending)
         # and what a pending withdrawal request would leave of them
         held = [after, after - pre.state["pool_withdrawal_shares"][pre.sender]]
+        least = _least_shares(total, assets)
     else:
         return None
-    if all(left == 0 or left >= MIN_SHARES for left in held):
+    if all(left == 0 or left >= least for left in held):
         return f"the staker would hold {' then '.join(str(left) for left in held)} shares"
     return None
 
@@ -850,6 +1086,7 @@ _REVERT_CHECKS = {
     "liquidator: debt in auction at cap": _at_cap,
     "engine: collateral source not allowed": _collateral_source_not_allowed,
     "backstop: insufficient surplus": _insufficient_surplus,
+    "backstop: losses open": _losses_open,
     "pool: request lapsed": _request_lapsed,
     "pool: below minimum shares": _below_minimum_shares,
     "auction: cannot reset": _cannot_reset,

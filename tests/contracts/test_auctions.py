@@ -122,9 +122,10 @@ def _at(system, timestamp) -> None:
 
 
 def _mine_at(system, timestamp) -> None:
-    """Mine a block at `timestamp` (a harmless transaction: anyone may recompute min_auction)."""
+    """Mine a block at `timestamp` (a harmless transaction: anyone may advance the Backstop's
+    first open loss, here by no step)."""
     _at(system, timestamp)
-    system.tx(system.btc.auction, "update_min_auction", system.roles.stranger)
+    system.tx(system.d.backstop, "advance_open_losses", system.roles.stranger, 0)
 
 
 def _liquidate(system, t, owner) -> int:
@@ -168,16 +169,22 @@ def _set_parameters(system, t, **changes) -> None:
     system.tx(t.auction, "set_parameters", system.roles.governance, *params.values())
 
 
+def _reward_limit(debt, penalty) -> int:
+    """Half the penalty part of the debt (debt - debt / penalty, the quotient rounded up; the half
+    rounded down): the most an auction of `debt` to raise pays in keeper rewards."""
+    return (debt - ceil_div(debt * WAD, penalty)) * (WAD // 2) // WAD
+
+
 def _reward(t, debt, min_auction, lot, top) -> int:
     """The keeper reward from the contract's docstring: flat + rate x debt (rounded down), paid
-    only when debt and lot x top are both at least min_auction, and at most the penalty part of
-    the debt (debt - debt / penalty, the quotient rounded up)."""
+    only when debt and lot x top are both at least min_auction, and at most half the penalty part
+    of the debt."""
     c = t.config
     if debt < min_auction or lot * top < min_auction:
         return 0
     return min(
         c.keeper_reward_flat + debt * c.keeper_reward_rate // WAD,
-        debt - ceil_div(debt * WAD, c.liquidation_penalty),
+        _reward_limit(debt, c.liquidation_penalty),
     )
 
 
@@ -185,7 +192,6 @@ def _small_dust(system, t) -> None:
     """Governance lowers the type's dust to 100 BUSD (the devnet's is from gas economics), so a
     test can open the small vaults it needs; min_auction follows."""
     system.tx(system.d.engine, "set_dust", system.roles.governance, t.type_id, 100 * RAD)
-    system.tx(t.auction, "update_min_auction", system.roles.governance)
 
 
 # ---------------------------------------------------------------- independent price curves
@@ -423,7 +429,7 @@ def test_set_curve__applies_to_a_running_auction(system):
 
 
 # ---------------------------------------------------------------- set_oracle, set_stopped,
-# update_min_auction
+# min_auction
 
 
 def test_set_oracle__start_price_comes_from_the_new_oracle(system):
@@ -470,16 +476,14 @@ def test_set_stopped__level_4__reverts(system):
         system.tx(system.eth.auction, "set_stopped", system.roles.governance, 4)
 
 
-def test_update_min_auction__anyone_recomputes_dust_times_penalty(system):
+def test_min_auction__dust_times_penalty__follows_every_change_at_once(system):
+    """min_auction is read when used: a change of the dust (engine) or of the penalty
+    (Liquidator) applies with no follow-up call (issue 31, finding 1: a stored copy went stale)."""
     r, t = system.roles, system.eth
     assert (
         _read(system, t.auction, "min_auction") == t.config.dust * 113 // 100
     )  # deployed: dust x 1.13
     system.tx(system.d.engine, "set_dust", r.governance, t.type_id, 200 * RAD + 3)
-    system.tx(t.auction, "update_min_auction", r.stranger)
-    assert _events(system) == [
-        (t.auction, "MinAuctionUpdated", {"min_auction": (200 * RAD + 3) * 113 // 100})
-    ]
     assert _read(system, t.auction, "min_auction") == 226 * RAD + 3  # 3 x 1.13 = 3.39, rounded down
     system.tx(
         system.d.liquidator,
@@ -490,7 +494,6 @@ def test_update_min_auction__anyone_recomputes_dust_times_penalty(system):
         3 * WAD // 2,
         t.config.auction_cap,
     )
-    system.tx(t.auction, "update_min_auction", r.stranger)
     assert _read(system, t.auction, "min_auction") == 300 * RAD + 4  # 3 x 1.5 = 4.5, rounded down
 
 
@@ -668,7 +671,6 @@ def test_start__reward_only_when_debt_at_least_min_auction(system, dust_over_deb
     vault_debt = 1_000 * WAD * _ctype(system, t).rate
     assert vault_debt * 113 % 100 == 0
     system.tx(system.d.engine, "set_dust", r.governance, t.type_id, vault_debt + dust_over_debt)
-    system.tx(t.auction, "update_min_auction", r.keeper)
     _crash(system, t, 1_400 * WAD)
     keeper_0 = _stable(system, r.keeper)
     auction_id = _liquidate(system, t, r.borrower)
@@ -677,8 +679,8 @@ def test_start__reward_only_when_debt_at_least_min_auction(system, dust_over_deb
     assert debt == vault_debt * 113 // 100
     assert min_auction == debt + dust_over_debt
     assert lot * 1_680 * RAY >= min_auction  # the collateral's value is not what decides here
-    # capped at the penalty income: 300 + 0.1% is above debt - debt / 1.13 (= 130 x rate)
-    reward = debt - ceil_div(debt * WAD, 113 * WAD // 100) if paid else 0
+    # capped at half the penalty income: 300 + 0.1% is above (debt - debt / 1.13) / 2 (= 65 x rate)
+    reward = _reward_limit(debt, 113 * WAD // 100) if paid else 0
     assert _event(system, "Started")["reward"] == reward
     assert ("UnbackedCreated" in [e.name for e in system.events]) == paid
     assert _stable(system, r.keeper) == keeper_0 + reward
@@ -1118,7 +1120,6 @@ def test_take__partial_when_debt_at_most_min_auction__reverts_no_partial_take(sy
     _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
     _, debt, lot, owner, _, top = _auction(system, t, auction_id)
     system.tx(system.d.engine, "set_dust", r.governance, t.type_id, 13_275 * RAD)
-    system.tx(t.auction, "update_min_auction", r.keeper)
     assert debt <= _read(system, t.auction, "min_auction") <= (lot - WAD) * top
     with reverts("auction: no partial take"):
         system.tx(t.auction, "take", r.other, auction_id, 1 * WAD, top, r.other, b"")
@@ -1418,7 +1419,6 @@ def test_reset__dust_size_auction__pays_no_reward(system):
     system.open_vault(r.borrower, ETH, 1 * WAD, 1_000 * WAD)
     vault_debt = 1_000 * WAD * _ctype(system, t).rate
     system.tx(system.d.engine, "set_dust", r.governance, t.type_id, vault_debt + 1)
-    system.tx(t.auction, "update_min_auction", r.keeper)
     _crash(system, t, 1_400 * WAD)
     auction_id = _liquidate(system, t, r.borrower)
     started = _auction(system, t, auction_id)[4]

@@ -728,6 +728,7 @@ def test_deployed_ceiling_config__matches_devnet(system):
         ETH_COOLDOWN,
         0,
         0,
+        0,
     )
 
 
@@ -787,7 +788,7 @@ def test_configure__new_type__is_managed_once_the_engine_knows_it(system):
             },
         )
     ]
-    assert tuple(_ceiling_config(system, NEW_TYPE)) == (1_000 * RAD, 100 * RAD, 60, 0, 0)
+    assert tuple(_ceiling_config(system, NEW_TYPE)) == (1_000 * RAD, 100 * RAD, 60, 0, 0, 0)
     with reverts("engine: type not initialized"):
         system.tx(ceiling, "update", r.keeper, NEW_TYPE)
 
@@ -808,7 +809,14 @@ def test_configure__existing_type__keeps_its_window(system):
 
     system.tx(ceiling, "configure", r.governance, tid, ETH_MAX, 8_000_000 * RAD, ETH_COOLDOWN)
     config = tuple(_ceiling_config(system, tid))
-    assert config == (ETH_MAX, 8_000_000 * RAD, ETH_COOLDOWN, raised_at, 1_000_000 * RAD)
+    assert config == (
+        ETH_MAX,
+        8_000_000 * RAD,
+        ETH_COOLDOWN,
+        raised_at,
+        1_000_000 * RAD,
+        debt + ETH_GAP,
+    )
     # the wider gap asks for a rise within the same window: up to its base + the new gap
     system.tx(ceiling, "update", r.keeper, tid)
     assert _ctype(system, tid).debt_ceiling == debt + 8_000_000 * RAD
@@ -862,7 +870,7 @@ def test_remove__stops_managing_and_leaves_the_ceiling(system):
     ceiling_before = _ctype(system, tid).debt_ceiling
     system.tx(ceiling, "remove", r.governance, tid)
     assert _events(system) == [(ceiling, "TypeRemoved", {"collateral_type": tid})]
-    assert tuple(_ceiling_config(system, tid)) == (0, 0, 0, 0, 0)
+    assert tuple(_ceiling_config(system, tid)) == (0, 0, 0, 0, 0, 0)
     assert _ctype(system, tid).debt_ceiling == ceiling_before == system.eth.config.debt_ceiling
     with reverts("ceiling: type not managed"):
         system.tx(ceiling, "update", r.keeper, tid)
@@ -980,7 +988,11 @@ def test_update__rise_within_a_window__is_capped_at_its_base_plus_gap_until_it_e
             "new_ceiling": debt + ETH_GAP,
         },
     )
-    assert tuple(_ceiling_config(system, tid))[3:] == (system.now, 1_000 * RAD + ETH_GAP)
+    assert tuple(_ceiling_config(system, tid))[3:] == (
+        system.now,
+        1_000 * RAD + ETH_GAP,
+        debt + ETH_GAP,
+    )
 
 
 def test_update__several_rises_within_a_window__follow_the_debt(system):

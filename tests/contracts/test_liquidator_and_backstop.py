@@ -195,12 +195,16 @@ def _to_raise(debt: int, penalty: int = PENALTY) -> int:
     return ceil_div(debt * penalty, WAD)
 
 
+def _reward_limit(to_raise: int) -> int:
+    """Half the penalty part of the debt to raise (to_raise - to_raise / 1.13, the quotient rounded
+    up; the half rounded down): the most an auction pays in keeper rewards [rad]."""
+    return (to_raise - ceil_div(to_raise * WAD, PENALTY)) * (WAD // 2) // WAD
+
+
 def _reward(to_raise: int) -> int:
     """The devnet keeper reward: 300 BUSD + 0.1% of the debt to raise, rounded down [rad], at most
-    the penalty part of the debt to raise (to_raise - to_raise / 1.13, the quotient rounded up)."""
-    return min(
-        REWARD_FLAT + to_raise * REWARD_RATE // WAD, to_raise - ceil_div(to_raise * WAD, PENALTY)
-    )
+    half the penalty part of the debt to raise."""
+    return min(REWARD_FLAT + to_raise * REWARD_RATE // WAD, _reward_limit(to_raise))
 
 
 def _small_dust(system) -> None:
@@ -208,7 +212,6 @@ def _small_dust(system) -> None:
     test can open the small vaults it needs; min_auction follows."""
     t = system.eth
     system.tx(system.d.engine, "set_dust", system.roles.governance, t.type_id, 100 * RAD)
-    system.tx(t.auction, "update_min_auction", system.roles.governance)
 
 
 def _safe_price(price: int, ratio: int) -> int:
@@ -684,10 +687,9 @@ def test_liquidate__unsafe_vault__seizes_all_opens_loss_event_and_pays_keeper(sy
     # the vault is empty; the collateral is the auction's lot
     assert _vault(system, t, r.borrower) == (0, 0)
     assert _free_collateral(system, t, t.auction) == 10 * WAD
-    # the reward budget left for resets: the penalty income at the start less the reward,
+    # the reward budget left for resets: half the penalty income at the start less the reward,
     # stored in whole units of 2**144 rad (rounded down)
-    income = to_raise - ceil_div(to_raise * WAD, t.config.liquidation_penalty)
-    budget = (income - reward) // 2**144 * 2**144
+    budget = (_reward_limit(to_raise) - reward) // 2**144 * 2**144
     assert tuple(_auction(system, t, 1)) == (0, to_raise, 10 * WAD, r.borrower, now, top, budget)
     assert _auction_var(system, t, "active_auctions") == (1,)
     assert _auction_var(system, t, "next_id") == 2
@@ -1035,11 +1037,11 @@ def test_caps__above_1e12_stablecoin__rejected_so_room_times_wad_cannot_overflow
 # ---------------------------------------------------------------- keeper rewards and dust auctions
 
 
-def test_liquidate__dust_auctions__pay_no_reward_once_min_auction_tracks_dust(system):
+def test_liquidate__dust_auctions__pay_no_reward_as_soon_as_the_dust_rises(system):
     """Money flow (reward farming): keepers are paid 50 BUSD + 1% per auction. Two vaults of
-    1,300 BUSD; governance raises the dust to 2,000. While min_auction still reflects the old dust,
-    liquidating one pays a reward (new stablecoin, Backstop bad debt); after update_min_auction
-    (2,000 x 1.13 = 2,260 > the 1,469 to raise) the other's auction pays nothing."""
+    1,300 BUSD; liquidating one pays a reward (new stablecoin, Backstop bad debt). Governance
+    then raises the dust to 2,000: min_auction is read when used (no follow-up call), so the
+    other's auction (1,469 to raise < 2,000 x 1.13 = 2,260) pays nothing at once."""
     r, t, e = system.roles, system.eth, system.d.engine
     _small_dust(system)
     c = t.config
@@ -1057,7 +1059,6 @@ def test_liquidate__dust_auctions__pay_no_reward_once_min_auction_tracks_dust(sy
     _unsafe_eth_vault(system, collateral=WAD, debt=1_300 * WAD)
     rate = _ctype(system, t).rate
     to_raise = _to_raise(1_300 * WAD * rate)
-    system.tx(e, "set_dust", r.governance, t.type_id, 2_000 * RAD)
 
     keeper = _stable(system, r.keeper)
     _liquidate(system, r.borrower)
@@ -1066,8 +1067,8 @@ def test_liquidate__dust_auctions__pay_no_reward_once_min_auction_tracks_dust(sy
     assert _stable(system, r.keeper) == keeper + reward
     assert _bad_debt(system, system.d.backstop) == 1_300 * WAD * rate + reward
 
-    system.tx(t.auction, "update_min_auction", r.stranger)
-    assert _events(system) == [(t.auction, "MinAuctionUpdated", {"min_auction": 2_260 * RAD})]
+    system.tx(e, "set_dust", r.governance, t.type_id, 2_000 * RAD)
+    assert _auction_var(system, t, "min_auction") == 2_260 * RAD
     assert to_raise < 2_260 * RAD
     _liquidate(system, r.other)
     assert [name for _, name, _ in _events(system)] == [
@@ -1104,7 +1105,6 @@ def test_liquidate__auction_debt_at_min_auction_pays_reward__one_wei_below_does_
     to_raise = _to_raise(debt * rate)
     _unsafe_eth_vault(system, collateral=WAD, debt=debt)
     system.tx(system.d.engine, "set_dust", r.governance, t.type_id, dust_for(to_raise + excess))
-    system.tx(t.auction, "update_min_auction", r.keeper)
     assert _auction_var(system, t, "min_auction") == to_raise + excess
 
     keeper = _stable(system, r.keeper)
@@ -2070,8 +2070,11 @@ def test_loss_event__one_word_while_its_auction_runs__its_loss_gets_a_word_only_
     assert _loss_words(system, t, 1) == (debt << 64 | steps << 40 | number << 2 | CLOSED, loss)
     assert _loss(system, t, 1)[:2] == (debt, loss)
 
-    system.tx(system.d.engine, "create_unbacked", r.governance, r.governance, r.governance, loss)
-    _backstop_surplus(system, loss)
+    # the loss and the keeper reward: the fund keeps surplus for that unattributed bad debt
+    # first (issue 31, finding 6)
+    surplus = loss + _backstop(system, "unattributed_debt")
+    system.tx(system.d.engine, "create_unbacked", r.governance, r.governance, r.governance, surplus)
+    _backstop_surplus(system, surplus)
     system.tx(b, "set_waterfall", r.governance, [int(FUND)])
     system.tx(b, "set_queue_delay", r.governance, 0)
     system.tx(b, "cover", r.stranger, t.type_id, t.auction, 1)
@@ -2086,7 +2089,6 @@ def test_liquidate__partial_that_rounds_to_all_collateral__takes_the_whole_vault
     collateral."""
     r, t = system.roles, system.eth
     system.tx(system.d.engine, "set_dust", r.governance, t.type_id, 0)
-    system.tx(t.auction, "update_min_auction", r.governance)
     _unsafe_eth_vault(system, collateral=3, debt=3_900)
     rate = _ctype(system, t).rate
     # room for 3,700 wei of normalized debt: 3,700 * rate * penalty / WAD, rounded up

@@ -226,15 +226,19 @@ def _sell_out_below_debt(system, event: LossEvent, then_heal: bool = True) -> No
         heal(system, RAISED)
 
 
-def _loss_event(system, surplus: int = 0, stake: int = 0, vaults=()) -> LossEvent:
+def _loss_event(
+    system, surplus: int = 0, stake: int = 0, vaults=(), for_reward: bool = False
+) -> LossEvent:
     """The stranger stakes `stake` in the stability pool (before the crash, so it is exposed),
     the borrower is liquidated and the auction sells out below the debt, leaving a loss of
-    about 1,120; then the Backstop receives `surplus` as insurance fund. Returns the closed
-    event."""
+    about 1,120; then the Backstop receives `surplus` as insurance fund, and with `for_reward`
+    the keeper's reward besides: the fund keeps surplus for the unattributed bad debt (the
+    reward) first and pays a loss only from what is above it (finding 31-6), so that the fund
+    may pay all of `surplus`. Returns the closed event."""
     _stake(system, system.roles.stranger, stake)
     event = _liquidate_borrower(system, vaults)
     _sell_out_below_debt(system, event)
-    _give_surplus(system, surplus)
+    _give_surplus(system, surplus + (event.reward if for_reward else 0))
     return event
 
 
@@ -441,14 +445,15 @@ def test_cover__auction_raised_everything__event_done_at_close__nothing_to_cover
 
 
 def test_cover__default_waterfall__fund_then_pool_then_debt_auction(system):
-    """Money flow: of the loss L (about 1,120), the insurance fund pays all its 300 of surplus,
+    """Money flow: of the loss L (about 1,120), the insurance fund pays all its 300 of surplus
+    (beyond the keeper reward it keeps for the unattributed bad debt: finding 31-6),
     the stability pool all its 500 of assets (moved to the Backstop: the pool's first charge),
     and the debt-auction layer takes the last L - 800 as debt to raise later by minting
     governance tokens (it stays the Backstop's bad debt, booked in debt_to_auction). The 800
     are unsettled proceeds until a heal cancels them against the event's bad debt. Receipts sum
     to the loss exactly."""
     r, b, pool = system.roles, system.d.backstop, system.d.stability_pool
-    event = _loss_event(system, surplus=300 * RAD, stake=500 * RAD)
+    event = _loss_event(system, surplus=300 * RAD, stake=500 * RAD, for_reward=True)
     assert _backstop(system, "get_waterfall") == tuple(DEFAULT_WATERFALL)
 
     rest = event.loss - 800 * RAD
@@ -481,11 +486,15 @@ def test_cover__default_waterfall__fund_then_pool_then_debt_auction(system):
         ),
     ]
     held = 800 * RAD
-    assert (_stable(system, b), _bad_debt(system, b)) == (held, event.reward + rest + held)
+    assert (_stable(system, b), _bad_debt(system, b)) == (
+        held + event.reward,
+        event.reward + rest + held,
+    )
     _assert_done(system, event, healed=800 * RAD)
     assert _backstop(system, "debt_to_auction") == rest
     assert _backstop(system, "unattributed_debt") == event.reward
-    assert (_stable(system, b), _bad_debt(system, b)) == (0, event.reward + rest)
+    # the surplus kept for the reward settles it
+    assert (_stable(system, b), _bad_debt(system, b)) == (event.reward, event.reward + rest)
     assert (_pool(system, "assets"), _pool(system, "total_shares")) == (0, 500 * RAD)
     assert (_pool(system, "charge_count"), _pool(system, "charge_amount", 1)) == (1, 500 * RAD)
     assert _pool(system, "value_of", r.stranger) == 0
@@ -498,9 +507,9 @@ def test_cover__same_loss__order_decides_who_pays(system, pool_first):
     together can pay it, so the debt auction and redistribution pay nothing; which of the two
     is exhausted depends on the order alone. Fund first: it pays all 300, the pool L - 300 and
     keeps 1,300 - L (about 180). Pool first: it pays all 1,000, the fund L - 1,000 and keeps
-    1,300 - L."""
+    1,300 - L. The fund keeps the keeper reward besides (finding 31-6)."""
     b, pool = system.d.backstop, system.d.stability_pool
-    event = _loss_event(system, surplus=300 * RAD, stake=1_000 * RAD)
+    event = _loss_event(system, surplus=300 * RAD, stake=1_000 * RAD, for_reward=True)
     left = 1_300 * RAD - event.loss
     if pool_first:
         _set_waterfall(system, [POOL, FUND, DEBT_AUCTION, REDISTRIBUTION])
@@ -513,7 +522,7 @@ def test_cover__same_loss__order_decides_who_pays(system, pool_first):
     assert receipts == expected
     assert sum(amount for _, _, amount in receipts) == event.loss
     _assert_done(system, event, healed=event.loss)
-    assert _stable(system, b) == fund_left
+    assert _stable(system, b) == fund_left + event.reward
     assert _pool(system, "assets") == pool_left
     assert _pool(system, "value_of", system.roles.stranger) == pool_left
     assert _backstop(system, "debt_to_auction") == 0
@@ -525,9 +534,10 @@ def test_cover__pool_then_fund__fund_pays_free_surplus_not_the_pools_payment(sys
     of about 1,120. The pool pays its 500 to the Backstop first; that stablecoin is owed to the
     loss (unsettled proceeds), not surplus, so the fund pays only its own 100 and the debt
     auction takes L - 600. Healed, the 600 cancel as much of the event's bad debt and the
-    Backstop holds nothing."""
+    Backstop holds only the keeper reward it keeps for the unattributed bad debt (finding
+    31-6)."""
     b, pool = system.d.backstop, system.d.stability_pool
-    event = _loss_event(system, surplus=100 * RAD, stake=500 * RAD)
+    event = _loss_event(system, surplus=100 * RAD, stake=500 * RAD, for_reward=True)
     _set_waterfall(system, [POOL, FUND, DEBT_AUCTION])
     rest = event.loss - 600 * RAD
     assert _cover(system, event) == [
@@ -535,9 +545,9 @@ def test_cover__pool_then_fund__fund_pays_free_surplus_not_the_pools_payment(sys
         (FUND, b, 100 * RAD),
         (DEBT_AUCTION, system.d.debt_auction, rest),
     ]
-    assert _stable(system, b) == 600 * RAD
+    assert _stable(system, b) == 600 * RAD + event.reward
     _assert_done(system, event, healed=600 * RAD)
-    assert (_stable(system, b), _bad_debt(system, b)) == (0, event.reward + rest)
+    assert (_stable(system, b), _bad_debt(system, b)) == (event.reward, event.reward + rest)
     assert _backstop(system, "debt_to_auction") == rest
 
 
@@ -549,7 +559,11 @@ def test_cover__no_debt_auction_layer__rest_is_redistributed_to_the_type(system)
     as surplus. No debt is left to auction."""
     r, b, pool, e = system.roles, system.d.backstop, system.d.stability_pool, system.d.engine
     event = _loss_event(
-        system, surplus=300 * RAD, stake=500 * RAD, vaults=[(r.other, 30 * WAD, 7_000 * WAD)]
+        system,
+        surplus=300 * RAD,
+        stake=500 * RAD,
+        vaults=[(r.other, 30 * WAD, 7_000 * WAD)],
+        for_reward=True,
     )
     _set_waterfall(system, [FUND, POOL, REDISTRIBUTION])
     receipts = _cover(system, event)
@@ -576,7 +590,7 @@ def test_cover__no_debt_auction_layer__rest_is_redistributed_to_the_type(system)
     assert _ctype(system).rate == event.rate + delta_rate
     assert _read(system, e, "vault_debt", event.type_id, r.other) == art * (event.rate + delta_rate)
     assert _backstop(system, "debt_to_auction") == 0
-    assert (_stable(system, b), _bad_debt(system, b)) == (excess, event.reward)
+    assert (_stable(system, b), _bad_debt(system, b)) == (excess + event.reward, event.reward)
 
 
 def test_cover__redistribution_only__rate_rises_and_near_line_vault_can_be_liquidated(system):
@@ -688,7 +702,7 @@ def test_cover__partial__due_is_the_rest__second_cover_completes_conserving_loss
     auction enabled, a second cover hands it the rest. Over both covers the receipts sum to the
     loss of LossClosed exactly."""
     r, b, pool = system.roles, system.d.backstop, system.d.stability_pool
-    event = _loss_event(system, surplus=300 * RAD, stake=500 * RAD)
+    event = _loss_event(system, surplus=300 * RAD, stake=500 * RAD, for_reward=True)
     _set_waterfall(system, [FUND, POOL])
     rest = event.loss - 800 * RAD
     first = _cover(system, event)
@@ -729,7 +743,7 @@ def test_cover__pool_without_stakers__skipped_without_receipt(system):
     """Money flow: nobody staked: the pool pays nothing, records no charge and logs nothing;
     the fund pays its 300, the debt auction the other L - 300."""
     b, pool = system.d.backstop, system.d.stability_pool
-    event = _loss_event(system, surplus=300 * RAD)
+    event = _loss_event(system, surplus=300 * RAD, for_reward=True)
     assert _cover(system, event) == [
         (FUND, b, 300 * RAD),
         (DEBT_AUCTION, system.d.debt_auction, event.loss - 300 * RAD),
@@ -793,7 +807,7 @@ def test_cover__layer_contracts_unset__pool_and_debt_auction_pay_nothing(system)
     with 500 staked and the default order, only the fund's 300 is paid and L - 300 stays due (the
     type has no other debt to redistribute to); the stakers keep their 500."""
     r, b = system.roles, system.d.backstop
-    event = _loss_event(system, surplus=300 * RAD, stake=500 * RAD)
+    event = _loss_event(system, surplus=300 * RAD, stake=500 * RAD, for_reward=True)
     system.tx(
         b, "set_layer_contracts", r.governance, ZERO_ADDRESS, ZERO_ADDRESS, system.d.surplus_auction
     )
@@ -868,7 +882,7 @@ def test_settle__debt_handed_to_debt_auction__not_settleable(system):
     Backstop's bad debt but belongs to debt auctions (debt_to_auction), so with 2,000 of fresh
     surplus `settle` still cancels only the keeper's reward."""
     r, b = system.roles, system.d.backstop
-    event = _loss_event(system, surplus=300 * RAD, stake=500 * RAD)
+    event = _loss_event(system, surplus=300 * RAD, stake=500 * RAD, for_reward=True)
     _cover(system, event)
     heal(system, 800 * RAD)
     _give_surplus(system, 2_000 * RAD)
@@ -877,10 +891,7 @@ def test_settle__debt_handed_to_debt_auction__not_settleable(system):
     with reverts("backstop: insufficient unattributed debt"):
         system.tx(b, "settle", r.stranger, event.reward + 1)
     system.tx(b, "settle", r.stranger, event.reward)
-    assert (_stable(system, b), _bad_debt(system, b)) == (
-        2_000 * RAD - event.reward,
-        event.loss - 800 * RAD,
-    )
+    assert (_stable(system, b), _bad_debt(system, b)) == (2_000 * RAD, event.loss - 800 * RAD)
     assert _backstop(system, "debt_to_auction") == event.loss - 800 * RAD
 
 

@@ -31,12 +31,18 @@ ETH = "ETH-A"
 # that leaves a loss open comes last, activations wait for no loss open)
 ORDER = (
     "donation",
+    "lone_staker",
     "pool_escape",
     "fee_timing",
     "ceiling_stalling",
+    "ceiling_lower_then_open",
     "self_liquidation",
     "zombie",
     "sandwich",
+    "dust_close_own",
+    "fragment_and_close",
+    "slot_filling",
+    "settle_before_cover",
     "exit_griefing",
 )
 assert sorted(ORDER) == sorted(SHAPES)

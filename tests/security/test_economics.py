@@ -41,21 +41,57 @@ def test_auditor__value_to_another_actor_without_income__flagged_as_the_actors_t
             system.auditor.after(before, [])
 
 
-def test_auditor__keeper_reward_above_the_penalty_income__flagged(system):
-    """A Started event whose reward is above its auction's penalty income, and not created for
-    the keeper: both are named."""
+def test_auditor__keeper_reward_above_half_the_penalty_income__flagged(system):
+    """A Started event whose reward is above half its auction's penalty income (1,000 to raise at
+    1.13: 115.04 of income, 57.52 allowed; 60 paid), and not created for the keeper: both are
+    named, and the vault's rewards are over their bound too."""
     r, t = system.roles, system.eth
     with system.what_if():
         before = system.auditor.before(r.keeper, system.d.liquidator, "liquidate")
         started = Event(
             t.auction,
             "Started",
-            {"auction_id": 99, "debt": 1_000 * RAD, "reward": 500 * RAD, "keeper": r.keeper},
+            {
+                "auction_id": 99,
+                "debt": 1_000 * RAD,
+                "reward": 60 * RAD,
+                "keeper": r.keeper,
+                "owner": r.borrower,
+                "lot": WAD,
+            },
         )
         with pytest.raises(EconomicViolation) as caught:
             system.auditor.after(before, [started])
-    assert "above the auction's penalty income" in str(caught.value)
+    assert "above half the auction's penalty income" in str(caught.value)
+    assert f"the auctions of {r.borrower}'s vault paid" in str(caught.value)
     assert "not created for keeper" in str(caught.value)
+
+
+def test_auditor__collateral_returned_after_a_write_off__flagged(system):
+    """The owner's bound (issue 31): a Finished event that hands the owner collateral while debt
+    is left unraised (a write-off) is named, and so is one that returns more than the lot less
+    what was sold; the collateral is not listed as the owner's honest income."""
+    r, t = system.roles, system.eth
+    with system.what_if():
+        before = system.auditor.before(r.stranger, t.auction, "close_dust_auction")
+        finished = Event(
+            t.auction,
+            "Finished",
+            {"auction_id": 98, "collateral_returned": WAD, "debt_unraised": 2_000 * RAD},
+        )
+        with pytest.raises(EconomicViolation, match="with 2000000000000000000000.* unraised"):
+            system.auditor.after(before, [finished])
+    with system.what_if():
+        before = system.auditor.before(r.keeper, t.auction, "take")
+        key = (t.auction, 97)
+        system.auditor.sales[key] = [r.borrower, 2 * WAD, 1_000 * RAD, WAD, 1_000 * RAD]
+        finished = Event(
+            t.auction,
+            "Finished",
+            {"auction_id": 97, "collateral_returned": WAD + 1, "debt_unraised": 0},
+        )
+        with pytest.raises(EconomicViolation, match=r"returned 1000000000000000001 .*lot 2"):
+            system.auditor.after(before, [finished])
 
 
 def test_auditor__bad_debt_without_a_recorded_cause__flagged(system):

@@ -30,6 +30,7 @@ from offchain.backends import (
     RpcError,
     model_beside,
 )
+from offchain.model.backstop import FUND, POOL
 from offchain.model.dutch_auction import MAX_ACTIVE
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD, div_up, rmul_up, rpow_up
@@ -112,7 +113,6 @@ def _f01_farming(system, reviewed_dust: bool) -> None:
     r, t, d = system.roles, system.eth, system.d
     if reviewed_dust:  # the reviewed configuration (reward 300 + 0.1% > penalty income 13)
         system.tx(d.engine, "set_dust", r.governance, t.type_id, 100 * RAD)
-        system.tx(t.auction, "update_min_auction", r.governance)
     attacker = r.other
     penalty = t.config.liquidation_penalty
     market = 2_000 * WAD
@@ -1007,7 +1007,8 @@ def _f10_take_all_but_one_wei(system) -> None:
 def _f10_dust_lot(system) -> None:
     """An auction whose whole lot is worth less than min_auction even at its top price: the
     backstop keeper proposes closing it, anyone may, and its debt goes to the waterfall, freeing
-    the slot and the caps (the old contract had no way to close it)."""
+    the slot and the caps (the old contract had no way to close it); its lot goes to the
+    Backstop, not to the owner (issue 31, finding 1)."""
     r, t, d = system.roles, system.eth, system.d
     system.open_vault(r.borrower, ETH, 2 * WAD, 2_600 * WAD)
     system.open_vault(r.other, ETH, 60 * WAD, 6_000 * WAD)
@@ -1017,7 +1018,12 @@ def _f10_dust_lot(system) -> None:
     _, debt, lot, _, _, top = read(system, t.auction, "auctions", auction_id)[:6]
     min_auction = read(system, t.auction, "min_auction")
     assert lot * top < min_auction <= debt  # 2 ETH x 60 = 120 < 2,825
-    # an auction whose lot is worth at least min_auction at its start price cannot be closed
+    # not before it ran its curve unsold (issue 31: a lot keepers would buy is sold, not closed)
+    with reverts("auction: not ended"):
+        system.tx(t.auction, "close_dust_auction", r.stranger, auction_id)
+    _f31_until_ended(system, t, auction_id)
+    _f31_until_ended(system, t, big)
+    # an auction whose lot is worth at least min_auction at a fresh start price cannot be closed
     with reverts("auction: lot not dust"):
         system.tx(t.auction, "close_dust_auction", r.stranger, big)
     # the backstop keeper closes what it sees as dust, once (an id already in flight is skipped)
@@ -1048,12 +1054,17 @@ def _f10_dust_lot(system) -> None:
         (t.auction, "close_dust_auction", (auction_id,))
     ]
     free_0 = read(system, d.engine, "collateral", t.type_id, r.borrower)
+    kept_0 = read(system, d.engine, "collateral", t.type_id, d.backstop)
     in_auction_0 = read(system, d.liquidator, "debt_in_auction")
     system.tx(t.auction, "close_dust_auction", r.stranger, auction_id)  # anyone
     assert [e.args for e in system.events if e.name == "Finished"] == [
-        {"auction_id": auction_id, "collateral_returned": lot, "debt_unraised": debt}
+        {"auction_id": auction_id, "collateral_returned": 0, "debt_unraised": debt}
     ]
-    assert read(system, d.engine, "collateral", t.type_id, r.borrower) == free_0 + lot
+    assert [e.args for e in system.events if e.name == "DustClosed"] == [
+        {"auction_id": auction_id, "collateral": lot, "debt": debt}
+    ]
+    assert read(system, d.engine, "collateral", t.type_id, r.borrower) == free_0
+    assert read(system, d.engine, "collateral", t.type_id, d.backstop) == kept_0 + lot
     assert read(system, d.liquidator, "debt_in_auction") == in_auction_0 - debt
     assert read(system, t.auction, "active_auctions") == (big,)
     closed_to_the_waterfall = 2
@@ -1256,8 +1267,9 @@ def _f13_invalid_price(system) -> None:
 
 
 def _f13_dust_pays_its_gas(system) -> None:
-    """The devnet dust (2,500, set from gas economics): liquidating a dust-size vault pays the
-    whole reward (the penalty income covers it), and that reward pays the liquidation's gas, as
+    """The devnet dust (2,500, set from gas economics): liquidating a dust-size vault pays half
+    its penalty income (162.5 BUSD: since issue 31 a reward never takes more, so that a
+    self-liquidation costs the other half), and that reward pays the liquidation's gas, as
     measured on chain, up to far above crash-day gas prices at ETH 2,000; the capped reward at the
     reviewed dust 100 (its income, 13 BUSD) would not have paid it even at 40 gwei."""
     r, t = system.roles, system.eth
@@ -1271,7 +1283,8 @@ def _f13_dust_pays_its_gas(system) -> None:
     reward = _stable(system, r.keeper) - keeper_0
     debt = read(system, t.auction, "auctions", auction_id)[1]
     income = debt - div_up(debt * WAD, cfg.liquidation_penalty)
-    assert reward == cfg.keeper_reward_flat + debt * cfg.keeper_reward_rate // WAD <= income
+    half_income = income * (WAD // 2) // WAD
+    assert reward == half_income < cfg.keeper_reward_flat + debt * cfg.keeper_reward_rate // WAD
 
     def max_gwei(reward_rad: int) -> int:
         """The gas price [gwei] up to which `reward_rad` pays `gas` at ETH = GAS_ETH_PRICE."""
@@ -1447,3 +1460,666 @@ def test_finding_14__one_feeder_or_one_broad_role__can_no_longer_move_everything
         "auction-of-another-type": _f14_auction_of_another_type,
         "least-privilege": _f14_least_privilege,
     }[aspect](system)
+
+
+# ================================================================ issue 31: the third round
+# An owner must never write off its own debt (findings 1-4 of issue 31; docs/security.md, "The
+# third round"). Each attack's numbers are the devnet's: dust 2,500, penalty 1.13, ETH at 2,000,
+# start price buffer 1.2, stair-step curve (0.99 per 90 s), keeper reward 300 + 0.1%.
+
+
+def _f31_vault_at_the_limit(system, owner: str, t) -> None:
+    """`owner` opens the smallest vault the dust allows, with just enough collateral to be safe
+    at the safe price; one second of fees later it is unsafe."""
+    d = system.d
+    _, rate, spot, _, dust = _ctype(system, t)
+    normalized = -(-dust // rate)
+    collateral = -(-normalized * rate // spot)
+    system.fund(owner, ETH, collateral)
+    system.tx(
+        d.engine, "modify_vault", owner, t.type_id, owner, owner, owner, collateral, normalized
+    )
+    system.warp(1)
+    system.tx(d.fees, "accrue", owner, t.type_id)
+
+
+def _f31_until_ended(system, t, auction_id) -> None:
+    """Let the auction run its curve unsold (15-minute steps) until it needs a reset, then bring
+    the oracle's price up to date (a close, like a reset, needs a valid price)."""
+    for _ in range(20):
+        if read(system, t.auction, "status", auction_id)[0]:
+            break
+        system.warp(900)
+        system.tx(system.d.backstop, "advance_open_losses", system.roles.stranger, 0)
+    assert read(system, t.auction, "status", auction_id)[0]
+    price = read(system, t.oracle, "current_price")
+    system.tx(t.oracle, "post", system.roles.feeder, price)
+    for _ in range(2):
+        system.warp(t.config.oracle_delay)
+        system.tx(t.oracle, "poke", system.roles.keeper)
+
+
+def _f31_wait_until(system, t, auction_id, price_at_most: int) -> int:
+    """Let the auction's price fall (90-second steps) to `price_at_most` [ray] or below, before
+    it needs a reset; the price reached."""
+    for _ in range(200):
+        needs_reset, price, _, _ = read(system, t.auction, "status", auction_id)
+        assert not needs_reset
+        if price <= price_at_most:
+            return price
+        # a block 90 s later (a harmless transaction: the views read the latest block)
+        system.warp(90)
+        system.tx(system.d.backstop, "advance_open_losses", system.roles.stranger, 0)
+    raise AssertionError("the price did not fall that far")
+
+
+def _f31_01_dust_raised(system) -> None:
+    """Governance raises the dust 2,500 -> 5,000. The owner of a vault left at 2,500 (collateral
+    1.5x its debt) liquidates itself: its lot (3,750 at the market, 4,500 at the start price) is
+    below the new min_auction (5,650), so the old close_dust_auction forgave its 2,825 of debt and
+    gave it the lot back. Now the close needs the auction to have run its curve unsold and the lot,
+    at a fresh start price, to be worth less than the debt: a healthy vault's never is, so its lot
+    is sold (to any keeper), and nothing comes back to the owner but what the sale leaves."""
+    r, t, d = system.roles, system.eth, system.d
+    owner, market = r.other, 2_000 * WAD
+    _f31_vault_at_the_limit(system, owner, t)
+    system.tx(d.engine, "set_dust", r.governance, t.type_id, 5_000 * RAD)
+    locked, normalized = read(system, d.engine, "vaults", t.type_id, owner)
+    equity = locked * market * 10**9 - normalized * _ctype(system, t)[1]
+    before = holdings_value(system, owner, t, market)
+    system.tx(d.liquidator, "liquidate", owner, t.type_id, owner, owner)
+    auction_id = started_auction(system, t.auction)
+    assert [e.args["reward"] for e in system.events if e.name == "Started"] == [0]
+    _, debt, lot, _, _, top = read(system, t.auction, "auctions", auction_id)[:6]
+    min_auction = read(system, t.auction, "min_auction")
+    assert min_auction == 5_650 * RAD  # the new dust at once: no update call to forget
+    assert debt < lot * top < min_auction  # ~2,825 < ~4,500 < 5,650: the old close passed here
+    with reverts("auction: not ended"):
+        system.tx(t.auction, "close_dust_auction", owner, auction_id)
+    # nobody takes it over its whole curve: still no write-off, its lot covers its debt
+    _f31_until_ended(system, t, auction_id)
+    with reverts("auction: lot covers the debt"):
+        system.tx(t.auction, "close_dust_auction", owner, auction_id)
+    # a keeper resets and buys it at the market price: the owner gets back only what the sale
+    # leaves (its collateral less the debt and penalty): its equity less the penalty part
+    system.tx(t.auction, "reset", r.keeper, auction_id, r.keeper)
+    system.tx(d.engine, "create_unbacked", r.governance, r.governance, r.keeper, 5_000 * RAD)
+    system.tx(d.engine, "allow", r.keeper, t.auction)
+    _f31_wait_until(system, t, auction_id, market * 10**9)
+    system.tx(t.auction, "take", r.keeper, auction_id, lot, 2**255, r.keeper, b"")
+    finished = [e.args for e in system.events if e.name == "Finished"]
+    assert finished[0]["debt_unraised"] == 0 and finished[0]["collateral_returned"] > 0
+    assert read(system, d.engine, "collateral", t.type_id, d.backstop) == 0
+    income = debt - div_up(debt * WAD, t.config.liquidation_penalty)
+    assert holdings_value(system, owner, t, market) <= before - income + RAD
+    assert equity > 1_200 * RAD
+
+
+def _f31_01_dust_lowered(system) -> None:
+    """Governance lowers the dust 2,500 -> 1,000 (no follow-up call: min_auction has none). A new
+    vault of 1,000 liquidated by its owner is no dust auction (its lot, 1,800 at the start price,
+    is above min_auction 1,130, and it is being sold): it cannot be closed, and the reward (half
+    its 130 of income) does not pay for the penalty. The old contract kept min_auction at 2,825
+    until someone called update_min_auction, so every such vault was dust-closed and handed back
+    (+5,000 in the review's 5 loops)."""
+    r, t, d = system.roles, system.eth, system.d
+    owner, market = r.other, 2_000 * WAD
+    system.tx(d.engine, "set_dust", r.governance, t.type_id, 1_000 * RAD)
+    assert read(system, t.auction, "min_auction") == 1_130 * RAD
+    _f31_vault_at_the_limit(system, owner, t)
+    before = holdings_value(system, owner, t, market)
+    system.tx(d.liquidator, "liquidate", owner, t.type_id, owner, owner)
+    auction_id = started_auction(system, t.auction)
+    reward = [e.args["reward"] for e in system.events if e.name == "Started"][0]
+    _, debt, lot, _, _, top = read(system, t.auction, "auctions", auction_id)[:6]
+    income = debt - div_up(debt * WAD, t.config.liquidation_penalty)
+    assert lot * top >= 1_130 * RAD and reward == income // 2
+    with reverts("auction: not ended"):
+        system.tx(t.auction, "close_dust_auction", owner, auction_id)
+    # the owner's best exit: buy its own lot back at the market price; it is down the other half
+    system.tx(d.engine, "allow", owner, t.auction)
+    system.tx(d.engine, "create_unbacked", r.governance, r.governance, owner, 1_000 * RAD)
+    before += 1_000 * RAD
+    _f31_wait_until(system, t, auction_id, market * 10**9)
+    system.tx(t.auction, "take", owner, auction_id, lot, 2**255, owner, b"")
+    assert holdings_value(system, owner, t, market) <= before - (income - reward)
+
+
+@pytest.mark.parametrize("aspect", ["dust-raised", "dust-lowered-without-update"])
+def test_finding_31_01__dust_change__no_longer_forgives_a_healthy_vaults_debt(system, aspect):
+    """Attack: after a dust change, the owner of a healthy small vault liquidates itself and
+    dust-closes its own auction: the debt was written off and the lot handed back to it."""
+    if aspect == "dust-raised":
+        _f31_01_dust_raised(system)
+    else:
+        _f31_01_dust_lowered(system)
+
+
+def _f31_type_cap(system, t, cap: int) -> None:
+    config = read(system, system.d.liquidator, "types", t.type_id)
+    system.tx(
+        system.d.liquidator, "configure_type", system.roles.governance, t.type_id, config[0],
+        config[1], cap,
+    )  # fmt: skip
+
+
+def test_finding_31_02__fragment_then_dust_close__recovers_no_collateral(system):
+    """Attack: a binding type cap cuts an underwater vault (98,000 of debt, 75 ETH at 1,000) into
+    dust-size chunks (2,566 of debt, 1.96 ETH: 2,357 at the start price < min_auction 2,825) that
+    its owner dust-closed at once; the old close gave each chunk's lot back (the review: 86,469
+    recovered over 37 chunks). Now a chunk can be closed only once it ran its curve unsold, and
+    then its lot goes to the Backstop: no one (owner or stranger) can close a chunk keepers
+    would buy, so each is sold (a stranger closing them at once stranded the whole vault's
+    collateral in the Backstop, the review of the first fix found), and the owner gets nothing
+    back: still underwater, the same stablecoin, no reward."""
+    r, t, d = system.roles, system.eth, system.d
+    owner, market = r.other, 1_000 * WAD
+    system.fund(owner, ETH, 75 * WAD)
+    system.tx(
+        d.engine, "modify_vault", owner, t.type_id, owner, owner, owner, 75 * WAD, 98_000 * WAD
+    )
+    move_prices(system, [(t, market)])
+    _f31_type_cap(system, t, 2_900 * RAD)
+    system.tx(d.engine, "create_unbacked", r.governance, r.governance, r.keeper, 10_000 * RAD)
+    system.tx(d.engine, "allow", r.keeper, t.auction)
+    stable = _stable(system, owner)  # underwater: walking away keeps only the stablecoin
+
+    def equity() -> int:
+        locked, normalized = read(system, d.engine, "vaults", t.type_id, owner)
+        return locked * market * 10**9 - normalized * _ctype(system, t)[1]
+
+    assert equity() < 0
+    sold = 0
+    for _ in range(3):
+        system.tx(d.liquidator, "liquidate", owner, t.type_id, owner, owner)
+        auction_id = started_auction(system, t.auction)
+        assert [e.args["reward"] for e in system.events if e.name == "Started"] == [0]
+        _, debt, lot, _, _, top = read(system, t.auction, "auctions", auction_id)[:6]
+        assert lot * top < read(system, t.auction, "min_auction") and lot * top < debt
+        for closer in (owner, r.stranger):
+            with reverts("auction: not ended"):
+                system.tx(t.auction, "close_dust_auction", closer, auction_id)
+        # a keeper buys the chunk at the market price: its debt's shortfall is the loss
+        _f31_wait_until(system, t, auction_id, market * 10**9)
+        system.tx(t.auction, "take", r.keeper, auction_id, lot, 2**255, r.keeper, b"")
+        assert [e.args["collateral_returned"] for e in system.events if e.name == "Finished"] == [0]
+        sold += lot
+        assert read(system, d.engine, "collateral", t.type_id, owner) == 0
+    assert read(system, d.engine, "collateral", t.type_id, d.backstop) == 0
+    locked, _ = read(system, d.engine, "vaults", t.type_id, owner)
+    assert locked == 75 * WAD - sold and sold > 5 * WAD
+    # still underwater, the same stablecoin: nothing recovered beyond walking away
+    assert equity() < 0 and _stable(system, owner) == stable
+
+
+def test_finding_31_03__one_vault_cut_into_chunks__rewards_at_most_half_its_income(system):
+    """Attack: the same cap cuts a 13,000 vault (10 ETH at 1,500) into 5 auctions whose lots are
+    above min_auction; the old flat reward (300 + 0.1%) was paid per chunk, 90% of each chunk's
+    334 of penalty income (the review: 11,510 of 12,740 on one vault). Now each reward, and so
+    the vault's sum, is at most half the income: keepers, the owner included, take at most
+    half of what the vault's liquidation earns, however it is cut."""
+    r, t, d = system.roles, system.eth, system.d
+    system.open_vault(r.borrower, ETH, 10 * WAD, 13_000 * WAD)
+    move_prices(system, [(t, 1_500 * WAD)])
+    _f31_type_cap(system, t, 2_900 * RAD)
+    system.tx(d.engine, "create_unbacked", r.governance, r.governance, r.keeper, 20_000 * RAD)
+    system.tx(d.engine, "allow", r.keeper, t.auction)
+    rewards, incomes = [], []
+    while read(system, d.engine, "vaults", t.type_id, r.borrower)[1] != 0:
+        system.tx(d.liquidator, "liquidate", r.borrower, t.type_id, r.borrower, r.borrower)
+        auction_id = started_auction(system, t.auction)
+        rewards += [e.args["reward"] for e in system.events if e.name == "Started"]
+        _, debt, lot, _, _, top = read(system, t.auction, "auctions", auction_id)[:6]
+        assert lot * top >= read(system, t.auction, "min_auction")  # no dust: it pays a reward
+        incomes.append(debt - div_up(debt * WAD, t.config.liquidation_penalty))
+        # a keeper buys the chunk at its start price: its debt is raised, the cap room freed
+        system.tx(t.auction, "take", r.keeper, auction_id, lot, top, r.keeper, b"")
+    assert len(rewards) == 5
+    flat = t.config.keeper_reward_flat
+    assert all(0 < reward == income // 2 < flat for reward, income in zip(rewards, incomes))
+    assert sum(rewards) <= sum(incomes) // 2
+    # what the old cap (the whole income) would have paid: 300 + 0.1% per chunk, over 80%
+    old = [min(flat + (i * 113 // 13) // 1000, i) for i in incomes]
+    assert sum(old) * 100 > 80 * sum(incomes)
+
+
+def test_finding_31_04__holding_the_auction_slots__costs_half_the_penalty_per_slot(system):
+    """Attack: fill the 1,024 auction slots with self-liquidated dust vaults, buying each lot back
+    and refilling the slot; the old reward (302.83) plus the reset budget (22.17) was the whole
+    325 penalty: a slot cost ~22 a cycle. Now each cycle costs its owner at least half the
+    penalty income (the reward is at most the other half): holding every slot costs at least
+    1,024 x 162.5 = 166,400 per cycle, bought back at the market price."""
+    r, t, d = system.roles, system.eth, system.d
+    attacker, market = r.other, 2_000 * WAD
+    system.tx(d.engine, "create_unbacked", r.governance, r.governance, attacker, 3_000 * RAD)
+    system.tx(d.engine, "allow", attacker, t.auction)
+    for _ in range(3):
+        _f31_vault_at_the_limit(system, attacker, t)
+        before = holdings_value(system, attacker, t, market)
+        system.tx(d.liquidator, "liquidate", attacker, t.type_id, attacker, attacker)
+        auction_id = started_auction(system, t.auction)
+        reward = [e.args["reward"] for e in system.events if e.name == "Started"][0]
+        _, debt, lot, _, _, _ = read(system, t.auction, "auctions", auction_id)[:6]
+        income = debt - div_up(debt * WAD, t.config.liquidation_penalty)
+        assert reward == income // 2
+        assert read(system, t.auction, "auctions", auction_id)[6] == 0  # no budget for resets
+        _f31_wait_until(system, t, auction_id, market * 10**9)
+        system.tx(t.auction, "take", attacker, auction_id, lot, 2**255, attacker, b"")
+        cost = before - holdings_value(system, attacker, t, market)
+        assert cost >= income - reward >= 162 * RAD
+        # every one of the 1,024 slots held so costs as much per cycle
+        assert MAX_ACTIVE * (income - reward) > 166_000 * RAD
+
+
+# ---------------------------------------------------------------- 31.5: the automatic ceiling
+
+M = 1_000_000  # stablecoin
+
+
+def _f31_05_setup(system):
+    """The devnet's ETH-A (max 30M, cooldown 12 h) with its gap of 5M set to 5M of normalized debt
+    at the type's rate (5,000,003.1 BUSD: the rate has moved since the deployment, and no fee is
+    accrued during the test), so that every debt and ceiling below is a whole number of `unit`s,
+    a million of normalized debt [rad]. Closures over the system: a vault's change of normalized
+    debt in millions, `update` by a sender, the ceiling, the type's debt [rad] and the manager's
+    config (max, gap, cooldown, last_increase, window_base, window_high)."""
+    r, t, e, ceiling = system.roles, system.eth, system.d.engine, system.d.ceiling
+    cfg = t.config
+    assert (cfg.ceiling_max, cfg.ceiling_gap, cfg.ceiling_cooldown) == (
+        30 * M * RAD,
+        5 * M * RAD,
+        43_200,
+    )  # devnet
+    unit = M * WAD * _ctype(system, t)[1]
+    gap, cooldown = 5 * unit, cfg.ceiling_cooldown
+    assert 5 * M * RAD < gap < 5 * M * RAD + 4 * RAD
+    system.tx(ceiling, "configure", r.governance, t.type_id, cfg.ceiling_max, gap, cooldown)
+
+    def vault(who, millions):
+        system.tx(e, "modify_vault", who, t.type_id, who, who, who, 0, millions * M * WAD)
+
+    def update(who):
+        system.tx(ceiling, "update", who, t.type_id)
+
+    def ceiling_now() -> int:
+        return _ctype(system, t)[3]
+
+    def debt_now() -> int:
+        normalized, rate = _ctype(system, t)[:2]
+        return normalized * rate
+
+    def config() -> tuple:
+        return read(system, ceiling, "configs", t.type_id)
+
+    return t, unit, cooldown, vault, update, ceiling_now, debt_now, config
+
+
+def _f31_05_repay_update_redraw(system):
+    """The review's attack, two windows running: the attacker (debt 10M = 2 x gap) repays all,
+    calls update (the ceiling falls to debt + gap), redraws half, calls update (a window opens),
+    redraws the rest. The old manager based that window at the lowered ceiling: the ceiling stayed
+    at 15M and the honest borrower got 0 of new room per window. Now the window is based at the
+    previous window's highest (15M, then 20M): after the attack the honest borrower still finds a
+    gap of room, and the ceiling rises by a gap each window (15M -> 20M -> 25M)."""
+    r = system.roles
+    t, unit, cooldown, vault, update, ceiling_now, debt_now, config = _f31_05_setup(system)
+    gap = 5 * unit
+    honest, attacker = r.borrower, r.stranger
+    # window 0: governance puts the ceiling at 10M; the attacker draws 10M, the honest borrower
+    # (30,000 ETH) opens at 0; an update opens a window based at 10M (ceiling 15M), which the
+    # honest borrower fills: the window's highest is 15M, debt 15M, no room left
+    system.tx(system.d.engine, "set_debt_ceiling", r.governance, t.type_id, 10 * unit)
+    system.open_vault(attacker, ETH, 15_000 * WAD, 10 * M * WAD)
+    system.open_vault(honest, ETH, 30_000 * WAD, 0)
+    update(r.keeper)
+    assert ceiling_now() == 15 * unit
+    vault(honest, 5)
+    assert (debt_now(), ceiling_now()) == (15 * unit, 15 * unit)
+
+    for high in (15 * unit, 20 * unit):
+        system.warp(cooldown)  # the window ends; the next opens right after it (consecutive)
+        # the attack
+        vault(attacker, -10)
+        update(attacker)  # a fall applies at once (opens no window)
+        assert ceiling_now() == debt_now() + gap == high - 5 * unit
+        vault(attacker, 5)
+        update(attacker)  # opens the window
+        opened = system.now
+        assert ceiling_now() == debt_now() + gap == high
+        vault(attacker, 5)
+        update(attacker)  # the old manager: no rise (its cap, high - 5M + gap, was reached)
+        # the honest borrower finds a gap of new room (the old manager left it 0)
+        update(r.keeper)
+        assert ceiling_now() == debt_now() + gap == high + gap
+        room = ceiling_now() - debt_now()
+        assert room == 5 * unit
+        vault(honest, room // unit)
+        # the window's cap: a gap above the ended window's highest (not above the fall)
+        update(r.keeper)
+        assert _events(system) == []
+        assert (debt_now(), ceiling_now()) == (high + gap, high + gap)
+        assert config()[3:] == (opened, high, high + gap)  # (last_increase, base, highest)
+    # the old manager left it at 15M after two windows
+    assert ceiling_now() == 25 * unit
+
+
+def _f31_05_strict_rate_limit(system):
+    """What the fix does not loosen. Within a window the ceiling rises to at most its base + gap,
+    and a window based at the ended one's highest (15M: the debt fell to 5M before it opened)
+    lets the debt rise only a gap above that highest (20M). The last second of consecutive windows
+    (one cooldown after the end) keeps the highest; the first second after it (a quiet cooldown)
+    opens at the current ceiling (the strict rate limit of finding 12)."""
+    r = system.roles
+    t, unit, cooldown, vault, update, ceiling_now, debt_now, config = _f31_05_setup(system)
+    gap = 5 * unit
+    b = r.borrower
+
+    def draw_one_more_is_refused():  # one wei of normalized debt more
+        with reverts("engine: type ceiling exceeded"):
+            system.tx(system.d.engine, "modify_vault", b, t.type_id, b, b, b, 0, 1)
+
+    # window 1: based at governance's 10M, debt 10M: the ceiling rises to 15M and no further
+    system.tx(system.d.engine, "set_debt_ceiling", r.governance, t.type_id, 10 * unit)
+    system.open_vault(b, ETH, 40_000 * WAD, 10 * M * WAD)
+    update(r.keeper)
+    opened = system.now
+    vault(b, 5)
+    update(r.keeper)
+    assert _events(system) == []
+    assert (debt_now(), ceiling_now()) == (15 * unit, 15 * unit)
+    draw_one_more_is_refused()
+    assert config()[3:5] == (opened, 10 * unit)  # (last_increase, base)
+
+    # window 2: the debt falls to 5M (the ceiling to 10M) and is redrawn to 10M; the window
+    # opens at the last second that counts as consecutive (one cooldown after window 1 ended,
+    # minus one second): based at window 1's highest, 15M, not at the ceiling of 10M
+    system.warp(opened + cooldown - system.now)
+    vault(b, -10)
+    update(r.keeper)
+    assert ceiling_now() == 5 * unit + gap
+    vault(b, 5)
+    system.warp(opened + 2 * cooldown - 1 - system.now)
+    update(r.keeper)
+    opened = system.now
+    assert ceiling_now() == 15 * unit
+    vault(b, 5)
+    update(r.keeper)
+    assert ceiling_now() == 20 * unit  # (the old manager: 15M, its window based at 10M)
+    vault(b, 5)
+    update(r.keeper)  # a gap above the highest, no more
+    assert _events(system) == []
+    assert (debt_now(), ceiling_now()) == (20 * unit, 20 * unit)
+    draw_one_more_is_refused()
+    assert config()[3:] == (opened, 15 * unit, 20 * unit)
+
+    # window 3 after a quiet cooldown: the debt falls to 10M (the ceiling to 15M) and is redrawn
+    # to 15M; nothing rises until exactly one cooldown after window 2 ended: the window opens
+    # based at the current ceiling, 15M, not at window 2's highest (20M)
+    vault(b, -10)
+    update(r.keeper)
+    assert ceiling_now() == 10 * unit + gap
+    vault(b, 5)
+    system.warp(opened + 2 * cooldown - system.now)
+    update(r.keeper)
+    assert ceiling_now() == 20 * unit
+    assert config()[3:] == (system.now, 15 * unit, 20 * unit)
+    vault(b, 5)
+    update(r.keeper)
+    assert _events(system) == []
+    assert (debt_now(), ceiling_now()) == (20 * unit, 20 * unit)  # 15M + gap, not 25M
+    draw_one_more_is_refused()
+
+
+@pytest.mark.parametrize("aspect", ["repay-update-redraw", "strict-rate-limit"])
+def test_finding_31_05__lower_then_open__the_window_keeps_its_cap(system, aspect):
+    """Attack: a borrower with 2 x gap of debt (10M) repays all, calls update (the ceiling falls at
+    once), redraws half, calls update (a window opens at the lowered ceiling), redraws the rest:
+    the ceiling stays at 15M and honest borrowers get 0 of new room per window instead of 5M."""
+    # Now a window opening less than a cooldown after the previous one ended is based at least at
+    # that window's highest ceiling: the fall before it no longer lowers its cap.
+    if aspect == "repay-update-redraw":
+        _f31_05_repay_update_redraw(system)
+    else:
+        _f31_05_strict_rate_limit(system)
+
+
+# ---------------------------------------------------------------- 31.6-31.8: the fund and the pool
+# (the loss used, as above: a 10 ETH / 13,000 BUSD vault liquidated after ETH falls from 2,000 to
+# 1,000, its whole lot bought at the auction's top, 1,200)
+
+POOL_MAX_YIELD = WAD // 5  # 20% a year (config/devnet.toml)
+YEAR = 365 * DAY  # contracts/FeeAccumulator.vy
+
+
+def _f31_borrower_and_buyer(system) -> None:
+    """The borrower's 10 ETH / 13,000 vault and the keeper's capital to buy its lot."""
+    r, t = system.roles, system.eth
+    system.open_vault(r.borrower, ETH, 10 * WAD, VAULT_DEBT)
+    system.open_vault(r.keeper, ETH, 20 * WAD, 12_000 * WAD)
+    system.tx(system.d.engine, "allow", r.keeper, t.auction)
+
+
+def _f31_liquidate_and_sell_out(system) -> tuple[int, int]:
+    """The keeper liquidates the borrower (its reward is the Backstop's unattributed bad debt) and
+    buys the whole lot at the top: the loss event closes with L. Returns (auction id, L)."""
+    r, t, d = system.roles, system.eth, system.d
+    system.tx(d.liquidator, "liquidate", r.keeper, t.type_id, r.borrower, r.keeper)
+    auction_id = started_auction(system, t.auction)
+    _, _, lot, _, _, top = read(system, t.auction, "auctions", auction_id)[:6]
+    system.tx(t.auction, "take", r.keeper, auction_id, lot, top, r.keeper, b"")
+    loss = VAULT_DEBT * _ctype(system, t)[1] - SOLD_FOR
+    assert read(system, d.backstop, "losses", t.type_id, t.auction, auction_id)[1] == loss
+    return auction_id, loss
+
+
+def _f31_cover(system, auction_id: int) -> list[tuple[int, int]]:
+    """The keeper covers the event; its receipts (layer, amount), in order."""
+    t = system.eth
+    system.tx(system.d.backstop, "cover", system.roles.keeper, t.type_id, t.auction, auction_id)
+    return [
+        (args["layer"], args["amount"])
+        for _, name, args in _events(system)
+        if name == "LossAllocated"
+    ]
+
+
+def _f31_realize(system, staker) -> list[int]:
+    system.tx(system.d.stability_pool, "realize", system.roles.keeper, staker, 10)
+    return [args["amount"] for _, name, args in _events(system) if name == "StakerCharged"]
+
+
+# ================================================================ 31-6: settle before cover
+
+
+def _f31_06(system, shutdown: bool) -> None:
+    """A staker's 5,000 in the pool; a loss L (about 1,000) waits for cover; the fund holds 500
+    of surplus above the keeper reward (the unattributed bad debt). Live: settled first or not,
+    the fund pays 500 and the pool L - 500 (the fund keeps the reward's share for it). After
+    shutdown: the fund pays all its free surplus (814.69) and the pool the rest, and a settle
+    waits until no loss is open, so it cannot come first."""
+    r, d, t = system.roles, system.d, system.eth
+    staker = r.other
+    _staker(system, staker)
+    _stake(system, staker, 5_000 * RAD)
+    _f31_borrower_and_buyer(system)
+    move_prices(system, [(t, 1_000 * WAD)])
+    auction_id, loss = _f31_liquidate_and_sell_out(system)
+    unattributed = read(system, d.backstop, "unattributed_debt")
+    assert unattributed > 300 * RAD  # the keeper's reward: 300 + 0.1% of the debt to raise
+    # the insurance fund: 500 of surplus above the unattributed bad debt (governance mints it to
+    # the Backstop against its own bad debt)
+    system.tx(
+        d.engine,
+        "create_unbacked",
+        r.governance,
+        r.governance,
+        d.backstop,
+        unattributed + 500 * RAD,
+    )
+    # free surplus (the proceeds are owed to the seized debt) less the unattributed bad debt
+    free = _stable(system, d.backstop) - read(system, d.backstop, "unsettled_proceeds")
+    assert free == unattributed + 500 * RAD < loss
+    fund = 500 * RAD
+    if shutdown:
+        system.tx(d.settlement, "shutdown", r.governance)
+        fund = free  # the unattributed debt is then mostly closed vaults' debt: thaw settles it
+    expected = [(FUND, fund), (POOL, loss - fund)]
+
+    # the stranger settles first
+    with system.what_if():
+        system.warp(QUEUE_DELAY)
+        if shutdown:
+            with reverts("backstop: losses open"):  # the old Backstop: settled
+                system.tx(d.backstop, "settle", r.stranger, unattributed)
+        else:
+            system.tx(d.backstop, "settle", r.stranger, unattributed)
+        settled_first = _f31_cover(system, auction_id)
+        charge_settled_first = _f31_realize(system, staker)
+    # the honest order: cover first (the old fund paid all its free surplus here, the reward's
+    # share included: (FUND, 814.69), (POOL, 185.32)), then the reward settles from what the
+    # fund kept for it
+    system.warp(QUEUE_DELAY)
+    covered_first = _f31_cover(system, auction_id)
+    assert covered_first == settled_first == expected
+    assert _f31_realize(system, staker) == charge_settled_first == [loss - fund]
+    assert _pool(system, "value_of", staker) == 5_000 * RAD - (loss - fund)
+    if not shutdown:
+        system.tx(d.backstop, "settle", r.stranger, unattributed)
+        assert read(system, d.backstop, "unattributed_debt") == 0
+
+
+@pytest.mark.parametrize("aspect", ["live", "after-shutdown"])
+def test_finding_31_06__settle_before_cover__the_fund_pays_the_same(system, aspect):
+    """Attack: before a loss is covered, a stranger settles the keeper-reward bad debt against the
+    insurance fund's surplus: the fund then pays less of the loss, the stakers more (+2,611)."""
+    _f31_06(system, shutdown=aspect == "after-shutdown")
+
+
+# ================================================================ 31-7: a lone tiny staker
+
+
+def _f31_07_lone_staker(system) -> None:
+    """One stablecoin alone in the pool for 30 days of a 1,000,000 BUSD type: the pool earns at
+    most its yield cap on that stablecoin (0.0164), not the type's fee share (~411); the rest
+    of the share goes to the Backstop."""
+    r, d, t = system.roles, system.d, system.eth
+    attacker = r.stranger
+    system.open_vault(r.borrower, ETH, 1_500 * WAD, 1_000_000 * WAD)
+    _staker(system, attacker)
+    _stake(system, attacker, MIN_SHARES)
+    assert read(system, d.fees, "pool_max_yield") == POOL_MAX_YIELD
+    # the time since the type's last accrual, capped alike
+    since = read(system, d.fees, "fees", t.type_id)[1]
+    system.tx(d.fees, "accrue", r.keeper, t.type_id)
+    assets = _pool(system, "assets")
+    assert assets == MIN_SHARES + MIN_SHARES * POOL_MAX_YIELD * (system.now - since) // (WAD * YEAR)
+    system.warp(30 * DAY)
+    backstop_0 = _stable(system, d.backstop)
+    system.tx(d.fees, "accrue", r.keeper, t.type_id)
+    (shared,) = [args for _, name, args in _events(system) if name == "FeesShared"]
+    income = shared["to_pool"] + shared["to_recipient"]
+    fee_share = income * read(system, d.fees, "pool_fee_share") // WAD
+    cap = assets * (POOL_MAX_YIELD * 30 * DAY) // (WAD * YEAR)
+    # the old FeeAccumulator paid the pool its whole fee share, here about 411 BUSD
+    assert 400 * RAD < fee_share
+    # 20% a year on one stablecoin for 30 days: 0.0164
+    assert shared["to_pool"] == cap
+    assert 164 * RAD // 10_000 < cap < 165 * RAD // 10_000
+    assert _stable(system, d.backstop) == backstop_0 + income - cap
+    assert _pool(system, "value_of", attacker) == _pool(system, "assets") == assets + cap
+
+
+def _f31_07_min_entry(system) -> None:
+    """The share price rises 5,001-fold (income governance reports to a one-stablecoin pool):
+    a newcomer still enters with one stablecoin (the old minimum: 10**45 shares, now worth
+    5,001), and half a stablecoin is still refused."""
+    r, d, p = system.roles, system.d, system.d.stability_pool
+    first, newcomer = r.stranger, r.other
+    for who in (first, newcomer, r.feeder):
+        _staker(system, who)
+    _stake(system, first, MIN_SHARES)
+    system.tx(d.engine, "transfer_stable", r.feeder, r.feeder, p, 5_000 * RAD)
+    system.tx(p, "add_income", r.governance, 5_000 * RAD)
+    assert _pool(system, "value_of", first) == 5_001 * RAD  # 10**45 shares
+
+    system.tx(p, "stake", newcomer, MIN_SHARES // 2)
+    system.warp(EXPOSURE_DELAY)
+    with reverts("pool: below minimum shares"):
+        system.tx(p, "activate", newcomer)
+    system.tx(p, "cancel_pending", newcomer)
+    _stake(system, newcomer, MIN_SHARES)  # the old pool: "pool: below minimum shares"
+    shares = MIN_SHARES * MIN_SHARES // (5_001 * RAD)
+    assert _pool(system, "shares", newcomer) == shares < MIN_SHARES
+    # worth its stake, less than one share's value of rounding (5,001 rad-wei)
+    assert MIN_SHARES - 5_001 <= _pool(system, "value_of", newcomer) <= MIN_SHARES
+
+
+@pytest.mark.parametrize(
+    "aspect", ["lone-staker-fee-share", "min-entry-does-not-grow-with-the-share-price"]
+)
+def test_finding_31_07__lone_tiny_staker__cannot_take_the_whole_fee_share(system, aspect):
+    """Attack: be the pool's only staker with one stablecoin: it takes the pool's whole fee share
+    (6,108 in 30 days, 25% of ETH-A's fees), and the minimum entry (10**45 shares) costs 6,143."""
+    if aspect == "lone-staker-fee-share":
+        _f31_07_lone_staker(system)
+    else:
+        _f31_07_min_entry(system)
+
+
+# ================================================================ 31-8: requested shares
+
+
+def _f31_08(system, cancel: bool) -> None:
+    """A asks for all its 5,000; a loss charges the pool (A pays half); fees refill the pool
+    for a week. A's withdrawal pays 5,000 less its part of the charge (rounded up), and the
+    income after the request goes to the Backstop; cancelling instead forfeits it in shares."""
+    r, d, t, p = system.roles, system.d, system.eth, system.d.stability_pool
+    a, b = r.other, r.stranger
+    for who in (a, b):
+        _staker(system, who)
+        _stake(system, who, 5_000 * RAD)
+    _f31_borrower_and_buyer(system)
+    # a large borrower whose fees refill the pool
+    system.open_vault(r.feeder, ETH, 1_500 * WAD, 500_000 * WAD)
+    system.tx(p, "request_withdrawal", a, 5_000 * RAD)
+    assert _pool(system, "withdrawal_value", a) == 5_000 * RAD
+    move_prices(system, [(t, 1_000 * WAD)])
+    auction_id, loss = _f31_liquidate_and_sell_out(system)
+    system.warp(QUEUE_DELAY)
+    assert _f31_cover(system, auction_id) == [(POOL, loss)]
+    (a_charge,) = _f31_realize(system, a)
+    assert a_charge == loss // 2
+    cap = 5_000 * RAD - -(-5_000 * RAD * loss // (10_000 * RAD))
+    assert _pool(system, "withdrawal_value", a) == cap  # the old pool kept 5,000 here
+    _f31_realize(system, b)
+    assert _pool(system, "value_of", a) <= cap
+
+    # a week of fees refills the pool: A's shares earn again above the cap (A's request has
+    # matured by then, inside its exit window)
+    system.warp(COOLDOWN)
+    system.tx(d.fees, "accrue", r.keeper, t.type_id)
+    (income,) = [args["amount"] for _, name, args in _events(system) if name == "IncomeAdded"]
+    value_now = _pool(system, "value_of", a)
+    earned = value_now - cap
+    assert 0 < earned <= income // 2 + 1
+    backstop_0, a_0 = _stable(system, d.backstop), _stable(system, a)
+    if cancel:
+        system.tx(p, "cancel_withdrawal", a)  # the old pool: nothing forfeited (value < 5,000)
+        forfeited = [args for _, name, args in _events(system) if name == "IncomeForfeited"]
+        assert forfeited == [{"staker": a, "amount": earned}]
+        assert _stable(system, d.backstop) == backstop_0 + earned
+        # A keeps the shares worth its cap, the income after the request burned away
+        assert cap - RAY <= _pool(system, "value_of", a) <= cap
+    else:
+        system.tx(p, "withdraw", a)  # the old pool paid A its value now, 0 forfeited
+        assert _stable(system, a) == a_0 + cap
+        forfeited = [args for _, name, args in _events(system) if name == "IncomeForfeited"]
+        assert forfeited == [{"staker": a, "amount": earned}]
+        assert _stable(system, d.backstop) == backstop_0 + earned
+
+
+@pytest.mark.parametrize("aspect", ["withdraw", "cancel"])
+def test_finding_31_08__requested_shares_after_a_charge__earn_nothing(system, aspect):
+    """Attack: ask to leave, let a loss lower the shares' value below the request's, and let
+    income refill it: the payout, min(value at request, value now), earned 664; 0 forfeited."""
+    _f31_08(system, cancel=aspect == "cancel")

@@ -148,6 +148,9 @@ def _mutate(path: tuple, value) -> dict:
             "backstop.debt_auction_lot_growth: must be >= 1",
         ),
         (("backstop", "pool_fee_share"), "1.5", "backstop.pool_fee_share: must be >= 0 and <= 1"),
+        (("backstop", "pool_max_yield"), "0", "backstop.pool_max_yield: must be > 0 and <= 10"),
+        (("backstop", "pool_max_yield"), "10.5", "backstop.pool_max_yield: must be > 0 and <= 10"),
+        (("backstop", "pool_max_yield"), KeyError, "backstop.pool_max_yield: missing"),
         (
             ("backstop", "auction_bid_duration"),
             0,
@@ -175,6 +178,7 @@ def test_backstop_table__optional_and_converted_exactly():
     assert cfg.order == (4, 1)
     assert load_config().waterfall.surplus_lot == 10_000 * RAD
     assert load_config().waterfall.debt_auction_min_decrease == 105 * WAD // 100
+    assert load_config().waterfall.pool_max_yield == WAD // 5
     assert parse_config(_mutate(("backstop", "waterfall"), [])).waterfall.order == ()
 
 
