@@ -208,7 +208,9 @@ def run_worker(
                     batch_seed,
                     kind,
                     failure_kind,
-                    error.splitlines()[0][:500],
+                    # a specification violation's first line is its header: keep the first
+                    # broken property too
+                    " ".join(error.splitlines()[:2])[:500],
                     len(steps),
                     verdict,
                     round(shrink_s, 1),

@@ -1576,7 +1576,14 @@ class Differential(RuleBasedStateMachine):
 
     @rule(
         which=st.sampled_from(
-            ["reset_edge", "ceiling_window", "ceiling_lowered", "unrealized_exit", "oracle_bounds"]
+            [
+                "reset_edge",
+                "ceiling_window",
+                "ceiling_lowered",
+                "unrealized_exit",
+                "oracle_bounds",
+                "dust_close",
+            ]
         ),
         name=st.sampled_from(TYPES),
         user_i=st.integers(0, 2),
@@ -1591,9 +1598,53 @@ class Differential(RuleBasedStateMachine):
         then closed (debt and collateral to zero: exactly at the safety limit); a ceiling lowered
         by a repayment just before a window opens (issue 31, finding 5); a staker's
         withdrawal after the pool paid a loss it has not realized, with a second staker sharing
-        the charge; posts one wei beyond the oracle's max_change either way. Each transaction
-        may revert: the step goes on."""
+        the charge; posts one wei beyond the oracle's max_change either way; an auction closed as
+        dust by its owner, or refused (issue 31). Each transaction may revert: the step goes
+        on."""
         getattr(self, f"_{which}_story")(name, user_i, frac)
+
+    def _dust_close_story(self, name, user_i, frac):
+        """Issue 31: a vault of just over the dust, at 95% of its limit, owned by the first user
+        (or the attacker) with no vault of the type. With an odd `frac` the dust is then raised
+        30-fold and the price falls a third: its auction is "dust" while its lot covers its debt
+        (a healthy vault's write-off: every close must be refused); else the price falls 70%,
+        below the debt. Liquidated; the owner tries to close it at once (refused: the curve has
+        not ended), then after max_duration, with the oracle's price brought up to date: allowed
+        only for the underwater lot, which goes to the Backstop, not to the owner."""
+        t, gov = self.t(name), self.r.governance
+        owners = [
+            o for o in self.users[user_i:] + [self.attacker] if not self.vault(name, o).collateral
+        ]
+        if not owners:
+            return
+        owner = owners[0]
+        if self.s.contract(t.auction).stopped:
+            self.act(t.auction, "set_stopped", gov, 0)
+        if not self.s.contract(t.oracle).peek()[1]:
+            self.crash(name, 100)
+        ct = self.ctype(name)
+        if not ct.safe_price or not ct.rate:
+            return
+        scale = 10 ** (18 - t.config.token_decimals)
+        normalized = ct.dust // ct.rate + 1
+        collateral = -(-normalized * ct.rate * 100 // (95 * ct.safe_price))
+        tokens = -(-collateral // scale)
+        self._tokens_for_join(name, owner, tokens)
+        self.act(self.s.d.engine, "allow", owner, t.join)
+        if not self.act(t.join, "join_and_modify", owner, tokens, normalized):
+            return
+        healthy = frac % 2 == 1
+        if healthy:
+            self.act(self.s.d.engine, "set_dust", gov, t.type_id, 30 * max(ct.dust, RAD))
+        self.crash(name, 66 if healthy else 30)
+        if not self.act(self.s.d.liquidator, "liquidate", self.r.keeper, t.type_id, owner, owner):
+            return
+        auction_id = self._started(t.auction)
+        self.act(t.auction, "close_dust_auction", owner, auction_id)
+        self.s.warp(self.s.contract(t.auction).max_duration + 1)
+        self.crash(name, 100)
+        if self.act(t.auction, "close_dust_auction", owner, auction_id):
+            OUTCOMES["dust close (story)"] += 1
 
     def _start_auction(self, name, user_i):
         """The user's vault drawn to 95% of its limit (10 more tokens locked), a fall of a

@@ -377,6 +377,9 @@ class Specification:
         if pre.state["backstop_live"]:
             room -= bad - attributed - auctioned
         left, paid = loss.due, False
+        # the room when a FUND layer placed first is reached (a redistribution after it adds its
+        # excess to the room of later layers only)
+        room_first = room
         for e in events:
             if e.address != self.d.backstop:
                 continue
@@ -397,8 +400,8 @@ class Specification:
         if not paid and order[:1] == (Layer.FUND,) and loss.due > 0:
             # the fund, reached first, paid nothing: then it had no room
             self.checks += 1
-            if room > 0:
-                out.append(f"the fund paid nothing of {loss.due} with {room} of room")
+            if room_first > 0:
+                out.append(f"the fund paid nothing of {loss.due} with {room_first} of room")
         return out
 
     def _stakers(self, pre: Before, events: list[Event]) -> list[str]:
