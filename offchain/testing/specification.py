@@ -1037,7 +1037,9 @@ def _auction_before(spec: Specification, pre: Before) -> tuple[Any, Any, int] | 
     """(the auction contract, the auction before the call, seconds since its start) of a take or
     reset sent to a DutchAuction."""
     name = spec._type_of_auction(pre.address)
-    if name is None or pre.function not in ("take", "reset") or not pre.args:
+    if name is None or pre.function not in ("take", "reset", "close_dust_auction"):
+        return None
+    if not pre.args:
         return None
     auction = pre.state[f"auctions:{name}"][pre.args[0]]
     if auction.top == 0:
@@ -1069,6 +1071,37 @@ def _needs_reset(spec: Specification, pre: Before) -> str | None:
     return None
 
 
+def _dust_close_refusal(spec: Specification, pre: Before, reason: str) -> str | None:
+    """A dust close refused (issue 31): the reason must hold before the call. 'not ended': the
+    auction did not need a reset; 'lot not dust' / 'lot covers the debt': at the start price a
+    reset would give it (oracle price x buffer, rounded up), its lot was worth at least
+    min_auction / its debt."""
+    if pre.function != "close_dust_auction":
+        return None
+    found = _auction_before(spec, pre)
+    if found is None:
+        return None
+    contract, auction, elapsed = found
+    if reason == "not ended":
+        price = curve_price_up(_curve(contract), auction.top, elapsed)
+        if (
+            elapsed > contract.max_duration
+            or price == 0
+            or price * RAY // auction.top < contract.max_drop
+        ):
+            return f"{elapsed} s after the start at price {price}: the auction needed a reset"
+        return None
+    oracle_price, valid = spec.c(contract.oracle).peek()
+    if not valid:
+        return None
+    worth = auction.lot * ceil_div(oracle_price * WAD_TO_RAY * contract.buffer, RAY)
+    name = spec._type_of_auction(pre.address)
+    bound = pre.state[f"min_auction:{name}"] if reason == "lot not dust" else auction.debt
+    if worth < bound:
+        return f"the lot was worth {worth} at a fresh start price, below {bound}"
+    return None
+
+
 def _at_cap(spec: Specification, pre: Before) -> str | None:
     """A liquidation refused at a cap: the cap on all debt in auction, or the type's, had no room
     left before it."""
@@ -1094,4 +1127,9 @@ _REVERT_CHECKS = {
     "pool: below minimum shares": _below_minimum_shares,
     "auction: cannot reset": _cannot_reset,
     "auction: needs reset": _needs_reset,
+    "auction: not ended": lambda spec, pre: _dust_close_refusal(spec, pre, "not ended"),
+    "auction: lot not dust": lambda spec, pre: _dust_close_refusal(spec, pre, "lot not dust"),
+    "auction: lot covers the debt": lambda spec, pre: _dust_close_refusal(
+        spec, pre, "lot covers the debt"
+    ),
 }

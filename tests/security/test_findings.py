@@ -1483,6 +1483,18 @@ def _f31_vault_at_the_limit(system, owner: str, t) -> None:
     system.tx(d.fees, "accrue", owner, t.type_id)
 
 
+def _f31_self_liquidate(system, owner, t) -> tuple[int, int, int, int, int, int]:
+    """`owner` liquidates its own vault, as its own keeper: (auction id, the reward it was paid,
+    the auction's debt [rad], lot [wad], top [ray], and its penalty income [rad])."""
+    d = system.d
+    system.tx(d.liquidator, "liquidate", owner, t.type_id, owner, owner)
+    auction_id = started_auction(system, t.auction)
+    reward = [e.args["reward"] for e in system.events if e.name == "Started"][0]
+    _, debt, lot, _, _, top = read(system, t.auction, "auctions", auction_id)[:6]
+    income = debt - div_up(debt * WAD, t.config.liquidation_penalty)
+    return auction_id, reward, debt, lot, top, income
+
+
 def _f31_until_ended(system, t, auction_id) -> None:
     """Let the auction run its curve unsold (15-minute steps) until it needs a reset, then bring
     the oracle's price up to date (a close, like a reset, needs a valid price)."""
@@ -1527,10 +1539,8 @@ def _f31_01_dust_raised(system) -> None:
     locked, normalized = read(system, d.engine, "vaults", t.type_id, owner)
     equity = locked * market * 10**9 - normalized * _ctype(system, t)[1]
     before = holdings_value(system, owner, t, market)
-    system.tx(d.liquidator, "liquidate", owner, t.type_id, owner, owner)
-    auction_id = started_auction(system, t.auction)
-    assert [e.args["reward"] for e in system.events if e.name == "Started"] == [0]
-    _, debt, lot, _, _, top = read(system, t.auction, "auctions", auction_id)[:6]
+    auction_id, reward, debt, lot, top, income = _f31_self_liquidate(system, owner, t)
+    assert reward == 0
     min_auction = read(system, t.auction, "min_auction")
     assert min_auction == 5_650 * RAD  # the new dust at once: no update call to forget
     assert debt < lot * top < min_auction  # ~2,825 < ~4,500 < 5,650: the old close passed here
@@ -1550,7 +1560,6 @@ def _f31_01_dust_raised(system) -> None:
     finished = [e.args for e in system.events if e.name == "Finished"]
     assert finished[0]["debt_unraised"] == 0 and finished[0]["collateral_returned"] > 0
     assert read(system, d.engine, "collateral", t.type_id, d.backstop) == 0
-    income = debt - div_up(debt * WAD, t.config.liquidation_penalty)
     assert holdings_value(system, owner, t, market) <= before - income + RAD
     assert equity > 1_200 * RAD
 
@@ -1568,11 +1577,7 @@ def _f31_01_dust_lowered(system) -> None:
     assert read(system, t.auction, "min_auction") == 1_130 * RAD
     _f31_vault_at_the_limit(system, owner, t)
     before = holdings_value(system, owner, t, market)
-    system.tx(d.liquidator, "liquidate", owner, t.type_id, owner, owner)
-    auction_id = started_auction(system, t.auction)
-    reward = [e.args["reward"] for e in system.events if e.name == "Started"][0]
-    _, debt, lot, _, _, top = read(system, t.auction, "auctions", auction_id)[:6]
-    income = debt - div_up(debt * WAD, t.config.liquidation_penalty)
+    auction_id, reward, debt, lot, top, income = _f31_self_liquidate(system, owner, t)
     assert lot * top >= 1_130 * RAD and reward == income // 2
     with reverts("auction: not ended"):
         system.tx(t.auction, "close_dust_auction", owner, auction_id)
@@ -1696,11 +1701,7 @@ def test_finding_31_04__holding_the_auction_slots__costs_half_the_penalty_per_sl
     for _ in range(3):
         _f31_vault_at_the_limit(system, attacker, t)
         before = holdings_value(system, attacker, t, market)
-        system.tx(d.liquidator, "liquidate", attacker, t.type_id, attacker, attacker)
-        auction_id = started_auction(system, t.auction)
-        reward = [e.args["reward"] for e in system.events if e.name == "Started"][0]
-        _, debt, lot, _, _, _ = read(system, t.auction, "auctions", auction_id)[:6]
-        income = debt - div_up(debt * WAD, t.config.liquidation_penalty)
+        auction_id, reward, debt, lot, _, income = _f31_self_liquidate(system, attacker, t)
         assert reward == income // 2
         assert read(system, t.auction, "auctions", auction_id)[6] == 0  # no budget for resets
         _f31_wait_until(system, t, auction_id, market * 10**9)
