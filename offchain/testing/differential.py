@@ -1583,6 +1583,8 @@ class Differential(RuleBasedStateMachine):
                 "unrealized_exit",
                 "oracle_bounds",
                 "dust_close",
+                "stale_penalty",
+                "pool_then_fund",
             ]
         ),
         name=st.sampled_from(TYPES),
@@ -1599,7 +1601,9 @@ class Differential(RuleBasedStateMachine):
         by a repayment just before a window opens (issue 31, finding 5); a staker's
         withdrawal after the pool paid a loss it has not realized, with a second staker sharing
         the charge; posts one wei beyond the oracle's max_change either way; an auction closed as
-        dust by its owner, or refused (issue 31). Each transaction may revert: the step goes
+        dust by its owner, or refused (issue 31); a partial take after a penalty change that
+        leaves debt between dust x the old and dust x the new penalty; a loss paid by the pool
+        and then a nearly empty fund (issue 31). Each transaction may revert: the step goes
         on."""
         getattr(self, f"_{which}_story")(name, user_i, frac)
 
@@ -1645,6 +1649,75 @@ class Differential(RuleBasedStateMachine):
         self.crash(name, 100)
         if self.act(t.auction, "close_dust_auction", owner, auction_id):
             OUTCOMES["dust close (story)"] += 1
+
+    def _stale_penalty_story(self, name, user_i, frac):
+        """Issue 31, finding 1: governance raises the penalty to 1.5-2.0 (from whatever it was),
+        a vault is liquidated, and a partial take is sized to leave debt halfway between dust x
+        1.13 (the deployment's penalty) and dust x the new one. min_auction must follow the
+        change at once: the take leaves exactly dust x the new penalty (the rest is taken with
+        it), never less. With no dust to speak of, the dust is set to 1,000 first."""
+        t, gov = self.t(name), self.r.governance
+        liquidator = self.s.contract(self.s.d.liquidator)
+        cap = liquidator.types[t.type_id].max_debt_in_auction
+        if self.ctype(name).dust < 100 * RAD:
+            self.act(self.s.d.engine, "set_dust", gov, t.type_id, 1_000 * RAD)
+        penalty = WAD * 3 // 2 + frac % 5_001 * 10**14
+        self.act(self.s.d.liquidator, "configure_type", gov, t.type_id, t.auction, penalty, cap)
+        auction_id = self._start_auction(name, user_i)
+        if auction_id is None:
+            return
+        auction = self.s.contract(t.auction)
+        a = auction.auctions[auction_id]
+        dust = self.ctype(name).dust
+        leave = (dust * 1_130_000_000_000_000_000 // WAD + dust * penalty // WAD) // 2
+        if a.debt <= leave or auction._needs_reset(a):
+            return
+        price = auction._price(a)
+        user = self.users[user_i]
+        self._stable_for(user, a.debt)
+        amount = max(1, (a.debt - leave) // max(price, 1))
+        if self.act(t.auction, "take", user, auction_id, amount, price, user, b""):
+            OUTCOMES["partial take after a penalty change (story)"] += 1
+
+    def _pool_then_fund_story(self, name, user_i, frac):
+        """Issue 31, finding 6: waterfall [pool, fund, debt auction, redistribution]. Every loss
+        is brought to its end, a user stakes 1-3 MIN_STAKE (exposed before the crash), a vault
+        is liquidated and sold out below its debt, governance leaves the fund a free room of
+        1-100 (free surplus less the unattributed bad debt, by minting to or against the
+        Backstop), and the loss is covered: the pool pays first, and its payment, held by the
+        Backstop for the loss, must not count as the fund's surplus (the fund pays only its
+        room)."""
+        b = self.s.contract(self.s.d.backstop)
+        if not b.live:
+            return
+        self._finish_losses()
+        if b.open_losses():
+            return
+        sp, user, gov = self.s.d.stability_pool, self.users[user_i], self.r.governance
+        amount = MIN_SHARES * (1 + frac % 3)
+        self._stable_for(user, amount)
+        self.act(sp, "stake", user, amount)
+        self.s.warp(self._pool().exposure_delay)
+        self.act(sp, "realize", self.r.keeper, user, 255)
+        self.act(sp, "activate", user)
+        auction_id = self._start_auction(name, user_i)
+        if auction_id is None:
+            return
+        self._sell_below_debt(name, auction_id, user_i, False)
+        t = self.t(name)
+        key = (t.type_id, t.auction, auction_id)
+        if key not in b.losses or b.losses[key].status != LossStatus.CLOSED:
+            return
+        self.act(self.s.d.backstop, "set_waterfall", gov, [2, 1, 3, 4])
+        self.s.warp(max(1, b.losses[key].created_at + b.queue_delay - self.s.now))
+        room = b._free_surplus() - b.unattributed_debt()
+        target = RAD * (1 + frac % 100)
+        if room > target:
+            self.act(self.s.d.engine, "create_unbacked", gov, self.s.d.backstop, gov, room - target)
+        elif room < target:
+            self.act(self.s.d.engine, "create_unbacked", gov, gov, self.s.d.backstop, target - room)
+        if self.act(self.s.d.backstop, "cover", self.r.keeper, *key):
+            OUTCOMES["pool then fund (story)"] += 1
 
     def _start_auction(self, name, user_i):
         """The user's vault drawn to 95% of its limit (10 more tokens locked), a fall of a
@@ -1890,6 +1963,9 @@ class Differential(RuleBasedStateMachine):
         g = self.s.d.settlement
         if go or not self.s.contract(g).live:
             return
+        if not self.s.contract(self.s.d.backstop).open_losses():
+            # a loss event open at shutdown, so that the stranger's settle below meets one
+            self._start_auction(TYPES[user_i % len(TYPES)], user_i)
         self.act(g, "shutdown", self.r.governance)
         owners = self.users + [self.r.governance]
         for name in TYPES:
