@@ -2,6 +2,7 @@
 #   make run    replay Black Thursday on Anvil and in the model, reconcile, write the report
 #   make devnet a persistent local devnet with Backstop deployed (deployments/<chain_id>.json)
 #   make test   the whole test suite (bounded fuzz profile)
+#   make test-hardhat  the lockstep contract tests on Hardhat Network (a subset; HARDHAT_TESTS)
 #   make fuzz   a differential fuzz campaign on revm on every core -> bench/fuzz-campaign.json
 #   make mutate planted bugs in contracts and twins, counted -> bench/mutants.json
 #   make bench  gas and throughput figures -> bench/results.json, bench/results.md
@@ -22,10 +23,10 @@ LINT_STAMP := $(LINT_VENV)/.installed
 PY_SOURCES := offchain scripts tests
 VYPER_LINE_LENGTH := 100
 
-.PHONY: help setup run deploy devnet test fuzz mutate bench lint format clean
+.PHONY: help setup run deploy devnet test test-hardhat fuzz mutate bench lint format clean
 
 help:
-	@echo "make run | make deploy | make devnet | make test | make fuzz | make mutate | make bench | make gas-check | make lint | make format | make setup | make clean"
+	@echo "make run | make deploy | make devnet | make test | make test-hardhat | make fuzz | make mutate | make bench | make gas-check | make lint | make format | make setup | make clean"
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +39,7 @@ $(PY_STAMP): pyproject.toml constraints.txt
 $(NODE_STAMP): package.json package-lock.json
 	npm install --no-audit --no-fund --loglevel=error
 	@anvil --version | head -n1
+	@echo "hardhat $$(hardhat --version)"
 	@touch $@
 
 $(LINT_STAMP): requirements-lint.txt
@@ -60,6 +62,11 @@ devnet: setup
 
 test: setup
 	ape test tests --disable-isolation -p no:cacheprovider
+
+# the lockstep tests on Hardhat Network instead of Anvil (docs/nodes.md); CI runs this subset
+HARDHAT_TESTS ?= tests/backends/test_hardhat.py tests/contracts/test_vault_engine.py tests/contracts/test_waterfall.py
+test-hardhat: setup
+	BACKSTOP_NODE=hardhat ape test $(HARDHAT_TESTS) --disable-isolation -p no:cacheprovider
 
 # FUZZ_ARGS: e.g. --steps 5000 --workers 2 (ape run fuzz --help)
 fuzz: setup

@@ -21,7 +21,7 @@ from ape import project
 from ape.cli import ConnectedProviderCommand
 from eth_utils import to_checksum_address
 
-from offchain.backends import ChainBackend, load_artifacts, reader_code
+from offchain.backends import ANVIL_ACCOUNTS, ChainBackend, load_artifacts, reader_code
 from offchain.backends.anvil import keep_ape_anvil_history_in_memory
 from offchain.model.fixed_point import rpow_up
 from offchain.testing import stats
@@ -154,6 +154,51 @@ def _simulation_figures() -> tuple[dict[str, float], dict[str, list[float]]]:
         "sim.black_thursday_1000_transactions": transactions,
         "sim.reconciliation_diffs": diffs,
     }, {"chain": [round(x, 1) for x in chain_samples], "model": [round(x, 3) for x in samples]}
+
+
+NODE_VAULTS = 200
+
+
+def _node_figures() -> dict[str, float]:
+    """The same crash replay (Black Thursday, NODE_VAULTS vaults) on a private Anvil and on a
+    private Hardhat Network, each reconciled with the model, one after the other in this
+    process; and the gas of every `gas.*` transaction on Hardhat against Anvil's (docs/nodes.md).
+    One run each: the ratio is what to read, measured under the same load."""
+    from offchain.backends.anvil import Anvil
+    from offchain.backends.hardhat import Hardhat
+    from offchain.sim.driver import simulate
+    from offchain.sim.reconcile import reconcile
+    from offchain.sim.scenario import load_scenario
+
+    scenario = load_scenario("black-thursday-2020", vaults=NODE_VAULTS)
+    artifacts, code = load_artifacts(project), reader_code(project)
+    model_run = simulate(scenario, "model")
+    seconds, diffs = {}, 0
+    for node in ("anvil", "hardhat"):
+        start = time.perf_counter()
+        chain_run = simulate(scenario, "chain", artifacts, code, node=node)
+        seconds[node] = time.perf_counter() - start
+        diffs = max(diffs, reconcile(chain_run, model_run).diff_count)
+        del chain_run
+        gc.collect()
+    genesis = 1_700_000_000
+    gas_artifacts = load_artifacts(project, TEST_FACTORIES), code
+    gas = {}
+    for name, kind in (("anvil", Anvil), ("hardhat", Hardhat)):
+        with kind(genesis) as running:
+            chain = ChainBackend(running.url, *gas_artifacts)
+            gas[name] = all_gas_figures(chain, list(ANVIL_ACCOUNTS))
+    differing = sorted(k for k in gas["anvil"] if gas["anvil"][k] != gas["hardhat"].get(k))
+    if differing:
+        click.echo(f"gas differs between Anvil and Hardhat: {', '.join(differing)}", err=True)
+    return {
+        f"nodes.replay_{NODE_VAULTS}_anvil_s": round(seconds["anvil"], 1),
+        f"nodes.replay_{NODE_VAULTS}_hardhat_s": round(seconds["hardhat"], 1),
+        "nodes.hardhat_over_anvil": round(seconds["hardhat"] / seconds["anvil"], 1),
+        "nodes.replay_diffs": diffs,
+        "nodes.gas_figures_compared": len(gas["anvil"]),
+        "nodes.gas_figures_differing": len(differing),
+    }
 
 
 KEEPER_VAULTS = 500
@@ -403,17 +448,25 @@ def _sweep_figures() -> tuple[dict[str, float], dict[str, Any]]:
 @click.option("--gas-only", is_flag=True, help="Only the gas per transaction (gas.*).")
 @click.option("--sim-only", is_flag=True, help="Only the crash-replay figures (sim.*).")
 @click.option("--keeper-only", is_flag=True, help="Only the live keeper figures (keeper.*).")
+@click.option(
+    "--nodes-only",
+    is_flag=True,
+    help="Only the replay on Anvil and on Hardhat, and their gas compared (nodes.*).",
+)
 @click.option("--sweep-only", is_flag=True, help="Only the sweep figures (sweep.*).")
 @click.option(
     "--fuzz-only",
     is_flag=True,
     help="Only the fuzz throughput and the campaign and mutation records (fuzz.*, mutants.*).",
 )
-def cli(provider, gas_only, sim_only, keeper_only, sweep_only, fuzz_only):
+def cli(provider, gas_only, sim_only, keeper_only, nodes_only, sweep_only, fuzz_only):
     """Measure gas per transaction, differential-fuzz throughput, crash-replay times, the live
     liquidator's reaction and sweep throughput."""
     if keeper_only:
         _write(_keeper_figures(), None, None)
+        return
+    if nodes_only:
+        _write(_node_figures(), None, None)
         return
     if sim_only:
         figures, samples = _simulation_figures()
@@ -439,6 +492,7 @@ def cli(provider, gas_only, sim_only, keeper_only, sweep_only, fuzz_only):
     figures, samples = _simulation_figures()
     gas.update(figures)
     gas.update(_keeper_figures())
+    gas.update(_node_figures())
     sweep, sweep_meta = _sweep_figures()
     gas.update(sweep)
     _write(gas, steps, samples, sweep_meta)

@@ -22,6 +22,7 @@ from pathlib import Path
 import click
 
 from offchain.backends.anvil import AnvilError
+from offchain.backends.hardhat import NODES
 from offchain.report.documents import ReportError, check_out_dir, write_report
 from offchain.report.tables import scenario_lines
 from offchain.sim.driver import SimulationError, simulate
@@ -35,7 +36,7 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
-def run(scenario, kind: str, full_check_every: int | None, quiet: bool):
+def run(scenario, kind: str, full_check_every: int | None, quiet: bool, node: str = "anvil"):
     """One run with a progress bar (stderr)."""
     artifacts, code = None, ""
     if kind == "chain":
@@ -45,8 +46,10 @@ def run(scenario, kind: str, full_check_every: int | None, quiet: bool):
 
         artifacts, code = load_artifacts(project), reader_code(project)
     if quiet:
-        return simulate(scenario, kind, artifacts, code, full_check_every=full_check_every)
-    label = "anvil" if kind == "chain" else "model"
+        return simulate(
+            scenario, kind, artifacts, code, full_check_every=full_check_every, node=node
+        )
+    label = node if kind == "chain" else "model"
     with click.progressbar(
         length=len(scenario.market.prices) + scenario.market.tail_bars,
         label=label,
@@ -60,6 +63,7 @@ def run(scenario, kind: str, full_check_every: int | None, quiet: bool):
             code,
             full_check_every=full_check_every,
             progress=lambda done, total: bar.update(done - bar.pos),
+            node=node,
         )
 
 
@@ -89,7 +93,14 @@ def run(scenario, kind: str, full_check_every: int | None, quiet: bool):
     type=click.Choice(["both", "model"]),
     default="both",
     show_default=True,
-    help="both: Anvil and the model, reconciled; model: the model alone.",
+    help="both: a chain node and the model, reconciled; model: the model alone.",
+)
+@click.option(
+    "--node",
+    type=click.Choice(list(NODES)),
+    default="anvil",
+    show_default=True,
+    help="The chain node of --backend both: Anvil, or Hardhat Network (docs/nodes.md).",
 )
 @click.option(
     "--full-check-every",
@@ -99,8 +110,8 @@ def run(scenario, kind: str, full_check_every: int | None, quiet: bool):
     help="Bars between two comparisons of the complete state (every state variable).",
 )
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def cli(scenario_spec, vaults, seed, waterfall, out, backend, full_check_every, quiet):
-    """Replay a crash on Anvil and in the model, reconcile, and write the report."""
+def cli(scenario_spec, vaults, seed, waterfall, out, backend, node, full_check_every, quiet):
+    """Replay a crash on Anvil (or Hardhat) and in the model, reconcile, and write the report."""
     if full_check_every < 1:
         fail(f"--full-check-every must be at least 1, got {full_check_every}")
     order = None
@@ -119,7 +130,7 @@ def cli(scenario_spec, vaults, seed, waterfall, out, backend, full_check_every, 
     try:
         # the model alone reads no complete state: nothing would compare it
         model = run(scenario, "model", full_check_every if backend == "both" else None, quiet)
-        chain = run(scenario, "chain", full_check_every, quiet) if backend == "both" else None
+        chain = run(scenario, "chain", full_check_every, quiet, node) if backend == "both" else None
     except (SimulationError, AnvilError) as exc:
         fail(str(exc))
     result = chain if chain is not None else model
@@ -136,7 +147,7 @@ def cli(scenario_spec, vaults, seed, waterfall, out, backend, full_check_every, 
         f"\n{scenario.name}: {f['vaults']:,} vaults, {f['bars']} bars, {f['transactions']:,} "
         "transactions"
         + (
-            f"; anvil {chain.facts['run_s']:.1f} s, model {model.facts['run_s']:.2f} s"
+            f"; {node} {chain.facts['run_s']:.1f} s, model {model.facts['run_s']:.2f} s"
             if chain
             else f"; model {model.facts['run_s']:.2f} s"
         )

@@ -11,6 +11,8 @@ differential test.
 from __future__ import annotations
 
 import copy
+import os
+import time
 from collections.abc import Iterator
 
 import pytest
@@ -21,6 +23,7 @@ from hypothesis import HealthCheck, settings
 
 from offchain.backends import ChainBackend, ModelBackend, load_artifacts, reader_code
 from offchain.backends.anvil import keep_ape_anvil_history_in_memory
+from offchain.backends.hardhat import NODES
 from offchain.system.deployment import Deployment
 from offchain.testing.fuzz import Artifacts, FuzzTarget, deploy_target, revm_target
 from offchain.testing.harness import TEST_FACTORIES, Roles, System
@@ -55,8 +58,18 @@ def artifacts() -> Artifacts:
 
 
 @pytest.fixture(scope="session")
-def node(artifacts: Artifacts) -> ChainBackend:
-    return ChainBackend(ape_chain.provider.uri, *artifacts)
+def node(artifacts: Artifacts) -> Iterator[ChainBackend]:
+    """The chain of the lockstep tests: Ape's Anvil, or with `BACKSTOP_NODE=hardhat` (`make
+    test-hardhat`) a private Hardhat Network started for the session (Ape's Anvil still runs for
+    the few tests that use Ape's own accounts)."""
+    kind = os.environ.get("BACKSTOP_NODE", "anvil")
+    if kind == "anvil":
+        yield ChainBackend(ape_chain.provider.uri, *artifacts)
+        return
+    if kind not in NODES:
+        raise pytest.UsageError(f"BACKSTOP_NODE={kind!r}: one of {', '.join(NODES)}")
+    with NODES[kind](int(time.time())) as running:
+        yield ChainBackend(running.url, *artifacts)
 
 
 @pytest.fixture(scope="session")

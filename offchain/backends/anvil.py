@@ -52,8 +52,12 @@ class Anvil:
         self.url = f"http://127.0.0.1:{self.port}"
         self.process: subprocess.Popen | None = None
 
-    def __enter__(self) -> Anvil:
-        command = [
+    name = "anvil"
+    startup_s = 30
+
+    def command(self) -> list[str]:
+        """The node's command line."""
+        return [
             anvil_binary(),
             "--port",
             str(self.port),
@@ -73,8 +77,12 @@ class Anvil:
             "fifo",
             "--disable-block-gas-limit",
         ]
-        self.process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-        deadline = time.monotonic() + 30
+
+    def __enter__(self) -> Anvil:
+        self.process = subprocess.Popen(
+            self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        )
+        deadline = time.monotonic() + self.startup_s
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 stderr = self.process.stderr.read() if self.process.stderr is not None else b""
@@ -83,7 +91,7 @@ class Anvil:
                     (line for line in lines if line.lower().startswith("error")),
                     lines[-1] if lines else "",
                 )
-                raise AnvilError(f"anvil exited: {error or self.process.returncode}")
+                raise AnvilError(f"{self.name} exited: {error or self.process.returncode}")
             try:
                 requests.post(
                     self.url,
@@ -94,7 +102,7 @@ class Anvil:
             except requests.ConnectionError:
                 time.sleep(0.05)
         self.__exit__(None, None, None)
-        raise AnvilError("anvil did not answer within 30 s")
+        raise AnvilError(f"{self.name} did not answer within {self.startup_s} s")
 
     def __exit__(
         self,

@@ -29,7 +29,7 @@ from offchain.model.state import Event
 
 
 class ChainBackend(ContractAbi):
-    """A JSON-RPC node (Anvil) with unlocked dev accounts and automine."""
+    """A JSON-RPC node (Anvil or Hardhat Network) with unlocked dev accounts and automine."""
 
     # the block every read (`views`, `call`) is made at; a reconciliation sets an earlier one
     block: str = "latest"
@@ -49,7 +49,16 @@ class ChainBackend(ContractAbi):
         self._transport = _Transport(rpc_url)
         self._ids = itertools.count(1)
         self._send_sync = True  # eth_sendTransactionSync until the node says it has none
-        if dev_node:
+        self.client = str(self.rpc("web3_clientVersion", []))
+        # Hardhat Network (docs/nodes.md): no auto-impersonation, no block time interval, no
+        # callTracer, no eth_getBlockReceipts; this backend covers each
+        self.hardhat = self.client.startswith("HardhatNetwork")
+        # Hardhat's automine stamps a block with the wall clock: this backend sets every block's
+        # time itself (one second after the last unless a time was set), as Anvil's interval does
+        self._pin_times = dev_node and self.hardhat
+        if self.hardhat:
+            self._send_sync = False  # no eth_sendTransactionSync (EIP-7966)
+        if dev_node and not self.hardhat:
             self.rpc("anvil_setBlockTimestampInterval", [1])
         self.chain_id = int(self.rpc("eth_chainId", []), 16)
         self.sync()
@@ -100,6 +109,22 @@ class ChainBackend(ContractAbi):
             raise RuntimeError(f"evm_revert({snapshot_id}) failed")
         self.sync()
 
+    def fund(self, accounts: Iterable[str], wei: int) -> None:
+        """Give each of `accounts` `wei` of ether and let this backend send from it (Anvil runs
+        with --auto-impersonate; Hardhat impersonates one account at a time)."""
+        accounts = list(accounts)
+        prefix = "hardhat" if self.hardhat else "anvil"
+        calls: list[tuple[str, list[Any]]] = [
+            (f"{prefix}_setBalance", [who, hex(wei)]) for who in accounts
+        ]
+        if self.hardhat:
+            calls += [("hardhat_impersonateAccount", [who]) for who in accounts]
+        self.rpc_batch(calls)
+
+    def _pin_time(self) -> None:
+        if self._pin_times and self._next_time is None:
+            self.set_next_block_time(self.last_block_time + 1)
+
     def set_next_block_time(self, timestamp: int) -> None:
         if timestamp <= self.last_block_time:
             raise ValueError(f"block time must increase: {timestamp} <= {self.last_block_time}")
@@ -110,6 +135,7 @@ class ChainBackend(ContractAbi):
 
     def _send(self, tx: dict[str, Any]) -> dict[str, Any]:
         receipt = None
+        self._pin_time()
         if self._send_sync:
             # one round trip: the node mines the transaction and answers with its receipt
             # (EIP-7966; Anvil has it). Polling for the receipt instead cost ~7 requests a
@@ -138,6 +164,12 @@ class ChainBackend(ContractAbi):
         return receipt
 
     def _revert_reason(self, tx_hash: str) -> str | None:
+        if self.hardhat:
+            # Hardhat has only the default (opcode) tracer; its `returnValue` is the revert data
+            quiet = {"disableStorage": True, "disableMemory": True, "disableStack": True}
+            trace = self.rpc("debug_traceTransaction", [tx_hash, quiet])
+            output = trace.get("returnValue") or ""
+            return revert_reason(bytes.fromhex(output.removeprefix("0x")))
         trace = self.rpc("debug_traceTransaction", [tx_hash, {"tracer": "callTracer"}])
         output = trace.get("output") or "0x"
         return revert_reason(bytes.fromhex(output[2:]))
@@ -178,6 +210,7 @@ class ChainBackend(ContractAbi):
         payloads = [
             self._tx(address, function, sender, args) for address, function, sender, args in txs
         ]
+        self._pin_time()
         self.rpc("evm_setAutomine", [False])
         try:
             # one at a time: a JSON-RPC batch is served concurrently, and the senders' nonces
@@ -188,7 +221,12 @@ class ChainBackend(ContractAbi):
             self.rpc("evm_setAutomine", [True])
         # the block's receipts in one request (one eth_getTransactionReceipt each is quadratic in
         # Anvil)
-        receipts = self.rpc("eth_getBlockReceipts", ["latest"]) or []
+        if self.hardhat:  # no eth_getBlockReceipts: the block's hashes, then one batch
+            block = self.rpc("eth_getBlockByNumber", ["latest", False])
+            mined = block["transactions"]
+            receipts = self.rpc_batch([("eth_getTransactionReceipt", [h]) for h in mined])
+        else:
+            receipts = self.rpc("eth_getBlockReceipts", ["latest"]) or []
         if [r["transactionHash"] for r in receipts] != hashes:
             raise RuntimeError(
                 f"the node did not mine the {len(txs)} transactions into one block in the order "

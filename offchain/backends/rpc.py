@@ -7,7 +7,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-_NO_SUCH_METHOD = (-32601, -32600)  # method not found / not supported
+_NO_SUCH_METHOD = (-32601, -32600, -32004)  # method not found / not supported (EIP-1474)
 
 
 class RpcError(RuntimeError):

@@ -39,7 +39,7 @@ from typing import Any
 import pandas as pd
 
 from offchain.backends import Backend, ChainBackend, ModelBackend, TxOutcome
-from offchain.backends.anvil import Anvil
+from offchain.backends.hardhat import NODES
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
 from offchain.sim.keepers import (
@@ -861,9 +861,11 @@ def simulate(
     reader_code: str = "",
     full_check_every: int | None = 6,
     progress: Callable[[int, int], None] | None = None,
+    node: str = "anvil",
 ) -> SimulationResult:
-    """Run `scenario` on a fresh private Anvil (`kind="chain"`; needs the compiled `artifacts`
-    and the BatchReader's code, see backends.load_artifacts) or on the model (`kind="model"`).
+    """Run `scenario` on a fresh private Anvil (`kind="chain"`, or Hardhat Network with
+    `node="hardhat"`; needs the compiled `artifacts` and the BatchReader's code, see
+    backends.load_artifacts) or on the model (`kind="model"`).
     The complete state is read every `full_check_every` bars and at the start and end, for
     `reconcile`; never if None (a run that will not be reconciled)."""
     genesis = genesis_time(scenario)
@@ -873,11 +875,13 @@ def simulate(
         ).run()
     if kind != "chain":
         raise ValueError(f"unknown backend {kind!r}")
-    with Anvil(genesis) as node:
-        chain = ChainBackend(node.url, artifacts or {}, reader_code)
-        # every actor is impersonated (anvil --auto-impersonate); each needs ether for gas
+    if node not in NODES:
+        raise ValueError(f"unknown node {node!r} (one of {', '.join(NODES)})")
+    with NODES[node](genesis) as running:
+        chain = ChainBackend(running.url, artifacts or {}, reader_code)
+        # every actor is impersonated; each needs ether for gas
         senders = list(Actors.for_scenario(scenario).roles().values())
         senders += [actor_address("vault", i) for i in range(scenario.vaults.count)]
-        chain.rpc_batch([("anvil_setBalance", [who, hex(10**30)]) for who in senders])
+        chain.fund(senders, 10**30)
         sim = Simulation(scenario, chain, "chain", full_check_every, progress)
         return sim.run()
