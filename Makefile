@@ -23,7 +23,7 @@ LINT_STAMP := $(LINT_VENV)/.installed
 PY_SOURCES := offchain scripts tests
 VYPER_LINE_LENGTH := 100
 
-.PHONY: help setup run deploy devnet test test-hardhat fuzz mutate bench lint format clean
+.PHONY: help setup run deploy devnet test test-hardhat fuzz mutate bench gas-check lint format clean
 
 help:
 	@echo "make run | make deploy | make devnet | make test | make test-hardhat | make fuzz | make mutate | make bench | make gas-check | make lint | make format | make setup | make clean"
@@ -70,7 +70,7 @@ test-hardhat: setup
 
 # FUZZ_ARGS: e.g. --steps 5000 --workers 2 (ape run fuzz --help)
 fuzz: setup
-	ape run fuzz $(FUZZ_ARGS)
+	ape run fuzz --out bench/fuzz-campaign.json $(FUZZ_ARGS)
 
 # MUTATE_ARGS: e.g. --only engine-dust-skipped (ape run mutate --help)
 mutate: setup

@@ -43,8 +43,11 @@ from offchain.testing.harness import TEST_FACTORIES, Roles
 # block 0 of the revm target (and of the Anvil a failure is replayed on)
 REVM_GENESIS = 1_700_000_000
 ROOT = Path(__file__).resolve().parents[2]
-# the committed record of the last campaign (scripts/fuzz.py), read by the benchmark
+# the committed record of the last campaign (`make fuzz` writes it), read by the benchmark
 CAMPAIGN_RECORD = ROOT / "bench" / "fuzz-campaign.json"
+# where `ape run fuzz` writes without --out: a scratch path (reports/ is ignored by git), so a
+# short run never overwrites the committed record
+SCRATCH_RECORD = ROOT / "reports" / "fuzz-campaign.json"
 Artifacts = tuple[dict[str, tuple[list[dict], str]], str]  # (load_artifacts, reader_code)
 
 
@@ -183,6 +186,7 @@ def run_on_revm(
 
 __all__ = [
     "CAMPAIGN_RECORD",
+    "SCRATCH_RECORD",
     "MACHINES",
     "PROFILES",
     "REVM_GENESIS",

@@ -6,9 +6,12 @@ its current step, and a failure recorded with its seed when its shrinking is cut
 
 from __future__ import annotations
 
+import importlib.util
 import json
+import subprocess
 
 import pytest
+from click.testing import CliRunner
 
 from offchain.backends import Divergence
 from offchain.testing import stats
@@ -26,7 +29,7 @@ from offchain.testing.campaign import (
 )
 from offchain.testing.checking import Checker, StateDiffers
 from offchain.testing.economics import EconomicViolation
-from offchain.testing.fuzz import REVM_GENESIS, Profile
+from offchain.testing.fuzz import CAMPAIGN_RECORD, REVM_GENESIS, ROOT, SCRATCH_RECORD, Profile
 from offchain.testing.specification import SpecViolation
 
 TINY = Profile(examples=2, steps=25, derandomize=False)
@@ -164,3 +167,41 @@ def test_worker__shrinking_cut_short__the_failure_is_recorded_with_its_seed(arti
     assert failure.seed == 5 and failure.machine == "full" and failure.kind == "state"
     assert "planted" in failure.error and failure.shrink_cut
     assert failure.steps > 2  # the initialize rule and one warp would do
+
+
+def _fuzz_cli():
+    spec = importlib.util.spec_from_file_location("fuzz_script", ROOT / "scripts" / "fuzz.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.cli
+
+
+def test_fuzz_cli__without_out__writes_a_scratch_path_git_ignores():
+    """`ape run fuzz --steps 300` once overwrote the committed record (issue 34): only an explicit
+    --out (as `make fuzz` passes) writes bench/fuzz-campaign.json."""
+    out = next(p for p in _fuzz_cli().params if p.name == "out")
+    assert out.default == SCRATCH_RECORD != CAMPAIGN_RECORD
+    ignored = subprocess.run(
+        ["git", "check-ignore", "-q", str(SCRATCH_RECORD)], cwd=ROOT, check=False
+    )
+    assert ignored.returncode == 0
+    makefile = (ROOT / "Makefile").read_text()
+    assert "ape run fuzz --out bench/fuzz-campaign.json $(FUZZ_ARGS)" in makefile
+
+
+def test_fuzz_cli__a_short_run_that_fails__its_last_line_says_so(tmp_path):
+    """A campaign too short to apply every rule exits 1, and its last line says FAILED and why
+    (it used to end with "stopped: steps reached; written")."""
+    out = tmp_path / "c.json"
+    result = CliRunner().invoke(
+        _fuzz_cli(),
+        [
+            "--steps", "10", "--workers", "1", "--examples-per-batch", "1",
+            "--steps-per-example", "10", "--no-replay", "--out", str(out),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 1, result.output
+    last = result.output.strip().splitlines()[-1]
+    assert last.startswith("stopped: steps reached; FAILED (") and "rules never applied" in last
+    assert json.loads(out.read_text())["complete"] is True
