@@ -37,9 +37,13 @@ def fail(message: str) -> None:
 
 
 def parse_orders(text: str) -> list[tuple[str, ...]]:
-    orders = []
+    orders: list[tuple[str, ...]] = []
     for part in text.split(";"):
         names = tuple(x.strip() for x in part.split(",") if x.strip())
+        if not names:
+            fail(f"--orders: an empty order in {text!r} (orders are separated by ';')")
+        if names in orders:
+            fail(f"--orders: the order {','.join(names)!r} is given twice")
         for name in names:
             if name not in LAYERS:
                 fail(f"--orders: unknown layer {name!r} (layers: {', '.join(LAYERS)})")

@@ -1,10 +1,11 @@
 """Market inputs of a crash replay: price paths (historical CSV or seeded synthetic), gas prices
 and pool reserves, validated at the edge.
 
-Every CSV mistake is one `DataError` line naming the file, the line and the problem: a missing
-file or column, an empty or unparseable cell, NaN or infinity, a non-positive price, times that
-are not strictly increasing. Prices become integers (wad) here, once, by exact decimal scaling;
-nothing downstream sees a float.
+Every CSV mistake is one `DataError` line naming the file, the line and the problem: a file that
+is not UTF-8 text, a missing file or column, an empty or unparseable cell, NaN or infinity, a
+price outside [MIN_PRICE, MAX_PRICE], times that are not strictly increasing. A UTF-8 byte-order
+mark (as a spreadsheet's CSV export writes) is skipped. Prices become integers (wad) here,
+once, by exact decimal scaling; nothing downstream sees a float.
 
 CSV columns (the files in ../shared/data/market/ have them):
 - prices: `time_utc` (ISO 8601, e.g. 2020-03-12T00:10:00Z) and `close` (stablecoin per unit);
@@ -24,6 +25,11 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 
 from offchain.model.fixed_point import WAD
+from offchain.system.config import MAX_PRICE, MIN_PRICE
+
+# gas prices and pool reserves a replay accepts (as the scenario's `gas_gwei` is bounded)
+MAX_GAS_GWEI = Decimal(100_000)
+RESERVE_BOUNDS = (Decimal("0.000001"), Decimal(10**15))
 
 
 class DataError(ValueError):
@@ -65,7 +71,9 @@ def _parse_time(text: str, where: str) -> int:
     return int(moment.timestamp())
 
 
-def _parse_number(text: str, column: str, where: str, unit: int, positive: bool) -> int:
+def _parse_number(
+    text: str, column: str, where: str, unit: int, positive: bool, bounds: tuple | None = None
+) -> int:
     raw = (text or "").strip()
     if not raw:
         raise DataError(f"{where}: {column} is empty")
@@ -79,16 +87,36 @@ def _parse_number(text: str, column: str, where: str, unit: int, positive: bool)
         raise DataError(f"{where}: {column} must be positive, got {raw}")
     if number < 0:
         raise DataError(f"{where}: {column} must not be negative, got {raw}")
+    if bounds is not None and not bounds[0] <= number <= bounds[1]:
+        raise DataError(
+            f"{where}: {column} {raw} is outside {_plain(bounds[0])} to {_plain(bounds[1])}"
+        )
     return int((number * unit).to_integral_value(rounding=ROUND_DOWN))
 
 
-def load_series(path: str | Path, columns: tuple[str, ...], unit: int, positive: bool) -> Series:
-    """Read `time_utc` and `columns` from a CSV, validated (see the module docstring)."""
+def _plain(number: Decimal) -> str:
+    return f"{number:,f}".rstrip("0").rstrip(".") if "." in f"{number:f}" else f"{number:,f}"
+
+
+def load_series(
+    path: str | Path,
+    columns: tuple[str, ...],
+    unit: int,
+    positive: bool,
+    bounds: tuple[Decimal, Decimal] | None = None,
+) -> Series:
+    """Read `time_utc` and `columns` from a CSV, validated (see the module docstring); each value
+    within `bounds` if given."""
     path = Path(path)
     try:
-        text = path.read_text()
+        text = path.read_bytes().decode("utf-8-sig")
     except OSError as exc:
         raise DataError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: not a UTF-8 text file (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start}); a price CSV is text"
+        ) from None
     rows = list(csv.reader(text.splitlines()))
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise DataError(
@@ -117,7 +145,7 @@ def load_series(path: str | Path, columns: tuple[str, ...], unit: int, positive:
             )
         times.append(moment)
         for c in columns:
-            values[c].append(_parse_number(row[index[c]], c, where, unit, positive))
+            values[c].append(_parse_number(row[index[c]], c, where, unit, positive, bounds))
     if len(times) < 2:
         raise DataError(f"{path}: needs at least 2 rows of data, has {len(times)}")
     return Series(str(path), tuple(times), {c: tuple(v) for c, v in values.items()})
@@ -125,17 +153,25 @@ def load_series(path: str | Path, columns: tuple[str, ...], unit: int, positive:
 
 def load_prices(path: str | Path) -> Series:
     """A price path: column `close`, stablecoin per collateral unit, as wad."""
-    return load_series(path, ("close",), WAD, positive=True)
+    return load_series(path, ("close",), WAD, positive=True, bounds=(MIN_PRICE, MAX_PRICE))
 
 
 def load_gas(path: str | Path) -> Series:
     """Gas prices: p30 / p60 / p90 in gwei, as wei."""
-    return load_series(path, ("p30_gwei", "p60_gwei", "p90_gwei"), 10**9, positive=False)
+    return load_series(
+        path,
+        ("p30_gwei", "p60_gwei", "p90_gwei"),
+        10**9,
+        positive=False,
+        bounds=(Decimal(0), MAX_GAS_GWEI),
+    )
 
 
 def load_reserves(path: str | Path) -> Series:
     """Pool reserves (stablecoin and collateral sides), as wad."""
-    return load_series(path, ("dai_reserve", "weth_reserve"), WAD, positive=True)
+    return load_series(
+        path, ("dai_reserve", "weth_reserve"), WAD, positive=True, bounds=RESERVE_BOUNDS
+    )
 
 
 @dataclass(frozen=True)
@@ -157,6 +193,11 @@ class SyntheticPath:
         problems = []
         if self.start_price <= 0:
             problems.append(f"start_price must be positive, got {self.start_price}")
+        elif not MIN_PRICE <= self.start_price <= MAX_PRICE:
+            problems.append(
+                f"start_price must be from {_plain(MIN_PRICE)} to {_plain(MAX_PRICE)}, got "
+                f"{self.start_price}"
+            )
         if self.steps < 2:
             problems.append(f"steps must be at least 2, got {self.steps}")
         if self.step_seconds < 1:
@@ -186,13 +227,18 @@ class SyntheticPath:
             ) * rng.gauss(0, 1)
             if rng.random() < jump_p:
                 log_price += rng.gauss(self.jump_mean, self.jump_std)
-            if log_price > 100:
+            if log_price > math.log(MAX_PRICE):
                 raise DataError(
-                    f"synthetic path: the price exceeds e^100 at seed {seed}; lower drift or "
-                    "volatility"
+                    f"synthetic path: the price exceeds {_plain(MAX_PRICE)} at seed {seed}; "
+                    "lower drift or volatility"
+                )
+            if log_price < math.log(MIN_PRICE):
+                raise DataError(
+                    f"synthetic path: the price falls below {_plain(MIN_PRICE)} at seed {seed}; "
+                    "raise drift or lower volatility or the jumps"
                 )
             # a price never reaches 0 (one wei at least): an oracle refuses zero; 80 digits so that
-            # quantizing to 18 decimals never overflows the precision (prices up to e^100 < 1e44)
+            # quantizing to 18 decimals never overflows the precision (prices up to MAX_PRICE)
             with localcontext() as ctx:
                 ctx.prec = 80
                 prices.append(

@@ -57,6 +57,7 @@ from offchain.system.config import (
     CURVE_PARAMETERS,
     DEFAULT_CONFIG,
     LAYERS,
+    MAX_PRICE,
     CollateralConfig,
     ConfigError,
     SystemConfig,
@@ -402,7 +403,7 @@ def _market(r: _Reader, source: _Source, seed: int) -> MarketSpec:
 
 def _synthetic(r: _Reader) -> SyntheticPath:
     kwargs: dict[str, Any] = {
-        "start_price": r.decimal("start_price", Decimal(0), lo_open=True),
+        "start_price": r.decimal("start_price", Decimal(0), MAX_PRICE, lo_open=True),
         "steps": r.integer("steps", 2, 100_000),
     }
     if "step_seconds" in r.table:

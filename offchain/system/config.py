@@ -19,6 +19,14 @@ from offchain.model.fee_accumulator import MAX_BASE_FEE, MAX_MULTIPLIER
 from offchain.model.fixed_point import PENALTY_STEP, RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
 
+# the prices Backstop is set up for, stablecoin per collateral unit (an initial price, a replay's
+# path): the contracts' arithmetic is exact well beyond them, and a price outside them is a typo
+MIN_PRICE = Decimal("0.000001")
+MAX_PRICE = Decimal(10**12)
+# any other amount (a ceiling, a capital, a reward; stablecoin or collateral units): a quadrillion
+# at most, so that every product the contracts form stays far inside 256 bits
+MAX_AMOUNT = Decimal(10**15)
+
 SECONDS_PER_YEAR = 365 * 24 * 3600
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "devnet.toml"
 
@@ -168,7 +176,7 @@ class _Reader:
         hi: Decimal | None = None,
         lo_open: bool = False,
     ) -> int:
-        number = self.decimal(key, lo, hi, lo_open)
+        number = self.decimal(key, lo, MAX_AMOUNT if hi is None else hi, lo_open)
         scaled = number * unit
         if scaled != scaled.to_integral_value():
             raise self.fail(key, f"has more precision than the unit allows: {number}")
@@ -218,7 +226,7 @@ def _collateral(where: str, table: Any) -> CollateralConfig:
         token_name=r.text("token_name", 25),
         token_symbol=r.text("token_symbol", 5),
         token_decimals=decimals,
-        initial_price=r.scaled("initial_price", WAD, lo_open=True),
+        initial_price=r.scaled("initial_price", WAD, MIN_PRICE, MAX_PRICE),
         liquidation_ratio=r.scaled("liquidation_ratio", RAY, Decimal(1), Decimal(100)),
         debt_ceiling=r.scaled("debt_ceiling", RAD),
         dust=r.scaled("dust", RAD),

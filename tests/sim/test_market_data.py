@@ -79,6 +79,14 @@ HEADER = "time_utc,open,close\n"
             ":2: time_utc 'yesterday' is not an ISO 8601 time",
         ),
         (HEADER + "2020-03-12T00:00:00Z,1\n", ":2: 2 fields, the header has 3"),
+        (
+            HEADER + "2020-03-12T00:00:00Z,1,1e400\n2020-03-12T00:10:00Z,1,2\n",
+            ":2: close 1e400 is outside 0.000001 to 1,000,000,000,000",
+        ),
+        (
+            HEADER + "2020-03-12T00:00:00Z,1,1e-21\n2020-03-12T00:10:00Z,1,2\n",
+            ":2: close 1e-21 is outside 0.000001 to 1,000,000,000,000",
+        ),
         (HEADER + "2020-03-12T00:00:00Z,1,2\n", "needs at least 2 rows of data, has 1"),
     ],
 )
@@ -90,6 +98,42 @@ def test_load_prices__bad_csv__one_line_naming_the_problem(tmp_path, content, pr
     message = str(exc.value)
     assert problem in message, message
     assert str(path) in message and "\n" not in message
+
+
+def test_load_prices__bytes_that_are_not_text__one_line(tmp_path):
+    path = tmp_path / "prices.csv"
+    path.write_bytes(bytes(range(128, 256)) * 4)
+    with pytest.raises(DataError) as exc:
+        load_prices(path)
+    message = str(exc.value)
+    assert "not a UTF-8 text file (byte 0x80 at offset 0)" in message and "\n" not in message
+
+
+def test_load_prices__a_spreadsheets_byte_order_mark__read_as_without(tmp_path):
+    """Excel's "CSV UTF-8" starts with a byte-order mark: `time_utc` must still be found (it was
+    reported missing, with an invisible character before it)."""
+    text = HEADER + "2020-03-12T00:00:00Z,1,190.5\r\n2020-03-12T00:10:00Z,1,180\r\n"
+    plain, marked = tmp_path / "plain.csv", tmp_path / "marked.csv"
+    plain.write_text(text)
+    marked.write_bytes(b"\xef\xbb\xbf" + text.encode())
+    assert load_prices(marked).columns == load_prices(plain).columns
+    assert load_prices(marked).times == load_prices(plain).times
+
+
+def test_load_reserves_and_gas__beyond_their_bounds__rejected(tmp_path):
+    path = tmp_path / "reserves.csv"
+    path.write_text(
+        "time_utc,dai_reserve,weth_reserve\n2020-03-12T00:00:00Z,1e400,1\n"
+        "2020-03-12T00:10:00Z,1,1\n"
+    )
+    with pytest.raises(DataError, match=r":2: dai_reserve 1e400 is outside"):
+        load_reserves(path)
+    path.write_text(
+        "time_utc,p30_gwei,p60_gwei,p90_gwei\n2020-03-12T00:00:00Z,0,0,1e400\n"
+        "2020-03-12T00:10:00Z,1,2,3\n"
+    )
+    with pytest.raises(DataError, match=r":2: p90_gwei 1e400 is outside 0 to 100,000"):
+        load_gas(path)
 
 
 def test_load_prices__missing_file__names_it(tmp_path):
@@ -136,6 +180,11 @@ def test_synthetic_path__jumps_pull_the_price_down():
     "kwargs, problem",
     [
         ({"start_price": Decimal(0)}, "start_price must be positive"),
+        (
+            {"start_price": Decimal("1e400")},
+            "start_price must be from 0.000001 to 1,000,000,000,000",
+        ),
+        ({"start_price": Decimal("1e-21")}, "start_price must be from 0.000001"),
         ({"steps": 1}, "steps must be at least 2"),
         ({"step_seconds": 0}, "step_seconds must be at least 1"),
         ({"volatility": -1.0}, "volatility must be finite and >= 0"),

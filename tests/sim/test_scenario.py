@@ -434,7 +434,7 @@ BAD_FILES = [
         "[market.synthetic]\nstart_price = 100\nsteps = 400\ndrift = 100\nvolatility = "
         "0\nstep_seconds = 86400\n"
         "jumps_per_day = 0\n",
-        "scenario.toml: market.synthetic: synthetic path: the price exceeds e^100",
+        "scenario.toml: market.synthetic: synthetic path: the price exceeds 1,000,000,000,000",
     ),
     ("[market.synthetic]\nsteps = 10\n", "scenario.toml: market.synthetic.start_price: missing"),
     (
@@ -628,7 +628,10 @@ def test_bad_base_config__config_error_text_passes_through(tmp_path):
     config = devnet.replace('dust = "2_500"', 'dust = "-1"', 1)
     (tmp_path / "base.toml").write_text(config)
     message = _bad(tmp_path, MINIMAL + '[protocol]\nconfig = "base.toml"\n')
-    assert message == f"{tmp_path / 'base.toml'}.collateral[0].dust: must be >= 0, got '-1'"
+    assert message == (
+        f"{tmp_path / 'base.toml'}.collateral[0].dust: must be >= 0 and <= 1000000000000000, "
+        "got '-1'"
+    )
 
 
 HEADER = "time_utc,open,close\n"

@@ -366,3 +366,31 @@ def test_compare_waterfalls__orders__one_row_each_with_the_same_bad_debt_where_r
         and "unknown layer 'bogus'" in bad.output
         and not (tmp_path / "x").exists()
     )
+
+
+@pytest.mark.parametrize(
+    "orders, phrase",
+    [
+        (";", "--orders: an empty order in ';'"),
+        ("fund;;debt_auction", "--orders: an empty order"),
+        ("fund;fund", "--orders: the order 'fund' is given twice"),
+        ("fund,debt_auction; fund , debt_auction", "the order 'fund,debt_auction' is given twice"),
+    ],
+)
+def test_compare_waterfalls__empty_or_repeated_order__one_line_exit_2_nothing_written(
+    tmp_path, orders, phrase
+):
+    spec = importlib.util.spec_from_file_location(
+        "compare_script", ROOT / "scripts" / "compare-waterfalls.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    out = tmp_path / "cmp"
+    result = CliRunner().invoke(
+        module.cli, ["--vaults", "5", "--out", str(out), "--orders", orders]
+    )
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and phrase in lines[0], lines
+    assert not out.exists()

@@ -98,8 +98,13 @@ def _mutate(path: tuple, value) -> dict:
         ),
         (("collateral", 0, "stability_fee"), "abc", "collateral[0].stability_fee: is not a number"),
         (("collateral", 0, "stability_fee"), "nan", "collateral[0].stability_fee: must be finite"),
-        (("collateral", 0, "initial_price"), "0", "collateral[0].initial_price: must be > 0"),
-        (("collateral", 0, "initial_price"), "1e-19", "more precision than the unit allows"),
+        (
+            ("collateral", 0, "initial_price"),
+            "0",
+            "collateral[0].initial_price: must be >= 0.000001 and <= 1000000000000, got '0'",
+        ),
+        (("collateral", 0, "initial_price"), "1e-19", "initial_price: must be >= 0.000001"),
+        (("collateral", 0, "initial_price"), "1e400", "initial_price: must be >= 0.000001"),
         (
             ("collateral", 0, "ceiling_gap"),
             "40_000_000",
