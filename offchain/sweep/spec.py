@@ -500,8 +500,7 @@ def plan(spec: SweepSpec) -> Plan:
             try:
                 scenario = _load(spec, scenario_spec, used)
             except ScenarioError as exc:
-                shown = ", ".join(f"{k}={label(v)}" for k, v in used.items())
-                raise SweepError(f"grid cell {shown}: {exc}") from None
+                raise _cell_error(spec, scenario_spec, used, exc) from None
             shown_values = tuple(
                 label(values[d.name]) if d.name in used else NOT_APPLICABLE for d in spec.grid
             )
@@ -518,35 +517,40 @@ def plan(spec: SweepSpec) -> Plan:
     return Plan(spec, tuple(cells), digest.hexdigest())
 
 
+def _cell_error(
+    spec: SweepSpec, scenario_spec: str, used: Mapping[str, Any], exc: ScenarioError
+) -> SweepError:
+    """The error of a cell that does not load: named by the one value that fails the same way
+    on the scenario alone (a value wrong by itself), else by the whole cell (values that are
+    valid alone and not together: every cell is checked, never a value alone)."""
+    for name, value in used.items():
+        alone: dict[str, Any] = {name: value}
+        if name in _CURVE_KEYS and "auction_curve" in used:
+            alone["auction_curve"] = used["auction_curve"]
+        try:
+            _load(spec, scenario_spec, alone)
+        except ScenarioError as own:
+            if str(own) == str(exc):
+                return SweepError(f"grid {name}={label(value)}: {exc}")
+    shown = ", ".join(f"{k}={label(v)}" for k, v in used.items())
+    return SweepError(f"grid cell {shown}: {exc}")
+
+
 def _check_values(spec: SweepSpec, scenario_spec: str, base: Scenario) -> None:
-    """Every grid value alone on the scenario: a wrong value is named by itself, not by the
-    first cell it appears in. A curve parameter is checked with a curve that reads it, a curve
-    with the grid's first value of each of its parameters."""
+    """Every curve parameter of the grid is read by a curve some cell has (else no cell could
+    use it). The values themselves are checked cell by cell (`plan`): a value that fails with the
+    scenario's own parameters may be valid with the grid's others."""
     curves = next((d.values for d in spec.grid if d.name == "auction_curve"), None)
     for d in spec.grid:
-        for value in d.values:
-            values: dict[str, Any] = {d.name: value}
-            if d.name in _CURVE_KEYS:
-                own = _curve_of({}, base)
-                candidates = [own] if curves is None else [str(c) for c in curves]
-                using = [c for c in candidates if d.name in CURVE_PARAMETERS.get(c, ())]
-                if not using:
-                    kinds = [k for k, keys in CURVE_PARAMETERS.items() if d.name in keys]
-                    raise SweepError(
-                        f"grid {d.name}: applies to {' and '.join(kinds)} auction curves only, "
-                        f"and no cell of {base.name} has one"
-                    )
-                if using[0] != own:
-                    values["auction_curve"] = using[0]
-            if d.name == "auction_curve" and str(value) in CURVE_PARAMETERS:
-                # the curve with the grid's (first) values of its parameters
-                for other in spec.grid:
-                    if other.name in CURVE_PARAMETERS[str(value)]:
-                        values[other.name] = other.values[0]
-            try:
-                _load(spec, scenario_spec, values)
-            except ScenarioError as exc:
-                raise SweepError(f"grid {d.name}={label(value)}: {exc}") from None
+        if d.name in _CURVE_KEYS:
+            own = _curve_of({}, base)
+            candidates = [own] if curves is None else [str(c) for c in curves]
+            if not any(d.name in CURVE_PARAMETERS.get(c, ()) for c in candidates):
+                kinds = [k for k, keys in CURVE_PARAMETERS.items() if d.name in keys]
+                raise SweepError(
+                    f"grid {d.name}: applies to {' and '.join(kinds)} auction curves only, "
+                    f"and no cell of {base.name} has one"
+                )
 
 
 def _canonical(value: Any) -> Any:

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from offchain.model.fixed_point import WAD
+from offchain.model.fixed_point import RAD, WAD
 from offchain.sim.scenario import load_scenario
 from offchain.sweep.spec import (
     GRID_KEYS,
@@ -107,6 +107,18 @@ def test_plan__values_fine_alone_but_not_together__names_the_cell():
     message = _error("liquidation_ratio=1.58", "ratio_min=1.56")
     assert message.startswith("grid cell liquidation_ratio=1.58, ratio_min=1.56: ")
     assert "ratio_min" in message and "must be above ETH-A's liquidation ratio 1.58" in message
+
+
+def test_plan__a_value_that_fails_only_with_the_scenarios_own_others__accepted_every_cell_valid():
+    """A penalty of 1.05 fails with the scenario's flat reward (more than the penalty income at
+    dust), but the grid's reward of 100 fits every penalty: every cell is valid, so the sweep is
+    (it was refused, the value checked alone against the scenario; issue 34)."""
+    alone = _error("liquidation_penalty=1.05,1.13,1.2")
+    assert alone.startswith("grid liquidation_penalty=1.05: ") and "keeper_reward_flat" in alone
+    spec = _spec("liquidation_penalty=1.05,1.13,1.2", "keeper_reward_flat=100")
+    cells = plan(spec).cells
+    assert [c.values for c in cells] == [("1.05", "100"), ("1.13", "100"), ("1.2", "100")]
+    assert all(c.scenario.system.collateral[0].keeper_reward_flat == 100 * RAD for c in cells)
 
 
 def test_grid_keys__each_takes_the_scenarios_own_value_back():
