@@ -14,16 +14,18 @@ alias (`ape accounts generate NAME` / `import NAME`) or `dev:N`, the devnet's N-
 (default dev:0 and dev:1). Every transaction is signed locally and sent raw. The recipe moves
 block time past the oracle delay, so the node must be Anvil: a local devnet, or a fork network
 configured in ape-config.yaml (docs/keepers.md). Bad input (a config, an account, a node that is
-not Anvil, an account without ether, a record of another deployment): one line, exit status 2,
-nothing sent.
+not Anvil, no node answering at APE_FOUNDRY_HOST, an account without ether, a record of another
+deployment): one line, exit status 2, nothing sent.
 """
 
 from __future__ import annotations
 
+import os
 from decimal import Decimal
 from pathlib import Path
 
 import click
+import requests
 from ape import project
 from ape.cli import ConnectedProviderCommand
 
@@ -54,7 +56,34 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
     return "\n".join([line(headers), line(["-" * w for w in widths])] + [line(r) for r in rows])
 
 
-@click.command(cls=ConnectedProviderCommand)
+def _answers(url: str) -> bool:
+    try:
+        requests.post(
+            url,
+            json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
+            timeout=3,
+        )
+    except (requests.RequestException, ValueError):
+        return False
+    return True
+
+
+class _ToTheNodeNamed(ConnectedProviderCommand):
+    """Ape's connected command, which first checks that a node named by APE_FOUNDRY_HOST answers:
+    ape-foundry would otherwise start an Anvil of its own there and deploy to it, and a user who
+    meant a running node would see success (issue 34)."""
+
+    def invoke(self, ctx: click.Context):
+        host = os.environ.get("APE_FOUNDRY_HOST", "").strip()
+        if host and host != "auto" and "--help" not in ctx.args and not _answers(host):
+            raise BadInput(
+                f"no node answers at {host} (APE_FOUNDRY_HOST): start it, or unset "
+                "APE_FOUNDRY_HOST to deploy to a fresh local Anvil"
+            )
+        return super().invoke(ctx)
+
+
+@click.command(cls=_ToTheNodeNamed)
 @click.option(
     "--config",
     "config_path",

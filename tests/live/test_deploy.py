@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import os
+import socket
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -198,6 +199,30 @@ def test_deploy__ape_account_without_its_passphrase__one_line_exit_2_nothing_sen
     assert "Traceback" not in out.stderr + out.stdout
     assert Node(node.url).nonce(deployer) == 0 and _untouched(node) == (0, 0, 0)
     assert not (tmp_path / "records").exists()
+
+
+def test_deploy__apes_host_names_a_dead_node__one_line_exit_2_no_anvil_of_its_own(tmp_path):
+    """`APE_FOUNDRY_HOST=http://127.0.0.1:9 ape run deploy` started an Anvil of its own there,
+    deployed to it and exited 0 (issue 34): a user who meant a running node saw success."""
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    out = subprocess.run(
+        ["ape", "run", "deploy", "--network", "ethereum:local:foundry"]
+        + ["--deployments", str(tmp_path / "records")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "APE_FOUNDRY_HOST": url},
+        stdin=subprocess.DEVNULL,
+    )
+    assert out.returncode == 2, out.stdout + out.stderr
+    errors = [x for x in out.stderr.splitlines() if x.startswith("Error")]
+    assert len(errors) == 1 and f"no node answers at {url} (APE_FOUNDRY_HOST)" in errors[0]
+    assert "Traceback" not in out.stderr + out.stdout
+    assert not (tmp_path / "records").exists()
+    with socket.socket() as s:  # nothing was started there
+        assert s.connect_ex(("127.0.0.1", port)) != 0
 
 
 @pytest.mark.parametrize(
