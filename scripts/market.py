@@ -3,10 +3,12 @@
     ape run market --scenario black-thursday-2020 --speed 600       # 10-minute bars, 1 s each
     ape run market --scenario may-2021 --vaults 200 --speed 60 --rpc http://127.0.0.1:8545
 
-Opens the scenario's vault population on the devnet (once), then plays its price path relative
-to the devnet's configured price: oracle posts and pokes, arbitrage of the collateral pool, and
-time moved forward bar by bar (offchain/live/market.py). Devnets only (it impersonates the vault
-owners). Bad input: one line, exit status 2, nothing sent.
+First returns the oracle to the devnet's configured price (a run before may have left it at a
+crash's low, or stale), opens the scenario's vault population on the devnet (those not open),
+then plays its price path relative to the configured price: oracle posts and pokes, arbitrage
+of the collateral pool, and time moved forward bar by bar (offchain/live/market.py). So it can
+be run again and again on one devnet. Devnets only (it impersonates the vault owners). Bad
+input: one line, exit status 2, nothing sent; a transaction the chain refuses: one line, exit 1.
 """
 
 from __future__ import annotations
@@ -16,9 +18,10 @@ from pathlib import Path
 
 import click
 
-from offchain.live.market import Bar, MarketError, impersonating, open_vaults, play
+from offchain.live.market import Bar, MarketError, impersonating, open_vaults, play, set_price
 from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import RecordError, load_record, record_path, verify
+from offchain.model.errors import Revert
 from offchain.sim.driver import bar_times
 from offchain.sim.population import generate_vaults
 from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
@@ -27,6 +30,16 @@ from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenari
 def fail(message: str) -> None:
     click.echo(f"market: {message}", err=True)
     sys.exit(2)
+
+
+def _needs_the_configured_price(chain, t) -> bool:
+    """The oracle's current price is not the configured one, or is older than its max age (the
+    spotter would read it as invalid): the population is opened at the configured price."""
+    current, posted_at, max_age = chain.views(
+        [(t.oracle, "current_price", ()), (t.oracle, "current_time", ()), (t.oracle, "max_age", ())]
+    )
+    chain.sync()
+    return current != t.config.initial_price or chain.next_block_time > posted_at + max_age
 
 
 @click.command()
@@ -80,7 +93,17 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path):
     plans = generate_vaults(
         scenario.vaults, scenario.seed, c.initial_price, c.token_decimals, c.dust
     )
-    opened = open_vaults(chain, d, t, plans)
+    try:
+        if _needs_the_configured_price(chain, t):
+            click.echo(
+                f"market: returning the oracle to the configured price "
+                f"{c.initial_price / 10**18:,.2f} first"
+            )
+            set_price(chain, d, t, c.initial_price)
+        opened = open_vaults(chain, d, t, plans)
+    except Revert as exc:
+        click.echo(f"market: the devnet refused a transaction: {exc}", err=True)
+        sys.exit(1)
     click.echo(f"market: {opened} vaults opened ({len(plans) - opened} already open)")
     times, closes = bar_times(scenario)
     base = t.config.initial_price
@@ -93,3 +116,6 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path):
         play(chain, d, t, bars, speed, on_bar=show)
     except KeyboardInterrupt:
         click.echo("market: stopped")
+    except Revert as exc:
+        click.echo(f"market: the devnet refused a transaction: {exc}", err=True)
+        sys.exit(1)
