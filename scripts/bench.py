@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import gc
 import json
+import os
 import platform
+import socket
 import statistics
 import subprocess
 import time
@@ -154,6 +156,69 @@ def _simulation_figures() -> tuple[dict[str, float], dict[str, list[float]]]:
         "sim.black_thursday_1000_transactions": transactions,
         "sim.reconciliation_diffs": diffs,
     }, {"chain": [round(x, 1) for x in chain_samples], "model": [round(x, 3) for x in samples]}
+
+
+IDLE_SECONDS = 60
+
+
+def _proc_cost(pid: int) -> tuple[float, int]:
+    """(CPU seconds, bytes written) of a process so far (/proc)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    written = 0
+    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
+        if line.startswith("write_bytes"):
+            written = int(line.split()[1])
+    return cpu, written
+
+
+def _devnet_figures() -> dict[str, float]:
+    """An idle devnet (`make devnet` with Backstop deployed, nothing sent) over IDLE_SECONDS: the
+    CPU of its Anvil and of this process (which runs the state watcher, as the devnet command
+    does) in % of one core, and the bytes both wrote per minute."""
+    import tempfile
+
+    from offchain.live.deploy import ensure_deployment
+    from offchain.live.devnet import DevnetNode
+    from offchain.live.signers import dev_signer
+    from offchain.system.config import DEFAULT_CONFIG, load_config
+
+    artifacts, code = load_artifacts(project), reader_code(project)
+    with tempfile.TemporaryDirectory() as directory:
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        node = DevnetNode(port, Path(directory) / "state.json")
+        with node:
+            ensure_deployment(
+                node.url,
+                artifacts,
+                code,
+                load_config(),
+                DEFAULT_CONFIG,
+                dev_signer(0),
+                dev_signer(1),
+                Path(directory),
+            )
+            deadline = time.monotonic() + 60
+            while not node.written() and time.monotonic() < deadline:
+                time.sleep(0.5)  # the deployment's last write
+            assert node.process is not None
+            pids = (node.process.pid, os.getpid())
+            before, writes = [_proc_cost(pid) for pid in pids], node.writes
+            start = time.perf_counter()
+            time.sleep(IDLE_SECONDS)
+            elapsed = time.perf_counter() - start
+            after, writes = [_proc_cost(pid) for pid in pids], node.writes - writes
+            state_mb = node.state_file.stat().st_size / 1e6  # type: ignore[union-attr]
+    cpu = sum(a[0] - b[0] for a, b in zip(after, before))
+    written = sum(a[1] - b[1] for a, b in zip(after, before))
+    return {
+        "devnet.idle_cpu_percent": round(100 * cpu / elapsed, 2),
+        "devnet.idle_written_mb_per_min": round(written / elapsed * 60 / 1e6, 2),
+        "devnet.idle_state_writes": writes,
+        "devnet.state_mb": round(state_mb, 1),
+    }
 
 
 NODE_VAULTS = 200
@@ -449,6 +514,9 @@ def _sweep_figures() -> tuple[dict[str, float], dict[str, Any]]:
 @click.option("--sim-only", is_flag=True, help="Only the crash-replay figures (sim.*).")
 @click.option("--keeper-only", is_flag=True, help="Only the live keeper figures (keeper.*).")
 @click.option(
+    "--devnet-only", is_flag=True, help="Only an idle devnet's CPU and writes (devnet.*)."
+)
+@click.option(
     "--nodes-only",
     is_flag=True,
     help="Only the replay on Anvil and on Hardhat, and their gas compared (nodes.*).",
@@ -459,7 +527,7 @@ def _sweep_figures() -> tuple[dict[str, float], dict[str, Any]]:
     is_flag=True,
     help="Only the fuzz throughput and the campaign and mutation records (fuzz.*, mutants.*).",
 )
-def cli(provider, gas_only, sim_only, keeper_only, nodes_only, sweep_only, fuzz_only):
+def cli(provider, gas_only, sim_only, keeper_only, devnet_only, nodes_only, sweep_only, fuzz_only):
     """Measure gas per transaction, differential-fuzz throughput, crash-replay times, the live
     liquidator's reaction and sweep throughput."""
     if keeper_only:
@@ -467,6 +535,9 @@ def cli(provider, gas_only, sim_only, keeper_only, nodes_only, sweep_only, fuzz_
         return
     if nodes_only:
         _write(_node_figures(), None, None)
+        return
+    if devnet_only:
+        _write(_devnet_figures(), None, None)
         return
     if sim_only:
         figures, samples = _simulation_figures()
@@ -493,6 +564,7 @@ def cli(provider, gas_only, sim_only, keeper_only, nodes_only, sweep_only, fuzz_
     gas.update(figures)
     gas.update(_keeper_figures())
     gas.update(_node_figures())
+    gas.update(_devnet_figures())
     sweep, sweep_meta = _sweep_figures()
     gas.update(sweep)
     _write(gas, steps, samples, sweep_meta)

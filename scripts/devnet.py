@@ -12,7 +12,9 @@ terminals: `ape run keeper --role ...` (the bots) and `ape run market ...` (pric
 
 from __future__ import annotations
 
+import json
 import signal
+import socket
 import sys
 import time
 from pathlib import Path
@@ -32,17 +34,56 @@ def fail(message: str) -> None:
     sys.exit(2)
 
 
+def _check_port(port: int) -> None:
+    if not 1 <= port <= 65535:
+        fail(f"--port must be from 1 to 65535, got {port}")
+    with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            s.bind(("127.0.0.1", port))
+        except OSError:
+            fail(
+                f"port {port} is in use (another devnet or node?): stop it, or choose another "
+                "--port"
+            )
+
+
+def _check_state(state_file: Path) -> None:
+    """A state file is Anvil's JSON dump; anything else (a torn copy, another file) is refused
+    before Anvil is started on it, and left as it is."""
+    if not state_file.exists():
+        return
+    if state_file.is_dir():
+        fail(f"--state {state_file} is a directory, not a devnet state file")
+    try:
+        with open(state_file, "rb") as f:
+            data = json.load(f)
+    except (OSError, ValueError) as exc:
+        reason = exc.strerror if isinstance(exc, OSError) else "not JSON"
+        fail(
+            f"--state {state_file} is not a devnet state file ({reason}): move it away to start "
+            "a fresh devnet"
+        )
+    if not isinstance(data, dict) or "accounts" not in data:
+        fail(
+            f"--state {state_file} is not a devnet state file (no accounts): move it away to "
+            "start a fresh devnet"
+        )
+
+
 @click.command()
-@click.option("--port", type=int, default=8545, show_default=True)
+@click.option("--port", type=int, default=8545, show_default=True, help="1 to 65535.")
 @click.option("--state", "state", default=str(DEFAULT_DIR / "devnet-state.json"), show_default=True)
 @click.option("--config", "config_path", default=str(DEFAULT_CONFIG), show_default=True)
 @click.option("--block-time", type=float, default=None, help="Seconds per block [automine].")
 def cli(port, state, config_path, block_time):
     """Start the persistent devnet, deploy or verify Backstop, and keep running."""
+    _check_port(port)
     try:
         config = load_config(Path(config_path))
     except ConfigError as exc:
         fail(str(exc))
+    _check_state(Path(state))
     from ape import project
 
     from offchain.backends import load_artifacts, reader_code

@@ -1,19 +1,28 @@
 """A persistent devnet: an Anvil process whose state survives a restart.
 
 `DevnetNode` starts Anvil on a fixed port with a state file: the chain is loaded from the file
-at start and written every `state_interval` seconds and on a clean stop, so a node that is
-stopped, or killed, and started again comes back with the chain it had (up to the last write,
-after a kill). It runs the Anvil binary itself, not npm's wrapper script, so that stopping or
-killing the process stops the node.
+at start and written when it changes and on a clean stop, so a node that is stopped, or killed,
+and started again comes back with the chain it had (up to the last write, after a kill). It runs
+the Anvil binary itself, not npm's wrapper script, so that stopping or killing the process stops
+the node.
 
-Anvil writes its state file in place: a node killed during a write leaves a torn file, from which
-Anvil then refuses to start. So Anvil never writes the state file itself: it loads `FILE` and
-dumps to `FILE.dump`, and a watcher thread promotes each complete dump (it parses as JSON) to
-`FILE` by an atomic rename. `FILE` always holds the last complete write; a torn dump is ignored.
+Writes happen on change only: a watcher thread asks the node for its head once a second, and
+when the head moved (a block, or a snapshot revert) it takes the state (`anvil_dumpState`) and
+writes it to `FILE` by an atomic rename, at most once every `state_interval` seconds while the
+chain keeps changing. An idle devnet writes nothing. (Anvil's own `--state-interval` rewrote the
+whole state, 48 MB after a market session, every second, idle or not.) A state changed without a
+block (`anvil_setBalance`) is written with the next block, or at the stop.
+
+A stop writes the state once more if it changed, then stops Anvil. Anvil itself writes no state
+file (with `--dump-state` it would dump every 60 s, idle or not, in place, so that a kill during
+a write left a torn file it then refused to start from). A complete `FILE.dump` (an older
+devnet's) is still promoted to `FILE`, a torn one ignored: `FILE` always holds the last complete
+write.
 """
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import signal
@@ -48,7 +57,7 @@ class DevnetNode:
         port: int,
         state_file: Path | None = None,
         block_time: float | None = None,
-        state_interval: int = 1,
+        state_interval: float = 5,
         log_file: Path | None = None,
         extra: tuple[str, ...] = (),
     ):
@@ -63,6 +72,8 @@ class DevnetNode:
         self._watcher: threading.Thread | None = None
         self._watching = threading.Event()
         self._promoted_stamp: tuple[int, int] | None = None
+        self._saved_head: str | None = None
+        self.writes = 0  # state files written while running (by `save`)
 
     @property
     def dump_file(self) -> Path | None:
@@ -93,11 +104,43 @@ class DevnetNode:
         self._promoted_stamp = stamp
         return True
 
+    def _head(self) -> str | None:
+        block = self._rpc("eth_getBlockByNumber", ["latest", False])
+        return block.get("hash") if isinstance(block, dict) else None
+
+    def save(self) -> bool:
+        """Write the node's state to the state file now (atomically). True if written."""
+        if self.state_file is None:
+            return False
+        head = self._head()
+        dumped = self._rpc("anvil_dumpState", [], timeout=120)
+        if not isinstance(dumped, str):
+            return False
+        data = gzip.decompress(bytes.fromhex(dumped.removeprefix("0x")))
+        json.loads(data)  # complete
+        tmp = self.state_file.with_name(self.state_file.name + ".tmp")
+        with open(tmp, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, self.state_file)
+        self._saved_head = head
+        self.writes += 1
+        return True
+
+    def written(self) -> bool:
+        """The state file holds the chain's head now (the last change has been written)."""
+        return self._head() == self._saved_head
+
     def _watch(self) -> None:
-        while not self._watching.wait(max(self.state_interval / 2, 0.2)):
+        last_write = 0.0
+        while not self._watching.wait(1.0):
+            if time.monotonic() - last_write < self.state_interval:
+                continue
             try:
-                self.promote_dump()
-            except OSError:
+                if self._head() != self._saved_head and self.save():
+                    last_write = time.monotonic()
+            except (OSError, ValueError, requests.RequestException):
                 pass  # the next round retries
 
     def _start_watcher(self) -> None:
@@ -129,12 +172,8 @@ class DevnetNode:
         if self.state_file is not None:
             if self.state_file.exists():
                 cmd += ["--load-state", str(self.state_file)]
-            cmd += [
-                "--dump-state",
-                str(self.dump_file),
-                "--state-interval",
-                str(self.state_interval),
-            ]
+            # no --dump-state: Anvil would also dump every 60 s, idle or not; `save` writes on
+            # change and at the stop
         if self.block_time is not None:
             cmd += ["--block-time", f"{self.block_time:g}"]
         return cmd + list(self.extra)
@@ -167,14 +206,19 @@ class DevnetNode:
                 time.sleep(0.05)
                 continue
             self._keep_time_moving_forward()
+            self._saved_head = (
+                self._head() if self.state_file and self.state_file.exists() else None
+            )
             self._start_watcher()
             return
         self.kill()
         raise AnvilError(f"anvil did not answer on port {self.port} within {timeout:g} s")
 
-    def _rpc(self, method: str, params: list) -> object:
+    def _rpc(self, method: str, params: list, timeout: float = 10) -> object:
         reply = requests.post(
-            self.url, json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params}
+            self.url,
+            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
+            timeout=timeout,
         ).json()
         return reply.get("result")
 
@@ -189,7 +233,13 @@ class DevnetNode:
                 self._rpc("evm_setTime", [last + 1])
 
     def stop(self) -> None:
-        """SIGTERM: Anvil writes its state and exits; the complete write becomes the state file."""
+        """The state written (if it changed since the last write), then SIGTERM."""
+        if self.process is not None and self.state_file is not None:
+            try:
+                if not self.written():
+                    self.save()
+            except (OSError, ValueError, requests.RequestException):
+                pass  # the node is gone: its file holds the last write
         if self.process is not None:
             self.process.send_signal(signal.SIGTERM)
             try:

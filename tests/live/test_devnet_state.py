@@ -30,28 +30,44 @@ def test_stop_and_start__the_chain_comes_back(tmp_path):
         assert _block_number(node) == height
 
 
-def test_killed_while_writing__the_last_complete_write_is_loaded(tmp_path):
-    node = DevnetNode(free_port(), tmp_path / "state.json")
+def test_killed__the_last_write_on_change_is_loaded_and_a_torn_dump_ignored(tmp_path):
+    node = DevnetNode(free_port(), tmp_path / "state.json", state_interval=1)
     node.start()
     _mine(node, 5)
     deadline = time.monotonic() + 10
     while _promoted_height(node) != 5 and time.monotonic() < deadline:
-        time.sleep(0.1)  # the periodic write, promoted by the watcher
+        time.sleep(0.1)  # the watcher saw the head move and wrote the state
     assert _promoted_height(node) == 5
     _mine(node, 3)
     node.kill()
-    kept = _promoted_height(node)  # 5, or 8 when the watcher promoted one more write in time
+    kept = _promoted_height(node)  # 5, or 8 when the watcher wrote once more in time
     assert kept in (5, 8)
-    # what a kill during Anvil's in-place write leaves: a dump cut short
+    # what a kill during Anvil's in-place dump at a stop leaves: a dump cut short
     dump = node.dump_file
-    assert dump is not None
-    whole = dump.read_bytes()
+    assert dump is not None and node.state_file is not None
+    whole = node.state_file.read_bytes()
     dump.write_bytes(whole[: len(whole) // 2])
     node.start()  # Anvil would refuse the torn file; the node starts from the last complete one
     try:
         assert _block_number(node) == kept
     finally:
         node.kill()
+
+
+def test_idle__nothing_is_written__a_block_is_written_once(tmp_path):
+    """An idle devnet writes nothing (it rewrote its whole state every second: issue 34); a
+    change is written once, not once per second."""
+    node = DevnetNode(free_port(), tmp_path / "state.json", state_interval=1)
+    with node:
+        _mine(node, 2)
+        deadline = time.monotonic() + 10
+        while _promoted_height(node) != 2 and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert node.writes == 1
+        written = node.state_file.stat().st_mtime_ns  # type: ignore[union-attr]
+        time.sleep(4)  # four rounds of the watcher, the chain idle
+        assert node.writes == 1
+        assert node.state_file.stat().st_mtime_ns == written  # type: ignore[union-attr]
 
 
 def _promoted_height(node: DevnetNode) -> int | None:
