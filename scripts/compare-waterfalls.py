@@ -20,6 +20,7 @@ from offchain.report.tables import scenario_lines
 from offchain.sim.driver import SimulationError, simulate
 from offchain.sim.reconcile import reconcile
 from offchain.sim.scenario import ScenarioError, load_scenario, waterfall_variant
+from offchain.system.cli import failing
 from offchain.system.config import LAYERS
 
 DEFAULT_ORDERS = (
@@ -31,9 +32,7 @@ DEFAULT_ORDERS = (
 )
 
 
-def fail(message: str) -> None:
-    click.echo(f"compare-waterfalls: {message}", err=True)
-    sys.exit(2)
+fail = failing("compare-waterfalls")
 
 
 def parse_orders(text: str) -> list[tuple[str, ...]]:

@@ -15,7 +15,6 @@ from __future__ import annotations
 import json
 import signal
 import socket
-import sys
 import time
 from pathlib import Path
 
@@ -26,12 +25,10 @@ from offchain.live.deploy import DeployError, ensure_deployment
 from offchain.live.devnet import DevnetNode
 from offchain.live.record import DEFAULT_DIR, record_path
 from offchain.live.signers import dev_signer
+from offchain.system.cli import failing
 from offchain.system.config import DEFAULT_CONFIG, ConfigError, load_config
 
-
-def fail(message: str) -> None:
-    click.echo(f"devnet: {message}", err=True)
-    sys.exit(2)
+fail = failing("devnet")
 
 
 def _check_port(port: int) -> None:

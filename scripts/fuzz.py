@@ -34,6 +34,7 @@ import click
 from ape import project
 
 from offchain.backends import load_artifacts, reader_code
+from offchain.system.cli import failing
 from offchain.testing.campaign import (
     CAMPAIGN_PROFILE,
     INTERRUPTED,
@@ -50,9 +51,7 @@ from offchain.testing.harness import TEST_FACTORIES
 DEFAULT_STEPS = 1_000_000
 
 
-def fail(message: str) -> None:
-    click.echo(f"fuzz: {message}", err=True)
-    sys.exit(2)
+fail = failing("fuzz")
 
 
 @click.command()

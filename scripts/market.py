@@ -25,11 +25,9 @@ from offchain.model.errors import Revert
 from offchain.sim.driver import bar_times
 from offchain.sim.population import generate_vaults
 from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
+from offchain.system.cli import failing
 
-
-def fail(message: str) -> None:
-    click.echo(f"market: {message}", err=True)
-    sys.exit(2)
+fail = failing("market")
 
 
 def _needs_the_configured_price(chain, t) -> bool:

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import click
 
+from offchain.system.cli import failing
 from offchain.testing.fuzz import ROOT, Profile
 from offchain.testing.mutation import (
     FUZZ_PROFILE,
@@ -36,10 +37,7 @@ from offchain.testing.mutation import (
     summarize,
 )
 
-
-def fail(message: str, status: int = 2) -> None:
-    click.echo(f"mutate: {message}", err=True)
-    sys.exit(status)
+fail = failing("mutate")
 
 
 def _interrupt(signum, frame):  # SIGTERM ends the run like Ctrl-C: the temporary copy goes

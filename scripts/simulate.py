@@ -28,12 +28,9 @@ from offchain.report.tables import scenario_lines
 from offchain.sim.driver import SimulationError, simulate
 from offchain.sim.reconcile import reconcile
 from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
+from offchain.system.cli import failing
 
-
-def fail(message: str) -> None:
-    """A user mistake: one line, exit status 2."""
-    click.echo(f"simulate: {message}", err=True)
-    sys.exit(2)
+fail = failing("simulate")
 
 
 def run(scenario, kind: str, full_check_every: int | None, quiet: bool, node: str = "anvil"):

@@ -43,15 +43,14 @@ from offchain.sweep.spec import (
     plan,
 )
 from offchain.sweep.store import Store
+from offchain.system.cli import failing
 
 DEFAULT_SCENARIO = "black-thursday-2020"
 DEFAULT_SEEDS = 100
 MAX_WORKERS = 512
 
 
-def fail(message: str, status: int = 2) -> None:
-    click.echo(f"sweep: {message}", err=True)
-    sys.exit(status)
+fail = failing("sweep")
 
 
 def _fraction(text: str, where: str) -> Fraction:

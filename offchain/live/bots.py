@@ -191,6 +191,7 @@ class Bot:
         self.stopping = ""
         self._static: dict[str, Any] = {}
         self._resumed = False
+        self.metrics_port: int | None = None  # the metrics server's, once serving
 
     @property
     def me(self) -> str:
@@ -233,6 +234,15 @@ class Bot:
 
     # -------------------------------------------------------- the loop
 
+    def serve_metrics(self) -> None:
+        """Start the /metrics and /health server if asked and not yet started (OSError: the port
+        is taken). The command starts it before resuming, so a busy port stops nothing midway."""
+        if self.o.metrics_port is not None and self.metrics_port is None:
+            self.metrics_port = self.metrics.serve(self.o.metrics_port)
+            self.log(
+                "metrics", url=f"http://127.0.0.1:{self.metrics_port}/metrics", health="/health"
+            )
+
     def run(self) -> int:
         """Until a signal (exit 0) or the bot stops itself (exit 3, the reason logged)."""
 
@@ -241,9 +251,7 @@ class Bot:
 
         signal.signal(signal.SIGTERM, on_signal)
         signal.signal(signal.SIGINT, on_signal)
-        if self.o.metrics_port is not None:
-            port = self.metrics.serve(self.o.metrics_port)
-            self.log("metrics", url=f"http://127.0.0.1:{port}/metrics", health="/health")
+        self.serve_metrics()
         self.resume()
         self.log(
             "started",

@@ -6,13 +6,24 @@
     ape run keeper --role liquidator --read-only --metrics-port 9101
 
 Bad input (a role, an account alias, a gas policy, no node at --rpc, a missing or mismatched
-deployment record, a chain id mismatch, an account without ether): one line naming the
-problem, exit status 2, nothing sent.
+deployment record, a chain id mismatch, an account without ether, a busy --metrics-port): one
+line naming the problem, exit status 2, nothing sent.
+
+One bot per account and per checkpoint: two bots sending from one account share its nonces, and
+two on one checkpoint overwrite each other's. Each bot holds an exclusive lock (flock, released
+when its process ends, however it ends) on its account on this node and on its checkpoint; a
+second one is refused with one line naming the running one.
 """
 
 from __future__ import annotations
 
+import fcntl
+import hashlib
+import json
+import os
 import sys
+import tempfile
+import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -26,14 +37,12 @@ from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import DEFAULT_DIR, RecordError, load_record, record_path, verify
 from offchain.live.signers import Signer, SignerError, resolve_signer
 from offchain.model.fixed_point import WAD
+from offchain.system.cli import failing
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 
 
-def fail(message: str) -> None:
-    """A user mistake: one line, exit status 2."""
-    click.echo(f"keeper: {message}", err=True)
-    sys.exit(2)
+fail = failing("keeper")
 
 
 def parse_gas(spec: str) -> GasPolicy:
@@ -52,6 +61,42 @@ def parse_gas(spec: str) -> GasPolicy:
         f"--gas {spec!r}: expected fixed:MAX_GWEI[,PRIORITY_GWEI] or "
         "geometric:START_GWEI,FACTOR,CAP_GWEI"
     )
+
+
+# the locks this process holds (closing a file would release its lock)
+_HELD: list = []
+
+
+def hold_lock(path: Path, holder: dict, what: str) -> None:
+    """An exclusive lock on `path` for this process's life, or a one-line refusal naming the
+    process that holds it (its `holder` record, written into the lock file)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    f = open(path, "a+")  # noqa: SIM115 (held open: the lock lives as long as the file)
+    try:
+        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        f.seek(0)
+        try:
+            other = json.loads(f.read() or "{}")
+        except ValueError:
+            other = {}
+        f.close()
+        running = ", ".join(
+            f"{k} {other[k]}" for k in ("pid", "role", "account", "checkpoint") if other.get(k)
+        )
+        fail(f"{what} is in use by a running bot ({running or 'another process'}): stop it first")
+    f.seek(0)
+    f.truncate()
+    f.write(json.dumps(holder))
+    f.flush()
+    _HELD.append(f)
+
+
+def account_lock(rpc: str, chain_id: int, address: str) -> Path:
+    """Where the lock of `address` on the node at `rpc` lives (the system's temporary folder:
+    bots started from different folders still meet)."""
+    node = hashlib.sha256(f"{rpc.rstrip('/')}|{chain_id}".encode()).hexdigest()[:16]
+    return Path(tempfile.gettempdir()) / "backstop-keepers" / f"{node}-{address.lower()}.lock"
 
 
 def load_artifacts_and_reader() -> tuple[dict, str]:
@@ -128,6 +173,8 @@ def cli(
         return
     if breaker < 1 or poll <= 0:
         fail("--breaker must be at least 1 and --poll positive")
+    if metrics_port is not None and not 0 <= metrics_port <= 65535:
+        fail(f"--metrics-port must be from 0 to 65535, got {metrics_port}")
     signer: Signer | None = None
     if account and read_only:
         fail("--read-only holds no account: drop --account")
@@ -158,11 +205,28 @@ def cli(
     if signer is not None and not dry_run and node.balance(signer.address) == 0:
         fail(f"account {account} ({signer.address}) holds no ether to pay for gas")
     who = account.replace(":", "") if account else "read-only"
+    checkpoint_path = (
+        Path(checkpoint) if checkpoint else Path(".keepers") / str(chain_id) / f"{role}-{who}.json"
+    )
+    holder = {
+        "pid": os.getpid(),
+        "role": role,
+        "account": signer.address if signer is not None else None,
+        "checkpoint": str(checkpoint_path),
+        "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+    }
+    if signer is not None and not dry_run:
+        hold_lock(account_lock(rpc, chain_id, signer.address), holder, f"account {signer.address}")
+    hold_lock(
+        checkpoint_path.with_name(checkpoint_path.name + ".lock"),
+        holder,
+        f"checkpoint {checkpoint_path}",
+    )
     options = BotOptions(
         role,
         record,
         rpc,
-        Path(checkpoint) if checkpoint else Path(".keepers") / str(chain_id) / f"{role}-{who}.json",
+        checkpoint_path,
         signer,
         gas,
         dry_run=dry_run,
@@ -178,6 +242,10 @@ def cli(
     artifacts, reader = load_artifacts_and_reader()
     try:
         bot = Bot(options, artifacts, reader)
+        try:
+            bot.serve_metrics()  # before resuming: a busy port stops nothing midway
+        except OSError as exc:
+            fail(f"--metrics-port {metrics_port}: {exc.strerror or exc} (choose another, or 0)")
         bot.resume()
         if role == "taker":
             bot.ensure_flash_takers(

@@ -43,6 +43,7 @@ from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import DeploymentRecord, RecordError, load_record, record_path, verify
 from offchain.model.errors import Revert
 from offchain.model.state import Event
+from offchain.system.cli import failing
 from offchain.system.deployment import Deployment
 from offchain.system.reads import read_state, state_keys
 
@@ -521,10 +522,7 @@ def reconcile(
 # ---------------------------------------------------------------- command
 
 
-def fail(message: str) -> None:
-    """A user mistake: one line, exit status 2."""
-    click.echo(f"reconcile: {message}", err=True)
-    sys.exit(2)
+fail = failing("reconcile")
 
 
 @click.command()

@@ -5,12 +5,13 @@ kind of bad input to `ape run keeper` rejected with one line, exit status 2, not
 from __future__ import annotations
 
 import json
+import socket
 import subprocess
 import sys
 from typing import Any
 
 import pytest
-from live_support import ROOT
+from live_support import ROOT, wait_for
 
 from offchain.live.gas import GWEI, FixedGas, GeometricGas
 from offchain.live.node import Node
@@ -122,3 +123,53 @@ def test_keeper_cli__bad_input__one_line_exit_2_nothing_sent(devnet, tmp_path, c
     assert "Traceback" not in result.stderr
     if case != "no node":
         assert devnet.block() == before
+
+
+def test_keeper_cli__second_bot_on_one_account__refused_naming_the_running_one(devnet, bots):
+    """Two bots on one account shared its nonces and one checkpoint file (issue 34): the second
+    is refused, with one line naming the first, and the first runs on."""
+    first = bots("liquidator", "dev:2")
+    wait_for(lambda: first.events("started"), 60, "the first bot")
+    pid = first.process.pid  # type: ignore[union-attr]
+    url, record = devnet.node.url, str(devnet.record_file)
+    other = devnet.tmp / "other.checkpoint.json"
+    result = _keeper(
+        "--role", "taker", "--account", "dev:2", "--rpc", url, "--deployment", record,
+        "--checkpoint", str(other),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"account {dev_signer(2).address} is in use" in lines[0], lines
+    assert f"pid {pid}" in lines[0] and "role liquidator" in lines[0]
+    assert not other.exists()
+    # the same checkpoint, even without an account
+    result = _keeper(
+        "--role", "liquidator", "--read-only", "--rpc", url, "--deployment", record,
+        "--checkpoint", str(first.checkpoint),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"checkpoint {first.checkpoint} is in use" in lines[0], lines
+    assert first.running()
+    # once the first has stopped, the account is free again
+    first.stop()
+    again = bots("taker", "dev:2")
+    wait_for(lambda: again.events("started"), 60, "a bot on the freed account")
+
+
+def test_keeper_cli__busy_metrics_port__refused_before_resuming(devnet, tmp_path):
+    """A busy --metrics-port gave an OSError traceback after the bot had resumed (issue 34)."""
+    with socket.socket() as held:
+        held.bind(("127.0.0.1", 0))
+        held.listen()
+        port = held.getsockname()[1]
+        result = _keeper(
+            "--role", "liquidator", "--read-only", "--rpc", devnet.node.url,
+            "--deployment", str(devnet.record_file), "--checkpoint", str(tmp_path / "c.json"),
+            "--metrics-port", str(port),
+        )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and f"--metrics-port {port}: " in lines[0], lines
+    assert "Traceback" not in result.stderr and '"resumed"' not in result.stdout
+    assert not (tmp_path / "c.json").exists()
