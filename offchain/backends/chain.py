@@ -258,18 +258,34 @@ class ChainBackend(ContractAbi):
         state override (nothing is deployed). Each result is decoded; one output -> the value.
         With `cache`, the encoded request is kept for the next identical list of reads."""
         out: list[Any] = []
-        for data, fns in self._read_requests(calls, cache):
-            raw = self.rpc(
-                "eth_call",
-                [
-                    {"to": _READER_ADDRESS, "data": "0x" + data.hex()},
-                    self.block,
-                    {_READER_ADDRESS: {"code": self.reader_code}},
-                ],
-            )
+        for k, (data, fns) in enumerate(self._read_requests(calls, cache)):
+            try:
+                raw = self.rpc(
+                    "eth_call",
+                    [
+                        {"to": _READER_ADDRESS, "data": "0x" + data.hex()},
+                        self.block,
+                        {_READER_ADDRESS: {"code": self.reader_code}},
+                    ],
+                )
+            except RpcError as exc:
+                chunk = calls[k * self.READ_CHUNK : (k + 1) * self.READ_CHUNK]
+                raise self._which_read(chunk, exc) from None
             results = _decode_results(bytes.fromhex(raw[2:]))
             out.extend(fn.read_decode(result) for fn, result in zip(fns, results))
         return out
+
+    def _which_read(self, calls: list[tuple[str, str, tuple]], batch: RpcError) -> RpcError:
+        """The batch of reads `calls` failed as a whole (one of them reverted): the first read
+        that fails alone, named (`Contract.function(args)`), or the batch's error."""
+        for address, function, args in calls:
+            tx, _ = self.call_data(address, function, *args)
+            try:
+                self.rpc("eth_call", [tx, self.block])
+            except RpcError as exc:
+                name = f"{self.names.get(address, address)}.{function}{args!r}"
+                return RpcError(f"eth_call {name}", exc.error)
+        return batch
 
     def view(self, address: str, function: str, *args: Any) -> Any:
         return self.views([(address, function, args)])[0]

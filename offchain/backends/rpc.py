@@ -16,6 +16,7 @@ class RpcError(RuntimeError):
     def __init__(self, method: str, error: dict[str, Any]):
         super().__init__(f"{method}: {error}")
         self.method = method
+        self.error = error
         self.code = error.get("code") if isinstance(error, dict) else None
         # a reverted eth_call: the revert data, hex (Error(string) for a reason)
         self.data = error.get("data") if isinstance(error, dict) else None

@@ -14,7 +14,7 @@ from eth_abi import encode as abi_encode
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offchain.backends import ChainBackend, ModelBackend, RevmBackend, model_value
+from offchain.backends import ChainBackend, ModelBackend, RevmBackend, RpcError, model_value
 from offchain.backends.abi import _Function, _python_value, _return_decoder
 from offchain.backends.anvil import Anvil
 from offchain.sim.population import actor_address
@@ -167,3 +167,19 @@ def test_batch_read__an_array_result_the_reader_may_have_cut__refused_not_zero_p
     assert ids.decode(seven) == tuple(range(1, 8))
     word = _Function(b"\0" * 4, [], ["uint256"])
     assert word.read_decode(abi_encode(["uint256"], [7])) == 7
+
+
+def test_views__one_read_of_a_batch_reverts__the_error_names_that_read(artifacts):
+    """A batch of reads fails as a whole when one reverts; the error names the read (a keeper
+    logged `RpcError: eth_call ... execution reverted, data 0x` without saying which: issue 34)."""
+    owner, other = actor_address("view-test", 0), actor_address("view-test", 1)
+    with Anvil(GENESIS) as node:
+        chain = ChainBackend(node.url, artifacts[0], artifacts[1])
+        chain.fund([owner], 10**24)
+        token = chain.deploy("TestToken", owner, "Test", "TST", 18)
+        reads = [(token, "totalSupply", ()), (token, "transfer", (other, 1))]  # the reader has 0
+        with pytest.raises(RpcError) as refused:
+            chain.views(reads)
+        assert refused.value.method == f"eth_call TestToken.transfer('{other}', 1)"
+        assert "TestToken.transfer(" in str(refused.value)
+        assert chain.views(reads[:1]) == [0]
