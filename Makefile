@@ -2,6 +2,7 @@
 #   make run    replay Black Thursday on Anvil and in the model, reconcile, write the report
 #   make devnet a persistent local devnet with Backstop deployed (deployments/<chain_id>.json)
 #   make test   the whole test suite (bounded fuzz profile)
+#   make test-fast  the inner loop: the suite without its slow, live and fuzz tests
 #   make test-hardhat  the lockstep contract tests on Hardhat Network (a subset; HARDHAT_TESTS)
 #   make fuzz   a differential fuzz campaign on revm on every core -> bench/fuzz-campaign.json
 #   make mutate planted bugs in contracts and twins, counted -> bench/mutants.json
@@ -23,10 +24,10 @@ LINT_STAMP := $(LINT_VENV)/.installed
 PY_SOURCES := offchain scripts tests
 VYPER_LINE_LENGTH := 100
 
-.PHONY: help setup run deploy devnet test test-hardhat fuzz mutate bench gas-check lint format clean
+.PHONY: help setup run deploy devnet test test-fast test-hardhat fuzz mutate bench gas-check lint format clean
 
 help:
-	@echo "make run | make deploy | make devnet | make test | make test-hardhat | make fuzz | make mutate | make bench | make gas-check | make lint | make format | make setup | make clean"
+	@echo "make run | make deploy | make devnet | make test | make test-fast | make test-hardhat | make fuzz | make mutate | make bench | make gas-check | make lint | make format | make setup | make clean"
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -62,6 +63,10 @@ devnet: setup
 
 test: setup
 	ape test tests --disable-isolation -p no:cacheprovider
+
+# the inner loop: everything but the slow, live and fuzz tests (tests/conftest.py marks them)
+test-fast: setup
+	ape test tests -m "not slow and not live and not fuzz" --strict-markers --disable-isolation -p no:cacheprovider
 
 # the lockstep tests on Hardhat Network instead of Anvil (docs/nodes.md); CI runs this subset
 HARDHAT_TESTS ?= tests/backends/test_hardhat.py tests/contracts/test_vault_engine.py tests/contracts/test_waterfall.py

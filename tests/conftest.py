@@ -14,6 +14,7 @@ import copy
 import os
 import time
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from ape import chain as ape_chain
@@ -49,6 +50,41 @@ settings.register_profile(
     ],
 )
 settings.load_profile("ci")
+
+
+# pytest markers (`make test-fast` runs `-m "not slow and not live and not fuzz"`; `make test`
+# and CI run everything): by folder for `live` (devnets, bot processes) and `fuzz` (the
+# differential machines, campaigns, planted bugs), by file for `slow` (measured with
+# --durations: each of these takes tens of seconds or more)
+MARKERS = {
+    "live": "starts a devnet, bot processes or the ape CLI against a node (tests/live)",
+    "fuzz": "runs the differential machines, a campaign or planted bugs (tests/fuzz)",
+    "slow": "a crash replay, a sweep, a second node or a long property run",
+}
+SLOW_FILES = frozenset(
+    {
+        "backends/test_gas_gate.py",  # `ape run gas` as a command, twice
+        "backends/test_hardhat.py",  # a Hardhat node (seconds to start) and a replay on it
+        "sweep/test_sweep.py",  # sweeps on process pools and Dask clusters
+    }
+)
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    for name, meaning in MARKERS.items():
+        config.addinivalue_line("markers", f"{name}: {meaning}")
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    tests = Path(__file__).resolve().parent
+    for item in items:
+        path = Path(str(item.fspath)).resolve()
+        relative = path.relative_to(tests).as_posix() if path.is_relative_to(tests) else ""
+        folder = relative.split("/", 1)[0]
+        if folder in ("live", "fuzz"):
+            item.add_marker(folder)
+        if relative in SLOW_FILES:
+            item.add_marker("slow")
 
 
 @pytest.fixture(scope="session")
