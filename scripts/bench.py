@@ -15,6 +15,8 @@ import socket
 import statistics
 import subprocess
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -172,10 +174,10 @@ def _proc_cost(pid: int) -> tuple[float, int]:
     return cpu, written
 
 
-def _devnet_figures() -> dict[str, float]:
-    """An idle devnet (`make devnet` with Backstop deployed, nothing sent) over IDLE_SECONDS: the
-    CPU of its Anvil and of this process (which runs the state watcher, as the devnet command
-    does) in % of one core, and the bytes both wrote per minute."""
+@contextmanager
+def _deployed_devnet() -> Iterator[tuple[Any, Any, dict, str]]:
+    """A devnet (`make devnet`'s node, its state in a temporary folder) with Backstop deployed:
+    (node, record, artifacts, reader code)."""
     import tempfile
 
     from offchain.live.deploy import ensure_deployment
@@ -183,34 +185,40 @@ def _devnet_figures() -> dict[str, float]:
     from offchain.live.signers import dev_signer
     from offchain.system.config import DEFAULT_CONFIG, load_config
 
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
     artifacts, code = load_artifacts(project), reader_code(project)
-    with tempfile.TemporaryDirectory() as directory:
-        with socket.socket() as s:
-            s.bind(("127.0.0.1", 0))
-            port = s.getsockname()[1]
-        node = DevnetNode(port, Path(directory) / "state.json")
-        with node:
-            ensure_deployment(
-                node.url,
-                artifacts,
-                code,
-                load_config(),
-                DEFAULT_CONFIG,
-                dev_signer(0),
-                dev_signer(1),
-                Path(directory),
-            )
-            deadline = time.monotonic() + 60
-            while not node.written() and time.monotonic() < deadline:
-                time.sleep(0.5)  # the deployment's last write
-            assert node.process is not None
-            pids = (node.process.pid, os.getpid())
-            before, writes = [_proc_cost(pid) for pid in pids], node.writes
-            start = time.perf_counter()
-            time.sleep(IDLE_SECONDS)
-            elapsed = time.perf_counter() - start
-            after, writes = [_proc_cost(pid) for pid in pids], node.writes - writes
-            state_mb = node.state_file.stat().st_size / 1e6  # type: ignore[union-attr]
+    with tempfile.TemporaryDirectory() as tmp, DevnetNode(port, Path(tmp) / "state.json") as node:
+        record, _ = ensure_deployment(
+            node.url,
+            artifacts,
+            code,
+            load_config(),
+            DEFAULT_CONFIG,
+            dev_signer(0),
+            dev_signer(1),
+            Path(tmp),
+        )
+        yield node, record, artifacts, code
+
+
+def _devnet_figures() -> dict[str, float]:
+    """An idle devnet (`make devnet` with Backstop deployed, nothing sent) over IDLE_SECONDS: the
+    CPU of its Anvil and of this process (which runs the state watcher, as the devnet command
+    does) in % of one core, and the bytes both wrote per minute."""
+    with _deployed_devnet() as (node, _, _, _):
+        deadline = time.monotonic() + 60
+        while not node.written() and time.monotonic() < deadline:
+            time.sleep(0.5)  # the deployment's last write
+        assert node.process is not None
+        pids = (node.process.pid, os.getpid())
+        before, writes = [_proc_cost(pid) for pid in pids], node.writes
+        start = time.perf_counter()
+        time.sleep(IDLE_SECONDS)
+        elapsed = time.perf_counter() - start
+        after, writes = [_proc_cost(pid) for pid in pids], node.writes - writes
+        state_mb = node.state_file.stat().st_size / 1e6  # type: ignore[union-attr]
     cpu = sum(a[0] - b[0] for a, b in zip(after, before))
     written = sum(a[1] - b[1] for a, b in zip(after, before))
     return {
@@ -277,34 +285,15 @@ def _keeper_figures() -> dict[str, float]:
     the block gas limit, the gas per liquidated vault (the liquidation transactions' gas used /
     the vaults they liquidated) and ceil(500 x that / the limit), the fewest blocks that can
     hold the 500 liquidations (the last vault's reaction can be no fewer)."""
-    import socket
     import subprocess
     import sys
-    import tempfile
     from pathlib import Path
 
     from offchain.live.bots import CONTRACT_NAMES
-    from offchain.live.deploy import ensure_deployment
-    from offchain.live.devnet import DevnetNode
     from offchain.live.market import impersonating, open_vaults, set_price, vault_plans
-    from offchain.live.signers import dev_signer
-    from offchain.system.config import DEFAULT_CONFIG, load_config
 
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    artifacts, code = load_artifacts(project), reader_code(project)
-    with tempfile.TemporaryDirectory() as tmp, DevnetNode(port, Path(tmp) / "state.json") as node:
-        record, _ = ensure_deployment(
-            node.url,
-            artifacts,
-            code,
-            load_config(),
-            DEFAULT_CONFIG,
-            dev_signer(0),
-            dev_signer(1),
-            Path(tmp),
-        )
+    with _deployed_devnet() as (node, record, artifacts, code):
+        tmp = str(Path(node.state_file).parent)  # type: ignore[arg-type]
         d = record.deployment()
         t = d.types["ETH-A"]
         chain = ChainBackend(node.url, artifacts, code)
