@@ -325,19 +325,23 @@ def test_simulate_cli__model_only__writes_a_complete_report(tmp_path):
         ).exists()
 
 
-def test_compare_waterfalls__orders__one_row_each_with_the_same_bad_debt_where_rates_do_not_move(
-    tmp_path,
-):
+def _compare_cli():
     spec = importlib.util.spec_from_file_location(
         "compare_script", ROOT / "scripts" / "compare-waterfalls.py"
     )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
+    return module.cli
+
+
+def test_compare_waterfalls__orders__one_row_each_with_the_same_bad_debt_where_rates_do_not_move(
+    tmp_path,
+):
     out = tmp_path / "cmp"
     scenario = str(ROOT / "tests" / "sim" / "data" / "thin-liquidity-2020.toml")
     result = CliRunner().invoke(
-        module.cli,
+        _compare_cli(),
         [
             "--scenario",
             scenario,
@@ -359,7 +363,8 @@ def test_compare_waterfalls__orders__one_row_each_with_the_same_bad_debt_where_r
     assert table.fund.iloc[1] == 0
     assert table.debt_auction.iloc[2] == pytest.approx(table.bad_debt.iloc[2], rel=1e-12)
     bad = CliRunner().invoke(
-        module.cli, ["--scenario", scenario, "--orders", "fund,bogus", "--out", str(tmp_path / "x")]
+        _compare_cli(),
+        ["--scenario", scenario, "--orders", "fund,bogus", "--out", str(tmp_path / "x")],
     )
     assert (
         bad.exit_code == 2
@@ -380,15 +385,9 @@ def test_compare_waterfalls__orders__one_row_each_with_the_same_bad_debt_where_r
 def test_compare_waterfalls__empty_or_repeated_order__one_line_exit_2_nothing_written(
     tmp_path, orders, phrase
 ):
-    spec = importlib.util.spec_from_file_location(
-        "compare_script", ROOT / "scripts" / "compare-waterfalls.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     out = tmp_path / "cmp"
     result = CliRunner().invoke(
-        module.cli, ["--vaults", "5", "--out", str(out), "--orders", orders]
+        _compare_cli(), ["--vaults", "5", "--out", str(out), "--orders", orders]
     )
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
