@@ -45,7 +45,9 @@ def test_node_killed_mid_crash__bots_reconnect_and_resume(devnet, bots):
     plans = devnet.plans(VAULTS)
     wait_for(lambda: liquidator.events("started"), 30, "the bot to start")
     devnet.crash(VAULTS)
-    time.sleep(1.5)  # the node writes its state every second
+    # the node writes its state when the chain changed, at most every 5 s: the kill comes once
+    # the crash is written, so that the restarted chain still has every vault unsafe
+    wait_for(devnet.node.written, 15, "the crash written to the state file")
     devnet.node.kill()
     wait_for(lambda: liquidator.events("node_unavailable"), 10, "the bot to notice")
     time.sleep(2)
