@@ -22,9 +22,9 @@ from offchain.live.market import Bar, MarketError, impersonating, open_vaults, p
 from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import RecordError, load_record, record_path, verify
 from offchain.model.errors import Revert
-from offchain.sim.driver import bar_times
 from offchain.sim.population import generate_vaults
 from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
+from offchain.sim.timeline import bar_times
 from offchain.system.cli import failing
 
 fail = failing("market")

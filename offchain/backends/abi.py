@@ -237,7 +237,7 @@ class ContractAbi:
         fn = self._function(address, function)
         return fn.selector + abi_encode(fn.inputs, list(args)), fn
 
-    def _constructor_data(self, name: str, args: tuple) -> bytes:
+    def constructor_data(self, name: str, args: tuple) -> bytes:
         """Deployment bytecode of contract `name` with its constructor arguments."""
         abi, bytecode = self.artifacts[name]
         ctor = next((i for i in abi if i["type"] == "constructor"), {"inputs": []})

@@ -182,7 +182,7 @@ class ChainBackend(ContractAbi):
         return self._event(address, topics, bytes.fromhex(log["data"][2:]))
 
     def deploy(self, name: str, sender: str, *args: Any) -> str:
-        data = "0x" + self._constructor_data(name, args).hex()
+        data = "0x" + self.constructor_data(name, args).hex()
         self.last_events = []
         receipt = self._send({"from": sender, "data": data, "gas": hex(TX_GAS)})
         address = to_checksum_address(receipt["contractAddress"])

@@ -176,7 +176,7 @@ class RevmBackend(ContractAbi):
     # -------------------------------------------------------- transactions
 
     def deploy(self, name: str, sender: str, *args: Any) -> str:
-        code = self._constructor_data(name, args)
+        code = self.constructor_data(name, args)
         self._new_block()
         nonce = self.nonces.get(sender, 0)
         self.nonces[sender] = nonce + 1

@@ -2,16 +2,15 @@
 
 Each block a bot (1) folds the new blocks' events into what it knows (`Follower`, which starts
 over if the chain changed under it), (2) looks at its pending transactions (mined, stuck and
-replaced, lost and sent again), (3) observes the chain through `offchain.sim.observe` and asks
-the simulator's pure strategies (`offchain.sim.keepers`) what to do, with its pending
-transactions' targets as the actions in flight, and (4) sends what they decide through its
-`TxManager`. Then it checkpoints. Nothing about deciding is written here: a role is the choice of
-strategy and of what it observes.
+replaced, lost and sent again), (3) runs its role's step (`offchain.sim.steps`, the same steps
+the simulator's bar runs) with its pending transactions' targets as the actions in flight, and
+(4) sends what the step decides through its `TxManager`. Then it checkpoints. Nothing about
+deciding is written here: a role is the choice of a step and of the bot's parameters for it.
 
-Roles: `liquidator` (liquidation_actions), `taker` (taker_actions, flash takes through the
-bot's own FlashTaker), `backstop` (backstop_actions: accrue and heal, cover, settle, debt and
-surplus auctions, realizing stakers' charges, closing dust auctions) and `feeder`
-(oracle_actions, for devnets: it posts the collateral pool's price).
+Roles: `liquidator` (LiquidatorStep), `taker` (TakerStep, flash takes through the bot's own
+FlashTaker, deployed by offchain/live/deploy.py), `backstop` (BackstopStep: accrue and heal,
+cover, settle, debt and surplus auctions, realizing stakers' charges, closing dust auctions) and
+`feeder` (FeederStep, for devnets: it posts the collateral pool's price).
 
 Failure handling: a node that does not answer is waited out (with backoff; `max_node_down`
 bounds it); a transaction that reverts because a competitor got there first is counted as lost;
@@ -38,27 +37,20 @@ from offchain.live.record import DeploymentRecord
 from offchain.live.signers import Signer
 from offchain.live.txs import Mined, OutOfFunds, TxManager
 from offchain.model.fixed_point import WAD
-from offchain.sim.keepers import (
-    Action,
-    BackstopParams,
-    TakerParams,
-    backstop_actions,
-    oracle_actions,
-)
-from offchain.sim.observe import (
-    dust_candidates,
-    plan_liquidations,
-    plan_takes,
-    read_auction_market,
-    read_backstop_view,
-    read_last_poke,
-    read_liquidation_view,
-    read_oracle_bound,
+from offchain.sim.keepers import Action, BackstopParams, TakerParams
+from offchain.sim.observe import BackstopWatch
+from offchain.sim.steps import (
+    ACCRUE_EVERY,
+    BackstopStep,
+    FeederStep,
+    LiquidatorStep,
+    Step,
+    TakerStep,
+    World,
 )
 from offchain.system.deployment import Deployment
 
 ROLES = ("liquidator", "taker", "backstop", "feeder")
-ACCRUE_EVERY = 3600  # chain seconds between the backstop operator's fee accruals (as simulated)
 # revert reasons that mean a competitor (or the chain moving on) made the action moot
 LOST_RACE = (
     "auction: not running",
@@ -72,8 +64,6 @@ LOST_RACE = (
     "backstop: no debt to auction",
     "debt auction: ",
 )
-# backstop_actions' functions that act on one collateral type (the others act Backstop-wide)
-PER_TYPE = ("accrue", "cover", "close_dust_auction")
 # deployment field -> contract name, for the ABI of each address
 CONTRACT_NAMES = {
     "engine": "VaultEngine",
@@ -189,9 +179,21 @@ class Bot:
         self.failures = 0
         self.out_of_funds = ""
         self.stopping = ""
-        self._static: dict[str, Any] = {}
+        self._round: dict[str, Any] = {}  # what is read once a round (the clock, the base fee)
         self._resumed = False
         self.metrics_port: int | None = None  # the metrics server's, once serving
+        self.world = World(
+            self.d,
+            self.read,
+            self.chain.call,
+            clock=self.now,
+            next_block_time=self.now,
+            in_flight=self.txs.in_flight,
+            index=lambda name: self.follower.watched.indexes[name],
+            market_price=self.pool_price,
+            follow=self,
+        )
+        self.step = self._step()
 
     @property
     def me(self) -> str:
@@ -400,30 +402,41 @@ class Bot:
 
     # -------------------------------------------------------- deciding
 
+    def _step(self) -> Step:
+        """The role's step, with this bot's parameters."""
+        me = self.me or self.d.governance  # read-only: decides as governance would
+        if self.role == "liquidator":
+            return LiquidatorStep(me)
+        if self.role == "taker":
+            return TakerStep(self._takers, self.me)
+        if self.role == "backstop":
+            return BackstopStep(
+                self._backstop_params,
+                me,
+                lambda: sorted(self.follower.watched.stakers),
+                self.me,
+                ACCRUE_EVERY,
+                self.state,
+            )
+        if self.role == "feeder":
+            return FeederStep(self.me, self.o.feed_every, self.state)
+        raise ValueError(f"unknown role {self.role!r} (one of {', '.join(ROLES)})")
+
     def read(self, calls: list[tuple[str, str, tuple]]) -> list[Any]:
         return self.chain.views(calls, cache=True)
 
     def decide(self) -> list[Action]:
-        """The role's strategy on what the chain shows now."""
-        return getattr(self, f"decide_{self.role}")()
+        """The role's step on what the chain shows now."""
+        self._round.clear()
+        self.world.new_round()
+        return self.step.decide(self.world, self.types)
 
-    def in_flight(self) -> set[tuple]:
-        return self.txs.in_flight()
-
-    def decide_liquidator(self) -> list[Action]:
-        out: list[Action] = []
-        for name in self.types:
-            t = self.d.types[name]
-            view = read_liquidation_view(self.read, self.d, t)
-            out += plan_liquidations(
-                self.follower.watched.indexes[name],
-                view,
-                self.in_flight(),
-                self.me or self.d.governance,
-                self.d.liquidator,
-                0,
-            )
-        return out
+    def now(self) -> int:
+        """The next block's time, as the round sees it (read once a round)."""
+        if "now" not in self._round:
+            latest = self.node.block("latest")
+            self._round["now"] = int(latest["timestamp"], 16) + 1  # type: ignore[index]
+        return self._round["now"]
 
     def pool_price(self, name: str) -> int:
         """The collateral pool's price, stablecoin per token [wad]: the devnet's market."""
@@ -432,154 +445,40 @@ class Bot:
         scale = 10 ** (18 - t.config.token_decimals)
         return rs * WAD // (rc * scale) if rc else 0
 
-    def static(self, key: str, address: str, function: str, *args: Any) -> Any:
-        if key not in self._static:
-            self._static[key] = self.read([(address, function, args)])[0]
-        return self._static[key]
-
-    def decide_taker(self) -> list[Action]:
-        out: list[Action] = []
-        base_fee = self.txs.base_fee()
-        for name in self.types:
-            t = self.d.types[name]
-            flash_taker = self.state["flash_takers"].get(name, "")
-            if not flash_taker:
-                continue
-            market = read_auction_market(self.read, self.chain.call, self.d, t, self.me)
-            if market is None:
-                continue
-            fee = self.static(f"pool_fee {name}", t.pool, "fee")
-            params = TakerParams(
-                "taker",
-                self.me,
-                flash_taker,
-                t.auction,
-                "flash",
-                self.o.min_profit,
-                base_fee + 2 * 10**9,
+    def _takers(self, name: str) -> list[TakerParams]:
+        """The bot's flash taker for type `name`, none before it is deployed."""
+        flash_taker = self.state["flash_takers"].get(name, "")
+        if not flash_taker:
+            return []
+        if "base_fee" not in self._round:
+            self._round["base_fee"] = self.txs.base_fee()
+        gas_price = self._round["base_fee"] + 2 * 10**9
+        t = self.d.types[name]
+        return [
+            TakerParams(
+                "taker", self.me, flash_taker, t.auction, "flash", self.o.min_profit, gas_price
             )
-            scale = 10 ** (18 - t.config.token_decimals)
-            out += plan_takes(market, fee, scale, self.pool_price(name), [params], self.in_flight())
-        return out
+        ]
 
-    def decide_backstop(self) -> list[Action]:
-        out: list[Action] = []
-        w = self.follower.watched
-        now = int(self.node.block("latest")["timestamp"], 16) + 1  # type: ignore[index]
-        accrue = now - self.state["last_accrual"] >= ACCRUE_EVERY
-        min_decrease = self.static("min_decrease", self.d.debt_auction, "min_decrease")
-        for name in self.types:
-            t = self.d.types[name]
-            market = read_auction_market(self.read, self.chain.call, self.d, t, self.me)
-            view, done = read_backstop_view(
-                self.read,
-                self.d,
-                t,
-                w.backstop_watch(),
-                self.me or self.d.governance,
-                sorted(w.stakers),
-                dust_candidates(market),
-                market.min_auction if market is not None else 0,
-                min_decrease,
-                lambda: now,
-            )
-            w.losses.difference_update(done)
-            params = BackstopParams(
-                self.me,
-                "",
-                self.d.backstop,
-                self.d.debt_auction,
-                self.d.stability_pool,
-                self.d.fees,
-                t.type_id,
-                t.auction,
-                0,
-            )
-            planned = backstop_actions(view, params, accrue, self.in_flight())
-            # the type's own actions; the Backstop-wide ones (heal, settle, debt and surplus
-            # auctions, realize) once
-            seen = _seen(out)
-            out += [a for a in planned if a.function in PER_TYPE or not set(a.targets) & seen]
-        if any(a.function == "accrue" for a in out):
-            self.state["last_accrual"] = now
-        return out
+    def _backstop_params(self, name: str) -> BackstopParams:
+        d, t = self.d, self.d.types[name]
+        return BackstopParams(
+            self.me,
+            "",
+            d.backstop,
+            d.debt_auction,
+            d.stability_pool,
+            d.fees,
+            t.type_id,
+            t.auction,
+            0,
+        )
 
-    def decide_feeder(self) -> list[Action]:
-        out: list[Action] = []
-        now = int(self.node.block("latest")["timestamp"], 16) + 1  # type: ignore[index]
-        for name in self.types:
-            t = self.d.types[name]
-            last = self.state["last_post"].get(name, 0)
-            last_poke = read_last_poke(self.read, t)
-            delay = self.static(f"delay {name}", t.oracle, "delay")
-            if now < last + self.o.feed_every and now < last_poke + delay:
-                continue
-            price = self.pool_price(name)
-            if price == 0:
-                continue
-            reference, max_change = read_oracle_bound(self.read, t)
-            actions = oracle_actions(
-                self.me,
-                t.oracle,
-                self.d.spotter,
-                t.type_id,
-                price,
-                now,
-                last_poke,
-                delay,
-                reference=reference,
-                max_change=max_change,
-            )
-            if now < last + self.o.feed_every:  # only the pokes are due
-                actions = [a for a in actions if a.function == "poke"]
-            else:
-                self.state["last_post"][name] = now
-            out += [a for a in actions if not set(a.targets) & self.in_flight()]
-        return out
+    # what the backstop step follows (steps.BackstopFollow): the follower's, rebuilt when the
+    # chain changes
 
-    # -------------------------------------------------------- set-up
+    def backstop_watch(self) -> BackstopWatch:
+        return self.follower.watched.backstop_watch()
 
-    def deploy_contract(self, name: str, *args: Any) -> str:
-        """Deploy `name` from the bot's account and wait for it to be mined; its address."""
-        from eth_abi import encode as abi_encode
-
-        from offchain.backends.abi import _abi_type
-
-        abi, bytecode = self.chain.artifacts[name]
-        ctor = next((i for i in abi if i["type"] == "constructor"), {"inputs": []})
-        data = bytecode + abi_encode([_abi_type(i) for i in ctor["inputs"]], list(args)).hex()
-        data = data if data.startswith("0x") else "0x" + data
-        head = self.node.block_number()
-        sent = self.txs.send("", data, 5_000_000, f"{name}.deploy", [["deploy", name]], head)
-        if sent is None:
-            raise BotStopped(f"{name} must be deployed first, and this bot sends nothing")
-        deadline = time.monotonic() + 120
-        while time.monotonic() < deadline:
-            for m in self.txs.poll(self.node.block_number()):
-                if m.pending.nonce == sent.nonce:
-                    receipt = self.node.rpc("eth_getTransactionReceipt", [m.tx_hash])
-                    if not m.ok or receipt is None or not receipt.get("contractAddress"):
-                        raise BotStopped(f"deploying {name} failed (tx {m.tx_hash})")
-                    self.log("deployed", contract=name, address=receipt["contractAddress"])
-                    from eth_utils import to_checksum_address
-
-                    return to_checksum_address(receipt["contractAddress"])
-                self.on_mined(m)
-            time.sleep(self.o.poll_seconds)
-        raise BotStopped(f"deploying {name}: not mined within 120 s")
-
-    def ensure_flash_takers(self, deploy: Callable[[str], str]) -> None:
-        """The taker's FlashTaker per type (its own contract; deployed once, then kept in the
-        checkpoint)."""
-        for name in self.types:
-            if not self.state["flash_takers"].get(name):
-                self.state["flash_takers"][name] = deploy(name)
-                self.chain.names[self.state["flash_takers"][name]] = "FlashTaker"
-                self.save()
-        for address in self.state["flash_takers"].values():
-            self.chain.names[address] = "FlashTaker"
-
-
-def _seen(actions: list[Action]) -> set[tuple]:
-    """Targets already planned this round (the Backstop-wide ones are planned once)."""
-    return {t for a in actions for t in a.targets}
+    def losses_done(self, done: Any) -> None:
+        self.follower.watched.losses.difference_update(done)

@@ -31,6 +31,7 @@ import click
 
 from offchain.backends import RpcError
 from offchain.live.bots import ROLES, Bot, BotOptions, BotStopped, attach
+from offchain.live.deploy import ensure_flash_takers
 from offchain.live.follower import CheckpointError
 from offchain.live.gas import GWEI, PPM, FixedGas, GasPolicy, GeometricGas
 from offchain.live.node import Node, NodeUnavailable
@@ -248,18 +249,11 @@ def cli(
             fail(f"--metrics-port {metrics_port}: {exc.strerror or exc} (choose another, or 0)")
         bot.resume()
         if role == "taker":
-            bot.ensure_flash_takers(
-                lambda name: bot.deploy_contract("FlashTaker", *flash_taker_args(bot, name))
-            )
+            ensure_flash_takers(bot)
     except (CheckpointError, RecordError, BotStopped, NodeUnavailable) as exc:
         fail(str(exc))
         return
     sys.exit(bot.run())
-
-
-def flash_taker_args(bot: Bot, name: str) -> tuple:
-    d, t = bot.d, bot.d.types[name]
-    return (d.engine, t.auction, t.join, d.stable_join, t.pool, t.token, d.stablecoin)
 
 
 __all__ = ["attach", "cli"]

@@ -1,10 +1,11 @@
-"""Deploying with signers, and recording it.
+"""Deploying with signers, and recording it; a bot's own contracts.
 
 `SigningChain` is the chain backend of a deployment whose accounts are keys (dev accounts or
 Ape accounts), not accounts the node holds unlocked: every transaction is signed (signers.py)
 and sent raw, and its hash kept for the deployment record. `deploy_recorded` runs the
 deployment recipe (offchain/system/deployment.py) on it in lockstep with the off-chain model,
-and returns the deployment and its record.
+and returns the deployment and its record. `ensure_flash_takers` deploys a taker bot's
+FlashTaker per collateral type from the bot's account.
 """
 
 from __future__ import annotations
@@ -14,7 +15,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from eth_utils import to_checksum_address
+
 from offchain.backends import ChainBackend, Lockstep, ModelBackend
+from offchain.live.bots import Bot, BotStopped
 from offchain.live.devnet import DevnetNode, node_binary
 from offchain.live.node import Node
 from offchain.live.record import DeploymentRecord, build_record
@@ -253,3 +257,39 @@ def estimate_deployment(
             model.nonces[account] = chain.nonce(account)
         deploy_system(Lockstep(chain, model), config, governance.address, feeder.address)
         return chain.estimates
+
+
+def deploy_from_bot(bot: Bot, name: str, *args: Any) -> str:
+    """Deploy `name` from `bot`'s account and wait for it to be mined; its address. Raises
+    BotStopped (a read-only bot, a failed or unmined deployment)."""
+    data = "0x" + bot.chain.constructor_data(name, args).hex()
+    head = bot.node.block_number()
+    sent = bot.txs.send("", data, 5_000_000, f"{name}.deploy", [["deploy", name]], head)
+    if sent is None:
+        raise BotStopped(f"{name} must be deployed first, and this bot sends nothing")
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        for m in bot.txs.poll(bot.node.block_number()):
+            if m.pending.nonce == sent.nonce:
+                receipt = bot.node.rpc("eth_getTransactionReceipt", [m.tx_hash])
+                if not m.ok or receipt is None or not receipt.get("contractAddress"):
+                    raise BotStopped(f"deploying {name} failed (tx {m.tx_hash})")
+                bot.log("deployed", contract=name, address=receipt["contractAddress"])
+                return to_checksum_address(receipt["contractAddress"])
+            bot.on_mined(m)
+        time.sleep(bot.o.poll_seconds)
+    raise BotStopped(f"deploying {name}: not mined within 120 s")
+
+
+def ensure_flash_takers(bot: Bot) -> None:
+    """The taker bot's FlashTaker per type: its own contract, deployed once from its account,
+    then kept in its checkpoint."""
+    d = bot.d
+    for name in bot.types:
+        if not bot.state["flash_takers"].get(name):
+            t = d.types[name]
+            args = (d.engine, t.auction, t.join, d.stable_join, t.pool, t.token, d.stablecoin)
+            bot.state["flash_takers"][name] = deploy_from_bot(bot, "FlashTaker", *args)
+            bot.save()
+    for address in bot.state["flash_takers"].values():
+        bot.chain.names[address] = "FlashTaker"

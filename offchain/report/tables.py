@@ -10,9 +10,9 @@ import pandas as pd
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
-from offchain.sim.driver import bar_times
 from offchain.sim.results import LAYER_NAMES, SimulationResult, empty_table
 from offchain.sim.scenario_types import Scenario
+from offchain.sim.timeline import bar_times
 
 LAYERS = tuple(LAYER_NAMES.values())  # waterfall layers in layer-number order
 

@@ -1,63 +1,82 @@
 """The run's bookkeeping, kept from the events it sees: liquidations and how long each vault was
 unsafe, takes, loss events and their allocations, and who paid what (per payer and layer). The
-driver (driver.py) hands it every mined transaction's events; the result's loss, payer and vault
-tables come from it."""
+recorder (recorder.py) hands it every mined transaction's events; the result's loss, payer and
+vault tables come from it. It holds no simulation: the rows it appends to, the vault index it
+keeps and, once deployed, the addresses it follows (`follow`); the driver tells it the bar and
+its market price (`at`)."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Iterable
+from typing import Any
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import Event
+from offchain.sim.keepers import VaultIndex
+from offchain.sim.observe import BackstopWatch
 from offchain.sim.results import LAYER_NAMES
-
-if TYPE_CHECKING:
-    from offchain.sim.driver import Simulation
+from offchain.system.deployment import Deployment
 
 
 class Ledger:
-    """What a simulation records of its events (see the module docstring)."""
+    """What a simulation records of its events (see the module docstring): rows go to `rows`
+    (the result's tables by name), vault events to `index`."""
 
-    def __init__(self, sim: Simulation):
-        self.sim = sim
+    def __init__(self, rows: dict[str, list[tuple]], index: VaultIndex):
+        self.rows = rows
+        self.index = index
+        self.bar = -1  # the setup
+        self.market_price = 0  # wad: the bar's
         self.unsafe_since: dict[str, int] = {}  # owner -> since when its vault is unsafe
         self.first_unsafe: dict[str, int] = {}
         self.liquidated: dict[str, list[int]] = {}  # owner -> liquidation times
         self.debt_auction_ids: set[int] = set()  # running debt auctions
         self.losses: dict[int, dict[str, Any]] = {}  # auction id -> the loss event's figures [rad]
-        self.watched_losses: set[int] = (
-            set()
-        )  # closed, not yet fully covered (see Simulation._backstop_view)
+        self.watched_losses: set[int] = set()  # closed, not yet fully covered
         self._handlers: dict[tuple[str, str], Callable[[dict, int, str], None]] | None = None
         self.payers: dict[tuple[str, str, str], int] = {}  # (payer, kind, layer) -> rad
         self.staker_charged = 0  # rad
         self.pool_allocated = 0  # rad
         self.gov_minted = 0  # wad
 
+    def at(self, bar: int, market_price: int) -> None:
+        """Rows from now on belong to `bar`, whose market price is `market_price` [wad]."""
+        self.bar, self.market_price = bar, market_price
+
+    def follow(self, d: Deployment, auction: str) -> None:
+        """Follow `d`'s events from now on, and the auctions of `auction` (the run's type);
+        before, during the deployment, there is nothing to follow."""
+        self._handlers = self._event_handlers(d, auction)
+
+    def backstop_watch(self) -> BackstopWatch:
+        """What the backstop keeper reads: closed losses not yet covered, running debt
+        auctions."""
+        return BackstopWatch(sorted(self.watched_losses), sorted(self.debt_auction_ids))
+
+    def losses_done(self, done: Iterable[int]) -> None:
+        """Losses with nothing left to cover: the keeper stops reading them."""
+        self.watched_losses.difference_update(done)
+
     def on_events(self, events: list[Event], t: int, actor: str) -> None:
         handlers = self._handlers
         if handlers is None:
-            if not hasattr(
-                self.sim, "deployment"
-            ):  # deploy_system's own transactions: nothing to follow yet
-                return
-            handlers = self._handlers = self._event_handlers()
+            return
         for e in events:
             handler = handlers.get((e.address, e.name))
             if handler is not None:
                 handler(e.args, t, actor)
 
-    def _event_handlers(self) -> dict[tuple[str, str], Callable[[dict, int, str], None]]:
+    def _event_handlers(
+        self, d: Deployment, auction: str
+    ) -> dict[tuple[str, str], Callable[[dict, int, str], None]]:
         """(emitter, event name) -> what the simulation records of it; other events only go to
         the events table."""
-        d = self.sim.deployment
-        index_event = lambda args, t, actor: self.sim.index.apply_args(args)  # noqa: E731
+        index_event = lambda args, t, actor: self.index.apply_args(args)  # noqa: E731
         return {
             (d.engine, "VaultModified"): index_event,
             (d.engine, "VaultSeized"): index_event,
             (d.liquidator, "Liquidated"): self._on_liquidated,
-            (self.sim.type_.auction, "Taken"): self._on_taken,
+            (auction, "Taken"): self._on_taken,
             (d.backstop, "LossOpened"): self._on_loss_opened,
             (d.backstop, "LossClosed"): self._on_loss_closed,
             (d.backstop, "LossAllocated"): self._on_loss_allocated,
@@ -73,9 +92,9 @@ class Ledger:
         owner = args["owner"]
         since = self.unsafe_since.pop(owner, t)
         self.liquidated.setdefault(owner, []).append(t)
-        self.sim.rows["liquidations"].append(
+        self.rows["liquidations"].append(
             (
-                self.sim.bar,
+                self.bar,
                 t,
                 owner,
                 args["auction_id"],
@@ -87,15 +106,14 @@ class Ledger:
         )
 
     def _on_taken(self, args: dict, t: int, actor: str) -> None:
-        market = self.sim.prices[self.sim.bar] if self.sim.bar >= 0 else self.sim.price0
-        self.sim.rows["takes"].append(
+        self.rows["takes"].append(
             (
-                self.sim.bar,
+                self.bar,
                 t,
                 args["auction_id"],
                 actor,
                 args["price"] / RAY,
-                market / WAD,
+                self.market_price / WAD,
                 args["collateral"] / WAD,
                 args["owe"] / RAD,
             )
@@ -122,8 +140,8 @@ class Ledger:
         layer = LAYER_NAMES[args["layer"]]
         amount = args["amount"]
         self.losses[args["auction_id"]]["allocated"] += amount
-        self.sim.rows["allocations"].append(
-            (self.sim.bar, t, args["auction_id"], layer, args["participant"], amount / RAD)
+        self.rows["allocations"].append(
+            (self.bar, t, args["auction_id"], layer, args["participant"], amount / RAD)
         )
         if layer == "fund":
             self.pay("insurance fund (Backstop surplus)", "fund", layer, amount)
@@ -136,7 +154,7 @@ class Ledger:
 
     def _on_loss_redistributed(self, args: dict, t: int, actor: str) -> None:
         delta = args["delta_rate"]
-        for owner, (_, art) in self.sim.index.vaults.items():
+        for owner, (_, art) in self.index.vaults.items():
             if art:
                 self.pay(f"vault {owner}", "vault", "redistribution", art * delta)
 

@@ -45,7 +45,7 @@ def test_bot_and_simulator__same_state__same_liquidations(devnet, artifacts, tmp
     )
     bot = Bot(options, artifacts[0], artifacts[1])
     bot.follower.catch_up(bot.node.block_number())
-    bot_actions = bot.decide_liquidator()
+    bot_actions = bot.decide()
     # the simulator's keeper on the same chain
     index = _simulator_index(devnet)
     view = read_liquidation_view(devnet.chain.views, devnet.d, devnet.eth)
@@ -55,5 +55,5 @@ def test_bot_and_simulator__same_state__same_liquidations(devnet, artifacts, tmp
     # and from the bot's checkpoint, written and read back
     bot.save()
     bot.follower.watched = Watched.from_json(devnet.d, bot.store.load()["watched"])  # type: ignore[index]
-    assert bot.decide_liquidator() == sim_actions
+    assert bot.decide() == sim_actions
     assert bot.follower.watched.indexes["ETH-A"].vaults == index.vaults

@@ -22,11 +22,12 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offchain.sim.driver import bar_times, simulate
+from offchain.sim.driver import simulate
 from offchain.sim.keepers import Latency
 from offchain.sim.reconcile import reconcile
 from offchain.sim.results import TABLES, Tables, _args_json, _jsonable, build_table
 from offchain.sim.scenario import load_scenario
+from offchain.sim.timeline import bar_times
 
 ROOT = Path(__file__).resolve().parents[2]
 PRICES = ROOT / "data" / "market" / "eth_usd_2020-03-12.csv"

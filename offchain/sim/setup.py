@@ -1,0 +1,265 @@
+"""A run's set-up: its actors, and the deployment, collateral pool, vault population and actors'
+funds it starts from.
+
+`set_up` deploys Backstop (offchain/system/deployment.py) through the run's recorder, so that
+every set-up transaction is in the run's tables, seeds the collateral pool from governance's own
+vault, opens the vault population, funds the arbitrageur, the takers, the debt-auction bidder,
+the insurance fund and the stakers, waits out the stability pool's exposure delay and renews the
+prices. Actors other than the vault owners hold vaults of `ACTOR_COLLATERALIZATION` times their
+debt."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from offchain.model.fixed_point import MAX_UINT256, RAY
+from offchain.sim.population import VaultPlan, actor_address, generate_vaults
+from offchain.sim.recorder import Recorder
+from offchain.sim.scenario_types import Scenario
+from offchain.system.deployment import (
+    Deployment,
+    TypeDeployment,
+    deploy_flash_taker,
+    deploy_system,
+)
+
+ACTOR_COLLATERALIZATION = 10  # actors' own vaults hold 10x their debt in collateral
+
+# the simulation's actors other than the stakers
+ROLES = (
+    "governance",
+    "feeder",
+    "liquidation_keeper",
+    "taker",
+    "arbitrageur",
+    "backstop_keeper",
+    "bidder",
+    "donor",
+    "capital_taker",
+)
+
+
+class SimulationError(RuntimeError):
+    """The scenario could not be set up as specified (one line)."""
+
+
+@dataclass(frozen=True)
+class Actors:
+    governance: str
+    feeder: str
+    liquidation_keeper: str
+    taker: str
+    arbitrageur: str
+    backstop_keeper: str
+    bidder: str
+    donor: str
+    capital_taker: str
+    stakers: tuple[str, ...]
+
+    @classmethod
+    def for_scenario(cls, scenario: Scenario) -> Actors:
+        stakers = tuple(actor_address("staker", i) for i in range(scenario.backstop.pool_stakers))
+        return cls(**{role: actor_address(role) for role in ROLES}, stakers=stakers)
+
+    def roles(self) -> dict[str, str]:
+        out = {name: getattr(self, name) for name in ROLES}
+        out.update({f"staker {i}": s for i, s in enumerate(self.stakers)})
+        return out
+
+
+@dataclass(frozen=True)
+class SetUp:
+    """What a run starts from."""
+
+    deployment: Deployment
+    type_: TypeDeployment  # the collateral type the run's vaults use
+    plans: list[VaultPlan]  # the vault population, as opened
+    flash_taker: str  # "" without one
+    rate0: int  # ray: the type's rate through the set-up
+
+
+def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int) -> SetUp:
+    """Deploy and populate (see the module docstring); `price0` [wad] is the first bar's market
+    price, at which the arbitrageur's collateral is counted. Raises SimulationError."""
+    s, a = scenario, actors
+    collateral = s.system.collateral[0]
+    scale = 10 ** (18 - collateral.token_decimals)
+    # the pool is seeded below from a safer vault than deploy_system's
+    d = deploy_system(_Deploying(rec), s.system, a.governance, a.feeder, seed_pools=False)
+    t = next(iter(d.types.values()))
+    rec.ledger.follow(d, t.auction)  # the population's events on
+    rec.labels = {address: label.split(" ")[0] for label, address in d.contracts()}
+    rec.labels.update({address: role for role, address in a.roles().items()})
+    # fees accrue only when someone calls accrue: the rate stays put through the setup
+    rate0 = rec.read([(d.engine, "collateral_types", (t.type_id,))])[0][1]
+    fund = _Funding(rec, d, t, a.governance, price0, scale, rate0)
+    g = a.governance
+    # the collateral pool: governance's liquidity, from its own vault
+    depth = s.market.pool_depth
+    pool_tokens = depth * 10**collateral.token_decimals // collateral.initial_price
+    fund(g, depth, exit_stable=True)
+    rec.queue("setup", g, t.token, "mint", g, pool_tokens)
+    rec.queue("setup", g, t.token, "approve", t.pool, pool_tokens)
+    rec.queue("setup", g, d.stablecoin, "approve", t.pool, depth)
+    rec.queue("setup", g, t.pool, "add_liquidity", pool_tokens, depth, 0)
+    # the vault population: governance joins each owner's collateral, each owner draws
+    plans = generate_vaults(
+        s.vaults, s.seed, collateral.initial_price, collateral.token_decimals, collateral.dust
+    )
+    total = sum(p.collateral for p in plans) // scale
+    rec.queue("setup", g, t.token, "mint", g, total)
+    rec.queue("setup", g, t.token, "approve", t.join, total)
+    for p in plans:
+        rec.queue("setup", g, t.join, "join", p.owner, p.collateral // scale)
+    for p in plans:
+        rec.queue(
+            "setup",
+            p.owner,
+            d.engine,
+            "modify_vault",
+            t.type_id,
+            p.owner,
+            p.owner,
+            p.owner,
+            p.collateral,
+            -(-p.debt * RAY // rate0),
+        )
+    for p, outcome in zip(plans, rec.flush()[-len(plans) :]):
+        if not outcome.ok:
+            raise SimulationError(
+                f"vault {p.owner} could not be opened: {outcome.reason or '(no reason)'}"
+            )
+    k = s.keepers
+    # the arbitrageur: half its capital in stablecoin (ERC-20), half in collateral tokens
+    half = k.arbitrageur_capital // 2
+    if half:
+        fund(a.arbitrageur, half, exit_stable=True)
+        rec.queue(
+            "setup",
+            g,
+            t.token,
+            "mint",
+            a.arbitrageur,
+            half * 10**collateral.token_decimals // price0,
+        )
+    rec.queue("setup", a.arbitrageur, t.token, "approve", t.pool, MAX_UINT256)
+    rec.queue("setup", a.arbitrageur, d.stablecoin, "approve", t.pool, MAX_UINT256)
+    # the takers
+    flash_taker = ""
+    if k.taker_mode in ("flash", "both"):
+        flash_taker = deploy_flash_taker(_Deploying(rec), d, collateral.name, a.taker)
+        rec.labels[flash_taker] = "FlashTaker"
+    if k.taker_mode in ("capital", "both"):
+        fund(a.capital_taker, k.taker_capital, exit_stable=False)
+        rec.queue("setup", a.capital_taker, d.engine, "allow", t.auction)
+    if k.debt_auction_capital:
+        fund(a.bidder, k.debt_auction_capital, exit_stable=False)
+        rec.queue("setup", a.bidder, d.engine, "allow", d.debt_auction)
+    if s.backstop.insurance_fund:
+        fund(a.donor, s.backstop.insurance_fund, exit_stable=False)
+        rec.queue(
+            "setup",
+            a.donor,
+            d.engine,
+            "transfer_stable",
+            a.donor,
+            d.backstop,
+            s.backstop.insurance_fund * RAY,
+        )
+    for staker in a.stakers:
+        fund(staker, s.backstop.pool_stake, exit_stable=False)
+        rec.queue("setup", staker, d.engine, "allow", d.stability_pool)
+        rec.queue("setup", staker, d.stability_pool, "stake", s.backstop.pool_stake * RAY)
+    rec.flush()
+    if a.stakers:
+        _activate_stakes(rec, d, a)
+    failed = [r for r in rec.rows["txs"] if r[7] != "ok"]
+    if failed:
+        raise SimulationError(
+            f"setup transaction {failed[0][4]}.{failed[0][5]} reverted: {failed[0][8]}"
+        )
+    return SetUp(d, t, plans, flash_taker, rate0)
+
+
+def _activate_stakes(rec: Recorder, d: Deployment, a: Actors) -> None:
+    """A stake becomes shares, by its staker, after the pool's exposure delay; the wait aged the
+    deployment's prices: post them again and make them current."""
+    backend = rec.backend
+    delay = rec.read([(d.stability_pool, "exposure_delay", ())])[0]
+    backend.set_next_block_time(backend.last_block_time + delay)
+    for staker in a.stakers:
+        rec.queue("setup", staker, d.stability_pool, "activate")
+    for typ in d.types.values():
+        rec.queue("setup", a.feeder, typ.oracle, "post", typ.config.initial_price)
+        rec.queue("setup", a.feeder, typ.oracle, "poke")
+    rec.flush()
+    oracle_delay = max(typ.config.oracle_delay for typ in d.types.values())
+    backend.set_next_block_time(backend.last_block_time + oracle_delay)
+    for typ in d.types.values():
+        rec.queue("setup", a.feeder, typ.oracle, "poke")
+        rec.queue("setup", a.feeder, d.spotter, "poke", typ.type_id)
+    rec.flush()
+
+
+@dataclass(frozen=True)
+class _Funding:
+    """`fund(who, stable, exit_stable)`: `who` opens a vault with ACTOR_COLLATERALIZATION x
+    collateral and draws `stable` [wad], taken out as the ERC-20 if `exit_stable`."""
+
+    rec: Recorder
+    d: Deployment
+    t: TypeDeployment
+    governance: str
+    price0: int  # wad: the first bar's market price
+    scale: int
+    rate0: int
+
+    def __call__(self, who: str, stable: int, exit_stable: bool) -> None:
+        rec, d, t = self.rec, self.d, self.t
+        decimals = t.config.token_decimals
+        tokens = -(-stable * ACTOR_COLLATERALIZATION * 10**decimals // self.price0)
+        rec.queue("setup", self.governance, t.token, "mint", who, tokens)
+        rec.queue("setup", who, t.token, "approve", t.join, tokens)
+        rec.queue("setup", who, t.join, "join", who, tokens)
+        rec.queue(
+            "setup",
+            who,
+            d.engine,
+            "modify_vault",
+            t.type_id,
+            who,
+            who,
+            who,
+            tokens * self.scale,
+            -(-stable * RAY // self.rate0),
+        )
+        if exit_stable:
+            rec.queue("setup", who, d.engine, "allow", d.stable_join)
+            rec.queue("setup", who, d.stable_join, "exit", who, stable)
+
+
+class _Deploying:
+    """The backend as deploy_system sees it, with every transaction recorded."""
+
+    def __init__(self, rec: Recorder):
+        self.rec = rec
+
+    @property
+    def last_block_time(self) -> int:
+        return self.rec.backend.last_block_time
+
+    def set_next_block_time(self, timestamp: int) -> None:
+        self.rec.backend.set_next_block_time(timestamp)
+
+    def deploy(self, name: str, sender: str, *args: Any) -> str:
+        return self.rec.deploy(name, sender, *args)
+
+    def transact(self, address: str, function: str, sender: str, *args: Any) -> None:
+        if not self.rec.send("setup", sender, address, function, *args):
+            raise SimulationError(
+                f"deployment step {function} reverted: {self.rec.rows['txs'][-1][-1]}"
+            )
+
+    def view(self, address: str, function: str, *args: Any) -> Any:
+        return self.rec.read([(address, function, args)])[0]
