@@ -90,6 +90,9 @@ gas-check: setup
 
 lint: setup $(LINT_STAMP)
 	$(LINT_VENV)/bin/ruff check $(PY_SOURCES)
+	# no private name imported from another module: a preview rule, so run on its own (within
+	# offchain/ it sees one package: tests/system/test_layers.py checks across its modules)
+	$(LINT_VENV)/bin/ruff check --preview --select PLC2701 $(PY_SOURCES)
 	$(LINT_VENV)/bin/ruff format --check $(PY_SOURCES)
 	$(LINT_VENV)/bin/mamushi --check --line-length $(VYPER_LINE_LENGTH) contracts
 	pyright

@@ -8,7 +8,8 @@ import functools
 import json
 import subprocess
 
-from offchain.testing.harness import events, read
+from offchain.model.fixed_point import WAD
+from offchain.testing.harness import events, move_prices, read
 
 
 def ceil_div(x: int, y: int) -> int:
@@ -61,3 +62,48 @@ def storage_slot(contract: str, name: str) -> int:
         check=True,
     ).stdout
     return json.loads(out)["storage_layout"][name]["slot"]
+
+
+# ---------------------------------------------------------------- auctions (chain == model)
+
+
+def auction_sale(system, t, auction_id) -> tuple:
+    """(position, debt, lot, owner, started, top): the sale's state, without the reward budget."""
+    return read(system, t.auction, "auctions", auction_id)[:6]
+
+
+def at(system, timestamp) -> None:
+    """The next transaction is mined at `timestamp`."""
+    system.lockstep.set_next_block_time(timestamp)
+
+
+def crash(system, t, price) -> None:
+    move_prices(system, [(t, price)])
+
+
+def liquidate(system, t, owner) -> int:
+    """The keeper liquidates `owner`'s vault; returns the id of the auction started."""
+    system.tx(
+        system.d.liquidator, "liquidate", system.roles.keeper, t.type_id, owner, system.roles.keeper
+    )
+    return started_auction(system, t.auction)
+
+
+def eth_auction(
+    system, owner=None, collateral=10 * WAD, debt=13_000 * WAD, price=1_500 * WAD
+) -> int:
+    """`owner` (the borrower) locks `collateral` ETH and draws `debt`; ETH crashes to `price`; the
+    keeper liquidates. Returns the auction id."""
+    owner = owner or system.roles.borrower
+    system.open_vault(owner, "ETH-A", collateral, debt)
+    crash(system, system.eth, price)
+    return liquidate(system, system.eth, owner)
+
+
+def fund_taker(system, taker, amount, auctions=()) -> None:
+    """Governance mints `amount` [rad] of unbacked internal stablecoin to `taker` (its own bad
+    debt), who lets each auction collect payment."""
+    r = system.roles
+    system.tx(system.d.engine, "create_unbacked", r.governance, r.governance, taker, amount)
+    for auction in auctions:
+        system.tx(system.d.engine, "allow", taker, auction)

@@ -15,7 +15,7 @@ from eth_utils import keccak, to_checksum_address
 
 from offchain.model.state import Event
 
-_READER_ADDRESS = "0x00000000000000000000000000000000000BA7C4"
+READER_ADDRESS = "0x00000000000000000000000000000000000BA7C4"
 _ERROR_SELECTOR = keccak(text="Error(string)")[:4]
 _READ_SELECTOR = keccak(text="read((address,bytes)[])")[:4]
 # the BatchReader returns at most this many bytes of each result (contracts/BatchReader.vy)
@@ -26,15 +26,15 @@ _DYNAMIC = re.compile(r"\[|string|bytes(?!\d)")
 
 
 @dataclass
-class _Function:
+class AbiFunction:
     selector: bytes
     inputs: list[str]
     outputs: list[str]
-    # return data -> the value (see _return_decoder); built from `outputs` unless given
+    # return data -> the value (see return_decoder); built from `outputs` unless given
     decoder: Callable[[bytes], Any] | None = None
 
     def __post_init__(self) -> None:
-        self.decode: Callable[[bytes], Any] = self.decoder or _return_decoder(self.outputs)
+        self.decode: Callable[[bytes], Any] = self.decoder or return_decoder(self.outputs)
         self.read_decode = self.decode
         if any(_DYNAMIC.search(t) for t in self.outputs):
             # a dynamic result read through the BatchReader is cut at READ_RESULT bytes, and
@@ -79,7 +79,7 @@ def _static_decoder(types: list[str]) -> Callable[[bytes], tuple]:
     variables or events. Anything else (dynamic or other static types) goes through eth_abi."""
 
     def general(data: bytes) -> tuple:
-        return tuple(_python_value(t, v) for t, v in zip(types, abi_decode(types, data)))
+        return tuple(python_value(t, v) for t, v in zip(types, abi_decode(types, data)))
 
     groups = [t[1:-1].split(",") if t.startswith("(") else [t] for t in types]
     maybe_readers = [_word_reader(t) for group in groups for t in group]
@@ -104,7 +104,7 @@ def _static_decoder(types: list[str]) -> Callable[[bytes], tuple]:
     return decode
 
 
-def _return_decoder(outputs: list[str]) -> Callable[[bytes], Any]:
+def return_decoder(outputs: list[str]) -> Callable[[bytes], Any]:
     """A function's return data -> the value as `views` returns it: one output -> that value, a
     struct -> a tuple, several outputs -> a tuple of them."""
     decode = _static_decoder(outputs)
@@ -116,14 +116,14 @@ def _return_decoder(outputs: list[str]) -> Callable[[bytes], Any]:
     return lambda data: decode(data)[0]
 
 
-def _abi_type(param: dict[str, Any]) -> str:
+def abi_type_of(param: dict[str, Any]) -> str:
     if param["type"].startswith("tuple"):
-        inner = ",".join(_abi_type(c) for c in param["components"])
+        inner = ",".join(abi_type_of(c) for c in param["components"])
         return f"({inner}){param['type'][5:]}"
     return param["type"]
 
 
-def _python_value(abi_type: str, value: Any) -> Any:
+def python_value(abi_type: str, value: Any) -> Any:
     if abi_type == "address":
         return to_checksum_address(value)
     if isinstance(value, (tuple, list)):
@@ -137,7 +137,7 @@ def _python_value(abi_type: str, value: Any) -> Any:
 
 
 _ADDRESSES: dict[bytes, str] = {}
-_ADDRESSES_HEX: dict[str, str] = {}
+ADDRESSES_HEX: dict[str, str] = {}
 
 
 def _word(n: int) -> bytes:
@@ -164,7 +164,7 @@ def _encode_tails(tails: list[bytes]) -> bytes:
     return _word(32) + _word(len(tails)) + b"".join(heads) + b"".join(tails)
 
 
-def _decode_results(raw: bytes) -> list[bytes]:
+def decode_results(raw: bytes) -> list[bytes]:
     """abi_decode(["bytes[]"], raw)[0], written out (see _encode_calls)."""
     base = int.from_bytes(raw[0:32], "big")
     count = int.from_bytes(raw[base : base + 32], "big")
@@ -196,9 +196,9 @@ class ContractAbi:
     def __init__(self, artifacts: dict[str, tuple[list[dict], str]]):
         self.artifacts = artifacts
         self.names: dict[str, str] = {}
-        self._functions: dict[str, dict[str, _Function]] = {}
-        self._read_cache: dict[tuple, list[tuple[bytes, list[_Function]]]] = {}
-        self._call_cache: dict[tuple, tuple[bytes, _Function]] = {}
+        self._functions: dict[str, dict[str, AbiFunction]] = {}
+        self._read_cache: dict[tuple, list[tuple[bytes, list[AbiFunction]]]] = {}
+        self._call_cache: dict[tuple, tuple[bytes, AbiFunction]] = {}
         # topic -> (event name, argument names indexed then not, their decoders)
         self._events: dict[
             bytes, tuple[str, list[str], Callable[[bytes], tuple], Callable[[bytes], tuple]]
@@ -206,7 +206,7 @@ class ContractAbi:
         for abi, _ in artifacts.values():
             for item in abi:
                 if item["type"] == "event":
-                    params = [(i["name"], _abi_type(i), i["indexed"]) for i in item["inputs"]]
+                    params = [(i["name"], abi_type_of(i), i["indexed"]) for i in item["inputs"]]
                     topic = keccak(text=f"{item['name']}({','.join(t for _, t, _ in params)})")
                     indexed = [(n, t) for n, t, i in params if i]
                     plain = [(n, t) for n, t, i in params if not i]
@@ -218,22 +218,22 @@ class ContractAbi:
                         _static_decoder([t for _, t in plain]),
                     )
 
-    def _function(self, address: str, function: str) -> _Function:
+    def _function(self, address: str, function: str) -> AbiFunction:
         functions = self._functions.get(address)
         if functions is None:
             functions = {}
             for item in self.artifacts[self.names[address]][0]:
                 if item["type"] == "function":
-                    inputs = [_abi_type(i) for i in item["inputs"]]
-                    functions[item["name"]] = _Function(
+                    inputs = [abi_type_of(i) for i in item["inputs"]]
+                    functions[item["name"]] = AbiFunction(
                         keccak(text=f"{item['name']}({','.join(inputs)})")[:4],
                         inputs,
-                        [_abi_type(o) for o in item["outputs"]],
+                        [abi_type_of(o) for o in item["outputs"]],
                     )
             self._functions[address] = functions
         return functions[function]
 
-    def _calldata(self, address: str, function: str, args: tuple) -> tuple[bytes, _Function]:
+    def _calldata(self, address: str, function: str, args: tuple) -> tuple[bytes, AbiFunction]:
         fn = self._function(address, function)
         return fn.selector + abi_encode(fn.inputs, list(args)), fn
 
@@ -242,7 +242,7 @@ class ContractAbi:
         abi, bytecode = self.artifacts[name]
         ctor = next((i for i in abi if i["type"] == "constructor"), {"inputs": []})
         return bytes.fromhex(bytecode.removeprefix("0x")) + abi_encode(
-            [_abi_type(i) for i in ctor["inputs"]], list(args)
+            [abi_type_of(i) for i in ctor["inputs"]], list(args)
         )
 
     def _deployed(self, address: str, name: str) -> None:
@@ -262,7 +262,7 @@ class ContractAbi:
 
     def _read_requests(
         self, calls: list[tuple[str, str, tuple]], cache: bool
-    ) -> list[tuple[bytes, list[_Function]]]:
+    ) -> list[tuple[bytes, list[AbiFunction]]]:
         """The BatchReader calldata for `calls` (address, getter, args), in chunks the reader
         takes, each with the functions that decode its results. With `cache`, kept for the next
         identical list of reads."""
@@ -281,7 +281,7 @@ class ContractAbi:
                 self._read_cache[key] = requests
         return requests
 
-    def _encoded_call(self, address: str, function: str, args: tuple) -> tuple[bytes, _Function]:
+    def _encoded_call(self, address: str, function: str, args: tuple) -> tuple[bytes, AbiFunction]:
         """(the BatchReader's encoding of the call, function) of one read, encoded once per
         distinct read."""
         key = (address, function, args)

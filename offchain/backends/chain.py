@@ -14,16 +14,16 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from offchain.backends.abi import (
-    _ADDRESSES_HEX,
-    _READER_ADDRESS,
+    ADDRESSES_HEX,
+    READER_ADDRESS,
+    AbiFunction,
     ContractAbi,
-    _decode_results,
-    _Function,
+    decode_results,
     revert_reason,
 )
 from offchain.backends.base import TX_GAS, TxOutcome
 from offchain.backends.model import MODEL_FACTORIES
-from offchain.backends.rpc import _NO_SUCH_METHOD, RpcError, _Transport
+from offchain.backends.rpc import NO_SUCH_METHOD, RpcError, Transport
 from offchain.model.errors import Revert
 from offchain.model.state import Event
 
@@ -46,7 +46,7 @@ class ChainBackend(ContractAbi):
         super().__init__(artifacts)
         self.rpc_url = rpc_url
         self.reader_code = reader_code
-        self._transport = _Transport(rpc_url)
+        self._transport = Transport(rpc_url)
         self._ids = itertools.count(1)
         self._send_sync = True  # eth_sendTransactionSync until the node says it has none
         self.client = str(self.rpc("web3_clientVersion", []))
@@ -143,7 +143,7 @@ class ChainBackend(ContractAbi):
             try:
                 receipt = self.rpc("eth_sendTransactionSync", [tx])
             except RpcError as exc:
-                if exc.code not in _NO_SUCH_METHOD:
+                if exc.code not in NO_SUCH_METHOD:
                     raise
                 self._send_sync = False
         if receipt is None:
@@ -175,9 +175,9 @@ class ChainBackend(ContractAbi):
         return revert_reason(bytes.fromhex(output[2:]))
 
     def _decode_log(self, log: dict[str, Any]) -> Event:
-        address = _ADDRESSES_HEX.get(log["address"])
+        address = ADDRESSES_HEX.get(log["address"])
         if address is None:
-            address = _ADDRESSES_HEX[log["address"]] = to_checksum_address(log["address"])
+            address = ADDRESSES_HEX[log["address"]] = to_checksum_address(log["address"])
         topics = [bytes.fromhex(t[2:]) for t in log["topics"]]
         return self._event(address, topics, bytes.fromhex(log["data"][2:]))
 
@@ -249,7 +249,7 @@ class ChainBackend(ContractAbi):
 
     def call_data(
         self, address: str, function: str, *args: Any
-    ) -> tuple[dict[str, Any], _Function]:
+    ) -> tuple[dict[str, Any], AbiFunction]:
         data, fn = self._calldata(address, function, args)
         return {"to": address, "data": "0x" + data.hex()}, fn
 
@@ -263,15 +263,15 @@ class ChainBackend(ContractAbi):
                 raw = self.rpc(
                     "eth_call",
                     [
-                        {"to": _READER_ADDRESS, "data": "0x" + data.hex()},
+                        {"to": READER_ADDRESS, "data": "0x" + data.hex()},
                         self.block,
-                        {_READER_ADDRESS: {"code": self.reader_code}},
+                        {READER_ADDRESS: {"code": self.reader_code}},
                     ],
                 )
             except RpcError as exc:
                 chunk = calls[k * self.READ_CHUNK : (k + 1) * self.READ_CHUNK]
                 raise self._which_read(chunk, exc) from None
-            results = _decode_results(bytes.fromhex(raw[2:]))
+            results = decode_results(bytes.fromhex(raw[2:]))
             out.extend(fn.read_decode(result) for fn, result in zip(fns, results))
         return out
 

@@ -32,9 +32,9 @@ from eth_utils import to_checksum_address
 from pyrevm import EVM, AccountInfo, BlockEnv, CfgEnv, Env
 
 from offchain.backends.abi import (
-    _READER_ADDRESS,
+    READER_ADDRESS,
     ContractAbi,
-    _decode_results,
+    decode_results,
     revert_reason,
 )
 from offchain.backends.base import TX_GAS, TxOutcome
@@ -116,7 +116,7 @@ class RevmBackend(ContractAbi):
         )
         # the BatchReader lives at a scratch address, in the database below every snapshot
         self.evm.insert_account_info(
-            _READER_ADDRESS, AccountInfo(code=bytes.fromhex(reader_code.removeprefix("0x")))
+            READER_ADDRESS, AccountInfo(code=bytes.fromhex(reader_code.removeprefix("0x")))
         )
         self.last_block_time = genesis_time
         self.block_number = 0
@@ -269,9 +269,9 @@ class RevmBackend(ContractAbi):
         out: list[Any] = []
         for data, fns in self._read_requests(calls, cache):
             raw = self.evm.message_call(
-                ZERO_ADDRESS, _READER_ADDRESS, data, gas=_READ_GAS, is_static=True
+                ZERO_ADDRESS, READER_ADDRESS, data, gas=_READ_GAS, is_static=True
             )
-            out.extend(fn.read_decode(result) for fn, result in zip(fns, _decode_results(raw)))
+            out.extend(fn.read_decode(result) for fn, result in zip(fns, decode_results(raw)))
         return out
 
     def view(self, address: str, function: str, *args: Any) -> Any:

@@ -7,7 +7,7 @@ import json
 from typing import Any
 from urllib.parse import urlsplit
 
-_NO_SUCH_METHOD = (-32601, -32600, -32004)  # method not found / not supported (EIP-1474)
+NO_SUCH_METHOD = (-32601, -32600, -32004)  # method not found / not supported (EIP-1474)
 
 
 class RpcError(RuntimeError):
@@ -22,7 +22,7 @@ class RpcError(RuntimeError):
         self.data = error.get("data") if isinstance(error, dict) else None
 
 
-class _Transport:
+class Transport:
     """JSON-RPC over one kept-alive HTTP connection, with nothing in between: a general HTTP
     client spends more Python per request (prepare, merge settings, adapters) than a local node
     takes to answer."""

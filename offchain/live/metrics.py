@@ -94,7 +94,7 @@ class Metrics:
         metrics = self
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (http.server's name)
+            def do_GET(self) -> None:
                 if self.path == "/metrics":
                     body, status, kind = metrics.prometheus().encode(), 200, "text/plain"
                 elif self.path == "/health":

@@ -37,7 +37,7 @@ from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 
 from offchain.backends import ChainBackend, ModelBackend, RpcError
-from offchain.backends.abi import _abi_type, _python_value
+from offchain.backends.abi import abi_type_of, python_value
 from offchain.live.bots import CONTRACT_NAMES
 from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import DeploymentRecord, RecordError, load_record, record_path, verify
@@ -181,12 +181,12 @@ class Replayer:
             ctor = next((i for i in abi if i["type"] == "constructor"), {"inputs": []})
             self.creation[name] = (
                 bytes.fromhex(bytecode.removeprefix("0x")),
-                [_abi_type(i) for i in ctor["inputs"]],
+                [abi_type_of(i) for i in ctor["inputs"]],
             )
             table = {}
             for item in abi:
                 if item["type"] == "function":
-                    inputs = [_abi_type(i) for i in item["inputs"]]
+                    inputs = [abi_type_of(i) for i in item["inputs"]]
                     selector = keccak(text=f"{item['name']}({','.join(inputs)})")[:4]
                     table[selector] = _Entry(
                         item["name"], inputs, item.get("stateMutability") == "payable"
@@ -293,8 +293,7 @@ class Replayer:
         kind = f"{name}.{entry.name}"
         try:
             args = tuple(
-                _python_value(t, v)
-                for t, v in zip(entry.inputs, abi_decode(entry.inputs, data[4:]))
+                python_value(t, v) for t, v in zip(entry.inputs, abi_decode(entry.inputs, data[4:]))
             )
         except Exception:  # noqa: BLE001 - calldata the contract's decoder would refuse too
             return kind, None, self._outcome(kind, receipt, Revert(None), [])
@@ -331,7 +330,7 @@ class Replayer:
                 continue
             try:
                 args = tuple(
-                    _python_value(t, v)
+                    python_value(t, v)
                     for t, v in zip(inputs, abi_decode(inputs, data[len(code) :]))
                 )
             except Exception:  # noqa: BLE001 - not this artifact's constructor arguments

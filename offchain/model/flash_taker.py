@@ -70,7 +70,7 @@ class FlashTaker(Contract):
         else:
             try:
                 min_profit, before, auction_id = abi_decode(["uint256", "uint256", "uint256"], data)
-            except Exception:  # Vyper's abi_decode reverts without a reason on malformed data
+            except Exception:  # noqa: BLE001 - Vyper's abi_decode reverts without a reason on malformed data
                 raise Revert(None) from None
         tokens = collateral // self.scale
         if tokens != 0:

@@ -29,33 +29,33 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
 
 from offchain.report.plots import (
-    _plot_auctions,
-    _plot_collateralization,
-    _plot_comparison,
-    _plot_debt_collateral,
-    _plot_price,
-    _plot_waterfall,
-)  # noqa: E402
+    plot_auctions,
+    plot_collateralization,
+    plot_comparison,
+    plot_debt_collateral,
+    plot_price,
+    plot_waterfall,
+)
 from offchain.report.tables import (
     LAYERS,
-    _amount,
-    _auctions_finished,
-    _bad_debt,
-    _largest_payers,
-    _paid_by_layer,
-    _share,
-    _symbols,
-    _table,
-    _times,
-    _uncovered,
-    _vaults_liquidated,
-    _when,
-)  # noqa: E402
-from offchain.sim.results import Reconciliation, SimulationResult  # noqa: E402
+    auctions_finished,
+    format_amount,
+    format_duration,
+    format_share,
+    largest_payers,
+    paid_by_layer,
+    realized_bad_debt,
+    result_table,
+    symbols,
+    uncovered_loss,
+    utc_times,
+    vaults_liquidated,
+)
+from offchain.sim.results import Reconciliation, SimulationResult
 
 REPORT_MARKERS = ("summary.md", "comparison.md")  # a directory holding one of these is a report
 PLOTS = ("price", "debt_collateral", "auctions", "waterfall", "collateralization")
@@ -83,57 +83,57 @@ class ReportError(Exception):
 
 
 @dataclass(frozen=True)
-class _Heading:
+class Heading:
     text: str
     level: int = 2
 
 
 @dataclass(frozen=True)
-class _Text:
+class Text:
     text: str
     label: str = ""  # printed in bold before the text
 
 
 @dataclass(frozen=True)
-class _Table:
+class Table:
     headers: tuple[str, ...]
     rows: list[tuple[str, ...]]
     numeric: tuple[int, ...] = ()  # right-aligned columns
 
 
 @dataclass(frozen=True)
-class _Code:
+class Code:
     lines: list[str]
 
 
 @dataclass(frozen=True)
-class _Image:
+class Image:
     name: str  # plots/<name>.png
 
 
 @dataclass(frozen=True)
-class _List:
+class Bullets:
     items: list[str]
 
 
-_Block = _Heading | _Text | _Table | _Code | _Image | _List
+Block = Heading | Text | Table | Code | Image | Bullets
 
 
-def _markdown(blocks: list[_Block]) -> str:
+def to_markdown(blocks: list[Block]) -> str:
     out: list[str] = []
     for b in blocks:
-        if isinstance(b, _Heading):
+        if isinstance(b, Heading):
             out.append(f"{'#' * b.level} {b.text}")
-        elif isinstance(b, _Text):
+        elif isinstance(b, Text):
             out.append(f"**{b.label}:** {b.text}" if b.label else b.text)
-        elif isinstance(b, _Table):
+        elif isinstance(b, Table):
             cell = lambda c: c.replace("|", "\\|")  # noqa: E731
             rule = ["---:" if i in b.numeric else "---" for i in range(len(b.headers))]
             lines = [b.headers, tuple(rule)] + [tuple(cell(c) for c in r) for r in b.rows]
             out.append("\n".join("| " + " | ".join(line) + " |" for line in lines))
-        elif isinstance(b, _Code):
+        elif isinstance(b, Code):
             out.append("```\n" + "\n".join(b.lines) + "\n```")
-        elif isinstance(b, _Image):
+        elif isinstance(b, Image):
             out.append(f"![{b.name}](plots/{b.name}.png)")
         else:
             out.append("\n".join(f"- {item}" for item in b.items))
@@ -149,25 +149,25 @@ def _cells(row: tuple, numeric: tuple[int, ...]) -> str:
     )
 
 
-def _html(blocks: list[_Block], title: str) -> str:
+def to_html(blocks: list[Block], title: str) -> str:
     e = html.escape
     out: list[str] = []
     for b in blocks:
-        if isinstance(b, _Heading):
+        if isinstance(b, Heading):
             out.append(f"<h{b.level}>{e(b.text)}</h{b.level}>")
-        elif isinstance(b, _Text):
+        elif isinstance(b, Text):
             out.append(
                 f"<p><strong>{e(b.label)}:</strong> {e(b.text)}</p>"
                 if b.label
                 else f"<p>{e(b.text)}</p>"
             )
-        elif isinstance(b, _Table):
+        elif isinstance(b, Table):
             head = "".join(f"<th>{e(h)}</th>" for h in b.headers)
             body = "".join(f"<tr>{_cells(r, b.numeric)}</tr>" for r in b.rows)
             out.append(f"<table><thead><tr>{head}</tr></thead><tbody>{body}</tbody></table>")
-        elif isinstance(b, _Code):
+        elif isinstance(b, Code):
             out.append(f"<pre><code>{e(chr(10).join(b.lines))}</code></pre>")
-        elif isinstance(b, _Image):
+        elif isinstance(b, Image):
             out.append(f'<img src="plots/{e(b.name)}.png" alt="{e(b.name)}">')
         else:
             out.append("<ul>" + "".join(f"<li>{e(item)}</li>" for item in b.items) + "</ul>")
@@ -181,9 +181,9 @@ def _html(blocks: list[_Block], title: str) -> str:
 # --- formatting ----------------------------------------------------------------------------
 
 
-def _verdict(reconciliation: Reconciliation | None) -> list[_Block]:
+def _verdict(reconciliation: Reconciliation | None) -> list[Block]:
     if reconciliation is None:
-        return [_Text("model only, not reconciled with a chain run", label="Reconciliation")]
+        return [Text("model only, not reconciled with a chain run", label="Reconciliation")]
     r = reconciliation
     compared = (
         f"{r.events_compared:,} events, {r.txs_compared:,} transactions, {r.bars_compared:,} bar "
@@ -191,27 +191,27 @@ def _verdict(reconciliation: Reconciliation | None) -> list[_Block]:
         f"{r.state_variables_compared:,} values)"
     )
     if r.ok:
-        return [_Text(f"Chain and model agree: {compared} — 0 differences", label="Reconciliation")]
+        return [Text(f"Chain and model agree: {compared} — 0 differences", label="Reconciliation")]
     n, shown = r.diff_count, r.diffs[:10]
     first = f" — first: {shown[0]}" if shown else ""
     more = [f"... and {n - len(shown):,} more"] if n > len(shown) else []
     return [
-        _Text(
+        Text(
             f"Chain and model DISAGREE: {n:,} difference{'s' if n != 1 else ''}{first} (compared "
             f"{compared})",
             label="Reconciliation",
         ),
-        _Code(shown + more),
+        Code(shown + more),
     ]
 
 
-def _outcome(result: SimulationResult) -> list[_Block]:
-    stable, coll = _symbols(result)
-    vaults, liquidations = _table(result, "vaults"), _table(result, "liquidations")
-    takes, losses = _table(result, "takes"), _table(result, "losses")
+def _outcome(result: SimulationResult) -> list[Block]:
+    stable, coll = symbols(result)
+    vaults, liquidations = result_table(result, "vaults"), result_table(result, "liquidations")
+    takes, losses = result_table(result, "takes"), result_table(result, "losses")
     became_unsafe = (
-        _times(vaults["unsafe_since"]).notna()
-        | _times(vaults["liquidated_at"]).notna()
+        utc_times(vaults["unsafe_since"]).notna()
+        | utc_times(vaults["liquidated_at"]).notna()
         | (pd.to_numeric(vaults["liquidations"]).fillna(0) > 0)
     )
     delays = pd.to_numeric(liquidations["delay_s"]).dropna() / 60
@@ -233,51 +233,52 @@ def _outcome(result: SimulationResult) -> list[_Block]:
     rows = [
         ("vaults", f"{len(vaults):,}"),
         ("vaults that became unsafe", f"{int(became_unsafe.sum()):,}"),
-        ("vaults liquidated (distinct owners)", f"{_vaults_liquidated(result):,}"),
+        ("vaults liquidated (distinct owners)", f"{vaults_liquidated(result):,}"),
         ("liquidations", f"{len(liquidations):,}"),
         ("time from unsafe to liquidated", delay),
-        ("auctions started / finished", f"{len(liquidations):,} / {_auctions_finished(result):,}"),
-        ("collateral sold", _amount(sold, coll)),
+        ("auctions started / finished", f"{len(liquidations):,} / {auctions_finished(result):,}"),
+        ("collateral sold", format_amount(sold, coll)),
         ("auction clearing price vs market", clearing),
-        ("bad debt created", _amount(float(losses["loss"].sum()), stable)),
-        ("bad debt still outstanding", _amount(float(losses["outstanding"].sum()), stable)),
+        ("bad debt created", format_amount(float(losses["loss"].sum()), stable)),
+        ("bad debt still outstanding", format_amount(float(losses["outstanding"].sum()), stable)),
         (
             "peak debt in auction",
-            _amount(float(result.facts["peak_debt_in_auction"]), stable)
+            format_amount(float(result.facts["peak_debt_in_auction"]), stable)
             if "peak_debt_in_auction" in result.facts
             else "- (not recorded)",
         ),
     ]
-    blocks: list[_Block] = [_Heading("Outcome"), _Table(("measure", "value"), rows, numeric=(1,))]
+    blocks: list[Block] = [Heading("Outcome"), Table(("measure", "value"), rows, numeric=(1,))]
     if not len(liquidations):
-        blocks.append(_Text("No vault was liquidated."))
+        blocks.append(Text("No vault was liquidated."))
     return blocks
 
 
-def _who_paid(result: SimulationResult) -> list[_Block]:
-    stable, _ = _symbols(result)
-    bad_debt, paid = _bad_debt(result), _paid_by_layer(result)
-    blocks: list[_Block] = [_Heading("Who paid")]
+def _who_paid(result: SimulationResult) -> list[Block]:
+    stable, _ = symbols(result)
+    bad_debt, paid = realized_bad_debt(result), paid_by_layer(result)
+    blocks: list[Block] = [Heading("Who paid")]
     if not bad_debt and not any(paid.values()):
-        return blocks + [_Text("No bad debt: no layer paid anything.")]
-    uncovered = _uncovered(result)
+        return blocks + [Text("No bad debt: no layer paid anything.")]
+    uncovered = uncovered_loss(result)
     rows = [
-        (layer, _amount(amount, stable), _share(amount, bad_debt)) for layer, amount in paid.items()
+        (layer, format_amount(amount, stable), format_share(amount, bad_debt))
+        for layer, amount in paid.items()
     ]
     rows += [
-        ("uncovered", _amount(uncovered, stable), _share(uncovered, bad_debt)),
-        ("total bad debt", _amount(bad_debt, stable), _share(bad_debt, bad_debt)),
+        ("uncovered", format_amount(uncovered, stable), format_share(uncovered, bad_debt)),
+        ("total bad debt", format_amount(bad_debt, stable), format_share(bad_debt, bad_debt)),
     ]
-    blocks.append(_Table(("layer", "paid", "share of bad debt"), rows, numeric=(1, 2)))
-    payers = _largest_payers(result, 10)
-    blocks.append(_Heading("Largest payers"))
+    blocks.append(Table(("layer", "paid", "share of bad debt"), rows, numeric=(1, 2)))
+    payers = largest_payers(result, 10)
+    blocks.append(Heading("Largest payers"))
     if not len(payers):
-        return blocks + [_Text("No payer receipts.")]
+        return blocks + [Text("No payer receipts.")]
     return blocks + [
-        _Table(
+        Table(
             ("payer", "kind", "layer", "amount"),
             [
-                (str(p.payer), str(p.kind), str(p.layer), _amount(p.amount, stable))
+                (str(p.payer), str(p.kind), str(p.layer), format_amount(p.amount, stable))
                 for p in payers.itertuples()
             ],
             numeric=(3,),
@@ -285,68 +286,69 @@ def _who_paid(result: SimulationResult) -> list[_Block]:
     ]
 
 
-def _timeline(result: SimulationResult) -> list[_Block]:
-    stable, coll = _symbols(result)
+def _timeline(result: SimulationResult) -> list[Block]:
+    stable, coll = symbols(result)
     moments: list[tuple[Any, str]] = []  # (time: a table cell, what happened)
-    vaults = _table(result, "vaults")
-    unsafe = _times(vaults["unsafe_since"])
+    vaults = result_table(result, "vaults")
+    unsafe = utc_times(vaults["unsafe_since"])
     if unsafe.notna().any():
         moments.append((unsafe.min(), f"first vault unsafe: {vaults['owner'][unsafe.idxmin()]}"))
-    liquidations = _table(result, "liquidations")
+    liquidations = result_table(result, "liquidations")
     if len(liquidations):
         at = lambda column: liquidations.at[liquidations["time"].idxmin(), column]  # noqa: E731
         moments.append(
             (
                 at("time"),
-                f"first liquidation: {at('owner')}, {_amount(at('collateral'), coll)} "
-                f"seized for {_amount(at('debt'), stable)} of debt",
+                f"first liquidation: {at('owner')}, {format_amount(at('collateral'), coll)} "
+                f"seized for {format_amount(at('debt'), stable)} of debt",
             )
         )
-    bars = _table(result, "bars")
+    bars = result_table(result, "bars")
     if len(bars):
         low = bars["market_price"].idxmin()
         moments.append(
             (
                 bars.at[low, "time"],
-                f"lowest market price: {_amount(bars.at[low, 'market_price'], stable)}",
+                f"lowest market price: {format_amount(bars.at[low, 'market_price'], stable)}",
             )
         )
-    losses = _table(result, "losses")
-    closed = _times(losses["closed"]).where(losses["loss"] > 0)
+    losses = result_table(result, "losses")
+    closed = utc_times(losses["closed"]).where(losses["loss"] > 0)
     if closed.notna().any():
         first_loss = closed.idxmin()
         moments.append(
             (
                 closed.min(),
                 f"first loss: auction {losses.at[first_loss, 'auction_id']} closed "
-                f"{_amount(losses.at[first_loss, 'loss'], stable)} short",
+                f"{format_amount(losses.at[first_loss, 'loss'], stable)} short",
             )
         )
-    allocations = _table(result, "allocations")
+    allocations = result_table(result, "allocations")
     if len(allocations):
         cover = allocations["time"].idxmin()
         moments.append(
             (
                 allocations.at[cover, "time"],
                 f"first cover: {allocations.at[cover, 'layer']} paid "
-                f"{_amount(allocations.at[cover, 'amount'], stable)} "
+                f"{format_amount(allocations.at[cover, 'amount'], stable)} "
                 f"(auction {allocations.at[cover, 'auction_id']})",
             )
         )
     if not moments:
         return []
     return [
-        _Heading("Timeline"),
-        _Table(
-            ("time", "what"), [(_when(t), what) for t, what in sorted(moments, key=lambda m: m[0])]
+        Heading("Timeline"),
+        Table(
+            ("time", "what"),
+            [(format_duration(t), what) for t, what in sorted(moments, key=lambda m: m[0])],
         ),
     ]
 
 
-def _data_files(tables: Mapping[str, pd.DataFrame]) -> list[_Block]:
+def _data_files(tables: Mapping[str, pd.DataFrame]) -> list[Block]:
     return [
-        _Heading("Data"),
-        _List(
+        Heading("Data"),
+        Bullets(
             [
                 f"data/{name}.parquet, data/{name}.csv ({len(df):,} rows)"
                 for name, df in tables.items()
@@ -378,18 +380,18 @@ def _summary(
     result: SimulationResult,
     reconciliation: Reconciliation | None,
     scenario_lines: list[tuple[str, str]],
-) -> list[_Block]:
+) -> list[Block]:
     return [
-        _Heading(f"Backstop risk report: {result.scenario_name}", level=1),
-        _Text(_run(result), label="Backend"),
+        Heading(f"Backstop risk report: {result.scenario_name}", level=1),
+        Text(_run(result), label="Backend"),
         *_verdict(reconciliation),
-        _Heading("Scenario"),
-        _Table(("parameter", "value"), [(str(k), str(v)) for k, v in scenario_lines]),
+        Heading("Scenario"),
+        Table(("parameter", "value"), [(str(k), str(v)) for k, v in scenario_lines]),
         *_outcome(result),
         *_who_paid(result),
         *_timeline(result),
-        _Heading("Plots"),
-        *[_Image(name) for name in PLOTS],
+        Heading("Plots"),
+        *[Image(name) for name in PLOTS],
         *_data_files(result.tables),
     ]
 
@@ -445,11 +447,11 @@ def write_report(
     """Write the report of one run to `out_dir` (replacing a previous report there); returns
     the path of its summary.md."""
     plots: dict[str, Callable[[SimulationResult, Path], None]] = {
-        "price": _plot_price,
-        "debt_collateral": _plot_debt_collateral,
-        "auctions": _plot_auctions,
-        "waterfall": _plot_waterfall,
-        "collateralization": _plot_collateralization,
+        "price": plot_price,
+        "debt_collateral": plot_debt_collateral,
+        "auctions": plot_auctions,
+        "waterfall": plot_waterfall,
+        "collateralization": plot_collateralization,
     }
 
     def build(root: Path) -> None:
@@ -462,25 +464,25 @@ def write_report(
             plots[name](result, root / "plots" / f"{name}.png")
         blocks = _summary(result, reconciliation, scenario_lines)
         (root / "summary.html").write_text(
-            _html(blocks, f"Backstop risk report: {result.scenario_name}")
+            to_html(blocks, f"Backstop risk report: {result.scenario_name}")
         )
-        (root / "summary.md").write_text(_markdown(blocks))
+        (root / "summary.md").write_text(to_markdown(blocks))
 
     _publish(out_dir, build)
     return Path(out_dir) / "summary.md"
 
 
 def _comparison_row(order: str, result: SimulationResult) -> dict[str, Any]:
-    bad_debt, paid = _bad_debt(result), _paid_by_layer(result)
-    top = _largest_payers(result, 1)
+    bad_debt, paid = realized_bad_debt(result), paid_by_layer(result)
+    top = largest_payers(result, 1)
     return {
         "order": order,
         "bad_debt": bad_debt,
         **{n: paid.get(n, 0.0) for n in LAYERS},
-        "uncovered": _uncovered(result),
+        "uncovered": uncovered_loss(result),
         "largest_payer": str(top["payer"].iloc[0]) if len(top) else "",
         "largest_payer_amount": float(top["amount"].iloc[0]) if len(top) else 0.0,
-        "vaults_liquidated": _vaults_liquidated(result),
+        "vaults_liquidated": vaults_liquidated(result),
     }
 
 
@@ -492,24 +494,24 @@ def write_comparison(
     if not runs:
         raise ReportError("no runs to compare")
     rows = [_comparison_row(order, result) for order, result in runs]
-    stable, _ = _symbols(runs[0][1])
+    stable, _ = symbols(runs[0][1])
     scenario = runs[0][1].scenario_name
-    blocks: list[_Block] = [
-        _Heading(f"Backstop waterfall comparison: {scenario}", level=1),
-        _Text(
+    blocks: list[Block] = [
+        Heading(f"Backstop waterfall comparison: {scenario}", level=1),
+        Text(
             f"{len(runs)} runs of the same scenario, one per waterfall order; backend "
             f"{', '.join(sorted({r.backend for _, r in runs}))}."
         ),
-        _Heading("Scenario"),
-        _Table(("parameter", "value"), [(str(k), str(v)) for k, v in scenario_lines]),
-        _Heading("Who paid, per order"),
-        _Table(
+        Heading("Scenario"),
+        Table(("parameter", "value"), [(str(k), str(v)) for k, v in scenario_lines]),
+        Heading("Who paid, per order"),
+        Table(
             ("order", "bad debt", *LAYERS, "uncovered", "largest payer", "vaults liquidated"),
             [
                 (
                     r["order"],
-                    *(_amount(r[c]) for c in ("bad_debt", *LAYERS, "uncovered")),
-                    f"{r['largest_payer']} ({_amount(r['largest_payer_amount'])})"
+                    *(format_amount(r[c]) for c in ("bad_debt", *LAYERS, "uncovered")),
+                    f"{r['largest_payer']} ({format_amount(r['largest_payer_amount'])})"
                     if r["largest_payer"]
                     else "-",
                     f"{r['vaults_liquidated']:,}",
@@ -518,20 +520,20 @@ def write_comparison(
             ],
             numeric=tuple(range(1, len(LAYERS) + 3)) + (len(LAYERS) + 4,),
         ),
-        _Text(f"Amounts in {stable}." if stable else "Amounts in stablecoin."),
-        _Image("comparison"),
-        _Heading("Data"),
-        _List(["comparison.csv (one row per order)"]),
+        Text(f"Amounts in {stable}." if stable else "Amounts in stablecoin."),
+        Image("comparison"),
+        Heading("Data"),
+        Bullets(["comparison.csv (one row per order)"]),
     ]
 
     def build(root: Path) -> None:
         (root / "plots").mkdir()
-        _plot_comparison(rows, stable, root / "plots" / "comparison.png")
+        plot_comparison(rows, stable, root / "plots" / "comparison.png")
         pd.DataFrame(rows).to_csv(root / "comparison.csv", index=False)
         (root / "comparison.html").write_text(
-            _html(blocks, f"Backstop waterfall comparison: {scenario}")
+            to_html(blocks, f"Backstop waterfall comparison: {scenario}")
         )
-        (root / "comparison.md").write_text(_markdown(blocks))
+        (root / "comparison.md").write_text(to_markdown(blocks))
 
     _publish(out_dir, build)
     return Path(out_dir) / "comparison.md"

@@ -10,23 +10,23 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.dates as mdates  # noqa: E402
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker as mticker  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import matplotlib.dates as mdates
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import numpy as np
+import pandas as pd
 
 from offchain.report.tables import (
     LAYERS,
-    _amount,
-    _bad_debt,
-    _datetimes,
-    _paid_by_layer,
-    _symbols,
-    _table,
-    _uncovered,
-)  # noqa: E402
-from offchain.sim.results import SimulationResult  # noqa: E402
+    as_datetimes,
+    format_amount,
+    paid_by_layer,
+    realized_bad_debt,
+    result_table,
+    symbols,
+    uncovered_loss,
+)
+from offchain.sim.results import SimulationResult
 
 COLORS = {
     "fund": "tab:blue",
@@ -65,11 +65,11 @@ def _note(ax: Any, text: str) -> None:
     )
 
 
-def _plot_price(result: SimulationResult, path: Path) -> None:
-    stable, coll = _symbols(result)
-    bars, liquidations = _table(result, "bars"), _table(result, "liquidations")
+def plot_price(result: SimulationResult, path: Path) -> None:
+    stable, coll = symbols(result)
+    bars, liquidations = result_table(result, "bars"), result_table(result, "liquidations")
     with _figure(path) as (ax,):
-        t = _datetimes(bars["time"])
+        t = as_datetimes(bars["time"])
         ax.plot(t, bars["market_price"], label="market price", color="black", linewidth=1.2)
         ax.plot(
             t, bars["oracle_price"], label="oracle price", color="tab:blue", drawstyle="steps-post"
@@ -82,7 +82,7 @@ def _plot_price(result: SimulationResult, path: Path) -> None:
                 bars["market_price"].astype(float),
             )
             ax.scatter(
-                _datetimes(liquidations["time"]),
+                as_datetimes(liquidations["time"]),
                 at,
                 marker="v",
                 color="tab:red",
@@ -97,11 +97,11 @@ def _plot_price(result: SimulationResult, path: Path) -> None:
         _time_axis(ax)
 
 
-def _plot_debt_collateral(result: SimulationResult, path: Path) -> None:
-    stable, coll = _symbols(result)
-    bars = _table(result, "bars")
+def plot_debt_collateral(result: SimulationResult, path: Path) -> None:
+    stable, coll = symbols(result)
+    bars = result_table(result, "bars")
     with _figure(path, panels=2, sharex=True) as (top, bottom):
-        t = _datetimes(bars["time"])
+        t = as_datetimes(bars["time"])
         top.plot(t, bars["debt"], color="tab:blue")
         top.set_ylabel(f"debt [{stable}]" if stable else "debt")
         top.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
@@ -121,12 +121,12 @@ def _plot_debt_collateral(result: SimulationResult, path: Path) -> None:
         _time_axis(bottom)
 
 
-def _plot_auctions(result: SimulationResult, path: Path) -> None:
-    stable, coll = _symbols(result)
-    bars, takes = _table(result, "bars"), _table(result, "takes")
+def plot_auctions(result: SimulationResult, path: Path) -> None:
+    stable, coll = symbols(result)
+    bars, takes = result_table(result, "bars"), result_table(result, "takes")
     with _figure(path, panels=2) as (top, bottom):
         top.plot(
-            _datetimes(bars["time"]),
+            as_datetimes(bars["time"]),
             bars["market_price"],
             color="black",
             linewidth=1,
@@ -136,7 +136,7 @@ def _plot_auctions(result: SimulationResult, path: Path) -> None:
         bottom.set_ylabel(f"collateral sold [{coll}]" if coll else "collateral sold")
         if len(takes):
             top.scatter(
-                _datetimes(takes["time"]),
+                as_datetimes(takes["time"]),
                 takes["price"],
                 color="tab:red",
                 s=18,
@@ -156,10 +156,10 @@ def _plot_auctions(result: SimulationResult, path: Path) -> None:
         _time_axis(top)
 
 
-def _plot_waterfall(result: SimulationResult, path: Path) -> None:
-    stable, _ = _symbols(result)
-    bad_debt, paid = _bad_debt(result), _paid_by_layer(result)
-    uncovered = _uncovered(result)
+def plot_waterfall(result: SimulationResult, path: Path) -> None:
+    stable, _ = symbols(result)
+    bad_debt, paid = realized_bad_debt(result), paid_by_layer(result)
+    uncovered = uncovered_loss(result)
     if round(uncovered, 2) > 0:
         paid["uncovered"] = uncovered
     with _figure(path) as (ax,):
@@ -168,16 +168,16 @@ def _plot_waterfall(result: SimulationResult, path: Path) -> None:
             bars = ax.bar(
                 names, [paid[n] for n in names], color=[COLORS.get(n, "tab:gray") for n in names]
             )
-            ax.bar_label(bars, labels=[_amount(paid[n]) for n in names])
+            ax.bar_label(bars, labels=[format_amount(paid[n]) for n in names])
         else:
             _note(ax, "no bad debt")
         ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
         ax.set_ylabel(stable or "stablecoin")
-        ax.set_title(f"Who paid the bad debt ({_amount(bad_debt, stable)})")
+        ax.set_title(f"Who paid the bad debt ({format_amount(bad_debt, stable)})")
 
 
-def _plot_collateralization(result: SimulationResult, path: Path) -> None:
-    vaults = _table(result, "vaults")
+def plot_collateralization(result: SimulationResult, path: Path) -> None:
+    vaults = result_table(result, "vaults")
     start, end = (pd.to_numeric(vaults[c]).astype(float) for c in ("ratio_start", "ratio_end"))
     start, end = start[np.isfinite(start)], end[np.isfinite(end)]
     ratio = result.facts.get("liquidation_ratio")
@@ -213,7 +213,7 @@ def _plot_collateralization(result: SimulationResult, path: Path) -> None:
         ax.legend(loc="best")
 
 
-def _plot_comparison(rows: list[dict[str, Any]], stable: str, path: Path) -> None:
+def plot_comparison(rows: list[dict[str, Any]], stable: str, path: Path) -> None:
     with _figure(path) as (ax,):
         orders = [r["order"] for r in rows][::-1]  # the first run on top
         left = np.zeros(len(rows))

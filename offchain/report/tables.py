@@ -12,13 +12,9 @@ from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
 from offchain.sim.results import LAYER_NAMES, SimulationResult, empty_table
 from offchain.sim.scenario_types import Scenario
-from offchain.sim.timeline import bar_times
+from offchain.sim.timeline import bar_times, utc
 
 LAYERS = tuple(LAYER_NAMES.values())  # waterfall layers in layer-number order
-
-
-def _utc(t: int) -> str:
-    return datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
@@ -31,8 +27,8 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
         (
             "price path",
             f"{m.prices.source}: {len(m.prices)} bars of {times[1] - times[0]} s, "
-            f"{_utc(times[0])} to "
-            f"{_utc(m.prices.times[-1])}, then {m.tail_bars} bars at the last price",
+            f"{utc(times[0])} to "
+            f"{utc(m.prices.times[-1])}, then {m.tail_bars} bars at the last price",
         ),
         ("gas", m.gas.source if m.gas is not None else f"constant {gwei(m.gas_price)}"),
         (
@@ -91,7 +87,7 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
     ]
 
 
-def _amount(value: Any, symbol: str = "") -> str:
+def format_amount(value: Any, symbol: str = "") -> str:
     """`1,234.56 DAI` (of a float, or a table cell holding one); a value that rounds to zero
     prints as 0.00, never -0.00."""
     value = float(value)
@@ -99,21 +95,21 @@ def _amount(value: Any, symbol: str = "") -> str:
     return f"{value:,.2f}" + (f" {symbol}" if symbol else "")
 
 
-def _share(part: float, whole: float) -> str:
+def format_share(part: float, whole: float) -> str:
     return f"{100 * part / whole:.1f}%" if whole else "-"
 
 
-def _when(seconds: float) -> str:
+def format_duration(seconds: float) -> str:
     return datetime.fromtimestamp(seconds, tz=UTC).strftime("%Y-%m-%d %H:%M UTC")
 
 
-def _times(column: pd.Series) -> pd.Series:
+def utc_times(column: pd.Series) -> pd.Series:
     """Unix seconds as floats; missing (NaN, None, 0) as NaN."""
     seconds = pd.to_numeric(column, errors="coerce").astype(float)
     return seconds.where(seconds > 0)
 
 
-def _datetimes(column: pd.Series) -> pd.Series:
+def as_datetimes(column: pd.Series) -> pd.Series:
     """Unix seconds as UTC datetimes for a plot axis."""
     return pd.to_datetime(pd.to_numeric(column).astype(float), unit="s")
 
@@ -121,50 +117,52 @@ def _datetimes(column: pd.Series) -> pd.Series:
 # --- figures from the tables ---------------------------------------------------------------
 
 
-def _table(result: SimulationResult, name: str) -> pd.DataFrame:
+def result_table(result: SimulationResult, name: str) -> pd.DataFrame:
     return result.tables[name] if name in result.tables else empty_table(name)
 
 
-def _symbols(result: SimulationResult) -> tuple[str, str]:
+def symbols(result: SimulationResult) -> tuple[str, str]:
     """(stablecoin, collateral) symbols."""
     return str(result.facts.get("stable_symbol", "")), str(
         result.facts.get("collateral_symbol", "")
     )
 
 
-def _bad_debt(result: SimulationResult) -> float:
-    return float(_table(result, "losses")["loss"].sum())
+def realized_bad_debt(result: SimulationResult) -> float:
+    return float(result_table(result, "losses")["loss"].sum())
 
 
-def _uncovered(result: SimulationResult) -> float:
+def uncovered_loss(result: SimulationResult) -> float:
     """Bad debt no layer has paid: the losses' outstanding amounts, each from exact integers (a
     difference of float sums would show rounding noise such as -0.0%)."""
-    return float(_table(result, "losses")["outstanding"].sum())
+    return float(result_table(result, "losses")["outstanding"].sum())
 
 
-def _paid_by_layer(result: SimulationResult) -> dict[str, float]:
+def paid_by_layer(result: SimulationResult) -> dict[str, float]:
     """Allocated loss per layer: the run's waterfall order (`facts["waterfall"]`, layers that paid
     nothing included), then any other layer that paid, in layer order."""
-    paid = _table(result, "allocations").groupby("layer")["amount"].sum()
+    paid = result_table(result, "allocations").groupby("layer")["amount"].sum()
     order = [str(n) for n in result.facts.get("waterfall", [])]
     order += [n for n in LAYERS if n in paid.index and n not in order]
     order += sorted(str(n) for n in paid.index if n not in order)
     return {n: float(paid[n]) if n in paid.index else 0.0 for n in order}
 
 
-def _largest_payers(result: SimulationResult, count: int) -> pd.DataFrame:
+def largest_payers(result: SimulationResult, count: int) -> pd.DataFrame:
     return (
-        _table(result, "payers").sort_values("amount", ascending=False, kind="stable").head(count)
+        result_table(result, "payers")
+        .sort_values("amount", ascending=False, kind="stable")
+        .head(count)
     )
 
 
-def _vaults_liquidated(result: SimulationResult) -> int:
-    return int(_table(result, "liquidations")["owner"].nunique())
+def vaults_liquidated(result: SimulationResult) -> int:
+    return int(result_table(result, "liquidations")["owner"].nunique())
 
 
-def _auctions_finished(result: SimulationResult) -> int:
+def auctions_finished(result: SimulationResult) -> int:
     """Closed loss events: every auction is one, closed when the auction finishes."""
-    return int(_times(_table(result, "losses")["closed"]).notna().sum())
+    return int(utc_times(result_table(result, "losses")["closed"]).notna().sum())
 
 
 # --- the summary ---------------------------------------------------------------------------

@@ -183,7 +183,7 @@ def empty_table(name: str) -> pd.DataFrame:
     return pd.DataFrame({c: [] for c in TABLES[name]})
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
     kind = type(value)
     if kind is int:  # the common case first (bool is not int here)
         return str(value)
@@ -192,7 +192,7 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, (tuple, list)):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     return str(value)
 
 
@@ -200,8 +200,8 @@ _JSON = json.JSONEncoder().encode
 _JSON_KEYS: dict[str, str] = {}
 
 
-def _args_json(args: dict[str, Any]) -> str:
-    """json.dumps({k: _jsonable(v) for k, v in args.items()}, sort_keys=True): an event's args as
+def args_json(args: dict[str, Any]) -> str:
+    """json.dumps({k: jsonable(v) for k, v in args.items()}, sort_keys=True): an event's args as
     the events table holds them, written out for the common values (a model run encodes ~18,000)."""
     parts = []
     for k in sorted(args):
@@ -210,7 +210,7 @@ def _args_json(args: dict[str, Any]) -> str:
             key = _JSON_KEYS[k] = _JSON(k) + ": "
         v = args[k]
         parts.append(
-            f'{key}"{v}"' if type(v) is int else key + _JSON(_jsonable(v))
+            f'{key}"{v}"' if type(v) is int else key + _JSON(jsonable(v))
         )  # ints: most values
     return "{" + ", ".join(parts) + "}"
 
@@ -218,5 +218,5 @@ def _args_json(args: dict[str, Any]) -> str:
 def build_table(name: str, rows: list[tuple]) -> pd.DataFrame:
     """A table from its recorded rows; the events' args (recorded as dicts) become JSON here."""
     if name == "events":
-        rows = [row[:-1] + (_args_json(row[-1]),) for row in rows]
+        rows = [row[:-1] + (args_json(row[-1]),) for row in rows]
     return pd.DataFrame(rows, columns=list(TABLES[name]))

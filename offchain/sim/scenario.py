@@ -60,10 +60,10 @@ from offchain.system.config import (
     MAX_PRICE,
     CollateralConfig,
     ConfigError,
+    Reader,
     SystemConfig,
-    _collateral,
-    _Reader,
     load_config,
+    read_collateral,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -220,23 +220,23 @@ class _Source:
     bare: bool  # a bare price CSV: its loader's messages need no prefix
 
 
-def _table(source: _Source, data: dict[str, Any], key: str) -> _Reader:
+def _table(source: _Source, data: dict[str, Any], key: str) -> Reader:
     """A reader of top-level table `key` (empty if absent); its messages read
     `<file>: <key>.<field>: ...`."""
     table = data.get(key, {})
     if not isinstance(table, dict):
         raise ScenarioError(f"{source.name}: {key}: must be a table")
-    return _Reader(f"{source.name}: {key}", table)
+    return Reader(f"{source.name}: {key}", table)
 
 
-def _sub_table(r: _Reader, key: str) -> _Reader:
+def _sub_table(r: Reader, key: str) -> Reader:
     table = r.raw(key)
     if not isinstance(table, dict):
         raise r.fail(key, "must be a table")
-    return _Reader(f"{r.where}.{key}", table)
+    return Reader(f"{r.where}.{key}", table)
 
 
-def _path(r: _Reader, key: str, source: _Source) -> Path:
+def _path(r: Reader, key: str, source: _Source) -> Path:
     value = r.raw(key)
     if not isinstance(value, str) or not value:
         raise r.fail(key, f"must be a file path, got {value!r}")
@@ -249,7 +249,7 @@ def _path(r: _Reader, key: str, source: _Source) -> Path:
     raise r.fail(key, f"file {value!r} not found (looked in {looked})")
 
 
-def _data(r: _Reader, key: str, source: _Source, loader: Any) -> Series:
+def _data(r: Reader, key: str, source: _Source, loader: Any) -> Series:
     """Load a market CSV; a DataError keeps the loader's text (prefixed with the field)."""
     path = _path(r, key, source)
     try:
@@ -258,13 +258,13 @@ def _data(r: _Reader, key: str, source: _Source, loader: Any) -> Series:
         raise ScenarioError(str(exc) if source.bare else f"{r.where}.{key}: {exc}") from None
 
 
-def _float(r: _Reader, key: str, lo: Decimal, hi: Decimal) -> float:
+def _float(r: Reader, key: str, lo: Decimal, hi: Decimal) -> float:
     return float(r.decimal(key, lo, hi))
 
 
-def _with_defaults(r: _Reader, defaults: dict[str, Any]) -> _Reader:
+def _with_defaults(r: Reader, defaults: dict[str, Any]) -> Reader:
     """`r` with the absent keys of `defaults` filled in (the same messages, the same checks)."""
-    return _Reader(r.where, defaults | r.table)
+    return Reader(r.where, defaults | r.table)
 
 
 def _wad(amount: int) -> str:
@@ -331,7 +331,7 @@ def _build(
     )
 
 
-def _text(r: _Reader, key: str, max_len: int, allow_empty: bool = False) -> str:
+def _text(r: Reader, key: str, max_len: int, allow_empty: bool = False) -> str:
     value = r.raw(key)
     if not isinstance(value, str) or (not value and not allow_empty) or len(value) > max_len:
         raise r.fail(
@@ -342,7 +342,7 @@ def _text(r: _Reader, key: str, max_len: int, allow_empty: bool = False) -> str:
     return value
 
 
-def _market(r: _Reader, source: _Source, seed: int) -> MarketSpec:
+def _market(r: Reader, source: _Source, seed: int) -> MarketSpec:
     if "prices" in r.table and "synthetic" in r.table:
         raise r.fail("prices", "give a price CSV or a [market.synthetic] table, not both")
     synthetic = None
@@ -401,7 +401,7 @@ def _market(r: _Reader, source: _Source, seed: int) -> MarketSpec:
     )
 
 
-def _synthetic(r: _Reader) -> SyntheticPath:
+def _synthetic(r: Reader) -> SyntheticPath:
     kwargs: dict[str, Any] = {
         "start_price": r.decimal("start_price", Decimal(0), MAX_PRICE, lo_open=True),
         "steps": r.integer("steps", 2, 100_000),
@@ -439,7 +439,7 @@ def _generate(path: SyntheticPath, seed: int, where: str) -> Series:
 
 
 def _protocol(
-    r: _Reader, source: _Source, market: MarketSpec, waterfall: tuple[str, ...] | None
+    r: Reader, source: _Source, market: MarketSpec, waterfall: tuple[str, ...] | None
 ) -> tuple[CollateralConfig, SystemConfig]:
     config_path = _path(r, "config", source) if "config" in r.table else DEFAULT_CONFIG
     base = load_config(config_path)  # a ConfigError keeps its text
@@ -464,7 +464,7 @@ def _protocol(
             # another curve: the config's curve parameters are its own curve's, not this one's
             curve_keys = {k for keys in CURVE_PARAMETERS.values() for k in keys}
             table = {k: v for k, v in table.items() if k not in curve_keys}
-        coll = _collateral(o.where, table | o.table)
+        coll = read_collateral(o.where, table | o.table)
     coll = replace(
         coll, initial_price=market.prices.columns["close"][0], pool_depth=market.pool_depth
     )
@@ -495,7 +495,7 @@ def _layers(names: Any, where: str) -> tuple[int, ...]:
     return tuple(LAYERS[n] for n in names)
 
 
-def _population(r: _Reader, coll: CollateralConfig, vaults: int | None) -> PopulationSpec:
+def _population(r: Reader, coll: CollateralConfig, vaults: int | None) -> PopulationSpec:
     d = _with_defaults(r, DEFAULT_VAULTS)
     count = d.integer("count", 1, MAX_VAULTS)
     if vaults is not None:
@@ -543,7 +543,7 @@ def _population(r: _Reader, coll: CollateralConfig, vaults: int | None) -> Popul
     )
 
 
-def _keepers(r: _Reader) -> KeeperSpec:
+def _keepers(r: Reader) -> KeeperSpec:
     d = _with_defaults(r, DEFAULT_KEEPERS)
     gas = {
         key: d.scaled(key, GWEI, Decimal(0), Decimal(100_000), lo_open=True)
@@ -573,7 +573,7 @@ def _keepers(r: _Reader) -> KeeperSpec:
     return keepers
 
 
-def _backstop(r: _Reader) -> BackstopSpec:
+def _backstop(r: Reader) -> BackstopSpec:
     d = _with_defaults(r, DEFAULT_BACKSTOP)
     backstop = BackstopSpec(
         insurance_fund=d.scaled("insurance_fund", WAD),

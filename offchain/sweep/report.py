@@ -19,31 +19,31 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import matplotlib.pyplot as plt  # noqa: E402
-import matplotlib.ticker as mticker  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-import pyarrow as pa  # noqa: E402
-import pyarrow.csv as pacsv  # noqa: E402
-import pyarrow.parquet as pq  # noqa: E402
+import matplotlib.pyplot as plt
+import matplotlib.ticker as mticker
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
+import pyarrow.parquet as pq
 
-from offchain.report.documents import (  # noqa: E402
-    _Block,
-    _Heading,
-    _html,
-    _Image,
-    _List,
-    _markdown,
-    _Table,
-    _Text,
+from offchain.report.documents import (
+    Block,
+    Bullets,
+    Heading,
+    Image,
+    Table,
+    Text,
+    to_html,
+    to_markdown,
 )
-from offchain.report.plots import COLORS  # noqa: E402
-from offchain.report.tables import LAYERS, _amount  # noqa: E402
-from offchain.sweep.runs import FAILED, OK  # noqa: E402
-from offchain.sweep.spec import Plan  # noqa: E402
-from offchain.sweep.stats import Q95, CellStats, best_cell, var  # noqa: E402
-from offchain.sweep.store import RESULTS, RESULTS_CSV, RUNTIMES, atomic_write  # noqa: E402
-from offchain.sweep.verify import FULL_CHECK_EVERY, Verification  # noqa: E402
+from offchain.report.plots import COLORS
+from offchain.report.tables import LAYERS, format_amount
+from offchain.sweep.runs import FAILED, OK
+from offchain.sweep.spec import Plan
+from offchain.sweep.stats import Q95, CellStats, best_cell, var
+from offchain.sweep.store import RESULTS, RESULTS_CSV, RUNTIMES, atomic_write
+from offchain.sweep.verify import FULL_CHECK_EVERY, Verification
 
 SUMMARY = "summary.md"
 SUMMARY_HTML = "summary.html"
@@ -76,8 +76,8 @@ def _pct(value: float | None) -> str:
 
 def _ci(figures: dict[str, Any], name: str) -> str:
     return (
-        f"{_amount(figures[name])} ({_amount(figures[name + '_lo'])} to "
-        f"{_amount(figures[name + '_hi'])})"
+        f"{format_amount(figures[name])} ({format_amount(figures[name + '_lo'])} to "
+        f"{format_amount(figures[name + '_hi'])})"
     )
 
 
@@ -90,7 +90,7 @@ def _duration(seconds: float | None) -> str:
 # ---------------------------------------------------------------- blocks
 
 
-def _sweep_blocks(r: ReportInput) -> list[_Block]:
+def _sweep_blocks(r: ReportInput) -> list[Block]:
     plan, results = r.plan, r.results
     failed = int((results["status"] == FAILED).sum())
     scenarios = []
@@ -112,9 +112,9 @@ def _sweep_blocks(r: ReportInput) -> list[_Block]:
     ]
     rows += [(f"grid: {d.name}", ", ".join(d.labels())) for d in plan.spec.grid]
     return [
-        _Heading("Sweep"),
-        _Table(("", ""), rows),
-        _Text(
+        Heading("Sweep"),
+        Table(("", ""), rows),
+        Text(
             f"Every run is the off-chain model's replay of its scenario with the cell's values "
             f"and its seed; amounts in {r.stable}. VaR_q: the bad debt that a share q of the runs "
             "stay at or below; CVaR95 (expected shortfall): the mean of the worst 5% of runs; "
@@ -123,12 +123,12 @@ def _sweep_blocks(r: ReportInput) -> list[_Block]:
     ]
 
 
-def _verification_blocks(r: ReportInput) -> list[_Block]:
-    blocks: list[_Block] = [_Heading("Checked on chain")]
+def _verification_blocks(r: ReportInput) -> list[Block]:
+    blocks: list[Block] = [Heading("Checked on chain")]
     if r.verify_requested == 0:
-        return blocks + [_Text("Not re-checked on chain (--verify 0).")]
+        return blocks + [Text("Not re-checked on chain (--verify 0).")]
     if not r.verifications:
-        return blocks + [_Text("No successful run to re-check on chain.")]
+        return blocks + [Text("No successful run to re-check on chain.")]
     names = r.plan.names
     rows = []
     for v in r.verifications:
@@ -163,18 +163,18 @@ def _verification_blocks(r: ReportInput) -> list[_Block]:
         )
     agree = sum(v.ok for v in r.verifications)
     return blocks + [
-        _Text(
+        Text(
             f"{len(r.verifications)} runs chosen at random, re-run on a private Anvil and in the "
             f"model with the complete state compared every {FULL_CHECK_EVERY} bars: "
             f"{agree} of {len(r.verifications)} reconcile with 0 differences and give the "
             "sweep's figures."
         ),
-        _Table(("run", "cell", "seed", "chain vs model", "sweep's figures"), rows),
+        Table(("run", "cell", "seed", "chain vs model", "sweep's figures"), rows),
     ]
 
 
-def _recommendation_blocks(r: ReportInput) -> list[_Block]:
-    blocks: list[_Block] = [_Heading("Recommendation")]
+def _recommendation_blocks(r: ReportInput) -> list[Block]:
+    blocks: list[Block] = [Heading("Recommendation")]
     limit = float(r.max_borrower_cost) if r.max_borrower_cost is not None else None
     names = r.plan.names
     items = []
@@ -205,9 +205,10 @@ def _recommendation_blocks(r: ReportInput) -> list[_Block]:
         items.append(
             f"{scenario}: lowest VaR95 with {constraint} ({eligible} of {len(stats)} cells "
             f"qualify): {cell_label(names, best.values)}: VaR95 {_ci(f, 'var95')}, mean bad "
-            f"debt {_amount(f['mean'])}, mean borrower cost {_pct(f['borrower_cost_rate_mean'])}"
+            f"debt {format_amount(f['mean'])}, mean borrower cost "
+            f"{_pct(f['borrower_cost_rate_mean'])}"
         )
-    return blocks + [_List(items)]
+    return blocks + [Bullets(items)]
 
 
 def _cell_rows(r: ReportInput) -> list[tuple[CellStats, str]]:
@@ -218,7 +219,7 @@ def _cell_rows(r: ReportInput) -> list[tuple[CellStats, str]]:
     ]
 
 
-def _bad_debt_blocks(r: ReportInput) -> list[_Block]:
+def _bad_debt_blocks(r: ReportInput) -> list[Block]:
     rows = []
     for s, label in _cell_rows(r):
         f = s.figures
@@ -238,8 +239,8 @@ def _bad_debt_blocks(r: ReportInput) -> list[_Block]:
             )
         )
     return [
-        _Heading("Bad debt per cell"),
-        _Table(
+        Heading("Bad debt per cell"),
+        Table(
             ("cell", "runs", "mean", "VaR95", "VaR99", "CVaR95", "runs with bad debt"),
             rows,
             numeric=(1, 2, 3, 4, 5, 6),
@@ -247,7 +248,7 @@ def _bad_debt_blocks(r: ReportInput) -> list[_Block]:
     ]
 
 
-def _liquidation_blocks(r: ReportInput) -> list[_Block]:
+def _liquidation_blocks(r: ReportInput) -> list[Block]:
     rows = []
     for s, label in _cell_rows(r):
         f = s.figures
@@ -258,7 +259,7 @@ def _liquidation_blocks(r: ReportInput) -> list[_Block]:
             (
                 label,
                 f"{f['vaults_liquidated_mean']:,.1f}",
-                _amount(f["lar95"]),
+                format_amount(f["lar95"]),
                 _duration(f["liquidation_delay_median_s"]),
                 _pct(f["clearing_discount_mean"]),
                 _pct(f["borrower_cost_rate_mean"]),
@@ -266,8 +267,8 @@ def _liquidation_blocks(r: ReportInput) -> list[_Block]:
             )
         )
     return [
-        _Heading("Liquidations and borrowers"),
-        _Table(
+        Heading("Liquidations and borrowers"),
+        Table(
             (
                 "cell",
                 "vaults liquidated (mean)",
@@ -280,7 +281,7 @@ def _liquidation_blocks(r: ReportInput) -> list[_Block]:
             rows,
             numeric=(1, 2, 3, 4, 5, 6),
         ),
-        _Text(
+        Text(
             "LaR95: the collateral value liquidated (at the market price of its bar) that 95% of "
             "the runs stay at or below. Clearing discount: 1 - the volume-weighted take price / "
             "market price. Borrower cost: what liquidated borrowers lost beyond their debt (the "
@@ -299,7 +300,7 @@ def _layers_shown(r: ReportInput) -> list[str]:
     return shown or list(LAYERS[:4])
 
 
-def _who_paid_blocks(r: ReportInput) -> list[_Block]:
+def _who_paid_blocks(r: ReportInput) -> list[Block]:
     layers = _layers_shown(r)
     rows = []
     for s, label in _cell_rows(r):
@@ -308,8 +309,8 @@ def _who_paid_blocks(r: ReportInput) -> list[_Block]:
             rows.append((label,) + ("-",) * (len(layers) + 2))
             continue
         cells = [
-            f"{_amount(f[f'paid_{layer}_mean'])} ({_pct(f[f'paid_{layer}_share'])}); p95 "
-            f"{_amount(f[f'paid_{layer}_p95'])}"
+            f"{format_amount(f[f'paid_{layer}_mean'])} ({_pct(f[f'paid_{layer}_share'])}); p95 "
+            f"{format_amount(f[f'paid_{layer}_p95'])}"
             for layer in layers
         ]
         kinds = f["largest_payer_kinds"]
@@ -318,25 +319,25 @@ def _who_paid_blocks(r: ReportInput) -> list[_Block]:
             (
                 label,
                 *cells,
-                _amount(f["uncovered_mean"]),
+                format_amount(f["uncovered_mean"]),
                 f"{top} in {kinds[top]:,} of {s.runs:,} runs",
             )
         )
     return [
-        _Heading("Who paid"),
-        _Table(
+        Heading("Who paid"),
+        Table(
             ("cell", *layers, "uncovered (mean)", "largest payer most often"),
             rows,
             numeric=tuple(range(1, len(layers) + 2)),
         ),
-        _Text(
+        Text(
             "Per layer: the mean paid per run, its share of the cell's bad debt, and the 95th "
             "percentile over the runs."
         ),
     ]
 
 
-def _failure_blocks(r: ReportInput) -> list[_Block]:
+def _failure_blocks(r: ReportInput) -> list[Block]:
     failed = r.results[r.results["status"] == FAILED]
     if not len(failed):
         return []
@@ -347,14 +348,14 @@ def _failure_blocks(r: ReportInput) -> list[_Block]:
     ]
     more = len(failed) - len(rows)
     return [
-        _Heading("Failed runs"),
-        _Text(
+        Heading("Failed runs"),
+        Text(
             f"{len(failed):,} runs failed ("
             + ", ".join(f"{k}: {v:,}" for k, v in sorted(counts.items()))
             + "); they are in results.parquet with their error and count in no figure."
             + (f" The first {len(rows)}:" if more else "")
         ),
-        _Table(("run", "cell", "seed", "error"), rows),
+        Table(("run", "cell", "seed", "error"), rows),
     ]
 
 
@@ -519,22 +520,22 @@ def write_report(root: Path, r: ReportInput) -> Path:
 
     scenarios = ", ".join(dict.fromkeys(c.scenario.name for c in r.plan.cells))
     title = f"Backstop risk sweep: {scenarios}"
-    images: list[_Block] = []
+    images: list[Block] = []
     for name, caption in heatmaps + histograms + who_paid:
-        images += [_Text(caption), _Image(name)]
-    blocks: list[_Block] = [
-        _Heading(title, level=1),
+        images += [Text(caption), Image(name)]
+    blocks: list[Block] = [
+        Heading(title, level=1),
         *_sweep_blocks(r),
         *_verification_blocks(r),
         *_recommendation_blocks(r),
         *_bad_debt_blocks(r),
         *_liquidation_blocks(r),
         *_who_paid_blocks(r),
-        _Heading("Plots"),
+        Heading("Plots"),
         *images,
         *_failure_blocks(r),
-        _Heading("Data"),
-        _List(
+        Heading("Data"),
+        Bullets(
             [
                 f"{RESULTS}, {RESULTS_CSV}: one row per run (parameters, seed, status and error, "
                 "bad debt, paid per layer, largest payer, liquidations, clearing discount, "
@@ -547,6 +548,6 @@ def write_report(root: Path, r: ReportInput) -> Path:
             ]
         ),
     ]
-    atomic_write(root / SUMMARY_HTML, lambda p: p.write_text(_html(blocks, title)))
-    atomic_write(root / SUMMARY, lambda p: p.write_text(_markdown(blocks)))
+    atomic_write(root / SUMMARY_HTML, lambda p: p.write_text(to_html(blocks, title)))
+    atomic_write(root / SUMMARY, lambda p: p.write_text(to_markdown(blocks)))
     return root / SUMMARY

@@ -77,7 +77,7 @@ def execute(
                 progress(count, failed)
     except SweepAborted:
         raise
-    except Exception as exc:  # the executor's: finished runs are on disk
+    except Exception as exc:  # noqa: BLE001 - the executor's: finished runs are on disk
         raise SweepAborted(
             f"the executor failed ({type(exc).__name__}: {' '.join(str(exc).split())}); "
             f"{count} runs were written; run the same command to resume"

@@ -22,11 +22,11 @@ import pandas as pd
 from offchain.model.fixed_point import WAD
 from offchain.report.tables import (
     LAYERS,
-    _bad_debt,
-    _largest_payers,
-    _paid_by_layer,
-    _uncovered,
-    _vaults_liquidated,
+    largest_payers,
+    paid_by_layer,
+    realized_bad_debt,
+    uncovered_loss,
+    vaults_liquidated,
 )
 from offchain.sim.driver import simulate
 from offchain.sim.results import SimulationResult
@@ -40,7 +40,7 @@ METRICS: dict[str, str] = {
     "bad_debt": "float",  # loss of every closed auction: debt its proceeds did not cover
     "uncovered": "float",  # of it, what no layer has paid by the end
     **{f"paid_{layer}": "float" for layer in LAYERS},  # paid per waterfall layer
-    "largest_payer": "str",  # the participant who paid most (report.tables._largest_payers)
+    "largest_payer": "str",  # the participant who paid most (report.tables.largest_payers)
     "largest_payer_kind": "str",  # fund | staker | debt_auction | vault | settlement
     "largest_payer_amount": "float",
     "vaults_liquidated": "int",  # distinct owners
@@ -72,7 +72,7 @@ def run_one(task: RunTask) -> dict[str, Any]:
         scenario = reseeded(task.scenario, task.seed)
         result = simulate(scenario, "model", full_check_every=None)
         row |= {"status": OK, "error": ""} | measure(result, scenario)
-    except Exception as exc:  # any failure is recorded with the run, and the sweep goes on
+    except Exception as exc:  # noqa: BLE001 - any failure is recorded with the run, and the sweep goes on
         row |= {"status": FAILED, "error": f"{type(exc).__name__}: {' '.join(str(exc).split())}"}
         row |= {name: None for name in METRICS}
     row["runtime_s"] = time.perf_counter() - start
@@ -85,8 +85,8 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
     """A run's figures (METRICS) from its tables; reads no events."""
     t = result.tables
     liquidations, takes, losses = t["liquidations"], t["takes"], t["losses"]
-    paid = _paid_by_layer(result)
-    top = _largest_payers(result, 1)
+    paid = paid_by_layer(result)
+    top = largest_payers(result, 1)
     market = dict(zip(t["bars"]["bar"], t["bars"]["market_price"]))
     delays = pd.to_numeric(liquidations["delay_s"]).dropna()
     sold = float(takes["collateral"].sum()) if len(takes) else 0.0
@@ -97,13 +97,13 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
     debt_start = float(t["vaults"]["debt_start"].sum())
     cost = borrower_cost(result)
     return {
-        "bad_debt": _bad_debt(result),
-        "uncovered": _uncovered(result),
+        "bad_debt": realized_bad_debt(result),
+        "uncovered": uncovered_loss(result),
         **{f"paid_{layer}": float(paid.get(layer, 0.0)) for layer in LAYERS},
         "largest_payer": str(top["payer"].iloc[0]) if len(top) else "",
         "largest_payer_kind": str(top["kind"].iloc[0]) if len(top) else "",
         "largest_payer_amount": float(top["amount"].iloc[0]) if len(top) else 0.0,
-        "vaults_liquidated": _vaults_liquidated(result),
+        "vaults_liquidated": vaults_liquidated(result),
         "liquidations": len(liquidations),
         "liquidated_debt": float(liquidations["debt"].sum()),
         "liquidated_value": float(

@@ -68,7 +68,7 @@ def verify_run(plan: Plan, row: dict[str, Any], artifacts: dict, reader_code: st
         scenario = reseeded(task.scenario, task.seed)
         chain = simulate(scenario, "chain", artifacts, reader_code, FULL_CHECK_EVERY)
         model = simulate(scenario, "model", full_check_every=FULL_CHECK_EVERY)
-    except Exception as exc:  # reported with the run: the sweep's report says it was not checked
+    except Exception as exc:  # noqa: BLE001 - reported with the run: the sweep's report says it was not checked
         v.error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
         return v
     r = reconcile(chain, model)

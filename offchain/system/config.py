@@ -124,7 +124,7 @@ def yearly_to_per_second(fee: Decimal) -> int:
         return int((factor * RAY).to_integral_value(rounding=ROUND_DOWN))
 
 
-class _Reader:
+class Reader:
     def __init__(self, where: str, table: dict[str, Any]):
         self.where = where
         self.table = table
@@ -188,7 +188,7 @@ class _Reader:
             raise ConfigError(f"{self.where}: unknown key {unknown[0]!r}")
 
 
-def _penalty(r: _Reader) -> int:
+def _penalty(r: Reader) -> int:
     """The liquidation penalty [wad]: 1 to 2, a multiple of 1e-7 (Liquidator.configure_type's
     grid: a running loss event keeps it in 24 bits of its one-word record)."""
     penalty = r.decimal("liquidation_penalty", Decimal(1), Decimal(2))
@@ -198,10 +198,10 @@ def _penalty(r: _Reader) -> int:
     return WAD + int(steps) * PENALTY_STEP
 
 
-def _collateral(where: str, table: Any) -> CollateralConfig:
+def read_collateral(where: str, table: Any) -> CollateralConfig:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a table")
-    r = _Reader(where, table)
+    r = Reader(where, table)
     name = r.text("name", 32)
     decimals = r.integer("token_decimals", 0, 18)
     delay = r.integer("oracle_delay", 1, 30 * 86400)
@@ -267,7 +267,7 @@ def _collateral(where: str, table: Any) -> CollateralConfig:
     return cfg
 
 
-def _below_one(r: _Reader, key: str, unit: int) -> int:
+def _below_one(r: Reader, key: str, unit: int) -> int:
     value = r.scaled(key, unit, Decimal(0), Decimal(1))
     if value >= unit:
         raise r.fail(key, "must be below 1")
@@ -283,7 +283,7 @@ CURVE_PARAMETERS = {
 }
 
 
-def _curve(r: _Reader) -> tuple[int, int, int, int]:
+def _curve(r: Reader) -> tuple[int, int, int, int]:
     name = r.raw("auction_curve")
     if name not in CURVES:
         raise r.fail("auction_curve", f"must be one of {', '.join(CURVES)}, got {name!r}")
@@ -298,7 +298,7 @@ def _curve(r: _Reader) -> tuple[int, int, int, int]:
 def _waterfall(where: str, table: Any) -> WaterfallConfig:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a table")
-    r = _Reader(where, table)
+    r = Reader(where, table)
     names = r.raw("waterfall")
     if not isinstance(names, list) or len(names) > 4 or not all(isinstance(n, str) for n in names):
         raise r.fail(
@@ -339,15 +339,17 @@ def _waterfall(where: str, table: Any) -> WaterfallConfig:
 
 def parse_config(data: dict[str, Any], source: str = "config") -> SystemConfig:
     """Validate a parsed TOML document into a SystemConfig."""
-    top = _Reader(source, data)
+    top = Reader(source, data)
     system = top.raw("system")
     if not isinstance(system, dict):
         raise ConfigError(f"{source}.system: must be a table")
-    s = _Reader(f"{source}.system", system)
+    s = Reader(f"{source}.system", system)
     collaterals = top.raw("collateral")
     if not isinstance(collaterals, list) or not collaterals:
         raise ConfigError(f"{source}.collateral: needs at least one [[collateral]] table")
-    parsed = tuple(_collateral(f"{source}.collateral[{i}]", c) for i, c in enumerate(collaterals))
+    parsed = tuple(
+        read_collateral(f"{source}.collateral[{i}]", c) for i, c in enumerate(collaterals)
+    )
     names = [c.name for c in parsed]
     for name in names:
         if names.count(name) > 1:

@@ -47,7 +47,7 @@ def state_keys(model: ModelBackend, d: Deployment, accounts: Iterable[str]) -> S
     )
 
 
-def _state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tuple]]:
+def state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tuple]]:
     """(key, address, getter, args) for every observable variable."""
     accounts = list(keys.accounts)
     contracts = [a for _, a in d.contracts()]
@@ -280,7 +280,7 @@ def read_state(
 ) -> dict[str, Any]:
     """Every observable variable of the deployed system, from any backend (on a chain, one
     eth_call; `cache=False` for a read that will not repeat exactly)."""
-    calls = _state_calls(d, keys)
+    calls = state_calls(d, keys)
     values = backend.views([(addr, fn, args) for _, addr, fn, args in calls], cache=cache)
     state = {key: value for (key, _, _, _), value in zip(calls, values)}
     # a list longer than the BatchReader's 256 bytes of result: one plain call per type

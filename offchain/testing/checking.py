@@ -25,7 +25,7 @@ from typing import Any
 
 from offchain.model.state import Storage
 from offchain.system.invariants import key_groups, model_invariants, state_invariants
-from offchain.system.reads import StateKeys, _state_calls, state_keys
+from offchain.system.reads import StateKeys, state_calls, state_keys
 from offchain.testing.harness import System
 
 _Call = tuple[str, str, str, tuple]  # (state key, address, getter, arguments)
@@ -109,7 +109,7 @@ class Checker:
         the new ones; returns them."""
         known = set(self._calls)
         self._keys = keys
-        self._calls = _state_calls(self.s.d, keys)
+        self._calls = state_calls(self.s.d, keys)
         new = [call for call in self._calls if call not in known]
         self._index(new)
         return new

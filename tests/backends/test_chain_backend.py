@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offchain.backends import ChainBackend, ModelBackend, RevmBackend, RpcError, model_value
-from offchain.backends.abi import _Function, _python_value, _return_decoder
+from offchain.backends.abi import AbiFunction, python_value, return_decoder
 from offchain.backends.anvil import Anvil
 from offchain.sim.population import actor_address
 
@@ -148,8 +148,8 @@ def _values(types: list[str]):
 def test_return_decoder__any_shape__equals_eth_abi(data):
     types = data.draw(st.sampled_from(_SHAPES))
     encoded = abi_encode(types, list(data.draw(_values(types))))
-    expected = tuple(_python_value(t, v) for t, v in zip(types, abi_decode(types, encoded)))
-    assert _return_decoder(types)(encoded) == (expected[0] if len(expected) == 1 else expected)
+    expected = tuple(python_value(t, v) for t, v in zip(types, abi_decode(types, encoded)))
+    assert return_decoder(types)(encoded) == (expected[0] if len(expected) == 1 else expected)
 
 
 def test_batch_read__an_array_result_the_reader_may_have_cut__refused_not_zero_padded():
@@ -158,14 +158,14 @@ def test_batch_read__an_array_result_the_reader_may_have_cut__refused_not_zero_p
     zeros (seven running auctions read as 1..6 and 0), so a batched read of 256 bytes or more is
     refused (even 6 ids, which may be whole); a plain call decodes any length. Static one-word
     results are not affected."""
-    ids = _Function(b"\0" * 4, [], ["uint256[]"])
+    ids = AbiFunction(b"\0" * 4, [], ["uint256[]"])
     six = abi_encode(["uint256[]"], [list(range(1, 6))])
     assert len(six) == 224 and ids.read_decode(six) == (1, 2, 3, 4, 5)
     seven = abi_encode(["uint256[]"], [list(range(1, 8))])
     with pytest.raises(ValueError, match="may be cut short by the BatchReader"):
         ids.read_decode(seven[:256])
     assert ids.decode(seven) == tuple(range(1, 8))
-    word = _Function(b"\0" * 4, [], ["uint256"])
+    word = AbiFunction(b"\0" * 4, [], ["uint256"])
     assert word.read_decode(abi_encode(["uint256"], [7])) == 7
 
 

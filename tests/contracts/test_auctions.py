@@ -21,7 +21,16 @@ from fractions import Fraction
 
 import pytest
 from eth_abi import encode as abi_encode
-from helpers import ceil_div, heal, started_auction
+from helpers import (
+    at,
+    auction_sale,
+    ceil_div,
+    crash,
+    eth_auction,
+    fund_taker,
+    heal,
+    liquidate,
+)
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS, Role
@@ -42,11 +51,6 @@ MAX_REWARD_RATE = WAD // 10
 
 
 # ---------------------------------------------------------------- reading (chain == model)
-
-
-def _auction(system, t, auction_id) -> tuple:
-    """(position, debt, lot, owner, started, top): the sale's state, without the reward budget."""
-    return _read(system, t.auction, "auctions", auction_id)[:6]
 
 
 def _reward_budget(system, t, auction_id) -> int:
@@ -97,10 +101,6 @@ def _event(system, name) -> dict:
 # ---------------------------------------------------------------- acting
 
 
-def _crash(system, t, price) -> None:
-    _move_prices(system, [(t, price)])
-
-
 def _feed(system, t, price) -> int:
     """The feeder posts `price` now; two pokes, each as early as the oracle allows, make it the
     current price. Returns when it was posted (it stays valid until then + max_age)."""
@@ -116,44 +116,11 @@ def _feed(system, t, price) -> int:
     return posted
 
 
-def _at(system, timestamp) -> None:
-    """The next transaction is mined at `timestamp`."""
-    system.lockstep.set_next_block_time(timestamp)
-
-
 def _mine_at(system, timestamp) -> None:
     """Mine a block at `timestamp` (a harmless transaction: anyone may advance the Backstop's
     first open loss, here by no step)."""
-    _at(system, timestamp)
+    at(system, timestamp)
     system.tx(system.d.backstop, "advance_open_losses", system.roles.stranger, 0)
-
-
-def _liquidate(system, t, owner) -> int:
-    """The keeper liquidates `owner`'s vault; returns the id of the auction started."""
-    system.tx(
-        system.d.liquidator, "liquidate", system.roles.keeper, t.type_id, owner, system.roles.keeper
-    )
-    return started_auction(system, t.auction)
-
-
-def _eth_auction(
-    system, owner=None, collateral=10 * WAD, debt=13_000 * WAD, price=1_500 * WAD
-) -> int:
-    """`owner` (the borrower) locks `collateral` ETH and draws `debt`; ETH crashes to `price`; the
-    keeper liquidates. Returns the auction id."""
-    owner = owner or system.roles.borrower
-    system.open_vault(owner, ETH, collateral, debt)
-    _crash(system, system.eth, price)
-    return _liquidate(system, system.eth, owner)
-
-
-def _fund_taker(system, taker, amount, auctions=()) -> None:
-    """Governance mints `amount` [rad] of unbacked internal stablecoin to `taker` (its own bad
-    debt), who lets each auction collect payment."""
-    r = system.roles
-    system.tx(system.d.engine, "create_unbacked", r.governance, r.governance, taker, amount)
-    for auction in auctions:
-        system.tx(system.d.engine, "allow", taker, auction)
 
 
 def _set_parameters(system, t, **changes) -> None:
@@ -245,7 +212,7 @@ def test_add_authority__lets_account_configure(system):
 def test_revoke_role__start_of_liquidator__blocks_new_auctions_until_granted(system):
     r, t = system.roles, system.eth
     system.open_vault(r.borrower, ETH, 10 * WAD, 13_000 * WAD)
-    _crash(system, t, 1_500 * WAD)
+    crash(system, t, 1_500 * WAD)
     liquidator = system.d.liquidator
     assert not _read(system, t.auction, "authorized", liquidator)
     system.tx(t.auction, "revoke_role", r.governance, liquidator, int(Role.START))
@@ -254,9 +221,9 @@ def test_revoke_role__start_of_liquidator__blocks_new_auctions_until_granted(sys
     ]
     assert _read(system, t.auction, "roles", liquidator) == 0
     with reverts("authorized: not authorized"):
-        _liquidate(system, t, r.borrower)
+        liquidate(system, t, r.borrower)
     system.tx(t.auction, "grant_role", r.governance, liquidator, int(Role.START))
-    assert _liquidate(system, t, r.borrower) == 1
+    assert liquidate(system, t, r.borrower) == 1
 
 
 AUCTION_PRIVILEGED = {
@@ -421,8 +388,8 @@ def test_set_curve__invalid__reverts(system, curve, reason):
 def test_set_curve__applies_to_a_running_auction(system):
     """An auction running on the stair-step is priced by a new linear curve from its own start."""
     r, t = system.roles, system.eth
-    auction_id = _eth_auction(system)
-    started, top = _auction(system, t, auction_id)[4:6]
+    auction_id = eth_auction(system)
+    started, top = auction_sale(system, t, auction_id)[4:6]
     system.tx(t.auction, "set_curve", r.governance, (LINEAR, 1_000, 0, 0))
     _mine_at(system, started + 100)
     assert _status(system, t, auction_id)[1] == top * 9 // 10
@@ -440,8 +407,8 @@ def test_set_oracle__start_price_comes_from_the_new_oracle(system):
     system.tx(t.auction, "set_oracle", r.governance, system.btc.oracle)
     assert _events(system) == [(t.auction, "OracleSet", {"oracle": system.btc.oracle})]
     assert _read(system, t.auction, "oracle") == system.btc.oracle
-    auction_id = _liquidate(system, t, r.borrower)
-    assert _auction(system, t, auction_id)[5] == 37_200 * RAY
+    auction_id = liquidate(system, t, r.borrower)
+    assert auction_sale(system, t, auction_id)[5] == 37_200 * RAY
 
 
 def test_set_oracle__zero__reverts(system):
@@ -507,7 +474,7 @@ def test_liquidate__starts_auction_at_oracle_price_times_buffer_and_pays_keeper(
     as unattributed bad debt (I1-I3 hold: both totals rise by the reward)."""
     r, t, d = system.roles, system.eth, system.d
     system.open_vault(r.borrower, ETH, 10 * WAD, 13_000 * WAD)
-    _crash(system, t, 1_500 * WAD)
+    crash(system, t, 1_500 * WAD)
     rate = _ctype(system, t).rate
     debt = 13_000 * WAD * rate
     to_raise = ceil_div(debt * t.config.liquidation_penalty, WAD)
@@ -516,7 +483,7 @@ def test_liquidate__starts_auction_at_oracle_price_times_buffer_and_pays_keeper(
     keeper_0, backstop_bad_0 = _stable(system, r.keeper), _bad_debt(system, d.backstop)
     unbacked_0 = _read(system, d.engine, "total_unbacked")
 
-    auction_id = _liquidate(system, t, r.borrower)
+    auction_id = liquidate(system, t, r.borrower)
     started = system.now
     assert auction_id == 1
     assert _events(system) == [
@@ -575,7 +542,7 @@ def test_liquidate__starts_auction_at_oracle_price_times_buffer_and_pays_keeper(
             },
         ),
     ]
-    assert _auction(system, t, 1) == (0, to_raise, 10 * WAD, r.borrower, started, 1_800 * RAY)
+    assert auction_sale(system, t, 1) == (0, to_raise, 10 * WAD, r.borrower, started, 1_800 * RAY)
     assert _status(system, t, 1) == (False, 1_800 * RAY, 10 * WAD, to_raise)
     assert _read(system, t.auction, "active_auctions") == (1,)
     assert _read(system, t.auction, "active_count") == 1
@@ -603,8 +570,8 @@ def test_start_price__is_oracle_price_times_buffer_rounded_up(system, buffer):
     t = system.eth
     price = 1_499_999_999_999_999_999_999  # just under 1,500 BUSD: no product here is round
     _set_parameters(system, t, buffer=buffer)
-    auction_id = _eth_auction(system, price=price)
-    top = _auction(system, t, auction_id)[5]
+    auction_id = eth_auction(system, price=price)
+    top = auction_sale(system, t, auction_id)[5]
     exact = Fraction(price * 10**9 * buffer, RAY)
     assert exact <= top < exact + 1
     assert top == ceil_div(price * 10**9 * buffer, RAY)
@@ -618,11 +585,11 @@ def test_start__stale_oracle__reverts_invalid_price(system):
     while it was fresh) still makes the vault unsafe, but the auction cannot price it."""
     r, t = system.roles, system.eth
     system.open_vault(r.borrower, ETH, 10 * WAD, 13_000 * WAD)
-    _crash(system, t, 1_500 * WAD)
+    crash(system, t, 1_500 * WAD)
     posted = system.contract(t.oracle).current_time
-    _at(system, posted + t.config.oracle_max_age + 1)
+    at(system, posted + t.config.oracle_max_age + 1)
     with reverts("auction: invalid price"):
-        _liquidate(system, t, r.borrower)
+        liquidate(system, t, r.borrower)
     assert _read(system, t.oracle, "peek") == (1_500 * WAD, False)
 
 
@@ -671,10 +638,10 @@ def test_start__reward_only_when_debt_at_least_min_auction(system, dust_over_deb
     vault_debt = 1_000 * WAD * _ctype(system, t).rate
     assert vault_debt * 113 % 100 == 0
     system.tx(system.d.engine, "set_dust", r.governance, t.type_id, vault_debt + dust_over_debt)
-    _crash(system, t, 1_400 * WAD)
+    crash(system, t, 1_400 * WAD)
     keeper_0 = _stable(system, r.keeper)
-    auction_id = _liquidate(system, t, r.borrower)
-    debt, lot = _auction(system, t, auction_id)[1:3]
+    auction_id = liquidate(system, t, r.borrower)
+    debt, lot = auction_sale(system, t, auction_id)[1:3]
     min_auction = _read(system, t.auction, "min_auction")
     assert debt == vault_debt * 113 // 100
     assert min_auction == debt + dust_over_debt
@@ -692,8 +659,8 @@ def test_start__collateral_worth_less_than_min_auction__pays_no_reward(system):
     r, t = system.roles, system.eth
     _small_dust(system, t)
     keeper_0 = _stable(system, r.keeper)
-    auction_id = _eth_auction(system, collateral=1 * WAD, debt=1_000 * WAD, price=50 * WAD)
-    debt, lot, top = (_auction(system, t, auction_id)[i] for i in (1, 2, 5))
+    auction_id = eth_auction(system, collateral=1 * WAD, debt=1_000 * WAD, price=50 * WAD)
+    debt, lot, top = (auction_sale(system, t, auction_id)[i] for i in (1, 2, 5))
     min_auction = _read(system, t.auction, "min_auction")
     assert top == 60 * RAY and lot == WAD
     assert debt >= min_auction > lot * top
@@ -706,7 +673,7 @@ def test_start__no_reward_configured__pays_nothing(system):
     r, t = system.roles, system.eth
     _set_parameters(system, t, reward_rate=0, reward_flat=0)
     keeper_0 = _stable(system, r.keeper)
-    _eth_auction(system)
+    eth_auction(system)
     assert _event(system, "Started")["reward"] == 0
     assert "UnbackedCreated" not in [e.name for e in system.events]
     assert _stable(system, r.keeper) == keeper_0
@@ -756,13 +723,13 @@ def test_price_curve__at_many_times__is_exact_curve_rounded_up(system, case):
     if curve is not None:
         system.tx(t.auction, "set_curve", r.governance, curve)
     if type_name == ETH:
-        auction_id = _eth_auction(system)
+        auction_id = eth_auction(system)
     else:
         system.open_vault(r.borrower, WBTC, 1 * WAD, 19_000 * WAD)
-        _crash(system, t, 25_000 * WAD)
-        auction_id = _liquidate(system, t, r.borrower)
+        crash(system, t, 25_000 * WAD)
+        auction_id = liquidate(system, t, r.borrower)
     curve = _read(system, t.auction, "curve")
-    _, debt, lot, _, started, top = _auction(system, t, auction_id)
+    _, debt, lot, _, started, top = auction_sale(system, t, auction_id)
     assert top == {ETH: 1_800 * RAY, WBTC: 30_000 * RAY}[type_name]
     max_duration, max_drop = (
         _read(system, t.auction, "max_duration"),
@@ -790,7 +757,7 @@ def test_price_curve__exponential_with_zero_cut__needs_reset_at_once(system):
     rather than giving the collateral away."""
     r, t = system.roles, system.eth
     system.tx(t.auction, "set_curve", r.governance, (EXPONENTIAL, 0, 0, 0))
-    auction_id = _eth_auction(system)
+    auction_id = eth_auction(system)
     assert _status(system, t, auction_id)[:2] == (False, 1_800 * RAY)
     _mine_at(system, system.now + 1)
     assert _status(system, t, auction_id)[:2] == (True, 0)
@@ -808,10 +775,10 @@ def test_take__whole_lot__pays_debt_returns_rest_to_owner_and_finishes(system):
     keeps the seized debt's part (13,000 x rate) as unsettled proceeds until the stranger heals
     it, and the 13% penalty as surplus; the event is done with no loss."""
     r, t, d = system.roles, system.eth, system.d
-    auction_id = _eth_auction(system)
+    auction_id = eth_auction(system)
     seized = 13_000 * WAD * _ctype(system, t).rate
-    _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
-    _, debt, lot, _, started, top = _auction(system, t, auction_id)
+    fund_taker(system, r.other, 20_000 * RAD, [t.auction])
+    _, debt, lot, _, started, top = auction_sale(system, t, auction_id)
     assert debt == ceil_div(seized * 113, 100)
     in_auction_0 = _read(system, d.liquidator, "debt_in_auction")
     backstop_0, taker_0 = _stable(system, d.backstop), _stable(system, r.other)
@@ -866,7 +833,7 @@ def test_take__whole_lot__pays_debt_returns_rest_to_owner_and_finishes(system):
             },
         ),
     ]
-    assert _auction(system, t, auction_id) == NO_AUCTION
+    assert auction_sale(system, t, auction_id) == NO_AUCTION
     assert _status(system, t, auction_id) == (False, 0, 0, 0)
     assert _read(system, t.auction, "active_auctions") == ()
     assert _read(system, t.auction, "active_count") == 0
@@ -899,9 +866,9 @@ def test_take__partial__leaves_the_rest_for_sale(system):
     3,600; the liquidator's debt in auction drops by 3,600. A second partial take adds to the
     escrow."""
     r, t, d = system.roles, system.eth, system.d
-    auction_id = _eth_auction(system)
-    _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
-    _, debt, lot, owner, started, top = _auction(system, t, auction_id)
+    auction_id = eth_auction(system)
+    fund_taker(system, r.other, 20_000 * RAD, [t.auction])
+    _, debt, lot, owner, started, top = auction_sale(system, t, auction_id)
     in_auction_0 = _type_debt_in_auction(system, t)
     loss_0, backstop_0 = _loss(system, t, auction_id), _stable(system, d.backstop)
     system.tx(t.auction, "take", r.other, auction_id, 2 * WAD, top, r.other, b"")
@@ -932,7 +899,14 @@ def test_take__partial__leaves_the_rest_for_sale(system):
             },
         ),
     ]
-    assert _auction(system, t, auction_id) == (0, debt - 3_600 * RAD, 8 * WAD, owner, started, top)
+    assert auction_sale(system, t, auction_id) == (
+        0,
+        debt - 3_600 * RAD,
+        8 * WAD,
+        owner,
+        started,
+        top,
+    )
     assert _type_debt_in_auction(system, t) == in_auction_0 - 3_600 * RAD
     assert _collateral(system, t, r.other) == 2 * WAD
     assert _collateral(system, t, t.auction) == 8 * WAD
@@ -959,13 +933,13 @@ def test_take__finishing_after_partial__pays_backstop_directly_and_backstop_pull
     r, t, d = system.roles, system.eth, system.d
     system.open_vault(r.borrower, ETH, 10 * WAD, 13_000 * WAD)
     system.open_vault(r.stranger, ETH, 10 * WAD, 13_000 * WAD)
-    _crash(system, t, 1_500 * WAD)
-    first = _liquidate(system, t, r.borrower)
+    crash(system, t, 1_500 * WAD)
+    first = liquidate(system, t, r.borrower)
     seized = 13_000 * WAD * _ctype(system, t).rate
-    second = _liquidate(system, t, r.stranger)
-    _fund_taker(system, r.other, 30_000 * RAD, [t.auction])
-    _, debt, lot, owner, started, top = _auction(system, t, first)
-    assert top == _auction(system, t, second)[5] == 1_800 * RAY and lot == 10 * WAD
+    second = liquidate(system, t, r.stranger)
+    fund_taker(system, r.other, 30_000 * RAD, [t.auction])
+    _, debt, lot, owner, started, top = auction_sale(system, t, first)
+    assert top == auction_sale(system, t, second)[5] == 1_800 * RAY and lot == 10 * WAD
     assert debt == ceil_div(seized * 113, 100)
     backstop_0, bad_0 = _stable(system, d.backstop), _bad_debt(system, d.backstop)
     loss_2 = _loss(system, t, second)
@@ -1050,9 +1024,9 @@ def test_take__partial_that_would_leave_less_than_min_auction__is_cut_to_leave_e
     floor((debt - min_auction) / price) ETH for debt - min_auction, so exactly min_auction stays to
     raise (still auctionable)."""
     r, t, d = system.roles, system.eth, system.d
-    auction_id = _eth_auction(system)
-    _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
-    _, debt, lot, owner, started, top = _auction(system, t, auction_id)
+    auction_id = eth_auction(system)
+    fund_taker(system, r.other, 20_000 * RAD, [t.auction])
+    _, debt, lot, owner, started, top = auction_sale(system, t, auction_id)
     min_auction = _read(system, t.auction, "min_auction")
     asked = (debt - 1) // top  # worth just under the debt: would leave < 1 ETH-wei's worth
     assert 0 < debt - asked * top < min_auction and asked < lot
@@ -1082,7 +1056,14 @@ def test_take__partial_that_would_leave_less_than_min_auction__is_cut_to_leave_e
             },
         ),
     ]
-    assert _auction(system, t, auction_id) == (0, min_auction, lot - bought, owner, started, top)
+    assert auction_sale(system, t, auction_id) == (
+        0,
+        min_auction,
+        lot - bought,
+        owner,
+        started,
+        top,
+    )
     assert _collateral(system, t, r.other) == bought
     assert _type_debt_in_auction(system, t) == min_auction
 
@@ -1098,7 +1079,7 @@ def test_take__partial_that_would_leave_less_than_min_auction__is_cut_to_leave_e
         "debt_unraised": 0,
     }
     assert _collateral(system, t, r.borrower) == lot - bought - last
-    assert _auction(system, t, auction_id) == NO_AUCTION
+    assert auction_sale(system, t, auction_id) == NO_AUCTION
     # the two takes raised the whole debt: the finishing one paid min_auction to the Backstop
     # directly, which pulled the first one's payment from the escrow
     assert _event(system, "LossClosed")["raised"] == owe + min_auction == debt
@@ -1116,9 +1097,9 @@ def test_take__partial_when_debt_at_most_min_auction__reverts_no_partial_take(sy
     whole lot's worth works. (A remainder worth less than min_auction takes the whole lot: see
     tests/security/test_findings.py, finding 10.)"""
     r, t = system.roles, system.eth
-    auction_id = _eth_auction(system)
-    _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
-    _, debt, lot, owner, _, top = _auction(system, t, auction_id)
+    auction_id = eth_auction(system)
+    fund_taker(system, r.other, 20_000 * RAD, [t.auction])
+    _, debt, lot, owner, _, top = auction_sale(system, t, auction_id)
     system.tx(system.d.engine, "set_dust", r.governance, t.type_id, 13_275 * RAD)
     assert debt <= _read(system, t.auction, "min_auction") <= (lot - WAD) * top
     with reverts("auction: no partial take"):
@@ -1132,10 +1113,10 @@ def test_take__max_price_below_current_price__reverts_price_above_maximum(system
     """Money flow: none at 1 ray-ulp under the price; at exactly the price the taker pays 1,782
     BUSD for 1 ETH."""
     r, t = system.roles, system.eth
-    auction_id = _eth_auction(system)
-    _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
-    started, top = _auction(system, t, auction_id)[4:6]
-    _at(system, started + 90)  # the first step: 1,782
+    auction_id = eth_auction(system)
+    fund_taker(system, r.other, 20_000 * RAD, [t.auction])
+    started, top = auction_sale(system, t, auction_id)[4:6]
+    at(system, started + 90)  # the first step: 1,782
     with reverts("auction: price above maximum"):
         system.tx(t.auction, "take", r.other, auction_id, WAD, 1_782 * RAY - 1, r.other, b"")
     # at exactly the price (one block later, same step) it goes through
@@ -1154,20 +1135,20 @@ def test_take__not_running__reverts(system):
 def test_take__zero_collateral__moves_nothing(system):
     """A take of nothing pays nothing and leaves the auction as it was (events only)."""
     r, t = system.roles, system.eth
-    auction_id = _eth_auction(system)
+    auction_id = eth_auction(system)
     system.tx(
         system.d.engine, "allow", r.other, t.auction
     )  # even paying nothing needs the permission
-    before = _auction(system, t, auction_id)
+    before = auction_sale(system, t, auction_id)
     system.tx(t.auction, "take", r.other, auction_id, 0, before[5], r.other, b"")
     assert system.events[-1].args["owe"] == system.events[-1].args["collateral"] == 0
-    assert _auction(system, t, auction_id) == before
+    assert auction_sale(system, t, auction_id) == before
 
 
 def test_take__taker_has_not_allowed_the_auction__reverts_not_allowed(system):
     r, t = system.roles, system.eth
-    auction_id = _eth_auction(system)
-    _fund_taker(system, r.other, 20_000 * RAD)
+    auction_id = eth_auction(system)
+    fund_taker(system, r.other, 20_000 * RAD)
     with reverts("engine: not allowed"):
         system.tx(t.auction, "take", r.other, auction_id, WAD, 1_800 * RAY, r.other, b"")
 
@@ -1176,8 +1157,8 @@ def test_take__taker_without_enough_stable__reverts_insufficient_stable(system):
     """Money flow: the taker holds 1 rad less than 1 ETH costs: nothing moves; 1 wei less ETH
     (1,800 BUSD - 1.8e27 rad) is affordable."""
     r, t = system.roles, system.eth
-    auction_id = _eth_auction(system)
-    _fund_taker(system, r.other, 1_800 * RAD - 1, [t.auction])
+    auction_id = eth_auction(system)
+    fund_taker(system, r.other, 1_800 * RAD - 1, [t.auction])
     with reverts("engine: insufficient stable"):
         system.tx(t.auction, "take", r.other, auction_id, WAD, 1_800 * RAY, r.other, b"")
     system.tx(t.auction, "take", r.other, auction_id, WAD - 1, 1_800 * RAY, r.other, b"")
@@ -1193,12 +1174,12 @@ def test_take__sells_out_with_debt_left__finishes_with_debt_unraised(system):
     as unsettled proceeds (healed by the stranger) and keeps the rest as surplus; the event is
     done with no loss."""
     r, t, d = system.roles, system.eth, system.d
-    auction_id = _eth_auction(system, price=1_300 * WAD)
+    auction_id = eth_auction(system, price=1_300 * WAD)
     seized = 13_000 * WAD * _ctype(system, t).rate
-    _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
-    _, debt, lot, owner, started, top = _auction(system, t, auction_id)
+    fund_taker(system, r.other, 20_000 * RAD, [t.auction])
+    _, debt, lot, owner, started, top = auction_sale(system, t, auction_id)
     assert top == 1_560 * RAY
-    _at(system, started + 6 * 90)
+    at(system, started + 6 * 90)
     price = ceil_div(top * 99**6, 100**6)  # exact to the ray-ulp here (0.99 ** 6 has 12 decimals)
     owe = lot * price
     assert seized < owe < debt
@@ -1259,7 +1240,7 @@ def test_take__sells_out_with_debt_left__finishes_with_debt_unraised(system):
     assert _stable(system, t.auction) == 0
     assert _loss(system, t, auction_id) == (seized, 0, started, 3)
     assert _collateral(system, t, owner) == borrower_free_0
-    assert _auction(system, t, auction_id) == NO_AUCTION
+    assert auction_sale(system, t, auction_id) == NO_AUCTION
     assert _read(system, t.auction, "active_count") == 0
 
 
@@ -1273,25 +1254,25 @@ def test_active_auctions__a_finished_auctions_slot__is_reused_under_a_new_id(sys
     owners = [r.borrower, r.stranger, r.governance, r.keeper, r.feeder]
     for owner in owners:
         system.open_vault(owner, ETH, 10 * WAD, 13_000 * WAD)
-    _crash(system, t, 1_500 * WAD)
-    assert [_liquidate(system, t, owner) for owner in owners[:3]] == [1, 2, 3]
+    crash(system, t, 1_500 * WAD)
+    assert [liquidate(system, t, owner) for owner in owners[:3]] == [1, 2, 3]
     assert _read(system, t.auction, "active_auctions") == (1, 2, 3)
-    assert [_auction(system, t, i)[0] for i in (1, 2, 3)] == [0, 1, 2]
-    _fund_taker(system, r.other, 100_000 * RAD, [t.auction])
+    assert [auction_sale(system, t, i)[0] for i in (1, 2, 3)] == [0, 1, 2]
+    fund_taker(system, r.other, 100_000 * RAD, [t.auction])
 
     system.tx(t.auction, "take", r.other, 1, 10 * WAD, 1_800 * RAY, r.other, b"")
     assert _read(system, t.auction, "active_auctions") == (2, 3)
     assert _read(system, t.auction, "active_count") == 2
-    assert _auction(system, t, 1) == NO_AUCTION
+    assert auction_sale(system, t, 1) == NO_AUCTION
     assert _read(system, t.auction, "next_id") == 1025
 
-    assert _liquidate(system, t, owners[3]) == 1025
+    assert liquidate(system, t, owners[3]) == 1025
     assert _read(system, t.auction, "next_id") == 4
     assert _read(system, t.auction, "active_auctions") == (1025, 2, 3)
     assert _read(system, t.auction, "active_count") == 3
-    assert _auction(system, t, 1025)[0] == 0
-    assert _auction(system, t, 1025)[3] == r.keeper
-    assert _auction(system, t, 1) == NO_AUCTION
+    assert auction_sale(system, t, 1025)[0] == 0
+    assert auction_sale(system, t, 1025)[3] == r.keeper
+    assert auction_sale(system, t, 1) == NO_AUCTION
     with reverts("auction: not running"):
         system.tx(t.auction, "take", r.other, 1, 10 * WAD, 1_800 * RAY, r.other, b"")
     assert _loss(system, t, 1)[3] == 3  # done
@@ -1299,10 +1280,10 @@ def test_active_auctions__a_finished_auctions_slot__is_reused_under_a_new_id(sys
 
     system.tx(t.auction, "take", r.other, 1025, 10 * WAD, 1_800 * RAY, r.other, b"")
     assert _read(system, t.auction, "active_auctions") == (2, 3)
-    assert _liquidate(system, t, owners[4]) == 2049
+    assert liquidate(system, t, owners[4]) == 2049
     assert _read(system, t.auction, "active_auctions") == (2049, 2, 3)
     for stale in (1, 1025, 1 << 42, 0):
-        assert _auction(system, t, stale) == NO_AUCTION
+        assert auction_sale(system, t, stale) == NO_AUCTION
 
 
 # ================================================================ reset
@@ -1313,9 +1294,9 @@ def test_reset__after_falling_below_max_drop__restarts_at_fresh_price_and_pays_k
     until a keeper resets, at the oracle's new price (1,400) x 1.2, and is paid 300 + 0.1% of the
     debt still to raise (after a partial take), in new stablecoin the Backstop owes."""
     r, t, d = system.roles, system.eth, system.d
-    auction_id = _eth_auction(system)
-    _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
-    started, top = _auction(system, t, auction_id)[4:6]
+    auction_id = eth_auction(system)
+    fund_taker(system, r.other, 20_000 * RAD, [t.auction])
+    started, top = auction_sale(system, t, auction_id)[4:6]
     with reverts("auction: cannot reset"):
         system.tx(t.auction, "reset", r.keeper, auction_id, r.keeper)
     system.tx(
@@ -1323,14 +1304,14 @@ def test_reset__after_falling_below_max_drop__restarts_at_fresh_price_and_pays_k
     )  # a partial take first
     _feed(system, t, 1_400 * WAD)
 
-    _at(system, started + 7_199)  # step 79: 0.99 ** 79 ~ 0.452, still sellable
+    at(system, started + 7_199)  # step 79: 0.99 ** 79 ~ 0.452, still sellable
     system.tx(t.auction, "take", r.other, auction_id, WAD // 10, top, r.other, b"")
-    _at(system, started + 7_200)  # step 80: 0.99 ** 80 ~ 0.448 < 0.45
+    at(system, started + 7_200)  # step 80: 0.99 ** 80 ~ 0.448 < 0.45
     with reverts("auction: needs reset"):
         system.tx(t.auction, "take", r.other, auction_id, WAD, top, r.other, b"")
     assert _status(system, t, auction_id)[0]
 
-    _, debt, lot, owner, _, _ = _auction(system, t, auction_id)
+    _, debt, lot, owner, _, _ = auction_sale(system, t, auction_id)
     keeper_0, backstop_bad_0 = _stable(system, r.keeper), _bad_debt(system, d.backstop)
     reward = _reward(t, debt, _read(system, t.auction, "min_auction"), lot, 1_680 * RAY)
     assert reward == 300 * RAD + debt // 1000
@@ -1356,7 +1337,7 @@ def test_reset__after_falling_below_max_drop__restarts_at_fresh_price_and_pays_k
             },
         ),
     ]
-    assert _auction(system, t, auction_id) == (0, debt, lot, owner, reset_at, 1_680 * RAY)
+    assert auction_sale(system, t, auction_id) == (0, debt, lot, owner, reset_at, 1_680 * RAY)
     assert _status(system, t, auction_id) == (False, 1_680 * RAY, lot, debt)
     assert _stable(system, r.keeper) == keeper_0 + reward
     assert _bad_debt(system, d.backstop) == backstop_bad_0 + reward
@@ -1372,14 +1353,14 @@ def test_reset__after_max_duration__is_needed_even_above_max_drop(system):
     later it needs a reset (the keeper's reward: 300 + 0.1% of the debt)."""
     r, t = system.roles, system.eth
     _set_parameters(system, t, max_drop=0)
-    auction_id = _eth_auction(system)
-    _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
-    _, debt, lot, owner, started, top = _auction(system, t, auction_id)
+    auction_id = eth_auction(system)
+    fund_taker(system, r.other, 20_000 * RAD, [t.auction])
+    _, debt, lot, owner, started, top = auction_sale(system, t, auction_id)
     _feed(system, t, 1_500 * WAD)
-    _at(system, started + 8_400)
+    at(system, started + 8_400)
     with reverts("auction: cannot reset"):
         system.tx(t.auction, "reset", r.keeper, auction_id, r.keeper)
-    _at(system, started + 8_401)
+    at(system, started + 8_401)
     with reverts("auction: needs reset"):
         system.tx(t.auction, "take", r.other, auction_id, WAD, top, r.other, b"")
     needs_reset, price = _status(system, t, auction_id)[:2]
@@ -1395,12 +1376,12 @@ def test_reset__after_max_duration__is_needed_even_above_max_drop(system):
         "keeper": r.keeper,
         "reward": 300 * RAD + debt // 1000,
     }
-    assert _auction(system, t, auction_id)[4] == system.now
+    assert auction_sale(system, t, auction_id)[4] == system.now
 
 
 def test_reset__fresh_auction__reverts_cannot_reset(system):
     r, t = system.roles, system.eth
-    auction_id = _eth_auction(system)
+    auction_id = eth_auction(system)
     with reverts("auction: cannot reset"):
         system.tx(t.auction, "reset", r.keeper, auction_id, r.keeper)
 
@@ -1419,11 +1400,11 @@ def test_reset__dust_size_auction__pays_no_reward(system):
     system.open_vault(r.borrower, ETH, 1 * WAD, 1_000 * WAD)
     vault_debt = 1_000 * WAD * _ctype(system, t).rate
     system.tx(system.d.engine, "set_dust", r.governance, t.type_id, vault_debt + 1)
-    _crash(system, t, 1_400 * WAD)
-    auction_id = _liquidate(system, t, r.borrower)
-    started = _auction(system, t, auction_id)[4]
+    crash(system, t, 1_400 * WAD)
+    auction_id = liquidate(system, t, r.borrower)
+    started = auction_sale(system, t, auction_id)[4]
     _feed(system, t, 1_400 * WAD)
-    _at(system, started + 7_200)
+    at(system, started + 7_200)
     keeper_0 = _stable(system, r.keeper)
     system.tx(t.auction, "reset", r.keeper, auction_id, r.keeper)
     assert [e.name for e in system.events] == ["Reset"]
@@ -1439,9 +1420,9 @@ def test_stale_oracle__takes_go_on_at_the_curve_price_but_reset_waits_for_a_vali
     (1,800 x 0.99 ** 40); once the auction needs a reset, nothing sells until the oracle is fresh
     again and the reset restarts it at the new price."""
     r, t = system.roles, system.eth
-    auction_id = _eth_auction(system)
-    _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
-    started, top = _auction(system, t, auction_id)[4:6]
+    auction_id = eth_auction(system)
+    fund_taker(system, r.other, 20_000 * RAD, [t.auction])
+    started, top = auction_sale(system, t, auction_id)[4:6]
     posted = system.contract(t.oracle).current_time
     assert posted + t.config.oracle_max_age < started + 3_600
 
@@ -1453,7 +1434,7 @@ def test_stale_oracle__takes_go_on_at_the_curve_price_but_reset_waits_for_a_vali
     assert system.events[-1].args["price"] == price
     _assert_price_rounded_up(price, (STAIRSTEP, 0, 90, 99 * RAY // 100), top, 3_600)
 
-    _at(system, started + 7_200)
+    at(system, started + 7_200)
     with reverts("auction: invalid price"):
         system.tx(t.auction, "reset", r.keeper, auction_id, r.keeper)
     with reverts("auction: needs reset"):
@@ -1473,9 +1454,9 @@ def _two_unsafe_vaults_and_one_auction(system) -> int:
     r, t = system.roles, system.eth
     for owner in (r.borrower, r.stranger):
         system.open_vault(owner, ETH, 10 * WAD, 13_000 * WAD)
-    _crash(system, t, 1_500 * WAD)
-    auction_id = _liquidate(system, t, r.borrower)
-    _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
+    crash(system, t, 1_500 * WAD)
+    auction_id = liquidate(system, t, r.borrower)
+    fund_taker(system, r.other, 20_000 * RAD, [t.auction])
     return auction_id
 
 
@@ -1484,18 +1465,18 @@ def test_stopped_level_1__blocks_new_auctions_only(system):
     after the reset, which still pays the keeper."""
     r, t = system.roles, system.eth
     auction_id = _two_unsafe_vaults_and_one_auction(system)
-    started, top = _auction(system, t, auction_id)[4:6]
+    started, top = auction_sale(system, t, auction_id)[4:6]
     system.tx(t.auction, "set_stopped", r.governance, 1)
     with reverts("auction: stopped"):
-        _liquidate(system, t, r.stranger)
+        liquidate(system, t, r.stranger)
     system.tx(t.auction, "take", r.other, auction_id, WAD, top, r.other, b"")
     _feed(system, t, 1_500 * WAD)
-    _at(system, started + 7_200)
+    at(system, started + 7_200)
     system.tx(t.auction, "reset", r.keeper, auction_id, r.keeper)
     assert system.events[-1].name == "Reset"
     system.tx(t.auction, "take", r.other, auction_id, WAD, top, r.other, b"")
     system.tx(t.auction, "set_stopped", r.governance, 0)
-    assert _liquidate(system, t, r.stranger) == 2
+    assert liquidate(system, t, r.stranger) == 2
 
 
 def test_stopped_level_2__blocks_new_auctions_and_resets_but_not_takes(system):
@@ -1503,14 +1484,14 @@ def test_stopped_level_2__blocks_new_auctions_and_resets_but_not_takes(system):
     breaker is lowered."""
     r, t = system.roles, system.eth
     auction_id = _two_unsafe_vaults_and_one_auction(system)
-    started, top = _auction(system, t, auction_id)[4:6]
+    started, top = auction_sale(system, t, auction_id)[4:6]
     system.tx(t.auction, "set_stopped", r.governance, 2)
     with reverts("auction: stopped"):
-        _liquidate(system, t, r.stranger)
+        liquidate(system, t, r.stranger)
     system.tx(t.auction, "take", r.other, auction_id, WAD, top, r.other, b"")
     assert system.events[-1].name == "Taken"
     _feed(system, t, 1_500 * WAD)
-    _at(system, started + 7_200)
+    at(system, started + 7_200)
     with reverts("auction: stopped"):
         system.tx(t.auction, "reset", r.keeper, auction_id, r.keeper)
     # an auction that needs a reset is frozen while resets are stopped
@@ -1524,19 +1505,19 @@ def test_stopped_level_3__blocks_new_auctions_resets_and_takes(system):
     """Money flow: nothing moves while stopped; once lowered, the taker buys 1 ETH at 1,800."""
     r, t = system.roles, system.eth
     auction_id = _two_unsafe_vaults_and_one_auction(system)
-    top = _auction(system, t, auction_id)[5]
-    before = _auction(system, t, auction_id)
+    top = auction_sale(system, t, auction_id)[5]
+    before = auction_sale(system, t, auction_id)
     system.tx(t.auction, "set_stopped", r.governance, 3)
     with reverts("auction: stopped"):
-        _liquidate(system, t, r.stranger)
+        liquidate(system, t, r.stranger)
     with reverts("auction: stopped"):
         system.tx(t.auction, "take", r.other, auction_id, WAD, top, r.other, b"")
     with reverts("auction: stopped"):
         system.tx(t.auction, "reset", r.keeper, auction_id, r.keeper)
-    assert _auction(system, t, auction_id) == before
+    assert auction_sale(system, t, auction_id) == before
     system.tx(t.auction, "set_stopped", r.governance, 0)
     system.tx(t.auction, "take", r.other, auction_id, WAD, top, r.other, b"")
-    assert _auction(system, t, auction_id)[2] == 9 * WAD
+    assert auction_sale(system, t, auction_id)[2] == 9 * WAD
 
 
 # ================================================================ the flash-take callback
@@ -1561,8 +1542,8 @@ def test_take_with_data__calls_recipient_back_between_delivery_and_payment(syste
     """Money flow: the callee receives 2 ETH, is called back (and logs), then the taker pays
     3,600 BUSD: a flash take."""
     r, t, d = system.roles, system.eth, system.d
-    auction_id = _eth_auction(system)
-    _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
+    auction_id = eth_auction(system)
+    fund_taker(system, r.other, 20_000 * RAD, [t.auction])
     callee = _reentrant_taker(system)
     system.tx(
         t.auction,
@@ -1601,7 +1582,7 @@ def test_take_with_data__callee_reentering_auction_or_liquidator__reverts_withou
     r, t = system.roles, system.eth
     auction_id = _two_unsafe_vaults_and_one_auction(system)
     callee = _reentrant_taker(system)
-    before = _auction(system, t, auction_id)
+    before = auction_sale(system, t, auction_id)
     with reverts(None):
         system.tx(
             t.auction,
@@ -1613,7 +1594,7 @@ def test_take_with_data__callee_reentering_auction_or_liquidator__reverts_withou
             callee,
             _callback_data(mode, auction_id, t.type_id, r.stranger),
         )
-    assert _auction(system, t, auction_id) == before
+    assert auction_sale(system, t, auction_id) == before
     assert _collateral(system, t, callee) == 0
     assert _read(system, t.auction, "next_id") == 2
     # the same call by the callee outside any callback
@@ -1627,7 +1608,7 @@ def test_take_with_data__callee_reentering_auction_or_liquidator__reverts_withou
     else:
         system.tx(callee, "act", r.stranger, 0, data)
         assert _read(system, t.auction, "next_id") == 3
-        assert _auction(system, t, 2)[3] == r.stranger
+        assert auction_sale(system, t, 2)[3] == r.stranger
 
 
 @pytest.mark.parametrize("recipient", ["eoa", "contract_without_callback"])
@@ -1636,8 +1617,8 @@ def test_take_with_data__recipient_not_a_callee__reverts_without_reason(system, 
     on_auction_take (no such function) reverts with no reason; without data the same take
     delivers 1 ETH there for 1,800 BUSD."""
     r, t = system.roles, system.eth
-    auction_id = _eth_auction(system)
-    _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
+    auction_id = eth_auction(system)
+    fund_taker(system, r.other, 20_000 * RAD, [t.auction])
     to = {"eoa": r.stranger, "contract_without_callback": system.d.backstop}[recipient]
     with reverts(None):
         system.tx(t.auction, "take", r.other, auction_id, WAD, 1_800 * RAY, to, b"\x01")
@@ -1650,8 +1631,8 @@ def test_take_with_data__to_engine_or_liquidator__skips_the_callback(system, rec
     """The auction never calls back its own engine or liquidator (whatever the data says): the
     collateral is delivered as in a plain take."""
     r, t = system.roles, system.eth
-    auction_id = _eth_auction(system)
-    _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
+    auction_id = eth_auction(system)
+    fund_taker(system, r.other, 20_000 * RAD, [t.auction])
     to = getattr(system.d, recipient)
     system.tx(
         t.auction,
@@ -1675,8 +1656,8 @@ def test_take_with_data__to_engine_or_liquidator__skips_the_callback(system, rec
 def test_take_with_data__longer_than_1024_bytes__reverts_without_reason(system):
     """The ABI decoder rejects data over Bytes[1024]; exactly 1,024 bytes reach the callee."""
     r, t = system.roles, system.eth
-    auction_id = _eth_auction(system)
-    _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
+    auction_id = eth_auction(system)
+    fund_taker(system, r.other, 20_000 * RAD, [t.auction])
     callee = _reentrant_taker(system)
     data = _callback_data(NOTHING, auction_id)
     with reverts(None):

@@ -14,22 +14,12 @@ from fractions import Fraction
 
 import pytest
 from eth_abi import encode as abi_encode
-from helpers import heal
-from test_auctions import (
-    _at,
-    _auction,
-    _crash,
-    _eth_auction,
-    _events,
-    _fund_taker,
-    _liquidate,
-    _read,
-)
+from helpers import at, auction_sale, crash, eth_auction, fund_taker, heal, liquidate
 
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS
 from offchain.system.deployment import deploy_flash_taker, seed_pool
-from offchain.testing.harness import reverts
+from offchain.testing.harness import events, read, reverts
 
 ETH, WBTC = "ETH-A", "WBTC-A"
 # contracts/CollateralPool.vy: the highest fee [wad]
@@ -48,7 +38,7 @@ def _balance(system, token, who) -> int:
 def _reserves(system, pool) -> tuple[int, int, int]:
     """(reserve_collateral, reserve_stable, total_shares), chain == model."""
     return tuple(
-        _read(system, pool, name)
+        read(system, pool, name)
         for name in ("reserve_collateral", "reserve_stable", "total_shares")
     )
 
@@ -142,7 +132,7 @@ def test_add_liquidity__first_deposit__mints_isqrt_of_the_product(system):
     shares = math.isqrt(c * s)
     assert shares**2 < c * s < (shares + 1) ** 2
     system.tx(t.pool, "add_liquidity", r.other, c, s, shares)
-    assert _events(system) == [
+    assert events(system) == [
         (t.token, "Transfer", {"sender": r.other, "receiver": t.pool, "value": c}),
         (system.d.stablecoin, "Transfer", {"sender": r.other, "receiver": t.pool, "value": s}),
         (
@@ -152,7 +142,7 @@ def test_add_liquidity__first_deposit__mints_isqrt_of_the_product(system):
         ),
     ]
     assert _reserves(system, t.pool) == (c, s, shares)
-    assert _read(system, t.pool, "shares", r.other) == shares
+    assert read(system, t.pool, "shares", r.other) == shares
     assert _balance(system, t.token, t.pool) == c
     assert _balance(system, system.d.stablecoin, t.pool) == s
     assert _balance(system, t.token, r.other) == _balance(system, system.d.stablecoin, r.other) == 0
@@ -177,7 +167,7 @@ def test_add_liquidity__later_deposit__mints_the_smaller_pro_rata_share_and_gift
         "shares": minted,
     }
     assert _reserves(system, pool) == (rc + WAD, rs + 4_000 * WAD, total + minted)
-    assert _read(system, pool, "shares", r.keeper) == minted
+    assert read(system, pool, "shares", r.keeper) == minted
     # the keeper's shares are worth 1 ETH and ~2,182 BUSD: the excess is shared with the other
     system.tx(pool, "remove_liquidity", r.keeper, minted, 0, 0)
     collateral_out, stable_out = (system.events[-1].args[k] for k in ("collateral", "stable"))
@@ -235,7 +225,7 @@ def test_remove_liquidity__pays_pro_rata_rounded_down(system):
     collateral_out, stable_out = burn * rc // total, burn * rs // total
     assert Fraction(burn * rc, total) != collateral_out  # really rounds
     system.tx(pool, "remove_liquidity", r.other, burn, collateral_out, stable_out)
-    assert _events(system) == [
+    assert events(system) == [
         (t.token, "Transfer", {"sender": pool, "receiver": r.other, "value": collateral_out}),
         (
             system.d.stablecoin,
@@ -254,7 +244,7 @@ def test_remove_liquidity__pays_pro_rata_rounded_down(system):
         ),
     ]
     assert _reserves(system, pool) == (rc - collateral_out, rs - stable_out, total - burn)
-    assert _read(system, pool, "shares", r.other) == total - burn
+    assert read(system, pool, "shares", r.other) == total - burn
     assert _balance(system, t.token, r.other) == collateral_out
     assert _balance(system, system.d.stablecoin, r.other) == stable_out
 
@@ -273,7 +263,7 @@ def test_remove_liquidity__all_shares__empties_the_pool_and_the_next_deposit_sta
 def test_remove_liquidity__more_than_own_shares__reverts(system):
     r = system.roles
     pool = _seeded_eth_pool(system, 3 * WAD, 6_000 * WAD)
-    shares = _read(system, pool, "shares", r.other)
+    shares = read(system, pool, "shares", r.other)
     with reverts("pool: insufficient shares"):
         system.tx(pool, "remove_liquidity", r.other, shares + 1, 0, 0)
     with reverts("pool: insufficient shares"):
@@ -315,10 +305,10 @@ def test_swap__collateral_in__pays_the_constant_product_output_after_fee(system)
     amount = 5 * WAD + 3
     _trader(system, r.keeper, pool, t.token, amount)
     out = _exact_out(amount, rc, rs, t.config.pool_fee)
-    assert _read(system, pool, "quote", True, amount) == out
+    assert read(system, pool, "quote", True, amount) == out
     assert 9_920 * WAD < out < 9_921 * WAD
     system.tx(pool, "swap", r.keeper, True, amount, out, r.keeper)
-    assert _events(system) == [
+    assert events(system) == [
         (t.token, "Transfer", {"sender": r.keeper, "receiver": pool, "value": amount}),
         (system.d.stablecoin, "Transfer", {"sender": pool, "receiver": r.keeper, "value": out}),
         (
@@ -347,7 +337,7 @@ def test_swap__stable_in__sends_collateral_to_the_recipient(system):
     amount = 10_000 * WAD
     _trader(system, r.keeper, pool, t.token, stable=amount)
     out = _exact_out(amount, rs, rc, t.config.pool_fee)
-    assert _read(system, pool, "quote", False, amount) == out
+    assert read(system, pool, "quote", False, amount) == out
     system.tx(pool, "swap", r.keeper, False, amount, out, r.stranger)
     assert system.events[-1].args == {
         "trader": r.keeper,
@@ -408,7 +398,7 @@ def test_swap__output_below_minimum__reverts_slippage(system):
     r, t = system.roles, system.eth
     pool = _seeded_eth_pool(system)
     _trader(system, r.keeper, pool, t.token, WAD)
-    out = _read(system, pool, "quote", True, WAD)
+    out = read(system, pool, "quote", True, WAD)
     with reverts("pool: slippage"):
         system.tx(pool, "swap", r.keeper, True, WAD, out + 1, r.keeper)
     system.tx(pool, "swap", r.keeper, True, WAD, out, r.keeper)
@@ -427,7 +417,7 @@ def test_swap__output_rounding_to_zero__reverts_zero_output(system):
     r, t = system.roles, system.eth
     pool = _seeded_eth_pool(system)
     _trader(system, r.keeper, pool, t.token, stable=1)
-    assert _read(system, pool, "quote", False, 1) == 0
+    assert read(system, pool, "quote", False, 1) == 0
     with reverts("pool: zero output"):
         system.tx(pool, "swap", r.keeper, False, 1, 0, r.keeper)
 
@@ -447,7 +437,7 @@ def _flash_eth(system, depth=2_000_000 * WAD) -> tuple[int, str]:
     auction (1,800 start price), and the keeper's FlashTaker."""
     r = system.roles
     seed_pool(system.lockstep, system.d, system.eth, r.governance, depth)
-    auction_id = _eth_auction(system)
+    auction_id = eth_auction(system)
     flash = deploy_flash_taker(system.lockstep, system.d, ETH, r.keeper)
     system.extra_holders.append(flash)
     return auction_id, flash
@@ -458,7 +448,7 @@ def _expected_flash(
 ) -> tuple[int, int, int, int]:
     """(collateral, owe, tokens sold, bought) of a flash take at `price`, from the auction's
     docstring and the pool's formula."""
-    _, debt, lot, _, _, _ = _auction(system, t, auction_id)
+    _, debt, lot, _, _, _ = auction_sale(system, t, auction_id)
     collateral = min(lot, max_collateral)
     owe = collateral * price
     if owe > debt:
@@ -473,7 +463,7 @@ def test_flash_taker_constructor__allows_auction_and_join_and_approves_pool_and_
     r, t, d = system.roles, system.eth, system.d
     flash = deploy_flash_taker(system.lockstep, d, ETH, r.keeper)
     system.extra_holders.append(flash)
-    assert _events(system) == [
+    assert events(system) == [
         (d.engine, "DelegateAllowed", {"owner": flash, "delegate": t.auction}),
         (d.engine, "DelegateAllowed", {"owner": flash, "delegate": d.stable_join}),
         (t.token, "Approval", {"owner": flash, "spender": t.pool, "value": MAX_UINT256}),
@@ -507,12 +497,12 @@ def test_flash_take__profitable__leaves_profit_in_the_takers_engine_balance(syst
     ray - debt (~1,450 BUSD); the borrower gets the rest of the lot."""
     r, t, d = system.roles, system.eth, system.d
     auction_id, flash = _flash_eth(system)
-    _, debt, lot, owner, started, top = _auction(system, t, auction_id)
+    _, debt, lot, owner, started, top = auction_sale(system, t, auction_id)
     collateral, owe, tokens, bought = _expected_flash(system, t, auction_id, lot, top)
     profit = bought * RAY - owe
     assert owe == debt and tokens == collateral and 1_400 * RAD < profit < 1_500 * RAD
     rc, rs, total = _reserves(system, t.pool)
-    backstop_0 = _read(system, d.engine, "stable", d.backstop)
+    backstop_0 = read(system, d.engine, "stable", d.backstop)
     system.tx(flash, "take", r.keeper, auction_id, lot, top, 0)
     assert system.now - started < 90  # still at the start price
     assert [(e.address, e.name) for e in system.events] == [
@@ -561,21 +551,21 @@ def test_flash_take__profitable__leaves_profit_in_the_takers_engine_balance(syst
         "lot": lot - collateral,
         "owner": owner,
     }
-    assert _read(system, d.engine, "stable", flash) == profit
-    assert _read(system, d.engine, "stable", t.auction) == 0  # never escrowed
-    assert _read(system, d.engine, "stable", d.backstop) == backstop_0 + owe
+    assert read(system, d.engine, "stable", flash) == profit
+    assert read(system, d.engine, "stable", t.auction) == 0  # never escrowed
+    assert read(system, d.engine, "stable", d.backstop) == backstop_0 + owe
     heal(system, seized)
-    assert _read(system, d.engine, "stable", d.backstop) == backstop_0 + owe - seized  # the penalty
-    assert _read(system, d.engine, "collateral", t.type_id, flash) == 0
+    assert read(system, d.engine, "stable", d.backstop) == backstop_0 + owe - seized  # the penalty
+    assert read(system, d.engine, "collateral", t.type_id, flash) == 0
     assert _balance(system, t.token, flash) == _balance(system, d.stablecoin, flash) == 0
     assert _reserves(system, t.pool) == (rc + tokens, rs - bought, total)
-    assert _read(system, d.engine, "collateral", t.type_id, owner) == lot - collateral
-    assert _auction(system, t, auction_id)[3] == ZERO_ADDRESS
+    assert read(system, d.engine, "collateral", t.type_id, owner) == lot - collateral
+    assert auction_sale(system, t, auction_id)[3] == ZERO_ADDRESS
 
     # the owner takes the whole BUSD of profit out as ERC-20; the sub-wad remainder stays
     amount = profit // RAY
     system.tx(flash, "withdraw", r.keeper, r.keeper, amount)
-    assert _events(system) == [
+    assert events(system) == [
         (
             d.engine,
             "StableTransferred",
@@ -586,7 +576,7 @@ def test_flash_take__profitable__leaves_profit_in_the_takers_engine_balance(syst
         (flash, "Withdrawn", {"recipient": r.keeper, "amount": amount}),
     ]
     assert _balance(system, d.stablecoin, r.keeper) == amount
-    assert _read(system, d.engine, "stable", flash) == profit % RAY
+    assert read(system, d.engine, "stable", flash) == profit % RAY
     with reverts("engine: insufficient stable"):
         system.tx(flash, "withdraw", r.keeper, r.keeper, 1)
 
@@ -596,19 +586,19 @@ def test_flash_take__partial__keeps_the_profit_on_the_part_taken(system):
     auction keeps 8 ETH for sale."""
     r, t, d = system.roles, system.eth, system.d
     auction_id, flash = _flash_eth(system)
-    _, debt, lot, owner, started, top = _auction(system, t, auction_id)
+    _, debt, lot, owner, started, top = auction_sale(system, t, auction_id)
     collateral, owe, tokens, bought = _expected_flash(system, t, auction_id, 2 * WAD, top)
     assert (collateral, owe) == (2 * WAD, 3_600 * RAD)
     system.tx(flash, "take", r.keeper, auction_id, 2 * WAD, top, 0)
-    assert _read(system, d.engine, "stable", flash) == bought * RAY - owe
+    assert read(system, d.engine, "stable", flash) == bought * RAY - owe
     assert 370 * RAD < bought * RAY - owe < 390 * RAD
-    assert _auction(system, t, auction_id) == (0, debt - owe, 8 * WAD, owner, started, top)
+    assert auction_sale(system, t, auction_id) == (0, debt - owe, 8 * WAD, owner, started, top)
 
 
 def test_flash_take__profit_below_minimum__reverts_and_exactly_the_minimum_passes(system):
     r, t = system.roles, system.eth
     auction_id, flash = _flash_eth(system)
-    _, _, lot, _, _, top = _auction(system, t, auction_id)[:6]
+    _, _, lot, _, _, top = auction_sale(system, t, auction_id)[:6]
     _, owe, _, bought = _expected_flash(system, t, auction_id, lot, top)
     profit = bought * RAY - owe
     before = _reserves(system, t.pool)
@@ -624,7 +614,7 @@ def test_flash_take__pool_too_shallow__reverts_profit_below_minimum_even_at_zero
     the FlashTaker cannot pay, so the whole take reverts."""
     r, t = system.roles, system.eth
     auction_id, flash = _flash_eth(system, depth=10_000 * WAD)
-    _, _, lot, _, _, top = _auction(system, t, auction_id)[:6]
+    _, _, lot, _, _, top = auction_sale(system, t, auction_id)[:6]
     _, owe, _, bought = _expected_flash(system, t, auction_id, lot, top)
     assert bought * RAY < owe
     with reverts("flash: profit below minimum"):
@@ -638,25 +628,25 @@ def test_flash_take__wbtc_collateral_below_one_token_unit__stays_as_free_collate
     r, t, d = system.roles, system.btc, system.d
     seed_pool(system.lockstep, d, t, r.governance, t.config.pool_depth)
     system.open_vault(r.borrower, WBTC, 1 * WAD, 19_000 * WAD)
-    _crash(system, t, 25_000 * WAD)
-    auction_id = _liquidate(system, t, r.borrower)
+    crash(system, t, 25_000 * WAD)
+    auction_id = liquidate(system, t, r.borrower)
     flash = deploy_flash_taker(system.lockstep, d, WBTC, r.keeper)
     system.extra_holders.append(flash)
-    _, _, lot, _, started, top = _auction(system, t, auction_id)
+    _, _, lot, _, started, top = auction_sale(system, t, auction_id)
     assert top == 30_000 * RAY and system.view(flash, "scale") == 10**10
     price = 27_000 * RAY  # linear over 10,000 s: 90% of the start after 1,000 s
     collateral, owe, tokens, bought = _expected_flash(
         system, t, auction_id, lot, price, scale=10**10
     )
     assert collateral % 10**10 != 0 and tokens == collateral // 10**10
-    _at(system, started + 1_000)
+    at(system, started + 1_000)
     system.tx(flash, "take", r.keeper, auction_id, lot, price, 0)
     profit = bought * RAY - owe
     assert [e.args for e in system.events if e.name == "FlashTaken"] == [
         {"auction_id": auction_id, "collateral": collateral, "owe": owe, "profit": profit}
     ]
-    assert _read(system, d.engine, "collateral", t.type_id, flash) == collateral % 10**10
-    assert _read(system, d.engine, "stable", flash) == profit
+    assert read(system, d.engine, "collateral", t.type_id, flash) == collateral % 10**10
+    assert read(system, d.engine, "stable", flash) == profit
     assert 1_500 * RAD < profit < 2_000 * RAD
 
 
@@ -694,7 +684,7 @@ def test_flash_callback__for_a_take_someone_else_started__reverts_not_started_he
     callback refuses (the collateral would be the FlashTaker's, the payment the taker's)."""
     r, t = system.roles, system.eth
     auction_id, flash = _flash_eth(system)
-    _fund_taker(system, r.other, 20_000 * RAD, [t.auction])
+    fund_taker(system, r.other, 20_000 * RAD, [t.auction])
     with reverts("flash: not started here"):
         system.tx(
             t.auction,

@@ -903,7 +903,7 @@ def test_cancel_or_replace_request__forfeits_the_income_since_the_request_in_sha
     assert [name for _, name, _ in _events(system)] == ["WithdrawalCancelled"]
 
 
-def test_cancel_request__a_burn_that_would_leave_less_than_min_stake__stops_at_the_shares_worth_it(  # noqa: E501  (a test's name says its behaviour)
+def test_cancel_request__a_burn_that_would_leave_less_than_min_stake__stops_at_the_shares_worth_it(
     system,
 ):
     """Money flow: the minimum is a value (MIN_STAKE, one stablecoin), not a share count

@@ -509,7 +509,7 @@ def test_atomic__failure_mid_write_leaves_nothing(tmp_path, monkeypatch):
     def broken(result, path):
         raise RuntimeError("plot failed")
 
-    monkeypatch.setattr(report, "_plot_waterfall", broken)
+    monkeypatch.setattr(report, "plot_waterfall", broken)
     with pytest.raises(RuntimeError, match="plot failed"):
         write_report(tmp_path / "r", synthetic_result(), None, SCENARIO)
     assert list(tmp_path.iterdir()) == []
@@ -518,7 +518,7 @@ def test_atomic__failure_mid_write_leaves_nothing(tmp_path, monkeypatch):
 
 def test_atomic__failure_keeps_previous_report(tmp_path, monkeypatch):
     write_report(tmp_path / "r", synthetic_result("before"), None, SCENARIO)
-    monkeypatch.setattr(report, "_plot_price", lambda result, path: 1 / 0)
+    monkeypatch.setattr(report, "plot_price", lambda result, path: 1 / 0)
     with pytest.raises(ZeroDivisionError):
         write_report(tmp_path / "r", synthetic_result("after"), None, SCENARIO)
     assert (

@@ -25,7 +25,7 @@ from hypothesis import strategies as st
 from offchain.sim.driver import simulate
 from offchain.sim.keepers import Latency
 from offchain.sim.reconcile import reconcile
-from offchain.sim.results import TABLES, Tables, _args_json, _jsonable, build_table
+from offchain.sim.results import TABLES, Tables, args_json, build_table, jsonable
 from offchain.sim.scenario import load_scenario
 from offchain.sim.timeline import bar_times
 
@@ -117,9 +117,7 @@ def test_tables__built_on_first_read__events_args_as_json():
     )
 )
 def test_event_args_json__written_out__equals_json_dumps(args):
-    assert _args_json(args) == json.dumps(
-        {k: _jsonable(v) for k, v in args.items()}, sort_keys=True
-    )
+    assert args_json(args) == json.dumps({k: jsonable(v) for k, v in args.items()}, sort_keys=True)
 
 
 def test_reconcile__one_wei_apart__reports_the_variable(runs):

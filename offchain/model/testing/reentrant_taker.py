@@ -40,7 +40,7 @@ class ReentrantTaker(Contract):
             mode, auction_id, collateral_type, owner = abi_decode(
                 ["uint256", "uint256", "bytes32", "address"], data[:128]
             )
-        except Exception:  # Vyper's abi_decode reverts without a reason on malformed data
+        except Exception:  # noqa: BLE001 - Vyper's abi_decode reverts without a reason on malformed data
             raise Revert(None) from None
         if mode == TAKE:
             self.at(self.auction).take(
