@@ -2,8 +2,8 @@
 (issue 13, docs/security.md), as plans of transactions.
 
 Each shape is what a reviewer tried by hand; here a strategy proposes it whenever the state makes
-it possible, so the fuzz (offchain/testing/differential.py's `attack` rule) and the attacker test
-(tests/security/test_attacker.py) try it again and again, against every state they reach and
+it possible, so the fuzz (the `attack` rule, offchain/testing/machine/attacker.py) and the attacker
+test (tests/security/test_attacker.py) try it again and again, against every state they reach and
 every parameter set the config loader accepts. The strategy does not judge success: the economic
 Auditor (offchain/testing/economics.py) values the attacker's holdings before and after every
 transaction of the run, whoever sends it, and fails the run if the attacker ends richer than its

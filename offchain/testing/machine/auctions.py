@@ -1,0 +1,402 @@
+"""Liquidations and auctions: single and batched liquidations, whole, partial and flash takes
+(above and below the taker's maximum price), resets, circuit breakers, auction caps and price
+curves."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+from hypothesis.stateful import precondition, rule
+
+from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.testing.machine.base import EDGE_WAITS, FRACTION, TYPES, MachineBase
+
+
+class AuctionRules(MachineBase):
+    """The rules of liquidations and auctions (see the module docstring)."""
+
+    @rule(
+        owner_i=st.integers(0, 3),
+        name=st.sampled_from(TYPES),
+        keeper_i=st.integers(0, 2),
+        target_unsafe=st.booleans(),
+    )
+    def liquidate(self, owner_i, name, keeper_i, target_unsafe):
+        """Liquidate a vault: one known to be unsafe (when there is one and the draw says so),
+        or any vault (which mostly reverts: safe)."""
+        t = self.t(name)
+        unsafe = self._unsafe_owners(name)
+        owner = (
+            unsafe[owner_i % len(unsafe)]
+            if unsafe and target_unsafe
+            else (self.users + [self.r.governance])[owner_i]
+        )
+        liq = self.s.contract(self.s.d.liquidator)
+        before, in_auction = self.vault(name, owner), liq.debt_in_auction
+        self.act(
+            self.s.d.liquidator,
+            "liquidate",
+            self.users[keeper_i],
+            t.type_id,
+            owner,
+            self.users[keeper_i],
+        )
+        config = liq.types[t.type_id]
+        over_cap = (
+            liq.debt_in_auction > liq.max_debt_in_auction
+            or config.debt_in_auction > config.max_debt_in_auction
+        )
+        if liq.debt_in_auction > in_auction and over_cap:
+            # a liquidation may cross a cap only by taking a whole vault rather than leave dust
+            assert self.vault(name, owner).normalized_debt == 0 and before.normalized_debt > 0
+
+    def _any_unsafe(self):
+        return any(self._unsafe_owners(name) for name in TYPES)
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        user_i=st.integers(0, 2),
+        taker_i=st.integers(0, 2),
+        frac=FRACTION,
+        wait=st.sampled_from([0, 90, 600, 1800]),
+        # tight_cap: the type's cap leaves room for the vault but less than dust of it (the
+        # whole vault goes); near_debt: the take leaves a debt just under min_auction
+        variant=st.sampled_from(["plain", "plain", "tight_cap", "near_debt"]),
+    )
+    def liquidation_story(self, name, user_i, taker_i, frac, wait, variant="plain"):
+        """The whole liquidation story in one step, so that every example reaches it whatever
+        the other rules did: the user opens a vault near its limit, the price falls by a third,
+        a keeper liquidates the vault and a user takes part or all of the auction at its price.
+        Each transaction may revert (a breaker, a cap, a stale price): the step goes on."""
+        t = self.t(name)
+        user, gov = self.users[user_i], self.r.governance
+        auction = self.s.contract(t.auction)
+        if auction.stopped:
+            self.act(t.auction, "set_stopped", gov, 0)
+        if not self.s.contract(t.oracle).peek()[1]:
+            self.crash(name, 100)
+        ct = self.ctype(name)
+        scale = 10 ** (18 - t.config.token_decimals)
+        tokens = 10 * 10**t.config.token_decimals
+        collateral = tokens * scale
+        # debt at 95% of what the safe price allows [wad of normalized debt]
+        debt = collateral * ct.safe_price // ct.rate * 95 // 100
+        self.act(t.token, "mint", gov, user, tokens)
+        self.act(t.token, "approve", user, t.join, tokens)
+        self.act(t.join, "join", user, user, tokens)
+        self._modify_own(name, user, collateral, debt)
+        self.crash(name, 66)
+        if variant == "tight_cap":
+            cap = self._cap_around_vault(t, "vault_but_dust", "type", user)
+            penalty = t.config.liquidation_penalty
+            self.act(self.s.d.liquidator, "configure_type", gov, t.type_id, t.auction, penalty, cap)
+        started = None
+        if user in self._unsafe_owners(name):
+            self.act(
+                self.s.d.liquidator, "liquidate", self.r.keeper, t.type_id, user, self.r.keeper
+            )
+            started = self._started(t.auction)
+        if not auction.active:
+            return
+        if wait:
+            self.s.warp(wait)
+        # the auction just started if there is one, else the one in the highest slot
+        auction_id = started if started in auction.active else auction.active[-1]
+        a = auction.auctions[auction_id]
+        if auction._needs_reset(a):
+            return
+        price = auction._price(a)
+        amount = a.lot if frac > 500_000 else max(1, a.lot * frac // 10**6)
+        taker = self.users[taker_i]
+        if variant == "near_debt":
+            amount = max(1, (a.debt - auction.min_auction // 2) // max(price, 1))
+            self._stable_for(taker, a.debt)
+        self.act(t.auction, "take", taker, auction_id, amount, price, taker, b"")
+
+    @precondition(lambda self: self._any_unsafe())
+    @rule(
+        pick=st.integers(0, 10),
+        keeper_i=st.integers(0, 2),
+        batch=st.booleans(),
+        then=st.sampled_from(["nothing", "nothing", "sell_out", "sell_out_and_cover"]),
+    )
+    def liquidate_unsafe(self, pick, keeper_i, batch, then):
+        """Whenever a vault is unsafe, this rule is eligible: liquidate one (or all, batched),
+        and sometimes let an auction sell out below its debt (and cover the loss) at once."""
+        name = [n for n in TYPES if self._unsafe_owners(n)][
+            pick % 2 if all(self._unsafe_owners(n) for n in TYPES) else 0
+        ]
+        unsafe = self._unsafe_owners(name)
+        keeper = self.users[keeper_i]
+        if not self.s.contract(self.t(name).oracle).peek()[1]:
+            self.crash(name, 100)  # a stale oracle blocks liquidations: the feeder catches up first
+        if batch:
+            self.act(
+                self.s.d.liquidator, "liquidate_many", keeper, self.t(name).type_id, unsafe, keeper
+            )
+        else:
+            self.act(
+                self.s.d.liquidator,
+                "liquidate",
+                keeper,
+                self.t(name).type_id,
+                unsafe[pick % len(unsafe)],
+                keeper,
+            )
+        if then != "nothing" and self._any_auction():
+            self.sell_out_below_debt(pick, keeper_i, then == "sell_out_and_cover")
+
+    @precondition(lambda self: self._any_auction())
+    @rule(
+        pick=st.integers(0, 50),
+        taker_i=st.integers(0, 2),
+        frac=FRACTION,
+        flash=st.booleans(),
+        wait=st.sampled_from([0, 0, 60, 600, 1800, 3600]),
+    )
+    def take_running(self, pick, taker_i, frac, flash, wait):
+        """Whenever an auction runs, this rule is eligible: take part or all of it at the price
+        (or, one time in ten, the part that would leave half of min_auction of debt). An auction
+        the circuit breaker stops is resumed by governance first (as after an incident), so that
+        takes stay reachable whatever the breaker rule did before."""
+        name = [n for n in TYPES if self.s.contract(self.t(n).auction).active][0]
+        auction = self.s.contract(self.t(name).auction)
+        auction_id = auction.active[pick % len(auction.active)]
+        if auction.stopped:
+            self.act(self.t(name).auction, "set_stopped", self.r.governance, 0)
+        if wait:
+            self.s.warp(wait)
+        a = auction.auctions[auction_id]
+        if auction._needs_reset(a):
+            if not self.s.contract(self.t(name).oracle).peek()[1]:
+                self.crash(name, 100)
+            self.act(self.t(name).auction, "reset", self.r.keeper, auction_id, self.r.keeper)
+            a = auction.auctions[auction_id]
+        price = auction._price(a)
+        amount = a.lot if frac > 700_000 else max(1, a.lot * frac // 10**6)
+        if 600_000 < frac <= 700_000 and not flash:
+            # a part that would leave half of min_auction of debt: the dust rule's edge (the
+            # auction must not be left below min_auction)
+            amount = max(1, (a.debt - auction.min_auction // 2) // max(price, 1))
+            self._stable_for(self.users[taker_i], a.debt)
+        if flash:
+            self.act(self.flash[name], "take", self.r.keeper, auction_id, amount, price, 0)
+        else:
+            self.act(
+                self.t(name).auction,
+                "take",
+                self.users[taker_i],
+                auction_id,
+                amount,
+                price,
+                self.users[taker_i],
+                b"",
+            )
+
+    @precondition(lambda self: self._any_auction())
+    @rule(pick=st.integers(0, 50), taker_i=st.integers(0, 2), then_cover=st.booleans())
+    def sell_out_below_debt(self, pick, taker_i, then_cover):
+        """Wait until a running auction's lot is worth less than its seized debt (resetting it
+        first if it must be), then a user buys all of it (governance lends them the stablecoin
+        as unbacked debt if they lack it): the auction sells out and leaves a loss to cover.
+        Does nothing when the curve reaches its reset limit first."""
+        name = [n for n in TYPES if self.s.contract(self.t(n).auction).active][0]
+        auction = self.s.contract(self.t(name).auction)
+        self._sell_below_debt(name, auction.active[pick % len(auction.active)], taker_i, then_cover)
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        keeper_i=st.integers(0, 2),
+        include=st.lists(st.integers(0, 5), max_size=6),
+        with_unsafe=st.booleans(),
+    )
+    def liquidate_many(self, name, keeper_i, include, with_unsafe):
+        owners = [
+            (self.users + [self.r.governance, self.r.stranger, self.r.feeder])[i] for i in include
+        ]
+        if with_unsafe:
+            owners += self._unsafe_owners(name)
+        self.act(
+            self.s.d.liquidator,
+            "liquidate_many",
+            self.users[keeper_i],
+            self.t(name).type_id,
+            owners,
+            self.users[keeper_i],
+        )
+
+    def _cap_around_vault(self, t, mode, which, owner=None):
+        """A cap whose room is a vault's debt with the penalty (`owner`'s, else the largest
+        vault's) less half the dust ("vault_but_dust"), or half of it."""
+        engine, liquidator = self.engine(), self.s.contract(self.s.d.liquidator)
+        ctype = engine.collateral_types[t.type_id]
+        owners = self.users if owner is None else [owner]
+        debt = max(engine.vaults[(t.type_id, u)].normalized_debt for u in owners) * ctype.rate
+        penalty = liquidator.types[t.type_id].penalty
+        to_raise = debt * penalty // WAD
+        room = (
+            to_raise - ctype.dust * penalty // WAD // 2
+            if mode == "vault_but_dust"
+            else to_raise // 2
+        )
+        used = (
+            liquidator.debt_in_auction
+            if which == "global"
+            else liquidator.types[t.type_id].debt_in_auction
+        )
+        return max(0, min(used + room, 10**12 * RAD))
+
+    def _wait(self, name, pick, wait):
+        """Let `wait` seconds pass; EDGE_WAITS: until the next block is the last second of the
+        picked auction's max_duration (-1) or the first after it (-2)."""
+        if wait < 0:
+            auction = self.s.contract(self.t(name).auction)
+            started = auction.auctions[self._auction_id(name, pick)].started
+            wait = started + auction.max_duration + (wait == -2) - self.s.now
+        if wait > 0:
+            self.s.warp(wait)
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        pick=st.integers(0, 50),
+        taker_i=st.integers(0, 2),
+        frac=FRACTION,
+        # near_debt: the collateral that would leave a debt just under min_auction (the partial
+        # take's dust rule)
+        amount_mode=st.sampled_from(["all", "part", "tiny", "near_debt"]),
+        price_mode=st.sampled_from(["above", "at", "below"]),
+        wait=st.one_of(st.integers(0, 9000), EDGE_WAITS),
+    )
+    def take(self, name, pick, taker_i, frac, amount_mode, price_mode, wait):
+        t = self.t(name)
+        auction = self.s.contract(t.auction)
+        auction_id = self._auction_id(name, pick)
+        self._wait(name, pick, wait)
+        a = auction.auctions[auction_id]
+        price = auction._price(a) if a.top else 0
+        max_price = {"above": price * 2 + 1, "at": price, "below": max(0, price - 1)}[price_mode]
+        amount = {
+            "all": a.lot,
+            "part": a.lot * frac // 10**6,
+            "tiny": 1 + frac % 1000,
+            "near_debt": max(1, (a.debt - auction.min_auction // 2) // max(price, 1)),
+        }[amount_mode]
+        taker = self.users[taker_i]
+        if amount_mode == "near_debt":
+            self._stable_for(taker, a.debt)
+        n_events = len(self.s.model.env.logs)
+        self.act(t.auction, "take", taker, auction_id, amount, max_price, taker, b"")
+        for ev in self.s.model.env.logs[n_events:]:
+            if ev.name == "Taken":
+                # nobody pays above their maximum price, or more than the collateral at the price
+                assert ev.args["price"] <= max_price
+                assert ev.args["owe"] <= ev.args["collateral"] * ev.args["price"] + ev.args["price"]
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        pick=st.integers(0, 50),
+        frac=FRACTION,
+        min_profit=st.sampled_from([0, 1, 10**50]),
+        wait=st.integers(0, 9000),
+    )
+    def flash_take(self, name, pick, frac, min_profit, wait):
+        t = self.t(name)
+        auction = self.s.contract(t.auction)
+        auction_id = self._auction_id(name, pick)
+        if wait:
+            self.s.warp(wait)
+        a = auction.auctions[auction_id]
+        max_price = auction._price(a) if a.top else 0
+        self.act(
+            self.flash[name],
+            "take",
+            self.r.keeper,
+            auction_id,
+            max(1, a.lot * frac // 10**6),
+            max_price,
+            min_profit,
+        )
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        pick=st.integers(0, 50),
+        keeper_i=st.integers(0, 2),
+        # often past the auction's max_duration (8,400 s in the devnet), when a reset is due
+        # or EDGE_WAITS: to the second max_duration ends or the one after
+        wait=st.one_of(st.integers(0, 20000), st.integers(8_400, 30_000), EDGE_WAITS),
+    )
+    def reset(self, name, pick, keeper_i, wait):
+        """Reset an auction (of a type with running auctions, if there is one), often after a
+        wait past max_duration; a price the wait left stale is refreshed first (a reset needs a
+        valid price), so that the reset itself is what is tried."""
+        running = [n for n in TYPES if self.s.contract(self.t(n).auction).active]
+        if running and name not in running:
+            name = running[pick % len(running)]
+        if wait < 0 and running:
+            # to the edge second: a stale price is refreshed before the wait (the refresh takes
+            # blocks, which would carry the reset past the edge)
+            if not self.s.contract(self.t(name).oracle).peek()[1]:
+                self.crash(name, 100)
+            self._wait(name, pick, wait)
+        else:
+            self._wait(name, pick, wait)
+            if running and not self.s.contract(self.t(name).oracle).peek()[1]:
+                self.crash(name, 100)
+        self.act(
+            self.t(name).auction,
+            "reset",
+            self.users[keeper_i],
+            self._auction_id(name, pick),
+            self.users[keeper_i],
+        )
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        level=st.sampled_from([0, 0, 0, 1, 2, 3, 4]),
+        by_stranger=st.booleans(),
+    )
+    def circuit_breaker(self, name, level, by_stranger):
+        sender = self.r.stranger if by_stranger else self.r.governance
+        self.act(self.t(name).auction, "set_stopped", sender, level)
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        # or room for the largest vault of the type but less than dust of it, or half of it
+        # (the liquidation's partial and whole-vault rules)
+        cap=st.sampled_from(
+            [0, 10**3 * RAD, 10**5 * RAD, 10**7 * RAD, "vault_but_dust", "half_vault"]
+        ),
+        which=st.sampled_from(["global", "type"]),
+    )
+    def set_auction_cap(self, name, cap, which):
+        t = self.t(name)
+        if isinstance(cap, str):
+            cap = self._cap_around_vault(t, cap, which)
+        if which == "global":
+            self.act(self.s.d.liquidator, "set_max_debt_in_auction", self.r.governance, cap)
+        else:
+            self.act(
+                self.s.d.liquidator,
+                "configure_type",
+                self.r.governance,
+                t.type_id,
+                t.auction,
+                t.config.liquidation_penalty,
+                cap,
+            )
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        curve=st.sampled_from(
+            [
+                (0, 3600, 0, 0),
+                # a prime duration: the linear price's division is rarely exact, so its
+                # rounding direction shows
+                (0, 3607, 0, 0),
+                (1, 0, 60, 99 * RAY // 100),
+                (2, 0, 0, RAY - RAY // 10000),
+                (0, 0, 0, 0),
+            ]
+        ),
+    )
+    def set_curve(self, name, curve):
+        self.act(self.t(name).auction, "set_curve", self.r.governance, curve)

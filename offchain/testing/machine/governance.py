@@ -1,0 +1,104 @@
+"""Governance: parameter moves while vaults and auctions are live (valid and invalid), limits,
+fees and the automatic ceiling's configuration, and privileged calls from accounts that are
+not allowed."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+from hypothesis.stateful import rule
+
+from offchain.model.fee_accumulator import MAX_BASE_FEE
+from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.testing.machine.base import OUTCOMES, TYPES, MachineBase
+
+
+class GovernanceRules(MachineBase):
+    """The rules of governance (see the module docstring)."""
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        move=st.sampled_from(["dust", "penalty", "reward", "limits", "ceiling"]),
+        pick=st.integers(0, 10**6),
+    )
+    def governance_move(self, name, move, pick):
+        """Governance changes a liquidation parameter in the middle of an example, within the
+        ranges the config loader accepts, with vaults, auctions and losses open (issue 31): the
+        dust (0 to 5,000: above or below the machine's vaults), the penalty (1 to 2 on its
+        1e-7 grid, the cap kept), the keeper reward (rate to 10%, flat to 500), the auction's
+        buffer, max duration and max drop, or the automatic ceiling's gap and cooldown. No
+        setter may need a follow-up call: the fuzz makes none."""
+        t, gov = self.t(name), self.r.governance
+        tid = t.type_id
+        if move == "dust":
+            self.act(self.s.d.engine, "set_dust", gov, tid, pick % 5_001 * RAD)
+        elif move == "penalty":
+            cap = self.s.contract(self.s.d.liquidator).types[tid].max_debt_in_auction
+            penalty = WAD + pick % 10_001 * 10**14
+            self.act(self.s.d.liquidator, "configure_type", gov, tid, t.auction, penalty, cap)
+        elif move in ("reward", "limits"):
+            a = self.s.contract(t.auction)
+            params = [a.buffer, a.max_duration, a.max_drop, a.reward_rate, a.reward_flat]
+            if move == "reward":
+                params[3:] = [pick % 1_001 * WAD // 10_000, pick % 501 * RAD]
+            else:
+                params[:3] = [
+                    RAY + pick % 501 * RAY // 1_000,
+                    600 + pick % 7_801,
+                    RAY * 3 // 10 + pick % 601 * RAY // 1_000,
+                ]
+            self.act(t.auction, "set_parameters", gov, *params)
+        else:
+            config = self.s.contract(self.s.d.ceiling).configs[tid]
+            max_ceiling = config.max_ceiling or 10**8 * RAD
+            gap = min(max_ceiling, 1_000 * RAD + pick % 1_000 * 10_000 * RAD)
+            self.act(self.s.d.ceiling, "configure", gov, tid, max_ceiling, gap, pick % 86_401)
+        OUTCOMES[f"governance {move}"] += 1
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        which=st.sampled_from(["ceiling", "dust", "global"]),
+        value=st.one_of(st.integers(0, 10**8 * RAD), st.sampled_from([0, 1, 10**6 * RAD])),
+        by_stranger=st.booleans(),
+    )
+    def set_limit(self, name, which, value, by_stranger):
+        sender = self.r.stranger if by_stranger else self.r.governance
+        tid = self.t(name).type_id
+        if which == "global":
+            self.act(self.s.d.engine, "set_global_debt_ceiling", sender, value)
+        else:
+            self.act(
+                self.s.d.engine,
+                "set_debt_ceiling" if which == "ceiling" else "set_dust",
+                sender,
+                tid,
+                value,
+            )
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        fee=st.one_of(st.integers(RAY, MAX_BASE_FEE), st.sampled_from([RAY - 1, MAX_BASE_FEE + 1])),
+        kink=st.integers(0, WAD),
+        mult=st.integers(WAD - 1, 10 * WAD + 1),
+        by_stranger=st.booleans(),
+        which=st.sampled_from(["fee", "multiplier"]),
+    )
+    def set_fee(self, name, fee, kink, mult, by_stranger, which):
+        sender = self.r.stranger if by_stranger else self.r.governance
+        tid = self.t(name).type_id
+        if which == "fee":
+            self.act(self.s.d.fees, "set_base_fee", sender, tid, fee)
+        else:
+            self.act(self.s.d.fees, "set_multiplier", sender, tid, kink, mult)
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        max_ceiling=st.integers(0, 10**8 * RAD),
+        gap=st.integers(0, 10**7 * RAD),
+        cooldown=st.integers(0, 86400),
+        by_stranger=st.booleans(),
+    )
+    def configure_ceiling(self, name, max_ceiling, gap, cooldown, by_stranger):
+        sender = self.r.stranger if by_stranger else self.r.governance
+        self.act(
+            self.s.d.ceiling, "configure", sender, self.t(name).type_id, max_ceiling, gap, cooldown
+        )

@@ -1,0 +1,242 @@
+"""The loss waterfall: the Backstop's housekeeping, covers of closed losses under several
+waterfall orders (and invalid ones), debt auctions (start, bid, restart, finish, cancel) and
+surplus auctions; the debt- and surplus-auction stories. A story plays a whole sequence in one
+step, so that every profile (the derandomized `ci` too) reaches it whatever the other rules
+did; each transaction may revert and the step goes on."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+from hypothesis.stateful import precondition, rule
+
+from offchain.model.fixed_point import WAD
+from offchain.testing.machine.auctions import AuctionRules
+from offchain.testing.machine.base import FRACTION, TYPES
+
+
+class WaterfallRules(AuctionRules):
+    """The rules of the loss waterfall (see the module docstring)."""
+
+    @rule(frac=FRACTION, heal_first=st.booleans(), healer_i=st.integers(0, 2))
+    def backstop(self, frac, heal_first, healer_i):
+        """Anyone (sometimes) heals the Backstop's unsettled proceeds, then settles part of its
+        unattributed bad debt (keeper rewards) against its surplus: an amount in
+        [0, min(unattributed debt, stablecoin)]. Unhealed, the proceeds are part of that
+        stablecoin and settling them is refused ("backstop: insufficient surplus")."""
+        if heal_first:
+            self.act(self.s.d.backstop, "heal", self.users[healer_i])
+        b = self.s.contract(self.s.d.backstop)
+        e = self.engine()
+        settleable = min(b.unattributed_debt(), e.stable[self.s.d.backstop])
+        self.act(self.s.d.backstop, "settle", self.r.keeper, settleable * frac // 10**6)
+
+    @precondition(lambda self: self._closed_losses())
+    @rule(
+        pick=st.integers(0, 50),
+        wait=st.sampled_from(["no", "delay", "delay", "last_queued_second", "delay_ends"]),
+        sender_i=st.integers(0, 2),
+    )
+    def cover(self, pick, wait, sender_i):
+        """Send a closed loss through the waterfall: at once, after a queue delay, at the last
+        second the loss is still queued (it must be refused) or the second its delay ends."""
+        closed = self._closed_losses()
+        b = self.s.contract(self.s.d.backstop)
+        key = (
+            closed[pick % len(closed)]
+            if closed
+            else (self.t("ETH-A").type_id, self.t("ETH-A").auction, pick)
+        )
+        if wait == "delay":
+            self.s.warp(b.queue_delay)
+        elif wait != "no" and key in b.losses:
+            at = b.losses[key].created_at + b.queue_delay - (wait == "last_queued_second")
+            if at > self.s.now:
+                self.s.warp(at - self.s.now)
+        self.act(self.s.d.backstop, "cover", self.users[sender_i], *key)
+
+    @rule(
+        order=st.sampled_from(
+            [
+                [1, 2, 3, 4],
+                [2, 1, 3, 4],
+                [1, 2, 4],
+                [4],
+                [3],
+                [2],
+                [1],
+                [],
+                [4, 3, 2, 1],
+                [0],
+                [1, 1],
+                [5],
+            ]
+        ),
+        by_stranger=st.booleans(),
+    )
+    def set_waterfall(self, order, by_stranger):
+        self.act(
+            self.s.d.backstop,
+            "set_waterfall",
+            self.r.stranger if by_stranger else self.r.governance,
+            order,
+        )
+
+    def _debt_auction_work(self):
+        b = self.s.contract(self.s.d.backstop)
+        return b.debt_to_auction or self.s.contract(self.s.d.debt_auction).count
+
+    @precondition(lambda self: self._debt_auction_work())
+    @rule(
+        mode=st.sampled_from(["start", "bid", "bid", "restart", "finish", "cancel"]),
+        pick=st.integers(0, 20),
+        bidder_i=st.integers(0, 2),
+        frac=FRACTION,
+        wait=st.sampled_from([0, 0, 3600, 4 * 3600, 3 * 86400]),
+    )
+    def debt_auction(self, mode, pick, bidder_i, frac, wait):
+        da = self.s.contract(self.s.d.debt_auction)
+        if wait:
+            self.s.warp(wait)
+        auction_id = pick % (da.count + 1) if da.count else 1
+        if mode == "start":
+            self.act(self.s.d.backstop, "start_debt_auction", self.users[bidder_i])
+        elif mode == "bid":
+            lot = da.auctions[auction_id].lot
+            # the largest lot the minimum decrease allows, or part of it; above 900,000 one wei
+            # more than that largest lot (it must be refused)
+            largest = lot * WAD // da.min_decrease
+            self.act(
+                self.s.d.debt_auction,
+                "bid",
+                self.users[bidder_i],
+                auction_id,
+                largest + 1 if frac > 900_000 else largest * (10**6 - frac % 500_000) // 10**6,
+            )
+        else:
+            self.act(self.s.d.debt_auction, mode, self.users[bidder_i], auction_id)
+
+    @rule(
+        mode=st.sampled_from(["start", "bid", "bid", "restart", "finish", "cancel"]),
+        pick=st.integers(0, 20),
+        bidder_i=st.integers(0, 2),
+        frac=FRACTION,
+        wait=st.sampled_from([0, 0, 3600, 4 * 3600, 3 * 86400]),
+    )
+    def surplus_auction(self, mode, pick, bidder_i, frac, wait):
+        sa = self.s.contract(self.s.d.surplus_auction)
+        if wait:
+            self.s.warp(wait)
+        auction_id = pick % (sa.count + 1) if sa.count else 1
+        if mode == "start":
+            self.act(self.s.d.backstop, "start_surplus_auction", self.users[bidder_i])
+        elif mode == "bid":
+            bid = sa.auctions[auction_id].bid
+            # the least bid the minimum increase allows, or more; above 900,000 one wei less
+            # than that least bid (it must be refused)
+            least = -(-bid * sa.min_increase // WAD)
+            self.act(
+                self.s.d.surplus_auction,
+                "bid",
+                self.users[bidder_i],
+                auction_id,
+                max(1, least - 1) if frac > 900_000 else max(WAD, least + frac),
+            )
+        else:
+            self.act(self.s.d.surplus_auction, mode, self.users[bidder_i], auction_id)
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        user_i=st.integers(0, 2),
+        order=st.sampled_from([[3], [1, 3], [2, 3], [3, 4], [1, 2, 3, 4], [2, 1, 3, 4]]),
+        frac=FRACTION,
+        finish=st.booleans(),
+    )
+    def debt_auction_story(self, name, user_i, order, frac, finish):
+        """A loss goes to the debt auction and is bid for: a vault near its limit is liquidated
+        in a crash, its auction sells out below the debt (a loss), governance reorders the
+        waterfall while the loss is open so that the debt-auction layer takes part of it, the
+        loss is covered after the queue delay, a debt auction starts, a user bids, and (maybe)
+        the auction is finished after the bid duration."""
+        b = self.s.contract(self.s.d.backstop)
+        if not b.live:
+            return
+        self.liquidation_story(name, user_i, user_i, 0, 0)
+        if self._any_auction():
+            self.sell_out_below_debt(frac % 50, user_i, False)
+        closed = self._closed_losses()
+        if not closed:
+            return
+        self.act(self.s.d.backstop, "set_waterfall", self.r.governance, order)
+        loss = b.losses[closed[-1]]
+        last_queued = loss.created_at + b.queue_delay - 1
+        if last_queued > self.s.now:
+            # the last second the loss is still queued: the cover must be refused
+            self.s.warp(last_queued - self.s.now)
+            self.act(self.s.d.backstop, "cover", self.r.keeper, *closed[-1])
+        self.s.warp(max(1, loss.created_at + b.queue_delay - self.s.now))
+        self.act(self.s.d.backstop, "cover", self.r.keeper, *closed[-1])
+        if b.debt_to_auction:
+            self.act(self.s.d.backstop, "start_debt_auction", self.r.keeper)
+        da = self.s.contract(self.s.d.debt_auction)
+        running = [i for i in range(1, da.count + 1) if da.auctions[i].end]
+        if not running:
+            return
+        auction_id, bidder = running[-1], self.users[user_i]
+        self._stable_for(bidder, da.auctions[auction_id].bid)
+        largest = da.auctions[auction_id].lot * WAD // da.min_decrease
+        # one wei more than the largest lot the minimum decrease allows (it must be refused),
+        # then that lot or less
+        self.act(self.s.d.debt_auction, "bid", bidder, auction_id, largest + 1)
+        self.act(
+            self.s.d.debt_auction,
+            "bid",
+            bidder,
+            auction_id,
+            largest * (10**6 - frac % 500_000) // 10**6,
+        )
+        if finish:
+            self.s.warp(da.bid_duration + 1)
+            self.act(self.s.d.debt_auction, "finish", self.r.keeper, auction_id)
+
+    @rule(user_i=st.integers(0, 2), frac=FRACTION, bids=st.integers(1, 3), finish=st.booleans())
+    def surplus_auction_story(self, user_i, frac, bids, finish):
+        """Surplus above the buffer is sold for the governance token, which is burned: a user
+        sends the Backstop what it lacks above its bad debt, the buffer and a lot, a surplus
+        auction starts, users outbid each other, and (maybe) it is finished after the bid
+        duration."""
+        b = self.s.contract(self.s.d.backstop)
+        if not b.live:
+            return
+        e, backstop = self.engine(), self.s.d.backstop
+        need = e.bad_debt[backstop] + b.surplus_buffer + b.surplus_lot - e.stable[backstop]
+        user = self.users[user_i]
+        if need > 0:
+            self._stable_for(user, need)
+            self.act(self.s.d.engine, "transfer_stable", user, user, backstop, need)
+        self.act(backstop, "start_surplus_auction", self.r.keeper)
+        sa = self.s.contract(self.s.d.surplus_auction)
+        auction_id = sa.count
+        if not auction_id or not sa.auctions[auction_id].end:
+            return
+        for i in range(bids):
+            bid = sa.auctions[auction_id].bid
+            least = -(-bid * sa.min_increase // WAD)
+            if bid and least - 1 > bid:
+                # one wei less than the least bid the minimum increase allows: refused
+                self.act(
+                    self.s.d.surplus_auction,
+                    "bid",
+                    self.users[(user_i + i) % 3],
+                    auction_id,
+                    least - 1,
+                )
+            self.act(
+                self.s.d.surplus_auction,
+                "bid",
+                self.users[(user_i + i) % 3],
+                auction_id,
+                max(WAD, bid * sa.min_increase // WAD + frac),
+            )
+        if finish:
+            self.s.warp(sa.bid_duration + 1)
+            self.act(self.s.d.surplus_auction, "finish", self.r.keeper, auction_id)
