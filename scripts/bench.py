@@ -25,7 +25,13 @@ from ape import project
 from ape.cli import ConnectedProviderCommand
 from eth_utils import to_checksum_address
 
-from offchain.backends import ANVIL_ACCOUNTS, ChainBackend, load_artifacts, reader_code
+from offchain.backends import (
+    ANVIL_ACCOUNTS,
+    ChainBackend,
+    load_artifacts,
+    project_code,
+    reader_code,
+)
 from offchain.backends.anvil import keep_ape_anvil_history_in_memory
 from offchain.model.fixed_point import rpow_up
 from offchain.testing import stats
@@ -124,21 +130,20 @@ def _simulation_figures() -> tuple[dict[str, float], dict[str, list[float]]]:
     model alone (as a parameter sweep runs it: no full-state reads, which exist to be
     reconciled)."""
     from offchain.sim.driver import simulate
-    from offchain.sim.reconcile import reconcile
+    from offchain.sim.replay import replay
     from offchain.sim.scenario import load_scenario
 
     scenario = load_scenario("black-thursday-2020", vaults=1000)
-    artifacts, code = load_artifacts(project), reader_code(project)
+    code = project_code()
     chain_samples, diffs = [], 0
     for _ in range(CHAIN_RUNS):
         rpow_up.cache_clear()
         start = time.perf_counter()
-        chain_run = simulate(scenario, "chain", artifacts, code)
-        model_run = simulate(scenario, "model")
-        result = reconcile(chain_run, model_run)
+        done = replay(scenario, code=code)
         chain_samples.append(time.perf_counter() - start)
-        transactions, diffs = chain_run.facts["transactions"], max(diffs, result.diff_count)
-        del chain_run, model_run, result
+        chain_run, reconciliation = done.checked
+        transactions, diffs = chain_run.facts["transactions"], max(diffs, reconciliation.diff_count)
+        del done
         gc.collect()
     chain_s = statistics.median(chain_samples)
     # the model alone, as a run of its own: nothing memoized by the runs above, and their results
@@ -188,7 +193,7 @@ def _deployed_devnet() -> Iterator[tuple[Any, Any, dict, str]]:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
-    artifacts, code = load_artifacts(project), reader_code(project)
+    artifacts, code = project_code()
     with tempfile.TemporaryDirectory() as tmp, DevnetNode(port, Path(tmp) / "state.json") as node:
         record, _ = ensure_deployment(
             node.url,
@@ -240,22 +245,22 @@ def _node_figures() -> dict[str, float]:
     from offchain.backends.anvil import Anvil
     from offchain.backends.hardhat import Hardhat
     from offchain.sim.driver import simulate
-    from offchain.sim.reconcile import reconcile
+    from offchain.sim.replay import replay
     from offchain.sim.scenario import load_scenario
 
     scenario = load_scenario("black-thursday-2020", vaults=NODE_VAULTS)
-    artifacts, code = load_artifacts(project), reader_code(project)
+    code = project_code()
     model_run = simulate(scenario, "model")
     seconds, diffs = {}, 0
     for node in ("anvil", "hardhat"):
         start = time.perf_counter()
-        chain_run = simulate(scenario, "chain", artifacts, code, node=node)
+        done = replay(scenario, node=node, code=code, model=model_run)
         seconds[node] = time.perf_counter() - start
-        diffs = max(diffs, reconcile(chain_run, model_run).diff_count)
-        del chain_run
+        diffs = max(diffs, done.checked[1].diff_count)
+        del done
         gc.collect()
     genesis = 1_700_000_000
-    gas_artifacts = load_artifacts(project, TEST_FACTORIES), code
+    gas_artifacts = load_artifacts(project, TEST_FACTORIES), code[1]
     gas = {}
     for name, kind in (("anvil", Anvil), ("hardhat", Hardhat)):
         with kind(genesis) as running:
@@ -536,7 +541,7 @@ def cli(provider, gas_only, sim_only, keeper_only, devnet_only, nodes_only, swee
         figures, meta = _sweep_figures()
         _write(figures, None, None, meta)
         return
-    chain = ChainBackend(provider.uri, load_artifacts(project), reader_code(project))
+    chain = ChainBackend(provider.uri, *project_code())
     roles = [str(to_checksum_address(a)) for a in chain.rpc("eth_accounts", [])]
     if gas_only:
         _write(dict(all_gas_figures(chain, roles)), None, None)

@@ -17,9 +17,9 @@ import click
 
 from offchain.report.documents import ReportError, check_out_dir, write_comparison
 from offchain.report.tables import scenario_lines
-from offchain.sim.driver import SimulationError, simulate
-from offchain.sim.reconcile import reconcile
+from offchain.sim.replay import replay
 from offchain.sim.scenario import ScenarioError, load_scenario, waterfall_variant
+from offchain.sim.setup import SimulationError
 from offchain.system.cli import failing
 from offchain.system.config import LAYERS
 
@@ -83,13 +83,11 @@ def cli(scenario_spec, vaults, seed, orders, out, chain):
         check_out_dir(out_dir)  # before the runs, not after
     except ReportError as exc:
         fail(str(exc))
-    artifacts, code = None, ""
+    code = None
     if chain:
-        from ape import project
+        from offchain.backends import project_code
 
-        from offchain.backends import load_artifacts, reader_code
-
-        artifacts, code = load_artifacts(project), reader_code(project)
+        code = project_code()
     runs, disagreements = [], 0
     for order in order_list:
         label = " -> ".join(order) or "(no layer)"
@@ -97,17 +95,16 @@ def cli(scenario_spec, vaults, seed, orders, out, chain):
         try:
             # with --chain, the complete state at the start and the end is compared; alone, none
             # is read
-            model = simulate(scenario, "model", full_check_every=10**9 if chain else None)
-            if chain:
-                chain_run = simulate(scenario, "chain", artifacts, code, full_check_every=10**9)
-                r = reconcile(chain_run, model)
-                disagreements += r.diff_count
-                click.echo(
-                    f"{label}: chain and model "
-                    + ("agree" if r.ok else f"DISAGREE ({r.diff_count})")
-                )
+            done = replay(scenario, chain=chain, code=code, full_check_every=10**9)
         except SimulationError as exc:
             fail(str(exc))
+        model = done.model
+        if done.reconciliation is not None:
+            disagreements += done.reconciliation.diff_count
+            click.echo(
+                f"{label}: chain and model "
+                + ("agree" if done.ok else f"DISAGREE ({done.reconciliation.diff_count})")
+            )
         runs.append((label, model))
         click.echo(f"{label}: done ({model.facts['run_s']:.1f} s)")
     lines = [line for line in scenario_lines(base) if line[0] != "waterfall"]

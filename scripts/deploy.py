@@ -26,10 +26,9 @@ from pathlib import Path
 
 import click
 import requests
-from ape import project
 from ape.cli import ConnectedProviderCommand
 
-from offchain.backends import Divergence, load_artifacts, reader_code
+from offchain.backends import Divergence, project_code
 from offchain.live.deploy import DeployError, deploy_recorded, estimate_deployment, require_devnet
 from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import DEFAULT_DIR, RecordError, load_record, record_path, verify
@@ -163,7 +162,7 @@ def cli(provider, config_path, account, feeder_account, directory, dry_run, veri
         raise BadInput(
             f"Backstop is already deployed on this node ({path}); ape run deploy --verify checks it"
         )
-    artifacts, reader = load_artifacts(project), reader_code(project)
+    artifacts, reader = project_code()
     if dry_run:
         try:
             estimates = estimate_deployment(url, artifacts, reader, config, governance, feeder)

@@ -81,11 +81,9 @@ def cli(port, state, config_path, block_time):
     except ConfigError as exc:
         fail(str(exc))
     _check_state(Path(state))
-    from ape import project
+    from offchain.backends import project_code
 
-    from offchain.backends import load_artifacts, reader_code
-
-    artifacts, reader = load_artifacts(project), reader_code(project)
+    artifacts, reader = project_code()
     state_file = Path(state)
     state_file.parent.mkdir(parents=True, exist_ok=True)
     node = DevnetNode(

@@ -74,12 +74,10 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path):
     name = scenario.system.collateral[0].name
     if name not in record.types:
         fail(f"the scenario's collateral {name} is not deployed (types: {', '.join(record.types)})")
-    from ape import project
-
-    from offchain.backends import ChainBackend, load_artifacts, reader_code
+    from offchain.backends import ChainBackend, project_code
     from offchain.live.bots import CONTRACT_NAMES
 
-    chain = ChainBackend(rpc, load_artifacts(project), reader_code(project), dev_node=False)
+    chain = ChainBackend(rpc, *project_code(), dev_node=False)
     for field, address in record.core.items():
         chain.names[address] = CONTRACT_NAMES[field]
     for fields in record.types.values():

@@ -25,43 +25,32 @@ from offchain.backends.anvil import AnvilError
 from offchain.backends.hardhat import NODES
 from offchain.report.documents import ReportError, check_out_dir, write_report
 from offchain.report.tables import scenario_lines
-from offchain.sim.driver import SimulationError, simulate
-from offchain.sim.reconcile import reconcile
+from offchain.sim.replay import replay
 from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
+from offchain.sim.setup import SimulationError
 from offchain.system.cli import failing
 
 fail = failing("simulate")
 
 
-def run(scenario, kind: str, full_check_every: int | None, quiet: bool, node: str = "anvil"):
-    """One run with a progress bar (stderr)."""
-    artifacts, code = None, ""
-    if kind == "chain":
-        from ape import project
+class ProgressBars:
+    """One progress bar (stderr) per run of a replay, each finished when the next starts."""
 
-        from offchain.backends import load_artifacts, reader_code
+    def __init__(self) -> None:
+        self.label, self.bar = "", None
 
-        artifacts, code = load_artifacts(project), reader_code(project)
-    if quiet:
-        return simulate(
-            scenario, kind, artifacts, code, full_check_every=full_check_every, node=node
-        )
-    label = node if kind == "chain" else "model"
-    with click.progressbar(
-        length=len(scenario.market.prices) + scenario.market.tail_bars,
-        label=label,
-        file=sys.stderr,
-        show_pos=True,
-    ) as bar:
-        return simulate(
-            scenario,
-            kind,
-            artifacts,
-            code,
-            full_check_every=full_check_every,
-            progress=lambda done, total: bar.update(done - bar.pos),
-            node=node,
-        )
+    def __call__(self, label: str, done: int, total: int) -> None:
+        if label != self.label:
+            self.close()
+            self.label = label
+            self.bar = click.progressbar(length=total, label=label, file=sys.stderr, show_pos=True)
+        if self.bar is not None:
+            self.bar.update(done - self.bar.pos)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.render_finish()
+            self.bar = None
 
 
 @click.command()
@@ -124,17 +113,22 @@ def cli(scenario_spec, vaults, seed, waterfall, out, backend, node, full_check_e
     except ReportError as exc:
         fail(str(exc))
 
+    bars = None if quiet else ProgressBars()
     try:
-        # the model alone reads no complete state: nothing would compare it
-        model = run(scenario, "model", full_check_every if backend == "both" else None, quiet)
-        chain = run(scenario, "chain", full_check_every, quiet, node) if backend == "both" else None
+        done = replay(
+            scenario,
+            chain=backend == "both",
+            node=node,
+            full_check_every=full_check_every,
+            progress=bars,
+        )
     except (SimulationError, AnvilError) as exc:
         fail(str(exc))
-    result = chain if chain is not None else model
-    reconciliation = reconcile(chain, model) if chain is not None else None
-    if chain is not None:
-        result.facts["model_run_s"] = model.facts["run_s"]
-        result.facts["chain_run_s"] = chain.facts["run_s"]
+    finally:
+        if bars is not None:
+            bars.close()
+    result, reconciliation = done.result, done.reconciliation
+    model, chain = done.model, done.chain
     try:
         summary = write_report(out_dir, result, reconciliation, scenario_lines(scenario))
     except ReportError as exc:

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import click
 
+from offchain.backends import project_code
 from offchain.sweep.executors import (
     DaskExecutor,
     Executor,
@@ -67,14 +68,6 @@ def _fraction(text: str, where: str) -> Fraction:
     if value > 10:
         fail(f"{where}: must be at most 10 (1000% of the debt), got {text!r}")
     return value
-
-
-def _chain_artifacts() -> tuple[dict, str]:
-    from ape import project
-
-    from offchain.backends import load_artifacts, reader_code
-
-    return load_artifacts(project), reader_code(project)
 
 
 @click.command()
@@ -200,7 +193,7 @@ def cli(
             click.echo(f"resuming: {len(done):,} of {the_plan.total:,} runs already done")
         options = Options(verify=verify, max_borrower_cost=cost)
         if quiet or not todo:
-            outcome = run_sweep(the_plan, store, executor, options, _chain_artifacts, done=done)
+            outcome = run_sweep(the_plan, store, executor, options, project_code, done=done)
         else:
             with click.progressbar(
                 length=todo,
@@ -215,7 +208,7 @@ def cli(
                     store,
                     executor,
                     options,
-                    _chain_artifacts,
+                    project_code,
                     progress=lambda count, failed: bar.update(count - bar.pos, failed),
                     done=done,
                 )

@@ -11,7 +11,7 @@ from offchain.backends.base import (
     TxOutcome,
     create_address,
 )
-from offchain.backends.chain import ChainBackend, load_artifacts, reader_code
+from offchain.backends.chain import ChainBackend, load_artifacts, project_code, reader_code
 from offchain.backends.lockstep import Lockstep, model_beside
 from offchain.backends.model import MODEL_FACTORIES, ModelBackend, ModelReader, model_value
 from offchain.backends.revm import ANVIL_ACCOUNTS, RevmBackend
@@ -35,5 +35,6 @@ __all__ = [
     "load_artifacts",
     "model_beside",
     "model_value",
+    "project_code",
     "reader_code",
 ]

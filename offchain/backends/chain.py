@@ -310,6 +310,14 @@ def reader_code(project: Any) -> str:
     return project.get_contract("BatchReader").contract_type.runtime_bytecode.bytecode
 
 
+def project_code() -> tuple[dict[str, tuple[list[dict], str]], str]:
+    """The compiled contracts of this checkout (through Ape's project: compiles what changed) and
+    the BatchReader's code: what a ChainBackend deploys and reads with."""
+    from ape import project
+
+    return load_artifacts(project), reader_code(project)
+
+
 def load_artifacts(
     project: Any, names: Iterable[str] = MODEL_FACTORIES
 ) -> dict[str, tuple[list[dict], str]]:

@@ -29,7 +29,7 @@ from pathlib import Path
 
 import click
 
-from offchain.backends import RpcError
+from offchain.backends import RpcError, project_code
 from offchain.live.bots import ROLES, Bot, BotOptions, BotStopped, attach
 from offchain.live.deploy import ensure_flash_takers
 from offchain.live.follower import CheckpointError
@@ -98,14 +98,6 @@ def account_lock(rpc: str, chain_id: int, address: str) -> Path:
     bots started from different folders still meet)."""
     node = hashlib.sha256(f"{rpc.rstrip('/')}|{chain_id}".encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / "backstop-keepers" / f"{node}-{address.lower()}.lock"
-
-
-def load_artifacts_and_reader() -> tuple[dict, str]:
-    from ape import project
-
-    from offchain.backends import load_artifacts, reader_code
-
-    return load_artifacts(project), reader_code(project)
 
 
 @click.command()
@@ -240,7 +232,7 @@ def cli(
         metrics_port=metrics_port,
         types=list(types),
     )
-    artifacts, reader = load_artifacts_and_reader()
+    artifacts, reader = project_code()
     try:
         bot = Bot(options, artifacts, reader)
         try:

@@ -36,7 +36,7 @@ import click
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
 
-from offchain.backends import ChainBackend, ModelBackend, RpcError
+from offchain.backends import ChainBackend, ModelBackend, RpcError, project_code
 from offchain.backends.abi import abi_type_of, python_value
 from offchain.live.bots import CONTRACT_NAMES
 from offchain.live.node import Node, NodeUnavailable
@@ -556,14 +556,9 @@ def cli(from_block, every, rpc, deployment_path, max_lines):
     except RecordError as exc:
         fail(str(exc))
         return
-    from ape import project
-
-    from offchain.backends import load_artifacts, reader_code
 
     try:
-        report = reconcile(
-            node, record, load_artifacts(project), reader_code(project), from_block, every
-        )
+        report = reconcile(node, record, *project_code(), from_block, every)
     except ReconcileError as exc:
         fail(str(exc))
         return

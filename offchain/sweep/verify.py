@@ -15,8 +15,7 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from offchain.sim.driver import simulate
-from offchain.sim.reconcile import reconcile
+from offchain.sim.replay import replay
 from offchain.sim.scenario import reseeded
 from offchain.sweep.runs import METRICS, OK, measure
 from offchain.sweep.spec import Plan
@@ -66,12 +65,11 @@ def verify_run(plan: Plan, row: dict[str, Any], artifacts: dict, reader_code: st
     v = Verification(task.run, task.cell, task.seed)
     try:
         scenario = reseeded(task.scenario, task.seed)
-        chain = simulate(scenario, "chain", artifacts, reader_code, FULL_CHECK_EVERY)
-        model = simulate(scenario, "model", full_check_every=FULL_CHECK_EVERY)
+        done = replay(scenario, code=(artifacts, reader_code), full_check_every=FULL_CHECK_EVERY)
     except Exception as exc:  # noqa: BLE001 - reported with the run: the sweep's report says it was not checked
         v.error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"
         return v
-    r = reconcile(chain, model)
+    chain, r = done.checked
     v.transactions, v.events, v.bars = r.txs_compared, r.events_compared, r.bars_compared
     v.state_checks, v.state_values = r.state_checks, r.state_variables_compared
     v.differences, v.first_differences = r.diff_count, r.diffs[:5]

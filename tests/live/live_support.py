@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from ape import project
 
-from offchain.backends import ChainBackend, load_artifacts, reader_code
+from offchain.backends import ChainBackend, project_code
 from offchain.live.deploy import ensure_deployment
 from offchain.live.devnet import DevnetNode
 from offchain.live.market import impersonating, open_vaults, set_price, vault_plans
@@ -42,7 +41,7 @@ def free_port() -> int:
 
 @pytest.fixture(scope="session")
 def artifacts() -> tuple[dict, str]:
-    return load_artifacts(project), reader_code(project)
+    return project_code()
 
 
 @pytest.fixture(scope="session")
