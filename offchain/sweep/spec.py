@@ -83,6 +83,7 @@ GRID_KEYS: dict[str, GridKey] = {
         "auction_cap",
         "auction_buffer",
         "auction_max_drop",
+        "oracle_max_change",
         "auction_curve_cut",
         "keeper_reward_rate",
         "keeper_reward_flat",

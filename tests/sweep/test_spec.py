@@ -171,6 +171,27 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
         assert got == base, name
 
 
+def test_grid_keys__every_parameter_of_config_and_scenario_can_be_swept():
+    """The other direction: every key of the devnet config's collateral type and of the built-in
+    scenarios' tables is a grid key, but those that name or locate something (a name, a token, a
+    data file, the seed) or that the price path sets (initial_price)."""
+    import tomllib
+
+    from offchain.sim.scenario import BUILTIN_DIR, builtin_scenarios
+    from offchain.system.config import DEFAULT_CONFIG
+
+    not_swept = {
+        "name", "token_name", "token_symbol", "token_decimals", "initial_price",  # identity
+        "description", "seed", "prices", "gas", "reserves", "collateral", "config",  # files
+    }  # fmt: skip
+    keys = set(tomllib.loads(DEFAULT_CONFIG.read_text())["collateral"][0])
+    for name in builtin_scenarios():
+        for table in tomllib.loads((BUILTIN_DIR / f"{name}.toml").read_text()).values():
+            for key, value in table.items():
+                keys |= set(value) if isinstance(value, dict) else {key}
+    assert keys - not_swept - set(GRID_KEYS) == set()
+
+
 # --- cells and runs -------------------------------------------------------------------------------
 
 
