@@ -143,6 +143,12 @@ def cli(scenario_spec, vaults, seed, waterfall, out, backend, node, full_check_e
             else f"; model {model.facts['run_s']:.2f} s"
         )
     )
+    if "insolvency" in f:
+        click.echo(
+            f"realized bad debt {f['realized_bad_debt']:,.2f}; insolvency {f['insolvency']:,.2f} "
+            f"({f['open_auctions']:,} auctions still running, {f['unsafe_vaults_left']:,} unsafe "
+            "vaults not liquidated, marked at the last market price)"
+        )
     if reconciliation is not None:
         if reconciliation.ok:
             click.echo(

@@ -209,6 +209,7 @@ def _outcome(result: SimulationResult) -> list[Block]:
     stable, coll = symbols(result)
     vaults, liquidations = result_table(result, "vaults"), result_table(result, "liquidations")
     takes, losses = result_table(result, "takes"), result_table(result, "losses")
+    realized = float(losses["loss"].sum())
     became_unsafe = (
         utc_times(vaults["unsafe_since"]).notna()
         | utc_times(vaults["liquidated_at"]).notna()
@@ -239,8 +240,9 @@ def _outcome(result: SimulationResult) -> list[Block]:
         ("auctions started / finished", f"{len(liquidations):,} / {auctions_finished(result):,}"),
         ("collateral sold", format_amount(sold, coll)),
         ("auction clearing price vs market", clearing),
-        ("bad debt created", format_amount(float(losses["loss"].sum()), stable)),
-        ("bad debt still outstanding", format_amount(float(losses["outstanding"].sum()), stable)),
+        ("realized bad debt (auctions that finished short)", format_amount(realized, stable)),
+        ("of it, not yet paid by any layer", format_amount(uncovered_loss(result), stable)),
+        *_end_of_run_rows(result, stable, coll),
         (
             "peak debt in auction",
             format_amount(float(result.facts["peak_debt_in_auction"]), stable)
@@ -251,7 +253,63 @@ def _outcome(result: SimulationResult) -> list[Block]:
     blocks: list[Block] = [Heading("Outcome"), Table(("measure", "value"), rows, numeric=(1,))]
     if not len(liquidations):
         blocks.append(Text("No vault was liquidated."))
+    cut = _cut_text(result, stable)
+    if cut:
+        blocks.append(Text(cut, label="The run was cut"))
     return blocks
+
+
+def _end_of_run_rows(result: SimulationResult, stable: str, coll: str) -> list[tuple[str, str]]:
+    """The end-of-run accounting (sim/insolvency.py); none for a result that has none."""
+    f = result.facts
+    if "insolvency" not in f:
+        return []
+    mark = format_amount(f["mark_price"], stable)
+    return [
+        (
+            "auctions still running at the end",
+            f"{f['open_auctions']:,}: {format_amount(f['open_auction_collateral'], coll)} "
+            f"against {format_amount(f['open_auction_debt'], stable)} not yet raised",
+        ),
+        (
+            f"their shortfall, collateral marked at the last market price ({mark})",
+            format_amount(f["open_auction_shortfall"], stable),
+        ),
+        (
+            "vaults unsafe at that price, not (yet) liquidated",
+            f"{f['unsafe_vaults_left']:,}, {format_amount(f['unsafe_vault_debt'], stable)} of debt",
+        ),
+        ("their shortfall at that price", format_amount(f["unsafe_vault_shortfall"], stable)),
+        (
+            "insolvency (realized bad debt + both shortfalls)",
+            format_amount(f["insolvency"], stable),
+        ),
+    ]
+
+
+def _cut_text(result: SimulationResult, stable: str) -> str:
+    """What a run left under way at its last bar, said plainly; empty when nothing was."""
+    f = result.facts
+    if "insolvency" not in f or not (f["open_auctions"] or f["unsafe_vaults_left"]):
+        return ""
+    parts = []
+    if f["open_auctions"]:
+        parts.append(
+            f"{f['open_auctions']:,} auctions were still running, holding "
+            f"{format_amount(f['open_auction_debt'], stable)} of debt not yet raised"
+        )
+    if f["unsafe_vaults_left"]:
+        parts.append(
+            f"{f['unsafe_vaults_left']:,} vaults were unsafe at the last market price and not "
+            "yet liquidated (the delayed oracle had not yet shown it, or no keeper had acted)"
+        )
+    return (
+        "When the run ended, " + " and ".join(parts) + ". Realized bad debt counts only the "
+        "auctions that finished; insolvency adds what the rest would lose if their collateral "
+        "fetched the last market price. That mark is a floor on the loss, not a forecast: "
+        "selling the collateral would move the price. A longer tail (the scenario's "
+        "`tail_bars`) lets more of them finish."
+    )
 
 
 def _who_paid(result: SimulationResult) -> list[Block]:
@@ -477,12 +535,14 @@ def _comparison_row(order: str, result: SimulationResult) -> dict[str, Any]:
     top = largest_payers(result, 1)
     return {
         "order": order,
-        "bad_debt": bad_debt,
+        "realized_bad_debt": bad_debt,
         **{n: paid.get(n, 0.0) for n in LAYERS},
         "uncovered": uncovered_loss(result),
         "largest_payer": str(top["payer"].iloc[0]) if len(top) else "",
         "largest_payer_amount": float(top["amount"].iloc[0]) if len(top) else 0.0,
         "vaults_liquidated": vaults_liquidated(result),
+        "open_auctions": int(result.facts.get("open_auctions", 0)),
+        "insolvency": float(result.facts.get("insolvency", bad_debt)),
     }
 
 
@@ -506,19 +566,36 @@ def write_comparison(
         Table(("parameter", "value"), [(str(k), str(v)) for k, v in scenario_lines]),
         Heading("Who paid, per order"),
         Table(
-            ("order", "bad debt", *LAYERS, "uncovered", "largest payer", "vaults liquidated"),
+            (
+                "order",
+                "realized bad debt",
+                *LAYERS,
+                "uncovered",
+                "largest payer",
+                "vaults liquidated",
+                "auctions running at the end",
+                "insolvency",
+            ),
             [
                 (
                     r["order"],
-                    *(format_amount(r[c]) for c in ("bad_debt", *LAYERS, "uncovered")),
+                    *(format_amount(r[c]) for c in ("realized_bad_debt", *LAYERS, "uncovered")),
                     f"{r['largest_payer']} ({format_amount(r['largest_payer_amount'])})"
                     if r["largest_payer"]
                     else "-",
                     f"{r['vaults_liquidated']:,}",
+                    f"{r['open_auctions']:,}",
+                    format_amount(r["insolvency"]),
                 )
                 for r in rows
             ],
-            numeric=tuple(range(1, len(LAYERS) + 3)) + (len(LAYERS) + 4,),
+            numeric=tuple(range(1, len(LAYERS) + 3))
+            + tuple(range(len(LAYERS) + 4, len(LAYERS) + 7)),
+        ),
+        Text(
+            "Realized bad debt: the loss of the auctions that finished; insolvency adds the "
+            "shortfall of the auctions still running and of the unsafe vaults not yet "
+            "liquidated, marked at the last market price (docs/simulation.md)."
         ),
         Text(f"Amounts in {stable}." if stable else "Amounts in stablecoin."),
         Image("comparison"),

@@ -41,6 +41,7 @@ import pandas as pd
 from offchain.backends import Backend, ChainBackend, ModelBackend
 from offchain.backends.hardhat import NODES
 from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.sim.insolvency import end_of_run
 from offchain.sim.keepers import Action, BackstopParams, Latency, TakerParams, VaultIndex
 from offchain.sim.ledger import Ledger
 from offchain.sim.population import actor_address
@@ -283,7 +284,7 @@ class Simulation:
             ctype,
             rc,
             rs,
-            bad_debt,
+            unbacked,
             surplus,
             open_losses,
             assets,
@@ -314,7 +315,7 @@ class Simulation:
         # finished auctions' proceeds and covers' payments wait in the Backstop until healed (the
         # keeper heals with its hourly accrual): they are neither bad debt still owed nor
         # surplus, whenever the heal comes
-        bad_debt, surplus = bad_debt - unsettled, surplus - unsettled
+        unbacked, surplus = unbacked - unsettled, surplus - unsettled
         self.peak_debt_in_auction = max(self.peak_debt_in_auction, debt_in_auction)
         art, rate, spot = ctype[0], ctype[1], ctype[2]
         p30, p60 = self.latency.percentiles(self.times[i])
@@ -334,7 +335,7 @@ class Simulation:
                 active,
                 len(unsafe),
                 len(self.ledger.liquidated),
-                bad_debt / RAD,
+                unbacked / RAD,
                 surplus / RAD,
                 open_losses,
                 assets / RAD,
@@ -379,7 +380,7 @@ class Simulation:
             {
                 name: partial(build_table, name, rows)
                 for name, rows in self.rows.items()
-                if name not in ("losses", "payers", "vaults")
+                if name not in ("losses", "payers", "vaults", "exposure")
             }
         )
         tables["losses"] = pd.DataFrame(self.ledger.loss_rows(), columns=list(TABLES["losses"]))
@@ -405,6 +406,16 @@ class Simulation:
                 )
             )
         tables["vaults"] = pd.DataFrame(vault_rows, columns=list(TABLES["vaults"]))
+        end = end_of_run(
+            self.ledger.losses,
+            self.ledger.running,
+            {row[3]: row[2] for row in self.rows["liquidations"]},
+            self.index.vaults,
+            rate,
+            self.collateral.liquidation_ratio,
+            final_price,
+        )
+        tables["exposure"] = pd.DataFrame(end.rows, columns=list(TABLES["exposure"]))
         order = [LAYER_NAMES[x] for x in self.scenario.system.waterfall.order]
         facts = {
             "scenario": self.scenario.name,
@@ -420,6 +431,7 @@ class Simulation:
             "vaults": len(self.plans),
             "transactions": self.rec.tx_count,
             "peak_debt_in_auction": self.peak_debt_in_auction / RAD,
+            **end.facts(),
             "setup_s": round(setup_s, 3),
             "run_s": round(total_s, 3),
             "start": utc(self.times[0]),

@@ -33,6 +33,9 @@ class Ledger:
         self.debt_auction_ids: set[int] = set()  # running debt auctions
         self.losses: dict[int, dict[str, Any]] = {}  # auction id -> the loss event's figures [rad]
         self.watched_losses: set[int] = set()  # closed, not yet fully covered
+        # auction id -> [collateral left to sell (wad), debt left to raise (rad)] of the auctions
+        # still running: what the end-of-run accounting marks (insolvency.py)
+        self.running: dict[int, list[int]] = {}
         self._handlers: dict[tuple[str, str], Callable[[dict, int, str], None]] | None = None
         self.payers: dict[tuple[str, str, str], int] = {}  # (payer, kind, layer) -> rad
         self.staker_charged = 0  # rad
@@ -90,6 +93,7 @@ class Ledger:
 
     def _on_liquidated(self, args: dict, t: int, actor: str) -> None:
         owner = args["owner"]
+        self.running.setdefault(args["auction_id"], [0, 0])[0] = args["collateral"]
         since = self.unsafe_since.pop(owner, t)
         self.liquidated.setdefault(owner, []).append(t)
         self.rows["liquidations"].append(
@@ -106,6 +110,8 @@ class Ledger:
         )
 
     def _on_taken(self, args: dict, t: int, actor: str) -> None:
+        if args["auction_id"] in self.running:  # not when the take finished the auction
+            self.running[args["auction_id"]] = [args["lot"], args["debt"]]
         self.rows["takes"].append(
             (
                 self.bar,
@@ -120,9 +126,11 @@ class Ledger:
         )
 
     def _on_loss_opened(self, args: dict, t: int, actor: str) -> None:
+        self.running.setdefault(args["auction_id"], [0, 0])[1] = args["to_raise"]
         self.losses[args["auction_id"]] = {
             "opened": t,
             "debt": args["debt"],
+            "to_raise": args["to_raise"],
             "closed": None,
             "raised": 0,
             "covered": 0,
@@ -131,6 +139,7 @@ class Ledger:
         }
 
     def _on_loss_closed(self, args: dict, t: int, actor: str) -> None:
+        self.running.pop(args["auction_id"], None)
         self.losses[args["auction_id"]].update(
             closed=t, raised=args["raised"], covered=args["covered"], loss=args["loss"]
         )

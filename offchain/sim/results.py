@@ -8,9 +8,12 @@ in whole units (stablecoin, collateral tokens) for analysis and plots; the exact
 bars         one row per bar, the state after the bar's transactions:
              bar, time, market_price, oracle_price, safe_price, pool_price, gas_p60_gwei, debt,
              collateral_locked, collateral_in_auction, active_auctions, vaults_unsafe,
-             vaults_liquidated, bad_debt, surplus, open_losses, stability_pool_assets,
-             debt_to_auction, governance_supply (bad_debt and surplus: the Backstop's, net of
-             the unsettled proceeds, finished auctions' and covers', it has not yet healed)
+             vaults_liquidated, unbacked_debt, surplus, open_losses, stability_pool_assets,
+             debt_to_auction, governance_supply (unbacked_debt and surplus: the Backstop's,
+             net of the unsettled proceeds, finished auctions' and covers', it has not yet
+             healed; unbacked_debt is the debt the Backstop took from liquidated vaults and
+             has not yet raised or covered, so it includes the debt still in auction: it is
+             not bad debt, see insolvency.py)
 events       bar, time, tx, log, contract, address, event, args
 txs          bar, time, tx, actor, contract, function, submitted_bar, status, reason
              (status: ok | reverted | dropped; a dropped action has tx = -1)
@@ -20,6 +23,9 @@ losses       auction_id, opened, closed, debt, raised, covered, loss, allocated,
 allocations  bar, time, auction_id, layer, participant, amount
 payers       payer, kind, layer, amount      (kind: fund | staker | debt_auction | vault |
 settlement)
+exposure     kind, auction_id, owner, debt, collateral, marked_value, shortfall: what the run
+             leaves owed at its end, one row per auction still running (kind "auction") and
+             per vault unsafe at the last market price (kind "vault"); see insolvency.py
 vaults       owner, collateral_start, debt_start, ratio_start, collateral_end, debt_end, ratio_end,
              unsafe_since, liquidated_at, liquidations
 """
@@ -34,6 +40,7 @@ from typing import Any
 import pandas as pd
 
 from offchain.model.backstop import Layer
+from offchain.sim.insolvency import EXPOSURE_COLUMNS
 
 BAR_COLUMNS = (
     "bar",
@@ -49,7 +56,7 @@ BAR_COLUMNS = (
     "active_auctions",
     "vaults_unsafe",
     "vaults_liquidated",
-    "bad_debt",
+    "unbacked_debt",
     "surplus",
     "open_losses",
     "stability_pool_assets",
@@ -114,6 +121,7 @@ TABLES = {
     "allocations": ALLOCATION_COLUMNS,
     "payers": PAYER_COLUMNS,
     "vaults": VAULT_COLUMNS,
+    "exposure": EXPOSURE_COLUMNS,
 }
 # waterfall layer number -> name (Backstop.vy; 5 = settlement after a shutdown)
 LAYER_NAMES = {int(layer): layer.label for layer in Layer}  # layer id -> label

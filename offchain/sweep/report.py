@@ -1,8 +1,8 @@
 """A sweep's report: summary.md and summary.html (the same blocks as a run's report,
 offchain/report/documents.py), cells.parquet and cells.csv (one row of figures per cell) and
-plots/ (heatmaps of VaR95 over every two grid keys, histograms of bad debt per cell, who paid per
-cell). Nothing in it depends on the clock or on how the sweep was executed: the same sweep writes
-the same bytes.
+plots/ (heatmaps of insolvency VaR95 over every two grid keys, histograms of insolvency per
+cell, who paid per cell). Nothing in it depends on the clock or on how the sweep was executed:
+the same sweep writes the same bytes.
 """
 
 from __future__ import annotations
@@ -116,9 +116,12 @@ def _sweep_blocks(r: ReportInput) -> list[Block]:
         Table(("", ""), rows),
         Text(
             f"Every run is the off-chain model's replay of its scenario with the cell's values "
-            f"and its seed; amounts in {r.stable}. VaR_q: the bad debt that a share q of the runs "
-            "stay at or below; CVaR95 (expected shortfall): the mean of the worst 5% of runs; "
-            "intervals: 95% percentile bootstrap over the cell's runs."
+            f"and its seed; amounts in {r.stable}. Insolvency: a run's realized bad debt (the "
+            "loss of the auctions that finished) plus the shortfall of what it left open at its "
+            "end (auctions still running, unsafe vaults not liquidated), their collateral marked "
+            "at the last market price (docs/simulation.md). VaR_q: the insolvency that a share "
+            "q of the runs stay at or below; CVaR_q (expected shortfall): the mean of the worst "
+            "1 - q of the runs; intervals: 95% percentile bootstrap over the cell's runs."
         ),
     ]
 
@@ -203,9 +206,11 @@ def _recommendation_blocks(r: ReportInput) -> list[Block]:
             continue
         f = best.figures
         items.append(
-            f"{scenario}: lowest VaR95 with {constraint} ({eligible} of {len(stats)} cells "
-            f"qualify): {cell_label(names, best.values)}: VaR95 {_ci(f, 'var95')}, mean bad "
-            f"debt {format_amount(f['mean'])}, mean borrower cost "
+            f"{scenario}: lowest insolvency VaR95 with {constraint} ({eligible} of "
+            f"{len(stats)} cells qualify): {cell_label(names, best.values)}: VaR95 "
+            f"{_ci(f, 'var95')}, mean insolvency {format_amount(f['mean'])} (realized bad debt "
+            f"{format_amount(f['realized_mean'])}, {f['open_auctions_mean']:,.1f} auctions "
+            f"still running at the end on average), mean borrower cost "
             f"{_pct(f['borrower_cost_rate_mean'])}"
         )
     return blocks + [Bullets(items)]
@@ -225,7 +230,7 @@ def _bad_debt_blocks(r: ReportInput) -> list[Block]:
         f = s.figures
         runs = f"{s.runs:,}" + (f" ({s.failed:,} failed)" if s.failed else "")
         if not s.runs:
-            rows.append((label, runs, "-", "-", "-", "-", "-"))
+            rows.append((label, runs, *("-",) * 9))
             continue
         rows.append(
             (
@@ -235,15 +240,36 @@ def _bad_debt_blocks(r: ReportInput) -> list[Block]:
                 _ci(f, "var95"),
                 _ci(f, "var99"),
                 _ci(f, "cvar95"),
-                _pct(f["p_bad_debt"]),
+                _ci(f, "cvar99"),
+                format_amount(f["realized_mean"]),
+                format_amount(f["realized_var95"]),
+                f"{f['open_auctions_mean']:,.1f}",
+                _pct(f["p_insolvent"]),
             )
         )
     return [
-        Heading("Bad debt per cell"),
+        Heading("Insolvency per cell"),
         Table(
-            ("cell", "runs", "mean", "VaR95", "VaR99", "CVaR95", "runs with bad debt"),
+            (
+                "cell",
+                "runs",
+                "mean",
+                "VaR95",
+                "VaR99",
+                "CVaR95",
+                "CVaR99",
+                "realized mean",
+                "realized VaR95",
+                "auctions running at the end (mean)",
+                "runs insolvent",
+            ),
             rows,
-            numeric=(1, 2, 3, 4, 5, 6),
+            numeric=tuple(range(1, 11)),
+        ),
+        Text(
+            "Realized: the bad debt of the auctions that finished, which is all the waterfall "
+            "has paid; a cell whose runs end with many auctions still running has a low "
+            "realized figure that its insolvency corrects."
         ),
     ]
 
@@ -331,8 +357,8 @@ def _who_paid_blocks(r: ReportInput) -> list[Block]:
             numeric=tuple(range(1, len(layers) + 2)),
         ),
         Text(
-            "Per layer: the mean paid per run, its share of the cell's bad debt, and the 95th "
-            "percentile over the runs."
+            "Per layer: the mean paid per run, its share of the cell's realized bad debt, and the "
+            "95th percentile over the runs."
         ),
     ]
 
@@ -389,22 +415,24 @@ def _heatmaps(r: ReportInput, root: Path) -> list[tuple[str, str]]:
                 cols_.append("-")
             matrix = np.full((len(rows_), len(cols_)), np.nan)
             for (va, vb), group in ok.groupby([f"grid.{a.name}", f"grid.{b.name}"]):
-                x = np.sort(group["bad_debt"].to_numpy(dtype=float))
+                x = np.sort(group["insolvency"].to_numpy(dtype=float))
                 matrix[rows_.index(str(va)), cols_.index(str(vb))] = float(var(x, Q95))
             name = f"heatmap_{i}_{a.name}_{b.name}"
             pooled = len(dims) > 2
             fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(cols_), 1.4 + 0.7 * len(rows_)))
-            image = ax.imshow(matrix, cmap="Reds", aspect="auto")
+            # the scale starts at zero: a pale cell is a small insolvency, not the smallest
+            top = float(np.nanmax(matrix)) if np.isfinite(matrix).any() else 0.0
+            image = ax.imshow(matrix, cmap="Reds", aspect="auto", vmin=0, vmax=max(top, 1.0))
             for (y, x), value in np.ndenumerate(matrix):
                 ax.text(x, y, "-" if np.isnan(value) else f"{value:,.0f}", ha="center", va="center")
             ax.set_xticks(range(len(cols_)), cols_, rotation=30, ha="right")
             ax.set_yticks(range(len(rows_)), rows_)
             ax.set_xlabel(b.name)
             ax.set_ylabel(a.name)
-            ax.set_title(f"VaR95 of bad debt [{r.stable}], {scenario}", fontsize=10)
+            ax.set_title(f"VaR95 of insolvency [{r.stable}], {scenario}", fontsize=10)
             fig.colorbar(image, ax=ax, format=mticker.StrMethodFormatter("{x:,.0f}"))
             _save(fig, root / f"{name}.png")
-            caption = f"{scenario}: VaR95 of bad debt over {a.name} x {b.name}" + (
+            caption = f"{scenario}: VaR95 of insolvency over {a.name} x {b.name}" + (
                 " (the runs of every value of the other grid keys pooled)" if pooled else ""
             )
             out.append((name, caption))
@@ -417,7 +445,7 @@ def _histograms(r: ReportInput, root: Path) -> list[tuple[str, str]]:
     for i, scenario in enumerate(dict.fromkeys(c.scenario.name for c in r.plan.cells)):
         stats = [s for s in r.stats if s.scenario == scenario]
         ok = _scenario_results(r, scenario)
-        top = float(ok["bad_debt"].max()) if len(ok) else 0.0
+        top = float(ok["insolvency"].max()) if len(ok) else 0.0
         bins = np.linspace(0.0, top if top > 0 else 1.0, 21)
         for page in range(0, len(stats), HISTOGRAMS_PER_FIGURE):
             chunk = stats[page : page + HISTOGRAMS_PER_FIGURE]
@@ -432,7 +460,7 @@ def _histograms(r: ReportInput, root: Path) -> list[tuple[str, str]]:
                 squeeze=False,
             )
             for ax, s in zip(axes.flat, chunk):
-                x = ok.loc[ok["cell"] == s.cell, "bad_debt"].to_numpy(dtype=float)
+                x = ok.loc[ok["cell"] == s.cell, "insolvency"].to_numpy(dtype=float)
                 ax.hist(x, bins=bins, color="tab:red", alpha=0.75)
                 if s.runs:
                     ax.axvline(s.figures["var95"], color="black", linestyle="--", linewidth=1)
@@ -441,13 +469,17 @@ def _histograms(r: ReportInput, root: Path) -> list[tuple[str, str]]:
                     fontsize=7,
                 )
                 ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+                ax.set_ylabel("runs", fontsize=7)
+                ax.set_xlabel(f"insolvency [{r.stable}]", fontsize=7)
                 ax.tick_params(labelsize=7)
             for ax in list(axes.flat)[len(chunk) :]:
                 ax.axis("off")
-            fig.suptitle(f"Bad debt per run [{r.stable}], {scenario} (dashed: VaR95)", fontsize=10)
+            fig.suptitle(
+                f"Insolvency per run [{r.stable}], {scenario} (dashed: VaR95)", fontsize=10
+            )
             name = f"histograms_{i}_{page // HISTOGRAMS_PER_FIGURE}"
             _save(fig, root / f"{name}.png")
-            out.append((name, f"{scenario}: bad debt per run, one histogram per cell"))
+            out.append((name, f"{scenario}: insolvency per run, one histogram per cell"))
     return out
 
 
@@ -471,7 +503,7 @@ def _who_paid_plot(r: ReportInput, root: Path) -> list[tuple[str, str]]:
             ax.legend(loc="best", fontsize=8)
         ax.tick_params(axis="y", labelsize=7)
         ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
-        ax.set_xlabel(f"mean bad debt paid per run [{r.stable}]")
+        ax.set_xlabel(f"mean realized bad debt paid per run [{r.stable}]")
         ax.set_title(f"Who paid, per cell, {scenario}", fontsize=10)
         name = f"who_paid_{i}"
         _save(fig, root / f"{name}.png")

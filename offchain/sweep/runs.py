@@ -37,8 +37,15 @@ from offchain.sweep.spec import RunTask
 OK, FAILED = "ok", "failed"
 # a run's figures: column -> kind ("float", "int", "str"); a failed run has none (null)
 METRICS: dict[str, str] = {
-    "bad_debt": "float",  # loss of every closed auction: debt its proceeds did not cover
+    # sim/insolvency.py: realized bad debt + the shortfall, at the last market price, of the
+    # auctions still running and of the unsafe vaults not liquidated
+    "insolvency": "float",
+    "realized_bad_debt": "float",  # loss of every finished auction: debt its proceeds did not cover
     "uncovered": "float",  # of it, what no layer has paid by the end
+    "open_auction_debt": "float",  # not yet raised by the auctions still running at the end
+    "open_auction_shortfall": "float",  # their debt less their collateral at the last price
+    "unsafe_vaults_left": "int",  # unsafe at the last market price, not liquidated
+    "unsafe_vault_shortfall": "float",
     **{f"paid_{layer}": "float" for layer in LAYERS},  # paid per waterfall layer
     "largest_payer": "str",  # the participant who paid most (report.tables.largest_payers)
     "largest_payer_kind": "str",  # fund | staker | debt_auction | vault | settlement
@@ -97,8 +104,13 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
     debt_start = float(t["vaults"]["debt_start"].sum())
     cost = borrower_cost(result)
     return {
-        "bad_debt": realized_bad_debt(result),
+        "insolvency": float(result.facts["insolvency"]),
+        "realized_bad_debt": realized_bad_debt(result),
         "uncovered": uncovered_loss(result),
+        "open_auction_debt": float(result.facts["open_auction_debt"]),
+        "open_auction_shortfall": float(result.facts["open_auction_shortfall"]),
+        "unsafe_vaults_left": int(result.facts["unsafe_vaults_left"]),
+        "unsafe_vault_shortfall": float(result.facts["unsafe_vault_shortfall"]),
         **{f"paid_{layer}": float(paid.get(layer, 0.0)) for layer in LAYERS},
         "largest_payer": str(top["payer"].iloc[0]) if len(top) else "",
         "largest_payer_kind": str(top["kind"].iloc[0]) if len(top) else "",

@@ -43,7 +43,7 @@ MAX_RUNS = 1_000_000
 NOT_APPLICABLE = "-"  # a cell's value of a curve parameter its curve does not read
 LAYER_JOIN = "+"  # a waterfall order on the command line: fund+stability_pool+debt_auction
 NO_LAYERS = "none"  # the empty waterfall order
-FORMAT = 1  # of sweep.json (store.py); another format is another sweep
+FORMAT = 2  # of sweep.json (store.py); another format is another sweep (2: insolvency)
 
 
 class SweepError(ValueError):

@@ -1,10 +1,12 @@
 """Risk figures per parameter cell, from the runs that finished (failed runs are counted, not
 measured).
 
-Definitions (n runs of a cell, bad debt x sorted ascending, q = 0.95 or 0.99):
-- VaR_q: the smallest x such that at least q of the runs have bad debt <= x, x[ceil(q n) - 1];
+Definitions (n runs of a cell, insolvency x sorted ascending, q = 0.95 or 0.99; insolvency is
+realized bad debt plus the marked shortfall of what a run leaves open, sim/insolvency.py):
+- VaR_q: the smallest x such that at least q of the runs have insolvency <= x, x[ceil(q n) - 1];
 - expected shortfall CVaR_q: the mean of the ceil((1 - q) n) largest values (the worst 5% for
   q = 0.95), so CVaR_q >= VaR_q;
+- realized_mean, realized_var95: the same of realized bad debt alone, shown beside;
 - liquidations at risk LaR95: VaR_0.95 of the collateral value liquidated in a run;
 - confidence intervals: percentile bootstrap, `BOOTSTRAP` resamples of the n runs with
   replacement (numpy's PCG64 seeded from the sweep and the cell: the same sweep gives the same
@@ -54,6 +56,7 @@ STATISTICS = {
     "var95": lambda s: var(s, Q95),
     "var99": lambda s: var(s, Q99),
     "cvar95": lambda s: cvar(s, Q95),
+    "cvar99": lambda s: cvar(s, Q99),
 }
 
 
@@ -104,22 +107,29 @@ def cell_stats(
     resamples: int = BOOTSTRAP,
 ) -> CellStats:
     """The figures of one cell from its rows of results (every status). `figures` keys:
-    mean, var95, var99, cvar95 (bad debt) and each one's `_lo` / `_hi` interval; p_bad_debt (the
-    share of runs with bad debt); lar95 and liquidated_value_mean; vaults_liquidated_mean;
+    mean, var95, var99, cvar95, cvar99 (of insolvency) and each one's `_lo` / `_hi` interval;
+    realized_mean and realized_var95 (of realized bad debt); p_insolvent and p_bad_debt (the share
+    of runs with insolvency, with realized bad debt); open_auctions_mean; lar95 and
+    liquidated_value_mean; vaults_liquidated_mean;
     liquidation_delay_median_s (mean of the runs' medians); clearing_discount_mean;
     borrower_cost_rate_mean; staker_loss_share_mean and _max; uncovered_mean; per layer
-    `paid_<layer>_mean`, `paid_<layer>_p95` and `paid_<layer>_share` (of all the cell's bad
+    `paid_<layer>_mean`, `paid_<layer>_p95` and `paid_<layer>_share` (of all the cell's realized bad
     debt); largest_payer_kinds ({kind: runs in which that kind paid most})."""
     ok = rows[rows["status"] == OK]
     n = len(ok)
     figures: dict[str, Any] = {}
     if n:
-        x = np.sort(ok["bad_debt"].to_numpy(dtype=float))
+        x = np.sort(ok["insolvency"].to_numpy(dtype=float))
+        realized = np.sort(ok["realized_bad_debt"].to_numpy(dtype=float))
         for name, statistic in STATISTICS.items():
             figures[name] = float(statistic(x))
         for name, (lo, hi) in bootstrap(x, key, resamples).items():
             figures[f"{name}_lo"], figures[f"{name}_hi"] = lo, hi
-        figures["p_bad_debt"] = float((x > 0).mean())
+        figures["p_insolvent"] = float((x > 0).mean())
+        figures["realized_mean"] = float(realized.mean())
+        figures["realized_var95"] = float(var(realized, Q95))
+        figures["p_bad_debt"] = float((realized > 0).mean())
+        figures["open_auctions_mean"] = float(ok["auctions_running_at_end"].astype(float).mean())
         liquidated = np.sort(ok["liquidated_value"].to_numpy(dtype=float))
         figures["lar95"] = float(var(liquidated, Q95))
         figures["liquidated_value_mean"] = float(liquidated.mean())
@@ -135,7 +145,7 @@ def cell_stats(
             figures[name] = float(series.mean()) if len(series) else None
         shares = pd.to_numeric(ok["staker_loss_share"], errors="coerce").dropna()
         figures["staker_loss_share_max"] = float(shares.max()) if len(shares) else None
-        total = float(x.sum())
+        total = float(realized.sum())  # what the layers could pay: realized bad debt
         for layer in LAYERS:
             paid = np.sort(ok[f"paid_{layer}"].to_numpy(dtype=float))
             figures[f"paid_{layer}_mean"] = float(paid.mean())
@@ -149,8 +159,8 @@ def cell_stats(
 def best_cell(
     stats: list[CellStats], max_borrower_cost: float | None
 ) -> tuple[CellStats | None, int]:
-    """The cell with the lowest VaR95 among those whose mean borrower cost rate is at most
-    `max_borrower_cost` (every cell with runs if None); ties go to the lower mean bad debt, then
+    """The cell with the lowest insolvency VaR95 among those whose mean borrower cost rate is at
+    most `max_borrower_cost` (every cell with runs if None); ties go to the lower mean, then
     the earlier cell. Also how many cells met the constraint."""
     eligible = [
         s

@@ -51,7 +51,7 @@ def synthetic_result(name: str = "crash", liquidations: bool = True) -> Simulati
             "active_auctions": [0] * 5 + [1, 2, 3] + [2] * 4 + [1] * 3 + [0] * 5,
             "vaults_unsafe": [0] * 4 + [3] * 4 + [1] * 12,
             "vaults_liquidated": [0] * 5 + [1] + [2] * 14,
-            "bad_debt": [0.0] * 20,
+            "unbacked_debt": [0.0] * 20,
             "surplus": [0.0] * 20,
             "open_losses": [0] * 20,
             "stability_pool_assets": [5e4] * 20,
@@ -221,8 +221,8 @@ def test_summary__outcome_numbers(written):
         "auction clearing price vs market",
         "84.7% of market (volume-weighted mean), lowest 80.0%",
     )
-    assert row(md, "bad debt created", "15,000.75 DAI")
-    assert row(md, "bad debt still outstanding", "500.00 DAI")
+    assert row(md, "realized bad debt (auctions that finished short)", "15,000.75 DAI")
+    assert row(md, "of it, not yet paid by any layer", "500.00 DAI")
     assert row(md, "peak debt in auction", "33,000.00 DAI")
     assert row(md, "parameter", "value") and row(md, "price path", "eth_usd_2020-03-12.csv")
 
@@ -390,7 +390,7 @@ def test_no_liquidations__complete_report(tmp_path):
     assert row(md, "vaults liquidated (distinct owners)", "0")
     assert row(md, "time from unsafe to liquidated", "- (no liquidations)")
     assert row(md, "auction clearing price vs market", "- (no takes)")
-    assert row(md, "bad debt created", "0.00 DAI")
+    assert row(md, "realized bad debt (auctions that finished short)", "0.00 DAI")
     assert "No vault was liquidated." in md
     assert "No bad debt: no layer paid anything." in md
     for name in PLOTS:
@@ -420,7 +420,7 @@ def test_comparison__one_row_per_order(tmp_path):
     csv = pd.read_csv(tmp_path / "cmp" / "comparison.csv", keep_default_na=False)
     assert list(csv.columns) == [
         "order",
-        "bad_debt",
+        "realized_bad_debt",
         "fund",
         "stability_pool",
         "debt_auction",
@@ -430,10 +430,17 @@ def test_comparison__one_row_per_order(tmp_path):
         "largest_payer",
         "largest_payer_amount",
         "vaults_liquidated",
+        "open_auctions",
+        "insolvency",
     ]
     assert list(csv["order"]) == ["fund,pool,redistribution", "debt_auction", "none"]
     first, second, third = csv.to_dict("records")
-    assert (first["bad_debt"], first["fund"], first["stability_pool"], first["redistribution"]) == (
+    assert (
+        first["realized_bad_debt"],
+        first["fund"],
+        first["stability_pool"],
+        first["redistribution"],
+    ) == (
         15_000.75,
         8_000.0,
         4_000.50,
@@ -455,7 +462,7 @@ def test_comparison__one_row_per_order(tmp_path):
         "0xbidders",
     )
     assert (
-        third["bad_debt"],
+        third["realized_bad_debt"],
         third["uncovered"],
         third["largest_payer"],
         third["vaults_liquidated"],

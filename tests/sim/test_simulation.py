@@ -25,6 +25,7 @@ from hypothesis import strategies as st
 from offchain.sim.driver import simulate
 from offchain.sim.keepers import Latency
 from offchain.sim.reconcile import reconcile
+from offchain.sim.replay import replay
 from offchain.sim.results import TABLES, Tables, args_json, build_table, jsonable
 from offchain.sim.scenario import load_scenario
 from offchain.sim.timeline import bar_times
@@ -42,13 +43,8 @@ def scenario():
 
 @pytest.fixture(scope="module")
 def runs(scenario):
-    from ape import project
-
-    from offchain.backends import load_artifacts, reader_code
-
-    chain = simulate(scenario, "chain", load_artifacts(project), reader_code(project))
-    model = simulate(scenario, "model")
-    return chain, model
+    done = replay(scenario)
+    return done.checked[0], done.model
 
 
 def _events(result, name: str, contract: str) -> list[dict]:
@@ -67,6 +63,58 @@ def test_replay__crash_with_50_vaults__chain_and_model_agree_to_the_wei(runs):
     # one full-state check before the first bar, then one every 6 bars (hourly), the last bar's
     # included
     assert r.state_checks == 1 + 180 // 6 and r.state_variables_compared > 50_000
+
+
+END_OF_RUN = (
+    "mark_price",
+    "realized_bad_debt",
+    "open_auctions",
+    "open_auction_debt",
+    "open_auction_collateral",
+    "open_auction_shortfall",
+    "unsafe_vaults_left",
+    "unsafe_vault_debt",
+    "unsafe_vault_shortfall",
+    "insolvency",
+)
+
+
+def test_end_of_run__auctions_still_running__counted_marked_and_in_insolvency(runs):
+    """The crash ends with auctions still running (8 on this thin market): the end-of-run
+    accounting finds each (their count and collateral equal the chain's own reads in the last
+    bar), recomputes what each has not yet raised from the liquidation and its takes, marks its
+    collateral at the last market price, and insolvency is realized bad debt plus the marked
+    shortfalls. Chain and model give the same figures (both come from the same events)."""
+    chain, model = runs
+    assert {k: chain.facts[k] for k in END_OF_RUN} == {k: model.facts[k] for k in END_OF_RUN}
+    f, t = chain.facts, chain.tables
+    last = t["bars"].iloc[-1]
+    open_losses = t["losses"][t["losses"]["closed"].isna()]
+    assert f["open_auctions"] == len(open_losses) == last["active_auctions"] == 8
+    # the auction contract's collateral balance, read on chain, is the unsold lots' sum
+    assert f["open_auction_collateral"] == pytest.approx(last["collateral_in_auction"], rel=1e-12)
+    assert f["mark_price"] == last["market_price"]
+    exposure = t["exposure"]
+    auctions = exposure[exposure["kind"] == "auction"].set_index("auction_id")
+    assert sorted(auctions.index) == sorted(open_losses["auction_id"])
+    liquidated = t["liquidations"].set_index("auction_id")
+    raised = t["takes"].groupby("auction_id")["owe"].sum()
+    for auction_id, row in auctions.iterrows():
+        owed = max(liquidated.at[auction_id, "debt"] - raised.get(auction_id, 0.0), 0.0)
+        assert row["debt"] == pytest.approx(owed, rel=1e-9, abs=1e-9)
+        assert row["marked_value"] == pytest.approx(row["collateral"] * f["mark_price"], rel=1e-12)
+        assert row["shortfall"] == pytest.approx(max(owed - row["marked_value"], 0.0), abs=1e-6)
+    assert f["open_auction_debt"] == pytest.approx(auctions["debt"].sum(), rel=1e-12)
+    assert f["realized_bad_debt"] == pytest.approx(t["losses"]["loss"].sum(), rel=1e-12)
+    assert f["realized_bad_debt"] > 0
+    assert f["insolvency"] == pytest.approx(
+        f["realized_bad_debt"] + f["open_auction_shortfall"] + f["unsafe_vault_shortfall"],
+        rel=1e-12,
+    )
+    # an unsafe vault is one whose remaining position is below the liquidation ratio at the mark
+    vaults = t["vaults"]
+    unsafe = (vaults["debt_end"] > 0) & (vaults["ratio_end"] < f["liquidation_ratio"])
+    assert f["unsafe_vaults_left"] == int(unsafe.sum())
 
 
 def test_model_run__without_full_state_reads__same_tables_and_no_states(runs, scenario):
@@ -356,11 +404,12 @@ def test_compare_waterfalls__orders__one_row_each_with_the_same_bad_debt_where_r
     table = pd.read_csv(out / "comparison.csv")
     assert list(table.order) == ["fund -> stability_pool", "stability_pool -> fund", "debt_auction"]
     # the same auctions, so the same bad debt, paid by different layers
-    assert table.bad_debt.nunique() == 1 and table.bad_debt.iloc[0] > 0
+    realized = table.realized_bad_debt
+    assert realized.nunique() == 1 and realized.iloc[0] > 0
     # the pool, first, pays everything; so does the debt auction alone (floats from exact wei sums)
-    assert table.stability_pool.iloc[1] == pytest.approx(table.bad_debt.iloc[1], rel=1e-12)
+    assert table.stability_pool.iloc[1] == pytest.approx(realized.iloc[1], rel=1e-12)
     assert table.fund.iloc[1] == 0
-    assert table.debt_auction.iloc[2] == pytest.approx(table.bad_debt.iloc[2], rel=1e-12)
+    assert table.debt_auction.iloc[2] == pytest.approx(realized.iloc[2], rel=1e-12)
     bad = CliRunner().invoke(
         _compare_cli(),
         ["--scenario", scenario, "--orders", "fund,bogus", "--out", str(tmp_path / "x")],

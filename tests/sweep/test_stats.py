@@ -58,11 +58,15 @@ def test_bootstrap__seeded_by_its_key__intervals_bracket_the_estimate():
     assert a["cvar95"][0] <= float(cvar(s, Q95)) <= a["cvar95"][1]
 
 
-def _rows(bad_debt: list[float], cost: float, failed: int = 0) -> pd.DataFrame:
+def _rows(
+    bad_debt: list[float], cost: float, failed: int = 0, insolvency: list[float] | None = None
+) -> pd.DataFrame:
     n = len(bad_debt)
     rows = {
         "status": [OK] * n + [FAILED] * failed,
-        "bad_debt": bad_debt + [None] * failed,
+        "insolvency": (bad_debt if insolvency is None else insolvency) + [None] * failed,
+        "realized_bad_debt": bad_debt + [None] * failed,
+        "auctions_running_at_end": [0] * n + [None] * failed,
         "liquidated_value": [1.0] * n + [None] * failed,
         "vaults_liquidated": [1] * n + [None] * failed,
         "liquidation_delay_median_s": [60.0] * n + [None] * failed,
@@ -82,6 +86,7 @@ def test_cell_stats__failed_runs_counted_not_measured():
     assert (s.runs, s.failed) == (4, 2)
     f = s.figures
     assert f["mean"] == 15.0 and f["var95"] == 30.0 and f["p_bad_debt"] == 0.75
+    assert f["realized_mean"] == 15.0 and f["p_insolvent"] == 0.75
     assert f["paid_fund_share"] == 1.0 and f["paid_stability_pool_mean"] == 0.0
     assert f["largest_payer_kinds"] == {"fund": 4}
     none = cell_stats(1, "s", ("2",), _rows([], 0.1, failed=3), "k", 200)
@@ -124,3 +129,15 @@ def test_borrower_cost__collateral_sold_at_market_less_debt_plus_redistribution(
     )
     result = SimulationResult("s", "model", {"takes": takes, "losses": losses, "payers": payers})
     assert borrower_cost(result) == 250.0 + 40.0
+
+
+def test_best_cell__ranks_by_insolvency__not_by_the_realized_bad_debt_a_cut_run_hides():
+    """A cell whose runs end with their losses still in auction realizes none of them: judged by
+    realized bad debt it would look safest. Its insolvency (the marked shortfall included) is
+    what the recommendation ranks."""
+    hidden = cell_stats(0, "s", ("shallow",), _rows([0.0] * 4, 0.1, insolvency=[90.0] * 4), "a", 50)
+    shown = cell_stats(1, "s", ("deep",), _rows([50.0] * 4, 0.1), "b", 50)
+    assert hidden.figures["realized_var95"] == 0.0 and hidden.figures["var95"] == 90.0
+    assert hidden.figures["p_bad_debt"] == 0.0 and hidden.figures["p_insolvent"] == 1.0
+    best, eligible = best_cell([hidden, shown], None)
+    assert (best, eligible) == (shown, 2)

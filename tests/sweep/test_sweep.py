@@ -100,9 +100,14 @@ def test_sweep__one_row_per_run__bad_debt_paid_by_the_layers(pool_sweep):
     assert set(results["grid.insurance_fund"]) == {"0", "3000"}
     assert set(results["grid.waterfall"]) == {"fund+stability_pool", "redistribution"}
     assert "runtime_s" not in results.columns  # wall clock lives in runtimes.parquet
-    assert (results["bad_debt"] > 0).sum() >= 12
+    realized = results["realized_bad_debt"]
+    assert (realized > 0).sum() >= 12
     paid = results[[f"paid_{layer}" for layer in LAYERS]].sum(axis=1) + results["uncovered"]
-    assert ((paid - results["bad_debt"]).abs() <= 1e-6 * results["bad_debt"].clip(lower=1)).all()
+    assert ((paid - realized).abs() <= 1e-6 * realized.clip(lower=1)).all()
+    # insolvency adds the marked shortfall of what each run left open, never less than realized
+    shortfall = results["open_auction_shortfall"] + results["unsafe_vault_shortfall"]
+    excess = (results["insolvency"] - realized - shortfall).abs()
+    assert (excess <= 1e-6 * realized.clip(lower=1)).all()
     # redistribution alone: vaults pay; the fund and pool order: they pay, no vault does
     redistribution = results[results["grid.waterfall"] == "redistribution"]
     assert (redistribution["paid_fund"] == 0).all()
@@ -143,7 +148,7 @@ def test_sweep__report__cells_heatmap_histograms_who_paid_and_the_chain_check(po
         "## Sweep",
         "## Checked on chain",
         "## Recommendation",
-        "## Bad debt per cell",
+        "## Insolvency per cell",
         "## Liquidations and borrowers",
         "## Who paid",
         "## Plots",
@@ -180,7 +185,7 @@ def test_sweep__recommendation__respects_the_borrower_cost(pool_sweep, tmp_path)
     )
     assert result.exit_code == 0, result.output
     summary = (out / "summary.md").read_text()
-    line = next(line for line in summary.splitlines() if "lowest VaR95" in line)
+    line = next(line for line in summary.splitlines() if "lowest insolvency VaR95" in line)
     eligible = cells[cells["borrower_cost_rate_mean"] <= cheapest]
     best = eligible.sort_values(["var95", "mean", "cell"]).iloc[0]
     shown = f"insurance_fund={best['grid.insurance_fund']}, waterfall={best['grid.waterfall']}"
@@ -403,7 +408,7 @@ def test_sweep__failing_runs__recorded_with_their_error_and_the_sweep_goes_on(tm
         .str.startswith("ScenarioError: black-thursday-2020: vaults: the population's debt")
         .all()
     )
-    assert failed["bad_debt"].isna().all() and ok["bad_debt"].notna().all()
+    assert failed["insolvency"].isna().all() and ok["insolvency"].notna().all()
     assert f"12 runs ({len(failed)} failed)" in result.output
     summary = (out / "summary.md").read_text()
     assert "## Failed runs" in summary and f"{len(failed)} runs failed (ScenarioError" in summary
@@ -419,15 +424,15 @@ def test_sweep__a_tampered_figure__the_chain_check_catches_it(pool_sweep, tmp_pa
     run = json.loads((out / "verification.json").read_text())["runs"][0]
     path = out / "runs" / f"{run:07d}.parquet"
     table = pq.read_table(path).to_pandas()
-    table.loc[0, "bad_debt"] = table.loc[0, "bad_debt"] + 1e-6
+    table.loc[0, "insolvency"] = table.loc[0, "insolvency"] + 1e-6
     import pyarrow as pa
 
     pq.write_table(pa.Table.from_pandas(table, schema=pq.read_schema(path)), path)
     (out / "verification.json").unlink()
     result = _sweep(*SWEEP, "--verify", "1", "--out", str(out))
     assert result.exit_code == 1, result.output
-    assert f"on chain: run {run}" in result.output and "figures differ: bad_debt" in result.output
-    assert "DIFFER: bad_debt" in (out / "summary.md").read_text()
+    assert f"on chain: run {run}" in result.output and "figures differ: insolvency" in result.output
+    assert "DIFFER: insolvency" in (out / "summary.md").read_text()
 
 
 # --- bad input ------------------------------------------------------------------------------------
@@ -553,8 +558,8 @@ def test_sweep__two_scenarios__every_cell_on_each_one_recommendation_each(tmp_pa
     synthetic = results[results["scenario"] == "synthetic-crash"]
     assert (synthetic.groupby("cell")["liquidated_value"].nunique() == 3).all()
     summary = (out / "summary.md").read_text()
-    assert "- thin-liquidity-2020: lowest VaR95" in summary
-    assert "- synthetic-crash: lowest VaR95" in summary
+    assert "- thin-liquidity-2020: lowest insolvency VaR95" in summary
+    assert "- synthetic-crash: lowest insolvency VaR95" in summary
     assert "| synthetic-crash: insurance_fund=3000 |" in summary
 
 
