@@ -95,8 +95,18 @@ class ProgressBars:
     show_default=True,
     help="Bars between two comparisons of the complete state (every state variable).",
 )
+@click.option(
+    "--drain",
+    "drain_bars",
+    type=int,
+    default=None,
+    help="Run up to this many more bars at the last price while an auction is still running "
+    "(overrides the scenario's market.drain_bars; the report says if auctions still ran).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
-def cli(scenario_spec, vaults, seed, waterfall, out, backend, node, full_check_every, quiet):
+def cli(
+    scenario_spec, vaults, seed, waterfall, out, backend, node, full_check_every, drain_bars, quiet
+):
     """Replay a crash on Anvil (or Hardhat) and in the model, reconcile, and write the report."""
     if full_check_every < 1:
         fail(f"--full-check-every must be at least 1, got {full_check_every}")
@@ -104,7 +114,13 @@ def cli(scenario_spec, vaults, seed, waterfall, out, backend, node, full_check_e
     if waterfall is not None:
         order = tuple(x.strip() for x in waterfall.split(",") if x.strip())
     try:
-        scenario = load_scenario(scenario_spec, vaults=vaults, seed=seed, waterfall=order)
+        scenario = load_scenario(
+            scenario_spec,
+            vaults=vaults,
+            seed=seed,
+            waterfall=order,
+            overrides={"market": {"drain_bars": drain_bars}} if drain_bars is not None else None,
+        )
     except ScenarioError as exc:
         fail(str(exc))
     out_dir = Path(out) if out else Path("reports") / scenario.name

@@ -276,6 +276,11 @@ def _end_of_run_rows(result: SimulationResult, stable: str, coll: str) -> list[t
             format_amount(f["open_auction_shortfall"], stable),
         ),
         (
+            "stress: their shortfall if every lot were sold at once into the keepers' pool",
+            f"{format_amount(f['open_auction_fire_sale_shortfall'], stable)} (the pool would pay "
+            f"{format_amount(f['open_auction_sale_value'], stable)})",
+        ),
+        (
             "vaults unsafe at that price, not (yet) liquidated",
             f"{f['unsafe_vaults_left']:,}, {format_amount(f['unsafe_vault_debt'], stable)} of debt",
         ),
@@ -303,12 +308,20 @@ def _cut_text(result: SimulationResult, stable: str) -> str:
             f"{f['unsafe_vaults_left']:,} vaults were unsafe at the last market price and not "
             "yet liquidated (the delayed oracle had not yet shown it, or no keeper had acted)"
         )
+    drained = int(f.get("drained_bars", 0))
     return (
-        "When the run ended, " + " and ".join(parts) + ". Realized bad debt counts only the "
-        "auctions that finished; insolvency adds what the rest would lose if their collateral "
-        "fetched the last market price. That mark is a floor on the loss, not a forecast: "
-        "selling the collateral would move the price. A longer tail (the scenario's "
-        "`tail_bars`) lets more of them finish."
+        "When the run ended"
+        + (f" (after {drained:,} bars of drain at the last price)" if drained else "")
+        + ", "
+        + " and ".join(parts)
+        + ". Realized bad debt counts only the auctions that finished; insolvency adds what the "
+        "rest would lose if their collateral fetched the last market price. That mark is a "
+        "floor on the loss, not a forecast: selling the collateral would move the price. "
+        + (
+            "More drain bars (`--drain`) let more of them finish."
+            if drained
+            else "`--drain BARS` runs on at the last price until they finish."
+        )
     )
 
 

@@ -28,7 +28,12 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
             "price path",
             f"{m.prices.source}: {len(m.prices)} bars of {times[1] - times[0]} s, "
             f"{utc(times[0])} to "
-            f"{utc(m.prices.times[-1])}, then {m.tail_bars} bars at the last price",
+            f"{utc(m.prices.times[-1])}, then {m.tail_bars} bars at the last price"
+            + (
+                f" and up to {m.drain_bars} more while an auction runs (drain)"
+                if m.drain_bars
+                else ""
+            ),
         ),
         ("gas", m.gas.source if m.gas is not None else f"constant {gwei(m.gas_price)}"),
         (

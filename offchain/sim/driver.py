@@ -110,6 +110,7 @@ class Simulation:
         self.rec = Recorder(backend, self.rows, self.ledger)
         self.unsafe: list[str] = []  # the bar's unsafe vaults, closest to liquidation first
         self.peak_debt_in_auction = 0
+        self.drained = 0  # bars added by the drain (market.drain_bars)
 
     # -------------------------------------------------------- sending
 
@@ -243,14 +244,23 @@ class Simulation:
         every = self.full_check_every
         if every is not None:
             self._full_state()
-        for i in range(len(self.times)):
+        step = self.times[-1] - self.times[-2]
+        i = 0
+        while i < len(self.times):
             self.bar = self.rec.bar = i
             self.ledger.at(i, self.prices[i])
             self._bar(i, steps, names)
-            if every is not None and ((i + 1) % every == 0 or i == len(self.times) - 1):
+            last = i == len(self.times) - 1
+            if last and self.ledger.running and self.drained < self.scenario.market.drain_bars:
+                # drain: one more bar at the last price while an auction is still running
+                self.times.append(self.times[-1] + step)
+                self.prices.append(self.prices[-1])
+                self.drained, last = self.drained + 1, False
+            if every is not None and ((i + 1) % every == 0 or last):
                 self._full_state()
             if self.progress:
                 self.progress(i + 1, len(self.times))
+            i += 1
         total_s = clock.perf_counter() - started
         return self._result(setup_s, total_s)
 
@@ -406,6 +416,8 @@ class Simulation:
                 )
             )
         tables["vaults"] = pd.DataFrame(vault_rows, columns=list(TABLES["vaults"]))
+        lots = sum(lot for lot, _ in self.ledger.running.values()) // self.scale
+        sale = self.rec.read([(t.pool, "quote", (True, lots))])[0] * 10**27 if lots else 0
         end = end_of_run(
             self.ledger.losses,
             self.ledger.running,
@@ -414,6 +426,7 @@ class Simulation:
             rate,
             self.collateral.liquidation_ratio,
             final_price,
+            sale,
         )
         tables["exposure"] = pd.DataFrame(end.rows, columns=list(TABLES["exposure"]))
         order = [LAYER_NAMES[x] for x in self.scenario.system.waterfall.order]
@@ -432,6 +445,7 @@ class Simulation:
             "transactions": self.rec.tx_count,
             "peak_debt_in_auction": self.peak_debt_in_auction / RAD,
             **end.facts(),
+            "drained_bars": self.drained,
             "setup_s": round(setup_s, 3),
             "run_s": round(total_s, 3),
             "start": utc(self.times[0]),

@@ -6,8 +6,12 @@ A run ends at its last bar, whatever is still under way. Three amounts make its 
   cover), whether or not a layer has paid it since;
 - **open-auction shortfall**: for each auction still running, its debt not yet raised (the loss
   event's debt less what its takes raised) less its unsold collateral marked to the last bar's
-  market price, when positive. A mark is not a sale: selling that collateral would move the price
-  (slippage the mark ignores), so this is a floor on what the auction will lose, not a forecast;
+  market price, when positive. A mark is not a sale: selling that collateral would move the
+  price, so this is a floor on what the auctions will lose, not a forecast. Beside it, a stress:
+  the **fire-sale shortfall**, the same with the collateral valued at the keepers' pool's own
+  quote for selling every unsold lot at once (shared pro rata to each lot). That is the other
+  extreme (no arbitrage refills the pool, nothing waits for a better price); the truth lies
+  between, and a run drained to its end (`drain_bars`) measures it;
 - **unsafe-vault shortfall**: for each vault unsafe at that price (collateral x price below
   debt x liquidation ratio) and not in auction, its debt less its collateral's marked value, when
   positive: what liquidating it at that price at once could not recover.
@@ -32,8 +36,10 @@ EXPOSURE_COLUMNS = (
     "owner",
     "debt",
     "collateral",
-    "marked_value",
-    "shortfall",
+    "marked_value",  # at the last market price
+    "shortfall",  # debt less the marked value, when positive
+    "sale_value",  # an auction's share of the pool's quote for every unsold lot; vaults: empty
+    "fire_sale_shortfall",  # debt less the sale value, when positive; vaults: empty
 )
 
 
@@ -46,7 +52,9 @@ class EndOfRun:
     open_auctions: int
     open_debt: int  # not yet raised, of the running auctions' loss events
     open_collateral: int
+    open_sale: int  # the pool's quote for every unsold lot at once
     open_shortfall: int
+    fire_sale_shortfall: int  # of the running auctions, at the pool's quote
     unsafe_vaults: int
     unsafe_debt: int
     unsafe_shortfall: int
@@ -64,7 +72,9 @@ class EndOfRun:
             "open_auctions": self.open_auctions,
             "open_auction_debt": self.open_debt / RAD,
             "open_auction_collateral": self.open_collateral / WAD,
+            "open_auction_sale_value": self.open_sale / RAD,
             "open_auction_shortfall": self.open_shortfall / RAD,
+            "open_auction_fire_sale_shortfall": self.fire_sale_shortfall / RAD,
             "unsafe_vaults_left": self.unsafe_vaults,
             "unsafe_vault_debt": self.unsafe_debt / RAD,
             "unsafe_vault_shortfall": self.unsafe_shortfall / RAD,
@@ -80,21 +90,26 @@ def end_of_run(
     rate: int,
     liquidation_ratio: int,
     price: int,
+    sale: int,
 ) -> EndOfRun:
     """The accounting of a run from its ledger: `losses` (auction id -> the loss event, ledger
     .losses), `running` (auction id -> [collateral left, debt left to raise]), `owners` (auction
     id -> the liquidated owner), `vaults` (owner -> (collateral, normalized debt)), the type's
-    `rate` [ray] and `liquidation_ratio` [ray], and the mark `price` [wad]."""
+    `rate` [ray] and `liquidation_ratio` [ray], the mark `price` [wad], and `sale` [rad]: what
+    the keepers' pool would pay for every unsold lot at once."""
     realized = sum(x["loss"] for x in losses.values() if x["loss"] is not None)
     rows: list[tuple[Any, ...]] = []
-    open_debt = open_collateral = open_shortfall = 0
+    open_debt = open_collateral = open_shortfall = fire_sale = 0
+    lots = sum(lot for lot, _ in running.values())
     for auction_id in sorted(running):
         lot, tab = running[auction_id]
         loss = losses[auction_id]
         raised = loss["to_raise"] - tab
         owed = max(loss["debt"] - raised, 0)
         value = lot * price * 10**9  # wad x wad -> rad
-        short = max(owed - value, 0)
+        sold = sale * lot // lots if lots else 0
+        short, fired = max(owed - value, 0), max(owed - sold, 0)
+        fire_sale += fired
         open_debt, open_collateral, open_shortfall = (
             open_debt + owed,
             open_collateral + lot,
@@ -109,6 +124,8 @@ def end_of_run(
                 lot / WAD,
                 value / RAD,
                 short / RAD,
+                sold / RAD,
+                fired / RAD,
             )
         )
     unsafe = unsafe_debt = unsafe_shortfall = 0
@@ -124,14 +141,28 @@ def end_of_run(
             unsafe_debt + debt,
             unsafe_shortfall + short,
         )
-        rows.append(("vault", None, owner, debt / RAD, collateral / WAD, value / RAD, short / RAD))
+        rows.append(
+            (
+                "vault",
+                None,
+                owner,
+                debt / RAD,
+                collateral / WAD,
+                value / RAD,
+                short / RAD,
+                None,
+                None,
+            )
+        )
     return EndOfRun(
         price,
         realized,
         len(running),
         open_debt,
         open_collateral,
+        sale,
         open_shortfall,
+        fire_sale,
         unsafe,
         unsafe_debt,
         unsafe_shortfall,

@@ -10,7 +10,7 @@ The file format (every table optional; the prices must come from somewhere; unkn
 keys are errors), as offchain/sim/scenarios/*.toml show it:
 [scenario]  name, description, seed
 [market]    prices (CSV) | [market.synthetic] (SyntheticPath fields); gas (CSV) | gas_gwei;
-            pool_depth | reserves (CSV) + reserves_scale; tail_bars
+            pool_depth | reserves (CSV) + reserves_scale; tail_bars; drain_bars
 [vaults]    count, debt_median, debt_sigma, ratio_min, ratio_mode, ratio_max
 [keepers]   liquidation_gas_gwei, taker_gas_gwei, backstop_gas_gwei, taker_mode, taker_capital,
             take_min_profit, arbitrageur_capital, arbitrage_threshold, debt_auction_capital
@@ -79,6 +79,7 @@ DEFAULT_SEED = 0
 DEFAULT_GAS_GWEI = 30  # also MarketSpec.gas_price (unused) when the gas comes from a CSV
 DEFAULT_POOL_DEPTH = "1_000_000"
 DEFAULT_TAIL_BARS = 36
+MAX_DRAIN_BARS = 10_000  # about 70 days of 10-minute bars
 DEFAULT_VAULTS: dict[str, Any] = {
     "count": 200,
     "debt_median": "8000",
@@ -390,6 +391,7 @@ def _market(r: Reader, source: _Source, seed: int) -> MarketSpec:
         r.used.add("pool_depth")
 
     tail_bars = r.integer("tail_bars", 0, 1000) if "tail_bars" in r.table else DEFAULT_TAIL_BARS
+    drain_bars = r.integer("drain_bars", 0, MAX_DRAIN_BARS) if "drain_bars" in r.table else 0
     r.finish()
     return MarketSpec(
         prices=prices,
@@ -397,6 +399,7 @@ def _market(r: Reader, source: _Source, seed: int) -> MarketSpec:
         gas_price=gas_price,
         pool_depth=pool_depth,
         tail_bars=tail_bars,
+        drain_bars=drain_bars,
         synthetic=synthetic,
     )
 

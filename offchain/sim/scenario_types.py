@@ -24,6 +24,8 @@ class MarketSpec:
     gas_price: int  # [wei] the constant gas price when `gas` is None
     pool_depth: int  # stablecoin side of the collateral pool at the start [wad]
     tail_bars: int  # bars appended after the path at its last price, so running auctions finish
+    # up to this many more bars at the last price, while an auction is still running (0: none)
+    drain_bars: int = 0
     # the generator of `prices` when the path is synthetic (another seed, another path); else None
     synthetic: SyntheticPath | None = None
 

@@ -44,6 +44,7 @@ METRICS: dict[str, str] = {
     "uncovered": "float",  # of it, what no layer has paid by the end
     "open_auction_debt": "float",  # not yet raised by the auctions still running at the end
     "open_auction_shortfall": "float",  # their debt less their collateral at the last price
+    "open_auction_fire_sale_shortfall": "float",  # the same at the pool's quote for every lot
     "unsafe_vaults_left": "int",  # unsafe at the last market price, not liquidated
     "unsafe_vault_shortfall": "float",
     **{f"paid_{layer}": "float" for layer in LAYERS},  # paid per waterfall layer
@@ -109,6 +110,7 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
         "uncovered": uncovered_loss(result),
         "open_auction_debt": float(result.facts["open_auction_debt"]),
         "open_auction_shortfall": float(result.facts["open_auction_shortfall"]),
+        "open_auction_fire_sale_shortfall": float(result.facts["open_auction_fire_sale_shortfall"]),
         "unsafe_vaults_left": int(result.facts["unsafe_vaults_left"]),
         "unsafe_vault_shortfall": float(result.facts["unsafe_vault_shortfall"]),
         **{f"paid_{layer}": float(paid.get(layer, 0.0)) for layer in LAYERS},

@@ -101,7 +101,7 @@ GRID_KEYS: dict[str, GridKey] = {
     ),
     **_keys(_COLLATERAL, "text", "auction_curve"),
     **_keys("market", "number", "pool_depth", "gas_gwei", "reserves_scale"),
-    **_keys("market", "int", "tail_bars"),
+    **_keys("market", "int", "tail_bars", "drain_bars"),
     **_keys(
         "market.synthetic",
         "number",

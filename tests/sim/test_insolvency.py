@@ -1,6 +1,7 @@
 """The end-of-run accounting (offchain/sim/insolvency.py) on positions built by hand: what an
-auction still running has not raised, its collateral marked, the shortfall; an unsafe vault's;
-exact integers, and the boundaries (a mark that covers the debt, a vault exactly at the ratio)."""
+auction still running has not raised, its collateral marked, the shortfall and the fire-sale
+stress; an unsafe vault's; exact integers, and the boundaries (a mark that covers the debt, a
+vault exactly at the ratio)."""
 
 from __future__ import annotations
 
@@ -15,35 +16,38 @@ def _loss(debt: int, to_raise: int, loss: int | None = None) -> dict:
 
 
 def test_open_auction__owed_is_debt_less_raised__shortfall_marked_at_the_price():
-    # debt 10,000, tab 11,300 (penalty 1.13); takes raised 3,300 (tab left 8,000); 50 tokens left
-    losses = {7: _loss(10_000 * RAD, 11_300 * RAD)}
-    end = end_of_run(losses, {7: [50 * WAD, 8_000 * RAD]}, {7: "0xa"}, {}, RAY, RATIO, 100 * WAD)
-    assert end.open_debt == 6_700 * RAD  # 10,000 - 3,300
-    assert end.open_collateral == 50 * WAD
-    assert end.open_shortfall == 1_700 * RAD  # 6,700 - 50 x 100
+    # 7: debt 10,000, tab 11,300 (penalty 1.13); takes raised 3,300 (tab left 8,000); 50 tokens
+    # left. 8: debt 1,000, nothing raised, 25 tokens. The pool would pay 3,000 for both lots.
+    losses = {7: _loss(10_000 * RAD, 11_300 * RAD), 8: _loss(1_000 * RAD, 1_130 * RAD)}
+    running = {7: [50 * WAD, 8_000 * RAD], 8: [25 * WAD, 1_130 * RAD]}
+    end = end_of_run(losses, running, {7: "0xa"}, {}, RAY, RATIO, 100 * WAD, 3_000 * RAD)
+    assert end.open_debt == (6_700 + 1_000) * RAD
+    assert end.open_collateral == 75 * WAD
+    assert end.open_shortfall == 1_700 * RAD  # 6,700 - 50 x 100; 8 is covered at the market
     assert end.insolvency == 1_700 * RAD and end.realized == 0
-    assert end.rows == (("auction", 7, "0xa", 6_700.0, 50.0, 5_000.0, 1_700.0),)
-    # at a price that covers it, no shortfall; raised past the debt (the penalty), nothing owed
-    assert (
-        end_of_run(
-            losses, {7: [50 * WAD, 8_000 * RAD]}, {}, {}, RAY, RATIO, 134 * WAD
-        ).open_shortfall
-        == 0
+    # the fire sale: 2,000 and 1,000 of the pool's 3,000, pro rata to the lots
+    assert end.fire_sale_shortfall == (6_700 - 2_000) * RAD
+    assert end.rows == (
+        ("auction", 7, "0xa", 6_700.0, 50.0, 5_000.0, 1_700.0, 2_000.0, 4_700.0),
+        ("auction", 8, "", 1_000.0, 25.0, 2_500.0, 0.0, 1_000.0, 0.0),
     )
-    paid = end_of_run(losses, {7: [1, 1_000 * RAD]}, {}, {}, RAY, RATIO, 1)
-    assert (paid.open_debt, paid.open_shortfall) == (0, 0)
+    one = {7: running[7]}
+    # at a price that covers it, no shortfall; raised past the debt (the penalty), nothing owed
+    assert end_of_run(losses, one, {}, {}, RAY, RATIO, 134 * WAD, 0).open_shortfall == 0
+    paid = end_of_run(losses, {7: [1, 1_000 * RAD]}, {}, {}, RAY, RATIO, 1, 0)
+    assert (paid.open_debt, paid.open_shortfall, paid.fire_sale_shortfall) == (0, 0, 0)
 
 
 def test_unsafe_vault__counted_below_the_ratio_only__shortfall_when_underwater():
     rate = RAY + RAY // 10  # debt = art x 1.1
     vaults = {
         "0xsafe": (15 * WAD, 1_000 * WAD),  # at the ratio exactly (below)
-        "0xunsafe": (12 * WAD, 1_000 * WAD),  # 1,200 against 1,100: unsafe, covered
-        "0xunder": (9 * WAD, 1_000 * WAD),  # 900 against 1,100: 200 short
+        "0xunsafe": (12 * WAD, 1_000 * WAD),  # 1,320 against 1,100: unsafe, covered
+        "0xunder": (9 * WAD, 1_000 * WAD),  # 990 against 1,100: 110 short
         "0xrepaid": (5 * WAD, 0),
     }
     price = 110 * WAD  # 0xsafe: 15 x 110 = 1,650 = 1.5 x 1,100: at the ratio, not below
-    end = end_of_run({}, {}, {}, vaults, rate, RATIO, price)
+    end = end_of_run({}, {}, {}, vaults, rate, RATIO, price, 0)
     assert end.unsafe_vaults == 2
     assert end.unsafe_debt == 2 * 1_100 * RAD
     assert end.unsafe_shortfall == 1_100 * RAD - 9 * 110 * RAD
@@ -52,9 +56,8 @@ def test_unsafe_vault__counted_below_the_ratio_only__shortfall_when_underwater()
 
 def test_insolvency__realized_plus_both_shortfalls():
     losses = {1: _loss(100 * RAD, 113 * RAD, loss=40 * RAD), 2: _loss(100 * RAD, 113 * RAD)}
-    end = end_of_run(
-        losses, {2: [1 * WAD, 113 * RAD]}, {}, {"0xv": (1 * WAD, 100 * WAD)}, RAY, RATIO, 60 * WAD
-    )
+    vaults = {"0xv": (1 * WAD, 100 * WAD)}
+    end = end_of_run(losses, {2: [1 * WAD, 113 * RAD]}, {}, vaults, RAY, RATIO, 60 * WAD, 0)
     assert end.realized == 40 * RAD
     assert end.open_shortfall == 40 * RAD  # 100 owed, 60 marked
     assert end.unsafe_shortfall == 40 * RAD

@@ -423,6 +423,14 @@ BAD_FILES = [
     ),
     (MINIMAL + "gas_gwei = -1\n", "scenario.toml: market.gas_gwei: must be >= 0"),
     (
+        MINIMAL + "drain_bars = 10001\n",
+        "scenario.toml: market.drain_bars: must be an integer between 0 and 10000",
+    ),
+    (
+        MINIMAL + "drain_bars = 1e400\n",
+        "scenario.toml: market.drain_bars: must be an integer between 0 and 10000",
+    ),
+    (
         "[market.synthetic]\nstart_price = 100\nsteps = 1\n",
         "scenario.toml: market.synthetic.steps: must be an integer between 2 and 100000, got 1",
     ),

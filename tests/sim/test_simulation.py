@@ -72,6 +72,8 @@ END_OF_RUN = (
     "open_auction_debt",
     "open_auction_collateral",
     "open_auction_shortfall",
+    "open_auction_sale_value",
+    "open_auction_fire_sale_shortfall",
     "unsafe_vaults_left",
     "unsafe_vault_debt",
     "unsafe_vault_shortfall",
@@ -104,6 +106,12 @@ def test_end_of_run__auctions_still_running__counted_marked_and_in_insolvency(ru
         assert row["debt"] == pytest.approx(owed, rel=1e-9, abs=1e-9)
         assert row["marked_value"] == pytest.approx(row["collateral"] * f["mark_price"], rel=1e-12)
         assert row["shortfall"] == pytest.approx(max(owed - row["marked_value"], 0.0), abs=1e-6)
+        assert row["fire_sale_shortfall"] == pytest.approx(
+            max(owed - row["sale_value"], 0.0), abs=1e-6
+        )
+    # the pool's quote for every lot at once, shared pro rata: no more than the market value
+    assert auctions["sale_value"].sum() == pytest.approx(f["open_auction_sale_value"], rel=1e-9)
+    assert 0 < f["open_auction_sale_value"] < (auctions["marked_value"]).sum()
     assert f["open_auction_debt"] == pytest.approx(auctions["debt"].sum(), rel=1e-12)
     assert f["realized_bad_debt"] == pytest.approx(t["losses"]["loss"].sum(), rel=1e-12)
     assert f["realized_bad_debt"] > 0
@@ -115,6 +123,29 @@ def test_end_of_run__auctions_still_running__counted_marked_and_in_insolvency(ru
     vaults = t["vaults"]
     unsafe = (vaults["debt_end"] > 0) & (vaults["ratio_end"] < f["liquidation_ratio"])
     assert f["unsafe_vaults_left"] == int(unsafe.sum())
+
+
+def test_drain__runs_on_at_the_last_price_while_an_auction_runs__chain_and_model_agree():
+    """Without a tail the synthetic crash ends with an auction running; a drain of up to 300 bars
+    runs on at the last price and stops at the first bar with none running (3 bars here). The
+    drained run reconciles (its last complete state is read after the last drained bar), and a
+    drain with nothing running adds no bar."""
+    cut = {"market": {"tail_bars": 0}}
+    base = simulate(load_scenario("synthetic-crash", vaults=100, overrides=cut), "model")
+    assert (base.facts["bars"], base.facts["open_auctions"]) == (144, 1)
+    drained = load_scenario(
+        "synthetic-crash", vaults=100, overrides={"market": {"tail_bars": 0, "drain_bars": 300}}
+    )
+    done = replay(drained)
+    chain, r = done.checked
+    assert r.diff_count == 0 and r.bars_compared == 147
+    f = chain.facts
+    assert (f["bars"], f["drained_bars"], f["open_auctions"]) == (147, 3, 0)
+    assert chain.tables["bars"]["active_auctions"].iloc[-1] == 0
+    assert chain.tables["bars"]["active_auctions"].iloc[-2] > 0
+    assert chain.states[-1][0] == 146  # the last complete state: after the last drained bar
+    calm = load_scenario("synthetic-crash", vaults=100, overrides={"market": {"drain_bars": 300}})
+    assert simulate(calm, "model", full_check_every=None).facts["drained_bars"] == 0
 
 
 def test_model_run__without_full_state_reads__same_tables_and_no_states(runs, scenario):
@@ -306,6 +337,7 @@ GOOD = (
         (lambda p: ["--vaults", "0"], "--vaults"),
         (lambda p: ["--waterfall", "fund,insurance"], "unknown layer 'insurance'"),
         (lambda p: ["--full-check-every", "0"], "--full-check-every must be at least 1"),
+        (lambda p: ["--drain", "-1"], "market.drain_bars: must be an integer between 0 and 10000"),
     ],
 )
 def test_simulate_cli__bad_input__one_line_exit_2_nothing_written(tmp_path, make_args, phrase):

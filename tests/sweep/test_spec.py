@@ -134,6 +134,7 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
         "pool_depth": "1_000_000",
         "gas_gwei": 50,
         "tail_bars": 36,
+        "drain_bars": 0,
         "start_price": "2000",
         "steps": 144,
         "volatility": "1.2",
