@@ -222,7 +222,7 @@ class Simulation:
 
     def _run(self) -> SimulationResult:
         started = clock.perf_counter()
-        setup = set_up(self.rec, self.scenario, self.actors, self.prices[0])
+        setup = set_up(self.rec, self.scenario, self.actors, self.prices[0], self.times[0])
         if self.backend.last_block_time >= self.times[0]:
             raise SimulationError("setup ran past the first bar (genesis_time is too late)")
         self.deployment, self.type_ = setup.deployment, setup.type_

@@ -79,9 +79,10 @@ class SetUp:
     rate0: int  # ray: the type's rate through the set-up
 
 
-def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int) -> SetUp:
+def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first_bar: int) -> SetUp:
     """Deploy and populate (see the module docstring); `price0` [wad] is the first bar's market
-    price, at which the arbitrageur's collateral is counted. Raises SimulationError."""
+    price, at which the arbitrageur's collateral is counted; `first_bar` its time, just before
+    which the prices are renewed. Raises SimulationError."""
     s, a = scenario, actors
     collateral = s.system.collateral[0]
     scale = 10 ** (18 - collateral.token_decimals)
@@ -172,8 +173,7 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int) -> Se
         rec.queue("setup", staker, d.engine, "allow", d.stability_pool)
         rec.queue("setup", staker, d.stability_pool, "stake", s.backstop.pool_stake * RAY)
     rec.flush()
-    if a.stakers:
-        _activate_stakes(rec, d, a)
+    _renew_prices(rec, d, a, first_bar)
     failed = [r for r in rec.rows["txs"] if r[7] != "ok"]
     if failed:
         raise SimulationError(
@@ -182,19 +182,26 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int) -> Se
     return SetUp(d, t, plans, flash_taker, rate0)
 
 
-def _activate_stakes(rec: Recorder, d: Deployment, a: Actors) -> None:
-    """A stake becomes shares, by its staker, after the pool's exposure delay; the wait aged the
-    deployment's prices: post them again and make them current."""
+RENEWAL_SLACK = 600  # seconds left between the prices' renewal and the first bar
+
+
+def _renew_prices(rec: Recorder, d: Deployment, a: Actors, first_bar: int) -> None:
+    """A stake becomes shares, by its staker, after the pool's exposure delay; then the prices are
+    posted again and made current, timed to end just before the first bar (RENEWAL_SLACK): the
+    set-up of a large population, many transactions to a block, ends hours before the first bar
+    (genesis_time leaves a second per transaction), and prices renewed then would be older than
+    the oracle's maximum age at the first bar (a safe price of 0: every vault unsafe)."""
     backend = rec.backend
-    delay = rec.read([(d.stability_pool, "exposure_delay", ())])[0]
-    backend.set_next_block_time(backend.last_block_time + delay)
+    oracle_delay = max(typ.config.oracle_delay for typ in d.types.values())
+    delay = rec.read([(d.stability_pool, "exposure_delay", ())])[0] if a.stakers else 0
+    renew_at = first_bar - oracle_delay - RENEWAL_SLACK
+    backend.set_next_block_time(max(backend.last_block_time + delay, renew_at))
     for staker in a.stakers:
         rec.queue("setup", staker, d.stability_pool, "activate")
     for typ in d.types.values():
         rec.queue("setup", a.feeder, typ.oracle, "post", typ.config.initial_price)
         rec.queue("setup", a.feeder, typ.oracle, "poke")
     rec.flush()
-    oracle_delay = max(typ.config.oracle_delay for typ in d.types.values())
     backend.set_next_block_time(backend.last_block_time + oracle_delay)
     for typ in d.types.values():
         rec.queue("setup", a.feeder, typ.oracle, "poke")
