@@ -55,6 +55,17 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
             f"{c.dust / RAD:,.0f}",
         ),
         (
+            "debt ceilings",
+            f"{c.name} {c.debt_ceiling / RAD:,.0f} (automatic up to {c.ceiling_max / RAD:,.0f}), "
+            f"global {s.system.global_debt_ceiling / RAD:,.0f}"
+            + (
+                f"; scaled x{s.ceiling_scale[0] / s.ceiling_scale[1]:g} with the vault count "
+                f"({s.ceiling_scale[1]:,} in the scenario, {s.ceiling_scale[0]:,} here)"
+                if s.ceiling_scale
+                else ""
+            ),
+        ),
+        (
             "auctions",
             f"{CurveKind(c.auction_curve[0]).label} curve, start at {c.auction_buffer / RAY:g} x "
             "oracle price, reset "

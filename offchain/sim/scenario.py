@@ -315,6 +315,14 @@ def _build(
     market = _market(_table(source, data, "market"), source, the_seed)
     coll, system = _protocol(_table(source, data, "protocol"), source, market, waterfall)
     population = _population(_table(source, data, "vaults"), coll, vaults)
+    scale = None
+    file_count = _with_defaults(_table(source, data, "vaults"), DEFAULT_VAULTS).integer(
+        "count", 1, MAX_VAULTS
+    )
+    if population.count > file_count:
+        # --vaults above the scenario's count: its ceilings were set for its own population
+        scale = (population.count, file_count)
+        coll, system = _scaled_ceilings(coll, system, *scale)
     keepers = _keepers(_table(source, data, "keepers"))
     backstop = _backstop(_table(source, data, "backstop"))
     _check_population(
@@ -329,6 +337,26 @@ def _build(
         keepers=keepers,
         backstop=backstop,
         system=system,
+        ceiling_scale=scale,
+    )
+
+
+def _scaled_ceilings(
+    coll: CollateralConfig, system: SystemConfig, count: int, file_count: int
+) -> tuple[CollateralConfig, SystemConfig]:
+    """The type's debt ceiling and automatic-ceiling maximum, and the global ceiling, times
+    count / file_count (rounded up): a population larger than the scenario's, chosen with
+    --vaults, meets ceilings as far from binding as the scenario's own did (the actors' draws do
+    not grow, so slightly farther). A smaller population keeps the scenario's ceilings."""
+
+    def up(x: int) -> int:
+        return -(-x * count // file_count)
+
+    scaled = replace(coll, debt_ceiling=up(coll.debt_ceiling), ceiling_max=up(coll.ceiling_max))
+    return scaled, replace(
+        system,
+        global_debt_ceiling=up(system.global_debt_ceiling),
+        collateral=tuple(scaled if c.name == coll.name else c for c in system.collateral),
     )
 
 

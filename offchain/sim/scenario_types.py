@@ -86,3 +86,6 @@ class Scenario:
     # the protocol: exactly one collateral type (the one the price path prices), its initial price
     # the path's first price and its pool depth `market.pool_depth`; the waterfall order inside
     system: SystemConfig
+    # (vaults, the scenario's own count) when --vaults raised the count and with it the debt
+    # ceilings (scenario._scaled_ceilings); None otherwise
+    ceiling_scale: tuple[int, int] | None = None

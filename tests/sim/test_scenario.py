@@ -284,6 +284,28 @@ def test_actor_address__equals_eth_utils_keccak_and_checksum(role, index):
     assert actor_address(role, index) == expected
 
 
+@pytest.mark.parametrize("name", builtin_scenarios())
+def test_vaults_above_the_scenarios_count__ceilings_scale_with_it(name):
+    """`--vaults 5000` (the README's example) loads on every built-in scenario: the ceilings the
+    scenario set for its own population (1,000 vaults) grow by the same factor, rounded up; a
+    smaller population keeps them."""
+    own = load_scenario(name)
+    big = load_scenario(name, vaults=5 * own.vaults.count)
+    c, b = own.system.collateral[0], big.system.collateral[0]
+    assert big.ceiling_scale == (5 * own.vaults.count, own.vaults.count)
+    assert (b.debt_ceiling, b.ceiling_max) == (5 * c.debt_ceiling, 5 * c.ceiling_max)
+    assert big.system.global_debt_ceiling == 5 * own.system.global_debt_ceiling
+    assert (b.ceiling_gap, b.dust, b.liquidation_ratio) == (
+        c.ceiling_gap,
+        c.dust,
+        c.liquidation_ratio,
+    )
+    small = load_scenario(name, vaults=own.vaults.count // 2)
+    assert small.ceiling_scale is None and small.system == own.system
+    odd = load_scenario(name, vaults=own.vaults.count + 1)  # x1.001, rounded up
+    assert odd.system.collateral[0].debt_ceiling == -(-c.debt_ceiling * 1001 // 1000)
+
+
 def test_generate_vaults__same_seed_same_plans__other_seed_differs():
     a = generate_vaults(SPEC, 1, 2000 * WAD, 18, 100 * RAD)
     assert a == generate_vaults(SPEC, 1, 2000 * WAD, 18, 100 * RAD)
@@ -612,8 +634,10 @@ def test_actors_draws_alone_above_the_ceiling__rejected(tmp_path):
 
 
 def test_cli_vaults_above_the_ceiling__says_to_lower_vaults_flag():
-    assert "exceeds ETH-A's debt ceiling 30,000,000; lower --vaults," in _error(
-        "black-thursday-2020", vaults=5000
+    # fewer vaults than the scenario's keep its ceilings; here one too low for them
+    low = {"protocol.collateral_overrides": {"debt_ceiling": "10_000_000"}}
+    assert "exceeds ETH-A's debt ceiling 10,000,000; lower --vaults," in _error(
+        "black-thursday-2020", vaults=500, overrides=low
     )
 
 
