@@ -341,6 +341,15 @@ def _who_paid(result: SimulationResult) -> list[Block]:
         ("total bad debt", format_amount(bad_debt, stable), format_share(bad_debt, bad_debt)),
     ]
     blocks.append(Table(("layer", "paid", "share of bad debt"), rows, numeric=(1, 2)))
+    fund_start = result.facts.get("insurance_fund_start")
+    if fund_start is not None and paid.get("fund", 0.0) > float(fund_start):
+        blocks.append(
+            Text(
+                f"The fund paid more than the {format_amount(float(fund_start), stable)} it "
+                "started with: the insurance fund is the Backstop's surplus, and penalties and "
+                "stability fees flowed into it during the run."
+            )
+        )
     payers = largest_payers(result, 10)
     blocks.append(Heading("Largest payers"))
     if not len(payers):

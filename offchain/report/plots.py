@@ -65,36 +65,72 @@ def _note(ax: Any, text: str) -> None:
     )
 
 
+def _tail(ax: Any, result: SimulationResult, bars: pd.DataFrame) -> None:
+    """Shade the bars after the price path (its last price repeated: synthetic), if any."""
+    path_bars = result.facts.get("path_bars")
+    if path_bars is None or len(bars) <= int(path_bars):
+        return
+    t = as_datetimes(bars["time"])
+    ax.axvspan(
+        t.iloc[int(path_bars)],
+        t.iloc[-1],
+        color="0.92",
+        zorder=0,
+        label="tail: the last price repeated (not data)",
+    )
+
+
+def _per_bar(events: pd.DataFrame, bars: pd.DataFrame, weights: str | None = None) -> np.ndarray:
+    """How many `events` (or the sum of their column `weights`) fell in each bar."""
+    out = np.zeros(len(bars))
+    if len(events):
+        index = {int(b): i for i, b in enumerate(bars["bar"])}
+        for b, w in zip(
+            events["bar"], events[weights] if weights else np.ones(len(events)), strict=True
+        ):
+            if int(b) in index:
+                out[index[int(b)]] += float(w)
+    return out
+
+
+def _bar_width(bars: pd.DataFrame) -> float:
+    """One bar's duration in days (matplotlib's date unit)."""
+    seconds = float(bars["time"].iloc[1] - bars["time"].iloc[0]) if len(bars) > 1 else 600.0
+    return seconds / 86400 * 0.9
+
+
 def plot_price(result: SimulationResult, path: Path) -> None:
     stable, coll = symbols(result)
     bars, liquidations = result_table(result, "bars"), result_table(result, "liquidations")
-    with _figure(path) as (ax,):
+    ratio = result.facts.get("liquidation_ratio")
+    with _figure(path, panels=2, sharex=True) as (ax, counts):
         t = as_datetimes(bars["time"])
+        _tail(ax, result, bars)
         ax.plot(t, bars["market_price"], label="market price", color="black", linewidth=1.2)
         ax.plot(
             t, bars["oracle_price"], label="oracle price", color="tab:blue", drawstyle="steps-post"
         )
-        ax.plot(t, bars["safe_price"], label="safe price", color="tab:orange", linestyle="--")
-        if len(liquidations) and len(bars):
-            at = np.interp(
-                liquidations["time"].astype(float),
-                bars["time"].astype(float),
-                bars["market_price"].astype(float),
-            )
-            ax.scatter(
-                as_datetimes(liquidations["time"]),
-                at,
-                marker="v",
-                color="tab:red",
-                zorder=3,
-                label=f"liquidations ({len(liquidations):,})",
-            )
-        else:
-            _note(ax, "no liquidations")
+        safe = "safe price: oracle price / liquidation ratio" + (
+            f" {float(ratio):g}" if ratio is not None else ""
+        )
+        ax.plot(t, bars["safe_price"], label=safe, color="tab:orange", linestyle="--")
+        ax.set_ylim(bottom=0)
         ax.set_ylabel(f"{stable} per {coll}".strip())
-        ax.set_title("Prices and liquidations")
-        ax.legend(loc="best")
-        _time_axis(ax)
+        ax.set_title(
+            "Prices (a vault is unsafe when its collateral x safe price is below its debt)"
+        )
+        ax.legend(loc="lower left", fontsize=8)
+        per_bar = _per_bar(liquidations, bars)
+        if per_bar.any():
+            counts.bar(t, per_bar, width=_bar_width(bars), color="tab:red", align="edge")
+            counts.set_title(f"Liquidations per bar ({len(liquidations):,} in all)")
+        else:
+            _note(counts, "no liquidations")
+            counts.set_title("Liquidations per bar")
+        counts.set_ylabel("liquidations")
+        counts.set_ylim(bottom=0)
+        _tail(counts, result, bars)
+        _time_axis(counts)
 
 
 def plot_debt_collateral(result: SimulationResult, path: Path) -> None:
@@ -102,46 +138,54 @@ def plot_debt_collateral(result: SimulationResult, path: Path) -> None:
     bars = result_table(result, "bars")
     with _figure(path, panels=2, sharex=True) as (top, bottom):
         t = as_datetimes(bars["time"])
-        top.plot(t, bars["debt"], color="tab:blue")
-        top.set_ylabel(f"debt [{stable}]" if stable else "debt")
+        top.plot(t, bars["debt"], color="tab:blue", label="vaults' debt")
+        top.plot(
+            t,
+            bars["unbacked_debt"],
+            color="tab:red",
+            label="Backstop's unbacked debt (in auction or not yet covered)",
+        )
+        top.set_ylabel(f"[{stable}]" if stable else "stablecoin")
         top.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        top.set_ylim(bottom=0)
         top.set_title("Debt")
-        locked = bottom.plot(
-            t, bars["collateral_locked"], color="tab:green", label="locked in vaults (left)"
-        )
-        bottom.set_ylabel(f"locked [{coll}]" if coll else "locked")
+        top.legend(loc="best", fontsize=8)
+        _tail(top, result, bars)
+        bottom.plot(t, bars["collateral_locked"], color="tab:green", label="locked in vaults")
+        bottom.plot(t, bars["collateral_in_auction"], color="tab:red", label="in auction")
+        bottom.set_ylabel(f"[{coll}]" if coll else "collateral")
         bottom.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
-        auction = bottom.twinx()
-        in_auction = auction.plot(
-            t, bars["collateral_in_auction"], color="tab:red", label="in auction (right)"
-        )
-        auction.set_ylabel(f"in auction [{coll}]" if coll else "in auction")
-        bottom.set_title("Collateral")
-        bottom.legend(handles=locked + in_auction, loc="best")
+        bottom.set_ylim(bottom=0)
+        bottom.set_title("Collateral (one scale: in auction is a share of the whole)")
+        bottom.legend(loc="best", fontsize=8)
+        _tail(bottom, result, bars)
         _time_axis(bottom)
 
 
 def plot_auctions(result: SimulationResult, path: Path) -> None:
     stable, coll = symbols(result)
     bars, takes = result_table(result, "bars"), result_table(result, "takes")
-    with _figure(path, panels=2) as (top, bottom):
-        top.plot(
-            as_datetimes(bars["time"]),
-            bars["market_price"],
-            color="black",
-            linewidth=1,
-            label="market price",
-        )
-        bottom.set_xlabel("take price / market price")
-        bottom.set_ylabel(f"collateral sold [{coll}]" if coll else "collateral sold")
+    fig, (top, middle, bottom) = plt.subplots(3, 1, figsize=(10, 10.5))
+    try:
+        t = as_datetimes(bars["time"])
+        _tail(top, result, bars)
+        top.plot(t, bars["market_price"], color="black", linewidth=1, label="market price")
+        sold = _per_bar(takes, bars, "collateral")
         if len(takes):
             top.scatter(
                 as_datetimes(takes["time"]),
                 takes["price"],
                 color="tab:red",
-                s=18,
+                s=10,
+                alpha=0.35,
                 zorder=3,
-                label=f"takes ({len(takes):,})",
+                label=f"take prices ({len(takes):,} takes; darker: several at once)",
+            )
+            middle.bar(t, sold, width=_bar_width(bars), color="tab:red", align="edge")
+            counts = _per_bar(takes, bars)
+            middle.set_title(
+                f"Collateral bought per bar ({len(takes):,} takes in "
+                f"{int((counts > 0).sum()):,} bars, at most {int(counts.max()):,} in one)"
             )
             ratio = takes["price"] / takes["market_price"]
             bottom.hist(ratio, bins=30, weights=takes["collateral"], color="tab:red", alpha=0.7)
@@ -149,11 +193,27 @@ def plot_auctions(result: SimulationResult, path: Path) -> None:
             bottom.legend(loc="best")
         else:
             _note(top, "no takes")
+            _note(middle, "no takes")
             _note(bottom, "no takes")
+            middle.set_title("Collateral bought per bar")
+        top.set_ylim(bottom=0)
         top.set_ylabel(f"{stable} per {coll}".strip())
         top.set_title("Auction clearing prices vs market")
-        top.legend(loc="best")
+        top.legend(loc="lower left", fontsize=8)
         _time_axis(top)
+        middle.set_ylabel(f"bought [{coll}]" if coll else "bought")
+        middle.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        middle.set_ylim(bottom=0)
+        _tail(middle, result, bars)
+        _time_axis(middle)
+        bottom.set_xlabel("take price / market price")
+        bottom.set_ylabel(f"collateral bought [{coll}]" if coll else "collateral bought")
+        bottom.set_title("Clearing discount, weighted by collateral")
+        bottom.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        fig.tight_layout()
+        fig.savefig(path, dpi=110)
+    finally:
+        plt.close(fig)
 
 
 def plot_waterfall(result: SimulationResult, path: Path) -> None:
@@ -162,6 +222,7 @@ def plot_waterfall(result: SimulationResult, path: Path) -> None:
     uncovered = uncovered_loss(result)
     if round(uncovered, 2) > 0:
         paid["uncovered"] = uncovered
+    fund_start = result.facts.get("insurance_fund_start")
     with _figure(path) as (ax,):
         if bad_debt or any(paid.values()):
             names = list(paid)
@@ -169,11 +230,24 @@ def plot_waterfall(result: SimulationResult, path: Path) -> None:
                 names, [paid[n] for n in names], color=[COLORS.get(n, "tab:gray") for n in names]
             )
             ax.bar_label(bars, labels=[format_amount(paid[n]) for n in names])
+            if fund_start is not None and paid.get("fund", 0.0) > float(fund_start):
+                ax.text(
+                    0.99,
+                    0.97,
+                    f"the fund started at {format_amount(float(fund_start), stable)}; it paid more "
+                    "because penalties and fees\nflowed into it during the run (the Backstop's "
+                    "surplus is the fund)",
+                    transform=ax.transAxes,
+                    ha="right",
+                    va="top",
+                    fontsize=8,
+                    color="0.3",
+                )
         else:
             _note(ax, "no bad debt")
         ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
-        ax.set_ylabel(stable or "stablecoin")
-        ax.set_title(f"Who paid the bad debt ({format_amount(bad_debt, stable)})")
+        ax.set_ylabel(f"paid [{stable}]" if stable else "paid")
+        ax.set_title(f"Who paid the realized bad debt ({format_amount(bad_debt, stable)})")
 
 
 def plot_collateralization(result: SimulationResult, path: Path) -> None:

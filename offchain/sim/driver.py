@@ -446,6 +446,8 @@ class Simulation:
             "peak_debt_in_auction": self.peak_debt_in_auction / RAD,
             **end.facts(),
             "drained_bars": self.drained,
+            "path_bars": len(self.scenario.market.prices),  # then the tail (and drain)
+            "insurance_fund_start": self.scenario.backstop.insurance_fund / WAD,
             "setup_s": round(setup_s, 3),
             "run_s": round(total_s, 3),
             "start": utc(self.times[0]),

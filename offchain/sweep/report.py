@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 import secrets
 import shutil
 from dataclasses import dataclass
@@ -66,8 +67,17 @@ class ReportInput:
     stable: str  # the stablecoin's symbol
 
 
+_NUMBER = re.compile(r"-?[0-9][0-9_]*(\.[0-9]+)?")
+
+
+def shown(value: str) -> str:
+    """A grid value as a reader reads it: a number's underscores as thousands separators
+    (1_000_000 -> 1,000,000); the results keep the value as it was given."""
+    return value.replace("_", ",") if _NUMBER.fullmatch(value) else value
+
+
 def cell_label(names: tuple[str, ...], values: tuple[str, ...]) -> str:
-    return ", ".join(f"{n}={v}" for n, v in zip(names, values)) or "(the scenario as it is)"
+    return ", ".join(f"{n}={shown(v)}" for n, v in zip(names, values)) or "(the scenario as it is)"
 
 
 def _pct(value: float | None) -> str:
@@ -424,9 +434,17 @@ def _heatmaps(r: ReportInput, root: Path) -> list[tuple[str, str]]:
             top = float(np.nanmax(matrix)) if np.isfinite(matrix).any() else 0.0
             image = ax.imshow(matrix, cmap="Reds", aspect="auto", vmin=0, vmax=max(top, 1.0))
             for (y, x), value in np.ndenumerate(matrix):
-                ax.text(x, y, "-" if np.isnan(value) else f"{value:,.0f}", ha="center", va="center")
-            ax.set_xticks(range(len(cols_)), cols_, rotation=30, ha="right")
-            ax.set_yticks(range(len(rows_)), rows_)
+                dark = not np.isnan(value) and value > 0.55 * max(top, 1.0)
+                ax.text(
+                    x,
+                    y,
+                    "-" if np.isnan(value) else f"{value:,.0f}",
+                    ha="center",
+                    va="center",
+                    color="white" if dark else "black",
+                )
+            ax.set_xticks(range(len(cols_)), [shown(c) for c in cols_], rotation=30, ha="right")
+            ax.set_yticks(range(len(rows_)), [shown(r) for r in rows_])
             ax.set_xlabel(b.name)
             ax.set_ylabel(a.name)
             ax.set_title(f"VaR95 of insolvency [{r.stable}], {scenario}", fontsize=10)
@@ -465,11 +483,13 @@ def _histograms(r: ReportInput, root: Path) -> list[tuple[str, str]]:
                 if s.runs:
                     ax.axvline(s.figures["var95"], color="black", linestyle="--", linewidth=1)
                 ax.set_title(
-                    "\n".join(f"{n}={v}" for n, v in zip(names, s.values)) or s.scenario,
+                    "\n".join(f"{n}={shown(v)}" for n, v in zip(names, s.values)) or s.scenario,
                     fontsize=7,
                 )
                 ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
                 ax.set_ylabel("runs", fontsize=7)
+                ax.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+                ax.xaxis.set_major_locator(mticker.MaxNLocator(4))
                 ax.set_xlabel(f"insolvency [{r.stable}]", fontsize=7)
                 ax.tick_params(labelsize=7)
             for ax in list(axes.flat)[len(chunk) :]:
