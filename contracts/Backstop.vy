@@ -74,6 +74,7 @@ PENALTY_STEPS_LIMIT: constant(uint256) = 2**24
 NUMBER_SHIFT: constant(uint256) = 2
 # 2.7e11 events: each costs a liquidation (over 100k gas), so the count stays far below it
 NUMBER_LIMIT: constant(uint256) = 2**38
+LOSS_NUMBER_MASK: constant(uint256) = NUMBER_LIMIT - 1
 STATUS_MASK: constant(uint256) = 3
 # a loss event's record (created_at << 1 | done) in `numbered_losses`: four to a slot (a
 # timestamp below 2**63, for 292 billion years, keeps each record inside its 64 bits)
@@ -82,18 +83,16 @@ RECORD_BITS: constant(uint256) = 64
 MAX_ADVANCE: constant(uint256) = 256
 # `loss_totals`: unsettled proceeds in the high bits, open_losses in the low 64 (a count)
 COUNT_BITS: constant(uint256) = 64
+COUNT_MASK: constant(uint256) = 2**COUNT_BITS - 1
 PROCEEDS_LIMIT: constant(uint256) = 2**192
-# Counters that would often come back to zero keep a set top bit from deployment on, never
-# cleared, so their slot is never emptied: the first liquidation (of a deployment, or after a
-# quiet spell) updates it (5k gas) instead of creating it (22.1k). The open-event count, in
-# the low 64 bits of `loss_totals`, carries OPEN_SET (the count stays far below 2**63: each
-# event costs a transaction; `+= 1` on the word is not checked at 2**63, it would carry into
-# the unsettled proceeds); `attributed_word` carries ATTRIBUTED_SET (the attributed debt is at
-# most this contract's bad debt in the engine, whose checked total stays below 2**255).
-# Additions and subtractions of the counts keep the bit; the views mask it.
+# Kept bits (constants.KEPT_SET explains them): the open-event count, in the low 64 bits of
+# `loss_totals`, carries OPEN_SET, the top bit of its field (the count stays far below 2**63:
+# each event costs a transaction; `+= 1` on the word is not checked at 2**63, it would carry
+# into the unsettled proceeds); `attributed_word` carries ATTRIBUTED_SET (the attributed debt is
+# at most this contract's bad debt in the engine, whose checked total stays below 2**255).
 OPEN_SET: constant(uint256) = 2**63
 OPEN_MASK: constant(uint256) = OPEN_SET - 1
-ATTRIBUTED_SET: constant(uint256) = 2**255
+ATTRIBUTED_SET: constant(uint256) = constants.KEPT_SET
 ATTRIBUTED_MASK: constant(uint256) = ATTRIBUTED_SET - 1
 # `loss_numbers`: first_open_loss << NUMBER_BITS | loss_count (both far below 2**64)
 NUMBER_BITS: constant(uint256) = 64
@@ -442,13 +441,13 @@ def close_loss(
     if remaining == 0:
         self.loss_meta[collateral_type][msg.sender][auction_id] = meta | DONE
         # the event is done: one fewer open (the count is at least 1: this event)
-        self.loss_totals = unsettled << COUNT_BITS | unsafe_sub(totals & (2**COUNT_BITS - 1), 1)
-        self._mark_done((meta >> NUMBER_SHIFT) & (NUMBER_LIMIT - 1))
+        self.loss_totals = unsettled << COUNT_BITS | unsafe_sub(totals & COUNT_MASK, 1)
+        self._mark_done((meta >> NUMBER_SHIFT) & LOSS_NUMBER_MASK)
     else:
         # the loss gets its own word (a liquidation that leaves none never creates it)
         self.loss_due[collateral_type][msg.sender][auction_id] = remaining
-        self.loss_meta[collateral_type][msg.sender][auction_id] = meta ^ RUNNING | CLOSED
-        self.loss_totals = unsettled << COUNT_BITS | totals & (2**COUNT_BITS - 1)
+        self.loss_meta[collateral_type][msg.sender][auction_id] = (meta ^ RUNNING) | CLOSED
+        self.loss_totals = unsettled << COUNT_BITS | totals & COUNT_MASK
     log LossClosed(
         collateral_type=collateral_type,
         auction=msg.sender,
@@ -475,7 +474,7 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
     # the event's words, read once and written from these copies
     meta: uint256 = self.loss_meta[collateral_type][auction][auction_id]
     assert meta & STATUS_MASK == CLOSED, "backstop: nothing to cover"
-    number: uint256 = (meta >> NUMBER_SHIFT) & (NUMBER_LIMIT - 1)
+    number: uint256 = (meta >> NUMBER_SHIFT) & LOSS_NUMBER_MASK
     config: uint256 = self.cover_config
     live_: bool = (config >> LIVE_SHIFT) & 1 == 1
     if live_:
@@ -550,7 +549,7 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
                 participant=participant,
                 amount=paid,
             )
-    count: uint256 = totals & (2**COUNT_BITS - 1)
+    count: uint256 = totals & COUNT_MASK
     # the loss's word: cleared when the event is done
     self.loss_due[collateral_type][auction][auction_id] = remaining
     if remaining == 0:
@@ -595,7 +594,7 @@ def heal() -> uint256:
         # unsettled <= attributed_debt (they are part of it): ATTRIBUTED_SET stays
         self.attributed_word = unsafe_sub(self.attributed_word, unsettled)
         # the open count, with OPEN_SET
-        self.loss_totals = totals & (2**COUNT_BITS - 1)
+        self.loss_totals = totals & COUNT_MASK
         log ProceedsHealed(amount=unsettled)
     return unsettled
 
@@ -735,9 +734,7 @@ def loss_number(collateral_type: bytes32, auction: address, auction_id: uint256)
     @param auction_id Its auction id.
     @return 1..loss_count; 0 for no event.
     """
-    return (self.loss_meta[collateral_type][auction][auction_id] >> NUMBER_SHIFT) & (
-        NUMBER_LIMIT - 1
-    )
+    return (self.loss_meta[collateral_type][auction][auction_id] >> NUMBER_SHIFT) & LOSS_NUMBER_MASK
 
 
 @view
@@ -946,7 +943,7 @@ def _loss(collateral_type: bytes32, auction: address, auction_id: uint256) -> Lo
         debt=meta >> DEBT_SHIFT,
         due=due,
         # no event (number 0): number 0's record reads as opened at 0
-        created_at=self._record((meta >> NUMBER_SHIFT) & (NUMBER_LIMIT - 1)) >> 1,
+        created_at=self._record((meta >> NUMBER_SHIFT) & LOSS_NUMBER_MASK) >> 1,
         status=status,
     )
 

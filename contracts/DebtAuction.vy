@@ -54,6 +54,8 @@ MAX_LOT: constant(uint256) = 2**128 - 1
 # durations below 2**32 s keep now + duration below 2**64 for the next 500 billion years
 MAX_DURATION: constant(uint256) = 2**32 - 1
 MASK_64: constant(uint256) = 2**64 - 1
+LOT_SHIFT: constant(uint256) = 128
+EXPIRY_SHIFT: constant(uint256) = 64
 
 
 struct Auction:
@@ -240,7 +242,9 @@ def start(bid: uint256) -> uint256:
     self.count = auction_id
     self.running += 1
     # lot <= MAX_LOT (set_parameters); end < 2**64 (auction_duration < 2**32)
-    self.auction_lot_times[auction_id] = lot << 128 | (block.timestamp + self.auction_duration)
+    self.auction_lot_times[auction_id] = lot << LOT_SHIFT | (
+        block.timestamp + self.auction_duration
+    )
     self.auction_bid[auction_id] = bid
     log Started(auction_id=auction_id, bid=bid, lot=lot)
     return auction_id
@@ -269,7 +273,7 @@ def bid(auction_id: uint256, lot: uint256):
 
     # bid_expiry < 2**64: bid_duration < 2**32; lot < the stored lot <= MAX_LOT
     bid_expiry: uint256 = block.timestamp + self.bid_duration
-    self.auction_lot_times[auction_id] = lot << 128 | bid_expiry << 64 | auction.end
+    self.auction_lot_times[auction_id] = lot << LOT_SHIFT | bid_expiry << EXPIRY_SHIFT | auction.end
     if msg.sender != auction.winner:
         self.auction_winner[auction_id] = msg.sender
         extcall engine.transfer_stable(msg.sender, auction.winner, auction.bid)
@@ -296,7 +300,7 @@ def restart(auction_id: uint256):
     assert lot <= MAX_LOT, "debt auction: value too large"
     end: uint256 = block.timestamp + self.auction_duration
     # no bid: bid_expiry stays 0
-    self.auction_lot_times[auction_id] = lot << 128 | end
+    self.auction_lot_times[auction_id] = lot << LOT_SHIFT | end
     log Restarted(auction_id=auction_id, lot=lot, end=end)
 
 
@@ -366,9 +370,9 @@ def _load(auction_id: uint256) -> Auction:
         winner = backstop.address
     return Auction(
         bid=self.auction_bid[auction_id],
-        lot=packed >> 128,
+        lot=packed >> LOT_SHIFT,
         winner=winner,
-        bid_expiry=(packed >> 64) & MASK_64,
+        bid_expiry=(packed >> EXPIRY_SHIFT) & MASK_64,
         end=packed & MASK_64,
     )
 

@@ -80,6 +80,22 @@ RUNNING_WORDS: constant(uint256) = 4
 MAX_GENERATION: constant(uint256) = 2**32 - 1
 # packed fields: lot and top take 128 bits, started 64, generation 32
 MAX_FIELD: constant(uint256) = 2**128 - 1
+# the packed words' fields (layouts beside price_source, packed_limits, packed_curve and the
+# running auctions' words below): each read as (word >> X_SHIFT) & X_MASK
+ADDRESS_MASK: constant(uint256) = 2**160 - 1
+MASK_64: constant(uint256) = 2**64 - 1
+BUFFER_SHIFT: constant(uint256) = 160
+STOPPED_SHIFT: constant(uint256) = 248
+REWARD_RATE_SHIFT: constant(uint256) = 160
+MAX_DURATION_SHIFT: constant(uint256) = 96
+MAX_DROP_MASK: constant(uint256) = 2**96 - 1
+KIND_SHIFT: constant(uint256) = 248
+DURATION_SHIFT: constant(uint256) = 184
+STEP_SHIFT: constant(uint256) = 120
+CUT_MASK: constant(uint256) = 2**120 - 1
+OWNER_SHIFT: constant(uint256) = 96
+STARTED_SHIFT: constant(uint256) = 32
+LOT_SHIFT: constant(uint256) = 128
 # bounds for governance parameters
 MAX_BUFFER: constant(uint256) = 10 * constants.RAY
 MAX_REWARD_RATE: constant(uint256) = constants.WAD // 10
@@ -256,7 +272,9 @@ def __init__(
     self.free = [max_value(uint256), max_value(uint256), max_value(uint256), max_value(uint256)]
     # proceeds wait here until an auction finishes; the Backstop then takes them (close_loss)
     extcall engine_.allow(backstop_.address)
-    self.price_source = constants.RAY << 160 | convert(convert(oracle_.address, uint160), uint256)
+    self.price_source = constants.RAY << BUFFER_SHIFT | convert(
+        convert(oracle_.address, uint160), uint256
+    )
     self.packed_limits = self._pack_limits(NOT_STOPPED, 0, 3600, 0)
     self.packed_curve = self._pack_curve(
         price_curves.Curve(kind=price_curves.LINEAR, duration=3600, step=0, cut=0)
@@ -290,9 +308,9 @@ def set_parameters(
     assert max_duration < 2**64, "auction: max duration too large"
     assert max_drop < constants.RAY, "auction: max drop not below 1"
     assert reward_rate <= MAX_REWARD_RATE, "auction: reward rate above 10%"
-    self.price_source = buffer << 160 | self.price_source & (2**160 - 1)
+    self.price_source = buffer << BUFFER_SHIFT | (self.price_source & ADDRESS_MASK)
     self.packed_limits = self._pack_limits(
-        self.packed_limits >> 248, reward_rate, max_duration, max_drop
+        self.packed_limits >> STOPPED_SHIFT, reward_rate, max_duration, max_drop
     )
     self.reward_flat = reward_flat
     log ParametersSet(
@@ -328,7 +346,8 @@ def set_oracle(oracle: IPriceOracle):
     auth._check_authorized()
     assert oracle.address != empty(address), "auction: zero oracle"
     self.price_source = (
-        self.price_source >> 160 << 160 | convert(convert(oracle.address, uint160), uint256)
+        (self.price_source >> BUFFER_SHIFT << BUFFER_SHIFT)
+        | convert(convert(oracle.address, uint160), uint256)
     )
     log OracleSet(oracle=oracle.address)
 
@@ -342,7 +361,7 @@ def set_stopped(level: uint256):
     """
     auth._check_authorized()
     assert level <= STOP_TAKES, "auction: level above 3"
-    self.packed_limits = self.packed_limits & (2**248 - 1) | level << 248
+    self.packed_limits = (self.packed_limits & (2**STOPPED_SHIFT - 1)) | level << STOPPED_SHIFT
     log StoppedSet(level=level)
 
 
@@ -361,7 +380,7 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
     @return The new auction's id.
     """
     auth._check_role(auth.START)
-    assert self.packed_limits >> 248 < STOP_STARTS, "auction: stopped"
+    assert self.packed_limits >> STOPPED_SHIFT < STOP_STARTS, "auction: stopped"
     assert debt != 0, "auction: zero debt"
     assert lot != 0, "auction: zero lot"
     assert owner != empty(address), "auction: zero owner"
@@ -408,7 +427,7 @@ def reset(auction_id: uint256, keeper: address):
     @param auction_id The auction.
     @param keeper Who receives the reward.
     """
-    assert self.packed_limits >> 248 < STOP_RESETS, "auction: stopped"
+    assert self.packed_limits >> STOPPED_SHIFT < STOP_RESETS, "auction: stopped"
     auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     assert self._needs_reset(auction), "auction: cannot reset"
@@ -452,7 +471,7 @@ def take(
     @param recipient Who receives the collateral (free balance in the engine).
     @param data Passed to the callback; empty = no callback.
     """
-    assert self.packed_limits >> 248 < STOP_TAKES, "auction: stopped"
+    assert self.packed_limits >> STOPPED_SHIFT < STOP_TAKES, "auction: stopped"
     auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     price: uint256 = self._price(auction)
@@ -508,7 +527,7 @@ def take(
     else:
         extcall liquidator.remove_debt_in_auction(collateral_type, owe)
         self.auction_debt[auction.position] = self._pack_debt(auction)
-        self.auction_lot_top[auction.position] = auction.lot << 128 | auction.top
+        self.auction_lot_top[auction.position] = auction.lot << LOT_SHIFT | auction.top
     log Taken(
         auction_id=auction_id,
         max_price=max_price,
@@ -537,7 +556,7 @@ def close_dust_auction(auction_id: uint256):
             sold, never stranded in the Backstop.
     @param auction_id The auction.
     """
-    assert self.packed_limits >> 248 < STOP_TAKES, "auction: stopped"
+    assert self.packed_limits >> STOPPED_SHIFT < STOP_TAKES, "auction: stopped"
     auction: Auction = self._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     assert self._needs_reset(auction), "auction: not ended"
@@ -616,7 +635,7 @@ def oracle() -> IPriceOracle:
     @notice The price oracle start prices come from.
     @return The oracle.
     """
-    return IPriceOracle(convert(convert(self.price_source & (2**160 - 1), uint160), address))
+    return IPriceOracle(convert(convert(self.price_source & ADDRESS_MASK, uint160), address))
 
 
 @view
@@ -626,7 +645,7 @@ def buffer() -> uint256:
     @notice Start price = oracle price x buffer.
     @return [ray], between 1 and 10 ray.
     """
-    return self.price_source >> 160
+    return self.price_source >> BUFFER_SHIFT
 
 
 @view
@@ -637,7 +656,7 @@ def stopped() -> uint256:
             no takes.
     @return The level.
     """
-    return self.packed_limits >> 248
+    return self.packed_limits >> STOPPED_SHIFT
 
 
 @view
@@ -647,7 +666,7 @@ def max_duration() -> uint256:
     @notice An auction older than this must be reset.
     @return Seconds.
     """
-    return (self.packed_limits >> 96) & (2**64 - 1)
+    return (self.packed_limits >> MAX_DURATION_SHIFT) & MASK_64
 
 
 @view
@@ -657,7 +676,7 @@ def max_drop() -> uint256:
     @notice An auction whose price fell below max_drop x its start price must be reset.
     @return [ray], below 1 ray.
     """
-    return self.packed_limits & (2**96 - 1)
+    return self.packed_limits & MAX_DROP_MASK
 
 
 @view
@@ -667,7 +686,7 @@ def reward_rate() -> uint256:
     @notice The keeper reward's rate on the debt (reward = reward_flat + reward_rate x debt).
     @return [wad], at most 10%.
     """
-    return (self.packed_limits >> 160) & (2**64 - 1)
+    return (self.packed_limits >> REWARD_RATE_SHIFT) & MASK_64
 
 
 @view
@@ -778,11 +797,11 @@ def _start_price() -> uint256:
     price: uint256 = 0
     valid: bool = False
     source: uint256 = self.price_source
-    oracle: IPriceOracle = IPriceOracle(convert(convert(source & (2**160 - 1), uint160), address))
+    oracle: IPriceOracle = IPriceOracle(convert(convert(source & ADDRESS_MASK, uint160), address))
     price, valid = staticcall oracle.peek()
     assert valid, "auction: invalid price"
     # rounds up, as every price here
-    return fixed_point.rmul_up(price * constants.WAD_TO_RAY, source >> 160)
+    return fixed_point.rmul_up(price * constants.WAD_TO_RAY, source >> BUFFER_SHIFT)
 
 
 @view
@@ -796,10 +815,10 @@ def _price(auction: Auction) -> uint256:
 def _curve() -> price_curves.Curve:
     packed: uint256 = self.packed_curve
     return price_curves.Curve(
-        kind=packed >> 248,
-        duration=(packed >> 184) & (2**64 - 1),
-        step=(packed >> 120) & (2**64 - 1),
-        cut=packed & (2**120 - 1),
+        kind=packed >> KIND_SHIFT,
+        duration=(packed >> DURATION_SHIFT) & MASK_64,
+        step=(packed >> STEP_SHIFT) & MASK_64,
+        cut=packed & CUT_MASK,
     )
 
 
@@ -809,14 +828,24 @@ def _pack_limits(
     stopped: uint256, reward_rate: uint256, max_duration: uint256, max_drop: uint256
 ) -> uint256:
     # validated: stopped <= 3, reward_rate <= 10% < 2**64, max_duration < 2**64, max_drop < 2**96
-    return stopped << 248 | reward_rate << 160 | max_duration << 96 | max_drop
+    return (
+        stopped << STOPPED_SHIFT
+        | reward_rate << REWARD_RATE_SHIFT
+        | max_duration << MAX_DURATION_SHIFT
+        | max_drop
+    )
 
 
 @pure
 @internal
 def _pack_curve(curve: price_curves.Curve) -> uint256:
     # validated: kind <= 2, duration and step < 2**64, cut < 1 ray < 2**120
-    return curve.kind << 248 | curve.duration << 184 | curve.step << 120 | curve.cut
+    return (
+        curve.kind << KIND_SHIFT
+        | curve.duration << DURATION_SHIFT
+        | curve.step << STEP_SHIFT
+        | curve.cut
+    )
 
 
 @view
@@ -825,8 +854,8 @@ def _needs_reset_at(auction: Auction, price: uint256) -> bool:
     # a zero price needs a reset too (a take at price 0 would give collateral away)
     limits: uint256 = self.packed_limits
     return (
-        block.timestamp - auction.started > (limits >> 96) & (2**64 - 1)
-        or price * constants.RAY // auction.top < limits & (2**96 - 1)
+        block.timestamp - auction.started > (limits >> MAX_DURATION_SHIFT) & MASK_64
+        or price * constants.RAY // auction.top < limits & MAX_DROP_MASK
         or price == 0
     )
 
@@ -843,7 +872,7 @@ def _pay_reward(
 ) -> (uint256, uint256):
     # -> (reward paid, budget left). `budget` is what the auction may still pay in rewards;
     # max_value at its start, where the budget becomes its penalty income
-    reward_rate: uint256 = (self.packed_limits >> 160) & (2**64 - 1)
+    reward_rate: uint256 = (self.packed_limits >> REWARD_RATE_SHIFT) & MASK_64
     reward_flat: uint256 = self.reward_flat
     if reward_flat == 0 and reward_rate == 0:
         if budget == max_value(uint256):
@@ -936,16 +965,16 @@ def _load(auction_id: uint256) -> Auction:
         return empty(Auction)
     slot: uint256 = (auction_id - 1) & (MAX_ACTIVE - 1)
     meta: uint256 = self.auction_meta[slot]
-    if meta >> 96 == 0 or meta & MAX_GENERATION != (auction_id - 1) >> SLOT_BITS:
+    if meta >> OWNER_SHIFT == 0 or meta & MAX_GENERATION != (auction_id - 1) >> SLOT_BITS:
         return empty(Auction)
     lot_top: uint256 = self.auction_lot_top[slot]
     debt: uint256 = self.auction_debt[slot]
     return Auction(
         position=slot,
         debt=debt & DEBT_MASK,
-        lot=lot_top >> 128,
-        owner=convert(convert(meta >> 96, uint160), address),
-        started=(meta >> 32) & (2**64 - 1),
+        lot=lot_top >> LOT_SHIFT,
+        owner=convert(convert(meta >> OWNER_SHIFT, uint160), address),
+        started=(meta >> STARTED_SHIFT) & MASK_64,
         top=lot_top & MAX_FIELD,
         reward_budget=(debt >> DEBT_BITS) * BUDGET_UNIT,
     )
@@ -955,12 +984,12 @@ def _load(auction_id: uint256) -> Auction:
 def _store(auction_id: uint256, auction: Auction):
     # started (a timestamp) < 2**64 and the generation < 2**32: both fit their fields
     self.auction_meta[auction.position] = (
-        convert(convert(auction.owner, uint160), uint256) << 96
-        | auction.started << 32
+        convert(convert(auction.owner, uint160), uint256) << OWNER_SHIFT
+        | auction.started << STARTED_SHIFT
         | (auction_id - 1) >> SLOT_BITS
     )
     self.auction_debt[auction.position] = self._pack_debt(auction)
-    self.auction_lot_top[auction.position] = auction.lot << 128 | auction.top
+    self.auction_lot_top[auction.position] = auction.lot << LOT_SHIFT | auction.top
 
 
 @pure

@@ -70,6 +70,8 @@ KINK_SHIFT: constant(uint256) = 96
 MULTIPLIER_SHIFT: constant(uint256) = 160
 INTEGRAL_SHIFT: constant(uint256) = 64
 ADDRESS_MASK: constant(uint256) = 2**160 - 1
+# the field above a packed address (a share or a yield cap)
+ABOVE_ADDRESS: constant(uint256) = 160
 
 
 struct TypeFee:
@@ -231,7 +233,7 @@ def set_pool_fee_share(pool: IStabilityPool, share: uint256):
     """
     auth._check_authorized()
     assert share <= constants.WAD, "fees: share above 1"
-    self.pool_and_share = convert(pool.address, uint256) | share << 160
+    self.pool_and_share = convert(pool.address, uint256) | share << ABOVE_ADDRESS
     log PoolFeeShareSet(stability_pool=pool.address, pool_fee_share=share)
 
 
@@ -246,7 +248,9 @@ def set_pool_max_yield(max_yield: uint256):
     """
     auth._check_authorized()
     assert max_yield <= MAX_POOL_YIELD, "fees: yield cap above 10"
-    self.recipient_and_yield = self.recipient_and_yield & ADDRESS_MASK | max_yield << 160
+    self.recipient_and_yield = (
+        self.recipient_and_yield & ADDRESS_MASK
+    ) | max_yield << ABOVE_ADDRESS
     log PoolMaxYieldSet(pool_max_yield=max_yield)
 
 
@@ -285,7 +289,7 @@ def pool_max_yield() -> uint256:
     @notice The stability pool's yield cap [wad per year]: each accrual pays the pool at most its
             assets x this x the accrual's seconds / a year.
     """
-    return self.recipient_and_yield >> 160
+    return self.recipient_and_yield >> ABOVE_ADDRESS
 
 
 @view
@@ -294,7 +298,7 @@ def pool_fee_share() -> uint256:
     """
     @notice The pool's share of each accrual [wad], at most 1 wad.
     """
-    return self.pool_and_share >> 160
+    return self.pool_and_share >> ABOVE_ADDRESS
 
 
 @view
@@ -356,7 +360,7 @@ def _accrue(collateral_type: bytes32) -> uint256:
     delta_rate: uint256 = new_rate - rate
     packed: uint256 = self.pool_and_share
     pool: IStabilityPool = IStabilityPool(convert(packed & ADDRESS_MASK, address))
-    share: uint256 = packed >> 160
+    share: uint256 = packed >> ABOVE_ADDRESS
     # the pool's assets while it has shares (0: it earns nothing)
     earning: uint256 = 0
     if share != 0 and pool.address != empty(address):
@@ -373,7 +377,9 @@ def _accrue(collateral_type: bytes32) -> uint256:
         # assets x pool_max_yield [wad per year] x seconds / a year (exact in 512 bits)
         to_pool: uint256 = min(
             income * share // constants.WAD,
-            math._mul_div(earning, (recipient_word >> 160) * seconds, constants.WAD * YEAR, False),
+            math._mul_div(
+                earning, (recipient_word >> ABOVE_ADDRESS) * seconds, constants.WAD * YEAR, False
+            ),
         )
         # to_pool <= income since share <= WAD
         to_recipient: uint256 = unsafe_sub(income, to_pool)

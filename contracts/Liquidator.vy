@@ -44,12 +44,14 @@ MAX_BATCH: constant(uint256) = 100
 MAX_CAP: constant(uint256) = 10**57
 # `limits`' top bit: live
 LIVE_BIT: constant(uint256) = 1 << 255
-# the debt-in-auction counters' top bit, set from the start (the global one at deployment, a
-# type's when it is configured) and never cleared: a counter back at zero keeps its slot, so the
-# next liquidation updates it (5k gas) instead of creating it (22.1k). The counts stay far below
-# it (at most a cap, MAX_CAP < 2**190, plus one liquidation's debt).
-COUNTER_SET: constant(uint256) = 1 << 255
+# the debt-in-auction counters' kept bit (constants.KEPT_SET), set at deployment (the global
+# one) or when a type is configured; the counts stay at most a cap, MAX_CAP < 2**190, plus one
+# liquidation's debt
+COUNTER_SET: constant(uint256) = constants.KEPT_SET
 COUNT_MASK: constant(uint256) = COUNTER_SET - 1
+# a type's auction_penalty word: penalty << PENALTY_SHIFT | auction address
+ADDRESS_MASK: constant(uint256) = 2**160 - 1
+PENALTY_SHIFT: constant(uint256) = 160
 
 # the ledger
 engine: public(immutable(IVaultEngine))
@@ -156,7 +158,7 @@ def configure_type(
     assert penalty % constants.PENALTY_STEP == 0, "liquidator: penalty not a multiple of 1e-7"
     assert max_debt_in_auction <= MAX_CAP, "liquidator: cap too large"
     self.type_slots[collateral_type] = TypeSlots(
-        auction_penalty=penalty << 160 | convert(convert(auction, uint160), uint256),
+        auction_penalty=penalty << PENALTY_SHIFT | convert(convert(auction, uint160), uint256),
         max_debt_in_auction=max_debt_in_auction,
         debt_in_auction=self.type_slots[collateral_type].debt_in_auction | COUNTER_SET,
     )
@@ -335,7 +337,7 @@ def penalty(collateral_type: bytes32) -> uint256:
             the auctions' reward bound.
     @param collateral_type The type.
     """
-    return self.type_slots[collateral_type].auction_penalty >> 160
+    return self.type_slots[collateral_type].auction_penalty >> PENALTY_SHIFT
 
 
 @view
@@ -387,8 +389,8 @@ def _type_config(collateral_type: bytes32) -> ILiquidator.TypeConfig:
     # debt_in_auction as stored: with COUNTER_SET once the type is configured
     slots: TypeSlots = self.type_slots[collateral_type]
     return ILiquidator.TypeConfig(
-        auction=convert(convert(slots.auction_penalty & (2**160 - 1), uint160), address),
-        penalty=slots.auction_penalty >> 160,
+        auction=convert(convert(slots.auction_penalty & ADDRESS_MASK, uint160), address),
+        penalty=slots.auction_penalty >> PENALTY_SHIFT,
         max_debt_in_auction=slots.max_debt_in_auction,
         debt_in_auction=slots.debt_in_auction,
     )

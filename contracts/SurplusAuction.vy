@@ -56,6 +56,8 @@ MAX_BID: constant(uint256) = 2**128 - 1
 # durations below 2**32 s keep now + duration below 2**64 for the next 500 billion years
 MAX_DURATION: constant(uint256) = 2**32 - 1
 MASK_64: constant(uint256) = 2**64 - 1
+BID_SHIFT: constant(uint256) = 128
+EXPIRY_SHIFT: constant(uint256) = 64
 
 
 struct Auction:
@@ -243,7 +245,7 @@ def bid(auction_id: uint256, bid: uint256):
 
     # bid_expiry < 2**64: bid_duration < 2**32
     bid_expiry: uint256 = block.timestamp + self.bid_duration
-    self.auction_bid_times[auction_id] = bid << 128 | bid_expiry << 64 | auction.end
+    self.auction_bid_times[auction_id] = bid << BID_SHIFT | bid_expiry << EXPIRY_SHIFT | auction.end
     # the bidder pays the increase, bid - auction.bid (> 0, checked), to this contract; a new
     # winner also pays the previous winner's bid back to it
     if msg.sender != auction.winner:
@@ -332,10 +334,10 @@ def _load(auction_id: uint256) -> Auction:
         # started, no bid yet: the seller holds the auction
         winner = backstop
     return Auction(
-        bid=packed >> 128,
+        bid=packed >> BID_SHIFT,
         lot=self.auction_lot[auction_id],
         winner=winner,
-        bid_expiry=(packed >> 64) & MASK_64,
+        bid_expiry=(packed >> EXPIRY_SHIFT) & MASK_64,
         end=packed & MASK_64,
     )
 

@@ -52,8 +52,10 @@ implements: IVaultEngine
 
 # packed fields are 128 bits wide
 MAX_FIELD: constant(uint256) = 2**128 - 1
-# total_unbacked_word's top bit, always set
-UNBACKED_SET: constant(uint256) = 2**255
+# the high half of a packed word: (packed >> HIGH_HALF, packed & MAX_FIELD)
+HIGH_HALF: constant(uint256) = 128
+# total_unbacked_word's kept bit (constants.KEPT_SET)
+UNBACKED_SET: constant(uint256) = constants.KEPT_SET
 # the utilization record: integral [wad x seconds] << 104 | kink [wad] << 40 | updated at [s]
 UTILIZATION_TIME_MASK: constant(uint256) = 2**40 - 1
 UTILIZATION_KINK_SHIFT: constant(uint256) = 40
@@ -86,10 +88,9 @@ stable: public(HashMap[address, uint256])
 bad_debt: public(HashMap[address, uint256])
 # total stablecoin issued, backed or not [rad]
 total_issued: public(uint256)
-# total unbacked debt [rad] | UNBACKED_SET (view total_unbacked). The bit is set at deployment
-# and never cleared, so the slot is never emptied: when all bad debt has been settled, the next
-# liquidation or reward updates it (5k gas) instead of creating it (22.1k). Checked additions
-# of the stored word revert once the total would reach 2**255 (it stays far below).
+# total unbacked debt [rad] | UNBACKED_SET (view total_unbacked), the bit set at deployment.
+# Checked additions of the stored word revert once the total would reach 2**255 (it stays far
+# below).
 total_unbacked_word: uint256
 # maximum total debt across all types [rad]
 global_debt_ceiling: public(uint256)
@@ -274,7 +275,7 @@ def set_debt_ceiling(collateral_type: bytes32, new_value: uint256):
     assert self.live, "engine: not live"
     packed: uint256 = self.debt_and_rate[collateral_type]
     assert packed & MAX_FIELD != 0, "engine: type not initialized"
-    self._update_utilization(collateral_type, packed >> 128, packed & MAX_FIELD)
+    self._update_utilization(collateral_type, packed >> HIGH_HALF, packed & MAX_FIELD)
     self.debt_ceiling[collateral_type] = new_value
     log DebtCeilingSet(collateral_type=collateral_type, new_value=new_value)
 
@@ -292,7 +293,7 @@ def set_fee_kink(collateral_type: bytes32, kink: uint256):
     assert packed & MAX_FIELD != 0, "engine: type not initialized"
     assert kink <= constants.WAD, "engine: kink above 1"
     # the integral is now up to date (or did not grow: kink 1), so its clock restarts now
-    self._update_utilization(collateral_type, packed >> 128, packed & MAX_FIELD)
+    self._update_utilization(collateral_type, packed >> HIGH_HALF, packed & MAX_FIELD)
     record: uint256 = self.utilization_record[collateral_type]
     self.utilization_record[collateral_type] = (
         record >> UTILIZATION_INTEGRAL_SHIFT << UTILIZATION_INTEGRAL_SHIFT
@@ -472,7 +473,7 @@ def _modify_vault(
     vault: IVaultEngine.Vault = empty(IVaultEngine.Vault)
     type_debt: uint256 = 0
     vault, type_debt = self._apply_deltas(
-        collateral_type, owner, packed >> 128, delta_collateral, delta_normalized_debt
+        collateral_type, owner, packed >> HIGH_HALF, delta_collateral, delta_normalized_debt
     )
 
     # debt change and the vault's whole debt [rad]
@@ -512,11 +513,13 @@ def _modify_vault(
         if delta_debt < 0:
             assert balance >= convert(-delta_debt, uint256), "engine: insufficient stable"
         self.stable[stable_dst] = self._add(balance, delta_debt)
-        self._update_utilization(collateral_type, packed >> 128, rate)
-        self.debt_and_rate[collateral_type] = type_debt << 128 | rate
+        self._update_utilization(collateral_type, packed >> HIGH_HALF, rate)
+        self.debt_and_rate[collateral_type] = type_debt << HIGH_HALF | rate
         self.total_issued = issued
     # both halves checked <= MAX_FIELD above (normalized_debt <= type_debt by I4)
-    self.packed_vaults[collateral_type][owner] = vault.collateral << 128 | vault.normalized_debt
+    self.packed_vaults[collateral_type][owner] = (
+        vault.collateral << HIGH_HALF | vault.normalized_debt
+    )
     log VaultModified(
         collateral_type=collateral_type,
         owner=owner,
@@ -556,7 +559,7 @@ def seize(
     vault: IVaultEngine.Vault = empty(IVaultEngine.Vault)
     type_debt: uint256 = 0
     vault, type_debt = self._apply_deltas(
-        collateral_type, owner, packed >> 128, delta_collateral, delta_normalized_debt
+        collateral_type, owner, packed >> HIGH_HALF, delta_collateral, delta_normalized_debt
     )
 
     delta_debt: int256 = convert(rate, int256) * delta_normalized_debt
@@ -569,10 +572,12 @@ def seize(
     # total (I2); an increase reverts once the total would reach 2**255
     self.total_unbacked_word = self._sub(self.total_unbacked_word, delta_debt)
 
-    self.packed_vaults[collateral_type][owner] = vault.collateral << 128 | vault.normalized_debt
+    self.packed_vaults[collateral_type][owner] = (
+        vault.collateral << HIGH_HALF | vault.normalized_debt
+    )
     if delta_normalized_debt != 0:
-        self._update_utilization(collateral_type, packed >> 128, rate)
-    self.debt_and_rate[collateral_type] = type_debt << 128 | rate
+        self._update_utilization(collateral_type, packed >> HIGH_HALF, rate)
+    self.debt_and_rate[collateral_type] = type_debt << HIGH_HALF | rate
     log VaultSeized(
         collateral_type=collateral_type,
         owner=owner,
@@ -599,7 +604,7 @@ def fold_rate(collateral_type: bytes32, recipient: address, delta_rate: int256):
     assert self.live, "engine: not live"
     packed: uint256 = self.debt_and_rate[collateral_type]
     rate: uint256 = packed & MAX_FIELD
-    type_debt: uint256 = packed >> 128
+    type_debt: uint256 = packed >> HIGH_HALF
     assert rate != 0, "engine: type not initialized"
     new_rate: uint256 = self._add(rate, delta_rate)
     assert new_rate != 0, "engine: rate would be zero"
@@ -611,7 +616,7 @@ def fold_rate(collateral_type: bytes32, recipient: address, delta_rate: int256):
     self.stable[recipient] = self._add(balance, delta_stable)
     self.total_issued = self._add(self.total_issued, delta_stable)
     self._update_utilization(collateral_type, type_debt, rate)
-    self.debt_and_rate[collateral_type] = type_debt << 128 | new_rate
+    self.debt_and_rate[collateral_type] = type_debt << HIGH_HALF | new_rate
     log RateFolded(
         collateral_type=collateral_type,
         recipient=recipient,
@@ -676,7 +681,7 @@ def collateral_types(collateral_type: bytes32) -> IVaultEngine.CollateralType:
     """
     packed: uint256 = self.debt_and_rate[collateral_type]
     return IVaultEngine.CollateralType(
-        normalized_debt=packed >> 128,
+        normalized_debt=packed >> HIGH_HALF,
         rate=packed & MAX_FIELD,
         safe_price=self.safe_price[collateral_type],
         debt_ceiling=self.debt_ceiling[collateral_type],
@@ -694,7 +699,7 @@ def rate_and_debt(collateral_type: bytes32) -> (uint256, uint256):
     @return (rate [ray], normalized_debt [wad]).
     """
     packed: uint256 = self.debt_and_rate[collateral_type]
-    return packed & MAX_FIELD, packed >> 128
+    return packed & MAX_FIELD, packed >> HIGH_HALF
 
 
 @view
@@ -748,7 +753,7 @@ def utilization_integral(collateral_type: bytes32) -> uint256:
     record: uint256 = self.utilization_record[collateral_type]
     packed: uint256 = self.debt_and_rate[collateral_type]
     return (record >> UTILIZATION_INTEGRAL_SHIFT) + self._excess_utilization(
-        collateral_type, packed >> 128, packed & MAX_FIELD, record
+        collateral_type, packed >> HIGH_HALF, packed & MAX_FIELD, record
     ) * (block.timestamp - (record & UTILIZATION_TIME_MASK))
 
 
@@ -810,7 +815,7 @@ def _apply_deltas(
 @internal
 def _vault(collateral_type: bytes32, owner: address) -> IVaultEngine.Vault:
     packed: uint256 = self.packed_vaults[collateral_type][owner]
-    return IVaultEngine.Vault(collateral=packed >> 128, normalized_debt=packed & MAX_FIELD)
+    return IVaultEngine.Vault(collateral=packed >> HIGH_HALF, normalized_debt=packed & MAX_FIELD)
 
 
 @internal
