@@ -36,14 +36,7 @@ from modules import authorized as auth
 # admins (governance) set parameters; roles: OPEN_LOSS (the Liquidator), CLOSE_LOSS (the
 # auctions), SHUTDOWN (global settlement)
 initializes: auth
-exports: (
-    auth.authorized,
-    auth.roles,
-    auth.add_authority,
-    auth.remove_authority,
-    auth.grant_role,
-    auth.revoke_role,
-)
+exports: auth.__interface__
 
 implements: IBackstop
 

@@ -13,14 +13,7 @@ from modules import authorized as auth
 
 # admins (governance) shut the join
 initializes: auth
-exports: (
-    auth.authorized,
-    auth.roles,
-    auth.add_authority,
-    auth.remove_authority,
-    auth.grant_role,
-    auth.revoke_role,
-)
+exports: auth.__interface__
 
 # the ledger
 engine: public(immutable(IVaultEngine))

@@ -33,14 +33,7 @@ from modules import authorized as auth
 
 # admins (governance) set parameters; roles: START and SHUTDOWN (the Backstop)
 initializes: auth
-exports: (
-    auth.authorized,
-    auth.roles,
-    auth.add_authority,
-    auth.remove_authority,
-    auth.grant_role,
-    auth.revoke_role,
-)
+exports: auth.__interface__
 
 implements: IDebtAuction
 

@@ -49,14 +49,7 @@ from modules import authorized as auth
 
 # admins (governance) configure; roles: START (the Liquidator), CANCEL (global settlement)
 initializes: auth
-exports: (
-    auth.authorized,
-    auth.roles,
-    auth.add_authority,
-    auth.remove_authority,
-    auth.grant_role,
-    auth.revoke_role,
-)
+exports: auth.__interface__
 
 implements: IDutchAuction
 

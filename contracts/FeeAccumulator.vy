@@ -41,14 +41,7 @@ from modules import authorized as auth
 
 # admins (governance) set fees
 initializes: auth
-exports: (
-    auth.authorized,
-    auth.roles,
-    auth.add_authority,
-    auth.remove_authority,
-    auth.grant_role,
-    auth.revoke_role,
-)
+exports: auth.__interface__
 
 # the highest base fee: ~1000% a year, compounded per second [ray]
 MAX_BASE_FEE: constant(uint256) = 1000000076036763191000000000

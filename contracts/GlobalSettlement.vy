@@ -45,14 +45,7 @@ from modules import authorized as auth
 
 # admins (governance) shut the system down and set `wait`
 initializes: auth
-exports: (
-    auth.authorized,
-    auth.roles,
-    auth.add_authority,
-    auth.remove_authority,
-    auth.grant_role,
-    auth.revoke_role,
-)
+exports: auth.__interface__
 
 # Views of the Backstop and the DebtAuction beyond their interface files: the Backstop's loss
 # record (a struct its interface cannot share) and its debt auction; whether a debt auction runs.

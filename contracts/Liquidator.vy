@@ -24,14 +24,7 @@ from modules import authorized as auth
 # admins (governance) configure; roles: DEBT_IN_AUCTION (the auctions, which report debt
 # raised), SHUTDOWN (global settlement)
 initializes: auth
-exports: (
-    auth.authorized,
-    auth.roles,
-    auth.add_authority,
-    auth.remove_authority,
-    auth.grant_role,
-    auth.revoke_role,
-)
+exports: auth.__interface__
 
 implements: ILiquidator
 # the struct TypeConfig is defined in interfaces/ILiquidator.vyi

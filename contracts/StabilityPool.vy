@@ -52,14 +52,7 @@ from modules import authorized as auth
 
 # admins (governance) set parameters; the INCOME role (the FeeAccumulator) reports income
 initializes: auth
-exports: (
-    auth.authorized,
-    auth.roles,
-    auth.add_authority,
-    auth.remove_authority,
-    auth.grant_role,
-    auth.revoke_role,
-)
+exports: auth.__interface__
 
 implements: IStabilityPool
 

@@ -38,14 +38,7 @@ from modules import authorized as auth
 # admins (governance) call every privileged entry point; the other contracts hold roles:
 # JOIN, PRICE, CEILING, RATE, FEE_KINK, SEIZE, MINT_UNBACKED, SHUTDOWN (modules/authorized.vy)
 initializes: auth
-exports: (
-    auth.authorized,
-    auth.roles,
-    auth.add_authority,
-    auth.remove_authority,
-    auth.grant_role,
-    auth.revoke_role,
-)
+exports: auth.__interface__
 
 implements: IVaultEngine
 # the structs CollateralType and Vault are defined in interfaces/IVaultEngine.vyi

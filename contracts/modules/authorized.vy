@@ -14,8 +14,7 @@
      the module's own name):
          from modules import authorized as auth
          initializes: auth
-         exports: (auth.authorized, auth.roles, auth.add_authority, auth.remove_authority,
-                   auth.grant_role, auth.revoke_role)
+         exports: auth.__interface__
      with `auth.__init__(ROLES)` in the contract's constructor (ROLES: the role bits the
      contract checks, e.g. `auth.START | auth.SHUTDOWN`; 0 if only admins may call it),
      `auth._check_authorized()` at the top of each admin-only function and
