@@ -243,6 +243,17 @@ def _outcome(result: SimulationResult) -> list[Block]:
         ("realized bad debt (auctions that finished short)", format_amount(realized, stable)),
         ("of it, not yet paid by any layer", format_amount(uncovered_loss(result), stable)),
         *_end_of_run_rows(result, stable, coll),
+        *(
+            [
+                (
+                    "deepest price impact of liquidation sales",
+                    f"{1 - float(result.facts['impact_lowest_level']):.2%} below the fundamental "
+                    "price",
+                )
+            ]
+            if result.facts.get("impact_lowest_level", 1.0) < 1.0
+            else []
+        ),
         (
             "peak debt in auction",
             format_amount(float(result.facts["peak_debt_in_auction"]), stable)

@@ -107,6 +107,17 @@ def plot_price(result: SimulationResult, path: Path) -> None:
         t = as_datetimes(bars["time"])
         _tail(ax, result, bars)
         ax.plot(t, bars["market_price"], label="market price", color="black", linewidth=1.2)
+        if (
+            "fundamental_price" in bars
+            and (bars["fundamental_price"] != bars["market_price"]).any()
+        ):
+            ax.plot(
+                t,
+                bars["fundamental_price"],
+                label="fundamental price (the path, before liquidation sales' impact)",
+                color="0.5",
+                linestyle=":",
+            )
         ax.plot(
             t, bars["oracle_price"], label="oracle price", color="tab:blue", drawstyle="steps-post"
         )

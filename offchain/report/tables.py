@@ -37,6 +37,15 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
         ),
         ("gas", m.gas.source if m.gas is not None else f"constant {gwei(m.gas_price)}"),
         (
+            "external market",
+            f"liquidation sales move the price through a constant-product depth of "
+            f"{m.impact_depth / WAD:,.0f} {s.system.stablecoin_symbol} per side, recovering "
+            f"with a half-life of {m.impact_half_life:,} s (the path above is the fundamental "
+            "price)"
+            if m.impact_depth
+            else "no price impact: the path is the market price",
+        ),
+        (
             "collateral pool depth",
             f"{m.pool_depth / WAD:,.0f} {s.system.stablecoin_symbol} per side",
         ),

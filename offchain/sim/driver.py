@@ -41,6 +41,7 @@ import pandas as pd
 from offchain.backends import Backend, ChainBackend, ModelBackend
 from offchain.backends.hardhat import NODES
 from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.sim.impact import Impact
 from offchain.sim.insolvency import end_of_run
 from offchain.sim.keepers import Action, BackstopParams, Latency, TakerParams, VaultIndex
 from offchain.sim.ledger import Ledger
@@ -98,7 +99,10 @@ class Simulation:
         self.actors = Actors.for_scenario(scenario)
         self.collateral = scenario.system.collateral[0]
         self.scale = 10 ** (18 - self.collateral.token_decimals)
-        self.times, self.prices = bar_times(scenario)
+        self.times, self.fundamental = bar_times(scenario)
+        self.prices = list(self.fundamental)  # the market's: the fundamental x the impact level
+        m = scenario.market
+        self.impact = Impact(m.impact_depth, m.impact_half_life, self.times[1] - self.times[0])
         self.latency = Latency(scenario.market.gas, scenario.market.gas_price)
         self.bar = -1  # setup
         self.rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
@@ -248,13 +252,18 @@ class Simulation:
         i = 0
         while i < len(self.times):
             self.bar = self.rec.bar = i
+            if i:
+                self.impact.recover()
+            self.prices[i] = self.impact.price(self.fundamental[i])
             self.ledger.at(i, self.prices[i])
             self._bar(i, steps, names)
+            self.impact.sell(self.ledger.bought, self.prices[i])
             last = i == len(self.times) - 1
             if last and self.ledger.running and self.drained < self.scenario.market.drain_bars:
                 # drain: one more bar at the last price while an auction is still running
                 self.times.append(self.times[-1] + step)
-                self.prices.append(self.prices[-1])
+                self.fundamental.append(self.fundamental[-1])
+                self.prices.append(self.fundamental[-1])
                 self.drained, last = self.drained + 1, False
             if every is not None and ((i + 1) % every == 0 or last):
                 self._full_state()
@@ -351,6 +360,7 @@ class Simulation:
                 assets / RAD,
                 to_auction / RAD,
                 gov / WAD,
+                self.fundamental[i] / WAD,
             )
         )
 
@@ -446,6 +456,7 @@ class Simulation:
             "peak_debt_in_auction": self.peak_debt_in_auction / RAD,
             **end.facts(),
             "drained_bars": self.drained,
+            "impact_lowest_level": self.impact.lowest / WAD,  # 1: no impact
             "path_bars": len(self.scenario.market.prices),  # then the tail (and drain)
             "insurance_fund_start": self.scenario.backstop.insurance_fund / WAD,
             "setup_s": round(setup_s, 3),

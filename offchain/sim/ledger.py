@@ -27,6 +27,7 @@ class Ledger:
         self.index = index
         self.bar = -1  # the setup
         self.market_price = 0  # wad: the bar's
+        self.bought = 0
         self.unsafe_since: dict[str, int] = {}  # owner -> since when its vault is unsafe
         self.first_unsafe: dict[str, int] = {}
         self.liquidated: dict[str, list[int]] = {}  # owner -> liquidation times
@@ -45,6 +46,7 @@ class Ledger:
     def at(self, bar: int, market_price: int) -> None:
         """Rows from now on belong to `bar`, whose market price is `market_price` [wad]."""
         self.bar, self.market_price = bar, market_price
+        self.bought = 0  # collateral the bar's takes bought [wad] (the external market's sales)
 
     def follow(self, d: Deployment, auction: str) -> None:
         """Follow `d`'s events from now on, and the auctions of `auction` (the run's type);
@@ -110,6 +112,7 @@ class Ledger:
         )
 
     def _on_taken(self, args: dict, t: int, actor: str) -> None:
+        self.bought += args["collateral"]
         if args["auction_id"] in self.running:  # not when the take finished the auction
             self.running[args["auction_id"]] = [args["lot"], args["debt"]]
         self.rows["takes"].append(

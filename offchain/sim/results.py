@@ -9,7 +9,9 @@ bars         one row per bar, the state after the bar's transactions:
              bar, time, market_price, oracle_price, safe_price, pool_price, gas_p60_gwei, debt,
              collateral_locked, collateral_in_auction, active_auctions, vaults_unsafe,
              vaults_liquidated, unbacked_debt, surplus, open_losses, stability_pool_assets,
-             debt_to_auction, governance_supply (unbacked_debt and surplus: the Backstop's,
+             debt_to_auction, governance_supply, fundamental_price (market_price is the
+             fundamental price, the scenario's path, moved by liquidation sales: impact.py;
+             unbacked_debt and surplus: the Backstop's,
              net of the unsettled proceeds, finished auctions' and covers', it has not yet
              healed; unbacked_debt is the debt the Backstop took from liquidated vaults and
              has not yet raised or covered, so it includes the debt still in auction: it is
@@ -62,6 +64,7 @@ BAR_COLUMNS = (
     "stability_pool_assets",
     "debt_to_auction",
     "governance_supply",
+    "fundamental_price",
 )
 EVENT_COLUMNS = ("bar", "time", "tx", "log", "contract", "address", "event", "args")
 TX_COLUMNS = (

@@ -10,7 +10,8 @@ The file format (every table optional; the prices must come from somewhere; unkn
 keys are errors), as offchain/sim/scenarios/*.toml show it:
 [scenario]  name, description, seed
 [market]    prices (CSV) | [market.synthetic] (SyntheticPath fields); gas (CSV) | gas_gwei;
-            pool_depth | reserves (CSV) + reserves_scale; tail_bars; drain_bars
+            pool_depth | reserves (CSV) + reserves_scale; tail_bars; drain_bars;
+            impact_depth, impact_half_life (sim/impact.py)
 [vaults]    count, debt_median, debt_sigma, ratio_min, ratio_mode, ratio_max
 [keepers]   liquidation_gas_gwei, taker_gas_gwei, backstop_gas_gwei, taker_mode, taker_capital,
             take_min_profit, arbitrageur_capital, arbitrage_threshold, debt_auction_capital
@@ -420,6 +421,10 @@ def _market(r: Reader, source: _Source, seed: int) -> MarketSpec:
 
     tail_bars = r.integer("tail_bars", 0, 1000) if "tail_bars" in r.table else DEFAULT_TAIL_BARS
     drain_bars = r.integer("drain_bars", 0, MAX_DRAIN_BARS) if "drain_bars" in r.table else 0
+    impact_depth = r.scaled("impact_depth", WAD) if "impact_depth" in r.table else 0
+    impact_half_life = (
+        r.integer("impact_half_life", 1, 30 * 86400) if "impact_half_life" in r.table else 3600
+    )
     r.finish()
     return MarketSpec(
         prices=prices,
@@ -429,6 +434,8 @@ def _market(r: Reader, source: _Source, seed: int) -> MarketSpec:
         tail_bars=tail_bars,
         drain_bars=drain_bars,
         synthetic=synthetic,
+        impact_depth=impact_depth,
+        impact_half_life=impact_half_life,
     )
 
 

@@ -28,6 +28,10 @@ class MarketSpec:
     drain_bars: int = 0
     # the generator of `prices` when the path is synthetic (another seed, another path); else None
     synthetic: SyntheticPath | None = None
+    # the external market's depth [wad per side] through which liquidation sales move the price
+    # (impact.py; 0: no impact, the path is the market price), and its recovery half-life [s]
+    impact_depth: int = 0
+    impact_half_life: int = 3600
 
 
 @dataclass(frozen=True)

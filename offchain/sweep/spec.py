@@ -100,8 +100,8 @@ GRID_KEYS: dict[str, GridKey] = {
         "auction_curve_step",
     ),
     **_keys(_COLLATERAL, "text", "auction_curve"),
-    **_keys("market", "number", "pool_depth", "gas_gwei", "reserves_scale"),
-    **_keys("market", "int", "tail_bars", "drain_bars"),
+    **_keys("market", "number", "pool_depth", "gas_gwei", "reserves_scale", "impact_depth"),
+    **_keys("market", "int", "tail_bars", "drain_bars", "impact_half_life"),
     **_keys(
         "market.synthetic",
         "number",

@@ -57,6 +57,7 @@ def synthetic_result(name: str = "crash", liquidations: bool = True) -> Simulati
             "stability_pool_assets": [5e4] * 20,
             "debt_to_auction": [0.0] * 20,
             "governance_supply": [1e6] * 20,
+            "fundamental_price": map(float, market),
         }
     )
     events = pd.DataFrame(

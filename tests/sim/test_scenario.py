@@ -69,8 +69,13 @@ def test_builtin__loads__144_bars_first_price_is_the_initial_price(name, first_c
     assert min(closes) < closes[0] * 6 // 10  # each one is a crash
 
 
-def test_builtins__are_the_three_shipped_files():
-    assert builtin_scenarios() == ("black-thursday-2020", "may-2021", "synthetic-crash")
+def test_builtins__are_the_four_shipped_files():
+    assert builtin_scenarios() == (
+        "black-thursday-2020",
+        "may-2021",
+        "may-2021-cascade",
+        "synthetic-crash",
+    )
 
 
 def test_builtin_black_thursday__takers_bid_below_the_liquidators():
@@ -369,7 +374,8 @@ def test_scenario_population__debts_and_ratios_as_loaded():
 def test_unknown_scenario__lists_the_builtins():
     message = _error("foo")
     assert message == (
-        "unknown scenario 'foo' (built-in: black-thursday-2020, may-2021, synthetic-crash; "
+        "unknown scenario 'foo' (built-in: black-thursday-2020, may-2021, may-2021-cascade, "
+        "synthetic-crash; "
         "or a .toml/.yaml/.yml scenario file or a .csv price file)"
     )
 
