@@ -42,11 +42,13 @@ from offchain.report.plots import (
 )
 from offchain.report.tables import (
     LAYERS,
+    LOSS_PARTS,
     auctions_finished,
     format_amount,
     format_duration,
     format_share,
     largest_payers,
+    loss_decomposition,
     paid_by_layer,
     realized_bad_debt,
     result_table,
@@ -361,6 +363,22 @@ def _who_paid(result: SimulationResult) -> list[Block]:
                 "stability fees flowed into it during the run."
             )
         )
+    parts = loss_decomposition(result)
+    blocks.append(Heading("Where the realized loss came from"))
+    blocks.append(
+        Table(
+            ("part", "amount", "share of the realized loss"),
+            [
+                (
+                    f"{name}: {LOSS_PARTS[name]}",
+                    format_amount(amount, stable),
+                    format_share(amount, bad_debt),
+                )
+                for name, amount in parts.items()
+            ],
+            numeric=(1, 2),
+        )
+    )
     payers = largest_payers(result, 10)
     blocks.append(Heading("Largest payers"))
     if not len(payers):

@@ -163,6 +163,61 @@ def uncovered_loss(result: SimulationResult) -> float:
     return float(result_table(result, "losses")["outstanding"].sum())
 
 
+LOSS_PARTS = {
+    "late": "collateral already short of the debt when liquidated (the price fell before the "
+    "liquidation: oracle delay, keeper delay)",
+    "price_move": "the market price's move while the auction ran (takes' bars against the "
+    "liquidation's)",
+    "discount": "takes below the market price (the auction's discount and the takers' slippage)",
+    "other": "the rest: collateral not sold by takes (dust closes, settlement)",
+}
+
+
+def loss_decomposition(result: SimulationResult) -> dict[str, float]:
+    """Where the realized loss came from (LOSS_PARTS), summed over the finished auctions with a
+    loss. Per auction of debt D and collateral C, liquidated when the market price was M, whose
+    takes bought c_i at p_i when the market price was M_i:
+        late = D - C M,  price_move = sum c_i (M - M_i),  discount = sum c_i (M_i - p_i),
+    and other = loss - the three. An auction that sold all its collateral to takes has other = 0:
+    the three add up to D - sum c_i p_i, its loss. A part can be negative (a price that rose)."""
+    losses, liquidations = result_table(result, "losses"), result_table(result, "liquidations")
+    takes, bars = result_table(result, "takes"), result_table(result, "bars")
+    parts = dict.fromkeys(LOSS_PARTS, 0.0)
+    short = losses[pd.to_numeric(losses["loss"], errors="coerce").fillna(0) > 0]
+    if not len(short):
+        return parts
+    market = {int(b): float(p) for b, p in zip(bars["bar"], bars["market_price"])}
+    # auction id -> (bar, debt, collateral) of its liquidation
+    liquidated = {
+        int(a): (int(b), float(d), float(c))
+        for a, b, d, c in zip(
+            liquidations["auction_id"],
+            liquidations["bar"],
+            liquidations["debt"],
+            liquidations["collateral"],
+        )
+    }
+    by_auction = {k: g for k, g in takes.groupby("auction_id")}
+    for auction_id, loss in zip(short["auction_id"], short["loss"]):
+        loss = float(loss)
+        if int(auction_id) not in liquidated:
+            parts["other"] += loss
+            continue
+        bar, debt, collateral = liquidated[int(auction_id)]
+        at = market.get(bar, float("nan"))
+        bought = by_auction.get(auction_id, takes.iloc[:0])
+        late = debt - collateral * at
+        move = float((bought["collateral"] * (at - bought["market_price"])).sum())
+        discount = float((bought["collateral"] * (bought["market_price"] - bought["price"])).sum())
+        parts["late"] += late
+        parts["price_move"] += move
+        parts["discount"] += discount
+        parts["other"] += loss - late - move - discount
+    if abs(parts["other"]) <= 1e-9 * sum(abs(v) for v in parts.values()):
+        parts["other"] = 0.0  # float rounding of a sum that is 0 in exact arithmetic
+    return parts
+
+
 def paid_by_layer(result: SimulationResult) -> dict[str, float]:
     """Allocated loss per layer: the run's waterfall order (`facts["waterfall"]`, layers that paid
     nothing included), then any other layer that paid, in layer order."""

@@ -39,7 +39,7 @@ from offchain.report.documents import (
     to_markdown,
 )
 from offchain.report.plots import COLORS
-from offchain.report.tables import LAYERS, format_amount
+from offchain.report.tables import LAYERS, LOSS_PARTS, format_amount
 from offchain.sweep.runs import FAILED, OK
 from offchain.sweep.spec import Plan
 from offchain.sweep.stats import Q95, CellStats, best_cell, var
@@ -280,6 +280,33 @@ def _bad_debt_blocks(r: ReportInput) -> list[Block]:
             "Realized: the bad debt of the auctions that finished, which is all the waterfall "
             "has paid; a cell whose runs end with many auctions still running has a low "
             "realized figure that its insolvency corrects."
+        ),
+    ]
+
+
+def _loss_parts_blocks(r: ReportInput) -> list[Block]:
+    """Where each cell's realized loss came from (means per run): what explains a direction."""
+    rows = []
+    for s, label in _cell_rows(r):
+        f = s.figures
+        if not s.runs:
+            rows.append((label, *("-",) * (len(LOSS_PARTS) + 1)))
+            continue
+        rows.append(
+            (
+                label,
+                format_amount(f["realized_mean"]),
+                *(format_amount(f[f"loss_{part}_mean"] or 0.0) for part in LOSS_PARTS),
+            )
+        )
+    return [
+        Heading("Where the realized loss came from, per cell"),
+        Table(("cell", "realized mean", *LOSS_PARTS), rows, numeric=tuple(range(1, 6))),
+        Text(
+            "Means per run. "
+            + "; ".join(f"{name}: {what}" for name, what in LOSS_PARTS.items())
+            + ". Per auction they add up to its loss (docs/simulation.md); a part can be "
+            "negative when the price rose."
         ),
     ]
 
@@ -581,6 +608,7 @@ def write_report(root: Path, r: ReportInput) -> Path:
         *_verification_blocks(r),
         *_recommendation_blocks(r),
         *_bad_debt_blocks(r),
+        *_loss_parts_blocks(r),
         *_liquidation_blocks(r),
         *_who_paid_blocks(r),
         Heading("Plots"),

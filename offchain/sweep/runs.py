@@ -22,7 +22,9 @@ import pandas as pd
 from offchain.model.fixed_point import WAD
 from offchain.report.tables import (
     LAYERS,
+    LOSS_PARTS,
     largest_payers,
+    loss_decomposition,
     paid_by_layer,
     realized_bad_debt,
     uncovered_loss,
@@ -47,6 +49,8 @@ METRICS: dict[str, str] = {
     "open_auction_fire_sale_shortfall": "float",  # the same at the pool's quote for every lot
     "unsafe_vaults_left": "int",  # unsafe at the last market price, not liquidated
     "unsafe_vault_shortfall": "float",
+    # where the realized bad debt came from (report.tables.loss_decomposition)
+    **{f"loss_{part}": "float" for part in LOSS_PARTS},
     **{f"paid_{layer}": "float" for layer in LAYERS},  # paid per waterfall layer
     "largest_payer": "str",  # the participant who paid most (report.tables.largest_payers)
     "largest_payer_kind": "str",  # fund | staker | debt_auction | vault | settlement
@@ -113,6 +117,7 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
         "open_auction_fire_sale_shortfall": float(result.facts["open_auction_fire_sale_shortfall"]),
         "unsafe_vaults_left": int(result.facts["unsafe_vaults_left"]),
         "unsafe_vault_shortfall": float(result.facts["unsafe_vault_shortfall"]),
+        **{f"loss_{part}": amount for part, amount in loss_decomposition(result).items()},
         **{f"paid_{layer}": float(paid.get(layer, 0.0)) for layer in LAYERS},
         "largest_payer": str(top["payer"].iloc[0]) if len(top) else "",
         "largest_payer_kind": str(top["kind"].iloc[0]) if len(top) else "",

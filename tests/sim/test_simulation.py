@@ -22,6 +22,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from offchain.report.tables import loss_decomposition
 from offchain.sim.driver import simulate
 from offchain.sim.keepers import Latency
 from offchain.sim.reconcile import reconcile
@@ -123,6 +124,36 @@ def test_end_of_run__auctions_still_running__counted_marked_and_in_insolvency(ru
     vaults = t["vaults"]
     unsafe = (vaults["debt_end"] > 0) & (vaults["ratio_end"] < f["liquidation_ratio"])
     assert f["unsafe_vaults_left"] == int(unsafe.sum())
+
+
+def test_loss_decomposition__parts_add_up_to_each_auctions_loss(runs):
+    """The realized loss split into late liquidation, price move during the auction and the
+    takes' discount below market (report.tables.loss_decomposition): the parts add up to the
+    realized bad debt, and an auction sold out to takes leaves nothing to "other"."""
+    chain, _ = runs
+    parts = loss_decomposition(chain)
+    realized = chain.facts["realized_bad_debt"]
+    assert realized > 0
+    assert sum(parts.values()) == pytest.approx(realized, rel=1e-9)
+    # by hand, every auction that closed short after selling all its collateral to takes
+    t = chain.tables
+    liquidated = t["liquidations"].set_index("auction_id")
+    market = t["bars"].set_index("bar")["market_price"]
+    checked = 0
+    for short in t["losses"][t["losses"]["loss"] > 0].itertuples():
+        liq = liquidated.loc[short.auction_id]
+        bought = t["takes"][t["takes"]["auction_id"] == short.auction_id]
+        if bought["collateral"].sum() != pytest.approx(liq["collateral"], rel=1e-12):
+            continue
+        at = market.loc[liq["bar"]]
+        by_hand = (
+            (liq["debt"] - liq["collateral"] * at)
+            + (bought["collateral"] * (at - bought["market_price"])).sum()
+            + (bought["collateral"] * (bought["market_price"] - bought["price"])).sum()
+        )
+        assert by_hand == pytest.approx(short.loss, rel=1e-9)
+        checked += 1
+    assert checked >= 1
 
 
 def test_drain__runs_on_at_the_last_price_while_an_auction_runs__chain_and_model_agree():

@@ -12,6 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from offchain.report.tables import LOSS_PARTS
 from offchain.sim.results import SimulationResult
 from offchain.sweep.runs import FAILED, OK, borrower_cost
 from offchain.sweep.stats import Q95, Q99, CellStats, best_cell, bootstrap, cell_stats, cvar, var
@@ -74,6 +75,7 @@ def _rows(
         "borrower_cost_rate": [cost] * n + [None] * failed,
         "staker_loss_share": [0.0] * n + [None] * failed,
         "uncovered": [0.0] * n + [None] * failed,
+        **{f"loss_{part}": [0.0] * n + [None] * failed for part in LOSS_PARTS},
         "largest_payer_kind": ["fund"] * n + [None] * failed,
     }
     for layer in ("fund", "stability_pool", "debt_auction", "redistribution", "settlement"):
