@@ -53,6 +53,7 @@ from offchain.report.tables import (
     realized_bad_debt,
     result_table,
     symbols,
+    time_to_clear,
     uncovered_loss,
     utc_times,
     vaults_liquidated,
@@ -240,6 +241,10 @@ def _outcome(result: SimulationResult) -> list[Block]:
         ("liquidations", f"{len(liquidations):,}"),
         ("time from unsafe to liquidated", delay),
         ("auctions started / finished", f"{len(liquidations):,} / {auctions_finished(result):,}"),
+        (
+            "time to clear (first liquidation to the last auction's close)",
+            _clear_text(result),
+        ),
         ("collateral sold", format_amount(sold, coll)),
         ("auction clearing price vs market", clearing),
         ("realized bad debt (auctions that finished short)", format_amount(realized, stable)),
@@ -270,6 +275,15 @@ def _outcome(result: SimulationResult) -> list[Block]:
     if cut:
         blocks.append(Text(cut, label="The run was cut"))
     return blocks
+
+
+def _clear_text(result: SimulationResult) -> str:
+    seconds = time_to_clear(result)
+    if seconds is not None:
+        return f"{seconds / 3600:,.1f} h"
+    if not len(result_table(result, "liquidations")):
+        return "- (no liquidations)"
+    return "not cleared: auctions still running at the end"
 
 
 def _end_of_run_rows(result: SimulationResult, stable: str, coll: str) -> list[tuple[str, str]]:

@@ -236,6 +236,16 @@ def largest_payers(result: SimulationResult, count: int) -> pd.DataFrame:
     )
 
 
+def time_to_clear(result: SimulationResult) -> float | None:
+    """Seconds from the first liquidation to the close of the last auction; None without
+    liquidations or when an auction was still running at the end (the run did not clear)."""
+    liquidations, losses = result_table(result, "liquidations"), result_table(result, "losses")
+    closed = utc_times(losses["closed"])
+    if not len(liquidations) or closed.isna().any():
+        return None
+    return float(closed.max() - pd.to_numeric(liquidations["time"]).astype(float).min())
+
+
 def vaults_liquidated(result: SimulationResult) -> int:
     return int(result_table(result, "liquidations")["owner"].nunique())
 

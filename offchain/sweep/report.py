@@ -316,8 +316,9 @@ def _liquidation_blocks(r: ReportInput) -> list[Block]:
     for s, label in _cell_rows(r):
         f = s.figures
         if not s.runs:
-            rows.append((label,) + ("-",) * 6)
+            rows.append((label,) + ("-",) * 7)
             continue
+        cleared = f.get("time_to_clear_mean_s")
         rows.append(
             (
                 label,
@@ -327,6 +328,7 @@ def _liquidation_blocks(r: ReportInput) -> list[Block]:
                 _pct(f["clearing_discount_mean"]),
                 _pct(f["borrower_cost_rate_mean"]),
                 f"{_pct(f['staker_loss_share_mean'])} / {_pct(f['staker_loss_share_max'])}",
+                f"{cleared / 3600:,.1f} h" if cleared is not None else "-",
             )
         )
     return [
@@ -340,16 +342,19 @@ def _liquidation_blocks(r: ReportInput) -> list[Block]:
                 "clearing discount",
                 "borrower cost (of debt)",
                 "stakers' loss (mean / max of stake)",
+                "time to clear (mean of the runs that cleared)",
             ),
             rows,
-            numeric=(1, 2, 3, 4, 5, 6),
+            numeric=(1, 2, 3, 4, 5, 6, 7),
         ),
         Text(
             "LaR95: the collateral value liquidated (at the market price of its bar) that 95% of "
             "the runs stay at or below. Clearing discount: 1 - the volume-weighted take price / "
             "market price. Borrower cost: what liquidated borrowers lost beyond their debt (the "
             "collateral sold, at the market, less the debt seized, per auction, when positive) "
-            "plus what redistribution charged vaults, over the population's starting debt."
+            "plus what redistribution charged vaults, over the population's starting debt. Time "
+            "to clear: from the first liquidation to the last auction's close; a run with "
+            "auctions still running at its end did not clear (the insolvency table counts them)."
         ),
     ]
 

@@ -27,6 +27,7 @@ from offchain.report.tables import (
     loss_decomposition,
     paid_by_layer,
     realized_bad_debt,
+    time_to_clear,
     uncovered_loss,
     vaults_liquidated,
 )
@@ -69,6 +70,7 @@ METRICS: dict[str, str] = {
     "borrower_cost_rate": "float",  # borrower_cost / debt_start
     "debt_start": "float",  # the population's debt at the start
     "auctions_running_at_end": "int",
+    "time_to_clear_s": "float",  # first liquidation to the last close; null if not cleared
     "transactions": "int",
 }
 RUN_COLUMNS = ("run", "cell", "seed", "status", "error")  # then the grid values, then METRICS
@@ -140,6 +142,7 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
         "borrower_cost_rate": cost / debt_start if debt_start else None,
         "debt_start": debt_start,
         "auctions_running_at_end": int(losses["closed"].isna().sum()),
+        "time_to_clear_s": time_to_clear(result),
         "transactions": int(result.facts["transactions"]),
     }
 

@@ -112,7 +112,8 @@ def cell_stats(
     of runs with insolvency, with realized bad debt); open_auctions_mean; lar95 and
     liquidated_value_mean; vaults_liquidated_mean;
     liquidation_delay_median_s (mean of the runs' medians); clearing_discount_mean;
-    borrower_cost_rate_mean; staker_loss_share_mean and _max; uncovered_mean; loss_<part>_mean
+    borrower_cost_rate_mean; staker_loss_share_mean and _max; uncovered_mean;
+    time_to_clear_mean_s (of the runs that cleared); loss_<part>_mean
     (report.tables.LOSS_PARTS); per layer
     `paid_<layer>_mean`, `paid_<layer>_p95` and `paid_<layer>_share` (of all the cell's realized bad
     debt); largest_payer_kinds ({kind: runs in which that kind paid most})."""
@@ -141,6 +142,7 @@ def cell_stats(
             ("borrower_cost_rate", "borrower_cost_rate_mean"),
             ("staker_loss_share", "staker_loss_share_mean"),
             ("uncovered", "uncovered_mean"),
+            ("time_to_clear_s", "time_to_clear_mean_s"),
             *((f"loss_{part}", f"loss_{part}_mean") for part in LOSS_PARTS),
         ):
             series = pd.to_numeric(ok[column], errors="coerce").dropna()

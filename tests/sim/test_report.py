@@ -223,6 +223,9 @@ def test_summary__outcome_numbers(written):
         "84.7% of market (volume-weighted mean), lowest 80.0%",
     )
     assert row(md, "realized bad debt (auctions that finished short)", "15,000.75 DAI")
+    # every auction closed: from the first liquidation (bar 5) to the last close (bar 15)
+    cleared = f"{10 * BAR / 3600:,.1f} h"
+    assert row(md, "time to clear (first liquidation to the last auction's close)", cleared)
     assert row(md, "of it, not yet paid by any layer", "500.00 DAI")
     assert row(md, "peak debt in auction", "33,000.00 DAI")
     assert row(md, "parameter", "value") and row(md, "price path", "eth_usd_2020-03-12.csv")

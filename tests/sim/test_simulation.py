@@ -22,7 +22,7 @@ from click.testing import CliRunner
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offchain.report.tables import loss_decomposition
+from offchain.report.tables import loss_decomposition, time_to_clear
 from offchain.sim.driver import simulate
 from offchain.sim.keepers import Latency
 from offchain.sim.reconcile import reconcile
@@ -94,6 +94,7 @@ def test_end_of_run__auctions_still_running__counted_marked_and_in_insolvency(ru
     last = t["bars"].iloc[-1]
     open_losses = t["losses"][t["losses"]["closed"].isna()]
     assert f["open_auctions"] == len(open_losses) == last["active_auctions"] == 8
+    assert time_to_clear(chain) is None  # auctions still running: the run did not clear
     # the auction contract's collateral balance, read on chain, is the unsold lots' sum
     assert f["open_auction_collateral"] == pytest.approx(last["collateral_in_auction"], rel=1e-12)
     assert f["mark_price"] == last["market_price"]
@@ -176,6 +177,9 @@ def test_drain__runs_on_at_the_last_price_while_an_auction_runs__chain_and_model
     assert chain.tables["bars"]["active_auctions"].iloc[-1] == 0
     assert chain.tables["bars"]["active_auctions"].iloc[-2] > 0
     assert chain.states[-1][0] == f["bars"] - 1  # the last complete state: the last drained bar
+    # drained to the end: it cleared, from the first liquidation to the last close
+    cleared = chain.tables["losses"]["closed"].max() - chain.tables["liquidations"]["time"].min()
+    assert time_to_clear(chain) == pytest.approx(cleared) and cleared > 0
     calm = load_scenario("synthetic-crash", vaults=100, overrides={"market": {"drain_bars": 300}})
     assert simulate(calm, "model", full_check_every=None).facts["drained_bars"] == 0
 

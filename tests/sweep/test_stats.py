@@ -75,6 +75,7 @@ def _rows(
         "borrower_cost_rate": [cost] * n + [None] * failed,
         "staker_loss_share": [0.0] * n + [None] * failed,
         "uncovered": [0.0] * n + [None] * failed,
+        "time_to_clear_s": [3_600.0] * n + [None] * failed,
         **{f"loss_{part}": [0.0] * n + [None] * failed for part in LOSS_PARTS},
         "largest_payer_kind": ["fund"] * n + [None] * failed,
     }
@@ -89,6 +90,7 @@ def test_cell_stats__failed_runs_counted_not_measured():
     f = s.figures
     assert f["mean"] == 15.0 and f["var95"] == 30.0 and f["p_bad_debt"] == 0.75
     assert f["realized_mean"] == 15.0 and f["p_insolvent"] == 0.75
+    assert f["time_to_clear_mean_s"] == 3_600.0
     assert f["paid_fund_share"] == 1.0 and f["paid_stability_pool_mean"] == 0.0
     assert f["largest_payer_kinds"] == {"fund": 4}
     none = cell_stats(1, "s", ("2",), _rows([], 0.1, failed=3), "k", 200)
