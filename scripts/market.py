@@ -20,6 +20,7 @@ import click
 
 from offchain.live.market import Bar, MarketError, impersonating, open_vaults, play, set_price
 from offchain.live.node import Node, NodeUnavailable
+from offchain.live.outcome import OutcomeBook, oracle_marks
 from offchain.live.record import RecordError, load_record, record_path, verify
 from offchain.model.errors import Revert
 from offchain.sim.population import generate_vaults
@@ -89,6 +90,7 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path):
     plans = generate_vaults(
         scenario.vaults, scenario.seed, c.initial_price, c.token_decimals, c.dust
     )
+    first_block = int(chain.rpc("eth_blockNumber", []), 16) + 1  # the run's first
     try:
         if _needs_the_configured_price(chain, t):
             click.echo(
@@ -104,8 +106,10 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path):
     times, closes = bar_times(scenario)
     base = t.config.initial_price
     bars = [Bar(tm, base * c // closes[0]) for tm, c in zip(times, closes)]
+    played: list[Bar] = []
 
     def show(k: int, bar: Bar) -> None:
+        played.append(bar)
         click.echo(f"bar {k + 1}/{len(bars)}: price {bar.price / 10**18:,.2f}")
 
     try:
@@ -115,3 +119,21 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path):
     except Revert as exc:
         click.echo(f"market: the devnet refused a transaction: {exc}", err=True)
         sys.exit(1)
+    _summary(chain, record, d, name, first_block, played)
+
+
+def _summary(chain, record, d, name: str, first_block: int, played: list) -> None:
+    """The run's outcome table (offchain/live/outcome.py): its blocks' events, the state at the
+    head marked at the last bar's price (the oracle's where no bar was played)."""
+    last = int(chain.rpc("eth_blockNumber", []), 16)
+    if last < first_block:
+        return
+    start = chain.rpc("eth_getBlockByNumber", [hex(first_block), False])
+    book = OutcomeBook(d, since=int(start["timestamp"], 16))
+    book.read_logs(chain, record.first_block, last)
+    marks = oracle_marks(chain, d)
+    if played:
+        marks[name] = (played[-1].price, "the last bar's price")
+    outcome = book.outcome(chain, marks)
+    for line in outcome.lines(f"of this run (blocks {first_block}-{last})"):
+        click.echo(line)

@@ -115,6 +115,47 @@ def set_price(chain: ChainBackend, d: Deployment, t: TypeDeployment, price: int)
     return int(chain.rpc("eth_blockNumber", []), 16)
 
 
+STABLE_COLLATERALIZATION = 10  # governance's arbitrage vault: 10x its debt in collateral
+
+
+def stable_inventory(chain: ChainBackend, d: Deployment, t: TypeDeployment, want: int) -> int:
+    """Governance holds at least `want` [wad] of the stablecoin ERC-20: what it lacks it draws
+    from its own vault of `t` (collateral minted on the devnet, STABLE_COLLATERALIZATION x the
+    draw at the oracle's current price, so the crash being played cannot make it unsafe) and
+    takes out. Called before every bar's arbitrage: the arbitrageur sells the collateral it
+    buys from the pool elsewhere at the market price, so its stablecoin comes back (the devnet
+    has no other venue: it draws the same amount from its vault instead). Without it the
+    arbitrageur ran out of stablecoin buying back what the takers' flash sales pushed into the
+    pool; the pool's price then stayed far below the market (685 against 1,105 at the end of
+    black-thursday-2020), no flash take paid, and the auctions were reset again and again
+    instead of taken (2,070 resets, 90 takes). What was drawn [wad]."""
+    g = d.governance
+    need = want - chain.view(d.stablecoin, "balanceOf", g)
+    if need <= 0:
+        return 0
+    rate = chain.view(d.engine, "collateral_types", t.type_id)[1]
+    price = chain.view(t.oracle, "current_price")
+    decimals = t.config.token_decimals
+    tokens = -(-need * STABLE_COLLATERALIZATION * 10**decimals // price)
+    chain.transact(t.token, "mint", g, g, tokens)
+    chain.transact(t.token, "approve", g, t.join, tokens)
+    chain.transact(t.join, "join", g, g, tokens)
+    chain.transact(
+        d.engine,
+        "modify_vault",
+        g,
+        t.type_id,
+        g,
+        g,
+        g,
+        tokens * 10 ** (18 - decimals),
+        -(-need * RAY // rate),
+    )
+    chain.transact(d.engine, "allow", g, d.stable_join)
+    chain.transact(d.stable_join, "exit", g, g, need)
+    return need
+
+
 @dataclass(frozen=True)
 class Bar:
     time: int  # the scenario's time
@@ -136,8 +177,12 @@ def play(
     delay = chain.view(t.oracle, "delay")
     fee = chain.view(t.pool, "fee")
     # the arbitrageur's inventory: governance's, tokens minted on the devnet (as many as the
-    # pool holds: enough to follow a crash to a fraction of the price)
+    # pool holds: enough to follow a crash to a fraction of the price) and stablecoin (as much
+    # as the pool holds: enough to follow the recovery, and to buy back what the takers' flash
+    # sales pushed into the pool)
     chain.transact(t.token, "mint", g, g, chain.view(t.pool, "reserve_collateral"))
+    want = chain.view(t.pool, "reserve_stable")
+    stable_inventory(chain, d, t, want)
     chain.transact(t.token, "approve", g, t.pool, MAX_UINT256)
     chain.transact(d.stablecoin, "approve", g, t.pool, MAX_UINT256)
     for k, bar in enumerate(bars):
@@ -163,6 +208,7 @@ def play(
             max_change=max_change,
         ):
             chain.transact(action.contract, action.function, feeder, *action.args)
+        stable_inventory(chain, d, t, want)  # what it bought it sold elsewhere (docstring)
         rc, rs = chain.view(t.pool, "reserve_collateral"), chain.view(t.pool, "reserve_stable")
         tokens = chain.view(t.token, "balanceOf", g)
         stable = chain.view(d.stablecoin, "balanceOf", g)

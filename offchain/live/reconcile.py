@@ -40,6 +40,7 @@ from offchain.backends import ChainBackend, ModelBackend, RpcError, project_code
 from offchain.backends.abi import abi_type_of, python_value
 from offchain.live.bots import CONTRACT_NAMES
 from offchain.live.node import Node, NodeUnavailable
+from offchain.live.outcome import Outcome, OutcomeBook, oracle_marks
 from offchain.live.record import DeploymentRecord, RecordError, load_record, record_path, verify
 from offchain.model.errors import Revert
 from offchain.model.state import Event
@@ -90,6 +91,8 @@ class Reconciliation:
     state_checks: list[int] = field(default_factory=list)  # blocks whose full state was compared
     variables_compared: int = 0
     unchecked_blocks: list[int] = field(default_factory=list)  # states the node no longer holds
+    outcome: Outcome | None = None  # at the head (live/outcome.py)
+    untraced_reverts: int = 0  # of `reverted`: the node no longer traces them (reasons unknown)
 
     @property
     def transactions(self) -> int:
@@ -111,6 +114,11 @@ class Reconciliation:
         for kind, n in sorted(self.kinds.items(), key=lambda kv: (-kv[1], kv[0])):
             out.append(f"  {n:>7}  {kind}")
         out.append(f"  reverted on the chain and in the model alike: {self.reverted}")
+        if self.untraced_reverts:
+            out.append(
+                f"  reverted in blocks the node no longer traces: {self.untraced_reverts} (that "
+                "they reverted is compared, their reasons are not)"
+            )
         if self.ignored:
             out.append(f"ignored ({len(self.ignored)}):")
             out += [f"  {line}" for line in self.ignored[:max_lines]]
@@ -125,6 +133,8 @@ class Reconciliation:
                 "not compared (the node no longer holds their state): blocks "
                 + ", ".join(map(str, self.unchecked_blocks))
             )
+        if self.outcome is not None:
+            out += self.outcome.lines(f"of blocks {self.from_block}-{self.to_block}")
         n = len(self.differences)
         if n:
             per = ", ".join(f"{c} {k}" for c, k in sorted(self.by_contract().items()))
@@ -197,6 +207,8 @@ class Replayer:
         self.holders: set[str] = set()  # other addresses met in calls (owners, recipients)
         self.created: list[str] = []  # modelled contracts created after the record's
         self.block = record.first_block - 1  # the last block applied
+        self.book = OutcomeBook(self.d)  # the chain's events, for the outcome table
+        self.untraced_reverts = 0  # reverted on both sides; the node could not say why
 
     # ------------------------------------------------------------ replay
 
@@ -374,7 +386,15 @@ class Replayer:
         self, kind: str, receipt: dict[str, Any], model_error: Revert | None, events: list[Event]
     ) -> list[Difference]:
         if receipt["status"] != "0x1":
-            reason = self.chain._revert_reason(receipt["transactionHash"])
+            try:
+                reason = self.chain._revert_reason(receipt["transactionHash"])
+            except RpcError:
+                # the node keeps no trace of a block that old (the devnet prunes its history):
+                # that both reverted is compared, not why
+                if model_error is None:
+                    return [Difference("", kind, "revert (reason no longer traceable)", "success")]
+                self.untraced_reverts += 1
+                return []
             if model_error is None:
                 return [Difference("", kind, f"revert {reason!r}", "success")]
             if model_error.reason != reason:
@@ -393,6 +413,7 @@ class Replayer:
             chain_events = [self.chain._decode_log(log) for log in receipt["logs"]]
         except KeyError:
             return [Difference("", f"{kind} events", "an event no artifact declares", "-")]
+        self.book.on_events(chain_events, self.model.env.timestamp)
         out = []
         if len(chain_events) != len(events):
             out.append(
@@ -505,6 +526,9 @@ def reconcile(
         )
     replayer = Replayer(node, record, artifacts, reader)
     report = Reconciliation(record.first_block, start, head)
+    first = node.block(start)
+    assert first is not None
+    replayer.book.since = int(first["timestamp"], 16)
     if start > record.first_block:
         replayer.replay(start - 1, report, counting=False)
         replayer.compare_state(start - 1, report)
@@ -515,6 +539,8 @@ def reconcile(
 
     replayer.replay(head, report, counting=True, on_block=checkpoint)
     replayer.compare_state(head, report)
+    report.untraced_reverts = replayer.untraced_reverts
+    report.outcome = replayer.book.outcome(replayer.chain, oracle_marks(replayer.chain, replayer.d))
     return report
 
 

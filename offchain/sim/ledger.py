@@ -77,15 +77,25 @@ class Ledger:
         """(emitter, event name) -> what the simulation records of it; other events only go to
         the events table."""
         index_event = lambda args, t, actor: self.index.apply_args(args)  # noqa: E731
+
+        def of_auction(
+            handler: Callable[[dict, int, str], None],
+        ) -> Callable[[dict, int, str], None]:
+            """The handler of a Liquidator or Backstop event, for the followed auction's only:
+            auction ids count per auction contract, and a deployment may hold several types."""
+            return lambda args, t, actor: (
+                handler(args, t, actor) if args["auction"] == auction else None
+            )
+
         return {
             (d.engine, "VaultModified"): index_event,
             (d.engine, "VaultSeized"): index_event,
-            (d.liquidator, "Liquidated"): self._on_liquidated,
+            (d.liquidator, "Liquidated"): of_auction(self._on_liquidated),
             (auction, "Taken"): self._on_taken,
-            (d.backstop, "LossOpened"): self._on_loss_opened,
-            (d.backstop, "LossClosed"): self._on_loss_closed,
-            (d.backstop, "LossAllocated"): self._on_loss_allocated,
-            (d.backstop, "LossRedistributed"): self._on_loss_redistributed,
+            (d.backstop, "LossOpened"): of_auction(self._on_loss_opened),
+            (d.backstop, "LossClosed"): of_auction(self._on_loss_closed),
+            (d.backstop, "LossAllocated"): of_auction(self._on_loss_allocated),
+            (d.backstop, "LossRedistributed"): of_auction(self._on_loss_redistributed),
             (d.stability_pool, "StakerCharged"): self._on_staker_charged,
             (d.debt_auction, "Started"): lambda args, t, actor: self.debt_auction_ids.add(
                 args["auction_id"]

@@ -8,6 +8,8 @@ import subprocess
 
 from live_support import ROOT
 
+from offchain.model.fixed_point import RAY
+
 # a 50% crash in three 10-minute bars
 CRASH = (
     "time_utc,close\n2020-03-12T00:00:00Z,100\n2020-03-12T00:10:00Z,70\n2020-03-12T00:20:00Z,50\n"
@@ -42,3 +44,34 @@ def test_market__run_twice_on_one_devnet__the_second_starts_from_the_configured_
     assert "Traceback" not in second.stderr
     assert "market: 2 vaults opened (3 already open)" in second.stdout
     assert devnet.chain.view(devnet.eth.oracle, "current_price") == crashed
+
+
+def test_market__ends_with_the_runs_outcome__unsafe_vaults_as_the_chain_has_them(devnet, tmp_path):
+    """Issue 34: a market run ends with its outcome table (as `simulate` prints); with no bots
+    running nothing is liquidated, and the vaults the crash left unsafe are counted, as the
+    chain's own state has them (collateral x price below debt x liquidation ratio)."""
+    prices = tmp_path / "crash.csv"
+    prices.write_text(CRASH)
+    run = _market(devnet, prices, 4)
+    assert run.returncode == 0, run.stderr[-2000:]
+    lines = run.stdout.splitlines()
+    head = next(k for k, line in enumerate(lines) if line.startswith("outcome of this run"))
+    table = "\n".join(lines[head:])
+    eth, d, chain = devnet.eth, devnet.d, devnet.chain
+    assert f"{eth.config.name}: 0 liquidations" in table, table
+    rate = chain.view(d.engine, "collateral_types", eth.type_id)[1]
+    ratio = chain.view(d.spotter, "liquidation_ratios", eth.type_id)
+    price = eth.config.initial_price // 2  # the last bar's
+    owners = {
+        e.args["owner"]
+        for e in devnet.logs(d.engine, "VaultModified")
+        if e.args["collateral_type"] == eth.type_id
+    }  # the population's and the deployment's own (the pool's seed vault)
+    unsafe = 0
+    for owner in owners:
+        collateral, art = chain.view(d.engine, "vaults", eth.type_id, owner)[:2]
+        unsafe += collateral * price * 10**9 * RAY < art * rate * ratio
+    assert unsafe >= 4  # the crash matters
+    assert f"{unsafe:,} unsafe vaults not liquidated" in table, table
+    mark = f"marked at the last bar's price {price / 10**18:,.2f}"
+    assert mark in table, table

@@ -16,10 +16,11 @@ from live_support import ROOT, wait_for
 
 from offchain.live.market import ARBITRAGE_THRESHOLD, advance, open_vaults, set_price
 from offchain.live.node import Node
+from offchain.live.outcome import OutcomeBook, oracle_marks
 from offchain.live.reconcile import ReconcileError, reconcile
 from offchain.model.backstop import Layer
 from offchain.model.errors import Revert
-from offchain.model.fixed_point import MAX_UINT256, RAY, WAD
+from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
 from offchain.sim.keepers import PoolView, arbitrage_action
 from offchain.sim.population import VaultPlan, actor_address
 
@@ -104,6 +105,21 @@ def test_reconcile__a_crash_with_bots__no_differences_and_counts_by_kind(
     out = _reconcile_cli(devnet)
     assert out.returncode == 0, out.stderr
     assert "0 differences" in out.stdout
+
+
+def test_reconcile__a_revert_older_than_the_nodes_history__compared_without_its_reason(
+    devnet, crashed, artifacts
+):
+    """The devnet keeps 64 blocks of history: a transaction that reverted before that can no
+    longer be traced for its reason (`debug_traceTransaction`: resource not found). Reconcile
+    gave a traceback there (issue 34, found in a live black-thursday-2020 session); now it
+    compares that both sides reverted and says how many reasons it could not compare."""
+    devnet.chain.rpc("anvil_mine", [hex(80)])
+    report = reconcile(Node(devnet.node.url), devnet.record, *artifacts)
+    assert report.differences == [], "\n".join(report.lines())
+    assert report.untraced_reverts >= 1  # the stranger's liquidation
+    assert report.reverted >= report.untraced_reverts
+    assert any("no longer traces" in line for line in report.lines())
 
 
 def test_reconcile__from_a_later_block__compares_there_and_counts_from_it(
@@ -218,6 +234,50 @@ def test_reconcile__losses_covered_through_the_waterfall__no_differences(
     assert report.kinds["Backstop.cover"] >= len({e.args["auction_id"] for e in allocated})
     assert report.kinds["StabilityPool.activate"] == 1
     assert report.kinds["Backstop.start_debt_auction"] >= 1
+
+
+def test_reconcile__outcome_table__adds_up_the_chain_events(devnet, covered, artifacts):
+    """Issue 34: reconcile prints the session's outcome (liquidations, takes, resets, bad debt,
+    who paid, insolvency) next to its 0 differences; every figure is the chain's own events added
+    up, and the market's way of reading them (eth_getLogs) gives the same table."""
+    d, eth = devnet.d, devnet.eth
+    report = reconcile(Node(devnet.node.url), devnet.record, *artifacts)
+    assert report.differences == [], "\n".join(report.lines())
+    assert report.outcome is not None
+    [table] = [t for t in report.outcome.types if t.name == eth.config.name]
+    w = table.window
+    liquidated = devnet.logs(d.liquidator, "Liquidated")
+    assert w["liquidations"] == len(liquidated) >= VAULTS
+    assert w["liquidated_debt"] == sum(e.args["debt"] for e in liquidated)
+    assert w["liquidated_collateral"] == sum(e.args["collateral"] for e in liquidated)
+    taken = devnet.logs(eth.auction, "Taken")
+    assert w["takes"] == len(taken) > 0
+    assert w["taken_stable"] == sum(e.args["owe"] for e in taken)
+    assert w.get("resets", 0) == len(devnet.logs(eth.auction, "Reset"))
+    closed = devnet.logs(d.backstop, "LossClosed")
+    assert w["finished"] == len(closed) > 0
+    assert w["realized"] == sum(e.args["loss"] for e in closed) > 0
+    paid: dict[str, int] = {}
+    for e in devnet.logs(d.backstop, "LossAllocated"):
+        label = Layer(e.args["layer"]).label
+        paid[label] = paid.get(label, 0) + e.args["amount"]
+    assert table.paid == paid
+    end = table.end
+    assert end.realized == w["realized"]  # the window is the whole session
+    assert end.insolvency == end.realized + end.open_shortfall + end.unsafe_shortfall
+    assert end.open_auctions == devnet.chain.view(eth.auction, "active_count")
+    # the market's way: the logs of the deployment's blocks
+    book = OutcomeBook(d)
+    book.read_logs(devnet.chain, devnet.record.first_block, report.to_block)
+    again = book.outcome(devnet.chain, oracle_marks(devnet.chain, d))
+    assert again == report.outcome
+    out = _reconcile_cli(devnet)
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    assert lines[-1] == "0 differences"
+    assert any(line.startswith("outcome of blocks ") for line in lines), out.stdout
+    assert f"{len(liquidated):,} liquidations" in out.stdout
+    assert f"insolvency {end.insolvency / RAD:,.2f}" in out.stdout
 
 
 def test_reconcile__a_waterfall_total_changed_after_covers__names_it(devnet, covered):
