@@ -14,6 +14,7 @@ import platform
 import socket
 import statistics
 import subprocess
+import sys
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -163,6 +164,29 @@ def _simulation_figures() -> tuple[dict[str, float], dict[str, list[float]]]:
         "sim.black_thursday_1000_transactions": transactions,
         "sim.reconciliation_diffs": diffs,
     }, {"chain": [round(x, 1) for x in chain_samples], "model": [round(x, 3) for x in samples]}
+
+
+SCALE_VAULTS = (1_000, 10_000, 100_000)
+
+
+def _scale_figures() -> dict[str, float]:
+    """Black Thursday in the model with 1k, 10k and 100k vaults, one type, each in a process of
+    its own (offchain/sim/timing.py): the run's time (one core) and the process's peak memory."""
+    figures: dict[str, float] = {}
+    for vaults in SCALE_VAULTS:
+        out = subprocess.run(
+            [sys.executable, "-m", "offchain.sim.timing", "black-thursday-2020", str(vaults)],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        run = json.loads(out.stdout.strip().splitlines()[-1])
+        label = f"{vaults // 1000}k"
+        figures[f"sim.model_{label}_vaults_s"] = run["s"]
+        figures[f"sim.model_{label}_vaults_peak_mib"] = run["peak_mib"]
+        figures[f"sim.model_{label}_vaults_unsafe_left"] = run["unsafe_vaults_left"]
+    return figures
 
 
 IDLE_SECONDS = 60
@@ -517,11 +541,26 @@ def _sweep_figures() -> tuple[dict[str, float], dict[str, Any]]:
 )
 @click.option("--sweep-only", is_flag=True, help="Only the sweep figures (sweep.*).")
 @click.option(
+    "--scale-only",
+    is_flag=True,
+    help="Only the model's time and memory at 1k, 10k and 100k vaults (sim.model_*_vaults_*).",
+)
+@click.option(
     "--fuzz-only",
     is_flag=True,
     help="Only the fuzz throughput and the campaign and mutation records (fuzz.*, mutants.*).",
 )
-def cli(provider, gas_only, sim_only, keeper_only, devnet_only, nodes_only, sweep_only, fuzz_only):
+def cli(
+    provider,
+    gas_only,
+    sim_only,
+    keeper_only,
+    devnet_only,
+    nodes_only,
+    sweep_only,
+    scale_only,
+    fuzz_only,
+):
     """Measure gas per transaction, differential-fuzz throughput, crash-replay times, the live
     liquidator's reaction and sweep throughput."""
     if keeper_only:
@@ -536,6 +575,9 @@ def cli(provider, gas_only, sim_only, keeper_only, devnet_only, nodes_only, swee
     if sim_only:
         figures, samples = _simulation_figures()
         _write(figures, None, samples)
+        return
+    if scale_only:
+        _write(_scale_figures(), None, None)
         return
     if sweep_only:
         figures, meta = _sweep_figures()
@@ -556,6 +598,7 @@ def cli(provider, gas_only, sim_only, keeper_only, devnet_only, nodes_only, swee
     gas.update(_record_figures())
     figures, samples = _simulation_figures()
     gas.update(figures)
+    gas.update(_scale_figures())
     gas.update(_keeper_figures())
     gas.update(_node_figures())
     gas.update(_devnet_figures())

@@ -72,7 +72,7 @@ BUILTIN_DIR = Path(__file__).resolve().parent / "scenarios"
 SCENARIO_SUFFIXES = (".toml", ".yaml", ".yml")
 TABLES = ("scenario", "market", "vaults", "keepers", "backstop", "protocol")
 GWEI = 10**9
-MAX_VAULTS = 5000
+MAX_VAULTS = 100_000
 MAX_SEED = 2**64 - 1
 TAKER_MODES = ("flash", "capital", "both")
 

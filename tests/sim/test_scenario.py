@@ -19,7 +19,7 @@ from hypothesis import strategies as st
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.population import actor_address, generate_vaults
-from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
+from offchain.sim.scenario import MAX_VAULTS, ScenarioError, builtin_scenarios, load_scenario
 from offchain.sim.scenario_types import PopulationSpec
 from offchain.system.config import LAYERS
 
@@ -305,6 +305,9 @@ def test_vaults_above_the_scenarios_count__ceilings_scale_with_it(name):
         c.dust,
         c.liquidation_ratio,
     )
+    largest = load_scenario(name, vaults=MAX_VAULTS)  # the model runs it (docs/simulation.md)
+    assert largest.vaults.count == MAX_VAULTS
+    assert largest.ceiling_scale == (MAX_VAULTS, own.vaults.count)
     small = load_scenario(name, vaults=own.vaults.count // 2)
     assert small.ceiling_scale is None and small.system == own.system
     odd = load_scenario(name, vaults=own.vaults.count + 1)  # x1.001, rounded up
@@ -475,11 +478,11 @@ BAD_FILES = [
     ("[market.synthetic]\nsteps = 10\n", "scenario.toml: market.synthetic.start_price: missing"),
     (
         MINIMAL + "[vaults]\ncount = 0\n",
-        "scenario.toml: vaults.count: must be an integer between 1 and 5000, got 0",
+        "scenario.toml: vaults.count: must be an integer between 1 and 100000, got 0",
     ),
     (
-        MINIMAL + "[vaults]\ncount = 5001\n",
-        "scenario.toml: vaults.count: must be an integer between 1 and 5000",
+        MINIMAL + "[vaults]\ncount = 100001\n",
+        "scenario.toml: vaults.count: must be an integer between 1 and 100000",
     ),
     (
         MINIMAL + '[vaults]\ndebt_median = "2500"\n',
@@ -650,8 +653,8 @@ def test_cli_vaults_above_the_ceiling__says_to_lower_vaults_flag():
 @pytest.mark.parametrize(
     "overrides, problem",
     [
-        ({"vaults": 0}, "--vaults: must be an integer between 1 and 5000, got 0"),
-        ({"vaults": 5001}, "--vaults: must be an integer between 1 and 5000, got 5001"),
+        ({"vaults": 0}, "--vaults: must be an integer between 1 and 100000, got 0"),
+        ({"vaults": 100_001}, "--vaults: must be an integer between 1 and 100000, got 100001"),
         ({"seed": -1}, "--seed: must be an integer between 0 and"),
         ({"waterfall": ("fund", "insurance")}, "--waterfall: unknown layer 'insurance'"),
         ({"waterfall": ("fund", "fund")}, "--waterfall: layer 'fund' appears twice"),
@@ -731,3 +734,25 @@ def test_unevenly_spaced_bars__allowed(tmp_path):
     )
     s = load_scenario(str(tmp_path / "prices.csv"))
     assert s.market.prices.times[2] - s.market.prices.times[1] == 1500
+
+
+def test_timing_command__bad_input__one_line_exit_2():
+    """`python -m offchain.sim.timing` (what `make bench` runs per population size): a scenario
+    that does not exist or a count out of range is one line and exit status 2."""
+    import subprocess
+    import sys
+
+    for args, line in (
+        (["no-such-scenario", "10"], "timing: "),
+        (["black-thursday-2020", str(MAX_VAULTS + 1)], "timing: --vaults: must be an integer"),
+        (["black-thursday-2020"], "usage: python -m offchain.sim.timing SCENARIO VAULTS"),
+    ):
+        out = subprocess.run(
+            [sys.executable, "-m", "offchain.sim.timing", *args],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert out.returncode == 2, out.stderr
+        assert out.stderr.startswith(line) and len(out.stderr.strip().splitlines()) == 1, out.stderr
+        assert out.stdout == ""
