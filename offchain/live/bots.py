@@ -477,8 +477,8 @@ class Bot:
     # what the backstop step follows (steps.BackstopFollow): the follower's, rebuilt when the
     # chain changes
 
-    def backstop_watch(self) -> BackstopWatch:
-        return self.follower.watched.backstop_watch()
+    def backstop_watch(self, name: str) -> BackstopWatch:
+        return self.follower.watched.backstop_watch(name)
 
-    def losses_done(self, done: Any) -> None:
-        self.follower.watched.losses.difference_update(done)
+    def losses_done(self, name: str, done: Any) -> None:
+        self.follower.watched.losses.get(name, set()).difference_update(done)

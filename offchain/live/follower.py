@@ -28,7 +28,7 @@ from offchain.sim.keepers import VaultIndex
 from offchain.sim.observe import VAULT_EVENTS, BackstopWatch
 from offchain.system.deployment import Deployment
 
-CHECKPOINT_VERSION = 1
+CHECKPOINT_VERSION = 2  # 2: closed losses kept per collateral type (auction ids count per type)
 LOG_RANGE = 2_000  # blocks per eth_getLogs request
 
 
@@ -37,14 +37,17 @@ class Watched:
     """What the events said, up to `last_block`."""
 
     indexes: dict[str, VaultIndex]  # type name -> its vaults
-    losses: set[int] = field(default_factory=set)  # closed losses not yet seen done
+    # type name -> its closed losses not yet seen done (auction ids: one numbering per auction)
+    losses: dict[str, set[int]] = field(default_factory=dict)
     debt_auctions: set[int] = field(default_factory=set)  # running debt auctions
     stakers: set[str] = field(default_factory=set)  # stability-pool stakers with shares, ever
     last_block: int = -1
     last_hash: str = ""
 
-    def backstop_watch(self) -> BackstopWatch:
-        return BackstopWatch(sorted(self.losses), sorted(self.debt_auctions))
+    def backstop_watch(self, name: str) -> BackstopWatch:
+        """What the backstop keeper reads for type `name`: its closed losses, and the running
+        debt auctions (Backstop-wide)."""
+        return BackstopWatch(sorted(self.losses.get(name, ())), sorted(self.debt_auctions))
 
     def to_json(self) -> dict[str, Any]:
         return {
@@ -54,7 +57,7 @@ class Watched:
                 name: [[o, c, d] for o, (c, d) in sorted(ix.vaults.items())]
                 for name, ix in self.indexes.items()
             },
-            "losses": sorted(self.losses),
+            "losses": {name: sorted(ids) for name, ids in self.losses.items() if ids},
             "debt_auctions": sorted(self.debt_auctions),
             "stakers": sorted(self.stakers),
         }
@@ -77,7 +80,8 @@ class Watched:
                         "delta_normalized_debt": debt,
                     }
                 )
-        w.losses, w.debt_auctions = set(data["losses"]), set(data["debt_auctions"])
+        w.losses = {name: set(ids) for name, ids in data["losses"].items()}
+        w.debt_auctions = set(data["debt_auctions"])
         w.stakers = set(data["stakers"])
         w.last_block, w.last_hash = data["last_block"], data["last_hash"]
         return w
@@ -150,7 +154,9 @@ class Follower:
             if name is not None:
                 w.indexes[name].apply_args(e.args)
         elif e.address == d.backstop and e.name == "LossClosed":
-            w.losses.add(e.args["auction_id"])
+            name = self.by_type.get(e.args["collateral_type"])
+            if name is not None:
+                w.losses.setdefault(name, set()).add(e.args["auction_id"])
         elif e.address == d.debt_auction and e.name == "Started":
             w.debt_auctions.add(e.args["auction_id"])
         elif e.address == d.debt_auction and e.name == "Finished":
@@ -178,7 +184,10 @@ class Checkpoint:
         except ValueError:
             raise CheckpointError(f"{self.path}: not a JSON checkpoint") from None
         if data.get("version") != CHECKPOINT_VERSION:
-            raise CheckpointError(f"{self.path}: checkpoint version {data.get('version')!r}")
+            raise CheckpointError(
+                f"{self.path}: checkpoint version {data.get('version')!r}, this bot writes "
+                f"{CHECKPOINT_VERSION} (delete it to start over: the bot reads the chain again)"
+            )
         if data.get("chain_id") != self.chain_id or data.get("deployment") != self.deployment_hash:
             raise CheckpointError(
                 f"{self.path}: a checkpoint of another chain or deployment (delete it to start "

@@ -53,12 +53,12 @@ class Ledger:
         before, during the deployment, there is nothing to follow."""
         self._handlers = self._event_handlers(d, auction)
 
-    def backstop_watch(self) -> BackstopWatch:
-        """What the backstop keeper reads: closed losses not yet covered, running debt
-        auctions."""
+    def backstop_watch(self, name: str) -> BackstopWatch:
+        """What the backstop keeper reads for type `name` (the followed one: a ledger follows
+        one type): closed losses not yet covered, running debt auctions."""
         return BackstopWatch(sorted(self.watched_losses), sorted(self.debt_auction_ids))
 
-    def losses_done(self, done: Iterable[int]) -> None:
+    def losses_done(self, name: str, done: Iterable[int]) -> None:
         """Losses with nothing left to cover: the keeper stops reading them."""
         self.watched_losses.difference_update(done)
 

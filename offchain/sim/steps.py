@@ -57,11 +57,11 @@ ACCRUE_EVERY = 3600  # seconds between the backstop keeper's fee accruals
 
 class BackstopFollow(Protocol):
     """What the backstop keeper follows from events (the simulation's ledger, a bot's
-    follower)."""
+    follower), per collateral type `name` (loss ids count per type's auction)."""
 
-    def backstop_watch(self) -> BackstopWatch: ...
+    def backstop_watch(self, name: str) -> BackstopWatch: ...
 
-    def losses_done(self, done: Iterable[int]) -> None: ...
+    def losses_done(self, name: str, done: Iterable[int]) -> None: ...
 
 
 @dataclass
@@ -274,7 +274,7 @@ class BackstopStep:
                 world.read,
                 d,
                 t,
-                world.follow.backstop_watch(),
+                world.follow.backstop_watch(name),
                 self.bidder,
                 self.stakers(),
                 dust_candidates(market),
@@ -283,7 +283,7 @@ class BackstopStep:
                 world.next_block_time,
             )
             # a loss with nothing left to cover: the keeper stops reading it
-            world.follow.losses_done(done)
+            world.follow.losses_done(name, done)
             planned = backstop_actions(view, self.params(name), accrue, world.in_flight())
             # the type's own actions; the Backstop-wide ones (heal, settle, debt and surplus
             # auctions, realize) once

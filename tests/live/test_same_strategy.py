@@ -57,3 +57,42 @@ def test_bot_and_simulator__same_state__same_liquidations(devnet, artifacts, tmp
     bot.follower.watched = Watched.from_json(devnet.d, bot.store.load()["watched"])  # type: ignore[index]
     assert bot.decide() == sim_actions
     assert bot.follower.watched.indexes["ETH-A"].vaults == index.vaults
+
+
+def test_backstop_watch__same_auction_id_on_two_types__kept_apart(devnet):
+    """Auction ids count per type's auction: ETH-A's loss 1 and WBTC-A's loss 1 are two losses.
+    The bot's follower kept one set of ids for every type, so a loss found done on one type was
+    dropped from the other's watch, and that type's loss was never covered (found building the
+    two-type simulation). Now the watch is per type, also through the checkpoint."""
+    from offchain.live.follower import Follower
+    from offchain.live.node import Node
+    from offchain.model.state import Event
+
+    d = devnet.d
+    follower = Follower(devnet.chain, Node(devnet.node.url), d, devnet.record.first_block)
+    for t in d.types.values():
+        for auction_id in (1, 2):
+            follower.apply(
+                Event(
+                    d.backstop,
+                    "LossClosed",
+                    {
+                        "collateral_type": t.type_id,
+                        "auction": t.auction,
+                        "auction_id": auction_id,
+                        "raised": 0,
+                        "covered": 0,
+                        "loss": 0,
+                    },
+                )
+            )
+    w = follower.watched
+    assert set(d.types) == {"ETH-A", "WBTC-A"}
+    assert w.backstop_watch("ETH-A").loss_ids == [1, 2]
+    assert w.backstop_watch("WBTC-A").loss_ids == [1, 2]
+    w.losses["ETH-A"].difference_update([1])  # what the bot's losses_done("ETH-A", [1]) does
+    assert w.backstop_watch("ETH-A").loss_ids == [2]
+    assert w.backstop_watch("WBTC-A").loss_ids == [1, 2]
+    again = Watched.from_json(d, w.to_json())
+    assert again.backstop_watch("ETH-A").loss_ids == [2]
+    assert again.backstop_watch("WBTC-A").loss_ids == [1, 2]
