@@ -159,6 +159,8 @@ def cli(
             else f"; model {model.facts['run_s']:.2f} s"
         )
     )
+    if len(f.get("collateral_types") or []) > 1:
+        click.echo(f"collateral types: {', '.join(f['collateral_types'])} (amounts: all of them)")
     if "insolvency" in f:
         click.echo(
             f"realized bad debt {f['realized_bad_debt']:,.2f}; insolvency {f['insolvency']:,.2f} "
@@ -169,7 +171,7 @@ def cli(
         if reconciliation.ok:
             click.echo(
                 f"reconciled: chain and model agree on {reconciliation.txs_compared:,} "
-                "transactions, "
+                "transactions and dropped actions, "
                 f"{reconciliation.events_compared:,} events, {reconciliation.bars_compared} bar "
                 "snapshots and "
                 f"{reconciliation.state_variables_compared:,} state values in "

@@ -277,6 +277,97 @@ def _outcome(result: SimulationResult) -> list[Block]:
     return blocks
 
 
+def _several_types(result: SimulationResult) -> list[str]:
+    types = result.facts.get("collateral_types") or []
+    return [str(t) for t in types] if len(types) > 1 else []
+
+
+def _types_note(result: SimulationResult) -> list[Block]:
+    """A run of several collateral types: what the outcome table adds up and what it does not."""
+    types = _several_types(result)
+    if not types:
+        return []
+    return [
+        Text(
+            f"This run has {len(types)} collateral types ({', '.join(types)}) sharing one "
+            f"Backstop. In the outcome table the vaults and the end-of-run lines (auctions still "
+            f"running, unsafe vaults, insolvency) add up every type; the liquidations, takes, "
+            f"auctions and realized bad debt are {types[0]}'s, as are who paid, where the loss "
+            "came from, the timeline and the plots. Every type's figures: Collateral types and "
+            "contagion.",
+            label="Several collateral types",
+        )
+    ]
+
+
+def _contagion(result: SimulationResult) -> list[Block]:
+    """Per collateral type: its liquidations, its realized bad debt and which layer of the shared
+    backstop paid it, and its insolvency (the contagion table)."""
+    types = _several_types(result)
+    if not types or "contagion" not in result.tables:
+        return []
+    stable, _ = symbols(result)
+    table = result.tables["contagion"]
+    layers = ("fund", "stability_pool", "debt_auction", "redistribution", "settlement")
+    rows = []
+    for r in table.to_dict("records"):
+        paid = ", ".join(
+            f"{layer} {format_amount(float(r[layer]), stable)}"
+            for layer in layers
+            if float(r[layer])
+        )
+        rows.append(
+            (
+                str(r["collateral_type"]),
+                f"{int(r['liquidations']):,}",
+                format_amount(float(r["debt_liquidated"]), stable),
+                format_amount(float(r["realized_bad_debt"]), stable),
+                paid or "-",
+                format_amount(float(r["not_yet_allocated"]), stable),
+                format_amount(float(r["insolvency"]), stable),
+            )
+        )
+    rows.append(
+        (
+            "all types",
+            f"{int(table['liquidations'].sum()):,}",
+            format_amount(float(table["debt_liquidated"].sum()), stable),
+            format_amount(float(table["realized_bad_debt"].sum()), stable),
+            ", ".join(
+                f"{layer} {format_amount(float(table[layer].sum()), stable)}"
+                for layer in layers
+                if float(table[layer].sum())
+            )
+            or "-",
+            format_amount(float(table["not_yet_allocated"].sum()), stable),
+            format_amount(float(table["insolvency"].sum()), stable),
+        )
+    )
+    return [
+        Heading("Collateral types and contagion"),
+        Table(
+            (
+                "type",
+                "liquidations",
+                "debt liquidated",
+                "realized bad debt",
+                "paid by (shared layers)",
+                "not yet paid",
+                "insolvency",
+            ),
+            rows,
+            numeric=(1, 2, 3, 5, 6),
+        ),
+        Text(
+            "Each type's realized bad debt and the layers of the one Backstop that paid it: the "
+            "fund (surplus from every type's fees and penalties), the stability pool (stakes "
+            "exposed to every type), the debt auction (governance-token holders). A loss on one "
+            "type paid from income another type earned is contagion through the shared "
+            "backstop. Per type and bar: data/types.csv."
+        ),
+    ]
+
+
 def _clear_text(result: SimulationResult) -> str:
     seconds = time_to_clear(result)
     if seconds is not None:
@@ -510,7 +601,9 @@ def _summary(
         *_verdict(reconciliation),
         Heading("Scenario"),
         Table(("parameter", "value"), [(str(k), str(v)) for k, v in scenario_lines]),
+        *_types_note(result),
         *_outcome(result),
+        *_contagion(result),
         *_who_paid(result),
         *_timeline(result),
         Heading("Plots"),

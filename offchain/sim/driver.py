@@ -33,6 +33,7 @@ import gc
 import time as clock
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -42,12 +43,19 @@ from offchain.backends import Backend, ChainBackend, ModelBackend
 from offchain.backends.hardhat import NODES
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.impact import Impact
-from offchain.sim.insolvency import end_of_run
+from offchain.sim.insolvency import EndOfRun, end_of_run
 from offchain.sim.keepers import Action, BackstopParams, Latency, TakerParams, VaultIndex
-from offchain.sim.ledger import Ledger
-from offchain.sim.population import actor_address
+from offchain.sim.ledger import Ledger, Ledgers
+from offchain.sim.population import VaultPlan, actor_address, population_role
 from offchain.sim.recorder import MAX_BLOCK_TXS, Recorder
-from offchain.sim.results import LAYER_NAMES, TABLES, SimulationResult, Tables, build_table
+from offchain.sim.results import (
+    CONTAGION_COLUMNS,
+    LAYER_NAMES,
+    TABLES,
+    SimulationResult,
+    Tables,
+    build_table,
+)
 from offchain.sim.scenario_types import Scenario
 from offchain.sim.setup import Actors, SimulationError, set_up
 from offchain.sim.steps import (
@@ -60,6 +68,7 @@ from offchain.sim.steps import (
     World,
 )
 from offchain.sim.timeline import bar_times, genesis_time, utc
+from offchain.system.config import CollateralConfig
 from offchain.system.reads import StateKeys, read_state
 
 __all__ = ["MAX_BLOCK_TXS", "Simulation", "SimulationError", "simulate"]
@@ -78,6 +87,25 @@ def _young_collections_batched(threshold: int = 100_000) -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*old)
+
+
+@dataclass(eq=False)
+class _Market:
+    """One collateral type's side of a run: its price paths, its market's impact, what its
+    events said (index, ledger), its population and its unsafe vaults of the last round."""
+
+    collateral: CollateralConfig
+    fundamental: list[int]  # wad per bar: the scenario's path (then the tail and the drain)
+    prices: list[int]  # wad per bar: the market's, the fundamental moved by impact
+    impact: Impact
+    index: VaultIndex
+    ledger: Ledger
+    plans: list[VaultPlan] = field(default_factory=list)
+    unsafe: list[str] = field(default_factory=list)
+
+    @property
+    def scale(self) -> int:
+        return 10 ** (18 - self.collateral.token_decimals)
 
 
 class Simulation:
@@ -102,7 +130,8 @@ class Simulation:
         self.times, self.fundamental = bar_times(scenario)
         self.prices = list(self.fundamental)  # the market's: the fundamental x the impact level
         m = scenario.market
-        self.impact = Impact(m.impact_depth, m.impact_half_life, self.times[1] - self.times[0])
+        bar_s = self.times[1] - self.times[0]
+        self.impact = Impact(m.impact_depth, m.impact_half_life, bar_s)
         self.latency = Latency(scenario.market.gas, scenario.market.gas_price)
         self.bar = -1  # setup
         self.rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
@@ -111,7 +140,23 @@ class Simulation:
         self.index = VaultIndex(self.collateral.type_id)
         self.ledger = Ledger(self.rows, self.index)
         self.ledger.at(-1, self.prices[0])
-        self.rec = Recorder(backend, self.rows, self.ledger)
+        # every type's market, the first's the attributes above (scenario.types: the others')
+        self.markets = {
+            self.collateral.name: _Market(
+                self.collateral, self.fundamental, self.prices, self.impact, self.index, self.ledger
+            )
+        }
+        for t, c in zip(scenario.types, scenario.system.collateral[1:]):
+            fundamental = list(t.prices.columns["close"])
+            fundamental += [fundamental[-1]] * (len(self.times) - len(fundamental))
+            index = VaultIndex(c.type_id)
+            rows: dict[str, list[tuple]] = {"liquidations": [], "takes": [], "allocations": []}
+            ledger = Ledger(rows, index, backstop_wide=False)
+            ledger.at(-1, fundamental[0])
+            impact = Impact(t.impact_depth, t.impact_half_life, bar_s)
+            self.markets[c.name] = _Market(c, fundamental, list(fundamental), impact, index, ledger)
+        self.ledgers = Ledgers({name: m.ledger for name, m in self.markets.items()})
+        self.rec = Recorder(backend, self.rows, self.ledgers)
         self.unsafe: list[str] = []  # the bar's unsafe vaults, closest to liquidation first
         self.peak_debt_in_auction = 0
         self.drained = 0  # bars added by the drain (market.drain_bars)
@@ -153,9 +198,9 @@ class Simulation:
             FeederStep(a.feeder),
             ArbitrageStep(a.arbitrageur, k.arbitrage_threshold),
             LiquidatorStep(a.liquidation_keeper, k.liquidation_gas_price, self._on_unsafe),
-            TakerStep(lambda name: self.takers(), a.capital_taker),
+            TakerStep(self.takers, a.capital_taker),
             BackstopStep(
-                lambda name: self._backstop_params(),
+                self._backstop_params,
                 a.bidder,
                 lambda: a.stakers,
                 a.capital_taker,
@@ -165,25 +210,29 @@ class Simulation:
     def _on_unsafe(self, name: str, unsafe: list[str]) -> None:
         """How long each vault stays unsafe: since the first bar it was seen unsafe in."""
         now = self.times[self.bar]
+        ledger = self.markets[name].ledger
         unsafe_set = set(unsafe)
-        for owner in list(self.ledger.unsafe_since):
+        for owner in list(ledger.unsafe_since):
             if owner not in unsafe_set:
-                del self.ledger.unsafe_since[owner]
+                del ledger.unsafe_since[owner]
         for owner in unsafe:
-            self.ledger.unsafe_since.setdefault(owner, now)
-            self.ledger.first_unsafe.setdefault(owner, now)
-        self.unsafe = unsafe
+            ledger.unsafe_since.setdefault(owner, now)
+            ledger.first_unsafe.setdefault(owner, now)
+        self.markets[name].unsafe = unsafe
+        if name == self.collateral.name:
+            self.unsafe = unsafe
 
-    def takers(self) -> list[TakerParams]:
-        """The scenario's takers: flash, with capital, or both (the flash taker first)."""
-        k, a, t = self.scenario.keepers, self.actors, self.type_
+    def takers(self, name: str) -> list[TakerParams]:
+        """The scenario's takers of type `name`: flash, with capital, or both (the flash taker
+        first); one capital taker and one flash-taker owner across the types."""
+        k, a, t = self.scenario.keepers, self.actors, self.deployment.types[name]
         out = []
         if k.taker_mode in ("flash", "both"):
             out.append(
                 TakerParams(
                     "taker",
                     a.taker,
-                    self.flash_taker,
+                    self.flash_takers[name],
                     t.auction,
                     "flash",
                     k.take_min_profit,
@@ -204,8 +253,8 @@ class Simulation:
             )
         return out
 
-    def _backstop_params(self) -> BackstopParams:
-        d, t, a = self.deployment, self.type_, self.actors
+    def _backstop_params(self, name: str) -> BackstopParams:
+        d, t, a = self.deployment, self.deployment.types[name], self.actors
         return BackstopParams(
             a.backstop_keeper,
             a.bidder if self.scenario.keepers.debt_auction_capital else "",
@@ -231,6 +280,9 @@ class Simulation:
             raise SimulationError("setup ran past the first bar (genesis_time is too late)")
         self.deployment, self.type_ = setup.deployment, setup.type_
         self.plans, self.flash_taker = setup.plans, setup.flash_taker
+        self.flash_takers = setup.flash_takers
+        for name, m in self.markets.items():
+            m.plans = setup.all_plans[name]
         self.price0 = self.prices[0]
         setup_s = clock.perf_counter() - started
         self.world = World(
@@ -240,11 +292,11 @@ class Simulation:
             clock=lambda: self.times[self.bar],
             next_block_time=lambda: self.backend.next_block_time,
             in_flight=self.flying,
-            index=lambda name: self.index,
-            market_price=lambda name: self.prices[self.bar],
-            follow=self.ledger,
+            index=lambda name: self.markets[name].index,
+            market_price=lambda name: self.markets[name].prices[self.bar],
+            follow=self.ledgers,
         )
-        steps, names = self._steps(), [self.collateral.name]
+        steps, names = self._steps(), list(self.markets)
         every = self.full_check_every
         if every is not None:
             self._full_state()
@@ -252,18 +304,22 @@ class Simulation:
         i = 0
         while i < len(self.times):
             self.bar = self.rec.bar = i
-            if i:
-                self.impact.recover()
-            self.prices[i] = self.impact.price(self.fundamental[i])
-            self.ledger.at(i, self.prices[i])
+            for m in self.markets.values():
+                if i:
+                    m.impact.recover()
+                m.prices[i] = m.impact.price(m.fundamental[i])
+                m.ledger.at(i, m.prices[i])
             self._bar(i, steps, names)
-            self.impact.sell(self.ledger.bought, self.prices[i])
+            for m in self.markets.values():
+                m.impact.sell(m.ledger.bought, m.prices[i])
             last = i == len(self.times) - 1
-            if last and self.ledger.running and self.drained < self.scenario.market.drain_bars:
+            running = any(m.ledger.running for m in self.markets.values())
+            if last and running and self.drained < self.scenario.market.drain_bars:
                 # drain: one more bar at the last price while an auction is still running
                 self.times.append(self.times[-1] + step)
-                self.fundamental.append(self.fundamental[-1])
-                self.prices.append(self.fundamental[-1])
+                for m in self.markets.values():
+                    m.fundamental.append(m.fundamental[-1])
+                    m.prices.append(m.fundamental[-1])
                 self.drained, last = self.drained + 1, False
             if every is not None and ((i + 1) % every == 0 or last):
                 self._full_state()
@@ -339,6 +395,7 @@ class Simulation:
         art, rate, spot = ctype[0], ctype[1], ctype[2]
         p30, p60 = self.latency.percentiles(self.times[i])
         locked = self.index.total_collateral
+        self._type_rows(i)
         self.rows["bars"].append(
             (
                 i,
@@ -364,6 +421,37 @@ class Simulation:
             )
         )
 
+    def _type_rows(self, i: int) -> None:
+        """The bar's row of each collateral type (the `types` table)."""
+        d = self.deployment
+        calls = []
+        for name in self.markets:
+            t = d.types[name]
+            calls += [
+                (t.oracle, "current_price", ()),
+                (d.engine, "collateral_types", (t.type_id,)),
+                (d.engine, "collateral", (t.type_id, t.auction)),
+                (t.auction, "active_count", ()),
+            ]
+        got = self.rec.read(calls)
+        for k, (name, m) in enumerate(self.markets.items()):
+            oracle_price, ctype, in_auction, active = got[4 * k : 4 * k + 4]
+            self.rows["types"].append(
+                (
+                    i,
+                    self.times[i],
+                    name,
+                    m.prices[i] / WAD,
+                    m.fundamental[i] / WAD,
+                    oracle_price / WAD,
+                    ctype[0] * ctype[1] / RAD,
+                    in_auction / WAD,
+                    active,
+                    len(m.unsafe),
+                    len(m.ledger.liquidated),
+                )
+            )
+
     def _full_state(self) -> None:
         d = self.deployment
         counts = self.rec.read(
@@ -377,16 +465,20 @@ class Simulation:
         keys = StateKeys(
             tuple(self.actors.roles().values()),
             # auction ids name a slot and its generation: the ids started are those of the loss
-            # events opened (one per liquidation; the simulation liquidates its one type)
+            # events opened (one per liquidation), per type
             tuple(
-                (name, tuple(sorted(self.ledger.losses)) if t is self.type_ else ())
-                for name, t in d.types.items()
+                (
+                    name,
+                    tuple(sorted(self.markets[name].ledger.losses)) if name in self.markets else (),
+                )
+                for name in d.types
             ),
             tuple(range(1, counts[0] + 1)),
             tuple(range(1, counts[1] + 1)),
             tuple(range(1, counts[2] + 1)),
             tuple(range(1, counts[3] + 1)),
-            tuple(p.owner for p in self.plans) + ((self.flash_taker,) if self.flash_taker else ()),
+            tuple(p.owner for m in self.markets.values() for p in m.plans)
+            + tuple(self.flash_takers.values()),
         )
         # (a full read is large and never repeats exactly: a chain need not keep its encoding)
         state = read_state(self.backend, d, keys, cache=False)
@@ -395,50 +487,34 @@ class Simulation:
     # -------------------------------------------------------- the result
 
     def _result(self, setup_s: float, total_s: float) -> SimulationResult:
-        d, t = self.deployment, self.type_
         tables = Tables(
             {
                 name: partial(build_table, name, rows)
                 for name, rows in self.rows.items()
-                if name not in ("losses", "payers", "vaults", "exposure")
+                if name not in ("losses", "payers", "vaults", "exposure", "contagion")
             }
         )
         tables["losses"] = pd.DataFrame(self.ledger.loss_rows(), columns=list(TABLES["losses"]))
-        tables["payers"] = pd.DataFrame(self.ledger.payer_rows(), columns=list(TABLES["payers"]))
-        rate = self.rec.read([(d.engine, "collateral_types", (t.type_id,))])[0][1]
-        final_price = self.prices[-1]
-        vault_rows = []
-        for p in self.plans:
-            collateral, art = self.index.vaults.get(p.owner, (0, 0))
-            debt = art * rate
-            vault_rows.append(
-                (
-                    p.owner,
-                    p.collateral / WAD,
-                    p.debt / WAD,
-                    p.collateral * self.price0 / (p.debt * WAD),
-                    collateral / WAD,
-                    debt / RAD,
-                    (collateral * final_price * RAY / (debt * WAD)) if debt else float("inf"),
-                    self.ledger.first_unsafe.get(p.owner),
-                    (self.ledger.liquidated.get(p.owner) or [None])[0],
-                    len(self.ledger.liquidated.get(p.owner, [])),
-                )
-            )
+        tables["payers"] = pd.DataFrame(self.ledgers.payer_rows(), columns=list(TABLES["payers"]))
+        vault_rows: list[tuple] = []
+        exposure_rows: list[tuple] = []
+        contagion_rows: list[tuple] = []
+        ends = {}
+        for name, m in self.markets.items():
+            end, rows = self._end_of_type(name, m)
+            ends[name] = end
+            vault_rows += rows
+            exposure_rows += end.rows
+            contagion_rows.append(_contagion_row(name, m.ledger, end))
         tables["vaults"] = pd.DataFrame(vault_rows, columns=list(TABLES["vaults"]))
-        lots = sum(lot for lot, _ in self.ledger.running.values()) // self.scale
-        sale = self.rec.read([(t.pool, "quote", (True, lots))])[0] * 10**27 if lots else 0
-        end = end_of_run(
-            self.ledger.losses,
-            self.ledger.running,
-            {row[3]: row[2] for row in self.rows["liquidations"]},
-            self.index.vaults,
-            rate,
-            self.collateral.liquidation_ratio,
-            final_price,
-            sale,
-        )
-        tables["exposure"] = pd.DataFrame(end.rows, columns=list(TABLES["exposure"]))
+        tables["exposure"] = pd.DataFrame(exposure_rows, columns=list(TABLES["exposure"]))
+        tables["contagion"] = pd.DataFrame(contagion_rows, columns=list(CONTAGION_COLUMNS))
+        # the run's headline: every type's amounts added up (the first type's alone with one)
+        end_facts: dict[str, Any] = {}
+        for end in ends.values():
+            for key, value in end.facts().items():
+                end_facts[key] = end_facts.get(key, 0) + value
+        end_facts["mark_price"] = ends[self.collateral.name].facts()["mark_price"]
         order = [LAYER_NAMES[x] for x in self.scenario.system.waterfall.order]
         facts = {
             "scenario": self.scenario.name,
@@ -451,10 +527,11 @@ class Simulation:
             "liquidation_ratio": self.collateral.liquidation_ratio / RAY,
             "bar_seconds": self.times[1] - self.times[0],
             "bars": len(self.times),
-            "vaults": len(self.plans),
+            "vaults": sum(len(m.plans) for m in self.markets.values()),
             "transactions": self.rec.tx_count,
             "peak_debt_in_auction": self.peak_debt_in_auction / RAD,
-            **end.facts(),
+            **end_facts,
+            "collateral_types": list(self.markets),
             "drained_bars": self.drained,
             "impact_lowest_level": self.impact.lowest / WAD,  # 1: no impact
             "path_bars": len(self.scenario.market.prices),  # then the tail (and drain)
@@ -465,6 +542,70 @@ class Simulation:
             "end": utc(self.times[-1]),
         }
         return SimulationResult(self.scenario.name, self.kind, tables, facts, self.states)
+
+    def _end_of_type(self, name: str, m: _Market) -> tuple[EndOfRun, list[tuple]]:
+        """Type `name`'s end-of-run accounting (insolvency.py) and its vaults' table rows."""
+        d = self.deployment
+        t = d.types[name]
+        rate = self.rec.read([(d.engine, "collateral_types", (t.type_id,))])[0][1]
+        final_price = m.prices[-1]
+        price0 = m.prices[0]
+        rows = []
+        for p in m.plans:
+            collateral, art = m.index.vaults.get(p.owner, (0, 0))
+            debt = art * rate
+            rows.append(
+                (
+                    p.owner,
+                    p.collateral / WAD,
+                    p.debt / WAD,
+                    p.collateral * price0 / (p.debt * WAD),
+                    collateral / WAD,
+                    debt / RAD,
+                    (collateral * final_price * RAY / (debt * WAD)) if debt else float("inf"),
+                    m.ledger.first_unsafe.get(p.owner),
+                    (m.ledger.liquidated.get(p.owner) or [None])[0],
+                    len(m.ledger.liquidated.get(p.owner, [])),
+                )
+            )
+        lots = sum(lot for lot, _ in m.ledger.running.values()) // m.scale
+        sale = self.rec.read([(t.pool, "quote", (True, lots))])[0] * 10**27 if lots else 0
+        end = end_of_run(
+            m.ledger.losses,
+            m.ledger.running,
+            {row[3]: row[2] for row in m.ledger.rows["liquidations"]},
+            m.index.vaults,
+            rate,
+            m.collateral.liquidation_ratio,
+            final_price,
+            sale,
+        )
+        return end, rows
+
+
+def _contagion_row(name: str, ledger: Ledger, end: EndOfRun) -> tuple:
+    """Type `name`'s row of the contagion table (results.CONTAGION_COLUMNS), whole units."""
+    paid = {layer: 0 for layer in ("fund", "stability_pool", "debt_auction", "redistribution")}
+    paid["settlement"] = 0
+    for row in ledger.rows["allocations"]:
+        paid[row[3]] = paid.get(row[3], 0) + row[5]
+    liquidations = ledger.rows["liquidations"]
+    realized = end.realized / RAD
+    return (
+        name,
+        len(liquidations),
+        sum(row[5] for row in liquidations),
+        realized,
+        paid["fund"],
+        paid["stability_pool"],
+        paid["debt_auction"],
+        paid["redistribution"],
+        paid["settlement"],
+        (end.realized - sum(x["allocated"] for x in ledger.losses.values() if x["loss"])) / RAD,
+        end.open_shortfall / RAD,
+        end.unsafe_shortfall / RAD,
+        end.insolvency / RAD,
+    )
 
 
 # ---------------------------------------------------------------- entry points
@@ -498,6 +639,9 @@ def simulate(
         # every actor is impersonated; each needs ether for gas
         senders = list(Actors.for_scenario(scenario).roles().values())
         senders += [actor_address("vault", i) for i in range(scenario.vaults.count)]
+        for t in scenario.types:
+            role = population_role(t.name)
+            senders += [actor_address(role, i) for i in range(t.vaults.count)]
         chain.fund(senders, 10**30)
         sim = Simulation(scenario, chain, "chain", full_check_every, progress)
         return sim.run()

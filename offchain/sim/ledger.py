@@ -22,9 +22,12 @@ class Ledger:
     """What a simulation records of its events (see the module docstring): rows go to `rows`
     (the result's tables by name), vault events to `index`."""
 
-    def __init__(self, rows: dict[str, list[tuple]], index: VaultIndex):
+    def __init__(self, rows: dict[str, list[tuple]], index: VaultIndex, backstop_wide: bool = True):
         self.rows = rows
         self.index = index
+        # also the Backstop-wide events (stakers' charges, debt auctions): one ledger of a run's
+        # several (Ledgers) keeps them, so that they are counted once
+        self.backstop_wide = backstop_wide
         self.bar = -1  # the setup
         self.market_price = 0  # wad: the bar's
         self.bought = 0
@@ -87,7 +90,7 @@ class Ledger:
                 handler(args, t, actor) if args["auction"] == auction else None
             )
 
-        return {
+        handlers = {
             (d.engine, "VaultModified"): index_event,
             (d.engine, "VaultSeized"): index_event,
             (d.liquidator, "Liquidated"): of_auction(self._on_liquidated),
@@ -96,12 +99,16 @@ class Ledger:
             (d.backstop, "LossClosed"): of_auction(self._on_loss_closed),
             (d.backstop, "LossAllocated"): of_auction(self._on_loss_allocated),
             (d.backstop, "LossRedistributed"): of_auction(self._on_loss_redistributed),
-            (d.stability_pool, "StakerCharged"): self._on_staker_charged,
-            (d.debt_auction, "Started"): lambda args, t, actor: self.debt_auction_ids.add(
-                args["auction_id"]
-            ),
-            (d.debt_auction, "Finished"): self._on_debt_auction_finished,
         }
+        if self.backstop_wide:
+            handlers |= {
+                (d.stability_pool, "StakerCharged"): self._on_staker_charged,
+                (d.debt_auction, "Started"): lambda args, t, actor: self.debt_auction_ids.add(
+                    args["auction_id"]
+                ),
+                (d.debt_auction, "Finished"): self._on_debt_auction_finished,
+            }
+        return handlers
 
     def _on_liquidated(self, args: dict, t: int, actor: str) -> None:
         owner = args["owner"]
@@ -225,5 +232,48 @@ class Ledger:
             )
         return sorted(
             ((p, k, layer, amount / RAD) for (p, k, layer), amount in self.payers.items()),
+            key=lambda r: -r[3],
+        )
+
+
+class Ledgers:
+    """The ledgers of a run's collateral types (name -> Ledger, the first keeping the
+    Backstop-wide events), fed the same events; what the recorder and the backstop keeper see."""
+
+    def __init__(self, by_type: dict[str, Ledger]):
+        self.by_type = by_type
+
+    def follow(self, d: Deployment) -> None:
+        for name, ledger in self.by_type.items():
+            ledger.follow(d, d.types[name].auction)
+
+    def on_events(self, events: list[Event], t: int, actor: str) -> None:
+        for ledger in self.by_type.values():
+            ledger.on_events(events, t, actor)
+
+    def backstop_watch(self, name: str) -> BackstopWatch:
+        w = self.by_type[name].backstop_watch(name)
+        first = next(iter(self.by_type.values()))
+        return BackstopWatch(w.loss_ids, sorted(first.debt_auction_ids))
+
+    def losses_done(self, name: str, done: Iterable[int]) -> None:
+        self.by_type[name].losses_done(name, done)
+
+    def payer_rows(self) -> list[tuple]:
+        """Who paid how much, over every type, largest first (Ledger.payer_rows)."""
+        ledgers = list(self.by_type.values())
+        if len(ledgers) == 1:
+            return ledgers[0].payer_rows()
+        total: dict[tuple[str, str, str], int] = {}
+        for ledger in ledgers:
+            for key, amount in ledger.payers.items():
+                total[key] = total.get(key, 0) + amount
+        allocated = sum(ledger.pool_allocated for ledger in ledgers)
+        charged = ledgers[0].staker_charged
+        if allocated > charged:
+            key = ("stability pool (charges not yet realized)", "staker", "stability_pool")
+            total[key] = total.get(key, 0) + allocated - charged
+        return sorted(
+            ((p, k, layer, amount / RAD) for (p, k, layer), amount in total.items()),
             key=lambda r: -r[3],
         )

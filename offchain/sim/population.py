@@ -33,6 +33,17 @@ def _checksummed(lower: str) -> str:
     return "0x" + "".join([c.upper() if d in "89abcdef" else c for c, d in zip(lower, digest)])
 
 
+def population_role(name: str) -> str:
+    """The role of a further type's vault owners (population.actor_address)."""
+    return f"vault/{name}"
+
+
+def type_seed(seed: int, k: int) -> int:
+    """The seed of the (k+1)-th further type's path and population, from the scenario's (its
+    vaults' owners are `population_role(name)`'s)."""
+    return seed * 64 + k + 1
+
+
 @dataclass(frozen=True)
 class VaultPlan:
     """A vault to open before the first bar."""
@@ -48,11 +59,17 @@ def min_vault_debt(dust: int) -> int:
 
 
 def generate_vaults(
-    spec: PopulationSpec, seed: int, price: int, token_decimals: int, dust: int
+    spec: PopulationSpec,
+    seed: int,
+    price: int,
+    token_decimals: int,
+    dust: int,
+    role: str = "vault",
 ) -> list[VaultPlan]:
     """`spec.count` vaults for `seed` at the start `price` [wad of stablecoin per token].
 
-    Vault i is owned by `actor_address("vault", i)`. Its debt is debt_median x exp(debt_sigma x z),
+    Vault i is owned by `actor_address(role, i)` (a further type's population: its own role, so
+    that every owner holds one vault). Its debt is debt_median x exp(debt_sigma x z),
     z ~ N(0, 1), rounded down to whole stablecoins and raised to `min_vault_debt(dust)` [dust: rad];
     its collateral is debt x ratio / price, ratio ~ triangular(ratio_min, ratio_mode, ratio_max),
     rounded down to whole token units (10**-token_decimals of a token), at least one unit.
@@ -77,6 +94,6 @@ def generate_vaults(
             num, den = ratio.as_integer_ratio()
             tokens = max(1, debt * num * unit // (den * price))  # in token units
             plans.append(
-                VaultPlan(owner=actor_address("vault", i), collateral=tokens * scale, debt=debt)
+                VaultPlan(owner=actor_address(role, i), collateral=tokens * scale, debt=debt)
             )
     return plans

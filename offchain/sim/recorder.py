@@ -11,7 +11,7 @@ from typing import Any
 
 from offchain.backends import Backend, TxOutcome
 from offchain.model.errors import Revert
-from offchain.sim.ledger import Ledger
+from offchain.sim.ledger import Ledgers
 
 # Transactions per block at most. Anvil's cost per block grows with the state (~20 ms at 1,000
 # vaults) and its receipts' cost with the square of the block's size (13 s for one block of
@@ -24,7 +24,7 @@ class Recorder:
     `bar` is the bar the rows are recorded in (-1: the setup), `labels` names addresses in the
     tables."""
 
-    def __init__(self, backend: Backend, rows: dict[str, list[tuple]], ledger: Ledger):
+    def __init__(self, backend: Backend, rows: dict[str, list[tuple]], ledger: Ledgers):
         self.backend = backend
         self.rows = rows
         self.ledger = ledger

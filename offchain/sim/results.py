@@ -28,6 +28,15 @@ settlement)
 exposure     kind, auction_id, owner, debt, collateral, marked_value, shortfall: what the run
              leaves owed at its end, one row per auction still running (kind "auction") and
              per vault unsafe at the last market price (kind "vault"); see insolvency.py
+types        one row per bar and collateral type: bar, time, collateral_type, market_price,
+             fundamental_price, oracle_price, debt, collateral_in_auction, active_auctions,
+             vaults_unsafe, vaults_liquidated (bars, liquidations, takes, losses and
+             allocations are the first type's, with the system-wide columns; payers, vaults and
+             exposure hold every type's, whose owners differ)
+contagion    one row per collateral type: its liquidations and their debt, its realized bad debt
+             and who paid it, by waterfall layer (fund, stability_pool, debt_auction,
+             redistribution, settlement; not_yet_allocated), and its end-of-run shortfalls and
+             insolvency: which type's crash the shared backstop paid for
 vaults       owner, collateral_start, debt_start, ratio_start, collateral_end, debt_end, ratio_end,
              unsafe_since, liquidated_at, liquidations
 """
@@ -114,6 +123,34 @@ VAULT_COLUMNS = (
     "liquidated_at",
     "liquidations",
 )
+TYPE_BAR_COLUMNS = (
+    "bar",
+    "time",
+    "collateral_type",
+    "market_price",
+    "fundamental_price",
+    "oracle_price",
+    "debt",
+    "collateral_in_auction",
+    "active_auctions",
+    "vaults_unsafe",
+    "vaults_liquidated",
+)
+CONTAGION_COLUMNS = (
+    "collateral_type",
+    "liquidations",
+    "debt_liquidated",
+    "realized_bad_debt",
+    "fund",
+    "stability_pool",
+    "debt_auction",
+    "redistribution",
+    "settlement",
+    "not_yet_allocated",
+    "open_auction_shortfall",
+    "unsafe_vault_shortfall",
+    "insolvency",
+)
 TABLES = {
     "bars": BAR_COLUMNS,
     "events": EVENT_COLUMNS,
@@ -125,6 +162,8 @@ TABLES = {
     "payers": PAYER_COLUMNS,
     "vaults": VAULT_COLUMNS,
     "exposure": EXPOSURE_COLUMNS,
+    "types": TYPE_BAR_COLUMNS,
+    "contagion": CONTAGION_COLUMNS,
 }
 # waterfall layer number -> name (Backstop.vy; 5 = settlement after a shutdown)
 LAYER_NAMES = {int(layer): layer.label for layer in Layer}  # layer id -> label

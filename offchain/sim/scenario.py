@@ -17,6 +17,10 @@ keys are errors), as offchain/sim/scenarios/*.toml show it:
             take_min_profit, arbitrageur_capital, arbitrage_threshold, debt_auction_capital
 [backstop]  insurance_fund, pool_stakers, pool_stake
 [protocol]  config, collateral, waterfall, [protocol.collateral_overrides]
+[types.<N>] more collateral types of the config in the same crash, each with the [vaults] keys
+            (count, debt_median, ...), pool_depth, impact_depth, impact_half_life, and its path's
+            one-factor loading on the first type's (correlated.py): beta, correlation,
+            jumps_per_day, jump_mean, jump_std
 Paths in a scenario file are resolved against the file's directory, then the project root.
 An override that names another auction curve than the config type's drops that curve's parameters
 (auction_curve_step, _cut, _duration): it gives its own curve's.
@@ -38,6 +42,7 @@ from typing import Any
 import yaml
 
 from offchain.model.fixed_point import RAY, WAD
+from offchain.sim.correlated import OneFactor
 from offchain.sim.market_data import (
     DataError,
     Series,
@@ -46,13 +51,14 @@ from offchain.sim.market_data import (
     load_prices,
     load_reserves,
 )
-from offchain.sim.population import generate_vaults
+from offchain.sim.population import generate_vaults, type_seed
 from offchain.sim.scenario_types import (
     BackstopSpec,
     KeeperSpec,
     MarketSpec,
     PopulationSpec,
     Scenario,
+    TypeSpec,
 )
 from offchain.system.config import (
     CURVE_PARAMETERS,
@@ -70,7 +76,7 @@ from offchain.system.config import (
 ROOT = Path(__file__).resolve().parents[2]
 BUILTIN_DIR = Path(__file__).resolve().parent / "scenarios"
 SCENARIO_SUFFIXES = (".toml", ".yaml", ".yml")
-TABLES = ("scenario", "market", "vaults", "keepers", "backstop", "protocol")
+TABLES = ("scenario", "market", "vaults", "keepers", "backstop", "protocol", "types")
 GWEI = 10**9
 MAX_VAULTS = 100_000
 MAX_SEED = 2**64 - 1
@@ -314,7 +320,9 @@ def _build(
     the_seed = file_seed if seed is None else seed
 
     market = _market(_table(source, data, "market"), source, the_seed)
-    coll, system = _protocol(_table(source, data, "protocol"), source, market, waterfall)
+    coll, system, config_types = _protocol(
+        _table(source, data, "protocol"), source, market, waterfall
+    )
     population = _population(_table(source, data, "vaults"), coll, vaults)
     scale = None
     file_count = _with_defaults(_table(source, data, "vaults"), DEFAULT_VAULTS).integer(
@@ -326,8 +334,18 @@ def _build(
         coll, system = _scaled_ceilings(coll, system, *scale)
     keepers = _keepers(_table(source, data, "keepers"))
     backstop = _backstop(_table(source, data, "backstop"))
+    types, system = _types(source, data, market, system, config_types, the_seed)
     _check_population(
-        source, population, the_seed, coll, system, market, keepers, backstop, vaults is not None
+        source,
+        population,
+        the_seed,
+        coll,
+        system,
+        market,
+        keepers,
+        backstop,
+        vaults is not None,
+        types,
     )
     return Scenario(
         name=name,
@@ -339,6 +357,7 @@ def _build(
         backstop=backstop,
         system=system,
         ceiling_scale=scale,
+        types=types,
     )
 
 
@@ -478,7 +497,8 @@ def _generate(path: SyntheticPath, seed: int, where: str) -> Series:
 
 def _protocol(
     r: Reader, source: _Source, market: MarketSpec, waterfall: tuple[str, ...] | None
-) -> tuple[CollateralConfig, SystemConfig]:
+) -> tuple[CollateralConfig, SystemConfig, dict[str, CollateralConfig]]:
+    """(the first type, the system with it alone, every type of the config by name)."""
     config_path = _path(r, "config", source) if "config" in r.table else DEFAULT_CONFIG
     base = load_config(config_path)  # a ConfigError keeps its text
     raw_types = tomllib.loads(config_path.read_text())["collateral"]
@@ -516,7 +536,80 @@ def _protocol(
         )
     r.finish()
     system = replace(base, collateral=(coll,), waterfall=replace(base.waterfall, order=order))
-    return coll, system
+    return coll, system, {c.name: c for c in base.collateral}
+
+
+TYPE_POPULATION_KEYS = tuple(DEFAULT_VAULTS)
+
+
+DEFAULT_TYPE: dict[str, Any] = {
+    "pool_depth": DEFAULT_POOL_DEPTH,
+    "beta": "1",
+    "correlation": "0.8",
+    "jumps_per_day": "0",
+    "jump_mean": "0",
+    "jump_std": "0",
+}
+
+
+def _types(
+    source: _Source,
+    data: dict[str, Any],
+    market: MarketSpec,
+    system: SystemConfig,
+    config_types: dict[str, CollateralConfig],
+    seed: int,
+) -> tuple[tuple[TypeSpec, ...], SystemConfig]:
+    """The `[types.<name>]` tables: more types of the config in the same crash (TypeSpec), and
+    the system with them after the first type. Type k's path is drawn with seed x 64 + k."""
+    top = _table(source, data, "types")
+    first = system.collateral[0].name
+    out, colls = [], [system.collateral[0]]
+    for k, name in enumerate(top.table):
+        if name == first:
+            raise top.fail(name, "is the scenario's first type (protocol.collateral)")
+        if name not in config_types:
+            raise top.fail(
+                name, f"unknown collateral type (types in the config: {', '.join(config_types)})"
+            )
+        if k >= 7:
+            raise top.fail(name, "at most 7 more types")
+        r = _with_defaults(_sub_table(top, name), DEFAULT_TYPE)
+        population_table = {key: r.table[key] for key in TYPE_POPULATION_KEYS if key in r.table}
+        r.used.update(population_table)
+        coll = replace(config_types[name], pool_depth=r.scaled("pool_depth", WAD, lo_open=True))
+        loading = {
+            "beta": float(r.decimal("beta", Decimal(0), Decimal(10), lo_open=True)),
+            "correlation": float(r.decimal("correlation", Decimal(0), Decimal(1), lo_open=True)),
+            "jumps_per_day": _float(r, "jumps_per_day", Decimal(0), Decimal(10_000)),
+            "jump_mean": _float(r, "jump_mean", Decimal(-10), Decimal(10)),
+            "jump_std": _float(r, "jump_std", Decimal(0), Decimal(10)),
+        }
+        impact_depth = r.scaled("impact_depth", WAD) if "impact_depth" in r.table else 0
+        half_life = (
+            r.integer("impact_half_life", 1, 30 * 86400) if "impact_half_life" in r.table else 3600
+        )
+        r.finish()
+        try:
+            factor = OneFactor(**loading)
+            prices = factor.derive(market.prices, coll.initial_price, type_seed(seed, k))
+        except DataError as exc:
+            raise ScenarioError(f"{r.where}: {exc}") from None
+        population = _population(Reader(r.where, population_table), coll, None)
+        out.append(
+            TypeSpec(
+                name=name,
+                vaults=population,
+                prices=prices,
+                pool_depth=coll.pool_depth,
+                loading=factor,
+                impact_depth=impact_depth,
+                impact_half_life=half_life,
+            )
+        )
+        colls.append(coll)
+    top.finish()
+    return tuple(out), replace(system, collateral=tuple(colls))
 
 
 def _layers(names: Any, where: str) -> tuple[int, ...]:
@@ -646,23 +739,27 @@ def _check_population(
     keepers: KeeperSpec,
     backstop: BackstopSpec,
     cli_count: bool,
+    types: tuple[TypeSpec, ...] = (),
 ) -> None:
-    """Every vault safe at the first price, and everything drawn within the debt ceilings."""
+    """Every vault safe at the first price, and everything drawn within the debt ceilings: the
+    first type's population and the actors' draws within its ceiling; each further type's
+    population and its pool's seed within its own; all of it within the global ceiling."""
     where = f"{source.name}: vaults"
-    price = coll.initial_price
-    plans = generate_vaults(spec, seed, price, coll.token_decimals, coll.dust)
-    safe_price = price * 10**9 * RAY // coll.liquidation_ratio  # as Spotter.poke, at rate = RAY
-    for i, plan in enumerate(plans):
-        if plan.debt * RAY > plan.collateral * safe_price:
-            raise ScenarioError(
-                f"{where}.ratio_min: vault {i} starts unsafe once its collateral is rounded down "
-                "to "
-                f"whole token units; raise ratio_min further above {coll.name}'s liquidation ratio "
-                f"{_ratio(coll.liquidation_ratio, RAY)}"
-            )
-    population = sum(p.debt for p in plans)
+    population = _safe_population(where, spec, seed, coll)
     draws = actor_draws(market, keepers, backstop)
     total = population + draws
+    others = 0
+    for k, t in enumerate(types):
+        t_coll = system.collateral[k + 1]
+        t_where = f"{source.name}: types.{t.name}"
+        t_total = _safe_population(t_where, t.vaults, type_seed(seed, k), t_coll) + t.pool_depth
+        if t_total * RAY > t_coll.debt_ceiling:
+            raise ScenarioError(
+                f"{t_where}: its population's debt plus its pool's seed {_wad(t.pool_depth)} = "
+                f"{_wad(t_total)} stablecoin exceeds {t.name}'s debt ceiling "
+                f"{_wad(t_coll.debt_ceiling // RAY)}; lower count, debt_median or pool_depth"
+            )
+        others += t_total
     fix = (
         f"lower {'--vaults' if cli_count else 'vaults.count'}, vaults.debt_median or the keepers' "
         "and "
@@ -677,12 +774,30 @@ def _check_population(
             f"{where}: {summary} {coll.name}'s debt ceiling {_wad(coll.debt_ceiling // RAY)}; "
             f"{fix}, or raise protocol.collateral_overrides.debt_ceiling"
         )
-    if total * RAY > system.global_debt_ceiling:
+    if (total + others) * RAY > system.global_debt_ceiling:
+        if others:
+            summary = f"the debt drawn on every type, {_wad(total + others)} stablecoin, exceeds"
         raise ScenarioError(
             f"{where}: {summary} the global debt ceiling "
             f"{_wad(system.global_debt_ceiling // RAY)}; "
             f"{fix}, or use a protocol.config with a higher system.global_debt_ceiling"
         )
+
+
+def _safe_population(where: str, spec: PopulationSpec, seed: int, coll: CollateralConfig) -> int:
+    """The population's total debt [wad]; ScenarioError if a vault starts unsafe."""
+    price = coll.initial_price
+    plans = generate_vaults(spec, seed, price, coll.token_decimals, coll.dust)
+    safe_price = price * 10**9 * RAY // coll.liquidation_ratio  # as Spotter.poke, at rate = RAY
+    for i, plan in enumerate(plans):
+        if plan.debt * RAY > plan.collateral * safe_price:
+            raise ScenarioError(
+                f"{where}.ratio_min: vault {i} starts unsafe once its collateral is rounded down "
+                "to "
+                f"whole token units; raise ratio_min further above {coll.name}'s liquidation ratio "
+                f"{_ratio(coll.liquidation_ratio, RAY)}"
+            )
+    return sum(p.debt for p in plans)
 
 
 def waterfall_variant(scenario: Scenario, order: tuple[str, ...]) -> Scenario:
@@ -702,6 +817,7 @@ OVERRIDE_TABLES = (
     "backstop",
     "protocol",
     "protocol.collateral_overrides",
+    "types",  # its keys go to every [types.<name>] table
 )
 # a market key that replaces others: the pool depth a reserves CSV, a constant gas price a gas CSV
 _REPLACES = {"pool_depth": ("reserves", "reserves_scale"), "gas_gwei": ("gas",)}
@@ -722,6 +838,19 @@ def _override(
         if not values:
             continue
         top, _, sub = where.partition(".")
+        if where == "types":
+            types = out.get("types")
+            if not isinstance(types, dict) or not types:
+                key = next(iter(values))
+                raise ScenarioError(
+                    f"{source.name}: types.{key}: applies only to a scenario with further "
+                    "collateral types ([types.<name>] tables)"
+                )
+            out["types"] = {
+                name: (dict(t) | dict(values)) if isinstance(t, dict) else t
+                for name, t in types.items()
+            }
+            continue
         table = out.setdefault(top, {})
         if not isinstance(table, dict):
             raise ScenarioError(f"{source.name}: {top}: must be a table")
@@ -757,8 +886,17 @@ def reseeded(scenario: Scenario, seed: int) -> Scenario:
             market, prices=_generate(market.synthetic, seed, f"{scenario.name}: market.synthetic")
         )
         coll = replace(system.collateral[0], initial_price=market.prices.columns["close"][0])
-        system = replace(system, collateral=(coll,))
-    out = replace(scenario, seed=seed, market=market, system=system)
+        system = replace(system, collateral=(coll, *system.collateral[1:]))
+    types = []
+    for k, t in enumerate(scenario.types):
+        try:
+            prices = t.loading.derive(
+                market.prices, system.collateral[k + 1].initial_price, type_seed(seed, k)
+            )
+        except DataError as exc:
+            raise ScenarioError(f"{scenario.name}: types.{t.name}: {exc}") from None
+        types.append(replace(t, prices=prices))
+    out = replace(scenario, seed=seed, market=market, system=system, types=tuple(types))
     _check_population(
         _Source(scenario.name, Path("."), bare=False),
         out.vaults,
@@ -769,5 +907,6 @@ def reseeded(scenario: Scenario, seed: int) -> Scenario:
         out.keepers,
         out.backstop,
         False,
+        out.types,
     )
     return out

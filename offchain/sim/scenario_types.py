@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from offchain.sim.correlated import OneFactor
 from offchain.sim.market_data import Series, SyntheticPath
 from offchain.system.config import SystemConfig
 
@@ -79,6 +80,21 @@ class BackstopSpec:
 
 
 @dataclass(frozen=True)
+class TypeSpec:
+    """A collateral type beyond the first, in the same crash (scenario `[types.<name>]`): its
+    vault population, its fundamental price path (derived from the first type's by a one-factor
+    model, correlated.py: synthetic), its collateral pool and its market's impact."""
+
+    name: str
+    vaults: PopulationSpec
+    prices: Series  # column "close" [wad], at the first type's bar times
+    pool_depth: int  # stablecoin side of its collateral pool [wad]
+    loading: OneFactor  # how its path follows the first type's
+    impact_depth: int = 0  # impact.py, as MarketSpec's
+    impact_half_life: int = 3600
+
+
+@dataclass(frozen=True)
 class Scenario:
     name: str
     description: str
@@ -87,9 +103,13 @@ class Scenario:
     vaults: PopulationSpec
     keepers: KeeperSpec
     backstop: BackstopSpec
-    # the protocol: exactly one collateral type (the one the price path prices), its initial price
-    # the path's first price and its pool depth `market.pool_depth`; the waterfall order inside
+    # the protocol: the first collateral type is the one the market's path prices (its initial
+    # price the path's first price, its pool depth `market.pool_depth`), then `types`'; the
+    # waterfall order inside
     system: SystemConfig
     # (vaults, the scenario's own count) when --vaults raised the count and with it the debt
     # ceilings (scenario._scaled_ceilings); None otherwise
     ceiling_scale: tuple[int, int] | None = None
+    # the collateral types after the first (system.collateral[1:], in this order); () for a
+    # one-type crash
+    types: tuple[TypeSpec, ...] = ()

@@ -14,7 +14,13 @@ from dataclasses import dataclass
 from typing import Any
 
 from offchain.model.fixed_point import MAX_UINT256, RAY
-from offchain.sim.population import VaultPlan, actor_address, generate_vaults
+from offchain.sim.population import (
+    VaultPlan,
+    actor_address,
+    generate_vaults,
+    population_role,
+    type_seed,
+)
 from offchain.sim.recorder import Recorder
 from offchain.sim.scenario_types import Scenario
 from offchain.system.deployment import (
@@ -77,6 +83,9 @@ class SetUp:
     plans: list[VaultPlan]  # the vault population, as opened
     flash_taker: str  # "" without one
     rate0: int  # ray: the type's rate through the set-up
+    # every type's (the first's too, as above), by name: populations and flash takers
+    all_plans: dict[str, list[VaultPlan]]
+    flash_takers: dict[str, str]
 
 
 def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first_bar: int) -> SetUp:
@@ -88,8 +97,8 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
     scale = 10 ** (18 - collateral.token_decimals)
     # the pool is seeded below from a safer vault than deploy_system's
     d = deploy_system(_Deploying(rec), s.system, a.governance, a.feeder, seed_pools=False)
-    t = next(iter(d.types.values()))
-    rec.ledger.follow(d, t.auction)  # the population's events on
+    t = d.types[collateral.name]
+    rec.ledger.follow(d)  # the population's events on
     rec.labels = {address: label.split(" ")[0] for label, address in d.contracts()}
     rec.labels.update({address: role for role, address in a.roles().items()})
     # fees accrue only when someone calls accrue: the rate stays put through the setup
@@ -131,6 +140,9 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
             raise SimulationError(
                 f"vault {p.owner} could not be opened: {outcome.reason or '(no reason)'}"
             )
+    all_plans = {collateral.name: plans}
+    for k_type, spec in enumerate(s.types):
+        all_plans[spec.name] = _further_type(rec, s, d, g, k_type)
     k = s.keepers
     # the arbitrageur: half its capital in stablecoin (ERC-20), half in collateral tokens
     half = k.arbitrageur_capital // 2
@@ -146,14 +158,32 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
         )
     rec.queue("setup", a.arbitrageur, t.token, "approve", t.pool, MAX_UINT256)
     rec.queue("setup", a.arbitrageur, d.stablecoin, "approve", t.pool, MAX_UINT256)
+    for spec in s.types:  # each further type: collateral tokens worth the same half
+        u = d.types[spec.name]
+        if half:
+            price = spec.prices.columns["close"][0]
+            rec.queue(
+                "setup",
+                g,
+                u.token,
+                "mint",
+                a.arbitrageur,
+                half * 10**u.config.token_decimals // price,
+            )
+        rec.queue("setup", a.arbitrageur, u.token, "approve", u.pool, MAX_UINT256)
+        rec.queue("setup", a.arbitrageur, d.stablecoin, "approve", u.pool, MAX_UINT256)
     # the takers
     flash_taker = ""
+    flash_takers: dict[str, str] = {}
     if k.taker_mode in ("flash", "both"):
-        flash_taker = deploy_flash_taker(_Deploying(rec), d, collateral.name, a.taker)
-        rec.labels[flash_taker] = "FlashTaker"
+        for name in all_plans:
+            flash_takers[name] = deploy_flash_taker(_Deploying(rec), d, name, a.taker)
+            rec.labels[flash_takers[name]] = "FlashTaker"
+        flash_taker = flash_takers[collateral.name]
     if k.taker_mode in ("capital", "both"):
         fund(a.capital_taker, k.taker_capital, exit_stable=False)
-        rec.queue("setup", a.capital_taker, d.engine, "allow", t.auction)
+        for name in all_plans:
+            rec.queue("setup", a.capital_taker, d.engine, "allow", d.types[name].auction)
     if k.debt_auction_capital:
         fund(a.bidder, k.debt_auction_capital, exit_stable=False)
         rec.queue("setup", a.bidder, d.engine, "allow", d.debt_auction)
@@ -179,7 +209,58 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
         raise SimulationError(
             f"setup transaction {failed[0][4]}.{failed[0][5]} reverted: {failed[0][8]}"
         )
-    return SetUp(d, t, plans, flash_taker, rate0)
+    return SetUp(d, t, plans, flash_taker, rate0, all_plans, flash_takers)
+
+
+def _further_type(rec: Recorder, s: Scenario, d: Deployment, g: str, k: int) -> list[VaultPlan]:
+    """Type s.types[k]'s collateral pool (seeded from governance's own vault of that type) and
+    its vault population (owners of its own role); the population as opened."""
+    spec = s.types[k]
+    t = d.types[spec.name]
+    c = t.config
+    scale = 10 ** (18 - c.token_decimals)
+    price0 = spec.prices.columns["close"][0]
+    rate0 = rec.read([(d.engine, "collateral_types", (t.type_id,))])[0][1]
+    fund = _Funding(rec, d, t, g, price0, scale, rate0)
+    pool_tokens = spec.pool_depth * 10**c.token_decimals // price0
+    fund(g, spec.pool_depth, exit_stable=True)
+    rec.queue("setup", g, t.token, "mint", g, pool_tokens)
+    rec.queue("setup", g, t.token, "approve", t.pool, pool_tokens)
+    rec.queue("setup", g, d.stablecoin, "approve", t.pool, spec.pool_depth)
+    rec.queue("setup", g, t.pool, "add_liquidity", pool_tokens, spec.pool_depth, 0)
+    plans = generate_vaults(
+        spec.vaults,
+        type_seed(s.seed, k),
+        price0,
+        c.token_decimals,
+        c.dust,
+        role=population_role(spec.name),
+    )
+    total = sum(p.collateral for p in plans) // scale
+    rec.queue("setup", g, t.token, "mint", g, total)
+    rec.queue("setup", g, t.token, "approve", t.join, total)
+    for p in plans:
+        rec.queue("setup", g, t.join, "join", p.owner, p.collateral // scale)
+    for p in plans:
+        rec.queue(
+            "setup",
+            p.owner,
+            d.engine,
+            "modify_vault",
+            t.type_id,
+            p.owner,
+            p.owner,
+            p.owner,
+            p.collateral,
+            -(-p.debt * RAY // rate0),
+        )
+    for p, outcome in zip(plans, rec.flush()[-len(plans) :]):
+        if not outcome.ok:
+            raise SimulationError(
+                f"vault {p.owner} ({spec.name}) could not be opened: "
+                f"{outcome.reason or '(no reason)'}"
+            )
+    return plans
 
 
 RENEWAL_SLACK = 600  # seconds left between the prices' renewal and the first bar

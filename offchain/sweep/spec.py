@@ -117,6 +117,8 @@ GRID_KEYS: dict[str, GridKey] = {
         "vaults", "number", "debt_median", "debt_sigma", "ratio_min", "ratio_mode", "ratio_max"
     ),
     **_keys("vaults", "int", "count"),
+    # the one-factor loading of every further collateral type (scenario [types.<name>] tables)
+    **_keys("types", "number", "beta", "correlation"),
     **_keys(
         "keepers",
         "number",

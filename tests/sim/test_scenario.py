@@ -69,11 +69,12 @@ def test_builtin__loads__144_bars_first_price_is_the_initial_price(name, first_c
     assert min(closes) < closes[0] * 6 // 10  # each one is a crash
 
 
-def test_builtins__are_the_four_shipped_files():
+def test_builtins__are_the_five_shipped_files():
     assert builtin_scenarios() == (
         "black-thursday-2020",
         "may-2021",
         "may-2021-cascade",
+        "may-2021-two-types",
         "synthetic-crash",
     )
 
@@ -378,7 +379,7 @@ def test_unknown_scenario__lists_the_builtins():
     message = _error("foo")
     assert message == (
         "unknown scenario 'foo' (built-in: black-thursday-2020, may-2021, may-2021-cascade, "
-        "synthetic-crash; "
+        "may-2021-two-types, synthetic-crash; "
         "or a .toml/.yaml/.yml scenario file or a .csv price file)"
     )
 

@@ -166,8 +166,12 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
         "step_seconds": 600,
     }
     skipped = {"reserves_scale", "auction_curve_duration"}  # no reserves; a stairstep curve
+    two_types = load_scenario("may-2021-two-types", vaults=20)
+    for name, value in {"beta": "0.75", "correlation": "0.9"}.items():  # its WBTC-A's
+        got = load_scenario("may-2021-two-types", vaults=20, overrides={"types": {name: value}})
+        assert got == two_types, name
     for name, key in GRID_KEYS.items():
-        if name in skipped:
+        if name in skipped or key.table == "types":
             continue
         value = eth[name] if key.table == "protocol.collateral_overrides" else same[name]
         got = load_scenario("synthetic-crash", vaults=20, overrides={key.table: {name: value}})
