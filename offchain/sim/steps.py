@@ -170,6 +170,7 @@ class ArbitrageStep:
 
     def decide(self, world: World, names: Sequence[str]) -> list[Action]:
         d, out = world.d, []
+        spent = 0  # stablecoin the round's earlier trades will take (one balance, every pool)
         for name in names:
             t = world.d.types[name]
             rc, rs, tokens, stable = world.read(
@@ -182,10 +183,18 @@ class ArbitrageStep:
             )
             pool = PoolView(rc, rs, world.static(t.pool, "fee"), world.scale(name))
             action = arbitrage_action(
-                pool, world.market_price(name), self.threshold, tokens, stable, self.sender, t.pool
+                pool,
+                world.market_price(name),
+                self.threshold,
+                tokens,
+                max(stable - spent, 0),
+                self.sender,
+                t.pool,
             )
             if action is not None:
                 out.append(action)
+                if action.args[0] is False:  # buys collateral with stablecoin
+                    spent += action.args[1]
         return out
 
 

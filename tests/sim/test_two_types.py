@@ -176,3 +176,42 @@ def test_types_grid_keys__apply_to_every_further_type__refused_without_one():
     with pytest.raises(ScenarioError) as err:
         load_scenario("may-2021", overrides={"types": {"beta": "0.5"}})
     assert "types.beta: applies only to a scenario with further collateral types" in str(err.value)
+
+
+def test_arbitrage_step__one_stablecoin_balance__not_spent_twice_in_a_round():
+    """The arbitrageur holds one stablecoin balance for every pool: when both types' pools are
+    below their markets, the round's trades together spend at most that balance (each type's
+    trade used to be planned against the whole balance, and the second could revert)."""
+    from offchain.backends import ModelBackend
+    from offchain.sim.steps import ArbitrageStep, World
+    from offchain.system.config import load_config
+    from offchain.system.deployment import deploy_system
+
+    backend = ModelBackend(1_700_000_000)
+    gov, feeder, arb = (actor_address(r) for r in ("governance", "feeder", "arbitrageur"))
+    d = deploy_system(backend, load_config(), gov, feeder)
+    assert len(d.types) == 2
+    balance = 1_000 * WAD  # far less than either pool's gap to its market needs
+
+    def read(calls):
+        got = backend.views(calls)
+        return [
+            balance if (a, f, args) == (d.stablecoin, "balanceOf", (arb,)) else v
+            for (a, f, args), v in zip(calls, got)
+        ]
+
+    world = World(
+        d,
+        read,
+        backend.call,
+        clock=lambda: backend.last_block_time,
+        next_block_time=lambda: backend.next_block_time,
+        in_flight=set,
+        index=lambda name: None,  # type: ignore[arg-type,return-value]
+        market_price=lambda name: d.types[name].config.initial_price * 12 // 10,  # pools 20% low
+        follow=None,  # type: ignore[arg-type]
+    )
+    actions = ArbitrageStep(arb, WAD // 200).decide(world, list(d.types))
+    buys = [a for a in actions if a.function == "swap" and a.args[0] is False]
+    assert len(buys) == 1 and buys[0].args[1] == balance  # the first takes it all
+    assert sum(a.args[1] for a in buys) <= balance
