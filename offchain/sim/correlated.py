@@ -22,10 +22,9 @@ from __future__ import annotations
 import math
 import random
 from dataclasses import dataclass
-from decimal import Decimal, localcontext
 
 from offchain.model.fixed_point import WAD
-from offchain.sim.market_data import DataError, Series
+from offchain.sim.market_data import DataError, Series, wad_price
 from offchain.system.config import MAX_PRICE, MIN_PRICE
 
 
@@ -76,11 +75,7 @@ class OneFactor:
                     f"derived path: the price leaves [{MIN_PRICE}, {MAX_PRICE}] at seed {seed}; "
                     "lower beta or the jumps"
                 )
-            with localcontext() as ctx:
-                ctx.prec = 80
-                prices.append(
-                    max(1, int(Decimal(math.exp(log_price)).quantize(Decimal(1) / WAD) * WAD))
-                )
+            prices.append(wad_price(log_price))
         return Series(
             f"one-factor(beta={self.beta:g}, correlation={self.correlation:g}, seed={seed}) of "
             f"{factor.source}",

@@ -174,6 +174,15 @@ def load_reserves(path: str | Path) -> Series:
     )
 
 
+def wad_price(log_price: float) -> int:
+    """exp(`log_price`) as a wad price, quantized to 18 decimals; never 0 (one wei at least: an
+    oracle refuses zero). 80 digits so that quantizing never overflows the precision (prices up
+    to MAX_PRICE)."""
+    with localcontext() as ctx:
+        ctx.prec = 80
+        return max(1, int(Decimal(math.exp(log_price)).quantize(Decimal(1) / WAD) * WAD))
+
+
 @dataclass(frozen=True)
 class SyntheticPath:
     """Geometric Brownian motion with Poisson jumps (Merton), per step of `step_seconds`.
@@ -237,12 +246,6 @@ class SyntheticPath:
                     f"synthetic path: the price falls below {_plain(MIN_PRICE)} at seed {seed}; "
                     "raise drift or lower volatility or the jumps"
                 )
-            # a price never reaches 0 (one wei at least): an oracle refuses zero; 80 digits so that
-            # quantizing to 18 decimals never overflows the precision (prices up to MAX_PRICE)
-            with localcontext() as ctx:
-                ctx.prec = 80
-                prices.append(
-                    max(1, int(Decimal(math.exp(log_price)).quantize(Decimal(1) / WAD) * WAD))
-                )
+            prices.append(wad_price(log_price))
         times = tuple(self.start_time + i * self.step_seconds for i in range(self.steps))
         return Series(f"synthetic(seed={seed})", times, {"close": tuple(prices)})

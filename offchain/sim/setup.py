@@ -106,40 +106,12 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
     fund = _Funding(rec, d, t, a.governance, price0, scale, rate0)
     g = a.governance
     # the collateral pool: governance's liquidity, from its own vault
-    depth = s.market.pool_depth
-    pool_tokens = depth * 10**collateral.token_decimals // collateral.initial_price
-    fund(g, depth, exit_stable=True)
-    rec.queue("setup", g, t.token, "mint", g, pool_tokens)
-    rec.queue("setup", g, t.token, "approve", t.pool, pool_tokens)
-    rec.queue("setup", g, d.stablecoin, "approve", t.pool, depth)
-    rec.queue("setup", g, t.pool, "add_liquidity", pool_tokens, depth, 0)
+    _seed_pool(rec, d, t, g, fund, s.market.pool_depth, collateral.initial_price)
     # the vault population: governance joins each owner's collateral, each owner draws
     plans = generate_vaults(
         s.vaults, s.seed, collateral.initial_price, collateral.token_decimals, collateral.dust
     )
-    total = sum(p.collateral for p in plans) // scale
-    rec.queue("setup", g, t.token, "mint", g, total)
-    rec.queue("setup", g, t.token, "approve", t.join, total)
-    for p in plans:
-        rec.queue("setup", g, t.join, "join", p.owner, p.collateral // scale)
-    for p in plans:
-        rec.queue(
-            "setup",
-            p.owner,
-            d.engine,
-            "modify_vault",
-            t.type_id,
-            p.owner,
-            p.owner,
-            p.owner,
-            p.collateral,
-            -(-p.debt * RAY // rate0),
-        )
-    for p, outcome in zip(plans, rec.flush()[-len(plans) :]):
-        if not outcome.ok:
-            raise SimulationError(
-                f"vault {p.owner} could not be opened: {outcome.reason or '(no reason)'}"
-            )
+    _open_population(rec, d, t, g, plans, rate0, "")
     all_plans = {collateral.name: plans}
     for k_type, spec in enumerate(s.types):
         all_plans[spec.name] = _further_type(rec, s, d, g, k_type)
@@ -222,12 +194,7 @@ def _further_type(rec: Recorder, s: Scenario, d: Deployment, g: str, k: int) -> 
     price0 = spec.prices.columns["close"][0]
     rate0 = rec.read([(d.engine, "collateral_types", (t.type_id,))])[0][1]
     fund = _Funding(rec, d, t, g, price0, scale, rate0)
-    pool_tokens = spec.pool_depth * 10**c.token_decimals // price0
-    fund(g, spec.pool_depth, exit_stable=True)
-    rec.queue("setup", g, t.token, "mint", g, pool_tokens)
-    rec.queue("setup", g, t.token, "approve", t.pool, pool_tokens)
-    rec.queue("setup", g, d.stablecoin, "approve", t.pool, spec.pool_depth)
-    rec.queue("setup", g, t.pool, "add_liquidity", pool_tokens, spec.pool_depth, 0)
+    _seed_pool(rec, d, t, g, fund, spec.pool_depth, price0)
     plans = generate_vaults(
         spec.vaults,
         type_seed(s.seed, k),
@@ -236,6 +203,35 @@ def _further_type(rec: Recorder, s: Scenario, d: Deployment, g: str, k: int) -> 
         c.dust,
         role=population_role(spec.name),
     )
+    _open_population(rec, d, t, g, plans, rate0, f" ({spec.name})")
+    return plans
+
+
+def _seed_pool(
+    rec: Recorder, d: Deployment, t: TypeDeployment, g: str, fund: _Funding, depth: int, price: int
+) -> None:
+    """Type `t`'s collateral pool: `depth` [wad] of stablecoin drawn from governance's own vault
+    of `t`, and tokens worth as much at `price` [wad], as liquidity."""
+    tokens = depth * 10**t.config.token_decimals // price
+    fund(g, depth, exit_stable=True)
+    rec.queue("setup", g, t.token, "mint", g, tokens)
+    rec.queue("setup", g, t.token, "approve", t.pool, tokens)
+    rec.queue("setup", g, d.stablecoin, "approve", t.pool, depth)
+    rec.queue("setup", g, t.pool, "add_liquidity", tokens, depth, 0)
+
+
+def _open_population(
+    rec: Recorder,
+    d: Deployment,
+    t: TypeDeployment,
+    g: str,
+    plans: list[VaultPlan],
+    rate0: int,
+    label: str,
+) -> None:
+    """Governance joins each owner's collateral of `t`, each owner draws its debt (at `rate0`);
+    SimulationError naming the first vault that could not be opened (`label` after its owner)."""
+    scale = 10 ** (18 - t.config.token_decimals)
     total = sum(p.collateral for p in plans) // scale
     rec.queue("setup", g, t.token, "mint", g, total)
     rec.queue("setup", g, t.token, "approve", t.join, total)
@@ -257,10 +253,8 @@ def _further_type(rec: Recorder, s: Scenario, d: Deployment, g: str, k: int) -> 
     for p, outcome in zip(plans, rec.flush()[-len(plans) :]):
         if not outcome.ok:
             raise SimulationError(
-                f"vault {p.owner} ({spec.name}) could not be opened: "
-                f"{outcome.reason or '(no reason)'}"
+                f"vault {p.owner}{label} could not be opened: {outcome.reason or '(no reason)'}"
             )
-    return plans
 
 
 RENEWAL_SLACK = 600  # seconds left between the prices' renewal and the first bar
