@@ -38,6 +38,7 @@ from offchain.report.plots import (
     plot_comparison,
     plot_debt_collateral,
     plot_price,
+    plot_types,
     plot_waterfall,
 )
 from offchain.report.tables import (
@@ -275,6 +276,11 @@ def _outcome(result: SimulationResult) -> list[Block]:
     if cut:
         blocks.append(Text(cut, label="The run was cut"))
     return blocks
+
+
+def _plots(result: SimulationResult) -> tuple[str, ...]:
+    """The report's plots: PLOTS, and with several collateral types one panel per type."""
+    return PLOTS + (("types",) if _several_types(result) else ())
 
 
 def _several_types(result: SimulationResult) -> list[str]:
@@ -607,7 +613,7 @@ def _summary(
         *_who_paid(result),
         *_timeline(result),
         Heading("Plots"),
-        *[Image(name) for name in PLOTS],
+        *[Image(name) for name in _plots(result)],
         *_data_files(result.tables),
     ]
 
@@ -668,6 +674,7 @@ def write_report(
         "auctions": plot_auctions,
         "waterfall": plot_waterfall,
         "collateralization": plot_collateralization,
+        "types": plot_types,
     }
 
     def build(root: Path) -> None:
@@ -676,7 +683,7 @@ def write_report(
             df.to_parquet(root / "data" / f"{name}.parquet", index=False)
             df.to_csv(root / "data" / f"{name}.csv", index=False)
         (root / "plots").mkdir()
-        for name in PLOTS:
+        for name in _plots(result):
             plots[name](result, root / "plots" / f"{name}.png")
         blocks = _summary(result, reconciliation, scenario_lines)
         (root / "summary.html").write_text(

@@ -144,6 +144,51 @@ def plot_price(result: SimulationResult, path: Path) -> None:
         _time_axis(counts)
 
 
+def plot_types(result: SimulationResult, path: Path) -> None:
+    """A run of several collateral types: one panel per type, its prices and its liquidations per
+    bar (the types table); a further type's path is synthetic (one factor of the first's)."""
+    stable, _ = symbols(result)
+    table = result_table(result, "types")
+    names = list(dict.fromkeys(str(n) for n in table["collateral_type"]))
+    with _figure(path, panels=max(len(names), 1), sharex=True) as axes:
+        for k, (ax, name) in enumerate(zip(axes, names)):
+            rows = table[table["collateral_type"] == name]
+            t = as_datetimes(rows["time"])
+            _tail(ax, result, rows)
+            ax.plot(t, rows["market_price"], label="market price", color="black", linewidth=1.2)
+            ax.plot(
+                t,
+                rows["fundamental_price"],
+                label="fundamental price"
+                + (" (synthetic: one factor of the first type's path)" if k else " (the path)"),
+                color="0.5",
+                linestyle=":",
+            )
+            ax.plot(
+                t,
+                rows["oracle_price"],
+                label="oracle price",
+                color="tab:blue",
+                drawstyle="steps-post",
+            )
+            ax.set_ylim(bottom=0)
+            ax.set_ylabel(f"{stable} per token")
+            liquidated = np.diff(np.asarray(rows["vaults_liquidated"], dtype=float), prepend=0.0)
+            counts = ax.twinx()
+            counts.bar(
+                t, liquidated, width=_bar_width(rows), color="tab:red", alpha=0.35, align="edge"
+            )
+            counts.set_ylabel("vaults liquidated per bar", color="tab:red")
+            counts.set_ylim(bottom=0)
+            counts.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+            ax.set_title(
+                f"{name}: prices, and vaults liquidated per bar "
+                f"({int(rows['vaults_liquidated'].iloc[-1]):,} in all)"
+            )
+            ax.legend(loc="lower left", fontsize=8)
+        _time_axis(axes[-1])
+
+
 def plot_debt_collateral(result: SimulationResult, path: Path) -> None:
     stable, coll = symbols(result)
     bars = result_table(result, "bars")

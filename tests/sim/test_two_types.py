@@ -215,3 +215,21 @@ def test_arbitrage_step__one_stablecoin_balance__not_spent_twice_in_a_round():
     buys = [a for a in actions if a.function == "swap" and a.args[0] is False]
     assert len(buys) == 1 and buys[0].args[1] == balance  # the first takes it all
     assert sum(a.args[1] for a in buys) <= balance
+
+
+def test_two_types__report_shows_the_contagion_table_and_one_price_panel_per_type(
+    two_types, tmp_path
+):
+    from offchain.report.documents import write_report
+    from offchain.report.tables import scenario_lines
+
+    scenario, chain, model = two_types
+    summary = write_report(
+        tmp_path / "report", chain, reconcile(chain, model), scenario_lines(scenario)
+    ).read_text()
+    assert "## Collateral types and contagion" in summary
+    assert "| WBTC-A | " in summary and "| all types | " in summary
+    assert "**Several collateral types:**" in summary
+    assert "plots/types.png" in summary
+    assert (tmp_path / "report" / "plots" / "types.png").stat().st_size > 10_000
+    assert (tmp_path / "report" / "data" / "contagion.csv").exists()
