@@ -125,6 +125,23 @@ def test_keeper_cli__bad_input__one_line_exit_2_nothing_sent(devnet, tmp_path, c
         assert devnet.block() == before
 
 
+def test_keeper_cli__older_checkpoint_format__one_line_saying_to_delete_it(devnet, tmp_path):
+    """Checkpoint format 2 keeps the closed losses per collateral type; a format-1 file (one set
+    for every type) is refused in one line that says what to do, nothing sent."""
+    checkpoint = tmp_path / "old.json"
+    checkpoint.write_text(json.dumps({"version": 1, "chain_id": 31337, "losses": [1, 2]}))
+    before = devnet.block()
+    result = _keeper(
+        "--role", "backstop", "--account", "dev:4", "--rpc", devnet.node.url,
+        "--deployment", str(devnet.record_file), "--checkpoint", str(checkpoint),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert "checkpoint version 1, this bot writes 2 (delete it to start over" in lines[0]
+    assert devnet.block() == before
+
+
 def test_keeper_cli__second_bot_on_one_account__refused_naming_the_running_one(devnet, bots):
     """Two bots on one account shared its nonces and one checkpoint file (issue 34): the second
     is refused, with one line naming the first, and the first runs on."""
