@@ -202,6 +202,13 @@ class BotProcess:
     def events(self, name: str) -> list[dict[str, Any]]:
         return [x for x in self.lines() if x.get("event") == name]
 
+    def describe(self) -> str:
+        """One bot for a failure message: its log file, exit code (None: running), last lines."""
+        code = self.process.poll() if self.process is not None else "not started"
+        text = self.log_file.read_text() if self.log_file.exists() else ""
+        tail = text.strip().splitlines()[-3:]
+        return f"{self.log_file.name}: exit {code}; last lines: " + " | ".join(tail)
+
     def running(self) -> bool:
         return self.process is not None and self.process.poll() is None
 
@@ -248,14 +255,33 @@ def bots(devnet) -> Iterator[Callable[..., BotProcess]]:
             bot.kill()
 
 
-def wait_for(condition: Callable[[], Any], timeout: float, what: str) -> Any:
+def wait_for(
+    condition: Callable[[], Any],
+    timeout: float,
+    what: str,
+    detail: Callable[[], str] | None = None,
+) -> Any:
+    """`condition()`'s first true value within `timeout` seconds; else an AssertionError naming
+    `what`, with `detail()` (say, the bots' last log lines) to diagnose it."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         value = condition()
         if value:
             return value
         time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}")
+    extra = f"\n{detail()}" if detail is not None else ""
+    raise AssertionError(f"timed out after {timeout:g} s waiting for {what}{extra}")
+
+
+def bots_started(*bots: BotProcess, timeout: float = 120) -> None:
+    """Wait until every bot has logged `started` (a process start imports the whole stack: under
+    a loaded CI machine that took over 60 s once); on a timeout, each bot's state and last log
+    lines."""
+
+    def detail() -> str:
+        return "\n".join(bot.describe() for bot in bots)
+
+    wait_for(lambda: all(b.events("started") for b in bots), timeout, "the bots", detail)
 
 
 class FaultyProxy:

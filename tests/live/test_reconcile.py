@@ -12,7 +12,7 @@ import sys
 import pytest
 from eth_utils import keccak
 from helpers import storage_slot
-from live_support import ROOT, wait_for
+from live_support import ROOT, bots_started, wait_for
 
 from offchain.live.market import ARBITRAGE_THRESHOLD, advance, open_vaults, set_price
 from offchain.live.node import Node
@@ -54,9 +54,7 @@ def crashed(devnet, bots, artifacts):
     liquidator = bots("liquidator", "dev:2")
     taker = bots("taker", "dev:3")
     operator = bots("backstop", "dev:4")
-    wait_for(
-        lambda: all(b.events("started") for b in (liquidator, taker, operator)), 60, "the bots"
-    )
+    bots_started(liquidator, taker, operator)
     plans = devnet.plans(VAULTS)
     devnet.crash(VAULTS, drop_ppm=500_000)  # the collateral sells for less than the debt: losses
     owners = {p.owner for p in plans}
@@ -152,9 +150,7 @@ def covered(devnet, bots, artifacts):
     liquidator = bots("liquidator", "dev:2")
     taker = bots("taker", "dev:3")
     operator = bots("backstop", "dev:4")
-    wait_for(
-        lambda: all(b.events("started") for b in (liquidator, taker, operator)), 60, "the bots"
-    )
+    bots_started(liquidator, taker, operator)
     staker = actor_address("staker", 0)
     stake_vault = VaultPlan(staker, (4 * STAKE * WAD * WAD) // t.config.initial_price, STAKE * WAD)
     open_vaults(chain, d, t, [stake_vault])
