@@ -14,7 +14,7 @@ bar's time and runs the bar:
    accrues fees and heals the unsettled proceeds (hourly), covers queued losses, settles, runs
    debt auctions (with the bidder) and realizes stakers' charges.
 
-Keepers' transactions pass through `keepers.Latency`; the feeder and the arbitrageur are not
+Keepers' transactions pass through `actions.Latency`; the feeder and the arbitrageur are not
 delayed. Transactions are mined in blocks (recorder.py): everything queued between two reads of
 the state (one actor's decisions, made from one read) is one block, in the order queued; the
 first block of a bar has the bar's time, each further block one second more.
@@ -33,7 +33,6 @@ import gc
 import time as clock
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass, field
 from functools import partial
 from typing import Any
 
@@ -43,10 +42,9 @@ from offchain.backends import Backend, ChainBackend, ModelBackend
 from offchain.backends.hardhat import NODES
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.impact import Impact
-from offchain.sim.insolvency import EndOfRun, end_of_run
 from offchain.sim.keepers import Action, BackstopParams, Latency, TakerParams, VaultIndex
 from offchain.sim.ledger import Ledger, Ledgers
-from offchain.sim.population import VaultPlan, actor_address, population_role
+from offchain.sim.population import actor_address, population_role
 from offchain.sim.recorder import MAX_BLOCK_TXS, Recorder
 from offchain.sim.results import (
     CONTAGION_COLUMNS,
@@ -68,7 +66,7 @@ from offchain.sim.steps import (
     World,
 )
 from offchain.sim.timeline import bar_times, genesis_time, utc
-from offchain.system.config import CollateralConfig
+from offchain.sim.type_market import TypeMarket, contagion_row, end_of_type
 from offchain.system.reads import StateKeys, read_state
 
 __all__ = ["MAX_BLOCK_TXS", "Simulation", "SimulationError", "simulate"]
@@ -87,25 +85,6 @@ def _young_collections_batched(threshold: int = 100_000) -> Iterator[None]:
         yield
     finally:
         gc.set_threshold(*old)
-
-
-@dataclass(eq=False)
-class _Market:
-    """One collateral type's side of a run: its price paths, its market's impact, what its
-    events said (index, ledger), its population and its unsafe vaults of the last round."""
-
-    collateral: CollateralConfig
-    fundamental: list[int]  # wad per bar: the scenario's path (then the tail and the drain)
-    prices: list[int]  # wad per bar: the market's, the fundamental moved by impact
-    impact: Impact
-    index: VaultIndex
-    ledger: Ledger
-    plans: list[VaultPlan] = field(default_factory=list)
-    unsafe: list[str] = field(default_factory=list)
-
-    @property
-    def scale(self) -> int:
-        return 10 ** (18 - self.collateral.token_decimals)
 
 
 class Simulation:
@@ -142,7 +121,7 @@ class Simulation:
         self.ledger.at(-1, self.prices[0])
         # every type's market, the first's the attributes above (scenario.types: the others')
         self.markets = {
-            self.collateral.name: _Market(
+            self.collateral.name: TypeMarket(
                 self.collateral, self.fundamental, self.prices, self.impact, self.index, self.ledger
             )
         }
@@ -154,7 +133,9 @@ class Simulation:
             ledger = Ledger(rows, index, backstop_wide=False)
             ledger.at(-1, fundamental[0])
             impact = Impact(t.impact_depth, t.impact_half_life, bar_s)
-            self.markets[c.name] = _Market(c, fundamental, list(fundamental), impact, index, ledger)
+            self.markets[c.name] = TypeMarket(
+                c, fundamental, list(fundamental), impact, index, ledger
+            )
         self.ledgers = Ledgers({name: m.ledger for name, m in self.markets.items()})
         self.rec = Recorder(backend, self.rows, self.ledgers)
         self.unsafe: list[str] = []  # the bar's unsafe vaults, closest to liquidation first
@@ -501,11 +482,11 @@ class Simulation:
         contagion_rows: list[tuple] = []
         ends = {}
         for name, m in self.markets.items():
-            end, rows = self._end_of_type(name, m)
+            end, rows = end_of_type(self.rec, self.deployment, name, m)
             ends[name] = end
             vault_rows += rows
             exposure_rows += end.rows
-            contagion_rows.append(_contagion_row(name, m.ledger, end))
+            contagion_rows.append(contagion_row(name, m.ledger, end))
         tables["vaults"] = pd.DataFrame(vault_rows, columns=list(TABLES["vaults"]))
         tables["exposure"] = pd.DataFrame(exposure_rows, columns=list(TABLES["exposure"]))
         tables["contagion"] = pd.DataFrame(contagion_rows, columns=list(CONTAGION_COLUMNS))
@@ -542,70 +523,6 @@ class Simulation:
             "end": utc(self.times[-1]),
         }
         return SimulationResult(self.scenario.name, self.kind, tables, facts, self.states)
-
-    def _end_of_type(self, name: str, m: _Market) -> tuple[EndOfRun, list[tuple]]:
-        """Type `name`'s end-of-run accounting (insolvency.py) and its vaults' table rows."""
-        d = self.deployment
-        t = d.types[name]
-        rate = self.rec.read([(d.engine, "collateral_types", (t.type_id,))])[0][1]
-        final_price = m.prices[-1]
-        price0 = m.prices[0]
-        rows = []
-        for p in m.plans:
-            collateral, art = m.index.vaults.get(p.owner, (0, 0))
-            debt = art * rate
-            rows.append(
-                (
-                    p.owner,
-                    p.collateral / WAD,
-                    p.debt / WAD,
-                    p.collateral * price0 / (p.debt * WAD),
-                    collateral / WAD,
-                    debt / RAD,
-                    (collateral * final_price * RAY / (debt * WAD)) if debt else float("inf"),
-                    m.ledger.first_unsafe.get(p.owner),
-                    (m.ledger.liquidated.get(p.owner) or [None])[0],
-                    len(m.ledger.liquidated.get(p.owner, [])),
-                )
-            )
-        lots = sum(lot for lot, _ in m.ledger.running.values()) // m.scale
-        sale = self.rec.read([(t.pool, "quote", (True, lots))])[0] * 10**27 if lots else 0
-        end = end_of_run(
-            m.ledger.losses,
-            m.ledger.running,
-            {row[3]: row[2] for row in m.ledger.rows["liquidations"]},
-            m.index.vaults,
-            rate,
-            m.collateral.liquidation_ratio,
-            final_price,
-            sale,
-        )
-        return end, rows
-
-
-def _contagion_row(name: str, ledger: Ledger, end: EndOfRun) -> tuple:
-    """Type `name`'s row of the contagion table (results.CONTAGION_COLUMNS), whole units."""
-    paid = {layer: 0 for layer in ("fund", "stability_pool", "debt_auction", "redistribution")}
-    paid["settlement"] = 0
-    for row in ledger.rows["allocations"]:
-        paid[row[3]] = paid.get(row[3], 0) + row[5]
-    liquidations = ledger.rows["liquidations"]
-    realized = end.realized / RAD
-    return (
-        name,
-        len(liquidations),
-        sum(row[5] for row in liquidations),
-        realized,
-        paid["fund"],
-        paid["stability_pool"],
-        paid["debt_auction"],
-        paid["redistribution"],
-        paid["settlement"],
-        (end.realized - sum(x["allocated"] for x in ledger.losses.values() if x["loss"])) / RAD,
-        end.open_shortfall / RAD,
-        end.unsafe_shortfall / RAD,
-        end.insolvency / RAD,
-    )
 
 
 # ---------------------------------------------------------------- entry points

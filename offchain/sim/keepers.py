@@ -20,6 +20,10 @@ decide the same things from the same state.
 - `oracle_actions`: post the market price, poke the oracle and the spotter when allowed.
 - `arbitrage_action`: move the collateral pool towards the market price with finite inventory.
 - `Latency`: a keeper's gas bid against the bar's gas percentiles -> lands now, next bar, or not.
+
+`Action` and `Latency` live in actions.py, the taker's strategy in taker.py, the backstop
+keeper's in backstop_keeper.py; this module holds the rest and is the face of them all: every name
+callers import from it is here.
 """
 
 from __future__ import annotations
@@ -27,80 +31,54 @@ from __future__ import annotations
 import bisect
 import math
 from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import NamedTuple
 
-from offchain.model.backstop import LossStatus
-from offchain.model.fixed_point import RAY, WAD
+from offchain.model.fixed_point import WAD
 from offchain.model.state import Event
-from offchain.sim.market_data import Series
+from offchain.sim.actions import Action, Latency
+from offchain.sim.backstop_keeper import (
+    BackstopParams,
+    BackstopView,
+    DebtAuctionView,
+    backstop_actions,
+)
+from offchain.sim.taker import (
+    FLASH_TAKE_GAS,
+    TAKE_GAS,
+    AuctionView,
+    PoolView,
+    TakerParams,
+    pool_out,
+    take_outcome,
+    taker_actions,
+)
+
+__all__ = [
+    "FLASH_TAKE_GAS",
+    "KEY_SCALE",
+    "MAX_BATCH",
+    "TAKE_GAS",
+    "Action",
+    "AuctionView",
+    "BackstopParams",
+    "BackstopView",
+    "DebtAuctionView",
+    "Latency",
+    "PoolView",
+    "TakerParams",
+    "VaultIndex",
+    "arbitrage_action",
+    "backstop_actions",
+    "liquidation_actions",
+    "oracle_actions",
+    "pool_out",
+    "take_outcome",
+    "taker_actions",
+]
 
 # owners per liquidate_many: the contract takes 100, but 100 liquidations (~165k gas each)
 # exceed the 10M gas a transaction gets (backends.TX_GAS); 40 fit
 MAX_BATCH = 40
 KEY_SCALE = 10**45  # the index key: normalized debt per collateral, x 1e45, rounded down
-# gas of each action, for the taker's profit estimate (bench/results.json, rounded up)
-FLASH_TAKE_GAS = 280_000
-TAKE_GAS = 160_000
-
-
-@dataclass(frozen=True)
-class Action:
-    """One intended transaction. `targets` name what it acts on (a vault, an auction, ...): no
-    two actions in flight share a target. `gas_price` is the bid [wei]; 0 = not subject to
-    latency."""
-
-    actor: str
-    sender: str
-    contract: str
-    function: str
-    args: tuple
-    targets: tuple[tuple, ...]
-    gas_price: int = 0
-
-
-# ---------------------------------------------------------------- latency
-
-
-class Latency:
-    """When a keeper's transaction lands, from its gas bid and the bar's gas percentiles.
-
-    A bid at or above the bar's 60th percentile lands in the bar; at or above the 30th, one bar
-    later; below it, the transaction is dropped (the keeper tries again next bar, if it still
-    wants to). With a constant gas price: at or above it lands at once, below it is dropped.
-    This is how Black Thursday's gas spike kept keepers' bids out of blocks."""
-
-    def __init__(self, gas: Series | None, constant: int):
-        self.gas = gas
-        self.constant = constant
-        self._at: dict[int, tuple[int, int]] = {}
-
-    def percentiles(self, time: int) -> tuple[int, int]:
-        """(p30, p60) at `time` [wei]."""
-        if self.gas is None:
-            return self.constant, self.constant
-        found = self._at.get(time)
-        if found is None:
-            found = self._at[time] = (self.gas.at("p30_gwei", time), self.gas.at("p60_gwei", time))
-        return found
-
-    def delay(self, bid: int, time: int) -> int | None:
-        """Bars until a transaction bidding `bid` [wei] at `time` lands; None: dropped."""
-        p30, p60 = self.percentiles(time)
-        if bid >= p60:
-            return 0
-        if bid >= p30 and self.gas is not None:
-            return 1
-        return None
-
-    def landing_bar(self, bid: int, times: list[int], bar: int) -> int | None:
-        """The bar in which a keeper that wants to act from `bar` on (and retries every bar while
-        dropped) gets its transaction in; None if never within `times`."""
-        for b in range(bar, len(times)):
-            d = self.delay(bid, times[b])
-            if d is not None:
-                return b + d
-        return None
 
 
 # ---------------------------------------------------------------- the vault index
@@ -203,374 +181,6 @@ def liquidation_actions(
             )
         )
     return actions
-
-
-def pool_out(amount_in: int, reserve_in: int, reserve_out: int, fee: int) -> int:
-    """CollateralPool.vy's constant-product output (same rounding; 0 for an empty pool, where the
-    pool reverts). The taker's loop writes it out; tests/test_keepers.py holds it to the model
-    pool's quote."""
-    if reserve_in == 0 or reserve_out == 0:
-        return 0
-    in_after_fee = amount_in * (WAD - fee)
-    return in_after_fee * reserve_out // (reserve_in * WAD + in_after_fee)
-
-
-def take_outcome(
-    lot: int, debt: int, price: int, max_collateral: int, min_auction: int
-) -> tuple[int, int] | None:
-    """(collateral bought [wad], owe [rad]) of `DutchAuction.take` with `max_collateral`, as the
-    contract computes it; None where it would revert (no partial take)."""
-    collateral = min(lot, max_collateral)
-    if collateral < lot and (lot - collateral) * price < min_auction:
-        collateral = lot  # the rest would be worth less than min_auction: the whole lot is taken
-    owe = collateral * price
-    if owe > debt:
-        owe = debt
-        collateral = owe // price
-    elif owe < debt and collateral < lot and debt - owe < min_auction:
-        if debt <= min_auction:
-            return None
-        owe = debt - min_auction
-        collateral = owe // price
-    return collateral, owe
-
-
-class AuctionView(NamedTuple):  # a NamedTuple: a model run builds ~18,000 of these
-    auction_id: int
-    needs_reset: bool
-    price: int  # ray
-    lot: int  # wad
-    debt: int  # rad
-
-
-@dataclass(frozen=True)
-class PoolView:
-    reserve_collateral: int  # token units
-    reserve_stable: int  # wad
-    fee: int  # wad
-    scale: int  # 10 ** (18 - token decimals)
-
-
-@dataclass(frozen=True)
-class TakerParams:
-    actor: str  # the role name in the records
-    taker: str
-    flash_taker: str  # the taker's FlashTaker contract ("" in capital mode)
-    auction: str
-    mode: str  # flash | capital
-    min_profit: int  # wad of stablecoin
-    gas_price: int  # wei
-    # flash: the share of a take's expected profit it may lose to the pool moving before it is
-    # mined (a front-run); below that the FlashTaker reverts it ("flash: profit below minimum")
-    # [wad]; the take's min_profit is expected x (1 - tolerance), rounded down
-    profit_tolerance: int = WAD // 100
-
-
-def taker_actions(
-    auctions: list[AuctionView],
-    pool: PoolView,
-    market_price: int,
-    min_auction: int,
-    capital: int,
-    p: TakerParams,
-    in_flight: set[tuple],
-) -> list[Action]:
-    """Reset what needs a reset; take each auction at the size that maximizes the profit after gas
-    (flash: selling into the pool, whose reserves each planned take moves; capital: valued at the
-    market price, within the stablecoin `capital` [rad] left), if it clears `min_profit`.
-
-    The sizes tried are the whole auction and its halves down to a sixteenth, for the auctions
-    that pass a bound first: any size buys collateral c for owe >= c * price, where c is at most
-    the whole auction's `full` (and, with capital, at most capital / price, since owe <= capital),
-    and sells it for at most c at the pool's marginal price after the fee (flash) or at the
-    market price (capital). Where the most c times that edge cannot pay `min_profit` and the
-    gas, no size can, and the sizes' exact pool arithmetic is spared (most auctions are priced
-    above what their collateral fetches, or beyond the capital left). The loop is the bound,
-    `take_outcome` and `pool_out` written out (a 1,000-vault replay bounds ~26,000 auctions and
-    prices ~11,000 five ways each); tests/test_keepers.py holds it equal to the plain
-    composition of the two, without the bound."""
-    actions = []
-    flash = p.mode == "flash"
-    reserve_c, reserve_s = pool.reserve_collateral, pool.reserve_stable
-    scale, after_fee = pool.scale, WAD - pool.fee
-    gas_cost = (FLASH_TAKE_GAS if flash else TAKE_GAS) * p.gas_price * market_price // WAD  # wad
-    busy = {target[1] for target in in_flight if target[0] == "auction"}
-    # the bound: edge = top - price x per_price; no size clears unless lot x edge >= need x
-    # denominator
-    need, losing_clears = p.min_profit + gas_cost, -gas_cost >= p.min_profit
-    if flash:
-        top, per_price = after_fee * reserve_s * RAY, scale * reserve_c * WAD
-    else:
-        top, per_price = market_price * RAY, WAD
-    denominator = per_price * RAY
-    for a in auctions:
-        auction_id, needs_reset, price, lot, debt = a
-        if auction_id in busy or lot == 0:
-            continue
-        if needs_reset:
-            actions.append(
-                Action(
-                    p.actor,
-                    p.taker,
-                    p.auction,
-                    "reset",
-                    (auction_id, p.taker),
-                    (("auction", auction_id),),
-                    p.gas_price,
-                )
-            )
-            continue
-        if price == 0:
-            continue
-        full = min(lot, -(-debt // price))  # the most any size buys
-        edge = top - price * per_price if per_price else 0  # (flash with an empty pool: no edge)
-        if edge <= 0:
-            if not losing_clears:
-                continue
-        elif (full if flash else min(full, capital // price)) * edge < need * denominator:
-            continue
-        best_profit = best_size = best_tokens = best_proceeds = best_owe = None
-        for divisor in (1, 2, 4, 8, 16):
-            size = full // divisor  # max_collateral; size <= full <= lot
-            # take_outcome(lot, debt, price, size, min_auction)
-            collateral = size
-            if size < lot and (lot - size) * price < min_auction:
-                collateral = lot
-            owe = collateral * price
-            if owe > debt:
-                owe = debt
-                collateral = owe // price
-            elif owe < debt and collateral < lot and debt - owe < min_auction:
-                if debt <= min_auction:
-                    continue  # the take would revert
-                owe = debt - min_auction
-                collateral = owe // price
-            if collateral == 0:
-                continue
-            cost = -(-owe // RAY)  # wad, rounded up
-            if flash:
-                tokens = collateral // scale
-                if reserve_c == 0 or reserve_s == 0:  # pool_out(tokens, reserve_c, reserve_s, fee)
-                    proceeds = 0
-                else:
-                    in_after_fee = tokens * after_fee
-                    proceeds = in_after_fee * reserve_s // (reserve_c * WAD + in_after_fee)
-            else:
-                if owe > capital:
-                    continue
-                tokens = 0
-                proceeds = collateral * market_price // WAD
-            profit = proceeds - cost - gas_cost
-            if best_profit is None or profit > best_profit:
-                best_profit, best_size, best_tokens, best_proceeds, best_owe = (
-                    profit,
-                    size,
-                    tokens,
-                    proceeds,
-                    owe,
-                )
-        if best_profit is None or best_profit < p.min_profit:
-            continue
-        assert best_size is not None and best_tokens is not None and best_proceeds is not None
-        assert best_owe is not None
-        if flash:
-            reserve_c, reserve_s = reserve_c + best_tokens, reserve_s - best_proceeds
-            top, per_price = after_fee * reserve_s * RAY, scale * reserve_c * WAD
-            denominator = per_price * RAY
-            # the FlashTaker's profit [rad] (before gas) at these reserves, less the tolerance
-            expected = best_proceeds * RAY - best_owe
-            floor = expected * (WAD - p.profit_tolerance) // WAD if expected > 0 else 0
-            actions.append(
-                Action(
-                    p.actor,
-                    p.taker,
-                    p.flash_taker,
-                    "take",
-                    (auction_id, best_size, price, floor),
-                    (("auction", auction_id),),
-                    p.gas_price,
-                )
-            )
-        else:
-            outcome = take_outcome(lot, debt, price, best_size, min_auction)
-            assert outcome is not None  # best_size was priced by the same rule
-            capital -= outcome[1]
-            actions.append(
-                Action(
-                    p.actor,
-                    p.taker,
-                    p.auction,
-                    "take",
-                    (auction_id, best_size, price, p.taker, b""),
-                    (("auction", auction_id),),
-                    p.gas_price,
-                )
-            )
-    return actions
-
-
-@dataclass(frozen=True)
-class DebtAuctionView:
-    auction_id: int
-    bid: int  # rad
-    lot: int  # wad
-    winner: str
-    bid_expiry: int
-    end: int
-
-
-@dataclass(frozen=True)
-class BackstopView:
-    now: int
-    surplus: int  # rad: the Backstop's stablecoin
-    bad_debt: int  # rad
-    unattributed_debt: int  # rad
-    # rad: finished auctions' proceeds and covers' payments not yet cancelled against bad debt
-    # (part of `surplus`)
-    unsettled_proceeds: int
-    debt_to_auction: int  # rad
-    debt_auction_bid_size: int  # rad
-    surplus_buffer: int  # rad
-    surplus_lot: int  # rad
-    queue_delay: int
-    losses: list[
-        tuple[int, int, int, int]
-    ]  # (auction id, due [rad], created_at, status) of known events
-    debt_auctions: list[DebtAuctionView]
-    min_decrease: int  # wad
-    bidder_stable: int  # rad
-    charge_count: int
-    stakers: list[tuple[str, int, int]]  # (staker, shares, next_charge)
-    # running collateral auctions whose whole lot is worth less than min_auction at their start
-    # price (lot x top < min_auction) and less than their debt at the current price: no taker
-    # will finish them; the keeper closes them (the lot goes to the Backstop)
-    dust_auctions: tuple[int, ...] = ()
-
-
-@dataclass(frozen=True)
-class BackstopParams:
-    keeper: str
-    bidder: str  # "" = nobody bids in debt auctions
-    backstop: str
-    debt_auction: str
-    stability_pool: str
-    fees: str
-    type_id: bytes
-    auction: str
-    gas_price: int
-
-
-def backstop_actions(
-    v: BackstopView, p: BackstopParams, accrue: bool, in_flight: set[tuple]
-) -> list[Action]:
-    """The Backstop's housekeeping, in the order a keeper would do it."""
-    out: list[Action] = []
-
-    def act(
-        actor: str, sender: str, contract: str, function: str, args: tuple, target: tuple
-    ) -> None:
-        if target not in in_flight:
-            out.append(Action(actor, sender, contract, function, args, (target,), p.gas_price))
-
-    k = p.keeper
-    if accrue:
-        act("backstop_keeper", k, p.fees, "accrue", (p.type_id,), ("accrue",))
-    for auction_id, due, created_at, status in v.losses:
-        if status == LossStatus.CLOSED and due != 0 and created_at + v.queue_delay <= v.now:
-            act(
-                "backstop_keeper",
-                k,
-                p.backstop,
-                "cover",
-                (p.type_id, p.auction, auction_id),
-                ("cover", auction_id),
-            )
-    for auction_id in v.dust_auctions:
-        act(
-            "backstop_keeper",
-            k,
-            p.auction,
-            "close_dust_auction",
-            (auction_id,),
-            ("close_dust", auction_id),
-        )
-    if accrue and v.unsettled_proceeds != 0:
-        # cancel the unsettled proceeds (finished auctions', covers' payments) against the debt
-        # they paid, with the hourly accrual: one heal (about 52.5k gas) for every auction
-        # finished or loss covered since the last one (each saved 15-25k by not doing it);
-        # nothing on chain needs it sooner (docs/gas.md)
-        act("backstop_keeper", k, p.backstop, "heal", (), ("heal",))
-    # the unsettled proceeds are not surplus settle may spend
-    settle = min(v.surplus - v.unsettled_proceeds, v.unattributed_debt)
-    if settle != 0:
-        act("backstop_keeper", k, p.backstop, "settle", (settle,), ("settle",))
-    if v.debt_to_auction != 0 and v.debt_auction_bid_size != 0:
-        # one start per bid's worth; the last one raises what is left
-        starts = -(-v.debt_to_auction // v.debt_auction_bid_size)
-        for i in range(starts):
-            act(
-                "backstop_keeper",
-                k,
-                p.backstop,
-                "start_debt_auction",
-                (),
-                ("start_debt_auction", i),
-            )
-    bidder_stable = v.bidder_stable
-    for a in v.debt_auctions:
-        if a.end == 0:
-            continue
-        if a.bid_expiry != 0 and (a.bid_expiry <= v.now or a.end <= v.now):
-            act(
-                "backstop_keeper",
-                k,
-                p.debt_auction,
-                "finish",
-                (a.auction_id,),
-                ("debt_finish", a.auction_id),
-            )
-        elif a.bid_expiry == 0 and a.end < v.now:
-            act(
-                "backstop_keeper",
-                k,
-                p.debt_auction,
-                "restart",
-                (a.auction_id,),
-                ("debt_restart", a.auction_id),
-            )
-        elif (
-            p.bidder
-            and a.winner != p.bidder
-            and a.end > v.now
-            and (a.bid_expiry == 0 or a.bid_expiry > v.now)
-            and bidder_stable >= a.bid
-        ):
-            lot = a.lot * WAD // v.min_decrease
-            if lot != 0:
-                bidder_stable -= a.bid
-                act(
-                    "bidder",
-                    p.bidder,
-                    p.debt_auction,
-                    "bid",
-                    (a.auction_id, lot),
-                    ("debt_bid", a.auction_id),
-                )
-    for staker, shares, next_charge in v.stakers:
-        if shares != 0 and next_charge <= v.charge_count:
-            act(
-                "backstop_keeper", k, p.stability_pool, "realize", (staker, 10), ("realize", staker)
-            )
-    if v.surplus_lot != 0 and v.surplus >= v.bad_debt + v.surplus_buffer + v.surplus_lot:
-        act(
-            "backstop_keeper",
-            k,
-            p.backstop,
-            "start_surplus_auction",
-            (),
-            ("start_surplus_auction",),
-        )
-    return out
 
 
 def oracle_actions(

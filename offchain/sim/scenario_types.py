@@ -51,7 +51,7 @@ class PopulationSpec:
 @dataclass(frozen=True)
 class KeeperSpec:
     """The actors. Gas prices are what each keeper bids [wei]; the latency model
-    (offchain/sim/keepers.py, `Latency`) turns bid vs the bar's gas percentiles into a delay."""
+    (offchain/sim/actions.py, `Latency`) turns bid vs the bar's gas percentiles into a delay."""
 
     liquidation_gas_price: int  # [wei]
     taker_gas_price: int  # [wei]
@@ -108,7 +108,7 @@ class Scenario:
     # waterfall order inside
     system: SystemConfig
     # (vaults, the scenario's own count) when --vaults raised the count and with it the debt
-    # ceilings (scenario._scaled_ceilings); None otherwise
+    # ceilings (scenario_ceilings.scaled_ceilings); None otherwise
     ceiling_scale: tuple[int, int] | None = None
     # the collateral types after the first (system.collateral[1:], in this order); () for a
     # one-type crash

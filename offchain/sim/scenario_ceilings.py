@@ -1,0 +1,129 @@
+"""A scenario's debt ceilings (scenario.py): the ceilings scaled up with a population raised by
+--vaults, and the check that every vault starts safe and that everything the vaults and the actors
+draw fits the type's and the global debt ceilings.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from offchain.model.fixed_point import RAY
+from offchain.sim.population import generate_vaults, type_seed
+from offchain.sim.scenario_reader import ScenarioError, Source, format_ratio, format_wad
+from offchain.sim.scenario_types import (
+    BackstopSpec,
+    KeeperSpec,
+    MarketSpec,
+    PopulationSpec,
+    TypeSpec,
+)
+from offchain.system.config import CollateralConfig, SystemConfig
+
+
+def scaled_ceilings(
+    coll: CollateralConfig, system: SystemConfig, count: int, file_count: int
+) -> tuple[CollateralConfig, SystemConfig]:
+    """The type's debt ceiling and automatic-ceiling maximum, and the global ceiling, times
+    count / file_count (rounded up): a population larger than the scenario's, chosen with
+    --vaults, meets ceilings as far from binding as the scenario's own did (the actors' draws do
+    not grow, so slightly farther). A smaller population keeps the scenario's ceilings."""
+
+    def up(x: int) -> int:
+        return -(-x * count // file_count)
+
+    scaled = replace(coll, debt_ceiling=up(coll.debt_ceiling), ceiling_max=up(coll.ceiling_max))
+    return scaled, replace(
+        system,
+        global_debt_ceiling=up(system.global_debt_ceiling),
+        collateral=tuple(scaled if c.name == coll.name else c for c in system.collateral),
+    )
+
+
+def actor_draws(market: MarketSpec, keepers: KeeperSpec, backstop: BackstopSpec) -> int:
+    """Stablecoin [wad] the actors draw from the type besides the vaults: half the arbitrageur's
+    capital, the capital taker's, the debt-auction bidder's, the insurance fund, the stakes, and
+    the pool seed (deployment.seed_pool draws `pool_depth`, rounded up by at most a wei)."""
+    return (
+        keepers.arbitrageur_capital // 2
+        + keepers.taker_capital
+        + keepers.debt_auction_capital
+        + backstop.insurance_fund
+        + backstop.pool_stakers * backstop.pool_stake
+        + market.pool_depth
+    )
+
+
+def check_population(
+    source: Source,
+    spec: PopulationSpec,
+    seed: int,
+    coll: CollateralConfig,
+    system: SystemConfig,
+    market: MarketSpec,
+    keepers: KeeperSpec,
+    backstop: BackstopSpec,
+    cli_count: bool,
+    types: tuple[TypeSpec, ...] = (),
+) -> None:
+    """Every vault safe at the first price, and everything drawn within the debt ceilings: the
+    first type's population and the actors' draws within its ceiling; each further type's
+    population and its pool's seed within its own; all of it within the global ceiling."""
+    where = f"{source.name}: vaults"
+    population = _safe_population(where, spec, seed, coll)
+    draws = actor_draws(market, keepers, backstop)
+    total = population + draws
+    others = 0
+    for k, t in enumerate(types):
+        t_coll = system.collateral[k + 1]
+        t_where = f"{source.name}: types.{t.name}"
+        t_total = _safe_population(t_where, t.vaults, type_seed(seed, k), t_coll) + t.pool_depth
+        if t_total * RAY > t_coll.debt_ceiling:
+            raise ScenarioError(
+                f"{t_where}: its population's debt plus its pool's seed "
+                f"{format_wad(t.pool_depth)} = "
+                f"{format_wad(t_total)} stablecoin exceeds {t.name}'s debt ceiling "
+                f"{format_wad(t_coll.debt_ceiling // RAY)}; lower count, debt_median or pool_depth"
+            )
+        others += t_total
+    fix = (
+        f"lower {'--vaults' if cli_count else 'vaults.count'}, vaults.debt_median or the keepers' "
+        "and "
+        f"backstop's capital"
+    )
+    summary = (
+        f"the population's debt {format_wad(population)} plus the actors' draws "
+        f"{format_wad(draws)} "
+        f"= {format_wad(total)} stablecoin exceeds"
+    )
+    if total * RAY > coll.debt_ceiling:
+        raise ScenarioError(
+            f"{where}: {summary} {coll.name}'s debt ceiling "
+            f"{format_wad(coll.debt_ceiling // RAY)}; "
+            f"{fix}, or raise protocol.collateral_overrides.debt_ceiling"
+        )
+    if (total + others) * RAY > system.global_debt_ceiling:
+        if others:
+            summary = (
+                f"the debt drawn on every type, {format_wad(total + others)} stablecoin, exceeds"
+            )
+        raise ScenarioError(
+            f"{where}: {summary} the global debt ceiling "
+            f"{format_wad(system.global_debt_ceiling // RAY)}; "
+            f"{fix}, or use a protocol.config with a higher system.global_debt_ceiling"
+        )
+
+
+def _safe_population(where: str, spec: PopulationSpec, seed: int, coll: CollateralConfig) -> int:
+    """The population's total debt [wad]; ScenarioError if a vault starts unsafe."""
+    price = coll.initial_price
+    plans = generate_vaults(spec, seed, price, coll.token_decimals, coll.dust)
+    safe_price = price * 10**9 * RAY // coll.liquidation_ratio  # as Spotter.poke, at rate = RAY
+    for i, plan in enumerate(plans):
+        if plan.debt * RAY > plan.collateral * safe_price:
+            raise ScenarioError(
+                f"{where}.ratio_min: vault {i} starts unsafe once its collateral is rounded down "
+                "to "
+                f"whole token units; raise ratio_min further above {coll.name}'s liquidation ratio "
+                f"{format_ratio(coll.liquidation_ratio, RAY)}"
+            )
+    return sum(p.debt for p in plans)

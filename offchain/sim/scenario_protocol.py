@@ -1,0 +1,170 @@
+"""The scenario's `[protocol]` and `[types.<name>]` tables (scenario.py): the deployment config,
+the first collateral type and its overrides, the waterfall order, and the further collateral types
+of the same crash (TypeSpec), each with its population and a price path derived from the first
+type's (correlated.py).
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import replace
+from decimal import Decimal
+from typing import Any
+
+from offchain.model.fixed_point import WAD
+from offchain.sim.correlated import OneFactor
+from offchain.sim.market_data import DataError
+from offchain.sim.population import type_seed
+from offchain.sim.scenario_actors import DEFAULT_VAULTS, read_population
+from offchain.sim.scenario_market import DEFAULT_POOL_DEPTH
+from offchain.sim.scenario_reader import (
+    ScenarioError,
+    Source,
+    file_path,
+    read_float,
+    read_table,
+    sub_table,
+    with_defaults,
+)
+from offchain.sim.scenario_types import MarketSpec, TypeSpec
+from offchain.system.config import (
+    CURVE_PARAMETERS,
+    DEFAULT_CONFIG,
+    LAYERS,
+    CollateralConfig,
+    Reader,
+    SystemConfig,
+    load_config,
+    read_collateral,
+)
+
+
+def read_protocol(
+    r: Reader, source: Source, market: MarketSpec, waterfall: tuple[str, ...] | None
+) -> tuple[CollateralConfig, SystemConfig, dict[str, CollateralConfig]]:
+    """(the first type, the system with it alone, every type of the config by name)."""
+    config_path = file_path(r, "config", source) if "config" in r.table else DEFAULT_CONFIG
+    base = load_config(config_path)  # a ConfigError keeps its text
+    raw_types = tomllib.loads(config_path.read_text())["collateral"]
+    names = [c.name for c in base.collateral]
+    chosen = r.raw("collateral") if "collateral" in r.table else names[0]
+    if chosen not in names:
+        raise r.fail(
+            "collateral",
+            f"unknown collateral type {chosen!r} (types in {config_path}: {', '.join(names)})",
+        )
+    index = names.index(chosen)
+
+    coll = base.collateral[index]
+    if "collateral_overrides" in r.table:
+        o = sub_table(r, "collateral_overrides")
+        for key, field in (("initial_price", "market.prices"), ("pool_depth", "market.pool_depth")):
+            if key in o.table:
+                raise o.fail(key, f"is set by the scenario's {field}, not here")
+        table = raw_types[index]
+        if o.table.get("auction_curve", table.get("auction_curve")) != table.get("auction_curve"):
+            # another curve: the config's curve parameters are its own curve's, not this one's
+            curve_keys = {k for keys in CURVE_PARAMETERS.values() for k in keys}
+            table = {k: v for k, v in table.items() if k not in curve_keys}
+        coll = read_collateral(o.where, table | o.table)
+    coll = replace(
+        coll, initial_price=market.prices.columns["close"][0], pool_depth=market.pool_depth
+    )
+
+    order = base.waterfall.order
+    if "waterfall" in r.table:
+        order = _layers(r.raw("waterfall"), f"{r.where}.waterfall")
+    if waterfall is not None:
+        order = _layers(
+            list(waterfall) if isinstance(waterfall, (tuple, list)) else waterfall, "--waterfall"
+        )
+    r.finish()
+    system = replace(base, collateral=(coll,), waterfall=replace(base.waterfall, order=order))
+    return coll, system, {c.name: c for c in base.collateral}
+
+
+TYPE_POPULATION_KEYS = tuple(DEFAULT_VAULTS)
+
+
+DEFAULT_TYPE: dict[str, Any] = {
+    "pool_depth": DEFAULT_POOL_DEPTH,
+    "beta": "1",
+    "correlation": "0.8",
+    "jumps_per_day": "0",
+    "jump_mean": "0",
+    "jump_std": "0",
+}
+
+
+def read_types(
+    source: Source,
+    data: dict[str, Any],
+    market: MarketSpec,
+    system: SystemConfig,
+    config_types: dict[str, CollateralConfig],
+    seed: int,
+) -> tuple[tuple[TypeSpec, ...], SystemConfig]:
+    """The `[types.<name>]` tables: more types of the config in the same crash (TypeSpec), and
+    the system with them after the first type. Type k's path is drawn with seed x 64 + k."""
+    top = read_table(source, data, "types")
+    first = system.collateral[0].name
+    out, colls = [], [system.collateral[0]]
+    for k, name in enumerate(top.table):
+        if name == first:
+            raise top.fail(name, "is the scenario's first type (protocol.collateral)")
+        if name not in config_types:
+            raise top.fail(
+                name, f"unknown collateral type (types in the config: {', '.join(config_types)})"
+            )
+        if k >= 7:
+            raise top.fail(name, "at most 7 more types")
+        r = with_defaults(sub_table(top, name), DEFAULT_TYPE)
+        population_table = {key: r.table[key] for key in TYPE_POPULATION_KEYS if key in r.table}
+        r.used.update(population_table)
+        coll = replace(config_types[name], pool_depth=r.scaled("pool_depth", WAD, lo_open=True))
+        loading = {
+            "beta": float(r.decimal("beta", Decimal(0), Decimal(10), lo_open=True)),
+            "correlation": float(r.decimal("correlation", Decimal(0), Decimal(1), lo_open=True)),
+            "jumps_per_day": read_float(r, "jumps_per_day", Decimal(0), Decimal(10_000)),
+            "jump_mean": read_float(r, "jump_mean", Decimal(-10), Decimal(10)),
+            "jump_std": read_float(r, "jump_std", Decimal(0), Decimal(10)),
+        }
+        impact_depth = r.scaled("impact_depth", WAD) if "impact_depth" in r.table else 0
+        half_life = (
+            r.integer("impact_half_life", 1, 30 * 86400) if "impact_half_life" in r.table else 3600
+        )
+        r.finish()
+        try:
+            factor = OneFactor(**loading)
+            prices = factor.derive(market.prices, coll.initial_price, type_seed(seed, k))
+        except DataError as exc:
+            raise ScenarioError(f"{r.where}: {exc}") from None
+        population = read_population(Reader(r.where, population_table), coll, None)
+        out.append(
+            TypeSpec(
+                name=name,
+                vaults=population,
+                prices=prices,
+                pool_depth=coll.pool_depth,
+                loading=factor,
+                impact_depth=impact_depth,
+                impact_half_life=half_life,
+            )
+        )
+        colls.append(coll)
+    top.finish()
+    return tuple(out), replace(system, collateral=tuple(colls))
+
+
+def _layers(names: Any, where: str) -> tuple[int, ...]:
+    """Waterfall layer names -> their ids, as config.py's [backstop].waterfall."""
+    if not isinstance(names, list) or len(names) > 4 or not all(isinstance(n, str) for n in names):
+        raise ScenarioError(
+            f"{where}: must be a list of up to 4 of {', '.join(LAYERS)}, got {names!r}"
+        )
+    for name in names:
+        if name not in LAYERS:
+            raise ScenarioError(f"{where}: unknown layer {name!r} (layers: {', '.join(LAYERS)})")
+        if names.count(name) > 1:
+            raise ScenarioError(f"{where}: layer {name!r} appears twice")
+    return tuple(LAYERS[n] for n in names)

@@ -1,0 +1,126 @@
+"""Reading a scenario document (scenario.py): the file itself (TOML or YAML), its tables and
+fields, with every mistake one `ScenarioError` line naming the file, the field and the problem,
+and the exact formatting of amounts those lines quote. The tables' own readers: scenario_market.py,
+scenario_actors.py, scenario_protocol.py.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from offchain.model.fixed_point import WAD
+from offchain.system.config import Reader
+
+ROOT = Path(__file__).resolve().parents[2]
+GWEI = 10**9
+MAX_SEED = 2**64 - 1
+
+
+class ScenarioError(ValueError):
+    """A scenario mistake; the message is one line naming the file, the field and the problem."""
+
+
+def read_document(path: Path) -> dict[str, Any]:
+    try:
+        text = path.read_text()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ScenarioError(
+            f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})"
+        ) from None
+    if path.suffix.lower() == ".toml":
+        try:
+            data: Any = tomllib.loads(text)
+        except tomllib.TOMLDecodeError as exc:
+            raise ScenarioError(f"{path}: not valid TOML ({_one_line(str(exc))})") from None
+    else:
+        try:
+            data = yaml.safe_load(text)
+        except yaml.YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problem = getattr(exc, "problem", None)
+            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
+            raise ScenarioError(
+                f"{path}: not valid YAML ({where}{_one_line(str(problem or exc))})"
+            ) from None
+        if data is None:
+            data = {}
+        if not isinstance(data, dict):
+            raise ScenarioError(f"{path}: must be a mapping of tables, got {type(data).__name__}")
+    _check_keys(data, str(path), "")
+    return data
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _check_keys(table: dict[Any, Any], source: str, where: str) -> None:
+    """YAML allows non-string keys; the readers below expect strings."""
+    for key, value in table.items():
+        if not isinstance(key, str):
+            raise ScenarioError(f"{source}: {where or 'top level'}: key {key!r} must be a string")
+        if isinstance(value, dict):
+            _check_keys(value, source, f"{where}.{key}" if where else key)
+
+
+@dataclass(frozen=True)
+class Source:
+    name: str  # the file, as given; prefixes every message
+    directory: Path  # relative paths inside the file are resolved here first
+    bare: bool  # a bare price CSV: its loader's messages need no prefix
+
+
+def read_table(source: Source, data: dict[str, Any], key: str) -> Reader:
+    """A reader of top-level table `key` (empty if absent); its messages read
+    `<file>: <key>.<field>: ...`."""
+    table = data.get(key, {})
+    if not isinstance(table, dict):
+        raise ScenarioError(f"{source.name}: {key}: must be a table")
+    return Reader(f"{source.name}: {key}", table)
+
+
+def sub_table(r: Reader, key: str) -> Reader:
+    table = r.raw(key)
+    if not isinstance(table, dict):
+        raise r.fail(key, "must be a table")
+    return Reader(f"{r.where}.{key}", table)
+
+
+def file_path(r: Reader, key: str, source: Source) -> Path:
+    value = r.raw(key)
+    if not isinstance(value, str) or not value:
+        raise r.fail(key, f"must be a file path, got {value!r}")
+    path = Path(value).expanduser()
+    candidates = [path] if path.is_absolute() else [source.directory / path, ROOT / path]
+    for candidate in candidates:
+        if candidate.is_file():
+            return candidate
+    looked = str(path) if path.is_absolute() else f"{source.directory} and {ROOT}"
+    raise r.fail(key, f"file {value!r} not found (looked in {looked})")
+
+
+def read_float(r: Reader, key: str, lo: Decimal, hi: Decimal) -> float:
+    return float(r.decimal(key, lo, hi))
+
+
+def with_defaults(r: Reader, defaults: dict[str, Any]) -> Reader:
+    """`r` with the absent keys of `defaults` filled in (the same messages, the same checks)."""
+    return Reader(r.where, defaults | r.table)
+
+
+def format_wad(amount: int) -> str:
+    """A wad amount in whole units, exactly, with thousands separators."""
+    whole, frac = divmod(amount, WAD)
+    return f"{whole:,}" + (f".{frac:018d}".rstrip("0") if frac else "")
+
+
+def format_ratio(value: int, unit: int) -> str:
+    with localcontext() as ctx:
+        ctx.prec = 80
+        return format((Decimal(value) / unit).normalize(), "f")

@@ -1,0 +1,132 @@
+"""Variants of a scenario (scenario.py): another waterfall order, the keys of a scenario file's
+tables replaced before validation (`load_scenario(..., overrides=...)`, parameter sweeps,
+offchain/sweep), and another seed for a validated scenario, without reading any file.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import replace
+from pathlib import Path
+from typing import Any
+
+from offchain.sim.market_data import DataError
+from offchain.sim.population import type_seed
+from offchain.sim.scenario_ceilings import check_population
+from offchain.sim.scenario_market import generate_prices
+from offchain.sim.scenario_reader import MAX_SEED, ScenarioError, Source
+from offchain.sim.scenario_types import Scenario
+from offchain.system.config import LAYERS
+
+
+def waterfall_variant(scenario: Scenario, order: tuple[str, ...]) -> Scenario:
+    """The same scenario under another waterfall order (layer names as in config.LAYERS)."""
+    w = replace(scenario.system.waterfall, order=tuple(LAYERS[x] for x in order))
+    return replace(scenario, system=replace(scenario.system, waterfall=w))
+
+
+# ---------------------------------------------------------------- variants (parameter sweeps)
+
+# the tables `load_scenario(overrides=...)` replaces keys of
+OVERRIDE_TABLES = (
+    "market",
+    "market.synthetic",
+    "vaults",
+    "keepers",
+    "backstop",
+    "protocol",
+    "protocol.collateral_overrides",
+    "types",  # its keys go to every [types.<name>] table
+)
+# a market key that replaces others: the pool depth a reserves CSV, a constant gas price a gas CSV
+_REPLACES = {"pool_depth": ("reserves", "reserves_scale"), "gas_gwei": ("gas",)}
+
+
+def override(
+    data: dict[str, Any], overrides: Mapping[str, Mapping[str, Any]], source: Source
+) -> dict[str, Any]:
+    """The document `data` with the keys of `overrides` replaced (a new document; `data` is left
+    alone). A market.pool_depth replaces a reserves CSV and a market.gas_gwei a gas CSV;
+    market.synthetic keys apply only to a scenario whose path is synthetic."""
+    if not overrides:
+        return data
+    out = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
+    for where, values in overrides.items():
+        if where not in OVERRIDE_TABLES:
+            raise ValueError(f"no table {where!r} to override (tables: {OVERRIDE_TABLES})")
+        if not values:
+            continue
+        top, _, sub = where.partition(".")
+        if where == "types":
+            types = out.get("types")
+            if not isinstance(types, dict) or not types:
+                key = next(iter(values))
+                raise ScenarioError(
+                    f"{source.name}: types.{key}: applies only to a scenario with further "
+                    "collateral types ([types.<name>] tables)"
+                )
+            out["types"] = {
+                name: (dict(t) | dict(values)) if isinstance(t, dict) else t
+                for name, t in types.items()
+            }
+            continue
+        table = out.setdefault(top, {})
+        if not isinstance(table, dict):
+            raise ScenarioError(f"{source.name}: {top}: must be a table")
+        if sub:
+            inner = table.get(sub)
+            if inner is None and where == "market.synthetic":
+                key = next(iter(values))
+                raise ScenarioError(
+                    f"{source.name}: market.synthetic.{key}: applies only to a synthetic price "
+                    "path, and this scenario's prices come from a CSV"
+                )
+            if inner is not None and not isinstance(inner, dict):
+                raise ScenarioError(f"{source.name}: {where}: must be a table")
+            table[sub] = dict(inner or {}) | dict(values)
+        else:
+            if top == "market":
+                for key in values:
+                    for replaced in _REPLACES.get(key, ()):
+                        table.pop(replaced, None)
+            table.update(values)
+    return out
+
+
+def reseeded(scenario: Scenario, seed: int) -> Scenario:
+    """`scenario` with another seed: another vault population and, for a synthetic price path,
+    another path; validated as `load_scenario` validates a seed (ScenarioError, naming the
+    scenario). Reads no file."""
+    if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
+        raise ScenarioError(f"seed: must be an integer between 0 and {MAX_SEED}, got {seed!r}")
+    market, system = scenario.market, scenario.system
+    if market.synthetic is not None:
+        market = replace(
+            market,
+            prices=generate_prices(market.synthetic, seed, f"{scenario.name}: market.synthetic"),
+        )
+        coll = replace(system.collateral[0], initial_price=market.prices.columns["close"][0])
+        system = replace(system, collateral=(coll, *system.collateral[1:]))
+    types = []
+    for k, t in enumerate(scenario.types):
+        try:
+            prices = t.loading.derive(
+                market.prices, system.collateral[k + 1].initial_price, type_seed(seed, k)
+            )
+        except DataError as exc:
+            raise ScenarioError(f"{scenario.name}: types.{t.name}: {exc}") from None
+        types.append(replace(t, prices=prices))
+    out = replace(scenario, seed=seed, market=market, system=system, types=tuple(types))
+    check_population(
+        Source(scenario.name, Path("."), bare=False),
+        out.vaults,
+        seed,
+        system.collateral[0],
+        system,
+        market,
+        out.keepers,
+        out.backstop,
+        False,
+        out.types,
+    )
+    return out

@@ -1,0 +1,104 @@
+"""One collateral type's side of a run (driver.py): `TypeMarket` (its price paths, its market's
+impact, its vault index and ledger, its population), and what it comes to at the end of the run:
+`end_of_type` (its end-of-run accounting, insolvency.py, and its vaults' table rows) and
+`contagion_row` (its row of the contagion table).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.sim.impact import Impact
+from offchain.sim.insolvency import EndOfRun, end_of_run
+from offchain.sim.keepers import VaultIndex
+from offchain.sim.ledger import Ledger
+from offchain.sim.population import VaultPlan
+from offchain.sim.recorder import Recorder
+from offchain.system.config import CollateralConfig
+from offchain.system.deployment import Deployment
+
+
+@dataclass(eq=False)
+class TypeMarket:
+    """One collateral type's side of a run: its price paths, its market's impact, what its
+    events said (index, ledger), its population and its unsafe vaults of the last round."""
+
+    collateral: CollateralConfig
+    fundamental: list[int]  # wad per bar: the scenario's path (then the tail and the drain)
+    prices: list[int]  # wad per bar: the market's, the fundamental moved by impact
+    impact: Impact
+    index: VaultIndex
+    ledger: Ledger
+    plans: list[VaultPlan] = field(default_factory=list)
+    unsafe: list[str] = field(default_factory=list)
+
+    @property
+    def scale(self) -> int:
+        return 10 ** (18 - self.collateral.token_decimals)
+
+
+def end_of_type(
+    rec: Recorder, d: Deployment, name: str, m: TypeMarket
+) -> tuple[EndOfRun, list[tuple]]:
+    """Type `name`'s end-of-run accounting (insolvency.py) and its vaults' table rows."""
+    t = d.types[name]
+    rate = rec.read([(d.engine, "collateral_types", (t.type_id,))])[0][1]
+    final_price = m.prices[-1]
+    price0 = m.prices[0]
+    rows = []
+    for p in m.plans:
+        collateral, art = m.index.vaults.get(p.owner, (0, 0))
+        debt = art * rate
+        rows.append(
+            (
+                p.owner,
+                p.collateral / WAD,
+                p.debt / WAD,
+                p.collateral * price0 / (p.debt * WAD),
+                collateral / WAD,
+                debt / RAD,
+                (collateral * final_price * RAY / (debt * WAD)) if debt else float("inf"),
+                m.ledger.first_unsafe.get(p.owner),
+                (m.ledger.liquidated.get(p.owner) or [None])[0],
+                len(m.ledger.liquidated.get(p.owner, [])),
+            )
+        )
+    lots = sum(lot for lot, _ in m.ledger.running.values()) // m.scale
+    sale = rec.read([(t.pool, "quote", (True, lots))])[0] * 10**27 if lots else 0
+    end = end_of_run(
+        m.ledger.losses,
+        m.ledger.running,
+        {row[3]: row[2] for row in m.ledger.rows["liquidations"]},
+        m.index.vaults,
+        rate,
+        m.collateral.liquidation_ratio,
+        final_price,
+        sale,
+    )
+    return end, rows
+
+
+def contagion_row(name: str, ledger: Ledger, end: EndOfRun) -> tuple:
+    """Type `name`'s row of the contagion table (results.CONTAGION_COLUMNS), whole units."""
+    paid = {layer: 0 for layer in ("fund", "stability_pool", "debt_auction", "redistribution")}
+    paid["settlement"] = 0
+    for row in ledger.rows["allocations"]:
+        paid[row[3]] = paid.get(row[3], 0) + row[5]
+    liquidations = ledger.rows["liquidations"]
+    realized = end.realized / RAD
+    return (
+        name,
+        len(liquidations),
+        sum(row[5] for row in liquidations),
+        realized,
+        paid["fund"],
+        paid["stability_pool"],
+        paid["debt_auction"],
+        paid["redistribution"],
+        paid["settlement"],
+        (end.realized - sum(x["allocated"] for x in ledger.losses.values() if x["loss"])) / RAD,
+        end.open_shortfall / RAD,
+        end.unsafe_shortfall / RAD,
+        end.insolvency / RAD,
+    )
