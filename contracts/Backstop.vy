@@ -31,6 +31,7 @@ from interfaces import ISurplusAuction
 from interfaces import IBackstop
 from modules import constants
 from modules import fixed_point
+from modules import penalty_grid
 from modules import authorized as auth
 
 # admins (governance) set parameters; roles: OPEN_LOSS (the Liquidator), CLOSE_LOSS (the
@@ -55,14 +56,14 @@ DONE: constant(uint256) = 3
 
 # a loss event's record is one word (`loss_meta`): its seized debt in the top 192 bits (6.3e12
 # stablecoin; the Liquidator's caps stop at 1e12), its liquidation penalty in 24 bits (steps of
-# constants.PENALTY_STEP above 1 wad: what the auction must raise, ceil(debt x penalty / WAD), is
+# penalty_grid.STEP above 1 wad: what the auction must raise, ceil(debt x penalty / WAD), is
 # recomputed from debt and penalty, not stored), its number in 38 bits and its status in 2.
 # When its auction finishes with a loss, the loss not yet covered (its `due`, at most the debt)
 # gets a word of its own (`loss_due`); its opening time is in its numbered record.
 DEBT_LIMIT: constant(uint256) = 2**192
 DEBT_SHIFT: constant(uint256) = 64
 PENALTY_SHIFT: constant(uint256) = 40
-# the Liquidator's penalties (1 to 2 wad) are 0 to 10**7 steps of constants.PENALTY_STEP above 1
+# the Liquidator's penalties (1 to 2 wad) are 0 to 10**7 steps of penalty_grid.STEP above 1
 PENALTY_STEPS_LIMIT: constant(uint256) = 2**24
 NUMBER_SHIFT: constant(uint256) = 2
 # 2.7e11 events: each costs a liquidation (over 100k gas), so the count stays far below it
@@ -376,9 +377,9 @@ def open_loss(
     assert self.loss_meta[collateral_type][auction][auction_id] == 0, "backstop: loss exists"
     assert debt < DEBT_LIMIT, "backstop: debt too large"
     # below 1 wad, the difference wraps to above 2**255: far more steps than the field holds
-    steps: uint256 = unsafe_sub(penalty, constants.WAD) // constants.PENALTY_STEP
+    steps: uint256 = unsafe_sub(penalty, constants.WAD) // penalty_grid.STEP
     assert (
-        steps * constants.PENALTY_STEP == unsafe_sub(penalty, constants.WAD)
+        steps * penalty_grid.STEP == unsafe_sub(penalty, constants.WAD)
         and steps < PENALTY_STEPS_LIMIT
     ), "backstop: penalty not representable"
     numbers: uint256 = self.loss_numbers
@@ -946,11 +947,10 @@ def _loss(collateral_type: bytes32, auction: address, auction_id: uint256) -> Lo
 def _to_raise(meta: uint256) -> uint256:
     # what a running event's auction must raise: ceil(debt x penalty / WAD), as the Liquidator
     # computed it when it started the auction
-    penalty: uint256 = (
-        constants.WAD
-        + ((meta >> PENALTY_SHIFT) & (PENALTY_STEPS_LIMIT - 1)) * constants.PENALTY_STEP
+    return penalty_grid.to_raise(
+        meta >> DEBT_SHIFT,
+        penalty_grid.from_steps((meta >> PENALTY_SHIFT) & (PENALTY_STEPS_LIMIT - 1)),
     )
-    return fixed_point.div_up((meta >> DEBT_SHIFT) * penalty, constants.WAD)
 
 
 @internal

@@ -19,6 +19,7 @@ from interfaces import IDutchAuction
 from interfaces import ILiquidator
 from modules import fixed_point
 from modules import constants
+from modules import penalty_grid
 from modules import authorized as auth
 
 # admins (governance) configure; roles: DEBT_IN_AUCTION (the auctions, which report debt
@@ -148,7 +149,7 @@ def configure_type(
     )
     assert penalty >= constants.WAD, "liquidator: penalty below 1"
     assert penalty <= MAX_PENALTY, "liquidator: penalty above 2"
-    assert penalty % constants.PENALTY_STEP == 0, "liquidator: penalty not a multiple of 1e-7"
+    assert penalty % penalty_grid.STEP == 0, "liquidator: penalty not a multiple of 1e-7"
     assert max_debt_in_auction <= MAX_CAP, "liquidator: cap too large"
     self.type_slots[collateral_type] = TypeSlots(
         auction_penalty=penalty << PENALTY_SHIFT | convert(convert(auction, uint160), uint256),
@@ -283,7 +284,7 @@ def _liquidate(
     )
     debt: uint256 = seized_debt * ctype.rate
     # rounds up: the penalty is never under-charged
-    to_raise: uint256 = fixed_point.div_up(debt * config.penalty, constants.WAD)
+    to_raise: uint256 = penalty_grid.to_raise(debt, config.penalty)
     # the counters keep COUNTER_SET (they stay far below it: checked arithmetic still guards)
     self.debt_in_auction_word = all_debt_in_auction + to_raise
     self.type_slots[collateral_type].debt_in_auction = config.debt_in_auction + to_raise

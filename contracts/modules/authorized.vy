@@ -26,7 +26,9 @@
 
 # ---------------------------------------------------------------- the capability roles
 # One bit each, named by capability; the bit is checked by the functions listed (of the contract
-# the role is held on).
+# the role is held on). Named constants, not a `flag`: the ABI is the same uint256 either way,
+# but Vyper 0.4.3 decodes a flag argument with an undefined bit by reverting with no reason,
+# where grant_role and revoke_role now refuse it with "authorized: bad role".
 # VaultEngine.modify_collateral_balance, VaultEngine.join_vault (collateral joins)
 JOIN: constant(uint256) = 1
 # VaultEngine.set_safe_price (the Spotter)

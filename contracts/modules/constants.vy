@@ -15,9 +15,6 @@ RAY: constant(uint256) = 10**27
 RAD: constant(uint256) = 10**45
 # a wad times WAD_TO_RAY is a ray
 WAD_TO_RAY: constant(uint256) = 10**9
-# liquidation penalties [wad] are multiples of 1e-7: the Liquidator refuses others, and the
-# Backstop keeps a running loss event's penalty in 24 bits of such steps above 1 wad
-PENALTY_STEP: constant(uint256) = 10**11
 # A counter that often comes back to zero keeps a set bit above its count from deployment on,
 # never cleared, so its storage slot is never emptied: the next update after a quiet spell
 # costs 5k gas (a slot already written) instead of the 22.1k of creating it. The counts stay

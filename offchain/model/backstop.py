@@ -7,7 +7,15 @@ from enum import IntEnum
 from typing import NamedTuple
 
 from offchain.model.errors import Revert, require
-from offchain.model.fixed_point import PENALTY_STEP, WAD, div_up, to_int256, u255, u256
+from offchain.model.fixed_point import (
+    PENALTY_STEP,
+    WAD,
+    amount_to_raise,
+    div_up,
+    to_int256,
+    u255,
+    u256,
+)
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import VaultEngine
 
@@ -169,7 +177,7 @@ class Backstop(Authorized):
         )
         number = self.loss_count + 1
         require(number < NUMBER_LIMIT, "backstop: too many loss events")
-        to_raise = div_up(debt * penalty, WAD)
+        to_raise = amount_to_raise(debt, penalty)
         self.losses[key] = Loss(debt, to_raise, self.now, RUNNING)
         self.loss_count = number
         self.numbered_opened_at[number] = self.now

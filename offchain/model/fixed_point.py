@@ -14,7 +14,7 @@ from offchain.model.errors import Revert, require
 WAD = 10**18
 RAY = 10**27
 RAD = 10**45
-# contracts/modules/constants.vy: liquidation penalties [wad] are multiples of 1e-7
+# contracts/modules/penalty_grid.vy: liquidation penalties [wad] are multiples of 1e-7
 PENALTY_STEP = 10**11
 MAX_UINT256 = 2**256 - 1
 MIN_INT256 = -(2**255)
@@ -111,3 +111,9 @@ def rpow_up(x: int, n: int) -> int:
                 raise Revert(None)
             base = -(-product // RAY)
     return z
+
+
+def amount_to_raise(debt: int, penalty: int) -> int:
+    """contracts/modules/penalty_grid.vy `to_raise`: what an auction for `debt` [rad] must raise
+    under `penalty` [wad], ceil(debt x penalty / WAD), for the Liquidator and the Backstop."""
+    return div_up(u256(debt * penalty), WAD)

@@ -5,7 +5,16 @@ from __future__ import annotations
 from typing import NamedTuple
 
 from offchain.model.errors import Revert, require
-from offchain.model.fixed_point import PENALTY_STEP, WAD, div_up, neg, to_int256, u255, u256
+from offchain.model.fixed_point import (
+    PENALTY_STEP,
+    WAD,
+    amount_to_raise,
+    div_up,
+    neg,
+    to_int256,
+    u255,
+    u256,
+)
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import CollateralType, VaultEngine
 
@@ -155,7 +164,7 @@ class Liquidator(Authorized):
             neg(to_int256(seized_debt)),
         )
         debt = u256(seized_debt * ctype.rate)
-        to_raise = div_up(u256(debt * config.penalty), WAD)
+        to_raise = amount_to_raise(debt, config.penalty)
         self.debt_in_auction = u255(self.debt_in_auction + to_raise)
         self.types[collateral_type] = self.types[collateral_type]._replace(
             debt_in_auction=u255(config.debt_in_auction + to_raise)
