@@ -37,6 +37,7 @@ OVERRIDE_TABLES = (
     "protocol",
     "protocol.collateral_overrides",
     "types",  # its keys go to every [types.<name>] table
+    # and "types.<name>": that type's table alone (applied after "types")
 )
 # a market key that replaces others: the pool depth a reserves CSV, a constant gas price a gas CSV
 _REPLACES = {"pool_depth": ("reserves", "reserves_scale"), "gas_gwei": ("gas",)}
@@ -51,13 +52,14 @@ def override(
     if not overrides:
         return data
     out = {k: dict(v) if isinstance(v, dict) else v for k, v in data.items()}
-    for where, values in overrides.items():
-        if where not in OVERRIDE_TABLES:
+    # every type's keys first, then one type's own
+    for where, values in sorted(overrides.items(), key=lambda item: item[0].startswith("types.")):
+        top, _, sub = where.partition(".")
+        if where not in OVERRIDE_TABLES and not (top == "types" and sub):
             raise ValueError(f"no table {where!r} to override (tables: {OVERRIDE_TABLES})")
         if not values:
             continue
-        top, _, sub = where.partition(".")
-        if where == "types":
+        if top == "types":
             types = out.get("types")
             if not isinstance(types, dict) or not types:
                 key = next(iter(values))
@@ -65,8 +67,14 @@ def override(
                     f"{source.name}: types.{key}: applies only to a scenario with further "
                     "collateral types ([types.<name>] tables)"
                 )
+            if sub and sub not in types:
+                key = next(iter(values))
+                raise ScenarioError(
+                    f"{source.name}: {key}@{sub}: no further type {sub!r} in this scenario "
+                    f"(its [types.<name>] tables: {', '.join(map(str, types))})"
+                )
             out["types"] = {
-                name: (dict(t) | dict(values)) if isinstance(t, dict) else t
+                name: (dict(t) | dict(values)) if isinstance(t, dict) and sub in ("", name) else t
                 for name, t in types.items()
             }
             continue

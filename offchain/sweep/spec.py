@@ -136,6 +136,42 @@ GRID_KEYS: dict[str, GridKey] = {
     **_keys("backstop", "int", "pool_stakers"),
     **_keys("protocol", "layers", "waterfall"),
 }
+
+# a further type's own keys (its [types.<name>] table), varied for that type alone as
+# `key@TYPE` (`pool_depth@WBTC-A`); `beta` and `correlation` without a type go to every one
+TYPE_SEPARATOR = "@"
+TYPE_GRID_KEYS: dict[str, GridKey] = {
+    **_keys(
+        "types",
+        "number",
+        "beta",
+        "correlation",
+        "jumps_per_day",
+        "jump_mean",
+        "jump_std",
+        "pool_depth",
+        "impact_depth",
+        "debt_median",
+        "debt_sigma",
+        "ratio_min",
+        "ratio_mode",
+        "ratio_max",
+    ),
+    **_keys("types", "int", "impact_half_life", "count"),
+}
+
+
+def grid_key(name: str) -> GridKey | None:
+    """Where grid name `name` lives and how its values are read (None: no such name): a key of
+    GRID_KEYS, or `key@TYPE` for a key of TYPE_GRID_KEYS (table `types.TYPE`)."""
+    if name in GRID_KEYS:
+        return GRID_KEYS[name]
+    key, sep, type_name = name.partition(TYPE_SEPARATOR)
+    if sep and type_name and key in TYPE_GRID_KEYS:
+        return GridKey(f"types.{type_name}", TYPE_GRID_KEYS[key].kind)
+    return None
+
+
 _CURVE_KEYS = {key for keys in CURVE_PARAMETERS.values() for key in keys}
 _INTEGER = re.compile(r"^-?[0-9][0-9_]*$")
 
@@ -177,7 +213,8 @@ def _fail_value(name: str, raw: Any, problem: str) -> SweepError:
 def grid_value(name: str, raw: Any) -> Any:
     """`raw` (a command-line string or a file's value) as the scenario loader takes key `name`'s
     values; the loader validates it further."""
-    key = GRID_KEYS[name]
+    key = grid_key(name)
+    assert key is not None, name  # dimension() refuses unknown names first
     if key.kind == "layers":
         if isinstance(raw, list):
             names = raw
@@ -215,9 +252,12 @@ def grid_value(name: str, raw: Any) -> Any:
 
 def dimension(name: str, raws: list[Any], where: str) -> Dimension:
     """A grid dimension from its name and raw values; `where` names the option or table."""
-    if name not in GRID_KEYS:
-        close = difflib.get_close_matches(name, list(GRID_KEYS), n=1)
-        hint = f" (did you mean {close[0]}?)" if close else ""
+    if grid_key(name) is None:
+        bare, sep, type_name = name.partition(TYPE_SEPARATOR)
+        close = difflib.get_close_matches(bare, list(TYPE_GRID_KEYS if sep else GRID_KEYS), n=1)
+        hint = f" (did you mean {close[0]}{sep}{type_name}?)" if close else ""
+        if sep and bare in TYPE_GRID_KEYS:
+            hint = " (a type's key is key@TYPE, e.g. pool_depth@WBTC-A)"
         raise SweepError(
             f"{where}: unknown grid name {name!r}{hint}; the names are the scenario's and the "
             "config's keys, listed in docs/sweeps.md"
@@ -460,7 +500,9 @@ def _applies(name: str, curve: str) -> bool:
 def _overrides(values: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for name, value in values.items():
-        out.setdefault(GRID_KEYS[name].table, {})[name] = value
+        key = grid_key(name)
+        assert key is not None, name
+        out.setdefault(key.table, {})[name.partition(TYPE_SEPARATOR)[0]] = value
     return out
 
 

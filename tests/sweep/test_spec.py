@@ -6,15 +6,17 @@ sweep file says the same as the command line. Pure Python: no chain, no run."""
 from __future__ import annotations
 
 import shutil
+import tomllib
 from pathlib import Path
 
 import pytest
 
 from offchain.model.fixed_point import RAD, WAD
-from offchain.sim.scenario import load_scenario
+from offchain.sim.scenario import BUILTIN_DIR, load_scenario
 from offchain.sweep.spec import (
     GRID_KEYS,
     NOT_APPLICABLE,
+    TYPE_GRID_KEYS,
     SweepError,
     SweepSpec,
     load_sweep_file,
@@ -304,3 +306,66 @@ def test_sweep_file__bad__one_line(tmp_path, text, phrase):
     with pytest.raises(SweepError) as exc:
         load_sweep_file(path)
     assert phrase in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_type_grid_keys__vary_one_further_type_alone():
+    """`key@TYPE` changes that type's [types.<name>] table only: the first type and the keys
+    not named stay the scenario's; a key for every type and the same key @TYPE together give the
+    type's own value; each name of TYPE_GRID_KEYS is a key the types table reads (its own value
+    given back loads the same scenario)."""
+    base = load_scenario("may-2021-two-types", vaults=20)
+    (wbtc,) = base.types
+    spec = SweepSpec(
+        scenarios=("may-2021-two-types",),
+        seeds=1,
+        grid=(
+            parse_grid_option("correlation=0.5"),
+            parse_grid_option("correlation@WBTC-A=0.95"),
+            parse_grid_option("pool_depth@WBTC-A=500_000"),
+            parse_grid_option("count@WBTC-A=50"),
+        ),
+        vaults=20,
+    )
+    (cell,) = plan(spec).cells
+    (got,) = cell.scenario.types
+    assert got.pool_depth == 500_000 * WAD and got.vaults.count == 50
+    assert got.loading.correlation == 0.95 and got.loading.beta == wbtc.loading.beta
+    assert cell.scenario.system.collateral[0] == base.system.collateral[0]
+    assert cell.scenario.vaults == base.vaults
+    table = tomllib.loads((BUILTIN_DIR / "may-2021-two-types.toml").read_text())["types"]["WBTC-A"]
+    for name in TYPE_GRID_KEYS:
+        if name in table:
+            same = load_scenario(
+                "may-2021-two-types", vaults=20, overrides={"types.WBTC-A": {name: table[name]}}
+            )
+            assert same == base, name
+
+
+@pytest.mark.parametrize(
+    ("option", "message"),
+    [
+        (
+            "pool_dept@WBTC-A=1",
+            "unknown grid name 'pool_dept@WBTC-A' (did you mean pool_depth@WBTC-A?)",
+        ),
+        ("pool_depth@=1", "a type's key is key@TYPE"),
+        ("liquidation_penalty@WBTC-A=1.1", "unknown grid name 'liquidation_penalty@WBTC-A'"),
+    ],
+)
+def test_type_grid_keys__a_wrong_name_is_one_line(option, message):
+    with pytest.raises(SweepError) as caught:
+        parse_grid_option(option)
+    assert message in str(caught.value) and "\n" not in str(caught.value)
+
+
+def test_type_grid_keys__a_type_the_scenario_lacks_is_refused_in_one_line():
+    spec = SweepSpec(
+        scenarios=("may-2021-two-types",),
+        seeds=1,
+        grid=(parse_grid_option("pool_depth@LINK-A=1_000_000"),),
+        vaults=20,
+    )
+    with pytest.raises(SweepError) as caught:
+        plan(spec)
+    text = str(caught.value)
+    assert "pool_depth@LINK-A: no further type 'LINK-A'" in text and "\n" not in text
