@@ -5,7 +5,7 @@ Each shape is what a reviewer tried by hand; here a strategy proposes it wheneve
 it possible, so the fuzz (the `attack` rule, offchain/testing/machine/attacker.py) and the attacker
 test (tests/security/test_attacker.py) try it again and again, against every state they reach and
 every parameter set the config loader accepts. The strategy does not judge success: the economic
-Auditor (offchain/testing/economics.py) values the attacker's holdings before and after every
+Auditor (offchain/testing/economics/) values the attacker's holdings before and after every
 transaction of the run, whoever sends it, and fails the run if the attacker ends richer than its
 listed honest income explains.
 

@@ -57,7 +57,7 @@ class System:
         self.btc = d.types["WBTC-A"]
         # contracts a test deploys (a FlashTaker, say): their balances count in the invariants
         self.extra_holders: list[str] = []
-        # the economic properties of every transaction (offchain/testing/economics.py)
+        # the economic properties of every transaction (offchain/testing/economics/)
         self.auditor = Auditor(model, d, roles.users)
         self.spec = Specification(lambda: self.model, d)
 

@@ -125,7 +125,7 @@ class StepStats:
         self, checks: collections.Counter, spec_checks: int, error: BaseException | None = None
     ) -> None:
         """The example is over: `checks` are its Checker's counts, `spec_checks` how many
-        specification checks its transactions passed (offchain/testing/specification.py),
+        specification checks its transactions passed (offchain/testing/specification/),
         `error` the failed check's exception (None: it passed)."""
         self._close()
         TOTALS.examples += 1

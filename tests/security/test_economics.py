@@ -1,4 +1,4 @@
-"""The economic checks (offchain/testing/economics.py) that `System.tx` runs after every
+"""The economic checks (offchain/testing/economics/) that `System.tx` runs after every
 transaction of every test and every step of the differential machines: each one fires on the
 kind of value movement it exists to catch. The movements are planted in the model between the
 auditor's `before` and `after` (inside `what_if`, so nothing stays), because the fixed contracts

@@ -4,7 +4,7 @@ scenario on chain and in the model at once (the `system` fixture: Anvil in locks
 states compared after the test; finding 11 also on revm, where filling 1,024 auctions is fast).
 Each docstring gives the attack in two lines; the assertions say, with numbers, why it no longer
 pays. A finding with several aspects runs each as a parametrized case of its one test. Every
-transaction also goes through the economic checks (offchain/testing/economics.py).
+transaction also goes through the economic checks (offchain/testing/economics/).
 
 Would each test have caught its flaw? docs/security.md, "Failing before the fix": with each flaw
 put back in the contract and its twin alike (a scratch copy, the harness's economic checks off),

@@ -1,0 +1,228 @@
+"""What the economic checks read and keep: the constants of the valuation, the state before a
+transaction (`Snapshot`), `EconomicViolation`, and `AuditorBase` (the Auditor's records, the market
+prices, an actor's holdings at them, `before`)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+from offchain.backends.model import ModelBackend
+from offchain.model.collateral_pool import CollateralPool
+from offchain.model.fixed_point import RAY, WAD
+from offchain.system.deployment import Deployment
+
+# wad x wad (collateral x price) -> rad
+WAD_WAD_TO_RAD = 10**9
+# rounding in the valuation (shares to assets, collateral to value) [rad]: one wei of stablecoin
+TOLERANCE = RAY
+# the share of an auction's penalty income keeper rewards may take [wad] (the specification's
+# figure, stated here on its own: DutchAuction's MAX_REWARD_SHARE must equal it)
+REWARD_SHARE = WAD // 2
+
+
+class EconomicViolation(AssertionError):
+    """A transaction moved value in a way no listed honest income explains."""
+
+
+@dataclass
+class Snapshot:
+    """What the checks need from the state just before a transaction."""
+
+    sender: str
+    target: str
+    function: str
+    unattributed: int
+    liquidator_live: bool
+    prices: dict[bytes, int]  # type id -> market price [wad]
+    holdings: dict[str, int]  # actor -> value at the market prices [rad]
+    # staker -> (shares, withdrawal_shares, withdrawal_at, withdrawal_value, pending_at)
+    stakers: dict[str, tuple[int, int, int, int, int]]
+    pool_assets: int
+    pool_total_shares: int
+    # charge id -> (amount, total_shares, stakers_left, attributed)
+    charges: dict[int, tuple[int, int, int, int]]
+    # loss number -> (opened_at, done)
+    losses: dict[int, tuple[int, bool]]
+    # (auction address, auction id) -> owner, for the running auctions
+    auction_owners: dict[tuple[str, int], str] = field(default_factory=dict)
+
+
+class AuditorBase:
+    """What the Auditor's checks read and keep: its records (see `__init__`), the model's
+    market prices and an actor's holdings at them, the state before a transaction
+    (`before`). `EventChecks` (events.py) and `Auditor` (auditor.py) add the checks."""
+
+    def __init__(self, model: ModelBackend, d: Deployment, actors: Iterable[str]):
+        self.model = model
+        self.d = d
+        self.actors = list(actors)
+        self.owned: dict[str, str] = {}
+        self.checked = 0
+        self.holdings_checked = True
+        # (auction, id) -> (reward share of the penalty income at the start, rewards paid so far)
+        # [rad]
+        self.rewards: dict[tuple[str, int], tuple[int, int]] = {}
+        # (auction, owner) -> (reward share of the income of every auction of the vault at its
+        # start, rewards paid by them all) [rad]: the per-vault bound
+        self.vault_rewards: dict[tuple[str, str], tuple[int, int]] = {}
+        # (auction, id) -> [owner, lot seized [wad], amount to raise [rad], collateral sold [wad],
+        # raised [rad]]: the owner's bound
+        self.sales: dict[tuple[str, int], list] = {}
+        # loss key -> staker -> shares when the loss was opened
+        self.shares_at_open: dict[tuple[bytes, str, int], dict[str, int]] = {}
+        # charge id -> the loss key it charged
+        self.charged_loss: dict[int, tuple[bytes, str, int]] = {}
+        # staker -> (shares requested, the most its withdrawal may pay [rad, exact]): the value
+        # at the request less the requested shares' part of each charge realized since
+        self.request_bounds: dict[str, tuple[int, Fraction]] = {}
+        self._auctions = {t.auction: t for t in d.types.values()}
+        self._pools = {t.pool: t for t in d.types.values()}
+        # the attacker whose whole run is summed (None: no one); its gains and listed income so
+        # far [rad] and the transactions summed
+        self.attacker: str | None = None
+        self.attacker_gain = 0
+        self.attacker_income = 0
+        self.attacker_txs = 0
+
+    # ------------------------------------------------------------ reading the model
+
+    def _c(self, address: str) -> Any:
+        return self.model.contract(address)
+
+    def market_prices(self) -> dict[bytes, int]:
+        """Each type's market price [wad]: the oracle's latest post (its current price before
+        any post)."""
+        out = {}
+        engine, spotter = self._c(self.d.engine), self._c(self.d.spotter)
+        for t in self.d.types.values():
+            oracle = self._c(t.oracle)
+            price = oracle.source_price or oracle.current_price
+            if price == 0:
+                # no oracle price (a test that sets the engine's safe price directly): the
+                # price that safe price stands for
+                safe = engine.collateral_types[t.type_id].safe_price
+                price = safe * spotter.liquidation_ratios[t.type_id] // RAY // 10**9
+            out[t.type_id] = price
+        return out
+
+    def holdings(self, actor: str, prices: dict[bytes, int]) -> int:
+        """What `actor` (with the contracts it owns) holds, valued at `prices` [rad]: stablecoin
+        (internal and ERC-20), collateral (tokens, free, locked) less vault debt, stability-pool
+        shares (requested ones at what the withdrawal would pay), pending stakes and standing
+        debt-auction bids (refunded if outbid). Governance tokens and pool liquidity shares
+        count 0 (not priced; their flows are listed income instead)."""
+        d = self.d
+        engine = self._c(d.engine)
+        stablecoin = self._c(d.stablecoin)
+        accounts = [actor] + [c for c, owner in self.owned.items() if owner == actor]
+        value = 0
+        for a in accounts:
+            value += engine.stable[a] + stablecoin.balance_of[a] * RAY
+            for t in d.types.values():
+                tid, price = t.type_id, prices[t.type_id]
+                ctype = engine.collateral_types[tid]
+                vault = engine.vaults[(tid, a)]
+                scale = 10 ** (18 - t.config.token_decimals)
+                tokens = self._c(t.token).balance_of[a] * scale
+                free = tokens + engine.collateral[(tid, a)]
+                value += free * price * WAD_WAD_TO_RAD
+                # a vault is worth its equity, never less than nothing (the owner may walk away)
+                equity = vault.collateral * price * WAD_WAD_TO_RAD
+                value += max(0, equity - vault.normalized_debt * ctype.rate)
+        pool = self._c(d.stability_pool)
+        value += pool.pending[actor]
+        shares = pool.shares[actor]
+        if shares:
+            # requested shares too at their value now (a withdrawal pays at most that; the
+            # Withdrawn check holds it to the value at the request as well)
+            value += shares * pool.assets // pool.total_shares
+        debt_auction = self._c(d.debt_auction)
+        for auction in debt_auction.auctions.values():
+            if auction.winner == actor and auction.bid_expiry != 0:
+                value += auction.bid
+        return value
+
+    def _find_owned(self) -> None:
+        # FlashTakers (deployed by tests and the machines) hold their owner's profit; collateral
+        # pools a test deploys are markets like the deployed ones
+        by_token = {t.token: t for t in self.d.types.values()}
+        for address, contract in self.model.env.contracts.items():
+            kind = type(contract).__name__
+            owner = getattr(contract, "owner", None)
+            if kind == "FlashTaker" and owner in self.actors:
+                self.owned[address] = owner
+            elif isinstance(contract, CollateralPool) and address not in self._pools:
+                t = by_token.get(contract.collateral_token.address)
+                if t is not None:
+                    self._pools[address] = t
+
+    def before(self, sender: str, target: str, function: str) -> Snapshot:
+        self._find_owned()
+        b, pool = self._c(self.d.backstop), self._c(self.d.stability_pool)
+        prices = self.market_prices()
+        snapshot = Snapshot(
+            sender=sender,
+            target=target,
+            function=function,
+            unattributed=b.unattributed_debt(),
+            liquidator_live=self._c(self.d.liquidator).live,
+            prices=prices,
+            holdings={a: self.holdings(a, prices) for a in self.actors},
+            stakers={
+                s: (
+                    pool.shares[s],
+                    pool.withdrawal_shares[s],
+                    pool.withdrawal_at[s],
+                    pool.withdrawal_value[s],
+                    pool.pending_at[s],
+                )
+                for s in self.actors
+            },
+            pool_assets=pool.assets,
+            pool_total_shares=pool.total_shares,
+            charges={
+                c: (
+                    pool.charge_amount[c],
+                    pool.charge_total_shares[c],
+                    pool.charge_stakers_left[c],
+                    pool.charge_attributed[c],
+                )
+                for c in range(1, pool.charge_count + 1)
+            },
+            losses={
+                n: (b.numbered_opened_at[n], b.numbered_done[n]) for n in range(1, b.loss_count + 1)
+            },
+        )
+        for address in self._auctions:
+            auction = self._c(address)
+            for auction_id in auction.active:
+                snapshot.auction_owners[(address, auction_id)] = auction.auctions[auction_id].owner
+        return snapshot
+
+    def _governance(self) -> str:
+        return self.d.governance
+
+    def _faucet(self, before: Snapshot) -> bool:
+        """Minting the test collateral tokens: a faucet of the tests, not the protocol."""
+        tokens = {t.token for t in self.d.types.values()}
+        return before.function == "mint" and before.target in tokens
+
+    @contextmanager
+    def suspended(self, reason: str) -> Iterator[None]:
+        """No holdings check inside (the other checks still run): for a test whose governance
+        set-up lets an actor take more than the market value on purpose (`reason` says how)."""
+        assert reason
+        self.holdings_checked = False
+        try:
+            yield
+        finally:
+            self.holdings_checked = True
+
+    @property
+    def attacker_unexplained(self) -> int:
+        """What the attacker gained over its run beyond its listed income [rad]."""
+        return self.attacker_gain - self.attacker_income

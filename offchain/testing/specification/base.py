@@ -1,0 +1,163 @@
+"""What the specification's checks read: the state before a transaction (`Before`, kept by
+`SpecificationBase.before`), the System's model and deployment (`SpecificationBase`, the base of
+`Specification`, the type the per-event and per-revert checks take), the constants they share and
+the stability pool's share arithmetic both kinds of check use (`least_shares`, `request_forfeit`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from offchain.backends import ModelBackend
+from offchain.model.fixed_point import WAD
+from offchain.model.stability_pool import MIN_STAKE
+from offchain.model.state import Event
+from offchain.system.deployment import Deployment
+
+# (the constants are the model's, one definition each; no arithmetic of the model is used)
+WAD_TO_RAY = 10**9
+# the stakers whose realization the withdrawal check looks up before a transaction
+SHARE_ACCOUNTS_LIMIT = 64
+# the year of the stability pool's yield cap (FeeAccumulator.vy's YEAR) [seconds]
+YEAR = 365 * 86400
+
+
+class _Copy(dict):
+    """A copy of a model mapping that reads missing keys as the mapping's default."""
+
+    def __init__(self, storage: Any):
+        super().__init__(storage)
+        self.default = getattr(storage, "_default", 0)
+
+    def __missing__(self, key: Any) -> Any:
+        return self.default
+
+
+@dataclass
+class Before:
+    """What the checks need from the state before one transaction."""
+
+    sender: str
+    address: str
+    function: str
+    args: tuple
+    state: dict[str, Any]
+
+
+class SpecificationBase:
+    """What the checks of one System read: its model (`model`, `c`), its deployment, the state
+    before a transaction (`before`) and what the checks of one transaction share (`events`,
+    `raised`). `Specification` (core.py) adds the checks; `checks` counts them."""
+
+    def __init__(self, model: Callable[[], ModelBackend], d: Deployment):
+        self._model = model  # the System's model (what_if swaps it)
+        self.d = d
+        self.checks = 0
+        self.events: list[Event] = []  # of the transaction being checked
+        self.raised: dict[bytes, int] = {}  # per type, by its liquidations so far
+        self._auctions = {t.auction: name for name, t in d.types.items()}
+        self._oracles = {t.oracle: name for name, t in d.types.items()}
+        self._pools = {t.pool: name for name, t in d.types.items()}
+        self._type_names = {t.type_id: name for name, t in d.types.items()}
+
+    @property
+    def model(self) -> ModelBackend:
+        return self._model()
+
+    def c(self, address: str) -> Any:
+        return self.model.contract(address)
+
+    # ------------------------------------------------------------ before
+
+    def before(self, sender: str, address: str, function: str, args: tuple) -> Before:
+        d, c = self.d, self.c
+        engine, backstop, pool = c(d.engine), c(d.backstop), c(d.stability_pool)
+        state: dict[str, Any] = {
+            "ctypes": _Copy(engine.collateral_types),
+            "vaults": _Copy(engine.vaults),
+            "delegates": _Copy(engine.delegates),
+            "liquidator_types": _Copy(c(d.liquidator).types),
+            "liquidator_room": c(d.liquidator).max_debt_in_auction
+            - c(d.liquidator).debt_in_auction,
+            "fees": _Copy(c(d.fees).fees),
+            "pool_fee_share": c(d.fees).pool_fee_share,
+            "pool_max_yield": c(d.fees).pool_max_yield,
+            "losses": _Copy(backstop.losses),
+            "debt_to_auction": backstop.debt_to_auction,
+            "queue_delay": backstop.queue_delay,
+            "backstop_live": backstop.live,
+            "backstop_unsettled": backstop.unsettled,
+            "backstop_open_losses": backstop.open_losses(),
+            "backstop_stable": engine.stable[d.backstop],
+            # the Backstop's bad debt and what of it loss events and debt auctions account for
+            "backstop_debt": (
+                engine.bad_debt[d.backstop],
+                backstop.attributed_debt,
+                backstop.debt_to_auction + backstop.debt_on_auction,
+            ),
+            "pool_shares": _Copy(pool.shares),
+            "pool_realized": {
+                who: pool.is_realized(who) for who in list(pool.shares)[:SHARE_ACCOUNTS_LIMIT]
+            },
+            "pool_withdrawal_at": _Copy(pool.withdrawal_at),
+            "pool_withdrawal_shares": _Copy(pool.withdrawal_shares),
+            "pool_withdrawal_value": _Copy(pool.withdrawal_value),
+            "pool_pending": pool.pending[sender],
+            "pool_assets": (pool.assets, pool.total_shares),
+            "pool_timing": (pool.cooldown, pool.exposure_delay, pool.exit_window),
+            "debt_auctions": _Copy(c(d.debt_auction).auctions),
+            "surplus_auctions": _Copy(c(d.surplus_auction).auctions),
+            "ceilings": _Copy(c(d.ceiling).configs),
+        }
+        for name, t in d.types.items():
+            auction, oracle, cpool = c(t.auction), c(t.oracle), c(t.pool)
+            state[f"auctions:{name}"] = _Copy(auction.auctions)
+            # the type's dust x its penalty, from the engine's and the Liquidator's own state
+            # (not the auction's view: a stale or wrong min_auction there must show)
+            penalty = c(d.liquidator).types[t.type_id].penalty
+            state[f"min_auction:{name}"] = engine.collateral_types[t.type_id].dust * penalty // WAD
+            state[f"oracle:{name}"] = (
+                oracle.next_price or oracle.current_price,
+                oracle.max_change,
+                oracle.feeders[sender],
+            )
+            state[f"pool:{name}"] = (cpool.reserve_collateral, cpool.reserve_stable, cpool.fee)
+        return Before(sender, address, function, args, state)
+
+    def _type_of_auction(self, address: str) -> str | None:
+        return self._auctions.get(address)
+
+
+def least_shares(total: int, assets: int) -> int:
+    """The shares worth MIN_STAKE at the price assets / total, rounded down: one per rad in an
+    empty pool, none in a wiped-out one (no count of shares suffices)."""
+    if total == 0:
+        return MIN_STAKE
+    if assets == 0:
+        return 2**256
+    return MIN_STAKE * total // assets
+
+
+def request_forfeit(pre: Before, staker: str) -> tuple[int, int]:
+    """What a replaced or cancelled request forfeits [rad] and the shares burned for it: the
+    requested shares' value above the request's cap, in shares rounded up; a staker is never
+    left with some shares but fewer than those worth MIN_STAKE now (then only the shares above
+    those, if any, at their value rounded down)."""
+    requested = pre.state["pool_withdrawal_shares"][staker]
+    if requested == 0:
+        return 0, 0
+    assets, total = pre.state["pool_assets"]
+    value_now = requested * assets // total
+    cap = pre.state["pool_withdrawal_value"][staker]
+    if value_now <= cap:
+        return 0, 0
+    forfeited = value_now - cap
+    burned = -(-forfeited * total // assets)
+    shares = pre.state["pool_shares"][staker]
+    least = least_shares(total, assets)
+    if 0 < shares - burned < least:
+        burned = shares - min(shares, least)
+        forfeited = burned * assets // total
+    return (forfeited, burned) if burned else (0, 0)

@@ -1,0 +1,111 @@
+"""The specification's arithmetic of auction curves and fees, written plainly (exact rationals,
+ceil/floor by hand), never through the model's fixed_point or price_curves: the exact curve price
+rounded up once (`exact_curve_ceil`), the curve price as the contract rounds it (`curve_price_up`,
+`curve_price_problem`), FeeAccumulator.vy's effective fee and its compounding (`effective_fee`,
+`power_up`)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+from offchain.model.fixed_point import RAY, WAD
+from offchain.model.price_curves import LINEAR, STAIRSTEP
+
+
+def ceil_div(x: int, y: int) -> int:
+    return -(-x // y)
+
+
+def exact_curve_ceil(kind: int, duration: int, step: int, cut: int, top: int, elapsed: int) -> int:
+    """The curve's price without rounding, rounded up once at the end (an integer price is below
+    the exact price exactly when it is below this): linear top x (1 - t / duration), zero after;
+    stairstep top x cut ** (t // step); exponential top x cut ** t. The powers are bounded from
+    both sides in fixed point (`_power_bounds`): an exact Fraction of cut ** t for an elapsed time
+    of days has millions of digits and took minutes per check."""
+    if kind == LINEAR:
+        return ceil_div(top * max(duration - elapsed, 0), duration)
+    n = elapsed // step if kind == STAIRSTEP else elapsed
+    if n == 0:
+        return top
+    if cut == 0 or top == 0:
+        return 0
+    for bits in (512, 4096):
+        low, high = _power_bounds(cut, n, bits)
+        if top * high <= 1 << bits:
+            return 1  # 0 < exact <= 1
+        below, above = -(-(top * low) >> bits), -(-(top * high) >> bits)
+        if below == above:
+            return below
+    # the bounds straddle an integer: only an exact integer does that, which needs the reduced
+    # denominator of cut / RAY (at least 2) to the n-th power to divide top < 2**128, so n < 128
+    exact = top * Fraction(cut, RAY) ** n
+    return ceil_div(exact.numerator, exact.denominator)
+
+
+def _power_bounds(cut: int, n: int, bits: int) -> tuple[int, int]:
+    """(low, high) with low <= (cut / RAY) ** n x 2**bits <= high, by binary exponentiation with
+    every product rounded down for `low` and up for `high`."""
+    low_base, high_base = (cut << bits) // RAY, ceil_div(cut << bits, RAY)
+    low = high = 1 << bits
+    while n:
+        if n & 1:
+            low, high = low * low_base >> bits, -(-(high * high_base) >> bits)
+        n >>= 1
+        if n:
+            low_base = low_base * low_base >> bits
+            high_base = -(-(high_base * high_base) >> bits)
+    return low, high
+
+
+def curve(contract: Any) -> tuple[int, int, int, int]:
+    """(kind, duration, step, cut) of an auction's curve."""
+    kind, duration, step, cut = contract.curve
+    return kind, duration, step, cut
+
+
+def curve_price_problem(curve: Any, top: int, elapsed: int, price: int) -> str | None:
+    """Why `price` is not the curve's price rounded up (None when it is): at least the exact
+    price, and exactly the specified rounding of it: linear ceil(top x (duration - t) /
+    duration); the powers top x cut ** n with every product rounded up (`power_up`), times top
+    rounded up."""
+    kind, duration, step, cut = curve
+    lowest = exact_curve_ceil(kind, duration, step, cut, top, elapsed)
+    if price < lowest:
+        return f"price {price} below the exact curve price (rounded up: {lowest}) at {elapsed} s"
+    expected = curve_price_up(curve, top, elapsed)
+    if price != expected:
+        return f"price {price} is not the curve's price rounded up, {expected}, at {elapsed} s"
+    return None
+
+
+def curve_price_up(curve: Any, top: int, elapsed: int) -> int:
+    """The curve's price as the contract rounds it: linear ceil(top x (duration - t) / duration),
+    the powers ceil(top x power_up(cut, n))."""
+    kind, duration, step, cut = curve
+    if kind == LINEAR:
+        return ceil_div(top * max(duration - elapsed, 0), duration)
+    n = elapsed // step if kind == STAIRSTEP else elapsed
+    return ceil_div(top * power_up(cut, n), RAY)
+
+
+def effective_fee(base_fee: int, kink: int, max_multiplier: int, excess: int) -> int:
+    """FeeAccumulator.vy's formula: 1 + ceil((base_fee - 1) x multiplier), multiplier = 1 +
+    ceil((max_multiplier - 1) x excess / (1 - kink)) [ray / wad]."""
+    if base_fee == RAY or max_multiplier == WAD or excess == 0:
+        return base_fee
+    multiplier = WAD + ceil_div((max_multiplier - WAD) * excess, WAD - kink)
+    return RAY + ceil_div((base_fee - RAY) * multiplier, WAD)
+
+
+def power_up(x: int, n: int) -> int:
+    """x ** n for a ray x, each product rounded up, by binary exponentiation (the specified
+    compounding: the rate never falls behind the fee)."""
+    z, base = RAY, x
+    while n:
+        if n & 1:
+            z = ceil_div(z * base, RAY)
+        n >>= 1
+        if n:
+            base = ceil_div(base * base, RAY)
+    return z

@@ -1,0 +1,210 @@
+"""The specification's per-revert checks: a revert's reason must hold in the state before the
+transaction (`Before`); each check says why it did not (None when it did). `REVERT_CHECKS` maps a
+revert reason to its check."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from offchain.model.fixed_point import RAY
+from offchain.testing.specification.base import (
+    WAD_TO_RAY,
+    Before,
+    SpecificationBase,
+    least_shares,
+    request_forfeit,
+)
+from offchain.testing.specification.curves import ceil_div, curve, curve_price_up, exact_curve_ceil
+
+
+def _not_safe(spec: SpecificationBase, pre: Before) -> str | None:
+    joins = {t.join: t for t in spec.d.types.values()}
+    if pre.function == "modify_vault" and pre.address == spec.d.engine:
+        t, owner, _, _, delta_collateral, delta_debt = pre.args
+    elif pre.function == "join_and_modify" and pre.address in joins:
+        # the join locks all `amount` (token units, scaled to wad) in its caller's vault
+        joined = joins[pre.address]
+        amount, delta_debt = pre.args
+        t, owner = joined.type_id, pre.sender
+        delta_collateral = amount * 10 ** (18 - joined.config.token_decimals)
+    else:
+        return None
+    ctype, vault = pre.state["ctypes"][t], pre.state["vaults"][(t, owner)]
+    debt = (vault.normalized_debt + delta_debt) * ctype.rate
+    if debt <= (vault.collateral + delta_collateral) * ctype.safe_price:
+        return "the vault would have been safe"
+    return None
+
+
+def _collateral_source_not_allowed(spec: SpecificationBase, pre: Before) -> str | None:
+    joins = {t.join for t in spec.d.types.values()}
+    if pre.function == "join_and_modify" and pre.address in joins:
+        # the join locks its caller's own received tokens in its caller's vault: no consent
+        return "a join locking its caller's own tokens needs no allowance"
+    if pre.function == "modify_vault" and pre.address == spec.d.engine:
+        src, delta_collateral = pre.args[2], pre.args[4]
+        if delta_collateral <= 0:
+            return "no collateral was locked"
+        if pre.sender == src or pre.state["delegates"][(src, pre.sender)]:
+            return f"{pre.sender} may act for {src}"
+    return None
+
+
+def _insufficient_surplus(spec: SpecificationBase, pre: Before) -> str | None:
+    if pre.address != spec.d.backstop or pre.function != "settle":
+        # only a direct settle may be refused so: thaw heals before it settles
+        return f"{pre.function} on {pre.address} is not Backstop.settle"
+    # the unsettled proceeds are owed to the seized debt: settle may not spend them
+    free = pre.state["backstop_stable"] - pre.state["backstop_unsettled"]
+    if pre.args[0] <= free:
+        return f"settling {pre.args[0]} of a free surplus of {free}"
+    return None
+
+
+def _losses_open(spec: SpecificationBase, pre: Before) -> str | None:
+    """Backstop.settle after shutdown, refused while loss events are open."""
+    if pre.address != spec.d.backstop or pre.function != "settle":
+        return f"{pre.function} on {pre.address} is not Backstop.settle"
+    if pre.state["backstop_live"] or not pre.state["backstop_open_losses"]:
+        return "live, or no loss event open"
+    return None
+
+
+def _request_lapsed(spec: SpecificationBase, pre: Before) -> str | None:
+    if pre.address != spec.d.stability_pool:
+        return None
+    cooldown, exposure, window = pre.state["pool_timing"]
+    matured = pre.state["pool_withdrawal_at"][pre.sender] + max(cooldown, exposure)
+    if spec.model.env.timestamp <= matured + window:
+        return f"at {spec.model.env.timestamp}, inside the window ending {matured + window}"
+    return None
+
+
+def _below_minimum_shares(spec: SpecificationBase, pre: Before) -> str | None:
+    """The staker would have held some shares but fewer than those worth MIN_STAKE (rounded
+    down): after a request, its shares less those a replaced request burns and the requested,
+    at the price after that burn; after an activation, its shares plus its pending stake's,
+    minted at floor(pending x total_shares / assets) (one per rad in an empty pool), or those
+    less its pending withdrawal request, at the price before it."""
+    if pre.address != spec.d.stability_pool:
+        return None
+    shares = pre.state["pool_shares"][pre.sender]
+    assets, total = pre.state["pool_assets"]
+    if pre.function == "request_withdrawal":
+        # after the shares a replaced request burns (and the stablecoin it forfeits)
+        forfeited, burned = request_forfeit(pre, pre.sender)
+        held = [shares - burned - pre.args[0]]
+        least = least_shares(total - burned, assets - forfeited)
+    elif pre.function == "activate":
+        pending = pre.state["pool_pending"]
+        after = shares + (pending * total // assets if total and assets else pending)
+        # and what a pending withdrawal request would leave of them
+        held = [after, after - pre.state["pool_withdrawal_shares"][pre.sender]]
+        least = least_shares(total, assets)
+    else:
+        return None
+    if all(left == 0 or left >= least for left in held):
+        return f"the staker would hold {' then '.join(str(left) for left in held)} shares"
+    return None
+
+
+def _auction_before(spec: SpecificationBase, pre: Before) -> tuple[Any, Any, int] | None:
+    """(the auction contract, the auction before the call, seconds since its start) of a take or
+    reset sent to a DutchAuction."""
+    name = spec._type_of_auction(pre.address)
+    if name is None or pre.function not in ("take", "reset", "close_dust_auction"):
+        return None
+    if not pre.args:
+        return None
+    auction = pre.state[f"auctions:{name}"][pre.args[0]]
+    if auction.top == 0:
+        return None
+    return spec.c(pre.address), auction, spec.model.env.timestamp - auction.started
+
+
+def _cannot_reset(spec: SpecificationBase, pre: Before) -> str | None:
+    found = _auction_before(spec, pre)
+    if found is not None:
+        contract, _, elapsed = found
+        if elapsed > contract.max_duration:
+            return f"{elapsed} s after the start, past max_duration {contract.max_duration}"
+    return None
+
+
+def _needs_reset(spec: SpecificationBase, pre: Before) -> str | None:
+    found = _auction_before(spec, pre)
+    if found is not None:
+        contract, auction, elapsed = found
+        # the contract's price is at least this
+        lowest = exact_curve_ceil(*curve(contract), auction.top, elapsed)
+        if (
+            elapsed <= contract.max_duration
+            and lowest > 0
+            and lowest * RAY // auction.top >= contract.max_drop
+        ):
+            return f"{elapsed} s after the start, above max_drop: no reset was needed"
+    return None
+
+
+def _dust_close_refusal(spec: SpecificationBase, pre: Before, reason: str) -> str | None:
+    """A dust close refused (issue 31): the reason must hold before the call. 'not ended': the
+    auction did not need a reset; 'lot not dust' / 'lot covers the debt': at the start price a
+    reset would give it (oracle price x buffer, rounded up), its lot was worth at least
+    min_auction / its debt."""
+    if pre.function != "close_dust_auction":
+        return None
+    found = _auction_before(spec, pre)
+    if found is None:
+        return None
+    contract, auction, elapsed = found
+    if reason == "not ended":
+        price = curve_price_up(curve(contract), auction.top, elapsed)
+        if (
+            elapsed > contract.max_duration
+            or price == 0
+            or price * RAY // auction.top < contract.max_drop
+        ):
+            return f"{elapsed} s after the start at price {price}: the auction needed a reset"
+        return None
+    oracle_price, valid = spec.c(contract.oracle).peek()
+    if not valid:
+        return None
+    worth = auction.lot * ceil_div(oracle_price * WAD_TO_RAY * contract.buffer, RAY)
+    name = spec._type_of_auction(pre.address)
+    bound = pre.state[f"min_auction:{name}"] if reason == "lot not dust" else auction.debt
+    if worth < bound:
+        return f"the lot was worth {worth} at a fresh start price, below {bound}"
+    return None
+
+
+def _at_cap(spec: SpecificationBase, pre: Before) -> str | None:
+    """A liquidation refused at a cap: the cap on all debt in auction, or the type's, had no room
+    left before it."""
+    if pre.function != "liquidate" or pre.address != spec.d.liquidator:
+        return None
+    config = pre.state["liquidator_types"][pre.args[0]]
+    room = pre.state["liquidator_room"]
+    if room > 0 and config.max_debt_in_auction > config.debt_in_auction:
+        return (
+            f"room left: {room} under the cap on all debt in auction, "
+            f"{config.max_debt_in_auction - config.debt_in_auction} under the type's"
+        )
+    return None
+
+
+REVERT_CHECKS = {
+    "engine: not safe": _not_safe,
+    "liquidator: debt in auction at cap": _at_cap,
+    "engine: collateral source not allowed": _collateral_source_not_allowed,
+    "backstop: insufficient surplus": _insufficient_surplus,
+    "backstop: losses open": _losses_open,
+    "pool: request lapsed": _request_lapsed,
+    "pool: below minimum shares": _below_minimum_shares,
+    "auction: cannot reset": _cannot_reset,
+    "auction: needs reset": _needs_reset,
+    "auction: not ended": lambda spec, pre: _dust_close_refusal(spec, pre, "not ended"),
+    "auction: lot not dust": lambda spec, pre: _dust_close_refusal(spec, pre, "lot not dust"),
+    "auction: lot covers the debt": lambda spec, pre: _dust_close_refusal(
+        spec, pre, "lot covers the debt"
+    ),
+}
