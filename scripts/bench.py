@@ -35,7 +35,6 @@ from offchain.backends import (
 )
 from offchain.backends.anvil import keep_ape_anvil_history_in_memory
 from offchain.model.fixed_point import rpow_up
-from offchain.testing import stats
 from offchain.testing.fuzz import (
     CAMPAIGN_RECORD,
     PROFILES,
@@ -83,11 +82,10 @@ def _fuzz_figures(chain: ChainBackend, roles: list[str]) -> tuple[dict[str, floa
     ):
         snapshot = chain.snapshot()
         target = make_target()
-        stats.reset()
         start = time.perf_counter()
-        run_machine(target, "full", PROFILES["ci"].settings(examples=FUZZ_EXAMPLES))
-        rates[name] = stats.TOTALS.steps / (time.perf_counter() - start)
-        steps += stats.TOTALS.steps
+        totals = run_machine(target, "full", PROFILES["ci"].settings(examples=FUZZ_EXAMPLES))
+        rates[name] = totals.steps / (time.perf_counter() - start)
+        steps += totals.steps
         chain.revert_to(snapshot)
     figures = {
         "fuzz.revm_steps_per_s": round(rates["revm"], 1),

@@ -49,7 +49,7 @@ from hypothesis.stateful import run_state_machine_as_test
 from offchain.backends import Divergence
 from offchain.testing import stats
 from offchain.testing.checking import StateDiffers
-from offchain.testing.differential import MACHINES, OUTCOMES, make_machine
+from offchain.testing.differential import MACHINES, make_machine
 from offchain.testing.economics import EconomicViolation
 from offchain.testing.fuzz import (
     PROFILES,
@@ -137,12 +137,13 @@ def run_worker(
     job: Job,
     report: Callable[[WorkerResult], None] = lambda result: None,
     interrupted: Callable[[], bool] = lambda: False,
+    totals: stats.Totals | None = None,
 ) -> WorkerResult:
     """One worker's batches (see the module docstring): `report` gets the counts so far after
-    every batch; `interrupted()` true stops the worker after its current step."""
+    every batch; `interrupted()` true stops the worker after its current step. Every batch's
+    machine adds to `totals` (new ones if None)."""
     start = time.perf_counter()
-    stats.reset()
-    OUTCOMES.clear()
+    totals = totals if totals is not None else stats.Totals()
     result = WorkerResult(job.worker)
     database = DirectoryBasedExampleDatabase(job.database) if job.database else None
     # quiet: the record says what failed (and Hypothesis's slow-shrinking warning is expected)
@@ -154,7 +155,7 @@ def run_worker(
             return INTERRUPTED
         if job.deadline is not None and time.time() >= job.deadline:
             return TIME_UP
-        if stats.TOTALS.steps >= job.steps:
+        if totals.steps >= job.steps:
             return STEPS_REACHED
         return None
 
@@ -162,7 +163,7 @@ def run_worker(
         """A batch runs its examples to the end unless the run is interrupted or, before any
         example of the batch failed (its shrinking is bounded apart), the time is up."""
         why = why_stop()
-        if why == INTERRUPTED or (why == TIME_UP and not stats.TOTALS.failed_examples):
+        if why == INTERRUPTED or (why == TIME_UP and not totals.failed_examples):
             return why
         return None
 
@@ -171,37 +172,32 @@ def run_worker(
         batch_seed = job.base_seed + job.worker + batch * job.workers
         kind = job.machine or MACHINES[batch % len(MACHINES)]
         target = revm_target(job.artifacts)
-        machine = seed(batch_seed)(make_machine(target.evm, target.deployed, target.roles, kind))
+        machine = seed(batch_seed)(
+            make_machine(target.evm, target.deployed, target.roles, kind, totals)
+        )
         result.seeds.append(batch_seed)
-        stats.new_run()
-        stats.stop_when(stop_in_batch)
+        totals.new_run()
+        totals.stop_when = stop_in_batch
         error, failure_kind, steps = None, "other", []
         try:
             run_state_machine_as_test(machine, settings=run_settings)
         except stats.StopRun:
-            if stats.TOTALS.last_failure is not None:  # interrupted while shrinking a failure
-                steps, text = stats.TOTALS.last_failure
+            if totals.last_failure is not None:  # interrupted while shrinking a failure
+                steps, text = totals.last_failure
                 error, failure_kind = f"{text} (shrinking interrupted)", classify(text)
         except Exception as exc:  # noqa: BLE001 - every failure is recorded, the campaign goes on
-            error, steps = f"{type(exc).__name__}: {exc}", list(stats.TOTALS.last_example)
+            error, steps = f"{type(exc).__name__}: {exc}", list(totals.last_example)
             failure_kind = classify(exc)
         finally:
-            stats.stop_when(None)
+            totals.stop_when = None
         batch += 1
         if error is not None:
-            first = stats.TOTALS.first_failure_at
+            first = totals.first_failure_at
             shrink_s = time.perf_counter() - first if first is not None else 0.0
             verdict = None
             if job.replay and not interrupted():
-                # the replay's steps are Anvil's, not the campaign's: counted apart
-                counts, outcomes = stats.TOTALS, OUTCOMES.copy()
-                stats.reset()
-                try:
-                    verdict = replay_on_anvil(job.artifacts, kind, steps).describe()
-                finally:
-                    stats.TOTALS = counts
-                    OUTCOMES.clear()
-                    OUTCOMES.update(outcomes)
+                # the replay's steps are Anvil's, not the campaign's: its machine counts apart
+                verdict = replay_on_anvil(job.artifacts, kind, steps).describe()
             result.failures.append(
                 Failure(
                     job.worker,
@@ -217,21 +213,23 @@ def run_worker(
                     shrink_s >= job.shrink_s or error.endswith("(shrinking interrupted)"),
                 )
             )
-        report(_snapshot(result, batch, start, None))
-    return _snapshot(result, batch, start, stopped)
+        report(_snapshot(result, totals, batch, start, None))
+    return _snapshot(result, totals, batch, start, stopped)
 
 
-def _snapshot(result: WorkerResult, batches: int, start: float, stopped: str | None):
+def _snapshot(
+    result: WorkerResult, totals: stats.Totals, batches: int, start: float, stopped: str | None
+):
     """The worker's counts so far (a copy: the counts go on changing)."""
     return replace(
         result,
-        steps=stats.TOTALS.steps,
-        examples=stats.TOTALS.examples,
+        steps=totals.steps,
+        examples=totals.examples,
         batches=batches,
         seeds=list(result.seeds),
-        rules={rule: asdict(count) for rule, count in stats.TOTALS.rules.items()},
-        outcomes=dict(OUTCOMES),
-        checks=dict(stats.TOTALS.checks),
+        rules={rule: asdict(count) for rule, count in totals.rules.items()},
+        outcomes=dict(totals.outcomes),
+        checks=dict(totals.checks),
         failures=list(result.failures),
         seconds=round(time.perf_counter() - start, 1),
         stopped=stopped,

@@ -35,15 +35,16 @@ from offchain.backends import EvmBackend, ModelBackend
 from offchain.system.deployment import Deployment
 from offchain.testing.harness import Roles
 from offchain.testing.machine.attacker import AttackerRules
-from offchain.testing.machine.base import OUTCOMES, MachineBase
+from offchain.testing.machine.base import MachineBase
 from offchain.testing.machine.governance import GovernanceRules
 from offchain.testing.machine.market import MarketRules
 from offchain.testing.machine.settlement import SettlementRules
 from offchain.testing.machine.stability_pool import StabilityPoolRules
 from offchain.testing.machine.stories import StoryRules
 from offchain.testing.machine.vaults import VaultRules
+from offchain.testing.stats import Totals
 
-__all__ = ["MACHINES", "OUTCOMES", "Differential", "LiquidationFocus", "make_machine"]
+__all__ = ["MACHINES", "Differential", "LiquidationFocus", "make_machine"]
 
 
 class Differential(
@@ -123,9 +124,15 @@ MACHINES = ("full", "liquidations")
 
 
 def make_machine(
-    node: EvmBackend, deployed: tuple[Deployment, ModelBackend], roles: Roles, kind: str = "full"
+    node: EvmBackend,
+    deployed: tuple[Deployment, ModelBackend],
+    roles: Roles,
+    kind: str = "full",
+    totals: Totals | None = None,
 ) -> type[Differential]:
-    """The state machine class (`"full"` or `"liquidations"`) bound to a node and a deployment
-    (used by the tests and the benchmark)."""
+    """The state machine class (`"full"` or `"liquidations"`) bound to a node, a deployment and
+    the counts its examples add to (`totals`; new ones if None: read them as the class's
+    `totals`). Used by the tests, the campaign and the benchmark."""
     base = {"full": Differential, "liquidations": LiquidationFocus}[kind]
-    return type(base.__name__, (base,), {"node": node, "deployed": deployed, "roles": roles})
+    bound = {"node": node, "deployed": deployed, "roles": roles, "totals": totals or Totals()}
+    return type(base.__name__, (base,), bound)

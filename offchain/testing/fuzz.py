@@ -36,9 +36,9 @@ from offchain.backends import (
 from offchain.backends.anvil import Anvil
 from offchain.system.config import load_config
 from offchain.system.deployment import Deployment, deploy_system
-from offchain.testing import stats
 from offchain.testing.differential import MACHINES, make_machine
 from offchain.testing.harness import TEST_FACTORIES, Roles
+from offchain.testing.stats import Totals
 
 # block 0 of the revm target (and of the Anvil a failure is replayed on)
 REVM_GENESIS = 1_700_000_000
@@ -124,10 +124,14 @@ def anvil_target(artifacts: Artifacts, genesis: int = REVM_GENESIS) -> Iterator[
         yield deploy_target(ChainBackend(node.url, *artifacts), Roles(*ANVIL_ACCOUNTS[:6]))
 
 
-def run_machine(target: FuzzTarget, kind: str, run_settings: settings) -> None:
-    """Run machine `kind` ("full" or "liquidations") on `target`."""
-    machine = make_machine(target.evm, target.deployed, target.roles, kind)
+def run_machine(
+    target: FuzzTarget, kind: str, run_settings: settings, totals: Totals | None = None
+) -> Totals:
+    """Run machine `kind` ("full" or "liquidations") on `target`, adding to `totals` (new ones
+    if None); its counts. A failing run raises: pass `totals` to read what it counted."""
+    machine = make_machine(target.evm, target.deployed, target.roles, kind, totals)
     run_state_machine_as_test(machine, settings=run_settings)
+    return machine.totals
 
 
 @dataclass(frozen=True)
@@ -173,13 +177,14 @@ def replay_on_anvil(
 
 def run_on_revm(
     target: FuzzTarget, artifacts: Artifacts, kind: str, run_settings: settings
-) -> None:
-    """`run_machine` on the revm target; a failure is replayed on Anvil and the verdict added to
-    the failure's report (a note on the exception Hypothesis raises)."""
+) -> Totals:
+    """`run_machine` on the revm target (its counts); a failure is replayed on Anvil and the
+    verdict added to the failure's report (a note on the exception Hypothesis raises)."""
+    totals = Totals()
     try:
-        run_machine(target, kind, run_settings)
+        return run_machine(target, kind, run_settings, totals)
     except Exception as exc:
-        verdict = replay_on_anvil(artifacts, kind, stats.TOTALS.last_example)
+        verdict = replay_on_anvil(artifacts, kind, totals.last_example)
         exc.add_note(verdict.describe())
         raise
 

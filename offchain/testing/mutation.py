@@ -362,9 +362,9 @@ def _fuzz_child(examples: int, steps: int) -> dict:
     from hypothesis import Phase
 
     from offchain.backends import load_artifacts, reader_code
-    from offchain.testing import stats
     from offchain.testing.fuzz import revm_target, run_machine
     from offchain.testing.harness import TEST_FACTORIES
+    from offchain.testing.stats import Totals
 
     here = Path.cwd().resolve()
     if not Path(__file__).resolve().is_relative_to(here):
@@ -375,15 +375,15 @@ def _fuzz_child(examples: int, steps: int) -> dict:
     )
     total = 0
     for kind in ("full", "liquidations"):
-        stats.reset()
+        totals = Totals()
         try:
-            run_machine(revm_target(artifacts), kind, run_settings)
+            run_machine(revm_target(artifacts), kind, run_settings, totals)
         except Exception as exc:  # noqa: BLE001 - any failing check kills the mutant
             lines = f"{type(exc).__name__}: {exc}".splitlines()
             first = " | ".join(line.strip() for line in lines[:3])[:400]
-            total += stats.TOTALS.steps
+            total += totals.steps
             return {"killed": True, "by": f"{kind} machine: {first}", "steps": total}
-        total += stats.TOTALS.steps
+        total += totals.steps
     return {"killed": False, "by": None, "steps": total}
 
 

@@ -3,11 +3,13 @@ sent a transaction that may revert (`sent`) and how often at least one of those 
 (`ok`); examples and checked steps; and the steps of the last example, in order, so that a
 failing example can be run again on another EVM (offchain/testing/fuzz.py replays it on Anvil).
 
-The counts are per process (a campaign adds up its workers' counts). A run can be told to stop
-(`stop_when`: a campaign's time is up, or it was interrupted): the machines call `check_stop` after
-every checked step, which raises `StopRun` (not a failure: Hypothesis re-raises it at once). The
-failing examples are noted (`failed_examples`, `last_failure`), so that a run stopped while
-shrinking one still knows it."""
+The counts are a `Totals` object bound to the machine class by `make_machine` (every example's
+machine adds to it; a campaign's worker passes one for all its batches, and adds up its workers'
+counts), never process-global: two runs in one process count apart. A run can be told to stop
+(`Totals.stop_when`: a campaign's time is up, or it was interrupted): the machines call
+`check_stop` after every checked step, which raises `StopRun` (not a failure: Hypothesis
+re-raises it at once). The failing examples are noted (`failed_examples`, `last_failure`), so that
+a run stopped while shrinking one still knows it."""
 
 from __future__ import annotations
 
@@ -32,12 +34,15 @@ class RuleCount:
 
 @dataclass
 class Totals:
-    """Counts of one process since the last `reset`."""
+    """Counts of one run (one machine class, or a worker's batches)."""
 
     examples: int = 0
     steps: int = 0  # checked steps (after each, the checks of offchain/testing/checking.py)
     rules: dict[str, RuleCount] = field(default_factory=lambda: collections.defaultdict(RuleCount))
     checks: collections.Counter = field(default_factory=collections.Counter)
+    # what the transactions did ("ok modify_vault", "revert take: ...", stories reached): proof
+    # that the fuzz reaches both sides of every check, not just reverts
+    outcomes: collections.Counter = field(default_factory=collections.Counter)
     # the steps of the last example run, (rule, arguments) in order
     last_example: list[tuple[str, dict[str, Any]]] = field(default_factory=list)
     # examples that failed a check since `reset` or `new_run` (shrinking runs many), the first's
@@ -45,9 +50,20 @@ class Totals:
     failed_examples: int = 0
     first_failure_at: float | None = None
     last_failure: tuple[list[tuple[str, dict[str, Any]]], str] | None = None
+    # why the run must stop now (None: go on); None: never stops (the tests' runs)
+    stop_when: Callable[[], str | None] | None = None
 
+    def new_run(self) -> None:
+        """Forget the failing examples (not the counts): a new Hypothesis run begins."""
+        self.failed_examples, self.first_failure_at, self.last_failure = 0, None, None
 
-TOTALS = Totals()
+    def check_stop(self) -> None:
+        """Raise StopRun when the stop condition holds."""
+        if self.stop_when is None:
+            return
+        reason = self.stop_when()
+        if reason is not None:
+            raise StopRun(reason)
 
 
 class StopRun(KeyboardInterrupt):
@@ -62,41 +78,13 @@ class StopRun(KeyboardInterrupt):
         return str(self.args[0]) if self.args else "stopped"
 
 
-# why the run must stop now (None: go on); None: never stops (the tests' runs)
-_stop_when: Callable[[], str | None] | None = None
-
-
-def reset() -> None:
-    global TOTALS
-    TOTALS = Totals()
-
-
-def new_run() -> None:
-    """Forget the failing examples (not the counts): a new Hypothesis run begins."""
-    TOTALS.failed_examples, TOTALS.first_failure_at, TOTALS.last_failure = 0, None, None
-
-
-def stop_when(condition: Callable[[], str | None] | None) -> None:
-    """From now on, `check_stop` stops the run when `condition()` gives a reason (None: never)."""
-    global _stop_when
-    _stop_when = condition
-
-
-def check_stop() -> None:
-    """Raise StopRun when the stop condition holds."""
-    if _stop_when is None:
-        return
-    reason = _stop_when()
-    if reason is not None:
-        raise StopRun(reason)
-
-
 class StepStats:
     """One example's bookkeeping, fed by the machine: `drawn` for each rule Hypothesis chooses,
     `record` for the initialize rule, `sent` for each transaction that may revert, `checked`
-    after each step's checks, `end_example` at its end."""
+    after each step's checks, `end_example` at its end; it adds to `totals`."""
 
-    def __init__(self) -> None:
+    def __init__(self, totals: Totals) -> None:
+        self.totals = totals
         self.steps: list[tuple[str, dict[str, Any]]] = []
         self._rule: str | None = None
         self._sent = self._ok = False
@@ -118,7 +106,7 @@ class StepStats:
 
     def checked(self) -> None:
         if self._rule is not None:
-            TOTALS.steps += 1
+            self.totals.steps += 1
         self._close()
 
     def end_example(
@@ -128,19 +116,19 @@ class StepStats:
         specification checks its transactions passed (offchain/testing/specification/),
         `error` the failed check's exception (None: it passed)."""
         self._close()
-        TOTALS.examples += 1
+        self.totals.examples += 1
         if error is not None:
-            TOTALS.failed_examples += 1
-            if TOTALS.first_failure_at is None:
-                TOTALS.first_failure_at = time.perf_counter()
-            TOTALS.last_failure = (self.steps, f"{type(error).__name__}: {error}")
-        TOTALS.last_example = self.steps
-        TOTALS.checks.update(checks)
-        TOTALS.checks["specification checks"] += spec_checks
+            self.totals.failed_examples += 1
+            if self.totals.first_failure_at is None:
+                self.totals.first_failure_at = time.perf_counter()
+            self.totals.last_failure = (self.steps, f"{type(error).__name__}: {error}")
+        self.totals.last_example = self.steps
+        self.totals.checks.update(checks)
+        self.totals.checks["specification checks"] += spec_checks
 
     def _close(self) -> None:
         if self._rule is not None:
-            count = TOTALS.rules[self._rule]
+            count = self.totals.rules[self._rule]
             count.hits += 1
             count.sent += self._sent
             count.ok += self._ok

@@ -141,8 +141,9 @@ def test_campaign__time_up__stops_the_batch_in_its_middle(artifacts, tmp_path):
 def test_worker__interrupted__stops_after_its_current_step(artifacts):
     """Interrupted when its 30th step is checked, a worker stops there (the example's full
     comparison still runs: a stop is not a failure) and says why."""
+    totals = stats.Totals()
     result = run_worker(
-        _job(artifacts, 10**9, CAMPAIGN_LIKE), interrupted=lambda: stats.TOTALS.steps >= 30
+        _job(artifacts, 10**9, CAMPAIGN_LIKE), interrupted=lambda: totals.steps >= 30, totals=totals
     )
     assert result.stopped == INTERRUPTED
     assert result.steps == 30 and result.examples >= 1 and result.failures == []

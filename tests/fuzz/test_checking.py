@@ -14,7 +14,6 @@ from hypothesis import Phase
 from offchain.backends import RevmBackend
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.vault_engine import VaultEngine
-from offchain.testing import stats
 from offchain.testing.checking import Checker, StateDiffers
 from offchain.testing.fuzz import Profile, replay_on_anvil, run_on_revm
 from offchain.testing.harness import System
@@ -136,7 +135,6 @@ def test_run_on_revm__a_failure__is_replayed_on_anvil_and_the_report_says_so(
 ):
     """A model bug: the fuzz on revm fails, and the failing example's steps fail on Anvil too."""
     _model_bug(monkeypatch)
-    stats.reset()
     with pytest.raises(AssertionError) as failure:
         run_on_revm(revm, artifacts, "full", _UNSHRUNK.settings(phases=(Phase.generate,)))
     notes = "\n".join(getattr(failure.value, "__notes__", []))

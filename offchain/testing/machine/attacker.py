@@ -8,7 +8,7 @@ from hypothesis.stateful import rule
 
 from offchain.sim.attacker import SHAPES
 from offchain.testing.attacks import stage_and_attack
-from offchain.testing.machine.base import OUTCOMES, TYPES, MachineBase
+from offchain.testing.machine.base import TYPES, MachineBase
 
 
 class AttackerRules(MachineBase):
@@ -32,4 +32,4 @@ class AttackerRules(MachineBase):
             self.s, self.act, self.attacker, shape, name, tokens, draw, self.flash
         )
         if plan is not None:
-            OUTCOMES[f"attack {shape}"] += 1
+            self.totals.outcomes[f"attack {shape}"] += 1

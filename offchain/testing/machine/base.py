@@ -6,7 +6,6 @@ machines."""
 
 from __future__ import annotations
 
-import collections
 import copy
 import sys
 
@@ -23,12 +22,9 @@ from offchain.system.deployment import Deployment, deploy_flash_taker, seed_pool
 from offchain.testing import stats
 from offchain.testing.checking import Checker
 from offchain.testing.harness import Roles, System
-from offchain.testing.stats import StepStats
+from offchain.testing.stats import StepStats, Totals
 
 TYPES = ["ETH-A", "WBTC-A"]
-# outcome counts of the last run (printed with -s): proof that the fuzz reaches both sides of
-# every check, not just reverts
-OUTCOMES: collections.Counter = collections.Counter()
 # the complete state is compared every this many steps (and at the end of every example); in
 # between, what each step touched (offchain/testing/checking.py)
 FULL_CHECK_EVERY = 20
@@ -44,10 +40,12 @@ class MachineBase(RuleBasedStateMachine):
     """The whole system's machine without its rules (see the module docstring). Bound to a
     node, a deployment and its model by `make_machine`."""
 
-    # bound by make_machine: the node, the deployment with its model, the accounts
+    # bound by make_machine: the node, the deployment with its model, the accounts, and the
+    # run's counts (every example's machine adds to them)
     node: EvmBackend
     deployed: tuple[Deployment, ModelBackend]
     roles: Roles
+    totals: Totals
 
     def __init__(self):
         super().__init__()
@@ -61,7 +59,7 @@ class MachineBase(RuleBasedStateMachine):
         # the attacker actor (the `attack` rule): the Auditor sums its whole run
         self.attacker = self.roles.stranger
         self.s.auditor.attacker = self.attacker
-        self.stats = StepStats()
+        self.stats = StepStats(self.totals)
         # every step drawn, in order (what a replay on another EVM runs again)
         self._rules_strategy = self._rules_strategy.map(self.stats.drawn)
 
@@ -86,17 +84,17 @@ class MachineBase(RuleBasedStateMachine):
             self.node.revert_to(self.snapshot)
 
     def act(self, address, function, sender, *args):
-        """Send a transaction that may revert (both sides must agree); counted in OUTCOMES."""
+        """Send a transaction that may revert (both sides must agree); counted in the outcomes."""
         try:
             self.s.tx(address, function, sender, *args)
-            OUTCOMES[f"ok {function}"] += 1
-            OUTCOMES[f"ok {self.s.model.names.get(address, '?')}.{function}"] += 1
+            self.totals.outcomes[f"ok {function}"] += 1
+            self.totals.outcomes[f"ok {self.s.model.names.get(address, '?')}.{function}"] += 1
             if function == "set_waterfall" and self.s.contract(self.s.d.backstop).open_losses():
-                OUTCOMES["waterfall changed while losses open"] += 1
+                self.totals.outcomes["waterfall changed while losses open"] += 1
             self.stats.sent(ok=True)
             return True
         except Revert as exc:
-            OUTCOMES[f"revert {function}: {exc.reason}"] += 1
+            self.totals.outcomes[f"revert {function}: {exc.reason}"] += 1
             self.stats.sent(ok=False)
             return False
 
@@ -339,7 +337,7 @@ class MachineBase(RuleBasedStateMachine):
         self.checker.after_step()
         self.stats.checked()
         self.step_count += 1
-        stats.check_stop()
+        self.totals.check_stop()
 
     @rule(seconds=st.sampled_from([1, 30, 90, 300, 900, 1800, 3600]))
     def short_warp(self, seconds):

@@ -9,7 +9,7 @@ from hypothesis.stateful import rule
 
 from offchain.model.fee_accumulator import MAX_BASE_FEE
 from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.testing.machine.base import OUTCOMES, TYPES, MachineBase
+from offchain.testing.machine.base import TYPES, MachineBase
 
 
 class GovernanceRules(MachineBase):
@@ -52,7 +52,7 @@ class GovernanceRules(MachineBase):
             max_ceiling = config.max_ceiling or 10**8 * RAD
             gap = min(max_ceiling, 1_000 * RAD + pick % 1_000 * 10_000 * RAD)
             self.act(self.s.d.ceiling, "configure", gov, tid, max_ceiling, gap, pick % 86_401)
-        OUTCOMES[f"governance {move}"] += 1
+        self.totals.outcomes[f"governance {move}"] += 1
 
     @rule(
         name=st.sampled_from(TYPES),

@@ -11,7 +11,7 @@ from hypothesis.stateful import rule
 from offchain.model.backstop import LossStatus
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.stability_pool import MIN_SHARES
-from offchain.testing.machine.base import FRACTION, OUTCOMES, TYPES, MachineBase
+from offchain.testing.machine.base import FRACTION, TYPES, MachineBase
 
 
 class StoryRules(MachineBase):
@@ -91,7 +91,7 @@ class StoryRules(MachineBase):
         self.s.warp(self.s.contract(t.auction).max_duration + 1)
         self.crash(name, 100)
         if self.act(t.auction, "close_dust_auction", owner, auction_id):
-            OUTCOMES["dust close (story)"] += 1
+            self.totals.outcomes["dust close (story)"] += 1
 
     def _stale_penalty_story(self, name, user_i, frac):
         """Issue 31, finding 1: governance raises the penalty to 1.5-2.0 (from whatever it was),
@@ -120,7 +120,7 @@ class StoryRules(MachineBase):
         self._stable_for(user, a.debt)
         amount = max(1, (a.debt - leave) // max(price, 1))
         if self.act(t.auction, "take", user, auction_id, amount, price, user, b""):
-            OUTCOMES["partial take after a penalty change (story)"] += 1
+            self.totals.outcomes["partial take after a penalty change (story)"] += 1
 
     def _pool_then_fund_story(self, name, user_i, frac):
         """Issue 31, finding 6: waterfall [pool, fund, debt auction, redistribution]. Every loss
@@ -160,7 +160,7 @@ class StoryRules(MachineBase):
         elif room < target:
             self.act(self.s.d.engine, "create_unbacked", gov, gov, self.s.d.backstop, target - room)
         if self.act(self.s.d.backstop, "cover", self.r.keeper, *key):
-            OUTCOMES["pool then fund (story)"] += 1
+            self.totals.outcomes["pool then fund (story)"] += 1
 
     def _reset_edge_story(self, name, user_i, frac):
         """A slow curve, still above max_drop when the devnet's max_duration (8,400 s) ends: a
