@@ -6,16 +6,14 @@ scenario_actors.py, scenario_protocol.py.
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from offchain.model.fixed_point import WAD
 from offchain.system.config import Reader
+from offchain.system.files import read_mapping
 
 ROOT = Path(__file__).resolve().parents[2]
 GWEI = 10**9
@@ -27,37 +25,9 @@ class ScenarioError(ValueError):
 
 
 def read_document(path: Path) -> dict[str, Any]:
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise ScenarioError(
-            f"{path}: cannot read ({getattr(exc, 'strerror', None) or exc})"
-        ) from None
-    if path.suffix.lower() == ".toml":
-        try:
-            data: Any = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise ScenarioError(f"{path}: not valid TOML ({_one_line(str(exc))})") from None
-    else:
-        try:
-            data = yaml.safe_load(text)
-        except yaml.YAMLError as exc:
-            mark = getattr(exc, "problem_mark", None)
-            problem = getattr(exc, "problem", None)
-            where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
-            raise ScenarioError(
-                f"{path}: not valid YAML ({where}{_one_line(str(problem or exc))})"
-            ) from None
-        if data is None:
-            data = {}
-        if not isinstance(data, dict):
-            raise ScenarioError(f"{path}: must be a mapping of tables, got {type(data).__name__}")
+    data = read_mapping(path, ScenarioError, str(path))
     _check_keys(data, str(path), "")
     return data
-
-
-def _one_line(text: str) -> str:
-    return " ".join(text.split())
 
 
 def _check_keys(table: dict[Any, Any], source: str, where: str) -> None:

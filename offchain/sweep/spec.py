@@ -23,7 +23,6 @@ import hashlib
 import itertools
 import json
 import re
-import tomllib
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, is_dataclass
 from decimal import Decimal
@@ -31,12 +30,11 @@ from enum import Enum
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from offchain.model.price_curves import CurveKind
 from offchain.sim.scenario import MAX_SEED, ScenarioError, load_scenario
 from offchain.sim.scenario_types import Scenario
 from offchain.system.config import CURVE_PARAMETERS, LAYERS
+from offchain.system.files import read_mapping
 
 MAX_SEEDS = 100_000
 MAX_RUNS = 1_000_000
@@ -336,26 +334,9 @@ def load_sweep_file(path: str | Path) -> SweepFile:
     Relative scenario paths and `out` are resolved against the file's directory."""
     path = Path(path)
     where = str(path)
-    try:
-        text = path.read_text()
-    except (OSError, UnicodeDecodeError) as exc:
-        raise SweepError(
-            f"{where}: cannot read ({getattr(exc, 'strerror', None) or exc})"
-        ) from None
-    if path.suffix.lower() == ".toml":
-        try:
-            data: Any = tomllib.loads(text)
-        except tomllib.TOMLDecodeError as exc:
-            raise SweepError(f"{where}: not valid TOML ({' '.join(str(exc).split())})") from None
-    elif path.suffix.lower() in (".yaml", ".yml"):
-        try:
-            data = yaml.safe_load(text) or {}
-        except yaml.YAMLError as exc:
-            raise SweepError(f"{where}: not valid YAML ({' '.join(str(exc).split())})") from None
-    else:
+    if path.suffix.lower() not in (".toml", ".yaml", ".yml"):
         raise SweepError(f"{where}: a sweep file is .toml, .yaml or .yml")
-    if not isinstance(data, dict):
-        raise SweepError(f"{where}: must be a mapping of tables")
+    data = read_mapping(path, SweepError, where)
     unknown = sorted(set(map(str, data)) - {"sweep", "grid"})
     if unknown:
         raise SweepError(f"{where}: unknown table {unknown[0]!r} (tables: sweep, grid)")
