@@ -371,6 +371,30 @@ def _contagion(result: SimulationResult) -> list[Block]:
             "type paid from income another type earned is contagion through the shared "
             "backstop. Per type and bar: data/types.csv."
         ),
+        *_headroom(result),
+    ]
+
+
+def _headroom(result: SimulationResult) -> list[Block]:
+    """The least room each type's debt ceiling and the shared global ceiling left in the run
+    (a ceiling that binds stops borrowing, and the CeilingManager moves a type's)."""
+    bars = result.tables.get("types")
+    if bars is None or not len(bars) or "ceiling_headroom" not in bars:
+        return []
+    stable, _ = symbols(result)
+    parts = []
+    for name, rows in bars.groupby("collateral_type", sort=False):
+        least = rows.loc[rows["ceiling_headroom"].idxmin()]
+        parts.append(
+            f"{name} {format_amount(float(least['ceiling_headroom']), stable)} under "
+            f"{format_amount(float(least['debt_ceiling']), stable)}"
+        )
+    shared = format_amount(float(bars["global_headroom"].min()), stable)
+    return [
+        Text(
+            f"Least room left under the debt ceilings in the run: {'; '.join(parts)}; under the "
+            f"global ceiling every type shares, {shared}."
+        )
     ]
 
 

@@ -405,7 +405,7 @@ class Simulation:
     def _type_rows(self, i: int) -> None:
         """The bar's row of each collateral type (the `types` table)."""
         d = self.deployment
-        calls = []
+        calls = [(d.engine, "global_debt_ceiling", ()), (d.engine, "total_issued", ())]
         for name in self.markets:
             t = d.types[name]
             calls += [
@@ -415,8 +415,11 @@ class Simulation:
                 (t.auction, "active_count", ()),
             ]
         got = self.rec.read(calls)
+        global_ceiling, issued = got[:2]
         for k, (name, m) in enumerate(self.markets.items()):
-            oracle_price, ctype, in_auction, active = got[4 * k : 4 * k + 4]
+            oracle_price, ctype, in_auction, active = got[2 + 4 * k : 6 + 4 * k]
+            # (normalized debt, rate, safe price, debt ceiling, dust)
+            debt, ceiling = ctype[0] * ctype[1], ctype[3]
             self.rows["types"].append(
                 (
                     i,
@@ -425,11 +428,15 @@ class Simulation:
                     m.prices[i] / WAD,
                     m.fundamental[i] / WAD,
                     oracle_price / WAD,
-                    ctype[0] * ctype[1] / RAD,
+                    debt / RAD,
                     in_auction / WAD,
                     active,
                     len(m.unsafe),
                     len(m.ledger.liquidated),
+                    ceiling / RAD,
+                    # a ceiling lowered below the debt leaves no room (not a negative one)
+                    max(ceiling - debt, 0) / RAD,
+                    max(global_ceiling - issued, 0) / RAD,
                 )
             )
 

@@ -167,6 +167,21 @@ def test_two_types__both_types_liquidated__the_contagion_table_adds_up_the_recei
     assert chain.facts["collateral_types"] == ["ETH-A", "WBTC-A"]
 
 
+def test_two_types__ceiling_headroom__per_type_and_shared_read_from_the_chain(two_types):
+    """Each type's row carries its ceiling and the room under it, and the room under the global
+    ceiling (one engine read per bar: the same in every type's row of a bar)."""
+    scenario, chain, _ = two_types
+    bars = chain.tables["types"]
+    first = {c.name: c.debt_ceiling / RAD for c in scenario.system.collateral}
+    for name, rows in bars.groupby("collateral_type"):
+        assert rows["debt_ceiling"].iloc[0] == first[name]  # as deployed, before any move
+        room = (rows["debt_ceiling"] - rows["debt"]).clip(lower=0)
+        assert rows["ceiling_headroom"].to_numpy() == pytest.approx(room.to_numpy(), rel=1e-12)
+    shared = bars.groupby("bar")["global_headroom"].nunique()
+    assert (shared == 1).all()
+    assert (bars["global_headroom"] > 0).all()
+
+
 def test_types_grid_keys__apply_to_every_further_type__refused_without_one():
     """`beta` and `correlation` are grid keys (sweep/spec.py): an override sets them on every
     `[types.<name>]` table; a scenario without one refuses them in one line."""
@@ -230,6 +245,7 @@ def test_two_types__report_shows_the_contagion_table_and_one_price_panel_per_typ
     assert "## Collateral types and contagion" in summary
     assert "| WBTC-A | " in summary and "| all types | " in summary
     assert "**Several collateral types:**" in summary
+    assert "Least room left under the debt ceilings in the run: ETH-A " in summary
     assert "plots/types.png" in summary
     assert (tmp_path / "report" / "plots" / "types.png").stat().st_size > 10_000
     assert (tmp_path / "report" / "data" / "contagion.csv").exists()
