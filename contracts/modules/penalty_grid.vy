@@ -4,7 +4,8 @@
 @notice The liquidation penalty's grid and what an auction must raise, written once for the
         Liquidator (which starts an auction with it) and the Backstop (which records the
         auction's loss event and recomputes the amount from the event's packed word). The
-        off-chain model has the same definitions in offchain/model/fixed_point.py.
+        off-chain model's twin is `amount_to_raise` (and PENALTY_STEP) in
+        offchain/model/fixed_point.py; its Backstop keeps the amount instead of recomputing it.
 """
 from . import constants
 

@@ -384,10 +384,11 @@ def _headroom(result: SimulationResult) -> list[Block]:
     stable, _ = symbols(result)
     parts = []
     for name, rows in bars.groupby("collateral_type", sort=False):
-        least = rows.loc[rows["ceiling_headroom"].idxmin()]
+        room = rows["ceiling_headroom"].to_numpy(dtype=float)
+        k = int(room.argmin())
+        ceiling = float(rows["debt_ceiling"].to_numpy(dtype=float)[k])
         parts.append(
-            f"{name} {format_amount(float(least['ceiling_headroom']), stable)} under "
-            f"{format_amount(float(least['debt_ceiling']), stable)}"
+            f"{name} {format_amount(float(room[k]), stable)} under {format_amount(ceiling, stable)}"
         )
     shared = format_amount(float(bars["global_headroom"].min()), stable)
     return [

@@ -26,17 +26,20 @@ class ScenarioError(ValueError):
 
 def read_document(path: Path) -> dict[str, Any]:
     data = read_mapping(path, ScenarioError, str(path))
-    _check_keys(data, str(path), "")
+    _check_keys(data, str(path), "", ())
     return data
 
 
-def _check_keys(table: dict[Any, Any], source: str, where: str) -> None:
-    """YAML allows non-string keys; the readers below expect strings."""
+def _check_keys(table: dict[Any, Any], source: str, where: str, path: tuple[int, ...]) -> None:
+    """YAML allows non-string keys; the readers below expect strings. `path`: the ids of the
+    tables around `table` (a YAML anchor and its alias can make a table hold itself)."""
+    if id(table) in path:
+        raise ScenarioError(f"{source}: {where}: a table contains itself (a YAML alias)")
     for key, value in table.items():
         if not isinstance(key, str):
             raise ScenarioError(f"{source}: {where or 'top level'}: key {key!r} must be a string")
         if isinstance(value, dict):
-            _check_keys(value, source, f"{where}.{key}" if where else key)
+            _check_keys(value, source, f"{where}.{key}" if where else key, (*path, id(table)))
 
 
 @dataclass(frozen=True)

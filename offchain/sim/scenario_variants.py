@@ -61,17 +61,18 @@ def override(
             continue
         if top == "types":
             types = out.get("types")
+            key = next(iter(values))
+            named = f"{key}@{sub}" if sub else f"types.{key}"
             if not isinstance(types, dict) or not types:
-                key = next(iter(values))
                 raise ScenarioError(
-                    f"{source.name}: types.{key}: applies only to a scenario with further "
+                    f"{source.name}: {named}: applies only to a scenario with further "
                     "collateral types ([types.<name>] tables)"
                 )
             if sub and sub not in types:
-                key = next(iter(values))
                 raise ScenarioError(
-                    f"{source.name}: {key}@{sub}: no further type {sub!r} in this scenario "
-                    f"(its [types.<name>] tables: {', '.join(map(str, types))})"
+                    f"{source.name}: {named}: no further type {sub!r} in this scenario "
+                    f"(its [types.<name>] tables: {', '.join(map(str, types))}; the first "
+                    "type's keys have no @TYPE)"
                 )
             out["types"] = {
                 name: (dict(t) | dict(values)) if isinstance(t, dict) and sub in ("", name) else t

@@ -459,7 +459,8 @@ def _heatmaps(r: ReportInput, root: Path) -> list[tuple[str, str]]:
             for (va, vb), group in ok.groupby([f"grid.{a.name}", f"grid.{b.name}"]):
                 x = np.sort(group["insolvency"].to_numpy(dtype=float))
                 matrix[rows_.index(str(va)), cols_.index(str(vb))] = float(var(x, Q95))
-            name = f"heatmap_{i}_{a.name}_{b.name}"
+            # the grid names may hold a type's name (key@TYPE), any text: the file is numbered
+            name = f"heatmap_{i}"
             pooled = len(dims) > 2
             fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(cols_), 1.4 + 0.7 * len(rows_)))
             # the scale starts at zero: a pale cell is a small insolvency, not the smallest

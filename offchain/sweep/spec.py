@@ -256,6 +256,11 @@ def dimension(name: str, raws: list[Any], where: str) -> Dimension:
         hint = f" (did you mean {close[0]}{sep}{type_name}?)" if close else ""
         if sep and bare in TYPE_GRID_KEYS:
             hint = " (a type's key is key@TYPE, e.g. pool_depth@WBTC-A)"
+        elif sep and bare in GRID_KEYS:
+            hint = (
+                f" ({bare} is the first type's; a further type's protocol parameters are not "
+                "grid keys: a config file per value sweeps them)"
+            )
         raise SweepError(
             f"{where}: unknown grid name {name!r}{hint}; the names are the scenario's and the "
             "config's keys, listed in docs/sweeps.md"

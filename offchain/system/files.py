@@ -22,7 +22,8 @@ def read_mapping(path: Path, error: Callable[[str], Exception], where: str) -> d
     is an empty mapping). A problem raises `error(message)`, the message one line starting with
     `where`."""
     try:
-        text = path.read_text()
+        # UTF-8 whatever the locale; a byte-order mark (an editor's export) is dropped
+        text = path.read_text(encoding="utf-8-sig")
     except (OSError, UnicodeDecodeError) as exc:
         raise error(f"{where}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
     if path.suffix.lower() == ".toml":
@@ -30,6 +31,8 @@ def read_mapping(path: Path, error: Callable[[str], Exception], where: str) -> d
             return tomllib.loads(text)
         except tomllib.TOMLDecodeError as exc:
             raise error(f"{where}: not valid TOML ({one_line(str(exc))})") from None
+        except RecursionError:
+            raise error(f"{where}: not valid TOML (nested too deeply)") from None
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:
@@ -37,6 +40,10 @@ def read_mapping(path: Path, error: Callable[[str], Exception], where: str) -> d
         problem = getattr(exc, "problem", None)
         at = f"line {mark.line + 1}, column {mark.column + 1}: " if mark is not None else ""
         raise error(f"{where}: not valid YAML ({at}{one_line(str(problem or exc))})") from None
+    except RecursionError:
+        raise error(f"{where}: not valid YAML (nested too deeply)") from None
+    except ValueError as exc:  # a tagged or implicit value PyYAML cannot build: 2020-02-30
+        raise error(f"{where}: not valid YAML ({one_line(str(exc))})") from None
     if data is None:
         return {}
     if not isinstance(data, dict):

@@ -159,7 +159,7 @@ def test_sweep__report__cells_heatmap_histograms_who_paid_and_the_chain_check(po
     assert "insurance_fund=0, waterfall=redistribution" in summary
     plots = sorted(p.name for p in (pool_sweep / "plots").iterdir())
     assert plots == [
-        "heatmap_0_insurance_fund_waterfall.png",
+        "heatmap_0.png",
         "histograms_0_0.png",
         "who_paid_0.png",
     ]
@@ -172,7 +172,7 @@ def test_sweep__report__cells_heatmap_histograms_who_paid_and_the_chain_check(po
         cells["var95"] <= cells["var95_hi"]
     ).all()
     html = (pool_sweep / "summary.html").read_text()
-    assert html.startswith("<!DOCTYPE html>") and "heatmap_0_insurance_fund_waterfall.png" in html
+    assert html.startswith("<!DOCTYPE html>") and "heatmap_0.png" in html
 
 
 def test_sweep__recommendation__respects_the_borrower_cost(pool_sweep, tmp_path):
