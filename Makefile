@@ -69,7 +69,10 @@ test-fast: setup
 	ape test tests -m "not slow and not live and not fuzz" --strict-markers --disable-isolation -p no:cacheprovider
 
 # the lockstep tests on Hardhat Network instead of Anvil (docs/nodes.md); CI runs this subset
-HARDHAT_TESTS ?= tests/backends/test_hardhat.py tests/contracts/test_vault_engine.py tests/contracts/test_waterfall.py
+HARDHAT_TESTS ?= tests/backends/test_hardhat.py tests/contracts/vault_engine \
+	tests/contracts/backstop/test_loss_event.py tests/contracts/backstop/test_cover.py \
+	tests/contracts/backstop/test_cover_waterfall.py tests/contracts/backstop/test_settle_loss_events.py \
+	tests/contracts/backstop/test_setters.py tests/contracts/fee_accumulator/test_accrue_fee_split.py
 test-hardhat: setup
 	BACKSTOP_NODE=hardhat ape test $(HARDHAT_TESTS) --disable-isolation -p no:cacheprovider
 

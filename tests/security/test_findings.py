@@ -1426,7 +1426,7 @@ def _f14_least_privilege(system) -> None:
     """The review's example of a broad role: each DutchAuction (an admin of the engine and the
     Backstop before the split) could add authorities and reorder the waterfall. Now it holds only
     its capability roles: both are refused, while the calls it needs (a reward mint) still pass.
-    tests/contracts/test_roles.py checks every cell of the privilege table."""
+    tests/contracts/roles/ checks every cell of the privilege table."""
     r, d = system.roles, system.d
     for t in (system.eth, system.btc):
         assert _reason_on_both(system, d.engine, "add_authority", t.auction, r.stranger) == (

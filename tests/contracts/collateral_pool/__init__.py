@@ -1,0 +1,3 @@
+"""Tests of contracts/CollateralPool.vy: the constant-product pool of collateral against
+stablecoin.
+"""

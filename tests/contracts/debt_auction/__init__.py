@@ -1,0 +1,1 @@
+"""Tests of contracts/DebtAuction.vy: governance tokens sold for stablecoin to cover bad debt."""

@@ -1,0 +1,1 @@
+"""Tests of contracts/DutchAuction.vy and its price curves: the collateral auctions."""

@@ -1,0 +1,3 @@
+"""Tests of contracts/FeeAccumulator.vy: stability fees and their split between the pool and the
+Backstop.
+"""

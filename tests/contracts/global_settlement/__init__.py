@@ -1,0 +1,1 @@
+"""Tests of contracts/GlobalSettlement.vy: every step of a global settlement."""

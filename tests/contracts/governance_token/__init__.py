@@ -1,0 +1,1 @@
+"""Tests of contracts/GovernanceToken.vy: the governance token."""

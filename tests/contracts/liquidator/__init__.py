@@ -1,0 +1,1 @@
+"""Tests of contracts/Liquidator.vy: liquidations, their caps and rewards."""

@@ -1,0 +1,1 @@
+"""Tests of contracts/PriceOracle.vy: posted, queued and current prices."""

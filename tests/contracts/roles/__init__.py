@@ -1,0 +1,1 @@
+"""Tests of least privilege across contracts: who may call what (finding 14)."""

@@ -1,0 +1,1 @@
+"""Tests of contracts/Spotter.vy: the safe price written into the engine."""

@@ -1,0 +1,1 @@
+"""Tests of contracts/StabilityPool.vy: layer POOL of the loss waterfall."""

@@ -1,0 +1,3 @@
+"""Tests of contracts/SurplusAuction.vy: the Backstop's surplus sold for governance tokens, which
+are burned.
+"""

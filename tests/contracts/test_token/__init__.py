@@ -1,0 +1,1 @@
+"""Tests of contracts/TestToken.vy: the snekmate ERC-20 collateral token of the devnet."""

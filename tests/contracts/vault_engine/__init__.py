@@ -1,0 +1,1 @@
+"""Tests of contracts/VaultEngine.vy: vaults, balances, rates and bad debt."""
