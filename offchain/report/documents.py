@@ -379,12 +379,13 @@ def _headroom(result: SimulationResult) -> list[Block]:
     """The least room each type's debt ceiling and the shared global ceiling left in the run
     (a ceiling that binds stops borrowing, and the CeilingManager moves a type's)."""
     bars = result.tables.get("types")
-    if bars is None or not len(bars) or "ceiling_headroom" not in bars:
+    if bars is None or not len(bars) or "debt_ceiling" not in bars:
         return []
     stable, _ = symbols(result)
     parts = []
     for name, rows in bars.groupby("collateral_type", sort=False):
-        room = rows["ceiling_headroom"].to_numpy(dtype=float)
+        # a ceiling lowered below the debt leaves no room (not a negative one)
+        room = (rows["debt_ceiling"] - rows["debt"]).clip(lower=0).to_numpy(dtype=float)
         k = int(room.argmin())
         ceiling = float(rows["debt_ceiling"].to_numpy(dtype=float)[k])
         parts.append(

@@ -434,8 +434,6 @@ class Simulation:
                     len(m.unsafe),
                     len(m.ledger.liquidated),
                     ceiling / RAD,
-                    # a ceiling lowered below the debt leaves no room (not a negative one)
-                    max(ceiling - debt, 0) / RAD,
                     max(global_ceiling - issued, 0) / RAD,
                 )
             )

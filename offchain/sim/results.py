@@ -135,10 +135,10 @@ TYPE_BAR_COLUMNS = (
     "active_auctions",
     "vaults_unsafe",
     "vaults_liquidated",
-    # the type's debt ceiling (the CeilingManager moves it) and what is left under it, and what
-    # is left under the global ceiling every type shares (the same in every type's row of a bar)
+    # the type's debt ceiling (the CeilingManager moves it; the room under it is debt_ceiling -
+    # debt, derived where it is shown), and what is left under the global ceiling every type
+    # shares (its inputs are not in these rows; the same in every type's row of a bar)
     "debt_ceiling",
-    "ceiling_headroom",
     "global_headroom",
 )
 CONTAGION_COLUMNS = (

@@ -167,16 +167,15 @@ def test_two_types__both_types_liquidated__the_contagion_table_adds_up_the_recei
     assert chain.facts["collateral_types"] == ["ETH-A", "WBTC-A"]
 
 
-def test_two_types__ceiling_headroom__per_type_and_shared_read_from_the_chain(two_types):
-    """Each type's row carries its ceiling and the room under it, and the room under the global
-    ceiling (one engine read per bar: the same in every type's row of a bar)."""
+def test_two_types__ceilings_per_type_and_the_shared_headroom__read_from_the_chain(two_types):
+    """Each type's row carries its ceiling as deployed, and the room under the global ceiling
+    (one engine read per bar: the same in every type's row of a bar)."""
     scenario, chain, _ = two_types
     bars = chain.tables["types"]
     first = {c.name: c.debt_ceiling / RAD for c in scenario.system.collateral}
     for name, rows in bars.groupby("collateral_type"):
         assert rows["debt_ceiling"].iloc[0] == first[name]  # as deployed, before any move
-        room = (rows["debt_ceiling"] - rows["debt"]).clip(lower=0)
-        assert rows["ceiling_headroom"].to_numpy() == pytest.approx(room.to_numpy(), rel=1e-12)
+        assert (rows["debt_ceiling"] > 0).all()
     shared = bars.groupby("bar")["global_headroom"].nunique()
     assert (shared == 1).all()
     assert (bars["global_headroom"] > 0).all()
