@@ -53,6 +53,34 @@ class ProgressBars:
             self.bar = None
 
 
+def default_out(
+    name: str,
+    backend: str,
+    node: str,
+    vaults: int | None,
+    seed: int | None,
+    order: tuple[str, ...] | None,
+    drain_bars: int | None,
+) -> Path:
+    """The report directory of a run without --out: one per command, so that a model run or a
+    smaller one never replaces `make run`'s reconciled report (the same command run again
+    replaces its own)."""
+    parts = [name]
+    if backend == "model":
+        parts.append("model")
+    elif node != "anvil":
+        parts.append(node)
+    if vaults is not None:
+        parts.append(f"{vaults}-vaults")
+    if seed is not None:
+        parts.append(f"seed{seed}")
+    if order is not None:
+        parts.append("+".join(order))
+    if drain_bars is not None:
+        parts.append(f"drain{drain_bars}")
+    return Path("reports") / "-".join(parts)
+
+
 @click.command()
 @click.option(
     "--scenario",
@@ -72,7 +100,11 @@ class ProgressBars:
     help="Waterfall order, comma-separated: fund, stability_pool, debt_auction, redistribution.",
 )
 @click.option(
-    "--out", "out", default=None, help="Report directory [default: reports/<scenario name>]."
+    "--out",
+    "out",
+    default=None,
+    help="Report directory [default: reports/<scenario name>, with a suffix for each option "
+    "given: -model, -hardhat, -<N>-vaults, -seed<S>, -<waterfall order>, -drain<N>].",
 )
 @click.option(
     "--backend",
@@ -123,7 +155,11 @@ def cli(
         )
     except ScenarioError as exc:
         fail(str(exc))
-    out_dir = Path(out) if out else Path("reports") / scenario.name
+    out_dir = (
+        Path(out)
+        if out
+        else default_out(scenario.name, backend, node, vaults, seed, order, drain_bars)
+    )
     try:
         check_out_dir(out_dir)  # before minutes of simulation, not after
     except ReportError as exc:

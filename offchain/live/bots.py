@@ -351,6 +351,7 @@ class Bot:
                 self.metrics.add("actions_lost_total")
                 self.log("moot", label=label, targets=targets)
                 continue
+            gas = max(gas, action.gas_limit)  # the estimate holds for the state it was made on
             try:
                 sent = self.txs.send(tx["to"], tx["data"], gas, label, targets, head)
             except OutOfFunds as exc:

@@ -49,6 +49,14 @@ from offchain.system.deployment import Deployment
 from offchain.system.reads import read_state, state_keys
 
 BLOCKS_PER_REQUEST = 50  # blocks (with their transactions) and receipts fetched per batch
+OUT_OF_GAS_SHARE = 16  # a failure that left at most 1/16 of its gas limit may have starved
+
+
+def _starved(frame: dict[str, Any]) -> bool:
+    """Whether a call frame of a `callTracer` trace, or any frame it called, ran out of gas."""
+    if "out of gas" in str(frame.get("error", "")).lower():
+        return True
+    return any(_starved(f) for f in frame.get("calls") or [])
 
 
 class ReconcileError(ValueError):
@@ -93,6 +101,7 @@ class Reconciliation:
     unchecked_blocks: list[int] = field(default_factory=list)  # states the node no longer holds
     outcome: Outcome | None = None  # at the head (live/outcome.py)
     untraced_reverts: int = 0  # of `reverted`: the node no longer traces them (reasons unknown)
+    out_of_gas: int = 0  # failed on the chain for want of gas (listed among `ignored`)
 
     @property
     def transactions(self) -> int:
@@ -118,6 +127,11 @@ class Reconciliation:
             out.append(
                 f"  reverted in blocks the node no longer traces: {self.untraced_reverts} (that "
                 "they reverted is compared, their reasons are not)"
+            )
+        if self.out_of_gas:
+            out.append(
+                f"  failed on the chain for want of gas: {self.out_of_gas} (the model has no gas:"
+                " not applied; listed below)"
             )
         if self.ignored:
             out.append(f"ignored ({len(self.ignored)}):")
@@ -209,6 +223,7 @@ class Replayer:
         self.block = record.first_block - 1  # the last block applied
         self.book = OutcomeBook(self.d)  # the chain's events, for the outcome table
         self.untraced_reverts = 0  # reverted on both sides; the node could not say why
+        self.out_of_gas = 0  # failed on the chain for want of gas; not applied to the model
 
     # ------------------------------------------------------------ replay
 
@@ -312,8 +327,10 @@ class Replayer:
         for a in args:
             if isinstance(a, str) and a.startswith("0x") and len(a) == 42:
                 self.holders.add(a)
-        if self._out_of_gas(receipt, tx):
-            return kind, "ran out of gas on the chain (no effect there; not applied)", []
+        starved = self._out_of_gas(receipt, tx)
+        if starved is not None:
+            self.out_of_gas += 1
+            return kind, f"{starved} (no effect there; not applied)", []
         if value and not entry.payable:
             return kind, None, self._outcome(kind, receipt, Revert(None), [])
         model_error: Revert | None = None
@@ -376,11 +393,32 @@ class Replayer:
                 found.append(a)
         return found
 
-    def _out_of_gas(self, receipt: dict[str, Any], tx: dict[str, Any]) -> bool:
-        if receipt["status"] == "0x1" or int(receipt["gasUsed"], 16) < int(tx["gas"], 16):
-            return False
-        trace = self.chain.rpc("debug_traceTransaction", [tx["hash"], {"tracer": "callTracer"}])
-        return "gas" in str(trace.get("error", "")).lower()
+    def _out_of_gas(self, receipt: dict[str, Any], tx: dict[str, Any]) -> str | None:
+        """Why a transaction that failed on the chain is taken as out of gas (the model has no
+        gas, so it would succeed and diverge; a failed transaction had no effect either way), or
+        None. Only a failure that left less than 1/16 of its limit unused can be one: the
+        63/64 rule leaves each calling frame at most 1/64 of its gas when a callee starves
+        (Backstop's calls nest at most four deep). With a trace, any frame that ran out of gas
+        decides; a node that kept no trace (the devnet prunes its history, Hardhat has no call
+        tracer) leaves the receipt's figures, which are then named."""
+        if receipt["status"] == "0x1":
+            return None
+        used, limit = int(receipt["gasUsed"], 16), int(tx["gas"], 16)
+        if (limit - used) * OUT_OF_GAS_SHARE > limit:
+            return None
+        if not self.chain.hardhat:
+            try:
+                trace = self.chain.rpc(
+                    "debug_traceTransaction", [tx["hash"], {"tracer": "callTracer"}]
+                )
+            except RpcError:
+                pass
+            else:
+                return "ran out of gas on the chain" if _starved(trace) else None
+        return (
+            f"failed on the chain with {used:,} of its {limit:,} gas used and no trace left: "
+            "taken as out of gas"
+        )
 
     def _outcome(
         self, kind: str, receipt: dict[str, Any], model_error: Revert | None, events: list[Event]
@@ -540,6 +578,7 @@ def reconcile(
     replayer.replay(head, report, counting=True, on_block=checkpoint)
     replayer.compare_state(head, report)
     report.untraced_reverts = replayer.untraced_reverts
+    report.out_of_gas = replayer.out_of_gas
     report.outcome = replayer.book.outcome(replayer.chain, oracle_marks(replayer.chain, replayer.d))
     return report
 

@@ -167,7 +167,7 @@ class TxManager:
         self.pending[p.nonce] = p  # before sending: a lost reply does not lose it
         self._next_nonce = p.nonce + 1
         self._broadcast(p)
-        self.log("sent", label=label, nonce=p.nonce, tx=p.hashes[-1], targets=targets)
+        self.log("sent", label=label, nonce=p.nonce, tx=p.hashes[-1], targets=targets, gas=p.gas)
         return p
 
     def _sign(self, p: Pending, fees: tuple[int, int]) -> None:

@@ -14,7 +14,9 @@ from offchain.sim.market_data import Series
 class Action:
     """One intended transaction. `targets` name what it acts on (a vault, an auction, ...): no
     two actions in flight share a target. `gas_price` is the bid [wei]; 0 = not subject to
-    latency."""
+    latency. `gas_limit` is what the strategy sized the transaction to [gas] (a live bot sends
+    at least that, since the node's estimate holds only for the state it was made on); 0 =
+    the estimate alone."""
 
     actor: str
     sender: str
@@ -23,6 +25,7 @@ class Action:
     args: tuple
     targets: tuple[tuple, ...]
     gas_price: int = 0
+    gas_limit: int = 0
 
 
 # ---------------------------------------------------------------- latency

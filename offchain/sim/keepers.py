@@ -32,6 +32,7 @@ import bisect
 import math
 from collections.abc import Iterable
 
+from offchain.backends.base import TX_GAS
 from offchain.model.fixed_point import WAD
 from offchain.model.state import Event
 from offchain.sim.actions import Action, Latency
@@ -76,7 +77,9 @@ __all__ = [
 ]
 
 # owners per liquidate_many: the contract takes 100, but 100 liquidations (~165k gas each)
-# exceed the 10M gas a transaction gets (backends.TX_GAS); 40 fit
+# exceed the 10M gas a transaction gets (backends.TX_GAS); 40 fit. A batch is sent with that
+# limit: vaults it skipped when the node estimated it (an auction cap that takes freed since,
+# a vault made unsafe by a poke mined first) cost their ~165k when it is mined.
 MAX_BATCH = 40
 KEY_SCALE = 10**45  # the index key: normalized debt per collateral, x 1e45, rounded down
 
@@ -178,6 +181,7 @@ def liquidation_actions(
                 (index.type_id, list(batch), keeper),
                 tuple(("vault", o) for o in batch),
                 gas_price,
+                TX_GAS,
             )
         )
     return actions

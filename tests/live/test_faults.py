@@ -13,6 +13,8 @@ import time
 
 from live_support import wait_for
 
+from offchain.backends.base import TX_GAS
+
 VAULTS = 30
 
 
@@ -104,6 +106,9 @@ def test_stuck_transaction__replaced_at_the_same_nonce(devnet, bots):
     sent = {e["nonce"]: e for e in liquidator.events("sent")}
     for r in replaced:
         assert r["nonce"] in sent  # the same nonce as a transaction sent before
+    # a batch goes with the limit the strategy sized it to, not the node's estimate + 25%: a
+    # vault the estimate skipped may be liquidated by the time it is mined (issue 34)
+    assert {e["gas"] for e in sent.values() if e["label"].endswith("liquidate_many")} == {TX_GAS}
     assert liquidator.running()
 
 

@@ -120,6 +120,49 @@ def test_reconcile__a_revert_older_than_the_nodes_history__compared_without_its_
     assert any("no longer traces" in line for line in report.lines())
 
 
+def test_reconcile__a_batch_that_ran_out_of_gas_in_a_callee__not_applied_traced_or_not(
+    devnet, artifacts
+):
+    """A liquidation batch whose gas ran out inside a callee fails with some gas unused (the
+    63/64 rule leaves the caller a little to revert with); the model has no gas, so it would
+    liquidate. Reconcile looked for out of gas only when every unit was used, and only with a
+    trace: on a live devnet it compared such a batch as a revert and the whole session diverged
+    (issue 34, 1,375 differences). Now it is not applied, with a trace (the frame that starved)
+    and without one (the receipt's figures), and the session reconciles."""
+    chain, d = devnet.chain, devnet.d
+    plans = devnet.plans(VAULTS)
+    devnet.crash(VAULTS)
+    keeper = "0x" + "6b" * 20
+    chain.rpc("anvil_setBalance", [keeper, hex(10**20)])
+    tx, _ = chain.call_data(
+        d.liquidator, "liquidate_many", devnet.eth.type_id, [p.owner for p in plans], keeper
+    )
+    tx["from"] = keeper
+    needed = int(chain.rpc("eth_estimateGas", [tx]), 16)
+    receipt = chain.rpc("eth_sendTransactionSync", [{**tx, "gas": hex(needed * 7 // 10)}])
+    used, limit = int(receipt["gasUsed"], 16), needed * 7 // 10
+    assert receipt["status"] == "0x0" and used < limit  # starved in a callee, not at the top
+    assert not devnet.liquidated()
+    chain.rpc("eth_sendTransactionSync", [{**tx, "gas": hex(needed)}])  # then it goes through
+    assert len(devnet.liquidated()) == VAULTS
+
+    traced = reconcile(Node(devnet.node.url), devnet.record, *artifacts)
+    assert traced.differences == [], "\n".join(traced.lines())
+    assert traced.out_of_gas == 1 and traced.kinds["Liquidator.liquidate_many"] == 2
+    assert any(
+        line.endswith("ran out of gas on the chain (no effect there; not applied)")
+        for line in traced.ignored
+    )
+
+    devnet.chain.rpc("anvil_mine", [hex(80)])  # beyond the devnet's 64 blocks of history
+    untraced = reconcile(Node(devnet.node.url), devnet.record, *artifacts)
+    assert untraced.differences == [], "\n".join(untraced.lines())
+    assert untraced.out_of_gas == 1
+    assert any(
+        f"{used:,} of its {limit:,} gas used and no trace left" in line for line in untraced.ignored
+    )
+
+
 def test_reconcile__from_a_later_block__compares_there_and_counts_from_it(
     devnet, crashed, artifacts
 ):

@@ -455,6 +455,35 @@ def test_simulate_cli__model_only__writes_a_complete_report(tmp_path):
         ).exists()
 
 
+def test_simulate_cli__without_out__a_directory_per_command_leaves_make_runs_report(
+    tmp_path, monkeypatch
+):
+    """`ape run simulate` without --out wrote to reports/<scenario>, the directory of `make run`'s
+    reconciled report, so the README's next command replaced it with a model-only one (issue
+    34). Now each command has its own directory; the same command again replaces its own."""
+    monkeypatch.chdir(tmp_path)
+    reconciled = tmp_path / "reports" / "black-thursday-2020"
+    reconciled.mkdir(parents=True)
+    (reconciled / "summary.md").write_text("the reconciled report")
+    args = ["--vaults", "5", "--quiet", "--backend", "model"]
+    for _ in range(2):
+        result = CliRunner().invoke(_cli(), args)
+        assert result.exit_code == 0, result.output
+    mine = Path("reports") / "black-thursday-2020-model-5-vaults"
+    assert f"report: {mine / 'summary.md'}" in result.output
+    assert "model only" in (mine / "summary.md").read_text()
+    assert (reconciled / "summary.md").read_text() == "the reconciled report"
+    assert sorted(p.name for p in (tmp_path / "reports").iterdir()) == [
+        "black-thursday-2020",
+        "black-thursday-2020-model-5-vaults",
+    ]
+    result = CliRunner().invoke(_cli(), [*args, "--seed", "3", "--waterfall", "fund,debt_auction"])
+    assert result.exit_code == 0, result.output
+    assert (
+        tmp_path / "reports" / "black-thursday-2020-model-5-vaults-seed3-fund+debt_auction"
+    ).is_dir()
+
+
 def _compare_cli():
     spec = importlib.util.spec_from_file_location(
         "compare_script", ROOT / "scripts" / "compare-waterfalls.py"
