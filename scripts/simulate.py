@@ -165,7 +165,8 @@ def cli(
     except ReportError as exc:
         fail(str(exc))
 
-    bars = None if quiet else ProgressBars()
+    # a bar only on a terminal: elsewhere (a log file, a pipe) click writes its label alone
+    bars = None if quiet or not sys.stderr.isatty() else ProgressBars()
     try:
         done = replay(
             scenario,

@@ -192,7 +192,7 @@ def cli(
         if resume:
             click.echo(f"resuming: {len(done):,} of {the_plan.total:,} runs already done")
         options = Options(verify=verify, max_borrower_cost=cost)
-        if quiet or not todo:
+        if quiet or not todo or not sys.stderr.isatty():  # a bar only on a terminal
             outcome = run_sweep(the_plan, store, executor, options, project_code, done=done)
         else:
             with click.progressbar(

@@ -42,7 +42,7 @@ from offchain.report.plots import COLORS
 from offchain.report.tables import LAYERS, LOSS_PARTS, format_amount
 from offchain.sweep.runs import FAILED, OK
 from offchain.sweep.spec import Plan
-from offchain.sweep.stats import Q95, CellStats, best_cell, var
+from offchain.sweep.stats import Q95, CellStats, best_cell, eligible_cells, idle_keys, rank, var
 from offchain.sweep.store import RESULTS, RESULTS_CSV, RUNTIMES, atomic_write
 from offchain.sweep.verify import FULL_CHECK_EVERY, Verification
 
@@ -215,13 +215,44 @@ def _recommendation_blocks(r: ReportInput) -> list[Block]:
             items.append(f"{scenario}: no cell meets the constraint ({constraint}{lowest}).")
             continue
         f = best.figures
+        tied = [s for s in eligible_cells(stats, limit) if rank(s) == rank(best)]
+        if len(tied) == eligible > 1:
+            # a choice among equals would be the cell order's, not the runs': recommend none
+            items.append(
+                f"{scenario}: no cell stands out: all {eligible} cells that meet the constraint "
+                f"({constraint}) have the same insolvency (VaR95 {format_amount(f['var95'])}, "
+                f"mean {format_amount(f['mean'])}) and borrower cost, so these runs do not "
+                "separate them"
+                + (
+                    " (no run was insolvent: more vaults, more seeds or a harsher scenario would)"
+                    if f["var95"] == 0 and f["mean"] == 0
+                    else ""
+                )
+                + "."
+            )
+            continue
+        chosen = cell_label(names, best.values)
+        if len(tied) > 1:
+            chosen = (
+                f"{len(tied)} cells tie, which these runs do not separate ("
+                + "; ".join(cell_label(names, s.values) for s in tied[:6])
+                + (f"; and {len(tied) - 6} more" if len(tied) > 6 else "")
+                + ")"
+            )
         items.append(
             f"{scenario}: lowest insolvency VaR95 with {constraint} ({eligible} of "
-            f"{len(stats)} cells qualify): {cell_label(names, best.values)}: VaR95 "
+            f"{len(stats)} cells qualify): {chosen}: VaR95 "
             f"{_ci(f, 'var95')}, mean insolvency {format_amount(f['mean'])} (realized bad debt "
             f"{format_amount(f['realized_mean'])}, {f['open_auctions_mean']:,.1f} auctions "
             f"still running at the end on average), mean borrower cost "
             f"{_pct(f['borrower_cost_rate_mean'])}"
+        )
+    idle = idle_keys(r.stats, names)
+    if idle:
+        items.append(
+            f"Changed no figure: {', '.join(idle)}. Cells that differ in such a key alone give "
+            "the same results, so these runs say nothing about its value (e.g. no vault of "
+            "that type was liquidated, or no run was insolvent)."
         )
     return blocks + [Bullets(items)]
 

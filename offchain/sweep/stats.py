@@ -18,6 +18,7 @@ realized bad debt plus the marked shortfall of what a run leaves open, sim/insol
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
@@ -160,13 +161,10 @@ def cell_stats(
     return CellStats(cell, scenario, values, n, len(rows) - n, figures)
 
 
-def best_cell(
-    stats: list[CellStats], max_borrower_cost: float | None
-) -> tuple[CellStats | None, int]:
-    """The cell with the lowest insolvency VaR95 among those whose mean borrower cost rate is at
-    most `max_borrower_cost` (every cell with runs if None); ties go to the lower mean, then
-    the earlier cell. Also how many cells met the constraint."""
-    eligible = [
+def eligible_cells(stats: list[CellStats], max_borrower_cost: float | None) -> list[CellStats]:
+    """Cells with runs whose mean borrower cost rate is at most `max_borrower_cost` (every cell
+    with runs if None)."""
+    return [
         s
         for s in stats
         if s.runs
@@ -178,8 +176,42 @@ def best_cell(
             )
         )
     ]
+
+
+def best_cell(
+    stats: list[CellStats], max_borrower_cost: float | None
+) -> tuple[CellStats | None, int]:
+    """The cell with the lowest insolvency VaR95 among the eligible ones (`eligible_cells`);
+    ties go to the lower mean, then the lower borrower cost (the same risk, cheaper for
+    borrowers), then the earlier cell (`rank` equal: the runs do not separate them). Also how
+    many cells met the constraint."""
+    eligible = eligible_cells(stats, max_borrower_cost)
     if not eligible:
         return None, 0
-    return min(eligible, key=lambda s: (s.figures["var95"], s.figures["mean"], s.cell)), len(
-        eligible
-    )
+    return min(eligible, key=lambda s: (rank(s), s.cell)), len(eligible)
+
+
+def rank(s: CellStats) -> tuple[float, float, float]:
+    """What the recommendation orders cells by: insolvency VaR95, its mean, the borrower cost."""
+    cost = s.figures.get("borrower_cost_rate_mean")
+    return s.figures["var95"], s.figures["mean"], math.inf if cost is None else cost
+
+
+def idle_keys(stats: list[CellStats], names: tuple[str, ...]) -> list[str]:
+    """Grid keys that changed no figure: every two cells (with runs) that differ in that key
+    alone have equal figures (the bootstrap intervals aside). A key with no such pair is not
+    listed. E.g. a further type's pool depth when no vault of that type was liquidated."""
+    out = []
+    for i, name in enumerate(names):
+        groups: dict[tuple, list[CellStats]] = {}
+        for s in stats:
+            if s.runs:
+                groups.setdefault((s.scenario, s.values[:i] + s.values[i + 1 :]), []).append(s)
+        pairs = [g for g in groups.values() if len({s.values[i] for s in g}) > 1]
+        if pairs and all(len({_point_figures(s) for s in g}) == 1 for g in pairs):
+            out.append(name)
+    return out
+
+
+def _point_figures(s: CellStats) -> str:
+    return repr(sorted((k, v) for k, v in s.figures.items() if not k.endswith(("_lo", "_hi"))))

@@ -465,10 +465,11 @@ def test_simulate_cli__without_out__a_directory_per_command_leaves_make_runs_rep
     reconciled = tmp_path / "reports" / "black-thursday-2020"
     reconciled.mkdir(parents=True)
     (reconciled / "summary.md").write_text("the reconciled report")
-    args = ["--vaults", "5", "--quiet", "--backend", "model"]
+    args = ["--vaults", "5", "--backend", "model"]
     for _ in range(2):
-        result = CliRunner().invoke(_cli(), args)
+        result = CliRunner(mix_stderr=False).invoke(_cli(), args)
         assert result.exit_code == 0, result.output
+        assert result.stderr == ""  # no progress bar's label when stderr is not a terminal
     mine = Path("reports") / "black-thursday-2020-model-5-vaults"
     assert f"report: {mine / 'summary.md'}" in result.output
     assert "model only" in (mine / "summary.md").read_text()

@@ -15,7 +15,17 @@ from hypothesis import strategies as st
 from offchain.report.tables import LOSS_PARTS
 from offchain.sim.results import SimulationResult
 from offchain.sweep.runs import FAILED, OK, borrower_cost
-from offchain.sweep.stats import Q95, Q99, CellStats, best_cell, bootstrap, cell_stats, cvar, var
+from offchain.sweep.stats import (
+    Q95,
+    Q99,
+    CellStats,
+    best_cell,
+    bootstrap,
+    cell_stats,
+    cvar,
+    idle_keys,
+    var,
+)
 
 
 def _var_plain(xs: list[float], q: float) -> float:
@@ -145,3 +155,22 @@ def test_best_cell__ranks_by_insolvency__not_by_the_realized_bad_debt_a_cut_run_
     assert hidden.figures["p_bad_debt"] == 0.0 and hidden.figures["p_insolvent"] == 1.0
     best, eligible = best_cell([hidden, shown], None)
     assert (best, eligible) == (shown, 2)
+
+
+def test_idle_keys__a_key_is_idle_when_every_pair_differing_in_it_alone_agrees():
+    def cell(i: int, values: tuple[str, ...], mean: float, runs: int = 4) -> CellStats:
+        figures = {"mean": mean, "var95": mean, "var95_lo": float(i), "var95_hi": float(i)}
+        return CellStats(i, "s", values, runs, 0, figures)
+
+    names = ("pool", "penalty")
+    cells = [
+        cell(0, ("1", "a"), 5.0),
+        cell(1, ("2", "a"), 5.0),  # pool changes nothing with penalty a ...
+        cell(2, ("1", "b"), 7.0),
+        cell(3, ("2", "b"), 7.0),  # ... nor with b (intervals aside); penalty does
+    ]
+    assert idle_keys(cells, names) == ["pool"]
+    cells[3] = cell(3, ("2", "b"), 8.0)
+    assert idle_keys(cells, names) == []
+    cells[3] = cell(3, ("2", "b"), 8.0, runs=0)  # a cell without runs makes no pair
+    assert idle_keys(cells, names) == ["pool"]
