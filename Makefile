@@ -1,6 +1,7 @@
 # Backstop: every target bootstraps what it needs, idempotently.
 #   make run    replay Black Thursday on Anvil and in the model, reconcile, write the report
 #   make devnet a persistent local devnet with Backstop deployed (deployments/<chain_id>.json)
+#   make keepers / make market / make reconcile  the devnet's bots, a crash on it, the check
 #   make test   the whole test suite (bounded fuzz profile)
 #   make test-fast  the inner loop: the suite without its slow, live and fuzz tests
 #   make test-hardhat  the lockstep contract tests on Hardhat Network (a subset; HARDHAT_TESTS)
@@ -24,10 +25,10 @@ LINT_STAMP := $(LINT_VENV)/.installed
 PY_SOURCES := offchain scripts tests
 VYPER_LINE_LENGTH := 100
 
-.PHONY: help setup run deploy devnet test test-fast test-hardhat fuzz mutate bench gas-check lint format clean
+.PHONY: help setup run deploy devnet keepers market reconcile test test-fast test-hardhat fuzz mutate bench gas-check lint format clean
 
 help:
-	@echo "make run | make deploy | make devnet | make test | make test-fast | make test-hardhat | make fuzz | make mutate | make bench | make gas-check | make lint | make format | make setup | make clean"
+	@echo "make run | make deploy | make devnet | make keepers | make market | make reconcile | make test | make test-fast | make test-hardhat | make fuzz | make mutate | make bench | make gas-check | make lint | make format | make setup | make clean"
 
 $(PY_STAMP): pyproject.toml constraints.txt
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,8 +59,27 @@ run: setup
 deploy: setup
 	ape run deploy
 
+# DEVNET_ARGS: e.g. --port 8546 --state /tmp/devnet.json (ape run devnet --help)
 devnet: setup
-	ape run devnet
+	ape run devnet $(DEVNET_ARGS)
+
+# the devnet's three keeper bots in one terminal (JSON lines); Ctrl-C stops all three, and the
+# status is the worst of theirs otherwise. KEEPER_ARGS: e.g. --rpc URL (ape run keeper --help)
+keepers: setup
+	@trap 'trap - INT TERM; wait; exit 0' INT TERM; \
+	ape run keeper --role liquidator --account dev:2 $(KEEPER_ARGS) & a=$$!; \
+	ape run keeper --role taker --account dev:3 $(KEEPER_ARGS) & b=$$!; \
+	ape run keeper --role backstop --account dev:4 $(KEEPER_ARGS) & c=$$!; \
+	s=0; for p in $$a $$b $$c; do wait $$p || s=$$?; done; exit $$s
+
+# MARKET_ARGS: e.g. --scenario may-2021 --speed 1200 (ape run market --help)
+MARKET_ARGS ?= --scenario black-thursday-2020 --speed 600
+market: setup
+	ape run market $(MARKET_ARGS)
+
+# RECONCILE_ARGS: e.g. --from-block 100 (ape run reconcile --help)
+reconcile: setup
+	ape run reconcile $(RECONCILE_ARGS)
 
 test: setup
 	ape test tests --disable-isolation -p no:cacheprovider

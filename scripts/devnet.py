@@ -3,7 +3,7 @@
     ape run devnet                        # port 8545, state in deployments/devnet-state.json
     ape run devnet --port 8546 --state /tmp/other.json --block-time 2
 
-Starts Anvil with its state kept in a file (loaded at start, written every few seconds and when
+Starts Anvil with its state kept in a file (loaded at start, written when it changes and when
 it stops), deploys Backstop, or finds the deployment already recorded in
 deployments/<chain id>.json and verifies it against the node (code hashes), writes the record,
 and runs until interrupted (Ctrl-C), when the node writes its state and stops. Then, in other
@@ -73,7 +73,14 @@ def _check_state(state_file: Path) -> None:
 @click.option("--state", "state", default=str(DEFAULT_DIR / "devnet-state.json"), show_default=True)
 @click.option("--config", "config_path", default=str(DEFAULT_CONFIG), show_default=True)
 @click.option("--block-time", type=float, default=None, help="Seconds per block [automine].")
-def cli(port, state, config_path, block_time):
+@click.option(
+    "--records",
+    "records",
+    default=str(DEFAULT_DIR),
+    show_default=True,
+    help="Directory of the deployment records (<chain id>.json) the other commands read.",
+)
+def cli(port, state, config_path, block_time, records):
     """Start the persistent devnet, deploy or verify Backstop, and keep running."""
     _check_port(port)
     try:
@@ -89,12 +96,19 @@ def cli(port, state, config_path, block_time):
     node = DevnetNode(
         port, state_file, block_time, log_file=state_file.with_name("devnet-anvil.log")
     )
+    # Ctrl-C is how a devnet is stopped: a clean stop with exit status 0. (Ape's own SIGINT
+    # handler exits with status 130, which `make devnet` reported as "Error 130".)
+    signal.signal(signal.SIGINT, signal.default_int_handler)
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    serving = interrupted = False
     try:
         node.start()
     except AnvilError as exc:
         fail(str(exc))
-    stop = []
-    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    except KeyboardInterrupt:
+        node.stop()
+        fail("interrupted while the node started", status=130)
     try:
         record, fresh = ensure_deployment(
             node.url,
@@ -104,9 +118,9 @@ def cli(port, state, config_path, block_time):
             Path(config_path),
             dev_signer(0),
             dev_signer(1),
-            DEFAULT_DIR,
+            Path(records),
         )
-        path = record_path(record.chain_id)
+        path = record_path(record.chain_id, Path(records))
         click.echo(
             f"devnet: {node.url} (chain id {record.chain_id}), state in {state_file}\n"
             + (
@@ -118,18 +132,22 @@ def cli(port, state, config_path, block_time):
             )
         )
         click.echo(
-            "next, in other terminals:\n"
-            "  ape run keeper --role liquidator --account dev:2\n"
-            "  ape run keeper --role taker --account dev:3\n"
-            "  ape run keeper --role backstop --account dev:4\n"
-            "  ape run market --scenario black-thursday-2020 --speed 600\n"
+            "next, in other terminals: make keepers (the three bots), make market (a crash, "
+            "~4 minutes), then make reconcile\n"
             "Ctrl-C stops the node (its state is kept)."
         )
+        serving = True
         while not stop:
             time.sleep(0.5)
     except (DeployError, ValueError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        pass
+        interrupted = not serving
     finally:
         node.stop()
+    if interrupted:
+        fail(
+            "interrupted before the deployment was recorded; the next start deploys again",
+            status=130,
+        )
+    click.echo(f"devnet: stopped; state kept in {state_file}")

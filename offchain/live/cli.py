@@ -120,7 +120,8 @@ def account_lock(rpc: str, chain_id: int, address: str) -> Path:
 @click.option(
     "--checkpoint",
     default=None,
-    help="The bot's checkpoint file [default: .keepers/<chain id>/<role>-<account>.json].",
+    help="The bot's checkpoint file [default: .keepers/<chain id>/<role>-<account>.json; "
+    "the directory from BACKSTOP_KEEPERS_DIR if set].",
 )
 @click.option(
     "--gas",
@@ -199,7 +200,11 @@ def cli(
         fail(f"account {account} ({signer.address}) holds no ether to pay for gas")
     who = account.replace(":", "") if account else "read-only"
     checkpoint_path = (
-        Path(checkpoint) if checkpoint else Path(".keepers") / str(chain_id) / f"{role}-{who}.json"
+        Path(checkpoint)
+        if checkpoint
+        else Path(os.environ.get("BACKSTOP_KEEPERS_DIR") or ".keepers")
+        / str(chain_id)
+        / f"{role}-{who}.json"
     )
     holder = {
         "pid": os.getpid(),

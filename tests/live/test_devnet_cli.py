@@ -5,8 +5,11 @@ Each: one line naming the problem, exit 2, no banner, the state file left as it 
 
 from __future__ import annotations
 
+import os
+import signal
 import socket
 import subprocess
+import time
 
 import pytest
 from live_support import ROOT, free_port
@@ -58,3 +61,73 @@ def test_devnet__state_file_that_is_not_one__names_it_and_leaves_it(tmp_path, co
     out = _devnet("--port", str(free_port()), "--state", str(state))
     _one_line(out, f"--state {state} is not a devnet state file ({reason})")
     assert state.read_bytes() == content
+
+
+def _stopped_with_ctrl_c(cmd: list[str], tmp_path) -> tuple[int, str]:
+    """Run `cmd` as a terminal's foreground job, wait for the devnet's banner, press Ctrl-C (a
+    SIGINT to the whole process group, as the terminal sends it); exit status and output."""
+    log = tmp_path / "out.txt"
+    with open(log, "w") as out:
+        job = subprocess.Popen(
+            cmd, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT, start_new_session=True,
+            stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 240
+        while "Ctrl-C stops the node" not in log.read_text():
+            assert job.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        os.killpg(job.pid, signal.SIGINT)
+        status = job.wait(timeout=60)
+    return status, log.read_text()
+
+
+def test_devnet__ctrl_c__a_clean_stop_exit_0__also_through_make(tmp_path):
+    """Ctrl-C is how the README stops a devnet; `make devnet` then ended with `make: *** ...
+    Error 130` (issue 34): Ape's own SIGINT handler exits 130. Now the devnet stops cleanly, says
+    where its state is, and exits 0, so make says nothing more; the next start finds the
+    deployment."""
+    state, records = tmp_path / "state.json", tmp_path / "deployments"
+    args = ["--port", str(free_port()), "--state", str(state), "--records", str(records)]
+    status, out = _stopped_with_ctrl_c(
+        [str(ROOT / ".venv" / "bin" / "ape"), "run", "devnet", *args], tmp_path
+    )
+    assert status == 0, out
+    assert f"devnet: stopped; state kept in {state}" in out and "deployed Backstop" in out
+    assert "Traceback" not in out and (records / "31337.json").exists() and state.exists()
+    env_path = f"{ROOT / '.venv' / 'bin'}:{ROOT / 'node_modules' / '.bin'}:{os.environ['PATH']}"
+    status, out = _stopped_with_ctrl_c(
+        ["env", f"PATH={env_path}", "make", "--no-print-directory", "devnet",
+         f"DEVNET_ARGS={' '.join(args)}"],
+        tmp_path,
+    )  # fmt: skip
+    assert "found Backstop deployed" in out and f"state kept in {state}" in out
+    assert "Error" not in out and "Traceback" not in out, out
+
+
+def test_make_keepers__three_bots_in_one_terminal__ctrl_c_stops_all_three(devnet, tmp_path):
+    """The README's terminal 2 ran three bots with `&`, which Ctrl-C did not stop (issue 34).
+    `make keepers` runs the three and a Ctrl-C stops each cleanly ("stopped" logged, their
+    checkpoints written), with no error from make."""
+    env = {
+        **os.environ,
+        "BACKSTOP_KEEPERS_DIR": str(tmp_path / "keepers"),
+        "PATH": f"{ROOT / '.venv' / 'bin'}:{os.environ['PATH']}",
+    }
+    log = tmp_path / "keepers.txt"
+    args = f"KEEPER_ARGS=--rpc {devnet.node.url} --deployment {devnet.record_file} --poll 0.2"
+    with open(log, "w") as out:
+        job = subprocess.Popen(
+            ["make", "--no-print-directory", "keepers", args], cwd=ROOT, env=env, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 180
+        while log.read_text().count('"event": "started"') < 3:
+            assert job.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        os.killpg(job.pid, signal.SIGINT)
+        job.wait(timeout=60)
+    text = log.read_text()
+    assert text.count('"event": "stopped"') == 3, text
+    assert "Error" not in text and "Traceback" not in text, text
+    roles = {"liquidator-dev2", "taker-dev3", "backstop-dev4"}
+    assert {p.stem for p in (tmp_path / "keepers" / "31337").glob("*.json")} == roles

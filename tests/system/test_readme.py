@@ -17,12 +17,30 @@ def _section(title: str) -> str:
     return text[start : end if end != -1 else len(text)]
 
 
+def _blocks(section: str) -> list[list[str]]:
+    """The commands of each ```sh block, comments and blank lines dropped."""
+    out = []
+    for block in re.findall(r"```sh\n(.*?)```", section, re.S):
+        lines = [line.split("#")[0].strip() for line in block.splitlines()]
+        out.append([line for line in lines if line])
+    return out
+
+
+def _make_targets() -> set[str]:
+    text = (ROOT / "Makefile").read_text()
+    return set(re.findall(r"^([a-z][a-z-]*):", text, re.M))
+
+
+def test_three_terminals__make_targets_that_exist__in_the_order_of_the_flow():
+    """The three terminals are `make` targets (no PATH to set, no background jobs to stop)."""
+    first = _blocks(_section("Keepers on a devnet: three terminals"))[0]
+    assert first == ["make devnet", "make keepers", "make market", "make reconcile"]
+    assert {c.split()[1] for c in first} <= _make_targets()
+
+
 def test_three_terminals__each_ape_command_comes_after_the_path_line_and_finds_ape():
     section = _section("Keepers on a devnet: three terminals")
-    block = re.search(r"```sh\n(.*?)```", section, re.S)
-    assert block is not None
-    lines = [line.split("#")[0].strip() for line in block.group(1).splitlines()]
-    commands = [line for line in lines if line]
+    commands = [c for block in _blocks(section) for c in block]
     first_ape = next(i for i, c in enumerate(commands) if c.startswith("ape "))
     exports = [i for i, c in enumerate(commands) if c.startswith("export PATH=")]
     assert exports and exports[0] < first_ape, commands
