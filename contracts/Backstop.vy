@@ -32,12 +32,27 @@ from interfaces import IBackstop
 from modules import constants
 from modules import fixed_point
 from modules import penalty_grid
+from modules import loss_book
 from modules import authorized as auth
 
 # admins (governance) set parameters; roles: OPEN_LOSS (the Liquidator), CLOSE_LOSS (the
 # auctions), SHUTDOWN (global settlement)
 initializes: auth
 exports: auth.__interface__
+# the loss book's views, and advance_open_losses (anyone may call it)
+exports: (
+    loss_book.open_losses,
+    loss_book.unsettled_proceeds,
+    loss_book.losses,
+    loss_book.advance_open_losses,
+    loss_book.loss_number,
+    loss_book.loss_opened_at,
+    loss_book.loss_done,
+    loss_book.loss_count,
+    loss_book.first_open_loss,
+    loss_book.attributed_debt,
+    loss_book.losses_done_before,
+)
 
 implements: IBackstop
 
@@ -48,49 +63,6 @@ DEBT_AUCTION: constant(uint8) = 3
 REDISTRIBUTION: constant(uint8) = 4
 SETTLEMENT: constant(uint8) = 5
 
-# status of a loss event (NO_LOSS: no such event yet)
-NO_LOSS: constant(uint256) = 0
-RUNNING: constant(uint256) = 1
-CLOSED: constant(uint256) = 2
-DONE: constant(uint256) = 3
-
-# a loss event's record is one word (`loss_meta`): its seized debt in the top 192 bits (6.3e12
-# stablecoin; the Liquidator's caps stop at 1e12), its liquidation penalty in 24 bits (steps of
-# penalty_grid.STEP above 1 wad: what the auction must raise, ceil(debt x penalty / WAD), is
-# recomputed from debt and penalty, not stored), its number in 38 bits and its status in 2.
-# When its auction finishes with a loss, the loss not yet covered (its `due`, at most the debt)
-# gets a word of its own (`loss_due`); its opening time is in its numbered record.
-DEBT_LIMIT: constant(uint256) = 2**192
-DEBT_SHIFT: constant(uint256) = 64
-PENALTY_SHIFT: constant(uint256) = 40
-# the Liquidator's penalties (1 to 2 wad) are 0 to 10**7 steps of penalty_grid.STEP above 1
-PENALTY_STEPS_LIMIT: constant(uint256) = 2**24
-NUMBER_SHIFT: constant(uint256) = 2
-# 2.7e11 events: each costs a liquidation (over 100k gas), so the count stays far below it
-NUMBER_LIMIT: constant(uint256) = 2**38
-LOSS_NUMBER_MASK: constant(uint256) = NUMBER_LIMIT - 1
-STATUS_MASK: constant(uint256) = 3
-# a loss event's record (created_at << 1 | done) in `numbered_losses`: four to a slot (a
-# timestamp below 2**63, for 292 billion years, keeps each record inside its 64 bits)
-RECORD_BITS: constant(uint256) = 64
-# the most events `advance_open_losses` passes in one call
-MAX_ADVANCE: constant(uint256) = 256
-# `loss_totals`: unsettled proceeds in the high bits, open_losses in the low 64 (a count)
-COUNT_BITS: constant(uint256) = 64
-COUNT_MASK: constant(uint256) = 2**COUNT_BITS - 1
-PROCEEDS_LIMIT: constant(uint256) = 2**192
-# Kept bits (constants.KEPT_SET explains them): the open-event count, in the low 64 bits of
-# `loss_totals`, carries OPEN_SET, the top bit of its field (the count stays far below 2**63:
-# each event costs a transaction; `+= 1` on the word is not checked at 2**63, it would carry
-# into the unsettled proceeds); `attributed_word` carries ATTRIBUTED_SET (the attributed debt is
-# at most this contract's bad debt in the engine, whose checked total stays below 2**255).
-OPEN_SET: constant(uint256) = 2**63
-OPEN_MASK: constant(uint256) = OPEN_SET - 1
-ATTRIBUTED_SET: constant(uint256) = constants.KEPT_SET
-ATTRIBUTED_MASK: constant(uint256) = ATTRIBUTED_SET - 1
-# `loss_numbers`: first_open_loss << NUMBER_BITS | loss_count (both far below 2**64)
-NUMBER_BITS: constant(uint256) = 64
-NUMBER_MASK: constant(uint256) = 2**NUMBER_BITS - 1
 # `cover_config`'s fields (above the pool's 160-bit address)
 ADDRESS_MASK: constant(uint256) = 2**160 - 1
 DELAY_SHIFT: constant(uint256) = 160
@@ -99,17 +71,6 @@ LIVE_SHIFT: constant(uint256) = 208
 WATERFALL_SHIFT: constant(uint256) = 216
 # the longest queue delay governance may set (config.py bounds backstop_queue_delay alike)
 MAX_QUEUE_DELAY: constant(uint256) = 365 * 86400
-
-
-struct Loss:
-    # seized debt, without penalty [rad]
-    debt: uint256
-    # while the auction runs: the amount it must raise [rad]; after: the loss not yet covered [rad]
-    due: uint256
-    # when the vault was liquidated
-    created_at: uint256
-    # NO_LOSS, RUNNING (auction running), CLOSED (closed with a loss to cover) or DONE
-    status: uint256
 
 
 # the ledger
@@ -133,31 +94,8 @@ surplus_buffer: public(uint256)
 surplus_lot: public(uint256)
 # stablecoin raised per debt auction (its fixed bid) [rad]
 debt_auction_bid_size: public(uint256)
-# loss events: type -> auction -> auction id -> debt [rad] << 64 | penalty steps << 40 | number
-# << 2 | status (one word: a liquidation creates one slot for its event)
-loss_meta: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
-# loss events closed with a loss: type -> auction -> auction id -> the loss not yet covered
-# [rad] (written when the auction finishes with a loss, cleared when the event is done)
-loss_due: HashMap[bytes32, HashMap[address, HashMap[uint256, uint256]]]
-# unsettled proceeds [rad] << 64 | number of loss events not done: closing an auction updates
-# both, in one word (views unsettled_proceeds and open_losses). Unsettled proceeds are what
-# finished auctions raised to cover their seized debt and what the FUND, POOL and
-# REDISTRIBUTION layers paid in `cover`, kept as this contract's stablecoin and not yet
-# cancelled against as much of its bad debt (`heal`); they stay in attributed_debt.
-loss_totals: uint256
-# first_open_loss << NUMBER_BITS | loss_count (views first_open_loss and loss_count): the
-# number of loss events ever opened (an event's number is its place in that order), and the
-# number below which every event is done (it lags behind when many finish out of order; it
-# starts at 1, so the word is never empty and a liquidation updates it)
-loss_numbers: uint256
-# loss event number -> its record, created_at << 1 | done, in 64 bits: four records share a
-# slot (number >> 2 picks the slot, number & 3 the field), so three liquidations in four update a
-# slot instead of creating one. Slot 0 holds number 0's field, which no event has: it is set at
-# deployment (done, opened at 0), so events 1 to 3 update slot 0 instead of creating it
-numbered_losses: HashMap[uint256, uint256]
-# bad debt belonging to loss events not done, and the unsettled proceeds that will cancel
-# as much of it [rad] | ATTRIBUTED_SET (view attributed_debt)
-attributed_word: uint256
+# the loss-event book (modules/loss_book.vy): its storage takes these slots, in its order
+initializes: loss_book
 # loss handed to the debt-auction layer, not yet on auction [rad]
 debt_to_auction: public(uint256)
 # bid sizes of debt auctions not yet paid [rad]
@@ -260,12 +198,7 @@ def __init__(engine_: IVaultEngine, queue_delay_: uint256):
         | 1 << LIVE_SHIFT
         | queue_delay_ << DELAY_SHIFT
     )
-    # first_open_loss 1, no event yet
-    self.loss_numbers = 1 << NUMBER_BITS
-    # number 0's field (no event): done
-    self.numbered_losses[0] = 1
-    self.loss_totals = OPEN_SET
-    self.attributed_word = ATTRIBUTED_SET
+    loss_book.__init__()
     auth.__init__(auth.OPEN_LOSS | auth.CLOSE_LOSS | auth.SHUTDOWN)
     log QueueDelaySet(queue_delay=queue_delay_)
     log WaterfallSet(waterfall=[FUND, POOL, DEBT_AUCTION, REDISTRIBUTION])
@@ -374,31 +307,36 @@ def open_loss(
            2**24 of them (the Liquidator allows 1 to 2).
     """
     auth._check_role(auth.OPEN_LOSS)
-    assert self.loss_meta[collateral_type][auction][auction_id] == 0, "backstop: loss exists"
-    assert debt < DEBT_LIMIT, "backstop: debt too large"
+    assert loss_book.loss_meta[collateral_type][auction][auction_id] == 0, "backstop: loss exists"
+    assert debt < loss_book.DEBT_LIMIT, "backstop: debt too large"
     # below 1 wad, the difference wraps to above 2**255: far more steps than the field holds
     steps: uint256 = unsafe_sub(penalty, constants.WAD) // penalty_grid.STEP
     assert (
         steps * penalty_grid.STEP == unsafe_sub(penalty, constants.WAD)
-        and steps < PENALTY_STEPS_LIMIT
+        and steps < loss_book.PENALTY_STEPS_LIMIT
     ), "backstop: penalty not representable"
-    numbers: uint256 = self.loss_numbers
-    number: uint256 = (numbers & NUMBER_MASK) + 1
-    assert number < NUMBER_LIMIT, "backstop: too many loss events"
-    meta: uint256 = debt << DEBT_SHIFT | steps << PENALTY_SHIFT | number << NUMBER_SHIFT | RUNNING
-    self.loss_meta[collateral_type][auction][auction_id] = meta
-    self.loss_numbers = unsafe_add(numbers, 1)
+    numbers: uint256 = loss_book.loss_numbers
+    number: uint256 = (numbers & loss_book.NUMBER_MASK) + 1
+    assert number < loss_book.NUMBER_LIMIT, "backstop: too many loss events"
+    meta: uint256 = (
+        debt << loss_book.DEBT_SHIFT
+        | steps << loss_book.PENALTY_SHIFT
+        | number << loss_book.NUMBER_SHIFT
+        | loss_book.RUNNING
+    )
+    loss_book.loss_meta[collateral_type][auction][auction_id] = meta
+    loss_book.loss_numbers = unsafe_add(numbers, 1)
     # the field is empty: no event had this number before
-    self.numbered_losses[number >> 2] |= block.timestamp << 1 << self._field(number)
-    # the count stays far below OPEN_SET (and keeps it): each event costs a transaction
-    self.loss_totals += 1
-    self.attributed_word += debt
+    loss_book.numbered_losses[number >> 2] |= block.timestamp << 1 << loss_book._field(number)
+    # the count stays far below loss_book.OPEN_SET (and keeps it): each event costs a transaction
+    loss_book.loss_totals += 1
+    loss_book.attributed_word += debt
     log LossOpened(
         collateral_type=collateral_type,
         auction=auction,
         auction_id=auction_id,
         debt=debt,
-        to_raise=self._to_raise(meta),
+        to_raise=loss_book._to_raise(meta),
     )
 
 
@@ -417,10 +355,10 @@ def close_loss(
     """
     auth._check_role(auth.CLOSE_LOSS)
     # the event's word, read once and written from this copy
-    meta: uint256 = self.loss_meta[collateral_type][msg.sender][auction_id]
-    assert meta & STATUS_MASK == RUNNING, "backstop: loss not running"
-    debt: uint256 = meta >> DEBT_SHIFT
-    raised: uint256 = self._to_raise(meta) - unraised
+    meta: uint256 = loss_book.loss_meta[collateral_type][msg.sender][auction_id]
+    assert meta & loss_book.STATUS_MASK == loss_book.RUNNING, "backstop: loss not running"
+    debt: uint256 = meta >> loss_book.DEBT_SHIFT
+    raised: uint256 = loss_book._to_raise(meta) - unraised
     escrowed: uint256 = raised - paid_directly
     if escrowed != 0:
         extcall engine.transfer_stable(msg.sender, self, escrowed)
@@ -428,20 +366,24 @@ def close_loss(
     # the proceeds that cover seized debt are not cancelled against it here: they join the
     # unsettled proceeds (still attributed debt; `heal` cancels them). Only if the sum would not
     # fit its field are they all cancelled now.
-    totals: uint256 = self.loss_totals
-    unsettled: uint256 = self._add_unsettled(totals >> COUNT_BITS, covered)
+    totals: uint256 = loss_book.loss_totals
+    unsettled: uint256 = self._add_unsettled(totals >> loss_book.COUNT_BITS, covered)
     # covered <= debt
     remaining: uint256 = unsafe_sub(debt, covered)
     if remaining == 0:
-        self.loss_meta[collateral_type][msg.sender][auction_id] = meta | DONE
+        loss_book.loss_meta[collateral_type][msg.sender][auction_id] = meta | loss_book.DONE
         # the event is done: one fewer open (the count is at least 1: this event)
-        self.loss_totals = unsettled << COUNT_BITS | unsafe_sub(totals & COUNT_MASK, 1)
-        self._mark_done((meta >> NUMBER_SHIFT) & LOSS_NUMBER_MASK)
+        loss_book.loss_totals = unsettled << loss_book.COUNT_BITS | unsafe_sub(
+            totals & loss_book.COUNT_MASK, 1
+        )
+        loss_book._mark_done((meta >> loss_book.NUMBER_SHIFT) & loss_book.LOSS_NUMBER_MASK)
     else:
         # the loss gets its own word (a liquidation that leaves none never creates it)
-        self.loss_due[collateral_type][msg.sender][auction_id] = remaining
-        self.loss_meta[collateral_type][msg.sender][auction_id] = (meta ^ RUNNING) | CLOSED
-        self.loss_totals = unsettled << COUNT_BITS | totals & COUNT_MASK
+        loss_book.loss_due[collateral_type][msg.sender][auction_id] = remaining
+        loss_book.loss_meta[collateral_type][msg.sender][auction_id] = (
+            meta ^ loss_book.RUNNING
+        ) | loss_book.CLOSED
+        loss_book.loss_totals = unsettled << loss_book.COUNT_BITS | totals & loss_book.COUNT_MASK
     log LossClosed(
         collateral_type=collateral_type,
         auction=msg.sender,
@@ -466,24 +408,24 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
     @return The loss still uncovered [rad].
     """
     # the event's words, read once and written from these copies
-    meta: uint256 = self.loss_meta[collateral_type][auction][auction_id]
-    assert meta & STATUS_MASK == CLOSED, "backstop: nothing to cover"
-    number: uint256 = (meta >> NUMBER_SHIFT) & LOSS_NUMBER_MASK
+    meta: uint256 = loss_book.loss_meta[collateral_type][auction][auction_id]
+    assert meta & loss_book.STATUS_MASK == loss_book.CLOSED, "backstop: nothing to cover"
+    number: uint256 = (meta >> loss_book.NUMBER_SHIFT) & loss_book.LOSS_NUMBER_MASK
     config: uint256 = self.cover_config
     live_: bool = (config >> LIVE_SHIFT) & 1 == 1
     if live_:
         # the opening time, from the event's numbered record (the cover that finishes the
         # event marks it there: a warm slot then)
-        created_at: uint256 = self._record(number) >> 1
+        created_at: uint256 = loss_book._record(number) >> 1
         assert (
             created_at + ((config >> DELAY_SHIFT) & DELAY_MASK) <= block.timestamp
         ), "backstop: still queued"
-    remaining: uint256 = self.loss_due[collateral_type][auction][auction_id]
+    remaining: uint256 = loss_book.loss_due[collateral_type][auction][auction_id]
     # the stablecoin the FUND, POOL and REDISTRIBUTION layers pay is not cancelled against the
     # loss here: it joins the unsettled proceeds (still attributed debt; `heal` cancels it), as
     # a finished auction's does in close_loss
-    totals: uint256 = self.loss_totals
-    unsettled: uint256 = totals >> COUNT_BITS
+    totals: uint256 = loss_book.loss_totals
+    unsettled: uint256 = totals >> loss_book.COUNT_BITS
     # the waterfall's layers in order, decoded as they are reached (no list is built: cheaper
     # than _unpack_waterfall); after shutdown only FUND and POOL of them, then SETTLEMENT
     waterfall: uint256 = config >> WATERFALL_SHIFT
@@ -530,7 +472,7 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
             if layer == DEBT_AUCTION or layer == SETTLEMENT:
                 # the loss moves to debt_to_auction or settlement_debt: paid <= the loss <=
                 # attributed_debt (the loss is part of it)
-                self.attributed_word = unsafe_sub(self.attributed_word, paid)
+                loss_book.attributed_word = unsafe_sub(loss_book.attributed_word, paid)
             else:
                 # this contract holds `paid` more stablecoin than the unsettled proceeds (the
                 # free surplus it spent, the pool's payment, the redistribution's credit)
@@ -543,15 +485,15 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
                 participant=participant,
                 amount=paid,
             )
-    count: uint256 = totals & COUNT_MASK
+    count: uint256 = totals & loss_book.COUNT_MASK
     # the loss's word: cleared when the event is done
-    self.loss_due[collateral_type][auction][auction_id] = remaining
+    loss_book.loss_due[collateral_type][auction][auction_id] = remaining
     if remaining == 0:
-        self.loss_meta[collateral_type][auction][auction_id] = meta | DONE
+        loss_book.loss_meta[collateral_type][auction][auction_id] = meta | loss_book.DONE
         # the count is at least 1: this event
         count = unsafe_sub(count, 1)
-        self._mark_done(number)
-    self.loss_totals = unsettled << COUNT_BITS | count
+        loss_book._mark_done(number)
+    loss_book.loss_totals = unsettled << loss_book.COUNT_BITS | count
     return remaining
 
 
@@ -564,7 +506,7 @@ def settle(amount: uint256):
     @param amount [rad], at most the surplus (less the unsettled proceeds) and at most the
            unattributed bad debt.
     """
-    if self.loss_totals & OPEN_MASK != 0:
+    if loss_book.loss_totals & loss_book.OPEN_MASK != 0:
         assert self._live(), "backstop: losses open"
     assert amount <= self._free_surplus(), "backstop: insufficient surplus"
     assert amount <= self._unattributed_debt(), "backstop: insufficient unattributed debt"
@@ -581,14 +523,14 @@ def heal() -> uint256:
             Anyone may call; global settlement's thaw calls it.
     @return The amount cancelled [rad].
     """
-    totals: uint256 = self.loss_totals
-    unsettled: uint256 = totals >> COUNT_BITS
+    totals: uint256 = loss_book.loss_totals
+    unsettled: uint256 = totals >> loss_book.COUNT_BITS
     if unsettled != 0:
         extcall engine.settle(unsettled)
-        # unsettled <= attributed_debt (they are part of it): ATTRIBUTED_SET stays
-        self.attributed_word = unsafe_sub(self.attributed_word, unsettled)
-        # the open count, with OPEN_SET
-        self.loss_totals = totals & COUNT_MASK
+        # unsettled <= attributed_debt (they are part of it): loss_book.ATTRIBUTED_SET stays
+        loss_book.attributed_word = unsafe_sub(loss_book.attributed_word, unsettled)
+        # the open count, with loss_book.OPEN_SET
+        loss_book.loss_totals = totals & loss_book.COUNT_MASK
         log ProceedsHealed(amount=unsettled)
     return unsettled
 
@@ -673,139 +615,6 @@ def shutdown():
 
 @view
 @external
-def open_losses() -> uint256:
-    """
-    @notice The number of loss events not done (auction running, or loss not fully covered).
-    @return A count.
-    """
-    return self.loss_totals & OPEN_MASK
-
-
-@view
-@external
-def unsettled_proceeds() -> uint256:
-    """
-    @notice Proceeds of finished auctions that covered their seized debt, and the stablecoin
-            the fund, pool and redistribution layers paid for losses, held as this contract's
-            stablecoin until `heal` cancels them against as much bad debt. No layer and no
-            `settle` may spend them.
-    @return [rad].
-    """
-    return self.loss_totals >> COUNT_BITS
-
-
-@view
-@external
-def losses(collateral_type: bytes32, auction: address, auction_id: uint256) -> Loss:
-    """
-    @notice A loss event.
-    @param collateral_type The type.
-    @param auction The auction.
-    @param auction_id Its auction id.
-    @return debt [rad], due [rad], created_at, status (0 none, 1 running, 2 to cover, 3 done).
-    """
-    return self._loss(collateral_type, auction, auction_id)
-
-
-@external
-def advance_open_losses(max_steps: uint256) -> uint256:
-    """
-    @notice Move `first_open_loss` past events that are done (it advances by itself when the
-            first open event finishes, by at most 256). Anyone may call.
-    @param max_steps At most 256.
-    @return The new first_open_loss.
-    """
-    return self._advance(max_steps)
-
-
-@view
-@external
-def loss_number(collateral_type: bytes32, auction: address, auction_id: uint256) -> uint256:
-    """
-    @notice A loss event's number (its place in the order events were opened).
-    @param collateral_type The type.
-    @param auction The auction.
-    @param auction_id Its auction id.
-    @return 1..loss_count; 0 for no event.
-    """
-    return (self.loss_meta[collateral_type][auction][auction_id] >> NUMBER_SHIFT) & LOSS_NUMBER_MASK
-
-
-@view
-@external
-def loss_opened_at(number: uint256) -> uint256:
-    """
-    @notice When loss event `number` was opened.
-    @param number 1..loss_count.
-    @return Unix seconds; 0 for no such event.
-    """
-    return self._record(number) >> 1
-
-
-@view
-@external
-def loss_done(number: uint256) -> bool:
-    """
-    @notice Whether loss event `number` is done (fully covered; it can charge no layer again).
-    @param number 1..loss_count.
-    @return True if done; false for no such event.
-    """
-    # number 0's field is set (no event: the slot's sentinel)
-    return number != 0 and self._record(number) & 1 == 1
-
-
-@view
-@external
-def loss_count() -> uint256:
-    """
-    @notice The number of loss events ever opened (an event's number is its place in that order).
-    @return A count.
-    """
-    return self.loss_numbers & NUMBER_MASK
-
-
-@view
-@external
-def first_open_loss() -> uint256:
-    """
-    @notice Every event numbered below this is done (it lags behind when many finish out of
-            order; `advance_open_losses`).
-    @return An event number, at least 1.
-    """
-    return self.loss_numbers >> NUMBER_BITS
-
-
-@view
-@external
-def attributed_debt() -> uint256:
-    """
-    @notice Bad debt belonging to loss events not done, and the unsettled proceeds that will
-            cancel as much of it.
-    @return [rad].
-    """
-    return self.attributed_word & ATTRIBUTED_MASK
-
-
-@view
-@external
-def losses_done_before(timestamp: uint256) -> bool:
-    """
-    @notice Whether every loss event opened at or before `timestamp` is done: the stability
-            pool's exposure rule. Conservative while `first_open_loss` lags (it answers false
-            until `advance_open_losses` moves it).
-    @param timestamp Unix seconds.
-    @return True if no event opened at or before `timestamp` can still charge a layer.
-    """
-    numbers: uint256 = self.loss_numbers
-    first: uint256 = numbers >> NUMBER_BITS
-    if first > numbers & NUMBER_MASK:
-        return True
-    record: uint256 = self._record(first)
-    return record & 1 == 0 and record >> 1 > timestamp
-
-
-@view
-@external
 def get_waterfall() -> DynArray[uint8, 4]:
     """
     @notice The enabled layers in order.
@@ -870,10 +679,10 @@ def _add_unsettled(unsettled: uint256, amount: uint256) -> uint256:
     # are cancelled now instead: they are in attributed_debt (the earlier ones, and `amount` as
     # part of an event's debt or loss) and held as this contract's stablecoin
     total: uint256 = unsettled + amount
-    if total < PROCEEDS_LIMIT:
+    if total < loss_book.PROCEEDS_LIMIT:
         return total
     extcall engine.settle(total)
-    self.attributed_word = unsafe_sub(self.attributed_word, total)
+    loss_book.attributed_word = unsafe_sub(loss_book.attributed_word, total)
     return 0
 
 
@@ -925,76 +734,11 @@ def _redistribute(
 
 @view
 @internal
-def _loss(collateral_type: bytes32, auction: address, auction_id: uint256) -> Loss:
-    meta: uint256 = self.loss_meta[collateral_type][auction][auction_id]
-    status: uint256 = meta & STATUS_MASK
-    due: uint256 = 0
-    if status == RUNNING:
-        due = self._to_raise(meta)
-    elif status == CLOSED:
-        due = self.loss_due[collateral_type][auction][auction_id]
-    return Loss(
-        debt=meta >> DEBT_SHIFT,
-        due=due,
-        # no event (number 0): number 0's record reads as opened at 0
-        created_at=self._record((meta >> NUMBER_SHIFT) & LOSS_NUMBER_MASK) >> 1,
-        status=status,
-    )
-
-
-@pure
-@internal
-def _to_raise(meta: uint256) -> uint256:
-    # what a running event's auction must raise: ceil(debt x penalty / WAD), as the Liquidator
-    # computed it when it started the auction
-    return penalty_grid.to_raise(
-        meta >> DEBT_SHIFT,
-        penalty_grid.from_steps((meta >> PENALTY_SHIFT) & (PENALTY_STEPS_LIMIT - 1)),
-    )
-
-
-@internal
-def _mark_done(number: uint256):
-    # event `number` is done (the caller counted it out): mark it and move first_open_loss past
-    # it
-    self.numbered_losses[number >> 2] |= 1 << self._field(number)
-    if number == self.loss_numbers >> NUMBER_BITS:
-        self._advance(MAX_ADVANCE)
-
-
-@internal
-def _advance(max_steps: uint256) -> uint256:
-    numbers: uint256 = self.loss_numbers
-    first: uint256 = numbers >> NUMBER_BITS
-    last: uint256 = numbers & NUMBER_MASK
-    for i: uint256 in range(max_steps, bound=MAX_ADVANCE):
-        if first > last or self._record(first) & 1 == 0:
-            break
-        first += 1
-    self.loss_numbers = first << NUMBER_BITS | last
-    return first
-
-
-@pure
-@internal
-def _field(number: uint256) -> uint256:
-    # the bit offset of event `number`'s record in its slot
-    return (number & 3) * RECORD_BITS
-
-
-@view
-@internal
-def _record(number: uint256) -> uint256:
-    return (self.numbered_losses[number >> 2] >> self._field(number)) & (2**RECORD_BITS - 1)
-
-
-@view
-@internal
 def _free_surplus() -> uint256:
     # the surplus `settle` may spend (the FUND layer spends it net of the unattributed bad debt:
     # `_fund_payment`): the unsettled proceeds are owed to cancel attributed debt
     # (engine.stable(self) >= them: nothing else spends them)
-    return staticcall engine.stable(self) - (self.loss_totals >> COUNT_BITS)
+    return staticcall engine.stable(self) - (loss_book.loss_totals >> loss_book.COUNT_BITS)
 
 
 @view
@@ -1024,7 +768,7 @@ def _fund_payment(remaining: uint256, unsettled: uint256, live_: bool) -> uint25
     # free - unattributed = free + the attributed and auctioned debt - bad, saturated at 0
     held: uint256 = (
         free
-        + (self.attributed_word & ATTRIBUTED_MASK)
+        + (loss_book.attributed_word & loss_book.ATTRIBUTED_MASK)
         + self.debt_to_auction
         + self.debt_on_auction
     )
@@ -1038,7 +782,7 @@ def _fund_payment(remaining: uint256, unsettled: uint256, live_: bool) -> uint25
 def _unattributed_debt() -> uint256:
     return (
         staticcall engine.bad_debt(self)
-        - (self.attributed_word & ATTRIBUTED_MASK)
+        - (loss_book.attributed_word & loss_book.ATTRIBUTED_MASK)
         - self.debt_to_auction
         - self.debt_on_auction
     )

@@ -45,11 +45,20 @@ from interfaces import IDutchAuction
 from modules import fixed_point
 from modules import price_curves
 from modules import constants
+from modules import auction_slots
 from modules import authorized as auth
 
 # admins (governance) configure; roles: START (the Liquidator), CANCEL (global settlement)
 initializes: auth
 exports: auth.__interface__
+# the running auctions' views
+exports: (
+    auction_slots.auctions,
+    auction_slots.active_auctions,
+    auction_slots.next_id,
+    auction_slots.active_count,
+    auction_slots.has_room,
+)
 
 implements: IDutchAuction
 
@@ -62,19 +71,8 @@ STOP_STARTS: constant(uint256) = 1
 STOP_RESETS: constant(uint256) = 2
 # 3: also no takes
 STOP_TAKES: constant(uint256) = 3
-# how many auctions may run at once: one slot each, 2**SLOT_BITS slots
-MAX_ACTIVE: constant(uint256) = 1024
-SLOT_BITS: constant(uint256) = 10
-# the running-slot bitmap's words (256 slots each)
-RUNNING_WORDS: constant(uint256) = 4
-# a slot's generation counts the auctions it has held; it sits in 32 bits of the meta word. A slot
-# that reached it ("auction: slot worn out", after 4.3e9 auctions in that one slot) would block
-# every start while it is the lowest free slot (has_room and next_id do not check it)
-MAX_GENERATION: constant(uint256) = 2**32 - 1
-# packed fields: lot and top take 128 bits, started 64, generation 32
-MAX_FIELD: constant(uint256) = 2**128 - 1
-# the packed words' fields (layouts beside price_source, packed_limits, packed_curve and the
-# running auctions' words below): each read as (word >> X_SHIFT) & X_MASK
+# the packed words' fields (layouts beside price_source, packed_limits and packed_curve below; a
+# running auction's words are modules/auction_slots.vy's): each read as (word >> X_SHIFT) & X_MASK
 ADDRESS_MASK: constant(uint256) = 2**160 - 1
 MASK_64: constant(uint256) = 2**64 - 1
 BUFFER_SHIFT: constant(uint256) = 160
@@ -86,40 +84,14 @@ KIND_SHIFT: constant(uint256) = 248
 DURATION_SHIFT: constant(uint256) = 184
 STEP_SHIFT: constant(uint256) = 120
 CUT_MASK: constant(uint256) = 2**120 - 1
-OWNER_SHIFT: constant(uint256) = 96
-STARTED_SHIFT: constant(uint256) = 32
-LOT_SHIFT: constant(uint256) = 128
 # bounds for governance parameters
 MAX_BUFFER: constant(uint256) = 10 * constants.RAY
 MAX_REWARD_RATE: constant(uint256) = constants.WAD // 10
-# an auction's debt slot: the reward budget left, in units of 2**144 rad (~0.022 stablecoin,
-# rounded down) above bit 200, and the debt still to raise below (the Backstop bounds it by 2**200)
-DEBT_BITS: constant(uint256) = 200
-DEBT_MASK: constant(uint256) = 2**200 - 1
-BUDGET_UNIT: constant(uint256) = 2**144
 # keeper rewards take at most this share of an auction's penalty income [wad]: the rest is the
 # real cost of starting an auction of one's own vault (finding 3 and 4 of issue 31: at a
 # 100% share a dust vault self-liquidated at break-even and one vault cut into chunks paid a flat
 # reward per chunk out of income it did not have)
 MAX_REWARD_SHARE: constant(uint256) = constants.WAD // 2
-
-
-struct Auction:
-    # the storage slot the auction occupies (0 .. MAX_ACTIVE - 1; the low bits of its id - 1)
-    position: uint256
-    # stablecoin still to raise [rad]
-    debt: uint256
-    # collateral still for sale [wad]
-    lot: uint256
-    # the liquidated vault's owner (gets leftover collateral); empty = no such auction
-    owner: address
-    # when the auction started or was last reset [seconds]
-    started: uint256
-    # start price [ray]: stablecoin per wad of collateral, x 1e27
-    top: uint256
-    # what resets may still pay in keeper rewards: the penalty income at the start less every
-    # reward paid since (multiples of 2**144, rounded down) [rad]
-    reward_budget: uint256
 
 
 # the ledger
@@ -146,23 +118,9 @@ packed_limits: uint256
 reward_flat: public(uint256)
 # how the price falls: kind << 248 | duration << 184 | step << 120 | cut (one slot, read by every take)
 packed_curve: uint256
-# A running auction occupies one of MAX_ACTIVE storage slots, packed into three words (six would
-# cost 66k more gas to start one). Its id names the slot and the slot's generation:
-# id = (generation << SLOT_BITS | slot) + 1, so ids are unique for ever (the Backstop keys loss
-# events by them) and the first auctions of a deployment get ids 1, 2, 3, ... A finished
-# auction's words are not cleared: they keep the slot's next generation (owner 0), so the next
-# auction there updates three words instead of creating them (17.1k gas less each).
-# slot -> owner << 96 | started << 32 | generation (running: owner != 0);
-#         next generation (free; 0 = never used)
-auction_meta: HashMap[uint256, uint256]
-# slot -> reward budget [2**144 rad] << 200 | debt still to raise [rad] (stale when free)
-auction_debt: HashMap[uint256, uint256]
-# slot -> lot [wad] << 128 | top [ray] (stale when free)
-auction_lot_top: HashMap[uint256, uint256]
-# which slots are free: bit (slot % 256) of word (slot // 256) is set while no auction runs in
-# the slot. Every bit is set at deployment, so a word is non-zero until 256 auctions run at once
-# in its slots: a start clears a bit in a word that exists (5k gas, not 22.1k to create it)
-free: uint256[RUNNING_WORDS]
+# the running auctions' slots (modules/auction_slots.vy): its storage takes these slots, in its
+# order
+initializes: auction_slots
 
 
 event ParametersSet:
@@ -261,8 +219,7 @@ def __init__(
     collateral_type = collateral_type_
     liquidator = liquidator_
     backstop = backstop_
-    # every slot free
-    self.free = [max_value(uint256), max_value(uint256), max_value(uint256), max_value(uint256)]
+    auction_slots.__init__()
     # proceeds wait here until an auction finishes; the Backstop then takes them (close_loss)
     extcall engine_.allow(backstop_.address)
     self.price_source = constants.RAY << BUFFER_SHIFT | convert(
@@ -377,19 +334,23 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
     assert debt != 0, "auction: zero debt"
     assert lot != 0, "auction: zero lot"
     assert owner != empty(address), "auction: zero owner"
-    slot: uint256 = self._claim_slot()
+    slot: uint256 = auction_slots._claim_slot()
     # the slot is free: its meta word holds its next generation
-    generation: uint256 = self.auction_meta[slot]
-    assert generation < MAX_GENERATION, "auction: slot worn out"
-    auction_id: uint256 = (generation << SLOT_BITS | slot) + 1
+    generation: uint256 = auction_slots.auction_meta[slot]
+    assert generation < auction_slots.MAX_GENERATION, "auction: slot worn out"
+    auction_id: uint256 = (generation << auction_slots.SLOT_BITS | slot) + 1
     top: uint256 = self._start_price()
-    assert (lot <= MAX_FIELD and top <= MAX_FIELD and debt <= DEBT_MASK), "auction: value too large"
+    assert (
+        lot <= auction_slots.MAX_FIELD
+        and top <= auction_slots.MAX_FIELD
+        and debt <= auction_slots.DEBT_MASK
+    ), "auction: value too large"
     reward: uint256 = 0
     budget: uint256 = 0
     reward, budget = self._pay_reward(debt, lot, top, keeper, max_value(uint256))
-    self._store(
+    auction_slots._store(
         auction_id,
-        Auction(
+        auction_slots.Auction(
             position=slot,
             debt=debt,
             lot=lot,
@@ -421,18 +382,18 @@ def reset(auction_id: uint256, keeper: address):
     @param keeper Who receives the reward.
     """
     assert self.packed_limits >> STOPPED_SHIFT < STOP_RESETS, "auction: stopped"
-    auction: Auction = self._load(auction_id)
+    auction: auction_slots.Auction = auction_slots._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     assert self._needs_reset(auction), "auction: cannot reset"
     top: uint256 = self._start_price()
-    assert top <= MAX_FIELD, "auction: value too large"
+    assert top <= auction_slots.MAX_FIELD, "auction: value too large"
     auction.started = block.timestamp
     auction.top = top
     reward: uint256 = 0
     reward, auction.reward_budget = self._pay_reward(
         auction.debt, auction.lot, top, keeper, auction.reward_budget
     )
-    self._store(auction_id, auction)
+    auction_slots._store(auction_id, auction)
     log Reset(
         auction_id=auction_id,
         top=top,
@@ -465,7 +426,7 @@ def take(
     @param data Passed to the callback; empty = no callback.
     """
     assert self.packed_limits >> STOPPED_SHIFT < STOP_TAKES, "auction: stopped"
-    auction: Auction = self._load(auction_id)
+    auction: auction_slots.Auction = auction_slots._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     price: uint256 = self._price(auction)
     assert not self._needs_reset_at(auction, price), "auction: needs reset"
@@ -507,20 +468,22 @@ def take(
     if auction.lot == 0:
         # sold out: whatever debt is left is not raised (the Backstop records the loss)
         extcall liquidator.remove_debt_in_auction(collateral_type, auction.debt + owe)
-        self._remove(auction_id, auction.position)
+        auction_slots._remove(auction_id, auction.position)
         extcall backstop.close_loss(collateral_type, auction_id, auction.debt, owe)
         log Finished(auction_id=auction_id, collateral_returned=0, debt_unraised=auction.debt)
     elif auction.debt == 0:
         # debt raised: the rest of the collateral goes back to the vault owner
         extcall liquidator.remove_debt_in_auction(collateral_type, owe)
         extcall engine.transfer_collateral(collateral_type, self, auction.owner, auction.lot)
-        self._remove(auction_id, auction.position)
+        auction_slots._remove(auction_id, auction.position)
         extcall backstop.close_loss(collateral_type, auction_id, 0, owe)
         log Finished(auction_id=auction_id, collateral_returned=auction.lot, debt_unraised=0)
     else:
         extcall liquidator.remove_debt_in_auction(collateral_type, owe)
-        self.auction_debt[auction.position] = self._pack_debt(auction)
-        self.auction_lot_top[auction.position] = auction.lot << LOT_SHIFT | auction.top
+        auction_slots.auction_debt[auction.position] = auction_slots._pack_debt(auction)
+        auction_slots.auction_lot_top[auction.position] = (
+            auction.lot << auction_slots.LOT_SHIFT | auction.top
+        )
     log Taken(
         auction_id=auction_id,
         max_price=max_price,
@@ -550,7 +513,7 @@ def close_dust_auction(auction_id: uint256):
     @param auction_id The auction.
     """
     assert self.packed_limits >> STOPPED_SHIFT < STOP_TAKES, "auction: stopped"
-    auction: Auction = self._load(auction_id)
+    auction: auction_slots.Auction = auction_slots._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     assert self._needs_reset(auction), "auction: not ended"
     # what a reset would start it at (reverts without a valid price, as a reset does)
@@ -559,7 +522,7 @@ def close_dust_auction(auction_id: uint256):
     assert auction.lot * top < auction.debt, "auction: lot covers the debt"
     extcall liquidator.remove_debt_in_auction(collateral_type, auction.debt)
     extcall engine.transfer_collateral(collateral_type, self, backstop.address, auction.lot)
-    self._remove(auction_id, auction.position)
+    auction_slots._remove(auction_id, auction.position)
     extcall backstop.close_loss(collateral_type, auction_id, auction.debt, 0)
     log DustClosed(auction_id=auction_id, collateral=auction.lot, debt=auction.debt)
     log Finished(auction_id=auction_id, collateral_returned=0, debt_unraised=auction.debt)
@@ -575,7 +538,7 @@ def cancel(auction_id: uint256) -> uint256:
     @return The normalized debt put back into the vault [wad].
     """
     auth._check_role(auth.CANCEL)
-    auction: Auction = self._load(auction_id)
+    auction: auction_slots.Auction = auction_slots._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     rate: uint256 = (staticcall engine.rate_and_debt(collateral_type))[0]
     # rounds down: the owner never re-owes more than the debt still to raise
@@ -594,7 +557,7 @@ def cancel(auction_id: uint256) -> uint256:
         convert(normalized_debt, int256),
     )
     extcall liquidator.remove_debt_in_auction(collateral_type, auction.debt)
-    self._remove(auction_id, auction.position)
+    auction_slots._remove(auction_id, auction.position)
     # returned <= auction.debt (rounded down above)
     extcall backstop.close_loss(collateral_type, auction_id, unsafe_sub(auction.debt, returned), 0)
     log Cancelled(
@@ -694,76 +657,13 @@ def curve() -> price_curves.Curve:
 
 @view
 @external
-def auctions(auction_id: uint256) -> Auction:
-    """
-    @notice An auction's stored state.
-    @param auction_id The auction.
-    @return (position (its storage slot), debt [rad], lot [wad], owner, started, top [ray],
-            reward_budget [rad]); all zero if it is not running.
-    """
-    return self._load(auction_id)
-
-
-@view
-@external
-def active_auctions() -> DynArray[uint256, MAX_ACTIVE]:
-    """
-    @notice Ids of the running auctions.
-    @return The ids, in the order of their storage slots.
-    """
-    return self._running_ids()
-
-
-@view
-@external
-def next_id() -> uint256:
-    """
-    @notice The id the next auction will get (the lowest free slot in its next generation).
-    @return The id; 0 if every slot is taken.
-    """
-    # _claim_slot's search, without the claim
-    for w: uint256 in range(RUNNING_WORDS):
-        word: uint256 = self.free[w]
-        if word != 0:
-            slot: uint256 = w << 8 | self._log2(word & unsafe_sub(0, word))
-            return (self.auction_meta[slot] << SLOT_BITS | slot) + 1
-    return 0
-
-
-@view
-@external
-def active_count() -> uint256:
-    """
-    @notice How many auctions are running.
-    @return The count.
-    """
-    return len(self._running_ids())
-
-
-@view
-@external
-def has_room() -> bool:
-    """
-    @notice Whether another auction can start (fewer than MAX_ACTIVE running); liquidate_many
-            skips a vault when there is no room instead of reverting the batch.
-    @return True if `start` would not revert for the number of running auctions.
-    """
-    # _claim_slot's search, stopped at the first word with a free slot
-    for w: uint256 in range(RUNNING_WORDS):
-        if self.free[w] != 0:
-            return True
-    return False
-
-
-@view
-@external
 def status(auction_id: uint256) -> (bool, uint256, uint256, uint256):
     """
     @notice An auction as a keeper sees it now.
     @param auction_id The auction.
     @return (needs_reset, price [ray], lot [wad], debt [rad]); all zero if not running.
     """
-    auction: Auction = self._load(auction_id)
+    auction: auction_slots.Auction = auction_slots._load(auction_id)
     if auction.owner == empty(address):
         return False, 0, 0, 0
     price: uint256 = self._price(auction)
@@ -799,7 +699,7 @@ def _start_price() -> uint256:
 
 @view
 @internal
-def _price(auction: Auction) -> uint256:
+def _price(auction: auction_slots.Auction) -> uint256:
     return price_curves.price(self._curve(), auction.top, block.timestamp - auction.started)
 
 
@@ -843,7 +743,7 @@ def _pack_curve(curve: price_curves.Curve) -> uint256:
 
 @view
 @internal
-def _needs_reset_at(auction: Auction, price: uint256) -> bool:
+def _needs_reset_at(auction: auction_slots.Auction, price: uint256) -> bool:
     # a zero price needs a reset too (a take at price 0 would give collateral away)
     limits: uint256 = self.packed_limits
     return (
@@ -855,7 +755,7 @@ def _needs_reset_at(auction: Auction, price: uint256) -> bool:
 
 @view
 @internal
-def _needs_reset(auction: Auction) -> bool:
+def _needs_reset(auction: auction_slots.Auction) -> bool:
     return self._needs_reset_at(auction, self._price(auction))
 
 
@@ -896,98 +796,3 @@ def _pay_reward(
         extcall engine.create_unbacked(backstop.address, keeper, reward)
     # reward <= limit
     return reward, unsafe_sub(limit, reward)
-
-
-@internal
-def _claim_slot() -> uint256:
-    # the lowest free slot, marked running (next_id and has_room repeat the search inline: a
-    # shared helper returning the word costs every liquidation about 140 gas)
-    for w: uint256 in range(RUNNING_WORDS):
-        word: uint256 = self.free[w]
-        if word != 0:
-            # the lowest set bit of word, isolated: a power of two
-            bit: uint256 = word & unsafe_sub(0, word)
-            self.free[w] = word ^ bit
-            return w << 8 | self._log2(bit)
-    raise "auction: too many running"
-
-
-@view
-@internal
-def _running_ids() -> DynArray[uint256, MAX_ACTIVE]:
-    # the running auctions' ids, in slot order
-    ids: DynArray[uint256, MAX_ACTIVE] = []
-    for w: uint256 in range(RUNNING_WORDS):
-        word: uint256 = ~self.free[w]
-        for b: uint256 in range(256):
-            if word == 0:
-                break
-            if word & 1 != 0:
-                slot: uint256 = w << 8 | b
-                generation: uint256 = self.auction_meta[slot] & MAX_GENERATION
-                ids.append((generation << SLOT_BITS | slot) + 1)
-            word >>= 1
-    return ids
-
-
-@pure
-@internal
-def _log2(x: uint256) -> uint256:
-    # x is a power of two: its exponent, by halving the search range
-    n: uint256 = 0
-    y: uint256 = x
-    for s: uint256 in [128, 64, 32, 16, 8, 4, 2, 1]:
-        if y >> s != 0:
-            y >>= s
-            n += s
-    return n
-
-
-@internal
-def _remove(auction_id: uint256, slot: uint256):
-    # free the slot; its words stay non-zero (next generation, stale values) for the next auction
-    self.free[slot >> 8] |= 1 << (slot & 255)
-    self.auction_meta[slot] = ((auction_id - 1) >> SLOT_BITS) + 1
-
-
-@view
-@internal
-def _load(auction_id: uint256) -> Auction:
-    # an id names its slot and the slot's generation; anything else is no running auction
-    if auction_id == 0 or auction_id > (MAX_GENERATION << SLOT_BITS):
-        return empty(Auction)
-    slot: uint256 = (auction_id - 1) & (MAX_ACTIVE - 1)
-    meta: uint256 = self.auction_meta[slot]
-    if meta >> OWNER_SHIFT == 0 or meta & MAX_GENERATION != (auction_id - 1) >> SLOT_BITS:
-        return empty(Auction)
-    lot_top: uint256 = self.auction_lot_top[slot]
-    debt: uint256 = self.auction_debt[slot]
-    return Auction(
-        position=slot,
-        debt=debt & DEBT_MASK,
-        lot=lot_top >> LOT_SHIFT,
-        owner=convert(convert(meta >> OWNER_SHIFT, uint160), address),
-        started=(meta >> STARTED_SHIFT) & MASK_64,
-        top=lot_top & MAX_FIELD,
-        reward_budget=(debt >> DEBT_BITS) * BUDGET_UNIT,
-    )
-
-
-@internal
-def _store(auction_id: uint256, auction: Auction):
-    # started (a timestamp) < 2**64 and the generation < 2**32: both fit their fields
-    self.auction_meta[auction.position] = (
-        convert(convert(auction.owner, uint160), uint256) << OWNER_SHIFT
-        | auction.started << STARTED_SHIFT
-        | (auction_id - 1) >> SLOT_BITS
-    )
-    self.auction_debt[auction.position] = self._pack_debt(auction)
-    self.auction_lot_top[auction.position] = auction.lot << LOT_SHIFT | auction.top
-
-
-@pure
-@internal
-def _pack_debt(auction: Auction) -> uint256:
-    # the budget, rounded down to whole units, fits the 56 bits above the debt: it is at most the
-    # penalty part of the debt at the start, below 2**200
-    return ((auction.reward_budget // BUDGET_UNIT) << DEBT_BITS) | auction.debt

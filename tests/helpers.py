@@ -54,14 +54,18 @@ def heal(system, amount: int) -> None:
 @functools.cache
 def storage_slot(contract: str, name: str) -> int:
     """The storage slot of `contract`'s (a file in contracts/) top-level variable `name`, as the
-    compiler lays it out (`vyper -f layout`), so a test reading raw storage follows the layout."""
+    compiler lays it out (`vyper -f layout`), so a test reading raw storage follows the layout.
+    A variable of a module the contract initializes is `module.name` (`loss_book.loss_totals`)."""
     out = subprocess.run(
         ["vyper", "-f", "layout", "-p", "contracts", f"contracts/{contract}.vy"],
         capture_output=True,
         text=True,
         check=True,
     ).stdout
-    return json.loads(out)["storage_layout"][name]["slot"]
+    entry = json.loads(out)["storage_layout"]
+    for part in name.split("."):
+        entry = entry[part]
+    return entry["slot"]
 
 
 # ---------------------------------------------------------------- auctions (chain == model)

@@ -32,7 +32,7 @@ def _loss_words(system, t, auction_id: int) -> tuple[int, int]:
     )
     words = []
     for name in ("loss_meta", "loss_due"):
-        slot = storage_slot("Backstop", name)
+        slot = storage_slot("Backstop", f"loss_book.{name}")
         for k in key:
             slot = _mapping_slot(slot, k)
         words.append(_word(system, system.d.backstop, slot))

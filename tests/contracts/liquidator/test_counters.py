@@ -27,7 +27,7 @@ from offchain.model.fixed_point import RAY, WAD
 def _counter_words(system) -> dict[str, int]:
     """The raw storage words of the counters that come back to zero, read from the chain."""
     t, d = system.eth, system.d
-    free = storage_slot("DutchAuction", "free")
+    free = storage_slot("DutchAuction", "auction_slots.free")
     eth_slots = _mapping_slot(storage_slot("Liquidator", "type_slots"), t.type_id)
     return {
         "liquidator.debt_in_auction": _word(
@@ -35,17 +35,19 @@ def _counter_words(system) -> dict[str, int]:
         ),
         # TypeSlots' third word
         "liquidator.type_debt_in_auction": _word(system, d.liquidator, eth_slots + 2),
-        "backstop.loss_totals": _word(system, d.backstop, storage_slot("Backstop", "loss_totals")),
+        "backstop.loss_totals": _word(
+            system, d.backstop, storage_slot("Backstop", "loss_book.loss_totals")
+        ),
         "backstop.attributed": _word(
-            system, d.backstop, storage_slot("Backstop", "attributed_word")
+            system, d.backstop, storage_slot("Backstop", "loss_book.attributed_word")
         ),
         "backstop.loss_numbers": _word(
-            system, d.backstop, storage_slot("Backstop", "loss_numbers")
+            system, d.backstop, storage_slot("Backstop", "loss_book.loss_numbers")
         ),
         "backstop.numbered_losses_0": _word(
             system,
             d.backstop,
-            _mapping_slot(storage_slot("Backstop", "numbered_losses"), bytes(32)),
+            _mapping_slot(storage_slot("Backstop", "loss_book.numbered_losses"), bytes(32)),
         ),
         "engine.total_unbacked": _word(
             system, d.engine, storage_slot("VaultEngine", "total_unbacked_word")
