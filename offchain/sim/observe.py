@@ -25,6 +25,7 @@ from offchain.sim.keepers import (
     PoolView,
     TakerParams,
     VaultIndex,
+    capital_spent,
     liquidation_actions,
     taker_actions,
 )
@@ -109,20 +110,25 @@ def plan_takes(
     market_price: int,
     takers: Iterable[TakerParams],
     in_flight: set[tuple],
-) -> list[Action]:
+    capital: int | None = None,
+) -> tuple[list[Action], int]:
     """Every taker's actions, one taker per auction: what the first plans to take or reset, the
-    next leaves."""
+    next leaves; and the holder's stablecoin [rad] left for takes with own capital. `capital`
+    is what is left of it this round (another collateral type's takes planned first spent the
+    rest); None: all of it, as read (`market.capital`)."""
     pool = PoolView(market.reserve_collateral, market.reserve_stable, pool_fee, scale)
     views = market.views
+    left = market.capital if capital is None else min(capital, market.capital)
     out: list[Action] = []
     for params in takers:
         planned = taker_actions(
-            views, pool, market_price, market.min_auction, market.capital, params, in_flight
+            views, pool, market_price, market.min_auction, left, params, in_flight
         )
         out += planned
+        left -= capital_spent(planned, views, market.min_auction)
         targeted = {target for action in planned for target in action.targets}
         views = [v for v in views if ("auction", v.auction_id) not in targeted]
-    return out
+    return out, left
 
 
 def dust_candidates(market: AuctionMarket | None) -> list[int]:

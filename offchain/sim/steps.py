@@ -235,6 +235,9 @@ class TakerStep:
 
     def decide(self, world: World, names: Sequence[str]) -> list[Action]:
         out: list[Action] = []
+        # the holder's stablecoin is one balance for every type: what one type's takes with own
+        # capital spend, the next type's are not planned with (None: not read yet this round)
+        capital: int | None = None
         for name in names:
             takers = self.takers(name)
             if not takers:
@@ -243,14 +246,16 @@ class TakerStep:
             if market is None:
                 continue
             t = world.d.types[name]
-            out += plan_takes(
+            planned, capital = plan_takes(
                 market,
                 world.static(t.pool, "fee"),
                 world.scale(name),
                 world.market_price(name),
                 takers,
                 world.in_flight(),
+                capital,
             )
+            out += planned
         return out
 
 

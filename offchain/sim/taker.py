@@ -218,3 +218,21 @@ def taker_actions(
                 )
             )
     return actions
+
+
+def capital_spent(actions: list[Action], auctions: list[AuctionView], min_auction: int) -> int:
+    """What the takes with own capital among `actions` (taker_actions' plan over `auctions`) owe
+    [rad], each as the contract computes it: the holder's stablecoin they spend, which another
+    collateral type's auctions in the same round cannot also be planned with. Resets and flash
+    takes (the FlashTaker pays from the pool) spend none."""
+    lots = {a.auction_id: (a.lot, a.debt) for a in auctions}
+    spent = 0
+    for action in actions:
+        # a take with own capital: DutchAuction.take(id, size, price, recipient, data)
+        if action.function != "take" or len(action.args) != 5:
+            continue
+        auction_id, size, price = action.args[:3]
+        outcome = take_outcome(*lots[auction_id], price, size, min_auction)
+        assert outcome is not None  # planned by the same rule
+        spent += outcome[1]
+    return spent

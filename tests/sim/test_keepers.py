@@ -23,11 +23,13 @@ from offchain.sim.keepers import (
     PoolView,
     TakerParams,
     VaultIndex,
+    capital_spent,
     pool_out,
     take_outcome,
     taker_actions,
 )
 from offchain.sim.market_data import Series
+from offchain.sim.observe import AuctionMarket, plan_takes
 
 ENGINE = "0x00000000000000000000000000000000000000E1"
 TYPE = b"ETH-A".ljust(32, b"\0")
@@ -330,3 +332,35 @@ def test_latency__bid_against_the_bars_percentiles__now_next_bar_or_dropped():
     assert latency.landing_bar(40 * 10**9, [0, 600], 0) == 1
     constant = Latency(None, 80 * 10**9)
     assert constant.delay(80 * 10**9, 0) == 0 and constant.delay(79 * 10**9, 0) is None
+
+
+@settings(max_examples=300, deadline=None)
+@given(first=_worlds, second=_worlds, capital=st.integers(0, 10**6 * RAD))
+def test_takers__one_capital_for_every_type__a_round_never_plans_more_than_it_holds(
+    first, second, capital
+):
+    """The capital taker's stablecoin is one balance for every collateral type: the takes planned
+    for the second type in a round get what the first type's left, so no round's takes owe more
+    than the holder has (issue 33: each type used to be planned with all of it, and a take that
+    overdrew reverted on chain and model alike)."""
+    params = TakerParams("taker", "0x" + "11" * 20, "", "0x" + "33" * 20, "capital", 0, 0)
+    left = None
+    spent_in_all = 0
+    for auctions, pool, market, _, _, _, min_auction in (first, second):
+        book = AuctionMarket(
+            auctions, min_auction, pool.reserve_collateral, pool.reserve_stable, capital
+        )
+        before = capital if left is None else left
+        planned, left = plan_takes(book, pool.fee, pool.scale, market, [params], set(), left)
+        # the same plan as taker_actions given only what is left, and `left` what it leaves
+        assert planned == taker_actions(auctions, pool, market, min_auction, before, params, set())
+        owed = sum(
+            take_outcome(a.lot, a.debt, x.args[2], x.args[1], min_auction)[1]  # type: ignore[index]
+            for x in planned
+            if x.function == "take"
+            for a in auctions
+            if a.auction_id == x.args[0]
+        )
+        assert capital_spent(planned, auctions, min_auction) == owed == before - left
+        spent_in_all += owed
+    assert spent_in_all <= capital
