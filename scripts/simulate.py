@@ -174,6 +174,7 @@ def cli(
             node=node,
             full_check_every=full_check_every,
             progress=bars,
+            counterfactual=True,
         )
     except (SimulationError, AnvilError) as exc:
         fail(str(exc))
@@ -183,7 +184,9 @@ def cli(
     result, reconciliation = done.result, done.reconciliation
     model, chain = done.model, done.chain
     try:
-        summary = write_report(out_dir, result, reconciliation, scenario_lines(scenario))
+        summary = write_report(
+            out_dir, result, reconciliation, scenario_lines(scenario), done.cascade
+        )
     except ReportError as exc:
         fail(str(exc))
     f = result.facts
@@ -203,6 +206,14 @@ def cli(
             f"realized bad debt {f['realized_bad_debt']:,.2f}; insolvency {f['insolvency']:,.2f} "
             f"({f['open_auctions']:,} auctions still running, {f['unsafe_vaults_left']:,} unsafe "
             "vaults not liquidated, marked at the last market price)"
+        )
+    if done.cascade is not None:
+        c = done.cascade
+        click.echo(
+            f"cascade: the price impact added {c.liquidations_added:+,} liquidations "
+            f"({c.liquidations:,} against {c.liquidations_without_impact:,} without impact), "
+            f"{c.became_unsafe_added:+,} vaults that became unsafe and "
+            f"{c.insolvency_added:+,.2f} of insolvency"
         )
     if reconciliation is not None:
         if reconciliation.ok:

@@ -59,6 +59,7 @@ from offchain.report.tables import (
     utc_times,
     vaults_liquidated,
 )
+from offchain.sim.cascade import Cascade
 from offchain.sim.results import Reconciliation, SimulationResult
 
 REPORT_MARKERS = ("summary.md", "comparison.md")  # a directory holding one of these is a report
@@ -622,10 +623,80 @@ def _run(result: SimulationResult) -> str:
     return "; ".join(parts + timings)
 
 
+def _cascade(result: SimulationResult, cascade: Cascade | None) -> list[Block]:
+    """What the liquidation sales' price impact added: the run against the same scenario in the
+    model without impact (sim/cascade.py)."""
+    if cascade is None:
+        return []
+    stable, _ = symbols(result)
+    rows = [
+        (
+            t.collateral_type,
+            f"{t.liquidations:,}",
+            f"{t.liquidations_without_impact:,}",
+            f"{t.liquidations_added:+,}",
+            f"{t.insolvency:,.2f}",
+            f"{t.insolvency_without_impact:,.2f}",
+            f"{t.insolvency_added:+,.2f}",
+        )
+        for t in cascade.types
+    ]
+    if len(cascade.types) > 1:
+        rows.append(
+            (
+                "all types",
+                f"{cascade.liquidations:,}",
+                f"{cascade.liquidations_without_impact:,}",
+                f"{cascade.liquidations_added:+,}",
+                f"{cascade.insolvency:,.2f}",
+                f"{cascade.insolvency_without_impact:,.2f}",
+                f"{cascade.insolvency_added:+,.2f}",
+            )
+        )
+    return [
+        Heading("Cascade: what the price impact added"),
+        Text(
+            f"The cascade added {cascade.liquidations_added:+,} liquidations, "
+            f"{cascade.became_unsafe_added:+,} vaults that became unsafe "
+            f"({cascade.became_unsafe:,} against {cascade.became_unsafe_without_impact:,}) and "
+            f"{cascade.insolvency_added:+,.2f} {stable} of insolvency. Beside this run, the same "
+            "scenario ran in the model with no price impact (every type's impact_depth 0: the "
+            "market price is the fundamental path); the difference is what liquidation sales "
+            "moving the price did: vaults pushed under by other vaults' sales (liquidated, or "
+            "left unsafe where caps or gas kept the liquidator from them), and lower marks and "
+            "sale prices."
+            + (
+                " A negative figure: with impact, sales and liquidations came at other times, "
+                "and fewer happened."
+                if min(
+                    [cascade.liquidations_added, cascade.became_unsafe_added]
+                    + [t.liquidations_added for t in cascade.types]
+                )
+                < 0
+                else ""
+            )
+        ),
+        Table(
+            (
+                "collateral type",
+                "liquidations",
+                "without impact",
+                "added",
+                f"insolvency [{stable}]",
+                "without impact",
+                "added",
+            ),
+            rows,
+            numeric=(1, 2, 3, 4, 5, 6),
+        ),
+    ]
+
+
 def _summary(
     result: SimulationResult,
     reconciliation: Reconciliation | None,
     scenario_lines: list[tuple[str, str]],
+    cascade: Cascade | None = None,
 ) -> list[Block]:
     return [
         Heading(f"Backstop risk report: {result.scenario_name}", level=1),
@@ -635,6 +706,7 @@ def _summary(
         Table(("parameter", "value"), [(str(k), str(v)) for k, v in scenario_lines]),
         *_types_note(result),
         *_outcome(result),
+        *_cascade(result, cascade),
         *_contagion(result),
         *_who_paid(result),
         *_timeline(result),
@@ -691,9 +763,11 @@ def write_report(
     result: SimulationResult,
     reconciliation: Reconciliation | None,
     scenario_lines: list[tuple[str, str]],
+    cascade: Cascade | None = None,
 ) -> Path:
     """Write the report of one run to `out_dir` (replacing a previous report there); returns
-    the path of its summary.md."""
+    the path of its summary.md. `cascade`: the run against the same scenario without price
+    impact (sim/cascade.py), reported beside the outcome."""
     plots: dict[str, Callable[[SimulationResult, Path], None]] = {
         "price": plot_price,
         "debt_collateral": plot_debt_collateral,
@@ -711,7 +785,7 @@ def write_report(
         (root / "plots").mkdir()
         for name in _plots(result):
             plots[name](result, root / "plots" / f"{name}.png")
-        blocks = _summary(result, reconciliation, scenario_lines)
+        blocks = _summary(result, reconciliation, scenario_lines, cascade)
         (root / "summary.html").write_text(
             to_html(blocks, f"Backstop risk report: {result.scenario_name}")
         )

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from offchain.sim.cascade import Cascade, cascade
 from offchain.sim.driver import simulate
 from offchain.sim.reconcile import reconcile
 from offchain.sim.results import Reconciliation, SimulationResult
@@ -25,6 +26,9 @@ class Replay:
     model: SimulationResult
     chain: SimulationResult | None = None
     reconciliation: Reconciliation | None = None
+    # the run against the same scenario without price impact (cascade.py), when asked for and
+    # the scenario has impact
+    cascade: Cascade | None = None
 
     @property
     def result(self) -> SimulationResult:
@@ -53,6 +57,7 @@ def replay(
     full_check_every: int | None = 6,
     progress: Progress | None = None,
     model: SimulationResult | None = None,
+    counterfactual: bool = False,
 ) -> Replay:
     """Run `scenario` in the model and, with `chain`, on a fresh private `node` (Anvil or Hardhat),
     then reconcile the two.
@@ -61,7 +66,9 @@ def replay(
     Ape's project when None). The complete state is read every `full_check_every` bars and at the
     start and end of both runs; a model-only replay reads none (nothing would compare it). A
     `model` run already made for the same scenario (and the same `full_check_every`) is reused:
-    one model run can be reconciled with several nodes."""
+    one model run can be reconciled with several nodes. With `counterfactual`, a scenario with
+    price impact is also run in the model without it, and the Replay's `cascade` says what the
+    impact added (liquidations, insolvency)."""
     if model is None:
         model = simulate(
             scenario,
@@ -69,8 +76,13 @@ def replay(
             full_check_every=full_check_every if chain else None,
             progress=_labelled(progress, "model"),
         )
+    cascade_ = (
+        cascade(scenario, model, _labelled(progress, "model without impact"))
+        if counterfactual
+        else None
+    )
     if not chain:
-        return Replay(model)
+        return Replay(model, cascade=cascade_)
     if code is None:
         from offchain.backends import project_code
 
@@ -87,7 +99,7 @@ def replay(
     )
     chain_run.facts["chain_run_s"] = chain_run.facts["run_s"]
     chain_run.facts["model_run_s"] = model.facts["run_s"]
-    return Replay(model, chain_run, reconcile(chain_run, model))
+    return Replay(model, chain_run, reconcile(chain_run, model), cascade_)
 
 
 def _labelled(progress: Progress | None, label: str) -> Callable[[int, int], None] | None:

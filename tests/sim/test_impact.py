@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 from offchain.model.fixed_point import WAD
+from offchain.report.documents import write_report
+from offchain.sim.cascade import became_unsafe, has_impact
 from offchain.sim.driver import simulate
 from offchain.sim.impact import Impact
 from offchain.sim.replay import replay
@@ -75,3 +77,47 @@ def test_impact_keys__bad_values__one_line(market, problem):
     with pytest.raises(ScenarioError) as exc:
         load_scenario("may-2021", overrides={"market": market})
     assert problem in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_cascade_counterfactual__the_same_scenario_without_impact__counted_per_type(tmp_path):
+    """The report's cascade section (sim/cascade.py): the run against the same scenario with every
+    type's impact_depth 0. Its 'without impact' figures are those of that run made by hand (the
+    scenario file with the keys set to 0), its 'with' figures the run's own; with no impact
+    there is nothing to compare."""
+    scenario = load_scenario("may-2021-two-types", vaults=200)
+    assert has_impact(scenario)
+    done = replay(scenario, chain=False, counterfactual=True)
+    c = done.cascade
+    assert c is not None
+    by_hand = load_scenario(
+        "may-2021-two-types",
+        vaults=200,
+        overrides={"market": {"impact_depth": "0"}, "types": {"impact_depth": "0"}},
+    )
+    assert not has_impact(by_hand)
+    plain = simulate(by_hand, "model", full_check_every=None)
+    for run, with_impact in ((done.model, True), (plain, False)):
+        contagion = run.tables["contagion"]
+        counted = dict(zip(contagion["collateral_type"], contagion["liquidations"], strict=True))
+        marked = dict(zip(contagion["collateral_type"], contagion["insolvency"], strict=True))
+        for t in c.types:
+            liquidations = t.liquidations if with_impact else t.liquidations_without_impact
+            insolvency = t.insolvency if with_impact else t.insolvency_without_impact
+            assert liquidations == counted[t.collateral_type]
+            assert insolvency == marked[t.collateral_type]
+    assert [t.collateral_type for t in c.types] == ["ETH-A", "WBTC-A"]
+    assert c.liquidations_added == c.liquidations - c.liquidations_without_impact
+    assert c.became_unsafe_without_impact == became_unsafe(plain)
+    assert c.became_unsafe == became_unsafe(done.model)
+    # the impacted run really differs: a deeper market path, more insolvency
+    assert c.insolvency_added > 0
+    assert replay(by_hand, chain=False, counterfactual=True).cascade is None
+    # the report's section: one row per type and the total, the figures as counted
+    summary = write_report(tmp_path / "report", done.model, None, [], c).read_text()
+    section = summary.split("## Cascade: what the price impact added")[1].split("\n## ")[0]
+    assert f"The cascade added {c.liquidations_added:+,} liquidations" in section
+    rows = [line for line in section.splitlines() if line.startswith("| ") and "---" not in line]
+    assert [r.split(" | ")[0] for r in rows[1:]] == ["| ETH-A", "| WBTC-A", "| all types"]
+    assert f"| {c.insolvency_added:+,.2f} |" in rows[-1]
+    plain_report = write_report(tmp_path / "plain", plain, None, [], None).read_text()
+    assert "Cascade" not in plain_report
