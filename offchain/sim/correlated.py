@@ -25,18 +25,19 @@ from dataclasses import dataclass
 
 from offchain.model.fixed_point import WAD
 from offchain.sim.market_data import DataError, Series, wad_price
-from offchain.system.config import MAX_PRICE, MIN_PRICE
+from offchain.system.schema import MAX_PRICE, MIN_PRICE, TYPES
 
 
 @dataclass(frozen=True)
 class OneFactor:
     """The second asset's loading on the factor (module docstring)."""
 
-    beta: float = 1.0
-    correlation: float = 0.8
-    jumps_per_day: float = 0.0
-    jump_mean: float = 0.0
-    jump_std: float = 0.0
+    # the defaults of a scenario's [types.<name>] (the parameter schema's)
+    beta: float = float(TYPES["beta"].default)
+    correlation: float = float(TYPES["correlation"].default)
+    jumps_per_day: float = float(TYPES["jumps_per_day"].default)
+    jump_mean: float = float(TYPES["jump_mean"].default)
+    jump_std: float = float(TYPES["jump_std"].default)
 
     def __post_init__(self) -> None:
         problems = []

@@ -25,7 +25,7 @@ from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
 from pathlib import Path
 
 from offchain.model.fixed_point import WAD
-from offchain.system.config import MAX_PRICE, MIN_PRICE
+from offchain.system.schema import MAX_PRICE, MIN_PRICE, SYNTHETIC
 
 # gas prices and pool reserves a replay accepts (as the scenario's `gas_gwei` is bounded)
 MAX_GAS_GWEI = Decimal(100_000)
@@ -190,13 +190,14 @@ class SyntheticPath:
 
     start_price: Decimal
     steps: int
-    step_seconds: int = 600
-    drift: float = 0.0
-    volatility: float = 0.8
-    jumps_per_day: float = 1.0
-    jump_mean: float = -0.08
-    jump_std: float = 0.05
-    start_time: int = 1_600_000_000
+    # the defaults of a scenario's [market.synthetic] (the parameter schema's)
+    step_seconds: int = SYNTHETIC["step_seconds"].default
+    drift: float = float(SYNTHETIC["drift"].default)
+    volatility: float = float(SYNTHETIC["volatility"].default)
+    jumps_per_day: float = float(SYNTHETIC["jumps_per_day"].default)
+    jump_mean: float = float(SYNTHETIC["jump_mean"].default)
+    jump_std: float = float(SYNTHETIC["jump_std"].default)
+    start_time: int = SYNTHETIC["start_time"].default
 
     def __post_init__(self) -> None:
         problems = []

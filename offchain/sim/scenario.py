@@ -21,6 +21,7 @@ keys are errors), as offchain/sim/scenarios/*.toml show it:
             (count, debt_median, ...), pool_depth, impact_depth, impact_half_life, and its path's
             one-factor loading on the first type's (correlated.py): beta, correlation,
             jumps_per_day, jump_mean, jump_std
+Each key's kind, bounds and default are the parameter schema's (offchain/system/schema.py).
 Paths in a scenario file are resolved against the file's directory, then the project root.
 An override that names another auction curve than the config type's drops that curve's parameters
 (auction_curve_step, _cut, _duration): it gives its own curve's.
@@ -46,7 +47,6 @@ from offchain.sim.scenario_actors import (
     DEFAULT_BACKSTOP,
     DEFAULT_KEEPERS,
     DEFAULT_VAULTS,
-    MAX_VAULTS,
     TAKER_MODES,
     read_backstop,
     read_keepers,
@@ -57,7 +57,6 @@ from offchain.sim.scenario_market import (
     DEFAULT_GAS_GWEI,
     DEFAULT_POOL_DEPTH,
     DEFAULT_TAIL_BARS,
-    MAX_DRAIN_BARS,
     read_market,
 )
 from offchain.sim.scenario_protocol import (
@@ -67,14 +66,11 @@ from offchain.sim.scenario_protocol import (
     read_types,
 )
 from offchain.sim.scenario_reader import (
-    GWEI,
-    MAX_SEED,
     ROOT,
     ScenarioError,
     Source,
     read_document,
     read_table,
-    with_defaults,
 )
 from offchain.sim.scenario_types import Scenario
 from offchain.sim.scenario_variants import (
@@ -83,7 +79,15 @@ from offchain.sim.scenario_variants import (
     reseeded,
     waterfall_variant,
 )
-from offchain.system.config import ConfigError, Reader
+from offchain.system.config import ConfigError
+from offchain.system.schema import (
+    GWEI,
+    MAX_DRAIN_BARS,
+    MAX_SEED,
+    MAX_VAULTS,
+    SCENARIO,
+    SCENARIO_TABLES,
+)
 
 __all__ = [
     "BUILTIN_DIR",
@@ -115,9 +119,10 @@ __all__ = [
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "scenarios"
 SCENARIO_SUFFIXES = (".toml", ".yaml", ".yml")
-TABLES = ("scenario", "market", "vaults", "keepers", "backstop", "protocol", "types")
+# a scenario file's tables (schema.SCENARIO_TABLES: those that are not sub-tables)
+TABLES = tuple(t.name for t in SCENARIO_TABLES if "." not in t.name)
 
-DEFAULT_SEED = 0
+DEFAULT_SEED = SCENARIO["seed"].default
 
 
 def builtin_scenarios() -> tuple[str, ...]:
@@ -196,15 +201,15 @@ def _build(
         )
 
     s = read_table(source, data, "scenario")
-    name = _text(s, "name", 64) if "name" in s.table else default_name
+    name = s.read("name") if "name" in s.table else default_name
     description = (
-        _text(s, "description", 1000, allow_empty=True)
+        s.read("description")
         if "description" in s.table
         else f"price path {source.name} with the default market, vaults and keepers"
         if source.bare
         else ""
     )
-    file_seed = s.integer("seed", 0, MAX_SEED) if "seed" in s.table else DEFAULT_SEED
+    file_seed = s.read("seed")
     s.finish()
     if seed is not None:
         if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
@@ -219,9 +224,7 @@ def _build(
     )
     population = read_population(read_table(source, data, "vaults"), coll, vaults)
     scale = None
-    file_count = with_defaults(read_table(source, data, "vaults"), DEFAULT_VAULTS).integer(
-        "count", 1, MAX_VAULTS
-    )
+    file_count = read_table(source, data, "vaults").read("count")
     if population.count > file_count:
         # --vaults above the scenario's count: its ceilings were set for its own population
         scale = (population.count, file_count)
@@ -253,14 +256,3 @@ def _build(
         ceiling_scale=scale,
         types=types,
     )
-
-
-def _text(r: Reader, key: str, max_len: int, allow_empty: bool = False) -> str:
-    value = r.raw(key)
-    if not isinstance(value, str) or (not value and not allow_empty) or len(value) > max_len:
-        raise r.fail(
-            key,
-            f"must be a {'' if allow_empty else 'non-empty '}string of at most {max_len} "
-            "characters",
-        )
-    return value

@@ -5,10 +5,9 @@ pool's depth (a constant or a reserves CSV), the tail and drain bars and the mar
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, Decimal, localcontext
+from decimal import ROUND_DOWN, localcontext
 from typing import Any
 
-from offchain.model.fixed_point import WAD
 from offchain.sim.market_data import (
     DataError,
     Series,
@@ -17,22 +16,16 @@ from offchain.sim.market_data import (
     load_prices,
     load_reserves,
 )
-from offchain.sim.scenario_reader import (
-    GWEI,
-    ScenarioError,
-    Source,
-    file_path,
-    read_float,
-    sub_table,
-    with_defaults,
-)
+from offchain.sim.scenario_reader import ScenarioError, Source, file_path, sub_table
 from offchain.sim.scenario_types import MarketSpec
-from offchain.system.config import MAX_PRICE, Reader
+from offchain.system.config import Reader
+from offchain.system.schema import MARKET, SYNTHETIC
 
-DEFAULT_GAS_GWEI = 30  # also MarketSpec.gas_price (unused) when the gas comes from a CSV
-DEFAULT_POOL_DEPTH = "1_000_000"
-DEFAULT_TAIL_BARS = 36
-MAX_DRAIN_BARS = 10_000  # about 70 days of 10-minute bars
+# the schema's defaults (schema.MARKET); the gas's also MarketSpec.gas_price (unused) when the gas
+# comes from a CSV
+DEFAULT_GAS_GWEI = MARKET["gas_gwei"].default
+DEFAULT_POOL_DEPTH = MARKET["pool_depth"].default
+DEFAULT_TAIL_BARS = MARKET["tail_bars"].default
 
 
 def _data(r: Reader, key: str, source: Source, loader: Any) -> Series:
@@ -51,7 +44,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
     if "prices" in r.table:
         prices = _data(r, "prices", source, load_prices)
     elif "synthetic" in r.table:
-        synthetic = _synthetic(sub_table(r, "synthetic"))
+        synthetic = _synthetic(sub_table(r, "synthetic", SYNTHETIC))
         prices = generate_prices(synthetic, seed, r.where + ".synthetic")
     else:
         raise r.fail("prices", "missing (a price CSV, or a [market.synthetic] table)")
@@ -59,11 +52,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
     if "gas" in r.table and "gas_gwei" in r.table:
         raise r.fail("gas_gwei", "give a gas CSV (market.gas) or a constant gas_gwei, not both")
     gas = _data(r, "gas", source, load_gas) if "gas" in r.table else None
-    gas_price = (
-        r.scaled("gas_gwei", GWEI, Decimal(0), Decimal(100_000))
-        if "gas_gwei" in r.table
-        else DEFAULT_GAS_GWEI * GWEI
-    )
+    gas_price = r.read("gas_gwei")
 
     if "pool_depth" in r.table and "reserves" in r.table:
         raise r.fail("reserves", "give a pool_depth or a reserves CSV, not both")
@@ -71,11 +60,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         raise r.fail("reserves_scale", "applies only with market.reserves")
     if "reserves" in r.table:
         reserves = _data(r, "reserves", source, load_reserves)
-        scale = (
-            r.decimal("reserves_scale", Decimal(0), Decimal(1000), lo_open=True)
-            if "reserves_scale" in r.table
-            else Decimal(1)
-        )
+        scale = r.read("reserves_scale")
         with localcontext() as ctx:
             ctx.prec = 80
             pool_depth = int(
@@ -86,17 +71,12 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
                 "reserves_scale", f"{scale} gives an empty pool (first dai_reserve x scale = 0)"
             )
     else:
-        pool_depth = with_defaults(r, {"pool_depth": DEFAULT_POOL_DEPTH}).scaled(
-            "pool_depth", WAD, lo_open=True
-        )
-        r.used.add("pool_depth")
+        pool_depth = r.read("pool_depth")
 
-    tail_bars = r.integer("tail_bars", 0, 1000) if "tail_bars" in r.table else DEFAULT_TAIL_BARS
-    drain_bars = r.integer("drain_bars", 0, MAX_DRAIN_BARS) if "drain_bars" in r.table else 0
-    impact_depth = r.scaled("impact_depth", WAD) if "impact_depth" in r.table else 0
-    impact_half_life = (
-        r.integer("impact_half_life", 1, 30 * 86400) if "impact_half_life" in r.table else 3600
-    )
+    tail_bars = r.read("tail_bars")
+    drain_bars = r.read("drain_bars")
+    impact_depth = r.read("impact_depth")
+    impact_half_life = r.read("impact_half_life")
     r.finish()
     return MarketSpec(
         prices=prices,
@@ -112,24 +92,8 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
 
 
 def _synthetic(r: Reader) -> SyntheticPath:
-    kwargs: dict[str, Any] = {
-        "start_price": r.decimal("start_price", Decimal(0), MAX_PRICE, lo_open=True),
-        "steps": r.integer("steps", 2, 100_000),
-    }
-    if "step_seconds" in r.table:
-        kwargs["step_seconds"] = r.integer("step_seconds", 1, 86400)
-    if "start_time" in r.table:
-        kwargs["start_time"] = r.integer("start_time", 0, 2**40)
-    floats = {
-        "drift": (-100, 100),
-        "volatility": (0, 100),
-        "jumps_per_day": (0, 10_000),
-        "jump_mean": (-10, 10),
-        "jump_std": (0, 10),
-    }
-    for key, (lo, hi) in floats.items():
-        if key in r.table:
-            kwargs[key] = read_float(r, key, Decimal(lo), Decimal(hi))
+    """The path's keys (SyntheticPath's fields, named alike) as the schema states them."""
+    kwargs: dict[str, Any] = {key.name: r.read(key.name) for key in SYNTHETIC}
     r.finish()
     try:
         return SyntheticPath(**kwargs)

@@ -8,34 +8,34 @@ from __future__ import annotations
 
 import tomllib
 from dataclasses import replace
-from decimal import Decimal
 from typing import Any
 
-from offchain.model.fixed_point import WAD
 from offchain.sim.correlated import OneFactor
 from offchain.sim.market_data import DataError
 from offchain.sim.population import type_seed
-from offchain.sim.scenario_actors import DEFAULT_VAULTS, read_population
-from offchain.sim.scenario_market import DEFAULT_POOL_DEPTH
+from offchain.sim.scenario_actors import read_population
 from offchain.sim.scenario_reader import (
     ScenarioError,
     Source,
     file_path,
-    read_float,
     read_table,
     sub_table,
-    with_defaults,
 )
 from offchain.sim.scenario_types import MarketSpec, TypeSpec
 from offchain.system.config import (
-    CURVE_PARAMETERS,
     DEFAULT_CONFIG,
-    LAYERS,
     CollateralConfig,
     Reader,
     SystemConfig,
+    layer_ids,
     load_config,
     read_collateral,
+)
+from offchain.system.schema import (
+    COLLATERAL_OVERRIDES,
+    CURVE_PARAMETERS,
+    TYPES,
+    VAULTS,
 )
 
 
@@ -57,7 +57,7 @@ def read_protocol(
 
     coll = base.collateral[index]
     if "collateral_overrides" in r.table:
-        o = sub_table(r, "collateral_overrides")
+        o = sub_table(r, "collateral_overrides", COLLATERAL_OVERRIDES)
         for key, field in (("initial_price", "market.prices"), ("pool_depth", "market.pool_depth")):
             if key in o.table:
                 raise o.fail(key, f"is set by the scenario's {field}, not here")
@@ -73,9 +73,9 @@ def read_protocol(
 
     order = base.waterfall.order
     if "waterfall" in r.table:
-        order = _layers(r.raw("waterfall"), f"{r.where}.waterfall")
+        order = r.read("waterfall")
     if waterfall is not None:
-        order = _layers(
+        order = layer_ids(
             list(waterfall) if isinstance(waterfall, (tuple, list)) else waterfall, "--waterfall"
         )
     r.finish()
@@ -83,17 +83,11 @@ def read_protocol(
     return coll, system, {c.name: c for c in base.collateral}
 
 
-TYPE_POPULATION_KEYS = tuple(DEFAULT_VAULTS)
-
-
-DEFAULT_TYPE: dict[str, Any] = {
-    "pool_depth": DEFAULT_POOL_DEPTH,
-    "beta": "1",
-    "correlation": "0.8",
-    "jumps_per_day": "0",
-    "jump_mean": "0",
-    "jump_std": "0",
-}
+# a further type's population keys (the [vaults] keys) and its defaults (schema.TYPES)
+TYPE_POPULATION_KEYS = tuple(VAULTS.keys)
+DEFAULT_TYPE: dict[str, Any] = TYPES.defaults()
+# the keys of its path's one-factor loading (correlated.OneFactor's fields)
+_LOADING = ("beta", "correlation", "jumps_per_day", "jump_mean", "jump_std")
 
 
 def read_types(
@@ -118,28 +112,20 @@ def read_types(
             )
         if k >= 7:
             raise top.fail(name, "at most 7 more types")
-        r = with_defaults(sub_table(top, name), DEFAULT_TYPE)
+        r = sub_table(top, name, TYPES)
         population_table = {key: r.table[key] for key in TYPE_POPULATION_KEYS if key in r.table}
         r.used.update(population_table)
-        coll = replace(config_types[name], pool_depth=r.scaled("pool_depth", WAD, lo_open=True))
-        loading = {
-            "beta": float(r.decimal("beta", Decimal(0), Decimal(10), lo_open=True)),
-            "correlation": float(r.decimal("correlation", Decimal(0), Decimal(1), lo_open=True)),
-            "jumps_per_day": read_float(r, "jumps_per_day", Decimal(0), Decimal(10_000)),
-            "jump_mean": read_float(r, "jump_mean", Decimal(-10), Decimal(10)),
-            "jump_std": read_float(r, "jump_std", Decimal(0), Decimal(10)),
-        }
-        impact_depth = r.scaled("impact_depth", WAD) if "impact_depth" in r.table else 0
-        half_life = (
-            r.integer("impact_half_life", 1, 30 * 86400) if "impact_half_life" in r.table else 3600
-        )
+        coll = replace(config_types[name], pool_depth=r.read("pool_depth"))
+        loading = {key: r.read(key) for key in _LOADING}
+        impact_depth = r.read("impact_depth")
+        half_life = r.read("impact_half_life")
         r.finish()
         try:
             factor = OneFactor(**loading)
             prices = factor.derive(market.prices, coll.initial_price, type_seed(seed, k))
         except DataError as exc:
             raise ScenarioError(f"{r.where}: {exc}") from None
-        population = read_population(Reader(r.where, population_table), coll, None)
+        population = read_population(Reader(r.where, population_table, VAULTS), coll, None)
         out.append(
             TypeSpec(
                 name=name,
@@ -154,17 +140,3 @@ def read_types(
         colls.append(coll)
     top.finish()
     return tuple(out), replace(system, collateral=tuple(colls))
-
-
-def _layers(names: Any, where: str) -> tuple[int, ...]:
-    """Waterfall layer names -> their ids, as config.py's [backstop].waterfall."""
-    if not isinstance(names, list) or len(names) > 4 or not all(isinstance(n, str) for n in names):
-        raise ScenarioError(
-            f"{where}: must be a list of up to 4 of {', '.join(LAYERS)}, got {names!r}"
-        )
-    for name in names:
-        if name not in LAYERS:
-            raise ScenarioError(f"{where}: unknown layer {name!r} (layers: {', '.join(LAYERS)})")
-        if names.count(name) > 1:
-            raise ScenarioError(f"{where}: layer {name!r} appears twice")
-    return tuple(LAYERS[n] for n in names)

@@ -1,7 +1,8 @@
 """Reading a scenario document (scenario.py): the file itself (TOML or YAML), its tables and
 fields, with every mistake one `ScenarioError` line naming the file, the field and the problem,
-and the exact formatting of amounts those lines quote. The tables' own readers: scenario_market.py,
-scenario_actors.py, scenario_protocol.py.
+and the exact formatting of amounts those lines quote; each table's reader checks its keys as the
+parameter schema (offchain/system/schema.py) states them. The tables' own readers:
+scenario_market.py, scenario_actors.py, scenario_protocol.py.
 """
 
 from __future__ import annotations
@@ -14,10 +15,12 @@ from typing import Any
 from offchain.model.fixed_point import WAD
 from offchain.system.config import Reader
 from offchain.system.files import read_mapping
+from offchain.system.schema import SCENARIO_TABLES, TYPES, Table
 
 ROOT = Path(__file__).resolve().parents[2]
-GWEI = 10**9
-MAX_SEED = 2**64 - 1
+# the scenario's tables by name (schema.py); the top-level [types] holds a table per type
+# (schema.TYPES), not keys
+SCHEMA: dict[str, Table] = {t.name: t for t in SCENARIO_TABLES if t is not TYPES}
 
 
 class ScenarioError(ValueError):
@@ -50,19 +53,20 @@ class Source:
 
 
 def read_table(source: Source, data: dict[str, Any], key: str) -> Reader:
-    """A reader of top-level table `key` (empty if absent); its messages read
-    `<file>: <key>.<field>: ...`."""
+    """A reader of top-level table `key` (empty if absent), with its keys in the schema; its
+    messages read `<file>: <key>.<field>: ...`."""
     table = data.get(key, {})
     if not isinstance(table, dict):
         raise ScenarioError(f"{source.name}: {key}: must be a table")
-    return Reader(f"{source.name}: {key}", table)
+    return Reader(f"{source.name}: {key}", table, SCHEMA.get(key))
 
 
-def sub_table(r: Reader, key: str) -> Reader:
+def sub_table(r: Reader, key: str, schema: Table) -> Reader:
+    """A reader of `r`'s sub-table `key`, whose keys are `schema`'s."""
     table = r.raw(key)
     if not isinstance(table, dict):
         raise r.fail(key, "must be a table")
-    return Reader(f"{r.where}.{key}", table)
+    return Reader(f"{r.where}.{key}", table, schema)
 
 
 def file_path(r: Reader, key: str, source: Source) -> Path:
@@ -76,15 +80,6 @@ def file_path(r: Reader, key: str, source: Source) -> Path:
             return candidate
     looked = str(path) if path.is_absolute() else f"{source.directory} and {ROOT}"
     raise r.fail(key, f"file {value!r} not found (looked in {looked})")
-
-
-def read_float(r: Reader, key: str, lo: Decimal, hi: Decimal) -> float:
-    return float(r.decimal(key, lo, hi))
-
-
-def with_defaults(r: Reader, defaults: dict[str, Any]) -> Reader:
-    """`r` with the absent keys of `defaults` filled in (the same messages, the same checks)."""
-    return Reader(r.where, defaults | r.table)
 
 
 def format_wad(amount: int) -> str:

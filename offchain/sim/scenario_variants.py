@@ -14,9 +14,10 @@ from offchain.sim.market_data import DataError
 from offchain.sim.population import type_seed
 from offchain.sim.scenario_ceilings import check_population
 from offchain.sim.scenario_market import generate_prices
-from offchain.sim.scenario_reader import MAX_SEED, ScenarioError, Source
+from offchain.sim.scenario_reader import ScenarioError, Source
 from offchain.sim.scenario_types import Scenario
 from offchain.system.config import LAYERS
+from offchain.system.schema import MAX_SEED, SCENARIO_TABLES
 
 
 def waterfall_variant(scenario: Scenario, order: tuple[str, ...]) -> Scenario:
@@ -27,18 +28,11 @@ def waterfall_variant(scenario: Scenario, order: tuple[str, ...]) -> Scenario:
 
 # ---------------------------------------------------------------- variants (parameter sweeps)
 
-# the tables `load_scenario(overrides=...)` replaces keys of
-OVERRIDE_TABLES = (
-    "market",
-    "market.synthetic",
-    "vaults",
-    "keepers",
-    "backstop",
-    "protocol",
-    "protocol.collateral_overrides",
-    "types",  # its keys go to every [types.<name>] table
-    # and "types.<name>": that type's table alone (applied after "types")
-)
+# the tables `load_scenario(overrides=...)` replaces keys of: those with a key a sweep may vary
+# (schema.py): market, market.synthetic, vaults, keepers, backstop, protocol,
+# protocol.collateral_overrides, and types, whose keys go to every [types.<name>] table
+# (and "types.<name>": that type's table alone, applied after "types")
+OVERRIDE_TABLES = tuple(t.name for t in SCENARIO_TABLES if any(k.sweep for k in t))
 # a market key that replaces others: the pool depth a reserves CSV, a constant gas price a gas CSV
 _REPLACES = {"pool_depth": ("reserves", "reserves_scale"), "gas_gwei": ("gas",)}
 

@@ -1,16 +1,17 @@
 """A sweep's definition (`SweepSpec`: scenarios, seeds per cell, a grid of parameters) from the
 command line or a sweep file, and its validated plan (`Plan`: the cells and the runs).
 
-Grid names are the scenario's and the deployment config's own keys (GRID_KEYS: a collateral
-type's parameters, the market's, the vault population's, the keepers', the backstop's, the
-waterfall order, a synthetic path's). Each value passes the validation a scenario file's value
-passes (`load_scenario(overrides=...)`): first every value alone, then every cell (a combination
-can break a rule no value breaks alone, as a liquidation ratio above the population's lowest
-start ratio). A mistake is one `SweepError` line naming the grid key and the problem.
+Grid names are the scenario's and the deployment config's own keys (GRID_KEYS, derived from the
+parameter schema, offchain/system/schema.py: a collateral type's parameters, the market's, the
+vault population's, the keepers', the backstop's, the waterfall order, a synthetic path's). Each
+value passes the validation a scenario file's value passes (`load_scenario(overrides=...)`):
+first every value alone, then every cell (a combination can break a rule no value breaks alone,
+as a liquidation ratio above the population's lowest start ratio). A mistake is one `SweepError`
+line naming the grid key and the problem.
 
 Cells are the product of the grid's values, per scenario, in the order given (the first key
 slowest). An auction-curve parameter applies only to the curves that read it
-(config.CURVE_PARAMETERS): in a cell of another curve it is left out and shown as "-", and cells
+(schema.CURVE_PARAMETERS): in a cell of another curve it is left out and shown as "-", and cells
 that differ only in parameters they do not use are one cell. Run k of a cell uses seed
 (the scenario's seed + k) mod 2^64: `ape run simulate --scenario S --seed <seed>` replays it,
 the cell's values given in a scenario file.
@@ -33,8 +34,9 @@ from typing import Any
 from offchain.model.price_curves import CurveKind
 from offchain.sim.scenario import MAX_SEED, ScenarioError, load_scenario
 from offchain.sim.scenario_types import Scenario
-from offchain.system.config import CURVE_PARAMETERS, LAYERS
+from offchain.system.config import layer_problem
 from offchain.system.files import read_mapping
+from offchain.system.schema import CURVE_PARAMETERS, SCENARIO_TABLES, TYPES, Kind, Table
 
 MAX_SEEDS = 100_000
 MAX_RUNS = 1_000_000
@@ -58,105 +60,44 @@ class GridKey:
     kind: str
 
 
-def _keys(table: str, kind: str, *names: str) -> dict[str, GridKey]:
-    return {name: GridKey(table, kind) for name in names}
-
-
-_COLLATERAL = "protocol.collateral_overrides"
-# every key a sweep may vary; a key of a collateral type but its name, token, initial price (the
-# path's first price) and pool depth (the market's)
-GRID_KEYS: dict[str, GridKey] = {
-    **_keys(
-        _COLLATERAL,
-        "number",
-        "liquidation_ratio",
-        "debt_ceiling",
-        "dust",
-        "stability_fee",
-        "fee_kink",
-        "fee_max_multiplier",
-        "ceiling_max",
-        "ceiling_gap",
-        "liquidation_penalty",
-        "auction_cap",
-        "auction_buffer",
-        "auction_max_drop",
-        "oracle_max_change",
-        "auction_curve_cut",
-        "keeper_reward_rate",
-        "keeper_reward_flat",
-        "pool_fee",
-    ),
-    **_keys(
-        _COLLATERAL,
-        "int",
-        "oracle_delay",
-        "oracle_max_age",
-        "ceiling_cooldown",
-        "auction_max_duration",
-        "auction_curve_duration",
-        "auction_curve_step",
-    ),
-    **_keys(_COLLATERAL, "text", "auction_curve"),
-    **_keys("market", "number", "pool_depth", "gas_gwei", "reserves_scale", "impact_depth"),
-    **_keys("market", "int", "tail_bars", "drain_bars", "impact_half_life"),
-    **_keys(
-        "market.synthetic",
-        "number",
-        "start_price",
-        "drift",
-        "volatility",
-        "jumps_per_day",
-        "jump_mean",
-        "jump_std",
-    ),
-    **_keys("market.synthetic", "int", "steps", "step_seconds"),
-    **_keys(
-        "vaults", "number", "debt_median", "debt_sigma", "ratio_min", "ratio_mode", "ratio_max"
-    ),
-    **_keys("vaults", "int", "count"),
-    # the one-factor loading of every further collateral type (scenario [types.<name>] tables)
-    **_keys("types", "number", "beta", "correlation"),
-    **_keys(
-        "keepers",
-        "number",
-        "liquidation_gas_gwei",
-        "taker_gas_gwei",
-        "backstop_gas_gwei",
-        "taker_capital",
-        "take_min_profit",
-        "arbitrageur_capital",
-        "arbitrage_threshold",
-        "debt_auction_capital",
-    ),
-    **_keys("keepers", "text", "taker_mode"),
-    **_keys("backstop", "number", "insurance_fund", "pool_stake"),
-    **_keys("backstop", "int", "pool_stakers"),
-    **_keys("protocol", "layers", "waterfall"),
+# how the command line's text of a key of each kind becomes what the loader reads
+_GRID_KINDS = {
+    Kind.INTEGER: "int",
+    Kind.AMOUNT: "number",
+    Kind.DECIMAL: "number",
+    Kind.FLOAT: "number",
+    Kind.CHOICE: "text",
+    Kind.LAYERS: "layers",
 }
-
-# a further type's own keys (its [types.<name>] table), varied for that type alone as
-# `key@TYPE` (`pool_depth@WBTC-A`); `beta` and `correlation` without a type go to every one
 TYPE_SEPARATOR = "@"
-TYPE_GRID_KEYS: dict[str, GridKey] = {
-    **_keys(
-        "types",
-        "number",
-        "beta",
-        "correlation",
-        "jumps_per_day",
-        "jump_mean",
-        "jump_std",
-        "pool_depth",
-        "impact_depth",
-        "debt_median",
-        "debt_sigma",
-        "ratio_min",
-        "ratio_mode",
-        "ratio_max",
-    ),
-    **_keys("types", "int", "impact_half_life", "count"),
-}
+
+
+def derive_grid_keys(
+    tables: tuple[Table, ...] = SCENARIO_TABLES,
+) -> tuple[dict[str, GridKey], dict[str, GridKey]]:
+    """(GRID_KEYS, TYPE_GRID_KEYS) from the scenario's tables of the parameter schema: every key
+    a sweep may vary (`Key.sweep`), in the table a scenario file gives it in (a collateral type's
+    in protocol.collateral_overrides). A further type's key ([types.<name>]) is `key@TYPE`; bare,
+    it is the first table's that has it (pool_depth: the market's), and a key only the types
+    have (beta, correlation) goes to every further type."""
+    grid: dict[str, GridKey] = {}
+    per_type: dict[str, GridKey] = {}
+    for table in tables:
+        for key in table:
+            if not key.sweep:
+                continue
+            entry = GridKey(table.name, _GRID_KINDS[key.kind])
+            if table.name == TYPES.name:
+                per_type[key.name] = entry
+            grid.setdefault(key.name, entry)
+    return grid, per_type
+
+
+# every key a sweep may vary (a key of a collateral type but its name, token, initial price (the
+# path's first price) and pool depth (the market's)); a further type's own keys, varied for that
+# type alone as `key@TYPE` (`pool_depth@WBTC-A`): `beta` and `correlation` without a type go to
+# every one
+GRID_KEYS, TYPE_GRID_KEYS = derive_grid_keys()
 
 
 def grid_key(name: str) -> GridKey | None:
@@ -225,11 +166,9 @@ def grid_value(name: str, raw: Any) -> Any:
             raise _fail_value(name, raw, f"must be layer names joined by {LAYER_JOIN!r}")
         if not all(isinstance(n, str) for n in names):
             raise _fail_value(name, raw, "must be a list of layer names")
-        for n in names:
-            if n not in LAYERS:
-                raise _fail_value(name, raw, f"unknown layer {n!r} (layers: {', '.join(LAYERS)})")
-            if names.count(n) > 1:
-                raise _fail_value(name, raw, f"layer {n!r} appears twice")
+        problem = layer_problem(names)
+        if problem:
+            raise _fail_value(name, raw, problem)
         return list(names)
     if isinstance(raw, bool) or raw is None or isinstance(raw, (list, dict)):
         raise _fail_value(name, raw, "must be a single value")

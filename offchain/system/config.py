@@ -4,6 +4,7 @@ Human units in the file (whole stablecoins, ratios, yearly fees) become the cont
 units here, once, exactly: ratios and amounts by exact decimal scaling, the yearly fee by a
 50-digit root rounded down to the per-second ray. Nothing downstream sees a float or Decimal.
 Every mistake is reported as one `ConfigError` line naming the file, the field and the problem.
+Each key's kind, bounds and default are the parameter schema's (schema.py): `Reader.read`.
 """
 
 from __future__ import annotations
@@ -15,17 +16,18 @@ from pathlib import Path
 from typing import Any
 
 from offchain.model.backstop import ORDERABLE_LAYERS, Layer
-from offchain.model.fee_accumulator import MAX_BASE_FEE, MAX_MULTIPLIER
+from offchain.model.fee_accumulator import MAX_BASE_FEE
 from offchain.model.fixed_point import PENALTY_STEP, RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
-
-# the prices Backstop is set up for, stablecoin per collateral unit (an initial price, a replay's
-# path): the contracts' arithmetic is exact well beyond them, and a price outside them is a typo
-MIN_PRICE = Decimal("0.000001")
-MAX_PRICE = Decimal(10**12)
-# any other amount (a ceiling, a capital, a reward; stablecoin or collateral units): a quadrillion
-# at most, so that every product the contracts form stays far inside 256 bits
-MAX_AMOUNT = Decimal(10**15)
+from offchain.system.schema import (
+    COLLATERAL,
+    MAX_AMOUNT,
+    SYSTEM,
+    WATERFALL,
+    Key,
+    Kind,
+    Table,
+)
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "devnet.toml"
@@ -125,9 +127,13 @@ def yearly_to_per_second(fee: Decimal) -> int:
 
 
 class Reader:
-    def __init__(self, where: str, table: dict[str, Any]):
+    """The keys of one table of a file, each read at most once and checked; `finish` refuses the
+    keys nobody read. `schema`: the table's keys in the parameter schema, for `read`."""
+
+    def __init__(self, where: str, table: dict[str, Any], schema: Table | None = None):
         self.where = where
         self.table = table
+        self.schema = schema
         self.used: set[str] = set()
 
     def fail(self, key: str, problem: str) -> ConfigError:
@@ -139,10 +145,14 @@ class Reader:
         self.used.add(key)
         return self.table[key]
 
-    def text(self, key: str, max_len: int) -> str:
+    def text(self, key: str, max_len: int, allow_empty: bool = False) -> str:
         value = self.raw(key)
-        if not isinstance(value, str) or not value or len(value) > max_len:
-            raise self.fail(key, f"must be a non-empty string of at most {max_len} characters")
+        if not isinstance(value, str) or (not value and not allow_empty) or len(value) > max_len:
+            raise self.fail(
+                key,
+                f"must be a {'' if allow_empty else 'non-empty '}string of at most {max_len} "
+                "characters",
+            )
         return value
 
     def integer(self, key: str, lo: int, hi: int) -> int:
@@ -182,6 +192,42 @@ class Reader:
             raise self.fail(key, f"has more precision than the unit allows: {number}")
         return int(scaled)
 
+    def read(self, name: str) -> Any:
+        """Key `name` as the schema states it (its kind, bounds and, when the table leaves it
+        out, its default): an int, a scaled int (AMOUNT), a Decimal, a float or a str. A name
+        the schema lacks is a KeyError: the loader reads only what the schema states."""
+        assert self.schema is not None, f"{self.where}: a reader without a schema"
+        key = self.schema[name]
+        if name not in self.table and key.default is not None:
+            self.used.add(name)
+            return Reader(self.where, {name: key.default}, self.schema).read(name)
+        return self.checked(key)
+
+    def checked(self, key: Key) -> Any:
+        """This table's value of `key`, checked as `key` says."""
+        name = key.name
+        if key.kind is Kind.INTEGER:
+            return self.integer(name, key.lo, key.hi)
+        if key.kind is Kind.AMOUNT:
+            value = self.scaled(name, key.unit, key.lo, key.hi, key.lo_open)
+            if key.below_one and value >= key.unit:
+                raise self.fail(name, "must be below 1")
+            return value
+        if key.kind is Kind.DECIMAL:
+            return self.decimal(name, key.lo, key.hi, key.lo_open)
+        if key.kind is Kind.FLOAT:
+            return float(self.decimal(name, key.lo, key.hi, key.lo_open))
+        if key.kind is Kind.TEXT:
+            return self.text(name, key.max_len, key.allow_empty)
+        if key.kind is Kind.CHOICE:
+            value = self.raw(name)
+            if not isinstance(value, str) or value not in key.choices:
+                raise self.fail(name, f"must be one of {', '.join(key.choices)}, got {value!r}")
+            return value
+        if key.kind is Kind.LAYERS:
+            return layer_ids(self.raw(name), f"{self.where}.{name}")
+        raise AssertionError(f"{self.where}.{name}: a {key.kind.value} is read by its loader")
+
     def finish(self) -> None:
         unknown = sorted(set(self.table) - self.used)
         if unknown:
@@ -191,7 +237,7 @@ class Reader:
 def _penalty(r: Reader) -> int:
     """The liquidation penalty [wad]: 1 to 2, a multiple of 1e-7 (Liquidator.configure_type's
     grid: a running loss event keeps it in 24 bits of its one-word record)."""
-    penalty = r.decimal("liquidation_penalty", Decimal(1), Decimal(2))
+    penalty = r.read("liquidation_penalty")
     steps = (penalty - 1) * (WAD // PENALTY_STEP)
     if steps != steps.to_integral_value():
         raise r.fail("liquidation_penalty", f"must be a multiple of 0.0000001, got {penalty}")
@@ -201,54 +247,51 @@ def _penalty(r: Reader) -> int:
 def read_collateral(where: str, table: Any) -> CollateralConfig:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a table")
-    r = Reader(where, table)
-    name = r.text("name", 32)
-    decimals = r.integer("token_decimals", 0, 18)
-    delay = r.integer("oracle_delay", 1, 30 * 86400)
-    max_age = r.integer("oracle_max_age", 1, 365 * 86400)
+    r = Reader(where, table, COLLATERAL)
+    name = r.read("name")
+    decimals = r.read("token_decimals")
+    delay = r.read("oracle_delay")
+    max_age = r.read("oracle_max_age")
     if max_age <= delay:
         raise r.fail("oracle_max_age", f"must be above oracle_delay ({delay}), got {max_age}")
-    fee = r.decimal("stability_fee", Decimal(0), Decimal(10))
-    base_fee = yearly_to_per_second(fee)
+    base_fee = yearly_to_per_second(r.read("stability_fee"))
     if base_fee > MAX_BASE_FEE:
         raise r.fail("stability_fee", "is above the contract's maximum (~1000% a year)")
-    kink = r.scaled("fee_kink", WAD, Decimal(0), Decimal(1))
-    if kink >= WAD:
-        raise r.fail("fee_kink", "must be below 1")
-    max_mult = r.scaled("fee_max_multiplier", WAD, Decimal(1), Decimal(MAX_MULTIPLIER // WAD))
-    ceiling_max = r.scaled("ceiling_max", RAD, lo_open=True)
-    ceiling_gap = r.scaled("ceiling_gap", RAD, lo_open=True)
+    kink = r.read("fee_kink")
+    max_mult = r.read("fee_max_multiplier")
+    ceiling_max = r.read("ceiling_max")
+    ceiling_gap = r.read("ceiling_gap")
     if ceiling_gap > ceiling_max:
         raise r.fail("ceiling_gap", "must not exceed ceiling_max")
     cfg = CollateralConfig(
         name=name,
         type_id=type_id(name),
-        token_name=r.text("token_name", 25),
-        token_symbol=r.text("token_symbol", 5),
+        token_name=r.read("token_name"),
+        token_symbol=r.read("token_symbol"),
         token_decimals=decimals,
-        initial_price=r.scaled("initial_price", WAD, MIN_PRICE, MAX_PRICE),
-        liquidation_ratio=r.scaled("liquidation_ratio", RAY, Decimal(1), Decimal(100)),
-        debt_ceiling=r.scaled("debt_ceiling", RAD),
-        dust=r.scaled("dust", RAD),
+        initial_price=r.read("initial_price"),
+        liquidation_ratio=r.read("liquidation_ratio"),
+        debt_ceiling=r.read("debt_ceiling"),
+        dust=r.read("dust"),
         base_fee=base_fee,
         fee_kink=kink,
         fee_max_multiplier=max_mult,
         oracle_delay=delay,
         oracle_max_age=max_age,
-        oracle_max_change=r.scaled("oracle_max_change", WAD, Decimal(0), Decimal(10), lo_open=True),
+        oracle_max_change=r.read("oracle_max_change"),
         ceiling_max=ceiling_max,
         ceiling_gap=ceiling_gap,
-        ceiling_cooldown=r.integer("ceiling_cooldown", 0, 365 * 86400),
+        ceiling_cooldown=r.read("ceiling_cooldown"),
         liquidation_penalty=_penalty(r),
-        auction_cap=r.scaled("auction_cap", RAD),
-        auction_buffer=r.scaled("auction_buffer", RAY, Decimal(1), Decimal(10)),
-        auction_max_duration=r.integer("auction_max_duration", 1, 30 * 86400),
-        auction_max_drop=_below_one(r, "auction_max_drop", RAY),
+        auction_cap=r.read("auction_cap"),
+        auction_buffer=r.read("auction_buffer"),
+        auction_max_duration=r.read("auction_max_duration"),
+        auction_max_drop=r.read("auction_max_drop"),
         auction_curve=_curve(r),
-        keeper_reward_rate=r.scaled("keeper_reward_rate", WAD, Decimal(0), Decimal("0.1")),
-        keeper_reward_flat=r.scaled("keeper_reward_flat", RAD),
-        pool_depth=r.scaled("pool_depth", WAD, lo_open=True),
-        pool_fee=r.scaled("pool_fee", WAD, Decimal(0), Decimal("0.1")),
+        keeper_reward_rate=r.read("keeper_reward_rate"),
+        keeper_reward_flat=r.read("keeper_reward_flat"),
+        pool_depth=r.read("pool_depth"),
+        pool_fee=r.read("pool_fee"),
     )
     # a keeper reward must not exceed what a dust-size auction earns (its penalty income), or
     # liquidating one's own dust vault would pay (self-liquidation farming). The auction caps
@@ -267,71 +310,49 @@ def read_collateral(where: str, table: Any) -> CollateralConfig:
     return cfg
 
 
-def _below_one(r: Reader, key: str, unit: int) -> int:
-    value = r.scaled(key, unit, Decimal(0), Decimal(1))
-    if value >= unit:
-        raise r.fail(key, "must be below 1")
-    return value
-
-
 CURVES = {kind.label: kind for kind in CurveKind}
-# the keys each curve reads (_curve below); a type's table holds those of its own curve only
-CURVE_PARAMETERS = {
-    CurveKind.LINEAR.label: ("auction_curve_duration",),
-    CurveKind.STAIRSTEP.label: ("auction_curve_step", "auction_curve_cut"),
-    CurveKind.EXPONENTIAL.label: ("auction_curve_cut",),
-}
 
 
 def _curve(r: Reader) -> tuple[int, int, int, int]:
-    name = r.raw("auction_curve")
-    if name not in CURVES:
-        raise r.fail("auction_curve", f"must be one of {', '.join(CURVES)}, got {name!r}")
-    if CURVES[name] is CurveKind.LINEAR:
-        return (CurveKind.LINEAR, r.integer("auction_curve_duration", 1, 30 * 86400), 0, 0)
-    cut = _below_one(r, "auction_curve_cut", RAY)
-    if CURVES[name] is CurveKind.STAIRSTEP:
-        return (CurveKind.STAIRSTEP, 0, r.integer("auction_curve_step", 1, 86400), cut)
+    kind = CURVES[r.read("auction_curve")]
+    if kind is CurveKind.LINEAR:
+        return (CurveKind.LINEAR, r.read("auction_curve_duration"), 0, 0)
+    cut = r.read("auction_curve_cut")
+    if kind is CurveKind.STAIRSTEP:
+        return (CurveKind.STAIRSTEP, 0, r.read("auction_curve_step"), cut)
     return (CurveKind.EXPONENTIAL, 0, 0, cut)
+
+
+def layer_ids(names: Any, where: str) -> tuple[int, ...]:
+    """A waterfall order (a list of layer names, as the config's [backstop].waterfall, a
+    scenario's protocol.waterfall and --waterfall give it) -> its layer ids; `where` names it."""
+    if not isinstance(names, list) or len(names) > 4 or not all(isinstance(n, str) for n in names):
+        raise ConfigError(
+            f"{where}: must be a list of up to 4 of {', '.join(LAYERS)}, got {names!r}"
+        )
+    problem = layer_problem(names)
+    if problem:
+        raise ConfigError(f"{where}: {problem}")
+    return tuple(LAYERS[n] for n in names)
+
+
+def layer_problem(names: list[str]) -> str | None:
+    """What is wrong with a list of layer names (an unknown layer, a layer twice), or None."""
+    for name in names:
+        if name not in LAYERS:
+            return f"unknown layer {name!r} (layers: {', '.join(LAYERS)})"
+        if names.count(name) > 1:
+            return f"layer {name!r} appears twice"
+    return None
 
 
 def _waterfall(where: str, table: Any) -> WaterfallConfig:
     if not isinstance(table, dict):
         raise ConfigError(f"{where}: must be a table")
-    r = Reader(where, table)
-    names = r.raw("waterfall")
-    if not isinstance(names, list) or len(names) > 4 or not all(isinstance(n, str) for n in names):
-        raise r.fail(
-            "waterfall", f"must be a list of up to 4 of {', '.join(LAYERS)}, got {names!r}"
-        )
-    for name in names:
-        if name not in LAYERS:
-            raise r.fail("waterfall", f"unknown layer {name!r} (layers: {', '.join(LAYERS)})")
-        if names.count(name) > 1:
-            raise r.fail("waterfall", f"layer {name!r} appears twice")
-    week = 7 * 86400
+    r = Reader(where, table, WATERFALL)
     cfg = WaterfallConfig(
-        order=tuple(LAYERS[n] for n in names),
-        surplus_buffer=r.scaled("surplus_buffer", RAD),
-        surplus_lot=r.scaled("surplus_lot", RAD, lo_open=True),
-        debt_auction_bid=r.scaled("debt_auction_bid", RAD, lo_open=True),
-        debt_auction_initial_lot=r.scaled("debt_auction_initial_lot", WAD, lo_open=True),
-        debt_auction_min_decrease=r.scaled(
-            "debt_auction_min_decrease", WAD, Decimal(1), Decimal(10), lo_open=True
-        ),
-        debt_auction_lot_growth=r.scaled("debt_auction_lot_growth", WAD, Decimal(1), Decimal(10)),
-        surplus_auction_min_increase=r.scaled(
-            "surplus_auction_min_increase", WAD, Decimal(1), Decimal(10), lo_open=True
-        ),
-        auction_bid_duration=r.integer("auction_bid_duration", 1, week),
-        auction_duration=r.integer("auction_duration", 1, 4 * week),
-        pool_cooldown=r.integer("pool_cooldown", 0, 52 * week),
-        pool_exit_window=r.integer("pool_exit_window", 1, 52 * week),
-        pool_fee_share=r.scaled("pool_fee_share", WAD, Decimal(0), Decimal(1)),
-        pool_max_yield=r.scaled("pool_max_yield", WAD, Decimal(0), Decimal(10), lo_open=True),
-        settlement_wait=r.integer("settlement_wait", 0, 52 * week),
-        governance_token_name=r.text("governance_token_name", 25),
-        governance_token_symbol=r.text("governance_token_symbol", 5),
+        order=r.read("waterfall"),
+        **{k.name: r.read(k.name) for k in WATERFALL if k.name != "waterfall"},
     )
     r.finish()
     return cfg
@@ -343,7 +364,7 @@ def parse_config(data: dict[str, Any], source: str = "config") -> SystemConfig:
     system = top.raw("system")
     if not isinstance(system, dict):
         raise ConfigError(f"{source}.system: must be a table")
-    s = Reader(f"{source}.system", system)
+    s = Reader(f"{source}.system", system, SYSTEM)
     collaterals = top.raw("collateral")
     if not isinstance(collaterals, list) or not collaterals:
         raise ConfigError(f"{source}.collateral: needs at least one [[collateral]] table")
@@ -355,11 +376,11 @@ def parse_config(data: dict[str, Any], source: str = "config") -> SystemConfig:
         if names.count(name) > 1:
             raise ConfigError(f"{source}.collateral: type {name!r} is defined twice")
     cfg = SystemConfig(
-        stablecoin_name=s.text("stablecoin_name", 25),
-        stablecoin_symbol=s.text("stablecoin_symbol", 5),
-        global_debt_ceiling=s.scaled("global_debt_ceiling", RAD),
-        max_debt_in_auction=s.scaled("max_debt_in_auction", RAD),
-        backstop_queue_delay=s.integer("backstop_queue_delay", 0, 365 * 86400),
+        stablecoin_name=s.read("stablecoin_name"),
+        stablecoin_symbol=s.read("stablecoin_symbol"),
+        global_debt_ceiling=s.read("global_debt_ceiling"),
+        max_debt_in_auction=s.read("max_debt_in_auction"),
+        backstop_queue_delay=s.read("backstop_queue_delay"),
         collateral=parsed,
         waterfall=_waterfall(f"{source}.backstop", data["backstop"])
         if "backstop" in data

@@ -125,7 +125,8 @@ def test_plan__a_value_that_fails_only_with_the_scenarios_own_others__accepted_e
 
 def test_grid_keys__each_takes_the_scenarios_own_value_back():
     """Every grid key, given the value the built-in scenario already has, loads the same
-    scenario: the names and tables of GRID_KEYS are the loader's."""
+    scenario: the names and tables of GRID_KEYS (derived from the parameter schema,
+    tests/system/test_schema.py) are the loader's."""
     import tomllib
 
     from offchain.system.config import DEFAULT_CONFIG
@@ -182,8 +183,8 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
 
 def test_grid_keys__every_parameter_of_config_and_scenario_can_be_swept():
     """The other direction: every key of the devnet config's collateral type and of the built-in
-    scenarios' tables is a grid key, but those that name or locate something (a name, a token, a
-    data file, the seed) or that the price path sets (initial_price)."""
+    scenarios' tables is a grid key, but exactly those the schema says name or locate something
+    (a name, a token, a data file, the seed) or that the price path sets (initial_price)."""
     import tomllib
 
     from offchain.sim.scenario import BUILTIN_DIR, builtin_scenarios
@@ -198,7 +199,7 @@ def test_grid_keys__every_parameter_of_config_and_scenario_can_be_swept():
         for table in tomllib.loads((BUILTIN_DIR / f"{name}.toml").read_text()).values():
             for key, value in table.items():
                 keys |= set(value) if isinstance(value, dict) else {key}
-    assert keys - not_swept - set(GRID_KEYS) == set()
+    assert keys - set(GRID_KEYS) == not_swept
 
 
 # --- cells and runs -------------------------------------------------------------------------------
