@@ -40,6 +40,7 @@ import from it is here.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,12 @@ from offchain.sim.scenario_actors import (
     read_keepers,
     read_population,
 )
-from offchain.sim.scenario_ceilings import actor_draws, check_population, scaled_ceilings
+from offchain.sim.scenario_ceilings import (
+    actor_draws,
+    check_population,
+    scaled_ceilings,
+    split_population,
+)
 from offchain.sim.scenario_market import (
     DEFAULT_GAS_GWEI,
     DEFAULT_POOL_DEPTH,
@@ -223,15 +229,23 @@ def _build(
         read_table(source, data, "protocol"), source, market, waterfall
     )
     population = read_population(read_table(source, data, "vaults"), coll, vaults)
-    scale = None
     file_count = read_table(source, data, "vaults").read("count")
-    if population.count > file_count:
-        # --vaults above the scenario's count: its ceilings were set for its own population
-        scale = (population.count, file_count)
-        coll, system = scaled_ceilings(coll, system, *scale)
     keepers = read_keepers(read_table(source, data, "keepers"))
     backstop = read_backstop(read_table(source, data, "backstop"))
     types, system = read_types(source, data, market, system, config_types, the_seed)
+    # --vaults is the population of every type together, in the scenario's proportions; above
+    # the scenario's counts it scales the ceilings, which were set for its own populations
+    file_counts = [file_count, *(t.vaults.count for t in types)]
+    counts = file_counts
+    if vaults is not None:
+        counts = split_population(population.count, file_counts)
+        population = replace(population, count=counts[0])
+        types = tuple(
+            replace(t, vaults=replace(t.vaults, count=n))
+            for t, n in zip(types, counts[1:], strict=True)
+        )
+    system, scale = scaled_ceilings(system, counts, file_counts)
+    coll = system.collateral[0]
     check_population(
         source,
         population,

@@ -20,23 +20,51 @@ from offchain.sim.scenario_types import (
 from offchain.system.config import CollateralConfig, SystemConfig
 
 
+def split_population(vaults: int, file_counts: list[int]) -> list[int]:
+    """`--vaults` over the scenario's collateral types (its populations' `file_counts`, the
+    first type's first): each further type gets its share of the total, rounded down, and the
+    first type the rest, so the counts add up to `vaults` and keep the scenario's proportions.
+    One type: `vaults` itself."""
+    total = sum(file_counts)
+    if vaults < len(file_counts):
+        raise ScenarioError(
+            f"--vaults: {vaults} is fewer than one vault per collateral type "
+            f"({len(file_counts)} types in this scenario)"
+        )
+    rest = [max(1, vaults * count // total) for count in file_counts[1:]]
+    return [vaults - sum(rest), *rest]
+
+
 def scaled_ceilings(
-    coll: CollateralConfig, system: SystemConfig, count: int, file_count: int
-) -> tuple[CollateralConfig, SystemConfig]:
-    """The type's debt ceiling and automatic-ceiling maximum, and the global ceiling, times
-    count / file_count (rounded up): a population larger than the scenario's, chosen with
-    --vaults, meets ceilings as far from binding as the scenario's own did (the actors' draws do
-    not grow, so slightly farther). A smaller population keeps the scenario's ceilings."""
+    system: SystemConfig, counts: list[int], file_counts: list[int]
+) -> tuple[SystemConfig, tuple[int, int] | None]:
+    """Each type's debt ceiling and automatic-ceiling maximum times its population's `counts[k]`
+    / `file_counts[k]`, and the global ceiling times their totals' ratio (rounded up), where the
+    population grew: a population larger than the scenario's, chosen with --vaults, meets
+    ceilings as far from binding as the scenario's own did (the actors' draws do not grow, so
+    slightly farther). A smaller population keeps the scenario's ceilings. With the scale (the
+    totals: vaults, the scenario's own count), None where nothing grew."""
 
-    def up(x: int) -> int:
-        return -(-x * count // file_count)
+    def up(x: int, count: int, file_count: int) -> int:
+        return -(-x * count // file_count) if count > file_count else x
 
-    scaled = replace(coll, debt_ceiling=up(coll.debt_ceiling), ceiling_max=up(coll.ceiling_max))
-    return scaled, replace(
-        system,
-        global_debt_ceiling=up(system.global_debt_ceiling),
-        collateral=tuple(scaled if c.name == coll.name else c for c in system.collateral),
+    colls = tuple(
+        replace(
+            c,
+            debt_ceiling=up(c.debt_ceiling, n, f),
+            ceiling_max=up(c.ceiling_max, n, f),
+        )
+        for c, n, f in zip(system.collateral, counts, file_counts, strict=True)
     )
+    total, file_total = sum(counts), sum(file_counts)
+    if all(n <= f for n, f in zip(counts, file_counts, strict=True)) and total <= file_total:
+        return system, None
+    scaled = replace(
+        system,
+        global_debt_ceiling=up(system.global_debt_ceiling, total, file_total),
+        collateral=colls,
+    )
+    return scaled, (total, file_total)
 
 
 def actor_draws(market: MarketSpec, keepers: KeeperSpec, backstop: BackstopSpec) -> int:

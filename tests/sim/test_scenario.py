@@ -20,6 +20,7 @@ from hypothesis import strategies as st
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.population import actor_address, generate_vaults
 from offchain.sim.scenario import MAX_VAULTS, ScenarioError, builtin_scenarios, load_scenario
+from offchain.sim.scenario_ceilings import split_population
 from offchain.sim.scenario_types import PopulationSpec
 from offchain.system.config import LAYERS
 
@@ -290,29 +291,60 @@ def test_actor_address__equals_eth_utils_keccak_and_checksum(role, index):
     assert actor_address(role, index) == expected
 
 
+def _total(s) -> int:
+    """The vaults of every collateral type of scenario `s`."""
+    return s.vaults.count + sum(t.vaults.count for t in s.types)
+
+
 @pytest.mark.parametrize("name", builtin_scenarios())
 def test_vaults_above_the_scenarios_count__ceilings_scale_with_it(name):
     """`--vaults 5000` (the README's example) loads on every built-in scenario: the ceilings the
-    scenario set for its own population (1,000 vaults) grow by the same factor, rounded up; a
-    smaller population keeps them."""
+    scenario set for its own population (1,000 vaults; 1,400 over two types) grow by the same
+    factor, rounded up; a smaller population keeps them. --vaults counts every type's vaults."""
     own = load_scenario(name)
-    big = load_scenario(name, vaults=5 * own.vaults.count)
+    n = _total(own)
+    big = load_scenario(name, vaults=5 * n)
+    assert _total(big) == 5 * n and big.ceiling_scale == (5 * n, n)
+    for c, b in zip(own.system.collateral, big.system.collateral, strict=True):
+        # each type's population grew about five times (exactly, with one type)
+        assert b.debt_ceiling >= 4 * c.debt_ceiling and b.ceiling_max >= 4 * c.ceiling_max
+        assert (b.ceiling_gap, b.dust, b.liquidation_ratio) == (
+            c.ceiling_gap,
+            c.dust,
+            c.liquidation_ratio,
+        )
     c, b = own.system.collateral[0], big.system.collateral[0]
-    assert big.ceiling_scale == (5 * own.vaults.count, own.vaults.count)
-    assert (b.debt_ceiling, b.ceiling_max) == (5 * c.debt_ceiling, 5 * c.ceiling_max)
+    if not own.types:
+        assert (b.debt_ceiling, b.ceiling_max) == (5 * c.debt_ceiling, 5 * c.ceiling_max)
     assert big.system.global_debt_ceiling == 5 * own.system.global_debt_ceiling
-    assert (b.ceiling_gap, b.dust, b.liquidation_ratio) == (
-        c.ceiling_gap,
-        c.dust,
-        c.liquidation_ratio,
-    )
     largest = load_scenario(name, vaults=MAX_VAULTS)  # the model runs it (docs/simulation.md)
-    assert largest.vaults.count == MAX_VAULTS
-    assert largest.ceiling_scale == (MAX_VAULTS, own.vaults.count)
-    small = load_scenario(name, vaults=own.vaults.count // 2)
+    assert _total(largest) == MAX_VAULTS
+    assert largest.ceiling_scale == (MAX_VAULTS, n)
+    small = load_scenario(name, vaults=n // 2)
     assert small.ceiling_scale is None and small.system == own.system
-    odd = load_scenario(name, vaults=own.vaults.count + 1)  # x1.001, rounded up
-    assert odd.system.collateral[0].debt_ceiling == -(-c.debt_ceiling * 1001 // 1000)
+    odd = load_scenario(name, vaults=n + 1)  # one more vault, for the first type
+    assert odd.vaults.count == own.vaults.count + 1
+    assert odd.system.collateral[0].debt_ceiling == -(
+        -c.debt_ceiling * (own.vaults.count + 1) // own.vaults.count
+    )
+
+
+def test_vaults_over_two_types__split_in_the_scenarios_proportions__each_ceiling_its_own():
+    """may-2021-two-types has 1,000 ETH-A and 400 WBTC-A vaults: `--vaults N` gives WBTC-A
+    floor(N x 400 / 1,400) and ETH-A the rest; each type's ceiling scales with its own
+    population and the global one with the total. Fewer vaults than types is one line."""
+    own = load_scenario("may-2021-two-types")
+    s = load_scenario("may-2021-two-types", vaults=100_000)
+    assert (s.vaults.count, s.types[0].vaults.count) == (71_429, 28_571)
+    for c, b, n, f in zip(
+        own.system.collateral, s.system.collateral, (71_429, 28_571), (1_000, 400), strict=True
+    ):
+        assert b.debt_ceiling == -(-c.debt_ceiling * n // f)
+    assert s.system.global_debt_ceiling == -(-own.system.global_debt_ceiling * 100_000 // 1_400)
+    assert split_population(7, [1_000, 400]) == [5, 2]
+    assert split_population(2, [1_000, 400]) == [1, 1]
+    with pytest.raises(ScenarioError, match=r"^--vaults: 1 is fewer than one vault per collateral"):
+        load_scenario("may-2021-two-types", vaults=1)
 
 
 def test_generate_vaults__same_seed_same_plans__other_seed_differs():
