@@ -18,10 +18,16 @@ import click
 from offchain.report.documents import ReportError, check_out_dir, write_comparison
 from offchain.report.tables import scenario_lines
 from offchain.sim.replay import replay
-from offchain.sim.scenario import ScenarioError, load_scenario, waterfall_variant
+from offchain.sim.scenario import (
+    ScenarioError,
+    builtin_scenarios,
+    load_scenario,
+    waterfall_variant,
+)
 from offchain.sim.setup import SimulationError
-from offchain.system.cli import failing
+from offchain.system.cli import failing, one_line_usage
 from offchain.system.config import LAYERS
+from offchain.system.files import directory_named
 
 DEFAULT_ORDERS = (
     ("fund", "stability_pool", "debt_auction", "redistribution"),
@@ -52,7 +58,7 @@ def parse_orders(text: str) -> list[tuple[str, ...]]:
     return orders
 
 
-@click.command()
+@click.command(cls=one_line_usage("compare-waterfalls"))
 @click.option(
     "--scenario",
     "scenario_spec",
@@ -74,6 +80,12 @@ def parse_orders(text: str) -> list[tuple[str, ...]]:
 def cli(scenario_spec, vaults, seed, orders, out, chain):
     """The same scenario under several waterfall orders: who paid what."""
     order_list = parse_orders(orders) if orders else list(DEFAULT_ORDERS)
+    if scenario_spec not in builtin_scenarios():
+        problem = directory_named(
+            scenario_spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)"
+        )
+        if problem:
+            fail(f"--scenario {problem}")
     try:
         base = load_scenario(scenario_spec, vaults=vaults, seed=seed)
     except ScenarioError as exc:

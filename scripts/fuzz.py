@@ -34,7 +34,7 @@ import click
 from ape import project
 
 from offchain.backends import load_artifacts, reader_code
-from offchain.system.cli import failing
+from offchain.system.cli import failing, one_line_usage
 from offchain.testing.campaign import (
     CAMPAIGN_PROFILE,
     INTERRUPTED,
@@ -54,7 +54,7 @@ DEFAULT_STEPS = 1_000_000
 fail = failing("fuzz")
 
 
-@click.command()
+@click.command(cls=one_line_usage("fuzz"))
 @click.option(
     "--steps",
     type=click.IntRange(1, 10**9),

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import click
 
-from offchain.system.cli import failing
+from offchain.system.cli import failing, one_line_usage
 from offchain.testing.fuzz import ROOT, Profile
 from offchain.testing.mutation import (
     FUZZ_PROFILE,
@@ -44,7 +44,7 @@ def _interrupt(signum, frame):  # SIGTERM ends the run like Ctrl-C: the temporar
     raise KeyboardInterrupt
 
 
-@click.command()
+@click.command(cls=one_line_usage("mutate"))
 @click.option("--only", multiple=True, help="Run only this mutant id (repeatable).")
 @click.option(
     "--unit",

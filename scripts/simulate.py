@@ -28,7 +28,8 @@ from offchain.report.tables import scenario_lines
 from offchain.sim.replay import replay
 from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
 from offchain.sim.setup import SimulationError
-from offchain.system.cli import failing
+from offchain.system.cli import failing, one_line_usage
+from offchain.system.files import directory_named
 
 fail = failing("simulate")
 
@@ -81,7 +82,7 @@ def default_out(
     return Path("reports") / "-".join(parts)
 
 
-@click.command()
+@click.command(cls=one_line_usage("simulate"))
 @click.option(
     "--scenario",
     "scenario_spec",
@@ -142,6 +143,12 @@ def cli(
     """Replay a crash on Anvil (or Hardhat) and in the model, reconcile, and write the report."""
     if full_check_every < 1:
         fail(f"--full-check-every must be at least 1, got {full_check_every}")
+    if scenario_spec not in builtin_scenarios():
+        problem = directory_named(
+            scenario_spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)"
+        )
+        if problem:
+            fail(f"--scenario {problem}")
     order = None
     if waterfall is not None:
         order = tuple(x.strip() for x in waterfall.split(",") if x.strip())

@@ -26,6 +26,7 @@ from pathlib import Path
 import click
 
 from offchain.backends import project_code
+from offchain.sim.scenario import builtin_scenarios
 from offchain.sweep.executors import (
     DaskExecutor,
     Executor,
@@ -44,7 +45,8 @@ from offchain.sweep.spec import (
     plan,
 )
 from offchain.sweep.store import Store
-from offchain.system.cli import failing
+from offchain.system.cli import failing, one_line_usage
+from offchain.system.files import directory_named
 
 DEFAULT_SCENARIO = "black-thursday-2020"
 DEFAULT_SEEDS = 100
@@ -70,7 +72,7 @@ def _fraction(text: str, where: str) -> Fraction:
     return value
 
 
-@click.command()
+@click.command(cls=one_line_usage("sweep"))
 @click.option(
     "--file",
     "sweep_file",
@@ -148,6 +150,13 @@ def cli(
     if verify < 0:
         fail(f"--verify: must be 0 or more, got {verify}")
     cost = _fraction(cost_text, "--max-borrower-cost") if cost_text is not None else None
+    for scenario_spec in scenarios:
+        if scenario_spec not in builtin_scenarios():
+            problem = directory_named(
+                scenario_spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)"
+            )
+            if problem:
+                fail(f"--scenario {problem}")
     spec = SweepSpec(
         scenarios=tuple(scenarios) or f.scenarios or (DEFAULT_SCENARIO,),
         seeds=seeds if seeds is not None else (f.seeds or DEFAULT_SEEDS),

@@ -38,7 +38,7 @@ from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import DEFAULT_DIR, RecordError, load_record, record_path, verify
 from offchain.live.signers import Signer, SignerError, resolve_signer
 from offchain.model.fixed_point import WAD
-from offchain.system.cli import failing
+from offchain.system.cli import failing, one_line_usage
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
 
@@ -100,7 +100,7 @@ def account_lock(rpc: str, chain_id: int, address: str) -> Path:
     return Path(tempfile.gettempdir()) / "backstop-keepers" / f"{node}-{address.lower()}.lock"
 
 
-@click.command()
+@click.command(cls=one_line_usage("keeper"))
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the bot does.")
 @click.option(
     "--account",

@@ -22,4 +22,22 @@ def failing(command: str) -> Callable[..., NoReturn]:
     return fail
 
 
-__all__ = ["failing"]
+def one_line_usage(command: str) -> type[click.Command]:
+    """`@click.command(cls=one_line_usage("sweep"))`: a value click cannot take (`--seeds
+    1e400`, `--port abc`), an unknown option or a missing one is one line on stderr named by the
+    command, and exit status 2, as `failing` says the other mistakes, instead of click's usage
+    block (four lines: usage, a hint, a blank line, the error)."""
+
+    class OneLineUsage(click.Command):
+        def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+            try:
+                return super().parse_args(ctx, args)
+            except click.UsageError as exc:
+                click.echo(f"{command}: {exc.format_message()}", err=True)
+                sys.exit(2)
+
+    OneLineUsage.__name__ = OneLineUsage.__qualname__ = f"OneLineUsage[{command}]"
+    return OneLineUsage
+
+
+__all__ = ["failing", "one_line_usage"]

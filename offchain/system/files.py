@@ -1,9 +1,10 @@
 """Reading a user's TOML or YAML document (a scenario file, a sweep file): its top-level mapping,
 with every problem one line naming the file (cannot read it, not text, not valid TOML or YAML,
-with the line and column YAML reports, not a mapping)."""
+with the line and column YAML reports, a TOML number out of range, not a mapping)."""
 
 from __future__ import annotations
 
+import math
 import tomllib
 from collections.abc import Callable
 from pathlib import Path
@@ -12,27 +13,94 @@ from typing import Any
 import yaml
 
 
+class _OutOfRange(float):
+    """A TOML float whose digits a float cannot hold (`1e400` is infinite, `1e-400` is 0): kept
+    with its text until the document is read, so that the refusal can name its key."""
+
+    text: str
+
+    def __new__(cls, value: float, text: str) -> _OutOfRange:
+        number = super().__new__(cls, value)
+        number.text = text
+        return number
+
+
+def _toml_float(text: str) -> float:
+    value = float(text)
+    if text.lstrip("+-") in ("inf", "nan"):
+        return value  # TOML's own infinity and NaN: the readers refuse them by name
+    digits = text.lower().split("e")[0].strip("+-0._")
+    if math.isinf(value) or (value == 0 and digits):
+        return _OutOfRange(value, text)
+    return value
+
+
+def _out_of_range(data: Any, key: str = "") -> tuple[str, str] | None:
+    """(key, text) of the first number out of range in `data`, or None."""
+    if isinstance(data, _OutOfRange):
+        return key, data.text
+    if isinstance(data, dict):
+        items = [(f"{key}.{k}" if key else str(k), v) for k, v in data.items()]
+    elif isinstance(data, list):
+        items = [(f"{key}[{i}]", v) for i, v in enumerate(data)]
+    else:
+        return None
+    for where, value in items:
+        found = _out_of_range(value, where)
+        if found is not None:
+            return found
+    return None
+
+
 def one_line(text: str) -> str:
     """`text` with its whitespace runs (newlines too) as single spaces."""
     return " ".join(text.split())
+
+
+def directory_named(spec: str, what: str) -> str | None:
+    """Where a file is expected (`--scenario /tmp`), a directory: the one-line refusal saying so
+    (a directory was taken for a built-in name before: "unknown scenario '/tmp'"); else None."""
+    if Path(spec).expanduser().is_dir():
+        return f"{spec} is a directory, not {what}"
+    return None
 
 
 def read_mapping(path: Path, error: Callable[[str], Exception], where: str) -> dict[str, Any]:
     """The mapping of tables in `path`: TOML for a `.toml` suffix, else YAML (an empty YAML file
     is an empty mapping). A problem raises `error(message)`, the message one line starting with
     `where`."""
+    toml = path.suffix.lower() == ".toml"
+    kind = "TOML" if toml else "YAML"
+    if path.is_dir():
+        raise error(f"{where}: a directory, not a file")
     try:
         # UTF-8 whatever the locale; a byte-order mark (an editor's export) is dropped
         text = path.read_text(encoding="utf-8-sig")
-    except (OSError, UnicodeDecodeError) as exc:
-        raise error(f"{where}: cannot read ({getattr(exc, 'strerror', None) or exc})") from None
-    if path.suffix.lower() == ".toml":
+    except UnicodeDecodeError as exc:
+        raise error(
+            f"{where}: not a text {kind} file (byte {exc.start + 1} is not UTF-8 text)"
+        ) from None
+    except OSError as exc:
+        raise error(f"{where}: cannot read ({exc.strerror or exc})") from None
+    if "\x00" in text:  # valid UTF-8 by chance, but binary: no text file holds a NUL
+        raise error(f"{where}: not a text {kind} file (it holds NUL bytes)")
+    if toml:
         try:
-            return tomllib.loads(text)
+            data = tomllib.loads(text, parse_float=_toml_float)
         except tomllib.TOMLDecodeError as exc:
             raise error(f"{where}: not valid TOML ({one_line(str(exc))})") from None
         except RecursionError:
             raise error(f"{where}: not valid TOML (nested too deeply)") from None
+        found = _out_of_range(data)
+        if found is not None:
+            key, number = found
+            size = (
+                "too large to be a number"
+                if math.isinf(float(number))
+                else "so small it would be read as 0"
+            )
+            raise error(f"{where}: {key} = {number} is out of range ({size})")
+        return data
     try:
         data = yaml.safe_load(text)
     except yaml.YAMLError as exc:

@@ -428,6 +428,26 @@ def test_ape_run_simulate__unknown_scenario__exit_status_2_through_ape(tmp_path)
     assert not (tmp_path / "r").exists()
 
 
+def test_ape_run_simulate__scenario_is_a_directory__says_so_exit_2_through_ape(tmp_path):
+    """Issue 34: `ape run simulate --scenario /tmp` said "unknown scenario '/tmp'"."""
+    ape = Path(sys.executable).parent / "ape"
+    folder = tmp_path / "scenarios"
+    folder.mkdir()
+    done = subprocess.run(
+        [str(ape), "run", "simulate", "--scenario", str(folder), "--out", str(tmp_path / "r")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        f"simulate: --scenario {folder} is a directory, not a scenario file (.toml/.yaml/.yml) "
+        "or a price file (.csv)"
+    ], done.stderr
+    assert not (tmp_path / "r").exists() and list(folder.iterdir()) == []
+
+
 def test_simulate_cli__model_only__writes_a_complete_report(tmp_path):
     out = tmp_path / "bt"
     result = CliRunner().invoke(

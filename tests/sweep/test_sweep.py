@@ -465,6 +465,11 @@ def test_sweep__a_tampered_figure__the_chain_check_catches_it(pool_sweep, tmp_pa
         (["--grid", "dust="], "dust has no values"),
         (["--grid", "dust=2500", "--grid", "dust=3000"], "dust is given twice"),
         (["--seeds", "0"], "--seeds: must be an integer between 1 and"),
+        # click's four-line usage block before (issue 34)
+        (["--seeds", "1e400"], "Invalid value for '--seeds': '1e400' is not a valid integer"),
+        (["--workers", "two"], "Invalid value for '--workers': 'two' is not a valid integer"),
+        (["--colour", "red"], "No such option: --colour"),
+        (["--scenario", "."], "--scenario . is a directory, not a scenario file"),
         (["--workers", "0"], "--workers: must be between 1 and"),
         (["--dask", "--scheduler", "tcp://127.0.0.1:1"], "give one of them"),
         (["--verify", "-1"], "--verify: must be 0 or more"),
@@ -619,3 +624,19 @@ def test_sweep__a_key_that_changes_nothing__named_and_no_cell_recommended(tmp_pa
     assert "no cell stands out: all 2 cells that meet the constraint" in summary
     assert "Changed no figure: insurance_fund, waterfall." not in summary  # one value: no pair
     assert "Changed no figure: insurance_fund." in summary
+
+
+def test_ape_run_sweep__seeds_not_an_integer__one_line_exit_2_through_ape(tmp_path):
+    """Issue 34: `ape run sweep --seeds 1e400` printed click's four-line usage block."""
+    done = subprocess.run(
+        [str(BIN / "ape"), "run", "sweep", "--seeds", "1e400", "--out", str(tmp_path / "r")],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 2
+    assert done.stderr.strip().splitlines() == [
+        "sweep: Invalid value for '--seeds': '1e400' is not a valid integer."
+    ], done.stderr
+    assert not done.stdout.strip() and not (tmp_path / "r").exists()

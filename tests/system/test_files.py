@@ -33,11 +33,58 @@ def test_read_mapping__malformed__one_line_naming_the_file(tmp_path, name, text,
     assert message.startswith(f"{path}: ") and problem in message and "\n" not in message
 
 
-def test_read_mapping__not_utf8__one_line(tmp_path):
-    path = tmp_path / "s.toml"
-    path.write_bytes(bytes(range(128, 256)))
-    with pytest.raises(Problem, match="cannot read"):
+@pytest.mark.parametrize(
+    ("name", "content", "problem"),
+    [
+        ("s.toml", bytes(range(128, 256)), "not a text TOML file (byte 1 is not UTF-8 text)"),
+        ("s.toml", b"a = 1\n\x00\x01\x02", "not a text TOML file (it holds NUL bytes)"),
+        ("s.yaml", b"a: 1\n\xff\xfe", "not a text YAML file (byte 6 is not UTF-8 text)"),
+    ],
+)
+def test_read_mapping__binary__one_line_not_a_text_file(tmp_path, name, content, problem):
+    """Issue 34: a binary file got Python's codec message ("'utf-8' codec can't decode byte
+    0x80 in position 0: invalid start byte")."""
+    path = tmp_path / name
+    path.write_bytes(content)
+    with pytest.raises(Problem) as caught:
         read_mapping(path, Problem, str(path))
+    assert str(caught.value) == f"{path}: {problem}"
+
+
+def test_read_mapping__a_directory__one_line(tmp_path):
+    path = tmp_path / "sweep.toml"
+    path.mkdir()
+    with pytest.raises(Problem) as caught:
+        read_mapping(path, Problem, str(path))
+    assert str(caught.value) == f"{path}: a directory, not a file"
+
+
+@pytest.mark.parametrize(
+    ("text", "problem"),
+    [
+        ("[market]\nstart_price = 1e400\n", "market.start_price = 1e400 is out of range (too "
+         "large to be a number)"),
+        ("[grid]\ndust = [2500, -1.5e999]\n", "grid.dust[1] = -1.5e999 is out of range (too "
+         "large to be a number)"),
+        ("[market]\ngas_gwei = 1e-400\n", "market.gas_gwei = 1e-400 is out of range (so small "
+         "it would be read as 0)"),
+    ],
+)  # fmt: skip
+def test_read_mapping__toml_number_out_of_range__names_the_key(tmp_path, text, problem):
+    """Issue 34: an unquoted `1e400` was read as infinity and reported as "got inf"."""
+    path = tmp_path / "s.toml"
+    path.write_text(text)
+    with pytest.raises(Problem) as caught:
+        read_mapping(path, Problem, str(path))
+    assert str(caught.value) == f"{path}: {problem}"
+
+
+def test_read_mapping__toml_numbers_in_range__read_as_they_are(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text("a = 1e300\nb = 0.0\nc = -0e5\nd = 2.5e-300\ne = inf\n")
+    data = read_mapping(path, Problem, str(path))
+    assert data == {"a": 1e300, "b": 0.0, "c": 0.0, "d": 2.5e-300, "e": float("inf")}
+    assert all(type(v) is float for v in data.values())
 
 
 @pytest.mark.parametrize("name", ["s.toml", "s.yaml"])
