@@ -1,6 +1,7 @@
 # Backstop: every target bootstraps what it needs, idempotently.
 #   make run    replay Black Thursday on Anvil and in the model, reconcile, write the report
-#   make devnet a persistent local devnet with Backstop deployed (deployments/<chain_id>.json)
+#   make devnet a persistent local devnet with Backstop deployed (deployments/<chain_id>.json);
+#               NODE=hardhat for Hardhat Network
 #   make keepers / make market / make reconcile  the devnet's bots, a crash on it, the check
 #   make test   the whole test suite (bounded fuzz profile)
 #   make test-fast  the inner loop: the suite without its slow, live and fuzz tests
@@ -59,9 +60,11 @@ run: setup
 deploy: setup
 	ape run deploy
 
+# NODE: anvil (default) or hardhat (Hardhat Network, its chain kept in a journal: docs/nodes.md)
 # DEVNET_ARGS: e.g. --port 8546 --state /tmp/devnet.json (ape run devnet --help)
+NODE ?= anvil
 devnet: setup
-	ape run devnet $(DEVNET_ARGS)
+	ape run devnet --node $(NODE) $(DEVNET_ARGS)
 
 # the devnet's three keeper bots in one terminal (JSON lines); Ctrl-C stops all three, and the
 # status is the worst of theirs otherwise. KEEPER_ARGS: e.g. --rpc URL (ape run keeper --help)

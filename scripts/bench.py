@@ -256,6 +256,78 @@ def _devnet_figures() -> dict[str, float]:
     }
 
 
+HARDHAT_MARKET_VAULTS = 200
+
+
+def _hardhat_devnet_figures() -> dict[str, float]:
+    """`make devnet NODE=hardhat` (offchain/live/hardhat_devnet.py): idle over IDLE_SECONDS
+    with Backstop deployed, as `_devnet_figures` measures Anvil's (the Hardhat node's CPU and
+    this process's, which runs the journal's watcher; bytes both wrote per minute); then a
+    market session (`ape run market`, black-thursday-2020 with HARDHAT_MARKET_VAULTS vaults, no
+    bots, as fast as it goes), a stop, and a start: the journal's size, and the blocks and
+    transactions the start replayed and the seconds the replay took (in the node, before it
+    listens)."""
+    import tempfile
+
+    from offchain.live.deploy import ensure_deployment
+    from offchain.live.hardhat_devnet import HardhatDevnetNode
+    from offchain.live.record import record_path
+    from offchain.live.signers import dev_signer
+    from offchain.system.config import DEFAULT_CONFIG, load_config
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    artifacts, code = project_code()
+    with tempfile.TemporaryDirectory() as tmp:
+        journal = Path(tmp) / "journal.jsonl"
+        node = HardhatDevnetNode(port, journal)
+        with node:
+            record, _ = ensure_deployment(
+                node.url,
+                artifacts,
+                code,
+                load_config(),
+                DEFAULT_CONFIG,
+                dev_signer(0),
+                dev_signer(1),
+                Path(tmp),
+            )
+            deadline = time.monotonic() + 60
+            while not node.written() and time.monotonic() < deadline:
+                time.sleep(0.5)
+            assert node.process is not None
+            pids = (node.process.pid, os.getpid())
+            before, writes = [_proc_cost(pid) for pid in pids], node.writes
+            start = time.perf_counter()
+            time.sleep(IDLE_SECONDS)
+            elapsed = time.perf_counter() - start
+            after, writes = [_proc_cost(pid) for pid in pids], node.writes - writes
+            market = subprocess.run(
+                [str(ROOT / ".venv" / "bin" / "ape"), "run", "market", "--scenario",
+                 "black-thursday-2020", "--vaults", str(HARDHAT_MARKET_VAULTS), "--speed",
+                 "1000000", "--rpc", node.url, "--deployment",
+                 str(record_path(record.chain_id, Path(tmp)))],
+                cwd=ROOT, capture_output=True, text=True, timeout=1800,
+            )  # fmt: skip
+            if market.returncode != 0:
+                raise click.ClickException(f"market on Hardhat: {market.stderr[-500:]}")
+        journal_mb = journal.stat().st_size / 1e6
+        with node:
+            replayed = node.replayed_blocks, node.replayed_transactions, node.replay_seconds
+    cpu = sum(a[0] - b[0] for a, b in zip(after, before))
+    written = sum(a[1] - b[1] for a, b in zip(after, before))
+    return {
+        "devnet.hardhat_idle_cpu_percent": round(100 * cpu / elapsed, 2),
+        "devnet.hardhat_idle_written_mb_per_min": round(written / elapsed * 60 / 1e6, 2),
+        "devnet.hardhat_idle_journal_writes": writes,
+        "devnet.hardhat_journal_mb": round(journal_mb, 1),
+        "devnet.hardhat_replay_blocks": replayed[0],
+        "devnet.hardhat_replay_transactions": replayed[1],
+        "devnet.hardhat_replay_s": round(replayed[2], 1),
+    }
+
+
 NODE_VAULTS = 200
 
 
@@ -533,6 +605,11 @@ def _sweep_figures() -> tuple[dict[str, float], dict[str, Any]]:
     "--devnet-only", is_flag=True, help="Only an idle devnet's CPU and writes (devnet.*)."
 )
 @click.option(
+    "--hardhat-devnet-only",
+    is_flag=True,
+    help="Only the Hardhat devnet's idle cost and its journal's replay (devnet.hardhat_*).",
+)
+@click.option(
     "--nodes-only",
     is_flag=True,
     help="Only the replay on Anvil and on Hardhat, and their gas compared (nodes.*).",
@@ -554,6 +631,7 @@ def cli(
     sim_only,
     keeper_only,
     devnet_only,
+    hardhat_devnet_only,
     nodes_only,
     sweep_only,
     scale_only,
@@ -569,6 +647,9 @@ def cli(
         return
     if devnet_only:
         _write(_devnet_figures(), None, None)
+        return
+    if hardhat_devnet_only:
+        _write(_hardhat_devnet_figures(), None, None)
         return
     if sim_only:
         figures, samples = _simulation_figures()
@@ -600,6 +681,7 @@ def cli(
     gas.update(_keeper_figures())
     gas.update(_node_figures())
     gas.update(_devnet_figures())
+    gas.update(_hardhat_devnet_figures())
     sweep, sweep_meta = _sweep_figures()
     gas.update(sweep)
     _write(gas, steps, samples, sweep_meta)

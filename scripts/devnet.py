@@ -2,9 +2,12 @@
 
     ape run devnet                        # port 8545, state in deployments/devnet-state.json
     ape run devnet --port 8546 --state /tmp/other.json --block-time 2
+    ape run devnet --node hardhat         # Hardhat Network; journal in
+                                          #   deployments/devnet-hardhat.jsonl
 
 Starts Anvil with its state kept in a file (loaded at start, written when it changes and when
-it stops), deploys Backstop, or finds the deployment already recorded in
+it stops), or Hardhat Network with its chain kept in a journal (replayed at start,
+offchain/live/hardhat_devnet.py), deploys Backstop, or finds the deployment already recorded in
 deployments/<chain id>.json and verifies it against the node (code hashes), writes the record,
 and runs until interrupted (Ctrl-C), when the node writes its state and stops. Then, in other
 terminals: `ape run keeper --role ...` (the bots) and `ape run market ...` (prices and time).
@@ -23,9 +26,15 @@ import click
 from offchain.backends.anvil import AnvilError
 from offchain.live.deploy import DeployError, ensure_deployment
 from offchain.live.devnet import DevnetNode
+from offchain.live.hardhat_devnet import (
+    JOURNAL_FORMAT,
+    HardhatDevnetNode,
+    JournalError,
+    read_journal,
+)
 from offchain.live.record import DEFAULT_DIR, record_path
 from offchain.live.signers import dev_signer
-from offchain.system.cli import failing
+from offchain.system.cli import failing, one_line_usage
 from offchain.system.config import DEFAULT_CONFIG, ConfigError, load_config
 
 fail = failing("devnet")
@@ -45,6 +54,20 @@ def _check_port(port: int) -> None:
             )
 
 
+def _check_journal(journal: Path) -> None:
+    """Hardhat's devnet: the journal must be one (offchain/live/hardhat_devnet.py); anything
+    else is refused before Hardhat is started, and left as it is."""
+    if not journal.exists():
+        return
+    try:
+        read_journal(journal)
+    except JournalError as exc:
+        fail(
+            f"--state {journal} is not a devnet journal ({exc}): move it away to start a fresh "
+            "devnet"
+        )
+
+
 def _check_state(state_file: Path) -> None:
     """A state file is Anvil's JSON dump; anything else (a torn copy, another file) is refused
     before Anvil is started on it, and left as it is."""
@@ -52,6 +75,11 @@ def _check_state(state_file: Path) -> None:
         return
     if state_file.is_dir():
         fail(f"--state {state_file} is a directory, not a devnet state file")
+    if _is_journal(state_file):
+        fail(
+            f"--state {state_file} is not a devnet state file (a Hardhat journal: start it with "
+            "--node hardhat)"
+        )
     try:
         with open(state_file, "rb") as f:
             data = json.load(f)
@@ -68,9 +96,37 @@ def _check_state(state_file: Path) -> None:
         )
 
 
-@click.command()
+def _is_journal(path: Path) -> bool:
+    """The file opens with a Hardhat devnet's journal header (its first line only: an Anvil
+    state file can be tens of MB)."""
+    try:
+        with open(path, "rb") as f:
+            header = json.loads(f.readline(4096))
+    except (OSError, ValueError):
+        return False
+    return isinstance(header, dict) and header.get("format") == JOURNAL_FORMAT
+
+
+STATE_FILES = {"anvil": "devnet-state.json", "hardhat": "devnet-hardhat.jsonl"}
+
+
+@click.command(cls=one_line_usage("devnet"))
 @click.option("--port", type=int, default=8545, show_default=True, help="1 to 65535.")
-@click.option("--state", "state", default=str(DEFAULT_DIR / "devnet-state.json"), show_default=True)
+@click.option(
+    "--node",
+    "node_kind",
+    type=click.Choice(["anvil", "hardhat"]),
+    default="anvil",
+    show_default=True,
+    help="Anvil, or Hardhat Network (its chain kept in a journal: docs/nodes.md).",
+)
+@click.option(
+    "--state",
+    "state",
+    default=None,
+    help=f"Anvil's state file [{DEFAULT_DIR / STATE_FILES['anvil']}], or Hardhat's journal "
+    f"[{DEFAULT_DIR / STATE_FILES['hardhat']}].",
+)
 @click.option("--config", "config_path", default=str(DEFAULT_CONFIG), show_default=True)
 @click.option("--block-time", type=float, default=None, help="Seconds per block [automine].")
 @click.option(
@@ -80,21 +136,29 @@ def _check_state(state_file: Path) -> None:
     show_default=True,
     help="Directory of the deployment records (<chain id>.json) the other commands read.",
 )
-def cli(port, state, config_path, block_time, records):
+def cli(port, node_kind, state, config_path, block_time, records):
     """Start the persistent devnet, deploy or verify Backstop, and keep running."""
     _check_port(port)
+    if block_time is not None and not block_time > 0:
+        fail(f"--block-time must be positive, got {block_time:g}")
     try:
         config = load_config(Path(config_path))
     except ConfigError as exc:
         fail(str(exc))
-    _check_state(Path(state))
+    state_file = Path(state) if state is not None else DEFAULT_DIR / STATE_FILES[node_kind]
+    if node_kind == "hardhat":
+        _check_journal(state_file)
+    else:
+        _check_state(state_file)
     from offchain.backends import project_code
 
     artifacts, reader = project_code()
-    state_file = Path(state)
     state_file.parent.mkdir(parents=True, exist_ok=True)
-    node = DevnetNode(
-        port, state_file, block_time, log_file=state_file.with_name("devnet-anvil.log")
+    log_file = state_file.with_name(f"devnet-{node_kind}.log")
+    node = (
+        HardhatDevnetNode(port, state_file, block_time, log_file=log_file)
+        if node_kind == "hardhat"
+        else DevnetNode(port, state_file, block_time, log_file=log_file)
     )
     # Ctrl-C is how a devnet is stopped: a clean stop with exit status 0. (Ape's own SIGINT
     # handler exits with status 130, which `make devnet` reported as "Error 130".)
@@ -104,7 +168,7 @@ def cli(port, state, config_path, block_time, records):
     serving = interrupted = False
     try:
         node.start()
-    except AnvilError as exc:
+    except (AnvilError, JournalError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
         node.stop()
@@ -121,8 +185,17 @@ def cli(port, state, config_path, block_time, records):
             Path(records),
         )
         path = record_path(record.chain_id, Path(records))
+        kept = "state in"
+        if isinstance(node, HardhatDevnetNode):
+            kept = (
+                f"Hardhat Network; journal replayed ({node.replayed_blocks} blocks, "
+                f"{node.replayed_transactions} transactions in {node.replay_seconds:.1f} s) and "
+                "kept in"
+                if node.replayed_blocks
+                else "Hardhat Network; journal in"
+            )
         click.echo(
-            f"devnet: {node.url} (chain id {record.chain_id}), state in {state_file}\n"
+            f"devnet: {node.url} (chain id {record.chain_id}), {kept} {state_file}\n"
             + (
                 f"deployed Backstop (blocks {record.first_block}-{record.last_block}, "
                 f"{len(record.transactions)} transactions); record: {path}"

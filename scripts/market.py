@@ -26,7 +26,8 @@ from offchain.model.errors import Revert
 from offchain.sim.population import generate_vaults
 from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
 from offchain.sim.timeline import bar_times
-from offchain.system.cli import failing
+from offchain.system.cli import failing, one_line_usage
+from offchain.system.files import directory_named
 
 fail = failing("market")
 
@@ -41,7 +42,7 @@ def _needs_the_configured_price(chain, t) -> bool:
     return current != t.config.initial_price or chain.next_block_time > posted_at + max_age
 
 
-@click.command()
+@click.command(cls=one_line_usage("market"))
 @click.option(
     "--scenario",
     "scenario_spec",
@@ -57,6 +58,12 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path):
     """Play a scenario's prices, pool moves and time on the devnet."""
     if speed <= 0:
         fail(f"--speed must be positive, got {speed:g}")
+    if scenario_spec not in builtin_scenarios():
+        problem = directory_named(
+            scenario_spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)"
+        )
+        if problem:
+            fail(f"--scenario {problem}")
     try:
         scenario = load_scenario(scenario_spec, vaults=vaults)
     except ScenarioError as exc:
@@ -66,8 +73,11 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path):
         chain_id = node.chain_id()
         record = load_record(Path(deployment_path) if deployment_path else record_path(chain_id))
         verify(record, node)
-        if "anvil" not in str(node.rpc("web3_clientVersion")).lower():
-            raise MarketError(f"{rpc} is not a devnet (Anvil): the market driver moves time")
+        client = str(node.rpc("web3_clientVersion")).lower()
+        if "anvil" not in client and "hardhat" not in client:
+            raise MarketError(
+                f"{rpc} is not a devnet (Anvil or Hardhat Network): the market driver moves time"
+            )
     except NodeUnavailable:
         fail(f"no JSON-RPC node answers at {rpc} (start one: make devnet)")
     except (RecordError, MarketError) as exc:
@@ -83,8 +93,8 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path):
         chain.names[address] = CONTRACT_NAMES[field]
     for fields in record.types.values():
         chain.names.update({a: CONTRACT_NAMES[f] for f, a in fields.items()})
-    impersonating(chain)
     d = record.deployment()
+    impersonating(chain, d.governance, d.feeder)
     t = d.types[name]
     c = t.config
     plans = generate_vaults(

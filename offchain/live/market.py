@@ -8,8 +8,9 @@ simulator's `oracle_actions`), and trades the collateral pool towards the price 
 between bars. The scenario's path is played relative to the devnet's configured price: bar k's
 price is the configured initial price x close_k / close_0.
 
-It acts through Anvil's impersonation (vault owners and the arbitrageur have no keys on a
-devnet), so it runs on devnets only. The fault tests and the keeper benchmark use the same
+It acts through the node's impersonation (vault owners and the arbitrageur have no keys on a
+devnet: Anvil impersonates every sender, Hardhat Network each account named), so it runs on
+devnets only. The fault tests and the keeper benchmark use the same
 functions to make vaults unsafe at once.
 """
 
@@ -33,13 +34,19 @@ class MarketError(RuntimeError):
     """The devnet cannot be driven as asked (one line)."""
 
 
-def impersonating(chain: ChainBackend) -> None:
-    """Every sender impersonated (a devnet: the owners of the population hold no keys)."""
-    chain.rpc("anvil_autoImpersonateAccount", [True])
+def impersonating(chain: ChainBackend, *accounts: str) -> None:
+    """Send from accounts that hold no keys here (a devnet: the owners of the population, the
+    record's roles): on Anvil every sender, on Hardhat Network (one account at a time) each of
+    `accounts`; `fund` impersonates the accounts it funds."""
+    if chain.hardhat:
+        chain.rpc_batch([("hardhat_impersonateAccount", [a]) for a in accounts])
+    else:
+        chain.rpc("anvil_autoImpersonateAccount", [True])
 
 
 def fund(chain: ChainBackend, accounts: list[str]) -> None:
-    chain.rpc_batch([("anvil_setBalance", [a, hex(10**24)]) for a in accounts])
+    """Ether for `accounts`, which this backend may then send from."""
+    chain.fund(accounts, 10**24)
 
 
 def vault_plans(count: int, t: TypeDeployment, collateral_ratio: int) -> list[VaultPlan]:

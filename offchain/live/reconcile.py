@@ -44,7 +44,7 @@ from offchain.live.outcome import Outcome, OutcomeBook, oracle_marks
 from offchain.live.record import DeploymentRecord, RecordError, load_record, record_path, verify
 from offchain.model.errors import Revert
 from offchain.model.state import Event
-from offchain.system.cli import failing
+from offchain.system.cli import failing, one_line_usage
 from offchain.system.deployment import Deployment
 from offchain.system.reads import read_state, state_keys
 
@@ -239,12 +239,7 @@ class Replayer:
         while n <= to_block:
             last = min(to_block, n + BLOCKS_PER_REQUEST - 1)
             numbers = range(n, last + 1)
-            calls: list[tuple[str, list[Any]]] = [
-                ("eth_getBlockByNumber", [hex(b), True]) for b in numbers
-            ]
-            calls += [("eth_getBlockReceipts", [hex(b)]) for b in numbers]
-            replies = self.chain.rpc_batch(calls)
-            blocks, receipts = replies[: len(numbers)], replies[len(numbers) :]
+            blocks, receipts = self._blocks(numbers)
             for b, block, block_receipts in zip(numbers, blocks, receipts):
                 if block is None or block_receipts is None:
                     raise ReconcileError(
@@ -256,6 +251,28 @@ class Replayer:
                 if on_block is not None:
                     on_block(b)
             n = last + 1
+
+    def _blocks(
+        self, numbers: range
+    ) -> tuple[list[dict[str, Any] | None], list[list[dict[str, Any]] | None]]:
+        """The blocks `numbers` with their transactions, and each block's receipts: Anvil's
+        `eth_getBlockReceipts` in the same batch; Hardhat Network has none (docs/nodes.md), so
+        one `eth_getTransactionReceipt` per transaction, in a second batch."""
+        calls: list[tuple[str, list[Any]]] = [
+            ("eth_getBlockByNumber", [hex(b), True]) for b in numbers
+        ]
+        if not self.chain.hardhat:
+            calls += [("eth_getBlockReceipts", [hex(b)]) for b in numbers]
+            replies = self.chain.rpc_batch(calls)
+            return replies[: len(numbers)], replies[len(numbers) :]
+        blocks = self.chain.rpc_batch(calls)
+        hashes = [tx["hash"] for block in blocks if block for tx in block["transactions"]]
+        found = iter(self.chain.rpc_batch([("eth_getTransactionReceipt", [h]) for h in hashes]))
+        receipts: list[list[dict[str, Any]] | None] = []
+        for block in blocks:
+            mined = [next(found) for _ in block["transactions"]] if block else None
+            receipts.append(None if mined is None or None in mined else mined)
+        return blocks, receipts
 
     def _apply_block(
         self,
@@ -589,7 +606,7 @@ def reconcile(
 fail = failing("reconcile")
 
 
-@click.command()
+@click.command(cls=one_line_usage("reconcile"))
 @click.option(
     "--from-block",
     type=int,

@@ -53,7 +53,15 @@ def test_devnet__port_held_by_another_process__one_line_no_banner(tmp_path):
 
 @pytest.mark.parametrize(
     "content, reason",
-    [(b"{not json", "not JSON"), (b"\xff\xfe\x00binary", "not JSON"), (b"[1, 2]", "no accounts")],
+    [
+        (b"{not json", "not JSON"),
+        (b"\xff\xfe\x00binary", "not JSON"),
+        (b"[1, 2]", "no accounts"),
+        (
+            b'{"format": "backstop-devnet-journal", "version": 1, "genesis_timestamp": 1}\n',
+            "a Hardhat journal: start it with --node hardhat",
+        ),
+    ],
 )
 def test_devnet__state_file_that_is_not_one__names_it_and_leaves_it(tmp_path, content, reason):
     state = tmp_path / "state.json"

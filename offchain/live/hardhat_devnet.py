@@ -1,0 +1,626 @@
+"""A persistent devnet on Hardhat Network: the chain kept in a journal and replayed at start.
+
+Hardhat Network 2.29.1 keeps its chain in memory only: it has no `--state` file and no
+`anvil_dumpState`/`anvil_loadState` (its `hardhat_setStorageAt` and friends could restore the
+head's accounts, but not the blocks and their event logs, which the bots' follower and
+`ape run reconcile` read from the deployment on). `HardhatDevnetNode` therefore keeps a
+**journal** of the chain and replays it into a fresh node at start:
+
+- the journal (JSON lines, `--state FILE`) opens with a header (the format, the chain id, the
+  genesis block's time and hash), then one line per block: its number, time, hash and state
+  root, its transactions (sender, recipient, data, value, gas, fees, nonce, type; a signed
+  transaction's raw bytes too, re-encoded and checked against its hash) and the balance each
+  sender had before the block, and from which block it had it (so ether set outside
+  transactions, `hardhat_setBalance` by the market driver, is set again where it was set);
+- it is written on change and at the stop: a watcher asks the node for its head once a second,
+  and appends the blocks it has not written (an append, fsynced); an idle devnet writes nothing.
+  A head that went back or changed (`evm_revert`) rewrites the journal up to the last common
+  block (a temporary file renamed over it). A line cut short by a kill is dropped at the next
+  start (the journal is rewritten without it);
+- at start the node's genesis gets the journal's time (`initialDate`), so block 0 is the same
+  block, and the journal is replayed *inside* the node before its JSON-RPC server listens
+  (offchain/live/hardhat_replay.js, hooked into the node task's `node:get-provider` subtask):
+  keeper bots that keep polling the port through a restart cannot see, or send into, a
+  half-replayed chain (they did, when the replay went over JSON-RPC: a liquidation mined into a
+  replayed block broke the next one's nonces). Each block is mined again at its time, automine
+  off: each sender's balance set as journaled, the transactions sent in their order (a signed
+  one as its raw bytes, so its hash is the same; an impersonated one with its fields, which
+  gives the same hash too, since Hardhat's stand-in signature is the sender's address), then
+  `evm_mine` with the block's time (also for an empty block: `hardhat_mine` stamps its first
+  block one second after the last, whatever the journal says). The replayed head must have the
+  journaled state root; otherwise the node exits before it listens and the start is refused
+  with one line, the journal left as it is. (The blocks' hashes come out the same too: the bots
+  resume without reading the chain again.)
+
+State changed outside transactions other than a sender's ether (`hardhat_setStorageAt`,
+`hardhat_setCode`, a balance set on an account that never sends) is not journaled: a replay that
+meets it diverges and is refused, by the check above.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import Any
+
+import requests
+import rlp
+from eth_utils import keccak
+
+from offchain.backends.anvil import ROOT, AnvilError
+from offchain.backends.hardhat import hardhat_binary
+
+JOURNAL_FORMAT = "backstop-devnet-journal"
+JOURNAL_VERSION = 1
+DEV_CHAIN_ID = 31337
+BLOCKS_PER_REQUEST = 50  # blocks (and their senders' balances) read per batch
+# Anvil's devnet keeps its default block gas limit (30M, a mainnet-sized block): so does this one
+DEVNET_BLOCK_GAS_LIMIT = 30_000_000
+
+
+class JournalError(ValueError):
+    """A file that is not a devnet journal, or a journal whose replay diverged (one line)."""
+
+
+@dataclass
+class Journal:
+    """A devnet journal read from its file (see the module docstring)."""
+
+    header: dict[str, Any]
+    blocks: list[dict[str, Any]] = field(default_factory=list)
+    torn: bool = False  # the last line was cut short (a kill during an append): dropped
+
+    @property
+    def genesis_time(self) -> int:
+        return int(self.header["genesis_timestamp"])
+
+    @property
+    def head(self) -> int:
+        return self.blocks[-1]["number"] if self.blocks else 0
+
+
+_BLOCK_KEYS = ("number", "timestamp", "hash", "state_root", "transactions")
+
+
+def read_journal(path: Path) -> Journal:
+    """The journal at `path`; JournalError (the reason, a few words) if it is not one."""
+    if path.is_dir():
+        raise JournalError("a directory")
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise JournalError(exc.strerror or "unreadable") from None
+    lines = data.split(b"\n")
+    torn = bool(lines[-1])  # a complete journal ends with a newline
+    complete = [line for line in lines[:-1] if line.strip()]
+    if not complete:
+        raise JournalError("empty" if not data.strip() else "not JSON lines")
+    try:
+        header = json.loads(complete[0])
+    except ValueError:
+        raise JournalError("not JSON lines") from None
+    if not isinstance(header, dict) or header.get("format") != JOURNAL_FORMAT:
+        if isinstance(header, dict) and "accounts" in header:
+            raise JournalError("an Anvil state file: start it with --node anvil")
+        raise JournalError("no journal header")
+    if header.get("version") != JOURNAL_VERSION:
+        raise JournalError(f"journal version {header.get('version')!r}, not {JOURNAL_VERSION}")
+    if not isinstance(header.get("genesis_timestamp"), int):
+        raise JournalError("no genesis time in its header")
+    journal = Journal(header, torn=torn)
+    expected = 1
+    for k, line in enumerate(complete[1:], start=2):
+        try:
+            block = json.loads(line)
+        except ValueError:
+            raise JournalError(f"line {k} is not JSON") from None
+        if not isinstance(block, dict) or any(key not in block for key in _BLOCK_KEYS):
+            raise JournalError(f"line {k} is not a block")
+        if block["number"] != expected:
+            raise JournalError(f"line {k} is block {block['number']}, expected {expected}")
+        expected += 1
+        journal.blocks.append(block)
+    return journal
+
+
+def journal_line(entry: dict[str, Any]) -> bytes:
+    return (json.dumps(entry, separators=(",", ":")) + "\n").encode()
+
+
+# ---------------------------------------------------------------- transactions
+
+
+def _int(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value or 0)
+
+
+def _bytes(value: str | None) -> bytes:
+    return bytes.fromhex((value or "0x").removeprefix("0x"))
+
+
+def _impersonated(tx: dict[str, Any]) -> bool:
+    """Hardhat signs an impersonated transaction with r = s = the sender's address."""
+    sender = _int(tx["from"])
+    return _int(tx.get("r")) == sender and _int(tx.get("s")) == sender
+
+
+def raw_transaction(tx: dict[str, Any]) -> str | None:
+    """A signed transaction (`eth_getTransactionByHash`'s fields) encoded as it was sent, if its
+    hash says the encoding is exact; None otherwise (an impersonated one, an unknown type)."""
+    if _impersonated(tx):
+        return None
+    kind = _int(tx.get("type"))
+    to = _bytes(tx.get("to"))
+    access = [
+        [_bytes(a["address"]), [_bytes(k) for k in a.get("storageKeys", [])]]
+        for a in tx.get("accessList") or []
+    ]
+    common = [_int(tx["gas"]), to, _int(tx["value"]), _bytes(tx["input"])]
+    signature = [_int(tx["r"]), _int(tx["s"])]
+    parity = _int(tx.get("yParity", tx.get("v")))
+    if kind == 0:
+        fields = [_int(tx["nonce"]), _int(tx["gasPrice"]), *common, _int(tx["v"])]
+        prefix = b""
+    elif kind == 1:
+        fields = [_int(tx["chainId"]), _int(tx["nonce"]), _int(tx["gasPrice"]), *common, access]
+        fields.append(parity)
+        prefix = b"\x01"
+    elif kind == 2:
+        fees = [_int(tx["maxPriorityFeePerGas"]), _int(tx["maxFeePerGas"])]
+        fields = [_int(tx["chainId"]), _int(tx["nonce"]), *fees, *common, access, parity]
+        prefix = b"\x02"
+    else:
+        return None
+    body = prefix + bytes(rlp.encode(fields + signature))  # type: ignore[arg-type]
+    if "0x" + keccak(body).hex() != tx["hash"]:
+        return None
+    return "0x" + body.hex()
+
+
+_TX_FIELDS = (
+    "hash",
+    "from",
+    "to",
+    "input",
+    "value",
+    "gas",
+    "nonce",
+    "type",
+    "gasPrice",
+    "maxFeePerGas",
+    "maxPriorityFeePerGas",
+)
+
+
+def journal_transaction(tx: dict[str, Any]) -> dict[str, Any]:
+    entry = {k: tx[k] for k in _TX_FIELDS if tx.get(k) is not None}
+    raw = raw_transaction(tx)
+    if raw is not None:
+        entry["raw"] = raw
+    return entry
+
+
+# ---------------------------------------------------------------- the node
+
+
+REPLAY_SCRIPT = Path(__file__).with_name("hardhat_replay.js")
+
+
+def devnet_config(genesis_time: int | None, replay: tuple[Path, Path] | None = None) -> str:
+    """The Hardhat config of a devnet: the dev accounts of Anvil's mnemonic (Hardhat's default,
+    the same keys), chain id 31337, failed transactions mined with status 0, first in first
+    mined; the genesis at `genesis_time` (a journal's) or the wall clock. With `replay`
+    (journal, status file): the journal replayed before the server listens."""
+    network: dict[str, Any] = {
+        "hardfork": "prague",
+        "chainId": DEV_CHAIN_ID,
+        "blockGasLimit": DEVNET_BLOCK_GAS_LIMIT,
+        "throwOnTransactionFailures": False,
+        "throwOnCallFailures": True,
+        "loggingEnabled": False,
+        "mining": {"auto": True, "mempool": {"order": "fifo"}},
+    }
+    body = json.dumps({"networks": {"hardhat": network}}, indent=2)
+    if genesis_time is not None:
+        # Hardhat wants the date as a string; a number would be read as milliseconds
+        date = f"new Date({genesis_time} * 1000).toISOString()"
+        body = body.replace('"hardfork"', f'"initialDate": {date},\n      "hardfork"', 1)
+    text = f"module.exports = {body};\n"
+    if replay is not None:
+        hardhat_config = ROOT / "node_modules" / "hardhat" / "config"
+        journal, status = (json.dumps(str(p)) for p in replay)
+        text += (
+            f'require({json.dumps(str(hardhat_config))}).subtask("node:get-provider")'
+            ".setAction(async (args, hre, runSuper) => {\n"
+            "  const provider = await runSuper(args);\n"
+            f"  await require({json.dumps(str(REPLAY_SCRIPT))})(provider, {journal}, {status});\n"
+            "  return provider;\n"
+            "});\n"
+        )
+    return text
+
+
+class HardhatDevnetNode:
+    """`DevnetNode`'s counterpart on Hardhat Network (the same `start`/`stop`/`kill`/`written`,
+    `url`, `state_file`, `writes`); the state file is the journal."""
+
+    name = "hardhat"
+
+    def __init__(
+        self,
+        port: int,
+        state_file: Path | None = None,
+        block_time: float | None = None,
+        log_file: Path | None = None,
+        poll: float = 1.0,
+    ):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.state_file = state_file
+        self.block_time = block_time
+        self.log_file = log_file
+        self.poll = poll
+        self.process: subprocess.Popen | None = None
+        self.directory: Path | None = None
+        self._session = requests.Session()
+        self._lock = threading.Lock()  # the watcher's appends against a stop's
+        self._watcher: threading.Thread | None = None
+        self._watching = threading.Event()
+        self._journal: Journal | None = None  # what the file holds
+        self._last_sent: dict[str, int] = {}  # sender -> the last journaled block it sent in
+        self.writes = 0  # journal writes while running
+        self.replayed_blocks = 0  # at the last start
+        self.replayed_transactions = 0
+        self.replay_seconds = 0.0
+        self.same_hashes = True  # the replayed blocks have the journaled hashes
+
+    # ------------------------------------------------------------ JSON-RPC
+
+    def _rpc(self, method: str, params: list, timeout: float = 30) -> Any:
+        reply = self._session.post(
+            self.url,
+            json={"jsonrpc": "2.0", "id": 1, "method": method, "params": params},
+            timeout=timeout,
+        ).json()
+        if "error" in reply:
+            raise JournalError(f"{method}: {reply['error'].get('message', reply['error'])}")
+        return reply["result"]
+
+    def _batch(self, calls: list[tuple[str, list]]) -> list[Any]:
+        if not calls:
+            return []
+        payload = [
+            {"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in enumerate(calls)
+        ]
+        replies = sorted(self._session.post(self.url, json=payload, timeout=60).json(),
+                         key=lambda r: r["id"])  # fmt: skip
+        for reply, (method, _) in zip(replies, calls):
+            if "error" in reply:
+                raise JournalError(f"{method}: {reply['error'].get('message', reply['error'])}")
+        return [r["result"] for r in replies]
+
+    def _head(self) -> dict[str, Any]:
+        return self._rpc("eth_getBlockByNumber", ["latest", False])
+
+    # ------------------------------------------------------------ start
+
+    def start(self, timeout: float = 90) -> None:
+        """Start the node (the journal replayed in it first), or fail with one line: AnvilError
+        (the node did not start), JournalError (the journal does not replay)."""
+        assert self.process is None, "already running"
+        journal = None
+        if self.state_file is not None and self.state_file.exists():
+            journal = read_journal(self.state_file)
+        self.directory = Path(tempfile.mkdtemp(prefix="backstop-hardhat-devnet-"))
+        config = self.directory / "hardhat.config.js"
+        status = self.directory / "replay.json"
+        replay = (self.state_file, status) if journal is not None and self.state_file else None
+        config.write_text(devnet_config(journal.genesis_time if journal else None, replay))
+        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        command = [hardhat_binary(), "--config", str(config), "node"]
+        command += ["--hostname", "127.0.0.1", "--port", str(self.port)]
+        self.process = subprocess.Popen(
+            command,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+            cwd=ROOT,  # Hardhat refuses to run outside the project that installed it
+        )
+        if self.log_file:
+            out.close()  # type: ignore[union-attr]
+        # a replay runs before the node listens: give it time in proportion to the journal
+        blocks = len(journal.blocks) if journal is not None else 0
+        deadline = time.monotonic() + timeout + blocks / 20
+        while True:
+            if self.process.poll() is not None:
+                code = self.process.returncode
+                self.process = None
+                failed = self._status(status).get("error")
+                self._cleanup()
+                if failed:
+                    raise JournalError(
+                        f"the journal {self.state_file} does not replay ({failed}): left as it "
+                        "is; move it away to start a fresh devnet"
+                    )
+                raise AnvilError(
+                    f"hardhat exited at start ({code}): is port {self.port} in use?"
+                    + (f" (see {self.log_file})" if self.log_file else "")
+                )
+            try:
+                self._rpc("eth_chainId", [], timeout=1)
+                break
+            except requests.RequestException:
+                if time.monotonic() > deadline:
+                    self.kill()
+                    raise AnvilError(
+                        f"hardhat did not answer on port {self.port} within "
+                        f"{deadline - time.monotonic() + timeout:g} s"
+                    ) from None
+                time.sleep(0.1)
+        try:
+            if journal is not None:
+                done = self._status(status)
+                self.replayed_blocks = done.get("blocks", 0)
+                self.replayed_transactions = done.get("transactions", 0)
+                self.replay_seconds = done.get("seconds", 0.0)
+                self.same_hashes = done.get("same_hashes", True)
+                if self.replayed_blocks != len(journal.blocks) or not self.written(journal):
+                    raise JournalError(
+                        f"the journal {self.state_file} replayed to another head: left as it "
+                        "is; move it away to start a fresh devnet"
+                    )
+                if journal.torn:
+                    self._rewrite(journal)  # without the line a kill cut short
+                self._journal = journal
+                self._senders()
+            elif self.state_file is not None:
+                genesis = self._rpc("eth_getBlockByNumber", ["0x0", False])
+                self._journal = Journal(self._header(genesis))
+                self._rewrite(self._journal)
+            if self.block_time is not None:
+                self._rpc("evm_setAutomine", [False])
+                self._rpc("evm_setIntervalMining", [int(self.block_time * 1000)])
+        except (JournalError, OSError, requests.RequestException) as exc:
+            self.kill()
+            raise JournalError(str(exc)) from None
+        self._start_watcher()
+
+    @staticmethod
+    def _status(path: Path) -> dict[str, Any]:
+        """What the replay wrote (hardhat_replay.js): blocks, transactions, seconds, error."""
+        try:
+            status = json.loads(path.read_text())
+        except (OSError, ValueError):
+            return {}
+        return status if isinstance(status, dict) else {}
+
+    def _header(self, genesis: dict[str, Any]) -> dict[str, Any]:
+        return {
+            "format": JOURNAL_FORMAT,
+            "version": JOURNAL_VERSION,
+            "node": "hardhat",
+            "chain_id": DEV_CHAIN_ID,
+            "genesis_timestamp": _int(genesis["timestamp"]),
+            "genesis_hash": genesis["hash"],
+        }
+
+    # ------------------------------------------------------------ the journal
+
+    def _rewrite(self, journal: Journal) -> None:
+        """The whole journal, atomically (a temporary file renamed over it)."""
+        assert self.state_file is not None
+        tmp = self.state_file.with_name(self.state_file.name + ".tmp")
+        with open(tmp, "wb") as out:
+            out.write(journal_line(journal.header))
+            for block in journal.blocks:
+                out.write(journal_line(block))
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(tmp, self.state_file)
+        journal.torn = False
+        self.writes += 1
+
+    def _append(self, blocks: list[dict[str, Any]]) -> None:
+        assert self.state_file is not None
+        with open(self.state_file, "ab") as out:
+            out.write(b"".join(journal_line(b) for b in blocks))
+            out.flush()
+            os.fsync(out.fileno())
+        self.writes += 1
+
+    def _read_blocks(self, first: int, last: int) -> list[dict[str, Any]]:
+        """Blocks `first`..`last` as journal entries."""
+        out = []
+        for start in range(first, last + 1, BLOCKS_PER_REQUEST):
+            numbers = range(start, min(last, start + BLOCKS_PER_REQUEST - 1) + 1)
+            blocks = self._batch([("eth_getBlockByNumber", [hex(n), True]) for n in numbers])
+            wanted = [
+                (n, sender)
+                for n, block in zip(numbers, blocks)
+                for sender in dict.fromkeys(tx["from"] for tx in block["transactions"])
+            ]
+            balances = self._batch(
+                [("eth_getBalance", [sender, hex(n - 1)]) for n, sender in wanted]
+            )
+            before: dict[int, dict[str, str]] = {}
+            for (n, sender), wei in zip(wanted, balances):
+                before.setdefault(n, {})[sender] = wei
+            for n, block in zip(numbers, blocks):
+                entry = {
+                    "number": n,
+                    "timestamp": _int(block["timestamp"]),
+                    "hash": block["hash"],
+                    "state_root": block["stateRoot"],
+                    "transactions": [journal_transaction(tx) for tx in block["transactions"]],
+                }
+                if n in before:
+                    entry["balances"] = before[n]
+                    since = {
+                        sender: at
+                        for sender, wei in before[n].items()
+                        if (at := self._balance_since(sender, wei, n)) < n
+                    }
+                    if since:
+                        entry["balances_from"] = since
+                    for sender in before[n]:
+                        self._last_sent[sender] = n
+                out.append(entry)
+        return out
+
+    def _balance_since(self, sender: str, wei: str, n: int) -> int:
+        """The first block before which `sender` already had the balance `wei` it had before
+        block `n`: a balance set outside transactions blocks before the account next sends (the
+        market funds its vault owners, then joins their collateral) is set there again, so that
+        the blocks in between keep their state roots and hashes. A binary search back to the
+        account's last transaction, for the last block whose state has `wei`: a set after block
+        M shows in the state at M (Hardhat keeps it there), as does ether received in block M,
+        which setting the balance before M + 1 leaves as it is."""
+        low = self._last_sent.get(sender, 0)
+        if low >= n - 1:
+            return n
+        high = n - 1  # the state at n - 1 has `wei`
+        while low < high:
+            middle = (low + high) // 2
+            if self._rpc("eth_getBalance", [sender, hex(middle)]) == wei:
+                high = middle
+            else:
+                low = middle + 1
+        return high + 1
+
+    def sync(self) -> bool:
+        """Write the blocks the journal does not hold yet (a head that went back or changed:
+        the journal rewritten up to the last common block). True if written."""
+        if self.state_file is None or self._journal is None:
+            return False
+        with self._lock:
+            journal = self._journal
+            head = self._head()
+            number = _int(head["number"])
+            if journal.blocks and number == journal.head:
+                if head["hash"] == journal.blocks[-1]["hash"]:
+                    return False
+            elif not journal.blocks and number == 0:
+                return False
+            common = min(number, journal.head)
+            while common > 0:
+                block = self._rpc("eth_getBlockByNumber", [hex(common), False])
+                if block["hash"] == journal.blocks[common - 1]["hash"]:
+                    break
+                common -= 1
+            if common < journal.head:
+                del journal.blocks[common:]
+                self._senders()
+                fresh = self._read_blocks(common + 1, number)
+                journal.blocks += fresh
+                self._rewrite(journal)
+            else:
+                fresh = self._read_blocks(common + 1, number)
+                journal.blocks += fresh
+                self._append(fresh)
+            return True
+
+    def _senders(self) -> None:
+        """`_last_sent` from the journal's blocks."""
+        assert self._journal is not None
+        self._last_sent = {
+            tx["from"]: block["number"]
+            for block in self._journal.blocks
+            for tx in block["transactions"]
+        }
+
+    def written(self, journal: Journal | None = None) -> bool:
+        """The journal holds the chain's head now: its number and state root (and its hash, if
+        the replay gave every block its journaled hash)."""
+        journal = journal or self._journal
+        if journal is None:
+            return False
+        head = self._head()
+        if not journal.blocks:
+            return _int(head["number"]) == 0
+        last = journal.blocks[-1]
+        return (
+            _int(head["number"]) == last["number"]
+            and head["stateRoot"] == last["state_root"]
+            and (head["hash"] == last["hash"] or not self.same_hashes)
+        )
+
+    def _watch(self) -> None:
+        while not self._watching.wait(self.poll):
+            try:
+                self.sync()
+            except (OSError, ValueError, KeyError, requests.RequestException):
+                pass  # the next round retries
+
+    def _start_watcher(self) -> None:
+        if self.state_file is None:
+            return
+        self._watching.clear()
+        self._watcher = threading.Thread(target=self._watch, name="devnet-journal", daemon=True)
+        self._watcher.start()
+
+    def _stop_watcher(self) -> None:
+        if self._watcher is not None:
+            self._watching.set()
+            self._watcher.join()
+            self._watcher = None
+
+    # ------------------------------------------------------------ stop
+
+    def stop(self) -> None:
+        """The journal brought up to the head, then SIGTERM."""
+        self._stop_watcher()
+        if self.process is not None and self.state_file is not None:
+            try:
+                self.sync()
+            except (OSError, ValueError, KeyError, requests.RequestException):
+                pass  # the node is gone: the journal holds the last write
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.process.pid, signal.SIGKILL)
+                self.process.wait()
+            self.process = None
+        self._cleanup()
+
+    def kill(self) -> None:
+        """SIGKILL: the node dies at once; the journal holds the watcher's last append."""
+        self._stop_watcher()
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+            self.process = None
+        self._cleanup()
+
+    def _cleanup(self) -> None:
+        if self.directory is not None:
+            shutil.rmtree(self.directory, ignore_errors=True)
+            self.directory = None
+
+    def __enter__(self) -> HardhatDevnetNode:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
