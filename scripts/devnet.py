@@ -26,12 +26,8 @@ import click
 from offchain.backends.anvil import AnvilError
 from offchain.live.deploy import DeployError, ensure_deployment
 from offchain.live.devnet import DevnetNode
-from offchain.live.hardhat_devnet import (
-    JOURNAL_FORMAT,
-    HardhatDevnetNode,
-    JournalError,
-    read_journal,
-)
+from offchain.live.hardhat_devnet import HardhatDevnetNode
+from offchain.live.journal import JOURNAL_FORMAT, JournalError, read_journal
 from offchain.live.record import DEFAULT_DIR, record_path
 from offchain.live.signers import dev_signer
 from offchain.system.cli import failing, one_line_usage

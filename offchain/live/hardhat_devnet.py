@@ -6,12 +6,13 @@ head's accounts, but not the blocks and their event logs, which the bots' follow
 `ape run reconcile` read from the deployment on). `HardhatDevnetNode` therefore keeps a
 **journal** of the chain and replays it into a fresh node at start:
 
-- the journal (JSON lines, `--state FILE`) opens with a header (the format, the chain id, the
-  genesis block's time and hash), then one line per block: its number, time, hash and state
-  root, its transactions (sender, recipient, data, value, gas, fees, nonce, type; a signed
-  transaction's raw bytes too, re-encoded and checked against its hash) and the balance each
-  sender had before the block, and from which block it had it (so ether set outside
-  transactions, `hardhat_setBalance` by the market driver, is set again where it was set);
+- the journal (JSON lines, `--state FILE`; its format in offchain/live/journal.py) opens with
+  a header (the format, the chain id, the genesis block's time and hash), then one line per
+  block: its number, time, hash and state root, its transactions (sender, recipient, data,
+  value, gas, fees, nonce, type; a signed transaction's raw bytes too, re-encoded and checked
+  against its hash) and the balance each sender had before the block, and from which block it
+  had it (so ether set outside transactions, `hardhat_setBalance` by the market driver, is set
+  again where it was set);
 - it is written on change and at the stop: a watcher asks the node for its head once a second,
   and appends the blocks it has not written (an append, fsynced); an idle devnet writes nothing.
   A head that went back or changed (`evm_revert`) rewrites the journal up to the last common
@@ -47,166 +48,29 @@ import subprocess
 import tempfile
 import threading
 import time
-from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
 import requests
-import rlp
-from eth_utils import keccak
 
 from offchain.backends.anvil import ROOT, AnvilError
 from offchain.backends.hardhat import hardhat_binary
+from offchain.live.journal import (
+    JOURNAL_FORMAT,
+    JOURNAL_VERSION,
+    Journal,
+    JournalError,
+    journal_line,
+    journal_transaction,
+    quantity,
+    read_journal,
+)
 
-JOURNAL_FORMAT = "backstop-devnet-journal"
-JOURNAL_VERSION = 1
 DEV_CHAIN_ID = 31337
 BLOCKS_PER_REQUEST = 50  # blocks (and their senders' balances) read per batch
 # Anvil's devnet keeps its default block gas limit (30M, a mainnet-sized block): so does this one
 DEVNET_BLOCK_GAS_LIMIT = 30_000_000
-
-
-class JournalError(ValueError):
-    """A file that is not a devnet journal, or a journal whose replay diverged (one line)."""
-
-
-@dataclass
-class Journal:
-    """A devnet journal read from its file (see the module docstring)."""
-
-    header: dict[str, Any]
-    blocks: list[dict[str, Any]] = field(default_factory=list)
-    torn: bool = False  # the last line was cut short (a kill during an append): dropped
-
-    @property
-    def genesis_time(self) -> int:
-        return int(self.header["genesis_timestamp"])
-
-    @property
-    def head(self) -> int:
-        return self.blocks[-1]["number"] if self.blocks else 0
-
-
-_BLOCK_KEYS = ("number", "timestamp", "hash", "state_root", "transactions")
-
-
-def read_journal(path: Path) -> Journal:
-    """The journal at `path`; JournalError (the reason, a few words) if it is not one."""
-    if path.is_dir():
-        raise JournalError("a directory")
-    try:
-        data = path.read_bytes()
-    except OSError as exc:
-        raise JournalError(exc.strerror or "unreadable") from None
-    lines = data.split(b"\n")
-    torn = bool(lines[-1])  # a complete journal ends with a newline
-    complete = [line for line in lines[:-1] if line.strip()]
-    if not complete:
-        raise JournalError("empty" if not data.strip() else "not JSON lines")
-    try:
-        header = json.loads(complete[0])
-    except ValueError:
-        raise JournalError("not JSON lines") from None
-    if not isinstance(header, dict) or header.get("format") != JOURNAL_FORMAT:
-        if isinstance(header, dict) and "accounts" in header:
-            raise JournalError("an Anvil state file: start it with --node anvil")
-        raise JournalError("no journal header")
-    if header.get("version") != JOURNAL_VERSION:
-        raise JournalError(f"journal version {header.get('version')!r}, not {JOURNAL_VERSION}")
-    if not isinstance(header.get("genesis_timestamp"), int):
-        raise JournalError("no genesis time in its header")
-    journal = Journal(header, torn=torn)
-    expected = 1
-    for k, line in enumerate(complete[1:], start=2):
-        try:
-            block = json.loads(line)
-        except ValueError:
-            raise JournalError(f"line {k} is not JSON") from None
-        if not isinstance(block, dict) or any(key not in block for key in _BLOCK_KEYS):
-            raise JournalError(f"line {k} is not a block")
-        if block["number"] != expected:
-            raise JournalError(f"line {k} is block {block['number']}, expected {expected}")
-        expected += 1
-        journal.blocks.append(block)
-    return journal
-
-
-def journal_line(entry: dict[str, Any]) -> bytes:
-    return (json.dumps(entry, separators=(",", ":")) + "\n").encode()
-
-
-# ---------------------------------------------------------------- transactions
-
-
-def _int(value: Any) -> int:
-    return int(value, 16) if isinstance(value, str) else int(value or 0)
-
-
-def _bytes(value: str | None) -> bytes:
-    return bytes.fromhex((value or "0x").removeprefix("0x"))
-
-
-def _impersonated(tx: dict[str, Any]) -> bool:
-    """Hardhat signs an impersonated transaction with r = s = the sender's address."""
-    sender = _int(tx["from"])
-    return _int(tx.get("r")) == sender and _int(tx.get("s")) == sender
-
-
-def raw_transaction(tx: dict[str, Any]) -> str | None:
-    """A signed transaction (`eth_getTransactionByHash`'s fields) encoded as it was sent, if its
-    hash says the encoding is exact; None otherwise (an impersonated one, an unknown type)."""
-    if _impersonated(tx):
-        return None
-    kind = _int(tx.get("type"))
-    to = _bytes(tx.get("to"))
-    access = [
-        [_bytes(a["address"]), [_bytes(k) for k in a.get("storageKeys", [])]]
-        for a in tx.get("accessList") or []
-    ]
-    common = [_int(tx["gas"]), to, _int(tx["value"]), _bytes(tx["input"])]
-    signature = [_int(tx["r"]), _int(tx["s"])]
-    parity = _int(tx.get("yParity", tx.get("v")))
-    if kind == 0:
-        fields = [_int(tx["nonce"]), _int(tx["gasPrice"]), *common, _int(tx["v"])]
-        prefix = b""
-    elif kind == 1:
-        fields = [_int(tx["chainId"]), _int(tx["nonce"]), _int(tx["gasPrice"]), *common, access]
-        fields.append(parity)
-        prefix = b"\x01"
-    elif kind == 2:
-        fees = [_int(tx["maxPriorityFeePerGas"]), _int(tx["maxFeePerGas"])]
-        fields = [_int(tx["chainId"]), _int(tx["nonce"]), *fees, *common, access, parity]
-        prefix = b"\x02"
-    else:
-        return None
-    body = prefix + bytes(rlp.encode(fields + signature))  # type: ignore[arg-type]
-    if "0x" + keccak(body).hex() != tx["hash"]:
-        return None
-    return "0x" + body.hex()
-
-
-_TX_FIELDS = (
-    "hash",
-    "from",
-    "to",
-    "input",
-    "value",
-    "gas",
-    "nonce",
-    "type",
-    "gasPrice",
-    "maxFeePerGas",
-    "maxPriorityFeePerGas",
-)
-
-
-def journal_transaction(tx: dict[str, Any]) -> dict[str, Any]:
-    entry = {k: tx[k] for k in _TX_FIELDS if tx.get(k) is not None}
-    raw = raw_transaction(tx)
-    if raw is not None:
-        entry["raw"] = raw
-    return entry
 
 
 # ---------------------------------------------------------------- the node
@@ -409,7 +273,7 @@ class HardhatDevnetNode:
             "version": JOURNAL_VERSION,
             "node": "hardhat",
             "chain_id": DEV_CHAIN_ID,
-            "genesis_timestamp": _int(genesis["timestamp"]),
+            "genesis_timestamp": quantity(genesis["timestamp"]),
             "genesis_hash": genesis["hash"],
         }
 
@@ -457,7 +321,7 @@ class HardhatDevnetNode:
             for n, block in zip(numbers, blocks):
                 entry = {
                     "number": n,
-                    "timestamp": _int(block["timestamp"]),
+                    "timestamp": quantity(block["timestamp"]),
                     "hash": block["hash"],
                     "state_root": block["stateRoot"],
                     "transactions": [journal_transaction(tx) for tx in block["transactions"]],
@@ -504,7 +368,7 @@ class HardhatDevnetNode:
         with self._lock:
             journal = self._journal
             head = self._head()
-            number = _int(head["number"])
+            number = quantity(head["number"])
             if journal.blocks and number == journal.head:
                 if head["hash"] == journal.blocks[-1]["hash"]:
                     return False
@@ -545,10 +409,10 @@ class HardhatDevnetNode:
             return False
         head = self._head()
         if not journal.blocks:
-            return _int(head["number"]) == 0
+            return quantity(head["number"]) == 0
         last = journal.blocks[-1]
         return (
-            _int(head["number"]) == last["number"]
+            quantity(head["number"]) == last["number"]
             and head["stateRoot"] == last["state_root"]
             and (head["hash"] == last["hash"] or not self.same_hashes)
         )

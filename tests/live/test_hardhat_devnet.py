@@ -2,7 +2,8 @@
 hardhat`, the three bots, a short market, reconcile, a stop, a start (the journal replayed into a
 fresh node), reconcile again: 0 differences and the same outcome both times. And the journal on
 its own: a file that is not one, a journal that replays to another state, a line cut short by a
-kill, an idle devnet writing nothing (offchain/live/hardhat_devnet.py)."""
+kill, an idle devnet writing nothing, a reverted head (offchain/live/hardhat_devnet.py,
+journal.py)."""
 
 from __future__ import annotations
 
@@ -18,7 +19,8 @@ import pytest
 import requests
 from live_support import ROOT, BotProcess, bots_started, free_port, wait_for
 
-from offchain.live.hardhat_devnet import HardhatDevnetNode, JournalError, read_journal
+from offchain.live.hardhat_devnet import HardhatDevnetNode
+from offchain.live.journal import JournalError, read_journal
 
 APE = str(ROOT / ".venv" / "bin" / "ape")
 
