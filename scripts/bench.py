@@ -167,13 +167,18 @@ def _simulation_figures() -> tuple[dict[str, float], dict[str, list[float]]]:
 SCALE_VAULTS = (1_000, 10_000, 100_000)
 
 
+SCALE_SCENARIO = "may-2021-two-types"
+
+
 def _scale_figures() -> dict[str, float]:
-    """Black Thursday in the model with 1k, 10k and 100k vaults, one type, each in a process of
-    its own (offchain/sim/timing.py): the run's time (one core) and the process's peak memory."""
+    """The two-type crash (may-2021-two-types: ETH-A and WBTC-A, one day) in the model with 1k,
+    10k and 100k vaults over both types (--vaults splits them 5:2, as the scenario's 1,000 and
+    400), each in a process of its own (offchain/sim/timing.py): the run's time (one core) and
+    the process's peak memory."""
     figures: dict[str, float] = {}
     for vaults in SCALE_VAULTS:
         out = subprocess.run(
-            [sys.executable, "-m", "offchain.sim.timing", "black-thursday-2020", str(vaults)],
+            [sys.executable, "-m", "offchain.sim.timing", SCALE_SCENARIO, str(vaults)],
             cwd=ROOT,
             capture_output=True,
             text=True,
@@ -578,8 +583,24 @@ def _sweep_figures() -> tuple[dict[str, float], dict[str, Any]]:
                     executor.close()
                 run_s[name].append(time.perf_counter() - t1)
                 start_s[name].append(t1 - t0)
+    # the two-type crash (1,400 vaults over ETH-A and WBTC-A), on the pool of 2, in the same rounds'
+    # manner: what a sweep over correlation or impact on it costs per run
+    two_plan = plan(SweepSpec((SCALE_SCENARIO,), SWEEP_RUNS, (), None))
+    two_s: list[float] = []
+    for _ in range(SWEEP_ROUNDS):
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store(Path(tmp) / "sweep", two_plan)
+            store.open()
+            executor = PoolExecutor(2)
+            t1 = time.perf_counter()
+            try:
+                assert execute(two_plan, store, executor, set()) == SWEEP_RUNS
+            finally:
+                executor.close()
+            two_s.append(time.perf_counter() - t1)
     median = {name: statistics.median(v) for name, v in run_s.items()}
     figures = {
+        "sweep.two_types_runs_per_s": round(SWEEP_RUNS / statistics.median(two_s), 2),
         "sweep.runs_per_s": round(SWEEP_RUNS / median["pool_2"], 2),
         "sweep.runs_per_s_1_worker": round(SWEEP_RUNS / median["pool_1"], 2),
         "sweep.scaling_2_over_1": round(median["pool_1"] / median["pool_2"], 2),
@@ -591,8 +612,12 @@ def _sweep_figures() -> tuple[dict[str, float], dict[str, Any]]:
         "sweep_note": f"Black Thursday, 1,000 vaults, the model: {SWEEP_RUNS} runs per sweep on "
         f"a process pool of 1 and 2 workers and a Dask LocalCluster of 2, {SWEEP_ROUNDS} rounds "
         "in turn, medians; runs_per_s = runs / time of the runs (each written as it finishes), "
-        "start_s = the executor's start; every time in sweep_samples_s",
-        "sweep_samples_s": {name: [round(x, 2) for x in run_s[name]] for name in configs},
+        "start_s = the executor's start; two_types_runs_per_s: the same on may-2021-two-types "
+        "(1,400 vaults over two types) on the pool of 2; every time in sweep_samples_s",
+        "sweep_samples_s": {
+            **{name: [round(x, 2) for x in run_s[name]] for name in configs},
+            "two_types_pool_2": [round(x, 2) for x in two_s],
+        },
     }
     return figures, meta
 
