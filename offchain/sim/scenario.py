@@ -146,7 +146,10 @@ def load_scenario(
     """The validated scenario `spec` (a built-in name, a .toml/.yaml/.yml scenario file or a .csv
     price file), with the CLI's `--vaults`, `--seed` and `--waterfall` overriding the file, and
     `overrides` ({table: {key: value}}, tables as OVERRIDE_TABLES name them, values as a file
-    would give them) replacing keys of its tables (see scenario_variants.override)."""
+    would give them) replacing keys of its tables (see scenario_variants.override). A type's
+    count set by `overrides` (a sweep's `count` or `count@TYPE`) stays as set: `--vaults` is then
+    the population of the other types."""
+    set_counts = _counts_set(overrides or {})
     path = _locate(spec)
     try:
         if path.suffix.lower() == ".csv":
@@ -158,6 +161,7 @@ def load_scenario(
                 vaults,
                 seed,
                 waterfall,
+                set_counts,
             )
         source = Source(str(path), path.parent, bare=False)
         return _build(
@@ -167,9 +171,16 @@ def load_scenario(
             vaults,
             seed,
             waterfall,
+            set_counts,
         )
     except ConfigError as exc:
         raise ScenarioError(str(exc)) from None
+
+
+def _counts_set(overrides: Mapping[str, Mapping[str, Any]]) -> frozenset[str]:
+    """Which populations `overrides` give a count: "vaults" (the first type's), "types" (every
+    further type's) or "types.<name>" (one type's)."""
+    return frozenset(table for table, values in overrides.items() if "count" in values)
 
 
 def _locate(spec: str) -> Path:
@@ -199,6 +210,7 @@ def _build(
     vaults: int | None,
     seed: int | None,
     waterfall: tuple[str, ...] | None,
+    set_counts: frozenset[str] = frozenset(),
 ) -> Scenario:
     unknown = sorted(set(data) - set(TABLES))
     if unknown:
@@ -228,7 +240,16 @@ def _build(
     coll, system, config_types = read_protocol(
         read_table(source, data, "protocol"), source, market, waterfall
     )
-    population = read_population(read_table(source, data, "vaults"), coll, vaults)
+    fixed = [
+        "vaults" in set_counts,
+        *(
+            ("types" in set_counts or f"types.{name}" in set_counts)
+            for name in data.get("types", {})
+        ),
+    ]
+    population = read_population(
+        read_table(source, data, "vaults"), coll, None if fixed[0] else vaults
+    )
     file_count = read_table(source, data, "vaults").read("count")
     keepers = read_keepers(read_table(source, data, "keepers"))
     backstop = read_backstop(read_table(source, data, "backstop"))
@@ -238,7 +259,7 @@ def _build(
     file_counts = [file_count, *(t.vaults.count for t in types)]
     counts = file_counts
     if vaults is not None:
-        counts = split_population(population.count, file_counts)
+        counts = split_population(vaults, file_counts, fixed)
         population = replace(population, count=counts[0])
         types = tuple(
             replace(t, vaults=replace(t.vaults, count=n))

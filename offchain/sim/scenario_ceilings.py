@@ -20,19 +20,31 @@ from offchain.sim.scenario_types import (
 from offchain.system.config import CollateralConfig, SystemConfig
 
 
-def split_population(vaults: int, file_counts: list[int]) -> list[int]:
+def split_population(
+    vaults: int, file_counts: list[int], fixed: list[bool] | None = None
+) -> list[int]:
     """`--vaults` over the scenario's collateral types (its populations' `file_counts`, the
-    first type's first): each further type gets its share of the total, rounded down, and the
-    first type the rest, so the counts add up to `vaults` and keep the scenario's proportions.
-    One type: `vaults` itself."""
-    total = sum(file_counts)
-    if vaults < len(file_counts):
+    first type's first): a type whose count is `fixed` (a sweep's grid sets it) keeps it; of the
+    others, each but the first gets its share of `vaults`, rounded down, and the first of them
+    the rest, so their counts add up to `vaults` in the scenario's proportions. One type:
+    `vaults` itself."""
+    fixed = fixed or [False] * len(file_counts)
+    free = [k for k, f in enumerate(fixed) if not f]
+    if not free:
+        raise ScenarioError(
+            "--vaults: the grid sets every collateral type's count; drop --vaults or a count key"
+        )
+    if vaults < len(free):
         raise ScenarioError(
             f"--vaults: {vaults} is fewer than one vault per collateral type "
-            f"({len(file_counts)} types in this scenario)"
+            f"({len(free)} types in this scenario take their count from it)"
         )
-    rest = [max(1, vaults * count // total) for count in file_counts[1:]]
-    return [vaults - sum(rest), *rest]
+    total = sum(file_counts[k] for k in free)
+    counts = list(file_counts)
+    for k in free[1:]:
+        counts[k] = max(1, vaults * file_counts[k] // total)
+    counts[free[0]] = vaults - sum(counts[k] for k in free[1:])
+    return counts
 
 
 def scaled_ceilings(

@@ -345,6 +345,14 @@ def test_vaults_over_two_types__split_in_the_scenarios_proportions__each_ceiling
     assert split_population(2, [1_000, 400]) == [1, 1]
     with pytest.raises(ScenarioError, match=r"^--vaults: 1 is fewer than one vault per collateral"):
         load_scenario("may-2021-two-types", vaults=1)
+    # a count a sweep's grid sets stays as set; --vaults is then the other types' population
+    assert split_population(700, [1_000, 400], [False, True]) == [700, 400]
+    fixed = load_scenario(
+        "may-2021-two-types", vaults=700, overrides={"types.WBTC-A": {"count": 50}}
+    )
+    assert (fixed.vaults.count, fixed.types[0].vaults.count) == (700, 50)
+    with pytest.raises(ScenarioError, match=r"^--vaults: the grid sets every collateral type's"):
+        load_scenario("black-thursday-2020", vaults=500, overrides={"vaults": {"count": 300}})
 
 
 def test_generate_vaults__same_seed_same_plans__other_seed_differs():

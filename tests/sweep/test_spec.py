@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import shutil
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -177,7 +178,12 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
         if name in skipped or key.table == "types":
             continue
         value = eth[name] if key.table == "protocol.collateral_overrides" else same[name]
-        got = load_scenario("synthetic-crash", vaults=20, overrides={key.table: {name: value}})
+        if name == "count":
+            # a count the grid sets stays as set (--vaults is then the other types'): here the
+            # population --vaults gave the base
+            got = load_scenario("synthetic-crash", overrides={key.table: {name: 20}})
+        else:
+            got = load_scenario("synthetic-crash", vaults=20, overrides={key.table: {name: value}})
         assert got == base, name
 
 
@@ -332,12 +338,16 @@ def test_type_grid_keys__vary_one_further_type_alone():
     assert got.pool_depth == 500_000 * WAD and got.vaults.count == 50
     assert got.loading.correlation == 0.95 and got.loading.beta == wbtc.loading.beta
     assert cell.scenario.system.collateral[0] == base.system.collateral[0]
-    assert cell.scenario.vaults == base.vaults
+    # WBTC-A's count is the grid's; --vaults (20) is then ETH-A's alone (split with WBTC-A: 15)
+    assert base.vaults.count == 15 and cell.scenario.vaults == replace(base.vaults, count=20)
     table = tomllib.loads((BUILTIN_DIR / "may-2021-two-types.toml").read_text())["types"]["WBTC-A"]
     for name in TYPE_GRID_KEYS:
         if name in table:
+            value = wbtc.vaults.count if name == "count" else table[name]
             same = load_scenario(
-                "may-2021-two-types", vaults=20, overrides={"types.WBTC-A": {name: table[name]}}
+                "may-2021-two-types",
+                vaults=20 - wbtc.vaults.count if name == "count" else 20,
+                overrides={"types.WBTC-A": {name: value}},
             )
             assert same == base, name
 
