@@ -436,6 +436,54 @@ def _who_paid_blocks(r: ReportInput) -> list[Block]:
     ]
 
 
+def _types_blocks(r: ReportInput) -> list[Block]:
+    """Contagion across the sweep's cells: per collateral type, its mean insolvency and share of
+    the cell's, its realized bad debt and liquidations, and who paid its loss (means per run)."""
+    types = r.plan.collateral_types
+    if not types:
+        return []
+    layers = _layers_shown(r)
+    rows = []
+    for s, label in _cell_rows(r):
+        f = s.figures
+        for name in types:
+            if f"insolvency@{name}_mean" not in f:
+                continue
+            rows.append(
+                (
+                    label,
+                    name,
+                    format_amount(f[f"insolvency@{name}_mean"]),
+                    _pct(f[f"insolvency@{name}_share"]),
+                    format_amount(f[f"realized_bad_debt@{name}_mean"]),
+                    f"{f[f'liquidations@{name}_mean']:,.1f}",
+                    *(format_amount(f[f"paid_{layer}@{name}_mean"]) for layer in layers),
+                )
+            )
+    return [
+        Heading("Per collateral type: whose crash, who paid"),
+        Table(
+            (
+                "cell",
+                "type",
+                "insolvency (mean)",
+                "share of the cell's",
+                "realized (mean)",
+                "liquidations (mean)",
+                *(f"paid by {layer} (mean)" for layer in layers),
+            ),
+            rows,
+            numeric=tuple(range(2, 6 + len(layers))),
+        ),
+        Text(
+            "Each type's own loss, and what each waterfall layer paid of it, per run (means): the "
+            "insurance fund, the stability pool and the debt auction are shared by every type, so "
+            "a loss on one type can be paid from income or capital another type brought "
+            "(results.csv has each run's `<figure>@<type>` columns)."
+        ),
+    ]
+
+
 def _failure_blocks(r: ReportInput) -> list[Block]:
     failed = r.results[r.results["status"] == FAILED]
     if not len(failed):
@@ -648,6 +696,7 @@ def write_report(root: Path, r: ReportInput) -> Path:
         *_loss_parts_blocks(r),
         *_liquidation_blocks(r),
         *_who_paid_blocks(r),
+        *_types_blocks(r),
         Heading("Plots"),
         *images,
         *_failure_blocks(r),

@@ -143,6 +143,7 @@ def run_sweep(
             results[results["cell"] == cell.index],
             f"{plan.fingerprint}/{cell.index}",
             options.resamples,
+            plan.collateral_types,
         )
         for cell in plan.cells
     ]

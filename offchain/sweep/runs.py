@@ -73,6 +73,18 @@ METRICS: dict[str, str] = {
     "time_to_clear_s": "float",  # first liquidation to the last close; null if not cleared
     "transactions": "int",
 }
+# a run's figures per collateral type, in a sweep over a scenario with several types: columns
+# `<metric>@<type>` (as grid keys name a type's own keys), from the run's contagion table (its
+# liquidations, its realized bad debt and who paid it by layer, its end-of-run insolvency); null
+# where the run's scenario has no such type
+TYPE_METRICS: dict[str, str] = {
+    "liquidations": "int",
+    "debt_liquidated": "float",
+    "realized_bad_debt": "float",
+    **{f"paid_{layer}": "float" for layer in LAYERS},
+    "not_yet_allocated": "float",
+    "insolvency": "float",
+}
 RUN_COLUMNS = ("run", "cell", "seed", "status", "error")  # then the grid values, then METRICS
 RUNTIME_COLUMNS = ("runtime_s", "worker")  # wall clock: never among the compared results
 CODE = "code"  # the worker's code_fingerprint(), checked by the runner, not stored
@@ -95,8 +107,25 @@ def run_one(task: RunTask) -> dict[str, Any]:
     return row
 
 
+def type_column(metric: str, collateral_type: str) -> str:
+    """The results column of a TYPE_METRICS figure for one collateral type."""
+    return f"{metric}@{collateral_type}"
+
+
+def type_figures(result: SimulationResult) -> dict[str, Any]:
+    """A run's TYPE_METRICS for each of its collateral types, from its contagion table."""
+    out: dict[str, Any] = {}
+    for row in result.tables["contagion"].to_dict("records"):
+        name = str(row["collateral_type"])
+        for metric, kind in TYPE_METRICS.items():
+            value = row[metric.removeprefix("paid_")]
+            out[type_column(metric, name)] = int(value) if kind == "int" else float(value)
+    return out
+
+
 def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
-    """A run's figures (METRICS) from its tables; reads no events."""
+    """A run's figures (METRICS, and per collateral type TYPE_METRICS) from its tables; reads no
+    events."""
     t = result.tables
     liquidations, takes, losses = t["liquidations"], t["takes"], t["losses"]
     paid = paid_by_layer(result)
@@ -110,23 +139,38 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
     stakes = scenario.backstop.pool_stakers * scenario.backstop.pool_stake / WAD
     debt_start = float(t["vaults"]["debt_start"].sum())
     cost = borrower_cost(result)
+    # several types: the liquidations, takes and losses tables are the first type's, the
+    # contagion table has every type's (their sums below; each type's in its own columns)
+    per_type = type_figures(result) if scenario.types else {}
+    contagion = t["contagion"]
     return {
         "insolvency": float(result.facts["insolvency"]),
-        "realized_bad_debt": realized_bad_debt(result),
-        "uncovered": uncovered_loss(result),
+        "realized_bad_debt": float(contagion["realized_bad_debt"].sum())
+        if per_type
+        else realized_bad_debt(result),
+        "uncovered": float(contagion["not_yet_allocated"].sum())
+        if per_type
+        else uncovered_loss(result),
         "open_auction_debt": float(result.facts["open_auction_debt"]),
         "open_auction_shortfall": float(result.facts["open_auction_shortfall"]),
         "open_auction_fire_sale_shortfall": float(result.facts["open_auction_fire_sale_shortfall"]),
         "unsafe_vaults_left": int(result.facts["unsafe_vaults_left"]),
         "unsafe_vault_shortfall": float(result.facts["unsafe_vault_shortfall"]),
         **{f"loss_{part}": amount for part, amount in loss_decomposition(result).items()},
-        **{f"paid_{layer}": float(paid.get(layer, 0.0)) for layer in LAYERS},
+        **{
+            f"paid_{layer}": float(contagion[layer].sum())
+            if per_type
+            else float(paid.get(layer, 0.0))
+            for layer in LAYERS
+        },
         "largest_payer": str(top["payer"].iloc[0]) if len(top) else "",
         "largest_payer_kind": str(top["kind"].iloc[0]) if len(top) else "",
         "largest_payer_amount": float(top["amount"].iloc[0]) if len(top) else 0.0,
         "vaults_liquidated": vaults_liquidated(result),
-        "liquidations": len(liquidations),
-        "liquidated_debt": float(liquidations["debt"].sum()),
+        "liquidations": int(contagion["liquidations"].sum()) if per_type else len(liquidations),
+        "liquidated_debt": float(contagion["debt_liquidated"].sum())
+        if per_type
+        else float(liquidations["debt"].sum()),
         "liquidated_value": float(
             sum(c * market[b] for b, c in zip(liquidations["bar"], liquidations["collateral"]))
         ),
@@ -144,6 +188,7 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
         "auctions_running_at_end": int(losses["closed"].isna().sum()),
         "time_to_clear_s": time_to_clear(result),
         "transactions": int(result.facts["transactions"]),
+        **per_type,
     }
 
 

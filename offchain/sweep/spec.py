@@ -391,6 +391,17 @@ class Plan:
     def tasks(self, skip: set[int] | frozenset[int] = frozenset()) -> Iterator[RunTask]:
         return (self.task(run) for run in range(self.total) if run not in skip)
 
+    @property
+    def collateral_types(self) -> tuple[str, ...]:
+        """The collateral types whose figures a run reports one by one (runs.TYPE_METRICS): every
+        type of the sweep's scenarios that have several, in order; none when each has one."""
+        out: dict[str, None] = {}
+        for cell in self.cells:
+            names = [c.name for c in cell.scenario.system.collateral]
+            if len(names) > 1:
+                out |= dict.fromkeys(names)
+        return tuple(out)
+
     def identity(self) -> dict[str, Any]:
         """What makes two sweeps the same sweep (compared on resume): the scenarios (names and
         the fingerprint of their content with every cell's values), the seeds, the grid, the

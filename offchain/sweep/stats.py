@@ -29,6 +29,9 @@ import pandas as pd
 from offchain.report.tables import LAYERS, LOSS_PARTS
 from offchain.sweep.runs import OK
 
+# the per-layer payments of a collateral type's loss (runs.TYPE_METRICS)
+PAID = tuple(f"paid_{layer}" for layer in LAYERS)
+
 BOOTSTRAP = 1000
 CONFIDENCE = Fraction(95, 100)
 Q95, Q99 = Fraction(95, 100), Fraction(99, 100)
@@ -106,6 +109,7 @@ def cell_stats(
     rows: pd.DataFrame,
     key: str,
     resamples: int = BOOTSTRAP,
+    types: tuple[str, ...] = (),
 ) -> CellStats:
     """The figures of one cell from its rows of results (every status). `figures` keys:
     mean, var95, var99, cvar95, cvar99 (of insolvency) and each one's `_lo` / `_hi` interval;
@@ -117,7 +121,10 @@ def cell_stats(
     time_to_clear_mean_s (of the runs that cleared); loss_<part>_mean
     (report.tables.LOSS_PARTS); per layer
     `paid_<layer>_mean`, `paid_<layer>_p95` and `paid_<layer>_share` (of all the cell's realized bad
-    debt); largest_payer_kinds ({kind: runs in which that kind paid most})."""
+    debt); largest_payer_kinds ({kind: runs in which that kind paid most}); for each of `types`
+    (a several-type scenario's collateral types) the means `<metric>@<type>_mean` of its
+    insolvency, realized bad debt, liquidations and paid per layer, and
+    `insolvency@<type>_share` (of the cell's insolvency)."""
     ok = rows[rows["status"] == OK]
     n = len(ok)
     figures: dict[str, Any] = {}
@@ -158,6 +165,20 @@ def cell_stats(
             figures[f"paid_{layer}_share"] = float(paid.sum()) / total if total else None
         kinds = ok["largest_payer_kind"].fillna("").replace("", "nobody")
         figures["largest_payer_kinds"] = {str(k): int(v) for k, v in kinds.value_counts().items()}
+        # per collateral type (a several-type scenario): its means per run, and its share of
+        # the cell's insolvency
+        total_insolvency = float(x.sum())
+        for name in types:
+            column = f"insolvency@{name}"
+            if column not in ok or ok[column].isna().all():
+                continue
+            for metric in ("insolvency", "realized_bad_debt", "liquidations", *PAID):
+                series = pd.to_numeric(ok[f"{metric}@{name}"], errors="coerce").dropna()
+                figures[f"{metric}@{name}_mean"] = float(series.mean())
+            share = pd.to_numeric(ok[column], errors="coerce").sum()
+            figures[f"insolvency@{name}_share"] = (
+                float(share) / total_insolvency if total_insolvency else None
+            )
     return CellStats(cell, scenario, values, n, len(rows) - n, figures)
 
 

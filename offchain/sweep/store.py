@@ -28,7 +28,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
-from offchain.sweep.runs import METRICS, RUN_COLUMNS, RUNTIME_COLUMNS
+from offchain.sweep.runs import METRICS, RUN_COLUMNS, RUNTIME_COLUMNS, TYPE_METRICS, type_column
 from offchain.sweep.spec import Plan, SweepError
 
 SWEEP_FILE = "sweep.json"
@@ -69,6 +69,11 @@ class Store:
         fields += [pa.field(c, _RUN_TYPES[c]) for c in RUN_COLUMNS if c != "run"]
         fields += [pa.field(f"grid.{n}", pa.string()) for n in names]
         fields += [pa.field(m, _ARROW[kind]) for m, kind in METRICS.items()]
+        fields += [
+            pa.field(type_column(m, name), _ARROW[kind])
+            for name in plan.collateral_types
+            for m, kind in TYPE_METRICS.items()
+        ]
         self.results_schema = pa.schema(fields)
         self.run_schema = pa.schema(
             fields + [pa.field("runtime_s", pa.float64()), pa.field("worker", pa.string())]

@@ -30,7 +30,7 @@ from click.testing import CliRunner
 from offchain.report.tables import LAYERS
 from offchain.sim.driver import simulate
 from offchain.sim.scenario import load_scenario
-from offchain.sweep.runs import measure
+from offchain.sweep.runs import TYPE_METRICS, measure
 
 ROOT = Path(__file__).resolve().parents[2]
 THIN = str(ROOT / "tests" / "sim" / "data" / "thin-liquidity-2020.toml")
@@ -640,3 +640,42 @@ def test_ape_run_sweep__seeds_not_an_integer__one_line_exit_2_through_ape(tmp_pa
         "sweep: Invalid value for '--seeds': '1e400' is not a valid integer."
     ], done.stderr
     assert not done.stdout.strip() and not (tmp_path / "r").exists()
+
+
+def test_sweep__two_types__each_types_figures_and_who_paid_them(tmp_path):
+    """A sweep over the two-type crash gives each run's figures per collateral type
+    (`<figure>@<type>`, from its contagion table; issue 33's per-type sweep columns): they add
+    up to the run's own, and the summary says per cell whose crash it was and who paid. A
+    one-type sweep has no such columns (pool_sweep's schema is the one-type schema)."""
+    out = tmp_path / "two"
+    result = _sweep(
+        "--scenario", "may-2021-two-types", "--seeds", "3", "--vaults", "200",
+        "--grid", "correlation=0.5,0.9", "--workers", "1", "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    results = pd.read_parquet(out / "results.parquet")
+    types = ("ETH-A", "WBTC-A")
+    assert [c for c in results.columns if c.endswith("@WBTC-A")] == [
+        f"{m}@WBTC-A" for m in TYPE_METRICS
+    ]
+    for figure in ("insolvency", "realized_bad_debt", "liquidations"):
+        parts = sum(results[f"{figure}@{name}"] for name in types)
+        assert ((parts - results[figure]).abs() <= 1e-6 * results[figure].clip(lower=1)).all()
+    for layer in LAYERS:
+        parts = sum(results[f"paid_{layer}@{name}"] for name in types)
+        assert ((parts - results[f"paid_{layer}"]).abs() <= 1e-6).all(), layer
+    assert (results["liquidations@WBTC-A"] > 0).any()  # WBTC-A's own crash happened
+    summary = (out / "summary.md").read_text()
+    section = summary.split("## Per collateral type: whose crash, who paid")[1].split("\n## ")[0]
+    for cell in ("correlation=0.5", "correlation=0.9"):
+        for name in types:
+            assert f"| {cell} | {name} |" in section
+    cells = pd.read_parquet(out / "cells.parquet")
+    ok = results[results["cell"] == 0]
+    assert cells.loc[0, "insolvency@WBTC-A_mean"] == pytest.approx(ok["insolvency@WBTC-A"].mean())
+
+
+def test_sweep__one_type__no_per_type_columns(pool_sweep):
+    results = pd.read_parquet(pool_sweep / "results.parquet")
+    assert not [c for c in results.columns if "@" in c]
+    assert "Per collateral type" not in (pool_sweep / "summary.md").read_text()
