@@ -21,6 +21,7 @@ import shutil
 import tempfile
 from pathlib import Path
 from types import TracebackType
+from typing import Any
 
 from offchain.backends.anvil import ROOT, Anvil, AnvilError
 
@@ -42,24 +43,28 @@ def hardhat_binary() -> str:
     return str(local)
 
 
-def hardhat_config(genesis_time: int) -> str:
-    """The config file's text: a plain object, so it needs nothing from the project."""
-    network = {
-        "hardfork": "prague",
-        "chainId": 31337,
-        "initialDate": genesis_time,
-        "blockGasLimit": BLOCK_GAS_LIMIT,
+def hardhat_config(genesis_time: int | None, block_gas_limit: int = BLOCK_GAS_LIMIT) -> str:
+    """The config file's text: a plain object, so it needs nothing from the project. The
+    genesis at `genesis_time` (None: the wall clock, Hardhat's default); blocks of
+    `block_gas_limit` gas. The devnet's config (offchain/live/hardhat_devnet.py) is this one
+    with a mainnet-sized block and the genesis of its journal."""
+    network: dict[str, Any] = {"hardfork": "prague", "chainId": 31337}
+    if genesis_time is not None:
+        network["initialDate"] = genesis_time
+    network |= {
+        "blockGasLimit": block_gas_limit,
         "throwOnTransactionFailures": False,
         "throwOnCallFailures": True,
         "loggingEnabled": False,
         "mining": {"auto": True, "mempool": {"order": "fifo"}},
     }
     body = json.dumps({"networks": {"hardhat": network}}, indent=2)
-    # Hardhat wants the date as a string; a number would be read as milliseconds
-    body = body.replace(
-        f'"initialDate": {genesis_time}',
-        f'"initialDate": new Date({genesis_time} * 1000).toISOString()',
-    )
+    if genesis_time is not None:
+        # Hardhat wants the date as a string; a number would be read as milliseconds
+        body = body.replace(
+            f'"initialDate": {genesis_time}',
+            f'"initialDate": new Date({genesis_time} * 1000).toISOString()',
+        )
     return f"module.exports = {body};\n"
 
 

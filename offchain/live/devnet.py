@@ -31,6 +31,7 @@ import threading
 import time
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 import requests
 
@@ -48,9 +49,121 @@ def node_binary() -> str:
     return anvil_binary()
 
 
-class DevnetNode:
+class DevnetProcess:
+    """What the two devnets' nodes share (`DevnetNode` here, `HardhatDevnetNode` in
+    offchain/live/hardhat_devnet.py): a node process on a fixed port, in a process group of its
+    own, its output appended to `log_file`; its state file kept by a watcher thread (`_watch`)
+    that writes when the chain changed; `with node:` is `start()` ... `stop()`. What the state
+    file holds, and how a start, a stop and a kill go, is each node's own."""
+
+    name = "node"
+    watcher_name = "devnet-watcher"
+
+    def __init__(
+        self,
+        port: int,
+        state_file: Path | None = None,
+        block_time: float | None = None,
+        log_file: Path | None = None,
+    ):
+        self.port = port
+        self.url = f"http://127.0.0.1:{port}"
+        self.state_file = state_file
+        self.block_time = block_time
+        self.log_file = log_file
+        self.process: subprocess.Popen | None = None
+        self._watcher: threading.Thread | None = None
+        self._watching = threading.Event()
+        self.writes = 0  # state writes while running
+
+    def start(self) -> None:
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        raise NotImplementedError
+
+    def kill(self) -> None:
+        raise NotImplementedError
+
+    def written(self) -> bool:
+        """The state file holds the chain's head now."""
+        raise NotImplementedError
+
+    def _watch(self) -> None:
+        raise NotImplementedError
+
+    def _spawn(self, command: list[str], cwd: Path | None = None) -> subprocess.Popen:
+        """The node's process, in a session of its own, its output appended to `log_file`."""
+        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
+        self.process = subprocess.Popen(
+            command, stdout=out, stderr=subprocess.STDOUT, start_new_session=True, cwd=cwd
+        )
+        if self.log_file:
+            out.close()  # type: ignore[union-attr]
+        return self.process
+
+    def _exited(self, code: int) -> AnvilError:
+        """The error of a node that exited before it answered."""
+        return AnvilError(
+            f"{self.name} exited at start ({code}): is port {self.port} in use?"
+            + (f" (see {self.log_file})" if self.log_file else "")
+        )
+
+    def _start_watcher(self) -> None:
+        if self.state_file is None:
+            return
+        self._watching.clear()
+        self._watcher = threading.Thread(target=self._watch, name=self.watcher_name, daemon=True)
+        self._watcher.start()
+
+    def _stop_watcher(self) -> None:
+        if self._watcher is not None:
+            self._watching.set()
+            self._watcher.join()
+            self._watcher = None
+
+    def _kill_process(self) -> None:
+        """SIGKILL to the node's process group; the node is gone when this returns."""
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            self.process.wait()
+            self.process = None
+
+    def _terminate(self) -> None:
+        """SIGTERM to the node's process group, SIGKILL if it has not exited within 15 s."""
+        if self.process is not None:
+            try:
+                os.killpg(self.process.pid, signal.SIGTERM)
+            except ProcessLookupError:
+                pass
+            try:
+                self.process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self._kill_process()
+            self.process = None
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        self.stop()
+
+
+class DevnetNode(DevnetProcess):
     """`with DevnetNode(port, state_file) as node:` -> node.url; `stop()` / `kill()` /
     `start()` in between (the same port and state file)."""
+
+    name = "anvil"
+    watcher_name = "devnet-state"
 
     def __init__(
         self,
@@ -61,19 +174,11 @@ class DevnetNode:
         log_file: Path | None = None,
         extra: tuple[str, ...] = (),
     ):
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.state_file = state_file
-        self.block_time = block_time
+        super().__init__(port, state_file, block_time, log_file)
         self.state_interval = state_interval
-        self.log_file = log_file
         self.extra = extra
-        self.process: subprocess.Popen | None = None
-        self._watcher: threading.Thread | None = None
-        self._watching = threading.Event()
         self._promoted_stamp: tuple[int, int] | None = None
         self._saved_head: str | None = None
-        self.writes = 0  # state files written while running (by `save`)
 
     @property
     def dump_file(self) -> Path | None:
@@ -143,18 +248,8 @@ class DevnetNode:
             except (OSError, ValueError, requests.RequestException):
                 pass  # the next round retries
 
-    def _start_watcher(self) -> None:
-        if self.state_file is None:
-            return
-        self._watching.clear()
-        self._watcher = threading.Thread(target=self._watch, name="devnet-state", daemon=True)
-        self._watcher.start()
-
     def _stop_watcher(self) -> None:
-        if self._watcher is not None:
-            self._watching.set()
-            self._watcher.join()
-            self._watcher = None
+        super()._stop_watcher()
         self.promote_dump()
 
     def command(self) -> list[str]:
@@ -181,21 +276,12 @@ class DevnetNode:
     def start(self, timeout: float = 30) -> None:
         assert self.process is None, "already running"
         self.promote_dump()  # a complete dump the watcher had not promoted before a stop or kill
-        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
-        self.process = subprocess.Popen(
-            self.command(), stdout=out, stderr=subprocess.STDOUT, start_new_session=True
-        )
-        if self.log_file:
-            out.close()  # type: ignore[union-attr]
+        process = self._spawn(self.command())
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                code = self.process.returncode
+            if process.poll() is not None:
                 self.process = None
-                raise AnvilError(
-                    f"anvil exited at start ({code}): is port {self.port} in use?"
-                    + (f" (see {self.log_file})" if self.log_file else "")
-                )
+                raise self._exited(process.returncode)
             try:
                 requests.post(
                     self.url,
@@ -240,35 +326,10 @@ class DevnetNode:
                     self.save()
             except (OSError, ValueError, requests.RequestException):
                 pass  # the node is gone: its file holds the last write
-        if self.process is not None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-            self.process = None
+        self._terminate()
         self._stop_watcher()
 
     def kill(self) -> None:
         """SIGKILL: the node dies at once; its state file holds its last periodic write."""
-        if self.process is not None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.process.wait()
-            self.process = None
+        self._kill_process()
         self._stop_watcher()
-
-    def __enter__(self) -> DevnetNode:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()

@@ -43,19 +43,17 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
-import subprocess
 import tempfile
 import threading
 import time
 from pathlib import Path
-from types import TracebackType
 from typing import Any
 
 import requests
 
 from offchain.backends.anvil import ROOT, AnvilError
-from offchain.backends.hardhat import hardhat_binary
+from offchain.backends.hardhat import hardhat_binary, hardhat_config
+from offchain.live.devnet import DEV_CHAIN_ID, DevnetProcess
 from offchain.live.journal import (
     JOURNAL_FORMAT,
     JOURNAL_VERSION,
@@ -67,7 +65,6 @@ from offchain.live.journal import (
     read_journal,
 )
 
-DEV_CHAIN_ID = 31337
 BLOCKS_PER_REQUEST = 50  # blocks (and their senders' balances) read per batch
 # Anvil's devnet keeps its default block gas limit (30M, a mainnet-sized block): so does this one
 DEVNET_BLOCK_GAS_LIMIT = 30_000_000
@@ -84,26 +81,12 @@ def devnet_config(genesis_time: int | None, replay: tuple[Path, Path] | None = N
     the same keys), chain id 31337, failed transactions mined with status 0, first in first
     mined; the genesis at `genesis_time` (a journal's) or the wall clock. With `replay`
     (journal, status file): the journal replayed before the server listens."""
-    network: dict[str, Any] = {
-        "hardfork": "prague",
-        "chainId": DEV_CHAIN_ID,
-        "blockGasLimit": DEVNET_BLOCK_GAS_LIMIT,
-        "throwOnTransactionFailures": False,
-        "throwOnCallFailures": True,
-        "loggingEnabled": False,
-        "mining": {"auto": True, "mempool": {"order": "fifo"}},
-    }
-    body = json.dumps({"networks": {"hardhat": network}}, indent=2)
-    if genesis_time is not None:
-        # Hardhat wants the date as a string; a number would be read as milliseconds
-        date = f"new Date({genesis_time} * 1000).toISOString()"
-        body = body.replace('"hardfork"', f'"initialDate": {date},\n      "hardfork"', 1)
-    text = f"module.exports = {body};\n"
+    text = hardhat_config(genesis_time, DEVNET_BLOCK_GAS_LIMIT)
     if replay is not None:
-        hardhat_config = ROOT / "node_modules" / "hardhat" / "config"
+        config_module = ROOT / "node_modules" / "hardhat" / "config"
         journal, status = (json.dumps(str(p)) for p in replay)
         text += (
-            f'require({json.dumps(str(hardhat_config))}).subtask("node:get-provider")'
+            f'require({json.dumps(str(config_module))}).subtask("node:get-provider")'
             ".setAction(async (args, hre, runSuper) => {\n"
             "  const provider = await runSuper(args);\n"
             f"  await require({json.dumps(str(REPLAY_SCRIPT))})(provider, {journal}, {status});\n"
@@ -113,11 +96,12 @@ def devnet_config(genesis_time: int | None, replay: tuple[Path, Path] | None = N
     return text
 
 
-class HardhatDevnetNode:
+class HardhatDevnetNode(DevnetProcess):
     """`DevnetNode`'s counterpart on Hardhat Network (the same `start`/`stop`/`kill`/`written`,
     `url`, `state_file`, `writes`); the state file is the journal."""
 
     name = "hardhat"
+    watcher_name = "devnet-journal"
 
     def __init__(
         self,
@@ -127,21 +111,13 @@ class HardhatDevnetNode:
         log_file: Path | None = None,
         poll: float = 1.0,
     ):
-        self.port = port
-        self.url = f"http://127.0.0.1:{port}"
-        self.state_file = state_file
-        self.block_time = block_time
-        self.log_file = log_file
+        super().__init__(port, state_file, block_time, log_file)
         self.poll = poll
-        self.process: subprocess.Popen | None = None
         self.directory: Path | None = None
         self._session = requests.Session()
         self._lock = threading.Lock()  # the watcher's appends against a stop's
-        self._watcher: threading.Thread | None = None
-        self._watching = threading.Event()
         self._journal: Journal | None = None  # what the file holds
         self._last_sent: dict[str, int] = {}  # sender -> the last journaled block it sent in
-        self.writes = 0  # journal writes while running
         self.replayed_blocks = 0  # at the last start
         self.replayed_transactions = 0
         self.replay_seconds = 0.0
@@ -189,24 +165,15 @@ class HardhatDevnetNode:
         status = self.directory / "replay.json"
         replay = (self.state_file, status) if journal is not None and self.state_file else None
         config.write_text(devnet_config(journal.genesis_time if journal else None, replay))
-        out = open(self.log_file, "ab") if self.log_file else subprocess.DEVNULL  # noqa: SIM115
         command = [hardhat_binary(), "--config", str(config), "node"]
         command += ["--hostname", "127.0.0.1", "--port", str(self.port)]
-        self.process = subprocess.Popen(
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-            cwd=ROOT,  # Hardhat refuses to run outside the project that installed it
-        )
-        if self.log_file:
-            out.close()  # type: ignore[union-attr]
+        # cwd: Hardhat refuses to run outside the project that installed it
+        process = self._spawn(command, cwd=ROOT)
         # a replay runs before the node listens: give it time in proportion to the journal
         blocks = len(journal.blocks) if journal is not None else 0
         deadline = time.monotonic() + timeout + blocks / 20
         while True:
-            if self.process.poll() is not None:
-                code = self.process.returncode
+            if process.poll() is not None:
                 self.process = None
                 failed = self._status(status).get("error")
                 self._cleanup()
@@ -215,10 +182,7 @@ class HardhatDevnetNode:
                         f"the journal {self.state_file} does not replay ({failed}): left as it "
                         "is; move it away to start a fresh devnet"
                     )
-                raise AnvilError(
-                    f"hardhat exited at start ({code}): is port {self.port} in use?"
-                    + (f" (see {self.log_file})" if self.log_file else "")
-                )
+                raise self._exited(process.returncode)
             try:
                 self._rpc("eth_chainId", [], timeout=1)
                 break
@@ -424,19 +388,6 @@ class HardhatDevnetNode:
             except (OSError, ValueError, KeyError, requests.RequestException):
                 pass  # the next round retries
 
-    def _start_watcher(self) -> None:
-        if self.state_file is None:
-            return
-        self._watching.clear()
-        self._watcher = threading.Thread(target=self._watch, name="devnet-journal", daemon=True)
-        self._watcher.start()
-
-    def _stop_watcher(self) -> None:
-        if self._watcher is not None:
-            self._watching.set()
-            self._watcher.join()
-            self._watcher = None
-
     # ------------------------------------------------------------ stop
 
     def stop(self) -> None:
@@ -447,44 +398,16 @@ class HardhatDevnetNode:
                 self.sync()
             except (OSError, ValueError, KeyError, requests.RequestException):
                 pass  # the node is gone: the journal holds the last write
-        if self.process is not None:
-            try:
-                os.killpg(self.process.pid, signal.SIGTERM)
-            except ProcessLookupError:
-                pass
-            try:
-                self.process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.process.pid, signal.SIGKILL)
-                self.process.wait()
-            self.process = None
+        self._terminate()
         self._cleanup()
 
     def kill(self) -> None:
         """SIGKILL: the node dies at once; the journal holds the watcher's last append."""
         self._stop_watcher()
-        if self.process is not None:
-            try:
-                os.killpg(self.process.pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-            self.process.wait()
-            self.process = None
+        self._kill_process()
         self._cleanup()
 
     def _cleanup(self) -> None:
         if self.directory is not None:
             shutil.rmtree(self.directory, ignore_errors=True)
             self.directory = None
-
-    def __enter__(self) -> HardhatDevnetNode:
-        self.start()
-        return self
-
-    def __exit__(
-        self,
-        kind: type[BaseException] | None,
-        value: BaseException | None,
-        traceback: TracebackType | None,
-    ) -> None:
-        self.stop()
