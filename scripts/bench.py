@@ -19,7 +19,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 from ape import project
@@ -46,6 +46,9 @@ from offchain.testing.gas_report import DSS_ANCHORS
 from offchain.testing.gas_scenarios import all_gas_figures
 from offchain.testing.harness import TEST_FACTORIES, Roles
 from offchain.testing.mutation import MUTANTS_RECORD
+
+if TYPE_CHECKING:
+    from offchain.live.devnet import DevnetProcess
 
 keep_ape_anvil_history_in_memory()  # before ape starts its node for this command
 
@@ -207,13 +210,15 @@ def _proc_cost(pid: int) -> tuple[float, int]:
 
 
 @contextmanager
-def _deployed_devnet() -> Iterator[tuple[Any, Any, dict, str]]:
-    """A devnet (`make devnet`'s node, its state in a temporary folder) with Backstop deployed:
-    (node, record, artifacts, reader code)."""
+def _deployed_devnet(node_kind: str = "anvil") -> Iterator[tuple[Any, Any, dict, str]]:
+    """A devnet (`make devnet`'s node, or with "hardhat" `make devnet NODE=hardhat`'s, its state
+    in a temporary folder, the deployment record beside it) with Backstop deployed: (node,
+    record, artifacts, reader code)."""
     import tempfile
 
     from offchain.live.deploy import ensure_deployment
     from offchain.live.devnet import DevnetNode
+    from offchain.live.hardhat_devnet import HardhatDevnetNode
     from offchain.live.signers import dev_signer
     from offchain.system.config import DEFAULT_CONFIG, load_config
 
@@ -221,18 +226,43 @@ def _deployed_devnet() -> Iterator[tuple[Any, Any, dict, str]]:
         s.bind(("127.0.0.1", 0))
         port = s.getsockname()[1]
     artifacts, code = project_code()
-    with tempfile.TemporaryDirectory() as tmp, DevnetNode(port, Path(tmp) / "state.json") as node:
-        record, _ = ensure_deployment(
-            node.url,
-            artifacts,
-            code,
-            load_config(),
-            DEFAULT_CONFIG,
-            dev_signer(0),
-            dev_signer(1),
-            Path(tmp),
+    with tempfile.TemporaryDirectory() as tmp:
+        node = (
+            HardhatDevnetNode(port, Path(tmp) / "journal.jsonl")
+            if node_kind == "hardhat"
+            else DevnetNode(port, Path(tmp) / "state.json")
         )
-        yield node, record, artifacts, code
+        with node:
+            record, _ = ensure_deployment(
+                node.url,
+                artifacts,
+                code,
+                load_config(),
+                DEFAULT_CONFIG,
+                dev_signer(0),
+                dev_signer(1),
+                Path(tmp),
+            )
+            yield node, record, artifacts, code
+
+
+def _idle_cost(node: DevnetProcess) -> tuple[float, float, int]:
+    """A devnet's node idle over IDLE_SECONDS, once its last change is written: the CPU of the
+    node and of this process (which runs the state watcher, as the devnet command does) in % of
+    one core, the MB both wrote per minute, and the node's state writes."""
+    deadline = time.monotonic() + 60
+    while not node.written() and time.monotonic() < deadline:
+        time.sleep(0.5)  # the last change's write
+    assert node.process is not None
+    pids = (node.process.pid, os.getpid())
+    before, writes = [_proc_cost(pid) for pid in pids], node.writes
+    start = time.perf_counter()
+    time.sleep(IDLE_SECONDS)
+    elapsed = time.perf_counter() - start
+    after, writes = [_proc_cost(pid) for pid in pids], node.writes - writes
+    cpu = sum(a[0] - b[0] for a, b in zip(after, before))
+    written = sum(a[1] - b[1] for a, b in zip(after, before))
+    return round(100 * cpu / elapsed, 2), round(written / elapsed * 60 / 1e6, 2), writes
 
 
 def _devnet_figures() -> dict[str, float]:
@@ -240,22 +270,11 @@ def _devnet_figures() -> dict[str, float]:
     CPU of its Anvil and of this process (which runs the state watcher, as the devnet command
     does) in % of one core, and the bytes both wrote per minute."""
     with _deployed_devnet() as (node, _, _, _):
-        deadline = time.monotonic() + 60
-        while not node.written() and time.monotonic() < deadline:
-            time.sleep(0.5)  # the deployment's last write
-        assert node.process is not None
-        pids = (node.process.pid, os.getpid())
-        before, writes = [_proc_cost(pid) for pid in pids], node.writes
-        start = time.perf_counter()
-        time.sleep(IDLE_SECONDS)
-        elapsed = time.perf_counter() - start
-        after, writes = [_proc_cost(pid) for pid in pids], node.writes - writes
-        state_mb = node.state_file.stat().st_size / 1e6  # type: ignore[union-attr]
-    cpu = sum(a[0] - b[0] for a, b in zip(after, before))
-    written = sum(a[1] - b[1] for a, b in zip(after, before))
+        cpu_percent, written_mb_per_min, writes = _idle_cost(node)
+        state_mb = node.state_file.stat().st_size / 1e6
     return {
-        "devnet.idle_cpu_percent": round(100 * cpu / elapsed, 2),
-        "devnet.idle_written_mb_per_min": round(written / elapsed * 60 / 1e6, 2),
+        "devnet.idle_cpu_percent": cpu_percent,
+        "devnet.idle_written_mb_per_min": written_mb_per_min,
         "devnet.idle_state_writes": writes,
         "devnet.state_mb": round(state_mb, 1),
     }
@@ -272,59 +291,27 @@ def _hardhat_devnet_figures() -> dict[str, float]:
     bots, as fast as it goes), a stop, and a start: the journal's size, and the blocks and
     transactions the start replayed and the seconds the replay took (in the node, before it
     listens)."""
-    import tempfile
-
-    from offchain.live.deploy import ensure_deployment
-    from offchain.live.hardhat_devnet import HardhatDevnetNode
     from offchain.live.record import record_path
-    from offchain.live.signers import dev_signer
-    from offchain.system.config import DEFAULT_CONFIG, load_config
 
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    artifacts, code = project_code()
-    with tempfile.TemporaryDirectory() as tmp:
-        journal = Path(tmp) / "journal.jsonl"
-        node = HardhatDevnetNode(port, journal)
-        with node:
-            record, _ = ensure_deployment(
-                node.url,
-                artifacts,
-                code,
-                load_config(),
-                DEFAULT_CONFIG,
-                dev_signer(0),
-                dev_signer(1),
-                Path(tmp),
-            )
-            deadline = time.monotonic() + 60
-            while not node.written() and time.monotonic() < deadline:
-                time.sleep(0.5)
-            assert node.process is not None
-            pids = (node.process.pid, os.getpid())
-            before, writes = [_proc_cost(pid) for pid in pids], node.writes
-            start = time.perf_counter()
-            time.sleep(IDLE_SECONDS)
-            elapsed = time.perf_counter() - start
-            after, writes = [_proc_cost(pid) for pid in pids], node.writes - writes
-            market = subprocess.run(
-                [str(ROOT / ".venv" / "bin" / "ape"), "run", "market", "--scenario",
-                 "black-thursday-2020", "--vaults", str(HARDHAT_MARKET_VAULTS), "--speed",
-                 "1000000", "--rpc", node.url, "--deployment",
-                 str(record_path(record.chain_id, Path(tmp)))],
-                cwd=ROOT, capture_output=True, text=True, timeout=1800,
-            )  # fmt: skip
-            if market.returncode != 0:
-                raise click.ClickException(f"market on Hardhat: {market.stderr[-500:]}")
+    with _deployed_devnet("hardhat") as (node, record, _, _):
+        cpu_percent, written_mb_per_min, writes = _idle_cost(node)
+        journal = node.state_file
+        market = subprocess.run(
+            [str(ROOT / ".venv" / "bin" / "ape"), "run", "market", "--scenario",
+             "black-thursday-2020", "--vaults", str(HARDHAT_MARKET_VAULTS), "--speed",
+             "1000000", "--rpc", node.url, "--deployment",
+             str(record_path(record.chain_id, journal.parent))],
+            cwd=ROOT, capture_output=True, text=True, timeout=1800,
+        )  # fmt: skip
+        if market.returncode != 0:
+            raise click.ClickException(f"market on Hardhat: {market.stderr[-500:]}")
+        node.stop()  # the journal brought up to the head
         journal_mb = journal.stat().st_size / 1e6
-        with node:
-            replayed = node.replayed_blocks, node.replayed_transactions, node.replay_seconds
-    cpu = sum(a[0] - b[0] for a, b in zip(after, before))
-    written = sum(a[1] - b[1] for a, b in zip(after, before))
+        node.start()  # and replayed
+        replayed = node.replayed_blocks, node.replayed_transactions, node.replay_seconds
     return {
-        "devnet.hardhat_idle_cpu_percent": round(100 * cpu / elapsed, 2),
-        "devnet.hardhat_idle_written_mb_per_min": round(written / elapsed * 60 / 1e6, 2),
+        "devnet.hardhat_idle_cpu_percent": cpu_percent,
+        "devnet.hardhat_idle_written_mb_per_min": written_mb_per_min,
         "devnet.hardhat_idle_journal_writes": writes,
         "devnet.hardhat_journal_mb": round(journal_mb, 1),
         "devnet.hardhat_replay_blocks": replayed[0],
