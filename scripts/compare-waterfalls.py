@@ -66,7 +66,13 @@ def parse_orders(text: str) -> list[tuple[str, ...]]:
     show_default=True,
     help="A built-in scenario, a scenario file (.toml, .yaml) or a price CSV.",
 )
-@click.option("--vaults", type=int, default=None, help="Vault count (overrides the scenario).")
+@click.option(
+    "--vaults",
+    type=int,
+    default=None,
+    help="Vaults of every collateral type together, in the scenario's proportions "
+    "(overrides its counts).",
+)
 @click.option("--seed", type=int, default=None, help="Seed of the vault population.")
 @click.option(
     "--orders", default=None, help='Orders to compare: "a,b,c;d,e" (default: five typical orders).'

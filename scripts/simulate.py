@@ -91,7 +91,13 @@ def default_out(
     help=f"A built-in scenario ({', '.join(builtin_scenarios())}), a scenario file (.toml, .yaml) "
     "or a price CSV.",
 )
-@click.option("--vaults", type=int, default=None, help="Vault count (overrides the scenario).")
+@click.option(
+    "--vaults",
+    type=int,
+    default=None,
+    help="Vaults of every collateral type together, in the scenario's proportions "
+    "(overrides its counts).",
+)
 @click.option(
     "--seed", type=int, default=None, help="Seed of the vault population (and of a synthetic path)."
 )

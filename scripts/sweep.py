@@ -87,7 +87,13 @@ def _fraction(text: str, where: str) -> Fraction:
     f"[default: {DEFAULT_SCENARIO}].",
 )
 @click.option("--seeds", type=int, default=None, help=f"Runs per cell [default: {DEFAULT_SEEDS}].")
-@click.option("--vaults", type=int, default=None, help="Vault count (overrides the scenarios).")
+@click.option(
+    "--vaults",
+    type=int,
+    default=None,
+    help="Vaults of every collateral type together, in the scenario's proportions "
+    "(overrides its counts, but not a count the grid sets).",
+)
 @click.option(
     "--grid",
     "grid",
