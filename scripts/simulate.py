@@ -26,7 +26,7 @@ from offchain.backends.hardhat import NODES
 from offchain.report.documents import ReportError, check_out_dir, write_report
 from offchain.report.tables import scenario_lines
 from offchain.sim.replay import replay
-from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
+from offchain.sim.scenario import MAX_DRAIN_BARS, ScenarioError, builtin_scenarios, load_scenario
 from offchain.sim.setup import SimulationError
 from offchain.system.cli import failing, one_line_usage
 from offchain.system.files import directory_named
@@ -149,6 +149,10 @@ def cli(
     """Replay a crash on Anvil (or Hardhat) and in the model, reconcile, and write the report."""
     if full_check_every < 1:
         fail(f"--full-check-every must be at least 1, got {full_check_every}")
+    if drain_bars is not None and not 0 <= drain_bars <= MAX_DRAIN_BARS:
+        # checked here, not by the scenario's reader: its line named the built-in scenario's
+        # market.drain_bars, a key the user never wrote
+        fail(f"--drain: must be an integer between 0 and {MAX_DRAIN_BARS}, got {drain_bars}")
     if scenario_spec not in builtin_scenarios():
         problem = directory_named(
             scenario_spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)"

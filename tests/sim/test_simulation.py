@@ -361,6 +361,12 @@ def _csv(tmp_path: Path, text: str) -> str:
     return str(path)
 
 
+def _binary(tmp_path: Path, name: str) -> str:
+    path = tmp_path / name
+    path.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    return str(path)
+
+
 GOOD = (
     "time_utc,close\n2020-03-12T00:00:00Z,194.5\n2020-03-12T00:10:00Z,190.1\n"
     "2020-03-12T00:20:00Z,185\n"
@@ -388,7 +394,14 @@ GOOD = (
         (lambda p: ["--vaults", "0"], "--vaults"),
         (lambda p: ["--waterfall", "fund,insurance"], "unknown layer 'insurance'"),
         (lambda p: ["--full-check-every", "0"], "--full-check-every must be at least 1"),
-        (lambda p: ["--drain", "-1"], "market.drain_bars: must be an integer between 0 and 10000"),
+        # named the built-in scenario's market.drain_bars before, not the option
+        (lambda p: ["--drain", "-1"], "simulate: --drain: must be an integer between 0 and 10000"),
+        (lambda p: ["--drain", "10001"], "simulate: --drain: must be an integer between 0 and"),
+        (lambda p: ["--drain", "1e400"], "Invalid value for '--drain': '1e400' is not a valid"),
+        (lambda p: ["--full-check-every", "nan"], "'nan' is not a valid integer"),
+        (lambda p: ["--scenario", str(p)], "is a directory, not a scenario file"),
+        (lambda p: ["--scenario", _binary(p, "s.toml")], "s.toml: not a text TOML file"),
+        (lambda p: ["--scenario", _binary(p, "prices.csv")], "prices.csv"),
     ],
 )
 def test_simulate_cli__bad_input__one_line_exit_2_nothing_written(tmp_path, make_args, phrase):
