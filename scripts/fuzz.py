@@ -34,7 +34,7 @@ import click
 from ape import project
 
 from offchain.backends import load_artifacts, reader_code
-from offchain.system.cli import failing, one_line_usage
+from offchain.system.cli import FiniteFloatRange, failing, one_line_usage
 from offchain.testing.campaign import (
     CAMPAIGN_PROFILE,
     INTERRUPTED,
@@ -69,7 +69,7 @@ fail = failing("fuzz")
     show_default="the cores",
     help="Worker processes.",
 )
-@click.option("--minutes", type=click.FloatRange(min=0, min_open=True), help="Stop after this.")
+@click.option("--minutes", type=FiniteFloatRange(min=0, min_open=True), help="Stop after this.")
 @click.option("--seed", "base_seed", type=click.IntRange(0, 2**63), default=0, show_default=True)
 @click.option(
     "--examples-per-batch",
@@ -93,7 +93,7 @@ fail = failing("fuzz")
 @click.option("--no-replay", is_flag=True, help="Do not replay failures on Anvil.")
 @click.option(
     "--shrink-seconds",
-    type=click.FloatRange(min=0),
+    type=FiniteFloatRange(min=0),
     default=SHRINK_S,
     show_default=True,
     help="The longest a failing example is shrunk (then recorded as shrunk as it got).",

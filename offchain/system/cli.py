@@ -4,9 +4,10 @@ anything, so a refusal leaves nothing half-written."""
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -40,4 +41,19 @@ def one_line_usage(command: str) -> type[click.Command]:
     return OneLineUsage
 
 
-__all__ = ["failing", "one_line_usage"]
+class FiniteFloatRange(click.FloatRange):
+    """`type=FiniteFloatRange(min=0, min_open=True)`: click's FloatRange, refusing what it lets
+    through, `nan` (every comparison with NaN is false, so no bound holds it back), `inf` and
+    what overflows to it (`1e400`): "Invalid value for '--speed': 'nan' is not a finite number"
+    (a NaN pause was a ValueError traceback in time.sleep, an infinite one no pause at all)."""
+
+    name = "finite float range"
+
+    def convert(self, value: Any, param: click.Parameter | None, ctx: click.Context | None) -> Any:
+        number = click.FLOAT.convert(value, param, ctx)
+        if not math.isfinite(number):
+            self.fail(f"{value!r} is not a finite number.", param, ctx)
+        return super().convert(number, param, ctx)
+
+
+__all__ = ["FiniteFloatRange", "failing", "one_line_usage"]

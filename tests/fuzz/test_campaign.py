@@ -206,3 +206,27 @@ def test_fuzz_cli__a_short_run_that_fails__its_last_line_says_so(tmp_path):
     last = result.output.strip().splitlines()[-1]
     assert last.startswith("stopped: steps reached; FAILED (") and "rules never applied" in last
     assert json.loads(out.read_text())["complete"] is True
+
+
+@pytest.mark.parametrize(
+    "extra, phrase",
+    [
+        # "at most nan min", then a campaign that ran (issue 34)
+        (["--minutes", "nan"], "Invalid value for '--minutes': 'nan' is not a finite number"),
+        (["--minutes", "inf"], "Invalid value for '--minutes': 'inf' is not a finite number"),
+        (["--minutes", "1e400"], "Invalid value for '--minutes': '1e400' is not a finite"),
+        (["--minutes", "0"], "Invalid value for '--minutes': 0.0 is not in the range x>0"),
+        (["--minutes", "-1"], "Invalid value for '--minutes'"),
+        (["--shrink-seconds", "nan"], "Invalid value for '--shrink-seconds': 'nan' is not a"),
+        (["--shrink-seconds", "inf"], "Invalid value for '--shrink-seconds': 'inf' is not a"),
+        (["--steps", "1e400"], "Invalid value for '--steps'"),
+        (["--out", "."], "Invalid value for '--out'"),
+    ],
+)
+def test_fuzz_cli__bad_input__one_line_exit_2_nothing_written(tmp_path, extra, phrase):
+    out = tmp_path / "c.json"
+    result = CliRunner().invoke(_fuzz_cli(), ["--out", str(out), "--no-replay", *extra])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("fuzz: ") and phrase in lines[0], lines
+    assert list(tmp_path.iterdir()) == []
