@@ -175,6 +175,9 @@ class Bot:
         self.store = Checkpoint(options.checkpoint, self.chain_id, self.record.identity)
         self.types = options.types or list(self.d.types)
         self.state: dict[str, Any] = {"last_accrual": 0, "last_post": {}, "flash_takers": {}}
+        # called after the chain changed under the bot (a reorganization, a devnet started afresh
+        # or on another node): the taker re-checks its FlashTakers (deploy.ensure_flash_takers)
+        self.on_chain_change: list[Callable[[], None]] = []
         self.decided_block = -1
         self.failures = 0
         self.out_of_funds = ""
@@ -322,6 +325,11 @@ class Bot:
             self.txs.resync()
             self.decided_block = -1
             self.log("chain_changed", head=head, rebuilt_from=self.record.first_block)
+            # the times kept are the old chain's: a clock that is now behind them would hold
+            # back accruals and price posts until it caught up
+            self.state["last_accrual"], self.state["last_post"] = 0, {}
+            for hook in self.on_chain_change:
+                hook()
         for mined in self.txs.poll(head):
             self.on_mined(mined)
         processed = self.follower.watched.last_block

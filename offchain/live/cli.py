@@ -247,6 +247,7 @@ def cli(
         bot.resume()
         if role == "taker":
             ensure_flash_takers(bot)
+            bot.on_chain_change.append(lambda: ensure_flash_takers(bot))
     except (CheckpointError, RecordError, BotStopped, NodeUnavailable) as exc:
         fail(str(exc))
         return

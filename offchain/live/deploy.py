@@ -283,10 +283,16 @@ def deploy_from_bot(bot: Bot, name: str, *args: Any) -> str:
 
 def ensure_flash_takers(bot: Bot) -> None:
     """The taker bot's FlashTaker per type: its own contract, deployed once from its account,
-    then kept in its checkpoint."""
+    then kept in its checkpoint; deployed again where the chain has no code at the kept address
+    (the devnet was started afresh, on another node, or reorganized below the deployment: the
+    checkpoint's deployment identity is the same, its FlashTaker is not)."""
     d = bot.d
     for name in bot.types:
-        if not bot.state["flash_takers"].get(name):
+        kept = bot.state["flash_takers"].get(name)
+        if kept and bot.node.rpc("eth_getCode", [kept, "latest"]) in ("0x", "0x0", None):
+            bot.log("flash_taker_missing", collateral_type=name, address=kept)
+            kept = None
+        if not kept:
             t = d.types[name]
             args = (d.engine, t.auction, t.join, d.stable_join, t.pool, t.token, d.stablecoin)
             bot.state["flash_takers"][name] = deploy_from_bot(bot, "FlashTaker", *args)

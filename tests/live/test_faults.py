@@ -188,3 +188,39 @@ def test_reorg_removes_the_liquidations__the_bot_acts_again(devnet, bots):
     time.sleep(1)
     _all_liquidated_once(devnet, plans)
     assert liquidator.running()
+
+
+def test_taker_on_a_chain_without_its_flash_takers__deploys_them_again(devnet, bots):
+    """A newcomer switched the devnet from Anvil to Hardhat with the bots' checkpoints kept: the
+    deployment had the same identity (same accounts, same addresses), so the taker resumed with
+    FlashTaker addresses the new chain had no code at and sent 259 'takes' that were plain calls
+    to an empty account, mined and logged as such (issue 34). A reorganization below the
+    deployment stands in for the switch: at its restart and while it runs, the taker checks its
+    FlashTakers' code (one per collateral type) and deploys them again where there is none."""
+    types = len(devnet.d.types)
+
+    def has_code(address: str) -> bool:
+        return devnet.chain.rpc("eth_getCode", [address, "latest"]) not in ("0x", "0x0", None)
+
+    before = devnet.block()
+    first = bots("taker", "dev:3", "taker")
+    wait_for(lambda: len(first.events("deployed")) == types, 60, "the taker's FlashTakers")
+    wait_for(lambda: first.events("started"), 30, "the bot to start")
+    first.kill()
+    addresses = [e["address"] for e in first.events("deployed")]
+    devnet.chain.rpc("anvil_reorg", [devnet.block() - before, []])  # the bot's blocks, replaced
+    assert not any(has_code(a) for a in addresses)
+    again = bots("taker", "dev:3", "taker")  # the same checkpoint and log
+    wait_for(lambda: len(again.events("started")) == 2, 60, "the bot to start again")
+    assert len(again.events("flash_taker_missing")) == types
+    assert len(again.events("deployed")) == 2 * types
+    assert all(has_code(e["address"]) for e in again.events("deployed")[types:])
+    # while it runs: the same after a reorganization it sees (chain_changed)
+    devnet.chain.rpc("anvil_reorg", [devnet.block() - before, []])
+    devnet.chain.rpc("evm_mine", [])
+    wait_for(
+        lambda: len(again.events("deployed")) == 3 * types, 60, "the FlashTakers deployed again"
+    )
+    assert len(again.events("flash_taker_missing")) == 2 * types
+    assert all(has_code(e["address"]) for e in again.events("deployed")[2 * types :])
+    assert again.running()
