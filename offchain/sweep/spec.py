@@ -287,6 +287,16 @@ def load_sweep_file(path: str | Path) -> SweepFile:
     sweep = data.get("sweep", {})
     if not isinstance(sweep, dict):
         raise SweepError(f"{where}: sweep: must be a table")
+    if not sweep and "grid" not in data:
+        # an empty file (or only an empty [sweep] table) says nothing: the wrong file, or one
+        # not saved yet; it ran the default sweep (100 runs of black-thursday-2020), minutes of
+        # work nobody asked for. One key is enough: every key has a default and the command
+        # line overrides the file, so a file of settings alone (seeds, workers, out) with
+        # --scenario and --grid given on the command line is a sweep someone meant
+        raise SweepError(
+            f"{where}: sets nothing: a sweep file gives a [grid] table or at least one [sweep] "
+            f"key ({', '.join(_FILE_KEYS)})"
+        )
     unknown = sorted(set(map(str, sweep)) - set(_FILE_KEYS))
     if unknown:
         raise SweepError(

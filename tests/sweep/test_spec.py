@@ -19,6 +19,7 @@ from offchain.sweep.spec import (
     NOT_APPLICABLE,
     TYPE_GRID_KEYS,
     SweepError,
+    SweepFile,
     SweepSpec,
     load_sweep_file,
     parse_grid_option,
@@ -305,6 +306,8 @@ def test_sweep_file__toml_and_yaml__the_same_sweep(tmp_path):
         ("[plan]\n", "unknown table 'plan'"),
         ("[grid]\nbogus = [1]\n", "unknown grid name 'bogus'"),
         ("[grid\n", "not valid TOML"),
+        ("", "s.toml: sets nothing: a sweep file gives a [grid] table or at least one [sweep]"),
+        ("[sweep]\n", "s.toml: sets nothing"),
     ],
 )
 def test_sweep_file__bad__one_line(tmp_path, text, phrase):
@@ -313,6 +316,14 @@ def test_sweep_file__bad__one_line(tmp_path, text, phrase):
     with pytest.raises(SweepError) as exc:
         load_sweep_file(path)
     assert phrase in str(exc.value) and "\n" not in str(exc.value)
+
+
+def test_sweep_file__one_key__is_the_least_a_sweep_file_holds(tmp_path):
+    """Settings alone are a sweep file (the command line gives --scenario and --grid): every
+    key has a default, so one key is the least that is not a mistake."""
+    path = tmp_path / "settings.toml"
+    path.write_text("[sweep]\nworkers = 2\n")
+    assert load_sweep_file(path) == SweepFile(workers=2)
 
 
 def test_type_grid_keys__vary_one_further_type_alone():

@@ -476,6 +476,11 @@ def test_sweep__a_tampered_figure__the_chain_check_catches_it(pool_sweep, tmp_pa
         (["--max-borrower-cost", "cheap"], "--max-borrower-cost: not a number"),
         (["--scenario", "black-friday"], "unknown scenario 'black-friday'"),
         (["--file", "missing.toml"], "missing.toml: cannot read"),
+        (["--max-borrower-cost", "nan"], "--max-borrower-cost: must be a number >= 0"),
+        (["--max-borrower-cost", "inf"], "--max-borrower-cost: must be a number >= 0"),
+        (["--max-borrower-cost", "1e400"], "--max-borrower-cost: must be at most 10"),
+        (["--verify", "1e400"], "Invalid value for '--verify': '1e400' is not a valid integer"),
+        (["--vaults", "nan"], "Invalid value for '--vaults': 'nan' is not a valid integer"),
     ],
 )
 def test_sweep_cli__bad_input__one_line_exit_2_nothing_written(tmp_path, extra, phrase):
@@ -485,6 +490,35 @@ def test_sweep_cli__bad_input__one_line_exit_2_nothing_written(tmp_path, extra, 
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("sweep: ") and phrase in lines[0], lines
     assert not out.exists() and list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "name, content, phrase",
+    [
+        # ran the 100-run default sweep and exited 0 before (issue 34)
+        ("empty.toml", b"", "empty.toml: sets nothing: a sweep file gives a [grid] table or"),
+        ("empty.yaml", b"# nothing yet\n", "empty.yaml: sets nothing"),
+        ("empty-table.toml", b"[sweep]\n", "empty-table.toml: sets nothing"),
+        ("binary.toml", b"\x89PNG\r\n\x1a\n\x00\xff", "binary.toml: not a text TOML file"),
+        ("folder.toml", None, "folder.toml: a directory, not a file"),
+    ],
+)
+def test_sweep_cli__file_that_sets_nothing_or_is_not_one__one_line_exit_2_nothing_written(
+    tmp_path, monkeypatch, name, content, phrase
+):
+    """`ape run sweep --file F` alone, as the user types it: nothing written where it runs (the
+    default --out, reports/<scenario>-sweep, is relative to it)."""
+    path = tmp_path / name
+    if content is None:
+        path.mkdir()
+    else:
+        path.write_bytes(content)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(_cli(), ["--file", name])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("sweep: ") and phrase in lines[0], lines
+    assert [p.name for p in tmp_path.iterdir()] == [name]
 
 
 def test_sweep_cli__unreachable_scheduler__one_line_exit_2_nothing_written(tmp_path):
