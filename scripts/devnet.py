@@ -25,7 +25,7 @@ import click
 
 from offchain.backends.anvil import AnvilError
 from offchain.live.deploy import DeployError, ensure_deployment
-from offchain.live.devnet import DevnetNode
+from offchain.live.devnet import DevnetNode, DevnetProcess
 from offchain.live.hardhat_devnet import HardhatDevnetNode
 from offchain.live.journal import JOURNAL_FORMAT, JournalError, read_journal
 from offchain.live.record import DEFAULT_DIR, record_path
@@ -106,6 +106,15 @@ def _is_journal(path: Path) -> bool:
 STATE_FILES = {"anvil": "devnet-state.json", "hardhat": "devnet-hardhat.jsonl"}
 
 
+def _stop(node: DevnetProcess) -> None:
+    """Stop the node (it writes its state or journal first) with Ctrl-C and SIGTERM ignored: a
+    second Ctrl-C (pressed twice, or sent again by a wrapper such as `timeout`) used to interrupt
+    the stop itself and leave the node running on its port, its last blocks unsaved."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+    node.stop()
+
+
 @click.command(cls=one_line_usage("devnet"))
 @click.option("--port", type=int, default=8545, show_default=True, help="1 to 65535.")
 @click.option(
@@ -167,7 +176,7 @@ def cli(port, node_kind, state, config_path, block_time, records):
     except (AnvilError, JournalError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:
-        node.stop()
+        _stop(node)
         fail("interrupted while the node started", status=130)
     try:
         record, fresh = ensure_deployment(
@@ -213,7 +222,7 @@ def cli(port, node_kind, state, config_path, block_time, records):
     except KeyboardInterrupt:
         interrupted = not serving
     finally:
-        node.stop()
+        _stop(node)
     if interrupted:
         fail(
             "interrupted before the deployment was recorded; the next start deploys again",

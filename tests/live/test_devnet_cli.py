@@ -71,6 +71,29 @@ def test_devnet__state_file_that_is_not_one__names_it_and_leaves_it(tmp_path, co
     assert state.read_bytes() == content
 
 
+@pytest.mark.parametrize(
+    "content, phrase",
+    [
+        # a UnicodeDecodeError traceback before (issue 34)
+        (b"\x89PNG\r\n\x1a\n\x00\xff", "config.bin: not a text TOML file (byte 1 is not UTF-8"),
+        (b"[system]\nname = 1\x00\n", "config.bin: not a text TOML file (it holds NUL bytes)"),
+        (None, "config.bin: a directory, not a file"),  # an IsADirectoryError traceback
+    ],
+)
+def test_devnet__config_that_is_not_a_text_file__one_line_nothing_started(
+    tmp_path, content, phrase
+):
+    config = tmp_path / "config.bin"
+    if content is None:
+        config.mkdir()
+    else:
+        config.write_bytes(content)
+    state = tmp_path / "state.json"
+    out = _devnet("--port", str(free_port()), "--state", str(state), "--config", str(config))
+    _one_line(out, phrase)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["config.bin"]
+
+
 def _stopped_with_ctrl_c(cmd: list[str], tmp_path) -> tuple[int, str]:
     """Run `cmd` as a terminal's foreground job, wait for the devnet's banner, press Ctrl-C (a
     SIGINT to the whole process group, as the terminal sends it); exit status and output."""
@@ -139,3 +162,35 @@ def test_make_keepers__three_bots_in_one_terminal__ctrl_c_stops_all_three(devnet
     assert "Error" not in text and "Traceback" not in text, text
     roles = {"liquidator-dev2", "taker-dev3", "backstop-dev4"}
     assert {p.stem for p in (tmp_path / "keepers" / "31337").glob("*.json")} == roles
+
+
+@pytest.mark.parametrize("node", ["anvil", "hardhat"])
+def test_devnet__ctrl_c_pressed_again_while_it_stops__the_node_still_stops(tmp_path, node):
+    """A newcomer's `timeout ... make devnet` sent Ctrl-C twice (timeout passes it on again):
+    the second one interrupted the stop, printed "Aborted!", and left the node running on its
+    port with its last blocks unsaved, so the next start was refused (issue 34). Ctrl-C after
+    Ctrl-C, every 20 ms for a second: a clean stop, exit 0, the port free."""
+    port = free_port()
+    args = ["--port", str(port), "--state", str(tmp_path / "state"), "--node", node]
+    args += ["--records", str(tmp_path / "deployments")]
+    log = tmp_path / "out.txt"
+    with open(log, "w") as out:
+        job = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "ape"), "run", "devnet", *args], cwd=ROOT, stdout=out,
+            stderr=subprocess.STDOUT, start_new_session=True, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+        deadline = time.monotonic() + 240
+        while "Ctrl-C stops the node" not in log.read_text():
+            assert job.poll() is None and time.monotonic() < deadline, log.read_text()
+            time.sleep(0.2)
+        for _ in range(50):
+            if job.poll() is not None:
+                break
+            os.killpg(job.pid, signal.SIGINT)
+            time.sleep(0.02)
+        status = job.wait(timeout=60)
+    text = log.read_text()
+    assert status == 0 and "devnet: stopped" in text, text
+    assert "Aborted" not in text and "Traceback" not in text, text
+    with socket.socket() as s:
+        assert s.connect_ex(("127.0.0.1", port)) != 0, f"the {node} node still listens"
