@@ -249,7 +249,11 @@ def _outcome(result: SimulationResult) -> list[Block]:
         ),
         ("collateral sold", format_amount(sold, coll)),
         ("auction clearing price vs market", clearing),
-        ("realized bad debt (auctions that finished short)", format_amount(realized, stable)),
+        (
+            "realized bad debt (auctions that finished short)"
+            + (f", {_several_types(result)[0]}" if _several_types(result) else ""),
+            format_amount(realized, stable),
+        ),
         ("of it, not yet paid by any layer", format_amount(uncovered_loss(result), stable)),
         *_end_of_run_rows(result, stable, coll),
         *(
@@ -297,9 +301,10 @@ def _types_note(result: SimulationResult) -> list[Block]:
     return [
         Text(
             f"This run has {len(types)} collateral types ({', '.join(types)}) sharing one "
-            f"Backstop. In the outcome table the vaults and the end-of-run lines (auctions still "
-            f"running, unsafe vaults, insolvency) add up every type; the liquidations, takes, "
-            f"auctions and realized bad debt are {types[0]}'s, as are who paid, where the loss "
+            f"Backstop. In the outcome table the vaults and the end-of-run lines (realized bad "
+            f"debt of every type, auctions still running, unsafe vaults, insolvency) add up every "
+            f"type; the liquidations, takes, auctions and the first realized bad debt line are "
+            f"{types[0]}'s, as are who paid, where the loss "
             "came from, the timeline and the plots. Every type's figures: Collateral types and "
             "contagion.",
             label="Several collateral types",
@@ -415,15 +420,35 @@ def _end_of_run_rows(result: SimulationResult, stable: str, coll: str) -> list[t
     f = result.facts
     if "insolvency" not in f:
         return []
+    types = _several_types(result)
     mark = format_amount(f["mark_price"], stable)
+    # several types: every type's amounts added up, each marked at its own price; collateral of
+    # different tokens is not added (the contagion table has each type's)
+    held = "every type's collateral" if types else format_amount(f["open_auction_collateral"], coll)
+    marked = (
+        "each type's collateral marked at its last market price"
+        if types
+        else f"collateral marked at the last market price ({mark})"
+    )
+    realized = (
+        [
+            (
+                "realized bad debt, every type",
+                format_amount(float(f["realized_bad_debt"]), stable),
+            )
+        ]
+        if types
+        else []
+    )
     return [
+        *realized,
         (
             "auctions still running at the end",
-            f"{f['open_auctions']:,}: {format_amount(f['open_auction_collateral'], coll)} "
+            f"{f['open_auctions']:,}: {held} "
             f"against {format_amount(f['open_auction_debt'], stable)} not yet raised",
         ),
         (
-            f"their shortfall, collateral marked at the last market price ({mark})",
+            f"their shortfall, {marked}",
             format_amount(f["open_auction_shortfall"], stable),
         ),
         (
@@ -437,7 +462,9 @@ def _end_of_run_rows(result: SimulationResult, stable: str, coll: str) -> list[t
         ),
         ("their shortfall at that price", format_amount(f["unsafe_vault_shortfall"], stable)),
         (
-            "insolvency (realized bad debt + both shortfalls)",
+            "insolvency (realized bad debt"
+            + (", every type," if types else "")
+            + " + both shortfalls)",
             format_amount(f["insolvency"], stable),
         ),
     ]

@@ -248,3 +248,16 @@ def test_two_types__report_shows_the_contagion_table_and_one_price_panel_per_typ
     assert "plots/types.png" in summary
     assert (tmp_path / "report" / "plots" / "types.png").stat().st_size > 10_000
     assert (tmp_path / "report" / "data" / "contagion.csv").exists()
+    # the outcome's end-of-run lines add every type up, and say so; the insolvency row is the
+    # sum of the rows it names (a newcomer found it adding ETH-A's realized bad debt alone)
+    f = chain.facts
+    contagion = chain.tables["contagion"]
+    assert f["realized_bad_debt"] == pytest.approx(float(contagion["realized_bad_debt"].sum()))
+    assert f["insolvency"] == pytest.approx(
+        f["realized_bad_debt"] + f["open_auction_shortfall"] + f["unsafe_vault_shortfall"]
+    )
+    stable = scenario.system.stablecoin_symbol
+    assert f"| realized bad debt, every type | {f['realized_bad_debt']:,.2f} {stable} |" in summary
+    assert "| realized bad debt (auctions that finished short), ETH-A |" in summary
+    assert "| insolvency (realized bad debt, every type, + both shortfalls) |" in summary
+    assert "every type's collateral against" in summary  # no WETH and WBTC added up
