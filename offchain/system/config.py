@@ -9,7 +9,6 @@ Each key's kind, bounds and default are the parameter schema's (schema.py): `Rea
 
 from __future__ import annotations
 
-import tomllib
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
 from pathlib import Path
@@ -19,6 +18,7 @@ from offchain.model.backstop import ORDERABLE_LAYERS, Layer
 from offchain.model.fee_accumulator import MAX_BASE_FEE
 from offchain.model.fixed_point import PENALTY_STEP, RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
+from offchain.system.files import read_mapping
 from offchain.system.schema import (
     COLLATERAL,
     MAX_AMOUNT,
@@ -394,14 +394,8 @@ def parse_config(data: dict[str, Any], source: str = "config") -> SystemConfig:
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG) -> SystemConfig:
-    """Read and validate a TOML deployment config."""
+    """Read and validate a TOML deployment config (whatever its suffix). The file is read as a
+    scenario file is (files.read_mapping): a directory, a binary file (a UnicodeDecodeError
+    traceback before), invalid TOML or a number out of range (`1e400`) is one line naming it."""
     path = Path(path)
-    try:
-        text = path.read_text()
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot read ({exc.strerror})") from None
-    try:
-        data = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
-    return parse_config(data, str(path))
+    return parse_config(read_mapping(path, ConfigError, str(path), toml=True), str(path))

@@ -65,11 +65,14 @@ def directory_named(spec: str, what: str) -> str | None:
     return None
 
 
-def read_mapping(path: Path, error: Callable[[str], Exception], where: str) -> dict[str, Any]:
+def read_mapping(
+    path: Path, error: Callable[[str], Exception], where: str, toml: bool | None = None
+) -> dict[str, Any]:
     """The mapping of tables in `path`: TOML for a `.toml` suffix, else YAML (an empty YAML file
-    is an empty mapping). A problem raises `error(message)`, the message one line starting with
-    `where`."""
-    toml = path.suffix.lower() == ".toml"
+    is an empty mapping); `toml=True` reads TOML whatever the suffix (a deployment config). A
+    problem raises `error(message)`, the message one line starting with `where`."""
+    if toml is None:
+        toml = path.suffix.lower() == ".toml"
     kind = "TOML" if toml else "YAML"
     if path.is_dir():
         raise error(f"{where}: a directory, not a file")

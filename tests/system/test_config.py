@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import re
 import subprocess
 import tomllib
 from decimal import Decimal, localcontext
@@ -194,6 +195,32 @@ def test_unreadable_or_invalid_toml__one_line_error(tmp_path):
     broken.write_text("[system\n")
     with pytest.raises(ConfigError, match="not valid TOML"):
         load_config(broken)
+
+
+def test_config_that_is_not_a_text_file__one_line_error(tmp_path):
+    """Read as a scenario file is (files.read_mapping): a binary config was a UnicodeDecodeError
+    traceback, a directory an IsADirectoryError one; a number out of range is named by its key.
+    TOML whatever the suffix, as before."""
+    binary = tmp_path / "config.bin"
+    binary.write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff")
+    with pytest.raises(ConfigError, match=r"config\.bin: not a text TOML file \(byte 1 is not"):
+        load_config(binary)
+    with pytest.raises(ConfigError, match="a directory, not a file"):
+        load_config(tmp_path)
+    huge = tmp_path / "devnet.cfg"
+    huge.write_text(
+        re.sub(
+            r"^liquidation_ratio = \S+",
+            "liquidation_ratio = 1e400",
+            DEFAULT_CONFIG.read_text(),
+            count=1,
+            flags=re.M,
+        )
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_config(huge)
+    assert "collateral[0].liquidation_ratio = 1e400 is out of range" in str(exc.value)
+    assert "\n" not in str(exc.value)
 
 
 def test_deploy_script__bad_config__exit_2_one_line_no_traceback(tmp_path):
