@@ -78,7 +78,9 @@ def parse_orders(text: str) -> list[tuple[str, ...]]:
     "--orders", default=None, help='Orders to compare: "a,b,c;d,e" (default: five typical orders).'
 )
 @click.option(
-    "--out", default=None, help="Output directory [default: reports/<scenario>-waterfalls]."
+    "--out",
+    default=None,
+    help="Output directory [default: reports/<scenario>[-<N>-vaults][-seed<S>]-waterfalls].",
 )
 @click.option(
     "--chain", is_flag=True, help="Also run each order on Anvil and reconcile it with the model."
@@ -96,7 +98,12 @@ def cli(scenario_spec, vaults, seed, orders, out, chain):
         base = load_scenario(scenario_spec, vaults=vaults, seed=seed)
     except ScenarioError as exc:
         fail(str(exc))
-    out_dir = Path(out) if out else Path("reports") / f"{base.name}-waterfalls"
+    # one directory per command, as simulate's: a smaller or reseeded comparison never replaces
+    # the default one
+    suffix = (f"-{vaults}-vaults" if vaults is not None else "") + (
+        f"-seed{seed}" if seed is not None else ""
+    )
+    out_dir = Path(out) if out else Path("reports") / f"{base.name}{suffix}-waterfalls"
     try:
         check_out_dir(out_dir)  # before the runs, not after
     except ReportError as exc:

@@ -587,3 +587,19 @@ def test_compare_waterfalls__empty_or_repeated_order__one_line_exit_2_nothing_wr
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and phrase in lines[0], lines
     assert not out.exists()
+
+
+def test_compare_waterfalls__without_out__one_directory_per_vaults_and_seed(tmp_path, monkeypatch):
+    """Without --out, a comparison with --vaults or --seed writes its own directory (as simulate's
+    runs do): a newcomer's `--vaults 200` comparison was replaced by the next default one."""
+    monkeypatch.chdir(tmp_path)
+    scenario = str(ROOT / "tests" / "sim" / "data" / "thin-liquidity-2020.toml")
+    for extra, name in (
+        (["--vaults", "30"], "thin-liquidity-2020-30-vaults-waterfalls"),
+        (["--vaults", "30", "--seed", "7"], "thin-liquidity-2020-30-vaults-seed7-waterfalls"),
+    ):
+        result = CliRunner().invoke(
+            _compare_cli(), ["--scenario", scenario, "--orders", "fund", *extra]
+        )
+        assert result.exit_code == 0, result.output
+        assert (tmp_path / "reports" / name / "comparison.md").is_file(), name
