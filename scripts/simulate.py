@@ -234,9 +234,12 @@ def cli(
         )
     if reconciliation is not None:
         if reconciliation.ok:
+            txs = result.tables["txs"]
+            dropped = int((txs["status"] == "dropped").sum())
             click.echo(
                 f"reconciled: chain and model agree on {reconciliation.txs_compared:,} "
-                "transactions and dropped actions, "
+                f"transactions and dropped actions ({dropped:,} keeper actions dropped: a gas "
+                "bid below the bar's 30th percentile), "
                 f"{reconciliation.events_compared:,} events, {reconciliation.bars_compared} bar "
                 "snapshots and "
                 f"{reconciliation.state_variables_compared:,} state values in "
