@@ -26,7 +26,7 @@ from offchain.model.errors import Revert
 from offchain.sim.population import generate_vaults
 from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
 from offchain.sim.timeline import bar_times
-from offchain.system.cli import failing, one_line_usage
+from offchain.system.cli import FiniteFloatRange, failing, one_line_usage
 from offchain.system.files import directory_named
 
 fail = failing("market")
@@ -50,14 +50,28 @@ def _needs_the_configured_price(chain, t) -> bool:
     show_default=True,
     help=f"A built-in scenario ({', '.join(builtin_scenarios())}) or a scenario file.",
 )
-@click.option("--speed", type=float, default=600, show_default=True, help="Chain s per wall s.")
+@click.option(
+    "--speed",
+    # finite: a NaN pause was a ValueError traceback in time.sleep after the population had been
+    # opened, an infinite speed (inf, 1e400) played the bars with no pause at all
+    type=FiniteFloatRange(min=0, min_open=True),
+    default=600,
+    show_default=True,
+    help="Chain s per wall s.",
+)
 @click.option("--vaults", type=int, default=None, help="Vaults to open [the scenario's].")
 @click.option("--rpc", default="http://127.0.0.1:8545", show_default=True)
 @click.option("--deployment", "deployment_path", default=None, help="The deployment record.")
 def cli(scenario_spec, speed, vaults, rpc, deployment_path):
     """Play a scenario's prices, pool moves and time on the devnet."""
-    if speed <= 0:
-        fail(f"--speed must be positive, got {speed:g}")
+    try:
+        node = Node(rpc, timeout=10, patience=5)
+    except ValueError:  # not http(s), no host, a port out of range
+        fail(f"--rpc {rpc!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
+    if deployment_path is not None:
+        problem = directory_named(deployment_path, "a deployment record (.json)")
+        if problem:
+            fail(f"--deployment {problem}")
     if scenario_spec not in builtin_scenarios():
         problem = directory_named(
             scenario_spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)"
@@ -68,7 +82,6 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path):
         scenario = load_scenario(scenario_spec, vaults=vaults)
     except ScenarioError as exc:
         fail(str(exc))
-    node = Node(rpc, timeout=10, patience=5)
     try:
         chain_id = node.chain_id()
         record = load_record(Path(deployment_path) if deployment_path else record_path(chain_id))

@@ -169,10 +169,14 @@ def load_record(path: Path) -> DeploymentRecord:
         raise RecordError(
             f"no deployment record at {path}: deploy first (make devnet, or ape run deploy)"
         )
+    if path.is_dir():
+        raise RecordError(f"{path} is a directory, not a deployment record (.json)")
     try:
         data = json.loads(path.read_text())
-    except ValueError:
+    except ValueError:  # a binary file too (UnicodeDecodeError)
         raise RecordError(f"{path}: not JSON") from None
+    except OSError as exc:
+        raise RecordError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if not isinstance(data, dict):
         raise RecordError(f"{path}: not a deployment record")
     return DeploymentRecord.from_json(data, path)

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import subprocess
 
+import pytest
 from live_support import ROOT
 
 from offchain.model.fixed_point import RAY
@@ -75,3 +76,57 @@ def test_market__ends_with_the_runs_outcome__unsafe_vaults_as_the_chain_has_them
     assert f"{unsafe:,} unsafe vaults not liquidated" in table, table
     mark = f"marked at the last bar's price {price / 10**18:,.2f}"
     assert mark in table, table
+
+
+BINARY = b"\x89PNG\r\n\x1a\n\x00\xff\xfe"
+
+
+@pytest.mark.parametrize(
+    "case, phrase",
+    [
+        # a ValueError traceback (issue 34)
+        ("rpc notaurl", "--rpc 'notaurl' is not an http(s) JSON-RPC URL"),
+        ("rpc port out of range", "--rpc 'http://127.0.0.1:99999' is not an http(s) JSON-RPC"),
+        # a ValueError traceback in time.sleep, after the vaults had been opened
+        ("speed nan", "Invalid value for '--speed': 'nan' is not a finite number"),
+        # the bars played without a pause
+        ("speed inf", "Invalid value for '--speed': 'inf' is not a finite number"),
+        ("speed 1e400", "Invalid value for '--speed': '1e400' is not a finite number"),
+        ("speed 0", "Invalid value for '--speed': 0.0 is not in the range x>0"),
+        ("vaults 1e400", "Invalid value for '--vaults': '1e400' is not a valid integer"),
+        # an IsADirectoryError traceback
+        ("deployment directory", "is a directory, not a deployment record (.json)"),
+        ("deployment binary", "binary.json: not JSON"),
+        ("scenario directory", "is a directory, not a scenario file"),
+        ("scenario binary", "binary.toml: not a text TOML file"),
+    ],
+)
+def test_market__bad_input__one_line_exit_2_nothing_sent(devnet, tmp_path, case, phrase):
+    """Bad input: one line, exit status 2, no traceback, and the chain as it was (the market
+    opens vaults and moves the oracle: a check after that would leave them changed)."""
+    option, _, value = case.partition(" ")
+    args = {"--rpc": devnet.node.url, "--deployment": str(devnet.record_file)}
+    args |= {"--speed": "1000000", "--vaults": "3", "--scenario": "black-thursday-2020"}
+    if value == "directory":
+        value = str(tmp_path)
+    elif value == "binary":
+        path = tmp_path / ("binary.json" if option == "deployment" else "binary.toml")
+        path.write_bytes(BINARY)
+        value = str(path)
+    elif value == "port out of range":
+        value = "http://127.0.0.1:99999"
+    args[f"--{option}"] = value
+    before = devnet.block()
+    ape = str(ROOT / ".venv" / "bin" / "ape")
+    run = subprocess.run(
+        [ape, "run", "market", *[x for kv in args.items() for x in kv]],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert run.returncode == 2, run.stdout + run.stderr
+    lines = [line for line in run.stderr.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("market: ") and phrase in lines[0], lines
+    assert "Traceback" not in run.stdout + run.stderr and run.stdout == ""
+    assert devnet.block() == before
