@@ -481,11 +481,38 @@ def _cut_text(result: SimulationResult, stable: str) -> str:
             f"{f['open_auctions']:,} auctions were still running, holding "
             f"{format_amount(f['open_auction_debt'], stable)} of debt not yet raised"
         )
+    # the debt in auction at a limit of the Liquidator's: new liquidations waited for room
+    peak = float(f.get("peak_debt_in_auction", 0))
+    limits = [
+        (float(f[key]), what)
+        for key, what in (
+            ("max_debt_in_auction", "the limit on every type's debt in auction"),
+            ("auction_cap", f"{f.get('collateral_type', 'the type')}'s auction cap"),
+        )
+        if key in f and float(f[key]) > 0
+    ]
+    reached = [(cap, what) for cap, what in limits if peak >= 0.99 * cap]
     if f["unsafe_vaults_left"]:
+        why = (
+            "the delayed oracle had not yet shown it, or no keeper had acted"
+            if not reached
+            else "the delayed oracle had not yet shown it, no keeper had acted, or the "
+            "Liquidator had no room: see below"
+        )
         parts.append(
             f"{f['unsafe_vaults_left']:,} vaults were unsafe at the last market price and not "
-            "yet liquidated (the delayed oracle had not yet shown it, or no keeper had acted)"
+            f"yet liquidated ({why})"
         )
+    jam = (
+        f" Debt in auction peaked at {format_amount(peak, stable)}, at "
+        + " and ".join(f"{what} ({format_amount(cap, stable)})" for cap, what in reached)
+        + ": while it is full, a liquidation waits for an auction to finish, so the pipeline "
+        "jams when the pool cannot clear the lots (a sweep over the grid keys `auction_cap` "
+        "and `pool_depth` sizes them; the limit on every type's is the config's "
+        "`max_debt_in_auction`)."
+        if reached
+        else ""
+    )
     drained = int(f.get("drained_bars", 0))
     return (
         "When the run ended"
@@ -500,6 +527,7 @@ def _cut_text(result: SimulationResult, stable: str) -> str:
             if drained
             else "`--drain BARS` runs on at the last price until they finish."
         )
+        + jam
     )
 
 

@@ -516,6 +516,10 @@ class Simulation:
             "vaults": sum(len(m.plans) for m in self.markets.values()),
             "transactions": self.rec.tx_count,
             "peak_debt_in_auction": self.peak_debt_in_auction / RAD,
+            # the Liquidator's limits on debt in auction: every type's together, and the first
+            # type's own (a liquidation waits while its type or the whole is at its limit)
+            "max_debt_in_auction": self.scenario.system.max_debt_in_auction / RAD,
+            "auction_cap": self.collateral.auction_cap / RAD,
             **end_facts,
             "collateral_types": list(self.markets),
             "drained_bars": self.drained,
