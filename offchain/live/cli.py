@@ -5,9 +5,11 @@
     ape run keeper --role backstop --account dev:4 --dry-run
     ape run keeper --role liquidator --read-only --metrics-port 9101
 
-Bad input (a role, an account alias, a gas policy, no node at --rpc, a missing or mismatched
-deployment record, a chain id mismatch, an account without ether, a busy --metrics-port): one
-line naming the problem, exit status 2, nothing sent.
+Bad input (a role, an account alias, a gas policy, a number that is NaN, infinite or out of
+range, an --rpc that is not a URL or no node at it, a missing or mismatched deployment record, a
+chain id mismatch, a checkpoint that is a directory or not one, an account without ether, a busy
+--metrics-port): one line naming the problem, exit status 2, nothing sent, nothing written (no
+checkpoint, and no lock file: a refused start removes those it created).
 
 One bot per account and per checkpoint: two bots sending from one account share its nonces, and
 two on one checkpoint overwrite each other's. Each bot holds an exclusive lock (flock, released
@@ -26,66 +28,172 @@ import tempfile
 import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
+from typing import NoReturn
 
 import click
 
 from offchain.backends import RpcError, project_code
 from offchain.live.bots import ROLES, Bot, BotOptions, BotStopped, attach
 from offchain.live.deploy import ensure_flash_takers
-from offchain.live.follower import CheckpointError
+from offchain.live.follower import Checkpoint, CheckpointError
 from offchain.live.gas import GWEI, PPM, FixedGas, GasPolicy, GeometricGas
 from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import DEFAULT_DIR, RecordError, load_record, record_path, verify
 from offchain.live.signers import Signer, SignerError, resolve_signer
 from offchain.model.fixed_point import WAD
-from offchain.system.cli import failing, one_line_usage
+from offchain.system.cli import FiniteFloatRange, failing, one_line_usage
+from offchain.system.schema import MAX_AMOUNT
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
+# The dearest gas price a policy may bid [gwei]: 10**6 gwei is 0.001 ether per gas, 300 ether
+# for a 300,000-gas liquidation, hundreds of times the dearest blocks Ethereum has seen (a few
+# thousand gwei). Above it a price is a slip (an extra digit, 1e400): `fixed:1e400` was taken,
+# then every send was refused for want of funds, logged as out_of_funds forever.
+MAX_GAS_GWEI = Decimal(10**6)
+MAX_POLL_S = 3600.0  # a keeper that looks less than once an hour misses whole auctions
 
 
-fail = failing("keeper")
+_refuse = failing("keeper")
+
+
+def fail(message: str, status: int = 2) -> NoReturn:
+    """A refused start: one line on stderr, exit status 2, and the lock files (and their
+    directories) this process created removed first, so that it leaves nothing behind."""
+    _release_locks()
+    _refuse(message, status)
+
+
+def _gas_price(text: str, spec: str, what: str) -> int:
+    value = Decimal(text)
+    if not 0 <= value <= MAX_GAS_GWEI:
+        raise ValueError(
+            f"--gas {spec!r}: the {what} must be from 0 to {MAX_GAS_GWEI:,} gwei, got {text}"
+        )
+    return int(value * GWEI)
 
 
 def parse_gas(spec: str) -> GasPolicy:
-    """`fixed:MAX_GWEI[,PRIORITY_GWEI]` or `geometric:START_GWEI,FACTOR,CAP_GWEI`."""
+    """`fixed:MAX_GWEI[,PRIORITY_GWEI]` or `geometric:START_GWEI,FACTOR,CAP_GWEI`; every price
+    from 0 to MAX_GAS_GWEI. A mistake: ValueError, one line naming --gas."""
     kind, _, rest = spec.partition(":")
+    parts = [x.strip() for x in rest.split(",")] if rest else []
     try:
-        parts = [Decimal(x) for x in rest.split(",")] if rest else []
+        numbers = [Decimal(x) for x in parts]
     except InvalidOperation:
         raise ValueError(f"--gas {spec!r}: numbers expected after {kind}:") from None
-    if kind == "fixed" and len(parts) in (1, 2):
-        max_fee = int(parts[0] * GWEI)
-        return FixedGas(max_fee, int(parts[1] * GWEI) if len(parts) == 2 else min(GWEI, max_fee))
-    if kind == "geometric" and len(parts) == 3:
-        return GeometricGas(int(parts[0] * GWEI), int(parts[1] * PPM), int(parts[2] * GWEI))
-    raise ValueError(
-        f"--gas {spec!r}: expected fixed:MAX_GWEI[,PRIORITY_GWEI] or "
-        "geometric:START_GWEI,FACTOR,CAP_GWEI"
-    )
+    if not (kind == "fixed" and len(parts) in (1, 2)) and not (
+        kind == "geometric" and len(parts) == 3
+    ):
+        raise ValueError(
+            f"--gas {spec!r}: expected fixed:MAX_GWEI[,PRIORITY_GWEI] or "
+            "geometric:START_GWEI,FACTOR,CAP_GWEI"
+        )
+    bad = next((x for x, n in zip(parts, numbers) if not n.is_finite()), None)
+    if bad is not None:  # NaN was "cannot convert NaN to integer", Infinity an OverflowError
+        raise ValueError(f"--gas {spec!r}: {bad} is not a finite number")
+    if kind == "fixed":
+        max_fee = _gas_price(parts[0], spec, "max fee")
+        if len(parts) == 1:
+            return FixedGas(max_fee, min(GWEI, max_fee))
+        priority = _gas_price(parts[1], spec, "priority fee")
+        if priority > max_fee:  # nodes refuse such a transaction
+            raise ValueError(f"--gas {spec!r}: the priority fee is above the max fee")
+        return FixedGas(max_fee, priority)
+    start = _gas_price(parts[0], spec, "start")
+    cap = _gas_price(parts[2], spec, "cap")
+    try:
+        return GeometricGas(start, int(numbers[1] * PPM), cap)
+    except ValueError as exc:  # the factor below 1.125
+        raise ValueError(f"--gas {spec!r}: {exc}") from None
 
 
-# the locks this process holds (closing a file would release its lock)
+def parse_min_profit(text: str) -> int:
+    """--min-profit [stablecoin] as wad: from 0 to MAX_AMOUNT (the flash taker's minimum is a
+    uint256). A mistake: ValueError, one line naming --min-profit."""
+    try:
+        value = Decimal(text)
+    except InvalidOperation:
+        raise ValueError(f"--min-profit {text!r}: not a number") from None
+    if not value.is_finite() or not 0 <= value <= MAX_AMOUNT:
+        # NaN was "cannot convert NaN to integer", naming no option; Infinity an OverflowError
+        raise ValueError(f"--min-profit {text!r}: must be from 0 to {MAX_AMOUNT:,} (stablecoin)")
+    return int(value * WAD)
+
+
+# the locks this process holds (closing a file would release its lock), and the lock files and
+# directories it created for them (a refused start removes them: fail)
 _HELD: list = []
+_CREATED: list[Path] = []
+
+
+def _release_locks() -> None:
+    """Remove what this process created for its locks (the files while they are still held:
+    no other process holds them meanwhile), then release them."""
+    for path in reversed(_CREATED):
+        try:
+            if path.is_dir():
+                path.rmdir()  # only when empty: another bot's lock may be in it
+            else:
+                path.unlink()
+        except OSError:
+            pass
+    _CREATED.clear()
+    for f in _HELD:
+        f.close()
+    _HELD.clear()
 
 
 def hold_lock(path: Path, holder: dict, what: str) -> None:
     """An exclusive lock on `path` for this process's life, or a one-line refusal naming the
     process that holds it (its `holder` record, written into the lock file)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    f = open(path, "a+")  # noqa: SIM115 (held open: the lock lives as long as the file)
+    missing = [p for p in (path.parent, *path.parent.parents) if not p.exists()]
     try:
-        fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        f.seek(0)
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:  # a file where a directory must be, no permission
+        fail(f"{what}: cannot create {path.parent} for its lock ({exc.strerror or exc})")
+    _CREATED.extend(reversed(missing))
+    while True:
+        created = False
         try:
-            other = json.loads(f.read() or "{}")
-        except ValueError:
-            other = {}
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_EXCL, 0o644)
+            created = True
+        except FileExistsError:
+            try:
+                fd = os.open(path, os.O_RDWR)
+            except FileNotFoundError:  # removed meanwhile, by a refused start: again
+                continue
+            except OSError as exc:
+                fail(f"{what}: cannot open its lock file {path} ({exc.strerror or exc})")
+        except OSError as exc:
+            fail(f"{what}: cannot create its lock file {path} ({exc.strerror or exc})")
+        f = os.fdopen(fd, "r+")  # held open: the lock lives as long as the file
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            try:
+                other = json.loads(f.read() or "{}")
+            except ValueError:
+                other = {}
+            f.close()
+            running = ", ".join(
+                f"{k} {other[k]}" for k in ("pid", "role", "account", "checkpoint") if other.get(k)
+            )
+            fail(
+                f"{what} is in use by a running bot ({running or 'another process'}): stop it first"
+            )
+        # a refused start may have removed the file between our open and our lock: then the
+        # lock is on a file no other process will find; lock the one at the path instead
+        try:
+            here = os.stat(path)
+        except FileNotFoundError:
+            here = None
+        mine = os.fstat(f.fileno())
+        if here is not None and (here.st_dev, here.st_ino) == (mine.st_dev, mine.st_ino):
+            break
         f.close()
-        running = ", ".join(
-            f"{k} {other[k]}" for k in ("pid", "role", "account", "checkpoint") if other.get(k)
-        )
-        fail(f"{what} is in use by a running bot ({running or 'another process'}): stop it first")
+    if created:
+        _CREATED.append(path)
     f.seek(0)
     f.truncate()
     f.write(json.dumps(holder))
@@ -133,13 +241,35 @@ def account_lock(rpc: str, chain_id: int, address: str) -> Path:
 @click.option("--min-profit", default="0", show_default=True, help="Taker: stablecoin after gas.")
 @click.option("--type", "types", multiple=True, help="Collateral types to act on [all].")
 @click.option("--metrics-port", type=int, default=None, help="Serve /metrics and /health.")
-@click.option("--poll", type=float, default=0.25, show_default=True, help="Seconds per poll.")
-@click.option("--breaker", type=int, default=5, show_default=True, help="Consecutive failures.")
+# the float options: finite (a NaN poll was a ValueError traceback in time.sleep, after the
+# checkpoint had been written; a NaN limit never compares true, so it never applies)
 @click.option(
-    "--max-node-down", type=float, default=None, help="Stop after the node is gone this long [s]."
+    "--poll",
+    type=FiniteFloatRange(min=0, min_open=True, max=MAX_POLL_S),
+    default=0.25,
+    show_default=True,
+    help="Seconds per poll.",
 )
-@click.option("--stuck-blocks", type=int, default=3, show_default=True)
-@click.option("--stuck-seconds", type=float, default=15.0, show_default=True)
+@click.option(
+    "--breaker",
+    type=click.IntRange(min=1),
+    default=5,
+    show_default=True,
+    help="Consecutive failures.",
+)
+@click.option(
+    "--max-node-down",
+    type=FiniteFloatRange(min=0),
+    default=None,
+    help="Stop after the node is gone this long [s].",
+)
+@click.option("--stuck-blocks", type=click.IntRange(min=1), default=3, show_default=True)
+@click.option(
+    "--stuck-seconds",
+    type=FiniteFloatRange(min=0, min_open=True),
+    default=15.0,
+    show_default=True,
+)
 def cli(
     role,
     account,
@@ -161,12 +291,9 @@ def cli(
     """Run one keeper bot until interrupted."""
     try:
         gas = parse_gas(gas_spec)
-        profit = int(Decimal(min_profit) * WAD)
-    except (ValueError, InvalidOperation) as exc:
-        fail(str(exc) if isinstance(exc, ValueError) else f"--min-profit {min_profit!r}")
-        return
-    if breaker < 1 or poll <= 0:
-        fail("--breaker must be at least 1 and --poll positive")
+        profit = parse_min_profit(min_profit)
+    except ValueError as exc:
+        fail(str(exc))
     if metrics_port is not None and not 0 <= metrics_port <= 65535:
         fail(f"--metrics-port must be from 0 to 65535, got {metrics_port}")
     signer: Signer | None = None
@@ -177,7 +304,10 @@ def cli(
             signer = resolve_signer(account)
         except SignerError as exc:
             fail(str(exc))
-    node = Node(rpc, timeout=5, patience=10)
+    try:
+        node = Node(rpc, timeout=5, patience=10)
+    except ValueError:  # not http(s), no host, a port out of range: a traceback before
+        fail(f"--rpc {rpc!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
     try:
         chain_id = node.chain_id()
     except NodeUnavailable:
@@ -206,6 +336,13 @@ def cli(
         / str(chain_id)
         / f"{role}-{who}.json"
     )
+    if checkpoint_path.is_dir():  # an IsADirectoryError traceback, after the lock was taken
+        fail(f"--checkpoint {checkpoint_path} is a directory, not a checkpoint file")
+    try:
+        # read before any lock file is made (the bot reads it again once it holds the lock)
+        Checkpoint(checkpoint_path, record.chain_id, record.identity).load()
+    except CheckpointError as exc:
+        fail(str(exc))
     holder = {
         "pid": os.getpid(),
         "role": role,
@@ -244,7 +381,13 @@ def cli(
             bot.serve_metrics()  # before resuming: a busy port stops nothing midway
         except OSError as exc:
             fail(f"--metrics-port {metrics_port}: {exc.strerror or exc} (choose another, or 0)")
-        bot.resume()
+        try:
+            bot.resume()
+        except (KeyError, TypeError) as exc:  # a field missing or of another kind
+            fail(
+                f"{checkpoint_path}: a checkpoint this bot cannot read ({type(exc).__name__}: "
+                f"{exc}; delete it to start over: the bot reads the chain again)"
+            )
         if role == "taker":
             ensure_flash_takers(bot)
             bot.on_chain_change.append(lambda: ensure_flash_takers(bot))

@@ -179,10 +179,16 @@ class Checkpoint:
     def load(self) -> dict[str, Any] | None:
         if not self.path.exists():
             return None
+        if self.path.is_dir():
+            raise CheckpointError(f"{self.path} is a directory, not a checkpoint file")
         try:
             data = json.loads(self.path.read_text())
-        except ValueError:
+        except ValueError:  # a binary file too (UnicodeDecodeError)
             raise CheckpointError(f"{self.path}: not a JSON checkpoint") from None
+        except OSError as exc:
+            raise CheckpointError(f"{self.path}: cannot read ({exc.strerror or exc})") from None
+        if not isinstance(data, dict):  # `[1, 2]`: an AttributeError traceback before
+            raise CheckpointError(f"{self.path}: not a checkpoint (a JSON {type(data).__name__})")
         if data.get("version") != CHECKPOINT_VERSION:
             raise CheckpointError(
                 f"{self.path}: checkpoint version {data.get('version')!r}, this bot writes "

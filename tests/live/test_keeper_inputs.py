@@ -13,6 +13,8 @@ from typing import Any
 import pytest
 from live_support import ROOT, wait_for
 
+from offchain.live.cli import account_lock
+from offchain.live.follower import CHECKPOINT_VERSION
 from offchain.live.gas import GWEI, FixedGas, GeometricGas
 from offchain.live.node import Node
 from offchain.live.record import RecordError, load_record, verify
@@ -190,3 +192,80 @@ def test_keeper_cli__busy_metrics_port__refused_before_resuming(devnet, tmp_path
     assert len(lines) == 1 and f"--metrics-port {port}: " in lines[0], lines
     assert "Traceback" not in result.stderr and '"resumed"' not in result.stdout
     assert not (tmp_path / "c.json").exists()
+    assert not (tmp_path / "c.json.lock").exists()  # left behind before (issue 34)
+
+
+@pytest.mark.parametrize(
+    "extra, phrase",
+    [
+        # a ValueError traceback in time.sleep, after a checkpoint had been written (issue 34)
+        (["--poll", "nan"], "Invalid value for '--poll': 'nan' is not a finite number"),
+        (["--poll", "inf"], "Invalid value for '--poll': 'inf' is not a finite number"),
+        (["--poll", "1e400"], "Invalid value for '--poll': '1e400' is not a finite number"),
+        (["--poll", "0"], "Invalid value for '--poll': 0.0 is not in the range 0<x<=3600"),
+        (["--stuck-seconds", "nan"], "Invalid value for '--stuck-seconds': 'nan' is not a"),
+        (["--max-node-down", "nan"], "Invalid value for '--max-node-down': 'nan' is not a"),
+        (["--breaker", "0"], "Invalid value for '--breaker': 0 is not in the range x>=1"),
+        (["--stuck-blocks", "0"], "Invalid value for '--stuck-blocks': 0 is not in the range"),
+        # taken, then out_of_funds logged forever
+        (["--gas", "fixed:1e400"], "--gas 'fixed:1e400': the max fee must be from 0 to 1,000,000"),
+        (["--gas", "geometric:1,1.2,1e7"], "--gas 'geometric:1,1.2,1e7': the cap must be from 0"),
+        (["--gas", "fixed:5,6"], "--gas 'fixed:5,6': the priority fee is above the max fee"),
+        # "cannot convert NaN to integer", naming no option
+        (["--gas", "fixed:nan"], "--gas 'fixed:nan': nan is not a finite number"),
+        (["--gas", "geometric:1,inf,200"], "--gas 'geometric:1,inf,200': inf is not a finite"),
+        (["--min-profit", "nan"], "--min-profit 'nan': must be from 0 to 1,000,000,000,000,000"),
+        (["--min-profit", "inf"], "--min-profit 'inf': must be from 0 to"),
+        (["--min-profit", "-1"], "--min-profit '-1': must be from 0 to"),
+        # a ValueError traceback
+        (["--rpc", "notaurl"], "--rpc 'notaurl' is not an http(s) JSON-RPC URL"),
+        (["--rpc", "http://127.0.0.1:99999"], "--rpc 'http://127.0.0.1:99999' is not an http(s)"),
+        # an IsADirectoryError traceback; <dir>.lock left behind
+        (["--checkpoint", "{tmp}"], "--checkpoint {tmp} is a directory, not a checkpoint file"),
+        (["--checkpoint", "{tmp}/binary.json"], "binary.json: not a JSON checkpoint"),
+        (["--checkpoint", "{tmp}/list.json"], "list.json: not a checkpoint (a JSON list)"),
+        (["--checkpoint", "{tmp}/binary.json/c.json"], "cannot create {tmp}/binary.json for"),
+        # read after the locks were taken: they are removed again
+        (["--checkpoint", "{tmp}/fields.json"], "fields.json: a checkpoint this bot cannot read"),
+        (["--deployment", "{tmp}"], "{tmp} is a directory, not a deployment record"),
+    ],
+)
+def test_keeper_cli__bad_value__one_line_exit_2_nothing_written(devnet, tmp_path, extra, phrase):
+    """Each as the user typed it, with an account: one line naming the option, exit status 2,
+    nothing sent, no checkpoint and no lock file (of the checkpoint or of the account) left."""
+    inputs = tmp_path / "inputs"
+    inputs.mkdir()
+    (inputs / "binary.json").write_bytes(b"\x89PNG\r\n\x1a\n\x00\xff\xfe")
+    (inputs / "list.json").write_text("[1, 2]")
+    (inputs / "fields.json").write_text(
+        json.dumps(
+            {
+                "version": CHECKPOINT_VERSION,
+                "chain_id": devnet.record.chain_id,
+                "deployment": devnet.record.identity,
+            }
+        )
+    )
+    written = {p: p.read_bytes() for p in inputs.iterdir()}
+    extra = [x.replace("{tmp}", str(inputs)) for x in extra]
+    phrase = phrase.replace("{tmp}", str(inputs))
+    checkpoint = tmp_path / "keepers" / "c.json"
+    args = {"--rpc": devnet.node.url, "--deployment": str(devnet.record_file)}
+    args |= {"--checkpoint": str(checkpoint)}
+    args |= dict(zip(extra[::2], extra[1::2]))
+    lock = account_lock(args["--rpc"], devnet.record.chain_id, dev_signer(2).address)
+    had_lock = lock.exists()
+    before = devnet.block()
+    result = _keeper(
+        "--role", "taker", "--account", "dev:2", *[x for kv in args.items() for x in kv]
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("keeper: ") and phrase in lines[0], lines
+    assert "Traceback" not in result.stderr and result.stdout == ""
+    assert devnet.block() == before
+    assert not (tmp_path / "keepers").exists()
+    assert {p: p.read_bytes() for p in inputs.iterdir() if p.is_file()} == written
+    assert sorted(p.name for p in inputs.iterdir()) == sorted(p.name for p in written)
+    assert not inputs.with_name("inputs.lock").exists()
+    assert lock.exists() == had_lock
