@@ -30,7 +30,7 @@ from offchain.live.hardhat_devnet import HardhatDevnetNode
 from offchain.live.journal import JOURNAL_FORMAT, JournalError, read_journal
 from offchain.live.record import DEFAULT_DIR, record_path
 from offchain.live.signers import dev_signer
-from offchain.system.cli import failing, one_line_usage
+from offchain.system.cli import FiniteFloatRange, failing, one_line_usage
 from offchain.system.config import DEFAULT_CONFIG, ConfigError, load_config
 
 fail = failing("devnet")
@@ -133,7 +133,12 @@ def _stop(node: DevnetProcess) -> None:
     f"[{DEFAULT_DIR / STATE_FILES['hardhat']}].",
 )
 @click.option("--config", "config_path", default=str(DEFAULT_CONFIG), show_default=True)
-@click.option("--block-time", type=float, default=None, help="Seconds per block [automine].")
+@click.option(
+    "--block-time",
+    type=FiniteFloatRange(min=0, min_open=True, max=86400),
+    default=None,
+    help="Seconds per block, at most a day [automine].",
+)
 @click.option(
     "--records",
     "records",
@@ -144,8 +149,8 @@ def _stop(node: DevnetProcess) -> None:
 def cli(port, node_kind, state, config_path, block_time, records):
     """Start the persistent devnet, deploy or verify Backstop, and keep running."""
     _check_port(port)
-    if block_time is not None and not block_time > 0:
-        fail(f"--block-time must be positive, got {block_time:g}")
+    if Path(records).exists() and not Path(records).is_dir():
+        fail(f"--records {records}: not a directory (the deployment records go in one)")
     try:
         config = load_config(Path(config_path))
     except ConfigError as exc:

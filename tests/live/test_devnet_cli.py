@@ -41,6 +41,28 @@ def test_devnet__port_out_of_range__one_line(tmp_path, port):
     assert not (tmp_path / "state.json").exists()
 
 
+@pytest.mark.parametrize("value", ["nan", "inf", "1e400", "0", "-1", "86401"])
+def test_devnet__block_time_not_a_finite_positive_number__one_line(tmp_path, value):
+    """`--block-time inf` was handed to the node, which failed to start, and the devnet said
+    "is port N in use?"; nan, 1e400 likewise (issue 34)."""
+    out = _devnet("--port", str(free_port()), "--state", str(tmp_path / "s"), "--block-time", value)
+    _one_line(out, "--block-time")
+    assert not list(tmp_path.iterdir())  # no state, no log
+
+
+def test_devnet__records_a_file__one_line_before_the_node_starts(tmp_path):
+    """`--records FILE` was a FileExistsError traceback once the node had started and written its
+    state (issue 34)."""
+    records = tmp_path / "records"
+    records.write_text("a file\n")
+    out = _devnet(
+        "--port", str(free_port()), "--state", str(tmp_path / "s"), "--records", str(records)
+    )
+    _one_line(out, f"--records {records}: not a directory")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["records"]
+    assert records.read_text() == "a file\n"
+
+
 def test_devnet__port_held_by_another_process__one_line_no_banner(tmp_path):
     port = free_port()
     with socket.socket() as other:
