@@ -68,11 +68,18 @@ def _answers(url: str) -> bool:
 
 
 class _ToTheNodeNamed(ConnectedProviderCommand):
-    """Ape's connected command, which first checks that a node named by APE_FOUNDRY_HOST answers:
-    ape-foundry would otherwise start an Anvil of its own there and deploy to it, and a user who
-    meant a running node would see success (issue 34)."""
+    """Ape's connected command, which first reads the config and checks that a node named by
+    APE_FOUNDRY_HOST answers: ape-foundry would otherwise start an Anvil of its own there and
+    deploy to it, and a user who meant a running node would see success (issue 34)."""
 
     def invoke(self, ctx: click.Context):
+        # the config first: a bad one is one line before Ape starts (or connects to) a node,
+        # not an error between the node's start and stop lines
+        if "--help" not in ctx.args and not ctx.params.get("verify_only"):
+            try:
+                load_config(Path(ctx.params.get("config_path") or DEFAULT_CONFIG))
+            except ConfigError as exc:
+                raise BadInput(str(exc)) from None
         host = os.environ.get("APE_FOUNDRY_HOST", "").strip()
         if host and host != "auto" and "--help" not in ctx.args and not _answers(host):
             raise BadInput(

@@ -241,3 +241,6 @@ def test_deploy_script__bad_config__exit_2_one_line_no_traceback(tmp_path):
         f"Error: {bad}.collateral[0].liquidation_ratio: must be >= 1 and <= 100, got '0.5'"
     ]
     assert "Traceback" not in result.stderr + result.stdout
+    # read before Ape starts a node: the error is the only line (a newcomer saw it between
+    # "Starting 'anvil' process" and "Stopping 'anvil' process")
+    assert [line for line in (result.stdout + result.stderr).splitlines() if line] == errors
