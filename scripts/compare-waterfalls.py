@@ -25,7 +25,7 @@ from offchain.sim.scenario import (
     waterfall_variant,
 )
 from offchain.sim.setup import SimulationError
-from offchain.system.cli import failing, one_line_usage
+from offchain.system.cli import failing, one_line_usage, vaults_option
 from offchain.system.config import LAYERS
 from offchain.system.files import directory_named
 
@@ -66,13 +66,7 @@ def parse_orders(text: str) -> list[tuple[str, ...]]:
     show_default=True,
     help="A built-in scenario, a scenario file (.toml, .yaml) or a price CSV.",
 )
-@click.option(
-    "--vaults",
-    type=int,
-    default=None,
-    help="Vaults of every collateral type together, in the scenario's proportions "
-    "(overrides its counts).",
-)
+@vaults_option()
 @click.option("--seed", type=int, default=None, help="Seed of the vault population.")
 @click.option(
     "--orders", default=None, help='Orders to compare: "a,b,c;d,e" (default: five typical orders).'

@@ -28,7 +28,7 @@ from offchain.report.tables import scenario_lines
 from offchain.sim.replay import replay
 from offchain.sim.scenario import MAX_DRAIN_BARS, ScenarioError, builtin_scenarios, load_scenario
 from offchain.sim.setup import SimulationError
-from offchain.system.cli import failing, one_line_usage
+from offchain.system.cli import failing, one_line_usage, vaults_option
 from offchain.system.files import directory_named
 
 fail = failing("simulate")
@@ -91,13 +91,7 @@ def default_out(
     help=f"A built-in scenario ({', '.join(builtin_scenarios())}), a scenario file (.toml, .yaml) "
     "or a price CSV.",
 )
-@click.option(
-    "--vaults",
-    type=int,
-    default=None,
-    help="Vaults of every collateral type together, in the scenario's proportions "
-    "(overrides its counts).",
-)
+@vaults_option()
 @click.option(
     "--seed", type=int, default=None, help="Seed of the vault population (and of a synthetic path)."
 )

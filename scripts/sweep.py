@@ -45,7 +45,7 @@ from offchain.sweep.spec import (
     plan,
 )
 from offchain.sweep.store import Store
-from offchain.system.cli import failing, one_line_usage
+from offchain.system.cli import failing, one_line_usage, vaults_option
 from offchain.system.files import directory_named
 
 DEFAULT_SCENARIO = "black-thursday-2020"
@@ -87,13 +87,7 @@ def _fraction(text: str, where: str) -> Fraction:
     f"[default: {DEFAULT_SCENARIO}].",
 )
 @click.option("--seeds", type=int, default=None, help=f"Runs per cell [default: {DEFAULT_SEEDS}].")
-@click.option(
-    "--vaults",
-    type=int,
-    default=None,
-    help="Vaults of every collateral type together, in the scenario's proportions "
-    "(overrides its counts, but not a count the grid sets).",
-)
+@vaults_option(in_sweep=True)
 @click.option(
     "--grid",
     "grid",

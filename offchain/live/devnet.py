@@ -29,6 +29,7 @@ import signal
 import subprocess
 import threading
 import time
+from abc import ABC, abstractmethod
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -49,7 +50,7 @@ def node_binary() -> str:
     return anvil_binary()
 
 
-class DevnetProcess:
+class DevnetProcess(ABC):
     """What the two devnets' nodes share (`DevnetNode` here, `HardhatDevnetNode` in
     offchain/live/hardhat_devnet.py): a node process on a fixed port, in a process group of its
     own, its output appended to `log_file`; its state file kept by a watcher thread (`_watch`)
@@ -76,21 +77,25 @@ class DevnetProcess:
         self._watching = threading.Event()
         self.writes = 0  # state writes while running
 
+    @abstractmethod
     def start(self) -> None:
-        raise NotImplementedError
+        """Start the node (loading its state)."""
 
+    @abstractmethod
     def stop(self) -> None:
-        raise NotImplementedError
+        """Write the state, then stop the node."""
 
+    @abstractmethod
     def kill(self) -> None:
-        raise NotImplementedError
+        """Stop the node at once, writing nothing."""
 
+    @abstractmethod
     def written(self) -> bool:
         """The state file holds the chain's head now."""
-        raise NotImplementedError
 
+    @abstractmethod
     def _watch(self) -> None:
-        raise NotImplementedError
+        """The watcher thread: write the state when the chain changed."""
 
     def _spawn(self, command: list[str], cwd: Path | None = None) -> subprocess.Popen:
         """The node's process, in a session of its own, its output appended to `log_file`."""

@@ -57,3 +57,19 @@ class FiniteFloatRange(click.FloatRange):
 
 
 __all__ = ["FiniteFloatRange", "failing", "one_line_usage"]
+
+
+def vaults_option(in_sweep: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
+    """The `--vaults` option of the commands that load a scenario (simulate, compare-waterfalls,
+    sweep): the vaults of every collateral type together (sim/scenario.py splits them)."""
+    return click.option(
+        "--vaults",
+        type=int,
+        default=None,
+        help="Vaults of every collateral type together, in the scenario's proportions "
+        + (
+            "(overrides its counts, but not a count the grid sets)."
+            if in_sweep
+            else "(overrides its counts)."
+        ),
+    )
