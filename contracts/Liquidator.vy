@@ -20,6 +20,7 @@ from interfaces import ILiquidator
 from modules import fixed_point
 from modules import constants
 from modules import penalty_grid
+from modules import size_margin as sizing
 from modules import authorized as auth
 
 # admins (governance) configure; roles: DEBT_IN_AUCTION (the auctions, which report debt
@@ -186,7 +187,8 @@ def liquidate(collateral_type: bytes32, owner: address, keeper: address) -> uint
     """
     assert self.limits >= LIVE_BIT, "liquidator: not live"
     ctype: IVaultEngine.CollateralType = staticcall engine.collateral_types(collateral_type)
-    return self._liquidate(collateral_type, ctype, owner, keeper, True)
+    size: uint256 = staticcall engine.size_margin_word(collateral_type)
+    return self._liquidate(collateral_type, ctype, size, owner, keeper, True)
 
 
 @external
@@ -205,9 +207,10 @@ def liquidate_many(
     """
     assert self.limits >= LIVE_BIT, "liquidator: not live"
     ctype: IVaultEngine.CollateralType = staticcall engine.collateral_types(collateral_type)
+    size: uint256 = staticcall engine.size_margin_word(collateral_type)
     count: uint256 = 0
     for owner: address in owners:
-        if self._liquidate(collateral_type, ctype, owner, keeper, False) != 0:
+        if self._liquidate(collateral_type, ctype, size, owner, keeper, False) != 0:
             count += 1
     return count
 
@@ -216,22 +219,24 @@ def liquidate_many(
 def _liquidate(
     collateral_type: bytes32,
     ctype: IVaultEngine.CollateralType,
+    size: uint256,
     owner: address,
     keeper: address,
     strict: bool,
 ) -> uint256:
     """
-    @dev Liquidates one vault; the rate, safe price and dust in `ctype` do not change during a
-         batch (seizing changes only the type's normalized debt, which is not used here).
+    @dev Liquidates one vault; the rate, safe price, dust and size margin (`size`,
+         modules/size_margin.vy) do not change during a batch (seizing changes only the type's
+         normalized debt, which is not used here).
          With `strict`, every reason not to liquidate reverts; without, it returns 0.
     """
     config: ILiquidator.TypeConfig = self._type_config(collateral_type)
     assert config.auction != empty(address), "liquidator: type not configured"
     assert ctype.safe_price != 0, "liquidator: no valid price"
     vault: IVaultEngine.Vault = staticcall engine.vaults(collateral_type, owner)
-    if (
-        vault.normalized_debt == 0
-        or vault.collateral * ctype.safe_price >= vault.normalized_debt * ctype.rate
+    value: uint256 = vault.collateral * ctype.safe_price
+    if vault.normalized_debt == 0 or value >= sizing.margin_debt(
+        vault.normalized_debt * ctype.rate, size
     ):
         assert not strict, "liquidator: vault is safe"
         return 0
@@ -256,6 +261,8 @@ def _liquidate(
     seized_debt: uint256 = min(
         vault.normalized_debt, room * constants.WAD // ctype.rate // config.penalty
     )
+    if size != 0:
+        seized_debt = self._size_cut(vault, ctype, size, seized_debt)
     if seized_debt < vault.normalized_debt:
         if (vault.normalized_debt - seized_debt) * ctype.rate < ctype.dust:
             # the documented overshoot: take the whole vault rather than leave dust behind
@@ -303,6 +310,42 @@ def _liquidate(
         auction_id=auction_id,
     )
     return auction_id
+
+
+@view
+@internal
+def _size_cut(
+    vault: IVaultEngine.Vault,
+    ctype: IVaultEngine.CollateralType,
+    size: uint256,
+    seized_debt: uint256,
+) -> uint256:
+    """
+    @dev A vault safe at the base ratio but unsafe at its own size is cut, not taken whole: the
+         normalized debt to seize is the least that leaves a remainder its collateral (cut in
+         the same proportion) carries at the remainder's own size, at least the dust, when that
+         is less than `seized_debt` (what the caps allow) and the remainder is at least the dust
+         and checks safe; otherwise `seized_debt` unchanged.
+    """
+    debt: uint256 = vault.normalized_debt * ctype.rate
+    value: uint256 = vault.collateral * ctype.safe_price
+    if value < debt:
+        # unsafe at the base ratio: liquidated as without a size margin
+        return seized_debt
+    kept: uint256 = min(sizing.kept_debt(debt, value - debt, size), debt)
+    # rounds up: the cut never keeps more debt than the formula allows
+    cut: uint256 = max(
+        fixed_point.div_up(debt - kept, ctype.rate), fixed_point.div_up(ctype.dust, ctype.rate)
+    )
+    if cut >= seized_debt or (vault.normalized_debt - cut) * ctype.rate < ctype.dust:
+        return seized_debt
+    # the collateral the cut seizes, as _liquidate computes it (rounds up)
+    cut_collateral: uint256 = fixed_point.div_up(vault.collateral * cut, vault.normalized_debt)
+    if cut_collateral >= vault.collateral or (vault.collateral - cut_collateral) * (
+        ctype.safe_price
+    ) < sizing.margin_debt((vault.normalized_debt - cut) * ctype.rate, size):
+        return seized_debt
+    return cut
 
 
 @external

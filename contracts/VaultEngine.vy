@@ -33,6 +33,7 @@
 """
 from interfaces import IVaultEngine
 from modules import constants
+from modules import size_margin as sizing
 from modules import authorized as auth
 
 # admins (governance) call every privileged entry point; the other contracts hold roles:
@@ -47,6 +48,9 @@ implements: IVaultEngine
 MAX_FIELD: constant(uint256) = 2**128 - 1
 # the high half of a packed word: (packed >> HIGH_HALF, packed & MAX_FIELD)
 HIGH_HALF: constant(uint256) = 128
+# the safe-price slot: size margin << SIZE_SHIFT | safe price (at most MAX_SAFE_PRICE)
+SIZE_SHIFT: constant(uint256) = 160
+MAX_SAFE_PRICE: constant(uint256) = 2**160 - 1
 # total_unbacked_word's kept bit (constants.KEPT_SET)
 UNBACKED_SET: constant(uint256) = constants.KEPT_SET
 # the utilization record: integral [wad x seconds] << 104 | kink [wad] << 40 | updated at [s]
@@ -65,8 +69,10 @@ live: public(bool)
 # Storage is packed where a hot path reads fields together (one cold slot instead of two):
 # collateral type id -> normalized_debt [wad] << 128 | rate [ray]; rate 0 = not initialized
 debt_and_rate: HashMap[bytes32, uint256]
-# collateral type id -> collateral value per unit at the liquidation ratio [ray]
-safe_price: public(HashMap[bytes32, uint256])
+# collateral type id -> size margin (modules/size_margin.vy, 96 bits) << 160 | collateral value
+# per unit at the base liquidation ratio [ray, < 2**160] (views safe_price, size_margin): one
+# slot for the safety check
+safe_price_word: HashMap[bytes32, uint256]
 # collateral type id -> maximum total debt of the type [rad]
 debt_ceiling: public(HashMap[bytes32, uint256])
 # collateral type id -> minimum debt of a vault that has debt [rad]
@@ -129,6 +135,13 @@ event DustSet:
 event SafePriceSet:
     collateral_type: indexed(bytes32)
     new_value: uint256
+
+
+event SizeMarginSet:
+    collateral_type: indexed(bytes32)
+    threshold: uint256
+    slope: uint256
+    cap: uint256
 
 
 event Shutdown:
@@ -315,14 +328,37 @@ def set_safe_price(collateral_type: bytes32, new_value: uint256):
     """
     @notice Set the safe price of a type (the Spotter's job).
     @param collateral_type The type.
-    @param new_value price / liquidation ratio [ray]; 0 means "no valid price": no vault of the
-           type can take on risk.
+    @param new_value price / liquidation ratio [ray], below 2**160; 0 means "no valid price": no
+           vault of the type can take on risk.
     """
     auth._check_role(auth.PRICE)
     assert self.live, "engine: not live"
     assert self.debt_and_rate[collateral_type] & MAX_FIELD != 0, "engine: type not initialized"
-    self.safe_price[collateral_type] = new_value
+    assert new_value <= MAX_SAFE_PRICE, "engine: value too large"
+    word: uint256 = self.safe_price_word[collateral_type]
+    self.safe_price_word[collateral_type] = word >> SIZE_SHIFT << SIZE_SHIFT | new_value
     log SafePriceSet(collateral_type=collateral_type, new_value=new_value)
+
+
+@external
+def set_size_margin(collateral_type: bytes32, threshold: uint256, slope: uint256, cap: uint256):
+    """
+    @notice Make a type's liquidation ratio rise with a vault's debt above `threshold`: by
+            `slope` ppm of the base ratio for each further `threshold` of debt, at most `cap`
+            ppm (modules/size_margin.vy). All three 0: the base ratio for every size. Takes
+            effect at once for every vault of the type, as a change of the base ratio does.
+    @param collateral_type The type.
+    @param threshold Debt above which the ratio rises [whole stablecoin units], 1 to 2**48 - 1.
+    @param slope Rise per further threshold of debt [ppm of the base ratio], 1 to 1,000,000.
+    @param cap The most the ratio rises [ppm of the base ratio], 1 to 1,000,000.
+    """
+    auth._check_authorized()
+    assert self.live, "engine: not live"
+    assert self.debt_and_rate[collateral_type] & MAX_FIELD != 0, "engine: type not initialized"
+    size: uint256 = sizing.pack(threshold, slope, cap)
+    word: uint256 = self.safe_price_word[collateral_type]
+    self.safe_price_word[collateral_type] = size << SIZE_SHIFT | word & MAX_SAFE_PRICE
+    log SizeMarginSet(collateral_type=collateral_type, threshold=threshold, slope=slope, cap=cap)
 
 
 @external
@@ -483,7 +519,10 @@ def _modify_vault(
         ), "engine: type ceiling exceeded"
         assert issued <= self.global_debt_ceiling, "engine: global ceiling exceeded"
     if riskier:
-        assert vault_debt <= vault.collateral * self.safe_price[collateral_type], "engine: not safe"
+        word: uint256 = self.safe_price_word[collateral_type]
+        assert sizing.margin_debt(vault_debt, word >> SIZE_SHIFT) <= vault.collateral * (
+            word & MAX_SAFE_PRICE
+        ), "engine: not safe"
         assert self._can_act(owner, msg.sender), "engine: owner not allowed"
     if delta_collateral > 0 and not joined:
         assert self._can_act(collateral_src, msg.sender), "engine: collateral source not allowed"
@@ -676,7 +715,7 @@ def collateral_types(collateral_type: bytes32) -> IVaultEngine.CollateralType:
     return IVaultEngine.CollateralType(
         normalized_debt=packed >> HIGH_HALF,
         rate=packed & MAX_FIELD,
-        safe_price=self.safe_price[collateral_type],
+        safe_price=self.safe_price_word[collateral_type] & MAX_SAFE_PRICE,
         debt_ceiling=self.debt_ceiling[collateral_type],
         dust=self.dust[collateral_type],
     )
@@ -725,14 +764,69 @@ def vault_debt(collateral_type: bytes32, owner: address) -> uint256:
 @external
 def is_safe(collateral_type: bytes32, owner: address) -> bool:
     """
-    @notice Whether a vault is safe at the current safe price (a vault without debt is safe).
+    @notice Whether a vault is safe at the current safe price and its size (a vault without
+            debt is safe).
     @param collateral_type The type.
     @param owner The vault's owner.
-    @return debt <= collateral * safe_price.
+    @return margin_debt(debt) <= collateral * safe_price.
     """
     vault: IVaultEngine.Vault = self._vault(collateral_type, owner)
     rate: uint256 = self.debt_and_rate[collateral_type] & MAX_FIELD
-    return vault.normalized_debt * rate <= vault.collateral * self.safe_price[collateral_type]
+    word: uint256 = self.safe_price_word[collateral_type]
+    return sizing.margin_debt(vault.normalized_debt * rate, word >> SIZE_SHIFT) <= (
+        vault.collateral * (word & MAX_SAFE_PRICE)
+    )
+
+
+@view
+@external
+def safe_price(collateral_type: bytes32) -> uint256:
+    """
+    @notice A type's collateral value per unit at its base liquidation ratio.
+    @param collateral_type The type.
+    @return price / liquidation ratio [ray]; 0: no valid price.
+    """
+    return self.safe_price_word[collateral_type] & MAX_SAFE_PRICE
+
+
+@view
+@external
+def size_margin(collateral_type: bytes32) -> (uint256, uint256, uint256):
+    """
+    @notice A type's size margin (set_size_margin); all 0 when off.
+    @param collateral_type The type.
+    @return (threshold [whole stablecoin units], slope [ppm], cap [ppm]).
+    """
+    size: uint256 = self.safe_price_word[collateral_type] >> SIZE_SHIFT
+    return (
+        size >> sizing.THRESHOLD_SHIFT,
+        (size >> sizing.SLOPE_SHIFT) & sizing.FIELD_MASK,
+        size & sizing.FIELD_MASK,
+    )
+
+
+@view
+@external
+def size_margin_word(collateral_type: bytes32) -> uint256:
+    """
+    @notice A type's size margin as one packed word (modules/size_margin.vy), for the Liquidator.
+    @param collateral_type The type.
+    @return threshold << 48 | slope << 24 | cap; 0 when off.
+    """
+    return self.safe_price_word[collateral_type] >> SIZE_SHIFT
+
+
+@view
+@external
+def margin_debt(collateral_type: bytes32, debt: uint256) -> uint256:
+    """
+    @notice A debt weighted by the type's size margin: a vault with this debt is safe when the
+            result is at most its collateral x safe_price.
+    @param collateral_type The type.
+    @param debt [rad].
+    @return ceil(debt x (1 + extra)) [rad]; `debt` itself at or below the threshold.
+    """
+    return sizing.margin_debt(debt, self.safe_price_word[collateral_type] >> SIZE_SHIFT)
 
 
 @view

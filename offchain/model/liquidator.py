@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from offchain.model import size_margin as sizing
 from offchain.model.errors import Revert, require
 from offchain.model.fixed_point import (
     PENALTY_STEP,
@@ -16,7 +17,7 @@ from offchain.model.fixed_point import (
     u256,
 )
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
-from offchain.model.vault_engine import CollateralType, VaultEngine
+from offchain.model.vault_engine import CollateralType, Vault, VaultEngine
 
 MAX_PENALTY = 2 * WAD
 MAX_BATCH = 100
@@ -94,7 +95,8 @@ class Liquidator(Authorized):
         try:
             require(self.live, "liquidator: not live")
             ctype = self.engine.collateral_types[collateral_type]
-            return self._liquidate(collateral_type, ctype, owner, keeper, True)
+            size = self.engine.size_margins[collateral_type]
+            return self._liquidate(collateral_type, ctype, size, owner, keeper, True)
         finally:
             self._locked = False
 
@@ -107,23 +109,31 @@ class Liquidator(Authorized):
         try:
             require(self.live, "liquidator: not live")
             ctype = self.engine.collateral_types[collateral_type]
+            size = self.engine.size_margins[collateral_type]
             count = 0
             for owner in owners:
-                if self._liquidate(collateral_type, ctype, owner, keeper, False) != 0:
+                if self._liquidate(collateral_type, ctype, size, owner, keeper, False) != 0:
                     count += 1
             return count
         finally:
             self._locked = False
 
     def _liquidate(
-        self, collateral_type: bytes, ctype: CollateralType, owner: str, keeper: str, strict: bool
+        self,
+        collateral_type: bytes,
+        ctype: CollateralType,
+        size: int,
+        owner: str,
+        keeper: str,
+        strict: bool,
     ) -> int:
         config = self.types[collateral_type]
         require(config.auction != ZERO_ADDRESS, "liquidator: type not configured")
         require(ctype.safe_price != 0, "liquidator: no valid price")
         vault = self.engine.vaults[(collateral_type, owner)]
-        if vault.normalized_debt == 0 or u256(vault.collateral * ctype.safe_price) >= u256(
-            vault.normalized_debt * ctype.rate
+        value = u256(vault.collateral * ctype.safe_price)
+        if vault.normalized_debt == 0 or value >= sizing.margin_debt(
+            u256(vault.normalized_debt * ctype.rate), size
         ):
             require(not strict, "liquidator: vault is safe")
             return 0
@@ -140,6 +150,8 @@ class Liquidator(Authorized):
             config.max_debt_in_auction - config.debt_in_auction,
         )
         seized_debt = min(vault.normalized_debt, u256(room * WAD) // ctype.rate // config.penalty)
+        if size != 0:
+            seized_debt = self._size_cut(vault, ctype, size, seized_debt)
         if seized_debt < vault.normalized_debt:
             if u256((vault.normalized_debt - seized_debt) * ctype.rate) < ctype.dust:
                 seized_debt = vault.normalized_debt
@@ -186,6 +198,25 @@ class Liquidator(Authorized):
             auction_id=auction_id,
         )
         return auction_id
+
+    @staticmethod
+    def _size_cut(vault: Vault, ctype: CollateralType, size: int, seized_debt: int) -> int:
+        """Liquidator.vy's _size_cut: a vault unsafe by its size alone is cut to a remainder
+        safe at its own size, when that seizes less than the caps allow."""
+        debt = u256(vault.normalized_debt * ctype.rate)
+        value = u256(vault.collateral * ctype.safe_price)
+        if value < debt:
+            return seized_debt
+        kept = min(sizing.kept_debt(debt, value - debt, size), debt)
+        cut = max(div_up(debt - kept, ctype.rate), div_up(ctype.dust, ctype.rate))
+        if cut >= seized_debt or u256((vault.normalized_debt - cut) * ctype.rate) < ctype.dust:
+            return seized_debt
+        cut_collateral = div_up(u256(vault.collateral * cut), vault.normalized_debt)
+        if cut_collateral >= vault.collateral or u256(
+            (vault.collateral - cut_collateral) * ctype.safe_price
+        ) < sizing.margin_debt(u256((vault.normalized_debt - cut) * ctype.rate), size):
+            return seized_debt
+        return cut
 
     def remove_debt_in_auction(self, sender: str, collateral_type: bytes, amount: int) -> None:
         self._check_role(sender, Role.DEBT_IN_AUCTION)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from offchain.model import size_margin as sizing
 from offchain.model.errors import Revert, require
 from offchain.model.fixed_point import (
     RAY,
@@ -21,6 +22,8 @@ from offchain.model.state import Authorized, Env, Role
 
 # the contract packs normalized debts, locked collateral and rates into 128-bit halves of a slot
 MAX_FIELD = 2**128 - 1
+# the safe-price slot keeps the size margin above 160 bits
+MAX_SAFE_PRICE = 2**160 - 1
 # the utilization record: integral [wad x seconds] << 104 | kink [wad] << 40 | updated at [s]
 UTILIZATION_TIME_MASK = 2**40 - 1
 UTILIZATION_KINK_SHIFT = 40
@@ -67,6 +70,7 @@ class VaultEngine(Authorized):
         self.total_unbacked = 0
         self.global_debt_ceiling = 0
         self.utilization_record = self.storage(0)  # type -> packed record
+        self.size_margins = self.storage(0)  # type -> packed size margin (size_margin.py)
         self._init_auth(deployer)
 
     # ------------------------------------------------------------ administration
@@ -138,8 +142,27 @@ class VaultEngine(Authorized):
         self.log("DustSet", collateral_type=collateral_type, new_value=new_value)
 
     def set_safe_price(self, sender: str, collateral_type: bytes, new_value: int) -> None:
+        self._check_role(sender, Role.PRICE)
+        require(self.live, "engine: not live")
+        require(self.collateral_types[collateral_type].rate != 0, "engine: type not initialized")
+        require(new_value <= MAX_SAFE_PRICE, "engine: value too large")
         self._set_type_field(sender, collateral_type, "safe_price", new_value, Role.PRICE)
         self.log("SafePriceSet", collateral_type=collateral_type, new_value=new_value)
+
+    def set_size_margin(
+        self, sender: str, collateral_type: bytes, threshold: int, slope: int, cap: int
+    ) -> None:
+        self._check_authorized(sender)
+        require(self.live, "engine: not live")
+        require(self.collateral_types[collateral_type].rate != 0, "engine: type not initialized")
+        self.size_margins[collateral_type] = sizing.pack(threshold, slope, cap)
+        self.log(
+            "SizeMarginSet",
+            collateral_type=collateral_type,
+            threshold=threshold,
+            slope=slope,
+            cap=cap,
+        )
 
     def shutdown(self, sender: str) -> None:
         self._check_role(sender, Role.SHUTDOWN)
@@ -270,7 +293,11 @@ class VaultEngine(Authorized):
             )
             require(issued <= self.global_debt_ceiling, "engine: global ceiling exceeded")
         if riskier:
-            require(vault_debt <= u256(vault.collateral * ctype.safe_price), "engine: not safe")
+            require(
+                sizing.margin_debt(vault_debt, self.size_margins[collateral_type])
+                <= u256(vault.collateral * ctype.safe_price),
+                "engine: not safe",
+            )
             require(self._can_act(owner, sender), "engine: owner not allowed")
         if delta_collateral > 0 and not joined:
             require(self._can_act(collateral_src, sender), "engine: collateral source not allowed")
@@ -436,7 +463,21 @@ class VaultEngine(Authorized):
     def is_safe(self, collateral_type: bytes, owner: str) -> bool:
         ctype = self.collateral_types[collateral_type]
         vault = self.vaults[(collateral_type, owner)]
-        return u256(vault.normalized_debt * ctype.rate) <= u256(vault.collateral * ctype.safe_price)
+        return sizing.margin_debt(
+            u256(vault.normalized_debt * ctype.rate), self.size_margins[collateral_type]
+        ) <= u256(vault.collateral * ctype.safe_price)
+
+    def safe_price(self, collateral_type: bytes) -> int:
+        return self.collateral_types[collateral_type].safe_price
+
+    def size_margin(self, collateral_type: bytes) -> tuple[int, int, int]:
+        return sizing.unpack(self.size_margins[collateral_type])
+
+    def size_margin_word(self, collateral_type: bytes) -> int:
+        return self.size_margins[collateral_type]
+
+    def margin_debt(self, collateral_type: bytes, debt: int) -> int:
+        return sizing.margin_debt(debt, self.size_margins[collateral_type])
 
     def utilization_integral(self, collateral_type: bytes) -> int:
         record = self.utilization_record[collateral_type]

@@ -130,6 +130,7 @@ def state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tup
         tid = t.type_id
         add(f"engine.collateral_types[{name}]", e, "collateral_types", tid)
         add(f"engine.utilization_record[{name}]", e, "utilization_record", tid)
+        add(f"engine.size_margin[{name}]", e, "size_margin", tid)
         add(f"spotter.oracles[{name}]", d.spotter, "oracles", tid)
         add(f"spotter.liquidation_ratios[{name}]", d.spotter, "liquidation_ratios", tid)
         add(f"fees.fees[{name}]", d.fees, "fees", tid)

@@ -354,12 +354,52 @@ def waterfall_gas(
     return gas
 
 
+def size_margin_gas(
+    chain: EvmBackend, roles: list[str], observe: Observer | None = None
+) -> dict[str, int]:
+    """The size-aware margin (issue 35) on a fresh deployment: ETH-A's ratio rises 10% per
+    further 1,000 BUSD above 1,000, at most 100%. A draw on a vault above the threshold (the
+    safety check's extra arithmetic; an ordinary vault's draw is gas.adjust_vault), and the
+    liquidation that cuts a vault unsafe by its size alone after governance doubles the slope."""
+    ls, model, d, gas, measure = _fresh(chain, roles, observe)
+    governance, borrower, second, keeper = roles[0], roles[2], roles[3], roles[4]
+    eth = d.types["ETH-A"]
+    ls.transact(d.engine, "set_size_margin", governance, eth.type_id, 1_000, 100_000, 10**6)
+    for user in (second, borrower):
+        ls.transact(eth.token, "mint", governance, user, 100 * WAD)
+        ls.transact(eth.token, "approve", user, eth.join, 2**256 - 1)
+        ls.transact(eth.join, "join", user, user, 10 * WAD)
+        ls.transact(
+            d.engine, "modify_vault", user, eth.type_id, user, user, user, 10 * WAD, 5_000 * WAD
+        )
+    measure(
+        "gas.adjust_vault_above_size_threshold",
+        d.engine,
+        "modify_vault",
+        borrower,
+        eth.type_id,
+        borrower,
+        borrower,
+        borrower,
+        0,
+        2_500 * WAD,
+    )
+    # 7,500 BUSD on 10 ETH (13,333 of safe value) weighs 12,375; at twice the slope, 15,000
+    ls.transact(d.engine, "set_size_margin", governance, eth.type_id, 1_000, 200_000, 10**6)
+    measure(
+        "gas.liquidate_size_cut", d.liquidator, "liquidate", keeper, eth.type_id, borrower, keeper
+    )
+    vault = model.contract(d.engine).vaults[(eth.type_id, borrower)]
+    assert 0 < vault.normalized_debt < 7_500 * WAD  # cut, not taken whole
+    return gas
+
+
 def all_gas_figures(
     chain: EvmBackend, roles: list[str], observe: Observer | None = None
 ) -> dict[str, int]:
     """Every gas figure: each group on its own fresh deployment, the chain reverted after it."""
     gas: dict[str, int] = {}
-    for group in (gas_figures, liquidation_gas, waterfall_gas):
+    for group in (gas_figures, liquidation_gas, waterfall_gas, size_margin_gas):
         snapshot = chain.snapshot()
         gas.update(group(chain, roles, observe))
         chain.revert_to(snapshot)

@@ -199,14 +199,23 @@ class MachineBase(RuleBasedStateMachine):
         self.act(self.s.d.spotter, "poke", self.r.keeper, t.type_id)
 
     def _unsafe_owners(self, name):
-        ct = self.ctype(name)
+        tid = self.t(name).type_id
         owners = self.users + [self.r.governance]
-        return [
-            o
-            for o in owners
-            if self.vault(name, o).collateral * ct.safe_price
-            < self.vault(name, o).normalized_debt * ct.rate
-        ]
+        return [o for o in owners if not self.engine().is_safe(tid, o)]
+
+    def _max_dart(self, name, collateral, vault):
+        """The most normalized debt `vault` may add with `collateral` locked and stay safe at its
+        own size (the size margin, issue 35): the draw_max boundary; 0 if none."""
+        ct, tid = self.ctype(name), self.t(name).type_id
+        value = collateral * ct.safe_price
+        low, high = 0, value // ct.rate + 1  # the base limit (no size margin) + 1
+        while high - low > 1:
+            mid = (low + high) // 2
+            if self.engine().margin_debt(tid, mid * ct.rate) <= value:
+                low = mid
+            else:
+                high = mid
+        return max(0, low - vault.normalized_debt)
 
     def _any_auction(self):
         return any(self.s.contract(self.t(name).auction).active for name in TYPES)

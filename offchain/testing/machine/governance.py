@@ -17,7 +17,7 @@ class GovernanceRules(MachineBase):
 
     @rule(
         name=st.sampled_from(TYPES),
-        move=st.sampled_from(["dust", "penalty", "reward", "limits", "ceiling"]),
+        move=st.sampled_from(["dust", "penalty", "reward", "limits", "ceiling", "size"]),
         pick=st.integers(0, 10**6),
     )
     def governance_move(self, name, move, pick):
@@ -25,8 +25,11 @@ class GovernanceRules(MachineBase):
         ranges the config loader accepts, with vaults, auctions and losses open (issue 31): the
         dust (0 to 5,000: above or below the machine's vaults), the penalty (1 to 2 on its
         1e-7 grid, the cap kept), the keeper reward (rate to 10%, flat to 500), the auction's
-        buffer, max duration and max drop, or the automatic ceiling's gap and cooldown. No
-        setter may need a follow-up call: the fuzz makes none."""
+        buffer, max duration and max drop, the automatic ceiling's gap and cooldown, or the size
+        margin (issue 35: a threshold of 1,000 to 50,000 BUSD, so that the machine's vaults sit
+        on both sides of it, any slope and cap in bounds, one pick in eight off; one in
+        sixteen out of bounds, refused). No setter may need a follow-up call: the fuzz makes
+        none."""
         t, gov = self.t(name), self.r.governance
         tid = t.type_id
         if move == "dust":
@@ -35,6 +38,13 @@ class GovernanceRules(MachineBase):
             cap = self.s.contract(self.s.d.liquidator).types[tid].max_debt_in_auction
             penalty = WAD + pick % 10_001 * 10**14
             self.act(self.s.d.liquidator, "configure_type", gov, tid, t.auction, penalty, cap)
+        elif move == "size":
+            size = (1_000 + pick % 49_001, 1 + pick % 1_000_000, 1 + pick * 7 % 1_000_000)
+            if pick % 8 == 0:
+                size = (0, 0, 0)
+            elif pick % 16 == 1:
+                size = (size[0], 0, size[2])  # a slope of 0 with a threshold: refused
+            self.act(self.s.d.engine, "set_size_margin", gov, tid, *size)
         elif move in ("reward", "limits"):
             a = self.s.contract(t.auction)
             params = [a.buffer, a.max_duration, a.max_drop, a.reward_rate, a.reward_flat]

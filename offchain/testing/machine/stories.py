@@ -28,6 +28,7 @@ class StoryRules(MachineBase):
                 "dust_close",
                 "stale_penalty",
                 "pool_then_fund",
+                "size_margin",
             ]
         ),
         name=st.sampled_from(TYPES),
@@ -46,9 +47,45 @@ class StoryRules(MachineBase):
         the charge; posts one wei beyond the oracle's max_change either way; an auction closed as
         dust by its owner, or refused (issue 31); a partial take after a penalty change that
         leaves debt between dust x the old and dust x the new penalty; a loss paid by the pool
-        and then a nearly empty fund (issue 31). Each transaction may revert: the step goes
-        on."""
+        and then a nearly empty fund (issue 31); a large vault drawn to its exact size limit,
+        then made unsafe by its size alone by governance and cut by the Liquidator (issue 35).
+        Each transaction may revert: the step goes on."""
         getattr(self, f"_{which}_story")(name, user_i, frac)
+
+    def _size_margin_story(self, name, user_i, frac):
+        """Issue 35: governance sets a size margin whose threshold is a tenth of what the user's
+        vault (100 tokens more) can carry at the base ratio; the user draws exactly its size
+        limit, then one wei more (refused: not safe); governance raises the slope (a parameter
+        moved under a live vault): the vault is unsafe by its size alone and the Liquidator cuts
+        it to a remainder safe at its own size (the specification checks the cut to the wei);
+        a second liquidation is refused (safe). With an odd `frac` the price then falls a
+        third: unsafe at the base ratio, the rest goes whole."""
+        t, user, gov = self.t(name), self.users[user_i], self.r.governance
+        if not self.s.contract(t.oracle).peek()[1]:
+            self.crash(name, 100)
+        ct = self.ctype(name)
+        tokens = 100 * 10**t.config.token_decimals
+        self._tokens_for_join(name, user, tokens)
+        self.act(self.s.d.engine, "allow", user, t.join)
+        self.act(t.join, "join_and_modify", user, tokens, 0)
+        vault = self.vault(name, user)
+        base = vault.collateral * ct.safe_price // RAD
+        threshold = max(1, base // 10)
+        slope = 20_000 + frac % 100_000
+        self.act(self.s.d.engine, "set_size_margin", gov, t.type_id, threshold, slope, 500_000)
+        most = self._max_dart(name, vault.collateral, vault)
+        self._modify_own(name, user, 0, most + 1)
+        self._modify_own(name, user, 0, most)
+        self.act(self.s.d.engine, "set_size_margin", gov, t.type_id, threshold, 2 * slope, 500_000)
+        for _ in range(2):
+            self.act(
+                self.s.d.liquidator, "liquidate", self.r.keeper, t.type_id, user, self.r.keeper
+            )
+        if frac % 2:
+            self.crash(name, 66)
+            self.act(
+                self.s.d.liquidator, "liquidate", self.r.keeper, t.type_id, user, self.r.keeper
+            )
 
     def _dust_close_story(self, name, user_i, frac):
         """Issue 31: a vault of just over the dust, at 95% of its limit, owned by the first user

@@ -63,8 +63,7 @@ class VaultRules(MachineBase):
             "any": raw // 7,
         }[coll_mode]
         collateral_after = max(0, vault.collateral + dink)
-        headroom = collateral_after * ctype.safe_price - vault.normalized_debt * ctype.rate
-        max_dart = max(0, headroom) // ctype.rate
+        max_dart = self._max_dart(name, collateral_after, vault)
         dart = {
             "none": 0,
             "draw": max_dart * debt_frac // 10**6 + nudge,
@@ -95,10 +94,9 @@ class VaultRules(MachineBase):
         user, t = self.users[user_i], self.t(name)
         self._tokens_for_join(name, user, tokens)
         self.act(self.s.d.engine, "allow" if allow else "disallow", user, t.join)
-        vault, ctype = self.vault(name, user), self.ctype(name)
+        vault = self.vault(name, user)
         locked = vault.collateral + tokens * 10 ** (18 - t.config.token_decimals)
-        headroom = locked * ctype.safe_price - vault.normalized_debt * ctype.rate
-        max_dart = max(0, headroom) // ctype.rate
+        max_dart = self._max_dart(name, locked, vault)
         dart = {
             "none": 0,
             "draw": max_dart * debt_frac // 10**6 + nudge,

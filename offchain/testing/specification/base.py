@@ -77,6 +77,7 @@ class SpecificationBase:
         state: dict[str, Any] = {
             "ctypes": _Copy(engine.collateral_types),
             "vaults": _Copy(engine.vaults),
+            "size_margins": {t.type_id: engine.size_margin(t.type_id) for t in d.types.values()},
             "delegates": _Copy(engine.delegates),
             "liquidator_types": _Copy(c(d.liquidator).types),
             "liquidator_room": c(d.liquidator).max_debt_in_auction

@@ -2,7 +2,7 @@
 ceil/floor by hand), never through the model's fixed_point or price_curves: the exact curve price
 rounded up once (`exact_curve_ceil`), the curve price as the contract rounds it (`curve_price_up`,
 `curve_price_problem`), FeeAccumulator.vy's effective fee and its compounding (`effective_fee`,
-`power_up`)."""
+`power_up`), and the size-aware margin (`margin_debt`, `size_cut`)."""
 
 from __future__ import annotations
 
@@ -109,3 +109,40 @@ def power_up(x: int, n: int) -> int:
         if n:
             base = ceil_div(base * base, RAY)
     return z
+
+
+def margin_debt(debt: int, size: tuple[int, int, int]) -> int:
+    """A debt [rad] weighted by a size margin (threshold [whole units], slope [ppm], cap [ppm]),
+    as contracts/modules/size_margin.vy states it: above the threshold the liquidation ratio is
+    the base ratio x (1 + extra / 1e6), extra = min(cap, slope x (debt - threshold) / threshold)
+    ppm rounded up, and the product is rounded up."""
+    threshold, slope, cap = size
+    limit = threshold * 10**45
+    if threshold == 0 or debt <= limit:
+        return debt
+    extra = min(cap, ceil_div(slope * (debt - limit), limit))
+    return ceil_div(debt * (10**6 + extra), 10**6)
+
+
+def size_cut(collateral: int, normalized: int, rate: int, safe_price: int, dust: int, size) -> int:
+    """The normalized debt the Liquidator seizes from a vault unsafe by its size alone (safe at
+    the base ratio) when the caps do not bind first, as Liquidator.vy's _size_cut docstring
+    states it: the debt kept is threshold x (1 + (spare - 1) / slope) with spare =
+    floor(headroom x 1e6 / debt) ppm (the threshold when spare < 2), the cut at least the dust,
+    both rounded to seize more; 0 when the rule does not apply (the caller then expects the caps'
+    amount): the remainder would be below dust, all the collateral would go, or the remainder
+    (its collateral cut in proportion, rounded up) is not safe at its own size."""
+    threshold, slope, _ = size
+    debt, value = normalized * rate, collateral * safe_price
+    if threshold == 0 or value < debt:
+        return 0
+    spare = (value - debt) * 10**6 // debt
+    limit = threshold * 10**45
+    kept = limit if spare < 2 else limit + limit * (spare - 1) // slope
+    cut = max(ceil_div(debt - min(kept, debt), rate), ceil_div(dust, rate))
+    if cut >= normalized or (normalized - cut) * rate < dust:
+        return 0
+    left = collateral - ceil_div(collateral * cut, normalized)
+    if left <= 0 or left * safe_price < margin_debt((normalized - cut) * rate, size):
+        return 0
+    return cut

@@ -21,7 +21,9 @@ from offchain.testing.specification.curves import (
     curve_price_up,
     effective_fee,
     exact_curve_ceil,
+    margin_debt,
     power_up,
+    size_cut,
 )
 
 
@@ -126,12 +128,22 @@ def _seized(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | N
     ctype = pre.state["ctypes"][t]
     vault = pre.state["vaults"][(t, e.args["owner"])]
     config = pre.state["liquidator_types"][t]
+    size = pre.state["size_margins"][t]
+    debt = vault.normalized_debt * ctype.rate
+    if margin_debt(debt, size) <= vault.collateral * ctype.safe_price:
+        return f"vault {e.args['owner']} liquidated while safe at its size"
     raised_before = spec.raised.get(t, 0), sum(spec.raised.values())
     room = min(
         pre.state["liquidator_room"] - raised_before[1],
         config.max_debt_in_auction - config.debt_in_auction - raised_before[0],
     )
     allowed = min(vault.normalized_debt, room * WAD // ctype.rate // config.penalty)
+    cut = size_cut(
+        vault.collateral, vault.normalized_debt, ctype.rate, ctype.safe_price, ctype.dust, size
+    )
+    if 0 < cut < allowed:
+        # unsafe by its size alone: the cut leaves a remainder safe at its own size
+        allowed = cut
     expected = vault.normalized_debt
     if allowed < vault.normalized_debt:
         if allowed * ctype.rate < ctype.dust <= (vault.normalized_debt - allowed) * ctype.rate:
@@ -168,10 +180,12 @@ def _vault_modified(spec: SpecificationBase, pre: Before, e: Event, now: int) ->
     if delta_debt > 0 and ctype.normalized_debt * ctype.rate > ctype.debt_ceiling:
         return f"type debt {ctype.normalized_debt * ctype.rate} above its ceiling"
     if delta_debt > 0 or delta_collateral < 0:
-        allowed = pre.sender == owner or pre.state["delegates"][(owner, pre.sender)]
+        # the engine's caller: the sender, or the MarginCall acting as the owner's delegate
+        actor = pre.address if pre.address == spec.d.margin_call else pre.sender
+        allowed = actor == owner or pre.state["delegates"][(owner, actor)]
         if not allowed:
-            return f"{pre.sender} made {owner}'s vault riskier without being allowed"
-        if debt > vault.collateral * ctype.safe_price:
+            return f"{actor} made {owner}'s vault riskier without being allowed"
+        if margin_debt(debt, engine.size_margin(t)) > vault.collateral * ctype.safe_price:
             return f"vault {owner} left unsafe"
     if pre.function == "join_and_modify" and delta_debt != 0:
         # the join acts for its caller, who must have allowed it to draw or repay (locking its own

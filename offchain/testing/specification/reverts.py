@@ -14,7 +14,13 @@ from offchain.testing.specification.base import (
     least_shares,
     request_forfeit,
 )
-from offchain.testing.specification.curves import ceil_div, curve, curve_price_up, exact_curve_ceil
+from offchain.testing.specification.curves import (
+    ceil_div,
+    curve,
+    curve_price_up,
+    exact_curve_ceil,
+    margin_debt,
+)
 
 
 def _not_safe(spec: SpecificationBase, pre: Before) -> str | None:
@@ -31,9 +37,24 @@ def _not_safe(spec: SpecificationBase, pre: Before) -> str | None:
         return None
     ctype, vault = pre.state["ctypes"][t], pre.state["vaults"][(t, owner)]
     debt = (vault.normalized_debt + delta_debt) * ctype.rate
-    if debt <= (vault.collateral + delta_collateral) * ctype.safe_price:
+    size = pre.state["size_margins"][t]
+    if margin_debt(debt, size) <= (vault.collateral + delta_collateral) * ctype.safe_price:
         return "the vault would have been safe"
     return None
+
+
+def _vault_is_safe(spec: SpecificationBase, pre: Before) -> str | None:
+    """A liquidation refused as safe: the vault must have been safe at its size (or empty)."""
+    if pre.address != spec.d.liquidator or pre.function != "liquidate":
+        return None
+    t, owner = pre.args[0], pre.args[1]
+    ctype, vault = pre.state["ctypes"][t], pre.state["vaults"][(t, owner)]
+    debt = vault.normalized_debt * ctype.rate
+    if debt == 0 or margin_debt(debt, pre.state["size_margins"][t]) <= (
+        vault.collateral * ctype.safe_price
+    ):
+        return None
+    return f"vault {owner} was unsafe at its size"
 
 
 def _collateral_source_not_allowed(spec: SpecificationBase, pre: Before) -> str | None:
@@ -194,6 +215,7 @@ def _at_cap(spec: SpecificationBase, pre: Before) -> str | None:
 
 REVERT_CHECKS = {
     "engine: not safe": _not_safe,
+    "liquidator: vault is safe": _vault_is_safe,
     "liquidator: debt in auction at cap": _at_cap,
     "engine: collateral source not allowed": _collateral_source_not_allowed,
     "backstop: insufficient surplus": _insufficient_surplus,

@@ -42,6 +42,7 @@ def _args(system: System, kind: str, function: str, t: TypeDeployment | None) ->
         ("VaultEngine", "init_type"): (b"NEW-A".ljust(32, b"\0"),),
         ("VaultEngine", "set_global_debt_ceiling"): (RAD,),
         ("VaultEngine", "set_dust"): (tid, RAD),
+        ("VaultEngine", "set_size_margin"): (tid, 10_000, 100_000, 300_000),
         ("VaultEngine", "set_debt_ceiling"): (tid, RAD),
         ("VaultEngine", "set_fee_kink"): (tid, WAD),
         ("VaultEngine", "set_safe_price"): (tid, RAY),

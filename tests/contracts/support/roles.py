@@ -28,6 +28,7 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str]] = {
     ("VaultEngine", "init_type"): ADMIN_ONLY,
     ("VaultEngine", "set_global_debt_ceiling"): ADMIN_ONLY,
     ("VaultEngine", "set_dust"): ADMIN_ONLY,
+    ("VaultEngine", "set_size_margin"): ADMIN_ONLY,
     ("VaultEngine", "set_debt_ceiling"): frozenset({"CeilingManager"}),
     ("VaultEngine", "set_fee_kink"): frozenset({"FeeAccumulator"}),
     ("VaultEngine", "set_safe_price"): frozenset({"Spotter"}),
