@@ -21,6 +21,7 @@ from offchain.model.fee_accumulator import FeeAccumulator
 from offchain.model.flash_taker import FlashTaker
 from offchain.model.global_settlement import GlobalSettlement
 from offchain.model.liquidator import Liquidator
+from offchain.model.margin_call import MarginCall
 from offchain.model.price_oracle import PriceOracle
 from offchain.model.spotter import Spotter
 from offchain.model.stability_pool import StabilityPool
@@ -50,6 +51,7 @@ MODEL_FACTORIES: dict[str, Callable[..., Any]] = {
     "DebtAuction": DebtAuction,
     "SurplusAuction": SurplusAuction,
     "GlobalSettlement": GlobalSettlement,
+    "MarginCall": MarginCall,
 }
 
 

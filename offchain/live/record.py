@@ -41,6 +41,7 @@ _CORE = (
     "debt_auction",
     "surplus_auction",
     "settlement",
+    "margin_call",
 )
 _TYPE = ("token", "join", "oracle", "auction", "pool")
 

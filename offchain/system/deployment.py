@@ -44,6 +44,8 @@ class Deployment:
     surplus_auction: str
     settlement: str
     types: dict[str, TypeDeployment] = field(default_factory=dict)
+    # margin calls and soft liquidation (deployed after the types; "" in a record without it)
+    margin_call: str = ""
 
     def contracts(self) -> list[tuple[str, str]]:
         """(label, address) of every deployed contract, in deployment order."""
@@ -70,7 +72,24 @@ class Deployment:
                 (f"DutchAuction {name}", t.auction),
                 (f"CollateralPool {name}", t.pool),
             ]
+        if self.margin_call:
+            out.append(("MarginCall", self.margin_call))
         return out
+
+
+@dataclass(frozen=True)
+class MarginCallParameters:
+    """Every type's margin-call parameters at deployment (MarginCall.set_parameters): called
+    between the liquidation ratio and 1.2 x it, a 2% bonus, at most half the debt per call. With
+    these, one call at the close factor lifts any called vault above its warning level
+    (docs/margin-call.md)."""
+
+    warning_factor: int = 12 * RAY // 10  # ray
+    bonus: int = 2 * 10**16  # wad
+    close_factor: int = 5 * 10**17  # wad
+
+
+MARGIN_CALL = MarginCallParameters()
 
 
 def pool_exposure_delay(config: SystemConfig) -> int:
@@ -259,7 +278,27 @@ def deploy_system(
     if seed_pools:
         for t in deployment.types.values():
             seed_pool(b, deployment, t, governance, t.config.pool_depth)
+    deployment.margin_call = deploy_margin_call(b, deployment, MARGIN_CALL)
     return deployment
+
+
+def deploy_margin_call(b: Any, d: Deployment, p: MarginCallParameters) -> str:
+    """The MarginCall, last (no earlier contract's address moves), with each type's oracle and
+    `p`. It holds no role anywhere: it acts on a vault only as the delegate its owner allows
+    (VaultEngine.allow), and reads the oracles and the Spotter."""
+    margin_call = b.deploy("MarginCall", d.governance, d.engine, d.spotter)
+    for t in d.types.values():
+        b.transact(margin_call, "set_oracle", d.governance, t.type_id, t.oracle)
+        b.transact(
+            margin_call,
+            "set_parameters",
+            d.governance,
+            t.type_id,
+            p.warning_factor,
+            p.bonus,
+            p.close_factor,
+        )
+    return margin_call
 
 
 def seed_pool(b: Any, d: Deployment, t: TypeDeployment, provider: str, depth: int) -> None:

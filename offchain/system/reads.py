@@ -123,6 +123,7 @@ def state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tup
         add(f"gov.balanceOf[{who}]", d.governance_token, "balanceOf", who)
         add(f"gov.is_minter[{who}]", d.governance_token, "is_minter", who)
     _waterfall_state_calls(add, d, keys, accounts, holders)
+    _margin_call_state_calls(add, d, accounts)
     for name in ("live", "max_debt_in_auction", "debt_in_auction"):
         add(f"liquidator.{name}", d.liquidator, name)
     ids = dict(keys.auction_ids)
@@ -195,6 +196,21 @@ def state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tup
             add(f"token[{name}].allowance[{who}][pool]", t.token, "allowance", who, t.pool)
             add(f"oracle[{name}].feeders[{who}]", t.oracle, "feeders", who)
     return calls
+
+
+def _margin_call_state_calls(add: Any, d: Deployment, accounts: list[str]) -> None:
+    """The MarginCall: each type's parameters and oracle, who opted in, its admins and roles."""
+    m = d.margin_call
+    if not m:
+        return
+    for name, t in d.types.items():
+        add(f"margin_call.parameters[{name}]", m, "parameters", t.type_id)
+        add(f"margin_call.oracles[{name}]", m, "oracles", t.type_id)
+    for who in accounts:
+        add(f"margin_call.opted_in[{who}]", m, "opted_in", who)
+    for who in accounts + [a for _, a in d.contracts()]:
+        add(f"margin_call.authorized[{who}]", m, "authorized", who)
+        add(f"margin_call.roles[{who}]", m, "roles", who)
 
 
 def _waterfall_state_calls(

@@ -15,6 +15,10 @@ from offchain.testing.economics.base import (
     Snapshot,
 )
 from offchain.testing.economics.events import EventChecks
+from offchain.testing.economics.margin_call import (
+    soft_liquidation_bound,
+    soft_liquidation_problems,
+)
 
 
 class Auditor(EventChecks):
@@ -28,6 +32,7 @@ class Auditor(EventChecks):
         problems += self._owners(before, events)
         problems += self._unattributed(before, events)
         problems += self._pool_events(before, events)
+        problems += soft_liquidation_problems(self.model, self.d.margin_call, events)
         if (
             self.holdings_checked
             and before.sender != self._governance()
@@ -110,6 +115,12 @@ class Auditor(EventChecks):
                         a["provider"],
                         a["collateral"] * scale * price * WAD_WAD_TO_RAD + a["stable"] * RAY,
                     )
+            elif e.address == d.margin_call and e.name == "SoftLiquidated":
+                # the bonus: the collateral the caller may receive for the debt it repaid (its
+                # bound, not what it got), at the market price, less that debt
+                bound = soft_liquidation_bound(self.model, d.margin_call, a)
+                price = prices[a["collateral_type"]]
+                add(a["caller"], bound * price * WAD_WAD_TO_RAD - a["debt"])
             elif e.address == d.engine and e.name == "VaultModified":
                 # the delayed oracle's option (a known risk, docs/security.md): a vault drawn
                 # against the safe price of the current oracle price while the market (a newer

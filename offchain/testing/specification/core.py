@@ -10,7 +10,13 @@ from offchain.model.state import Event
 from offchain.testing.specification.base import Before, SpecificationBase, least_shares
 from offchain.testing.specification.curves import ceil_div
 from offchain.testing.specification.events import EVENT_CHECKS
+from offchain.testing.specification.margin_call import MARGIN_CALL_REVERT_CHECKS, soft_liquidated
 from offchain.testing.specification.reverts import REVERT_CHECKS
+
+# every event's and every revert reason's check: the engine's and auctions' (events.py,
+# reverts.py) and the MarginCall's (margin_call.py)
+_EVENT_CHECKS = {**EVENT_CHECKS, "SoftLiquidated": soft_liquidated}
+_REVERT_CHECKS = {**REVERT_CHECKS, **MARGIN_CALL_REVERT_CHECKS}
 
 # the layers whose payment in `cover` is stablecoin the Backstop holds until `heal`
 _PAYING_LAYERS = (Layer.FUND, Layer.STABILITY_POOL, Layer.REDISTRIBUTION)
@@ -31,7 +37,7 @@ class Specification(SpecificationBase):
         self.raised = {}
         now = self.model.env.timestamp
         for event in events:
-            check = EVENT_CHECKS.get(event.name)
+            check = _EVENT_CHECKS.get(event.name)
             if check is not None:
                 self.checks += 1
                 problem = check(self, pre, event, now)
@@ -205,7 +211,7 @@ class Specification(SpecificationBase):
 
     def reverted(self, pre: Before, reason: str | None) -> None:
         """A revert's reason must hold in the state before the transaction."""
-        check = REVERT_CHECKS.get(reason or "")
+        check = _REVERT_CHECKS.get(reason or "")
         if check is None:
             return
         self.checks += 1

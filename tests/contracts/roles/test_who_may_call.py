@@ -96,6 +96,9 @@ def _args(system: System, kind: str, function: str, t: TypeDeployment | None) ->
         ("DutchAuction", "set_stopped"): (1,),
         ("DutchAuction", "start"): (RAD, WAD, stranger, stranger),
         ("DutchAuction", "cancel"): (1,),
+        ("MarginCall", "set_parameters"): (tid, RAY + 1, 0, WAD // 2),
+        ("MarginCall", "remove"): (tid,),
+        ("MarginCall", "set_oracle"): (tid, stranger),
     }
     return table[(kind, function)]
 

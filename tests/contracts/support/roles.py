@@ -85,6 +85,9 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str]] = {
     ("DutchAuction", "set_stopped"): ADMIN_ONLY,
     ("DutchAuction", "start"): frozenset({"Liquidator"}),
     ("DutchAuction", "cancel"): frozenset({"GlobalSettlement"}),
+    ("MarginCall", "set_parameters"): ADMIN_ONLY,
+    ("MarginCall", "remove"): ADMIN_ONLY,
+    ("MarginCall", "set_oracle"): ADMIN_ONLY,
 }
 KINDS = sorted({kind for kind, _ in WHO_MAY_CALL})
 for _kind in KINDS:
@@ -105,6 +108,7 @@ def instances(d: Deployment, kind: str) -> list[tuple[str, TypeDeployment | None
         "DebtAuction": d.debt_auction,
         "SurplusAuction": d.surplus_auction,
         "GlobalSettlement": d.settlement,
+        "MarginCall": d.margin_call,
     }
     if kind in singles:
         return [(singles[kind], None)]

@@ -1,0 +1,165 @@
+"""The specification of a soft liquidation (contracts/MarginCall.vy), written plainly: the vault
+was called (safe at the oracle's current price over the liquidation ratio, below its warning
+level) and its owner consented twice; at most the close factor was repaid, exactly normalized debt
+x rate; the caller got floor(debt x (1 + bonus) / the highest price the oracle knows); the vault
+ends above its warning level with its debt 0 or at least dust. And the refusals: "margin: not
+called", "margin: still called", "margin: above close factor" and "margin: owner not opted in"
+only when the state before says so."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from offchain.model.fixed_point import RAY, WAD
+from offchain.model.state import Event
+from offchain.testing.specification.base import WAD_TO_RAY, Before, SpecificationBase
+from offchain.testing.specification.curves import ceil_div, margin_debt
+
+# MarginCall's packed parameters: warning [ray] << 128 | bonus [wad] << 64 | close factor [wad]
+_FIELD = 2**64 - 1
+
+
+def _terms(spec: SpecificationBase, t: bytes) -> tuple[int, int, int, Any]:
+    """(warning factor, bonus, close factor, the type's oracle) from the MarginCall's storage."""
+    m = spec.c(spec.d.margin_call)
+    packed = m.packed_parameters[t]
+    return packed >> 128, (packed >> 64) & _FIELD, packed & _FIELD, m.oracles[t]
+
+
+def _prices(spec: SpecificationBase, t: bytes, oracle_address: str, now: int) -> tuple[int, int]:
+    """(safe price [ray] the called test uses, exchange price [wad]); (0, 0) without a valid
+    current price."""
+    oracle = spec.c(oracle_address)
+    current = oracle.current_price
+    if current == 0 or now > oracle.current_time + oracle.max_age:
+        return 0, 0
+    ratio = spec.c(spec.d.spotter).liquidation_ratios[t]
+    safe = current * WAD_TO_RAY * RAY // ratio
+    return safe, max(current, oracle.next_price, oracle.source_price)
+
+
+def _below_warning(collateral: int, debt: int, safe: int, warning: int, size: tuple) -> bool:
+    """Below the warning level: ceil(margin debt x warning) above the collateral's value at the
+    safe price (margin debt: the debt weighted by the type's size margin, as the engine's rule)."""
+    return ceil_div(margin_debt(debt, size) * warning, RAY) > collateral * safe
+
+
+def _called(collateral: int, debt: int, safe: int, warning: int, size: tuple) -> bool:
+    return margin_debt(debt, size) <= collateral * safe and _below_warning(
+        collateral, debt, safe, warning, size
+    )
+
+
+def soft_liquidated(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | None:
+    a = e.args
+    t, owner, n = a["collateral_type"], a["owner"], a["normalized_debt"]
+    if a["caller"] != pre.sender:
+        return f"caller {a['caller']}, the transaction's sender is {pre.sender}"
+    m = spec.c(spec.d.margin_call)
+    if not m.opted_in[owner] or not pre.state["delegates"][(owner, spec.d.margin_call)]:
+        return f"{owner} had not both opted in and allowed the MarginCall"
+    warning, bonus, close_factor, oracle = _terms(spec, t)
+    if warning == 0:
+        return "the type has no margin calls"
+    safe, exchange = _prices(spec, t, oracle, now)
+    if exchange == 0:
+        return "no valid current price"
+    if a["price"] != exchange:
+        return f"priced at {a['price']}, the highest oracle price is {exchange}"
+    rate = pre.state["ctypes"][t].rate
+    before = pre.state["vaults"][(t, owner)]
+    size = pre.state["size_margins"][t]
+    if not _called(before.collateral, before.normalized_debt * rate, safe, warning, size):
+        return f"{owner}'s vault was not called (collateral {before.collateral}, debt x rate)"
+    if n == 0 or n > before.normalized_debt * close_factor // WAD:
+        return f"repaid {n} of {before.normalized_debt}, close factor {close_factor}"
+    debt = n * rate
+    if a["debt"] != debt:
+        return f"debt {a['debt']}, normalized debt x rate is {debt}"
+    expected = debt * (WAD + bonus) // (exchange * WAD_TO_RAY * WAD)
+    if a["collateral"] != expected:
+        return (
+            f"paid {a['collateral']} of collateral, floor(debt x (1 + bonus) / price) = {expected}"
+        )
+    after = spec.c(spec.d.engine).vaults[(t, owner)]
+    if (after.collateral, after.normalized_debt) != (
+        before.collateral - expected,
+        before.normalized_debt - n,
+    ):
+        return (
+            f"vault {tuple(after)}, expected the collateral and debt taken out of {tuple(before)}"
+        )
+    if _below_warning(after.collateral, after.normalized_debt * rate, safe, warning, size):
+        return f"{owner}'s vault is still below its warning level"
+    dust = pre.state["ctypes"][t].dust
+    if 0 < after.normalized_debt * rate < dust:
+        return f"{owner}'s vault left with debt below dust {dust}"
+    value = expected * exchange * WAD_TO_RAY
+    if a["bonus_value"] != max(0, value - debt):
+        return f"bonus value {a['bonus_value']}, collateral x price - debt = {value - debt}"
+    return None
+
+
+def _refused(spec: SpecificationBase, pre: Before) -> tuple | None:
+    """The refused soft liquidation's (type, owner, normalized debt, vault, rate, terms, prices),
+    None for another call or one without the prices a check needs."""
+    if pre.function != "soft_liquidate" or pre.address != spec.d.margin_call:
+        return None
+    t, owner, n, _ = pre.args
+    warning, bonus, close_factor, oracle = _terms(spec, t)
+    safe, exchange = _prices(spec, t, oracle, spec.model.env.timestamp)
+    if warning == 0 or exchange == 0:
+        return None
+    vault = pre.state["vaults"][(t, owner)]
+    rate = pre.state["ctypes"][t].rate
+    size = pre.state["size_margins"][t]
+    return t, owner, n, vault, rate, (warning, bonus, close_factor), (safe, exchange), size
+
+
+def _not_called(spec: SpecificationBase, pre: Before) -> str | None:
+    refused = _refused(spec, pre)
+    if refused is None:
+        return None
+    _, _, _, vault, rate, (warning, _, _), (safe, _), size = refused
+    if _called(vault.collateral, vault.normalized_debt * rate, safe, warning, size):
+        return "the vault was called"
+    return None
+
+
+def _still_called(spec: SpecificationBase, pre: Before) -> str | None:
+    refused = _refused(spec, pre)
+    if refused is None:
+        return None
+    _, _, n, vault, rate, (warning, bonus, _), (safe, exchange), size = refused
+    out = n * rate * (WAD + bonus) // (exchange * WAD_TO_RAY * WAD)
+    if out <= vault.collateral and not _below_warning(
+        vault.collateral - out, (vault.normalized_debt - n) * rate, safe, warning, size
+    ):
+        return f"repaying {n} for {out} of collateral would have lifted it above its warning level"
+    return None
+
+
+def _above_close_factor(spec: SpecificationBase, pre: Before) -> str | None:
+    refused = _refused(spec, pre)
+    if refused is None:
+        return None
+    _, _, n, vault, _, (_, _, close_factor), _, _ = refused
+    if n <= vault.normalized_debt * close_factor // WAD:
+        return f"{n} was within the close factor of {vault.normalized_debt}"
+    return None
+
+
+def _not_opted_in(spec: SpecificationBase, pre: Before) -> str | None:
+    if pre.function != "soft_liquidate" or pre.address != spec.d.margin_call:
+        return None
+    if spec.c(spec.d.margin_call).opted_in[pre.args[1]]:
+        return "the owner had opted in"
+    return None
+
+
+MARGIN_CALL_REVERT_CHECKS = {
+    "margin: not called": _not_called,
+    "margin: still called": _still_called,
+    "margin: above close factor": _above_close_factor,
+    "margin: owner not opted in": _not_opted_in,
+}
