@@ -18,7 +18,9 @@ from accounts that are not allowed; the loss waterfall: stability-pool stakes, p
 withdrawal requests and withdrawals (also at the minimum shares and the exit window's last
 second), realizations, covers of closed losses under several waterfall orders (and invalid
 ones), debt auctions (start, bid, restart, finish, cancel), surplus
-auctions, and, late in an example, global settlement with every step after it. Loss
+auctions, margin calls (owners opting in and out, soft liquidations of called vaults on each of
+their edges, governance changing the MarginCall's parameters), and, late in an example, global
+settlement with every step after it. Loss
 conservation (receipts = loss, per event and per pool charge) is checked after every step.
 
 The machines live here, not in tests/, so that the benchmark can run them too; the tests are
@@ -37,6 +39,7 @@ from offchain.testing.harness import Roles
 from offchain.testing.machine.attacker import AttackerRules
 from offchain.testing.machine.base import MachineBase
 from offchain.testing.machine.governance import GovernanceRules
+from offchain.testing.machine.margin_call import MarginCallRules
 from offchain.testing.machine.market import MarketRules
 from offchain.testing.machine.settlement import SettlementRules
 from offchain.testing.machine.stability_pool import StabilityPoolRules
@@ -53,6 +56,7 @@ class Differential(
     SettlementRules,  # with the waterfall's and the auctions' rules it builds on
     StabilityPoolRules,
     GovernanceRules,
+    MarginCallRules,
     StoryRules,
     AttackerRules,
     MachineBase,

@@ -1,0 +1,262 @@
+"""Margin calls and soft liquidation (contracts/MarginCall.vy): owners opting in and out and
+allowing or disallowing the MarginCall in the engine, soft liquidations of called vaults (valid,
+and refused on each of their edges), and governance changing the MarginCall's parameters and
+oracles mid-example (valid and out of bounds, and from a stranger)."""
+
+from __future__ import annotations
+
+from hypothesis import strategies as st
+from hypothesis.stateful import rule
+
+from offchain.model.fixed_point import RAY, WAD
+from offchain.model.margin_call import MAX_BONUS, MAX_CLOSE_FACTOR, MAX_WARNING_FACTOR
+from offchain.testing.machine.base import FRACTION, TYPES, MachineBase
+
+WAD_TO_RAY = 10**9
+# where the story puts the vault: called (between the liquidation ratio and the warning level,
+# at a drawn fraction of the way), or healthy (above the warning level)
+ZONES = ["called", "called", "called", "healthy"]
+# whose consent the owner gave: both, only the engine's allowance, only the flag, neither, or
+# both then an opt-out
+CONSENTS = ["both", "both", "both", "engine_only", "flag_only", "none", "opted_out"]
+# how much the caller repays: the close factor's limit, the least that cures the vault, one wei
+# less, one wei (or more) above the limit, one wei, a drawn fraction of the limit
+AMOUNTS = ["max", "max", "cure", "cure", "cure_less", "above", "tiny", "fraction"]
+# what the oracle shows besides the current price: nothing queued, a rise queued, a drop queued,
+# or a rise posted and not yet queued
+QUEUES = ["none", "none", "rise", "drop", "posted_rise"]
+
+
+class MarginCallRules(MachineBase):
+    """The rules of margin calls (see the module docstring)."""
+
+    def _margin(self):
+        return self.s.contract(self.s.d.margin_call)
+
+    @rule(
+        user_i=st.integers(0, 2), which=st.sampled_from(["opt_in", "opt_out", "allow", "disallow"])
+    )
+    def margin_consent(self, user_i, which):
+        """An owner opts in or out of soft liquidations, or allows or disallows the MarginCall
+        in the engine (opting out and disallowing apply at once)."""
+        user, m = self.users[user_i], self.s.d.margin_call
+        if which in ("opt_in", "opt_out"):
+            self.act(m, which, user)
+        else:
+            self.act(self.s.d.engine, which, user, m)
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        move=st.sampled_from(["parameters", "parameters", "bounds", "remove", "oracle"]),
+        pick=st.integers(0, 10**6),
+        by_stranger=st.sampled_from([False, False, False, True]),
+    )
+    def margin_governance(self, name, move, pick, by_stranger):
+        """Governance changes a type's margin-call parameters while vaults are called: a warning
+        factor in (1, 1.5], a bonus to 5%, a close factor in (0, 50%]; or one just out of bounds
+        (refused); removes them; or points the type at an oracle (its own, or the other
+        type's). A stranger is refused."""
+        t, m = self.t(name), self.s.d.margin_call
+        sender = self.r.stranger if by_stranger else self.r.governance
+        if move == "parameters":
+            warning = RAY + 1 + pick * 997 % (MAX_WARNING_FACTOR - RAY)
+            bonus = pick * 7_919 % (MAX_BONUS + 1)
+            close = 1 + pick * 104_729 % MAX_CLOSE_FACTOR
+            self.act(m, "set_parameters", sender, t.type_id, warning, bonus, close)
+        elif move == "bounds":
+            bad = [
+                (RAY, MAX_BONUS, MAX_CLOSE_FACTOR),
+                (MAX_WARNING_FACTOR + 1, MAX_BONUS, MAX_CLOSE_FACTOR),
+                (MAX_WARNING_FACTOR, MAX_BONUS + 1, MAX_CLOSE_FACTOR),
+                (MAX_WARNING_FACTOR, MAX_BONUS, 0),
+                (MAX_WARNING_FACTOR, MAX_BONUS, MAX_CLOSE_FACTOR + 1),
+                (MAX_WARNING_FACTOR, MAX_BONUS, MAX_CLOSE_FACTOR),
+            ][pick % 6]
+            self.act(m, "set_parameters", sender, t.type_id, *bad)
+        elif move == "remove":
+            self.act(m, "remove", sender, t.type_id)
+        else:
+            oracle = t.oracle if pick % 4 else self.t(TYPES[1 - TYPES.index(name)]).oracle
+            self.act(m, "set_oracle", sender, t.type_id, oracle)
+        self.totals.outcomes[f"margin governance {move}"] += 1
+
+    # ------------------------------------------------------------ the story
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        owner_i=st.integers(0, 2),
+        caller_i=st.integers(0, 2),
+        zone=st.sampled_from(ZONES),
+        where=FRACTION,
+        consent=st.sampled_from(CONSENTS),
+        amount=st.sampled_from(AMOUNTS),
+        frac=FRACTION,
+        queue=st.sampled_from(QUEUES),
+        minimum=st.sampled_from(["none", "none", "exact", "above"]),
+        poke_spotter=st.sampled_from([True, True, True, False]),
+    )
+    def margin_call_story(
+        self,
+        name,
+        owner_i,
+        caller_i,
+        zone,
+        where,
+        consent,
+        amount,
+        frac,
+        queue,
+        minimum,
+        poke_spotter,
+    ):
+        """A vault is put in the called zone (or above it), its owner consents (or not), the
+        oracle shows a queued or posted move (or none), and a caller (the owner itself, at
+        times) soft-liquidates it with an amount on one of its edges: the close factor's limit
+        or one wei above it, the least normalized debt that lifts the vault above its warning
+        level or one wei less, one wei, a fraction; with a minimum collateral of nothing, the
+        exact amount or one wei more. Each refusal and each success is judged by the
+        specification and the Auditor."""
+        t, m = self.t(name), self.s.d.margin_call
+        owner, caller = self.users[owner_i], self.users[caller_i]
+        if not self.s.contract(t.oracle).peek()[1]:
+            self.crash(name, 100)
+        self._queue_move(name, queue)
+        if poke_spotter:
+            self.act(self.s.d.spotter, "poke", self.r.keeper, t.type_id)
+        self._place_vault(name, owner, zone, where)
+        self._consent(owner, consent)
+        n = self._repay_amount(name, owner, amount, frac)
+        self._stable_for(caller, n * self.ctype(name).rate + RAY)
+        self.act(self.s.d.engine, "allow", caller, m)
+        expected = self._expected_collateral(name, n)
+        least = {"none": 0, "exact": expected, "above": expected + 1}[minimum]
+        ok = self.act(m, "soft_liquidate", caller, t.type_id, owner, n, least)
+        self.totals.outcomes[
+            f"margin story {zone} {consent} {amount} {'ok' if ok else 'refused'}"
+        ] += 1
+
+    def _queue_move(self, name, queue):
+        """A rise or drop of 5% queued in the oracle (posted, a delay, poked), or a rise posted
+        and not yet queued."""
+        if queue == "none":
+            return
+        t = self.t(name)
+        oracle = self.s.contract(t.oracle)
+        reference = oracle.next_price or oracle.current_price
+        factor = 95 if queue == "drop" else 105
+        self.act(t.oracle, "post", self.r.feeder, max(1, reference * factor // 100))
+        if queue != "posted_rise":
+            self.s.warp(t.config.oracle_delay)
+            self.act(t.oracle, "poke", self.r.keeper)
+            if not self.s.contract(t.oracle).peek()[1]:
+                self.crash(name, 100)
+
+    def _terms(self, name):
+        """(safe price at the oracle's current price [ray], exchange price [wad], warning, bonus,
+        close factor) as the MarginCall reads them; None without a valid price or parameters."""
+        m, t = self._margin(), self.t(name)
+        tid = t.type_id
+        packed = m.packed_parameters[tid]
+        oracle = self.s.contract(m.oracles[tid])
+        price, valid = oracle.peek()
+        ratio = self.s.contract(self.s.d.spotter).liquidation_ratios[tid]
+        if packed == 0 or not valid or ratio == 0:
+            return None
+        safe = price * WAD_TO_RAY * RAY // ratio
+        exchange = max(price, oracle.next_price, oracle.source_price)
+        return safe, exchange, packed >> 128, (packed >> 64) % 2**64, packed % 2**64
+
+    def _place_vault(self, name, owner, zone, where):
+        """The owner locks 10 more tokens and draws or repays so that its vault's collateral
+        value at the oracle's safe price is `where` of the way from its margin debt to that x
+        the warning factor (called), or 1.1 x the warning level (healthy)."""
+        t = self.t(name)
+        terms = self._terms(name)
+        if terms is None:
+            return
+        safe, _, warning, _, _ = terms
+        tokens = 10 * 10**t.config.token_decimals
+        self._tokens_for_join(name, owner, tokens)
+        self.act(t.join, "join", owner, owner, tokens)
+        scale = 10 ** (18 - t.config.token_decimals)
+        self._modify_own(name, owner, tokens * scale, 0)
+        vault, rate = self.vault(name, owner), self.ctype(name).rate
+        value = vault.collateral * safe
+        if zone == "called":
+            # margin debt x (1 + (warning - 1) x where) = value: the vault sits `where` of the way
+            level = RAY + (warning - RAY) * max(1, where) // 10**6
+        else:
+            level = warning * 11 // 10
+        target = self._debt_at_level(name, value, level, rate)
+        self._modify_own(name, owner, 0, target - vault.normalized_debt)
+
+    def _debt_at_level(self, name, value, level, rate):
+        """The most normalized debt whose margin debt x level [ray] is at most `value`."""
+        tid = self.t(name).type_id
+        low, high = 0, value * RAY // level // rate + 1
+        while high - low > 1:
+            mid = (low + high) // 2
+            if self.engine().margin_debt(tid, mid * rate) * level <= value * RAY:
+                low = mid
+            else:
+                high = mid
+        return low
+
+    def _consent(self, owner, consent):
+        m, e = self.s.d.margin_call, self.s.d.engine
+        self.act(m, "opt_in" if consent in ("both", "flag_only", "opted_out") else "opt_out", owner)
+        self.act(
+            e, "allow" if consent in ("both", "engine_only", "opted_out") else "disallow", owner, m
+        )
+        if consent == "opted_out":
+            self.act(m, "opt_out", owner)
+
+    def _repay_amount(self, name, owner, amount, frac):
+        vault = self.vault(name, owner)
+        terms = self._terms(name)
+        close = terms[4] if terms is not None else MAX_CLOSE_FACTOR
+        limit = vault.normalized_debt * close // WAD
+        if amount == "max":
+            return limit
+        if amount == "above":
+            return limit + 1 + frac * vault.normalized_debt // 10**7
+        if amount == "tiny":
+            return 1
+        if amount == "fraction":
+            return max(1, limit * frac // 10**6)
+        cure = self._least_cure(name, owner, limit)
+        return max(1, cure - 1) if amount == "cure_less" else cure
+
+    def _least_cure(self, name, owner, limit):
+        """The least normalized debt (up to `limit`) whose soft liquidation leaves the vault at or
+        above its warning level; `limit` if none does."""
+        terms = self._terms(name)
+        if terms is None or limit == 0:
+            return max(1, limit)
+        safe, _, warning, _, _ = terms
+        tid, vault, rate = self.t(name).type_id, self.vault(name, owner), self.ctype(name).rate
+
+        def cured(n):
+            out = self._expected_collateral(name, n)
+            if out > vault.collateral:
+                return False
+            margin = self.engine().margin_debt(tid, (vault.normalized_debt - n) * rate)
+            return -(-margin * warning // RAY) <= (vault.collateral - out) * safe
+
+        if not cured(limit):
+            return limit
+        low, high = 0, limit  # cured(high); not cured(low) or low == 0
+        while high - low > 1:
+            mid = (low + high) // 2
+            if cured(mid):
+                high = mid
+            else:
+                low = mid
+        return high
+
+    def _expected_collateral(self, name, n):
+        terms = self._terms(name)
+        if terms is None:
+            return 0
+        _, exchange, _, bonus, _ = terms
+        return n * self.ctype(name).rate * (WAD + bonus) // (exchange * WAD_TO_RAY * WAD)
