@@ -394,12 +394,43 @@ def size_margin_gas(
     return gas
 
 
+def margin_call_gas(
+    chain: EvmBackend, roles: list[str], observe: Observer | None = None
+) -> dict[str, int]:
+    """A called vault's soft liquidation (issue 35) on a fresh deployment: 10 ETH against 12,000
+    BUSD (1.67, called below 1.5 x 1.2), its owner opted in and allowing the MarginCall; a keeper
+    repays the close factor's half from the stablecoin of its own WBTC vault for 3.06 ETH."""
+    ls, model, d, gas, measure = _fresh(chain, roles, observe)
+    governance, borrower, keeper = roles[0], roles[2], roles[4]
+    eth, btc = d.types["ETH-A"], d.types["WBTC-A"]
+    for user, t, debt in ((borrower, eth, 12_000 * WAD), (keeper, btc, 7_000 * WAD)):
+        scale = 10 ** (18 - t.config.token_decimals)
+        ls.transact(t.token, "mint", governance, user, 10 * WAD // scale)
+        ls.transact(t.token, "approve", user, t.join, 2**256 - 1)
+        ls.transact(t.join, "join", user, user, 10 * WAD // scale)
+        ls.transact(d.engine, "modify_vault", user, t.type_id, user, user, user, 10 * WAD, debt)
+        ls.transact(d.engine, "allow", user, d.margin_call)
+    ls.transact(d.margin_call, "opt_in", borrower)
+    assert model.contract(d.margin_call).is_called(eth.type_id, borrower)
+    measure(
+        "gas.soft_liquidate",
+        d.margin_call,
+        "soft_liquidate",
+        keeper,
+        eth.type_id,
+        borrower,
+        6_000 * WAD,
+        0,
+    )
+    return gas
+
+
 def all_gas_figures(
     chain: EvmBackend, roles: list[str], observe: Observer | None = None
 ) -> dict[str, int]:
     """Every gas figure: each group on its own fresh deployment, the chain reverted after it."""
     gas: dict[str, int] = {}
-    for group in (gas_figures, liquidation_gas, waterfall_gas, size_margin_gas):
+    for group in (gas_figures, liquidation_gas, waterfall_gas, size_margin_gas, margin_call_gas):
         snapshot = chain.snapshot()
         gas.update(group(chain, roles, observe))
         chain.revert_to(snapshot)
