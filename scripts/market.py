@@ -111,7 +111,12 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path):
     t = d.types[name]
     c = t.config
     plans = generate_vaults(
-        scenario.vaults, scenario.seed, c.initial_price, c.token_decimals, c.dust
+        scenario.vaults,
+        scenario.seed,
+        c.initial_price,
+        c.token_decimals,
+        c.dust,
+        size=c.size_margin,
     )
     first_block = int(chain.rpc("eth_blockNumber", []), 16) + 1  # the run's first
     try:

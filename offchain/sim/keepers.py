@@ -33,7 +33,8 @@ import math
 from collections.abc import Iterable
 
 from offchain.backends.base import TX_GAS
-from offchain.model.fixed_point import WAD
+from offchain.model import size_margin as sizing
+from offchain.model.fixed_point import RAY, WAD
 from offchain.model.state import Event
 from offchain.sim.actions import Action, Latency
 from offchain.sim.backstop_keeper import (
@@ -134,17 +135,22 @@ class VaultIndex:
             owner, collateral + args["delta_collateral"], debt + args["delta_normalized_debt"]
         )
 
-    def unsafe(self, rate: int, safe_price: int) -> list[str]:
-        """Owners of unsafe vaults (collateral x safe price < normalized debt x rate), closest to
-        liquidation first. Bisection finds the candidates; each is then checked exactly."""
+    def unsafe(self, rate: int, safe_price: int, size: int = 0) -> list[str]:
+        """Owners of unsafe vaults (collateral x safe price < normalized debt x rate weighted by
+        the type's size margin `size`, the engine's packed word: offchain/model/size_margin.py),
+        closest to liquidation first. Bisection finds the candidates (with a size margin, every
+        vault whose ratio is within the cap of the base limit); each is then checked exactly."""
         if rate == 0:
             return []
         threshold = safe_price * KEY_SCALE // rate
         start = bisect.bisect_left(self._keys, (threshold, ""))
+        if size:
+            cap = size & sizing.FIELD_MASK
+            threshold = threshold * sizing.PPM // (sizing.PPM + cap)
         out = []
         for _, owner in reversed(self._keys[start:]):
             collateral, debt = self.vaults[owner]
-            if collateral * safe_price < debt * rate:
+            if collateral * safe_price < sizing.margin_debt(debt * rate, size):
                 out.append(owner)
         return out
 
@@ -162,13 +168,15 @@ def liquidation_actions(
     gas_price: int,
     room: int | None = None,
 ) -> list[Action]:
+    size: int = 0,
     """Liquidate every unsafe vault not already being liquidated, in batches. A safe price of 0
     means no valid price (the liquidator reverts every liquidation): nothing to do. `room` (the
     auctions the type's auction can still start, MAX_ACTIVE - running; None = no limit known)
-    bounds how many vaults are proposed."""
+    bounds how many vaults are proposed; `size` is the type's size margin (VaultIndex.unsafe).
+    Each vault is valued at its debt (a keeper's reward is a share of it)."""
     if safe_price == 0:
         return []
-    owners = [o for o in index.unsafe(rate, safe_price) if ("vault", o) not in in_flight]
+    owners = [o for o in index.unsafe(rate, safe_price, size) if ("vault", o) not in in_flight]
     if room is not None:
         owners = owners[: max(room, 0)]
     actions = []

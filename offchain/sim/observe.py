@@ -44,13 +44,18 @@ class LiquidationView:
     rate: int  # ray
     safe_price: int  # ray
     running: int  # the type's running auctions
+    size: int = 0  # the type's size margin, packed (offchain/model/size_margin.py)
 
 
 def read_liquidation_view(read: Read, d: Deployment, t: TypeDeployment) -> LiquidationView:
-    ctype, running = read(
-        [(d.engine, "collateral_types", (t.type_id,)), (t.auction, "active_count", ())]
+    ctype, running, size = read(
+        [
+            (d.engine, "collateral_types", (t.type_id,)),
+            (t.auction, "active_count", ()),
+            (d.engine, "size_margin_word", (t.type_id,)),
+        ]
     )
-    return LiquidationView(ctype[1], ctype[2], running)
+    return LiquidationView(ctype[1], ctype[2], running, size)
 
 
 def plan_liquidations(
@@ -65,7 +70,7 @@ def plan_liquidations(
     auction can still start (its maximum, less those running and those already in flight)."""
     room = MAX_ACTIVE - view.running - sum(1 for f in in_flight if f[0] == "vault")
     return liquidation_actions(
-        index, view.rate, view.safe_price, in_flight, keeper, liquidator, gas_price, room
+        index, view.rate, view.safe_price, in_flight, keeper, liquidator, gas_price, room, view.size
     )
 
 

@@ -17,7 +17,8 @@ from decimal import Decimal, localcontext
 
 from sha3 import keccak_256  # safe-pysha3: a C keccak, far cheaper per hash than eth_utils' backend
 
-from offchain.model.fixed_point import RAD, WAD
+from offchain.model import size_margin as sizing
+from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.scenario_types import PopulationSpec
 
 
@@ -65,6 +66,7 @@ def generate_vaults(
     token_decimals: int,
     dust: int,
     role: str = "vault",
+    size: tuple[int, int, int] = (0, 0, 0),
 ) -> list[VaultPlan]:
     """`spec.count` vaults for `seed` at the start `price` [wad of stablecoin per token].
 
@@ -73,6 +75,10 @@ def generate_vaults(
     z ~ N(0, 1), rounded down to whole stablecoins and raised to `min_vault_debt(dust)` [dust: rad];
     its collateral is debt x ratio / price, ratio ~ triangular(ratio_min, ratio_mode, ratio_max),
     rounded down to whole token units (10**-token_decimals of a token), at least one unit.
+    Under a size margin `size` (the type's threshold, slope, cap: offchain/model/size_margin.py)
+    the ratio is drawn relative to the vault's own liquidation ratio: a vault above the threshold
+    posts its collateral x its size factor (margin_debt / debt), as a borrower who keeps the same
+    distance from liquidation must.
     """
     if price <= 0:
         raise ValueError(f"price must be positive, got {price}")
@@ -82,6 +88,7 @@ def generate_vaults(
     unit = 10**token_decimals  # token units per token
     scale = 10 ** (18 - token_decimals)  # wad per token unit
     min_debt = min_vault_debt(dust)
+    packed = sizing.pack(*size) if size[0] else 0
     plans = []
     with localcontext() as ctx:
         ctx.prec = 34
@@ -92,7 +99,8 @@ def generate_vaults(
             factor = (sigma * Decimal(z)).exp()
             debt = max(min_debt, int(spec.debt_median * factor) // WAD * WAD)
             num, den = ratio.as_integer_ratio()
-            tokens = max(1, debt * num * unit // (den * price))  # in token units
+            weighted = -(-sizing.margin_debt(debt * RAY, packed) // RAY) if packed else debt
+            tokens = max(1, weighted * num * unit // (den * price))  # in token units
             plans.append(
                 VaultPlan(owner=actor_address(role, i), collateral=tokens * scale, debt=debt)
             )

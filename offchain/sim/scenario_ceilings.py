@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from offchain.model import size_margin as sizing
 from offchain.model.fixed_point import RAY
 from offchain.sim.population import generate_vaults, type_seed
 from offchain.sim.scenario_reader import ScenarioError, Source, format_ratio, format_wad
@@ -156,10 +157,12 @@ def check_population(
 def _safe_population(where: str, spec: PopulationSpec, seed: int, coll: CollateralConfig) -> int:
     """The population's total debt [wad]; ScenarioError if a vault starts unsafe."""
     price = coll.initial_price
-    plans = generate_vaults(spec, seed, price, coll.token_decimals, coll.dust)
+    size = coll.size_margin
+    plans = generate_vaults(spec, seed, price, coll.token_decimals, coll.dust, size=size)
     safe_price = price * 10**9 * RAY // coll.liquidation_ratio  # as Spotter.poke, at rate = RAY
+    packed = sizing.pack(*size) if size[0] else 0
     for i, plan in enumerate(plans):
-        if plan.debt * RAY > plan.collateral * safe_price:
+        if sizing.margin_debt(plan.debt * RAY, packed) > plan.collateral * safe_price:
             raise ScenarioError(
                 f"{where}.ratio_min: vault {i} starts unsafe once its collateral is rounded down "
                 "to "

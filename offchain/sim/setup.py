@@ -109,7 +109,12 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
     _seed_pool(rec, d, t, g, fund, s.market.pool_depth, collateral.initial_price)
     # the vault population: governance joins each owner's collateral, each owner draws
     plans = generate_vaults(
-        s.vaults, s.seed, collateral.initial_price, collateral.token_decimals, collateral.dust
+        s.vaults,
+        s.seed,
+        collateral.initial_price,
+        collateral.token_decimals,
+        collateral.dust,
+        size=collateral.size_margin,
     )
     _open_population(rec, d, t, g, plans, rate0, "")
     all_plans = {collateral.name: plans}
@@ -202,6 +207,7 @@ def _further_type(rec: Recorder, s: Scenario, d: Deployment, g: str, k: int) -> 
         c.token_decimals,
         c.dust,
         role=population_role(spec.name),
+        size=c.size_margin,
     )
     _open_population(rec, d, t, g, plans, rate0, f" ({spec.name})")
     return plans

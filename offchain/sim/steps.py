@@ -216,7 +216,7 @@ class LiquidatorStep:
             view = read_liquidation_view(world.read, d, t)
             index = world.index(name)
             if self.on_unsafe is not None:
-                self.on_unsafe(name, index.unsafe(view.rate, view.safe_price))
+                self.on_unsafe(name, index.unsafe(view.rate, view.safe_price, view.size))
             out += plan_liquidations(
                 index, view, world.in_flight(), self.sender, d.liquidator, self.gas_price
             )

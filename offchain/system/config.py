@@ -67,6 +67,15 @@ class CollateralConfig:
     keeper_reward_flat: int  # rad
     pool_depth: int  # wad of stablecoin
     pool_fee: int  # wad
+    # the size-aware margin (VaultEngine.set_size_margin; all 0: off)
+    size_threshold: int = 0  # whole stablecoin units
+    size_slope: int = 0  # ppm of the base ratio per further threshold
+    size_cap: int = 0  # ppm of the base ratio
+
+    @property
+    def size_margin(self) -> tuple[int, int, int]:
+        """(threshold, slope, cap) as VaultEngine.set_size_margin takes them; all 0: off."""
+        return self.size_threshold, self.size_slope, self.size_cap
 
 
 # layer names of the waterfall, as in Backstop.vy (SETTLEMENT = 5 is implicit after shutdown)
@@ -263,6 +272,14 @@ def read_collateral(where: str, table: Any) -> CollateralConfig:
     ceiling_gap = r.read("ceiling_gap")
     if ceiling_gap > ceiling_max:
         raise r.fail("ceiling_gap", "must not exceed ceiling_max")
+    size = (r.read("size_threshold"), r.read("size_slope"), r.read("size_cap"))
+    if size[0] == 0:
+        size = (0, 0, 0)  # no threshold: no size margin (a sweep may turn it off this way)
+    elif 0 in size:
+        raise r.fail(
+            "size_slope" if size[1] == 0 else "size_cap",
+            "must be above 0 with a size_threshold (size_threshold 0 turns the size margin off)",
+        )
     cfg = CollateralConfig(
         name=name,
         type_id=type_id(name),
@@ -292,6 +309,9 @@ def read_collateral(where: str, table: Any) -> CollateralConfig:
         keeper_reward_flat=r.read("keeper_reward_flat"),
         pool_depth=r.read("pool_depth"),
         pool_fee=r.read("pool_fee"),
+        size_threshold=size[0],
+        size_slope=size[1],
+        size_cap=size[2],
     )
     # a keeper reward must not exceed what a dust-size auction earns (its penalty income), or
     # liquidating one's own dust vault would pay (self-liquidation farming). The auction caps

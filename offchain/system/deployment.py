@@ -231,6 +231,8 @@ def deploy_system(
         b.transact(oracle, "set_max_change", governance, c.oracle_max_change)
         b.transact(spotter, "set_oracle", governance, t, oracle)
         b.transact(spotter, "set_liquidation_ratio", governance, t, c.liquidation_ratio)
+        if c.size_threshold:
+            b.transact(engine, "set_size_margin", governance, t, *c.size_margin)
         b.transact(fees, "init_type", governance, t)
         b.transact(fees, "set_base_fee", governance, t, c.base_fee)
         b.transact(fees, "set_multiplier", governance, t, c.fee_kink, c.fee_max_multiplier)

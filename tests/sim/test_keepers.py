@@ -30,6 +30,7 @@ from offchain.sim.keepers import (
 )
 from offchain.sim.market_data import Series
 from offchain.sim.observe import AuctionMarket, plan_takes
+from offchain.testing.specification.curves import margin_debt
 
 ENGINE = "0x00000000000000000000000000000000000000E1"
 TYPE = b"ETH-A".ljust(32, b"\0")
@@ -320,6 +321,36 @@ def test_vault_index__after_any_events__unsafe_equals_a_full_scan(moves, rate, s
 
 def test_latency__bid_against_the_bars_percentiles__now_next_bar_or_dropped():
     gas = Series(
+@settings(max_examples=100, deadline=None)
+@given(
+    moves=st.lists(
+        st.tuples(st.integers(0, 15), st.integers(0, 100 * WAD), st.integers(0, 150_000 * WAD)),
+        max_size=40,
+    ),
+    rate=st.integers(RAY, 2 * RAY),
+    safe_price=st.integers(0, 3_000 * RAY),
+    threshold=st.integers(1, 200_000),
+    slope=st.integers(1, 10**6),
+    cap=st.integers(1, 10**6),
+)
+def test_vault_index__size_margin__unsafe_equals_a_full_scan_by_the_stated_rule(
+    moves, rate, safe_price, threshold, slope, cap
+):
+    """With a size margin (issue 35) the index finds exactly the vaults a full scan by the rule
+    as the specification states it finds, also those safe at the base ratio."""
+    index = VaultIndex(TYPE)
+    state: dict[str, tuple[int, int]] = {}
+    for n, collateral, art in moves:
+        owner = f"0x{n:040x}"
+        old = state.get(owner, (0, 0))
+        index.apply(ENGINE, [_vault_event(owner, collateral - old[0], art - old[1])])
+        state[owner] = (collateral, art)
+    size = (threshold, slope, cap)
+    scan = {o for o, (c, a) in state.items() if a and c * safe_price < margin_debt(a * rate, size)}
+    found = index.unsafe(rate, safe_price, threshold << 48 | slope << 24 | cap)
+    assert set(found) == scan and len(found) == len(scan)
+
+
         "gas.csv",
         (0, 600),
         {"p30_gwei": (50 * 10**9, 50 * 10**9), "p60_gwei": (100 * 10**9, 20 * 10**9)},

@@ -244,3 +244,48 @@ def test_deploy_script__bad_config__exit_2_one_line_no_traceback(tmp_path):
     # read before Ape starts a node: the error is the only line (a newcomer saw it between
     # "Starting 'anvil' process" and "Stopping 'anvil' process")
     assert [line for line in (result.stdout + result.stderr).splitlines() if line] == errors
+
+
+def test_size_margin__read_in_ppm_and_deployed_to_the_engine():
+    """Issue 35: a type's size_threshold / size_slope / size_cap are read exactly (ppm) and the
+    deployment sets them in the engine; absent, they are 0 (off)."""
+    from offchain.backends import ModelBackend
+    from offchain.system.deployment import deploy_system
+
+    data = _mutate(("collateral", 0, "size_threshold"), 250_000)
+    data["collateral"][0].update(size_slope="0.05", size_cap="0.3")
+    cfg = parse_config(data)
+    eth = cfg.collateral[0]
+    assert (eth.size_threshold, eth.size_slope, eth.size_cap) == (250_000, 50_000, 300_000)
+    assert cfg.collateral[1].size_margin == (0, 0, 0)
+    # no threshold: off, whatever the slope and cap say (a sweep turns it off this way)
+    data["collateral"][0]["size_threshold"] = 0
+    assert parse_config(data).collateral[0].size_margin == (0, 0, 0)
+    data["collateral"][0]["size_threshold"] = 250_000
+    gov, feeder = "0x" + "11" * 20, "0x" + "22" * 20
+    model = ModelBackend(start_time=1_700_000_000)
+    d = deploy_system(model, cfg, gov, feeder, seed_pools=False)
+    engine = model.contract(d.engine)
+    assert engine.size_margin(eth.type_id) == (250_000, 50_000, 300_000)
+    assert engine.size_margin(cfg.collateral[1].type_id) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(
+    "values, message",
+    [
+        ({"size_threshold": 1_000}, "size_slope: must be above 0 with a size_threshold"),
+        ({"size_threshold": 1_000, "size_slope": "0.1"}, "size_cap: must be above 0"),
+        (
+            {"size_threshold": 1, "size_slope": "1.5", "size_cap": "0.2"},
+            "size_slope: must be >= 0 and <= 1",
+        ),
+        ({"size_threshold": 1, "size_slope": "0.0000001", "size_cap": "0.2"}, "size_slope"),
+        ({"size_threshold": 2**48, "size_slope": "0.1", "size_cap": "0.2"}, "size_threshold"),
+    ],
+)
+def test_size_margin__bad_values__one_line(values, message):
+    data = copy.deepcopy(BASE)
+    data["collateral"][0].update(values)
+    with pytest.raises(ConfigError, match=re.escape(message)) as exc:
+        parse_config(data)
+    assert "\n" not in str(exc.value) and str(exc.value).startswith("config.collateral[0].size_")

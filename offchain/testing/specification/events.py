@@ -258,6 +258,29 @@ def _spotter_poked(spec: SpecificationBase, pre: Before, e: Event, now: int) -> 
     return None
 
 
+def _safe_price_set(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | None:
+    """The safe price and the size margin share a slot (issue 35): setting one keeps the other."""
+    t = e.args["collateral_type"]
+    engine = spec.c(spec.d.engine)
+    if engine.safe_price(t) != e.args["new_value"]:
+        return f"safe price {engine.safe_price(t)} after setting {e.args['new_value']}"
+    if t in pre.state["size_margins"] and engine.size_margin(t) != pre.state["size_margins"][t]:
+        return f"setting the safe price changed the size margin to {engine.size_margin(t)}"
+    return None
+
+
+def _size_margin_set(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | None:
+    t = e.args["collateral_type"]
+    engine = spec.c(spec.d.engine)
+    size = (e.args["threshold"], e.args["slope"], e.args["cap"])
+    if engine.size_margin(t) != size:
+        return f"size margin {engine.size_margin(t)} after setting {size}"
+    before = pre.state["ctypes"].get(t)
+    if before is not None and engine.safe_price(t) != before.safe_price:
+        return f"setting the size margin changed the safe price to {engine.safe_price(t)}"
+    return None
+
+
 def _loss_closed(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | None:
     key = (e.args["collateral_type"], e.args["auction"], e.args["auction_id"])
     loss = pre.state["losses"].get(key)
@@ -464,6 +487,8 @@ EVENT_CHECKS = {
     "FeesShared": _fees_shared,
     "PricePosted": _price_posted,
     "Poked": _spotter_poked,
+    "SafePriceSet": _safe_price_set,
+    "SizeMarginSet": _size_margin_set,
     "LossClosed": _loss_closed,
     "LossAllocated": _loss_allocated,
     "Withdrawn": _withdrawn,
