@@ -34,7 +34,7 @@ from collections.abc import Iterable
 
 from offchain.backends.base import TX_GAS
 from offchain.model import size_margin as sizing
-from offchain.model.fixed_point import RAY, WAD
+from offchain.model.fixed_point import WAD
 from offchain.model.state import Event
 from offchain.sim.actions import Action, Latency
 from offchain.sim.backstop_keeper import (
@@ -143,10 +143,10 @@ class VaultIndex:
         if rate == 0:
             return []
         threshold = safe_price * KEY_SCALE // rate
-        start = bisect.bisect_left(self._keys, (threshold, ""))
         if size:
             cap = size & sizing.FIELD_MASK
             threshold = threshold * sizing.PPM // (sizing.PPM + cap)
+        start = bisect.bisect_left(self._keys, (threshold, ""))
         out = []
         for _, owner in reversed(self._keys[start:]):
             collateral, debt = self.vaults[owner]
@@ -167,13 +167,12 @@ def liquidation_actions(
     liquidator: str,
     gas_price: int,
     room: int | None = None,
-) -> list[Action]:
     size: int = 0,
+) -> list[Action]:
     """Liquidate every unsafe vault not already being liquidated, in batches. A safe price of 0
     means no valid price (the liquidator reverts every liquidation): nothing to do. `room` (the
     auctions the type's auction can still start, MAX_ACTIVE - running; None = no limit known)
-    bounds how many vaults are proposed; `size` is the type's size margin (VaultIndex.unsafe).
-    Each vault is valued at its debt (a keeper's reward is a share of it)."""
+    bounds how many vaults are proposed; `size` is the type's size margin (VaultIndex.unsafe)."""
     if safe_price == 0:
         return []
     owners = [o for o in index.unsafe(rate, safe_price, size) if ("vault", o) not in in_flight]

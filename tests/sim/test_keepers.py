@@ -319,8 +319,6 @@ def test_vault_index__after_any_events__unsafe_equals_a_full_scan(moves, rate, s
     assert keys == sorted(keys, reverse=True)  # closest to liquidation first
 
 
-def test_latency__bid_against_the_bars_percentiles__now_next_bar_or_dropped():
-    gas = Series(
 @settings(max_examples=100, deadline=None)
 @given(
     moves=st.lists(
@@ -351,6 +349,8 @@ def test_vault_index__size_margin__unsafe_equals_a_full_scan_by_the_stated_rule(
     assert set(found) == scan and len(found) == len(scan)
 
 
+def test_latency__bid_against_the_bars_percentiles__now_next_bar_or_dropped():
+    gas = Series(
         "gas.csv",
         (0, 600),
         {"p30_gwei": (50 * 10**9, 50 * 10**9), "p60_gwei": (100 * 10**9, 20 * 10**9)},
