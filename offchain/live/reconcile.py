@@ -543,6 +543,7 @@ class Replayer:
             "ceiling": "CeilingManager",
             "oracle": "PriceOracle",
             "settlement": "GlobalSettlement",
+            "margin_call": "MarginCall",
         }
         for abi_item in self.chain.artifacts.get(names.get(contract, ""), ([], ""))[0]:
             if abi_item.get("type") == "function" and abi_item.get("name") == getter:
