@@ -24,7 +24,7 @@ import click
 from offchain.backends.anvil import AnvilError
 from offchain.backends.hardhat import NODES
 from offchain.report.documents import ReportError, check_out_dir, write_report
-from offchain.report.tables import scenario_lines
+from offchain.report.tables import deferred_by_type, scenario_lines
 from offchain.sim.replay import replay
 from offchain.sim.scenario import MAX_DRAIN_BARS, ScenarioError, builtin_scenarios, load_scenario
 from offchain.sim.setup import SimulationError
@@ -226,14 +226,36 @@ def cli(
             f"{c.became_unsafe_added:+,} vaults that became unsafe and "
             f"{c.insolvency_added:+,.2f} of insolvency"
         )
+    txs = result.tables["txs"]
+    deferred = int((txs["status"] == "deferred").sum())
+    if deferred:
+        per_type = deferred_by_type(result)
+        kinds = (
+            ("liquidations", "vaults"),
+            ("takes", "takes"),
+            ("resets", "resets"),
+            ("backstop", "backstop actions"),
+        )
+        click.echo(
+            f"gas budgets: {deferred:,} keeper transactions deferred to a later bar, each bar "
+            "it waited ("
+            + "; ".join(
+                f"{r['collateral_type']}: "
+                + ", ".join(f"{what} {int(r[k]):,}" for k, what in kinds if r[k])
+                + f", of them {int(r['binding']):,} when the keeper's sent transactions landed"
+                for r in per_type.to_dict("records")
+            )
+            + ")"
+        )
     if reconciliation is not None:
         if reconciliation.ok:
-            txs = result.tables["txs"]
             dropped = int((txs["status"] == "dropped").sum())
             click.echo(
                 f"reconciled: chain and model agree on {reconciliation.txs_compared:,} "
                 f"transactions and dropped actions ({dropped:,} keeper actions dropped: a gas "
-                "bid below the bar's 30th percentile), "
+                "bid below the bar's 30th percentile"
+                + (f"; {deferred:,} deferred by the keepers' gas budgets" if deferred else "")
+                + "), "
                 f"{reconciliation.events_compared:,} events, {reconciliation.bars_compared} bar "
                 "snapshots and "
                 f"{reconciliation.state_variables_compared:,} state values in "

@@ -45,6 +45,7 @@ from offchain.report.tables import (
     LAYERS,
     LOSS_PARTS,
     auctions_finished,
+    deferred_by_type,
     format_amount,
     format_duration,
     format_share,
@@ -378,6 +379,72 @@ def _contagion(result: SimulationResult) -> list[Block]:
             "backstop. Per type and bar: data/types.csv."
         ),
         *_headroom(result),
+    ]
+
+
+def _budgets(result: SimulationResult) -> list[Block]:
+    """What the keepers' gas budgets deferred, per collateral type (sim/gas_budget.py); nothing
+    for a run without a budget."""
+    budgets = result.facts.get("gas_budgets") or {}
+    table = deferred_by_type(result)
+    if not any(budgets.values()) and not len(table):
+        return []
+    columns = ("liquidations", "takes", "resets", "backstop", "binding")
+    rows = [
+        (str(r["collateral_type"]), *(f"{int(r[k]):,}" for k in columns))
+        for r in table.to_dict("records")
+    ]
+    if len(rows) > 1:
+        rows.append(("all", *(f"{int(table[k].sum()):,}" for k in columns)))
+    set_ = ", ".join(
+        f"{who} {int(budgets[key]):,}"
+        for key, who in (
+            ("liquidation", "the liquidation keeper"),
+            ("taker", "each taker"),
+            ("backstop", "the backstop keeper"),
+        )
+        if budgets.get(key)
+    )
+    txs = result_table(result, "txs")
+    dropped = int((txs["status"] == "dropped").sum())
+    deferred = int((txs["status"] == "deferred").sum())
+    blocks: list[Block] = [
+        Heading("Keepers' gas budgets"),
+        Text(
+            f"Gas a keeper may spend in a bar, over every collateral type: {set_ or 'none'}. "
+            "Of what it wants, a keeper sends the most valuable per gas first (takes by "
+            "expected profit, liquidations by the vault's debt, covers by the loss; resets and "
+            "other chores after them) and defers what does not fit to the next bar, where it "
+            "plans again. Each transaction's gas is an estimate from the benchmark "
+            "(docs/simulation.md). Counted as dropped actions are, once for each bar an action "
+            f"waited: {deferred:,} deferred transactions; the latency model dropped {dropped:,} "
+            "keeper transactions besides (a gas bid below the bar's 30th percentile). Per "
+            "action and bar: data/deferred.csv."
+        ),
+    ]
+    if not rows:
+        return [*blocks, Text("The budgets never bound: nothing was deferred.")]
+    return [
+        *blocks,
+        Table(
+            (
+                "type",
+                "vaults not liquidated",
+                "takes",
+                "resets",
+                "backstop keeper's",
+                "of them, when the keeper's sent transactions landed",
+            ),
+            rows,
+            numeric=(1, 2, 3, 4, 5),
+        ),
+        Text(
+            "Each bar an action waited counts once (a vault left unsafe for ten bars, ten "
+            "times). The last column counts what was deferred in a bar whose sent transactions "
+            "of the same keeper landed: there the budget, not the gas bid, held it back. In "
+            "the other bars the latency model dropped what the keeper sent and would have "
+            "dropped the rest too (the same bid in the same bar)."
+        ),
     ]
 
 
@@ -763,6 +830,7 @@ def _summary(
         *_outcome(result),
         *_cascade(result, cascade),
         *_contagion(result),
+        *_budgets(result),
         *_who_paid(result),
         *_timeline(result),
         Heading("Plots"),

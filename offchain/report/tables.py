@@ -10,7 +10,7 @@ import pandas as pd
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
-from offchain.sim.results import LAYER_NAMES, SimulationResult, empty_table
+from offchain.sim.results import BACKSTOP_WIDE, LAYER_NAMES, SimulationResult, empty_table
 from offchain.sim.scenario_types import Scenario
 from offchain.sim.timeline import bar_times, utc
 
@@ -88,6 +88,7 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
             f"backstop {gwei(k.backstop_gas_price)}; at or above the bar's p60 a transaction lands "
             "in the bar, at or above p30 one bar later, below p30 it is dropped",
         ),
+        ("keepers' gas budgets", gas_budget_text(s)),
         (
             "taker",
             f"{k.taker_mode} take when the profit after gas and slippage is at least "
@@ -110,6 +111,27 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
         ),
         ("waterfall", " -> ".join(LAYER_NAMES[x] for x in w.order) or "(no layer)"),
     ]
+
+
+def gas_budget_text(s: Scenario) -> str:
+    """The keepers' gas budgets a bar (offchain/sim/gas_budget.py), or that there are none."""
+    k = s.keepers
+    budgets = [
+        (who, budget)
+        for who, budget in (
+            ("liquidation keeper", k.liquidation_gas_budget),
+            ("each taker", k.taker_gas_budget),
+            ("backstop keeper", k.backstop_gas_budget),
+        )
+        if budget
+    ]
+    if not budgets:
+        return "none: a keeper sends every action it wants"
+    return (
+        ", ".join(f"{who} {budget:,} gas" for who, budget in budgets)
+        + " a bar over every collateral type, the most valuable first; what does not fit waits "
+        "for the next bar" + (" (the others: none)" if len(budgets) < 3 else "")
+    )
 
 
 def format_amount(value: Any, symbol: str = "") -> str:
@@ -253,6 +275,46 @@ def vaults_liquidated(result: SimulationResult) -> int:
 def auctions_finished(result: SimulationResult) -> int:
     """Closed loss events: every auction is one, closed when the auction finishes."""
     return int(utc_times(result_table(result, "losses")["closed"]).notna().sum())
+
+
+# what a keeper's gas budget deferred, by kind: the `deferred` table's functions
+DEFERRED_KINDS = {"liquidate_many": "liquidations", "take": "takes", "reset": "resets"}
+
+
+def deferred_by_type(result: SimulationResult) -> pd.DataFrame:
+    """What the keepers' gas budgets deferred (the `deferred` table), one row per collateral type
+    in the run's order and then BACKSTOP_WIDE: `liquidations` (vaults), `takes`, `resets` and
+    `backstop` (the backstop keeper's actions), each bar it waited; `binding`, those of them
+    deferred in a bar whose sent transactions of the same keeper landed (in the bar or the
+    next): elsewhere the latency model dropped what the keeper sent, and would have dropped
+    what it deferred (the same bid in the same bar), so the budget changed nothing there; and
+    the `gas` they would have cost (estimated). Empty without a deferred action."""
+    deferred, txs = result_table(result, "deferred"), result_table(result, "txs")
+    columns = ["collateral_type", *DEFERRED_KINDS.values(), "backstop", "binding", "gas"]
+    if not len(deferred):
+        return pd.DataFrame({c: [] for c in columns})
+    kind = deferred["function"].map(DEFERRED_KINDS).fillna("backstop")
+    # a liquidation batch counts its vaults, any other action one
+    count = deferred["targets"].where(kind == "liquidations", 1).astype(int)
+    sent = txs[txs["status"].isin(("ok", "reverted"))]
+    landed = set(zip(sent["actor"], sent["submitted_bar"]))
+    binding = pd.Series(
+        [(a, b) in landed for a, b in zip(deferred["actor"], deferred["bar"])], index=deferred.index
+    )
+    table = (
+        pd.DataFrame({"collateral_type": deferred["collateral_type"], "kind": kind, "n": count})
+        .pivot_table(index="collateral_type", columns="kind", values="n", aggfunc="sum")
+        .reindex(columns=columns[1:-2])
+        .fillna(0)
+        .astype(int)
+    )
+    by_type = deferred["collateral_type"]
+    table["binding"] = count.where(binding, 0).groupby(by_type).sum().astype(int)
+    table["gas"] = deferred.groupby("collateral_type")["gas"].sum().astype(int)
+    order = [str(t) for t in result.facts.get("collateral_types") or []] + [BACKSTOP_WIDE]
+    order += sorted(str(t) for t in table.index if t not in order)
+    table = table.reindex([t for t in order if t in table.index])
+    return table.rename_axis(None, axis=1).reset_index()
 
 
 # --- the summary ---------------------------------------------------------------------------

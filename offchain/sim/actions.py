@@ -16,7 +16,10 @@ class Action:
     two actions in flight share a target. `gas_price` is the bid [wei]; 0 = not subject to
     latency. `gas_limit` is what the strategy sized the transaction to [gas] (a live bot sends
     at least that, since the node's estimate holds only for the state it was made on); 0 =
-    the estimate alone."""
+    the estimate alone. `values` are what acting on each target is worth to the keeper
+    [wad of stablecoin], in the targets' order (a take's expected profit after gas, a
+    liquidated vault's debt, a cover's loss due; () = not valued): a keeper with a gas budget
+    sends the most valuable per gas first (gas_budget.py)."""
 
     actor: str
     sender: str
@@ -26,6 +29,7 @@ class Action:
     targets: tuple[tuple, ...]
     gas_price: int = 0
     gas_limit: int = 0
+    values: tuple[int, ...] = ()
 
 
 # ---------------------------------------------------------------- latency

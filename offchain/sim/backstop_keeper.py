@@ -8,7 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from offchain.model.backstop import LossStatus
-from offchain.model.fixed_point import WAD
+from offchain.model.fixed_point import RAY, WAD
 from offchain.sim.actions import Action
 
 
@@ -70,10 +70,19 @@ def backstop_actions(
     out: list[Action] = []
 
     def act(
-        actor: str, sender: str, contract: str, function: str, args: tuple, target: tuple
+        actor: str,
+        sender: str,
+        contract: str,
+        function: str,
+        args: tuple,
+        target: tuple,
+        value: int | None = None,
     ) -> None:
         if target not in in_flight:
-            out.append(Action(actor, sender, contract, function, args, (target,), p.gas_price))
+            values = () if value is None else (value,)
+            out.append(
+                Action(actor, sender, contract, function, args, (target,), p.gas_price, 0, values)
+            )
 
     k = p.keeper
     if accrue:
@@ -87,6 +96,7 @@ def backstop_actions(
                 "cover",
                 (p.type_id, p.auction, auction_id),
                 ("cover", auction_id),
+                due // RAY,  # wad: the loss it pays
             )
     for auction_id in v.dust_auctions:
         act(

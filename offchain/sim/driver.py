@@ -15,7 +15,9 @@ bar's time and runs the bar:
    debt auctions (with the bidder) and realizes stakers' charges.
 
 Keepers' transactions pass through `actions.Latency`; the feeder and the arbitrageur are not
-delayed. Transactions are mined in blocks (recorder.py): everything queued between two reads of
+delayed. A keeper with a gas budget (gas_budget.py) first defers what does not fit in it: a row
+of the `txs` table with status "deferred" and one of the `deferred` table, with its collateral
+type. Transactions are mined in blocks (recorder.py): everything queued between two reads of
 the state (one actor's decisions, made from one read) is one block, in the order queued; the
 first block of a bar has the bar's time, each further block one second more.
 `simulate(scenario, "model")` runs the same on the off-chain model (`ModelBackend`): same
@@ -41,12 +43,14 @@ import pandas as pd
 from offchain.backends import Backend, ChainBackend, ModelBackend
 from offchain.backends.hardhat import NODES
 from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.sim.gas_budget import action_gas
 from offchain.sim.impact import Impact
 from offchain.sim.keepers import Action, BackstopParams, Latency, TakerParams, VaultIndex
 from offchain.sim.ledger import Ledger, Ledgers
 from offchain.sim.population import actor_address, population_role
 from offchain.sim.recorder import MAX_BLOCK_TXS, Recorder
 from offchain.sim.results import (
+    BACKSTOP_WIDE,
     CONTAGION_COLUMNS,
     LAYER_NAMES,
     TABLES,
@@ -166,6 +170,35 @@ class Simulation:
         else:
             self.in_flight.append((self.bar + delay, self.bar, action))
 
+    def defer(self, actions: list[Action]) -> None:
+        """What a keeper's gas budget held back this bar: never sent (the keeper plans it again
+        next bar), a row of `txs` (status "deferred") and of `deferred` each."""
+        now = self.times[self.bar]
+        for a in actions:
+            self.rec.dropped(
+                now, a.actor, a.contract, a.function, "over the keeper's gas budget", "deferred"
+            )
+            self.rows["deferred"].append(
+                (
+                    self.bar,
+                    now,
+                    a.actor,
+                    self._type_of(a),
+                    a.function,
+                    len(a.targets),
+                    action_gas(a),
+                    sum(a.values) / WAD,
+                )
+            )
+
+    def _type_of(self, a: Action) -> str:
+        """The collateral type `a` acts on: its contract's (an auction, a flash taker) or its
+        first argument's (a type id); BACKSTOP_WIDE for the Backstop's own chores."""
+        name = self.type_names.get(a.contract)
+        if name is None and a.args and isinstance(a.args[0], bytes):
+            name = self.type_names.get(a.args[0])
+        return name or BACKSTOP_WIDE
+
     def flying(self) -> set[tuple]:
         """The targets of every action still in flight."""
         return {target for _, _, a in self.in_flight for target in a.targets}
@@ -178,13 +211,19 @@ class Simulation:
         return [
             FeederStep(a.feeder),
             ArbitrageStep(a.arbitrageur, k.arbitrage_threshold),
-            LiquidatorStep(a.liquidation_keeper, k.liquidation_gas_price, self._on_unsafe),
-            TakerStep(self.takers, a.capital_taker),
+            LiquidatorStep(
+                a.liquidation_keeper,
+                k.liquidation_gas_price,
+                self._on_unsafe,
+                gas_budget=k.liquidation_gas_budget,
+            ),
+            TakerStep(self.takers, a.capital_taker, gas_budget=k.taker_gas_budget),
             BackstopStep(
                 self._backstop_params,
                 a.bidder,
                 lambda: a.stakers,
                 a.capital_taker,
+                gas_budget=k.backstop_gas_budget,
             ),
         ]
 
@@ -262,6 +301,11 @@ class Simulation:
         self.deployment, self.type_ = setup.deployment, setup.type_
         self.plans, self.flash_taker = setup.plans, setup.flash_taker
         self.flash_takers = setup.flash_takers
+        # a collateral type by its auction's and flash taker's address and by its id
+        self.type_names: dict[Any, str] = {}
+        for name, t in self.deployment.types.items():
+            self.type_names.update({t.auction: name, t.type_id: name})
+        self.type_names.update({address: name for name, address in self.flash_takers.items()})
         for name, m in self.markets.items():
             m.plans = setup.all_plans[name]
         self.price0 = self.prices[0]
@@ -276,6 +320,7 @@ class Simulation:
             index=lambda name: self.markets[name].index,
             market_price=lambda name: self.markets[name].prices[self.bar],
             follow=self.ledgers,
+            on_defer=self.defer,
         )
         steps, names = self._steps(), list(self.markets)
         every = self.full_check_every
@@ -515,6 +560,12 @@ class Simulation:
             "bars": len(self.times),
             "vaults": sum(len(m.plans) for m in self.markets.values()),
             "transactions": self.rec.tx_count,
+            "deferred_actions": len(self.rows["deferred"]),
+            "gas_budgets": {
+                "liquidation": self.scenario.keepers.liquidation_gas_budget,
+                "taker": self.scenario.keepers.taker_gas_budget,
+                "backstop": self.scenario.keepers.backstop_gas_budget,
+            },
             "peak_debt_in_auction": self.peak_debt_in_auction / RAD,
             # the Liquidator's limits on debt in auction: every type's together, and the first
             # type's own (a liquidation waits while its type or the whole is at its limit)

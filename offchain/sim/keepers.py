@@ -34,7 +34,7 @@ from collections.abc import Iterable
 
 from offchain.backends.base import TX_GAS
 from offchain.model import size_margin as sizing
-from offchain.model.fixed_point import WAD
+from offchain.model.fixed_point import RAY, WAD
 from offchain.model.state import Event
 from offchain.sim.actions import Action, Latency
 from offchain.sim.backstop_keeper import (
@@ -73,6 +73,7 @@ __all__ = [
     "backstop_actions",
     "capital_spent",
     "liquidation_actions",
+    "liquidation_batches",
     "oracle_actions",
     "pool_out",
     "take_outcome",
@@ -172,12 +173,27 @@ def liquidation_actions(
     """Liquidate every unsafe vault not already being liquidated, in batches. A safe price of 0
     means no valid price (the liquidator reverts every liquidation): nothing to do. `room` (the
     auctions the type's auction can still start, MAX_ACTIVE - running; None = no limit known)
-    bounds how many vaults are proposed; `size` is the type's size margin (VaultIndex.unsafe)."""
+    bounds how many vaults are proposed; `size` is the type's size margin (VaultIndex.unsafe).
+    Each vault is valued at its debt (a keeper's reward is a share of it)."""
     if safe_price == 0:
         return []
     owners = [o for o in index.unsafe(rate, safe_price, size) if ("vault", o) not in in_flight]
     if room is not None:
         owners = owners[: max(room, 0)]
+    debts = [index.vaults[o][1] * rate // RAY for o in owners]  # wad
+    return liquidation_batches(index.type_id, owners, debts, keeper, liquidator, gas_price)
+
+
+def liquidation_batches(
+    type_id: bytes,
+    owners: list[str],
+    values: list[int],
+    keeper: str,
+    liquidator: str,
+    gas_price: int,
+) -> list[Action]:
+    """`liquidate_many` of `owners` (each valued at `values`), in order, MAX_BATCH to a
+    transaction."""
     actions = []
     for start in range(0, len(owners), MAX_BATCH):
         batch = tuple(owners[start : start + MAX_BATCH])
@@ -187,10 +203,11 @@ def liquidation_actions(
                 keeper,
                 liquidator,
                 "liquidate_many",
-                (index.type_id, list(batch), keeper),
+                (type_id, list(batch), keeper),
                 tuple(("vault", o) for o in batch),
                 gas_price,
                 TX_GAS,
+                tuple(values[start : start + MAX_BATCH]),
             )
         )
     return actions

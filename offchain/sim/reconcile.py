@@ -29,6 +29,7 @@ def reconcile(
         ("events", "events_compared"),
         ("bars", "bars_compared"),
         ("types", None),  # each type's bar rows (the bars table is the first type's)
+        ("deferred", None),  # what the keepers' gas budgets held back (also rows of txs)
     ):
         a, b = chain.tables[name], model.tables[name]
         if key is not None:

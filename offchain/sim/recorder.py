@@ -101,8 +101,11 @@ class Recorder:
         self.rows["txs"].append((self.bar, t, tx, "setup", name, "deploy", self.bar, "ok", ""))
         return address
 
-    def dropped(self, t: int, actor: str, contract: str, function: str, why: str) -> None:
-        """A transaction never sent (the latency model dropped it), as a row of its own."""
+    def dropped(
+        self, t: int, actor: str, contract: str, function: str, why: str, status: str = "dropped"
+    ) -> None:
+        """A transaction never sent, as a row of its own: the latency model dropped it, or
+        (status "deferred") the keeper's gas budget held it back."""
         self.rows["txs"].append(
             (
                 self.bar,
@@ -112,7 +115,7 @@ class Recorder:
                 self.labels.get(contract, contract),
                 function,
                 self.bar,
-                "dropped",
+                status,
                 why,
             )
         )

@@ -18,7 +18,8 @@ bars         one row per bar, the state after the bar's transactions:
              not bad debt, see insolvency.py)
 events       bar, time, tx, log, contract, address, event, args
 txs          bar, time, tx, actor, contract, function, submitted_bar, status, reason
-             (status: ok | reverted | dropped; a dropped action has tx = -1)
+             (status: ok | reverted | dropped | deferred; a dropped action (the latency model)
+             or a deferred one (a keeper's gas budget) was never sent and has tx = -1)
 liquidations bar, time, owner, auction_id, collateral, debt, unsafe_since, delay_s
 takes        bar, time, auction_id, taker, price, market_price, collateral, owe
 losses       auction_id, opened, closed, debt, raised, covered, loss, allocated, outstanding
@@ -37,6 +38,11 @@ contagion    one row per collateral type: its liquidations and their debt, its r
              and who paid it, by waterfall layer (fund, stability_pool, debt_auction,
              redistribution, settlement; not_yet_allocated), and its end-of-run shortfalls and
              insolvency: which type's crash the shared backstop paid for
+deferred     bar, time, actor, collateral_type, function, targets, gas, value: one row per action
+             a keeper's gas budget held back in a bar (gas_budget.py): the collateral type it
+             acts on (BACKSTOP_WIDE for the Backstop's own chores), its vaults (a liquidation
+             batch) or 1, its estimated gas, and what the keeper valued it at [stablecoin]; a
+             wait of several bars is a row each bar, as a dropped action is
 vaults       owner, collateral_start, debt_start, ratio_start, collateral_end, debt_end, ratio_end,
              unsafe_since, liquidated_at, liquidations
 """
@@ -156,6 +162,17 @@ CONTAGION_COLUMNS = (
     "unsafe_vault_shortfall",
     "insolvency",
 )
+DEFERRED_COLUMNS = (
+    "bar",
+    "time",
+    "actor",
+    "collateral_type",
+    "function",
+    "targets",
+    "gas",
+    "value",
+)
+BACKSTOP_WIDE = "backstop-wide"  # the collateral type of a deferred action on no one type
 TABLES = {
     "bars": BAR_COLUMNS,
     "events": EVENT_COLUMNS,
@@ -169,6 +186,7 @@ TABLES = {
     "exposure": EXPOSURE_COLUMNS,
     "types": TYPE_BAR_COLUMNS,
     "contagion": CONTAGION_COLUMNS,
+    "deferred": DEFERRED_COLUMNS,
 }
 # waterfall layer number -> name (Backstop.vy; 5 = settlement after a shutdown)
 LAYER_NAMES = {int(layer): layer.label for layer in Layer}  # layer id -> label

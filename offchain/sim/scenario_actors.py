@@ -8,6 +8,7 @@ from __future__ import annotations
 from typing import Any
 
 from offchain.model.fixed_point import RAY
+from offchain.sim.gas_budget import smallest_budget
 from offchain.sim.scenario_reader import ScenarioError, format_ratio, format_wad
 from offchain.sim.scenario_types import BackstopSpec, KeeperSpec, PopulationSpec
 from offchain.system.config import CollateralConfig, Reader
@@ -76,6 +77,21 @@ def read_keepers(r: Reader) -> KeeperSpec:
     if mode in ("capital", "both") and taker_capital == 0:
         raise r.fail("taker_capital", f'must be > 0 when taker_mode = "{mode}"')
     threshold = r.read("arbitrage_threshold")
+    budgets = {}
+    for keeper, who in (
+        ("liquidation", "the liquidation keeper's"),
+        ("taker", f"a {'capital' if mode == 'capital' else 'flash'} taker's"),
+        ("backstop", "the backstop keeper's"),
+    ):
+        key = f"{keeper}_gas_budget"
+        budget = budgets[key] = r.read(key)
+        least = smallest_budget(keeper, mode)
+        if 0 < budget < least:
+            raise r.fail(
+                key,
+                f"{budget:,} gas is below {who} costliest transaction ({least:,}), which it "
+                "could never send; 0 for no budget",
+            )
     keepers = KeeperSpec(
         liquidation_gas_price=gas["liquidation_gas_gwei"],
         taker_gas_price=gas["taker_gas_gwei"],
@@ -86,6 +102,7 @@ def read_keepers(r: Reader) -> KeeperSpec:
         arbitrageur_capital=r.read("arbitrageur_capital"),
         arbitrage_threshold=threshold,
         debt_auction_capital=r.read("debt_auction_capital"),
+        **budgets,
     )
     r.finish()
     return keepers

@@ -68,6 +68,11 @@ class KeeperSpec:
         int  # pool vs market price gap [wad fraction] below which it does not trade
     )
     debt_auction_capital: int  # stablecoin of the debt-auction bidder [wad]; 0 = nobody bids
+    # gas each keeper may spend in a bar over every collateral type [gas]; 0 = no budget
+    # (offchain/sim/gas_budget.py)
+    liquidation_gas_budget: int = 0
+    taker_gas_budget: int = 0
+    backstop_gas_budget: int = 0
 
 
 @dataclass(frozen=True)

@@ -18,6 +18,10 @@ with the pure strategies of keepers.py; nothing here sends.
 Where steps share a round, a later one reuses an earlier one's observation: the backstop keeper
 closes dust auctions from the auction market the taker read (`World.auction_market`, read once
 a round).
+
+A keeper step with a gas budget (`gas_budget`, gas a round over every collateral type; 0: none)
+sends the most valuable of what it wants that fits and hands the rest to `World.defer`
+(gas_budget.py); nothing deferred is in flight, so the next round plans it again.
 """
 
 from __future__ import annotations
@@ -27,6 +31,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from offchain.model.fixed_point import WAD
+from offchain.sim.gas_budget import within_budget
 from offchain.sim.keepers import (
     Action,
     BackstopParams,
@@ -78,11 +83,21 @@ class World:
     index: Callable[[str], VaultIndex]
     market_price: Callable[[str], int]  # stablecoin per token of a type [wad]
     follow: BackstopFollow
+    # hears what a keeper's gas budget deferred this round (None: nobody listens)
+    on_defer: Callable[[list[Action]], None] | None = None
     _static: dict[tuple, Any] = field(default_factory=dict)
     _markets: dict[tuple[str, str], AuctionMarket | None] = field(default_factory=dict)
 
     def new_round(self) -> None:
         self._markets.clear()
+
+    def budget(self, actions: list[Action], budget: int, sender: str) -> list[Action]:
+        """What `sender` sends of `actions` within its gas `budget` for the round (0: all);
+        what it defers goes to `on_defer` (gas_budget.within_budget)."""
+        sent, deferred = within_budget(actions, budget, sender)
+        if deferred and self.on_defer is not None:
+            self.on_defer(deferred)
+        return sent
 
     def static(self, address: str, function: str, *args: Any) -> Any:
         """A getter whose value never changes after deployment, read once."""
@@ -202,12 +217,14 @@ class ArbitrageStep:
 class LiquidatorStep:
     """Liquidates the unsafe vaults of each type's index that are not in flight, as many as the
     type's auction can start. `on_unsafe(name, owners)`, if given, hears every round's unsafe
-    vaults (the simulation times how long each stays unsafe)."""
+    vaults (the simulation times how long each stays unsafe). With a `gas_budget` [gas a
+    round], the vaults of largest debt first, over every type."""
 
     sender: str
     gas_price: int = 0
     on_unsafe: Callable[[str, list[str]], None] | None = None
     role: str = "liquidator"
+    gas_budget: int = 0
 
     def decide(self, world: World, names: Sequence[str]) -> list[Action]:
         d, out = world.d, []
@@ -220,26 +237,30 @@ class LiquidatorStep:
             out += plan_liquidations(
                 index, view, world.in_flight(), self.sender, d.liquidator, self.gas_price
             )
-        return out
+        return world.budget(out, self.gas_budget, self.sender)
 
 
 @dataclass
 class TakerStep:
     """Resets stale auctions and takes profitable ones: `takers(name)` are the takers of a type,
     in order (the first plans, the next takes what it left); `holder` is whose stablecoin in the
-    engine bounds a take with capital."""
+    engine bounds a take with capital. With a `gas_budget` [gas a round], each taker's own, over
+    every type: the takes of most expected profit per gas first, then resets."""
 
     takers: Callable[[str], list[TakerParams]]
     holder: str
     role: str = "taker"
+    gas_budget: int = 0
 
     def decide(self, world: World, names: Sequence[str]) -> list[Action]:
         out: list[Action] = []
         # the holder's stablecoin is one balance for every type: what one type's takes with own
         # capital spend, the next type's are not planned with (None: not read yet this round)
         capital: int | None = None
+        senders: dict[str, None] = {}  # every taker, in order
         for name in names:
             takers = self.takers(name)
+            senders.update((p.taker, None) for p in takers)
             if not takers:
                 continue
             market = world.auction_market(name, self.holder)
@@ -256,6 +277,8 @@ class TakerStep:
                 capital,
             )
             out += planned
+        for sender in senders:
+            out = world.budget(out, self.gas_budget, sender)
         return out
 
 
@@ -266,7 +289,9 @@ class BackstopStep:
     stakers' charges and closes dust auctions. Per type, then the Backstop-wide actions once.
     `params(name)` are its parameters for a type; `bidder` is whose stablecoin bids in debt
     auctions; `stakers()` whose charges it realizes; `state["last_accrual"]` when it last
-    accrued."""
+    accrued. With a `gas_budget` [gas a round] (the keeper's own; the bidder's bids have none),
+    the covers of the largest losses first, then its other chores in their order; an accrual
+    deferred for any type is sent for every type next round."""
 
     params: Callable[[str], BackstopParams]
     bidder: str
@@ -275,6 +300,7 @@ class BackstopStep:
     accrue_every: int = ACCRUE_EVERY
     state: dict[str, Any] = field(default_factory=dict)
     role: str = "backstop"
+    gas_budget: int = 0
 
     def decide(self, world: World, names: Sequence[str]) -> list[Action]:
         d, out = world.d, []
@@ -303,7 +329,10 @@ class BackstopStep:
             # auctions, realize) once
             seen = {target for a in out for target in a.targets}
             out += [a for a in planned if a.function in PER_TYPE or not set(a.targets) & seen]
-        if any(a.function == "accrue" for a in out):
+        wanted = sum(a.function == "accrue" for a in out)
+        if names and self.gas_budget:
+            out = world.budget(out, self.gas_budget, self.params(names[0]).keeper)
+        if wanted and wanted == sum(a.function == "accrue" for a in out):
             self.state["last_accrual"] = clock
         return out
 

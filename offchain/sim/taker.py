@@ -200,6 +200,7 @@ def taker_actions(
                     (auction_id, best_size, price, floor),
                     (("auction", auction_id),),
                     p.gas_price,
+                    values=(best_profit,),
                 )
             )
         else:
@@ -215,6 +216,7 @@ def taker_actions(
                     (auction_id, best_size, price, p.taker, b""),
                     (("auction", auction_id),),
                     p.gas_price,
+                    values=(best_profit,),
                 )
             )
     return actions

@@ -41,6 +41,9 @@ GWEI = 10**9
 MAX_SEED = 2**64 - 1
 MAX_VAULTS = 100_000
 MAX_DRAIN_BARS = 10_000  # about 70 days of 10-minute bars
+# a keeper's gas budget in a bar: far above what any bar's blocks hold (a 30M-gas block every 12
+# s is 1.5 billion gas in ten minutes), so that only a typo meets it
+MAX_GAS_BUDGET = 10**12
 DAY = 86400
 WEEK = 7 * DAY
 YEAR = 365 * DAY
@@ -290,6 +293,11 @@ KEEPERS = _table(
     _amount("take_min_profit", WAD, default="50"),
     _amount("arbitrageur_capital", WAD, default="2_000_000"),
     _amount("debt_auction_capital", WAD, default="500_000"),
+    # gas a keeper may spend in a bar over every collateral type (offchain/sim/gas_budget.py);
+    # 0: no budget. The loader refuses one below the keeper's costliest transaction
+    _int("liquidation_gas_budget", 0, MAX_GAS_BUDGET, default=0),
+    _int("taker_gas_budget", 0, MAX_GAS_BUDGET, default=0),
+    _int("backstop_gas_budget", 0, MAX_GAS_BUDGET, default=0),
 )
 
 BACKSTOP = _table(

@@ -146,6 +146,7 @@ def _plain_taker_actions(auctions, pool, market_price, min_auction, capital, p, 
                     (a.auction_id, max_collateral, a.price, min_profit),
                     (("auction", a.auction_id),),
                     p.gas_price,
+                    values=(profit,),
                 )
             )
         else:
@@ -161,6 +162,7 @@ def _plain_taker_actions(auctions, pool, market_price, min_auction, capital, p, 
                     (a.auction_id, max_collateral, a.price, p.taker, b""),
                     (("auction", a.auction_id),),
                     p.gas_price,
+                    values=(profit,),
                 )
             )
     return actions

@@ -89,6 +89,14 @@ def test_grid_option__bad__one_line_naming_it(option, phrase):
         (("volatility=1,2",), "market.synthetic.volatility: applies only to a synthetic"),
         (("auction_curve_duration=9000",), "applies to linear auction curves only"),
         (("dust=2500", "dust=3000"), "dust is given twice"),
+        (
+            ("taker_gas_budget=0,100_000",),
+            "keepers.taker_gas_budget: 100,000 gas is below a flash taker's costliest",
+        ),
+        (
+            ("liquidation_gas_budget=1.5",),
+            "grid liquidation_gas_budget=1.5: must be an integer",
+        ),
     ],
 )
 def test_plan__bad_value__names_the_key_and_the_bound(grid, phrase):
@@ -162,6 +170,9 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
         "arbitrageur_capital": "2_000_000",
         "arbitrage_threshold": "0.005",
         "debt_auction_capital": "500_000",
+        "liquidation_gas_budget": 0,
+        "taker_gas_budget": 0,
+        "backstop_gas_budget": 0,
         "insurance_fund": "100_000",
         "pool_stakers": 4,
         "pool_stake": "250_000",
