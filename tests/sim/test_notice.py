@@ -1,0 +1,316 @@
+"""The notice bot's strategy (offchain/sim/notice.py) on its own: which vaults the oracle's queued
+price calls or makes unsafe, against a full scan by the rules stated plainly here (the engine's
+size-aware safety, the MarginCall's warning level, the Spotter's safe price), when the queued
+price can become current, and one notice per vault per queued price.
+
+No money moves: the notifier sends nothing."""
+
+from __future__ import annotations
+
+from types import SimpleNamespace
+from typing import Any
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from offchain.model import size_margin as sizing
+from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.sim.keepers import VaultIndex
+from offchain.sim.notice import (
+    CALLED,
+    SAFE,
+    UNSAFE,
+    NoticeStep,
+    NoticeView,
+    QueuedPrice,
+    Risk,
+    at_risk,
+    decimal_text,
+    notice_fields,
+    read_notice_view,
+    status,
+    track,
+)
+from offchain.testing.specification.curves import ceil_div, margin_debt
+
+TYPE = b"ETH-A".ljust(32, b"\0")
+RATIO = 3 * RAY // 2  # the liquidation ratio, 1.5
+WARNING = 12 * RAY // 10  # the deployment's warning factor, 1.2
+ORACLE, ENGINE, SPOTTER, MARGIN_CALL = "0xo", "0xe", "0xs", "0xm"
+
+
+def _owner(i: int) -> str:
+    return f"0x{i:040x}"
+
+
+def _index(vaults: list[tuple[int, int]]) -> VaultIndex:
+    index = VaultIndex(TYPE)
+    for i, (collateral, normalized) in enumerate(vaults):
+        index.apply_args(
+            {
+                "collateral_type": TYPE,
+                "owner": _owner(i),
+                "delta_collateral": collateral,
+                "delta_normalized_debt": normalized,
+            }
+        )
+    return index
+
+
+def _view(
+    queued: int,
+    current: int = 2_000 * WAD,
+    rate: int = RAY,
+    size: int = 0,
+    warning: int = WARNING,
+    valid: bool = True,
+    ratio: int = RATIO,
+) -> NoticeView:
+    return NoticeView(
+        TYPE,
+        rate,
+        ratio,
+        size,
+        warning,
+        current,
+        True,
+        QueuedPrice(queued, 1_000, 2_000, 5_600, valid),
+    )
+
+
+def _stated(collateral: int, normalized: int, view: NoticeView, price: int, valid: bool) -> str:
+    """The rules, plainly: safe price = floor(price x 1e9 x RAY / ratio) (0 if invalid); unsafe
+    when the size-weighted debt exceeds collateral x safe price; called when safe and the
+    size-weighted debt x warning, rounded up, exceeds it (only with margin calls)."""
+    s = price * 10**9 * RAY // view.ratio if valid else 0
+    m = margin_debt(normalized * view.rate, sizing.unpack(view.size))
+    if m > collateral * s:
+        return UNSAFE
+    if view.warning and ceil_div(m * view.warning, RAY) > collateral * s:
+        return CALLED
+    return SAFE
+
+
+_vaults = st.lists(st.tuples(st.integers(0, 100 * WAD), st.integers(0, 200_000 * WAD)), max_size=30)
+_sizes = st.one_of(
+    st.just(0),
+    st.builds(
+        sizing.pack,
+        st.integers(1, 100_000),
+        st.integers(1, sizing.MAX_SLOPE),
+        st.integers(1, sizing.MAX_CAP),
+    ),
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    vaults=_vaults,
+    queued=st.integers(1, 5_000 * WAD),
+    current=st.integers(1, 5_000 * WAD),
+    rate=st.integers(RAY, 2 * RAY),
+    size=_sizes,
+    warning=st.one_of(st.just(0), st.integers(RAY + 1, 3 * RAY // 2)),
+    valid=st.booleans(),
+)
+def test_at_risk__equals_a_full_scan_by_the_stated_rules(
+    vaults, queued, current, rate, size, warning, valid
+):
+    index = _index(vaults)
+    view = _view(queued, current, rate, size, warning, valid)
+    got = {r.owner: r for r in at_risk(index, view)}
+    expected = {}
+    for owner, (c, n) in index.vaults.items():
+        then = _stated(c, n, view, queued, valid)
+        if then != SAFE:
+            expected[owner] = Risk(owner, c, n * rate, _stated(c, n, view, current, True), then)
+    assert got == expected
+
+
+def test_status__at_the_edges_of_the_warning_level_and_the_limit():
+    """At 2,000 a token and ratio 1.5 the safe price is 1,333.33..; 1 token carries debt up to
+    the collateral's value at it (safe), and is called above that divided by 1.2."""
+    s = 2_000 * WAD * 10**9 * RAY // RATIO
+    value = 1 * WAD * s  # rad
+    # the warning level: ceil(D x 1.2) <= value is not called; one wei of rad more is
+    at_warning = value * RAY // WARNING
+    assert ceil_div(at_warning * WARNING, RAY) <= value
+    assert status(WAD, at_warning, s, 0, WARNING) == SAFE
+    assert status(WAD, at_warning + 1, s, 0, WARNING) == CALLED
+    # the limit: D = value is safe (called), one more wei of rad is unsafe
+    assert status(WAD, value, s, 0, WARNING) == CALLED
+    assert status(WAD, value + 1, s, 0, WARNING) == UNSAFE
+    # without margin calls the band does not exist
+    assert status(WAD, at_warning + 1, s, 0, 0) == SAFE
+
+
+def test_status__size_margin__a_large_vault_safe_at_the_base_ratio_is_unsafe_at_its_size():
+    """Threshold 25,000, +10% per threshold, at most +50%: a 100,000 debt carries +30%, so its
+    collateral must be worth 1.5 x 1.3 = 1.95 x the debt; at 1.9 it is unsafe."""
+    size = sizing.pack(25_000, 100_000, 500_000)
+    debt = 100_000 * RAD
+    collateral = 95 * WAD  # 95 tokens at 2,000: 190,000, ratio 1.9
+    s = 2_000 * WAD * 10**9 * RAY // RATIO
+    assert status(collateral, debt, s, 0, WARNING) == SAFE  # 1.9: above 1.5 x 1.2
+    assert status(collateral, debt, s, size, WARNING) == UNSAFE
+    r = Risk("0xa", collateral, debt, UNSAFE, UNSAFE)
+    fields = notice_fields("ETH-A", _view(2_000 * WAD, size=size), r, 0, None)
+    assert fields["liquidation_ratio"] == "1.95"
+    assert fields["warning_ratio"] == "2.34"
+    assert fields["collateral_ratio"] == "1.9"
+
+
+def _reader(values: dict[tuple[str, str], Any]):
+    def read(calls):
+        return [values[(address, fn)] for address, fn, _ in calls]
+
+    return read
+
+
+def _deployment(margin_call: str = MARGIN_CALL) -> Any:
+    """The addresses the notifier reads (a Deployment and TypeDeployment in what it uses)."""
+    t = SimpleNamespace(type_id=TYPE, oracle=ORACLE)
+    return SimpleNamespace(
+        engine=ENGINE, spotter=SPOTTER, margin_call=margin_call, types={"ETH-A": t}
+    )
+
+
+def _chain(next_time: int, last_poke: int, next_price: int = 1_800 * WAD, oracle_set=True):
+    return {
+        (ORACLE, "next_price"): next_price,
+        (ORACLE, "next_time"): next_time,
+        (ORACLE, "last_poke"): last_poke,
+        (ORACLE, "delay"): 3_600,
+        (ORACLE, "max_age"): 10_800,
+        (ORACLE, "peek"): (2_000 * WAD, True),
+        (ENGINE, "collateral_types"): (0, RAY + 7, 0),
+        (SPOTTER, "liquidation_ratios"): RATIO,
+        (ENGINE, "size_margin_word"): 0,
+        (MARGIN_CALL, "parameters"): (WARNING, 2 * 10**16, WAD // 2),
+        (MARGIN_CALL, "oracles"): "0x" + ("00" if not oracle_set else "11") * 20,
+    }
+
+
+def test_read_notice_view__current_at_is_the_last_poke_plus_the_delay_not_the_post_time():
+    """A price posted at 1,000 and queued by the poke at 2,000 can become current at 5,600
+    (PriceOracle.poke: last_poke + delay), not at 4,600."""
+    d = _deployment()
+    view = read_notice_view(_reader(_chain(1_000, 2_000)), d, d.types["ETH-A"])
+    assert view is not None
+    assert view.queued == QueuedPrice(1_800 * WAD, 1_000, 2_000, 5_600, True)
+    assert (view.rate, view.warning, view.ratio) == (RAY + 7, WARNING, RATIO)
+    # posted so long before it was queued that it is stale when it can become current (13,000 +
+    # 3,600 > 1,000 + 10,800, the max age): invalid, so a safe price of 0
+    stale = read_notice_view(_reader(_chain(1_000, 13_000)), d, d.types["ETH-A"])
+    assert stale is not None and not stale.queued.valid and stale.safe_then == 0
+    # no queued price yet: nothing to judge
+    assert read_notice_view(_reader(_chain(0, 0, next_price=0)), d, d.types["ETH-A"]) is None
+    # no oracle in the MarginCall for the type, or no MarginCall: no margin calls
+    off = read_notice_view(_reader(_chain(1_000, 2_000, oracle_set=False)), d, d.types["ETH-A"])
+    assert off is not None and off.warning == 0
+    bare = _deployment("")
+    none = read_notice_view(_reader(_chain(1_000, 2_000)), bare, bare.types["ETH-A"])
+    assert none is not None and none.warning == 0
+
+
+def test_at_risk__a_stale_queued_price__every_vault_with_debt_is_unsafe():
+    index = _index([(100 * WAD, WAD), (100 * WAD, 0)])
+    risks = at_risk(index, _view(2_000 * WAD, valid=False))
+    assert [(r.owner, r.now, r.then) for r in risks] == [(_owner(0), SAFE, UNSAFE)]
+
+
+def test_track__one_notice_per_vault_per_queued_price_and_status__then_cleared():
+    a, b = Risk("0xa", 1, 1, SAFE, CALLED), Risk("0xb", 1, 1, CALLED, UNSAFE)
+    slot = [2_000, 1_800 * WAD, 1_000]
+    new, cleared, notified = track({}, slot, [a, b])
+    assert (new, cleared) == ([a, b], [])
+    # the same queued price next block: nothing
+    assert track(notified, slot, [a, b])[:2] == ([], [])
+    # a's status at the same price worsens: notified again
+    a2 = Risk("0xa", 1, 2, CALLED, UNSAFE)
+    new, cleared, notified = track(notified, slot, [a2, b])
+    assert (new, cleared) == ([a2], [])
+    # a new queued price: b still at risk (notified again), a no longer (cleared)
+    new, cleared, notified = track(notified, [5_600, 1_900 * WAD, 5_000], [b])
+    assert (new, cleared, list(notified)) == ([b], ["0xa"], ["0xb"])
+
+
+class _World:
+    """What NoticeStep reads of a World."""
+
+    def __init__(self, d: Any, values: dict, index: VaultIndex, now: int):
+        self.d, self.values, self._index, self.now = d, values, index, now
+
+    def read(self, calls):
+        out = []
+        for address, fn, args in calls:
+            if fn == "opted_in":
+                out.append(args[0] == _owner(0))
+            elif fn == "can_act":
+                out.append(args[0] == _owner(0))
+            else:
+                out.append(self.values[(address, fn)])
+        return out
+
+    def index(self, name: str) -> VaultIndex:
+        return self._index
+
+    def clock(self) -> int:
+        return self.now
+
+
+def test_notice_step__lines_once_per_queued_price__time_left__cleared_after():
+    """Vault 0 (opted in) at 1.9 is called by a queued 1,800 (1.71), vault 1 at 1.6 made unsafe
+    (1.44), vault 2 at 2.5 stays safe (2.25)."""
+    d = _deployment()
+    values = _chain(1_000, 2_000)
+    values[(ENGINE, "collateral_types")] = (0, RAY, 0)
+    debt = 5_000 * WAD
+    index = _index([(debt * 19 // 10 // 2_000, debt), (debt * 16 // 10 // 2_000, debt)])
+    index.apply_args(
+        {
+            "collateral_type": TYPE,
+            "owner": _owner(2),
+            "delta_collateral": debt * 25 // 10 // 2_000,
+            "delta_normalized_debt": debt,
+        }
+    )
+    lines: list[tuple[str, dict]] = []
+    step = NoticeStep(lambda event, fields: lines.append((event, fields)))
+    world: Any = _World(d, values, index, 4_000)
+    assert step.decide(world, ["ETH-A"]) == []
+    # closest to liquidation first
+    unsafe, called = (f for _, f in lines)
+    assert called["owner"] == _owner(0) and unsafe["owner"] == _owner(1)
+    assert (called["status"], called["status_now"]) == (CALLED, SAFE)  # 1.71 and 1.9 vs 1.8
+    assert (unsafe["status"], unsafe["status_now"]) == (UNSAFE, CALLED)
+    assert called["seconds_left"] == 1_600 and called["current_at"] == 5_600
+    assert called["opted_in"] and called["soft_liquidable"] and not unsafe["opted_in"]
+    assert (called["collateral_ratio"], called["projected_ratio"]) == ("1.9", "1.71")
+    assert (unsafe["collateral_ratio"], unsafe["projected_ratio"]) == ("1.6", "1.44")
+    assert called["debt"] == "5000" and called["queued_price"] == "1800"
+    # the next block, the same queued price: no line
+    world.now = 4_012
+    step.decide(world, ["ETH-A"])
+    assert len(lines) == 2
+    # a new queued price (2,100) at which only vault 1 (1.68) is at risk: it is notified again,
+    # vault 0 (1.995) is cleared
+    values.update({(ORACLE, "next_price"): 2_100 * WAD, (ORACLE, "last_poke"): 5_600})
+    step.decide(world, ["ETH-A"])
+    (e1, again), (e2, clear) = lines[2:]
+    assert (e1, again["owner"], again["status"]) == ("notice", _owner(1), CALLED)
+    assert again["seconds_left"] == 5_600 + 3_600 - 4_012
+    assert (e2, clear["owner"], clear["status"], clear["was"]) == (
+        "notice_cleared",
+        _owner(0),
+        SAFE,
+        CALLED,
+    )
+    assert clear["reason"] == "a new queued price"
+
+
+def test_decimal_text__exact():
+    assert decimal_text(5_000 * WAD, 18) == "5000"
+    assert decimal_text(5_000 * WAD + 1, 18) == "5000.000000000000000001"
+    assert decimal_text(1_710_000, 6) == "1.71"
+    assert decimal_text(0, 6) == "0"
