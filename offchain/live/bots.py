@@ -9,8 +9,10 @@ deciding is written here: a role is the choice of a step and of the bot's parame
 
 Roles: `liquidator` (LiquidatorStep), `taker` (TakerStep, flash takes through the bot's own
 FlashTaker, deployed by offchain/live/deploy.py), `backstop` (BackstopStep: accrue and heal,
-cover, settle, debt and surplus auctions, realizing stakers' charges, closing dust auctions) and
-`feeder` (FeederStep, for devnets: it posts the collateral pool's price).
+cover, settle, debt and surplus auctions, realizing stakers' charges, closing dust auctions),
+`feeder` (FeederStep, for devnets: it posts the collateral pool's price) and `notifier`
+(offchain/sim/notice.py's NoticeStep: it sends nothing, and prints a line, also POSTed to a
+webhook, for every vault the oracle's queued price will call or make unsafe).
 
 Failure handling: a node that does not answer is waited out (with backoff; `max_node_down`
 bounds it); a transaction that reverts because a competitor got there first is counted as lost;
@@ -36,8 +38,10 @@ from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import DeploymentRecord
 from offchain.live.signers import Signer
 from offchain.live.txs import Mined, OutOfFunds, TxManager
+from offchain.live.webhook import Webhook
 from offchain.model.fixed_point import WAD
 from offchain.sim.keepers import Action, BackstopParams, TakerParams
+from offchain.sim.notice import NoticeStep
 from offchain.sim.observe import BackstopWatch
 from offchain.sim.steps import (
     ACCRUE_EVERY,
@@ -50,7 +54,7 @@ from offchain.sim.steps import (
 )
 from offchain.system.deployment import Deployment
 
-ROLES = ("liquidator", "taker", "backstop", "feeder")
+ROLES = ("liquidator", "taker", "backstop", "feeder", "notifier")
 # revert reasons that mean a competitor (or the chain moving on) made the action moot
 LOST_RACE = (
     "auction: not running",
@@ -111,6 +115,8 @@ class BotOptions:
     metrics_port: int | None = None  # None: no HTTP server; 0: any free port
     rpc_timeout: float = 5.0
     types: list[str] = field(default_factory=list)  # collateral types (empty: all)
+    webhook: str | None = None  # notifier: each notice line is also POSTed here
+    webhook_timeout: float = 2.0  # seconds
 
 
 def retry(fn: Callable[[], Any], seconds: float = 30.0) -> Any:
@@ -186,6 +192,9 @@ class Bot:
         self._round: dict[str, Any] = {}  # what is read once a round (the clock, the base fee)
         self._resumed = False
         self.metrics_port: int | None = None  # the metrics server's, once serving
+        self.webhook = (
+            Webhook(options.webhook, options.webhook_timeout) if options.webhook else None
+        )
         self.world = World(
             self.d,
             self.read,
@@ -430,10 +439,20 @@ class Bot:
             )
         if self.role == "feeder":
             return FeederStep(self.me, self.o.feed_every, self.state)
+        if self.role == "notifier":
+            return NoticeStep(self.notify, self.state)
         raise ValueError(f"unknown role {self.role!r} (one of {', '.join(ROLES)})")
 
     def read(self, calls: list[tuple[str, str, tuple]]) -> list[Any]:
         return self.chain.views(calls, cache=True)
+
+    def notify(self, event: str, fields: dict[str, Any]) -> None:
+        """The notifier's line: logged (stdout) with the processed block, then POSTed to the
+        webhook, if any (a failed post is one stderr line, never a failure of the bot)."""
+        line = self.log.line(event, block=self.follower.watched.last_block, **fields)
+        self.metrics.add("notices_total")
+        if self.webhook is not None and not self.webhook.post(line):
+            self.metrics.add("webhook_failures_total")
 
     def decide(self) -> list[Action]:
         """The role's step on what the chain shows now."""

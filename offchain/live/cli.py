@@ -4,12 +4,15 @@
     ape run keeper --role taker --account my-taker --min-profit 50 --gas geometric:2,1.125,200
     ape run keeper --role backstop --account dev:4 --dry-run
     ape run keeper --role liquidator --read-only --metrics-port 9101
+    ape run keeper --role notifier --webhook http://127.0.0.1:9000/hook
 
 Bad input (a role, an account alias, a gas policy, a number that is NaN, infinite or out of
 range, an --rpc that is not a URL or no node at it, a missing or mismatched deployment record, a
 chain id mismatch, a checkpoint that is a directory or not one, an account without ether, a busy
---metrics-port): one line naming the problem, exit status 2, nothing sent, nothing written (no
-checkpoint, and no lock file: a refused start removes those it created).
+--metrics-port, a --webhook that is not an http(s) URL or given to another role than the notifier,
+an --account for the notifier, which sends nothing): one line naming the problem, exit status 2,
+nothing sent, nothing written (no checkpoint, and no lock file: a refused start removes those it
+created).
 
 One bot per account and per checkpoint: two bots sending from one account share its nonces, and
 two on one checkpoint overwrite each other's. Each bot holds an exclusive lock (flock, released
@@ -40,6 +43,7 @@ from offchain.live.gas import GWEI, PPM, FixedGas, GasPolicy, GeometricGas
 from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import DEFAULT_DIR, RecordError, load_record, record_path, verify
 from offchain.live.signers import Signer, SignerError, resolve_signer
+from offchain.live.webhook import check_webhook_url
 from offchain.model.fixed_point import WAD
 from offchain.system.cli import FiniteFloatRange, failing, one_line_usage
 from offchain.system.schema import MAX_AMOUNT
@@ -51,6 +55,7 @@ DEFAULT_RPC = "http://127.0.0.1:8545"
 # then every send was refused for want of funds, logged as out_of_funds forever.
 MAX_GAS_GWEI = Decimal(10**6)
 MAX_POLL_S = 3600.0  # a keeper that looks less than once an hour misses whole auctions
+MAX_WEBHOOK_TIMEOUT_S = 60.0  # a notifier waiting longer on its hook falls behind the chain
 
 
 _refuse = failing("keeper")
@@ -263,6 +268,18 @@ def account_lock(rpc: str, chain_id: int, address: str) -> Path:
     default=None,
     help="Stop after the node is gone this long [s].",
 )
+@click.option(
+    "--webhook",
+    default=None,
+    help="Notifier: also POST each notice line (JSON) to this http(s) URL.",
+)
+@click.option(
+    "--webhook-timeout",
+    type=FiniteFloatRange(min=0, min_open=True, max=MAX_WEBHOOK_TIMEOUT_S),
+    default=2.0,
+    show_default=True,
+    help="Notifier: seconds to wait for the webhook per line.",
+)
 @click.option("--stuck-blocks", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option(
     "--stuck-seconds",
@@ -285,6 +302,8 @@ def cli(
     poll,
     breaker,
     max_node_down,
+    webhook,
+    webhook_timeout,
     stuck_blocks,
     stuck_seconds,
 ):
@@ -292,8 +311,14 @@ def cli(
     try:
         gas = parse_gas(gas_spec)
         profit = parse_min_profit(min_profit)
+        if webhook is not None:
+            check_webhook_url(webhook)
     except ValueError as exc:
         fail(str(exc))
+    if webhook is not None and role != "notifier":
+        fail(f"--webhook is for --role notifier, not {role}")
+    if role == "notifier" and account:
+        fail("--role notifier sends no transactions and holds no account: drop --account")
     if metrics_port is not None and not 0 <= metrics_port <= 65535:
         fail(f"--metrics-port must be from 0 to 65535, got {metrics_port}")
     signer: Signer | None = None
@@ -373,6 +398,8 @@ def cli(
         min_profit=profit,
         metrics_port=metrics_port,
         types=list(types),
+        webhook=webhook,
+        webhook_timeout=webhook_timeout,
     )
     artifacts, reader = project_code()
     try:

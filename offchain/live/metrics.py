@@ -33,6 +33,8 @@ METRICS = {
     "reorgs_total": "Times the processed chain changed under the bot (rebuilt from events).",
     "node_errors_total": "Requests the node did not answer.",
     "out_of_funds": "1 while the account cannot pay for what the bot wants to send.",
+    "notices_total": "Notifier: notice and notice_cleared lines written.",
+    "webhook_failures_total": "Notifier: lines the webhook did not take (failed or skipped).",
     "up": "1 while the bot runs.",
 }
 
@@ -134,6 +136,12 @@ class Log:
         self.stream = stream or sys.stdout
 
     def __call__(self, event: str, **fields: Any) -> None:
+        self.line(event, **fields)
+
+    def line(self, event: str, **fields: Any) -> str:
+        """Write the line; the line (without its newline)."""
         record = {"t": round(time.time(), 3), "role": self.role, "event": event, **fields}
-        self.stream.write(json.dumps(record, default=str) + "\n")
+        line = json.dumps(record, default=str)
+        self.stream.write(line + "\n")
         self.stream.flush()
+        return line
