@@ -165,15 +165,15 @@ COLLATERAL = _table(
     _int("token_decimals", 0, 18, sweep=False),
     _amount("initial_price", WAD, MIN_PRICE, MAX_PRICE, sweep=False),
     _amount("liquidation_ratio", RAY, Decimal(1), Decimal(100)),
-    _amount("debt_ceiling", RAD),
-    _amount("dust", RAD),
-    _decimal("stability_fee", Decimal(0), Decimal(10)),  # yearly; within the contract's maximum
     # the size-aware margin (VaultEngine.set_size_margin): above `size_threshold` of debt
     # [stablecoin] a vault's ratio is liquidation_ratio x (1 + `size_slope` per further
     # threshold, at most `size_cap`); size_threshold 0 (the default): off
     _int("size_threshold", 0, 2**48 - 1, default=0),
     _amount("size_slope", 10**6, Decimal(0), Decimal(1), default=0),
     _amount("size_cap", 10**6, Decimal(0), Decimal(1), default=0),
+    _amount("debt_ceiling", RAD),
+    _amount("dust", RAD),
+    _decimal("stability_fee", Decimal(0), Decimal(10)),  # yearly; within the contract's maximum
     _amount("fee_kink", WAD, Decimal(0), Decimal(1), below_one=True),
     _amount("fee_max_multiplier", WAD, Decimal(1), Decimal(MAX_MULTIPLIER // WAD)),
     _int("oracle_delay", 1, 30 * DAY),
