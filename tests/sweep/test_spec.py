@@ -140,6 +140,7 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
     import tomllib
 
     from offchain.system.config import DEFAULT_CONFIG
+    from offchain.system.schema import COLLATERAL
 
     eth = tomllib.loads(DEFAULT_CONFIG.read_text())["collateral"][0]
     base = load_scenario("synthetic-crash", vaults=20)
@@ -189,7 +190,11 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
     for name, key in GRID_KEYS.items():
         if name in skipped or key.table == "types":
             continue
-        value = eth[name] if key.table == "protocol.collateral_overrides" else same[name]
+        if key.table == "protocol.collateral_overrides":
+            # a key the config leaves out has the schema's default
+            value = eth[name] if name in eth else COLLATERAL[name].default
+        else:
+            value = same[name]
         if name == "count":
             # a count the grid sets stays as set (--vaults is then the other types'): here the
             # population --vaults gave the base
