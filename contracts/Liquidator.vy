@@ -23,6 +23,9 @@ from modules import penalty_grid
 from modules import size_margin as sizing
 from modules import authorized as auth
 
+# Liquidator._size_cut's answer when a vault unsafe by its size alone has no cut (refused)
+NO_SIZE_CUT: constant(uint256) = max_value(uint256)
+
 # admins (governance) configure; roles: DEBT_IN_AUCTION (the auctions, which report debt
 # raised), SHUTDOWN (global settlement)
 initializes: auth
@@ -263,6 +266,11 @@ def _liquidate(
     )
     if size != 0:
         seized_debt = self._size_cut(vault, ctype, size, seized_debt)
+        if seized_debt == NO_SIZE_CUT:
+            # safe at the base ratio and no cut leaves a remainder safe at its size and at least
+            # the dust: not taken whole (that would seize more than its size calls for)
+            assert not strict, "liquidator: no size cut"
+            return 0
     if seized_debt < vault.normalized_debt:
         if (vault.normalized_debt - seized_debt) * ctype.rate < ctype.dust:
             # the documented overshoot: take the whole vault rather than leave dust behind
@@ -321,11 +329,12 @@ def _size_cut(
     seized_debt: uint256,
 ) -> uint256:
     """
-    @dev A vault safe at the base ratio but unsafe at its own size is cut, not taken whole: the
+    @dev A vault safe at the base ratio but unsafe at its own size is cut, never taken whole: the
          normalized debt to seize is the least that leaves a remainder its collateral (cut in
-         the same proportion) carries at the remainder's own size, at least the dust, when that
-         is less than `seized_debt` (what the caps allow) and the remainder is at least the dust
-         and checks safe; otherwise `seized_debt` unchanged.
+         the same proportion) carries at the remainder's own size, at least the dust; the caps'
+         `seized_debt` when that is less. NO_SIZE_CUT (refused) when no such cut exists: it would
+         take all the debt or all the collateral, leave less than the dust, or rounding leaves
+         the remainder unsafe. A vault unsafe at the base ratio: `seized_debt` unchanged.
     """
     debt: uint256 = vault.normalized_debt * ctype.rate
     value: uint256 = vault.collateral * ctype.safe_price
@@ -337,14 +346,17 @@ def _size_cut(
     cut: uint256 = max(
         fixed_point.div_up(debt - kept, ctype.rate), fixed_point.div_up(ctype.dust, ctype.rate)
     )
-    if cut >= seized_debt or (vault.normalized_debt - cut) * ctype.rate < ctype.dust:
+    if cut >= vault.normalized_debt or (vault.normalized_debt - cut) * ctype.rate < ctype.dust:
+        return NO_SIZE_CUT
+    if cut >= seized_debt:
+        # the caps allow less than the cut (a remainder larger still, at least the dust)
         return seized_debt
     # the collateral the cut seizes, as _liquidate computes it (rounds up)
     cut_collateral: uint256 = fixed_point.div_up(vault.collateral * cut, vault.normalized_debt)
     if cut_collateral >= vault.collateral or (vault.collateral - cut_collateral) * (
         ctype.safe_price
     ) < sizing.margin_debt((vault.normalized_debt - cut) * ctype.rate, size):
-        return seized_debt
+        return NO_SIZE_CUT
     return cut
 
 

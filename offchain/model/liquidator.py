@@ -19,6 +19,9 @@ from offchain.model.fixed_point import (
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import CollateralType, Vault, VaultEngine
 
+# Liquidator.vy's NO_SIZE_CUT: _size_cut's answer when a vault unsafe by its size alone has no cut
+NO_SIZE_CUT = 2**256 - 1
+
 MAX_PENALTY = 2 * WAD
 MAX_BATCH = 100
 MAX_CAP = 10**57
@@ -152,6 +155,9 @@ class Liquidator(Authorized):
         seized_debt = min(vault.normalized_debt, u256(room * WAD) // ctype.rate // config.penalty)
         if size != 0:
             seized_debt = self._size_cut(vault, ctype, size, seized_debt)
+            if seized_debt == NO_SIZE_CUT:
+                require(not strict, "liquidator: no size cut")
+                return 0
         if seized_debt < vault.normalized_debt:
             if u256((vault.normalized_debt - seized_debt) * ctype.rate) < ctype.dust:
                 seized_debt = vault.normalized_debt
@@ -202,20 +208,25 @@ class Liquidator(Authorized):
     @staticmethod
     def _size_cut(vault: Vault, ctype: CollateralType, size: int, seized_debt: int) -> int:
         """Liquidator.vy's _size_cut: a vault unsafe by its size alone is cut to a remainder
-        safe at its own size, when that seizes less than the caps allow."""
+        safe at its own size (the caps' amount when less); NO_SIZE_CUT when no cut exists."""
         debt = u256(vault.normalized_debt * ctype.rate)
         value = u256(vault.collateral * ctype.safe_price)
         if value < debt:
             return seized_debt
         kept = min(sizing.kept_debt(debt, value - debt, size), debt)
         cut = max(div_up(debt - kept, ctype.rate), div_up(ctype.dust, ctype.rate))
-        if cut >= seized_debt or u256((vault.normalized_debt - cut) * ctype.rate) < ctype.dust:
+        if (
+            cut >= vault.normalized_debt
+            or u256((vault.normalized_debt - cut) * ctype.rate) < ctype.dust
+        ):
+            return NO_SIZE_CUT
+        if cut >= seized_debt:
             return seized_debt
         cut_collateral = div_up(u256(vault.collateral * cut), vault.normalized_debt)
         if cut_collateral >= vault.collateral or u256(
             (vault.collateral - cut_collateral) * ctype.safe_price
         ) < sizing.margin_debt(u256((vault.normalized_debt - cut) * ctype.rate), size):
-            return seized_debt
+            return NO_SIZE_CUT
         return cut
 
     def remove_debt_in_auction(self, sender: str, collateral_type: bytes, amount: int) -> None:

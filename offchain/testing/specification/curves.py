@@ -124,24 +124,39 @@ def margin_debt(debt: int, size: tuple[int, int, int]) -> int:
     return ceil_div(debt * (10**6 + extra), 10**6)
 
 
-def size_cut(collateral: int, normalized: int, rate: int, safe_price: int, dust: int, size) -> int:
+def size_cut(
+    collateral: int, normalized: int, rate: int, safe_price: int, dust: int, size
+) -> int | None:
     """The normalized debt the Liquidator seizes from a vault unsafe by its size alone (safe at
     the base ratio) when the caps do not bind first, as Liquidator.vy's _size_cut docstring
     states it: the debt kept is threshold x (1 + (spare - 1) / slope) with spare =
     floor(headroom x 1e6 / debt) ppm (the threshold when spare < 2), the cut at least the dust,
-    both rounded to seize more; 0 when the rule does not apply (the caller then expects the caps'
-    amount): the remainder would be below dust, all the collateral would go, or the remainder
-    (its collateral cut in proportion, rounded up) is not safe at its own size."""
+    both rounded to seize more. None when the rule does not apply (no size margin, or unsafe at
+    the base ratio: the caps' amount); 0 when the liquidation must be refused ("no size cut"):
+    the cut would take all the debt or leave less than the dust, or (when the caps do not bind
+    first) take all the collateral or leave a remainder (its collateral cut in proportion,
+    rounded up) not safe at its own size. `caps` below: see `size_cut_with_caps`."""
     threshold, slope, _ = size
     debt, value = normalized * rate, collateral * safe_price
     if threshold == 0 or value < debt:
-        return 0
+        return None
     spare = (value - debt) * 10**6 // debt
     limit = threshold * 10**45
     kept = limit if spare < 2 else limit + limit * (spare - 1) // slope
     cut = max(ceil_div(debt - min(kept, debt), rate), ceil_div(dust, rate))
     if cut >= normalized or (normalized - cut) * rate < dust:
         return 0
+    return cut
+
+
+def size_cut_with_caps(
+    collateral: int, normalized: int, rate: int, safe_price: int, dust: int, size, allowed: int
+) -> int | None:
+    """`size_cut` against the caps' amount `allowed`: the caps' amount when it is at most the
+    cut, else the cut if its remainder checks safe, else 0 (refused)."""
+    cut = size_cut(collateral, normalized, rate, safe_price, dust, size)
+    if not cut or cut >= allowed:
+        return cut if cut == 0 or cut is None else allowed
     left = collateral - ceil_div(collateral * cut, normalized)
     if left <= 0 or left * safe_price < margin_debt((normalized - cut) * rate, size):
         return 0

@@ -23,7 +23,7 @@ from offchain.testing.specification.curves import (
     exact_curve_ceil,
     margin_debt,
     power_up,
-    size_cut,
+    size_cut_with_caps,
 )
 
 
@@ -138,10 +138,18 @@ def _seized(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | N
         config.max_debt_in_auction - config.debt_in_auction - raised_before[0],
     )
     allowed = min(vault.normalized_debt, room * WAD // ctype.rate // config.penalty)
-    cut = size_cut(
-        vault.collateral, vault.normalized_debt, ctype.rate, ctype.safe_price, ctype.dust, size
+    cut = size_cut_with_caps(
+        vault.collateral,
+        vault.normalized_debt,
+        ctype.rate,
+        ctype.safe_price,
+        ctype.dust,
+        size,
+        allowed,
     )
-    if 0 < cut < allowed:
+    if cut == 0:
+        return f"vault {e.args['owner']} had no size cut and was liquidated"
+    if cut is not None:
         # unsafe by its size alone: the cut leaves a remainder safe at its own size
         allowed = cut
     expected = vault.normalized_debt

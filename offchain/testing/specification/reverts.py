@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from offchain.model.fixed_point import RAY
+from offchain.model.fixed_point import RAY, WAD
 from offchain.testing.specification.base import (
     WAD_TO_RAY,
     Before,
@@ -20,6 +20,7 @@ from offchain.testing.specification.curves import (
     curve_price_up,
     exact_curve_ceil,
     margin_debt,
+    size_cut_with_caps,
 )
 
 
@@ -55,6 +56,33 @@ def _vault_is_safe(spec: SpecificationBase, pre: Before) -> str | None:
     ):
         return None
     return f"vault {owner} was unsafe at its size"
+
+
+def _no_size_cut(spec: SpecificationBase, pre: Before) -> str | None:
+    """A liquidation refused because a vault unsafe by its size alone has no cut: it must be
+    safe at the base ratio, unsafe at its size, and without a cut (size_cut_with_caps 0)."""
+    if pre.address != spec.d.liquidator or pre.function != "liquidate":
+        return None
+    t, owner = pre.args[0], pre.args[1]
+    ctype, vault = pre.state["ctypes"][t], pre.state["vaults"][(t, owner)]
+    config = pre.state["liquidator_types"][t]
+    room = min(pre.state["liquidator_room"], config.max_debt_in_auction - config.debt_in_auction)
+    allowed = min(vault.normalized_debt, room * WAD // ctype.rate // config.penalty)
+    size = pre.state["size_margins"][t]
+    cut = size_cut_with_caps(
+        vault.collateral,
+        vault.normalized_debt,
+        ctype.rate,
+        ctype.safe_price,
+        ctype.dust,
+        size,
+        allowed,
+    )
+    if cut != 0:
+        return f"vault {owner} had a size cut ({cut}) or was not unsafe by its size alone"
+    if margin_debt(vault.normalized_debt * ctype.rate, size) <= vault.collateral * ctype.safe_price:
+        return f"vault {owner} was safe"
+    return None
 
 
 def _collateral_source_not_allowed(spec: SpecificationBase, pre: Before) -> str | None:
@@ -216,6 +244,7 @@ def _at_cap(spec: SpecificationBase, pre: Before) -> str | None:
 REVERT_CHECKS = {
     "engine: not safe": _not_safe,
     "liquidator: vault is safe": _vault_is_safe,
+    "liquidator: no size cut": _no_size_cut,
     "liquidator: debt in auction at cap": _at_cap,
     "engine: collateral source not allowed": _collateral_source_not_allowed,
     "backstop: insufficient surplus": _insufficient_surplus,

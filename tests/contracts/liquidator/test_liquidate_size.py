@@ -8,6 +8,7 @@ against plain arithmetic here. Scenario and helpers: tests/contracts/support/liq
 
 from __future__ import annotations
 
+import pytest
 from support.liquidation import DUST, crash, ctype, liquidate, vault
 from support.liquidation import set_type_cap as _set_type_cap
 
@@ -115,3 +116,43 @@ def test_liquidate_many__size_margin_read_once_applies_to_each(system):
     )
     assert _liquidated(system)["normalized_debt"] == cut
     assert vault(system, t, r.other) == (10 * WAD, 8_000 * WAD)
+
+
+@pytest.mark.parametrize(
+    "size, dust, debt, headroom_ppm",
+    [
+        # threshold 3,000 above the devnet dust 2,500: a 4,000 vault 2% above the base ratio,
+        # its size asking for +3.3%
+        ((3_000, 100_000, 600_000), None, 4_000, 20_000),
+        # threshold 25,000; governance later raises the dust to 15,000: a 28,000 vault 1% above
+        # the base ratio, its size asking +1.2%
+        ((25_000, 100_000, 500_000), 15_000, 28_000, 10_000),
+    ],
+)
+def test_liquidate__unsafe_by_size_but_no_cut_leaves_the_dust__refused_not_taken_whole(
+    system, size, dust, debt, headroom_ppm
+):
+    """Found by the adversarial read of issue 35: a vault safe at the base ratio whose debt is
+    above the threshold but below about two dusts has no cut (at least the dust, leaving at
+    least the dust). It used to be taken whole, with the penalty on all its debt; it is refused
+    ("no size cut") and keeps everything, and a batch skips it. It is safe at the base ratio: a
+    fall to below that makes it liquidable as any vault."""
+    r, t, e = system.roles, system.eth, system.d.engine
+    if dust is not None:
+        system.tx(e, "set_dust", r.governance, t.type_id, dust * RAD)
+    c = ctype(system, t)
+    debt_rad = debt * WAD * c.rate
+    collateral = -(-debt_rad * (10**6 + headroom_ppm) // 10**6 // c.safe_price)
+    system.open_vault(r.borrower, "ETH-A", collateral, debt * WAD)
+    system.tx(e, "set_size_margin", r.governance, t.type_id, *size)
+    c = ctype(system, t)
+    value = collateral * c.safe_price
+    assert debt * WAD * c.rate <= value < margin_debt(debt * WAD * c.rate, size)
+    assert debt * WAD * c.rate < 2 * c.dust
+    with reverts("liquidator: no size cut"):
+        liquidate(system, r.borrower)
+    system.tx(system.d.liquidator, "liquidate_many", r.keeper, t.type_id, [r.borrower], r.keeper)
+    assert vault(system, t, r.borrower) == (collateral, debt * WAD)
+    crash(system, t, 1_900 * WAD)  # unsafe at the base ratio now: taken whole, as ever
+    liquidate(system, r.borrower)
+    assert vault(system, t, r.borrower) == (0, 0)
