@@ -42,6 +42,7 @@ def test_liquidate__unsafe_by_size_alone__cut_to_a_remainder_safe_at_its_size(sy
     _size_margin(system)
     c = ctype(system, t)
     expected = size_cut(100 * WAD, 90_000 * WAD, c.rate, c.safe_price, c.dust, SIZE)
+    assert expected is not None and expected > 0  # the rule applies and a cut exists
     assert 31_800 * WAD < expected * c.rate // 10**27 < 31_900 * WAD
     liquidate(system, r.borrower)
     seized = _liquidated(system)
@@ -76,6 +77,7 @@ def test_liquidate__size_cut_larger_than_the_caps_room__caps_win(system):
     _set_type_cap(system, t, 5_000 * RAD)
     c = ctype(system, t)
     cut = size_cut(100 * WAD, 90_000 * WAD, c.rate, c.safe_price, c.dust, SIZE)
+    assert cut is not None and cut > 0
     liquidate(system, r.borrower)
     seized = _liquidated(system)["normalized_debt"]
     assert seized < cut and seized * c.rate < 5_000 * RAD
@@ -106,6 +108,7 @@ def test_liquidate_many__size_margin_read_once_applies_to_each(system):
     _size_margin(system)
     c = ctype(system, t)
     cut = size_cut(100 * WAD, 90_000 * WAD, c.rate, c.safe_price, c.dust, SIZE)
+    assert cut is not None and cut > 0
     system.tx(
         system.d.liquidator,
         "liquidate_many",
