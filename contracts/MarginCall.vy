@@ -273,6 +273,9 @@ def soft_liquidate(
             exchange_price * constants.WAD_TO_RAY * constants.WAD
         )
     )
+    # a repayment that takes no collateral frees nothing, so the engine would not ask for the
+    # owner's allowance: refused, so that every soft liquidation has both consents
+    assert collateral != 0, "margin: no collateral"
     assert collateral >= min_collateral, "margin: collateral below minimum"
     # the vault must end above its warning level (so also safe); `and` stops before the
     # subtraction when the collateral does not cover the exchange

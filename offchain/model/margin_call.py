@@ -115,6 +115,7 @@ class MarginCall(Authorized):
         collateral = u256(debt * (WAD + ((packed >> BONUS_SHIFT) & FIELD_MASK))) // u256(
             u256(exchange_price * WAD_TO_RAY) * WAD
         )
+        require(collateral != 0, "margin: no collateral")
         require(collateral >= min_collateral, "margin: collateral below minimum")
         require(
             collateral <= vault.collateral

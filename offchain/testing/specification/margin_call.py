@@ -157,7 +157,21 @@ def _not_opted_in(spec: SpecificationBase, pre: Before) -> str | None:
     return None
 
 
+def _no_collateral(spec: SpecificationBase, pre: Before) -> str | None:
+    """Refused as taking no collateral: the debt x (1 + bonus) at the exchange price rounds to 0
+    (found by the fuzz: such a repayment frees nothing, so the engine never asked the owner)."""
+    refused = _refused(spec, pre)
+    if refused is None:
+        return None
+    _, _, n, _, rate, (_, bonus, _), (_, exchange), _ = refused
+    out = n * rate * (WAD + bonus) // (exchange * WAD_TO_RAY * WAD)
+    if out != 0:
+        return f"repaying {n} takes {out} of collateral"
+    return None
+
+
 MARGIN_CALL_REVERT_CHECKS = {
+    "margin: no collateral": _no_collateral,
     "margin: not called": _not_called,
     "margin: still called": _still_called,
     "margin: above close factor": _above_close_factor,

@@ -190,12 +190,16 @@ def test_soft_liquidate__one_wei_above_the_close_factor__reverts(system):
 
 
 def test_soft_liquidate__too_little_to_cure__reverts_still_called(system):
-    """Repeated tiny calls are refused: each call must lift the vault above its warning level."""
+    """Repeated tiny calls are refused: each call must lift the vault above its warning level.
+    One wei of normalized debt buys no collateral at all: refused before that ("no collateral":
+    such a repayment frees nothing, so the engine would never ask the owner's allowance)."""
     r = system.roles
     called_vault(system, r.borrower)
     stable_for(system, r.keeper, 7_000 * WAD)
-    with reverts("margin: still called"):
+    with reverts("margin: no collateral"):
         soft(system, r.keeper, r.borrower, 1)
+    with reverts("margin: still called"):
+        soft(system, r.keeper, r.borrower, 10**6)
     with reverts("margin: still called"):
         soft(system, r.keeper, r.borrower, 1_000 * WAD)
 
@@ -308,3 +312,19 @@ def test_soft_liquidate__governance_raises_warning__more_vaults_called(system, w
     assert read(system, system.d.margin_call, "is_called", t.type_id, r.borrower) is (
         warning > WARNING
     )
+
+
+def test_soft_liquidate__taking_no_collateral__refused_even_for_an_owner_without_allowance(system):
+    """Found by the fuzz (campaign at 80d07bc, 119 examples): a repayment so small that it buys
+    no collateral frees nothing, so the engine's modify_vault never checked the owner's
+    allowance, and a soft liquidation went through for an owner who had opted in here but
+    disallowed the MarginCall in the engine. Every soft liquidation now takes some collateral,
+    so the engine always checks both consents."""
+    r, e, m = system.roles, system.d.engine, system.d.margin_call
+    called_vault(system, r.borrower)
+    system.tx(e, "disallow", r.borrower, m)
+    stable_for(system, r.keeper, 7_000 * WAD)
+    with reverts("margin: no collateral"):
+        soft(system, r.keeper, r.borrower, 1)
+    with reverts("engine: owner not allowed"):
+        soft(system, r.keeper, r.borrower, 6_000 * WAD)
