@@ -102,6 +102,7 @@ def test_breakdown__frames_and_intrinsic__add_up_to_the_gas(artifacts):
     liquidate = by_figure["gas.liquidate"]
     assert [f"{f.contract}.{f.function}" for f in liquidate.frames if f.depth == 1] == [
         "VaultEngine.collateral_types",
+        "VaultEngine.size_margin_word",
         "VaultEngine.vaults",
         "VaultEngine.seize",
         "DutchAuction.start",
