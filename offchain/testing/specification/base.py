@@ -131,6 +131,19 @@ class SpecificationBase:
         return self._auctions.get(address)
 
 
+def caps_allowed(pre: Before, t: bytes, owner: str, raised: tuple[int, int] = (0, 0)) -> int:
+    """The normalized debt both liquidation caps leave room for in `owner`'s vault (penalty
+    included, rounded down), before the call; `raised`: what earlier liquidations of the same
+    transaction raised (this type's, every type's)."""
+    ctype, vault = pre.state["ctypes"][t], pre.state["vaults"][(t, owner)]
+    config = pre.state["liquidator_types"][t]
+    room = min(
+        pre.state["liquidator_room"] - raised[1],
+        config.max_debt_in_auction - config.debt_in_auction - raised[0],
+    )
+    return min(vault.normalized_debt, room * WAD // ctype.rate // config.penalty)
+
+
 def least_shares(total: int, assets: int) -> int:
     """The shares worth MIN_STAKE at the price assets / total, rounded down: one per rad in an
     empty pool, none in a wiped-out one (no count of shares suffices)."""

@@ -11,6 +11,7 @@ from offchain.testing.specification.base import (
     YEAR,
     Before,
     SpecificationBase,
+    caps_allowed,
     least_shares,
     request_forfeit,
 )
@@ -133,11 +134,7 @@ def _seized(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | N
     if margin_debt(debt, size) <= vault.collateral * ctype.safe_price:
         return f"vault {e.args['owner']} liquidated while safe at its size"
     raised_before = spec.raised.get(t, 0), sum(spec.raised.values())
-    room = min(
-        pre.state["liquidator_room"] - raised_before[1],
-        config.max_debt_in_auction - config.debt_in_auction - raised_before[0],
-    )
-    allowed = min(vault.normalized_debt, room * WAD // ctype.rate // config.penalty)
+    allowed = caps_allowed(pre, t, e.args["owner"], raised_before)
     cut = size_cut_with_caps(
         vault.collateral,
         vault.normalized_debt,

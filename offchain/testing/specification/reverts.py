@@ -6,11 +6,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from offchain.model.fixed_point import RAY, WAD
+from offchain.model.fixed_point import RAY
 from offchain.testing.specification.base import (
     WAD_TO_RAY,
     Before,
     SpecificationBase,
+    caps_allowed,
     least_shares,
     request_forfeit,
 )
@@ -65,9 +66,7 @@ def _no_size_cut(spec: SpecificationBase, pre: Before) -> str | None:
         return None
     t, owner = pre.args[0], pre.args[1]
     ctype, vault = pre.state["ctypes"][t], pre.state["vaults"][(t, owner)]
-    config = pre.state["liquidator_types"][t]
-    room = min(pre.state["liquidator_room"], config.max_debt_in_auction - config.debt_in_auction)
-    allowed = min(vault.normalized_debt, room * WAD // ctype.rate // config.penalty)
+    allowed = caps_allowed(pre, t, owner)
     size = pre.state["size_margins"][t]
     cut = size_cut_with_caps(
         vault.collateral,
