@@ -5,8 +5,11 @@
         stablecoin balance in the engine) is the insurance fund. Every liquidation opens a loss
         event; when its auction finishes, the proceeds cover the seized debt and what they do
         not cover is the event's loss, which `cover` sends through a governance-ordered list of
-        layers (insurance fund, stability pool, debt auction, redistribution; global settlement
-        after shutdown), logging a receipt (`LossAllocated`) for every payment.
+        layers (insurance fund, stability pool, debt auction, redistribution, deleveraging;
+        global settlement after shutdown), logging a receipt (`LossAllocated`) for every
+        payment. Deleveraging charges what reaches it to the type's strongest vaults, in
+        proportion to their headroom (`deleverage`, the DELEVERAGE role), never below a buffer
+        above their liquidation ratio, with a receipt per vault (`VaultDeleveraged`).
         Above a buffer, surplus is sold for the governance token (SurplusAuction); debt handed
         to the debt-auction layer is raised by minting it (DebtAuction).
 @dev DSS analogue: Vow (open_loss ~ fess, cover ~ flog + heal + flop, settle = heal,
@@ -14,7 +17,9 @@
      start_debt_auction = flop). Specification:
      docs/loss-waterfall.md. Keeps, in rad:
      - engine.bad_debt(self) >= attributed_debt + debt_to_auction + debt_on_auction
-       (the rest is unattributed: keeper rewards, debt-auction refunds, settlement debt);
+       + deleverage_total (the rest is unattributed: keeper rewards, debt-auction refunds,
+       settlement debt); deleverage_total = the sum of deleverage_due over the types while
+       live, 0 after shutdown;
      - engine.stable(self) >= unsettled_proceeds <= attributed_debt: a finished auction's
        proceeds, and what the fund, pool and redistribution layers pay in `cover`, are not
        cancelled against the debt they cover at once (`heal` does it for many, as dss's heal);
@@ -33,10 +38,11 @@ from modules import constants
 from modules import fixed_point
 from modules import penalty_grid
 from modules import loss_book
+from modules import size_margin as sizing
 from modules import authorized as auth
 
 # admins (governance) set parameters; roles: OPEN_LOSS (the Liquidator), CLOSE_LOSS (the
-# auctions), SHUTDOWN (global settlement)
+# auctions), SHUTDOWN (global settlement), DELEVERAGE (the keeper governance names)
 initializes: auth
 exports: auth.__interface__
 # the loss book's views, and advance_open_losses (anyone may call it)
@@ -62,13 +68,22 @@ POOL: constant(uint8) = 2
 DEBT_AUCTION: constant(uint8) = 3
 REDISTRIBUTION: constant(uint8) = 4
 SETTLEMENT: constant(uint8) = 5
+DELEVERAGE: constant(uint8) = 6
+# the most layers a governance order holds: FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, DELEVERAGE
+MAX_LAYERS: constant(uint256) = 5
+# the most vaults one `deleverage` charges
+MAX_DELEVERAGE_VAULTS: constant(uint256) = 50
+# the largest deleverage buffer governance may set: a charged vault keeps twice its requirement
+MAX_DELEVERAGE_BUFFER: constant(uint256) = constants.WAD
+# the buffer at deployment: 10% above the liquidation requirement
+DEFAULT_DELEVERAGE_BUFFER: constant(uint256) = constants.WAD // 10
 
 # `cover_config`'s fields (above the pool's 160-bit address)
 ADDRESS_MASK: constant(uint256) = 2**160 - 1
 DELAY_SHIFT: constant(uint256) = 160
-DELAY_MASK: constant(uint256) = 2**48 - 1
-LIVE_SHIFT: constant(uint256) = 208
-WATERFALL_SHIFT: constant(uint256) = 216
+DELAY_MASK: constant(uint256) = 2**40 - 1
+LIVE_SHIFT: constant(uint256) = 200
+WATERFALL_SHIFT: constant(uint256) = 208
 # the longest queue delay governance may set (config.py bounds backstop_queue_delay alike)
 MAX_QUEUE_DELAY: constant(uint256) = 365 * 86400
 
@@ -78,10 +93,10 @@ engine: public(immutable(IVaultEngine))
 
 # what every cover reads, in one word (views live, queue_delay, get_waterfall, stability_pool):
 # - the stability pool's address (empty: that layer pays nothing), the low 160 bits;
-# - the queue delay: seconds between a liquidation and the earliest cover of its loss, 48 bits;
+# - the queue delay: seconds between a liquidation and the earliest cover of its loss, 40 bits;
 # - live: false after global settlement's shutdown, 1 bit (in an 8-bit field);
-# - the waterfall (distinct layers from FUND..REDISTRIBUTION, in order; absent = disabled): its
-#   length in 8 bits, then its layers, 8 bits each, the first lowest.
+# - the waterfall (distinct layers of FUND..REDISTRIBUTION and DELEVERAGE, in order; absent =
+#   disabled): its length in 8 bits, then its layers (at most 5), 8 bits each, the first lowest.
 cover_config: uint256
 # the other layer contracts (empty = that layer pays nothing)
 debt_auction: public(IDebtAuction)
@@ -102,6 +117,13 @@ debt_to_auction: public(uint256)
 debt_on_auction: public(uint256)
 # loss left to global settlement [rad]
 settlement_debt: public(uint256)
+# a deleveraged vault keeps its collateral value at least (1 + buffer) x its requirement [wad]
+deleverage_buffer: public(uint256)
+# per type: loss handed to the deleveraging layer, not yet charged to vaults [rad] (live only;
+# the view `deleverage_due` reads 0 after shutdown, when the total moved to settlement_debt)
+due_to_deleverage: HashMap[bytes32, uint256]
+# the sum of due_to_deleverage over the types while live; 0 after shutdown [rad]
+deleverage_total: public(uint256)
 
 
 event QueueDelaySet:
@@ -109,7 +131,24 @@ event QueueDelaySet:
 
 
 event WaterfallSet:
-    waterfall: DynArray[uint8, 4]
+    waterfall: DynArray[uint8, MAX_LAYERS]
+
+
+event DeleverageBufferSet:
+    buffer: uint256
+
+
+event VaultDeleveraged:
+    collateral_type: indexed(bytes32)
+    owner: indexed(address)
+    normalized_debt: uint256
+    debt: uint256
+
+
+event Deleveraged:
+    collateral_type: indexed(bytes32)
+    charged: uint256
+    due: uint256
 
 
 event LayerContractsSet:
@@ -198,10 +237,12 @@ def __init__(engine_: IVaultEngine, queue_delay_: uint256):
         | 1 << LIVE_SHIFT
         | queue_delay_ << DELAY_SHIFT
     )
+    self.deleverage_buffer = DEFAULT_DELEVERAGE_BUFFER
     loss_book.__init__()
-    auth.__init__(auth.OPEN_LOSS | auth.CLOSE_LOSS | auth.SHUTDOWN)
+    auth.__init__(auth.OPEN_LOSS | auth.CLOSE_LOSS | auth.SHUTDOWN | auth.DELEVERAGE)
     log QueueDelaySet(queue_delay=queue_delay_)
     log WaterfallSet(waterfall=[FUND, POOL, DEBT_AUCTION, REDISTRIBUTION])
+    log DeleverageBufferSet(buffer=DEFAULT_DELEVERAGE_BUFFER)
 
 
 # ---------------------------------------------------------------- administration
@@ -221,15 +262,18 @@ def set_queue_delay(new_delay: uint256):
 
 
 @external
-def set_waterfall(order: DynArray[uint8, 4]):
+def set_waterfall(order: DynArray[uint8, MAX_LAYERS]):
     """
     @notice Choose which layers cover losses and in which order.
-    @param order Distinct layers: 1 fund, 2 stability pool, 3 debt auction, 4 redistribution.
+    @param order Distinct layers: 1 fund, 2 stability pool, 3 debt auction, 4 redistribution,
+           6 deleveraging (5, global settlement, follows shutdown and is not ordered).
     """
     auth._check_authorized()
     seen: uint256 = 0
     for layer: uint8 in order:
-        assert layer >= FUND and layer <= REDISTRIBUTION, "backstop: unknown layer"
+        assert (
+            layer >= FUND and layer <= DELEVERAGE and layer != SETTLEMENT
+        ), "backstop: unknown layer"
         bit: uint256 = 1 << convert(layer, uint256)
         assert seen & bit == 0, "backstop: layer repeated"
         seen |= bit
@@ -238,6 +282,21 @@ def set_waterfall(order: DynArray[uint8, 4]):
         config & (2**WATERFALL_SHIFT - 1) | self._pack_waterfall(order) << WATERFALL_SHIFT
     )
     log WaterfallSet(waterfall=order)
+
+
+@external
+def set_deleverage_buffer(buffer: uint256):
+    """
+    @notice Set how far above its liquidation requirement `deleverage` leaves a vault it charges
+            (a vault nearer its limit is not charged). To keep a charged vault safe at the next
+            price the delayed oracle shows, the buffer should cover the oracle's largest move per
+            post: (1 + buffer) x (1 - max_change) >= 1.
+    @param buffer [wad], at most 1 (a charged vault keeps twice its requirement).
+    """
+    auth._check_authorized()
+    assert buffer <= MAX_DELEVERAGE_BUFFER, "backstop: buffer too large"
+    self.deleverage_buffer = buffer
+    log DeleverageBufferSet(buffer=buffer)
 
 
 @external
@@ -430,7 +489,7 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
     # than _unpack_waterfall); after shutdown only FUND and POOL of them, then SETTLEMENT
     waterfall: uint256 = config >> WATERFALL_SHIFT
     length: uint256 = waterfall & 255
-    for i: uint256 in range(length + 1, bound=5):
+    for i: uint256 in range(length + 1, bound=MAX_LAYERS + 1):
         if remaining == 0:
             break
         layer: uint8 = SETTLEMENT
@@ -462,6 +521,16 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
         elif layer == REDISTRIBUTION:
             participant = engine.address
             paid = self._redistribute(collateral_type, auction, auction_id, remaining)
+        elif layer == DELEVERAGE:
+            # parked for `deleverage`, if the type has vaults with debt to charge
+            participant = engine.address
+            type_rate: uint256 = 0
+            type_debt: uint256 = 0
+            type_rate, type_debt = staticcall engine.rate_and_debt(collateral_type)
+            if type_debt != 0:
+                paid = remaining
+                self.due_to_deleverage[collateral_type] += paid
+                self.deleverage_total += paid
         else:
             participant = self.settlement
             paid = remaining
@@ -469,9 +538,9 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
         if paid != 0:
             # paid <= remaining
             remaining = unsafe_sub(remaining, paid)
-            if layer == DEBT_AUCTION or layer == SETTLEMENT:
-                # the loss moves to debt_to_auction or settlement_debt: paid <= the loss <=
-                # attributed_debt (the loss is part of it)
+            if layer == DEBT_AUCTION or layer == SETTLEMENT or layer == DELEVERAGE:
+                # the loss moves to debt_to_auction, settlement_debt or due_to_deleverage: paid
+                # <= the loss <= attributed_debt (the loss is part of it)
                 loss_book.attributed_word = unsafe_sub(loss_book.attributed_word, paid)
             else:
                 # this contract holds `paid` more stablecoin than the unsettled proceeds (the
@@ -495,6 +564,93 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
         loss_book._mark_done(number)
     loss_book.loss_totals = unsettled << loss_book.COUNT_BITS | count
     return remaining
+
+
+@external
+def deleverage(
+    collateral_type: bytes32, owners: DynArray[address, MAX_DELEVERAGE_VAULTS]
+) -> uint256:
+    """
+    @notice Charge the type's loss due for deleveraging to the listed vaults (the DELEVERAGE
+            role: the keeper governance names ranks the type's vaults by headroom off chain).
+            A vault's headroom is what it could owe more and keep (1 + buffer) x its
+            requirement at the current safe price: floor(C x s / (1 + buffer)) - M(D), with C
+            its collateral, s the engine's safe price, D its debt and M the engine's size
+            margin; a vault without debt or headroom pays nothing. Every listed vault pays the
+            same fraction of its headroom, min(1, due / the listed headroom) in wad (rounded
+            down), as normalized debt (rounded down) added to its vault, and keeps its requirement with the buffer (a
+            vault whose size margin would not keep it is skipped). The debt moves from this
+            contract's bad debt into the vaults: nothing is minted, nobody is paid.
+    @param collateral_type The type.
+    @param owners Distinct vault owners in strictly ascending order, at most 50.
+    @return The debt charged [rad].
+    """
+    auth._check_role(auth.DELEVERAGE)
+    assert self._live(), "backstop: not live"
+    due: uint256 = self.due_to_deleverage[collateral_type]
+    assert due != 0, "backstop: nothing to deleverage"
+    rate: uint256 = 0
+    type_debt: uint256 = 0
+    rate, type_debt = staticcall engine.rate_and_debt(collateral_type)
+    safe_price: uint256 = staticcall engine.safe_price(collateral_type)
+    size: uint256 = staticcall engine.size_margin_word(collateral_type)
+    buffered: uint256 = constants.WAD + self.deleverage_buffer
+    # first pass: each vault's normalized debt, limit (its value at the buffer) and headroom,
+    # and the headrooms' sum
+    debts: DynArray[uint256, MAX_DELEVERAGE_VAULTS] = []
+    limits: DynArray[uint256, MAX_DELEVERAGE_VAULTS] = []
+    headrooms: DynArray[uint256, MAX_DELEVERAGE_VAULTS] = []
+    total: uint256 = 0
+    previous: uint256 = 0
+    for owner: address in owners:
+        key: uint256 = convert(owner, uint256)
+        assert key > previous, "backstop: owners not ascending"
+        previous = key
+        vault: IVaultEngine.Vault = staticcall engine.vaults(collateral_type, owner)
+        # floor(value x WAD / buffered), computed without value x WAD (buffered >= WAD)
+        value: uint256 = vault.collateral * safe_price
+        limit: uint256 = (
+            value // buffered * constants.WAD + value % buffered * constants.WAD // buffered
+        )
+        need: uint256 = sizing.margin_debt(vault.normalized_debt * rate, size)
+        headroom: uint256 = 0
+        if vault.normalized_debt != 0 and limit > need:
+            headroom = unsafe_sub(limit, need)
+        debts.append(vault.normalized_debt)
+        limits.append(limit)
+        headrooms.append(headroom)
+        total += headroom
+    # second pass: the charges, each vault the same fraction of its headroom: all of it when
+    # the listed headroom is at most the due, else due / total in wad, rounded down (a product
+    # of two rad amounts would not fit), so the charges add up to at most the due
+    fraction: uint256 = constants.WAD
+    if total > due:
+        fraction = due * constants.WAD // total
+    charged: uint256 = 0
+    for i: uint256 in range(len(owners), bound=MAX_DELEVERAGE_VAULTS):
+        headroom: uint256 = headrooms[i]
+        if headroom == 0:
+            continue
+        added: uint256 = headroom * fraction // constants.WAD // rate
+        if added == 0:
+            continue
+        # the vault after the charge keeps its requirement with the buffer (always, without a
+        # size margin: margin_debt grows by added x rate <= headroom)
+        if sizing.margin_debt((debts[i] + added) * rate, size) > limits[i]:
+            continue
+        owner: address = owners[i]
+        # the engine moves added x rate of this contract's bad debt into the vault
+        extcall engine.seize(collateral_type, owner, self, self, 0, convert(added, int256))
+        charged += added * rate
+        log VaultDeleveraged(
+            collateral_type=collateral_type, owner=owner, normalized_debt=added, debt=added * rate
+        )
+    # charged <= the sum of the shares <= due
+    due = unsafe_sub(due, charged)
+    self.due_to_deleverage[collateral_type] = due
+    self.deleverage_total = unsafe_sub(self.deleverage_total, charged)
+    log Deleveraged(collateral_type=collateral_type, charged=charged, due=due)
+    return charged
 
 
 @external
@@ -599,10 +755,11 @@ def shutdown():
     assert (config >> LIVE_SHIFT) & 1 == 1, "backstop: not live"
     self.cover_config = config & ~(1 << LIVE_SHIFT)
     self.settlement = msg.sender
-    moved: uint256 = self.debt_to_auction + self.debt_on_auction
+    moved: uint256 = self.debt_to_auction + self.debt_on_auction + self.deleverage_total
     self.settlement_debt += moved
     self.debt_to_auction = 0
     self.debt_on_auction = 0
+    self.deleverage_total = 0
     if self.debt_auction.address != empty(address):
         extcall self.debt_auction.shutdown()
     if self.surplus_auction.address != empty(address):
@@ -615,12 +772,26 @@ def shutdown():
 
 @view
 @external
-def get_waterfall() -> DynArray[uint8, 4]:
+def get_waterfall() -> DynArray[uint8, MAX_LAYERS]:
     """
     @notice The enabled layers in order.
-    @return Layers (1 fund, 2 stability pool, 3 debt auction, 4 redistribution).
+    @return Layers (1 fund, 2 stability pool, 3 debt auction, 4 redistribution, 6 deleveraging).
     """
     return self._unpack_waterfall(self.cover_config)
+
+
+@view
+@external
+def deleverage_due(collateral_type: bytes32) -> uint256:
+    """
+    @notice A type's loss handed to the deleveraging layer and not yet charged (0 after
+            shutdown: it moved to settlement_debt).
+    @param collateral_type The type.
+    @return [rad].
+    """
+    if not self._live():
+        return 0
+    return self.due_to_deleverage[collateral_type]
 
 
 @view
@@ -657,7 +828,8 @@ def stability_pool() -> IStabilityPool:
 @external
 def unattributed_debt() -> uint256:
     """
-    @notice Bad debt that belongs to no open loss event and no debt auction [rad].
+    @notice Bad debt that belongs to no open loss event, no debt auction and no deleveraging
+            [rad].
     @return [rad].
     """
     return self._unattributed_debt()
@@ -688,7 +860,7 @@ def _add_unsettled(unsettled: uint256, amount: uint256) -> uint256:
 
 @pure
 @internal
-def _pack_waterfall(order: DynArray[uint8, 4]) -> uint256:
+def _pack_waterfall(order: DynArray[uint8, MAX_LAYERS]) -> uint256:
     # the length in the low 8 bits, then the layers, 8 bits each, the first lowest
     packed: uint256 = len(order)
     offset: uint256 = 8
@@ -700,10 +872,10 @@ def _pack_waterfall(order: DynArray[uint8, 4]) -> uint256:
 
 @pure
 @internal
-def _unpack_waterfall(config: uint256) -> DynArray[uint8, 4]:
+def _unpack_waterfall(config: uint256) -> DynArray[uint8, MAX_LAYERS]:
     packed: uint256 = config >> WATERFALL_SHIFT
-    order: DynArray[uint8, 4] = []
-    for i: uint256 in range(packed & 255, bound=4):
+    order: DynArray[uint8, MAX_LAYERS] = []
+    for i: uint256 in range(packed & 255, bound=MAX_LAYERS):
         order.append(convert((packed >> (8 + 8 * i)) & 255, uint8))
     return order
 
@@ -771,6 +943,7 @@ def _fund_payment(remaining: uint256, unsettled: uint256, live_: bool) -> uint25
         + (loss_book.attributed_word & loss_book.ATTRIBUTED_MASK)
         + self.debt_to_auction
         + self.debt_on_auction
+        + self.deleverage_total
     )
     if held <= bad:
         return 0
@@ -785,4 +958,5 @@ def _unattributed_debt() -> uint256:
         - (loss_book.attributed_word & loss_book.ATTRIBUTED_MASK)
         - self.debt_to_auction
         - self.debt_on_auction
+        - self.deleverage_total
     )

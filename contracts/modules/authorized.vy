@@ -58,6 +58,8 @@ START: constant(uint256) = 2048
 CANCEL: constant(uint256) = 4096
 # StabilityPool.add_income (the FeeAccumulator)
 INCOME: constant(uint256) = 8192
+# Backstop.deleverage (the keeper governance names to rank vaults by headroom)
+DELEVERAGE: constant(uint256) = 16384
 # account -> admin: may call every privileged entry point, add/remove admins, grant/revoke roles
 authorized: public(HashMap[address, bool])
 # account -> the role bits it holds (the capabilities above)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import NamedTuple
 
+from offchain.model import size_margin as sizing
 from offchain.model.errors import Revert, require
 from offchain.model.fixed_point import (
     PENALTY_STEP,
@@ -29,6 +30,7 @@ class Layer(IntEnum):
     DEBT_AUCTION = 3
     REDISTRIBUTION = 4
     SETTLEMENT = 5  # after a shutdown only; not part of a governance order
+    DELEVERAGE = 6  # parks the loss for `deleverage`: vaults pay by headroom
 
     @property
     def label(self) -> str:
@@ -48,7 +50,7 @@ class LossStatus(IntEnum):
     DONE = 3  # nothing left to cover
 
 
-FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, SETTLEMENT = Layer
+FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, SETTLEMENT, DELEVERAGE = Layer
 NO_LOSS, RUNNING, CLOSED, DONE = LossStatus
 DEBT_LIMIT = 2**192
 # contracts/Backstop.vy keeps a loss event in one word: its penalty in 24 bits, in steps of
@@ -60,8 +62,13 @@ NUMBER_LIMIT = 2**38
 MAX_ADVANCE = 256
 # contracts/Backstop.vy: unsettled proceeds share a word with open_losses, below this
 PROCEEDS_LIMIT = 2**192
-# contracts/Backstop.vy packs the queue delay in 48 bits and bounds it (as config.py does)
+# contracts/Backstop.vy packs the queue delay in 40 bits and bounds it (as config.py does)
 MAX_QUEUE_DELAY = 365 * 86400
+# contracts/Backstop.vy: a governance order's DynArray bound, and `deleverage`'s list bound
+MAX_LAYERS = 5
+MAX_DELEVERAGE_VAULTS = 50
+MAX_DELEVERAGE_BUFFER = WAD
+DEFAULT_DELEVERAGE_BUFFER = WAD // 10
 
 
 class Loss(NamedTuple):
@@ -72,7 +79,7 @@ class Loss(NamedTuple):
 
 
 class Backstop(Authorized):
-    ROLE_SET = Role.OPEN_LOSS | Role.CLOSE_LOSS | Role.SHUTDOWN
+    ROLE_SET = Role.OPEN_LOSS | Role.CLOSE_LOSS | Role.SHUTDOWN | Role.DELEVERAGE
 
     def __init__(self, env: Env, address: str, deployer: str, engine: str, queue_delay: int):
         super().__init__(env, address)
@@ -102,9 +109,13 @@ class Backstop(Authorized):
         self.debt_to_auction = 0
         self.debt_on_auction = 0
         self.settlement_debt = 0
+        self.deleverage_buffer = DEFAULT_DELEVERAGE_BUFFER
+        self.due_to_deleverage = self.storage(0)  # type -> rad
+        self.deleverage_total = 0
         self._init_auth(deployer)
         self.log("QueueDelaySet", queue_delay=queue_delay)
         self.log("WaterfallSet", waterfall=tuple(self.waterfall))
+        self.log("DeleverageBufferSet", buffer=DEFAULT_DELEVERAGE_BUFFER)
 
     # ------------------------------------------------------------ administration
 
@@ -116,15 +127,21 @@ class Backstop(Authorized):
 
     def set_waterfall(self, sender: str, order: list[int]) -> None:
         self._check_authorized(sender)
-        if len(order) > 4:  # a DynArray[uint8, 4] argument longer than 4 does not decode
+        if len(order) > MAX_LAYERS:  # a longer DynArray[uint8, 5] argument does not decode
             raise Revert(None)
         seen: set[int] = set()
         for layer in order:
-            require(FUND <= layer <= REDISTRIBUTION, "backstop: unknown layer")
+            require(FUND <= layer <= DELEVERAGE and layer != SETTLEMENT, "backstop: unknown layer")
             require(layer not in seen, "backstop: layer repeated")
             seen.add(layer)
         self.waterfall = tuple(order)
         self.log("WaterfallSet", waterfall=tuple(order))
+
+    def set_deleverage_buffer(self, sender: str, buffer: int) -> None:
+        self._check_authorized(sender)
+        require(buffer <= MAX_DELEVERAGE_BUFFER, "backstop: buffer too large")
+        self.deleverage_buffer = buffer
+        self.log("DeleverageBufferSet", buffer=buffer)
 
     def set_layer_contracts(
         self, sender: str, pool: str, debt_auction: str, surplus_auction: str
@@ -259,13 +276,21 @@ class Backstop(Authorized):
             elif layer == REDISTRIBUTION:
                 participant = self.engine.address
                 paid = self._redistribute(collateral_type, auction, auction_id, remaining)
+            elif layer == DELEVERAGE:
+                participant = self.engine.address
+                if self.engine.collateral_types[collateral_type].normalized_debt != 0:
+                    paid = remaining
+                    self.due_to_deleverage[collateral_type] = u256(
+                        self.due_to_deleverage[collateral_type] + paid
+                    )
+                    self.deleverage_total = u256(self.deleverage_total + paid)
             else:
                 participant = self.settlement
                 paid = remaining
                 self.settlement_debt = u256(self.settlement_debt + paid)
             if paid != 0:
                 remaining -= paid
-                if layer in (DEBT_AUCTION, SETTLEMENT):
+                if layer in (DEBT_AUCTION, SETTLEMENT, DELEVERAGE):
                     self.attributed_debt -= paid
                 else:
                     # the stablecoin paid joins the unsettled proceeds (heal cancels it)
@@ -285,6 +310,63 @@ class Backstop(Authorized):
         else:
             self.losses[key] = self.losses[key]._replace(due=remaining)
         return remaining
+
+    def deleverage(self, sender: str, collateral_type: bytes, owners: list[str]) -> int:
+        """contracts/Backstop.vy: charge the type's due to the listed vaults, each the same
+        fraction min(1, due / listed headroom) [wad, rounded down] of its headroom
+        floor(C x s / (1 + buffer)) - margin_debt(D), as normalized debt rounded down; a vault
+        its size margin would not keep within the limit is skipped."""
+        if len(owners) > MAX_DELEVERAGE_VAULTS:  # a longer DynArray does not decode
+            raise Revert(None)
+        self._check_role(sender, Role.DELEVERAGE)
+        require(self.live, "backstop: not live")
+        due = self.due_to_deleverage[collateral_type]
+        require(due != 0, "backstop: nothing to deleverage")
+        engine = self.engine
+        rate, _ = engine.rate_and_debt(collateral_type)
+        safe_price = engine.safe_price(collateral_type)
+        size = engine.size_margin_word(collateral_type)
+        buffered = WAD + self.deleverage_buffer
+        rows: list[tuple[str, int, int, int]] = []  # owner, normalized debt, limit, headroom
+        total = 0
+        previous = 0
+        for owner in owners:
+            key = int(owner, 16)
+            require(key > previous, "backstop: owners not ascending")
+            previous = key
+            vault = engine.vaults[(collateral_type, owner)]
+            limit = u256(vault.collateral * safe_price) * WAD // buffered
+            need = sizing.margin_debt(u256(vault.normalized_debt * rate), size)
+            headroom = limit - need if vault.normalized_debt != 0 and limit > need else 0
+            rows.append((owner, vault.normalized_debt, limit, headroom))
+            total = u256(total + headroom)
+        fraction = u256(due * WAD) // total if total > due else WAD
+        charged = 0
+        for owner, normalized_debt, limit, headroom in rows:
+            if headroom == 0:
+                continue
+            added = u256(headroom * fraction) // WAD // rate
+            if added == 0:
+                continue
+            if sizing.margin_debt(u256(u256(normalized_debt + added) * rate), size) > limit:
+                continue
+            engine.seize(self.address, collateral_type, owner, self.address, self.address, 0, added)
+            charged += added * rate
+            self.log(
+                "VaultDeleveraged",
+                collateral_type=collateral_type,
+                owner=owner,
+                normalized_debt=added,
+                debt=added * rate,
+            )
+        due -= charged
+        self.due_to_deleverage[collateral_type] = due
+        self.deleverage_total -= charged
+        self.log("Deleveraged", collateral_type=collateral_type, charged=charged, due=due)
+        return charged
+
+    def deleverage_due(self, collateral_type: bytes) -> int:
+        return self.due_to_deleverage[collateral_type] if self.live else 0
 
     def settle(self, sender: str, amount: int) -> None:
         if not self.live:
@@ -340,10 +422,11 @@ class Backstop(Authorized):
         require(self.live, "backstop: not live")
         self.live = False
         self.settlement = sender
-        moved = u256(self.debt_to_auction + self.debt_on_auction)
+        moved = u256(u256(self.debt_to_auction + self.debt_on_auction) + self.deleverage_total)
         self.settlement_debt = u256(self.settlement_debt + moved)
         self.debt_to_auction = 0
         self.debt_on_auction = 0
+        self.deleverage_total = 0
         if self.debt_auction != ZERO_ADDRESS:
             self.at(self.debt_auction).shutdown(self.address)
         if self.surplus_auction != ZERO_ADDRESS:
@@ -414,10 +497,13 @@ class Backstop(Authorized):
     def unattributed_debt(self) -> int:
         return u256(
             u256(
-                u256(self.engine.bad_debt[self.address] - self.attributed_debt)
-                - self.debt_to_auction
+                u256(
+                    u256(self.engine.bad_debt[self.address] - self.attributed_debt)
+                    - self.debt_to_auction
+                )
+                - self.debt_on_auction
             )
-            - self.debt_on_auction
+            - self.deleverage_total
         )
 
     # ------------------------------------------------------------ internal

@@ -154,6 +154,7 @@ class Role(IntFlag):
     START = 2048
     CANCEL = 4096  # DutchAuction.cancel (global settlement)
     INCOME = 8192  # StabilityPool.add_income (the FeeAccumulator)
+    DELEVERAGE = 16384  # Backstop.deleverage (the keeper governance names)
 
 
 class Authorized(Contract):

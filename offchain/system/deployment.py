@@ -149,8 +149,8 @@ def deploy_system(
         (fees, Role.RATE | Role.FEE_KINK),
         (ceiling, Role.CEILING),
         (liquidator, Role.SEIZE),
-        # redistribution folds the rate
-        (backstop, Role.RATE),
+        # redistribution folds the rate; deleveraging moves debt into vaults
+        (backstop, Role.RATE | Role.SEIZE),
         # refunds of auctions cancelled after shutdown
         (debt_auction, Role.MINT_UNBACKED),
         # shutdown, closing vaults

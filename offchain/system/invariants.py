@@ -203,9 +203,17 @@ def _waterfall_invariants(
         state["backstop.attributed_debt"]
         + state["backstop.debt_to_auction"]
         + state["backstop.debt_on_auction"]
+        + state["backstop.deleverage_total"]
     )
     if owed > state[f"engine.bad_debt[{d.backstop}]"]:
-        bad.append(f"backstop: attributed + debt auctions {owed} above its bad debt")
+        bad.append(f"backstop: attributed + debt auctions + deleveraging {owed} above its bad debt")
+    # the loss due for deleveraging, per type, adds up to the total (both 0 after shutdown)
+    due = sum(state[f"backstop.deleverage_due[{name}]"] for name in d.types)
+    if due != state["backstop.deleverage_total"]:
+        bad.append(
+            f"backstop: deleverage_due over the types {due} != deleverage_total "
+            f"{state['backstop.deleverage_total']}"
+        )
     # the stability pool (stablecoin sent to it outside stakes and reported income is nobody's)
     if (
         state["pool.assets"]

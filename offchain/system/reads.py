@@ -110,8 +110,12 @@ def state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tup
         "debt_on_auction",
         "settlement_debt",
         "unattributed_debt",
+        "deleverage_buffer",
+        "deleverage_total",
     ):
         add(f"backstop.{name}", d.backstop, name)
+    for name, t in d.types.items():
+        add(f"backstop.deleverage_due[{name}]", d.backstop, "deleverage_due", t.type_id)
     for number in keys.loss_numbers:
         add(f"backstop.loss_opened_at[{number}]", d.backstop, "loss_opened_at", number)
         add(f"backstop.loss_done[{number}]", d.backstop, "loss_done", number)

@@ -11,6 +11,7 @@ from eth_utils import to_checksum_address
 
 from offchain.backends import EvmBackend, Lockstep, ModelBackend, model_beside
 from offchain.model.fixed_point import RAD, WAD
+from offchain.model.state import Role
 from offchain.system.config import load_config
 from offchain.system.deployment import Deployment, TypeDeployment, deploy_flash_taker, deploy_system
 
@@ -242,11 +243,12 @@ def liquidation_gas(
 def waterfall_gas(
     chain: EvmBackend, roles: list[str], observe: Observer | None = None
 ) -> dict[str, int]:
-    """The loss waterfall on a fresh deployment: a stake and an unstake, then five vaults
+    """The loss waterfall on a fresh deployment: a stake and an unstake, then six vaults
     liquidated in a crash whose auctions sell out below their debt, and their losses covered by
     the insurance fund, by the stability pool (twice: its first charge, then a later one), by
-    redistribution and by the debt-auction layer; then a debt auction, its first bid, and a
-    surplus auction."""
+    redistribution, by deleveraging (the cover that parks the loss, then its charge to four
+    vaults) and by the debt-auction layer; then a debt auction, its first bid, and a surplus
+    auction."""
     ls, model, d, gas, measure = _fresh(chain, roles, observe)
     governance, feeder, staker_a, staker_b, keeper, taker = roles[:6]
     eth = d.types["ETH-A"]
@@ -288,8 +290,8 @@ def waterfall_gas(
     warp(load_config().waterfall.pool_cooldown)
     measure("gas.unstake", d.stability_pool, "withdraw", staker_b)
 
-    # five vaults just under the line, a 30% crash, five liquidations
-    owners = [to_checksum_address(f"0x{i:040x}") for i in range(0x2000, 0x2005)]
+    # six vaults just under the line, a 30% crash, six liquidations
+    owners = [to_checksum_address(f"0x{i:040x}") for i in range(0x2000, 0x2006)]
     ctype = engine.collateral_types[eth.type_id]
     debt = 10 * WAD * ctype.safe_price // ctype.rate * 99 // 100
     for owner in owners:
@@ -329,6 +331,14 @@ def waterfall_gas(
     measure("gas.realize_one_charge", d.stability_pool, "realize", keeper, staker_a, 1)
     ls.transact(d.backstop, "set_waterfall", governance, [4])
     measure("gas.redistribute", d.backstop, "cover", keeper, *losses[2])
+    # deleveraging: the layer parks the loss, and the keeper (granted the role) charges it to
+    # the four comfortable vaults, ranked off chain, listed in ascending order
+    ls.transact(d.backstop, "set_waterfall", governance, [6])
+    measure("gas.cover_to_deleverage", d.backstop, "cover", keeper, *losses[5])
+    ls.transact(d.backstop, "grant_role", governance, keeper, int(Role.DELEVERAGE))
+    strong = sorted((staker_a, staker_b, taker, governance), key=lambda a: int(a, 16))
+    measure("gas.deleverage_4_vaults", d.backstop, "deleverage", keeper, eth.type_id, strong)
+    assert backstop.deleverage_due(eth.type_id) < RAD, "the strong vaults must absorb the loss"
     ls.transact(d.backstop, "set_waterfall", governance, [3])
     ls.transact(d.backstop, "cover", keeper, *losses[3])
     measure("gas.debt_auction_start", d.backstop, "start_debt_auction", keeper)

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
 from offchain.model.fixed_point import WAD
+from offchain.model.state import Role
 from offchain.testing.machine.auctions import AuctionRules
 from offchain.testing.machine.base import FRACTION, TYPES
 
@@ -69,6 +70,11 @@ class WaterfallRules(AuctionRules):
                 [0],
                 [1, 1],
                 [5],
+                [1, 2, 6],
+                [6],
+                [2, 6, 4],
+                [1, 2, 3, 4, 6],
+                [7],
             ]
         ),
         by_stranger=st.booleans(),
@@ -240,3 +246,96 @@ class WaterfallRules(AuctionRules):
         if finish:
             self.s.warp(sa.bid_duration + 1)
             self.act(self.s.d.surplus_auction, "finish", self.r.keeper, auction_id)
+
+    # ------------------------------------------------------------ deleveraging (issue 35)
+
+    def _owners(self, mode, pick):
+        """A `deleverage` list of the users (and the stranger): strictly ascending, all of them
+        or a subset by `pick`; or descending, or with one owner twice (refused)."""
+        owners = sorted(set(self.users + [self.r.stranger]), key=lambda a: int(a, 16))
+        if mode == "subset":
+            owners = [o for i, o in enumerate(owners) if pick >> i & 1] or owners[:1]
+        elif mode == "unsorted":
+            owners = owners[::-1]
+        elif mode == "repeated":
+            owners = owners[:2] + owners[1:2]
+        return owners
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        mode=st.sampled_from(["all", "all", "subset", "unsorted", "repeated", "buffer"]),
+        pick=st.integers(0, 10**6),
+        sender=st.sampled_from(["governance", "keeper", "keeper", "stranger"]),
+    )
+    def deleverage(self, name, mode, pick, sender):
+        """Charge a type's loss due for deleveraging to a list of owners (governance as admin,
+        the keeper if it was granted the DELEVERAGE role, the stranger refused), or governance
+        moves the buffer while losses are due (one pick in eight above 1 wad: refused)."""
+        by = {"governance": self.r.governance, "keeper": self.r.keeper}.get(sender, self.r.stranger)
+        if mode == "buffer":
+            buffer = pick * 10**12 if pick % 8 else WAD + pick
+            self.act(self.s.d.backstop, "set_deleverage_buffer", by, buffer)
+            return
+        owners = self._owners(mode, pick)
+        if self.act(self.s.d.backstop, "deleverage", by, self.t(name).type_id, owners):
+            self._count_charges()
+
+    def _count_charges(self):
+        charged = [e for e in self.s.events if e.name == "VaultDeleveraged"]
+        self.totals.outcomes[
+            "deleverage charged vaults" if charged else "deleverage charged none"
+        ] += 1
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        user_i=st.integers(0, 2),
+        order=st.sampled_from([[6], [1, 2, 6], [2, 6, 4], [6, 4], [1, 2, 3, 4, 6]]),
+        frac=FRACTION,
+        fall=st.sampled_from([0, 0, 5, 20]),
+    )
+    def deleverage_story(self, name, user_i, order, frac, fall):
+        """A loss reaches the deleveraging layer and is charged to the strong vaults: another
+        user opens a vault at 20% to 60% of its limit, the user's vault near its limit is
+        liquidated in a crash and its auction sells out below the debt, governance orders a
+        waterfall with the deleveraging layer and grants the keeper the DELEVERAGE role, the
+        loss is covered after the queue delay, the keeper charges the users' vaults (maybe after
+        a further fall of `fall`%), and again with what is still due."""
+        b = self.s.contract(self.s.d.backstop)
+        if not b.live:
+            return
+        t, gov, keeper = self.t(name), self.r.governance, self.r.keeper
+        strong = self.users[(user_i + 1) % 3]
+        if not self.s.contract(t.oracle).peek()[1]:
+            self.crash(name, 100)
+        tokens = 10 * 10**t.config.token_decimals
+        collateral = tokens * 10 ** (18 - t.config.token_decimals)
+        ct = self.ctype(name)
+        self._tokens_for_join(name, strong, tokens)
+        self.act(self.s.d.engine, "allow", strong, t.join)
+        share = 20 + frac % 41
+        self.act(
+            t.join,
+            "join_and_modify",
+            strong,
+            tokens,
+            collateral * ct.safe_price // ct.rate * share // 100,
+        )
+        self.liquidation_story(name, user_i, user_i, 0, 0)
+        if self._any_auction():
+            self.sell_out_below_debt(frac % 50, user_i, False)
+        closed = [k for k in self._closed_losses() if k[0] == t.type_id]
+        if not closed:
+            return
+        self.act(self.s.d.backstop, "set_waterfall", gov, order)
+        self.act(self.s.d.backstop, "grant_role", gov, keeper, int(Role.DELEVERAGE))
+        loss = b.losses[closed[-1]]
+        self.s.warp(max(1, loss.created_at + b.queue_delay - self.s.now))
+        self.act(self.s.d.backstop, "cover", keeper, *closed[-1])
+        if fall:
+            self.crash(name, 100 - fall)
+        owners = self._owners("all", 0)
+        for _ in range(2):
+            if b.deleverage_due(t.type_id) and self.act(
+                self.s.d.backstop, "deleverage", keeper, t.type_id, owners
+            ):
+                self._count_charges()

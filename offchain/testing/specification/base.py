@@ -92,12 +92,17 @@ class SpecificationBase:
             "backstop_unsettled": backstop.unsettled,
             "backstop_open_losses": backstop.open_losses(),
             "backstop_stable": engine.stable[d.backstop],
-            # the Backstop's bad debt and what of it loss events and debt auctions account for
+            # the Backstop's bad debt and what of it loss events, debt auctions and
+            # deleveraging account for
             "backstop_debt": (
                 engine.bad_debt[d.backstop],
                 backstop.attributed_debt,
-                backstop.debt_to_auction + backstop.debt_on_auction,
+                backstop.debt_to_auction + backstop.debt_on_auction + backstop.deleverage_total,
             ),
+            "deleverage_due": {
+                t.type_id: backstop.deleverage_due(t.type_id) for t in d.types.values()
+            },
+            "deleverage_buffer": backstop.deleverage_buffer,
             "pool_shares": _Copy(pool.shares),
             "pool_realized": {
                 who: pool.is_realized(who) for who in list(pool.shares)[:SHARE_ACCOUNTS_LIMIT]

@@ -9,6 +9,7 @@ from offchain.model.backstop import PROCEEDS_LIMIT, Layer
 from offchain.model.state import Event
 from offchain.testing.specification.base import Before, SpecificationBase, least_shares
 from offchain.testing.specification.curves import ceil_div
+from offchain.testing.specification.deleverage import DELEVERAGE_REVERT_CHECKS, deleverage_checks
 from offchain.testing.specification.events import EVENT_CHECKS
 from offchain.testing.specification.margin_call import MARGIN_CALL_REVERT_CHECKS, soft_liquidated
 from offchain.testing.specification.reverts import REVERT_CHECKS
@@ -16,7 +17,7 @@ from offchain.testing.specification.reverts import REVERT_CHECKS
 # every event's and every revert reason's check: the engine's and auctions' (events.py,
 # reverts.py) and the MarginCall's (margin_call.py)
 _EVENT_CHECKS = {**EVENT_CHECKS, "SoftLiquidated": soft_liquidated}
-_REVERT_CHECKS = {**REVERT_CHECKS, **MARGIN_CALL_REVERT_CHECKS}
+_REVERT_CHECKS = {**REVERT_CHECKS, **MARGIN_CALL_REVERT_CHECKS, **DELEVERAGE_REVERT_CHECKS}
 
 # the layers whose payment in `cover` is stablecoin the Backstop holds until `heal`
 _PAYING_LAYERS = (Layer.FUND, Layer.STABILITY_POOL, Layer.REDISTRIBUTION)
@@ -48,6 +49,7 @@ class Specification(SpecificationBase):
         problems += self._fund_payments(pre, events)
         problems += self._stakers(pre, events)
         problems += self._request_caps(pre, events)
+        problems += deleverage_checks(self, pre, events)
         if problems:
             raise SpecViolation(
                 f"{pre.function} from {pre.sender}: specification broken:\n" + "\n".join(problems)

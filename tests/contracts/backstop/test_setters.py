@@ -13,7 +13,7 @@ from support.waterfall import loss_event as _loss_event
 from support.waterfall import receipts as _receipts
 from support.waterfall import set_waterfall as _set_waterfall
 
-from offchain.model.backstop import DEBT_AUCTION, FUND, POOL, REDISTRIBUTION
+from offchain.model.backstop import DEBT_AUCTION, DELEVERAGE, FUND, POOL, REDISTRIBUTION
 from offchain.model.fixed_point import RAD
 from offchain.model.state import ZERO_ADDRESS
 from offchain.testing.harness import events as _events
@@ -69,7 +69,16 @@ def test_deployment__waterfall_wired_as_configured(system):
 
 
 @pytest.mark.parametrize(
-    "order", [[], [REDISTRIBUTION], [POOL, FUND], [4, 3, 2, 1], [DEBT_AUCTION, FUND, POOL]]
+    "order",
+    [
+        [],
+        [REDISTRIBUTION],
+        [POOL, FUND],
+        [4, 3, 2, 1],
+        [DEBT_AUCTION, FUND, POOL],
+        [FUND, POOL, DELEVERAGE, REDISTRIBUTION],
+        [FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, DELEVERAGE],
+    ],
 )
 def test_set_waterfall__valid_order__stored_and_logged(system, order):
     b = system.d.backstop
@@ -86,8 +95,10 @@ def test_set_waterfall__valid_order__stored_and_logged(system, order):
         ([FUND, POOL, 5], "backstop: unknown layer"),
         ([FUND, FUND], "backstop: layer repeated"),
         ([POOL, DEBT_AUCTION, POOL], "backstop: layer repeated"),
-        # five layers do not fit the DynArray[uint8, 4] argument: no reason
-        ([FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, FUND], None),
+        ([7], "backstop: unknown layer"),
+        ([FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, FUND], "backstop: layer repeated"),
+        # six layers do not fit the DynArray[uint8, 5] argument: no reason
+        ([FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, DELEVERAGE, FUND], None),
     ],
 )
 def test_set_waterfall__invalid__reverts_with_reason(system, order, reason):

@@ -36,7 +36,9 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str]] = {
     ("VaultEngine", "modify_collateral_balance"): frozenset({"CollateralJoin"}),
     ("VaultEngine", "join_vault"): frozenset({"CollateralJoin"}),
     # liquidation; closing vaults and cancelling auctions at settlement
-    ("VaultEngine", "seize"): frozenset({"Liquidator", "GlobalSettlement", "DutchAuction"}),
+    ("VaultEngine", "seize"): frozenset(
+        {"Liquidator", "GlobalSettlement", "DutchAuction", "Backstop"}
+    ),
     # fees; the Backstop's redistribution
     ("VaultEngine", "fold_rate"): frozenset({"FeeAccumulator", "Backstop"}),
     # keeper rewards and cancel refunds (auctions), refunds of cancelled debt auctions
@@ -47,6 +49,9 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str]] = {
     ("Backstop", "set_waterfall"): ADMIN_ONLY,
     ("Backstop", "set_layer_contracts"): ADMIN_ONLY,
     ("Backstop", "set_auction_parameters"): ADMIN_ONLY,
+    ("Backstop", "set_deleverage_buffer"): ADMIN_ONLY,
+    # the DELEVERAGE role: a keeper governance names (no contract holds it)
+    ("Backstop", "deleverage"): ADMIN_ONLY,
     ("Backstop", "open_loss"): frozenset({"Liquidator"}),
     ("Backstop", "close_loss"): frozenset({"DutchAuction"}),
     ("Backstop", "shutdown"): frozenset({"GlobalSettlement"}),

@@ -1,0 +1,161 @@
+"""The specification of the deleveraging layer (Backstop.deleverage, docs/loss-waterfall.md),
+checked after every transaction: what each type owes the layer, what a `deleverage` charges each
+listed vault, and that no charged vault ends below its requirement with the buffer."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+
+from offchain.model.backstop import Layer
+from offchain.model.fixed_point import WAD
+from offchain.model.state import Event
+from offchain.testing.specification.base import Before, SpecificationBase
+from offchain.testing.specification.curves import margin_debt
+
+
+def expected_charges(pre: Before, t: bytes, owners: list[str]) -> list[tuple[str, int]]:
+    """(owner, normalized debt added) for each vault a `deleverage(t, owners)` charges, in list
+    order, from the state before it. A vault's headroom is what it could owe more and keep
+    (1 + buffer) x its requirement at the engine's safe price: floor(C x s / (1 + buffer)) -
+    margin_debt(D), 0 without debt or room; every vault pays the same fraction
+    min(1, due / the listed headroom) of it (in wad, rounded down), as normalized debt rounded
+    down, unless its size margin would then take it above that limit (it pays nothing)."""
+    ctype = pre.state["ctypes"][t]
+    size = pre.state["size_margins"][t]
+    buffered = WAD + pre.state["deleverage_buffer"]
+    due = pre.state["deleverage_due"].get(t, 0)
+    rows = []
+    for owner in owners:
+        vault = pre.state["vaults"][(t, owner)]
+        limit = vault.collateral * ctype.safe_price * WAD // buffered
+        need = margin_debt(vault.normalized_debt * ctype.rate, size)
+        room = limit - need if vault.normalized_debt and limit > need else 0
+        rows.append((owner, vault.normalized_debt, limit, room))
+    total = sum(row[3] for row in rows)
+    fraction = due * WAD // total if total > due else WAD
+    charges = []
+    for owner, normalized_debt, limit, room in rows:
+        added = room * fraction // WAD // ctype.rate
+        if added and margin_debt((normalized_debt + added) * ctype.rate, size) <= limit:
+            charges.append((owner, added))
+    return charges
+
+
+def deleverage_checks(spec: SpecificationBase, pre: Before, events: list[Event]) -> list[str]:
+    """Per type, the loss due for deleveraging grows by what the layer took in `cover` and falls
+    by what `deleverage` charged (all of it moves to settlement debt at shutdown); a
+    `deleverage` charges exactly `expected_charges`, moves that debt from the Backstop's bad
+    debt into the vaults, and leaves every charged vault's collateral worth at least
+    (1 + buffer) x its margin debt at the safe price."""
+    d = spec.d
+    backstop = spec.c(d.backstop)
+    out: list[str] = []
+    taken: dict[bytes, int] = defaultdict(int)
+    charged: dict[bytes, int] = defaultdict(int)
+    receipts: list[tuple[bytes, str, int, int]] = []
+    for e in events:
+        if e.address != d.backstop:
+            continue
+        if e.name == "LossAllocated" and e.args["layer"] == Layer.DELEVERAGE:
+            taken[e.args["collateral_type"]] += e.args["amount"]
+            spec.checks += 1
+            if e.args["participant"] != d.engine:
+                out.append(f"the deleveraging layer's participant {e.args['participant']}")
+        elif e.name == "Deleveraged":
+            charged[e.args["collateral_type"]] += e.args["charged"]
+        elif e.name == "VaultDeleveraged":
+            args = e.args
+            receipts.append(
+                (args["collateral_type"], args["owner"], args["normalized_debt"], args["debt"])
+            )
+    if any(e.name == "Shutdown" and e.address == d.backstop for e in events):
+        spec.checks += 1
+        if backstop.deleverage_total != 0:
+            out.append(f"deleverage_total {backstop.deleverage_total} after shutdown")
+        return out
+    for name, t in d.types.items():
+        before = pre.state["deleverage_due"].get(t.type_id, 0)
+        now = backstop.deleverage_due(t.type_id)
+        spec.checks += 1
+        if now != before + taken[t.type_id] - charged[t.type_id]:
+            out.append(
+                f"{name}: deleverage due {before} -> {now}, but the layer took "
+                f"{taken[t.type_id]} and {charged[t.type_id]} was charged"
+            )
+    if pre.function == "deleverage" and pre.address == d.backstop:
+        out += _deleverage_call(spec, pre, receipts, charged)
+    elif receipts:
+        out.append(f"vaults deleveraged in {pre.function}")
+    return out
+
+
+def _deleverage_call(
+    spec: SpecificationBase,
+    pre: Before,
+    receipts: list[tuple[bytes, str, int, int]],
+    charged: dict[bytes, int],
+) -> list[str]:
+    d = spec.d
+    engine = spec.c(d.engine)
+    t, owners = pre.args[0], list(pre.args[1])
+    rate, safe_price = pre.state["ctypes"][t].rate, pre.state["ctypes"][t].safe_price
+    out: list[str] = []
+    expected = expected_charges(pre, t, owners)
+    got = [(owner, added) for _, owner, added, _ in receipts]
+    spec.checks += 1
+    if got != expected or any(r[0] != t or r[3] != r[2] * rate for r in receipts):
+        out.append(f"charges {got}, expected {expected} (rate {rate})")
+    total = sum(added * rate for _, added in expected)
+    spec.checks += 1
+    if charged[t] != total or total > pre.state["deleverage_due"].get(t, 0):
+        out.append(f"charged {charged[t]}, expected {total}")
+    bad_before = pre.state["backstop_debt"][0]
+    spec.checks += 1
+    if engine.bad_debt[d.backstop] != bad_before - total:
+        out.append(f"backstop bad debt {bad_before} -> {engine.bad_debt[d.backstop]}, not -{total}")
+    buffered = WAD + pre.state["deleverage_buffer"]
+    size = pre.state["size_margins"][t]
+    added_by = dict(expected)
+    for owner in owners:
+        vault, old = engine.vaults[(t, owner)], pre.state["vaults"][(t, owner)]
+        added = added_by.get(owner, 0)
+        spec.checks += 1
+        if vault.collateral != old.collateral or vault.normalized_debt != (
+            old.normalized_debt + added
+        ):
+            out.append(f"vault {owner}: {old} -> {vault}, {added} normalized debt charged")
+        if added and (
+            margin_debt(vault.normalized_debt * rate, size) * buffered
+            > vault.collateral * safe_price * WAD
+        ):
+            out.append(f"vault {owner} charged below its requirement with the buffer")
+    return out
+
+
+def _nothing_due(spec: SpecificationBase, pre: Before) -> str | None:
+    if pre.function != "deleverage":
+        return None
+    due = pre.state["deleverage_due"].get(pre.args[0], 0)
+    return None if due == 0 else f"{due} was due"
+
+
+def _not_ascending(spec: SpecificationBase, pre: Before) -> str | None:
+    if pre.function != "deleverage":
+        return None
+    keys = [int(owner, 16) for owner in pre.args[1]]
+    if all(a < b for a, b in zip([0, *keys], keys, strict=False)):
+        return "the owners were strictly ascending (and not the zero address)"
+    return None
+
+
+def _buffer_too_large(spec: SpecificationBase, pre: Before) -> str | None:
+    if pre.function != "set_deleverage_buffer" or pre.args[0] > WAD:
+        return None
+    return f"buffer {pre.args[0]} is at most 1 wad"
+
+
+DELEVERAGE_REVERT_CHECKS = {
+    "backstop: nothing to deleverage": _nothing_due,
+    "backstop: owners not ascending": _not_ascending,
+    "backstop: buffer too large": _buffer_too_large,
+}
