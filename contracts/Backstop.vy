@@ -9,7 +9,9 @@
         global settlement after shutdown), logging a receipt (`LossAllocated`) for every
         payment. Deleveraging charges what reaches it to the type's strongest vaults, in
         proportion to their headroom (`deleverage`, the DELEVERAGE role), never below a buffer
-        above their liquidation ratio, with a receipt per vault (`VaultDeleveraged`).
+        above their liquidation ratio at the lowest price the type's oracle shows, at most a
+        fraction of a vault's headroom per call and one charge per interval, with a receipt per
+        vault (`VaultDeleveraged`).
         Above a buffer, surplus is sold for the governance token (SurplusAuction); debt handed
         to the debt-auction layer is raised by minting it (DebtAuction).
 @dev DSS analogue: Vow (open_loss ~ fess, cover ~ flog + heal + flop, settle = heal,
@@ -62,6 +64,20 @@ exports: (
 
 implements: IBackstop
 
+
+# what `deleverage` reads on the Spotter and a type's PriceOracle: the prices the oracle shows
+# (in effect, queued, and the latest post), which the engine's safe price may not show yet
+interface ISpotterPrices:
+    def oracles(collateral_type: bytes32) -> address: view
+    def liquidation_ratios(collateral_type: bytes32) -> uint256: view
+
+
+interface IOraclePrices:
+    def current_price() -> uint256: view
+    def next_price() -> uint256: view
+    def source_price() -> uint256: view
+
+
 # layers of the waterfall
 FUND: constant(uint8) = 1
 POOL: constant(uint8) = 2
@@ -75,8 +91,14 @@ MAX_LAYERS: constant(uint256) = 5
 MAX_DELEVERAGE_VAULTS: constant(uint256) = 50
 # the largest deleverage buffer governance may set: a charged vault keeps twice its requirement
 MAX_DELEVERAGE_BUFFER: constant(uint256) = constants.WAD
-# the buffer at deployment: 10% above the liquidation requirement
-DEFAULT_DELEVERAGE_BUFFER: constant(uint256) = constants.WAD // 10
+# the buffer at deployment: 25% above the liquidation requirement (above the margin call's
+# warning factor of 1.2, so that a charge does not put a vault in the called band)
+DEFAULT_DELEVERAGE_BUFFER: constant(uint256) = constants.WAD // 4
+# at deployment, one call charges a vault at most half its headroom, and a vault is charged at
+# most once a day
+DEFAULT_DELEVERAGE_MAX_FRACTION: constant(uint256) = constants.WAD // 2
+DEFAULT_DELEVERAGE_INTERVAL: constant(uint256) = 86400
+MAX_DELEVERAGE_INTERVAL: constant(uint256) = 365 * 86400
 
 # `cover_config`'s fields (above the pool's 160-bit address)
 ADDRESS_MASK: constant(uint256) = 2**160 - 1
@@ -90,6 +112,8 @@ MAX_QUEUE_DELAY: constant(uint256) = 365 * 86400
 
 # the ledger
 engine: public(immutable(IVaultEngine))
+# the types' oracles and liquidation ratios (deleveraging prices vaults at the lowest price shown)
+spotter: public(immutable(ISpotterPrices))
 
 # what every cover reads, in one word (views live, queue_delay, get_waterfall, stability_pool):
 # - the stability pool's address (empty: that layer pays nothing), the low 160 bits;
@@ -119,6 +143,12 @@ debt_on_auction: public(uint256)
 settlement_debt: public(uint256)
 # a deleveraged vault keeps its collateral value at least (1 + buffer) x its requirement [wad]
 deleverage_buffer: public(uint256)
+# the most of a vault's headroom one `deleverage` charges [wad, in (0, 1]]
+deleverage_max_fraction: public(uint256)
+# seconds before a charged vault may be charged again
+deleverage_interval: public(uint256)
+# type -> owner -> when `deleverage` last charged the vault
+last_deleveraged: public(HashMap[bytes32, HashMap[address, uint256]])
 # per type: loss handed to the deleveraging layer, not yet charged to vaults [rad] (live only;
 # the view `deleverage_due` reads 0 after shutdown, when the total moved to settlement_debt)
 due_to_deleverage: HashMap[bytes32, uint256]
@@ -136,6 +166,16 @@ event WaterfallSet:
 
 event DeleverageBufferSet:
     buffer: uint256
+
+
+event DeleverageLimitsSet:
+    max_fraction: uint256
+    interval: uint256
+
+
+event DeleverageReleased:
+    collateral_type: indexed(bytes32)
+    amount: uint256
 
 
 event VaultDeleveraged:
@@ -225,12 +265,14 @@ event Shutdown:
 
 
 @deploy
-def __init__(engine_: IVaultEngine, queue_delay_: uint256):
+def __init__(engine_: IVaultEngine, spotter_: ISpotterPrices, queue_delay_: uint256):
     """
     @param engine_ The VaultEngine.
+    @param spotter_ The Spotter (its oracles and liquidation ratios price deleveraging).
     @param queue_delay_ Seconds between a liquidation and the earliest cover of its loss.
     """
     engine = engine_
+    spotter = spotter_
     assert queue_delay_ <= MAX_QUEUE_DELAY, "backstop: queue delay too long"
     self.cover_config = (
         self._pack_waterfall([FUND, POOL, DEBT_AUCTION, REDISTRIBUTION]) << WATERFALL_SHIFT
@@ -238,11 +280,16 @@ def __init__(engine_: IVaultEngine, queue_delay_: uint256):
         | queue_delay_ << DELAY_SHIFT
     )
     self.deleverage_buffer = DEFAULT_DELEVERAGE_BUFFER
+    self.deleverage_max_fraction = DEFAULT_DELEVERAGE_MAX_FRACTION
+    self.deleverage_interval = DEFAULT_DELEVERAGE_INTERVAL
     loss_book.__init__()
     auth.__init__(auth.OPEN_LOSS | auth.CLOSE_LOSS | auth.SHUTDOWN | auth.DELEVERAGE)
     log QueueDelaySet(queue_delay=queue_delay_)
     log WaterfallSet(waterfall=[FUND, POOL, DEBT_AUCTION, REDISTRIBUTION])
     log DeleverageBufferSet(buffer=DEFAULT_DELEVERAGE_BUFFER)
+    log DeleverageLimitsSet(
+        max_fraction=DEFAULT_DELEVERAGE_MAX_FRACTION, interval=DEFAULT_DELEVERAGE_INTERVAL
+    )
 
 
 # ---------------------------------------------------------------- administration
@@ -288,15 +335,52 @@ def set_waterfall(order: DynArray[uint8, MAX_LAYERS]):
 def set_deleverage_buffer(buffer: uint256):
     """
     @notice Set how far above its liquidation requirement `deleverage` leaves a vault it charges
-            (a vault nearer its limit is not charged). To keep a charged vault safe at the next
-            price the delayed oracle shows, the buffer should cover the oracle's largest move per
-            post: (1 + buffer) x (1 - max_change) >= 1.
+            (a vault nearer its limit is not charged), at the lowest price the type's oracle
+            shows. Above a type's margin-call warning factor minus 1, a charge never puts a vault
+            in the called band.
     @param buffer [wad], at most 1 (a charged vault keeps twice its requirement).
     """
     auth._check_authorized()
     assert buffer <= MAX_DELEVERAGE_BUFFER, "backstop: buffer too large"
     self.deleverage_buffer = buffer
     log DeleverageBufferSet(buffer=buffer)
+
+
+@external
+def set_deleverage_limits(max_fraction: uint256, interval: uint256):
+    """
+    @notice Bound what `deleverage` takes from one vault: at most `max_fraction` of its headroom
+            per call, and no second charge within `interval` seconds of the last.
+    @param max_fraction [wad], above 0 and at most 1.
+    @param interval Seconds, at most 365 days.
+    """
+    auth._check_authorized()
+    assert max_fraction != 0 and max_fraction <= constants.WAD, "backstop: bad max fraction"
+    assert interval <= MAX_DELEVERAGE_INTERVAL, "backstop: interval too long"
+    self.deleverage_max_fraction = max_fraction
+    self.deleverage_interval = interval
+    log DeleverageLimitsSet(max_fraction=max_fraction, interval=interval)
+
+
+@external
+def release_deleverage(collateral_type: bytes32, amount: uint256):
+    """
+    @notice Move part of a type's loss due for deleveraging to the debt-auction layer, when no
+            vault can take it (the type's debt repaid, no headroom left): governance's way out
+            of a due that would otherwise wait for shutdown.
+    @param collateral_type The type.
+    @param amount [rad], at most the due.
+    """
+    auth._check_authorized()
+    assert self._live(), "backstop: not live"
+    assert self.debt_auction.address != empty(address), "backstop: no debt auction"
+    due: uint256 = self.due_to_deleverage[collateral_type]
+    assert amount != 0 and amount <= due, "backstop: bad release"
+    self.due_to_deleverage[collateral_type] = unsafe_sub(due, amount)
+    # amount <= due <= deleverage_total
+    self.deleverage_total = unsafe_sub(self.deleverage_total, amount)
+    self.debt_to_auction += amount
+    log DeleverageReleased(collateral_type=collateral_type, amount=amount)
 
 
 @external
@@ -573,13 +657,15 @@ def deleverage(
     """
     @notice Charge the type's loss due for deleveraging to the listed vaults (the DELEVERAGE
             role: the keeper governance names ranks the type's vaults by headroom off chain).
-            A vault's headroom is what it could owe more and keep (1 + buffer) x its
-            requirement at the current safe price: floor(C x s / (1 + buffer)) - M(D), with C
-            its collateral, s the engine's safe price, D its debt and M the engine's size
-            margin; a vault without debt or headroom pays nothing. Every listed vault pays the
-            same fraction of its headroom, min(1, due / the listed headroom) in wad (rounded
-            down), as normalized debt (rounded down) added to its vault, and keeps its requirement with the buffer (a
-            vault whose size margin would not keep it is skipped). The debt moves from this
+            Prices: s, the lowest of the engine's safe price and the type's oracle's current,
+            queued and latest posted prices over the liquidation ratio (a fall already visible
+            counts now). A vault's headroom is what it could owe more and keep (1 + buffer) x
+            its requirement at s: floor(C x s / (1 + buffer)) - M(D), with C its collateral, D
+            its debt and M the engine's size margin; a vault without debt or headroom, or
+            charged less than `deleverage_interval` ago, pays nothing. Every listed vault pays
+            the same fraction of its headroom, min(max fraction, due / the listed headroom) in
+            wad (rounded down), as normalized debt (rounded down) added to its vault (a vault
+            whose size margin would then exceed the limit is skipped). The debt moves from this
             contract's bad debt into the vaults: nothing is minted, nobody is paid.
     @param collateral_type The type.
     @param owners Distinct vault owners in strictly ascending order, at most 50.
@@ -592,9 +678,10 @@ def deleverage(
     rate: uint256 = 0
     type_debt: uint256 = 0
     rate, type_debt = staticcall engine.rate_and_debt(collateral_type)
-    safe_price: uint256 = staticcall engine.safe_price(collateral_type)
+    safe_price: uint256 = self._lowest_safe_price(collateral_type)
     size: uint256 = staticcall engine.size_margin_word(collateral_type)
     buffered: uint256 = constants.WAD + self.deleverage_buffer
+    interval: uint256 = self.deleverage_interval
     # first pass: each vault's normalized debt, limit (its value at the buffer) and headroom,
     # and the headrooms' sum
     debts: DynArray[uint256, MAX_DELEVERAGE_VAULTS] = []
@@ -613,19 +700,24 @@ def deleverage(
             value // buffered * constants.WAD + value % buffered * constants.WAD // buffered
         )
         need: uint256 = sizing.margin_debt(vault.normalized_debt * rate, size)
+        last: uint256 = self.last_deleveraged[collateral_type][owner]
         headroom: uint256 = 0
-        if vault.normalized_debt != 0 and limit > need:
+        if (
+            vault.normalized_debt != 0
+            and limit > need
+            and (last == 0 or last + interval <= block.timestamp)
+        ):
             headroom = unsafe_sub(limit, need)
         debts.append(vault.normalized_debt)
         limits.append(limit)
         headrooms.append(headroom)
         total += headroom
-    # second pass: the charges, each vault the same fraction of its headroom: all of it when
-    # the listed headroom is at most the due, else due / total in wad, rounded down (a product
-    # of two rad amounts would not fit), so the charges add up to at most the due
-    fraction: uint256 = constants.WAD
+    # second pass: the charges, each vault the same fraction of its headroom: due / total in
+    # wad, rounded down (a product of two rad amounts would not fit), at most the max fraction,
+    # so the charges add up to at most the due
+    fraction: uint256 = self.deleverage_max_fraction
     if total > due:
-        fraction = due * constants.WAD // total
+        fraction = min(fraction, due * constants.WAD // total)
     charged: uint256 = 0
     for i: uint256 in range(len(owners), bound=MAX_DELEVERAGE_VAULTS):
         headroom: uint256 = headrooms[i]
@@ -639,6 +731,7 @@ def deleverage(
         if sizing.margin_debt((debts[i] + added) * rate, size) > limits[i]:
             continue
         owner: address = owners[i]
+        self.last_deleveraged[collateral_type][owner] = block.timestamp
         # the engine moves added x rate of this contract's bad debt into the vault
         extcall engine.seize(collateral_type, owner, self, self, 0, convert(added, int256))
         charged += added * rate
@@ -902,6 +995,27 @@ def _redistribute(
         excess=normalized_debt * delta_rate - amount,
     )
     return amount
+
+
+@view
+@internal
+def _lowest_safe_price(collateral_type: bytes32) -> uint256:
+    # the engine's safe price, or lower: each non-zero price the type's oracle shows (in effect,
+    # queued, latest posted) over the liquidation ratio, rounded down as Spotter.poke does
+    lowest: uint256 = staticcall engine.safe_price(collateral_type)
+    oracle: address = staticcall spotter.oracles(collateral_type)
+    ratio: uint256 = staticcall spotter.liquidation_ratios(collateral_type)
+    if oracle == empty(address) or ratio == 0:
+        return lowest
+    prices: IOraclePrices = IOraclePrices(oracle)
+    for price: uint256 in [
+        staticcall prices.current_price(),
+        staticcall prices.next_price(),
+        staticcall prices.source_price(),
+    ]:
+        if price != 0:
+            lowest = min(lowest, price * constants.WAD_TO_RAY * constants.RAY // ratio)
+    return lowest
 
 
 @view

@@ -10,6 +10,7 @@ from offchain.model import size_margin as sizing
 from offchain.model.errors import Revert, require
 from offchain.model.fixed_point import (
     PENALTY_STEP,
+    RAY,
     WAD,
     amount_to_raise,
     div_up,
@@ -68,7 +69,10 @@ MAX_QUEUE_DELAY = 365 * 86400
 MAX_LAYERS = 5
 MAX_DELEVERAGE_VAULTS = 50
 MAX_DELEVERAGE_BUFFER = WAD
-DEFAULT_DELEVERAGE_BUFFER = WAD // 10
+DEFAULT_DELEVERAGE_BUFFER = WAD // 4
+DEFAULT_DELEVERAGE_MAX_FRACTION = WAD // 2
+DEFAULT_DELEVERAGE_INTERVAL = 86400
+MAX_DELEVERAGE_INTERVAL = 365 * 86400
 
 
 class Loss(NamedTuple):
@@ -81,9 +85,12 @@ class Loss(NamedTuple):
 class Backstop(Authorized):
     ROLE_SET = Role.OPEN_LOSS | Role.CLOSE_LOSS | Role.SHUTDOWN | Role.DELEVERAGE
 
-    def __init__(self, env: Env, address: str, deployer: str, engine: str, queue_delay: int):
+    def __init__(
+        self, env: Env, address: str, deployer: str, engine: str, spotter: str, queue_delay: int
+    ):
         super().__init__(env, address)
         self.engine: VaultEngine = self.at(engine)
+        self.spotter = spotter
         require(queue_delay <= MAX_QUEUE_DELAY, "backstop: queue delay too long")
         self.live = True
         self.queue_delay = queue_delay
@@ -110,12 +117,20 @@ class Backstop(Authorized):
         self.debt_on_auction = 0
         self.settlement_debt = 0
         self.deleverage_buffer = DEFAULT_DELEVERAGE_BUFFER
+        self.deleverage_max_fraction = DEFAULT_DELEVERAGE_MAX_FRACTION
+        self.deleverage_interval = DEFAULT_DELEVERAGE_INTERVAL
+        self.last_deleveraged = self.storage(0)  # (type, owner) -> unix seconds
         self.due_to_deleverage = self.storage(0)  # type -> rad
         self.deleverage_total = 0
         self._init_auth(deployer)
         self.log("QueueDelaySet", queue_delay=queue_delay)
         self.log("WaterfallSet", waterfall=tuple(self.waterfall))
         self.log("DeleverageBufferSet", buffer=DEFAULT_DELEVERAGE_BUFFER)
+        self.log(
+            "DeleverageLimitsSet",
+            max_fraction=DEFAULT_DELEVERAGE_MAX_FRACTION,
+            interval=DEFAULT_DELEVERAGE_INTERVAL,
+        )
 
     # ------------------------------------------------------------ administration
 
@@ -142,6 +157,25 @@ class Backstop(Authorized):
         require(buffer <= MAX_DELEVERAGE_BUFFER, "backstop: buffer too large")
         self.deleverage_buffer = buffer
         self.log("DeleverageBufferSet", buffer=buffer)
+
+    def set_deleverage_limits(self, sender: str, max_fraction: int, interval: int) -> None:
+        self._check_authorized(sender)
+        require(0 < max_fraction <= WAD, "backstop: bad max fraction")
+        require(interval <= MAX_DELEVERAGE_INTERVAL, "backstop: interval too long")
+        self.deleverage_max_fraction = max_fraction
+        self.deleverage_interval = interval
+        self.log("DeleverageLimitsSet", max_fraction=max_fraction, interval=interval)
+
+    def release_deleverage(self, sender: str, collateral_type: bytes, amount: int) -> None:
+        self._check_authorized(sender)
+        require(self.live, "backstop: not live")
+        require(self.debt_auction != ZERO_ADDRESS, "backstop: no debt auction")
+        due = self.due_to_deleverage[collateral_type]
+        require(0 < amount <= due, "backstop: bad release")
+        self.due_to_deleverage[collateral_type] = due - amount
+        self.deleverage_total -= amount
+        self.debt_to_auction = u256(self.debt_to_auction + amount)
+        self.log("DeleverageReleased", collateral_type=collateral_type, amount=amount)
 
     def set_layer_contracts(
         self, sender: str, pool: str, debt_auction: str, surplus_auction: str
@@ -324,9 +358,10 @@ class Backstop(Authorized):
         require(due != 0, "backstop: nothing to deleverage")
         engine = self.engine
         rate, _ = engine.rate_and_debt(collateral_type)
-        safe_price = engine.safe_price(collateral_type)
+        safe_price = self.lowest_safe_price(collateral_type)
         size = engine.size_margin_word(collateral_type)
         buffered = WAD + self.deleverage_buffer
+        interval, now = self.deleverage_interval, self.now
         rows: list[tuple[str, int, int, int]] = []  # owner, normalized debt, limit, headroom
         total = 0
         previous = 0
@@ -337,10 +372,14 @@ class Backstop(Authorized):
             vault = engine.vaults[(collateral_type, owner)]
             limit = u256(vault.collateral * safe_price) * WAD // buffered
             need = sizing.margin_debt(u256(vault.normalized_debt * rate), size)
-            headroom = limit - need if vault.normalized_debt != 0 and limit > need else 0
+            last = self.last_deleveraged[(collateral_type, owner)]
+            rested = last == 0 or u256(last + interval) <= now
+            headroom = limit - need if vault.normalized_debt != 0 and limit > need and rested else 0
             rows.append((owner, vault.normalized_debt, limit, headroom))
             total = u256(total + headroom)
-        fraction = u256(due * WAD) // total if total > due else WAD
+        fraction = self.deleverage_max_fraction
+        if total > due:
+            fraction = min(fraction, u256(due * WAD) // total)
         charged = 0
         for owner, normalized_debt, limit, headroom in rows:
             if headroom == 0:
@@ -350,6 +389,7 @@ class Backstop(Authorized):
                 continue
             if sizing.margin_debt(u256(u256(normalized_debt + added) * rate), size) > limit:
                 continue
+            self.last_deleveraged[(collateral_type, owner)] = now
             engine.seize(self.address, collateral_type, owner, self.address, self.address, 0, added)
             charged += added * rate
             self.log(
@@ -364,6 +404,22 @@ class Backstop(Authorized):
         self.deleverage_total -= charged
         self.log("Deleveraged", collateral_type=collateral_type, charged=charged, due=due)
         return charged
+
+    def lowest_safe_price(self, collateral_type: bytes) -> int:
+        """contracts/Backstop.vy's _lowest_safe_price: the engine's safe price, or lower: each
+        non-zero price the type's oracle shows (current, queued, latest posted) over the
+        liquidation ratio, rounded down as Spotter.poke does."""
+        lowest = self.engine.safe_price(collateral_type)
+        spotter = self.at(self.spotter)
+        oracle = spotter.oracles[collateral_type]
+        ratio = spotter.liquidation_ratios[collateral_type]
+        if oracle == ZERO_ADDRESS or ratio == 0:
+            return lowest
+        prices = self.at(oracle)
+        for price in (prices.current_price, prices.next_price, prices.source_price):
+            if price != 0:
+                lowest = min(lowest, u256(price * 10**9 * RAY) // ratio)
+        return lowest
 
     def deleverage_due(self, collateral_type: bytes) -> int:
         return self.due_to_deleverage[collateral_type] if self.live else 0

@@ -118,7 +118,7 @@ def deploy_system(
     # after this only the StableJoin can mint: ERC-20 supply stays backed by engine balances
     b.transact(stablecoin, "renounce_ownership", governance)
     spotter = b.deploy("Spotter", governance, engine)
-    backstop = b.deploy("Backstop", governance, engine, config.backstop_queue_delay)
+    backstop = b.deploy("Backstop", governance, engine, spotter, config.backstop_queue_delay)
     # stability fees are surplus: the insurance fund
     fees = b.deploy("FeeAccumulator", governance, engine, backstop)
     ceiling = b.deploy("CeilingManager", governance, engine)

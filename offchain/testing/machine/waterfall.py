@@ -263,18 +263,34 @@ class WaterfallRules(AuctionRules):
 
     @rule(
         name=st.sampled_from(TYPES),
-        mode=st.sampled_from(["all", "all", "subset", "unsorted", "repeated", "buffer"]),
+        mode=st.sampled_from(
+            ["all", "all", "subset", "unsorted", "repeated", "buffer", "limits", "release"]
+        ),
         pick=st.integers(0, 10**6),
         sender=st.sampled_from(["governance", "keeper", "keeper", "stranger"]),
     )
     def deleverage(self, name, mode, pick, sender):
         """Charge a type's loss due for deleveraging to a list of owners (governance as admin,
         the keeper if it was granted the DELEVERAGE role, the stranger refused), or governance
-        moves the buffer while losses are due (one pick in eight above 1 wad: refused)."""
+        moves the buffer or the limits (max fraction, interval) while losses are due (one pick
+        in eight out of bounds: refused), or releases part of a due to the debt auction (one
+        pick in eight more than is due: refused)."""
         by = {"governance": self.r.governance, "keeper": self.r.keeper}.get(sender, self.r.stranger)
+        b, tid = self.s.contract(self.s.d.backstop), self.t(name).type_id
         if mode == "buffer":
             buffer = pick * 10**12 if pick % 8 else WAD + pick
             self.act(self.s.d.backstop, "set_deleverage_buffer", by, buffer)
+            return
+        if mode == "limits":
+            fraction, interval = 1 + pick * 10**12, pick % 3 * 43_200
+            if pick % 8 == 0:
+                fraction, interval = (0, interval) if pick % 16 else (WAD, 365 * 86400 + 1)
+            self.act(self.s.d.backstop, "set_deleverage_limits", by, fraction, interval)
+            return
+        if mode == "release":
+            due = b.deleverage_due(tid)
+            amount = due * (pick % 1_000 + 1) // 1_000 if pick % 8 else due + 1
+            self.act(self.s.d.backstop, "release_deleverage", by, tid, amount)
             return
         owners = self._owners(mode, pick)
         if self.act(self.s.d.backstop, "deleverage", by, self.t(name).type_id, owners):
@@ -291,15 +307,19 @@ class WaterfallRules(AuctionRules):
         user_i=st.integers(0, 2),
         order=st.sampled_from([[6], [1, 2, 6], [2, 6, 4], [6, 4], [1, 2, 3, 4, 6]]),
         frac=FRACTION,
-        fall=st.sampled_from([0, 0, 5, 20]),
+        fall=st.sampled_from(["none", "none", "posted", "queued", "current"]),
+        again=st.sampled_from(["now", "after_interval"]),
     )
-    def deleverage_story(self, name, user_i, order, frac, fall):
+    def deleverage_story(self, name, user_i, order, frac, fall, again):
         """A loss reaches the deleveraging layer and is charged to the strong vaults: another
-        user opens a vault at 20% to 60% of its limit, the user's vault near its limit is
-        liquidated in a crash and its auction sells out below the debt, governance orders a
-        waterfall with the deleveraging layer and grants the keeper the DELEVERAGE role, the
-        loss is covered after the queue delay, the keeper charges the users' vaults (maybe after
-        a further fall of `fall`%), and again with what is still due."""
+        user opens a vault at 20% to 60% of its limit and the stranger one without debt, the
+        user's vault near its limit is liquidated in a crash and its auction sells out below
+        the debt, governance orders a waterfall with the deleveraging layer and grants the
+        keeper the DELEVERAGE role, the loss is covered after the queue delay, the keeper
+        charges the listed vaults (maybe after a fall of 20% the oracle shows but the engine
+        does not yet: posted, or queued by a poke; or 5% in effect everywhere), and again with
+        what is still due, at once (the charged vaults rest) or after the interval; one time in
+        three governance then releases what is left to the debt auction."""
         b = self.s.contract(self.s.d.backstop)
         if not b.live:
             return
@@ -312,6 +332,9 @@ class WaterfallRules(AuctionRules):
         ct = self.ctype(name)
         self._tokens_for_join(name, strong, tokens)
         self.act(self.s.d.engine, "allow", strong, t.join)
+        self._tokens_for_join(name, self.r.stranger, tokens)
+        self.act(self.s.d.engine, "allow", self.r.stranger, t.join)
+        self.act(t.join, "join_and_modify", self.r.stranger, tokens, 0)
         share = 20 + frac % 41
         self.act(
             t.join,
@@ -331,11 +354,23 @@ class WaterfallRules(AuctionRules):
         loss = b.losses[closed[-1]]
         self.s.warp(max(1, loss.created_at + b.queue_delay - self.s.now))
         self.act(self.s.d.backstop, "cover", keeper, *closed[-1])
-        if fall:
-            self.crash(name, 100 - fall)
+        if fall == "current":
+            self.crash(name, 95)
+        elif fall != "none":
+            price = self.s.contract(t.oracle).current_price or t.config.initial_price
+            self.act(t.oracle, "post", self.r.feeder, max(1, price * 80 // 100))
+            if fall == "queued":
+                self.s.warp(t.config.oracle_delay)
+                self.act(t.oracle, "poke", self.r.keeper)
         owners = self._owners("all", 0)
-        for _ in range(2):
+        for i in range(2):
+            if i and again == "after_interval":
+                self.s.warp(max(1, b.deleverage_interval))
             if b.deleverage_due(t.type_id) and self.act(
                 self.s.d.backstop, "deleverage", keeper, t.type_id, owners
             ):
                 self._count_charges()
+        due = b.deleverage_due(t.type_id)
+        if due and frac % 3 == 0:
+            # governance releases what is left to the debt auction (refused without one)
+            self.act(self.s.d.backstop, "release_deleverage", gov, t.type_id, due)

@@ -13,7 +13,7 @@ from typing import Any
 from offchain.backends import ModelBackend
 from offchain.model.fixed_point import WAD
 from offchain.model.stability_pool import MIN_STAKE
-from offchain.model.state import Event
+from offchain.model.state import ZERO_ADDRESS, Event
 from offchain.system.deployment import Deployment
 
 # (the constants are the model's, one definition each; no arithmetic of the model is used)
@@ -103,6 +103,17 @@ class SpecificationBase:
                 t.type_id: backstop.deleverage_due(t.type_id) for t in d.types.values()
             },
             "deleverage_buffer": backstop.deleverage_buffer,
+            "deleverage_limits": (backstop.deleverage_max_fraction, backstop.deleverage_interval),
+            "last_deleveraged": _Copy(backstop.last_deleveraged),
+            # per type: the engine's safe price, and the prices its oracle shows (current, queued,
+            # latest posted) with the Spotter's liquidation ratio
+            "deleverage_prices": {
+                t.type_id: (
+                    engine.collateral_types[t.type_id].safe_price,
+                    _shown_prices(c, d.spotter, t.type_id),
+                )
+                for t in d.types.values()
+            },
             "pool_shares": _Copy(pool.shares),
             "pool_realized": {
                 who: pool.is_realized(who) for who in list(pool.shares)[:SHARE_ACCOUNTS_LIMIT]
@@ -134,6 +145,16 @@ class SpecificationBase:
 
     def _type_of_auction(self, address: str) -> str | None:
         return self._auctions.get(address)
+
+
+def _shown_prices(c: Any, spotter: str, t: bytes) -> tuple[tuple[int, ...], int]:
+    """The prices the type's oracle (the Spotter's) shows: current, queued, latest posted [wad],
+    and the Spotter's liquidation ratio [ray]; ((), 0) without an oracle."""
+    oracle, ratio = c(spotter).oracles[t], c(spotter).liquidation_ratios[t]
+    if oracle == ZERO_ADDRESS:
+        return (), ratio
+    o = c(oracle)
+    return (o.current_price, o.next_price, o.source_price), ratio
 
 
 def caps_allowed(pre: Before, t: bytes, owner: str, raised: tuple[int, int] = (0, 0)) -> int:

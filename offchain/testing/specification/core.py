@@ -68,12 +68,19 @@ class Specification(SpecificationBase):
             for e in events
             if e.name == "DebtAuctionStarted" and e.address == self.d.backstop
         )
+        # governance's release of a loss due for deleveraging
+        released = sum(
+            e.args["amount"]
+            for e in events
+            if e.name == "DeleverageReleased" and e.address == self.d.backstop
+        )
         now_value = self.c(self.d.backstop).debt_to_auction
         self.checks += 1
-        if now_value != pre.state["debt_to_auction"] + added - started:
+        if now_value != pre.state["debt_to_auction"] + added + released - started:
             return [
                 f"debt_to_auction {pre.state['debt_to_auction']} -> {now_value}, but the "
-                f"debt-auction layer took on {added} and auctions started for {started}"
+                f"debt-auction layer took on {added}, {released} was released from "
+                f"deleveraging and auctions started for {started}"
             ]
         return []
 

@@ -8,31 +8,46 @@ from collections import defaultdict
 
 from offchain.model.backstop import Layer
 from offchain.model.fixed_point import WAD
-from offchain.model.state import Event
+from offchain.model.state import ZERO_ADDRESS, Event
 from offchain.testing.specification.base import Before, SpecificationBase
 from offchain.testing.specification.curves import margin_debt
 
 
-def expected_charges(pre: Before, t: bytes, owners: list[str]) -> list[tuple[str, int]]:
-    """(owner, normalized debt added) for each vault a `deleverage(t, owners)` charges, in list
-    order, from the state before it. A vault's headroom is what it could owe more and keep
-    (1 + buffer) x its requirement at the engine's safe price: floor(C x s / (1 + buffer)) -
-    margin_debt(D), 0 without debt or room; every vault pays the same fraction
-    min(1, due / the listed headroom) of it (in wad, rounded down), as normalized debt rounded
-    down, unless its size margin would then take it above that limit (it pays nothing)."""
+def lowest_price(pre: Before, t: bytes) -> int:
+    """The price a `deleverage` judges vaults at [ray]: the lowest of the engine's safe price and
+    each non-zero price the type's oracle shows (in effect, queued, latest posted) over the
+    liquidation ratio, rounded down as the Spotter does: a fall already visible counts now."""
+    safe, (shown, ratio) = pre.state["deleverage_prices"][t]
+    if not ratio:
+        return safe
+    return min([safe] + [p * 10**9 * 10**27 // ratio for p in shown if p])
+
+
+def expected_charges(pre: Before, t: bytes, owners: list[str], now: int) -> list[tuple[str, int]]:
+    """(owner, normalized debt added) for each vault a `deleverage(t, owners)` charges at `now`,
+    in list order, from the state before it. A vault's headroom is what it could owe more and
+    keep (1 + buffer) x its requirement at `lowest_price`: floor(C x s / (1 + buffer)) -
+    margin_debt(D), 0 without debt or room or when it was charged less than the interval ago;
+    every vault pays the same fraction min(max fraction, due / the listed headroom) of it (in
+    wad, rounded down), as normalized debt rounded down, unless its size margin would then take
+    it above that limit (it pays nothing)."""
     ctype = pre.state["ctypes"][t]
     size = pre.state["size_margins"][t]
     buffered = WAD + pre.state["deleverage_buffer"]
+    max_fraction, interval = pre.state["deleverage_limits"]
     due = pre.state["deleverage_due"].get(t, 0)
+    price = lowest_price(pre, t)
     rows = []
     for owner in owners:
         vault = pre.state["vaults"][(t, owner)]
-        limit = vault.collateral * ctype.safe_price * WAD // buffered
+        limit = vault.collateral * price * WAD // buffered
         need = margin_debt(vault.normalized_debt * ctype.rate, size)
-        room = limit - need if vault.normalized_debt and limit > need else 0
+        last = pre.state["last_deleveraged"][(t, owner)]
+        rested = last == 0 or last + interval <= now
+        room = limit - need if vault.normalized_debt and limit > need and rested else 0
         rows.append((owner, vault.normalized_debt, limit, room))
     total = sum(row[3] for row in rows)
-    fraction = due * WAD // total if total > due else WAD
+    fraction = min(max_fraction, due * WAD // total) if total > due else max_fraction
     charges = []
     for owner, normalized_debt, limit, room in rows:
         added = room * fraction // WAD // ctype.rate
@@ -46,12 +61,14 @@ def deleverage_checks(spec: SpecificationBase, pre: Before, events: list[Event])
     by what `deleverage` charged (all of it moves to settlement debt at shutdown); a
     `deleverage` charges exactly `expected_charges`, moves that debt from the Backstop's bad
     debt into the vaults, and leaves every charged vault's collateral worth at least
-    (1 + buffer) x its margin debt at the safe price."""
+    (1 + buffer) x its margin debt at the lowest price its oracle shows. The layer takes a loss
+    only for a type with debt; governance's release moves due to the debt auction."""
     d = spec.d
     backstop = spec.c(d.backstop)
     out: list[str] = []
     taken: dict[bytes, int] = defaultdict(int)
     charged: dict[bytes, int] = defaultdict(int)
+    released: dict[bytes, int] = defaultdict(int)
     receipts: list[tuple[bytes, str, int, int]] = []
     for e in events:
         if e.address != d.backstop:
@@ -61,6 +78,10 @@ def deleverage_checks(spec: SpecificationBase, pre: Before, events: list[Event])
             spec.checks += 1
             if e.args["participant"] != d.engine:
                 out.append(f"the deleveraging layer's participant {e.args['participant']}")
+            if not pre.state["ctypes"][e.args["collateral_type"]].normalized_debt:
+                out.append("the deleveraging layer took a loss of a type without debt")
+        elif e.name == "DeleverageReleased":
+            released[e.args["collateral_type"]] += e.args["amount"]
         elif e.name == "Deleveraged":
             charged[e.args["collateral_type"]] += e.args["charged"]
         elif e.name == "VaultDeleveraged":
@@ -77,10 +98,11 @@ def deleverage_checks(spec: SpecificationBase, pre: Before, events: list[Event])
         before = pre.state["deleverage_due"].get(t.type_id, 0)
         now = backstop.deleverage_due(t.type_id)
         spec.checks += 1
-        if now != before + taken[t.type_id] - charged[t.type_id]:
+        tid = t.type_id
+        if now != before + taken[tid] - charged[tid] - released[tid]:
             out.append(
-                f"{name}: deleverage due {before} -> {now}, but the layer took "
-                f"{taken[t.type_id]} and {charged[t.type_id]} was charged"
+                f"{name}: deleverage due {before} -> {now}, but the layer took {taken[tid]}, "
+                f"{charged[tid]} was charged and {released[tid]} released"
             )
     if pre.function == "deleverage" and pre.address == d.backstop:
         out += _deleverage_call(spec, pre, receipts, charged)
@@ -98,9 +120,10 @@ def _deleverage_call(
     d = spec.d
     engine = spec.c(d.engine)
     t, owners = pre.args[0], list(pre.args[1])
-    rate, safe_price = pre.state["ctypes"][t].rate, pre.state["ctypes"][t].safe_price
+    rate, safe_price = pre.state["ctypes"][t].rate, lowest_price(pre, t)
+    now = spec.model.env.timestamp
     out: list[str] = []
-    expected = expected_charges(pre, t, owners)
+    expected = expected_charges(pre, t, owners, now)
     got = [(owner, added) for _, owner, added, _ in receipts]
     spec.checks += 1
     if got != expected or any(r[0] != t or r[3] != r[2] * rate for r in receipts):
@@ -129,6 +152,9 @@ def _deleverage_call(
             > vault.collateral * safe_price * WAD
         ):
             out.append(f"vault {owner} charged below its requirement with the buffer")
+        last = spec.c(d.backstop).last_deleveraged[(t, owner)]
+        if last != (now if added else pre.state["last_deleveraged"][(t, owner)]):
+            out.append(f"vault {owner}: last charged at {last}, {added} charged at {now}")
     return out
 
 
@@ -148,6 +174,29 @@ def _not_ascending(spec: SpecificationBase, pre: Before) -> str | None:
     return None
 
 
+def _bad_release(spec: SpecificationBase, pre: Before) -> str | None:
+    if pre.function != "release_deleverage":
+        return None
+    due = pre.state["deleverage_due"].get(pre.args[0], 0)
+    amount = pre.args[1]
+    return None if amount == 0 or amount > due else f"{amount} of {due} due may be released"
+
+
+def _no_debt_auction(spec: SpecificationBase, pre: Before) -> str | None:
+    if spec.c(spec.d.backstop).debt_auction == ZERO_ADDRESS:
+        return None
+    return "the Backstop has a debt auction"
+
+
+def _limits(spec: SpecificationBase, pre: Before) -> str | None:
+    if pre.function != "set_deleverage_limits":
+        return None
+    max_fraction, interval = pre.args
+    if not 0 < max_fraction <= WAD or interval > 365 * 86400:
+        return None
+    return f"max fraction {max_fraction} and interval {interval} are in bounds"
+
+
 def _buffer_too_large(spec: SpecificationBase, pre: Before) -> str | None:
     if pre.function != "set_deleverage_buffer" or pre.args[0] > WAD:
         return None
@@ -158,4 +207,8 @@ DELEVERAGE_REVERT_CHECKS = {
     "backstop: nothing to deleverage": _nothing_due,
     "backstop: owners not ascending": _not_ascending,
     "backstop: buffer too large": _buffer_too_large,
+    "backstop: bad release": _bad_release,
+    "backstop: no debt auction": _no_debt_auction,
+    "backstop: bad max fraction": _limits,
+    "backstop: interval too long": _limits,
 }

@@ -1,15 +1,17 @@
 """Backstop's deleveraging layer (issue 35, item 3): `cover` parks what reaches the layer as the
 type's loss due for deleveraging, and `deleverage(type, owners)` (the DELEVERAGE role) charges it
-to the listed vaults in proportion to their headroom above the buffer, never taking one below
-(1 + buffer) x its requirement. The loss event used throughout: tests/contracts/support/
-waterfall.py (a loss of about 1,120 BUSD on ETH-A after ETH fell to 1,000).
+to the listed vaults in proportion to their headroom above the buffer, at most the max fraction
+of it per call and once per interval per vault, never taking one below (1 + buffer) x its
+requirement at the lowest price the oracle shows. The loss event used throughout: tests/
+contracts/support/waterfall.py (a loss of about 1,120 BUSD on ETH-A after ETH fell to 1,000).
 
 Three other vaults of 10 ETH each open before the crash; at 1,000 the safe price is 1,000 / 1.5
 (ETH-A's liquidation ratio), so each vault's collateral carries 6,666.67 of margin debt, and
-6,060.61 with the deployment's 10% buffer:
-- `other`, 3,000 of debt: headroom about 3,060.6 (the strongest);
-- `keeper`, 5,500 of debt: headroom about 560.6;
+5,333.33 with the deployment's 25% buffer:
+- `other`, 3,000 of debt: headroom about 2,333.3 (the strongest);
+- `keeper`, 4,500 of debt: headroom about 833.3;
 - `stranger`, no debt: headroom 0 (a vault without debt is not charged).
+The deployment's limits: at most half a vault's headroom per call, one charge a day per vault.
 """
 
 from __future__ import annotations
@@ -23,12 +25,13 @@ from support.waterfall import set_waterfall as _set_waterfall
 
 from offchain.model.backstop import (
     DEFAULT_DELEVERAGE_BUFFER,
+    DEFAULT_DELEVERAGE_INTERVAL,
     DELEVERAGE,
     FUND,
     POOL,
     REDISTRIBUTION,
 )
-from offchain.model.fixed_point import RAD, WAD
+from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import Role
 from offchain.testing.harness import events as _events
 from offchain.testing.harness import read as _read
@@ -39,7 +42,7 @@ def _vaults(system):
     r = system.roles
     return [
         (r.other, 10 * WAD, 3_000 * WAD),
-        (r.keeper, 10 * WAD, 5_500 * WAD),
+        (r.keeper, 10 * WAD, 4_500 * WAD),
         (r.stranger, 10 * WAD, 0),
     ]
 
@@ -68,11 +71,11 @@ def _parked(system, order=(DELEVERAGE,)):
     return event, receipts
 
 
-def _headroom(system, owner, buffer=DEFAULT_DELEVERAGE_BUFFER):
+def _headroom(system, owner, buffer=DEFAULT_DELEVERAGE_BUFFER, safe_price=None):
     """floor(C x s x WAD / (WAD + buffer)) - D, 0 without debt or room (no size margin)."""
     collateral, normalized_debt = _vault(system, owner)
     ct = _ctype(system)
-    limit = collateral * ct.safe_price * WAD // (WAD + buffer)
+    limit = collateral * (safe_price or ct.safe_price) * WAD // (WAD + buffer)
     debt = normalized_debt * ct.rate
     return limit - debt if normalized_debt and limit > debt else 0
 
@@ -81,10 +84,10 @@ def test_deleverage__loss_parked_then_charged_by_headroom__strong_vault_pays_mos
     """Money flow: the layer takes the whole loss L (about 1,120) as due for deleveraging (the
     Backstop's bad debt, no longer attributed to the event); the keeper lists the three owners
     and the borrower (liquidated: no debt) and each vault with headroom pays the same fraction
-    L / (total headroom), about 31%, of it: `other` about 946.6, `keeper` about 173.4, the others
-    nothing. What rounding leaves (under one normalized wei x rate per vault) stays due. The
-    Backstop's bad debt falls by what was charged, and every charged vault keeps its collateral
-    worth 1.1 x its debt at the safe price."""
+    L / (total headroom), about 35% (below the max fraction of 50%), of it: `other` about 825,
+    `keeper` about 295, the others nothing. What rounding leaves stays due. The Backstop's bad
+    debt falls by what was charged, and every charged vault keeps its collateral worth 1.25 x
+    its debt at the safe price."""
     r, b, e = system.roles, system.d.backstop, system.d.engine
     event, receipts = _parked(system)
     assert receipts == [(DELEVERAGE, e, event.loss)]
@@ -94,17 +97,18 @@ def test_deleverage__loss_parked_then_charged_by_headroom__strong_vault_pays_mos
     owners = _ascending([r.other, r.keeper, r.stranger, r.borrower])
     rooms = {owner: _headroom(system, owner) for owner in owners}
     total = sum(rooms.values())
-    assert 3_621 * RAD < total < 3_622 * RAD
+    assert 3_166 * RAD < total < 3_167 * RAD
     rate, bad = _ctype(system).rate, _bad_debt(system, b)
     before = {owner: _vault(system, owner) for owner in owners}
 
     system.tx(b, "deleverage", r.keeper, event.type_id, owners)
 
     fraction = event.loss * WAD // total
+    assert fraction < WAD // 2
     charges = {owner: rooms[owner] * fraction // WAD // rate for owner in owners if rooms[owner]}
     assert set(charges) == {r.other, r.keeper}
-    assert 946 * WAD < charges[r.other] < 947 * WAD
-    assert 173 * WAD < charges[r.keeper] < 174 * WAD
+    assert 825 * WAD < charges[r.other] < 826 * WAD
+    assert 294 * WAD < charges[r.keeper] < 295 * WAD
     charged = sum(charges.values()) * rate
     # rounding leaves less than one wad-th of the headroom and one rate per vault
     assert event.loss - charged < total // WAD + 2 * rate
@@ -122,38 +126,81 @@ def test_deleverage__loss_parked_then_charged_by_headroom__strong_vault_pays_mos
         assert collateral == before[owner][0]
         assert normalized_debt == before[owner][1] + charges.get(owner, 0)
         ct = _ctype(system)
-        assert normalized_debt * ct.rate * 11 // 10 <= collateral * ct.safe_price
+        assert normalized_debt * ct.rate * 5 // 4 <= collateral * ct.safe_price
+        charged_at = _backstop(system, "last_deleveraged", event.type_id, owner)
+        assert charged_at == (system.now if owner in charges else 0)
     assert _bad_debt(system, b) == bad - charged
     assert _backstop(system, "deleverage_due", event.type_id) == event.loss - charged
     assert _backstop(system, "deleverage_total") == event.loss - charged
 
 
-def test_deleverage__capacity_short__each_vault_pays_its_whole_headroom_rest_stays_due(system):
-    """Money flow: only `keeper` is listed, with about 560.6 of headroom against a loss of about
-    1,120: it pays all of its headroom (rounded down to a normalized wei) and ends at 1.1 x its
-    requirement; the other ~560 stays due for a later list."""
+def test_deleverage__capacity_short__half_the_headroom_per_call__once_per_interval(system):
+    """Money flow: only `keeper` is listed, with about 833.3 of headroom against a loss of about
+    1,120: one call charges it half its headroom (the max fraction), about 416.7; a second call
+    at once charges nothing (the vault rests for the interval, a day); a day later it pays half
+    of what is left, about 208.3. The rest stays due."""
     r, b = system.roles, system.d.backstop
     event, _ = _parked(system)
+    room, rate = _headroom(system, r.keeper), _ctype(system).rate
+    system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper])
+    first = room // 2 // rate * rate
+    assert 416 * RAD < first < 417 * RAD
+    assert _backstop(system, "deleverage_due", event.type_id) == event.loss - first
+    system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper])
+    assert _events(system) == [
+        (
+            b,
+            "Deleveraged",
+            {"collateral_type": event.type_id, "charged": 0, "due": event.loss - first},
+        )
+    ]
+    system.warp(DEFAULT_DELEVERAGE_INTERVAL)
     room = _headroom(system, r.keeper)
-    rate = _ctype(system).rate
     system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper])
-    charged = room // rate * rate
-    assert 560 * RAD < charged < 561 * RAD
-    assert _backstop(system, "deleverage_due", event.type_id) == event.loss - charged
-    assert _headroom(system, r.keeper) < rate
-    # the keeper's vault has no headroom left: a second call charges nothing
-    system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper])
-    assert _events(system)[-1] == (
-        b,
-        "Deleveraged",
-        {"collateral_type": event.type_id, "charged": 0, "due": event.loss - charged},
+    second = room // 2 // rate * rate
+    assert 208 * RAD < second < 209 * RAD
+    assert _backstop(system, "deleverage_due", event.type_id) == event.loss - first - second
+
+
+def test_deleverage__fall_queued_in_the_oracle__vaults_judged_at_the_lower_price(system):
+    """Money flow: ETH's next price, 800, is queued in the delayed oracle but not yet the
+    engine's: at 800 `keeper`'s 4,500 is above its limit with the buffer (4,266.7) and pays
+    nothing, and `other` pays half its headroom at 800 (about 633.3), not at 1,000. Once 800 is
+    in effect, `other` still keeps 1.25 x its requirement."""
+    r, b, t = system.roles, system.d.backstop, system.eth
+    event, _ = _parked(system)
+    system.tx(t.oracle, "post", r.feeder, 800 * WAD)
+    system.warp(t.config.oracle_delay)
+    system.tx(t.oracle, "poke", r.keeper)
+    assert _read(system, t.oracle, "next_price") == 800 * WAD
+    low = (
+        800 * 10**9 * WAD * RAY // _read(system, system.d.spotter, "liquidation_ratios", t.type_id)
     )
+    assert low < _ctype(system).safe_price
+    assert _headroom(system, r.keeper, safe_price=low) == 0
+    room, rate = _headroom(system, r.other, safe_price=low), _ctype(system).rate
+    owners = _ascending([r.other, r.keeper])
+    system.tx(b, "deleverage", r.keeper, event.type_id, owners)
+    added = room // 2 // rate
+    assert 633 * WAD < added < 634 * WAD
+    assert _vault(system, r.other)[1] == 3_000 * WAD + added
+    assert _vault(system, r.keeper)[1] == 4_500 * WAD
+    system.warp(t.config.oracle_delay)
+    system.tx(t.oracle, "poke", r.keeper)
+    system.tx(system.d.spotter, "poke", r.keeper, t.type_id)
+    ct = _ctype(system)
+    collateral, normalized_debt = _vault(system, r.other)
+    assert normalized_debt * ct.rate * 5 // 4 <= collateral * ct.safe_price
+    # `keeper`, not charged, is within its buffer at 800 (safe, 1.19 x), as it would be anyway
+    collateral, normalized_debt = _vault(system, r.keeper)
+    assert normalized_debt * ct.rate <= collateral * ct.safe_price
 
 
 def test_deleverage__refusals(system):
     """No money moves: a list out of order or with an owner twice, a caller without the role,
-    a type with nothing due, and a buffer above 1 wad are refused; `deleverage` is not a layer
-    number governance may give twice or as 5 (global settlement) or 7."""
+    a type with nothing due, a buffer above 1 wad, a max fraction of 0 or above 1, an interval
+    above a year, and releases of nothing or more than is due are refused; `deleverage` is not a
+    layer number governance may give twice, nor are 5 (global settlement) and 7."""
     r, b = system.roles, system.d.backstop
     event, _ = _parked(system)
     owners = _ascending([r.other, r.keeper])
@@ -167,17 +214,30 @@ def test_deleverage__refusals(system):
         system.tx(b, "deleverage", r.keeper, system.btc.type_id, owners)
     with reverts("backstop: buffer too large"):
         system.tx(b, "set_deleverage_buffer", r.governance, WAD + 1)
+    for fraction, interval in ((0, 0), (WAD + 1, 0)):
+        with reverts("backstop: bad max fraction"):
+            system.tx(b, "set_deleverage_limits", r.governance, fraction, interval)
+    with reverts("backstop: interval too long"):
+        system.tx(b, "set_deleverage_limits", r.governance, WAD, 365 * 86400 + 1)
+    for amount in (0, event.loss + 1):
+        with reverts("backstop: bad release"):
+            system.tx(b, "release_deleverage", r.governance, event.type_id, amount)
     for order in ([5], [7], [DELEVERAGE, DELEVERAGE]):
         with reverts("backstop: unknown layer" if len(order) == 1 else "backstop: layer repeated"):
             _set_waterfall(system, order)
-    with reverts("authorized: not authorized"):
-        system.tx(b, "set_deleverage_buffer", r.stranger, 0)
+    for function, args in (
+        ("set_deleverage_buffer", (0,)),
+        ("set_deleverage_limits", (WAD, 0)),
+        ("release_deleverage", (event.type_id, 1)),
+    ):
+        with reverts("authorized: not authorized"):
+            system.tx(b, function, r.keeper, *args)
 
 
 def test_deleverage__larger_buffer__charges_less_and_keeps_more_margin(system):
     """Money flow: governance raises the buffer to 50% while the loss is due: `keeper`'s vault
-    (5,500 against 6,666.67 of capacity) is then within the buffer and pays nothing; `other`
-    pays the whole loss, within its headroom at 1.5 x its requirement (about 1,444)."""
+    (4,500 against 4,444.4 of limit) then pays nothing; `other` pays half its headroom at 1.5 x
+    its requirement (about 1,444.4), about 722.2; about 397.8 stays due."""
     r, b = system.roles, system.d.backstop
     event, _ = _parked(system)
     system.tx(b, "set_deleverage_buffer", r.governance, WAD // 2)
@@ -186,12 +246,38 @@ def test_deleverage__larger_buffer__charges_less_and_keeps_more_margin(system):
     assert 1_444 * RAD < room < 1_445 * RAD
     owners = _ascending([r.other, r.keeper])
     system.tx(b, "deleverage", r.keeper, event.type_id, owners)
-    assert _vault(system, r.keeper)[1] == 5_500 * WAD
-    # the one vault with headroom pays the fraction loss / room of it: the loss, to rounding
-    added = room * (event.loss * WAD // room) // WAD // rate
-    assert event.loss - added * rate < room // WAD + rate
+    assert _vault(system, r.keeper)[1] == 4_500 * WAD
+    added = room // 2 // rate
     assert _vault(system, r.other)[1] == 3_000 * WAD + added
     assert _backstop(system, "deleverage_due", event.type_id) == event.loss - added * rate
+
+
+def test_deleverage__release_moves_a_stuck_due_to_the_debt_auction(system):
+    """Money flow: governance releases 500 of the parked loss (about 1,120) to the debt-auction
+    layer (as it would when no vault can take it: the type's debt repaid, no headroom left),
+    which auctions it; the other ~620 stays due."""
+    r, b = system.roles, system.d.backstop
+    event, _ = _parked(system)
+    system.tx(b, "release_deleverage", r.governance, event.type_id, 500 * RAD)
+    assert _events(system) == [
+        (b, "DeleverageReleased", {"collateral_type": event.type_id, "amount": 500 * RAD})
+    ]
+    assert _backstop(system, "deleverage_due", event.type_id) == event.loss - 500 * RAD
+    assert _backstop(system, "deleverage_total") == event.loss - 500 * RAD
+    assert _backstop(system, "debt_to_auction") == 500 * RAD
+    system.tx(b, "start_debt_auction", r.stranger)
+    assert _backstop(system, "debt_to_auction") == 0
+
+
+def test_deleverage__type_without_debt__layer_pays_nothing__next_layer_covers(system):
+    """Money flow: no other vault: once the borrower is liquidated ETH-A has no debt, so the
+    deleveraging layer, placed first, takes nothing and the fund, next, pays the whole loss."""
+    b = system.d.backstop
+    event = _loss_event(system, surplus=2_000 * RAD, for_reward=True)
+    _set_waterfall(system, [DELEVERAGE, FUND])
+    assert _ctype(system).normalized_debt == 0
+    assert _cover(system, event) == [(FUND, b, event.loss)]
+    assert _backstop(system, "deleverage_due", event.type_id) == 0
 
 
 def test_deleverage__before_redistribution__takes_everything__shutdown_moves_it_to_settlement(
