@@ -73,7 +73,8 @@ keepers: setup
 	ape run keeper --role liquidator --account dev:2 $(KEEPER_ARGS) & a=$$!; \
 	ape run keeper --role taker --account dev:3 $(KEEPER_ARGS) & b=$$!; \
 	ape run keeper --role backstop --account dev:4 $(KEEPER_ARGS) & c=$$!; \
-	s=0; for p in $$a $$b $$c; do wait $$p || s=$$?; done; exit $$s
+	ape run keeper --role notifier $(KEEPER_ARGS) & d=$$!; \
+	s=0; for p in $$a $$b $$c $$d; do wait $$p || s=$$?; done; exit $$s
 
 # MARKET_ARGS: e.g. --scenario may-2021 --speed 1200 (ape run market --help)
 MARKET_ARGS ?= --scenario black-thursday-2020 --speed 600

@@ -157,10 +157,11 @@ def test_devnet__ctrl_c__a_clean_stop_exit_0__also_through_make(tmp_path):
     assert "Error" not in out and "Traceback" not in out, out
 
 
-def test_make_keepers__three_bots_in_one_terminal__ctrl_c_stops_all_three(devnet, tmp_path):
+def test_make_keepers__four_bots_in_one_terminal__ctrl_c_stops_all_four(devnet, tmp_path):
     """The README's terminal 2 ran three bots with `&`, which Ctrl-C did not stop (issue 34).
-    `make keepers` runs the three and a Ctrl-C stops each cleanly ("stopped" logged, their
-    checkpoints written), with no error from make."""
+    `make keepers` runs the liquidator, taker and backstop bots and the notifier (issue 35), and a
+    Ctrl-C stops each cleanly ("stopped" logged, their checkpoints written), with no error from
+    make."""
     env = {
         **os.environ,
         "BACKSTOP_KEEPERS_DIR": str(tmp_path / "keepers"),
@@ -174,15 +175,15 @@ def test_make_keepers__three_bots_in_one_terminal__ctrl_c_stops_all_three(devnet
             stderr=subprocess.STDOUT, start_new_session=True, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 180
-        while log.read_text().count('"event": "started"') < 3:
+        while log.read_text().count('"event": "started"') < 4:
             assert job.poll() is None and time.monotonic() < deadline, log.read_text()
             time.sleep(0.2)
         os.killpg(job.pid, signal.SIGINT)
         job.wait(timeout=60)
     text = log.read_text()
-    assert text.count('"event": "stopped"') == 3, text
+    assert text.count('"event": "stopped"') == 4, text
     assert "Error" not in text and "Traceback" not in text, text
-    roles = {"liquidator-dev2", "taker-dev3", "backstop-dev4"}
+    roles = {"liquidator-dev2", "taker-dev3", "backstop-dev4", "notifier-read-only"}
     assert {p.stem for p in (tmp_path / "keepers" / "31337").glob("*.json")} == roles
 
 
