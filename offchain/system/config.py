@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
@@ -196,8 +197,10 @@ class Reader:
         lo_open: bool = False,
     ) -> int:
         number = self.decimal(key, lo, MAX_AMOUNT if hi is None else hi, lo_open)
-        scaled = number * unit
-        if scaled != scaled.to_integral_value():
+        # as a Fraction, exactly: a Decimal product is rounded to 28 digits, which turned a ray
+        # amount finer than the unit ("1.2", 26 zeros and a "1") into whole units unrefused
+        scaled = Fraction(number) * unit
+        if scaled.denominator != 1:
             raise self.fail(key, f"has more precision than the unit allows: {number}")
         return int(scaled)
 

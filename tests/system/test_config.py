@@ -105,6 +105,12 @@ def _mutate(path: tuple, value) -> dict:
             "collateral[0].initial_price: must be >= 0.000001 and <= 1000000000000, got '0'",
         ),
         (("collateral", 0, "initial_price"), "1e-19", "initial_price: must be >= 0.000001"),
+        (
+            # 28 decimals of a ray: exact, not rounded to 28 digits first
+            ("collateral", 0, "liquidation_ratio"),
+            "1.5" + "0" * 26 + "1",
+            "collateral[0].liquidation_ratio: has more precision than the unit allows",
+        ),
         (("collateral", 0, "initial_price"), "1e400", "initial_price: must be >= 0.000001"),
         (
             ("collateral", 0, "ceiling_gap"),
