@@ -72,11 +72,25 @@ class CollateralConfig:
     size_threshold: int = 0  # whole stablecoin units
     size_slope: int = 0  # ppm of the base ratio per further threshold
     size_cap: int = 0  # ppm of the base ratio
+    # the margin call (MarginCall.set_parameters; docs/margin-call.md); margin_call False: the
+    # type has none (no parameters set)
+    margin_call: bool = True
+    margin_warning_factor: int = 12 * RAY // 10  # ray, in (1, 1.5]
+    margin_bonus: int = 2 * WAD // 100  # wad, in [0, 0.05]
+    margin_close_factor: int = WAD // 2  # wad, in (0, 0.5]
 
     @property
     def size_margin(self) -> tuple[int, int, int]:
         """(threshold, slope, cap) as VaultEngine.set_size_margin takes them; all 0: off."""
         return self.size_threshold, self.size_slope, self.size_cap
+
+    @property
+    def margin_parameters(self) -> tuple[int, int, int] | None:
+        """(warning factor [ray], bonus [wad], close factor [wad]) as MarginCall.set_parameters
+        takes them; None: the type has no margin calls."""
+        if not self.margin_call:
+            return None
+        return self.margin_warning_factor, self.margin_bonus, self.margin_close_factor
 
 
 # layer names of the waterfall, as in Backstop.vy (SETTLEMENT = 5 is implicit after shutdown)
@@ -315,6 +329,10 @@ def read_collateral(where: str, table: Any) -> CollateralConfig:
         size_threshold=size[0],
         size_slope=size[1],
         size_cap=size[2],
+        margin_call=r.read("margin_call") == "on",
+        margin_warning_factor=r.read("margin_warning_factor"),
+        margin_bonus=r.read("margin_bonus"),
+        margin_close_factor=r.read("margin_close_factor"),
     )
     # a keeper reward must not exceed what a dust-size auction earns (its penalty income), or
     # liquidating one's own dust vault would pay (self-liquidation farming). The auction caps

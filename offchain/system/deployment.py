@@ -77,21 +77,6 @@ class Deployment:
         return out
 
 
-@dataclass(frozen=True)
-class MarginCallParameters:
-    """Every type's margin-call parameters at deployment (MarginCall.set_parameters): called
-    between the liquidation ratio and 1.2 x it, a 2% bonus, at most half the debt per call. With
-    these, one call at the close factor lifts any called vault above its warning level
-    (docs/margin-call.md)."""
-
-    warning_factor: int = 12 * RAY // 10  # ray
-    bonus: int = 2 * 10**16  # wad
-    close_factor: int = 5 * 10**17  # wad
-
-
-MARGIN_CALL = MarginCallParameters()
-
-
 def pool_exposure_delay(config: SystemConfig) -> int:
     """How long a stability-pool stake waits before it can become shares, and a withdrawal
     request stays exposed at least [seconds]: three times the longest oracle delay. A posted
@@ -280,26 +265,22 @@ def deploy_system(
     if seed_pools:
         for t in deployment.types.values():
             seed_pool(b, deployment, t, governance, t.config.pool_depth)
-    deployment.margin_call = deploy_margin_call(b, deployment, MARGIN_CALL)
+    deployment.margin_call = deploy_margin_call(b, deployment)
     return deployment
 
 
-def deploy_margin_call(b: Any, d: Deployment, p: MarginCallParameters) -> str:
+def deploy_margin_call(b: Any, d: Deployment) -> str:
     """The MarginCall, last (no earlier contract's address moves), with each type's oracle and
-    `p`. It holds no role anywhere: it acts on a vault only as the delegate its owner allows
-    (VaultEngine.allow), and reads the oracles and the Spotter."""
+    its config's margin-call parameters (CollateralConfig.margin_parameters; none for a type
+    whose margin_call is off: no vault of it is ever called). It holds no role anywhere: it acts
+    on a vault only as the delegate its owner allows (VaultEngine.allow), and reads the oracles
+    and the Spotter."""
     margin_call = b.deploy("MarginCall", d.governance, d.engine, d.spotter)
     for t in d.types.values():
         b.transact(margin_call, "set_oracle", d.governance, t.type_id, t.oracle)
-        b.transact(
-            margin_call,
-            "set_parameters",
-            d.governance,
-            t.type_id,
-            p.warning_factor,
-            p.bonus,
-            p.close_factor,
-        )
+        parameters = t.config.margin_parameters
+        if parameters is not None:
+            b.transact(margin_call, "set_parameters", d.governance, t.type_id, *parameters)
     return margin_call
 
 

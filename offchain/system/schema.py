@@ -171,6 +171,15 @@ COLLATERAL = _table(
     _int("size_threshold", 0, 2**48 - 1, default=0),
     _amount("size_slope", 10**6, Decimal(0), Decimal(1), default=0),
     _amount("size_cap", 10**6, Decimal(0), Decimal(1), default=0),
+    # the margin call (MarginCall.set_parameters): a vault safe at liquidation_ratio but not at
+    # liquidation_ratio x `margin_warning_factor` is called; an opted-in owner's called vault may
+    # be soft-liquidated, at most `margin_close_factor` of its debt a call, for collateral worth
+    # the debt x (1 + `margin_bonus`); `margin_call` "off": the type has none. The bounds are
+    # the contract's (docs/margin-call.md)
+    Key("margin_call", Kind.CHOICE, choices=("on", "off"), default="on"),
+    _amount("margin_warning_factor", RAY, Decimal(1), Decimal("1.5"), lo_open=True, default="1.2"),
+    _amount("margin_bonus", WAD, Decimal(0), Decimal("0.05"), default="0.02"),
+    _amount("margin_close_factor", WAD, Decimal(0), Decimal("0.5"), lo_open=True, default="0.5"),
     _amount("debt_ceiling", RAD),
     _amount("dust", RAD),
     _decimal("stability_fee", Decimal(0), Decimal(10)),  # yearly; within the contract's maximum

@@ -295,3 +295,79 @@ def test_size_margin__bad_values__one_line(values, message):
     with pytest.raises(ConfigError, match=re.escape(message)) as exc:
         parse_config(data)
     assert "\n" not in str(exc.value) and str(exc.value).startswith("config.collateral[0].size_")
+
+
+def test_margin_call__read_exactly_and_deployed_per_type():
+    """Issue 35, item 2: a type's margin_warning_factor / margin_bonus / margin_close_factor are
+    read exactly (ray, wad, wad) and the deployment sets them in the MarginCall; absent, they are
+    the devnet's 1.2 / 2% / 50%; margin_call = "off" leaves the type without margin calls."""
+    from offchain.backends import ModelBackend
+    from offchain.system.deployment import deploy_system
+
+    data = copy.deepcopy(BASE)
+    for key in ("margin_call", "margin_warning_factor", "margin_bonus", "margin_close_factor"):
+        del data["collateral"][1][key]
+    data["collateral"][0].update(
+        margin_warning_factor="1.35", margin_bonus="0.0125", margin_close_factor="0.25"
+    )
+    cfg = parse_config(data)
+    eth, wbtc = cfg.collateral
+    assert eth.margin_parameters == (135 * RAY // 100, 125 * WAD // 10_000, WAD // 4)
+    assert wbtc.margin_parameters == (12 * RAY // 10, 2 * WAD // 100, WAD // 2)
+    assert load_config().collateral[0].margin_parameters == wbtc.margin_parameters
+    data["collateral"][1]["margin_call"] = "off"
+    cfg = parse_config(data)
+    assert cfg.collateral[1].margin_parameters is None
+    gov, feeder = "0x" + "11" * 20, "0x" + "22" * 20
+    model = ModelBackend(start_time=1_700_000_000)
+    d = deploy_system(model, cfg, gov, feeder, seed_pools=False)
+    margin_call = model.contract(d.margin_call)
+    assert margin_call.parameters(eth.type_id) == (135 * RAY // 100, 125 * WAD // 10_000, WAD // 4)
+    assert margin_call.parameters(wbtc.type_id) == (0, 0, 0)  # off: never called
+    assert margin_call.oracles[wbtc.type_id] == d.types["WBTC-A"].oracle
+
+
+@pytest.mark.parametrize(
+    "key, value, message",
+    [
+        ("margin_warning_factor", "1", "must be > 1 and <= 1.5, got '1'"),
+        ("margin_warning_factor", "1.6", "must be > 1 and <= 1.5, got '1.6'"),
+        ("margin_warning_factor", "1e400", "must be > 1 and <= 1.5, got '1e400'"),
+        ("margin_warning_factor", float("inf"), "must be finite"),
+        ("margin_warning_factor", "1.2" + "0" * 26 + "1", "has more precision than the unit"),
+        ("margin_bonus", "-0.01", "must be >= 0 and <= 0.05, got '-0.01'"),
+        ("margin_bonus", "0.06", "must be >= 0 and <= 0.05"),
+        ("margin_bonus", "two percent", "is not a number: 'two percent'"),
+        ("margin_bonus", True, "must be a number, got True"),
+        ("margin_close_factor", "0", "must be > 0 and <= 0.5, got '0'"),
+        ("margin_close_factor", "0.51", "must be > 0 and <= 0.5"),
+        ("margin_call", "yes", "must be one of on, off, got 'yes'"),
+        ("margin_call", True, "must be one of on, off, got True"),
+    ],
+)
+def test_margin_call__bad_values__one_line_naming_the_key(key, value, message):
+    """The contract's bounds (MarginCall.set_parameters: 1 < warning <= 1.5, bonus <= 5%,
+    0 < close factor <= 50%), refused before anything is deployed."""
+    data = _mutate(("collateral", 0, key), value)
+    with pytest.raises(ConfigError) as exc:
+        parse_config(data)
+    assert str(exc.value).startswith(f"config.collateral[0].{key}: ")
+    assert message in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+def test_deploy_script__bad_margin_call_key__exit_2_one_line_no_traceback(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        DEFAULT_CONFIG.read_text().replace('margin_bonus = "0.02"', 'margin_bonus = "-1"', 1)
+    )
+    result = subprocess.run(
+        ["ape", "run", "deploy", "--config", str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    lines = [line for line in (result.stdout + result.stderr).splitlines() if line]
+    assert lines == [f"Error: {bad}.collateral[0].margin_bonus: must be >= 0 and <= 0.05, got '-1'"]

@@ -13,7 +13,7 @@ from helpers import ceil_div
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 
-# offchain/system/deployment.py MARGIN_CALL (both types)
+# config/devnet.toml's margin_* keys (the schema's defaults), both types
 WARNING = 12 * RAY // 10
 BONUS = 2 * WAD // 100
 CLOSE_FACTOR = WAD // 2
