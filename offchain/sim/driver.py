@@ -57,9 +57,12 @@ from offchain.sim.results import (
     SimulationResult,
     Tables,
     build_table,
+    soft_facts,
 )
+from offchain.sim.scenario_ceilings import has_opt_ins
 from offchain.sim.scenario_types import Scenario
 from offchain.sim.setup import Actors, SimulationError, set_up
+from offchain.sim.soft_liquidator import SoftLiquidatorStep
 from offchain.sim.steps import (
     ArbitrageStep,
     BackstopStep,
@@ -133,7 +136,12 @@ class Simulation:
             fundamental = list(t.prices.columns["close"])
             fundamental += [fundamental[-1]] * (len(self.times) - len(fundamental))
             index = VaultIndex(c.type_id)
-            rows: dict[str, list[tuple]] = {"liquidations": [], "takes": [], "allocations": []}
+            rows: dict[str, list[tuple]] = {
+                "liquidations": [],
+                "takes": [],
+                "allocations": [],
+                "soft_liquidations": self.rows["soft_liquidations"],  # every type's, in one
+            }
             ledger = Ledger(rows, index, backstop_wide=False)
             ledger.at(-1, fundamental[0])
             impact = Impact(t.impact_depth, t.impact_half_life, bar_s)
@@ -208,9 +216,21 @@ class Simulation:
     def _steps(self) -> list[Step]:
         """The bar's actors, in the order they act (see the module docstring)."""
         k, a = self.scenario.keepers, self.actors
+        # the soft liquidator acts where owners opted in (margin calls come before liquidation)
+        soft: list[Step] = []
+        if has_opt_ins(self.scenario.vaults, self.scenario.types):
+            soft.append(
+                SoftLiquidatorStep(
+                    a.soft_liquidator,
+                    k.soft_liquidation_gas_price,
+                    k.soft_liquidation_min_profit,
+                    gas_budget=k.soft_liquidation_gas_budget,
+                )
+            )
         return [
             FeederStep(a.feeder),
             ArbitrageStep(a.arbitrageur, k.arbitrage_threshold),
+            *soft,
             LiquidatorStep(
                 a.liquidation_keeper,
                 k.liquidation_gas_price,
@@ -561,6 +581,10 @@ class Simulation:
             "vaults": sum(len(m.plans) for m in self.markets.values()),
             "transactions": self.rec.tx_count,
             "deferred_actions": len(self.rows["deferred"]),
+            # margin calls: the vaults whose owners opted in, and their soft liquidations (the
+            # soft_liquidations table), every type's
+            "opted_in_vaults": sum(p.opted_in for m in self.markets.values() for p in m.plans),
+            **soft_facts(self.rows["soft_liquidations"]),
             "gas_budgets": {
                 "liquidation": self.scenario.keepers.liquidation_gas_budget,
                 "taker": self.scenario.keepers.taker_gas_budget,

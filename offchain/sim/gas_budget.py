@@ -1,13 +1,15 @@
 """The gas of each keeper transaction, and a keeper's gas budget per bar.
 
 A keeper with a budget (scenario `[keepers]`: `liquidation_gas_budget`, `taker_gas_budget`,
-`backstop_gas_budget`, gas a bar; 0 = none) sends, of what its strategy wants in a bar over every
-collateral type, the most valuable per unit of gas first, each that still fits, and lets the rest
-wait: nothing it defers is in flight, so the strategy plans it again next bar if it still wants
-it (`within_budget`). What an action is worth is the strategy's `Action.values`: a take's
-expected profit after gas, a liquidated vault's debt, a cover's loss due; an action without a
-value (a reset, an accrual, a heal) comes after those with one, in the strategy's order. A
-liquidation is ranked vault by vault, and the vaults that fit are sent in batches again.
+`backstop_gas_budget`, `soft_liquidation_gas_budget`, gas a bar; 0 = none) sends, of what its
+strategy wants in a bar over every collateral type, the most valuable per unit of gas first, each
+that still fits, and lets the rest wait: nothing it defers is in flight, so the strategy plans it
+again next bar if it still wants it (`within_budget`). What an action is worth is the strategy's
+`Action.values`: a take's expected profit after gas, a liquidated vault's debt, a cover's loss due;
+an action without a value (a reset, an accrual, a heal) comes after those with one, in the
+strategy's order. A liquidation is ranked vault by vault, and the vaults that fit are sent in
+batches again.
+
 
 The gas of a transaction is an estimate the keeper plans with before it sends, fixed per
 function: the benchmark's figure (`make bench`, bench/results.json, the gas a node counts for one
@@ -34,6 +36,9 @@ from offchain.sim.taker import FLASH_TAKE_GAS, TAKE_GAS
 LIQUIDATION_TX_GAS = 130_000
 LIQUIDATION_GAS = 140_000  # each vault of a batch: gas.liquidate_many_per_vault, 132,126
 RESET_GAS = 110_000  # DutchAuction.reset: gas.reset_auction, 102,930
+# MarginCall.soft_liquidate: gas.soft_liquidate, 127,869 (the caller's first free collateral of
+# the type included); the soft liquidator prices its gas with it too (soft_liquidator.py)
+SOFT_LIQUIDATION_GAS = 130_000
 # the backstop keeper's, by function: gas.accrue_fees 106,973; gas.cover_by_stability_pool
 # 128,245; gas.heal 52,521; gas.settle_bad_debt 58,601; gas.debt_auction_start 153,345;
 # gas.realize_one_charge 63,243; gas.surplus_auction_start 144,040. Three the benchmark does not
@@ -58,6 +63,7 @@ KEEPER_FUNCTIONS = {
     "liquidation": ("liquidate_many",),
     "taker": ("take", "reset"),
     "backstop": tuple(BACKSTOP_GAS),
+    "soft_liquidation": ("soft_liquidate",),
 }
 
 
@@ -73,17 +79,21 @@ def action_gas(action: Action) -> int:
         return FLASH_TAKE_GAS if len(action.args) == 4 else TAKE_GAS
     if f == "reset":
         return RESET_GAS
+    if f == "soft_liquidate":
+        return SOFT_LIQUIDATION_GAS
     return BACKSTOP_GAS[f]
 
 
 def smallest_budget(keeper: str, taker_mode: str = "flash") -> int:
-    """The least budget [gas a bar] with which `keeper` ("liquidation", "taker" or "backstop";
-    a taker in `taker_mode`) can send each of its transactions: its costliest one (a
-    liquidation of one vault; a take in its mode, the flash take in "both")."""
+    """The least budget [gas a bar] with which `keeper` ("liquidation", "taker", "backstop" or
+    "soft_liquidation"; a taker in `taker_mode`) can send each of its transactions: its costliest
+    one (a liquidation of one vault; a take in its mode, the flash take in "both")."""
     if keeper == "liquidation":
         return LIQUIDATION_TX_GAS + LIQUIDATION_GAS
     if keeper == "taker":
         return max(RESET_GAS, TAKE_GAS if taker_mode == "capital" else FLASH_TAKE_GAS)
+    if keeper == "soft_liquidation":
+        return SOFT_LIQUIDATION_GAS
     return max(BACKSTOP_GAS.values())
 
 

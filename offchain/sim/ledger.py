@@ -1,9 +1,10 @@
 """The run's bookkeeping, kept from the events it sees: liquidations and how long each vault was
-unsafe, takes, loss events and their allocations, and who paid what (per payer and layer). The
-recorder (recorder.py) hands it every mined transaction's events; the result's loss, payer and
-vault tables come from it. It holds no simulation: the rows it appends to, the vault index it
-keeps and, once deployed, the addresses it follows (`follow`); the driver tells it the bar and
-its market price (`at`)."""
+unsafe, soft liquidations, takes, loss events and their allocations, and who paid what (per payer
+and layer). The recorder (recorder.py) hands it every mined transaction's events; the result's loss,
+payer and vault tables come from it. It holds no simulation: the rows it appends to, the vault index
+it keeps and, once deployed, the addresses it follows (`follow`); the driver tells it the bar and
+its market price (`at`).
+"""
 
 from __future__ import annotations
 
@@ -34,6 +35,7 @@ class Ledger:
         self.unsafe_since: dict[str, int] = {}  # owner -> since when its vault is unsafe
         self.first_unsafe: dict[str, int] = {}
         self.liquidated: dict[str, list[int]] = {}  # owner -> liquidation times
+        self.soft_liquidated: dict[str, int] = {}  # owner -> its soft liquidations
         self.debt_auction_ids: set[int] = set()  # running debt auctions
         self.losses: dict[int, dict[str, Any]] = {}  # auction id -> the loss event's figures [rad]
         self.watched_losses: set[int] = set()  # closed, not yet fully covered
@@ -100,6 +102,8 @@ class Ledger:
             (d.backstop, "LossAllocated"): of_auction(self._on_loss_allocated),
             (d.backstop, "LossRedistributed"): of_auction(self._on_loss_redistributed),
         }
+        if d.margin_call:
+            handlers[(d.margin_call, "SoftLiquidated")] = self._on_soft_liquidated
         if self.backstop_wide:
             handlers |= {
                 (d.stability_pool, "StakerCharged"): self._on_staker_charged,
@@ -142,6 +146,31 @@ class Ledger:
                 self.market_price / WAD,
                 args["collateral"] / WAD,
                 args["owe"] / RAD,
+            )
+        )
+
+    def _on_soft_liquidated(self, args: dict, t: int, actor: str) -> None:
+        """A soft liquidation of this type's: a row (every type's in one table), and its
+        collateral sold on the external market as a take's is."""
+        if args["collateral_type"] != self.index.type_id:
+            return
+        collateral, debt = args["collateral"], args["debt"]
+        self.bought += collateral
+        self.soft_liquidated[args["owner"]] = self.soft_liquidated.get(args["owner"], 0) + 1
+        value = collateral * self.market_price * (RAY // WAD)  # rad, at the bar's market price
+        self.rows["soft_liquidations"].append(
+            (
+                self.bar,
+                t,
+                self.index.type_id.rstrip(b"\0").decode(),
+                args["owner"],
+                actor,
+                debt / RAD,
+                collateral / WAD,
+                args["price"] / WAD,
+                self.market_price / WAD,
+                args["bonus_value"] / RAD,
+                (value - debt) / RAD,
             )
         )
 

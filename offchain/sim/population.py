@@ -11,9 +11,11 @@ are whole stablecoins, far coarser than 34 significant digits.)
 
 from __future__ import annotations
 
+import math
 import random
 from dataclasses import dataclass
 from decimal import Decimal, localcontext
+from fractions import Fraction
 
 from sha3 import keccak_256  # safe-pysha3: a C keccak, far cheaper per hash than eth_utils' backend
 
@@ -52,6 +54,9 @@ class VaultPlan:
     owner: str
     collateral: int  # [wad, a whole number of token units scaled to wad]
     debt: int  # stablecoin [wad], a whole number of stablecoins
+    # its owner opts in to soft liquidation at the set-up (MarginCall.opt_in and the engine's
+    # allow of the MarginCall)
+    opted_in: bool = False
 
 
 def min_vault_debt(dust: int) -> int:
@@ -75,6 +80,9 @@ def generate_vaults(
     z ~ N(0, 1), rounded down to whole stablecoins and raised to `min_vault_debt(dust)` [dust: rad];
     its collateral is debt x ratio / price, ratio ~ triangular(ratio_min, ratio_mode, ratio_max),
     rounded down to whole token units (10**-token_decimals of a token), at least one unit.
+    Vault i's owner opts in to soft liquidation (`opted_in`) when floor((i + 1) x
+    spec.opt_in_share) > floor(i x spec.opt_in_share), exactly: floor(count x share) owners,
+    spread evenly, chosen without a draw (the vaults are the same whatever the share).
     Under a size margin `size` (the type's threshold, slope, cap: offchain/model/size_margin.py)
     the ratio is drawn relative to the vault's own liquidation ratio: a vault above the threshold
     posts its collateral x its size factor (margin_debt / debt), as a borrower who keeps the same
@@ -89,6 +97,7 @@ def generate_vaults(
     scale = 10 ** (18 - token_decimals)  # wad per token unit
     min_debt = min_vault_debt(dust)
     packed = sizing.pack(*size) if size[0] else 0
+    share = Fraction(spec.opt_in_share)
     plans = []
     with localcontext() as ctx:
         ctx.prec = 34
@@ -101,7 +110,6 @@ def generate_vaults(
             num, den = ratio.as_integer_ratio()
             weighted = -(-sizing.margin_debt(debt * RAY, packed) // RAY) if packed else debt
             tokens = max(1, weighted * num * unit // (den * price))  # in token units
-            plans.append(
-                VaultPlan(owner=actor_address(role, i), collateral=tokens * scale, debt=debt)
-            )
+            opted_in = math.floor((i + 1) * share) > math.floor(i * share)
+            plans.append(VaultPlan(actor_address(role, i), tokens * scale, debt, opted_in))
     return plans

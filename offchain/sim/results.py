@@ -43,6 +43,14 @@ deferred     bar, time, actor, collateral_type, function, targets, gas, value: o
              acts on (BACKSTOP_WIDE for the Backstop's own chores), its vaults (a liquidation
              batch) or 1, its estimated gas, and what the keeper valued it at [stablecoin]; a
              wait of several bars is a row each bar, as a dropped action is
+soft_liquidations
+             bar, time, collateral_type, owner, caller, debt, collateral, price, market_price,
+             bonus_value, bonus_at_market: one row per soft liquidation (MarginCall's
+             SoftLiquidated, every type's): the debt the caller repaid, the collateral it
+             received at `price` (the exchange price: the highest the oracle knows), the bonus
+             the event states (at that price) and what the owner gave up at the bar's market
+             price (collateral x market price - debt; negative when the market is below the
+             exchange price by more than the bonus)
 vaults       owner, collateral_start, debt_start, ratio_start, collateral_end, debt_end, ratio_end,
              unsafe_since, liquidated_at, liquidations
 """
@@ -172,6 +180,19 @@ DEFERRED_COLUMNS = (
     "gas",
     "value",
 )
+SOFT_LIQUIDATION_COLUMNS = (
+    "bar",
+    "time",
+    "collateral_type",
+    "owner",
+    "caller",
+    "debt",
+    "collateral",
+    "price",
+    "market_price",
+    "bonus_value",
+    "bonus_at_market",
+)
 BACKSTOP_WIDE = "backstop-wide"  # the collateral type of a deferred action on no one type
 TABLES = {
     "bars": BAR_COLUMNS,
@@ -187,6 +208,7 @@ TABLES = {
     "types": TYPE_BAR_COLUMNS,
     "contagion": CONTAGION_COLUMNS,
     "deferred": DEFERRED_COLUMNS,
+    "soft_liquidations": SOFT_LIQUIDATION_COLUMNS,
 }
 # waterfall layer number -> name (Backstop.vy; 5 = settlement after a shutdown)
 LAYER_NAMES = {int(layer): layer.label for layer in Layer}  # layer id -> label
@@ -250,6 +272,20 @@ class SimulationResult:
     facts: dict[str, Any] = field(default_factory=dict)
     # every full-state read: (bar, {state key: value}) -- compared by reconciliation, not written
     states: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+
+def soft_facts(rows: list[tuple]) -> dict[str, Any]:
+    """A run's soft liquidations in sum (rows of the soft_liquidations table), whole units:
+    how many, the vaults, the debt repaid, the collateral moved valued at each bar's market price,
+    the bonus at the exchange price (the events') and what the owners gave up at the market."""
+    return {
+        "soft_liquidations": len(rows),
+        "soft_liquidated_vaults": len({(r[2], r[3]) for r in rows}),
+        "soft_liquidated_debt": sum(r[5] for r in rows),
+        "soft_liquidated_value": sum(r[6] * r[8] for r in rows),
+        "soft_bonus_value": sum(r[9] for r in rows),
+        "soft_bonus_at_market": sum(r[10] for r in rows),
+    }
 
 
 def empty_table(name: str) -> pd.DataFrame:

@@ -40,6 +40,7 @@ def read_population(r: Reader, coll: CollateralConfig, vaults: int | None) -> Po
         )
     debt_sigma = r.read("debt_sigma")
     ratios = {key: r.read(key) for key in ("ratio_min", "ratio_mode", "ratio_max")}
+    opt_in_share = r.read("opt_in_share")
     lo, mode, hi = (float(ratios[k]) for k in ("ratio_min", "ratio_mode", "ratio_max"))
     num, den = lo.as_integer_ratio()  # the float the population draws with, exactly
     if num * RAY <= coll.liquidation_ratio * den:
@@ -65,6 +66,7 @@ def read_population(r: Reader, coll: CollateralConfig, vaults: int | None) -> Po
         ratio_min=lo,
         ratio_mode=mode,
         ratio_max=hi,
+        opt_in_share=opt_in_share,
     )
 
 
@@ -82,6 +84,7 @@ def read_keepers(r: Reader) -> KeeperSpec:
         ("liquidation", "the liquidation keeper's"),
         ("taker", f"a {'capital' if mode == 'capital' else 'flash'} taker's"),
         ("backstop", "the backstop keeper's"),
+        ("soft_liquidation", "the soft liquidator's"),
     ):
         key = f"{keeper}_gas_budget"
         budget = budgets[key] = r.read(key)
@@ -102,6 +105,9 @@ def read_keepers(r: Reader) -> KeeperSpec:
         arbitrageur_capital=r.read("arbitrageur_capital"),
         arbitrage_threshold=threshold,
         debt_auction_capital=r.read("debt_auction_capital"),
+        soft_liquidation_gas_price=r.read("soft_liquidation_gas_gwei"),
+        soft_liquidation_capital=r.read("soft_liquidation_capital"),
+        soft_liquidation_min_profit=r.read("soft_liquidation_min_profit"),
         **budgets,
     )
     r.finish()

@@ -5,6 +5,7 @@ draw fits the type's and the global debt ceilings.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 
 from offchain.model import size_margin as sizing
@@ -80,10 +81,13 @@ def scaled_ceilings(
     return scaled, (total, file_total)
 
 
-def actor_draws(market: MarketSpec, keepers: KeeperSpec, backstop: BackstopSpec) -> int:
+def actor_draws(
+    market: MarketSpec, keepers: KeeperSpec, backstop: BackstopSpec, opt_ins: bool = False
+) -> int:
     """Stablecoin [wad] the actors draw from the type besides the vaults: half the arbitrageur's
     capital, the capital taker's, the debt-auction bidder's, the insurance fund, the stakes, and
-    the pool seed (deployment.seed_pool draws `pool_depth`, rounded up by at most a wei)."""
+    the pool seed (deployment.seed_pool draws `pool_depth`, rounded up by at most a wei); with
+    `opt_ins` (some vaults opt in to soft liquidation) the soft liquidator's capital too."""
     return (
         keepers.arbitrageur_capital // 2
         + keepers.taker_capital
@@ -91,7 +95,15 @@ def actor_draws(market: MarketSpec, keepers: KeeperSpec, backstop: BackstopSpec)
         + backstop.insurance_fund
         + backstop.pool_stakers * backstop.pool_stake
         + market.pool_depth
+        + (keepers.soft_liquidation_capital if opt_ins else 0)
     )
+
+
+def has_opt_ins(vaults: PopulationSpec, types: tuple[TypeSpec, ...] = ()) -> bool:
+    """Whether any vault of the scenario opts in to soft liquidation (then the soft liquidator
+    is funded and runs)."""
+    specs = [vaults, *(t.vaults for t in types)]
+    return any(math.floor(s.count * s.opt_in_share) > 0 for s in specs)
 
 
 def check_population(
@@ -111,7 +123,7 @@ def check_population(
     population and its pool's seed within its own; all of it within the global ceiling."""
     where = f"{source.name}: vaults"
     population = _safe_population(where, spec, seed, coll)
-    draws = actor_draws(market, keepers, backstop)
+    draws = actor_draws(market, keepers, backstop, has_opt_ins(spec, types))
     total = population + draws
     others = 0
     for k, t in enumerate(types):

@@ -10,6 +10,7 @@ core never sees bad input. Amounts are integers in the contracts' units (wad unl
 from __future__ import annotations
 
 from dataclasses import dataclass
+from decimal import Decimal
 
 from offchain.sim.correlated import OneFactor
 from offchain.sim.market_data import Series, SyntheticPath
@@ -46,6 +47,9 @@ class PopulationSpec:
     ratio_min: float  # must be above the type's liquidation ratio
     ratio_mode: float
     ratio_max: float
+    # the share of the vaults whose owners opt in to soft liquidation (population.generate_vaults
+    # says which), exactly as the file wrote it
+    opt_in_share: Decimal = Decimal(0)
 
 
 @dataclass(frozen=True)
@@ -73,6 +77,13 @@ class KeeperSpec:
     liquidation_gas_budget: int = 0
     taker_gas_budget: int = 0
     backstop_gas_budget: int = 0
+    # the soft liquidator's (soft_liquidator.py; it runs when some vaults opted in): its gas bid
+    # [wei], its stablecoin [wad], the profit after gas below which it waits [wad] and its gas
+    # budget a bar [gas]
+    soft_liquidation_gas_price: int = 100 * 10**9
+    soft_liquidation_capital: int = 1_000_000 * 10**18
+    soft_liquidation_min_profit: int = 10 * 10**18
+    soft_liquidation_gas_budget: int = 0
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,8 @@ funds it starts from.
 `set_up` deploys Backstop (offchain/system/deployment.py) through the run's recorder, so that
 every set-up transaction is in the run's tables, seeds the collateral pool from governance's own
 vault, opens the vault population, funds the arbitrageur, the takers, the debt-auction bidder,
-the insurance fund and the stakers, waits out the stability pool's exposure delay and renews the
+the insurance fund and the stakers (and, when some owners opt in to soft liquidation, the soft
+liquidator), waits out the stability pool's exposure delay and renews the
 prices. Actors other than the vault owners hold vaults of `ACTOR_COLLATERALIZATION` times their
 debt."""
 
@@ -43,6 +44,7 @@ ROLES = (
     "bidder",
     "donor",
     "capital_taker",
+    "soft_liquidator",
 )
 
 
@@ -61,6 +63,7 @@ class Actors:
     bidder: str
     donor: str
     capital_taker: str
+    soft_liquidator: str
     stakers: tuple[str, ...]
 
     @classmethod
@@ -161,6 +164,11 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
         fund(a.capital_taker, k.taker_capital, exit_stable=False)
         for name in all_plans:
             rec.queue("setup", a.capital_taker, d.engine, "allow", d.types[name].auction)
+    opted_in = any(p.opted_in for plans_of_type in all_plans.values() for p in plans_of_type)
+    if opted_in and k.soft_liquidation_capital:
+        # the soft liquidator: its stablecoin in the engine, which the MarginCall takes
+        fund(a.soft_liquidator, k.soft_liquidation_capital, exit_stable=False)
+        rec.queue("setup", a.soft_liquidator, d.engine, "allow", d.margin_call)
     if k.debt_auction_capital:
         fund(a.bidder, k.debt_auction_capital, exit_stable=False)
         rec.queue("setup", a.bidder, d.engine, "allow", d.debt_auction)
@@ -236,7 +244,9 @@ def _open_population(
     label: str,
 ) -> None:
     """Governance joins each owner's collateral of `t`, each owner draws its debt (at `rate0`);
-    SimulationError naming the first vault that could not be opened (`label` after its owner)."""
+    SimulationError naming the first vault that could not be opened (`label` after its owner).
+    Then the owners who opt in consent to soft liquidation (checked with the set-up's other
+    transactions)."""
     scale = 10 ** (18 - t.config.token_decimals)
     total = sum(p.collateral for p in plans) // scale
     rec.queue("setup", g, t.token, "mint", g, total)
@@ -261,6 +271,11 @@ def _open_population(
             raise SimulationError(
                 f"vault {p.owner}{label} could not be opened: {outcome.reason or '(no reason)'}"
             )
+    # the owners who opt in to soft liquidation: both consents (docs/margin-call.md)
+    for p in plans:
+        if p.opted_in:
+            rec.queue("setup", p.owner, d.margin_call, "opt_in")
+            rec.queue("setup", p.owner, d.engine, "allow", d.margin_call)
 
 
 RENEWAL_SLACK = 600  # seconds left between the prices' renewal and the first bar

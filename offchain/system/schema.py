@@ -288,6 +288,9 @@ VAULTS = _table(
     _decimal("ratio_min", Decimal(1), Decimal(1000), default="1.6"),
     _decimal("ratio_mode", Decimal(1), Decimal(1000), default="2.0"),
     _decimal("ratio_max", Decimal(1), Decimal(1000), default="4.0"),
+    # the share of the vaults whose owners opt in to soft liquidation (MarginCall.opt_in and
+    # VaultEngine.allow of the MarginCall), spread evenly over the population; 0: none
+    _decimal("opt_in_share", Decimal(0), Decimal(1), default="0"),
 )
 
 _GAS_BID: dict[str, Any] = {"lo_open": True, "default": 100}
@@ -307,6 +310,13 @@ KEEPERS = _table(
     _int("liquidation_gas_budget", 0, MAX_GAS_BUDGET, default=0),
     _int("taker_gas_budget", 0, MAX_GAS_BUDGET, default=0),
     _int("backstop_gas_budget", 0, MAX_GAS_BUDGET, default=0),
+    # the soft liquidator (offchain/sim/soft_liquidator.py), which runs when some vaults opted
+    # in: its gas bid, its stablecoin (drawn at the set-up), the profit after gas below which it
+    # waits, its gas budget a bar (0: none)
+    _amount("soft_liquidation_gas_gwei", GWEI, Decimal(0), Decimal(100_000), **_GAS_BID),
+    _amount("soft_liquidation_capital", WAD, default="1_000_000"),
+    _amount("soft_liquidation_min_profit", WAD, default="10"),
+    _int("soft_liquidation_gas_budget", 0, MAX_GAS_BUDGET, default=0),
 )
 
 BACKSTOP = _table(
