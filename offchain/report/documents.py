@@ -448,6 +448,65 @@ def _budgets(result: SimulationResult) -> list[Block]:
     ]
 
 
+def _soft_liquidations(result: SimulationResult) -> list[Block]:
+    """Margin calls: the soft liquidations of opted-in vaults per collateral type, beside the
+    type's liquidations (sim/soft_liquidator.py); nothing for a run where no owner opted in."""
+    f = result.facts
+    if not f.get("opted_in_vaults"):
+        return []
+    stable, _ = symbols(result)
+    soft = result_table(result, "soft_liquidations")
+    contagion = {
+        str(r["collateral_type"]): (int(r["liquidations"]), float(r["debt_liquidated"]))
+        for r in result_table(result, "contagion").to_dict("records")
+    }
+    rows = []
+    for name, (liquidations, debt_liquidated) in contagion.items():
+        mine = soft[soft["collateral_type"] == name]
+        rows.append(
+            (
+                name,
+                f"{len(mine):,}",
+                f"{mine['owner'].nunique():,}",
+                f"{mine['debt'].sum():,.2f}",
+                f"{(mine['collateral'] * mine['market_price']).sum():,.2f}",
+                f"{mine['bonus_value'].sum():,.2f}",
+                f"{mine['bonus_at_market'].sum():,.2f}",
+                f"{liquidations:,}",
+                f"{debt_liquidated:,.2f}",
+            )
+        )
+    return [
+        Heading("Margin calls: soft liquidations"),
+        Text(
+            f"{f['opted_in_vaults']:,} vaults' owners opted in to soft liquidation. A called "
+            "vault (safe, but below its liquidation ratio x the warning factor at the oracle's "
+            "current price) of an owner who opted in is soft-liquidated by the soft liquidator "
+            "when the bonus pays its gas: it repays the least debt that lifts the vault above its "
+            "warning level (more, up to the close factor, where that least does not pay), for "
+            "collateral worth the debt x (1 + bonus) at the highest price the oracle knows, and "
+            "sells that collateral on the external market as a take's is. The owners' cost is "
+            "the collateral at the bar's market price less the debt repaid (the bonus the event "
+            "states is at the exchange price). Per call: data/soft_liquidations.csv."
+        ),
+        Table(
+            (
+                "type",
+                "soft liquidations",
+                "vaults",
+                f"debt repaid [{stable}]",
+                f"collateral moved, at market [{stable}]",
+                f"bonus, at the exchange price [{stable}]",
+                f"owners' cost, at market [{stable}]",
+                "liquidations",
+                f"debt liquidated [{stable}]",
+            ),
+            rows,
+            numeric=(1, 2, 3, 4, 5, 6, 7, 8),
+        ),
+    ]
+
+
 def _headroom(result: SimulationResult) -> list[Block]:
     """The least room each type's debt ceiling and the shared global ceiling left in the run
     (a ceiling that binds stops borrowing, and the CeilingManager moves a type's)."""
@@ -831,6 +890,7 @@ def _summary(
         *_cascade(result, cascade),
         *_contagion(result),
         *_budgets(result),
+        *_soft_liquidations(result),
         *_who_paid(result),
         *_timeline(result),
         Heading("Plots"),

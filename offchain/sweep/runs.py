@@ -69,6 +69,13 @@ METRICS: dict[str, str] = {
     "borrower_cost": "float",  # see borrower_cost()
     "borrower_cost_rate": "float",  # borrower_cost / debt_start
     "debt_start": "float",  # the population's debt at the start
+    # margin calls (sim/soft_liquidator.py): the soft liquidations of opted-in vaults, the debt
+    # they repaid, the collateral they moved (at the market price of its bar) and what the
+    # owners gave up for it at the market (in borrower_cost too)
+    "soft_liquidations": "int",
+    "soft_liquidated_debt": "float",
+    "soft_liquidated_value": "float",
+    "soft_bonus_at_market": "float",
     "auctions_running_at_end": "int",
     "time_to_clear_s": "float",  # first liquidation to the last close; null if not cleared
     "transactions": "int",
@@ -185,6 +192,10 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
         "borrower_cost": cost,
         "borrower_cost_rate": cost / debt_start if debt_start else None,
         "debt_start": debt_start,
+        "soft_liquidations": int(result.facts["soft_liquidations"]),
+        "soft_liquidated_debt": float(result.facts["soft_liquidated_debt"]),
+        "soft_liquidated_value": float(result.facts["soft_liquidated_value"]),
+        "soft_bonus_at_market": float(result.facts["soft_bonus_at_market"]),
         "auctions_running_at_end": int(losses["closed"].isna().sum()),
         "time_to_clear_s": time_to_clear(result),
         "transactions": int(result.facts["transactions"]),
@@ -193,10 +204,14 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
 
 
 def borrower_cost(result: SimulationResult) -> float:
-    """What borrowers lost to liquidations and redistribution, in stablecoin: per finished
-    auction, the market value of the collateral sold (at each take's bar) less the debt seized,
-    when positive (the penalty and the auction's discount; a vault already worth less than its
-    debt loses nothing more to its liquidation), plus what redistribution charged vaults."""
+    """What borrowers lost to liquidations, soft liquidations and redistribution, in
+    stablecoin: per finished auction, the market value of the collateral sold (at each take's
+    bar) less the debt seized, when positive (the penalty and the auction's discount; a vault
+    already worth less than its debt loses nothing more to its liquidation), plus what
+    redistribution charged vaults, plus each soft liquidation's collateral at its bar's market
+    price less the debt it repaid (the bonus, as the market values it; negative where the
+    delayed oracle's price was above the market by more than the bonus). With several types, the
+    auctions' and the soft liquidations' parts are the first type's."""
     t = result.tables
     takes, losses, payers = t["takes"], t["losses"], t["payers"]
     value = (takes["collateral"] * takes["market_price"]).groupby(takes["auction_id"]).sum()
@@ -206,7 +221,14 @@ def borrower_cost(result: SimulationResult) -> float:
         for a, d in zip(closed["auction_id"], closed["debt"])
     )
     redistributed = float(payers.loc[payers["kind"] == "vault", "amount"].sum())
-    return lost + redistributed
+    # the first type's, as the auctions' part (the takes table is the first type's); a result
+    # without the table (built before margin calls, or by hand) had none
+    soft = 0.0
+    if "soft_liquidations" in t:
+        rows = t["soft_liquidations"]
+        mine = rows[rows["collateral_type"] == result.facts.get("collateral_type")]
+        soft = float(mine["bonus_at_market"].astype(float).sum())
+    return lost + redistributed + soft
 
 
 @functools.cache

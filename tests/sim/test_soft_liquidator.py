@@ -222,7 +222,7 @@ def test_scenario__opt_in_share__spread_evenly_and_checked():
 
 
 @pytest.mark.slow
-def test_soft_liquidations__crash_replay_with_opt_ins__chain_and_model_agree():
+def test_soft_liquidations__crash_replay_with_opt_ins__chain_and_model_agree(tmp_path):
     """may-2021-two-types, 150 vaults, every owner of both types opted in: the soft liquidator's
     calls run through the same recorder and latency model as every keeper's, on Anvil and in the
     model, and the two agree to the wei; every call that was mined succeeded and left its vault
@@ -250,3 +250,13 @@ def test_soft_liquidations__crash_replay_with_opt_ins__chain_and_model_agree():
     # each call paid at most the bonus on what it repaid, at the exchange price
     for x in calls:
         assert int(x["collateral"]) * int(x["price"]) * 10**9 <= int(x["debt"]) * 102 // 100
+    # the report counts them per type, beside the type's liquidations
+    from offchain.report.documents import write_report
+    from offchain.report.tables import scenario_lines
+
+    summary = write_report(tmp_path / "report", chain, r, scenario_lines(scenario)).read_text()
+    assert "## Margin calls: soft liquidations" in summary
+    assert f"{chain.facts['opted_in_vaults']:,} vaults' owners opted in" in summary
+    eth = table[table["collateral_type"] == "ETH-A"]
+    assert f"| ETH-A | {len(eth):,} | {eth['owner'].nunique():,} | " in summary
+    assert (tmp_path / "report" / "data" / "soft_liquidations.csv").exists()

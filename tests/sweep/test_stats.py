@@ -145,6 +145,27 @@ def test_borrower_cost__collateral_sold_at_market_less_debt_plus_redistribution(
     assert borrower_cost(result) == 250.0 + 40.0
 
 
+def test_borrower_cost__adds_the_soft_liquidations_bonus_at_market__the_first_types():
+    """Money flow: an ETH-A owner's soft liquidation repaid 1,000 of debt for 0.51 tokens worth
+    2,000 each at its bar's market (1,020): the owner gave up 20, the bonus. A WBTC-A one (the
+    second type, whose auctions the takes table leaves out too) is not counted. No auction."""
+    empty = pd.DataFrame({"auction_id": [], "collateral": [], "market_price": []})
+    losses = pd.DataFrame({"auction_id": [], "debt": [], "closed": []})
+    payers = pd.DataFrame({"payer": [], "kind": [], "layer": [], "amount": []})
+    soft = pd.DataFrame(
+        {
+            "collateral_type": ["ETH-A", "WBTC-A"],
+            "debt": [1000.0, 3000.0],
+            "collateral": [0.51, 0.102],
+            "market_price": [2000.0, 30000.0],
+            "bonus_at_market": [20.0, 60.0],
+        }
+    )
+    tables = {"takes": empty, "losses": losses, "payers": payers, "soft_liquidations": soft}
+    result = SimulationResult("s", "model", tables, {"collateral_type": "ETH-A"})
+    assert borrower_cost(result) == 20.0
+
+
 def test_best_cell__ranks_by_insolvency__not_by_the_realized_bad_debt_a_cut_run_hides():
     """A cell whose runs end with their losses still in auction realizes none of them: judged by
     realized bad debt it would look safest. Its insolvency (the marked shortfall included) is
