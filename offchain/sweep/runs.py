@@ -77,6 +77,9 @@ METRICS: dict[str, str] = {
     "soft_liquidated_value": "float",
     "soft_bonus_at_market": "float",
     "auctions_running_at_end": "int",
+    # the first type's market price at its lowest against its fundamental path (impact.py; 1:
+    # no impact): how far liquidation and soft-liquidation sales pushed it
+    "impact_lowest_level": "float",
     "time_to_clear_s": "float",  # first liquidation to the last close; null if not cleared
     "transactions": "int",
 }
@@ -197,6 +200,7 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
         "soft_liquidated_value": float(result.facts["soft_liquidated_value"]),
         "soft_bonus_at_market": float(result.facts["soft_bonus_at_market"]),
         "auctions_running_at_end": int(losses["closed"].isna().sum()),
+        "impact_lowest_level": float(result.facts["impact_lowest_level"]),
         "time_to_clear_s": time_to_clear(result),
         "transactions": int(result.facts["transactions"]),
         **per_type,
