@@ -9,7 +9,8 @@ bar's time and runs the bar:
 2. then the keepers' step loop (steps.py), each step observing after the previous one's
    transactions are mined: the feeder posts the market price and pokes the oracle and spotter
    when the delay allows; the arbitrageur trades the collateral pool towards the market price
-   (finite inventory); the liquidation keeper liquidates the unsafe vaults its event-built
+   (finite inventory); where owners opted in, the soft liquidator soft-liquidates their called
+   vaults (soft_liquidator.py); the liquidation keeper liquidates the unsafe vaults its event-built
    index finds; the taker resets stale auctions and takes profitable ones; the backstop keeper
    accrues fees and heals the unsettled proceeds (hourly), covers queued losses, settles, runs
    debt auctions (with the bidder) and realizes stakers' charges.
@@ -224,6 +225,7 @@ class Simulation:
                     a.soft_liquidator,
                     k.soft_liquidation_gas_price,
                     k.soft_liquidation_min_profit,
+                    k.soft_liquidation_repay,
                     gas_budget=k.soft_liquidation_gas_budget,
                 )
             )

@@ -108,6 +108,7 @@ def read_keepers(r: Reader) -> KeeperSpec:
         soft_liquidation_gas_price=r.read("soft_liquidation_gas_gwei"),
         soft_liquidation_capital=r.read("soft_liquidation_capital"),
         soft_liquidation_min_profit=r.read("soft_liquidation_min_profit"),
+        soft_liquidation_repay=r.read("soft_liquidation_repay"),
         **budgets,
     )
     r.finish()

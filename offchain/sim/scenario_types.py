@@ -78,11 +78,12 @@ class KeeperSpec:
     taker_gas_budget: int = 0
     backstop_gas_budget: int = 0
     # the soft liquidator's (soft_liquidator.py; it runs when some vaults opted in): its gas bid
-    # [wei], its stablecoin [wad], the profit after gas below which it waits [wad] and its gas
-    # budget a bar [gas]
+    # [wei], its stablecoin [wad], the profit after gas below which it waits [wad], how much it
+    # repays and its gas budget a bar [gas]
     soft_liquidation_gas_price: int = 100 * 10**9
     soft_liquidation_capital: int = 1_000_000 * 10**18
     soft_liquidation_min_profit: int = 10 * 10**18
+    soft_liquidation_repay: str = "least"  # or "close_factor" (soft_liquidator.SoftParams)
     soft_liquidation_gas_budget: int = 0
 
 

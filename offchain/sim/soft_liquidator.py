@@ -14,6 +14,9 @@ sizes a call for each called vault that consents:
   level (bisection over the contract's own end test, as the differential fuzz's least cure), at
   most the close factor's limit; a vault no call within the limit cures is left alone (the
   contract would refuse it: "margin: still called");
+- **or the most** (`repay = "close_factor"`): the close factor's limit, the most bonus the
+  contract pays, if that cures the vault and pays; what a caller maximizing its bonus repays (the
+  lab compares the two: docs/margin-call-lab.md);
 - **pay for itself**: the bonus must pay the gas. Its profit is the collateral received, valued
   at the market price, less the debt repaid and the gas [stablecoin]; where the least cure's
   profit is below `min_profit`, the keeper repays more, the least that clears it, up to the close
@@ -132,6 +135,9 @@ class SoftParams:
     gas_price: int  # wei
     min_profit: int  # wad of stablecoin
     gas_token_price: int  # wad of stablecoin per gas token (the first type's market price)
+    # the least that cures (and pays), or "close_factor": its limit (the scenario's [keepers]
+    # soft_liquidation_repay)
+    repay: str = "least"
 
 
 def soft_terms(
@@ -173,11 +179,16 @@ def soft_terms(
                 low = mid
         return high
 
-    cure = least(cured)
-    paying = least(lambda n: profit(n) >= p.min_profit)
-    if cure is None or paying is None:
-        return None
-    n = max(cure, paying)
+    if p.repay == "close_factor":
+        n = limit
+        if profit(n) < p.min_profit:
+            return None
+    else:
+        cure = least(cured)
+        paying = least(lambda n: profit(n) >= p.min_profit)
+        if cure is None or paying is None:
+            return None
+        n = max(cure, paying)
     c = out(n)
     remainder = (normalized - n) * rate
     if not cured(n) or 0 < remainder < view.dust:
@@ -239,6 +250,7 @@ class SoftLiquidatorStep:
     sender: str
     gas_price: int
     min_profit: int
+    repay: str = "least"
     role: str = "soft_liquidator"
     gas_budget: int = 0
     state: dict[str, Any] = field(default_factory=dict)
@@ -254,6 +266,7 @@ class SoftLiquidatorStep:
             self.gas_price,
             self.min_profit,
             world.market_price(names[0]),
+            self.repay,
         )
         capital: int | None = None
         for name in names:

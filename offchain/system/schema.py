@@ -312,10 +312,13 @@ KEEPERS = _table(
     _int("backstop_gas_budget", 0, MAX_GAS_BUDGET, default=0),
     # the soft liquidator (offchain/sim/soft_liquidator.py), which runs when some vaults opted
     # in: its gas bid, its stablecoin (drawn at the set-up), the profit after gas below which it
-    # waits, its gas budget a bar (0: none)
+    # waits, how much it repays, its gas budget a bar (0: none)
     _amount("soft_liquidation_gas_gwei", GWEI, Decimal(0), Decimal(100_000), **_GAS_BID),
     _amount("soft_liquidation_capital", WAD, default="1_000_000"),
     _amount("soft_liquidation_min_profit", WAD, default="10"),
+    # how much it repays: "least", the least that cures the vault (or pays its gas); or
+    # "close_factor", the most the MarginCall allows (the most bonus: docs/margin-call-lab.md)
+    Key("soft_liquidation_repay", Kind.CHOICE, choices=("least", "close_factor"), default="least"),
     _int("soft_liquidation_gas_budget", 0, MAX_GAS_BUDGET, default=0),
 )
 

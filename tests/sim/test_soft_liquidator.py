@@ -260,3 +260,26 @@ def test_soft_liquidations__crash_replay_with_opt_ins__chain_and_model_agree(tmp
     eth = table[table["collateral_type"] == "ETH-A"]
     assert f"| ETH-A | {len(eth):,} | {eth['owner'].nunique():,} | " in summary
     assert (tmp_path / "report" / "data" / "soft_liquidations.csv").exists()
+
+
+def test_soft_terms__repay_close_factor__the_limit_for_the_most_bonus(market):
+    """`soft_liquidation_repay = "close_factor"`: the keeper repays the close factor's limit
+    (here half the vault's debt) where the least cure would do: the owner pays the bonus on all of
+    it. The call succeeds and leaves the vault above its warning level too."""
+    backend, d, t, keeper, index, open_vault, world = market
+    owner = actor_address("vault", 8)
+    open_vault(owner, 20 * WAD, 40_000 * 20 * WAD // 35)
+    view = read_margin_view(backend.views, d, t, keeper)
+    collateral, normalized = index.vaults[owner]
+    least = soft_terms(view, collateral, normalized, PRICE, _params(d, keeper))
+    most = soft_terms(
+        view, collateral, normalized, PRICE, replace(_params(d, keeper), repay="close_factor")
+    )
+    assert least is not None and most is not None
+    limit = backend.view(d.margin_call, "max_repay", t.type_id, owner)
+    assert least[0] < most[0] == limit
+    assert most[2] > least[2]  # more bonus to the caller, from the owner
+    [action] = SoftLiquidatorStep(keeper, GAS, 10 * WAD, "close_factor").decide(world(), ["ETH-A"])
+    assert action.args[2:] == (most[0], most[1])
+    backend.transact(d.margin_call, "soft_liquidate", keeper, *action.args)
+    assert _status(backend, d, t, view, owner) == SAFE
