@@ -105,14 +105,18 @@ def deploy_recorded(
     config_path: Path,
     governance: Signer,
     feeder: Signer,
+    deleverager: str = "",
 ) -> tuple[Deployment, DeploymentRecord, SigningChain, ModelBackend]:
-    """Deploy on the node and in the model in lockstep (a difference raises Divergence)."""
+    """Deploy on the node and in the model in lockstep (a difference raises Divergence);
+    `deleverager`: the account granted the DELEVERAGE role when the order has that layer."""
     signers = {governance.address: governance, feeder.address: feeder}
     chain = SigningChain(node_url, artifacts, reader, signers)
     model = ModelBackend(chain.last_block_time, chain_id=chain.chain_id)
     for account in signers:
         model.nonces[account] = int(chain.rpc("eth_getTransactionCount", [account, "latest"]), 16)
-    d = deploy_system(Lockstep(chain, model), config, governance.address, feeder.address)
+    d = deploy_system(
+        Lockstep(chain, model), config, governance.address, feeder.address, deleverager=deleverager
+    )
     record = build_record(Node(node_url), d, chain.sent, config_path.read_text(), str(config_path))
     return d, record, chain, model
 
@@ -141,9 +145,10 @@ def ensure_deployment(
     governance: Signer,
     feeder: Signer,
     directory: Path,
+    deleverager: str = "",
 ) -> tuple[DeploymentRecord, bool]:
     """(the record, deployed now?): the recorded deployment if it verifies against the node,
-    else a new deployment, recorded."""
+    else a new deployment, recorded (`deleverager` as deploy_recorded's)."""
     from offchain.live.record import RecordError, load_record, record_path, verify
 
     node = Node(node_url)
@@ -157,7 +162,7 @@ def ensure_deployment(
             pass  # a record of an earlier chain on this port: deploy anew
     require_devnet(node)
     _, record, _, _ = deploy_recorded(
-        node_url, artifacts, reader, config, config_path, governance, feeder
+        node_url, artifacts, reader, config, config_path, governance, feeder, deleverager
     )
     record.write(path)
     return DeploymentRecord.from_json(record.to_json(), path), True

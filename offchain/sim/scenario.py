@@ -16,7 +16,7 @@ keys are errors), as offchain/sim/scenarios/*.toml show it:
 [keepers]   liquidation_gas_gwei, taker_gas_gwei, backstop_gas_gwei, taker_mode, taker_capital,
             take_min_profit, arbitrageur_capital, arbitrage_threshold, debt_auction_capital
 [backstop]  insurance_fund, pool_stakers, pool_stake
-[protocol]  config, collateral, waterfall, [protocol.collateral_overrides]
+[protocol]  config, collateral, waterfall, deleverage_buffer, [protocol.collateral_overrides]
 [types.<N>] more collateral types of the config in the same crash, each with the [vaults] keys
             (count, debt_median, ...), pool_depth, impact_depth, impact_half_life, and its path's
             one-factor loading on the first type's (correlated.py): beta, correlation,

@@ -78,8 +78,12 @@ def read_protocol(
         order = layer_ids(
             list(waterfall) if isinstance(waterfall, (tuple, list)) else waterfall, "--waterfall"
         )
+    buffer = base.waterfall.deleverage_buffer
+    if "deleverage_buffer" in r.table:
+        buffer = r.read("deleverage_buffer")
     r.finish()
-    system = replace(base, collateral=(coll,), waterfall=replace(base.waterfall, order=order))
+    waterfall_config = replace(base.waterfall, order=order, deleverage_buffer=buffer)
+    system = replace(base, collateral=(coll,), waterfall=waterfall_config)
     return coll, system, {c.name: c for c in base.collateral}
 
 

@@ -99,7 +99,15 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
     collateral = s.system.collateral[0]
     scale = 10 ** (18 - collateral.token_decimals)
     # the pool is seeded below from a safer vault than deploy_system's
-    d = deploy_system(_Deploying(rec), s.system, a.governance, a.feeder, seed_pools=False)
+    # the backstop keeper charges what the deleveraging layer parks (when the order has it)
+    d = deploy_system(
+        _Deploying(rec),
+        s.system,
+        a.governance,
+        a.feeder,
+        seed_pools=False,
+        deleverager=a.backstop_keeper,
+    )
     t = d.types[collateral.name]
     rec.ledger.follow(d)  # the population's events on
     rec.labels = {address: label.split(" ")[0] for label, address in d.contracts()}

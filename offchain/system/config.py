@@ -15,7 +15,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-from offchain.model.backstop import ORDERABLE_LAYERS, Layer
+from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER, MAX_LAYERS, ORDERABLE_LAYERS, Layer
 from offchain.model.fee_accumulator import MAX_BASE_FEE
 from offchain.model.fixed_point import PENALTY_STEP, RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
@@ -118,6 +118,8 @@ class WaterfallConfig:
     # (FeeAccumulator.set_pool_max_yield; finding 31-7) [wad per year]
     pool_max_yield: int = WAD // 5
     settlement_wait: int = 86400  # seconds
+    # a vault the deleveraging layer charges keeps (1 + this) x its requirement [wad]
+    deleverage_buffer: int = DEFAULT_DELEVERAGE_BUFFER
     governance_token_name: str = "Backstop Governance"
     governance_token_symbol: str = "BSG"
 
@@ -367,9 +369,13 @@ def _curve(r: Reader) -> tuple[int, int, int, int]:
 def layer_ids(names: Any, where: str) -> tuple[int, ...]:
     """A waterfall order (a list of layer names, as the config's [backstop].waterfall, a
     scenario's protocol.waterfall and --waterfall give it) -> its layer ids; `where` names it."""
-    if not isinstance(names, list) or len(names) > 4 or not all(isinstance(n, str) for n in names):
+    if (
+        not isinstance(names, list)
+        or len(names) > MAX_LAYERS
+        or not all(isinstance(n, str) for n in names)
+    ):
         raise ConfigError(
-            f"{where}: must be a list of up to 4 of {', '.join(LAYERS)}, got {names!r}"
+            f"{where}: must be a list of up to {MAX_LAYERS} of {', '.join(LAYERS)}, got {names!r}"
         )
     problem = layer_problem(names)
     if problem:

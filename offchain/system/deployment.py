@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offchain.backends import ModelBackend
+from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER, Layer
 from offchain.model.fixed_point import RAY
 from offchain.model.state import Role
 from offchain.system.config import CollateralConfig, SystemConfig
@@ -87,12 +88,19 @@ def pool_exposure_delay(config: SystemConfig) -> int:
 
 
 def deploy_system(
-    backend: Any, config: SystemConfig, governance: str, feeder: str, seed_pools: bool = True
+    backend: Any,
+    config: SystemConfig,
+    governance: str,
+    feeder: str,
+    seed_pools: bool = True,
+    deleverager: str = "",
 ) -> Deployment:
     """Deploy and wire the whole system. The first price of each type becomes current (the
     deployment waits out each oracle's delay by advancing the block time); with `seed_pools`,
     governance then seeds each collateral pool from a vault of its own (collateral in,
-    stablecoin drawn), so the types start with that debt."""
+    stablecoin drawn), so the types start with that debt. When the waterfall order holds the
+    deleveraging layer, `deleverager` (the backstop keeper's account; "" for none) is granted
+    the DELEVERAGE role: the layer parks losses that only that role (or an admin) charges."""
     b = backend
     engine = b.deploy("VaultEngine", governance)
     stablecoin = b.deploy(
@@ -181,6 +189,12 @@ def deploy_system(
         w.debt_auction_bid,
     )
     b.transact(backstop, "set_waterfall", governance, list(w.order))
+    # only when it matters, so that a deployment without the layer sends what it always did
+    deleverages = Layer.DELEVERAGE in w.order
+    if deleverages or w.deleverage_buffer != DEFAULT_DELEVERAGE_BUFFER:
+        b.transact(backstop, "set_deleverage_buffer", governance, w.deleverage_buffer)
+    if deleverages and deleverager:
+        b.transact(backstop, "grant_role", governance, deleverager, int(Role.DELEVERAGE))
     b.transact(fees, "set_pool_fee_share", governance, stability_pool, w.pool_fee_share)
     b.transact(fees, "set_pool_max_yield", governance, w.pool_max_yield)
     # the pool counts as income only what the FeeAccumulator reports

@@ -25,6 +25,7 @@ from decimal import Decimal
 from enum import Enum
 from typing import Any
 
+from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER
 from offchain.model.fee_accumulator import MAX_MULTIPLIER
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
@@ -233,6 +234,16 @@ WATERFALL = _table(
     # the most each accrual pays the pool: its assets x this x the accrual's seconds / a year
     _amount("pool_max_yield", WAD, Decimal(0), Decimal(10), lo_open=True),
     _int("settlement_wait", 0, 52 * WEEK),
+    # the deleveraging layer's margin: a charged vault keeps (1 + this) x its requirement
+    # (Backstop.set_deleverage_buffer, at most 1); absent, the contract's own default, which the
+    # deployment then leaves as it is
+    _amount(
+        "deleverage_buffer",
+        WAD,
+        Decimal(0),
+        Decimal(1),
+        default=str(Decimal(DEFAULT_DELEVERAGE_BUFFER) / WAD),
+    ),
     _text("governance_token_name", 25),
     _text("governance_token_symbol", 5),
     sweep=False,
@@ -335,6 +346,8 @@ PROTOCOL = _table(
     _other("collateral", Kind.TYPE),  # default: the config's first type
     _other("collateral_overrides", Kind.TABLE),
     Key("waterfall", Kind.LAYERS),  # default: the config's
+    # the config's [backstop] deleverage_buffer, for this scenario (a grid key)
+    _amount("deleverage_buffer", WAD, Decimal(0), Decimal(1)),  # default: the config's
 )
 
 # the first type's parameters, over the config's

@@ -604,7 +604,7 @@ BAD_FILES = [
     ),
     (
         MINIMAL + '[protocol]\nwaterfall = "fund"\n',
-        "scenario.toml: protocol.waterfall: must be a list of up to 4",
+        "scenario.toml: protocol.waterfall: must be a list of up to 5",
     ),
     (
         MINIMAL + '[protocol]\nconfig = "nope.toml"\n',

@@ -8,10 +8,12 @@ from __future__ import annotations
 import shutil
 import tomllib
 from dataclasses import replace
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
 
+from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER
 from offchain.model.fixed_point import RAD, WAD
 from offchain.sim.scenario import BUILTIN_DIR, load_scenario
 from offchain.sweep.spec import (
@@ -184,6 +186,7 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
         "pool_stakers": 4,
         "pool_stake": "250_000",
         "waterfall": ["fund", "stability_pool", "debt_auction", "redistribution"],
+        "deleverage_buffer": str(Decimal(DEFAULT_DELEVERAGE_BUFFER) / WAD),  # the config's
         "drift": "0",
         "jump_std": "0.05",
         "step_seconds": 600,

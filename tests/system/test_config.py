@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 
+from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.system.config import (
     DEFAULT_CONFIG,
@@ -22,6 +23,7 @@ from offchain.system.config import (
 
 ROOT = Path(__file__).resolve().parents[2]
 BASE = tomllib.loads(DEFAULT_CONFIG.read_text())
+DEFAULT_BUFFER = str(Decimal(DEFAULT_DELEVERAGE_BUFFER) / WAD)  # as a file writes it
 
 
 def test_devnet_config__converts_human_units_exactly():
@@ -142,11 +144,11 @@ def _mutate(path: tuple, value) -> dict:
             ["fund", "fund"],
             "backstop.waterfall: layer 'fund' appears twice",
         ),
-        (("backstop", "waterfall"), "fund", "backstop.waterfall: must be a list of up to 4 of"),
+        (("backstop", "waterfall"), "fund", "backstop.waterfall: must be a list of up to 5 of"),
         (
             ("backstop", "waterfall"),
-            ["fund", "stability_pool", "debt_auction", "redistribution", "fund"],
-            "backstop.waterfall: must be a list of up to 4",
+            ["fund", "stability_pool", "debt_auction", "redistribution", "deleverage", "fund"],
+            "backstop.waterfall: must be a list of up to 5",
         ),
         (("backstop", "surplus_lot"), "0", "backstop.surplus_lot: must be > 0"),
         (
@@ -169,6 +171,19 @@ def _mutate(path: tuple, value) -> dict:
             "backstop.auction_bid_duration: must be an integer between 1",
         ),
         (("backstop", "settlement_wait"), KeyError, "backstop.settlement_wait: missing"),
+        (
+            ("backstop", "deleverage_buffer"),
+            "1.5",
+            "backstop.deleverage_buffer: must be >= 0 and <= 1, got '1.5'",
+        ),
+        (("backstop", "deleverage_buffer"), "-0.1", "backstop.deleverage_buffer: must be >= 0"),
+        (("backstop", "deleverage_buffer"), "tenth", "backstop.deleverage_buffer: is not a number"),
+        (("backstop", "deleverage_buffer"), "inf", "backstop.deleverage_buffer: must be finite"),
+        (
+            ("backstop", "deleverage_buffer"),
+            "0.0000000000000000001",
+            "backstop.deleverage_buffer: has more precision than the unit allows",
+        ),
         (("backstop", "colour"), "red", "backstop: unknown key 'colour'"),
         (("backstop",), [1], "backstop: must be a table"),
     ],
@@ -192,6 +207,84 @@ def test_backstop_table__optional_and_converted_exactly():
     assert load_config().waterfall.debt_auction_min_decrease == 105 * WAD // 100
     assert load_config().waterfall.pool_max_yield == WAD // 5
     assert parse_config(_mutate(("backstop", "waterfall"), [])).waterfall.order == ()
+
+
+def test_deleverage_buffer__optional__exact__out_of_range_number_one_line(tmp_path):
+    """[backstop] deleverage_buffer: absent (as in the devnet file), the contract's default;
+    given, exact in wad; a number out of range in the file (1e400, not a string) is one line
+    naming it."""
+    assert "deleverage_buffer" not in BASE["backstop"]
+    assert load_config().waterfall.deleverage_buffer == DEFAULT_DELEVERAGE_BUFFER
+    cfg = parse_config(_mutate(("backstop", "deleverage_buffer"), "0.25")).waterfall
+    assert cfg.deleverage_buffer == WAD // 4
+    huge = tmp_path / "huge.toml"
+    huge.write_text(
+        re.sub(
+            r"^settlement_wait = .*$",
+            "settlement_wait = 86400\ndeleverage_buffer = 1e400",
+            DEFAULT_CONFIG.read_text(),
+            count=1,
+            flags=re.M,
+        )
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_config(huge)
+    assert "backstop.deleverage_buffer = 1e400 is out of range" in str(exc.value)
+    assert "\n" not in str(exc.value)
+
+
+class _Sent:
+    """A model backend that keeps the (contract, function, args) of every transaction."""
+
+    def __init__(self):
+        from offchain.backends import ModelBackend
+
+        self.model = ModelBackend(start_time=1_700_000_000)
+        self.sent: list[tuple[str, str, tuple]] = []
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def transact(self, address, function, sender, *args):
+        self.sent.append((address, function, args))
+        return self.model.transact(address, function, sender, *args)
+
+
+@pytest.mark.parametrize(
+    "order, buffer, sets_buffer, grants",
+    [
+        (None, None, False, False),  # the shipped order, the default buffer: as before
+        (["fund", "redistribution"], DEFAULT_BUFFER, False, False),  # the default, given
+        (["fund", "redistribution"], "0.2", True, False),
+        (["fund", "stability_pool", "deleverage"], None, True, True),
+        (["deleverage"], "0.3", True, True),
+    ],
+)
+def test_deployment__sets_the_buffer_and_grants_the_role_only_when_they_matter(
+    order, buffer, sets_buffer, grants
+):
+    """The deployment sends set_deleverage_buffer only for a buffer other than the contract's
+    default or an order with the layer (every other deployment sends what it always did), and
+    grants the DELEVERAGE role to the `deleverager` (the backstop keeper) only with the layer."""
+    from offchain.model.state import Role
+    from offchain.system.deployment import deploy_system
+
+    data = copy.deepcopy(BASE)
+    if order is not None:
+        data["backstop"]["waterfall"] = order
+    if buffer is not None:
+        data["backstop"]["deleverage_buffer"] = buffer
+    cfg = parse_config(data)
+    gov, feeder, keeper = "0x" + "11" * 20, "0x" + "22" * 20, "0x" + "44" * 20
+    b = _Sent()
+    d = deploy_system(b, cfg, gov, feeder, seed_pools=False, deleverager=keeper)
+    functions = [f for address, f, _ in b.sent if address == d.backstop]
+    assert ("set_deleverage_buffer" in functions) == sets_buffer
+    granted = [a for address, f, a in b.sent if address == d.backstop and f == "grant_role"]
+    assert ((keeper, int(Role.DELEVERAGE)) in granted) == grants
+    backstop = b.model.contract(d.backstop)
+    assert backstop.deleverage_buffer == cfg.waterfall.deleverage_buffer
+    assert bool(backstop.roles[keeper] & Role.DELEVERAGE) == grants
 
 
 def test_unreadable_or_invalid_toml__one_line_error(tmp_path):
