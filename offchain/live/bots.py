@@ -9,7 +9,9 @@ deciding is written here: a role is the choice of a step and of the bot's parame
 
 Roles: `liquidator` (LiquidatorStep), `taker` (TakerStep, flash takes through the bot's own
 FlashTaker, deployed by offchain/live/deploy.py), `backstop` (BackstopStep: accrue and heal,
-cover, settle, debt and surplus auctions, realizing stakers' charges, closing dust auctions),
+cover, settle, debt and surplus auctions, realizing stakers' charges, closing dust auctions,
+charging a loss the deleveraging layer parked to the strongest vaults when its account holds the
+DELEVERAGE role),
 `feeder` (FeederStep, for devnets: it posts the collateral pool's price) and `notifier`
 (offchain/sim/notice.py's NoticeStep: it sends nothing, and prints a line, also POSTed to a
 webhook, for every vault the oracle's queued price will call or make unsafe).
@@ -66,6 +68,7 @@ LOST_RACE = (
     "backstop: insufficient unattributed debt",
     "backstop: insufficient surplus",
     "backstop: no debt to auction",
+    "backstop: nothing to deleverage",
     "debt auction: ",
 )
 # deployment field -> contract name, for the ABI of each address

@@ -44,6 +44,7 @@ from offchain.report.plots import (
 from offchain.report.tables import (
     LAYERS,
     LOSS_PARTS,
+    TOP_PAYERS,
     auctions_finished,
     deferred_by_type,
     format_amount,
@@ -58,6 +59,7 @@ from offchain.report.tables import (
     time_to_clear,
     uncovered_loss,
     utc_times,
+    vault_charges,
     vaults_liquidated,
 )
 from offchain.sim.cascade import Cascade
@@ -981,6 +983,9 @@ def write_report(
 def _comparison_row(order: str, result: SimulationResult) -> dict[str, Any]:
     bad_debt, paid = realized_bad_debt(result), paid_by_layer(result)
     top = largest_payers(result, 1)
+    vaults = vault_charges(result)
+    uncovered = uncovered_loss(result)
+    parked = float(result.facts.get("deleverage_due", 0.0))
     return {
         "order": order,
         "realized_bad_debt": bad_debt,
@@ -991,7 +996,88 @@ def _comparison_row(order: str, result: SimulationResult) -> dict[str, Any]:
         "vaults_liquidated": vaults_liquidated(result),
         "open_auctions": int(result.facts.get("open_auctions", 0)),
         "insolvency": float(result.facts.get("insolvency", bad_debt)),
+        # the layers that charge vaults: what they charged, to whom, and what they did to them
+        "charged_to_vaults": vaults["charged"],
+        "vaults_charged": vaults["vaults"],
+        "top_share": vaults["top_share"],
+        "made_unsafe": vaults["made_unsafe"],
+        "liquidated_after": vaults["liquidated_after"],
+        **{f"band {band}": share for band, share in vaults["by_band"].items()},
+        # parked for deleveraging and taken by no vault, and with what no layer paid: unbacked
+        "deleverage_due": parked,
+        "unbacked_at_end": (0.0 if abs(uncovered) < 1e-9 else uncovered) + parked,
+        "unsafe_vaults_left": int(result.facts.get("unsafe_vaults_left", 0)),
     }
+
+
+def _vault_layer_blocks(rows: list[dict[str, Any]], stable: str) -> list[Block]:
+    """The comparison's sections on the layers that charge vaults (redistribution, deleverage):
+    who paid by strength, what the charges did to the vaults, what was left unbacked."""
+    bands = [c.removeprefix("band ") for c in rows[0] if c.startswith("band ")]
+    return [
+        Heading("Vaults charged by a layer, per order"),
+        Table(
+            (
+                "order",
+                f"charged to vaults [{stable}]",
+                "vaults charged",
+                f"top {TOP_PAYERS} vaults' share",
+                "made unsafe by the layer",
+                "charged, then liquidated",
+                f"parked, not charged [{stable}]",
+                f"unbacked at the end [{stable}]",
+                "unsafe vaults left",
+                f"insolvency [{stable}]",
+            ),
+            [
+                (
+                    r["order"],
+                    format_amount(r["charged_to_vaults"]),
+                    f"{r['vaults_charged']:,}",
+                    format_share(r["top_share"], 1.0) if r["vaults_charged"] else "-",
+                    f"{r['made_unsafe']:,}",
+                    f"{r['liquidated_after']:,}",
+                    format_amount(r["deleverage_due"]),
+                    format_amount(r["unbacked_at_end"]),
+                    f"{r['unsafe_vaults_left']:,}",
+                    format_amount(r["insolvency"]),
+                )
+                for r in rows
+            ],
+            numeric=tuple(range(1, 10)),
+        ),
+        Text(
+            "Every collateral type's (the table above has the first type's losses and "
+            "allocations). Made unsafe by the layer: vaults safe just before a redistribution's "
+            "rate fold or a "
+            "deleverage charge and unsafe just after, at the same safe price (measured at each "
+            "charge, from the events). Charged, then liquidated: vaults a layer charged that "
+            "were liquidated after their first charge, whatever the cause (a later price "
+            "fall). Parked, not charged: the loss the deleveraging layer took and no vault had "
+            "room for at the end (the Backstop's bad debt, unbacked); unbacked at the end adds "
+            "what no layer paid (uncovered above)."
+        ),
+        Heading("Who paid, by strength"),
+        Text(
+            "Each order's vault charges by the charged vault's health just before the charge: "
+            "its collateral at the safe price over its requirement (below 1: already unsafe; "
+            "1-1.1: within 10% of its liquidation line)."
+        ),
+        Table(
+            ("order", *(f"health {b}" for b in bands)),
+            [
+                (
+                    r["order"],
+                    *(
+                        format_share(r[f"band {b}"], 1.0) if r["vaults_charged"] else "-"
+                        for b in bands
+                    ),
+                )
+                for r in rows
+            ],
+            numeric=tuple(range(1, len(bands) + 1)),
+        ),
+    ]
 
 
 def write_comparison(
@@ -1046,6 +1132,7 @@ def write_comparison(
             "liquidated, marked at the last market price (docs/simulation.md)."
         ),
         Text(f"Amounts in {stable}." if stable else "Amounts in stablecoin."),
+        *_vault_layer_blocks(rows, stable or "stablecoin"),
         Image("comparison"),
         Heading("Data"),
         Bullets(["comparison.csv (one row per order)"]),

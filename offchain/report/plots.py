@@ -34,6 +34,7 @@ COLORS = {
     "debt_auction": "tab:purple",
     "redistribution": "tab:orange",
     "settlement": "tab:brown",
+    "deleverage": "tab:olive",
     "uncovered": "tab:red",
 }
 

@@ -10,7 +10,13 @@ import pandas as pd
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
-from offchain.sim.results import BACKSTOP_WIDE, LAYER_NAMES, SimulationResult, empty_table
+from offchain.sim.results import (
+    BACKSTOP_WIDE,
+    HEALTH_BANDS,
+    LAYER_NAMES,
+    SimulationResult,
+    empty_table,
+)
 from offchain.sim.scenario_types import Scenario
 from offchain.sim.timeline import bar_times, utc
 
@@ -248,6 +254,35 @@ def paid_by_layer(result: SimulationResult) -> dict[str, float]:
     order += [n for n in LAYERS if n in paid.index and n not in order]
     order += sorted(str(n) for n in paid.index if n not in order)
     return {n: float(paid[n]) if n in paid.index else 0.0 for n in order}
+
+
+# the layers that charge vaults (the others are paid by the fund, stakers, token holders)
+VAULT_LAYERS = ("redistribution", "deleverage")
+TOP_PAYERS = 10  # the vaults whose share of the layers' charges the comparison shows
+
+
+def vault_charges(result: SimulationResult) -> dict[str, Any]:
+    """What the layers that charge vaults did in a run (the layer_charges and payers tables):
+    `charged` [stablecoin] and `vaults` charged, the `top_share` of the TOP_PAYERS vaults that
+    paid most, `made_unsafe` (vaults a charge took from safe to unsafe at the same price),
+    `liquidated_after` (charged vaults liquidated after their first charge), and `by_band`,
+    the share of the charges by the vault's health before the charge (HEALTH_BANDS)."""
+    charges = result_table(result, "layer_charges")
+    payers = result_table(result, "payers")
+    paid = payers[(payers["kind"] == "vault") & payers["layer"].isin(VAULT_LAYERS)]
+    per_vault = paid.groupby("payer")["amount"].sum().sort_values(ascending=False)
+    total = float(per_vault.sum())
+    by_band = charges.groupby("band")["amount"].sum() if len(charges) else pd.Series(dtype=float)
+    return {
+        "charged": total,
+        "vaults": int(len(per_vault)),
+        "top_share": float(per_vault.head(TOP_PAYERS).sum()) / total if total else 0.0,
+        "made_unsafe": int(charges["made_unsafe"].sum()) if len(charges) else 0,
+        "liquidated_after": int(charges["liquidated_after"].sum()) if len(charges) else 0,
+        "by_band": {
+            band: float(by_band.get(band, 0.0)) / total if total else 0.0 for band in HEALTH_BANDS
+        },
+    }
 
 
 def largest_payers(result: SimulationResult, count: int) -> pd.DataFrame:

@@ -1,15 +1,24 @@
 """The backstop keeper's strategy (keepers.py): accrue fees (and heal the unsettled proceeds
 with them), cover queued losses, settle, start debt and surplus auctions, bid in and finish debt
 auctions, realize stakers' charges; from what it observes of the Backstop (`BackstopView`).
+And, where the waterfall parks a type's loss for the deleveraging layer, charge it to the type's
+strongest vaults (`deleverage_action`, from the vault index and a `DeleverageView`).
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
-from offchain.model.backstop import LossStatus
-from offchain.model.fixed_point import RAY, WAD
+from offchain.model import size_margin as sizing
+from offchain.model.backstop import MAX_DELEVERAGE_VAULTS, LossStatus
+from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.actions import Action
+
+# a deleverage whose charge would be below one stablecoin is not sent: the rounding a charge
+# leaves due (below one wad-th of the listed headroom plus a rate per vault) would otherwise
+# be chased bar after bar, a transaction each, for dust
+MIN_DELEVERAGE_CHARGE = RAD
 
 
 @dataclass(frozen=True)
@@ -184,3 +193,138 @@ def backstop_actions(
             ("start_surplus_auction",),
         )
     return out
+
+
+# ---------------------------------------------------------------- deleveraging
+
+
+@dataclass(frozen=True)
+class DeleverageView:
+    """A type's loss parked for the deleveraging layer and what `Backstop.deleverage` prices a
+    vault's headroom with: the lowest safe price the type's oracle shows (the engine's, or a
+    current, queued or posted oracle price over the liquidation ratio), the per-call fraction
+    cap and the per-vault interval; `allowed`: the keeper may call it (holds the DELEVERAGE role
+    or is an admin); `now`: the time the call will carry (at least)."""
+
+    due: int  # rad: Backstop.deleverage_due(type)
+    rate: int  # ray
+    safe_price: int  # ray: the lowest shown (Backstop._lowest_safe_price)
+    size: int  # the type's size margin, packed (offchain/model/size_margin.py)
+    buffer: int  # wad: Backstop.deleverage_buffer
+    allowed: bool
+    max_fraction: int = WAD  # wad: Backstop.deleverage_max_fraction
+    interval: int = 0  # seconds: Backstop.deleverage_interval
+    now: int = 0
+
+
+def lowest_safe_price(engine_price: int, oracle_prices: Iterable[int], ratio: int) -> int:
+    """Backstop._lowest_safe_price [ray]: the engine's safe price, or lower: each non-zero
+    oracle price [wad] over the liquidation ratio [ray], rounded down as Spotter.poke does."""
+    lowest = engine_price
+    if ratio == 0:
+        return lowest
+    for price in oracle_prices:
+        if price != 0:
+            lowest = min(lowest, price * 10**9 * RAY // ratio)
+    return lowest
+
+
+def rested(last: int, v: DeleverageView) -> bool:
+    """Whether a vault last charged at `last` (0: never) may be charged at `v.now`."""
+    return last == 0 or last + v.interval <= v.now
+
+
+def vault_headroom(
+    collateral: int, normalized_debt: int, v: DeleverageView, last: int = 0
+) -> tuple[int, int]:
+    """(limit, headroom) [rad] of a vault as Backstop.deleverage computes them: limit =
+    floor(C x s / (1 + buffer)), headroom = limit - margin_debt(D) when the vault has debt, the
+    limit is above it and the vault is rested (`last`: its last charge), else 0."""
+    limit = collateral * v.safe_price * WAD // (WAD + v.buffer)
+    need = sizing.margin_debt(normalized_debt * v.rate, v.size)
+    room = normalized_debt != 0 and limit > need and rested(last, v)
+    return limit, limit - need if room else 0
+
+
+def deleverage_ranked(vaults: Mapping[str, tuple[int, int]], v: DeleverageView) -> list[str]:
+    """The owners of the vaults with headroom before any interval (`vaults`: owner ->
+    (collateral [wad], normalized debt [wad]), the vault index's), most first; equal headroom:
+    the lower address first, so the order never depends on the index's."""
+    rows = [
+        (h, int(owner, 16), owner)
+        for owner, (c, art) in vaults.items()
+        if (h := vault_headroom(c, art, v)[1]) != 0
+    ]
+    rows.sort(key=lambda r: (-r[0], r[1]))
+    return [owner for _, _, owner in rows]
+
+
+def deleverage_list(
+    vaults: Mapping[str, tuple[int, int]],
+    v: DeleverageView,
+    last: Mapping[str, int] | None = None,
+) -> list[str]:
+    """The owners a deleverage lists: of the vaults with headroom, the MAX_DELEVERAGE_VAULTS
+    strongest that are rested (`last`: owner -> its last charge, as Backstop.last_deleveraged
+    says; absent: never), in ascending address order (as the contract requires)."""
+    last = last or {}
+    chosen = [o for o in deleverage_ranked(vaults, v) if rested(last.get(o, 0), v)]
+    return sorted(chosen[:MAX_DELEVERAGE_VAULTS], key=lambda o: int(o, 16))
+
+
+def deleverage_charges(
+    vaults: Mapping[str, tuple[int, int]],
+    owners: list[str],
+    v: DeleverageView,
+    last: Mapping[str, int] | None = None,
+) -> dict[str, int]:
+    """What Backstop.deleverage would charge each of `owners` [rad] in the state `v` shows, to
+    the wei: each the same fraction min(max fraction, due / listed headroom) [wad, rounded down]
+    of its headroom, as normalized debt rounded down; a vault its size margin would take past
+    its limit pays nothing."""
+    last = last or {}
+    rows = [(o, *vaults.get(o, (0, 0))) for o in owners]
+    heads = [(o, art, *vault_headroom(c, art, v, last.get(o, 0))) for o, c, art in rows]
+    total = sum(h for *_, h in heads)
+    if total == 0 or v.rate == 0:
+        return {}
+    fraction = min(v.max_fraction, v.due * WAD // total) if total > v.due else v.max_fraction
+    out: dict[str, int] = {}
+    for owner, art, limit, headroom in heads:
+        added = headroom * fraction // WAD // v.rate
+        if added and sizing.margin_debt((art + added) * v.rate, v.size) <= limit:
+            out[owner] = added * v.rate
+    return out
+
+
+def deleverage_action(
+    vaults: Mapping[str, tuple[int, int]],
+    v: DeleverageView | None,
+    p: BackstopParams,
+    in_flight: set[tuple],
+    last: Mapping[str, int] | None = None,
+) -> Action | None:
+    """Charge the type's parked loss to its strongest rested vaults (deleverage_list), when the
+    keeper may, nothing of it is in flight and the charge comes to at least
+    MIN_DELEVERAGE_CHARGE; the keeper calls again next bar while a charge that large remains
+    (what the listed vaults could not take, by their room or the per-call cap, stays due: the
+    next ranking lists the vaults that still have room and are rested). Valued at the charge
+    [wad], for a gas budget."""
+    target = ("deleverage", p.type_id)
+    if v is None or v.due == 0 or not v.allowed or v.safe_price == 0 or target in in_flight:
+        return None
+    owners = deleverage_list(vaults, v, last)
+    charge = sum(deleverage_charges(vaults, owners, v, last).values())
+    if charge < MIN_DELEVERAGE_CHARGE:
+        return None
+    return Action(
+        "backstop_keeper",
+        p.keeper,
+        p.backstop,
+        "deleverage",
+        (p.type_id, owners),
+        (target,),
+        p.gas_price,
+        0,
+        (charge // RAY,),
+    )

@@ -53,6 +53,7 @@ from offchain.sim.recorder import MAX_BLOCK_TXS, Recorder
 from offchain.sim.results import (
     BACKSTOP_WIDE,
     CONTAGION_COLUMNS,
+    LAYER_CHARGE_COLUMNS,
     LAYER_NAMES,
     TABLES,
     SimulationResult,
@@ -544,7 +545,8 @@ class Simulation:
             {
                 name: partial(build_table, name, rows)
                 for name, rows in self.rows.items()
-                if name not in ("losses", "payers", "vaults", "exposure", "contagion")
+                if name
+                not in ("losses", "payers", "vaults", "exposure", "contagion", "layer_charges")
             }
         )
         tables["losses"] = pd.DataFrame(self.ledger.loss_rows(), columns=list(TABLES["losses"]))
@@ -552,22 +554,27 @@ class Simulation:
         vault_rows: list[tuple] = []
         exposure_rows: list[tuple] = []
         contagion_rows: list[tuple] = []
+        charge_rows: list[tuple] = []
         ends = {}
         for name, m in self.markets.items():
             end, rows = end_of_type(self.rec, self.deployment, name, m)
             ends[name] = end
             vault_rows += rows
             exposure_rows += end.rows
-            contagion_rows.append(contagion_row(name, m.ledger, end))
+            contagion_rows.append(contagion_row(name, m.ledger, end, m.deleverage_due))
+            charge_rows += m.ledger.charge_rows(name)
         tables["vaults"] = pd.DataFrame(vault_rows, columns=list(TABLES["vaults"]))
         tables["exposure"] = pd.DataFrame(exposure_rows, columns=list(TABLES["exposure"]))
         tables["contagion"] = pd.DataFrame(contagion_rows, columns=list(CONTAGION_COLUMNS))
+        tables["layer_charges"] = pd.DataFrame(charge_rows, columns=list(LAYER_CHARGE_COLUMNS))
         # the run's headline: every type's amounts added up (the first type's alone with one)
         end_facts: dict[str, Any] = {}
         for end in ends.values():
             for key, value in end.facts().items():
                 end_facts[key] = end_facts.get(key, 0) + value
         end_facts["mark_price"] = ends[self.collateral.name].facts()["mark_price"]
+        # the loss the deleveraging layer parked and no vault took: unbacked at the end
+        end_facts["deleverage_due"] = sum(m.deleverage_due for m in self.markets.values()) / RAD
         order = [LAYER_NAMES[x] for x in self.scenario.system.waterfall.order]
         facts = {
             "scenario": self.scenario.name,

@@ -67,6 +67,14 @@ KEEPER_FUNCTIONS = {
 }
 
 
+# Backstop.deleverage: its own part and each listed vault's (DELEVERAGE_TX_GAS +
+# DELEVERAGE_GAS x vaults; gas.deleverage_4_vaults 255,477: the oracle's prices once, then about
+# 55k a vault); not a chore every budget must fit (smallest_budget): a budget below a deleverage
+# of many vaults defers it
+DELEVERAGE_TX_GAS = 40_000
+DELEVERAGE_GAS = 60_000
+
+
 def action_gas(action: Action) -> int:
     """The estimated gas of `action` [gas]: a liquidation batch, a take, a reset or one of the
     backstop keeper's (another function is a KeyError)."""
@@ -81,6 +89,8 @@ def action_gas(action: Action) -> int:
         return RESET_GAS
     if f == "soft_liquidate":
         return SOFT_LIQUIDATION_GAS
+    if f == "deleverage":
+        return DELEVERAGE_TX_GAS + DELEVERAGE_GAS * len(action.args[1])
     return BACKSTOP_GAS[f]
 
 

@@ -16,7 +16,8 @@ decide the same things from the same state.
   a threshold (flash take through the pool, or with own capital at the market price).
 - `backstop_actions`: accrue fees (and heal the unsettled proceeds with them), cover queued
   losses, settle, start debt and surplus auctions, bid in and finish debt auctions, realize
-  stakers' charges.
+  stakers' charges; `deleverage_action`: charge a loss the deleveraging layer parked to the
+  type's vaults of most headroom (`deleverage_list`, `deleverage_charges`).
 - `oracle_actions`: post the market price, poke the oracle and the spotter when allowed.
 - `arbitrage_action`: move the collateral pool towards the market price with finite inventory.
 - `Latency`: a keeper's gas bid against the bar's gas percentiles -> lands now, next bar, or not.
@@ -38,10 +39,19 @@ from offchain.model.fixed_point import RAY, WAD
 from offchain.model.state import Event
 from offchain.sim.actions import Action, Latency
 from offchain.sim.backstop_keeper import (
+    MIN_DELEVERAGE_CHARGE,
     BackstopParams,
     BackstopView,
     DebtAuctionView,
+    DeleverageView,
     backstop_actions,
+    deleverage_action,
+    deleverage_charges,
+    deleverage_list,
+    deleverage_ranked,
+    lowest_safe_price,
+    rested,
+    vault_headroom,
 )
 from offchain.sim.taker import (
     FLASH_TAKE_GAS,
@@ -59,12 +69,14 @@ __all__ = [
     "FLASH_TAKE_GAS",
     "KEY_SCALE",
     "MAX_BATCH",
+    "MIN_DELEVERAGE_CHARGE",
     "TAKE_GAS",
     "Action",
     "AuctionView",
     "BackstopParams",
     "BackstopView",
     "DebtAuctionView",
+    "DeleverageView",
     "Latency",
     "PoolView",
     "TakerParams",
@@ -72,12 +84,19 @@ __all__ = [
     "arbitrage_action",
     "backstop_actions",
     "capital_spent",
+    "deleverage_action",
+    "deleverage_charges",
+    "deleverage_list",
+    "deleverage_ranked",
     "liquidation_actions",
     "liquidation_batches",
+    "lowest_safe_price",
     "oracle_actions",
     "pool_out",
+    "rested",
     "take_outcome",
     "taker_actions",
+    "vault_headroom",
 ]
 
 # owners per liquidate_many: the contract takes 100, but 100 liquidations (~165k gas each)

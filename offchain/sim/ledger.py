@@ -11,11 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from offchain.model import size_margin as sizing
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import Event
 from offchain.sim.keepers import VaultIndex
-from offchain.sim.observe import BackstopWatch
-from offchain.sim.results import LAYER_NAMES
+from offchain.sim.observe import BackstopWatch, Call
+from offchain.sim.results import HEALTH_BANDS, LAYER_NAMES, health_band
 from offchain.system.deployment import Deployment
 
 
@@ -47,16 +48,35 @@ class Ledger:
         self.staker_charged = 0  # rad
         self.pool_allocated = 0  # rad
         self.gov_minted = 0  # wad
+        # the type's rate [ray] and safe price [ray] as its events move them (RateFolded,
+        # SafePriceSet; from the engine's when the ledger starts to follow) and its size margin
+        # (packed), to judge a vault at the moment a layer charges it
+        self.rate = RAY
+        self.safe_price = 0
+        self.size = 0
+        # what the vault-charging layers (redistribution, deleverage) did to each vault they
+        # charged: (layer, health band before) -> [charges, rad]; layer -> owner -> rad;
+        # (layer, band) -> owners a charge took from safe to unsafe at the same price; layer ->
+        # owner -> (time, band) of its first charge
+        self.charges_by_band: dict[tuple[str, str], list[int]] = {}
+        self.charged: dict[str, dict[str, int]] = {}
+        self.made_unsafe: dict[tuple[str, str], set[str]] = {}
+        self.first_charged: dict[str, dict[str, tuple[int, str]]] = {}
 
     def at(self, bar: int, market_price: int) -> None:
         """Rows from now on belong to `bar`, whose market price is `market_price` [wad]."""
         self.bar, self.market_price = bar, market_price
         self.bought = 0  # collateral the bar's takes bought [wad] (the external market's sales)
 
-    def follow(self, d: Deployment, auction: str) -> None:
+    def follow(self, d: Deployment, auction: str, rate: int = RAY, safe_price: int = 0) -> None:
         """Follow `d`'s events from now on, and the auctions of `auction` (the run's type);
-        before, during the deployment, there is nothing to follow."""
+        before, during the deployment, there is nothing to follow. `rate` and `safe_price`
+        [ray]: the type's in the engine now (its events move them from here)."""
         self._handlers = self._event_handlers(d, auction)
+        self.rate, self.safe_price = rate, safe_price
+        for t in d.types.values():
+            if t.type_id == self.index.type_id and t.config.size_threshold:
+                self.size = sizing.pack(*t.config.size_margin)
 
     def backstop_watch(self, name: str) -> BackstopWatch:
         """What the backstop keeper reads for type `name` (the followed one: a ledger follows
@@ -101,6 +121,9 @@ class Ledger:
             (d.backstop, "LossClosed"): of_auction(self._on_loss_closed),
             (d.backstop, "LossAllocated"): of_auction(self._on_loss_allocated),
             (d.backstop, "LossRedistributed"): of_auction(self._on_loss_redistributed),
+            (d.engine, "RateFolded"): self._on_rate_folded,
+            (d.engine, "SafePriceSet"): self._on_safe_price_set,
+            (d.backstop, "VaultDeleveraged"): self._on_vault_deleveraged,
         }
         if d.margin_call:
             handlers[(d.margin_call, "SoftLiquidated")] = self._on_soft_liquidated
@@ -211,10 +234,80 @@ class Ledger:
             self.pay("stablecoin holders (global settlement haircut)", "settlement", layer, amount)
 
     def _on_loss_redistributed(self, args: dict, t: int, actor: str) -> None:
+        # the fold (RateFolded, earlier in the same transaction) has already moved self.rate
         delta = args["delta_rate"]
-        for owner, (_, art) in self.index.vaults.items():
+        before = self.rate - delta
+        for owner, (collateral, art) in self.index.vaults.items():
             if art:
                 self.pay(f"vault {owner}", "vault", "redistribution", art * delta)
+                self._charged("redistribution", owner, collateral, art * before, art * self.rate, t)
+
+    def _on_vault_deleveraged(self, args: dict, t: int, actor: str) -> None:
+        # the seize (VaultSeized, just before in the same transaction) is in the index already
+        if args["collateral_type"] != self.index.type_id:
+            return
+        owner, debt = args["owner"], args["debt"]
+        collateral, art = self.index.vaults[owner]
+        self.pay(f"vault {owner}", "vault", "deleverage", debt)
+        after = art * self.rate
+        self._charged("deleverage", owner, collateral, after - debt, after, t)
+
+    def _charged(
+        self, layer: str, owner: str, collateral: int, before: int, after: int, t: int
+    ) -> None:
+        """A layer moved `owner`'s debt from `before` to `after` [rad] at the current safe price:
+        its charge by the vault's health band before it, and whether it took the vault from safe
+        to unsafe."""
+        value = collateral * self.safe_price  # rad
+        need_before = sizing.margin_debt(before, self.size)
+        band = health_band(value, need_before)
+        cell = self.charges_by_band.setdefault((layer, band), [0, 0])
+        cell[0] += 1
+        cell[1] += after - before
+        charged = self.charged.setdefault(layer, {})
+        charged[owner] = charged.get(owner, 0) + after - before
+        self.first_charged.setdefault(layer, {}).setdefault(owner, (t, band))
+        if value >= need_before and value < sizing.margin_debt(after, self.size):
+            self.made_unsafe.setdefault((layer, band), set()).add(owner)
+
+    def _on_rate_folded(self, args: dict, t: int, actor: str) -> None:
+        if args["collateral_type"] == self.index.type_id:
+            self.rate += args["delta_rate"]
+
+    def _on_safe_price_set(self, args: dict, t: int, actor: str) -> None:
+        if args["collateral_type"] == self.index.type_id:
+            self.safe_price = args["new_value"]
+
+    def charge_rows(self, name: str) -> list[tuple]:
+        """The `layer_charges` rows of type `name` (results.LAYER_CHARGE_COLUMNS): per layer that
+        charged vaults and health band before the charge, the charges and their amount [whole
+        units], the vaults a charge took from safe to unsafe at the same price, and the vaults
+        first charged in the band that were liquidated afterwards."""
+        rows = []
+        for layer in sorted(self.charged):
+            first = self.first_charged.get(layer, {})
+            for band in HEALTH_BANDS:
+                cell = self.charges_by_band.get((layer, band))
+                if cell is None:
+                    continue
+                liquidated_after = sum(
+                    1
+                    for owner, (at, b) in first.items()
+                    if b == band and any(t >= at for t in self.liquidated.get(owner, ()))
+                )
+                rows.append(
+                    (
+                        name,
+                        layer,
+                        band,
+                        cell[0],
+                        sum(1 for b in (x[1] for x in first.values()) if b == band),
+                        cell[1] / RAD,
+                        len(self.made_unsafe.get((layer, band), ())),
+                        liquidated_after,
+                    )
+                )
+        return rows
 
     def _on_staker_charged(self, args: dict, t: int, actor: str) -> None:
         self.staker_charged += args["amount"]
@@ -272,9 +365,13 @@ class Ledgers:
     def __init__(self, by_type: dict[str, Ledger]):
         self.by_type = by_type
 
-    def follow(self, d: Deployment) -> None:
-        for name, ledger in self.by_type.items():
-            ledger.follow(d, d.types[name].auction)
+    def follow(self, d: Deployment, read: Callable[[list[Call]], list[Any]]) -> None:
+        """Follow `d`'s events from now on; `read` (batched getters) gives each type's rate and
+        safe price now."""
+        names = list(self.by_type)
+        got = read([(d.engine, "collateral_types", (d.types[n].type_id,)) for n in names])
+        for name, ctype in zip(names, got):
+            self.by_type[name].follow(d, d.types[name].auction, ctype[1], ctype[2])
 
     def on_events(self, events: list[Event], t: int, actor: str) -> None:
         for ledger in self.by_type.values():

@@ -14,19 +14,23 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from offchain.model.backstop import LossStatus
+from offchain.model.backstop import MAX_DELEVERAGE_VAULTS, LossStatus
 from offchain.model.dutch_auction import MAX_ACTIVE
 from offchain.model.fixed_point import RAY
+from offchain.model.state import Role
 from offchain.sim.keepers import (
     Action,
     AuctionView,
     BackstopView,
     DebtAuctionView,
+    DeleverageView,
     PoolView,
     TakerParams,
     VaultIndex,
     capital_spent,
     liquidation_actions,
+    lowest_safe_price,
+    rested,
     taker_actions,
 )
 from offchain.system.deployment import Deployment, TypeDeployment
@@ -241,6 +245,59 @@ def read_backstop_view(
         dust,
     )
     return view, done
+
+
+def read_deleverage_view(
+    read: Read, d: Deployment, t: TypeDeployment, keeper: str, now: Callable[[], int]
+) -> DeleverageView | None:
+    """Type `t`'s loss parked for the deleveraging layer and what the Backstop prices headroom
+    with (its lowest shown safe price, buffer, per-call cap and per-vault interval); None when
+    nothing is due (then nothing more is read: one read a type and round). `now()`: the next
+    block's time, asked after the reads."""
+    (due,) = read([(d.backstop, "deleverage_due", (t.type_id,))])
+    if due == 0:
+        return None
+    got = read(
+        [
+            (d.engine, "collateral_types", (t.type_id,)),
+            (d.engine, "size_margin_word", (t.type_id,)),
+            (d.backstop, "deleverage_buffer", ()),
+            (d.backstop, "deleverage_max_fraction", ()),
+            (d.backstop, "deleverage_interval", ()),
+            (d.backstop, "roles", (keeper,)),
+            (d.backstop, "authorized", (keeper,)),
+            (d.spotter, "liquidation_ratios", (t.type_id,)),
+            (t.oracle, "current_price", ()),
+            (t.oracle, "next_price", ()),
+            (t.oracle, "source_price", ()),
+        ]
+    )
+    ctype, size, buffer, max_fraction, interval, roles, admin, ratio = got[:8]
+    safe_price = lowest_safe_price(ctype[2], got[8:], ratio)
+    allowed = bool(roles & Role.DELEVERAGE) or bool(admin)
+    return DeleverageView(
+        due, ctype[1], safe_price, size, buffer, allowed, max_fraction, interval, now()
+    )
+
+
+# the vaults whose last charge one batched read asks for, while ranking for a deleverage
+LAST_CHARGED_BATCH = 100
+
+
+def read_last_charged(
+    read: Read, d: Deployment, t: TypeDeployment, ranked: list[str], v: DeleverageView
+) -> dict[str, int]:
+    """Backstop.last_deleveraged of the strongest vaults (`ranked`, strongest first), a batch at
+    a time, until MAX_DELEVERAGE_VAULTS of them are rested or none is left: what
+    deleverage_list needs to skip the vaults charged within the interval."""
+    last: dict[str, int] = {}
+    for start in range(0, len(ranked), LAST_CHARGED_BATCH):
+        batch = ranked[start : start + LAST_CHARGED_BATCH]
+        got = read([(d.backstop, "last_deleveraged", (t.type_id, o)) for o in batch])
+        last.update(zip(batch, got))
+        if sum(1 for at in last.values() if rested(at, v)) >= MAX_DELEVERAGE_VAULTS:
+            break
+    return last
 
 
 def read_last_poke(read: Read, t: TypeDeployment) -> int:

@@ -36,8 +36,17 @@ types        one row per bar and collateral type: bar, time, collateral_type, ma
              exposure hold every type's, whose owners differ)
 contagion    one row per collateral type: its liquidations and their debt, its realized bad debt
              and who paid it, by waterfall layer (fund, stability_pool, debt_auction,
-             redistribution, settlement; not_yet_allocated), and its end-of-run shortfalls and
+             redistribution, settlement, deleverage and of that, deleverage_due, what is still
+             parked at the end; not_yet_allocated), and its end-of-run shortfalls and
              insolvency: which type's crash the shared backstop paid for
+layer_charges
+             collateral_type, layer, band, charges, vaults, amount, made_unsafe,
+             liquidated_after: what the layers that charge vaults (redistribution, deleverage)
+             did, per type, layer and the charged vault's health before the charge (band of
+             collateral x safe price / its requirement: below 1 is unsafe): the charges, the
+             vaults first charged in the band, the amount, the vaults a charge took from safe
+             to unsafe at the same price, and those first charged in the band that were
+             liquidated afterwards
 deferred     bar, time, actor, collateral_type, function, targets, gas, value: one row per action
              a keeper's gas budget held back in a bar (gas_budget.py): the collateral type it
              acts on (BACKSTOP_WIDE for the Backstop's own chores), its vaults (a liquidation
@@ -165,6 +174,8 @@ CONTAGION_COLUMNS = (
     "debt_auction",
     "redistribution",
     "settlement",
+    "deleverage",  # handed to the layer (parked); then charged to vaults or still due
+    "deleverage_due",  # of it, still due at the end: no vault has taken it, unbacked
     "not_yet_allocated",
     "open_auction_shortfall",
     "unsafe_vault_shortfall",
@@ -193,6 +204,34 @@ SOFT_LIQUIDATION_COLUMNS = (
     "bonus_value",
     "bonus_at_market",
 )
+LAYER_CHARGE_COLUMNS = (
+    "collateral_type",
+    "layer",
+    "band",
+    "charges",
+    "vaults",
+    "amount",
+    "made_unsafe",
+    "liquidated_after",
+)
+# a charged vault's health before the charge: collateral x safe price / its requirement (its
+# debt weighted by the size margin), 1 being the liquidation line; each band's lower bound in
+# thousandths, and its label
+_BAND_BOUNDS = ((0, "<1"), (1000, "1-1.1"), (1100, "1.1-1.25"), (1250, "1.25-1.5"))
+_BAND_BOUNDS += ((1500, "1.5-2"), (2000, ">=2"))
+HEALTH_BANDS = tuple(label for _, label in _BAND_BOUNDS)
+
+
+def health_band(value: int, need: int) -> str:
+    """The HEALTH_BANDS label of a vault whose collateral is worth `value` at the safe price and
+    whose requirement is `need` (both rad), exactly."""
+    label = HEALTH_BANDS[0]
+    for lower, name in _BAND_BOUNDS:
+        if value * 1000 >= need * lower:
+            label = name
+    return label
+
+
 BACKSTOP_WIDE = "backstop-wide"  # the collateral type of a deferred action on no one type
 TABLES = {
     "bars": BAR_COLUMNS,
@@ -209,6 +248,7 @@ TABLES = {
     "contagion": CONTAGION_COLUMNS,
     "deferred": DEFERRED_COLUMNS,
     "soft_liquidations": SOFT_LIQUIDATION_COLUMNS,
+    "layer_charges": LAYER_CHARGE_COLUMNS,
 }
 # waterfall layer number -> name (Backstop.vy; 5 = settlement after a shutdown)
 LAYER_NAMES = {int(layer): layer.label for layer in Layer}  # layer id -> label

@@ -109,7 +109,7 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
         deleverager=a.backstop_keeper,
     )
     t = d.types[collateral.name]
-    rec.ledger.follow(d)  # the population's events on
+    rec.ledger.follow(d, rec.read)  # the population's events on
     rec.labels = {address: label.split(" ")[0] for label, address in d.contracts()}
     rec.labels.update({address: role for role, address in a.roles().items()})
     # fees accrue only when someone calls accrue: the rate stays put through the setup

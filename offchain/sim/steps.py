@@ -40,6 +40,8 @@ from offchain.sim.keepers import (
     VaultIndex,
     arbitrage_action,
     backstop_actions,
+    deleverage_action,
+    deleverage_ranked,
     oracle_actions,
 )
 from offchain.sim.observe import (
@@ -51,6 +53,8 @@ from offchain.sim.observe import (
     plan_takes,
     read_auction_market,
     read_backstop_view,
+    read_deleverage_view,
+    read_last_charged,
     read_last_poke,
     read_liquidation_view,
     read_oracle_bound,
@@ -286,7 +290,9 @@ class TakerStep:
 class BackstopStep:
     """The Backstop's housekeeping: accrues fees and heals (every `accrue_every` seconds of the
     round clock), covers closed losses, settles, runs debt and surplus auctions, realizes
-    stakers' charges and closes dust auctions. Per type, then the Backstop-wide actions once.
+    stakers' charges, closes dust auctions and charges the losses the deleveraging layer parked
+    to the strongest vaults (from the type's vault index). Per type, then the Backstop-wide
+    actions once.
     `params(name)` are its parameters for a type; `bidder` is whose stablecoin bids in debt
     auctions; `stakers()` whose charges it realizes; `state["last_accrual"]` when it last
     accrued. With a `gas_budget` [gas a round] (the keeper's own; the bidder's bids have none),
@@ -324,7 +330,12 @@ class BackstopStep:
             )
             # a loss with nothing left to cover: the keeper stops reading it
             world.follow.losses_done(name, done)
-            planned = backstop_actions(view, self.params(name), accrue, world.in_flight())
+            params = self.params(name)
+            planned = backstop_actions(view, params, accrue, world.in_flight())
+            # a loss the deleveraging layer parked: charged to the type's strongest vaults
+            charge = self._deleverage(world, name, params)
+            if charge is not None:
+                planned.append(charge)
             # the type's own actions; the Backstop-wide ones (heal, settle, debt and surplus
             # auctions, realize) once
             seen = {target for a in out for target in a.targets}
@@ -336,9 +347,21 @@ class BackstopStep:
             self.state["last_accrual"] = clock
         return out
 
+    def _deleverage(self, world: World, name: str, params: BackstopParams) -> Action | None:
+        """Type `name`'s parked loss, charged to its strongest rested vaults (from the type's
+        vault index; the last charges read for the strongest only); None when nothing is due,
+        the keeper may not, a charge is in flight or it would be below a stablecoin."""
+        t = world.d.types[name]
+        view = read_deleverage_view(world.read, world.d, t, params.keeper, world.next_block_time)
+        if view is None or not view.allowed or ("deleverage", t.type_id) in world.in_flight():
+            return None
+        vaults = world.index(name).vaults
+        last = read_last_charged(world.read, world.d, t, deleverage_ranked(vaults, view), view)
+        return deleverage_action(vaults, view, params, world.in_flight(), last)
+
 
 # backstop_actions' functions that act on one collateral type (the others act Backstop-wide)
-PER_TYPE = ("accrue", "cover", "close_dust_auction")
+PER_TYPE = ("accrue", "cover", "close_dust_auction", "deleverage")
 
 
 def pool_price(world: World, name: str) -> int:

@@ -32,6 +32,8 @@ class TypeMarket:
     ledger: Ledger
     plans: list[VaultPlan] = field(default_factory=list)
     unsafe: list[str] = field(default_factory=list)
+    # rad: the loss the deleveraging layer parked and no vault has taken, at the end
+    deleverage_due: int = 0
 
     @property
     def scale(self) -> int:
@@ -43,7 +45,10 @@ def end_of_type(
 ) -> tuple[EndOfRun, list[tuple]]:
     """Type `name`'s end-of-run accounting (insolvency.py) and its vaults' table rows."""
     t = d.types[name]
-    rate = rec.read([(d.engine, "collateral_types", (t.type_id,))])[0][1]
+    ctype, m.deleverage_due = rec.read(
+        [(d.engine, "collateral_types", (t.type_id,)), (d.backstop, "deleverage_due", (t.type_id,))]
+    )
+    rate = ctype[1]
     final_price = m.prices[-1]
     price0 = m.prices[0]
     rows = []
@@ -79,10 +84,11 @@ def end_of_type(
     return end, rows
 
 
-def contagion_row(name: str, ledger: Ledger, end: EndOfRun) -> tuple:
-    """Type `name`'s row of the contagion table (results.CONTAGION_COLUMNS), whole units."""
+def contagion_row(name: str, ledger: Ledger, end: EndOfRun, deleverage_due: int = 0) -> tuple:
+    """Type `name`'s row of the contagion table (results.CONTAGION_COLUMNS), whole units;
+    `deleverage_due` [rad] what the deleveraging layer still holds of its loss at the end."""
     paid = {layer: 0 for layer in ("fund", "stability_pool", "debt_auction", "redistribution")}
-    paid["settlement"] = 0
+    paid["settlement"] = paid["deleverage"] = 0
     for row in ledger.rows["allocations"]:
         paid[row[3]] = paid.get(row[3], 0) + row[5]
     liquidations = ledger.rows["liquidations"]
@@ -97,6 +103,8 @@ def contagion_row(name: str, ledger: Ledger, end: EndOfRun) -> tuple:
         paid["debt_auction"],
         paid["redistribution"],
         paid["settlement"],
+        paid["deleverage"],
+        deleverage_due / RAD,
         (end.realized - sum(x["allocated"] for x in ledger.losses.values() if x["loss"])) / RAD,
         end.open_shortfall / RAD,
         end.unsafe_shortfall / RAD,

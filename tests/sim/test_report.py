@@ -430,12 +430,27 @@ def test_comparison__one_row_per_order(tmp_path):
         "debt_auction",
         "redistribution",
         "settlement",
+        "deleverage",
         "uncovered",
         "largest_payer",
         "largest_payer_amount",
         "vaults_liquidated",
         "open_auctions",
         "insolvency",
+        "charged_to_vaults",
+        "vaults_charged",
+        "top_share",
+        "made_unsafe",
+        "liquidated_after",
+        "band <1",
+        "band 1-1.1",
+        "band 1.1-1.25",
+        "band 1.25-1.5",
+        "band 1.5-2",
+        "band >=2",
+        "deleverage_due",
+        "unbacked_at_end",
+        "unsafe_vaults_left",
     ]
     assert list(csv["order"]) == ["fund,pool,redistribution", "debt_auction", "none"]
     first, second, third = csv.to_dict("records")
@@ -480,10 +495,21 @@ def test_comparison__one_row_per_order(tmp_path):
         "14,500.75",
         "0.00",
         "0.00",
+        "0.00",
         "500.00",
         "0xbidders (14,500.75)",
         "2",
     )
+    # the layers that charge vaults: the first order's redistribution charged two vaults (its
+    # payers), the debt auction none; what no layer paid is unbacked at the end
+    assert "## Vaults charged by a layer, per order" in md and "## Who paid, by strength" in md
+    assert row(md, "debt_auction", "0.00", "0", "-", "0", "0", "0.00", "500.00")
+    assert (first["charged_to_vaults"], first["vaults_charged"], first["top_share"]) == (
+        2_500.25,
+        2,
+        1.0,
+    )
+    assert first["unbacked_at_end"] == pytest.approx(500.0) and first["deleverage_due"] == 0
     assert "![comparison](plots/comparison.png)" in md
     assert (tmp_path / "cmp" / "plots" / "comparison.png").read_bytes()[:4] == b"\x89PNG"
     assert '<img src="plots/comparison.png"' in (tmp_path / "cmp" / "comparison.html").read_text()

@@ -12,7 +12,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from offchain.report.tables import LOSS_PARTS
+from offchain.report.tables import LAYERS, LOSS_PARTS
 from offchain.sim.results import SimulationResult
 from offchain.sweep.runs import FAILED, OK, borrower_cost
 from offchain.sweep.stats import (
@@ -89,7 +89,7 @@ def _rows(
         **{f"loss_{part}": [0.0] * n + [None] * failed for part in LOSS_PARTS},
         "largest_payer_kind": ["fund"] * n + [None] * failed,
     }
-    for layer in ("fund", "stability_pool", "debt_auction", "redistribution", "settlement"):
+    for layer in LAYERS:  # every layer a run's results have a column for
         rows[f"paid_{layer}"] = (bad_debt if layer == "fund" else [0.0] * n) + [None] * failed
     return pd.DataFrame(rows)
 

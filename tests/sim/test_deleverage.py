@@ -1,0 +1,358 @@
+"""The deleveraging layer in the lab (issue 35, item 3): the backstop keeper's ranking and list
+(offchain/sim/backstop_keeper.py), its predicted charges against the Backstop's twin, the
+scenario's `protocol.deleverage_buffer`, and a crash replayed with the deleverage order on a
+private Anvil and in the model, reconciled to zero differences.
+
+Money flow: a loss the layer parks is the Backstop's bad debt until the keeper lists vaults; each
+listed vault then owes the same fraction of its headroom more (VaultDeleveraged), the Backstop's
+bad debt falls by as much, nothing is minted and nobody is paid; what no vault has room for stays
+due (unbacked), and the comparison counts it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+from offchain.backends import ModelBackend
+from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER, MAX_DELEVERAGE_VAULTS, Layer
+from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.model.state import Role
+from offchain.sim.keepers import (
+    MIN_DELEVERAGE_CHARGE,
+    BackstopParams,
+    DeleverageView,
+    deleverage_action,
+    deleverage_charges,
+    deleverage_list,
+    deleverage_ranked,
+    lowest_safe_price,
+    vault_headroom,
+)
+from offchain.sim.population import actor_address
+from offchain.sim.scenario import ScenarioError, load_scenario
+from offchain.system.config import load_config
+from offchain.system.deployment import deploy_system
+
+ROOT = Path(__file__).resolve().parents[2]
+LAB = ROOT / "tests" / "sim" / "data" / "may-2021-cascade-keeper.toml"
+TYPE = b"ETH-A".ljust(32, b"\0")
+VIEW = DeleverageView(
+    due=10_000 * RAD, rate=RAY, safe_price=1_000 * RAY, size=0, buffer=WAD // 10, allowed=True
+)
+PARAMS = BackstopParams(
+    actor_address("backstop_keeper"), "", "0xB0", "0xDA", "0x5B", "0xFE", TYPE, "0xA0", 0
+)
+
+# owner -> (collateral [wad], normalized debt [wad]); owners are distinct addresses
+_vaults = st.dictionaries(
+    st.integers(1, 2**160 - 1).map(lambda k: f"0x{k:040x}"),
+    st.tuples(st.integers(0, 10**6 * WAD), st.integers(0, 10**9 * WAD)),
+    max_size=120,
+)
+
+
+@given(vaults=_vaults, safe_price=st.integers(1, 5_000 * RAY), buffer=st.integers(0, WAD))
+def test_deleverage_list__strongest_by_headroom__ascending__at_most_50__none_without_room(
+    vaults, safe_price, buffer
+):
+    """The list is the vaults of most headroom (as Backstop.deleverage computes it), at most 50,
+    in strictly ascending address order; a vault without debt or without room is never listed,
+    and no vault left out has more room than one listed."""
+    v = DeleverageView(10**6 * RAD, RAY, safe_price, 0, buffer, True)
+    owners = deleverage_list(vaults, v)
+    room = {o: vault_headroom(c, art, v)[1] for o, (c, art) in vaults.items()}
+    assert len(owners) <= MAX_DELEVERAGE_VAULTS
+    keys = [int(o, 16) for o in owners]
+    assert keys == sorted(keys) and len(set(keys)) == len(keys)
+    assert all(room[o] > 0 and vaults[o][1] > 0 for o in owners)
+    with_room = [o for o in vaults if room[o] > 0]
+    assert len(owners) == min(len(with_room), MAX_DELEVERAGE_VAULTS)
+    if owners:
+        weakest_listed = min(room[o] for o in owners)
+        assert all(room[o] <= weakest_listed for o in with_room if o not in owners)
+
+
+def test_deleverage_list__headroom_is_the_contracts__buffer_and_debt_count():
+    """At a safe price of 1,000 and a 10% buffer, 11 collateral's limit is 10,000: a vault owing
+    4,000 has 6,000 of room, one owing 10,000 none, one without debt none (a depositor)."""
+    vaults = {
+        "0x" + "0" * 39 + "3": (11 * WAD, 4_000 * WAD),
+        "0x" + "0" * 39 + "1": (11 * WAD, 10_000 * WAD),
+        "0x" + "0" * 39 + "2": (11 * WAD, 0),
+    }
+    assert vault_headroom(11 * WAD, 4_000 * WAD, VIEW) == (10_000 * RAD, 6_000 * RAD)
+    assert deleverage_list(vaults, VIEW) == ["0x" + "0" * 39 + "3"]
+
+
+def test_deleverage_list__more_than_50_with_room__the_50_strongest():
+    """60 vaults with room from 1 to 60 units: the 50 of most room (11 to 60) are listed, in
+    ascending address order, which is not the order of their room."""
+    vaults = {
+        f"0x{(61 - k) * 7919:040x}": (11 * WAD, 10_000 * WAD - k * WAD * 1_000 // 1_100)
+        for k in range(1, 61)
+    }
+    owners = deleverage_list(vaults, VIEW)
+    assert len(owners) == MAX_DELEVERAGE_VAULTS
+    room = {o: vault_headroom(*vaults[o], VIEW)[1] for o in vaults}
+    assert sorted(room[o] for o in owners) == sorted(room.values())[-MAX_DELEVERAGE_VAULTS:]
+    assert owners == sorted(owners, key=lambda o: int(o, 16))
+    assert [room[o] for o in owners] != sorted(room[o] for o in owners)
+
+
+def test_deleverage_list__a_vault_charged_within_the_interval__rests():
+    """A vault charged less than the interval ago has no headroom (Backstop.last_deleveraged):
+    the list skips it for the next strongest; once the interval has passed it is listed again."""
+    strong, weak = "0x" + "0" * 39 + "5", "0x" + "0" * 39 + "4"
+    vaults = {strong: (20 * WAD, 4_000 * WAD), weak: (11 * WAD, 4_000 * WAD)}
+    v = replace(VIEW, interval=86_400, now=1_000_000)
+    assert deleverage_ranked(vaults, v) == [strong, weak]
+    assert deleverage_list(vaults, v, {strong: 1_000_000 - 86_399}) == [weak]
+    assert deleverage_list(vaults, v, {strong: 1_000_000 - 86_400}) == [weak, strong]
+    assert vault_headroom(20 * WAD, 4_000 * WAD, v, 1_000_000 - 1)[1] == 0
+
+
+def test_lowest_safe_price__a_lower_price_the_oracle_shows_counts_now():
+    """Backstop._lowest_safe_price: the engine's safe price, or an oracle price (current,
+    queued, posted; 0 ignored) over the liquidation ratio if lower, rounded down."""
+    ratio = 3 * RAY // 2
+    assert lowest_safe_price(1_000 * RAY, (1_500 * WAD, 0, 1_800 * WAD), ratio) == 1_000 * RAY
+    assert lowest_safe_price(1_000 * RAY, (1_500 * WAD, 1_200 * WAD, 0), ratio) == 800 * RAY
+    assert lowest_safe_price(1_000 * RAY, (1 * WAD,), 0) == 1_000 * RAY  # no ratio: the engine's
+
+
+def _deployment_with_due(due: int):
+    """A model deployment whose order is the deleveraging layer alone (buffer 10%), the keeper
+    granted the
+    role, five vaults of ETH-A at collateral ratios 1.6 to 4 (at the price 2,000; the
+    liquidation ratio is 1.5) and one without debt, and `due` of
+    the type's loss parked for the layer (as a cover would leave it: the Backstop's bad debt)."""
+    cfg = load_config()
+    cfg = replace(
+        cfg,
+        waterfall=replace(cfg.waterfall, order=(Layer.DELEVERAGE,), deleverage_buffer=WAD // 10),
+    )
+    gov, feeder, keeper = (actor_address(r) for r in ("governance", "feeder", "backstop_keeper"))
+    model = ModelBackend(1_700_000_000)
+    d = deploy_system(model, cfg, gov, feeder, seed_pools=False, deleverager=keeper)
+    t = d.types["ETH-A"]
+    owners = [actor_address("vault", i) for i in range(6)]
+    for owner, ratio in zip(owners, ("1.6", "2", "2.5", "3", "4", "0")):
+        model.transact(t.token, "mint", gov, owner, 10 * WAD)
+        model.transact(t.token, "approve", owner, t.join, 10 * WAD)
+        model.transact(t.join, "join", owner, owner, 10 * WAD)
+        art = 0 if ratio == "0" else int(20_000 * WAD / float(ratio))
+        model.transact(
+            d.engine, "modify_vault", owner, t.type_id, owner, owner, owner, 10 * WAD, art
+        )
+    model.transact(d.engine, "create_unbacked", gov, d.backstop, gov, due)
+    backstop = model.contract(d.backstop)
+    backstop.due_to_deleverage[t.type_id] = due
+    backstop.deleverage_total = due
+    return model, d, t, keeper, owners
+
+
+@pytest.mark.parametrize("due", [1_000 * RAD, 10**9 * RAD, 12_345_678_901_234_567 * RAY])
+def test_deleverage_charges__the_backstop_twins_to_the_wei(due):
+    """What the keeper predicts each listed vault pays is what Backstop.deleverage charges it
+    (VaultDeleveraged), to the wei: with a due below the listed headroom (a fraction of each
+    vault's room), above it (all of it) and an odd one (the rounding)."""
+    from offchain.sim.observe import read_deleverage_view, read_last_charged
+
+    model, d, t, keeper, owners = _deployment_with_due(due)
+    engine = model.contract(d.engine)
+    vaults = {o: tuple(engine.vaults[(t.type_id, o)]) for o in owners}
+    view = read_deleverage_view(model.views, d, t, keeper, lambda: model.next_block_time)
+    assert view is not None and view.allowed and view.due == due
+    assert (view.max_fraction, view.interval) == (WAD // 2, 86_400)  # the contract's defaults
+    listed = deleverage_list(vaults, view)
+    # at 1.6 a vault is within its buffer (1.5 x 1.1 = 1.65): it and the depositor pay nothing
+    assert listed == sorted(owners[1:5], key=lambda o: int(o, 16))
+    predicted = deleverage_charges(vaults, listed, view)
+    model.transact(d.backstop, "deleverage", keeper, t.type_id, listed)
+    charged = {
+        e.args["owner"]: e.args["debt"] for e in model.last_events if e.name == "VaultDeleveraged"
+    }
+    assert charged == predicted and charged
+    assert model.contract(d.backstop).deleverage_due(t.type_id) == due - sum(charged.values())
+    # every charged vault keeps (1 + buffer) x its requirement
+    for o in charged:
+        v = engine.vaults[(t.type_id, o)]
+        price = engine.collateral_types[t.type_id].safe_price
+        assert v.collateral * price * WAD >= v.normalized_debt * RAY * (WAD + view.buffer)
+    # at once again: the charged vaults rest for the interval; the keeper reads their last
+    # charge, lists none of them, and predicts nothing to charge
+    again = read_deleverage_view(model.views, d, t, keeper, lambda: model.next_block_time)
+    if again is not None:
+        ranked = deleverage_ranked({o: tuple(engine.vaults[(t.type_id, o)]) for o in owners}, again)
+        last = read_last_charged(model.views, d, t, ranked, again)
+        assert set(last) == set(ranked) and all(last[o] != 0 for o in charged)
+        assert deleverage_list(vaults, again, last) == []
+    # a day later they may pay again
+    model.set_next_block_time(model.last_block_time + 86_400)
+    later = read_deleverage_view(model.views, d, t, keeper, lambda: model.next_block_time)
+    if later is not None and later.due >= RAD:
+        fresh = {o: tuple(engine.vaults[(t.type_id, o)]) for o in owners}
+        last = read_last_charged(model.views, d, t, deleverage_ranked(fresh, later), later)
+        assert deleverage_list(fresh, later, last) == sorted(charged, key=lambda o: int(o, 16))
+
+
+def test_deleverage_action__only_when_allowed__due__not_in_flight__worth_a_stablecoin():
+    vaults = {"0x" + "0" * 39 + "3": (11 * WAD, 4_000 * WAD)}
+    action = deleverage_action(vaults, VIEW, PARAMS, set())
+    assert action is not None
+    assert action.function == "deleverage" and action.args == (TYPE, list(vaults))
+    assert action.targets == (("deleverage", TYPE),) and action.values == (6_000 * WAD,)
+    assert deleverage_action(vaults, None, PARAMS, set()) is None
+    denied = replace(VIEW, allowed=False)
+    assert deleverage_action(vaults, denied, PARAMS, set()) is None
+    assert deleverage_action(vaults, VIEW, PARAMS, {("deleverage", TYPE)}) is None
+    assert deleverage_action({}, VIEW, PARAMS, set()) is None  # nobody has room
+    dust = replace(VIEW, due=MIN_DELEVERAGE_CHARGE - 1)
+    assert deleverage_action(vaults, dust, PARAMS, set()) is None
+
+
+# --- the scenario's key, at the edge ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "value, problem",
+    [
+        ('"1.5"', "protocol.deleverage_buffer: must be >= 0 and <= 1, got '1.5'"),
+        ('"-0.1"', "protocol.deleverage_buffer: must be >= 0 and <= 1"),
+        ('"ten"', "protocol.deleverage_buffer: is not a number: 'ten'"),
+        ("1e400", "protocol.deleverage_buffer = 1e400 is out of range"),
+        ("true", "protocol.deleverage_buffer: must be a number, got True"),
+    ],
+)
+def test_scenario_deleverage_buffer__bad__one_line(tmp_path, value, problem):
+    path = tmp_path / "lab.toml"
+    path.write_text(LAB.read_text() + f"deleverage_buffer = {value}\n")
+    with pytest.raises(ScenarioError) as err:
+        load_scenario(str(path))
+    assert problem in str(err.value) and "\n" not in str(err.value), str(err.value)
+
+
+def test_scenario_deleverage_buffer__read_exactly__a_grid_key():
+    s = load_scenario(str(LAB), overrides={"protocol": {"deleverage_buffer": "0.25"}})
+    assert s.system.waterfall.deleverage_buffer == WAD // 4
+    default = load_scenario(str(LAB)).system.waterfall.deleverage_buffer
+    assert default == DEFAULT_DELEVERAGE_BUFFER  # the config leaves it out: the contract's
+    from offchain.sweep.spec import grid_key
+
+    assert grid_key("deleverage_buffer") is not None
+
+
+def test_simulate_cli__bad_deleverage_buffer__exit_2_one_line_no_traceback(tmp_path):
+    import importlib.util
+
+    from click.testing import CliRunner
+
+    spec = importlib.util.spec_from_file_location("simulate_script", ROOT / "scripts/simulate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    path = tmp_path / "lab.toml"
+    path.write_text(LAB.read_text() + "deleverage_buffer = 1e400\n")
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        module.cli, ["--scenario", str(path), "--backend", "model", "--out", str(out), "--quiet"]
+    )
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and "deleverage_buffer = 1e400 is out of range" in lines[0], lines
+    assert "Traceback" not in result.output and not out.exists()
+
+
+# --- a crash with the deleverage order, on Anvil and in the model -----------------------------
+
+
+@pytest.fixture(scope="module")
+def delevered(tmp_path_factory):
+    """may-2021-cascade with its backstop keeper's covers landing (the lab's scenario), 300
+    vaults, the order `deleverage` alone, on a private Anvil and in the model."""
+    from offchain.sim.replay import replay
+    from offchain.sim.scenario import waterfall_variant
+
+    scenario = waterfall_variant(load_scenario(str(LAB), vaults=300), ("deleverage",))
+    done = replay(scenario)
+    return scenario, done.checked[0], done.model
+
+
+@pytest.mark.slow
+def test_deleverage_order__chain_and_model_agree_to_the_wei(delevered):
+    from offchain.sim.reconcile import reconcile
+
+    _, chain, model = delevered
+    r = reconcile(chain, model)
+    assert r.diffs == [] and r.diff_count == 0
+
+
+@pytest.mark.slow
+def test_deleverage_order__the_keeper_charges_the_parked_loss__receipts_add_up(delevered):
+    """The role is granted at deployment to the backstop keeper, which charges what the layer
+    parks; per type, the layer's receipts (LossAllocated, layer 6) = the vaults' charges
+    (VaultDeleveraged) + what is still due at the end, exactly; no charge made a vault unsafe."""
+    scenario, chain, _ = delevered
+    txs, events = chain.tables["txs"], chain.tables["events"]
+    keeper = actor_address("backstop_keeper")
+    grants = [
+        json.loads(a)
+        for a in events[events.event == "RoleGranted"].args
+        if json.loads(a)["account"] == keeper and int(json.loads(a)["role"]) == Role.DELEVERAGE
+    ]
+    assert grants, "the deployment grants the backstop keeper the DELEVERAGE role"
+    sent = txs[txs.function == "deleverage"]
+    assert len(sent) > 0 and (sent.status == "ok").all()
+    allocated = [json.loads(a) for a in events[events.event == "LossAllocated"].args]
+    parked = sum(int(x["amount"]) for x in allocated if int(x["layer"]) == Layer.DELEVERAGE)
+    charged = sum(
+        int(json.loads(a)["debt"]) for a in events[events.event == "VaultDeleveraged"].args
+    )
+    due = round(chain.facts["deleverage_due"] * RAD)
+    assert parked > 0 and charged > 0
+    assert abs(parked - charged - due) <= RAD // 10**6  # the fact is whole units (a float)
+    charges = chain.tables["layer_charges"]
+    assert set(charges.layer) == {"deleverage"} and charges.made_unsafe.sum() == 0
+    assert charges.amount.sum() == pytest.approx(charged / RAD, rel=1e-12)
+    payers = chain.tables["payers"]
+    paid = payers[(payers.kind == "vault") & (payers.layer == "deleverage")].amount.sum()
+    assert paid == pytest.approx(charged / RAD, rel=1e-12)
+
+
+def test_contagion_table__a_column_per_layer__a_sweeps_type_figures_read_every_one():
+    """The contagion table has every layer's column (deleverage and what it still holds
+    included): a sweep's per-type figures (`paid_<layer>@<type>`, one per layer of
+    results.LAYER_NAMES) read each; without the deleverage column every run of a sweep over
+    several types failed with KeyError: 'deleverage'."""
+    from offchain.sim.driver import simulate
+    from offchain.sim.results import LAYER_NAMES
+    from offchain.sweep.runs import type_figures
+
+    result = simulate(load_scenario("may-2021-two-types", vaults=140), "model", None)
+    figures = type_figures(result)
+    for layer in LAYER_NAMES.values():
+        assert f"paid_{layer}@ETH-A" in figures and f"paid_{layer}@WBTC-A" in figures
+    assert "deleverage_due" in result.tables["contagion"].columns
+
+
+def test_ledger__each_types_rate_and_safe_price__the_engines_at_the_end():
+    """The ledger judges a charged vault with the rate and safe price it follows from events
+    (from the engine's when it starts to follow): they are the engine's at the end of a run."""
+    from offchain.sim.driver import Simulation
+    from offchain.sim.scenario import waterfall_variant
+    from offchain.sim.timeline import genesis_time
+
+    s = waterfall_variant(load_scenario("may-2021-two-types", vaults=140), ("redistribution",))
+    model = ModelBackend(genesis_time(s))
+    sim = Simulation(s, model, "model", None)
+    sim.run()
+    engine = model.contract(sim.deployment.engine)
+    for name, m in sim.markets.items():
+        ctype = engine.collateral_types[sim.deployment.types[name].type_id]
+        assert (m.ledger.rate, m.ledger.safe_price) == (ctype.rate, ctype.safe_price)
+        assert ctype.rate > RAY  # fees accrued: the rate moved during the run
