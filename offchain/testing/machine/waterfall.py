@@ -9,7 +9,7 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
-from offchain.model.fixed_point import WAD
+from offchain.model.fixed_point import RAD, WAD
 from offchain.model.state import Role
 from offchain.testing.machine.auctions import AuctionRules
 from offchain.testing.machine.base import FRACTION, TYPES
@@ -315,9 +315,12 @@ class WaterfallRules(AuctionRules):
         user opens a vault at 20% to 60% of its limit and the stranger one without debt, the
         user's vault near its limit is liquidated in a crash and its auction sells out below
         the debt, governance orders a waterfall with the deleveraging layer and grants the
-        keeper the DELEVERAGE role, the loss is covered after the queue delay, the keeper
+        keeper the DELEVERAGE role (one time in five every vault of the type then repays: the
+        layer takes nothing), the loss is covered after the queue delay, the keeper
         charges the listed vaults (maybe after a fall of 20% the oracle shows but the engine
-        does not yet: posted, or queued by a poke; or 5% in effect everywhere), and again with
+        does not yet: posted, or queued by a poke; or 5% in effect everywhere; maybe after a
+        steep size margin is set above the strong vault, and a list with an owner twice is
+        refused), and again with
         what is still due, at once (the charged vaults rest) or after the interval; one time in
         three governance then releases what is left to the debt auction."""
         b = self.s.contract(self.s.d.backstop)
@@ -351,6 +354,13 @@ class WaterfallRules(AuctionRules):
             return
         self.act(self.s.d.backstop, "set_waterfall", gov, order)
         self.act(self.s.d.backstop, "grant_role", gov, keeper, int(Role.DELEVERAGE))
+        if frac % 5 == 2:
+            # every vault of the type repays before the cover: the layer must take nothing
+            for owner in [*self.users, self.r.stranger, gov]:
+                normalized_debt = self.vault(name, owner).normalized_debt
+                if normalized_debt:
+                    self._stable_for(owner, normalized_debt * self.ctype(name).rate)
+                    self._modify_own(name, owner, 0, -normalized_debt)
         loss = b.losses[closed[-1]]
         self.s.warp(max(1, loss.created_at + b.queue_delay - self.s.now))
         self.act(self.s.d.backstop, "cover", keeper, *closed[-1])
@@ -363,6 +373,25 @@ class WaterfallRules(AuctionRules):
                 self.s.warp(t.config.oracle_delay)
                 self.act(t.oracle, "poke", self.r.keeper)
         owners = self._owners("all", 0)
+        if frac % 4 == 1:
+            # a size margin from half the strong vault's debt whose slope leaves it 2% of its
+            # limit as headroom: half of it, charged, would take its margin debt past the limit
+            # (the margin grows faster than the debt), so the keeper's list of it alone must
+            # charge nothing
+            vault = self.vault(name, strong)
+            debt = vault.normalized_debt * self.ctype(name).rate
+            price = b.lowest_safe_price(t.type_id)
+            limit = vault.collateral * price * WAD // (WAD + b.deleverage_buffer)
+            slope = limit * 98 * 10**6 // (100 * debt) - 10**6 if debt else 0
+            if 0 < slope <= 10**6 and debt >= 2 * RAD:
+                size = (debt // RAD // 2, slope, 10**6)
+                self.act(self.s.d.engine, "set_size_margin", gov, t.type_id, *size)
+                owners = [strong]
+        if frac % 2:
+            # a list with an owner twice first: refused
+            self.act(
+                self.s.d.backstop, "deleverage", keeper, t.type_id, self._owners("repeated", 0)
+            )
         for i in range(2):
             if i and again == "after_interval":
                 self.s.warp(max(1, b.deleverage_interval))

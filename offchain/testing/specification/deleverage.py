@@ -123,6 +123,10 @@ def _deleverage_call(
     rate, safe_price = pre.state["ctypes"][t].rate, lowest_price(pre, t)
     now = spec.model.env.timestamp
     out: list[str] = []
+    keys = [int(owner, 16) for owner in owners]
+    spec.checks += 1
+    if not all(a < b for a, b in zip([0, *keys], keys, strict=False)):
+        out.append(f"a list not strictly ascending went through: {owners}")
     expected = expected_charges(pre, t, owners, now)
     got = [(owner, added) for _, owner, added, _ in receipts]
     spec.checks += 1
