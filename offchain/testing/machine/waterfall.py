@@ -321,7 +321,8 @@ class WaterfallRules(AuctionRules):
         does not yet: posted, or queued by a poke; or 5% in effect everywhere; maybe after a
         steep size margin is set above the strong vault, and a list with an owner twice is
         refused), and again with
-        what is still due, at once (the charged vaults rest) or after the interval; one time in
+        what is still due, at once (the charged vaults rest: with a tiny max fraction set first,
+        two times in three) or after the interval; one time in
         three governance then releases what is left to the debt auction."""
         b = self.s.contract(self.s.d.backstop)
         if not b.live:
@@ -387,6 +388,10 @@ class WaterfallRules(AuctionRules):
                 size = (debt // RAD // 2, slope, 10**6)
                 self.act(self.s.d.engine, "set_size_margin", gov, t.type_id, *size)
                 owners = [strong]
+        if again == "now" and frac % 3 != 2:
+            # a tiny max fraction and a day's rest: the first call leaves most of the due, and
+            # the second, at once, must charge none of the vaults the first charged
+            self.act(self.s.d.backstop, "set_deleverage_limits", gov, WAD // 10_000, 86_400)
         if frac % 2:
             # a list with an owner twice first: refused
             self.act(
