@@ -90,6 +90,8 @@ def cli(scenario_spec, vaults, seed, orders, out, chain):
             fail(f"--scenario {problem}")
     try:
         base = load_scenario(scenario_spec, vaults=vaults, seed=seed)
+        # every order's variant checked before any run (a buffer below a margin call's band)
+        variants = [waterfall_variant(base, order) for order in order_list]
     except ScenarioError as exc:
         fail(str(exc))
     # one directory per command, as simulate's: a smaller or reseeded comparison never replaces
@@ -108,9 +110,8 @@ def cli(scenario_spec, vaults, seed, orders, out, chain):
 
         code = project_code()
     runs, disagreements = [], 0
-    for order in order_list:
+    for order, scenario in zip(order_list, variants, strict=True):
         label = " -> ".join(order) or "(no layer)"
-        scenario = waterfall_variant(base, order)
         try:
             # with --chain, the complete state at the start and the end is compared; alone, none
             # is read

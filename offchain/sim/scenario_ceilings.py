@@ -19,7 +19,7 @@ from offchain.sim.scenario_types import (
     PopulationSpec,
     TypeSpec,
 )
-from offchain.system.config import CollateralConfig, SystemConfig
+from offchain.system.config import CollateralConfig, SystemConfig, deleverage_buffer_problem
 
 
 def split_population(
@@ -121,6 +121,9 @@ def check_population(
     """Every vault safe at the first price, and everything drawn within the debt ceilings: the
     first type's population and the actors' draws within its ceiling; each further type's
     population and its pool's seed within its own; all of it within the global ceiling."""
+    problem = deleverage_buffer_problem(system)
+    if problem:
+        raise ScenarioError(f"{source.name}: protocol: {problem}")
     where = f"{source.name}: vaults"
     population = _safe_population(where, spec, seed, coll)
     draws = actor_draws(market, keepers, backstop, has_opt_ins(spec, types))

@@ -16,14 +16,18 @@ from offchain.sim.scenario_ceilings import check_population
 from offchain.sim.scenario_market import generate_prices
 from offchain.sim.scenario_reader import ScenarioError, Source
 from offchain.sim.scenario_types import Scenario
-from offchain.system.config import LAYERS
+from offchain.system.config import LAYERS, deleverage_buffer_problem
 from offchain.system.schema import MAX_SEED, SCENARIO_TABLES
 
 
 def waterfall_variant(scenario: Scenario, order: tuple[str, ...]) -> Scenario:
     """The same scenario under another waterfall order (layer names as in config.LAYERS)."""
     w = replace(scenario.system.waterfall, order=tuple(LAYERS[x] for x in order))
-    return replace(scenario, system=replace(scenario.system, waterfall=w))
+    out = replace(scenario, system=replace(scenario.system, waterfall=w))
+    problem = deleverage_buffer_problem(out.system)
+    if problem:
+        raise ScenarioError(f"{scenario.name}: waterfall {','.join(order)}: {problem}")
+    return out
 
 
 # ---------------------------------------------------------------- variants (parameter sweeps)

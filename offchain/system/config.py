@@ -405,6 +405,25 @@ def _waterfall(where: str, table: Any) -> WaterfallConfig:
     return cfg
 
 
+def deleverage_buffer_problem(cfg: SystemConfig) -> str | None:
+    """With the deleveraging layer in the order, a charge leaves a vault at (1 + buffer) x its
+    requirement: below a type's margin-call warning factor, that is in the called band, where
+    anyone may take the bonus from its opted-in owner (docs/loss-waterfall.md). None when the
+    buffer is at least every margin-called type's warning factor - 1, or the layer is off."""
+    if Layer.DELEVERAGE not in cfg.waterfall.order:
+        return None
+    buffered = (WAD + cfg.waterfall.deleverage_buffer) * 10**9  # ray
+    for c in cfg.collateral:
+        if c.margin_call and buffered < c.margin_warning_factor:
+            return (
+                f"deleverage_buffer {Fraction(cfg.waterfall.deleverage_buffer, WAD)} is below "
+                f"{c.name}'s margin_warning_factor - 1 "
+                f"({Fraction(c.margin_warning_factor - RAY, RAY)}): a charge would put its "
+                "opted-in vaults in the margin call's band"
+            )
+    return None
+
+
 def parse_config(data: dict[str, Any], source: str = "config") -> SystemConfig:
     """Validate a parsed TOML document into a SystemConfig."""
     top = Reader(source, data)
@@ -437,6 +456,9 @@ def parse_config(data: dict[str, Any], source: str = "config") -> SystemConfig:
         top.used.add("backstop")
     s.finish()
     top.finish()
+    problem = deleverage_buffer_problem(cfg)
+    if problem:
+        raise ConfigError(f"{source}: {problem}")
     return cfg
 
 

@@ -287,6 +287,38 @@ def test_deployment__sets_the_buffer_and_grants_the_role_only_when_they_matter(
     assert bool(backstop.roles[keeper] & Role.DELEVERAGE) == grants
 
 
+@pytest.mark.parametrize(
+    "buffer, margin_call, order, ok",
+    [
+        ("0.1", "on", ["fund", "deleverage"], False),  # 1.1 x: in ETH-A's 1.2 x band
+        ("0.2", "on", ["fund", "deleverage"], True),  # exactly the warning level
+        ("0.1", "off", ["fund", "deleverage"], True),  # no margin calls on the type
+        ("0.1", "on", ["fund", "redistribution"], True),  # the layer is off
+    ],
+)
+def test_deleverage_buffer__below_a_margin_warning_factor__refused_with_the_layer(
+    buffer, margin_call, order, ok
+):
+    """A charge leaves a vault at (1 + buffer) x its requirement: below a margin-called type's
+    warning factor, in the band where anyone may take the bonus from its opted-in owner (the
+    adversarial read's finding 2). With the deleveraging layer in the order such a buffer is
+    one line naming both keys."""
+    data = copy.deepcopy(BASE)
+    data["backstop"]["waterfall"] = order
+    data["backstop"]["deleverage_buffer"] = buffer
+    for c in data["collateral"]:
+        c["margin_call"] = margin_call
+    if ok:
+        assert parse_config(data).waterfall.deleverage_buffer == Decimal(buffer) * WAD
+        return
+    with pytest.raises(ConfigError) as exc:
+        parse_config(data)
+    assert str(exc.value) == (
+        "config: deleverage_buffer 1/10 is below ETH-A's margin_warning_factor - 1 (1/5): a "
+        "charge would put its opted-in vaults in the margin call's band"
+    )
+
+
 def test_unreadable_or_invalid_toml__one_line_error(tmp_path):
     with pytest.raises(ConfigError, match="cannot read"):
         load_config(tmp_path / "missing.toml")
