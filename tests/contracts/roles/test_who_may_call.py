@@ -59,6 +59,8 @@ def _args(system: System, kind: str, function: str, t: TypeDeployment | None) ->
         ("Backstop", "set_layer_contracts"): (d.stability_pool, d.debt_auction, d.surplus_auction),
         ("Backstop", "set_auction_parameters"): (RAD, RAD, RAD),
         ("Backstop", "set_deleverage_buffer"): (WAD,),
+        ("Backstop", "set_deleverage_limits"): (WAD, 0),
+        ("Backstop", "release_deleverage"): (tid, RAD),
         ("Backstop", "deleverage"): (tid, [stranger]),
         ("Backstop", "open_loss"): (tid, stranger, 1, RAD, WAD),
         ("Backstop", "close_loss"): (tid, 1, 0, 0),
