@@ -12,7 +12,7 @@
      Units: wad = 1e18 (collateral, normalized debt), ray = 1e27 (rate, safe_price),
      rad = 1e45 (stable balances, bad debt, ceilings, dust).
 
-     Invariants kept (DESIGN.md), exactly, in rad:
+     Invariants kept (docs/architecture.md), exactly, in rad:
        I1 total_issued = sum(stable[u])
        I2 total_unbacked = sum(bad_debt[u])
        I3 total_issued = total_unbacked + sum_t(types[t].normalized_debt * types[t].rate)

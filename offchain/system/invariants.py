@@ -1,5 +1,5 @@
-"""Invariants I1-I5 of DESIGN.md, checked exactly (in rad / wad) on a state read from either
-backend (`offchain.system.deployment.read_*_state`), and on the model's complete storage.
+"""Invariants I1-I5 of docs/architecture.md, checked exactly (in rad / wad) on a state read from
+either backend (`offchain.system.deployment.read_*_state`), and on the model's complete storage.
 
 A state read covers the accounts a run knows about; `model_invariants` sums over every key the
 model ever wrote, so a balance held by an address nobody thought to list still counts there.
