@@ -29,9 +29,9 @@
      views answer not called), so no product below overflows whatever a feeder posts.
 
      The bonus is paid on the cure. A soft liquidation of n must cure the vault, and n - step
-     (step = max(1, floor(n x CURE_TOLERANCE / WAD))) must not: so n is below the least cure
-     n* plus step, and the caller's bonus is at most the bonus on n* x (1 + CURE_TOLERANCE) + 1
-     wei of normalized debt. (The end test is monotone in n, up to the collateral's rounding:
+     (step = max(1, floor(n x CURE_TOLERANCE / WAD))) must not: so n - step < n*, the least
+     cure, and the caller's bonus is at most the bonus on n* + step: the least cure plus 1 bp
+     of the repayment (or 1 wei of normalized debt). (The end test is monotone in n, up to the collateral's rounding:
      each unit repaid lowers the warning requirement by at least rate x w and the collateral's
      value by at most rate x (1 + b) / ratio, as s <= P / ratio; where w x ratio <= 1 + b,
      repaying more never helps, no call cures and every one is refused "still called".)

@@ -13,7 +13,8 @@ The bound: a soft liquidation's bonus is at most the bonus on the least cure plu
 tolerance. Checked as: repaying step = max(1, floor(n x 1 bp)) less than the n repaid would have
 left the vault below its warning level, so n < least cure + step (the end test is monotone in
 what is repaid: docs/margin-call.md), and the collateral the caller got above the debt's worth
-is at most the bonus on least cure x (1 + 1 bp) + 1 wei of normalized debt.
+is at most the bonus on the least cure plus 1 bp of the repayment (or 1 wei of normalized
+debt).
 
 And the refusals: "margin: not called", "margin: still called", "margin: repays more than the
 cure", "margin: above close factor", "margin: price above bound" and "margin: owner not opted in"
