@@ -300,7 +300,6 @@ def soft_liquidate(
             safe_price,
             warning,
         ), "margin: repays more than the cure"
-
     # the engine frees the collateral to the caller and takes the repayment from the caller's
     # balance: it checks the owner's and the caller's allowances, safety and dust
     extcall engine.modify_vault(

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from offchain.model import size_margin as sizing
-from offchain.model.errors import require
+from offchain.model.errors import Revert, require
 from offchain.model.fixed_point import RAY, WAD, WAD_TO_RAY, neg, to_int256, u256
 from offchain.model.spotter import safe_price
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env
@@ -419,19 +419,18 @@ class MarginCall(Authorized):
 
 def twin_terms(margin_call: MarginCall, collateral_type: bytes) -> MarginTerms | None:
     """The terms the twin `margin_call` judges and prices a soft liquidation of the type by now
-    (what its `soft_liquidate` reads); None where it would refuse every call: no margin calls,
-    no oracle or ratio, an invalid price or one above MAX_PRICE."""
+    (what its `soft_liquidate` reads, through its own `_prices` and `_safe_price`); None where
+    it would refuse every call: no margin calls, no oracle or ratio, an invalid price or one
+    above MAX_PRICE."""
     parameters = MarginParameters.unpack(margin_call.packed_parameters[collateral_type])
-    oracle_address = margin_call._oracle(collateral_type)
-    ratio = margin_call.at(margin_call.spotter).liquidation_ratios[collateral_type]
-    if not parameters.active or oracle_address == ZERO_ADDRESS or ratio == 0:
+    if not parameters.active:
         return None
-    oracle = margin_call.at(oracle_address)
-    price, valid = oracle.peek()
-    exchange = exchange_price(price, oracle.next_price, oracle.source_price)
-    if not valid or exchange > MAX_PRICE:
+    try:
+        price, exchange = margin_call._prices(collateral_type)
+        safe = margin_call._safe_price(collateral_type, price)
+    except Revert:
         return None
     engine = margin_call.engine
     rate, _ = engine.rate_and_debt(collateral_type)
     size = engine.size_margin_word(collateral_type)
-    return MarginTerms(parameters, rate, safe_price(price, ratio), exchange, size)
+    return MarginTerms(parameters, rate, safe, exchange, size)
