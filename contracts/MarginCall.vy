@@ -7,21 +7,34 @@
         `VaultEngine.allow(this contract)`), anyone may repay part of a called vault's debt
         from their own internal stablecoin and receive the vault's collateral worth the debt
         repaid x (1 + bonus) at the oracle price: at most the close factor of the vault's
-        normalized debt per call, and only if the vault ends above its warning level.
+        normalized debt per call, only if the vault ends above its warning level, and only the
+        least repayment that cures it (within CURE_TOLERANCE): the bonus is paid on the cure.
 @dev Anchor: Morpho's opt-in pre-liquidation; dss has no analogue. The contract holds no
      engine role: it acts on a vault as its owner's delegate (`VaultEngine.allow`), and the
      engine's own checks still apply to every soft liquidation (the vault ends safe, its debt 0
      or at least dust, the caller's stablecoin pays, through the caller's own `allow` of this
      contract, as `DutchAuction.take` is paid).
 
-     Prices. The called test reads the type's current oracle price (valid, as the Spotter reads
-     it: `peek`) over the Spotter's liquidation ratio: safe price = floor(price / ratio), what
+     Prices. The type's oracle is the Spotter's (`Spotter.oracles`, read on every call: an
+     oracle governance changes there applies here at once; this contract keeps no oracle map).
+     The called test reads the type's current oracle price (valid, as the Spotter reads it:
+     `peek`) over the Spotter's liquidation ratio: safe price = floor(price / ratio), what
      the next `Spotter.poke` would give the engine, so a safe price left stale in the engine by
      an oracle update nobody poked through can neither call a vault nor keep one uncalled. The
      collateral is priced for the exchange at the highest price the oracle knows: the current
      one, the queued one (current after the next poke) and the latest post. A caller who sees a
      rise queued in the delayed oracle cannot buy the collateral below it: the owner gives up at
-     most the bonus on the debt repaid, at any of those prices (docs/margin-call.md).
+     most the bonus on the debt repaid, at any of those prices (docs/margin-call.md). Every
+     price read is at most MAX_PRICE or the call is refused ("margin: price above bound"; the
+     views answer not called), so no product below overflows whatever a feeder posts.
+
+     The bonus is paid on the cure. A soft liquidation of n must cure the vault, and n - step
+     (step = max(1, floor(n x CURE_TOLERANCE / WAD))) must not: so n - step < n*, the least
+     cure, and the caller's bonus is at most the bonus on n* + step: the least cure plus 1 bp
+     of the repayment (or 1 wei of normalized debt). (The end test is monotone in n, up to the collateral's rounding:
+     each unit repaid lowers the warning requirement by at least rate x w and the collateral's
+     value by at most rate x (1 + b) / ratio, as s <= P / ratio; where w x ratio <= 1 + b,
+     repaying more never helps, no call cures and every one is refused "still called".)
 
      Rounding, all in the owner's favour: the collateral out rounds down; the close factor's
      limit rounds down; the warning requirement ceil(margin debt x warning / RAY) rounds up, in
@@ -47,9 +60,10 @@ initializes: auth
 exports: auth.__interface__
 
 
-# what this contract reads on the Spotter: a type's liquidation ratio
-interface ISpotterRatios:
+# what this contract reads on the Spotter: a type's liquidation ratio and price oracle
+interface ISpotterReads:
     def liquidation_ratios(collateral_type: bytes32) -> uint256: view
+    def oracles(collateral_type: bytes32) -> IPriceOracle: view
 
 
 # what this contract reads on a PriceOracle besides `peek`: the queued price and the latest post
@@ -70,6 +84,17 @@ MAX_WARNING_FACTOR: constant(uint256) = 3 * constants.RAY // 2
 MAX_BONUS: constant(uint256) = constants.WAD // 20
 # the highest close factor: half the vault's normalized debt per call [wad]
 MAX_CLOSE_FACTOR: constant(uint256) = constants.WAD // 2
+# how far past the least cure a soft liquidation may repay: 1 bp of the repayment [wad]. A keeper
+# reads the vault, then its transaction lands a block or more later; fees accrued in between
+# (a drip raising the rate) raise the least cure, so a keeper sending exactly the cure it read
+# would be refused "still called". Repaying up to the tolerance above it survives that: for a
+# vault whose cure is a sixth of its debt, about an hour of fees at 5% a year. The owner gives
+# up at most the bonus on 1 bp more than the cure (2e-6 of the repayment at a 2% bonus).
+CURE_TOLERANCE: constant(uint256) = constants.WAD // 10_000
+# the highest price this contract computes with [wad]: 1e18 stablecoin per collateral token.
+# Below it price x WAD_TO_RAY x RAY (the safe price) and price x WAD_TO_RAY x WAD (the exchange
+# divisor) fit in 2**256 with room; above it the call is refused, not left to overflow
+MAX_PRICE: constant(uint256) = 10**36
 # packed_parameters' fields, each read as (word >> X_SHIFT) & FIELD_MASK: warning factor [ray]
 # << 128 | bonus [wad] << 64 | close factor [wad] (bonus and close factor < 2**64, warning
 # factor < 2**91)
@@ -79,14 +104,12 @@ FIELD_MASK: constant(uint256) = 2**64 - 1
 
 # the ledger
 engine: public(immutable(IVaultEngine))
-# the Spotter: each type's liquidation ratio
-spotter: public(immutable(ISpotterRatios))
+# the Spotter: each type's liquidation ratio and price oracle
+spotter: public(immutable(ISpotterReads))
 
 # collateral type -> warning factor [ray] << 128 | bonus [wad] << 64 | close factor [wad];
 # 0: the type has no margin calls (the view `parameters` unpacks it)
 packed_parameters: HashMap[bytes32, uint256]
-# collateral type -> its price oracle (stablecoin per collateral token [wad])
-oracles: public(HashMap[bytes32, IPriceOracle])
 # owner -> whether its vaults (of every type) may be soft-liquidated; also needs the owner's
 # VaultEngine.allow(this contract)
 opted_in: public(HashMap[address, bool])
@@ -101,11 +124,6 @@ event ParametersSet:
 
 event ParametersRemoved:
     collateral_type: indexed(bytes32)
-
-
-event OracleSet:
-    collateral_type: indexed(bytes32)
-    oracle: address
 
 
 event OptedIn:
@@ -134,10 +152,10 @@ event SoftLiquidated:
 
 
 @deploy
-def __init__(engine_: IVaultEngine, spotter_: ISpotterRatios):
+def __init__(engine_: IVaultEngine, spotter_: ISpotterReads):
     """
     @param engine_ The VaultEngine (no role needed: owners allow this contract).
-    @param spotter_ The Spotter, whose liquidation ratios the called test reads.
+    @param spotter_ The Spotter, whose liquidation ratios and price oracles this contract reads.
     """
     engine = engine_
     spotter = spotter_
@@ -189,19 +207,6 @@ def remove(collateral_type: bytes32):
     log ParametersRemoved(collateral_type=collateral_type)
 
 
-@external
-def set_oracle(collateral_type: bytes32, oracle: IPriceOracle):
-    """
-    @notice Set the price oracle of a type.
-    @param collateral_type The type.
-    @param oracle The oracle (non-zero).
-    """
-    auth._check_authorized()
-    assert oracle.address != empty(address), "margin: zero oracle"
-    self.oracles[collateral_type] = oracle
-    log OracleSet(collateral_type=collateral_type, oracle=oracle.address)
-
-
 # ---------------------------------------------------------------- owners
 
 
@@ -235,11 +240,13 @@ def soft_liquidate(
     @notice Repay `normalized_debt` of a called vault from the caller's internal stablecoin (the
             caller must have allowed this contract in the engine) for the vault's collateral
             worth the debt x (1 + bonus) at the exchange price, rounded down, to the caller's
-            free balance. The vault must be called before and end above its warning level.
+            free balance. The vault must be called before and end above its warning level, and
+            repaying max(1, floor(normalized_debt x CURE_TOLERANCE / WAD)) less must not lift
+            it there (the bonus is paid on the least cure, not on more).
     @param collateral_type The type.
     @param owner The vault's owner (opted in, and allowed this contract in the engine).
-    @param normalized_debt Normalized debt to repay [wad], non-zero and at most the close factor
-           x the vault's normalized debt.
+    @param normalized_debt Normalized debt to repay [wad], non-zero, at most the close factor
+           x the vault's normalized debt, and at most the least cure + the tolerance.
     @param min_collateral The least collateral the caller accepts [wad].
     @return The collateral received [wad].
     """
@@ -265,14 +272,8 @@ def soft_liquidate(
     ), "margin: above close factor"
 
     debt: uint256 = normalized_debt * rate
-    # collateral = floor(debt x (1 + bonus) / exchange price) [rad x wad / (ray x wad) = wad];
-    # rounds down: the owner keeps the remainder
-    collateral: uint256 = (
-        debt
-        * (constants.WAD + ((packed >> BONUS_SHIFT) & FIELD_MASK)) // (
-            exchange_price * constants.WAD_TO_RAY * constants.WAD
-        )
-    )
+    bonus: uint256 = (packed >> BONUS_SHIFT) & FIELD_MASK
+    collateral: uint256 = self._collateral_out(debt, bonus, exchange_price)
     # a repayment that takes no collateral frees nothing, so the engine would not ask for the
     # owner's allowance: refused, so that every soft liquidation has both consents
     assert collateral != 0, "margin: no collateral"
@@ -286,7 +287,19 @@ def soft_liquidate(
         safe_price,
         warning,
     ), "margin: still called"
-
+    # the bonus is paid on the cure: step less must leave the vault below its warning level.
+    # step >= normalized_debt repays nothing then, and the vault was called: passes. The
+    # collateral out for less is at most `collateral` <= the vault's: no underflow
+    step: uint256 = max(1, normalized_debt * CURE_TOLERANCE // constants.WAD)
+    if normalized_debt > step:
+        less: uint256 = normalized_debt - step
+        assert self._called_or_unsafe(
+            collateral_type,
+            vault.collateral - self._collateral_out(less * rate, bonus, exchange_price),
+            (vault.normalized_debt - less) * rate,
+            safe_price,
+            warning,
+        ), "margin: repays more than the cure"
     # the engine frees the collateral to the caller and takes the repayment from the caller's
     # balance: it checks the owner's and the caller's allowances, safety and dust
     extcall engine.modify_vault(
@@ -331,21 +344,21 @@ def parameters(collateral_type: bytes32) -> (uint256, uint256, uint256):
 @external
 def is_called(collateral_type: bytes32, owner: address) -> bool:
     """
-    @notice Whether a vault is called now: the type has margin calls and a valid oracle price,
-            and the vault is safe but below its warning level at that price (whether or not its
+    @notice Whether a vault is called now: the type has margin calls and a valid oracle price
+            (at most MAX_PRICE), and the vault is safe but below its warning level at that price (whether or not its
             owner opted in).
     @param collateral_type The type.
     @param owner The vault's owner.
     @return True if called.
     """
     packed: uint256 = self.packed_parameters[collateral_type]
-    oracle: IPriceOracle = self.oracles[collateral_type]
+    oracle: IPriceOracle = staticcall spotter.oracles(collateral_type)
     if packed == 0 or oracle.address == empty(address):
         return False
     price: uint256 = 0
     valid: bool = False
     price, valid = staticcall oracle.peek()
-    if not valid:
+    if not valid or price > MAX_PRICE:
         return False
     rate: uint256 = 0
     type_debt: uint256 = 0
@@ -396,7 +409,8 @@ def max_repay(collateral_type: bytes32, owner: address) -> uint256:
 def exchange_price(collateral_type: bytes32) -> uint256:
     """
     @notice The price a soft liquidation would pay collateral at now (reverts without a valid
-            price): the highest of the oracle's current, queued and latest prices.
+            price, or above MAX_PRICE): the highest of the oracle's current, queued and latest
+            prices.
     @param collateral_type The type.
     @return [wad].
     """
@@ -412,15 +426,21 @@ def exchange_price(collateral_type: bytes32) -> uint256:
 @view
 @internal
 def _prices(collateral_type: bytes32) -> (uint256, uint256):
-    # (the current price, the exchange price) [wad]; an invalid current price: no soft liquidation
-    oracle: IPriceOracle = self.oracles[collateral_type]
+    # (the current price, the exchange price) [wad], from the Spotter's oracle for the type; an
+    # invalid current price: no soft liquidation. The exchange price is at least the current
+    # one, so one bound on it bounds both
+    oracle: IPriceOracle = staticcall spotter.oracles(collateral_type)
     assert oracle.address != empty(address), "margin: no oracle"
     price: uint256 = 0
     valid: bool = False
     price, valid = staticcall oracle.peek()
     assert valid, "margin: invalid price"
     queued: IQueuedPrices = IQueuedPrices(oracle.address)
-    return price, max(price, max(staticcall queued.next_price(), staticcall queued.source_price()))
+    exchange: uint256 = max(
+        price, max(staticcall queued.next_price(), staticcall queued.source_price())
+    )
+    assert exchange <= MAX_PRICE, "margin: price above bound"
+    return price, exchange
 
 
 @view
@@ -430,6 +450,14 @@ def _safe_price(collateral_type: bytes32, price: uint256) -> uint256:
     ratio: uint256 = staticcall spotter.liquidation_ratios(collateral_type)
     assert ratio != 0, "margin: no liquidation ratio"
     return price * constants.WAD_TO_RAY * constants.RAY // ratio
+
+
+@pure
+@internal
+def _collateral_out(debt: uint256, bonus: uint256, exchange_price: uint256) -> uint256:
+    # floor(debt x (1 + bonus) / exchange price) [rad x wad / (ray x wad) = wad]; rounds down:
+    # the owner keeps the remainder. exchange price <= MAX_PRICE: the divisor fits
+    return debt * (constants.WAD + bonus) // (exchange_price * constants.WAD_TO_RAY * constants.WAD)
 
 
 @view

@@ -6,12 +6,20 @@ from typing import NamedTuple
 
 from offchain.model import price_curves
 from offchain.model.errors import Revert, require
-from offchain.model.fixed_point import MAX_UINT256, RAY, WAD, div_up, rmul_up, to_int256, u256
+from offchain.model.fixed_point import (
+    MAX_UINT256,
+    RAY,
+    WAD,
+    WAD_TO_RAY,
+    div_up,
+    rmul_up,
+    to_int256,
+    u256,
+)
 from offchain.model.price_curves import Curve
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import VaultEngine
 
-WAD_TO_RAY = 10**9
 # circuit-breaker levels (`stopped`), as in DutchAuction.vy
 NOT_STOPPED, STOP_STARTS, STOP_RESETS, STOP_TAKES = 0, 1, 2, 3
 MAX_ACTIVE = 1024

@@ -14,6 +14,8 @@ from offchain.model.errors import Revert, require
 WAD = 10**18
 RAY = 10**27
 RAD = 10**45
+# a wad times WAD_TO_RAY is a ray (contracts/modules/constants.vy); the one definition off chain
+WAD_TO_RAY = 10**9
 # contracts/modules/penalty_grid.vy: liquidation penalties [wad] are multiples of 1e-7
 PENALTY_STEP = 10**11
 MAX_UINT256 = 2**256 - 1

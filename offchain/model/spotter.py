@@ -4,13 +4,18 @@ invalid)."""
 from __future__ import annotations
 
 from offchain.model.errors import require
-from offchain.model.fixed_point import RAY, u256
+from offchain.model.fixed_point import RAY, WAD_TO_RAY, u256
 from offchain.model.price_oracle import PriceOracle
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env
 from offchain.model.vault_engine import VaultEngine
 
-WAD_TO_RAY = 10**9
 MAX_LIQUIDATION_RATIO = 100 * RAY
+
+
+def safe_price(price: int, ratio: int) -> int:
+    """What `poke` sets for a valid oracle price [wad] and liquidation ratio [ray]:
+    floor(price / ratio) [ray] (down: a lower safe price is the conservative side)."""
+    return u256(u256(price * WAD_TO_RAY) * RAY) // ratio
 
 
 class Spotter(Authorized):
@@ -41,15 +46,16 @@ class Spotter(Authorized):
         require(ratio != 0, "spotter: no liquidation ratio")
         oracle: PriceOracle = self.at(oracle_address)
         price, valid = oracle.peek()
-        safe_price = 0
         if valid:
-            safe_price = u256(u256(price * WAD_TO_RAY) * RAY) // ratio
-        self.engine.set_safe_price(self.address, collateral_type, safe_price)
+            safe = safe_price(price, ratio)
+        else:
+            safe = 0
+        self.engine.set_safe_price(self.address, collateral_type, safe)
         self.log(
             "Poked",
             collateral_type=collateral_type,
             price=price,
             valid=valid,
-            safe_price=safe_price,
+            safe_price=safe,
         )
-        return safe_price
+        return safe

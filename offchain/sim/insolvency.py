@@ -27,7 +27,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.model.fixed_point import RAD, RAY, WAD, WAD_TO_RAY
 
 # the columns of the "exposure" table: one row per running auction and per unsafe vault
 EXPOSURE_COLUMNS = (
@@ -106,7 +106,7 @@ def end_of_run(
         loss = losses[auction_id]
         raised = loss["to_raise"] - tab
         owed = max(loss["debt"] - raised, 0)
-        value = lot * price * 10**9  # wad x wad -> rad
+        value = lot * price * WAD_TO_RAY  # wad x wad -> rad
         sold = sale * lot // lots if lots else 0
         short, fired = max(owed - value, 0), max(owed - sold, 0)
         fire_sale += fired
@@ -132,7 +132,7 @@ def end_of_run(
     for owner in sorted(vaults):
         collateral, art = vaults[owner]
         debt = art * rate
-        value = collateral * price * 10**9
+        value = collateral * price * WAD_TO_RAY
         if debt == 0 or value * RAY >= debt * liquidation_ratio:
             continue
         short = max(debt - value, 0)

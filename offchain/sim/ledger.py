@@ -12,7 +12,7 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from offchain.model import size_margin as sizing
-from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.model.fixed_point import RAD, RAY, WAD, WAD_TO_RAY
 from offchain.model.state import Event
 from offchain.sim.keepers import VaultIndex
 from offchain.sim.observe import BackstopWatch, Call
@@ -180,7 +180,7 @@ class Ledger:
         collateral, debt = args["collateral"], args["debt"]
         self.bought += collateral
         self.soft_liquidated[args["owner"]] = self.soft_liquidated.get(args["owner"], 0) + 1
-        value = collateral * self.market_price * (RAY // WAD)  # rad, at the bar's market price
+        value = collateral * self.market_price * WAD_TO_RAY  # rad, at the bar's market price
         self.rows["soft_liquidations"].append(
             (
                 self.bar,

@@ -14,7 +14,7 @@ Each vault is judged at the queued price by the contracts' own rules, in integer
 - **unsafe** (VaultEngine, with its size margin): margin_debt(D) > C x s
   (offchain/model/size_margin.py);
 - **called** (MarginCall.vy): safe, and ceil(margin_debt(D) x warning / RAY) > C x s, only on a
-  type with margin calls (parameters and an oracle set in the MarginCall);
+  type with margin calls (parameters set in the MarginCall, an oracle in the Spotter);
 
 with C the vault's collateral [wad], D = normalized debt x rate [rad] at the type's rate now, and
 s = floor(price x 1e9 x RAY / liquidation ratio) [ray], the safe price the Spotter's poke would
@@ -22,7 +22,9 @@ set. `at_risk` lists every vault called or unsafe at the queued price (from the 
 `VaultIndex`, candidates by bisection, each checked exactly), with its status at the current
 price too; `track` keeps one notice per vault per queued price (and says when a vault notified
 stops being at risk); `NoticeStep` reads the chain through a `World` and emits the lines. Nothing
-here sends a transaction.
+here sends a transaction. The rules themselves (status, the warning requirement, the safe price)
+are the model's (offchain/model/margin_call.py, offchain/model/spotter.py): this module only
+reads and reports.
 """
 
 from __future__ import annotations
@@ -32,7 +34,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offchain.model import size_margin as sizing
-from offchain.model.fixed_point import RAY, WAD
+from offchain.model.fixed_point import RAY, WAD_TO_RAY
+from offchain.model.margin_call import CALLED, MAX_PRICE, SAFE, UNSAFE, MarginParameters, status
+from offchain.model.spotter import safe_price as poked_safe_price
 from offchain.sim.actions import Action
 from offchain.sim.keepers import VaultIndex
 from offchain.sim.observe import Call, Read
@@ -55,38 +59,13 @@ __all__ = [
     "safe_price",
     "status",
     "track",
-    "warning_requirement",
 ]
-
-SAFE, CALLED, UNSAFE = "safe", "called", "unsafe"
-WAD_TO_RAY = RAY // WAD
-
-
-# ---------------------------------------------------------------- the rules, in integers
 
 
 def safe_price(price: int, valid: bool, ratio: int) -> int:
-    """What Spotter.poke sets for an oracle price [wad]: floor(price / ratio) [ray], 0 for an
-    invalid price."""
-    return price * WAD_TO_RAY * RAY // ratio if valid and ratio else 0
-
-
-def warning_requirement(margin_debt: int, warning: int) -> int:
-    """ceil(margin debt x warning / RAY) [rad], as MarginCall._warning_requirement."""
-    return -(-margin_debt * warning // RAY)
-
-
-def status(collateral: int, debt: int, safe: int, size: int, warning: int) -> str:
-    """UNSAFE, CALLED or SAFE for a vault with `collateral` [wad] and `debt` [rad] at safe price
-    `safe` [ray], with the type's packed size margin `size` and warning factor `warning` [ray]
-    (0: the type has no margin calls)."""
-    margin = sizing.margin_debt(debt, size)
-    value = collateral * safe
-    if margin > value:
-        return UNSAFE
-    if warning and warning_requirement(margin, warning) > value:
-        return CALLED
-    return SAFE
+    """What Spotter.poke sets for an oracle price [wad] (offchain/model/spotter.py), 0 for an
+    invalid price or a missing ratio."""
+    return poked_safe_price(price, ratio) if valid and ratio else 0
 
 
 def collateral_ratio(collateral: int, debt: int, price: int) -> int:
@@ -134,7 +113,8 @@ class NoticeView:
 
 
 def read_notice_view(read: Read, d: Deployment, t: TypeDeployment) -> NoticeView | None:
-    """Type `t` as the notifier sees it; None while the oracle has no queued price."""
+    """Type `t` as the notifier sees it; None while the oracle has no queued price, or while
+    its queued or current price is above the MarginCall's MAX_PRICE."""
     calls: list[Call] = [
         (t.oracle, "next_price", ()),
         (t.oracle, "next_time", ()),
@@ -149,17 +129,20 @@ def read_notice_view(read: Read, d: Deployment, t: TypeDeployment) -> NoticeView
     if d.margin_call:
         calls += [
             (d.margin_call, "parameters", (t.type_id,)),
-            (d.margin_call, "oracles", (t.type_id,)),
+            (d.spotter, "oracles", (t.type_id,)),
         ]
     got = read(calls)
     next_price, next_time, last_poke, delay, max_age, peek, ctype, ratio, size = got[:9]
-    if next_price == 0:
+    if next_price == 0 or max(next_price, peek[0]) > MAX_PRICE:
+        # no queued price; or a price past the MarginCall's bound (a feeder's mistake, which the
+        # Spotter's poke cannot turn into a safe price either): nothing to judge until it goes
         return None
     warning = 0
     if d.margin_call:
         parameters, oracle = got[9:]
+        # the MarginCall reads the Spotter's oracle for the type: none there, no margin calls
         if int(oracle, 16) != 0:
-            warning = parameters[0]
+            warning = MarginParameters.of(parameters).warning_factor
     current_at = last_poke + delay
     queued = QueuedPrice(
         next_price, next_time, last_poke, current_at, current_at <= next_time + max_age

@@ -16,7 +16,7 @@ from typing import Any
 
 from offchain.model.backstop import MAX_DELEVERAGE_VAULTS, LossStatus
 from offchain.model.dutch_auction import MAX_ACTIVE
-from offchain.model.fixed_point import RAY
+from offchain.model.fixed_point import RAY, WAD_TO_RAY
 from offchain.model.state import Role
 from offchain.sim.keepers import (
     Action,
@@ -218,7 +218,7 @@ def read_backstop_view(
         got = read(dust_calls + [(t.auction, "auctions", (x,)) for x in candidates])
         (price, valid), buffer, stored = got[0], got[1], got[2:]
         # the start price a reset would give them (DutchAuction._start_price, rounded up)
-        top = -(-price * 10**9 * buffer // RAY)
+        top = -(-price * WAD_TO_RAY * buffer // RAY)
         # auctions(id) = (position, debt, lot, owner, started, top, reward_budget)
         dust = tuple(
             x

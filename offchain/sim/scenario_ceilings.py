@@ -9,7 +9,7 @@ import math
 from dataclasses import replace
 
 from offchain.model import size_margin as sizing
-from offchain.model.fixed_point import RAY
+from offchain.model.fixed_point import RAY, WAD_TO_RAY
 from offchain.sim.population import generate_vaults, type_seed
 from offchain.sim.scenario_reader import ScenarioError, Source, format_ratio, format_wad
 from offchain.sim.scenario_types import (
@@ -174,7 +174,8 @@ def _safe_population(where: str, spec: PopulationSpec, seed: int, coll: Collater
     price = coll.initial_price
     size = coll.size_margin
     plans = generate_vaults(spec, seed, price, coll.token_decimals, coll.dust, size=size)
-    safe_price = price * 10**9 * RAY // coll.liquidation_ratio  # as Spotter.poke, at rate = RAY
+    # as Spotter.poke, at rate = RAY
+    safe_price = price * WAD_TO_RAY * RAY // coll.liquidation_ratio
     packed = sizing.pack(*size) if size[0] else 0
     for i, plan in enumerate(plans):
         if sizing.margin_debt(plan.debt * RAY, packed) > plan.collateral * safe_price:

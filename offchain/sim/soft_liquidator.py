@@ -2,26 +2,30 @@
 (contracts/MarginCall.vy, docs/margin-call.md) when the bonus is worth its gas.
 
 Each round, for each collateral type with margin calls, it reads the MarginCall's parameters, the
-type's oracle (the current price, which judges the band, and the queued and latest prices, the
-highest of which prices the collateral), the Spotter's ratio, the engine's rate, safe price,
-dust and size margin, and its own stablecoin in the engine (`read_margin_view`). Its vault index
-(the keepers' `VaultIndex`) gives the candidates by bisection, each then judged exactly by the
-contract's rule (notice.status, at the safe price the oracle's current price gives); the
-candidates' consents are read (`MarginCall.can_soft_liquidate`) and `soft_liquidation_actions`
-sizes a call for each called vault that consents:
+type's oracle (the Spotter's, which the MarginCall reads: the current price, which judges the
+band, and the queued and latest prices, the highest of which prices the collateral), the
+Spotter's ratio, the engine's rate, safe price, dust and size margin, and its own stablecoin in
+the engine (`read_margin_view`). Its vault index (the keepers' `VaultIndex`) gives the candidates
+by bisection, each then judged exactly by the contract's rule (`margin_call.status`, at the safe
+price the oracle's current price gives); the candidates' consents are read
+(`MarginCall.can_soft_liquidate`) and `soft_liquidation_actions` sizes a call for each called
+vault that consents. Every rule it applies is the model's (offchain/model/margin_call.py: the
+least cure, the tolerance past it, the collateral out); this module only chooses among what the
+contract accepts:
 
 - **cure**: the least normalized debt whose soft liquidation leaves the vault above its warning
-  level (bisection over the contract's own end test, as the differential fuzz's least cure), at
-  most the close factor's limit; a vault no call within the limit cures is left alone (the
-  contract would refuse it: "margin: still called");
-- **or the most** (`repay = "close_factor"`): the close factor's limit, the most bonus the
-  contract pays, if that cures the vault and pays; what a caller maximizing its bonus repays (the
-  lab compares the two: docs/margin-call-lab.md);
+  level (`margin_call.least_cure`), at most the close factor's limit; a vault no call within the
+  limit cures is left alone (the contract would refuse it: "margin: still called");
+- **the bonus is paid on the cure**: the contract refuses a repayment whose `cure_step` less
+  would cure too ("margin: repays more than the cure"), so the most a call may repay is the
+  least cure plus about 1 bp (`margin_call.most_accepted`). `repay = "most"` repays that: the
+  most bonus a caller can take, and the most room for fees accrued between the keeper's read
+  and its transaction (docs/margin-call-lab.md compares it with the least);
 - **pay for itself**: the bonus must pay the gas. Its profit is the collateral received, valued
   at the market price, less the debt repaid and the gas [stablecoin]; where the least cure's
-  profit is below `min_profit`, the keeper repays more, the least that clears it, up to the close
-  factor's limit; where none does (the delayed oracle's price is above the market by more than
-  the bonus, so every call loses: the usual case in a crash), it waits;
+  profit is below `min_profit`, the keeper repays more, the least that clears it, up to the most
+  the contract accepts; where none does (a vault that needs little, or the delayed oracle's
+  price above the market by more than the bonus, the usual case in a crash), it waits;
 - the remainder must be 0 or at least the dust, and the vault safe at the engine's stored safe
   price too (the engine's own check), or the call is not sent;
 - its stablecoin bounds the calls of a round over every type (the one balance it pays from).
@@ -41,17 +45,18 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from offchain.model import margin_call as mc
 from offchain.model import size_margin as sizing
 from offchain.model.fixed_point import RAY, WAD
 from offchain.sim.actions import Action
 from offchain.sim.gas_budget import SOFT_LIQUIDATION_GAS
 from offchain.sim.keepers import VaultIndex
-from offchain.sim.notice import CALLED, safe_price, status, warning_requirement
 from offchain.sim.observe import Call, Read
 from offchain.sim.steps import World
 from offchain.system.deployment import Deployment, TypeDeployment
 
 __all__ = [
+    "REPAY_CHOICES",
     "MarginView",
     "SoftLiquidatorStep",
     "SoftParams",
@@ -61,7 +66,9 @@ __all__ = [
     "soft_terms",
 ]
 
-WAD_TO_RAY = RAY // WAD
+# the scenario's [keepers] soft_liquidation_repay: the least that cures (and pays), or the most
+# the contract accepts (the least cure + its tolerance)
+REPAY_CHOICES = ("least", "most")
 
 
 @dataclass(frozen=True)
@@ -69,21 +76,21 @@ class MarginView:
     """One collateral type as the soft liquidator sees it."""
 
     type_id: bytes
-    warning: int  # the MarginCall's warning factor [ray]; 0: no margin calls on the type
-    bonus: int  # wad
-    close_factor: int  # wad
-    rate: int  # ray
+    # the MarginCall's parameters, the rate, the called test's safe price (0: an invalid price),
+    # the exchange price and the size margin (offchain/model/margin_call.py)
+    terms: mc.MarginTerms
     dust: int  # rad
-    size: int  # the engine's packed size margin (0: off)
-    safe_price: int  # ray: the oracle's current price over the Spotter's ratio; 0: invalid
     engine_safe_price: int  # ray: the safe price stored in the engine (its own safety check)
-    exchange_price: int  # wad: the highest of the oracle's current, queued and latest prices
     capital: int  # rad: the keeper's stablecoin in the engine
+
+    @property
+    def parameters(self) -> mc.MarginParameters:
+        return self.terms.parameters
 
 
 def read_margin_view(read: Read, d: Deployment, t: TypeDeployment, keeper: str) -> MarginView:
-    """Type `t` as the soft liquidator `keeper` sees it (its margin-call oracle is the type's
-    own, as the deployment sets it)."""
+    """Type `t` as the soft liquidator `keeper` sees it (its oracle is the Spotter's, which the
+    deployment sets to the type's own)."""
     calls: list[Call] = [
         (d.margin_call, "parameters", (t.type_id,)),
         (t.oracle, "peek", ()),
@@ -95,34 +102,27 @@ def read_margin_view(read: Read, d: Deployment, t: TypeDeployment, keeper: str) 
         (d.engine, "stable", (keeper,)),
     ]
     parameters, (price, valid), queued, latest, ratio, ctype, size, capital = read(calls)
+    exchange = mc.exchange_price(price, queued, latest)
+    safe = mc.called_test_price(price, valid, ratio) if exchange <= mc.MAX_PRICE else 0
     # collateral_types: (normalized debt, rate, safe price, debt ceiling, dust)
-    return MarginView(
-        t.type_id,
-        parameters[0],
-        parameters[1],
-        parameters[2],
-        ctype[1],
-        ctype[4],
-        size,
-        safe_price(price, valid, ratio),
-        ctype[2],
-        max(price, queued, latest),
-        capital,
-    )
+    _, rate, engine_safe_price, _, dust = ctype
+    terms = mc.MarginTerms(mc.MarginParameters.of(parameters), rate, safe, exchange, size)
+    return MarginView(t.type_id, terms, dust, engine_safe_price, capital)
 
 
 def called_vaults(index: VaultIndex, view: MarginView) -> list[str]:
     """The owners of `index`'s called vaults (MarginCall's band at the oracle's current price),
     closest to liquidation first. Candidates: the vaults unsafe at the safe price divided by the
     warning factor (a superset, as notice.at_risk's), each then judged exactly."""
-    if view.warning == 0 or view.safe_price == 0:
+    terms, warning = view.terms, view.parameters.warning_factor
+    if warning == 0 or terms.safe_price == 0:
         return []
-    limit = view.safe_price * RAY // view.warning
+    limit = terms.safe_price * RAY // warning
     out = []
-    for owner in index.unsafe(view.rate, limit, view.size):
+    for owner in index.unsafe(terms.rate, limit, terms.size):
         collateral, normalized = index.vaults[owner]
-        debt = normalized * view.rate
-        if status(collateral, debt, view.safe_price, view.size, view.warning) == CALLED:
+        debt = normalized * terms.rate
+        if mc.status(collateral, debt, terms.safe_price, terms.size, warning) == mc.CALLED:
             out.append(owner)
     return out
 
@@ -135,9 +135,7 @@ class SoftParams:
     gas_price: int  # wei
     min_profit: int  # wad of stablecoin
     gas_token_price: int  # wad of stablecoin per gas token (the first type's market price)
-    # the least that cures (and pays), or "close_factor": its limit (the scenario's [keepers]
-    # soft_liquidation_repay)
-    repay: str = "least"
+    repay: str = "least"  # one of REPAY_CHOICES
 
 
 def soft_terms(
@@ -146,56 +144,34 @@ def soft_terms(
     """(normalized debt to repay [wad], collateral out [wad], profit [wad]) of the call the
     keeper makes on a called vault with `collateral` and `normalized` debt (see the module
     docstring), or None: no call cures it within the close factor, leaves at least the dust and
-    keeps it safe in the engine's eyes, or pays `min_profit` after gas at `market_price` [wad]."""
-    limit = normalized * view.close_factor // WAD
-    if limit == 0:
+    keeps it safe in the engine's eyes, or pays `min_profit` after gas at `market_price` [wad]
+    without repaying more than the contract accepts past the least cure."""
+    terms = view.terms
+    limit = mc.close_factor_limit(normalized, terms.parameters.close_factor)
+    cure = mc.least_cure(terms, collateral, normalized, limit)
+    if cure is None:
         return None
-    rate, warning, safe = view.rate, view.warning, view.safe_price
-    divisor = view.exchange_price * WAD_TO_RAY * WAD
+    most = mc.most_accepted(cure, limit)
     gas_cost = SOFT_LIQUIDATION_GAS * p.gas_price * p.gas_token_price // WAD  # wad
 
-    def out(n: int) -> int:  # the collateral the MarginCall pays for n, rounded down
-        return n * rate * (WAD + view.bonus) // divisor
-
-    def cured(n: int) -> bool:  # the contract's end test: above the warning level
-        c = out(n)
-        if c == 0 or c > collateral:
-            return False
-        margin = sizing.margin_debt((normalized - n) * rate, view.size)
-        return warning_requirement(margin, warning) <= (collateral - c) * safe
-
     def profit(n: int) -> int:  # at the market, after gas [wad]; the repayment rounded up
-        return out(n) * market_price // WAD - -(-n * rate // RAY) - gas_cost
+        return mc.terms_out(terms, n) * market_price // WAD - -(-n * terms.rate // RAY) - gas_cost
 
-    def least(ok: Any) -> int | None:  # the least n in [1, limit] with ok(n), ok monotone
-        if not ok(limit):
-            return None
-        low, high = 0, limit  # ok(high); low == 0 or not ok(low)
-        while high - low > 1:
-            mid = (low + high) // 2
-            if ok(mid):
-                high = mid
-            else:
-                low = mid
-        return high
-
-    if p.repay == "close_factor":
-        n = limit
-        if profit(n) < p.min_profit:
-            return None
-    else:
-        cure = least(cured)
-        paying = least(lambda n: profit(n) >= p.min_profit)
-        if cure is None or paying is None:
-            return None
-        n = max(cure, paying)
-    c = out(n)
-    remainder = (normalized - n) * rate
-    if not cured(n) or 0 < remainder < view.dust:
+    if p.repay == "most":
+        n: int | None = most
+    elif profit(cure) >= p.min_profit:
+        n = cure
+    else:  # the least past the cure that pays, within what the contract accepts
+        n = mc.least_true(lambda n: profit(n) >= p.min_profit, cure, most)
+    if n is None or profit(n) < p.min_profit:
+        return None
+    c = mc.terms_out(terms, n)
+    remainder = (normalized - n) * terms.rate
+    if not mc.accepts(terms, collateral, normalized, n) or 0 < remainder < view.dust:
         return None
     # the engine checks the vault's safety at its stored safe price (stale until the Spotter's
     # poke): a call it would refuse is not sent
-    if sizing.margin_debt(remainder, view.size) > (collateral - c) * view.engine_safe_price:
+    if sizing.margin_debt(remainder, terms.size) > (collateral - c) * view.engine_safe_price:
         return None
     return n, c, profit(n)
 
@@ -223,9 +199,10 @@ def soft_liquidation_actions(
         if terms is None:
             continue
         n, c, value = terms
-        if n * view.rate > capital:
+        rate = view.terms.rate
+        if n * rate > capital:
             continue
-        capital -= n * view.rate
+        capital -= n * rate
         out.append(
             Action(
                 p.actor,

@@ -284,14 +284,13 @@ def deploy_system(
 
 
 def deploy_margin_call(b: Any, d: Deployment) -> str:
-    """The MarginCall, last (no earlier contract's address moves), with each type's oracle and
-    its config's margin-call parameters (CollateralConfig.margin_parameters; none for a type
-    whose margin_call is off: no vault of it is ever called). It holds no role anywhere: it acts
-    on a vault only as the delegate its owner allows (VaultEngine.allow), and reads the oracles
-    and the Spotter."""
+    """The MarginCall, last (no earlier contract's address moves), with each type's config's
+    margin-call parameters (CollateralConfig.margin_parameters; none for a type whose
+    margin_call is off: no vault of it is ever called). It holds no role anywhere: it acts on a
+    vault only as the delegate its owner allows (VaultEngine.allow), and reads the Spotter (each
+    type's ratio and oracle: the Spotter's oracle map is the one) and the oracles."""
     margin_call = b.deploy("MarginCall", d.governance, d.engine, d.spotter)
     for t in d.types.values():
-        b.transact(margin_call, "set_oracle", d.governance, t.type_id, t.oracle)
         parameters = t.config.margin_parameters
         if parameters is not None:
             b.transact(margin_call, "set_parameters", d.governance, t.type_id, *parameters)

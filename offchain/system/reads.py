@@ -203,13 +203,13 @@ def state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tup
 
 
 def _margin_call_state_calls(add: Any, d: Deployment, accounts: list[str]) -> None:
-    """The MarginCall: each type's parameters and oracle, who opted in, its admins and roles."""
+    """The MarginCall: each type's parameters, who opted in, its admins and roles (its oracle is
+    the Spotter's: `spotter.oracles`)."""
     m = d.margin_call
     if not m:
         return
     for name, t in d.types.items():
         add(f"margin_call.parameters[{name}]", m, "parameters", t.type_id)
-        add(f"margin_call.oracles[{name}]", m, "oracles", t.type_id)
     for who in accounts:
         add(f"margin_call.opted_in[{who}]", m, "opted_in", who)
     for who in accounts + [a for _, a in d.contracts()]:

@@ -328,8 +328,9 @@ KEEPERS = _table(
     _amount("soft_liquidation_capital", WAD, default="1_000_000"),
     _amount("soft_liquidation_min_profit", WAD, default="10"),
     # how much it repays: "least", the least that cures the vault (or pays its gas); or
-    # "close_factor", the most the MarginCall allows (the most bonus: docs/margin-call-lab.md)
-    Key("soft_liquidation_repay", Kind.CHOICE, choices=("least", "close_factor"), default="least"),
+    # "most", the most the MarginCall accepts: the least cure + its 1 bp tolerance (the most
+    # bonus a caller can take: docs/margin-call-lab.md)
+    Key("soft_liquidation_repay", Kind.CHOICE, choices=("least", "most"), default="least"),
     _int("soft_liquidation_gas_budget", 0, MAX_GAS_BUDGET, default=0),
 )
 

@@ -10,6 +10,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from offchain.backends import EvmBackend, Lockstep, ModelBackend, model_beside
+from offchain.model import margin_call as margin_call_model
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.state import Role
 from offchain.system.config import load_config
@@ -409,7 +410,8 @@ def margin_call_gas(
 ) -> dict[str, int]:
     """A called vault's soft liquidation (issue 35) on a fresh deployment: 10 ETH against 12,000
     BUSD (1.67, called below 1.5 x 1.2), its owner opted in and allowing the MarginCall; a keeper
-    repays the close factor's half from the stablecoin of its own WBTC vault for 3.06 ETH."""
+    repays the least cure (about 2,051 BUSD, the most the contract accepts being that + 1 bp) from
+    the stablecoin of its own WBTC vault, for about 1.05 ETH."""
     ls, model, d, gas, measure = _fresh(chain, roles, observe)
     governance, borrower, keeper = roles[0], roles[2], roles[4]
     eth, btc = d.types["ETH-A"], d.types["WBTC-A"]
@@ -421,7 +423,12 @@ def margin_call_gas(
         ls.transact(d.engine, "modify_vault", user, t.type_id, user, user, user, 10 * WAD, debt)
         ls.transact(d.engine, "allow", user, d.margin_call)
     ls.transact(d.margin_call, "opt_in", borrower)
-    assert model.contract(d.margin_call).is_called(eth.type_id, borrower)
+    margin_call = model.contract(d.margin_call)
+    assert margin_call.is_called(eth.type_id, borrower)
+    terms = margin_call_model.twin_terms(margin_call, eth.type_id)
+    assert terms is not None
+    cure = margin_call_model.least_cure(terms, 10 * WAD, 12_000 * WAD, 6_000 * WAD)
+    assert cure is not None
     measure(
         "gas.soft_liquidate",
         d.margin_call,
@@ -429,7 +436,7 @@ def margin_call_gas(
         keeper,
         eth.type_id,
         borrower,
-        6_000 * WAD,
+        cure,
         0,
     )
     return gas

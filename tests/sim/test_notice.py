@@ -187,7 +187,7 @@ def _chain(next_time: int, last_poke: int, next_price: int = 1_800 * WAD, oracle
         (SPOTTER, "liquidation_ratios"): RATIO,
         (ENGINE, "size_margin_word"): 0,
         (MARGIN_CALL, "parameters"): (WARNING, 2 * 10**16, WAD // 2),
-        (MARGIN_CALL, "oracles"): "0x" + ("00" if not oracle_set else "11") * 20,
+        (SPOTTER, "oracles"): "0x" + ("00" if not oracle_set else "11") * 20,
     }
 
 
@@ -205,7 +205,8 @@ def test_read_notice_view__current_at_is_the_last_poke_plus_the_delay_not_the_po
     assert stale is not None and not stale.queued.valid and stale.safe_then == 0
     # no queued price yet: nothing to judge
     assert read_notice_view(_reader(_chain(0, 0, next_price=0)), d, d.types["ETH-A"]) is None
-    # no oracle in the MarginCall for the type, or no MarginCall: no margin calls
+    # no oracle in the Spotter for the type (the MarginCall reads the Spotter's), or no
+    # MarginCall: no margin calls
     off = read_notice_view(_reader(_chain(1_000, 2_000, oracle_set=False)), d, d.types["ETH-A"])
     assert off is not None and off.warning == 0
     bare = _deployment("")

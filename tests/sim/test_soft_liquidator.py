@@ -1,7 +1,8 @@
 """The soft liquidator (offchain/sim/soft_liquidator.py): which called vaults it soft-liquidates,
 how much it repays (the least that cures the vault, more only where the least does not pay its
-gas, never above the close factor), that each call it sends succeeds and leaves the vault above
-its warning level, and that a crash replay with opted-in owners reconciles on Anvil.
+gas, never past the least cure plus the contract's 1 bp tolerance), that each call it sends
+succeeds and leaves the vault above its warning level, and that a crash replay with opted-in
+owners reconciles on Anvil.
 
 Money flow of a soft liquidation: the keeper's internal stablecoin repays `n x rate` of the
 owner's vault debt; the vault's collateral worth that x (1 + bonus) at the exchange price goes to
@@ -17,16 +18,18 @@ from dataclasses import replace
 import pytest
 
 from offchain.backends import ModelBackend
+from offchain.model import margin_call as mc
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import RAY, WAD
+from offchain.model.margin_call import CALLED, SAFE, status
 from offchain.sim.gas_budget import SOFT_LIQUIDATION_GAS
 from offchain.sim.keepers import VaultIndex
-from offchain.sim.notice import CALLED, SAFE, status
 from offchain.sim.population import actor_address
 from offchain.sim.reconcile import reconcile
 from offchain.sim.replay import replay
 from offchain.sim.scenario import ScenarioError, load_scenario
 from offchain.sim.soft_liquidator import (
+    REPAY_CHOICES,
     MarginView,
     SoftLiquidatorStep,
     SoftParams,
@@ -99,7 +102,9 @@ def _params(d, keeper: str, min_profit: int = 10 * WAD) -> SoftParams:
 
 def _status(backend, d, t, view: MarginView, owner: str) -> str:
     collateral, normalized = backend.view(d.engine, "vaults", t.type_id, owner)
-    return status(collateral, normalized * view.rate, view.safe_price, view.size, view.warning)
+    terms = view.terms
+    warning = terms.parameters.warning_factor
+    return status(collateral, normalized * terms.rate, terms.safe_price, terms.size, warning)
 
 
 def test_soft_liquidator__repays_the_least_cure__the_call_succeeds_and_ends_above_warning(market):
@@ -126,31 +131,37 @@ def test_soft_liquidator__repays_the_least_cure__the_call_succeeds_and_ends_abov
     assert _status(backend, d, t, view, owner) == SAFE
     assert not backend.view(d.margin_call, "is_called", t.type_id, owner)
     # the money flow: the keeper paid n x rate and holds the collateral as free balance
-    assert stable_before - backend.view(d.engine, "stable", keeper) == n * view.rate
+    terms = view.terms
+    assert stable_before - backend.view(d.engine, "stable", keeper) == n * terms.rate
     assert backend.view(d.engine, "collateral", t.type_id, keeper) == least_collateral
-    assert least_collateral == n * view.rate * (WAD + view.bonus) // (
-        view.exchange_price * (RAY // WAD) * WAD
+    assert least_collateral == n * terms.rate * (WAD + terms.parameters.bonus) // (
+        terms.exchange_price * (RAY // WAD) * WAD
     )
 
 
-def test_soft_terms__a_least_cure_that_does_not_pay_its_gas__repays_the_least_that_does(market):
+def test_soft_terms__a_least_cure_that_does_not_pay_its_gas__waits(market):
     """A vault just below its warning level needs a tiny repayment, whose 2% bonus is below the
-    gas and the keeper's minimum: it repays the least that clears `min_profit` after gas
-    instead (still within the close factor); one wei less would not clear it."""
+    gas and the keeper's minimum. The bonus is paid only on the cure (issue 45, finding 5a): the
+    keeper may repay at most the cure plus 1 bp, which does not pay either, so it waits; the
+    contract refuses the repayment the keeper used to send (the least that cleared the minimum,
+    "margin: repays more than the cure")."""
     backend, d, t, keeper, index, open_vault, world = market
     owner = actor_address("vault", 1)
     open_vault(owner, 20 * WAD, 40_000 * 1000 * WAD // 1799)  # 1.799 x the debt: called
     view = read_margin_view(backend.views, d, t, keeper)
     collateral, normalized = index.vaults[owner]
     cure = soft_terms(view, collateral, normalized, PRICE, _params(d, keeper, NO_MINIMUM))
-    paying = soft_terms(view, collateral, normalized, PRICE, _params(d, keeper, 50 * WAD))
-    assert cure is not None and paying is not None
-    n, c, profit = paying
-    assert cure[0] < n <= normalized * view.close_factor // WAD and profit >= 50 * WAD
-    out = (n - 1) * view.rate * (WAD + view.bonus) // (view.exchange_price * 10**9 * WAD)
+    assert cure is not None and cure[2] < 50 * WAD
+    assert soft_terms(view, collateral, normalized, PRICE, _params(d, keeper, 50 * WAD)) is None
+    # what the old sizing sent: the least repayment whose bonus clears 50 after gas
     gas_cost = SOFT_LIQUIDATION_GAS * GAS * PRICE // WAD
-    assert out * PRICE // WAD - -(-(n - 1) * view.rate // RAY) - gas_cost < 50 * WAD
-    backend.transact(d.margin_call, "soft_liquidate", keeper, t.type_id, owner, n, c)
+    terms = view.terms
+    n = cure[0]
+    while mc.terms_out(terms, n) * PRICE // WAD - -(-n * terms.rate // RAY) - gas_cost < 50 * WAD:
+        n *= 2
+    with pytest.raises(Revert, match="margin: repays more than the cure"):
+        backend.transact(d.margin_call, "soft_liquidate", keeper, t.type_id, owner, n, 0)
+    backend.transact(d.margin_call, "soft_liquidate", keeper, t.type_id, owner, *cure[:2])
     assert _status(backend, d, t, view, owner) == SAFE
 
 
@@ -187,15 +198,18 @@ def test_soft_terms__no_cure_within_the_close_factor_or_a_remainder_below_dust__
     p = _params(d, keeper, NO_MINIMUM)
     collateral, normalized = index.vaults[deep]
     assert soft_terms(view, collateral, normalized, PRICE, p) is not None  # at 50% it cures
-    tight = replace(view, close_factor=WAD // 10)
+    parameters = replace(view.parameters, close_factor=WAD // 10)
+    tight = replace(view, terms=replace(view.terms, parameters=parameters))
     assert soft_terms(tight, collateral, normalized, PRICE, p) is None
     collateral, normalized = index.vaults[small]
     assert _status(backend, d, t, view, small) == CALLED
     assert soft_terms(view, collateral, normalized, PRICE, p) is None
     # the contract agrees: the least cure leaves less than the dust
     limit = backend.view(d.margin_call, "max_repay", t.type_id, small)
+    cure = mc.least_cure(view.terms, collateral, normalized, limit)
+    assert cure is not None
     with pytest.raises(Revert, match="engine: dust"):
-        backend.transact(d.margin_call, "soft_liquidate", keeper, t.type_id, small, limit, 0)
+        backend.transact(d.margin_call, "soft_liquidate", keeper, t.type_id, small, cure, 0)
 
 
 def test_scenario__opt_in_share__spread_evenly_and_checked():
@@ -262,10 +276,12 @@ def test_soft_liquidations__crash_replay_with_opt_ins__chain_and_model_agree(tmp
     assert (tmp_path / "report" / "data" / "soft_liquidations.csv").exists()
 
 
-def test_soft_terms__repay_close_factor__the_limit_for_the_most_bonus(market):
-    """`soft_liquidation_repay = "close_factor"`: the keeper repays the close factor's limit
-    (here half the vault's debt) where the least cure would do: the owner pays the bonus on all of
-    it. The call succeeds and leaves the vault above its warning level too."""
+def test_soft_terms__repay_most__the_cure_plus_the_tolerance_never_the_close_factor(market):
+    """`soft_liquidation_repay = "most"` (it was "close_factor": the limit, the bonus on half the
+    debt where the least cure would do; refused now, issue 45 finding 5a): the keeper repays the
+    most the contract accepts, the least cure plus 1 bp of the repayment, well inside the close
+    factor. One wei more is refused ("margin: repays more than the cure"); the call succeeds and
+    leaves the vault above its warning level."""
     backend, d, t, keeper, index, open_vault, world = market
     owner = actor_address("vault", 8)
     open_vault(owner, 20 * WAD, 40_000 * 20 * WAD // 35)
@@ -273,13 +289,40 @@ def test_soft_terms__repay_close_factor__the_limit_for_the_most_bonus(market):
     collateral, normalized = index.vaults[owner]
     least = soft_terms(view, collateral, normalized, PRICE, _params(d, keeper))
     most = soft_terms(
-        view, collateral, normalized, PRICE, replace(_params(d, keeper), repay="close_factor")
+        view, collateral, normalized, PRICE, replace(_params(d, keeper), repay="most")
     )
     assert least is not None and most is not None
     limit = backend.view(d.margin_call, "max_repay", t.type_id, owner)
-    assert least[0] < most[0] == limit
-    assert most[2] > least[2]  # more bonus to the caller, from the owner
-    [action] = SoftLiquidatorStep(keeper, GAS, 10 * WAD, "close_factor").decide(world(), ["ETH-A"])
+    assert least[0] < most[0] <= least[0] + mc.cure_step(most[0]) < limit
+    assert most[2] >= least[2]  # at most 1 bp more bonus to the caller
+    [action] = SoftLiquidatorStep(keeper, GAS, 10 * WAD, "most").decide(world(), ["ETH-A"])
     assert action.args[2:] == (most[0], most[1])
+    with pytest.raises(Revert, match="margin: repays more than the cure"):
+        backend.transact(d.margin_call, "soft_liquidate", keeper, t.type_id, owner, most[0] + 1, 0)
+    with pytest.raises(Revert, match="margin: repays more than the cure"):
+        backend.transact(d.margin_call, "soft_liquidate", keeper, t.type_id, owner, limit, 0)
     backend.transact(d.margin_call, "soft_liquidate", keeper, *action.args)
     assert _status(backend, d, t, view, owner) == SAFE
+
+
+def test_soft_terms__every_call_sent__within_the_cure_and_its_tolerance(market):
+    """The keeper never sends what the contract refuses: for vaults across the band, each
+    option's repayment is at least the least cure and at most the most accepted, and the
+    contract's own refusal ("repays more than the cure") does not fire on it."""
+    backend, d, t, keeper, index, open_vault, world = market
+    owners = [actor_address("vault", 20 + i) for i in range(6)]
+    for i, owner in enumerate(owners):
+        open_vault(owner, 20 * WAD, 40_000 * 1000 * WAD // (1_520 + 50 * i))
+    view = read_margin_view(backend.views, d, t, keeper)
+    for owner in owners:
+        collateral, normalized = index.vaults[owner]
+        for repay in REPAY_CHOICES:
+            got = soft_terms(
+                view, collateral, normalized, PRICE, replace(_params(d, keeper), repay=repay)
+            )
+            if got is None:
+                continue
+            limit = mc.close_factor_limit(normalized, view.parameters.close_factor)
+            cure = mc.least_cure(view.terms, collateral, normalized, limit)
+            assert cure is not None and cure <= got[0] <= mc.most_accepted(cure, limit)
+            assert not mc.repays_more_than_cure(view.terms, collateral, normalized, got[0])

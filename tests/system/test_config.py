@@ -449,7 +449,9 @@ def test_margin_call__read_exactly_and_deployed_per_type():
     margin_call = model.contract(d.margin_call)
     assert margin_call.parameters(eth.type_id) == (135 * RAY // 100, 125 * WAD // 10_000, WAD // 4)
     assert margin_call.parameters(wbtc.type_id) == (0, 0, 0)  # off: never called
-    assert margin_call.oracles[wbtc.type_id] == d.types["WBTC-A"].oracle
+    # the MarginCall reads the Spotter's oracle map (it keeps none of its own)
+    assert not hasattr(margin_call, "oracles")
+    assert model.contract(d.spotter).oracles[wbtc.type_id] == d.types["WBTC-A"].oracle
 
 
 @pytest.mark.parametrize(

@@ -2,28 +2,26 @@
 the collateral worth the debt it repaid x (1 + the type's bonus) at the highest price the type's
 oracle knows (current, queued, latest post), so the caller gains, and the owner gives up, at most
 the bonus on the repaid debt at that price, whatever the market does next. Written from the
-oracle's and the MarginCall's storage, not from the twin's arithmetic."""
+oracle's and the MarginCall's storage (the formula is the model's one home, the prices and the
+bonus read afresh: a twin that paid at the wrong price or applied the bonus twice is caught)."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from offchain.model.fixed_point import WAD
-
-# wad x wad x 1e9 = rad; a price [wad] times 1e9 is a ray
-WAD_TO_RAY = 10**9
-# MarginCall's packed parameters: the bonus [wad] sits at bit 64, 64 bits wide
-_BONUS_SHIFT, _FIELD = 64, 2**64 - 1
+from offchain.model.margin_call import MarginParameters, collateral_out, exchange_price
 
 
 def soft_liquidation_bound(model: Any, margin_call: str, args: dict[str, Any]) -> int:
-    """The most collateral [wad] a `SoftLiquidated` event's caller may receive for its debt."""
+    """The most collateral [wad] a `SoftLiquidated` event's caller may receive for its debt: the
+    collateral out (offchain/model/margin_call.py) at the highest price the type's oracle (the
+    Spotter's) knows, read from storage, not from the event."""
     m = model.contract(margin_call)
     t = args["collateral_type"]
-    bonus = (m.packed_parameters[t] >> _BONUS_SHIFT) & _FIELD
-    oracle = model.contract(m.oracles[t])
-    highest = max(oracle.current_price, oracle.next_price, oracle.source_price)
-    return args["debt"] * (WAD + bonus) // (highest * WAD_TO_RAY * WAD)
+    bonus = MarginParameters.unpack(m.packed_parameters[t]).bonus
+    oracle = model.contract(model.contract(m.spotter).oracles[t])
+    highest = exchange_price(oracle.current_price, oracle.next_price, oracle.source_price)
+    return collateral_out(args["debt"], bonus, highest)
 
 
 def soft_liquidation_problems(model: Any, margin_call: str, events: list[Any]) -> list[str]:

@@ -1,27 +1,43 @@
 """Margin calls and soft liquidation (contracts/MarginCall.vy): owners opting in and out and
 allowing or disallowing the MarginCall in the engine, soft liquidations of called vaults (valid,
-and refused on each of their edges), and governance changing the MarginCall's parameters and
-oracles mid-example (valid and out of bounds, and from a stranger)."""
+and refused on each of their edges: the close factor, the least cure and one wei less, the most
+the contract accepts past the cure and one wei more), and governance changing the MarginCall's
+parameters and the Spotter's oracle (which the MarginCall reads) mid-example (valid and out of
+bounds, and from a stranger). The cure and the collateral out are the model's
+(offchain/model/margin_call.py); the Specification judges each outcome independently."""
 
 from __future__ import annotations
 
 from hypothesis import strategies as st
 from hypothesis.stateful import rule
 
-from offchain.model.fixed_point import RAY, WAD
+from offchain.model import margin_call as mc
+from offchain.model.fixed_point import RAY
 from offchain.model.margin_call import MAX_BONUS, MAX_CLOSE_FACTOR, MAX_WARNING_FACTOR
 from offchain.testing.machine.base import FRACTION, TYPES, MachineBase
 
-WAD_TO_RAY = 10**9
 # where the story puts the vault: called (between the liquidation ratio and the warning level,
 # at a drawn fraction of the way), or healthy (above the warning level)
 ZONES = ["called", "called", "called", "healthy"]
 # whose consent the owner gave: both, only the engine's allowance, only the flag, neither, or
 # both then an opt-out
 CONSENTS = ["both", "both", "both", "engine_only", "flag_only", "none", "opted_out"]
-# how much the caller repays: the close factor's limit, the least that cures the vault, one wei
-# less, one wei (or more) above the limit, one wei, a drawn fraction of the limit
-AMOUNTS = ["max", "max", "cure", "cure", "cure_less", "above", "tiny", "fraction"]
+# how much the caller repays: the close factor's limit, the least that cures the vault (found up
+# to the whole debt: it may lie past the limit), one wei less, the most the contract accepts past
+# the cure and one wei more, one wei (or more) above the limit, one wei, a drawn fraction of the
+# limit
+AMOUNTS = [
+    "max",
+    "max",
+    "cure",
+    "cure",
+    "cure_less",
+    "most",
+    "most_more",
+    "above",
+    "tiny",
+    "fraction",
+]
 # what the oracle shows besides the current price: nothing queued, a rise queued, a drop queued,
 # or a rise posted and not yet queued
 QUEUES = ["none", "none", "rise", "drop", "posted_rise"]
@@ -54,8 +70,9 @@ class MarginCallRules(MachineBase):
     def margin_governance(self, name, move, pick, by_stranger):
         """Governance changes a type's margin-call parameters while vaults are called: a warning
         factor in (1, 1.5], a bonus to 5%, a close factor in (0, 50%]; or one just out of bounds
-        (refused); removes them; or points the type at an oracle (its own, or the other
-        type's). A stranger is refused."""
+        (refused); removes them; or points the type's oracle in the Spotter, which the
+        MarginCall reads at once, at its own or (a quarter of the time) the other type's. A
+        stranger is refused."""
         t, m = self.t(name), self.s.d.margin_call
         sender = self.r.stranger if by_stranger else self.r.governance
         if move == "parameters":
@@ -77,7 +94,7 @@ class MarginCallRules(MachineBase):
             self.act(m, "remove", sender, t.type_id)
         else:
             oracle = t.oracle if pick % 4 else self.t(TYPES[1 - TYPES.index(name)]).oracle
-            self.act(m, "set_oracle", sender, t.type_id, oracle)
+            self.act(self.s.d.spotter, "set_oracle", sender, t.type_id, oracle)
         self.totals.outcomes[f"margin governance {move}"] += 1
 
     # ------------------------------------------------------------ the story
@@ -151,20 +168,10 @@ class MarginCallRules(MachineBase):
             if not self.s.contract(t.oracle).peek()[1]:
                 self.crash(name, 100)
 
-    def _terms(self, name):
-        """(safe price at the oracle's current price [ray], exchange price [wad], warning, bonus,
-        close factor) as the MarginCall reads them; None without a valid price or parameters."""
-        m, t = self._margin(), self.t(name)
-        tid = t.type_id
-        packed = m.packed_parameters[tid]
-        oracle = self.s.contract(m.oracles[tid])
-        price, valid = oracle.peek()
-        ratio = self.s.contract(self.s.d.spotter).liquidation_ratios[tid]
-        if packed == 0 or not valid or ratio == 0:
-            return None
-        safe = price * WAD_TO_RAY * RAY // ratio
-        exchange = max(price, oracle.next_price, oracle.source_price)
-        return safe, exchange, packed >> 128, (packed >> 64) % 2**64, packed % 2**64
+    def _terms(self, name) -> mc.MarginTerms | None:
+        """The terms the MarginCall judges and prices a soft liquidation of the type by now;
+        None without a valid price or parameters."""
+        return mc.twin_terms(self._margin(), self.t(name).type_id)
 
     def _place_vault(self, name, owner, zone, where):
         """The owner locks 10 more tokens and draws or repays so that its vault's collateral
@@ -174,7 +181,7 @@ class MarginCallRules(MachineBase):
         terms = self._terms(name)
         if terms is None:
             return
-        safe, _, warning, _, _ = terms
+        safe, warning = terms.safe_price, terms.parameters.warning_factor
         tokens = 10 * 10**t.config.token_decimals
         self._tokens_for_join(name, owner, tokens)
         self.act(t.join, "join", owner, owner, tokens)
@@ -214,8 +221,8 @@ class MarginCallRules(MachineBase):
     def _repay_amount(self, name, owner, amount, frac):
         vault = self.vault(name, owner)
         terms = self._terms(name)
-        close = terms[4] if terms is not None else MAX_CLOSE_FACTOR
-        limit = vault.normalized_debt * close // WAD
+        close = terms.parameters.close_factor if terms is not None else MAX_CLOSE_FACTOR
+        limit = mc.close_factor_limit(vault.normalized_debt, close)
         if amount == "max":
             return limit
         if amount == "above":
@@ -224,39 +231,21 @@ class MarginCallRules(MachineBase):
             return 1
         if amount == "fraction":
             return max(1, limit * frac // 10**6)
-        cure = self._least_cure(name, owner, limit)
-        return max(1, cure - 1) if amount == "cure_less" else cure
-
-    def _least_cure(self, name, owner, limit):
-        """The least normalized debt (up to `limit`) whose soft liquidation leaves the vault at or
-        above its warning level; `limit` if none does."""
-        terms = self._terms(name)
-        if terms is None or limit == 0:
+        # the least cure, sought up to the whole debt (past the limit: the close factor refuses)
+        cure = None
+        if terms is not None:
+            cure = mc.least_cure(
+                terms, vault.collateral, vault.normalized_debt, vault.normalized_debt
+            )
+        if cure is None:
             return max(1, limit)
-        safe, _, warning, _, _ = terms
-        tid, vault, rate = self.t(name).type_id, self.vault(name, owner), self.ctype(name).rate
-
-        def cured(n):
-            out = self._expected_collateral(name, n)
-            if out > vault.collateral:
-                return False
-            margin = self.engine().margin_debt(tid, (vault.normalized_debt - n) * rate)
-            return -(-margin * warning // RAY) <= (vault.collateral - out) * safe
-
-        if not cured(limit):
-            return limit
-        low, high = 0, limit  # cured(high); not cured(low) or low == 0
-        while high - low > 1:
-            mid = (low + high) // 2
-            if cured(mid):
-                high = mid
-            else:
-                low = mid
-        return high
+        if amount == "cure_less":
+            return max(1, cure - 1)
+        if amount == "cure":
+            return cure
+        most = mc.most_accepted(cure, max(cure, limit))
+        return most + 1 if amount == "most_more" else most
 
     def _expected_collateral(self, name, n):
         terms = self._terms(name)
-        if terms is None:
-            return 0
-        _, exchange, _, bonus, _ = terms
-        return n * self.ctype(name).rate * (WAD + bonus) // (exchange * WAD_TO_RAY * WAD)
+        return 0 if terms is None else mc.terms_out(terms, n)

@@ -16,8 +16,8 @@ from offchain.model.stability_pool import MIN_STAKE
 from offchain.model.state import ZERO_ADDRESS, Event
 from offchain.system.deployment import Deployment
 
-# (the constants are the model's, one definition each; no arithmetic of the model is used)
-WAD_TO_RAY = 10**9
+# (the constants are the model's, one definition each, WAD_TO_RAY among them:
+# offchain/model/fixed_point.py; no arithmetic of the model is used)
 # the stakers whose realization the withdrawal check looks up before a transaction
 SHARE_ACCOUNTS_LIMIT = 64
 # the year of the stability pool's yield cap (FeeAccumulator.vy's YEAR) [seconds]

@@ -4,10 +4,9 @@ when it is). `EVENT_CHECKS` maps an event's name to its check."""
 
 from __future__ import annotations
 
-from offchain.model.fixed_point import RAY, WAD
+from offchain.model.fixed_point import RAY, WAD, WAD_TO_RAY
 from offchain.model.state import Event
 from offchain.testing.specification.base import (
-    WAD_TO_RAY,
     YEAR,
     Before,
     SpecificationBase,

@@ -1,29 +1,48 @@
-"""The specification of a soft liquidation (contracts/MarginCall.vy), written plainly: the vault
-was called (safe at the oracle's current price over the liquidation ratio, below its warning
-level) and its owner consented twice; at most the close factor was repaid, exactly normalized debt
-x rate; the caller got floor(debt x (1 + bonus) / the highest price the oracle knows); the vault
-ends above its warning level with its debt 0 or at least dust. And the refusals: "margin: not
-called", "margin: still called", "margin: above close factor" and "margin: owner not opted in"
+"""The specification of a soft liquidation (contracts/MarginCall.vy), written plainly. This is the
+deliberate independent rewrite of the margin call: it never imports the model's margin-call
+arithmetic (offchain/model/margin_call.py, the one home the twin, keepers and fuzz share); its
+floor and ceil are written here, its constants restated from the contract.
+
+The result: the vault was called (safe at the price of the Spotter's oracle over the
+liquidation ratio, below its warning level) and its owner consented twice; at most the close
+factor was repaid, exactly normalized debt x rate; the caller got floor(debt x (1 + bonus) / the
+highest price the oracle knows), that price at most 1e36; the vault ends above its warning level
+with its debt 0 or at least dust.
+
+The bound: a soft liquidation's bonus is at most the bonus on the least cure plus the
+tolerance. Checked as: repaying step = max(1, floor(n x 1 bp)) less than the n repaid would have
+left the vault below its warning level, so n < least cure + step (the end test is monotone in
+what is repaid: docs/margin-call.md), and the collateral the caller got above the debt's worth
+is at most the bonus on the least cure plus 1 bp of the repayment (or 1 wei of normalized
+debt).
+
+And the refusals: "margin: not called", "margin: still called", "margin: repays more than the
+cure", "margin: above close factor", "margin: price above bound" and "margin: owner not opted in"
 only when the state before says so."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from offchain.model.fixed_point import RAY, WAD
+from offchain.model.fixed_point import RAY, WAD, WAD_TO_RAY
 from offchain.model.state import Event
-from offchain.testing.specification.base import WAD_TO_RAY, Before, SpecificationBase
+from offchain.testing.specification.base import Before, SpecificationBase
 from offchain.testing.specification.curves import ceil_div, margin_debt
 
 # MarginCall's packed parameters: warning [ray] << 128 | bonus [wad] << 64 | close factor [wad]
 _FIELD = 2**64 - 1
+# restated from MarginCall.vy: how far past the least cure a call may repay (1 bp of the
+# repayment) and the highest price it computes with (1e18 stablecoin per token) [wad]
+_TOLERANCE = WAD // 10_000
+_MAX_PRICE = 10**36
 
 
 def _terms(spec: SpecificationBase, t: bytes) -> tuple[int, int, int, Any]:
-    """(warning factor, bonus, close factor, the type's oracle) from the MarginCall's storage."""
+    """(warning factor, bonus, close factor, the type's oracle: the Spotter's) from storage."""
     m = spec.c(spec.d.margin_call)
     packed = m.packed_parameters[t]
-    return packed >> 128, (packed >> 64) & _FIELD, packed & _FIELD, m.oracles[t]
+    oracle = spec.c(spec.d.spotter).oracles[t]
+    return packed >> 128, (packed >> 64) & _FIELD, packed & _FIELD, oracle
 
 
 def _prices(spec: SpecificationBase, t: bytes, oracle_address: str, now: int) -> tuple[int, int]:
@@ -50,6 +69,26 @@ def _called(collateral: int, debt: int, safe: int, warning: int, size: tuple) ->
     )
 
 
+def _paid(n: int, rate: int, bonus: int, exchange: int) -> int:
+    """The collateral for `n` normalized debt: floor(n x rate x (1 + bonus) / price) [wad]."""
+    return n * rate * (WAD + bonus) // (exchange * WAD_TO_RAY * WAD)
+
+
+def _step(n: int) -> int:
+    """How much less than `n` must not cure: max(1, floor(n x 1 bp))."""
+    return max(1, n * _TOLERANCE // WAD)
+
+
+def _would_cure(vault: Any, n: int, rate: int, bonus: int, prices: tuple, warning: int, size):
+    """Repaying `n` of `vault` would lift it to its warning level or above (the collateral
+    covering the exchange)."""
+    safe, exchange = prices
+    out = _paid(n, rate, bonus, exchange)
+    return out <= vault.collateral and not _below_warning(
+        vault.collateral - out, (vault.normalized_debt - n) * rate, safe, warning, size
+    )
+
+
 def soft_liquidated(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | None:
     a = e.args
     t, owner, n = a["collateral_type"], a["owner"], a["normalized_debt"]
@@ -66,6 +105,8 @@ def soft_liquidated(spec: SpecificationBase, pre: Before, e: Event, now: int) ->
         return "no valid current price"
     if a["price"] != exchange:
         return f"priced at {a['price']}, the highest oracle price is {exchange}"
+    if exchange > _MAX_PRICE:
+        return f"priced at {exchange}, above the bound {_MAX_PRICE}: should have been refused"
     rate = pre.state["ctypes"][t].rate
     before = pre.state["vaults"][(t, owner)]
     size = pre.state["size_margins"][t]
@@ -97,6 +138,13 @@ def soft_liquidated(spec: SpecificationBase, pre: Before, e: Event, now: int) ->
     value = expected * exchange * WAD_TO_RAY
     if a["bonus_value"] != max(0, value - debt):
         return f"bonus value {a['bonus_value']}, collateral x price - debt = {value - debt}"
+    # the bound: the bonus is paid on the least cure (plus the tolerance), not on more
+    step = _step(n)
+    if n > step and _would_cure(before, n - step, rate, bonus, (safe, exchange), warning, size):
+        return (
+            f"repaid {n}, but {n - step} ({step} less) would have cured the vault: a bonus "
+            "above the bonus on the least cure plus the tolerance"
+        )
     return None
 
 
@@ -139,6 +187,27 @@ def _still_called(spec: SpecificationBase, pre: Before) -> str | None:
     return None
 
 
+def _repays_more_than_cure(spec: SpecificationBase, pre: Before) -> str | None:
+    refused = _refused(spec, pre)
+    if refused is None:
+        return None
+    _, _, n, vault, rate, (warning, bonus, _), prices, size = refused
+    step = _step(n)
+    if n <= step or not _would_cure(vault, n - step, rate, bonus, prices, warning, size):
+        return f"repaying {step} less than {n} would not have cured the vault"
+    return None
+
+
+def _price_above_bound(spec: SpecificationBase, pre: Before) -> str | None:
+    refused = _refused(spec, pre)
+    if refused is None:
+        return None
+    _, _, _, _, _, _, (_, exchange), _ = refused
+    if exchange <= _MAX_PRICE:
+        return f"the exchange price {exchange} was within the bound {_MAX_PRICE}"
+    return None
+
+
 def _above_close_factor(spec: SpecificationBase, pre: Before) -> str | None:
     refused = _refused(spec, pre)
     if refused is None:
@@ -174,6 +243,8 @@ MARGIN_CALL_REVERT_CHECKS = {
     "margin: no collateral": _no_collateral,
     "margin: not called": _not_called,
     "margin: still called": _still_called,
+    "margin: repays more than the cure": _repays_more_than_cure,
+    "margin: price above bound": _price_above_bound,
     "margin: above close factor": _above_close_factor,
     "margin: owner not opted in": _not_opted_in,
 }

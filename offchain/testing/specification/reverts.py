@@ -6,9 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from offchain.model.fixed_point import RAY
+from offchain.model.fixed_point import RAY, WAD_TO_RAY
 from offchain.testing.specification.base import (
-    WAD_TO_RAY,
     Before,
     SpecificationBase,
     caps_allowed,

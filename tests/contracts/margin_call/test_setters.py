@@ -21,13 +21,17 @@ from offchain.testing.harness import events, read, reverts
 ZERO = "0x0000000000000000000000000000000000000000"
 
 
-def test_margin_call__deployed__parameters_oracles_and_no_role(system):
+def test_margin_call__deployed__parameters_spotters_oracles_and_no_role(system):
     r, m = system.roles, system.d.margin_call
     assert read(system, m, "engine") == system.d.engine
     assert read(system, m, "spotter") == system.d.spotter
     for t in (system.eth, system.btc):
         assert read(system, m, "parameters", t.type_id) == (WARNING, BONUS, CLOSE_FACTOR)
-        assert read(system, m, "oracles", t.type_id) == t.oracle
+        # its oracle is the Spotter's (it keeps none): the exchange price is that oracle's
+        assert read(system, system.d.spotter, "oracles", t.type_id) == t.oracle
+        assert read(system, m, "exchange_price", t.type_id) == read(
+            system, t.oracle, "current_price"
+        )
     assert read(system, m, "parameters", NEW_TYPE) == (0, 0, 0)
     assert read(system, m, "authorized", r.governance) is True
     # it acts only as owners' delegate: no role on the engine
@@ -83,7 +87,6 @@ def test_setters__stranger__reverts_not_authorized(system):
     for function, args in (
         ("set_parameters", (t.type_id, WARNING, BONUS, CLOSE_FACTOR)),
         ("remove", (t.type_id,)),
-        ("set_oracle", (t.type_id, t.oracle)),
     ):
         with reverts("authorized: not authorized"):
             system.tx(m, function, r.stranger, *args)
@@ -94,17 +97,6 @@ def test_remove__clears_the_parameters(system):
     system.tx(m, "remove", r.governance, t.type_id)
     assert read(system, m, "parameters", t.type_id) == (0, 0, 0)
     assert events(system) == [(m, "ParametersRemoved", {"collateral_type": t.type_id})]
-
-
-def test_set_oracle__sets_and_refuses_zero(system):
-    r, m, t = system.roles, system.d.margin_call, system.eth
-    system.tx(m, "set_oracle", r.governance, t.type_id, system.btc.oracle)
-    assert read(system, m, "oracles", t.type_id) == system.btc.oracle
-    assert events(system) == [
-        (m, "OracleSet", {"collateral_type": t.type_id, "oracle": system.btc.oracle})
-    ]
-    with reverts("margin: zero oracle"):
-        system.tx(m, "set_oracle", r.governance, t.type_id, ZERO)
 
 
 def test_opt_in_and_out__flag_and_events(system):

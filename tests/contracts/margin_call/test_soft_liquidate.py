@@ -10,10 +10,14 @@ from support.margin_call import (
     CLOSE_FACTOR,
     DUST,
     ETH_PRICE,
+    NEW_TYPE,
     WARNING,
     called,
     called_vault,
     collateral_out,
+    cure_step,
+    cures,
+    least_cure,
     rate,
     safe_price_at,
     stable_for,
@@ -21,7 +25,9 @@ from support.margin_call import (
 )
 from support.prices import DELAY, make_stale
 
-from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.backends import model_value
+from offchain.backends.rpc import RpcError
+from offchain.model.fixed_point import RAY, WAD
 from offchain.testing.harness import events, read, reverts
 
 
@@ -33,10 +39,10 @@ def soft(system, caller, owner, normalized, min_collateral=0, t=None):
 
 
 def test_soft_liquidate__called_vault__caller_pays_debt_gets_collateral_at_bonus(system):
-    """Money flow: the keeper pays 6,000 BUSD (half the vault's debt) from its internal balance
-    and receives floor(6,000 x 1.02 / 2,000) = 3.06 ETH of the vault's collateral; the vault
-    keeps 6.94 ETH against 6,000 BUSD, above its warning level. Total issued falls by the
-    repaid debt (I1, I3 hold); the MarginCall holds nothing."""
+    """Money flow: the keeper pays the least cure, about 2,051 BUSD (of a close factor's 6,000),
+    from its internal balance and receives floor(debt x 1.02 / 2,000), about 1.046 ETH, of the
+    vault's collateral; the vault keeps about 8.954 ETH against about 9,949 BUSD, at its warning
+    level. Total issued falls by the repaid debt (I1, I3 hold); the MarginCall holds nothing."""
     r, t, e, m = system.roles, system.eth, system.d.engine, system.d.margin_call
     called_vault(system, r.borrower)
     stable_for(system, r.keeper, 7_000 * WAD)
@@ -44,23 +50,24 @@ def test_soft_liquidate__called_vault__caller_pays_debt_gets_collateral_at_bonus
     spot = safe_price_at(ETH_PRICE)
     assert called(10 * WAD, 12_000 * WAD * rt, spot)
     assert read(system, m, "is_called", t.type_id, r.borrower) is True
-    repay = 6_000 * WAD
-    assert read(system, m, "max_repay", t.type_id, r.borrower) == repay
+    assert read(system, m, "max_repay", t.type_id, r.borrower) == 6_000 * WAD
+    repay = least_cure(system, t, r.borrower)
+    # 0.78 n >= 21,600 - 20,000 at rate 1: n about 2,051.28 (the rate has grown a little)
+    assert abs(repay - 205_128 * WAD // 100) < WAD
     issued = read(system, e, "total_issued")
     keeper_stable = read(system, e, "stable", r.keeper)
     expected = collateral_out(repay * rt, ETH_PRICE)
-    # about 3.06 ETH (the rate has grown a little since the deployment)
-    assert abs(expected - 306 * WAD // 100) < WAD // 10**6
+    assert abs(expected - 1_046 * WAD // 1_000) < WAD // 1_000
 
     soft(system, r.keeper, r.borrower, repay, expected)
 
-    assert vault(system, t, r.borrower) == (10 * WAD - expected, 6_000 * WAD)
+    assert vault(system, t, r.borrower) == (10 * WAD - expected, 12_000 * WAD - repay)
     assert read(system, e, "stable", r.keeper) == keeper_stable - repay * rt
     assert read(system, e, "collateral", t.type_id, r.keeper) == expected
     assert read(system, e, "total_issued") == issued - repay * rt
     assert read(system, e, "stable", m) == 0
     assert read(system, m, "is_called", t.type_id, r.borrower) is False
-    assert not called(10 * WAD - expected, 6_000 * WAD * rt, spot)
+    assert not called(10 * WAD - expected, (12_000 * WAD - repay) * rt, spot)
     assert events(system) == [
         (
             e,
@@ -99,7 +106,7 @@ def test_soft_liquidate__second_call_on_the_cured_vault__reverts_not_called(syst
     r = system.roles
     called_vault(system, r.borrower)
     stable_for(system, r.keeper, 9_000 * WAD)
-    soft(system, r.keeper, r.borrower, 6_000 * WAD)
+    soft(system, r.keeper, r.borrower, least_cure(system, system.eth, r.borrower))
     with reverts("margin: not called"):
         soft(system, r.keeper, r.borrower, 1)
 
@@ -154,7 +161,7 @@ def test_soft_liquidate__opted_in_without_engine_allowance__reverts_owner_not_al
         is False
     )
     with reverts("engine: owner not allowed"):
-        soft(system, r.keeper, r.borrower, 6_000 * WAD)
+        soft(system, r.keeper, r.borrower, least_cure(system, system.eth, r.borrower))
 
 
 def test_soft_liquidate__caller_without_engine_allowance__reverts_stable_source(system):
@@ -162,7 +169,7 @@ def test_soft_liquidate__caller_without_engine_allowance__reverts_stable_source(
     called_vault(system, r.borrower)
     system.open_vault(r.keeper, "WBTC-A", 10 * WAD, 7_000 * WAD)
     with reverts("engine: stable source not allowed"):
-        soft(system, r.keeper, r.borrower, 6_000 * WAD)
+        soft(system, r.keeper, r.borrower, least_cure(system, system.eth, r.borrower))
 
 
 def test_soft_liquidate__caller_without_stablecoin__reverts_insufficient_stable(system):
@@ -170,7 +177,7 @@ def test_soft_liquidate__caller_without_stablecoin__reverts_insufficient_stable(
     called_vault(system, r.borrower)
     system.tx(system.d.engine, "allow", r.keeper, system.d.margin_call)
     with reverts("engine: insufficient stable"):
-        soft(system, r.keeper, r.borrower, 6_000 * WAD)
+        soft(system, r.keeper, r.borrower, least_cure(system, system.eth, r.borrower))
 
 
 def test_soft_liquidate__zero__reverts(system):
@@ -214,13 +221,15 @@ def test_soft_liquidate__below_the_callers_minimum__reverts(system):
 
 
 def test_soft_liquidate__remainder_below_dust__reverts_engine_dust(system):
-    """4,000 BUSD of debt at 1.67: repaying 2,000 cures it but leaves 2,000 < dust 2,500."""
-    r = system.roles
-    called_vault(system, r.borrower, 10 * WAD // 3, 4_000 * WAD)
+    """3,000 BUSD of debt at 1.6: the least cure, about a quarter (769), leaves about 2,231 <
+    dust 2,500."""
+    r, t = system.roles, system.eth
+    called_vault(system, r.borrower, 24 * WAD // 10, 3_000 * WAD)
     stable_for(system, r.keeper, 3_000 * WAD)
-    assert 2_000 * RAD < DUST
+    cure = least_cure(system, t, r.borrower)
+    assert 0 < (3_000 * WAD - cure) * rate(system, t) < DUST
     with reverts("engine: dust"):
-        soft(system, r.keeper, r.borrower, 2_000 * WAD)
+        soft(system, r.keeper, r.borrower, cure)
 
 
 def test_soft_liquidate__stale_price__reverts_invalid_price(system):
@@ -255,12 +264,14 @@ def test_soft_liquidate__rise_queued_in_the_oracle__priced_at_the_queued_price(s
     assert read(system, t.oracle, "next_price") == 2_200 * WAD
     assert read(system, system.d.margin_call, "exchange_price", t.type_id) == 2_200 * WAD
     rt = rate(system, t)
-    expected = collateral_out(6_000 * WAD * rt, 2_200 * WAD)
+    # the least cure at the exchange price 2,200 (the called test still at the current 2,000)
+    repay = least_cure(system, t, r.borrower, price=2_200 * WAD)
+    expected = collateral_out(repay * rt, 2_200 * WAD)
 
-    soft(system, r.keeper, r.borrower, 6_000 * WAD)
+    soft(system, r.keeper, r.borrower, repay)
 
     assert read(system, system.d.engine, "collateral", t.type_id, r.keeper) == expected
-    assert expected < collateral_out(6_000 * WAD * rt, ETH_PRICE)
+    assert expected < collateral_out(repay * rt, ETH_PRICE)
 
 
 def test_soft_liquidate__stale_engine_safe_price__judged_at_the_oracle_price(system):
@@ -289,10 +300,11 @@ def test_soft_liquidate__owner_calls_its_own_vault__gains_nothing(system):
     system.open_vault(r.borrower, "WBTC-A", 10 * WAD, 7_000 * WAD)
     system.tx(system.d.engine, "allow", r.borrower, system.d.margin_call)
     before = system.auditor.holdings(r.borrower, system.auditor.market_prices())
-    soft(system, r.borrower, r.borrower, 6_000 * WAD)
+    repay = least_cure(system, t, r.borrower)
+    soft(system, r.borrower, r.borrower, repay)
     after = system.auditor.holdings(r.borrower, system.auditor.market_prices())
     assert after == before
-    assert vault(system, t, r.borrower)[1] == 6_000 * WAD
+    assert vault(system, t, r.borrower)[1] == 12_000 * WAD - repay
 
 
 @pytest.mark.parametrize("warning", [WARNING, 15 * RAY // 10])
@@ -327,4 +339,123 @@ def test_soft_liquidate__taking_no_collateral__refused_even_for_an_owner_without
     with reverts("margin: no collateral"):
         soft(system, r.keeper, r.borrower, 1)
     with reverts("engine: owner not allowed"):
-        soft(system, r.keeper, r.borrower, 6_000 * WAD)
+        soft(system, r.keeper, r.borrower, least_cure(system, system.eth, r.borrower))
+
+
+# ---------------------------------------------------------------- issue 45, finding 5
+
+
+def _view_reverts(system, address: str, getter: str, *args, reason: str) -> None:
+    """A view refused with `reason` on chain (the node's eth_call error names it) and in the
+    model (the same reason, not an arithmetic revert)."""
+    with pytest.raises(RpcError, match=reason):
+        system.view(address, getter, *args)
+    with reverts(reason):
+        model_value(system.model, address, getter, args)
+
+
+def _most_accepted(cure: int) -> int:
+    """The largest n with n - max(1, floor(n x 1 bp)) < cure: the most a call may repay on a
+    vault whose least cure is `cure` (n - step(n) never falls as n grows)."""
+    low, high = cure, 2 * cure  # low - step(low) < cure <= high - step(high)
+    while high - low > 1:
+        mid = (low + high) // 2
+        if mid - cure_step(mid) < cure:
+            low = mid
+        else:
+            high = mid
+    return low
+
+
+def test_finding_05a__close_factor_on_a_vault_the_cure_fixes__refused_the_cure_accepted(system):
+    """Finding 5a (issue 45): a caller repaid the close factor's 6,000 on a vault that about
+    2,051 cures, for the 2% bonus on all 6,000 (2.9x what the cure costs the owner). Refused now
+    ("margin: repays more than the cure": 1 bp less than 6,000 would cure it too), as is one wei
+    past the most the contract accepts (the least cure + 1 bp of the repayment); that most is
+    accepted. Money flow: the owner gives up at most the bonus on the cure plus 1 bp of the
+    repayment, not the bonus on 6,000."""
+    r, t, m = system.roles, system.eth, system.d.margin_call
+    called_vault(system, r.borrower)
+    stable_for(system, r.keeper, 7_000 * WAD)
+    rt, spot = rate(system, t), safe_price_at(ETH_PRICE)
+    cure = least_cure(system, t, r.borrower)
+    limit = read(system, m, "max_repay", t.type_id, r.borrower)
+    assert limit == 6_000 * WAD and cure < limit // 2
+    assert cures(10 * WAD, 12_000 * WAD, limit, rt, spot, ETH_PRICE)  # the end test passes
+    with reverts("margin: repays more than the cure"):
+        soft(system, r.keeper, r.borrower, limit)
+    most = _most_accepted(cure)
+    assert cure < most <= cure + cure_step(most)
+    with reverts("margin: repays more than the cure"):
+        soft(system, r.keeper, r.borrower, most + 1)
+
+    soft(system, r.keeper, r.borrower, most)
+
+    got = read(system, system.d.engine, "collateral", t.type_id, r.keeper)
+    assert got == collateral_out(most * rt, ETH_PRICE)
+    bonus_value = got * ETH_PRICE * 10**9 - most * rt
+    # the bound: at most the bonus on the cure plus 1 bp of the repayment
+    assert bonus_value <= (cure + cure_step(most)) * rt * BONUS // WAD
+    assert vault(system, t, r.borrower) == (10 * WAD - got, 12_000 * WAD - most)
+
+
+def test_finding_05b__a_post_of_1e51__refused_price_above_bound_not_an_overflow(system):
+    """Finding 5b (issue 45): with no bound on a post (max_change 0), a feeder's post of 1e51
+    made the exchange price's divisor 1e51 x 1e27 overflow: soft_liquidate panicked until the
+    post was voided. Now a clear refusal ("margin: price above bound", the exchange_price view
+    too), the called test still answers at the current price, and once governance voids the post
+    the least cure goes through."""
+    r, t, m = system.roles, system.eth, system.d.margin_call
+    called_vault(system, r.borrower)
+    stable_for(system, r.keeper, 7_000 * WAD)
+    cure = least_cure(system, t, r.borrower)
+    system.tx(t.oracle, "set_max_change", r.governance, 0)
+    system.tx(t.oracle, "post", r.feeder, 10**51)
+    with reverts("margin: price above bound"):
+        soft(system, r.keeper, r.borrower, cure)
+    _view_reverts(system, m, "exchange_price", t.type_id, reason="margin: price above bound")
+    assert read(system, m, "is_called", t.type_id, r.borrower) is True
+    system.tx(t.oracle, "void", r.governance)
+
+    soft(system, r.keeper, r.borrower, cure)
+
+    assert read(system, m, "is_called", t.type_id, r.borrower) is False
+
+
+def test_finding_05b__current_price_above_bound__not_called_no_overflow(system):
+    """The same post made current by two pokes: the called test's safe price (1e51 x 1e36)
+    would overflow too. `is_called` answers False (no vault is called at a price past the
+    bound) and a soft liquidation is refused with the reason, never a panic."""
+    r, t, m = system.roles, system.eth, system.d.margin_call
+    called_vault(system, r.borrower)
+    stable_for(system, r.keeper, 7_000 * WAD)
+    system.tx(t.oracle, "set_max_change", r.governance, 0)
+    system.tx(t.oracle, "post", r.feeder, 10**51)
+    for _ in range(2):
+        system.warp(DELAY)
+        system.tx(t.oracle, "poke", r.keeper)
+    assert read(system, t.oracle, "current_price") == 10**51
+    assert read(system, m, "is_called", t.type_id, r.borrower) is False
+    with reverts("margin: price above bound"):
+        soft(system, r.keeper, r.borrower, WAD)
+
+
+def test_finding_05b__spotter_oracle_change__seen_by_the_margin_call_at_once(system):
+    """The MarginCall keeps no oracle of its own: it reads the Spotter's. Governance points
+    ETH-A at the WBTC oracle in the Spotter: the MarginCall's exchange price and called test
+    follow in the same block, with no second setter to forget; a type with no oracle in the
+    Spotter is refused "margin: no oracle"."""
+    r, t, m = system.roles, system.eth, system.d.margin_call
+    called_vault(system, r.borrower)
+    assert read(system, m, "exchange_price", t.type_id) == ETH_PRICE
+    assert read(system, m, "is_called", t.type_id, r.borrower) is True
+    btc_price = read(system, system.btc.oracle, "current_price")
+    assert btc_price > 2 * ETH_PRICE
+
+    system.tx(system.d.spotter, "set_oracle", r.governance, t.type_id, system.btc.oracle)
+
+    assert read(system, m, "exchange_price", t.type_id) == btc_price
+    # 10 tokens at the WBTC price against 12,000: far above the warning level
+    assert read(system, m, "is_called", t.type_id, r.borrower) is False
+    system.tx(m, "set_parameters", r.governance, NEW_TYPE, WARNING, BONUS, CLOSE_FACTOR)
+    _view_reverts(system, m, "exchange_price", NEW_TYPE, reason="margin: no oracle")

@@ -102,7 +102,6 @@ def _args(system: System, kind: str, function: str, t: TypeDeployment | None) ->
         ("DutchAuction", "cancel"): (1,),
         ("MarginCall", "set_parameters"): (tid, RAY + 1, 0, WAD // 2),
         ("MarginCall", "remove"): (tid,),
-        ("MarginCall", "set_oracle"): (tid, stranger),
     }
     return table[(kind, function)]
 

@@ -71,3 +71,51 @@ def called_vault(system, owner: str, collateral: int = 10 * WAD, debt: int = 12_
     below 1.5 x 1.2 = 1.8, its owner consenting."""
     system.open_vault(owner, "ETH-A", collateral, debt)
     consent(system, owner)
+
+
+# contracts/MarginCall.vy: how far past the least cure a call may repay (1 bp of the repayment)
+CURE_TOLERANCE = WAD // 10_000
+
+
+def cure_step(n: int) -> int:
+    """max(1, floor(n x 1 bp)): how much less than a repayment must not cure the vault."""
+    return max(1, n * CURE_TOLERANCE // WAD)
+
+
+def cures(
+    collateral: int,
+    normalized: int,
+    n: int,
+    rt: int,
+    safe_price: int,
+    price: int,
+    warning: int = WARNING,
+    bonus: int = BONUS,
+) -> bool:
+    """Repaying `n` of a vault (no size margin) at exchange price `price` lifts it to its
+    warning level or above: ceil((normalized - n) x rate x warning / RAY) <= (collateral -
+    collateral out) x safe price."""
+    out = collateral_out(n * rt, price, bonus)
+    return out <= collateral and ceil_div((normalized - n) * rt * warning, RAY) <= (
+        (collateral - out) * safe_price
+    )
+
+
+def least_cure(
+    system, t, owner, price: int = ETH_PRICE, safe_price: int | None = None, bonus: int = BONUS
+) -> int:
+    """The least normalized debt whose soft liquidation lifts `owner`'s vault to its warning
+    level at exchange price `price` (the safe price that of ETH_PRICE unless given), found by
+    bisection over `cures` (which is monotone in n at these parameters)."""
+    collateral, normalized = vault(system, t, owner)
+    rt = rate(system, t)
+    spot = safe_price if safe_price is not None else safe_price_at(ETH_PRICE)
+    low, high = 0, normalized  # cures(high): the whole debt repaid
+    assert cures(collateral, normalized, high, rt, spot, price, bonus=bonus)
+    while high - low > 1:
+        mid = (low + high) // 2
+        if cures(collateral, normalized, mid, rt, spot, price, bonus=bonus):
+            high = mid
+        else:
+            low = mid
+    return high

@@ -94,7 +94,6 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str]] = {
     ("DutchAuction", "cancel"): frozenset({"GlobalSettlement"}),
     ("MarginCall", "set_parameters"): ADMIN_ONLY,
     ("MarginCall", "remove"): ADMIN_ONLY,
-    ("MarginCall", "set_oracle"): ADMIN_ONLY,
 }
 KINDS = sorted({kind for kind, _ in WHO_MAY_CALL})
 for _kind in KINDS:
