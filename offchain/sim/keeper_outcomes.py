@@ -128,3 +128,24 @@ def why(r: Mapping[str, Any]) -> str:
     ]
     shown = [f"{n:,} {what}" for n, what in sorted(parts, key=lambda p: -p[0]) if n]
     return "; ".join(shown) if shown else "nothing failed"
+
+
+def console_lines(table: pd.DataFrame, facts: Mapping[str, Any]) -> list[str]:
+    """What a replay prints about its keepers: each failure line of the run (facts'
+    `keeper_failures`), then one line with every keeper's planned and mined actions and the
+    failures of those that failed any."""
+    lines = [f"KEEPER FAILURE: {line}" for line in facts.get("keeper_failures", [])]
+    if not len(table):
+        return lines
+    strategy = str(facts.get("gas_strategy", "fixed"))
+    how = f"market, p{int(facts.get('gas_percentile', 60))}" if strategy == "market" else strategy
+    parts = []
+    for r in table.to_dict("records"):
+        name = KEEPER_NAMES.get(str(r["role"]), str(r["role"]))
+        failed = int(r["planned"]) - int(r["mined"])
+        parts.append(
+            f"{name} {int(r['mined']):,}/{int(r['planned']):,} mined"
+            + (f" ({why(r)})" if failed else "")
+        )
+    lines.append(f"keepers (gas strategy {how}): " + "; ".join(parts))
+    return lines

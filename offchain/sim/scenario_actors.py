@@ -112,7 +112,7 @@ def read_keepers(r: Reader) -> KeeperSpec:
         raise r.fail(
             "priced_out",
             'names roles priced out, but gas_strategy = "fixed" prices every keeper out of the '
-            'market already: one or the other',
+            "market already: one or the other",
         )
     keepers = KeeperSpec(
         liquidation_gas_price=gas["liquidation_gas_gwei"],
