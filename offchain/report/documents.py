@@ -680,8 +680,9 @@ def _cut_text(result: SimulationResult, stable: str) -> str:
         + ", "
         + " and ".join(parts)
         + ". Realized bad debt counts only the auctions that finished; insolvency adds what the "
-        "rest would lose if their collateral fetched the last market price. That mark is a "
-        "floor on the loss, not a forecast: selling the collateral would move the price. "
+        "rest lose when their collateral is sold into the scenario's market in the keepers' "
+        "order (the price falling with each sale); at the last market price instead, the "
+        "optimistic bound, they would lose less. "
         + (
             "More drain bars (`--drain`) let more of them finish."
             if drained
