@@ -10,7 +10,9 @@ Two strategies (scenario `[keepers] gas_strategy`):
   costs more than the action is worth (`Action.values`, stablecoin; the gas paid in the gas
   token at the first collateral type's market price: ETH in every built-in): a bid that cap
   lowers below the bar's 30th percentile is dropped, with its own reason. Actions without a
-  value (a reset, an accrual, a heal) are not capped.
+  value (a reset, an accrual, a heal) are not capped, nor the backstop keeper's: it works for
+  the protocol, not for what an action earns it (a cover smaller than its gas still has to be
+  paid by a layer: leaving it uncovered saves nothing), so its bid is the market's alone.
 - **fixed**: every keeper bids its `<role>_gas_gwei` in every bar whatever the market does, and
   a dropped action is sent again at the same bid (the lab's strategy before this one; with it a
   run comes back to the wei).
@@ -35,6 +37,8 @@ GAS_ROLES: dict[str, tuple[str, ...]] = {
     "soft_liquidation": ("soft_liquidator",),
 }
 GAS_STRATEGIES = ("market", "fixed")
+# the roles whose bids the action's value caps: those paid by what they act on
+VALUE_CAPPED = ("liquidation", "taker", "soft_liquidation")
 GAS_PERCENTILES = (30, 60)  # the percentiles the latency model knows (actions.Latency)
 # a dropped action's bid is raised by this factor per drop (numerator, denominator), at most
 # MAX_ESCALATIONS times
@@ -92,13 +96,13 @@ class GasStrategy:
         """(the bid sent [wei], whether the action's value capped it): `planned` raised for
         `drops` earlier drops of the same action, then lowered to the most whose cost (`gas` x
         bid, at `gas_token` [wad of stablecoin per gas token]) fits the action's `value` [wad of
-        stablecoin; None: not valued, not capped]."""
+        stablecoin; None: not valued, not capped; only the VALUE_CAPPED roles' are]."""
         if not self.follows_market(role):
             return planned, False
         num, den = ESCALATION
         n = min(drops, MAX_ESCALATIONS)
         bid = planned * num**n // den**n
-        if value is None or gas == 0 or gas_token == 0:
+        if value is None or gas == 0 or gas_token == 0 or role not in VALUE_CAPPED:
             return bid, False
         cap = max(value, 0) * WAD // (gas * gas_token)
         return (cap, True) if cap < bid else (bid, False)
