@@ -926,7 +926,8 @@ def _keepers(result: SimulationResult) -> list[Block]:
     strategy = result.facts.get("gas_strategy", "fixed")
     how = (
         f"each bids the bar's {int(result.facts.get('gas_percentile', 60))}th gas percentile, "
-        "12.5% more after each drop, its cost capped by the action's value"
+        "12.5% more after each drop, its cost capped by the action's value (but the backstop "
+        "keeper's, which works for the protocol)"
         if strategy == "market"
         else "each bids its fixed gas price"
     )

@@ -98,7 +98,7 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
             "keepers' gas bids",
             (
                 f"the market: each keeper bids the bar's p{k.gas_percentile}, 12.5% more after "
-                "each drop, its cost capped by the action's value"
+                "each drop, its cost capped by the action's value (but the backstop keeper's)"
                 + (
                     "; priced out on purpose (a fixed bid): "
                     + ", ".join(f"{role} {gwei(fixed[role])}" for role in k.priced_out)
