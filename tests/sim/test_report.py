@@ -283,6 +283,46 @@ def test_summary__uncovered_split__no_cover_landed_and_parked_are_not_paid(tmp_p
     assert csv["uncovered: no cover landed"].tolist() == [12_000.50]
 
 
+def test_summary__headline__marked_insolvency_beside_the_last_price_bound(tmp_path):
+    result = synthetic_result()
+    result.facts |= {
+        "insolvency": 95_000.0,
+        "insolvency_last_price": 16_000.0,
+        "realized_bad_debt": 15_000.75,
+        "unsafe_vaults_left": 3,
+        "unsafe_vault_debt": 30_000.0,
+        "unsafe_vault_shortfall": 0.0,
+        "unsafe_vault_marked_shortfall": 30_000.0,
+        "open_auctions": 2,
+        "open_auction_debt": 50_000.0,
+        "open_auction_collateral": 400.0,
+        "open_auction_shortfall": 1_000.0,
+        "open_auction_marked_shortfall": 50_000.0,
+        "open_auction_sale_value": 20_000.0,
+        "open_auction_fire_sale_shortfall": 30_000.0,
+        "mark_price": 130.0,
+        "mark_depth": 100_000.0,
+        "mark_price_after_sales": 40.0,
+    }
+    md = write_report(tmp_path / "r", result, None, SCENARIO).read_text()
+    headline = md.split("## Headline")[1].split("##")[0]
+    assert row(headline, "insolvency (everything open sold into the market)", "95,000.00 DAI")
+    assert row(headline, "insolvency at the last price (the optimistic bound)", "16,000.00 DAI")
+    assert row(headline, "of it uncovered: layers exhausted", "500.00 DAI")
+    assert row(headline, "unsafe vaults never liquidated", "3 (30,000.00 DAI of debt)")
+    assert row(headline, "auctions still running", "2 (50,000.00 DAI not yet raised)")
+    # the outcome's end-of-run rows: the mark's market, both figures
+    assert row(
+        md,
+        "marked: everything still open sold in the keepers' order into a market of 100,000.00 "
+        "DAI per side, the price falling to 40.00 DAI",
+        "auctions 50,000.00 DAI short, unsafe vaults 30,000.00 DAI short",
+    )
+    assert (
+        "| INSOLVENCY (marked: realized bad debt + both marked shortfalls) | 95,000.00 DAI |" in md
+    )
+
+
 def test_summary__keeper_failure_opens_the_report__first_table_is_the_keepers(tmp_path):
     result = synthetic_result()
     result.tables["keeper_actions"] = pd.DataFrame(

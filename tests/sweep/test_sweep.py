@@ -125,7 +125,13 @@ def test_sweep__one_row_per_run__bad_debt_paid_by_the_layers(pool_sweep):
         failed = results[[f"{w}_{role}" for w in ("dropped", "deferred", "reverted")]].sum(axis=1)
         assert (mined + failed <= planned).all() and (mined <= planned).all()
     assert (results.loc[realized > 0, "mined_liquidation"] > 0).all()
-    assert results["keepers_failed"].map(lambda x: isinstance(x, str)).all()
+    # this scenario's takers bid a fixed 100 gwei, outbid while the day's gas spikes: the
+    # sweep's columns show their drops, and the runs where they landed under half name them
+    assert (results["dropped_taker"] > 0).all()
+    assert (results["mined_taker"] + results["dropped_taker"] == results["planned_taker"]).all()
+    share = results["mined_taker"] / results["planned_taker"]
+    named = results["keepers_failed"].str.split(",").map(lambda roles: "taker" in roles)
+    assert (named == (share < 0.5)).all()
     # redistribution alone: vaults pay; the fund and pool order: they pay, no vault does
     redistribution = results[results["grid.waterfall"] == "redistribution"]
     assert (redistribution["paid_fund"] == 0).all()
