@@ -15,12 +15,16 @@ bar's time and runs the bar:
    accrues fees and heals the unsettled proceeds (hourly), covers queued losses, settles, runs
    debt auctions (with the bidder) and realizes stakers' charges.
 
-Keepers' transactions pass through `actions.Latency`; the feeder and the arbitrageur are not
-delayed. A keeper with a gas budget (gas_budget.py) first defers what does not fit in it: a row
-of the `txs` table with status "deferred" and one of the `deferred` table, with its collateral
-type. Transactions are mined in blocks (recorder.py): everything queued between two reads of
-the state (one actor's decisions, made from one read) is one block, in the order queued; the
-first block of a bar has the bar's time, each further block one second more.
+Keepers plan each bar with the bids of their gas strategy (gas_strategy.py: the bar's gas
+percentile, or fixed bids), and their transactions pass through it (a dropped action's bid raised,
+capped by the action's value) and `actions.Latency`; the feeder and the arbitrageur are not
+delayed. What became of every keeper's actions is the `keeper_actions` table and the result's
+`keeper_failures` lines (keeper_outcomes.py). A keeper with a gas budget (gas_budget.py) first
+defers what does not fit in it: a row of the `txs` table with status "deferred" and one of the
+`deferred` table, with its collateral type. Transactions are mined in blocks (recorder.py):
+everything queued between two reads of the state (one actor's decisions, made from one read) is one
+block, in the order queued; the first block of a bar has the bar's time, each further block one
+second more.
 `simulate(scenario, "model")` runs the same on the off-chain model (`ModelBackend`): same
 addresses, same block times, same decisions. Every transaction, every event (ledger.py), a
 snapshot per bar and, every `full_check_every` bars and at the end, the complete state (every
@@ -215,7 +219,9 @@ class Simulation:
         """The bid `action` is sent with after `drops` drops, and whether its value capped it
         (GasStrategy.final_bid). Its value: `Action.values` (a take's, the profit after the gas
         of its planned bid: that gas is added back), none if it has none."""
-        role = role_of(action.actor) or "backstop"
+        role = role_of(action.actor)
+        if role is None:  # not a keeper (an attacker's shape): its own bid, as it made it
+            return action.gas_price, False
         try:
             gas = action_gas(action)
         except KeyError:  # a debt auction's bid: not valued
