@@ -18,8 +18,9 @@ Two strategies (scenario `[keepers] gas_strategy`):
   run comes back to the wei).
 
 A keeper priced out on purpose (a stress: the keeper whose bids never reach the market) is named
-in the scenario's `priced_out` (e.g. `priced_out = "backstop"`): under the market strategy that
-role alone keeps its fixed `<role>_gas_gwei`, and the report's first lines name it.
+in the scenario's `priced_out` (e.g. `priced_out = "backstop"`; a grid key, so a sweep can set
+each role against none): under the market strategy that role alone keeps its fixed
+`<role>_gas_gwei`, and the report's first lines name it.
 """
 
 from __future__ import annotations

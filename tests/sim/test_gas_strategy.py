@@ -219,7 +219,7 @@ def test_priced_out__keeps_its_fixed_bid__named_first():
             "keepers.gas_strategy: must be one of",
         ),
         ({"gas_percentile": 45}, "keepers.gas_percentile: must be one of 30, 60"),
-        ({"priced_out": "oracle"}, "keepers.priced_out: unknown keeper role 'oracle'"),
+        ({"priced_out": "oracle"}, "keepers.priced_out: must be one of none, liquidation"),
         (
             {"priced_out": "taker", "gas_strategy": "fixed"},
             'keepers.priced_out: names roles priced out, but gas_strategy = "fixed"',
@@ -236,7 +236,7 @@ def test_new_keys__refused_in_one_line_naming_the_key(keepers, message):
 @pytest.mark.parametrize(
     ("line", "phrase"),
     [
-        ('priced_out = "oracle"', "keepers.priced_out: unknown keeper role 'oracle'"),
+        ('priced_out = "oracle"', "keepers.priced_out: must be one of none, liquidation"),
         ("gas_percentile = 90", "keepers.gas_percentile: must be an integer between 30 and 60"),
         ('gas_strategy = "cheap"', "keepers.gas_strategy"),
     ],
