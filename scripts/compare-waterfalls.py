@@ -17,6 +17,7 @@ import click
 
 from offchain.report.documents import ReportError, check_out_dir, write_comparison
 from offchain.report.tables import scenario_lines
+from offchain.sim.keeper_outcomes import console_lines
 from offchain.sim.replay import replay
 from offchain.sim.scenario import (
     ScenarioError,
@@ -127,6 +128,8 @@ def cli(scenario_spec, vaults, seed, orders, out, chain):
             )
         runs.append((label, model))
         click.echo(f"{label}: done ({model.facts['run_s']:.1f} s)")
+        for line in console_lines(model.tables["keeper_actions"], model.facts):
+            click.echo(f"{label}: {line}")
     lines = [line for line in scenario_lines(base) if line[0] != "waterfall"]
     try:
         path = write_comparison(out_dir, runs, lines)

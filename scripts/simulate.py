@@ -25,6 +25,7 @@ from offchain.backends.anvil import AnvilError
 from offchain.backends.hardhat import NODES
 from offchain.report.documents import ReportError, check_out_dir, write_report
 from offchain.report.tables import deferred_by_type, scenario_lines
+from offchain.sim.keeper_outcomes import console_lines
 from offchain.sim.replay import replay
 from offchain.sim.scenario import MAX_DRAIN_BARS, ScenarioError, builtin_scenarios, load_scenario
 from offchain.sim.setup import SimulationError
@@ -212,11 +213,15 @@ def cli(
     )
     if len(f.get("collateral_types") or []) > 1:
         click.echo(f"collateral types: {', '.join(f['collateral_types'])} (amounts: all of them)")
+    for line in console_lines(result.tables["keeper_actions"], f):
+        click.echo(line)
     if "insolvency" in f:
         click.echo(
             f"realized bad debt {f['realized_bad_debt']:,.2f}; insolvency {f['insolvency']:,.2f} "
             f"({f['open_auctions']:,} auctions still running, {f['unsafe_vaults_left']:,} unsafe "
-            "vaults not liquidated, marked at the last market price)"
+            "vaults not liquidated, their collateral sold into the market in the keepers' order; "
+            f"{f.get('insolvency_last_price', f['insolvency']):,.2f} marked at the last market "
+            "price)"
         )
     if done.cascade is not None:
         c = done.cascade
@@ -253,7 +258,7 @@ def cli(
             click.echo(
                 f"reconciled: chain and model agree on {reconciliation.txs_compared:,} "
                 f"transactions and dropped actions ({dropped:,} keeper actions dropped: a gas "
-                "bid below the bar's 30th percentile"
+                "bid below the bar's 30th percentile or capped by the action's value"
                 + (f"; {deferred:,} deferred by the keepers' gas budgets" if deferred else "")
                 + "), "
                 f"{reconciliation.events_compared:,} events, {reconciliation.bars_compared} bar "

@@ -45,6 +45,7 @@ from offchain.report.tables import (
     LAYERS,
     LOSS_PARTS,
     TOP_PAYERS,
+    UNCOVERED_PARTS,
     auctions_finished,
     deferred_by_type,
     format_amount,
@@ -58,11 +59,13 @@ from offchain.report.tables import (
     symbols,
     time_to_clear,
     uncovered_loss,
+    uncovered_parts,
     utc_times,
     vault_charges,
     vaults_liquidated,
 )
 from offchain.sim.cascade import Cascade
+from offchain.sim.keeper_outcomes import KEEPER_NAMES, LANDED_SHARE_FLOOR
 from offchain.sim.results import Reconciliation, SimulationResult
 
 REPORT_MARKERS = ("summary.md", "comparison.md")  # a directory holding one of these is a report
@@ -589,12 +592,41 @@ def _end_of_run_rows(result: SimulationResult, stable: str, coll: str) -> list[t
             f"{f['unsafe_vaults_left']:,}, {format_amount(f['unsafe_vault_debt'], stable)} of debt",
         ),
         ("their shortfall at that price", format_amount(f["unsafe_vault_shortfall"], stable)),
+        *_marked_rows(f, stable, types),
         (
-            "insolvency (realized bad debt"
+            "insolvency at the last price (optimistic bound: realized bad debt"
             + (", every type," if types else "")
-            + " + both shortfalls)",
+            + " + both shortfalls at that price)",
+            format_amount(f.get("insolvency_last_price", f["insolvency"]), stable),
+        ),
+        (
+            "INSOLVENCY (marked: realized bad debt"
+            + (", every type," if types else "")
+            + " + both marked shortfalls)",
             format_amount(f["insolvency"], stable),
         ),
+    ]
+
+
+def _marked_rows(f: Mapping[str, Any], stable: str, types: list[str]) -> list[tuple[str, str]]:
+    """The conservative mark's rows (sim/insolvency.py); none for a result without one."""
+    if "open_auction_marked_shortfall" not in f:
+        return []
+    depth = float(f["mark_depth"])
+    market = (
+        f"into a market of {format_amount(depth, stable)} per side"
+        + (" (the first type's; each type its own)" if types else "")
+        + f", the price falling to {format_amount(float(f['mark_price_after_sales']), stable)}"
+        if depth
+        else "at the last price (no market depth)"
+    )
+    return [
+        (
+            "marked: everything still open sold in the keepers' order " + market,
+            f"auctions {format_amount(float(f['open_auction_marked_shortfall']), stable)} short, "
+            f"unsafe vaults {format_amount(float(f['unsafe_vault_marked_shortfall']), stable)} "
+            "short",
+        )
     ]
 
 
@@ -648,8 +680,9 @@ def _cut_text(result: SimulationResult, stable: str) -> str:
         + ", "
         + " and ".join(parts)
         + ". Realized bad debt counts only the auctions that finished; insolvency adds what the "
-        "rest would lose if their collateral fetched the last market price. That mark is a "
-        "floor on the loss, not a forecast: selling the collateral would move the price. "
+        "rest lose when their collateral is sold into the scenario's market in the keepers' "
+        "order (the price falling with each sale); at the last market price instead, the "
+        "optimistic bound, they would lose less. "
         + (
             "More drain bars (`--drain`) let more of them finish."
             if drained
@@ -665,16 +698,25 @@ def _who_paid(result: SimulationResult) -> list[Block]:
     blocks: list[Block] = [Heading("Who paid")]
     if not bad_debt and not any(paid.values()):
         return blocks + [Text("No bad debt: no layer paid anything.")]
-    uncovered = uncovered_loss(result)
     rows = [
         (layer, format_amount(amount, stable), format_share(amount, bad_debt))
         for layer, amount in paid.items()
     ]
     rows += [
-        ("uncovered", format_amount(uncovered, stable), format_share(uncovered, bad_debt)),
-        ("total bad debt", format_amount(bad_debt, stable), format_share(bad_debt, bad_debt)),
+        (f"uncovered: {part}", format_amount(amount, stable), format_share(amount, bad_debt))
+        for part, amount in uncovered_parts(result).items()
     ]
+    rows.append(
+        ("total bad debt", format_amount(bad_debt, stable), format_share(bad_debt, bad_debt))
+    )
     blocks.append(Table(("layer", "paid", "share of bad debt"), rows, numeric=(1, 2)))
+    blocks.append(
+        Text(
+            "Uncovered: "
+            + "; ".join(f"{part}, {what}" for part, what in UNCOVERED_PARTS.items())
+            + ". The deleveraging layer's row counts only what vaults paid."
+        )
+    )
     fund_start = result.facts.get("insurance_fund_start")
     if fund_start is not None and paid.get("fund", 0.0) > float(fund_start):
         blocks.append(
@@ -875,6 +917,103 @@ def _cascade(result: SimulationResult, cascade: Cascade | None) -> list[Block]:
     ]
 
 
+def _keepers(result: SimulationResult) -> list[Block]:
+    """The report's first table: what became of each keeper's actions (sim/keeper_outcomes.py);
+    nothing for a result without the table."""
+    table = result.tables.get("keeper_actions") if "keeper_actions" in result.tables else None
+    if table is None:
+        return []
+    strategy = result.facts.get("gas_strategy", "fixed")
+    how = (
+        f"each bids the bar's {int(result.facts.get('gas_percentile', 60))}th gas percentile, "
+        "12.5% more after each drop, its cost capped by the action's value (but the backstop "
+        "keeper's, which works for the protocol)"
+        if strategy == "market"
+        else "each bids its fixed gas price"
+    )
+    priced = [str(r) for r in result.facts.get("priced_out", [])]
+    rows = [
+        (
+            KEEPER_NAMES.get(str(r["role"]), str(r["role"])),
+            *(
+                f"{int(r[c]):,}"
+                for c in (
+                    "planned",
+                    "sent",
+                    "mined",
+                    "dropped_underpriced",
+                    "dropped_capped",
+                    "deferred_by_budget",
+                    "lost_to_competitor",
+                    "reverted",
+                    "in_flight_at_end",
+                )
+            ),
+            format_share(float(r["landed_share"]), 1.0),
+        )
+        for r in table.to_dict("records")
+    ]
+    return [
+        Heading("Keepers' actions"),
+        Table(
+            (
+                "keeper",
+                "planned",
+                "sent",
+                "mined",
+                "dropped: bid below the bar's p30",
+                "dropped: bid capped by value",
+                "deferred by budget",
+                "lost to a competitor",
+                "reverted",
+                "in flight at the end",
+                "landed",
+            ),
+            rows,
+            numeric=tuple(range(1, 11)),
+        ),
+        Text(
+            f"Gas strategy {strategy} ({how})"
+            + (f"; priced out on purpose: {', '.join(priced)} (a fixed bid)" if priced else "")
+            + ". A keeper plans again, next bar, what it did not land: the counts are attempts. "
+            f"A keeper that lands under {LANDED_SHARE_FLOOR:.0%} of them is named above."
+        ),
+    ]
+
+
+def _headline(result: SimulationResult) -> list[Block]:
+    """The headline figures: insolvency marked and at the last price, the realized bad debt and
+    what of it no layer paid, what was left open."""
+    f = result.facts
+    if "insolvency" not in f:
+        return []
+    stable, _ = symbols(result)
+    parts = uncovered_parts(result)
+    rows = [
+        (
+            "insolvency (everything open sold into the market)",
+            format_amount(f["insolvency"], stable),
+        ),
+        (
+            "insolvency at the last price (the optimistic bound)",
+            format_amount(float(f.get("insolvency_last_price", f["insolvency"])), stable),
+        ),
+        ("realized bad debt", format_amount(float(f["realized_bad_debt"]), stable)),
+        *((f"of it uncovered: {part}", format_amount(v, stable)) for part, v in parts.items()),
+        (
+            "unsafe vaults never liquidated",
+            f"{int(f['unsafe_vaults_left']):,} "
+            f"({format_amount(float(f['unsafe_vault_debt']), stable)} of debt)",
+        ),
+        (
+            "auctions still running",
+            f"{int(f['open_auctions']):,} ({format_amount(float(f['open_auction_debt']), stable)} "
+            "not yet raised)",
+        ),
+    ]
+    return [Heading("Headline"), Table(("measure", "value"), rows, numeric=(1,))]
+
+
 def _summary(
     result: SimulationResult,
     reconciliation: Reconciliation | None,
@@ -883,8 +1022,11 @@ def _summary(
 ) -> list[Block]:
     return [
         Heading(f"Backstop risk report: {result.scenario_name}", level=1),
+        *[Text(line, label="Keeper failure") for line in result.facts.get("keeper_failures", [])],
         Text(_run(result), label="Backend"),
         *_verdict(reconciliation),
+        *_keepers(result),
+        *_headline(result),
         Heading("Scenario"),
         Table(("parameter", "value"), [(str(k), str(v)) for k, v in scenario_lines]),
         *_types_note(result),
@@ -984,13 +1126,15 @@ def _comparison_row(order: str, result: SimulationResult) -> dict[str, Any]:
     bad_debt, paid = realized_bad_debt(result), paid_by_layer(result)
     top = largest_payers(result, 1)
     vaults = vault_charges(result)
-    uncovered = uncovered_loss(result)
+    parts = uncovered_parts(result)
     parked = float(result.facts.get("deleverage_due", 0.0))
+    uncovered = parts["no cover landed"] + parts["layers exhausted"]
     return {
         "order": order,
         "realized_bad_debt": bad_debt,
         **{n: paid.get(n, 0.0) for n in LAYERS},
-        "uncovered": uncovered_loss(result),
+        **{f"uncovered: {part}": amount for part, amount in parts.items()},
+        "uncovered": sum(parts.values()),
         "largest_payer": str(top["payer"].iloc[0]) if len(top) else "",
         "largest_payer_amount": float(top["amount"].iloc[0]) if len(top) else 0.0,
         "vaults_liquidated": vaults_liquidated(result),
@@ -1104,7 +1248,7 @@ def write_comparison(
                 "order",
                 "realized bad debt",
                 *LAYERS,
-                "uncovered",
+                *(f"uncovered: {part}" for part in UNCOVERED_PARTS),
                 "largest payer",
                 "vaults liquidated",
                 "auctions running at the end",
@@ -1113,7 +1257,14 @@ def write_comparison(
             [
                 (
                     r["order"],
-                    *(format_amount(r[c]) for c in ("realized_bad_debt", *LAYERS, "uncovered")),
+                    *(
+                        format_amount(r[c])
+                        for c in (
+                            "realized_bad_debt",
+                            *LAYERS,
+                            *(f"uncovered: {part}" for part in UNCOVERED_PARTS),
+                        )
+                    ),
                     f"{r['largest_payer']} ({format_amount(r['largest_payer_amount'])})"
                     if r["largest_payer"]
                     else "-",
@@ -1123,13 +1274,16 @@ def write_comparison(
                 )
                 for r in rows
             ],
-            numeric=tuple(range(1, len(LAYERS) + 3))
-            + tuple(range(len(LAYERS) + 4, len(LAYERS) + 7)),
+            numeric=tuple(range(1, len(LAYERS) + 5))
+            + tuple(range(len(LAYERS) + 6, len(LAYERS) + 9)),
         ),
         Text(
-            "Realized bad debt: the loss of the auctions that finished; insolvency adds the "
-            "shortfall of the auctions still running and of the unsafe vaults not yet "
-            "liquidated, marked at the last market price (docs/simulation.md)."
+            "Realized bad debt: the loss of the auctions that finished; a layer's amount is what "
+            "it paid (the deleveraging layer's: what vaults paid); uncovered: "
+            + "; ".join(f"{part}, {what}" for part, what in UNCOVERED_PARTS.items())
+            + ". Insolvency adds the shortfall of the auctions still running and of the unsafe "
+            "vaults not yet liquidated, their collateral sold into the market in the keepers' "
+            "order (docs/simulation.md)."
         ),
         Text(f"Amounts in {stable}." if stable else "Amounts in stablecoin."),
         *_vault_layer_blocks(rows, stable or "stablecoin"),

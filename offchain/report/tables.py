@@ -27,6 +27,12 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
     """The scenario's parameters as (parameter, value) rows for the report."""
     c, m, v, k, w = s.system.collateral[0], s.market, s.vaults, s.keepers, s.system.waterfall
     gwei = lambda x: f"{x / 10**9:g} gwei"  # noqa: E731
+    fixed = {
+        "liquidation": k.liquidation_gas_price,
+        "taker": k.taker_gas_price,
+        "backstop": k.backstop_gas_price,
+        "soft_liquidation": k.soft_liquidation_gas_price,
+    }
     times, _ = bar_times(s)
     return [
         ("description", s.description),
@@ -90,9 +96,21 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
         ),
         (
             "keepers' gas bids",
-            f"liquidation {gwei(k.liquidation_gas_price)}, taker {gwei(k.taker_gas_price)}, "
-            f"backstop {gwei(k.backstop_gas_price)}; at or above the bar's p60 a transaction lands "
-            "in the bar, at or above p30 one bar later, below p30 it is dropped",
+            (
+                f"the market: each keeper bids the bar's p{k.gas_percentile}, 12.5% more after "
+                "each drop, its cost capped by the action's value (but the backstop keeper's)"
+                + (
+                    "; priced out on purpose (a fixed bid): "
+                    + ", ".join(f"{role} {gwei(fixed[role])}" for role in k.priced_out)
+                    if k.priced_out
+                    else ""
+                )
+                if k.gas_strategy == "market"
+                else f"fixed: liquidation {gwei(k.liquidation_gas_price)}, taker "
+                f"{gwei(k.taker_gas_price)}, backstop {gwei(k.backstop_gas_price)}"
+            )
+            + "; at or above the bar's p60 a transaction lands in the bar, at or above p30 one "
+            "bar later, below p30 it is dropped",
         ),
         ("keepers' gas budgets", gas_budget_text(s)),
         (
@@ -185,10 +203,44 @@ def realized_bad_debt(result: SimulationResult) -> float:
     return float(result_table(result, "losses")["loss"].sum())
 
 
+# the parts of the bad debt no layer has paid (uncovered_parts)
+UNCOVERED_PARTS = {
+    "no cover landed": "losses no cover ever allocated (the backstop keeper's covers dropped, "
+    "deferred or not yet due)",
+    "parked": "handed to the deleveraging layer and taken by no vault: unbacked",
+    "layers exhausted": "what remained of losses a cover did allocate: the layers could not pay it",
+}
+
+
+def parked_loss(result: SimulationResult) -> float:
+    """The first collateral type's loss the deleveraging layer took and no vault had room for at
+    the end (its row of the contagion table; the run's fact without one)."""
+    contagion = result_table(result, "contagion")
+    name = result.facts.get("collateral_type")
+    if len(contagion) and "deleverage_due" in contagion and name is not None:
+        mine = contagion[contagion["collateral_type"] == name]
+        if len(mine):
+            return float(mine["deleverage_due"].iloc[0])
+    return float(result.facts.get("deleverage_due", 0.0))
+
+
+def uncovered_parts(result: SimulationResult) -> dict[str, float]:
+    """Bad debt no layer has paid, by UNCOVERED_PARTS: the outstanding amounts of the losses no
+    cover allocated and of the others (each from exact integers: a difference of float sums
+    would show rounding noise such as -0.0%), and the parked loss."""
+    losses = result_table(result, "losses")
+    outstanding = pd.to_numeric(losses["outstanding"], errors="coerce").fillna(0.0)
+    allocated = pd.to_numeric(losses["allocated"], errors="coerce").fillna(0.0)
+    return {
+        "no cover landed": float(outstanding[allocated == 0].sum()),
+        "parked": parked_loss(result),
+        "layers exhausted": float(outstanding[allocated != 0].sum()),
+    }
+
+
 def uncovered_loss(result: SimulationResult) -> float:
-    """Bad debt no layer has paid: the losses' outstanding amounts, each from exact integers (a
-    difference of float sums would show rounding noise such as -0.0%)."""
-    return float(result_table(result, "losses")["outstanding"].sum())
+    """Bad debt no layer has paid: the three UNCOVERED_PARTS together."""
+    return sum(uncovered_parts(result).values())
 
 
 LOSS_PARTS = {
@@ -247,13 +299,17 @@ def loss_decomposition(result: SimulationResult) -> dict[str, float]:
 
 
 def paid_by_layer(result: SimulationResult) -> dict[str, float]:
-    """Allocated loss per layer: the run's waterfall order (`facts["waterfall"]`, layers that paid
-    nothing included), then any other layer that paid, in layer order."""
+    """Loss paid per layer: the run's waterfall order (`facts["waterfall"]`, layers that paid
+    nothing included), then any other layer that paid, in layer order. What the deleveraging
+    layer took and no vault has paid (parked_loss) is not paid: it is uncovered."""
     paid = result_table(result, "allocations").groupby("layer")["amount"].sum()
     order = [str(n) for n in result.facts.get("waterfall", [])]
     order += [n for n in LAYERS if n in paid.index and n not in order]
     order += sorted(str(n) for n in paid.index if n not in order)
-    return {n: float(paid[n]) if n in paid.index else 0.0 for n in order}
+    out = {n: float(paid[n]) if n in paid.index else 0.0 for n in order}
+    if "deleverage" in out:
+        out["deleverage"] -= parked_loss(result)
+    return out
 
 
 # the layers that charge vaults (the others are paid by the fund, stakers, token holders)

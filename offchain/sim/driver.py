@@ -15,12 +15,16 @@ bar's time and runs the bar:
    accrues fees and heals the unsettled proceeds (hourly), covers queued losses, settles, runs
    debt auctions (with the bidder) and realizes stakers' charges.
 
-Keepers' transactions pass through `actions.Latency`; the feeder and the arbitrageur are not
-delayed. A keeper with a gas budget (gas_budget.py) first defers what does not fit in it: a row
-of the `txs` table with status "deferred" and one of the `deferred` table, with its collateral
-type. Transactions are mined in blocks (recorder.py): everything queued between two reads of
-the state (one actor's decisions, made from one read) is one block, in the order queued; the
-first block of a bar has the bar's time, each further block one second more.
+Keepers plan each bar with the bids of their gas strategy (gas_strategy.py: the bar's gas
+percentile, or fixed bids), and their transactions pass through it (a dropped action's bid raised,
+capped by the action's value) and `actions.Latency`; the feeder and the arbitrageur are not
+delayed. What became of every keeper's actions is the `keeper_actions` table and the result's
+`keeper_failures` lines (keeper_outcomes.py). A keeper with a gas budget (gas_budget.py) first
+defers what does not fit in it: a row of the `txs` table with status "deferred" and one of the
+`deferred` table, with its collateral type. Transactions are mined in blocks (recorder.py):
+everything queued between two reads of the state (one actor's decisions, made from one read) is one
+block, in the order queued; the first block of a bar has the bar's time, each further block one
+second more.
 `simulate(scenario, "model")` runs the same on the off-chain model (`ModelBackend`): same
 addresses, same block times, same decisions. Every transaction, every event (ledger.py), a
 snapshot per bar and, every `full_check_every` bars and at the end, the complete state (every
@@ -45,7 +49,15 @@ from offchain.backends import Backend, ChainBackend, ModelBackend
 from offchain.backends.hardhat import NODES
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.gas_budget import action_gas
+from offchain.sim.gas_strategy import (
+    DROPPED_CAPPED,
+    DROPPED_UNDERPRICED,
+    GAS_ROLES,
+    GasStrategy,
+    role_of,
+)
 from offchain.sim.impact import Impact
+from offchain.sim.keeper_outcomes import failure_lines, keeper_actions
 from offchain.sim.keepers import Action, BackstopParams, Latency, TakerParams, VaultIndex
 from offchain.sim.ledger import Ledger, Ledgers
 from offchain.sim.population import actor_address, population_role
@@ -79,6 +91,10 @@ from offchain.sim.type_market import TypeMarket, contagion_row, end_of_type
 from offchain.system.reads import StateKeys, read_state
 
 __all__ = ["MAX_BLOCK_TXS", "Simulation", "SimulationError", "simulate"]
+
+# the steps that carry their bid as a field (`gas_price`), by their role: the bid of which
+# keeper role they plan with (the taker's and the backstop keeper's come with their params)
+BID_OF_STEP = {"liquidator": "liquidation", "soft_liquidator": "soft_liquidation"}
 
 
 @contextmanager
@@ -121,6 +137,20 @@ class Simulation:
         bar_s = self.times[1] - self.times[0]
         self.impact = Impact(m.impact_depth, m.impact_half_life, bar_s)
         self.latency = Latency(scenario.market.gas, scenario.market.gas_price)
+        k = scenario.keepers
+        self.strategy = GasStrategy(
+            k.gas_strategy,
+            k.gas_percentile,
+            {
+                "liquidation": k.liquidation_gas_price,
+                "taker": k.taker_gas_price,
+                "backstop": k.backstop_gas_price,
+                "soft_liquidation": k.soft_liquidation_gas_price,
+            },
+            k.priced_out,
+        )
+        self.bids = dict(self.strategy.fixed_bids)  # the bar's planned bids, per role [wei]
+        self.drops: dict[tuple, int] = {}  # an action's drops in a row: (actor, function, targets)
         self.bar = -1  # setup
         self.rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
         self.states: list[tuple[int, dict[str, Any]]] = []
@@ -159,19 +189,24 @@ class Simulation:
     # -------------------------------------------------------- sending
 
     def act(self, action: Action) -> None:
-        """Through the latency model: now, in a later bar, or dropped."""
-        delay = (
-            0
-            if action.gas_price == 0
-            else self.latency.delay(action.gas_price, self.times[self.bar])
-        )
+        """Through the keeper's gas strategy (gas_strategy.py: its bid, raised after drops,
+        capped by the action's value) and the latency model: now, in a later bar, or dropped."""
+        delay, capped = 0, False
+        if action.gas_price != 0:
+            key = (action.actor, action.function, action.targets)
+            bid, capped = self._bid(action, self.drops.get(key, 0))
+            delay = self.latency.delay(bid, self.times[self.bar])
+            if delay is None:
+                self.drops[key] = self.drops.get(key, 0) + 1
+            else:
+                self.drops.pop(key, None)
         if delay is None:
             self.rec.dropped(
                 self.times[self.bar],
                 action.actor,
                 action.contract,
                 action.function,
-                "gas bid below the bar's 30th percentile",
+                DROPPED_CAPPED if capped else DROPPED_UNDERPRICED,
             )
         elif delay == 0:
             self.rec.queue(
@@ -179,6 +214,33 @@ class Simulation:
             )
         else:
             self.in_flight.append((self.bar + delay, self.bar, action))
+
+    def _bid(self, action: Action, drops: int) -> tuple[int, bool]:
+        """The bid `action` is sent with after `drops` drops, and whether its value capped it
+        (GasStrategy.final_bid). Its value: `Action.values` (a take's, the profit after the gas
+        of its planned bid: that gas is added back), none if it has none."""
+        role = role_of(action.actor)
+        if role is None:  # not a keeper (an attacker's shape): its own bid, as it made it
+            return action.gas_price, False
+        try:
+            gas = action_gas(action)
+        except KeyError:  # a debt auction's bid: not valued
+            gas = 0
+        gas_token = self.prices[self.bar]  # the first type's market price: the gas token's
+        value = sum(action.values) if action.values else None
+        if value is not None and action.function == "take":
+            value += gas * action.gas_price * gas_token // WAD
+        return self.strategy.final_bid(role, action.gas_price, drops, value, gas, gas_token)
+
+    def _plan_bids(self) -> None:
+        """The bar's planned bids (GasStrategy.planned_bid) of every keeper role, from the bar's
+        gas percentiles; the steps plan with them."""
+        p30, p60 = self.latency.percentiles(self.times[self.bar])
+        self.bids = {role: self.strategy.planned_bid(role, p30, p60) for role in GAS_ROLES}
+        for step in self.steps:
+            role = BID_OF_STEP.get(step.role)
+            if role is not None:
+                step.gas_price = self.bids[role]  # type: ignore[attr-defined]
 
     def defer(self, actions: list[Action]) -> None:
         """What a keeper's gas budget held back this bar: never sent (the keeper plans it again
@@ -279,7 +341,7 @@ class Simulation:
                     t.auction,
                     "flash",
                     k.take_min_profit,
-                    k.taker_gas_price,
+                    self.bids["taker"],
                 )
             )
         if k.taker_mode in ("capital", "both"):
@@ -291,7 +353,7 @@ class Simulation:
                     t.auction,
                     "capital",
                     k.take_min_profit,
-                    k.taker_gas_price,
+                    self.bids["taker"],
                 )
             )
         return out
@@ -307,7 +369,7 @@ class Simulation:
             d.fees,
             t.type_id,
             t.auction,
-            self.scenario.keepers.backstop_gas_price,
+            self.bids["backstop"],
         )
 
     # -------------------------------------------------------- bars
@@ -345,7 +407,8 @@ class Simulation:
             follow=self.ledgers,
             on_defer=self.defer,
         )
-        steps, names = self._steps(), list(self.markets)
+        self.steps = steps = self._steps()
+        names = list(self.markets)
         every = self.full_check_every
         if every is not None:
             self._full_state()
@@ -396,6 +459,7 @@ class Simulation:
                 submitted_bar=submitted,
             )
         self.world.new_round()
+        self._plan_bids()
         for step in steps:
             for action in step.decide(self.world, names):
                 self.act(action)
@@ -546,7 +610,15 @@ class Simulation:
                 name: partial(build_table, name, rows)
                 for name, rows in self.rows.items()
                 if name
-                not in ("losses", "payers", "vaults", "exposure", "contagion", "layer_charges")
+                not in (
+                    "losses",
+                    "payers",
+                    "vaults",
+                    "exposure",
+                    "contagion",
+                    "layer_charges",
+                    "keeper_actions",
+                )
             }
         )
         tables["losses"] = pd.DataFrame(self.ledger.loss_rows(), columns=list(TABLES["losses"]))
@@ -572,10 +644,23 @@ class Simulation:
         for end in ends.values():
             for key, value in end.facts().items():
                 end_facts[key] = end_facts.get(key, 0) + value
-        end_facts["mark_price"] = ends[self.collateral.name].facts()["mark_price"]
+        first = ends[self.collateral.name].facts()
+        for key in ("mark_price", "mark_depth", "mark_price_after_sales"):  # the first type's
+            end_facts[key] = first[key]
         # the loss the deleveraging layer parked and no vault took: unbacked at the end
         end_facts["deleverage_due"] = sum(m.deleverage_due for m in self.markets.values()) / RAD
         order = [LAYER_NAMES[x] for x in self.scenario.system.waterfall.order]
+        # what became of the keepers' actions (keeper_outcomes.py), and the report's first lines
+        in_flight: dict[str, int] = {}
+        for _, _, a in self.in_flight:
+            in_flight[a.actor] = in_flight.get(a.actor, 0) + 1
+        keeper_table = keeper_actions(tables["txs"], in_flight)
+        tables["keeper_actions"] = keeper_table
+        priced_out = {
+            actor: self.strategy.fixed_bids[role] / 10**9
+            for role in self.strategy.priced_out
+            for actor in GAS_ROLES[role][:1]
+        }
         facts = {
             "scenario": self.scenario.name,
             "description": self.scenario.description,
@@ -590,6 +675,11 @@ class Simulation:
             "vaults": sum(len(m.plans) for m in self.markets.values()),
             "transactions": self.rec.tx_count,
             "deferred_actions": len(self.rows["deferred"]),
+            "gas_strategy": self.strategy.kind,
+            "gas_percentile": self.strategy.percentile,
+            "priced_out": list(self.strategy.priced_out),
+            "keeper_failures": failure_lines(keeper_table, priced_out),
+            "actions_in_flight_at_end": len(self.in_flight),
             # margin calls: the vaults whose owners opted in, and their soft liquidations (the
             # soft_liquidations table), every type's
             "opted_in_vaults": sum(p.opted_in for m in self.markets.values() for p in m.plans),

@@ -16,7 +16,21 @@ A run ends at its last bar, whatever is still under way. Three amounts make its 
   debt x liquidation ratio) and not in auction, its debt less its collateral's marked value, when
   positive: what liquidating it at that price at once could not recover.
 
-insolvency = realized bad debt + open-auction shortfall + unsafe-vault shortfall. Every amount is
+Those marks at the last price are the optimistic bound: **insolvency at the last price** =
+realized bad debt + open-auction shortfall + unsafe-vault shortfall. The headline **insolvency**
+marks conservatively: everything still open (the running auctions' unsold lots, then the unsafe
+vaults' collateral) is sold, in the order keepers would (the auctions as they started, then the
+vaults closest to liquidation first), into a constant-product market of `market_depth`
+stablecoin per side at the last price (impact.py's model; the driver passes the scenario's
+external market's depth, or without price impact the keepers' pool's stablecoin reserve at the
+end: the only depth such a scenario has). Each sale moves the price the next one meets; each
+item's **marked shortfall** is its debt (an auction's not yet raised) less what its own sale
+fetched, when positive:
+
+insolvency = realized bad debt + marked open-auction shortfall + marked unsafe-vault shortfall.
+
+A market of depth 0 is none: everything sells at the last price, and the two figures agree. Every
+amount is
 computed from the exact integers the run's events carried (ledger.py), then reported in whole
 units. Keeper rewards paid at liquidation are not in a loss event (the Backstop mints them as its
 own debt) and are not counted here.
@@ -40,6 +54,8 @@ EXPOSURE_COLUMNS = (
     "shortfall",  # debt less the marked value, when positive
     "sale_value",  # an auction's share of the pool's quote for every unsold lot; vaults: empty
     "fire_sale_shortfall",  # debt less the sale value, when positive; vaults: empty
+    "marked_sale",  # what selling it fetched in the conservative mark, in its turn
+    "marked_shortfall",  # debt less the marked sale, when positive
 )
 
 
@@ -59,10 +75,22 @@ class EndOfRun:
     unsafe_debt: int
     unsafe_shortfall: int
     rows: tuple[tuple[Any, ...], ...]  # EXPOSURE_COLUMNS, in whole units
+    # the conservative mark: the depth sold into [wad per side; 0: none], the market price
+    # after every sale [wad], each part's marked shortfall [rad]
+    market_depth: int = 0
+    marked_price: int = 0
+    marked_open_shortfall: int = 0
+    marked_unsafe_shortfall: int = 0
+
+    @property
+    def insolvency_last_price(self) -> int:
+        """The optimistic bound: everything open marked at the last price."""
+        return self.realized + self.open_shortfall + self.unsafe_shortfall
 
     @property
     def insolvency(self) -> int:
-        return self.realized + self.open_shortfall + self.unsafe_shortfall
+        """The headline: everything open sold into the market (module docstring)."""
+        return self.realized + self.marked_open_shortfall + self.marked_unsafe_shortfall
 
     def facts(self) -> dict[str, float | int]:
         """The result's facts (whole units)."""
@@ -78,8 +106,38 @@ class EndOfRun:
             "unsafe_vaults_left": self.unsafe_vaults,
             "unsafe_vault_debt": self.unsafe_debt / RAD,
             "unsafe_vault_shortfall": self.unsafe_shortfall / RAD,
+            "mark_depth": self.market_depth / WAD,
+            "mark_price_after_sales": self.marked_price / WAD,
+            "open_auction_marked_shortfall": self.marked_open_shortfall / RAD,
+            "unsafe_vault_marked_shortfall": self.marked_unsafe_shortfall / RAD,
+            "insolvency_last_price": self.insolvency_last_price / RAD,
             "insolvency": self.insolvency / RAD,
         }
+
+
+class _MarkMarket:
+    """The conservative mark's market: `depth` stablecoin [wad] against depth / price tokens,
+    constant product, no fee; depth 0: none, everything sells at `price`."""
+
+    def __init__(self, depth: int, price: int):
+        self.depth, self.price = depth, price
+        self.stable = depth
+        self.tokens = depth * WAD // price if price else 0
+
+    def sell(self, collateral: int) -> int:
+        """What `collateral` [wad] fetches [rad], rounded down; the market moves."""
+        if self.depth == 0 or self.tokens == 0:
+            return collateral * self.price * 10**9
+        out = self.stable * collateral // (self.tokens + collateral)
+        self.tokens += collateral
+        self.stable -= out
+        return out * 10**27
+
+    def last_price(self) -> int:
+        """The market's price after the sales so far [wad]."""
+        if self.depth == 0 or self.tokens == 0:
+            return self.price
+        return self.stable * WAD // self.tokens
 
 
 def end_of_run(
@@ -91,14 +149,18 @@ def end_of_run(
     liquidation_ratio: int,
     price: int,
     sale: int,
+    market_depth: int = 0,
 ) -> EndOfRun:
     """The accounting of a run from its ledger: `losses` (auction id -> the loss event, ledger
     .losses), `running` (auction id -> [collateral left, debt left to raise]), `owners` (auction
     id -> the liquidated owner), `vaults` (owner -> (collateral, normalized debt)), the type's
     `rate` [ray] and `liquidation_ratio` [ray], the mark `price` [wad], and `sale` [rad]: what
-    the keepers' pool would pay for every unsold lot at once."""
+    the keepers' pool would pay for every unsold lot at once; `market_depth` [wad per side] the
+    market the conservative mark sells into (0: none)."""
     realized = sum(x["loss"] for x in losses.values() if x["loss"] is not None)
     rows: list[tuple[Any, ...]] = []
+    market = _MarkMarket(market_depth, price)
+    marked_open = marked_unsafe = 0
     open_debt = open_collateral = open_shortfall = fire_sale = 0
     lots = sum(lot for lot, _ in running.values())
     for auction_id in sorted(running):
@@ -110,6 +172,9 @@ def end_of_run(
         sold = sale * lot // lots if lots else 0
         short, fired = max(owed - value, 0), max(owed - sold, 0)
         fire_sale += fired
+        fetched = market.sell(lot)
+        marked = max(owed - fetched, 0)
+        marked_open += marked
         open_debt, open_collateral, open_shortfall = (
             open_debt + owed,
             open_collateral + lot,
@@ -126,16 +191,21 @@ def end_of_run(
                 short / RAD,
                 sold / RAD,
                 fired / RAD,
+                fetched / RAD,
+                marked / RAD,
             )
         )
     unsafe = unsafe_debt = unsafe_shortfall = 0
-    for owner in sorted(vaults):
+    for owner in _keeper_order(vaults):
         collateral, art = vaults[owner]
         debt = art * rate
         value = collateral * price * WAD_TO_RAY
         if debt == 0 or value * RAY >= debt * liquidation_ratio:
             continue
         short = max(debt - value, 0)
+        fetched = market.sell(collateral)
+        marked = max(debt - fetched, 0)
+        marked_unsafe += marked
         unsafe, unsafe_debt, unsafe_shortfall = (
             unsafe + 1,
             unsafe_debt + debt,
@@ -152,6 +222,8 @@ def end_of_run(
                 short / RAD,
                 None,
                 None,
+                fetched / RAD,
+                marked / RAD,
             )
         )
     return EndOfRun(
@@ -167,4 +239,21 @@ def end_of_run(
         unsafe_debt,
         unsafe_shortfall,
         tuple(rows),
+        market_depth,
+        market.last_price(),
+        marked_open,
+        marked_unsafe,
     )
+
+
+def _keeper_order(vaults: dict[str, tuple[int, int]]) -> list[str]:
+    """Owners in the order a liquidation keeper takes them: closest to liquidation first (the
+    highest normalized debt per collateral, debt without collateral before all), then by owner."""
+
+    def key(owner: str) -> tuple[int, int, str]:
+        collateral, art = vaults[owner]
+        if collateral == 0:
+            return (0, 0, owner)
+        return (1, -(art * 10**45 // collateral), owner)
+
+    return sorted(vaults, key=key)

@@ -75,6 +75,7 @@ import pandas as pd
 
 from offchain.model.backstop import Layer
 from offchain.sim.insolvency import EXPOSURE_COLUMNS
+from offchain.sim.keeper_outcomes import COLUMNS as KEEPER_ACTION_COLUMNS
 
 BAR_COLUMNS = (
     "bar",
@@ -177,9 +178,11 @@ CONTAGION_COLUMNS = (
     "deleverage",  # handed to the layer (parked); then charged to vaults or still due
     "deleverage_due",  # of it, still due at the end: no vault has taken it, unbacked
     "not_yet_allocated",
+    # the conservative mark's (insolvency.py): sold into the market in the keepers' order
     "open_auction_shortfall",
     "unsafe_vault_shortfall",
     "insolvency",
+    "insolvency_last_price",  # the optimistic bound: everything open at the last price
 )
 DEFERRED_COLUMNS = (
     "bar",
@@ -249,6 +252,7 @@ TABLES = {
     "deferred": DEFERRED_COLUMNS,
     "soft_liquidations": SOFT_LIQUIDATION_COLUMNS,
     "layer_charges": LAYER_CHARGE_COLUMNS,
+    "keeper_actions": KEEPER_ACTION_COLUMNS,
 }
 # waterfall layer number -> name (Backstop.vy; 5 = settlement after a shutdown)
 LAYER_NAMES = {int(layer): layer.label for layer in Layer}  # layer id -> label

@@ -9,6 +9,7 @@ from typing import Any
 
 from offchain.model.fixed_point import RAY
 from offchain.sim.gas_budget import smallest_budget
+from offchain.sim.gas_strategy import GAS_PERCENTILES, parse_priced_out
 from offchain.sim.scenario_reader import ScenarioError, format_ratio, format_wad
 from offchain.sim.scenario_types import BackstopSpec, KeeperSpec, PopulationSpec
 from offchain.system.config import CollateralConfig, Reader
@@ -95,6 +96,24 @@ def read_keepers(r: Reader) -> KeeperSpec:
                 f"{budget:,} gas is below {who} costliest transaction ({least:,}), which it "
                 "could never send; 0 for no budget",
             )
+    strategy = r.read("gas_strategy")
+    percentile = r.read("gas_percentile")
+    if percentile not in GAS_PERCENTILES:
+        raise r.fail(
+            "gas_percentile",
+            f"must be one of {', '.join(map(str, GAS_PERCENTILES))} (the percentiles the latency "
+            f"model knows), got {percentile}",
+        )
+    try:
+        priced_out = parse_priced_out(r.read("priced_out"))
+    except ValueError as exc:
+        raise r.fail("priced_out", str(exc)) from None
+    if priced_out and strategy == "fixed":
+        raise r.fail(
+            "priced_out",
+            'names roles priced out, but gas_strategy = "fixed" prices every keeper out of the '
+            "market already: one or the other",
+        )
     keepers = KeeperSpec(
         liquidation_gas_price=gas["liquidation_gas_gwei"],
         taker_gas_price=gas["taker_gas_gwei"],
@@ -110,6 +129,9 @@ def read_keepers(r: Reader) -> KeeperSpec:
         soft_liquidation_min_profit=r.read("soft_liquidation_min_profit"),
         soft_liquidation_repay=r.read("soft_liquidation_repay"),
         **budgets,
+        gas_strategy=strategy,
+        gas_percentile=percentile,
+        priced_out=priced_out,
     )
     r.finish()
     return keepers

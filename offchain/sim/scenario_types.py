@@ -85,6 +85,11 @@ class KeeperSpec:
     soft_liquidation_min_profit: int = 10 * 10**18
     soft_liquidation_repay: str = "least"  # or "most" (soft_liquidator.REPAY_CHOICES)
     soft_liquidation_gas_budget: int = 0
+    # how the keepers price their gas (gas_strategy.py): "market" or "fixed"; the market
+    # strategy's percentile of the bar's gas; the roles priced out on purpose (fixed bids)
+    gas_strategy: str = "market"
+    gas_percentile: int = 60
+    priced_out: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,9 @@ def end_of_type(
         )
     lots = sum(lot for lot, _ in m.ledger.running.values()) // m.scale
     sale = rec.read([(t.pool, "quote", (True, lots))])[0] * 10**27 if lots else 0
+    # the conservative mark's market (insolvency.py): the type's external market, or without
+    # price impact the keepers' pool's stablecoin side at the end
+    depth = m.impact.depth or rec.read([(t.pool, "reserve_stable", ())])[0]
     end = end_of_run(
         m.ledger.losses,
         m.ledger.running,
@@ -80,6 +83,7 @@ def end_of_type(
         m.collateral.liquidation_ratio,
         final_price,
         sale,
+        depth,
     )
     return end, rows
 
@@ -106,7 +110,8 @@ def contagion_row(name: str, ledger: Ledger, end: EndOfRun, deleverage_due: int 
         paid["deleverage"],
         deleverage_due / RAD,
         (end.realized - sum(x["allocated"] for x in ledger.losses.values() if x["loss"])) / RAD,
-        end.open_shortfall / RAD,
-        end.unsafe_shortfall / RAD,
+        end.marked_open_shortfall / RAD,
+        end.marked_unsafe_shortfall / RAD,
         end.insolvency / RAD,
+        end.insolvency_last_price / RAD,
     )

@@ -128,8 +128,9 @@ def _sweep_blocks(r: ReportInput) -> list[Block]:
             f"Every run is the off-chain model's replay of its scenario with the cell's values "
             f"and its seed; amounts in {r.stable}. Insolvency: a run's realized bad debt (the "
             "loss of the auctions that finished) plus the shortfall of what it left open at its "
-            "end (auctions still running, unsafe vaults not liquidated), their collateral marked "
-            "at the last market price (docs/simulation.md). VaR_q: the insolvency that a share "
+            "end (auctions still running, unsafe vaults not liquidated), their collateral sold "
+            "into the scenario's market in the keepers' order (docs/simulation.md; the column "
+            "insolvency_last_price has the last-price mark). VaR_q: the insolvency that a share "
             "q of the runs stay at or below; CVaR_q (expected shortfall): the mean of the worst "
             "1 - q of the runs; intervals: 95% percentile bootstrap over the cell's runs."
         ),

@@ -29,9 +29,12 @@ from offchain.report.tables import (
     realized_bad_debt,
     time_to_clear,
     uncovered_loss,
+    uncovered_parts,
     vaults_liquidated,
 )
 from offchain.sim.driver import simulate
+from offchain.sim.gas_strategy import GAS_ROLES
+from offchain.sim.keeper_outcomes import COLUMNS, LANDED_SHARE_FLOOR
 from offchain.sim.results import SimulationResult
 from offchain.sim.scenario import reseeded
 from offchain.sim.scenario_types import Scenario
@@ -40,11 +43,31 @@ from offchain.sweep.spec import RunTask
 OK, FAILED = "ok", "failed"
 # a run's figures: column -> kind ("float", "int", "str"); a failed run has none (null)
 METRICS: dict[str, str] = {
-    # sim/insolvency.py: realized bad debt + the shortfall, at the last market price, of the
-    # auctions still running and of the unsafe vaults not liquidated
+    # sim/insolvency.py: realized bad debt + the shortfall of the auctions still running and of
+    # the unsafe vaults not liquidated, their collateral sold into the market in the keepers'
+    # order (the conservative mark: VaR and ES are of it); and at the last market price
     "insolvency": "float",
+    "insolvency_last_price": "float",
+    "open_auction_marked_shortfall": "float",
+    "unsafe_vault_marked_shortfall": "float",
     "realized_bad_debt": "float",  # loss of every finished auction: debt its proceeds did not cover
-    "uncovered": "float",  # of it, what no layer has paid by the end
+    "uncovered": "float",  # of it, what no layer has paid by the end (the three parts below)
+    # report.tables.uncovered_parts (with several types, the first type's)
+    "uncovered_no_cover_landed": "float",
+    "uncovered_parked": "float",
+    "uncovered_layers_exhausted": "float",
+    # what became of the keepers' actions (sim/keeper_outcomes.py), per keeper role
+    # (gas_strategy.GAS_ROLES: the taker's flash and capital takers together, the backstop
+    # keeper's with the debt-auction bidder's): planned, mined, dropped (the bid below the bar's
+    # 30th percentile or capped by the action's value), deferred by the gas budget, reverted
+    # (lost to a competitor included); and the keeper actors that landed under the report's
+    # floor (keeper_outcomes.LANDED_SHARE_FLOOR), comma-separated
+    **{
+        f"{what}_{role}": "int"
+        for role in GAS_ROLES
+        for what in ("planned", "mined", "dropped", "deferred", "reverted")
+    },
+    "keepers_failed": "str",
     "open_auction_debt": "float",  # not yet raised by the auctions still running at the end
     "open_auction_shortfall": "float",  # their debt less their collateral at the last price
     "open_auction_fire_sale_shortfall": "float",  # the same at the pool's quote for every lot
@@ -153,14 +176,22 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
     # contagion table has every type's (their sums below; each type's in its own columns)
     per_type = type_figures(result) if scenario.types else {}
     contagion = t["contagion"]
+    parts = uncovered_parts(result)
     return {
         "insolvency": float(result.facts["insolvency"]),
+        "insolvency_last_price": float(result.facts["insolvency_last_price"]),
+        "open_auction_marked_shortfall": float(result.facts["open_auction_marked_shortfall"]),
+        "unsafe_vault_marked_shortfall": float(result.facts["unsafe_vault_marked_shortfall"]),
         "realized_bad_debt": float(contagion["realized_bad_debt"].sum())
         if per_type
         else realized_bad_debt(result),
-        "uncovered": float(contagion["not_yet_allocated"].sum())
+        "uncovered": float(contagion["not_yet_allocated"].sum() + contagion["deleverage_due"].sum())
         if per_type
         else uncovered_loss(result),
+        "uncovered_no_cover_landed": parts["no cover landed"],
+        "uncovered_parked": parts["parked"],
+        "uncovered_layers_exhausted": parts["layers exhausted"],
+        **keeper_figures(result),
         "open_auction_debt": float(result.facts["open_auction_debt"]),
         "open_auction_shortfall": float(result.facts["open_auction_shortfall"]),
         "open_auction_fire_sale_shortfall": float(result.facts["open_auction_fire_sale_shortfall"]),
@@ -205,6 +236,25 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
         "transactions": int(result.facts["transactions"]),
         **per_type,
     }
+
+
+def keeper_figures(result: SimulationResult) -> dict[str, Any]:
+    """The keeper columns of METRICS, from the run's keeper_actions table."""
+    table = result.tables["keeper_actions"]
+    out: dict[str, Any] = {}
+    for role, actors in GAS_ROLES.items():
+        mine = table[table["role"].isin(actors)]
+        sums = {c: int(mine[c].sum()) for c in COLUMNS if c not in ("role", "landed_share")}
+        out |= {
+            f"planned_{role}": sums["planned"],
+            f"mined_{role}": sums["mined"],
+            f"dropped_{role}": sums["dropped_underpriced"] + sums["dropped_capped"],
+            f"deferred_{role}": sums["deferred_by_budget"],
+            f"reverted_{role}": sums["reverted"] + sums["lost_to_competitor"],
+        }
+    failed = table[(table["landed_share"] < LANDED_SHARE_FLOOR) | (table["mined"] == 0)]
+    out["keepers_failed"] = ",".join(str(r) for r in failed["role"])
+    return out
 
 
 def borrower_cost(result: SimulationResult) -> float:

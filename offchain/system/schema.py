@@ -316,6 +316,18 @@ KEEPERS = _table(
     _amount("take_min_profit", WAD, default="50"),
     _amount("arbitrageur_capital", WAD, default="2_000_000"),
     _amount("debt_auction_capital", WAD, default="500_000"),
+    # how the keepers price their gas (offchain/sim/gas_strategy.py): "market" (a percentile of
+    # the bar's gas, raised after a drop, capped by the action's value) or "fixed" (the
+    # `*_gas_gwei` bids whatever the market does); the market strategy's percentile (30 or 60);
+    # the role priced out on purpose, which keeps its fixed bid (a named stress; a grid key)
+    Key("gas_strategy", Kind.CHOICE, choices=("market", "fixed"), default="market"),
+    _int("gas_percentile", 30, 60, default=60),
+    Key(
+        "priced_out",
+        Kind.CHOICE,
+        choices=("none", "liquidation", "taker", "backstop", "soft_liquidation"),
+        default="none",
+    ),
     # gas a keeper may spend in a bar over every collateral type (offchain/sim/gas_budget.py);
     # 0: no budget. The loader refuses one below the keeper's costliest transaction
     _int("liquidation_gas_budget", 0, MAX_GAS_BUDGET, default=0),

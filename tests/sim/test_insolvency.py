@@ -28,8 +28,9 @@ def test_open_auction__owed_is_debt_less_raised__shortfall_marked_at_the_price()
     # the fire sale: 2,000 and 1,000 of the pool's 3,000, pro rata to the lots
     assert end.fire_sale_shortfall == (6_700 - 2_000) * RAD
     assert end.rows == (
-        ("auction", 7, "0xa", 6_700.0, 50.0, 5_000.0, 1_700.0, 2_000.0, 4_700.0),
-        ("auction", 8, "", 1_000.0, 25.0, 2_500.0, 0.0, 1_000.0, 0.0),
+        # no market depth given: the conservative mark sells at the last price
+        ("auction", 7, "0xa", 6_700.0, 50.0, 5_000.0, 1_700.0, 2_000.0, 4_700.0, 5_000.0, 1_700.0),
+        ("auction", 8, "", 1_000.0, 25.0, 2_500.0, 0.0, 1_000.0, 0.0, 2_500.0, 0.0),
     )
     one = {7: running[7]}
     # at a price that covers it, no shortfall; raised past the debt (the penalty), nothing owed
@@ -63,3 +64,48 @@ def test_insolvency__realized_plus_both_shortfalls():
     assert end.unsafe_shortfall == 40 * RAD
     assert end.insolvency == 120 * RAD
     assert end.facts()["insolvency"] == 120.0 and end.facts()["open_auctions"] == 1
+
+
+def test_conservative_mark__sold_in_the_keepers_order_into_the_market__by_hand():
+    """Money flow: a market of 10,000 stablecoin per side at 100 (100 tokens). The auctions sell
+    first, as they started: 1's 100 tokens fetch 10,000 x 100 / 200 = 5,000 (5,000 and 200 tokens
+    left), 2's 50 tokens 5,000 x 50 / 250 = 1,000 (4,000 and 250 left); then the unsafe vault's
+    250 tokens 4,000 x 250 / 500 = 2,000 (2,000 and 500 left: the price ends at 4). Shortfalls:
+    1 owes 6,000: 1,000; 2 owes 1,500: 500; the vault owes 20,000: 18,000. At the last price
+    every lot covers its debt (the vault's 25,000 is below 1.5 x 20,000: unsafe, not short): no
+    shortfall anywhere."""
+    losses = {1: _loss(6_000 * RAD, 6_780 * RAD), 2: _loss(1_500 * RAD, 1_695 * RAD)}
+    running = {1: [100 * WAD, 6_780 * RAD], 2: [50 * WAD, 1_695 * RAD]}
+    vaults = {"0xv": (250 * WAD, 20_000 * WAD)}
+    end = end_of_run(losses, running, {}, vaults, RAY, RATIO, 100 * WAD, 0, 10_000 * WAD)
+    assert (end.open_shortfall, end.unsafe_shortfall) == (0, 0)
+    assert end.insolvency_last_price == 0
+    assert end.marked_open_shortfall == (1_000 + 500) * RAD
+    assert end.marked_unsafe_shortfall == (20_000 - 2_000) * RAD
+    assert end.insolvency == 19_500 * RAD
+    assert end.marked_price == 4 * WAD  # 2,000 left for 500 tokens
+    assert [(r[0], r[-2], r[-1]) for r in end.rows] == [
+        ("auction", 5_000.0, 1_000.0),
+        ("auction", 1_000.0, 500.0),
+        ("vault", 2_000.0, 18_000.0),
+    ]
+    f = end.facts()
+    assert (f["insolvency"], f["insolvency_last_price"], f["mark_depth"]) == (
+        19_500.0,
+        0.0,
+        10_000.0,
+    )
+
+
+def test_conservative_mark__vaults_closest_to_liquidation_sell_first():
+    """Two unsafe vaults: 0xb (the higher debt per collateral) sells first and gets the better
+    price, whatever the owners' order."""
+    vaults = {"0xa": (100 * WAD, 9_000 * WAD), "0xb": (100 * WAD, 9_500 * WAD)}
+    end = end_of_run({}, {}, {}, vaults, RAY, RATIO, 100 * WAD, 0, 10_000 * WAD)
+    assert [r[2] for r in end.rows] == ["0xb", "0xa"]
+    # 0xb: 10,000 x 100 / 200 = 5,000; 0xa: 5,000 x 100 / 300 = 1,666.67, rounded down
+    assert end.rows[0][-2] == 5_000.0
+    assert (
+        end.marked_unsafe_shortfall
+        == (9_500 - 5_000) * RAD + 9_000 * RAD - (5_000 * WAD * 100 * WAD // (300 * WAD)) * 10**27
+    )

@@ -237,17 +237,113 @@ def test_summary__who_paid_per_layer_and_uncovered(written):
     assert row(md, "stability_pool", "4,000.50 DAI", "26.7%")
     assert row(md, "redistribution", "2,500.25 DAI", "16.7%")
     assert row(md, "debt_auction", "0.00 DAI", "0.0%")  # in the waterfall, paid nothing
-    assert row(md, "uncovered", "500.00 DAI", "3.3%")
+    # auction 3's loss: a cover allocated 2,500.25 and the layers could not pay the rest
+    assert row(md, "uncovered: no cover landed", "0.00 DAI", "0.0%")
+    assert row(md, "uncovered: parked", "0.00 DAI", "0.0%")
+    assert row(md, "uncovered: layers exhausted", "500.00 DAI", "3.3%")
     assert row(md, "total bad debt", "15,000.75 DAI", "100.0%")
     who_paid = md.split("## Who paid")[1].split("##")[0]
-    assert [line.split(" | ")[0].lstrip("| ") for line in who_paid.splitlines()[4:] if line] == [
+    lines = [line for line in who_paid.splitlines()[4:] if line.startswith("|")]
+    assert [line.split(" | ")[0].lstrip("| ") for line in lines] == [
         "fund",
         "stability_pool",
         "debt_auction",
         "redistribution",
-        "uncovered",
+        "uncovered: no cover landed",
+        "uncovered: parked",
+        "uncovered: layers exhausted",
         "total bad debt",
     ]
+
+
+def test_summary__uncovered_split__no_cover_landed_and_parked_are_not_paid(tmp_path):
+    """Money flow: auction 2's loss of 12,000.50 was never covered (no allocation: its covers
+    never landed); auction 3's 3,000.25 went to the deleveraging layer, which parked 1,000.25 of
+    it that no vault took. Paid: deleverage 2,000 (what vaults paid); uncovered: no cover landed
+    12,000.50, parked 1,000.25, layers exhausted 0."""
+    result = synthetic_result()
+    t = result.tables
+    t["losses"] = t["losses"].assign(
+        allocated=[0.0, 0.0, 3_000.25], outstanding=[0.0, 12_000.50, 0.0]
+    )
+    t["allocations"] = t["allocations"].iloc[[2]].assign(layer="deleverage", amount=3_000.25)
+    result.facts["waterfall"] = ["deleverage"]
+    result.facts["deleverage_due"] = 1_000.25
+    md = write_report(tmp_path / "r", result, None, SCENARIO).read_text()
+    assert row(md, "deleverage", "2,000.00 DAI", "13.3%")
+    assert row(md, "uncovered: no cover landed", "12,000.50 DAI", "80.0%")
+    assert row(md, "uncovered: parked", "1,000.25 DAI", "6.7%")
+    assert row(md, "uncovered: layers exhausted", "0.00 DAI", "0.0%")
+    assert row(md, "total bad debt", "15,000.75 DAI", "100.0%")
+    # the comparison says the same: deleveraging paid what vaults paid, the rest parked
+    comparison = write_comparison(tmp_path / "c", [("deleverage", result)], SCENARIO)
+    csv = pd.read_csv(comparison.parent / "comparison.csv")
+    assert csv["deleverage"].tolist() == [2_000.0]
+    assert csv["uncovered: parked"].tolist() == [1_000.25]
+    assert csv["uncovered: no cover landed"].tolist() == [12_000.50]
+
+
+def test_summary__headline__marked_insolvency_beside_the_last_price_bound(tmp_path):
+    result = synthetic_result()
+    result.facts |= {
+        "insolvency": 95_000.0,
+        "insolvency_last_price": 16_000.0,
+        "realized_bad_debt": 15_000.75,
+        "unsafe_vaults_left": 3,
+        "unsafe_vault_debt": 30_000.0,
+        "unsafe_vault_shortfall": 0.0,
+        "unsafe_vault_marked_shortfall": 30_000.0,
+        "open_auctions": 2,
+        "open_auction_debt": 50_000.0,
+        "open_auction_collateral": 400.0,
+        "open_auction_shortfall": 1_000.0,
+        "open_auction_marked_shortfall": 50_000.0,
+        "open_auction_sale_value": 20_000.0,
+        "open_auction_fire_sale_shortfall": 30_000.0,
+        "mark_price": 130.0,
+        "mark_depth": 100_000.0,
+        "mark_price_after_sales": 40.0,
+    }
+    md = write_report(tmp_path / "r", result, None, SCENARIO).read_text()
+    headline = md.split("## Headline")[1].split("##")[0]
+    assert row(headline, "insolvency (everything open sold into the market)", "95,000.00 DAI")
+    assert row(headline, "insolvency at the last price (the optimistic bound)", "16,000.00 DAI")
+    assert row(headline, "of it uncovered: layers exhausted", "500.00 DAI")
+    assert row(headline, "unsafe vaults never liquidated", "3 (30,000.00 DAI of debt)")
+    assert row(headline, "auctions still running", "2 (50,000.00 DAI not yet raised)")
+    # the outcome's end-of-run rows: the mark's market, both figures
+    assert row(
+        md,
+        "marked: everything still open sold in the keepers' order into a market of 100,000.00 "
+        "DAI per side, the price falling to 40.00 DAI",
+        "auctions 50,000.00 DAI short, unsafe vaults 30,000.00 DAI short",
+    )
+    assert (
+        "| INSOLVENCY (marked: realized bad debt + both marked shortfalls) | 95,000.00 DAI |" in md
+    )
+
+
+def test_summary__keeper_failure_opens_the_report__first_table_is_the_keepers(tmp_path):
+    result = synthetic_result()
+    result.tables["keeper_actions"] = pd.DataFrame(
+        [
+            ("liquidation_keeper", 10, 9, 8, 0, 1, 0, 0, 1, 0, 0.8),
+            ("backstop_keeper", 30, 0, 0, 0, 0, 30, 0, 0, 0, 0.0),
+        ],
+        columns=list(TABLES["keeper_actions"]),
+    )
+    result.facts["gas_strategy"] = "fixed"
+    result.facts["keeper_failures"] = [
+        "The backstop keeper landed NONE of its 30 planned actions: 30 dropped, its gas bid "
+        "below the bar's 30th percentile."
+    ]
+    md = write_report(tmp_path / "r", result, None, SCENARIO).read_text()
+    lines = md.splitlines()
+    assert lines[2].startswith("**Keeper failure:** The backstop keeper landed NONE of its 30")
+    first_table = md.split("\n| ")[1]
+    assert first_table.startswith("keeper | planned | sent | mined | dropped: bid below")
+    assert row(md, "backstop keeper", "30", "0", "0", "30", "0", "0", "0", "0", "0", "0.0%")
+    assert row(md, "liquidation keeper", "10", "9", "8", "0", "0", "1", "1", "0", "0", "80.0%")
 
 
 def test_summary__layers_outside_the_waterfall_follow_it(tmp_path):
@@ -255,11 +351,14 @@ def test_summary__layers_outside_the_waterfall_follow_it(tmp_path):
     result.facts["waterfall"] = ["stability_pool"]
     md = write_report(tmp_path / "r", result, None, SCENARIO).read_text()
     who_paid = md.split("## Who paid")[1].split("##")[0]
-    assert [line.split(" | ")[0].lstrip("| ") for line in who_paid.splitlines()[4:] if line] == [
+    lines = [line for line in who_paid.splitlines()[4:] if line.startswith("|")]
+    assert [line.split(" | ")[0].lstrip("| ") for line in lines] == [
         "stability_pool",
         "fund",
         "redistribution",
-        "uncovered",
+        "uncovered: no cover landed",
+        "uncovered: parked",
+        "uncovered: layers exhausted",
         "total bad debt",
     ]
 
@@ -431,6 +530,9 @@ def test_comparison__one_row_per_order(tmp_path):
         "redistribution",
         "settlement",
         "deleverage",
+        "uncovered: no cover landed",
+        "uncovered: parked",
+        "uncovered: layers exhausted",
         "uncovered",
         "largest_payer",
         "largest_payer_amount",
@@ -493,6 +595,8 @@ def test_comparison__one_row_per_order(tmp_path):
         "0.00",
         "0.00",
         "14,500.75",
+        "0.00",
+        "0.00",
         "0.00",
         "0.00",
         "0.00",

@@ -78,6 +78,11 @@ END_OF_RUN = (
     "unsafe_vaults_left",
     "unsafe_vault_debt",
     "unsafe_vault_shortfall",
+    "open_auction_marked_shortfall",
+    "unsafe_vault_marked_shortfall",
+    "mark_depth",
+    "mark_price_after_sales",
+    "insolvency_last_price",
     "insolvency",
 )
 
@@ -117,10 +122,21 @@ def test_end_of_run__auctions_still_running__counted_marked_and_in_insolvency(ru
     assert f["open_auction_debt"] == pytest.approx(auctions["debt"].sum(), rel=1e-12)
     assert f["realized_bad_debt"] == pytest.approx(t["losses"]["loss"].sum(), rel=1e-12)
     assert f["realized_bad_debt"] > 0
-    assert f["insolvency"] == pytest.approx(
+    assert f["insolvency_last_price"] == pytest.approx(
         f["realized_bad_debt"] + f["open_auction_shortfall"] + f["unsafe_vault_shortfall"],
         rel=1e-12,
     )
+    # the headline sells what is open into the keepers' pool (no price impact here), in order
+    assert f["insolvency"] == pytest.approx(
+        f["realized_bad_debt"]
+        + f["open_auction_marked_shortfall"]
+        + f["unsafe_vault_marked_shortfall"],
+        rel=1e-12,
+    )
+    assert f["open_auction_marked_shortfall"] == pytest.approx(
+        exposure["marked_shortfall"][exposure["kind"] == "auction"].sum(), rel=1e-9
+    )
+    assert f["insolvency"] >= f["insolvency_last_price"]
     # an unsafe vault is one whose remaining position is below the liquidation ratio at the mark
     vaults = t["vaults"]
     unsafe = (vaults["debt_end"] > 0) & (vaults["ratio_end"] < f["liquidation_ratio"])

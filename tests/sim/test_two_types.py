@@ -253,11 +253,22 @@ def test_two_types__report_shows_the_contagion_table_and_one_price_panel_per_typ
     f = chain.facts
     contagion = chain.tables["contagion"]
     assert f["realized_bad_debt"] == pytest.approx(float(contagion["realized_bad_debt"].sum()))
-    assert f["insolvency"] == pytest.approx(
+    assert f["insolvency_last_price"] == pytest.approx(
         f["realized_bad_debt"] + f["open_auction_shortfall"] + f["unsafe_vault_shortfall"]
+    )
+    assert f["insolvency"] == pytest.approx(
+        f["realized_bad_debt"]
+        + f["open_auction_marked_shortfall"]
+        + f["unsafe_vault_marked_shortfall"]
     )
     stable = scenario.system.stablecoin_symbol
     assert f"| realized bad debt, every type | {f['realized_bad_debt']:,.2f} {stable} |" in summary
     assert "| realized bad debt (auctions that finished short), ETH-A |" in summary
-    assert "| insolvency (realized bad debt, every type, + both shortfalls) |" in summary
+    assert (
+        "| insolvency at the last price (optimistic bound: realized bad debt, every type, + both "
+        "shortfalls at that price) |" in summary
+    )
+    assert "| INSOLVENCY (marked: realized bad debt, every type, + both marked shortfalls) |" in (
+        summary
+    )
     assert "every type's collateral against" in summary  # no WETH and WBTC added up

@@ -104,10 +104,34 @@ def test_sweep__one_row_per_run__bad_debt_paid_by_the_layers(pool_sweep):
     assert (realized > 0).sum() >= 12
     paid = results[[f"paid_{layer}" for layer in LAYERS]].sum(axis=1) + results["uncovered"]
     assert ((paid - realized).abs() <= 1e-6 * realized.clip(lower=1)).all()
-    # insolvency adds the marked shortfall of what each run left open, never less than realized
-    shortfall = results["open_auction_shortfall"] + results["unsafe_vault_shortfall"]
-    excess = (results["insolvency"] - realized - shortfall).abs()
+    # insolvency adds the shortfall of what each run left open, sold into the market in the
+    # keepers' order; at the last price beside it, never above it
+    marked = results["open_auction_marked_shortfall"] + results["unsafe_vault_marked_shortfall"]
+    excess = (results["insolvency"] - realized - marked).abs()
     assert (excess <= 1e-6 * realized.clip(lower=1)).all()
+    shortfall = results["open_auction_shortfall"] + results["unsafe_vault_shortfall"]
+    excess = (results["insolvency_last_price"] - realized - shortfall).abs()
+    assert (excess <= 1e-6 * realized.clip(lower=1)).all()
+    assert (results["insolvency"] >= results["insolvency_last_price"] - 1e-6).all()
+    # the uncovered parts add up to it
+    parts = results[
+        ["uncovered_no_cover_landed", "uncovered_parked", "uncovered_layers_exhausted"]
+    ].sum(axis=1)
+    assert ((parts - results["uncovered"]).abs() <= 1e-6).all()
+    # the keepers' columns: what each role mined is at most what it planned; the liquidation
+    # keeper and the taker acted in every run with bad debt
+    for role in ("liquidation", "taker", "backstop", "soft_liquidation"):
+        planned, mined = results[f"planned_{role}"], results[f"mined_{role}"]
+        failed = results[[f"{w}_{role}" for w in ("dropped", "deferred", "reverted")]].sum(axis=1)
+        assert (mined + failed <= planned).all() and (mined <= planned).all()
+    assert (results.loc[realized > 0, "mined_liquidation"] > 0).all()
+    # this scenario's takers bid a fixed 100 gwei, outbid while the day's gas spikes: the
+    # sweep's columns show their drops, and the runs where they landed under half name them
+    assert (results["dropped_taker"] > 0).all()
+    assert (results["mined_taker"] + results["dropped_taker"] == results["planned_taker"]).all()
+    share = results["mined_taker"] / results["planned_taker"]
+    named = results["keepers_failed"].str.split(",").map(lambda roles: "taker" in roles)
+    assert (named == (share < 0.5)).all()
     # redistribution alone: vaults pay; the fund and pool order: they pay, no vault does
     redistribution = results[results["grid.waterfall"] == "redistribution"]
     assert (redistribution["paid_fund"] == 0).all()
