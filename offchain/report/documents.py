@@ -880,6 +880,7 @@ def _summary(
     reconciliation: Reconciliation | None,
     scenario_lines: list[tuple[str, str]],
     cascade: Cascade | None = None,
+    extra: list[Block] = [],  # noqa: B006 - never mutated
 ) -> list[Block]:
     return [
         Heading(f"Backstop risk report: {result.scenario_name}", level=1),
@@ -890,6 +891,7 @@ def _summary(
         *_types_note(result),
         *_outcome(result),
         *_cascade(result, cascade),
+        *extra,
         *_contagion(result),
         *_budgets(result),
         *_soft_liquidations(result),
@@ -949,10 +951,12 @@ def write_report(
     reconciliation: Reconciliation | None,
     scenario_lines: list[tuple[str, str]],
     cascade: Cascade | None = None,
+    extra: list[Block] | None = None,
 ) -> Path:
     """Write the report of one run to `out_dir` (replacing a previous report there); returns
     the path of its summary.md. `cascade`: the run against the same scenario without price
-    impact (sim/cascade.py), reported beside the outcome."""
+    impact (sim/cascade.py), reported beside the outcome; `extra`: more sections after the
+    outcome's (the spread over the oracle's phases, report/phases.py)."""
     plots: dict[str, Callable[[SimulationResult, Path], None]] = {
         "price": plot_price,
         "debt_collateral": plot_debt_collateral,
@@ -970,7 +974,7 @@ def write_report(
         (root / "plots").mkdir()
         for name in _plots(result):
             plots[name](result, root / "plots" / f"{name}.png")
-        blocks = _summary(result, reconciliation, scenario_lines, cascade)
+        blocks = _summary(result, reconciliation, scenario_lines, cascade, extra or [])
         (root / "summary.html").write_text(
             to_html(blocks, f"Backstop risk report: {result.scenario_name}")
         )

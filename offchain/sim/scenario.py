@@ -11,7 +11,7 @@ keys are errors), as offchain/sim/scenarios/*.toml show it:
 [scenario]  name, description, seed
 [market]    prices (CSV) | [market.synthetic] (SyntheticPath fields); gas (CSV) | gas_gwei;
             pool_depth | reserves (CSV) + reserves_scale; tail_bars; drain_bars;
-            impact_depth, impact_half_life (sim/impact.py)
+            impact_depth, impact_half_life (sim/impact.py); oracle_phase (timeline.py)
 [vaults]    count, debt_median, debt_sigma, ratio_min, ratio_mode, ratio_max
 [keepers]   liquidation_gas_gwei, taker_gas_gwei, backstop_gas_gwei, taker_mode, taker_capital,
             take_min_profit, arbitrageur_capital, arbitrage_threshold, debt_auction_capital
@@ -82,8 +82,10 @@ from offchain.sim.scenario_types import Scenario
 from offchain.sim.scenario_variants import (
     OVERRIDE_TABLES,
     override,
+    phase_problem,
     reseeded,
     waterfall_variant,
+    with_phase,
 )
 from offchain.system.config import ConfigError
 from offchain.system.schema import (
@@ -121,6 +123,7 @@ __all__ = [
     "load_scenario",
     "reseeded",
     "waterfall_variant",
+    "with_phase",
 ]
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -279,7 +282,7 @@ def _build(
         vaults is not None,
         types,
     )
-    return Scenario(
+    out = Scenario(
         name=name,
         description=description,
         seed=the_seed,
@@ -291,3 +294,8 @@ def _build(
         ceiling_scale=scale,
         types=types,
     )
+    if market.oracle_phase is not None:
+        problem = phase_problem(out, market.oracle_phase)
+        if problem:
+            raise ScenarioError(f"{source.name}: market.oracle_phase: {problem}")
+    return out

@@ -77,6 +77,8 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
     drain_bars = r.read("drain_bars")
     impact_depth = r.read("impact_depth")
     impact_half_life = r.read("impact_half_life")
+    # below the oracle delay: checked once the protocol's delay is known (scenario.py)
+    oracle_phase = r.read("oracle_phase") if "oracle_phase" in r.table else None
     r.finish()
     return MarketSpec(
         prices=prices,
@@ -88,6 +90,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         synthetic=synthetic,
         impact_depth=impact_depth,
         impact_half_life=impact_half_life,
+        oracle_phase=oracle_phase,
     )
 
 

@@ -33,8 +33,9 @@ from offchain.report.tables import (
 )
 from offchain.sim.driver import simulate
 from offchain.sim.results import SimulationResult
-from offchain.sim.scenario import reseeded
+from offchain.sim.scenario import reseeded, with_phase
 from offchain.sim.scenario_types import Scenario
+from offchain.sim.timeline import drawn_phase, oracle_phase
 from offchain.sweep.spec import RunTask
 
 OK, FAILED = "ok", "failed"
@@ -82,6 +83,8 @@ METRICS: dict[str, str] = {
     "impact_lowest_level": "float",
     "time_to_clear_s": "float",  # first liquidation to the last close; null if not cleared
     "transactions": "int",
+    # the run's oracle phase [s] (sim/timeline.py): the cell's, else drawn by the seed
+    "oracle_phase": "int",
 }
 # a run's figures per collateral type, in a sweep over a scenario with several types: columns
 # `<metric>@<type>` (as grid keys name a type's own keys), from the run's contagion table (its
@@ -105,7 +108,7 @@ def run_one(task: RunTask) -> dict[str, Any]:
     start = time.perf_counter()
     row: dict[str, Any] = {"run": task.run, "cell": task.cell, "seed": task.seed}
     try:
-        scenario = reseeded(task.scenario, task.seed)
+        scenario = run_scenario(task)
         result = simulate(scenario, "model", full_check_every=None)
         row |= {"status": OK, "error": ""} | measure(result, scenario)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded with the run, and the sweep goes on
@@ -115,6 +118,17 @@ def run_one(task: RunTask) -> dict[str, Any]:
     row["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     row[CODE] = code_fingerprint()
     return row
+
+
+def run_scenario(task: RunTask) -> Scenario:
+    """The scenario of one run: the cell's, reseeded, at the cell's oracle phase or, when neither
+    the scenario nor the grid sets one, at the phase its seed draws (timeline.drawn_phase: over
+    n consecutive seeds, each of the n phases of the oracle's period once)."""
+    scenario = reseeded(task.scenario, task.seed)
+    if scenario.market.oracle_phase is None:
+        phase = drawn_phase(scenario, task.seed)
+        scenario = with_phase(scenario, phase, f"{scenario.name}: drawn oracle phase")
+    return scenario
 
 
 def type_column(metric: str, collateral_type: str) -> str:
@@ -203,6 +217,7 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
         "impact_lowest_level": float(result.facts["impact_lowest_level"]),
         "time_to_clear_s": time_to_clear(result),
         "transactions": int(result.facts["transactions"]),
+        "oracle_phase": oracle_phase(scenario),
         **per_type,
     }
 
