@@ -5,8 +5,6 @@ sweep file says the same as the command line. Pure Python: no chain, no run."""
 
 from __future__ import annotations
 
-import dataclasses
-
 import shutil
 import tomllib
 from dataclasses import replace
@@ -205,9 +203,7 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
             # a scenario that sets no phase runs at the default (sim/timeline.py), a sweep draws
             # one per seed: the key set to the default's value is that phase, now set
             got = load_scenario("synthetic-crash", vaults=20, overrides={key.table: {name: 3000}})
-            assert got == dataclasses.replace(
-                base, market=dataclasses.replace(base.market, oracle_phase=3000)
-            )
+            assert got == replace(base, market=replace(base.market, oracle_phase=3000))
             continue
         if key.table == "protocol.collateral_overrides":
             # a key the config leaves out has the schema's default
