@@ -29,7 +29,6 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import numpy as np
 import pandas as pd
 
 from offchain.report.plots import (
@@ -41,6 +40,8 @@ from offchain.report.plots import (
     plot_types,
     plot_waterfall,
 )
+from offchain.report.survival import describe as describe_wait
+from offchain.report.survival import run_curve
 from offchain.report.tables import (
     LAYERS,
     LOSS_PARTS,
@@ -223,12 +224,11 @@ def _outcome(result: SimulationResult) -> list[Block]:
         | utc_times(vaults["liquidated_at"]).notna()
         | (pd.to_numeric(vaults["liquidations"]).fillna(0) > 0)
     )
-    delays = pd.to_numeric(liquidations["delay_s"]).dropna() / 60
+    # the vaults never liquidated counted as censored, not dropped (report/survival.py)
     delay = (
-        f"median {delays.median():,.1f} min, p90 {np.percentile(delays, 90):,.1f} min, "
-        f"max {delays.max():,.1f} min"
-        if len(delays)
-        else "- (no liquidations)"
+        describe_wait(run_curve(result.tables))
+        if {"vaults", "liquidations", "exposure", "bars"} <= set(result.tables)
+        else "-"
     )
     sold = takes["collateral"].sum()
     if len(takes) and sold > 0:

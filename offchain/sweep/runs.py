@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import os
 import socket
 import time
@@ -20,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from offchain.model.fixed_point import WAD
+from offchain.report.survival import Survival, run_curve
 from offchain.report.tables import (
     LAYERS,
     LOSS_PARTS,
@@ -63,6 +65,12 @@ METRICS: dict[str, str] = {
     "liquidated_value": "float",  # collateral seized, at the market price of its bar
     "liquidation_delay_median_s": "float",  # from unsafe to liquidated; null without liquidations
     "liquidation_delay_max_s": "float",
+    # the same wait with the vaults never liquidated counted (report/survival.py): the
+    # Kaplan-Meier median (inf: more than half never liquidated; null: no vault unsafe), the
+    # unsafe spells and, of them, the vaults left unsafe and never liquidated (censored)
+    "liquidation_delay_km_median_s": "float",
+    "unsafe_spells": "int",
+    "never_liquidated": "int",
     "clearing_discount": "float",  # 1 - volume-weighted take price / market; null without takes
     "clearing_discount_max": "float",  # the deepest single take
     "staker_losses": "float",  # charged to stability-pool stakers (realized or not)
@@ -163,6 +171,7 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
     stakes = scenario.backstop.pool_stakers * scenario.backstop.pool_stake / WAD
     debt_start = float(t["vaults"]["debt_start"].sum())
     cost = borrower_cost(result)
+    curve = run_curve(t)
     # several types: the liquidations, takes and losses tables are the first type's, the
     # contagion table has every type's (their sums below; each type's in its own columns)
     per_type = type_figures(result) if scenario.types else {}
@@ -200,6 +209,9 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
         ),
         "liquidation_delay_median_s": float(delays.median()) if len(delays) else None,
         "liquidation_delay_max_s": float(delays.max()) if len(delays) else None,
+        "liquidation_delay_km_median_s": _km_median(curve),
+        "unsafe_spells": curve.events + curve.censored,
+        "never_liquidated": curve.censored,
         "clearing_discount": 1 - float((ratio * takes["collateral"]).sum()) / sold
         if sold > 0
         else None,
@@ -220,6 +232,13 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
         "oracle_phase": oracle_phase(scenario),
         **per_type,
     }
+
+
+def _km_median(curve: Survival) -> float | None:
+    if curve.events + curve.censored == 0:
+        return None
+    median = curve.median
+    return math.inf if median is None else median
 
 
 def borrower_cost(result: SimulationResult) -> float:
