@@ -166,6 +166,26 @@ def default_out(
     help="all: also run the model at every phase of the oracle's period and report the spread "
     "of the headline figures (min, median, max).",
 )
+@click.option(
+    "--gas",
+    "gas_file",
+    default=None,
+    help="With a bare price CSV: its gas percentiles CSV (time_utc, p30_gwei, p60_gwei, "
+    "p90_gwei), of the same day.",
+)
+@click.option(
+    "--reserves",
+    "reserves_file",
+    default=None,
+    help="With a bare price CSV: its pool reserves CSV (time_utc, dai_reserve, weth_reserve), "
+    "of the same day.",
+)
+@click.option(
+    "--reserves-scale",
+    default=None,
+    help="With --reserves: the share of the reserves the collateral pool holds (e.g. 0.04: the "
+    "full Uniswap pair is deeper than a replay's debt ceilings allow).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def cli(
     scenario_spec,
@@ -179,6 +199,9 @@ def cli(
     drain_bars,
     phase,
     phases,
+    gas_file,
+    reserves_file,
+    reserves_scale,
     quiet,
 ):
     """Replay a crash on Anvil (or Hardhat) and in the model, reconcile, and write the report."""
@@ -197,13 +220,23 @@ def cli(
     order = None
     if waterfall is not None:
         order = tuple(x.strip() for x in waterfall.split(",") if x.strip())
+    market = {"market": {}}
+    if drain_bars is not None:
+        market["market"]["drain_bars"] = drain_bars
+    if reserves_scale is not None:
+        if reserves_file is None:
+            fail("--reserves-scale: applies only with --reserves")
+        market["market"]["reserves_scale"] = reserves_scale
+    market = {k: v for k, v in market.items() if v}
     try:
         scenario = load_scenario(
             scenario_spec,
             vaults=vaults,
             seed=seed,
             waterfall=order,
-            overrides={"market": {"drain_bars": drain_bars}} if drain_bars is not None else None,
+            overrides=market or None,
+            gas=gas_file,
+            reserves=reserves_file,
         )
         if phase is not None:
             scenario = with_phase(scenario, phase, "--oracle-phase")

@@ -145,20 +145,36 @@ def load_scenario(
     seed: int | None = None,
     waterfall: tuple[str, ...] | None = None,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    gas: str | None = None,
+    reserves: str | None = None,
 ) -> Scenario:
     """The validated scenario `spec` (a built-in name, a .toml/.yaml/.yml scenario file or a .csv
     price file), with the CLI's `--vaults`, `--seed` and `--waterfall` overriding the file, and
     `overrides` ({table: {key: value}}, tables as OVERRIDE_TABLES name them, values as a file
     would give them) replacing keys of its tables (see scenario_variants.override). A type's
     count set by `overrides` (a sweep's `count` or `count@TYPE`) stays as set: `--vaults` is then
-    the population of the other types."""
+    the population of the other types. `gas` and `reserves`: a bare price CSV's companion
+    files (the CLI's --gas and --reserves; a scenario file names its own in [market])."""
     set_counts = _counts_set(overrides or {})
     path = _locate(spec)
+    if path.suffix.lower() != ".csv":
+        for option, value in (("--gas", gas), ("--reserves", reserves)):
+            if value is not None:
+                raise ScenarioError(
+                    f"{option}: applies only to a bare price CSV (a scenario names its "
+                    f"companion files in [market]; {spec} is a scenario)"
+                )
     try:
         if path.suffix.lower() == ".csv":
             source = Source(str(path), Path("."), bare=True)
+            market: dict[str, Any] = {"prices": str(path)}
+            for key, value in (("gas", gas), ("reserves", reserves)):
+                if value is not None:
+                    if not Path(value).expanduser().is_file():
+                        raise ScenarioError(f"--{key}: {value}: no such file")
+                    market[key] = str(Path(value).expanduser())
             return _build(
-                override({"market": {"prices": str(path)}}, overrides or {}, source),
+                override({"market": market}, overrides or {}, source),
                 source,
                 path.stem,
                 vaults,
