@@ -78,7 +78,13 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
         ),
         (
             "collateral pool depth",
-            f"{m.pool_depth / WAD:,.0f} {s.system.stablecoin_symbol} per side",
+            f"{m.pool_depth / WAD:,.0f} {s.system.stablecoin_symbol} per side"
+            + (
+                f" at the start, then following the liquidity of {m.reserves.source} bar by bar "
+                "(governance adds and removes liquidity)"
+                if m.reserves is not None
+                else ""
+            ),
         ),
         (
             "vaults",

@@ -122,6 +122,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         impact_depth=impact_depth,
         impact_half_life=impact_half_life,
         oracle_phase=oracle_phase,
+        reserves=reserves,
     )
 
 

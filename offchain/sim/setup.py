@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from offchain.model.fixed_point import MAX_UINT256, RAY
+from offchain.sim.liquidity import add_inventory
 from offchain.sim.population import (
     VaultPlan,
     actor_address,
@@ -118,6 +119,14 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
     g = a.governance
     # the collateral pool: governance's liquidity, from its own vault
     _seed_pool(rec, d, t, g, fund, s.market.pool_depth, collateral.initial_price)
+    if s.market.reserves is not None:
+        # the pool's depth follows the reserves file (liquidity.py): governance holds the
+        # stablecoin to add liquidity with, and lets the pool take its tokens
+        inventory = add_inventory(s.market.pool_depth, s.market.reserves)
+        if inventory:
+            fund(g, inventory, exit_stable=True)
+        rec.queue("setup", g, t.token, "approve", t.pool, MAX_UINT256)
+        rec.queue("setup", g, d.stablecoin, "approve", t.pool, MAX_UINT256)
     # the vault population: governance joins each owner's collateral, each owner draws
     plans = generate_vaults(
         s.vaults,

@@ -153,4 +153,7 @@ def test_simulate_cli__bare_csv_with_its_companions__runs_and_states_them(tmp_pa
     assert result.exit_code == 0, result.output
     text = (out / "summary.md").read_text()
     assert f"| gas | {GAS_2021} |" in text
-    assert "| collateral pool depth | 2,716,955 BUSD per side |" in text
+    assert (
+        "| collateral pool depth | 2,716,955 BUSD per side at the start, then following the "
+        f"liquidity of {RESERVES_2021} bar by bar" in text
+    )

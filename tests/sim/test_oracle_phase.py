@@ -74,7 +74,7 @@ def test_a_phase__the_first_poke_of_the_replay_at_the_first_bar_past_it(may, pha
 
 def test_phases__move_the_result():
     """The reason the phase is stated: on may-2021 (1,000 vaults) the six phases give six
-    insolvencies (26,993 to 69,796 at the commit that made the phase a key)."""
+    insolvencies (27,783 to 70,044 when the reserves were first read per bar)."""
     table = phases.spread(load_scenario("may-2021", vaults=1000))
     assert list(table["phase"]) == [0, 600, 1200, 1800, 2400, 3000]
     assert table["insolvency"].nunique() == 6
