@@ -227,7 +227,7 @@ def _outcome(result: SimulationResult) -> list[Block]:
     # the vaults never liquidated counted as censored, not dropped (report/survival.py)
     delay = (
         describe_wait(run_curve(result.tables))
-        if {"vaults", "liquidations", "exposure", "bars"} <= set(result.tables)
+        if {"vaults", "liquidations", "bars"} <= set(result.tables)
         else "-"
     )
     sold = takes["collateral"].sum()

@@ -98,11 +98,15 @@ def unsafe_spells(
 
 
 def run_curve(tables: dict[str, pd.DataFrame]) -> Survival:
-    """`unsafe_spells` of a run's tables (its end: the last bar's time)."""
+    """`unsafe_spells` of a run's tables (its end: the last bar's time; a result without an
+    exposure table, as one built by hand, has no vault left unsafe)."""
+    exposure = tables.get("exposure")
+    if exposure is None:
+        exposure = pd.DataFrame({"kind": [], "owner": []})
     return unsafe_spells(
         tables["vaults"],
         tables["liquidations"],
-        tables["exposure"],
+        exposure,
         int(tables["bars"]["time"].max()),
     )
 
@@ -111,7 +115,7 @@ def describe(curve: Survival, unit: float = 60.0, name: str = "min") -> str:
     """One line: the median (or that it was not reached), p90, and how many were never
     liquidated."""
     if curve.events + curve.censored == 0:
-        return "- (no vault became unsafe)"
+        return "- (no liquidations, no vault left unsafe)"
 
     def shown(value: float | None) -> str:
         if value is None:

@@ -52,7 +52,9 @@ from offchain.sweep.stats import (
     WORST_RUN_UNTIL,
     CellStats,
     cvar_is_worst_run,
+    eligible_cells,
     idle_keys,
+    rank,
     recommend,
     var,
     var_interval,
@@ -278,6 +280,22 @@ def _recommendation_blocks(r: ReportInput) -> list[Block]:
             items.append(f"{scenario}: no cell meets the constraint ({constraint}{lowest}).")
             continue
         f = best.figures
+        tied = [s for s in eligible_cells(stats, limit) if rank(s) == rank(best)]
+        if len(tied) == eligible > 1:
+            # a choice among equals would be the cell order's, not the runs': recommend none
+            items.append(
+                f"{scenario}: no cell stands out: all {eligible} cells that meet the constraint "
+                f"({constraint}) have the same insolvency (VaR95 {format_amount(f['var95'])}, "
+                f"mean {format_amount(f['mean'])}) and borrower cost, so these runs do not "
+                "separate them"
+                + (
+                    " (no run was insolvent: more vaults, more seeds or a harsher scenario would)"
+                    if f["var95"] == 0 and f["mean"] == 0
+                    else ""
+                )
+                + ". No difference at this sample size."
+            )
+            continue
         figures = (
             f"VaR95 {_ci(f, 'var95')}, mean insolvency {format_amount(f['mean'])} (realized bad "
             f"debt {format_amount(f['realized_mean'])}, {f['open_auctions_mean']:,.1f} auctions "
@@ -311,11 +329,12 @@ def _recommendation_blocks(r: ReportInput) -> list[Block]:
                     )
                 )
             items.append(
-                f"{scenario}: no difference at this sample size. The lowest insolvency VaR95 "
-                f"with {constraint} ({eligible} of {len(stats)} cells qualify) is "
-                f"{cell_label(names, best.values)} ({figures}), but its 95% interval overlaps "
-                f"that of {len(rivals)} other cell{'s' if len(rivals) > 1 else ''} ("
-                f"{shown_rivals}); {more}. No cell is recommended."
+                f"{scenario}: no difference at this sample size. Of the cells with "
+                f"{constraint} ({eligible} of {len(stats)} qualify), "
+                f"{cell_label(names, best.values)} has the lowest VaR95 ({figures}), but its 95% "
+                f"interval overlaps that of {len(rivals)} other cell"
+                f"{'s' if len(rivals) > 1 else ''} ({shown_rivals}); {more}. No cell is "
+                "recommended."
             )
             continue
         items.append(
@@ -650,8 +669,8 @@ def _heatmaps(r: ReportInput, root: Path) -> list[tuple[str, str]]:
                     fontsize=8,
                     color="white" if dark else "black",
                 )
-            ax.set_xticks(range(len(cols_)), [shown(c) for c in cols_], rotation=15, ha="right")
-            ax.set_yticks(range(len(rows_)), [shown(r) for r in rows_])
+            ax.set_xticks(range(len(cols_)), [_wrapped(shown(c)) for c in cols_])
+            ax.set_yticks(range(len(rows_)), [_wrapped(shown(r)) for r in rows_])
             ax.set_xlabel(b.name)
             ax.set_ylabel(a.name)
             ax.set_title(
@@ -659,7 +678,10 @@ def _heatmaps(r: ReportInput, root: Path) -> list[tuple[str, str]]:
                 "[95% interval; * the worst run: too few runs]",
                 fontsize=10,
             )
-            fig.colorbar(image, ax=ax, format=mticker.StrMethodFormatter("{x:,.0f}"))
+            if top > 0:
+                fig.colorbar(image, ax=ax, format=mticker.StrMethodFormatter("{x:,.0f}"))
+            else:  # no scale to read: every cell is 0
+                ax.set_xlabel(f"{b.name} (every run of every cell: 0)")
             _save(fig, root / f"{name}.png")
             caption = (
                 f"{scenario}: VaR95 of insolvency over {a.name} x {b.name}, each with its 95% "
@@ -668,6 +690,21 @@ def _heatmaps(r: ReportInput, root: Path) -> list[tuple[str, str]]:
             )
             out.append((name, caption))
     return out
+
+
+def _wrapped(label: str, width: int = 18) -> str:
+    """A long grid value (a waterfall order) over several lines, broken after its '+'."""
+    if len(label) <= width:
+        return label
+    lines, line = [], ""
+    for part in label.split("+"):
+        piece = part if not line else f"+{part}"
+        if line and len(line) + len(piece) > width:
+            lines.append(line + "+")
+            line = part
+        else:
+            line += piece
+    return "\n".join([*lines, line])
 
 
 def _heat_label(x: np.ndarray) -> str:
@@ -712,21 +749,22 @@ def _histograms(r: ReportInput, root: Path) -> list[tuple[str, str]]:
                         transform=ax.transAxes,
                         fontsize=8,
                     )
+                    ax.set_xticks([])
                     ax.set_yticks([])
                 else:
                     ax.hist(x, bins=bins, color="tab:red", alpha=0.75)
+                    ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+                    ax.set_ylabel("runs", fontsize=7)
+                    ax.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+                    ax.xaxis.set_major_locator(mticker.MaxNLocator(4))
+                    ax.set_xlabel(f"insolvency [{r.stable}]", fontsize=7)
+                    ax.tick_params(labelsize=7)
                 if s.runs and x.any():
                     ax.axvline(s.figures["var95"], color="black", linestyle="--", linewidth=1)
                 ax.set_title(
                     "\n".join(f"{n}={shown(v)}" for n, v in zip(names, s.values)) or s.scenario,
                     fontsize=7,
                 )
-                ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
-                ax.set_ylabel("runs", fontsize=7)
-                ax.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
-                ax.xaxis.set_major_locator(mticker.MaxNLocator(4))
-                ax.set_xlabel(f"insolvency [{r.stable}]", fontsize=7)
-                ax.tick_params(labelsize=7)
             for ax in list(axes.flat)[len(chunk) :]:
                 ax.axis("off")
             fig.suptitle(
