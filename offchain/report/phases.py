@@ -97,16 +97,16 @@ def blocks(scenario: Scenario, table: pd.DataFrame) -> list[Block]:
     """The report's section: the spread over the phases, then every phase's figures."""
     reported = oracle_phase(scenario)
     s = summary(table)
-    rows = [
-        (
-            LABELS[r.figure],
-            _shown(r.figure, r.min),
-            _shown(r.figure, r.median),
-            _shown(r.figure, r.max),
-            f"{r.phase_min:,} s / {r.phase_max:,} s",
+    rows = []
+    for r in s.to_dict("records"):
+        figure = str(r["figure"])
+        rows.append(
+            (
+                LABELS[figure],
+                *(_shown(figure, float(r[k])) for k in ("min", "median", "max")),
+                f"{int(r['phase_min']):,} s / {int(r['phase_max']):,} s",
+            )
         )
-        for r in s.itertuples()
-    ]
     per_phase = [
         (
             f"{int(r['phase']):,} s" + (" (this report)" if int(r["phase"]) == reported else ""),

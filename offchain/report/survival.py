@@ -16,6 +16,7 @@ cannot look fast by dropping them.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -97,7 +98,7 @@ def unsafe_spells(
     )
 
 
-def run_curve(tables: dict[str, pd.DataFrame]) -> Survival:
+def run_curve(tables: Mapping[str, pd.DataFrame]) -> Survival:
     """`unsafe_spells` of a run's tables (its end: the last bar's time; a result without an
     exposure table, as one built by hand, has no vault left unsafe)."""
     exposure = tables.get("exposure")
