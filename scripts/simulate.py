@@ -25,8 +25,8 @@ from offchain.backends.anvil import AnvilError
 from offchain.backends.hardhat import NODES
 from offchain.report.documents import ReportError, check_out_dir, write_report
 from offchain.report.phases import blocks as phase_blocks
+from offchain.report.phases import console_lines as phase_console_lines
 from offchain.report.phases import spread as phase_spread
-from offchain.report.phases import summary as phase_summary
 from offchain.report.tables import deferred_by_type, scenario_lines
 from offchain.sim.replay import replay
 from offchain.sim.scenario import (
@@ -280,12 +280,7 @@ def cli(
             if bars is not None:
                 bars.close()
         extra = phase_blocks(scenario, table)
-        phase_lines = [
-            f"oracle phases ({len(table)}): {r.figure} min {r.min:,.2f} (phase "
-            f"{r.phase_min:,} s), median {r.median:,.2f}, max {r.max:,.2f} (phase "
-            f"{r.phase_max:,} s)"
-            for r in phase_summary(table).itertuples()
-        ]
+        phase_lines = phase_console_lines(table)
     try:
         summary = write_report(
             out_dir, result, reconciliation, scenario_lines(scenario), done.cascade, extra

@@ -86,7 +86,8 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def _shown(column: str, value: float) -> str:
+def shown(column: str, value: float) -> str:
+    """A headline figure as the report prints it (an amount, or a count)."""
     amount = HEADLINE.get(column, ("", False))[1]
     if amount:
         return format_amount(value)
@@ -103,14 +104,14 @@ def blocks(scenario: Scenario, table: pd.DataFrame) -> list[Block]:
         rows.append(
             (
                 LABELS[figure],
-                *(_shown(figure, float(r[k])) for k in ("min", "median", "max")),
+                *(shown(figure, float(r[k])) for k in ("min", "median", "max")),
                 f"{int(r['phase_min']):,} s / {int(r['phase_max']):,} s",
             )
         )
     per_phase = [
         (
             f"{int(r['phase']):,} s" + (" (this report)" if int(r["phase"]) == reported else ""),
-            *(_shown(c, float(r[c])) for c in LABELS),
+            *(shown(c, float(r[c])) for c in LABELS),
         )
         for r in table.to_dict("records")
     ]
@@ -130,3 +131,16 @@ def blocks(scenario: Scenario, table: pd.DataFrame) -> list[Block]:
         ),
         Table(("oracle phase", *(LABELS[c] for c in LABELS)), per_phase, numeric=(1, 2, 3, 4, 5)),
     ]
+
+
+def console_lines(table: pd.DataFrame) -> list[str]:
+    """One line per headline figure: min (its phase), median, max (its phase)."""
+    out = []
+    for r in summary(table).to_dict("records"):
+        figure = str(r["figure"])
+        out.append(
+            f"oracle phases ({len(table)}): {LABELS[figure]} min {shown(figure, float(r['min']))} "
+            f"(phase {int(r['phase_min']):,} s), median {shown(figure, float(r['median']))}, max "
+            f"{shown(figure, float(r['max']))} (phase {int(r['phase_max']):,} s)"
+        )
+    return out

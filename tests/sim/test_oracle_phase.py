@@ -187,6 +187,7 @@ def test_simulate_cli__phases_all__the_report_states_the_phase_and_the_spread(tm
     assert result.exit_code == 0, result.output
     assert "oracle phase: 600 s" in result.output
     assert "oracle phases (6): insolvency min" in result.output
+    assert "oracle phases (6): liquidations min " in result.output
     text = (out / "summary.md").read_text()
     assert "| oracle phase | 600 s (set)" in text
     assert "## The oracle's phase" in text and "| 600 s (this report) |" in text
