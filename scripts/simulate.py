@@ -24,11 +24,21 @@ import click
 from offchain.backends.anvil import AnvilError
 from offchain.backends.hardhat import NODES
 from offchain.report.documents import ReportError, check_out_dir, write_report
+from offchain.report.phases import blocks as phase_blocks
+from offchain.report.phases import console_lines as phase_console_lines
+from offchain.report.phases import spread as phase_spread
 from offchain.report.tables import deferred_by_type, scenario_lines
 from offchain.sim.keeper_outcomes import console_lines
 from offchain.sim.replay import replay
-from offchain.sim.scenario import MAX_DRAIN_BARS, ScenarioError, builtin_scenarios, load_scenario
+from offchain.sim.scenario import (
+    MAX_DRAIN_BARS,
+    ScenarioError,
+    builtin_scenarios,
+    load_scenario,
+    with_phase,
+)
 from offchain.sim.setup import SimulationError
+from offchain.sim.timeline import oracle_phase
 from offchain.system.cli import failing, one_line_usage, vaults_option
 from offchain.system.files import directory_named
 
@@ -63,6 +73,7 @@ def default_out(
     seed: int | None,
     order: tuple[str, ...] | None,
     drain_bars: int | None,
+    phase: int | None = None,
 ) -> Path:
     """The report directory of a run without --out: one per command, so that a model run or a
     smaller one never replaces `make run`'s reconciled report (the same command run again
@@ -80,6 +91,8 @@ def default_out(
         parts.append("+".join(order))
     if drain_bars is not None:
         parts.append(f"drain{drain_bars}")
+    if phase is not None:
+        parts.append(f"phase{phase}")
     return Path("reports") / "-".join(parts)
 
 
@@ -106,7 +119,7 @@ def default_out(
     "out",
     default=None,
     help="Report directory [default: reports/<scenario name>, with a suffix for each option "
-    "given: -model, -hardhat, -<N>-vaults, -seed<S>, -<waterfall order>, -drain<N>].",
+    "given: -model, -hardhat, -<N>-vaults, -seed<S>, -<waterfall order>, -drain<N>, -phase<P>].",
 )
 @click.option(
     "--backend",
@@ -137,9 +150,60 @@ def default_out(
     help="Run up to this many more bars at the last price while an auction is still running "
     "(overrides the scenario's market.drain_bars; the report says if auctions still ran).",
 )
+@click.option(
+    "--oracle-phase",
+    "phase",
+    type=int,
+    default=None,
+    help="Seconds from the first bar to the oracle's first poke, below the oracle delay "
+    "(overrides the scenario's market.oracle_phase; default: 600 s before the delay, the "
+    "phase every replay ran with before it was an option).",
+)
+@click.option(
+    "--phases",
+    type=click.Choice(["one", "all"]),
+    default="one",
+    show_default=True,
+    help="all: also run the model at every phase of the oracle's period and report the spread "
+    "of the headline figures (min, median, max).",
+)
+@click.option(
+    "--gas",
+    "gas_file",
+    default=None,
+    help="With a bare price CSV: its gas percentiles CSV (time_utc, p30_gwei, p60_gwei, "
+    "p90_gwei), of the same day.",
+)
+@click.option(
+    "--reserves",
+    "reserves_file",
+    default=None,
+    help="With a bare price CSV: its pool reserves CSV (time_utc, dai_reserve, weth_reserve), "
+    "of the same day.",
+)
+@click.option(
+    "--reserves-scale",
+    default=None,
+    help="With --reserves: the share of the reserves the collateral pool holds (e.g. 0.04: the "
+    "full Uniswap pair is deeper than a replay's debt ceilings allow).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def cli(
-    scenario_spec, vaults, seed, waterfall, out, backend, node, full_check_every, drain_bars, quiet
+    scenario_spec,
+    vaults,
+    seed,
+    waterfall,
+    out,
+    backend,
+    node,
+    full_check_every,
+    drain_bars,
+    phase,
+    phases,
+    gas_file,
+    reserves_file,
+    reserves_scale,
+    quiet,
 ):
     """Replay a crash on Anvil (or Hardhat) and in the model, reconcile, and write the report."""
     if full_check_every < 1:
@@ -157,20 +221,32 @@ def cli(
     order = None
     if waterfall is not None:
         order = tuple(x.strip() for x in waterfall.split(",") if x.strip())
+    market = {"market": {}}
+    if drain_bars is not None:
+        market["market"]["drain_bars"] = drain_bars
+    if reserves_scale is not None:
+        if reserves_file is None:
+            fail("--reserves-scale: applies only with --reserves")
+        market["market"]["reserves_scale"] = reserves_scale
+    market = {k: v for k, v in market.items() if v}
     try:
         scenario = load_scenario(
             scenario_spec,
             vaults=vaults,
             seed=seed,
             waterfall=order,
-            overrides={"market": {"drain_bars": drain_bars}} if drain_bars is not None else None,
+            overrides=market or None,
+            gas=gas_file,
+            reserves=reserves_file,
         )
+        if phase is not None:
+            scenario = with_phase(scenario, phase, "--oracle-phase")
     except ScenarioError as exc:
         fail(str(exc))
     out_dir = (
         Path(out)
         if out
-        else default_out(scenario.name, backend, node, vaults, seed, order, drain_bars)
+        else default_out(scenario.name, backend, node, vaults, seed, order, drain_bars, phase)
     )
     try:
         check_out_dir(out_dir)  # before minutes of simulation, not after
@@ -195,9 +271,20 @@ def cli(
             bars.close()
     result, reconciliation = done.result, done.reconciliation
     model, chain = done.model, done.chain
+    extra, phase_lines = [], []
+    if phases == "all":
+        try:
+            table = phase_spread(scenario, bars, {oracle_phase(scenario): model})
+        except (SimulationError, ScenarioError) as exc:
+            fail(str(exc))
+        finally:
+            if bars is not None:
+                bars.close()
+        extra = phase_blocks(scenario, table)
+        phase_lines = phase_console_lines(table)
     try:
         summary = write_report(
-            out_dir, result, reconciliation, scenario_lines(scenario), done.cascade
+            out_dir, result, reconciliation, scenario_lines(scenario), done.cascade, extra
         )
     except ReportError as exc:
         fail(str(exc))
@@ -273,6 +360,9 @@ def cli(
             )
             for line in reconciliation.diffs[:10]:
                 click.echo(f"  {line}", err=True)
+    click.echo(f"oracle phase: {oracle_phase(scenario):,} s")
+    for line in phase_lines:
+        click.echo(line)
     click.echo(f"report: {summary}")
     if reconciliation is not None and not reconciliation.ok:
         sys.exit(1)

@@ -29,7 +29,6 @@ from typing import Any
 import matplotlib
 
 matplotlib.use("Agg")
-import numpy as np
 import pandas as pd
 
 from offchain.report.plots import (
@@ -41,6 +40,8 @@ from offchain.report.plots import (
     plot_types,
     plot_waterfall,
 )
+from offchain.report.survival import describe as describe_wait
+from offchain.report.survival import run_curve
 from offchain.report.tables import (
     LAYERS,
     LOSS_PARTS,
@@ -226,12 +227,11 @@ def _outcome(result: SimulationResult) -> list[Block]:
         | utc_times(vaults["liquidated_at"]).notna()
         | (pd.to_numeric(vaults["liquidations"]).fillna(0) > 0)
     )
-    delays = pd.to_numeric(liquidations["delay_s"]).dropna() / 60
+    # the vaults never liquidated counted as censored, not dropped (report/survival.py)
     delay = (
-        f"median {delays.median():,.1f} min, p90 {np.percentile(delays, 90):,.1f} min, "
-        f"max {delays.max():,.1f} min"
-        if len(delays)
-        else "- (no liquidations)"
+        describe_wait(run_curve(result.tables))
+        if {"vaults", "liquidations", "bars"} <= set(result.tables)
+        else "-"
     )
     sold = takes["collateral"].sum()
     if len(takes) and sold > 0:
@@ -1019,6 +1019,7 @@ def _summary(
     reconciliation: Reconciliation | None,
     scenario_lines: list[tuple[str, str]],
     cascade: Cascade | None = None,
+    extra: list[Block] = [],  # noqa: B006 - never mutated
 ) -> list[Block]:
     return [
         Heading(f"Backstop risk report: {result.scenario_name}", level=1),
@@ -1032,6 +1033,7 @@ def _summary(
         *_types_note(result),
         *_outcome(result),
         *_cascade(result, cascade),
+        *extra,
         *_contagion(result),
         *_budgets(result),
         *_soft_liquidations(result),
@@ -1091,10 +1093,12 @@ def write_report(
     reconciliation: Reconciliation | None,
     scenario_lines: list[tuple[str, str]],
     cascade: Cascade | None = None,
+    extra: list[Block] | None = None,
 ) -> Path:
     """Write the report of one run to `out_dir` (replacing a previous report there); returns
     the path of its summary.md. `cascade`: the run against the same scenario without price
-    impact (sim/cascade.py), reported beside the outcome."""
+    impact (sim/cascade.py), reported beside the outcome; `extra`: more sections after the
+    outcome's (the spread over the oracle's phases, report/phases.py)."""
     plots: dict[str, Callable[[SimulationResult, Path], None]] = {
         "price": plot_price,
         "debt_collateral": plot_debt_collateral,
@@ -1112,7 +1116,7 @@ def write_report(
         (root / "plots").mkdir()
         for name in _plots(result):
             plots[name](result, root / "plots" / f"{name}.png")
-        blocks = _summary(result, reconciliation, scenario_lines, cascade)
+        blocks = _summary(result, reconciliation, scenario_lines, cascade, extra or [])
         (root / "summary.html").write_text(
             to_html(blocks, f"Backstop risk report: {result.scenario_name}")
         )

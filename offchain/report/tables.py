@@ -18,9 +18,33 @@ from offchain.sim.results import (
     empty_table,
 )
 from offchain.sim.scenario_types import Scenario
-from offchain.sim.timeline import bar_times, utc
+from offchain.sim.timeline import (
+    bar_times,
+    default_phase,
+    oracle_delay,
+    oracle_phase,
+    period_phases,
+    utc,
+)
 
 LAYERS = tuple(LAYER_NAMES.values())  # waterfall layers in layer-number order
+
+
+def phase_text(s: Scenario) -> str:
+    """The oracle's phase of a run (sim/timeline.py), as the report states it."""
+    phase, delay = oracle_phase(s), oracle_delay(s)
+    which = (
+        "the default"
+        if s.market.oracle_phase is None
+        else "set" + (" (the default's value)" if s.market.oracle_phase == default_phase(s) else "")
+    )
+    return (
+        f"{phase:,} s ({which}): the oracle's first poke is due {phase:,} s after the first bar, "
+        f"then at the first bar once {delay:,} s have passed since the last poke; one of the "
+        f"{len(period_phases(s))} phases of the oracle's period on these bars "
+        f"({', '.join(f'{p:,}' for p in period_phases(s))} s), which can move the result "
+        "(`--phases all` runs every one)"
+    )
 
 
 def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
@@ -48,6 +72,7 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
             ),
         ),
         ("gas", m.gas.source if m.gas is not None else f"constant {gwei(m.gas_price)}"),
+        ("oracle phase", phase_text(s)),
         (
             "external market",
             f"liquidation sales move the price through a constant-product depth of "
@@ -59,7 +84,13 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
         ),
         (
             "collateral pool depth",
-            f"{m.pool_depth / WAD:,.0f} {s.system.stablecoin_symbol} per side",
+            f"{m.pool_depth / WAD:,.0f} {s.system.stablecoin_symbol} per side"
+            + (
+                f" at the start, then following the liquidity of {m.reserves.source} bar by bar "
+                "(governance adds and removes liquidity)"
+                if m.reserves is not None
+                else ""
+            ),
         ),
         (
             "vaults",

@@ -60,6 +60,7 @@ from offchain.sim.impact import Impact
 from offchain.sim.keeper_outcomes import failure_lines, keeper_actions
 from offchain.sim.keepers import Action, BackstopParams, Latency, TakerParams, VaultIndex
 from offchain.sim.ledger import Ledger, Ledgers
+from offchain.sim.liquidity import LiquidityStep
 from offchain.sim.population import actor_address, population_role
 from offchain.sim.recorder import MAX_BLOCK_TXS, Recorder
 from offchain.sim.results import (
@@ -292,8 +293,14 @@ class Simulation:
                     gas_budget=k.soft_liquidation_gas_budget,
                 )
             )
+        # the pool's depth follows a reserves file (liquidity.py), before the arbitrage
+        reserves = self.scenario.market.reserves
+        liquidity: list[Step] = (
+            [LiquidityStep(a.governance, self.collateral.name, reserves)] if reserves else []
+        )
         return [
             FeederStep(a.feeder),
+            *liquidity,
             ArbitrageStep(a.arbitrageur, k.arbitrage_threshold),
             *soft,
             LiquidatorStep(

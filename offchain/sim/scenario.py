@@ -11,7 +11,7 @@ keys are errors), as offchain/sim/scenarios/*.toml show it:
 [scenario]  name, description, seed
 [market]    prices (CSV) | [market.synthetic] (SyntheticPath fields); gas (CSV) | gas_gwei;
             pool_depth | reserves (CSV) + reserves_scale; tail_bars; drain_bars;
-            impact_depth, impact_half_life (sim/impact.py)
+            impact_depth, impact_half_life (sim/impact.py); oracle_phase (timeline.py)
 [vaults]    count, debt_median, debt_sigma, ratio_min, ratio_mode, ratio_max
 [keepers]   liquidation_gas_gwei, taker_gas_gwei, backstop_gas_gwei, taker_mode, taker_capital,
             take_min_profit, arbitrageur_capital, arbitrage_threshold, debt_auction_capital
@@ -82,8 +82,10 @@ from offchain.sim.scenario_types import Scenario
 from offchain.sim.scenario_variants import (
     OVERRIDE_TABLES,
     override,
+    phase_problem,
     reseeded,
     waterfall_variant,
+    with_phase,
 )
 from offchain.system.config import ConfigError
 from offchain.system.schema import (
@@ -121,6 +123,7 @@ __all__ = [
     "load_scenario",
     "reseeded",
     "waterfall_variant",
+    "with_phase",
 ]
 
 BUILTIN_DIR = Path(__file__).resolve().parent / "scenarios"
@@ -142,20 +145,36 @@ def load_scenario(
     seed: int | None = None,
     waterfall: tuple[str, ...] | None = None,
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
+    gas: str | None = None,
+    reserves: str | None = None,
 ) -> Scenario:
     """The validated scenario `spec` (a built-in name, a .toml/.yaml/.yml scenario file or a .csv
     price file), with the CLI's `--vaults`, `--seed` and `--waterfall` overriding the file, and
     `overrides` ({table: {key: value}}, tables as OVERRIDE_TABLES name them, values as a file
     would give them) replacing keys of its tables (see scenario_variants.override). A type's
     count set by `overrides` (a sweep's `count` or `count@TYPE`) stays as set: `--vaults` is then
-    the population of the other types."""
+    the population of the other types. `gas` and `reserves`: a bare price CSV's companion
+    files (the CLI's --gas and --reserves; a scenario file names its own in [market])."""
     set_counts = _counts_set(overrides or {})
     path = _locate(spec)
+    if path.suffix.lower() != ".csv":
+        for option, value in (("--gas", gas), ("--reserves", reserves)):
+            if value is not None:
+                raise ScenarioError(
+                    f"{option}: applies only to a bare price CSV (a scenario names its "
+                    f"companion files in [market]; {spec} is a scenario)"
+                )
     try:
         if path.suffix.lower() == ".csv":
             source = Source(str(path), Path("."), bare=True)
+            market: dict[str, Any] = {"prices": str(path)}
+            for key, value in (("gas", gas), ("reserves", reserves)):
+                if value is not None:
+                    if not Path(value).expanduser().is_file():
+                        raise ScenarioError(f"--{key}: {value}: no such file")
+                    market[key] = str(Path(value).expanduser())
             return _build(
-                override({"market": {"prices": str(path)}}, overrides or {}, source),
+                override({"market": market}, overrides or {}, source),
                 source,
                 path.stem,
                 vaults,
@@ -279,7 +298,7 @@ def _build(
         vaults is not None,
         types,
     )
-    return Scenario(
+    out = Scenario(
         name=name,
         description=description,
         seed=the_seed,
@@ -291,3 +310,8 @@ def _build(
         ceiling_scale=scale,
         types=types,
     )
+    if market.oracle_phase is not None:
+        problem = phase_problem(out, market.oracle_phase)
+        if problem:
+            raise ScenarioError(f"{source.name}: market.oracle_phase: {problem}")
+    return out

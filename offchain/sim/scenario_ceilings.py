@@ -10,6 +10,7 @@ from dataclasses import replace
 
 from offchain.model import size_margin as sizing
 from offchain.model.fixed_point import RAY, WAD_TO_RAY
+from offchain.sim.liquidity import add_inventory
 from offchain.sim.population import generate_vaults, type_seed
 from offchain.sim.scenario_reader import ScenarioError, Source, format_ratio, format_wad
 from offchain.sim.scenario_types import (
@@ -95,6 +96,7 @@ def actor_draws(
         + backstop.insurance_fund
         + backstop.pool_stakers * backstop.pool_stake
         + market.pool_depth
+        + (add_inventory(market.pool_depth, market.reserves) if market.reserves else 0)
         + (keepers.soft_liquidation_capital if opt_ins else 0)
     )
 

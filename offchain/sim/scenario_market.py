@@ -18,6 +18,7 @@ from offchain.sim.market_data import (
 )
 from offchain.sim.scenario_reader import ScenarioError, Source, file_path, sub_table
 from offchain.sim.scenario_types import MarketSpec
+from offchain.sim.timeline import utc
 from offchain.system.config import Reader
 from offchain.system.schema import MARKET, SYNTHETIC
 
@@ -35,6 +36,28 @@ def _data(r: Reader, key: str, source: Source, loader: Any) -> Series:
         return loader(path)
     except DataError as exc:
         raise ScenarioError(str(exc) if source.bare else f"{r.where}.{key}: {exc}") from None
+
+
+def check_companions(
+    prices: Series, companions: list[tuple[str, Series]], source: Source, where: str
+) -> None:
+    """A gas or reserves file must cover the price file's times (with one bar's slack at each
+    end): a file of another day would give every bar its last row. Every companion that does not
+    is named, in one ScenarioError line."""
+    step = prices.times[1] - prices.times[0]
+    first, last = prices.times[0], prices.times[-1]
+    problems = []
+    for key, series in companions:
+        if series.times[0] <= first + step and series.times[-1] >= last - step:
+            continue
+        name = f"--{key}" if source.bare else f"{where}.{key}"
+        problems.append(
+            f"{name}: {series.source} covers {utc(series.times[0])} to {utc(series.times[-1])}, "
+            f"the price file {utc(first)} to {utc(last)}: its dates differ"
+        )
+    if problems:
+        prefix = "" if source.bare else f"{source.name}: "
+        raise ScenarioError(prefix + "; ".join(problems))
 
 
 def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
@@ -58,8 +81,16 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         raise r.fail("reserves", "give a pool_depth or a reserves CSV, not both")
     if "reserves_scale" in r.table and "reserves" not in r.table:
         raise r.fail("reserves_scale", "applies only with market.reserves")
-    if "reserves" in r.table:
-        reserves = _data(r, "reserves", source, load_reserves)
+    reserves = _data(r, "reserves", source, load_reserves) if "reserves" in r.table else None
+    if synthetic is None:
+        # a historical day: its companions are of the same day (a synthetic path has no date)
+        check_companions(
+            prices,
+            [(k, v) for k, v in (("gas", gas), ("reserves", reserves)) if v is not None],
+            source,
+            r.where.partition(": ")[2] or "market",
+        )
+    if reserves is not None:
         scale = r.read("reserves_scale")
         with localcontext() as ctx:
             ctx.prec = 80
@@ -77,6 +108,8 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
     drain_bars = r.read("drain_bars")
     impact_depth = r.read("impact_depth")
     impact_half_life = r.read("impact_half_life")
+    # below the oracle delay: checked once the protocol's delay is known (scenario.py)
+    oracle_phase = r.read("oracle_phase") if "oracle_phase" in r.table else None
     r.finish()
     return MarketSpec(
         prices=prices,
@@ -88,6 +121,8 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         synthetic=synthetic,
         impact_depth=impact_depth,
         impact_half_life=impact_half_life,
+        oracle_phase=oracle_phase,
+        reserves=reserves,
     )
 
 

@@ -34,6 +34,12 @@ class MarketSpec:
     # (impact.py; 0: no impact, the path is the market price), and its recovery half-life [s]
     impact_depth: int = 0
     impact_half_life: int = 3600
+    # the oracle's phase against the bars [s] (timeline.py): the first poke of the replay is due
+    # this long after the first bar; None: the default (timeline.default_phase; a sweep draws it)
+    oracle_phase: int | None = None
+    # the reserves file the pool's liquidity follows bar by bar (liquidity.py); None: a constant
+    # pool_depth
+    reserves: Series | None = None
 
 
 @dataclass(frozen=True)

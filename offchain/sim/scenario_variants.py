@@ -1,6 +1,7 @@
 """Variants of a scenario (scenario.py): another waterfall order, the keys of a scenario file's
 tables replaced before validation (`load_scenario(..., overrides=...)`, parameter sweeps,
-offchain/sweep), and another seed for a validated scenario, without reading any file.
+offchain/sweep), another seed for a validated scenario, and another oracle phase
+(timeline.py), without reading any file.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from offchain.sim.scenario_ceilings import check_population
 from offchain.sim.scenario_market import generate_prices
 from offchain.sim.scenario_reader import ScenarioError, Source
 from offchain.sim.scenario_types import Scenario
+from offchain.sim.timeline import oracle_delay
 from offchain.system.config import LAYERS, deleverage_buffer_problem
 from offchain.system.schema import MAX_SEED, SCENARIO_TABLES
 
@@ -137,3 +139,24 @@ def reseeded(scenario: Scenario, seed: int) -> Scenario:
         out.types,
     )
     return out
+
+
+def phase_problem(scenario: Scenario, phase: object) -> str | None:
+    """Why `phase` is no oracle phase of `scenario` (an integer from 0 to below its oracle
+    delay, timeline.py), or None."""
+    delay = oracle_delay(scenario)
+    if isinstance(phase, bool) or not isinstance(phase, int) or not 0 <= phase < delay:
+        return (
+            f"must be an integer from 0 to {delay - 1:,} (below the oracle delay, {delay:,} s), "
+            f"got {phase!r}"
+        )
+    return None
+
+
+def with_phase(scenario: Scenario, phase: int, where: str) -> Scenario:
+    """`scenario` with the oracle phase `phase` [s]; a ScenarioError `<where>: ...` when it is not
+    below the oracle delay. Reads no file."""
+    problem = phase_problem(scenario, phase)
+    if problem:
+        raise ScenarioError(f"{where}: {problem}")
+    return replace(scenario, market=replace(scenario.market, oracle_phase=phase))

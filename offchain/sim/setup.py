@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from offchain.model.fixed_point import MAX_UINT256, RAY
+from offchain.sim.liquidity import add_inventory
 from offchain.sim.population import (
     VaultPlan,
     actor_address,
@@ -118,6 +119,14 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
     g = a.governance
     # the collateral pool: governance's liquidity, from its own vault
     _seed_pool(rec, d, t, g, fund, s.market.pool_depth, collateral.initial_price)
+    if s.market.reserves is not None:
+        # the pool's depth follows the reserves file (liquidity.py): governance holds the
+        # stablecoin to add liquidity with, and lets the pool take its tokens
+        inventory = add_inventory(s.market.pool_depth, s.market.reserves)
+        if inventory:
+            fund(g, inventory, exit_stable=True)
+        rec.queue("setup", g, t.token, "approve", t.pool, MAX_UINT256)
+        rec.queue("setup", g, d.stablecoin, "approve", t.pool, MAX_UINT256)
     # the vault population: governance joins each owner's collateral, each owner draws
     plans = generate_vaults(
         s.vaults,
@@ -196,7 +205,7 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
         rec.queue("setup", staker, d.engine, "allow", d.stability_pool)
         rec.queue("setup", staker, d.stability_pool, "stake", s.backstop.pool_stake * RAY)
     rec.flush()
-    _renew_prices(rec, d, a, first_bar)
+    _renew_prices(rec, d, a, first_bar, scenario.market.oracle_phase)
     failed = [r for r in rec.rows["txs"] if r[7] != "ok"]
     if failed:
         raise SimulationError(
@@ -289,16 +298,21 @@ def _open_population(
 RENEWAL_SLACK = 600  # seconds left between the prices' renewal and the first bar
 
 
-def _renew_prices(rec: Recorder, d: Deployment, a: Actors, first_bar: int) -> None:
+def _renew_prices(
+    rec: Recorder, d: Deployment, a: Actors, first_bar: int, phase: int | None = None
+) -> None:
     """A stake becomes shares, by its staker, after the pool's exposure delay; then the prices are
     posted again and made current, timed to end just before the first bar (RENEWAL_SLACK): the
     set-up of a large population, many transactions to a block, ends hours before the first bar
     (genesis_time leaves a second per transaction), and prices renewed then would be older than
-    the oracle's maximum age at the first bar (a safe price of 0: every vault unsafe)."""
+    the oracle's maximum age at the first bar (a safe price of 0: every vault unsafe).
+    `phase` (timeline.py; None: the default) times the last poke `oracle_delay - phase` seconds
+    before the first bar, so that the first poke of the replay is due `phase` seconds into it."""
     backend = rec.backend
     oracle_delay = max(typ.config.oracle_delay for typ in d.types.values())
     delay = rec.read([(d.stability_pool, "exposure_delay", ())])[0] if a.stakers else 0
-    renew_at = first_bar - oracle_delay - RENEWAL_SLACK
+    age = RENEWAL_SLACK if phase is None else oracle_delay - phase
+    renew_at = first_bar - oracle_delay - age
     backend.set_next_block_time(max(backend.last_block_time + delay, renew_at))
     for staker in a.stakers:
         rec.queue("setup", staker, d.stability_pool, "activate")
@@ -306,7 +320,13 @@ def _renew_prices(rec: Recorder, d: Deployment, a: Actors, first_bar: int) -> No
         rec.queue("setup", a.feeder, typ.oracle, "post", typ.config.initial_price)
         rec.queue("setup", a.feeder, typ.oracle, "poke")
     rec.flush()
-    backend.set_next_block_time(backend.last_block_time + oracle_delay)
+    poke_at = backend.last_block_time + oracle_delay
+    if phase is not None and poke_at != first_bar - age:
+        raise SimulationError(
+            f"oracle phase {phase:,} s: the set-up's last poke would be {first_bar - poke_at:,} s "
+            f"before the first bar, not {age:,} s (the set-up ran late)"
+        )
+    backend.set_next_block_time(poke_at)
     for typ in d.types.values():
         rec.queue("setup", a.feeder, typ.oracle, "poke")
         rec.queue("setup", a.feeder, d.spotter, "poke", typ.type_id)

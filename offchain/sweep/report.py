@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import math
 import re
 import secrets
 import shutil
@@ -42,7 +43,23 @@ from offchain.report.plots import COLORS
 from offchain.report.tables import LAYERS, LOSS_PARTS, format_amount
 from offchain.sweep.runs import FAILED, OK
 from offchain.sweep.spec import Plan
-from offchain.sweep.stats import Q95, CellStats, best_cell, eligible_cells, idle_keys, rank, var
+from offchain.sweep.stats import (
+    BOUNDED_FROM,
+    CVAR_WORST_RUN_UNTIL,
+    HEADLINE,
+    Q95,
+    Q99,
+    WORST_RUN_UNTIL,
+    CellStats,
+    cvar_is_worst_run,
+    eligible_cells,
+    idle_keys,
+    rank,
+    recommend,
+    var,
+    var_interval,
+    var_is_worst_run,
+)
 from offchain.sweep.store import RESULTS, RESULTS_CSV, RUNTIMES, atomic_write
 from offchain.sweep.verify import FULL_CHECK_EVERY, Verification
 
@@ -84,10 +101,16 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{100 * value:.2f}%"
 
 
+def _bound(value: float | None) -> str:
+    return "unbounded" if value is None else format_amount(value)
+
+
 def _ci(figures: dict[str, Any], name: str) -> str:
+    """A figure and its 95% interval; a tail figure that is the worst run is marked (*)."""
+    worst = " *" if figures.get(f"{name}_worst_run") else ""
     return (
-        f"{format_amount(figures[name])} ({format_amount(figures[name + '_lo'])} to "
-        f"{format_amount(figures[name + '_hi'])})"
+        f"{format_amount(figures[name])}{worst} ({_bound(figures.get(name + '_lo'))} to "
+        f"{_bound(figures.get(name + '_hi'))})"
     )
 
 
@@ -132,8 +155,49 @@ def _sweep_blocks(r: ReportInput) -> list[Block]:
             "into the scenario's market in the keepers' order (docs/simulation.md; the column "
             "insolvency_last_price has the last-price mark). VaR_q: the insolvency that a share "
             "q of the runs stay at or below; CVaR_q (expected shortfall): the mean of the worst "
-            "1 - q of the runs; intervals: 95% percentile bootstrap over the cell's runs."
+            "1 - q of the runs. Intervals (95%): VaR's from the order statistics (they cover the "
+            "true quantile whatever the distribution; 'unbounded' when the runs cannot bound it "
+            "above), the mean's and CVaR's percentile bootstrap over the cell's runs (CVaR "
+            "unbounded above wherever VaR is). Each run's oracle phase is drawn from its seed "
+            "unless the grid sets it (results' oracle_phase; docs/sweeps.md)."
         ),
+        *_sample_size_blocks(r),
+    ]
+
+
+def _sample_size_blocks(r: ReportInput) -> list[Block]:
+    """What the number of runs per cell can and cannot say."""
+    n = min((s.runs for s in r.stats if s.runs), default=0)
+    if not n:
+        return []
+    items = []
+    for q, label in ((Q95, "95"), (Q99, "99")):
+        if var_is_worst_run(q, n):
+            items.append(
+                f"VaR{label} is the worst run of the cell: too few runs for it (the "
+                f"{float(q):.0%} quantile of {n:,} runs is their maximum); it needs at least "
+                f"{WORST_RUN_UNTIL[q]:,} runs per cell to be anything else, and "
+                f"{BOUNDED_FROM[q]:,} for its interval to have an upper bound."
+            )
+        elif n < BOUNDED_FROM[q]:
+            items.append(
+                f"VaR{label}'s interval has no upper bound below {BOUNDED_FROM[q]:,} runs per "
+                f"cell (here {n:,}): the runs cannot say how much worse it may be."
+            )
+        if cvar_is_worst_run(q, n):
+            items.append(
+                f"CVaR{label} is the worst run alone (fewer than {CVAR_WORST_RUN_UNTIL[q]:,} "
+                "runs per cell)."
+            )
+    if not items:
+        return []
+    return [
+        Text(
+            f"Sample size ({n:,} runs in the smallest cell; figures marked * below are the worst "
+            "run):",
+            label="Too few runs",
+        ),
+        Bullets(items),
     ]
 
 
@@ -194,12 +258,13 @@ def _recommendation_blocks(r: ReportInput) -> list[Block]:
     items = []
     for scenario in dict.fromkeys(s.scenario for s in r.stats):
         stats = [s for s in r.stats if s.scenario == scenario]
-        best, eligible = best_cell(stats, limit)
+        rec = recommend(stats, limit)
         constraint = (
             f"mean borrower cost at most {_pct(limit)} of the vaults' debt"
             if limit is not None
             else "no borrower-cost constraint given (--max-borrower-cost)"
         )
+        best, eligible = rec.lowest, rec.eligible
         if best is None:
             costed = [
                 s for s in stats if s.runs and s.figures["borrower_cost_rate_mean"] is not None
@@ -229,24 +294,55 @@ def _recommendation_blocks(r: ReportInput) -> list[Block]:
                     if f["var95"] == 0 and f["mean"] == 0
                     else ""
                 )
-                + "."
+                + ". No difference at this sample size."
             )
             continue
-        chosen = cell_label(names, best.values)
-        if len(tied) > 1:
-            chosen = (
-                f"{len(tied)} cells tie, which these runs do not separate ("
-                + "; ".join(cell_label(names, s.values) for s in tied[:6])
-                + (f"; and {len(tied) - 6} more" if len(tied) > 6 else "")
-                + ")"
-            )
-        items.append(
-            f"{scenario}: lowest insolvency VaR95 with {constraint} ({eligible} of "
-            f"{len(stats)} cells qualify): {chosen}: VaR95 "
-            f"{_ci(f, 'var95')}, mean insolvency {format_amount(f['mean'])} (realized bad debt "
-            f"{format_amount(f['realized_mean'])}, {f['open_auctions_mean']:,.1f} auctions "
+        figures = (
+            f"VaR95 {_ci(f, 'var95')}, mean insolvency {format_amount(f['mean'])} (realized bad "
+            f"debt {format_amount(f['realized_mean'])}, {f['open_auctions_mean']:,.1f} auctions "
             f"still running at the end on average), mean borrower cost "
             f"{_pct(f['borrower_cost_rate_mean'])}"
+        )
+        if rec.cell is None:
+            rivals = rec.overlapping
+            shown_rivals = "; ".join(
+                f"{cell_label(names, o.values)}: VaR95 {_ci(o.figures, 'var95')}"
+                for o in rivals[:5]
+            ) + (f"; and {len(rivals) - 5} more" if len(rivals) > 5 else "")
+            if rec.seeds_needed is None:
+                more = (
+                    "their point estimates are equal, so no number of seeds is known to separate "
+                    "them"
+                    + (
+                        " (no run was insolvent: more vaults or a harsher scenario would say more)"
+                        if f["var95"] == 0 and f["mean"] == 0
+                        else ""
+                    )
+                )
+            else:
+                more = (
+                    f"{'at least ' if rec.at_least else 'about '}{rec.seeds_needed:,} seeds per "
+                    f"cell (here {best.runs:,}) would be needed to separate them"
+                    + (
+                        " (an interval is unbounded: no estimate beyond the runs that bound it)"
+                        if rec.at_least
+                        else " (an estimate: intervals narrow as 1 / sqrt(runs))"
+                    )
+                )
+            items.append(
+                f"{scenario}: no difference at this sample size. Of the cells with "
+                f"{constraint} ({eligible} of {len(stats)} qualify), "
+                f"{cell_label(names, best.values)} has the lowest VaR95 ({figures}), but its 95% "
+                f"interval overlaps that of {len(rivals)} other cell"
+                f"{'s' if len(rivals) > 1 else ''} ({shown_rivals}); {more}. No cell is "
+                "recommended."
+            )
+            continue
+        items.append(
+            f"{scenario}: lowest insolvency VaR95 with {constraint} ({eligible} of "
+            f"{len(stats)} cells qualify)"
+            + (", its 95% interval below every other's" if eligible > 1 else "")
+            + f": {cell_label(names, best.values)}: {figures}"
         )
     idle = idle_keys(r.stats, names)
     if idle:
@@ -356,7 +452,7 @@ def _liquidation_blocks(r: ReportInput) -> list[Block]:
                 label,
                 f"{f['vaults_liquidated_mean']:,.1f}",
                 format_amount(f["lar95"]),
-                _duration(f["liquidation_delay_median_s"]),
+                _wait(f),
                 _pct(f["clearing_discount_mean"]),
                 _pct(f["borrower_cost_rate_mean"]),
                 f"{_pct(f['staker_loss_share_mean'])} / {_pct(f['staker_loss_share_max'])}",
@@ -370,7 +466,7 @@ def _liquidation_blocks(r: ReportInput) -> list[Block]:
                 "cell",
                 "vaults liquidated (mean)",
                 "liquidations at risk (LaR95)",
-                "unsafe to liquidated (median)",
+                "unsafe to liquidated: median run's median (never liquidated: share)",
                 "clearing discount",
                 "borrower cost (of debt)",
                 "stakers' loss (mean / max of stake)",
@@ -386,9 +482,23 @@ def _liquidation_blocks(r: ReportInput) -> list[Block]:
             "collateral sold, at the market, less the debt seized, per auction, when positive) "
             "plus what redistribution charged vaults, over the population's starting debt. Time "
             "to clear: from the first liquidation to the last auction's close; a run with "
-            "auctions still running at its end did not clear (the insolvency table counts them)."
+            "auctions still running at its end did not clear (the insolvency table counts them). "
+            "Unsafe to liquidated: each run's Kaplan-Meier median wait, a vault left unsafe and "
+            "never liquidated counted as waiting at least until the run's end (censored, not "
+            "dropped); 'not reached' when more than half the unsafe vaults of the median run "
+            "were never liquidated; then the share of every unsafe vault of the cell's runs "
+            "that was never liquidated."
         ),
     ]
+
+
+def _wait(f: dict[str, Any]) -> str:
+    median = f.get("delay_km_median_s")
+    share = f.get("never_liquidated_share")
+    if share is None:
+        return "- (no vault unsafe)"
+    shown = "not reached" if median is not None and math.isinf(median) else _duration(median)
+    return f"{shown} ({_pct(share)})"
 
 
 def _layers_shown(r: ReportInput) -> list[str]:
@@ -536,13 +646,16 @@ def _heatmaps(r: ReportInput, root: Path) -> list[tuple[str, str]]:
             if r.results[f"grid.{b.name}"].eq("-").any():
                 cols_.append("-")
             matrix = np.full((len(rows_), len(cols_)), np.nan)
+            labels: dict[tuple[int, int], str] = {}
             for (va, vb), group in ok.groupby([f"grid.{a.name}", f"grid.{b.name}"]):
-                x = np.sort(group["insolvency"].to_numpy(dtype=float))
-                matrix[rows_.index(str(va)), cols_.index(str(vb))] = float(var(x, Q95))
+                x = np.sort(group[HEADLINE].to_numpy(dtype=float))
+                y_, x_ = rows_.index(str(va)), cols_.index(str(vb))
+                matrix[y_, x_] = float(var(x, Q95))
+                labels[(y_, x_)] = _heat_label(x)
             # the grid names may hold a type's name (key@TYPE), any text: the file is numbered
             name = f"heatmap_{i}"
             pooled = len(dims) > 2
-            fig, ax = plt.subplots(figsize=(1.6 + 1.3 * len(cols_), 1.4 + 0.7 * len(rows_)))
+            fig, ax = plt.subplots(figsize=(3.0 + 2.4 * len(cols_), 1.8 + 1.0 * len(rows_)))
             # the scale starts at zero: a pale cell is a small insolvency, not the smallest
             top = float(np.nanmax(matrix)) if np.isfinite(matrix).any() else 0.0
             image = ax.imshow(matrix, cmap="Reds", aspect="auto", vmin=0, vmax=max(top, 1.0))
@@ -551,23 +664,57 @@ def _heatmaps(r: ReportInput, root: Path) -> list[tuple[str, str]]:
                 ax.text(
                     x,
                     y,
-                    "-" if np.isnan(value) else f"{value:,.0f}",
+                    "-" if np.isnan(value) else labels[(y, x)],
                     ha="center",
                     va="center",
+                    fontsize=8,
                     color="white" if dark else "black",
                 )
-            ax.set_xticks(range(len(cols_)), [shown(c) for c in cols_], rotation=30, ha="right")
-            ax.set_yticks(range(len(rows_)), [shown(r) for r in rows_])
+            ax.set_xticks(range(len(cols_)), [_wrapped(shown(c)) for c in cols_])
+            ax.set_yticks(range(len(rows_)), [_wrapped(shown(r)) for r in rows_])
             ax.set_xlabel(b.name)
             ax.set_ylabel(a.name)
-            ax.set_title(f"VaR95 of insolvency [{r.stable}], {scenario}", fontsize=10)
-            fig.colorbar(image, ax=ax, format=mticker.StrMethodFormatter("{x:,.0f}"))
+            ax.set_title(
+                f"VaR95 of insolvency [{r.stable}], {scenario}\n"
+                "[95% interval; * the worst run: too few runs]",
+                fontsize=10,
+            )
+            if top > 0:
+                fig.colorbar(image, ax=ax, format=mticker.StrMethodFormatter("{x:,.0f}"))
+            else:  # no scale to read: every cell is 0
+                ax.set_xlabel(f"{b.name} (every run of every cell: 0)")
             _save(fig, root / f"{name}.png")
-            caption = f"{scenario}: VaR95 of insolvency over {a.name} x {b.name}" + (
-                " (the runs of every value of the other grid keys pooled)" if pooled else ""
+            caption = (
+                f"{scenario}: VaR95 of insolvency over {a.name} x {b.name}, each with its 95% "
+                "order-statistic interval ('unbounded': the runs cannot bound it above)"
+                + (" (the runs of every value of the other grid keys pooled)" if pooled else "")
             )
             out.append((name, caption))
     return out
+
+
+def _wrapped(label: str, width: int = 18) -> str:
+    """A long grid value (a waterfall order) over several lines, broken after its '+'."""
+    if len(label) <= width:
+        return label
+    lines, line = [], ""
+    for part in label.split("+"):
+        piece = part if not line else f"+{part}"
+        if line and len(line) + len(piece) > width:
+            lines.append(line + "+")
+            line = part
+        else:
+            line += piece
+    return "\n".join([*lines, line])
+
+
+def _heat_label(x: np.ndarray) -> str:
+    """A heatmap cell's text: VaR95 (marked * when it is the worst run) and its interval."""
+    lo, hi = var_interval(x, Q95)
+    worst = "*" if var_is_worst_run(Q95, len(x)) else ""
+    low = "-" if lo is None else f"{lo:,.0f}"
+    high = "unbounded" if hi is None else f"{hi:,.0f}"
+    return f"{float(var(x, Q95)):,.0f}{worst}\n[{low} to {high}]\n{len(x):,} runs"
 
 
 def _histograms(r: ReportInput, root: Path) -> list[tuple[str, str]]:
@@ -576,7 +723,7 @@ def _histograms(r: ReportInput, root: Path) -> list[tuple[str, str]]:
     for i, scenario in enumerate(dict.fromkeys(c.scenario.name for c in r.plan.cells)):
         stats = [s for s in r.stats if s.scenario == scenario]
         ok = _scenario_results(r, scenario)
-        top = float(ok["insolvency"].max()) if len(ok) else 0.0
+        top = float(ok[HEADLINE].max()) if len(ok) else 0.0
         bins = np.linspace(0.0, top if top > 0 else 1.0, 21)
         for page in range(0, len(stats), HISTOGRAMS_PER_FIGURE):
             chunk = stats[page : page + HISTOGRAMS_PER_FIGURE]
@@ -591,20 +738,34 @@ def _histograms(r: ReportInput, root: Path) -> list[tuple[str, str]]:
                 squeeze=False,
             )
             for ax, s in zip(axes.flat, chunk):
-                x = ok.loc[ok["cell"] == s.cell, "insolvency"].to_numpy(dtype=float)
-                ax.hist(x, bins=bins, color="tab:red", alpha=0.75)
-                if s.runs:
+                x = ok.loc[ok["cell"] == s.cell, HEADLINE].to_numpy(dtype=float)
+                if len(x) and not x.any():
+                    # no bar for an all-zero cell: a sentence says it
+                    ax.text(
+                        0.5,
+                        0.5,
+                        f"every one of {len(x):,} runs: 0",
+                        ha="center",
+                        va="center",
+                        transform=ax.transAxes,
+                        fontsize=8,
+                    )
+                    ax.set_xticks([])
+                    ax.set_yticks([])
+                else:
+                    ax.hist(x, bins=bins, color="tab:red", alpha=0.75)
+                    ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+                    ax.set_ylabel("runs", fontsize=7)
+                    ax.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
+                    ax.xaxis.set_major_locator(mticker.MaxNLocator(4))
+                    ax.set_xlabel(f"insolvency [{r.stable}]", fontsize=7)
+                    ax.tick_params(labelsize=7)
+                if s.runs and x.any():
                     ax.axvline(s.figures["var95"], color="black", linestyle="--", linewidth=1)
                 ax.set_title(
                     "\n".join(f"{n}={shown(v)}" for n, v in zip(names, s.values)) or s.scenario,
                     fontsize=7,
                 )
-                ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
-                ax.set_ylabel("runs", fontsize=7)
-                ax.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
-                ax.xaxis.set_major_locator(mticker.MaxNLocator(4))
-                ax.set_xlabel(f"insolvency [{r.stable}]", fontsize=7)
-                ax.tick_params(labelsize=7)
             for ax in list(axes.flat)[len(chunk) :]:
                 ax.axis("off")
             fig.suptitle(

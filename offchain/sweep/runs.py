@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import math
 import os
 import socket
 import time
@@ -20,6 +21,7 @@ from typing import Any
 import pandas as pd
 
 from offchain.model.fixed_point import WAD
+from offchain.report.survival import Survival, run_curve
 from offchain.report.tables import (
     LAYERS,
     LOSS_PARTS,
@@ -36,8 +38,9 @@ from offchain.sim.driver import simulate
 from offchain.sim.gas_strategy import GAS_ROLES
 from offchain.sim.keeper_outcomes import COLUMNS, LANDED_SHARE_FLOOR
 from offchain.sim.results import SimulationResult
-from offchain.sim.scenario import reseeded
+from offchain.sim.scenario import reseeded, with_phase
 from offchain.sim.scenario_types import Scenario
+from offchain.sim.timeline import drawn_phase, oracle_phase
 from offchain.sweep.spec import RunTask
 
 OK, FAILED = "ok", "failed"
@@ -85,6 +88,12 @@ METRICS: dict[str, str] = {
     "liquidated_value": "float",  # collateral seized, at the market price of its bar
     "liquidation_delay_median_s": "float",  # from unsafe to liquidated; null without liquidations
     "liquidation_delay_max_s": "float",
+    # the same wait with the vaults never liquidated counted (report/survival.py): the
+    # Kaplan-Meier median (inf: more than half never liquidated; null: no vault unsafe), the
+    # unsafe spells and, of them, the vaults left unsafe and never liquidated (censored)
+    "liquidation_delay_km_median_s": "float",
+    "unsafe_spells": "int",
+    "never_liquidated": "int",
     "clearing_discount": "float",  # 1 - volume-weighted take price / market; null without takes
     "clearing_discount_max": "float",  # the deepest single take
     "staker_losses": "float",  # charged to stability-pool stakers (realized or not)
@@ -105,6 +114,8 @@ METRICS: dict[str, str] = {
     "impact_lowest_level": "float",
     "time_to_clear_s": "float",  # first liquidation to the last close; null if not cleared
     "transactions": "int",
+    # the run's oracle phase [s] (sim/timeline.py): the cell's, else drawn by the seed
+    "oracle_phase": "int",
 }
 # a run's figures per collateral type, in a sweep over a scenario with several types: columns
 # `<metric>@<type>` (as grid keys name a type's own keys), from the run's contagion table (its
@@ -128,7 +139,7 @@ def run_one(task: RunTask) -> dict[str, Any]:
     start = time.perf_counter()
     row: dict[str, Any] = {"run": task.run, "cell": task.cell, "seed": task.seed}
     try:
-        scenario = reseeded(task.scenario, task.seed)
+        scenario = run_scenario(task)
         result = simulate(scenario, "model", full_check_every=None)
         row |= {"status": OK, "error": ""} | measure(result, scenario)
     except Exception as exc:  # noqa: BLE001 - any failure is recorded with the run, and the sweep goes on
@@ -138,6 +149,17 @@ def run_one(task: RunTask) -> dict[str, Any]:
     row["worker"] = f"{socket.gethostname()}:{os.getpid()}"
     row[CODE] = code_fingerprint()
     return row
+
+
+def run_scenario(task: RunTask) -> Scenario:
+    """The scenario of one run: the cell's, reseeded, at the cell's oracle phase or, when neither
+    the scenario nor the grid sets one, at the phase its seed draws (timeline.drawn_phase: over
+    n consecutive seeds, each of the n phases of the oracle's period once)."""
+    scenario = reseeded(task.scenario, task.seed)
+    if scenario.market.oracle_phase is None:
+        phase = drawn_phase(scenario, task.seed)
+        scenario = with_phase(scenario, phase, f"{scenario.name}: drawn oracle phase")
+    return scenario
 
 
 def type_column(metric: str, collateral_type: str) -> str:
@@ -172,6 +194,7 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
     stakes = scenario.backstop.pool_stakers * scenario.backstop.pool_stake / WAD
     debt_start = float(t["vaults"]["debt_start"].sum())
     cost = borrower_cost(result)
+    curve = run_curve(t)
     # several types: the liquidations, takes and losses tables are the first type's, the
     # contagion table has every type's (their sums below; each type's in its own columns)
     per_type = type_figures(result) if scenario.types else {}
@@ -217,6 +240,9 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
         ),
         "liquidation_delay_median_s": float(delays.median()) if len(delays) else None,
         "liquidation_delay_max_s": float(delays.max()) if len(delays) else None,
+        "liquidation_delay_km_median_s": _km_median(curve),
+        "unsafe_spells": curve.events + curve.censored,
+        "never_liquidated": curve.censored,
         "clearing_discount": 1 - float((ratio * takes["collateral"]).sum()) / sold
         if sold > 0
         else None,
@@ -234,6 +260,7 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
         "impact_lowest_level": float(result.facts["impact_lowest_level"]),
         "time_to_clear_s": time_to_clear(result),
         "transactions": int(result.facts["transactions"]),
+        "oracle_phase": oracle_phase(scenario),
         **per_type,
     }
 
@@ -255,6 +282,13 @@ def keeper_figures(result: SimulationResult) -> dict[str, Any]:
     failed = table[(table["landed_share"] < LANDED_SHARE_FLOOR) | (table["mined"] == 0)]
     out["keepers_failed"] = ",".join(str(r) for r in failed["role"])
     return out
+
+
+def _km_median(curve: Survival) -> float | None:
+    if curve.events + curve.censored == 0:
+        return None
+    median = curve.median
+    return math.inf if median is None else median
 
 
 def borrower_cost(result: SimulationResult) -> float:

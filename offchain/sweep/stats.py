@@ -1,18 +1,31 @@
 """Risk figures per parameter cell, from the runs that finished (failed runs are counted, not
 measured).
 
-Definitions (n runs of a cell, insolvency x sorted ascending, q = 0.95 or 0.99; insolvency is
-realized bad debt plus the marked shortfall of what a run leaves open, sim/insolvency.py):
-- VaR_q: the smallest x such that at least q of the runs have insolvency <= x, x[ceil(q n) - 1];
+The headline is the column HEADLINE of the results (the insolvency a run ends with): VaR, ES,
+their intervals and the recommendation read it, and nothing else names it.
+
+Definitions (n runs of a cell, the headline x sorted ascending, x_(k) its k-th smallest, q = 0.95
+or 0.99):
+- VaR_q: the smallest x such that at least q of the runs are <= x, x_(ceil(q n)). It is the
+  worst run while ceil(q n) = n, i.e. below WORST_RUN_UNTIL[q] runs (20 for VaR95, 100 for
+  VaR99): the summary says so;
 - expected shortfall CVaR_q: the mean of the ceil((1 - q) n) largest values (the worst 5% for
-  q = 0.95), so CVaR_q >= VaR_q;
+  q = 0.95), so CVaR_q >= VaR_q; the worst run alone up to 1 / (1 - q) runs;
+- VaR_q's interval: distribution-free, from order statistics: [x_(l), x_(u)] with l the largest
+  and u the smallest rank such that P(Bin(n, q) <= l - 1) <= a/2 and P(Bin(n, q) <= u - 1) >=
+  1 - a/2 (a = 1 - CONFIDENCE), which covers the true q-quantile with probability at least
+  CONFIDENCE whatever the distribution. No such u below n + 1 (fewer than
+  BOUNDED_FROM[q] runs: 72 for VaR95, 368 for VaR99): the runs cannot bound it above, the
+  upper bound is None ("unbounded");
+- the mean's and CVaR's intervals: percentile bootstrap, `BOOTSTRAP` resamples of the n runs
+  with replacement (numpy's PCG64 seeded from the sweep and the cell: the same sweep gives the
+  same intervals), the 2.5th and 97.5th percentiles of the resampled statistic; CVaR_q's upper
+  bound is None wherever VaR_q's is (CVaR_q >= VaR_q), as no resample exceeds the worst run;
 - realized_mean, realized_var95: the same of realized bad debt alone, shown beside;
 - liquidations at risk LaR95: VaR_0.95 of the collateral value liquidated in a run;
-- confidence intervals: percentile bootstrap, `BOOTSTRAP` resamples of the n runs with
-  replacement (numpy's PCG64 seeded from the sweep and the cell: the same sweep gives the same
-  intervals), the 2.5th and 97.5th percentiles of the resampled statistic. With few runs the
-  tail statistics' intervals are wide and VaR99 is the maximum: the report says how many runs
-  each cell has.
+- the wait from unsafe to liquidated: each run's Kaplan-Meier median (report/survival.py; the
+  vaults never liquidated counted as censored, inf when the curve never reaches one half), the
+  cell's median of them, and the share of unsafe vaults never liquidated.
 """
 
 from __future__ import annotations
@@ -32,6 +45,9 @@ from offchain.sweep.runs import OK
 # the per-layer payments of a collateral type's loss (runs.TYPE_METRICS)
 PAID = tuple(f"paid_{layer}" for layer in LAYERS)
 
+# the results' column the risk figures and the recommendation read
+HEADLINE = "insolvency"
+
 BOOTSTRAP = 1000
 CONFIDENCE = Fraction(95, 100)
 Q95, Q99 = Fraction(95, 100), Fraction(99, 100)
@@ -40,6 +56,74 @@ _MAX_CELLS_PER_BATCH = 4_000_000  # resampled values held at once
 
 def _ceil(q: Fraction, n: int) -> int:
     return -(-q.numerator * n // q.denominator)
+
+
+def var_is_worst_run(q: Fraction, n: int) -> bool:
+    """VaR_q of n runs is their maximum (x_(ceil(q n)) with ceil(q n) = n): too few runs."""
+    return n > 0 and _ceil(q, n) >= n
+
+
+def cvar_is_worst_run(q: Fraction, n: int) -> bool:
+    """CVaR_q of n runs is their maximum alone (ceil((1 - q) n) = 1)."""
+    return n > 0 and _ceil(1 - q, n) <= 1
+
+
+def _first(predicate: Any) -> int:
+    n = 1
+    while not predicate(n):
+        n += 1
+    return n
+
+
+def binomial_cdf(n: int, q: float) -> np.ndarray:
+    """P(Bin(n, q) <= k) for k = 0..n (log-space sums: exact to float rounding)."""
+    k = np.arange(n + 1, dtype=float)
+    log_pmf = (
+        math.lgamma(n + 1)
+        - np.array([math.lgamma(i + 1) + math.lgamma(n - i + 1) for i in range(n + 1)])
+        + k * math.log(q)
+        + (n - k) * math.log1p(-q)
+    )
+    return np.minimum(np.cumsum(np.exp(log_pmf)), 1.0)
+
+
+def var_ranks(
+    q: Fraction, n: int, confidence: Fraction = CONFIDENCE
+) -> tuple[int | None, int | None]:
+    """The 1-based ranks (l, u) of the order statistics whose interval [x_(l), x_(u)] covers the
+    q-quantile with probability at least `confidence` (module docstring); None for a side the n
+    runs cannot bound."""
+    if n == 0:
+        return None, None
+    tail = float(1 - confidence) / 2
+    cdf = binomial_cdf(n, float(q))  # cdf[k] = P(Bin <= k)
+    lows = [r for r in range(1, n + 1) if cdf[r - 1] <= tail + 1e-12]
+    highs = [r for r in range(1, n + 1) if cdf[r - 1] >= 1 - tail - 1e-12]
+    return (max(lows) if lows else None), (min(highs) if highs else None)
+
+
+def bounded_from(q: Fraction, confidence: Fraction = CONFIDENCE) -> int:
+    """The fewest runs whose VaR_q interval has an upper bound: q^n <= (1 - confidence) / 2."""
+    tail = float(1 - confidence) / 2
+    return math.ceil(math.log(tail) / math.log(float(q)) - 1e-12)
+
+
+# the fewest runs for which VaR_q (CVaR_q) is no longer the worst run, and for which VaR_q's
+# interval is bounded above
+WORST_RUN_UNTIL = {q: _first(lambda n, q=q: not var_is_worst_run(q, n)) for q in (Q95, Q99)}
+CVAR_WORST_RUN_UNTIL = {q: _first(lambda n, q=q: not cvar_is_worst_run(q, n)) for q in (Q95, Q99)}
+BOUNDED_FROM = {q: bounded_from(q) for q in (Q95, Q99)}
+
+
+def var_interval(
+    sorted_x: np.ndarray, q: Fraction, confidence: Fraction = CONFIDENCE
+) -> tuple[float | None, float | None]:
+    """VaR_q's order-statistic interval of ascending-sorted runs (None: unbounded)."""
+    lo, hi = var_ranks(q, len(sorted_x), confidence)
+    return (
+        float(sorted_x[lo - 1]) if lo is not None else None,
+        float(sorted_x[hi - 1]) if hi is not None else None,
+    )
 
 
 def var(sorted_x: np.ndarray, q: Fraction) -> np.ndarray:
@@ -129,12 +213,20 @@ def cell_stats(
     n = len(ok)
     figures: dict[str, Any] = {}
     if n:
-        x = np.sort(ok["insolvency"].to_numpy(dtype=float))
+        x = np.sort(ok[HEADLINE].to_numpy(dtype=float))
         realized = np.sort(ok["realized_bad_debt"].to_numpy(dtype=float))
         for name, statistic in STATISTICS.items():
             figures[name] = float(statistic(x))
         for name, (lo, hi) in bootstrap(x, key, resamples).items():
             figures[f"{name}_lo"], figures[f"{name}_hi"] = lo, hi
+        # VaR: the order statistics' interval; CVaR >= VaR: unbounded above where VaR is
+        for q, name in ((Q95, "95"), (Q99, "99")):
+            lo, hi = var_interval(x, q)
+            figures[f"var{name}_lo"], figures[f"var{name}_hi"] = lo, hi
+            if hi is None:
+                figures[f"cvar{name}_hi"] = None
+            figures[f"var{name}_worst_run"] = var_is_worst_run(q, n)
+            figures[f"cvar{name}_worst_run"] = cvar_is_worst_run(q, n)
         figures["p_insolvent"] = float((x > 0).mean())
         figures["realized_mean"] = float(realized.mean())
         figures["realized_var95"] = float(var(realized, Q95))
@@ -155,6 +247,15 @@ def cell_stats(
         ):
             series = pd.to_numeric(ok[column], errors="coerce").dropna()
             figures[name] = float(series.mean()) if len(series) else None
+        # the wait from unsafe to liquidated, censored (report/survival.py): the median run's
+        # Kaplan-Meier median (inf: not reached), and the share never liquidated
+        if "liquidation_delay_km_median_s" in ok:
+            km = pd.to_numeric(ok["liquidation_delay_km_median_s"], errors="coerce").dropna()
+            figures["delay_km_median_s"] = float(np.median(km)) if len(km) else None
+            spells = float(pd.to_numeric(ok["unsafe_spells"], errors="coerce").sum())
+            never = float(pd.to_numeric(ok["never_liquidated"], errors="coerce").sum())
+            figures["never_liquidated_share"] = never / spells if spells else None
+            figures["never_liquidated_mean"] = never / n
         shares = pd.to_numeric(ok["staker_loss_share"], errors="coerce").dropna()
         figures["staker_loss_share_max"] = float(shares.max()) if len(shares) else None
         total = float(realized.sum())  # what the layers could pay: realized bad debt
@@ -210,6 +311,63 @@ def best_cell(
     if not eligible:
         return None, 0
     return min(eligible, key=lambda s: (rank(s), s.cell)), len(eligible)
+
+
+@dataclass(frozen=True)
+class Recommendation:
+    """The recommendation of one scenario's cells (`recommend`)."""
+
+    lowest: CellStats | None  # the lowest VaR95 among the eligible cells (best_cell)
+    eligible: int  # cells that meet the borrower-cost constraint
+    # eligible cells whose VaR95 interval overlaps the lowest's: the runs do not separate them
+    overlapping: tuple[CellStats, ...]
+    # the runs per cell that would separate the lowest from those (an estimate), and whether it
+    # is only a floor (some interval unbounded); None: no estimate (equal point estimates)
+    seeds_needed: int | None
+    at_least: bool
+
+    @property
+    def cell(self) -> CellStats | None:
+        """The cell recommended: the lowest, when its interval separates from every other
+        eligible cell's (or it is the only one); else None."""
+        return self.lowest if self.lowest is not None and not self.overlapping else None
+
+
+def separated(low: CellStats, other: CellStats) -> bool:
+    """`low`'s VaR95 interval lies wholly below `other`'s (both bounded on that side)."""
+    hi, lo = low.figures.get("var95_hi"), other.figures.get("var95_lo")
+    return hi is not None and lo is not None and hi < lo
+
+
+def recommend(stats: list[CellStats], max_borrower_cost: float | None) -> Recommendation:
+    """The lowest-VaR95 eligible cell (best_cell), recommended only where its VaR95 interval
+    separates from every other eligible cell's. Otherwise the overlapping cells and an estimate
+    of the runs per cell that would separate them: intervals narrow as 1 / sqrt(n), so n x ((the
+    two half-widths facing each other) / (the gap between the point estimates))^2 for the
+    nearest rival, at least BOUNDED_FROM[Q95] (an upper bound on VaR95 needs that many); only
+    that floor (`at_least`) when an interval is unbounded, no estimate when the point estimates
+    are equal."""
+    lowest, eligible = best_cell(stats, max_borrower_cost)
+    if lowest is None:
+        return Recommendation(None, 0, (), None, False)
+    others = [s for s in eligible_cells(stats, max_borrower_cost) if s is not lowest]
+    overlapping = tuple(o for o in others if not separated(lowest, o))
+    if not overlapping:
+        return Recommendation(lowest, eligible, (), None, False)
+    f = lowest.figures
+    if any(o.figures["var95"] <= f["var95"] for o in overlapping):
+        # equal point estimates: no sample size is known to separate them
+        return Recommendation(lowest, eligible, overlapping, None, False)
+    needed, at_least = BOUNDED_FROM[Q95], False
+    for o in overlapping:
+        gap = o.figures["var95"] - f["var95"]
+        if f.get("var95_hi") is None or o.figures.get("var95_lo") is None:
+            at_least = True
+            continue
+        width = (f["var95_hi"] - f["var95"]) + (o.figures["var95"] - o.figures["var95_lo"])
+        n = min(lowest.runs, o.runs)
+        needed = max(needed, math.ceil(n * (width / gap) ** 2 - 1e-9))  # float noise
+    return Recommendation(lowest, eligible, overlapping, needed, at_least)
 
 
 def rank(s: CellStats) -> tuple[float, float, float]:

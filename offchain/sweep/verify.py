@@ -16,8 +16,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from offchain.sim.replay import replay
-from offchain.sim.scenario import reseeded
-from offchain.sweep.runs import METRICS, OK, measure
+from offchain.sweep.runs import METRICS, OK, measure, run_scenario
 from offchain.sweep.spec import Plan
 
 FULL_CHECK_EVERY = 6  # bars between full-state comparisons (ape run simulate's default)
@@ -64,7 +63,7 @@ def verify_run(plan: Plan, row: dict[str, Any], artifacts: dict, reader_code: st
     task = plan.task(row["run"])
     v = Verification(task.run, task.cell, task.seed)
     try:
-        scenario = reseeded(task.scenario, task.seed)
+        scenario = run_scenario(task)
         done = replay(scenario, code=(artifacts, reader_code), full_check_every=FULL_CHECK_EVERY)
     except Exception as exc:  # noqa: BLE001 - reported with the run: the sweep's report says it was not checked
         v.error = f"{type(exc).__name__}: {' '.join(str(exc).split())}"

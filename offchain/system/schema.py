@@ -273,6 +273,9 @@ MARKET = _table(
     _int("drain_bars", 0, MAX_DRAIN_BARS, default=0),
     _amount("impact_depth", WAD, default=0),
     _int("impact_half_life", 1, 30 * DAY, default=3600),
+    # seconds from the first bar to the oracle's first poke (sim/timeline.py); below the oracle
+    # delay (checked by the scenario's loader); absent: the default phase, drawn in a sweep
+    _int("oracle_phase", 0, 30 * DAY),
 )
 
 # a synthetic price path (market_data.SyntheticPath, whose defaults these are): geometric Brownian

@@ -28,6 +28,7 @@ ROOT = Path(__file__).resolve().parents[2]
 MARKET = ROOT / "data" / "market"
 PRICES = "data/market/eth_usd_2020-03-12.csv"  # project-root relative, as in the built-ins
 MINIMAL = f'[market]\nprices = "{PRICES}"\n'
+PRICES_2021 = "data/market/eth_usd_2021-05-19.csv"
 
 
 def _write(tmp_path: Path, text: str, name: str = "scenario.toml") -> str:
@@ -128,8 +129,8 @@ description = "every table"
 seed = 42
 
 [market]
-prices = "{PRICES}"
-gas = "data/market/gas_2020-03-12.csv"
+prices = "{PRICES_2021}"  # the reserves' day: companions are of the price file's day
+gas = "data/market/gas_2021-05-19.csv"
 reserves = "data/market/uniswap_eth_dai_reserves_2021-05-19.csv"
 reserves_scale = "0.01"
 tail_bars = 10
@@ -173,8 +174,8 @@ scenario:
   description: every table
   seed: 42
 market:
-  prices: {PRICES}
-  gas: data/market/gas_2020-03-12.csv
+  prices: {PRICES_2021}
+  gas: data/market/gas_2021-05-19.csv
   reserves: data/market/uniswap_eth_dai_reserves_2021-05-19.csv
   reserves_scale: "0.01"
   tail_bars: 10

@@ -195,3 +195,181 @@ def test_idle_keys__a_key_is_idle_when_every_pair_differing_in_it_alone_agrees()
     assert idle_keys(cells, names) == []
     cells[3] = cell(3, ("2", "b"), 8.0, runs=0)  # a cell without runs makes no pair
     assert idle_keys(cells, names) == ["pool"]
+
+
+# --- honest uncertainty: order-statistic intervals, the worst run, the recommendation -----------
+
+
+def test_binomial_cdf__matches_the_exact_sum():
+    from fractions import Fraction
+
+    from offchain.sweep.stats import binomial_cdf
+
+    for n in (1, 5, 20, 73):
+        q = Fraction(95, 100)
+        exact = [
+            float(sum(math.comb(n, j) * q**j * (1 - q) ** (n - j) for j in range(k + 1)))
+            for k in range(n + 1)
+        ]
+        assert binomial_cdf(n, 0.95) == pytest.approx(exact, rel=1e-9, abs=1e-15)
+
+
+@pytest.mark.parametrize("n", [2, 5, 19, 20, 50, 71, 72, 100, 367, 368, 1000])
+def test_var_ranks__cover_at_least_95__and_are_the_tightest_such_ranks(n):
+    """P(x_(l) <= the q-quantile <= x_(u)) = P(l <= Bin(n, q) + 1 <= u) >= 95%, l as high and u as
+    low as the 2.5% in each tail allow; a side without such a rank is unbounded."""
+    from offchain.sweep.stats import binomial_cdf, var_ranks
+
+    for q, qf in ((Q95, 0.95), (Q99, 0.99)):
+        cdf = binomial_cdf(n, qf)
+        lo, hi = var_ranks(q, n)
+        below = 0.0 if lo is None else cdf[lo - 1]  # P(fewer than l runs below the quantile)
+        above = 1.0 if hi is None else cdf[hi - 1]
+        assert above - below >= 0.95 - 1e-12
+        if lo is not None:
+            assert cdf[lo - 1] <= 0.025 + 1e-12 and (lo == n or cdf[lo] > 0.025 + 1e-12)
+        else:
+            assert cdf[0] > 0.025
+        if hi is not None:
+            assert cdf[hi - 1] >= 0.975 - 1e-12 and (hi == 1 or cdf[hi - 2] < 0.975 - 1e-12)
+        else:
+            assert cdf[n - 1] < 0.975  # even the worst run does not bound it
+
+
+def test_var_interval__covers_the_true_quantile_in_at_least_95_of_samples():
+    """Monte Carlo against the definition: 2,000 samples of 100 exponential runs, whose 95th
+    percentile is ln(20): the interval holds it in at least 95% of them (less 1% of noise)."""
+    from offchain.sweep.stats import var_interval
+
+    rng = np.random.default_rng(7)
+    truth = math.log(20)
+    hits = 0
+    for _ in range(2000):
+        lo, hi = var_interval(np.sort(rng.exponential(size=100)), Q95)
+        assert lo is not None and hi is not None
+        hits += lo <= truth <= hi
+    assert hits / 2000 >= 0.94
+
+
+def test_worst_run__var_and_cvar_say_when_they_are_the_maximum__and_how_many_runs_are_needed():
+    from offchain.sweep.stats import (
+        BOUNDED_FROM,
+        CVAR_WORST_RUN_UNTIL,
+        WORST_RUN_UNTIL,
+        cvar_is_worst_run,
+        var_interval,
+        var_is_worst_run,
+    )
+
+    assert WORST_RUN_UNTIL == {Q95: 20, Q99: 100}
+    assert CVAR_WORST_RUN_UNTIL == {Q95: 21, Q99: 101}
+    assert BOUNDED_FROM == {Q95: 72, Q99: 368}  # q^n <= 2.5%
+    for n in range(1, 400):
+        x = np.arange(1.0, n + 1.0)  # distinct: the maximum is the last
+        for q in (Q95, Q99):
+            assert var_is_worst_run(q, n) == (float(var(x, q)) == x[-1])
+            k = max(1, math.ceil(round(float(1 - q) * n, 9)))
+            assert cvar_is_worst_run(q, n) == (k == 1)
+            assert (var_interval(x, q)[1] is None) == (n < BOUNDED_FROM[q])
+
+
+def test_cell_stats__five_runs__var_is_the_worst_run__unbounded_above():
+    s = cell_stats(0, "s", ("1",), _rows([1.0, 2.0, 3.0, 4.0, 5.0], 0.1), "k", 200)
+    f = s.figures
+    assert f["var95"] == f["var99"] == f["cvar95"] == 5.0
+    assert f["var95_worst_run"] and f["var99_worst_run"] and f["cvar95_worst_run"]
+    assert f["var95_hi"] is None and f["var99_hi"] is None and f["cvar95_hi"] is None
+    assert f["var95_lo"] == 4.0  # x_(4): P(Bin(5, 0.95) <= 3) = 2.26% <= 2.5%
+
+
+def _cell(i: int, var95: float, lo: float | None, hi: float | None, runs: int = 100) -> CellStats:
+    figures = {
+        "var95": var95,
+        "var95_lo": lo,
+        "var95_hi": hi,
+        "mean": var95 / 2,
+        "borrower_cost_rate_mean": 0.1,
+    }
+    return CellStats(i, "s", (str(i),), runs, 0, figures)
+
+
+def test_recommend__only_a_cell_whose_interval_lies_below_every_other():
+    from offchain.sweep.stats import recommend
+
+    a, b, c = _cell(0, 10.0, 8.0, 12.0), _cell(1, 20.0, 15.0, 25.0), _cell(2, 30.0, 26.0, 40.0)
+    rec = recommend([a, b, c], None)
+    assert rec.cell is a and rec.overlapping == () and rec.eligible == 3
+    # b's interval reaches down to a's: no recommendation; the runs that would separate them:
+    # 100 x ((12 - 10) + (20 - 11)) / (20 - 10))^2 = 121
+    b = _cell(1, 20.0, 11.0, 25.0)
+    rec = recommend([a, b, c], None)
+    assert rec.cell is None and rec.lowest is a and rec.overlapping == (b,)
+    assert (rec.seeds_needed, rec.at_least) == (121, False)
+    # overlapping intervals need more runs than they have (the facing half-widths add up to at
+    # least the gap), and never fewer than a bounded VaR95 needs: 50 x (20.1 / 20)^2 -> 72
+    small = [_cell(0, 10.0, 8.0, 12.0, 50), _cell(1, 30.0, 11.9, 35.0, 50)]
+    assert (recommend(small, None).seeds_needed, recommend(small, None).at_least) == (72, False)
+    # an unbounded interval: only the floor, as "at least"
+    rec = recommend([_cell(0, 10.0, 8.0, None, 5), _cell(1, 20.0, 15.0, None, 5)], None)
+    assert rec.cell is None and (rec.seeds_needed, rec.at_least) == (72, True)
+    # equal point estimates (all zero): no estimate
+    rec = recommend([_cell(0, 0.0, 0.0, 0.0), _cell(1, 0.0, 0.0, 0.0)], None)
+    assert rec.cell is None and rec.seeds_needed is None
+    # a single eligible cell: nothing to separate from
+    assert recommend([a], None).cell is a
+
+
+# --- waits from unsafe to liquidated: Kaplan-Meier, the never liquidated censored ---------------
+
+
+def test_kaplan_meier__against_the_product_limit_by_hand():
+    """Events at 1, 2, 2, 4; censored at 3 and 5. S(1) = 5/6 (one of six at risk); S(2) = 5/6 x
+    3/5 = 1/2 (two of the five at risk); 3 censored; S(4) = 1/2 x 1/2 (two at risk: 4 and 5); the
+    median is 2 (the first S <= 1/2)."""
+    from offchain.report.survival import kaplan_meier
+
+    c = kaplan_meier(np.array([1, 2, 2, 3, 4, 5]), np.array([1, 1, 1, 0, 1, 0], bool))
+    assert c.times == (1.0, 2.0, 4.0)
+    assert c.survival == pytest.approx((5 / 6, 1 / 2, 1 / 4))
+    assert c.median == 2.0 and c.quantile(0.7) == 4.0 and c.quantile(0.9) is None
+    assert (c.events, c.censored, c.longest_censored) == (4, 2, 5.0)
+    assert c.at(3.0) == pytest.approx(1 / 2)
+
+
+def test_kaplan_meier__no_censoring__the_empirical_quantile():
+    from offchain.report.survival import kaplan_meier
+
+    d = np.array([5.0, 1.0, 3.0, 2.0, 4.0, 6.0])
+    c = kaplan_meier(d, np.ones(6, bool))
+    assert c.median == 3.0  # the smallest t with half of them at or below
+    assert c.quantile(1.0) == 6.0
+
+
+def test_kaplan_meier__most_never_liquidated__median_not_reached_never_zero():
+    """The case a median of the liquidated alone gets wrong: 10 liquidated at once (0 s) and 90
+    vaults left unsafe for hours: the liquidated alone say "median 0 s"; the curve says it was
+    not reached."""
+    from offchain.report.survival import describe, kaplan_meier
+
+    d = np.concatenate([np.zeros(10), np.full(90, 9.5 * 3600)])
+    e = np.concatenate([np.ones(10, bool), np.zeros(90, bool)])
+    c = kaplan_meier(d, e)
+    assert c.median is None and c.at(0.0) == pytest.approx(0.9)
+    text = describe(c)
+    assert "median not reached (> 570.0 min)" in text and "90 never liquidated" in text
+
+
+def test_unsafe_spells__liquidations_are_events__vaults_left_unsafe_are_censored_at_the_end():
+    from offchain.report.survival import unsafe_spells
+
+    vaults = pd.DataFrame(
+        {"owner": ["a", "b", "c", "d"], "unsafe_since": [100.0, 200.0, None, 700.0]}
+    )
+    liquidations = pd.DataFrame({"delay_s": [60, 120]})  # a and b, liquidated
+    exposure = pd.DataFrame(
+        {"kind": ["auction", "vault", "vault"], "owner": [None, "c", "d"]}
+    )  # c unsafe only at the last market price; d since 700
+    c = unsafe_spells(vaults, liquidations, exposure, end=1000)
+    assert (c.events, c.censored) == (2, 2)
+    assert c.longest_censored == 300.0 and c.times == (60.0, 120.0)
+    assert c.survival == pytest.approx((2 / 3, 1 / 3))  # c's 0 s is at risk at no event time

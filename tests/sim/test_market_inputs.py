@@ -1,0 +1,159 @@
+"""Market companion files (offchain/sim/scenario_market.py): a gas or reserves CSV must be of the
+price file's day (it covers the path's times), the bare-CSV path takes them (`--gas`,
+`--reserves`), and every mistake is one line, exit 2 on the command line, nothing written."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from offchain.sim.scenario import ScenarioError, load_scenario
+
+ROOT = Path(__file__).resolve().parents[2]
+MARKET = ROOT / "data" / "market"
+PRICES_2020 = MARKET / "eth_usd_2020-03-12.csv"
+PRICES_2021 = MARKET / "eth_usd_2021-05-19.csv"
+GAS_2020, GAS_2021 = MARKET / "gas_2020-03-12.csv", MARKET / "gas_2021-05-19.csv"
+RESERVES_2021 = MARKET / "uniswap_eth_dai_reserves_2021-05-19.csv"
+
+
+def _error(spec: str, **kw) -> str:
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(spec, **kw)
+    message = str(exc.value)
+    assert "\n" not in message, message
+    return message
+
+
+def _scenario(tmp_path: Path, prices: Path, **files: Path) -> str:
+    lines = ["[market]", f'prices = "{prices}"']
+    lines += [f'{key} = "{path}"' for key, path in files.items()]
+    if "reserves" in files:
+        lines.append('reserves_scale = "0.04"')
+    path = tmp_path / "s.toml"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def test_gas_of_another_day__refused_naming_the_key_and_both_spans(tmp_path):
+    message = _error(_scenario(tmp_path, PRICES_2021, gas=GAS_2020))
+    assert message.startswith(f"{tmp_path / 's.toml'}: market.gas: {GAS_2020} covers ")
+    assert "2020-03-12T00:00:00Z to 2020-03-12T23:50:00Z" in message
+    assert (
+        "the price file 2021-05-19T00:00:00Z to 2021-05-19T23:50:00Z: its dates differ" in message
+    )
+    assert "market.reserves" not in message
+
+
+def test_reserves_of_another_day__refused(tmp_path):
+    message = _error(_scenario(tmp_path, PRICES_2020, gas=GAS_2020, reserves=RESERVES_2021))
+    assert "market.reserves: " in message and "its dates differ" in message
+    assert "market.gas" not in message
+
+
+def test_two_mistakes_in_one_file__one_line_names_both(tmp_path):
+    message = _error(_scenario(tmp_path, PRICES_2020, gas=GAS_2021, reserves=RESERVES_2021))
+    assert "market.gas: " in message and "; market.reserves: " in message
+    assert message.count("its dates differ") == 2
+
+
+def test_companion_that_ends_early__refused__one_that_covers_the_path__taken(tmp_path):
+    rows = GAS_2020.read_text().splitlines()
+    morning = tmp_path / "gas_morning.csv"
+    morning.write_text("\n".join(rows[:73]) + "\n")  # the header and 00:00 to 11:50
+    message = _error(_scenario(tmp_path, PRICES_2020, gas=morning))
+    assert "to 2020-03-12T11:50:00Z" in message and "its dates differ" in message
+    whole_but_last = tmp_path / "gas_slack.csv"
+    whole_but_last.write_text("\n".join(rows[:-1]) + "\n")  # a bar short: within the slack
+    assert load_scenario(_scenario(tmp_path, PRICES_2020, gas=whole_but_last)).market.gas
+
+
+def test_bare_csv__takes_gas_and_reserves():
+    s = load_scenario(
+        str(PRICES_2021),
+        gas=str(GAS_2021),
+        reserves=str(RESERVES_2021),
+        overrides={"market": {"reserves_scale": "0.04"}},  # the CLI's --reserves-scale
+    )
+    assert s.market.gas is not None and s.market.gas.source == str(GAS_2021)
+    # 4% of its first dai_reserve, 67,923,883.6628
+    assert s.market.pool_depth == 679238836628 * 4 * 10**18 // 10**6
+    plain = load_scenario(str(PRICES_2021))
+    assert plain.market.gas is None  # without --gas: the constant default
+
+
+def test_bare_csv__companion_of_another_day__names_the_option():
+    message = _error(str(PRICES_2021), gas=str(GAS_2020))
+    assert message.startswith(f"--gas: {GAS_2020} covers ") and "its dates differ" in message
+
+
+def test_gas_option_with_a_scenario__refused():
+    message = _error("may-2021", gas=str(GAS_2021))
+    assert message.startswith("--gas: applies only to a bare price CSV")
+
+
+def _cli():
+    spec = importlib.util.spec_from_file_location("simulate_script", ROOT / "scripts/simulate.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.cli
+
+
+@pytest.mark.parametrize(
+    "args, phrase",
+    [
+        (["--gas", str(GAS_2020)], "--gas: "),
+        (
+            ["--gas", str(GAS_2021), "--reserves", str(RESERVES_2021), "--reserves-scale", "0"],
+            "reserves_scale",
+        ),
+        (["--reserves-scale", "0.04"], "--reserves-scale: applies only with --reserves"),
+        (["--gas", str(MARKET / "nope.csv")], "--gas: "),
+    ],
+    ids=["gas-of-2020", "scale-zero", "scale-without-reserves", "no-such-gas"],
+)
+def test_simulate_cli__bad_companion__one_line_exit_2_nothing_written(tmp_path, args, phrase):
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        _cli(),
+        ["--scenario", str(PRICES_2021), "--backend", "model", "--out", str(out), "--quiet", *args],
+    )
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and phrase in lines[0], lines
+    assert not out.exists()
+
+
+def test_simulate_cli__bare_csv_with_its_companions__runs_and_states_them(tmp_path):
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        _cli(),
+        [
+            "--scenario",
+            str(PRICES_2021),
+            "--gas",
+            str(GAS_2021),
+            "--reserves",
+            str(RESERVES_2021),
+            "--reserves-scale",
+            "0.04",
+            "--vaults",
+            "50",
+            "--backend",
+            "model",
+            "--out",
+            str(out),
+            "--quiet",
+        ],
+    )
+    assert result.exit_code == 0, result.output
+    text = (out / "summary.md").read_text()
+    assert f"| gas | {GAS_2021} |" in text
+    assert (
+        "| collateral pool depth | 2,716,955 BUSD per side at the start, then following the "
+        f"liquidity of {RESERVES_2021} bar by bar" in text
+    )
