@@ -81,6 +81,8 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         raise r.fail("reserves", "give a pool_depth or a reserves CSV, not both")
     if "reserves_scale" in r.table and "reserves" not in r.table:
         raise r.fail("reserves_scale", "applies only with market.reserves")
+    if "reserves_depth" in r.table and "reserves" not in r.table:
+        raise r.fail("reserves_depth", "applies only with market.reserves")
     reserves = _data(r, "reserves", source, load_reserves) if "reserves" in r.table else None
     if synthetic is None:
         # a historical day: its companions are of the same day (a synthetic path has no date)
@@ -108,6 +110,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
     drain_bars = r.read("drain_bars")
     impact_depth = r.read("impact_depth")
     impact_half_life = r.read("impact_half_life")
+    reserves_depth = r.read("reserves_depth")
     # below the oracle delay: checked once the protocol's delay is known (scenario.py)
     oracle_phase = r.read("oracle_phase") if "oracle_phase" in r.table else None
     r.finish()
@@ -122,7 +125,8 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         impact_depth=impact_depth,
         impact_half_life=impact_half_life,
         oracle_phase=oracle_phase,
-        reserves=reserves,
+        # first_row: the file only set pool_depth (a constant pool)
+        reserves=reserves if reserves_depth == "per_bar" else None,
     )
 
 

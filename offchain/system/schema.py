@@ -268,6 +268,15 @@ MARKET = _table(
     _amount("gas_gwei", GWEI, Decimal(0), Decimal(100_000), default=30),
     _other("reserves", Kind.FILE),  # or pool_depth
     _decimal("reserves_scale", Decimal(0), Decimal(1000), lo_open=True, default=1),
+    # how the pool's depth follows a reserves file: `per_bar` (sim/liquidity.py) or `first_row`
+    # (a constant pool_depth from the file's first row: the mechanism before per-bar reserves)
+    Key(
+        "reserves_depth",
+        Kind.CHOICE,
+        choices=("per_bar", "first_row"),
+        default="per_bar",
+        sweep=False,
+    ),
     _amount("pool_depth", WAD, lo_open=True, default="1_000_000"),
     _int("tail_bars", 0, 1000, default=36),
     _int("drain_bars", 0, MAX_DRAIN_BARS, default=0),

@@ -157,3 +157,25 @@ def test_simulate_cli__bare_csv_with_its_companions__runs_and_states_them(tmp_pa
         "| collateral pool depth | 2,716,955 BUSD per side at the start, then following the "
         f"liquidity of {RESERVES_2021} bar by bar" in text
     )
+
+
+def test_reserves_depth_first_row__a_constant_pool__per_bar_follows_the_file(tmp_path):
+    """`first_row` keeps the mechanism before per-bar reserves: the file sets pool_depth and
+    nothing follows it (no reserves series reaches the run); `per_bar` (the default) does."""
+    path = _scenario(tmp_path, PRICES_2021, gas=GAS_2021, reserves=RESERVES_2021)
+    per_bar = load_scenario(path)
+    with open(path, "a") as f:
+        f.write('reserves_depth = "first_row"\n')
+    first_row = load_scenario(path)
+    assert per_bar.market.reserves is not None and first_row.market.reserves is None
+    assert first_row.market.pool_depth == per_bar.market.pool_depth
+
+
+def test_reserves_depth__without_reserves_or_unknown__refused_in_one_line(tmp_path):
+    path = tmp_path / "s.toml"
+    path.write_text(f'[market]\nprices = "{PRICES_2021}"\nreserves_depth = "first_row"\n')
+    assert "market.reserves_depth: applies only with market.reserves" in _error(str(path))
+    bad = _scenario(tmp_path, PRICES_2021, gas=GAS_2021, reserves=RESERVES_2021)
+    with open(bad, "a") as f:
+        f.write('reserves_depth = "sometimes"\n')
+    assert "reserves_depth" in _error(bad)

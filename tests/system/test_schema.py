@@ -104,7 +104,7 @@ def test_schema__the_scenario_loader_checks_every_key_with_the_schemas_bounds(ta
         if key.kind not in CHECKED:
             continue
         scenario = _SCENARIO_OF.get(where, "black-thursday-2020")
-        if key.name == "reserves_scale":
+        if key.name in ("reserves_scale", "reserves_depth"):
             scenario = "may-2021"
         for value, problem in _out_of_bounds(key):
             with pytest.raises(ScenarioError) as exc:
@@ -118,7 +118,8 @@ def test_schema__an_absent_key_takes_the_schemas_default():
     schema's market, vaults, keepers and backstop."""
     bare = load_scenario(PRICES)
     written = {t.name: t.defaults() for t in (MARKET, VAULTS, KEEPERS, schema.BACKSTOP)}
-    del written["market"]["reserves_scale"]  # given only with a reserves CSV
+    for name in ("reserves_scale", "reserves_depth"):  # given only with a reserves CSV
+        del written["market"][name]
     assert load_scenario(PRICES, overrides=written) == bare
     assert bare.market.tail_bars == MARKET["tail_bars"].default
     assert bare.vaults.count == VAULTS["count"].default
