@@ -12,11 +12,12 @@ twin alike shows as a disagreement with this text."""
 from __future__ import annotations
 
 from collections import defaultdict
+from fractions import Fraction
 
 from offchain.model.backstop import Layer
 from offchain.model.fixed_point import WAD
 from offchain.model.state import ZERO_ADDRESS, Event
-from offchain.testing.specification.base import Before, SpecificationBase
+from offchain.testing.specification.base import Before, SpecificationBase, _shown_prices
 from offchain.testing.specification.curves import margin_debt
 
 
@@ -264,3 +265,44 @@ DELEVERAGE_REVERT_CHECKS = {
     "backstop: bad max fraction": _limits,
     "backstop: interval too long": _limits,
 }
+
+
+def keeper_ranking_problems(spec: SpecificationBase, t: bytes, ranked: list[str]) -> list[str]:
+    """The keeper's ranking of type `t`'s vaults (`ranked`, strongest first), in the state now:
+    the vaults with headroom above the buffer at the lowest price shown, by strength (collateral
+    value at that price over the requirement, an exact rational) descending, equal strength by
+    address. The bound it gives the keeper's list: split-invariance (issue 45, finding 2): a
+    position cut into vaults of the same ratio ranks where the whole does, so a split never
+    takes it off the keeper's calls. Written here again from the model's state (not the
+    keeper's or the model's arithmetic)."""
+    c, d = spec.c, spec.d
+    engine, backstop = c(d.engine), c(d.backstop)
+    ctype = engine.collateral_types[t]
+    shown, ratio = _shown_prices(c, d.spotter, t)
+    price = ctype.safe_price
+    if ratio:
+        price = min([price] + [p * 10**9 * 10**27 // ratio for p in shown if p])
+    size = engine.size_margin(t)
+    buffered = WAD + backstop.deleverage_buffer
+    rows = []
+    for (tid, owner), vault in list(engine.vaults.items()):
+        if tid != t or not vault.normalized_debt:
+            continue
+        need = margin_debt(vault.normalized_debt * ctype.rate, size)
+        if vault.collateral * price * WAD // buffered <= need:
+            continue
+        rows.append((-Fraction(vault.collateral * price, need), int(owner, 16), owner))
+    expected = [owner for *_, owner in sorted(rows)]
+    spec.checks += 1
+    if ranked != expected:
+        return [f"keeper ranking {ranked}, by strength {expected}"]
+    return []
+
+
+def check_keeper_ranking(spec: SpecificationBase, t: bytes, ranked: list[str]) -> None:
+    """keeper_ranking_problems, raised as a SpecViolation (the fuzz machine's keeper calls)."""
+    from offchain.testing.specification.core import SpecViolation
+
+    problems = keeper_ranking_problems(spec, t, ranked)
+    if problems:
+        raise SpecViolation("keeper ranking: specification broken:\n" + "\n".join(problems))
