@@ -14,7 +14,9 @@
 @dev Compiled into the Backstop (`initializes: deleverage`, placed where these words were in
      its storage: the same slots; `deleverage_windows` takes the slot of the former
      `last_deleveraged` map). The Backstop checks roles and liveness and calls the internal
-     functions; this module writes its own words only. The off-chain twin is
+     functions; it writes two words itself: `cover` adds a loss the layer takes to
+     `due_to_deleverage` and `deleverage_total` (inline: an internal call would cost every such
+     cover 36 gas), and `shutdown` moves `deleverage_total` to settlement debt. The off-chain twin is
      offchain/model/deleverage.py (pure functions; offchain/model/backstop.py calls them).
 """
 from . import constants
@@ -52,20 +54,20 @@ USED_BITS: constant(uint256) = 64
 USED_MASK: constant(uint256) = 2**USED_BITS - 1
 
 # a deleveraged vault keeps its collateral value at least (1 + buffer) x its requirement [wad]
-deleverage_buffer: public(uint256)
+deleverage_buffer: uint256
 # the most of a vault's headroom charged within one window [wad, in (0, 1]]
-deleverage_max_fraction: public(uint256)
+deleverage_max_fraction: uint256
 # a window's length [seconds]
-deleverage_interval: public(uint256)
+deleverage_interval: uint256
 # type -> owner -> the vault's window: start [unix seconds] << 64 | share used [wad]
-# (`_pack_window`, `_unpack_window`; view `deleverage_window`)
+# (`_pack_window`, `_unpack_window`; the Backstop's view `deleverage_window`)
 deleverage_windows: HashMap[bytes32, HashMap[address, uint256]]
 # per type: loss handed to the deleveraging layer, not yet charged to vaults [rad] (live only;
 # the Backstop's view `deleverage_due` reads 0 after shutdown, when the total moved to
 # settlement_debt)
 due_to_deleverage: HashMap[bytes32, uint256]
 # the sum of due_to_deleverage over the types while live; 0 after shutdown [rad]
-deleverage_total: public(uint256)
+deleverage_total: uint256
 
 
 event DeleverageBufferSet:
@@ -104,20 +106,6 @@ def __init__():
     log DeleverageLimitsSet(max_fraction=DEFAULT_MAX_FRACTION, interval=DEFAULT_INTERVAL)
 
 
-@view
-@external
-def deleverage_window(collateral_type: bytes32, owner: address) -> (uint256, uint256):
-    """
-    @notice A vault's deleveraging window as stored: when it opened (0: never charged) and the
-            share of headroom charged in it [wad]. A window that opened `deleverage_interval`
-            seconds ago or more has ended: the next charge opens a new one at 0 used.
-    @param collateral_type The type.
-    @param owner The vault's owner.
-    @return (start [unix seconds], used [wad]).
-    """
-    return self._unpack_window(self.deleverage_windows[collateral_type][owner])
-
-
 @pure
 @internal
 def _pack_window(start: uint256, used: uint256) -> uint256:
@@ -145,13 +133,6 @@ def _set_limits(max_fraction: uint256, interval: uint256):
     self.deleverage_max_fraction = max_fraction
     self.deleverage_interval = interval
     log DeleverageLimitsSet(max_fraction=max_fraction, interval=interval)
-
-
-@internal
-def _park(collateral_type: bytes32, amount: uint256):
-    # the waterfall's DELEVERAGE layer: `amount` [rad] of a loss becomes due for deleveraging
-    self.due_to_deleverage[collateral_type] += amount
-    self.deleverage_total += amount
 
 
 @internal
@@ -211,8 +192,8 @@ def _deleverage(
     debts: DynArray[uint256, MAX_VAULTS] = []
     limits: DynArray[uint256, MAX_VAULTS] = []
     headrooms: DynArray[uint256, MAX_VAULTS] = []
-    starts: DynArray[uint256, MAX_VAULTS] = []
-    useds: DynArray[uint256, MAX_VAULTS] = []
+    # each vault's window word as the charge will find it (a new one when its last has ended)
+    windows: DynArray[uint256, MAX_VAULTS] = []
     total: uint256 = 0
     previous: uint256 = 0
     for owner: address in owners:
@@ -226,21 +207,20 @@ def _deleverage(
             value // buffered * constants.WAD + value % buffered * constants.WAD // buffered
         )
         need: uint256 = sizing.margin_debt(vault.normalized_debt * rate, size)
-        start: uint256 = 0
-        used: uint256 = 0
-        start, used = self._unpack_window(self.deleverage_windows[collateral_type][owner])
-        if start + interval <= block.timestamp:
-            # the window has ended (or none opened): the next charge opens one now
-            start = block.timestamp
-            used = 0
+        # the window word, read through its masks in this loop (an internal call of
+        # _unpack_window per vault would cost more): start above USED_BITS, used below
+        window: uint256 = self.deleverage_windows[collateral_type][owner]
+        if (window >> USED_BITS) + interval <= block.timestamp:
+            # the window has ended (or none opened): a charge now opens one, at 0 used
+            window = self._pack_window(block.timestamp, 0)
+        used: uint256 = window & USED_MASK
         headroom: uint256 = 0
         if vault.normalized_debt != 0 and limit > need and used < max_fraction:
             headroom = unsafe_sub(limit, need)
         debts.append(vault.normalized_debt)
         limits.append(limit)
         headrooms.append(headroom)
-        starts.append(start)
-        useds.append(used)
+        windows.append(window)
         total += headroom
     # second pass: the charges. The fraction due / total in wad, rounded down (a product of two
     # rad amounts would not fit), at most the max fraction; each vault pays that fraction of its
@@ -255,7 +235,7 @@ def _deleverage(
         if headroom == 0:
             continue
         # used < max_fraction (a vault without share left has no headroom here)
-        share: uint256 = min(fraction, unsafe_sub(max_fraction, useds[i]))
+        share: uint256 = min(fraction, unsafe_sub(max_fraction, windows[i] & USED_MASK))
         added: uint256 = headroom * share // constants.WAD // rate
         if added == 0:
             continue
@@ -264,10 +244,9 @@ def _deleverage(
         if sizing.margin_debt((debts[i] + added) * rate, size) > limits[i]:
             continue
         owner: address = owners[i]
-        # used + share <= max_fraction <= 1 wad
-        self.deleverage_windows[collateral_type][owner] = self._pack_window(
-            starts[i], unsafe_add(useds[i], share)
-        )
+        # the window's used share grows by `share`: used + share <= max_fraction <= 1 wad <
+        # 2**USED_BITS, so the sum stays in its field (the start above it unchanged)
+        self.deleverage_windows[collateral_type][owner] = unsafe_add(windows[i], share)
         # the engine moves added x rate of the Backstop's bad debt into the vault
         extcall engine.seize(collateral_type, owner, self, self, 0, convert(added, int256))
         charged += added * rate

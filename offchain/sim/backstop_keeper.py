@@ -357,3 +357,30 @@ def deleverage_action(
     """The first of deleverage_actions (the strongest 50), or None."""
     actions = deleverage_actions(vaults, v, p, in_flight, windows)
     return actions[0] if actions else None
+
+
+def keeper_lists_from_model(model, backstop: str, type_id: bytes) -> tuple[list[str], list[str]]:
+    """(its ranking, its first list) of type `type_id`'s vaults, as the keeper decides them, read
+    from the model's twins (`model`: a ModelBackend) rather than through views: what the fuzz
+    machine's and the attacker actor's keeper send (deleverage_ranked, deleverage_list)."""
+    b = model.contract(backstop)
+    engine = b.engine
+    view = DeleverageView(
+        due=b.deleverage_due(type_id),
+        rate=engine.collateral_types[type_id].rate,
+        safe_price=b.lowest_safe_price(type_id),
+        size=engine.size_margin_word(type_id),
+        buffer=b.deleverage_buffer,
+        allowed=True,
+        max_fraction=b.deleverage_max_fraction,
+        interval=b.deleverage_interval,
+        now=model.next_block_time,
+    )
+    vaults = {
+        owner: (v.collateral, v.normalized_debt)
+        for (t, owner), v in list(engine.vaults.items())
+        if t == type_id
+    }
+    ranked = deleverage_ranked(vaults, view)
+    windows = {o: dl.Window(*b.deleverage_window(type_id, o)) for o in ranked}
+    return ranked, deleverage_list(vaults, view, windows)

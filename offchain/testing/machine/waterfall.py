@@ -12,7 +12,7 @@ from hypothesis.stateful import precondition, rule
 from offchain.model import deleverage as dl
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.state import Role
-from offchain.sim.backstop_keeper import DeleverageView, deleverage_list, deleverage_ranked
+from offchain.sim.backstop_keeper import keeper_lists_from_model
 from offchain.testing.machine.auctions import AuctionRules
 from offchain.testing.machine.base import FRACTION, TYPES
 from offchain.testing.specification.deleverage import check_keeper_ranking
@@ -269,28 +269,10 @@ class WaterfallRules(AuctionRules):
         simulator's and the live bot's code): its ranking of the type's vaults by strength,
         checked against the Specification's (split-invariance), then the 50 strongest with
         share left in their window, ascending."""
-        b, engine = self.s.contract(self.s.d.backstop), self.engine()
         tid = self.t(name).type_id
-        view = DeleverageView(
-            due=b.deleverage_due(tid),
-            rate=self.ctype(name).rate,
-            safe_price=b.lowest_safe_price(tid),
-            size=engine.size_margin_word(tid),
-            buffer=b.deleverage_buffer,
-            allowed=True,
-            max_fraction=b.deleverage_max_fraction,
-            interval=b.deleverage_interval,
-            now=self.s.model.next_block_time,
-        )
-        vaults = {
-            owner: (v.collateral, v.normalized_debt)
-            for (t, owner), v in list(engine.vaults.items())
-            if t == tid
-        }
-        ranked = deleverage_ranked(vaults, view)
+        ranked, owners = keeper_lists_from_model(self.s.model, self.s.d.backstop, tid)
         check_keeper_ranking(self.s.spec, tid, ranked)
-        windows = {o: dl.Window(*b.deleverage_window(tid, o)) for o in ranked}
-        return deleverage_list(vaults, view, windows)
+        return owners
 
     @rule(
         name=st.sampled_from(TYPES),
