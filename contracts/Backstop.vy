@@ -9,9 +9,10 @@
         global settlement after shutdown), logging a receipt (`LossAllocated`) for every
         payment. Deleveraging charges what reaches it to the type's strongest vaults, in
         proportion to their headroom (`deleverage`, the DELEVERAGE role), never below a buffer
-        above their liquidation ratio at the lowest price the type's oracle shows, at most a
-        fraction of a vault's headroom per call and one charge per interval, with a receipt per
-        vault (`VaultDeleveraged`).
+        above their liquidation ratio at the lowest price the type's oracle shows, with a
+        receipt per vault (`VaultDeleveraged`). Bound: within one window of
+        `deleverage_interval` seconds, the sum of the fractions of its headroom charged to a
+        vault never exceeds `deleverage_max_fraction` (modules/deleverage.vy).
         Above a buffer, surplus is sold for the governance token (SurplusAuction); debt handed
         to the debt-auction layer is raised by minting it (DebtAuction).
 @dev DSS analogue: Vow (open_loss ~ fess, cover ~ flog + heal + flop, settle = heal,
@@ -40,7 +41,7 @@ from modules import constants
 from modules import fixed_point
 from modules import penalty_grid
 from modules import loss_book
-from modules import size_margin as sizing
+from modules import deleverage as deleveraging
 from modules import authorized as auth
 
 # admins (governance) set parameters; roles: OPEN_LOSS (the Liquidator), CLOSE_LOSS (the
@@ -65,19 +66,6 @@ exports: (
 implements: IBackstop
 
 
-# what `deleverage` reads on the Spotter and a type's PriceOracle: the prices the oracle shows
-# (in effect, queued, and the latest post), which the engine's safe price may not show yet
-interface ISpotterPrices:
-    def oracles(collateral_type: bytes32) -> address: view
-    def liquidation_ratios(collateral_type: bytes32) -> uint256: view
-
-
-interface IOraclePrices:
-    def current_price() -> uint256: view
-    def next_price() -> uint256: view
-    def source_price() -> uint256: view
-
-
 # layers of the waterfall
 FUND: constant(uint8) = 1
 POOL: constant(uint8) = 2
@@ -88,17 +76,7 @@ DELEVERAGE: constant(uint8) = 6
 # the most layers a governance order holds: FUND, POOL, DEBT_AUCTION, REDISTRIBUTION, DELEVERAGE
 MAX_LAYERS: constant(uint256) = 5
 # the most vaults one `deleverage` charges
-MAX_DELEVERAGE_VAULTS: constant(uint256) = 50
-# the largest deleverage buffer governance may set: a charged vault keeps twice its requirement
-MAX_DELEVERAGE_BUFFER: constant(uint256) = constants.WAD
-# the buffer at deployment: 25% above the liquidation requirement (above the margin call's
-# warning factor of 1.2, so that a charge does not put a vault in the called band)
-DEFAULT_DELEVERAGE_BUFFER: constant(uint256) = constants.WAD // 4
-# at deployment, one call charges a vault at most half its headroom, and a vault is charged at
-# most once a day
-DEFAULT_DELEVERAGE_MAX_FRACTION: constant(uint256) = constants.WAD // 2
-DEFAULT_DELEVERAGE_INTERVAL: constant(uint256) = 86400
-MAX_DELEVERAGE_INTERVAL: constant(uint256) = 365 * 86400
+MAX_DELEVERAGE_VAULTS: constant(uint256) = deleveraging.MAX_VAULTS
 
 # `cover_config`'s fields (above the pool's 160-bit address)
 ADDRESS_MASK: constant(uint256) = 2**160 - 1
@@ -113,7 +91,7 @@ MAX_QUEUE_DELAY: constant(uint256) = 365 * 86400
 # the ledger
 engine: public(immutable(IVaultEngine))
 # the types' oracles and liquidation ratios (deleveraging prices vaults at the lowest price shown)
-spotter: public(immutable(ISpotterPrices))
+spotter: public(immutable(deleveraging.ISpotterPrices))
 
 # what every cover reads, in one word (views live, queue_delay, get_waterfall, stability_pool):
 # - the stability pool's address (empty: that layer pays nothing), the low 160 bits;
@@ -141,19 +119,9 @@ debt_to_auction: public(uint256)
 debt_on_auction: public(uint256)
 # loss left to global settlement [rad]
 settlement_debt: public(uint256)
-# a deleveraged vault keeps its collateral value at least (1 + buffer) x its requirement [wad]
-deleverage_buffer: public(uint256)
-# the most of a vault's headroom one `deleverage` charges [wad, in (0, 1]]
-deleverage_max_fraction: public(uint256)
-# seconds before a charged vault may be charged again
-deleverage_interval: public(uint256)
-# type -> owner -> when `deleverage` last charged the vault
-last_deleveraged: public(HashMap[bytes32, HashMap[address, uint256]])
-# per type: loss handed to the deleveraging layer, not yet charged to vaults [rad] (live only;
-# the view `deleverage_due` reads 0 after shutdown, when the total moved to settlement_debt)
-due_to_deleverage: HashMap[bytes32, uint256]
-# the sum of due_to_deleverage over the types while live; 0 after shutdown [rad]
-deleverage_total: public(uint256)
+# the deleveraging layer (modules/deleveraging.vy): its storage takes these slots, in its order
+# (buffer, max fraction, interval, the vaults' windows, the types' due, the total)
+initializes: deleveraging
 
 
 event QueueDelaySet:
@@ -162,33 +130,6 @@ event QueueDelaySet:
 
 event WaterfallSet:
     waterfall: DynArray[uint8, MAX_LAYERS]
-
-
-event DeleverageBufferSet:
-    buffer: uint256
-
-
-event DeleverageLimitsSet:
-    max_fraction: uint256
-    interval: uint256
-
-
-event DeleverageReleased:
-    collateral_type: indexed(bytes32)
-    amount: uint256
-
-
-event VaultDeleveraged:
-    collateral_type: indexed(bytes32)
-    owner: indexed(address)
-    normalized_debt: uint256
-    debt: uint256
-
-
-event Deleveraged:
-    collateral_type: indexed(bytes32)
-    charged: uint256
-    due: uint256
 
 
 event LayerContractsSet:
@@ -265,7 +206,7 @@ event Shutdown:
 
 
 @deploy
-def __init__(engine_: IVaultEngine, spotter_: ISpotterPrices, queue_delay_: uint256):
+def __init__(engine_: IVaultEngine, spotter_: deleveraging.ISpotterPrices, queue_delay_: uint256):
     """
     @param engine_ The VaultEngine.
     @param spotter_ The Spotter (its oracles and liquidation ratios price deleveraging).
@@ -279,17 +220,12 @@ def __init__(engine_: IVaultEngine, spotter_: ISpotterPrices, queue_delay_: uint
         | 1 << LIVE_SHIFT
         | queue_delay_ << DELAY_SHIFT
     )
-    self.deleverage_buffer = DEFAULT_DELEVERAGE_BUFFER
-    self.deleverage_max_fraction = DEFAULT_DELEVERAGE_MAX_FRACTION
-    self.deleverage_interval = DEFAULT_DELEVERAGE_INTERVAL
     loss_book.__init__()
     auth.__init__(auth.OPEN_LOSS | auth.CLOSE_LOSS | auth.SHUTDOWN | auth.DELEVERAGE)
     log QueueDelaySet(queue_delay=queue_delay_)
     log WaterfallSet(waterfall=[FUND, POOL, DEBT_AUCTION, REDISTRIBUTION])
-    log DeleverageBufferSet(buffer=DEFAULT_DELEVERAGE_BUFFER)
-    log DeleverageLimitsSet(
-        max_fraction=DEFAULT_DELEVERAGE_MAX_FRACTION, interval=DEFAULT_DELEVERAGE_INTERVAL
-    )
+    # the deleveraging parameters at deployment (logs DeleverageBufferSet, DeleverageLimitsSet)
+    deleveraging.__init__()
 
 
 # ---------------------------------------------------------------- administration
@@ -341,25 +277,20 @@ def set_deleverage_buffer(buffer: uint256):
     @param buffer [wad], at most 1 (a charged vault keeps twice its requirement).
     """
     auth._check_authorized()
-    assert buffer <= MAX_DELEVERAGE_BUFFER, "backstop: buffer too large"
-    self.deleverage_buffer = buffer
-    log DeleverageBufferSet(buffer=buffer)
+    deleveraging._set_buffer(buffer)
 
 
 @external
 def set_deleverage_limits(max_fraction: uint256, interval: uint256):
     """
-    @notice Bound what `deleverage` takes from one vault: at most `max_fraction` of its headroom
-            per call, and no second charge within `interval` seconds of the last.
+    @notice Bound what `deleverage` takes from one vault: within a window of `interval`
+            seconds (opened by its first charge), the fractions of its headroom charged add up
+            to at most `max_fraction`.
     @param max_fraction [wad], above 0 and at most 1.
     @param interval Seconds, at most 365 days.
     """
     auth._check_authorized()
-    assert max_fraction != 0 and max_fraction <= constants.WAD, "backstop: bad max fraction"
-    assert interval <= MAX_DELEVERAGE_INTERVAL, "backstop: interval too long"
-    self.deleverage_max_fraction = max_fraction
-    self.deleverage_interval = interval
-    log DeleverageLimitsSet(max_fraction=max_fraction, interval=interval)
+    deleveraging._set_limits(max_fraction, interval)
 
 
 @external
@@ -374,13 +305,8 @@ def release_deleverage(collateral_type: bytes32, amount: uint256):
     auth._check_authorized()
     assert self._live(), "backstop: not live"
     assert self.debt_auction.address != empty(address), "backstop: no debt auction"
-    due: uint256 = self.due_to_deleverage[collateral_type]
-    assert amount != 0 and amount <= due, "backstop: bad release"
-    self.due_to_deleverage[collateral_type] = unsafe_sub(due, amount)
-    # amount <= due <= deleverage_total
-    self.deleverage_total = unsafe_sub(self.deleverage_total, amount)
+    deleveraging._release(collateral_type, amount)
     self.debt_to_auction += amount
-    log DeleverageReleased(collateral_type=collateral_type, amount=amount)
 
 
 @external
@@ -613,8 +539,10 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
             type_rate, type_debt = staticcall engine.rate_and_debt(collateral_type)
             if type_debt != 0:
                 paid = remaining
-                self.due_to_deleverage[collateral_type] += paid
-                self.deleverage_total += paid
+                # the layer's two counters, written here rather than through an internal call of
+                # the module (36 gas on every cover that reaches the layer)
+                deleveraging.due_to_deleverage[collateral_type] += paid
+                deleveraging.deleverage_total += paid
         else:
             participant = self.settlement
             paid = remaining
@@ -656,94 +584,28 @@ def deleverage(
 ) -> uint256:
     """
     @notice Charge the type's loss due for deleveraging to the listed vaults (the DELEVERAGE
-            role: the keeper governance names ranks the type's vaults by headroom off chain).
+            role: the keeper governance names ranks the type's vaults by strength off chain).
             Prices: s, the lowest of the engine's safe price and the type's oracle's current,
             queued and latest posted prices over the liquidation ratio (a fall already visible
             counts now). A vault's headroom is what it could owe more and keep (1 + buffer) x
             its requirement at s: floor(C x s / (1 + buffer)) - M(D), with C its collateral, D
-            its debt and M the engine's size margin; a vault without debt or headroom, or
-            charged less than `deleverage_interval` ago, pays nothing. Every listed vault pays
-            the same fraction of its headroom, min(max fraction, due / the listed headroom) in
-            wad (rounded down), as normalized debt (rounded down) added to its vault (a vault
-            whose size margin would then exceed the limit is skipped). The debt moves from this
-            contract's bad debt into the vaults: nothing is minted, nobody is paid.
+            its debt and M the engine's size margin; a vault without debt or headroom, or whose
+            window (`deleverage_window`) has no share left, counts 0. The fraction f =
+            min(max fraction, due / the listed headroom) in wad (rounded down); each vault pays
+            min(f, the share its window has left) of its headroom, as normalized debt (rounded
+            down) added to its vault (a vault whose size margin would then exceed the limit is
+            skipped), and that share is added to its window's used share (a window opens at a
+            vault's first charge after the last one ended, `deleverage_interval` seconds long).
+            Bound: within one window, the shares charged to a vault add up to at most the max
+            fraction. The debt moves from this contract's bad debt into the vaults: nothing is
+            minted, nobody is paid.
     @param collateral_type The type.
     @param owners Distinct vault owners in strictly ascending order, at most 50.
     @return The debt charged [rad].
     """
     auth._check_role(auth.DELEVERAGE)
     assert self._live(), "backstop: not live"
-    due: uint256 = self.due_to_deleverage[collateral_type]
-    assert due != 0, "backstop: nothing to deleverage"
-    rate: uint256 = 0
-    type_debt: uint256 = 0
-    rate, type_debt = staticcall engine.rate_and_debt(collateral_type)
-    safe_price: uint256 = self._lowest_safe_price(collateral_type)
-    size: uint256 = staticcall engine.size_margin_word(collateral_type)
-    buffered: uint256 = constants.WAD + self.deleverage_buffer
-    interval: uint256 = self.deleverage_interval
-    # first pass: each vault's normalized debt, limit (its value at the buffer) and headroom,
-    # and the headrooms' sum
-    debts: DynArray[uint256, MAX_DELEVERAGE_VAULTS] = []
-    limits: DynArray[uint256, MAX_DELEVERAGE_VAULTS] = []
-    headrooms: DynArray[uint256, MAX_DELEVERAGE_VAULTS] = []
-    total: uint256 = 0
-    previous: uint256 = 0
-    for owner: address in owners:
-        key: uint256 = convert(owner, uint256)
-        assert key > previous, "backstop: owners not ascending"
-        previous = key
-        vault: IVaultEngine.Vault = staticcall engine.vaults(collateral_type, owner)
-        # floor(value x WAD / buffered), computed without value x WAD (buffered >= WAD)
-        value: uint256 = vault.collateral * safe_price
-        limit: uint256 = (
-            value // buffered * constants.WAD + value % buffered * constants.WAD // buffered
-        )
-        need: uint256 = sizing.margin_debt(vault.normalized_debt * rate, size)
-        last: uint256 = self.last_deleveraged[collateral_type][owner]
-        headroom: uint256 = 0
-        if (
-            vault.normalized_debt != 0
-            and limit > need
-            and (last == 0 or last + interval <= block.timestamp)
-        ):
-            headroom = unsafe_sub(limit, need)
-        debts.append(vault.normalized_debt)
-        limits.append(limit)
-        headrooms.append(headroom)
-        total += headroom
-    # second pass: the charges, each vault the same fraction of its headroom: due / total in
-    # wad, rounded down (a product of two rad amounts would not fit), at most the max fraction,
-    # so the charges add up to at most the due
-    fraction: uint256 = self.deleverage_max_fraction
-    if total > due:
-        fraction = min(fraction, due * constants.WAD // total)
-    charged: uint256 = 0
-    for i: uint256 in range(len(owners), bound=MAX_DELEVERAGE_VAULTS):
-        headroom: uint256 = headrooms[i]
-        if headroom == 0:
-            continue
-        added: uint256 = headroom * fraction // constants.WAD // rate
-        if added == 0:
-            continue
-        # the vault after the charge keeps its requirement with the buffer (always, without a
-        # size margin: margin_debt grows by added x rate <= headroom)
-        if sizing.margin_debt((debts[i] + added) * rate, size) > limits[i]:
-            continue
-        owner: address = owners[i]
-        self.last_deleveraged[collateral_type][owner] = block.timestamp
-        # the engine moves added x rate of this contract's bad debt into the vault
-        extcall engine.seize(collateral_type, owner, self, self, 0, convert(added, int256))
-        charged += added * rate
-        log VaultDeleveraged(
-            collateral_type=collateral_type, owner=owner, normalized_debt=added, debt=added * rate
-        )
-    # charged <= the sum of the shares <= due
-    due = unsafe_sub(due, charged)
-    self.due_to_deleverage[collateral_type] = due
-    self.deleverage_total = unsafe_sub(self.deleverage_total, charged)
-    log Deleveraged(collateral_type=collateral_type, charged=charged, due=due)
-    return charged
+    return deleveraging._deleverage(engine, spotter, collateral_type, owners)
 
 
 @external
@@ -848,11 +710,11 @@ def shutdown():
     assert (config >> LIVE_SHIFT) & 1 == 1, "backstop: not live"
     self.cover_config = config & ~(1 << LIVE_SHIFT)
     self.settlement = msg.sender
-    moved: uint256 = self.debt_to_auction + self.debt_on_auction + self.deleverage_total
+    moved: uint256 = self.debt_to_auction + self.debt_on_auction + deleveraging.deleverage_total
     self.settlement_debt += moved
     self.debt_to_auction = 0
     self.debt_on_auction = 0
-    self.deleverage_total = 0
+    deleveraging.deleverage_total = 0
     if self.debt_auction.address != empty(address):
         extcall self.debt_auction.shutdown()
     if self.surplus_auction.address != empty(address):
@@ -884,7 +746,7 @@ def deleverage_due(collateral_type: bytes32) -> uint256:
     """
     if not self._live():
         return 0
-    return self.due_to_deleverage[collateral_type]
+    return deleveraging.due_to_deleverage[collateral_type]
 
 
 @view
@@ -926,6 +788,66 @@ def unattributed_debt() -> uint256:
     @return [rad].
     """
     return self._unattributed_debt()
+
+
+# the deleveraging layer's views (modules/deleverage.vy's words). Written here, after every other
+# external function, not exported: a module's exports come first in the selector buckets'
+# linear checks, and would make close_loss, cover and the other calls sharing a bucket with them
+# cost 22 gas more each
+
+
+@view
+@external
+def deleverage_buffer() -> uint256:
+    """
+    @notice How far above its requirement a charged vault stays, at the lowest price shown.
+    @return [wad].
+    """
+    return deleveraging.deleverage_buffer
+
+
+@view
+@external
+def deleverage_max_fraction() -> uint256:
+    """
+    @notice The most of a vault's headroom charged within one window.
+    @return [wad].
+    """
+    return deleveraging.deleverage_max_fraction
+
+
+@view
+@external
+def deleverage_interval() -> uint256:
+    """
+    @notice A deleveraging window's length.
+    @return Seconds.
+    """
+    return deleveraging.deleverage_interval
+
+
+@view
+@external
+def deleverage_window(collateral_type: bytes32, owner: address) -> (uint256, uint256):
+    """
+    @notice A vault's deleveraging window as stored: when it opened (0: never charged) and the
+            share of its headroom charged in it. A window that opened `deleverage_interval`
+            seconds ago or more has ended: the next charge opens a new one at 0 used.
+    @param collateral_type The type.
+    @param owner The vault's owner.
+    @return (start [unix seconds], used [wad]).
+    """
+    return deleveraging._unpack_window(deleveraging.deleverage_windows[collateral_type][owner])
+
+
+@view
+@external
+def deleverage_total() -> uint256:
+    """
+    @notice The loss due for deleveraging over all types while live; 0 after shutdown.
+    @return [rad].
+    """
+    return deleveraging.deleverage_total
 
 
 # ---------------------------------------------------------------- internal
@@ -999,27 +921,6 @@ def _redistribute(
 
 @view
 @internal
-def _lowest_safe_price(collateral_type: bytes32) -> uint256:
-    # the engine's safe price, or lower: each non-zero price the type's oracle shows (in effect,
-    # queued, latest posted) over the liquidation ratio, rounded down as Spotter.poke does
-    lowest: uint256 = staticcall engine.safe_price(collateral_type)
-    oracle: address = staticcall spotter.oracles(collateral_type)
-    ratio: uint256 = staticcall spotter.liquidation_ratios(collateral_type)
-    if oracle == empty(address) or ratio == 0:
-        return lowest
-    prices: IOraclePrices = IOraclePrices(oracle)
-    for price: uint256 in [
-        staticcall prices.current_price(),
-        staticcall prices.next_price(),
-        staticcall prices.source_price(),
-    ]:
-        if price != 0:
-            lowest = min(lowest, price * constants.WAD_TO_RAY * constants.RAY // ratio)
-    return lowest
-
-
-@view
-@internal
 def _free_surplus() -> uint256:
     # the surplus `settle` may spend (the FUND layer spends it net of the unattributed bad debt:
     # `_fund_payment`): the unsettled proceeds are owed to cancel attributed debt
@@ -1057,7 +958,7 @@ def _fund_payment(remaining: uint256, unsettled: uint256, live_: bool) -> uint25
         + (loss_book.attributed_word & loss_book.ATTRIBUTED_MASK)
         + self.debt_to_auction
         + self.debt_on_auction
-        + self.deleverage_total
+        + deleveraging.deleverage_total
     )
     if held <= bad:
         return 0
@@ -1072,5 +973,5 @@ def _unattributed_debt() -> uint256:
         - (loss_book.attributed_word & loss_book.ATTRIBUTED_MASK)
         - self.debt_to_auction
         - self.debt_on_auction
-        - self.deleverage_total
+        - deleveraging.deleverage_total
     )

@@ -495,7 +495,9 @@ class Bot:
     def _backstop_params(self, name: str) -> BackstopParams:
         d, t = self.d, self.d.types[name]
         return BackstopParams(
-            self.me,
+            # read-only: decides as governance would (an empty account cannot be asked its
+            # roles: a parked deleverage due made a read-only backstop bot fail to decide)
+            self.me or d.governance,
             "",
             d.backstop,
             d.debt_auction,

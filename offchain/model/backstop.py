@@ -6,11 +6,10 @@ from __future__ import annotations
 from enum import IntEnum
 from typing import NamedTuple
 
-from offchain.model import size_margin as sizing
+from offchain.model import deleverage as dl
 from offchain.model.errors import Revert, require
 from offchain.model.fixed_point import (
     PENALTY_STEP,
-    RAY,
     WAD,
     amount_to_raise,
     div_up,
@@ -67,12 +66,12 @@ PROCEEDS_LIMIT = 2**192
 MAX_QUEUE_DELAY = 365 * 86400
 # contracts/Backstop.vy: a governance order's DynArray bound, and `deleverage`'s list bound
 MAX_LAYERS = 5
-MAX_DELEVERAGE_VAULTS = 50
-MAX_DELEVERAGE_BUFFER = WAD
-DEFAULT_DELEVERAGE_BUFFER = WAD // 4
-DEFAULT_DELEVERAGE_MAX_FRACTION = WAD // 2
-DEFAULT_DELEVERAGE_INTERVAL = 86400
-MAX_DELEVERAGE_INTERVAL = 365 * 86400
+MAX_DELEVERAGE_VAULTS = dl.MAX_VAULTS
+MAX_DELEVERAGE_BUFFER = dl.MAX_BUFFER
+DEFAULT_DELEVERAGE_BUFFER = dl.DEFAULT_BUFFER
+DEFAULT_DELEVERAGE_MAX_FRACTION = dl.DEFAULT_MAX_FRACTION
+DEFAULT_DELEVERAGE_INTERVAL = dl.DEFAULT_INTERVAL
+MAX_DELEVERAGE_INTERVAL = dl.MAX_INTERVAL
 
 
 class Loss(NamedTuple):
@@ -119,7 +118,8 @@ class Backstop(Authorized):
         self.deleverage_buffer = DEFAULT_DELEVERAGE_BUFFER
         self.deleverage_max_fraction = DEFAULT_DELEVERAGE_MAX_FRACTION
         self.deleverage_interval = DEFAULT_DELEVERAGE_INTERVAL
-        self.last_deleveraged = self.storage(0)  # (type, owner) -> unix seconds
+        # (type, owner) -> the vault's window: start << 64 | used share [wad] (deleverage.py)
+        self.deleverage_windows = self.storage(0)
         self.due_to_deleverage = self.storage(0)  # type -> rad
         self.deleverage_total = 0
         self._init_auth(deployer)
@@ -346,10 +346,10 @@ class Backstop(Authorized):
         return remaining
 
     def deleverage(self, sender: str, collateral_type: bytes, owners: list[str]) -> int:
-        """contracts/Backstop.vy: charge the type's due to the listed vaults, each the same
-        fraction min(1, due / listed headroom) [wad, rounded down] of its headroom
-        floor(C x s / (1 + buffer)) - margin_debt(D), as normalized debt rounded down; a vault
-        its size margin would not keep within the limit is skipped."""
+        """contracts/modules/deleverage.vy's `_deleverage` (offchain/model/deleverage.py has the
+        arithmetic): charge the type's due to the listed vaults, each min(f, its window's share
+        left) of its headroom, f = min(max fraction, due / the headroom of the listed vaults
+        with share left)."""
         if len(owners) > MAX_DELEVERAGE_VAULTS:  # a longer DynArray does not decode
             raise Revert(None)
         self._check_role(sender, Role.DELEVERAGE)
@@ -358,46 +358,36 @@ class Backstop(Authorized):
         require(due != 0, "backstop: nothing to deleverage")
         engine = self.engine
         rate, _ = engine.rate_and_debt(collateral_type)
-        safe_price = self.lowest_safe_price(collateral_type)
-        size = engine.size_margin_word(collateral_type)
-        buffered = WAD + self.deleverage_buffer
-        interval, now = self.deleverage_interval, self.now
-        rows: list[tuple[str, int, int, int]] = []  # owner, normalized debt, limit, headroom
-        total = 0
+        pricing = dl.Pricing(
+            rate,
+            self.lowest_safe_price(collateral_type),
+            engine.size_margin_word(collateral_type),
+            self.deleverage_buffer,
+        )
+        limits = dl.Limits(self.deleverage_max_fraction, self.deleverage_interval)
+        rows: list[dl.VaultRow] = []
         previous = 0
         for owner in owners:
             key = int(owner, 16)
             require(key > previous, "backstop: owners not ascending")
             previous = key
             vault = engine.vaults[(collateral_type, owner)]
-            limit = u256(vault.collateral * safe_price) * WAD // buffered
-            need = sizing.margin_debt(u256(vault.normalized_debt * rate), size)
-            last = self.last_deleveraged[(collateral_type, owner)]
-            rested = last == 0 or u256(last + interval) <= now
-            headroom = limit - need if vault.normalized_debt != 0 and limit > need and rested else 0
-            rows.append((owner, vault.normalized_debt, limit, headroom))
-            total = u256(total + headroom)
-        fraction = self.deleverage_max_fraction
-        if total > due:
-            fraction = min(fraction, u256(due * WAD) // total)
+            dl.vault_headroom(vault.collateral, vault.normalized_debt, pricing)  # its overflows
+            window = dl.unpack_window(self.deleverage_windows[(collateral_type, owner)])
+            rows.append(dl.VaultRow(owner, vault.collateral, vault.normalized_debt, window))
         charged = 0
-        for owner, normalized_debt, limit, headroom in rows:
-            if headroom == 0:
-                continue
-            added = u256(headroom * fraction) // WAD // rate
-            if added == 0:
-                continue
-            if sizing.margin_debt(u256(u256(normalized_debt + added) * rate), size) > limit:
-                continue
-            self.last_deleveraged[(collateral_type, owner)] = now
-            engine.seize(self.address, collateral_type, owner, self.address, self.address, 0, added)
-            charged += added * rate
+        for c in dl.charges(rows, due, pricing, limits, self.now):
+            self.deleverage_windows[(collateral_type, c.owner)] = dl.pack_window(c.window)
+            engine.seize(
+                self.address, collateral_type, c.owner, self.address, self.address, 0, c.added
+            )
+            charged += c.added * rate
             self.log(
                 "VaultDeleveraged",
                 collateral_type=collateral_type,
-                owner=owner,
-                normalized_debt=added,
-                debt=added * rate,
+                owner=c.owner,
+                normalized_debt=c.added,
+                debt=c.added * rate,
             )
         due -= charged
         self.due_to_deleverage[collateral_type] = due
@@ -405,21 +395,22 @@ class Backstop(Authorized):
         self.log("Deleveraged", collateral_type=collateral_type, charged=charged, due=due)
         return charged
 
+    def deleverage_window(self, collateral_type: bytes, owner: str) -> tuple[int, int]:
+        """(start, used share [wad]) of a vault's window as stored (modules/deleverage.vy)."""
+        w = dl.unpack_window(self.deleverage_windows[(collateral_type, owner)])
+        return w.start, w.used
+
     def lowest_safe_price(self, collateral_type: bytes) -> int:
-        """contracts/Backstop.vy's _lowest_safe_price: the engine's safe price, or lower: each
-        non-zero price the type's oracle shows (current, queued, latest posted) over the
-        liquidation ratio, rounded down as Spotter.poke does."""
-        lowest = self.engine.safe_price(collateral_type)
+        """modules/deleverage.vy's _lowest_safe_price (dl.lowest_safe_price) on the type's
+        engine price, oracle and ratio."""
         spotter = self.at(self.spotter)
         oracle = spotter.oracles[collateral_type]
         ratio = spotter.liquidation_ratios[collateral_type]
-        if oracle == ZERO_ADDRESS or ratio == 0:
-            return lowest
+        if oracle == ZERO_ADDRESS:
+            return self.engine.safe_price(collateral_type)
         prices = self.at(oracle)
-        for price in (prices.current_price, prices.next_price, prices.source_price):
-            if price != 0:
-                lowest = min(lowest, u256(price * 10**9 * RAY) // ratio)
-        return lowest
+        shown = (prices.current_price, prices.next_price, prices.source_price)
+        return dl.lowest_safe_price(self.engine.safe_price(collateral_type), shown, ratio)
 
     def deleverage_due(self, collateral_type: bytes) -> int:
         return self.due_to_deleverage[collateral_type] if self.live else 0

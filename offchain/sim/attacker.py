@@ -32,6 +32,14 @@ findings 6 and 7, `settle_before_cover` (settle the unattributed bad debt agains
 surplus just before covering a loss: the fund used to pay less and the stakers more) and
 `lone_staker` (be the empty pool's only staker, with the least stake, for a week of fees: it used
 to take the pool's whole fee share).
+
+The fourth round (issue 45) added, for the deleveraging layer: `small_charge_first` (the keeper
+charges what is due, at once a loss is covered into the layer, and 100 s later the keeper
+charges again: a small charge before a big one used to lock the charged vaults out for a day)
+and `split_under_deleverage` (the attacker's position as a small vault far from its limit,
+strong but with little headroom, then the keeper's charge: ranked by absolute headroom such
+vaults fell off the keeper's list of 50). The keeper's lists are its own code's
+(`KeeperList`, resolved when sent).
 """
 
 from __future__ import annotations
@@ -41,6 +49,7 @@ from dataclasses import dataclass
 from offchain.model.backstop import CLOSED
 from offchain.model.fixed_point import RAY
 from offchain.model.stability_pool import MIN_STAKE
+from offchain.sim.backstop_keeper import keeper_lists_from_model
 from offchain.sim.keepers import pool_out
 
 SHAPES: tuple[str, ...] = (
@@ -58,6 +67,8 @@ SHAPES: tuple[str, ...] = (
     "ceiling_lower_then_open",
     "settle_before_cover",
     "lone_staker",
+    "small_charge_first",
+    "split_under_deleverage",
 )
 # max_price of a take that accepts the auction's price whatever it is [ray]
 ANY_PRICE = 2**200
@@ -73,6 +84,14 @@ class Move:
     args: tuple
     wait: int = 0
     sender: str | None = None
+
+
+@dataclass(frozen=True)
+class KeeperList:
+    """A `deleverage` list decided when it is sent: the backstop keeper's first list for the
+    type (offchain/sim/backstop_keeper.py), from the state then."""
+
+    type_id: bytes
 
 
 @dataclass(frozen=True)
@@ -132,6 +151,7 @@ class TypeSeen:
     # the type's loss events closed with a loss still to cover: (auction id, seconds until its
     # queue delay has passed)
     closed_losses: tuple[tuple[int, int], ...] = ()
+    deleverage_due: int = 0  # rad: parked for the deleveraging layer
 
 
 @dataclass(frozen=True)
@@ -365,7 +385,15 @@ def _sandwich(view: AttackerView, t: TypeSeen) -> list[Move]:
 
 
 def resolve(move: Move, model, attacker: str) -> tuple:
-    """A move's arguments with each `Affordable` replaced by the amount it stands for now."""
+    """A move's arguments with each `Affordable` replaced by the amount it stands for now, and
+    each `KeeperList` by the keeper's list now."""
+    if any(isinstance(arg, KeeperList) for arg in move.args):
+        return tuple(
+            keeper_lists_from_model(model, move.contract, arg.type_id)[1]
+            if isinstance(arg, KeeperList)
+            else arg
+            for arg in move.args
+        )
     if not any(isinstance(arg, Affordable) for arg in move.args):
         return move.args
     auction = model.contract(move.contract)
@@ -406,6 +434,43 @@ def _lone_staker(view: AttackerView, t: TypeSeen) -> list[Move]:
     ]
 
 
+def _small_charge_first(view: AttackerView, t: TypeSeen) -> list[Move]:
+    """The keeper charges what the layer holds, then a loss is covered (into the layer, when the
+    waterfall has it), and 100 s later the keeper charges again (issue 45, finding 1: the first,
+    small charge used to lock the charged vaults out of the second for a day)."""
+    if not t.closed_losses and not t.deleverage_due:
+        return []
+    b, k = view.backstop, view.keeper
+    moves = [Move(b, "deleverage", (t.type_id, KeeperList(t.type_id)), sender=k)]
+    for auction_id, wait in t.closed_losses:
+        moves.append(Move(b, "cover", (t.type_id, t.auction, auction_id), wait=wait))
+    moves.append(Move(b, "deleverage", (t.type_id, KeeperList(t.type_id)), wait=100, sender=k))
+    return moves
+
+
+def _split_under_deleverage(view: AttackerView, t: TypeSeen) -> list[Move]:
+    """A loss is parked (or waits for its cover): the attacker locks a 25th of its free
+    collateral drawn to a third of its limit (a small vault, strong, with little headroom: one
+    part of a split position; when its vault holds no less debt already, as it is), then the
+    keeper charges the type's vaults by its ranking (issue
+    45, finding 2: by absolute headroom such parts fell off its list of 50)."""
+    if not (t.closed_losses or t.deleverage_due) or not t.rate or not t.safe_price:
+        return []
+    free = t.free_collateral // 25
+    debt = (t.vault_collateral + free) * t.safe_price // t.rate // 3
+    a, b = view.attacker, view.backstop
+    moves = []
+    if debt > t.vault_debt and debt * t.rate >= t.dust:
+        # (a vault already drawn further stays as it is: ranked by its own strength)
+        moves.append(
+            Move(t.engine, "modify_vault", (t.type_id, a, a, a, free, debt - t.vault_debt))
+        )
+    for auction_id, wait in t.closed_losses:
+        moves.append(Move(b, "cover", (t.type_id, t.auction, auction_id), wait=wait))
+    moves.append(Move(b, "deleverage", (t.type_id, KeeperList(t.type_id)), sender=view.keeper))
+    return moves
+
+
 _PLANNERS = {
     "self_liquidation": _self_liquidation,
     "exit_griefing": _exit_griefing,
@@ -421,6 +486,8 @@ _PLANNERS = {
     "ceiling_lower_then_open": _ceiling_lower_then_open,
     "settle_before_cover": _settle_before_cover,
     "lone_staker": _lone_staker,
+    "small_charge_first": _small_charge_first,
+    "split_under_deleverage": _split_under_deleverage,
 }
 assert set(_PLANNERS) == set(SHAPES)
 
@@ -476,6 +543,7 @@ def observe_attacker(
                     for key, loss in backstop.losses.items()
                     if key[:2] == (t.type_id, t.auction) and loss.status == CLOSED and loss.due
                 ),
+                deleverage_due=backstop.deleverage_due(t.type_id),
             )
         )
     return AttackerView(
@@ -499,6 +567,7 @@ __all__ = [
     "SHAPES",
     "Affordable",
     "Attack",
+    "KeeperList",
     "AttackerView",
     "Move",
     "attack_plans",

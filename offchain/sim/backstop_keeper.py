@@ -7,10 +7,10 @@ strongest vaults (`deleverage_action`, from the vault index and a `DeleverageVie
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 
-from offchain.model import size_margin as sizing
+from offchain.model import deleverage as dl
 from offchain.model.backstop import MAX_DELEVERAGE_VAULTS, LossStatus
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.actions import Action
@@ -216,59 +216,91 @@ class DeleverageView:
     interval: int = 0  # seconds: Backstop.deleverage_interval
     now: int = 0
 
+    @property
+    def pricing(self) -> dl.Pricing:
+        return dl.Pricing(self.rate, self.safe_price, self.size, self.buffer)
 
-def lowest_safe_price(engine_price: int, oracle_prices: Iterable[int], ratio: int) -> int:
-    """Backstop._lowest_safe_price [ray]: the engine's safe price, or lower: each non-zero
-    oracle price [wad] over the liquidation ratio [ray], rounded down as Spotter.poke does."""
-    lowest = engine_price
-    if ratio == 0:
-        return lowest
-    for price in oracle_prices:
-        if price != 0:
-            lowest = min(lowest, price * 10**9 * RAY // ratio)
-    return lowest
+    @property
+    def limits(self) -> dl.Limits:
+        return dl.Limits(self.max_fraction, self.interval)
 
 
-def rested(last: int, v: DeleverageView) -> bool:
-    """Whether a vault last charged at `last` (0: never) may be charged at `v.now`."""
-    return last == 0 or last + v.interval <= v.now
+# the most `deleverage` calls (of 50 vaults each) the keeper sends a type in one round, while
+# due remains after the strongest 50 are charged (its gas budget may send fewer)
+MAX_DELEVERAGE_BATCHES = 4
 
 
-def vault_headroom(
-    collateral: int, normalized_debt: int, v: DeleverageView, last: int = 0
-) -> tuple[int, int]:
-    """(limit, headroom) [rad] of a vault as Backstop.deleverage computes them: limit =
-    floor(C x s / (1 + buffer)), headroom = limit - margin_debt(D) when the vault has debt, the
-    limit is above it and the vault is rested (`last`: its last charge), else 0."""
-    limit = collateral * v.safe_price * WAD // (WAD + v.buffer)
-    need = sizing.margin_debt(normalized_debt * v.rate, v.size)
-    room = normalized_debt != 0 and limit > need and rested(last, v)
-    return limit, limit - need if room else 0
+def share_left(window: dl.Window, v: DeleverageView) -> int:
+    """The share of its headroom [wad] a vault whose window is `window` may still pay at
+    `v.now` (offchain/model/deleverage.py)."""
+    return dl.share_left(window, v.max_fraction, v.interval, v.now)
+
+
+def vault_headroom(collateral: int, normalized_debt: int, v: DeleverageView) -> tuple[int, int]:
+    """(limit, headroom) [rad] of a vault as Backstop.deleverage computes them, before its
+    window (offchain/model/deleverage.py's vault_headroom)."""
+    return dl.vault_headroom(collateral, normalized_debt, v.pricing)
 
 
 def deleverage_ranked(vaults: Mapping[str, tuple[int, int]], v: DeleverageView) -> list[str]:
-    """The owners of the vaults with headroom before any interval (`vaults`: owner ->
-    (collateral [wad], normalized debt [wad]), the vault index's), most first; equal headroom:
-    the lower address first, so the order never depends on the index's."""
-    rows = [
-        (h, int(owner, 16), owner)
-        for owner, (c, art) in vaults.items()
-        if (h := vault_headroom(c, art, v)[1]) != 0
-    ]
-    rows.sort(key=lambda r: (-r[0], r[1]))
-    return [owner for _, _, owner in rows]
+    """The owners of the vaults with headroom (`vaults`: owner -> (collateral [wad], normalized
+    debt [wad]), the vault index's), strongest first: by collateral value at the lowest shown
+    price over the requirement (margin_debt), which splitting a position into vaults of the
+    same ratio does not change (finding 45-2); equal strength: the lower address first."""
+    return dl.ranked_by_strength(vaults, v.pricing)
+
+
+def _rows(
+    vaults: Mapping[str, tuple[int, int]],
+    owners: list[str],
+    windows: Mapping[str, dl.Window],
+) -> list[dl.VaultRow]:
+    return [dl.VaultRow(o, *vaults.get(o, (0, 0)), windows.get(o, dl.Window())) for o in owners]
+
+
+def deleverage_batches(
+    vaults: Mapping[str, tuple[int, int]],
+    v: DeleverageView,
+    windows: Mapping[str, dl.Window] | None = None,
+) -> list[tuple[list[str], int]]:
+    """The keeper's `deleverage` calls for a type this round, each (owners in ascending address
+    order, as the contract requires; its charge [rad]): the MAX_DELEVERAGE_VAULTS strongest
+    vaults with share left in their window (`windows`: owner -> its window, as
+    Backstop.deleverage_window says; absent: never charged), then, while at least
+    MAX_DELEVERAGE_CHARGE stays due after a call, the next 50, at most MAX_DELEVERAGE_BATCHES
+    calls; a call charging less than MAX_DELEVERAGE_CHARGE is not sent."""
+    windows = windows or {}
+    ranked = [o for o in deleverage_ranked(vaults, v) if share_left(windows.get(o, dl.Window()), v)]
+    out: list[tuple[list[str], int]] = []
+    due = v.due
+    for start in range(0, len(ranked), MAX_DELEVERAGE_VAULTS):
+        if len(out) == MAX_DELEVERAGE_BATCHES or due < MIN_DELEVERAGE_CHARGE:
+            break
+        owners = sorted(ranked[start : start + MAX_DELEVERAGE_VAULTS], key=lambda o: int(o, 16))
+        charge = (
+            sum(
+                c.added
+                for c in dl.charges(_rows(vaults, owners, windows), due, v.pricing, v.limits, v.now)
+            )
+            * v.rate
+        )
+        if charge < MIN_DELEVERAGE_CHARGE:
+            break
+        out.append((owners, charge))
+        due -= charge
+    return out
 
 
 def deleverage_list(
     vaults: Mapping[str, tuple[int, int]],
     v: DeleverageView,
-    last: Mapping[str, int] | None = None,
+    windows: Mapping[str, dl.Window] | None = None,
 ) -> list[str]:
-    """The owners a deleverage lists: of the vaults with headroom, the MAX_DELEVERAGE_VAULTS
-    strongest that are rested (`last`: owner -> its last charge, as Backstop.last_deleveraged
-    says; absent: never), in ascending address order (as the contract requires)."""
-    last = last or {}
-    chosen = [o for o in deleverage_ranked(vaults, v) if rested(last.get(o, 0), v)]
+    """The owners the first deleverage lists: of the vaults with headroom, the
+    MAX_DELEVERAGE_VAULTS strongest with share left in their window, in ascending address
+    order."""
+    windows = windows or {}
+    chosen = [o for o in deleverage_ranked(vaults, v) if share_left(windows.get(o, dl.Window()), v)]
     return sorted(chosen[:MAX_DELEVERAGE_VAULTS], key=lambda o: int(o, 16))
 
 
@@ -276,25 +308,43 @@ def deleverage_charges(
     vaults: Mapping[str, tuple[int, int]],
     owners: list[str],
     v: DeleverageView,
-    last: Mapping[str, int] | None = None,
+    windows: Mapping[str, dl.Window] | None = None,
 ) -> dict[str, int]:
     """What Backstop.deleverage would charge each of `owners` [rad] in the state `v` shows, to
-    the wei: each the same fraction min(max fraction, due / listed headroom) [wad, rounded down]
-    of its headroom, as normalized debt rounded down; a vault its size margin would take past
-    its limit pays nothing."""
-    last = last or {}
-    rows = [(o, *vaults.get(o, (0, 0))) for o in owners]
-    heads = [(o, art, *vault_headroom(c, art, v, last.get(o, 0))) for o, c, art in rows]
-    total = sum(h for *_, h in heads)
-    if total == 0 or v.rate == 0:
-        return {}
-    fraction = min(v.max_fraction, v.due * WAD // total) if total > v.due else v.max_fraction
-    out: dict[str, int] = {}
-    for owner, art, limit, headroom in heads:
-        added = headroom * fraction // WAD // v.rate
-        if added and sizing.margin_debt((art + added) * v.rate, v.size) <= limit:
-            out[owner] = added * v.rate
-    return out
+    the wei (offchain/model/deleverage.py's charges)."""
+    rows = _rows(vaults, owners, windows or {})
+    return {c.owner: c.added * v.rate for c in dl.charges(rows, v.due, v.pricing, v.limits, v.now)}
+
+
+def deleverage_actions(
+    vaults: Mapping[str, tuple[int, int]],
+    v: DeleverageView | None,
+    p: BackstopParams,
+    in_flight: set[tuple],
+    windows: Mapping[str, dl.Window] | None = None,
+) -> list[Action]:
+    """Charge the type's parked loss to its strongest vaults with share left
+    (deleverage_batches: the strongest 50, then the next 50 while due remains), when the keeper
+    may and nothing of it is in flight; what the listed vaults could not take (their room, the
+    window's bound) stays due, and the keeper calls again next bar. Each valued at its charge
+    [wad], for a gas budget."""
+    target = ("deleverage", p.type_id)
+    if v is None or v.due == 0 or not v.allowed or v.safe_price == 0 or target in in_flight:
+        return []
+    return [
+        Action(
+            "backstop_keeper",
+            p.keeper,
+            p.backstop,
+            "deleverage",
+            (p.type_id, owners),
+            (target if i == 0 else (*target, i),),
+            p.gas_price,
+            0,
+            (charge // RAY,),
+        )
+        for i, (owners, charge) in enumerate(deleverage_batches(vaults, v, windows))
+    ]
 
 
 def deleverage_action(
@@ -302,29 +352,35 @@ def deleverage_action(
     v: DeleverageView | None,
     p: BackstopParams,
     in_flight: set[tuple],
-    last: Mapping[str, int] | None = None,
+    windows: Mapping[str, dl.Window] | None = None,
 ) -> Action | None:
-    """Charge the type's parked loss to its strongest rested vaults (deleverage_list), when the
-    keeper may, nothing of it is in flight and the charge comes to at least
-    MIN_DELEVERAGE_CHARGE; the keeper calls again next bar while a charge that large remains
-    (what the listed vaults could not take, by their room or the per-call cap, stays due: the
-    next ranking lists the vaults that still have room and are rested). Valued at the charge
-    [wad], for a gas budget."""
-    target = ("deleverage", p.type_id)
-    if v is None or v.due == 0 or not v.allowed or v.safe_price == 0 or target in in_flight:
-        return None
-    owners = deleverage_list(vaults, v, last)
-    charge = sum(deleverage_charges(vaults, owners, v, last).values())
-    if charge < MIN_DELEVERAGE_CHARGE:
-        return None
-    return Action(
-        "backstop_keeper",
-        p.keeper,
-        p.backstop,
-        "deleverage",
-        (p.type_id, owners),
-        (target,),
-        p.gas_price,
-        0,
-        (charge // RAY,),
+    """The first of deleverage_actions (the strongest 50), or None."""
+    actions = deleverage_actions(vaults, v, p, in_flight, windows)
+    return actions[0] if actions else None
+
+
+def keeper_lists_from_model(model, backstop: str, type_id: bytes) -> tuple[list[str], list[str]]:
+    """(its ranking, its first list) of type `type_id`'s vaults, as the keeper decides them, read
+    from the model's twins (`model`: a ModelBackend) rather than through views: what the fuzz
+    machine's and the attacker actor's keeper send (deleverage_ranked, deleverage_list)."""
+    b = model.contract(backstop)
+    engine = b.engine
+    view = DeleverageView(
+        due=b.deleverage_due(type_id),
+        rate=engine.collateral_types[type_id].rate,
+        safe_price=b.lowest_safe_price(type_id),
+        size=engine.size_margin_word(type_id),
+        buffer=b.deleverage_buffer,
+        allowed=True,
+        max_fraction=b.deleverage_max_fraction,
+        interval=b.deleverage_interval,
+        now=model.next_block_time,
     )
+    vaults = {
+        owner: (v.collateral, v.normalized_debt)
+        for (t, owner), v in list(engine.vaults.items())
+        if t == type_id
+    }
+    ranked = deleverage_ranked(vaults, view)
+    windows = {o: dl.Window(*b.deleverage_window(type_id, o)) for o in ranked}
+    return ranked, deleverage_list(vaults, view, windows)

@@ -69,7 +69,7 @@ KEEPER_FUNCTIONS = {
 
 
 # Backstop.deleverage: its own part and each listed vault's (DELEVERAGE_TX_GAS +
-# DELEVERAGE_GAS x vaults; gas.deleverage_4_vaults 255,477: the oracle's prices once, then about
+# DELEVERAGE_GAS x vaults; gas.deleverage_4_vaults 257,571: the oracle's prices once, then about
 # 55k a vault); not a chore every budget must fit (smallest_budget): a budget below a deleverage
 # of many vaults defers it
 DELEVERAGE_TX_GAS = 40_000

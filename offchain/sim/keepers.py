@@ -17,7 +17,7 @@ decide the same things from the same state.
 - `backstop_actions`: accrue fees (and heal the unsettled proceeds with them), cover queued
   losses, settle, start debt and surplus auctions, bid in and finish debt auctions, realize
   stakers' charges; `deleverage_action`: charge a loss the deleveraging layer parked to the
-  type's vaults of most headroom (`deleverage_list`, `deleverage_charges`).
+  type's strongest vaults, 50 a call (`deleverage_batches`, `deleverage_charges`).
 - `oracle_actions`: post the market price, poke the oracle and the spotter when allowed.
 - `arbitrage_action`: move the collateral pool towards the market price with finite inventory.
 - `Latency`: a keeper's gas bid against the bar's gas percentiles -> lands now, next bar, or not.
@@ -35,10 +35,12 @@ from collections.abc import Iterable
 
 from offchain.backends.base import TX_GAS
 from offchain.model import size_margin as sizing
+from offchain.model.deleverage import lowest_safe_price
 from offchain.model.fixed_point import RAY, WAD
 from offchain.model.state import Event
 from offchain.sim.actions import Action, Latency
 from offchain.sim.backstop_keeper import (
+    MAX_DELEVERAGE_BATCHES,
     MIN_DELEVERAGE_CHARGE,
     BackstopParams,
     BackstopView,
@@ -46,11 +48,12 @@ from offchain.sim.backstop_keeper import (
     DeleverageView,
     backstop_actions,
     deleverage_action,
+    deleverage_actions,
+    deleverage_batches,
     deleverage_charges,
     deleverage_list,
     deleverage_ranked,
-    lowest_safe_price,
-    rested,
+    share_left,
     vault_headroom,
 )
 from offchain.sim.taker import (
@@ -69,6 +72,7 @@ __all__ = [
     "FLASH_TAKE_GAS",
     "KEY_SCALE",
     "MAX_BATCH",
+    "MAX_DELEVERAGE_BATCHES",
     "MIN_DELEVERAGE_CHARGE",
     "TAKE_GAS",
     "Action",
@@ -85,6 +89,8 @@ __all__ = [
     "backstop_actions",
     "capital_spent",
     "deleverage_action",
+    "deleverage_actions",
+    "deleverage_batches",
     "deleverage_charges",
     "deleverage_list",
     "deleverage_ranked",
@@ -93,7 +99,7 @@ __all__ = [
     "lowest_safe_price",
     "oracle_actions",
     "pool_out",
-    "rested",
+    "share_left",
     "take_outcome",
     "taker_actions",
     "vault_headroom",

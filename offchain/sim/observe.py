@@ -15,10 +15,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from offchain.model.backstop import MAX_DELEVERAGE_VAULTS, LossStatus
+from offchain.model.deleverage import Window
 from offchain.model.dutch_auction import MAX_ACTIVE
 from offchain.model.fixed_point import RAY, WAD_TO_RAY
 from offchain.model.state import Role
 from offchain.sim.keepers import (
+    MAX_DELEVERAGE_BATCHES,
     Action,
     AuctionView,
     BackstopView,
@@ -30,7 +32,7 @@ from offchain.sim.keepers import (
     capital_spent,
     liquidation_actions,
     lowest_safe_price,
-    rested,
+    share_left,
     taker_actions,
 )
 from offchain.system.deployment import Deployment, TypeDeployment
@@ -280,24 +282,26 @@ def read_deleverage_view(
     )
 
 
-# the vaults whose last charge one batched read asks for, while ranking for a deleverage
-LAST_CHARGED_BATCH = 100
+# the vaults whose window one batched read asks for, while ranking for a deleverage
+WINDOW_BATCH = 100
 
 
-def read_last_charged(
+def read_windows(
     read: Read, d: Deployment, t: TypeDeployment, ranked: list[str], v: DeleverageView
-) -> dict[str, int]:
-    """Backstop.last_deleveraged of the strongest vaults (`ranked`, strongest first), a batch at
-    a time, until MAX_DELEVERAGE_VAULTS of them are rested or none is left: what
-    deleverage_list needs to skip the vaults charged within the interval."""
-    last: dict[str, int] = {}
-    for start in range(0, len(ranked), LAST_CHARGED_BATCH):
-        batch = ranked[start : start + LAST_CHARGED_BATCH]
-        got = read([(d.backstop, "last_deleveraged", (t.type_id, o)) for o in batch])
-        last.update(zip(batch, got))
-        if sum(1 for at in last.values() if rested(at, v)) >= MAX_DELEVERAGE_VAULTS:
+) -> dict[str, Window]:
+    """Backstop.deleverage_window of the strongest vaults (`ranked`, strongest first), a batch
+    at a time, until as many of them have share left as the keeper's calls list
+    (MAX_DELEVERAGE_VAULTS x MAX_DELEVERAGE_BATCHES) or none is left: what deleverage_batches
+    needs to skip the vaults whose window has used the max fraction."""
+    windows: dict[str, Window] = {}
+    wanted = MAX_DELEVERAGE_VAULTS * MAX_DELEVERAGE_BATCHES
+    for start in range(0, len(ranked), WINDOW_BATCH):
+        batch = ranked[start : start + WINDOW_BATCH]
+        got = read([(d.backstop, "deleverage_window", (t.type_id, o)) for o in batch])
+        windows.update((o, Window(*w)) for o, w in zip(batch, got, strict=True))
+        if sum(1 for w in windows.values() if share_left(w, v)) >= wanted:
             break
-    return last
+    return windows
 
 
 def read_last_poke(read: Read, t: TypeDeployment) -> int:

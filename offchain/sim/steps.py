@@ -40,7 +40,7 @@ from offchain.sim.keepers import (
     VaultIndex,
     arbitrage_action,
     backstop_actions,
-    deleverage_action,
+    deleverage_actions,
     deleverage_ranked,
     oracle_actions,
 )
@@ -54,10 +54,10 @@ from offchain.sim.observe import (
     read_auction_market,
     read_backstop_view,
     read_deleverage_view,
-    read_last_charged,
     read_last_poke,
     read_liquidation_view,
     read_oracle_bound,
+    read_windows,
 )
 from offchain.system.deployment import Deployment, TypeDeployment
 
@@ -333,9 +333,7 @@ class BackstopStep:
             params = self.params(name)
             planned = backstop_actions(view, params, accrue, world.in_flight())
             # a loss the deleveraging layer parked: charged to the type's strongest vaults
-            charge = self._deleverage(world, name, params)
-            if charge is not None:
-                planned.append(charge)
+            planned += self._deleverage(world, name, params)
             # the type's own actions; the Backstop-wide ones (heal, settle, debt and surplus
             # auctions, realize) once
             seen = {target for a in out for target in a.targets}
@@ -347,17 +345,18 @@ class BackstopStep:
             self.state["last_accrual"] = clock
         return out
 
-    def _deleverage(self, world: World, name: str, params: BackstopParams) -> Action | None:
-        """Type `name`'s parked loss, charged to its strongest rested vaults (from the type's
-        vault index; the last charges read for the strongest only); None when nothing is due,
-        the keeper may not, a charge is in flight or it would be below a stablecoin."""
+    def _deleverage(self, world: World, name: str, params: BackstopParams) -> list[Action]:
+        """Type `name`'s parked loss, charged to its strongest vaults with share left in their
+        window (from the type's vault index; the windows read for the strongest only), 50 a
+        call while due remains (deleverage_actions); none when nothing is due, the keeper may
+        not, a charge is in flight or it would be below a stablecoin."""
         t = world.d.types[name]
         view = read_deleverage_view(world.read, world.d, t, params.keeper, world.next_block_time)
         if view is None or not view.allowed or ("deleverage", t.type_id) in world.in_flight():
-            return None
+            return []
         vaults = world.index(name).vaults
-        last = read_last_charged(world.read, world.d, t, deleverage_ranked(vaults, view), view)
-        return deleverage_action(vaults, view, params, world.in_flight(), last)
+        windows = read_windows(world.read, world.d, t, deleverage_ranked(vaults, view), view)
+        return deleverage_actions(vaults, view, params, world.in_flight(), windows)
 
 
 # backstop_actions' functions that act on one collateral type (the others act Backstop-wide)

@@ -111,6 +111,8 @@ def state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tup
         "settlement_debt",
         "unattributed_debt",
         "deleverage_buffer",
+        "deleverage_max_fraction",
+        "deleverage_interval",
         "deleverage_total",
     ):
         add(f"backstop.{name}", d.backstop, name)
@@ -191,6 +193,13 @@ def state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tup
         add(f"token[{name}].totalSupply", t.token, "totalSupply")
         for who in holders:
             add(f"engine.vaults[{name}][{who}]", e, "vaults", tid, who)
+            add(
+                f"backstop.deleverage_window[{name}][{who}]",
+                d.backstop,
+                "deleverage_window",
+                tid,
+                who,
+            )
             add(f"engine.collateral[{name}][{who}]", e, "collateral", tid, who)
             add(f"token[{name}].balanceOf[{who}]", t.token, "balanceOf", who)
             add(f"pool[{name}].shares[{who}]", t.pool, "shares", who)

@@ -18,8 +18,11 @@ from offchain.model import price_curves
 from offchain.model.backstop import CLOSED
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import RAY, WAD
-from offchain.sim.attacker import Attack, attack_plans, observe_attacker, resolve
+from offchain.model.state import Role
+from offchain.sim.attacker import Attack, KeeperList, attack_plans, observe_attacker, resolve
+from offchain.sim.backstop_keeper import keeper_lists_from_model
 from offchain.testing.harness import System, move_prices
+from offchain.testing.specification.deleverage import check_keeper_ranking
 
 Act = Callable[..., bool]  # act(address, function, sender, *args) -> went through
 # the shapes that open their own vault at its limit: the stage draws nothing for them
@@ -169,6 +172,12 @@ def stage(
             act(t.oracle, "poke", r.keeper)
     if shape == "settle_before_cover":
         _closed_loss(s, act, name, r.borrower)
+    if shape in ("small_charge_first", "split_under_deleverage"):
+        # the deleveraging layer in the waterfall (after the fund and the pool), the keeper
+        # granted the role, and a closed loss waiting for its cover
+        act(d.backstop, "set_waterfall", r.governance, [1, 2, 6])
+        act(d.backstop, "grant_role", r.governance, r.keeper, int(Role.DELEVERAGE))
+        _closed_loss(s, act, name, r.borrower)
     if shape in ("zombie", "sandwich"):
         _running_auction(s, act, name, r.borrower)
 
@@ -189,6 +198,10 @@ def attack(
                 if move.wait:
                     s.warp(move.wait)
                 args = resolve(move, s.model, attacker)
+                if any(isinstance(arg, KeeperList) for arg in move.args):
+                    # the keeper's list: its ranking must be the Specification's
+                    ranked, _ = keeper_lists_from_model(s.model, s.d.backstop, move.args[0])
+                    check_keeper_ranking(s.spec, move.args[0], ranked)
                 act(move.contract, move.function, move.sender or attacker, *args)
             return plan
     return None

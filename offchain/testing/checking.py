@@ -34,6 +34,8 @@ _GETTER_ATTRIBUTE = {
     "totalSupply": "total_supply",
     "balanceOf": "balance_of",
     "active_count": "active",
+    # the Backstop's view of a vault's deleveraging window (start, used) reads this packed map
+    "deleverage_window": "deleverage_windows",
 }
 _SCALAR = object()  # the key of a variable that is not a mapping
 

@@ -3,9 +3,12 @@ must catch (`ape run mutate`, scripts/mutate.py; the list is offchain/testing/mu
 
 A mutant is a small bug written as exact text replacements (`Edit`: a file, a text that must occur
 exactly once in it, its replacement) in one or more contracts (contracts/**.vy) and their twins
-(offchain/model/*.py), so that chain == model still holds and only the specification checks can
-tell. Each mutant is applied in a temporary copy of the project (`project_copy`), never in the
-project's own files; the copy is removed when the run ends, however it ends.
+(offchain/model/*.py), so that chain == model still holds and only the specification checks
+can tell; or, marked `offchain = true`, in off-chain code only (a keeper's strategy, the
+model's one home of a formula the keepers call), which only a specification check of what the
+fuzz machine's keeper decided can tell. Each mutant is applied in a temporary copy of the
+project (`project_copy`), never in the project's own files; the copy is removed when the run
+ends, however it ends.
 
 First the fuzz runs against the project unmutated (`run_baseline`): it must pass, or a "kill"
 could be the project's own failure. In the copy, the killing suite runs in a child process (so
@@ -65,6 +68,11 @@ class Mutant:
     description: str
     edits: tuple[Edit, ...]
     tests: tuple[str, ...]  # the unit tests of the touched contracts
+    # an off-chain bug (a keeper's strategy, say: `offchain = true` in the list): it edits only
+    # offchain/ files (the model's one home of a formula the keepers call, a keeper), no
+    # contract, so chain == model holds trivially and only a specification check of what the
+    # fuzz machine's keeper decided can kill it
+    offchain: bool = False
 
     @property
     def files(self) -> list[str]:
@@ -115,6 +123,7 @@ def load_mutants(path: Path = MUTANTS_FILE) -> list[Mutant]:
                     Edit(str(e["file"]), str(e["find"]), str(e["replace"])) for e in entry["edit"]
                 ),
                 tests=tuple(str(t) for t in entry["tests"]),
+                offchain=bool(entry.get("offchain", False)),
             )
         except (KeyError, TypeError) as exc:
             raise MutantError(f"{where}: missing or malformed field {exc}") from None
@@ -122,7 +131,10 @@ def load_mutants(path: Path = MUTANTS_FILE) -> list[Mutant]:
             raise MutantError(f"{where}: duplicate id {mutant.id!r}")
         seen.add(mutant.id)
         files = mutant.files
-        if not any(f.startswith("contracts/") and f.endswith(".vy") for f in files) or not any(
+        if mutant.offchain:
+            if not all(f.startswith("offchain/") and f.endswith(".py") for f in files):
+                raise MutantError(f"{where} ({mutant.id}): an off-chain bug edits offchain/ only")
+        elif not any(f.startswith("contracts/") and f.endswith(".vy") for f in files) or not any(
             f.startswith("offchain/model/") for f in files
         ):
             raise MutantError(f"{where} ({mutant.id}): must edit a contract and its model twin")

@@ -43,8 +43,12 @@ def test_mutant_list__committed__has_enough_mutants_each_applying_to_a_contract_
     assert len(mutants) >= MIN_MUTANTS
     contracts = set()
     for mutant in mutants:
-        assert any(f.startswith("contracts/") for f in mutant.files), mutant.id
-        assert any(f.startswith("offchain/model/") for f in mutant.files), mutant.id
+        if mutant.offchain:
+            # an off-chain bug (a keeper's strategy): off-chain files only
+            assert all(f.startswith("offchain/") for f in mutant.files), mutant.id
+        else:
+            assert any(f.startswith("contracts/") for f in mutant.files), mutant.id
+            assert any(f.startswith("offchain/model/") for f in mutant.files), mutant.id
         assert mutant.tests and all((ROOT / t).is_file() for t in mutant.tests), mutant.id
         contracts |= {f for f in mutant.files if f.endswith(".vy")}
         for path, (original, mutated) in mutated_sources(ROOT, mutant).items():
@@ -104,6 +108,11 @@ def test_applied__edit_found_twice__is_a_clear_error(tmp_path):
             '[[mutant]]\nid = "a"\ndescription = ""\ntests = []\n'
             '[[mutant.edit]]\nfile = "contracts/A.vy"\nfind = "x"\nreplace = "y"\n',
             "must edit a contract and its model twin",
+        ),
+        (
+            '[[mutant]]\nid = "a"\ndescription = ""\ntests = []\noffchain = true\n'
+            '[[mutant.edit]]\nfile = "contracts/A.vy"\nfind = "x"\nreplace = "y"\n',
+            "an off-chain bug edits offchain/ only",
         ),
         ("[[mutant]\n", "mutants.toml"),
     ],

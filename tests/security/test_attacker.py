@@ -43,6 +43,8 @@ ORDER = (
     "fragment_and_close",
     "slot_filling",
     "settle_before_cover",
+    "small_charge_first",
+    "split_under_deleverage",
     "exit_griefing",
 )
 assert sorted(ORDER) == sorted(SHAPES)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import replace
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -20,6 +21,7 @@ from hypothesis import strategies as st
 
 from offchain.backends import ModelBackend
 from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER, MAX_DELEVERAGE_VAULTS, Layer
+from offchain.model.deleverage import Window
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import Role
 from offchain.sim.keepers import (
@@ -27,10 +29,12 @@ from offchain.sim.keepers import (
     BackstopParams,
     DeleverageView,
     deleverage_action,
+    deleverage_batches,
     deleverage_charges,
     deleverage_list,
     deleverage_ranked,
     lowest_safe_price,
+    share_left,
     vault_headroom,
 )
 from offchain.sim.population import actor_address
@@ -57,15 +61,17 @@ _vaults = st.dictionaries(
 
 
 @given(vaults=_vaults, safe_price=st.integers(1, 5_000 * RAY), buffer=st.integers(0, WAD))
-def test_deleverage_list__strongest_by_headroom__ascending__at_most_50__none_without_room(
+def test_deleverage_list__strongest_by_strength__ascending__at_most_50__none_without_room(
     vaults, safe_price, buffer
 ):
-    """The list is the vaults of most headroom (as Backstop.deleverage computes it), at most 50,
+    """The list is the vaults of most strength (collateral value at the lowest shown price over
+    the requirement) among those with headroom (as Backstop.deleverage computes it), at most 50,
     in strictly ascending address order; a vault without debt or without room is never listed,
-    and no vault left out has more room than one listed."""
+    and no vault left out is stronger than one listed."""
     v = DeleverageView(10**6 * RAD, RAY, safe_price, 0, buffer, True)
     owners = deleverage_list(vaults, v)
     room = {o: vault_headroom(c, art, v)[1] for o, (c, art) in vaults.items()}
+    power = {o: Fraction(c * safe_price, art * RAY) if art else 0 for o, (c, art) in vaults.items()}
     assert len(owners) <= MAX_DELEVERAGE_VAULTS
     keys = [int(o, 16) for o in owners]
     assert keys == sorted(keys) and len(set(keys)) == len(keys)
@@ -73,8 +79,8 @@ def test_deleverage_list__strongest_by_headroom__ascending__at_most_50__none_wit
     with_room = [o for o in vaults if room[o] > 0]
     assert len(owners) == min(len(with_room), MAX_DELEVERAGE_VAULTS)
     if owners:
-        weakest_listed = min(room[o] for o in owners)
-        assert all(room[o] <= weakest_listed for o in with_room if o not in owners)
+        weakest_listed = min(power[o] for o in owners)
+        assert all(power[o] <= weakest_listed for o in with_room if o not in owners)
 
 
 def test_deleverage_list__headroom_is_the_contracts__buffer_and_debt_count():
@@ -90,30 +96,130 @@ def test_deleverage_list__headroom_is_the_contracts__buffer_and_debt_count():
 
 
 def test_deleverage_list__more_than_50_with_room__the_50_strongest():
-    """60 vaults with room from 1 to 60 units: the 50 of most room (11 to 60) are listed, in
-    ascending address order, which is not the order of their room."""
+    """60 vaults of the same collateral, owing less and less: the 50 strongest (least debt) are
+    listed, in ascending address order, which is not the order of their strength."""
     vaults = {
-        f"0x{(61 - k) * 7919:040x}": (11 * WAD, 10_000 * WAD - k * WAD * 1_000 // 1_100)
+        f"0x{k * 7919:040x}": (11 * WAD, 10_000 * WAD - k * WAD * 1_000 // 1_100)
         for k in range(1, 61)
     }
     owners = deleverage_list(vaults, VIEW)
     assert len(owners) == MAX_DELEVERAGE_VAULTS
-    room = {o: vault_headroom(*vaults[o], VIEW)[1] for o in vaults}
-    assert sorted(room[o] for o in owners) == sorted(room.values())[-MAX_DELEVERAGE_VAULTS:]
+    debt = {o: vaults[o][1] for o in vaults}
+    assert sorted(debt[o] for o in owners) == sorted(debt.values())[:MAX_DELEVERAGE_VAULTS]
     assert owners == sorted(owners, key=lambda o: int(o, 16))
-    assert [room[o] for o in owners] != sorted(room[o] for o in owners)
+    assert [debt[o] for o in owners] != sorted(debt[o] for o in owners)
 
 
-def test_deleverage_list__a_vault_charged_within_the_interval__rests():
-    """A vault charged less than the interval ago has no headroom (Backstop.last_deleveraged):
-    the list skips it for the next strongest; once the interval has passed it is listed again."""
+def test_deleverage_list__a_vault_whose_window_is_used__skipped_until_it_ends():
+    """A vault whose window (Backstop.deleverage_window) has used the max fraction has no share
+    left: the list skips it for the next strongest; one with share left is listed; once its
+    window has lasted the interval it is listed again."""
     strong, weak = "0x" + "0" * 39 + "5", "0x" + "0" * 39 + "4"
     vaults = {strong: (20 * WAD, 4_000 * WAD), weak: (11 * WAD, 4_000 * WAD)}
-    v = replace(VIEW, interval=86_400, now=1_000_000)
+    v = replace(VIEW, max_fraction=WAD // 2, interval=86_400, now=1_000_000)
     assert deleverage_ranked(vaults, v) == [strong, weak]
-    assert deleverage_list(vaults, v, {strong: 1_000_000 - 86_399}) == [weak]
-    assert deleverage_list(vaults, v, {strong: 1_000_000 - 86_400}) == [weak, strong]
-    assert vault_headroom(20 * WAD, 4_000 * WAD, v, 1_000_000 - 1)[1] == 0
+    used = {strong: Window(1_000_000 - 86_399, WAD // 2)}
+    assert deleverage_list(vaults, v, used) == [weak]
+    assert deleverage_list(vaults, v, {strong: Window(1_000_000 - 86_399, WAD // 3)}) == [
+        weak,
+        strong,
+    ]
+    assert deleverage_list(vaults, v, {strong: Window(1_000_000 - 86_400, WAD // 2)}) == [
+        weak,
+        strong,
+    ]
+    assert share_left(used[strong], v) == 0
+
+
+# --- finding 45-2: a split position is ranked, listed and charged as the whole -----------------
+
+# the issue's numbers: ETH at 2,000 (liquidation ratio 1.5: a safe price of 1,333.3), a 25%
+# buffer, half a vault's headroom per window at most
+SPLIT_VIEW = DeleverageView(
+    due=0,
+    rate=RAY,
+    safe_price=2_000 * RAY * 2 // 3,
+    size=0,
+    buffer=WAD // 4,
+    allowed=True,
+    max_fraction=WAD // 2,
+    interval=86_400,
+    now=1_000_000,
+)
+HONEST = {f"0x{0xA0000 + i:040x}": (100 * WAD, 60_000 * WAD) for i in range(50)}
+WHOLE = {f"0x{0xF0000:040x}": (1_200 * WAD, 400_000 * WAD)}
+PARTS = {f"0x{0xB0000 + i:040x}": (48 * WAD, 16_000 * WAD) for i in range(25)}
+
+
+def _charged(vaults, v):
+    """owner -> what the keeper's calls (deleverage_batches, each charged in turn against the
+    due the earlier ones left) charge it [rad]."""
+    out: dict[str, int] = {}
+    due = v.due
+    for owners, charge in deleverage_batches(vaults, v):
+        got = deleverage_charges(vaults, owners, replace(v, due=due))
+        assert sum(got.values()) == charge
+        out.update(got)
+        due -= charge
+    return out
+
+
+def test_finding_45_2__split_position__listed_and_charged_as_the_whole():
+    """Issue 45, finding 2: a 1,200 ETH / 400k position (strength 4, 880k of headroom) cut into
+    25 vaults of 48 ETH / 16k (35.2k each), beside 50 honest vaults of 100 ETH / 60k (strength
+    2.2, 46.7k each). Ranked by absolute headroom the 50 honest vaults filled the list and the
+    parts were never listed (charged 0). Ranked by strength the parts come first, as the whole
+    does: the first call lists all 25 of them. With a due the layer's capacity covers (2M: every
+    vault pays the max fraction, the keeper's second call lists the honest vaults the first
+    left out) the parts pay what the whole pays, to the rounding of 25 floors; with a smaller
+    due (300k) they pay at least the fraction the whole would, in the first call."""
+    for due in (2_000_000 * RAD, 300_000 * RAD):
+        v = replace(SPLIT_VIEW, due=due)
+        whole = _charged(HONEST | WHOLE, v)
+        split = _charged(HONEST | PARTS, v)
+        first = deleverage_list(HONEST | PARTS, v)
+        assert set(PARTS) <= set(first)
+        assert all(split.get(o, 0) > 0 for o in PARTS)
+        owner = next(iter(WHOLE))
+        paid = sum(split[o] for o in PARTS)
+        if due == 2_000_000 * RAD:
+            assert whole[owner] - len(PARTS) * RAY <= paid <= whole[owner]
+            assert 439_999 * RAD < whole[owner] <= 440_000 * RAD
+            assert {o: split[o] for o in HONEST} == {o: whole[o] for o in HONEST}
+        else:
+            assert paid >= whole[owner] > 0
+
+
+@given(
+    parts=st.integers(2, 60),
+    honest=st.integers(0, 80),
+    due=st.integers(1, 10**7).map(lambda k: k * RAD),
+    ratio=st.integers(17, 60),
+)
+def test_deleverage_ranked__split_invariant(parts, honest, due, ratio):
+    """Split-invariance (the keeper list's property): cutting a vault into `parts` vaults of the
+    same collateral ratio puts the parts, together, exactly where the whole was in the ranking
+    (the others keep their order), so a split never moves a position off the keeper's calls;
+    and when every vault fits the keeper's calls at the max fraction the parts pay what the
+    whole pays (to a floor per part)."""
+    v = replace(SPLIT_VIEW, due=due)
+    others = {f"0x{0xA0000 + i:040x}": (100 * WAD, (30_000 + 997 * i) * WAD) for i in range(honest)}
+    collateral, debt = 10 * parts * WAD, 10 * parts * WAD * 1_333 * 10 // ratio
+    whole_owner = f"0x{0xF0000:040x}"
+    part_owners = [f"0x{0xB0000 + i:040x}" for i in range(parts)]
+    whole = others | {whole_owner: (collateral, debt)}
+    split = others | {o: (collateral // parts, debt // parts) for o in part_owners}
+    ranked_whole = deleverage_ranked(whole, v)
+    ranked_split = deleverage_ranked(split, v)
+    if whole_owner not in ranked_whole:
+        assert not set(part_owners) & set(ranked_split)
+        return
+    at = ranked_whole.index(whole_owner)
+    block = ranked_split[at : at + parts]
+    assert sorted(block) == sorted(part_owners)
+    assert ranked_split[:at] + ranked_split[at + parts :] == [
+        o for o in ranked_whole if o != whole_owner
+    ]
 
 
 def test_lowest_safe_price__a_lower_price_the_oracle_shows_counts_now():
@@ -161,7 +267,7 @@ def test_deleverage_charges__the_backstop_twins_to_the_wei(due):
     """What the keeper predicts each listed vault pays is what Backstop.deleverage charges it
     (VaultDeleveraged), to the wei: with a due below the listed headroom (a fraction of each
     vault's room), above it (all of it) and an odd one (the rounding)."""
-    from offchain.sim.observe import read_deleverage_view, read_last_charged
+    from offchain.sim.observe import read_deleverage_view, read_windows
 
     model, d, t, keeper, owners = _deployment_with_due(due)
     engine = model.contract(d.engine)
@@ -184,21 +290,34 @@ def test_deleverage_charges__the_backstop_twins_to_the_wei(due):
         v = engine.vaults[(t.type_id, o)]
         price = engine.collateral_types[t.type_id].safe_price
         assert v.collateral * price * WAD >= v.normalized_debt * RAY * (WAD + view.buffer)
-    # at once again: the charged vaults rest for the interval; the keeper reads their last
-    # charge, lists none of them, and predicts nothing to charge
+    # at once again: the charged vaults' windows have used the max fraction (when the due was
+    # at least the capacity) or the share charged; the keeper reads the windows and predicts
+    # what the twin then charges
     again = read_deleverage_view(model.views, d, t, keeper, lambda: model.next_block_time)
     if again is not None:
-        ranked = deleverage_ranked({o: tuple(engine.vaults[(t.type_id, o)]) for o in owners}, again)
-        last = read_last_charged(model.views, d, t, ranked, again)
-        assert set(last) == set(ranked) and all(last[o] != 0 for o in charged)
-        assert deleverage_list(vaults, again, last) == []
-    # a day later they may pay again
+        now = {o: tuple(engine.vaults[(t.type_id, o)]) for o in owners}
+        ranked = deleverage_ranked(now, again)
+        windows = read_windows(model.views, d, t, ranked, again)
+        assert set(windows) == set(ranked) and all(windows[o].used != 0 for o in charged)
+        for o in charged:
+            assert windows[o].used <= again.max_fraction
+        listed = deleverage_list(now, again, windows)
+        if listed:
+            predicted = deleverage_charges(now, listed, again, windows)
+            model.transact(d.backstop, "deleverage", keeper, t.type_id, listed)
+            got = {
+                e.args["owner"]: e.args["debt"]
+                for e in model.last_events
+                if e.name == "VaultDeleveraged"
+            }
+            assert got == predicted
+    # a day later every window has ended: they may pay again
     model.set_next_block_time(model.last_block_time + 86_400)
     later = read_deleverage_view(model.views, d, t, keeper, lambda: model.next_block_time)
     if later is not None and later.due >= RAD:
         fresh = {o: tuple(engine.vaults[(t.type_id, o)]) for o in owners}
-        last = read_last_charged(model.views, d, t, deleverage_ranked(fresh, later), later)
-        assert deleverage_list(fresh, later, last) == sorted(charged, key=lambda o: int(o, 16))
+        windows = read_windows(model.views, d, t, deleverage_ranked(fresh, later), later)
+        assert deleverage_list(fresh, later, windows) == sorted(charged, key=lambda o: int(o, 16))
 
 
 def test_deleverage_action__only_when_allowed__due__not_in_flight__worth_a_stablecoin():

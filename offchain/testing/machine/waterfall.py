@@ -9,10 +9,13 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
+from offchain.model import deleverage as dl
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.state import Role
+from offchain.sim.backstop_keeper import keeper_lists_from_model
 from offchain.testing.machine.auctions import AuctionRules
 from offchain.testing.machine.base import FRACTION, TYPES
+from offchain.testing.specification.deleverage import check_keeper_ranking
 
 
 class WaterfallRules(AuctionRules):
@@ -261,10 +264,20 @@ class WaterfallRules(AuctionRules):
             owners = owners[:2] + owners[1:2]
         return owners
 
+    def _keeper_owners(self, name):
+        """The backstop keeper's list for type `name` (offchain/sim/backstop_keeper.py, the
+        simulator's and the live bot's code): its ranking of the type's vaults by strength,
+        checked against the Specification's (split-invariance), then the 50 strongest with
+        share left in their window, ascending."""
+        tid = self.t(name).type_id
+        ranked, owners = keeper_lists_from_model(self.s.model, self.s.d.backstop, tid)
+        check_keeper_ranking(self.s.spec, tid, ranked)
+        return owners
+
     @rule(
         name=st.sampled_from(TYPES),
         mode=st.sampled_from(
-            ["all", "all", "subset", "unsorted", "repeated", "buffer", "limits", "release"]
+            ["all", "keeper", "subset", "unsorted", "repeated", "buffer", "limits", "release"]
         ),
         pick=st.integers(0, 10**6),
         sender=st.sampled_from(["governance", "keeper", "keeper", "stranger"]),
@@ -292,7 +305,10 @@ class WaterfallRules(AuctionRules):
             amount = due * (pick % 1_000 + 1) // 1_000 if pick % 8 else due + 1
             self.act(self.s.d.backstop, "release_deleverage", by, tid, amount)
             return
-        owners = self._owners(mode, pick)
+        owners = self._keeper_owners(name) if mode == "keeper" else self._owners(mode, pick)
+        if not owners:
+            self.totals.outcomes["deleverage: the keeper lists none"] += 1
+            return
         if self.act(self.s.d.backstop, "deleverage", by, self.t(name).type_id, owners):
             self._count_charges()
 
@@ -373,7 +389,7 @@ class WaterfallRules(AuctionRules):
             if fall == "queued":
                 self.s.warp(t.config.oracle_delay)
                 self.act(t.oracle, "poke", self.r.keeper)
-        owners = self._owners("all", 0)
+        owners = self._keeper_owners(name) or self._owners("all", 0)
         if frac % 4 == 1:
             # a size margin from half the strong vault's debt whose slope leaves it 2% of its
             # limit as headroom: half of it, charged, would take its margin debt past the limit
@@ -382,7 +398,7 @@ class WaterfallRules(AuctionRules):
             vault = self.vault(name, strong)
             debt = vault.normalized_debt * self.ctype(name).rate
             price = b.lowest_safe_price(t.type_id)
-            limit = vault.collateral * price * WAD // (WAD + b.deleverage_buffer)
+            limit = dl.vault_limit(vault.collateral, dl.Pricing(0, price, 0, b.deleverage_buffer))
             slope = limit * 98 * 10**6 // (100 * debt) - 10**6 if debt else 0
             if 0 < slope <= 10**6 and debt >= 2 * RAD:
                 size = (debt // RAD // 2, slope, 10**6)

@@ -39,11 +39,17 @@ fixed_point, price_curves or contracts, so that a bug in those cannot hide itsel
   capped at the window's base + gap, a window opened right after another based at the higher of
   the ceiling and that window's highest); a pool swap pays exactly the
   constant-product amount after its fee; global settlement takes ceil(ceil(debt) x final price)
-  from a vault and cashes floor(amount x cash price).
+  from a vault and cashes floor(amount x cash price);
+- a `deleverage` charges each listed vault min(f, its window's share left) of its headroom above
+  the buffer at the lowest price shown, and within one window the shares charged to a vault add
+  up to at most the max fraction (issue 45, finding 1); the keeper's ranking (what the fuzz
+  machine's and the attacker's keeper send) is by strength, so split-invariant (finding 2).
 
-The modules: curves.py (the curve and fee arithmetic), base.py (`Before`, what the checks read),
-core.py (`Specification`, `SpecViolation`: the checks of a whole transaction, and which check
-runs), events.py (the per-event checks), reverts.py (the per-revert checks).
+The modules (deleverage.py: the deleveraging layer, the independent rewrite of
+offchain/model/deleverage.py): curves.py (the curve and fee arithmetic), base.py (`Before`,
+what the checks read), core.py (`Specification`, `SpecViolation`: the checks of a whole
+transaction, and which check runs), events.py (the per-event checks), reverts.py (the per-revert
+checks).
 """
 
 from __future__ import annotations

@@ -104,7 +104,7 @@ class SpecificationBase:
             },
             "deleverage_buffer": backstop.deleverage_buffer,
             "deleverage_limits": (backstop.deleverage_max_fraction, backstop.deleverage_interval),
-            "last_deleveraged": _Copy(backstop.last_deleveraged),
+            "deleverage_windows": _Copy(backstop.deleverage_windows),
             # per type: the engine's safe price, and the prices its oracle shows (current, queued,
             # latest posted) with the Spotter's liquidation ratio
             "deleverage_prices": {

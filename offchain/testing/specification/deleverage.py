@@ -1,15 +1,23 @@
-"""The specification of the deleveraging layer (Backstop.deleverage, docs/loss-waterfall.md),
-checked after every transaction: what each type owes the layer, what a `deleverage` charges each
-listed vault, and that no charged vault ends below its requirement with the buffer."""
+"""The specification of the deleveraging layer (Backstop.deleverage, modules/deleverage.vy,
+docs/loss-waterfall.md), checked after every transaction: what each type owes the layer, what a
+`deleverage` charges each listed vault, that no charged vault ends below its requirement with
+the buffer, and the layer's bound: within one window of the interval, the shares of its headroom
+charged to a vault add up to at most the max fraction (issue 45, finding 1).
+
+This is the deliberate independent rewrite of offchain/model/deleverage.py (the one home of the
+arithmetic for the twin, the keepers and the fuzz machine): written again here in plain integer
+and rational arithmetic, importing none of it, so that a bug planted in the contract and its
+twin alike shows as a disagreement with this text."""
 
 from __future__ import annotations
 
 from collections import defaultdict
+from fractions import Fraction
 
 from offchain.model.backstop import Layer
 from offchain.model.fixed_point import WAD
 from offchain.model.state import ZERO_ADDRESS, Event
-from offchain.testing.specification.base import Before, SpecificationBase
+from offchain.testing.specification.base import Before, SpecificationBase, _shown_prices
 from offchain.testing.specification.curves import margin_debt
 
 
@@ -23,14 +31,26 @@ def lowest_price(pre: Before, t: bytes) -> int:
     return min([safe] + [p * 10**9 * 10**27 // ratio for p in shown if p])
 
 
-def expected_charges(pre: Before, t: bytes, owners: list[str], now: int) -> list[tuple[str, int]]:
-    """(owner, normalized debt added) for each vault a `deleverage(t, owners)` charges at `now`,
-    in list order, from the state before it. A vault's headroom is what it could owe more and
-    keep (1 + buffer) x its requirement at `lowest_price`: floor(C x s / (1 + buffer)) -
-    margin_debt(D), 0 without debt or room or when it was charged less than the interval ago;
-    every vault pays the same fraction min(max fraction, due / the listed headroom) of it (in
-    wad, rounded down), as normalized debt rounded down, unless its size margin would then take
-    it above that limit (it pays nothing)."""
+def window_of(word: int, interval: int, now: int) -> tuple[int, int]:
+    """(start, used share [wad]) of the window a charge at `now` adds to, from the stored word
+    (start in the bits above the low 64, the used share in those): a new one at 0 used when the
+    stored one opened `interval` seconds ago or more."""
+    start, used = word // 2**64, word % 2**64
+    if start + interval <= now:
+        return now, 0
+    return start, used
+
+
+def expected_charges(
+    pre: Before, t: bytes, owners: list[str], now: int
+) -> list[tuple[str, int, int]]:
+    """(owner, normalized debt added, share) for each vault a `deleverage(t, owners)` charges at
+    `now`, in list order, from the state before it. A vault's headroom is what it could owe more
+    and keep (1 + buffer) x its requirement at `lowest_price`: floor(C x s / (1 + buffer)) -
+    margin_debt(D), 0 without debt or room or when its window has used the max fraction; f =
+    min(max fraction, due / the listed headroom) (in wad, rounded down), and each vault pays
+    min(f, max fraction - its window's used share) of its headroom, as normalized debt rounded
+    down, unless its size margin would then take it above that limit (it pays nothing)."""
     ctype = pre.state["ctypes"][t]
     size = pre.state["size_margins"][t]
     buffered = WAD + pre.state["deleverage_buffer"]
@@ -42,17 +62,18 @@ def expected_charges(pre: Before, t: bytes, owners: list[str], now: int) -> list
         vault = pre.state["vaults"][(t, owner)]
         limit = vault.collateral * price * WAD // buffered
         need = margin_debt(vault.normalized_debt * ctype.rate, size)
-        last = pre.state["last_deleveraged"][(t, owner)]
-        rested = last == 0 or last + interval <= now
-        room = limit - need if vault.normalized_debt and limit > need and rested else 0
-        rows.append((owner, vault.normalized_debt, limit, room))
+        _, used = window_of(pre.state["deleverage_windows"][(t, owner)], interval, now)
+        left = max_fraction - used if used < max_fraction else 0
+        room = limit - need if vault.normalized_debt and limit > need and left else 0
+        rows.append((owner, vault.normalized_debt, limit, room, left))
     total = sum(row[3] for row in rows)
     fraction = min(max_fraction, due * WAD // total) if total > due else max_fraction
     charges = []
-    for owner, normalized_debt, limit, room in rows:
-        added = room * fraction // WAD // ctype.rate
+    for owner, normalized_debt, limit, room, left in rows:
+        share = min(fraction, left)
+        added = room * share // WAD // ctype.rate
         if added and margin_debt((normalized_debt + added) * ctype.rate, size) <= limit:
-            charges.append((owner, added))
+            charges.append((owner, added, share))
     return charges
 
 
@@ -129,6 +150,8 @@ def _deleverage_call(
         out.append(f"a list not strictly ascending went through: {owners}")
     expected = expected_charges(pre, t, owners, now)
     got = [(owner, added) for _, owner, added, _ in receipts]
+    shares = {owner: share for owner, _, share in expected}
+    expected = [(owner, added) for owner, added, _ in expected]
     spec.checks += 1
     if got != expected or any(r[0] != t or r[3] != r[2] * rate for r in receipts):
         out.append(f"charges {got}, expected {expected} (rate {rate})")
@@ -156,9 +179,35 @@ def _deleverage_call(
             > vault.collateral * safe_price * WAD
         ):
             out.append(f"vault {owner} charged below its requirement with the buffer")
-        last = spec.c(d.backstop).last_deleveraged[(t, owner)]
-        if last != (now if added else pre.state["last_deleveraged"][(t, owner)]):
-            out.append(f"vault {owner}: last charged at {last}, {added} charged at {now}")
+        out += _window_after(spec, pre, t, owner, shares.get(owner) if added else None, now)
+    return out
+
+
+def _window_after(
+    spec: SpecificationBase, pre: Before, t: bytes, owner: str, share: int | None, now: int
+) -> list[str]:
+    """A charged vault's window: the one its charge added to (a new one opened now if the last
+    had ended), its used share grown by the charge's share and at most the max fraction (the
+    bound, checked after every step); an uncharged vault's window unchanged."""
+    max_fraction, interval = pre.state["deleverage_limits"]
+    before = pre.state["deleverage_windows"][(t, owner)]
+    start, used = spec.c(spec.d.backstop).deleverage_window(t, owner)
+    spec.checks += 1
+    if share is None:
+        if start * 2**64 + used != before:
+            return [f"vault {owner}: window {before} -> ({start}, {used}) without a charge"]
+        return []
+    expected_start, expected_used = window_of(before, interval, now)
+    out = []
+    if (start, used) != (expected_start, expected_used + share):
+        out.append(
+            f"vault {owner}: window ({start}, {used}), expected "
+            f"({expected_start}, {expected_used + share})"
+        )
+    if used > max_fraction:
+        out.append(
+            f"vault {owner}: {used} of its headroom charged in one window, max {max_fraction}"
+        )
     return out
 
 
@@ -216,3 +265,44 @@ DELEVERAGE_REVERT_CHECKS = {
     "backstop: bad max fraction": _limits,
     "backstop: interval too long": _limits,
 }
+
+
+def keeper_ranking_problems(spec: SpecificationBase, t: bytes, ranked: list[str]) -> list[str]:
+    """The keeper's ranking of type `t`'s vaults (`ranked`, strongest first), in the state now:
+    the vaults with headroom above the buffer at the lowest price shown, by strength (collateral
+    value at that price over the requirement, an exact rational) descending, equal strength by
+    address. The bound it gives the keeper's list: split-invariance (issue 45, finding 2): a
+    position cut into vaults of the same ratio ranks where the whole does, so a split never
+    takes it off the keeper's calls. Written here again from the model's state (not the
+    keeper's or the model's arithmetic)."""
+    c, d = spec.c, spec.d
+    engine, backstop = c(d.engine), c(d.backstop)
+    ctype = engine.collateral_types[t]
+    shown, ratio = _shown_prices(c, d.spotter, t)
+    price = ctype.safe_price
+    if ratio:
+        price = min([price] + [p * 10**9 * 10**27 // ratio for p in shown if p])
+    size = engine.size_margin(t)
+    buffered = WAD + backstop.deleverage_buffer
+    rows = []
+    for (tid, owner), vault in list(engine.vaults.items()):
+        if tid != t or not vault.normalized_debt:
+            continue
+        need = margin_debt(vault.normalized_debt * ctype.rate, size)
+        if vault.collateral * price * WAD // buffered <= need:
+            continue
+        rows.append((-Fraction(vault.collateral * price, need), int(owner, 16), owner))
+    expected = [owner for *_, owner in sorted(rows)]
+    spec.checks += 1
+    if ranked != expected:
+        return [f"keeper ranking {ranked}, by strength {expected}"]
+    return []
+
+
+def check_keeper_ranking(spec: SpecificationBase, t: bytes, ranked: list[str]) -> None:
+    """keeper_ranking_problems, raised as a SpecViolation (the fuzz machine's keeper calls)."""
+    from offchain.testing.specification.core import SpecViolation
+
+    problems = keeper_ranking_problems(spec, t, ranked)
+    if problems:
+        raise SpecViolation("keeper ranking: specification broken:\n" + "\n".join(problems))

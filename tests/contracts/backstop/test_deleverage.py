@@ -11,7 +11,9 @@ Three other vaults of 10 ETH each open before the crash; at 1,000 the safe price
 - `other`, 3,000 of debt: headroom about 2,333.3 (the strongest);
 - `keeper`, 4,500 of debt: headroom about 833.3;
 - `stranger`, no debt: headroom 0 (a vault without debt is not charged).
-The deployment's limits: at most half a vault's headroom per call, one charge a day per vault.
+The deployment's limits: within a window of a day (opened by a vault's first charge), the shares
+of its headroom charged to a vault add up to at most half (issue 45, finding 1: the share is
+bounded per window, not the number of charges).
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from support.waterfall import set_waterfall as _set_waterfall
 from offchain.model.backstop import (
     DEFAULT_DELEVERAGE_BUFFER,
     DEFAULT_DELEVERAGE_INTERVAL,
+    DEFAULT_DELEVERAGE_MAX_FRACTION,
     DELEVERAGE,
     FUND,
     POOL,
@@ -127,18 +130,18 @@ def test_deleverage__loss_parked_then_charged_by_headroom__strong_vault_pays_mos
         assert normalized_debt == before[owner][1] + charges.get(owner, 0)
         ct = _ctype(system)
         assert normalized_debt * ct.rate * 5 // 4 <= collateral * ct.safe_price
-        charged_at = _backstop(system, "last_deleveraged", event.type_id, owner)
-        assert charged_at == (system.now if owner in charges else 0)
+        window = _backstop(system, "deleverage_window", event.type_id, owner)
+        assert window == ((system.now, fraction) if owner in charges else (0, 0))
     assert _bad_debt(system, b) == bad - charged
     assert _backstop(system, "deleverage_due", event.type_id) == event.loss - charged
     assert _backstop(system, "deleverage_total") == event.loss - charged
 
 
-def test_deleverage__capacity_short__half_the_headroom_per_call__once_per_interval(system):
+def test_deleverage__capacity_short__half_the_headroom_per_window(system):
     """Money flow: only `keeper` is listed, with about 833.3 of headroom against a loss of about
-    1,120: one call charges it half its headroom (the max fraction), about 416.7; a second call
-    at once charges nothing (the vault rests for the interval, a day); a day later it pays half
-    of what is left, about 208.3. The rest stays due."""
+    1,120: one call charges it half its headroom (the max fraction), about 416.7, and its
+    window (a day) has used all of it; a second call at once charges nothing; a day later a new
+    window opens and it pays half of what is left, about 208.3. The rest stays due."""
     r, b = system.roles, system.d.backstop
     event, _ = _parked(system)
     room, rate = _headroom(system, r.keeper), _ctype(system).rate
@@ -146,6 +149,8 @@ def test_deleverage__capacity_short__half_the_headroom_per_call__once_per_interv
     first = room // 2 // rate * rate
     assert 416 * RAD < first < 417 * RAD
     assert _backstop(system, "deleverage_due", event.type_id) == event.loss - first
+    opened = system.now
+    assert _backstop(system, "deleverage_window", event.type_id, r.keeper) == (opened, WAD // 2)
     system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper])
     assert _events(system) == [
         (
@@ -159,7 +164,102 @@ def test_deleverage__capacity_short__half_the_headroom_per_call__once_per_interv
     system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper])
     second = room // 2 // rate * rate
     assert 208 * RAD < second < 209 * RAD
+    assert system.now >= opened + DEFAULT_DELEVERAGE_INTERVAL
+    assert _backstop(system, "deleverage_window", event.type_id, r.keeper) == (system.now, WAD // 2)
     assert _backstop(system, "deleverage_due", event.type_id) == event.loss - first - second
+
+
+def _small_loss(system, amount):
+    """A second loss event of `amount` [rad], parked at once: governance grants the stranger
+    OPEN_LOSS and CLOSE_LOSS (as the Liquidator and an auction hold them), gives the Backstop
+    `amount` of bad debt (as a seizure would), and the stranger opens the event and closes it
+    raising nothing; covered after the queue delay (the waterfall in force parks it)."""
+    r, b, e = system.roles, system.d.backstop, system.d.engine
+    roles = int(Role.OPEN_LOSS | Role.CLOSE_LOSS)
+    system.tx(b, "grant_role", r.governance, r.stranger, roles)
+    system.tx(e, "create_unbacked", r.governance, b, r.governance, amount)
+    t = system.eth.type_id
+    system.tx(b, "open_loss", r.stranger, t, r.stranger, 1, amount, WAD)
+    opened = system.now
+    system.tx(b, "close_loss", r.stranger, t, 1, amount, 0)
+    system.lockstep.set_next_block_time(opened + _backstop(system, "queue_delay"))
+    system.tx(b, "cover", r.stranger, t, r.stranger, 1)
+
+
+def test_finding_45_1__small_charge_first__big_loss_charged_as_if_it_had_not_come(system):
+    """Money flow (issue 45, finding 1): a loss of 5 reaches the layer first and the keeper
+    charges it to the two strong vaults (each about 0.16% of its headroom); 100 s later the
+    loss of about 1,120 is parked. Before the fix each vault rested for a day after its tiny
+    charge, so the second call charged nothing and the whole loss stayed parked (the strongest
+    owner had a day to move collateral out). Now each window bounds the share charged, not the
+    calls: the second call charges every vault the fraction due / listed headroom (about 35%),
+    as if the small loss had not come, because that is below what the window has left (50% -
+    0.16%); the windows' used shares add up to the two fractions, below the max fraction."""
+    r, b = system.roles, system.d.backstop
+    event = _loss_event(system, vaults=_vaults(system))
+    _set_waterfall(system, (DELEVERAGE,))
+    system.tx(b, "grant_role", r.governance, r.keeper, int(Role.DELEVERAGE))
+    owners = _ascending([r.other, r.keeper])
+    small = 5 * RAD
+    _small_loss(system, small)
+    assert _backstop(system, "deleverage_due", event.type_id) == small
+    rooms = {o: _headroom(system, o) for o in owners}
+    system.tx(b, "deleverage", r.keeper, event.type_id, owners)
+    first = small * WAD // sum(rooms.values())
+    assert 0 < first < WAD // 500
+    opened = system.now
+    for o in owners:
+        assert _backstop(system, "deleverage_window", event.type_id, o) == (opened, first)
+    left = _backstop(system, "deleverage_due", event.type_id)
+    system.warp(100)
+    _cover(system, event)
+    due = _backstop(system, "deleverage_due", event.type_id)
+    assert due == left + event.loss
+    rooms = {o: _headroom(system, o) for o in owners}
+    rate = _ctype(system).rate
+    system.tx(b, "deleverage", r.keeper, event.type_id, owners)
+    fraction = due * WAD // sum(rooms.values())
+    assert WAD // 3 < fraction < WAD // 2 - first
+    charges = {o: rooms[o] * fraction // WAD // rate for o in owners}
+    assert 820 * WAD < charges[r.other] < 826 * WAD
+    assert 290 * WAD < charges[r.keeper] < 295 * WAD
+    charged = sum(charges.values()) * rate
+    assert _backstop(system, "deleverage_due", event.type_id) == due - charged
+    # what rounding leaves: below one wad-th of the listed headroom and one rate per vault
+    assert due - charged < sum(rooms.values()) // WAD + 2 * rate
+    for o in owners:
+        window = _backstop(system, "deleverage_window", event.type_id, o)
+        assert window == (opened, first + fraction)
+        assert window[1] <= DEFAULT_DELEVERAGE_MAX_FRACTION
+
+
+def test_deleverage__window_bound__many_small_charges_add_up_to_the_max_fraction(system):
+    """Money flow: with a max fraction of 10%, `keeper` (about 833.3 of headroom) alone is
+    listed four times, ten minutes apart: a window holds 10% of its headroom in all, so the
+    first call takes 10% and the next three, within the day, nothing; a day after the first
+    charge a new window opens and takes 10% of the headroom then."""
+    r, b = system.roles, system.d.backstop
+    event, _ = _parked(system)
+    system.tx(b, "set_deleverage_limits", r.governance, WAD // 10, DEFAULT_DELEVERAGE_INTERVAL)
+    rate = _ctype(system).rate
+    room = _headroom(system, r.keeper)
+    system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper])
+    first = room // 10 // rate * rate
+    opened = system.now
+    for _ in range(3):
+        system.warp(600)
+        system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper])
+        assert _events(system)[-1][2]["charged"] == 0
+    assert _backstop(system, "deleverage_window", event.type_id, r.keeper) == (opened, WAD // 10)
+    assert _backstop(system, "deleverage_due", event.type_id) == event.loss - first
+    system.lockstep.set_next_block_time(opened + DEFAULT_DELEVERAGE_INTERVAL)
+    room = _headroom(system, r.keeper)
+    system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper])
+    second = room // 10 // rate * rate
+    assert second > 0
+    assert _backstop(system, "deleverage_due", event.type_id) == event.loss - first - second
+    window = (opened + DEFAULT_DELEVERAGE_INTERVAL, WAD // 10)
+    assert _backstop(system, "deleverage_window", event.type_id, r.keeper) == window
 
 
 def test_deleverage__fall_queued_in_the_oracle__vaults_judged_at_the_lower_price(system):

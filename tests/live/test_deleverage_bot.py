@@ -1,0 +1,83 @@
+"""The backstop bot's deleveraging on a devnet (issue 45, finding 2): the live bot (`ape run
+keeper --role backstop`, read-only here) ranks the type's vaults by strength, so a position
+split into vaults of the same ratio ranks, together, where the whole ranks, and its first call
+lists them; the simulator's keeper, on the same chain, decides the same call (one code path:
+offchain/sim/backstop_keeper.py)."""
+
+from __future__ import annotations
+
+from live_support import ROOT  # noqa: F401  (the live fixtures)
+
+from offchain.live.bots import Bot, BotOptions
+from offchain.live.gas import FixedGas
+from offchain.live.market import advance, open_vaults
+from offchain.model.backstop import Layer
+from offchain.model.fixed_point import RAD, WAD
+from offchain.model.state import Role
+from offchain.sim.keepers import deleverage_ranked
+from offchain.sim.observe import read_deleverage_view
+from offchain.sim.population import VaultPlan, actor_address
+
+
+def _plans(price: int) -> tuple[list[VaultPlan], list[VaultPlan], VaultPlan]:
+    """At the configured price (wad): four honest vaults of 40,000 at 2.2x their debt (the most
+    headroom each), one of 25,000 at 4x (the whole) and five of 5,000 at 4x (its parts)."""
+
+    def plan(who: str, i: int, debt: int, ratio_tenths: int) -> VaultPlan:
+        collateral = -(-debt * WAD * ratio_tenths // 10 // price) * WAD
+        return VaultPlan(actor_address(who, i), collateral, debt * WAD)
+
+    honest = [plan("honest", i, 40_000, 22) for i in range(4)]
+    parts = [plan("part", i, 5_000, 40) for i in range(5)]
+    return honest, parts, plan("whole", 0, 25_000, 40)
+
+
+def _park_loss(devnet, amount: int) -> None:
+    """Governance parks `amount` [rad] for the deleveraging layer: it takes OPEN_LOSS and
+    CLOSE_LOSS, gives the Backstop the bad debt (as a seizure would), opens and closes a loss
+    event raising nothing, orders the layer alone and covers it after the queue delay."""
+    chain, d, t = devnet.chain, devnet.d, devnet.eth
+    g, b = d.governance, d.backstop
+    chain.transact(b, "grant_role", g, g, int(Role.OPEN_LOSS | Role.CLOSE_LOSS))
+    chain.transact(d.engine, "create_unbacked", g, b, g, amount)
+    chain.transact(b, "open_loss", g, t.type_id, g, 1, amount, WAD)
+    chain.transact(b, "close_loss", g, t.type_id, 1, amount, 0)
+    chain.transact(b, "set_waterfall", g, [int(Layer.DELEVERAGE)])
+    advance(chain, chain.view(b, "queue_delay") + 1)
+    chain.transact(b, "cover", g, t.type_id, g, 1)
+
+
+def test_backstop_bot__split_position__ranked_and_listed_as_the_whole(devnet, artifacts, tmp_path):
+    chain, d, t = devnet.chain, devnet.d, devnet.eth
+    honest, parts, whole = _plans(t.config.initial_price)
+    open_vaults(chain, d, t, [*honest, *parts, whole])
+    _park_loss(devnet, 1_000 * RAD)
+    options = BotOptions(
+        "backstop",
+        devnet.record,
+        devnet.node.url,
+        tmp_path / "checkpoint.json",
+        None,
+        FixedGas(10**10, 10**9),
+        types=["ETH-A"],
+    )
+    bot = Bot(options, artifacts[0], artifacts[1])
+    bot.follower.catch_up(bot.node.block_number())
+    listed = [a for a in bot.decide() if a.function == "deleverage"]
+    assert len(listed) == 1
+    owners = listed[0].args[1]
+    # the bot's own index and the Backstop's prices, as the keeper ranks them
+    vaults = bot.follower.watched.indexes["ETH-A"].vaults
+    view = read_deleverage_view(chain.views, d, t, d.governance, lambda: chain.next_block_time)
+    assert view is not None and view.due == 1_000 * RAD
+    ranked = deleverage_ranked(vaults, view)
+    split = {p.owner for p in parts} | {whole.owner}
+    mine = {p.owner for p in honest}
+    # the parts and the whole, of one strength, rank together (by address); the honest vaults
+    # (each with more headroom than a part: the old ranking put every part after them) after
+    first = min(ranked.index(o) for o in split)
+    block = ranked[first : first + len(split)]
+    assert block == sorted(split, key=lambda o: int(o, 16))
+    assert all(ranked.index(o) > first + len(split) - 1 for o in mine)
+    assert split <= set(owners)
+    assert owners == sorted(owners, key=lambda o: int(o, 16))
