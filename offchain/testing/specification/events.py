@@ -24,6 +24,8 @@ from offchain.testing.specification.curves import (
     exact_curve_ceil,
     margin_debt,
     power_up,
+    size_cut_collateral,
+    size_cut_cures,
     size_cut_with_caps,
 )
 
@@ -142,20 +144,40 @@ def _seized(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | N
         ctype.safe_price,
         ctype.dust,
         size,
+        config.penalty,
         allowed,
     )
     if cut == 0:
         return f"vault {e.args['owner']} had no size cut and was liquidated"
     if cut is not None:
-        # unsafe by its size alone: the cut leaves a remainder safe at its own size
+        # unsafe by its size alone: the least cure (the caps' amount when less), its collateral
+        # worth its tab at the safe price; the cure leaves the remainder safe at its size with
+        # the 1% spare, and the cut one wei less would not (size_cut asserts both)
+        seized = -e.args["delta_normalized_debt"]
+        if seized != cut:
+            return f"size cut {seized} normalized debt, the least cure and the caps give {cut}"
+        out = size_cut_collateral(seized, ctype.rate, ctype.safe_price, config.penalty)
+        if -e.args["delta_collateral"] != out:
+            return f"size cut seized {-e.args['delta_collateral']} collateral, its tab is {out}"
+        if seized < allowed and not size_cut_cures(
+            vault.collateral,
+            vault.normalized_debt,
+            seized,
+            ctype.rate,
+            ctype.safe_price,
+            config.penalty,
+            size,
+        ):
+            return f"size cut {seized} left vault {e.args['owner']} without its spare"
         allowed = cut
     expected = vault.normalized_debt
     if allowed < vault.normalized_debt:
         if allowed * ctype.rate < ctype.dust <= (vault.normalized_debt - allowed) * ctype.rate:
             return f"a partial liquidation of {allowed * ctype.rate} below dust happened"
-        if (vault.normalized_debt - allowed) * ctype.rate >= ctype.dust and ceil_div(
-            vault.collateral * allowed, vault.normalized_debt
-        ) < vault.collateral:
+        if (vault.normalized_debt - allowed) * ctype.rate >= ctype.dust and (
+            cut is not None
+            or ceil_div(vault.collateral * allowed, vault.normalized_debt) < vault.collateral
+        ):
             expected = allowed
     seized = -e.args["delta_normalized_debt"]
     if seized != expected:

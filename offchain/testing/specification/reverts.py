@@ -75,6 +75,7 @@ def _no_size_cut(spec: SpecificationBase, pre: Before) -> str | None:
         ctype.safe_price,
         ctype.dust,
         size,
+        pre.state["liquidator_types"][t].penalty,
         allowed,
     )
     if cut != 0:
