@@ -35,6 +35,9 @@ FIELD_MASK: constant(uint256) = 2**24 - 1
 # 1% absorbs the debt's growth at a 1000%-a-year fee (FeeAccumulator's highest base fee) for
 # about 36 hours, at 50% a year for 7.5 days (docs/size-margin.md)
 CUT_SPARE: constant(uint256) = 10_000
+# least_cure's bracket around its closed-form guess, either side, beyond the collateral's
+# rounding grain [wei of normalized debt]
+GUESS_MARGIN: constant(uint256) = 256
 
 
 @pure
@@ -143,6 +146,44 @@ def peak_debt(size: uint256, penalty: uint256) -> uint256:
 
 @pure
 @internal
+def cap_region_guess(
+    collateral: uint256,
+    normalized_debt: uint256,
+    rate: uint256,
+    safe_price: uint256,
+    penalty: uint256,
+    size: uint256,
+) -> (uint256, uint256):
+    """
+    @dev The cure [wad of normalized debt] if its remainder keeps the capped extra, without
+         rounding: (D x F - value) / (rate x (F - penalty)), F = (1 + cap) x (1 + spare), and
+         the window around it [wad] that covers the rounding: twice the debt whose net cure is
+         worth one wei of collateral (the seized collateral rounds up to whole wei, so
+         `cures` is not monotone within that grain), plus GUESS_MARGIN. (0, 0) when cutting
+         does not help there (F <= penalty) or the figures are out of range. Only a guess:
+         least_cure checks it.
+    """
+    factor: uint256 = (PPM + (size & FIELD_MASK)) * (PPM + CUT_SPARE)
+    if factor * constants.WAD <= penalty * PPM * PPM:
+        return 0, 0
+    debt: uint256 = normalized_debt * rate
+    if debt > 2**200:
+        return 0, 0
+    need: uint256 = debt * factor // (PPM * PPM)
+    value: uint256 = collateral * safe_price
+    if need <= value:
+        return 0, 0
+    # rad of net cure per wei of normalized debt cut (factor x WAD > penalty x 1e12)
+    per_wei: uint256 = rate * unsafe_sub(factor * constants.WAD, penalty * PPM * PPM) // (
+        PPM * PPM * constants.WAD
+    )
+    if per_wei == 0:
+        return 0, 0
+    return unsafe_sub(need, value) // per_wei, 2 * safe_price // per_wei + GUESS_MARGIN
+
+
+@pure
+@internal
 def least_cure(
     collateral: uint256,
     normalized_debt: uint256,
@@ -170,7 +211,24 @@ def least_cure(
         return 0
     if self.cures(collateral, normalized_debt, lo, rate, safe_price, penalty, size):
         return lo
-    # cures(hi), not cures(lo): halve until adjacent
+    # past the knee (extra = cap) the cure is linear: its closed form narrows the bracket to
+    # `window` either side when the checks agree (each narrowing keeps cures(hi), not
+    # cures(lo)); the bisection then takes about log2(2 x window) steps, not log2(debt)
+    guess: uint256 = 0
+    window: uint256 = 0
+    guess, window = self.cap_region_guess(
+        collateral, normalized_debt, rate, safe_price, penalty, size
+    )
+    if guess != 0:
+        if guess + window < hi and self.cures(
+            collateral, normalized_debt, guess + window, rate, safe_price, penalty, size
+        ):
+            hi = guess + window
+        if guess > lo + window and not self.cures(
+            collateral, normalized_debt, guess - window, rate, safe_price, penalty, size
+        ):
+            lo = guess - window
+        # cures(hi), not cures(lo): halve until adjacent
     for _: uint256 in range(256):
         if unsafe_sub(hi, lo) <= 1:
             break

@@ -17,6 +17,9 @@ SLOPE_SHIFT = 24
 FIELD_MASK = 2**24 - 1
 # a size cut leaves its remainder this far above its own requirement [ppm of the requirement]
 CUT_SPARE = 10_000
+# least_cure's bracket around its closed-form guess, either side, beyond the collateral's
+# rounding grain [wei of normalized debt]
+GUESS_MARGIN = 256
 
 
 def pack(threshold: int, slope: int, cap: int) -> int:
@@ -88,6 +91,29 @@ def peak_debt(size: int, penalty: int) -> int:
     return div_up(threshold * num, den) * RAD
 
 
+def cap_region_guess(
+    collateral: int, normalized_debt: int, rate: int, safe_price: int, penalty: int, size: int
+) -> tuple[int, int]:
+    """The cure if its remainder keeps the capped extra, without rounding, and the window around
+    it covering the collateral's rounding grain (size_margin.vy cap_region_guess): (D x F -
+    value) / (rate x (F - penalty)), F = (1 + cap)(1 + spare); (0, 0) when cutting does not help
+    there or the figures are out of range. least_cure checks it."""
+    factor = (PPM + (size & FIELD_MASK)) * (PPM + CUT_SPARE)
+    if factor * WAD <= penalty * PPM * PPM:
+        return 0, 0
+    debt = u256(normalized_debt * rate)
+    if debt > 2**200:
+        return 0, 0
+    need = debt * factor // (PPM * PPM)
+    value = u256(collateral * safe_price)
+    if need <= value:
+        return 0, 0
+    per_wei = rate * (factor * WAD - penalty * PPM * PPM) // (PPM * PPM * WAD)
+    if per_wei == 0:
+        return 0, 0
+    return (need - value) // per_wei, 2 * safe_price // per_wei + GUESS_MARGIN
+
+
 def least_cure(
     *,
     collateral: int,
@@ -116,6 +142,12 @@ def least_cure(
         return 0
     if ok(lo):
         return lo
+    guess, window = cap_region_guess(collateral, normalized_debt, rate, safe_price, penalty, size)
+    if guess != 0:
+        if guess + window < hi and ok(guess + window):
+            hi = guess + window
+        if guess > lo + window and not ok(guess - window):
+            lo = guess - window
     for _ in range(256):
         if hi - lo <= 1:
             break

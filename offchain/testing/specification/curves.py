@@ -159,24 +159,36 @@ def size_cut_peak(size, penalty: int) -> int:
     return _ceil(threshold * max(half, Fraction(1))) * 10**45
 
 
+def _size_cut_bracket(
+    collateral: int, normalized: int, rate: int, safe_price: int, dust: int, size, penalty: int
+) -> tuple[int, int] | None:
+    """The cuts a size cut may take: from the dust's to the one leaving the larger of the dust
+    and the peak; None when that is empty (no cut)."""
+    low = max(ceil_div(dust, rate), 1)
+    kept = max(ceil_div(max(dust, size_cut_peak(size, penalty)), rate), 1)
+    if kept >= normalized or normalized - kept < low:
+        return None
+    return low, normalized - kept
+
+
 def size_cut(
     collateral: int, normalized: int, rate: int, safe_price: int, dust: int, size, penalty: int
 ) -> int | None:
-    """The normalized debt the Liquidator seizes from a vault unsafe by its size alone (safe at
-    the base ratio) when the caps do not bind first, as Liquidator.vy's _size_cut docstring
-    states it: the least cut (at least the dust) that `size_cut_cures` the vault, its remainder
-    at least the dust and the peak. Searched here by halving (the condition is monotone above
-    the peak); None when the rule does not apply (no size margin, or unsafe at the base ratio:
-    the caps' amount); 0 when no cut cures it ("no size cut")."""
+    """A size cut of a vault unsafe by its size alone (safe at the base ratio) when the caps do
+    not bind first, as Liquidator.vy's _size_cut docstring states it: a cut (at least the dust)
+    that `size_cut_cures` the vault while the cut one wei less does not, its remainder at least
+    the dust and the peak; found here by halving the whole bracket (the Liquidator may land on
+    another such cut within the collateral's rounding grain: `size_cut_problem` states what any
+    cut must satisfy). None when the rule does not apply (no size margin, or unsafe at the base
+    ratio: the caps' amount); 0 when no cut cures it ("no size cut")."""
     threshold = size[0]
     debt, value = normalized * rate, collateral * safe_price
     if threshold == 0 or value < debt:
         return None
-    low = max(ceil_div(dust, rate), 1)
-    kept = max(ceil_div(max(dust, size_cut_peak(size, penalty)), rate), 1)
-    if kept >= normalized or normalized - kept < low:
+    bracket = _size_cut_bracket(collateral, normalized, rate, safe_price, dust, size, penalty)
+    if bracket is None:
         return 0
-    high = normalized - kept
+    low, high = bracket
 
     def cures(n: int) -> bool:
         return size_cut_cures(collateral, normalized, n, rate, safe_price, penalty, size)
@@ -188,9 +200,43 @@ def size_cut(
     while high - low > 1:
         middle = (low + high) // 2
         low, high = (low, middle) if cures(middle) else (middle, high)
-    # the bound: the cut cures, the cut one wei less does not
-    assert cures(high) and not cures(high - 1)
     return high
+
+
+def size_cut_problem(
+    collateral: int,
+    normalized: int,
+    rate: int,
+    safe_price: int,
+    dust: int,
+    size,
+    penalty: int,
+    allowed: int,
+    seized: int,
+) -> str | None:
+    """The bound of a size cut (the vault safe at the base ratio, unsafe at its size, and a cut
+    exists): it seizes at most the least cure, the dust where the dust binds, or the caps'
+    `allowed` when less: `seized` within the bracket and at most `allowed`; the cut one wei less
+    does not cure (unless it is the dust's); and it cures (leaves the remainder safe at its size
+    with the 1% spare) unless the caps bound it. None when it holds."""
+    bracket = _size_cut_bracket(collateral, normalized, rate, safe_price, dust, size, penalty)
+    if bracket is None:
+        return "a size cut where none leaves the dust and the peak"
+    low, high = bracket
+
+    def cures(n: int) -> bool:
+        return size_cut_cures(collateral, normalized, n, rate, safe_price, penalty, size)
+
+    if seized > allowed or seized > high:
+        return f"size cut {seized} above the caps' {allowed} or the bracket's {high}"
+    if seized < allowed:
+        if seized < low:
+            return f"size cut {seized} below the dust's {low}"
+        if not cures(seized):
+            return f"size cut {seized} leaves the vault short of its size with the spare"
+    if seized > low and cures(seized - 1):
+        return f"size cut {seized} is more than a cure: {seized - 1} cures too"
+    return None
 
 
 def size_cut_collateral(cut: int, rate: int, safe_price: int, penalty: int) -> int:

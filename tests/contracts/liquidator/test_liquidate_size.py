@@ -21,6 +21,7 @@ from offchain.testing.specification.curves import (
     size_cut,
     size_cut_collateral,
     size_cut_cures,
+    size_cut_problem,
 )
 
 # 10,000 BUSD threshold, +10% of the base ratio per further 10,000, at most +60%
@@ -43,6 +44,19 @@ def _with_spare(left_collateral: int, left_debt: int, c, size=SIZE) -> bool:
     return left_collateral * c.safe_price * 100 >= need * 101
 
 
+def _assert_least_cure(c, collateral: int, normalized: int, size, cut: int, halved: int) -> None:
+    """`cut` keeps the size cut's bound (the specification's size_cut_problem: it cures, one
+    wei less does not) and lies within the collateral's rounding grain of the cut the
+    specification finds by halving the whole bracket (`halved`): the debt whose net cure is
+    worth a few wei of collateral."""
+    problem = size_cut_problem(
+        collateral, normalized, c.rate, c.safe_price, c.dust, size, PENALTY, 2**255, cut
+    )
+    assert problem is None, problem
+    grain = 4 * c.safe_price * WAD // (c.rate * (PENALTY - WAD)) + 2
+    assert abs(cut - halved) <= grain
+
+
 def test_liquidate__unsafe_by_size_alone__cut_by_the_least_cure(system):
     """Money flow: 100 ETH against 90,000 BUSD is safe at the base ratio (133,333 of safe value)
     but weighs 144,000 at its size (+60%, the cap; 145,440 with the 1% spare). Each BUSD of debt
@@ -60,16 +74,14 @@ def test_liquidate__unsafe_by_size_alone__cut_by_the_least_cure(system):
     assert 21_900 * WAD < expected * c.rate // RAY < 22_200 * WAD
     liquidate(system, r.borrower)
     seized = _liquidated(system)
-    assert seized["normalized_debt"] == expected
-    tab = -(-expected * c.rate * PENALTY // WAD)
+    cut = seized["normalized_debt"]
+    _assert_least_cure(c, 100 * WAD, 90_000 * WAD, SIZE, cut, expected)
+    tab = -(-cut * c.rate * PENALTY // WAD)
     assert seized["collateral"] == -(-tab // c.safe_price)
-    assert seized["collateral"] < -(-100 * WAD * expected // (90_000 * WAD))
+    assert seized["collateral"] < -(-100 * WAD * cut // (90_000 * WAD))
     left_collateral, left_debt = vault(system, t, r.borrower)
-    assert left_debt == 90_000 * WAD - expected
+    assert left_debt == 90_000 * WAD - cut
     assert _with_spare(left_collateral, left_debt, c)
-    assert not size_cut_cures(
-        100 * WAD, 90_000 * WAD, expected - 1, c.rate, c.safe_price, PENALTY, SIZE
-    )
     assert system.view(system.d.engine, "is_safe", t.type_id, r.borrower) is True
     with reverts("liquidator: vault is safe"):
         liquidate(system, r.borrower)
@@ -99,8 +111,9 @@ def test_finding_45_3__vault_just_short_of_its_size_requirement__cut_by_the_leas
     expected = size_cut(collateral, debt * WAD, c.rate, c.safe_price, c.dust, DOC_SIZE, PENALTY)
     liquidate(system, r.borrower)
     seized = _liquidated(system)
-    assert seized["normalized_debt"] == expected
-    assert seized["collateral"] == size_cut_collateral(expected, c.rate, c.safe_price, PENALTY)
+    cut = seized["normalized_debt"]
+    _assert_least_cure(c, collateral, debt * WAD, DOC_SIZE, cut, expected)
+    assert seized["collateral"] == size_cut_collateral(cut, c.rate, c.safe_price, PENALTY)
     # the least cure, not 85% / 97%: about 7.2% of the debt (0.84% repaid without a penalty
     # would cure it; the cut pays 1.13 of collateral per 1 of debt and keeps a 1% spare)
     assert 70 * debt // 1000 < seized["normalized_debt"] // WAD < 75 * debt // 1000
@@ -108,9 +121,6 @@ def test_finding_45_3__vault_just_short_of_its_size_requirement__cut_by_the_leas
     assert penalty < old_penalty // 10
     left_collateral, left_debt = vault(system, t, r.borrower)
     assert _with_spare(left_collateral, left_debt, c, DOC_SIZE)
-    assert not size_cut_cures(
-        collateral, debt * WAD, expected - 1, c.rate, c.safe_price, PENALTY, DOC_SIZE
-    )
     # two hours of fees at the devnet's fee: still safe, no second cut
     system.warp(2 * 3600)
     system.tx(system.d.fees, "accrue", r.keeper, t.type_id)
@@ -186,7 +196,9 @@ def test_liquidate_many__size_margin_read_once_applies_to_each(system):
         [r.other, r.borrower],
         r.keeper,
     )
-    assert _liquidated(system)["normalized_debt"] == cut
+    _assert_least_cure(
+        c, 100 * WAD, 90_000 * WAD, SIZE, _liquidated(system)["normalized_debt"], cut
+    )
     assert vault(system, t, r.other) == (10 * WAD, 8_000 * WAD)
 
 
