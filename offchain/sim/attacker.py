@@ -32,12 +32,17 @@ findings 6 and 7, `settle_before_cover` (settle the unattributed bad debt agains
 surplus just before covering a loss: the fund used to pay less and the stakers more) and
 `lone_staker` (be the empty pool's only staker, with the least stake, for a week of fees: it used
 to take the pool's whole fee share).
+
+The fourth round (issue 45) added `size_knee`: draw a vault to its size limit past the size
+rule's threshold, let a second of fees tip it, liquidate oneself as keeper, again at once, and
+buy the lot back (a vault slightly short of its size requirement used to be cut almost whole).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from offchain.model import size_margin as sizing
 from offchain.model.backstop import CLOSED
 from offchain.model.fixed_point import RAY
 from offchain.model.stability_pool import MIN_STAKE
@@ -58,6 +63,7 @@ SHAPES: tuple[str, ...] = (
     "ceiling_lower_then_open",
     "settle_before_cover",
     "lone_staker",
+    "size_knee",
 )
 # max_price of a take that accepts the auction's price whatever it is [ray]
 ANY_PRICE = 2**200
@@ -132,6 +138,8 @@ class TypeSeen:
     # the type's loss events closed with a loss still to cover: (auction id, seconds until its
     # queue delay has passed)
     closed_losses: tuple[tuple[int, int], ...] = ()
+    size: int = 0  # the type's size margin, packed (offchain/model/size_margin.py)
+    penalty: int = 0  # the type's liquidation penalty [wad]
 
 
 @dataclass(frozen=True)
@@ -406,6 +414,61 @@ def _lone_staker(view: AttackerView, t: TypeSeen) -> list[Move]:
     ]
 
 
+def _size_limit_draw(view: AttackerView, t: TypeSeen) -> int:
+    """The most normalized debt [wad] the attacker's vault, with all its free collateral
+    locked, may hold and be safe at its own size (0: none above its debt)."""
+    value = (t.vault_collateral + t.free_collateral) * t.safe_price
+    low, high = 0, value // t.rate + 1
+    while high - low > 1:
+        middle = (low + high) // 2
+        if sizing.margin_debt(middle * t.rate, t.size) <= value:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def _size_knee(view: AttackerView, t: TypeSeen) -> list[Move]:
+    """Issue 45, finding 3: a vault just past its size limit (above the threshold, near or past
+    the knee where the extra reaches its cap) is cut. Draw to the size limit, let one second of
+    fees tip it, liquidate oneself as keeper (the reward), try again at once (the cut's spare
+    must refuse it), and buy the lot back down the curve. The cut the Liquidator will make is
+    predicted by the one home of the rule (size_margin.least_cure): a plan only when one
+    exists, to aim the fuzz at vaults the rule cuts."""
+    if not t.size or not t.rate or not t.safe_price or not t.penalty:
+        return []
+    debt = _size_limit_draw(view, t)
+    threshold = (t.size >> sizing.THRESHOLD_SHIFT) * 10**45
+    if debt <= t.vault_debt or debt * t.rate <= threshold:
+        return []
+    collateral = t.vault_collateral + t.free_collateral
+    # the cut once a second of fees tipped it (the rate barely moves: planned with today's)
+    cut = sizing.least_cure(
+        collateral=collateral,
+        normalized_debt=debt,
+        rate=t.rate,
+        safe_price=t.safe_price,
+        dust=t.dust,
+        penalty=t.penalty,
+        size=t.size,
+    )
+    if cut == 0:
+        return []
+    a, drawn = view.attacker, debt - t.vault_debt
+    return [
+        Move(t.engine, "modify_vault", (t.type_id, a, a, a, t.free_collateral, drawn)),
+        Move(t.fees, "accrue", (t.type_id,), wait=1),
+        Move(t.liquidator, "liquidate", (t.type_id, a, a)),
+        Move(t.liquidator, "liquidate", (t.type_id, a, a)),
+        Move(
+            t.auction,
+            "take",
+            (t.next_auction_id, Affordable(t.next_auction_id), ANY_PRICE, a, b""),
+            wait=t.auction_duration // 2,
+        ),
+    ]
+
+
 _PLANNERS = {
     "self_liquidation": _self_liquidation,
     "exit_griefing": _exit_griefing,
@@ -421,6 +484,7 @@ _PLANNERS = {
     "ceiling_lower_then_open": _ceiling_lower_then_open,
     "settle_before_cover": _settle_before_cover,
     "lone_staker": _lone_staker,
+    "size_knee": _size_knee,
 }
 assert set(_PLANNERS) == set(SHAPES)
 
@@ -471,6 +535,8 @@ def observe_attacker(
                 reserve_stable=market.reserve_stable,
                 pool_fee=market.fee,
                 token_scale=10 ** (18 - t.config.token_decimals),
+                size=engine.size_margins[t.type_id],
+                penalty=c(d.liquidator).types[t.type_id].penalty,
                 closed_losses=tuple(
                     (key[2], max(0, loss.created_at + backstop.queue_delay - model.env.timestamp))
                     for key, loss in backstop.losses.items()

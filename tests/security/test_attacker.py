@@ -43,6 +43,7 @@ ORDER = (
     "fragment_and_close",
     "slot_filling",
     "settle_before_cover",
+    "size_knee",
     "exit_griefing",
 )
 assert sorted(ORDER) == sorted(SHAPES)
