@@ -2,8 +2,8 @@
 """
 @title size_margin
 @notice Size-aware margin, written once for the VaultEngine (the safety check) and the
-        Liquidator (the liquidation trigger and the cut of a vault unsafe by its size alone).
-        The off-chain twin is offchain/model/size_margin.py.
+        Liquidator (the liquidation trigger and the cut of a vault unsafe by its size alone:
+        least_cure, issue 45). The off-chain twin is offchain/model/size_margin.py.
 @dev A type's liquidation ratio rises with a vault's debt above a threshold: a vault is safe
      when margin_debt(debt) <= collateral x safe_price, where
        margin_debt(debt) = ceil(debt x (1e6 + extra) / 1e6)              [rad]
@@ -32,8 +32,9 @@ THRESHOLD_SHIFT: constant(uint256) = 48
 SLOPE_SHIFT: constant(uint256) = 24
 FIELD_MASK: constant(uint256) = 2**24 - 1
 # a size cut leaves its remainder this far above its own requirement [ppm of the requirement]:
-# 1% absorbs the debt's growth at a 1000%-a-year fee (FeeAccumulator's highest base fee) for
-# about 36 hours, at 50% a year for 7.5 days (docs/size-margin.md)
+# 1% absorbs ln(1.01) / fee of fees: about 61 days at the devnet ETH-A's highest fee (2% a
+# year x 3), 9 days at 50% a year, 36 hours at FeeAccumulator's highest base fee (1000% a
+# year), 3.6 hours at that x the highest multiplier (docs/size-margin.md)
 CUT_SPARE: constant(uint256) = 10_000
 # least_cure's bracket around its closed-form guess, either side, beyond the collateral's
 # rounding grain [wei of normalized debt]
