@@ -230,6 +230,7 @@ def least_cure(
         ):
             lo = guess - window
         # cures(hi), not cures(lo): halve until adjacent
+
     for _: uint256 in range(256):
         if unsafe_sub(hi, lo) <= 1:
             break
