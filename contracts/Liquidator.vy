@@ -342,9 +342,10 @@ def _size_cut(
          tab (debt x penalty) at the safe price, rounded up, leaves a remainder safe at its own
          size with sizing.CUT_SPARE (1% of its requirement) to spare and at least the dust
          (sizing.least_cure; the excess collateral stays in the vault). Bound: the cut is at
-         most the least cure (the cut one wei less does not cure), or the dust where the dust
-         binds; the caps' `seized_debt` when that is less (a smaller cut, same collateral
-         rule). (NO_SIZE_CUT, 0) (refused) when no cut cures it. A vault unsafe at the base
+         most the least cure (the cut one wei less does not cure; as the collateral rounds to
+         whole wei, an earlier cure may exist within one wei of collateral's worth of net
+         cure: docs/size-margin.md), or the dust where the dust binds; the caps' `seized_debt`
+         when that is less (a smaller cut, same collateral rule). (NO_SIZE_CUT, 0) (refused) when no cut cures it. A vault unsafe at the base
          ratio: (`seized_debt`, 0), seized in proportion as without a size margin.
     """
     value: uint256 = vault.collateral * ctype.safe_price
