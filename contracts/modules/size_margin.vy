@@ -229,9 +229,8 @@ def least_cure(
             collateral, normalized_debt, guess - window, rate, safe_price, penalty, size
         ):
             lo = guess - window
-        # cures(hi), not cures(lo): halve until adjacent
-
     for _: uint256 in range(256):
+        # cures(hi), not cures(lo): halve until adjacent
         if unsafe_sub(hi, lo) <= 1:
             break
         mid: uint256 = unsafe_add(lo, unsafe_sub(hi, lo) >> 1)
