@@ -214,7 +214,8 @@ def least_cure(
         return lo
     # past the knee (extra = cap) the cure is linear: its closed form narrows the bracket to
     # `window` either side when the checks agree (each narrowing keeps cures(hi), not
-    # cures(lo)); the bisection then takes about log2(2 x window) steps, not log2(debt)
+    # cures(lo), and lo < hi); the bisection then takes about log2(2 x window) steps, not
+    # log2(debt)
     guess: uint256 = 0
     window: uint256 = 0
     guess, window = self.cap_region_guess(
@@ -225,8 +226,12 @@ def least_cure(
             collateral, normalized_debt, guess + window, rate, safe_price, penalty, size
         ):
             hi = guess + window
-        if guess > lo + window and not self.cures(
-            collateral, normalized_debt, guess - window, rate, safe_price, penalty, size
+        if (
+            guess > lo + window
+            and guess - window < hi
+            and not self.cures(
+                collateral, normalized_debt, guess - window, rate, safe_price, penalty, size
+            )
         ):
             lo = guess - window
     for _: uint256 in range(256):

@@ -146,7 +146,7 @@ def least_cure(
     if guess != 0:
         if guess + window < hi and ok(guess + window):
             hi = guess + window
-        if guess > lo + window and not ok(guess - window):
+        if guess > lo + window and guess - window < hi and not ok(guess - window):
             lo = guess - window
     for _ in range(256):
         if hi - lo <= 1:

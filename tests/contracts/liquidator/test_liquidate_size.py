@@ -240,3 +240,26 @@ def test_liquidate__unsafe_by_size_but_no_cut_leaves_the_dust__refused_not_taken
     crash(system, t, 1_900 * WAD)  # unsafe at the base ratio now: taken whole, as ever
     liquidate(system, r.borrower)
     assert vault(system, t, r.borrower) == (0, 0)
+
+
+def test_liquidate__cap_region_guess_beyond_the_bracket__bisection_stays_inside(system):
+    """Found by the fuzz's baseline run: a vault whose cure lies below the knee, where the
+    closed-form guess past the knee (which assumes the capped extra) points beyond the largest
+    cut the bracket allows. The contract moved the bisection's lower end past its upper end,
+    wrapped around in unchecked arithmetic and reverted without a reason where the model
+    liquidated. The lower end now only narrows inside the bracket."""
+    r, t = system.roles, system.eth
+    size = (2_500, 60_240, 212_199)
+    c = ctype(system, t)
+    normalized = 9_583 * WAD
+    need = margin_debt(normalized * c.rate, size)
+    collateral = need * (10**6 - 60_784) // 10**6 // c.safe_price
+    system.open_vault(r.borrower, "ETH-A", collateral, normalized)
+    _size_margin(system, size)
+    assert system.view(system.d.engine, "is_safe", t.type_id, r.borrower) is False
+    expected = size_cut(collateral, normalized, c.rate, c.safe_price, c.dust, size, PENALTY)
+    assert expected
+    liquidate(system, r.borrower)
+    _assert_least_cure(
+        c, collateral, normalized, size, _liquidated(system)["normalized_debt"], expected
+    )
