@@ -264,26 +264,33 @@ def _liquidate(
     seized_debt: uint256 = min(
         vault.normalized_debt, room * constants.WAD // ctype.rate // config.penalty
     )
+    # a size cut's collateral (worth its tab at the safe price); 0: seized in proportion
+    seized_collateral: uint256 = 0
     if size != 0:
-        seized_debt = self._size_cut(vault, ctype, size, seized_debt)
+        seized_debt, seized_collateral = self._size_cut(
+            vault, ctype, size, config.penalty, seized_debt
+        )
         if seized_debt == NO_SIZE_CUT:
-            # safe at the base ratio and no cut leaves a remainder safe at its size and at least
-            # the dust: not taken whole (that would seize more than its size calls for)
+            # safe at the base ratio and no cut leaves a remainder safe at its size (with the
+            # spare) and at least the dust: not taken whole (that would seize more than its
+            # size calls for)
             assert not strict, "liquidator: no size cut"
             return 0
     if seized_debt < vault.normalized_debt:
+        # (a size cut leaves at least the dust: these only act on the caps' amount)
         if (vault.normalized_debt - seized_debt) * ctype.rate < ctype.dust:
             # the documented overshoot: take the whole vault rather than leave dust behind
             seized_debt = vault.normalized_debt
         elif seized_debt * ctype.rate < ctype.dust:
             assert not strict, "liquidator: partial auction below dust"
             return 0
-    seized_collateral: uint256 = min(
-        # rounds up: the auction holds at least its share of the collateral (exact for a whole
-        # vault)
-        fixed_point.div_up(vault.collateral * seized_debt, vault.normalized_debt),
-        vault.collateral,
-    )
+    if seized_collateral == 0:
+        seized_collateral = min(
+            # rounds up: the auction holds at least its share of the collateral (exact for a
+            # whole vault)
+            fixed_point.div_up(vault.collateral * seized_debt, vault.normalized_debt),
+            vault.collateral,
+        )
     if seized_collateral == 0:
         assert not strict, "liquidator: nothing to seize"
         return 0
@@ -326,38 +333,39 @@ def _size_cut(
     vault: IVaultEngine.Vault,
     ctype: IVaultEngine.CollateralType,
     size: uint256,
+    penalty: uint256,
     seized_debt: uint256,
-) -> uint256:
+) -> (uint256, uint256):
     """
-    @dev A vault safe at the base ratio but unsafe at its own size is cut, never taken whole: the
-         normalized debt to seize is the least that leaves a remainder its collateral (cut in
-         the same proportion) carries at the remainder's own size, at least the dust; the caps'
-         `seized_debt` when that is less. NO_SIZE_CUT (refused) when no such cut exists: it would
-         take all the debt or all the collateral, leave less than the dust, or rounding leaves
-         the remainder unsafe. A vault unsafe at the base ratio: `seized_debt` unchanged.
+    @dev A vault safe at the base ratio but unsafe at its own size is cut, never taken whole:
+         the least normalized debt (at least the dust) whose seizure, with collateral worth its
+         tab (debt x penalty) at the safe price, rounded up, leaves a remainder safe at its own
+         size with sizing.CUT_SPARE (1% of its requirement) to spare and at least the dust
+         (sizing.least_cure; the excess collateral stays in the vault). Bound: the cut is at
+         most the least cure (the cut one wei less does not cure; as the collateral rounds to
+         whole wei, an earlier cure may exist within one wei of collateral's worth of net
+         cure: docs/size-margin.md), or the dust where the dust binds; the caps' `seized_debt`
+         when that is less (a smaller cut, same collateral rule). (NO_SIZE_CUT, 0) (refused) when no cut cures it. A vault unsafe at the base
+         ratio: (`seized_debt`, 0), seized in proportion as without a size margin.
     """
-    debt: uint256 = vault.normalized_debt * ctype.rate
     value: uint256 = vault.collateral * ctype.safe_price
-    if value < debt:
+    if value < vault.normalized_debt * ctype.rate:
         # unsafe at the base ratio: liquidated as without a size margin
-        return seized_debt
-    kept: uint256 = min(sizing.kept_debt(debt, value - debt, size), debt)
-    # rounds up: the cut never keeps more debt than the formula allows
-    cut: uint256 = max(
-        fixed_point.div_up(debt - kept, ctype.rate), fixed_point.div_up(ctype.dust, ctype.rate)
+        return seized_debt, 0
+    cut: uint256 = sizing.least_cure(
+        vault.collateral,
+        vault.normalized_debt,
+        ctype.rate,
+        ctype.safe_price,
+        ctype.dust,
+        penalty,
+        size,
     )
-    if cut >= vault.normalized_debt or (vault.normalized_debt - cut) * ctype.rate < ctype.dust:
-        return NO_SIZE_CUT
-    if cut >= seized_debt:
-        # the caps allow less than the cut (a remainder larger still, at least the dust)
-        return seized_debt
-    # the collateral the cut seizes, as _liquidate computes it (rounds up)
-    cut_collateral: uint256 = fixed_point.div_up(vault.collateral * cut, vault.normalized_debt)
-    if cut_collateral >= vault.collateral or (vault.collateral - cut_collateral) * (
-        ctype.safe_price
-    ) < sizing.margin_debt((vault.normalized_debt - cut) * ctype.rate, size):
-        return NO_SIZE_CUT
-    return cut
+    if cut == 0:
+        return NO_SIZE_CUT, 0
+    # the caps allow less than the cut: a smaller cut (a larger remainder)
+    cut = min(cut, seized_debt)
+    return cut, sizing.cut_collateral(cut * ctype.rate, penalty, ctype.safe_price)
 
 
 @external

@@ -312,13 +312,21 @@ def set_fee_kink(collateral_type: bytes32, kink: uint256):
 @external
 def set_dust(collateral_type: bytes32, new_value: uint256):
     """
-    @notice Set the minimum debt of a vault that has debt.
+    @notice Set the minimum debt of a vault that has debt: at most the type's size threshold
+            when it has a size margin.
     @param collateral_type The type.
     @param new_value The minimum [rad].
     """
     auth._check_authorized()
     assert self.live, "engine: not live"
     assert self.debt_and_rate[collateral_type] & MAX_FIELD != 0, "engine: type not initialized"
+    # a size threshold below the dust leaves a large vault no cut (issue 45, finding 4)
+    threshold: uint256 = (
+        self.safe_price_word[collateral_type] >> SIZE_SHIFT >> sizing.THRESHOLD_SHIFT
+    )
+    assert threshold == 0 or new_value <= threshold * constants.RAD, (
+        "engine: dust above size threshold"
+    )
     self.dust[collateral_type] = new_value
     log DustSet(collateral_type=collateral_type, new_value=new_value)
 
@@ -348,7 +356,8 @@ def set_size_margin(collateral_type: bytes32, threshold: uint256, slope: uint256
             ppm (modules/size_margin.vy). All three 0: the base ratio for every size. Takes
             effect at once for every vault of the type, as a change of the base ratio does.
     @param collateral_type The type.
-    @param threshold Debt above which the ratio rises [whole stablecoin units], 1 to 2**48 - 1.
+    @param threshold Debt above which the ratio rises [whole stablecoin units], 1 to 2**48 - 1,
+           at least the type's dust.
     @param slope Rise per further threshold of debt [ppm of the base ratio], 1 to 1,000,000.
     @param cap The most the ratio rises [ppm of the base ratio], 1 to 1,000,000.
     """
@@ -356,6 +365,11 @@ def set_size_margin(collateral_type: bytes32, threshold: uint256, slope: uint256
     assert self.live, "engine: not live"
     assert self.debt_and_rate[collateral_type] & MAX_FIELD != 0, "engine: type not initialized"
     size: uint256 = sizing.pack(threshold, slope, cap)
+    # a size cut leaves at least the dust: a threshold below it leaves a large vault no cut
+    # (issue 45, finding 4); set_dust refuses the other order
+    assert threshold == 0 or threshold * constants.RAD >= self.dust[collateral_type], (
+        "engine: size threshold below dust"
+    )
     word: uint256 = self.safe_price_word[collateral_type]
     self.safe_price_word[collateral_type] = size << SIZE_SHIFT | word & MAX_SAFE_PRICE
     log SizeMarginSet(collateral_type=collateral_type, threshold=threshold, slope=slope, cap=cap)

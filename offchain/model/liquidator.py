@@ -153,8 +153,11 @@ class Liquidator(Authorized):
             config.max_debt_in_auction - config.debt_in_auction,
         )
         seized_debt = min(vault.normalized_debt, u256(room * WAD) // ctype.rate // config.penalty)
+        seized_collateral = 0  # a size cut's (worth its tab); 0: in proportion
         if size != 0:
-            seized_debt = self._size_cut(vault, ctype, size, seized_debt)
+            seized_debt, seized_collateral = self._size_cut(
+                vault, ctype, size, config.penalty, seized_debt
+            )
             if seized_debt == NO_SIZE_CUT:
                 require(not strict, "liquidator: no size cut")
                 return 0
@@ -164,9 +167,11 @@ class Liquidator(Authorized):
             elif u256(seized_debt * ctype.rate) < ctype.dust:
                 require(not strict, "liquidator: partial auction below dust")
                 return 0
-        seized_collateral = min(
-            div_up(u256(vault.collateral * seized_debt), vault.normalized_debt), vault.collateral
-        )
+        if seized_collateral == 0:
+            seized_collateral = min(
+                div_up(u256(vault.collateral * seized_debt), vault.normalized_debt),
+                vault.collateral,
+            )
         if seized_collateral == 0:
             require(not strict, "liquidator: nothing to seize")
             return 0
@@ -206,28 +211,27 @@ class Liquidator(Authorized):
         return auction_id
 
     @staticmethod
-    def _size_cut(vault: Vault, ctype: CollateralType, size: int, seized_debt: int) -> int:
-        """Liquidator.vy's _size_cut: a vault unsafe by its size alone is cut to a remainder
-        safe at its own size (the caps' amount when less); NO_SIZE_CUT when no cut exists."""
-        debt = u256(vault.normalized_debt * ctype.rate)
-        value = u256(vault.collateral * ctype.safe_price)
-        if value < debt:
-            return seized_debt
-        kept = min(sizing.kept_debt(debt, value - debt, size), debt)
-        cut = max(div_up(debt - kept, ctype.rate), div_up(ctype.dust, ctype.rate))
-        if (
-            cut >= vault.normalized_debt
-            or u256((vault.normalized_debt - cut) * ctype.rate) < ctype.dust
-        ):
-            return NO_SIZE_CUT
-        if cut >= seized_debt:
-            return seized_debt
-        cut_collateral = div_up(u256(vault.collateral * cut), vault.normalized_debt)
-        if cut_collateral >= vault.collateral or u256(
-            (vault.collateral - cut_collateral) * ctype.safe_price
-        ) < sizing.margin_debt(u256((vault.normalized_debt - cut) * ctype.rate), size):
-            return NO_SIZE_CUT
-        return cut
+    def _size_cut(
+        vault: Vault, ctype: CollateralType, size: int, penalty: int, seized_debt: int
+    ) -> tuple[int, int]:
+        """Liquidator.vy's _size_cut: a vault unsafe by its size alone is cut by the least cure
+        (size_margin.size_cut), the caps' amount when less; (NO_SIZE_CUT, 0) when none; a
+        vault unsafe at the base ratio: (seized_debt, 0), seized in proportion."""
+        if u256(vault.collateral * ctype.safe_price) < u256(vault.normalized_debt * ctype.rate):
+            return seized_debt, 0
+        cut = sizing.size_cut(
+            collateral=vault.collateral,
+            normalized_debt=vault.normalized_debt,
+            rate=ctype.rate,
+            safe_price=ctype.safe_price,
+            dust=ctype.dust,
+            penalty=penalty,
+            size=size,
+            allowed=seized_debt,
+        )
+        if cut is None:
+            return NO_SIZE_CUT, 0
+        return cut.normalized_debt, cut.collateral
 
     def remove_debt_in_auction(self, sender: str, collateral_type: bytes, amount: int) -> None:
         self._check_role(sender, Role.DEBT_IN_AUCTION)

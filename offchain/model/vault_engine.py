@@ -7,6 +7,7 @@ from typing import NamedTuple
 from offchain.model import size_margin as sizing
 from offchain.model.errors import Revert, require
 from offchain.model.fixed_point import (
+    RAD,
     RAY,
     WAD,
     add_signed,
@@ -138,7 +139,13 @@ class VaultEngine(Authorized):
         self.log("FeeKinkSet", collateral_type=collateral_type, kink=kink)
 
     def set_dust(self, sender: str, collateral_type: bytes, new_value: int) -> None:
-        self._set_type_field(sender, collateral_type, "dust", new_value, None)
+        self._check_authorized(sender)
+        require(self.live, "engine: not live")
+        ctype = self.collateral_types[collateral_type]
+        require(ctype.rate != 0, "engine: type not initialized")
+        threshold = self.size_margins[collateral_type] >> sizing.THRESHOLD_SHIFT
+        require(threshold == 0 or new_value <= threshold * RAD, "engine: dust above size threshold")
+        self.collateral_types[collateral_type] = ctype._replace(dust=new_value)
         self.log("DustSet", collateral_type=collateral_type, new_value=new_value)
 
     def set_safe_price(self, sender: str, collateral_type: bytes, new_value: int) -> None:
@@ -155,7 +162,12 @@ class VaultEngine(Authorized):
         self._check_authorized(sender)
         require(self.live, "engine: not live")
         require(self.collateral_types[collateral_type].rate != 0, "engine: type not initialized")
-        self.size_margins[collateral_type] = sizing.pack(threshold, slope, cap)
+        size = sizing.pack(threshold, slope, cap)
+        require(
+            threshold == 0 or threshold * RAD >= self.collateral_types[collateral_type].dust,
+            "engine: size threshold below dust",
+        )
+        self.size_margins[collateral_type] = size
         self.log(
             "SizeMarginSet",
             collateral_type=collateral_type,

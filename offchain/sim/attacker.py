@@ -39,13 +39,17 @@ charges again: a small charge before a big one used to lock the charged vaults o
 and `split_under_deleverage` (the attacker's position as a small vault far from its limit,
 strong but with little headroom, then the keeper's charge: ranked by absolute headroom such
 vaults fell off the keeper's list of 50). The keeper's lists are its own code's
-(`KeeperList`, resolved when sent).
+(`KeeperList`, resolved when sent). The same round added, for the size margin, `size_knee`:
+draw a vault to its size limit past the size rule's threshold, let a second of fees tip it,
+liquidate oneself as keeper, again at once, and buy the lot back (a vault slightly short of its
+size requirement used to be cut almost whole).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from offchain.model import size_margin as sizing
 from offchain.model.backstop import CLOSED
 from offchain.model.fixed_point import RAY
 from offchain.model.stability_pool import MIN_STAKE
@@ -69,6 +73,7 @@ SHAPES: tuple[str, ...] = (
     "lone_staker",
     "small_charge_first",
     "split_under_deleverage",
+    "size_knee",
 )
 # max_price of a take that accepts the auction's price whatever it is [ray]
 ANY_PRICE = 2**200
@@ -152,6 +157,8 @@ class TypeSeen:
     # queue delay has passed)
     closed_losses: tuple[tuple[int, int], ...] = ()
     deleverage_due: int = 0  # rad: parked for the deleveraging layer
+    size: int = 0  # the type's size margin, packed (offchain/model/size_margin.py)
+    penalty: int = 0  # the type's liquidation penalty [wad]
 
 
 @dataclass(frozen=True)
@@ -471,6 +478,61 @@ def _split_under_deleverage(view: AttackerView, t: TypeSeen) -> list[Move]:
     return moves
 
 
+def _size_limit_draw(view: AttackerView, t: TypeSeen) -> int:
+    """The most normalized debt [wad] the attacker's vault, with all its free collateral
+    locked, may hold and be safe at its own size (0: none above its debt)."""
+    value = (t.vault_collateral + t.free_collateral) * t.safe_price
+    low, high = 0, value // t.rate + 1
+    while high - low > 1:
+        middle = (low + high) // 2
+        if sizing.margin_debt(middle * t.rate, t.size) <= value:
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def _size_knee(view: AttackerView, t: TypeSeen) -> list[Move]:
+    """Issue 45, finding 3: a vault just past its size limit (above the threshold, near or past
+    the knee where the extra reaches its cap) is cut. Draw to the size limit, let one second of
+    fees tip it, liquidate oneself as keeper (the reward), try again at once (the cut's spare
+    must refuse it), and buy the lot back down the curve. The cut the Liquidator will make is
+    predicted by the one home of the rule (size_margin.least_cure): a plan only when one
+    exists, to aim the fuzz at vaults the rule cuts."""
+    if not t.size or not t.rate or not t.safe_price or not t.penalty:
+        return []
+    debt = _size_limit_draw(view, t)
+    threshold = (t.size >> sizing.THRESHOLD_SHIFT) * 10**45
+    if debt <= t.vault_debt or debt * t.rate <= threshold:
+        return []
+    collateral = t.vault_collateral + t.free_collateral
+    # the cut once a second of fees tipped it (the rate barely moves: planned with today's)
+    cut = sizing.least_cure(
+        collateral=collateral,
+        normalized_debt=debt,
+        rate=t.rate,
+        safe_price=t.safe_price,
+        dust=t.dust,
+        penalty=t.penalty,
+        size=t.size,
+    )
+    if cut == 0:
+        return []
+    a, drawn = view.attacker, debt - t.vault_debt
+    return [
+        Move(t.engine, "modify_vault", (t.type_id, a, a, a, t.free_collateral, drawn)),
+        Move(t.fees, "accrue", (t.type_id,), wait=1),
+        Move(t.liquidator, "liquidate", (t.type_id, a, a)),
+        Move(t.liquidator, "liquidate", (t.type_id, a, a)),
+        Move(
+            t.auction,
+            "take",
+            (t.next_auction_id, Affordable(t.next_auction_id), ANY_PRICE, a, b""),
+            wait=t.auction_duration // 2,
+        ),
+    ]
+
+
 _PLANNERS = {
     "self_liquidation": _self_liquidation,
     "exit_griefing": _exit_griefing,
@@ -488,6 +550,7 @@ _PLANNERS = {
     "lone_staker": _lone_staker,
     "small_charge_first": _small_charge_first,
     "split_under_deleverage": _split_under_deleverage,
+    "size_knee": _size_knee,
 }
 assert set(_PLANNERS) == set(SHAPES)
 
@@ -538,6 +601,8 @@ def observe_attacker(
                 reserve_stable=market.reserve_stable,
                 pool_fee=market.fee,
                 token_scale=10 ** (18 - t.config.token_decimals),
+                size=engine.size_margins[t.type_id],
+                penalty=c(d.liquidator).types[t.type_id].penalty,
                 closed_losses=tuple(
                     (key[2], max(0, loss.created_at + backstop.queue_delay - model.env.timestamp))
                     for key, loss in backstop.losses.items()

@@ -299,6 +299,9 @@ def read_collateral(where: str, table: Any) -> CollateralConfig:
             "size_slope" if size[1] == 0 else "size_cap",
             "must be above 0 with a size_threshold (size_threshold 0 turns the size margin off)",
         )
+    if size[0] and size[0] * RAD < r.read("dust"):
+        # the engine refuses it too (issue 45, finding 4): a size cut leaves at least the dust
+        raise r.fail("size_threshold", "must be at least the dust (a size cut leaves the dust)")
     cfg = CollateralConfig(
         name=name,
         type_id=type_id(name),

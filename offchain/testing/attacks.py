@@ -32,6 +32,7 @@ SELF_LIQUIDATING = (
     "dust_close_own",
     "fragment_and_close",
     "slot_filling",
+    "size_knee",
 )
 
 
@@ -170,6 +171,8 @@ def stage(
             act(t.oracle, "post", r.feeder, -(-reference * (WAD - drop) // WAD))
             s.warp(max(t.config.oracle_delay, oracle.last_poke + oracle.delay - s.now))
             act(t.oracle, "poke", r.keeper)
+    if shape == "size_knee":
+        _size_margin_on(s, act, name)
     if shape == "settle_before_cover":
         _closed_loss(s, act, name, r.borrower)
     if shape in ("small_charge_first", "split_under_deleverage"):
@@ -205,6 +208,18 @@ def attack(
                 act(move.contract, move.function, move.sender or attacker, *args)
             return plan
     return None
+
+
+def _size_margin_on(s: System, act: Act, name: str) -> None:
+    """A type without a size margin gets one for the `size_knee` shape (issue 45): a threshold
+    at the dust (the least the engine allows), +50% per threshold, at most +30%: the knee at
+    1.6 thresholds, so the attacker's vault sits past it."""
+    t = s.d.types[name]
+    engine = s.engine()
+    if engine.size_margins[t.type_id]:
+        return
+    threshold = max(1, -(-engine.collateral_types[t.type_id].dust // 10**45))
+    act(s.d.engine, "set_size_margin", s.roles.governance, t.type_id, threshold, 500_000, 300_000)
 
 
 def stage_and_attack(

@@ -369,13 +369,16 @@ def size_margin_gas(
     chain: EvmBackend, roles: list[str], observe: Observer | None = None
 ) -> dict[str, int]:
     """The size-aware margin (issue 35) on a fresh deployment: ETH-A's ratio rises 10% per
-    further 1,000 BUSD above 1,000, at most 100%. A draw on a vault above the threshold (the
-    safety check's extra arithmetic; an ordinary vault's draw is gas.adjust_vault), and the
-    liquidation that cuts a vault unsafe by its size alone after governance doubles the slope."""
+    further 2,500 BUSD above 2,500 (the dust: the engine refuses a threshold below it, issue
+    45), at most 50%. A draw on a vault above the threshold (the safety check's extra
+    arithmetic; an ordinary vault's draw is gas.adjust_vault), and the liquidation that cuts a
+    vault unsafe by its size alone: 100 ETH against 75,000 BUSD, after governance raises the
+    cap to 100%. Its least cure (about 19,800 BUSD, issue 45) is well above the dust: the cut
+    is found by the full bisection (sizing.least_cure), its costliest path."""
     ls, model, d, gas, measure = _fresh(chain, roles, observe)
     governance, borrower, second, keeper = roles[0], roles[2], roles[3], roles[4]
     eth = d.types["ETH-A"]
-    ls.transact(d.engine, "set_size_margin", governance, eth.type_id, 1_000, 100_000, 10**6)
+    ls.transact(d.engine, "set_size_margin", governance, eth.type_id, 2_500, 100_000, 500_000)
     for user in (second, borrower):
         ls.transact(eth.token, "mint", governance, user, 100 * WAD)
         ls.transact(eth.token, "approve", user, eth.join, 2**256 - 1)
@@ -395,13 +398,26 @@ def size_margin_gas(
         0,
         2_500 * WAD,
     )
-    # 7,500 BUSD on 10 ETH (13,333 of safe value) weighs 12,375; at twice the slope, 15,000
-    ls.transact(d.engine, "set_size_margin", governance, eth.type_id, 1_000, 200_000, 10**6)
+    # 100 ETH (133,333 of safe value) against 75,000 BUSD weighs 112,500 at +50%; at +100%,
+    # 150,000 (151,500 with the cut's 1% spare)
+    ls.transact(eth.join, "join", borrower, borrower, 90 * WAD)
+    ls.transact(
+        d.engine,
+        "modify_vault",
+        borrower,
+        eth.type_id,
+        borrower,
+        borrower,
+        borrower,
+        90 * WAD,
+        67_500 * WAD,
+    )
+    ls.transact(d.engine, "set_size_margin", governance, eth.type_id, 2_500, 100_000, 10**6)
     measure(
         "gas.liquidate_size_cut", d.liquidator, "liquidate", keeper, eth.type_id, borrower, keeper
     )
     vault = model.contract(d.engine).vaults[(eth.type_id, borrower)]
-    assert 0 < vault.normalized_debt < 7_500 * WAD  # cut, not taken whole
+    assert 0 < vault.normalized_debt < 75_000 * WAD  # cut, not taken whole
     return gas
 
 

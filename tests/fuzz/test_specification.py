@@ -1,17 +1,25 @@
 """The specification's exact curve price: rounded up once, it equals the exact Fraction's ceiling
 for every curve, and it stays cheap for an auction days old (the exact power of a ray cut to the
-hundreds of thousands has millions of digits: a campaign spent minutes per check on it)."""
+hundreds of thousands has millions of digits: a campaign spent minutes per check on it). The
+size cut: the model's least cure keeps the specification's bound (issue 45)."""
 
 from __future__ import annotations
 
 from fractions import Fraction
 
-from hypothesis import given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from offchain.model.fixed_point import RAY
+from offchain.model import size_margin as sizing
+from offchain.model.fixed_point import PENALTY_STEP, RAD, RAY, WAD
 from offchain.model.price_curves import EXPONENTIAL, LINEAR, STAIRSTEP
 from offchain.testing.specification import ceil_div, exact_curve_ceil
+from offchain.testing.specification.curves import (
+    margin_debt,
+    size_cut,
+    size_cut_collateral,
+    size_cut_problem,
+)
 
 
 def _exact_ceiling(kind: int, duration: int, step: int, cut: int, top: int, elapsed: int) -> int:
@@ -53,3 +61,53 @@ def test_exact_curve_ceil__an_auction_weeks_old__is_bounded_not_expanded():
     assert exact_curve_ceil(EXPONENTIAL, 0, 1, RAY // 2, 2**100, 3) == 2**97
     assert exact_curve_ceil(STAIRSTEP, 0, 60, 0, 10**30, 59) == 10**30
     assert exact_curve_ceil(STAIRSTEP, 0, 60, 0, 10**30, 60) == 0
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    threshold=st.integers(100, 100_000),
+    slope=st.integers(1, 10**6),
+    cap=st.integers(1, 10**6),
+    penalty_steps=st.integers(0, 10**7),
+    rate=st.integers(RAY, 2 * RAY),
+    safe_price=st.integers(RAY, 5_000 * RAY),
+    debt=st.integers(1, 10**7),
+    short_ppm=st.integers(1, 500_000),
+    dust_share=st.integers(0, 100),
+)
+def test_size_cut__model_least_cure_keeps_the_specifications_bound(
+    threshold, slope, cap, penalty_steps, rate, safe_price, debt, short_ppm, dust_share
+):
+    """Issue 45, finding 3: the model's least cure (the one home the Liquidator's twin calls,
+    equal to Liquidator.vy by the differential tests) against the specification's independent
+    exact-rational statement, for vaults safe at the base ratio but short of their size: it
+    refuses exactly when the specification finds no cut, and otherwise keeps the bound (within
+    the bracket, cures with the 1% spare, one wei less does not)."""
+    size = (threshold, slope, cap)
+    penalty = WAD + penalty_steps * PENALTY_STEP
+    dust = threshold * RAD * dust_share // 100  # at most the threshold (finding 4)
+    normalized = debt * WAD
+    need = margin_debt(normalized * rate, size)
+    collateral = need * (10**6 - short_ppm) // 10**6 // safe_price
+    assume(collateral * safe_price >= normalized * rate)  # safe at the base ratio
+    assume(collateral * safe_price < need)  # unsafe at its size
+    packed = sizing.pack(*size)
+    cut = sizing.least_cure(
+        collateral=collateral,
+        normalized_debt=normalized,
+        rate=rate,
+        safe_price=safe_price,
+        dust=dust,
+        penalty=penalty,
+        size=packed,
+    )
+    expected = size_cut(collateral, normalized, rate, safe_price, dust, size, penalty)
+    assert (cut == 0) == (expected == 0)
+    if cut:
+        problem = size_cut_problem(
+            collateral, normalized, rate, safe_price, dust, size, penalty, 2**255, cut
+        )
+        assert problem is None, problem
+        assert sizing.cut_collateral(cut * rate, penalty, safe_price) == size_cut_collateral(
+            cut, rate, safe_price, penalty
+        )

@@ -45,6 +45,7 @@ ORDER = (
     "settle_before_cover",
     "small_charge_first",
     "split_under_deleverage",
+    "size_knee",
     "exit_griefing",
 )
 assert sorted(ORDER) == sorted(SHAPES)

@@ -412,6 +412,11 @@ def test_size_margin__read_in_ppm_and_deployed_to_the_engine():
         ),
         ({"size_threshold": 1, "size_slope": "0.0000001", "size_cap": "0.2"}, "size_slope"),
         ({"size_threshold": 2**48, "size_slope": "0.1", "size_cap": "0.2"}, "size_threshold"),
+        # issue 45, finding 4: a threshold below the dust (2,500) leaves large vaults no cut
+        (
+            {"size_threshold": 1_000, "size_slope": "0.1", "size_cap": "0.5"},
+            "size_threshold: must be at least the dust",
+        ),
     ],
 )
 def test_size_margin__bad_values__one_line(values, message):
@@ -420,6 +425,33 @@ def test_size_margin__bad_values__one_line(values, message):
     with pytest.raises(ConfigError, match=re.escape(message)) as exc:
         parse_config(data)
     assert "\n" not in str(exc.value) and str(exc.value).startswith("config.collateral[0].size_")
+
+
+def test_finding_45_4__size_threshold_below_dust__deploy_exits_2_naming_the_key(tmp_path):
+    """The deploy script refuses a size threshold below the type's dust in one line naming the
+    key (the engine would refuse it too), before any node starts."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        DEFAULT_CONFIG.read_text().replace(
+            'liquidation_ratio = "1.5"',
+            'liquidation_ratio = "1.5"\nsize_threshold = 1000\nsize_slope = "0.1"\n'
+            'size_cap = "0.5"',
+            1,
+        )
+    )
+    result = subprocess.run(
+        ["ape", "run", "deploy", "--config", str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    assert errors == [
+        f"Error: {bad}.collateral[0].size_threshold: must be at least the dust (a size cut "
+        "leaves the dust)"
+    ]
 
 
 def test_margin_call__read_exactly_and_deployed_per_type():

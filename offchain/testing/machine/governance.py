@@ -17,7 +17,9 @@ class GovernanceRules(MachineBase):
 
     @rule(
         name=st.sampled_from(TYPES),
-        move=st.sampled_from(["dust", "penalty", "reward", "limits", "ceiling", "size"]),
+        move=st.sampled_from(
+            ["dust", "penalty", "reward", "limits", "ceiling", "size", "threshold_dust"]
+        ),
         pick=st.integers(0, 10**6),
     )
     def governance_move(self, name, move, pick):
@@ -28,8 +30,10 @@ class GovernanceRules(MachineBase):
         buffer, max duration and max drop, the automatic ceiling's gap and cooldown, or the size
         margin (issue 35: a threshold of 1,000 to 50,000 BUSD, so that the machine's vaults sit
         on both sides of it, any slope and cap in bounds, one pick in eight off; one in
-        sixteen out of bounds, refused). No setter may need a follow-up call: the fuzz makes
-        none."""
+        sixteen out of bounds, refused), or the size threshold and the dust moved against each
+        other (issue 45, finding 4: the dust to just above, at or below the threshold, or a
+        threshold just below, at or above the dust: the engine refuses a threshold below the
+        dust in either order). No setter may need a follow-up call: the fuzz makes none."""
         t, gov = self.t(name), self.r.governance
         tid = t.type_id
         if move == "dust":
@@ -45,6 +49,8 @@ class GovernanceRules(MachineBase):
             elif pick % 16 == 1:
                 size = (size[0], 0, size[2])  # a slope of 0 with a threshold: refused
             self.act(self.s.d.engine, "set_size_margin", gov, tid, *size)
+        elif move == "threshold_dust":
+            self._threshold_dust_move(tid, pick)
         elif move in ("reward", "limits"):
             a = self.s.contract(t.auction)
             params = [a.buffer, a.max_duration, a.max_drop, a.reward_rate, a.reward_flat]
@@ -63,6 +69,20 @@ class GovernanceRules(MachineBase):
             gap = min(max_ceiling, 1_000 * RAD + pick % 1_000 * 10_000 * RAD)
             self.act(self.s.d.ceiling, "configure", gov, tid, max_ceiling, gap, pick % 86_401)
         self.totals.outcomes[f"governance {move}"] += 1
+
+    def _threshold_dust_move(self, tid: bytes, pick: int) -> None:
+        """One of the pair moved to the other's edge: -1, 0 or +1 whole stablecoin (a wei for
+        the dust) around it; with no size margin, one is set at the dust's edge."""
+        engine, gov = self.s.engine(), self.r.governance
+        threshold, slope, cap = engine.size_margin(tid)
+        dust = engine.collateral_types[tid].dust
+        step = pick % 3 - 1
+        if threshold and pick % 2:
+            self.act(self.s.d.engine, "set_dust", gov, tid, max(0, threshold * RAD + step))
+        else:
+            edge = max(1, -(-dust // RAD) + step)
+            size = (edge, slope or 100_000, cap or 500_000)
+            self.act(self.s.d.engine, "set_size_margin", gov, tid, *size)
 
     @rule(
         name=st.sampled_from(TYPES),

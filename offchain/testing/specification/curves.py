@@ -124,40 +124,138 @@ def margin_debt(debt: int, size: tuple[int, int, int]) -> int:
     return ceil_div(debt * (10**6 + extra), 10**6)
 
 
-def size_cut(
-    collateral: int, normalized: int, rate: int, safe_price: int, dust: int, size
-) -> int | None:
-    """The normalized debt the Liquidator seizes from a vault unsafe by its size alone (safe at
-    the base ratio) when the caps do not bind first, as Liquidator.vy's _size_cut docstring
-    states it: the debt kept is threshold x (1 + (spare - 1) / slope) with spare =
-    floor(headroom x 1e6 / debt) ppm (the threshold when spare < 2), the cut at least the dust,
-    both rounded to seize more. None when the rule does not apply (no size margin, or unsafe at
-    the base ratio: the caps' amount); 0 when the liquidation must be refused ("no size cut"):
-    the cut would take all the debt or leave less than the dust, or (when the caps do not bind
-    first) take all the collateral or leave a remainder (its collateral cut in proportion,
-    rounded up) not safe at its own size. `caps` below: see `size_cut_with_caps`."""
+# the spare a size cut leaves above the remainder's requirement: 1% (Liquidator.vy's bound)
+CUT_SPARE = Fraction(1, 100)
+
+
+def _ceil(x: Fraction) -> int:
+    return -(-x.numerator // x.denominator)
+
+
+def size_cut_cures(
+    collateral: int, normalized: int, cut: int, rate: int, safe_price: int, penalty: int, size
+) -> bool:
+    """The bound's condition, in exact rationals: seizing `cut` normalized debt with collateral
+    worth its tab (debt x penalty, rounded up) at the safe price, rounded up, leaves collateral,
+    and a remainder whose value covers its size requirement x (1 + 1%), rounded up."""
+    tab = _ceil(Fraction(cut * rate * penalty, WAD))
+    out = _ceil(Fraction(tab, safe_price))
+    if out >= collateral:
+        return False
+    need = margin_debt((normalized - cut) * rate, size)
+    return (collateral - out) * safe_price >= _ceil(need * (1 + CUT_SPARE))
+
+
+def size_cut_peak(size, penalty: int) -> int:
+    """The remainder debt [rad] below which a further cut stops helping: d/dD of the requirement
+    x (1 + spare) equals the penalty, i.e. T/2 x (1 + (penalty / (1 + spare) - 1) / slope) in the
+    sloped region; T when that is below T; 0 when penalty <= 1 + spare. Rounded up to a whole
+    stablecoin, as Liquidator.vy's docstring states."""
     threshold, slope, _ = size
+    pen = Fraction(penalty, WAD)
+    if pen <= 1 + CUT_SPARE:
+        return 0
+    half = (1 + (pen / (1 + CUT_SPARE) - 1) / Fraction(slope, 10**6)) / 2
+    return _ceil(threshold * max(half, Fraction(1))) * 10**45
+
+
+def _size_cut_bracket(
+    collateral: int, normalized: int, rate: int, safe_price: int, dust: int, size, penalty: int
+) -> tuple[int, int] | None:
+    """The cuts a size cut may take: from the dust's to the one leaving the larger of the dust
+    and the peak; None when that is empty (no cut)."""
+    low = max(ceil_div(dust, rate), 1)
+    kept = max(ceil_div(max(dust, size_cut_peak(size, penalty)), rate), 1)
+    if kept >= normalized or normalized - kept < low:
+        return None
+    return low, normalized - kept
+
+
+def size_cut(
+    collateral: int, normalized: int, rate: int, safe_price: int, dust: int, size, penalty: int
+) -> int | None:
+    """A size cut of a vault unsafe by its size alone (safe at the base ratio) when the caps do
+    not bind first, as Liquidator.vy's _size_cut docstring states it: a cut (at least the dust)
+    that `size_cut_cures` the vault while the cut one wei less does not, its remainder at least
+    the dust and the peak; found here by halving the whole bracket (the Liquidator may land on
+    another such cut within the collateral's rounding grain: `size_cut_problem` states what any
+    cut must satisfy). None when the rule does not apply (no size margin, or unsafe at the base
+    ratio: the caps' amount); 0 when no cut cures it ("no size cut")."""
+    threshold = size[0]
     debt, value = normalized * rate, collateral * safe_price
     if threshold == 0 or value < debt:
         return None
-    spare = (value - debt) * 10**6 // debt
-    limit = threshold * 10**45
-    kept = limit if spare < 2 else limit + limit * (spare - 1) // slope
-    cut = max(ceil_div(debt - min(kept, debt), rate), ceil_div(dust, rate))
-    if cut >= normalized or (normalized - cut) * rate < dust:
+    bracket = _size_cut_bracket(collateral, normalized, rate, safe_price, dust, size, penalty)
+    if bracket is None:
         return 0
-    return cut
+    low, high = bracket
+
+    def cures(n: int) -> bool:
+        return size_cut_cures(collateral, normalized, n, rate, safe_price, penalty, size)
+
+    if not cures(high):
+        return 0
+    if cures(low):
+        return low
+    while high - low > 1:
+        middle = (low + high) // 2
+        low, high = (low, middle) if cures(middle) else (middle, high)
+    return high
+
+
+def size_cut_problem(
+    collateral: int,
+    normalized: int,
+    rate: int,
+    safe_price: int,
+    dust: int,
+    size,
+    penalty: int,
+    allowed: int,
+    seized: int,
+) -> str | None:
+    """The bound of a size cut (the vault safe at the base ratio, unsafe at its size, and a cut
+    exists): it seizes at most the least cure, the dust where the dust binds, or the caps'
+    `allowed` when less: `seized` within the bracket and at most `allowed`; the cut one wei less
+    does not cure (unless it is the dust's); and it cures (leaves the remainder safe at its size
+    with the 1% spare) unless the caps bound it. None when it holds."""
+    bracket = _size_cut_bracket(collateral, normalized, rate, safe_price, dust, size, penalty)
+    if bracket is None:
+        return "a size cut where none leaves the dust and the peak"
+    low, high = bracket
+
+    def cures(n: int) -> bool:
+        return size_cut_cures(collateral, normalized, n, rate, safe_price, penalty, size)
+
+    if seized > allowed or seized > high:
+        return f"size cut {seized} above the caps' {allowed} or the bracket's {high}"
+    if seized < allowed:
+        if seized < low:
+            return f"size cut {seized} below the dust's {low}"
+        if not cures(seized):
+            return f"size cut {seized} leaves the vault short of its size with the spare"
+    if seized > low and cures(seized - 1):
+        return f"size cut {seized} is more than a cure: {seized - 1} cures too"
+    return None
+
+
+def size_cut_collateral(cut: int, rate: int, safe_price: int, penalty: int) -> int:
+    """A size cut's collateral: its tab at the safe price, each rounded up."""
+    return _ceil(Fraction(_ceil(Fraction(cut * rate * penalty, WAD)), safe_price))
 
 
 def size_cut_with_caps(
-    collateral: int, normalized: int, rate: int, safe_price: int, dust: int, size, allowed: int
+    collateral: int,
+    normalized: int,
+    rate: int,
+    safe_price: int,
+    dust: int,
+    size,
+    penalty: int,
+    allowed: int,
 ) -> int | None:
-    """`size_cut` against the caps' amount `allowed`: the caps' amount when it is at most the
-    cut, else the cut if its remainder checks safe, else 0 (refused)."""
-    cut = size_cut(collateral, normalized, rate, safe_price, dust, size)
-    if not cut or cut >= allowed:
-        return cut if cut == 0 or cut is None else allowed
-    left = collateral - ceil_div(collateral * cut, normalized)
-    if left <= 0 or left * safe_price < margin_debt((normalized - cut) * rate, size):
-        return 0
-    return cut
+    """`size_cut` against the caps' amount `allowed`: the smaller of the two (0: refused)."""
+    cut = size_cut(collateral, normalized, rate, safe_price, dust, size, penalty)
+    if not cut:
+        return cut
+    return min(cut, allowed)

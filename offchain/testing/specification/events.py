@@ -23,6 +23,8 @@ from offchain.testing.specification.curves import (
     exact_curve_ceil,
     margin_debt,
     power_up,
+    size_cut_collateral,
+    size_cut_problem,
     size_cut_with_caps,
 )
 
@@ -141,20 +143,41 @@ def _seized(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | N
         ctype.safe_price,
         ctype.dust,
         size,
+        config.penalty,
         allowed,
     )
     if cut == 0:
         return f"vault {e.args['owner']} had no size cut and was liquidated"
     if cut is not None:
-        # unsafe by its size alone: the cut leaves a remainder safe at its own size
-        allowed = cut
+        # unsafe by its size alone: at most the least cure (the dust's, the caps' when less),
+        # its collateral worth its tab at the safe price, the remainder safe at its size with
+        # the 1% spare
+        seized = -e.args["delta_normalized_debt"]
+        problem = size_cut_problem(
+            vault.collateral,
+            vault.normalized_debt,
+            ctype.rate,
+            ctype.safe_price,
+            ctype.dust,
+            size,
+            config.penalty,
+            allowed,
+            seized,
+        )
+        if problem:
+            return problem
+        out = size_cut_collateral(seized, ctype.rate, ctype.safe_price, config.penalty)
+        if -e.args["delta_collateral"] != out:
+            return f"size cut seized {-e.args['delta_collateral']} collateral, its tab is {out}"
+        allowed = seized
     expected = vault.normalized_debt
     if allowed < vault.normalized_debt:
         if allowed * ctype.rate < ctype.dust <= (vault.normalized_debt - allowed) * ctype.rate:
             return f"a partial liquidation of {allowed * ctype.rate} below dust happened"
-        if (vault.normalized_debt - allowed) * ctype.rate >= ctype.dust and ceil_div(
-            vault.collateral * allowed, vault.normalized_debt
-        ) < vault.collateral:
+        if (vault.normalized_debt - allowed) * ctype.rate >= ctype.dust and (
+            cut is not None
+            or ceil_div(vault.collateral * allowed, vault.normalized_debt) < vault.collateral
+        ):
             expected = allowed
     seized = -e.args["delta_normalized_debt"]
     if seized != expected:
@@ -282,7 +305,21 @@ def _size_margin_set(spec: SpecificationBase, pre: Before, e: Event, now: int) -
     before = pre.state["ctypes"].get(t)
     if before is not None and engine.safe_price(t) != before.safe_price:
         return f"setting the size margin changed the safe price to {engine.safe_price(t)}"
+    return _threshold_below_dust(engine, t)
+
+
+def _threshold_below_dust(engine, t: bytes) -> str | None:
+    """Issue 45, finding 4: a type's size threshold is never below its dust (a size cut leaves
+    at least the dust, so a threshold below it left large vaults without a cut)."""
+    threshold = engine.size_margin(t)[0]
+    dust = engine.collateral_types[t].dust
+    if threshold and threshold * 10**45 < dust:
+        return f"size threshold {threshold} below the dust {dust}"
     return None
+
+
+def _dust_set(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | None:
+    return _threshold_below_dust(spec.c(spec.d.engine), e.args["collateral_type"])
 
 
 def _loss_closed(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | None:
@@ -493,6 +530,7 @@ EVENT_CHECKS = {
     "Poked": _spotter_poked,
     "SafePriceSet": _safe_price_set,
     "SizeMarginSet": _size_margin_set,
+    "DustSet": _dust_set,
     "LossClosed": _loss_closed,
     "LossAllocated": _loss_allocated,
     "Withdrawn": _withdrawn,

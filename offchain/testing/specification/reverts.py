@@ -74,6 +74,7 @@ def _no_size_cut(spec: SpecificationBase, pre: Before) -> str | None:
         ctype.safe_price,
         ctype.dust,
         size,
+        pre.state["liquidator_types"][t].penalty,
         allowed,
     )
     if cut != 0:
@@ -239,10 +240,31 @@ def _at_cap(spec: SpecificationBase, pre: Before) -> str | None:
     return None
 
 
+def _threshold_dust_refusal(spec: SpecificationBase, pre: Before) -> str | None:
+    """A size threshold or dust refused (issue 45, finding 4) only when the pair would leave
+    the threshold below the dust."""
+    if pre.address != spec.d.engine:
+        return None
+    t = pre.args[0]
+    dust = pre.state["ctypes"][t].dust if t in pre.state["ctypes"] else 0
+    threshold = pre.state["size_margins"].get(t, (0, 0, 0))[0]
+    if pre.function == "set_size_margin":
+        threshold = pre.args[1]
+    elif pre.function == "set_dust":
+        dust = pre.args[1]
+    else:
+        return None
+    if threshold and threshold * 10**45 < dust:
+        return None
+    return f"threshold {threshold} and dust {dust} refused, though the threshold is not below it"
+
+
 REVERT_CHECKS = {
     "engine: not safe": _not_safe,
     "liquidator: vault is safe": _vault_is_safe,
     "liquidator: no size cut": _no_size_cut,
+    "engine: size threshold below dust": _threshold_dust_refusal,
+    "engine: dust above size threshold": _threshold_dust_refusal,
     "liquidator: debt in auction at cap": _at_cap,
     "engine: collateral source not allowed": _collateral_source_not_allowed,
     "backstop: insufficient surplus": _insufficient_surplus,

@@ -1,21 +1,28 @@
 """Liquidator.liquidate under a size margin (contracts/modules/size_margin.vy): a vault safe at the
 base ratio but unsafe at its own size is cut, not taken whole: the least debt (at least the
-dust) that leaves a remainder its proportionally cut collateral carries at the remainder's own
-size; a vault unsafe at the base ratio is liquidated as without a size margin. Expected numbers:
-the rule as the Liquidator's docstring states it (the specification's `size_cut`), checked
-against plain arithmetic here. Scenario and helpers: tests/contracts/support/liquidation.py.
+dust) whose seizure, with collateral worth its tab (debt x penalty) at the safe price, leaves a
+remainder safe at its own size with 1% of its requirement to spare (issue 45, finding 3); a
+vault unsafe at the base ratio is liquidated as without a size margin. Expected numbers: the
+rule as the Liquidator's docstring states it (the specification's `size_cut`, exact rationals),
+checked against plain arithmetic here. Scenario and helpers: tests/contracts/support/liquidation.py.
 """
 
 from __future__ import annotations
 
 import pytest
-from support.liquidation import DUST, crash, ctype, liquidate, vault
+from support.liquidation import DUST, PENALTY, crash, ctype, liquidate, vault
 from support.liquidation import set_type_cap as _set_type_cap
 
-from offchain.model.fixed_point import RAD, WAD
+from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.testing.harness import events as _events
 from offchain.testing.harness import reverts
-from offchain.testing.specification.curves import margin_debt, size_cut
+from offchain.testing.specification.curves import (
+    margin_debt,
+    size_cut,
+    size_cut_collateral,
+    size_cut_cures,
+    size_cut_problem,
+)
 
 # 10,000 BUSD threshold, +10% of the base ratio per further 10,000, at most +60%
 SIZE = (10_000, 100_000, 600_000)
@@ -31,27 +38,93 @@ def _liquidated(system) -> dict:
     return next(args for _, name, args in _events(system) if name == "Liquidated")
 
 
-def test_liquidate__unsafe_by_size_alone__cut_to_a_remainder_safe_at_its_size(system):
+def _with_spare(left_collateral: int, left_debt: int, c, size=SIZE) -> bool:
+    """The remainder covers its size requirement x 1.01 (the cut's spare)."""
+    need = margin_debt(left_debt * c.rate, size)
+    return left_collateral * c.safe_price * 100 >= need * 101
+
+
+def _assert_least_cure(c, collateral: int, normalized: int, size, cut: int, halved: int) -> None:
+    """`cut` keeps the size cut's bound (the specification's size_cut_problem: it cures, one
+    wei less does not) and lies within the collateral's rounding grain of the cut the
+    specification finds by halving the whole bracket (`halved`): the debt whose net cure is
+    worth a few wei of collateral."""
+    problem = size_cut_problem(
+        collateral, normalized, c.rate, c.safe_price, c.dust, size, PENALTY, 2**255, cut
+    )
+    assert problem is None, problem
+    grain = 4 * c.safe_price * WAD // (c.rate * (PENALTY - WAD)) + 2
+    assert abs(cut - halved) <= grain
+
+
+def test_liquidate__unsafe_by_size_alone__cut_by_the_least_cure(system):
     """Money flow: 100 ETH against 90,000 BUSD is safe at the base ratio (133,333 of safe value)
-    but weighs 144,000 at its size. Its headroom is 48.1% of its debt, so it keeps 10,000 +
-    10,000 x 481,480 / 100,000 = 58,148 BUSD (one ppm to spare), and about 31,852 of debt with
-    35.4 ETH goes to auction, not all 90,000. The remainder is safe at its own size and cannot
-    be liquidated again."""
+    but weighs 144,000 at its size (+60%, the cap; 145,440 with the 1% spare). Each BUSD of debt
+    cut lowers that by 1.6 x 1.01 and takes 1.13 of safe value: about 12,107 / 0.486 = 24,900
+    would cure it above the knee (70,000); the requirement falls faster below it, so 22,036
+    BUSD cures it, with 18.7 ETH (its tab at the safe price), not the proportion (24.5 ETH;
+    the proportional rule took 31,852). The remainder keeps its spare and cannot be liquidated
+    again."""
     r, t = system.roles, system.eth
     system.open_vault(r.borrower, "ETH-A", 100 * WAD, 90_000 * WAD)
     _size_margin(system)
     c = ctype(system, t)
-    expected = size_cut(100 * WAD, 90_000 * WAD, c.rate, c.safe_price, c.dust, SIZE)
+    expected = size_cut(100 * WAD, 90_000 * WAD, c.rate, c.safe_price, c.dust, SIZE, PENALTY)
     assert expected is not None and expected > 0  # the rule applies and a cut exists
-    assert 31_800 * WAD < expected * c.rate // 10**27 < 31_900 * WAD
+    assert 21_900 * WAD < expected * c.rate // RAY < 22_200 * WAD
     liquidate(system, r.borrower)
     seized = _liquidated(system)
-    assert seized["normalized_debt"] == expected
-    assert seized["collateral"] == -(-100 * WAD * expected // (90_000 * WAD))
+    cut = seized["normalized_debt"]
+    _assert_least_cure(c, 100 * WAD, 90_000 * WAD, SIZE, cut, expected)
+    tab = -(-cut * c.rate * PENALTY // WAD)
+    assert seized["collateral"] == -(-tab // c.safe_price)
+    assert seized["collateral"] < -(-100 * WAD * cut // (90_000 * WAD))
     left_collateral, left_debt = vault(system, t, r.borrower)
-    assert left_debt == 90_000 * WAD - expected
-    assert margin_debt(left_debt * c.rate, SIZE) <= left_collateral * c.safe_price
+    assert left_debt == 90_000 * WAD - cut
+    assert _with_spare(left_collateral, left_debt, c)
     assert system.view(system.d.engine, "is_safe", t.type_id, r.borrower) is True
+    with reverts("liquidator: vault is safe"):
+        liquidate(system, r.borrower)
+
+
+# docs/size-margin.md's parameters: threshold 25,000, +10% per threshold, at most +50%
+DOC_SIZE = (25_000, 100_000, 500_000)
+
+
+@pytest.mark.parametrize("debt, old_penalty", [(1_000_000, 110_912), (5_000_000, 630_912)])
+def test_finding_45_3__vault_just_short_of_its_size_requirement__cut_by_the_least_cure(
+    system, debt, old_penalty
+):
+    """Issue 45, finding 3: a vault at 2.231x its debt (at 2,000 BUSD per ETH; 149% of its
+    base requirement of 1.5x, 0.9% short of its size requirement of 2.25x) was cut in
+    proportion: the remainder keeps the same ratio, so only a remainder near the knee (150,000)
+    was safe: the 1M vault lost 85% (penalty 110,912), the 5M one 97% (630,912), and the
+    remainder was left 1 ppm from its limit. Now the least cure: about 7.2% of the debt, with
+    collateral worth its tab at the safe price only; the remainder keeps 1% to spare, so two
+    hours of fees (the issue's second cut) leave it safe."""
+    r, t = system.roles, system.eth
+    collateral = debt * WAD * 2231 // 1000 // 2000
+    system.open_vault(r.borrower, "ETH-A", collateral, debt * WAD)
+    _size_margin(system, DOC_SIZE)
+    c = ctype(system, t)
+    assert system.view(system.d.engine, "is_safe", t.type_id, r.borrower) is False
+    expected = size_cut(collateral, debt * WAD, c.rate, c.safe_price, c.dust, DOC_SIZE, PENALTY)
+    liquidate(system, r.borrower)
+    seized = _liquidated(system)
+    cut = seized["normalized_debt"]
+    _assert_least_cure(c, collateral, debt * WAD, DOC_SIZE, cut, expected)
+    assert seized["collateral"] == size_cut_collateral(cut, c.rate, c.safe_price, PENALTY)
+    # the least cure, not 85% / 97%: about 7.2% of the debt (0.84% repaid without a penalty
+    # would cure it; the cut pays 1.13 of collateral per 1 of debt and keeps a 1% spare)
+    assert 70 * debt // 1000 < seized["normalized_debt"] // WAD < 75 * debt // 1000
+    penalty = seized["debt"] * (PENALTY - WAD) // WAD // RAD
+    assert penalty < old_penalty // 10
+    left_collateral, left_debt = vault(system, t, r.borrower)
+    assert _with_spare(left_collateral, left_debt, c, DOC_SIZE)
+    # two hours of fees at the devnet's fee: still safe, no second cut
+    system.warp(2 * 3600)
+    system.tx(system.d.fees, "accrue", r.keeper, t.type_id)
+    assert ctype(system, t).rate > c.rate
     with reverts("liquidator: vault is safe"):
         liquidate(system, r.borrower)
 
@@ -76,7 +149,7 @@ def test_liquidate__size_cut_larger_than_the_caps_room__caps_win(system):
     _size_margin(system)
     _set_type_cap(system, t, 5_000 * RAD)
     c = ctype(system, t)
-    cut = size_cut(100 * WAD, 90_000 * WAD, c.rate, c.safe_price, c.dust, SIZE)
+    cut = size_cut(100 * WAD, 90_000 * WAD, c.rate, c.safe_price, c.dust, SIZE, PENALTY)
     assert cut is not None and cut > 0
     liquidate(system, r.borrower)
     seized = _liquidated(system)["normalized_debt"]
@@ -84,15 +157,21 @@ def test_liquidate__size_cut_larger_than_the_caps_room__caps_win(system):
 
 
 def test_liquidate__just_over_the_size_limit__cut_is_at_least_the_dust(system):
-    """A vault a hair over its size limit needs a tiny cut; the Liquidator seizes at least the
+    """A vault a hair over its size limit needs a small cut; the Liquidator seizes at least the
     dust (an auction below dust could never be worth taking)."""
     r, t = system.roles, system.eth
-    system.open_vault(r.borrower, "ETH-A", 100 * WAD, 102_000 * WAD)
-    # +3.34% per 10,000 above 10,000: 102,000 weighs 102,000 x 1.30728 = 133,343, just above
-    # its 133,333 of safe value; the formula keeps 101,972 (a cut of 28 BUSD): dust instead
-    _size_margin(system, (10_000, 33_400, 600_000))
+    # 60,000 BUSD weighs 60,000 x 1.5 = 90,000 at +10% per 10,000 above 10,000; 67.49 ETH
+    # carries 89,987 of safe value: the cure (about 900 BUSD, each one lowering the
+    # requirement by 2.1 x 1.01) is below the dust: the dust instead
+    system.open_vault(r.borrower, "ETH-A", 6_749 * WAD // 100, 60_000 * WAD)
+    _size_margin(system)
     assert system.view(system.d.engine, "is_safe", t.type_id, r.borrower) is False
     c = ctype(system, t)
+    cut = size_cut(6_749 * WAD // 100, 60_000 * WAD, c.rate, c.safe_price, c.dust, SIZE, PENALTY)
+    assert cut == -(-DUST // c.rate)
+    assert size_cut_cures(
+        6_749 * WAD // 100, 60_000 * WAD, cut // 2, c.rate, c.safe_price, PENALTY, SIZE
+    )
     liquidate(system, r.borrower)
     seized = _liquidated(system)["normalized_debt"]
     assert seized == -(-DUST // c.rate)
@@ -107,7 +186,7 @@ def test_liquidate_many__size_margin_read_once_applies_to_each(system):
     system.open_vault(r.other, "ETH-A", 10 * WAD, 8_000 * WAD)
     _size_margin(system)
     c = ctype(system, t)
-    cut = size_cut(100 * WAD, 90_000 * WAD, c.rate, c.safe_price, c.dust, SIZE)
+    cut = size_cut(100 * WAD, 90_000 * WAD, c.rate, c.safe_price, c.dust, SIZE, PENALTY)
     assert cut is not None and cut > 0
     system.tx(
         system.d.liquidator,
@@ -117,7 +196,9 @@ def test_liquidate_many__size_margin_read_once_applies_to_each(system):
         [r.other, r.borrower],
         r.keeper,
     )
-    assert _liquidated(system)["normalized_debt"] == cut
+    _assert_least_cure(
+        c, 100 * WAD, 90_000 * WAD, SIZE, _liquidated(system)["normalized_debt"], cut
+    )
     assert vault(system, t, r.other) == (10 * WAD, 8_000 * WAD)
 
 
@@ -159,3 +240,26 @@ def test_liquidate__unsafe_by_size_but_no_cut_leaves_the_dust__refused_not_taken
     crash(system, t, 1_900 * WAD)  # unsafe at the base ratio now: taken whole, as ever
     liquidate(system, r.borrower)
     assert vault(system, t, r.borrower) == (0, 0)
+
+
+def test_liquidate__cap_region_guess_beyond_the_bracket__bisection_stays_inside(system):
+    """Found by the fuzz's baseline run: a vault whose cure lies below the knee, where the
+    closed-form guess past the knee (which assumes the capped extra) points beyond the largest
+    cut the bracket allows. The contract moved the bisection's lower end past its upper end,
+    wrapped around in unchecked arithmetic and reverted without a reason where the model
+    liquidated. The lower end now only narrows inside the bracket."""
+    r, t = system.roles, system.eth
+    size = (2_500, 60_240, 212_199)
+    c = ctype(system, t)
+    normalized = 9_583 * WAD
+    need = margin_debt(normalized * c.rate, size)
+    collateral = need * (10**6 - 60_784) // 10**6 // c.safe_price
+    system.open_vault(r.borrower, "ETH-A", collateral, normalized)
+    _size_margin(system, size)
+    assert system.view(system.d.engine, "is_safe", t.type_id, r.borrower) is False
+    expected = size_cut(collateral, normalized, c.rate, c.safe_price, c.dust, size, PENALTY)
+    assert expected
+    liquidate(system, r.borrower)
+    _assert_least_cure(
+        c, collateral, normalized, size, _liquidated(system)["normalized_debt"], expected
+    )

@@ -97,6 +97,34 @@ def test_set_size_margin__not_governance_or_unknown_type__reverts(system):
         send(system, "set_size_margin", r.governance, UNKNOWN_TYPE, *SIZE)
 
 
+def test_finding_45_4__size_threshold_below_the_dust__refused_in_both_orders(system):
+    """Issue 45, finding 4: with a threshold of 1,000 under the dust of 2,500, a size cut (which
+    leaves at least the dust) finds no remainder for a large vault: a 1M vault at 1.70x that
+    needs 2.25x could not be liquidated ("liquidator: no size cut"). The engine refuses the
+    combination whichever is set first; a threshold equal to the dust, and the rule off, are
+    accepted."""
+    r, tid = system.roles, system.eth.type_id
+    send(system, "set_dust", r.governance, tid, 2_500 * RAD)
+    with reverts("engine: size threshold below dust"):
+        send(system, "set_size_margin", r.governance, tid, 1_000, 100_000, 500_000)
+    with reverts("engine: size threshold below dust"):
+        send(system, "set_size_margin", r.governance, tid, 2_499, 100_000, 500_000)
+    send(system, "set_size_margin", r.governance, tid, 2_500, 100_000, 500_000)
+    assert read(system, "size_margin", tid) == (2_500, 100_000, 500_000)
+    # the other order: a dust above the threshold now set
+    with reverts("engine: dust above size threshold"):
+        send(system, "set_dust", r.governance, tid, 2_500 * RAD + 1)
+    send(system, "set_dust", r.governance, tid, 2_500 * RAD)
+    send(system, "set_dust", r.governance, tid, 1_000 * RAD)
+    # the rule off: any dust; on again, at least the dust
+    send(system, "set_size_margin", r.governance, tid, 0, 0, 0)
+    send(system, "set_dust", r.governance, tid, 30_000 * RAD)
+    with reverts("engine: size threshold below dust"):
+        send(system, "set_size_margin", r.governance, tid, 25_000, 100_000, 500_000)
+    send(system, "set_size_margin", r.governance, tid, 30_000, 100_000, 500_000)
+    assert ctype(system, tid).dust == 30_000 * RAD
+
+
 def test_set_safe_price__above_160_bits__reverts_value_too_large(system):
     """The safe price shares its slot with the size margin: 2**160 ray (1.5e21 per whole token)
     and above is refused rather than spilled into it."""
