@@ -102,7 +102,7 @@ def failure_lines(table: pd.DataFrame, priced_out: Mapping[str, float] | None = 
             f"The {KEEPER_NAMES.get(actor, actor)} is priced out on purpose (the scenario's "
             f"`priced_out`): it bids a fixed {bid:,.0f} gwei whatever the gas market does."
         )
-    for r in table.to_dict("records"):
+    for r in _rows(table):
         if r["landed_share"] >= LANDED_SHARE_FLOOR and r["mined"] > 0:
             continue
         name = KEEPER_NAMES.get(str(r["role"]), str(r["role"]))
@@ -114,6 +114,11 @@ def failure_lines(table: pd.DataFrame, priced_out: Mapping[str, float] | None = 
         )
         lines.append(f"{head}: {why(r)}.")
     return lines
+
+
+def _rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The table's rows, keyed by column name."""
+    return [{str(k): v for k, v in r.items()} for r in table.to_dict("records")]
 
 
 def why(r: Mapping[str, Any]) -> str:
@@ -140,7 +145,7 @@ def console_lines(table: pd.DataFrame, facts: Mapping[str, Any]) -> list[str]:
     strategy = str(facts.get("gas_strategy", "fixed"))
     how = f"market, p{int(facts.get('gas_percentile', 60))}" if strategy == "market" else strategy
     parts = []
-    for r in table.to_dict("records"):
+    for r in _rows(table):
         name = KEEPER_NAMES.get(str(r["role"]), str(r["role"]))
         failed = int(r["planned"]) - int(r["mined"])
         parts.append(

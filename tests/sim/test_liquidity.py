@@ -83,10 +83,11 @@ def test_run__the_pool_follows_the_file__halved_then_restored(tmp_path):
     seeded = int(json.loads(seed_args.iloc[0])["shares"])
     shares = seeded
     bars = dict(zip(result.tables["bars"]["bar"], result.tables["bars"]["time"]))
-    for row in events.itertuples():
-        shares += row.shares if row.event == "LiquidityAdded" else -row.shares
-        target = target_shares(seeded, reserves, int(bars[row.bar]))
-        if row.event == "LiquidityRemoved":
+    for row in events.to_dict("records"):
+        moved = int(row["shares"])
+        shares += moved if row["event"] == "LiquidityAdded" else -moved
+        target = target_shares(seeded, reserves, int(bars[row["bar"]]))
+        if row["event"] == "LiquidityRemoved":
             assert shares == target
         else:
             assert target - shares <= shares // RESOLUTION + 1

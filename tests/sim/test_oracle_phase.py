@@ -68,7 +68,7 @@ def test_a_phase__the_first_poke_of_the_replay_at_the_first_bar_past_it(may, pha
     setup, run = pokes[pokes["bar"] < 0], pokes[pokes["bar"] >= 0]
     assert int(setup["time"].iloc[-1]) == first_bar + phase - 3600
     due = first_bar + phase
-    expected_bar = int(bars.loc[bars["time"] >= due, "bar"].iloc[0])
+    expected_bar = int(bars[bars["time"] >= due]["bar"].iloc[0])
     assert int(run["bar"].iloc[0]) == expected_bar
 
 

@@ -109,6 +109,7 @@ def test_finding_45_3__vault_just_short_of_its_size_requirement__cut_by_the_leas
     c = ctype(system, t)
     assert system.view(system.d.engine, "is_safe", t.type_id, r.borrower) is False
     expected = size_cut(collateral, debt * WAD, c.rate, c.safe_price, c.dust, DOC_SIZE, PENALTY)
+    assert expected is not None
     liquidate(system, r.borrower)
     seized = _liquidated(system)
     cut = seized["normalized_debt"]
@@ -168,7 +169,7 @@ def test_liquidate__just_over_the_size_limit__cut_is_at_least_the_dust(system):
     assert system.view(system.d.engine, "is_safe", t.type_id, r.borrower) is False
     c = ctype(system, t)
     cut = size_cut(6_749 * WAD // 100, 60_000 * WAD, c.rate, c.safe_price, c.dust, SIZE, PENALTY)
-    assert cut == -(-DUST // c.rate)
+    assert cut is not None and cut == -(-DUST // c.rate)
     assert size_cut_cures(
         6_749 * WAD // 100, 60_000 * WAD, cut // 2, c.rate, c.safe_price, PENALTY, SIZE
     )
