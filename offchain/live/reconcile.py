@@ -42,6 +42,7 @@ from offchain.live.bots import CONTRACT_NAMES
 from offchain.live.node import Node, NodeUnavailable
 from offchain.live.outcome import Outcome, OutcomeBook, oracle_marks
 from offchain.live.record import DeploymentRecord, RecordError, load_record, record_path, verify
+from offchain.live.txs import starved, used_up
 from offchain.model.errors import Revert
 from offchain.model.state import Event
 from offchain.system.cli import failing, one_line_usage
@@ -49,14 +50,6 @@ from offchain.system.deployment import Deployment
 from offchain.system.reads import read_state, state_keys
 
 BLOCKS_PER_REQUEST = 50  # blocks (with their transactions) and receipts fetched per batch
-OUT_OF_GAS_SHARE = 16  # a failure that left at most 1/16 of its gas limit may have starved
-
-
-def _starved(frame: dict[str, Any]) -> bool:
-    """Whether a call frame of a `callTracer` trace, or any frame it called, ran out of gas."""
-    if "out of gas" in str(frame.get("error", "")).lower():
-        return True
-    return any(_starved(f) for f in frame.get("calls") or [])
 
 
 class ReconcileError(ValueError):
@@ -421,7 +414,7 @@ class Replayer:
         if receipt["status"] == "0x1":
             return None
         used, limit = int(receipt["gasUsed"], 16), int(tx["gas"], 16)
-        if (limit - used) * OUT_OF_GAS_SHARE > limit:
+        if not used_up(used, limit):
             return None
         if not self.chain.hardhat:
             try:
@@ -431,7 +424,7 @@ class Replayer:
             except RpcError:
                 pass
             else:
-                return "ran out of gas on the chain" if _starved(trace) else None
+                return "ran out of gas on the chain" if starved(trace) else None
         return (
             f"failed on the chain with {used:,} of its {limit:,} gas used and no trace left: "
             "taken as out of gas"
