@@ -25,7 +25,7 @@ from offchain.sim.scenario import (
     waterfall_variant,
 )
 from offchain.sim.setup import SimulationError
-from offchain.system.cli import failing, one_line_usage, vaults_option
+from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
 from offchain.system.config import LAYERS
 from offchain.system.files import directory_named
 
@@ -104,6 +104,9 @@ def cli(scenario_spec, vaults, seed, orders, out, chain):
         check_out_dir(out_dir)  # before the runs, not after
     except ReportError as exc:
         fail(str(exc))
+    problem = unwritable(out_dir)  # a file as a parent, /proc/nope/x: after the runs, a traceback
+    if problem:
+        fail(f"--out {problem}")
     code = None
     if chain:
         from offchain.backends import project_code

@@ -28,7 +28,7 @@ from offchain.report.tables import deferred_by_type, scenario_lines
 from offchain.sim.replay import replay
 from offchain.sim.scenario import MAX_DRAIN_BARS, ScenarioError, builtin_scenarios, load_scenario
 from offchain.sim.setup import SimulationError
-from offchain.system.cli import failing, one_line_usage, vaults_option
+from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
 from offchain.system.files import directory_named
 
 fail = failing("simulate")
@@ -175,6 +175,9 @@ def cli(
         check_out_dir(out_dir)  # before minutes of simulation, not after
     except ReportError as exc:
         fail(str(exc))
+    problem = unwritable(out_dir)  # a file as a parent, /proc/nope/x: after the run, a traceback
+    if problem:
+        fail(f"--out {problem}")
 
     # a bar only on a terminal: elsewhere (a log file, a pipe) click writes its label alone
     bars = None if quiet or not sys.stderr.isatty() else ProgressBars()

@@ -45,7 +45,7 @@ from offchain.sweep.spec import (
     plan,
 )
 from offchain.sweep.store import Store
-from offchain.system.cli import failing, one_line_usage, vaults_option
+from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
 from offchain.system.files import directory_named
 
 DEFAULT_SCENARIO = "black-thursday-2020"
@@ -166,6 +166,9 @@ def cli(
     try:
         the_plan = plan(spec)
         out_dir = Path(out or f.out or Path("reports") / f"{the_plan.cells[0].scenario.name}-sweep")
+        problem = unwritable(out_dir)  # a file as a parent, /proc/nope/x: a traceback before
+        if problem:
+            fail(f"--out {problem}")
         store = Store(out_dir, the_plan)
         resume = store.check()
     except SweepError as exc:

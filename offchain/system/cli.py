@@ -5,8 +5,11 @@ anything, so a refusal leaves nothing half-written."""
 from __future__ import annotations
 
 import math
+import os
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -56,7 +59,30 @@ class FiniteFloatRange(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
-__all__ = ["FiniteFloatRange", "failing", "one_line_usage"]
+def unwritable(path: Path | str) -> str | None:
+    """Why the directory `path` could not be created or replaced by a command's output, or None:
+    a file where one of its parents must be a directory (`--out notes.txt/sub`), a folder this
+    user may not write in, a virtual or read-only file system (`/proc/nope/x`). Checked before a
+    run (a run of minutes, a chain replay, whose result the write would lose): a temporary
+    directory is made and removed in the nearest parent that exists, so nothing is left."""
+    given = str(path)
+    target = Path(os.path.abspath(path))
+    for parent in target.parents:  # nearest first
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                return f"{given}: {parent} is a file, not a directory"
+            break
+    else:  # `/`
+        return f"{given}: the root directory cannot be replaced by a report"
+    try:
+        probe = tempfile.mkdtemp(prefix=".backstop-write-check-", dir=parent)
+    except OSError as exc:
+        return f"{given}: cannot create a directory in {parent} ({exc.strerror or exc})"
+    os.rmdir(probe)
+    return None
+
+
+__all__ = ["FiniteFloatRange", "failing", "one_line_usage", "unwritable"]
 
 
 def vaults_option(in_sweep: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
