@@ -19,7 +19,9 @@ def failing(command: str) -> Callable[..., NoReturn]:
     """`fail = failing("simulate")`; then `fail(message)` (exit 2) or `fail(message, status)`."""
 
     def fail(message: str, status: int = 2) -> NoReturn:
-        click.echo(f"{command}: {message}", err=True)
+        # several mistakes named at once (a file's): one line each, each named by the command
+        for line in str(message).splitlines() or [""]:
+            click.echo(f"{command}: {line}", err=True)
         sys.exit(status)
 
     fail.__doc__ = f"A mistake of `{command}`'s user: one line on stderr, exit status 2."
