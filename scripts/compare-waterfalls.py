@@ -81,7 +81,8 @@ def parse_orders(text: str) -> list[tuple[str, ...]]:
 )
 def cli(scenario_spec, vaults, seed, orders, out, chain):
     """The same scenario under several waterfall orders: who paid what."""
-    order_list = parse_orders(orders) if orders else list(DEFAULT_ORDERS)
+    # "" ran the default orders, as if the option were not given: parse_orders refuses it
+    order_list = parse_orders(orders) if orders is not None else list(DEFAULT_ORDERS)
     if scenario_spec not in builtin_scenarios():
         problem = directory_named(
             scenario_spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)"

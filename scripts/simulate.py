@@ -29,6 +29,7 @@ from offchain.sim.replay import replay
 from offchain.sim.scenario import MAX_DRAIN_BARS, ScenarioError, builtin_scenarios, load_scenario
 from offchain.sim.setup import SimulationError
 from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
+from offchain.system.config import LAYERS
 from offchain.system.files import directory_named
 
 fail = failing("simulate")
@@ -98,7 +99,7 @@ def default_out(
 @click.option(
     "--waterfall",
     default=None,
-    help="Waterfall order, comma-separated: fund, stability_pool, debt_auction, redistribution.",
+    help=f"Waterfall order, comma-separated, from the layers {', '.join(LAYERS)}.",
 )
 @click.option(
     "--out",
@@ -153,9 +154,18 @@ def cli(
         )
         if problem:
             fail(f"--scenario {problem}")
+    if (
+        backend == "model"
+        and click.get_current_context().get_parameter_source("node")
+        is not click.core.ParameterSource.DEFAULT
+    ):
+        # ignored before: the user asked for a node and got none
+        fail(f"--node {node} is the node of --backend both; --backend model runs no node")
     order = None
     if waterfall is not None:
         order = tuple(x.strip() for x in waterfall.split(",") if x.strip())
+        if not order:  # "" ran the scenario's own order, as if the option were not given
+            fail(f"--waterfall {waterfall!r}: no layer (give an order of {', '.join(LAYERS)})")
     try:
         scenario = load_scenario(
             scenario_spec,

@@ -392,6 +392,10 @@ def cli(
         / record.identity  # another node (same chain id) or deployment: another folder
         / f"{role}-{who}.json"
     )
+    if checkpoint and not checkpoint_path.parent.is_dir():
+        # it was created (a read-only keeper's /nonexistent/dir): a slip in a path given
+        what = "is a file" if checkpoint_path.parent.exists() else "does not exist"
+        fail(f"--checkpoint {checkpoint}: the directory {checkpoint_path.parent} {what}")
     if checkpoint_path.is_dir():  # an IsADirectoryError traceback, after the lock was taken
         fail(f"--checkpoint {checkpoint_path} is a directory, not a checkpoint file")
     try:

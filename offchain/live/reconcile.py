@@ -610,7 +610,13 @@ fail = failing("reconcile")
 @click.option("--every", type=int, default=None, help="Also compare the full state every K blocks.")
 @click.option("--rpc", default="http://127.0.0.1:8545", show_default=True)
 @click.option("--deployment", "deployment_path", default=None, help="The deployment record.")
-@click.option("--max-lines", type=int, default=30, show_default=True, help="Differences shown.")
+@click.option(
+    "--max-lines",
+    type=click.IntRange(min=0),  # -1 showed all but the last difference, in silence
+    default=30,
+    show_default=True,
+    help="Differences shown.",
+)
 def cli(from_block, every, rpc, deployment_path, max_lines):
     """Replay the devnet's transactions in the model and report the differences (0 expected).
     Exit status 0 with none, 1 with differences, 2 for bad input."""
