@@ -45,7 +45,7 @@ def read_population(r: Reader, coll: CollateralConfig, vaults: int | None) -> Po
         # the report said "N vaults' owners opted in" and no soft liquidation could happen
         raise r.fail(
             "opt_in_share",
-            f"is {opt_in_share}, but {coll.name}'s margin call is off (margin_call = \"off\"): "
+            f'is {opt_in_share}, but {coll.name}\'s margin call is off (margin_call = "off"): '
             "no owner can opt in to it (set opt_in_share 0, or margin_call on)",
         )
     lo, mode, hi = (float(ratios[k]) for k in ("ratio_min", "ratio_mode", "ratio_max"))
