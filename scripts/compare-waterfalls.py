@@ -10,6 +10,7 @@ Exit status 2 for bad input (one line), 1 if a chain run disagrees with its mode
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -39,6 +40,15 @@ DEFAULT_ORDERS = (
 
 
 fail = failing("compare-waterfalls")
+
+
+def _orders_tag(orders: list[tuple[str, ...]]) -> str:
+    """The default directory's suffix of a comparison of these orders: the orders themselves
+    when short, else a hash of them (a file name has at most 255 bytes)."""
+    text = "_".join("-".join(o) for o in orders)
+    if len(text) <= 80:
+        return f"-{text}"
+    return "-orders-" + hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 def parse_orders(text: str) -> list[tuple[str, ...]]:
@@ -97,8 +107,11 @@ def cli(scenario_spec, vaults, seed, orders, out, chain):
         fail(str(exc))
     # one directory per command, as simulate's: a smaller or reseeded comparison never replaces
     # the default one
-    suffix = (f"-{vaults}-vaults" if vaults is not None else "") + (
-        f"-seed{seed}" if seed is not None else ""
+    suffix = (
+        (f"-{vaults}-vaults" if vaults is not None else "")
+        + (f"-seed{seed}" if seed is not None else "")
+        # other orders, another directory: --orders replaced the plain command's comparison
+        + (_orders_tag(order_list) if orders is not None else "")
     )
     out_dir = Path(out) if out else Path("reports") / f"{base.name}{suffix}-waterfalls"
     try:

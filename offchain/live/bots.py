@@ -80,6 +80,8 @@ LOST_RACE = (
     "backstop: nothing to deleverage",
     "debt auction: ",
 )
+# of those, the ones no competitor causes: time and prices moved on
+MOVED_ON = ("auction: needs reset", "auction: price above maximum")
 # deployment field -> contract name, for the ABI of each address
 CONTRACT_NAMES = {
     "engine": "VaultEngine",
@@ -432,7 +434,11 @@ class Bot:
         self.metrics.add_reason(reason or "no reason")
         if reason is not None and any(reason.startswith(r) for r in LOST_RACE):
             self.metrics.add("actions_lost_total")
-            self.log("lost", label=label, tx=m.tx_hash, reason=reason)
+            # "lost": another account acted first; "moot": the chain moved on by itself (an
+            # auction that ran its course needs a reset, its price rose above the maximum):
+            # no competitor to name
+            event = "moot" if any(reason.startswith(r) for r in MOVED_ON) else "lost"
+            self.log(event, label=label, tx=m.tx_hash, reason=reason)
             return
         self.log(
             "reverted",

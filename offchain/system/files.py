@@ -60,6 +60,8 @@ def one_line(text: str) -> str:
 def directory_named(spec: str, what: str) -> str | None:
     """Where a file is expected (`--scenario /tmp`), a directory: the one-line refusal saying so
     (a directory was taken for a built-in name before: "unknown scenario '/tmp'"); else None."""
+    if not spec.strip():  # Path("") is ".": "is a directory" named a directory nobody gave
+        return f"{spec!r} is empty: give {what}"
     if Path(spec).expanduser().is_dir():
         return f"{spec} is a directory, not {what}"
     return None

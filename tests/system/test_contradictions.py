@@ -73,6 +73,9 @@ YAML_TWICE = """scenario:
             "vaults.opt_in_share: is 0.5, but ETH-A's margin call is off",
         ),
         ("compare-waterfalls", lambda p: ["--orders", ""], "--orders: an empty order"),
+        # said "'' is a directory" (Path("") is the current directory)
+        ("simulate", lambda p: ["--scenario", ""], "--scenario '' is empty: give a scenario"),
+        ("compare-waterfalls", lambda p: ["--scenario", " "], "--scenario ' ' is empty"),
     ],
 )
 def test_contradiction__one_line_exit_2_nothing_run(tmp_path, script, args, phrase):
@@ -112,3 +115,20 @@ def test_bench_two_only_options__one_line_exit_2_results_untouched():
     assert errors == ["bench: --gas-only and --sim-only: give one -only option at most"], run.stderr
     assert "Traceback" not in run.stdout + run.stderr
     assert [p.stat().st_mtime_ns for p in tracked] == before
+
+
+def test_compare_waterfalls_orders__its_own_default_directory(tmp_path, monkeypatch):
+    """`--orders` wrote to the plain command's default directory, replacing its comparison."""
+    monkeypatch.chdir(tmp_path)
+    cli = _cli("compare-waterfalls")
+    seen = []
+
+    def stop(out_dir):
+        seen.append(str(out_dir))
+        raise SystemExit(0)
+
+    cli.callback.__globals__["check_out_dir"] = stop
+    for args in ([], ["--orders", "fund,stability_pool"], ["--orders", "fund"]):
+        CliRunner().invoke(cli, ["--vaults", "20", *args])
+    assert len(set(seen)) == 3, seen
+    assert seen[1].endswith("-fund-stability_pool-waterfalls"), seen
