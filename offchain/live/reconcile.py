@@ -624,7 +624,10 @@ def cli(from_block, every, rpc, deployment_path, max_lines):
         fail(f"--every must be at least 1, got {every}")
     if from_block is not None and from_block < 0:
         fail(f"--from-block must be a block number, got {from_block}")
-    node = Node(rpc, timeout=60, patience=5)
+    try:
+        node = Node(rpc, timeout=60, patience=5)
+    except ValueError:  # not http(s), no host, a port out of range: a traceback before
+        fail(f"--rpc {rpc!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
     try:
         chain_id = node.chain_id()
         record = load_record(Path(deployment_path) if deployment_path else record_path(chain_id))

@@ -39,7 +39,9 @@ def one_line_usage(command: str) -> type[click.Command]:
             try:
                 return super().parse_args(ctx, args)
             except click.UsageError as exc:
-                click.echo(f"{command}: {exc.format_message()}", err=True)
+                # click words a missing choice over several lines ("Choose from:\n\tliquidator,")
+                message = " ".join(x.strip() for x in exc.format_message().splitlines())
+                click.echo(f"{command}: {message}", err=True)
                 sys.exit(2)
 
     OneLineUsage.__name__ = OneLineUsage.__qualname__ = f"OneLineUsage[{command}]"

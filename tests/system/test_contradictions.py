@@ -132,3 +132,30 @@ def test_compare_waterfalls_orders__its_own_default_directory(tmp_path, monkeypa
         CliRunner().invoke(cli, ["--vaults", "20", *args])
     assert len(set(seen)) == 3, seen
     assert seen[1].endswith("-fund-stability_pool-waterfalls"), seen
+
+
+@pytest.mark.parametrize(
+    "command, args, phrase",
+    [
+        # a half-built Dask client printed "Exception ignored in Client.__del__" at exit
+        ("sweep", ["--scheduler", "not a url"], "sweep: --scheduler not a url: "),
+        # a ValueError traceback
+        ("reconcile", ["--rpc", "not a url"], "reconcile: --rpc 'not a url' is not an http(s)"),
+        # click's "Choose from:" over six lines
+        ("keeper", [], "keeper: Missing option '--role'. Choose from: liquidator, taker,"),
+    ],
+)
+def test_newcomers_bad_input__one_line_exit_2(tmp_path, command, args, phrase):
+    if command == "sweep":
+        cli = _cli("sweep")
+        cli.callback.__globals__["Store"] = _never
+        args = [*args, "--vaults", "20", "--seeds", "1", "--out", str(tmp_path / "s")]
+    elif command == "reconcile":
+        from offchain.live.reconcile import cli
+    else:
+        from offchain.live.cli import cli
+    result = CliRunner().invoke(cli, args)
+    lines = [x for x in result.output.splitlines() if x.strip()]
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert len(lines) == 1 and lines[0].startswith(phrase), lines
+    assert not list(tmp_path.iterdir())
