@@ -8,6 +8,7 @@ results)."""
 from __future__ import annotations
 
 import importlib.util
+import socket
 import subprocess
 from pathlib import Path
 
@@ -159,3 +160,24 @@ def test_newcomers_bad_input__one_line_exit_2(tmp_path, command, args, phrase):
     assert result.exit_code == 2, (result.output, result.exception)
     assert len(lines) == 1 and lines[0].startswith(phrase), lines
     assert not list(tmp_path.iterdir())
+
+
+def test_devnet_state_in_a_directory_that_does_not_exist__refused_nothing_created(tmp_path):
+    """`ape run devnet --state /no/such/dir/s.json` created the directories, then started."""
+    cli = _cli("devnet")
+    for name in ("DevnetNode", "HardhatDevnetNode", "ensure_deployment"):
+        cli.callback.__globals__[name] = _never
+    missing = tmp_path / "no" / "dir"
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = str(s.getsockname()[1])
+    for node in ("anvil", "hardhat"):
+        result = CliRunner().invoke(
+            cli, ["--node", node, "--state", str(missing / "s.json"), "--port", port]
+        )
+        lines = [x for x in result.output.splitlines() if x.strip()]
+        assert result.exit_code == 2, (result.output, result.exception)
+        assert lines == [
+            f"devnet: --state {missing / 's.json'}: the directory {missing} does not exist"
+        ]
+    assert not (tmp_path / "no").exists()
