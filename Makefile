@@ -66,15 +66,21 @@ NODE ?= anvil
 devnet: setup
 	ape run devnet --node $(NODE) $(DEVNET_ARGS)
 
-# the devnet's three keeper bots in one terminal (JSON lines); Ctrl-C stops all three, and the
-# status is the worst of theirs otherwise. KEEPER_ARGS: e.g. --rpc URL (ape run keeper --help)
+# the devnet's four keeper bots in one terminal (JSON lines). Ctrl-C stops all four (status 0);
+# when one stops (a bot that cannot start: one line, exit 2), make stops the others and exits with
+# its status. KEEPER_ARGS: e.g. --rpc URL (ape run keeper --help); with --metrics-port BASE each
+# role serves on its own port, BASE + its offset: liquidator +0, taker +1, backstop +2,
+# notifier +3 (--metrics-port-offset). KEEPER: the command (python -m offchain.live.cli, the same).
+KEEPER ?= ape run keeper
 keepers: setup
-	@trap 'trap - INT TERM; wait; exit 0' INT TERM; \
-	ape run keeper --role liquidator --account dev:2 $(KEEPER_ARGS) & a=$$!; \
-	ape run keeper --role taker --account dev:3 $(KEEPER_ARGS) & b=$$!; \
-	ape run keeper --role backstop --account dev:4 $(KEEPER_ARGS) & c=$$!; \
-	ape run keeper --role notifier $(KEEPER_ARGS) & d=$$!; \
-	s=0; for p in $$a $$b $$c $$d; do wait $$p || s=$$?; done; exit $$s
+	@pids=""; trap 'kill $$pids 2>/dev/null; wait; exit 0' INT TERM; \
+	$(KEEPER) --role liquidator --account dev:2 --metrics-port-offset 0 $(KEEPER_ARGS) & pids="$$pids $$!"; \
+	$(KEEPER) --role taker --account dev:3 --metrics-port-offset 1 $(KEEPER_ARGS) & pids="$$pids $$!"; \
+	$(KEEPER) --role backstop --account dev:4 --metrics-port-offset 2 $(KEEPER_ARGS) & pids="$$pids $$!"; \
+	$(KEEPER) --role notifier --metrics-port-offset 3 $(KEEPER_ARGS) & pids="$$pids $$!"; \
+	wait -n $$pids; s=$$?; trap - INT TERM; kill $$pids 2>/dev/null; wait; \
+	echo "make keepers: a bot stopped (exit $$s), so the others were stopped too" >&2; \
+	exit $$(( s == 0 ? 1 : s ))
 
 # MARKET_ARGS: e.g. --scenario may-2021 --speed 1200 (ape run market --help)
 MARKET_ARGS ?= --scenario black-thursday-2020 --speed 600

@@ -35,6 +35,7 @@ from offchain.backends import (
 )
 from offchain.backends.anvil import keep_ape_anvil_history_in_memory
 from offchain.model.fixed_point import rpow_up
+from offchain.system.cli import failing
 from offchain.testing.fuzz import (
     CAMPAIGN_RECORD,
     PROFILES,
@@ -651,6 +652,23 @@ def cli(
 ):
     """Measure gas per transaction, differential-fuzz throughput, crash-replay times, the live
     liquidator's reaction and sweep throughput."""
+    only = [
+        name
+        for name, given in (
+            ("--gas-only", gas_only),
+            ("--sim-only", sim_only),
+            ("--keeper-only", keeper_only),
+            ("--devnet-only", devnet_only),
+            ("--hardhat-devnet-only", hardhat_devnet_only),
+            ("--nodes-only", nodes_only),
+            ("--sweep-only", sweep_only),
+            ("--scale-only", scale_only),
+            ("--fuzz-only", fuzz_only),
+        )
+        if given
+    ]
+    if len(only) > 1:  # one ran and rewrote the tracked results, the other was ignored
+        failing("bench")(f"{' and '.join(only)}: give one -only option at most")
     if keeper_only:
         _write(_keeper_figures(), None, None)
         return

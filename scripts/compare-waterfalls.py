@@ -10,6 +10,7 @@ Exit status 2 for bad input (one line), 1 if a chain run disagrees with its mode
 
 from __future__ import annotations
 
+import hashlib
 import sys
 from pathlib import Path
 
@@ -26,7 +27,7 @@ from offchain.sim.scenario import (
     waterfall_variant,
 )
 from offchain.sim.setup import SimulationError
-from offchain.system.cli import failing, one_line_usage, vaults_option
+from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
 from offchain.system.config import LAYERS
 from offchain.system.files import directory_named
 
@@ -40,6 +41,15 @@ DEFAULT_ORDERS = (
 
 
 fail = failing("compare-waterfalls")
+
+
+def _orders_tag(orders: list[tuple[str, ...]]) -> str:
+    """The default directory's suffix of a comparison of these orders: the orders themselves
+    when short, else a hash of them (a file name has at most 255 bytes)."""
+    text = "_".join("-".join(o) for o in orders)
+    if len(text) <= 80:
+        return f"-{text}"
+    return "-orders-" + hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
 def parse_orders(text: str) -> list[tuple[str, ...]]:
@@ -82,7 +92,8 @@ def parse_orders(text: str) -> list[tuple[str, ...]]:
 )
 def cli(scenario_spec, vaults, seed, orders, out, chain):
     """The same scenario under several waterfall orders: who paid what."""
-    order_list = parse_orders(orders) if orders else list(DEFAULT_ORDERS)
+    # "" ran the default orders, as if the option were not given: parse_orders refuses it
+    order_list = parse_orders(orders) if orders is not None else list(DEFAULT_ORDERS)
     if scenario_spec not in builtin_scenarios():
         problem = directory_named(
             scenario_spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)"
@@ -97,14 +108,20 @@ def cli(scenario_spec, vaults, seed, orders, out, chain):
         fail(str(exc))
     # one directory per command, as simulate's: a smaller or reseeded comparison never replaces
     # the default one
-    suffix = (f"-{vaults}-vaults" if vaults is not None else "") + (
-        f"-seed{seed}" if seed is not None else ""
+    suffix = (
+        (f"-{vaults}-vaults" if vaults is not None else "")
+        + (f"-seed{seed}" if seed is not None else "")
+        # other orders, another directory: --orders replaced the plain command's comparison
+        + (_orders_tag(order_list) if orders is not None else "")
     )
     out_dir = Path(out) if out else Path("reports") / f"{base.name}{suffix}-waterfalls"
     try:
         check_out_dir(out_dir)  # before the runs, not after
     except ReportError as exc:
         fail(str(exc))
+    problem = unwritable(out_dir)  # a file as a parent, /proc/nope/x: after the runs, a traceback
+    if problem:
+        fail(f"--out {problem}")
     code = None
     if chain:
         from offchain.backends import project_code

@@ -45,6 +45,38 @@ class BadInput(click.ClickException):
     exit_code = 2
 
 
+MAX_GAS_PRICE_GWEI = Decimal(10**6)  # as the keepers' --gas (offchain/live/cli.py)
+
+
+def parse_gas_price(text: str) -> int:
+    """--gas-price GWEI -> wei: a finite number from 0 to 10**6 gwei, at most 9 decimals (wei)."""
+    try:
+        value = Decimal(text.strip())
+    except (ArithmeticError, ValueError):
+        raise BadInput(f"--gas-price {text!r}: not a number (gwei)") from None
+    if not value.is_finite() or not 0 <= value <= MAX_GAS_PRICE_GWEI:
+        raise BadInput(f"--gas-price {text!r}: must be from 0 to {MAX_GAS_PRICE_GWEI:,} gwei")
+    wei = value * 10**9
+    if wei != wei.to_integral_value():
+        raise BadInput(f"--gas-price {text!r}: finer than 1 wei")
+    return int(wei)
+
+
+def _exact(value: Decimal) -> str:
+    text = f"{value:,f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
+
+
+def format_gwei(wei: int) -> str:
+    """A price in gwei, exactly (9 decimals at most, trailing zeros dropped)."""
+    return _exact(Decimal(wei) / 10**9)
+
+
+def format_ether(wei: int) -> str:
+    """An amount in ether, exactly (18 decimals at most, trailing zeros dropped)."""
+    return _exact(Decimal(wei) / WAD)
+
+
 def _amount(value: int, unit: int) -> str:
     return f"{Decimal(value) / Decimal(unit):,.2f}"
 
@@ -115,8 +147,22 @@ class _ToTheNodeNamed(ConnectedProviderCommand):
 )
 @click.option("--dry-run", is_flag=True, help="Estimate every transaction; send and write nothing.")
 @click.option("--verify", "verify_only", is_flag=True, help="Check the record against the node.")
-def cli(provider, config_path, account, feeder_account, directory, dry_run, verify_only):
+@click.option(
+    "--gas-price",
+    "gas_price_text",
+    default=None,
+    help="With --dry-run: the cost at this gas price [gwei] (default: the node's base fee, "
+    "which is near 0 on a devnet).",
+)
+def cli(
+    provider, config_path, account, feeder_account, directory, dry_run, verify_only, gas_price_text
+):
     """Deploy the full system, record it and print it."""
+    gas_price = None
+    if gas_price_text is not None:
+        if not dry_run:  # it prices an estimate: a deployment pays what the node asks
+            raise BadInput("--gas-price prices a --dry-run: give --dry-run, or drop it")
+        gas_price = parse_gas_price(gas_price_text)
     url = provider.uri
     node = Node(url, timeout=30, patience=5)
     try:
@@ -196,10 +242,17 @@ def cli(provider, config_path, account, feeder_account, directory, dry_run, veri
         click.echo(
             _table(["contract", "transactions", "eth_estimateGas", "gas used on the fork"], rows)
         )
-        base_fee = int(node.block("latest")["baseFeePerGas"], 16)  # type: ignore[index]
+        # the larger of the two totals: the estimate holds for the state it was made on, and
+        # a transaction that initializes storage an earlier one left empty can use more
+        gas = max(total_est, total_used)
+        if gas_price is None:
+            price = int(node.block("latest")["baseFeePerGas"], 16)  # type: ignore[index]
+            what = f"the node's base fee ({format_gwei(price)} gwei)"
+        else:
+            price, what = gas_price, f"{format_gwei(gas_price)} gwei"
         click.echo(
-            f"\nat the node's base fee ({base_fee / 1e9:.3g} gwei): about "
-            f"{Decimal(total_est * base_fee) / WAD:.6f} ether"
+            f"\nat {what}: {gas:,} gas x {format_gwei(price)} gwei = "
+            f"{format_ether(gas * price)} ether"
         )
         return
     try:

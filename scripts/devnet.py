@@ -156,6 +156,10 @@ def cli(port, node_kind, state, config_path, block_time, records):
     except ConfigError as exc:
         fail(str(exc))
     state_file = Path(state) if state is not None else DEFAULT_DIR / STATE_FILES[node_kind]
+    if state is not None and not state_file.parent.is_dir():
+        # it was created: a slip in a path given (the default folder is made as needed)
+        what = "is a file" if state_file.parent.exists() else "does not exist"
+        fail(f"--state {state}: the directory {state_file.parent} {what}")
     if node_kind == "hardhat":
         _check_journal(state_file)
     else:

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import click
 
-from offchain.system.cli import failing, one_line_usage
+from offchain.system.cli import failing, one_line_usage, unwritable
 from offchain.testing.fuzz import ROOT, Profile
 from offchain.testing.mutation import (
     FUZZ_PROFILE,
@@ -71,6 +71,12 @@ def _interrupt(signum, frame):  # SIGTERM ends the run like Ctrl-C: the temporar
 def cli(only, unit, examples, list_file, out):
     """Planted bugs, counted: which mutants the fuzz and the unit tests kill."""
     signal.signal(signal.SIGTERM, _interrupt)
+    if list_file.is_dir():
+        fail(f"--list {list_file} is a directory, not a mutant list (.toml)")
+    if out is not None:
+        problem = unwritable(out) or (f"{out} is a directory" if out.is_dir() else None)
+        if problem:  # before an hour of mutants, not after
+            fail(f"--out {problem}")
     try:
         mutants = load_mutants(list_file)
         for mutant in mutants:  # every edit must apply before anything runs

@@ -39,7 +39,8 @@ from offchain.sim.scenario import (
 )
 from offchain.sim.setup import SimulationError
 from offchain.sim.timeline import oracle_phase
-from offchain.system.cli import failing, one_line_usage, vaults_option
+from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
+from offchain.system.config import LAYERS
 from offchain.system.files import directory_named
 
 fail = failing("simulate")
@@ -112,7 +113,7 @@ def default_out(
 @click.option(
     "--waterfall",
     default=None,
-    help="Waterfall order, comma-separated: fund, stability_pool, debt_auction, redistribution.",
+    help=f"Waterfall order, comma-separated, from the layers {', '.join(LAYERS)}.",
 )
 @click.option(
     "--out",
@@ -218,9 +219,18 @@ def cli(
         )
         if problem:
             fail(f"--scenario {problem}")
+    if (
+        backend == "model"
+        and click.get_current_context().get_parameter_source("node")
+        is not click.core.ParameterSource.DEFAULT
+    ):
+        # ignored before: the user asked for a node and got none
+        fail(f"--node {node} is the node of --backend both; --backend model runs no node")
     order = None
     if waterfall is not None:
         order = tuple(x.strip() for x in waterfall.split(",") if x.strip())
+        if not order:  # "" ran the scenario's own order, as if the option were not given
+            fail(f"--waterfall {waterfall!r}: no layer (give an order of {', '.join(LAYERS)})")
     market = {"market": {}}
     if drain_bars is not None:
         market["market"]["drain_bars"] = drain_bars
@@ -252,6 +262,9 @@ def cli(
         check_out_dir(out_dir)  # before minutes of simulation, not after
     except ReportError as exc:
         fail(str(exc))
+    problem = unwritable(out_dir)  # a file as a parent, /proc/nope/x: after the run, a traceback
+    if problem:
+        fail(f"--out {problem}")
 
     # a bar only on a terminal: elsewhere (a log file, a pipe) click writes its label alone
     bars = None if quiet or not sys.stderr.isatty() else ProgressBars()

@@ -45,7 +45,7 @@ from offchain.sweep.spec import (
     plan,
 )
 from offchain.sweep.store import Store
-from offchain.system.cli import failing, one_line_usage, vaults_option
+from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
 from offchain.system.files import directory_named
 
 DEFAULT_SCENARIO = "black-thursday-2020"
@@ -147,6 +147,16 @@ def cli(
         fail("--dask starts a local cluster, --scheduler uses an existing one: give one of them")
     if scheduler and workers is not None:
         fail("--workers does not apply with --scheduler (the cluster's workers run the sweep)")
+    if scheduler:
+        # a malformed address: refused here, before a Dask client half-built on it prints a
+        # traceback at exit ("Exception ignored in Client.__del__", 10 s later)
+        from distributed.comm import parse_address
+        from distributed.comm.addressing import parse_host_port
+
+        try:
+            parse_host_port(parse_address(scheduler)[1])
+        except ValueError as exc:
+            fail(f"--scheduler {scheduler}: {' '.join(str(exc).split())} (tcp://HOST:PORT)")
     if verify < 0:
         fail(f"--verify: must be 0 or more, got {verify}")
     cost = _fraction(cost_text, "--max-borrower-cost") if cost_text is not None else None
@@ -166,6 +176,9 @@ def cli(
     try:
         the_plan = plan(spec)
         out_dir = Path(out or f.out or Path("reports") / f"{the_plan.cells[0].scenario.name}-sweep")
+        problem = unwritable(out_dir)  # a file as a parent, /proc/nope/x: a traceback before
+        if problem:
+            fail(f"--out {problem}")
         store = Store(out_dir, the_plan)
         resume = store.check()
     except SweepError as exc:

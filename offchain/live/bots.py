@@ -39,7 +39,16 @@ from offchain.live.metrics import Log, Metrics
 from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import DeploymentRecord
 from offchain.live.signers import Signer
-from offchain.live.txs import Mined, OutOfFunds, TxManager
+from offchain.live.txs import (
+    GAS_LIMIT_CAP,
+    OUT_OF_GAS,
+    OUT_OF_GAS_RETRIES,
+    Mined,
+    OutOfFunds,
+    TxManager,
+    starved,
+    used_up,
+)
 from offchain.live.webhook import Webhook
 from offchain.model.fixed_point import WAD
 from offchain.sim.keepers import Action, BackstopParams, TakerParams
@@ -71,6 +80,8 @@ LOST_RACE = (
     "backstop: nothing to deleverage",
     "debt auction: ",
 )
+# of those, the ones no competitor causes: time and prices moved on
+MOVED_ON = ("auction: needs reset", "auction: price above maximum")
 # deployment field -> contract name, for the ABI of each address
 CONTRACT_NAMES = {
     "engine": "VaultEngine",
@@ -230,8 +241,10 @@ class Bot:
         self.txs.load(data["pending"])
         self.state.update(data["state"])
         for name, value in data["metrics"].items():
-            if name.endswith("_total"):
+            if name.endswith("_total") and name in self.metrics.values:
                 self.metrics.set(name, value)
+        for reason, value in data.get("reverts_by_reason", {}).items():
+            self.metrics.add_reason(reason, value)
         self.log(
             "resumed",
             block=self.follower.watched.last_block,
@@ -247,6 +260,7 @@ class Bot:
                 "pending": self.txs.dump(),
                 "state": self.state,
                 "metrics": dict(self.metrics.values),
+                "reverts_by_reason": dict(self.metrics.reasons),
             }
         )
 
@@ -415,12 +429,74 @@ class Bot:
             reason = self.chain._revert_reason(m.tx_hash)
         except (RpcError, NodeUnavailable):
             reason = None
+        if reason is None and self.out_of_gas(m):
+            reason = OUT_OF_GAS
+        self.metrics.add_reason(reason or "no reason")
         if reason is not None and any(reason.startswith(r) for r in LOST_RACE):
             self.metrics.add("actions_lost_total")
-            self.log("lost", label=label, tx=m.tx_hash, reason=reason)
+            # "lost": another account acted first; "moot": the chain moved on by itself (an
+            # auction that ran its course needs a reset, its price rose above the maximum):
+            # no competitor to name
+            event = "moot" if any(reason.startswith(r) for r in MOVED_ON) else "lost"
+            self.log(event, label=label, tx=m.tx_hash, reason=reason)
             return
-        self.log("reverted", label=label, tx=m.tx_hash, reason=reason)
+        self.log(
+            "reverted",
+            label=label,
+            tx=m.tx_hash,
+            reason=reason,
+            gas=m.gas_used,
+            limit=m.pending.gas,
+        )
+        if reason == OUT_OF_GAS and self.retry_out_of_gas(m):
+            return
         self.fail(f"{label} reverted: {reason or '(no reason)'}")
+
+    def out_of_gas(self, m: Mined) -> bool:
+        """Whether a failed transaction ran out of gas: it used (nearly) all of its limit (a
+        starving callee leaves its callers at most 1/64 each) and, where the node traces calls,
+        a frame of its trace says so."""
+        if not used_up(m.gas_used, m.pending.gas):
+            return False
+        if self.chain.hardhat:  # no call tracer: the receipt's figures decide
+            return True
+        try:
+            trace = self.chain.rpc("debug_traceTransaction", [m.tx_hash, {"tracer": "callTracer"}])
+        except (RpcError, NodeUnavailable):
+            return True
+        return starved(trace)
+
+    def retry_out_of_gas(self, m: Mined) -> bool:
+        """Send an action that ran out of gas again with more gas: twice its limit, or the fresh
+        estimate with its margin if higher, at most GAS_LIMIT_CAP; True if sent (or moot now)."""
+        p = m.pending
+        if p.retries >= OUT_OF_GAS_RETRIES or p.gas >= GAS_LIMIT_CAP:
+            return False
+        estimate = self.txs.estimate(p.to, p.data)
+        if estimate is None:  # no longer applies (a competitor, the chain moved on)
+            self.metrics.add("actions_lost_total")
+            self.log("moot", label=p.label, targets=p.targets)
+            return True
+        gas = min(max(2 * p.gas, estimate), GAS_LIMIT_CAP)
+        self.log("retry", label=p.label, reason=OUT_OF_GAS, gas=gas, previous_gas=p.gas)
+        try:
+            sent = self.txs.send(
+                p.to,
+                p.data,
+                gas,
+                p.label,
+                p.targets,
+                self.follower.watched.last_block,
+                p.retries + 1,
+            )
+        except OutOfFunds as exc:
+            self.metrics.add("opportunities_missed_total")
+            self.metrics.set("out_of_funds", 1)
+            self.log("out_of_funds", error=str(exc), missed=1)
+            return True
+        if sent is not None:
+            self.metrics.add("retries_total")
+        return True
 
     # -------------------------------------------------------- deciding
 

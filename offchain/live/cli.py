@@ -26,6 +26,7 @@ import fcntl
 import hashlib
 import json
 import os
+import socket
 import sys
 import tempfile
 import time
@@ -233,7 +234,8 @@ def account_lock(rpc: str, chain_id: int, address: str) -> Path:
 @click.option(
     "--checkpoint",
     default=None,
-    help="The bot's checkpoint file [default: .keepers/<chain id>/<role>-<account>.json; "
+    help="The bot's checkpoint file [default: .keepers/<chain id>/<deployment>/<role>-<account>"
+    ".json, <deployment> the record's identity (its node's genesis, addresses and first block); "
     "the directory from BACKSTOP_KEEPERS_DIR if set].",
 )
 @click.option(
@@ -245,7 +247,20 @@ def account_lock(rpc: str, chain_id: int, address: str) -> Path:
 )
 @click.option("--min-profit", default="0", show_default=True, help="Taker: stablecoin after gas.")
 @click.option("--type", "types", multiple=True, help="Collateral types to act on [all].")
-@click.option("--metrics-port", type=int, default=None, help="Serve /metrics and /health.")
+@click.option(
+    "--metrics-port",
+    type=int,
+    default=None,
+    help="Serve /metrics and /health on this port plus --metrics-port-offset (0: any free port).",
+)
+@click.option(
+    "--metrics-port-offset",
+    type=click.IntRange(min=0, max=65535),
+    default=0,
+    show_default=True,
+    help="Added to --metrics-port (make keepers gives each role its own: liquidator 0, taker 1, "
+    "backstop 2, notifier 3); ignored without --metrics-port.",
+)
 # the float options: finite (a NaN poll was a ValueError traceback in time.sleep, after the
 # checkpoint had been written; a NaN limit never compares true, so it never applies)
 @click.option(
@@ -299,6 +314,7 @@ def cli(
     min_profit,
     types,
     metrics_port,
+    metrics_port_offset,
     poll,
     breaker,
     max_node_down,
@@ -321,6 +337,20 @@ def cli(
         fail("--role notifier sends no transactions and holds no account: drop --account")
     if metrics_port is not None and not 0 <= metrics_port <= 65535:
         fail(f"--metrics-port must be from 0 to 65535, got {metrics_port}")
+    if metrics_port and metrics_port_offset:  # 0 stays 0: any free port
+        if metrics_port + metrics_port_offset > 65535:
+            fail(
+                f"--metrics-port {metrics_port} + --metrics-port-offset {metrics_port_offset} "
+                "is above 65535"
+            )
+        metrics_port += metrics_port_offset
+    if metrics_port:  # a busy port refused before any lock or checkpoint is touched
+        with socket.socket() as probe:
+            probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the server will
+            try:
+                probe.bind(("127.0.0.1", metrics_port))
+            except OSError as exc:
+                fail(f"--metrics-port {metrics_port}: {exc.strerror or exc} (choose another, or 0)")
     signer: Signer | None = None
     if account and read_only:
         fail("--read-only holds no account: drop --account")
@@ -359,8 +389,13 @@ def cli(
         if checkpoint
         else Path(os.environ.get("BACKSTOP_KEEPERS_DIR") or ".keepers")
         / str(chain_id)
+        / record.identity  # another node (same chain id) or deployment: another folder
         / f"{role}-{who}.json"
     )
+    if checkpoint and not checkpoint_path.parent.is_dir():
+        # it was created (a read-only keeper's /nonexistent/dir): a slip in a path given
+        what = "is a file" if checkpoint_path.parent.exists() else "does not exist"
+        fail(f"--checkpoint {checkpoint}: the directory {checkpoint_path.parent} {what}")
     if checkpoint_path.is_dir():  # an IsADirectoryError traceback, after the lock was taken
         fail(f"--checkpoint {checkpoint_path} is a directory, not a checkpoint file")
     try:

@@ -264,7 +264,7 @@ def estimate_deployment(
         return chain.estimates
 
 
-def deploy_from_bot(bot: Bot, name: str, *args: Any) -> str:
+def deploy_from_bot(bot: Bot, name: str, *args: Any, collateral_type: str | None = None) -> str:
     """Deploy `name` from `bot`'s account and wait for it to be mined; its address. Raises
     BotStopped (a read-only bot, a failed or unmined deployment)."""
     data = "0x" + bot.chain.constructor_data(name, args).hex()
@@ -279,7 +279,12 @@ def deploy_from_bot(bot: Bot, name: str, *args: Any) -> str:
                 receipt = bot.node.rpc("eth_getTransactionReceipt", [m.tx_hash])
                 if not m.ok or receipt is None or not receipt.get("contractAddress"):
                     raise BotStopped(f"deploying {name} failed (tx {m.tx_hash})")
-                bot.log("deployed", contract=name, address=receipt["contractAddress"])
+                bot.log(
+                    "deployed",
+                    contract=name,
+                    address=receipt["contractAddress"],
+                    **({"collateral_type": collateral_type} if collateral_type else {}),
+                )
                 return to_checksum_address(receipt["contractAddress"])
             bot.on_mined(m)
         time.sleep(bot.o.poll_seconds)
@@ -300,7 +305,9 @@ def ensure_flash_takers(bot: Bot) -> None:
         if not kept:
             t = d.types[name]
             args = (d.engine, t.auction, t.join, d.stable_join, t.pool, t.token, d.stablecoin)
-            bot.state["flash_takers"][name] = deploy_from_bot(bot, "FlashTaker", *args)
+            bot.state["flash_takers"][name] = deploy_from_bot(
+                bot, "FlashTaker", *args, collateral_type=name
+            )
             bot.save()
     for address in bot.state["flash_takers"].values():
         bot.chain.names[address] = "FlashTaker"

@@ -24,6 +24,7 @@ METRICS = {
     "actions_sent_total": "Transactions sent (replacements not counted).",
     "actions_mined_total": "Own transactions mined and successful.",
     "actions_reverted_total": "Own transactions mined and reverted, lost races included.",
+    "retries_total": "Transactions that ran out of gas, sent again with more gas.",
     "actions_lost_total": "Actions a competitor made moot: reverted for that reason, or dropped "
     "before sending because the call would revert.",
     "opportunities_missed_total": "Actions decided but not sent (no funds, gas cap, breaker).",
@@ -45,6 +46,9 @@ class Metrics:
         self.max_lag = max_lag
         self.values: dict[str, int] = {name: 0 for name in METRICS}
         self.values["up"] = 1
+        # revert reason ("out of gas", a contract's string, "no reason") -> own transactions
+        # mined and reverted with it
+        self.reasons: dict[str, int] = {}
         self.stop_reason = ""
         self.node_ok = False
         self._lock = threading.Lock()
@@ -60,6 +64,11 @@ class Metrics:
         with self._lock:
             self.values[name] += amount
 
+    def add_reason(self, reason: str, amount: int = 1) -> None:
+        """One more own transaction reverted with `reason`."""
+        with self._lock:
+            self.reasons[reason] = self.reasons.get(reason, 0) + amount
+
     def prometheus(self) -> str:
         lines = []
         with self._lock:
@@ -71,6 +80,15 @@ class Metrics:
                     f"# TYPE {full} {kind}",
                     f'{full}{{role="{self.role}"}} {self.values[name]}',
                 ]
+            full = "backstop_keeper_reverts_by_reason_total"
+            lines += [
+                f"# HELP {full} Own transactions mined and reverted, by reason (out of gas, the "
+                "contract's revert string, no reason).",
+                f"# TYPE {full} counter",
+            ]
+            for reason, n in sorted(self.reasons.items()):
+                label = reason.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ")
+                lines.append(f'{full}{{role="{self.role}",reason="{label}"}} {n}')
         return "\n".join(lines) + "\n"
 
     def health(self) -> tuple[bool, dict[str, Any]]:
@@ -89,6 +107,13 @@ class Metrics:
             "out_of_funds": bool(v["out_of_funds"]),
             "node_reachable": self.node_ok,
             "stopped": self.stop_reason or None,
+            # why it is unhealthy (None while healthy)
+            "reason": None
+            if healthy
+            else self.stop_reason
+            or ("stopped" if not v["up"] else "")
+            or ("node unreachable" if not self.node_ok else "")
+            or f"{lag} blocks behind the head (at most {self.max_lag})",
         }
 
     def serve(self, port: int) -> int:

@@ -42,6 +42,7 @@ from offchain.live.bots import CONTRACT_NAMES
 from offchain.live.node import Node, NodeUnavailable
 from offchain.live.outcome import Outcome, OutcomeBook, oracle_marks
 from offchain.live.record import DeploymentRecord, RecordError, load_record, record_path, verify
+from offchain.live.txs import starved, used_up
 from offchain.model.errors import Revert
 from offchain.model.state import Event
 from offchain.system.cli import failing, one_line_usage
@@ -49,14 +50,6 @@ from offchain.system.deployment import Deployment
 from offchain.system.reads import read_state, state_keys
 
 BLOCKS_PER_REQUEST = 50  # blocks (with their transactions) and receipts fetched per batch
-OUT_OF_GAS_SHARE = 16  # a failure that left at most 1/16 of its gas limit may have starved
-
-
-def _starved(frame: dict[str, Any]) -> bool:
-    """Whether a call frame of a `callTracer` trace, or any frame it called, ran out of gas."""
-    if "out of gas" in str(frame.get("error", "")).lower():
-        return True
-    return any(_starved(f) for f in frame.get("calls") or [])
 
 
 class ReconcileError(ValueError):
@@ -421,7 +414,7 @@ class Replayer:
         if receipt["status"] == "0x1":
             return None
         used, limit = int(receipt["gasUsed"], 16), int(tx["gas"], 16)
-        if (limit - used) * OUT_OF_GAS_SHARE > limit:
+        if not used_up(used, limit):
             return None
         if not self.chain.hardhat:
             try:
@@ -431,7 +424,7 @@ class Replayer:
             except RpcError:
                 pass
             else:
-                return "ran out of gas on the chain" if _starved(trace) else None
+                return "ran out of gas on the chain" if starved(trace) else None
         return (
             f"failed on the chain with {used:,} of its {limit:,} gas used and no trace left: "
             "taken as out of gas"
@@ -617,7 +610,13 @@ fail = failing("reconcile")
 @click.option("--every", type=int, default=None, help="Also compare the full state every K blocks.")
 @click.option("--rpc", default="http://127.0.0.1:8545", show_default=True)
 @click.option("--deployment", "deployment_path", default=None, help="The deployment record.")
-@click.option("--max-lines", type=int, default=30, show_default=True, help="Differences shown.")
+@click.option(
+    "--max-lines",
+    type=click.IntRange(min=0),  # -1 showed all but the last difference, in silence
+    default=30,
+    show_default=True,
+    help="Differences shown.",
+)
 def cli(from_block, every, rpc, deployment_path, max_lines):
     """Replay the devnet's transactions in the model and report the differences (0 expected).
     Exit status 0 with none, 1 with differences, 2 for bad input."""
@@ -625,7 +624,10 @@ def cli(from_block, every, rpc, deployment_path, max_lines):
         fail(f"--every must be at least 1, got {every}")
     if from_block is not None and from_block < 0:
         fail(f"--from-block must be a block number, got {from_block}")
-    node = Node(rpc, timeout=60, patience=5)
+    try:
+        node = Node(rpc, timeout=60, patience=5)
+    except ValueError:  # not http(s), no host, a port out of range: a traceback before
+        fail(f"--rpc {rpc!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
     try:
         chain_id = node.chain_id()
         record = load_record(Path(deployment_path) if deployment_path else record_path(chain_id))

@@ -2,7 +2,9 @@
 by `ape run deploy` (and `make devnet`) and read by every later command (the bots, the market
 driver, `ape run reconcile`, `ape run deploy --verify`).
 
-It holds the chain id, the deployment's first and last block and its transaction hashes, the
+It holds the chain id and the node's genesis block hash (Anvil and Hardhat devnets both have
+chain id 31337, and the same dev accounts deploy to the same addresses on both: only the genesis
+tells them apart), the deployment's first and last block and its transaction hashes, the
 configuration (its text and sha256) and every contract's address and runtime code hash, and
 the roles and their accounts. `verify` holds it against a node: same chain id, and every
 contract's code on the node hashing to what the record says. A record that does not match is
@@ -72,6 +74,7 @@ class DeploymentRecord:
     code_hashes: dict[str, str]  # address -> keccak of its runtime code
     extra: dict[str, str]  # label -> address of contracts deployed with it (a FlashTaker)
     path: Path | None = None
+    genesis_hash: str = ""  # the node's block 0 hash: which chain of that chain id
 
     @property
     def config_sha256(self) -> str:
@@ -79,8 +82,12 @@ class DeploymentRecord:
 
     @property
     def identity(self) -> str:
-        """A short hash of what was deployed where (checkpoints name the record they belong to)."""
-        body = json.dumps([self.chain_id, self.first_block, self.core, self.types], sort_keys=True)
+        """A short hash of what was deployed where, on which node's chain (its genesis): the
+        checkpoints name the record they belong to, and live in a folder of that name."""
+        body = json.dumps(
+            [self.chain_id, self.genesis_hash, self.first_block, self.core, self.types],
+            sort_keys=True,
+        )
         return hashlib.sha256(body.encode()).hexdigest()[:16]
 
     def config(self) -> SystemConfig:
@@ -112,6 +119,7 @@ class DeploymentRecord:
         return {
             "version": RECORD_VERSION,
             "chain_id": self.chain_id,
+            "genesis_hash": self.genesis_hash,
             "first_block": self.first_block,
             "last_block": self.last_block,
             "config": {
@@ -146,6 +154,7 @@ class DeploymentRecord:
                 dict(data["code_hashes"]),
                 dict(data.get("extra", {})),
                 path,
+                str(data.get("genesis_hash") or ""),
             )
         except (KeyError, TypeError, ValueError) as exc:
             raise RecordError(f"{path}: not a deployment record ({exc!r})") from None
@@ -191,6 +200,19 @@ def verify(record: DeploymentRecord, node: Node) -> None:
             f"{record.path}: recorded for chain id {record.chain_id}, but the node at "
             f"{node.url} is chain id {chain_id}"
         )
+    if not record.genesis_hash:
+        raise RecordError(
+            f"{record.path}: written before records named their node's genesis block, so it "
+            "cannot tell an Anvil chain from a Hardhat one of the same chain id: deploy again "
+            "(make devnet does)"
+        )
+    genesis = genesis_hash(node)
+    if genesis != record.genesis_hash:
+        raise RecordError(
+            f"{record.path}: recorded on the chain whose genesis is {record.genesis_hash[:12]}…, "
+            f"but the node at {node.url} (chain id {chain_id} too) has genesis {genesis[:12]}… "
+            "(another node or a reset: deploy again)"
+        )
     for label, address in record.addresses().items():
         found = code_hash(node.code(address))
         if found != record.code_hashes.get(address):
@@ -200,6 +222,14 @@ def verify(record: DeploymentRecord, node: Node) -> None:
                 f"{record.code_hashes.get(address, '?')[:12]}… (a reset or different chain: "
                 "deploy again)"
             )
+
+
+def genesis_hash(node: Node) -> str:
+    """The hash of the node's block 0."""
+    block = node.block(0)
+    if block is None:
+        raise RecordError(f"the node at {node.url} has no block 0")
+    return str(block["hash"])
 
 
 def build_record(
@@ -232,4 +262,5 @@ def build_record(
         types,
         {a: code_hash(node.code(a)) for a in addresses},
         extra,
+        genesis_hash=genesis_hash(node),
     )

@@ -29,8 +29,45 @@ from offchain.live.gas import MIN_BUMP_PPM, PPM, GasPolicy
 from offchain.live.node import Node
 from offchain.live.signers import Signer
 
-GAS_MARGIN_PPM = 1_250_000  # the gas limit is the node's estimate x 1.25
+# The gas limit a bot sends with: the node's estimate x 2 + 50,000, at most GAS_LIMIT_CAP.
+# The estimate holds for the state it was made on ("latest"), not for the state the transaction
+# is mined on: a crash's round sends several covers, each estimated before the ones ahead of it
+# are mined, and a cover the fund paid at estimate time may reach the stability pool's absorb
+# (an external call, its cold accounts and slots) once the covers ahead have emptied the fund.
+# Such a cover used 106,040 of a limit of 106,040 (its estimate x 1.25 + 21,000, so an estimate
+# of 68,032: the mined state needed more than 1.56 x the estimate) and failed. Unused gas is not
+# paid for (only the gas used is), so a wide margin costs nothing but the balance the funds check
+# asks for; x 2 covers the 1.56 seen with room, + 50,000 a short call's cold accesses (a cold
+# account 2,600, a cold slot 2,100, a slot written from zero 20,000, twice over). An estimate
+# that still falls short is retried (OUT_OF_GAS_RETRIES).
+GAS_MARGIN_PPM = 2_000_000
+GAS_MARGIN_FLAT = 50_000
 GAS_LIMIT_CAP = 10_000_000  # backends.TX_GAS: what the strategies size their batches to
+# a transaction that ran out of gas is sent again (if the call still applies) with twice its
+# limit (or the fresh estimate's, if higher), at most GAS_LIMIT_CAP, this many times
+OUT_OF_GAS_RETRIES = 2
+# A failure that left at most 1/16 of its gas limit unused may have run out of gas: the 63/64 rule
+# leaves each calling frame at most 1/64 of its gas when a callee starves (Backstop's calls nest
+# at most four deep), and a callee's starving reverts its caller without a reason.
+OUT_OF_GAS_SHARE = 16
+OUT_OF_GAS = "out of gas"
+
+
+def starved(frame: dict[str, Any]) -> bool:
+    """Whether a call frame of a `callTracer` trace, or any frame it called, ran out of gas."""
+    if "out of gas" in str(frame.get("error", "")).lower():
+        return True
+    return any(starved(f) for f in frame.get("calls") or [])
+
+
+def used_up(gas_used: int, gas_limit: int) -> bool:
+    """A failure that left at most 1/OUT_OF_GAS_SHARE of its limit unused (see above)."""
+    return (gas_limit - gas_used) * OUT_OF_GAS_SHARE <= gas_limit
+
+
+def gas_limit(estimate: int) -> int:
+    """The limit to send with, for the node's `estimate` (see GAS_MARGIN_PPM)."""
+    return min(estimate * GAS_MARGIN_PPM // PPM + GAS_MARGIN_FLAT, GAS_LIMIT_CAP)
 
 
 class OutOfFunds(RuntimeError):
@@ -52,6 +89,7 @@ class Pending:
     fees: list[list[int]] = field(default_factory=list)  # [max fee, priority fee] per attempt
     sent_block: int = 0
     sent_at: float = 0.0
+    retries: int = 0  # times this action was sent again after running out of gas
 
 
 @dataclass(frozen=True)
@@ -141,10 +179,17 @@ class TxManager:
             )
         except RpcError:
             return None
-        return min(estimate * GAS_MARGIN_PPM // PPM + 21_000, GAS_LIMIT_CAP)
+        return gas_limit(estimate)
 
     def send(
-        self, to: str, data: str, gas: int, label: str, targets: list[list], block: int
+        self,
+        to: str,
+        data: str,
+        gas: int,
+        label: str,
+        targets: list[list],
+        block: int,
+        retries: int = 0,
     ) -> Pending | None:
         """Sign and send one transaction at the next nonce (None in a dry run)."""
         base_fee = self.base_fee()
@@ -161,7 +206,7 @@ class TxManager:
             raise OutOfFunds(
                 f"{self.signer.address} holds {balance} wei, {label} needs up to {need} wei of gas"
             )
-        p = Pending(self._nonce(), to, data, gas, label, targets)
+        p = Pending(self._nonce(), to, data, gas, label, targets, retries=retries)
         self._sign(p, fees)
         p.sent_block, p.sent_at = block, time.monotonic()
         self.pending[p.nonce] = p  # before sending: a lost reply does not lose it

@@ -75,6 +75,7 @@ from offchain.sim.scenario_reader import (
     ROOT,
     ScenarioError,
     Source,
+    document_problems,
     read_document,
     read_table,
 )
@@ -231,6 +232,9 @@ def _build(
     waterfall: tuple[str, ...] | None,
     set_counts: frozenset[str] = frozenset(),
 ) -> Scenario:
+    problems = document_problems(source.name, data)
+    if len(problems) > 1:  # every one named at once (one alone: the loader's own line below)
+        raise ScenarioError("\n".join(problems))
     unknown = sorted(set(data) - set(TABLES))
     if unknown:
         raise ScenarioError(

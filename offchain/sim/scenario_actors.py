@@ -42,6 +42,13 @@ def read_population(r: Reader, coll: CollateralConfig, vaults: int | None) -> Po
     debt_sigma = r.read("debt_sigma")
     ratios = {key: r.read(key) for key in ("ratio_min", "ratio_mode", "ratio_max")}
     opt_in_share = r.read("opt_in_share")
+    if opt_in_share and not coll.margin_call:
+        # the report said "N vaults' owners opted in" and no soft liquidation could happen
+        raise r.fail(
+            "opt_in_share",
+            f'is {opt_in_share}, but {coll.name}\'s margin call is off (margin_call = "off"): '
+            "no owner can opt in to it (set opt_in_share 0, or margin_call on)",
+        )
     lo, mode, hi = (float(ratios[k]) for k in ("ratio_min", "ratio_mode", "ratio_max"))
     num, den = lo.as_integer_ratio()  # the float the population draws with, exactly
     if num * RAY <= coll.liquidation_ratio * den:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from offchain.model.fixed_point import WAD
-from offchain.system.config import Reader
+from offchain.system.config import Reader, table_problems
 from offchain.system.files import read_mapping
 from offchain.system.schema import SCENARIO_TABLES, TYPES, Table
 
@@ -50,6 +50,26 @@ class Source:
     name: str  # the file, as given; prefixes every message
     directory: Path  # relative paths inside the file are resolved here first
     bare: bool  # a bare price CSV: its loader's messages need no prefix
+
+
+def document_problems(name: str, data: dict[str, Any]) -> list[str]:
+    """Every mistake of a scenario document that a table's keys show on their own (unknown
+    tables and keys, values of the wrong kind or out of range: config.table_problems), one line
+    each; the loader stops at its first, so a file with several is named whole at once."""
+    tables = {t.name: t for t in SCENARIO_TABLES}
+    out = []
+    for key, value in data.items():
+        if key not in SCHEMA and key != "types":
+            out.append(f"{name}: unknown table {key!r} (tables: {', '.join(SCHEMA)}, types)")
+        elif not isinstance(value, dict):
+            continue  # the table's reader names it
+        elif key == "types":
+            for type_name, table in value.items():
+                if isinstance(table, dict):
+                    out += table_problems(f"{name}: types.{type_name}", table, TYPES, tables)
+        else:
+            out += table_problems(f"{name}: {key}", value, SCHEMA[key], tables)
+    return out
 
 
 def read_table(source: Source, data: dict[str, Any], key: str) -> Reader:

@@ -281,13 +281,14 @@ def load_sweep_file(path: str | Path) -> SweepFile:
     if path.suffix.lower() not in (".toml", ".yaml", ".yml"):
         raise SweepError(f"{where}: a sweep file is .toml, .yaml or .yml")
     data = read_mapping(path, SweepError, where)
+    # every mistake below is named at once, one line each (the file is fixed in one go)
+    problems: list[str] = []
     unknown = sorted(set(map(str, data)) - {"sweep", "grid"})
-    if unknown:
-        raise SweepError(f"{where}: unknown table {unknown[0]!r} (tables: sweep, grid)")
+    problems += [f"{where}: unknown table {u!r} (tables: sweep, grid)" for u in unknown]
     sweep = data.get("sweep", {})
     if not isinstance(sweep, dict):
-        raise SweepError(f"{where}: sweep: must be a table")
-    if not sweep and "grid" not in data:
+        raise SweepError("\n".join([*problems, f"{where}: sweep: must be a table"]))
+    if not sweep and "grid" not in data and not problems:
         # an empty file (or only an empty [sweep] table) says nothing: the wrong file, or one
         # not saved yet; it ran the default sweep (100 runs of black-thursday-2020), minutes of
         # work nobody asked for. One key is enough: every key has a default and the command
@@ -298,55 +299,68 @@ def load_sweep_file(path: str | Path) -> SweepFile:
             f"key ({', '.join(_FILE_KEYS)})"
         )
     unknown = sorted(set(map(str, sweep)) - set(_FILE_KEYS))
-    if unknown:
-        raise SweepError(
-            f"{where}: sweep: unknown key {unknown[0]!r} (keys: {', '.join(_FILE_KEYS)})"
-        )
+    problems += [
+        f"{where}: sweep: unknown key {u!r} (keys: {', '.join(_FILE_KEYS)})" for u in unknown
+    ]
     values: dict[str, Any] = {}
     if "scenarios" in sweep:
         raw = sweep["scenarios"]
         raw = [raw] if isinstance(raw, str) else raw
         if not isinstance(raw, list) or not raw or not all(isinstance(s, str) and s for s in raw):
-            raise SweepError(f"{where}: sweep.scenarios: must be a non-empty list of scenarios")
-        values["scenarios"] = tuple(_relative(s, path.parent) for s in raw)
+            problems.append(f"{where}: sweep.scenarios: must be a non-empty list of scenarios")
+        else:
+            values["scenarios"] = tuple(_relative(s, path.parent) for s in raw)
     for key in ("seeds", "vaults", "verify", "workers"):
         if key in sweep:
             v = sweep[key]
             if isinstance(v, bool) or not isinstance(v, int):
-                raise SweepError(f"{where}: sweep.{key}: must be an integer, got {v!r}")
-            values[key] = v
+                problems.append(f"{where}: sweep.{key}: must be an integer, got {v!r}")
+            else:
+                values[key] = v
     if "seeds" in values:
-        check_seeds(values["seeds"], f"{where}: sweep.seeds")
+        try:
+            check_seeds(values["seeds"], f"{where}: sweep.seeds")
+        except SweepError as exc:
+            problems.append(str(exc))
     if "max_borrower_cost" in sweep:
         v = sweep["max_borrower_cost"]
         if isinstance(v, bool) or not isinstance(v, (int, float, str)):
-            raise SweepError(f"{where}: sweep.max_borrower_cost: must be a number, got {v!r}")
-        values["max_borrower_cost"] = str(v)
+            problems.append(f"{where}: sweep.max_borrower_cost: must be a number, got {v!r}")
+        else:
+            values["max_borrower_cost"] = str(v)
     if "dask" in sweep:
         if not isinstance(sweep["dask"], bool):
-            raise SweepError(f"{where}: sweep.dask: must be true or false")
-        values["dask"] = sweep["dask"]
+            problems.append(f"{where}: sweep.dask: must be true or false")
+        else:
+            values["dask"] = sweep["dask"]
     for key in ("scheduler", "out"):
         if key in sweep:
             if not isinstance(sweep[key], str) or not sweep[key]:
-                raise SweepError(f"{where}: sweep.{key}: must be a non-empty string")
-            values[key] = sweep[key]
+                problems.append(f"{where}: sweep.{key}: must be a non-empty string")
+            else:
+                values[key] = sweep[key]
     if "out" in values:
         values["out"] = str(path.parent / values["out"])
     if "grid" in data:
         grid = data["grid"]
         if not isinstance(grid, dict):
-            raise SweepError(f"{where}: grid: must be a table")
-        if not grid:
-            raise SweepError(
+            problems.append(f"{where}: grid: must be a table")
+        elif not grid:
+            problems.append(
                 f"{where}: grid: empty (give at least one parameter, or leave the table out)"
             )
-        dims = []
-        for name, raws in grid.items():
-            if not isinstance(raws, list):
-                raws = [raws]
-            dims.append(dimension(str(name), raws, f"{where}: grid"))
-        values["grid"] = tuple(dims)
+        else:
+            dims = []
+            for name, raws in grid.items():
+                if not isinstance(raws, list):
+                    raws = [raws]
+                try:
+                    dims.append(dimension(str(name), raws, f"{where}: grid"))
+                except SweepError as exc:
+                    problems.append(str(exc))
+            values["grid"] = tuple(dims)
+    if problems:
+        raise SweepError("\n".join(problems))
     return SweepFile(**values)
 
 

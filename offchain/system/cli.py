@@ -5,8 +5,11 @@ anything, so a refusal leaves nothing half-written."""
 from __future__ import annotations
 
 import math
+import os
 import sys
+import tempfile
 from collections.abc import Callable
+from pathlib import Path
 from typing import Any, NoReturn
 
 import click
@@ -16,7 +19,9 @@ def failing(command: str) -> Callable[..., NoReturn]:
     """`fail = failing("simulate")`; then `fail(message)` (exit 2) or `fail(message, status)`."""
 
     def fail(message: str, status: int = 2) -> NoReturn:
-        click.echo(f"{command}: {message}", err=True)
+        # several mistakes named at once (a file's): one line each, each named by the command
+        for line in str(message).splitlines() or [""]:
+            click.echo(f"{command}: {line}", err=True)
         sys.exit(status)
 
     fail.__doc__ = f"A mistake of `{command}`'s user: one line on stderr, exit status 2."
@@ -34,7 +39,9 @@ def one_line_usage(command: str) -> type[click.Command]:
             try:
                 return super().parse_args(ctx, args)
             except click.UsageError as exc:
-                click.echo(f"{command}: {exc.format_message()}", err=True)
+                # click words a missing choice over several lines ("Choose from:\n\tliquidator,")
+                message = " ".join(x.strip() for x in exc.format_message().splitlines())
+                click.echo(f"{command}: {message}", err=True)
                 sys.exit(2)
 
     OneLineUsage.__name__ = OneLineUsage.__qualname__ = f"OneLineUsage[{command}]"
@@ -56,7 +63,30 @@ class FiniteFloatRange(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
-__all__ = ["FiniteFloatRange", "failing", "one_line_usage"]
+def unwritable(path: Path | str) -> str | None:
+    """Why the directory `path` could not be created or replaced by a command's output, or None:
+    a file where one of its parents must be a directory (`--out notes.txt/sub`), a folder this
+    user may not write in, a virtual or read-only file system (`/proc/nope/x`). Checked before a
+    run (a run of minutes, a chain replay, whose result the write would lose): a temporary
+    directory is made and removed in the nearest parent that exists, so nothing is left."""
+    given = str(path)
+    target = Path(os.path.abspath(path))
+    for parent in target.parents:  # nearest first
+        if parent.exists() or parent.is_symlink():
+            if not parent.is_dir():
+                return f"{given}: {parent} is a file, not a directory"
+            break
+    else:  # `/`
+        return f"{given}: the root directory cannot be replaced by a report"
+    try:
+        probe = tempfile.mkdtemp(prefix=".backstop-write-check-", dir=parent)
+    except OSError as exc:
+        return f"{given}: cannot create a directory in {parent} ({exc.strerror or exc})"
+    os.rmdir(probe)
+    return None
+
+
+__all__ = ["FiniteFloatRange", "failing", "one_line_usage", "unwritable"]
 
 
 def vaults_option(in_sweep: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

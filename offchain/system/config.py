@@ -163,7 +163,10 @@ class Reader:
         self.used: set[str] = set()
 
     def fail(self, key: str, problem: str) -> ConfigError:
-        return ConfigError(f"{self.where}.{key}: {problem}")
+        # a file's top level reads `<file>: <key>` (its where ends with ":"), a table's
+        # `<file>: <table>.<key>`
+        sep = " " if self.where.endswith(":") else "."
+        return ConfigError(f"{self.where}{sep}{key}: {problem}")
 
     def raw(self, key: str) -> Any:
         if key not in self.table:
@@ -259,7 +262,7 @@ class Reader:
     def finish(self) -> None:
         unknown = sorted(set(self.table) - self.used)
         if unknown:
-            raise ConfigError(f"{self.where}: unknown key {unknown[0]!r}")
+            raise ConfigError(f"{self.where.rstrip(':')}: unknown key {unknown[0]!r}")
 
 
 def _penalty(r: Reader) -> int:
@@ -427,23 +430,73 @@ def deleverage_buffer_problem(cfg: SystemConfig) -> str | None:
     return None
 
 
+def table_problems(
+    where: str, table: dict[str, Any], schema: Table, tables: dict[str, Table] | None = None
+) -> list[str]:
+    """Every key of `table` that `schema` refuses on its own (of the wrong kind, out of range,
+    finer than its unit) and every key it does not know: one line each, as `Reader` words them.
+    A file's loader stops at its first mistake; this names them all at once (a user with three
+    mistakes fixed one a run). Keys read by their loader (files, sub-tables, types) and what
+    depends on several keys are left to the loader."""
+    out = []
+    for key, value in table.items():
+        k = schema.keys.get(key) if isinstance(key, str) else None
+        if k is None:
+            out.append(f"{where}: unknown key {key!r}")
+            continue
+        if k.kind is Kind.TABLE:  # its own table's keys, where `tables` has it
+            sub = (tables or {}).get(f"{schema.name}.{key}")
+            if sub is not None and isinstance(value, dict):
+                out += table_problems(f"{where}.{key}", value, sub, tables)
+            continue
+        if k.kind in (Kind.FILE, Kind.TYPE):
+            continue
+        try:
+            Reader(where, {key: value}, schema).checked(k)
+        except ConfigError as exc:
+            out.append(str(exc))
+    return out
+
+
+def config_problems(data: dict[str, Any], source: str) -> list[str]:
+    """`table_problems` of a deployment config's tables, and its unknown top-level keys."""
+    out = [
+        f"{source}: unknown key {k!r}"
+        for k in data
+        if k not in ("system", "collateral", "backstop")
+    ]
+    if isinstance(data.get("system"), dict):
+        out += table_problems(f"{source}: system", data["system"], SYSTEM)
+    if isinstance(data.get("collateral"), list):
+        for i, c in enumerate(data["collateral"]):
+            if isinstance(c, dict):
+                out += table_problems(f"{source}: collateral[{i}]", c, COLLATERAL)
+    if isinstance(data.get("backstop"), dict):
+        out += table_problems(f"{source}: backstop", data["backstop"], WATERFALL)
+    return out
+
+
 def parse_config(data: dict[str, Any], source: str = "config") -> SystemConfig:
-    """Validate a parsed TOML document into a SystemConfig."""
-    top = Reader(source, data)
+    """Validate a parsed TOML document into a SystemConfig. Two mistakes or more that each key
+    shows on its own: one ConfigError naming them all, a line each (`config_problems`)."""
+    problems = config_problems(data, source)
+    if len(problems) > 1:
+        raise ConfigError("\n".join(problems))
+    top = Reader(f"{source}:", data)
     system = top.raw("system")
     if not isinstance(system, dict):
-        raise ConfigError(f"{source}.system: must be a table")
-    s = Reader(f"{source}.system", system, SYSTEM)
+        raise ConfigError(f"{source}: system: must be a table")
+    s = Reader(f"{source}: system", system, SYSTEM)
     collaterals = top.raw("collateral")
     if not isinstance(collaterals, list) or not collaterals:
-        raise ConfigError(f"{source}.collateral: needs at least one [[collateral]] table")
+        raise ConfigError(f"{source}: collateral: needs at least one [[collateral]] table")
     parsed = tuple(
-        read_collateral(f"{source}.collateral[{i}]", c) for i, c in enumerate(collaterals)
+        read_collateral(f"{source}: collateral[{i}]", c) for i, c in enumerate(collaterals)
     )
     names = [c.name for c in parsed]
     for name in names:
         if names.count(name) > 1:
-            raise ConfigError(f"{source}.collateral: type {name!r} is defined twice")
+            raise ConfigError(f"{source}: collateral: type {name!r} is defined twice")
     cfg = SystemConfig(
         stablecoin_name=s.read("stablecoin_name"),
         stablecoin_symbol=s.read("stablecoin_symbol"),
@@ -451,7 +504,7 @@ def parse_config(data: dict[str, Any], source: str = "config") -> SystemConfig:
         max_debt_in_auction=s.read("max_debt_in_auction"),
         backstop_queue_delay=s.read("backstop_queue_delay"),
         collateral=parsed,
-        waterfall=_waterfall(f"{source}.backstop", data["backstop"])
+        waterfall=_waterfall(f"{source}: backstop", data["backstop"])
         if "backstop" in data
         else WaterfallConfig(),
     )

@@ -60,9 +60,40 @@ def one_line(text: str) -> str:
 def directory_named(spec: str, what: str) -> str | None:
     """Where a file is expected (`--scenario /tmp`), a directory: the one-line refusal saying so
     (a directory was taken for a built-in name before: "unknown scenario '/tmp'"); else None."""
+    if not spec.strip():  # Path("") is ".": "is a directory" named a directory nobody gave
+        return f"{spec!r} is empty: give {what}"
     if Path(spec).expanduser().is_dir():
         return f"{spec} is a directory, not {what}"
     return None
+
+
+class _UniqueKeyLoader(yaml.SafeLoader):
+    """PyYAML's safe loader, refusing a key given twice in one mapping (it kept the last in
+    silence: `seed: 1` then `seed: 2` ran seed 2; TOML refuses it already)."""
+
+
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+    seen: dict[Any, int] = {}
+    for key_node, _ in node.value:
+        if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`, merged by PyYAML
+            continue
+        key = loader.construct_object(key_node, deep=True)
+        line = key_node.start_mark.line + 1
+        try:
+            if key in seen:
+                raise yaml.constructor.ConstructorError(
+                    None,
+                    None,
+                    f"key {key!r} is given twice (lines {seen[key]} and {line})",
+                    key_node.start_mark,
+                )
+            seen[key] = line
+        except TypeError:  # an unhashable key: PyYAML refuses it below
+            continue
+    return loader.construct_mapping(node, deep=deep)
+
+
+_UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
 
 
 def read_mapping(
@@ -105,7 +136,7 @@ def read_mapping(
             raise error(f"{where}: {key} = {number} is out of range ({size})")
         return data
     try:
-        data = yaml.safe_load(text)
+        data = yaml.load(text, Loader=_UniqueKeyLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         problem = getattr(exc, "problem", None)

@@ -110,8 +110,12 @@ def load_mutants(path: Path = MUTANTS_FILE) -> list[Mutant]:
     `[[mutant.edit]]` tables with file, find, replace); a malformed list is a MutantError."""
     try:
         data = tomllib.loads(path.read_text())
+    except UnicodeDecodeError:  # a binary file: a traceback before
+        raise MutantError(f"{path}: not a text TOML file") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
-        raise MutantError(f"{path}: {exc}") from None
+        raise MutantError(
+            f"{path}: {(exc.strerror or exc) if isinstance(exc, OSError) else exc}"
+        ) from None
     mutants, seen = [], set()
     for i, entry in enumerate(data.get("mutant", [])):
         where = f"{path.name}: mutant {i + 1}"

@@ -344,3 +344,52 @@ class FaultyProxy:
     def close(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+class UnderEstimatingProxy:
+    """A local JSON-RPC proxy in front of the node whose `eth_estimateGas` answers are the node's
+    divided by `factor` (an endpoint whose estimate falls short of what the transaction will need
+    where it is mined: the state moved on between the estimate and the block); everything else
+    is forwarded as is."""
+
+    def __init__(self, target: str, factor: int):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        import requests
+
+        self.estimates: list[tuple[int, int]] = []  # (the node's, the answer)
+        proxy = self
+
+        class Handler(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                reply = requests.post(
+                    target, data=body, headers={"Content-Type": "application/json"}, timeout=10
+                ).content
+                request = json.loads(body)
+                if isinstance(request, dict) and request.get("method") == "eth_estimateGas":
+                    answer = json.loads(reply)
+                    if "result" in answer:
+                        real = int(answer["result"], 16)
+                        answer["result"] = hex(real // factor)
+                        proxy.estimates.append((real, real // factor))
+                        reply = json.dumps(answer).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(reply)))
+                self.end_headers()
+                self.wfile.write(reply)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self) -> None:
+        self.server.shutdown()
+        self.server.server_close()

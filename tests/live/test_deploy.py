@@ -9,6 +9,7 @@ import os
 import socket
 import subprocess
 from collections.abc import Iterator
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -90,7 +91,7 @@ def _untouched(node: DevnetNode) -> tuple[int, int, int]:
 
 def test_dry_run__estimates_every_transaction__sends_and_writes_nothing(node, tmp_path):
     before = _untouched(node)
-    out = _deploy(node, tmp_path / "records", "--dry-run")
+    out = _deploy(node, tmp_path / "records", "--dry-run", "--gas-price", "30")
     assert out.returncode == 0, out.stderr
     assert _untouched(node) == before == (0, 0, 0)
     assert not (tmp_path / "records").exists()
@@ -100,6 +101,17 @@ def test_dry_run__estimates_every_transaction__sends_and_writes_nothing(node, tm
     assert count > 100 and estimated > 10_000_000
     per_contract = [r for name, r in rows.items() if name in ("VaultEngine", "DutchAuction")]
     assert len(per_contract) == 2 and all(int(r[2].replace(",", "")) > 0 for r in per_contract)
+    # the cost at the price the user gave ("at the node's base fee (8e-09 gwei): about 0.000000
+    # ether" before): the larger total x the price, exactly
+    gas = max(estimated, int(total[3].replace(",", "")))
+    ether = Decimal(gas * 30 * 10**9) / 10**18
+    cost = f"at 30 gwei: {gas:,} gas x 30 gwei = {ether:,f}".rstrip("0").rstrip(".") + " ether"
+    assert cost in out.stdout, out.stdout
+    # the figures docs/keepers.md quotes are the command's (they drifted: 115 transactions and
+    # 40.1M gas quoted, 119 and 46.0M printed)
+    docs = (ROOT / "docs" / "keepers.md").read_text()
+    assert f"({count} transactions, about {estimated / 1e6:.1f}M gas" in docs, (count, estimated)
+    assert f"each of the deployment's {count} transactions" in docs
 
 
 def test_deploy__writes_a_record_that_verifies_and_replays_with_no_differences(
@@ -235,6 +247,10 @@ def test_deploy__apes_host_names_a_dead_node__one_line_exit_2_no_anvil_of_its_ow
         (("--feeder-account", "dev:12"), "dev:12: the devnet has dev accounts 0 to 9"),
         (("--account", "dev:1"), "--account and --feeder-account must be different accounts"),
         (("--verify",), "no deployment record at"),
+        (("--gas-price", "30"), "--gas-price prices a --dry-run"),
+        (("--dry-run", "--gas-price", "nan"), "--gas-price 'nan': must be from 0 to"),
+        (("--dry-run", "--gas-price", "1e400"), "--gas-price '1e400': must be from 0 to"),
+        (("--dry-run", "--gas-price", "1e-10"), "--gas-price '1e-10': finer than 1 wei"),
     ],
 )
 def test_deploy__bad_input__one_line_exit_2_nothing_sent(node, tmp_path, ape_folder, args, message):

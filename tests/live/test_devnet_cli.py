@@ -171,7 +171,10 @@ def test_make_keepers__four_bots_in_one_terminal__ctrl_c_stops_all_four(devnet, 
     args = f"KEEPER_ARGS=--rpc {devnet.node.url} --deployment {devnet.record_file} --poll 0.2"
     with open(log, "w") as out:
         job = subprocess.Popen(
-            ["make", "--no-print-directory", "keepers", args], cwd=ROOT, env=env, stdout=out,
+            # the installs are the project's own (never re-run from a test: in a worktree whose
+            # files are newer than the stamps, make would reinstall through the shared links)
+            ["make", "--no-print-directory", "-o", ".venv/.installed", "-o",
+             "node_modules/.installed", "keepers", args], cwd=ROOT, env=env, stdout=out,
             stderr=subprocess.STDOUT, start_new_session=True, stdin=subprocess.DEVNULL,
         )  # fmt: skip
         deadline = time.monotonic() + 180
@@ -184,7 +187,9 @@ def test_make_keepers__four_bots_in_one_terminal__ctrl_c_stops_all_four(devnet, 
     assert text.count('"event": "stopped"') == 4, text
     assert "Error" not in text and "Traceback" not in text, text
     roles = {"liquidator-dev2", "taker-dev3", "backstop-dev4", "notifier-read-only"}
-    assert {p.stem for p in (tmp_path / "keepers" / "31337").glob("*.json")} == roles
+    # in the deployment's folder: .keepers/<chain id>/<the record's identity>/
+    folder = tmp_path / "keepers" / "31337" / devnet.record.identity
+    assert {p.stem for p in folder.glob("*.json")} == roles
 
 
 @pytest.mark.parametrize("node", ["anvil", "hardhat"])

@@ -208,6 +208,8 @@ def test_taker_on_a_chain_without_its_flash_takers__deploys_them_again(devnet, b
     wait_for(lambda: first.events("started"), 30, "the bot to start")
     first.kill()
     addresses = [e["address"] for e in first.events("deployed")]
+    # each "deployed" line names its collateral type (two alike lines before, issue 47)
+    assert [e["collateral_type"] for e in first.events("deployed")] == list(devnet.d.types)
     devnet.chain.rpc("anvil_reorg", [devnet.block() - before, []])  # the bot's blocks, replaced
     assert not any(has_code(a) for a in addresses)
     again = bots("taker", "dev:3", "taker")  # the same checkpoint and log

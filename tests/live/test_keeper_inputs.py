@@ -224,7 +224,9 @@ def test_keeper_cli__busy_metrics_port__refused_before_resuming(devnet, tmp_path
         (["--checkpoint", "{tmp}"], "--checkpoint {tmp} is a directory, not a checkpoint file"),
         (["--checkpoint", "{tmp}/binary.json"], "binary.json: not a JSON checkpoint"),
         (["--checkpoint", "{tmp}/list.json"], "list.json: not a checkpoint (a JSON list)"),
-        (["--checkpoint", "{tmp}/binary.json/c.json"], "cannot create {tmp}/binary.json for"),
+        # refused before any lock now (issue 47: a missing directory was created)
+        (["--checkpoint", "{tmp}/binary.json/c.json"], "the directory {tmp}/binary.json is a file"),
+        (["--checkpoint", "{tmp}/no/dir/c.json"], "the directory {tmp}/no/dir does not exist"),
         # read after the locks were taken: they are removed again
         (["--checkpoint", "{tmp}/fields.json"], "fields.json: a checkpoint this bot cannot read"),
         (["--deployment", "{tmp}"], "{tmp} is a directory, not a deployment record"),

@@ -713,7 +713,7 @@ def test_bad_base_config__config_error_text_passes_through(tmp_path):
     (tmp_path / "base.toml").write_text(config)
     message = _bad(tmp_path, MINIMAL + '[protocol]\nconfig = "base.toml"\n')
     assert message == (
-        f"{tmp_path / 'base.toml'}.collateral[0].dust: must be >= 0 and <= 1000000000000000, "
+        f"{tmp_path / 'base.toml'}: collateral[0].dust: must be >= 0 and <= 1000000000000000, "
         "got '-1'"
     )
 

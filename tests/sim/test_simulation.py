@@ -611,8 +611,9 @@ def test_compare_waterfalls__without_out__one_directory_per_vaults_and_seed(tmp_
     monkeypatch.chdir(tmp_path)
     scenario = str(ROOT / "tests" / "sim" / "data" / "thin-liquidity-2020.toml")
     for extra, name in (
-        (["--vaults", "30"], "thin-liquidity-2020-30-vaults-waterfalls"),
-        (["--vaults", "30", "--seed", "7"], "thin-liquidity-2020-30-vaults-seed7-waterfalls"),
+        # --orders: its own directory too (issue 47), after the vaults and the seed
+        (["--vaults", "30"], "thin-liquidity-2020-30-vaults-fund-waterfalls"),
+        (["--vaults", "30", "--seed", "7"], "thin-liquidity-2020-30-vaults-seed7-fund-waterfalls"),
     ):
         result = CliRunner().invoke(
             _compare_cli(), ["--scenario", scenario, "--orders", "fund", *extra]

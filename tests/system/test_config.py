@@ -369,7 +369,7 @@ def test_deploy_script__bad_config__exit_2_one_line_no_traceback(tmp_path):
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
     assert errors == [
-        f"Error: {bad}.collateral[0].liquidation_ratio: must be >= 1 and <= 100, got '0.5'"
+        f"Error: {bad}: collateral[0].liquidation_ratio: must be >= 1 and <= 100, got '0.5'"
     ]
     assert "Traceback" not in result.stderr + result.stdout
     # read before Ape starts a node: the error is the only line (a newcomer saw it between
@@ -424,7 +424,7 @@ def test_size_margin__bad_values__one_line(values, message):
     data["collateral"][0].update(values)
     with pytest.raises(ConfigError, match=re.escape(message)) as exc:
         parse_config(data)
-    assert "\n" not in str(exc.value) and str(exc.value).startswith("config.collateral[0].size_")
+    assert "\n" not in str(exc.value) and str(exc.value).startswith("config: collateral[0].size_")
 
 
 def test_finding_45_4__size_threshold_below_dust__deploy_exits_2_naming_the_key(tmp_path):
@@ -510,7 +510,7 @@ def test_margin_call__bad_values__one_line_naming_the_key(key, value, message):
     data = _mutate(("collateral", 0, key), value)
     with pytest.raises(ConfigError) as exc:
         parse_config(data)
-    assert str(exc.value).startswith(f"config.collateral[0].{key}: ")
+    assert str(exc.value).startswith(f"config: collateral[0].{key}: ")
     assert message in str(exc.value)
     assert "\n" not in str(exc.value)
 
@@ -529,4 +529,6 @@ def test_deploy_script__bad_margin_call_key__exit_2_one_line_no_traceback(tmp_pa
     )
     assert result.returncode == 2
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line]
-    assert lines == [f"Error: {bad}.collateral[0].margin_bonus: must be >= 0 and <= 0.05, got '-1'"]
+    assert lines == [
+        f"Error: {bad}: collateral[0].margin_bonus: must be >= 0 and <= 0.05, got '-1'"
+    ]

@@ -57,3 +57,26 @@ def test_three_terminals__each_ape_command_comes_after_the_path_line_and_finds_a
     ape, anvil = found.stdout.split()
     assert ape == str(ROOT / ".venv" / "bin" / "ape")
     assert anvil == str(ROOT / "node_modules" / ".bin" / "anvil")
+
+
+def test_make_deploy_row__says_what_the_command_prints_about_its_record():
+    """The README said `make deploy` writes its record; the command (a node Ape starts and stops
+    with it) prints "no record". The row and the command's last line agree."""
+    import os
+
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^deploy: setup\n\t(.+)$", makefile, re.M)
+    assert recipe is not None and recipe.group(1) == "ape run deploy"
+    out = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "ape"), "run", "deploy"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        env={**os.environ, "PATH": f"{ROOT / 'node_modules' / '.bin'}:{os.environ['PATH']}"},
+    )
+    assert out.returncode == 0, out.stderr[-2000:]
+    assert "no record (the node stops with this command)" in out.stdout
+    readme = (ROOT / "README.md").read_text()
+    row = next(x for x in readme.splitlines() if x.startswith("| `make deploy` |"))
+    assert "no record is written" in row and "write its record" not in row

@@ -79,7 +79,7 @@ def _config_with(table: str, key: Key, value: Any) -> dict:
 
 @pytest.mark.parametrize("table", CONFIG_TABLES, ids=lambda t: t.name)
 def test_schema__the_config_loader_checks_every_key_with_the_schemas_bounds(table: Table):
-    where = "C.collateral[0]" if table.name == "collateral" else f"C.{table.name}"
+    where = "C: collateral[0]" if table.name == "collateral" else f"C: {table.name}"
     for key in table:
         if key.kind not in CHECKED:
             continue
@@ -192,6 +192,6 @@ def test_schema__an_auction_curve_that_is_not_a_word__one_line():
     with pytest.raises(ConfigError) as exc:
         parse_config(data, "C")
     assert str(exc.value) == (
-        "C.collateral[0].auction_curve: must be one of linear, stairstep, exponential, "
+        "C: collateral[0].auction_curve: must be one of linear, stairstep, exponential, "
         "got ['linear']"
     )

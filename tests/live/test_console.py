@@ -1,0 +1,101 @@
+"""Ape's conventions a user expects: a named devnet network in ape-config.yaml (one set
+APE_FOUNDRY_HOST before), and `ape console` loading the devnet's recorded contracts
+(ape_console_extras.py), only when the record verifies against the node."""
+
+from __future__ import annotations
+
+import importlib.util
+import shutil
+import subprocess
+from types import SimpleNamespace
+
+import yaml
+from live_support import ROOT
+
+from offchain.live.console import Recorded, recorded_contracts
+
+
+def _extras():
+    spec = importlib.util.spec_from_file_location("extras", ROOT / "ape_console_extras.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+class _Project:
+    """Ape's project as the extras use it: `project.<ContractName>.at(address)`."""
+
+    path = ROOT
+
+    def __getattr__(self, name: str):
+        return SimpleNamespace(at=lambda address: (name, address))
+
+
+def test_console_extras__the_devnet_record__every_contract_by_label(devnet, monkeypatch):
+    found = recorded_contracts(devnet.node.url, devnet.record_file.parent)
+    assert isinstance(found, Recorded)
+    assert found.contracts["engine"] == ("VaultEngine", devnet.d.engine)
+    assert found.contracts["ETH-A.auction"] == ("DutchAuction", devnet.eth.auction)
+    chain = SimpleNamespace(provider=SimpleNamespace(uri=devnet.node.url))
+    monkeypatch.setenv("BACKSTOP_DEPLOYMENTS", str(devnet.record_file.parent))
+    bs = _extras().ape_init_extras(chain, _Project())["bs"]
+    assert bs.engine == ("VaultEngine", devnet.d.engine)
+    assert bs["ETH-A.oracle"] == ("PriceOracle", devnet.eth.oracle)
+    assert len(vars(bs)) == len(devnet.record.addresses())
+
+
+def test_console_extras__a_record_of_another_node__one_line_nothing_loaded(devnet, tmp_path):
+    other = tmp_path / "other"
+    other.mkdir()
+    text = devnet.record_file.read_text().replace(devnet.record.genesis_hash, "0x" + "ab" * 32)
+    (other / devnet.record_file.name).write_text(text)
+    found = recorded_contracts(devnet.node.url, other)
+    assert isinstance(found, str) and "genesis" in found and "\n" not in found
+    missing = recorded_contracts(devnet.node.url, tmp_path / "none")
+    assert isinstance(missing, str) and "no deployment record" in missing
+
+
+def test_ape_config__a_named_devnet_network_on_the_devnets_port():
+    config = yaml.safe_load((ROOT / "ape-config.yaml").read_text())
+    (network,) = [n for n in config["networks"]["custom"] if n["name"] == "devnet"]
+    assert network["chain_id"] == 31337 and network["default_provider"] == "node"
+    assert config["node"]["ethereum"]["devnet"]["uri"] == "http://127.0.0.1:8545"
+    ape = shutil.which("ape", path=str(ROOT / ".venv" / "bin"))
+    out = subprocess.run(
+        [ape, "networks", "list", "--ecosystem", "ethereum"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert out.returncode == 0, out.stderr
+    lines = out.stdout.splitlines()
+    at = next(i for i, x in enumerate(lines) if x.strip("├└─│ ").startswith("devnet"))
+    assert "node" in lines[at + 1], out.stdout
+
+
+def test_ape_console__loads_the_devnets_contracts(devnet):
+    """The real `ape console`, on the test's devnet: `bs` holds Ape contracts at the recorded
+    addresses (the network here is ethereum:local:foundry pointed at the devnet, since the named
+    network's port, 8545, may be another's on a shared machine)."""
+    import os
+
+    ape = shutil.which("ape", path=str(ROOT / ".venv" / "bin"))
+    code = "print('engine', bs.engine.address, len(vars(bs)), bs.engine.contract_type.name)"
+    out = subprocess.run(
+        [ape, "console", "--network", "ethereum:local:foundry", "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+        env={
+            **os.environ,
+            "APE_FOUNDRY_HOST": devnet.node.url,
+            "BACKSTOP_DEPLOYMENTS": str(devnet.record_file.parent),
+        },
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    count = len(devnet.record.addresses())
+    assert f"engine {devnet.d.engine} {count} VaultEngine" in out.stdout, out.stdout + out.stderr

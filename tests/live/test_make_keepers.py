@@ -1,0 +1,113 @@
+"""`make keepers` as users run it, against a real node: `KEEPER_ARGS="--metrics-port BASE"` (the
+README suggests the flag there) gave all four bots the same port, three of them exited "Address
+already in use" and make kept running with the liquidator down. Each role now serves on
+BASE + its offset (liquidator 0, taker 1, backstop 2, notifier 3), and when a bot cannot start make
+stops the others and exits with its status."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import socket
+import subprocess
+import sys
+import urllib.error
+import urllib.request
+
+from live_support import ROOT, free_port, wait_for
+
+ROLES = ("liquidator", "taker", "backstop", "notifier")
+
+
+def _make(devnet, tmp_path, base: int) -> subprocess.Popen:
+    args = f"--metrics-port {base} --rpc {devnet.node.url} --deployment {devnet.record_file}"
+    env = {**os.environ, "BACKSTOP_KEEPERS_DIR": str(tmp_path / "keepers")}
+    return subprocess.Popen(
+        [
+            "make",
+            "--no-print-directory",
+            # the installs are main's (never re-run them from a test)
+            "-o",
+            ".venv/.installed",
+            "-o",
+            "node_modules/.installed",
+            "keepers",
+            f"KEEPER={sys.executable} -m offchain.live.cli",
+            f"KEEPER_ARGS={args} --poll 0.1",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=open(tmp_path / "make.out", "wb"),
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def _health(port: int) -> dict | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
+            return json.loads(r.read())
+    except urllib.error.HTTPError as exc:  # 503 while catching up: still the bot's answer
+        return json.loads(exc.read())
+    except OSError:
+        return None
+
+
+def _base() -> int:
+    """A base port whose four ports are free."""
+    while True:
+        base = free_port()
+        if base + 3 > 65535:
+            continue
+        try:
+            for port in range(base, base + 4):
+                with socket.socket() as s:
+                    s.bind(("127.0.0.1", port))
+            return base
+        except OSError:
+            continue
+
+
+def test_make_keepers__one_metrics_port__each_role_on_its_own(devnet, tmp_path):
+    base = _base()
+    make = _make(devnet, tmp_path, base)
+    try:
+        for offset, role in enumerate(ROLES):
+            health = wait_for(
+                lambda p=base + offset: _health(p),
+                60,
+                f"the {role} bot's /health on {base + offset}",
+                lambda: (tmp_path / "make.out").read_text()[-2000:],
+            )
+            assert health["role"] == role
+        assert make.poll() is None
+        os.killpg(make.pid, signal.SIGINT)  # Ctrl-C: every bot stops (make itself says so)
+        make.wait(timeout=60)
+        wait_for(lambda: all(_health(base + k) is None for k in range(4)), 30, "every bot stopped")
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+            make.wait()
+    assert "Address already in use" not in (tmp_path / "make.out").read_text()
+
+
+def test_make_keepers__a_bot_cannot_start__make_stops_all_non_zero(devnet, tmp_path):
+    base = _base()
+    with socket.socket() as busy:  # the backstop's port (base + 2) is taken
+        busy.bind(("127.0.0.1", base + 2))
+        busy.listen()
+        make = _make(devnet, tmp_path, base)
+        try:
+            code = make.wait(timeout=60)
+        finally:
+            if make.poll() is None:
+                os.killpg(make.pid, signal.SIGKILL)
+                make.wait()
+    out = (tmp_path / "make.out").read_text()
+    assert code == 2, out[-2000:]
+    assert f"--metrics-port {base + 2}" in out
+    assert "make keepers: a bot stopped (exit 2)" in out
+    # no bot left running: every port is free again
+    for port in (base, base + 1, base + 3):
+        assert _health(port) is None
