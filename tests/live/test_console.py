@@ -62,6 +62,7 @@ def test_ape_config__a_named_devnet_network_on_the_devnets_port():
     assert network["chain_id"] == 31337 and network["default_provider"] == "node"
     assert config["node"]["ethereum"]["devnet"]["uri"] == "http://127.0.0.1:8545"
     ape = shutil.which("ape", path=str(ROOT / ".venv" / "bin"))
+    assert ape is not None, "no ape in .venv/bin (make setup)"
     out = subprocess.run(
         [ape, "networks", "list", "--ecosystem", "ethereum"],
         cwd=ROOT,
@@ -82,6 +83,7 @@ def test_ape_console__loads_the_devnets_contracts(devnet):
     import os
 
     ape = shutil.which("ape", path=str(ROOT / ".venv" / "bin"))
+    assert ape is not None, "no ape in .venv/bin (make setup)"
     code = "print('engine', bs.engine.address, len(vars(bs)), bs.engine.contract_type.name)"
     out = subprocess.run(
         [ape, "console", "--network", "ethereum:local:foundry", "-c", code],
