@@ -3,22 +3,22 @@ closed-form guess narrows the bisection) against a sloped-region cure (full bise
 78 `cures` calls), and a base-unsafe liquidation for reference. Run with `ape run`-free python:
     PYTHONPATH=$PWD python adv/gas_least_cure.py   (needs the compiled artifacts: ape's project)"""
 
+import sys
+
 from ape import project
 
 from offchain.backends import load_artifacts, reader_code
 from offchain.model.fixed_point import WAD
 from offchain.testing.harness import TEST_FACTORIES, move_prices
 
-import sys
-
 sys.path.insert(0, "tests/security")
-from test_adv45 import DOC_SIZE, ETH  # noqa: E402
+from test_adv45 import DOC_SIZE, ETH
 
-from offchain.backends import ANVIL_ACCOUNTS, Lockstep, RevmBackend, model_beside  # noqa: E402
-from offchain.system.config import load_config  # noqa: E402
-from offchain.system.deployment import deploy_system  # noqa: E402
-from offchain.testing.fuzz import REVM_GENESIS  # noqa: E402
-from offchain.testing.harness import Roles, System  # noqa: E402
+from offchain.backends import ANVIL_ACCOUNTS, Lockstep, RevmBackend, model_beside
+from offchain.system.config import load_config
+from offchain.system.deployment import deploy_system
+from offchain.testing.fuzz import REVM_GENESIS
+from offchain.testing.harness import Roles, System
 
 
 def _revm_system(artifacts):

@@ -11,7 +11,7 @@ from offchain.model.fixed_point import WAD
 from offchain.testing.harness import TEST_FACTORIES
 
 sys.path.insert(0, "tests/security")
-from test_adv45 import ETH, _called_vault_and_keeper, _revm_system  # noqa: E402
+from test_adv45 import ETH, _called_vault_and_keeper, _revm_system
 
 artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
 
