@@ -132,11 +132,11 @@ class MarginCallRules(MachineBase):
         oracle shows a queued or posted move (or none), and a caller (the owner itself, at
         times) soft-liquidates it with an amount on one of its edges: the close factor's limit
         or one wei above it, the least normalized debt that lifts the vault above its warning
-        level or one wei less (sought past the limit: with `tight_close`, governance first cuts
-        the close factor to 10%, so the least cure often lies beyond it), the most the contract
-        accepts past the cure or one wei more, one wei, a fraction; with a minimum collateral of
-        nothing, the exact amount or one wei more. Each refusal and each success is judged by
-        the specification and the Auditor."""
+        level or one wei less (sought past the limit: with `tight_close`, governance cuts the
+        close factor to 10% for the call, so the least cure often lies beyond it), the most the
+        contract accepts past the cure or one wei more, one wei, a fraction; with a minimum
+        collateral of nothing, the exact amount or one wei more. Each refusal and each success
+        is judged by the specification and the Auditor."""
         t, m = self.t(name), self.s.d.margin_call
         owner, caller = self.users[owner_i], self.users[caller_i]
         if not self.s.contract(t.oracle).peek()[1]:
@@ -164,6 +164,19 @@ class MarginCallRules(MachineBase):
         expected = self._expected_collateral(name, n)
         least = {"none": 0, "exact": expected, "above": expected + 1}[minimum]
         ok = self.act(m, "soft_liquidate", caller, t.type_id, owner, n, least)
+        if tight_close and terms is not None:
+            # governance restores the close factor: a 10% limit left in place would make most
+            # later stories' cures "above close factor" for the rest of the example
+            p = terms.parameters
+            self.act(
+                m,
+                "set_parameters",
+                self.r.governance,
+                t.type_id,
+                p.warning_factor,
+                p.bonus,
+                p.close_factor,
+            )
         self.totals.outcomes[
             f"margin story {zone} {consent} {amount} {'ok' if ok else 'refused'}"
         ] += 1
