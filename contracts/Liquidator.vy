@@ -23,7 +23,8 @@ from modules import penalty_grid
 from modules import size_margin as sizing
 from modules import authorized as auth
 
-# Liquidator._size_cut's answer when a vault unsafe by its size alone has no cut (refused)
+# Liquidator._size_cut's answer when a vault unsafe by its size alone, smaller than two dusts,
+# has no cut (refused)
 NO_SIZE_CUT: constant(uint256) = max_value(uint256)
 
 # admins (governance) configure; roles: DEBT_IN_AUCTION (the auctions, which report debt
@@ -271,9 +272,9 @@ def _liquidate(
             vault, ctype, size, config.penalty, seized_debt
         )
         if seized_debt == NO_SIZE_CUT:
-            # safe at the base ratio and no cut leaves a remainder safe at its size (with the
-            # spare) and at least the dust: not taken whole (that would seize more than its
-            # size calls for)
+            # safe at the base ratio, under two dusts, and no cut leaves a remainder safe at its
+            # size (with the spare) and at least the dust: not taken whole (that would seize
+            # more than its size calls for)
             assert not strict, "liquidator: no size cut"
             return 0
     if seized_debt < vault.normalized_debt:
@@ -345,7 +346,11 @@ def _size_cut(
          most the least cure (the cut one wei less does not cure; as the collateral rounds to
          whole wei, an earlier cure may exist within one wei of collateral's worth of net
          cure: docs/size-margin.md), or the dust where the dust binds; the caps' `seized_debt`
-         when that is less (a smaller cut, same collateral rule). (NO_SIZE_CUT, 0) (refused) when no cut cures it. A vault unsafe at the base
+         when that is less (a smaller cut, same collateral rule). When no cut cures it: a vault
+         under two dusts, (NO_SIZE_CUT, 0) (refused: no cut can leave the dust); a larger one
+         (its value within about penalty x (1 + spare) of its base requirement, where each
+         tab-worth cut takes more value than it frees), (`seized_debt`, 0): liquidated as a
+         vault unsafe at the base ratio, never left unliquidatable. A vault unsafe at the base
          ratio: (`seized_debt`, 0), seized in proportion as without a size margin.
     """
     value: uint256 = vault.collateral * ctype.safe_price
@@ -362,7 +367,12 @@ def _size_cut(
         size,
     )
     if cut == 0:
-        return NO_SIZE_CUT, 0
+        # (debt // 2 < dust: debt < 2 x dust without overflow for any dust)
+        if vault.normalized_debt * ctype.rate // 2 < ctype.dust:
+            return NO_SIZE_CUT, 0
+        # no tab-worth cut cures it: liquidated as without a size margin (the caps' amount, in
+        # proportion)
+        return seized_debt, 0
     # the caps allow less than the cut: a smaller cut (a larger remainder)
     cut = min(cut, seized_debt)
     return cut, sizing.cut_collateral(cut * ctype.rate, penalty, ctype.safe_price)

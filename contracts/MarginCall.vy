@@ -25,16 +25,18 @@
      one, the queued one (current after the next poke) and the latest post. A caller who sees a
      rise queued in the delayed oracle cannot buy the collateral below it: the owner gives up at
      most the bonus on the debt repaid, at any of those prices (docs/margin-call.md). Every
-     price read is at most MAX_PRICE or the call is refused ("margin: price above bound"; the
-     views answer not called), so no product below overflows whatever a feeder posts.
+     price read is at most MAX_PRICE or the call is refused ("margin: price above bound", as
+     `exchange_price` is; `is_called` answers false), so no product below overflows whatever
+     a feeder posts.
 
      The bonus is paid on the cure. A soft liquidation of n must cure the vault, and n - step
      (step = max(1, floor(n x CURE_TOLERANCE / WAD))) must not: so n - step < n*, the least
      cure, and the caller's bonus is at most the bonus on n* + step: the least cure plus 1 bp
-     of the repayment (or 1 wei of normalized debt). (The end test is monotone in n, up to the collateral's rounding:
-     each unit repaid lowers the warning requirement by at least rate x w and the collateral's
-     value by at most rate x (1 + b) / ratio, as s <= P / ratio; where w x ratio <= 1 + b,
-     repaying more never helps, no call cures and every one is refused "still called".)
+     of the repayment (or 1 wei of normalized debt). (The end test is monotone in n, up to the
+     collateral's rounding: each unit repaid lowers the warning requirement by at least
+     rate x w and the collateral's value by at most rate x (1 + b) / ratio, as s <= P / ratio;
+     where w x ratio <= 1 + b, repaying more never helps, no call cures and every one is
+     refused "still called".)
 
      Rounding, all in the owner's favour: the collateral out rounds down; the close factor's
      limit rounds down; the warning requirement ceil(margin debt x warning / RAY) rounds up, in
@@ -345,8 +347,8 @@ def parameters(collateral_type: bytes32) -> (uint256, uint256, uint256):
 def is_called(collateral_type: bytes32, owner: address) -> bool:
     """
     @notice Whether a vault is called now: the type has margin calls and a valid oracle price
-            (at most MAX_PRICE), and the vault is safe but below its warning level at that price (whether or not its
-            owner opted in).
+            (at most MAX_PRICE), and the vault is safe but below its warning level at that
+            price (whether or not its owner opted in).
     @param collateral_type The type.
     @param owner The vault's owner.
     @return True if called.

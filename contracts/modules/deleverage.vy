@@ -48,6 +48,10 @@ DEFAULT_BUFFER: constant(uint256) = constants.WAD // 4
 DEFAULT_MAX_FRACTION: constant(uint256) = constants.WAD // 2
 DEFAULT_INTERVAL: constant(uint256) = 86400
 MAX_INTERVAL: constant(uint256) = 365 * 86400
+# the highest oracle price the lowest shown price takes [wad]: 1e18 stablecoin per token (as
+# MarginCall's MAX_PRICE); a higher one (a post with no max_change) is skipped, never a candidate
+# whose price x 1e36 would overflow (it could only be the lowest where every price is above it)
+MAX_PRICE: constant(uint256) = 10**36
 # a vault's window word: its start [unix seconds] << USED_BITS | the share used in it [wad, at
 # most 1 wad < 2**60]
 USED_BITS: constant(uint256) = 64
@@ -151,7 +155,8 @@ def _lowest_safe_price(
     engine: IVaultEngine, spotter: ISpotterPrices, collateral_type: bytes32
 ) -> uint256:
     # the engine's safe price, or lower: each non-zero price the type's oracle shows (in effect,
-    # queued, latest posted) over the liquidation ratio, rounded down as Spotter.poke does
+    # queued, latest posted; at most MAX_PRICE) over the liquidation ratio, rounded down as
+    # Spotter.poke does
     lowest: uint256 = staticcall engine.safe_price(collateral_type)
     oracle: address = staticcall spotter.oracles(collateral_type)
     ratio: uint256 = staticcall spotter.liquidation_ratios(collateral_type)
@@ -163,7 +168,7 @@ def _lowest_safe_price(
         staticcall prices.next_price(),
         staticcall prices.source_price(),
     ]:
-        if price != 0:
+        if price != 0 and price <= MAX_PRICE:
             lowest = min(lowest, price * constants.WAD_TO_RAY * constants.RAY // ratio)
     return lowest
 

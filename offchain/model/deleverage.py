@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from fractions import Fraction
 
 from offchain.model import size_margin as sizing
-from offchain.model.fixed_point import RAY, WAD, u256
+from offchain.model.fixed_point import RAY, WAD, WAD_TO_RAY, u256
 
 MAX_VAULTS = 50
 MAX_BUFFER = WAD
@@ -26,6 +26,8 @@ DEFAULT_BUFFER = WAD // 4
 DEFAULT_MAX_FRACTION = WAD // 2
 DEFAULT_INTERVAL = 86400
 MAX_INTERVAL = 365 * 86400
+# modules/deleverage.vy's MAX_PRICE: a higher oracle price is no candidate for the lowest [wad]
+MAX_PRICE = 10**36
 # a vault's window word: start [unix seconds] << USED_BITS | used share [wad]
 USED_BITS = 64
 USED_MASK = 2**USED_BITS - 1
@@ -77,14 +79,15 @@ class Limits:
 
 def lowest_safe_price(engine_price: int, oracle_prices: Iterable[int], ratio: int) -> int:
     """The engine's safe price [ray], or lower: each non-zero oracle price [wad] (in effect,
-    queued, latest posted) over the liquidation ratio [ray], rounded down as Spotter.poke does;
+    queued, latest posted) at most MAX_PRICE over the liquidation ratio [ray], rounded down as
+    Spotter.poke does;
     the engine's alone when the type has no ratio (or oracle: pass no prices)."""
     lowest = engine_price
     if ratio == 0:
         return lowest
     for price in oracle_prices:
-        if price != 0:
-            lowest = min(lowest, u256(price * 10**9 * RAY) // ratio)
+        if price != 0 and price <= MAX_PRICE:
+            lowest = min(lowest, u256(price * WAD_TO_RAY * RAY) // ratio)
     return lowest
 
 

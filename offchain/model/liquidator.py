@@ -215,8 +215,9 @@ class Liquidator(Authorized):
         vault: Vault, ctype: CollateralType, size: int, penalty: int, seized_debt: int
     ) -> tuple[int, int]:
         """Liquidator.vy's _size_cut: a vault unsafe by its size alone is cut by the least cure
-        (size_margin.size_cut), the caps' amount when less; (NO_SIZE_CUT, 0) when none; a
-        vault unsafe at the base ratio: (seized_debt, 0), seized in proportion."""
+        (size_margin.size_cut), the caps' amount when less; when none, (NO_SIZE_CUT, 0) for a
+        vault under two dusts, else (seized_debt, 0) as for a vault unsafe at the base ratio,
+        seized in proportion."""
         if u256(vault.collateral * ctype.safe_price) < u256(vault.normalized_debt * ctype.rate):
             return seized_debt, 0
         cut = sizing.size_cut(
@@ -230,7 +231,9 @@ class Liquidator(Authorized):
             allowed=seized_debt,
         )
         if cut is None:
-            return NO_SIZE_CUT, 0
+            if u256(vault.normalized_debt * ctype.rate) // 2 < ctype.dust:
+                return NO_SIZE_CUT, 0
+            return seized_debt, 0  # no tab-worth cut cures it: as without a size margin
         return cut.normalized_debt, cut.collateral
 
     def remove_debt_in_auction(self, sender: str, collateral_type: bytes, amount: int) -> None:

@@ -179,7 +179,8 @@ def size_cut(
 ) -> SizeCut | None:
     """Liquidator.vy's _size_cut for a vault safe at the base ratio (the caller checks it): the
     least cure, or the caps' `allowed` [wad] when less, with the collateral worth its tab; None
-    when no cut cures it (refused: "liquidator: no size cut")."""
+    when no cut cures it (the Liquidator refuses a vault under two dusts, "liquidator: no size
+    cut", and liquidates a larger one as without a size margin)."""
     cut = least_cure(
         collateral=collateral,
         normalized_debt=normalized_debt,

@@ -267,8 +267,8 @@ def deleverage_batches(
     order, as the contract requires; its charge [rad]): the MAX_DELEVERAGE_VAULTS strongest
     vaults with share left in their window (`windows`: owner -> its window, as
     Backstop.deleverage_window says; absent: never charged), then, while at least
-    MAX_DELEVERAGE_CHARGE stays due after a call, the next 50, at most MAX_DELEVERAGE_BATCHES
-    calls; a call charging less than MAX_DELEVERAGE_CHARGE is not sent."""
+    MIN_DELEVERAGE_CHARGE stays due after a call, the next 50, at most MAX_DELEVERAGE_BATCHES
+    calls; a call charging less than MIN_DELEVERAGE_CHARGE is not sent (the next 50 are tried)."""
     windows = windows or {}
     ranked = [o for o in deleverage_ranked(vaults, v) if share_left(windows.get(o, dl.Window()), v)]
     out: list[tuple[list[str], int]] = []
@@ -285,7 +285,9 @@ def deleverage_batches(
             * v.rate
         )
         if charge < MIN_DELEVERAGE_CHARGE:
-            break
+            # vaults with a sliver of share left: skip them, the next 50 may have room (a
+            # stop here listed the same 50 every round until their windows ended)
+            continue
         out.append((owners, charge))
         due -= charge
     return out

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import rule
 
 from offchain.model import margin_call as mc
-from offchain.model.fixed_point import RAY
+from offchain.model.fixed_point import RAY, WAD
 from offchain.model.margin_call import MAX_BONUS, MAX_CLOSE_FACTOR, MAX_WARNING_FACTOR
 from offchain.testing.machine.base import FRACTION, TYPES, MachineBase
 
@@ -111,6 +111,7 @@ class MarginCallRules(MachineBase):
         queue=st.sampled_from(QUEUES),
         minimum=st.sampled_from(["none", "none", "exact", "above"]),
         poke_spotter=st.sampled_from([True, True, True, False]),
+        tight_close=st.sampled_from([False, False, False, True]),
     )
     def margin_call_story(
         self,
@@ -125,14 +126,17 @@ class MarginCallRules(MachineBase):
         queue,
         minimum,
         poke_spotter,
+        tight_close,
     ):
         """A vault is put in the called zone (or above it), its owner consents (or not), the
         oracle shows a queued or posted move (or none), and a caller (the owner itself, at
         times) soft-liquidates it with an amount on one of its edges: the close factor's limit
         or one wei above it, the least normalized debt that lifts the vault above its warning
-        level or one wei less, one wei, a fraction; with a minimum collateral of nothing, the
-        exact amount or one wei more. Each refusal and each success is judged by the
-        specification and the Auditor."""
+        level or one wei less (sought past the limit: with `tight_close`, governance cuts the
+        close factor to 10% for the call, so the least cure often lies beyond it), the most the
+        contract accepts past the cure or one wei more, one wei, a fraction; with a minimum
+        collateral of nothing, the exact amount or one wei more. Each refusal and each success
+        is judged by the specification and the Auditor."""
         t, m = self.t(name), self.s.d.margin_call
         owner, caller = self.users[owner_i], self.users[caller_i]
         if not self.s.contract(t.oracle).peek()[1]:
@@ -140,6 +144,18 @@ class MarginCallRules(MachineBase):
         self._queue_move(name, queue)
         if poke_spotter:
             self.act(self.s.d.spotter, "poke", self.r.keeper, t.type_id)
+        terms = self._terms(name)
+        if tight_close and terms is not None:
+            p = terms.parameters
+            self.act(
+                m,
+                "set_parameters",
+                self.r.governance,
+                t.type_id,
+                p.warning_factor,
+                p.bonus,
+                WAD // 10,
+            )
         self._place_vault(name, owner, zone, where)
         self._consent(owner, consent)
         n = self._repay_amount(name, owner, amount, frac)
@@ -148,6 +164,19 @@ class MarginCallRules(MachineBase):
         expected = self._expected_collateral(name, n)
         least = {"none": 0, "exact": expected, "above": expected + 1}[minimum]
         ok = self.act(m, "soft_liquidate", caller, t.type_id, owner, n, least)
+        if tight_close and terms is not None:
+            # governance restores the close factor: a 10% limit left in place would make most
+            # later stories' cures "above close factor" for the rest of the example
+            p = terms.parameters
+            self.act(
+                m,
+                "set_parameters",
+                self.r.governance,
+                t.type_id,
+                p.warning_factor,
+                p.bonus,
+                p.close_factor,
+            )
         self.totals.outcomes[
             f"margin story {zone} {consent} {amount} {'ok' if ok else 'refused'}"
         ] += 1

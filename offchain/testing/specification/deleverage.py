@@ -24,11 +24,13 @@ from offchain.testing.specification.curves import margin_debt
 def lowest_price(pre: Before, t: bytes) -> int:
     """The price a `deleverage` judges vaults at [ray]: the lowest of the engine's safe price and
     each non-zero price the type's oracle shows (in effect, queued, latest posted) over the
-    liquidation ratio, rounded down as the Spotter does: a fall already visible counts now."""
+    liquidation ratio, rounded down as the Spotter does: a fall already visible counts now. A
+    price above 1e36 (1e18 stablecoin a token) is no candidate (it could not be the lowest of
+    any engine price the Spotter sets from a sane one, and its product would overflow)."""
     safe, (shown, ratio) = pre.state["deleverage_prices"][t]
     if not ratio:
         return safe
-    return min([safe] + [p * 10**9 * 10**27 // ratio for p in shown if p])
+    return min([safe] + [p * 10**9 * 10**27 // ratio for p in shown if 0 < p <= 10**36])
 
 
 def window_of(word: int, interval: int, now: int) -> tuple[int, int]:

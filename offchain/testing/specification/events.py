@@ -147,7 +147,11 @@ def _seized(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | N
         allowed,
     )
     if cut == 0:
-        return f"vault {e.args['owner']} had no size cut and was liquidated"
+        # no cut cures it: refused under two dusts (no cut can leave the dust); a larger vault
+        # is liquidated as one unsafe at the base ratio (the caps' room, in proportion)
+        if debt < 2 * ctype.dust:
+            return f"vault {e.args['owner']} had no size cut and was liquidated"
+        cut = None
     if cut is not None:
         # unsafe by its size alone: at most the least cure (the dust's, the caps' when less),
         # its collateral worth its tab at the safe price, the remainder safe at its size with

@@ -174,10 +174,25 @@ def _not_called(spec: SpecificationBase, pre: Before) -> str | None:
     return None
 
 
+def _called_within_limit(refused: tuple) -> str | None:
+    """Why a refusal that comes after the called test and the close factor could not have come
+    there: the vault was not called, or `n` was above the close factor (each refused first, with
+    its own reason); None if both passed."""
+    _, _, n, vault, rate, (warning, _, close_factor), (safe, _), size = refused
+    if not _called(vault.collateral, vault.normalized_debt * rate, safe, warning, size):
+        return "the vault was not called (refused first: not called)"
+    if n > vault.normalized_debt * close_factor // WAD:
+        return f"{n} was above the close factor (refused first)"
+    return None
+
+
 def _still_called(spec: SpecificationBase, pre: Before) -> str | None:
     refused = _refused(spec, pre)
     if refused is None:
         return None
+    earlier = _called_within_limit(refused)
+    if earlier is not None:
+        return earlier
     _, _, n, vault, rate, (warning, bonus, _), (safe, exchange), size = refused
     out = n * rate * (WAD + bonus) // (exchange * WAD_TO_RAY * WAD)
     if out <= vault.collateral and not _below_warning(
@@ -191,6 +206,9 @@ def _repays_more_than_cure(spec: SpecificationBase, pre: Before) -> str | None:
     refused = _refused(spec, pre)
     if refused is None:
         return None
+    earlier = _called_within_limit(refused)
+    if earlier is not None:
+        return earlier
     _, _, n, vault, rate, (warning, bonus, _), prices, size = refused
     step = _step(n)
     if n <= step or not _would_cure(vault, n - step, rate, bonus, prices, warning, size):

@@ -60,7 +60,8 @@ def _vault_is_safe(spec: SpecificationBase, pre: Before) -> str | None:
 
 def _no_size_cut(spec: SpecificationBase, pre: Before) -> str | None:
     """A liquidation refused because a vault unsafe by its size alone has no cut: it must be
-    safe at the base ratio, unsafe at its size, and without a cut (size_cut_with_caps 0)."""
+    safe at the base ratio, unsafe at its size, without a cut (size_cut_with_caps 0) and under
+    two dusts of debt (a larger one is liquidated in proportion)."""
     if pre.address != spec.d.liquidator or pre.function != "liquidate":
         return None
     t, owner = pre.args[0], pre.args[1]
@@ -79,6 +80,8 @@ def _no_size_cut(spec: SpecificationBase, pre: Before) -> str | None:
     )
     if cut != 0:
         return f"vault {owner} had a size cut ({cut}) or was not unsafe by its size alone"
+    if vault.normalized_debt * ctype.rate >= 2 * ctype.dust:
+        return f"vault {owner} has no size cut but two dusts of debt: liquidated in proportion"
     if margin_debt(vault.normalized_debt * ctype.rate, size) <= vault.collateral * ctype.safe_price:
         return f"vault {owner} was safe"
     return None

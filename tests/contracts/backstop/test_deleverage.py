@@ -296,6 +296,26 @@ def test_deleverage__fall_queued_in_the_oracle__vaults_judged_at_the_lower_price
     assert normalized_debt * ct.rate <= collateral * ct.safe_price
 
 
+def test_adv45_5__a_post_above_max_price__skipped_by_the_lowest_price_not_an_overflow(system):
+    """Found by the adversarial read of issue 45: with `max_change` 0 a post of 1e42 made the
+    lowest shown price's product (price x 1e36) overflow, so every `deleverage` reverted until a
+    sane post replaced it. A price above MAX_PRICE (1e36) is no candidate now: the vaults are
+    judged at the engine's price (the Specification checks each charge exactly, after the
+    call), and both pay the same share of their headroom as with no such post."""
+    r, b, t = system.roles, system.d.backstop, system.eth
+    event, _ = _parked(system)
+    system.tx(t.oracle, "set_max_change", r.governance, 0)
+    system.tx(t.oracle, "post", r.feeder, 10**42)
+    assert _read(system, t.oracle, "source_price") == 10**42
+    rooms = {o: _headroom(system, o) for o in (r.other, r.keeper)}
+    due = _read(system, b, "deleverage_due", event.type_id)
+    system.tx(b, "deleverage", r.keeper, event.type_id, _ascending(list(rooms)))
+    rate = _ctype(system).rate
+    fraction = min(WAD // 2, due * WAD // sum(rooms.values()))
+    assert _vault(system, r.other)[1] == 3_000 * WAD + rooms[r.other] * fraction // WAD // rate
+    assert _vault(system, r.keeper)[1] == 4_500 * WAD + rooms[r.keeper] * fraction // WAD // rate
+
+
 def test_deleverage__refusals(system):
     """No money moves: a list out of order or with an owner twice, a caller without the role,
     a type with nothing due, a buffer above 1 wad, a max fraction of 0 or above 1, an interval
