@@ -127,7 +127,7 @@ class _MarkMarket:
     def sell(self, collateral: int) -> int:
         """What `collateral` [wad] fetches [rad], rounded down; the market moves."""
         if self.depth == 0 or self.tokens == 0:
-            return collateral * self.price * 10**9
+            return collateral * self.price * WAD_TO_RAY  # wad x wad x 1e9 = rad
         out = self.stable * collateral // (self.tokens + collateral)
         self.tokens += collateral
         self.stable -= out

@@ -17,7 +17,7 @@ from typing import Any
 
 from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER, MAX_LAYERS, ORDERABLE_LAYERS, Layer
 from offchain.model.fee_accumulator import MAX_BASE_FEE
-from offchain.model.fixed_point import PENALTY_STEP, RAD, RAY, WAD
+from offchain.model.fixed_point import PENALTY_STEP, RAD, RAY, WAD, WAD_TO_RAY
 from offchain.model.price_curves import CurveKind
 from offchain.system.files import read_mapping
 from offchain.system.schema import (
@@ -418,7 +418,7 @@ def deleverage_buffer_problem(cfg: SystemConfig) -> str | None:
     buffer is at least every margin-called type's warning factor - 1, or the layer is off."""
     if Layer.DELEVERAGE not in cfg.waterfall.order:
         return None
-    buffered = (WAD + cfg.waterfall.deleverage_buffer) * 10**9  # ray
+    buffered = (WAD + cfg.waterfall.deleverage_buffer) * WAD_TO_RAY  # ray
     for c in cfg.collateral:
         if c.margin_call and buffered < c.margin_warning_factor:
             return (

@@ -7,7 +7,7 @@ from __future__ import annotations
 from typing import Any
 
 from offchain.backends.model import ModelBackend
-from offchain.model.fixed_point import RAY
+from offchain.model.fixed_point import RAY, WAD_TO_RAY
 from offchain.testing.economics.base import (
     TOLERANCE,
     WAD_WAD_TO_RAD,
@@ -128,7 +128,7 @@ class Auditor(EventChecks):
                 # price gap on the vault's collateral
                 tid = a["collateral_type"]
                 safe = engine.collateral_types[tid].safe_price
-                acted_on = safe * self._c(d.spotter).liquidation_ratios[tid] // RAY // 10**9
+                acted_on = safe * self._c(d.spotter).liquidation_ratios[tid] // RAY // WAD_TO_RAY
                 collateral = engine.vaults[(tid, a["owner"])].collateral
                 gap = max(0, acted_on - prices[tid])
                 add(a["owner"], collateral * gap * WAD_WAD_TO_RAD)

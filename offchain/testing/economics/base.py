@@ -12,11 +12,11 @@ from typing import Any
 
 from offchain.backends.model import ModelBackend
 from offchain.model.collateral_pool import CollateralPool
-from offchain.model.fixed_point import RAY, WAD
+from offchain.model.fixed_point import RAY, WAD, WAD_TO_RAY
 from offchain.system.deployment import Deployment
 
 # wad x wad (collateral x price) -> rad
-WAD_WAD_TO_RAD = 10**9
+WAD_WAD_TO_RAD = WAD_TO_RAY  # the same factor, named for what it converts
 # rounding in the valuation (shares to assets, collateral to value) [rad]: one wei of stablecoin
 TOLERANCE = RAY
 # the share of an auction's penalty income keeper rewards may take [wad] (the specification's
@@ -105,7 +105,7 @@ class AuditorBase:
                 # no oracle price (a test that sets the engine's safe price directly): the
                 # price that safe price stands for
                 safe = engine.collateral_types[t.type_id].safe_price
-                price = safe * spotter.liquidation_ratios[t.type_id] // RAY // 10**9
+                price = safe * spotter.liquidation_ratios[t.type_id] // RAY // WAD_TO_RAY
             out[t.type_id] = price
         return out
 
