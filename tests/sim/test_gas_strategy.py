@@ -195,7 +195,7 @@ def test_may_2021__fixed_bids_fail_in_the_first_lines__market_bids_land():
     )
     lines = fixed.facts["keeper_failures"]
     assert lines[0].startswith("The liquidation keeper landed only 4 of its 408 planned actions")
-    assert lines[1].startswith("The backstop keeper landed only 6 of its 2,032 planned actions")
+    assert lines[1].startswith("The backstop keeper landed only 6 of its 2,037 planned actions")
     market = simulate(load_scenario("may-2021"), "model", full_check_every=None)
     rows = {r["role"]: r for r in market.tables["keeper_actions"].to_dict("records")}
     for role in ("liquidation_keeper", "taker", "backstop_keeper"):
