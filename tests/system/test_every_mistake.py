@@ -118,3 +118,18 @@ def test_options_click_cannot_take__each_named__no_run(tmp_path):
     assert _lines(result.output) == [
         "fuzz: Invalid value for '--workers': 0 is not in the range 1<=x<=256."
     ]
+
+
+def test_reconcile_options__every_mistake_named_before_a_node():
+    """reconcile named only --every of `--from-block -1 --every 0 --rpc 'not a url'`: each
+    is a line now, before any node is asked."""
+    from offchain.live.reconcile import cli
+
+    args = ["--from-block", "-1", "--every", "0", "--rpc", "not a url"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "reconcile: --from-block must be a block number, got -1",
+        "reconcile: --every must be at least 1, got 0",
+        "reconcile: --rpc 'not a url' is not an http(s) JSON-RPC URL (http://HOST:PORT)",
+    ]
