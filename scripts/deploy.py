@@ -23,6 +23,7 @@ from __future__ import annotations
 import os
 from decimal import Decimal
 from pathlib import Path
+from typing import Any
 
 import click
 import requests
@@ -40,9 +41,14 @@ from offchain.system.reads import read_chain_state, read_model_state, state_keys
 
 
 class BadInput(click.ClickException):
-    """A user mistake: `Error: ...`, one line, exit status 2."""
+    """A user mistake: `Error: ...`, one line per mistake, exit status 2."""
 
     exit_code = 2
+
+    def show(self, file: Any = None) -> None:
+        # a config with several mistakes names each on its own line: each is an `Error:` line
+        for line in self.format_message().splitlines():
+            click.echo(f"Error: {line}", err=True)
 
 
 MAX_GAS_PRICE_GWEI = Decimal(10**6)  # as the keepers' --gas (offchain/live/cli.py)
@@ -107,6 +113,9 @@ class _ToTheNodeNamed(ConnectedProviderCommand):
     def invoke(self, ctx: click.Context):
         # the config first: a bad one is one line before Ape starts (or connects to) a node,
         # not an error between the node's start and stop lines
+        if ctx.params.get("dry_run") and ctx.params.get("verify_only"):
+            # --verify read the record and ignored --dry-run
+            raise BadInput("--dry-run and --verify are two different runs: give one")
         if "--help" not in ctx.args and not ctx.params.get("verify_only"):
             try:
                 load_config(Path(ctx.params.get("config_path") or DEFAULT_CONFIG))

@@ -620,14 +620,18 @@ fail = failing("reconcile")
 def cli(from_block, every, rpc, deployment_path, max_lines):
     """Replay the devnet's transactions in the model and report the differences (0 expected).
     Exit status 0 with none, 1 with differences, 2 for bad input."""
-    if every is not None and every < 1:
-        fail(f"--every must be at least 1, got {every}")
+    problems = []  # every mistake named at once, one line each
     if from_block is not None and from_block < 0:
-        fail(f"--from-block must be a block number, got {from_block}")
+        problems.append(f"--from-block must be a block number, got {from_block}")
+    if every is not None and every < 1:
+        problems.append(f"--every must be at least 1, got {every}")
+    node: Node | None = None
     try:
         node = Node(rpc, timeout=60, patience=5)
     except ValueError:  # not http(s), no host, a port out of range: a traceback before
-        fail(f"--rpc {rpc!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
+        problems.append(f"--rpc {rpc!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
+    if problems or node is None:
+        fail("\n".join(problems))
     try:
         chain_id = node.chain_id()
         record = load_record(Path(deployment_path) if deployment_path else record_path(chain_id))

@@ -130,6 +130,10 @@ class Bullets:
 
 Block = Heading | Text | Table | Code | Image | Bullets
 
+# this project's directory with its separator: a report names the files it read relative to the
+# project (data/market/eth_usd_2020-03-12.csv), never the directories of the machine it ran on
+PROJECT_DIR = str(Path(__file__).resolve().parents[2]) + os.sep
+
 
 def to_markdown(blocks: list[Block]) -> str:
     out: list[str] = []
@@ -149,7 +153,7 @@ def to_markdown(blocks: list[Block]) -> str:
             out.append(f"![{b.name}](plots/{b.name}.png)")
         else:
             out.append("\n".join(f"- {item}" for item in b.items))
-    return "\n\n".join(out) + "\n"
+    return ("\n\n".join(out) + "\n").replace(PROJECT_DIR, "")
 
 
 def _cells(row: tuple, numeric: tuple[int, ...]) -> str:
@@ -187,7 +191,7 @@ def to_html(blocks: list[Block], title: str) -> str:
         '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta '
         f'charset="utf-8">\n<title>{e(title)}</title>\n'
         f"<style>\n{CSS}\n</style>\n</head>\n<body>\n" + "\n".join(out) + "\n</body>\n</html>\n"
-    )
+    ).replace(e(PROJECT_DIR), "")
 
 
 # --- formatting ----------------------------------------------------------------------------

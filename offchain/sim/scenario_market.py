@@ -43,7 +43,7 @@ def check_companions(
 ) -> None:
     """A gas or reserves file must cover the price file's times (with one bar's slack at each
     end): a file of another day would give every bar its last row. Every companion that does not
-    is named, in one ScenarioError line."""
+    is named, one ScenarioError line each."""
     step = prices.times[1] - prices.times[0]
     first, last = prices.times[0], prices.times[-1]
     problems = []
@@ -57,7 +57,7 @@ def check_companions(
         )
     if problems:
         prefix = "" if source.bare else f"{source.name}: "
-        raise ScenarioError(prefix + "; ".join(problems))
+        raise ScenarioError("\n".join(prefix + problem for problem in problems))
 
 
 def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:

@@ -34,15 +34,35 @@ def one_line_usage(command: str) -> type[click.Command]:
     command, and exit status 2, as `failing` says the other mistakes, instead of click's usage
     block (four lines: usage, a hint, a blank line, the error)."""
 
+    def refuse(errors: list[click.UsageError]) -> NoReturn:
+        for exc in errors:
+            # click words a missing choice over several lines ("Choose from:\n\tliquidator,")
+            message = " ".join(x.strip() for x in exc.format_message().splitlines())
+            click.echo(f"{command}: {message}", err=True)
+        sys.exit(2)
+
     class OneLineUsage(click.Command):
         def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+            # click.Command.parse_args, but every option's value is converted and each one that
+            # cannot be is named (click stops at the first: `--steps -1 --workers 0` named one)
             try:
-                return super().parse_args(ctx, args)
-            except click.UsageError as exc:
-                # click words a missing choice over several lines ("Choose from:\n\tliquidator,")
-                message = " ".join(x.strip() for x in exc.format_message().splitlines())
-                click.echo(f"{command}: {message}", err=True)
-                sys.exit(2)
+                parser = self.make_parser(ctx)
+                opts, rest, order = parser.parse_args(args=args)
+            except click.UsageError as exc:  # an unknown option, an option without its value
+                refuse([exc])
+            errors = []
+            for param in click.core.iter_params_for_processing(order, self.get_params(ctx)):
+                try:
+                    _, rest = param.handle_parse_result(ctx, opts, rest)
+                except click.UsageError as exc:
+                    errors.append(exc)
+            if rest and not ctx.allow_extra_args:
+                errors.append(click.UsageError(f"unexpected extra arguments: {' '.join(rest)}"))
+            if errors:
+                refuse(errors)
+            ctx.args = rest
+            ctx._opt_prefixes.update(parser._opt_prefixes)
+            return rest
 
     OneLineUsage.__name__ = OneLineUsage.__qualname__ = f"OneLineUsage[{command}]"
     return OneLineUsage

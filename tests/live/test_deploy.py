@@ -101,6 +101,12 @@ def test_dry_run__estimates_every_transaction__sends_and_writes_nothing(node, tm
     assert count > 100 and estimated > 10_000_000
     per_contract = [r for name, r in rows.items() if name in ("VaultEngine", "DutchAuction")]
     assert len(per_contract) == 2 and all(int(r[2].replace(",", "")) > 0 for r in per_contract)
+    # every estimate is made in the block its transaction is mined in, at that block's time: at
+    # the latest block's, FeeAccumulator's set_base_fee after init_type skipped the accrual its
+    # mined block ran (FeeAccumulator 2,153,917 estimated, 2,277,825 used)
+    table = [r for r in rows.values() if len(r) == 4 and r[1].isdigit()]
+    short = [r for r in table if int(r[2].replace(",", "")) < int(r[3].replace(",", ""))]
+    assert len(table) > 10 and not short, short
     # the cost at the price the user gave ("at the node's base fee (8e-09 gwei): about 0.000000
     # ether" before): the larger total x the price, exactly
     gas = max(estimated, int(total[3].replace(",", "")))
@@ -251,6 +257,8 @@ def test_deploy__apes_host_names_a_dead_node__one_line_exit_2_no_anvil_of_its_ow
         (("--dry-run", "--gas-price", "nan"), "--gas-price 'nan': must be from 0 to"),
         (("--dry-run", "--gas-price", "1e400"), "--gas-price '1e400': must be from 0 to"),
         (("--dry-run", "--gas-price", "1e-10"), "--gas-price '1e-10': finer than 1 wei"),
+        # --verify read the record (here: none) and ignored --dry-run
+        (("--dry-run", "--verify"), "--dry-run and --verify are two different runs: give one"),
     ],
 )
 def test_deploy__bad_input__one_line_exit_2_nothing_sent(node, tmp_path, ape_folder, args, message):
@@ -259,6 +267,26 @@ def test_deploy__bad_input__one_line_exit_2_nothing_sent(node, tmp_path, ape_fol
     assert out.returncode == 2
     errors = [x for x in out.stderr.splitlines() if x.startswith("Error")]
     assert len(errors) == 1 and message in errors[0], out.stderr
+    assert "Traceback" not in out.stderr + out.stdout
+    assert _untouched(node) == (0, 0, 0)
+    assert not (tmp_path / "records").exists()
+
+
+def test_deploy__config_with_three_mistakes__an_error_line_each(node, tmp_path):
+    """Each of a config's mistakes is its own `Error:` line (the second and third were bare
+    lines under the first's `Error:`), exit status 2, nothing sent or written."""
+    text = (ROOT / "config" / "devnet.toml").read_text()
+    bad = tmp_path / "three.toml"
+    bad.write_text(
+        text.replace('global_debt_ceiling = "50_000_000"', 'global_debt_ceiling = "-1"')
+        .replace('pool_fee_share = "0.25"', 'pool_fee_share = "1e400"')
+        .replace("[system]\n", "[system]\ncolour = 1\n")
+    )
+    out = _deploy(node, tmp_path / "records", "--config", str(bad), "--dry-run")
+    assert out.returncode == 2
+    lines = [x for x in out.stderr.splitlines() if x.strip() and not x.startswith("INFO")]
+    assert len(lines) == 3 and all(x.startswith(f"Error: {bad}: ") for x in lines), lines
+    assert "colour" in lines[0] and "global_debt_ceiling" in lines[1] and "1e400" in lines[2]
     assert "Traceback" not in out.stderr + out.stdout
     assert _untouched(node) == (0, 0, 0)
     assert not (tmp_path / "records").exists()

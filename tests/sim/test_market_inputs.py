@@ -20,11 +20,11 @@ GAS_2020, GAS_2021 = MARKET / "gas_2020-03-12.csv", MARKET / "gas_2021-05-19.csv
 RESERVES_2021 = MARKET / "uniswap_eth_dai_reserves_2021-05-19.csv"
 
 
-def _error(spec: str, **kw) -> str:
+def _error(spec: str, lines: int = 1, **kw) -> str:
     with pytest.raises(ScenarioError) as exc:
         load_scenario(spec, **kw)
     message = str(exc.value)
-    assert "\n" not in message, message
+    assert len(message.splitlines()) == lines, message  # one line per mistake
     return message
 
 
@@ -54,10 +54,21 @@ def test_reserves_of_another_day__refused(tmp_path):
     assert "market.gas" not in message
 
 
-def test_two_mistakes_in_one_file__one_line_names_both(tmp_path):
-    message = _error(_scenario(tmp_path, PRICES_2020, gas=GAS_2021, reserves=RESERVES_2021))
-    assert "market.gas: " in message and "; market.reserves: " in message
-    assert message.count("its dates differ") == 2
+def test_two_mistakes_in_one_file__a_line_each(tmp_path):
+    """Both named (they were, on one line joined by '; '), a line each, each naming the file."""
+    spec = _scenario(tmp_path, PRICES_2020, gas=GAS_2021, reserves=RESERVES_2021)
+    gas, reserves = _error(spec, lines=2).splitlines()
+    assert gas.startswith(f"{spec}: market.gas: {GAS_2021} covers ")
+    assert reserves.startswith(f"{spec}: market.reserves: {RESERVES_2021} covers ")
+    assert gas.endswith("its dates differ") and reserves.endswith("its dates differ")
+
+
+def test_two_companions_of_another_day__a_line_each():
+    gas, reserves = _error(
+        str(PRICES_2020), lines=2, gas=str(GAS_2021), reserves=str(RESERVES_2021)
+    ).splitlines()
+    assert gas.startswith(f"--gas: {GAS_2021} covers ")
+    assert reserves.startswith(f"--reserves: {RESERVES_2021} covers ")
 
 
 def test_companion_that_ends_early__refused__one_that_covers_the_path__taken(tmp_path):
@@ -152,11 +163,13 @@ def test_simulate_cli__bare_csv_with_its_companions__runs_and_states_them(tmp_pa
     )
     assert result.exit_code == 0, result.output
     text = (out / "summary.md").read_text()
-    assert f"| gas | {GAS_2021} |" in text
+    # named relative to the project, not this machine's directories
+    assert f"| gas | {GAS_2021.relative_to(ROOT)} |" in text
     assert (
         "| collateral pool depth | 2,716,955 BUSD per side at the start, then following the "
-        f"liquidity of {RESERVES_2021} bar by bar" in text
+        f"liquidity of {RESERVES_2021.relative_to(ROOT)} bar by bar" in text
     )
+    assert str(ROOT) not in text
 
 
 def test_reserves_depth_first_row__a_constant_pool__per_bar_follows_the_file(tmp_path):

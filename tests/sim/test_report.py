@@ -715,3 +715,27 @@ def test_report__debt_in_auction_at_its_cap__the_cut_run_says_the_pipeline_jamme
         "Debt in auction peaked"
         not in write_report(tmp_path / "small", small, None, []).read_text()
     )
+
+
+def test_report__files_of_the_project_named_relative_to_it__not_this_machine(tmp_path):
+    """The built-in scenario reads data/market/...: the report and the comparison name those
+    files relative to the project, never the directory the project sits in on this machine (a
+    report is shared; /work/... or /home/<user>/... is noise, and private)."""
+    from offchain.report.tables import scenario_lines
+    from offchain.sim.scenario import load_scenario
+
+    lines = scenario_lines(load_scenario("black-thursday-2020"))
+    project = str(Path(report.__file__).resolve().parents[2]) + "/"
+    assert any(project in value for _, value in lines)  # the scenario holds absolute paths
+    summary = write_report(tmp_path / "r", synthetic_result(), agreeing(), lines)
+    comparison = write_comparison(tmp_path / "c", [("fund", synthetic_result())], lines)
+    for written in (
+        summary,
+        summary.with_suffix(".html"),
+        comparison,
+        comparison.with_suffix(".html"),
+    ):
+        text = written.read_text()
+        assert project not in text, written.name
+        assert "data/market/eth_usd_2020-03-12.csv: 144 bars" in text, written.name
+        assert "data/market/gas_2020-03-12.csv" in text, written.name

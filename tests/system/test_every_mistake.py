@@ -90,3 +90,46 @@ def test_sweep_file_with_two_mistakes__two_lines_exit_2(tmp_path):
     assert result.exit_code == 2, (result.output, result.exception)
     assert len(lines) == 2 and all(x.startswith("sweep: ") for x in lines), lines
     assert not out.exists()
+
+
+def test_options_click_cannot_take__each_named__no_run(tmp_path):
+    """Several options' values click cannot convert: each is a line (click stopped at the first,
+    `fuzz --steps -1 --workers 0 --minutes nan` named --steps only), exit 2, nothing run."""
+    fuzz = _cli("fuzz")
+
+    def never(*args, **kwargs):
+        raise AssertionError("the campaign started")
+
+    fuzz.callback.__globals__["load_artifacts"] = never
+    out = tmp_path / "f.json"
+    args = ["--steps", "-1", "--workers", "0", "--minutes", "nan", "--out", str(out)]
+    result = CliRunner().invoke(fuzz, args)
+    lines = _lines(result.output)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert len(lines) == 3 and all(x.startswith("fuzz: Invalid value for '--") for x in lines)
+    assert ["--steps" in lines[0], "--workers" in lines[1], "--minutes" in lines[2]] == [True] * 3
+    assert not out.exists()
+    # an unknown option is still one line, and a valid value beside a bad one is not named
+    result = CliRunner().invoke(fuzz, ["--steps", "5", "--bogus"])
+    assert result.exit_code == 2 and _lines(result.output) == [
+        "fuzz: No such option: --bogus Did you mean --out?"
+    ]
+    result = CliRunner().invoke(fuzz, ["--steps", "5", "--workers", "0", "--out", str(out)])
+    assert _lines(result.output) == [
+        "fuzz: Invalid value for '--workers': 0 is not in the range 1<=x<=256."
+    ]
+
+
+def test_reconcile_options__every_mistake_named_before_a_node():
+    """reconcile named only --every of `--from-block -1 --every 0 --rpc 'not a url'`: each
+    is a line now, before any node is asked."""
+    from offchain.live.reconcile import cli
+
+    args = ["--from-block", "-1", "--every", "0", "--rpc", "not a url"]
+    result = CliRunner().invoke(cli, args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "reconcile: --from-block must be a block number, got -1",
+        "reconcile: --every must be at least 1, got 0",
+        "reconcile: --rpc 'not a url' is not an http(s) JSON-RPC URL (http://HOST:PORT)",
+    ]
