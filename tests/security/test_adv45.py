@@ -222,7 +222,8 @@ def test_adv45_window_edge__three_quarters_of_headroom_in_one_second():
             engine.size_margin_word(t.type_id),
             b.deleverage_buffer,
         )
-        return dl.vault_headroom(*engine.vaults[(t.type_id, owner)], p)[1]
+        collateral, normalized = engine.vaults[(t.type_id, owner)]
+        return dl.vault_headroom(collateral, normalized, p)[1]
 
     _park(model, d, t, 2 * RAD)  # a small loss: opens the window (used ~ 2 / 8,121)
     assert _keeper_round(model, d, t, keeper) > 0
@@ -254,9 +255,11 @@ def _called_vault_and_keeper(system: System) -> tuple[int, int]:
     system.open_vault(r.keeper, "WBTC-A", 10 * WAD, 7_000 * WAD)
     system.tx(d.engine, "allow", r.keeper, d.margin_call)
     terms = mc.twin_terms(system.contract(d.margin_call), t.type_id)
+    assert terms is not None
     collateral, normalized = system.engine().vaults[(t.type_id, r.borrower)]
     limit = mc.close_factor_limit(normalized, terms.parameters.close_factor)
     cure = mc.least_cure(terms, collateral, normalized, limit)
+    assert cure is not None
     return cure, mc.most_accepted(cure, limit)
 
 
