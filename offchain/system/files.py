@@ -72,7 +72,12 @@ class _UniqueKeyLoader(yaml.SafeLoader):
     silence: `seed: 1` then `seed: 2` ran seed 2; TOML refuses it already)."""
 
 
-def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool = False) -> Any:
+def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> Any:
+    """PyYAML's construct_yaml_map (a generator: the mapping exists before its values, so an
+    alias to a table inside itself is built, and scenario_reader names it), after refusing a
+    key given twice."""
+    data: dict[Any, Any] = {}
+    yield data
     seen: dict[Any, int] = {}
     for key_node, _ in node.value:
         if key_node.tag == "tag:yaml.org,2002:merge":  # `<<: *anchor`, merged by PyYAML
@@ -90,7 +95,7 @@ def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode, deep: bool
             seen[key] = line
         except TypeError:  # an unhashable key: PyYAML refuses it below
             continue
-    return loader.construct_mapping(node, deep=deep)
+    data.update(loader.construct_mapping(node))
 
 
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)

@@ -449,7 +449,7 @@ def test_finding_45_4__size_threshold_below_dust__deploy_exits_2_naming_the_key(
     assert result.returncode == 2
     errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
     assert errors == [
-        f"Error: {bad}.collateral[0].size_threshold: must be at least the dust (a size cut "
+        f"Error: {bad}: collateral[0].size_threshold: must be at least the dust (a size cut "
         "leaves the dust)"
     ]
 

@@ -24,6 +24,10 @@ SHARE_ACCOUNTS_LIMIT = 64
 YEAR = 365 * 86400
 
 
+class SpecViolation(AssertionError):
+    """A transaction's result is not what the specification says (the message lists each)."""
+
+
 class _Copy(dict):
     """A copy of a model mapping that reads missing keys as the mapping's default."""
 
@@ -110,7 +114,7 @@ class SpecificationBase:
             "deleverage_prices": {
                 t.type_id: (
                     engine.collateral_types[t.type_id].safe_price,
-                    _shown_prices(c, d.spotter, t.type_id),
+                    shown_prices(c, d.spotter, t.type_id),
                 )
                 for t in d.types.values()
             },
@@ -147,7 +151,7 @@ class SpecificationBase:
         return self._auctions.get(address)
 
 
-def _shown_prices(c: Any, spotter: str, t: bytes) -> tuple[tuple[int, ...], int]:
+def shown_prices(c: Any, spotter: str, t: bytes) -> tuple[tuple[int, ...], int]:
     """The prices the type's oracle (the Spotter's) shows: current, queued, latest posted [wad],
     and the Spotter's liquidation ratio [ray]; ((), 0) without an oracle."""
     oracle, ratio = c(spotter).oracles[t], c(spotter).liquidation_ratios[t]

@@ -7,7 +7,12 @@ from __future__ import annotations
 
 from offchain.model.backstop import PROCEEDS_LIMIT, Layer
 from offchain.model.state import Event
-from offchain.testing.specification.base import Before, SpecificationBase, least_shares
+from offchain.testing.specification.base import (
+    Before,
+    SpecificationBase,
+    SpecViolation,
+    least_shares,
+)
 from offchain.testing.specification.curves import ceil_div
 from offchain.testing.specification.deleverage import DELEVERAGE_REVERT_CHECKS, deleverage_checks
 from offchain.testing.specification.events import EVENT_CHECKS
@@ -21,10 +26,6 @@ _REVERT_CHECKS = {**REVERT_CHECKS, **MARGIN_CALL_REVERT_CHECKS, **DELEVERAGE_REV
 
 # the layers whose payment in `cover` is stablecoin the Backstop holds until `heal`
 _PAYING_LAYERS = (Layer.FUND, Layer.STABILITY_POOL, Layer.REDISTRIBUTION)
-
-
-class SpecViolation(AssertionError):
-    """A transaction's result is not what the specification says (the message lists each)."""
 
 
 class Specification(SpecificationBase):

@@ -17,7 +17,12 @@ from fractions import Fraction
 from offchain.model.backstop import Layer
 from offchain.model.fixed_point import WAD
 from offchain.model.state import ZERO_ADDRESS, Event
-from offchain.testing.specification.base import Before, SpecificationBase, _shown_prices
+from offchain.testing.specification.base import (
+    Before,
+    SpecificationBase,
+    SpecViolation,
+    shown_prices,
+)
 from offchain.testing.specification.curves import margin_debt
 
 
@@ -280,7 +285,7 @@ def keeper_ranking_problems(spec: SpecificationBase, t: bytes, ranked: list[str]
     c, d = spec.c, spec.d
     engine, backstop = c(d.engine), c(d.backstop)
     ctype = engine.collateral_types[t]
-    shown, ratio = _shown_prices(c, d.spotter, t)
+    shown, ratio = shown_prices(c, d.spotter, t)
     price = ctype.safe_price
     if ratio:
         price = min([price] + [p * 10**9 * 10**27 // ratio for p in shown if p])
@@ -303,8 +308,6 @@ def keeper_ranking_problems(spec: SpecificationBase, t: bytes, ranked: list[str]
 
 def check_keeper_ranking(spec: SpecificationBase, t: bytes, ranked: list[str]) -> None:
     """keeper_ranking_problems, raised as a SpecViolation (the fuzz machine's keeper calls)."""
-    from offchain.testing.specification.core import SpecViolation
-
     problems = keeper_ranking_problems(spec, t, ranked)
     if problems:
         raise SpecViolation("keeper ranking: specification broken:\n" + "\n".join(problems))
