@@ -54,8 +54,7 @@ checks).
 
 from __future__ import annotations
 
-from offchain.testing.specification.base import Before
-from offchain.testing.specification.base import SpecViolation
+from offchain.testing.specification.base import Before, SpecViolation
 from offchain.testing.specification.core import Specification
 from offchain.testing.specification.curves import (
     ceil_div,
