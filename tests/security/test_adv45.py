@@ -1,7 +1,7 @@
-"""Adversarial read of issue 45's fixes (main 5af8530): each confirmed finding as a test that
+"""Adversarial read of issue 45's fixes (main 898e62e): each confirmed finding as a test that
 runs the attack on revm in lockstep with the model (both must agree on every transaction, event
 and view) and asserts the bound the fix states or intends. Each is marked xfail(strict=True): it
-failed on 5af8530 because the finding was real. Fixed since (the mark dropped, the test named
+failed on 898e62e because the finding was real. Fixed since (the mark dropped, the test named
 adv45_N__ by what now holds): 1 (a vault of two dusts or more with no tab-worth cure is
 liquidated in proportion), 2 (the keeper skips a batch with a sliver of share and lists the next
 50), 5 (a price above MAX_PRICE is no candidate for the lowest shown price). Still open, kept as
