@@ -291,6 +291,8 @@ def deploy_from_bot(bot: Bot, name: str, *args: Any, collateral_type: str | None
                 )
                 return to_checksum_address(receipt["contractAddress"])
             bot.on_mined(m)
+        if sent.nonce not in bot.txs.pending:  # superseded: it can never be mined
+            raise BotStopped(f"deploying {name}: its nonce {sent.nonce} was used by another tx")
         time.sleep(bot.o.poll_seconds)
     raise BotStopped(f"deploying {name}: not mined within 120 s")
 

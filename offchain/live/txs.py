@@ -51,6 +51,9 @@ OUT_OF_GAS_RETRIES = 2
 # at most four deep), and a callee's starving reverts its caller without a reason.
 OUT_OF_GAS_SHARE = 16
 OUT_OF_GAS = "out of gas"
+# polls in a row that must find a pending nonce used with no receipt of ours before the
+# transaction is called superseded (TxManager.poll)
+SUPERSEDED_POLLS = 2
 
 
 def starved(frame: dict[str, Any]) -> bool:
@@ -90,6 +93,7 @@ class Pending:
     sent_block: int = 0
     sent_at: float = 0.0
     retries: int = 0  # times this action was sent again after running out of gas
+    unseen: int = 0  # polls in a row that found its nonce used and no receipt of ours
 
 
 @dataclass(frozen=True)
@@ -284,10 +288,16 @@ class TxManager:
                 continue
             if nonce < latest_nonce:
                 # the nonce was used by a transaction of ours that is not this one (sent by an
-                # earlier run without a checkpoint, say): this one can never be mined
-                del self.pending[nonce]
-                self.log("superseded", label=p.label, nonce=nonce)
+                # earlier run without a checkpoint, say): this one can never be mined. A node
+                # may count the nonce a moment before it serves the receipt (Anvil did, under
+                # a loaded CI run: a bot then dropped its own mined deploy and never started),
+                # so it takes two polls in a row to call it superseded.
+                p.unseen += 1
+                if p.unseen >= SUPERSEDED_POLLS:
+                    del self.pending[nonce]
+                    self.log("superseded", label=p.label, nonce=nonce)
                 continue
+            p.unseen = 0
             known = any(
                 self.node.rpc("eth_getTransactionByHash", [h]) is not None for h in p.hashes
             )
