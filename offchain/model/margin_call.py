@@ -195,6 +195,15 @@ def most_accepted(cure: int, limit: int) -> int:
     return limit if first_past is None else first_past - 1
 
 
+def middle_accepted(cure: int, most: int) -> int:
+    """The middle of what a call may repay, between the least cure and the most accepted: a
+    keeper that reads a vault and sends this survives the world moving either way before it is
+    mined (fees accrued raise the cure; a wei of collateral locked into the vault lowers it), by
+    half the tolerance each side. (Sent at either end, one public transaction in between refuses
+    it: "margin: still called" or "margin: repays more than the cure".)"""
+    return cure + (most - cure) // 2
+
+
 def accepts(terms: MarginTerms, collateral: int, normalized: int, n: int) -> bool:
     """Whether the MarginCall's own tests pass a soft liquidation of `n` on a called vault
     (close factor, collateral out non-zero and covered, cured, not past the cure); the engine's

@@ -89,7 +89,7 @@ class KeeperSpec:
     soft_liquidation_gas_price: int = 100 * 10**9
     soft_liquidation_capital: int = 1_000_000 * 10**18
     soft_liquidation_min_profit: int = 10 * 10**18
-    soft_liquidation_repay: str = "least"  # or "most" (soft_liquidator.REPAY_CHOICES)
+    soft_liquidation_repay: str = "middle"  # soft_liquidator.REPAY_CHOICES
     soft_liquidation_gas_budget: int = 0
     # how the keepers price their gas (gas_strategy.py): "market" or "fixed"; the market
     # strategy's percentile of the bar's gas; the roles priced out on purpose (fixed bids)

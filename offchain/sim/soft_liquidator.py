@@ -18,9 +18,12 @@ contract accepts:
   limit cures is left alone (the contract would refuse it: "margin: still called");
 - **the bonus is paid on the cure**: the contract refuses a repayment whose `cure_step` less
   would cure too ("margin: repays more than the cure"), so the most a call may repay is the
-  least cure plus about 1 bp (`margin_call.most_accepted`). `repay = "most"` repays that: the
-  most bonus a caller can take, and the most room for fees accrued between the keeper's read
-  and its transaction (docs/margin-call-lab.md compares it with the least);
+  least cure plus about 1 bp (`margin_call.most_accepted`). By default (`repay = "middle"`) the
+  keeper repays the middle of that range (`margin_call.middle_accepted`): half the tolerance
+  each side, so one transaction between its read and its call (fees accrued raise the cure, a
+  wei of collateral locked into the vault lowers it) does not refuse it. `repay = "least"` and
+  `"most"` send an end of the range (the least bonus, the most): either end is refused by one
+  such transaction (tests/security/test_adv45.py; docs/margin-call-lab.md compares them);
 - **pay for itself**: the bonus must pay the gas. Its profit is the collateral received, valued
   at the market price, less the debt repaid and the gas [stablecoin]; where the least cure's
   profit is below `min_profit`, the keeper repays more, the least that clears it, up to the most
@@ -66,9 +69,10 @@ __all__ = [
     "soft_terms",
 ]
 
-# the scenario's [keepers] soft_liquidation_repay: the least that cures (and pays), or the most
-# the contract accepts (the least cure + its tolerance)
-REPAY_CHOICES = ("least", "most")
+# the scenario's [keepers] soft_liquidation_repay: the middle of what the contract accepts (the
+# least cure + half its tolerance: survives one transaction in between either way), the least
+# that cures (and pays), or the most the contract accepts (the least cure + its tolerance)
+REPAY_CHOICES = ("middle", "least", "most")
 
 
 @dataclass(frozen=True)
@@ -135,7 +139,7 @@ class SoftParams:
     gas_price: int  # wei
     min_profit: int  # wad of stablecoin
     gas_token_price: int  # wad of stablecoin per gas token (the first type's market price)
-    repay: str = "least"  # one of REPAY_CHOICES
+    repay: str = "middle"  # one of REPAY_CHOICES
 
 
 def soft_terms(
@@ -157,12 +161,11 @@ def soft_terms(
     def profit(n: int) -> int:  # at the market, after gas [wad]; the repayment rounded up
         return mc.terms_out(terms, n) * market_price // WAD - -(-n * terms.rate // RAY) - gas_cost
 
-    if p.repay == "most":
-        n: int | None = most
-    elif profit(cure) >= p.min_profit:
-        n = cure
-    else:  # the least past the cure that pays, within what the contract accepts
-        n = mc.least_true(lambda n: profit(n) >= p.min_profit, cure, most)
+    first = {"most": most, "middle": mc.middle_accepted(cure, most)}.get(p.repay, cure)
+    if profit(first) >= p.min_profit:
+        n: int | None = first
+    else:  # the least past the first choice that pays, within what the contract accepts
+        n = mc.least_true(lambda n: profit(n) >= p.min_profit, first, most)
     if n is None or profit(n) < p.min_profit:
         return None
     c = mc.terms_out(terms, n)
@@ -227,7 +230,7 @@ class SoftLiquidatorStep:
     sender: str
     gas_price: int
     min_profit: int
-    repay: str = "least"
+    repay: str = "middle"
     role: str = "soft_liquidator"
     gas_budget: int = 0
     state: dict[str, Any] = field(default_factory=dict)

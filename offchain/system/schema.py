@@ -351,10 +351,16 @@ KEEPERS = _table(
     _amount("soft_liquidation_gas_gwei", GWEI, Decimal(0), Decimal(100_000), **_GAS_BID),
     _amount("soft_liquidation_capital", WAD, default="1_000_000"),
     _amount("soft_liquidation_min_profit", WAD, default="10"),
-    # how much it repays: "least", the least that cures the vault (or pays its gas); or
-    # "most", the most the MarginCall accepts: the least cure + its 1 bp tolerance (the most
-    # bonus a caller can take: docs/margin-call-lab.md)
-    Key("soft_liquidation_repay", Kind.CHOICE, choices=("least", "most"), default="least"),
+    # how much it repays: "middle", the least cure + half its 1 bp tolerance (survives one
+    # transaction between its read and its call, either way); "least", the least that cures
+    # the vault (or pays its gas); or "most", the most the MarginCall accepts: the least cure +
+    # its tolerance (the most bonus a caller can take: docs/margin-call-lab.md)
+    Key(
+        "soft_liquidation_repay",
+        Kind.CHOICE,
+        choices=("middle", "least", "most"),
+        default="middle",
+    ),
     _int("soft_liquidation_gas_budget", 0, MAX_GAS_BUDGET, default=0),
 )
 

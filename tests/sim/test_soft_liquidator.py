@@ -117,7 +117,8 @@ def test_soft_liquidator__repays_the_least_cure__the_call_succeeds_and_ends_abov
     open_vault(owner, 20 * WAD, 40_000 * 20 * WAD // 35)  # 1.75 x the debt at 2,000
     view = read_margin_view(backend.views, d, t, keeper)
     assert _status(backend, d, t, view, owner) == CALLED
-    [action] = SoftLiquidatorStep(keeper, GAS, 10 * WAD).decide(world(), ["ETH-A", "WBTC-A"])
+    step = SoftLiquidatorStep(keeper, GAS, 10 * WAD, repay="least")
+    [action] = step.decide(world(), ["ETH-A", "WBTC-A"])
     assert action.function == "soft_liquidate" and action.contract == d.margin_call
     type_id, who, n, least_collateral = action.args
     assert (type_id, who) == (t.type_id, owner)
@@ -137,6 +138,26 @@ def test_soft_liquidator__repays_the_least_cure__the_call_succeeds_and_ends_abov
     assert least_collateral == n * terms.rate * (WAD + terms.parameters.bonus) // (
         terms.exchange_price * (RAY // WAD) * WAD
     )
+
+
+def test_soft_liquidator__by_default_repays_the_middle_of_what_the_contract_accepts(market):
+    """adv45-4: by default the keeper repays the middle between the least cure and the most the
+    contract accepts (`margin_call.middle_accepted`), so one transaction between its read and its
+    call, either way, leaves the call accepted (tests/security/test_adv45.py); the call cures."""
+    backend, d, t, keeper, index, open_vault, world = market
+    owner = actor_address("vault", 0)
+    open_vault(owner, 20 * WAD, 40_000 * 20 * WAD // 35)  # 1.75 x the debt at 2,000
+    view = read_margin_view(backend.views, d, t, keeper)
+    [action] = SoftLiquidatorStep(keeper, GAS, 10 * WAD).decide(world(), ["ETH-A", "WBTC-A"])
+    type_id, who, n, expected = action.args
+    collateral, normalized = backend.view(d.engine, "vaults", t.type_id, owner)
+    limit = mc.close_factor_limit(normalized, view.terms.parameters.close_factor)
+    cure = mc.least_cure(view.terms, collateral, normalized, limit)
+    assert cure is not None
+    most = mc.most_accepted(cure, limit)
+    assert n == mc.middle_accepted(cure, most) and cure < n < most
+    assert backend.transact(d.margin_call, "soft_liquidate", keeper, *action.args) == expected
+    assert _status(backend, d, t, view, owner) == SAFE
 
 
 def test_soft_terms__a_least_cure_that_does_not_pay_its_gas__waits(market):

@@ -180,7 +180,7 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
         "soft_liquidation_gas_gwei": 100,
         "soft_liquidation_capital": "1_000_000",
         "soft_liquidation_min_profit": "10",
-        "soft_liquidation_repay": "least",
+        "soft_liquidation_repay": "middle",
         "soft_liquidation_gas_budget": 0,
         "gas_strategy": "market",
         "gas_percentile": 60,
