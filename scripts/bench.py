@@ -174,26 +174,57 @@ SCALE_VAULTS = (1_000, 10_000, 100_000)
 SCALE_SCENARIO = "may-2021-two-types"
 
 
-def _scale_figures() -> dict[str, float]:
-    """The two-type crash (may-2021-two-types: ETH-A and WBTC-A, one day) in the model with 1k,
-    10k and 100k vaults over both types (--vaults splits them 5:2, as the scenario's 1,000 and
-    400), each in a process of its own (offchain/sim/timing.py): the run's time (one core) and
-    the process's peak memory."""
+def _timed_run(name: str, vaults: int, depth: str) -> dict[str, Any]:
+    """offchain/sim/timing.py's line for one model run, in a process of its own."""
+    out = subprocess.run(
+        [sys.executable, "-m", "offchain.sim.timing", name, str(vaults), depth],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(out.stdout.strip().splitlines()[-1])
+
+
+def _scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
+    """Each built-in in the model at 1k, 10k and 100k vaults (--vaults; over two types split as
+    the scenario's 1,000 and 400), each run in a process of its own (offchain/sim/timing.py),
+    with the market's depth fixed (the default) and, at 100k, scaled with the population: the
+    share of vaults left unsafe and never liquidated and the insolvency per unit of starting
+    debt (scale.<scenario>.<size>[_depth_scaled].*), the 100k runs' time (one core) and peak
+    memory; the two-type crash's time and memory at each size (sim.model_*_vaults_*, as before);
+    the limits each 100k run names, in the meta."""
+    from offchain.sim.scenario import builtin_scenarios
+
     figures: dict[str, float] = {}
-    for vaults in SCALE_VAULTS:
-        out = subprocess.run(
-            [sys.executable, "-m", "offchain.sim.timing", SCALE_SCENARIO, str(vaults)],
-            cwd=ROOT,
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-        run = json.loads(out.stdout.strip().splitlines()[-1])
-        label = f"{vaults // 1000}k"
-        figures[f"sim.model_{label}_vaults_s"] = run["s"]
-        figures[f"sim.model_{label}_vaults_peak_mib"] = run["peak_mib"]
-        figures[f"sim.model_{label}_vaults_unsafe_left"] = run["unsafe_vaults_left"]
-    return figures
+    limits: dict[str, list[str]] = {}
+    for name in builtin_scenarios():
+        for vaults in SCALE_VAULTS:
+            label = f"{vaults // 1000}k"
+            depths = ("fixed", "scaled") if vaults == SCALE_VAULTS[-1] else ("fixed",)
+            for depth in depths:
+                run = _timed_run(name, vaults, depth)
+                key = f"scale.{name}.{label}" + ("_depth_scaled" if depth == "scaled" else "")
+                figures[f"{key}.unsafe_left_share"] = run["unsafe_left_share"]
+                figures[f"{key}.insolvency_per_debt"] = run["insolvency_per_debt"]
+                if vaults == SCALE_VAULTS[-1]:
+                    figures[f"{key}.s"] = run["s"]
+                    figures[f"{key}.peak_mib"] = run["peak_mib"]
+                    limits[key] = run["binding_limits"]
+                if name == SCALE_SCENARIO and depth == "fixed":
+                    figures[f"sim.model_{label}_vaults_s"] = run["s"]
+                    figures[f"sim.model_{label}_vaults_peak_mib"] = run["peak_mib"]
+                    figures[f"sim.model_{label}_vaults_unsafe_left"] = run["unsafe_vaults_left"]
+    meta = {
+        "scale_note": "scale.*: each built-in in the model (offchain/sim/timing.py), its caps, "
+        "ceilings and keepers' capital sized to --vaults (sim/scenario_ceilings.py); "
+        "unsafe_left_share = vaults unsafe and never liquidated at the end / vaults; "
+        "insolvency_per_debt = the conservative insolvency / the starting debt; *_depth_scaled: "
+        "market.depth_with_vaults = scaled; .s and .peak_mib: the 100k run's seconds (one core) "
+        "and peak resident memory",
+        "scale_limits": limits,
+    }
+    return figures, meta
 
 
 IDLE_SECONDS = 60
@@ -686,7 +717,8 @@ def cli(
         _write(figures, None, samples)
         return
     if scale_only:
-        _write(_scale_figures(), None, None)
+        figures, scale_meta = _scale_figures()
+        _write(figures, None, None, scale_meta)
         return
     if sweep_only:
         figures, meta = _sweep_figures()
@@ -707,11 +739,12 @@ def cli(
     gas.update(_record_figures())
     figures, samples = _simulation_figures()
     gas.update(figures)
-    gas.update(_scale_figures())
+    scale, scale_meta = _scale_figures()
+    gas.update(scale)
     gas.update(_keeper_figures())
     gas.update(_node_figures())
     gas.update(_devnet_figures())
     gas.update(_hardhat_devnet_figures())
     sweep, sweep_meta = _sweep_figures()
     gas.update(sweep)
-    _write(gas, steps, samples, sweep_meta)
+    _write(gas, steps, samples, {**sweep_meta, **scale_meta})

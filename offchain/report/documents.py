@@ -1028,6 +1028,7 @@ def _summary(
     return [
         Heading(f"Backstop risk report: {result.scenario_name}", level=1),
         *[Text(line, label="Keeper failure") for line in result.facts.get("keeper_failures", [])],
+        *[Text(line, label="Limit") for line in result.facts.get("binding_limits", [])],
         Text(_run(result), label="Backend"),
         *_verdict(reconciliation),
         *_keepers(result),

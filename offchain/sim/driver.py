@@ -60,6 +60,7 @@ from offchain.sim.impact import Impact
 from offchain.sim.keeper_outcomes import failure_lines, keeper_actions
 from offchain.sim.keepers import Action, BackstopParams, Latency, TakerParams, VaultIndex
 from offchain.sim.ledger import Ledger, Ledgers
+from offchain.sim.limits import binding_limits
 from offchain.sim.liquidity import LiquidityStep
 from offchain.sim.population import actor_address, population_role
 from offchain.sim.recorder import MAX_BLOCK_TXS, Recorder
@@ -702,6 +703,17 @@ class Simulation:
             "max_debt_in_auction": self.scenario.system.max_debt_in_auction / RAD,
             "auction_cap": self.collateral.auction_cap / RAD,
             **end_facts,
+            # what bound the run that --vaults does not raise (limits.py): its first lines
+            "binding_limits": binding_limits(
+                tables["types"],
+                tables["bars"],
+                self.peak_debt_in_auction / RAD,
+                self.scenario.system.max_debt_in_auction / RAD,
+                self.scenario.market.depth_with_vaults,
+                None
+                if len(self.markets) > 1
+                else (self.collateral.name, self.collateral.auction_cap / RAD),
+            ),
             "collateral_types": list(self.markets),
             "drained_bars": self.drained,
             "impact_lowest_level": self.impact.lowest / WAD,  # 1: no impact

@@ -140,6 +140,7 @@ def console_lines(table: pd.DataFrame, facts: Mapping[str, Any]) -> list[str]:
     `keeper_failures`), then one line with every keeper's planned and mined actions and the
     failures of those that failed any."""
     lines = [f"KEEPER FAILURE: {line}" for line in facts.get("keeper_failures", [])]
+    lines += [f"LIMIT: {line}" for line in facts.get("binding_limits", [])]
     if not len(table):
         return lines
     strategy = str(facts.get("gas_strategy", "fixed"))

@@ -56,7 +56,9 @@ from offchain.sim.scenario_actors import (
 from offchain.sim.scenario_ceilings import (
     actor_draws,
     check_population,
+    deepened_market,
     scaled_ceilings,
+    sized_keepers,
     split_population,
 )
 from offchain.sim.scenario_market import (
@@ -289,6 +291,10 @@ def _build(
             for t, n in zip(types, counts[1:], strict=True)
         )
     system, scale = scaled_ceilings(system, counts, file_counts)
+    if scale is not None:  # the population grew: what is sized to the book follows it
+        keepers = sized_keepers(keepers, *scale)
+        if market.depth_with_vaults == "scaled":
+            market, keepers, types = deepened_market(market, keepers, types, counts, file_counts)
     coll = system.collateral[0]
     check_population(
         source,

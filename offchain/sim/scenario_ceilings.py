@@ -1,6 +1,18 @@
-"""A scenario's debt ceilings (scenario.py): the ceilings scaled up with a population raised by
---vaults, and the check that every vault starts safe and that everything the vaults and the actors
-draw fits the type's and the global debt ceilings.
+"""A scenario's debt ceilings (scenario.py): what is sized to the book follows a population
+raised by --vaults, and the check that every vault starts safe and that everything the vaults and
+the actors draw fits the type's and the global debt ceilings.
+
+The rule (docs/simulation.md, "Scale"): where --vaults raises a population above the scenario's
+own count, what governance and keepers size to the book grows with it, by the population's ratio
+(a type's own for its ceilings and auction cap; all types' for the global ones and the keepers,
+who act on every type), rounded up: the debt ceilings and automatic-ceiling maxima, the auction
+caps (each type's and the debt in auction over all), the keepers' capital (the capital taker's,
+the debt-auction bidder's, the soft liquidator's) and their gas budgets a bar. The market's depth
+(the pools, the external market's impact depth, the arbitrageur's capital) does not follow by
+default: a bigger protocol sells into the same market, and that cascade is the scale risk the lab
+shows; `market.depth_with_vaults = "scaled"` scales it too, for comparison. A smaller population
+keeps the scenario's values. What the rule cannot raise (the auction contract's 1,024 running
+slots, `auction_slots.MAX_ACTIVE`) is named by the run when it binds (limits.py).
 """
 
 from __future__ import annotations
@@ -50,24 +62,79 @@ def split_population(
     return counts
 
 
+def scaled_up(x: int, count: int, file_count: int) -> int:
+    """`x` times `count` / `file_count`, rounded up, where the population grew (count >
+    file_count); else `x`."""
+    return -(-x * count // file_count) if count > file_count else x
+
+
+def sized_keepers(keepers: KeeperSpec, total: int, file_total: int) -> KeeperSpec:
+    """The keepers' capital and gas budgets a bar, sized to a population of `total` vaults where
+    the scenario had `file_total` (scaled_up; a budget of 0, none, stays 0)."""
+    return replace(
+        keepers,
+        **{
+            name: scaled_up(getattr(keepers, name), total, file_total)
+            for name in (
+                "taker_capital",
+                "debt_auction_capital",
+                "soft_liquidation_capital",
+                "liquidation_gas_budget",
+                "taker_gas_budget",
+                "backstop_gas_budget",
+                "soft_liquidation_gas_budget",
+            )
+        },
+    )
+
+
+def deepened_market(
+    market: MarketSpec,
+    keepers: KeeperSpec,
+    types: tuple[TypeSpec, ...],
+    counts: list[int],
+    file_counts: list[int],
+) -> tuple[MarketSpec, KeeperSpec, tuple[TypeSpec, ...]]:
+    """`market.depth_with_vaults = "scaled"`: each type's pool and external impact depth times its
+    population's growth, the arbitrageur's capital times the total's (scaled_up). A reserves file
+    sets the pool's depth per bar as a ratio to its first row (liquidity.py), so scaling the
+    starting depth scales every bar."""
+    total, file_total = sum(counts), sum(file_counts)
+    market = replace(
+        market,
+        pool_depth=scaled_up(market.pool_depth, counts[0], file_counts[0]),
+        impact_depth=scaled_up(market.impact_depth, counts[0], file_counts[0]),
+    )
+    keepers = replace(
+        keepers, arbitrageur_capital=scaled_up(keepers.arbitrageur_capital, total, file_total)
+    )
+    types = tuple(
+        replace(
+            t,
+            pool_depth=scaled_up(t.pool_depth, n, f),
+            impact_depth=scaled_up(t.impact_depth, n, f),
+        )
+        for t, n, f in zip(types, counts[1:], file_counts[1:], strict=True)
+    )
+    return market, keepers, types
+
+
 def scaled_ceilings(
     system: SystemConfig, counts: list[int], file_counts: list[int]
 ) -> tuple[SystemConfig, tuple[int, int] | None]:
-    """Each type's debt ceiling and automatic-ceiling maximum times its population's `counts[k]`
-    / `file_counts[k]`, and the global ceiling times their totals' ratio (rounded up), where the
-    population grew: a population larger than the scenario's, chosen with --vaults, meets
-    ceilings as far from binding as the scenario's own did (the actors' draws do not grow, so
-    slightly farther). A smaller population keeps the scenario's ceilings. With the scale (the
-    totals: vaults, the scenario's own count), None where nothing grew."""
-
-    def up(x: int, count: int, file_count: int) -> int:
-        return -(-x * count // file_count) if count > file_count else x
-
+    """Each type's debt ceiling, automatic-ceiling maximum and auction cap times its
+    population's `counts[k]` / `file_counts[k]`, and the global ceiling and the debt in auction
+    over all types times their totals' ratio (scaled_up), where the population grew: a
+    population larger than the scenario's, chosen with --vaults, meets ceilings and caps as far
+    from binding as the scenario's own did. A smaller population keeps the scenario's. With the
+    scale (the totals: vaults, the scenario's own count), None where nothing grew."""
+    up = scaled_up
     colls = tuple(
         replace(
             c,
             debt_ceiling=up(c.debt_ceiling, n, f),
             ceiling_max=up(c.ceiling_max, n, f),
+            auction_cap=up(c.auction_cap, n, f),
         )
         for c, n, f in zip(system.collateral, counts, file_counts, strict=True)
     )
@@ -77,6 +144,7 @@ def scaled_ceilings(
     scaled = replace(
         system,
         global_debt_ceiling=up(system.global_debt_ceiling, total, file_total),
+        max_debt_in_auction=up(system.max_debt_in_auction, total, file_total),
         collateral=colls,
     )
     return scaled, (total, file_total)

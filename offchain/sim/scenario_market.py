@@ -111,6 +111,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
     impact_depth = r.read("impact_depth")
     impact_half_life = r.read("impact_half_life")
     reserves_depth = r.read("reserves_depth")
+    depth_with_vaults = r.read("depth_with_vaults")
     # below the oracle delay: checked once the protocol's delay is known (scenario.py)
     oracle_phase = r.read("oracle_phase") if "oracle_phase" in r.table else None
     r.finish()
@@ -127,6 +128,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         oracle_phase=oracle_phase,
         # first_row: the file only set pool_depth (a constant pool)
         reserves=reserves if reserves_depth == "per_bar" else None,
+        depth_with_vaults=depth_with_vaults,
     )
 
 

@@ -40,6 +40,9 @@ class MarketSpec:
     # the reserves file the pool's liquidity follows bar by bar (liquidity.py); None: a constant
     # pool_depth
     reserves: Series | None = None
+    # what --vaults does to the market's depth (scenario_ceilings.deepened_market): "fixed" (the
+    # default: a bigger protocol sells into the same market) or "scaled" (for comparison)
+    depth_with_vaults: str = "fixed"
 
 
 @dataclass(frozen=True)

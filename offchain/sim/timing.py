@@ -1,10 +1,13 @@
 """One model run of a built-in scenario, timed, in a process of its own: what `make bench`
 measures for the scale figures (`sim.model_*_vaults_s`, `sim.model_*_vaults_peak_mib`).
 
-    python -m offchain.sim.timing black-thursday-2020 100000
+    python -m offchain.sim.timing black-thursday-2020 100000 [fixed|scaled]
 
 prints one JSON line: the run's seconds (the simulation alone, as a sweep runs it: no full-state
-reads, no report), the process's peak resident memory [MiB] and the run's headline counts."""
+reads, no report), the process's peak resident memory [MiB] and the run's headline counts: the
+vaults left unsafe and never liquidated (and their share of the population), the insolvency per
+unit of the book's starting debt, the limits that bound the run (limits.py). The third argument
+is the scenario's `market.depth_with_vaults` (default: the scenario's, "fixed")."""
 
 from __future__ import annotations
 
@@ -25,14 +28,21 @@ def _peak_kib() -> int:
 
 
 def main(argv: list[str]) -> int:
-    if len(argv) != 2 or not argv[1].isdigit():
-        print("usage: python -m offchain.sim.timing SCENARIO VAULTS", file=sys.stderr)
+    if (
+        len(argv) not in (2, 3)
+        or not argv[1].isdigit()
+        or argv[2:] not in ([], ["fixed"], ["scaled"])
+    ):
+        print(
+            "usage: python -m offchain.sim.timing SCENARIO VAULTS [fixed|scaled]", file=sys.stderr
+        )
         return 2
     from offchain.sim.driver import simulate
     from offchain.sim.scenario import ScenarioError, load_scenario
 
     try:
-        scenario = load_scenario(argv[0], vaults=int(argv[1]))
+        overrides = {"market": {"depth_with_vaults": argv[2]}} if argv[2:] else None
+        scenario = load_scenario(argv[0], vaults=int(argv[1]), overrides=overrides)
     except ScenarioError as exc:
         print(f"timing: {exc}", file=sys.stderr)
         return 2
@@ -41,6 +51,7 @@ def main(argv: list[str]) -> int:
     seconds = time.perf_counter() - start
     peak_kib = _peak_kib()
     f = result.facts
+    debt = float(result.tables["vaults"]["debt_start"].sum())
     print(
         json.dumps(
             {
@@ -50,7 +61,10 @@ def main(argv: list[str]) -> int:
                 "realized_bad_debt": round(f["realized_bad_debt"], 2),
                 "insolvency": round(f["insolvency"], 2),
                 "unsafe_vaults_left": f["unsafe_vaults_left"],
+                "unsafe_left_share": round(f["unsafe_vaults_left"] / f["vaults"], 5),
+                "insolvency_per_debt": round(f["insolvency"] / debt, 6) if debt else 0.0,
                 "open_auctions": f["open_auctions"],
+                "binding_limits": f["binding_limits"],
             }
         )
     )

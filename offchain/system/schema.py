@@ -285,6 +285,16 @@ MARKET = _table(
     # seconds from the first bar to the oracle's first poke (sim/timeline.py); below the oracle
     # delay (checked by the scenario's loader); absent: the default phase, drawn in a sweep
     _int("oracle_phase", 0, 30 * DAY),
+    # what --vaults does to the market's depth (the pools, impact_depth, the arbitrageur's
+    # capital): "fixed", a bigger protocol sells into the same market (the scale risk), or
+    # "scaled" with the population, for comparison (sim/scenario_ceilings.py)
+    Key(
+        "depth_with_vaults",
+        Kind.CHOICE,
+        choices=("fixed", "scaled"),
+        default="fixed",
+        sweep=False,
+    ),
 )
 
 # a synthetic price path (market_data.SyntheticPath, whose defaults these are): geometric Brownian

@@ -330,6 +330,61 @@ def test_vaults_above_the_scenarios_count__ceilings_scale_with_it(name):
     )
 
 
+@pytest.mark.parametrize("name", builtin_scenarios())
+def test_vaults_above_the_scenarios_count__caps_and_keepers_follow__the_market_does_not(name):
+    """Issue 46, item 6 (scenario_ceilings.py's rule): at 10 times the scenario's population
+    the auction caps (each type's, and the debt in auction over all) and the keepers' capital and
+    gas budgets grow by the population's ratio, rounded up; the market's depth (each pool, the
+    external impact depth, the arbitrageur's capital) stays, unless `market.depth_with_vaults =
+    "scaled"`. At the scenario's own count nothing moves."""
+    own = load_scenario(name)
+    n = _total(own)
+    big = load_scenario(name, vaults=10 * n)
+    s, b = own.system, big.system
+    assert b.max_debt_in_auction == 10 * s.max_debt_in_auction
+    counts = [
+        (x.vaults.count, y.vaults.count)
+        for x, y in zip([own, *own.types], [big, *big.types], strict=True)
+    ]
+    for c, d, (f, m) in zip(s.collateral, b.collateral, counts, strict=True):
+        assert d.auction_cap == -(-c.auction_cap * m // f)  # each type by its own growth
+    k, kb = own.keepers, big.keepers
+    for field in (
+        "taker_capital",
+        "debt_auction_capital",
+        "soft_liquidation_capital",
+        "liquidation_gas_budget",
+        "taker_gas_budget",
+        "backstop_gas_budget",
+        "soft_liquidation_gas_budget",
+    ):
+        assert getattr(kb, field) == 10 * getattr(k, field), field
+    assert kb.arbitrageur_capital == k.arbitrageur_capital
+    assert big.market.pool_depth == own.market.pool_depth
+    assert big.market.impact_depth == own.market.impact_depth
+    assert [t.pool_depth for t in big.types] == [t.pool_depth for t in own.types]
+    deep = load_scenario(name, vaults=10 * n, overrides={"market": {"depth_with_vaults": "scaled"}})
+    assert deep.keepers.arbitrageur_capital == 10 * k.arbitrageur_capital
+    assert deep.market.pool_depth == -(
+        -own.market.pool_depth * deep.vaults.count // own.vaults.count
+    )
+    assert deep.market.impact_depth >= 9 * own.market.impact_depth
+    for t, u in zip(own.types, deep.types, strict=True):
+        assert u.pool_depth == -(-t.pool_depth * u.vaults.count // t.vaults.count)
+    same = load_scenario(name, vaults=n, overrides={"market": {"depth_with_vaults": "scaled"}})
+    assert (same.system, same.keepers, same.market.pool_depth) == (
+        own.system,
+        own.keepers,
+        own.market.pool_depth,
+    )
+
+
+def test_depth_with_vaults__not_a_choice__one_line_naming_the_key():
+    with pytest.raises(ScenarioError, match=r"market\.depth_with_vaults.*'wide'") as exc:
+        load_scenario("black-thursday-2020", overrides={"market": {"depth_with_vaults": "wide"}})
+    assert "\n" not in str(exc.value)
+
+
 def test_vaults_over_two_types__split_in_the_scenarios_proportions__each_ceiling_its_own():
     """may-2021-two-types has 1,000 ETH-A and 400 WBTC-A vaults: `--vaults N` gives WBTC-A
     floor(N x 400 / 1,400) and ETH-A the rest; each type's ceiling scales with its own
