@@ -4,7 +4,8 @@
 
     summary.md, summary.html     reconciliation verdict, scenario, outcome, who paid, largest
                                  payers, timeline, plots
-    plots/*.png                  price, debt_collateral, auctions, waterfall, collateralization
+    plots/*.png                  price, unsafe_vaults, gas, debt_collateral, auctions,
+                                 waterfall, collateralization
     data/<table>.parquet, .csv   every table of the result, as is
 
 `write_comparison` puts runs of one scenario under different waterfall orders side by side:
@@ -36,8 +37,10 @@ from offchain.report.plots import (
     plot_collateralization,
     plot_comparison,
     plot_debt_collateral,
+    plot_gas,
     plot_price,
     plot_types,
+    plot_unsafe,
     plot_waterfall,
 )
 from offchain.report.survival import describe as describe_wait
@@ -70,7 +73,15 @@ from offchain.sim.keeper_outcomes import KEEPER_NAMES, LANDED_SHARE_FLOOR
 from offchain.sim.results import Reconciliation, SimulationResult
 
 REPORT_MARKERS = ("summary.md", "comparison.md")  # a directory holding one of these is a report
-PLOTS = ("price", "debt_collateral", "auctions", "waterfall", "collateralization")
+PLOTS = (
+    "price",
+    "unsafe_vaults",
+    "gas",
+    "debt_collateral",
+    "auctions",
+    "waterfall",
+    "collateralization",
+)
 CSS = "\n".join(
     (
         "body{font-family:system-ui,sans-serif;max-width:60rem;margin:2rem auto;"
@@ -1106,6 +1117,8 @@ def write_report(
     outcome's (the spread over the oracle's phases, report/phases.py)."""
     plots: dict[str, Callable[[SimulationResult, Path], None]] = {
         "price": plot_price,
+        "unsafe_vaults": plot_unsafe,
+        "gas": plot_gas,
         "debt_collateral": plot_debt_collateral,
         "auctions": plot_auctions,
         "waterfall": plot_waterfall,

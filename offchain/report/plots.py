@@ -193,21 +193,27 @@ def plot_types(result: SimulationResult, path: Path) -> None:
 def plot_debt_collateral(result: SimulationResult, path: Path) -> None:
     stable, coll = symbols(result)
     bars = result_table(result, "bars")
-    with _figure(path, panels=2, sharex=True) as (top, bottom):
+    with _figure(path, panels=3, sharex=True) as (top, unbacked, bottom):
         t = as_datetimes(bars["time"])
+        unit = f"[{stable}]" if stable else "stablecoin"
         top.plot(t, bars["debt"], color="tab:blue", label="vaults' debt")
-        top.plot(
-            t,
-            bars["unbacked_debt"],
-            color="tab:red",
-            label="Backstop's unbacked debt (in auction or not yet covered)",
-        )
-        top.set_ylabel(f"[{stable}]" if stable else "stablecoin")
+        top.set_ylabel(unit)
         top.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
         top.set_ylim(bottom=0)
         top.set_title("Debt")
         top.legend(loc="best", fontsize=8)
         _tail(top, result, bars)
+        # on its own scale: beside the vaults' debt (millions) it was drawn flat
+        unbacked.plot(t, bars["unbacked_debt"], color="tab:red")
+        unbacked.set_ylabel(unit)
+        unbacked.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        unbacked.set_ylim(bottom=0)
+        peak = float(bars["unbacked_debt"].max()) if len(bars) else 0.0
+        unbacked.set_title(
+            "Backstop's unbacked debt: in auction or not yet covered "
+            + (f"(peak {format_amount(peak)})" if peak > 0 else "(none in this run)")
+        )
+        _tail(unbacked, result, bars)
         bottom.plot(t, bars["collateral_locked"], color="tab:green", label="locked in vaults")
         bottom.plot(t, bars["collateral_in_auction"], color="tab:red", label="in auction")
         bottom.set_ylabel(f"[{coll}]" if coll else "collateral")
@@ -217,6 +223,145 @@ def plot_debt_collateral(result: SimulationResult, path: Path) -> None:
         bottom.legend(loc="best", fontsize=8)
         _tail(bottom, result, bars)
         _time_axis(bottom)
+
+
+def plot_unsafe(result: SimulationResult, path: Path) -> None:
+    """Unsafe vaults over time: waiting (unsafe, no auction yet), auctions running, and the
+    vaults liquidated so far; the time from the first unsafe vault to the first liquidation and
+    the vaults still unsafe and never liquidated at the end in the title."""
+    bars, liquidations = result_table(result, "bars"), result_table(result, "liquidations")
+    with _figure(path) as (ax,):
+        t = as_datetimes(bars["time"])
+        _tail(ax, result, bars)
+        waiting = bars["vaults_unsafe"].astype(float)
+        if not len(bars) or (waiting.max() == 0 and bars["vaults_liquidated"].max() == 0):
+            _note(ax, "no vault became unsafe in this run")
+            ax.set_yticks([])
+            ax.set_title("Unsafe vaults")
+            _time_axis(ax)
+            return
+        ax.plot(t, waiting, color="tab:red", label="unsafe, not liquidated (waiting)")
+        ax.plot(t, bars["active_auctions"], color="tab:orange", label="auctions running")
+        ax.plot(t, bars["vaults_liquidated"], color="tab:blue", label="vaults liquidated so far")
+        first_unsafe = t[(waiting > 0).to_numpy()].min() if (waiting > 0).any() else None
+        parts = []
+        if len(liquidations):
+            first_liquidation = as_datetimes(liquidations["time"]).min()
+            ax.axvline(
+                first_liquidation,
+                color="tab:blue",
+                linestyle=":",
+                linewidth=1,
+                label="first liquidation",
+            )
+            if first_unsafe is not None and first_unsafe <= first_liquidation:
+                hours = (first_liquidation - first_unsafe).total_seconds() / 3600
+                parts.append(f"first liquidation {hours:.1f} h after the first unsafe vault")
+        else:
+            parts.append("no vault was liquidated")
+        if first_unsafe is not None:
+            ax.axvline(
+                first_unsafe,
+                color="tab:red",
+                linestyle=":",
+                linewidth=1,
+                label="first unsafe vault",
+            )
+        left = int(result.facts.get("unsafe_vaults_left", int(waiting.iloc[-1])))
+        parts.append(f"{left:,} unsafe and never liquidated at the end")
+        ax.set_ylim(bottom=0)
+        ax.set_ylabel("vaults")
+        ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        ax.set_title("Unsafe vaults: " + "; ".join(parts), fontsize=10)
+        ax.legend(loc="upper left", fontsize=8)
+        _time_axis(ax)
+
+
+# each keeper role's bid line and dropped-action marks (gas_bids' columns, txs' actors)
+BID_ROLES = {
+    "liquidation": ("liquidation keeper", "tab:red", ("liquidation_keeper",)),
+    "taker": ("takers", "tab:green", ("taker", "capital_taker")),
+    "backstop": ("backstop keeper", "tab:purple", ("backstop_keeper", "bidder")),
+    "soft_liquidation": ("soft liquidator", "tab:olive", ("soft_liquidator",)),
+}
+
+
+def plot_gas(result: SimulationResult, path: Path) -> None:
+    """The gas market (the bar's 30th percentile, below which a bid is dropped, and its 60th)
+    against each keeper role's planned bid, with the bars in which a role's actions were dropped
+    marked on its bid line (the count in the legend)."""
+    bids, txs = result_table(result, "gas_bids"), result_table(result, "txs")
+    with _figure(path) as (ax,):
+        if not len(bids):
+            _note(ax, "no gas market recorded in this run")
+            ax.set_yticks([])
+            ax.set_title("Gas market and the keepers' bids")
+            return
+        t = as_datetimes(bids["time"])
+        ax.fill_between(t, 0, bids["gas_p30_gwei"], color="0.9", step="post", label=None)
+        ax.step(
+            t,
+            bids["gas_p30_gwei"],
+            where="post",
+            color="black",
+            linewidth=1.2,
+            label="market p30 (a bid below it is dropped)",
+        )
+        ax.step(
+            t,
+            bids["gas_p60_gwei"],
+            where="post",
+            color="0.45",
+            linewidth=1,
+            linestyle="--",
+            label="market p60",
+        )
+        dropped = txs[txs["status"] == "dropped"] if len(txs) else txs
+        index = {int(b): k for k, b in enumerate(bids["bar"])}
+        acting = set(txs["actor"]) if len(txs) else set()
+        # roles that bid alike (the market strategy: every role its percentile) share one line
+        groups: dict[tuple[float, ...], list[str]] = {}
+        for role, (_, _, actors) in BID_ROLES.items():
+            if acting & set(actors):  # a role that never acted (no opt-ins) is left out
+                groups.setdefault(tuple(bids[f"{role}_bid_gwei"]), []).append(role)
+        for roles in groups.values():
+            column = bids[f"{roles[0]}_bid_gwei"]
+            names = [BID_ROLES[r][0] for r in roles]
+            who = names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
+            owner = f"{who}'" if who.endswith("s") else f"{who}'s"
+            label = f"{owner} bid" if len(names) == 1 else f"the bid of the {who} (the same)"
+            if column.equals(bids["gas_p60_gwei"]):
+                label += ": the market p60, drawn over it"
+            ax.step(
+                t, column, where="post", color=BID_ROLES[roles[0]][1], linewidth=1.3, label=label
+            )
+            for role in roles:
+                name, color, actors = BID_ROLES[role]
+                mine = dropped[dropped["actor"].isin(actors)] if len(dropped) else dropped
+                if not len(mine):
+                    continue
+                at = np.array(sorted({index[int(b)] for b in mine["bar"] if int(b) in index}))
+                ax.scatter(
+                    t.iloc[at],
+                    column.iloc[at],
+                    marker="x",
+                    color=color,
+                    s=30,
+                    zorder=4,
+                    label=f"{name}: {len(mine):,} actions dropped",
+                )
+        ax.set_yscale("log")
+        ax.set_ylabel("gwei (log scale)")
+        ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
+        total = len(dropped)
+        ax.set_title(
+            "Gas market and the keepers' bids: "
+            + (f"{total:,} actions dropped, marked x" if total else "no action dropped"),
+            fontsize=10,
+        )
+        # below the axes: the market's peaks fill the plot's corners
+        ax.legend(loc="upper center", bbox_to_anchor=(0.5, -0.18), ncol=2, fontsize=8)
+        _time_axis(ax)
 
 
 def plot_auctions(result: SimulationResult, path: Path) -> None:

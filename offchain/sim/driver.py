@@ -239,6 +239,15 @@ class Simulation:
         gas percentiles; the steps plan with them."""
         p30, p60 = self.latency.percentiles(self.times[self.bar])
         self.bids = {role: self.strategy.planned_bid(role, p30, p60) for role in GAS_ROLES}
+        self.rows["gas_bids"].append(
+            (
+                self.bar,
+                self.times[self.bar],
+                p30 / 10**9,
+                p60 / 10**9,
+                *(self.bids[role] / 10**9 for role in GAS_ROLES),
+            )
+        )
         for step in self.steps:
             role = BID_OF_STEP.get(step.role)
             if role is not None:

@@ -52,6 +52,11 @@ deferred     bar, time, actor, collateral_type, function, targets, gas, value: o
              acts on (BACKSTOP_WIDE for the Backstop's own chores), its vaults (a liquidation
              batch) or 1, its estimated gas, and what the keeper valued it at [stablecoin]; a
              wait of several bars is a row each bar, as a dropped action is
+gas_bids     bar, time, gas_p30_gwei, gas_p60_gwei, liquidation_bid_gwei, taker_bid_gwei,
+             backstop_bid_gwei, soft_liquidation_bid_gwei: the bar's gas market (its 30th
+             percentile is the latency model's inclusion price: a bid below it is dropped) and
+             each keeper role's planned bid (gas_strategy.py; a dropped action's bid escalates
+             from it, and the `txs` rows with status "dropped" are the actions that missed)
 soft_liquidations
              bar, time, collateral_type, owner, caller, debt, collateral, price, market_price,
              bonus_value, bonus_at_market: one row per soft liquidation (MarginCall's
@@ -194,6 +199,17 @@ DEFERRED_COLUMNS = (
     "gas",
     "value",
 )
+# the gas market of each bar and each keeper role's planned bid (gas_strategy.py) [gwei]
+GAS_BID_COLUMNS = (
+    "bar",
+    "time",
+    "gas_p30_gwei",
+    "gas_p60_gwei",
+    "liquidation_bid_gwei",
+    "taker_bid_gwei",
+    "backstop_bid_gwei",
+    "soft_liquidation_bid_gwei",
+)
 SOFT_LIQUIDATION_COLUMNS = (
     "bar",
     "time",
@@ -250,6 +266,7 @@ TABLES = {
     "types": TYPE_BAR_COLUMNS,
     "contagion": CONTAGION_COLUMNS,
     "deferred": DEFERRED_COLUMNS,
+    "gas_bids": GAS_BID_COLUMNS,
     "soft_liquidations": SOFT_LIQUIDATION_COLUMNS,
     "layer_charges": LAYER_CHARGE_COLUMNS,
     "keeper_actions": KEEPER_ACTION_COLUMNS,

@@ -202,6 +202,20 @@ def test_may_2021__fixed_bids_fail_in_the_first_lines__market_bids_land():
         assert rows[role]["landed_share"] == 1.0, role
     assert market.facts["keeper_failures"] == []
     assert market.facts["unsafe_vaults_left"] == 0  # every unsafe vault liquidated
+    # the gas_bids table (the report's gas plot): a row a bar, the market's percentiles and each
+    # role's planned bid; the fixed bids below the day's p30 where its actions dropped
+    for run in (fixed, market):
+        assert len(run.tables["gas_bids"]) == len(run.tables["bars"])
+    bids = market.tables["gas_bids"]
+    for role in ("liquidation", "taker", "backstop"):
+        assert bids[f"{role}_bid_gwei"].equals(bids["gas_p60_gwei"]), role
+    fixed_bids, txs = fixed.tables["gas_bids"], fixed.tables["txs"]
+    assert set(fixed_bids["backstop_bid_gwei"]) == {100.0}
+    dropped_bars = set(
+        txs[(txs["status"] == "dropped") & (txs["actor"] == "backstop_keeper")]["bar"]
+    )
+    at = fixed_bids[fixed_bids["bar"].isin(dropped_bars)]
+    assert len(at) and (at["backstop_bid_gwei"] < at["gas_p30_gwei"]).all()
 
 
 def test_priced_out__keeps_its_fixed_bid__named_first():

@@ -24,7 +24,15 @@ SCENARIO = [
     ("vaults", "10"),
     ("waterfall", "fund -> pool"),
 ]
-PLOTS = ("price", "debt_collateral", "auctions", "waterfall", "collateralization")
+PLOTS = (
+    "price",
+    "unsafe_vaults",
+    "gas",
+    "debt_collateral",
+    "auctions",
+    "waterfall",
+    "collateralization",
+)
 
 
 def t(bar: int) -> int:
