@@ -98,6 +98,35 @@ def _plain(number: Decimal) -> str:
     return f"{number:,f}".rstrip("0").rstrip(".") if "." in f"{number:f}" else f"{number:,f}"
 
 
+# a CSV's bad rows named in one refusal, at most this many (then a count of the rest)
+MAX_ROW_PROBLEMS = 10
+
+
+def _parse_row(
+    row: list[str],
+    header: list[str],
+    index: dict[str, int],
+    columns: tuple[str, ...],
+    where: str,
+    unit: int,
+    positive: bool,
+    bounds: tuple[Decimal, Decimal] | None,
+    previous: int | None,
+) -> tuple[int, dict[str, int]]:
+    """One data row's time and values; DataError naming the row's first problem. A row is
+    compared with the last good row before it (`previous`)."""
+    if len(row) < len(header):
+        raise DataError(f"{where}: {len(row)} fields, the header has {len(header)}")
+    moment = _parse_time(row[index["time_utc"]], where)
+    if previous is not None and moment <= previous:
+        raise DataError(
+            f"{where}: time {row[index['time_utc']].strip()} is not after the previous row's"
+        )
+    return moment, {
+        c: _parse_number(row[index[c]], c, where, unit, positive, bounds) for c in columns
+    }
+
+
 def load_series(
     path: str | Path,
     columns: tuple[str, ...],
@@ -132,20 +161,34 @@ def load_series(
     index = {c: header.index(c) for c in ("time_utc",) + columns}
     times: list[int] = []
     values: dict[str, list[int]] = {c: [] for c in columns}
+    problems: list[str] = []  # every bad row is named (at most MAX_ROW_PROBLEMS of them)
     for number, row in enumerate(rows[1:], start=2):
         if not any(cell.strip() for cell in row):
             continue  # a blank line
-        where = f"{path}:{number}"
-        if len(row) < len(header):
-            raise DataError(f"{where}: {len(row)} fields, the header has {len(header)}")
-        moment = _parse_time(row[index["time_utc"]], where)
-        if times and moment <= times[-1]:
-            raise DataError(
-                f"{where}: time {row[index['time_utc']].strip()} is not after the previous row's"
+        try:
+            moment, parsed = _parse_row(
+                row,
+                header,
+                index,
+                columns,
+                f"{path}:{number}",
+                unit,
+                positive,
+                bounds,
+                times[-1] if times else None,
             )
+        except DataError as exc:
+            problems.append(str(exc))
+            continue
         times.append(moment)
         for c in columns:
-            values[c].append(_parse_number(row[index[c]], c, where, unit, positive, bounds))
+            values[c].append(parsed[c])
+    if problems:
+        more = len(problems) - MAX_ROW_PROBLEMS
+        shown = problems[:MAX_ROW_PROBLEMS]
+        raise DataError(
+            "\n".join(shown + ([f"{path}: and {more:,} more bad rows"] if more > 0 else []))
+        )
     if len(times) < 2:
         raise DataError(f"{path}: needs at least 2 rows of data, has {len(times)}")
     return Series(str(path), tuple(times), {c: tuple(v) for c, v in values.items()})

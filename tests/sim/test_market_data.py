@@ -10,7 +10,14 @@ from pathlib import Path
 import pytest
 
 from offchain.model.fixed_point import WAD
-from offchain.sim.market_data import DataError, SyntheticPath, load_gas, load_prices, load_reserves
+from offchain.sim.market_data import (
+    MAX_ROW_PROBLEMS,
+    DataError,
+    SyntheticPath,
+    load_gas,
+    load_prices,
+    load_reserves,
+)
 
 MARKET = Path(__file__).resolve().parents[2] / "data" / "market"
 
@@ -98,6 +105,27 @@ def test_load_prices__bad_csv__one_line_naming_the_problem(tmp_path, content, pr
     message = str(exc.value)
     assert problem in message, message
     assert str(path) in message and "\n" not in message
+
+
+def test_load_prices__two_bad_rows__both_named__one_line_each(tmp_path):
+    """Issue 47: a CSV with two bad rows named only the first; each bad row is named, one line
+    each (the CLI prints each line after the command's name), at most MAX_ROW_PROBLEMS and then
+    a count of the rest."""
+    path = tmp_path / "prices.csv"
+    good = "2020-03-12T00:20:00Z,1,2\n2020-03-12T00:30:00Z,1,2\n"
+    path.write_text(HEADER + "2020-03-12T00:00:00Z,1,nan\n2020-03-12T00:10:00Z,1,-1\n" + good)
+    with pytest.raises(DataError) as exc:
+        load_prices(path)
+    assert str(exc.value).splitlines() == [
+        f"{path}:2: close is nan (not a finite number)",
+        f"{path}:3: close must be positive, got -1",
+    ]
+    rows = "".join(f"2020-03-12T{h:02d}:00:00Z,1,0\n" for h in range(MAX_ROW_PROBLEMS + 2))
+    path.write_text(HEADER + rows)
+    with pytest.raises(DataError) as exc:
+        load_prices(path)
+    lines = str(exc.value).splitlines()
+    assert len(lines) == MAX_ROW_PROBLEMS + 1 and lines[-1] == f"{path}: and 2 more bad rows"
 
 
 def test_load_prices__bytes_that_are_not_text__one_line(tmp_path):
