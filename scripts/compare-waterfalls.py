@@ -26,6 +26,7 @@ from offchain.sim.scenario import (
     load_scenario,
     waterfall_variant,
 )
+from offchain.sim.scenario_actors import argument_problems
 from offchain.sim.setup import SimulationError
 from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
 from offchain.system.config import LAYERS
@@ -52,24 +53,48 @@ def _orders_tag(orders: list[tuple[str, ...]]) -> str:
     return "-orders-" + hashlib.sha256(text.encode()).hexdigest()[:10]
 
 
-def parse_orders(text: str) -> list[tuple[str, ...]]:
+def order_problems(text: str) -> tuple[list[tuple[str, ...]], list[str]]:
+    """The orders of `--orders` ("a,b,c;d,e") and what is wrong with them, one line each."""
     orders: list[tuple[str, ...]] = []
+    problems: list[str] = []
     for part in text.split(";"):
         names = tuple(x.strip() for x in part.split(",") if x.strip())
         if not names:
-            fail(f"--orders: an empty order in {text!r} (orders are separated by ';')")
+            problems.append(f"--orders: an empty order in {text!r} (orders are separated by ';')")
+            continue
         if names in orders:
-            fail(f"--orders: the order {','.join(names)!r} is given twice")
-        for name in names:
+            problems.append(f"--orders: the order {','.join(names)!r} is given twice")
+        for name in dict.fromkeys(names):
             if name not in LAYERS:
-                fail(f"--orders: unknown layer {name!r} (layers: {', '.join(LAYERS)})")
+                problems.append(f"--orders: unknown layer {name!r} (layers: {', '.join(LAYERS)})")
             if names.count(name) > 1:
-                fail(f"--orders: layer {name!r} appears twice in {part.strip()!r}")
+                problems.append(f"--orders: layer {name!r} appears twice in {part.strip()!r}")
         orders.append(names)
+    return orders, list(dict.fromkeys(problems))  # `;;` is one empty order's mistake
+
+
+def parse_orders(text: str) -> list[tuple[str, ...]]:
+    orders, problems = order_problems(text)
+    if problems:
+        fail("\n".join(problems))
     return orders
 
 
-@click.command(cls=one_line_usage("compare-waterfalls"))
+def _problems(ctx: click.Context) -> list[str]:
+    """compare-waterfalls' own checks of its options (those click converted), one line per
+    mistake, with the scenario loader's of --vaults and --seed (one_line_usage's checks)."""
+    p = ctx.params
+    # "" ran the default orders, as if the option were not given: refused as an empty order
+    problems = order_problems(p["orders"])[1] if p.get("orders") is not None else []
+    spec = p.get("scenario_spec")
+    if spec is not None and spec not in builtin_scenarios():
+        problem = directory_named(spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)")
+        if problem:
+            problems.append(f"--scenario {problem}")
+    return problems + argument_problems(vaults=p.get("vaults"), seed=p.get("seed"))
+
+
+@click.command(cls=one_line_usage("compare-waterfalls", _problems))
 @click.option(
     "--scenario",
     "scenario_spec",
@@ -92,14 +117,10 @@ def parse_orders(text: str) -> list[tuple[str, ...]]:
 )
 def cli(scenario_spec, vaults, seed, orders, out, chain):
     """The same scenario under several waterfall orders: who paid what."""
-    # "" ran the default orders, as if the option were not given: parse_orders refuses it
+    problems = _problems(click.get_current_context())
+    if problems:
+        fail("\n".join(problems))
     order_list = parse_orders(orders) if orders is not None else list(DEFAULT_ORDERS)
-    if scenario_spec not in builtin_scenarios():
-        problem = directory_named(
-            scenario_spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)"
-        )
-        if problem:
-            fail(f"--scenario {problem}")
     try:
         base = load_scenario(scenario_spec, vaults=vaults, seed=seed)
         # every order's variant checked before any run (a buffer below a margin call's band)

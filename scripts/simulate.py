@@ -37,6 +37,7 @@ from offchain.sim.scenario import (
     load_scenario,
     with_phase,
 )
+from offchain.sim.scenario_actors import argument_problems
 from offchain.sim.setup import SimulationError
 from offchain.sim.timeline import oracle_phase
 from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
@@ -97,7 +98,48 @@ def default_out(
     return Path("reports") / "-".join(parts)
 
 
-@click.command(cls=one_line_usage("simulate"))
+def _problems(ctx: click.Context) -> list[str]:
+    """simulate's own checks of its options (those click converted: `ctx.params`), one line per
+    mistake, with the scenario loader's of --vaults and --seed: called first by the command, and
+    by one_line_usage where click refused a value too, so every mistake is named in one run."""
+    p = ctx.params
+    problems = []
+    every = p.get("full_check_every")
+    if every is not None and every < 1:
+        problems.append(f"--full-check-every must be at least 1, got {every}")
+    drain_bars = p.get("drain_bars")
+    if drain_bars is not None and not 0 <= drain_bars <= MAX_DRAIN_BARS:
+        # checked here, not by the scenario's reader: its line named the built-in scenario's
+        # market.drain_bars, a key the user never wrote
+        problems.append(
+            f"--drain: must be an integer between 0 and {MAX_DRAIN_BARS}, got {drain_bars}"
+        )
+    spec = p.get("scenario_spec")
+    if spec is not None and spec not in builtin_scenarios():
+        problem = directory_named(spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)")
+        if problem:
+            problems.append(f"--scenario {problem}")
+    if (
+        p.get("backend") == "model"
+        and "node" in p
+        and ctx.get_parameter_source("node") is not click.core.ParameterSource.DEFAULT
+    ):
+        # ignored before: the user asked for a node and got none
+        problems.append(
+            f"--node {p['node']} is the node of --backend both; --backend model runs no node"
+        )
+    waterfall = p.get("waterfall")
+    if waterfall is not None and not any(x.strip() for x in waterfall.split(",")):
+        # "" ran the scenario's own order, as if the option were not given
+        problems.append(
+            f"--waterfall {waterfall!r}: no layer (give an order of {', '.join(LAYERS)})"
+        )
+    if p.get("reserves_scale") is not None and p.get("reserves_file") is None:
+        problems.append("--reserves-scale: applies only with --reserves")
+    return problems + argument_problems(vaults=p.get("vaults"), seed=p.get("seed"))
+
+
+@click.command(cls=one_line_usage("simulate", _problems))
 @click.option(
     "--scenario",
     "scenario_spec",
@@ -207,36 +249,16 @@ def cli(
     quiet,
 ):
     """Replay a crash on Anvil (or Hardhat) and in the model, reconcile, and write the report."""
-    if full_check_every < 1:
-        fail(f"--full-check-every must be at least 1, got {full_check_every}")
-    if drain_bars is not None and not 0 <= drain_bars <= MAX_DRAIN_BARS:
-        # checked here, not by the scenario's reader: its line named the built-in scenario's
-        # market.drain_bars, a key the user never wrote
-        fail(f"--drain: must be an integer between 0 and {MAX_DRAIN_BARS}, got {drain_bars}")
-    if scenario_spec not in builtin_scenarios():
-        problem = directory_named(
-            scenario_spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)"
-        )
-        if problem:
-            fail(f"--scenario {problem}")
-    if (
-        backend == "model"
-        and click.get_current_context().get_parameter_source("node")
-        is not click.core.ParameterSource.DEFAULT
-    ):
-        # ignored before: the user asked for a node and got none
-        fail(f"--node {node} is the node of --backend both; --backend model runs no node")
+    problems = _problems(click.get_current_context())
+    if problems:
+        fail("\n".join(problems))
     order = None
     if waterfall is not None:
         order = tuple(x.strip() for x in waterfall.split(",") if x.strip())
-        if not order:  # "" ran the scenario's own order, as if the option were not given
-            fail(f"--waterfall {waterfall!r}: no layer (give an order of {', '.join(LAYERS)})")
     market = {"market": {}}
     if drain_bars is not None:
         market["market"]["drain_bars"] = drain_bars
     if reserves_scale is not None:
-        if reserves_file is None:
-            fail("--reserves-scale: applies only with --reserves")
         market["market"]["reserves_scale"] = reserves_scale
     market = {k: v for k, v in market.items() if v}
     try:

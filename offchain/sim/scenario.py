@@ -49,6 +49,7 @@ from offchain.sim.scenario_actors import (
     DEFAULT_KEEPERS,
     DEFAULT_VAULTS,
     TAKER_MODES,
+    argument_problems,
     read_backstop,
     read_keepers,
     read_population,
@@ -254,11 +255,8 @@ def _build(
     )
     file_seed = s.read("seed")
     s.finish()
-    if seed is not None:
-        if isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED:
-            raise ScenarioError(
-                f"--seed: must be an integer between 0 and {MAX_SEED}, got {seed!r}"
-            )
+    for problem in argument_problems(seed=seed):
+        raise ScenarioError(problem)
     the_seed = file_seed if seed is None else seed
 
     market = read_market(read_table(source, data, "market"), source, the_seed)

@@ -13,7 +13,7 @@ from offchain.sim.gas_strategy import GAS_PERCENTILES, parse_priced_out
 from offchain.sim.scenario_reader import ScenarioError, format_ratio, format_wad
 from offchain.sim.scenario_types import BackstopSpec, KeeperSpec, PopulationSpec
 from offchain.system.config import CollateralConfig, Reader
-from offchain.system.schema import BACKSTOP, KEEPERS, MAX_VAULTS, VAULTS
+from offchain.system.schema import BACKSTOP, KEEPERS, MAX_SEED, MAX_VAULTS, VAULTS
 
 TAKER_MODES = KEEPERS["taker_mode"].choices
 
@@ -23,14 +23,28 @@ DEFAULT_KEEPERS: dict[str, Any] = KEEPERS.defaults()
 DEFAULT_BACKSTOP: dict[str, Any] = BACKSTOP.defaults()
 
 
+def argument_problems(vaults: Any = None, seed: Any = None) -> list[str]:
+    """What is wrong with the --vaults and --seed a command passes to load_scenario, one line
+    each (the loader refuses the first; a command names them all with its own options' before
+    it loads: offchain/system/cli.py one_line_usage's `checks`)."""
+    problems = []
+    if vaults is not None and (
+        isinstance(vaults, bool) or not isinstance(vaults, int) or not 1 <= vaults <= MAX_VAULTS
+    ):
+        problems.append(f"--vaults: must be an integer between 1 and {MAX_VAULTS}, got {vaults!r}")
+    if seed is not None and (
+        isinstance(seed, bool) or not isinstance(seed, int) or not 0 <= seed <= MAX_SEED
+    ):
+        problems.append(f"--seed: must be an integer between 0 and {MAX_SEED}, got {seed!r}")
+    return problems
+
+
 def read_population(r: Reader, coll: CollateralConfig, vaults: int | None) -> PopulationSpec:
     """The [vaults] keys of `r` (a [vaults] or a [types.<name>] table)."""
     count = r.read("count")
     if vaults is not None:
-        if isinstance(vaults, bool) or not isinstance(vaults, int) or not 1 <= vaults <= MAX_VAULTS:
-            raise ScenarioError(
-                f"--vaults: must be an integer between 1 and {MAX_VAULTS}, got {vaults!r}"
-            )
+        for problem in argument_problems(vaults=vaults):
+            raise ScenarioError(problem)
         count = vaults
     debt_median = r.read("debt_median")
     if debt_median * RAY <= coll.dust:

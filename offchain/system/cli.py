@@ -28,17 +28,24 @@ def failing(command: str) -> Callable[..., NoReturn]:
     return fail
 
 
-def one_line_usage(command: str) -> type[click.Command]:
+def one_line_usage(
+    command: str, checks: Callable[[click.Context], list[str]] | None = None
+) -> type[click.Command]:
     """`@click.command(cls=one_line_usage("sweep"))`: a value click cannot take (`--seeds
     1e400`, `--port abc`), an unknown option or a missing one is one line on stderr named by the
     command, and exit status 2, as `failing` says the other mistakes, instead of click's usage
-    block (four lines: usage, a hint, a blank line, the error)."""
+    block (four lines: usage, a hint, a blank line, the error). `checks(ctx)`: the command's own
+    checks of its options (one line per mistake, from `ctx.params`, which holds the options
+    click could convert): where click refuses a value, they run too, so a mistake click finds
+    and one the command finds are named in one run (the command calls them first itself)."""
 
-    def refuse(errors: list[click.UsageError]) -> NoReturn:
+    def refuse(errors: list[click.UsageError], more: list[str] = []) -> NoReturn:  # noqa: B006
         for exc in errors:
             # click words a missing choice over several lines ("Choose from:\n\tliquidator,")
             message = " ".join(x.strip() for x in exc.format_message().splitlines())
             click.echo(f"{command}: {message}", err=True)
+        for line in more:
+            click.echo(f"{command}: {line}", err=True)
         sys.exit(2)
 
     class OneLineUsage(click.Command):
@@ -59,7 +66,7 @@ def one_line_usage(command: str) -> type[click.Command]:
             if rest and not ctx.allow_extra_args:
                 errors.append(click.UsageError(f"unexpected extra arguments: {' '.join(rest)}"))
             if errors:
-                refuse(errors)
+                refuse(errors, checks(ctx) if checks is not None else [])
             ctx.args = rest
             ctx._opt_prefixes.update(parser._opt_prefixes)
             return rest

@@ -133,3 +133,51 @@ def test_reconcile_options__every_mistake_named_before_a_node():
         "reconcile: --every must be at least 1, got 0",
         "reconcile: --rpc 'not a url' is not an http(s) JSON-RPC URL (http://HOST:PORT)",
     ]
+
+
+@pytest.mark.parametrize(
+    ("script", "args", "expected"),
+    [
+        (
+            "simulate",
+            ["--vaults", "0", "--seed", "-1", "--drain", "-1"],
+            [
+                "simulate: --drain: must be an integer between 0 and 10000, got -1",
+                "simulate: --vaults: must be an integer between 1 and 100000, got 0",
+                "simulate: --seed: must be an integer between 0 and 18446744073709551615, got -1",
+            ],
+        ),
+        (
+            "simulate",
+            ["--seed", "nan", "--full-check-every", "0", "--backend", "model", "--node", "anvil"],
+            [
+                "simulate: Invalid value for '--seed': 'nan' is not a valid integer.",
+                "simulate: --full-check-every must be at least 1, got 0",
+                "simulate: --node anvil is the node of --backend both; --backend model runs no "
+                "node",
+            ],
+        ),
+        (
+            "compare-waterfalls",
+            ["--orders", "fund;nope", "--vaults", "-1", "--seed", "nan"],
+            [
+                "compare-waterfalls: Invalid value for '--seed': 'nan' is not a valid integer.",
+                "compare-waterfalls: --orders: unknown layer 'nope' (layers: fund, "
+                "stability_pool, debt_auction, redistribution, deleverage)",
+                "compare-waterfalls: --vaults: must be an integer between 1 and 100000, got -1",
+            ],
+        ),
+    ],
+)
+def test_a_value_click_refuses_beside_the_commands_own_mistakes__all_named(
+    tmp_path, script, args, expected
+):
+    """Issue 47, item 4: a value click cannot convert stopped the run before the command's own
+    checks (`simulate --vaults 0 --seed -1 --drain -1` named --drain; `compare-waterfalls
+    --orders 'fund;nope' --vaults -1 --seed nan` named --seed): every mistake is one line now,
+    click's and the command's together (one_line_usage's `checks`), exit 2, nothing written."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(_cli(script), [*args, "--out", str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == expected
+    assert not out.exists()
