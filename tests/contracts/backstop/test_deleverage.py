@@ -354,6 +354,38 @@ def test_deleverage__refusals(system):
             system.tx(b, function, r.keeper, *args)
 
 
+def test_deleverage__size_margin_after_the_charge__a_vault_it_would_push_past_the_buffer_skipped(
+    system,
+):
+    """A charge raises a vault's debt, and with a size margin its requirement grows faster than
+    the debt: the headroom is measured at today's size, so a charge of most of it can take the
+    vault past (1 + buffer) x its requirement. The layer then skips the vault (nothing charged,
+    its window untouched). ETH-A's size margin: +50% per 2,500 of debt above 2,500 (the dust), at
+    most +100%; the max fraction 1. `other` (3,000 of debt, requirement x 1.1: 3,300 against a
+    limit of about 5,333) has about 2,033 of headroom; the loss (about 1,120) would take it to
+    about 4,120 of debt, whose requirement (x 1.324, about 5,455) is past the limit. Without the
+    size margin the same call charges it the loss. (The planted bug deleverage-size-check-skipped
+    survived the fuzz and every test before this one.)"""
+    r, b, e = system.roles, system.d.backstop, system.d.engine
+    event, _ = _parked(system)
+    system.tx(b, "set_deleverage_limits", r.governance, WAD, DEFAULT_DELEVERAGE_INTERVAL)
+    system.tx(e, "set_size_margin", r.governance, event.type_id, 2_500, 500_000, 1_000_000)
+    before = _vault(system, r.other)
+    system.tx(b, "deleverage", r.keeper, event.type_id, [r.other])
+    done = {"collateral_type": event.type_id, "charged": 0, "due": event.loss}
+    assert _events(system) == [(b, "Deleveraged", done)]
+    assert _vault(system, r.other) == before
+    assert _backstop(system, "deleverage_window", event.type_id, r.other) == (0, 0)
+    # the control: no size margin, the same call charges `other` the whole loss (its headroom,
+    # about 2,333, is larger), less what the fraction's and the units' rounding leave
+    system.tx(e, "set_size_margin", r.governance, event.type_id, 0, 0, 0)
+    room, rate = _headroom(system, r.other), _ctype(system).rate
+    system.tx(b, "deleverage", r.keeper, event.type_id, [r.other])
+    charged = _vault(system, r.other)[1] - before[1]
+    assert charged > 0 and 0 <= event.loss - charged * rate < room // WAD + 2 * rate
+    assert _backstop(system, "deleverage_due", event.type_id) == event.loss - charged * rate
+
+
 def test_deleverage__larger_buffer__charges_less_and_keeps_more_margin(system):
     """Money flow: governance raises the buffer to 50% while the loss is due: `keeper`'s vault
     (4,500 against 4,444.4 of limit) then pays nothing; `other` pays half its headroom at 1.5 x
