@@ -191,7 +191,7 @@ def _scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
     the scenario's 1,000 and 400), each run in a process of its own (offchain/sim/timing.py),
     with the market's depth fixed (the default) and, at 100k, scaled with the population: the
     share of vaults left unsafe and never liquidated and the insolvency per unit of starting
-    debt (scale.<scenario>.<size>[_depth_scaled].*), the 100k runs' time (one core) and peak
+    debt (scale.<scenario>_<size>[_depth_scaled]_*), the 100k runs' time (one core) and peak
     memory; the two-type crash's time and memory at each size (sim.model_*_vaults_*, as before);
     the limits each 100k run names, in the meta."""
     from offchain.sim.scenario import builtin_scenarios
@@ -204,12 +204,14 @@ def _scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
             depths = ("fixed", "scaled") if vaults == SCALE_VAULTS[-1] else ("fixed",)
             for depth in depths:
                 run = _timed_run(name, vaults, depth)
-                key = f"scale.{name}.{label}" + ("_depth_scaled" if depth == "scaled" else "")
-                figures[f"{key}.unsafe_left_share"] = run["unsafe_left_share"]
-                figures[f"{key}.insolvency_per_debt"] = run["insolvency_per_debt"]
+                key = f"scale.{name.replace('-', '_')}_{label}" + (
+                    "_depth_scaled" if depth == "scaled" else ""
+                )
+                figures[f"{key}_unsafe_left_share"] = run["unsafe_left_share"]
+                figures[f"{key}_insolvency_per_debt"] = run["insolvency_per_debt"]
                 if vaults == SCALE_VAULTS[-1]:
-                    figures[f"{key}.s"] = run["s"]
-                    figures[f"{key}.peak_mib"] = run["peak_mib"]
+                    figures[f"{key}_s"] = run["s"]
+                    figures[f"{key}_peak_mib"] = run["peak_mib"]
                     limits[key] = run["binding_limits"]
                 if name == SCALE_SCENARIO and depth == "fixed":
                     figures[f"sim.model_{label}_vaults_s"] = run["s"]
@@ -220,7 +222,7 @@ def _scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
         "ceilings and keepers' capital sized to --vaults (sim/scenario_ceilings.py); "
         "unsafe_left_share = vaults unsafe and never liquidated at the end / vaults; "
         "insolvency_per_debt = the conservative insolvency / the starting debt; *_depth_scaled: "
-        "market.depth_with_vaults = scaled; .s and .peak_mib: the 100k run's seconds (one core) "
+        "market.depth_with_vaults = scaled; _s and _peak_mib: the 100k run's seconds (one core) "
         "and peak resident memory",
         "scale_limits": limits,
     }

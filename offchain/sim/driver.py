@@ -186,6 +186,8 @@ class Simulation:
         self.rec = Recorder(backend, self.rows, self.ledgers)
         self.unsafe: list[str] = []  # the bar's unsafe vaults, closest to liquidation first
         self.peak_debt_in_auction = 0
+        # type -> bar -> unsafe vaults left out for want of an auction slot (_on_waiting)
+        self.slot_waits: dict[str, dict[int, int]] = {}
         self.drained = 0  # bars added by the drain (market.drain_bars)
 
     # -------------------------------------------------------- sending
@@ -318,6 +320,7 @@ class Simulation:
                 k.liquidation_gas_price,
                 self._on_unsafe,
                 gas_budget=k.liquidation_gas_budget,
+                on_waiting=self._on_waiting,
             ),
             TakerStep(self.takers, a.capital_taker, gas_budget=k.taker_gas_budget),
             BackstopStep(
@@ -328,6 +331,12 @@ class Simulation:
                 gas_budget=k.backstop_gas_budget,
             ),
         ]
+
+    def _on_waiting(self, name: str, count: int) -> None:
+        """Unsafe vaults the liquidation keeper left out this bar for want of an auction slot
+        (limits.py): the most of any of the bar's rounds, per type."""
+        bars = self.slot_waits.setdefault(name, {})
+        bars[self.bar] = max(bars.get(self.bar, 0), count)
 
     def _on_unsafe(self, name: str, unsafe: list[str]) -> None:
         """How long each vault stays unsafe: since the first bar it was seen unsafe in."""
@@ -714,7 +723,7 @@ class Simulation:
             **end_facts,
             # what bound the run that --vaults does not raise (limits.py): its first lines
             "binding_limits": binding_limits(
-                tables["types"],
+                {name: list(waits.values()) for name, waits in self.slot_waits.items()},
                 tables["bars"],
                 self.peak_debt_in_auction / RAD,
                 self.scenario.system.max_debt_in_auction / RAD,

@@ -3,8 +3,11 @@ unsafe vault waiting that the lab's sizing rule (scenario_ceilings.py: the ceili
 capital and budgets follow --vaults) does not raise.
 
 - **The auction's running slots.** A DutchAuction runs at most `MAX_ACTIVE` (1,024) auctions at
-  once (contracts/modules/auction_slots.vy): while they are all taken, the liquidation keeper
-  starts none and unsafe vaults wait. A contract constant: --vaults does not raise it.
+  once (contracts/modules/auction_slots.vy): the liquidation keeper proposes only as many vaults
+  as there are free slots (less those in flight), and the rest wait (the keeper's step counts
+  them each bar: steps.LiquidatorStep's `on_waiting`). Auctions end as takers buy their lots, so
+  the slots bound how many vaults a bar can start liquidating. A contract constant: --vaults
+  does not raise it.
 - **The debt in auction.** The Liquidator's caps on the debt in auction, over all types and (in a
   run of one type) the type's own (scaled with the population, so they bind only where the
   scenario's own run comes near them too).
@@ -14,6 +17,8 @@ capital and budgets follow --vaults) does not raise.
 """
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
 
 import pandas as pd
 
@@ -27,25 +32,25 @@ CAP_REACHED = 0.99
 
 
 def binding_limits(
-    types: pd.DataFrame,
+    slot_waits: Mapping[str, Sequence[int]],
     bars: pd.DataFrame,
     peak_debt_in_auction: float,
     max_debt_in_auction: float,
     depth_with_vaults: str,
     type_cap: tuple[str, float] | None = None,
 ) -> list[str]:
-    """One line per limit that bound the run (module docstring), from the per-type and per-bar
-    tables and the run's peak debt in auction against its caps [stablecoin]: over all types, and
-    `type_cap` (a run of one type: its name and auction cap)."""
+    """One line per limit that bound the run (module docstring): `slot_waits`, per type, the
+    unsafe vaults left out for want of a slot in each bar the keeper planned; the per-bar table;
+    the run's peak debt in auction against its caps [stablecoin]: over all types, and `type_cap`
+    (a run of one type: its name and auction cap)."""
     lines = []
-    for name, rows in types.groupby("collateral_type", sort=False):
-        full = rows[(rows["active_auctions"] >= MAX_ACTIVE) & (rows["vaults_unsafe"] > 0)]
-        if len(full):
+    for name, waits in slot_waits.items():
+        waited = [w for w in waits if w > 0]
+        if waited:
             lines.append(
-                f"{name}: the auction's {MAX_ACTIVE:,} running slots were all taken in "
-                f"{len(full):,} bars while unsafe vaults waited (up to "
-                f"{int(full['vaults_unsafe'].max()):,}); a contract constant "
-                "(auction_slots.MAX_ACTIVE) that --vaults does not raise"
+                f"{name}: unsafe vaults waited for one of the auction's {MAX_ACTIVE:,} running "
+                f"slots in {len(waited):,} bars (up to {max(waited):,} at once); a contract "
+                "constant (auction_slots.MAX_ACTIVE) that --vaults does not raise"
             )
     if max_debt_in_auction > 0 and peak_debt_in_auction >= CAP_REACHED * max_debt_in_auction:
         lines.append(

@@ -221,14 +221,16 @@ class ArbitrageStep:
 class LiquidatorStep:
     """Liquidates the unsafe vaults of each type's index that are not in flight, as many as the
     type's auction can start. `on_unsafe(name, owners)`, if given, hears every round's unsafe
-    vaults (the simulation times how long each stays unsafe). With a `gas_budget` [gas a
-    round], the vaults of largest debt first, over every type."""
+    vaults (the simulation times how long each stays unsafe); `on_waiting(name, count)` how many
+    unsafe vaults not in flight it left out for want of a running-auction slot (limits.py). With
+    a `gas_budget` [gas a round], the vaults of largest debt first, over every type."""
 
     sender: str
     gas_price: int = 0
     on_unsafe: Callable[[str, list[str]], None] | None = None
     role: str = "liquidator"
     gas_budget: int = 0
+    on_waiting: Callable[[str, int], None] | None = None
 
     def decide(self, world: World, names: Sequence[str]) -> list[Action]:
         d, out = world.d, []
@@ -236,11 +238,19 @@ class LiquidatorStep:
             t = world.d.types[name]
             view = read_liquidation_view(world.read, d, t)
             index = world.index(name)
-            if self.on_unsafe is not None:
-                self.on_unsafe(name, index.unsafe(view.rate, view.safe_price, view.size))
-            out += plan_liquidations(
-                index, view, world.in_flight(), self.sender, d.liquidator, self.gas_price
+            unsafe = None
+            if self.on_unsafe is not None or self.on_waiting is not None:
+                unsafe = index.unsafe(view.rate, view.safe_price, view.size)
+            if self.on_unsafe is not None and unsafe is not None:
+                self.on_unsafe(name, unsafe)
+            in_flight = world.in_flight()
+            planned = plan_liquidations(
+                index, view, in_flight, self.sender, d.liquidator, self.gas_price
             )
+            if self.on_waiting is not None and unsafe is not None and view.safe_price:
+                free = sum(1 for o in unsafe if ("vault", o) not in in_flight)
+                self.on_waiting(name, max(0, free - sum(len(a.targets) for a in planned)))
+            out += planned
         return world.budget(out, self.gas_budget, self.sender)
 
 

@@ -14,76 +14,55 @@ from offchain.sim.limits import binding_limits
 from offchain.sim.scenario import load_scenario
 
 
-def _types(active: list[int], unsafe: list[int], name: str = "ETH-A") -> pd.DataFrame:
-    return pd.DataFrame(
-        {
-            "bar": range(len(active)),
-            "collateral_type": name,
-            "active_auctions": active,
-            "vaults_unsafe": unsafe,
-        }
-    )
-
-
 def _bars(pool: list[float], market: list[float]) -> pd.DataFrame:
     return pd.DataFrame({"bar": range(len(pool)), "pool_price": pool, "market_price": market})
 
 
 def test_nothing_bound__no_line():
-    types = _types([0, MAX_ACTIVE - 1, MAX_ACTIVE], [0, 5, 0])  # full with nobody waiting
     bars = _bars([100.0, 95.0, 91.0], [100.0, 100.0, 100.0])
-    assert binding_limits(types, bars, 989.0, 1_000.0, "fixed") == []
+    assert binding_limits({"ETH-A": [0, 0, 0]}, bars, 989.0, 1_000.0, "fixed") == []
 
 
-def test_slots_full_while_vaults_waited__named_with_the_bars_and_the_most_waiting():
-    types = pd.concat(
-        [
-            _types([MAX_ACTIVE, MAX_ACTIVE, 3], [7, 12, 40]),
-            _types([MAX_ACTIVE, 0, 0], [0, 0, 0], name="WBTC-A"),
-        ]
-    )
-    [line] = binding_limits(types, _bars([1.0], [1.0]), 0.0, 1.0, "fixed")
+def test_vaults_waited_for_a_slot__named_with_the_bars_and_the_most_waiting():
+    waits = {"ETH-A": [0, 7, 12, 0], "WBTC-A": [0, 0]}
+    [line] = binding_limits(waits, _bars([1.0], [1.0]), 0.0, 1.0, "fixed")
     assert line == (
-        "ETH-A: the auction's 1,024 running slots were all taken in 2 bars while unsafe vaults "
-        "waited (up to 12); a contract constant (auction_slots.MAX_ACTIVE) that --vaults does "
-        "not raise"
+        f"ETH-A: unsafe vaults waited for one of the auction's {MAX_ACTIVE:,} running slots in 2 "
+        "bars (up to 12 at once); a contract constant (auction_slots.MAX_ACTIVE) that --vaults "
+        "does not raise"
     )
 
 
 def test_debt_in_auction_at_its_cap__and_the_pool_below_the_market__each_one_line():
     bars = _bars([100.0, 60.0, 80.0], [100.0, 100.0, 100.0])
-    cap, pool = binding_limits(_types([1], [0]), bars, 990.0, 1_000.0, "fixed")
+    cap, pool = binding_limits({}, bars, 990.0, 1_000.0, "fixed")
     assert cap == "the debt in auction reached 990 of its cap 1,000 (max_debt_in_auction)"
     assert pool == (
         "the pool's price fell to 60% of the market's (bar 1): liquidation sales outran the "
         'pool\'s depth; its depth does not follow --vaults (market.depth_with_vaults = "fixed")'
     )
-    [type_cap] = binding_limits(
-        _types([1], [0]), _bars([1.0], [1.0]), 95.0, 1e6, "fixed", ("ETH-A", 95.5)
-    )
+    [type_cap] = binding_limits({}, _bars([1.0], [1.0]), 95.0, 1e6, "fixed", ("ETH-A", 95.5))
     assert type_cap == (
         "ETH-A: the debt in auction reached 95 of the type's auction cap 96 (auction_cap)"
     )
-    assert (
-        binding_limits(_types([1], [0]), _bars([1.0], [1.0]), 94.0, 1e6, "fixed", ("ETH-A", 95.5))
-        == []
-    )
-    [scaled] = binding_limits(_types([1], [0]), bars, 0.0, 1_000.0, "scaled")
+    assert binding_limits({}, _bars([1.0], [1.0]), 94.0, 1e6, "fixed", ("ETH-A", 95.5)) == []
+    [scaled] = binding_limits({}, bars, 0.0, 1_000.0, "scaled")
     assert scaled.endswith('its depth follows --vaults (market.depth_with_vaults = "scaled")')
 
 
 @pytest.mark.slow  # a 10,000-vault day in the model: tens of seconds
 def test_a_run_at_ten_times_its_vaults__slots_named_first__as_the_facts_say():
     """Black Thursday at 10,000 vaults (the market's depth fixed): liquidation sales push the
-    pool below the market, takes stop, the 1,024 slots fill and unsafe vaults wait; the run's
-    first lines name both, and its facts count the vaults that waited to the end."""
+    pool below the market, takes slow, the 1,024 slots fill and unsafe vaults wait for one; the
+    run's first lines name both, and unsafe vaults are left at the end."""
     result = simulate(load_scenario("black-thursday-2020", vaults=10_000), "model")
     f = result.facts
     slots, pool = f["binding_limits"]
-    assert slots.startswith("ETH-A: the auction's 1,024 running slots were all taken in ")
+    assert slots.startswith("ETH-A: unsafe vaults waited for one of the auction's 1,024 running")
     assert pool.startswith("the pool's price fell to ")
-    types = result.tables["types"]
-    full = types[(types["active_auctions"] >= MAX_ACTIVE) & (types["vaults_unsafe"] > 0)]
-    assert f"in {len(full):,} bars" in slots and f["unsafe_vaults_left"] > 0
+    assert f["unsafe_vaults_left"] > 0
     lines = console_lines(result.tables["keeper_actions"], f)
     assert [x for x in lines if x.startswith("LIMIT: ")] == [f"LIMIT: {slots}", f"LIMIT: {pool}"]
+    # at the scenario's own count no vault waited for a slot
+    own = simulate(load_scenario("black-thursday-2020"), "model").facts["binding_limits"]
+    assert not any("running slots" in x for x in own)
