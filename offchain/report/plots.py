@@ -60,10 +60,17 @@ def _time_axis(ax: Any) -> None:
     ax.set_xlabel("time (UTC)")
 
 
-def _note(ax: Any, text: str) -> None:
+def _note(ax: Any, text: str, axis: str = "") -> None:
+    """A sentence in the middle of a panel that has nothing to draw; `axis` ("y", "x" or "xy"):
+    the axes whose ticks would be a default 0-to-1 range read as data (0, 0, 0, 1, 1, 1 with
+    whole-number labels), left without ticks."""
     ax.text(
         0.5, 0.5, text, transform=ax.transAxes, ha="center", va="center", fontsize=14, color="gray"
     )
+    if "y" in axis:
+        ax.set_yticks([])
+    if "x" in axis:
+        ax.set_xticks([])
 
 
 def _tail(ax: Any, result: SimulationResult, bars: pd.DataFrame) -> None:
@@ -137,7 +144,7 @@ def plot_price(result: SimulationResult, path: Path) -> None:
             counts.bar(t, per_bar, width=_bar_width(bars), color="tab:red", align="edge")
             counts.set_title(f"Liquidations per bar ({len(liquidations):,} in all)")
         else:
-            _note(counts, "no liquidations")
+            _note(counts, "no liquidations", "y")
             counts.set_title("Liquidations per bar")
         counts.set_ylabel("liquidations")
         counts.set_ylim(bottom=0)
@@ -395,8 +402,8 @@ def plot_auctions(result: SimulationResult, path: Path) -> None:
             bottom.legend(loc="best")
         else:
             _note(top, "no takes")
-            _note(middle, "no takes")
-            _note(bottom, "no takes")
+            _note(middle, "no takes", "y")
+            _note(bottom, "no takes", "xy")
             middle.set_title("Collateral bought per bar")
         top.set_ylim(bottom=0)
         top.set_ylabel(f"{stable} per {coll}".strip())
@@ -407,6 +414,8 @@ def plot_auctions(result: SimulationResult, path: Path) -> None:
         middle.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
         middle.set_ylim(bottom=0)
         _tail(middle, result, bars)
+        if len(t):
+            middle.set_xlim(t.iloc[0], t.iloc[-1])  # the whole run, not only what is drawn
         _time_axis(middle)
         bottom.set_xlabel("take price / market price")
         bottom.set_ylabel(f"collateral bought [{coll}]" if coll else "collateral bought")
@@ -446,7 +455,7 @@ def plot_waterfall(result: SimulationResult, path: Path) -> None:
                     color="0.3",
                 )
         else:
-            _note(ax, "no bad debt")
+            _note(ax, "no bad debt", "xy")
         ax.yaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
         ax.set_ylabel(f"paid [{stable}]" if stable else "paid")
         ax.set_title(f"Who paid the realized bad debt ({format_amount(bad_debt, stable)})")
@@ -475,7 +484,7 @@ def plot_collateralization(result: SimulationResult, path: Path) -> None:
                 label=f"end ({len(end):,} vaults with debt)",
             )
         else:
-            _note(ax, "no vaults with debt")
+            _note(ax, "no vaults with debt", "xy")
         if ratio is not None:
             ax.axvline(
                 float(ratio),
@@ -501,7 +510,7 @@ def plot_comparison(rows: list[dict[str, Any]], stable: str, path: Path) -> None
         if left.any():
             ax.legend(loc="best")
         else:
-            _note(ax, "no bad debt")
+            _note(ax, "no bad debt", "x")
         ax.xaxis.set_major_formatter(mticker.StrMethodFormatter("{x:,.0f}"))
         ax.set_xlabel(f"bad debt paid [{stable}]" if stable else "bad debt paid")
         ax.set_title("Who paid, per waterfall order")
