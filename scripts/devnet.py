@@ -36,43 +36,45 @@ from offchain.system.config import DEFAULT_CONFIG, ConfigError, load_config
 fail = failing("devnet")
 
 
-def _check_port(port: int) -> None:
+def _port_problem(port: int) -> str | None:
     if not 1 <= port <= 65535:
-        fail(f"--port must be from 1 to 65535, got {port}")
+        return f"--port must be from 1 to 65535, got {port}"
     with socket.socket() as s:
         s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind(("127.0.0.1", port))
         except OSError:
-            fail(
+            return (
                 f"port {port} is in use (another devnet or node?): stop it, or choose another "
                 "--port"
             )
+    return None
 
 
-def _check_journal(journal: Path) -> None:
+def _journal_problem(journal: Path) -> str | None:
     """Hardhat's devnet: the journal must be one (offchain/live/hardhat_devnet.py); anything
     else is refused before Hardhat is started, and left as it is."""
     if not journal.exists():
-        return
+        return None
     try:
         read_journal(journal)
     except JournalError as exc:
-        fail(
+        return (
             f"--state {journal} is not a devnet journal ({exc}): move it away to start a fresh "
             "devnet"
         )
+    return None
 
 
-def _check_state(state_file: Path) -> None:
+def _state_problem(state_file: Path) -> str | None:
     """A state file is Anvil's JSON dump; anything else (a torn copy, another file) is refused
     before Anvil is started on it, and left as it is."""
     if not state_file.exists():
-        return
+        return None
     if state_file.is_dir():
-        fail(f"--state {state_file} is a directory, not a devnet state file")
+        return f"--state {state_file} is a directory, not a devnet state file"
     if _is_journal(state_file):
-        fail(
+        return (
             f"--state {state_file} is not a devnet state file (a Hardhat journal: start it with "
             "--node hardhat)"
         )
@@ -81,15 +83,46 @@ def _check_state(state_file: Path) -> None:
             data = json.load(f)
     except (OSError, ValueError) as exc:
         reason = exc.strerror if isinstance(exc, OSError) else "not JSON"
-        fail(
+        return (
             f"--state {state_file} is not a devnet state file ({reason}): move it away to start "
             "a fresh devnet"
         )
     if not isinstance(data, dict) or "accounts" not in data:
-        fail(
+        return (
             f"--state {state_file} is not a devnet state file (no accounts): move it away to "
             "start a fresh devnet"
         )
+    return None
+
+
+def _problems(ctx: click.Context) -> list[str]:
+    """devnet's checks of its options (those click converted: `ctx.params`), one line per
+    mistake, before any node starts: the port, the records directory, the config, the state
+    file or journal. Called first by the command, and by one_line_usage where click refused a
+    value too, so every mistake is named in one run."""
+    p, problems = ctx.params, []
+    if p.get("port") is not None:
+        problems.append(_port_problem(p["port"]))
+    records = p.get("records")
+    if records is not None and Path(records).exists() and not Path(records).is_dir():
+        problems.append(f"--records {records}: not a directory (the deployment records go in one)")
+    if p.get("config_path") is not None:
+        try:
+            load_config(Path(p["config_path"]))
+        except ConfigError as exc:
+            problems.append(str(exc))
+    node_kind, state = p.get("node_kind"), p.get("state")
+    if node_kind is not None:
+        state_file = Path(state) if state is not None else DEFAULT_DIR / STATE_FILES[node_kind]
+        if state is not None and not state_file.parent.is_dir():
+            # it was created: a slip in a path given (the default folder is made as needed)
+            what = "is a file" if state_file.parent.exists() else "does not exist"
+            problems.append(f"--state {state}: the directory {state_file.parent} {what}")
+        elif node_kind == "hardhat":
+            problems.append(_journal_problem(state_file))
+        else:
+            problems.append(_state_problem(state_file))
+    return [line for line in problems if line]
 
 
 def _is_journal(path: Path) -> bool:
@@ -115,7 +148,7 @@ def _stop(node: DevnetProcess) -> None:
     node.stop()
 
 
-@click.command(cls=one_line_usage("devnet"))
+@click.command(cls=one_line_usage("devnet", _problems))
 @click.option("--port", type=int, default=8545, show_default=True, help="1 to 65535.")
 @click.option(
     "--node",
@@ -148,22 +181,11 @@ def _stop(node: DevnetProcess) -> None:
 )
 def cli(port, node_kind, state, config_path, block_time, records):
     """Start the persistent devnet, deploy or verify Backstop, and keep running."""
-    _check_port(port)
-    if Path(records).exists() and not Path(records).is_dir():
-        fail(f"--records {records}: not a directory (the deployment records go in one)")
-    try:
-        config = load_config(Path(config_path))
-    except ConfigError as exc:
-        fail(str(exc))
+    problems = _problems(click.get_current_context())
+    if problems:
+        fail("\n".join(problems))
+    config = load_config(Path(config_path))
     state_file = Path(state) if state is not None else DEFAULT_DIR / STATE_FILES[node_kind]
-    if state is not None and not state_file.parent.is_dir():
-        # it was created: a slip in a path given (the default folder is made as needed)
-        what = "is a file" if state_file.parent.exists() else "does not exist"
-        fail(f"--state {state}: the directory {state_file.parent} {what}")
-    if node_kind == "hardhat":
-        _check_journal(state_file)
-    else:
-        _check_state(state_file)
     from offchain.backends import project_code
 
     artifacts, reader = project_code()

@@ -19,7 +19,7 @@ from pathlib import Path
 import click
 
 from offchain.live.market import Bar, MarketError, impersonating, open_vaults, play, set_price
-from offchain.live.node import Node, NodeUnavailable
+from offchain.live.node import Node, NodeUnavailable, unanswered
 from offchain.live.outcome import OutcomeBook, oracle_marks
 from offchain.live.record import RecordError, load_record, record_path, verify
 from offchain.model.errors import Revert
@@ -42,7 +42,45 @@ def _needs_the_configured_price(chain, t) -> bool:
     return current != t.config.initial_price or chain.next_block_time > posted_at + max_age
 
 
-@click.command(cls=one_line_usage("market"))
+def _problems(ctx: click.Context) -> list[str]:
+    """market's checks that need no node (of the options click converted: `ctx.params`), one
+    line per mistake: the --rpc URL, the deployment record given, the scenario with --vaults.
+    Called first by the command, and by one_line_usage where click refused a value too, so every
+    mistake is named in one run (a dead node is named after these)."""
+    p, problems = ctx.params, []
+    rpc, deployment_path = p.get("rpc"), p.get("deployment_path")
+    if rpc is not None:
+        try:
+            Node(rpc, timeout=10, patience=5)
+        except ValueError:  # not http(s), no host, a port out of range
+            problems.append(f"--rpc {rpc!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
+    if deployment_path is not None:
+        problem = directory_named(deployment_path, "a deployment record (.json)")
+        if problem:
+            problems.append(f"--deployment {problem}")
+        else:
+            try:
+                load_record(Path(deployment_path))
+            except RecordError as exc:
+                problems.append(str(exc))
+    scenario_spec = p.get("scenario_spec")
+    if scenario_spec is not None:
+        problem = None
+        if scenario_spec not in builtin_scenarios():
+            problem = directory_named(
+                scenario_spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)"
+            )
+        if problem:
+            problems.append(f"--scenario {problem}")
+        else:
+            try:
+                load_scenario(scenario_spec, vaults=p.get("vaults"))
+            except ScenarioError as exc:
+                problems.append(str(exc))
+    return problems
+
+
+@click.command(cls=one_line_usage("market", _problems))
 @click.option(
     "--scenario",
     "scenario_spec",
@@ -64,24 +102,12 @@ def _needs_the_configured_price(chain, t) -> bool:
 @click.option("--deployment", "deployment_path", default=None, help="The deployment record.")
 def cli(scenario_spec, speed, vaults, rpc, deployment_path):
     """Play a scenario's prices, pool moves and time on the devnet."""
-    try:
-        node = Node(rpc, timeout=10, patience=5)
-    except ValueError:  # not http(s), no host, a port out of range
-        fail(f"--rpc {rpc!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
-    if deployment_path is not None:
-        problem = directory_named(deployment_path, "a deployment record (.json)")
-        if problem:
-            fail(f"--deployment {problem}")
-    if scenario_spec not in builtin_scenarios():
-        problem = directory_named(
-            scenario_spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)"
-        )
-        if problem:
-            fail(f"--scenario {problem}")
-    try:
-        scenario = load_scenario(scenario_spec, vaults=vaults)
-    except ScenarioError as exc:
-        fail(str(exc))
+    problems = _problems(click.get_current_context())
+    if problems:
+        # a dead node too, named with them (asked once)
+        fail("\n".join([*problems, *filter(None, [unanswered(rpc)])]))
+    node = Node(rpc, timeout=10, patience=5)
+    scenario = load_scenario(scenario_spec, vaults=vaults)
     try:
         chain_id = node.chain_id()
         record = load_record(Path(deployment_path) if deployment_path else record_path(chain_id))

@@ -40,9 +40,12 @@ from offchain.sweep.spec import (
     SweepFile,
     SweepSpec,
     check_grid,
+    check_seeds,
     load_sweep_file,
     parse_grid_option,
     plan,
+    verify_problem,
+    workers_problem,
 )
 from offchain.sweep.store import Store
 from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
@@ -50,29 +53,100 @@ from offchain.system.files import directory_named
 
 DEFAULT_SCENARIO = "black-thursday-2020"
 DEFAULT_SEEDS = 100
-MAX_WORKERS = 512
 
 
 fail = failing("sweep")
 
 
 def _fraction(text: str, where: str) -> Fraction:
+    """--max-borrower-cost as a fraction of the debt (0.02 or 2%); a mistake: SweepError."""
     raw = text.strip()
     percent = raw.endswith("%")
     try:
         number = Decimal(raw.rstrip("%").strip().replace("_", ""))
     except InvalidOperation:
-        fail(f"{where}: not a number: {text!r}")
-        raise
+        raise SweepError(f"{where}: not a number: {text!r}") from None
     if not number.is_finite() or number < 0:
-        fail(f"{where}: must be a number >= 0, got {text!r}")
+        raise SweepError(f"{where}: must be a number >= 0, got {text!r}")
     value = Fraction(number) / (100 if percent else 1)
     if value > 10:
-        fail(f"{where}: must be at most 10 (1000% of the debt), got {text!r}")
+        raise SweepError(f"{where}: must be at most 10 (1000% of the debt), got {text!r}")
     return value
 
 
-@click.command(cls=one_line_usage("sweep"))
+def _settings(p: dict) -> tuple[SweepFile, tuple, list[str]]:
+    """The sweep file, the grid and every mistake of the options (those click converted: `p`)
+    and the file, one line each, before anything is written or started."""
+    problems: list[str] = []
+    f, dims = SweepFile(), ()
+    try:
+        f = load_sweep_file(p["sweep_file"]) if p.get("sweep_file") else SweepFile()
+    except SweepError as exc:
+        problems += str(exc).splitlines()
+    try:
+        grid = p.get("grid")
+        dims = tuple(parse_grid_option(g) for g in grid) if grid else (f.grid or ())
+        check_grid(dims, "--grid")
+    except SweepError as exc:
+        problems += str(exc).splitlines()
+    if p.get("seeds") is not None:
+        try:
+            check_seeds(p["seeds"], "--seeds")
+        except SweepError as exc:
+            problems.append(str(exc))
+    workers = p["workers"] if p.get("workers") is not None else f.workers
+    dask = p["dask"] if p.get("dask") is not None else bool(f.dask)
+    scheduler = p["scheduler"] if p.get("scheduler") is not None else f.scheduler
+    if p.get("workers") is not None:
+        problems.append(workers_problem(p["workers"], "--workers") or "")
+    if dask and scheduler:
+        problems.append(
+            "--dask starts a local cluster, --scheduler uses an existing one: give one of them"
+        )
+    if scheduler and workers is not None:
+        problems.append(
+            "--workers does not apply with --scheduler (the cluster's workers run the sweep)"
+        )
+    if scheduler:
+        # a malformed address: refused here, before a Dask client half-built on it prints a
+        # traceback at exit ("Exception ignored in Client.__del__", 10 s later)
+        from distributed.comm import parse_address
+        from distributed.comm.addressing import parse_host_port
+
+        try:
+            parse_host_port(parse_address(scheduler)[1])
+        except ValueError as exc:
+            problems.append(
+                f"--scheduler {scheduler}: {' '.join(str(exc).split())} (tcp://HOST:PORT)"
+            )
+    if p.get("verify") is not None:
+        problems.append(verify_problem(p["verify"], "--verify") or "")
+    cost_text, where = p.get("max_borrower_cost"), "--max-borrower-cost"
+    if cost_text is None and f.max_borrower_cost is not None:
+        cost_text, where = f.max_borrower_cost, f"{p.get('sweep_file')}: sweep.max_borrower_cost"
+    if cost_text is not None:
+        try:
+            _fraction(cost_text, where)
+        except SweepError as exc:
+            problems.append(str(exc))
+    for scenario_spec in p.get("scenarios") or ():
+        if scenario_spec not in builtin_scenarios():
+            problem = directory_named(
+                scenario_spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)"
+            )
+            if problem:
+                problems.append(f"--scenario {problem}")
+    return f, dims, [line for line in problems if line]
+
+
+def _problems(ctx: click.Context) -> list[str]:
+    """sweep's checks of its options and its file, one line per mistake: called first by the
+    command, and by one_line_usage where click refused a value too, so every mistake is named
+    in one run."""
+    return _settings(ctx.params)[2]
+
+
+@click.command(cls=one_line_usage("sweep", _problems))
 @click.option(
     "--file",
     "sweep_file",
@@ -127,13 +201,9 @@ def cli(
     quiet,
 ):
     """Risk sweep: many seeded replays per parameter cell, VaR of bad debt, checked on chain."""
-    try:
-        f = load_sweep_file(sweep_file) if sweep_file else SweepFile()
-        dims = tuple(parse_grid_option(g) for g in grid) if grid else (f.grid or ())
-        check_grid(dims, "--grid")
-    except SweepError as exc:
-        fail(str(exc))
-        return
+    f, dims, problems = _settings(click.get_current_context().params)
+    if problems:
+        fail("\n".join(problems))
     workers = workers if workers is not None else f.workers
     dask = dask if dask is not None else bool(f.dask)
     scheduler = scheduler if scheduler is not None else f.scheduler
@@ -141,32 +211,7 @@ def cli(
         verify if verify is not None else (f.verify if f.verify is not None else DEFAULT_VERIFY)
     )
     cost_text = max_borrower_cost if max_borrower_cost is not None else f.max_borrower_cost
-    if workers is not None and not 1 <= workers <= MAX_WORKERS:
-        fail(f"--workers: must be between 1 and {MAX_WORKERS}, got {workers}")
-    if dask and scheduler:
-        fail("--dask starts a local cluster, --scheduler uses an existing one: give one of them")
-    if scheduler and workers is not None:
-        fail("--workers does not apply with --scheduler (the cluster's workers run the sweep)")
-    if scheduler:
-        # a malformed address: refused here, before a Dask client half-built on it prints a
-        # traceback at exit ("Exception ignored in Client.__del__", 10 s later)
-        from distributed.comm import parse_address
-        from distributed.comm.addressing import parse_host_port
-
-        try:
-            parse_host_port(parse_address(scheduler)[1])
-        except ValueError as exc:
-            fail(f"--scheduler {scheduler}: {' '.join(str(exc).split())} (tcp://HOST:PORT)")
-    if verify < 0:
-        fail(f"--verify: must be 0 or more, got {verify}")
     cost = _fraction(cost_text, "--max-borrower-cost") if cost_text is not None else None
-    for scenario_spec in scenarios:
-        if scenario_spec not in builtin_scenarios():
-            problem = directory_named(
-                scenario_spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)"
-            )
-            if problem:
-                fail(f"--scenario {problem}")
     spec = SweepSpec(
         scenarios=tuple(scenarios) or f.scenarios or (DEFAULT_SCENARIO,),
         seeds=seeds if seeds is not None else (f.seeds or DEFAULT_SEEDS),

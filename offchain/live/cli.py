@@ -41,7 +41,7 @@ from offchain.live.bots import ROLES, Bot, BotOptions, BotStopped, attach
 from offchain.live.deploy import ensure_flash_takers
 from offchain.live.follower import Checkpoint, CheckpointError
 from offchain.live.gas import GWEI, PPM, FixedGas, GasPolicy, GeometricGas
-from offchain.live.node import Node, NodeUnavailable
+from offchain.live.node import Node, NodeUnavailable, unanswered
 from offchain.live.record import DEFAULT_DIR, RecordError, load_record, record_path, verify
 from offchain.live.signers import Signer, SignerError, resolve_signer
 from offchain.live.webhook import check_webhook_url
@@ -214,7 +214,59 @@ def account_lock(rpc: str, chain_id: int, address: str) -> Path:
     return Path(tempfile.gettempdir()) / "backstop-keepers" / f"{node}-{address.lower()}.lock"
 
 
-@click.command(cls=one_line_usage("keeper"))
+def _problems(ctx: click.Context) -> list[str]:
+    """The keeper's checks that need no node, account or port (of the options click converted:
+    `ctx.params`), one line per mistake: --gas, --min-profit, the webhook, the options that
+    contradict the role or each other, --metrics-port's range, --rpc's URL, a deployment record
+    given, a checkpoint's directory given. Called first by the command, and by one_line_usage
+    where click refused a value too, so every mistake is named in one run."""
+    p, problems = ctx.params, []
+    role, account = p.get("role"), p.get("account")
+    for key, parse in (("gas_spec", parse_gas), ("min_profit", parse_min_profit)):
+        if p.get(key) is not None:
+            try:
+                parse(p[key])
+            except ValueError as exc:
+                problems.append(str(exc))
+    webhook = p.get("webhook")
+    if webhook is not None:
+        try:
+            check_webhook_url(webhook)
+        except ValueError as exc:
+            problems.append(str(exc))
+        if role is not None and role != "notifier":
+            problems.append(f"--webhook is for --role notifier, not {role}")
+    if role == "notifier" and account:
+        problems.append(
+            "--role notifier sends no transactions and holds no account: drop --account"
+        )
+    if account and p.get("read_only"):
+        problems.append("--read-only holds no account: drop --account")
+    port, offset = p.get("metrics_port"), p.get("metrics_port_offset")
+    if port is not None and not 0 <= port <= 65535:
+        problems.append(f"--metrics-port must be from 0 to 65535, got {port}")
+    elif port and offset and port + offset > 65535:
+        problems.append(f"--metrics-port {port} + --metrics-port-offset {offset} is above 65535")
+    if p.get("rpc") is not None:
+        try:
+            Node(p["rpc"], timeout=5, patience=10)
+        except ValueError:  # not http(s), no host, a port out of range: a traceback before
+            problems.append(f"--rpc {p['rpc']!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
+    if p.get("deployment_path"):
+        try:
+            load_record(Path(p["deployment_path"]))
+        except RecordError as exc:
+            problems.append(str(exc))
+    checkpoint = p.get("checkpoint")
+    if checkpoint and not Path(checkpoint).parent.is_dir():
+        # it was created (a read-only keeper's /nonexistent/dir): a slip in a path given
+        parent = Path(checkpoint).parent
+        what = "is a file" if parent.exists() else "does not exist"
+        problems.append(f"--checkpoint {checkpoint}: the directory {parent} {what}")
+    return problems
+
+
+@click.command(cls=one_line_usage("keeper", _problems))
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the bot does.")
 @click.option(
     "--account",
@@ -324,25 +376,12 @@ def cli(
     stuck_seconds,
 ):
     """Run one keeper bot until interrupted."""
-    try:
-        gas = parse_gas(gas_spec)
-        profit = parse_min_profit(min_profit)
-        if webhook is not None:
-            check_webhook_url(webhook)
-    except ValueError as exc:
-        fail(str(exc))
-    if webhook is not None and role != "notifier":
-        fail(f"--webhook is for --role notifier, not {role}")
-    if role == "notifier" and account:
-        fail("--role notifier sends no transactions and holds no account: drop --account")
-    if metrics_port is not None and not 0 <= metrics_port <= 65535:
-        fail(f"--metrics-port must be from 0 to 65535, got {metrics_port}")
-    if metrics_port and metrics_port_offset:  # 0 stays 0: any free port
-        if metrics_port + metrics_port_offset > 65535:
-            fail(
-                f"--metrics-port {metrics_port} + --metrics-port-offset {metrics_port_offset} "
-                "is above 65535"
-            )
+    problems = _problems(click.get_current_context())
+    if problems:
+        # a dead node too, named with them (asked once)
+        fail("\n".join([*problems, *filter(None, [unanswered(rpc)])]))
+    gas, profit = parse_gas(gas_spec), parse_min_profit(min_profit)
+    if metrics_port and metrics_port_offset:  # 0 stays 0: any free port (range: _problems)
         metrics_port += metrics_port_offset
     if metrics_port:  # a busy port refused before any lock or checkpoint is touched
         with socket.socket() as probe:
@@ -352,17 +391,12 @@ def cli(
             except OSError as exc:
                 fail(f"--metrics-port {metrics_port}: {exc.strerror or exc} (choose another, or 0)")
     signer: Signer | None = None
-    if account and read_only:
-        fail("--read-only holds no account: drop --account")
     if account:
         try:
             signer = resolve_signer(account)
         except SignerError as exc:
             fail(str(exc))
-    try:
-        node = Node(rpc, timeout=5, patience=10)
-    except ValueError:  # not http(s), no host, a port out of range: a traceback before
-        fail(f"--rpc {rpc!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
+    node = Node(rpc, timeout=5, patience=10)
     try:
         chain_id = node.chain_id()
     except NodeUnavailable:

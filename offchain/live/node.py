@@ -61,6 +61,21 @@ class LiveTransport:
             raise NodeUnavailable(f"{self._host}:{self._port}: a reply that is not JSON") from exc
 
 
+def unanswered(url: str, timeout: float = 2.0) -> str | None:
+    """One line when no JSON-RPC node answers at `url`, asked once without patience: a command
+    that refuses other mistakes names this one with them, so its user fixes all in one go.
+    None when a node answers (or the URL is not one: its own check names that)."""
+    try:
+        Node(url, timeout=timeout).chain_id()
+    except ValueError:
+        return None
+    except NodeUnavailable:
+        return f"no JSON-RPC node answers at {url} (start one: make devnet)"
+    except RpcError:
+        return None
+    return None
+
+
 class Node:
     """Plain JSON-RPC requests over a LiveTransport. With `patience` [s], a request the node
     does not answer is tried again for that long (start-up checks against a flaky endpoint);

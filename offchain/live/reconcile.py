@@ -39,7 +39,7 @@ from eth_utils import keccak, to_checksum_address
 from offchain.backends import ChainBackend, ModelBackend, RpcError, project_code
 from offchain.backends.abi import abi_type_of, python_value
 from offchain.live.bots import CONTRACT_NAMES
-from offchain.live.node import Node, NodeUnavailable
+from offchain.live.node import Node, NodeUnavailable, unanswered
 from offchain.live.outcome import Outcome, OutcomeBook, oracle_marks
 from offchain.live.record import DeploymentRecord, RecordError, load_record, record_path, verify
 from offchain.live.txs import starved, used_up
@@ -600,7 +600,31 @@ def reconcile(
 fail = failing("reconcile")
 
 
-@click.command(cls=one_line_usage("reconcile"))
+def _problems(ctx: click.Context) -> list[str]:
+    """reconcile's checks that need no node (of the options click converted: `ctx.params`),
+    one line per mistake: the block numbers, the --rpc URL, the deployment record given. Called
+    first by the command, and by one_line_usage where click refused a value too, so every
+    mistake is named in one run (a dead node is named after these)."""
+    p, problems = ctx.params, []
+    from_block, every = p.get("from_block"), p.get("every")
+    if from_block is not None and from_block < 0:
+        problems.append(f"--from-block must be a block number, got {from_block}")
+    if every is not None and every < 1:
+        problems.append(f"--every must be at least 1, got {every}")
+    if p.get("rpc") is not None:
+        try:
+            Node(p["rpc"], timeout=60, patience=5)
+        except ValueError:  # not http(s), no host, a port out of range: a traceback before
+            problems.append(f"--rpc {p['rpc']!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
+    if p.get("deployment_path") is not None:
+        try:
+            load_record(Path(p["deployment_path"]))
+        except RecordError as exc:
+            problems.append(str(exc))
+    return problems
+
+
+@click.command(cls=one_line_usage("reconcile", _problems))
 @click.option(
     "--from-block",
     type=int,
@@ -620,18 +644,11 @@ fail = failing("reconcile")
 def cli(from_block, every, rpc, deployment_path, max_lines):
     """Replay the devnet's transactions in the model and report the differences (0 expected).
     Exit status 0 with none, 1 with differences, 2 for bad input."""
-    problems = []  # every mistake named at once, one line each
-    if from_block is not None and from_block < 0:
-        problems.append(f"--from-block must be a block number, got {from_block}")
-    if every is not None and every < 1:
-        problems.append(f"--every must be at least 1, got {every}")
-    node: Node | None = None
-    try:
-        node = Node(rpc, timeout=60, patience=5)
-    except ValueError:  # not http(s), no host, a port out of range: a traceback before
-        problems.append(f"--rpc {rpc!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
-    if problems or node is None:
-        fail("\n".join(problems))
+    problems = _problems(click.get_current_context())  # every mistake at once, one line each
+    if problems:
+        # a dead node too, named with them (asked once)
+        fail("\n".join([*problems, *filter(None, [unanswered(rpc)])]))
+    node = Node(rpc, timeout=60, patience=5)
     try:
         chain_id = node.chain_id()
         record = load_record(Path(deployment_path) if deployment_path else record_path(chain_id))

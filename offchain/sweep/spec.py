@@ -233,6 +233,20 @@ def check_grid(grid: tuple[Dimension, ...], where: str) -> None:
             raise SweepError(f"{where}: {name} is given twice")
 
 
+# the most worker processes a sweep starts (--workers, sweep.workers)
+MAX_WORKERS = 512
+
+
+def workers_problem(workers: int, where: str) -> str | None:
+    if not 1 <= workers <= MAX_WORKERS:
+        return f"{where}: must be between 1 and {MAX_WORKERS}, got {workers}"
+    return None
+
+
+def verify_problem(verify: int, where: str) -> str | None:
+    return f"{where}: must be 0 or more, got {verify}" if verify < 0 else None
+
+
 def check_seeds(seeds: Any, where: str) -> int:
     if isinstance(seeds, bool) or not isinstance(seeds, int) or not 1 <= seeds <= MAX_SEEDS:
         raise SweepError(f"{where}: must be an integer between 1 and {MAX_SEEDS}, got {seeds!r}")
@@ -322,6 +336,11 @@ def load_sweep_file(path: str | Path) -> SweepFile:
             check_seeds(values["seeds"], f"{where}: sweep.seeds")
         except SweepError as exc:
             problems.append(str(exc))
+    if "workers" in values:
+        problems.append(workers_problem(values["workers"], f"{where}: sweep.workers") or "")
+    if "verify" in values:
+        problems.append(verify_problem(values["verify"], f"{where}: sweep.verify") or "")
+    problems = [line for line in problems if line]
     if "max_borrower_cost" in sweep:
         v = sweep["max_borrower_cost"]
         if isinstance(v, bool) or not isinstance(v, (int, float, str)):
