@@ -334,12 +334,12 @@ class WaterfallRules(AuctionRules):
         keeper the DELEVERAGE role (one time in five every vault of the type then repays: the
         layer takes nothing), the loss is covered after the queue delay, the keeper
         charges the listed vaults (maybe after a fall of 20% the oracle shows but the engine
-        does not yet: posted, or queued by a poke; or 5% in effect everywhere; maybe after a
-        steep size margin is set above the strong vault, and a list with an owner twice is
-        refused), and again with
-        what is still due, at once (the charged vaults rest: with a tiny max fraction set first,
-        two times in three) or after the interval; one time in
-        three governance then releases what is left to the debt auction."""
+        does not yet: posted, or queued by a poke; or 5% in effect everywhere; with an odd
+        `frac`, the strong vault alone after a steep size margin, `_steep_size_margin`; and a
+        list with an owner twice is refused),
+        and again with what is still due, at once (the charged vaults rest: with a tiny max
+        fraction set first, two times in three when the frac is even) or after the interval;
+        one time in three governance then releases what is left to the debt auction."""
         b = self.s.contract(self.s.d.backstop)
         if not b.live:
             return
@@ -390,21 +390,11 @@ class WaterfallRules(AuctionRules):
                 self.s.warp(t.config.oracle_delay)
                 self.act(t.oracle, "poke", self.r.keeper)
         owners = self._keeper_owners(name) or self._owners("all", 0)
-        if frac % 4 == 1:
-            # a size margin from half the strong vault's debt whose slope leaves it 2% of its
-            # limit as headroom: half of it, charged, would take its margin debt past the limit
-            # (the margin grows faster than the debt), so the keeper's list of it alone must
-            # charge nothing
-            vault = self.vault(name, strong)
-            debt = vault.normalized_debt * self.ctype(name).rate
-            price = b.lowest_safe_price(t.type_id)
-            limit = dl.vault_limit(vault.collateral, dl.Pricing(0, price, 0, b.deleverage_buffer))
-            slope = limit * 98 * 10**6 // (100 * debt) - 10**6 if debt else 0
-            if 0 < slope <= 10**6 and debt >= 2 * RAD:
-                size = (debt // RAD // 2, slope, 10**6)
-                self.act(self.s.d.engine, "set_size_margin", gov, t.type_id, *size)
-                owners = [strong]
-        if again == "now" and frac % 3 != 2:
+        steep = False
+        if frac % 2:
+            steep = self._steep_size_margin(name, strong)
+            owners = [strong] if steep else owners
+        if again == "now" and frac % 3 != 2 and not steep:
             # a tiny max fraction and a day's rest: the first call leaves most of the due, and
             # the second, at once, must charge none of the vaults the first charged
             self.act(self.s.d.backstop, "set_deleverage_limits", gov, WAD // 10_000, 86_400)
@@ -424,3 +414,40 @@ class WaterfallRules(AuctionRules):
         if due and frac % 3 == 0:
             # governance releases what is left to the debt auction (refused without one)
             self.act(self.s.d.backstop, "release_deleverage", gov, t.type_id, due)
+
+    def _steep_size_margin(self, name, strong):
+        """Before a charge to `strong` alone: the max fraction 1, and a steep size margin (+100%
+        per threshold of debt above it, capped at +100%) whose threshold leaves the vault a
+        headroom of half the due (at most 1% of its limit). The whole headroom, charged, then
+        takes its margin debt past the limit (the margin grows about twice as fast as the debt,
+        the charge is the headroom, not the due), so the call must charge nothing: the check
+        after the charge, at the vault's new size. The vault's debt is first set to 2/3 of its
+        limit (its owner repays or draws, with no size margin), so any earlier state will do.
+        True when the size margin was set."""
+        t, gov, b = self.t(name), self.r.governance, self.s.contract(self.s.d.backstop)
+        engine, tid = self.s.d.engine, t.type_id
+        self.act(engine, "set_size_margin", gov, tid, 0, 0, 0)
+        price = b.lowest_safe_price(tid)
+        vault, rate = self.vault(name, strong), self.ctype(name).rate
+        limit = dl.vault_limit(vault.collateral, dl.Pricing(0, price, 0, b.deleverage_buffer))
+        change = limit * 2 // 3 // rate - vault.normalized_debt
+        if change < 0:
+            self._stable_for(strong, -change * rate)
+        if change:
+            self._modify_own(name, strong, 0, change)
+        debt = self.vault(name, strong).normalized_debt * rate
+        due = b.deleverage_due(tid)
+        headroom = min(due // 2, limit // 100)
+        if not debt or headroom <= 0 or limit <= headroom:
+            return False
+        # margin debt(debt) = debt^2 / threshold below the cap: the limit less the headroom
+        threshold = -(-(debt * debt) // ((limit - headroom) * RAD))
+        if not (debt < threshold * RAD * 2 and 0 < threshold * RAD < debt):
+            return False
+        if self.ctype(name).dust > threshold * RAD:  # (a threshold below it: refused)
+            self.act(engine, "set_dust", gov, tid, threshold * RAD)
+        if not self.act(engine, "set_size_margin", gov, tid, threshold, 10**6, 10**6):
+            return False
+        self.act(self.s.d.backstop, "set_deleverage_limits", gov, WAD, 86_400)
+        self.totals.outcomes["deleverage story: a steep size margin, fraction 1"] += 1
+        return True

@@ -10,7 +10,8 @@ arithmetic is written here plainly (exact rationals, ceil/floor by hand), never 
 fixed_point, price_curves or contracts, so that a bug in those cannot hide itself:
 
 - a take pays at least the exact curve price (and at most its round-ups above it), and a partial
-  take leaves 0 or at least min_auction (the type's dust x penalty, read now); a take happens
+  take leaves 0 or at least min_auction (the type's dust x penalty, read now; every auction's
+  min_auction view reads exactly that after every transaction); a take happens
   only on an auction that needs no reset, a reset only on one that does; an auction starts at
   the oracle price times the buffer; a dust close only of an auction that ran its curve unsold,
   its lot worth less than min_auction and its debt at a fresh start price, and an auction returns

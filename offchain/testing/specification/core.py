@@ -6,6 +6,7 @@ its reason (reverts.py). A broken check raises `SpecViolation`."""
 from __future__ import annotations
 
 from offchain.model.backstop import PROCEEDS_LIMIT, Layer
+from offchain.model.fixed_point import WAD
 from offchain.model.state import Event
 from offchain.testing.specification.base import (
     Before,
@@ -51,10 +52,28 @@ class Specification(SpecificationBase):
         problems += self._stakers(pre, events)
         problems += self._request_caps(pre, events)
         problems += deleverage_checks(self, pre, events)
+        problems += self._min_auction_views()
         if problems:
             raise SpecViolation(
                 f"{pre.function} from {pre.sender}: specification broken:\n" + "\n".join(problems)
             )
+
+    def _min_auction_views(self) -> list[str]:
+        """Every auction's `min_auction` view reads the type's dust x its penalty as they are
+        after the transaction (from the engine's and the Liquidator's own state): a change of
+        either shows at once, never a stale value."""
+        problems = []
+        engine, liquidator = self.c(self.d.engine), self.c(self.d.liquidator)
+        for name, t in self.d.types.items():
+            self.checks += 1
+            dust = engine.collateral_types[t.type_id].dust
+            expected = dust * liquidator.types[t.type_id].penalty // WAD
+            shown = self.c(t.auction).min_auction
+            if shown != expected:
+                problems.append(
+                    f"auction {name}: min_auction {shown}, dust x penalty now {expected}"
+                )
+        return problems
 
     def _debt_to_auction(self, pre: Before, events: list[Event]) -> list[str]:
         if any(e.name == "Shutdown" and e.address == self.d.backstop for e in events):
