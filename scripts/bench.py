@@ -132,9 +132,9 @@ def _simulation_figures() -> tuple[dict[str, float], dict[str, list[float]]]:
     180 bars, reconciliation against the model run, which is timed on its own too) and the
     model alone (as a parameter sweep runs it: no full-state reads, which exist to be
     reconciled)."""
-    from offchain.sim.driver import simulate
-    from offchain.sim.replay import replay
-    from offchain.sim.scenario import load_scenario
+    from offchain.sim.run.driver import simulate
+    from offchain.sim.run.replay import replay
+    from offchain.sim.scenario.load import load_scenario
 
     scenario = load_scenario("black-thursday-2020", vaults=1000)
     code = project_code()
@@ -175,9 +175,9 @@ SCALE_SCENARIO = "may-2021-two-types"
 
 
 def _timed_run(name: str, vaults: int, depth: str) -> dict[str, Any]:
-    """offchain/sim/timing.py's line for one model run, in a process of its own."""
+    """offchain/sim/run/timing.py's line for one model run, in a process of its own."""
     out = subprocess.run(
-        [sys.executable, "-m", "offchain.sim.timing", name, str(vaults), depth],
+        [sys.executable, "-m", "offchain.sim.run.timing", name, str(vaults), depth],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -188,13 +188,13 @@ def _timed_run(name: str, vaults: int, depth: str) -> dict[str, Any]:
 
 def _scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
     """Each built-in in the model at 1k, 10k and 100k vaults (--vaults; over two types split as
-    the scenario's 1,000 and 400), each run in a process of its own (offchain/sim/timing.py),
+    the scenario's 1,000 and 400), each run in a process of its own (offchain/sim/run/timing.py),
     with the market's depth fixed (the default) and, at 100k, scaled with the population: the
     share of vaults left unsafe and never liquidated and the insolvency per unit of starting
     debt (scale.<scenario>_<size>[_depth_scaled]_*), the 100k runs' time (one core) and peak
     memory; the two-type crash's time and memory at each size (sim.model_*_vaults_*, as before);
     the limits each 100k run names, in the meta."""
-    from offchain.sim.scenario import builtin_scenarios
+    from offchain.sim.scenario.load import builtin_scenarios
 
     figures: dict[str, float] = {}
     limits: dict[str, list[str]] = {}
@@ -218,8 +218,8 @@ def _scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
                     figures[f"sim.model_{label}_vaults_peak_mib"] = run["peak_mib"]
                     figures[f"sim.model_{label}_vaults_unsafe_left"] = run["unsafe_vaults_left"]
     meta = {
-        "scale_note": "scale.*: each built-in in the model (offchain/sim/timing.py), its caps, "
-        "ceilings and keepers' capital sized to --vaults (sim/scenario_ceilings.py); "
+        "scale_note": "scale.*: each built-in in the model (offchain/sim/run/timing.py), its caps, "
+        "ceilings and keepers' capital sized to --vaults (sim/scenario/ceilings.py); "
         "unsafe_left_share = vaults unsafe and never liquidated at the end / vaults; "
         "insolvency_per_debt = the conservative insolvency / the starting debt; *_depth_scaled: "
         "market.depth_with_vaults = scaled; _s and _peak_mib: the 100k run's seconds (one core) "
@@ -364,9 +364,9 @@ def _node_figures() -> dict[str, float]:
     One run each: the ratio is what to read, measured under the same load."""
     from offchain.backends.anvil import Anvil
     from offchain.backends.hardhat import Hardhat
-    from offchain.sim.driver import simulate
-    from offchain.sim.replay import replay
-    from offchain.sim.scenario import load_scenario
+    from offchain.sim.run.driver import simulate
+    from offchain.sim.run.replay import replay
+    from offchain.sim.scenario.load import load_scenario
 
     scenario = load_scenario("black-thursday-2020", vaults=NODE_VAULTS)
     code = project_code()

@@ -18,16 +18,16 @@ import click
 
 from offchain.report.documents import ReportError, check_out_dir, write_comparison
 from offchain.report.tables import scenario_lines
-from offchain.sim.keeper_outcomes import console_lines
-from offchain.sim.replay import replay
-from offchain.sim.scenario import (
+from offchain.sim.results.keeper_outcomes import console_lines
+from offchain.sim.run.replay import replay
+from offchain.sim.run.setup import SimulationError
+from offchain.sim.scenario.actors import argument_problems
+from offchain.sim.scenario.load import (
     ScenarioError,
     builtin_scenarios,
     load_scenario,
     waterfall_variant,
 )
-from offchain.sim.scenario_actors import argument_problems
-from offchain.sim.setup import SimulationError
 from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
 from offchain.system.config import LAYERS
 from offchain.system.files import directory_named

@@ -23,9 +23,9 @@ from offchain.live.node import Node, NodeUnavailable, unanswered
 from offchain.live.outcome import OutcomeBook, oracle_marks
 from offchain.live.record import RecordError, load_record, record_path, verify
 from offchain.model.errors import Revert
-from offchain.sim.population import generate_vaults
-from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
-from offchain.sim.timeline import bar_times
+from offchain.sim.scenario.load import ScenarioError, builtin_scenarios, load_scenario
+from offchain.sim.scenario.population import generate_vaults
+from offchain.sim.scenario.timeline import bar_times
 from offchain.system.cli import FiniteFloatRange, failing, one_line_usage
 from offchain.system.files import directory_named
 

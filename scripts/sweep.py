@@ -26,7 +26,7 @@ from pathlib import Path
 import click
 
 from offchain.backends import project_code
-from offchain.sim.scenario import builtin_scenarios
+from offchain.sim.scenario.load import builtin_scenarios
 from offchain.sweep.executors import (
     DaskExecutor,
     Executor,

@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from offchain.model.price_curves import CurveKind
-from offchain.sim.scenario import MAX_SEED, ScenarioError, load_scenario
-from offchain.sim.scenario_types import Scenario
+from offchain.sim.scenario.load import MAX_SEED, ScenarioError, load_scenario
+from offchain.sim.scenario.types import Scenario
 from offchain.system.config import layer_problem
 from offchain.system.files import read_mapping
 from offchain.system.schema import CURVE_PARAMETERS, SCENARIO_TABLES, TYPES, Kind, Table
@@ -52,7 +52,7 @@ class SweepError(ValueError):
 
 @dataclass(frozen=True)
 class GridKey:
-    """Where a grid name lives in a scenario (scenario.OVERRIDE_TABLES) and how its values are
+    """Where a grid name lives in a scenario (scenario.load.OVERRIDE_TABLES) and how its values are
     read: "int" (an integer), "number" (a decimal, kept as its text), "text", "layers" (a
     waterfall order)."""
 
