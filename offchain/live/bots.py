@@ -91,6 +91,8 @@ def race_outcome(reason: str | None) -> str | None:
     if reason is None or not any(reason.startswith(r) for r in LOST_RACE):
         return None
     return "moot" if any(reason.startswith(r) for r in MOVED_ON) else "lost"
+
+
 # deployment field -> contract name, for the ABI of each address
 CONTRACT_NAMES = {
     "engine": "VaultEngine",
