@@ -82,6 +82,17 @@ LOST_RACE = (
 )
 # of those, the ones no competitor causes: time and prices moved on
 MOVED_ON = ("auction: needs reset", "auction: price above maximum")
+
+
+def race_outcome(reason: str | None) -> str | None:
+    """How a reverted action of the bot's is logged by its reason: "lost" (another account
+    acted first), "moot" (the chain moved on by itself: an auction that ran its course needs a
+    reset, its price rose above the maximum; no competitor to name), or None (a failure)."""
+    if reason is None or not any(reason.startswith(r) for r in LOST_RACE):
+        return None
+    return "moot" if any(reason.startswith(r) for r in MOVED_ON) else "lost"
+
+
 # deployment field -> contract name, for the ABI of each address
 CONTRACT_NAMES = {
     "engine": "VaultEngine",
@@ -432,12 +443,9 @@ class Bot:
         if reason is None and self.out_of_gas(m):
             reason = OUT_OF_GAS
         self.metrics.add_reason(reason or "no reason")
-        if reason is not None and any(reason.startswith(r) for r in LOST_RACE):
+        event = race_outcome(reason)
+        if event is not None:
             self.metrics.add("actions_lost_total")
-            # "lost": another account acted first; "moot": the chain moved on by itself (an
-            # auction that ran its course needs a reset, its price rose above the maximum):
-            # no competitor to name
-            event = "moot" if any(reason.startswith(r) for r in MOVED_ON) else "lost"
             self.log(event, label=label, tx=m.tx_hash, reason=reason)
             return
         self.log(
