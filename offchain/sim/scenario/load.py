@@ -92,6 +92,7 @@ from offchain.sim.scenario.variants import (
     with_phase,
 )
 from offchain.system.config import ConfigError
+from offchain.system.files import directory_named
 from offchain.system.schema import (
     GWEI,
     MAX_DRAIN_BARS,
@@ -126,6 +127,7 @@ __all__ = [
     "builtin_scenarios",
     "load_scenario",
     "reseeded",
+    "scenario_option_problem",
     "waterfall_variant",
     "with_phase",
 ]
@@ -141,6 +143,16 @@ DEFAULT_SEED = SCENARIO["seed"].default
 def builtin_scenarios() -> tuple[str, ...]:
     """The names of the built-in scenarios (offchain/sim/scenarios/*.toml)."""
     return tuple(sorted(p.stem for p in BUILTIN_DIR.glob("*.toml")))
+
+
+def scenario_option_problem(spec: str) -> str | None:
+    """A `--scenario` value's check before anything is loaded (the commands that take one:
+    simulate, compare-waterfalls, sweep, market): a built-in name, or a path that is neither
+    empty nor a directory; else the one-line refusal naming the option."""
+    if spec in builtin_scenarios():
+        return None
+    problem = directory_named(spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)")
+    return f"--scenario {problem}" if problem else None
 
 
 def load_scenario(
