@@ -28,7 +28,8 @@ each further block one second more.
 `simulate(scenario, "model")` runs the same on the off-chain model (`ModelBackend`): same
 addresses, same block times, same decisions. Every transaction, every event (results/ledger.py), a
 snapshot per bar and, every `full_check_every` bars and at the end, the complete state (every
-state variable of every contract for every actor and vault owner) are recorded; `reconcile`
+state variable of every contract for every actor and vault owner) are recorded (snapshot.py, as
+is the result at the end); `reconcile`
 compares a chain run with a model run and lists every difference. A run that will not be
 reconciled (a model run on its own, as sweeps make) passes `full_check_every=None` and reads no
 complete state.
@@ -40,36 +41,26 @@ import gc
 import time as clock
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from functools import partial
 from typing import Any
-
-import pandas as pd
 
 from offchain.backends import Backend, ChainBackend, ModelBackend
 from offchain.backends.hardhat import NODES
-from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.model.fixed_point import WAD
 from offchain.sim.market.impact import Impact
 from offchain.sim.market.liquidity import LiquidityStep
-from offchain.sim.market.type_market import TypeMarket, contagion_row, end_of_type
-from offchain.sim.results.keeper_outcomes import failure_lines, keeper_actions
+from offchain.sim.market.type_market import TypeMarket
 from offchain.sim.results.ledger import Ledger, Ledgers
-from offchain.sim.results.limits import binding_limits
 from offchain.sim.results.tables import (
     BACKSTOP_WIDE,
-    CONTAGION_COLUMNS,
-    LAYER_CHARGE_COLUMNS,
-    LAYER_NAMES,
     TABLES,
     SimulationResult,
-    Tables,
-    build_table,
-    soft_facts,
 )
 from offchain.sim.run.recorder import MAX_BLOCK_TXS, Recorder
 from offchain.sim.run.setup import Actors, SimulationError, set_up
+from offchain.sim.run.snapshot import full_state, run_result, snapshot
 from offchain.sim.scenario.ceilings import has_opt_ins
 from offchain.sim.scenario.population import actor_address, population_role
-from offchain.sim.scenario.timeline import bar_times, genesis_time, utc
+from offchain.sim.scenario.timeline import bar_times, genesis_time
 from offchain.sim.scenario.types import Scenario
 from offchain.sim.strategies.gas_budget import action_gas
 from offchain.sim.strategies.gas_strategy import (
@@ -90,7 +81,6 @@ from offchain.sim.strategies.steps import (
     TakerStep,
     World,
 )
-from offchain.system.reads import StateKeys, read_state
 
 __all__ = ["MAX_BLOCK_TXS", "Simulation", "SimulationError", "simulate"]
 
@@ -438,7 +428,7 @@ class Simulation:
         names = list(self.markets)
         every = self.full_check_every
         if every is not None:
-            self._full_state()
+            full_state(self)
         step = self.times[-1] - self.times[-2]
         i = 0
         while i < len(self.times):
@@ -461,12 +451,12 @@ class Simulation:
                     m.prices.append(m.fundamental[-1])
                 self.drained, last = self.drained + 1, False
             if every is not None and ((i + 1) % every == 0 or last):
-                self._full_state()
+                full_state(self)
             if self.progress:
                 self.progress(i + 1, len(self.times))
             i += 1
         total_s = clock.perf_counter() - started
-        return self._result(setup_s, total_s)
+        return run_result(self, setup_s, total_s)
 
     def _bar(self, i: int, steps: list[Step], names: list[str]) -> None:
         """The bar's block time; what the latency model held back lands first; then each actor
@@ -490,261 +480,9 @@ class Simulation:
         for step in steps:
             for action in step.decide(self.world, names):
                 self.act(action)
-        self._snapshot(i, self.unsafe)
+        snapshot(self, i, self.unsafe)
 
-    def _snapshot(self, i: int, unsafe: list[str]) -> None:
-        d, t = self.deployment, self.type_
-        (
-            oracle_price,
-            ctype,
-            rc,
-            rs,
-            unbacked,
-            surplus,
-            open_losses,
-            assets,
-            to_auction,
-            gov,
-            active,
-            in_auction,
-            debt_in_auction,
-            unsettled,
-        ) = self.rec.read(
-            [
-                (t.oracle, "current_price", ()),
-                (d.engine, "collateral_types", (t.type_id,)),
-                (t.pool, "reserve_collateral", ()),
-                (t.pool, "reserve_stable", ()),
-                (d.engine, "bad_debt", (d.backstop,)),
-                (d.engine, "stable", (d.backstop,)),
-                (d.backstop, "open_losses", ()),
-                (d.stability_pool, "assets", ()),
-                (d.backstop, "debt_to_auction", ()),
-                (d.governance_token, "totalSupply", ()),
-                (t.auction, "active_count", ()),
-                (d.engine, "collateral", (t.type_id, t.auction)),
-                (d.liquidator, "debt_in_auction", ()),
-                (d.backstop, "unsettled_proceeds", ()),
-            ]
-        )
-        # finished auctions' proceeds and covers' payments wait in the Backstop until healed (the
-        # keeper heals with its hourly accrual): they are neither bad debt still owed nor
-        # surplus, whenever the heal comes
-        unbacked, surplus = unbacked - unsettled, surplus - unsettled
-        self.peak_debt_in_auction = max(self.peak_debt_in_auction, debt_in_auction)
-        art, rate, spot = ctype[0], ctype[1], ctype[2]
-        p30, p60 = self.latency.percentiles(self.times[i])
-        locked = self.index.total_collateral
-        self._type_rows(i)
-        self.rows["bars"].append(
-            (
-                i,
-                self.times[i],
-                self.prices[i] / WAD,
-                oracle_price / WAD,
-                spot / RAY,
-                (rs / (rc * self.scale)) if rc else 0.0,
-                p60 / 10**9,
-                art * rate / RAD,
-                locked / WAD,
-                in_auction / WAD,
-                active,
-                len(unsafe),
-                len(self.ledger.liquidated),
-                unbacked / RAD,
-                surplus / RAD,
-                open_losses,
-                assets / RAD,
-                to_auction / RAD,
-                gov / WAD,
-                self.fundamental[i] / WAD,
-            )
-        )
-
-    def _type_rows(self, i: int) -> None:
-        """The bar's row of each collateral type (the `types` table)."""
-        d = self.deployment
-        calls = [(d.engine, "global_debt_ceiling", ()), (d.engine, "total_issued", ())]
-        for name in self.markets:
-            t = d.types[name]
-            calls += [
-                (t.oracle, "current_price", ()),
-                (d.engine, "collateral_types", (t.type_id,)),
-                (d.engine, "collateral", (t.type_id, t.auction)),
-                (t.auction, "active_count", ()),
-            ]
-        got = self.rec.read(calls)
-        global_ceiling, issued = got[:2]
-        for k, (name, m) in enumerate(self.markets.items()):
-            oracle_price, ctype, in_auction, active = got[2 + 4 * k : 6 + 4 * k]
-            # (normalized debt, rate, safe price, debt ceiling, dust)
-            debt, ceiling = ctype[0] * ctype[1], ctype[3]
-            self.rows["types"].append(
-                (
-                    i,
-                    self.times[i],
-                    name,
-                    m.prices[i] / WAD,
-                    m.fundamental[i] / WAD,
-                    oracle_price / WAD,
-                    debt / RAD,
-                    in_auction / WAD,
-                    active,
-                    len(m.unsafe),
-                    len(m.ledger.liquidated),
-                    ceiling / RAD,
-                    max(global_ceiling - issued, 0) / RAD,
-                )
-            )
-
-    def _full_state(self) -> None:
-        d = self.deployment
-        counts = self.rec.read(
-            [
-                (d.stability_pool, "charge_count", ()),
-                (d.debt_auction, "count", ()),
-                (d.surplus_auction, "count", ()),
-                (d.backstop, "loss_count", ()),
-            ]
-        )
-        keys = StateKeys(
-            tuple(self.actors.roles().values()),
-            # auction ids name a slot and its generation: the ids started are those of the loss
-            # events opened (one per liquidation), per type
-            tuple(
-                (
-                    name,
-                    tuple(sorted(self.markets[name].ledger.losses)) if name in self.markets else (),
-                )
-                for name in d.types
-            ),
-            tuple(range(1, counts[0] + 1)),
-            tuple(range(1, counts[1] + 1)),
-            tuple(range(1, counts[2] + 1)),
-            tuple(range(1, counts[3] + 1)),
-            tuple(p.owner for m in self.markets.values() for p in m.plans)
-            + tuple(self.flash_takers.values()),
-        )
-        # (a full read is large and never repeats exactly: a chain need not keep its encoding)
-        state = read_state(self.backend, d, keys, cache=False)
-        self.states.append((self.bar, state))
-
-    # -------------------------------------------------------- the result
-
-    def _result(self, setup_s: float, total_s: float) -> SimulationResult:
-        tables = Tables(
-            {
-                name: partial(build_table, name, rows)
-                for name, rows in self.rows.items()
-                if name
-                not in (
-                    "losses",
-                    "payers",
-                    "vaults",
-                    "exposure",
-                    "contagion",
-                    "layer_charges",
-                    "keeper_actions",
-                )
-            }
-        )
-        tables["losses"] = pd.DataFrame(self.ledger.loss_rows(), columns=list(TABLES["losses"]))
-        tables["payers"] = pd.DataFrame(self.ledgers.payer_rows(), columns=list(TABLES["payers"]))
-        vault_rows: list[tuple] = []
-        exposure_rows: list[tuple] = []
-        contagion_rows: list[tuple] = []
-        charge_rows: list[tuple] = []
-        ends = {}
-        for name, m in self.markets.items():
-            end, rows = end_of_type(self.rec, self.deployment, name, m)
-            ends[name] = end
-            vault_rows += rows
-            exposure_rows += end.rows
-            contagion_rows.append(contagion_row(name, m.ledger, end, m.deleverage_due))
-            charge_rows += m.ledger.charge_rows(name)
-        tables["vaults"] = pd.DataFrame(vault_rows, columns=list(TABLES["vaults"]))
-        tables["exposure"] = pd.DataFrame(exposure_rows, columns=list(TABLES["exposure"]))
-        tables["contagion"] = pd.DataFrame(contagion_rows, columns=list(CONTAGION_COLUMNS))
-        tables["layer_charges"] = pd.DataFrame(charge_rows, columns=list(LAYER_CHARGE_COLUMNS))
-        # the run's headline: every type's amounts added up (the first type's alone with one)
-        end_facts: dict[str, Any] = {}
-        for end in ends.values():
-            for key, value in end.facts().items():
-                end_facts[key] = end_facts.get(key, 0) + value
-        first = ends[self.collateral.name].facts()
-        for key in ("mark_price", "mark_depth", "mark_price_after_sales"):  # the first type's
-            end_facts[key] = first[key]
-        # the loss the deleveraging layer parked and no vault took: unbacked at the end
-        end_facts["deleverage_due"] = sum(m.deleverage_due for m in self.markets.values()) / RAD
-        order = [LAYER_NAMES[x] for x in self.scenario.system.waterfall.order]
-        # what became of the keepers' actions (results/keeper_outcomes.py), and the report's first
-        # lines
-        in_flight: dict[str, int] = {}
-        for _, _, a in self.in_flight:
-            in_flight[a.actor] = in_flight.get(a.actor, 0) + 1
-        keeper_table = keeper_actions(tables["txs"], in_flight)
-        tables["keeper_actions"] = keeper_table
-        priced_out = {
-            actor: self.strategy.fixed_bids[role] / 10**9
-            for role in self.strategy.priced_out
-            for actor in GAS_ROLES[role][:1]
-        }
-        facts = {
-            "scenario": self.scenario.name,
-            "description": self.scenario.description,
-            "backend": self.kind,
-            "collateral_symbol": self.collateral.token_symbol,
-            "stable_symbol": self.scenario.system.stablecoin_symbol,
-            "collateral_type": self.collateral.name,
-            "waterfall": order,
-            "liquidation_ratio": self.collateral.liquidation_ratio / RAY,
-            "bar_seconds": self.times[1] - self.times[0],
-            "bars": len(self.times),
-            "vaults": sum(len(m.plans) for m in self.markets.values()),
-            "transactions": self.rec.tx_count,
-            "deferred_actions": len(self.rows["deferred"]),
-            "gas_strategy": self.strategy.kind,
-            "gas_percentile": self.strategy.percentile,
-            "priced_out": list(self.strategy.priced_out),
-            "keeper_failures": failure_lines(keeper_table, priced_out),
-            "actions_in_flight_at_end": len(self.in_flight),
-            # margin calls: the vaults whose owners opted in, and their soft liquidations (the
-            # soft_liquidations table), every type's
-            "opted_in_vaults": sum(p.opted_in for m in self.markets.values() for p in m.plans),
-            **soft_facts(self.rows["soft_liquidations"]),
-            "gas_budgets": {
-                "liquidation": self.scenario.keepers.liquidation_gas_budget,
-                "taker": self.scenario.keepers.taker_gas_budget,
-                "backstop": self.scenario.keepers.backstop_gas_budget,
-            },
-            "peak_debt_in_auction": self.peak_debt_in_auction / RAD,
-            # the Liquidator's limits on debt in auction: every type's together, and the first
-            # type's own (a liquidation waits while its type or the whole is at its limit)
-            "max_debt_in_auction": self.scenario.system.max_debt_in_auction / RAD,
-            "auction_cap": self.collateral.auction_cap / RAD,
-            **end_facts,
-            # what bound the run that --vaults does not raise (results/limits.py): its first lines
-            "binding_limits": binding_limits(
-                {name: list(waits.values()) for name, waits in self.slot_waits.items()},
-                tables["bars"],
-                self.peak_debt_in_auction / RAD,
-                self.scenario.system.max_debt_in_auction / RAD,
-                self.scenario.market.depth_with_vaults,
-                None
-                if len(self.markets) > 1
-                else (self.collateral.name, self.collateral.auction_cap / RAD),
-            ),
-            "collateral_types": list(self.markets),
-            "drained_bars": self.drained,
-            "impact_lowest_level": self.impact.lowest / WAD,  # 1: no impact
-            "path_bars": len(self.scenario.market.prices),  # then the tail (and drain)
-            "insurance_fund_start": self.scenario.backstop.insurance_fund / WAD,
-            "setup_s": round(setup_s, 3),
-            "run_s": round(total_s, 3),
-            "start": utc(self.times[0]),
-            "end": utc(self.times[-1]),
-        }
-        return SimulationResult(self.scenario.name, self.kind, tables, facts, self.states)
+    # (the bar's rows, the complete state and the result: run/snapshot.py)
 
 
 # ---------------------------------------------------------------- entry points
