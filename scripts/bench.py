@@ -3,644 +3,48 @@
 
 Gas figures are the gas used by one transaction, including the 21,000 base; every transaction
 runs in lockstep with the off-chain model, so a benchmark that drifted from the model fails.
+What each figure measures: offchain/bench/figures.py.
 """
 
 from __future__ import annotations
 
-import gc
-import json
-import os
-import platform
-import socket
-import statistics
-import subprocess
-import sys
-import time
-from collections.abc import Iterator
-from contextlib import contextmanager
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import click
-from ape import project
 from ape.cli import ConnectedProviderCommand
 from eth_utils import to_checksum_address
 
-from offchain.backends import (
-    ANVIL_ACCOUNTS,
-    ChainBackend,
-    load_artifacts,
-    project_code,
-    reader_code,
-)
+from offchain.backends import ChainBackend, project_code
 from offchain.backends.anvil import keep_ape_anvil_history_in_memory
-from offchain.model.fixed_point import rpow_up
-from offchain.system.cli import failing
-from offchain.testing.fuzz import (
-    CAMPAIGN_RECORD,
-    PROFILES,
-    deploy_target,
-    revm_target,
-    run_machine,
+from offchain.bench.figures import (
+    REPORT,
+    RESULTS,
+    ROOT,
+    devnet_figures,
+    fuzz_figures,
+    hardhat_devnet_figures,
+    keeper_figures,
+    node_figures,
+    record_figures,
+    scale_figures,
+    simulation_figures,
+    sweep_figures,
+    write_results,
 )
-from offchain.testing.gas_report import DSS_ANCHORS
+from offchain.system.cli import failing
 from offchain.testing.gas_scenarios import all_gas_figures
-from offchain.testing.harness import TEST_FACTORIES, Roles
-from offchain.testing.mutation import MUTANTS_RECORD
-
-if TYPE_CHECKING:
-    from offchain.live.devnet import DevnetProcess
 
 keep_ape_anvil_history_in_memory()  # before ape starts its node for this command
-
-ROOT = Path(__file__).resolve().parent.parent
-RESULTS = ROOT / "bench" / "results.json"
-REPORT = ROOT / "bench" / "results.md"
-# the crash-replay figures are medians: a model run takes half a second, and one burst of load on
-# a shared machine can double a single sample (the chain run, ~25 s, averages more of it out)
-CHAIN_RUNS = 3
-MODEL_RUNS = 5
-# the sweep figures: runs per sweep and rounds of the three executors in turn
-SWEEP_RUNS = 40
-SWEEP_ROUNDS = 3
-# examples of the `ci` profile's full machine timed on each EVM (the same examples on both)
-FUZZ_EXAMPLES = 12
-# figures no longer measured (dropped from results.json)
-RETIRED = ("fuzz.differential_steps_per_s",)
-
-# MakerDAO dss, same kind of transaction, beside gas_report.DSS_ANCHORS (those have a ratio)
-ANCHORS = {
-    "gas.settle_bad_debt": "Vow.flog: 27,220 (flog only; heal is another tx)",
-}
-
-
-def _fuzz_figures(chain: ChainBackend, roles: list[str]) -> tuple[dict[str, float], int]:
-    """Checked steps per second of the `ci` profile's full machine on one core, on revm in
-    process and on Anvil, in the same run and on the same (derandomized) examples."""
-    account_roles = Roles(*roles[:6])
-    rates, steps = {}, 0
-    artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
-    for name, make_target in (
-        ("revm", lambda: revm_target(artifacts)),
-        ("anvil", lambda: deploy_target(chain, account_roles)),
-    ):
-        snapshot = chain.snapshot()
-        target = make_target()
-        start = time.perf_counter()
-        totals = run_machine(target, "full", PROFILES["ci"].settings(examples=FUZZ_EXAMPLES))
-        rates[name] = totals.steps / (time.perf_counter() - start)
-        steps += totals.steps
-        chain.revert_to(snapshot)
-    figures = {
-        "fuzz.revm_steps_per_s": round(rates["revm"], 1),
-        "fuzz.anvil_steps_per_s": round(rates["anvil"], 1),
-        "fuzz.revm_over_anvil": round(rates["revm"] / rates["anvil"], 1),
-    }
-    return figures, steps
-
-
-def _record_figures() -> dict[str, float]:
-    """The committed campaign and mutation records' counts (`make fuzz`, `make mutate`)."""
-    figures: dict[str, float] = {}
-    if CAMPAIGN_RECORD.exists():
-        campaign = json.loads(CAMPAIGN_RECORD.read_text())
-        # only a campaign that ended as asked (a partial record says complete: false)
-        if campaign.get("complete", False):
-            figures["fuzz.campaign_steps"] = campaign["steps"]
-    if MUTANTS_RECORD.exists():
-        record = json.loads(MUTANTS_RECORD.read_text())
-        figures["mutants.total"] = record["total"]
-        figures["mutants.killed"] = record["killed"]
-        figures["mutants.kill_rate"] = record["kill_rate"]
-        figures["mutants.killed_by_fuzz"] = record["killed_by_fuzz"]
-    return figures
-
-
-def _version(cmd: list[str]) -> str:
-    try:
-        return (
-            subprocess.run(cmd, capture_output=True, text=True, check=True)
-            .stdout.splitlines()[0]
-            .strip()
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return "unknown"
-
-
-def _simulation_figures() -> tuple[dict[str, float], dict[str, list[float]]]:
-    """Black Thursday with 1,000 vaults: on a private Anvil end to end (deployment, population,
-    180 bars, reconciliation against the model run, which is timed on its own too) and the
-    model alone (as a parameter sweep runs it: no full-state reads, which exist to be
-    reconciled)."""
-    from offchain.sim.driver import simulate
-    from offchain.sim.replay import replay
-    from offchain.sim.scenario import load_scenario
-
-    scenario = load_scenario("black-thursday-2020", vaults=1000)
-    code = project_code()
-    chain_samples, diffs = [], 0
-    for _ in range(CHAIN_RUNS):
-        rpow_up.cache_clear()
-        start = time.perf_counter()
-        done = replay(scenario, code=code)
-        chain_samples.append(time.perf_counter() - start)
-        chain_run, reconciliation = done.checked
-        transactions, diffs = chain_run.facts["transactions"], max(diffs, reconciliation.diff_count)
-        del done
-        gc.collect()
-    chain_s = statistics.median(chain_samples)
-    # the model alone, as a run of its own: nothing memoized by the runs above, and their results
-    # (half a million state values) no longer alive for the garbage collector to walk
-    samples = []
-    for _ in range(MODEL_RUNS):
-        gc.collect()
-        rpow_up.cache_clear()
-        start = time.perf_counter()
-        simulate(scenario, "model", full_check_every=None)
-        samples.append(time.perf_counter() - start)
-    model_s = statistics.median(samples)
-    return {
-        "sim.black_thursday_1000_chain_s": round(chain_s, 1),
-        "sim.black_thursday_1000_model_s": round(model_s, 2),
-        "sim.black_thursday_1000_chain_over_model": round(chain_s / model_s, 1),
-        "sim.black_thursday_1000_transactions": transactions,
-        "sim.reconciliation_diffs": diffs,
-    }, {"chain": [round(x, 1) for x in chain_samples], "model": [round(x, 3) for x in samples]}
-
-
-SCALE_VAULTS = (1_000, 10_000, 100_000)
-
-
-SCALE_SCENARIO = "may-2021-two-types"
-
-
-def _timed_run(name: str, vaults: int, depth: str) -> dict[str, Any]:
-    """offchain/sim/timing.py's line for one model run, in a process of its own."""
-    out = subprocess.run(
-        [sys.executable, "-m", "offchain.sim.timing", name, str(vaults), depth],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return json.loads(out.stdout.strip().splitlines()[-1])
-
-
-def _scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
-    """Each built-in in the model at 1k, 10k and 100k vaults (--vaults; over two types split as
-    the scenario's 1,000 and 400), each run in a process of its own (offchain/sim/timing.py),
-    with the market's depth fixed (the default) and, at 100k, scaled with the population: the
-    share of vaults left unsafe and never liquidated and the insolvency per unit of starting
-    debt (scale.<scenario>_<size>[_depth_scaled]_*), the 100k runs' time (one core) and peak
-    memory; the two-type crash's time and memory at each size (sim.model_*_vaults_*, as before);
-    the limits each 100k run names, in the meta."""
-    from offchain.sim.scenario import builtin_scenarios
-
-    figures: dict[str, float] = {}
-    limits: dict[str, list[str]] = {}
-    for name in builtin_scenarios():
-        for vaults in SCALE_VAULTS:
-            label = f"{vaults // 1000}k"
-            depths = ("fixed", "scaled") if vaults == SCALE_VAULTS[-1] else ("fixed",)
-            for depth in depths:
-                run = _timed_run(name, vaults, depth)
-                key = f"scale.{name.replace('-', '_')}_{label}" + (
-                    "_depth_scaled" if depth == "scaled" else ""
-                )
-                figures[f"{key}_unsafe_left_share"] = run["unsafe_left_share"]
-                figures[f"{key}_insolvency_per_debt"] = run["insolvency_per_debt"]
-                if vaults == SCALE_VAULTS[-1]:
-                    figures[f"{key}_s"] = run["s"]
-                    figures[f"{key}_peak_mib"] = run["peak_mib"]
-                    limits[key] = run["binding_limits"]
-                if name == SCALE_SCENARIO and depth == "fixed":
-                    figures[f"sim.model_{label}_vaults_s"] = run["s"]
-                    figures[f"sim.model_{label}_vaults_peak_mib"] = run["peak_mib"]
-                    figures[f"sim.model_{label}_vaults_unsafe_left"] = run["unsafe_vaults_left"]
-    meta = {
-        "scale_note": "scale.*: each built-in in the model (offchain/sim/timing.py), its caps, "
-        "ceilings and keepers' capital sized to --vaults (sim/scenario_ceilings.py); "
-        "unsafe_left_share = vaults unsafe and never liquidated at the end / vaults; "
-        "insolvency_per_debt = the conservative insolvency / the starting debt; *_depth_scaled: "
-        "market.depth_with_vaults = scaled; _s and _peak_mib: the 100k run's seconds (one core) "
-        "and peak resident memory",
-        "scale_limits": limits,
-    }
-    return figures, meta
-
-
-IDLE_SECONDS = 60
-
-
-def _proc_cost(pid: int) -> tuple[float, int]:
-    """(CPU seconds, bytes written) of a process so far (/proc)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    cpu = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-    written = 0
-    for line in Path(f"/proc/{pid}/io").read_text().splitlines():
-        if line.startswith("write_bytes"):
-            written = int(line.split()[1])
-    return cpu, written
-
-
-@contextmanager
-def _deployed_devnet(node_kind: str = "anvil") -> Iterator[tuple[Any, Any, dict, str]]:
-    """A devnet (`make devnet`'s node, or with "hardhat" `make devnet NODE=hardhat`'s, its state
-    in a temporary folder, the deployment record beside it) with Backstop deployed: (node,
-    record, artifacts, reader code)."""
-    import tempfile
-
-    from offchain.live.deploy import ensure_deployment
-    from offchain.live.devnet import DevnetNode
-    from offchain.live.hardhat_devnet import HardhatDevnetNode
-    from offchain.live.signers import dev_signer
-    from offchain.system.config import DEFAULT_CONFIG, load_config
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    artifacts, code = project_code()
-    with tempfile.TemporaryDirectory() as tmp:
-        node = (
-            HardhatDevnetNode(port, Path(tmp) / "journal.jsonl")
-            if node_kind == "hardhat"
-            else DevnetNode(port, Path(tmp) / "state.json")
-        )
-        with node:
-            record, _ = ensure_deployment(
-                node.url,
-                artifacts,
-                code,
-                load_config(),
-                DEFAULT_CONFIG,
-                dev_signer(0),
-                dev_signer(1),
-                Path(tmp),
-            )
-            yield node, record, artifacts, code
-
-
-def _idle_cost(node: DevnetProcess) -> tuple[float, float, int]:
-    """A devnet's node idle over IDLE_SECONDS, once its last change is written: the CPU of the
-    node and of this process (which runs the state watcher, as the devnet command does) in % of
-    one core, the MB both wrote per minute, and the node's state writes."""
-    deadline = time.monotonic() + 60
-    while not node.written() and time.monotonic() < deadline:
-        time.sleep(0.5)  # the last change's write
-    assert node.process is not None
-    pids = (node.process.pid, os.getpid())
-    before, writes = [_proc_cost(pid) for pid in pids], node.writes
-    start = time.perf_counter()
-    time.sleep(IDLE_SECONDS)
-    elapsed = time.perf_counter() - start
-    after, writes = [_proc_cost(pid) for pid in pids], node.writes - writes
-    cpu = sum(a[0] - b[0] for a, b in zip(after, before))
-    written = sum(a[1] - b[1] for a, b in zip(after, before))
-    return round(100 * cpu / elapsed, 2), round(written / elapsed * 60 / 1e6, 2), writes
-
-
-def _devnet_figures() -> dict[str, float]:
-    """An idle devnet (`make devnet` with Backstop deployed, nothing sent) over IDLE_SECONDS: the
-    CPU of its Anvil and of this process (which runs the state watcher, as the devnet command
-    does) in % of one core, and the bytes both wrote per minute."""
-    with _deployed_devnet() as (node, _, _, _):
-        cpu_percent, written_mb_per_min, writes = _idle_cost(node)
-        state_mb = node.state_file.stat().st_size / 1e6
-    return {
-        "devnet.idle_cpu_percent": cpu_percent,
-        "devnet.idle_written_mb_per_min": written_mb_per_min,
-        "devnet.idle_state_writes": writes,
-        "devnet.state_mb": round(state_mb, 1),
-    }
-
-
-HARDHAT_MARKET_VAULTS = 200
-
-
-def _hardhat_devnet_figures() -> dict[str, float]:
-    """`make devnet NODE=hardhat` (offchain/live/hardhat_devnet.py): idle over IDLE_SECONDS
-    with Backstop deployed, as `_devnet_figures` measures Anvil's (the Hardhat node's CPU and
-    this process's, which runs the journal's watcher; bytes both wrote per minute); then a
-    market session (`ape run market`, black-thursday-2020 with HARDHAT_MARKET_VAULTS vaults, no
-    bots, as fast as it goes), a stop, and a start: the journal's size, and the blocks and
-    transactions the start replayed and the seconds the replay took (in the node, before it
-    listens)."""
-    from offchain.live.record import record_path
-
-    with _deployed_devnet("hardhat") as (node, record, _, _):
-        cpu_percent, written_mb_per_min, writes = _idle_cost(node)
-        journal = node.state_file
-        market = subprocess.run(
-            [str(ROOT / ".venv" / "bin" / "ape"), "run", "market", "--scenario",
-             "black-thursday-2020", "--vaults", str(HARDHAT_MARKET_VAULTS), "--speed",
-             "1000000", "--rpc", node.url, "--deployment",
-             str(record_path(record.chain_id, journal.parent))],
-            cwd=ROOT, capture_output=True, text=True, timeout=1800,
-        )  # fmt: skip
-        if market.returncode != 0:
-            raise click.ClickException(f"market on Hardhat: {market.stderr[-500:]}")
-        node.stop()  # the journal brought up to the head
-        journal_mb = journal.stat().st_size / 1e6
-        node.start()  # and replayed
-        replayed = node.replayed_blocks, node.replayed_transactions, node.replay_seconds
-    return {
-        "devnet.hardhat_idle_cpu_percent": cpu_percent,
-        "devnet.hardhat_idle_written_mb_per_min": written_mb_per_min,
-        "devnet.hardhat_idle_journal_writes": writes,
-        "devnet.hardhat_journal_mb": round(journal_mb, 1),
-        "devnet.hardhat_replay_blocks": replayed[0],
-        "devnet.hardhat_replay_transactions": replayed[1],
-        "devnet.hardhat_replay_s": round(replayed[2], 1),
-    }
-
-
-NODE_VAULTS = 200
-
-
-def _node_figures() -> dict[str, float]:
-    """The same crash replay (Black Thursday, NODE_VAULTS vaults) on a private Anvil and on a
-    private Hardhat Network, each reconciled with the model, one after the other in this
-    process; and the gas of every `gas.*` transaction on Hardhat against Anvil's (docs/nodes.md).
-    One run each: the ratio is what to read, measured under the same load."""
-    from offchain.backends.anvil import Anvil
-    from offchain.backends.hardhat import Hardhat
-    from offchain.sim.driver import simulate
-    from offchain.sim.replay import replay
-    from offchain.sim.scenario import load_scenario
-
-    scenario = load_scenario("black-thursday-2020", vaults=NODE_VAULTS)
-    code = project_code()
-    model_run = simulate(scenario, "model")
-    seconds, diffs = {}, 0
-    for node in ("anvil", "hardhat"):
-        start = time.perf_counter()
-        done = replay(scenario, node=node, code=code, model=model_run)
-        seconds[node] = time.perf_counter() - start
-        diffs = max(diffs, done.checked[1].diff_count)
-        del done
-        gc.collect()
-    genesis = 1_700_000_000
-    gas_artifacts = load_artifacts(project, TEST_FACTORIES), code[1]
-    gas = {}
-    for name, kind in (("anvil", Anvil), ("hardhat", Hardhat)):
-        with kind(genesis) as running:
-            chain = ChainBackend(running.url, *gas_artifacts)
-            gas[name] = all_gas_figures(chain, list(ANVIL_ACCOUNTS))
-    differing = sorted(k for k in gas["anvil"] if gas["anvil"][k] != gas["hardhat"].get(k))
-    if differing:
-        click.echo(f"gas differs between Anvil and Hardhat: {', '.join(differing)}", err=True)
-    return {
-        f"nodes.replay_{NODE_VAULTS}_anvil_s": round(seconds["anvil"], 1),
-        f"nodes.replay_{NODE_VAULTS}_hardhat_s": round(seconds["hardhat"], 1),
-        "nodes.hardhat_over_anvil": round(seconds["hardhat"] / seconds["anvil"], 1),
-        "nodes.replay_diffs": diffs,
-        "nodes.gas_figures_compared": len(gas["anvil"]),
-        "nodes.gas_figures_differing": len(differing),
-    }
-
-
-KEEPER_VAULTS = 500
-
-
-def _keeper_figures() -> dict[str, float]:
-    """A liquidator bot (its own process, offchain/live) on a devnet mining a block a second
-    (Anvil's default 30M block gas): 500 vaults made unsafe by one spotter poke; per vault, the
-    blocks from that poke's block to its liquidation's; vaults liquidated per block that holds
-    liquidations; and, from the same run, the floor that block gas puts under the reaction:
-    the block gas limit, the gas per liquidated vault (the liquidation transactions' gas used /
-    the vaults they liquidated) and ceil(500 x that / the limit), the fewest blocks that can
-    hold the 500 liquidations (the last vault's reaction can be no fewer)."""
-    import subprocess
-    import sys
-    from pathlib import Path
-
-    from offchain.live.bots import CONTRACT_NAMES
-    from offchain.live.market import impersonating, open_vaults, set_price, vault_plans
-
-    with _deployed_devnet() as (node, record, artifacts, code):
-        tmp = str(Path(node.state_file).parent)  # type: ignore[arg-type]
-        d = record.deployment()
-        t = d.types["ETH-A"]
-        chain = ChainBackend(node.url, artifacts, code)
-        chain.names.update({a: CONTRACT_NAMES[f] for f, a in record.core.items()})
-        for fields in record.types.values():
-            chain.names.update({a: CONTRACT_NAMES[f] for f, a in fields.items()})
-        impersonating(chain)
-        plans = vault_plans(KEEPER_VAULTS, t, 1_600_000_000_000_000_000)
-        open_vaults(chain, d, t, plans)
-        bot = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "offchain.live.cli",
-                "--role",
-                "liquidator",
-                "--account",
-                "dev:2",
-                "--rpc",
-                node.url,
-                "--deployment",
-                str(Path(tmp) / "31337.json"),
-                "--checkpoint",
-                str(Path(tmp) / "bot.json"),
-                "--poll",
-                "0.1",
-                "--type",
-                "ETH-A",
-            ],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-            cwd=ROOT,
-        )
-        try:
-            time.sleep(8)  # the bot up and caught up
-            chain.rpc("evm_setIntervalMining", [1])
-            unsafe_block = set_price(chain, d, t, t.config.initial_price * 8 // 10)
-            topic = next("0x" + k.hex() for k, v in chain._events.items() if v[0] == "Liquidated")
-            deadline = time.monotonic() + 300
-            logs: list = []
-            while time.monotonic() < deadline:
-                logs = chain.rpc(
-                    "eth_getLogs",
-                    [
-                        {
-                            "fromBlock": hex(unsafe_block),
-                            "toBlock": "latest",
-                            "address": d.liquidator,
-                            "topics": [topic],
-                        }
-                    ],
-                )
-                if len(logs) >= KEEPER_VAULTS:
-                    break
-                time.sleep(0.5)
-        finally:
-            bot.terminate()
-            bot.wait(timeout=30)
-        if len(logs) < KEEPER_VAULTS:
-            raise click.ClickException(f"keeper bench: {len(logs)} of {KEEPER_VAULTS} liquidated")
-        block = chain.rpc("eth_getBlockByNumber", [hex(unsafe_block), False])
-        gas_limit = int(block["gasLimit"], 16)
-        receipts = [
-            chain.rpc("eth_getTransactionReceipt", [h])
-            for h in sorted({log["transactionHash"] for log in logs})
-        ]
-    reaction = sorted(int(log["blockNumber"], 16) - unsafe_block for log in logs)
-    blocks = {int(log["blockNumber"], 16) for log in logs}
-    per_vault = -(-sum(int(r["gasUsed"], 16) for r in receipts) // len(logs))
-    return {
-        "keeper.reaction_blocks_p50": reaction[len(reaction) // 2],
-        "keeper.reaction_blocks_p99": reaction[(len(reaction) * 99) // 100 - 1],
-        "keeper.liquidations_per_block": round(len(logs) / len(blocks), 1),
-        "keeper.block_gas_limit": gas_limit,
-        "keeper.gas_per_liquidation": per_vault,
-        "keeper.gas_bound_blocks": -(-KEEPER_VAULTS * per_vault // gas_limit),
-    }
 
 
 def _write(
     figures: dict[str, float],
     steps: int | None,
     samples: dict[str, list[float]] | None,
-    sweep_meta: dict[str, Any] | None = None,
+    meta: dict[str, Any] | None = None,
 ) -> None:
-    results = json.loads(RESULTS.read_text()) if RESULTS.exists() else {}
-    for key in RETIRED:
-        results.pop(key, None)
-    results.update(figures)
-    meta = results.setdefault("_meta", {})
-    meta.update(
-        {
-            "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-            "node": _version(["anvil", "--version"]),
-            "vyper": _version(["vyper", "--version"]),
-            "python": platform.python_version(),
-            "gas_note": "gas used by one transaction incl. the 21k base; open_vault_with_join = "
-            "CollateralJoin.join_and_modify (one tx); open_vault_two_transactions = join tx + "
-            "lock/draw tx",
-            "keeper_note": f"keeper.*: one liquidator bot process on a devnet mining a block a "
-            f"second (Anvil's default block gas), {KEEPER_VAULTS} vaults made unsafe by one "
-            "spotter poke; reaction = blocks from that poke to each vault's liquidation; "
-            "from the same run: block_gas_limit, gas_per_liquidation = the liquidation "
-            "transactions' gas used / vaults liquidated, gas_bound_blocks = ceil(vaults x "
-            "gas_per_liquidation / block_gas_limit), the fewest blocks that hold them all "
-            "(the floor under the last vault's reaction)",
-        }
-    )
-    if samples is not None:
-        meta.update(
-            {
-                "sim_note": f"sim.*_chain_s: private Anvil, end to end incl. the model run and "
-                "the reconciliation, the "
-                f"median of {CHAIN_RUNS} runs; sim.*_model_s: the model alone, the median of "
-                f"{MODEL_RUNS} cold "
-                "runs; every run in sim_samples_s; sim.reconciliation_diffs: the most in any run",
-                "sim_samples_s": samples,
-            }
-        )
-    if sweep_meta is not None:
-        meta.update(sweep_meta)
-    if steps is not None:
-        meta["fuzz_steps_measured"] = steps
-    RESULTS.parent.mkdir(exist_ok=True)
-    RESULTS.write_text(json.dumps(dict(sorted(results.items())), indent=2) + "\n")
-
-    lines = [
-        "# Benchmarks",
-        "",
-        f"Measured {meta['measured_at']} on Anvil ({meta['node']}), {meta['vyper']}.",
-        "",
-        "| figure | value | MakerDAO dss, same transaction | ratio to dss |",
-        "|---|---:|---|---:|",
-    ]
-    for key, value in sorted(results.items()):
-        if key.startswith("_"):
-            continue
-        shown = f"{value:,}" if isinstance(value, int) else f"{value}"
-        anchor = DSS_ANCHORS.get(key)
-        if anchor is not None:
-            lines.append(
-                f"| `{key}` | {shown} | {anchor[1]}: {anchor[0]:,} | {value / anchor[0]:.2f} |"
-            )
-        else:
-            lines.append(f"| `{key}` | {shown} | {ANCHORS.get(key, '')} | |")
-    REPORT.write_text("\n".join(lines) + "\n")
-    click.echo("\n".join(lines))
+    click.echo("\n".join(write_results(figures, steps, samples, meta)))
     click.echo(f"\nwritten: {RESULTS.relative_to(ROOT)}, {REPORT.relative_to(ROOT)}")
-
-
-def _sweep_figures() -> tuple[dict[str, float], dict[str, Any]]:
-    """One sweep of Black Thursday with 1,000 vaults (SWEEP_RUNS seeds, the model) on a process
-    pool of 1 and of 2 workers and on a Dask LocalCluster of 2, each SWEEP_ROUNDS times in turn
-    (the machine's load moves: every configuration sees the same moments); the median time of
-    each. The time counts the runs and the writing of each (offchain/sweep/runner.execute), not
-    the executor's start (timed apart) nor the report."""
-    import tempfile
-
-    from offchain.sweep.executors import DaskExecutor, PoolExecutor
-    from offchain.sweep.runner import execute
-    from offchain.sweep.spec import SweepSpec, plan
-    from offchain.sweep.store import Store
-
-    the_plan = plan(SweepSpec(("black-thursday-2020",), SWEEP_RUNS, (), 1000))
-    configs = {
-        "pool_1": lambda: PoolExecutor(1),
-        "pool_2": lambda: PoolExecutor(2),
-        "dask_2": lambda: DaskExecutor(None, 2),
-    }
-    run_s: dict[str, list[float]] = {name: [] for name in configs}
-    start_s: dict[str, list[float]] = {name: [] for name in configs}
-    for _ in range(SWEEP_ROUNDS):
-        for name, make in configs.items():
-            with tempfile.TemporaryDirectory() as tmp:
-                store = Store(Path(tmp) / "sweep", the_plan)
-                store.open()
-                t0 = time.perf_counter()
-                executor = make()
-                t1 = time.perf_counter()
-                try:
-                    assert execute(the_plan, store, executor, set()) == SWEEP_RUNS
-                finally:
-                    executor.close()
-                run_s[name].append(time.perf_counter() - t1)
-                start_s[name].append(t1 - t0)
-    # the two-type crash (1,400 vaults over ETH-A and WBTC-A), on the pool of 2, in the same rounds'
-    # manner: what a sweep over correlation or impact on it costs per run
-    two_plan = plan(SweepSpec((SCALE_SCENARIO,), SWEEP_RUNS, (), None))
-    two_s: list[float] = []
-    for _ in range(SWEEP_ROUNDS):
-        with tempfile.TemporaryDirectory() as tmp:
-            store = Store(Path(tmp) / "sweep", two_plan)
-            store.open()
-            executor = PoolExecutor(2)
-            t1 = time.perf_counter()
-            try:
-                assert execute(two_plan, store, executor, set()) == SWEEP_RUNS
-            finally:
-                executor.close()
-            two_s.append(time.perf_counter() - t1)
-    median = {name: statistics.median(v) for name, v in run_s.items()}
-    figures = {
-        "sweep.two_types_runs_per_s": round(SWEEP_RUNS / statistics.median(two_s), 2),
-        "sweep.runs_per_s": round(SWEEP_RUNS / median["pool_2"], 2),
-        "sweep.runs_per_s_1_worker": round(SWEEP_RUNS / median["pool_1"], 2),
-        "sweep.scaling_2_over_1": round(median["pool_1"] / median["pool_2"], 2),
-        "sweep.dask_over_pool": round(median["dask_2"] / median["pool_2"], 2),
-        "sweep.pool_start_s": round(statistics.median(start_s["pool_2"]), 2),
-        "sweep.dask_start_s": round(statistics.median(start_s["dask_2"]), 2),
-    }
-    meta = {
-        "sweep_note": f"Black Thursday, 1,000 vaults, the model: {SWEEP_RUNS} runs per sweep on "
-        f"a process pool of 1 and 2 workers and a Dask LocalCluster of 2, {SWEEP_ROUNDS} rounds "
-        "in turn, medians; runs_per_s = runs / time of the runs (each written as it finishes), "
-        "start_s = the executor's start; two_types_runs_per_s: the same on may-2021-two-types "
-        "(1,400 vaults over two types) on the pool of 2; every time in sweep_samples_s",
-        "sweep_samples_s": {
-            **{name: [round(x, 2) for x in run_s[name]] for name in configs},
-            "two_types_pool_2": [round(x, 2) for x in two_s],
-        },
-    }
-    return figures, meta
 
 
 @click.command(cls=ConnectedProviderCommand)
@@ -703,27 +107,27 @@ def cli(
     if len(only) > 1:  # one ran and rewrote the tracked results, the other was ignored
         failing("bench")(f"{' and '.join(only)}: give one -only option at most")
     if keeper_only:
-        _write(_keeper_figures(), None, None)
+        _write(keeper_figures(), None, None)
         return
     if nodes_only:
-        _write(_node_figures(), None, None)
+        _write(node_figures(), None, None)
         return
     if devnet_only:
-        _write(_devnet_figures(), None, None)
+        _write(devnet_figures(), None, None)
         return
     if hardhat_devnet_only:
-        _write(_hardhat_devnet_figures(), None, None)
+        _write(hardhat_devnet_figures(), None, None)
         return
     if sim_only:
-        figures, samples = _simulation_figures()
+        figures, samples = simulation_figures()
         _write(figures, None, samples)
         return
     if scale_only:
-        figures, scale_meta = _scale_figures()
+        figures, scale_meta = scale_figures()
         _write(figures, None, None, scale_meta)
         return
     if sweep_only:
-        figures, meta = _sweep_figures()
+        figures, meta = sweep_figures()
         _write(figures, None, None, meta)
         return
     chain = ChainBackend(provider.uri, *project_code())
@@ -732,21 +136,21 @@ def cli(
         _write(dict(all_gas_figures(chain, roles)), None, None)
         return
     if fuzz_only:
-        fuzz, steps = _fuzz_figures(chain, roles)
-        _write({**fuzz, **_record_figures()}, steps, None)
+        fuzz, steps = fuzz_figures(chain, roles)
+        _write({**fuzz, **record_figures()}, steps, None)
         return
     gas: dict[str, float] = dict(all_gas_figures(chain, roles))
-    fuzz, steps = _fuzz_figures(chain, roles)
+    fuzz, steps = fuzz_figures(chain, roles)
     gas.update(fuzz)
-    gas.update(_record_figures())
-    figures, samples = _simulation_figures()
+    gas.update(record_figures())
+    figures, samples = simulation_figures()
     gas.update(figures)
-    scale, scale_meta = _scale_figures()
+    scale, scale_meta = scale_figures()
     gas.update(scale)
-    gas.update(_keeper_figures())
-    gas.update(_node_figures())
-    gas.update(_devnet_figures())
-    gas.update(_hardhat_devnet_figures())
-    sweep, sweep_meta = _sweep_figures()
+    gas.update(keeper_figures())
+    gas.update(node_figures())
+    gas.update(devnet_figures())
+    gas.update(hardhat_devnet_figures())
+    sweep, sweep_meta = sweep_figures()
     gas.update(sweep)
     _write(gas, steps, samples, {**sweep_meta, **scale_meta})

@@ -18,19 +18,18 @@ import click
 
 from offchain.report.documents import ReportError, check_out_dir, write_comparison
 from offchain.report.tables import scenario_lines
-from offchain.sim.keeper_outcomes import console_lines
-from offchain.sim.replay import replay
-from offchain.sim.scenario import (
+from offchain.sim.results.keeper_outcomes import console_lines
+from offchain.sim.run.replay import replay
+from offchain.sim.run.setup import SimulationError
+from offchain.sim.scenario.actors import argument_problems
+from offchain.sim.scenario.load import (
     ScenarioError,
-    builtin_scenarios,
     load_scenario,
+    scenario_option_problem,
     waterfall_variant,
 )
-from offchain.sim.scenario_actors import argument_problems
-from offchain.sim.setup import SimulationError
 from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
 from offchain.system.config import LAYERS
-from offchain.system.files import directory_named
 
 DEFAULT_ORDERS = (
     ("fund", "stability_pool", "debt_auction", "redistribution"),
@@ -86,11 +85,11 @@ def _problems(ctx: click.Context) -> list[str]:
     p = ctx.params
     # "" ran the default orders, as if the option were not given: refused as an empty order
     problems = order_problems(p["orders"])[1] if p.get("orders") is not None else []
-    spec = p.get("scenario_spec")
-    if spec is not None and spec not in builtin_scenarios():
-        problem = directory_named(spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)")
-        if problem:
-            problems.append(f"--scenario {problem}")
+    spec_problem = None
+    if p.get("scenario_spec") is not None:
+        spec_problem = scenario_option_problem(p["scenario_spec"])
+    if spec_problem:
+        problems.append(spec_problem)
     return problems + argument_problems(vaults=p.get("vaults"), seed=p.get("seed"))
 
 

@@ -3,8 +3,10 @@ record (deployments/<chain id>.json, as `make devnet` does) and print the deploy
 parameters.
 
     ape run deploy                                    # ape starts a local Anvil
-    ape run deploy --network ethereum:local:foundry   # with foundry's host set to a running node:
-                                                      # APE_FOUNDRY_HOST=http://127.0.0.1:8545
+    ape run deploy --network ethereum:devnet:node     # make devnet's node (ape-config.yaml's
+                                                      # named network, :8545)
+    ape run deploy --network ethereum:local:foundry   # another running node: with
+                                                      # APE_FOUNDRY_HOST=http://127.0.0.1:PORT
     ape run deploy --account deployer --feeder-account feeder   # Ape accounts, one per role
     ape run deploy --dry-run                          # each transaction's gas; nothing sent
     ape run deploy --verify                           # the recorded deployment against the node

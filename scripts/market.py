@@ -23,9 +23,14 @@ from offchain.live.node import Node, NodeUnavailable, unanswered
 from offchain.live.outcome import OutcomeBook, oracle_marks
 from offchain.live.record import RecordError, load_record, record_path, verify
 from offchain.model.errors import Revert
-from offchain.sim.population import generate_vaults
-from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
-from offchain.sim.timeline import bar_times
+from offchain.sim.scenario.load import (
+    ScenarioError,
+    builtin_scenarios,
+    load_scenario,
+    scenario_option_problem,
+)
+from offchain.sim.scenario.population import generate_vaults
+from offchain.sim.scenario.timeline import bar_times
 from offchain.system.cli import FiniteFloatRange, failing, one_line_usage
 from offchain.system.files import directory_named
 
@@ -65,13 +70,9 @@ def _problems(ctx: click.Context) -> list[str]:
                 problems.append(str(exc))
     scenario_spec = p.get("scenario_spec")
     if scenario_spec is not None:
-        problem = None
-        if scenario_spec not in builtin_scenarios():
-            problem = directory_named(
-                scenario_spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)"
-            )
+        problem = scenario_option_problem(scenario_spec)
         if problem:
-            problems.append(f"--scenario {problem}")
+            problems.append(problem)
         else:
             try:
                 load_scenario(scenario_spec, vaults=p.get("vaults"))

@@ -28,21 +28,21 @@ from offchain.report.phases import blocks as phase_blocks
 from offchain.report.phases import console_lines as phase_console_lines
 from offchain.report.phases import spread as phase_spread
 from offchain.report.tables import deferred_by_type, scenario_lines
-from offchain.sim.keeper_outcomes import console_lines
-from offchain.sim.replay import replay
-from offchain.sim.scenario import (
+from offchain.sim.results.keeper_outcomes import console_lines
+from offchain.sim.run.replay import replay
+from offchain.sim.run.setup import SimulationError
+from offchain.sim.scenario.actors import argument_problems
+from offchain.sim.scenario.load import (
     MAX_DRAIN_BARS,
     ScenarioError,
     builtin_scenarios,
     load_scenario,
+    scenario_option_problem,
     with_phase,
 )
-from offchain.sim.scenario_actors import argument_problems
-from offchain.sim.setup import SimulationError
-from offchain.sim.timeline import oracle_phase
+from offchain.sim.scenario.timeline import oracle_phase
 from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
 from offchain.system.config import LAYERS
-from offchain.system.files import directory_named
 
 fail = failing("simulate")
 
@@ -114,11 +114,11 @@ def _problems(ctx: click.Context) -> list[str]:
         problems.append(
             f"--drain: must be an integer between 0 and {MAX_DRAIN_BARS}, got {drain_bars}"
         )
-    spec = p.get("scenario_spec")
-    if spec is not None and spec not in builtin_scenarios():
-        problem = directory_named(spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)")
-        if problem:
-            problems.append(f"--scenario {problem}")
+    spec_problem = None
+    if p.get("scenario_spec") is not None:
+        spec_problem = scenario_option_problem(p["scenario_spec"])
+    if spec_problem:
+        problems.append(spec_problem)
     if (
         p.get("backend") == "model"
         and "node" in p

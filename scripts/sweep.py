@@ -26,7 +26,7 @@ from pathlib import Path
 import click
 
 from offchain.backends import project_code
-from offchain.sim.scenario import builtin_scenarios
+from offchain.sim.scenario.load import scenario_option_problem
 from offchain.sweep.executors import (
     DaskExecutor,
     Executor,
@@ -49,7 +49,6 @@ from offchain.sweep.spec import (
 )
 from offchain.sweep.store import Store
 from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
-from offchain.system.files import directory_named
 
 DEFAULT_SCENARIO = "black-thursday-2020"
 DEFAULT_SEEDS = 100
@@ -130,12 +129,7 @@ def _settings(p: dict) -> tuple[SweepFile, tuple, list[str]]:
         except SweepError as exc:
             problems.append(str(exc))
     for scenario_spec in p.get("scenarios") or ():
-        if scenario_spec not in builtin_scenarios():
-            problem = directory_named(
-                scenario_spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)"
-            )
-            if problem:
-                problems.append(f"--scenario {problem}")
+        problems.append(scenario_option_problem(scenario_spec) or "")
     return f, dims, [line for line in problems if line]
 
 

@@ -1,3 +1,4 @@
 """Live keepers on a devnet: the deployment record, signers, the transaction manager, the
 checkpointed vault index, the bots (which call the simulator's strategies through
-offchain/sim/observe.py), the devnet's market driver and live reconciliation (docs/keepers.md)."""
+offchain/sim/strategies/observe.py), the devnet's market driver and live reconciliation
+(docs/keepers.md)."""

@@ -2,8 +2,8 @@
 
 Each block a bot (1) folds the new blocks' events into what it knows (`Follower`, which starts
 over if the chain changed under it), (2) looks at its pending transactions (mined, stuck and
-replaced, lost and sent again), (3) runs its role's step (`offchain.sim.steps`, the same steps
-the simulator's bar runs) with its pending transactions' targets as the actions in flight, and
+replaced, lost and sent again), (3) runs its role's step (`offchain.sim.strategies.steps`, the same
+steps the simulator's bar runs) with its pending transactions' targets as the actions in flight, and
 (4) sends what the step decides through its `TxManager`. Then it checkpoints. Nothing about
 deciding is written here: a role is the choice of a step and of the bot's parameters for it.
 
@@ -13,8 +13,8 @@ cover, settle, debt and surplus auctions, realizing stakers' charges, closing du
 charging a loss the deleveraging layer parked to the strongest vaults when its account holds the
 DELEVERAGE role),
 `feeder` (FeederStep, for devnets: it posts the collateral pool's price) and `notifier`
-(offchain/sim/notice.py's NoticeStep: it sends nothing, and prints a line, also POSTed to a
-webhook, for every vault the oracle's queued price will call or make unsafe).
+(offchain/sim/strategies/notice.py's NoticeStep: it sends nothing, and prints a line, also POSTed to
+a webhook, for every vault the oracle's queued price will call or make unsafe).
 
 Failure handling: a node that does not answer is waited out (with backoff; `max_node_down`
 bounds it); a transaction that reverts because a competitor got there first is counted as lost;
@@ -51,10 +51,10 @@ from offchain.live.txs import (
 )
 from offchain.live.webhook import Webhook
 from offchain.model.fixed_point import WAD
-from offchain.sim.keepers import Action, BackstopParams, TakerParams
-from offchain.sim.notice import NoticeStep
-from offchain.sim.observe import BackstopWatch
-from offchain.sim.steps import (
+from offchain.sim.strategies.keepers import Action, BackstopParams, TakerParams
+from offchain.sim.strategies.notice import NoticeStep
+from offchain.sim.strategies.observe import BackstopWatch
+from offchain.sim.strategies.steps import (
     ACCRUE_EVERY,
     BackstopStep,
     FeederStep,
@@ -82,6 +82,17 @@ LOST_RACE = (
 )
 # of those, the ones no competitor causes: time and prices moved on
 MOVED_ON = ("auction: needs reset", "auction: price above maximum")
+
+
+def race_outcome(reason: str | None) -> str | None:
+    """How a reverted action of the bot's is logged by its reason: "lost" (another account
+    acted first), "moot" (the chain moved on by itself: an auction that ran its course needs a
+    reset, its price rose above the maximum; no competitor to name), or None (a failure)."""
+    if reason is None or not any(reason.startswith(r) for r in LOST_RACE):
+        return None
+    return "moot" if any(reason.startswith(r) for r in MOVED_ON) else "lost"
+
+
 # deployment field -> contract name, for the ABI of each address
 CONTRACT_NAMES = {
     "engine": "VaultEngine",
@@ -432,12 +443,9 @@ class Bot:
         if reason is None and self.out_of_gas(m):
             reason = OUT_OF_GAS
         self.metrics.add_reason(reason or "no reason")
-        if reason is not None and any(reason.startswith(r) for r in LOST_RACE):
+        event = race_outcome(reason)
+        if event is not None:
             self.metrics.add("actions_lost_total")
-            # "lost": another account acted first; "moot": the chain moved on by itself (an
-            # auction that ran its course needs a reset, its price rose above the maximum):
-            # no competitor to name
-            event = "moot" if any(reason.startswith(r) for r in MOVED_ON) else "lost"
             self.log(event, label=label, tx=m.tx_hash, reason=reason)
             return
         self.log(

@@ -24,8 +24,8 @@ from typing import Any
 from offchain.backends import ChainBackend
 from offchain.live.node import Node
 from offchain.model.state import Event
-from offchain.sim.keepers import VaultIndex
-from offchain.sim.observe import VAULT_EVENTS, BackstopWatch
+from offchain.sim.strategies.keepers import VaultIndex
+from offchain.sim.strategies.observe import VAULT_EVENTS, BackstopWatch
 from offchain.system.deployment import Deployment
 
 CHECKPOINT_VERSION = 2  # 2: closed losses kept per collateral type (auction ids count per type)

@@ -22,9 +22,9 @@ from dataclasses import dataclass
 
 from offchain.backends import ChainBackend
 from offchain.model.fixed_point import MAX_UINT256, RAY, WAD
-from offchain.sim.keepers import PoolView, arbitrage_action, oracle_actions
-from offchain.sim.observe import read_oracle_bound
-from offchain.sim.population import VaultPlan, actor_address
+from offchain.sim.scenario.population import VaultPlan, actor_address
+from offchain.sim.strategies.keepers import PoolView, arbitrage_action, oracle_actions
+from offchain.sim.strategies.observe import read_oracle_bound
 from offchain.system.deployment import Deployment, TypeDeployment
 
 ARBITRAGE_THRESHOLD = WAD // 200  # trade the pool when it is 0.5% off the market

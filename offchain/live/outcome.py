@@ -2,12 +2,12 @@
 at its end and `ape run reconcile` prints next to its differences.
 
 The events from the deployment's first block on go through the simulator's own bookkeeping (one
-`Ledger` per collateral type, sim/ledger.py), so a live session and a simulated one count the same
-things the same way. The table covers a window (the market run's blocks; reconcile's
+`Ledger` per collateral type, sim/results/ledger.py), so a live session and a simulated one count
+the same things the same way. The table covers a window (the market run's blocks; reconcile's
 `--from-block` on): liquidations, takes, auction resets, auctions finished and still running,
 realized bad debt, who paid it (the waterfall's allocations, by layer), and the end-of-run
-accounting of sim/insolvency.py at the head (open-auction shortfall and unsafe vaults, marked at
-a price the caller names: the market's last bar, or the oracle's current price).
+accounting of sim/results/insolvency.py at the head (open-auction shortfall and unsafe vaults,
+marked at a price the caller names: the market's last bar, or the oracle's current price).
 
 Resets next to takes: an auction is reset (its price restarts from the oracle's) when it has run
 its maximum duration or dropped its maximum fraction without a buyer. The flash taker buys only
@@ -27,10 +27,10 @@ from typing import Any
 from offchain.backends import ChainBackend
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.state import Event
-from offchain.sim.insolvency import EndOfRun, end_of_run
-from offchain.sim.keepers import VaultIndex
-from offchain.sim.ledger import Ledger
-from offchain.sim.results import LAYER_NAMES
+from offchain.sim.results.insolvency import EndOfRun, end_of_run
+from offchain.sim.results.ledger import Ledger
+from offchain.sim.results.tables import LAYER_NAMES
+from offchain.sim.strategies.keepers import VaultIndex
 from offchain.system.deployment import Deployment
 
 LOG_BLOCKS = 2_000  # blocks per eth_getLogs request

@@ -2,9 +2,9 @@
 layer's arithmetic (issue 45): the lowest shown price, a vault's limit and headroom, its window
 (the share of headroom charged in it), the charges of one `deleverage`, and the keeper's ranking
 by strength. Pure functions over named values: the Backstop twin (offchain/model/backstop.py),
-the backstop keeper (offchain/sim/backstop_keeper.py, also the live bot's) and the fuzz machine
-call them. The Specification (offchain/testing/specification/deleverage.py) is the independent
-rewrite.
+the backstop keeper (offchain/sim/strategies/backstop_keeper.py, also the live bot's) and the fuzz
+machine call them. The Specification (offchain/testing/specification/deleverage.py) is the
+independent rewrite.
 
 Bound (finding 1): within one window of `interval` seconds, the shares of its headroom charged
 to a vault add up to at most the max fraction; a window opens at a vault's first charge after

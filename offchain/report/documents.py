@@ -1,4 +1,4 @@
-"""The risk report of a crash replay (offchain/sim/driver.py): what governance reads.
+"""The risk report of a crash replay (offchain/sim/run/driver.py): what governance reads.
 
 `write_report` turns one `SimulationResult` into a directory:
 
@@ -68,9 +68,9 @@ from offchain.report.tables import (
     vault_charges,
     vaults_liquidated,
 )
-from offchain.sim.cascade import Cascade
-from offchain.sim.keeper_outcomes import KEEPER_NAMES, LANDED_SHARE_FLOOR
-from offchain.sim.results import Reconciliation, SimulationResult
+from offchain.sim.results.cascade import Cascade
+from offchain.sim.results.keeper_outcomes import KEEPER_NAMES, LANDED_SHARE_FLOOR
+from offchain.sim.results.tables import Reconciliation, SimulationResult
 
 REPORT_MARKERS = ("summary.md", "comparison.md")  # a directory holding one of these is a report
 PLOTS = (
@@ -403,8 +403,8 @@ def _contagion(result: SimulationResult) -> list[Block]:
 
 
 def _budgets(result: SimulationResult) -> list[Block]:
-    """What the keepers' gas budgets deferred, per collateral type (sim/gas_budget.py); nothing
-    for a run without a budget."""
+    """What the keepers' gas budgets deferred, per collateral type (sim/strategies/gas_budget.py);
+    nothing for a run without a budget."""
     budgets = result.facts.get("gas_budgets") or {}
     table = deferred_by_type(result)
     if not any(budgets.values()) and not len(table):
@@ -470,7 +470,8 @@ def _budgets(result: SimulationResult) -> list[Block]:
 
 def _soft_liquidations(result: SimulationResult) -> list[Block]:
     """Margin calls: the soft liquidations of opted-in vaults per collateral type, beside the
-    type's liquidations (sim/soft_liquidator.py); nothing for a run where no owner opted in."""
+    type's liquidations (sim/strategies/soft_liquidator.py); nothing for a run where no owner opted
+    in."""
     f = result.facts
     if not f.get("opted_in_vaults"):
         return []
@@ -562,7 +563,7 @@ def _clear_text(result: SimulationResult) -> str:
 
 
 def _end_of_run_rows(result: SimulationResult, stable: str, coll: str) -> list[tuple[str, str]]:
-    """The end-of-run accounting (sim/insolvency.py); none for a result that has none."""
+    """The end-of-run accounting (sim/results/insolvency.py); none for a result that has none."""
     f = result.facts
     if "insolvency" not in f:
         return []
@@ -624,7 +625,7 @@ def _end_of_run_rows(result: SimulationResult, stable: str, coll: str) -> list[t
 
 
 def _marked_rows(f: Mapping[str, Any], stable: str, types: list[str]) -> list[tuple[str, str]]:
-    """The conservative mark's rows (sim/insolvency.py); none for a result without one."""
+    """The conservative mark's rows (sim/results/insolvency.py); none for a result without one."""
     if "open_auction_marked_shortfall" not in f:
         return []
     depth = float(f["mark_depth"])
@@ -865,7 +866,7 @@ def _run(result: SimulationResult) -> str:
 
 def _cascade(result: SimulationResult, cascade: Cascade | None) -> list[Block]:
     """What the liquidation sales' price impact added: the run against the same scenario in the
-    model without impact (sim/cascade.py)."""
+    model without impact (sim/results/cascade.py)."""
     if cascade is None:
         return []
     stable, _ = symbols(result)
@@ -933,8 +934,8 @@ def _cascade(result: SimulationResult, cascade: Cascade | None) -> list[Block]:
 
 
 def _keepers(result: SimulationResult) -> list[Block]:
-    """The report's first table: what became of each keeper's actions (sim/keeper_outcomes.py);
-    nothing for a result without the table."""
+    """The report's first table: what became of each keeper's actions
+    (sim/results/keeper_outcomes.py); nothing for a result without the table."""
     table = result.tables.get("keeper_actions") if "keeper_actions" in result.tables else None
     if table is None:
         return []
@@ -1113,7 +1114,7 @@ def write_report(
 ) -> Path:
     """Write the report of one run to `out_dir` (replacing a previous report there); returns
     the path of its summary.md. `cascade`: the run against the same scenario without price
-    impact (sim/cascade.py), reported beside the outcome; `extra`: more sections after the
+    impact (sim/results/cascade.py), reported beside the outcome; `extra`: more sections after the
     outcome's (the spread over the oracle's phases, report/phases.py)."""
     plots: dict[str, Callable[[SimulationResult, Path], None]] = {
         "price": plot_price,

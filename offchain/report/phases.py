@@ -1,5 +1,5 @@
-"""The oracle's phase as a stated factor (sim/timeline.py): one scenario replayed in the model
-at every phase of the oracle's period, and the spread of its headline figures (min, median,
+"""The oracle's phase as a stated factor (sim/scenario/timeline.py): one scenario replayed in the
+model at every phase of the oracle's period, and the spread of its headline figures (min, median,
 max) that the report of a historical day shows beside the run it reports.
 
 A replay's result depends on which bars the oracle's hourly price moves at; a single replay is
@@ -16,11 +16,11 @@ import pandas as pd
 
 from offchain.report.documents import Block, Heading, Table, Text
 from offchain.report.tables import format_amount
-from offchain.sim.driver import simulate
-from offchain.sim.results import SimulationResult
-from offchain.sim.scenario_types import Scenario
-from offchain.sim.scenario_variants import with_phase
-from offchain.sim.timeline import oracle_phase, period_phases
+from offchain.sim.results.tables import SimulationResult
+from offchain.sim.run.driver import simulate
+from offchain.sim.scenario.timeline import oracle_phase, period_phases
+from offchain.sim.scenario.types import Scenario
+from offchain.sim.scenario.variants import with_phase
 
 # the headline figures per phase: column -> (the result's fact, an amount (True) or a count)
 HEADLINE: dict[str, tuple[str, bool]] = {

@@ -26,7 +26,7 @@ from offchain.report.tables import (
     symbols,
     uncovered_loss,
 )
-from offchain.sim.results import SimulationResult
+from offchain.sim.results.tables import SimulationResult
 
 COLORS = {
     "fund": "tab:blue",

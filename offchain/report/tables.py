@@ -10,15 +10,14 @@ import pandas as pd
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
-from offchain.sim.results import (
+from offchain.sim.results.tables import (
     BACKSTOP_WIDE,
     HEALTH_BANDS,
     LAYER_NAMES,
     SimulationResult,
     empty_table,
 )
-from offchain.sim.scenario_types import Scenario
-from offchain.sim.timeline import (
+from offchain.sim.scenario.timeline import (
     bar_times,
     default_phase,
     oracle_delay,
@@ -26,12 +25,13 @@ from offchain.sim.timeline import (
     period_phases,
     utc,
 )
+from offchain.sim.scenario.types import Scenario
 
 LAYERS = tuple(LAYER_NAMES.values())  # waterfall layers in layer-number order
 
 
 def phase_text(s: Scenario) -> str:
-    """The oracle's phase of a run (sim/timeline.py), as the report states it."""
+    """The oracle's phase of a run (sim/scenario/timeline.py), as the report states it."""
     phase, delay = oracle_phase(s), oracle_delay(s)
     which = (
         "the default"
@@ -169,7 +169,8 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
 
 
 def gas_budget_text(s: Scenario) -> str:
-    """The keepers' gas budgets a bar (offchain/sim/gas_budget.py), or that there are none."""
+    """The keepers' gas budgets a bar (offchain/sim/strategies/gas_budget.py), or that there are
+    none."""
     k = s.keepers
     budgets = [
         (who, budget)

@@ -34,20 +34,20 @@ from offchain.report.tables import (
     uncovered_parts,
     vaults_liquidated,
 )
-from offchain.sim.driver import simulate
-from offchain.sim.gas_strategy import GAS_ROLES
-from offchain.sim.keeper_outcomes import COLUMNS, LANDED_SHARE_FLOOR
-from offchain.sim.results import SimulationResult
-from offchain.sim.scenario import reseeded, with_phase
-from offchain.sim.scenario_types import Scenario
-from offchain.sim.timeline import drawn_phase, oracle_phase
+from offchain.sim.results.keeper_outcomes import COLUMNS, LANDED_SHARE_FLOOR
+from offchain.sim.results.tables import SimulationResult
+from offchain.sim.run.driver import simulate
+from offchain.sim.scenario.load import reseeded, with_phase
+from offchain.sim.scenario.timeline import drawn_phase, oracle_phase
+from offchain.sim.scenario.types import Scenario
+from offchain.sim.strategies.gas_strategy import GAS_ROLES
 from offchain.sweep.spec import RunTask
 
 OK, FAILED = "ok", "failed"
 # a run's figures: column -> kind ("float", "int", "str"); a failed run has none (null)
 METRICS: dict[str, str] = {
-    # sim/insolvency.py: realized bad debt + the shortfall of the auctions still running and of
-    # the unsafe vaults not liquidated, their collateral sold into the market in the keepers'
+    # sim/results/insolvency.py: realized bad debt + the shortfall of the auctions still running and
+    # of the unsafe vaults not liquidated, their collateral sold into the market in the keepers'
     # order (the conservative mark: VaR and ES are of it); and at the last market price
     "insolvency": "float",
     "insolvency_last_price": "float",
@@ -59,7 +59,7 @@ METRICS: dict[str, str] = {
     "uncovered_no_cover_landed": "float",
     "uncovered_parked": "float",
     "uncovered_layers_exhausted": "float",
-    # what became of the keepers' actions (sim/keeper_outcomes.py), per keeper role
+    # what became of the keepers' actions (sim/results/keeper_outcomes.py), per keeper role
     # (gas_strategy.GAS_ROLES: the taker's flash and capital takers together, the backstop
     # keeper's with the debt-auction bidder's): planned, mined, dropped (the bid below the bar's
     # 30th percentile or capped by the action's value), deferred by the gas budget, reverted
@@ -101,20 +101,20 @@ METRICS: dict[str, str] = {
     "borrower_cost": "float",  # see borrower_cost()
     "borrower_cost_rate": "float",  # borrower_cost / debt_start
     "debt_start": "float",  # the population's debt at the start
-    # margin calls (sim/soft_liquidator.py): the soft liquidations of opted-in vaults, the debt
-    # they repaid, the collateral they moved (at the market price of its bar) and what the
+    # margin calls (sim/strategies/soft_liquidator.py): the soft liquidations of opted-in vaults,
+    # the debt they repaid, the collateral they moved (at the market price of its bar) and what the
     # owners gave up for it at the market (in borrower_cost too)
     "soft_liquidations": "int",
     "soft_liquidated_debt": "float",
     "soft_liquidated_value": "float",
     "soft_bonus_at_market": "float",
     "auctions_running_at_end": "int",
-    # the first type's market price at its lowest against its fundamental path (impact.py; 1:
+    # the first type's market price at its lowest against its fundamental path (market/impact.py; 1:
     # no impact): how far liquidation and soft-liquidation sales pushed it
     "impact_lowest_level": "float",
     "time_to_clear_s": "float",  # first liquidation to the last close; null if not cleared
     "transactions": "int",
-    # the run's oracle phase [s] (sim/timeline.py): the cell's, else drawn by the seed
+    # the run's oracle phase [s] (sim/scenario/timeline.py): the cell's, else drawn by the seed
     "oracle_phase": "int",
 }
 # a run's figures per collateral type, in a sweep over a scenario with several types: columns

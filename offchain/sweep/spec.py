@@ -32,8 +32,8 @@ from pathlib import Path
 from typing import Any
 
 from offchain.model.price_curves import CurveKind
-from offchain.sim.scenario import MAX_SEED, ScenarioError, load_scenario
-from offchain.sim.scenario_types import Scenario
+from offchain.sim.scenario.load import MAX_SEED, ScenarioError, load_scenario
+from offchain.sim.scenario.types import Scenario
 from offchain.system.config import layer_problem
 from offchain.system.files import read_mapping
 from offchain.system.schema import CURVE_PARAMETERS, SCENARIO_TABLES, TYPES, Kind, Table
@@ -52,7 +52,7 @@ class SweepError(ValueError):
 
 @dataclass(frozen=True)
 class GridKey:
-    """Where a grid name lives in a scenario (scenario.OVERRIDE_TABLES) and how its values are
+    """Where a grid name lives in a scenario (scenario.load.OVERRIDE_TABLES) and how its values are
     read: "int" (an integer), "number" (a decimal, kept as its text), "text", "layers" (a
     waterfall order)."""
 
@@ -317,6 +317,17 @@ def load_sweep_file(path: str | Path) -> SweepFile:
         f"{where}: sweep: unknown key {u!r} (keys: {', '.join(_FILE_KEYS)})" for u in unknown
     ]
     values: dict[str, Any] = {}
+    problems += _sweep_values(sweep, path, values)
+    if "grid" in data:
+        problems += _grid_values(data["grid"], where, values)
+    if problems:
+        raise SweepError("\n".join(problems))
+    return SweepFile(**values)
+
+
+def _sweep_values(sweep: dict, path: Path, values: dict[str, Any]) -> list[str]:
+    """The [sweep] table's values into `values`; a line per mistake."""
+    where, problems = str(path), []
     if "scenarios" in sweep:
         raw = sweep["scenarios"]
         raw = [raw] if isinstance(raw, str) else raw
@@ -340,7 +351,6 @@ def load_sweep_file(path: str | Path) -> SweepFile:
         problems.append(workers_problem(values["workers"], f"{where}: sweep.workers") or "")
     if "verify" in values:
         problems.append(verify_problem(values["verify"], f"{where}: sweep.verify") or "")
-    problems = [line for line in problems if line]
     if "max_borrower_cost" in sweep:
         v = sweep["max_borrower_cost"]
         if isinstance(v, bool) or not isinstance(v, (int, float, str)):
@@ -360,27 +370,25 @@ def load_sweep_file(path: str | Path) -> SweepFile:
                 values[key] = sweep[key]
     if "out" in values:
         values["out"] = str(path.parent / values["out"])
-    if "grid" in data:
-        grid = data["grid"]
-        if not isinstance(grid, dict):
-            problems.append(f"{where}: grid: must be a table")
-        elif not grid:
-            problems.append(
-                f"{where}: grid: empty (give at least one parameter, or leave the table out)"
-            )
-        else:
-            dims = []
-            for name, raws in grid.items():
-                if not isinstance(raws, list):
-                    raws = [raws]
-                try:
-                    dims.append(dimension(str(name), raws, f"{where}: grid"))
-                except SweepError as exc:
-                    problems.append(str(exc))
-            values["grid"] = tuple(dims)
-    if problems:
-        raise SweepError("\n".join(problems))
-    return SweepFile(**values)
+    return [line for line in problems if line]
+
+
+def _grid_values(grid: Any, where: str, values: dict[str, Any]) -> list[str]:
+    """The [grid] table's dimensions into `values["grid"]`; a line per mistake."""
+    if not isinstance(grid, dict):
+        return [f"{where}: grid: must be a table"]
+    if not grid:
+        return [f"{where}: grid: empty (give at least one parameter, or leave the table out)"]
+    problems, dims = [], []
+    for name, raws in grid.items():
+        if not isinstance(raws, list):
+            raws = [raws]
+        try:
+            dims.append(dimension(str(name), raws, f"{where}: grid"))
+        except SweepError as exc:
+            problems.append(str(exc))
+    values["grid"] = tuple(dims)
+    return problems
 
 
 def _relative(spec: str, directory: Path) -> str:

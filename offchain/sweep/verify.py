@@ -3,7 +3,7 @@
 `verify` re-runs K of the sweep's finished runs, chosen at random (seeded by the sweep's
 fingerprint: the same sweep checks the same runs), on a private Anvil and in the model, with the
 complete state read every `FULL_CHECK_EVERY` bars as `ape run simulate` does, and reconciles the
-two (offchain/sim/reconcile.py: every transaction, event, bar snapshot and state variable; 0
+two (offchain/sim/results/reconcile.py: every transaction, event, bar snapshot and state variable; 0
 differences expected). It also measures the chain run as the sweep measured the model run and
 compares the figures with the sweep's row for that run: equal, to the last float bit.
 """
@@ -15,7 +15,7 @@ import random
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from offchain.sim.replay import replay
+from offchain.sim.run.replay import replay
 from offchain.sweep.runs import METRICS, OK, measure, run_scenario
 from offchain.sweep.spec import Plan
 

@@ -118,7 +118,7 @@ __all__ = ["FiniteFloatRange", "failing", "one_line_usage", "unwritable"]
 
 def vaults_option(in_sweep: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:
     """The `--vaults` option of the commands that load a scenario (simulate, compare-waterfalls,
-    sweep): the vaults of every collateral type together (sim/scenario.py splits them)."""
+    sweep): the vaults of every collateral type together (sim/scenario/load.py splits them)."""
     return click.option(
         "--vaults",
         type=int,

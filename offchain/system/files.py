@@ -74,7 +74,7 @@ class _UniqueKeyLoader(yaml.SafeLoader):
 
 def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> Any:
     """PyYAML's construct_yaml_map (a generator: the mapping exists before its values, so an
-    alias to a table inside itself is built, and scenario_reader names it), after refusing a
+    alias to a table inside itself is built, and scenario.reader names it), after refusing a
     key given twice."""
     data: dict[Any, Any] = {}
     yield data

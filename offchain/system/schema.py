@@ -10,7 +10,7 @@ bound stays in the loaders: the rules between keys (oracle_max_age above oracle_
 gap within its maximum, a vault population that starts safe), the conversions (a yearly fee to a
 per-second rate, the penalty's grid), and a file's either/or (a price CSV or a synthetic path).
 The sweep's grid names (offchain/sweep/spec.py) are derived from `sweep` and the tables' names;
-the scenario's override tables and top-level tables (scenario.py) from the scenario's tables.
+the scenario's override tables and top-level tables (scenario/load.py) from the scenario's tables.
 
 Values (defaults included) are written as a file writes them: amounts and ratios in human units,
 as strings where a float would not be exact; the loaders scale them to the contracts' units.
@@ -60,7 +60,7 @@ class Kind(Enum):
     TEXT = "text"  # a string of at most max_len characters
     CHOICE = "choice"  # one of `choices`
     LAYERS = "layers"  # a waterfall order: a list of layer names (config.LAYERS)
-    FILE = "file"  # a path, resolved by the loader (scenario_reader.file_path)
+    FILE = "file"  # a path, resolved by the loader (scenario.reader.file_path)
     TABLE = "table"  # a sub-table, read with its own table here
     TYPE = "type"  # a collateral type of the deployment config, by name
 
@@ -268,8 +268,9 @@ MARKET = _table(
     _amount("gas_gwei", GWEI, Decimal(0), Decimal(100_000), default=30),
     _other("reserves", Kind.FILE),  # or pool_depth
     _decimal("reserves_scale", Decimal(0), Decimal(1000), lo_open=True, default=1),
-    # how the pool's depth follows a reserves file: `per_bar` (sim/liquidity.py) or `first_row`
-    # (a constant pool_depth from the file's first row: the mechanism before per-bar reserves)
+    # how the pool's depth follows a reserves file: `per_bar` (sim/market/liquidity.py) or
+    # `first_row` (a constant pool_depth from the file's first row: the mechanism before per-bar
+    # reserves)
     Key(
         "reserves_depth",
         Kind.CHOICE,
@@ -282,12 +283,12 @@ MARKET = _table(
     _int("drain_bars", 0, MAX_DRAIN_BARS, default=0),
     _amount("impact_depth", WAD, default=0),
     _int("impact_half_life", 1, 30 * DAY, default=3600),
-    # seconds from the first bar to the oracle's first poke (sim/timeline.py); below the oracle
-    # delay (checked by the scenario's loader); absent: the default phase, drawn in a sweep
+    # seconds from the first bar to the oracle's first poke (sim/scenario/timeline.py); below the
+    # oracle delay (checked by the scenario's loader); absent: the default phase, drawn in a sweep
     _int("oracle_phase", 0, 30 * DAY),
     # what --vaults does to the market's depth (the pools, impact_depth, the arbitrageur's
     # capital): "fixed", a bigger protocol sells into the same market (the scale risk), or
-    # "scaled" with the population, for comparison (sim/scenario_ceilings.py)
+    # "scaled" with the population, for comparison (sim/scenario/ceilings.py)
     Key(
         "depth_with_vaults",
         Kind.CHOICE,
@@ -338,9 +339,9 @@ KEEPERS = _table(
     _amount("take_min_profit", WAD, default="50"),
     _amount("arbitrageur_capital", WAD, default="2_000_000"),
     _amount("debt_auction_capital", WAD, default="500_000"),
-    # how the keepers price their gas (offchain/sim/gas_strategy.py): "market" (a percentile of
-    # the bar's gas, raised after a drop, capped by the action's value) or "fixed" (the
-    # `*_gas_gwei` bids whatever the market does); the market strategy's percentile (30 or 60);
+    # how the keepers price their gas (offchain/sim/strategies/gas_strategy.py): "market" (a
+    # percentile of the bar's gas, raised after a drop, capped by the action's value) or "fixed"
+    # (the `*_gas_gwei` bids whatever the market does); the market strategy's percentile (30 or 60);
     # the role priced out on purpose, which keeps its fixed bid (a named stress; a grid key)
     Key("gas_strategy", Kind.CHOICE, choices=("market", "fixed"), default="market"),
     _int("gas_percentile", 30, 60, default=60),
@@ -350,14 +351,15 @@ KEEPERS = _table(
         choices=("none", "liquidation", "taker", "backstop", "soft_liquidation"),
         default="none",
     ),
-    # gas a keeper may spend in a bar over every collateral type (offchain/sim/gas_budget.py);
-    # 0: no budget. The loader refuses one below the keeper's costliest transaction
+    # gas a keeper may spend in a bar over every collateral type
+    # (offchain/sim/strategies/gas_budget.py); 0: no budget. The loader refuses one below the
+    # keeper's costliest transaction
     _int("liquidation_gas_budget", 0, MAX_GAS_BUDGET, default=0),
     _int("taker_gas_budget", 0, MAX_GAS_BUDGET, default=0),
     _int("backstop_gas_budget", 0, MAX_GAS_BUDGET, default=0),
-    # the soft liquidator (offchain/sim/soft_liquidator.py), which runs when some vaults opted
-    # in: its gas bid, its stablecoin (drawn at the set-up), the profit after gas below which it
-    # waits, how much it repays, its gas budget a bar (0: none)
+    # the soft liquidator (offchain/sim/strategies/soft_liquidator.py), which runs when some vaults
+    # opted in: its gas bid, its stablecoin (drawn at the set-up), the profit after gas below which
+    # it waits, how much it repays, its gas budget a bar (0: none)
     _amount("soft_liquidation_gas_gwei", GWEI, Decimal(0), Decimal(100_000), **_GAS_BID),
     _amount("soft_liquidation_capital", WAD, default="1_000_000"),
     _amount("soft_liquidation_min_profit", WAD, default="10"),

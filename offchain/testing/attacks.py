@@ -1,6 +1,6 @@
 """The attacker actor on a `System`: set the stage a shape needs, then send the plan the state
-allows (offchain/sim/attacker.py). Used by the differential machines' `attack` rule and by
-tests/security/test_attacker.py, so both try the same attacks.
+allows (offchain/sim/strategies/attacker.py). Used by the differential machines' `attack` rule and
+by tests/security/test_attacker.py, so both try the same attacks.
 
 Setting the stage is not the attack: the faucet mints the attacker collateral tokens, the
 attacker joins half and (for shapes that need stablecoin) opens a vault drawn to `draw` per
@@ -19,8 +19,14 @@ from offchain.model.backstop import CLOSED
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import RAY, WAD
 from offchain.model.state import Role
-from offchain.sim.attacker import Attack, KeeperList, attack_plans, observe_attacker, resolve
-from offchain.sim.backstop_keeper import keeper_lists_from_model
+from offchain.sim.strategies.attacker import (
+    Attack,
+    KeeperList,
+    attack_plans,
+    observe_attacker,
+    resolve,
+)
+from offchain.sim.strategies.backstop_keeper import keeper_lists_from_model
 from offchain.testing.harness import System, move_prices
 from offchain.testing.specification.deleverage import check_keeper_ranking
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from offchain.backends import ChainBackend, ModelBackend, RevmBackend, RpcError, model_value
 from offchain.backends.abi import AbiFunction, python_value, return_decoder
 from offchain.backends.anvil import Anvil
-from offchain.sim.population import actor_address
+from offchain.sim.scenario.population import actor_address
 
 GENESIS = 1_700_000_000
 WAD = 10**18

@@ -17,9 +17,9 @@ import pytest
 from offchain.backends import ANVIL_ACCOUNTS, ChainBackend, RevmBackend
 from offchain.backends.hardhat import Hardhat
 from offchain.model.errors import Revert
-from offchain.sim.driver import simulate
-from offchain.sim.reconcile import reconcile
-from offchain.sim.scenario import load_scenario
+from offchain.sim.results.reconcile import reconcile
+from offchain.sim.run.driver import simulate
+from offchain.sim.scenario.load import load_scenario
 from offchain.testing.gas_scenarios import all_gas_figures
 
 ROOT = Path(__file__).resolve().parents[2]

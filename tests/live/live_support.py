@@ -26,7 +26,7 @@ from offchain.live.devnet import DevnetNode
 from offchain.live.market import impersonating, open_vaults, set_price, vault_plans
 from offchain.live.record import DeploymentRecord, load_record, record_path
 from offchain.live.signers import dev_signer
-from offchain.sim.population import VaultPlan
+from offchain.sim.scenario.population import VaultPlan
 from offchain.system.config import DEFAULT_CONFIG, load_config
 from offchain.system.deployment import Deployment, TypeDeployment
 

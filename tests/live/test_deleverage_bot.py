@@ -2,7 +2,7 @@
 keeper --role backstop`, read-only here) ranks the type's vaults by strength, so a position
 split into vaults of the same ratio ranks, together, where the whole ranks, and its first call
 lists them; the simulator's keeper, on the same chain, decides the same call (one code path:
-offchain/sim/backstop_keeper.py)."""
+offchain/sim/strategies/backstop_keeper.py)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,9 @@ from offchain.live.market import advance, open_vaults
 from offchain.model.backstop import Layer
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.state import Role
-from offchain.sim.keepers import deleverage_ranked
-from offchain.sim.observe import read_deleverage_view
-from offchain.sim.population import VaultPlan, actor_address
+from offchain.sim.scenario.population import VaultPlan, actor_address
+from offchain.sim.strategies.keepers import deleverage_ranked
+from offchain.sim.strategies.observe import read_deleverage_view
 
 
 def _plans(price: int) -> tuple[list[VaultPlan], list[VaultPlan], VaultPlan]:

@@ -23,7 +23,7 @@ from live_support import ROOT, bots_started, free_port, wait_for
 from offchain.live.market import advance, open_vaults
 from offchain.live.webhook import Webhook, check_webhook_url
 from offchain.model.fixed_point import WAD
-from offchain.sim.population import VaultPlan
+from offchain.sim.scenario.population import VaultPlan
 
 
 class Hook:

@@ -21,8 +21,8 @@ from offchain.live.reconcile import ReconcileError, reconcile
 from offchain.model.backstop import Layer
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD
-from offchain.sim.keepers import PoolView, arbitrage_action
-from offchain.sim.population import VaultPlan, actor_address
+from offchain.sim.scenario.population import VaultPlan, actor_address
+from offchain.sim.strategies.keepers import PoolView, arbitrage_action
 
 VAULTS = 6
 

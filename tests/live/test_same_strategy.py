@@ -1,8 +1,8 @@
 """One strategy code path: a live bot and the simulator's keeper, on the same chain state, intend
 the same actions. The bot's knowledge comes from the node's logs (eth_getLogs, and its
 checkpoint written and read back); the simulator's from the events of every transaction's
-receipt, as its driver feeds its index; both observe through offchain/sim/observe.py and decide
-with offchain/sim/keepers.py."""
+receipt, as its driver feeds its index; both observe through offchain/sim/strategies/observe.py and
+decide with offchain/sim/strategies/keepers.py."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from live_support import ROOT  # noqa: F401  (the live fixtures)
 from offchain.live.bots import Bot, BotOptions
 from offchain.live.follower import Watched
 from offchain.live.gas import FixedGas
-from offchain.sim.keepers import VaultIndex
-from offchain.sim.observe import VAULT_EVENTS, plan_liquidations, read_liquidation_view
+from offchain.sim.strategies.keepers import VaultIndex
+from offchain.sim.strategies.observe import VAULT_EVENTS, plan_liquidations, read_liquidation_view
 
 
 def _simulator_index(devnet) -> VaultIndex:

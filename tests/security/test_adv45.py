@@ -99,7 +99,7 @@ def _model_with_vaults(vaults: dict[str, tuple[int, int]]):
 
     from offchain.backends import ModelBackend
     from offchain.model.backstop import Layer
-    from offchain.sim.population import actor_address
+    from offchain.sim.scenario.population import actor_address
 
     cfg = load_config()
     cfg = replace(
@@ -131,8 +131,8 @@ def _park(model, d, t, amount: int) -> None:
 
 def _keeper_round(model, d, t, keeper) -> int:
     """The backstop keeper's deleverage calls of one round, sent to the twin; the debt charged."""
-    from offchain.sim.keepers import deleverage_batches, deleverage_ranked
-    from offchain.sim.observe import read_deleverage_view, read_windows
+    from offchain.sim.strategies.keepers import deleverage_batches, deleverage_ranked
+    from offchain.sim.strategies.observe import read_deleverage_view, read_windows
 
     view = read_deleverage_view(model.views, d, t, keeper, lambda: model.next_block_time)
     if view is None:
@@ -279,9 +279,9 @@ def _one_transaction_in_between(system: System, which: str) -> None:
 
 @pytest.mark.parametrize("between", ["accrue", "lock_one_wei"])
 def test_adv45_4__the_keepers_middle__survives_one_transaction_in_between(artifacts, between):
-    """adv45-4, fixed off chain: the soft liquidator (offchain/sim/soft_liquidator.py) sent an
-    end of the 1 bp tolerance the contract grants past the least cure (the least cure, or the
-    most accepted), so one public transaction between its read and its call refused it. By
+    """adv45-4, fixed off chain: the soft liquidator (offchain/sim/strategies/soft_liquidator.py)
+    sent an end of the 1 bp tolerance the contract grants past the least cure (the least cure, or
+    the most accepted), so one public transaction between its read and its call refused it. By
     default it now sends the middle (`margin_call.middle_accepted`), half the tolerance each
     side: an accrual 12 s later (the cure rises) and one wei locked into the vault (it falls)
     both leave the call accepted, and it cures the vault."""

@@ -1,7 +1,7 @@
-"""The attacker actor (offchain/sim/attacker.py, offchain/testing/attacks.py) never profits: every
-known attack shape of the security review, tried on chain and in the model at once, under the
-devnet config (on Anvil) and under parameters Hypothesis draws within what the config loader
-accepts (on revm). The Auditor values the attacker's holdings at the market price before and
+"""The attacker actor (offchain/sim/strategies/attacker.py, offchain/testing/attacks.py) never
+profits: every known attack shape of the security review, tried on chain and in the model at once,
+under the devnet config (on Anvil) and under parameters Hypothesis draws within what the config
+loader accepts (on revm). The Auditor values the attacker's holdings at the market price before and
 after every transaction, whoever sends it, and sums them: the attacker's gains over the whole run
 may not exceed its listed honest income (keeper rewards within penalty income, auction
 discounts, fees, market trades). Each shape must actually be tried (its plan sent), so that a
@@ -18,7 +18,7 @@ from hypothesis import strategies as st
 from offchain.backends import ANVIL_ACCOUNTS, Lockstep, RevmBackend, model_beside
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import WAD
-from offchain.sim.attacker import SHAPES
+from offchain.sim.strategies.attacker import SHAPES
 from offchain.system.config import DEFAULT_CONFIG, ConfigError, parse_config
 from offchain.system.deployment import deploy_flash_taker, deploy_system, seed_pool
 from offchain.testing.attacks import stage_and_attack

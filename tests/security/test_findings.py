@@ -35,7 +35,7 @@ from offchain.model.dutch_auction import MAX_ACTIVE
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD, div_up, rmul_up, rpow_up
 from offchain.model.state import ZERO_ADDRESS, Role
-from offchain.sim.keepers import (
+from offchain.sim.strategies.keepers import (
     AuctionView,
     BackstopParams,
     BackstopView,

@@ -1,5 +1,5 @@
 """The deleveraging layer in the lab (issue 35, item 3): the backstop keeper's ranking and list
-(offchain/sim/backstop_keeper.py), its predicted charges against the Backstop's twin, the
+(offchain/sim/strategies/backstop_keeper.py), its predicted charges against the Backstop's twin, the
 scenario's `protocol.deleverage_buffer`, and a crash replayed with the deleverage order on a
 private Anvil and in the model, reconciled to zero differences.
 
@@ -24,7 +24,9 @@ from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER, MAX_DELEVERAGE_VA
 from offchain.model.deleverage import Window
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import Role
-from offchain.sim.keepers import (
+from offchain.sim.scenario.load import ScenarioError, load_scenario
+from offchain.sim.scenario.population import actor_address
+from offchain.sim.strategies.keepers import (
     MIN_DELEVERAGE_CHARGE,
     BackstopParams,
     DeleverageView,
@@ -37,8 +39,6 @@ from offchain.sim.keepers import (
     share_left,
     vault_headroom,
 )
-from offchain.sim.population import actor_address
-from offchain.sim.scenario import ScenarioError, load_scenario
 from offchain.system.config import load_config
 from offchain.system.deployment import deploy_system
 
@@ -267,7 +267,7 @@ def test_deleverage_charges__the_backstop_twins_to_the_wei(due):
     """What the keeper predicts each listed vault pays is what Backstop.deleverage charges it
     (VaultDeleveraged), to the wei: with a due below the listed headroom (a fraction of each
     vault's room), above it (all of it) and an odd one (the rounding)."""
-    from offchain.sim.observe import read_deleverage_view, read_windows
+    from offchain.sim.strategies.observe import read_deleverage_view, read_windows
 
     model, d, t, keeper, owners = _deployment_with_due(due)
     engine = model.contract(d.engine)
@@ -394,8 +394,8 @@ def test_simulate_cli__bad_deleverage_buffer__exit_2_one_line_no_traceback(tmp_p
 def delevered(tmp_path_factory):
     """may-2021-cascade with its backstop keeper's covers landing (the lab's scenario), 300
     vaults, the order `deleverage` alone, on a private Anvil and in the model."""
-    from offchain.sim.replay import replay
-    from offchain.sim.scenario import waterfall_variant
+    from offchain.sim.run.replay import replay
+    from offchain.sim.scenario.load import waterfall_variant
 
     scenario = waterfall_variant(load_scenario(str(LAB), vaults=300), ("deleverage",))
     done = replay(scenario)
@@ -404,7 +404,7 @@ def delevered(tmp_path_factory):
 
 @pytest.mark.slow
 def test_deleverage_order__chain_and_model_agree_to_the_wei(delevered):
-    from offchain.sim.reconcile import reconcile
+    from offchain.sim.results.reconcile import reconcile
 
     _, chain, model = delevered
     r = reconcile(chain, model)
@@ -446,10 +446,10 @@ def test_deleverage_order__the_keeper_charges_the_parked_loss__receipts_add_up(d
 def test_contagion_table__a_column_per_layer__a_sweeps_type_figures_read_every_one():
     """The contagion table has every layer's column (deleverage and what it still holds
     included): a sweep's per-type figures (`paid_<layer>@<type>`, one per layer of
-    results.LAYER_NAMES) read each; without the deleverage column every run of a sweep over
+    results.tables.LAYER_NAMES) read each; without the deleverage column every run of a sweep over
     several types failed with KeyError: 'deleverage'."""
-    from offchain.sim.driver import simulate
-    from offchain.sim.results import LAYER_NAMES
+    from offchain.sim.results.tables import LAYER_NAMES
+    from offchain.sim.run.driver import simulate
     from offchain.sweep.runs import type_figures
 
     result = simulate(load_scenario("may-2021-two-types", vaults=140), "model", None)
@@ -462,9 +462,9 @@ def test_contagion_table__a_column_per_layer__a_sweeps_type_figures_read_every_o
 def test_ledger__each_types_rate_and_safe_price__the_engines_at_the_end():
     """The ledger judges a charged vault with the rate and safe price it follows from events
     (from the engine's when it starts to follow): they are the engine's at the end of a run."""
-    from offchain.sim.driver import Simulation
-    from offchain.sim.scenario import waterfall_variant
-    from offchain.sim.timeline import genesis_time
+    from offchain.sim.run.driver import Simulation
+    from offchain.sim.scenario.load import waterfall_variant
+    from offchain.sim.scenario.timeline import genesis_time
 
     s = waterfall_variant(load_scenario("may-2021-two-types", vaults=140), ("redistribution",))
     model = ModelBackend(genesis_time(s))

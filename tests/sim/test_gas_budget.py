@@ -1,9 +1,9 @@
-"""A keeper's gas budget per bar, shared by every collateral type (offchain/sim/gas_budget.py;
-issue 33: "keepers act across types with shared capital and gas budget"): what fits is sent, most
-valuable per gas first, the rest waits for the next bar; no budget (the default) is today's run
-to the wei; a budget that binds on a two-type crash replays on Anvil and in the model with 0
-differences, and what it deferred adds up per type in the tables, the report and the budget's
-own arithmetic."""
+"""A keeper's gas budget per bar, shared by every collateral type
+(offchain/sim/strategies/gas_budget.py; issue 33: "keepers act across types with shared capital and
+gas budget"): what fits is sent, most valuable per gas first, the rest waits for the next bar; no
+budget (the default) is today's run to the wei; a budget that binds on a two-type crash replays on
+Anvil and in the model with 0 differences, and what it deferred adds up per type in the tables, the
+report and the budget's own arithmetic."""
 
 from __future__ import annotations
 
@@ -14,9 +14,13 @@ import pytest
 from offchain.model.fixed_point import WAD
 from offchain.report.documents import write_report
 from offchain.report.tables import deferred_by_type, scenario_lines
-from offchain.sim import steps
-from offchain.sim.driver import simulate
-from offchain.sim.gas_budget import (
+from offchain.sim.results.reconcile import reconcile
+from offchain.sim.results.tables import BACKSTOP_WIDE
+from offchain.sim.run.driver import simulate
+from offchain.sim.run.replay import replay
+from offchain.sim.scenario.load import ScenarioError, load_scenario
+from offchain.sim.strategies import steps
+from offchain.sim.strategies.gas_budget import (
     FLASH_TAKE_GAS,
     LIQUIDATION_GAS,
     LIQUIDATION_TX_GAS,
@@ -25,11 +29,7 @@ from offchain.sim.gas_budget import (
     action_gas,
     within_budget,
 )
-from offchain.sim.keepers import MAX_BATCH, Action, liquidation_batches
-from offchain.sim.reconcile import reconcile
-from offchain.sim.replay import replay
-from offchain.sim.results import BACKSTOP_WIDE
-from offchain.sim.scenario import ScenarioError, load_scenario
+from offchain.sim.strategies.keepers import MAX_BATCH, Action, liquidation_batches
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILTIN = ROOT / "offchain" / "sim" / "scenarios" / "may-2021-two-types.toml"

@@ -1,7 +1,7 @@
-"""The keepers' gas strategies (offchain/sim/gas_strategy.py) and what became of their actions
-(offchain/sim/keeper_outcomes.py): the market strategy's bid, escalation and cap by hand; the
-fixed strategy bringing the lab's numbers back to the wei; the built-ins' keepers landing under
-the market strategy and failing when priced out on purpose, named in the result's first lines;
+"""The keepers' gas strategies (offchain/sim/strategies/gas_strategy.py) and what became of their
+actions (offchain/sim/results/keeper_outcomes.py): the market strategy's bid, escalation and cap by
+hand; the fixed strategy bringing the lab's numbers back to the wei; the built-ins' keepers landing
+under the market strategy and failing when priced out on purpose, named in the result's first lines;
 and every new key refused at the edge in one line."""
 
 from __future__ import annotations
@@ -13,16 +13,16 @@ import pandas as pd
 import pytest
 
 from offchain.model.fixed_point import WAD
-from offchain.sim.driver import simulate
-from offchain.sim.gas_strategy import (
+from offchain.sim.results.keeper_outcomes import console_lines, failure_lines, keeper_actions
+from offchain.sim.run.driver import simulate
+from offchain.sim.scenario.load import ScenarioError, load_scenario
+from offchain.sim.strategies.gas_strategy import (
     DROPPED_CAPPED,
     DROPPED_UNDERPRICED,
     GasStrategy,
     parse_priced_out,
     role_of,
 )
-from offchain.sim.keeper_outcomes import console_lines, failure_lines, keeper_actions
-from offchain.sim.scenario import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 GWEI = 10**9

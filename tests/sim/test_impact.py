@@ -1,4 +1,4 @@
-"""The market with memory (offchain/sim/impact.py): liquidation sales move the market price
+"""The market with memory (offchain/sim/market/impact.py): liquidation sales move the market price
 through a constant-product depth and it recovers with a half-life; with no depth the market
 price is the path, to the wei; on chain and in the model a cascade run reconciles."""
 
@@ -8,11 +8,11 @@ import pytest
 
 from offchain.model.fixed_point import WAD
 from offchain.report.documents import write_report
-from offchain.sim.cascade import became_unsafe, has_impact
-from offchain.sim.driver import simulate
-from offchain.sim.impact import Impact
-from offchain.sim.replay import replay
-from offchain.sim.scenario import ScenarioError, load_scenario
+from offchain.sim.market.impact import Impact
+from offchain.sim.results.cascade import became_unsafe, has_impact
+from offchain.sim.run.driver import simulate
+from offchain.sim.run.replay import replay
+from offchain.sim.scenario.load import ScenarioError, load_scenario
 
 
 def test_impact__no_depth__the_path_is_the_market_price():
@@ -80,9 +80,9 @@ def test_impact_keys__bad_values__one_line(market, problem):
 
 
 def test_cascade_counterfactual__the_same_scenario_without_impact__counted_per_type(tmp_path):
-    """The report's cascade section (sim/cascade.py): the run against the same scenario with every
-    type's impact_depth 0. Its 'without impact' figures are those of that run made by hand (the
-    scenario file with the keys set to 0), its 'with' figures the run's own; with no impact
+    """The report's cascade section (sim/results/cascade.py): the run against the same scenario with
+    every type's impact_depth 0. Its 'without impact' figures are those of that run made by hand
+    (the scenario file with the keys set to 0), its 'with' figures the run's own; with no impact
     there is nothing to compare."""
     scenario = load_scenario("may-2021-two-types", vaults=200)
     assert has_impact(scenario)

@@ -1,12 +1,12 @@
-"""The end-of-run accounting (offchain/sim/insolvency.py) on positions built by hand: what an
-auction still running has not raised, its collateral marked, the shortfall and the fire-sale
+"""The end-of-run accounting (offchain/sim/results/insolvency.py) on positions built by hand: what
+an auction still running has not raised, its collateral marked, the shortfall and the fire-sale
 stress; an unsafe vault's; exact integers, and the boundaries (a mark that covers the debt, a
 vault exactly at the ratio)."""
 
 from __future__ import annotations
 
 from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.sim.insolvency import end_of_run
+from offchain.sim.results.insolvency import end_of_run
 
 RATIO = 3 * RAY // 2  # 1.5
 

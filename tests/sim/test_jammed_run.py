@@ -1,5 +1,5 @@
-"""A run that ends jammed (offchain/sim/insolvency.py's conservative mark, end to end): takers
-that never take (their profit floor above any take) and an auction cap that keeps most unsafe
+"""A run that ends jammed (offchain/sim/results/insolvency.py's conservative mark, end to end):
+takers that never take (their profit floor above any take) and an auction cap that keeps most unsafe
 vaults waiting, on the synthetic crash, in the model. Every number of the end-of-run accounting
 is checked against the exposure table, and the mark is re-done by hand: the auctions' lots, then
 the unsafe vaults' collateral closest to liquidation first, each sold into a constant-product
@@ -9,8 +9,8 @@ from __future__ import annotations
 
 import pytest
 
-from offchain.sim.driver import simulate
-from offchain.sim.scenario import load_scenario
+from offchain.sim.run.driver import simulate
+from offchain.sim.scenario.load import load_scenario
 
 JAM = {
     "keepers": {"take_min_profit": "1_000_000"},

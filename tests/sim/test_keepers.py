@@ -1,6 +1,6 @@
-"""Keeper strategies (offchain/sim/keepers.py) on their own, against brute force: the liquidation
-keeper's event-built index finds exactly the unsafe vaults a full scan finds, the taker (its
-arithmetic written out, with a profit bound) chooses exactly what the plain composition of
+"""Keeper strategies (offchain/sim/strategies/keepers.py) on their own, against brute force: the
+liquidation keeper's event-built index finds exactly the unsafe vaults a full scan finds, the taker
+(its arithmetic written out, with a profit bound) chooses exactly what the plain composition of
 take_outcome and pool_out over every auction chooses, and the latency model's thresholds.
 
 Money flow checked here: the taker commits stablecoin (capital) or pool liquidity (flash) only
@@ -14,7 +14,8 @@ from hypothesis import strategies as st
 from offchain.model.collateral_pool import MAX_FEE, CollateralPool
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import Event
-from offchain.sim.keepers import (
+from offchain.sim.scenario.market_data import Series
+from offchain.sim.strategies.keepers import (
     FLASH_TAKE_GAS,
     TAKE_GAS,
     Action,
@@ -28,8 +29,7 @@ from offchain.sim.keepers import (
     take_outcome,
     taker_actions,
 )
-from offchain.sim.market_data import Series
-from offchain.sim.observe import AuctionMarket, plan_takes
+from offchain.sim.strategies.observe import AuctionMarket, plan_takes
 from offchain.testing.specification.curves import margin_debt
 
 ENGINE = "0x00000000000000000000000000000000000000E1"

@@ -1,4 +1,4 @@
-"""The limits a run names in its first lines (offchain/sim/limits.py): the auction's running
+"""The limits a run names in its first lines (offchain/sim/results/limits.py): the auction's running
 slots full while unsafe vaults waited, the debt in auction at its cap, the pool's price pushed
 below the market's; nothing when none bound. On tables built by hand, then on a real run."""
 
@@ -8,10 +8,10 @@ import pandas as pd
 import pytest
 
 from offchain.model.dutch_auction import MAX_ACTIVE
-from offchain.sim.driver import simulate
-from offchain.sim.keeper_outcomes import console_lines
-from offchain.sim.limits import binding_limits
-from offchain.sim.scenario import load_scenario
+from offchain.sim.results.keeper_outcomes import console_lines
+from offchain.sim.results.limits import binding_limits
+from offchain.sim.run.driver import simulate
+from offchain.sim.scenario.load import load_scenario
 
 
 def _bars(pool: list[float], market: list[float]) -> pd.DataFrame:

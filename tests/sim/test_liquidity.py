@@ -1,5 +1,5 @@
-"""The collateral pool's depth read per bar from a reserves file (offchain/sim/liquidity.py), not
-from its first row alone: governance's LP shares follow the file's liquidity, on the model and
+"""The collateral pool's depth read per bar from a reserves file (offchain/sim/market/liquidity.py),
+not from its first row alone: governance's LP shares follow the file's liquidity, on the model and
 on a chain (reconciled)."""
 
 from __future__ import annotations
@@ -12,11 +12,11 @@ import pandas as pd
 import pytest
 
 from offchain.model.fixed_point import WAD
-from offchain.sim.driver import simulate
-from offchain.sim.liquidity import RESOLUTION, add_inventory, peak_ratio, target_shares
-from offchain.sim.market_data import Series
-from offchain.sim.replay import replay
-from offchain.sim.scenario import load_scenario
+from offchain.sim.market.liquidity import RESOLUTION, add_inventory, peak_ratio, target_shares
+from offchain.sim.run.driver import simulate
+from offchain.sim.run.replay import replay
+from offchain.sim.scenario.load import load_scenario
+from offchain.sim.scenario.market_data import Series
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKET = ROOT / "data" / "market"

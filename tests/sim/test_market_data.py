@@ -1,6 +1,6 @@
-"""Market inputs of crash replays (offchain/sim/market_data.py): the shared CSVs load exactly, every
-kind of bad input gives one line naming the file, the line and the problem, and synthetic paths
-are reproducible per seed. Pure Python: no chain involved."""
+"""Market inputs of crash replays (offchain/sim/scenario/market_data.py): the shared CSVs load
+exactly, every kind of bad input gives one line naming the file, the line and the problem, and
+synthetic paths are reproducible per seed. Pure Python: no chain involved."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from offchain.model.fixed_point import WAD
-from offchain.sim.market_data import (
+from offchain.sim.scenario.market_data import (
     MAX_ROW_PROBLEMS,
     DataError,
     SyntheticPath,

@@ -1,4 +1,4 @@
-"""Market companion files (offchain/sim/scenario_market.py): a gas or reserves CSV must be of the
+"""Market companion files (offchain/sim/scenario/market.py): a gas or reserves CSV must be of the
 price file's day (it covers the path's times), the bare-CSV path takes them (`--gas`,
 `--reserves`), and every mistake is one line, exit 2 on the command line, nothing written."""
 
@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from offchain.sim.scenario import ScenarioError, load_scenario
+from offchain.sim.scenario.load import ScenarioError, load_scenario
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKET = ROOT / "data" / "market"

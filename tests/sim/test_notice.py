@@ -1,7 +1,7 @@
-"""The notice bot's strategy (offchain/sim/notice.py) on its own: which vaults the oracle's queued
-price calls or makes unsafe, against a full scan by the rules stated plainly here (the engine's
-size-aware safety, the MarginCall's warning level, the Spotter's safe price), when the queued
-price can become current, and one notice per vault per queued price.
+"""The notice bot's strategy (offchain/sim/strategies/notice.py) on its own: which vaults the
+oracle's queued price calls or makes unsafe, against a full scan by the rules stated plainly here
+(the engine's size-aware safety, the MarginCall's warning level, the Spotter's safe price), when the
+queued price can become current, and one notice per vault per queued price.
 
 No money moves: the notifier sends nothing."""
 
@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 from offchain.model import size_margin as sizing
 from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.sim.keepers import VaultIndex
-from offchain.sim.notice import (
+from offchain.sim.strategies.keepers import VaultIndex
+from offchain.sim.strategies.notice import (
     CALLED,
     SAFE,
     UNSAFE,

@@ -1,5 +1,5 @@
-"""The oracle's phase against the bars as a stated factor (offchain/sim/timeline.py): the default
-is the phase every replay ran with before it was a key (to the wei), a set phase moves the
+"""The oracle's phase against the bars as a stated factor (offchain/sim/scenario/timeline.py): the
+default is the phase every replay ran with before it was a key (to the wei), a set phase moves the
 oracle's first poke where it says, bad phases are one line, `--phases all` reports the spread
 over the oracle's period, and a sweep draws the phase per seed. Model only: no chain."""
 
@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from offchain.report import phases
-from offchain.sim.driver import simulate
-from offchain.sim.scenario import ScenarioError, load_scenario, with_phase
-from offchain.sim.timeline import (
+from offchain.sim.run.driver import simulate
+from offchain.sim.scenario.load import ScenarioError, load_scenario, with_phase
+from offchain.sim.scenario.timeline import (
     DEFAULT_AGE,
     default_phase,
     drawn_phase,

@@ -15,7 +15,7 @@ import pytest
 
 from offchain.report import documents as report
 from offchain.report.documents import ReportError, write_comparison, write_report
-from offchain.sim.results import TABLES, Reconciliation, SimulationResult, empty_table
+from offchain.sim.results.tables import TABLES, Reconciliation, SimulationResult, empty_table
 
 T0 = 1_584_000_000  # 2020-03-12 08:00 UTC
 BAR = 600
@@ -705,10 +705,10 @@ def test_report__debt_in_auction_at_its_cap__the_cut_run_says_the_pipeline_jamme
     cap and unsafe vaults wait for room. A newcomer saw the report blame only the oracle or the
     keepers (issue 34); it now names the cap, with the peak and the cap's figures, and not where
     the cap was never reached. (Until issue 46 `--vaults 5000` reached the cap: the caps now grow
-    with the population, scenario_ceilings.py, and the 5,000-vault run stays below its cap.)"""
+    with the population, scenario/ceilings.py, and the 5,000-vault run stays below its cap.)"""
     from offchain.report.documents import write_report
-    from offchain.sim.driver import simulate
-    from offchain.sim.scenario import load_scenario
+    from offchain.sim.run.driver import simulate
+    from offchain.sim.scenario.load import load_scenario
 
     own = {"debt_ceiling": "30_000_000", "ceiling_max": "40_000_000"}  # the scenario's
     low_cap = {"protocol": {"collateral_overrides": {**own, "auction_cap": "200_000"}}}
@@ -738,7 +738,7 @@ def test_report__files_of_the_project_named_relative_to_it__not_this_machine(tmp
     files relative to the project, never the directory the project sits in on this machine (a
     report is shared; /work/... or /home/<user>/... is noise, and private)."""
     from offchain.report.tables import scenario_lines
-    from offchain.sim.scenario import load_scenario
+    from offchain.sim.scenario.load import load_scenario
 
     lines = scenario_lines(load_scenario("black-thursday-2020"))
     project = str(Path(report.__file__).resolve().parents[2]) + "/"

@@ -1,5 +1,5 @@
-"""Crash-replay scenarios (offchain/sim/scenario.py) and their vault populations
-(offchain/sim/population.py): the built-ins load, files and overrides mean what they say,
+"""Crash-replay scenarios (offchain/sim/scenario/load.py) and their vault populations
+(offchain/sim/scenario/population.py): the built-ins load, files and overrides mean what they say,
 populations
 are reproducible per seed and start where the spec puts them, and every kind of bad input gives
 one line naming the file, the field and the problem. Pure Python: no chain involved."""
@@ -18,10 +18,10 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.sim.population import actor_address, generate_vaults
-from offchain.sim.scenario import MAX_VAULTS, ScenarioError, builtin_scenarios, load_scenario
-from offchain.sim.scenario_ceilings import split_population
-from offchain.sim.scenario_types import PopulationSpec
+from offchain.sim.scenario.ceilings import split_population
+from offchain.sim.scenario.load import MAX_VAULTS, ScenarioError, builtin_scenarios, load_scenario
+from offchain.sim.scenario.population import actor_address, generate_vaults
+from offchain.sim.scenario.types import PopulationSpec
 from offchain.system.config import LAYERS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -332,7 +332,7 @@ def test_vaults_above_the_scenarios_count__ceilings_scale_with_it(name):
 
 @pytest.mark.parametrize("name", builtin_scenarios())
 def test_vaults_above_the_scenarios_count__caps_and_keepers_follow__the_market_does_not(name):
-    """Issue 46, item 6 (scenario_ceilings.py's rule): at 10 times the scenario's population
+    """Issue 46, item 6 (scenario/ceilings.py's rule): at 10 times the scenario's population
     the auction caps (each type's, and the debt in auction over all) and the keepers' capital and
     gas budgets grow by the population's ratio, rounded up; the market's depth (each pool, the
     external impact depth, the arbitrageur's capital) stays, unless `market.depth_with_vaults =
@@ -835,7 +835,7 @@ def test_unevenly_spaced_bars__allowed(tmp_path):
 
 
 def test_timing_command__bad_input__one_line_exit_2():
-    """`python -m offchain.sim.timing` (what `make bench` runs per population size): a scenario
+    """`python -m offchain.sim.run.timing` (what `make bench` runs per population size): a scenario
     that does not exist or a count out of range is one line and exit status 2."""
     import subprocess
     import sys
@@ -843,10 +843,10 @@ def test_timing_command__bad_input__one_line_exit_2():
     for args, line in (
         (["no-such-scenario", "10"], "timing: "),
         (["black-thursday-2020", str(MAX_VAULTS + 1)], "timing: --vaults: must be an integer"),
-        (["black-thursday-2020"], "usage: python -m offchain.sim.timing SCENARIO VAULTS"),
+        (["black-thursday-2020"], "usage: python -m offchain.sim.run.timing SCENARIO VAULTS"),
     ):
         out = subprocess.run(
-            [sys.executable, "-m", "offchain.sim.timing", *args],
+            [sys.executable, "-m", "offchain.sim.run.timing", *args],
             cwd=ROOT,
             capture_output=True,
             text=True,

@@ -1,4 +1,4 @@
-"""Scenario variants (offchain/sim/scenario.py), what parameter sweeps build their runs from:
+"""Scenario variants (offchain/sim/scenario/load.py), what parameter sweeps build their runs from:
 `load_scenario(overrides=...)` replaces keys of a scenario's tables and validates them exactly as
 a file's, and `reseeded` gives a loaded scenario another seed, equal to loading it with that seed.
 Also: a collateral override that switches the auction curve takes its own curve's parameters."""
@@ -11,7 +11,7 @@ import pytest
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
-from offchain.sim.scenario import ScenarioError, load_scenario, reseeded
+from offchain.sim.scenario.load import ScenarioError, load_scenario, reseeded
 
 PRICES = "data/market/eth_usd_2020-03-12.csv"
 MINIMAL = f'[market]\nprices = "{PRICES}"\n[vaults]\ncount = 10\n'

@@ -1,5 +1,5 @@
-"""The crash replay end to end (offchain/sim/driver.py, scripts/simulate.py): Black Thursday with 50
-vaults on a private Anvil and in the model, reconciled to zero differences, with concrete
+"""The crash replay end to end (offchain/sim/run/driver.py, scripts/simulate.py): Black Thursday
+with 50 vaults on a private Anvil and in the model, reconciled to zero differences, with concrete
 outcomes; and every kind of bad input to `ape run simulate` rejected with one line, exit status 2
 and nothing written.
 
@@ -23,13 +23,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offchain.report.tables import loss_decomposition, time_to_clear
-from offchain.sim.driver import simulate
-from offchain.sim.keepers import Latency
-from offchain.sim.reconcile import reconcile
-from offchain.sim.replay import replay
-from offchain.sim.results import TABLES, Tables, args_json, build_table, jsonable
-from offchain.sim.scenario import load_scenario
-from offchain.sim.timeline import bar_times
+from offchain.sim.results.reconcile import reconcile
+from offchain.sim.results.tables import TABLES, Tables, args_json, build_table, jsonable
+from offchain.sim.run.driver import simulate
+from offchain.sim.run.replay import replay
+from offchain.sim.scenario.load import load_scenario
+from offchain.sim.scenario.timeline import bar_times
+from offchain.sim.strategies.keepers import Latency
 
 ROOT = Path(__file__).resolve().parents[2]
 PRICES = ROOT / "data" / "market" / "eth_usd_2020-03-12.csv"

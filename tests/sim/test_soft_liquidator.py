@@ -1,7 +1,7 @@
-"""The soft liquidator (offchain/sim/soft_liquidator.py): which called vaults it soft-liquidates,
-how much it repays (the least that cures the vault, more only where the least does not pay its
-gas, never past the least cure plus the contract's 1 bp tolerance), that each call it sends
-succeeds and leaves the vault above its warning level, and that a crash replay with opted-in
+"""The soft liquidator (offchain/sim/strategies/soft_liquidator.py): which called vaults it
+soft-liquidates, how much it repays (the least that cures the vault, more only where the least does
+not pay its gas, never past the least cure plus the contract's 1 bp tolerance), that each call it
+sends succeeds and leaves the vault above its warning level, and that a crash replay with opted-in
 owners reconciles on Anvil.
 
 Money flow of a soft liquidation: the keeper's internal stablecoin repays `n x rate` of the
@@ -22,13 +22,13 @@ from offchain.model import margin_call as mc
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import RAY, WAD
 from offchain.model.margin_call import CALLED, SAFE, status
-from offchain.sim.gas_budget import SOFT_LIQUIDATION_GAS
-from offchain.sim.keepers import VaultIndex
-from offchain.sim.population import actor_address
-from offchain.sim.reconcile import reconcile
-from offchain.sim.replay import replay
-from offchain.sim.scenario import ScenarioError, load_scenario
-from offchain.sim.soft_liquidator import (
+from offchain.sim.results.reconcile import reconcile
+from offchain.sim.run.replay import replay
+from offchain.sim.scenario.load import ScenarioError, load_scenario
+from offchain.sim.scenario.population import actor_address
+from offchain.sim.strategies.gas_budget import SOFT_LIQUIDATION_GAS
+from offchain.sim.strategies.keepers import VaultIndex
+from offchain.sim.strategies.soft_liquidator import (
     REPAY_CHOICES,
     MarginView,
     SoftLiquidatorStep,
@@ -36,7 +36,7 @@ from offchain.sim.soft_liquidator import (
     read_margin_view,
     soft_terms,
 )
-from offchain.sim.steps import World
+from offchain.sim.strategies.steps import World
 from offchain.system.config import load_config
 from offchain.system.deployment import deploy_system
 
@@ -240,7 +240,7 @@ def test_scenario__opt_in_share__spread_evenly_and_checked():
     half = load_scenario(
         "may-2021-two-types", vaults=40, overrides={"vaults": {"opt_in_share": "0.5"}}
     )
-    from offchain.sim.population import generate_vaults
+    from offchain.sim.scenario.population import generate_vaults
 
     c = base.system.collateral[0]
     plain = generate_vaults(base.vaults, base.seed, c.initial_price, c.token_decimals, c.dust)

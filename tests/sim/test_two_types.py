@@ -1,6 +1,6 @@
 """Several collateral types in one crash (issue 33): the one-factor path of a second type
-(offchain/sim/correlated.py), the scenario's `[types.<name>]` tables validated at the edge, and a
-two-type replay with price impact on a private Anvil and in the model, reconciled to zero
+(offchain/sim/scenario/correlated.py), the scenario's `[types.<name>]` tables validated at the edge,
+and a two-type replay with price impact on a private Anvil and in the model, reconciled to zero
 differences, with the contagion table adding up the chain's own receipts."""
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from pathlib import Path
 import pytest
 
 from offchain.model.fixed_point import RAD, WAD
-from offchain.sim.correlated import OneFactor, realized_correlation
-from offchain.sim.market_data import DataError, SyntheticPath
-from offchain.sim.population import actor_address, population_role
-from offchain.sim.reconcile import reconcile
-from offchain.sim.replay import replay
-from offchain.sim.scenario import ScenarioError, load_scenario, reseeded
+from offchain.sim.results.reconcile import reconcile
+from offchain.sim.run.replay import replay
+from offchain.sim.scenario.correlated import OneFactor, realized_correlation
+from offchain.sim.scenario.load import ScenarioError, load_scenario, reseeded
+from offchain.sim.scenario.market_data import DataError, SyntheticPath
+from offchain.sim.scenario.population import actor_address, population_role
 
 ROOT = Path(__file__).resolve().parents[2]
 BUILTIN = ROOT / "offchain" / "sim" / "scenarios" / "may-2021-two-types.toml"
@@ -197,7 +197,7 @@ def test_arbitrage_step__one_stablecoin_balance__not_spent_twice_in_a_round():
     below their markets, the round's trades together spend at most that balance (each type's
     trade used to be planned against the whole balance, and the second could revert)."""
     from offchain.backends import ModelBackend
-    from offchain.sim.steps import ArbitrageStep, World
+    from offchain.sim.strategies.steps import ArbitrageStep, World
     from offchain.system.config import load_config
     from offchain.system.deployment import deploy_system
 

@@ -15,7 +15,7 @@ import pytest
 
 from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER
 from offchain.model.fixed_point import RAD, WAD
-from offchain.sim.scenario import BUILTIN_DIR, load_scenario
+from offchain.sim.scenario.load import BUILTIN_DIR, load_scenario
 from offchain.sweep.spec import (
     GRID_KEYS,
     NOT_APPLICABLE,
@@ -203,8 +203,8 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
         if name in skipped or key.table == "types":
             continue
         if name == "oracle_phase":
-            # a scenario that sets no phase runs at the default (sim/timeline.py), a sweep draws
-            # one per seed: the key set to the default's value is that phase, now set
+            # a scenario that sets no phase runs at the default (sim/scenario/timeline.py), a sweep
+            # draws one per seed: the key set to the default's value is that phase, now set
             got = load_scenario("synthetic-crash", vaults=20, overrides={key.table: {name: 3000}})
             assert got == replace(base, market=replace(base.market, oracle_phase=3000))
             continue
@@ -228,7 +228,7 @@ def test_grid_keys__every_parameter_of_config_and_scenario_can_be_swept():
     (a name, a token, a data file, the seed) or that the price path sets (initial_price)."""
     import tomllib
 
-    from offchain.sim.scenario import BUILTIN_DIR, builtin_scenarios
+    from offchain.sim.scenario.load import BUILTIN_DIR, builtin_scenarios
     from offchain.system.config import DEFAULT_CONFIG
 
     not_swept = {

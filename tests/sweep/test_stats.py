@@ -13,7 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offchain.report.tables import LAYERS, LOSS_PARTS
-from offchain.sim.results import SimulationResult
+from offchain.sim.results.tables import SimulationResult
 from offchain.sweep.runs import FAILED, OK, borrower_cost
 from offchain.sweep.stats import (
     Q95,

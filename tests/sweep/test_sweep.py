@@ -28,9 +28,9 @@ import pytest
 from click.testing import CliRunner
 
 from offchain.report.tables import LAYERS
-from offchain.sim.driver import simulate
-from offchain.sim.scenario import load_scenario, with_phase
-from offchain.sim.timeline import period_phases
+from offchain.sim.run.driver import simulate
+from offchain.sim.scenario.load import load_scenario, with_phase
+from offchain.sim.scenario.timeline import period_phases
 from offchain.sweep.runs import TYPE_METRICS, measure
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -161,7 +161,8 @@ def test_sweep__a_run__gives_the_figures_of_a_single_simulation(pool_sweep):
             "protocol": {"waterfall": ["redistribution"]},
         },
     )
-    # the oracle's phase its seed drew (sim/timeline.py): `--oracle-phase` of ape run simulate
+    # the oracle's phase its seed drew (sim/scenario/timeline.py): `--oracle-phase` of ape run
+    # simulate
     phase = period_phases(scenario)[20200315 % len(period_phases(scenario))]
     assert row["oracle_phase"] == phase
     scenario = with_phase(scenario, phase, "test")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from offchain.sim.scenario_reader import ScenarioError, read_document
+from offchain.sim.scenario.reader import ScenarioError, read_document
 from offchain.system.files import read_mapping
 
 

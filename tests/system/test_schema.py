@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from offchain.sim.scenario import ScenarioError, builtin_scenarios, load_scenario
+from offchain.sim.scenario.load import ScenarioError, builtin_scenarios, load_scenario
 from offchain.sweep.spec import GRID_KEYS, TYPE_GRID_KEYS, GridKey, derive_grid_keys, grid_key
 from offchain.system import schema
 from offchain.system.config import (

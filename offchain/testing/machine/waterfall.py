@@ -12,7 +12,7 @@ from hypothesis.stateful import precondition, rule
 from offchain.model import deleverage as dl
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.state import Role
-from offchain.sim.backstop_keeper import keeper_lists_from_model
+from offchain.sim.strategies.backstop_keeper import keeper_lists_from_model
 from offchain.testing.machine.auctions import AuctionRules
 from offchain.testing.machine.base import FRACTION, TYPES
 from offchain.testing.specification.deleverage import check_keeper_ranking
@@ -265,8 +265,8 @@ class WaterfallRules(AuctionRules):
         return owners
 
     def _keeper_owners(self, name):
-        """The backstop keeper's list for type `name` (offchain/sim/backstop_keeper.py, the
-        simulator's and the live bot's code): its ranking of the type's vaults by strength,
+        """The backstop keeper's list for type `name` (offchain/sim/strategies/backstop_keeper.py,
+        the simulator's and the live bot's code): its ranking of the type's vaults by strength,
         checked against the Specification's (split-invariance), then the 50 strongest with
         share left in their window, ascending."""
         tid = self.t(name).type_id

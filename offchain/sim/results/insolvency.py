@@ -1,0 +1,259 @@
+"""End-of-run accounting: what a run leaves owed, not only what it has already written off.
+
+A run ends at its last bar, whatever is still under way. Three amounts make its insolvency:
+
+- **realized bad debt**: the loss of every auction that finished (debt its proceeds did not
+  cover), whether or not a layer has paid it since;
+- **open-auction shortfall**: for each auction still running, its debt not yet raised (the loss
+  event's debt less what its takes raised) less its unsold collateral marked to the last bar's
+  market price, when positive. A mark is not a sale: selling that collateral would move the
+  price, so this is a floor on what the auctions will lose, not a forecast. Beside it, a stress:
+  the **fire-sale shortfall**, the same with the collateral valued at the keepers' pool's own
+  quote for selling every unsold lot at once (shared pro rata to each lot). That is the other
+  extreme (no arbitrage refills the pool, nothing waits for a better price); the truth lies
+  between, and a run drained to its end (`drain_bars`) measures it;
+- **unsafe-vault shortfall**: for each vault unsafe at that price (collateral x price below
+  debt x liquidation ratio) and not in auction, its debt less its collateral's marked value, when
+  positive: what liquidating it at that price at once could not recover.
+
+Those marks at the last price are the optimistic bound: **insolvency at the last price** =
+realized bad debt + open-auction shortfall + unsafe-vault shortfall. The headline **insolvency**
+marks conservatively: everything still open (the running auctions' unsold lots, then the unsafe
+vaults' collateral) is sold, in the order keepers would (the auctions as they started, then the
+vaults closest to liquidation first), into a constant-product market of `market_depth`
+stablecoin per side at the last price (market/impact.py's model; the driver passes the scenario's
+external market's depth, or without price impact the keepers' pool's stablecoin reserve at the
+end: the only depth such a scenario has). Each sale moves the price the next one meets; each
+item's **marked shortfall** is its debt (an auction's not yet raised) less what its own sale
+fetched, when positive:
+
+insolvency = realized bad debt + marked open-auction shortfall + marked unsafe-vault shortfall.
+
+A market of depth 0 is none: everything sells at the last price, and the two figures agree. Every
+amount is
+computed from the exact integers the run's events carried (ledger.py), then reported in whole
+units. Keeper rewards paid at liquidation are not in a loss event (the Backstop mints them as its
+own debt) and are not counted here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from offchain.model.fixed_point import RAD, RAY, WAD, WAD_TO_RAY
+
+# the columns of the "exposure" table: one row per running auction and per unsafe vault
+EXPOSURE_COLUMNS = (
+    "kind",
+    "auction_id",
+    "owner",
+    "debt",
+    "collateral",
+    "marked_value",  # at the last market price
+    "shortfall",  # debt less the marked value, when positive
+    "sale_value",  # an auction's share of the pool's quote for every unsold lot; vaults: empty
+    "fire_sale_shortfall",  # debt less the sale value, when positive; vaults: empty
+    "marked_sale",  # what selling it fetched in the conservative mark, in its turn
+    "marked_shortfall",  # debt less the marked sale, when positive
+)
+
+
+@dataclass(frozen=True)
+class EndOfRun:
+    """The end-of-run accounting (module docstring); amounts in rad, collateral in wad."""
+
+    mark_price: int  # wad: the last bar's market price
+    realized: int
+    open_auctions: int
+    open_debt: int  # not yet raised, of the running auctions' loss events
+    open_collateral: int
+    open_sale: int  # the pool's quote for every unsold lot at once
+    open_shortfall: int
+    fire_sale_shortfall: int  # of the running auctions, at the pool's quote
+    unsafe_vaults: int
+    unsafe_debt: int
+    unsafe_shortfall: int
+    rows: tuple[tuple[Any, ...], ...]  # EXPOSURE_COLUMNS, in whole units
+    # the conservative mark: the depth sold into [wad per side; 0: none], the market price
+    # after every sale [wad], each part's marked shortfall [rad]
+    market_depth: int = 0
+    marked_price: int = 0
+    marked_open_shortfall: int = 0
+    marked_unsafe_shortfall: int = 0
+
+    @property
+    def insolvency_last_price(self) -> int:
+        """The optimistic bound: everything open marked at the last price."""
+        return self.realized + self.open_shortfall + self.unsafe_shortfall
+
+    @property
+    def insolvency(self) -> int:
+        """The headline: everything open sold into the market (module docstring)."""
+        return self.realized + self.marked_open_shortfall + self.marked_unsafe_shortfall
+
+    def facts(self) -> dict[str, float | int]:
+        """The result's facts (whole units)."""
+        return {
+            "mark_price": self.mark_price / WAD,
+            "realized_bad_debt": self.realized / RAD,
+            "open_auctions": self.open_auctions,
+            "open_auction_debt": self.open_debt / RAD,
+            "open_auction_collateral": self.open_collateral / WAD,
+            "open_auction_sale_value": self.open_sale / RAD,
+            "open_auction_shortfall": self.open_shortfall / RAD,
+            "open_auction_fire_sale_shortfall": self.fire_sale_shortfall / RAD,
+            "unsafe_vaults_left": self.unsafe_vaults,
+            "unsafe_vault_debt": self.unsafe_debt / RAD,
+            "unsafe_vault_shortfall": self.unsafe_shortfall / RAD,
+            "mark_depth": self.market_depth / WAD,
+            "mark_price_after_sales": self.marked_price / WAD,
+            "open_auction_marked_shortfall": self.marked_open_shortfall / RAD,
+            "unsafe_vault_marked_shortfall": self.marked_unsafe_shortfall / RAD,
+            "insolvency_last_price": self.insolvency_last_price / RAD,
+            "insolvency": self.insolvency / RAD,
+        }
+
+
+class _MarkMarket:
+    """The conservative mark's market: `depth` stablecoin [wad] against depth / price tokens,
+    constant product, no fee; depth 0: none, everything sells at `price`."""
+
+    def __init__(self, depth: int, price: int):
+        self.depth, self.price = depth, price
+        self.stable = depth
+        self.tokens = depth * WAD // price if price else 0
+
+    def sell(self, collateral: int) -> int:
+        """What `collateral` [wad] fetches [rad], rounded down; the market moves."""
+        if self.depth == 0 or self.tokens == 0:
+            return collateral * self.price * WAD_TO_RAY  # wad x wad x 1e9 = rad
+        out = self.stable * collateral // (self.tokens + collateral)
+        self.tokens += collateral
+        self.stable -= out
+        return out * 10**27
+
+    def last_price(self) -> int:
+        """The market's price after the sales so far [wad]."""
+        if self.depth == 0 or self.tokens == 0:
+            return self.price
+        return self.stable * WAD // self.tokens
+
+
+def end_of_run(
+    losses: dict[int, dict[str, Any]],
+    running: dict[int, list[int]],
+    owners: dict[int, str],
+    vaults: dict[str, tuple[int, int]],
+    rate: int,
+    liquidation_ratio: int,
+    price: int,
+    sale: int,
+    market_depth: int = 0,
+) -> EndOfRun:
+    """The accounting of a run from its ledger: `losses` (auction id -> the loss event, ledger
+    .losses), `running` (auction id -> [collateral left, debt left to raise]), `owners` (auction
+    id -> the liquidated owner), `vaults` (owner -> (collateral, normalized debt)), the type's
+    `rate` [ray] and `liquidation_ratio` [ray], the mark `price` [wad], and `sale` [rad]: what
+    the keepers' pool would pay for every unsold lot at once; `market_depth` [wad per side] the
+    market the conservative mark sells into (0: none)."""
+    realized = sum(x["loss"] for x in losses.values() if x["loss"] is not None)
+    rows: list[tuple[Any, ...]] = []
+    market = _MarkMarket(market_depth, price)
+    marked_open = marked_unsafe = 0
+    open_debt = open_collateral = open_shortfall = fire_sale = 0
+    lots = sum(lot for lot, _ in running.values())
+    for auction_id in sorted(running):
+        lot, tab = running[auction_id]
+        loss = losses[auction_id]
+        raised = loss["to_raise"] - tab
+        owed = max(loss["debt"] - raised, 0)
+        value = lot * price * WAD_TO_RAY  # wad x wad -> rad
+        sold = sale * lot // lots if lots else 0
+        short, fired = max(owed - value, 0), max(owed - sold, 0)
+        fire_sale += fired
+        fetched = market.sell(lot)
+        marked = max(owed - fetched, 0)
+        marked_open += marked
+        open_debt, open_collateral, open_shortfall = (
+            open_debt + owed,
+            open_collateral + lot,
+            open_shortfall + short,
+        )
+        rows.append(
+            (
+                "auction",
+                auction_id,
+                owners.get(auction_id, ""),
+                owed / RAD,
+                lot / WAD,
+                value / RAD,
+                short / RAD,
+                sold / RAD,
+                fired / RAD,
+                fetched / RAD,
+                marked / RAD,
+            )
+        )
+    unsafe = unsafe_debt = unsafe_shortfall = 0
+    for owner in _keeper_order(vaults):
+        collateral, art = vaults[owner]
+        debt = art * rate
+        value = collateral * price * WAD_TO_RAY
+        if debt == 0 or value * RAY >= debt * liquidation_ratio:
+            continue
+        short = max(debt - value, 0)
+        fetched = market.sell(collateral)
+        marked = max(debt - fetched, 0)
+        marked_unsafe += marked
+        unsafe, unsafe_debt, unsafe_shortfall = (
+            unsafe + 1,
+            unsafe_debt + debt,
+            unsafe_shortfall + short,
+        )
+        rows.append(
+            (
+                "vault",
+                None,
+                owner,
+                debt / RAD,
+                collateral / WAD,
+                value / RAD,
+                short / RAD,
+                None,
+                None,
+                fetched / RAD,
+                marked / RAD,
+            )
+        )
+    return EndOfRun(
+        price,
+        realized,
+        len(running),
+        open_debt,
+        open_collateral,
+        sale,
+        open_shortfall,
+        fire_sale,
+        unsafe,
+        unsafe_debt,
+        unsafe_shortfall,
+        tuple(rows),
+        market_depth,
+        market.last_price(),
+        marked_open,
+        marked_unsafe,
+    )
+
+
+def _keeper_order(vaults: dict[str, tuple[int, int]]) -> list[str]:
+    """Owners in the order a liquidation keeper takes them: closest to liquidation first (the
+    highest normalized debt per collateral, debt without collateral before all), then by owner."""
+
+    def key(owner: str) -> tuple[int, int, str]:
+        collateral, art = vaults[owner]
+        if collateral == 0:
+            return (0, 0, owner)
+        return (1, -(art * 10**45 // collateral), owner)
+
+    return sorted(vaults, key=key)

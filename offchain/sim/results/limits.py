@@ -1,0 +1,78 @@
+"""The limits that bound a run, named in its first lines (facts' `binding_limits`): what kept an
+unsafe vault waiting that the lab's sizing rule (scenario/ceilings.py: the ceilings, caps, keepers'
+capital and budgets follow --vaults) does not raise.
+
+- **The auction's running slots.** A DutchAuction runs at most `MAX_ACTIVE` (1,024) auctions at
+  once (contracts/modules/auction_slots.vy): the liquidation keeper proposes only as many vaults
+  as there are free slots (less those in flight), and the rest wait (the keeper's step counts
+  them each bar: steps.LiquidatorStep's `on_waiting`). Auctions end as takers buy their lots, so
+  the slots bound how many vaults a bar can start liquidating. A contract constant: --vaults
+  does not raise it.
+- **The debt in auction.** The Liquidator's caps on the debt in auction, over all types and (in a
+  run of one type) the type's own (scaled with the population, so they bind only where the
+  scenario's own run comes near them too).
+- **The market's depth.** Liquidation sales pushed the pool's price below the market's: takes
+  stop paying and auctions wait. By default the depth does not follow --vaults
+  (`market.depth_with_vaults`): a bigger protocol sells into the same market.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import pandas as pd
+
+from offchain.model.dutch_auction import MAX_ACTIVE
+
+# a pool price below this share of the market price is named (takes that sell into the pool
+# pay about this much less than the market: a keeper's margin is a few percent)
+POOL_DISCOUNT_NAMED = 0.9
+# the debt in auction within this share of its cap is named as reached
+CAP_REACHED = 0.99
+
+
+def binding_limits(
+    slot_waits: Mapping[str, Sequence[int]],
+    bars: pd.DataFrame,
+    peak_debt_in_auction: float,
+    max_debt_in_auction: float,
+    depth_with_vaults: str,
+    type_cap: tuple[str, float] | None = None,
+) -> list[str]:
+    """One line per limit that bound the run (module docstring): `slot_waits`, per type, the
+    unsafe vaults left out for want of a slot in each bar the keeper planned; the per-bar table;
+    the run's peak debt in auction against its caps [stablecoin]: over all types, and `type_cap`
+    (a run of one type: its name and auction cap)."""
+    lines = []
+    for name, waits in slot_waits.items():
+        waited = [w for w in waits if w > 0]
+        if waited:
+            lines.append(
+                f"{name}: unsafe vaults waited for one of the auction's {MAX_ACTIVE:,} running "
+                f"slots in {len(waited):,} bars (up to {max(waited):,} at once); a contract "
+                "constant (auction_slots.MAX_ACTIVE) that --vaults does not raise"
+            )
+    if max_debt_in_auction > 0 and peak_debt_in_auction >= CAP_REACHED * max_debt_in_auction:
+        lines.append(
+            f"the debt in auction reached {peak_debt_in_auction:,.0f} of its cap "
+            f"{max_debt_in_auction:,.0f} (max_debt_in_auction)"
+        )
+    if type_cap is not None and peak_debt_in_auction >= CAP_REACHED * type_cap[1] > 0:
+        lines.append(
+            f"{type_cap[0]}: the debt in auction reached {peak_debt_in_auction:,.0f} of the "
+            f"type's auction cap {type_cap[1]:,.0f} (auction_cap)"
+        )
+    if len(bars):
+        share = bars["pool_price"] / bars["market_price"]
+        low = int(share.idxmin())
+        if share[low] < POOL_DISCOUNT_NAMED:
+            depth = (
+                'its depth follows --vaults (market.depth_with_vaults = "scaled")'
+                if depth_with_vaults == "scaled"
+                else 'its depth does not follow --vaults (market.depth_with_vaults = "fixed")'
+            )
+            lines.append(
+                f"the pool's price fell to {share[low]:.0%} of the market's (bar "
+                f"{int(bars['bar'][low])}): liquidation sales outran the pool's depth; {depth}"
+            )
+    return lines

@@ -1,0 +1,524 @@
+"""The crash-replay driver: one scenario, bar by bar, on a chain or in the model.
+
+`simulate(scenario, "chain", ...)` starts a private Anvil (offchain/backends/anvil.py) whose
+genesis lies before the scenario's first bar (scenario/timeline.py), sets up Backstop, the vault
+population and the actors' funds (setup.py), then for every bar sets the block time to the
+bar's time and runs the bar:
+
+1. transactions that the latency model delayed from the previous bar land;
+2. then the keepers' step loop (strategies/steps.py), each step observing after the previous one's
+   transactions are mined: the feeder posts the market price and pokes the oracle and spotter
+   when the delay allows; the arbitrageur trades the collateral pool towards the market price
+   (finite inventory); where owners opted in, the soft liquidator soft-liquidates their called
+   vaults (strategies/soft_liquidator.py); the liquidation keeper liquidates the unsafe vaults its
+   event-built index finds; the taker resets stale auctions and takes profitable ones; the backstop
+   keeper accrues fees and heals the unsettled proceeds (hourly), covers queued losses, settles,
+   runs debt auctions (with the bidder) and realizes stakers' charges.
+
+Keepers plan each bar with the bids of their gas strategy (strategies/gas_strategy.py: the bar's gas
+percentile, or fixed bids), and their transactions pass through it (a dropped action's bid raised,
+capped by the action's value) and `actions.Latency`; the feeder and the arbitrageur are not
+delayed. What became of every keeper's actions is the `keeper_actions` table and the result's
+`keeper_failures` lines (results/keeper_outcomes.py). A keeper with a gas budget
+(strategies/gas_budget.py) first defers what does not fit in it: a row of the `txs` table with
+status "deferred" and one of the `deferred` table, with its collateral type. Transactions are mined
+in blocks (recorder.py): everything queued between two reads of the state (one actor's decisions,
+made from one read) is one block, in the order queued; the first block of a bar has the bar's time,
+each further block one second more.
+`simulate(scenario, "model")` runs the same on the off-chain model (`ModelBackend`): same
+addresses, same block times, same decisions. Every transaction, every event (results/ledger.py), a
+snapshot per bar and, every `full_check_every` bars and at the end, the complete state (every
+state variable of every contract for every actor and vault owner) are recorded (snapshot.py, as
+is the result at the end); `reconcile`
+compares a chain run with a model run and lists every difference. A run that will not be
+reconciled (a model run on its own, as sweeps make) passes `full_check_every=None` and reads no
+complete state.
+"""
+
+from __future__ import annotations
+
+import gc
+import time as clock
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from offchain.backends import Backend, ChainBackend, ModelBackend
+from offchain.backends.hardhat import NODES
+from offchain.model.fixed_point import WAD
+from offchain.sim.market.impact import Impact
+from offchain.sim.market.liquidity import LiquidityStep
+from offchain.sim.market.type_market import TypeMarket
+from offchain.sim.results.ledger import Ledger, Ledgers
+from offchain.sim.results.tables import (
+    BACKSTOP_WIDE,
+    TABLES,
+    SimulationResult,
+)
+from offchain.sim.run.recorder import MAX_BLOCK_TXS, Recorder
+from offchain.sim.run.setup import Actors, SimulationError, set_up
+from offchain.sim.run.snapshot import full_state, run_result, snapshot
+from offchain.sim.scenario.ceilings import has_opt_ins
+from offchain.sim.scenario.population import actor_address, population_role
+from offchain.sim.scenario.timeline import bar_times, genesis_time
+from offchain.sim.scenario.types import Scenario
+from offchain.sim.strategies.gas_budget import action_gas
+from offchain.sim.strategies.gas_strategy import (
+    DROPPED_CAPPED,
+    DROPPED_UNDERPRICED,
+    GAS_ROLES,
+    GasStrategy,
+    role_of,
+)
+from offchain.sim.strategies.keepers import Action, BackstopParams, Latency, TakerParams, VaultIndex
+from offchain.sim.strategies.soft_liquidator import SoftLiquidatorStep
+from offchain.sim.strategies.steps import (
+    ArbitrageStep,
+    BackstopStep,
+    FeederStep,
+    LiquidatorStep,
+    Step,
+    TakerStep,
+    World,
+)
+
+__all__ = ["MAX_BLOCK_TXS", "Simulation", "SimulationError", "simulate"]
+
+# the steps that carry their bid as a field (`gas_price`), by their role: the bid of which
+# keeper role they plan with (the taker's and the backstop keeper's come with their params)
+BID_OF_STEP = {"liquidator": "liquidation", "soft_liquidator": "soft_liquidation"}
+
+
+@contextmanager
+def _young_collections_batched(threshold: int = 100_000) -> Iterator[None]:
+    """The cycle collector's youngest generation collected every `threshold` allocations, not
+    CPython's 700, for the duration of a run (restored after). A run allocates millions of
+    short-lived objects (rows, views, journal entries) and few cycles; at 700 every tenth young
+    collection walks the older generations, a large share of a model run's time.
+    Nothing else changes: every cycle is still collected, a little later."""
+    old = gc.get_threshold()
+    gc.set_threshold(max(old[0], threshold), *old[1:])
+    try:
+        yield
+    finally:
+        gc.set_threshold(*old)
+
+
+class Simulation:
+    """One run of a scenario on one backend (see the module docstring)."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        backend: Backend,
+        kind: str,
+        full_check_every: int | None = 6,
+        progress: Callable[[int, int], None] | None = None,
+    ):
+        self.scenario = scenario
+        self.backend = backend
+        self.kind = kind
+        self.full_check_every = full_check_every
+        self.progress = progress
+        self.actors = Actors.for_scenario(scenario)
+        self.collateral = scenario.system.collateral[0]
+        self.scale = 10 ** (18 - self.collateral.token_decimals)
+        self.times, self.fundamental = bar_times(scenario)
+        self.prices = list(self.fundamental)  # the market's: the fundamental x the impact level
+        m = scenario.market
+        bar_s = self.times[1] - self.times[0]
+        self.impact = Impact(m.impact_depth, m.impact_half_life, bar_s)
+        self.latency = Latency(scenario.market.gas, scenario.market.gas_price)
+        k = scenario.keepers
+        self.strategy = GasStrategy(
+            k.gas_strategy,
+            k.gas_percentile,
+            {
+                "liquidation": k.liquidation_gas_price,
+                "taker": k.taker_gas_price,
+                "backstop": k.backstop_gas_price,
+                "soft_liquidation": k.soft_liquidation_gas_price,
+            },
+            k.priced_out,
+        )
+        self.bids = dict(self.strategy.fixed_bids)  # the bar's planned bids, per role [wei]
+        self.drops: dict[tuple, int] = {}  # an action's drops in a row: (actor, function, targets)
+        self.bar = -1  # setup
+        self.rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
+        self.states: list[tuple[int, dict[str, Any]]] = []
+        self.in_flight: list[tuple[int, int, Action]] = []  # (landing bar, submitted bar, action)
+        self.index = VaultIndex(self.collateral.type_id)
+        self.ledger = Ledger(self.rows, self.index)
+        self.ledger.at(-1, self.prices[0])
+        # every type's market, the first's the attributes above (scenario.types: the others')
+        self.markets = {
+            self.collateral.name: TypeMarket(
+                self.collateral, self.fundamental, self.prices, self.impact, self.index, self.ledger
+            )
+        }
+        for t, c in zip(scenario.types, scenario.system.collateral[1:]):
+            fundamental = list(t.prices.columns["close"])
+            fundamental += [fundamental[-1]] * (len(self.times) - len(fundamental))
+            index = VaultIndex(c.type_id)
+            rows: dict[str, list[tuple]] = {
+                "liquidations": [],
+                "takes": [],
+                "allocations": [],
+                "soft_liquidations": self.rows["soft_liquidations"],  # every type's, in one
+            }
+            ledger = Ledger(rows, index, backstop_wide=False)
+            ledger.at(-1, fundamental[0])
+            impact = Impact(t.impact_depth, t.impact_half_life, bar_s)
+            self.markets[c.name] = TypeMarket(
+                c, fundamental, list(fundamental), impact, index, ledger
+            )
+        self.ledgers = Ledgers({name: m.ledger for name, m in self.markets.items()})
+        self.rec = Recorder(backend, self.rows, self.ledgers)
+        self.unsafe: list[str] = []  # the bar's unsafe vaults, closest to liquidation first
+        self.peak_debt_in_auction = 0
+        # type -> bar -> unsafe vaults left out for want of an auction slot (_on_waiting)
+        self.slot_waits: dict[str, dict[int, int]] = {}
+        self.drained = 0  # bars added by the drain (market.drain_bars)
+
+    # -------------------------------------------------------- sending
+
+    def act(self, action: Action) -> None:
+        """Through the keeper's gas strategy (strategies/gas_strategy.py: its bid, raised after
+        drops, capped by the action's value) and the latency model: now, in a later bar, or
+        dropped."""
+        delay, capped = 0, False
+        if action.gas_price != 0:
+            key = (action.actor, action.function, action.targets)
+            bid, capped = self._bid(action, self.drops.get(key, 0))
+            delay = self.latency.delay(bid, self.times[self.bar])
+            if delay is None:
+                self.drops[key] = self.drops.get(key, 0) + 1
+            else:
+                self.drops.pop(key, None)
+        if delay is None:
+            self.rec.dropped(
+                self.times[self.bar],
+                action.actor,
+                action.contract,
+                action.function,
+                DROPPED_CAPPED if capped else DROPPED_UNDERPRICED,
+            )
+        elif delay == 0:
+            self.rec.queue(
+                action.actor, action.sender, action.contract, action.function, *action.args
+            )
+        else:
+            self.in_flight.append((self.bar + delay, self.bar, action))
+
+    def _bid(self, action: Action, drops: int) -> tuple[int, bool]:
+        """The bid `action` is sent with after `drops` drops, and whether its value capped it
+        (GasStrategy.final_bid). Its value: `Action.values` (a take's, the profit after the gas
+        of its planned bid: that gas is added back), none if it has none."""
+        role = role_of(action.actor)
+        if role is None:  # not a keeper (an attacker's shape): its own bid, as it made it
+            return action.gas_price, False
+        try:
+            gas = action_gas(action)
+        except KeyError:  # a debt auction's bid: not valued
+            gas = 0
+        gas_token = self.prices[self.bar]  # the first type's market price: the gas token's
+        value = sum(action.values) if action.values else None
+        if value is not None and action.function == "take":
+            value += gas * action.gas_price * gas_token // WAD
+        return self.strategy.final_bid(role, action.gas_price, drops, value, gas, gas_token)
+
+    def _plan_bids(self) -> None:
+        """The bar's planned bids (GasStrategy.planned_bid) of every keeper role, from the bar's
+        gas percentiles; the steps plan with them."""
+        p30, p60 = self.latency.percentiles(self.times[self.bar])
+        self.bids = {role: self.strategy.planned_bid(role, p30, p60) for role in GAS_ROLES}
+        self.rows["gas_bids"].append(
+            (
+                self.bar,
+                self.times[self.bar],
+                p30 / 10**9,
+                p60 / 10**9,
+                *(self.bids[role] / 10**9 for role in GAS_ROLES),
+            )
+        )
+        for step in self.steps:
+            role = BID_OF_STEP.get(step.role)
+            if role is not None:
+                step.gas_price = self.bids[role]  # type: ignore[attr-defined]
+
+    def defer(self, actions: list[Action]) -> None:
+        """What a keeper's gas budget held back this bar: never sent (the keeper plans it again
+        next bar), a row of `txs` (status "deferred") and of `deferred` each."""
+        now = self.times[self.bar]
+        for a in actions:
+            self.rec.dropped(
+                now, a.actor, a.contract, a.function, "over the keeper's gas budget", "deferred"
+            )
+            self.rows["deferred"].append(
+                (
+                    self.bar,
+                    now,
+                    a.actor,
+                    self._type_of(a),
+                    a.function,
+                    len(a.targets),
+                    action_gas(a),
+                    sum(a.values) / WAD,
+                )
+            )
+
+    def _type_of(self, a: Action) -> str:
+        """The collateral type `a` acts on: its contract's (an auction, a flash taker) or its
+        first argument's (a type id); BACKSTOP_WIDE for the Backstop's own chores."""
+        name = self.type_names.get(a.contract)
+        if name is None and a.args and isinstance(a.args[0], bytes):
+            name = self.type_names.get(a.args[0])
+        return name or BACKSTOP_WIDE
+
+    def flying(self) -> set[tuple]:
+        """The targets of every action still in flight."""
+        return {target for _, _, a in self.in_flight for target in a.targets}
+
+    # -------------------------------------------------------- the keepers
+
+    def _steps(self) -> list[Step]:
+        """The bar's actors, in the order they act (see the module docstring)."""
+        k, a = self.scenario.keepers, self.actors
+        # the soft liquidator acts where owners opted in (margin calls come before liquidation)
+        soft: list[Step] = []
+        if has_opt_ins(self.scenario.vaults, self.scenario.types):
+            soft.append(
+                SoftLiquidatorStep(
+                    a.soft_liquidator,
+                    k.soft_liquidation_gas_price,
+                    k.soft_liquidation_min_profit,
+                    k.soft_liquidation_repay,
+                    gas_budget=k.soft_liquidation_gas_budget,
+                )
+            )
+        # the pool's depth follows a reserves file (market/liquidity.py), before the arbitrage
+        reserves = self.scenario.market.reserves
+        liquidity: list[Step] = (
+            [LiquidityStep(a.governance, self.collateral.name, reserves)] if reserves else []
+        )
+        return [
+            FeederStep(a.feeder),
+            *liquidity,
+            ArbitrageStep(a.arbitrageur, k.arbitrage_threshold),
+            *soft,
+            LiquidatorStep(
+                a.liquidation_keeper,
+                k.liquidation_gas_price,
+                self._on_unsafe,
+                gas_budget=k.liquidation_gas_budget,
+                on_waiting=self._on_waiting,
+            ),
+            TakerStep(self.takers, a.capital_taker, gas_budget=k.taker_gas_budget),
+            BackstopStep(
+                self._backstop_params,
+                a.bidder,
+                lambda: a.stakers,
+                a.capital_taker,
+                gas_budget=k.backstop_gas_budget,
+            ),
+        ]
+
+    def _on_waiting(self, name: str, count: int) -> None:
+        """Unsafe vaults the liquidation keeper left out this bar for want of an auction slot
+        (results/limits.py): the most of any of the bar's rounds, per type."""
+        bars = self.slot_waits.setdefault(name, {})
+        bars[self.bar] = max(bars.get(self.bar, 0), count)
+
+    def _on_unsafe(self, name: str, unsafe: list[str]) -> None:
+        """How long each vault stays unsafe: since the first bar it was seen unsafe in."""
+        now = self.times[self.bar]
+        ledger = self.markets[name].ledger
+        unsafe_set = set(unsafe)
+        for owner in list(ledger.unsafe_since):
+            if owner not in unsafe_set:
+                del ledger.unsafe_since[owner]
+        for owner in unsafe:
+            ledger.unsafe_since.setdefault(owner, now)
+            ledger.first_unsafe.setdefault(owner, now)
+        self.markets[name].unsafe = unsafe
+        if name == self.collateral.name:
+            self.unsafe = unsafe
+
+    def takers(self, name: str) -> list[TakerParams]:
+        """The scenario's takers of type `name`: flash, with capital, or both (the flash taker
+        first); one capital taker and one flash-taker owner across the types."""
+        k, a, t = self.scenario.keepers, self.actors, self.deployment.types[name]
+        out = []
+        if k.taker_mode in ("flash", "both"):
+            out.append(
+                TakerParams(
+                    "taker",
+                    a.taker,
+                    self.flash_takers[name],
+                    t.auction,
+                    "flash",
+                    k.take_min_profit,
+                    self.bids["taker"],
+                )
+            )
+        if k.taker_mode in ("capital", "both"):
+            out.append(
+                TakerParams(
+                    "capital_taker",
+                    a.capital_taker,
+                    "",
+                    t.auction,
+                    "capital",
+                    k.take_min_profit,
+                    self.bids["taker"],
+                )
+            )
+        return out
+
+    def _backstop_params(self, name: str) -> BackstopParams:
+        d, t, a = self.deployment, self.deployment.types[name], self.actors
+        return BackstopParams(
+            a.backstop_keeper,
+            a.bidder if self.scenario.keepers.debt_auction_capital else "",
+            d.backstop,
+            d.debt_auction,
+            d.stability_pool,
+            d.fees,
+            t.type_id,
+            t.auction,
+            self.bids["backstop"],
+        )
+
+    # -------------------------------------------------------- bars
+
+    def run(self) -> SimulationResult:
+        with _young_collections_batched():
+            return self._run()
+
+    def _run(self) -> SimulationResult:
+        started = clock.perf_counter()
+        setup = set_up(self.rec, self.scenario, self.actors, self.prices[0], self.times[0])
+        if self.backend.last_block_time >= self.times[0]:
+            raise SimulationError("setup ran past the first bar (genesis_time is too late)")
+        self.deployment, self.type_ = setup.deployment, setup.type_
+        self.plans, self.flash_taker = setup.plans, setup.flash_taker
+        self.flash_takers = setup.flash_takers
+        # a collateral type by its auction's and flash taker's address and by its id
+        self.type_names: dict[Any, str] = {}
+        for name, t in self.deployment.types.items():
+            self.type_names.update({t.auction: name, t.type_id: name})
+        self.type_names.update({address: name for name, address in self.flash_takers.items()})
+        for name, m in self.markets.items():
+            m.plans = setup.all_plans[name]
+        self.price0 = self.prices[0]
+        setup_s = clock.perf_counter() - started
+        self.world = World(
+            self.deployment,
+            self.rec.read,
+            self.backend.call,
+            clock=lambda: self.times[self.bar],
+            next_block_time=lambda: self.backend.next_block_time,
+            in_flight=self.flying,
+            index=lambda name: self.markets[name].index,
+            market_price=lambda name: self.markets[name].prices[self.bar],
+            follow=self.ledgers,
+            on_defer=self.defer,
+        )
+        self.steps = steps = self._steps()
+        names = list(self.markets)
+        every = self.full_check_every
+        if every is not None:
+            full_state(self)
+        step = self.times[-1] - self.times[-2]
+        i = 0
+        while i < len(self.times):
+            self.bar = self.rec.bar = i
+            for m in self.markets.values():
+                if i:
+                    m.impact.recover()
+                m.prices[i] = m.impact.price(m.fundamental[i])
+                m.ledger.at(i, m.prices[i])
+            self._bar(i, steps, names)
+            for m in self.markets.values():
+                m.impact.sell(m.ledger.bought, m.prices[i])
+            last = i == len(self.times) - 1
+            running = any(m.ledger.running for m in self.markets.values())
+            if last and running and self.drained < self.scenario.market.drain_bars:
+                # drain: one more bar at the last price while an auction is still running
+                self.times.append(self.times[-1] + step)
+                for m in self.markets.values():
+                    m.fundamental.append(m.fundamental[-1])
+                    m.prices.append(m.fundamental[-1])
+                self.drained, last = self.drained + 1, False
+            if every is not None and ((i + 1) % every == 0 or last):
+                full_state(self)
+            if self.progress:
+                self.progress(i + 1, len(self.times))
+            i += 1
+        total_s = clock.perf_counter() - started
+        return run_result(self, setup_s, total_s)
+
+    def _bar(self, i: int, steps: list[Step], names: list[str]) -> None:
+        """The bar's block time; what the latency model held back lands first; then each actor
+        in turn observes, decides and sends (the next observes after those are mined)."""
+        now = self.times[i]
+        if now > self.backend.last_block_time:
+            self.backend.set_next_block_time(now)
+        due = [f for f in self.in_flight if f[0] <= i]
+        self.in_flight = [f for f in self.in_flight if f[0] > i]
+        for _, submitted, action in due:
+            self.rec.queue(
+                action.actor,
+                action.sender,
+                action.contract,
+                action.function,
+                *action.args,
+                submitted_bar=submitted,
+            )
+        self.world.new_round()
+        self._plan_bids()
+        for step in steps:
+            for action in step.decide(self.world, names):
+                self.act(action)
+        snapshot(self, i, self.unsafe)
+
+    # (the bar's rows, the complete state and the result: run/snapshot.py)
+
+
+# ---------------------------------------------------------------- entry points
+
+
+def simulate(
+    scenario: Scenario,
+    kind: str,
+    artifacts: dict | None = None,
+    reader_code: str = "",
+    full_check_every: int | None = 6,
+    progress: Callable[[int, int], None] | None = None,
+    node: str = "anvil",
+) -> SimulationResult:
+    """Run `scenario` on a fresh private Anvil (`kind="chain"`, or Hardhat Network with
+    `node="hardhat"`; needs the compiled `artifacts` and the BatchReader's code, see
+    backends.load_artifacts) or on the model (`kind="model"`).
+    The complete state is read every `full_check_every` bars and at the start and end, for
+    `reconcile`; never if None (a run that will not be reconciled)."""
+    genesis = genesis_time(scenario)
+    if kind == "model":
+        return Simulation(
+            scenario, ModelBackend(genesis), "model", full_check_every, progress
+        ).run()
+    if kind != "chain":
+        raise ValueError(f"unknown backend {kind!r}")
+    if node not in NODES:
+        raise ValueError(f"unknown node {node!r} (one of {', '.join(NODES)})")
+    with NODES[node](genesis) as running:
+        chain = ChainBackend(running.url, artifacts or {}, reader_code)
+        # every actor is impersonated; each needs ether for gas
+        senders = list(Actors.for_scenario(scenario).roles().values())
+        senders += [actor_address("vault", i) for i in range(scenario.vaults.count)]
+        for t in scenario.types:
+            role = population_role(t.name)
+            senders += [actor_address(role, i) for i in range(t.vaults.count)]
+        chain.fund(senders, 10**30)
+        sim = Simulation(scenario, chain, "chain", full_check_every, progress)
+        return sim.run()

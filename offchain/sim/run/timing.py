@@ -1,0 +1,76 @@
+"""One model run of a built-in scenario, timed, in a process of its own: what `make bench`
+measures for the scale figures (`sim.model_*_vaults_s`, `sim.model_*_vaults_peak_mib`).
+
+    python -m offchain.sim.run.timing black-thursday-2020 100000 [fixed|scaled]
+
+prints one JSON line: the run's seconds (the simulation alone, as a sweep runs it: no full-state
+reads, no report), the process's peak resident memory [MiB] and the run's headline counts: the
+vaults left unsafe and never liquidated (and their share of the population), the insolvency per
+unit of the book's starting debt, the limits that bound the run (results/limits.py). The third
+argument is the scenario's `market.depth_with_vaults` (default: the scenario's, "fixed")."""
+
+from __future__ import annotations
+
+import json
+import resource
+import sys
+import time
+
+
+def _peak_kib() -> int:
+    """This process's peak resident memory [KiB]: VmHWM, which starts again at exec (getrusage's
+    ru_maxrss keeps the peak of the process that forked this one, a large `ape` say)."""
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # not Linux: KiB on Linux only
+
+
+def main(argv: list[str]) -> int:
+    if (
+        len(argv) not in (2, 3)
+        or not argv[1].isdigit()
+        or argv[2:] not in ([], ["fixed"], ["scaled"])
+    ):
+        print(
+            "usage: python -m offchain.sim.run.timing SCENARIO VAULTS [fixed|scaled]",
+            file=sys.stderr,
+        )
+        return 2
+    from offchain.sim.run.driver import simulate
+    from offchain.sim.scenario.load import ScenarioError, load_scenario
+
+    try:
+        overrides = {"market": {"depth_with_vaults": argv[2]}} if argv[2:] else None
+        scenario = load_scenario(argv[0], vaults=int(argv[1]), overrides=overrides)
+    except ScenarioError as exc:
+        print(f"timing: {exc}", file=sys.stderr)
+        return 2
+    start = time.perf_counter()
+    result = simulate(scenario, "model", full_check_every=None)
+    seconds = time.perf_counter() - start
+    peak_kib = _peak_kib()
+    f = result.facts
+    debt = float(result.tables["vaults"]["debt_start"].sum())
+    print(
+        json.dumps(
+            {
+                "s": round(seconds, 2),
+                "peak_mib": round(peak_kib / 1024),
+                "transactions": f["transactions"],
+                "realized_bad_debt": round(f["realized_bad_debt"], 2),
+                "insolvency": round(f["insolvency"], 2),
+                "unsafe_vaults_left": f["unsafe_vaults_left"],
+                "unsafe_left_share": round(f["unsafe_vaults_left"] / f["vaults"], 5),
+                "insolvency_per_debt": round(f["insolvency"] / debt, 6) if debt else 0.0,
+                "open_auctions": f["open_auctions"],
+                "binding_limits": f["binding_limits"],
+            }
+        )
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))

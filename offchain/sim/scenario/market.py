@@ -1,0 +1,153 @@
+"""The scenario's `[market]` table (load.py): the price path (a price CSV, or a
+`[market.synthetic]` path generated from the seed), the gas (a CSV or a constant), the collateral
+pool's depth (a constant or a reserves CSV), the tail and drain bars and the market's impact.
+"""
+
+from __future__ import annotations
+
+from decimal import ROUND_DOWN, localcontext
+from typing import Any
+
+from offchain.sim.scenario.market_data import (
+    DataError,
+    Series,
+    SyntheticPath,
+    load_gas,
+    load_prices,
+    load_reserves,
+)
+from offchain.sim.scenario.reader import ScenarioError, Source, file_path, sub_table
+from offchain.sim.scenario.timeline import utc
+from offchain.sim.scenario.types import MarketSpec
+from offchain.system.config import Reader
+from offchain.system.schema import MARKET, SYNTHETIC
+
+# the schema's defaults (schema.MARKET); the gas's also MarketSpec.gas_price (unused) when the gas
+# comes from a CSV
+DEFAULT_GAS_GWEI = MARKET["gas_gwei"].default
+DEFAULT_POOL_DEPTH = MARKET["pool_depth"].default
+DEFAULT_TAIL_BARS = MARKET["tail_bars"].default
+
+
+def _data(r: Reader, key: str, source: Source, loader: Any) -> Series:
+    """Load a market CSV; a DataError keeps the loader's text (prefixed with the field)."""
+    path = file_path(r, key, source)
+    try:
+        return loader(path)
+    except DataError as exc:
+        raise ScenarioError(str(exc) if source.bare else f"{r.where}.{key}: {exc}") from None
+
+
+def check_companions(
+    prices: Series, companions: list[tuple[str, Series]], source: Source, where: str
+) -> None:
+    """A gas or reserves file must cover the price file's times (with one bar's slack at each
+    end): a file of another day would give every bar its last row. Every companion that does not
+    is named, one ScenarioError line each."""
+    step = prices.times[1] - prices.times[0]
+    first, last = prices.times[0], prices.times[-1]
+    problems = []
+    for key, series in companions:
+        if series.times[0] <= first + step and series.times[-1] >= last - step:
+            continue
+        name = f"--{key}" if source.bare else f"{where}.{key}"
+        problems.append(
+            f"{name}: {series.source} covers {utc(series.times[0])} to {utc(series.times[-1])}, "
+            f"the price file {utc(first)} to {utc(last)}: its dates differ"
+        )
+    if problems:
+        prefix = "" if source.bare else f"{source.name}: "
+        raise ScenarioError("\n".join(prefix + problem for problem in problems))
+
+
+def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
+    if "prices" in r.table and "synthetic" in r.table:
+        raise r.fail("prices", "give a price CSV or a [market.synthetic] table, not both")
+    synthetic = None
+    if "prices" in r.table:
+        prices = _data(r, "prices", source, load_prices)
+    elif "synthetic" in r.table:
+        synthetic = _synthetic(sub_table(r, "synthetic", SYNTHETIC))
+        prices = generate_prices(synthetic, seed, r.where + ".synthetic")
+    else:
+        raise r.fail("prices", "missing (a price CSV, or a [market.synthetic] table)")
+
+    if "gas" in r.table and "gas_gwei" in r.table:
+        raise r.fail("gas_gwei", "give a gas CSV (market.gas) or a constant gas_gwei, not both")
+    gas = _data(r, "gas", source, load_gas) if "gas" in r.table else None
+    gas_price = r.read("gas_gwei")
+
+    if "pool_depth" in r.table and "reserves" in r.table:
+        raise r.fail("reserves", "give a pool_depth or a reserves CSV, not both")
+    if "reserves_scale" in r.table and "reserves" not in r.table:
+        raise r.fail("reserves_scale", "applies only with market.reserves")
+    if "reserves_depth" in r.table and "reserves" not in r.table:
+        raise r.fail("reserves_depth", "applies only with market.reserves")
+    reserves = _data(r, "reserves", source, load_reserves) if "reserves" in r.table else None
+    if synthetic is None:
+        # a historical day: its companions are of the same day (a synthetic path has no date)
+        check_companions(
+            prices,
+            [(k, v) for k, v in (("gas", gas), ("reserves", reserves)) if v is not None],
+            source,
+            r.where.partition(": ")[2] or "market",
+        )
+    if reserves is not None:
+        scale = r.read("reserves_scale")
+        with localcontext() as ctx:
+            ctx.prec = 80
+            pool_depth = int(
+                (reserves.columns["dai_reserve"][0] * scale).to_integral_value(rounding=ROUND_DOWN)
+            )
+        if pool_depth <= 0:
+            raise r.fail(
+                "reserves_scale", f"{scale} gives an empty pool (first dai_reserve x scale = 0)"
+            )
+    else:
+        pool_depth = r.read("pool_depth")
+
+    tail_bars = r.read("tail_bars")
+    drain_bars = r.read("drain_bars")
+    impact_depth = r.read("impact_depth")
+    impact_half_life = r.read("impact_half_life")
+    reserves_depth = r.read("reserves_depth")
+    depth_with_vaults = r.read("depth_with_vaults")
+    # below the oracle delay: checked once the protocol's delay is known (load.py)
+    oracle_phase = r.read("oracle_phase") if "oracle_phase" in r.table else None
+    r.finish()
+    return MarketSpec(
+        prices=prices,
+        gas=gas,
+        gas_price=gas_price,
+        pool_depth=pool_depth,
+        tail_bars=tail_bars,
+        drain_bars=drain_bars,
+        synthetic=synthetic,
+        impact_depth=impact_depth,
+        impact_half_life=impact_half_life,
+        oracle_phase=oracle_phase,
+        # first_row: the file only set pool_depth (a constant pool)
+        reserves=reserves if reserves_depth == "per_bar" else None,
+        depth_with_vaults=depth_with_vaults,
+    )
+
+
+def _synthetic(r: Reader) -> SyntheticPath:
+    """The path's keys (SyntheticPath's fields, named alike) as the schema states them."""
+    kwargs: dict[str, Any] = {key.name: r.read(key.name) for key in SYNTHETIC}
+    r.finish()
+    try:
+        return SyntheticPath(**kwargs)
+    except DataError as exc:
+        raise ScenarioError(f"{r.where}: {exc}") from None
+
+
+def generate_prices(path: SyntheticPath, seed: int, where: str) -> Series:
+    try:
+        with localcontext() as ctx:
+            # generate() quantizes prices to 18 decimals in the current context: at the default 28
+            # digits a price above 1e10 raises InvalidOperation; below it the result is the same
+            ctx.prec = 80
+            return path.generate(seed)
+    except DataError as exc:
+        raise ScenarioError(f"{where}: {exc}") from None

@@ -1,0 +1,314 @@
+"""Keeper strategies: pure functions from observed state to intended actions.
+
+The simulation driver (offchain/sim/run/driver.py) observes the chain or the model, asks these
+functions what each actor wants to do, passes each action through the latency model and sends
+what lands. Nothing here reads a backend or keeps hidden state: the only state is what is passed
+in (the vault index, built from events; the set of actions still in flight, so that no keeper
+acts twice on the same thing). All arithmetic is integer, so the chain run and the model run
+decide the same things from the same state.
+
+- `VaultIndex`: every vault's collateral and normalized debt, from `VaultModified` and
+  `VaultSeized` events, ordered by normalized debt per collateral (a vault's liquidation price
+  is that times rate x liquidation ratio, so the order does not change as fees accrue). Unsafe
+  vaults are found by bisection, not by scanning every vault.
+- `liquidation_actions`: liquidate the unsafe vaults, in batches of `MAX_BATCH`.
+- `taker_actions`: reset stale auctions; take when the profit after gas and pool slippage clears
+  a threshold (flash take through the pool, or with own capital at the market price).
+- `backstop_actions`: accrue fees (and heal the unsettled proceeds with them), cover queued
+  losses, settle, start debt and surplus auctions, bid in and finish debt auctions, realize
+  stakers' charges; `deleverage_action`: charge a loss the deleveraging layer parked to the
+  type's strongest vaults, 50 a call (`deleverage_batches`, `deleverage_charges`).
+- `oracle_actions`: post the market price, poke the oracle and the spotter when allowed.
+- `arbitrage_action`: move the collateral pool towards the market price with finite inventory.
+- `Latency`: a keeper's gas bid against the bar's gas percentiles -> lands now, next bar, or not.
+
+`Action` and `Latency` live in actions.py, the taker's strategy in taker.py, the backstop
+keeper's in backstop_keeper.py; this module holds the rest and is the face of them all: every name
+callers import from it is here.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+from collections.abc import Iterable
+
+from offchain.backends.base import TX_GAS
+from offchain.model import size_margin as sizing
+from offchain.model.deleverage import lowest_safe_price
+from offchain.model.fixed_point import RAY, WAD
+from offchain.model.state import Event
+from offchain.sim.strategies.actions import Action, Latency
+from offchain.sim.strategies.backstop_keeper import (
+    MAX_DELEVERAGE_BATCHES,
+    MIN_DELEVERAGE_CHARGE,
+    BackstopParams,
+    BackstopView,
+    DebtAuctionView,
+    DeleverageView,
+    backstop_actions,
+    deleverage_action,
+    deleverage_actions,
+    deleverage_batches,
+    deleverage_charges,
+    deleverage_list,
+    deleverage_ranked,
+    share_left,
+    vault_headroom,
+)
+from offchain.sim.strategies.taker import (
+    FLASH_TAKE_GAS,
+    TAKE_GAS,
+    AuctionView,
+    PoolView,
+    TakerParams,
+    capital_spent,
+    pool_out,
+    take_outcome,
+    taker_actions,
+)
+
+__all__ = [
+    "FLASH_TAKE_GAS",
+    "KEY_SCALE",
+    "MAX_BATCH",
+    "MAX_DELEVERAGE_BATCHES",
+    "MIN_DELEVERAGE_CHARGE",
+    "TAKE_GAS",
+    "Action",
+    "AuctionView",
+    "BackstopParams",
+    "BackstopView",
+    "DebtAuctionView",
+    "DeleverageView",
+    "Latency",
+    "PoolView",
+    "TakerParams",
+    "VaultIndex",
+    "arbitrage_action",
+    "backstop_actions",
+    "capital_spent",
+    "deleverage_action",
+    "deleverage_actions",
+    "deleverage_batches",
+    "deleverage_charges",
+    "deleverage_list",
+    "deleverage_ranked",
+    "liquidation_actions",
+    "liquidation_batches",
+    "lowest_safe_price",
+    "oracle_actions",
+    "pool_out",
+    "share_left",
+    "take_outcome",
+    "taker_actions",
+    "vault_headroom",
+]
+
+# owners per liquidate_many: the contract takes 100, but 100 liquidations (~165k gas each)
+# exceed the 10M gas a transaction gets (backends.TX_GAS); 40 fit. A batch is sent with that
+# limit: vaults it skipped when the node estimated it (an auction cap that takes freed since,
+# a vault made unsafe by a poke mined first) cost their ~165k when it is mined.
+MAX_BATCH = 40
+KEY_SCALE = 10**45  # the index key: normalized debt per collateral, x 1e45, rounded down
+
+
+# ---------------------------------------------------------------- the vault index
+
+
+class VaultIndex:
+    """Vaults of one collateral type, from the engine's events, ordered by normalized debt per
+    collateral (highest first = closest to liquidation)."""
+
+    def __init__(self, type_id: bytes):
+        self.type_id = type_id
+        self.vaults: dict[
+            str, tuple[int, int]
+        ] = {}  # owner -> (collateral [wad], normalized debt [wad])
+        self.total_collateral = 0  # [wad] in every vault
+        self._keys: list[tuple[int, str]] = []  # ascending (key, owner) of vaults with debt
+
+    @staticmethod
+    def _key(collateral: int, normalized_debt: int) -> int:
+        if collateral == 0:
+            return 2**256  # debt without collateral: first in line
+        return normalized_debt * KEY_SCALE // collateral
+
+    def _set(self, owner: str, collateral: int, normalized_debt: int) -> None:
+        old = self.vaults.get(owner)
+        if old is not None and old[1] != 0:
+            entry = (self._key(*old), owner)
+            del self._keys[bisect.bisect_left(self._keys, entry)]
+        self.total_collateral += collateral - (old[0] if old is not None else 0)
+        self.vaults[owner] = (collateral, normalized_debt)
+        if normalized_debt != 0:
+            bisect.insort(self._keys, (self._key(collateral, normalized_debt), owner))
+
+    def apply(self, engine: str, events: Iterable[Event]) -> None:
+        """Fold in the engine's vault events (anything else is ignored)."""
+        for e in events:
+            if e.address == engine and e.name in ("VaultModified", "VaultSeized"):
+                self.apply_args(e.args)
+
+    def apply_args(self, args: dict) -> None:
+        """Fold in one VaultModified or VaultSeized event of the engine, by its args (the caller
+        has checked the emitter and the name; other collateral types are ignored)."""
+        if args["collateral_type"] != self.type_id:
+            return
+        owner = args["owner"]
+        collateral, debt = self.vaults.get(owner, (0, 0))
+        self._set(
+            owner, collateral + args["delta_collateral"], debt + args["delta_normalized_debt"]
+        )
+
+    def unsafe(self, rate: int, safe_price: int, size: int = 0) -> list[str]:
+        """Owners of unsafe vaults (collateral x safe price < normalized debt x rate weighted by
+        the type's size margin `size`, the engine's packed word: offchain/model/size_margin.py),
+        closest to liquidation first. Bisection finds the candidates (with a size margin, every
+        vault whose ratio is within the cap of the base limit); each is then checked exactly."""
+        if rate == 0:
+            return []
+        threshold = safe_price * KEY_SCALE // rate
+        if size:
+            cap = size & sizing.FIELD_MASK
+            threshold = threshold * sizing.PPM // (sizing.PPM + cap)
+        start = bisect.bisect_left(self._keys, (threshold, ""))
+        out = []
+        for _, owner in reversed(self._keys[start:]):
+            collateral, debt = self.vaults[owner]
+            if collateral * safe_price < sizing.margin_debt(debt * rate, size):
+                out.append(owner)
+        return out
+
+
+# ---------------------------------------------------------------- strategies
+
+
+def liquidation_actions(
+    index: VaultIndex,
+    rate: int,
+    safe_price: int,
+    in_flight: set[tuple],
+    keeper: str,
+    liquidator: str,
+    gas_price: int,
+    room: int | None = None,
+    size: int = 0,
+) -> list[Action]:
+    """Liquidate every unsafe vault not already being liquidated, in batches. A safe price of 0
+    means no valid price (the liquidator reverts every liquidation): nothing to do. `room` (the
+    auctions the type's auction can still start, MAX_ACTIVE - running; None = no limit known)
+    bounds how many vaults are proposed; `size` is the type's size margin (VaultIndex.unsafe).
+    Each vault is valued at its debt (a keeper's reward is a share of it)."""
+    if safe_price == 0:
+        return []
+    owners = [o for o in index.unsafe(rate, safe_price, size) if ("vault", o) not in in_flight]
+    if room is not None:
+        owners = owners[: max(room, 0)]
+    debts = [index.vaults[o][1] * rate // RAY for o in owners]  # wad
+    return liquidation_batches(index.type_id, owners, debts, keeper, liquidator, gas_price)
+
+
+def liquidation_batches(
+    type_id: bytes,
+    owners: list[str],
+    values: list[int],
+    keeper: str,
+    liquidator: str,
+    gas_price: int,
+) -> list[Action]:
+    """`liquidate_many` of `owners` (each valued at `values`), in order, MAX_BATCH to a
+    transaction."""
+    actions = []
+    for start in range(0, len(owners), MAX_BATCH):
+        batch = tuple(owners[start : start + MAX_BATCH])
+        actions.append(
+            Action(
+                "liquidation_keeper",
+                keeper,
+                liquidator,
+                "liquidate_many",
+                (type_id, list(batch), keeper),
+                tuple(("vault", o) for o in batch),
+                gas_price,
+                TX_GAS,
+                tuple(values[start : start + MAX_BATCH]),
+            )
+        )
+    return actions
+
+
+def oracle_actions(
+    feeder: str,
+    oracle: str,
+    spotter: str,
+    type_id: bytes,
+    market_price: int,
+    now: int,
+    last_poke: int,
+    delay: int,
+    reference: int = 0,
+    max_change: int = 0,
+) -> list[Action]:
+    """Post the market price every bar; once a delay has passed, poke the oracle (the posted price
+    becomes next, the next becomes current) and the spotter (the safe price follows). With the
+    oracle's bound (`max_change` [wad] around `reference`, its queued price, or current if none),
+    a move beyond it is posted as the largest move allowed: the rest follows after the poke."""
+    price = market_price
+    if max_change != 0 and reference != 0:
+        if max_change < WAD:
+            low = -(-reference * (WAD - max_change) // WAD)
+            price = max(price, low)
+        price = min(price, reference * (WAD + max_change) // WAD)
+    actions = [Action("feeder", feeder, oracle, "post", (price,), (("post",),))]
+    if now >= last_poke + delay:
+        actions.append(Action("feeder", feeder, oracle, "poke", (), (("poke",),)))
+        actions.append(Action("feeder", feeder, spotter, "poke", (type_id,), (("spot",),)))
+    return actions
+
+
+def arbitrage_action(
+    pool: PoolView,
+    market_price: int,
+    threshold: int,
+    collateral_tokens: int,
+    stable: int,
+    arbitrageur: str,
+    pool_address: str,
+) -> Action | None:
+    """One swap that moves the pool's price (stablecoin per token) to the market price, as far as
+    the arbitrageur's inventory (`collateral_tokens` [token units], `stable` [wad]) allows; none
+    when the gap is within `threshold` [wad fraction]. Ignores the pool fee in the target (the
+    price lands within the fee of the market)."""
+    c, s = pool.reserve_collateral * pool.scale, pool.reserve_stable  # both wad
+    if c == 0 or s == 0:
+        return None
+    pool_price = s * WAD // c
+    if abs(pool_price - market_price) * WAD <= threshold * market_price:
+        return None
+    k = c * s
+    if pool_price > market_price:  # sell collateral into the pool
+        target_c = math.isqrt(k * WAD // market_price)
+        amount = min((target_c - c) // pool.scale, collateral_tokens)
+        if amount <= 0:
+            return None
+        return Action(
+            "arbitrageur",
+            arbitrageur,
+            pool_address,
+            "swap",
+            (True, amount, 0, arbitrageur),
+            (("arb",),),
+        )
+    target_s = math.isqrt(k * market_price // WAD)
+    amount = min(target_s - s, stable)
+    if amount <= 0:
+        return None
+    return Action(
+        "arbitrageur",
+        arbitrageur,
+        pool_address,
+        "swap",
+        (False, amount, 0, arbitrageur),
+        (("arb",),),
+    )

@@ -1,0 +1,321 @@
+"""What a keeper observes before it decides: the reads behind each strategy of keepers.py and the
+views built from them, written once for both runtimes that call the strategies.
+
+The simulation driver (run/driver.py) and the live bots (offchain/live/) observe through these
+functions and pass what they return to the same pure strategies, so a bot and the simulator
+decide the same things from the same chain state. Each function takes the runtime's way of
+reading: `read` (many public getters at once; the driver mines what it has queued first) and,
+where a result is too long for a batched read, `call` (one plain call, nothing mined first).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from offchain.model.backstop import MAX_DELEVERAGE_VAULTS, LossStatus
+from offchain.model.deleverage import Window
+from offchain.model.dutch_auction import MAX_ACTIVE
+from offchain.model.fixed_point import RAY, WAD_TO_RAY
+from offchain.model.state import Role
+from offchain.sim.strategies.keepers import (
+    MAX_DELEVERAGE_BATCHES,
+    Action,
+    AuctionView,
+    BackstopView,
+    DebtAuctionView,
+    DeleverageView,
+    PoolView,
+    TakerParams,
+    VaultIndex,
+    capital_spent,
+    liquidation_actions,
+    lowest_safe_price,
+    share_left,
+    taker_actions,
+)
+from offchain.system.deployment import Deployment, TypeDeployment
+
+Call = tuple[str, str, tuple]
+Read = Callable[[list[Call]], list[Any]]
+CallOne = Callable[..., Any]
+
+# events that change what a vault holds (VaultIndex.apply_args folds them in)
+VAULT_EVENTS = ("VaultModified", "VaultSeized")
+
+
+@dataclass(frozen=True)
+class LiquidationView:
+    rate: int  # ray
+    safe_price: int  # ray
+    running: int  # the type's running auctions
+    size: int = 0  # the type's size margin, packed (offchain/model/size_margin.py)
+
+
+def read_liquidation_view(read: Read, d: Deployment, t: TypeDeployment) -> LiquidationView:
+    ctype, running, size = read(
+        [
+            (d.engine, "collateral_types", (t.type_id,)),
+            (t.auction, "active_count", ()),
+            (d.engine, "size_margin_word", (t.type_id,)),
+        ]
+    )
+    return LiquidationView(ctype[1], ctype[2], running, size)
+
+
+def plan_liquidations(
+    index: VaultIndex,
+    view: LiquidationView,
+    in_flight: set[tuple],
+    keeper: str,
+    liquidator: str,
+    gas_price: int,
+) -> list[Action]:
+    """The liquidation keeper's actions: the unsafe vaults not in flight, as many as the type's
+    auction can still start (its maximum, less those running and those already in flight)."""
+    room = MAX_ACTIVE - view.running - sum(1 for f in in_flight if f[0] == "vault")
+    return liquidation_actions(
+        index, view.rate, view.safe_price, in_flight, keeper, liquidator, gas_price, room, view.size
+    )
+
+
+@dataclass(frozen=True)
+class AuctionMarket:
+    """The running auctions of a type and what a taker prices them against."""
+
+    views: list[AuctionView]
+    min_auction: int  # rad
+    reserve_collateral: int  # token units
+    reserve_stable: int  # wad
+    capital: int  # rad: the capital taker's stablecoin in the engine
+
+
+def read_auction_market(
+    read: Read, call: CallOne, d: Deployment, t: TypeDeployment, capital_holder: str
+) -> AuctionMarket | None:
+    """None when no auction runs (then nothing more is read). The list of running auctions is
+    one plain call (a dynamic array); the rest one batched read."""
+    active = list(call(t.auction, "active_auctions"))
+    if not active:
+        return None
+    calls: list[Call] = [(t.auction, "status", (i,)) for i in active]
+    reads = read(
+        calls
+        + [
+            (t.auction, "min_auction", ()),
+            (t.pool, "reserve_collateral", ()),
+            (t.pool, "reserve_stable", ()),
+            (d.engine, "stable", (capital_holder,)),
+        ]
+    )
+    views = [AuctionView(aid, *reads[j]) for j, aid in enumerate(active)]
+    min_auction, rc, rs, capital = reads[len(active) :]
+    return AuctionMarket(views, min_auction, rc, rs, capital)
+
+
+def plan_takes(
+    market: AuctionMarket,
+    pool_fee: int,
+    scale: int,
+    market_price: int,
+    takers: Iterable[TakerParams],
+    in_flight: set[tuple],
+    capital: int | None = None,
+) -> tuple[list[Action], int]:
+    """Every taker's actions, one taker per auction: what the first plans to take or reset, the
+    next leaves; and the holder's stablecoin [rad] left for takes with own capital. `capital`
+    is what is left of it this round (another collateral type's takes planned first spent the
+    rest); None: all of it, as read (`market.capital`)."""
+    pool = PoolView(market.reserve_collateral, market.reserve_stable, pool_fee, scale)
+    views = market.views
+    left = market.capital if capital is None else min(capital, market.capital)
+    out: list[Action] = []
+    for params in takers:
+        planned = taker_actions(
+            views, pool, market_price, market.min_auction, left, params, in_flight
+        )
+        out += planned
+        left -= capital_spent(planned, views, market.min_auction)
+        targeted = {target for action in planned for target in action.targets}
+        views = [v for v in views if ("auction", v.auction_id) not in targeted]
+    return out, left
+
+
+def dust_candidates(market: AuctionMarket | None) -> list[int]:
+    """Auctions that ran their curve unsold (they need a reset) and may be worth less than
+    min_auction and their debt (lot x price below both); read_backstop_view checks them at the
+    start price a reset would give them, as close_dust_auction does."""
+    if market is None:
+        return []
+    return [
+        v.auction_id
+        for v in market.views
+        if v.needs_reset and v.lot * v.price < min(market.min_auction, v.debt)
+    ]
+
+
+@dataclass(frozen=True)
+class BackstopWatch:
+    """What the backstop keeper follows from events: closed losses not yet fully covered and
+    running debt auctions."""
+
+    loss_ids: list[int]
+    debt_auction_ids: list[int]
+
+
+def read_backstop_view(
+    read: Read,
+    d: Deployment,
+    t: TypeDeployment,
+    watch: BackstopWatch,
+    bidder: str,
+    stakers: Iterable[str],
+    candidates: list[int],
+    min_auction: int,
+    min_decrease: int,
+    now: Callable[[], int],
+) -> tuple[BackstopView, list[int]]:
+    """(the backstop keeper's view, the watched losses now done: nothing left to cover). The
+    keeper acts on closed losses only (keepers.backstop_actions: status CLOSED); a loss closes
+    with its LossClosed event, so it reads just those, not every running auction's. `now()` is
+    the next block's time, asked after the reads."""
+    stakers = list(stakers)
+    loss_ids, da_ids = watch.loss_ids, watch.debt_auction_ids
+    calls: list[Call] = [
+        (d.engine, "stable", (d.backstop,)),
+        (d.engine, "bad_debt", (d.backstop,)),
+        (d.backstop, "unattributed_debt", ()),
+        (d.backstop, "debt_to_auction", ()),
+        (d.backstop, "debt_auction_bid_size", ()),
+        (d.backstop, "surplus_buffer", ()),
+        (d.backstop, "surplus_lot", ()),
+        (d.backstop, "queue_delay", ()),
+        (d.engine, "stable", (bidder,)),
+        (d.stability_pool, "charge_count", ()),
+        (d.backstop, "unsettled_proceeds", ()),
+    ]
+    calls += [(d.backstop, "losses", (t.type_id, t.auction, x)) for x in loss_ids]
+    calls += [(d.debt_auction, "auctions", (x,)) for x in da_ids]
+    for staker in stakers:
+        calls += [
+            (d.stability_pool, "shares", (staker,)),
+            (d.stability_pool, "next_charge", (staker,)),
+        ]
+    r = read(calls)
+    n = 11
+    losses, done = [], []
+    for j, x in enumerate(loss_ids):
+        _, due, created_at, status = r[n + j]
+        if status == LossStatus.DONE:
+            done.append(x)
+        losses.append((x, due, created_at, status))
+    n += len(loss_ids)
+    auctions = [DebtAuctionView(x, *r[n + j]) for j, x in enumerate(da_ids)]
+    n += len(da_ids)
+    staker_rows = [(st, r[n + 2 * j], r[n + 2 * j + 1]) for j, st in enumerate(stakers)]
+    dust: tuple[int, ...] = ()
+    if candidates:
+        dust_calls: list[Call] = [(t.oracle, "peek", ()), (t.auction, "buffer", ())]
+        got = read(dust_calls + [(t.auction, "auctions", (x,)) for x in candidates])
+        (price, valid), buffer, stored = got[0], got[1], got[2:]
+        # the start price a reset would give them (DutchAuction._start_price, rounded up)
+        top = -(-price * WAD_TO_RAY * buffer // RAY)
+        # auctions(id) = (position, debt, lot, owner, started, top, reward_budget)
+        dust = tuple(
+            x
+            for x, au in zip(candidates, stored)
+            if valid and au[2] * top < min(min_auction, au[1])
+        )
+    view = BackstopView(
+        now(),
+        r[0],
+        r[1],
+        r[2],
+        r[10],
+        r[3],
+        r[4],
+        r[5],
+        r[6],
+        r[7],
+        losses,
+        auctions,
+        min_decrease,
+        r[8],
+        r[9],
+        staker_rows,
+        dust,
+    )
+    return view, done
+
+
+def read_deleverage_view(
+    read: Read, d: Deployment, t: TypeDeployment, keeper: str, now: Callable[[], int]
+) -> DeleverageView | None:
+    """Type `t`'s loss parked for the deleveraging layer and what the Backstop prices headroom
+    with (its lowest shown safe price, buffer, per-call cap and per-vault interval); None when
+    nothing is due (then nothing more is read: one read a type and round). `now()`: the next
+    block's time, asked after the reads."""
+    (due,) = read([(d.backstop, "deleverage_due", (t.type_id,))])
+    if due == 0:
+        return None
+    got = read(
+        [
+            (d.engine, "collateral_types", (t.type_id,)),
+            (d.engine, "size_margin_word", (t.type_id,)),
+            (d.backstop, "deleverage_buffer", ()),
+            (d.backstop, "deleverage_max_fraction", ()),
+            (d.backstop, "deleverage_interval", ()),
+            (d.backstop, "roles", (keeper,)),
+            (d.backstop, "authorized", (keeper,)),
+            (d.spotter, "liquidation_ratios", (t.type_id,)),
+            (t.oracle, "current_price", ()),
+            (t.oracle, "next_price", ()),
+            (t.oracle, "source_price", ()),
+        ]
+    )
+    ctype, size, buffer, max_fraction, interval, roles, admin, ratio = got[:8]
+    safe_price = lowest_safe_price(ctype[2], got[8:], ratio)
+    allowed = bool(roles & Role.DELEVERAGE) or bool(admin)
+    return DeleverageView(
+        due, ctype[1], safe_price, size, buffer, allowed, max_fraction, interval, now()
+    )
+
+
+# the vaults whose window one batched read asks for, while ranking for a deleverage
+WINDOW_BATCH = 100
+
+
+def read_windows(
+    read: Read, d: Deployment, t: TypeDeployment, ranked: list[str], v: DeleverageView
+) -> dict[str, Window]:
+    """Backstop.deleverage_window of the strongest vaults (`ranked`, strongest first), a batch
+    at a time, until as many of them have share left as the keeper's calls list
+    (MAX_DELEVERAGE_VAULTS x MAX_DELEVERAGE_BATCHES) or none is left: what deleverage_batches
+    needs to skip the vaults whose window has used the max fraction."""
+    windows: dict[str, Window] = {}
+    wanted = MAX_DELEVERAGE_VAULTS * MAX_DELEVERAGE_BATCHES
+    for start in range(0, len(ranked), WINDOW_BATCH):
+        batch = ranked[start : start + WINDOW_BATCH]
+        got = read([(d.backstop, "deleverage_window", (t.type_id, o)) for o in batch])
+        windows.update((o, Window(*w)) for o, w in zip(batch, got, strict=True))
+        if sum(1 for w in windows.values() if share_left(w, v)) >= wanted:
+            break
+    return windows
+
+
+def read_last_poke(read: Read, t: TypeDeployment) -> int:
+    return read([(t.oracle, "last_poke", ())])[0]
+
+
+def read_oracle_bound(read: Read, t: TypeDeployment) -> tuple[int, int]:
+    """(reference, max_change) of the oracle's bound on a post: the queued price (current if
+    none) and the largest relative move [wad] a post may make from it (0: no bound)."""
+    next_price, current_price, max_change = read(
+        [
+            (t.oracle, "next_price", ()),
+            (t.oracle, "current_price", ()),
+            (t.oracle, "max_change", ()),
+        ]
+    )
+    return next_price or current_price, max_change

@@ -1,0 +1,240 @@
+"""The taker's strategy (keepers.py): reset stale auctions; take when the profit after gas and
+pool slippage clears a threshold (flash take through the pool, or with own capital at the market
+price). `pool_out` and `take_outcome` are the pool's and the auction's arithmetic it plans with.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from offchain.model.fixed_point import RAY, WAD
+from offchain.sim.strategies.actions import Action
+
+# gas of each action, for the taker's profit estimate (bench/results.json, rounded up)
+FLASH_TAKE_GAS = 280_000
+TAKE_GAS = 160_000
+
+
+def pool_out(amount_in: int, reserve_in: int, reserve_out: int, fee: int) -> int:
+    """CollateralPool.vy's constant-product output (same rounding; 0 for an empty pool, where the
+    pool reverts). The taker's loop writes it out; tests/test_keepers.py holds it to the model
+    pool's quote."""
+    if reserve_in == 0 or reserve_out == 0:
+        return 0
+    in_after_fee = amount_in * (WAD - fee)
+    return in_after_fee * reserve_out // (reserve_in * WAD + in_after_fee)
+
+
+def take_outcome(
+    lot: int, debt: int, price: int, max_collateral: int, min_auction: int
+) -> tuple[int, int] | None:
+    """(collateral bought [wad], owe [rad]) of `DutchAuction.take` with `max_collateral`, as the
+    contract computes it; None where it would revert (no partial take)."""
+    collateral = min(lot, max_collateral)
+    if collateral < lot and (lot - collateral) * price < min_auction:
+        collateral = lot  # the rest would be worth less than min_auction: the whole lot is taken
+    owe = collateral * price
+    if owe > debt:
+        owe = debt
+        collateral = owe // price
+    elif owe < debt and collateral < lot and debt - owe < min_auction:
+        if debt <= min_auction:
+            return None
+        owe = debt - min_auction
+        collateral = owe // price
+    return collateral, owe
+
+
+class AuctionView(NamedTuple):  # a NamedTuple: a model run builds ~18,000 of these
+    auction_id: int
+    needs_reset: bool
+    price: int  # ray
+    lot: int  # wad
+    debt: int  # rad
+
+
+@dataclass(frozen=True)
+class PoolView:
+    reserve_collateral: int  # token units
+    reserve_stable: int  # wad
+    fee: int  # wad
+    scale: int  # 10 ** (18 - token decimals)
+
+
+@dataclass(frozen=True)
+class TakerParams:
+    actor: str  # the role name in the records
+    taker: str
+    flash_taker: str  # the taker's FlashTaker contract ("" in capital mode)
+    auction: str
+    mode: str  # flash | capital
+    min_profit: int  # wad of stablecoin
+    gas_price: int  # wei
+    # flash: the share of a take's expected profit it may lose to the pool moving before it is
+    # mined (a front-run); below that the FlashTaker reverts it ("flash: profit below minimum")
+    # [wad]; the take's min_profit is expected x (1 - tolerance), rounded down
+    profit_tolerance: int = WAD // 100
+
+
+def taker_actions(
+    auctions: list[AuctionView],
+    pool: PoolView,
+    market_price: int,
+    min_auction: int,
+    capital: int,
+    p: TakerParams,
+    in_flight: set[tuple],
+) -> list[Action]:
+    """Reset what needs a reset; take each auction at the size that maximizes the profit after gas
+    (flash: selling into the pool, whose reserves each planned take moves; capital: valued at the
+    market price, within the stablecoin `capital` [rad] left), if it clears `min_profit`.
+
+    The sizes tried are the whole auction and its halves down to a sixteenth, for the auctions
+    that pass a bound first: any size buys collateral c for owe >= c * price, where c is at most
+    the whole auction's `full` (and, with capital, at most capital / price, since owe <= capital),
+    and sells it for at most c at the pool's marginal price after the fee (flash) or at the
+    market price (capital). Where the most c times that edge cannot pay `min_profit` and the
+    gas, no size can, and the sizes' exact pool arithmetic is spared (most auctions are priced
+    above what their collateral fetches, or beyond the capital left). The loop is the bound,
+    `take_outcome` and `pool_out` written out (a 1,000-vault replay bounds ~26,000 auctions and
+    prices ~11,000 five ways each); tests/test_keepers.py holds it equal to the plain
+    composition of the two, without the bound."""
+    actions = []
+    flash = p.mode == "flash"
+    reserve_c, reserve_s = pool.reserve_collateral, pool.reserve_stable
+    scale, after_fee = pool.scale, WAD - pool.fee
+    gas_cost = (FLASH_TAKE_GAS if flash else TAKE_GAS) * p.gas_price * market_price // WAD  # wad
+    busy = {target[1] for target in in_flight if target[0] == "auction"}
+    # the bound: edge = top - price x per_price; no size clears unless lot x edge >= need x
+    # denominator
+    need, losing_clears = p.min_profit + gas_cost, -gas_cost >= p.min_profit
+    if flash:
+        top, per_price = after_fee * reserve_s * RAY, scale * reserve_c * WAD
+    else:
+        top, per_price = market_price * RAY, WAD
+    denominator = per_price * RAY
+    for a in auctions:
+        auction_id, needs_reset, price, lot, debt = a
+        if auction_id in busy or lot == 0:
+            continue
+        if needs_reset:
+            actions.append(
+                Action(
+                    p.actor,
+                    p.taker,
+                    p.auction,
+                    "reset",
+                    (auction_id, p.taker),
+                    (("auction", auction_id),),
+                    p.gas_price,
+                )
+            )
+            continue
+        if price == 0:
+            continue
+        full = min(lot, -(-debt // price))  # the most any size buys
+        edge = top - price * per_price if per_price else 0  # (flash with an empty pool: no edge)
+        if edge <= 0:
+            if not losing_clears:
+                continue
+        elif (full if flash else min(full, capital // price)) * edge < need * denominator:
+            continue
+        best_profit = best_size = best_tokens = best_proceeds = best_owe = None
+        for divisor in (1, 2, 4, 8, 16):
+            size = full // divisor  # max_collateral; size <= full <= lot
+            # take_outcome(lot, debt, price, size, min_auction)
+            collateral = size
+            if size < lot and (lot - size) * price < min_auction:
+                collateral = lot
+            owe = collateral * price
+            if owe > debt:
+                owe = debt
+                collateral = owe // price
+            elif owe < debt and collateral < lot and debt - owe < min_auction:
+                if debt <= min_auction:
+                    continue  # the take would revert
+                owe = debt - min_auction
+                collateral = owe // price
+            if collateral == 0:
+                continue
+            cost = -(-owe // RAY)  # wad, rounded up
+            if flash:
+                tokens = collateral // scale
+                if reserve_c == 0 or reserve_s == 0:  # pool_out(tokens, reserve_c, reserve_s, fee)
+                    proceeds = 0
+                else:
+                    in_after_fee = tokens * after_fee
+                    proceeds = in_after_fee * reserve_s // (reserve_c * WAD + in_after_fee)
+            else:
+                if owe > capital:
+                    continue
+                tokens = 0
+                proceeds = collateral * market_price // WAD
+            profit = proceeds - cost - gas_cost
+            if best_profit is None or profit > best_profit:
+                best_profit, best_size, best_tokens, best_proceeds, best_owe = (
+                    profit,
+                    size,
+                    tokens,
+                    proceeds,
+                    owe,
+                )
+        if best_profit is None or best_profit < p.min_profit:
+            continue
+        assert best_size is not None and best_tokens is not None and best_proceeds is not None
+        assert best_owe is not None
+        if flash:
+            reserve_c, reserve_s = reserve_c + best_tokens, reserve_s - best_proceeds
+            top, per_price = after_fee * reserve_s * RAY, scale * reserve_c * WAD
+            denominator = per_price * RAY
+            # the FlashTaker's profit [rad] (before gas) at these reserves, less the tolerance
+            expected = best_proceeds * RAY - best_owe
+            floor = expected * (WAD - p.profit_tolerance) // WAD if expected > 0 else 0
+            actions.append(
+                Action(
+                    p.actor,
+                    p.taker,
+                    p.flash_taker,
+                    "take",
+                    (auction_id, best_size, price, floor),
+                    (("auction", auction_id),),
+                    p.gas_price,
+                    values=(best_profit,),
+                )
+            )
+        else:
+            outcome = take_outcome(lot, debt, price, best_size, min_auction)
+            assert outcome is not None  # best_size was priced by the same rule
+            capital -= outcome[1]
+            actions.append(
+                Action(
+                    p.actor,
+                    p.taker,
+                    p.auction,
+                    "take",
+                    (auction_id, best_size, price, p.taker, b""),
+                    (("auction", auction_id),),
+                    p.gas_price,
+                    values=(best_profit,),
+                )
+            )
+    return actions
+
+
+def capital_spent(actions: list[Action], auctions: list[AuctionView], min_auction: int) -> int:
+    """What the takes with own capital among `actions` (taker_actions' plan over `auctions`) owe
+    [rad], each as the contract computes it: the holder's stablecoin they spend, which another
+    collateral type's auctions in the same round cannot also be planned with. Resets and flash
+    takes (the FlashTaker pays from the pool) spend none."""
+    lots = {a.auction_id: (a.lot, a.debt) for a in auctions}
+    spent = 0
+    for action in actions:
+        # a take with own capital: DutchAuction.take(id, size, price, recipient, data)
+        if action.function != "take" or len(action.args) != 5:
+            continue
+        auction_id, size, price = action.args[:3]
+        outcome = take_outcome(*lots[auction_id], price, size, min_auction)
+        assert outcome is not None  # planned by the same rule
+        spent += outcome[1]
+    return spent

@@ -1,0 +1,66 @@
+"""`make bench`'s figures module (offchain/bench/figures.py, the logic scripts/bench.py calls):
+how results are merged and written, what the committed records contribute, and one scale run
+end to end in a process of its own (the heavier groups run in `make bench` itself)."""
+
+from __future__ import annotations
+
+import json
+
+from offchain.bench.figures import RETIRED, record_figures, timed_run, write_results
+from offchain.testing.gas_report import DSS_ANCHORS
+
+
+def test_write_results__merges_keeps_other_keys_drops_retired_writes_the_table(tmp_path):
+    results, report = tmp_path / "results.json", tmp_path / "results.md"
+    anchored = next(iter(DSS_ANCHORS))
+    results.write_text(
+        json.dumps({"other.figure": 7, RETIRED[0]: 1.0, anchored: 1, "_meta": {"kept_note": "yes"}})
+    )
+    lines = write_results(
+        {anchored: DSS_ANCHORS[anchored][0] * 2, "sim.example_s": 1.5},
+        steps=123,
+        samples={"chain": [1.0], "model": [0.5]},
+        sweep_meta={"sweep_note": "n"},
+        results_path=results,
+        report_path=report,
+    )
+    written = json.loads(results.read_text())
+    assert written["other.figure"] == 7  # another benchmark's figure stays
+    assert RETIRED[0] not in written
+    assert written[anchored] == DSS_ANCHORS[anchored][0] * 2
+    meta = written["_meta"]
+    assert meta["kept_note"] == "yes" and meta["sweep_note"] == "n"
+    assert meta["fuzz_steps_measured"] == 123 and meta["sim_samples_s"]["model"] == [0.5]
+    assert list(written) == sorted(written)  # keys sorted: diffs stay small
+    assert report.read_text().splitlines() == lines
+    row = next(x for x in lines if x.startswith(f"| `{anchored}`"))
+    assert row.endswith("| 2.00 |")  # the ratio to MakerDAO's figure
+    assert any(x.startswith("| `other.figure` | 7 |") for x in lines)
+    assert not any("_meta" in x for x in lines)
+
+
+def test_record_figures__a_partial_campaign_adds_no_steps__mutants_counted(tmp_path):
+    campaign, mutants = tmp_path / "c.json", tmp_path / "m.json"
+    assert record_figures(campaign, mutants) == {}  # no records: no figures
+    campaign.write_text(json.dumps({"steps": 5_000, "complete": False}))
+    mutants.write_text(
+        json.dumps({"total": 4, "killed": 3, "kill_rate": 0.75, "killed_by_fuzz": 2})
+    )
+    assert record_figures(campaign, mutants) == {
+        "mutants.total": 4,
+        "mutants.killed": 3,
+        "mutants.kill_rate": 0.75,
+        "mutants.killed_by_fuzz": 2,
+    }
+    campaign.write_text(json.dumps({"steps": 1_000_123, "complete": True}))
+    assert record_figures(campaign, mutants)["fuzz.campaign_steps"] == 1_000_123
+
+
+def test_timed_run__one_model_run_in_its_own_process__its_headline_counts():
+    """The scale figures' unit: a small built-in run through `python -m
+    offchain.sim.run.timing`, as `make bench` runs each size."""
+    run = timed_run("synthetic-crash", 60, "fixed")
+    assert run["s"] > 0 and run["peak_mib"] > 0 and run["transactions"] > 0
+    assert 0 <= run["unsafe_left_share"] <= 1
+    assert run["unsafe_left_share"] == round(run["unsafe_vaults_left"] / 60, 5)
+    assert isinstance(run["binding_limits"], list)
