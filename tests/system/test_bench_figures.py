@@ -64,3 +64,18 @@ def test_timed_run__one_model_run_in_its_own_process__its_headline_counts():
     assert 0 <= run["unsafe_left_share"] <= 1
     assert run["unsafe_left_share"] == round(run["unsafe_vaults_left"] / 60, 5)
     assert isinstance(run["binding_limits"], list)
+
+
+def test_bench_replay_figures__are_todays__the_model_run_sends_as_many_transactions():
+    """Doc drift (issue 47, item 8): bench/results.md read 3,689 transactions for the
+    1,000-vault Black Thursday replay while the replay sent 3,692. The model sends exactly the
+    chain's transactions (they run in lockstep), so a model run (a quarter second) tells whether
+    the committed `sim.*` figures were measured on today's code: when this fails, run
+    `ape run bench --sim-only` and commit bench/results.*."""
+    from offchain.bench.figures import RESULTS
+    from offchain.sim.run.driver import simulate
+    from offchain.sim.scenario.load import load_scenario
+
+    committed = json.loads(RESULTS.read_text())["sim.black_thursday_1000_transactions"]
+    run = simulate(load_scenario("black-thursday-2020", vaults=1000), "model", None)
+    assert run.facts["transactions"] == committed

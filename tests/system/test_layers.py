@@ -1,8 +1,8 @@
 """The package's layers (README, docs/architecture.md): model <- backends <- system <- sim <-
-report <- sweep,
-with testing beside sim on top of system. A module may import from its own layer and the layers
-below it, never from a layer above: a twin of a contract never reaches for a backend, the
-simulator never for the report."""
+report <- sweep, with testing beside sim on top of system, and bench (what `make bench`
+measures) above all. A module may import from its own layer and the layers below it, never from
+a layer above: a twin of a contract never reaches for a backend, the simulator never for the
+report."""
 
 from __future__ import annotations
 
@@ -24,6 +24,8 @@ ALLOWED = {
     # live keepers: the simulator's strategies and observers, on a real node
     "live": {"model", "backends", "system", "sim", "live"},
     "sweep": {"model", "backends", "system", "sim", "report", "sweep"},
+    # `make bench` measures every layer: the top, nothing imports it
+    "bench": {"model", "backends", "system", "sim", "testing", "live", "report", "sweep", "bench"},
 }
 
 
