@@ -81,9 +81,22 @@ class SettlementRules(WaterfallRules):
         g = self.s.d.settlement
         if go or not self.s.contract(g).live:
             return
-        if not self.s.contract(self.s.d.backstop).open_losses():
-            # a loss event open at shutdown, so that the stranger's settle below meets one
-            self._start_auction(TYPES[user_i % len(TYPES)], user_i)
+        # a loss event closed and not yet covered at shutdown, so that the stranger's settle
+        # below meets one (issue 31, finding 6; an auction still running would not do: its
+        # cancellation at shutdown ends its loss event): each type and user in turn until a
+        # liquidation's auction sells out below its debt
+        for k in range(len(TYPES) * len(self.users)):
+            if self._closed_losses():
+                break
+            name, who = TYPES[(user_i + k) % len(TYPES)], (user_i + k) % len(self.users)
+            auction_id = self._start_auction(name, who)
+            if auction_id is not None:
+                self._sell_below_debt(name, auction_id, (who + 1) % len(self.users), False)
+        self.totals.outcomes[
+            "settlement story: shut down with a loss waiting for cover"
+            if self._closed_losses()
+            else "settlement story: shut down with no loss waiting"
+        ] += 1
         self.act(g, "shutdown", self.r.governance)
         owners = self.users + [self.r.governance]
         for name in TYPES:
