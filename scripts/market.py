@@ -103,10 +103,13 @@ def _problems(ctx: click.Context) -> list[str]:
 @click.option("--deployment", "deployment_path", default=None, help="The deployment record.")
 def cli(scenario_spec, speed, vaults, rpc, deployment_path):
     """Play a scenario's prices, pool moves and time on the devnet."""
-    problems = _problems(click.get_current_context())
+    ctx = click.get_current_context()
+    problems = _problems(ctx)
     if problems:
-        # a dead node too, named with them (asked once)
-        fail("\n".join([*problems, *filter(None, [unanswered(rpc)])]))
+        # a dead node too, named with them (asked once), when --rpc was given: the default
+        # URL's node is the environment's, not a mistake of this command line
+        given = ctx.get_parameter_source("rpc") is not click.core.ParameterSource.DEFAULT
+        fail("\n".join([*problems, *filter(None, [unanswered(rpc) if given else None])]))
     node = Node(rpc, timeout=10, patience=5)
     scenario = load_scenario(scenario_spec, vaults=vaults)
     try:

@@ -376,10 +376,13 @@ def cli(
     stuck_seconds,
 ):
     """Run one keeper bot until interrupted."""
-    problems = _problems(click.get_current_context())
+    ctx = click.get_current_context()
+    problems = _problems(ctx)
     if problems:
-        # a dead node too, named with them (asked once)
-        fail("\n".join([*problems, *filter(None, [unanswered(rpc)])]))
+        # a dead node too, named with them (asked once), when --rpc was given: the default
+        # URL's node is the environment's, not a mistake of this command line
+        given = ctx.get_parameter_source("rpc") is not click.core.ParameterSource.DEFAULT
+        fail("\n".join([*problems, *filter(None, [unanswered(rpc) if given else None])]))
     gas, profit = parse_gas(gas_spec), parse_min_profit(min_profit)
     if metrics_port and metrics_port_offset:  # 0 stays 0: any free port (range: _problems)
         metrics_port += metrics_port_offset
