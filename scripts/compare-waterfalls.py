@@ -28,7 +28,7 @@ from offchain.sim.scenario.load import (
     scenario_option_problem,
     waterfall_variant,
 )
-from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
+from offchain.system.cli import empty_out, failing, one_line_usage, unwritable, vaults_option
 from offchain.system.config import LAYERS
 
 DEFAULT_ORDERS = (
@@ -85,6 +85,7 @@ def _problems(ctx: click.Context) -> list[str]:
     p = ctx.params
     # "" ran the default orders, as if the option were not given: refused as an empty order
     problems = order_problems(p["orders"])[1] if p.get("orders") is not None else []
+    problems += [line for line in [empty_out(p.get("out"))] if line]
     spec_problem = None
     if p.get("scenario_spec") is not None:
         spec_problem = scenario_option_problem(p["scenario_spec"])

@@ -41,7 +41,7 @@ from offchain.sim.scenario.load import (
     with_phase,
 )
 from offchain.sim.scenario.timeline import oracle_phase
-from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
+from offchain.system.cli import empty_out, failing, one_line_usage, unwritable, vaults_option
 from offchain.system.config import LAYERS
 
 fail = failing("simulate")
@@ -103,7 +103,7 @@ def _problems(ctx: click.Context) -> list[str]:
     mistake, with the scenario loader's of --vaults and --seed: called first by the command, and
     by one_line_usage where click refused a value too, so every mistake is named in one run."""
     p = ctx.params
-    problems = []
+    problems = [line for line in [empty_out(p.get("out"))] if line]
     every = p.get("full_check_every")
     if every is not None and every < 1:
         problems.append(f"--full-check-every must be at least 1, got {every}")

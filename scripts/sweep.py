@@ -48,7 +48,7 @@ from offchain.sweep.spec import (
     workers_problem,
 )
 from offchain.sweep.store import Store
-from offchain.system.cli import failing, one_line_usage, unwritable, vaults_option
+from offchain.system.cli import empty_out, failing, one_line_usage, unwritable, vaults_option
 
 DEFAULT_SCENARIO = "black-thursday-2020"
 DEFAULT_SEEDS = 100
@@ -88,6 +88,7 @@ def _settings(p: dict) -> tuple[SweepFile, tuple, list[str]]:
         check_grid(dims, "--grid")
     except SweepError as exc:
         problems += str(exc).splitlines()
+    problems.append(empty_out(p.get("out")) or "")
     if p.get("seeds") is not None:
         try:
             check_seeds(p["seeds"], "--seeds")

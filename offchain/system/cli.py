@@ -90,6 +90,14 @@ class FiniteFloatRange(click.FloatRange):
         return super().convert(number, param, ctx)
 
 
+def empty_out(out: str | None) -> str | None:
+    """`--out ''` (or blanks) of a command that writes a report directory: refused in one line.
+    An empty value was taken for "not given" and the default directory was written."""
+    if out is not None and not str(out).strip():
+        return f"--out {out!r} is empty: give a directory, or leave --out out for the default"
+    return None
+
+
 def unwritable(path: Path | str) -> str | None:
     """Why the directory `path` could not be created or replaced by a command's output, or None:
     a file where one of its parents must be a directory (`--out notes.txt/sub`), a folder this

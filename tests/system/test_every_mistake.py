@@ -281,3 +281,18 @@ def test_the_live_and_sweep_commands__every_mistake_named_in_one_run(
     assert result.exit_code == 2, (result.output, result.exception)
     assert _lines(result.output) == [x.replace("{tmp}", str(tmp_path)) for x in expected]
     assert not out.exists()
+
+
+@pytest.mark.parametrize("script", ["simulate", "compare-waterfalls", "sweep"])
+@pytest.mark.parametrize("value", ["", "  "])
+def test_an_empty_out__refused_not_taken_for_the_default(tmp_path, monkeypatch, script, value):
+    """A newcomer's try (issue 47): `--out ''` was taken for "not given", so simulate,
+    compare-waterfalls and sweep ran and wrote their default report directory (exit 0). It is
+    one line now, exit 2, and no reports/ directory appears."""
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(_cli(script), ["--out", value])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        f"{script}: --out {value!r} is empty: give a directory, or leave --out out for the default"
+    ]
+    assert list(tmp_path.iterdir()) == []
