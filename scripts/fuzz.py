@@ -34,7 +34,7 @@ import click
 from ape import project
 
 from offchain.backends import load_artifacts, reader_code
-from offchain.system.cli import FiniteFloatRange, failing, one_line_usage
+from offchain.system.cli import FiniteFloatRange, failing, one_line_usage, unwritable
 from offchain.testing.campaign import (
     CAMPAIGN_PROFILE,
     INTERRUPTED,
@@ -123,6 +123,12 @@ def cli(
         out.parent.mkdir(exist_ok=True)
     if not out.parent.is_dir():
         fail(f"no directory {out.parent} for --out")
+    if not out.name:  # `--out ''` (Path('')): the record was written over '.' after the run
+        fail("--out '' is empty: give a file for the record")
+    # a virtual or read-only file system (/proc/nope): refused before the campaign, not after
+    problem = unwritable(out)  # (probes the nearest existing parent, as for a directory)
+    if problem:
+        fail(f"--out {out}: {problem}")
     if batch_seed is not None:
         if machine is None:
             fail("--batch needs --machine (the failure's, from the record)")

@@ -296,3 +296,25 @@ def test_an_empty_out__refused_not_taken_for_the_default(tmp_path, monkeypatch, 
         f"{script}: --out {value!r} is empty: give a directory, or leave --out out for the default"
     ]
     assert list(tmp_path.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    ("out", "expected"),
+    [
+        ("/proc/nope", "fuzz: --out /proc/nope: /proc/nope: cannot create a directory in /proc"),
+    ],
+)
+def test_fuzz_out_unusable__refused_before_the_campaign(out, expected):
+    """A newcomer's try (issue 47): `fuzz --out /proc/nope` ran the campaign and then failed to
+    write its record with a traceback. It is one line now, exit 2, before any campaign
+    (load_artifacts, its first step, is never reached)."""
+    fuzz = _cli("fuzz")
+
+    def never(*args, **kwargs):
+        raise AssertionError("the campaign started")
+
+    fuzz.callback.__globals__["load_artifacts"] = never
+    result = CliRunner().invoke(fuzz, ["--steps", "1", "--workers", "1", "--out", out])
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = _lines(result.output)
+    assert len(lines) == 1 and lines[0].startswith(expected), lines
