@@ -23,10 +23,6 @@ from modules import penalty_grid
 from modules import size_margin as sizing
 from modules import authorized as auth
 
-# Liquidator._size_cut's answer when a vault unsafe by its size alone, smaller than two dusts,
-# has no cut (refused)
-NO_SIZE_CUT: constant(uint256) = max_value(uint256)
-
 # admins (governance) configure; roles: DEBT_IN_AUCTION (the auctions, which report debt
 # raised), SHUTDOWN (global settlement)
 initializes: auth
@@ -34,6 +30,22 @@ exports: auth.__interface__
 
 implements: ILiquidator
 # the struct TypeConfig is defined in interfaces/ILiquidator.vyi
+
+
+# the Liquidator itself, for the size cut's bisection (curing_cut below): a call to self keeps
+# the bisection's frames out of _liquidate's call tree, so a liquidation without a cut does not
+# expand memory past them (docs/security.md, "What round four costs")
+interface SizeCut:
+    def curing_cut(
+        collateral: uint256,
+        normalized_debt: uint256,
+        rate: uint256,
+        safe_price: uint256,
+        dust: uint256,
+        penalty: uint256,
+        size: uint256,
+    ) -> uint256: view
+
 
 # the highest liquidation penalty: 100% on top of the debt [wad]
 MAX_PENALTY: constant(uint256) = 2 * constants.WAD
@@ -267,11 +279,43 @@ def _liquidate(
     )
     # a size cut's collateral (worth its tab at the safe price); 0: seized in proportion
     seized_collateral: uint256 = 0
-    if size != 0:
-        seized_debt, seized_collateral = self._size_cut(
-            vault, ctype, size, config.penalty, seized_debt
+    # (nested, not `and`: vyper 0.4.3's `and` here cost a liquidation without a size margin 66
+    # gas more, measured with `ape run gas`)
+    if size == 0:
+        pass
+    elif value >= vault.normalized_debt * ctype.rate:
+        # The size cut (issue 45, finding 3). A vault safe at the base ratio but unsafe at its
+        # own size is cut, never taken whole: the least normalized debt (at least the dust) whose
+        # seizure, with collateral worth its tab (debt x penalty) at the safe price, rounded up,
+        # leaves a remainder safe at its own size with sizing.CUT_SPARE (1% of its requirement)
+        # to spare and at least the dust (sizing.least_cure, through this contract's curing_cut;
+        # the excess collateral stays in the vault). Bound: the cut is at most the least cure
+        # (the cut one wei less does not cure; as the collateral rounds to whole wei, an earlier
+        # cure may exist within one wei of collateral's worth of net cure: docs/size-margin.md),
+        # or the dust where the dust binds; the caps' `seized_debt` when that is less (a smaller
+        # cut, same collateral rule). When no cut cures it: a vault under two dusts is refused
+        # (no cut can leave the dust); a larger one (its value within about
+        # penalty x (1 + spare) of its base requirement, where each tab-worth cut takes more
+        # value than it frees) is liquidated as a vault unsafe at the base ratio, never left
+        # unliquidatable. A vault unsafe at the base ratio is seized in proportion, as without a
+        # size margin.
+        cut: uint256 = staticcall SizeCut(self).curing_cut(
+            vault.collateral,
+            vault.normalized_debt,
+            ctype.rate,
+            ctype.safe_price,
+            ctype.dust,
+            config.penalty,
+            size,
         )
-        if seized_debt == NO_SIZE_CUT:
+        if cut != 0:
+            # the caps allow less than the cut: a smaller cut (a larger remainder)
+            seized_debt = min(cut, seized_debt)
+            seized_collateral = sizing.cut_collateral(
+                seized_debt * ctype.rate, config.penalty, ctype.safe_price
+            )
+        # (debt // 2 < dust: debt < 2 x dust without overflow for any dust)
+        elif vault.normalized_debt * ctype.rate // 2 < ctype.dust:
             # safe at the base ratio, under two dusts, and no cut leaves a remainder safe at its
             # size (with the spare) and at least the dust: not taken whole (that would seize
             # more than its size calls for)
@@ -292,9 +336,10 @@ def _liquidate(
             fixed_point.div_up(vault.collateral * seized_debt, vault.normalized_debt),
             vault.collateral,
         )
-    if seized_collateral == 0:
-        assert not strict, "liquidator: nothing to seize"
-        return 0
+        # (a cut's collateral is 0 only for a cut of 0 debt, and then so is this)
+        if seized_collateral == 0:
+            assert not strict, "liquidator: nothing to seize"
+            return 0
     if seized_collateral == vault.collateral:
         # rounding took all the collateral: take all the debt too, never leave debt without collateral
         seized_debt = vault.normalized_debt
@@ -329,53 +374,37 @@ def _liquidate(
 
 
 @view
-@internal
-def _size_cut(
-    vault: IVaultEngine.Vault,
-    ctype: IVaultEngine.CollateralType,
-    size: uint256,
+@external
+def curing_cut(
+    collateral: uint256,
+    normalized_debt: uint256,
+    rate: uint256,
+    safe_price: uint256,
+    dust: uint256,
     penalty: uint256,
-    seized_debt: uint256,
-) -> (uint256, uint256):
+    size: uint256,
+) -> uint256:
     """
-    @dev A vault safe at the base ratio but unsafe at its own size is cut, never taken whole:
-         the least normalized debt (at least the dust) whose seizure, with collateral worth its
-         tab (debt x penalty) at the safe price, rounded up, leaves a remainder safe at its own
-         size with sizing.CUT_SPARE (1% of its requirement) to spare and at least the dust
-         (sizing.least_cure; the excess collateral stays in the vault). Bound: the cut is at
-         most the least cure (the cut one wei less does not cure; as the collateral rounds to
-         whole wei, an earlier cure may exist within one wei of collateral's worth of net
-         cure: docs/size-margin.md), or the dust where the dust binds; the caps' `seized_debt`
-         when that is less (a smaller cut, same collateral rule). When no cut cures it: a vault
-         under two dusts, (NO_SIZE_CUT, 0) (refused: no cut can leave the dust); a larger one
-         (its value within about penalty x (1 + spare) of its base requirement, where each
-         tab-worth cut takes more value than it frees), (`seized_debt`, 0): liquidated as a
-         vault unsafe at the base ratio, never left unliquidatable. A vault unsafe at the base
-         ratio: (`seized_debt`, 0), seized in proportion as without a size margin.
+    @notice The size cut's bisection, for this contract only (_liquidate calls it on itself, a
+            static call paid only by a cut, to keep the bisection's memory out of every
+            liquidation: docs/security.md, "What round four costs"). Any other caller is
+            refused: the module's arithmetic assumes a configured type's numbers (a valid size
+            word, a penalty of at least 1, a rate and a price not 0), which only the Liquidator
+            passes.
+    @dev modules/size_margin.vy least_cure: the least normalized debt [wad] (at least the dust)
+         whose seizure, with collateral worth its tab at the safe price, leaves a remainder safe
+         at its own size with 1% to spare and at least the dust; 0 when no cut does.
+    @param collateral The vault's collateral [wad].
+    @param normalized_debt The vault's normalized debt [wad].
+    @param rate The type's rate [ray].
+    @param safe_price The type's safe price [ray].
+    @param dust The type's dust [rad].
+    @param penalty The type's liquidation penalty [wad].
+    @param size The type's size margin word (VaultEngine.size_margin_word).
+    @return The least curing cut [wad], or 0.
     """
-    value: uint256 = vault.collateral * ctype.safe_price
-    if value < vault.normalized_debt * ctype.rate:
-        # unsafe at the base ratio: liquidated as without a size margin
-        return seized_debt, 0
-    cut: uint256 = sizing.least_cure(
-        vault.collateral,
-        vault.normalized_debt,
-        ctype.rate,
-        ctype.safe_price,
-        ctype.dust,
-        penalty,
-        size,
-    )
-    if cut == 0:
-        # (debt // 2 < dust: debt < 2 x dust without overflow for any dust)
-        if vault.normalized_debt * ctype.rate // 2 < ctype.dust:
-            return NO_SIZE_CUT, 0
-        # no tab-worth cut cures it: liquidated as without a size margin (the caps' amount, in
-        # proportion)
-        return seized_debt, 0
-    # the caps allow less than the cut: a smaller cut (a larger remainder)
-    cut = min(cut, seized_debt)
-    return cut, sizing.cut_collateral(cut * ctype.rate, penalty, ctype.safe_price)
+    assert msg.sender == self, "liquidator: only itself"
+    return sizing.least_cure(collateral, normalized_debt, rate, safe_price, dust, penalty, size)
 
 
 @external

@@ -19,7 +19,8 @@ from offchain.model.fixed_point import (
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import CollateralType, Vault, VaultEngine
 
-# Liquidator.vy's NO_SIZE_CUT: _size_cut's answer when a vault unsafe by its size alone has no cut
+# _size_cut's answer when a vault unsafe by its size alone, under two dusts, has no cut
+# (Liquidator.vy refuses it inline: "liquidator: no size cut")
 NO_SIZE_CUT = 2**256 - 1
 
 MAX_PENALTY = 2 * WAD
@@ -214,10 +215,11 @@ class Liquidator(Authorized):
     def _size_cut(
         vault: Vault, ctype: CollateralType, size: int, penalty: int, seized_debt: int
     ) -> tuple[int, int]:
-        """Liquidator.vy's _size_cut: a vault unsafe by its size alone is cut by the least cure
-        (size_margin.size_cut), the caps' amount when less; when none, (NO_SIZE_CUT, 0) for a
-        vault under two dusts, else (seized_debt, 0) as for a vault unsafe at the base ratio,
-        seized in proportion."""
+        """The size cut of Liquidator.vy's _liquidate (which asks itself for the bisection,
+        curing_cut, to keep its memory out of liquidations without a cut): a vault unsafe by its
+        size alone is cut by the least cure (size_margin.size_cut), the caps' amount when less;
+        when none, (NO_SIZE_CUT, 0) for a vault under two dusts, else (seized_debt, 0) as for a
+        vault unsafe at the base ratio, seized in proportion."""
         if u256(vault.collateral * ctype.safe_price) < u256(vault.normalized_debt * ctype.rate):
             return seized_debt, 0
         cut = sizing.size_cut(
@@ -235,6 +237,12 @@ class Liquidator(Authorized):
                 return NO_SIZE_CUT, 0
             return seized_debt, 0  # no tab-worth cut cures it: as without a size margin
         return cut.normalized_debt, cut.collateral
+
+    @staticmethod
+    def curing_cut(*_: int) -> int:
+        """Liquidator.vy's curing_cut, as any caller but the Liquidator sees it: refused (its
+        own call, from _liquidate, is _size_cut's sizing.size_cut here)."""
+        raise Revert("liquidator: only itself")
 
     def remove_debt_in_auction(self, sender: str, collateral_type: bytes, amount: int) -> None:
         self._check_role(sender, Role.DEBT_IN_AUCTION)

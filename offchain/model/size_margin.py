@@ -177,10 +177,10 @@ def size_cut(
     size: int,
     allowed: int,
 ) -> SizeCut | None:
-    """Liquidator.vy's _size_cut for a vault safe at the base ratio (the caller checks it): the
-    least cure, or the caps' `allowed` [wad] when less, with the collateral worth its tab; None
-    when no cut cures it (the Liquidator refuses a vault under two dusts, "liquidator: no size
-    cut", and liquidates a larger one as without a size margin)."""
+    """Liquidator.vy's size cut (in _liquidate) for a vault safe at the base ratio (the caller
+    checks it): the least cure, or the caps' `allowed` [wad] when less, with the collateral
+    worth its tab; None when no cut cures it (the Liquidator refuses a vault under two dusts,
+    "liquidator: no size cut", and liquidates a larger one as without a size margin)."""
     cut = least_cure(
         collateral=collateral,
         normalized_debt=normalized_debt,

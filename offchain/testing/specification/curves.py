@@ -175,12 +175,13 @@ def size_cut(
     collateral: int, normalized: int, rate: int, safe_price: int, dust: int, size, penalty: int
 ) -> int | None:
     """A size cut of a vault unsafe by its size alone (safe at the base ratio) when the caps do
-    not bind first, as Liquidator.vy's _size_cut docstring states it: a cut (at least the dust)
-    that `size_cut_cures` the vault while the cut one wei less does not, its remainder at least
-    the dust and the peak; found here by halving the whole bracket (the Liquidator may land on
-    another such cut within the collateral's rounding grain: `size_cut_problem` states what any
-    cut must satisfy). None when the rule does not apply (no size margin, or unsafe at the base
-    ratio: the caps' amount); 0 when no cut cures it ("no size cut")."""
+    not bind first, as the size cut's comment in Liquidator.vy's _liquidate states it: a cut
+    (at least the dust) that `size_cut_cures` the vault while the cut one wei less does not, its
+    remainder at least the dust and the peak; found here by halving the whole bracket (the
+    Liquidator may land on another such cut within the collateral's rounding grain:
+    `size_cut_problem` states what any cut must satisfy). None when the rule does not apply (no
+    size margin, or unsafe at the base ratio: the caps' amount); 0 when no cut cures it ("no
+    size cut")."""
     threshold = size[0]
     debt, value = normalized * rate, collateral * safe_price
     if threshold == 0 or value < debt:

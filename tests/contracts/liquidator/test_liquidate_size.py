@@ -13,6 +13,9 @@ import pytest
 from support.liquidation import DUST, PENALTY, crash, ctype, liquidate, vault
 from support.liquidation import set_type_cap as _set_type_cap
 
+from offchain.backends.abi import revert_reason
+from offchain.backends.rpc import RpcError
+from offchain.model.errors import Revert
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.testing.harness import events as _events
 from offchain.testing.harness import reverts
@@ -264,3 +267,21 @@ def test_liquidate__cap_region_guess_beyond_the_bracket__bisection_stays_inside(
     _assert_least_cure(
         c, collateral, normalized, size, _liquidated(system)["normalized_debt"], expected
     )
+
+
+def test_curing_cut__called_by_anyone_but_the_liquidator__refused_on_chain_and_in_the_model(system):
+    """curing_cut is the size cut's bisection, which _liquidate calls on the Liquidator itself
+    (so that a liquidation without a cut does not pay for the bisection's memory:
+    docs/security.md, "What round four costs"). Its arithmetic assumes a configured type's
+    numbers, so any other caller is refused, with the same reason by the twin; the numbers of
+    the first test here (a vault the rule cuts) do not change that."""
+    c = ctype(system, system.eth)
+    size = (SIZE[0] << 48) | (SIZE[1] << 24) | SIZE[2]
+    args = (100 * WAD, 90_000 * WAD, c.rate, c.safe_price, c.dust, PENALTY, size)
+    with pytest.raises(RpcError) as chain:
+        system.chain.call(system.d.liquidator, "curing_cut", *args)
+    assert chain.value.data is not None
+    assert revert_reason(bytes.fromhex(chain.value.data[2:])) == "liquidator: only itself"
+    with pytest.raises(Revert) as model:
+        system.contract(system.d.liquidator).curing_cut(*args)
+    assert model.value.reason == "liquidator: only itself"
