@@ -40,7 +40,7 @@ MUTANTS_FILE = ROOT / "offchain" / "testing" / "mutants.toml"
 # the committed record of the last mutation run (read by the benchmark)
 MUTANTS_RECORD = ROOT / "bench" / "mutants.json"
 # the differential machines' profile against a mutant, per machine (derandomized: a fixed seed)
-FUZZ_PROFILE = Profile(examples=200, steps=100, derandomize=True)
+FUZZ_PROFILE = Profile(examples=300, steps=100, derandomize=True)
 # what a mutant's temporary copy holds besides the files git knows (Ape's compilation cache, so
 # that only the mutated contracts are compiled again)
 _EXTRA = (".build",)
