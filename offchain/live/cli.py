@@ -43,7 +43,7 @@ from offchain.live.follower import Checkpoint, CheckpointError
 from offchain.live.gas import GWEI, PPM, FixedGas, GasPolicy, GeometricGas
 from offchain.live.node import Node, NodeUnavailable, unanswered
 from offchain.live.record import DEFAULT_DIR, RecordError, load_record, record_path, verify
-from offchain.live.signers import Signer, SignerError, resolve_signer
+from offchain.live.signers import Signer, SignerError, resolve_signer, signer_problem
 from offchain.live.webhook import check_webhook_url
 from offchain.model.fixed_point import WAD
 from offchain.system.cli import FiniteFloatRange, failing, one_line_usage
@@ -216,10 +216,11 @@ def account_lock(rpc: str, chain_id: int, address: str) -> Path:
 
 def _problems(ctx: click.Context) -> list[str]:
     """The keeper's checks that need no node, account or port (of the options click converted:
-    `ctx.params`), one line per mistake: --gas, --min-profit, the webhook, the options that
-    contradict the role or each other, --metrics-port's range, --rpc's URL, a deployment record
-    given, a checkpoint's directory given. Called first by the command, and by one_line_usage
-    where click refused a value too, so every mistake is named in one run."""
+    `ctx.params`), one line per mistake: --gas, --min-profit, the webhook, the account's name
+    (not unlocked here), the options that contradict the role or each other, --metrics-port's
+    range, --rpc's URL, a deployment record given, a checkpoint's directory given. Called first
+    by the command, and by one_line_usage where click refused a value too, so every mistake is
+    named in one run."""
     p, problems = ctx.params, []
     role, account = p.get("role"), p.get("account")
     for key, parse in (("gas_spec", parse_gas), ("min_profit", parse_min_profit)):
@@ -236,6 +237,17 @@ def _problems(ctx: click.Context) -> list[str]:
             problems.append(str(exc))
         if role is not None and role != "notifier":
             problems.append(f"--webhook is for --role notifier, not {role}")
+    if account is not None:
+        why = signer_problem(account)
+        if why:
+            problems.append(f"--account: {why}")
+    if (
+        role is not None
+        and role != "taker"
+        and ctx.get_parameter_source("min_profit") is not click.core.ParameterSource.DEFAULT
+    ):
+        # only the taker weighs a profit; the others took the value and ignored it
+        problems.append(f"--min-profit is for --role taker, not {role}")
     if role == "notifier" and account:
         problems.append(
             "--role notifier sends no transactions and holds no account: drop --account"

@@ -6,6 +6,8 @@ nothing written."""
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -302,6 +304,7 @@ def test_an_empty_out__refused_not_taken_for_the_default(tmp_path, monkeypatch, 
     ("out", "expected"),
     [
         ("/proc/nope", "fuzz: --out /proc/nope: /proc/nope: cannot create a directory in /proc"),
+        ("", "fuzz: --out '' is empty: give a file for the record"),
     ],
 )
 def test_fuzz_out_unusable__refused_before_the_campaign(out, expected):
@@ -318,3 +321,85 @@ def test_fuzz_out_unusable__refused_before_the_campaign(out, expected):
     assert result.exit_code == 2, (result.output, result.exception)
     lines = _lines(result.output)
     assert len(lines) == 1 and lines[0].startswith(expected), lines
+
+
+def test_keeper_account_and_role_mistakes__named_before_any_node(tmp_path):
+    """A newcomer's try (issue 47): `keeper --account ''` ran as a bot holding no account (the
+    empty alias taken for "none"), an unknown alias was named only after the node answered, and
+    `--min-profit 5` on a liquidator was taken and ignored (only the taker weighs a profit).
+    Each is a line now, beside a dead node's, exit 2, nothing started."""
+    result = CliRunner().invoke(
+        _cli("keeper"),
+        ["--role", "liquidator", "--min-profit", "5", "--account", "", "--rpc", DEAD_RPC],
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "keeper: --account: '' is empty: give an Ape account's alias or dev:N",
+        "keeper: --min-profit is for --role taker, not liquidator",
+        f"keeper: no JSON-RPC node answers at {DEAD_RPC} (start one: make devnet)",
+    ]
+    result = CliRunner().invoke(
+        _cli("keeper"), ["--role", "taker", "--account", "dev:99", "--rpc", DEAD_RPC]
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "keeper: --account: dev:99: the devnet has dev accounts 0 to 9",
+        f"keeper: no JSON-RPC node answers at {DEAD_RPC} (start one: make devnet)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        ("", "devnet: --records '' is empty: give a directory, or leave --records out"),
+        ("{tmp}/file", "devnet: --records {tmp}/file: a file, not a directory"),
+        (
+            "{tmp}/file/sub",
+            "devnet: --records {tmp}/file/sub: {tmp}/file is a file, not a directory",
+        ),
+    ],
+)
+def test_devnet_records_unusable__refused_before_the_node(tmp_path, records, expected):
+    """A newcomer's try (issue 47): `devnet --records <file>/sub` started the node, deployed,
+    and failed to write the record with a NotADirectoryError traceback. It is one line now,
+    exit 2, before any node (the port given is refused beside it: both named)."""
+    (tmp_path / "file").write_text("notes\n")
+    records = records.replace("{tmp}", str(tmp_path))
+    result = CliRunner().invoke(_cli("devnet"), ["--records", records, "--port", "0"])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "devnet: --port must be from 1 to 65535, got 0",
+        expected.replace("{tmp}", str(tmp_path)),
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_deploy_option_mistakes__every_one_named_before_ape_starts_a_node(tmp_path):
+    """A newcomer's try (issue 47): `deploy --deployments <file>/sub` deployed to a node and then
+    failed to write its record (NotADirectoryError); `--account ''` was a ValueError traceback
+    from Ape; `--deployments '' --dry-run` ran; --gas-price's mistakes were named after Ape had
+    started Anvil. Every option is checked first now: one `Error:` line per mistake, exit 2, no
+    node started, nothing written."""
+    (tmp_path / "file").write_text("notes\n")
+    env = {k: v for k, v in os.environ.items() if k != "APE_FOUNDRY_HOST"}
+    out = subprocess.run(
+        ["ape", "run", "deploy", "--deployments", f"{tmp_path}/file/sub", "--account", ""]
+        + ["--feeder-account", "dev:77", "--gas-price", "1e400"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    assert "anvil" not in (out.stdout + out.stderr).lower()  # no node started
+    assert _lines(out.stderr) == [
+        "Error: --gas-price prices a --dry-run: give --dry-run, or drop it",
+        "Error: --gas-price '1e400': must be from 0 to 1,000,000 gwei",
+        f"Error: --deployments {tmp_path}/file/sub: {tmp_path}/file is a file, not a directory",
+        "Error: --account: '' is empty: give an Ape account's alias or dev:N",
+        "Error: --feeder-account: dev:77: the devnet has dev accounts 0 to 9",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
