@@ -403,3 +403,92 @@ def test_deploy_option_mistakes__every_one_named_before_ape_starts_a_node(tmp_pa
         "Error: --feeder-account: dev:77: the devnet has dev accounts 0 to 9",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_scenario_references__named_with_the_documents_own_mistakes(tmp_path):
+    """A newcomer's try (issue 47): a scenario whose price file is missing beside 5 other
+    mistakes was refused naming the 5 (the missing file came next run); one with an unknown
+    waterfall layer and an unknown collateral type named the type, then the layer. The
+    references a scenario makes (files, layers, the config's types) are followed with its own
+    checks now: every mistake a line, exit 2, nothing written."""
+    multi = tmp_path / "multi.toml"
+    multi.write_text(
+        '[scenario]\nname = "multi"\nseed = -3\n\n[market]\n'
+        f'prices = "{tmp_path}/nosuch.csv"\npool_depth = "ten"\n\n'
+        '[vaults]\ncount = -5\ncolour = "red"\n\n[keepers]\ntaker_mode = "teleport"\n'
+    )
+    protocol = tmp_path / "protocol.toml"
+    protocol.write_text(
+        '[scenario]\nname = "proto"\nseed = 1\n[market]\ngas_gwei = 50\n[market.synthetic]\n'
+        'start_price = "2000"\nsteps = 144\nvolatility = 1.2\n[vaults]\ncount = 10\n'
+        f'[protocol]\nconfig = "{DEFAULT_CONFIG}"\ncollateral = "DOGE-Z"\n'
+        'waterfall = ["fund", "magic"]\n'
+    )
+    out = tmp_path / "report"
+    result = CliRunner().invoke(_cli("simulate"), ["--scenario", str(multi), "--out", str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = _lines(result.output)
+    assert len(lines) == 6 and all(x.startswith(f"simulate: {multi}: ") for x in lines), lines
+    assert lines[-1].endswith(
+        f"market.prices: file '{tmp_path}/nosuch.csv' not found (looked in {tmp_path}/nosuch.csv)"
+    )
+    result = CliRunner().invoke(_cli("simulate"), ["--scenario", str(protocol), "--out", str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        f"simulate: {protocol}: protocol.waterfall: unknown layer 'magic' (layers: fund, "
+        "stability_pool, debt_auction, redistribution, deleverage)",
+        f"simulate: {protocol}: protocol.collateral: unknown collateral type 'DOGE-Z' (types in "
+        f"{DEFAULT_CONFIG}: ETH-A, WBTC-A)",
+    ]
+    assert not out.exists()
+
+
+def test_companion_files__each_ones_mistake_named(tmp_path):
+    """A newcomer's try (issue 47): a gas file of another day beside a reserves file without
+    its columns named only the reserves file. Each file's mistake is a line now."""
+    prices = ROOT / "data" / "market" / "eth_usd_2021-05-19.csv"
+    gas = ROOT / "data" / "market" / "gas_2020-03-12.csv"
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        _cli("simulate"),
+        ["--scenario", str(prices), "--gas", str(gas), "--reserves", str(gas), "--out", str(out)],
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = _lines(result.output)
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"simulate: {gas}: missing columns dai_reserve, weth_reserve")
+    assert lines[1].startswith(f"simulate: --gas: {gas} covers 2020-03-12T00:00:00Z")
+    assert not out.exists()
+
+
+def test_sweep_file__scenarios_vaults_and_cost__named_with_the_rest(tmp_path):
+    """A newcomer's try (issue 47): a sweep file's unknown scenario, `vaults = 0` and
+    `max_borrower_cost = "nan"` were named only once its other mistakes were fixed (a run
+    each). Every one is a line of the first run now."""
+    bad = tmp_path / "s.toml"
+    bad.write_text(
+        '[sweep]\nscenarios = ["black-thursday-2020", "nosuch-scenario"]\nseeds = 0\n'
+        'vaults = 0\nmax_borrower_cost = "nan"\n[grid]\ndust = ["1000"]\n'
+    )
+    with pytest.raises(SweepError) as exc:
+        load_sweep_file(bad)
+    lines = str(exc.value).splitlines()
+    assert [line.split(": ")[1] for line in lines] == [
+        "sweep.scenarios",
+        "sweep.seeds",
+        "sweep.vaults",
+        "sweep.max_borrower_cost",
+    ], lines
+    assert "unknown scenario 'nosuch-scenario'" in lines[0]
+
+
+def test_simulate_waterfall__named_beside_the_other_options():
+    """A newcomer's try (issue 47): `simulate --vaults 0 --waterfall magic` named --vaults; the
+    unknown layer came next run."""
+    result = CliRunner().invoke(_cli("simulate"), ["--vaults", "0", "--waterfall", "magic"])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "simulate: --waterfall: unknown layer 'magic' (layers: fund, stability_pool, "
+        "debt_auction, redistribution, deleverage)",
+        "simulate: --vaults: must be an integer between 1 and 100000, got 0",
+    ]
