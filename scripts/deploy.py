@@ -113,6 +113,17 @@ class _ToTheNodeNamed(ConnectedProviderCommand):
     APE_FOUNDRY_HOST answers: ape-foundry would otherwise start an Anvil of its own there and
     deploy to it, and a user who meant a running node would see success (issue 34)."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # a value click or Ape refuses is one line too (an unknown --network printed Ape's list
+        # of every ecosystem it knows: 64 lines), not click's usage block
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            lines = exc.format_message().splitlines()
+            first = lines[0].removesuffix(" Options:").rstrip(".") if lines else str(exc)
+            hint = " (ape networks list shows them)" if "--network" in first else ""
+            raise BadInput(first + hint) from None
+
     def invoke(self, ctx: click.Context):
         # every option first, each mistake a line: before Ape starts (or connects to) a node,
         # not an error between the node's start and stop lines
@@ -149,15 +160,16 @@ def _problems(p: dict[str, Any]) -> list[str]:
     if directory is not None:  # (read by --verify, unused by --dry-run: its value still checked)
         write = not (dry_run or verify_only)
         problems.append(directory_problem("--deployments", directory, write=write))
-    if not verify_only:
-        try:
-            load_config(Path(p.get("config_path") or DEFAULT_CONFIG))
-        except ConfigError as exc:
-            problems.extend(str(exc).splitlines())
-        for option, key in (("--account", "account"), ("--feeder-account", "feeder_account")):
-            if p.get(key) is not None:
-                why = signer_problem(p[key])
-                problems.append(f"{option}: {why}" if why else None)
+    # (--verify reads neither the config nor the accounts; given, they are still checked: with
+    # --dry-run beside it, which run was meant is not known)
+    try:
+        load_config(Path(p.get("config_path") or DEFAULT_CONFIG))
+    except ConfigError as exc:
+        problems.extend(str(exc).splitlines())
+    for option, key in (("--account", "account"), ("--feeder-account", "feeder_account")):
+        if p.get(key) is not None:
+            why = signer_problem(p[key])
+            problems.append(f"{option}: {why}" if why else None)
     return [line for line in problems if line]
 
 

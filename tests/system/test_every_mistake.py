@@ -492,3 +492,68 @@ def test_simulate_waterfall__named_beside_the_other_options():
         "debt_auction, redistribution, deleverage)",
         "simulate: --vaults: must be an integer between 1 and 100000, got 0",
     ]
+
+
+def test_keeper_checkpoints_directory_under_a_file__named_before_any_node(tmp_path):
+    """A newcomer's try (issue 47): with BACKSTOP_KEEPERS_DIR under a regular file, the keeper
+    named only the dead node (the checkpoint's write would have failed later). Both are lines."""
+    (tmp_path / "file").write_text("notes\n")
+    result = CliRunner().invoke(
+        _cli("keeper"),
+        ["--role", "liquidator", "--rpc", DEAD_RPC],
+        env={"BACKSTOP_KEEPERS_DIR": f"{tmp_path}/file/keepers"},
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        f"keeper: BACKSTOP_KEEPERS_DIR {tmp_path}/file/keepers: {tmp_path}/file is a file, not "
+        "a directory",
+        f"keeper: no JSON-RPC node answers at {DEAD_RPC} (start one: make devnet)",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            ["deploy", "--network", "nosuch:net:prov"],
+            [
+                "Error: Invalid value for '--network': No ecosystem named 'nosuch' (ape networks "
+                "list shows them)"
+            ],
+        ),
+        (
+            ["bench", "--gas-only", "--foo-only"],
+            [
+                "bench: No such option: --foo-only (Possible options: --fuzz-only, --nodes-only, "
+                "--sim-only)"
+            ],
+        ),
+        (
+            ["deploy", "--dry-run", "--verify", "--account", "dev:99"],
+            [
+                "Error: --dry-run and --verify are two different runs: give one",
+                "Error: --account: dev:99: the devnet has dev accounts 0 to 9",
+            ],
+        ),
+    ],
+)
+def test_ape_commands__a_value_ape_or_click_refuses__one_line_no_node(tmp_path, command, expected):
+    """A newcomer's try (issue 47): `deploy --network nosuch:net:prov` printed Ape's list of
+    every ecosystem (64 lines), `bench --foo-only` click's three-line usage; `deploy --dry-run
+    --verify --account dev:99` named the contradiction only (--verify read no account). One
+    line per mistake now, exit 2, before any node."""
+    env = {k: v for k, v in os.environ.items() if k != "APE_FOUNDRY_HOST"}
+    out = subprocess.run(
+        ["ape", "run", *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    assert "anvil" not in (out.stdout + out.stderr).lower()  # no node started
+    assert _lines(out.stderr) == expected
