@@ -243,7 +243,7 @@ def cli(port, node_kind, state, config_path, block_time, records):
             )
         )
         click.echo(
-            "next, in other terminals: make keepers (the three bots), make market (a crash, "
+            "next, in other terminals: make keepers (the four bots), make market (a crash, "
             "~4 minutes), then make reconcile\n"
             "Ctrl-C stops the node (its state is kept)."
         )
