@@ -66,14 +66,16 @@ NODE ?= anvil
 devnet: setup
 	ape run devnet --node $(NODE) $(DEVNET_ARGS)
 
-# the devnet's four keeper bots in one terminal (JSON lines). Ctrl-C stops all four (status 0);
+# the devnet's four keeper bots in one terminal (JSON lines). KEEPER_ARGS and the node are checked
+# once first (keeper --check: a mistake is one line, not one per bot). Ctrl-C stops all four (status 0);
 # when one stops (a bot that cannot start: one line, exit 2), make stops the others and exits with
 # its status. KEEPER_ARGS: e.g. --rpc URL (ape run keeper --help); with --metrics-port BASE each
 # role serves on its own port, BASE + its offset: liquidator +0, taker +1, backstop +2,
 # notifier +3 (--metrics-port-offset). KEEPER: the command (python -m offchain.live.cli, the same).
 KEEPER ?= ape run keeper
 keepers: setup
-	@pids=""; trap 'kill $$pids 2>/dev/null; wait; exit 0' INT TERM; \
+	@$(KEEPER) --role taker --account dev:3 --check $(KEEPER_ARGS) || exit $$?; \
+	pids=""; trap 'kill $$pids 2>/dev/null; wait; exit 0' INT TERM; \
 	$(KEEPER) --role liquidator --account dev:2 --metrics-port-offset 0 $(KEEPER_ARGS) & pids="$$pids $$!"; \
 	$(KEEPER) --role taker --account dev:3 --metrics-port-offset 1 $(KEEPER_ARGS) & pids="$$pids $$!"; \
 	$(KEEPER) --role backstop --account dev:4 --metrics-port-offset 2 $(KEEPER_ARGS) & pids="$$pids $$!"; \

@@ -47,7 +47,38 @@ def _write(
     click.echo(f"\nwritten: {RESULTS.relative_to(ROOT)}, {REPORT.relative_to(ROOT)}")
 
 
-@click.command(cls=ConnectedProviderCommand)
+ONLY = (
+    "gas_only",
+    "sim_only",
+    "keeper_only",
+    "devnet_only",
+    "hardhat_devnet_only",
+    "nodes_only",
+    "sweep_only",
+    "scale_only",
+    "fuzz_only",
+)
+
+
+class _OptionsFirst(ConnectedProviderCommand):
+    """Ape's connected command, with bench's options checked before Ape starts its node: a
+    value click refuses is one line (click's usage block was three), and two -only options
+    (one ran and rewrote the tracked results, the other was ignored) are refused."""
+
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            failing("bench")(" ".join(x.strip() for x in exc.format_message().splitlines()))
+
+    def invoke(self, ctx: click.Context) -> Any:
+        only = ["--" + name.replace("_", "-") for name in ONLY if ctx.params.get(name)]
+        if len(only) > 1:
+            failing("bench")(f"{' and '.join(only)}: give one -only option at most")
+        return super().invoke(ctx)
+
+
+@click.command(cls=_OptionsFirst)
 @click.option("--gas-only", is_flag=True, help="Only the gas per transaction (gas.*).")
 @click.option("--sim-only", is_flag=True, help="Only the crash-replay figures (sim.*).")
 @click.option("--keeper-only", is_flag=True, help="Only the live keeper figures (keeper.*).")
@@ -89,23 +120,7 @@ def cli(
 ):
     """Measure gas per transaction, differential-fuzz throughput, crash-replay times, the live
     liquidator's reaction and sweep throughput."""
-    only = [
-        name
-        for name, given in (
-            ("--gas-only", gas_only),
-            ("--sim-only", sim_only),
-            ("--keeper-only", keeper_only),
-            ("--devnet-only", devnet_only),
-            ("--hardhat-devnet-only", hardhat_devnet_only),
-            ("--nodes-only", nodes_only),
-            ("--sweep-only", sweep_only),
-            ("--scale-only", scale_only),
-            ("--fuzz-only", fuzz_only),
-        )
-        if given
-    ]
-    if len(only) > 1:  # one ran and rewrote the tracked results, the other was ignored
-        failing("bench")(f"{' and '.join(only)}: give one -only option at most")
+    # (at most one -only option: _OptionsFirst)
     if keeper_only:
         _write(keeper_figures(), None, None)
         return

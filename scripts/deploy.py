@@ -35,9 +35,10 @@ from offchain.backends import Divergence, project_code
 from offchain.live.deploy import DeployError, deploy_recorded, estimate_deployment, require_devnet
 from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import DEFAULT_DIR, RecordError, load_record, record_path, verify
-from offchain.live.signers import SignerError, resolve_signer
+from offchain.live.signers import SignerError, resolve_signer, signer_problem
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
+from offchain.system.cli import directory_problem
 from offchain.system.config import DEFAULT_CONFIG, SECONDS_PER_YEAR, ConfigError, load_config
 from offchain.system.reads import read_chain_state, read_model_state, state_keys
 
@@ -112,24 +113,64 @@ class _ToTheNodeNamed(ConnectedProviderCommand):
     APE_FOUNDRY_HOST answers: ape-foundry would otherwise start an Anvil of its own there and
     deploy to it, and a user who meant a running node would see success (issue 34)."""
 
+    def parse_args(self, ctx: click.Context, args: list[str]) -> list[str]:
+        # a value click or Ape refuses is one line too (an unknown --network printed Ape's list
+        # of every ecosystem it knows: 64 lines), not click's usage block
+        try:
+            return super().parse_args(ctx, args)
+        except click.UsageError as exc:
+            lines = exc.format_message().splitlines()
+            first = lines[0].removesuffix(" Options:").rstrip(".") if lines else str(exc)
+            hint = " (ape networks list shows them)" if "--network" in first else ""
+            raise BadInput(first + hint) from None
+
     def invoke(self, ctx: click.Context):
-        # the config first: a bad one is one line before Ape starts (or connects to) a node,
+        # every option first, each mistake a line: before Ape starts (or connects to) a node,
         # not an error between the node's start and stop lines
-        if ctx.params.get("dry_run") and ctx.params.get("verify_only"):
-            # --verify read the record and ignored --dry-run
-            raise BadInput("--dry-run and --verify are two different runs: give one")
-        if "--help" not in ctx.args and not ctx.params.get("verify_only"):
-            try:
-                load_config(Path(ctx.params.get("config_path") or DEFAULT_CONFIG))
-            except ConfigError as exc:
-                raise BadInput(str(exc)) from None
-        host = os.environ.get("APE_FOUNDRY_HOST", "").strip()
-        if host and host != "auto" and "--help" not in ctx.args and not _answers(host):
-            raise BadInput(
-                f"no node answers at {host} (APE_FOUNDRY_HOST): start it, or unset "
-                "APE_FOUNDRY_HOST to deploy to a fresh local Anvil"
-            )
+        if "--help" not in ctx.args:
+            problems = _problems(ctx.params)
+            host = os.environ.get("APE_FOUNDRY_HOST", "").strip()
+            if host and host != "auto" and not _answers(host):
+                problems.append(
+                    f"no node answers at {host} (APE_FOUNDRY_HOST): start it, or unset "
+                    "APE_FOUNDRY_HOST to deploy to a fresh local Anvil"
+                )
+            if problems:
+                raise BadInput("\n".join(problems))
         return super().invoke(ctx)
+
+
+def _problems(p: dict[str, Any]) -> list[str]:
+    """deploy's checks of its options, one line per mistake, before any node: the runs that
+    contradict each other, --gas-price, --deployments (a directory the record can be written
+    in), the config, the two accounts (named, not yet unlocked)."""
+    problems: list[str | None] = []
+    dry_run, verify_only = p.get("dry_run"), p.get("verify_only")
+    if dry_run and verify_only:  # --verify read the record and ignored --dry-run
+        problems.append("--dry-run and --verify are two different runs: give one")
+    gas_price = p.get("gas_price_text")
+    if gas_price is not None:
+        if not dry_run:  # it prices an estimate: a deployment pays what the node asks
+            problems.append("--gas-price prices a --dry-run: give --dry-run, or drop it")
+        try:
+            parse_gas_price(gas_price)
+        except BadInput as exc:
+            problems.append(exc.message)
+    directory = p.get("directory")
+    if directory is not None:  # (read by --verify, unused by --dry-run: its value still checked)
+        write = not (dry_run or verify_only)
+        problems.append(directory_problem("--deployments", directory, write=write))
+    # (--verify reads neither the config nor the accounts; given, they are still checked: with
+    # --dry-run beside it, which run was meant is not known)
+    try:
+        load_config(Path(p.get("config_path") or DEFAULT_CONFIG))
+    except ConfigError as exc:
+        problems.extend(str(exc).splitlines())
+    for option, key in (("--account", "account"), ("--feeder-account", "feeder_account")):
+        if p.get(key) is not None:
+            why = signer_problem(p[key])
+            problems.append(f"{option}: {why}" if why else None)
+    return [line for line in problems if line]
 
 
 @click.command(cls=_ToTheNodeNamed)
@@ -169,11 +210,8 @@ def cli(
     provider, config_path, account, feeder_account, directory, dry_run, verify_only, gas_price_text
 ):
     """Deploy the full system, record it and print it."""
-    gas_price = None
-    if gas_price_text is not None:
-        if not dry_run:  # it prices an estimate: a deployment pays what the node asks
-            raise BadInput("--gas-price prices a --dry-run: give --dry-run, or drop it")
-        gas_price = parse_gas_price(gas_price_text)
+    # (the options were checked before the node: _problems)
+    gas_price = None if gas_price_text is None else parse_gas_price(gas_price_text)
     url = provider.uri
     node = Node(url, timeout=30, patience=5)
     try:

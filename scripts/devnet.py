@@ -30,7 +30,7 @@ from offchain.live.hardhat_devnet import HardhatDevnetNode
 from offchain.live.journal import JOURNAL_FORMAT, JournalError, read_journal
 from offchain.live.record import DEFAULT_DIR, record_path
 from offchain.live.signers import dev_signer
-from offchain.system.cli import FiniteFloatRange, failing, one_line_usage
+from offchain.system.cli import FiniteFloatRange, directory_problem, failing, one_line_usage
 from offchain.system.config import DEFAULT_CONFIG, ConfigError, load_config
 
 fail = failing("devnet")
@@ -104,8 +104,8 @@ def _problems(ctx: click.Context) -> list[str]:
     if p.get("port") is not None:
         problems.append(_port_problem(p["port"]))
     records = p.get("records")
-    if records is not None and Path(records).exists() and not Path(records).is_dir():
-        problems.append(f"--records {records}: not a directory (the deployment records go in one)")
+    if records is not None:
+        problems.append(directory_problem("--records", records))
     if p.get("config_path") is not None:
         try:
             load_config(Path(p["config_path"]))
@@ -243,7 +243,7 @@ def cli(port, node_kind, state, config_path, block_time, records):
             )
         )
         click.echo(
-            "next, in other terminals: make keepers (the three bots), make market (a crash, "
+            "next, in other terminals: make keepers (the four bots), make market (a crash, "
             "~4 minutes), then make reconcile\n"
             "Ctrl-C stops the node (its state is kept)."
         )

@@ -42,7 +42,7 @@ from offchain.sim.scenario.load import (
 )
 from offchain.sim.scenario.timeline import oracle_phase
 from offchain.system.cli import empty_out, failing, one_line_usage, unwritable, vaults_option
-from offchain.system.config import LAYERS
+from offchain.system.config import LAYERS, layer_problem
 
 fail = failing("simulate")
 
@@ -134,6 +134,11 @@ def _problems(ctx: click.Context) -> list[str]:
         problems.append(
             f"--waterfall {waterfall!r}: no layer (give an order of {', '.join(LAYERS)})"
         )
+    elif waterfall is not None:
+        # (the loader's check, as the command passes the order: named beside the others)
+        problem = layer_problem([x.strip() for x in waterfall.split(",") if x.strip()])
+        if problem:
+            problems.append(f"--waterfall: {problem}")
     if p.get("reserves_scale") is not None and p.get("reserves_file") is None:
         problems.append("--reserves-scale: applies only with --reserves")
     return problems + argument_problems(vaults=p.get("vaults"), seed=p.get("seed"))

@@ -19,8 +19,6 @@ from __future__ import annotations
 
 import signal
 import sys
-from decimal import Decimal, InvalidOperation
-from fractions import Fraction
 from pathlib import Path
 
 import click
@@ -39,6 +37,7 @@ from offchain.sweep.spec import (
     SweepError,
     SweepFile,
     SweepSpec,
+    borrower_cost_fraction,
     check_grid,
     check_seeds,
     load_sweep_file,
@@ -55,22 +54,6 @@ DEFAULT_SEEDS = 100
 
 
 fail = failing("sweep")
-
-
-def _fraction(text: str, where: str) -> Fraction:
-    """--max-borrower-cost as a fraction of the debt (0.02 or 2%); a mistake: SweepError."""
-    raw = text.strip()
-    percent = raw.endswith("%")
-    try:
-        number = Decimal(raw.rstrip("%").strip().replace("_", ""))
-    except InvalidOperation:
-        raise SweepError(f"{where}: not a number: {text!r}") from None
-    if not number.is_finite() or number < 0:
-        raise SweepError(f"{where}: must be a number >= 0, got {text!r}")
-    value = Fraction(number) / (100 if percent else 1)
-    if value > 10:
-        raise SweepError(f"{where}: must be at most 10 (1000% of the debt), got {text!r}")
-    return value
 
 
 def _settings(p: dict) -> tuple[SweepFile, tuple, list[str]]:
@@ -126,7 +109,7 @@ def _settings(p: dict) -> tuple[SweepFile, tuple, list[str]]:
         cost_text, where = f.max_borrower_cost, f"{p.get('sweep_file')}: sweep.max_borrower_cost"
     if cost_text is not None:
         try:
-            _fraction(cost_text, where)
+            borrower_cost_fraction(cost_text, where)
         except SweepError as exc:
             problems.append(str(exc))
     for scenario_spec in p.get("scenarios") or ():
@@ -206,7 +189,9 @@ def cli(
         verify if verify is not None else (f.verify if f.verify is not None else DEFAULT_VERIFY)
     )
     cost_text = max_borrower_cost if max_borrower_cost is not None else f.max_borrower_cost
-    cost = _fraction(cost_text, "--max-borrower-cost") if cost_text is not None else None
+    cost = (
+        borrower_cost_fraction(cost_text, "--max-borrower-cost") if cost_text is not None else None
+    )
     spec = SweepSpec(
         scenarios=tuple(scenarios) or f.scenarios or (DEFAULT_SCENARIO,),
         seeds=seeds if seeds is not None else (f.seeds or DEFAULT_SEEDS),

@@ -43,10 +43,10 @@ from offchain.live.follower import Checkpoint, CheckpointError
 from offchain.live.gas import GWEI, PPM, FixedGas, GasPolicy, GeometricGas
 from offchain.live.node import Node, NodeUnavailable, unanswered
 from offchain.live.record import DEFAULT_DIR, RecordError, load_record, record_path, verify
-from offchain.live.signers import Signer, SignerError, resolve_signer
+from offchain.live.signers import Signer, SignerError, resolve_signer, signer_problem
 from offchain.live.webhook import check_webhook_url
 from offchain.model.fixed_point import WAD
-from offchain.system.cli import FiniteFloatRange, failing, one_line_usage
+from offchain.system.cli import FiniteFloatRange, directory_problem, failing, one_line_usage
 from offchain.system.schema import MAX_AMOUNT
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
@@ -216,10 +216,11 @@ def account_lock(rpc: str, chain_id: int, address: str) -> Path:
 
 def _problems(ctx: click.Context) -> list[str]:
     """The keeper's checks that need no node, account or port (of the options click converted:
-    `ctx.params`), one line per mistake: --gas, --min-profit, the webhook, the options that
-    contradict the role or each other, --metrics-port's range, --rpc's URL, a deployment record
-    given, a checkpoint's directory given. Called first by the command, and by one_line_usage
-    where click refused a value too, so every mistake is named in one run."""
+    `ctx.params`), one line per mistake: --gas, --min-profit, the webhook, the account's name
+    (not unlocked here), the options that contradict the role or each other, --metrics-port's
+    range, --rpc's URL, a deployment record given, a checkpoint's directory given. Called first
+    by the command, and by one_line_usage where click refused a value too, so every mistake is
+    named in one run."""
     p, problems = ctx.params, []
     role, account = p.get("role"), p.get("account")
     for key, parse in (("gas_spec", parse_gas), ("min_profit", parse_min_profit)):
@@ -236,6 +237,17 @@ def _problems(ctx: click.Context) -> list[str]:
             problems.append(str(exc))
         if role is not None and role != "notifier":
             problems.append(f"--webhook is for --role notifier, not {role}")
+    if account is not None:
+        why = signer_problem(account)
+        if why:
+            problems.append(f"--account: {why}")
+    if (
+        role is not None
+        and role != "taker"
+        and ctx.get_parameter_source("min_profit") is not click.core.ParameterSource.DEFAULT
+    ):
+        # only the taker weighs a profit; the others took the value and ignored it
+        problems.append(f"--min-profit is for --role taker, not {role}")
     if role == "notifier" and account:
         problems.append(
             "--role notifier sends no transactions and holds no account: drop --account"
@@ -257,6 +269,13 @@ def _problems(ctx: click.Context) -> list[str]:
             load_record(Path(p["deployment_path"]))
         except RecordError as exc:
             problems.append(str(exc))
+    keepers_dir = os.environ.get("BACKSTOP_KEEPERS_DIR")
+    if keepers_dir and not p.get("checkpoint"):
+        # the checkpoints' directory (made as needed): a file there, or above it, was named
+        # only by the traceback of the first checkpoint's write
+        problem = directory_problem("BACKSTOP_KEEPERS_DIR", keepers_dir)
+        if problem:
+            problems.append(problem)
     checkpoint = p.get("checkpoint")
     if checkpoint and not Path(checkpoint).parent.is_dir():
         # it was created (a read-only keeper's /nonexistent/dir): a slip in a path given
@@ -347,6 +366,12 @@ def _problems(ctx: click.Context) -> list[str]:
     show_default=True,
     help="Notifier: seconds to wait for the webhook per line.",
 )
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Check the options and that the node answers, then exit (0: fine; 2: a line per "
+    "mistake); nothing is started or written. make keepers checks its options once this way.",
+)
 @click.option("--stuck-blocks", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option(
     "--stuck-seconds",
@@ -372,6 +397,7 @@ def cli(
     max_node_down,
     webhook,
     webhook_timeout,
+    check,
     stuck_blocks,
     stuck_seconds,
 ):
@@ -383,6 +409,11 @@ def cli(
         # URL's node is the environment's, not a mistake of this command line
         given = ctx.get_parameter_source("rpc") is not click.core.ParameterSource.DEFAULT
         fail("\n".join([*problems, *filter(None, [unanswered(rpc) if given else None])]))
+    if check:  # (make keepers: its four bots would each print the same lines)
+        problem = unanswered(rpc)
+        if problem:
+            fail(problem)
+        return
     gas, profit = parse_gas(gas_spec), parse_min_profit(min_profit)
     if metrics_port and metrics_port_offset:  # 0 stays 0: any free port (range: _problems)
         metrics_port += metrics_port_offset

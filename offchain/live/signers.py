@@ -89,8 +89,10 @@ def dev_signer(index: int) -> KeySigner:
     return KeySigner(account.key, f"dev:{index}")
 
 
-def resolve_signer(spec: str) -> Signer:
-    """`dev:N` (the devnet's N-th dev account) or the alias of an Ape account."""
+def _find(spec: str) -> Signer | Any:
+    """The dev signer of `dev:N`, or the Ape account (not yet unlocked) of an alias."""
+    if not spec.strip():
+        raise SignerError(f"{spec!r} is empty: give an Ape account's alias or dev:N")
     if spec.startswith("dev:"):
         try:
             return dev_signer(int(spec[4:]))
@@ -104,15 +106,33 @@ def resolve_signer(spec: str) -> Signer:
     accounts: Any = ape.accounts
 
     try:
-        account = accounts.load(spec)
-    except (AccountsError, IndexError, KeyError):
+        return accounts.load(spec)
+    except (AccountsError, IndexError, KeyError, ValueError):
         known = ", ".join(sorted(a.alias for a in accounts if a.alias)) or "none"
         raise SignerError(
             f"no Ape account named {spec!r} (Ape accounts here: {known}; or dev:N for the "
             "devnet's dev accounts)"
         ) from None
-    _unlock(account, spec)
-    return ApeSigner(account, spec)
+
+
+def signer_problem(spec: str) -> str | None:
+    """Why `spec` names no account (one line), or None; a keyfile account is not unlocked
+    here (resolve_signer does that, once): a command checks its accounts with its other options,
+    before it starts or reaches a node."""
+    try:
+        _find(spec)
+    except SignerError as exc:
+        return str(exc)
+    return None
+
+
+def resolve_signer(spec: str) -> Signer:
+    """`dev:N` (the devnet's N-th dev account) or the alias of an Ape account (unlocked)."""
+    found = _find(spec)
+    if isinstance(found, KeySigner):
+        return found
+    _unlock(found, spec)
+    return ApeSigner(found, spec)
 
 
 def _unlock(account: Any, alias: str) -> None:

@@ -26,17 +26,18 @@ import json
 import re
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, fields, is_dataclass
-from decimal import Decimal
+from decimal import Decimal, InvalidOperation
 from enum import Enum
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from offchain.model.price_curves import CurveKind
-from offchain.sim.scenario.load import MAX_SEED, ScenarioError, load_scenario
+from offchain.sim.scenario.load import MAX_SEED, ScenarioError, load_scenario, scenario_problem
 from offchain.sim.scenario.types import Scenario
 from offchain.system.config import layer_problem
 from offchain.system.files import read_mapping
-from offchain.system.schema import CURVE_PARAMETERS, SCENARIO_TABLES, TYPES, Kind, Table
+from offchain.system.schema import CURVE_PARAMETERS, MAX_VAULTS, SCENARIO_TABLES, TYPES, Kind, Table
 
 MAX_SEEDS = 100_000
 MAX_RUNS = 1_000_000
@@ -286,6 +287,23 @@ _FILE_KEYS = (
 )
 
 
+def borrower_cost_fraction(text: str, where: str) -> Fraction:
+    """--max-borrower-cost (or a sweep file's max_borrower_cost) as a fraction of the debt (0.02
+    or 2%); a mistake: SweepError."""
+    raw = text.strip()
+    percent = raw.endswith("%")
+    try:
+        number = Decimal(raw.rstrip("%").strip().replace("_", ""))
+    except InvalidOperation:
+        raise SweepError(f"{where}: not a number: {text!r}") from None
+    if not number.is_finite() or number < 0:
+        raise SweepError(f"{where}: must be a number >= 0, got {text!r}")
+    value = Fraction(number) / (100 if percent else 1)
+    if value > 10:
+        raise SweepError(f"{where}: must be at most 10 (1000% of the debt), got {text!r}")
+    return value
+
+
 def load_sweep_file(path: str | Path) -> SweepFile:
     """A sweep file (TOML or YAML): a [sweep] table (scenarios, seeds, vaults, verify,
     max_borrower_cost, workers, dask, scheduler, out) and a [grid] table (name = [values]).
@@ -335,6 +353,8 @@ def _sweep_values(sweep: dict, path: Path, values: dict[str, Any]) -> list[str]:
             problems.append(f"{where}: sweep.scenarios: must be a non-empty list of scenarios")
         else:
             values["scenarios"] = tuple(_relative(s, path.parent) for s in raw)
+            for spec in values["scenarios"]:
+                problems.append(_prefixed(f"{where}: sweep.scenarios", scenario_problem(spec)))
     for key in ("seeds", "vaults", "verify", "workers"):
         if key in sweep:
             v = sweep[key]
@@ -347,6 +367,11 @@ def _sweep_values(sweep: dict, path: Path, values: dict[str, Any]) -> list[str]:
             check_seeds(values["seeds"], f"{where}: sweep.seeds")
         except SweepError as exc:
             problems.append(str(exc))
+    if "vaults" in values and not 1 <= values["vaults"] <= MAX_VAULTS:
+        problems.append(
+            f"{where}: sweep.vaults: must be an integer between 1 and {MAX_VAULTS}, "
+            f"got {values['vaults']}"
+        )
     if "workers" in values:
         problems.append(workers_problem(values["workers"], f"{where}: sweep.workers") or "")
     if "verify" in values:
@@ -357,6 +382,10 @@ def _sweep_values(sweep: dict, path: Path, values: dict[str, Any]) -> list[str]:
             problems.append(f"{where}: sweep.max_borrower_cost: must be a number, got {v!r}")
         else:
             values["max_borrower_cost"] = str(v)
+            try:
+                borrower_cost_fraction(str(v), f"{where}: sweep.max_borrower_cost")
+            except SweepError as exc:
+                problems.append(str(exc))
     if "dask" in sweep:
         if not isinstance(sweep["dask"], bool):
             problems.append(f"{where}: sweep.dask: must be true or false")
@@ -371,6 +400,10 @@ def _sweep_values(sweep: dict, path: Path, values: dict[str, Any]) -> list[str]:
     if "out" in values:
         values["out"] = str(path.parent / values["out"])
     return [line for line in problems if line]
+
+
+def _prefixed(where: str, problem: str | None) -> str:
+    return f"{where}: {problem}" if problem else ""
 
 
 def _grid_values(grid: Any, where: str, values: dict[str, Any]) -> list[str]:
@@ -508,19 +541,29 @@ def plan(spec: SweepSpec) -> Plan:
             raise SweepError(f"--scenario {s}: given twice")
     cells: list[Cell] = []
     names_seen: dict[str, str] = {}
+    # every scenario and cell is looked at: their mistakes are named at once, one line each
+    problems: list[str] = []
     for scenario_spec in spec.scenarios:
         try:
             base = load_scenario(scenario_spec, vaults=spec.vaults)
         except ScenarioError as exc:
-            raise SweepError(str(exc)) from None
+            problems += [line for line in str(exc).splitlines() if line not in problems]
+            continue
         if base.name in names_seen:
-            raise SweepError(
+            problems.append(
                 f"--scenario {scenario_spec}: named {base.name!r} like {names_seen[base.name]}; "
                 "give it another [scenario].name"
             )
+            continue
         names_seen[base.name] = scenario_spec
-        _check_values(spec, scenario_spec, base)
+        try:
+            _check_values(spec, scenario_spec, base)
+        except SweepError as exc:
+            problems.append(str(exc))
+            continue
         seen: set[str] = set()
+        failed: list[tuple[dict[str, Any], ScenarioError]] = []
+        first = len(cells)  # (this scenario's cells: cells[first:])
         for combination in itertools.product(*(d.values for d in spec.grid)):
             values = dict(zip((d.name for d in spec.grid), combination))
             curve = _curve_of(values, base)
@@ -532,11 +575,16 @@ def plan(spec: SweepSpec) -> Plan:
             try:
                 scenario = _load(spec, scenario_spec, used)
             except ScenarioError as exc:
-                raise _cell_error(spec, scenario_spec, used, exc) from None
+                failed.append((used, exc))
+                continue
             shown_values = tuple(
                 label(values[d.name]) if d.name in used else NOT_APPLICABLE for d in spec.grid
             )
             cells.append(Cell(len(cells), scenario, shown_values))
+        lines = _failed_cells(spec, scenario_spec, failed, cells[first:])
+        problems += [line for line in lines if line not in problems]
+    if problems:
+        raise SweepError("\n".join(problems))
     total = len(cells) * spec.seeds
     if total > MAX_RUNS:
         raise SweepError(
@@ -549,23 +597,52 @@ def plan(spec: SweepSpec) -> Plan:
     return Plan(spec, tuple(cells), digest.hexdigest())
 
 
-def _cell_error(
-    spec: SweepSpec, scenario_spec: str, used: Mapping[str, Any], exc: ScenarioError
-) -> SweepError:
-    """The error of a cell that does not load: named by the one value that fails the same way
-    on the scenario alone (a value wrong by itself), else by the whole cell (values that are
-    valid alone and not together: every cell is checked, never a value alone)."""
-    for name, value in used.items():
-        alone: dict[str, Any] = {name: value}
-        if name in _CURVE_KEYS and "auction_curve" in used:
-            alone["auction_curve"] = used["auction_curve"]
-        try:
-            _load(spec, scenario_spec, alone)
-        except ScenarioError as own:
-            if str(own) == str(exc):
-                return SweepError(f"grid {name}={label(value)}: {exc}")
-    shown = ", ".join(f"{k}={label(v)}" for k, v in used.items())
-    return SweepError(f"grid cell {shown}: {exc}")
+def _failed_cells(
+    spec: SweepSpec,
+    scenario_spec: str,
+    failed: list[tuple[dict[str, Any], ScenarioError]],
+    cells: list[Cell],
+) -> list[str]:
+    """The lines naming the mistakes of a scenario's cells that do not load. A value no cell
+    can take (every cell it is in fails) that the scenario refuses alone is named once, with its
+    own mistake (a line per line of the loader's), whatever else its cells hold: a grid with
+    several wrong values names them all in one run. A cell left (values valid alone, not
+    together: every cell is checked, never a value alone) is named whole. `cells`: the
+    scenario's cells that loaded."""
+    good = {key for c in cells for key in _shown(spec, c)}
+    named: set[tuple[str, str]] = set()
+    out: list[str] = []
+    for d in spec.grid:
+        for value in d.values:
+            key = (d.name, label(value))
+            cell = next((used for used, _ in failed if key in _labels(used)), None)
+            if key in good or cell is None:
+                continue
+            alone: dict[str, Any] = {d.name: value}
+            if d.name in _CURVE_KEYS and "auction_curve" in cell:
+                alone["auction_curve"] = cell["auction_curve"]
+            try:
+                _load(spec, scenario_spec, alone)
+            except ScenarioError as own:
+                named.add(key)
+                out += [f"grid {key[0]}={key[1]}: {x}" for x in str(own).splitlines()]
+    for used, exc in failed:
+        if not named & _labels(used):
+            shown = ", ".join(f"{k}={label(v)}" for k, v in used.items())
+            out += [f"grid cell {shown}: {x}" for x in str(exc).splitlines()]
+    return out
+
+
+def _labels(used: Mapping[str, Any]) -> set[tuple[str, str]]:
+    return {(k, label(v)) for k, v in used.items()}
+
+
+def _shown(spec: SweepSpec, cell: Cell) -> list[tuple[str, str]]:
+    return [
+        (d.name, text)
+        for d, text in zip(spec.grid, cell.values, strict=True)
+        if text != NOT_APPLICABLE
+    ]
 
 
 def _check_values(spec: SweepSpec, scenario_spec: str, base: Scenario) -> None:

@@ -121,7 +121,24 @@ def unwritable(path: Path | str) -> str | None:
     return None
 
 
-__all__ = ["FiniteFloatRange", "failing", "one_line_usage", "unwritable"]
+def directory_problem(option: str, value: str | Path, write: bool = True) -> str | None:
+    """Why `value`, given to `option` as the directory a command writes its files in (devnet's
+    --records, deploy's --deployments), cannot be one, or None: empty, a file, or (`write`) a
+    place no file can be written in (under a file, a read-only or virtual file system). Checked
+    before any node starts: the write came after a deployment, a traceback."""
+    if not str(value).strip():
+        return f"{option} {str(value)!r} is empty: give a directory, or leave {option} out"
+    path = Path(value)
+    if path.exists() and not path.is_dir():
+        return f"{option} {value}: a file, not a directory"
+    if write:
+        why = unwritable(path / "record.json")
+        if why:
+            return f"{option} {value}: {why.split(': ', 1)[1]}"
+    return None
+
+
+__all__ = ["FiniteFloatRange", "directory_problem", "failing", "one_line_usage", "unwritable"]
 
 
 def vaults_option(in_sweep: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

@@ -58,7 +58,7 @@ def test_devnet__records_a_file__one_line_before_the_node_starts(tmp_path):
     out = _devnet(
         "--port", str(free_port()), "--state", str(tmp_path / "s"), "--records", str(records)
     )
-    _one_line(out, f"--records {records}: not a directory")
+    _one_line(out, f"--records {records}: a file, not a directory")
     assert sorted(p.name for p in tmp_path.iterdir()) == ["records"]
     assert records.read_text() == "a file\n"
 

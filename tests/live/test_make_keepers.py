@@ -15,6 +15,7 @@ import sys
 import urllib.error
 import urllib.request
 
+import pytest
 from live_support import ROOT, free_port, wait_for
 
 ROLES = ("liquidator", "taker", "backstop", "notifier")
@@ -111,3 +112,33 @@ def test_make_keepers__a_bot_cannot_start__make_stops_all_non_zero(devnet, tmp_p
     # no bot left running: every port is free again
     for port in (base, base + 1, base + 3):
         assert _health(port) is None
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        ("--poll 0", "keeper: Invalid value for '--poll': 0.0 is not in the range 0<x<=3600.0."),
+        (
+            "--rpc http://127.0.0.1:9",
+            "keeper: no JSON-RPC node answers at http://127.0.0.1:9 (start one: make devnet)",
+        ),
+    ],
+)
+def test_make_keepers__a_mistake_in_keeper_args__one_line_not_four(tmp_path, args, line):
+    """A newcomer's try (issue 47): `make keepers KEEPER_ARGS="--poll 0"` printed the same
+    line four times, once per bot (a dead node's line too). make checks KEEPER_ARGS and the
+    node once first (keeper --check) now: one line, exit 2, no bot started."""
+    out = subprocess.run(
+        ["make", "--no-print-directory", "-o", ".venv/.installed", "-o"]
+        + ["node_modules/.installed", "keepers", f"KEEPER={sys.executable} -m offchain.live.cli"]
+        + [f"KEEPER_ARGS={args}"],
+        cwd=ROOT,
+        env={**os.environ, "BACKSTOP_KEEPERS_DIR": str(tmp_path / "keepers")},
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert [x for x in out.stderr.splitlines() if x.startswith("keeper")] == [line]
+    assert "Traceback" not in out.stdout + out.stderr
+    assert not (tmp_path / "keepers").exists()

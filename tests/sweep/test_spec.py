@@ -37,6 +37,7 @@ def _spec(*grid: str, scenarios=(THIN,), seeds=3, vaults=20) -> SweepSpec:
 
 
 def _error(*grid: str, **kwargs) -> str:
+    """The one line of a plan refused for one mistake."""
     with pytest.raises(SweepError) as exc:
         plan(_spec(*grid, **kwargs))
     assert "\n" not in str(exc.value)
@@ -88,7 +89,7 @@ def test_grid_option__bad__one_line_naming_it(option, phrase):
         (("liquidation_ratio=0.9",), "liquidation_ratio: must be >= 1"),
         (("insurance_fund=-1",), "grid insurance_fund=-1: "),
         (("taker_mode=flash,barter",), "taker_mode: must be one of flash, capital, both"),
-        (("volatility=1,2",), "market.synthetic.volatility: applies only to a synthetic"),
+        (("volatility=1",), "market.synthetic.volatility: applies only to a synthetic"),
         (("auction_curve_duration=9000",), "applies to linear auction curves only"),
         (("dust=2500", "dust=3000"), "dust is given twice"),
         (
@@ -104,6 +105,23 @@ def test_grid_option__bad__one_line_naming_it(option, phrase):
 def test_plan__bad_value__names_the_key_and_the_bound(grid, phrase):
     message = _error(*grid)
     assert phrase in message, message
+
+
+def test_plan__several_wrong_values__each_named_in_one_run():
+    """A newcomer's try (issue 47): a grid with wrong values in two dimensions was refused
+    naming the first cell's, so a sweep was fixed one run per value. Every value the scenario
+    refuses alone is a line now (and no cell's combination repeats them)."""
+    with pytest.raises(SweepError) as exc:
+        plan(_spec("liquidation_penalty=1.13,3", "volatility=1,2", "insurance_fund=-1,0"))
+    lines = str(exc.value).splitlines()
+    assert [line.split(":", 1)[0] for line in lines] == [
+        "grid liquidation_penalty=3",
+        "grid volatility=1",
+        "grid volatility=2",
+        "grid insurance_fund=-1",
+    ], lines
+    assert "must be >= 1 and <= 2, got '3'" in lines[0]
+    assert all("applies only to a synthetic" in line for line in lines[1:3])
 
 
 def test_plan__out_of_range_value__the_loaders_bound_in_the_message():

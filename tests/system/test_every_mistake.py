@@ -6,6 +6,8 @@ nothing written."""
 from __future__ import annotations
 
 import importlib.util
+import os
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -302,6 +304,7 @@ def test_an_empty_out__refused_not_taken_for_the_default(tmp_path, monkeypatch, 
     ("out", "expected"),
     [
         ("/proc/nope", "fuzz: --out /proc/nope: /proc/nope: cannot create a directory in /proc"),
+        ("", "fuzz: --out '' is empty: give a file for the record"),
     ],
 )
 def test_fuzz_out_unusable__refused_before_the_campaign(out, expected):
@@ -318,3 +321,239 @@ def test_fuzz_out_unusable__refused_before_the_campaign(out, expected):
     assert result.exit_code == 2, (result.output, result.exception)
     lines = _lines(result.output)
     assert len(lines) == 1 and lines[0].startswith(expected), lines
+
+
+def test_keeper_account_and_role_mistakes__named_before_any_node(tmp_path):
+    """A newcomer's try (issue 47): `keeper --account ''` ran as a bot holding no account (the
+    empty alias taken for "none"), an unknown alias was named only after the node answered, and
+    `--min-profit 5` on a liquidator was taken and ignored (only the taker weighs a profit).
+    Each is a line now, beside a dead node's, exit 2, nothing started."""
+    result = CliRunner().invoke(
+        _cli("keeper"),
+        ["--role", "liquidator", "--min-profit", "5", "--account", "", "--rpc", DEAD_RPC],
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "keeper: --account: '' is empty: give an Ape account's alias or dev:N",
+        "keeper: --min-profit is for --role taker, not liquidator",
+        f"keeper: no JSON-RPC node answers at {DEAD_RPC} (start one: make devnet)",
+    ]
+    result = CliRunner().invoke(
+        _cli("keeper"), ["--role", "taker", "--account", "dev:99", "--rpc", DEAD_RPC]
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "keeper: --account: dev:99: the devnet has dev accounts 0 to 9",
+        f"keeper: no JSON-RPC node answers at {DEAD_RPC} (start one: make devnet)",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("records", "expected"),
+    [
+        ("", "devnet: --records '' is empty: give a directory, or leave --records out"),
+        ("{tmp}/file", "devnet: --records {tmp}/file: a file, not a directory"),
+        (
+            "{tmp}/file/sub",
+            "devnet: --records {tmp}/file/sub: {tmp}/file is a file, not a directory",
+        ),
+    ],
+)
+def test_devnet_records_unusable__refused_before_the_node(tmp_path, records, expected):
+    """A newcomer's try (issue 47): `devnet --records <file>/sub` started the node, deployed,
+    and failed to write the record with a NotADirectoryError traceback. It is one line now,
+    exit 2, before any node (the port given is refused beside it: both named)."""
+    (tmp_path / "file").write_text("notes\n")
+    records = records.replace("{tmp}", str(tmp_path))
+    result = CliRunner().invoke(_cli("devnet"), ["--records", records, "--port", "0"])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "devnet: --port must be from 1 to 65535, got 0",
+        expected.replace("{tmp}", str(tmp_path)),
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_deploy_option_mistakes__every_one_named_before_ape_starts_a_node(tmp_path):
+    """A newcomer's try (issue 47): `deploy --deployments <file>/sub` deployed to a node and then
+    failed to write its record (NotADirectoryError); `--account ''` was a ValueError traceback
+    from Ape; `--deployments '' --dry-run` ran; --gas-price's mistakes were named after Ape had
+    started Anvil. Every option is checked first now: one `Error:` line per mistake, exit 2, no
+    node started, nothing written."""
+    (tmp_path / "file").write_text("notes\n")
+    env = {k: v for k, v in os.environ.items() if k != "APE_FOUNDRY_HOST"}
+    out = subprocess.run(
+        ["ape", "run", "deploy", "--deployments", f"{tmp_path}/file/sub", "--account", ""]
+        + ["--feeder-account", "dev:77", "--gas-price", "1e400"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    assert "anvil" not in (out.stdout + out.stderr).lower()  # no node started
+    assert _lines(out.stderr) == [
+        "Error: --gas-price prices a --dry-run: give --dry-run, or drop it",
+        "Error: --gas-price '1e400': must be from 0 to 1,000,000 gwei",
+        f"Error: --deployments {tmp_path}/file/sub: {tmp_path}/file is a file, not a directory",
+        "Error: --account: '' is empty: give an Ape account's alias or dev:N",
+        "Error: --feeder-account: dev:77: the devnet has dev accounts 0 to 9",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+def test_scenario_references__named_with_the_documents_own_mistakes(tmp_path):
+    """A newcomer's try (issue 47): a scenario whose price file is missing beside 5 other
+    mistakes was refused naming the 5 (the missing file came next run); one with an unknown
+    waterfall layer and an unknown collateral type named the type, then the layer. The
+    references a scenario makes (files, layers, the config's types) are followed with its own
+    checks now: every mistake a line, exit 2, nothing written."""
+    multi = tmp_path / "multi.toml"
+    multi.write_text(
+        '[scenario]\nname = "multi"\nseed = -3\n\n[market]\n'
+        f'prices = "{tmp_path}/nosuch.csv"\npool_depth = "ten"\n\n'
+        '[vaults]\ncount = -5\ncolour = "red"\n\n[keepers]\ntaker_mode = "teleport"\n'
+    )
+    protocol = tmp_path / "protocol.toml"
+    protocol.write_text(
+        '[scenario]\nname = "proto"\nseed = 1\n[market]\ngas_gwei = 50\n[market.synthetic]\n'
+        'start_price = "2000"\nsteps = 144\nvolatility = 1.2\n[vaults]\ncount = 10\n'
+        f'[protocol]\nconfig = "{DEFAULT_CONFIG}"\ncollateral = "DOGE-Z"\n'
+        'waterfall = ["fund", "magic"]\n'
+    )
+    out = tmp_path / "report"
+    result = CliRunner().invoke(_cli("simulate"), ["--scenario", str(multi), "--out", str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = _lines(result.output)
+    assert len(lines) == 6 and all(x.startswith(f"simulate: {multi}: ") for x in lines), lines
+    assert lines[-1].endswith(
+        f"market.prices: file '{tmp_path}/nosuch.csv' not found (looked in {tmp_path}/nosuch.csv)"
+    )
+    result = CliRunner().invoke(_cli("simulate"), ["--scenario", str(protocol), "--out", str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        f"simulate: {protocol}: protocol.waterfall: unknown layer 'magic' (layers: fund, "
+        "stability_pool, debt_auction, redistribution, deleverage)",
+        f"simulate: {protocol}: protocol.collateral: unknown collateral type 'DOGE-Z' (types in "
+        f"{DEFAULT_CONFIG}: ETH-A, WBTC-A)",
+    ]
+    assert not out.exists()
+
+
+def test_companion_files__each_ones_mistake_named(tmp_path):
+    """A newcomer's try (issue 47): a gas file of another day beside a reserves file without
+    its columns named only the reserves file. Each file's mistake is a line now."""
+    prices = ROOT / "data" / "market" / "eth_usd_2021-05-19.csv"
+    gas = ROOT / "data" / "market" / "gas_2020-03-12.csv"
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        _cli("simulate"),
+        ["--scenario", str(prices), "--gas", str(gas), "--reserves", str(gas), "--out", str(out)],
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = _lines(result.output)
+    assert len(lines) == 2, lines
+    assert lines[0].startswith(f"simulate: {gas}: missing columns dai_reserve, weth_reserve")
+    assert lines[1].startswith(f"simulate: --gas: {gas} covers 2020-03-12T00:00:00Z")
+    assert not out.exists()
+
+
+def test_sweep_file__scenarios_vaults_and_cost__named_with_the_rest(tmp_path):
+    """A newcomer's try (issue 47): a sweep file's unknown scenario, `vaults = 0` and
+    `max_borrower_cost = "nan"` were named only once its other mistakes were fixed (a run
+    each). Every one is a line of the first run now."""
+    bad = tmp_path / "s.toml"
+    bad.write_text(
+        '[sweep]\nscenarios = ["black-thursday-2020", "nosuch-scenario"]\nseeds = 0\n'
+        'vaults = 0\nmax_borrower_cost = "nan"\n[grid]\ndust = ["1000"]\n'
+    )
+    with pytest.raises(SweepError) as exc:
+        load_sweep_file(bad)
+    lines = str(exc.value).splitlines()
+    assert [line.split(": ")[1] for line in lines] == [
+        "sweep.scenarios",
+        "sweep.seeds",
+        "sweep.vaults",
+        "sweep.max_borrower_cost",
+    ], lines
+    assert "unknown scenario 'nosuch-scenario'" in lines[0]
+
+
+def test_simulate_waterfall__named_beside_the_other_options():
+    """A newcomer's try (issue 47): `simulate --vaults 0 --waterfall magic` named --vaults; the
+    unknown layer came next run."""
+    result = CliRunner().invoke(_cli("simulate"), ["--vaults", "0", "--waterfall", "magic"])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "simulate: --waterfall: unknown layer 'magic' (layers: fund, stability_pool, "
+        "debt_auction, redistribution, deleverage)",
+        "simulate: --vaults: must be an integer between 1 and 100000, got 0",
+    ]
+
+
+def test_keeper_checkpoints_directory_under_a_file__named_before_any_node(tmp_path):
+    """A newcomer's try (issue 47): with BACKSTOP_KEEPERS_DIR under a regular file, the keeper
+    named only the dead node (the checkpoint's write would have failed later). Both are lines."""
+    (tmp_path / "file").write_text("notes\n")
+    result = CliRunner().invoke(
+        _cli("keeper"),
+        ["--role", "liquidator", "--rpc", DEAD_RPC],
+        env={"BACKSTOP_KEEPERS_DIR": f"{tmp_path}/file/keepers"},
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        f"keeper: BACKSTOP_KEEPERS_DIR {tmp_path}/file/keepers: {tmp_path}/file is a file, not "
+        "a directory",
+        f"keeper: no JSON-RPC node answers at {DEAD_RPC} (start one: make devnet)",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (
+            ["deploy", "--network", "nosuch:net:prov"],
+            [
+                "Error: Invalid value for '--network': No ecosystem named 'nosuch' (ape networks "
+                "list shows them)"
+            ],
+        ),
+        (
+            ["bench", "--gas-only", "--foo-only"],
+            [
+                "bench: No such option: --foo-only (Possible options: --fuzz-only, --nodes-only, "
+                "--sim-only)"
+            ],
+        ),
+        (
+            ["deploy", "--dry-run", "--verify", "--account", "dev:99"],
+            [
+                "Error: --dry-run and --verify are two different runs: give one",
+                "Error: --account: dev:99: the devnet has dev accounts 0 to 9",
+            ],
+        ),
+    ],
+)
+def test_ape_commands__a_value_ape_or_click_refuses__one_line_no_node(tmp_path, command, expected):
+    """A newcomer's try (issue 47): `deploy --network nosuch:net:prov` printed Ape's list of
+    every ecosystem (64 lines), `bench --foo-only` click's three-line usage; `deploy --dry-run
+    --verify --account dev:99` named the contradiction only (--verify read no account). One
+    line per mistake now, exit 2, before any node."""
+    env = {k: v for k, v in os.environ.items() if k != "APE_FOUNDRY_HOST"}
+    out = subprocess.run(
+        ["ape", "run", *command],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    assert "anvil" not in (out.stdout + out.stderr).lower()  # no node started
+    assert _lines(out.stderr) == expected

@@ -73,6 +73,7 @@ from offchain.sim.scenario.protocol import (
     TYPE_POPULATION_KEYS,
     read_protocol,
     read_types,
+    reference_problems,
 )
 from offchain.sim.scenario.reader import (
     ROOT,
@@ -153,6 +154,17 @@ def scenario_option_problem(spec: str) -> str | None:
         return None
     problem = directory_named(spec, "a scenario file (.toml/.yaml/.yml) or a price file (.csv)")
     return f"--scenario {problem}" if problem else None
+
+
+def scenario_problem(spec: str) -> str | None:
+    """Why `spec` names no scenario (a built-in name, or a scenario or price file that is
+    there), in the loader's words, or None: a sweep file's scenarios are checked with its other
+    keys, before any is loaded."""
+    try:
+        _locate(spec)
+    except ScenarioError as exc:
+        return str(exc)
+    return None
 
 
 def load_scenario(
@@ -248,6 +260,7 @@ def _build(
     set_counts: frozenset[str] = frozenset(),
 ) -> Scenario:
     problems = document_problems(source.name, data)
+    problems += [line for line in reference_problems(source, data) if line not in problems]
     if len(problems) > 1:  # every one named at once (one alone: the loader's own line below)
         raise ScenarioError("\n".join(problems))
     unknown = sorted(set(data) - set(TABLES))

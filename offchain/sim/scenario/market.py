@@ -63,35 +63,46 @@ def check_companions(
 def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
     if "prices" in r.table and "synthetic" in r.table:
         raise r.fail("prices", "give a price CSV or a [market.synthetic] table, not both")
-    synthetic = None
-    if "prices" in r.table:
-        prices = _data(r, "prices", source, load_prices)
-    elif "synthetic" in r.table:
-        synthetic = _synthetic(sub_table(r, "synthetic", SYNTHETIC))
-        prices = generate_prices(synthetic, seed, r.where + ".synthetic")
-    else:
+    if "prices" not in r.table and "synthetic" not in r.table:
         raise r.fail("prices", "missing (a price CSV, or a [market.synthetic] table)")
-
     if "gas" in r.table and "gas_gwei" in r.table:
         raise r.fail("gas_gwei", "give a gas CSV (market.gas) or a constant gas_gwei, not both")
-    gas = _data(r, "gas", source, load_gas) if "gas" in r.table else None
-    gas_price = r.read("gas_gwei")
-
     if "pool_depth" in r.table and "reserves" in r.table:
         raise r.fail("reserves", "give a pool_depth or a reserves CSV, not both")
     if "reserves_scale" in r.table and "reserves" not in r.table:
         raise r.fail("reserves_scale", "applies only with market.reserves")
     if "reserves_depth" in r.table and "reserves" not in r.table:
         raise r.fail("reserves_depth", "applies only with market.reserves")
-    reserves = _data(r, "reserves", source, load_reserves) if "reserves" in r.table else None
-    if synthetic is None:
+
+    # the market's files: each one's mistake named, all at once (a gas file of another day
+    # was named only once the reserves file beside it had been fixed)
+    synthetic = None
+    loaded: dict[str, Series] = {}
+    problems: list[str] = []
+    for key, loader in (("prices", load_prices), ("gas", load_gas), ("reserves", load_reserves)):
+        if key in r.table:
+            try:
+                loaded[key] = _data(r, key, source, loader)
+            except ScenarioError as exc:
+                problems.append(str(exc))
+    if "synthetic" in r.table:
+        synthetic = _synthetic(sub_table(r, "synthetic", SYNTHETIC))
+        loaded["prices"] = generate_prices(synthetic, seed, r.where + ".synthetic")
+    if synthetic is None and "prices" in loaded:
         # a historical day: its companions are of the same day (a synthetic path has no date)
-        check_companions(
-            prices,
-            [(k, v) for k, v in (("gas", gas), ("reserves", reserves)) if v is not None],
-            source,
-            r.where.partition(": ")[2] or "market",
-        )
+        try:
+            check_companions(
+                loaded["prices"],
+                [(k, loaded[k]) for k in ("gas", "reserves") if k in loaded],
+                source,
+                r.where.partition(": ")[2] or "market",
+            )
+        except ScenarioError as exc:
+            problems += str(exc).splitlines()
+    if problems:
+        raise ScenarioError("\n".join(problems))
+    prices, gas, reserves = loaded["prices"], loaded.get("gas"), loaded.get("reserves")
+    gas_price = r.read("gas_gwei")
     if reserves is not None:
         scale = r.read("reserves_scale")
         with localcontext() as ctx:

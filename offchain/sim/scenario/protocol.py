@@ -25,6 +25,7 @@ from offchain.sim.scenario.types import MarketSpec, TypeSpec
 from offchain.system.config import (
     DEFAULT_CONFIG,
     CollateralConfig,
+    ConfigError,
     Reader,
     SystemConfig,
     layer_ids,
@@ -38,6 +39,54 @@ from offchain.system.schema import (
     VAULTS,
 )
 
+# the scenario's references to files (market.py's CSVs, the deployment config)
+FILE_KEYS = (
+    ("market", "prices"),
+    ("market", "gas"),
+    ("market", "reserves"),
+    ("protocol", "config"),
+)
+
+
+def reference_problems(source: Source, data: dict[str, Any]) -> list[str]:
+    """The mistakes found by following a scenario's references, each a line as the loader words
+    it: a file it names that is not there, an unknown waterfall layer, a collateral type the
+    deployment config lacks (when that config loads). The loader stops at its first; with the
+    document's own mistakes (reader.document_problems) these name a file's mistakes at once (a
+    missing price file, say, was left for the next run)."""
+    out: list[str] = []
+    for table, key in FILE_KEYS:
+        fields = data.get(table)
+        if isinstance(fields, dict) and isinstance(fields.get(key), str):
+            try:
+                file_path(read_table(source, data, table), key, source)
+            except ConfigError as exc:  # (ScenarioError too)
+                out.append(str(exc))
+    fields = data.get("protocol")
+    if not isinstance(fields, dict):
+        return out
+    r = read_table(source, data, "protocol")
+    if "waterfall" in fields:
+        try:
+            r.read("waterfall")
+        except ConfigError as exc:
+            out.append(str(exc))
+    if isinstance(fields.get("collateral"), str):
+        try:
+            path = file_path(r, "config", source) if "config" in fields else DEFAULT_CONFIG
+            names = [c.name for c in load_config(path).collateral]
+        except (ConfigError, ScenarioError):
+            return out  # named above, or the loader's own line
+        if fields["collateral"] not in names:
+            out.append(str(_unknown_type(r, fields["collateral"], path, names)))
+    return out
+
+
+def _unknown_type(r: Reader, chosen: Any, path: Any, names: list[str]) -> ConfigError:
+    return r.fail(
+        "collateral", f"unknown collateral type {chosen!r} (types in {path}: {', '.join(names)})"
+    )
+
 
 def read_protocol(
     r: Reader, source: Source, market: MarketSpec, waterfall: tuple[str, ...] | None
@@ -49,10 +98,7 @@ def read_protocol(
     names = [c.name for c in base.collateral]
     chosen = r.raw("collateral") if "collateral" in r.table else names[0]
     if chosen not in names:
-        raise r.fail(
-            "collateral",
-            f"unknown collateral type {chosen!r} (types in {config_path}: {', '.join(names)})",
-        )
+        raise _unknown_type(r, chosen, config_path, names)
     index = names.index(chosen)
 
     coll = base.collateral[index]
