@@ -530,6 +530,10 @@ def test_keeper_checkpoints_directory_under_a_file__named_before_any_node(tmp_pa
             ],
         ),
         (
+            ["deploy", "--account", "dev:1", "--feeder-account", "dev:1"],
+            ["Error: --account and --feeder-account must be different accounts"],
+        ),
+        (
             ["deploy", "--dry-run", "--verify", "--account", "dev:99"],
             [
                 "Error: --dry-run and --verify are two different runs: give one",
