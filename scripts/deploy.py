@@ -35,7 +35,7 @@ from offchain.backends import Divergence, project_code
 from offchain.live.deploy import DeployError, deploy_recorded, estimate_deployment, require_devnet
 from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import DEFAULT_DIR, RecordError, load_record, record_path, verify
-from offchain.live.signers import SignerError, resolve_signer, signer_problem
+from offchain.live.signers import SignerError, resolve_signer, signer_address, signer_problem
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
 from offchain.system.cli import directory_problem
@@ -170,6 +170,10 @@ def _problems(p: dict[str, Any]) -> list[str]:
         if p.get(key) is not None:
             why = signer_problem(p[key])
             problems.append(f"{option}: {why}" if why else None)
+    if p.get("account") is not None and p.get("feeder_account") is not None:
+        governance = signer_address(p["account"])
+        if governance is not None and governance == signer_address(p["feeder_account"]):
+            problems.append("--account and --feeder-account must be different accounts")
     return [line for line in problems if line]
 
 

@@ -18,6 +18,7 @@ See docs/sweeps.md.
 from __future__ import annotations
 
 import signal
+import socket
 import sys
 from pathlib import Path
 
@@ -51,6 +52,8 @@ from offchain.system.cli import empty_out, failing, one_line_usage, unwritable, 
 
 DEFAULT_SCENARIO = "black-thursday-2020"
 DEFAULT_SEEDS = 100
+# how long --scheduler's address may take to accept a connection, checked with the options [s]
+SCHEDULER_PROBE_S = 3.0
 
 
 fail = failing("sweep")
@@ -96,12 +99,24 @@ def _settings(p: dict) -> tuple[SweepFile, tuple, list[str]]:
         from distributed.comm import parse_address
         from distributed.comm.addressing import parse_host_port
 
+        host: str | None = None
         try:
-            parse_host_port(parse_address(scheduler)[1])
+            host, port = parse_host_port(parse_address(scheduler)[1])
         except ValueError as exc:
             problems.append(
                 f"--scheduler {scheduler}: {' '.join(str(exc).split())} (tcp://HOST:PORT)"
             )
+        # asked for even when every run is done already (a resumed sweep contacts no
+        # scheduler): a cluster given and gone is named, not passed over (with --dask as well,
+        # which was meant is not known: named above)
+        if host is not None and not dask:
+            try:
+                socket.create_connection((host, port), timeout=SCHEDULER_PROBE_S).close()
+            except OSError as exc:
+                problems.append(
+                    f"--scheduler {scheduler}: unreachable ({exc.strerror or exc}; start the "
+                    "scheduler, or drop --scheduler)"
+                )
     if p.get("verify") is not None:
         problems.append(verify_problem(p["verify"], "--verify") or "")
     cost_text, where = p.get("max_borrower_cost"), "--max-borrower-cost"

@@ -126,6 +126,14 @@ def signer_problem(spec: str) -> str | None:
     return None
 
 
+def signer_address(spec: str) -> str | None:
+    """The address `spec` names (not unlocked), or None when it names no account."""
+    try:
+        return to_checksum_address(_find(spec).address)
+    except SignerError:
+        return None
+
+
 def resolve_signer(spec: str) -> Signer:
     """`dev:N` (the devnet's N-th dev account) or the alias of an Ape account (unlocked)."""
     found = _find(spec)

@@ -44,8 +44,9 @@ def one_line_usage(
             # click words a missing choice over several lines ("Choose from:\n\tliquidator,")
             message = " ".join(x.strip() for x in exc.format_message().splitlines())
             click.echo(f"{command}: {message}", err=True)
-        for line in more:
-            click.echo(f"{command}: {line}", err=True)
+        for problem in more:  # (a config's mistakes come as one text, a line each)
+            for line in problem.splitlines():
+                click.echo(f"{command}: {line}", err=True)
         sys.exit(2)
 
     class OneLineUsage(click.Command):

@@ -568,6 +568,25 @@ def test_sweep_cli__unreachable_scheduler__one_line_exit_2_nothing_written(tmp_p
     assert not out.exists()
 
 
+def test_sweep_cli__unreachable_scheduler__refused_even_when_every_run_is_done(
+    pool_sweep, tmp_path
+):
+    """A newcomer's try (issue 47): a finished sweep run again with `--scheduler` at a dead
+    address exited 0 (nothing to run, so no scheduler was asked) and rewrote its tables. The
+    address is asked with the other options now: one line, exit 2, the sweep left alone."""
+    out = tmp_path / "done"
+    shutil.copytree(pool_sweep, out)
+    before = {p: p.stat().st_mtime_ns for p in out.rglob("*")}
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    result = CliRunner().invoke(
+        _cli(), [*SWEEP, "--verify", "1", "--scheduler", address, "--out", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and f"--scheduler {address}: unreachable" in lines[0], lines
+    assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+
+
 def test_sweep_cli__out_holds_another_sweep__refused_and_left_alone(pool_sweep, tmp_path):
     out = tmp_path / "held"
     shutil.copytree(pool_sweep, out)

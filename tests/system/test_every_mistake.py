@@ -530,6 +530,10 @@ def test_keeper_checkpoints_directory_under_a_file__named_before_any_node(tmp_pa
             ],
         ),
         (
+            ["deploy", "--account", "dev:1", "--feeder-account", "dev:1"],
+            ["Error: --account and --feeder-account must be different accounts"],
+        ),
+        (
             ["deploy", "--dry-run", "--verify", "--account", "dev:99"],
             [
                 "Error: --dry-run and --verify are two different runs: give one",
@@ -557,3 +561,24 @@ def test_ape_commands__a_value_ape_or_click_refuses__one_line_no_node(tmp_path, 
     assert "Traceback" not in out.stdout + out.stderr
     assert "anvil" not in (out.stdout + out.stderr).lower()  # no node started
     assert _lines(out.stderr) == expected
+
+
+def test_devnet_bad_value_beside_a_config_with_two_mistakes__each_line_named(tmp_path):
+    """A newcomer's try (issue 47): `devnet --block-time -5 --config <two mistakes>` printed the
+    config's second mistake without the `devnet:` prefix (the config's mistakes came as one
+    text beside click's refusal). Every line is named by the command now."""
+    bad = tmp_path / "c.toml"
+    bad.write_text(
+        DEFAULT_CONFIG.read_text()
+        .replace('liquidation_ratio = "1.5"', 'liquidation_ratio = "0.5"')
+        .replace("[system]", "[system]\nflavour = 1", 1)
+    )
+    result = CliRunner().invoke(
+        _cli("devnet"), ["--block-time", "-5", "--config", str(bad), "--port", "18999"]
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "devnet: Invalid value for '--block-time': -5.0 is not in the range 0<x<=86400.",
+        f"devnet: {bad}: system: unknown key 'flavour'",
+        f"devnet: {bad}: collateral[0].liquidation_ratio: must be >= 1 and <= 100, got '0.5'",
+    ]
