@@ -71,22 +71,29 @@ def _interrupt(signum, frame):  # SIGTERM ends the run like Ctrl-C: the temporar
 def cli(only, unit, examples, list_file, out):
     """Planted bugs, counted: which mutants the fuzz and the unit tests kill."""
     signal.signal(signal.SIGTERM, _interrupt)
-    if list_file.is_dir():
-        fail(f"--list {list_file} is a directory, not a mutant list (.toml)")
+    # every mistake named in one run, before an hour of mutants, not after
+    problems: list[str] = []
     if out is not None:
         problem = unwritable(out) or (f"{out} is a directory" if out.is_dir() else None)
-        if problem:  # before an hour of mutants, not after
-            fail(f"--out {problem}")
-    try:
-        mutants = load_mutants(list_file)
-        for mutant in mutants:  # every edit must apply before anything runs
-            mutated_sources(ROOT, mutant)
-    except MutantError as exc:
-        fail(str(exc))
+        if problem:
+            problems.append(f"--out {problem}")
+    mutants = []
+    if list_file.is_dir():
+        problems.append(f"--list {list_file} is a directory, not a mutant list (.toml)")
+    else:
+        try:
+            mutants = load_mutants(list_file)
+            for mutant in mutants:  # every edit must apply before anything runs
+                mutated_sources(ROOT, mutant)
+        except MutantError as exc:
+            problems.append(str(exc))
+            mutants = []
     known = {m.id for m in mutants}
     unknown = [i for i in only if i not in known]
-    if unknown:
-        fail(f"unknown mutant id(s): {', '.join(unknown)}")
+    if unknown and (mutants or not problems):  # (ids are unknown only against a list read)
+        problems.append(f"unknown mutant id(s): {', '.join(unknown)}")
+    if problems:
+        fail("\n".join(problems))
     chosen = [m for m in mutants if not only or m.id in only]
     record_path = out if out is not None else (None if only else MUTANTS_RECORD)
     profile = Profile(examples, FUZZ_PROFILE.steps, FUZZ_PROFILE.derandomize)

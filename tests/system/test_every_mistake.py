@@ -582,3 +582,18 @@ def test_devnet_bad_value_beside_a_config_with_two_mistakes__each_line_named(tmp
         f"devnet: {bad}: system: unknown key 'flavour'",
         f"devnet: {bad}: collateral[0].liquidation_ratio: must be >= 1 and <= 100, got '0.5'",
     ]
+
+
+def test_mutate_unknown_id_beside_an_unwritable_out__both_named(tmp_path):
+    """A newcomer's try (issue 47): `mutate --only no-such-mutant --out <file>/sub` named the
+    --out only; the unknown id came next run. Both are lines now, exit 2, nothing run."""
+    (tmp_path / "file").write_text("notes\n")
+    result = CliRunner().invoke(
+        _cli("mutate"), ["--only", "no-such-mutant", "--out", f"{tmp_path}/file/sub"]
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        f"mutate: --out {tmp_path}/file/sub: {tmp_path}/file is a file, not a directory",
+        "mutate: unknown mutant id(s): no-such-mutant",
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
