@@ -34,6 +34,25 @@ def _lines(output: str) -> list[str]:
     return [x for x in output.splitlines() if x.strip()]
 
 
+def _ape_run_refused(*args: str) -> list[str]:
+    """`ape run ARGS` as a user types it (no APE_FOUNDRY_HOST), refused: exit 2, no traceback,
+    no node started; its stderr's lines."""
+    env = {k: v for k, v in os.environ.items() if k != "APE_FOUNDRY_HOST"}
+    out = subprocess.run(
+        ["ape", "run", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=env,
+        stdin=subprocess.DEVNULL,
+    )
+    assert out.returncode == 2, out.stdout + out.stderr
+    assert "Traceback" not in out.stdout + out.stderr
+    assert "anvil" not in (out.stdout + out.stderr).lower()  # no node started
+    return _lines(out.stderr)
+
+
 def test_scenario_with_three_mistakes__three_lines_exit_2(tmp_path):
     bad = tmp_path / "bad.toml"
     text = (
@@ -381,21 +400,18 @@ def test_deploy_option_mistakes__every_one_named_before_ape_starts_a_node(tmp_pa
     started Anvil. Every option is checked first now: one `Error:` line per mistake, exit 2, no
     node started, nothing written."""
     (tmp_path / "file").write_text("notes\n")
-    env = {k: v for k, v in os.environ.items() if k != "APE_FOUNDRY_HOST"}
-    out = subprocess.run(
-        ["ape", "run", "deploy", "--deployments", f"{tmp_path}/file/sub", "--account", ""]
-        + ["--feeder-account", "dev:77", "--gas-price", "1e400"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        stdin=subprocess.DEVNULL,
+    lines = _ape_run_refused(
+        "deploy",
+        "--deployments",
+        f"{tmp_path}/file/sub",
+        "--account",
+        "",
+        "--feeder-account",
+        "dev:77",
+        "--gas-price",
+        "1e400",
     )
-    assert out.returncode == 2, out.stdout + out.stderr
-    assert "Traceback" not in out.stdout + out.stderr
-    assert "anvil" not in (out.stdout + out.stderr).lower()  # no node started
-    assert _lines(out.stderr) == [
+    assert lines == [
         "Error: --gas-price prices a --dry-run: give --dry-run, or drop it",
         "Error: --gas-price '1e400': must be from 0 to 1,000,000 gwei",
         f"Error: --deployments {tmp_path}/file/sub: {tmp_path}/file is a file, not a directory",
@@ -542,25 +558,12 @@ def test_keeper_checkpoints_directory_under_a_file__named_before_any_node(tmp_pa
         ),
     ],
 )
-def test_ape_commands__a_value_ape_or_click_refuses__one_line_no_node(tmp_path, command, expected):
+def test_ape_commands__a_value_ape_or_click_refuses__one_line_no_node(command, expected):
     """A newcomer's try (issue 47): `deploy --network nosuch:net:prov` printed Ape's list of
     every ecosystem (64 lines), `bench --foo-only` click's three-line usage; `deploy --dry-run
     --verify --account dev:99` named the contradiction only (--verify read no account). One
     line per mistake now, exit 2, before any node."""
-    env = {k: v for k, v in os.environ.items() if k != "APE_FOUNDRY_HOST"}
-    out = subprocess.run(
-        ["ape", "run", *command],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=env,
-        stdin=subprocess.DEVNULL,
-    )
-    assert out.returncode == 2, out.stdout + out.stderr
-    assert "Traceback" not in out.stdout + out.stderr
-    assert "anvil" not in (out.stdout + out.stderr).lower()  # no node started
-    assert _lines(out.stderr) == expected
+    assert _ape_run_refused(*command) == expected
 
 
 def test_devnet_bad_value_beside_a_config_with_two_mistakes__each_line_named(tmp_path):
