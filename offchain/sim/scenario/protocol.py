@@ -60,7 +60,7 @@ def reference_problems(source: Source, data: dict[str, Any]) -> list[str]:
         if isinstance(fields, dict) and isinstance(fields.get(key), str):
             try:
                 file_path(read_table(source, data, table), key, source)
-            except ConfigError as exc:  # (ScenarioError too)
+            except ConfigError as exc:  # (file_path refuses with its reader's ConfigError)
                 out.append(str(exc))
     fields = data.get("protocol")
     if not isinstance(fields, dict):
