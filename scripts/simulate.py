@@ -17,18 +17,23 @@ input (one line naming the problem; nothing is written).
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import click
 
 from offchain.backends.anvil import AnvilError
 from offchain.backends.hardhat import NODES
-from offchain.report.documents import ReportError, check_out_dir, write_report
+from offchain.report.documents import Block, ReportError, check_out_dir, write_report
 from offchain.report.phases import blocks as phase_blocks
 from offchain.report.phases import console_lines as phase_console_lines
 from offchain.report.phases import spread as phase_spread
+from offchain.report.size import blocks as size_blocks
+from offchain.report.size import console_lines as size_console_lines
+from offchain.report.size import own_count_run
 from offchain.report.tables import deferred_by_type, scenario_lines
 from offchain.sim.results.keeper_outcomes import console_lines
+from offchain.sim.results.tables import SimulationResult
 from offchain.sim.run.replay import replay
 from offchain.sim.run.setup import SimulationError
 from offchain.sim.scenario.actors import argument_problems
@@ -41,6 +46,7 @@ from offchain.sim.scenario.load import (
     with_phase,
 )
 from offchain.sim.scenario.timeline import oracle_phase
+from offchain.sim.scenario.types import Scenario
 from offchain.system.cli import empty_out, failing, one_line_usage, unwritable, vaults_option
 from offchain.system.config import LAYERS, layer_problem
 
@@ -96,6 +102,36 @@ def default_out(
     if phase is not None:
         parts.append(f"phase{phase}")
     return Path("reports") / "-".join(parts)
+
+
+def _sections(
+    scenario: Scenario,
+    model: SimulationResult,
+    all_phases: bool,
+    bars: ProgressBars | None,
+    load_own: Callable[[], Scenario],
+    phase: int | None,
+) -> tuple[list[Block], list[str]]:
+    """The report's sections after the outcome, and their console lines: the spread over the
+    oracle's phases (`--phases all`, report/phases.py), and the scenario at its own count beside
+    a run whose --vaults raised it (report/size.py)."""
+    extra: list[Block] = []
+    lines: list[str] = []
+    try:
+        if all_phases:
+            table = phase_spread(scenario, bars, {oracle_phase(scenario): model})
+            extra += phase_blocks(scenario, table)
+            lines += phase_console_lines(table)
+        if scenario.ceiling_scale is not None:
+            own = own_count_run(load_own, phase, bars)
+            extra += size_blocks(model, own, scenario.market.depth_with_vaults)
+            lines += size_console_lines(model, own)
+    except (SimulationError, ScenarioError) as exc:
+        fail(str(exc))
+    finally:
+        if bars is not None:
+            bars.close()
+    return extra, lines
 
 
 def _problems(ctx: click.Context) -> list[str]:
@@ -311,17 +347,21 @@ def cli(
             bars.close()
     result, reconciliation = done.result, done.reconciliation
     model, chain = done.model, done.chain
-    extra, phase_lines = [], []
-    if phases == "all":
-        try:
-            table = phase_spread(scenario, bars, {oracle_phase(scenario): model})
-        except (SimulationError, ScenarioError) as exc:
-            fail(str(exc))
-        finally:
-            if bars is not None:
-                bars.close()
-        extra = phase_blocks(scenario, table)
-        phase_lines = phase_console_lines(table)
+    extra, lines = _sections(
+        scenario,
+        model,
+        phases == "all",
+        bars,
+        lambda: load_scenario(
+            scenario_spec,
+            seed=seed,
+            waterfall=order,
+            overrides=market or None,
+            gas=gas_file,
+            reserves=reserves_file,
+        ),
+        phase,
+    )
     try:
         summary = write_report(
             out_dir, result, reconciliation, scenario_lines(scenario), done.cascade, extra
@@ -401,7 +441,7 @@ def cli(
             for line in reconciliation.diffs[:10]:
                 click.echo(f"  {line}", err=True)
     click.echo(f"oracle phase: {oracle_phase(scenario):,} s")
-    for line in phase_lines:
+    for line in lines:
         click.echo(line)
     click.echo(f"report: {summary}")
     if reconciliation is not None and not reconciliation.ok:

@@ -1,22 +1,28 @@
 # pragma version ~=0.4.3
 """
 @title auction_slots
-@notice Where a DutchAuction keeps its running auctions: MAX_ACTIVE (1,024) storage slots of
-        three words each, a bitmap of the free ones, and the ids that name a slot and its
-        generation, so an id is never reused. The auction's rules (prices, takes, resets,
-        rewards) stay in DutchAuction.vy; this module claims and frees slots, packs and unpacks
-        a running auction's words, and answers which auctions run.
+@notice Where a DutchAuction keeps its running auctions: up to MAX_ACTIVE (16,777,216) storage
+        slots of three words each, a two-level bitmap of the free ones, and the ids that name a
+        slot and its generation, so an id is never reused. The auction's rules (prices, takes,
+        resets, rewards) stay in DutchAuction.vy; this module claims and frees slots, packs and
+        unpacks a running auction's words, and answers which auctions run.
 @dev Compiled into the DutchAuction (`initializes: auction_slots`, placed where these words
      were in its storage, so the slots are the same): no extra contract on the liquidation or
      take path. The off-chain twin is offchain/model/dutch_auction.py (its slot bitmap, ids and
-     `_load`/`_store`).
+     `_load`/`_store`). What bounds the auctions in flight is their debt (the Liquidator's caps,
+     by amount); MAX_ACTIVE is only the id format's room (docs/architecture.md, "Auction slots").
 """
 
-# how many auctions may run at once: one slot each, 2**SLOT_BITS slots
-MAX_ACTIVE: constant(uint256) = 1024
-SLOT_BITS: constant(uint256) = 10
-# the running-slot bitmap's words (256 slots each)
-RUNNING_WORDS: constant(uint256) = 4
+# how many auctions may run at once: one slot each, 2**SLOT_BITS slots, never reached in practice
+# (16.7M auctions would need 16.7M vaults, each above dust, and caps on the debt in auction that
+# let them all in); a finished auction's slot is reused, the lowest free one first
+MAX_ACTIVE: constant(uint256) = 2**24
+SLOT_BITS: constant(uint256) = 24
+# the free-slot bitmap's words (256 slots each), and the words of its summary (256 words each)
+RUNNING_WORDS: constant(uint256) = 2**16
+SUMMARY_WORDS: constant(uint256) = 2**8
+# the most ids one page of active_auctions returns
+PAGE: constant(uint256) = 1024
 # a slot's generation counts the auctions it has held; it sits in 32 bits of the meta word. A slot
 # that reached it ("auction: slot worn out", after 4.3e9 auctions in that one slot) would block
 # every start while it is the lowest free slot (has_room and next_id do not check it)
@@ -36,7 +42,7 @@ BUDGET_UNIT: constant(uint256) = 2**144
 
 
 struct Auction:
-    # the storage slot the auction occupies (0 .. MAX_ACTIVE - 1; the low bits of its id - 1)
+    # the storage slot the auction occupies (0 .. MAX_ACTIVE - 1; the low 24 bits of its id - 1)
     position: uint256
     # stablecoin still to raise [rad]
     debt: uint256
@@ -67,15 +73,25 @@ auction_debt: HashMap[uint256, uint256]
 # slot -> lot [wad] << 128 | top [ray] (stale when free)
 auction_lot_top: HashMap[uint256, uint256]
 # which slots are free: bit (slot % 256) of word (slot // 256) is set while no auction runs in
-# the slot. Every bit is set at deployment, so a word is non-zero until 256 auctions run at once
-# in its slots: a start clears a bit in a word that exists (5k gas, not 22.1k to create it)
+# the slot. Words are opened one at a time, all bits set, when every slot of the opened ones runs
+# an auction: a word is non-zero until 256 auctions run at once in its slots, so a start clears a
+# bit in a word that exists (5k gas, not 22.1k to create it)
 free: uint256[RUNNING_WORDS]
+# which opened words have a free slot: bit (word % 256) of summary word (word // 256)
+free_words: uint256[SUMMARY_WORDS]
+# which summary words are non-zero: bit (summary word)
+free_summaries: uint256
+# how many words are opened (word 0 at deployment)
+opened_words: uint256
 
 
 @deploy
 def __init__():
-    # every slot free
-    self.free = [max_value(uint256), max_value(uint256), max_value(uint256), max_value(uint256)]
+    # word 0 opened: its 256 slots free
+    self.free[0] = max_value(uint256)
+    self.free_words[0] = 1
+    self.free_summaries = 1
+    self.opened_words = 1
 
 
 # ---------------------------------------------------------------- views
@@ -95,12 +111,15 @@ def auctions(auction_id: uint256) -> Auction:
 
 @view
 @external
-def active_auctions() -> DynArray[uint256, MAX_ACTIVE]:
+def active_auctions(first_slot: uint256 = 0) -> DynArray[uint256, PAGE]:
     """
-    @notice Ids of the running auctions.
+    @notice Ids of the running auctions, one page at a time: those in slot `first_slot` and above,
+            at most PAGE (1,024). A full page may have more after it: ask again from the slot
+            after its last id's, `((last - 1) & (MAX_ACTIVE - 1)) + 1`.
+    @param first_slot The lowest slot to list (0: from the start).
     @return The ids, in the order of their storage slots.
     """
-    return self._running_ids()
+    return self._running_ids(first_slot)
 
 
 @view
@@ -111,12 +130,12 @@ def next_id() -> uint256:
     @return The id; 0 if every slot is taken.
     """
     # _claim_slot's search, without the claim
-    for w: uint256 in range(RUNNING_WORDS):
-        word: uint256 = self.free[w]
-        if word != 0:
-            slot: uint256 = w << 8 | self._log2(word & unsafe_sub(0, word))
-            return (self.auction_meta[slot] << SLOT_BITS | slot) + 1
-    return 0
+    slot: uint256 = 0
+    found: bool = False
+    slot, found = self._lowest_free()
+    if not found:
+        return 0
+    return (self.auction_meta[slot] << SLOT_BITS | slot) + 1
 
 
 @view
@@ -126,7 +145,18 @@ def active_count() -> uint256:
     @notice How many auctions are running.
     @return The count.
     """
-    return len(self._running_ids())
+    count: uint256 = 0
+    for w: uint256 in range(RUNNING_WORDS):
+        if w == self.opened_words:
+            break
+        # the running slots' bits, counted by clearing the lowest one at a time
+        running: uint256 = ~self.free[w]
+        for b: uint256 in range(256):
+            if running == 0:
+                break
+            running &= unsafe_sub(running, 1)
+            count += 1
+    return count
 
 
 @view
@@ -137,11 +167,10 @@ def has_room() -> bool:
             skips a vault when there is no room instead of reverting the batch.
     @return True if `start` would not revert for the number of running auctions.
     """
-    # _claim_slot's search, stopped at the first word with a free slot
-    for w: uint256 in range(RUNNING_WORDS):
-        if self.free[w] != 0:
-            return True
-    return False
+    # _claim_slot's search, stopped at the first sign of a free slot
+    return (
+        self.free[0] != 0 or self.free_summaries != 0 or self.opened_words < RUNNING_WORDS
+    )
 
 
 # ---------------------------------------------------------------- internal
@@ -149,33 +178,94 @@ def has_room() -> bool:
 
 @internal
 def _claim_slot() -> uint256:
-    # the lowest free slot, marked running (next_id and has_room repeat the search inline: a
-    # shared helper returning the word costs every liquidation about 140 gas)
-    for w: uint256 in range(RUNNING_WORDS):
-        word: uint256 = self.free[w]
-        if word != 0:
-            # the lowest set bit of word, isolated: a power of two
-            bit: uint256 = word & unsafe_sub(0, word)
-            self.free[w] = word ^ bit
-            return w << 8 | self._log2(bit)
-    raise "auction: too many running"
+    # the lowest free slot, marked running; word 0 first (fewer than 256 auctions running: one
+    # word read, as before the summary existed), then the lowest opened word with a free slot
+    # (two summary reads), else a new word
+    word: uint256 = self.free[0]
+    w: uint256 = 0
+    if word == 0:
+        summaries: uint256 = self.free_summaries
+        if summaries != 0:
+            s: uint256 = self._log2(summaries & unsafe_sub(0, summaries))
+            summary: uint256 = self.free_words[s]
+            w = s << 8 | self._log2(summary & unsafe_sub(0, summary))
+            word = self.free[w]
+        else:
+            w = self.opened_words
+            assert w < RUNNING_WORDS, "auction: too many running"
+            self.opened_words = w + 1
+            word = max_value(uint256)
+            self._mark_free_word(w)
+    # the lowest set bit of word, isolated: a power of two
+    bit: uint256 = word & unsafe_sub(0, word)
+    word ^= bit
+    self.free[w] = word
+    if word == 0:
+        # the word's last free slot: the summary drops it
+        summary: uint256 = self.free_words[w >> 8] ^ (1 << (w & 255))
+        self.free_words[w >> 8] = summary
+        if summary == 0:
+            self.free_summaries ^= 1 << (w >> 8)
+    return w << 8 | self._log2(bit)
 
 
 @view
 @internal
-def _running_ids() -> DynArray[uint256, MAX_ACTIVE]:
-    # the running auctions' ids, in slot order
-    ids: DynArray[uint256, MAX_ACTIVE] = []
-    for w: uint256 in range(RUNNING_WORDS):
+def _lowest_free() -> (uint256, bool):
+    # _claim_slot's search without the claim: (the lowest free slot, whether there is one)
+    word: uint256 = self.free[0]
+    if word != 0:
+        return self._log2(word & unsafe_sub(0, word)), True
+    summaries: uint256 = self.free_summaries
+    if summaries != 0:
+        s: uint256 = self._log2(summaries & unsafe_sub(0, summaries))
+        summary: uint256 = self.free_words[s]
+        w: uint256 = s << 8 | self._log2(summary & unsafe_sub(0, summary))
+        word = self.free[w]
+        return w << 8 | self._log2(word & unsafe_sub(0, word)), True
+    opened: uint256 = self.opened_words
+    if opened < RUNNING_WORDS:
+        return opened << 8, True
+    return 0, False
+
+
+@internal
+def _mark_free_word(w: uint256):
+    # word w has a free slot again (or was just opened): the summary lists it
+    summary: uint256 = self.free_words[w >> 8]
+    self.free_words[w >> 8] = summary | 1 << (w & 255)
+    if summary == 0:
+        self.free_summaries |= 1 << (w >> 8)
+
+
+@view
+@internal
+def _running_ids(first_slot: uint256) -> DynArray[uint256, PAGE]:
+    # the running auctions' ids from first_slot on, in slot order, at most PAGE of them
+    ids: DynArray[uint256, PAGE] = []
+    if first_slot >= MAX_ACTIVE:
+        return ids
+    opened: uint256 = self.opened_words
+    for w: uint256 in range(first_slot >> 8, RUNNING_WORDS, bound=RUNNING_WORDS):
+        if w >= opened:
+            break
         word: uint256 = ~self.free[w]
-        for b: uint256 in range(256):
+        b: uint256 = 0
+        if w == first_slot >> 8:
+            # the first word: the slots below first_slot are not listed
+            b = first_slot & 255
+            word >>= b
+        for i: uint256 in range(256):
             if word == 0:
                 break
             if word & 1 != 0:
+                if len(ids) == PAGE:
+                    return ids
                 slot: uint256 = w << 8 | b
                 generation: uint256 = self.auction_meta[slot] & MAX_GENERATION
                 ids.append((generation << SLOT_BITS | slot) + 1)
             word >>= 1
+            b += 1
     return ids
 
 
@@ -195,7 +285,10 @@ def _log2(x: uint256) -> uint256:
 @internal
 def _remove(auction_id: uint256, slot: uint256):
     # free the slot; its words stay non-zero (next generation, stale values) for the next auction
-    self.free[slot >> 8] |= 1 << (slot & 255)
+    word: uint256 = self.free[slot >> 8]
+    self.free[slot >> 8] = word | 1 << (slot & 255)
+    if word == 0:
+        self._mark_free_word(slot >> 8)
     self.auction_meta[slot] = ((auction_id - 1) >> SLOT_BITS) + 1
 
 

@@ -218,23 +218,26 @@ class ContractAbi:
                         _static_decoder([t for _, t in plain]),
                     )
 
-    def _function(self, address: str, function: str) -> AbiFunction:
+    def _function(self, address: str, function: str, arguments: int) -> AbiFunction:
+        """The function `function` of the contract at `address` that takes `arguments` inputs
+        (a Vyper default argument makes one ABI entry per count: active_auctions(),
+        active_auctions(uint256))."""
         functions = self._functions.get(address)
         if functions is None:
             functions = {}
             for item in self.artifacts[self.names[address]][0]:
                 if item["type"] == "function":
                     inputs = [abi_type_of(i) for i in item["inputs"]]
-                    functions[item["name"]] = AbiFunction(
+                    functions[f"{item['name']}/{len(inputs)}"] = AbiFunction(
                         keccak(text=f"{item['name']}({','.join(inputs)})")[:4],
                         inputs,
                         [abi_type_of(o) for o in item["outputs"]],
                     )
             self._functions[address] = functions
-        return functions[function]
+        return functions[f"{function}/{arguments}"]
 
     def _calldata(self, address: str, function: str, args: tuple) -> tuple[bytes, AbiFunction]:
-        fn = self._function(address, function)
+        fn = self._function(address, function, len(args))
         return fn.selector + abi_encode(fn.inputs, list(args)), fn
 
     def constructor_data(self, name: str, args: tuple) -> bytes:

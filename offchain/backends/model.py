@@ -186,7 +186,7 @@ _MODEL_GETTERS: dict[str, Any] = {
     "delegates": lambda c, owner, delegate: c.delegates[(owner, delegate)],
     "vaults": lambda c, t, who: tuple(c.vaults[(t, who)]),
     "collateral": lambda c, t, who: c.collateral[(t, who)],
-    "active_count": lambda c: len(c.active),
+    "active_count": lambda c: c.active_count(),
     "losses": lambda c, t, auction, auction_id: tuple(c.losses[(t, auction, auction_id)]),
 }
 

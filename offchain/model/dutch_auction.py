@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import NamedTuple
 
 from offchain.model import price_curves
@@ -22,9 +23,13 @@ from offchain.model.vault_engine import VaultEngine
 
 # circuit-breaker levels (`stopped`), as in DutchAuction.vy
 NOT_STOPPED, STOP_STARTS, STOP_RESETS, STOP_TAKES = 0, 1, 2, 3
-MAX_ACTIVE = 1024
-# an auction id names its storage slot and the slot's generation: (generation << 10 | slot) + 1
-SLOT_BITS = 10
+# the running auctions' slots (modules/auction_slots.vy): 2**24, in 2**16 bitmap words of 256
+MAX_ACTIVE = 2**24
+# an auction id names its storage slot and the slot's generation: (generation << 24 | slot) + 1
+SLOT_BITS = 24
+RUNNING_WORDS = 2**16
+# the most ids one page of active_auctions returns
+PAGE = 1024
 MAX_GENERATION = 2**32 - 1
 MAX_BUFFER = 10 * RAY
 MAX_REWARD_RATE = WAD // 10
@@ -42,6 +47,18 @@ BUDGET_UNIT = 2**144
 def _slot(auction_id: int) -> int:
     """The storage slot an auction id names."""
     return (auction_id - 1) & (MAX_ACTIVE - 1)
+
+
+def every_running(page: Callable[[int], Sequence[int]]) -> list[int]:
+    """Every running auction's id, in slot order, from `page(first_slot)` (a DutchAuction's
+    active_auctions, on chain or in the model): pages of PAGE ids are joined, each asked from the
+    slot after the last id's."""
+    ids = list(page(0))
+    last = ids
+    while len(last) == PAGE:
+        last = list(page(_slot(last[-1]) + 1))
+        ids += last
+    return ids
 
 
 def _whole_units(budget: int) -> int:
@@ -88,9 +105,15 @@ class DutchAuction(Authorized):
         self.curve = Curve(price_curves.LINEAR, 3600, 0, 0)
         self.stopped = NOT_STOPPED
         self.auctions = self.storage(Auction())
-        # ids of the running auctions in the order of their slots; replaced whole on change
-        # (journaled as one attribute)
-        self.active: tuple[int, ...] = ()
+        # the free-slot bitmap, as the contract keeps it: word -> bits set for free slots (word 0
+        # opened at deployment), which opened words have a free slot (summary word -> bits), which
+        # summary words are non-zero, how many words are opened
+        self.free = self.storage(0)
+        self.free[0] = MAX_UINT256
+        self.free_words = self.storage(0)
+        self.free_words[0] = 1
+        self.free_summaries = 1
+        self.opened_words = 1
         # slot -> the generation its next auction gets (the contract keeps it in a freed slot's
         # meta word)
         self.generations = self.storage(0)
@@ -175,9 +198,7 @@ class DutchAuction(Authorized):
             require(debt != 0, "auction: zero debt")
             require(lot != 0, "auction: zero lot")
             require(owner != ZERO_ADDRESS, "auction: zero owner")
-            require(len(self.active) < MAX_ACTIVE, "auction: too many running")
-            # the lowest free slot
-            slot = _slot(self.next_id())
+            slot = self._claim_slot()
             generation = self.generations[slot]
             require(generation < MAX_GENERATION, "auction: slot worn out")
             auction_id = (generation << SLOT_BITS | slot) + 1
@@ -186,7 +207,6 @@ class DutchAuction(Authorized):
                 lot <= MAX_FIELD and top <= MAX_FIELD and debt <= DEBT_MASK,
                 "auction: value too large",
             )
-            self.active = tuple(sorted(self.active + (auction_id,), key=_slot))
             reward, budget = self._pay_reward(debt, lot, top, keeper, MAX_UINT256)
             self.auctions[auction_id] = Auction(
                 slot, debt, lot, owner, self.now, top, _whole_units(budget)
@@ -383,14 +403,36 @@ class DutchAuction(Authorized):
 
     # ------------------------------------------------------------ keeper views
 
-    def active_auctions(self) -> list[int]:
-        return list(self.active)
+    def active_auctions(self, first_slot: int = 0) -> list[int]:
+        """The running auctions' ids from slot `first_slot` on, in slot order, at most PAGE."""
+        ids: list[int] = []
+        if first_slot >= MAX_ACTIVE:
+            return ids
+        for w in range(first_slot >> 8, self.opened_words):
+            running = ~self.free[w] & MAX_UINT256
+            if w == first_slot >> 8:
+                # the slots below first_slot are not listed
+                running &= MAX_UINT256 << (first_slot & 255)
+            while running:
+                # the lowest running slot of the word, then the next (the contract walks every bit
+                # up to the highest: the same ids, in the same order)
+                low = running & -running
+                running ^= low
+                if len(ids) == PAGE:
+                    return ids
+                slot = w << 8 | (low.bit_length() - 1)
+                ids.append((self.generations[slot] << SLOT_BITS | slot) + 1)
+        return ids
+
+    @property
+    def active(self) -> tuple[int, ...]:
+        """Every running auction's id, in slot order (active_auctions' pages, joined)."""
+        return tuple(every_running(self.active_auctions))
 
     def next_id(self) -> int:
-        if len(self.active) == MAX_ACTIVE:
+        slot = self._lowest_free()
+        if slot is None:
             return 0
-        used = {_slot(i) for i in self.active}
-        slot = next(i for i in range(MAX_ACTIVE) if i not in used)
         return (self.generations[slot] << SLOT_BITS | slot) + 1
 
     def ids(self) -> list[int]:
@@ -403,10 +445,10 @@ class DutchAuction(Authorized):
         return sorted(finished + list(self.active))
 
     def active_count(self) -> int:
-        return len(self.active)
+        return sum((~self.free[w] & MAX_UINT256).bit_count() for w in range(self.opened_words))
 
     def has_room(self) -> bool:
-        return len(self.active) < MAX_ACTIVE
+        return self.free[0] != 0 or self.free_summaries != 0 or self.opened_words < RUNNING_WORDS
 
     def status(self, auction_id: int) -> tuple[bool, int, int, int]:
         auction = self.auctions[auction_id]
@@ -460,7 +502,61 @@ class DutchAuction(Authorized):
             self.engine.create_unbacked(self.address, self.backstop, keeper, reward)
         return reward, limit - reward
 
+    @staticmethod
+    def _lowest_bit(word: int) -> int:
+        """The index of a non-zero word's lowest set bit (_log2 of the bit, isolated)."""
+        return (word & -word).bit_length() - 1
+
+    def _lowest_free(self) -> int | None:
+        """The lowest free slot (_claim_slot's search, without the claim); None: every slot runs."""
+        word = self.free[0]
+        if word != 0:
+            return self._lowest_bit(word)
+        if self.free_summaries != 0:
+            s = self._lowest_bit(self.free_summaries)
+            w = s << 8 | self._lowest_bit(self.free_words[s])
+            return w << 8 | self._lowest_bit(self.free[w])
+        if self.opened_words < RUNNING_WORDS:
+            return self.opened_words << 8
+        return None
+
+    def _claim_slot(self) -> int:
+        """The lowest free slot, marked running: word 0 first, then the lowest opened word with a
+        free slot, else a new word (auction_slots._claim_slot)."""
+        word = self.free[0]
+        w = 0
+        if word == 0:
+            if self.free_summaries != 0:
+                s = self._lowest_bit(self.free_summaries)
+                w = s << 8 | self._lowest_bit(self.free_words[s])
+                word = self.free[w]
+            else:
+                w = self.opened_words
+                require(w < RUNNING_WORDS, "auction: too many running")
+                self.opened_words = w + 1
+                word = MAX_UINT256
+                self._mark_free_word(w)
+        bit = word & -word
+        word ^= bit
+        self.free[w] = word
+        if word == 0:
+            summary = self.free_words[w >> 8] ^ (1 << (w & 255))
+            self.free_words[w >> 8] = summary
+            if summary == 0:
+                self.free_summaries ^= 1 << (w >> 8)
+        return w << 8 | (bit.bit_length() - 1)
+
+    def _mark_free_word(self, w: int) -> None:
+        """Word w has a free slot again (or was just opened): the summary lists it."""
+        summary = self.free_words[w >> 8]
+        self.free_words[w >> 8] = summary | 1 << (w & 255)
+        if summary == 0:
+            self.free_summaries |= 1 << (w >> 8)
+
     def _remove(self, auction_id: int, slot: int) -> None:
-        self.active = tuple(i for i in self.active if i != auction_id)
+        word = self.free[slot >> 8]
+        self.free[slot >> 8] = word | 1 << (slot & 255)
+        if word == 0:
+            self._mark_free_word(slot >> 8)
         self.generations[slot] = ((auction_id - 1) >> SLOT_BITS) + 1
         self.auctions[auction_id] = Auction()

@@ -9,6 +9,7 @@ from typing import Any
 
 from offchain.backends.base import Backend, EvmBackend
 from offchain.backends.model import ModelBackend
+from offchain.model.dutch_auction import every_running
 from offchain.system.deployment import Deployment
 
 # ---------------------------------------------------------------- reading state back
@@ -313,10 +314,14 @@ def read_state(
     calls = state_calls(d, keys)
     values = backend.views([(addr, fn, args) for _, addr, fn, args in calls], cache=cache)
     state = {key: value for (key, _, _, _), value in zip(calls, values)}
-    # a list longer than the BatchReader's 256 bytes of result: one plain call per type
+    # a list longer than the BatchReader's 256 bytes of result: one plain call per type and page
     for name, t in d.types.items():
         key = f"auction[{name}].active_auctions"
-        state[key] = tuple(backend.call(t.auction, "active_auctions"))
+        state[key] = tuple(
+            every_running(
+                lambda first_slot, t=t: backend.call(t.auction, "active_auctions", first_slot)
+            )
+        )
     return state
 
 

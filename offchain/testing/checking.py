@@ -33,7 +33,6 @@ _Call = tuple[str, str, str, tuple]  # (state key, address, getter, arguments)
 _GETTER_ATTRIBUTE = {
     "totalSupply": "total_supply",
     "balanceOf": "balance_of",
-    "active_count": "active",
     # the Backstop's view of a vault's deleveraging window (start, used) reads this packed map
     "deleverage_window": "deleverage_windows",
 }

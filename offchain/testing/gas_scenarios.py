@@ -11,6 +11,7 @@ from eth_utils import to_checksum_address
 
 from offchain.backends import EvmBackend, Lockstep, ModelBackend, model_beside
 from offchain.model import margin_call as margin_call_model
+from offchain.model.dutch_auction import SLOT_BITS
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.state import Role
 from offchain.system.config import load_config
@@ -237,7 +238,9 @@ def liquidation_gas(
         keeper,
     )
     (started,) = [e.args["auction_id"] for e in model.last_events if e.name == "Started"]
-    assert started == (1 << 10 | auction.auctions[started].position) + 1  # a second generation
+    assert (
+        started == (1 << SLOT_BITS | auction.auctions[started].position) + 1
+    )  # a second generation
     return gas
 
 

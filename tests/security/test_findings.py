@@ -1,7 +1,7 @@
 """The outside security review's findings (issue 13; docs/security.md): one named regression test
 per finding, `test_finding_NN__<the attack>__<why it no longer works>`, each running the attack's
 scenario on chain and in the model at once (the `system` fixture: Anvil in lockstep with the model,
-states compared after the test; finding 11 also on revm, where filling 1,024 auctions is fast).
+states compared after the test; finding 11 also on revm, where running 1,027 auctions is fast).
 Each docstring gives the attack in two lines; the assertions say, with numbers, why it no longer
 pays. A finding with several aspects runs each as a parametrized case of its one test. Every
 transaction also goes through the economic checks (offchain/testing/economics/).
@@ -20,7 +20,7 @@ import tomllib
 import pytest
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
-from helpers import started_auction
+from helpers import started_auction, storage_slot
 
 from offchain.backends import (
     ANVIL_ACCOUNTS,
@@ -31,7 +31,13 @@ from offchain.backends import (
     model_beside,
 )
 from offchain.model.backstop import FUND, POOL
-from offchain.model.dutch_auction import MAX_ACTIVE
+from offchain.model.dutch_auction import (
+    MAX_ACTIVE,
+    PAGE,
+    RUNNING_WORDS,
+    SLOT_BITS,
+    every_running,
+)
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import MAX_UINT256, RAD, RAY, WAD, div_up, rmul_up, rpow_up
 from offchain.model.state import ZERO_ADDRESS, Role
@@ -1088,9 +1094,12 @@ def test_finding_10__zombie_auction__no_lot_is_left_that_nobody_will_take(system
 
 
 def _f11_full_set_on_revm(artifacts: Artifacts) -> None:
-    """Fill the auction set on revm in lockstep with the model (~2,100 transactions: 1,027 vault
-    openings, 26 batches), then: the next batch skips its vaults instead of reverting, the strict
-    liquidate reverts with the reason, and the keeper proposes at most the room left."""
+    """Past the old cap on revm in lockstep with the model (~2,100 transactions: 1,029 vault
+    openings, 26 batches): 1,027 auctions run at once, listed in two pages; a finished one's
+    slot is reused first. Then every slot taken (the bitmap's words written as a full set would
+    leave them: 2**24 auctions are out of a test's reach): the next batch skips its vaults
+    instead of reverting, the strict liquidate reverts with the reason, and the keeper proposes
+    at most the room left."""
     evm = RevmBackend(*artifacts, REVM_GENESIS)
     roles = Roles(*ANVIL_ACCOUNTS[:6])
     model = model_beside(evm, roles.users, TEST_FACTORIES)
@@ -1100,52 +1109,85 @@ def _f11_full_set_on_revm(artifacts: Artifacts) -> None:
     )
     system = System(evm, model, d, roles)
     gov, keeper, t = roles.governance, roles.keeper, d.types[ETH]
-    owners = [to_checksum_address(f"0x{0x10000 + i:040x}") for i in range(MAX_ACTIVE + 3)]
+    old_cap = 1024
+    owners = [to_checksum_address(f"0x{0x10000 + i:040x}") for i in range(old_cap + 5)]
     system.tx(t.token, "mint", gov, gov, 2 * WAD * len(owners))
     system.tx(t.token, "approve", gov, t.join, 2 * WAD * len(owners))
     for o in owners:
         system.tx(t.join, "join", gov, o, 2 * WAD)
         system.tx(d.engine, "modify_vault", o, t.type_id, o, o, o, 2 * WAD, 2_600 * WAD)
     move_prices(system, [(t, 1_500 * WAD)])
-    for start in range(0, MAX_ACTIVE, 40):
-        batch = owners[start : min(start + 40, MAX_ACTIVE)]
+    for start in range(0, old_cap + 3, 40):
+        batch = owners[start : min(start + 40, old_cap + 3)]
         system.tx(d.liquidator, "liquidate_many", keeper, t.type_id, batch, keeper)
-    assert read(system, t.auction, "active_count") == MAX_ACTIVE
-    assert read(system, t.auction, "has_room") is False
-    # the next batch skips the three vaults left instead of reverting (the old code: reverted)
-    assert system.contract(d.liquidator).types[t.type_id].debt_in_auction > 0
-    system.tx(d.liquidator, "liquidate_many", keeper, t.type_id, owners[MAX_ACTIVE:], keeper)
-    assert read(system, t.auction, "active_count") == MAX_ACTIVE
-    assert all(
-        read(system, d.engine, "vaults", t.type_id, o)[1] == 2_600 * WAD
-        for o in owners[MAX_ACTIVE:]
-    )
-    with reverts("auction: too many running"):
-        system.tx(d.liquidator, "liquidate", keeper, t.type_id, owners[-1], keeper)
-    # every slot of the four bitmap words holds its first auction: ids 1 .. 1,024, in slot order
+    # 1,027 running (the old code: 1,024, and the rest waited); a fifth bitmap word was opened
+    assert read(system, t.auction, "active_count") == old_cap + 3
+    assert read(system, t.auction, "has_room") is True
+    assert read(system, t.auction, "next_id") == old_cap + 4
+    # two pages: ids 1 .. 1,024 (slots 0 .. 1,023), then 1,025 .. 1,027 from slot 1,024 on
     # (a plain call: the BatchReader's reads stop at 256 bytes of result)
-    running = list(range(1, MAX_ACTIVE + 1))
-    assert list(system.chain.call(t.auction, "active_auctions")) == running
-    assert system.contract(t.auction).active_auctions() == running
-    assert read(system, t.auction, "next_id") == 0
-    # finishing auction 1,001 (slot 1,000, in the last word) frees that slot only: the next
-    # auction takes it in its second generation, id (1 << 10 | 1000) + 1
+    running = list(range(1, old_cap + 4))
+    assert list(system.chain.call(t.auction, "active_auctions")) == running[:PAGE]
+    assert system.contract(t.auction).active_auctions() == running[:PAGE]
+    for first in (PAGE, PAGE + 2, PAGE + 3, MAX_ACTIVE):
+        page = [i for i in running if i - 1 >= first]
+        assert list(system.chain.call(t.auction, "active_auctions", first)) == page
+        assert system.contract(t.auction).active_auctions(first) == page
+    chain_pages = every_running(
+        lambda first: system.chain.call(t.auction, "active_auctions", first)
+    )
+    assert chain_pages == running
+    assert list(system.contract(t.auction).active) == running
+    # finishing auction 1,001 (slot 1,000, in word 3) frees that slot only: the next auction takes
+    # it in its second generation, id (1 << 24 | 1000) + 1
     buyer, payer = owners[0], owners[1]
     system.tx(d.engine, "transfer_stable", payer, payer, buyer, 2_600 * RAD)
     system.tx(d.engine, "allow", buyer, t.auction)
     system.tx(t.auction, "take", buyer, 1001, 2 * WAD, 10 * 1_500 * RAY, buyer, b"")
     assert read(system, t.auction, "auctions", 1001)[3] == ZERO_ADDRESS
-    assert read(system, t.auction, "has_room") is True
-    assert read(system, t.auction, "next_id") == 2025
-    system.tx(d.liquidator, "liquidate", keeper, t.type_id, owners[-1], keeper)
-    running[1000] = 2025
-    assert list(system.chain.call(t.auction, "active_auctions")) == running
-    assert system.contract(t.auction).active_auctions() == running
-    assert read(system, t.auction, "auctions", 2025)[3] == owners[-1]
+    reused = (1 << SLOT_BITS | 1000) + 1
+    assert read(system, t.auction, "next_id") == reused
+    system.tx(d.liquidator, "liquidate", keeper, t.type_id, owners[old_cap + 3], keeper)
+    running[1000] = reused
+    assert every_running(lambda first: system.chain.call(t.auction, "active_auctions", first)) == (
+        running
+    )
+    assert list(system.contract(t.auction).active) == running
+    assert read(system, t.auction, "auctions", reused)[3] == owners[old_cap + 3]
+    assert read(system, t.auction, "next_id") == old_cap + 4
+
+    assert model_invariants(system.model, d) == []
+
+    # every slot taken: the words as 2**24 auctions would leave them (each word full, none listed
+    # as having a free slot, every word opened), written on revm and in the model alike
+    auction, slots = system.contract(t.auction), ("auction_slots.free", "auction_slots.free_words")
+    free, free_words = (storage_slot("DutchAuction", name) for name in slots)
+    full = {
+        **{free + w: 0 for w in range(auction.opened_words)},
+        free_words: 0,
+        storage_slot("DutchAuction", "auction_slots.free_summaries"): 0,
+        storage_slot("DutchAuction", "auction_slots.opened_words"): RUNNING_WORDS,
+    }
+    for slot, value in full.items():
+        evm.evm.insert_account_storage(t.auction, slot, value)
+    for w in range(auction.opened_words):
+        auction.free[w] = 0
+    auction.free_words[0] = 0
+    auction.free_summaries = 0
+    auction.opened_words = RUNNING_WORDS
+    assert read(system, t.auction, "has_room") is False
     assert read(system, t.auction, "next_id") == 0
+    # the next batch skips the vault left instead of reverting (before finding 11: reverted)
+    last = owners[old_cap + 4 :]
+    liquidated = system.contract(d.liquidator).types[t.type_id].debt_in_auction
+    system.tx(d.liquidator, "liquidate_many", keeper, t.type_id, last, keeper)
+    assert system.contract(d.liquidator).types[t.type_id].debt_in_auction == liquidated
+    assert read(system, d.engine, "vaults", t.type_id, last[0])[1] == 2_600 * WAD
+    with reverts("auction: too many running"):
+        system.tx(d.liquidator, "liquidate", keeper, t.type_id, last[0], keeper)
     # the keeper proposes nothing when there is no room, and at most the room otherwise
     index = VaultIndex(t.type_id)
-    for o in owners[MAX_ACTIVE:]:
+    for o in owners[old_cap:]:
         index.apply_args(
             {
                 "collateral_type": t.type_id,
@@ -1157,14 +1199,13 @@ def _f11_full_set_on_revm(artifacts: Artifacts) -> None:
     _, rate, safe_price, _, _ = _ctype(system, t)
     none = liquidation_actions(index, rate, safe_price, set(), keeper, d.liquidator, 1, room=0)
     assert none == []
-    two = liquidation_actions(index, rate, safe_price, set(), keeper, d.liquidator, 1, room=2)
-    assert [len(a.args[1]) for a in two] == [2]
+    one = liquidation_actions(index, rate, safe_price, set(), keeper, d.liquidator, 1, room=1)
+    assert [len(a.args[1]) for a in one] == [1]
     # every owner's vault and collateral, chain == model (`read` compares them; the full-state
-    # comparison over 1,027 extra holders would take minutes), and the model's invariants
+    # comparison over 1,029 extra holders would take minutes)
     for o in owners:
         read(system, d.engine, "vaults", t.type_id, o)
         read(system, d.engine, "collateral", t.type_id, o)
-    assert model_invariants(system.model, d) == []
 
 
 def _f11_has_room_on_anvil(system) -> None:
@@ -1183,8 +1224,10 @@ def _f11_has_room_on_anvil(system) -> None:
 def test_finding_11__crash_with_a_full_auction_set__batches_skip_instead_of_reverting(
     system, artifacts: Artifacts, aspect
 ):
-    """Attack (or a crash): with MAX_ACTIVE (1,024) auctions of a type running, `start` reverted
-    and every liquidate_many batch with it: past 984 running, nothing more was liquidated."""
+    """Attack (or a crash): with MAX_ACTIVE (then 1,024) auctions of a type running, `start`
+    reverted and every liquidate_many batch with it: past 984 running, nothing more was
+    liquidated. Now batches skip at a full set, and the set holds 2**24 (what bounds the auctions
+    in flight is the Liquidator's caps on their debt)."""
     if aspect == "full-auction-set-on-revm":
         _f11_full_set_on_revm(artifacts)
     else:
@@ -1689,11 +1732,13 @@ def test_finding_31_03__one_vault_cut_into_chunks__rewards_at_most_half_its_inco
 
 
 def test_finding_31_04__holding_the_auction_slots__costs_half_the_penalty_per_slot(system):
-    """Attack: fill the 1,024 auction slots with self-liquidated dust vaults, buying each lot back
-    and refilling the slot; the old reward (302.83) plus the reset budget (22.17) was the whole
-    325 penalty: a slot cost ~22 a cycle. Now each cycle costs its owner at least half the
-    penalty income (the reward is at most the other half): holding every slot costs at least
-    1,024 x 162.5 = 166,400 per cycle, bought back at the market price."""
+    """Attack: fill the auction slots (then 1,024) with self-liquidated dust vaults, buying each
+    lot back and refilling the slot; the old reward (302.83) plus the reset budget (22.17) was the
+    whole 325 penalty: a slot cost ~22 a cycle. Now each cycle costs its owner at least half the
+    penalty income (the reward is at most the other half): holding 1,024 slots cost at least
+    1,024 x 162.5 = 166,400 per cycle, bought back at the market price; the set now holds 2**24,
+    so filling it costs 16,384 times that, far beyond the caps on the debt in auction that the
+    devnet and the lab set."""
     r, t, d = system.roles, system.eth, system.d
     attacker, market = r.other, 2_000 * WAD
     system.tx(d.engine, "create_unbacked", r.governance, r.governance, attacker, 3_000 * RAD)
@@ -1708,8 +1753,9 @@ def test_finding_31_04__holding_the_auction_slots__costs_half_the_penalty_per_sl
         system.tx(t.auction, "take", attacker, auction_id, lot, 2**255, attacker, b"")
         cost = before - holdings_value(system, attacker, t, market)
         assert cost >= income - reward >= 162 * RAD
-        # every one of the 1,024 slots held so costs as much per cycle
-        assert MAX_ACTIVE * (income - reward) > 166_000 * RAD
+        # every slot held so costs as much per cycle
+        assert 1024 * (income - reward) > 166_000 * RAD
+        assert MAX_ACTIVE * (income - reward) > 2_700_000_000 * RAD
 
 
 # ---------------------------------------------------------------- 31.5: the automatic ceiling

@@ -7,11 +7,13 @@ and every new key refused at the edge in one line."""
 from __future__ import annotations
 
 import hashlib
+import json
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
+from offchain.model.dutch_auction import SLOT_BITS
 from offchain.model.fixed_point import WAD
 from offchain.sim.results.keeper_outcomes import console_lines, failure_lines, keeper_actions
 from offchain.sim.run.driver import simulate
@@ -126,6 +128,29 @@ def test_keeper_actions__counts_each_failure_by_its_reason():
 # ---------------------------------------------------------------- runs
 
 
+def _id_of_a7d2cc0(auction_id: int) -> int:
+    """An auction id as a7d2cc0 wrote it, (generation << 10 | slot) + 1: the same slot and
+    generation (the lowest free slot first, then and now), only the id format's room grew from
+    10 slot bits to 24 when the running auctions stopped being capped at 1,024 (2026-11-26)."""
+    slot, generation = (auction_id - 1) & (2**SLOT_BITS - 1), (auction_id - 1) >> SLOT_BITS
+    assert slot < 1024  # these runs never had more than 1,024 auctions at once
+    return (generation << 10 | slot) + 1
+
+
+def _in_a7d2cc0s_ids(table: pd.DataFrame) -> pd.DataFrame:
+    """The table with every auction id (a column, or an event's argument) in a7d2cc0's format."""
+    table = table.copy()
+    if "auction_id" in table:
+        table["auction_id"] = [_id_of_a7d2cc0(i) for i in table["auction_id"]]
+    if "args" in table:
+        args = [json.loads(a) for a in table["args"]]
+        for a in args:
+            if "auction_id" in a:  # an int, written as a string (results/tables.py, jsonable)
+                a["auction_id"] = str(_id_of_a7d2cc0(int(a["auction_id"])))
+        table["args"] = [json.dumps(a, sort_keys=True) for a in args]
+    return table
+
+
 def _digest(result) -> str:
     h = hashlib.sha256()
     for name in (
@@ -139,7 +164,7 @@ def _digest(result) -> str:
         "payers",
         "vaults",
     ):
-        h.update(result.tables[name].to_csv(index=False).encode())
+        h.update(_in_a7d2cc0s_ids(result.tables[name]).to_csv(index=False).encode())
     return h.hexdigest()
 
 

@@ -2,12 +2,12 @@
 unsafe vault waiting that the lab's sizing rule (scenario/ceilings.py: the ceilings, caps, keepers'
 capital and budgets follow --vaults) does not raise.
 
-- **The auction's running slots.** A DutchAuction runs at most `MAX_ACTIVE` (1,024) auctions at
-  once (contracts/modules/auction_slots.vy): the liquidation keeper proposes only as many vaults
-  as there are free slots (less those in flight), and the rest wait (the keeper's step counts
-  them each bar: steps.LiquidatorStep's `on_waiting`). Auctions end as takers buy their lots, so
-  the slots bound how many vaults a bar can start liquidating. A contract constant: --vaults
-  does not raise it.
+- **The auction's running slots.** A DutchAuction runs at most `MAX_ACTIVE` (2**24) auctions at
+  once (contracts/modules/auction_slots.vy; 1,024 before 2026-11-26, which bound every
+  100,000-vault crash): the liquidation keeper proposes only as many vaults as there are free
+  slots (less those in flight), and the rest wait (the keeper's step counts them each bar:
+  steps.LiquidatorStep's `on_waiting`). A contract constant: --vaults does not raise it, and no
+  population the lab builds reaches it.
 - **The debt in auction.** The Liquidator's caps on the debt in auction, over all types and (in a
   run of one type) the type's own (scaled with the population, so they bind only where the
   scenario's own run comes near them too).

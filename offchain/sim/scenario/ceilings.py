@@ -11,8 +11,9 @@ the debt-auction bidder's, the soft liquidator's) and their gas budgets a bar. T
 (the pools, the external market's impact depth, the arbitrageur's capital) does not follow by
 default: a bigger protocol sells into the same market, and that cascade is the scale risk the lab
 shows; `market.depth_with_vaults = "scaled"` scales it too, for comparison. A smaller population
-keeps the scenario's values. What the rule cannot raise (the auction contract's 1,024 running
-slots, `auction_slots.MAX_ACTIVE`) is named by the run when it binds (results/limits.py).
+keeps the scenario's values. A limit that still binds (a cap the scaled book reaches, the
+market's depth) is named by the run (results/limits.py). The auction contract's running slots
+(`auction_slots.MAX_ACTIVE`, 2**24) bound no population the lab can build.
 """
 
 from __future__ import annotations

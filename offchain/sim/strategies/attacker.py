@@ -51,6 +51,7 @@ from dataclasses import dataclass
 
 from offchain.model import size_margin as sizing
 from offchain.model.backstop import CLOSED
+from offchain.model.dutch_auction import SLOT_BITS
 from offchain.model.fixed_point import RAY
 from offchain.model.stability_pool import MIN_STAKE
 from offchain.sim.strategies.backstop_keeper import keeper_lists_from_model
@@ -261,7 +262,7 @@ def _fragment_and_close(view: AttackerView, t: TypeSeen) -> list[Move]:
         ]
         # a closed chunk frees its slot, the lowest free one: the next chunk takes its next
         # generation
-        auction_id += 1 << 10
+        auction_id += 1 << SLOT_BITS
     return moves
 
 

@@ -16,7 +16,7 @@ from typing import Any
 
 from offchain.model.backstop import MAX_DELEVERAGE_VAULTS, LossStatus
 from offchain.model.deleverage import Window
-from offchain.model.dutch_auction import MAX_ACTIVE
+from offchain.model.dutch_auction import MAX_ACTIVE, every_running
 from offchain.model.fixed_point import RAY, WAD_TO_RAY
 from offchain.model.state import Role
 from offchain.sim.strategies.keepers import (
@@ -95,8 +95,8 @@ def read_auction_market(
     read: Read, call: CallOne, d: Deployment, t: TypeDeployment, capital_holder: str
 ) -> AuctionMarket | None:
     """None when no auction runs (then nothing more is read). The list of running auctions is
-    one plain call (a dynamic array); the rest one batched read."""
-    active = list(call(t.auction, "active_auctions"))
+    one plain call (a dynamic array) per page of 1,024; the rest one batched read."""
+    active = every_running(lambda first_slot: call(t.auction, "active_auctions", first_slot))
     if not active:
         return None
     calls: list[Call] = [(t.auction, "status", (i,)) for i in active]

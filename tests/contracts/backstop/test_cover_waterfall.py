@@ -21,6 +21,7 @@ from support.waterfall import set_waterfall as _set_waterfall
 from support.waterfall import stable as _stable
 
 from offchain.model.backstop import CLOSED, DEBT_AUCTION, FUND, POOL, REDISTRIBUTION
+from offchain.model.dutch_auction import SLOT_BITS
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.state import ZERO_ADDRESS
 from offchain.testing.harness import events as _events
@@ -239,8 +240,8 @@ def test_cover__redistribution_only__rate_rises_and_near_line_vault_can_be_liqui
         {
             "collateral_type": t,
             "auction": event.auction,
-            # the first auction's slot, in its second generation: (1 << 10 | 0) + 1
-            "auction_id": 1025,
+            # the first auction's slot, in its second generation: (1 << 24 | 0) + 1
+            "auction_id": (1 << SLOT_BITS | 0) + 1,
             "debt": near_debt,
             "to_raise": ceil_div(near_debt * 113, 100),
         }

@@ -21,6 +21,7 @@ from support.liquidation import unattributed_debt as _unattributed_debt
 from support.liquidation import unsafe_eth_vault as _unsafe_eth_vault
 from support.liquidation import word as _word
 
+from offchain.model.dutch_auction import MAX_ACTIVE
 from offchain.model.fixed_point import RAY, WAD
 
 
@@ -52,7 +53,18 @@ def _counter_words(system) -> dict[str, int]:
         "engine.total_unbacked": _word(
             system, d.engine, storage_slot("VaultEngine", "total_unbacked_word")
         ),
-        **{f"auction.free_{w}": _word(system, t.auction, free + w) for w in range(4)},
+        # the bitmap's word 0 (opened at deployment: the only one fewer than 257 auctions use),
+        # its summary's word 0 and the summary of summaries
+        "auction.free_0": _word(system, t.auction, free),
+        "auction.free_words_0": _word(
+            system, t.auction, storage_slot("DutchAuction", "auction_slots.free_words")
+        ),
+        "auction.free_summaries": _word(
+            system, t.auction, storage_slot("DutchAuction", "auction_slots.free_summaries")
+        ),
+        "auction.opened_words": _word(
+            system, t.auction, storage_slot("DutchAuction", "auction_slots.opened_words")
+        ),
     }
 
 
@@ -60,10 +72,11 @@ def _counters_as_stored(system) -> dict[str, int]:
     """What `_counter_words` must read, from the views (chain == model): each count with its
     slot's set bit, the free-slot bitmap from the running ids."""
     t = system.eth
-    running = [0, 0, 0, 0]
+    running = 0
     for auction_id in _auction_var(system, t, "active_auctions"):
-        slot = (auction_id - 1) % 1024
-        running[slot // 256] |= 1 << (slot % 256)
+        slot = (auction_id - 1) % MAX_ACTIVE
+        assert slot < 256  # a test of a few auctions: word 0 only
+        running |= 1 << slot
     totals = _backstop(system, "unsettled_proceeds") << 64 | _backstop(system, "open_losses")
     count = _backstop(system, "loss_count")
     records = sum(
@@ -80,7 +93,11 @@ def _counters_as_stored(system) -> dict[str, int]:
         # number 0's field: done (no event has number 0)
         "backstop.numbered_losses_0": 1 | records,
         "engine.total_unbacked": 2**255 | _engine_totals(system)[1],
-        **{f"auction.free_{w}": (2**256 - 1) ^ running[w] for w in range(4)},
+        "auction.free_0": (2**256 - 1) ^ running,
+        # word 0 has a free slot (bit 0), and summary word 0 is non-zero (bit 0)
+        "auction.free_words_0": 1,
+        "auction.free_summaries": 1,
+        "auction.opened_words": 1,
     }
 
 
