@@ -6,10 +6,10 @@ population and the actors' funds (setup.py), then for every bar sets the block t
 bar's time and runs the bar:
 
 1. transactions that the latency model delayed from the previous bar land;
-2. then the keepers' step loop (strategies/steps.py), each step observing after the previous one's
-   transactions are mined: the feeder posts the market price and pokes the oracle and spotter
-   when the delay allows; the arbitrageur trades the collateral pool towards the market price
-   (finite inventory); where owners opted in, the soft liquidator soft-liquidates their called
+2. then the keepers' step loop (strategies/steps.py, built by lineup.py), each step observing after
+   the previous one's transactions are mined: the feeder posts the market price and pokes the oracle
+   and spotter when the delay allows; the arbitrageur trades the collateral pool towards the market
+   price (finite inventory); where owners opted in, the soft liquidator soft-liquidates their called
    vaults (strategies/soft_liquidator.py); the liquidation keeper liquidates the unsafe vaults its
    event-built index finds; the taker resets stale auctions and takes profitable ones; the backstop
    keeper accrues fees and heals the unsettled proceeds (hourly), covers queued losses, settles,
@@ -46,32 +46,19 @@ from typing import Any
 from offchain.backends import Backend, ChainBackend, ModelBackend
 from offchain.backends.hardhat import NODES
 from offchain.sim.market.impact import Impact
-from offchain.sim.market.liquidity import LiquidityStep
 from offchain.sim.market.type_market import TypeMarket
 from offchain.sim.results.ledger import Ledger, Ledgers
-from offchain.sim.results.tables import (
-    TABLES,
-    SimulationResult,
-)
+from offchain.sim.results.tables import TABLES, SimulationResult
+from offchain.sim.run.lineup import Lineup
 from offchain.sim.run.recorder import MAX_BLOCK_TXS, Recorder
 from offchain.sim.run.sending import Sending
 from offchain.sim.run.setup import Actors, SimulationError, set_up
 from offchain.sim.run.snapshot import full_state, run_result, snapshot
-from offchain.sim.scenario.ceilings import has_opt_ins
 from offchain.sim.scenario.population import actor_address, population_role
 from offchain.sim.scenario.timeline import bar_times, genesis_time
 from offchain.sim.scenario.types import Scenario
-from offchain.sim.strategies.keepers import BackstopParams, TakerParams, VaultIndex
-from offchain.sim.strategies.soft_liquidator import SoftLiquidatorStep
-from offchain.sim.strategies.steps import (
-    ArbitrageStep,
-    BackstopStep,
-    FeederStep,
-    LiquidatorStep,
-    Step,
-    TakerStep,
-    World,
-)
+from offchain.sim.strategies.keepers import VaultIndex
+from offchain.sim.strategies.steps import Step, World
 
 __all__ = ["MAX_BLOCK_TXS", "Simulation", "SimulationError", "simulate"]
 
@@ -149,121 +136,8 @@ class Simulation:
         self.sending = Sending(
             scenario, self.rec, self.rows, self.times, self.prices, lambda: self.bar
         )
-        self.unsafe: list[str] = []  # the bar's unsafe vaults, closest to liquidation first
         self.peak_debt_in_auction = 0
-        # type -> bar -> unsafe vaults left out for want of an auction slot (_on_waiting)
-        self.slot_waits: dict[str, dict[int, int]] = {}
         self.drained = 0  # bars added by the drain (market.drain_bars)
-
-    # -------------------------------------------------------- the keepers
-
-    def _steps(self) -> list[Step]:
-        """The bar's actors, in the order they act (see the module docstring)."""
-        k, a = self.scenario.keepers, self.actors
-        # the soft liquidator acts where owners opted in (margin calls come before liquidation)
-        soft: list[Step] = []
-        if has_opt_ins(self.scenario.vaults, self.scenario.types):
-            soft.append(
-                SoftLiquidatorStep(
-                    a.soft_liquidator,
-                    k.soft_liquidation_gas_price,
-                    k.soft_liquidation_min_profit,
-                    k.soft_liquidation_repay,
-                    gas_budget=k.soft_liquidation_gas_budget,
-                )
-            )
-        # the pool's depth follows a reserves file (market/liquidity.py), before the arbitrage
-        reserves = self.scenario.market.reserves
-        liquidity: list[Step] = (
-            [LiquidityStep(a.governance, self.collateral.name, reserves)] if reserves else []
-        )
-        return [
-            FeederStep(a.feeder),
-            *liquidity,
-            ArbitrageStep(a.arbitrageur, k.arbitrage_threshold),
-            *soft,
-            LiquidatorStep(
-                a.liquidation_keeper,
-                k.liquidation_gas_price,
-                self._on_unsafe,
-                gas_budget=k.liquidation_gas_budget,
-                on_waiting=self._on_waiting,
-            ),
-            TakerStep(self.takers, a.capital_taker, gas_budget=k.taker_gas_budget),
-            BackstopStep(
-                self._backstop_params,
-                a.bidder,
-                lambda: a.stakers,
-                a.capital_taker,
-                gas_budget=k.backstop_gas_budget,
-            ),
-        ]
-
-    def _on_waiting(self, name: str, count: int) -> None:
-        """Unsafe vaults the liquidation keeper left out this bar for want of an auction slot
-        (results/limits.py): the most of any of the bar's rounds, per type."""
-        bars = self.slot_waits.setdefault(name, {})
-        bars[self.bar] = max(bars.get(self.bar, 0), count)
-
-    def _on_unsafe(self, name: str, unsafe: list[str]) -> None:
-        """How long each vault stays unsafe: since the first bar it was seen unsafe in."""
-        now = self.times[self.bar]
-        ledger = self.markets[name].ledger
-        unsafe_set = set(unsafe)
-        for owner in list(ledger.unsafe_since):
-            if owner not in unsafe_set:
-                del ledger.unsafe_since[owner]
-        for owner in unsafe:
-            ledger.unsafe_since.setdefault(owner, now)
-            ledger.first_unsafe.setdefault(owner, now)
-        self.markets[name].unsafe = unsafe
-        if name == self.collateral.name:
-            self.unsafe = unsafe
-
-    def takers(self, name: str) -> list[TakerParams]:
-        """The scenario's takers of type `name`: flash, with capital, or both (the flash taker
-        first); one capital taker and one flash-taker owner across the types."""
-        k, a, t = self.scenario.keepers, self.actors, self.deployment.types[name]
-        out = []
-        if k.taker_mode in ("flash", "both"):
-            out.append(
-                TakerParams(
-                    "taker",
-                    a.taker,
-                    self.flash_takers[name],
-                    t.auction,
-                    "flash",
-                    k.take_min_profit,
-                    self.sending.bids["taker"],
-                )
-            )
-        if k.taker_mode in ("capital", "both"):
-            out.append(
-                TakerParams(
-                    "capital_taker",
-                    a.capital_taker,
-                    "",
-                    t.auction,
-                    "capital",
-                    k.take_min_profit,
-                    self.sending.bids["taker"],
-                )
-            )
-        return out
-
-    def _backstop_params(self, name: str) -> BackstopParams:
-        d, t, a = self.deployment, self.deployment.types[name], self.actors
-        return BackstopParams(
-            a.backstop_keeper,
-            a.bidder if self.scenario.keepers.debt_auction_capital else "",
-            d.backstop,
-            d.debt_auction,
-            d.stability_pool,
-            d.fees,
-            t.type_id,
-            t.auction,
-            self.sending.bids["backstop"],
-        )
 
     # -------------------------------------------------------- bars
 
@@ -296,7 +170,19 @@ class Simulation:
             follow=self.ledgers,
             on_defer=self.sending.defer,
         )
-        self.steps = steps = self._steps()
+        # the bar's actors, in order, and what they tell the run back (lineup.py)
+        self.lineup = Lineup(
+            self.scenario,
+            self.actors,
+            self.deployment,
+            self.flash_takers,
+            self.markets,
+            self.collateral.name,
+            self.sending,
+            self.times,
+            lambda: self.bar,
+        )
+        self.steps = steps = self.lineup.steps()
         names = list(self.markets)
         every = self.full_check_every
         if every is not None:
@@ -342,7 +228,7 @@ class Simulation:
         for step in steps:
             for action in step.decide(self.world, names):
                 self.sending.act(action)
-        snapshot(self, i, self.unsafe)
+        snapshot(self, i, self.lineup.unsafe)
 
     # (the bar's rows, the complete state and the result: run/snapshot.py)
 

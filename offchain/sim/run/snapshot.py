@@ -276,7 +276,7 @@ def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationRes
         **end_facts,
         # what bound the run that --vaults does not raise (results/limits.py): its first lines
         "binding_limits": binding_limits(
-            {name: list(waits.values()) for name, waits in sim.slot_waits.items()},
+            {name: list(waits.values()) for name, waits in sim.lineup.slot_waits.items()},
             tables["bars"],
             sim.peak_debt_in_auction / RAD,
             sim.scenario.system.max_debt_in_auction / RAD,
