@@ -6,10 +6,10 @@ population and the actors' funds (setup.py), then for every bar sets the block t
 bar's time and runs the bar:
 
 1. transactions that the latency model delayed from the previous bar land;
-2. then the keepers' step loop (strategies/steps.py), each step observing after the previous one's
-   transactions are mined: the feeder posts the market price and pokes the oracle and spotter
-   when the delay allows; the arbitrageur trades the collateral pool towards the market price
-   (finite inventory); where owners opted in, the soft liquidator soft-liquidates their called
+2. then the keepers' step loop (strategies/steps.py, built by lineup.py), each step observing after
+   the previous one's transactions are mined: the feeder posts the market price and pokes the oracle
+   and spotter when the delay allows; the arbitrageur trades the collateral pool towards the market
+   price (finite inventory); where owners opted in, the soft liquidator soft-liquidates their called
    vaults (strategies/soft_liquidator.py); the liquidation keeper liquidates the unsafe vaults its
    event-built index finds; the taker resets stale auctions and takes profitable ones; the backstop
    keeper accrues fees and heals the unsettled proceeds (hourly), covers queued losses, settles,
@@ -17,9 +17,9 @@ bar's time and runs the bar:
 
 Keepers plan each bar with the bids of their gas strategy (strategies/gas_strategy.py: the bar's gas
 percentile, or fixed bids), and their transactions pass through it (a dropped action's bid raised,
-capped by the action's value) and `actions.Latency`; the feeder and the arbitrageur are not
-delayed. What became of every keeper's actions is the `keeper_actions` table and the result's
-`keeper_failures` lines (results/keeper_outcomes.py). A keeper with a gas budget
+capped by the action's value) and `actions.Latency` (sending.py); the feeder and the arbitrageur
+are not delayed. What became of every keeper's actions is the `keeper_actions` table and the
+result's `keeper_failures` lines (results/keeper_outcomes.py). A keeper with a gas budget
 (strategies/gas_budget.py) first defers what does not fit in it: a row of the `txs` table with
 status "deferred" and one of the `deferred` table, with its collateral type. Transactions are mined
 in blocks (recorder.py): everything queued between two reads of the state (one actor's decisions,
@@ -45,48 +45,22 @@ from typing import Any
 
 from offchain.backends import Backend, ChainBackend, ModelBackend
 from offchain.backends.hardhat import NODES
-from offchain.model.fixed_point import WAD
 from offchain.sim.market.impact import Impact
-from offchain.sim.market.liquidity import LiquidityStep
 from offchain.sim.market.type_market import TypeMarket
 from offchain.sim.results.ledger import Ledger, Ledgers
-from offchain.sim.results.tables import (
-    BACKSTOP_WIDE,
-    TABLES,
-    SimulationResult,
-)
+from offchain.sim.results.tables import TABLES, SimulationResult
+from offchain.sim.run.lineup import Lineup
 from offchain.sim.run.recorder import MAX_BLOCK_TXS, Recorder
+from offchain.sim.run.sending import Sending
 from offchain.sim.run.setup import Actors, SimulationError, set_up
 from offchain.sim.run.snapshot import full_state, run_result, snapshot
-from offchain.sim.scenario.ceilings import has_opt_ins
 from offchain.sim.scenario.population import actor_address, population_role
 from offchain.sim.scenario.timeline import bar_times, genesis_time
 from offchain.sim.scenario.types import Scenario
-from offchain.sim.strategies.gas_budget import action_gas
-from offchain.sim.strategies.gas_strategy import (
-    DROPPED_CAPPED,
-    DROPPED_UNDERPRICED,
-    GAS_ROLES,
-    GasStrategy,
-    role_of,
-)
-from offchain.sim.strategies.keepers import Action, BackstopParams, Latency, TakerParams, VaultIndex
-from offchain.sim.strategies.soft_liquidator import SoftLiquidatorStep
-from offchain.sim.strategies.steps import (
-    ArbitrageStep,
-    BackstopStep,
-    FeederStep,
-    LiquidatorStep,
-    Step,
-    TakerStep,
-    World,
-)
+from offchain.sim.strategies.keepers import VaultIndex
+from offchain.sim.strategies.steps import Step, World
 
 __all__ = ["MAX_BLOCK_TXS", "Simulation", "SimulationError", "simulate"]
-
-# the steps that carry their bid as a field (`gas_price`), by their role: the bid of which
-# keeper role they plan with (the taker's and the backstop keeper's come with their params)
-BID_OF_STEP = {"liquidator": "liquidation", "soft_liquidator": "soft_liquidation"}
 
 
 @contextmanager
@@ -128,25 +102,9 @@ class Simulation:
         m = scenario.market
         bar_s = self.times[1] - self.times[0]
         self.impact = Impact(m.impact_depth, m.impact_half_life, bar_s)
-        self.latency = Latency(scenario.market.gas, scenario.market.gas_price)
-        k = scenario.keepers
-        self.strategy = GasStrategy(
-            k.gas_strategy,
-            k.gas_percentile,
-            {
-                "liquidation": k.liquidation_gas_price,
-                "taker": k.taker_gas_price,
-                "backstop": k.backstop_gas_price,
-                "soft_liquidation": k.soft_liquidation_gas_price,
-            },
-            k.priced_out,
-        )
-        self.bids = dict(self.strategy.fixed_bids)  # the bar's planned bids, per role [wei]
-        self.drops: dict[tuple, int] = {}  # an action's drops in a row: (actor, function, targets)
         self.bar = -1  # setup
         self.rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
         self.states: list[tuple[int, dict[str, Any]]] = []
-        self.in_flight: list[tuple[int, int, Action]] = []  # (landing bar, submitted bar, action)
         self.index = VaultIndex(self.collateral.type_id)
         self.ledger = Ledger(self.rows, self.index)
         self.ledger.at(-1, self.prices[0])
@@ -174,220 +132,12 @@ class Simulation:
             )
         self.ledgers = Ledgers({name: m.ledger for name, m in self.markets.items()})
         self.rec = Recorder(backend, self.rows, self.ledgers)
-        self.unsafe: list[str] = []  # the bar's unsafe vaults, closest to liquidation first
+        # the keepers' gas strategy and the latency model, the actions in flight (sending.py)
+        self.sending = Sending(
+            scenario, self.rec, self.rows, self.times, self.prices, lambda: self.bar
+        )
         self.peak_debt_in_auction = 0
-        # type -> bar -> unsafe vaults left out for want of an auction slot (_on_waiting)
-        self.slot_waits: dict[str, dict[int, int]] = {}
         self.drained = 0  # bars added by the drain (market.drain_bars)
-
-    # -------------------------------------------------------- sending
-
-    def act(self, action: Action) -> None:
-        """Through the keeper's gas strategy (strategies/gas_strategy.py: its bid, raised after
-        drops, capped by the action's value) and the latency model: now, in a later bar, or
-        dropped."""
-        delay, capped = 0, False
-        if action.gas_price != 0:
-            key = (action.actor, action.function, action.targets)
-            bid, capped = self._bid(action, self.drops.get(key, 0))
-            delay = self.latency.delay(bid, self.times[self.bar])
-            if delay is None:
-                self.drops[key] = self.drops.get(key, 0) + 1
-            else:
-                self.drops.pop(key, None)
-        if delay is None:
-            self.rec.dropped(
-                self.times[self.bar],
-                action.actor,
-                action.contract,
-                action.function,
-                DROPPED_CAPPED if capped else DROPPED_UNDERPRICED,
-            )
-        elif delay == 0:
-            self.rec.queue(
-                action.actor, action.sender, action.contract, action.function, *action.args
-            )
-        else:
-            self.in_flight.append((self.bar + delay, self.bar, action))
-
-    def _bid(self, action: Action, drops: int) -> tuple[int, bool]:
-        """The bid `action` is sent with after `drops` drops, and whether its value capped it
-        (GasStrategy.final_bid). Its value: `Action.values` (a take's, the profit after the gas
-        of its planned bid: that gas is added back), none if it has none."""
-        role = role_of(action.actor)
-        if role is None:  # not a keeper (an attacker's shape): its own bid, as it made it
-            return action.gas_price, False
-        try:
-            gas = action_gas(action)
-        except KeyError:  # a debt auction's bid: not valued
-            gas = 0
-        gas_token = self.prices[self.bar]  # the first type's market price: the gas token's
-        value = sum(action.values) if action.values else None
-        if value is not None and action.function == "take":
-            value += gas * action.gas_price * gas_token // WAD
-        return self.strategy.final_bid(role, action.gas_price, drops, value, gas, gas_token)
-
-    def _plan_bids(self) -> None:
-        """The bar's planned bids (GasStrategy.planned_bid) of every keeper role, from the bar's
-        gas percentiles; the steps plan with them."""
-        p30, p60 = self.latency.percentiles(self.times[self.bar])
-        self.bids = {role: self.strategy.planned_bid(role, p30, p60) for role in GAS_ROLES}
-        self.rows["gas_bids"].append(
-            (
-                self.bar,
-                self.times[self.bar],
-                p30 / 10**9,
-                p60 / 10**9,
-                *(self.bids[role] / 10**9 for role in GAS_ROLES),
-            )
-        )
-        for step in self.steps:
-            role = BID_OF_STEP.get(step.role)
-            if role is not None:
-                step.gas_price = self.bids[role]  # type: ignore[attr-defined]
-
-    def defer(self, actions: list[Action]) -> None:
-        """What a keeper's gas budget held back this bar: never sent (the keeper plans it again
-        next bar), a row of `txs` (status "deferred") and of `deferred` each."""
-        now = self.times[self.bar]
-        for a in actions:
-            self.rec.dropped(
-                now, a.actor, a.contract, a.function, "over the keeper's gas budget", "deferred"
-            )
-            self.rows["deferred"].append(
-                (
-                    self.bar,
-                    now,
-                    a.actor,
-                    self._type_of(a),
-                    a.function,
-                    len(a.targets),
-                    action_gas(a),
-                    sum(a.values) / WAD,
-                )
-            )
-
-    def _type_of(self, a: Action) -> str:
-        """The collateral type `a` acts on: its contract's (an auction, a flash taker) or its
-        first argument's (a type id); BACKSTOP_WIDE for the Backstop's own chores."""
-        name = self.type_names.get(a.contract)
-        if name is None and a.args and isinstance(a.args[0], bytes):
-            name = self.type_names.get(a.args[0])
-        return name or BACKSTOP_WIDE
-
-    def flying(self) -> set[tuple]:
-        """The targets of every action still in flight."""
-        return {target for _, _, a in self.in_flight for target in a.targets}
-
-    # -------------------------------------------------------- the keepers
-
-    def _steps(self) -> list[Step]:
-        """The bar's actors, in the order they act (see the module docstring)."""
-        k, a = self.scenario.keepers, self.actors
-        # the soft liquidator acts where owners opted in (margin calls come before liquidation)
-        soft: list[Step] = []
-        if has_opt_ins(self.scenario.vaults, self.scenario.types):
-            soft.append(
-                SoftLiquidatorStep(
-                    a.soft_liquidator,
-                    k.soft_liquidation_gas_price,
-                    k.soft_liquidation_min_profit,
-                    k.soft_liquidation_repay,
-                    gas_budget=k.soft_liquidation_gas_budget,
-                )
-            )
-        # the pool's depth follows a reserves file (market/liquidity.py), before the arbitrage
-        reserves = self.scenario.market.reserves
-        liquidity: list[Step] = (
-            [LiquidityStep(a.governance, self.collateral.name, reserves)] if reserves else []
-        )
-        return [
-            FeederStep(a.feeder),
-            *liquidity,
-            ArbitrageStep(a.arbitrageur, k.arbitrage_threshold),
-            *soft,
-            LiquidatorStep(
-                a.liquidation_keeper,
-                k.liquidation_gas_price,
-                self._on_unsafe,
-                gas_budget=k.liquidation_gas_budget,
-                on_waiting=self._on_waiting,
-            ),
-            TakerStep(self.takers, a.capital_taker, gas_budget=k.taker_gas_budget),
-            BackstopStep(
-                self._backstop_params,
-                a.bidder,
-                lambda: a.stakers,
-                a.capital_taker,
-                gas_budget=k.backstop_gas_budget,
-            ),
-        ]
-
-    def _on_waiting(self, name: str, count: int) -> None:
-        """Unsafe vaults the liquidation keeper left out this bar for want of an auction slot
-        (results/limits.py): the most of any of the bar's rounds, per type."""
-        bars = self.slot_waits.setdefault(name, {})
-        bars[self.bar] = max(bars.get(self.bar, 0), count)
-
-    def _on_unsafe(self, name: str, unsafe: list[str]) -> None:
-        """How long each vault stays unsafe: since the first bar it was seen unsafe in."""
-        now = self.times[self.bar]
-        ledger = self.markets[name].ledger
-        unsafe_set = set(unsafe)
-        for owner in list(ledger.unsafe_since):
-            if owner not in unsafe_set:
-                del ledger.unsafe_since[owner]
-        for owner in unsafe:
-            ledger.unsafe_since.setdefault(owner, now)
-            ledger.first_unsafe.setdefault(owner, now)
-        self.markets[name].unsafe = unsafe
-        if name == self.collateral.name:
-            self.unsafe = unsafe
-
-    def takers(self, name: str) -> list[TakerParams]:
-        """The scenario's takers of type `name`: flash, with capital, or both (the flash taker
-        first); one capital taker and one flash-taker owner across the types."""
-        k, a, t = self.scenario.keepers, self.actors, self.deployment.types[name]
-        out = []
-        if k.taker_mode in ("flash", "both"):
-            out.append(
-                TakerParams(
-                    "taker",
-                    a.taker,
-                    self.flash_takers[name],
-                    t.auction,
-                    "flash",
-                    k.take_min_profit,
-                    self.bids["taker"],
-                )
-            )
-        if k.taker_mode in ("capital", "both"):
-            out.append(
-                TakerParams(
-                    "capital_taker",
-                    a.capital_taker,
-                    "",
-                    t.auction,
-                    "capital",
-                    k.take_min_profit,
-                    self.bids["taker"],
-                )
-            )
-        return out
-
-    def _backstop_params(self, name: str) -> BackstopParams:
-        d, t, a = self.deployment, self.deployment.types[name], self.actors
-        return BackstopParams(
-            a.backstop_keeper,
-            a.bidder if self.scenario.keepers.debt_auction_capital else "",
-            d.backstop,
-            d.debt_auction,
-            d.stability_pool,
-            d.fees,
-            t.type_id,
-            t.auction,
-            self.bids["backstop"],
-        )
 
     # -------------------------------------------------------- bars
 
@@ -403,11 +153,7 @@ class Simulation:
         self.deployment, self.type_ = setup.deployment, setup.type_
         self.plans, self.flash_taker = setup.plans, setup.flash_taker
         self.flash_takers = setup.flash_takers
-        # a collateral type by its auction's and flash taker's address and by its id
-        self.type_names: dict[Any, str] = {}
-        for name, t in self.deployment.types.items():
-            self.type_names.update({t.auction: name, t.type_id: name})
-        self.type_names.update({address: name for name, address in self.flash_takers.items()})
+        self.sending.set_types(self.deployment.types, self.flash_takers)
         for name, m in self.markets.items():
             m.plans = setup.all_plans[name]
         self.price0 = self.prices[0]
@@ -418,13 +164,25 @@ class Simulation:
             self.backend.call,
             clock=lambda: self.times[self.bar],
             next_block_time=lambda: self.backend.next_block_time,
-            in_flight=self.flying,
+            in_flight=self.sending.flying,
             index=lambda name: self.markets[name].index,
             market_price=lambda name: self.markets[name].prices[self.bar],
             follow=self.ledgers,
-            on_defer=self.defer,
+            on_defer=self.sending.defer,
         )
-        self.steps = steps = self._steps()
+        # the bar's actors, in order, and what they tell the run back (lineup.py)
+        self.lineup = Lineup(
+            self.scenario,
+            self.actors,
+            self.deployment,
+            self.flash_takers,
+            self.markets,
+            self.collateral.name,
+            self.sending,
+            self.times,
+            lambda: self.bar,
+        )
+        self.steps = steps = self.lineup.steps()
         names = list(self.markets)
         every = self.full_check_every
         if every is not None:
@@ -464,23 +222,13 @@ class Simulation:
         now = self.times[i]
         if now > self.backend.last_block_time:
             self.backend.set_next_block_time(now)
-        due = [f for f in self.in_flight if f[0] <= i]
-        self.in_flight = [f for f in self.in_flight if f[0] > i]
-        for _, submitted, action in due:
-            self.rec.queue(
-                action.actor,
-                action.sender,
-                action.contract,
-                action.function,
-                *action.args,
-                submitted_bar=submitted,
-            )
+        self.sending.land()
         self.world.new_round()
-        self._plan_bids()
+        self.sending.plan_bids(steps)
         for step in steps:
             for action in step.decide(self.world, names):
-                self.act(action)
-        snapshot(self, i, self.unsafe)
+                self.sending.act(action)
+        snapshot(self, i, self.lineup.unsafe)
 
     # (the bar's rows, the complete state and the result: run/snapshot.py)
 

@@ -78,7 +78,7 @@ def snapshot(sim: Simulation, i: int, unsafe: list[str]) -> None:
     unbacked, surplus = unbacked - unsettled, surplus - unsettled
     sim.peak_debt_in_auction = max(sim.peak_debt_in_auction, debt_in_auction)
     art, rate, spot = ctype[0], ctype[1], ctype[2]
-    p30, p60 = sim.latency.percentiles(sim.times[i])
+    p30, p60 = sim.sending.latency.percentiles(sim.times[i])
     locked = sim.index.total_collateral
     _type_rows(sim, i)
     sim.rows["bars"].append(
@@ -231,13 +231,13 @@ def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationRes
     # what became of the keepers' actions (results/keeper_outcomes.py), and the report's first
     # lines
     in_flight: dict[str, int] = {}
-    for _, _, a in sim.in_flight:
+    for _, _, a in sim.sending.in_flight:
         in_flight[a.actor] = in_flight.get(a.actor, 0) + 1
     keeper_table = keeper_actions(tables["txs"], in_flight)
     tables["keeper_actions"] = keeper_table
     priced_out = {
-        actor: sim.strategy.fixed_bids[role] / 10**9
-        for role in sim.strategy.priced_out
+        actor: sim.sending.strategy.fixed_bids[role] / 10**9
+        for role in sim.sending.strategy.priced_out
         for actor in GAS_ROLES[role][:1]
     }
     facts = {
@@ -254,11 +254,11 @@ def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationRes
         "vaults": sum(len(m.plans) for m in sim.markets.values()),
         "transactions": sim.rec.tx_count,
         "deferred_actions": len(sim.rows["deferred"]),
-        "gas_strategy": sim.strategy.kind,
-        "gas_percentile": sim.strategy.percentile,
-        "priced_out": list(sim.strategy.priced_out),
+        "gas_strategy": sim.sending.strategy.kind,
+        "gas_percentile": sim.sending.strategy.percentile,
+        "priced_out": list(sim.sending.strategy.priced_out),
         "keeper_failures": failure_lines(keeper_table, priced_out),
-        "actions_in_flight_at_end": len(sim.in_flight),
+        "actions_in_flight_at_end": len(sim.sending.in_flight),
         # margin calls: the vaults whose owners opted in, and their soft liquidations (the
         # soft_liquidations table), every type's
         "opted_in_vaults": sum(p.opted_in for m in sim.markets.values() for p in m.plans),
@@ -276,7 +276,7 @@ def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationRes
         **end_facts,
         # what bound the run that --vaults does not raise (results/limits.py): its first lines
         "binding_limits": binding_limits(
-            {name: list(waits.values()) for name, waits in sim.slot_waits.items()},
+            {name: list(waits.values()) for name, waits in sim.lineup.slot_waits.items()},
             tables["bars"],
             sim.peak_debt_in_auction / RAD,
             sim.scenario.system.max_debt_in_auction / RAD,

@@ -1,0 +1,193 @@
+"""How a run's actions are sent (run/driver.py's `Simulation` sends through this): a keeper's
+action passes through its gas strategy (strategies/gas_strategy.py: the bar's planned bid, raised
+after drops, capped by the action's value) and the latency model (`actions.Latency`): it is
+queued now, held in flight until a later bar, or dropped. The feeder's and the arbitrageur's
+actions (no bid) are queued now. What a keeper's gas budget defers is recorded, never sent.
+`Sending` owns the actions in flight, the bar's planned bids and each action's drops in a row.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from offchain.model.fixed_point import WAD
+from offchain.sim.results.tables import BACKSTOP_WIDE
+from offchain.sim.run.recorder import Recorder
+from offchain.sim.scenario.types import Scenario
+from offchain.sim.strategies.gas_budget import action_gas
+from offchain.sim.strategies.gas_strategy import (
+    DROPPED_CAPPED,
+    DROPPED_UNDERPRICED,
+    GAS_ROLES,
+    GasStrategy,
+    role_of,
+)
+from offchain.sim.strategies.keepers import Action, Latency
+from offchain.sim.strategies.steps import Step
+from offchain.system.deployment import TypeDeployment
+
+# the steps that carry their bid as a field (`gas_price`), by their role: the bid of which
+# keeper role they plan with (the taker's and the backstop keeper's come with their params)
+BID_OF_STEP = {"liquidator": "liquidation", "soft_liquidator": "soft_liquidation"}
+
+
+class Sending:
+    """A run's sending of actions (see the module docstring) on `rec`; `times` are the bars'
+    times, `prices` the first type's market prices (the gas token's), `bar()` the bar running,
+    `rows` the run's tables (`gas_bids` and `deferred` are written here)."""
+
+    def __init__(
+        self,
+        scenario: Scenario,
+        rec: Recorder,
+        rows: dict[str, list[tuple]],
+        times: list[int],
+        prices: list[int],
+        bar: Callable[[], int],
+    ):
+        self.rec = rec
+        self.rows = rows
+        self.times = times
+        self.prices = prices
+        self.bar = bar
+        self.latency = Latency(scenario.market.gas, scenario.market.gas_price)
+        k = scenario.keepers
+        self.strategy = GasStrategy(
+            k.gas_strategy,
+            k.gas_percentile,
+            {
+                "liquidation": k.liquidation_gas_price,
+                "taker": k.taker_gas_price,
+                "backstop": k.backstop_gas_price,
+                "soft_liquidation": k.soft_liquidation_gas_price,
+            },
+            k.priced_out,
+        )
+        self.bids = dict(self.strategy.fixed_bids)  # the bar's planned bids, per role [wei]
+        self.drops: dict[tuple, int] = {}  # an action's drops in a row: (actor, function, targets)
+        self.in_flight: list[tuple[int, int, Action]] = []  # (landing bar, submitted bar, action)
+        # a collateral type by its auction's and flash taker's address and by its id (set_types)
+        self.type_names: dict[Any, str] = {}
+
+    def set_types(self, types: dict[str, TypeDeployment], flash_takers: dict[str, str]) -> None:
+        """Learn the deployment's collateral types (`Deployment.types`) and their flash takers:
+        the `deferred` table names the type an action acts on."""
+        for name, t in types.items():
+            self.type_names.update({t.auction: name, t.type_id: name})
+        self.type_names.update({address: name for name, address in flash_takers.items()})
+
+    def land(self) -> None:
+        """What the latency model held back until this bar: queued first, as submitted."""
+        i = self.bar()
+        due = [f for f in self.in_flight if f[0] <= i]
+        self.in_flight = [f for f in self.in_flight if f[0] > i]
+        for _, submitted, action in due:
+            self.rec.queue(
+                action.actor,
+                action.sender,
+                action.contract,
+                action.function,
+                *action.args,
+                submitted_bar=submitted,
+            )
+
+    def act(self, action: Action) -> None:
+        """Through the keeper's gas strategy (strategies/gas_strategy.py: its bid, raised after
+        drops, capped by the action's value) and the latency model: now, in a later bar, or
+        dropped."""
+        bar = self.bar()
+        delay, capped = 0, False
+        if action.gas_price != 0:
+            key = (action.actor, action.function, action.targets)
+            bid, capped = self._bid(action, self.drops.get(key, 0))
+            delay = self.latency.delay(bid, self.times[bar])
+            if delay is None:
+                self.drops[key] = self.drops.get(key, 0) + 1
+            else:
+                self.drops.pop(key, None)
+        if delay is None:
+            self.rec.dropped(
+                self.times[bar],
+                action.actor,
+                action.contract,
+                action.function,
+                DROPPED_CAPPED if capped else DROPPED_UNDERPRICED,
+            )
+        elif delay == 0:
+            self.rec.queue(
+                action.actor, action.sender, action.contract, action.function, *action.args
+            )
+        else:
+            self.in_flight.append((bar + delay, bar, action))
+
+    def _bid(self, action: Action, drops: int) -> tuple[int, bool]:
+        """The bid `action` is sent with after `drops` drops, and whether its value capped it
+        (GasStrategy.final_bid). Its value: `Action.values` (a take's, the profit after the gas
+        of its planned bid: that gas is added back), none if it has none."""
+        role = role_of(action.actor)
+        if role is None:  # not a keeper (an attacker's shape): its own bid, as it made it
+            return action.gas_price, False
+        try:
+            gas = action_gas(action)
+        except KeyError:  # a debt auction's bid: not valued
+            gas = 0
+        gas_token = self.prices[self.bar()]  # the first type's market price: the gas token's
+        value = sum(action.values) if action.values else None
+        if value is not None and action.function == "take":
+            value += gas * action.gas_price * gas_token // WAD
+        return self.strategy.final_bid(role, action.gas_price, drops, value, gas, gas_token)
+
+    def plan_bids(self, steps: list[Step]) -> None:
+        """The bar's planned bids (GasStrategy.planned_bid) of every keeper role, from the bar's
+        gas percentiles; the steps plan with them."""
+        bar = self.bar()
+        p30, p60 = self.latency.percentiles(self.times[bar])
+        self.bids = {role: self.strategy.planned_bid(role, p30, p60) for role in GAS_ROLES}
+        self.rows["gas_bids"].append(
+            (
+                bar,
+                self.times[bar],
+                p30 / 10**9,
+                p60 / 10**9,
+                *(self.bids[role] / 10**9 for role in GAS_ROLES),
+            )
+        )
+        for step in steps:
+            role = BID_OF_STEP.get(step.role)
+            if role is not None:
+                step.gas_price = self.bids[role]  # type: ignore[attr-defined]
+
+    def defer(self, actions: list[Action]) -> None:
+        """What a keeper's gas budget held back this bar: never sent (the keeper plans it again
+        next bar), a row of `txs` (status "deferred") and of `deferred` each."""
+        bar = self.bar()
+        now = self.times[bar]
+        for a in actions:
+            self.rec.dropped(
+                now, a.actor, a.contract, a.function, "over the keeper's gas budget", "deferred"
+            )
+            self.rows["deferred"].append(
+                (
+                    bar,
+                    now,
+                    a.actor,
+                    self._type_of(a),
+                    a.function,
+                    len(a.targets),
+                    action_gas(a),
+                    sum(a.values) / WAD,
+                )
+            )
+
+    def _type_of(self, a: Action) -> str:
+        """The collateral type `a` acts on: its contract's (an auction, a flash taker) or its
+        first argument's (a type id); BACKSTOP_WIDE for the Backstop's own chores."""
+        name = self.type_names.get(a.contract)
+        if name is None and a.args and isinstance(a.args[0], bytes):
+            name = self.type_names.get(a.args[0])
+        return name or BACKSTOP_WIDE
+
+    def flying(self) -> set[tuple]:
+        """The targets of every action still in flight."""
+        return {target for _, _, a in self.in_flight for target in a.targets}
