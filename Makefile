@@ -1,6 +1,6 @@
 # Backstop: every target bootstraps what it needs, idempotently.
 #   make run    replay Black Thursday on Anvil and in the model, reconcile, write the report
-#   make devnet a persistent local devnet with Backstop deployed (deployments/<chain_id>.json);
+#   make devnet a persistent local devnet with Backstop deployed (deployments/<chain id>-<genesis>.json);
 #               NODE=hardhat for Hardhat Network
 #   make keepers / make market / make reconcile  the devnet's bots, a crash on it, the check
 #   make test   the whole test suite (bounded fuzz profile)

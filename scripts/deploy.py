@@ -1,6 +1,6 @@
 """`ape run deploy`: deploy Backstop, in lockstep with the off-chain model, write the deployment
-record (deployments/<chain id>.json, as `make devnet` does) and print the deployed contracts and
-parameters.
+record (deployments/<chain id>-<genesis>.json, as `make devnet` does) and print the deployed
+contracts and parameters.
 
     ape run deploy                                    # ape starts a local Anvil
     ape run deploy --network ethereum:devnet:node     # make devnet's node (ape-config.yaml's
@@ -34,7 +34,14 @@ from ape.cli import ConnectedProviderCommand
 from offchain.backends import Divergence, project_code
 from offchain.live.deploy import DeployError, deploy_recorded, estimate_deployment, require_devnet
 from offchain.live.node import Node, NodeUnavailable
-from offchain.live.record import DEFAULT_DIR, RecordError, load_record, record_path, verify
+from offchain.live.record import (
+    DEFAULT_DIR,
+    RecordError,
+    genesis_hash,
+    load_record,
+    record_path,
+    verify,
+)
 from offchain.live.signers import SignerError, resolve_signer, signer_address, signer_problem
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
@@ -198,8 +205,8 @@ def _problems(p: dict[str, Any]) -> list[str]:
     "--deployments",
     "directory",
     default=None,
-    help=f"Where the record <chain id>.json is written (or read, with --verify) [{DEFAULT_DIR}; "
-    "not written for a node Ape started for this command, which stops with it].",
+    help="Where the record <chain id>-<genesis>.json is written (or read, with --verify) "
+    f"[{DEFAULT_DIR}; not written for a node Ape started for this command, which stops with it].",
 )
 @click.option("--dry-run", is_flag=True, help="Estimate every transaction; send and write nothing.")
 @click.option("--verify", "verify_only", is_flag=True, help="Check the record against the node.")
@@ -220,13 +227,17 @@ def cli(
     node = Node(url, timeout=30, patience=5)
     try:
         chain_id = node.chain_id()
+        path = record_path(
+            chain_id, genesis_hash(node), Path(directory) if directory else DEFAULT_DIR
+        )
     except NodeUnavailable:
         raise BadInput(f"no JSON-RPC node answers at {url}") from None
+    except RecordError as exc:
+        raise BadInput(str(exc)) from None
     # a node Ape started for this command stops with it: its record would name a chain that is
-    # gone (and clobber a devnet's record of the same chain id), so it is kept only if asked for
+    # gone, so it is kept only if asked for
     ephemeral = getattr(provider, "process", None) is not None
     keep_record = directory is not None or not ephemeral
-    path = record_path(chain_id, Path(directory) if directory else DEFAULT_DIR)
     if verify_only:
         try:
             record = load_record(path)

@@ -5,12 +5,13 @@
     ape run devnet --node hardhat         # Hardhat Network; journal in
                                           #   deployments/devnet-hardhat.jsonl
 
-Starts Anvil with its state kept in a file (loaded at start, written when it changes and when
-it stops), or Hardhat Network with its chain kept in a journal (replayed at start,
+Starts Anvil with its state kept in a file (loaded at start, written when it changes and when it
+stops), or Hardhat Network with its chain kept in a journal (replayed at start,
 offchain/live/hardhat_devnet.py), deploys Backstop, or finds the deployment already recorded in
-deployments/<chain id>.json and verifies it against the node (code hashes), writes the record,
-and runs until interrupted (Ctrl-C), when the node writes its state and stops. Then, in other
-terminals: `ape run keeper --role ...` (the bots) and `ape run market ...` (prices and time).
+deployments/<chain id>-<genesis>.json and verifies it against the node (code hashes), writes the
+record, and runs until interrupted (Ctrl-C), when the node writes its state and stops. Then, in
+other terminals: `ape run keeper --role ...` (the bots) and `ape run market ...` (prices and
+time).
 """
 
 from __future__ import annotations
@@ -177,7 +178,7 @@ def _stop(node: DevnetProcess) -> None:
     "records",
     default=str(DEFAULT_DIR),
     show_default=True,
-    help="Directory of the deployment records (<chain id>.json) the other commands read.",
+    help="Directory of the deployment records (<chain id>-<genesis>.json) the other commands read.",
 )
 def cli(port, node_kind, state, config_path, block_time, records):
     """Start the persistent devnet, deploy or verify Backstop, and keep running."""
@@ -222,7 +223,7 @@ def cli(port, node_kind, state, config_path, block_time, records):
             # `make keepers`' backstop bot (dev:4) charges what a deleveraging layer parks
             deleverager=dev_signer(4).address,
         )
-        path = record_path(record.chain_id, Path(records))
+        path = record_path(record.chain_id, record.genesis_hash, Path(records))
         kept = "state in"
         if isinstance(node, HardhatDevnetNode):
             kept = (

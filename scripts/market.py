@@ -21,7 +21,7 @@ import click
 from offchain.live.market import Bar, MarketError, impersonating, open_vaults, play, set_price
 from offchain.live.node import Node, NodeUnavailable, unanswered
 from offchain.live.outcome import OutcomeBook, oracle_marks
-from offchain.live.record import RecordError, load_record, record_path, verify
+from offchain.live.record import RecordError, load_record, node_record_path, verify
 from offchain.model.errors import Revert
 from offchain.sim.scenario.load import (
     ScenarioError,
@@ -113,8 +113,7 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path):
     node = Node(rpc, timeout=10, patience=5)
     scenario = load_scenario(scenario_spec, vaults=vaults)
     try:
-        chain_id = node.chain_id()
-        record = load_record(Path(deployment_path) if deployment_path else record_path(chain_id))
+        record = load_record(Path(deployment_path) if deployment_path else node_record_path(node))
         verify(record, node)
         client = str(node.rpc("web3_clientVersion")).lower()
         if "anvil" not in client and "hardhat" not in client:

@@ -91,7 +91,8 @@ def cli(only, unit, examples, list_file, out):
     known = {m.id for m in mutants}
     unknown = [i for i in only if i not in known]
     if unknown and (mutants or not problems):  # (ids are unknown only against a list read)
-        problems.append(f"unknown mutant id(s): {', '.join(unknown)}")
+        shown = list_file.relative_to(ROOT) if list_file.is_relative_to(ROOT) else list_file
+        problems += [f"--only {i}: no such mutant id in {shown}" for i in unknown]
     if problems:
         fail("\n".join(problems))
     chosen = [m for m in mutants if not only or m.id in only]

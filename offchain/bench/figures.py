@@ -293,7 +293,7 @@ def hardhat_devnet_figures() -> dict[str, float]:
             [str(ROOT / ".venv" / "bin" / "ape"), "run", "market", "--scenario",
              "black-thursday-2020", "--vaults", str(HARDHAT_MARKET_VAULTS), "--speed",
              "1000000", "--rpc", node.url, "--deployment",
-             str(record_path(record.chain_id, journal.parent))],
+             str(record_path(record.chain_id, record.genesis_hash, journal.parent))],
             cwd=ROOT, capture_output=True, text=True, timeout=1800,
         )  # fmt: skip
         if market.returncode != 0:
@@ -379,6 +379,7 @@ def keeper_figures() -> dict[str, float]:
 
     from offchain.live.bots import CONTRACT_NAMES
     from offchain.live.market import impersonating, open_vaults, set_price, vault_plans
+    from offchain.live.record import record_path
 
     with _deployed_devnet() as (node, record, artifacts, code):
         tmp = str(Path(node.state_file).parent)  # type: ignore[arg-type]
@@ -403,7 +404,7 @@ def keeper_figures() -> dict[str, float]:
                 "--rpc",
                 node.url,
                 "--deployment",
-                str(Path(tmp) / "31337.json"),
+                str(record_path(record.chain_id, record.genesis_hash, Path(tmp))),
                 "--checkpoint",
                 str(Path(tmp) / "bot.json"),
                 "--poll",

@@ -42,7 +42,7 @@ from offchain.live.deploy import ensure_flash_takers
 from offchain.live.follower import Checkpoint, CheckpointError
 from offchain.live.gas import GWEI, PPM, FixedGas, GasPolicy, GeometricGas
 from offchain.live.node import Node, NodeUnavailable, unanswered
-from offchain.live.record import DEFAULT_DIR, RecordError, load_record, record_path, verify
+from offchain.live.record import DEFAULT_DIR, RecordError, load_record, node_record_path, verify
 from offchain.live.signers import Signer, SignerError, resolve_signer, signer_problem
 from offchain.live.webhook import check_webhook_url
 from offchain.model.fixed_point import WAD
@@ -439,8 +439,8 @@ def cli(
     except RpcError as exc:
         fail(f"{rpc} is not an Ethereum JSON-RPC node: {exc}")
         return
-    path = Path(deployment_path) if deployment_path else record_path(chain_id)
     try:
+        path = Path(deployment_path) if deployment_path else node_record_path(node)
         record = load_record(path)
         verify(record, node)
         bad = [t for t in types if t not in record.types]

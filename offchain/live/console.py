@@ -15,7 +15,7 @@ from offchain.live.record import (
     DeploymentRecord,
     RecordError,
     load_record,
-    record_path,
+    node_record_path,
     verify,
 )
 
@@ -34,7 +34,7 @@ def recorded_contracts(uri: str, directory: Path = DEFAULT_DIR) -> Recorded | st
     (no node, no record, a record of another chain or node)."""
     node = Node(uri, timeout=5, patience=2)
     try:
-        record = load_record(record_path(node.chain_id(), directory))
+        record = load_record(node_record_path(node, directory))
         verify(record, node)
     except (RecordError, NodeUnavailable) as exc:
         return f"no Backstop contracts loaded: {exc}"

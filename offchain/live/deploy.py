@@ -149,10 +149,10 @@ def ensure_deployment(
 ) -> tuple[DeploymentRecord, bool]:
     """(the record, deployed now?): the recorded deployment if it verifies against the node,
     else a new deployment, recorded (`deleverager` as deploy_recorded's)."""
-    from offchain.live.record import RecordError, load_record, record_path, verify
+    from offchain.live.record import RecordError, load_record, node_record_path, verify
 
     node = Node(node_url)
-    path = record_path(node.chain_id(), directory)
+    path = node_record_path(node, directory)
     if path.exists():
         try:
             record = load_record(path)

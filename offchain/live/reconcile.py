@@ -41,7 +41,13 @@ from offchain.backends.abi import abi_type_of, python_value
 from offchain.live.bots import CONTRACT_NAMES
 from offchain.live.node import Node, NodeUnavailable, unanswered
 from offchain.live.outcome import Outcome, OutcomeBook, oracle_marks
-from offchain.live.record import DeploymentRecord, RecordError, load_record, record_path, verify
+from offchain.live.record import (
+    DeploymentRecord,
+    RecordError,
+    load_record,
+    node_record_path,
+    verify,
+)
 from offchain.live.txs import starved, used_up
 from offchain.model.errors import Revert
 from offchain.model.state import Event
@@ -653,8 +659,7 @@ def cli(from_block, every, rpc, deployment_path, max_lines):
         fail("\n".join([*problems, *filter(None, [unanswered(rpc) if given else None])]))
     node = Node(rpc, timeout=60, patience=5)
     try:
-        chain_id = node.chain_id()
-        record = load_record(Path(deployment_path) if deployment_path else record_path(chain_id))
+        record = load_record(Path(deployment_path) if deployment_path else node_record_path(node))
         verify(record, node)
     except NodeUnavailable:
         fail(f"no JSON-RPC node answers at {rpc} (start one: make devnet)")

@@ -1,6 +1,6 @@
-"""The deployment record, `deployments/<chain_id>.json`: what was deployed where, written once
-by `ape run deploy` (and `make devnet`) and read by every later command (the bots, the market
-driver, `ape run reconcile`, `ape run deploy --verify`).
+"""The deployment record, `deployments/<chain id>-<genesis>.json` (record_path): what was deployed
+where, written once by `ape run deploy` (and `make devnet`) and read by every later command (the
+bots, the market driver, `ape run reconcile`, `ape run deploy --verify`).
 
 It holds the chain id and the node's genesis block hash (Anvil and Hardhat devnets both have
 chain id 31337, and the same dev accounts deploy to the same addresses on both: only the genesis
@@ -52,8 +52,16 @@ class RecordError(ValueError):
     """A missing, unreadable or mismatched deployment record (one line)."""
 
 
-def record_path(chain_id: int, directory: Path = DEFAULT_DIR) -> Path:
-    return directory / f"{chain_id}.json"
+def record_path(chain_id: int, genesis: str, directory: Path = DEFAULT_DIR) -> Path:
+    """`<chain id>-<genesis>.json`, the genesis block hash's first 8 hex digits: Anvil and Hardhat
+    devnets both have chain id 31337, so each chain's record has a name of its own, and a switch
+    from one node to the other finds its own record (or none) instead of the other's."""
+    return directory / f"{chain_id}-{genesis.removeprefix('0x')[:8]}.json"
+
+
+def node_record_path(node: Node, directory: Path = DEFAULT_DIR) -> Path:
+    """Where the record of the chain the node runs is (record_path of its chain id and genesis)."""
+    return record_path(node.chain_id(), genesis_hash(node), directory)
 
 
 def code_hash(code: bytes) -> str:

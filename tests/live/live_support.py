@@ -61,7 +61,7 @@ def deployed_state(tmp_path_factory, artifacts) -> tuple[Path, Path]:
             dev_signer(1),
             base,
         )
-    return state, record_path(record.chain_id, base)
+    return state, record_path(record.chain_id, record.genesis_hash, base)
 
 
 @dataclass
@@ -160,7 +160,9 @@ class BotProcess:
         name: str,
         *extra: str,
         rpc: str | None = None,
+        deployment: Path | None = None,
     ):
+        """`rpc` and `deployment`: another node and its record (default: the devnet's)."""
         self.devnet = devnet
         self.log_file = devnet.tmp / f"{name}.log"
         self.checkpoint = devnet.tmp / f"{name}.checkpoint.json"
@@ -173,7 +175,7 @@ class BotProcess:
             "--rpc",
             rpc or devnet.node.url,
             "--deployment",
-            str(devnet.record_file),
+            str(deployment or devnet.record_file),
             "--checkpoint",
             str(self.checkpoint),
             "--poll",

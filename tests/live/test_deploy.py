@@ -8,6 +8,7 @@ import json
 import os
 import socket
 import subprocess
+import time
 from collections.abc import Iterator
 from decimal import Decimal
 from pathlib import Path
@@ -19,7 +20,7 @@ from live_support import ROOT, free_port
 from offchain.live.devnet import DevnetNode
 from offchain.live.node import Node
 from offchain.live.reconcile import reconcile
-from offchain.live.record import load_record, verify
+from offchain.live.record import load_record, node_record_path, verify
 from offchain.live.signers import dev_signer
 
 
@@ -80,6 +81,11 @@ def _deploy(
     )
 
 
+def _recorded(node: DevnetNode, records: Path) -> Path:
+    """The record of the node's chain in `records` (<chain id>-<genesis>.json)."""
+    return node_record_path(Node(node.url), records)
+
+
 def _untouched(node: DevnetNode) -> tuple[int, int, int]:
     rpc = Node(node.url)
     return (
@@ -126,7 +132,7 @@ def test_deploy__writes_a_record_that_verifies_and_replays_with_no_differences(
     records = tmp_path / "records"
     out = _deploy(node, records)
     assert out.returncode == 0, out.stderr
-    record = load_record(records / "31337.json")
+    record = load_record(_recorded(node, records))
     verify(record, Node(node.url))
     assert record.roles == {
         "governance": dev_signer(0).address,
@@ -141,18 +147,60 @@ def test_deploy__writes_a_record_that_verifies_and_replays_with_no_differences(
     again = _deploy(node, records)
     assert again.returncode == 2
     assert [x for x in again.stderr.splitlines() if x.startswith("Error")] == [
-        f"Error: Backstop is already deployed on this node ({records / '31337.json'}); "
+        f"Error: Backstop is already deployed on this node ({_recorded(node, records)}); "
         "ape run deploy --verify checks it"
     ]
     assert Node(node.url).block_number() == head
-    tampered = json.loads((records / "31337.json").read_text())
+    tampered = json.loads((_recorded(node, records)).read_text())
     engine = tampered["contracts"]["engine"]
     tampered["code_hashes"][engine] = "0x" + "00" * 32
-    (records / "31337.json").write_text(json.dumps(tampered))
+    (_recorded(node, records)).write_text(json.dumps(tampered))
     refused = _deploy(node, records, "--verify")
     assert refused.returncode == 2
     errors = [x for x in refused.stderr.splitlines() if x.startswith("Error")]
     assert len(errors) == 1 and f"engine at {engine}" in errors[0]
+
+
+def test_deploy__two_chains_of_one_chain_id__keep_their_records_side_by_side(node, tmp_path):
+    """Anvil and Hardhat devnets both have chain id 31337 (issue 47, item 2): a record is named by
+    its chain's genesis, so a deployment on a second chain of that chain id writes a record of its
+    own beside the first's, and each verifies against its own node and not the other's (before:
+    both were 31337.json, and the second deployment took the first's place)."""
+    records = tmp_path / "records"
+    assert _deploy(node, records).returncode == 0
+    time.sleep(1.1)  # a genesis one second later: another block 0 hash
+    with DevnetNode(free_port(), log_file=tmp_path / "anvil-2.log") as other:
+        out = _deploy(other, records)
+        assert out.returncode == 0, out.stderr
+        first, second = _recorded(node, records), _recorded(other, records)
+        assert first != second
+        assert sorted(records.iterdir()) == sorted([first, second])
+        assert load_record(first).genesis_hash != load_record(second).genesis_hash
+        for chain in (node, other):
+            checked = _deploy(chain, records, "--verify")
+            assert checked.returncode == 0 and "code hashes match" in checked.stdout
+        wrong = subprocess.run(
+            [
+                "ape",
+                "run",
+                "reconcile",
+                "--rpc",
+                other.url,
+                "--deployment",
+                str(first),
+            ],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert wrong.returncode == 2
+        assert [x for x in wrong.stderr.splitlines() if x.strip()] == [
+            f"reconcile: {first}: recorded on the chain whose genesis is "
+            f"{load_record(first).genesis_hash[:12]}…, but the node at {other.url} (chain id "
+            f"31337 too) has genesis {load_record(second).genesis_hash[:12]}… (another node or "
+            "a reset: deploy again)"
+        ]
 
 
 def test_deploy__with_ape_keyfile_accounts__the_record_names_them_and_verifies(
@@ -177,7 +225,7 @@ def test_deploy__with_ape_keyfile_accounts__the_record_names_them_and_verifies(
         },
     )
     assert out.returncode == 0, out.stderr
-    record = load_record(records / "31337.json")
+    record = load_record(_recorded(node, records))
     verify(record, Node(node.url))  # every contract's code hash on the node
     assert record.roles == {"governance": deployer, "feeder": feeder}
     rpc = Node(node.url)

@@ -21,6 +21,8 @@ from live_support import ROOT, BotProcess, bots_started, free_port, wait_for
 
 from offchain.live.hardhat_devnet import HardhatDevnetNode
 from offchain.live.journal import JournalError, read_journal
+from offchain.live.node import Node
+from offchain.live.record import node_record_path
 
 APE = str(ROOT / ".venv" / "bin" / "ape")
 
@@ -93,13 +95,13 @@ def _quiet(url: str, seconds: float = 4) -> int:
 def test_hardhat_devnet__bots_market_reconcile_restart_reconcile__same_outcome(tmp_path):
     port = free_port()
     url = f"http://127.0.0.1:{port}"
-    record = tmp_path / "deployments" / "31337.json"
     devnet = DevnetProcess(tmp_path, port, "devnet-1")
     bots: list[BotProcess] = []
     again = DevnetProcess(tmp_path, port, "devnet-2")
     try:
         banner = devnet.start()
         assert "Hardhat Network; journal in" in banner and "deployed Backstop" in banner, banner
+        record = node_record_path(Node(url), tmp_path / "deployments")
         place = SimpleNamespace(tmp=tmp_path, node=SimpleNamespace(url=url), record_file=record)
         for role, account in (("liquidator", "dev:2"), ("taker", "dev:3"), ("backstop", "dev:4")):
             bots.append(BotProcess(place, role, account, role).start())  # type: ignore[arg-type]

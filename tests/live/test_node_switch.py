@@ -3,8 +3,8 @@ Hardhat devnets both have chain id 31337, and the same dev accounts deploy Backs
 addresses on both, so a record and a checkpoint keyed by the chain id (and the addresses) alone
 let a notifier started after a switch of nodes resume the other chain's watch and counters (238
 `notice_cleared` lines for vaults of the other chain, each POSTed to a webhook). The record names
-its node's genesis block; the default checkpoint folder is the record's identity (genesis,
-addresses, first block)."""
+its node's genesis block, in its file name too (the two chains' records sit side by side); the
+default checkpoint folder is the record's identity (genesis, addresses, first block)."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from live_support import ROOT, BotProcess, free_port, wait_for
 from offchain.live.deploy import ensure_deployment
 from offchain.live.devnet import DevnetNode
 from offchain.live.node import Node
-from offchain.live.record import RecordError, load_record, verify
+from offchain.live.record import RecordError, load_record, node_record_path, verify
 from offchain.live.signers import dev_signer
 from offchain.system.config import DEFAULT_CONFIG, load_config
 
@@ -41,7 +41,7 @@ def test_switching_nodes__same_chain_id_and_addresses__never_resumes_the_other_c
     (checkpoint_a,) = keepers.rglob("notifier-read-only.json")
 
     # node B: another chain of chain id 31337 (a fresh node), Backstop deployed on it by the
-    # same accounts into the same record file, as `make devnet` after a switch does
+    # same accounts into the same records folder, as `make devnet` after a switch does
     other = DevnetNode(free_port(), tmp_path / "b-state.json", log_file=tmp_path / "b.log")
     try:
         other.start()
@@ -58,14 +58,18 @@ def test_switching_nodes__same_chain_id_and_addresses__never_resumes_the_other_c
         assert deployed
         assert record_b.core == devnet.record.core  # the same addresses on both chains
         assert record_b.genesis_hash != devnet.record.genesis_hash
-        # the record of B is refused against node A (and A's against B), by its genesis
-        try:
-            verify(load_record(devnet.record_file), Node(devnet.node.url))
-            raise AssertionError("B's record verified against node A")
-        except RecordError as exc:
-            assert "genesis" in str(exc)
+        # B's record sits beside A's (named by its genesis), and is refused against node A
+        # (and A's against B), by its genesis
+        record_file_b = node_record_path(Node(other.url), devnet.record_file.parent)
+        assert record_file_b != devnet.record_file and devnet.record_file.exists()
+        for record_file, node in ((record_file_b, devnet.node), (devnet.record_file, other)):
+            try:
+                verify(load_record(record_file), Node(node.url))
+                raise AssertionError(f"{record_file} verified against the other node")
+            except RecordError as exc:
+                assert "genesis" in str(exc)
 
-        b = BotProcess(devnet, "notifier", None, "on-b", rpc=other.url)
+        b = BotProcess(devnet, "notifier", None, "on-b", rpc=other.url, deployment=record_file_b)
         _default_checkpoint(b)
         started.append(b.start())
         wait_for(lambda: b.events("started"), 120, "the notifier on node B", b.describe)
@@ -85,7 +89,7 @@ def test_switching_nodes__same_chain_id_and_addresses__never_resumes_the_other_c
                 "--rpc",
                 other.url,
                 "--deployment",
-                str(devnet.record_file),
+                str(record_file_b),
                 "--checkpoint",
                 str(checkpoint_a),
             ],

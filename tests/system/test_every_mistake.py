@@ -587,16 +587,19 @@ def test_devnet_bad_value_beside_a_config_with_two_mistakes__each_line_named(tmp
     ]
 
 
-def test_mutate_unknown_id_beside_an_unwritable_out__both_named(tmp_path):
+def test_mutate_unknown_ids_beside_an_unwritable_out__each_named(tmp_path):
     """A newcomer's try (issue 47): `mutate --only no-such-mutant --out <file>/sub` named the
-    --out only; the unknown id came next run. Both are lines now, exit 2, nothing run."""
+    --out only; the unknown id came next run, and two unknown ids shared one line. Each is a
+    line now, exit 2, nothing run."""
     (tmp_path / "file").write_text("notes\n")
     result = CliRunner().invoke(
-        _cli("mutate"), ["--only", "no-such-mutant", "--out", f"{tmp_path}/file/sub"]
+        _cli("mutate"),
+        ["--only", "no-such-mutant", "--only", "another", "--out", f"{tmp_path}/file/sub"],
     )
     assert result.exit_code == 2, (result.output, result.exception)
     assert _lines(result.output) == [
         f"mutate: --out {tmp_path}/file/sub: {tmp_path}/file is a file, not a directory",
-        "mutate: unknown mutant id(s): no-such-mutant",
+        "mutate: --only no-such-mutant: no such mutant id in offchain/testing/mutants.toml",
+        "mutate: --only another: no such mutant id in offchain/testing/mutants.toml",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
