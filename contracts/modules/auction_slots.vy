@@ -168,9 +168,7 @@ def has_room() -> bool:
     @return True if `start` would not revert for the number of running auctions.
     """
     # _claim_slot's search, stopped at the first sign of a free slot
-    return (
-        self.free[0] != 0 or self.free_summaries != 0 or self.opened_words < RUNNING_WORDS
-    )
+    return (self.free[0] != 0 or self.free_summaries != 0 or self.opened_words < RUNNING_WORDS)
 
 
 # ---------------------------------------------------------------- internal
@@ -196,8 +194,7 @@ def _claim_slot() -> uint256:
             self.opened_words = w + 1
             word = max_value(uint256)
             self._mark_free_word(w)
-    # the lowest set bit of word, isolated: a power of two
-    bit: uint256 = word & unsafe_sub(0, word)
+    bit: uint256 = word & unsafe_sub(0, word)  # the lowest set bit of word: a power of two
     word ^= bit
     self.free[w] = word
     if word == 0:
