@@ -5,11 +5,25 @@ it checks. (Fixtures are in conftest.py; the lockstep harness is offchain/testin
 from __future__ import annotations
 
 import functools
+import importlib.util
 import json
 import subprocess
+from collections.abc import Sequence
+from pathlib import Path
 
+from offchain.backends import ANVIL_ACCOUNTS, Lockstep, RevmBackend, model_beside
 from offchain.model.fixed_point import WAD
-from offchain.testing.harness import events, move_prices, read
+from offchain.system.config import load_config
+from offchain.system.deployment import deploy_system
+from offchain.testing.fuzz import REVM_GENESIS, Artifacts
+from offchain.testing.harness import (
+    TEST_FACTORIES,
+    Roles,
+    System,
+    events,
+    move_prices,
+    read,
+)
 
 
 def ceil_div(x: int, y: int) -> int:
@@ -49,6 +63,40 @@ def heal(system, amount: int) -> None:
         before[0] - amount,
         before[1] - amount,
     )
+
+
+def revm_system(artifacts: Artifacts) -> tuple[System, RevmBackend]:
+    """The devnet config deployed on revm in lockstep with the model, without pool liquidity (a
+    System whose `chain` is revm, and the RevmBackend itself, for raw storage writes)."""
+    evm = RevmBackend(*artifacts, REVM_GENESIS)
+    roles = Roles(*ANVIL_ACCOUNTS[:6])
+    model = model_beside(evm, roles.users, TEST_FACTORIES)
+    d = deploy_system(
+        Lockstep(evm, model), load_config(), roles.governance, roles.feeder, seed_pools=False
+    )
+    return System(evm, model, d, roles), evm
+
+
+def vaults_at(system: System, t, owners: Sequence[str], collateral: int, debt: int) -> None:
+    """A vault of `collateral` [wad] and `debt` [wad] for each owner (governance mints and joins
+    the collateral for them; each owner draws its own debt)."""
+    gov, d = system.roles.governance, system.d
+    system.tx(t.token, "mint", gov, gov, collateral * len(owners))
+    system.tx(t.token, "approve", gov, t.join, collateral * len(owners))
+    for o in owners:
+        system.tx(t.join, "join", gov, o, collateral)
+        system.tx(d.engine, "modify_vault", o, t.type_id, o, o, o, collateral, debt)
+
+
+def script_cli(script: str):
+    """The click command of `scripts/<script>.py`, loaded as a module of its own (the scripts
+    are Ape's `ape run` commands, not a package): for CliRunner."""
+    path = Path(__file__).resolve().parents[1] / "scripts" / f"{script}.py"
+    spec = importlib.util.spec_from_file_location(f"{script.replace('-', '_')}_script", path)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module.cli
 
 
 @functools.cache

@@ -6,12 +6,12 @@ its current step, and a failure recorded with its seed when its shrinking is cut
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import subprocess
 
 import pytest
 from click.testing import CliRunner
+from helpers import script_cli
 
 from offchain.backends import Divergence
 from offchain.testing import stats
@@ -171,11 +171,7 @@ def test_worker__shrinking_cut_short__the_failure_is_recorded_with_its_seed(arti
 
 
 def _fuzz_cli():
-    spec = importlib.util.spec_from_file_location("fuzz_script", ROOT / "scripts" / "fuzz.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.cli
+    return script_cli("fuzz")
 
 
 def test_fuzz_cli__without_out__writes_a_scratch_path_git_ignores():

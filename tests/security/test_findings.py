@@ -20,15 +20,11 @@ import tomllib
 import pytest
 from eth_abi import decode as abi_decode
 from eth_utils import keccak, to_checksum_address
-from helpers import started_auction, storage_slot
+from helpers import revm_system, started_auction, storage_slot, vaults_at
 
 from offchain.backends import (
-    ANVIL_ACCOUNTS,
     ChainBackend,
-    Lockstep,
-    RevmBackend,
     RpcError,
-    model_beside,
 )
 from offchain.model.backstop import FUND, POOL
 from offchain.model.dutch_auction import (
@@ -52,12 +48,12 @@ from offchain.sim.strategies.keepers import (
     liquidation_actions,
     taker_actions,
 )
-from offchain.system.config import DEFAULT_CONFIG, ConfigError, load_config, parse_config
-from offchain.system.deployment import deploy_flash_taker, deploy_system, seed_pool
+from offchain.system.config import DEFAULT_CONFIG, ConfigError, parse_config
+from offchain.system.deployment import deploy_flash_taker, seed_pool
 from offchain.system.invariants import model_invariants
-from offchain.testing.fuzz import REVM_GENESIS, Artifacts
-from offchain.testing.harness import TEST_FACTORIES, Roles, System, move_prices, read, reverts
+from offchain.testing.fuzz import Artifacts
 from offchain.testing.harness import events as _events
+from offchain.testing.harness import move_prices, read, reverts
 
 DAY = 86_400
 ETH, WBTC = "ETH-A", "WBTC-A"
@@ -1100,22 +1096,11 @@ def _f11_full_set_on_revm(artifacts: Artifacts) -> None:
     leave them: 2**24 auctions are out of a test's reach): the next batch skips its vaults
     instead of reverting, the strict liquidate reverts with the reason, and the keeper proposes
     at most the room left."""
-    evm = RevmBackend(*artifacts, REVM_GENESIS)
-    roles = Roles(*ANVIL_ACCOUNTS[:6])
-    model = model_beside(evm, roles.users, TEST_FACTORIES)
-    config = load_config()
-    d = deploy_system(
-        Lockstep(evm, model), config, roles.governance, roles.feeder, seed_pools=False
-    )
-    system = System(evm, model, d, roles)
-    gov, keeper, t = roles.governance, roles.keeper, d.types[ETH]
+    system, evm = revm_system(artifacts)
+    d, keeper, t = system.d, system.roles.keeper, system.d.types[ETH]
     old_cap = 1024
     owners = [to_checksum_address(f"0x{0x10000 + i:040x}") for i in range(old_cap + 5)]
-    system.tx(t.token, "mint", gov, gov, 2 * WAD * len(owners))
-    system.tx(t.token, "approve", gov, t.join, 2 * WAD * len(owners))
-    for o in owners:
-        system.tx(t.join, "join", gov, o, 2 * WAD)
-        system.tx(d.engine, "modify_vault", o, t.type_id, o, o, o, 2 * WAD, 2_600 * WAD)
+    vaults_at(system, t, owners, 2 * WAD, 2_600 * WAD)
     move_prices(system, [(t, 1_500 * WAD)])
     for start in range(0, old_cap + 3, 40):
         batch = owners[start : min(start + 40, old_cap + 3)]

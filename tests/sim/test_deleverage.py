@@ -16,6 +16,7 @@ from fractions import Fraction
 from pathlib import Path
 
 import pytest
+from helpers import script_cli
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -367,19 +368,14 @@ def test_scenario_deleverage_buffer__read_exactly__a_grid_key():
 
 
 def test_simulate_cli__bad_deleverage_buffer__exit_2_one_line_no_traceback(tmp_path):
-    import importlib.util
-
     from click.testing import CliRunner
 
-    spec = importlib.util.spec_from_file_location("simulate_script", ROOT / "scripts/simulate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     path = tmp_path / "lab.toml"
     path.write_text(LAB.read_text() + "deleverage_buffer = 1e400\n")
     out = tmp_path / "report"
     result = CliRunner().invoke(
-        module.cli, ["--scenario", str(path), "--backend", "model", "--out", str(out), "--quiet"]
+        script_cli("simulate"),
+        ["--scenario", str(path), "--backend", "model", "--out", str(out), "--quiet"],
     )
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]

@@ -10,6 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from helpers import script_cli
 
 from offchain.model.fixed_point import WAD
 from offchain.report.documents import write_report
@@ -185,18 +186,13 @@ def test_budget_keys__bad__one_line_naming_the_key(tmp_path, keepers, problem):
 
 
 def test_simulate_cli__a_budget_below_a_transaction__one_line_exit_2_nothing_written(tmp_path):
-    import importlib.util
-
     from click.testing import CliRunner
 
-    spec = importlib.util.spec_from_file_location("simulate_script", ROOT / "scripts/simulate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     out = tmp_path / "report"
     scenario = _scenario(tmp_path, "liquidation_gas_budget = 100_000\n")
     result = CliRunner().invoke(
-        module.cli, ["--scenario", scenario, "--backend", "model", "--out", str(out), "--quiet"]
+        script_cli("simulate"),
+        ["--scenario", scenario, "--backend", "model", "--out", str(out), "--quiet"],
     )
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]

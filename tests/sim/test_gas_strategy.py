@@ -12,6 +12,7 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+from helpers import script_cli
 
 from offchain.model.dutch_auction import SLOT_BITS
 from offchain.model.fixed_point import WAD
@@ -290,14 +291,8 @@ def test_new_keys__refused_in_one_line_naming_the_key(keepers, message):
     ],
 )
 def test_simulate_cli__a_bad_gas_key__one_line_exit_2_nothing_written(tmp_path, line, phrase):
-    import importlib.util
-
     from click.testing import CliRunner
 
-    spec = importlib.util.spec_from_file_location("simulate_script", ROOT / "scripts/simulate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
     scenario = tmp_path / "s.toml"
     scenario.write_text(
         (ROOT / "offchain/sim/scenarios/synthetic-crash.toml").read_text()
@@ -305,7 +300,7 @@ def test_simulate_cli__a_bad_gas_key__one_line_exit_2_nothing_written(tmp_path, 
     )
     out = tmp_path / "report"
     result = CliRunner().invoke(
-        module.cli,
+        script_cli("simulate"),
         ["--scenario", str(scenario), "--backend", "model", "--out", str(out), "--quiet"],
     )
     assert result.exit_code == 2, result.output

@@ -4,11 +4,11 @@ price file's day (it covers the path's times), the bare-CSV path takes them (`--
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import script_cli
 
 from offchain.sim.scenario.load import ScenarioError, load_scenario
 
@@ -107,11 +107,7 @@ def test_gas_option_with_a_scenario__refused():
 
 
 def _cli():
-    spec = importlib.util.spec_from_file_location("simulate_script", ROOT / "scripts/simulate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.cli
+    return script_cli("simulate")
 
 
 @pytest.mark.parametrize(

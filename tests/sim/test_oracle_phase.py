@@ -5,12 +5,12 @@ over the oracle's period, and a sweep draws the phase per seed. Model only: no c
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from helpers import script_cli
 
 from offchain.report import phases
 from offchain.sim.run.driver import simulate
@@ -136,11 +136,7 @@ def test_phase_below_a_grid_cells_delay__checked_with_the_cells_delay(tmp_path):
 
 
 def _cli():
-    spec = importlib.util.spec_from_file_location("simulate_script", ROOT / "scripts/simulate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.cli
+    return script_cli("simulate")
 
 
 def test_simulate_cli__phase_at_the_delay__one_line_exit_2_nothing_written(tmp_path):

@@ -10,7 +10,6 @@ waterfall's layers (receipts `LossAllocated`) to the wei."""
 from __future__ import annotations
 
 import gc
-import importlib.util
 import json
 import subprocess
 import sys
@@ -19,6 +18,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 from click.testing import CliRunner
+from helpers import script_cli
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -362,13 +362,7 @@ def test_replay__every_loss_is_fully_allocated_with_receipts(runs, scenario):
 
 
 def _cli():
-    spec = importlib.util.spec_from_file_location(
-        "simulate_script", ROOT / "scripts" / "simulate.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.cli
+    return script_cli("simulate")
 
 
 def _csv(tmp_path: Path, text: str) -> str:
@@ -535,13 +529,7 @@ def test_simulate_cli__without_out__a_directory_per_command_leaves_make_runs_rep
 
 
 def _compare_cli():
-    spec = importlib.util.spec_from_file_location(
-        "compare_script", ROOT / "scripts" / "compare-waterfalls.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.cli
+    return script_cli("compare-waterfalls")
 
 
 def test_compare_waterfalls__orders__one_row_each_with_the_same_bad_debt_where_rates_do_not_move(

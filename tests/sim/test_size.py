@@ -4,11 +4,11 @@ Model only: no chain."""
 
 from __future__ import annotations
 
-import importlib.util
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import script_cli
 
 from offchain.report import size
 from offchain.report.documents import Table, Text, to_markdown
@@ -81,11 +81,7 @@ def test_blocks__this_run_beside_the_scenarios_count__and_what_followed(runs):
 
 
 def _cli():
-    spec = importlib.util.spec_from_file_location("simulate_script", ROOT / "scripts/simulate.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.cli
+    return script_cli("simulate")
 
 
 @pytest.mark.parametrize("vaults", [None, 1000, 1500])

@@ -11,7 +11,6 @@ payments plus what stays uncovered add up to it; a run of the sweep gives the fi
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import shutil
 import signal
@@ -26,6 +25,7 @@ import pandas as pd
 import pyarrow.parquet as pq
 import pytest
 from click.testing import CliRunner
+from helpers import script_cli
 
 from offchain.report.tables import LAYERS
 from offchain.sim.run.driver import simulate
@@ -64,11 +64,7 @@ DETERMINISTIC = (
 
 
 def _cli():
-    spec = importlib.util.spec_from_file_location("sweep_script", ROOT / "scripts" / "sweep.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.cli
+    return script_cli("sweep")
 
 
 def _sweep(*args: str):

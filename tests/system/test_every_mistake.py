@@ -5,13 +5,13 @@ nothing written."""
 
 from __future__ import annotations
 
-import importlib.util
 import os
 import subprocess
 from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
+from helpers import script_cli
 
 from offchain.sweep.spec import SweepError, load_sweep_file
 from offchain.system.config import DEFAULT_CONFIG, ConfigError, load_config
@@ -21,13 +21,7 @@ SCENARIO = (ROOT / "tests" / "sim" / "data" / "thin-liquidity-2020.toml").read_t
 
 
 def _cli(script: str):
-    spec = importlib.util.spec_from_file_location(
-        f"{script.replace('-', '_')}_mistakes", ROOT / "scripts" / f"{script}.py"
-    )
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.cli
+    return script_cli(script)
 
 
 def _lines(output: str) -> list[str]:

@@ -7,16 +7,14 @@ each, to the wei)."""
 from __future__ import annotations
 
 from eth_utils import to_checksum_address
-from helpers import storage_slot
+from helpers import revm_system, storage_slot, vaults_at
 
-from offchain.backends import ANVIL_ACCOUNTS, Lockstep, RevmBackend, model_beside
+from offchain.backends import RevmBackend
 from offchain.model.dutch_auction import SLOT_BITS
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS
-from offchain.system.config import load_config
-from offchain.system.deployment import deploy_system
-from offchain.testing.fuzz import REVM_GENESIS, Artifacts
-from offchain.testing.harness import TEST_FACTORIES, Roles, System, move_prices, read
+from offchain.testing.fuzz import Artifacts
+from offchain.testing.harness import System, move_prices, read
 
 ETH = "ETH-A"
 # words 0 .. 599 opened and full, but for one free slot in word 300 (summary word 1)
@@ -44,20 +42,10 @@ def test_slots_deep__a_free_slot_in_the_second_summary_word__is_found_then_a_wor
     next auction takes it (id 76,808) and empties both summary levels; the one after opens word
     600 (slot 153,600, summary word 2); finishing 76,808 lists word 300 again, so the next id is
     slot 76,807's second generation. Money flow: the taker buys auction 76,808's lot at 1,500."""
-    evm = RevmBackend(*artifacts, REVM_GENESIS)
-    roles = Roles(*ANVIL_ACCOUNTS[:6])
-    model = model_beside(evm, roles.users, TEST_FACTORIES)
-    d = deploy_system(
-        Lockstep(evm, model), load_config(), roles.governance, roles.feeder, seed_pools=False
-    )
-    system = System(evm, model, d, roles)
-    gov, keeper, t = roles.governance, roles.keeper, d.types[ETH]
+    system, evm = revm_system(artifacts)
+    d, keeper, t = system.d, system.roles.keeper, system.d.types[ETH]
     owners = [to_checksum_address(f"0x{0x20000 + i:040x}") for i in range(3)]
-    system.tx(t.token, "mint", gov, gov, 2 * WAD * len(owners))
-    system.tx(t.token, "approve", gov, t.join, 2 * WAD * len(owners))
-    for o in owners:
-        system.tx(t.join, "join", gov, o, 2 * WAD)
-        system.tx(d.engine, "modify_vault", o, t.type_id, o, o, o, 2 * WAD, 2_600 * WAD)
+    vaults_at(system, t, owners, 2 * WAD, 2_600 * WAD)
     move_prices(system, [(t, 1_500 * WAD)])
 
     free_slot = WORD << 8 | BIT
