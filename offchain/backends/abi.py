@@ -234,7 +234,15 @@ class ContractAbi:
                         [abi_type_of(o) for o in item["outputs"]],
                     )
             self._functions[address] = functions
-        return functions[f"{function}/{arguments}"]
+        found = functions.get(f"{function}/{arguments}")
+        if found is None:
+            counts = sorted(int(k.split("/")[1]) for k in functions if k.split("/")[0] == function)
+            name = self.names[address]
+            if not counts:
+                raise ValueError(f"{name} has no function {function}")
+            takes = " or ".join(map(str, counts))
+            raise ValueError(f"{name}.{function} takes {takes} arguments, given {arguments}")
+        return found
 
     def _calldata(self, address: str, function: str, args: tuple) -> tuple[bytes, AbiFunction]:
         fn = self._function(address, function, len(args))

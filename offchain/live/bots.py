@@ -577,20 +577,9 @@ class Bot:
         ]
 
     def _backstop_params(self, name: str) -> BackstopParams:
-        d, t = self.d, self.d.types[name]
-        return BackstopParams(
-            # read-only: decides as governance would (an empty account cannot be asked its
-            # roles: a parked deleverage due made a read-only backstop bot fail to decide)
-            self.me or d.governance,
-            "",
-            d.backstop,
-            d.debt_auction,
-            d.stability_pool,
-            d.fees,
-            t.type_id,
-            t.auction,
-            0,
-        )
+        # read-only: decides as governance would (an empty account cannot be asked its roles: a
+        # parked deleverage due made a read-only backstop bot fail to decide)
+        return BackstopParams.of(self.d, name, self.me or self.d.governance, "", 0)
 
     # what the backstop step follows (steps.BackstopFollow): the follower's, rebuilt when the
     # chain changes

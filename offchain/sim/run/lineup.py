@@ -155,15 +155,11 @@ class Lineup:
         return out
 
     def _backstop_params(self, name: str) -> BackstopParams:
-        d, t, a = self.deployment, self.deployment.types[name], self.actors
-        return BackstopParams(
+        a = self.actors
+        return BackstopParams.of(
+            self.deployment,
+            name,
             a.backstop_keeper,
             a.bidder if self.scenario.keepers.debt_auction_capital else "",
-            d.backstop,
-            d.debt_auction,
-            d.stability_pool,
-            d.fees,
-            t.type_id,
-            t.auction,
             self.sending.bids["backstop"],
         )

@@ -14,6 +14,7 @@ from offchain.model import deleverage as dl
 from offchain.model.backstop import MAX_DELEVERAGE_VAULTS, LossStatus
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.strategies.actions import Action
+from offchain.system.deployment import Deployment
 
 # a deleverage whose charge would be below one stablecoin is not sent: the rounding a charge
 # leaves due (below one wad-th of the listed headroom plus a rate per vault) would otherwise
@@ -70,6 +71,24 @@ class BackstopParams:
     type_id: bytes
     auction: str
     gas_price: int
+
+    @classmethod
+    def of(
+        cls, d: Deployment, name: str, keeper: str, bidder: str, gas_price: int
+    ) -> BackstopParams:
+        """The parameters of type `name`'s backstop keeper: its addresses from the deployment."""
+        t = d.types[name]
+        return cls(
+            keeper,
+            bidder,
+            d.backstop,
+            d.debt_auction,
+            d.stability_pool,
+            d.fees,
+            t.type_id,
+            t.auction,
+            gas_price,
+        )
 
 
 def backstop_actions(
