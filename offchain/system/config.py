@@ -19,7 +19,7 @@ from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER, MAX_LAYERS, ORDER
 from offchain.model.fee_accumulator import MAX_BASE_FEE
 from offchain.model.fixed_point import PENALTY_STEP, RAD, RAY, WAD, WAD_TO_RAY
 from offchain.model.price_curves import CurveKind
-from offchain.system.files import read_mapping
+from offchain.system.files import OutOfRange, read_mapping
 from offchain.system.schema import (
     COLLATERAL,
     MAX_AMOUNT,
@@ -449,8 +449,8 @@ def table_problems(
             if sub is not None and isinstance(value, dict):
                 out += table_problems(f"{where}.{key}", value, sub, tables)
             continue
-        if k.kind in (Kind.FILE, Kind.TYPE):
-            continue
+        if k.kind in (Kind.FILE, Kind.TYPE) or isinstance(value, OutOfRange):
+            continue  # a number out of range: read_mapping names it with these lines
         try:
             Reader(where, {key: value}, schema).checked(k)
         except ConfigError as exc:
@@ -523,4 +523,7 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> SystemConfig:
     scenario file is (files.read_mapping): a directory, a binary file (a UnicodeDecodeError
     traceback before), invalid TOML or a number out of range (`1e400`) is one line naming it."""
     path = Path(path)
-    return parse_config(read_mapping(path, ConfigError, str(path), toml=True), str(path))
+    data = read_mapping(
+        path, ConfigError, str(path), toml=True, problems=lambda d: config_problems(d, str(path))
+    )
+    return parse_config(data, str(path))

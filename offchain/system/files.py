@@ -13,13 +13,13 @@ from typing import Any
 import yaml
 
 
-class _OutOfRange(float):
+class OutOfRange(float):
     """A TOML float whose digits a float cannot hold (`1e400` is infinite, `1e-400` is 0): kept
     with its text until the document is read, so that the refusal can name its key."""
 
     text: str
 
-    def __new__(cls, value: float, text: str) -> _OutOfRange:
+    def __new__(cls, value: float, text: str) -> OutOfRange:
         number = super().__new__(cls, value)
         number.text = text
         return number
@@ -31,25 +31,21 @@ def _toml_float(text: str) -> float:
         return value  # TOML's own infinity and NaN: the readers refuse them by name
     digits = text.lower().split("e")[0].strip("+-0._")
     if math.isinf(value) or (value == 0 and digits):
-        return _OutOfRange(value, text)
+        return OutOfRange(value, text)
     return value
 
 
-def _out_of_range(data: Any, key: str = "") -> tuple[str, str] | None:
-    """(key, text) of the first number out of range in `data`, or None."""
-    if isinstance(data, _OutOfRange):
-        return key, data.text
+def _out_of_range(data: Any, key: str = "") -> list[tuple[str, str]]:
+    """(key, text) of every number out of range in `data`, in the document's order."""
+    if isinstance(data, OutOfRange):
+        return [(key, data.text)]
     if isinstance(data, dict):
         items = [(f"{key}.{k}" if key else str(k), v) for k, v in data.items()]
     elif isinstance(data, list):
         items = [(f"{key}[{i}]", v) for i, v in enumerate(data)]
     else:
-        return None
-    for where, value in items:
-        found = _out_of_range(value, where)
-        if found is not None:
-            return found
-    return None
+        return []
+    return [found for where, value in items for found in _out_of_range(value, where)]
 
 
 def one_line(text: str) -> str:
@@ -102,11 +98,17 @@ _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG,
 
 
 def read_mapping(
-    path: Path, error: Callable[[str], Exception], where: str, toml: bool | None = None
+    path: Path,
+    error: Callable[[str], Exception],
+    where: str,
+    toml: bool | None = None,
+    problems: Callable[[dict[str, Any]], list[str]] | None = None,
 ) -> dict[str, Any]:
     """The mapping of tables in `path`: TOML for a `.toml` suffix, else YAML (an empty YAML file
     is an empty mapping); `toml=True` reads TOML whatever the suffix (a deployment config). A
-    problem raises `error(message)`, the message one line starting with `where`."""
+    problem raises `error(message)`, the message one line starting with `where`. Numbers out of
+    range are named all at once, a line each, with the lines of `problems(data)` (the caller's
+    checks of the document's keys, which pass over an `OutOfRange` value: named here already)."""
     if toml is None:
         toml = path.suffix.lower() == ".toml"
     kind = "TOML" if toml else "YAML"
@@ -131,14 +133,19 @@ def read_mapping(
         except RecursionError:
             raise error(f"{where}: not valid TOML (nested too deeply)") from None
         found = _out_of_range(data)
-        if found is not None:
-            key, number = found
-            size = (
-                "too large to be a number"
-                if math.isinf(float(number))
-                else "so small it would be read as 0"
-            )
-            raise error(f"{where}: {key} = {number} is out of range ({size})")
+        if found:
+            lines = [
+                f"{where}: {key} = {number} is out of range ("
+                + (
+                    "too large to be a number"
+                    if math.isinf(float(number))
+                    else "so small it would be read as 0"
+                )
+                + ")"
+                for key, number in found
+            ]
+            more = problems(data) if problems is not None else []
+            raise error("\n".join(lines + [line for line in more if line not in lines]))
         return data
     try:
         data = yaml.load(text, Loader=_UniqueKeyLoader)

@@ -89,6 +89,45 @@ def test_config_with_two_mistakes__two_lines(tmp_path):
     ], lines
 
 
+def test_numbers_out_of_range_beside_other_mistakes__every_one_named(tmp_path):
+    """#27 of issue 47's newcomer: a number out of range (`1e400`) was refused at parse time,
+    before the file's other mistakes were read: one line for three mistakes. A scenario's and a
+    config's numbers and their other mistakes are named in one run now, nothing written."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        '[scenario]\nname = "n"\nseed = 1\ncolour = 2\n[market]\ngas_gwei = "inf"\n'
+        '[market.synthetic]\nstart_price = 100\nsteps = 144\nvolatility = 1e400\n'
+        "drift = -1e-400\n[vaults]\ncount = 10\n"
+    )
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        _cli("simulate"), ["--scenario", str(bad), "--out", str(out), "--quiet"]
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        f"simulate: {bad}: market.synthetic.volatility = 1e400 is out of range (too large to "
+        "be a number)",
+        f"simulate: {bad}: market.synthetic.drift = -1e-400 is out of range (so small it would "
+        "be read as 0)",
+        f"simulate: {bad}: scenario: unknown key 'colour'",
+        f"simulate: {bad}: market.gas_gwei: must be finite, got 'inf'",
+    ]
+    assert not out.exists()
+    config = tmp_path / "c.toml"
+    config.write_text(
+        DEFAULT_CONFIG.read_text()
+        .replace('liquidation_ratio = "1.5"', "liquidation_ratio = 1e400", 1)
+        .replace("[system]", "[system]\nflavour = 1", 1)
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_config(config)
+    assert str(exc.value).splitlines() == [
+        f"{config}: collateral[0].liquidation_ratio = 1e400 is out of range (too large to be a "
+        "number)",
+        f"{config}: system: unknown key 'flavour'",
+    ]
+
+
 def test_sweep_file_with_two_mistakes__two_lines_exit_2(tmp_path):
     bad = tmp_path / "s.toml"
     bad.write_text('[sweep]\nseeds = "ten"\nworkerz = 2\n\n[grid]\npool_fee = [0.003]\n')

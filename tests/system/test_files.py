@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from offchain.sim.scenario.reader import ScenarioError, read_document
-from offchain.system.files import read_mapping
+from offchain.system.files import OutOfRange, read_mapping
 
 
 class Problem(ValueError):
@@ -77,6 +77,35 @@ def test_read_mapping__toml_number_out_of_range__names_the_key(tmp_path, text, p
     with pytest.raises(Problem) as caught:
         read_mapping(path, Problem, str(path))
     assert str(caught.value) == f"{path}: {problem}"
+
+
+def test_read_mapping__toml_numbers_out_of_range__every_one_named_with_the_callers_lines(
+    tmp_path,
+):
+    """Issue 47 (#27): the parse named the first number out of range and stopped, so a file with
+    three mistakes took three runs. Every number is named, a line each, with the caller's own
+    lines for the document's other keys (which see the numbers as `OutOfRange`)."""
+    path = tmp_path / "s.toml"
+    path.write_text("[market]\na = 1e400\nb = 2\nc = [1, -1e-999]\n[vaults]\nd = 9e999\n")
+    seen = []
+
+    def problems(data):
+        seen.append(data)
+        return ["s.toml: market.b: a line of the caller's", f"{path}: market.a = 1e400 is out of "
+                "range (too large to be a number)"]  # fmt: skip
+
+    with pytest.raises(Problem) as caught:
+        read_mapping(path, Problem, str(path), problems=problems)
+    assert str(caught.value).splitlines() == [
+        f"{path}: market.a = 1e400 is out of range (too large to be a number)",
+        f"{path}: market.c[1] = -1e-999 is out of range (so small it would be read as 0)",
+        f"{path}: vaults.d = 9e999 is out of range (too large to be a number)",
+        "s.toml: market.b: a line of the caller's",  # a line named twice is said once
+    ]
+    assert isinstance(seen[0]["market"]["a"], OutOfRange)
+    with pytest.raises(Problem) as caught:  # without the caller's checks: the numbers alone
+        read_mapping(path, Problem, str(path))
+    assert len(str(caught.value).splitlines()) == 3
 
 
 def test_read_mapping__toml_numbers_in_range__read_as_they_are(tmp_path):

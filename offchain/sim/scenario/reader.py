@@ -28,7 +28,9 @@ class ScenarioError(ValueError):
 
 
 def read_document(path: Path) -> dict[str, Any]:
-    data = read_mapping(path, ScenarioError, str(path))
+    data = read_mapping(
+        path, ScenarioError, str(path), problems=lambda d: document_problems(str(path), d)
+    )
     _check_keys(data, str(path), "", ())
     return data
 
