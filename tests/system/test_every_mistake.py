@@ -96,7 +96,7 @@ def test_numbers_out_of_range_beside_other_mistakes__every_one_named(tmp_path):
     bad = tmp_path / "bad.toml"
     bad.write_text(
         '[scenario]\nname = "n"\nseed = 1\ncolour = 2\n[market]\ngas_gwei = "inf"\n'
-        '[market.synthetic]\nstart_price = 100\nsteps = 144\nvolatility = 1e400\n'
+        "[market.synthetic]\nstart_price = 100\nsteps = 144\nvolatility = 1e400\n"
         "drift = -1e-400\n[vaults]\ncount = 10\n"
     )
     out = tmp_path / "report"
