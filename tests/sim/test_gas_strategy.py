@@ -84,17 +84,21 @@ def test_priced_out__parses_roles__refuses_an_unknown_one():
 def test_keeper_actions__counts_each_failure_by_its_reason():
     txs = pd.DataFrame(
         [
-            ("liquidation_keeper", "ok", ""),
-            ("liquidation_keeper", "dropped", DROPPED_UNDERPRICED),
-            ("liquidation_keeper", "dropped", DROPPED_CAPPED),
-            ("liquidation_keeper", "deferred", "over the keeper's gas budget"),
-            ("taker", "reverted", "auction: not running"),
-            ("taker", "reverted", "auction: needs reset"),
-            ("taker", "ok", ""),
-            ("backstop_keeper", "dropped", DROPPED_UNDERPRICED),
-            ("feeder", "ok", ""),
+            ("liquidation_keeper", "liquidate_many", "ok", ""),
+            ("liquidation_keeper", "liquidate_many", "dropped", DROPPED_UNDERPRICED),
+            ("liquidation_keeper", "liquidate_many", "dropped", DROPPED_CAPPED),
+            ("liquidation_keeper", "liquidate_many", "deferred", "over the keeper's gas budget"),
+            ("taker", "take", "reverted", "auction: not running"),
+            ("taker", "take", "reverted", "auction: needs reset"),
+            ("taker", "take", "ok", ""),
+            ("backstop_keeper", "cover", "dropped", DROPPED_UNDERPRICED),
+            # a dust auction a taker reset earlier in the bar: lost, not a plain revert; the same
+            # reason from another function is a plain revert
+            ("backstop_keeper", "close_dust_auction", "reverted", "auction: not ended"),
+            ("backstop_keeper", "cover", "reverted", "auction: not ended"),
+            ("feeder", "post", "ok", ""),
         ],
-        columns=["actor", "status", "reason"],
+        columns=["actor", "function", "status", "reason"],
     )
     table = keeper_actions(txs, {"taker": 1})
     rows = {r["role"]: r for r in table.to_dict("records")}
@@ -111,6 +115,8 @@ def test_keeper_actions__counts_each_failure_by_its_reason():
     assert (taker["planned"], taker["sent"], taker["mined"]) == (4, 4, 1)
     assert (taker["lost_to_competitor"], taker["reverted"], taker["in_flight_at_end"]) == (1, 1, 1)
     assert taker["landed_share"] == 0.25
+    backstop = rows["backstop_keeper"]
+    assert (backstop["planned"], backstop["lost_to_competitor"], backstop["reverted"]) == (3, 1, 1)
     lines = failure_lines(table)
     assert lines == [
         "The liquidation keeper landed only 1 of its 4 planned actions (25%, below the 50% "
@@ -118,8 +124,8 @@ def test_keeper_actions__counts_each_failure_by_its_reason():
         "capped by the action's value; 1 deferred by its gas budget.",
         "The flash taker landed only 1 of its 4 planned actions (25%, below the 50% floor): 1 "
         "lost to a competitor; 1 reverted; 1 still in flight at the end.",
-        "The backstop keeper landed NONE of its 1 planned actions: 1 dropped, its gas bid below "
-        "the bar's 30th percentile.",
+        "The backstop keeper landed NONE of its 3 planned actions: 1 dropped, its gas bid below "
+        "the bar's 30th percentile; 1 lost to a competitor; 1 reverted.",
     ]
     console = console_lines(table, {"keeper_failures": lines, "gas_strategy": "fixed"})
     assert console[:3] == [f"KEEPER FAILURE: {line}" for line in lines]
