@@ -149,8 +149,8 @@ def scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
     """Each built-in in the model at 1k, 10k and 100k vaults (--vaults; over two types split as
     the scenario's 1,000 and 400), each run in a process of its own (offchain/sim/run/timing.py),
     with the market's depth fixed (the default) and, at 100k, scaled with the population: the
-    share of vaults left unsafe and never liquidated and the insolvency per unit of starting
-    debt (scale.<scenario>_<size>[_depth_scaled]_*), the 100k runs' time (one core) and peak
+    share of vaults left unsafe and never liquidated, the insolvency per unit of starting debt
+    and the auctions still open at the end (scale.<scenario>_<size>[_depth_scaled]_*), the 100k runs' time (one core) and peak
     memory; the two-type crash's time and memory at each size (sim.model_*_vaults_*, as before);
     the limits each 100k run names, in the meta."""
     from offchain.sim.scenario.load import builtin_scenarios
@@ -168,6 +168,7 @@ def scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
                 )
                 figures[f"{key}_unsafe_left_share"] = run["unsafe_left_share"]
                 figures[f"{key}_insolvency_per_debt"] = run["insolvency_per_debt"]
+                figures[f"{key}_open_auctions"] = run["open_auctions"]
                 if vaults == SCALE_VAULTS[-1]:
                     figures[f"{key}_s"] = run["s"]
                     figures[f"{key}_peak_mib"] = run["peak_mib"]
@@ -180,7 +181,8 @@ def scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
         "scale_note": "scale.*: each built-in in the model (offchain/sim/run/timing.py), its caps, "
         "ceilings and keepers' capital sized to --vaults (sim/scenario/ceilings.py); "
         "unsafe_left_share = vaults unsafe and never liquidated at the end / vaults; "
-        "insolvency_per_debt = the conservative insolvency / the starting debt; *_depth_scaled: "
+        "insolvency_per_debt = the conservative insolvency / the starting debt; open_auctions = "
+        "auctions still running at the end (a vault liquidated, not cleared); *_depth_scaled: "
         "market.depth_with_vaults = scaled; _s and _peak_mib: the 100k run's seconds (one core) "
         "and peak resident memory",
         "scale_limits": limits,
