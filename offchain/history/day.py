@@ -74,7 +74,8 @@ class AuctionRow:
     """One auction: `lot` at kick and `lot_won` at the end [wad], `tab` and `debt` (the vault's
     debt taken, tab / chop) [rad], the winning (or standing) `bid` [rad] and `winner` (the Cat's
     name while nobody bid), times, and for a dealt one the value of `lot_won` at the market
-    price at the deal [rad] and whether its bid was a zero bid."""
+    price at the deal [rad] and whether its bid was a zero bid; `end` its end when dealt or when
+    the day ended (ticks move it)."""
 
     id: int
     usr: str
@@ -88,6 +89,7 @@ class AuctionRow:
     dealt: int | None = None
     value_at_deal: int = 0
     zero_bid: bool = False
+    end: int = 0
 
 
 @dataclass(frozen=True)
@@ -227,6 +229,7 @@ def run_day(
                 a = flipper.deal(id, now)
                 row = rows[id]
                 row.bid, row.winner, row.lot_won, row.dealt = a.bid, a.guy, a.lot, now
+                row.end = a.end
                 row.value_at_deal = a.lot * price * WAD_TO_RAY
                 row.zero_bid = is_zero_bid(a.bid, a.lot, price)
                 if a.guy in by_name:
@@ -237,7 +240,7 @@ def run_day(
             if a.tic == 0 and a.end < now:
                 flipper.tick(id, now)
     for id, a in flipper.bids.items():  # still running at the end of the day
-        rows[id].bid, rows[id].winner, rows[id].lot_won = a.bid, a.guy, a.lot
+        rows[id].bid, rows[id].winner, rows[id].lot_won, rows[id].end = a.bid, a.guy, a.lot, a.end
     actors = [biter, *keepers]
     return DayResult(
         auctions=[rows[i] for i in sorted(rows)],

@@ -5,6 +5,8 @@ stories on a flat hand-made market. Pure Python, no chain."""
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from offchain.history.cat import Cat
@@ -196,3 +198,17 @@ def test_margin_bidder__tend_under_beg_over_the_bid__no_bid():
 def test_percentile_gas__only_the_two_the_latency_model_knows():
     with pytest.raises(ValueError, match="30 or 60"):
         PercentileGas(90)
+
+
+def test_day_loop__auction_without_bid__ticked_after_end__left_open_at_day_end():
+    """No bidder and a 5-minute tau: the auction kicked at T0 ends at T0 + 300 without a bid;
+    the first step after it (T0 + 360) ticks it to T0 + 660, and so on every 6 minutes, the
+    last at T0 + 3,240 to T0 + 3,540, the day's last step (not passed then). At the end of the
+    day it is still open: not dealt, its bid 0, the Cat its guy, the whole debt a deficit."""
+    params = dataclasses.replace(DAY_2020_03_12, tau=300)
+    r = run_day([VAULT], params, [], biter(), PRICES, GAS)
+    [row] = r.auctions
+    assert (row.dealt, row.bid, row.winner, row.lot_won) == (None, 0, CAT, 10 * WAD)
+    assert row.end == T0 + 3540
+    assert r.dealt == [] and r.zero_bid_share == 0
+    assert r.deficit == 700 * RAD
