@@ -1,0 +1,260 @@
+"""A model of MakerDAO's 2020 Flipper and Cat, not a twin of any Backstop contract: a crash day
+replayed under the 2020 liquidation system, bar by bar.
+
+The day's bars come from the price series (10 minutes in data/market/); each bar is cut into
+`substeps` steps (1 minute by default) with the bar's close and gas percentiles, because the
+day's ttl (10 minutes) was one bar: with bar steps only, a bid's tic would fall exactly on the
+next step, where dss refuses both a new bid and the deal, and no auction could see a second bid.
+A transaction the latency model delays by a bar lands `bar` seconds after it was sent.
+
+Each step, in order:
+1. the oracle: the OSM shows the market price of one `delay` before its last poke; pokes come
+   every `delay` from the first bar, `lag` seconds late (`Oracle`); the Spotter writes spot at
+   once (spot = price / 1.5);
+2. collateral sold: a keeper's collateral won is sold one bar after its deal at that bar's close
+   (no price impact, no fee), the DAI back in its capital;
+3. transactions delayed from earlier steps land, in the order sent;
+4. the biter, then each keeper in turn: plan, send, and what lands in the step executes before
+   the next one plans (they see each other's bids as in a block);
+5. deals: every auction whose tic passed (or whose end passed, with a bid) is dealt (by whoever:
+   not subject to gas; the winner has every reason to call it);
+6. ticks: every auction that ended without a bid is restarted (likewise).
+
+The deficit is the Vow's as dss would have it after `heal`: system debt queued by bites (the
+vaults' debt taken, art x rate = tab / chop) minus the DAI the flips raised (every bid, of dealt
+auctions and of those still running, is already the Vow's); negative: a surplus (penalties
+raised beyond the debt). Amounts are integers: DAI in rad, collateral in wad.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from fractions import Fraction
+
+from offchain.history.cat import ETH_A_MAT, Bite, Cat, spot_of
+from offchain.history.flip import FlipParams, Flipper, is_zero_bid
+from offchain.history.keepers import Biter, Counts, Keeper, Mempool, View, execute
+from offchain.history.vat import VOW, Urn, Vat
+from offchain.model.fixed_point import RAY, WAD_TO_RAY
+from offchain.sim.scenario.market_data import Series
+from offchain.sim.strategies.actions import Latency
+
+__all__ = ["AuctionRow", "DayResult", "KeeperRow", "Oracle", "Vault", "run_day"]
+
+
+@dataclass(frozen=True)
+class Vault:
+    """A hand-made (or, later, sampled) ETH-A vault: `ink` [wad], `art` [wad]."""
+
+    usr: str
+    ink: int
+    art: int
+
+
+@dataclass(frozen=True)
+class Oracle:
+    """The OSM: a poke every `delay` seconds [s] from the first bar, `lag` seconds late [s]; a
+    poke makes current the price read at the poke before it."""
+
+    delay: int = 3600
+    lag: int = 0
+
+    def price(self, prices: Series, now: int) -> int:
+        """The price [wad] the OSM shows at `now` (before the first poke, and for reads before the
+        series starts: the first close)."""
+        start = prices.times[0]
+        pokes = (now - start - self.lag) // self.delay  # the last poke's number (floor)
+        if pokes < 0:
+            return prices.columns["close"][0]
+        return prices.at("close", start + (pokes - 1) * self.delay + self.lag)
+
+
+@dataclass
+class AuctionRow:
+    """One auction: `lot` at kick and `lot_won` at the end [wad], `tab` and `debt` (the vault's
+    debt taken, tab / chop) [rad], the winning (or standing) `bid` [rad] and `winner` (the Cat's
+    name while nobody bid), times, and for a dealt one the value of `lot_won` at the market
+    price at the deal [rad] and whether its bid was a zero bid; `end` its end when dealt or when
+    the day ended (ticks move it)."""
+
+    id: int
+    usr: str
+    lot: int
+    tab: int
+    debt: int
+    kicked: int
+    bid: int = 0
+    winner: str = ""
+    lot_won: int = 0
+    dealt: int | None = None
+    value_at_deal: int = 0
+    zero_bid: bool = False
+    end: int = 0
+
+
+@dataclass(frozen=True)
+class KeeperRow:
+    """A keeper's counts and where it ended: DAI [rad], collateral not yet sold [wad], auctions
+    won, collateral won [wad] and the DAI its sales brought [rad]."""
+
+    name: str
+    counts: Counts
+    dai: int
+    gem: int
+    won: int
+    gem_won: int
+    sold_for: int
+
+
+@dataclass
+class DayResult:
+    auctions: list[AuctionRow]
+    keepers: dict[str, KeeperRow]
+    debt_bitten: int  # [rad] the Vow's queued sin
+    dai_raised: int  # [rad] the Vow's DAI from the flips
+    vaults: dict[str, Urn] = field(default_factory=dict)  # what the bites left
+
+    @property
+    def kicked(self) -> int:
+        return len(self.auctions)
+
+    @property
+    def dealt(self) -> list[AuctionRow]:
+        return [r for r in self.auctions if r.dealt is not None]
+
+    @property
+    def zero_bids(self) -> list[AuctionRow]:
+        return [r for r in self.auctions if r.zero_bid]
+
+    @property
+    def zero_bid_share(self) -> Fraction:
+        """Zero-bid auctions among those dealt (0 when none was dealt)."""
+        dealt = len(self.dealt)
+        return Fraction(len(self.zero_bids), dealt) if dealt else Fraction(0)
+
+    @property
+    def zero_bid_value(self) -> int:
+        """The collateral given for zero bids, at the market price at their deals [rad]."""
+        return sum(r.value_at_deal for r in self.zero_bids)
+
+    @property
+    def deficit(self) -> int:
+        """debt_bitten - dai_raised [rad] (module docstring); negative: a surplus."""
+        return self.debt_bitten - self.dai_raised
+
+
+def _check_inputs(
+    vaults: list[Vault], params: FlipParams, rate: int, prices: Series, substeps: int
+) -> int:
+    """The bar's length [s]; ValueError naming the first mistake."""
+    names = [v.usr for v in vaults]
+    if len(set(names)) != len(names):
+        raise ValueError("two vaults share an owner")
+    for v in vaults:
+        if v.ink <= 0 or v.art < 0:
+            raise ValueError(f"vault {v.usr}: ink must be > 0 and art >= 0")
+        if 0 < v.art * rate < params.dust:
+            raise ValueError(f"vault {v.usr}: debt below dust (the Vat would not have let it be)")
+    bars = {b - a for a, b in zip(prices.times, prices.times[1:])}
+    if len(bars) != 1:
+        raise ValueError(f"{prices.source}: bars of unequal length")
+    bar = bars.pop()
+    if substeps < 1 or bar % substeps:
+        raise ValueError(f"substeps must divide the bar ({bar} s), got {substeps}")
+    return bar
+
+
+def run_day(
+    vaults: list[Vault],
+    params: FlipParams,
+    keepers: list[Keeper],
+    biter: Biter,
+    prices: Series,
+    gas: Series,
+    oracle: Oracle | None = None,
+    mat: int = ETH_A_MAT,
+    rate: int = RAY,
+    substeps: int = 10,
+) -> DayResult:
+    """Replay the day of `prices` and `gas` (module docstring); keepers' DAI is their capital."""
+    bar = _check_inputs(vaults, params, rate, prices, substeps)
+    oracle = oracle or Oracle()
+    vat = Vat(rate=rate)
+    for v in vaults:
+        vat.urns[v.usr] = Urn(v.ink, v.art)
+    for k in keepers:
+        vat.dai[k.name] += k.capital
+    flipper = Flipper(vat, params)
+    cat = Cat(vat, flipper)
+    mempool = Mempool(Latency(gas, 0), bar)
+    by_name = {k.name: k for k in keepers}
+    rows: dict[int, AuctionRow] = {}
+    sales: list[tuple[int, str, int]] = []  # (at, keeper, collateral [wad])
+    won = {k.name: [0, 0, 0] for k in keepers}  # auctions, collateral [wad], sold for [rad]
+
+    def land(now: int) -> None:
+        for keeper, intent in mempool.due(now):
+            done = execute(keeper, intent, flipper, cat, now)
+            if isinstance(done, Bite):
+                rows[done.id] = AuctionRow(
+                    done.id, done.usr, done.lot, done.tab, done.debt, kicked=now
+                )
+
+    step = bar // substeps
+    for now in range(prices.times[0], prices.times[-1] + bar, step):
+        vat.spot = spot_of(oracle.price(prices, now), mat)
+        price = prices.at("close", now)
+        for sale in [s for s in sales if s[0] <= now]:
+            sales.remove(sale)
+            _, name, amount = sale
+            proceeds = amount * price * WAD_TO_RAY
+            vat.gem[name] -= amount
+            vat.dai[name] += proceeds
+            won[name][2] += proceeds
+        land(now)
+        for actor in [biter, *keepers]:
+            view = View(
+                now,
+                price,
+                flipper,
+                cat,
+                vat.dai[actor.name] - mempool.locked(actor),
+                mempool.busy(actor),
+            )
+            for intent in actor.plan(view):
+                mempool.send(actor, intent, now)
+            land(now)
+        for id in sorted(flipper.bids):
+            if flipper.dealable(id, now):
+                a = flipper.deal(id, now)
+                row = rows[id]
+                row.bid, row.winner, row.lot_won, row.dealt = a.bid, a.guy, a.lot, now
+                row.end = a.end
+                row.value_at_deal = a.lot * price * WAD_TO_RAY
+                row.zero_bid = is_zero_bid(a.bid, a.lot, price)
+                if a.guy in by_name:
+                    won[a.guy][0] += 1
+                    won[a.guy][1] += a.lot
+                    sales.append((now + bar, a.guy, a.lot))
+        for id, a in sorted(flipper.bids.items()):
+            if a.tic == 0 and a.end < now:
+                flipper.tick(id, now)
+    for id, a in flipper.bids.items():  # still running at the end of the day
+        rows[id].bid, rows[id].winner, rows[id].lot_won, rows[id].end = a.bid, a.guy, a.lot, a.end
+    actors = [biter, *keepers]
+    return DayResult(
+        auctions=[rows[i] for i in sorted(rows)],
+        keepers={
+            k.name: KeeperRow(
+                k.name,
+                k.counts,
+                vat.dai[k.name],
+                vat.gem[k.name],
+                *won.get(k.name, [0, 0, 0]),
+            )
+            for k in actors
+        },
+        debt_bitten=vat.sin[VOW],
+        dai_raised=vat.dai[VOW],
+        vaults={u: Urn(x.ink, x.art) for u, x in vat.urns.items()},
+    )
