@@ -28,12 +28,13 @@ raised beyond the debt). Amounts are integers: DAI in rad, collateral in wad.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import dataclass, field
 from fractions import Fraction
 
 from offchain.history.cat import ETH_A_MAT, Bite, Cat, spot_of
 from offchain.history.flip import FlipParams, Flipper, is_zero_bid
-from offchain.history.keepers import Biter, Counts, Keeper, Mempool, View, execute
+from offchain.history.keepers import GWEI, Biter, Counts, Keeper, Mempool, View, execute
 from offchain.history.vat import VOW, Urn, Vat
 from offchain.model.fixed_point import RAY, WAD_TO_RAY
 from offchain.sim.scenario.market_data import Series
@@ -54,19 +55,36 @@ class Vault:
 @dataclass(frozen=True)
 class Oracle:
     """The OSM: a poke every `delay` seconds [s] from the first bar, `lag` seconds late [s]; a
-    poke makes current the price read at the poke before it."""
+    poke makes current the price read at the poke before it. The price it reads is the
+    medianizer's, which the price feeds keep current; with `stall_gwei`, a feed's update lands
+    only in a bar whose 30th gas percentile is at most that (their gas bid), until `stall_until`
+    [unix s] (when the feeds raised their bids): the medianizer keeps the close of the last bar
+    in which an update landed."""
 
     delay: int = 3600
     lag: int = 0
+    stall_gwei: int | None = None
+    stall_until: int | None = None
 
-    def price(self, prices: Series, now: int) -> int:
+    def median(self, prices: Series, gas: Series | None, at: int) -> int:
+        """The medianizer's price [wad] at `at`: the close of the last bar up to `at` in which a
+        feed's update could land (the first bar's before the series starts)."""
+        k = max(bisect_right(prices.times, at) - 1, 0)
+        stalled = self.stall_gwei is not None and gas is not None
+        if stalled and (self.stall_until is None or at < self.stall_until):
+            cap = self.stall_gwei * GWEI
+            while k > 0 and gas.at("p30_gwei", prices.times[k]) > cap:
+                k -= 1
+        return prices.columns["close"][k]
+
+    def price(self, prices: Series, now: int, gas: Series | None = None) -> int:
         """The price [wad] the OSM shows at `now` (before the first poke, and for reads before the
         series starts: the first close)."""
         start = prices.times[0]
         pokes = (now - start - self.lag) // self.delay  # the last poke's number (floor)
         if pokes < 0:
             return prices.columns["close"][0]
-        return prices.at("close", start + (pokes - 1) * self.delay + self.lag)
+        return self.median(prices, gas, start + (pokes - 1) * self.delay + self.lag)
 
 
 @dataclass
@@ -175,6 +193,7 @@ def run_day(
     mat: int = ETH_A_MAT,
     rate: int = RAY,
     substeps: int = 10,
+    resale: int | None = None,
 ) -> DayResult:
     """Replay the day of `prices` and `gas` (module docstring); keepers' DAI is their capital."""
     bar = _check_inputs(vaults, params, rate, prices, substeps)
@@ -202,7 +221,7 @@ def run_day(
 
     step = bar // substeps
     for now in range(prices.times[0], prices.times[-1] + bar, step):
-        vat.spot = spot_of(oracle.price(prices, now), mat)
+        vat.spot = spot_of(oracle.price(prices, now, gas), mat)
         price = prices.at("close", now)
         for sale in [s for s in sales if s[0] <= now]:
             sales.remove(sale)
@@ -235,7 +254,7 @@ def run_day(
                 if a.guy in by_name:
                     won[a.guy][0] += 1
                     won[a.guy][1] += a.lot
-                    sales.append((now + bar, a.guy, a.lot))
+                    sales.append((now + (bar if resale is None else resale), a.guy, a.lot))
         for id, a in sorted(flipper.bids.items()):
             if a.tic == 0 and a.end < now:
                 flipper.tick(id, now)

@@ -50,6 +50,7 @@ __all__ = [
     "TEND",
     "Biter",
     "Counts",
+    "GWEI",
     "FixedGas",
     "GasPolicy",
     "Intent",
