@@ -150,9 +150,9 @@ def scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
     the scenario's 1,000 and 400), each run in a process of its own (offchain/sim/run/timing.py),
     with the market's depth fixed (the default) and, at 100k, scaled with the population: the
     share of vaults left unsafe and never liquidated, the insolvency per unit of starting debt
-    and the auctions still open at the end (scale.<scenario>_<size>[_depth_scaled]_*), the 100k runs' time (one core) and peak
-    memory; the two-type crash's time and memory at each size (sim.model_*_vaults_*, as before);
-    the limits each 100k run names, in the meta."""
+    and the auctions still open at the end (scale.<scenario>_<size>[_depth_scaled]_*), the 100k
+    runs' time (one core) and peak memory; the two-type crash's time and memory at each size
+    (sim.model_*_vaults_*, as before); the limits each 100k run names, in the meta."""
     from offchain.sim.scenario.load import builtin_scenarios
 
     figures: dict[str, float] = {}

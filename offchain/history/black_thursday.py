@@ -20,9 +20,10 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
 from offchain.history.day import DayResult, Oracle, Vault, run_day
-from offchain.history.flip import DAY_2020_03_12
+from offchain.history.flip import DAY_2020_03_12, FlipParams
 from offchain.history.keepers import GWEI, Biter, FixedGas, Keeper, LowBaller, MarginBidder
 from offchain.history.population import PUBLISHED, Assumptions, eve_population
 from offchain.model.fixed_point import RAD, WAD
@@ -58,8 +59,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("oracle_stall_gwei", 100, "B2", "the price feeds' updates did not land while gas "
                 "was over 100 gwei (a bar whose 30th percentile is over it)",
                 alternatives=(None,)),
-        Setting("oracle_stall_until", "17:00", "B2", "resolved by the governance call of the day "
-                "(17:00 UTC): the feeds bid more from then on"),
+        Setting("oracle_stall_until", "17:00", "B2, assumed", "resolved by the time of the day's "
+                "governance call (B2); the call's summary gives no hour: 17:00 UTC is the weekly "
+                "call's later hour (episode 142), assumed", alternatives=("14:00", "20:00")),
         Setting("eve_debt", PUBLISHED.debt, "C2", "DAI drawn against ETH, 2020-02-27: 114M",
                 alternatives=(100_000_000 * WAD,)),
         Setting("vaults", 5_000, "assumed", "no vault count was published (docs/history.md, H)",
@@ -94,7 +96,7 @@ class NodeGas:
 
     bar: int = 600
 
-    def price(self, latency, now: int) -> int:  # noqa: ANN001 (keepers.GasPolicy)
+    def price(self, latency, now: int) -> int:
         return latency.percentiles(now - self.bar)[1]
 
 
@@ -102,11 +104,11 @@ class PercentileOfBar:
     """The bar's own 60th percentile (the sensitivity table's "p60": a keeper that escalates to
     the market at once)."""
 
-    def price(self, latency, now: int) -> int:  # noqa: ANN001
+    def price(self, latency, now: int) -> int:
         return latency.percentiles(now)[1]
 
 
-def _gas(kind: str):  # noqa: ANN202
+def _gas(kind: str):
     return NodeGas() if kind == "node" else PercentileOfBar()
 
 
@@ -117,45 +119,64 @@ class Market:
 
 
 def market() -> Market:
-    return Market(
-        load_prices(MARKET / f"eth_usd_{DAY}.csv"), load_gas(MARKET / f"gas_{DAY}.csv")
-    )
+    return Market(load_prices(MARKET / f"eth_usd_{DAY}.csv"), load_gas(MARKET / f"gas_{DAY}.csv"))
 
 
-def values(overrides: dict[str, object] | None = None) -> dict[str, object]:
+@dataclass(frozen=True)
+class Values:
+    """The settings' values (SETTINGS, by the same names), typed."""
+
+    flip: FlipParams
+    oracle_delay: int
+    oracle_stall_gwei: int | None
+    oracle_stall_until: str
+    eve_debt: int  # [wad]
+    vaults: int
+    ratio_scale: Fraction
+    biter_gas: str
+    bidders: int
+    bidder_capital: int  # DAI
+    bidder_margin: Fraction
+    bidder_gas: str
+    lowballers: int
+    lowball_gas_gwei: int
+    resale_hours: int
+
+
+def values(overrides: dict[str, object] | None = None) -> Values:
     """Every setting's value, with `overrides` by name."""
-    out = {name: s.value for name, s in SETTINGS.items()}
+    out: dict[str, Any] = {name: s.value for name, s in SETTINGS.items()}
     for name, value in (overrides or {}).items():
         if name not in out:
             raise KeyError(f"unknown setting {name!r}")
         out[name] = value
-    return out
+    return Values(**out)
 
 
-def vaults_of(v: dict[str, object], m: Market) -> list[Vault]:
-    facts = replace(PUBLISHED, debt=v["eve_debt"])
+def vaults_of(v: Values, m: Market) -> list[Vault]:
+    facts = replace(PUBLISHED, debt=v.eve_debt)
     eve = eve_population(
         Fraction(m.prices.columns["close"][0], WAD),  # the eve's price: the first bar's close
         facts,
-        Assumptions(vaults=v["vaults"], ratio_scale=v["ratio_scale"]),
+        Assumptions(vaults=v.vaults, ratio_scale=v.ratio_scale),
     )
     return [Vault(f"vault-{k}", e.collateral, e.debt) for k, e in enumerate(eve)]
 
 
-def keepers_of(v: dict[str, object]) -> tuple[Biter, list[Keeper]]:
-    biter = Biter("biter", _gas(v["biter_gas"]))
+def keepers_of(v: Values) -> tuple[Biter, list[Keeper]]:
+    biter = Biter("biter", _gas(v.biter_gas))
     keepers: list[Keeper] = [
         MarginBidder(
             f"keeper-{i + 1}",
-            _gas(v["bidder_gas"]),
-            v["bidder_capital"] * RAD,
-            int(v["bidder_margin"] * WAD),
+            _gas(v.bidder_gas),
+            v.bidder_capital * RAD,
+            int(v.bidder_margin * WAD),
         )
-        for i in range(v["bidders"])
+        for i in range(v.bidders)
     ]
     keepers += [
-        LowBaller(f"low-bidder-{i + 1}", FixedGas.gwei(v["lowball_gas_gwei"]), 10**6 * RAD)
-        for i in range(v["lowballers"])
+        LowBaller(f"low-bidder-{i + 1}", FixedGas.gwei(v.lowball_gas_gwei), 10**6 * RAD)
+        for i in range(v.lowballers)
     ]
     return biter, keepers
 
@@ -165,21 +186,21 @@ def run(overrides: dict[str, object] | None = None, m: Market | None = None) -> 
     v = values(overrides)
     m = m or market()
     biter, keepers = keepers_of(v)
-    stall = v["oracle_stall_gwei"]
+    stall = v.oracle_stall_gwei
     oracle = Oracle(
-        delay=v["oracle_delay"],
+        delay=v.oracle_delay,
         stall_gwei=stall,
-        stall_until=_utc(v["oracle_stall_until"]) if stall is not None else None,
+        stall_until=_utc(v.oracle_stall_until) if stall is not None else None,
     )
     return run_day(
         vaults_of(v, m),
-        v["flip"],
+        v.flip,
         keepers,
         biter,
         m.prices,
         m.gas,
         oracle=oracle,
-        resale=v["resale_hours"] * 3600,
+        resale=v.resale_hours * 3600,
     )
 
 

@@ -70,8 +70,11 @@ class Oracle:
         """The medianizer's price [wad] at `at`: the close of the last bar up to `at` in which a
         feed's update could land (the first bar's before the series starts)."""
         k = max(bisect_right(prices.times, at) - 1, 0)
-        stalled = self.stall_gwei is not None and gas is not None
-        if stalled and (self.stall_until is None or at < self.stall_until):
+        if (
+            self.stall_gwei is not None
+            and gas is not None
+            and (self.stall_until is None or at < self.stall_until)
+        ):
             cap = self.stall_gwei * GWEI
             while k > 0 and gas.at("p30_gwei", prices.times[k]) > cap:
                 k -= 1

@@ -88,7 +88,9 @@ class PopulationError(ValueError):
     """Facts or assumptions that cannot make a population; the message is one line."""
 
 
-def zipf_exponent(vaults: int, head: int = 3, middle: int = 15, ratio: Fraction = Fraction(2)) -> float:
+def zipf_exponent(
+    vaults: int, head: int = 3, middle: int = 15, ratio: Fraction = Fraction(2)
+) -> float:
     """The exponent a of debt ~ rank**-a (ranks head+1 ... vaults) for which ranks middle+1 ...
     vaults hold `ratio` times what ranks head+1 ... middle hold (the published 50% against
     25%). Bisection: the ratio falls as a rises."""
@@ -117,12 +119,16 @@ def zipf_exponent(vaults: int, head: int = 3, middle: int = 15, ratio: Fraction 
 def debts(facts: EveFacts, vaults: int) -> list[int]:
     """Each vault's debt [wad], largest first: the top three equal, then a Zipf law (the
     docstring), each at least the dust; rounded down, the last vault takes the rest."""
-    a = zipf_exponent(vaults, 3, 15, (1 - facts.top15_share) / (facts.top15_share - facts.top3_share))
+    a = zipf_exponent(
+        vaults, 3, 15, (1 - facts.top15_share) / (facts.top15_share - facts.top3_share)
+    )
     top = [facts.debt * facts.top3_share.numerator // (3 * facts.top3_share.denominator)] * 3
     weights = [k**-a for k in range(4, vaults + 1)]
     middle = sum(weights[:12])
     middle_debt = facts.debt * (facts.top15_share - facts.top3_share)
-    out = top + [max(facts.dust, int(middle_debt * Fraction(w) / Fraction(middle))) for w in weights]
+    out = top + [
+        max(facts.dust, int(middle_debt * Fraction(w) / Fraction(middle))) for w in weights
+    ]
     out[-1] += facts.debt - sum(out)
     if out[-1] < facts.dust:
         raise PopulationError(f"vaults: {vaults} vaults leave the smallest under the dust")
@@ -162,7 +168,9 @@ def tail_mean(facts: EveFacts) -> Fraction:
     return mean_excess
 
 
-def eve_population(price: Fraction, facts: EveFacts = PUBLISHED, assume: Assumptions = Assumptions()) -> list[EveVault]:
+def eve_population(
+    price: Fraction, facts: EveFacts = PUBLISHED, assume: Assumptions = Assumptions()
+) -> list[EveVault]:
     """The vaults, largest first, at the eve's ETH price `price` [DAI per ETH]."""
     sizes = debts(facts, assume.vaults)
     rest = 1 - facts.top3_share

@@ -1081,7 +1081,7 @@ def check_out_dir(out_dir: Path) -> None:
             )
 
 
-def _publish(out_dir: Path, build: Callable[[Path], None]) -> None:
+def publish(out_dir: Path, build: Callable[[Path], None]) -> None:
     """Run `build` on a fresh hidden sibling of `out_dir`, then swap it in for `out_dir`."""
     out_dir = Path(os.path.abspath(out_dir))
     check_out_dir(out_dir)
@@ -1141,7 +1141,7 @@ def write_report(
         )
         (root / "summary.md").write_text(to_markdown(blocks))
 
-    _publish(out_dir, build)
+    publish(out_dir, build)
     return Path(out_dir) / "summary.md"
 
 
@@ -1324,5 +1324,5 @@ def write_comparison(
         )
         (root / "comparison.md").write_text(to_markdown(blocks))
 
-    _publish(out_dir, build)
+    publish(out_dir, build)
     return Path(out_dir) / "comparison.md"

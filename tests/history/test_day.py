@@ -50,6 +50,23 @@ def test_oracle__an_hour_behind__the_price_read_at_the_poke_before():
     assert osm.price(PRICES, at("00:30")) == close(19452)  # before the first poke: the first
 
 
+def test_oracle__feeds_stalled_over_100_gwei__the_last_bar_an_update_landed_in():
+    """The feeds' updates land only in bars whose 30th gas percentile is at most 100 gwei, until
+    17:00 (black_thursday's B2 setting). The 30th percentile is over 100 from the 12:10 bar to
+    17:50 except 17:40, so the medianizer keeps 12:00's close (137.28) through 13:00 and 14:00,
+    and the OSM at 15:00 shows that (the 14:00 poke's read); from 17:00 on, the stall is over:
+    the 18:00 poke reads 18:00's close (142.17), shown from 19:00."""
+    stalled = Oracle(stall_gwei=100, stall_until=at("17:00"))
+    assert stalled.median(PRICES, GAS, at("12:00")) == close(13728)
+    assert stalled.median(PRICES, GAS, at("13:00")) == close(13728)
+    assert stalled.median(PRICES, GAS, at("14:05")) == close(13728)
+    assert stalled.price(PRICES, at("15:00"), GAS) == close(13728)
+    assert Oracle().price(PRICES, at("15:00"), GAS) == close(13496)  # 14:00's close, no stall
+    assert stalled.median(PRICES, GAS, at("18:00")) == close(14217)
+    assert stalled.price(PRICES, at("19:00"), GAS) == close(14217)
+    assert stalled.median(PRICES, None, at("13:00")) == close(13670)  # no gas file: no stall
+
+
 def priced_out_day():
     honest = MarginBidder("honest", FixedGas.gwei(20), 20_000 * RAD, MARGIN_10)
     low = LowBaller("low", FixedGas.gwei(200), RAD)

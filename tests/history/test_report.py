@@ -1,0 +1,128 @@
+"""The history check's report (offchain/history/report.py, `ape run history`): a model of
+MakerDAO's 2020 auctions, not Backstop's. Its figures come from the run they describe, its
+verdicts from the bands, and bad input is one line, exit 2, nothing written."""
+
+from __future__ import annotations
+
+from collections import Counter
+from fractions import Fraction
+
+import pytest
+from click.testing import CliRunner
+from helpers import script_cli
+
+from offchain.history.black_thursday import BANDS, ROOT, SETTINGS, Band, run, values
+from offchain.history.day import AuctionRow, DayResult, KeeperRow
+from offchain.history.keepers import Counts
+from offchain.history.report import Figures, headline, summary, verdict
+from offchain.model.fixed_point import RAD, WAD
+
+
+def _result(zero: int, paid: int, debt_bitten: int, raised: int) -> DayResult:
+    rows = [
+        AuctionRow(i, f"v{i}", 50 * WAD, 1_130 * RAD, 1_000 * RAD, kicked=0, bid=1, dealt=600,
+                   value_at_deal=5_000 * RAD, zero_bid=True)
+        for i in range(zero)
+    ] + [
+        AuctionRow(zero + i, f"w{i}", 50 * WAD, 1_130 * RAD, 1_000 * RAD, kicked=0,
+                   bid=1_130 * RAD, dealt=600, value_at_deal=5_000 * RAD)
+        for i in range(paid)
+    ] + [AuctionRow(zero + paid, "open", 50 * WAD, 1_130 * RAD, 1_000 * RAD, kicked=0)]  # fmt: skip
+    keeper = KeeperRow("k", Counts(planned=3, sent=2, landed=1, dropped=1,
+                                   failures=Counter()), 0, 0, 0, 0, 0)  # fmt: skip
+    return DayResult(rows, {"k": keeper}, debt_bitten * RAD, raised * RAD)
+
+
+def test_figures__from_the_run__the_debt_auctions_after_the_surplus_buffer():
+    """Money flow: 3 vaults' debt (3,000 DAI) bitten, 1,130 raised: a deficit of 1,870 DAI of
+    an eve debt of 37,400 (5%); the buffer (500k) covers it, so no debt auction."""
+    r = _result(zero=1, paid=1, debt_bitten=3_000, raised=1_130)
+    f = Figures.of(r, 37_400 * WAD)
+    assert (f.auctions, f.dealt, f.zero_bid_auctions) == (3, 2, 1)
+    assert f.zero_bid_share == 0.5  # of the dealt, not of the kicked
+    assert f.zero_bid_value == 5_000
+    assert f.deficit == 1_870 and f.deficit_share == 0.05
+    assert f.debt_auctions == 0
+    big = Figures.of(_result(0, 1, 600_000 + 1_130, 1_130), 10**6 * WAD)
+    assert big.debt_auctions == 2  # 100,000 over the buffer, 50,000 a lot
+
+
+def test_verdict__within_above_below_in_points():
+    band = Band("x", "", 0.26, 0.46, lambda r, d: 0.0)
+    assert verdict(band, 0.26) == "within" and verdict(band, 0.46) == "within"
+    assert verdict(band, 0.59) == "13.0 points above the band"
+    assert verdict(band, 0.20) == "6.0 points below the band"
+
+
+def test_bands__the_issues_36_points_plus_minus_10_and_deficit_plus_minus_30_percent():
+    share, deficit = BANDS
+    assert (share.low, share.high) == (0.26, 0.46)
+    assert deficit.low == pytest.approx(0.0497 * 0.7) and deficit.high == pytest.approx(
+        0.0497 * 1.3
+    )
+
+
+def test_summary__every_setting_with_its_source__assumptions_named__runs_in_the_table():
+    r = _result(zero=1, paid=1, debt_bitten=3_000, raised=1_130)
+    text = summary(r, [("bidders", 6, "6", r)])
+    for s in SETTINGS.values():
+        assert f"| {s.name} |" in text and s.source in text
+    assert text.count("| assumed |") == sum(s.source == "assumed" for s in SETTINGS.values())
+    assert "not Backstop's mechanism" in text
+    assert "| bidders | 6 | 50.0% |" in text
+    assert "| k | 3 | 2 | 1 | 1 | 0 |" in text
+
+
+@pytest.mark.slow
+def test_the_day__headline_verdicts_are_the_bands_of_that_run(tmp_path):
+    """The whole command: the model's figures printed and written are those of `run()` under
+    SETTINGS, each against its band; every assumption's alternatives in the sensitivity table."""
+    base = run()
+    debt = values().eve_debt
+    result = CliRunner().invoke(script_cli("history"), ["--out", str(tmp_path / "r")])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[:2] == headline(base)
+    text = (tmp_path / "r" / "summary.md").read_text()
+    for band in BANDS:
+        assert verdict(band, band.of(base, debt)) in text
+    f = Figures.of(base, debt)
+    assert f"{f.auctions:,} kicked, {f.dealt:,} dealt" in text
+    assert base.zero_bid_share == Fraction(len(base.zero_bids), len(base.dealt))
+    alternatives = sum(len(s.alternatives) for s in SETTINGS.values())
+    table = text.split("## Sensitivity")[1].split("## The keepers")[0]
+    assert len([x for x in table.splitlines() if x.startswith("| ")]) == 2 + alternatives
+    # docs/history.md quotes the report's three tables: a change of any figure shows here
+    doc = (ROOT / "docs" / "history.md").read_text()
+    for heading in ("| figure | history", "| setting | value | zero-bid", "| keeper | planned"):
+        start = text.index(heading)
+        quoted = text[start : text.index("\n\n", start)]
+        assert quoted in doc, heading
+
+
+@pytest.mark.parametrize(
+    ("args", "lines"),
+    [
+        (["--day", "nope"], ["history: Invalid value for '--day': 'nope' is not "
+                             "'black-thursday-2020'."]),
+        (["--out", ""], ["history: --out '' is empty: give a directory, or leave --out out for "
+                         "the default"]),
+        (["--day", "x", "--out", " "], ["history: Invalid value for '--day': 'x' is not "
+                                        "'black-thursday-2020'.", "history: --out ' ' is empty: "
+                                        "give a directory, or leave --out out for the default"]),
+    ],
+)  # fmt: skip
+def test_history_cli__bad_input__one_line_each_exit_2(args, lines):
+    result = CliRunner().invoke(script_cli("history"), args)
+    assert result.exit_code == 2
+    assert result.output.splitlines() == lines
+
+
+def test_history_cli__out_under_a_file__refused_before_the_run(tmp_path, monkeypatch):
+    (tmp_path / "notes.txt").write_text("x")
+    monkeypatch.setattr("offchain.history.report.run", lambda *a, **k: pytest.fail("ran"))
+    result = CliRunner().invoke(script_cli("history"), ["--out", str(tmp_path / "notes.txt/r")])
+    assert result.exit_code == 2
+    assert result.output.splitlines() == [
+        f"history: --out {tmp_path}/notes.txt/r: {tmp_path}/notes.txt is a file, not a directory"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
