@@ -28,6 +28,7 @@ from offchain.history.keepers import GWEI, Biter, FixedGas, Keeper, LowBaller, M
 from offchain.history.population import PUBLISHED, Assumptions, eve_population
 from offchain.model.fixed_point import RAD, WAD
 from offchain.sim.scenario.market_data import Series, load_gas, load_prices
+from offchain.sim.strategies.actions import Latency
 
 ROOT = Path(__file__).resolve().parents[2]
 MARKET = ROOT / "data" / "market"
@@ -69,47 +70,63 @@ SETTINGS: dict[str, Setting] = {
         Setting("ratio_scale", Fraction(1), "assumed", "the 2020-02-20 ratio distribution (C4) "
                 "still held on the eve: owners kept their ratios as ETH fell",
                 alternatives=(Fraction(9, 10), Fraction(11, 10))),
-        Setting("biter_gas", "node", "F5", "bites at the node's default gas price: the 60th "
-                "percentile of the bar before (a node prices from its last blocks)"),
+        Setting("biter_gas", "node30", "F5, G1", "bites at the node's default gas price: geth "
+                "1.9's is the 60th percentile of each recent block's lowest price (G1), under the "
+                "bar's 30th percentile on a congested day: the bar before's 30th percentile "
+                "stands for it (an upper bound)", alternatives=("node60", "p60")),
+        Setting("bites_per_step", 4, "A13, F5", "bites of one vault a minute: the reference "
+                "keeper bites every unsafe vault on every block (about 13 s), one auction a block "
+                "(A13); the 2020 Cat has no limit", alternatives=(1, None)),
         Setting("bidders", 3, "assumed", "how many keepers bid honestly: not published (F2; 2021's "
                 "ETH-A flips averaged 3.67 bidders)", alternatives=(1, 6)),
         Setting("bidder_capital", 1_000_000, "assumed", "DAI each honest keeper holds: not "
                 "published", alternatives=(250_000, 4_000_000)),
         Setting("bidder_margin", Fraction(1, 10), "assumed", "an honest keeper bids the market "
                 "price less this: not published", alternatives=(Fraction(1, 20), Fraction(1, 5))),
-        Setting("bidder_gas", "node", "F5", "the reference auction-keeper sent bids at the node's "
-                "default gas price, without escalation (as biter_gas)",
-                alternatives=("p60",)),
+        Setting("bidder_gas", "node30", "F5, G1", "the reference auction-keeper sent bids at "
+                "the node's default gas price, without escalation (as biter_gas)",
+                alternatives=("node60", "p60")),
+        Setting("late_landing", "uniform", "assumed", "a transaction the gas model delays a bar "
+                "lands at a uniformly drawn minute of the next ten (seeded), not exactly ten "
+                "minutes later: that is the flip's ttl, and every delayed counter-bid would "
+                "arrive just too late", alternatives=("bar",)),
         Setting("lowballers", 1, "F1", "one keeper bid near zero at 300 gwei (four addresses "
                 "overall, E3)"),
         Setting("lowball_gas_gwei", 300, "F1", "the low bidder's gas price"),
-        Setting("resale_hours", 6, "F9", "hours a keeper needed to turn ETH won back into DAI "
-                "(6 to 8)", alternatives=(0,)),
+        Setting("resale_hours", 6, "F9 (post)", "hours a keeper needed to turn ETH won back "
+                "into DAI (6 to 8), from a call of 2020-03-18", alternatives=(0,)),
     )
 }  # fmt: skip
 
 
 @dataclass(frozen=True)
 class NodeGas:
-    """A node's default gas price: the 60th percentile of the bar before `now` (a node prices a
-    transaction from its last blocks, so it trails a rising market by about a bar)."""
+    """A node's default gas price, from the bar before `now` (a node prices a transaction from its
+    last blocks, so it trails a rising market by about a bar): its `percentile` (30 or 60)."""
 
+    percentile: int = 30
     bar: int = 600
 
-    def price(self, latency, now: int) -> int:
-        return latency.percentiles(now - self.bar)[1]
+    def price(self, latency: Latency, now: int) -> int:
+        p30, p60 = latency.percentiles(now - self.bar)
+        return p30 if self.percentile == 30 else p60
 
 
 class PercentileOfBar:
     """The bar's own 60th percentile (the sensitivity table's "p60": a keeper that escalates to
     the market at once)."""
 
-    def price(self, latency, now: int) -> int:
+    def price(self, latency: Latency, now: int) -> int:
         return latency.percentiles(now)[1]
 
 
-def _gas(kind: str):
-    return NodeGas() if kind == "node" else PercentileOfBar()
+def gas_policy(kind: str) -> NodeGas | PercentileOfBar:
+    """A gas setting's policy: "node30", "node60" (NodeGas) or "p60" (PercentileOfBar)."""
+    if kind in ("node30", "node60"):
+        return NodeGas(int(kind[4:]))
+    if kind == "p60":
+        return PercentileOfBar()
+    raise ValueError(f"unknown gas setting {kind!r}")
 
 
 @dataclass(frozen=True)
@@ -134,10 +151,12 @@ class Values:
     vaults: int
     ratio_scale: Fraction
     biter_gas: str
+    bites_per_step: int | None
     bidders: int
     bidder_capital: int  # DAI
     bidder_margin: Fraction
     bidder_gas: str
+    late_landing: str
     lowballers: int
     lowball_gas_gwei: int
     resale_hours: int
@@ -164,11 +183,11 @@ def vaults_of(v: Values, m: Market) -> list[Vault]:
 
 
 def keepers_of(v: Values) -> tuple[Biter, list[Keeper]]:
-    biter = Biter("biter", _gas(v.biter_gas))
+    biter = Biter("biter", gas_policy(v.biter_gas), per_step=v.bites_per_step)
     keepers: list[Keeper] = [
         MarginBidder(
             f"keeper-{i + 1}",
-            _gas(v.bidder_gas),
+            gas_policy(v.bidder_gas),
             v.bidder_capital * RAD,
             int(v.bidder_margin * WAD),
         )
@@ -201,6 +220,7 @@ def run(overrides: dict[str, object] | None = None, m: Market | None = None) -> 
         m.gas,
         oracle=oracle,
         resale=v.resale_hours * 3600,
+        late=v.late_landing,
     )
 
 

@@ -197,6 +197,8 @@ def run_day(
     rate: int = RAY,
     substeps: int = 10,
     resale: int | None = None,
+    late: str = "bar",
+    seed: int = 0,
 ) -> DayResult:
     """Replay the day of `prices` and `gas` (module docstring); keepers' DAI is their capital."""
     bar = _check_inputs(vaults, params, rate, prices, substeps)
@@ -208,7 +210,9 @@ def run_day(
         vat.dai[k.name] += k.capital
     flipper = Flipper(vat, params)
     cat = Cat(vat, flipper)
-    mempool = Mempool(Latency(gas, 0), bar)
+    mempool = Mempool(
+        Latency(gas, 0), bar, step=(bar // substeps) if late == "uniform" else None, seed=seed
+    )
     by_name = {k.name: k for k in keepers}
     rows: dict[int, AuctionRow] = {}
     sales: list[tuple[int, str, int]] = []  # (at, keeper, collateral [wad])
@@ -242,6 +246,7 @@ def run_day(
                 cat,
                 vat.dai[actor.name] - mempool.locked(actor),
                 mempool.busy(actor),
+                mempool.pending(actor),
             )
             for intent in actor.plan(view):
                 mempool.send(actor, intent, now)

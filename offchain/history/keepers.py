@@ -34,6 +34,7 @@ failed + still in flight.
 
 from __future__ import annotations
 
+import random
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -129,6 +130,9 @@ class Counts:
     dropped: int = 0
     failed: int = 0
     capital_limited: int = 0
+    # the auctions a plan was cut or stopped on by capital (a keeper plans each step again, so
+    # `capital_limited` counts an auction it cannot afford once a step until its bid expires)
+    capital_limited_auctions: set[int] = field(default_factory=set)
     failures: Counter[str] = field(default_factory=Counter)
 
 
@@ -136,7 +140,7 @@ class Counts:
 class View:
     """What a keeper sees when it plans: the time, the step's market `price` [wad], the
     contracts, its free DAI `available` [rad] (its balance less what its transactions in flight
-    lock) and the targets of its transactions in flight."""
+    lock) and the targets of its transactions in flight (`busy`; `pending`: how many each)."""
 
     now: int
     price: int
@@ -144,6 +148,7 @@ class View:
     cat: Cat
     available: int
     busy: frozenset[tuple]
+    pending: Counter[tuple] = field(default_factory=Counter)
 
 
 class Keeper:
@@ -163,6 +168,7 @@ class Keeper:
         self.counts.planned += 1
         if intent.cost > available:
             self.counts.capital_limited += 1
+            self.counts.capital_limited_auctions.add(intent.id)
             return False
         return True
 
@@ -202,6 +208,7 @@ class MarginBidder(Keeper):
                 self.counts.planned += 1
                 if want > available:
                     self.counts.capital_limited += 1
+                    self.counts.capital_limited_auctions.add(id)
                     want = available
                     if not _valid_raise(want, a.bid, a.tab, beg):
                         continue
@@ -240,25 +247,49 @@ class LowBaller(Keeper):
 
 
 class Biter(Keeper):
-    """Bites every vault the Cat would bite, one bite per vault per step; spends no DAI."""
+    """Bites the vaults the Cat would bite; spends no DAI. `per_step`: the most bites of one vault
+    it sends in a step (None: as many as the vault's collateral needs, lump by lump, less those
+    in flight); the 2020 Cat has no limit, one keeper bites each unsafe vault once a block. The
+    default, 1, with no bite of a vault while one is in flight, is the first model's."""
+
+    def __init__(self, name: str, gas: GasPolicy, capital: int = 0, per_step: int | None = 1):
+        super().__init__(name, gas, capital)
+        if per_step is not None and per_step < 1:
+            raise ValueError(f"per_step must be at least 1 or None, got {per_step}")
+        self.per_step = per_step
 
     def plan(self, view: View) -> list[Intent]:
         intents = []
+        lump = view.cat.flipper.params.lump
         for usr in sorted(view.cat.vat.urns):
-            if (BITE, usr) in view.busy or not view.cat.unsafe(usr):
+            if not view.cat.unsafe(usr):
                 continue
-            self.counts.planned += 1
-            intents.append(Intent(BITE, usr=usr))
+            in_flight = view.pending[(BITE, usr)]
+            if self.per_step == 1:
+                n = 0 if in_flight else 1
+            else:
+                ink = view.cat.vat.urns[usr].ink
+                n = max(0, -(-ink // lump) - in_flight)
+                if self.per_step is not None:
+                    n = min(n, self.per_step)
+            for _ in range(n):
+                self.counts.planned += 1
+                intents.append(Intent(BITE, usr=usr))
         return intents
 
 
 class Mempool:
     """Transactions in flight: sent with a keeper's gas bid through `latency`; a transaction
-    delayed by d bars lands `d x bar_seconds` after it was sent."""
+    delayed by d bars lands `d x bar_seconds` after it was sent, or, with `step` [s] (a step of
+    the day), at a uniformly drawn step of the d-th bar after it: (d - 1) bars and 1 to
+    bar/step steps later, drawn from `seed` in the order sent. A delay of exactly a bar is the
+    flip's ttl on the day: every delayed counter-bid then arrived just too late."""
 
-    def __init__(self, latency: Latency, bar_seconds: int):
+    def __init__(self, latency: Latency, bar_seconds: int, step: int | None = None, seed: int = 0):
         self.latency = latency
         self.bar_seconds = bar_seconds
+        self.step = step
+        self._draw = random.Random(seed)
         self._seq = 0
         # (lands at, order sent, keeper, intent)
         self.in_flight: list[tuple[int, int, Keeper, Intent]] = []
@@ -278,9 +309,17 @@ class Mempool:
             keeper.counts.dropped += 1
             return None
         self._seq += 1
-        at = now + delay * self.bar_seconds
+        if delay and self.step is not None:
+            steps = self._draw.randint(1, self.bar_seconds // self.step)
+            at = now + (delay - 1) * self.bar_seconds + steps * self.step
+        else:
+            at = now + delay * self.bar_seconds
         self.in_flight.append((at, self._seq, keeper, intent))
         return at
+
+    def pending(self, keeper: Keeper) -> Counter[tuple]:
+        """`keeper`'s transactions in flight, by target."""
+        return Counter(i.target for _, _, k, i in self.in_flight if k is keeper)
 
     def due(self, now: int) -> list[tuple[Keeper, Intent]]:
         """Remove and return the transactions that land at or before `now`, in landing order."""

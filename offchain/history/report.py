@@ -104,9 +104,11 @@ def summary(base: DayResult, runs: list[tuple[str, object, str, DayResult]]) -> 
         "",
         "A model of MakerDAO's 2020 Flipper and Cat (English \"flip\" auctions), **not Backstop's "
         "mechanism** and not a twin of any contract: it checks the lab's keeper, gas and market "
-        "models against a real crash (docs/history.md). Every setting is fixed from a source "
-        "published before the crash, or named as an assumption; none was chosen by looking at "
-        "the outcome.",
+        "models against a real crash (docs/history.md). Every setting comes from a source "
+        "published before the crash or reading the day's live values, from a post-mortem's fact "
+        "about the "
+        "day's keepers (marked post), or is named as an assumption; none was chosen by looking "
+        "at the outcome.",
         "",
         "The day's data covers 2020-03-12 00:00-23:50 UTC; history's figures cover the 12th and "
         "the 13th, so the model misses the second day's liquidations.",
@@ -133,7 +135,9 @@ def summary(base: DayResult, runs: list[tuple[str, object, str, DayResult]]) -> 
         "",
         f"The model bit {_m(f.debt_bitten)} DAI of debt (at {_pct(f.debt_bitten / (debt / 1e18))} "
         f"of the eve's), and its auctions raised {_m(f.raised)} DAI. A zero bid is a winning bid "
-        "under 1% of the lot's value at the deal (the day's were 1 wei: E8).",
+        "under 1% of the lot's value at the deal (the day's were 1 wei, E8; the model's least bid "
+        "is 1 rad, 1e-45 DAI); the share is of the auctions dealt, by count (history's 36% does "
+        "not say whether by count or by value).",
         "",
     ]
     misses = [b for b in BANDS if verdict(b, b.of(base, debt)) != "within"]
@@ -165,8 +169,8 @@ def summary(base: DayResult, runs: list[tuple[str, object, str, DayResult]]) -> 
         "",
         "## The keepers over the day",
         "",
-        "| keeper | planned | sent | landed | dropped (gas) | failed | stopped by capital | "
-        "auctions won | ETH won | DAI from sales |",
+        "| keeper | planned | sent | landed | dropped (gas) | failed | stopped by capital: "
+        "plans (auctions) | auctions won | ETH won | DAI from sales |",
         "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for name, k in base.keepers.items():
@@ -174,7 +178,8 @@ def summary(base: DayResult, runs: list[tuple[str, object, str, DayResult]]) -> 
         why = ", ".join(f"{n} {r}" for r, n in c.failures.most_common())
         lines.append(
             f"| {name} | {c.planned:,} | {c.sent:,} | {c.landed:,} | {c.dropped:,} | "
-            f"{c.failed:,}{' (' + why + ')' if why else ''} | {c.capital_limited:,} | {k.won:,} | "
+            f"{c.failed:,}{' (' + why + ')' if why else ''} | "
+            f"{c.capital_limited:,} ({len(c.capital_limited_auctions):,}) | {k.won:,} | "
             f"{k.gem_won / 1e18:,.0f} | {_m(k.sold_for / RAD)} |"
         )
     lines += [

@@ -17,14 +17,17 @@ from offchain.history.keepers import (
     TEND,
     Biter,
     FixedGas,
+    Intent,
     LowBaller,
     MarginBidder,
+    Mempool,
     PercentileGas,
     View,
 )
 from offchain.history.vat import CAT, VOW, Vat
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.scenario.market_data import Series
+from offchain.sim.strategies.actions import Latency
 
 T0 = 1_583_971_200
 BAR = 600
@@ -212,3 +215,60 @@ def test_day_loop__auction_without_bid__ticked_after_end__left_open_at_day_end()
     assert row.end == T0 + 3540
     assert r.dealt == [] and r.zero_bid_share == 0
     assert r.deficit == 700 * RAD
+
+
+def _vaults(n_lots: int) -> list[Vault]:
+    # one vault of n_lots x 50 ETH, unsafe from the start at ETH 100 (debt 70 per ETH)
+    return [Vault("big", n_lots * 50 * WAD, n_lots * 50 * 70 * WAD)]
+
+
+@pytest.mark.parametrize(("per_step", "first_step"), [(1, 1), (4, 4), (None, 7)])
+def test_biter__per_step__bites_a_big_vault_that_many_times_a_step(per_step, first_step):
+    """A vault of 7 lumps (350 ETH): the first model's biter bit it once a step, and not while a
+    bite was in flight; the Cat allows any number (one keeper bites once a block). With
+    `per_step` n it sends up to n a step, never more than the lumps left less those in flight;
+    None: every lump at once. Its bites land in the step (market gas), so the first step kicks
+    `first_step` auctions and the vault is bitten whole in ceil(7 / n) steps."""
+    b = Biter("biter", PercentileGas(60), per_step=per_step)
+    r = run_day(_vaults(7), DAY_2020_03_12, [], b, PRICES, GAS)
+    first = [row for row in r.auctions if row.kicked == T0]
+    assert len(first) == first_step
+    assert len(r.auctions) == 7 and b.counts.planned == 7 and b.counts.failed == 0
+    assert r.vaults["big"].ink == 0
+
+
+def test_biter__bites_in_flight_count_against_the_lumps_left():
+    """At 120 gwei (between the percentiles) every bite lands a bar late: with per_step 4 the
+    biter sends 4 in the first step and 3 in the next (7 lumps less the 4 in flight), then none
+    while they fly: 7 planned, 7 landed."""
+    b = Biter("biter", FixedGas.gwei(120), per_step=4)
+    r = run_day(_vaults(7), DAY_2020_03_12, [], b, PRICES, GAS)
+    assert (b.counts.planned, b.counts.landed, b.counts.failed) == (7, 7, 0)
+    assert len(r.auctions) == 7
+
+
+def test_mempool__late_uniform__a_bar_late_lands_inside_the_next_bar_at_a_drawn_step():
+    """With a step (the day's minute), a transaction delayed a bar lands 1 to 10 steps later,
+    drawn from the seed in the order sent; without, exactly a bar later (the first model's)."""
+    latency = Latency(GAS, 0)
+    honest = MarginBidder("honest", FixedGas.gwei(120), 0, WAD // 10)
+    lands = []
+    for seed in (0, 1):
+        pool = Mempool(latency, BAR, step=60, seed=seed)
+        lands.append([pool.send(honest, Intent(TEND, i), T0) for i in range(200)])
+    for times in lands:
+        assert all(T0 + 60 <= t <= T0 + BAR and (t - T0) % 60 == 0 for t in times)
+        assert len(set(times)) == 10  # every minute of the next bar is drawn
+    assert lands[0] != lands[1]
+    again = Mempool(latency, BAR, step=60, seed=0)
+    assert [again.send(honest, Intent(TEND, i), T0) for i in range(200)] == lands[0]
+    assert Mempool(latency, BAR).send(honest, Intent(TEND, 1), T0) == T0 + BAR
+
+
+def test_capital_limited_auctions__each_auction_once_however_many_plans():
+    """A keeper with no DAI plans a tend on the one auction each step it can, and is stopped by
+    capital each time: the plans count every step, the auctions count the auction once."""
+    poor = MarginBidder("poor", PercentileGas(60), 0, WAD // 10)
+    run_day([VAULT], DAY_2020_03_12, [poor], biter(), PRICES, GAS)
+    assert poor.counts.capital_limited > 1
+    assert poor.counts.capital_limited_auctions == {1}

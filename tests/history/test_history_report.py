@@ -11,11 +11,21 @@ import pytest
 from click.testing import CliRunner
 from helpers import script_cli
 
-from offchain.history.black_thursday import BANDS, ROOT, SETTINGS, Band, run, values
+from offchain.history.black_thursday import (
+    BANDS,
+    ROOT,
+    SETTINGS,
+    Band,
+    gas_policy,
+    market,
+    run,
+    values,
+)
 from offchain.history.day import AuctionRow, DayResult, KeeperRow
 from offchain.history.keepers import Counts
 from offchain.history.report import Figures, headline, summary, verdict
 from offchain.model.fixed_point import RAD, WAD
+from offchain.sim.strategies.actions import Latency
 
 
 def _result(zero: int, paid: int, debt_bitten: int, raised: int) -> DayResult:
@@ -126,3 +136,18 @@ def test_history_cli__out_under_a_file__refused_before_the_run(tmp_path, monkeyp
         f"history: --out {tmp_path}/notes.txt/r: {tmp_path}/notes.txt is a file, not a directory"
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["notes.txt"]
+
+
+def test_node_gas__the_bar_befores_percentile__unknown_setting_refused():
+    """The node's default gas price trails the market by a bar: "node30" bids the 30th percentile
+    of the bar before (geth's, from each block's lowest price, is under it), "node60" its 60th,
+    "p60" the bar's own 60th."""
+    latency = Latency(market().gas, 0)
+    t = market().gas.times[72]  # 12:00
+    p30_before, p60_before = latency.percentiles(t - 600)
+    assert gas_policy("node30").price(latency, t) == p30_before
+    assert gas_policy("node60").price(latency, t) == p60_before
+    assert gas_policy("p60").price(latency, t) == latency.percentiles(t)[1]
+    assert p30_before < p60_before
+    with pytest.raises(ValueError, match="unknown gas setting 'node'"):
+        gas_policy("node")
