@@ -29,7 +29,7 @@ from offchain.sim.scenario.load import (
     load_scenario,
     scenario_option_problem,
 )
-from offchain.sim.scenario.population import generate_vaults
+from offchain.sim.scenario.population import population_plans
 from offchain.sim.scenario.timeline import bar_times
 from offchain.system.cli import FiniteFloatRange, failing, one_line_usage
 from offchain.system.files import directory_named
@@ -139,7 +139,7 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path):
     impersonating(chain, d.governance, d.feeder)
     t = d.types[name]
     c = t.config
-    plans = generate_vaults(
+    plans = population_plans(
         scenario.vaults,
         scenario.seed,
         c.initial_price,

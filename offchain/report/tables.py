@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import pandas as pd
@@ -17,6 +18,7 @@ from offchain.sim.results.tables import (
     SimulationResult,
     empty_table,
 )
+from offchain.sim.scenario.reader import format_wad
 from offchain.sim.scenario.timeline import (
     bar_times,
     default_phase,
@@ -94,8 +96,12 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
         ),
         (
             "vaults",
-            f"{v.count:,} (seed {s.seed}): debt log-normal, median {v.debt_median / WAD:,.0f}, "
-            "sigma "
+            f"{v.count:,} from the book {Path(v.book.source).name} ({len(v.book):,} rows; total "
+            f"debt {format_wad(sum(v.book.debt))}, total collateral "
+            f"{format_wad(sum(v.book.collateral))} {c.token_symbol})"
+            if v.book is not None
+            else f"{v.count:,} (seed {s.seed}): debt log-normal, median "
+            f"{v.debt_median / WAD:,.0f}, sigma "
             f"{v.debt_sigma:g}; start collateral ratio triangular({v.ratio_min:g}, "
             f"{v.ratio_mode:g}, "
             f"{v.ratio_max:g})",

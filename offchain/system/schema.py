@@ -315,6 +315,9 @@ SYNTHETIC = _table(
 
 VAULTS = _table(
     "vaults",
+    # a CSV of the vaults (scenario/book.py: collateral, debt), instead of the draw's keys below
+    # (count, debt_median, debt_sigma, ratio_*): the first type's only
+    _other("book", Kind.FILE),
     _int("count", 1, MAX_VAULTS, default=200),
     _amount("debt_median", WAD, lo_open=True, default="8000"),  # above the type's dust
     _float("debt_sigma", 0, 5, default=0.9),

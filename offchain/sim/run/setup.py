@@ -20,7 +20,7 @@ from offchain.sim.run.recorder import Recorder
 from offchain.sim.scenario.population import (
     VaultPlan,
     actor_address,
-    generate_vaults,
+    population_plans,
     population_role,
     type_seed,
 )
@@ -127,8 +127,9 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
             fund(g, inventory, exit_stable=True)
         rec.queue("setup", g, t.token, "approve", t.pool, MAX_UINT256)
         rec.queue("setup", g, d.stablecoin, "approve", t.pool, MAX_UINT256)
-    # the vault population: governance joins each owner's collateral, each owner draws
-    plans = generate_vaults(
+    # the vault population (drawn, or the scenario's book): governance joins each owner's
+    # collateral, each owner draws
+    plans = population_plans(
         s.vaults,
         s.seed,
         collateral.initial_price,
@@ -225,7 +226,7 @@ def _further_type(rec: Recorder, s: Scenario, d: Deployment, g: str, k: int) -> 
     rate0 = rec.read([(d.engine, "collateral_types", (t.type_id,))])[0][1]
     fund = _Funding(rec, d, t, g, price0, scale, rate0)
     _seed_pool(rec, d, t, g, fund, spec.pool_depth, price0)
-    plans = generate_vaults(
+    plans = population_plans(
         spec.vaults,
         type_seed(s.seed, k),
         price0,

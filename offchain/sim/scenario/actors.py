@@ -1,14 +1,23 @@
 """The scenario's `[vaults]`, `[keepers]` and `[backstop]` tables (load.py): the vault
-population, the keepers and bidders and their capital, and who stands behind the protocol at the
-start, each with its defaults.
+population (drawn, or read from a book: book.py), the keepers and bidders and their capital, and
+who stands behind the protocol at the start, each with its defaults.
 """
 
 from __future__ import annotations
 
+from decimal import Decimal
 from typing import Any
 
 from offchain.model.fixed_point import RAY
-from offchain.sim.scenario.reader import ScenarioError, format_ratio, format_wad
+from offchain.sim.scenario.book import load_book
+from offchain.sim.scenario.market_data import DataError
+from offchain.sim.scenario.reader import (
+    ScenarioError,
+    Source,
+    file_path,
+    format_ratio,
+    format_wad,
+)
 from offchain.sim.scenario.types import BackstopSpec, KeeperSpec, PopulationSpec
 from offchain.sim.strategies.gas_budget import smallest_budget
 from offchain.sim.strategies.gas_strategy import GAS_PERCENTILES, parse_priced_out
@@ -39,8 +48,17 @@ def argument_problems(vaults: Any = None, seed: Any = None) -> list[str]:
     return problems
 
 
-def read_population(r: Reader, coll: CollateralConfig, vaults: int | None) -> PopulationSpec:
-    """The [vaults] keys of `r` (a [vaults] or a [types.<name>] table)."""
+# the keys of a drawn population, which a book replaces
+DRAW_KEYS = ("count", "debt_median", "debt_sigma", "ratio_min", "ratio_mode", "ratio_max")
+
+
+def read_population(
+    r: Reader, coll: CollateralConfig, vaults: int | None, source: Source | None = None
+) -> PopulationSpec:
+    """The [vaults] keys of `r` (a [vaults] or a [types.<name>] table). `source`: the scenario
+    file, where a book's path is resolved; None (a further type's table): no book allowed."""
+    if "book" in r.table:
+        return _read_book(r, coll, vaults, source)
     count = r.read("count")
     if vaults is not None:
         for problem in argument_problems(vaults=vaults):
@@ -55,14 +73,7 @@ def read_population(r: Reader, coll: CollateralConfig, vaults: int | None) -> Po
         )
     debt_sigma = r.read("debt_sigma")
     ratios = {key: r.read(key) for key in ("ratio_min", "ratio_mode", "ratio_max")}
-    opt_in_share = r.read("opt_in_share")
-    if opt_in_share and not coll.margin_call:
-        # the report said "N vaults' owners opted in" and no soft liquidation could happen
-        raise r.fail(
-            "opt_in_share",
-            f'is {opt_in_share}, but {coll.name}\'s margin call is off (margin_call = "off"): '
-            "no owner can opt in to it (set opt_in_share 0, or margin_call on)",
-        )
+    opt_in_share = _opt_in_share(r, coll)
     lo, mode, hi = (float(ratios[k]) for k in ("ratio_min", "ratio_mode", "ratio_max"))
     num, den = lo.as_integer_ratio()  # the float the population draws with, exactly
     if num * RAY <= coll.liquidation_ratio * den:
@@ -89,6 +100,63 @@ def read_population(r: Reader, coll: CollateralConfig, vaults: int | None) -> Po
         ratio_mode=mode,
         ratio_max=hi,
         opt_in_share=opt_in_share,
+    )
+
+
+def _opt_in_share(r: Reader, coll: CollateralConfig) -> Decimal:
+    opt_in_share = r.read("opt_in_share")
+    if opt_in_share and not coll.margin_call:
+        # the report said "N vaults' owners opted in" and no soft liquidation could happen
+        raise r.fail(
+            "opt_in_share",
+            f'is {opt_in_share}, but {coll.name}\'s margin call is off (margin_call = "off"): '
+            "no owner can opt in to it (set opt_in_share 0, or margin_call on)",
+        )
+    return opt_in_share
+
+
+def _read_book(
+    r: Reader, coll: CollateralConfig, vaults: int | None, source: Source | None
+) -> PopulationSpec:
+    """A population read from its `book` (book.py) instead of drawn: its vaults as the file
+    gives them, its count the file's rows. The draw's keys beside it, --vaults and a book of a
+    further type are refused, one line each."""
+    if source is None:
+        raise r.fail(
+            "book",
+            "only the first type's [vaults] may name a book; a further type's population is "
+            "drawn (count, debt_median, ...)",
+        )
+    drawn = [key for key in DRAW_KEYS if key in r.table]
+    if drawn:
+        raise r.fail(
+            "book",
+            f"a book gives the vaults, the draw's keys cannot: drop {', '.join(drawn)} "
+            "(or the book)",
+        )
+    if vaults is not None:
+        raise ScenarioError(
+            f"--vaults: {source.name}'s vaults come from its book ({r.raw('book')}), one a row: "
+            "drop --vaults"
+        )
+    path = file_path(r, "book", source)
+    try:
+        book = load_book(path, coll)
+    except DataError as exc:
+        raise ScenarioError(
+            "\n".join(f"{r.where}.book: {line}" for line in str(exc).splitlines())
+        ) from None
+    opt_in_share = _opt_in_share(r, coll)
+    r.finish()
+    return PopulationSpec(
+        count=len(book),
+        debt_median=0,
+        debt_sigma=0.0,
+        ratio_min=0.0,
+        ratio_mode=0.0,
+        ratio_max=0.0,
+        opt_in_share=opt_in_share,
+        book=book,
     )
 
 

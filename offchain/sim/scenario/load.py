@@ -12,7 +12,8 @@ keys are errors), as offchain/sim/scenarios/*.toml show it:
 [market]    prices (CSV) | [market.synthetic] (SyntheticPath fields); gas (CSV) | gas_gwei;
             pool_depth | reserves (CSV) + reserves_scale; tail_bars; drain_bars;
             impact_depth, impact_half_life (sim/market/impact.py); oracle_phase (timeline.py)
-[vaults]    count, debt_median, debt_sigma, ratio_min, ratio_mode, ratio_max
+[vaults]    count, debt_median, debt_sigma, ratio_min, ratio_mode, ratio_max | book (a CSV of
+            the vaults: book.py; the first type's only, without --vaults); opt_in_share
 [keepers]   liquidation_gas_gwei, taker_gas_gwei, backstop_gas_gwei, taker_mode, taker_capital,
             take_min_profit, arbitrageur_capital, arbitrage_threshold, debt_auction_capital
 [backstop]  insurance_fund, pool_stakers, pool_stake
@@ -31,7 +32,7 @@ the file's tables before validation, so a replaced value passes the same checks 
 `reseeded` gives a validated scenario another seed without reading any file.
 
 The loader reads the tables with reader.py (the document, its fields, the messages);
-market.py reads [market], actors.py [vaults], [keepers] and [backstop],
+market.py reads [market], actors.py [vaults] (book.py a book), [keepers] and [backstop],
 protocol.py [protocol] and [types.<N>]; ceilings.py checks the debt ceilings;
 variants.py makes the variants. This module is their public face: every name callers
 import from it is here.
@@ -296,9 +297,13 @@ def _build(
         ),
     ]
     population = read_population(
-        read_table(source, data, "vaults"), coll, None if fixed[0] else vaults
+        read_table(source, data, "vaults"), coll, None if fixed[0] else vaults, source
     )
-    file_count = read_table(source, data, "vaults").read("count")
+    file_count = (
+        population.count  # a book's rows (--vaults is refused with a book)
+        if population.book is not None
+        else read_table(source, data, "vaults").read("count")
+    )
     keepers = read_keepers(read_table(source, data, "keepers"))
     backstop = read_backstop(read_table(source, data, "backstop"))
     types, system = read_types(source, data, market, system, config_types, the_seed)

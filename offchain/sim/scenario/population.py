@@ -1,5 +1,6 @@
-"""The seeded vault population of a crash replay (types.PopulationSpec -> VaultPlans)
-and the simulation's deterministic actor addresses.
+"""The seeded vault population of a crash replay (types.PopulationSpec -> VaultPlans), or a
+book's (a scenario's `[vaults] book`: scenario/book.py), and the simulation's deterministic actor
+addresses.
 
 Determinism: the draws are floats from `random.Random(seed)` (Mersenne Twister), in a fixed
 order per vault: `gauss(0, 1)` for the debt, then `triangular` for the start ratio. Each float
@@ -53,7 +54,7 @@ class VaultPlan:
 
     owner: str
     collateral: int  # [wad, a whole number of token units scaled to wad]
-    debt: int  # stablecoin [wad], a whole number of stablecoins
+    debt: int  # stablecoin [wad]: drawn, a whole number of stablecoins; a book's, any wad
     # its owner opts in to soft liquidation at the set-up (MarginCall.opt_in and the engine's
     # allow of the MarginCall)
     opted_in: bool = False
@@ -62,6 +63,41 @@ class VaultPlan:
 def min_vault_debt(dust: int) -> int:
     """The smallest whole stablecoin amount strictly above `dust` [rad], as wad."""
     return (dust // RAD + 1) * WAD
+
+
+def population_plans(
+    spec: PopulationSpec,
+    seed: int,
+    price: int,
+    token_decimals: int,
+    dust: int,
+    role: str = "vault",
+    size: tuple[int, int, int] = (0, 0, 0),
+) -> list[VaultPlan]:
+    """The population's vaults: its book's (`book_plans`) when it has one, else drawn
+    (`generate_vaults`, with these arguments)."""
+    if spec.book is not None:
+        return book_plans(spec, role)
+    return generate_vaults(spec, seed, price, token_decimals, dust, role, size)
+
+
+def book_plans(spec: PopulationSpec, role: str = "vault") -> list[VaultPlan]:
+    """The vaults of `spec.book` (scenario/book.py), row i's amounts exactly, owned by
+    `actor_address(role, i)`; the owners who opt in chosen as `generate_vaults` chooses them."""
+    book = spec.book
+    if book is None:
+        raise ValueError("a population without a book")
+    share = Fraction(spec.opt_in_share)
+    return [
+        VaultPlan(actor_address(role, i), collateral, debt, _opts_in(i, share))
+        for i, (collateral, debt) in enumerate(zip(book.collateral, book.debt, strict=True))
+    ]
+
+
+def _opts_in(i: int, share: Fraction) -> bool:
+    """Whether vault i's owner opts in to soft liquidation: floor(count x share) owners of a
+    population, spread evenly."""
+    return math.floor((i + 1) * share) > math.floor(i * share)
 
 
 def generate_vaults(
@@ -110,6 +146,6 @@ def generate_vaults(
             num, den = ratio.as_integer_ratio()
             weighted = -(-sizing.margin_debt(debt * RAY, packed) // RAY) if packed else debt
             tokens = max(1, weighted * num * unit // (den * price))  # in token units
-            opted_in = math.floor((i + 1) * share) > math.floor(i * share)
+            opted_in = _opts_in(i, share)
             plans.append(VaultPlan(actor_address(role, i), tokens * scale, debt, opted_in))
     return plans

@@ -44,6 +44,7 @@ FILE_KEYS = (
     ("market", "prices"),
     ("market", "gas"),
     ("market", "reserves"),
+    ("vaults", "book"),
     ("protocol", "config"),
 )
 

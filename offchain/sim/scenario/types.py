@@ -46,9 +46,23 @@ class MarketSpec:
 
 
 @dataclass(frozen=True)
+class Book:
+    """A vault population read from a file (a scenario's `[vaults] book`, scenario/book.py):
+    vault i holds `collateral[i]` and owes `debt[i]`, exactly as the file's row i wrote them."""
+
+    source: str  # the file, as the scenario named it after resolving
+    collateral: tuple[int, ...]  # [wad, a whole number of token units scaled to wad]
+    debt: tuple[int, ...]  # stablecoin [wad], at least the type's dust
+
+    def __len__(self) -> int:
+        return len(self.debt)
+
+
+@dataclass(frozen=True)
 class PopulationSpec:
     """A seeded vault population: debt log-normal around a median, start collateral ratio
-    (collateral value / debt at the first price) triangular in [ratio_min, ratio_max]."""
+    (collateral value / debt at the first price) triangular in [ratio_min, ratio_max]; or, with
+    a `book`, the book's vaults (count its rows; the draw's fields 0 and unused)."""
 
     count: int
     debt_median: int  # stablecoin [wad]
@@ -59,6 +73,8 @@ class PopulationSpec:
     # the share of the vaults whose owners opt in to soft liquidation (population.generate_vaults
     # says which), exactly as the file wrote it
     opt_in_share: Decimal = Decimal(0)
+    # the vaults read from a file instead of drawn; None: drawn
+    book: Book | None = None
 
 
 @dataclass(frozen=True)
