@@ -7,7 +7,8 @@
 
 Exit status: 0 when every figure is within 1% above its snapshot (falls are listed: update the
 snapshot to keep them); 1 when a figure rose more than 1%, is new, or is gone; 2 when the snapshot
-file is missing or unreadable. See offchain/testing/gas_report.py.
+file is missing, unreadable or cannot be written, or the options contradict each other (each
+checked before anything is measured). See offchain/testing/gas_report.py.
 """
 
 from __future__ import annotations
@@ -20,11 +21,12 @@ from ape import project
 
 from offchain.backends import load_artifacts, reader_code
 from offchain.backends.anvil import Anvil
+from offchain.system.cli import one_line_usage, unwritable
 from offchain.testing import gas_report
 from offchain.testing.harness import TEST_FACTORIES
 
 
-@click.command()
+@click.command(cls=one_line_usage("gas"))
 @click.option("--update", is_flag=True, help="Write bench/gas-snapshot.json from this measurement.")
 @click.option(
     "--breakdown", is_flag=True, help="Trace every figure on Anvil: bench/gas-breakdown.md."
@@ -39,6 +41,25 @@ from offchain.testing.harness import TEST_FACTORIES
 )
 def cli(update, breakdown, snapshot_path):
     """The gas gate: every benchmarked transaction against bench/gas-snapshot.json."""
+    problems = []
+    if breakdown and (update or snapshot_path != gas_report.SNAPSHOT):
+        # --breakdown writes bench/gas-breakdown.md and nothing else: the other two were ignored
+        problems.append(
+            "--breakdown traces on Anvil only: it takes neither --update nor --snapshot"
+        )
+    if update and not breakdown:
+        where = unwritable(snapshot_path)  # before the measurement, not after it
+        if where:
+            problems.append(f"--snapshot {where}")
+    elif not breakdown:
+        try:
+            gas_report.read_snapshot(snapshot_path)  # before the measurement, too
+        except gas_report.SnapshotError as e:
+            problems.append(str(e))
+    if problems:
+        for line in problems:
+            click.echo(f"gas: {line}", err=True)
+        sys.exit(2)
     artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
     if breakdown:
         with Anvil(gas_report.GENESIS) as node:

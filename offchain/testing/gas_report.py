@@ -68,8 +68,14 @@ def measure(artifacts: Artifacts) -> dict[str, int]:
 def read_snapshot(path: Path = SNAPSHOT) -> dict[str, int]:
     if not path.exists():
         raise SnapshotError(f"{path.name}: no gas snapshot; write one with `ape run gas --update`")
+    if path.is_dir():
+        raise SnapshotError(f"{path}: a directory, not a gas snapshot")
     try:
-        data = json.loads(path.read_text())
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except UnicodeDecodeError as e:
+        raise SnapshotError(f"{path}: not a text file (byte {e.start + 1} is not UTF-8)") from None
+    except OSError as e:
+        raise SnapshotError(f"{path}: cannot read ({e.strerror or e})") from None
     except json.JSONDecodeError as e:
         raise SnapshotError(f"{path.name}: not JSON ({e.msg}, line {e.lineno})") from None
     if not isinstance(data, dict) or not all(
@@ -77,6 +83,14 @@ def read_snapshot(path: Path = SNAPSHOT) -> dict[str, int]:
         for k, v in data.items()
     ):
         raise SnapshotError(f"{path.name}: not a gas snapshot (an object of figure: integer gas)")
+    # a figure at or under 21,000 (a transaction's base cost) is no measurement: a hand edit,
+    # which compared as a regression (exit 1) before
+    low = [k for k, v in data.items() if v < 21_000]
+    if low:
+        raise SnapshotError(
+            f"{path.name}: {', '.join(low)}: gas under 21,000 (a transaction's base cost), not a "
+            "measurement"
+        )
     return data
 
 

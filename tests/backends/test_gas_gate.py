@@ -41,11 +41,16 @@ def test_gate__figure_new_or_gone__fails():
         ("{not json", "not JSON"),
         ('{"gas.a": "12"}', "not a gas snapshot"),
         ("[1, 2]", "not a gas snapshot"),
+        # a hand edit: compared as a regression (exit 1) before (issue 47's newcomer, case 28)
+        ('{"gas.a": -5, "gas.b": 90000}', "gas.a: gas under 21,000"),
+        (b"\x89PNG\r\n\x1a\n\x00\x80\xff", "not a text file"),
     ],
 )
 def test_snapshot__missing_or_malformed__is_one_line(tmp_path, content, message):
     path = tmp_path / "gas-snapshot.json"
-    if content is not None:
+    if isinstance(content, bytes):
+        path.write_bytes(content)
+    elif content is not None:
         path.write_text(content)
     with pytest.raises(gas_report.SnapshotError, match=message) as error:
         gas_report.read_snapshot(path)
@@ -112,3 +117,35 @@ def test_breakdown__frames_and_intrinsic__add_up_to_the_gas(artifacts):
     # the loss event: one word while its auction runs
     assert liquidate.slots["Backstop"].created == 1
     assert "## `gas.liquidate`" in gas_report.render(items)
+
+
+def test_gate_command__unusable_snapshot_paths__one_line_each_before_any_measurement(tmp_path):
+    """Issue 47's newcomer: a binary snapshot and one that cannot be written were tracebacks
+    (the second after the whole measurement), and --breakdown ignored --update and --snapshot.
+    Each is one line now, exit 2, before anything is measured or written."""
+    (tmp_path / "afile").write_text("x")
+    binary = tmp_path / "bin.json"
+    binary.write_bytes(b"\x00\x80" * 1000)
+    ape = str(Path(sys.executable).with_name("ape"))
+    cases = [
+        (["--snapshot", str(binary)], f"gas: {binary}: not a text file (byte 2 is not UTF-8)"),
+        (
+            ["--update", "--snapshot", str(tmp_path / "afile" / "s.json")],
+            f"gas: --snapshot {tmp_path}/afile/s.json: {tmp_path}/afile is a file, not a directory",
+        ),
+        (
+            ["--breakdown", "--update"],
+            "gas: --breakdown traces on Anvil only: it takes neither --update nor --snapshot",
+        ),
+        (
+            ["--snapshot", str(tmp_path)],
+            f"gas: Invalid value for '--snapshot': File '{tmp_path}' is a directory.",
+        ),
+    ]
+    for args, line in cases:
+        run = subprocess.run(
+            [ape, "run", "gas", *args], cwd=ROOT, capture_output=True, text=True, timeout=300
+        )
+        assert (run.returncode, run.stderr.strip().splitlines()) == (2, [line]), args
+        assert run.stdout.strip() == ""  # nothing measured
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile", "bin.json"]

@@ -636,3 +636,20 @@ def test_mutate_unknown_ids_beside_an_unwritable_out__each_named(tmp_path):
         "mutate: --only another: no such mutant id in offchain/testing/mutants.toml",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
+
+
+@pytest.mark.parametrize("name", ["../escaped", "a/b", "..", "a\\\\b"])
+def test_scenario_name_that_is_a_path__refused_nothing_written_outside_reports(tmp_path, name):
+    """Issue 47's newcomer: `name = "../x"` put the default report at reports/../x-model, outside
+    reports/. A name with a slash, or '.' or '..', is refused in one line."""
+    bad = tmp_path / "s.toml"
+    bad.write_text(
+        f'[scenario]\nname = "{name}"\n[market.synthetic]\nstart_price = 100\nsteps = 10\n'
+    )
+    result = CliRunner().invoke(_cli("simulate"), ["--scenario", str(bad), "--backend", "model"])
+    assert result.exit_code == 2, (result.output, result.exception)
+    shown = name.replace("\\\\", "\\")
+    assert _lines(result.output) == [
+        f"simulate: {bad}: scenario.name: {shown!r} is not a name (it names the report's "
+        "directory under reports/: no slashes, not '.' or '..')"
+    ]

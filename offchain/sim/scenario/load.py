@@ -272,6 +272,12 @@ def _build(
 
     s = read_table(source, data, "scenario")
     name = s.read("name") if "name" in s.table else default_name
+    if "/" in name or "\\" in name or name.strip() in ("", ".", ".."):
+        # it names the report's directory (reports/<name>): "../x" wrote outside reports/
+        raise ScenarioError(
+            f"{source.name}: scenario.name: {name!r} is not a name (it names the report's "
+            "directory under reports/: no slashes, not '.' or '..')"
+        )
     description = (
         s.read("description")
         if "description" in s.table
