@@ -130,8 +130,21 @@ def cli(
     if problem:
         fail(f"--out {out}: {problem}")
     if batch_seed is not None:
-        if machine is None:
-            fail("--batch needs --machine (the failure's, from the record)")
+        ctx = click.get_current_context()
+        given = [
+            f"--{name.replace('_', '-')}"
+            for name, option in (("steps", "steps"), ("workers", "workers"), ("minutes", "minutes"),
+                                 ("seed", "base_seed"))
+            if ctx.get_parameter_source(option) is not click.core.ParameterSource.DEFAULT
+        ]  # fmt: skip
+        problems = [] if machine is not None else [
+            "--batch needs --machine (the failure's, from the record)"
+        ]  # fmt: skip
+        # they were ignored: `--batch 5 --steps 100` ran one batch and said "1 steps"
+        problems += [f"{option}: --batch runs the one batch of its seed, on one worker"
+                     for option in given]  # fmt: skip
+        if problems:
+            fail("\n".join(problems))
         # one worker, one batch: the seed is the batch's, the step count stops it after one
         steps, workers, base_seed, minutes = 1, 1, batch_seed, None
     profile = Profile(examples_per_batch, steps_per_example, CAMPAIGN_PROFILE.derandomize)
@@ -195,7 +208,8 @@ def cli(
     if stopped == INTERRUPTED:
         click.echo(f"fuzz: interrupted; the record of what ran (complete: false): {out}", err=True)
         sys.exit(130)
-    if record.ok():
+    # one batch applies the rules its examples drew: only a campaign must apply every rule
+    if record.ok() or (batch_seed is not None and not record.failures):
         click.echo(f"stopped: {stopped}; passed; record: {out}")
         sys.exit(0)
     why = [f"{len(record.failures)} failures"] if record.failures else []

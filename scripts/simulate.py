@@ -164,6 +164,16 @@ def _problems(ctx: click.Context) -> list[str]:
         problems.append(
             f"--node {p['node']} is the node of --backend both; --backend model runs no node"
         )
+    if (
+        p.get("backend") == "model"
+        and "full_check_every" in p
+        and ctx.get_parameter_source("full_check_every") is not click.core.ParameterSource.DEFAULT
+    ):
+        # ignored before: there is no chain state to compare with the model's
+        problems.append(
+            "--full-check-every compares the chain's state with the model's; --backend model "
+            "runs no chain"
+        )
     waterfall = p.get("waterfall")
     if waterfall is not None and not any(x.strip() for x in waterfall.split(",")):
         # "" ran the scenario's own order, as if the option were not given

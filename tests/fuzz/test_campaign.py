@@ -226,3 +226,41 @@ def test_fuzz_cli__bad_input__one_line_exit_2_nothing_written(tmp_path, extra, p
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("fuzz: ") and phrase in lines[0], lines
     assert list(tmp_path.iterdir()) == []
+
+
+def test_fuzz_cli__batch_with_options_it_ignored__each_named_nothing_run(tmp_path):
+    """Issue 47's newcomer: `--batch 5 --machine full --steps 100` ran one batch and said "1
+    steps", and --workers 2 ran one worker: --steps, --workers, --minutes and --seed are refused
+    beside --batch, each in a line, with --machine's own line when it is missing."""
+    out = tmp_path / "c.json"
+    result = CliRunner().invoke(
+        _fuzz_cli(),
+        ["--batch", "5", "--steps", "100", "--workers", "2", "--seed", "3", "--out", str(out)],
+    )
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines() == [
+        "fuzz: --batch needs --machine (the failure's, from the record)",
+        "fuzz: --steps: --batch runs the one batch of its seed, on one worker",
+        "fuzz: --workers: --batch runs the one batch of its seed, on one worker",
+        "fuzz: --seed: --batch runs the one batch of its seed, on one worker",
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fuzz_cli__one_batch_without_failures__passes_whatever_rules_it_drew(tmp_path):
+    """docs/testing.md's way to look at a failing batch again ran it and said FAILED (6 rules
+    never applied), exit 1, with no failure: one batch applies the rules its examples drew, and
+    only a campaign must apply every rule."""
+    out = tmp_path / "b.json"
+    result = CliRunner().invoke(
+        _fuzz_cli(),
+        [
+            "--batch", "12", "--machine", "full", "--examples-per-batch", "1",
+            "--steps-per-example", "5", "--no-replay", "--out", str(out),
+        ],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    record = json.loads(out.read_text())
+    assert record["failures"] == [] and record["rules_never_applied"]  # some, and still passed
+    assert result.output.strip().splitlines()[-1].startswith("stopped: ")
+    assert "; passed; record: " in result.output.strip().splitlines()[-1]

@@ -653,3 +653,18 @@ def test_scenario_name_that_is_a_path__refused_nothing_written_outside_reports(t
         f"simulate: {bad}: scenario.name: {shown!r} is not a name (it names the report's "
         "directory under reports/: no slashes, not '.' or '..')"
     ]
+
+
+def test_simulate_full_check_every_with_the_model_alone__refused():
+    """Issue 47's newcomer: `--backend model --full-check-every 3` ran (there is no chain state
+    to compare); refused beside the other option mistakes, as --node is."""
+    result = CliRunner().invoke(
+        _cli("simulate"), ["--backend", "model", "--full-check-every", "3", "--vaults", "0"]
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = _lines(result.output)
+    assert (
+        "simulate: --full-check-every compares the chain's state with the model's; --backend "
+        "model runs no chain"
+    ) in lines
+    assert any("--vaults" in line for line in lines), lines

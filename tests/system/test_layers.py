@@ -1,5 +1,6 @@
 """The package's layers (README, docs/architecture.md): model <- backends <- system <- sim <-
-report <- sweep, with testing beside sim on top of system, and bench (what `make bench`
+report <- sweep, with testing beside sim on top of system, history beside sweep on top of report,
+and bench (what `make bench`
 measures) above all. A module may import from its own layer and the layers below it, never from
 a layer above: a twin of a contract never reaches for a backend, the simulator never for the
 report."""
@@ -24,6 +25,9 @@ ALLOWED = {
     # live keepers: the simulator's strategies and observers, on a real node
     "live": {"model", "backends", "system", "sim", "live"},
     "sweep": {"model", "backends", "system", "sim", "report", "sweep"},
+    # the history check: another protocol's model, read with the lab's market data and gas
+    # model, written with the report's publishing
+    "history": {"model", "backends", "system", "sim", "report", "history"},
     # `make bench` measures every layer: the top, nothing imports it
     "bench": {"model", "backends", "system", "sim", "testing", "live", "report", "sweep", "bench"},
 }
