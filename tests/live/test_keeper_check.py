@@ -243,3 +243,13 @@ def test_check__a_bot_that_would_start__exit_0_nothing_written(chain, tmp_path):
     assert sorted(p.name for p in tmp_path.iterdir()) == ["liquidator.json"]
     assert checkpoint.read_bytes() == written
     assert chain.block() == before
+
+
+def test_help__names_the_default_record_as_it_is_named():
+    """--help said `deployments/<the node's chain id>.json`; records are named
+    `<chain id>-<genesis>.json` (record.record_path), and a `31337.json` is not read."""
+    result = _keeper("--help")
+    assert result.returncode == 0, result.stderr
+    text = " ".join(result.stdout.split())
+    assert "[default: deployments/<chain id>-<genesis>.json, of the node's chain id and the" in text
+    assert "<the node's chain id>.json" not in text
