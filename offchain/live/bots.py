@@ -204,7 +204,9 @@ class Bot:
             options.stuck_seconds,
         )
         self.follower = Follower(self.chain, self.node, self.d, self.record.first_block)
-        self.store = Checkpoint(options.checkpoint, self.chain_id, self.record.identity)
+        self.store = Checkpoint(
+            options.checkpoint, self.chain_id, self.record.identity, options.role
+        )
         self.types = options.types or list(self.d.types)
         self.state: dict[str, Any] = {"last_accrual": 0, "last_post": {}, "flash_takers": {}}
         # called after the chain changed under the bot (a reorganization, a devnet started afresh

@@ -57,6 +57,9 @@ DEFAULT_RPC = "http://127.0.0.1:8545"
 MAX_GAS_GWEI = Decimal(10**6)
 MAX_POLL_S = 3600.0  # a keeper that looks less than once an hour misses whole auctions
 MAX_WEBHOOK_TIMEOUT_S = 60.0  # a notifier waiting longer on its hook falls behind the chain
+# set by make keepers for its notifier, which gets KEEPER_ARGS too: --gas and --stuck-* (for the
+# three bots that send) are ignored, not refused, there
+SHARED_ARGS = "BACKSTOP_KEEPER_ARGS_SHARED"
 
 
 _refuse = failing("keeper")
@@ -107,10 +110,19 @@ def parse_gas(spec: str) -> GasPolicy:
         return FixedGas(max_fee, priority)
     start = _gas_price(parts[0], spec, "start")
     cap = _gas_price(parts[2], spec, "cap")
+    if start > cap:  # not one bid under the cap: the bot ran and never sent anything
+        raise ValueError(
+            f"--gas {spec!r}: the start ({parts[0]} gwei) is above the cap ({parts[2]} gwei)"
+        )
     try:
         return GeometricGas(start, int(numbers[1] * PPM), cap)
     except ValueError as exc:  # the factor below 1.125
         raise ValueError(f"--gas {spec!r}: {exc}") from None
+
+
+def _types(given: tuple[str, ...] | list[str]) -> list[str]:
+    """--type's values, each possibly a comma-separated list (`--type ETH-A,WBTC-A`)."""
+    return [x.strip() for value in given for x in str(value).split(",")]
 
 
 def parse_min_profit(text: str) -> int:
@@ -182,12 +194,7 @@ def hold_lock(path: Path, holder: dict, what: str) -> None:
             except ValueError:
                 other = {}
             f.close()
-            running = ", ".join(
-                f"{k} {other[k]}" for k in ("pid", "role", "account", "checkpoint") if other.get(k)
-            )
-            fail(
-                f"{what} is in use by a running bot ({running or 'another process'}): stop it first"
-            )
+            fail(_in_use(what, other))
         # a refused start may have removed the file between our open and our lock: then the
         # lock is on a file no other process will find; lock the one at the path instead
         try:
@@ -207,11 +214,77 @@ def hold_lock(path: Path, holder: dict, what: str) -> None:
     _HELD.append(f)
 
 
+def _in_use(what: str, holder: dict) -> str:
+    running = ", ".join(
+        f"{k} {holder[k]}" for k in ("pid", "role", "account", "checkpoint") if holder.get(k)
+    )
+    return f"{what} is in use by a running bot ({running or 'another process'}): stop it first"
+
+
+def lock_problem(path: Path, what: str) -> str | None:
+    """hold_lock's refusal, if another process holds the lock at `path`, without taking it or
+    creating anything (keeper --check)."""
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:  # none there: free (or a path hold_lock itself will name)
+        return None
+    with os.fdopen(fd, "r+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            try:
+                other = json.loads(f.read() or "{}")
+            except ValueError:
+                other = {}
+            return _in_use(what, other if isinstance(other, dict) else {})
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return None
+
+
 def account_lock(rpc: str, chain_id: int, address: str) -> Path:
     """Where the lock of `address` on the node at `rpc` lives (the system's temporary folder:
     bots started from different folders still meet)."""
     node = hashlib.sha256(f"{rpc.rstrip('/')}|{chain_id}".encode()).hexdigest()[:16]
     return Path(tempfile.gettempdir()) / "backstop-keepers" / f"{node}-{address.lower()}.lock"
+
+
+def _given(ctx: click.Context, name: str) -> bool:
+    source = ctx.get_parameter_source(name)
+    # (a value click could not convert is a mistake of its own, named by click)
+    return name in ctx.params and source not in (None, click.core.ParameterSource.DEFAULT)
+
+
+def _unused_options(ctx: click.Context) -> list[str]:
+    """Options the bot took and never used (it started as if they were not there): the
+    webhook's timeout without a webhook, --gas and --stuck-* for the notifier (it sends
+    nothing), --stuck-* with a fixed gas policy (never replaced); an empty --type."""
+    p, problems = ctx.params, []
+    role, webhook = p.get("role"), p.get("webhook")
+
+    def given(name: str) -> bool:
+        return _given(ctx, name)
+
+    if given("webhook_timeout"):
+        if role is not None and role != "notifier":
+            problems.append(f"--webhook-timeout is for --role notifier, not {role}")
+        elif role == "notifier" and webhook is None:
+            problems.append("--webhook-timeout without --webhook: give --webhook URL, or drop it")
+    sending = [f"--{x.replace('_', '-')}" for x in ("stuck_blocks", "stuck_seconds") if given(x)]
+    # (make keepers gives KEEPER_ARGS to every bot, the notifier too: it ignores those it need not)
+    if role == "notifier" and not os.environ.get(SHARED_ARGS):
+        for option in (["--gas"] if given("gas_spec") else []) + sending:
+            problems.append(f"{option}: --role notifier sends no transactions, drop it")
+    elif sending and given("gas_spec") and str(p.get("gas_spec")).startswith("fixed:"):
+        for option in sending:
+            problems.append(
+                f"{option}: a fixed gas policy never replaces a stuck transaction (drop it, or "
+                "give --gas geometric:START_GWEI,FACTOR,CAP_GWEI)"
+            )
+    for name in _types(p.get("types") or ()):
+        if not name:
+            problems.append(f"--type {','.join(p['types'])!r}: an empty type name")
+            break
+    return problems
 
 
 def _problems(ctx: click.Context) -> list[str]:
@@ -223,6 +296,7 @@ def _problems(ctx: click.Context) -> list[str]:
     named in one run."""
     p, problems = ctx.params, []
     role, account = p.get("role"), p.get("account")
+
     for key, parse in (("gas_spec", parse_gas), ("min_profit", parse_min_profit)):
         if p.get(key) is not None:
             try:
@@ -252,6 +326,7 @@ def _problems(ctx: click.Context) -> list[str]:
         problems.append(
             "--role notifier sends no transactions and holds no account: drop --account"
         )
+    problems += _unused_options(ctx)
     if account and p.get("read_only"):
         problems.append("--read-only holds no account: drop --account")
     port, offset = p.get("metrics_port"), p.get("metrics_port_offset")
@@ -300,7 +375,8 @@ def _problems(ctx: click.Context) -> list[str]:
     "--deployment",
     "deployment_path",
     default=None,
-    help=f"The deployment record [default: {DEFAULT_DIR}/<the node's chain id>.json].",
+    help=f"The deployment record [default: {DEFAULT_DIR}/<chain id>-<genesis>.json, of the "
+    "node's chain id and the first 8 hex digits of its block 0's hash].",
 )
 @click.option(
     "--checkpoint",
@@ -317,7 +393,12 @@ def _problems(ctx: click.Context) -> list[str]:
     help="fixed:MAX_GWEI[,PRIORITY_GWEI] or geometric:START_GWEI,FACTOR,CAP_GWEI.",
 )
 @click.option("--min-profit", default="0", show_default=True, help="Taker: stablecoin after gas.")
-@click.option("--type", "types", multiple=True, help="Collateral types to act on [all].")
+@click.option(
+    "--type",
+    "types",
+    multiple=True,
+    help="Collateral types to act on, repeated or comma-separated [all].",
+)
 @click.option(
     "--metrics-port",
     type=int,
@@ -369,8 +450,10 @@ def _problems(ctx: click.Context) -> list[str]:
 @click.option(
     "--check",
     is_flag=True,
-    help="Check the options and that the node answers, then exit (0: fine; 2: a line per "
-    "mistake); nothing is started or written. make keepers checks its options once this way.",
+    help="Run every check the bot runs before it starts (the options; the node, the record "
+    "against it, --type, the account, --metrics-port free, the checkpoint and the locks), then "
+    "exit (0: the bot would start; 2: its lines); nothing is started, sent or written. make "
+    "keepers checks KEEPER_ARGS and the node once this way.",
 )
 @click.option("--stuck-blocks", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option(
@@ -410,10 +493,9 @@ def cli(
         given = ctx.get_parameter_source("rpc") is not click.core.ParameterSource.DEFAULT
         fail("\n".join([*problems, *filter(None, [unanswered(rpc) if given else None])]))
     if check:  # (make keepers: its four bots would each print the same lines)
-        problem = unanswered(rpc)
+        problem = unanswered(rpc)  # asked once, without the bot's patience
         if problem:
             fail(problem)
-        return
     gas, profit = parse_gas(gas_spec), parse_min_profit(min_profit)
     if metrics_port and metrics_port_offset:  # 0 stays 0: any free port (range: _problems)
         metrics_port += metrics_port_offset
@@ -443,9 +525,15 @@ def cli(
         path = Path(deployment_path) if deployment_path else node_record_path(node)
         record = load_record(path)
         verify(record, node)
+        record.deployment()  # its configuration loads and holds its types (the bot's first step)
+        types = tuple(_types(types))
         bad = [t for t in types if t not in record.types]
         if bad:
-            fail(f"--type {bad[0]}: the deployment has types {', '.join(record.types)}")
+            fail(
+                "\n".join(
+                    f"--type {t}: the deployment has types {', '.join(record.types)}" for t in bad
+                )
+            )
     except (RecordError, NodeUnavailable) as exc:
         fail(str(exc))
         return
@@ -468,9 +556,23 @@ def cli(
         fail(f"--checkpoint {checkpoint_path} is a directory, not a checkpoint file")
     try:
         # read before any lock file is made (the bot reads it again once it holds the lock)
-        Checkpoint(checkpoint_path, record.chain_id, record.identity).load()
+        Checkpoint(checkpoint_path, record.chain_id, record.identity, role).load()
     except CheckpointError as exc:
         fail(str(exc))
+    account_lock_path = (
+        account_lock(rpc, chain_id, signer.address) if signer is not None and not dry_run else None
+    )
+    checkpoint_lock_path = checkpoint_path.with_name(checkpoint_path.name + ".lock")
+    if check:  # every check the bot runs before it acts, but the locks not taken: probed
+        busy = [
+            lock_problem(account_lock_path, f"account {signer.address}")
+            if account_lock_path is not None and signer is not None
+            else None,
+            lock_problem(checkpoint_lock_path, f"checkpoint {checkpoint_path}"),
+        ]
+        if any(busy):
+            fail("\n".join(filter(None, busy)))
+        return
     holder = {
         "pid": os.getpid(),
         "role": role,
@@ -478,13 +580,9 @@ def cli(
         "checkpoint": str(checkpoint_path),
         "started": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
-    if signer is not None and not dry_run:
-        hold_lock(account_lock(rpc, chain_id, signer.address), holder, f"account {signer.address}")
-    hold_lock(
-        checkpoint_path.with_name(checkpoint_path.name + ".lock"),
-        holder,
-        f"checkpoint {checkpoint_path}",
-    )
+    if account_lock_path is not None and signer is not None:
+        hold_lock(account_lock_path, holder, f"account {signer.address}")
+    hold_lock(checkpoint_lock_path, holder, f"checkpoint {checkpoint_path}")
     options = BotOptions(
         role,
         record,

@@ -169,12 +169,59 @@ class CheckpointError(ValueError):
     """A checkpoint file that cannot be used (one line)."""
 
 
+# a bot's checkpoint: its fields and the JSON each must be (checked on load, so that a field of
+# another kind is named, not the Python error it caused: `"watched": "x"` was "TypeError: string
+# indices must be integers, not 'str'")
+_CHECKPOINT_FIELDS = {
+    "watched": dict,
+    "watched.last_block": int,
+    "watched.last_hash": str,
+    "watched.vaults": dict,
+    "watched.losses": dict,
+    "watched.debt_auctions": list,
+    "watched.stakers": list,
+    "pending": list,
+    "state": dict,
+    "metrics": dict,
+}
+_JSON_KINDS = {dict: "a JSON object", list: "a JSON list", int: "an integer", str: "a string"}
+
+
+def _kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return "null"
+    if isinstance(value, float):
+        return "a number"
+    return _JSON_KINDS.get(type(value), type(value).__name__)
+
+
+def checkpoint_problem(data: dict[str, Any]) -> str | None:
+    """Which of a checkpoint's fields is missing or of another kind (`"watched" must be a JSON
+    object, not a string`), or None."""
+    for name, kind in _CHECKPOINT_FIELDS.items():
+        value: Any = data
+        for part in name.split("."):
+            value = value.get(part, ...) if isinstance(value, dict) else ...
+        if value is ...:
+            return f'no "{name}" field'
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            return f'"{name}" must be {_JSON_KINDS[kind]}, not {_kind(value)}'
+    reverts = data.get("reverts_by_reason", {})
+    if not isinstance(reverts, dict):
+        return f'"reverts_by_reason" must be a JSON object, not {_kind(reverts)}'
+    return None
+
+
 class Checkpoint:
     """One bot's state on disk: written to a temporary file and renamed over the old one, so a
-    crash mid-write leaves the previous checkpoint."""
+    crash mid-write leaves the previous checkpoint. `role`: the bot's; a checkpoint another role
+    wrote is refused (a backstop bot given a liquidator's resumed it and wrote it as its own)."""
 
-    def __init__(self, path: Path, chain_id: int, deployment_hash: str):
+    def __init__(self, path: Path, chain_id: int, deployment_hash: str, role: str | None = None):
         self.path, self.chain_id, self.deployment_hash = path, chain_id, deployment_hash
+        self.role = role
 
     def load(self) -> dict[str, Any] | None:
         if not self.path.exists():
@@ -198,6 +245,18 @@ class Checkpoint:
             raise CheckpointError(
                 f"{self.path}: a checkpoint of another chain or deployment (delete it to start "
                 "over)"
+            )
+        written_by = data.get("role")
+        if self.role is not None and written_by is not None and written_by != self.role:
+            raise CheckpointError(
+                f"{self.path}: the checkpoint of a {written_by} bot, not of this {self.role} bot "
+                "(give this bot its own --checkpoint)"
+            )
+        problem = checkpoint_problem(data)
+        if problem:
+            raise CheckpointError(
+                f"{self.path}: a checkpoint this bot cannot read ({problem}; delete it to start "
+                "over: the bot reads the chain again)"
             )
         return data
 

@@ -147,6 +147,9 @@ class DeploymentRecord:
     def from_json(cls, data: dict[str, Any], path: Path | None = None) -> DeploymentRecord:
         if data.get("version") != RECORD_VERSION:
             raise RecordError(f"{path}: record version {data.get('version')!r}, expected 1")
+        problem = _shape_problem(data)
+        if problem:
+            raise RecordError(f"{path}: not a deployment record ({problem})")
         try:
             config = data["config"]
             record = cls(
@@ -180,6 +183,76 @@ class DeploymentRecord:
         tmp = path.with_name(path.name + ".tmp")
         tmp.write_text(json.dumps(self.to_json(), indent=2) + "\n")
         os.replace(tmp, path)
+
+
+# a record's fields and the JSON each must be: a field of another kind was named only by the
+# Python error it caused (`"contracts": "x"`: "dictionary update sequence element #0 has length
+# 1; 2 is required")
+_OBJECT, _LIST, _INTEGER, _TEXT = "a JSON object", "a JSON list", "an integer", "a string"
+_FIELDS = {
+    "chain_id": _INTEGER,
+    "first_block": _INTEGER,
+    "last_block": _INTEGER,
+    "transactions": _LIST + " of transaction hashes",
+    "config": _OBJECT + " (text, source, sha256)",
+    "roles": _OBJECT + " (role -> address)",
+    "contracts": _OBJECT + " (contract -> address)",
+    "types": _OBJECT + " (collateral type -> its contracts)",
+    "code_hashes": _OBJECT + " (address -> code hash)",
+}
+
+
+def _json_kind(value: Any) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    return {
+        dict: "an object",
+        list: "a list",
+        str: "a string",
+        int: "an integer",
+        float: "a number",
+        type(None): "null",
+    }.get(type(value), type(value).__name__)
+
+
+def _is(value: Any, kind: str) -> bool:
+    if kind.startswith(_OBJECT):
+        return isinstance(value, dict)
+    if kind.startswith(_LIST):
+        return isinstance(value, list)
+    if kind == _INTEGER:
+        return isinstance(value, int) and not isinstance(value, bool)
+    return isinstance(value, str)
+
+
+def _shape_problem(data: dict[str, Any]) -> str | None:
+    """Which field of a record's JSON is missing or of another kind than a record's, in the
+    user's terms (`"contracts" must be a JSON object (contract -> address), not a string`), or
+    None."""
+    fields = [(k, data.get(k, ...), kind) for k, kind in _FIELDS.items()]
+    fields.append(("extra", data.get("extra", {}), _OBJECT + " (label -> address)"))
+    config = data.get("config")
+    if isinstance(config, dict):
+        fields += [(f"config.{k}", config.get(k, ...), _TEXT) for k in ("text", "source", "sha256")]
+    for name in ("roles", "contracts", "code_hashes", "extra"):
+        value = data.get(name)
+        if isinstance(value, dict):
+            fields += [(f"{name}.{k}", v, _TEXT) for k, v in value.items()]
+    types = data.get("types")
+    if isinstance(types, dict):
+        for name, value in types.items():
+            fields.append((f"types.{name}", value, _OBJECT + " (contract -> address)"))
+            if isinstance(value, dict):
+                fields += [(f"types.{name}.{k}", v, _TEXT) for k, v in value.items()]
+    transactions = data.get("transactions")
+    if isinstance(transactions, list):
+        fields += [(f"transactions[{i}]", v, _TEXT) for i, v in enumerate(transactions)]
+    for name, value, kind in fields:
+        if value is ...:
+            return f'no "{name}" field'
+        if not _is(value, kind):
+            return f'"{name}" must be {kind}, not {_json_kind(value)}'
+    return None
 
 
 def load_record(path: Path) -> DeploymentRecord:
@@ -224,10 +297,11 @@ def verify(record: DeploymentRecord, node: Node) -> None:
     for label, address in record.addresses().items():
         found = code_hash(node.code(address))
         if found != record.code_hashes.get(address):
-            what = "no code" if found == code_hash(b"") else f"code hash {found[:12]}…"
+            # whole hashes: cut to their first digits, two that differ late read as equal
+            what = "no code" if found == code_hash(b"") else f"code hash {found}"
             raise RecordError(
                 f"{record.path}: {label} at {address} has {what} on the node, the record says "
-                f"{record.code_hashes.get(address, '?')[:12]}… (a reset or different chain: "
+                f"{record.code_hashes.get(address, '?')} (a reset or different chain: "
                 "deploy again)"
             )
 

@@ -142,3 +142,87 @@ def test_make_keepers__a_mistake_in_keeper_args__one_line_not_four(tmp_path, arg
     assert [x for x in out.stderr.splitlines() if x.startswith("keeper")] == [line]
     assert "Traceback" not in out.stdout + out.stderr
     assert not (tmp_path / "keepers").exists()
+
+
+def _make_run(tmp_path, args: str) -> tuple[int, list[str]]:
+    """`make keepers KEEPER_ARGS=args` to its end (at most 90 s: then its bots are killed):
+    (exit status or None, its output's lines)."""
+    with open(tmp_path / "make.out", "wb") as out:
+        make = subprocess.Popen(
+            ["make", "--no-print-directory", "-o", ".venv/.installed", "-o"]
+            + ["node_modules/.installed", "keepers"]
+            + [f"KEEPER={sys.executable} -m offchain.live.cli", f"KEEPER_ARGS={args} --poll 0.1"],
+            cwd=ROOT,
+            env={**os.environ, "BACKSTOP_KEEPERS_DIR": str(tmp_path / "keepers")},
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+    try:
+        code = make.wait(timeout=90)
+    except subprocess.TimeoutExpired:  # bots started and running: the mistake was taken
+        code = None
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+            make.wait()
+    text = (tmp_path / "make.out").read_text()
+    # (make's own `make: *** [Makefile:N: keepers] Error 2` aside)
+    lines = [x for x in text.splitlines() if x.strip() and not x.startswith("make: *** ")]
+    return code, lines  # type: ignore[return-value]
+
+
+@pytest.mark.parametrize(
+    ("args", "line"),
+    [
+        (
+            "--role liquidator",
+            "make keepers: --role in KEEPER_ARGS: make keepers gives each bot its own (liquidator "
+            "dev:2, taker dev:3, backstop dev:4, notifier), drop it",
+        ),
+        ("--account=dev:5", "make keepers: --account in KEEPER_ARGS: make keepers gives each bot"),
+        ("--metrics-port-offset 7", "make keepers: --metrics-port-offset in KEEPER_ARGS: "),
+    ],
+)
+def test_make_keepers__role_or_account_in_keeper_args__refused_no_bot(devnet, tmp_path, args, line):
+    """A newcomer's try (issue 47): `KEEPER_ARGS="--role liquidator"` overrode each bot's role, and
+    four liquidators ran, three of them sending from dev:2..4. One line now, exit 2, no bot."""
+    before = devnet.block()
+    code, lines = _make_run(tmp_path, f"{args} --rpc {devnet.node.url}")
+    assert code == 2, lines
+    assert len(lines) == 1 and lines[0].startswith(line), lines
+    assert not (tmp_path / "keepers").exists()
+    assert devnet.block() == before
+
+
+def _chain_id_1(data: dict) -> None:
+    data["chain_id"] = 1
+
+
+def _engine_hash(data: dict) -> None:
+    engine = data["contracts"]["engine"]
+    data["code_hashes"][engine] = data["code_hashes"][engine][:-4] + "beef"
+
+
+@pytest.mark.parametrize(
+    ("change", "phrase"),
+    [(_chain_id_1, "recorded for chain id 1, but the node at"), (_engine_hash, ": engine at ")],
+    ids=["chain id", "code hash"],
+)
+def test_make_keepers__record_not_the_nodes__one_line_no_bot_started(
+    devnet, tmp_path, change, phrase
+):
+    """A record of another chain, or whose code hash is not the node's: --check passed, four
+    bots started and each printed the same line (four copies). The check catches it now: one
+    line, exit 2, no bot started."""
+    data = json.loads(devnet.record_file.read_text())
+    change(data)
+    record = tmp_path / "r.json"
+    record.write_text(json.dumps(data))
+    before = devnet.block()
+    code, lines = _make_run(tmp_path, f"--deployment {record} --rpc {devnet.node.url}")
+    assert code == 2, lines
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"keeper: {record}") and phrase in lines[0], lines
+    assert not (tmp_path / "keepers").exists()
+    assert devnet.block() == before
