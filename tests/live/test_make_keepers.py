@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -144,6 +145,12 @@ def test_make_keepers__a_mistake_in_keeper_args__one_line_not_four(tmp_path, arg
     assert not (tmp_path / "keepers").exists()
 
 
+# the variables an outer make (`make test`) hands its recipe's commands, and make's own line
+# for a recipe that failed (`make: ***`, `make[1]: ***` one level down)
+MAKE_ENV = ("MAKELEVEL", "MAKEFLAGS", "MFLAGS", "MAKEOVERRIDES")
+MAKE_ERROR = re.compile(r"make(\[\d+\])?: \*\*\* ")
+
+
 def _make_run(tmp_path, args: str) -> tuple[int, list[str]]:
     """`make keepers KEEPER_ARGS=args` to its end (at most 90 s: then its bots are killed):
     (exit status or None, its output's lines)."""
@@ -153,7 +160,12 @@ def _make_run(tmp_path, args: str) -> tuple[int, list[str]]:
             + ["node_modules/.installed", "keepers"]
             + [f"KEEPER={sys.executable} -m offchain.live.cli", f"KEEPER_ARGS={args} --poll 0.1"],
             cwd=ROOT,
-            env={**os.environ, "BACKSTOP_KEEPERS_DIR": str(tmp_path / "keepers")},
+            # as a user's shell runs it: under `make test` the outer make's MAKELEVEL made this
+            # one say `make[1]: *** ...`, a line the filter below did not know
+            env={
+                **{k: v for k, v in os.environ.items() if k not in MAKE_ENV},
+                "BACKSTOP_KEEPERS_DIR": str(tmp_path / "keepers"),
+            },
             stdout=out,
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -168,7 +180,7 @@ def _make_run(tmp_path, args: str) -> tuple[int, list[str]]:
             make.wait()
     text = (tmp_path / "make.out").read_text()
     # (make's own `make: *** [Makefile:N: keepers] Error 2` aside)
-    lines = [x for x in text.splitlines() if x.strip() and not x.startswith("make: *** ")]
+    lines = [x for x in text.splitlines() if x.strip() and not MAKE_ERROR.match(x)]
     return code, lines  # type: ignore[return-value]
 
 
