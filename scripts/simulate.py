@@ -141,7 +141,19 @@ def _problems(ctx: click.Context) -> list[str]:
     p = ctx.params
     problems = [line for line in [empty_out(p.get("out"))] if line]
     every = p.get("full_check_every")
-    if every is not None and every < 1:
+    model_alone = (
+        p.get("backend") == "model"
+        and "full_check_every" in p
+        and ctx.get_parameter_source("full_check_every") is not click.core.ParameterSource.DEFAULT
+    )
+    if model_alone:
+        # ignored before: there is no chain state to compare with the model's (its value then
+        # does not matter: one line, not two)
+        problems.append(
+            "--full-check-every compares the chain's state with the model's; --backend model "
+            "runs no chain"
+        )
+    elif every is not None and every < 1:
         problems.append(f"--full-check-every must be at least 1, got {every}")
     drain_bars = p.get("drain_bars")
     if drain_bars is not None and not 0 <= drain_bars <= MAX_DRAIN_BARS:
@@ -164,16 +176,7 @@ def _problems(ctx: click.Context) -> list[str]:
         problems.append(
             f"--node {p['node']} is the node of --backend both; --backend model runs no node"
         )
-    if (
-        p.get("backend") == "model"
-        and "full_check_every" in p
-        and ctx.get_parameter_source("full_check_every") is not click.core.ParameterSource.DEFAULT
-    ):
-        # ignored before: there is no chain state to compare with the model's
-        problems.append(
-            "--full-check-every compares the chain's state with the model's; --backend model "
-            "runs no chain"
-        )
+
     waterfall = p.get("waterfall")
     if waterfall is not None and not any(x.strip() for x in waterfall.split(",")):
         # "" ran the scenario's own order, as if the option were not given

@@ -24,7 +24,15 @@ from typing import Any
 
 from offchain.history.day import DayResult, Oracle, Vault, run_day
 from offchain.history.flip import DAY_2020_03_12, FlipParams
-from offchain.history.keepers import GWEI, Biter, FixedGas, Keeper, LowBaller, MarginBidder
+from offchain.history.keepers import (
+    GWEI,
+    Biter,
+    FixedGas,
+    Keeper,
+    LowBaller,
+    MarginBidder,
+    PercentileGas,
+)
 from offchain.history.population import PUBLISHED, Assumptions, eve_population
 from offchain.model.fixed_point import RAD, WAD
 from offchain.sim.scenario.market_data import Series, load_gas, load_prices
@@ -112,20 +120,13 @@ class NodeGas:
         return p30 if self.percentile == 30 else p60
 
 
-class PercentileOfBar:
-    """The bar's own 60th percentile (the sensitivity table's "p60": a keeper that escalates to
-    the market at once)."""
-
-    def price(self, latency: Latency, now: int) -> int:
-        return latency.percentiles(now)[1]
-
-
-def gas_policy(kind: str) -> NodeGas | PercentileOfBar:
-    """A gas setting's policy: "node30", "node60" (NodeGas) or "p60" (PercentileOfBar)."""
+def gas_policy(kind: str) -> NodeGas | PercentileGas:
+    """A gas setting's policy: "node30", "node60" (NodeGas) or "p60" (the bar's own 60th
+    percentile: a keeper that escalates to the market at once, keepers.PercentileGas)."""
     if kind in ("node30", "node60"):
         return NodeGas(int(kind[4:]))
     if kind == "p60":
-        return PercentileOfBar()
+        return PercentileGas(60)
     raise ValueError(f"unknown gas setting {kind!r}")
 
 

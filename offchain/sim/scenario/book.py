@@ -27,7 +27,7 @@ from pathlib import Path
 
 from offchain.model import size_margin as sizing
 from offchain.model.fixed_point import RAY, WAD, WAD_TO_RAY
-from offchain.sim.scenario.market_data import MAX_ROW_PROBLEMS, DataError
+from offchain.sim.scenario.market_data import MAX_ROW_PROBLEMS, DataError, read_text
 from offchain.sim.scenario.reader import format_ratio, format_wad
 from offchain.sim.scenario.types import Book
 from offchain.system.config import CollateralConfig
@@ -41,15 +41,7 @@ def load_book(path: str | Path, coll: CollateralConfig) -> Book:
     liquidation ratio and size margin, its initial price: the scenario's first price); a
     DataError naming every mistake, one line each (see the module docstring)."""
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path}: not a UTF-8 text file (byte 0x{exc.object[exc.start]:02x} at offset "
-            f"{exc.start}); a book is a CSV"
-        ) from None
+    text = read_text(path, "a book is a CSV")
     if "\x00" in text:
         raise DataError(
             f"{path}: not a text file (a NUL byte at offset {text.index(chr(0))}); a book is a CSV"

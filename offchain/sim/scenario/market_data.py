@@ -61,6 +61,20 @@ class Series:
         return values[max(lo - 1, 0)]
 
 
+def read_text(path: Path, what: str) -> str:
+    """The UTF-8 text of `path` (a byte-order mark dropped); a DataError naming the file when it
+    cannot be read or is not UTF-8 text (`what` ends that line: "a price CSV is text")."""
+    try:
+        return path.read_bytes().decode("utf-8-sig")
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
+    except UnicodeDecodeError as exc:
+        raise DataError(
+            f"{path}: not a UTF-8 text file (byte 0x{exc.object[exc.start]:02x} at offset "
+            f"{exc.start}); {what}"
+        ) from None
+
+
 def _parse_time(text: str, where: str) -> int:
     try:
         moment = datetime.fromisoformat(text.strip().replace("Z", "+00:00"))
@@ -137,15 +151,7 @@ def load_series(
     """Read `time_utc` and `columns` from a CSV, validated (see the module docstring); each value
     within `bounds` if given."""
     path = Path(path)
-    try:
-        text = path.read_bytes().decode("utf-8-sig")
-    except OSError as exc:
-        raise DataError(f"{path}: cannot read ({exc.strerror})") from None
-    except UnicodeDecodeError as exc:
-        raise DataError(
-            f"{path}: not a UTF-8 text file (byte 0x{exc.object[exc.start]:02x} at offset "
-            f"{exc.start}); a price CSV is text"
-        ) from None
+    text = read_text(path, "a price CSV is text")
     rows = list(csv.reader(text.splitlines()))
     if not rows or not any(cell.strip() for cell in rows[0]):
         raise DataError(
