@@ -35,6 +35,7 @@ failed + still in flight.
 from __future__ import annotations
 
 import random
+from abc import ABC, abstractmethod
 from collections import Counter
 from dataclasses import dataclass, field
 from typing import Protocol
@@ -151,7 +152,7 @@ class View:
     pending: Counter[tuple] = field(default_factory=Counter)
 
 
-class Keeper:
+class Keeper(ABC):
     """A named actor with a gas policy, DAI capital [rad] and counts."""
 
     def __init__(self, name: str, gas: GasPolicy, capital: int = 0):
@@ -160,8 +161,9 @@ class Keeper:
         self.capital = capital
         self.counts = Counts()
 
+    @abstractmethod
     def plan(self, view: View) -> list[Intent]:
-        raise NotImplementedError
+        """What the keeper sends this step, from what it sees (each kind of keeper its own)."""
 
     def _afford(self, intent: Intent, available: int) -> bool:
         """Count a planned intent; False (and counted) when `available` cannot pay its cost."""
