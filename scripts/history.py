@@ -3,11 +3,15 @@ the figures history published (issue 48; docs/history.md).
 
     ape run history --day black-thursday-2020
     ape run history --day black-thursday-2020 --out reports/bt-history
+    ape run history --backend model        # Backstop's side in the model alone (no node)
 
 Runs the day under the settings of offchain/history/black_thursday.py (each with its source, or
 named as an assumption), then once more for each assumption's alternatives (the sensitivity
-table), and writes summary.md. A model of another protocol's mechanism, not Backstop's. Bad
-input: one line per mistake, exit status 2, nothing written.
+table): a model of another protocol's mechanism, not Backstop's. Then the same eve and day under
+Backstop (offchain/history/backstop.py): on a private Anvil and in the model, reconciled, and its
+sensitivity in the model. Writes summary.md, Backstop's scenario (backstop/) and its risk report
+(backstop/report/). Exit status 0; 1 when Backstop's chain and model runs differ; 2 for bad
+input (one line per mistake, nothing written).
 """
 
 from __future__ import annotations
@@ -16,8 +20,11 @@ from pathlib import Path
 
 import click
 
+from offchain.backends.anvil import AnvilError
 from offchain.history.report import write
 from offchain.report.documents import ReportError, check_out_dir
+from offchain.sim.run.setup import SimulationError
+from offchain.sim.scenario.load import ScenarioError
 from offchain.system.cli import empty_out, failing, one_line_usage, unwritable
 
 DAYS = ("black-thursday-2020",)
@@ -37,7 +44,14 @@ def _problems(ctx: click.Context) -> list[str]:
     help="The crash day to replay under its mechanism of the time.",
 )
 @click.option("--out", default=None, help="Report directory [default: reports/history-<day>].")
-def cli(day, out):
+@click.option(
+    "--backend",
+    type=click.Choice(["both", "model"]),
+    default="both",
+    show_default=True,
+    help="Backstop's side: both, on Anvil and in the model, reconciled; model, the model alone.",
+)
+def cli(day, out, backend):
     """A crash day under MakerDAO's 2020 flip auctions (a model), beside history's figures."""
     problems = _problems(click.get_current_context())
     if problems:
@@ -50,7 +64,12 @@ def cli(day, out):
     problem = unwritable(out_dir)
     if problem:
         fail(f"--out {problem}")
-    path, lines = write(out_dir)
+    try:
+        path, lines, ok = write(out_dir, chain=backend == "both")
+    except (SimulationError, ScenarioError, AnvilError, ReportError) as exc:
+        fail(str(exc))
     for line in lines:
         click.echo(line)
     click.echo(f"report: {path}")
+    if not ok:
+        fail("Backstop's chain and model runs differ (the report lists them)", 1)

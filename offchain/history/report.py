@@ -6,13 +6,17 @@ assumption (one setting changed at a time); the keepers' fate; every setting wit
 
 from __future__ import annotations
 
+import tempfile
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+from offchain.history import backstop
+from offchain.history.backstop import BackstopDay, BackstopFigures
 from offchain.history.black_thursday import BANDS, SETTINGS, Band, market, run, values
 from offchain.history.day import DayResult
-from offchain.report.documents import publish
+from offchain.report.documents import publish, write_report
+from offchain.report.tables import scenario_lines
 
 # the Vow of the day: a surplus buffer netted against the deficit first, then debt auctions of
 # `sump` DAI each (A21, A22)
@@ -198,10 +202,100 @@ def summary(base: DayResult, runs: list[tuple[str, object, str, DayResult]]) -> 
         "Sources: the ids are docs/history.md's source table (A: parameters of the day, B: the "
         "oracle, C: the state before the crash, E: the outcome, F: keepers and gas).",
         "",
-        "## Not in this report yet",
+    ]
+    return "\n".join(lines)
+
+
+def _layers(paid: dict[str, float]) -> str:
+    return ", ".join(f"{name} {_m(amount)}" for name, amount in paid.items())
+
+
+def backstop_section(
+    flip: DayResult,
+    day: BackstopDay,
+    rows: list[tuple[str, str, str, BackstopFigures]],
+) -> str:
+    """The counterfactual: history, the flip model and Backstop (its chain run, reconciled with
+    the model) side by side; Backstop's sensitivity (the model alone)."""
+    debt = values().eve_debt
+    eve = debt / 1e18
+    f = Figures.of(flip, debt)
+    b = BackstopFigures.of(day.done.result)
+    r = day.done.reconciliation
+    bitten = len({a.usr for a in flip.auctions})
+    if r is None:
+        verdict_line = "the model alone (no chain run): not reconciled."
+    elif r.ok:
+        verdict_line = (
+            f"on Anvil and in the model, reconciled: {r.txs_compared:,} transactions, "
+            f"{r.events_compared:,} events, {r.state_checks:,} full-state checks "
+            f"({r.state_variables_compared:,} values): **{r.diff_count} differences**."
+        )
+    else:
+        verdict_line = f"chain and model **DISAGREE**: {r.diff_count:,} differences."
+    lines = [
+        "## The same eve and day under Backstop",
         "",
-        "- The same population and day under Backstop's own mechanism and waterfall (on chain and "
-        "in the model, reconciled): issue 48's second half.",
+        "The eve's vaults above (the day's settings) as the book of the lab's "
+        "`black-thursday-2020` scenario: its prices, gas, keepers, pool and backstop layers, with "
+        "the ceilings and caps sized to the book, the capital taker holding the day's honest "
+        "keepers' DAI, and Backstop's dust and reward rule applied to this book "
+        "(offchain/history/backstop.py says why each). "
+        f"Backstop's run: {verdict_line} The scenario, its book and config are in `backstop/`, "
+        "its full risk report in `backstop/report/`.",
+        "",
+        "| figure | history | MakerDAO 2020 (model) | Backstop |",
+        "|---|---|---:|---:|",
+        f"| vaults liquidated | not published | {bitten:,} | {b.vaults_liquidated:,} |",
+        f"| auctions (finished) | not published (E5) | {f.auctions:,} ({f.dealt:,}) | "
+        f"{b.auctions:,} ({b.finished:,}) |",
+        f"| won for nothing (a bid or take under 1% of the market) | 36% of the liquidations "
+        f"(E2) | {f.zero_bid_auctions:,} auctions, {_pct(f.zero_bid_share)} | "
+        f"{b.takes_for_nothing:,} of {b.takes:,} takes (the lowest at "
+        f"{_pct(b.lowest_clearing)} of the market) |",
+        f"| collateral given for nothing | $8.32M (E3) | ${_m(f.zero_bid_value)} | "
+        f"${_m(b.value_for_nothing)} |",
+        f"| deficit: auctions finished short | 5.67M DAI, 4.97% of the debt (E1) | "
+        f"{_m(f.deficit)} DAI, {_pct(f.deficit_share)} | {_m(b.realized)} BUSD, "
+        f"{_pct(b.realized / eve)} |",
+        f"| auctions still open at the end of the data | none reported | "
+        f"{f.auctions - f.dealt:,} | {b.open_auctions:,}, {_m(b.open_debt)} BUSD of debt not "
+        "raised |",
+        f"| insolvency, the open collateral at the last price | | | {_m(b.insolvency_last_price)}"
+        f" BUSD, {_pct(b.insolvency_last_price / eve)} |",
+        f"| insolvency, the open collateral sold into the pool (the lab's headline) | | | "
+        f"{_m(b.insolvency)} BUSD, {_pct(b.insolvency / eve)} |",
+        f"| who paid | MKR holders: 106 debt auctions, 20,980 MKR for 5.3M DAI (E7); the owners "
+        f"of the vaults sold for nothing lost all their collateral | {f.debt_auctions:,} debt "
+        f"auctions of 50k after the 500k buffer | {_layers(b.paid)}; unpaid "
+        f"{_m(b.uncovered)} |",
+        "",
+        "Backstop's Dutch auctions leave nothing for a zero bid: a price that falls below 45% of "
+        "its start is reset, and no take cleared under "
+        f"{_pct(b.lowest_clearing)} of the market. What they do not remove is the day's other "
+        "failure, the stablecoin to buy with: the capital taker's DAI and the pool run out, and "
+        f"{b.open_auctions:,} of {b.auctions:,} auctions are still open when the data ends. The "
+        "lab's headline marks their collateral as sold at once into the pool, which the rows "
+        "below move by an order of magnitude: the result is the range, not one figure.",
+        "",
+        "### Backstop's sensitivity (the model alone, one change at a time)",
+        "",
+        "| setting | value | why | auctions open at the end | realized | insolvency at the last "
+        "price | insolvency, sold into the pool | paid by layer |",
+        "|---|---|---|---:|---:|---:|---:|---|",
+        f"| (the run above) | | | {b.open_auctions:,} | {_m(b.realized)} | "
+        f"{_m(b.insolvency_last_price)} | {_m(b.insolvency)} | {_layers(b.paid)} |",
+    ]
+    for name, shown, why, g in rows:
+        lines.append(
+            f"| {name} | {shown} | {why} | {g.open_auctions:,} | {_m(g.realized)} | "
+            f"{_m(g.insolvency_last_price)} | {_m(g.insolvency)} | {_layers(g.paid)} |"
+        )
+    lines += [
+        "",
+        "Open auctions that no change clears are the lab's market model as much as Backstop: its "
+        "arbitrageur never resells the ETH it bought into the outside market, where the 2020 "
+        "keepers resold theirs within 6 to 8 hours (F9; docs/history.md).",
         "",
     ]
     return "\n".join(lines)
@@ -217,15 +311,41 @@ def headline(base: DayResult) -> list[str]:
     ]
 
 
-def write(out_dir: Path) -> tuple[Path, list[str]]:
-    """Run the day and its sensitivity, write summary.md in `out_dir`; its path and the
-    headline's lines."""
+def write(out_dir: Path, chain: bool = True) -> tuple[Path, list[str], bool]:
+    """Run the day and its sensitivity under the flip model, then under Backstop (on Anvil and in
+    the model, reconciled; the model alone without `chain`), write summary.md, Backstop's inputs
+    and its risk report in `out_dir`; the summary's path, the headline's lines and whether
+    Backstop's run reconciled."""
     base = run()
     runs = sensitivity()
     text = summary(base, runs)
+    with tempfile.TemporaryDirectory() as scratch:
+        rows = backstop.sensitivity(Path(scratch))
+    outcome: list[BackstopDay] = []
 
     def build(directory: Path) -> None:
-        (directory / "summary.md").write_text(text)
+        day = backstop.run(directory / "backstop", chain=chain)
+        outcome.append(day)
+        write_report(
+            directory / "backstop" / "report",
+            day.done.result,
+            day.done.reconciliation,
+            scenario_lines(day.scenario),
+        )
+        (directory / "summary.md").write_text(text + "\n" + backstop_section(base, day, rows))
 
     publish(out_dir, build)
-    return out_dir / "summary.md", headline(base)
+    day = outcome[0]
+    b = BackstopFigures.of(day.done.result)
+    eve = values().eve_debt / 1e18
+    return (
+        out_dir / "summary.md",
+        headline(base)
+        + [
+            f"Backstop, the same eve and day: realized bad debt {_m(b.realized)} "
+            f"({_pct(b.realized / eve)}), {b.open_auctions:,} auctions still open; insolvency "
+            f"{_m(b.insolvency_last_price)} at the last price to {_m(b.insolvency)} sold into "
+            "the pool"
+        ],
+        day.done.ok,
+    )

@@ -25,6 +25,7 @@ from offchain.history.day import AuctionRow, DayResult, KeeperRow
 from offchain.history.keepers import Counts
 from offchain.history.report import Figures, headline, summary, verdict
 from offchain.model.fixed_point import RAD, WAD
+from offchain.sim.scenario.load import load_scenario
 from offchain.sim.strategies.actions import Latency
 
 
@@ -92,7 +93,13 @@ def test_the_day__headline_verdicts_are_the_bands_of_that_run(tmp_path):
     result = CliRunner().invoke(script_cli("history"), ["--out", str(tmp_path / "r")])
     assert result.exit_code == 0, result.output
     assert result.output.splitlines()[:2] == headline(base)
+    assert result.output.splitlines()[2].startswith("Backstop, the same eve and day: ")
     text = (tmp_path / "r" / "summary.md").read_text()
+    # Backstop's side: on Anvil and in the model, reconciled, its inputs replayable alone
+    assert "reconciled: " in text and "**0 differences**" in text
+    book = load_scenario(str(tmp_path / "r" / "backstop" / "scenario.yaml")).vaults.book
+    assert book is not None and len(book) == values().vaults
+    assert (tmp_path / "r" / "backstop" / "report" / "summary.md").is_file()
     for band in BANDS:
         assert verdict(band, band.of(base, debt)) in text
     f = Figures.of(base, debt)
@@ -103,7 +110,13 @@ def test_the_day__headline_verdicts_are_the_bands_of_that_run(tmp_path):
     assert len([x for x in table.splitlines() if x.startswith("| ")]) == 2 + alternatives
     # docs/history.md quotes the report's three tables: a change of any figure shows here
     doc = (ROOT / "docs" / "history.md").read_text()
-    for heading in ("| figure | history", "| setting | value | zero-bid", "| keeper | planned"):
+    for heading in (
+        "| figure | history |",
+        "| setting | value | zero-bid",
+        "| keeper | planned",
+        "| figure | history | MakerDAO 2020",
+        "| setting | value | why |",
+    ):
         start = text.index(heading)
         quoted = text[start : text.index("\n\n", start)]
         assert quoted in doc, heading
@@ -116,6 +129,8 @@ def test_the_day__headline_verdicts_are_the_bands_of_that_run(tmp_path):
                              "'black-thursday-2020'."]),
         (["--out", ""], ["history: --out '' is empty: give a directory, or leave --out out for "
                          "the default"]),
+        (["--backend", "chain"], ["history: Invalid value for '--backend': 'chain' is not one "
+                                  "of 'both', 'model'."]),
         (["--day", "x", "--out", " "], ["history: Invalid value for '--day': 'x' is not "
                                         "'black-thursday-2020'.", "history: --out ' ' is empty: "
                                         "give a directory, or leave --out out for the default"]),

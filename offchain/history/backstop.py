@@ -1,0 +1,245 @@
+"""The eve of Black Thursday under Backstop's own mechanism and waterfall (issue 48's second half;
+docs/history.md, "The same day under Backstop"): the history check's vaults as a scenario's book,
+replayed by the lab on a chain and in the model and reconciled, as `ape run simulate` does.
+
+This is Backstop's side of the counterfactual table, not a model of MakerDAO's 2020 auctions.
+What it takes from the history check, and why:
+
+- the vaults: the eve's population (population.py) under the day's settings, one a row of the
+  book, exactly (ETH and DAI in wad);
+- the day: the lab's own `black-thursday-2020` scenario (its prices, gas, keepers, pool and
+  backstop layers), unchanged but for what the list below names;
+- the dust and the keeper's flat reward: Backstop's rule (docs/security.md, finding 1: the
+  penalty income at dust must pay the reward, and the flat reward a liquidation's gas) applied to
+  this book at the day's ETH price, not devnet's 2,500 and 300 (set for ETH at 2,000). Half the
+  eve's vaults owe under 2,500 (the smallest 1,059 DAI), and a population cut or raised to
+  devnet's minimum would not be the same one. Dust 1,000 (the smallest vault, rounded down) and a
+  flat reward of 100: 1,000 x 0.13 = 130 >= 100 + 0.1% x 1,130; and 100 BUSD pays a liquidation's
+  295,616 gas up to about 1,700 gwei at the eve's 195 (the day's p90 peaked near 300). With
+  devnet's 300 the config refuses this dust: the bound at work;
+- the keepers' stablecoin: the capital taker holds what the day's honest keepers held together
+  (black_thursday.SETTINGS `bidders` x `bidder_capital`), not the lab's 6M; the flash taker needs
+  none (it sells into the pool: a mechanism Backstop has and the 2020 Flipper had not);
+- the ceilings, the auction caps and the debt-auction bidder's capital: the lab's sizing rule
+  (sim/scenario/ceilings.py: what governance and keepers size to the book), by `SIZE_FACTOR`, the
+  eve's debt over the built-in population's. The market's depth is not sized (the same rule).
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from offchain.history.black_thursday import Values, market, values, vaults_of
+from offchain.report.tables import paid_by_layer, realized_bad_debt, uncovered_loss
+from offchain.sim.results.tables import SimulationResult
+from offchain.sim.run.replay import Replay, replay
+from offchain.sim.scenario.load import BUILTIN_DIR, load_scenario, with_phase
+from offchain.sim.scenario.timeline import oracle_phase, period_phases
+from offchain.sim.scenario.types import Scenario
+from offchain.system.config import DEFAULT_CONFIG, load_config
+
+WAD = 10**18
+RAD = 10**45
+BASE = "black-thursday-2020"  # the lab's scenario of the day
+NAME = "black-thursday-2020-eve-under-backstop"
+# the eve's debt (114M) over the built-in population's at its own 1,000 vaults (12,750,784
+# BUSD), rounded up: tests/history/test_history_backstop.py derives it
+SIZE_FACTOR = 9
+# the dust and flat reward of the docstring (Backstop's rule for this book) [BUSD]
+DUST = "1000"
+KEEPER_REWARD_FLAT = "100"
+# the built-in's and devnet's values the factor multiplies (checked against the files)
+SIZED = {"debt_ceiling": 30_000_000, "ceiling_max": 40_000_000}  # the built-in's overrides
+AUCTION_CAP = 10_000_000  # ETH-A's in config/devnet.toml
+SIZED_SYSTEM = {"global_debt_ceiling": 50_000_000, "max_debt_in_auction": 20_000_000}
+DEBT_AUCTION_CAPITAL = 500_000  # the lab's default bidder (actors.DEFAULT_KEEPERS)
+
+
+def _units(x: int) -> str:
+    """A wad amount as an exact decimal."""
+    return f"{x // WAD}.{x % WAD:018d}"
+
+
+def book_text(v: Values | None = None) -> str:
+    """The eve's vaults as a book (sim/scenario/book.py): collateral [ETH] and debt [DAI], exact."""
+    v = v or values()
+    rows = ["collateral,debt"]
+    rows += [f"{_units(x.ink)},{_units(x.art)}" for x in vaults_of(v, market())]
+    return "\n".join(rows) + "\n"
+
+
+def config_text() -> str:
+    """The deployment config: config/devnet.toml with its global ceiling and its debt in auction
+    over all types sized by SIZE_FACTOR (the scenario cannot override system keys)."""
+    text = DEFAULT_CONFIG.read_text()
+    for key, base in SIZED_SYSTEM.items():
+        line = re.compile(rf'^{key} = "([0-9_]+)"', re.M)
+        found = line.findall(text)
+        if found != [f"{base:_}"]:
+            raise ValueError(f"{DEFAULT_CONFIG}: {key} is {found}, the sizing expects {base:_}")
+        text = line.sub(f'{key} = "{base * SIZE_FACTOR:_}"', text)
+    return text
+
+
+def scenario_data(v: Values | None = None) -> dict[str, Any]:
+    """The scenario: the built-in day with the book, the dust and reward and the sizes above."""
+    v = v or values()
+    data = tomllib.loads((BUILTIN_DIR / f"{BASE}.toml").read_text())
+    overrides = data["protocol"]["collateral_overrides"]
+    for key, base in SIZED.items():
+        if int(str(overrides[key]).replace("_", "")) != base:
+            raise ValueError(f"{BASE}: {key} is {overrides[key]}, the sizing expects {base:_}")
+        overrides[key] = str(base * SIZE_FACTOR)
+    cap = load_config().collateral[0].auction_cap
+    if cap != AUCTION_CAP * RAD:
+        raise ValueError(
+            f"{DEFAULT_CONFIG}: ETH-A's auction_cap is {cap // RAD}, the sizing "
+            f"expects {AUCTION_CAP:_}"
+        )
+    overrides["auction_cap"] = str(AUCTION_CAP * SIZE_FACTOR)
+    overrides["dust"] = DUST
+    overrides["keeper_reward_flat"] = KEEPER_REWARD_FLAT
+    data["scenario"]["name"] = NAME
+    data["scenario"]["description"] = (
+        "The eve of Black Thursday (issue 48's population: 114M DAI in 5,000 ETH-A vaults from "
+        "published aggregates) on the day's prices and gas, under Backstop's mechanism and "
+        "waterfall (docs/history.md)"
+    )
+    data["vaults"] = {"book": "book.csv"}
+    data["keepers"]["taker_capital"] = str(v.bidders * v.bidder_capital)
+    data["keepers"]["debt_auction_capital"] = str(DEBT_AUCTION_CAPITAL * SIZE_FACTOR)
+    data["protocol"]["config"] = "config.toml"
+    return data
+
+
+def write_inputs(directory: Path, v: Values | None = None) -> Path:
+    """Write the scenario (YAML), its book and its config into `directory`; the scenario's
+    path. `ape run simulate --scenario <it>` replays it alone."""
+    directory.mkdir(parents=True, exist_ok=True)
+    (directory / "book.csv").write_text(book_text(v))
+    (directory / "config.toml").write_text(config_text())
+    path = directory / "scenario.yaml"
+    header = (
+        "# written by `ape run history` (offchain/history/backstop.py): the eve of Black Thursday\n"
+        "# under Backstop; replay it alone with `ape run simulate --scenario <this file>`\n"
+    )
+    path.write_text(header + yaml.safe_dump(scenario_data(v), sort_keys=False))
+    return path
+
+
+@dataclass(frozen=True)
+class BackstopDay:
+    scenario: Scenario
+    done: Replay
+
+
+def run(
+    directory: Path,
+    chain: bool = True,
+    v: Values | None = None,
+    changes: dict[tuple[str, str], object] | None = None,
+    phase: int | None = None,
+) -> BackstopDay:
+    """Write the inputs in `directory` and replay them (on Anvil and in the model, reconciled,
+    with `chain`; the model alone without). `changes`: {(table, key): value} replacing the
+    scenario's keys (a sensitivity run); `phase`: the oracle's phase [s]."""
+    path = write_inputs(directory, v)
+    if changes:
+        data = scenario_data(v)
+        for (table, key), value in changes.items():
+            node = data
+            for part in table.split("."):  # "protocol.collateral_overrides": a nested table
+                node = node[part]
+            node[key] = value
+        path.write_text(yaml.safe_dump(data, sort_keys=False))
+    scenario = load_scenario(str(path))
+    if phase is not None:
+        scenario = with_phase(scenario, phase, "phase")
+    return BackstopDay(
+        scenario, replay(scenario, chain=chain, full_check_every=6 if chain else None)
+    )
+
+
+# a finished take "for nothing": under 1% of the market's price, as a zero bid is a winning bid
+# under 1% of the lot's value (report.py)
+FOR_NOTHING = 0.01
+
+
+@dataclass(frozen=True)
+class BackstopFigures:
+    """A run's figures for the counterfactual table [BUSD, floats: the report's]."""
+
+    vaults_liquidated: int
+    auctions: int
+    finished: int
+    open_auctions: int
+    open_debt: float
+    takes: int
+    takes_for_nothing: int
+    value_for_nothing: float  # the collateral of those takes at the market price
+    realized: float
+    insolvency_last_price: float
+    insolvency: float
+    paid: dict[str, float]  # by layer, the run's waterfall order
+    uncovered: float
+    lowest_clearing: float  # the lowest take price over the market's
+
+    @classmethod
+    def of(cls, result: SimulationResult) -> BackstopFigures:
+        f = result.facts
+        liquidations = result.tables["liquidations"]
+        takes = result.tables["takes"]
+        cheap = takes[takes["price"] < FOR_NOTHING * takes["market_price"]]
+        ratio = takes["price"] / takes["market_price"]
+        return cls(
+            vaults_liquidated=int(liquidations["owner"].nunique()),
+            auctions=len(liquidations),
+            finished=len(liquidations) - int(f["open_auctions"]),
+            open_auctions=int(f["open_auctions"]),
+            open_debt=float(f["open_auction_debt"]),
+            takes=len(takes),
+            takes_for_nothing=len(cheap),
+            value_for_nothing=float((cheap["collateral"] * cheap["market_price"]).sum()),
+            realized=realized_bad_debt(result),
+            insolvency_last_price=float(f["insolvency_last_price"]),
+            insolvency=float(f["insolvency"]),
+            paid=paid_by_layer(result),
+            uncovered=uncovered_loss(result),
+            lowest_clearing=float(ratio.min()) if len(takes) else float("nan"),
+        )
+
+
+# the sensitivity of Backstop's side (the model alone): ((table, key), value, why) one at a
+# time, and the oracle's phase over its period
+SENSITIVITY: tuple[tuple[tuple[str, str], object, str], ...] = (
+    (("market", "pool_depth"), "1_000_000", "a third of the lab's pool"),
+    (("market", "pool_depth"), "10_000_000", ""),
+    (("market", "pool_depth"), "30_000_000", ""),
+    (("keepers", "taker_capital"), "12_000_000", "the day's keepers' 3M turned over every 6 h "
+     "(F9): four times in a day"),
+    (("keepers", "taker_capital"), "54_000_000", "the lab's 6M by the sizing rule"),
+    (("market", "drain_bars"), 144, "a day more at the last price, not 6 h"),
+)  # fmt: skip
+
+
+def sensitivity(directory: Path) -> list[tuple[str, str, str, BackstopFigures]]:
+    """(setting, value, why, figures) of each SENSITIVITY row and each other oracle phase, each a
+    model run in its own directory under `directory`."""
+    out = []
+    for k, ((table, key), value, why) in enumerate(SENSITIVITY):
+        day = run(directory / f"s{k}", chain=False, changes={(table, key): value})
+        shown = f"{value:,}" if isinstance(value, int) else str(value).replace("_", ",")
+        out.append((f"{table}.{key}", shown, why, BackstopFigures.of(day.done.model)))
+    scenario = load_scenario(str(write_inputs(directory / "phases")))
+    for phase in period_phases(scenario):
+        if phase == oracle_phase(scenario):
+            continue
+        day = run(directory / f"p{phase}", chain=False, phase=phase)
+        out.append(("oracle phase", f"{phase:,} s", "", BackstopFigures.of(day.done.model)))
+    return out

@@ -1,0 +1,87 @@
+"""The eve of Black Thursday under Backstop (offchain/history/backstop.py): the history check's
+vaults, exactly, as a scenario's book; the sizes derived as the docstring says; Backstop's own
+dust-and-reward bound refusing devnet's reward on this book; the counterfactual's figures from
+the run they describe (money: what the layers paid and what is unpaid add up to the bad debt)."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from offchain.history.backstop import (
+    AUCTION_CAP,
+    BASE,
+    DEBT_AUCTION_CAPITAL,
+    DUST,
+    KEEPER_REWARD_FLAT,
+    SIZE_FACTOR,
+    SIZED,
+    SIZED_SYSTEM,
+    BackstopFigures,
+    run,
+    write_inputs,
+)
+from offchain.history.black_thursday import market, values, vaults_of
+from offchain.model.fixed_point import RAD, WAD
+from offchain.sim.run.replay import replay
+from offchain.sim.scenario.load import ScenarioError, load_scenario
+
+
+def test_book__the_eve_vaults_to_the_wei(tmp_path):
+    scenario = load_scenario(str(write_inputs(tmp_path)))
+    eve = vaults_of(values(), market())
+    book = scenario.vaults.book
+    assert book is not None and len(eve) == 5_000
+    assert list(book.collateral) == [v.ink for v in eve]
+    assert list(book.debt) == [v.art for v in eve]
+    assert sum(book.debt) == 114_000_000 * WAD
+
+
+def test_size_factor__the_eve_debt_over_the_builtin_population_rounded_up():
+    builtin = replay(load_scenario(BASE), chain=False, full_check_every=None).model
+    drawn = builtin.tables["vaults"]["debt_start"].sum()
+    assert round(drawn) == 12_750_784
+    assert SIZE_FACTOR == math.ceil(114_000_000 / drawn)
+
+
+def test_scenario__sized_ceilings_caps_capital__dust_and_reward_of_the_rule(tmp_path):
+    s = load_scenario(str(write_inputs(tmp_path)))
+    c = s.system.collateral[0]
+    assert c.debt_ceiling == SIZED["debt_ceiling"] * SIZE_FACTOR * RAD
+    assert c.ceiling_max == SIZED["ceiling_max"] * SIZE_FACTOR * RAD
+    assert c.auction_cap == AUCTION_CAP * SIZE_FACTOR * RAD
+    assert s.system.global_debt_ceiling == SIZED_SYSTEM["global_debt_ceiling"] * SIZE_FACTOR * RAD
+    assert s.system.max_debt_in_auction == SIZED_SYSTEM["max_debt_in_auction"] * SIZE_FACTOR * RAD
+    assert c.dust == int(DUST) * RAD and c.keeper_reward_flat == int(KEEPER_REWARD_FLAT) * RAD
+    v = values()
+    assert s.keepers.taker_capital == v.bidders * v.bidder_capital * WAD
+    assert s.keepers.debt_auction_capital == DEBT_AUCTION_CAPITAL * SIZE_FACTOR * WAD
+    # the rule's bound on this book: the penalty income at dust pays the reward
+    # (penalty and rate in wad): 1,000 x 0.13 = 130 >= 100 + 0.001 x 1,130
+    income = c.dust * (c.liquidation_penalty - WAD) // WAD
+    reward = c.keeper_reward_flat + c.keeper_reward_rate * c.dust * c.liquidation_penalty // WAD**2
+    assert (income, reward) == (130 * RAD, 10113 * RAD // 100)
+    assert reward <= income
+
+
+def test_scenario__devnets_reward_on_this_dust__refused_by_the_bound(tmp_path):
+    with pytest.raises(ScenarioError, match="must not exceed the penalty income at dust"):
+        run(
+            tmp_path,
+            chain=False,
+            changes={("protocol.collateral_overrides", "keeper_reward_flat"): "300"},
+        )
+
+
+def test_figures__from_the_run__layers_and_unpaid_add_up_to_the_bad_debt(tmp_path):
+    day = run(tmp_path, chain=False)
+    result = day.done.model
+    b = BackstopFigures.of(result)
+    liquidations = result.tables["liquidations"]
+    assert b.auctions == len(liquidations) and b.finished + b.open_auctions == b.auctions
+    assert b.vaults_liquidated == liquidations["owner"].nunique() <= 5_000
+    assert b.takes == len(result.tables["takes"]) and b.takes_for_nothing == 0
+    assert b.lowest_clearing > 0.45  # a Dutch price is reset below 45% of its start
+    assert sum(b.paid.values()) + b.uncovered == pytest.approx(b.realized, rel=1e-12)
+    assert b.insolvency_last_price <= b.insolvency
