@@ -210,19 +210,33 @@ def _layers(paid: dict[str, float]) -> str:
     return ", ".join(f"{name} {_m(amount)}" for name, amount in paid.items())
 
 
+def _hours(x: float) -> str:
+    return "none" if x != x else f"{x:,.1f} h"  # nan: nothing finished
+
+
+def _flip_hours(flip: DayResult) -> tuple[float, float]:
+    """Kick to deal of the dealt flips [h]: median and 90th percentile (backstop.quantile)."""
+    hours = [(a.dealt - a.kicked) / 3600 for a in flip.dealt if a.dealt is not None]
+    return backstop.quantile(hours, 0.5), backstop.quantile(hours, 0.9)
+
+
 def backstop_section(
     flip: DayResult,
     day: BackstopDay,
+    turnover: tuple[int, BackstopFigures],
     rows: list[tuple[str, str, str, BackstopFigures]],
 ) -> str:
     """The counterfactual: history, the flip model and Backstop (its chain run, reconciled with
-    the model) side by side; Backstop's sensitivity (the model alone)."""
+    the model; and in the model with the flip keepers' turnover as its taker's capital) side by
+    side; Backstop's sensitivity (the model alone)."""
     debt = values().eve_debt
     eve = debt / 1e18
     f = Figures.of(flip, debt)
     b = BackstopFigures.of(day.done.result)
+    capital, t = turnover
     r = day.done.reconciliation
     bitten = len({a.usr for a in flip.auctions})
+    fh = _flip_hours(flip)
     if r is None:
         verdict_line = "the model alone (no chain run): not reconciled."
     elif r.ok:
@@ -233,6 +247,10 @@ def backstop_section(
         )
     else:
         verdict_line = f"chain and model **DISAGREE**: {r.diff_count:,} differences."
+
+    def both(cell) -> str:
+        return f"{cell(b)} | {cell(t)}"
+
     lines = [
         "## The same eve and day under Backstop",
         "",
@@ -240,62 +258,103 @@ def backstop_section(
         "`black-thursday-2020` scenario: its prices, gas, keepers, pool and backstop layers, with "
         "the ceilings and caps sized to the book, the capital taker holding the day's honest "
         "keepers' DAI, and Backstop's dust and reward rule applied to this book "
-        "(offchain/history/backstop.py says why each). "
+        "(offchain/history/backstop.py says why each, and what is not aligned: the keepers' gas, "
+        "the oracle's stall, the horizon). "
         f"Backstop's run: {verdict_line} The scenario, its book and config are in `backstop/`, "
-        "its full risk report in `backstop/report/`.",
+        "its full risk report in `backstop/report/`. The last column is the model alone with the "
+        f"capital taker holding {_m(capital)} DAI: what the flip model's honest keepers put into "
+        "auctions over the day (their capital and their resales' DAI), since the lab's taker "
+        "never resells.",
         "",
-        "| figure | history | MakerDAO 2020 (model) | Backstop |",
-        "|---|---|---:|---:|",
-        f"| vaults liquidated | not published | {bitten:,} | {b.vaults_liquidated:,} |",
+        "| figure | history | MakerDAO 2020 (model) | Backstop | Backstop, the flip keepers' "
+        "turnover (model) |",
+        "|---|---|---:|---:|---:|",
+        "| horizon | 2020-03-12 and 13 | the data: 03-12 00:00 to 23:50 | the data, then 6 h at "
+        "the last price | the same |",
+        f"| vaults liquidated | not published | {bitten:,} | "
+        + both(lambda x: f"{x.vaults_liquidated:,}")
+        + " |",
+        f"| debt liquidated | not published | {_m(f.debt_bitten)} | "
+        + both(lambda x: _m(x.debt_liquidated))
+        + " |",
         f"| auctions (finished) | not published (E5) | {f.auctions:,} ({f.dealt:,}) | "
-        f"{b.auctions:,} ({b.finished:,}) |",
-        f"| won for nothing (a bid or take under 1% of the market) | 36% of the liquidations "
-        f"(E2) | {f.zero_bid_auctions:,} auctions, {_pct(f.zero_bid_share)} | "
-        f"{b.takes_for_nothing:,} of {b.takes:,} takes (the lowest at "
-        f"{_pct(b.lowest_clearing)} of the market) |",
+        + both(lambda x: f"{x.auctions:,} ({x.finished:,})")
+        + " |",
+        f"| auctions won for nothing (a bid or take under 1% of the market) | 36% of the "
+        f"liquidations (E2) | {f.zero_bid_auctions:,}, {_pct(f.zero_bid_share)} of the finished | "
+        + both(
+            lambda x: (
+                f"{x.auctions_for_nothing:,} (the lowest take at "
+                f"{_pct(x.lowest_clearing)} of the market)"
+            )
+        )
+        + " |",
         f"| collateral given for nothing | $8.32M (E3) | ${_m(f.zero_bid_value)} | "
-        f"${_m(b.value_for_nothing)} |",
-        f"| deficit: auctions finished short | 5.67M DAI, 4.97% of the debt (E1) | "
-        f"{_m(f.deficit)} DAI, {_pct(f.deficit_share)} | {_m(b.realized)} BUSD, "
-        f"{_pct(b.realized / eve)} |",
-        f"| auctions still open at the end of the data | none reported | "
-        f"{f.auctions - f.dealt:,} | {b.open_auctions:,}, {_m(b.open_debt)} BUSD of debt not "
-        "raised |",
-        f"| insolvency, the open collateral at the last price | | | {_m(b.insolvency_last_price)}"
-        f" BUSD, {_pct(b.insolvency_last_price / eve)} |",
-        f"| insolvency, the open collateral sold into the pool (the lab's headline) | | | "
-        f"{_m(b.insolvency)} BUSD, {_pct(b.insolvency / eve)} |",
+        + both(lambda x: f"${_m(x.value_for_nothing)}")
+        + " |",
+        f"| loss of the finished auctions (flip: debt bitten less all DAI raised, penalties netted;"
+        f" Backstop: the short auctions' shortfalls) | 5.67M DAI, 4.97% of the debt (E1) | "
+        f"{_m(f.deficit)} DAI, {_pct(f.deficit_share)} | "
+        + both(lambda x: f"{_m(x.realized)}, {_pct(x.realized / eve)}")
+        + " |",
+        "| keeper rewards at starts and resets (new stablecoin the penalties are to pay) | none "
+        "(the 2020 Cat paid none) | none | " + both(lambda x: _m(x.rewards)) + " |",
+        "| auctions still open at the end of the run | none reported | "
+        f"{f.auctions - f.dealt:,} | "
+        + both(lambda x: f"{x.open_auctions:,}, {_m(x.open_debt)} of debt not raised")
+        + " |",
+        "| insolvency: the open collateral at the last price (like the flip model's, which "
+        "values collateral at the market without impact) | | | "
+        + both(lambda x: f"{_m(x.insolvency_last_price)}, {_pct(x.insolvency_last_price / eve)}")
+        + " |",
+        "| insolvency: the open collateral sold at once into the pool (the lab's headline) | | | "
+        + both(lambda x: f"{_m(x.insolvency)}, {_pct(x.insolvency / eve)}")
+        + " |",
+        "| how fast: an auction's start to its finish, median and p90 of the finished | | "
+        f"{_hours(fh[0])}, {_hours(fh[1])} | "
+        + both(lambda x: f"{_hours(x.hours_to_finish[0])}, {_hours(x.hours_to_finish[1])}")
+        + " |",
+        "| how fast: a short auction's finish to its cover, the longest | debt auctions of "
+        "MKR (E7) | not modelled | "
+        + both(
+            lambda x: (
+                "no loss" if x.cover_minutes != x.cover_minutes else f"{x.cover_minutes:,.0f} min"
+            )
+        )
+        + " |",
         f"| who paid | MKR holders: 106 debt auctions, 20,980 MKR for 5.3M DAI (E7); the owners "
         f"of the vaults sold for nothing lost all their collateral | {f.debt_auctions:,} debt "
-        f"auctions of 50k after the 500k buffer | {_layers(b.paid)}; unpaid "
-        f"{_m(b.uncovered)} |",
+        f"auctions of 50k after the 500k buffer | "
+        + both(lambda x: f"{_layers(x.paid)}; unpaid {_m(x.uncovered)}")
+        + " |",
         "",
-        "Backstop's Dutch auctions leave nothing for a zero bid: a price that falls below 45% of "
-        "its start is reset, and no take cleared under "
+        "Backstop's Dutch auctions leave nothing for a zero bid: an auction whose price falls "
+        "below 45% of its start is reset, and no take cleared under "
         f"{_pct(b.lowest_clearing)} of the market. What they do not remove is the day's other "
         "failure, the stablecoin to buy with: the capital taker's DAI and the pool run out, and "
-        f"{b.open_auctions:,} of {b.auctions:,} auctions are still open when the data ends. The "
-        "lab's headline marks their collateral as sold at once into the pool, which the rows "
-        "below move by an order of magnitude: the result is the range, not one figure.",
+        f"{b.open_auctions:,} of {b.auctions:,} auctions are still open when the run ends. Their "
+        "loss is not in the finished auctions' row, which flatters Backstop; the like-for-like "
+        "figure to the flip model's deficit is the insolvency at the last price, and the lab's "
+        "headline, which sells the open collateral into the pool at once, is the other end of "
+        "the range the rows below move.",
         "",
         "### Backstop's sensitivity (the model alone, one change at a time)",
         "",
-        "| setting | value | why | auctions open at the end | realized | insolvency at the last "
-        "price | insolvency, sold into the pool | paid by layer |",
-        "|---|---|---|---:|---:|---:|---:|---|",
-        f"| (the run above) | | | {b.open_auctions:,} | {_m(b.realized)} | "
-        f"{_m(b.insolvency_last_price)} | {_m(b.insolvency)} | {_layers(b.paid)} |",
+        "| setting | value | why | auctions open at the end | realized | keeper rewards | "
+        "insolvency at the last price | insolvency, sold into the pool | paid by layer |",
+        "|---|---|---|---:|---:|---:|---:|---:|---|",
     ]
-    for name, shown, why, g in rows:
+    for name, shown, why, g in [("(the run above)", "", "", b), *rows]:
         lines.append(
             f"| {name} | {shown} | {why} | {g.open_auctions:,} | {_m(g.realized)} | "
-            f"{_m(g.insolvency_last_price)} | {_m(g.insolvency)} | {_layers(g.paid)} |"
+            f"{_m(g.rewards)} | {_m(g.insolvency_last_price)} | {_m(g.insolvency)} | "
+            f"{_layers(g.paid)} |"
         )
     lines += [
         "",
         "Open auctions that no change clears are the lab's market model as much as Backstop: its "
-        "arbitrageur never resells the ETH it bought into the outside market, where the 2020 "
-        "keepers resold theirs within 6 to 8 hours (F9; docs/history.md).",
+        "arbitrageur and its capital taker never resell the ETH they bought into the outside "
+        "market, where the 2020 keepers resold theirs within 6 to 8 hours (F9; docs/history.md).",
         "",
     ]
     return "\n".join(lines)
@@ -319,8 +378,15 @@ def write(out_dir: Path, chain: bool = True) -> tuple[Path, list[str], bool]:
     base = run()
     runs = sensitivity()
     text = summary(base, runs)
+    capital = backstop.turnover_capital(base)
     with tempfile.TemporaryDirectory() as scratch:
         rows = backstop.sensitivity(Path(scratch))
+        turned = backstop.run(
+            Path(scratch) / "turnover",
+            chain=False,
+            changes={("keepers", "taker_capital"): str(capital)},
+        )
+    turnover = (capital, BackstopFigures.of(turned.done.model))
     outcome: list[BackstopDay] = []
 
     def build(directory: Path) -> None:
@@ -332,7 +398,9 @@ def write(out_dir: Path, chain: bool = True) -> tuple[Path, list[str], bool]:
             day.done.reconciliation,
             scenario_lines(day.scenario),
         )
-        (directory / "summary.md").write_text(text + "\n" + backstop_section(base, day, rows))
+        (directory / "summary.md").write_text(
+            text + "\n" + backstop_section(base, day, turnover, rows)
+        )
 
     publish(out_dir, build)
     day = outcome[0]

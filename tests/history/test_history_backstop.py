@@ -20,9 +20,14 @@ from offchain.history.backstop import (
     SIZED_SYSTEM,
     BackstopFigures,
     run,
+    turnover_capital,
     write_inputs,
 )
 from offchain.history.black_thursday import market, values, vaults_of
+from offchain.history.black_thursday import run as run_flip
+from offchain.history.day import DayResult, KeeperRow
+from offchain.history.keepers import Counts
+from offchain.history.report import backstop_section
 from offchain.model.fixed_point import RAD, WAD
 from offchain.sim.run.replay import replay
 from offchain.sim.scenario.load import ScenarioError, load_scenario
@@ -81,7 +86,42 @@ def test_figures__from_the_run__layers_and_unpaid_add_up_to_the_bad_debt(tmp_pat
     liquidations = result.tables["liquidations"]
     assert b.auctions == len(liquidations) and b.finished + b.open_auctions == b.auctions
     assert b.vaults_liquidated == liquidations["owner"].nunique() <= 5_000
-    assert b.takes == len(result.tables["takes"]) and b.takes_for_nothing == 0
-    assert b.lowest_clearing > 0.45  # a Dutch price is reset below 45% of its start
+    takes = result.tables["takes"]
+    assert b.takes == len(takes) and b.auctions_for_nothing == 0 and b.value_for_nothing == 0
+    assert b.lowest_clearing == (takes["price"] / takes["market_price"]).min() > 0.01
+    assert b.debt_liquidated == pytest.approx(liquidations["debt"].sum(), rel=1e-12)
     assert sum(b.paid.values()) + b.uncovered == pytest.approx(b.realized, rel=1e-12)
     assert b.insolvency_last_price <= b.insolvency
+    assert b.rewards > 0 and b.hours_to_finish[0] <= b.hours_to_finish[1]
+    assert b.cover_minutes >= 0  # a loss is covered after its auction finished, never before
+
+
+def test_turnover_capital__the_honest_keepers_capital_and_their_resales():
+    """What the flip model's honest keepers put into auctions: 3 x 1M of capital and what their
+    sales brought back (a low bidder's sales are not theirs)."""
+    v = values()
+    keepers = {
+        name: KeeperRow(name, Counts(), 0, 0, 0, 0, sold * RAD)
+        for name, sold in (("keeper-1", 2_000_000), ("keeper-2", 500_000), ("low-bidder-1", 9))
+    }
+    flip = DayResult([], keepers, 0, 0)
+    assert (
+        turnover_capital(flip, v)
+        == 3_000_000 + 2_500_000
+        == (v.bidders * v.bidder_capital + 2_500_000)
+    )
+
+
+def test_section__a_model_only_run_says_it_is_not_reconciled__every_row_shown(tmp_path):
+    """`ape run history --backend model`: Backstop's side without a chain says so; the table has
+    its rows and each sensitivity row its line."""
+    flip = run_flip()
+    day = run(tmp_path / "b", chain=False)
+    figures = BackstopFigures.of(day.done.model)
+    text = backstop_section(flip, day, (10**6, figures), [("x.y", "1", "why", figures)])
+    assert "the model alone (no chain run): not reconciled." in text
+    assert "**0 differences**" not in text
+    table = text.split("| figure | history | MakerDAO 2020")[1].split("\n\n")[0]
+    assert len([x for x in table.splitlines() if x.startswith("| ")]) == 14
+    assert "| x.y | 1 | why | " in text and "| (the run above) |  |  | " in text
+    assert f"{figures.open_auctions:,}, " in table
