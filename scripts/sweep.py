@@ -98,10 +98,19 @@ def _settings(p: dict) -> tuple[SweepFile, tuple, list[str]]:
         # traceback at exit ("Exception ignored in Client.__del__", 10 s later)
         from distributed.comm import parse_address
         from distributed.comm.addressing import parse_host_port
+        from distributed.comm.registry import backends
 
         host: str | None = None
         try:
-            host, port = parse_host_port(parse_address(scheduler)[1])
+            scheme, location = parse_address(scheduler)
+            if scheme not in backends:
+                # http://: Dask's dashboard, or a slip; it was probed and called unreachable
+                problems.append(
+                    f"--scheduler {scheduler}: {scheme}:// is not a Dask scheduler's scheme "
+                    "(give tcp://HOST:PORT)"
+                )
+            else:
+                host, port = parse_host_port(location)
         except ValueError as exc:
             problems.append(
                 f"--scheduler {scheduler}: {' '.join(str(exc).split())} (tcp://HOST:PORT)"

@@ -505,6 +505,12 @@ def test_sweep__a_tampered_figure__the_chain_check_catches_it(pool_sweep, tmp_pa
         (["--scenario", "."], "--scenario . is a directory, not a scenario file"),
         (["--workers", "0"], "--workers: must be between 1 and"),
         (["--dask", "--scheduler", "tcp://127.0.0.1:1"], "give one of them"),
+        # called unreachable before (issue 47): http:// is a dashboard's, not a scheduler's
+        (
+            ["--scheduler", "http://127.0.0.1:8786"],
+            "--scheduler http://127.0.0.1:8786: http:// is not a Dask scheduler's scheme "
+            "(give tcp://HOST:PORT)",
+        ),
         (["--verify", "-1"], "--verify: must be 0 or more"),
         (["--max-borrower-cost", "cheap"], "--max-borrower-cost: not a number"),
         (["--scenario", "black-friday"], "unknown scenario 'black-friday'"),
