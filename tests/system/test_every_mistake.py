@@ -313,6 +313,9 @@ DEAD_RPC = "http://127.0.0.1:9"  # nothing listens on the discard port
                 "keeper: --gas 'fixed:nan': nan is not a finite number",
                 "keeper: --min-profit '1e400': must be from 0 to 1,000,000,000,000,000 "
                 "(stablecoin)",
+                # (a taker without --account sends nothing: its --gas is never used)
+                "keeper: --gas: without --account the bot sends no transactions (give "
+                "--account, or drop it)",
                 f"keeper: no JSON-RPC node answers at {DEAD_RPC} (start one: make devnet)",
             ],
         ),
@@ -670,3 +673,4 @@ def test_simulate_full_check_every_with_the_model_alone__refused():
         "model runs no chain"
     ) in lines
     assert any("--vaults" in line for line in lines), lines
+
