@@ -209,6 +209,7 @@ def cli(
     workers = workers if workers is not None else f.workers
     dask = dask if dask is not None else bool(f.dask)
     scheduler = scheduler if scheduler is not None else f.scheduler
+    p_verify = verify
     verify = (
         verify if verify is not None else (f.verify if f.verify is not None else DEFAULT_VERIFY)
     )
@@ -222,12 +223,37 @@ def cli(
         grid=dims,
         vaults=vaults if vaults is not None else f.vaults,
     )
+    # the plan's mistakes, --out's and --verify's against the plan, named together
+    problems: list[str] = []
+    the_plan = None
     try:
         the_plan = plan(spec)
-        out_dir = Path(out or f.out or Path("reports") / f"{the_plan.cells[0].scenario.name}-sweep")
-        problem = unwritable(out_dir)  # a file as a parent, /proc/nope/x: a traceback before
-        if problem:
-            fail(f"--out {problem}")
+    except SweepError as exc:
+        problems += str(exc).splitlines()
+    out_dir: Path | None = None
+    given_out = out or f.out
+    if given_out:
+        out_dir = Path(given_out)
+    elif the_plan is not None:
+        out_dir = Path("reports") / f"{the_plan.cells[0].scenario.name}-sweep"
+    problem = unwritable(out_dir) if out_dir is not None else None
+    if problem:  # a file as a parent, /proc/nope/x: a traceback before
+        problems.append(f"--out {problem}")
+    # a K given above the runs there are was taken and fewer re-checked (the default, 2,
+    # re-checks at most the runs there are)
+    where = "--verify" if p_verify is not None else f"{sweep_file}: sweep.verify"
+    given_verify = p_verify is not None or f.verify is not None
+    if the_plan is not None and given_verify and verify > the_plan.total:
+        cells = len(the_plan.cells)
+        problems.append(
+            f"{where}: {verify:,} is more than the sweep's {the_plan.total:,} runs ({cells:,} "
+            f"cell{'s' if cells != 1 else ''} x {spec.seeds:,} seeds); give at most "
+            f"{the_plan.total:,}"
+        )
+    if problems or the_plan is None or out_dir is None:
+        fail("\n".join(problems))
+        return
+    try:
         store = Store(out_dir, the_plan)
         resume = store.check()
     except SweepError as exc:

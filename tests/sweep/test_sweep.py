@@ -589,6 +589,40 @@ def test_sweep_cli__unreachable_scheduler__refused_even_when_every_run_is_done(
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
 
 
+def test_sweep_cli__verify_more_than_the_runs__one_line_exit_2_nothing_written(tmp_path):
+    """A newcomer's tally (issue 47): `--verify 50` on a sweep of 2 runs ran it, re-checked the
+    2 and exited 0. A K given above the sweep's runs is refused (the default re-checks at most
+    the runs there are); K equal to them is taken (`pool_sweep`'s neighbours run that)."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(_cli(), [*SWEEP, "--verify", "25", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines == [
+        "sweep: --verify: 25 is more than the sweep's 24 runs (4 cells x 6 seeds); give at most 24"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_cli__plan_out_and_verify_mistakes__named_in_one_run(tmp_path):
+    """Second-stage mistakes (issue 47): a grid value the scenario refuses, an --out under a
+    file and a --verify above the runs were named one run at a time (the plan's first, --out's
+    only once the plan loaded). Each is a line of the same run now."""
+    (tmp_path / "afile").write_text("x")
+    out = tmp_path / "afile" / "out"
+    args = [*SWEEP, "--grid", "liquidation_penalty=3", "--out", str(out)]
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 2 and all(line.startswith("sweep: ") for line in lines), lines
+    assert lines[0].startswith("sweep: grid liquidation_penalty=3: ")
+    assert lines[1] == f"sweep: --out {out}: {tmp_path / 'afile'} is a file, not a directory"
+    result = CliRunner().invoke(_cli(), [*SWEEP, "--verify", "99", "--out", str(out)])
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 2 and len(lines) == 2, lines
+    assert lines[0].startswith("sweep: --out ") and lines[1].startswith("sweep: --verify: 99 ")
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]
+
+
 def test_sweep_cli__out_holds_another_sweep__refused_and_left_alone(pool_sweep, tmp_path):
     out = tmp_path / "held"
     shutil.copytree(pool_sweep, out)
