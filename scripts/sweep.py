@@ -116,9 +116,10 @@ def _settings(p: dict) -> tuple[SweepFile, tuple, list[str]]:
                 f"--scheduler {scheduler}: {' '.join(str(exc).split())} (tcp://HOST:PORT)"
             )
         # asked for even when every run is done already (a resumed sweep contacts no
-        # scheduler): a cluster given and gone is named, not passed over (with --dask as well,
-        # which was meant is not known: named above)
-        if host is not None and not dask:
+        # scheduler): a cluster given and gone is named, not passed over; with --dask as well
+        # (which was meant is not known: named above), so that fixing that line alone does
+        # not bring this one up in the next run
+        if host is not None:
             try:
                 socket.create_connection((host, port), timeout=SCHEDULER_PROBE_S).close()
             except OSError as exc:

@@ -504,7 +504,6 @@ def test_sweep__a_tampered_figure__the_chain_check_catches_it(pool_sweep, tmp_pa
         (["--colour", "red"], "No such option: --colour"),
         (["--scenario", "."], "--scenario . is a directory, not a scenario file"),
         (["--workers", "0"], "--workers: must be between 1 and"),
-        (["--dask", "--scheduler", "tcp://127.0.0.1:1"], "give one of them"),
         # called unreachable before (issue 47): http:// is a dashboard's, not a scheduler's
         (
             ["--scheduler", "http://127.0.0.1:8786"],
@@ -567,6 +566,31 @@ def test_sweep_cli__unreachable_scheduler__one_line_exit_2_nothing_written(tmp_p
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and f"--scheduler {address}: unreachable" in lines[0], lines
+    assert not out.exists()
+
+
+def test_sweep_cli__dask_with_an_unreachable_scheduler__both_named_in_one_run(tmp_path):
+    """A newcomer's tally (issue 47): `--dask --scheduler tcp://<nothing>` named only the
+    contradiction; dropping --dask then brought up `unreachable` in the next run."""
+    out = tmp_path / "out"
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    result = CliRunner().invoke(
+        _cli(), [*SWEEP, "--dask", "--scheduler", address, "--out", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 2 and "give one of them" in lines[0], lines
+    assert f"--scheduler {address}: unreachable" in lines[1], lines
+    assert not out.exists()
+    with socket.socket() as listening:  # a scheduler there: the contradiction alone
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        address = f"tcp://127.0.0.1:{listening.getsockname()[1]}"
+        result = CliRunner().invoke(
+            _cli(), [*SWEEP, "--dask", "--scheduler", address, "--out", str(out)]
+        )
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 2 and len(lines) == 1 and "give one of them" in lines[0], lines
     assert not out.exists()
 
 
