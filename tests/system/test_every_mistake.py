@@ -674,3 +674,33 @@ def test_simulate_full_check_every_with_the_model_alone__refused():
     ) in lines
     assert any("--vaults" in line for line in lines), lines
 
+
+def test_simulate__an_option_and_what_is_checked_against_the_scenario__all_named(tmp_path):
+    """A newcomer's tally (issue 47, "fewer lines than mistakes"): `--vaults 0 --drain -1
+    --oracle-phase 99999` named --drain and --vaults only; --oracle-phase (checked against the
+    scenario's oracle delay) and --out (checked once the scenario loaded) came up a run later,
+    and a gas file of another day a run after --reserves-scale without --reserves. The scenario
+    is loaded with the options that are right, so these are lines of the same run."""
+    (tmp_path / "afile").write_text("x")
+    out = tmp_path / "afile" / "out"
+    args = ["--backend", "model", "--vaults", "0", "--drain", "-1", "--oracle-phase", "99999"]
+    result = CliRunner().invoke(_cli("simulate"), [*args, "--out", str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "simulate: --drain: must be an integer between 0 and 10000, got -1",
+        "simulate: --vaults: must be an integer between 1 and 100000, got 0",
+        "simulate: --oracle-phase: must be an integer from 0 to 3,599 (below the oracle delay, "
+        "3,600 s), got 99999",
+        f"simulate: --out {out}: {tmp_path / 'afile'} is a file, not a directory",
+    ]
+    prices = ROOT / "data" / "market" / "eth_usd_2020-03-12.csv"
+    gas = ROOT / "data" / "market" / "gas_2021-05-19.csv"
+    args = ["--backend", "model", "--scenario", str(prices), "--gas", str(gas)]
+    result = CliRunner().invoke(
+        _cli("simulate"), [*args, "--reserves-scale", "0.04", "--out", str(tmp_path / "o")]
+    )
+    lines = _lines(result.output)
+    assert result.exit_code == 2 and len(lines) == 2, lines
+    assert lines[0] == "simulate: --reserves-scale: applies only with --reserves"
+    assert lines[1].startswith(f"simulate: --gas: {gas} covers 2021-05-19") and "differ" in lines[1]
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]
