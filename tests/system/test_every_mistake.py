@@ -704,3 +704,21 @@ def test_simulate__an_option_and_what_is_checked_against_the_scenario__all_named
     assert lines[0] == "simulate: --reserves-scale: applies only with --reserves"
     assert lines[1].startswith(f"simulate: --gas: {gas} covers 2021-05-19") and "differ" in lines[1]
     assert [p.name for p in tmp_path.iterdir()] == ["afile"]
+
+
+def test_compare_waterfalls__a_given_out_named_with_the_options_mistakes(tmp_path):
+    """A newcomer's tally (issue 47): `compare-waterfalls --vaults 0 --out /proc/...` named
+    --vaults only; --out's mistake came up once the options were right. A given --out is
+    checked with them now."""
+    (tmp_path / "afile").write_text("x")
+    out = tmp_path / "afile" / "out"
+    args = ["--vaults", "0", "--orders", "nope", "--out", str(out)]
+    result = CliRunner().invoke(_cli("compare-waterfalls"), args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "compare-waterfalls: --orders: unknown layer 'nope' (layers: fund, stability_pool, "
+        "debt_auction, redistribution, deleverage)",
+        f"compare-waterfalls: --out {out}: {tmp_path / 'afile'} is a file, not a directory",
+        "compare-waterfalls: --vaults: must be an integer between 1 and 100000, got 0",
+    ]
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]
