@@ -86,6 +86,14 @@ def _problems(ctx: click.Context) -> list[str]:
     # "" ran the default orders, as if the option were not given: refused as an empty order
     problems = order_problems(p["orders"])[1] if p.get("orders") is not None else []
     problems += [line for line in [empty_out(p.get("out"))] if line]
+    if p.get("out"):
+        # a given --out is checked here, with the other options (it was named only once they
+        # were right: one run per mistake); the default one needs the scenario's name
+        try:
+            check_out_dir(Path(p["out"]))
+            problems += [f"--out {x}" for x in [unwritable(p["out"])] if x]
+        except ReportError as exc:
+            problems.append(str(exc))
     spec_problem = None
     if p.get("scenario_spec") is not None:
         spec_problem = scenario_option_problem(p["scenario_spec"])

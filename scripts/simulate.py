@@ -193,6 +193,65 @@ def _problems(ctx: click.Context) -> list[str]:
     return problems + argument_problems(vaults=p.get("vaults"), seed=p.get("seed"))
 
 
+def _overrides(
+    waterfall: str | None, drain_bars: int | None, reserves_scale: str | None, reserves: str | None
+) -> tuple[tuple[str, ...] | None, dict]:
+    """The waterfall order and the [market] overrides the options give, those that are right
+    (a wrong one is _problems' line)."""
+    order = None
+    if waterfall is not None:
+        order = tuple(x.strip() for x in waterfall.split(",") if x.strip())
+        order = None if not order or layer_problem(list(order)) else order
+    market = {"market": {}}
+    if drain_bars is not None and 0 <= drain_bars <= MAX_DRAIN_BARS:
+        market["market"]["drain_bars"] = drain_bars
+    if reserves_scale is not None and reserves is not None:
+        market["market"]["reserves_scale"] = reserves_scale
+    return order, {k: v for k, v in market.items() if v}
+
+
+def _scenario_and_out(
+    scenario_spec: str, vaults, seed, order, market, out, backend, node, drain_bars, phase,
+    gas_file, reserves_file,
+) -> tuple[Scenario | None, Path | None, list[str]]:  # fmt: skip
+    """The scenario as the options load it (those that are right: a wrong one is _problems'
+    line), --oracle-phase against it, and the report's directory: (scenario, out_dir, the
+    mistakes, one line each); None where a mistake leaves nothing."""
+    problems: list[str] = []
+    scenario = None
+    if scenario_option_problem(scenario_spec) is None:
+        try:
+            scenario = load_scenario(
+                scenario_spec,
+                vaults=None if argument_problems(vaults=vaults) else vaults,
+                seed=None if argument_problems(seed=seed) else seed,
+                waterfall=order,
+                overrides=market or None,
+                gas=gas_file,
+                reserves=reserves_file,
+            )
+            if phase is not None:
+                scenario = with_phase(scenario, phase, "--oracle-phase")
+        except ScenarioError as exc:
+            problems += str(exc).splitlines()
+            scenario = None
+    out_dir = None
+    if out:
+        out_dir = Path(out)
+    elif out is None and scenario is not None:
+        out_dir = default_out(scenario.name, backend, node, vaults, seed, order, drain_bars, phase)
+    if out_dir is not None:
+        try:
+            check_out_dir(out_dir)  # before minutes of simulation, not after
+            # a file as a parent, /proc/nope/x: after the run, a traceback
+            problem = unwritable(out_dir)
+            if problem:
+                problems.append(f"--out {problem}")
+        except ReportError as exc:
+            problems.append(str(exc))
+    return scenario, out_dir, problems
+
+
 @click.command(cls=one_line_usage("simulate", _problems))
 @click.option(
     "--scenario",
@@ -304,43 +363,18 @@ def cli(
 ):
     """Replay a crash on Anvil (or Hardhat) and in the model, reconcile, and write the report."""
     problems = _problems(click.get_current_context())
-    if problems:
+    # the scenario, and what is checked against it (--oracle-phase, --out), are looked at even
+    # when an option is wrong, with the options that are right: their mistakes are independent
+    # ones, named in the same run (before: one run per stage)
+    order, market = _overrides(waterfall, drain_bars, reserves_scale, reserves_file)
+    scenario, out_dir, more = _scenario_and_out(
+        scenario_spec, vaults, seed, order, market, out, backend, node, drain_bars, phase,
+        gas_file, reserves_file,
+    )  # fmt: skip
+    problems += [line for line in more if line not in problems]
+    if problems or scenario is None or out_dir is None:
         fail("\n".join(problems))
-    order = None
-    if waterfall is not None:
-        order = tuple(x.strip() for x in waterfall.split(",") if x.strip())
-    market = {"market": {}}
-    if drain_bars is not None:
-        market["market"]["drain_bars"] = drain_bars
-    if reserves_scale is not None:
-        market["market"]["reserves_scale"] = reserves_scale
-    market = {k: v for k, v in market.items() if v}
-    try:
-        scenario = load_scenario(
-            scenario_spec,
-            vaults=vaults,
-            seed=seed,
-            waterfall=order,
-            overrides=market or None,
-            gas=gas_file,
-            reserves=reserves_file,
-        )
-        if phase is not None:
-            scenario = with_phase(scenario, phase, "--oracle-phase")
-    except ScenarioError as exc:
-        fail(str(exc))
-    out_dir = (
-        Path(out)
-        if out
-        else default_out(scenario.name, backend, node, vaults, seed, order, drain_bars, phase)
-    )
-    try:
-        check_out_dir(out_dir)  # before minutes of simulation, not after
-    except ReportError as exc:
-        fail(str(exc))
-    problem = unwritable(out_dir)  # a file as a parent, /proc/nope/x: after the run, a traceback
-    if problem:
-        fail(f"--out {problem}")
+        return
 
     # a bar only on a terminal: elsewhere (a log file, a pipe) click writes its label alone
     bars = None if quiet or not sys.stderr.isatty() else ProgressBars()

@@ -98,18 +98,28 @@ def _settings(p: dict) -> tuple[SweepFile, tuple, list[str]]:
         # traceback at exit ("Exception ignored in Client.__del__", 10 s later)
         from distributed.comm import parse_address
         from distributed.comm.addressing import parse_host_port
+        from distributed.comm.registry import backends
 
         host: str | None = None
         try:
-            host, port = parse_host_port(parse_address(scheduler)[1])
+            scheme, location = parse_address(scheduler)
+            if scheme not in backends:
+                # http://: Dask's dashboard, or a slip; it was probed and called unreachable
+                problems.append(
+                    f"--scheduler {scheduler}: {scheme}:// is not a Dask scheduler's scheme "
+                    "(give tcp://HOST:PORT)"
+                )
+            else:
+                host, port = parse_host_port(location)
         except ValueError as exc:
             problems.append(
                 f"--scheduler {scheduler}: {' '.join(str(exc).split())} (tcp://HOST:PORT)"
             )
         # asked for even when every run is done already (a resumed sweep contacts no
-        # scheduler): a cluster given and gone is named, not passed over (with --dask as well,
-        # which was meant is not known: named above)
-        if host is not None and not dask:
+        # scheduler): a cluster given and gone is named, not passed over; with --dask as well
+        # (which was meant is not known: named above), so that fixing that line alone does
+        # not bring this one up in the next run
+        if host is not None:
             try:
                 socket.create_connection((host, port), timeout=SCHEDULER_PROBE_S).close()
             except OSError as exc:
@@ -200,6 +210,7 @@ def cli(
     workers = workers if workers is not None else f.workers
     dask = dask if dask is not None else bool(f.dask)
     scheduler = scheduler if scheduler is not None else f.scheduler
+    p_verify = verify
     verify = (
         verify if verify is not None else (f.verify if f.verify is not None else DEFAULT_VERIFY)
     )
@@ -213,12 +224,37 @@ def cli(
         grid=dims,
         vaults=vaults if vaults is not None else f.vaults,
     )
+    # the plan's mistakes, --out's and --verify's against the plan, named together
+    problems: list[str] = []
+    the_plan = None
     try:
         the_plan = plan(spec)
-        out_dir = Path(out or f.out or Path("reports") / f"{the_plan.cells[0].scenario.name}-sweep")
-        problem = unwritable(out_dir)  # a file as a parent, /proc/nope/x: a traceback before
-        if problem:
-            fail(f"--out {problem}")
+    except SweepError as exc:
+        problems += str(exc).splitlines()
+    out_dir: Path | None = None
+    given_out = out or f.out
+    if given_out:
+        out_dir = Path(given_out)
+    elif the_plan is not None:
+        out_dir = Path("reports") / f"{the_plan.cells[0].scenario.name}-sweep"
+    problem = unwritable(out_dir) if out_dir is not None else None
+    if problem:  # a file as a parent, /proc/nope/x: a traceback before
+        problems.append(f"--out {problem}")
+    # a K given above the runs there are was taken and fewer re-checked (the default, 2,
+    # re-checks at most the runs there are)
+    where = "--verify" if p_verify is not None else f"{sweep_file}: sweep.verify"
+    given_verify = p_verify is not None or f.verify is not None
+    if the_plan is not None and given_verify and verify > the_plan.total:
+        cells = len(the_plan.cells)
+        problems.append(
+            f"{where}: {verify:,} is more than the sweep's {the_plan.total:,} runs ({cells:,} "
+            f"cell{'s' if cells != 1 else ''} x {spec.seeds:,} seeds); give at most "
+            f"{the_plan.total:,}"
+        )
+    if problems or the_plan is None or out_dir is None:
+        fail("\n".join(problems))
+        return
+    try:
         store = Store(out_dir, the_plan)
         resume = store.check()
     except SweepError as exc:

@@ -256,8 +256,9 @@ def _given(ctx: click.Context, name: str) -> bool:
 
 def _unused_options(ctx: click.Context) -> list[str]:
     """Options the bot took and never used (it started as if they were not there): the
-    webhook's timeout without a webhook, --gas and --stuck-* for the notifier (it sends
-    nothing), --stuck-* with a fixed gas policy (never replaced); an empty --type."""
+    webhook's timeout without a webhook, --gas and --stuck-* for the notifier or a --read-only
+    bot (they send nothing), --stuck-* with a fixed gas policy (never replaced); an empty
+    --type."""
     p, problems = ctx.params, []
     role, webhook = p.get("role"), p.get("webhook")
 
@@ -274,6 +275,15 @@ def _unused_options(ctx: click.Context) -> list[str]:
     if role == "notifier" and not os.environ.get(SHARED_ARGS):
         for option in (["--gas"] if given("gas_spec") else []) + sending:
             problems.append(f"{option}: --role notifier sends no transactions, drop it")
+    elif role is not None and role != "notifier" and (p.get("read_only") or not p.get("account")):
+        # (make keepers gives its bots accounts: --read-only in KEEPER_ARGS is refused with them)
+        why = (
+            "a --read-only bot sends no transactions, drop it"
+            if p.get("read_only")
+            else "without --account the bot sends no transactions (give --account, or drop it)"
+        )
+        for option in (["--gas"] if given("gas_spec") else []) + sending:
+            problems.append(f"{option}: {why}")
     elif sending and given("gas_spec") and str(p.get("gas_spec")).startswith("fixed:"):
         for option in sending:
             problems.append(

@@ -606,26 +606,49 @@ def _failed_cells(
     """The lines naming the mistakes of a scenario's cells that do not load. A value no cell
     can take (every cell it is in fails) that the scenario refuses alone is named once, with its
     own mistake (a line per line of the loader's), whatever else its cells hold: a grid with
-    several wrong values names them all in one run. A cell left (values valid alone, not
-    together: every cell is checked, never a value alone) is named whole. `cells`: the
-    scenario's cells that loaded."""
+    several wrong values names them all in one run. Its mistake is the one it makes beside the
+    grid's other values of its first failing cell that are valid alone (size_threshold=1000
+    beside size_slope=0.1 is below the dust, not "size_slope must be above 0", the scenario's
+    own slope); a value those values make valid is not named alone. A cell left (values valid
+    alone, not together: every cell is checked, never a value alone) is named whole. `cells`:
+    the scenario's cells that loaded."""
     good = {key for c in cells for key in _shown(spec, c)}
-    named: set[tuple[str, str]] = set()
-    out: list[str] = []
+    first: dict[tuple[str, str], dict[str, Any]] = {}  # a value's first failing cell
+    own: dict[tuple[str, str], ScenarioError | None] = {}  # its mistake alone (None: valid)
     for d in spec.grid:
         for value in d.values:
             key = (d.name, label(value))
             cell = next((used for used, _ in failed if key in _labels(used)), None)
             if key in good or cell is None:
                 continue
+            first[key] = cell
             alone: dict[str, Any] = {d.name: value}
             if d.name in _CURVE_KEYS and "auction_curve" in cell:
                 alone["auction_curve"] = cell["auction_curve"]
             try:
                 _load(spec, scenario_spec, alone)
-            except ScenarioError as own:
-                named.add(key)
-                out += [f"grid {key[0]}={key[1]}: {x}" for x in str(own).splitlines()]
+                own[key] = None
+            except ScenarioError as exc:
+                own[key] = exc
+    named: set[tuple[str, str]] = set()
+    out: list[str] = []
+    for key, cell in first.items():
+        mistake = own[key]
+        if mistake is None:
+            continue
+        beside = {
+            name: v
+            for name, v in cell.items()
+            if name == key[0] or (name, label(v)) in good or own.get((name, label(v))) is None
+        }
+        if beside.keys() - {key[0], "auction_curve"}:
+            try:
+                _load(spec, scenario_spec, beside)
+                continue  # the grid's other values make it valid: its cells are named whole
+            except ScenarioError as exc:
+                mistake = exc
+        named.add(key)
+        out += [f"grid {key[0]}={key[1]}: {x}" for x in str(mistake).splitlines()]
     for used, exc in failed:
         if not named & _labels(used):
             shown = ", ".join(f"{k}={label(v)}" for k, v in used.items())

@@ -9,6 +9,7 @@ Each key's kind, bounds and default are the parameter schema's (schema.py): `Rea
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from decimal import ROUND_DOWN, Decimal, InvalidOperation, localcontext
 from fractions import Fraction
@@ -32,6 +33,9 @@ from offchain.system.schema import (
 
 SECONDS_PER_YEAR = 365 * 24 * 3600
 DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "devnet.toml"
+# an integer written as a string ("25000", "25_000"), as amounts may be (config/devnet.toml: "as
+# decimal strings or numbers"): taken exactly; a longer one is out of every key's range anyway
+INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,30}(_[0-9]{1,30})*")
 
 
 class ConfigError(ValueError):
@@ -186,9 +190,12 @@ class Reader:
 
     def integer(self, key: str, lo: int, hi: int) -> int:
         value = self.raw(key)
-        if isinstance(value, bool) or not isinstance(value, int) or not lo <= value <= hi:
+        number = value
+        if isinstance(value, str) and INTEGER_TEXT.fullmatch(value.strip()):
+            number = int(value.strip().replace("_", ""))  # "25000" is 25000, as amounts are
+        if isinstance(number, bool) or not isinstance(number, int) or not lo <= number <= hi:
             raise self.fail(key, f"must be an integer between {lo} and {hi}, got {value!r}")
-        return value
+        return number
 
     def decimal(
         self, key: str, lo: Decimal, hi: Decimal | None = None, lo_open: bool = False

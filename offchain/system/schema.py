@@ -53,7 +53,7 @@ YEAR = 365 * DAY
 class Kind(Enum):
     """How a key's value is read (config.Reader.read)."""
 
-    INTEGER = "integer"  # an integer in [lo, hi]
+    INTEGER = "integer"  # an integer in [lo, hi]: a bare number or a string of digits ("25_000")
     AMOUNT = "amount"  # a decimal in [lo, hi] (hi None: MAX_AMOUNT) times `unit`, exactly
     DECIMAL = "decimal"  # a decimal in [lo, hi] (hi None: unbounded above)
     FLOAT = "float"  # a decimal in [lo, hi], as a float

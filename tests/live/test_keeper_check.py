@@ -3,9 +3,10 @@ it had taken and ignored (a newcomer's tally, issue 47). Before: `--check` exite
 of another chain or with another code hash, an unknown --type, a busy --metrics-port, a checkpoint
 of another deployment or role, while the bot itself refused them; and the bot started (or
 `--check` said 0) with a geometric gas policy whose start is above its cap, --webhook-timeout on a
-role without a webhook, --stuck-blocks with a fixed gas policy, --gas for the notifier. A
-backstop bot given a liquidator's checkpoint logged `resumed` and rewrote it as its own. Each is
-now one line, exit 2, with or without --check, nothing sent or written.
+role without a webhook, --stuck-blocks with a fixed gas policy, --gas for the notifier (or for a
+--read-only bot, or one without an account). A backstop bot given a liquidator's checkpoint logged
+`resumed` and rewrote it as its own. Each is now one line, exit 2, with or without --check,
+nothing sent or written.
 
 One devnet for the module: nothing here sends a transaction (each test checks the head block)."""
 
@@ -145,6 +146,16 @@ CASES = {
     "gas for the notifier": (
         ["--role", "notifier", "--gas", "fixed:30"],
         "keeper: --gas: --role notifier sends no transactions, drop it",
+    ),
+    # a read-only bot (no account) sends nothing either: taken and ignored before
+    "gas for a read-only bot": (
+        ["--role", "liquidator", "--read-only", "--gas", "fixed:30"],
+        "keeper: --gas: a --read-only bot sends no transactions, drop it",
+    ),
+    "stuck blocks without an account": (
+        ["--role", "backstop", "--stuck-blocks", "5"],
+        "keeper: --stuck-blocks: without --account the bot sends no transactions (give "
+        "--account, or drop it)",
     ),
     "checkpoint of another deployment": (
         ["--role", "liquidator", "--read-only", "--checkpoint", "{other_deployment}"],

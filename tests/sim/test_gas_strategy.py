@@ -313,3 +313,28 @@ def test_simulate_cli__a_bad_gas_key__one_line_exit_2_nothing_written(tmp_path, 
     lines = [x for x in result.output.splitlines() if x.strip()]
     assert len(lines) == 1 and phrase in lines[0], lines
     assert not out.exists()
+
+
+def test_simulate_cli__unknown_priced_out_role__file_and_key_named_once(tmp_path):
+    """A newcomer's tally (issue 47): `priced_out = "feeder"` printed `s.toml: keepers.priced_out:
+    s.toml: keepers.priced_out: must be one of ...` (the schema's line wrapped in the loader's
+    prefix again)."""
+    from click.testing import CliRunner
+
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(
+        (ROOT / "offchain/sim/scenarios/synthetic-crash.toml").read_text()
+        + '\n[keepers]\npriced_out = "feeder"\n'
+    )
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        script_cli("simulate"),
+        ["--scenario", str(scenario), "--backend", "model", "--out", str(out), "--quiet"],
+    )
+    assert result.exit_code == 2, result.output
+    lines = [x for x in result.output.splitlines() if x.strip()]
+    assert lines == [
+        f"simulate: {scenario}: keepers.priced_out: must be one of none, liquidation, taker, "
+        "backstop, soft_liquidation, got 'feeder'"
+    ]
+    assert not out.exists()

@@ -153,6 +153,33 @@ def test_plan__a_value_that_fails_only_with_the_scenarios_own_others__accepted_e
     assert all(c.scenario.system.collateral[0].keeper_reward_flat == 100 * RAD for c in cells)
 
 
+def test_plan__a_value_wrong_beside_the_grids_others__named_with_that_mistake():
+    """A newcomer's tally (issue 47): `--grid size_threshold=1000 --grid size_slope=0.1 --grid
+    size_cap=0.5` was refused with `grid size_threshold=1000: ...size_slope: must be above 0`
+    (the threshold checked alone, with the scenario's slope 0) although the grid gives the slope;
+    the real mistake, a threshold below the dust (2,500), was not named. A value is named with
+    the mistake it makes beside the grid's other values that are valid alone; a value those
+    values make valid is not named alone (its cell is)."""
+    message = _error("size_threshold=1000", "size_slope=0.1", "size_cap=0.5")
+    assert message.startswith("grid size_threshold=1000: "), message
+    assert message.endswith(
+        "size_threshold: must be at least the dust (a size cut leaves the dust)"
+    )
+    with pytest.raises(SweepError) as exc:
+        plan(_spec("size_threshold=1000,30000", "size_slope=0.1", "size_cap=0.5", "volatility=1"))
+    lines = str(exc.value).splitlines()
+    assert [line.split(":", 1)[0] for line in lines] == [
+        "grid size_threshold=1000",
+        "grid volatility=1",
+    ], lines
+    assert "must be at least the dust" in lines[0]
+    cells = plan(_spec("size_threshold=30000", "size_slope=0.1", "size_cap=0.5")).cells
+    assert cells[0].scenario.system.collateral[0].size_margin == (30_000, 100_000, 500_000)
+    message = _error("size_threshold=30000", "size_slope=0,0.1", "size_cap=0.5")
+    assert message.startswith("grid cell size_threshold=30000, size_slope=0, size_cap=0.5: ")
+    assert "size_slope: must be above 0 with a size_threshold" in message
+
+
 def test_grid_keys__each_takes_the_scenarios_own_value_back():
     """Every grid key, given the value the built-in scenario already has, loads the same
     scenario: the names and tables of GRID_KEYS (derived from the parameter schema,

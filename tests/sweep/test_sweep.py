@@ -504,7 +504,12 @@ def test_sweep__a_tampered_figure__the_chain_check_catches_it(pool_sweep, tmp_pa
         (["--colour", "red"], "No such option: --colour"),
         (["--scenario", "."], "--scenario . is a directory, not a scenario file"),
         (["--workers", "0"], "--workers: must be between 1 and"),
-        (["--dask", "--scheduler", "tcp://127.0.0.1:1"], "give one of them"),
+        # called unreachable before (issue 47): http:// is a dashboard's, not a scheduler's
+        (
+            ["--scheduler", "http://127.0.0.1:8786"],
+            "--scheduler http://127.0.0.1:8786: http:// is not a Dask scheduler's scheme "
+            "(give tcp://HOST:PORT)",
+        ),
         (["--verify", "-1"], "--verify: must be 0 or more"),
         (["--max-borrower-cost", "cheap"], "--max-borrower-cost: not a number"),
         (["--scenario", "black-friday"], "unknown scenario 'black-friday'"),
@@ -564,6 +569,31 @@ def test_sweep_cli__unreachable_scheduler__one_line_exit_2_nothing_written(tmp_p
     assert not out.exists()
 
 
+def test_sweep_cli__dask_with_an_unreachable_scheduler__both_named_in_one_run(tmp_path):
+    """A newcomer's tally (issue 47): `--dask --scheduler tcp://<nothing>` named only the
+    contradiction; dropping --dask then brought up `unreachable` in the next run."""
+    out = tmp_path / "out"
+    address = f"tcp://127.0.0.1:{_free_port()}"
+    result = CliRunner().invoke(
+        _cli(), [*SWEEP, "--dask", "--scheduler", address, "--out", str(out)]
+    )
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 2 and "give one of them" in lines[0], lines
+    assert f"--scheduler {address}: unreachable" in lines[1], lines
+    assert not out.exists()
+    with socket.socket() as listening:  # a scheduler there: the contradiction alone
+        listening.bind(("127.0.0.1", 0))
+        listening.listen()
+        address = f"tcp://127.0.0.1:{listening.getsockname()[1]}"
+        result = CliRunner().invoke(
+            _cli(), [*SWEEP, "--dask", "--scheduler", address, "--out", str(out)]
+        )
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 2 and len(lines) == 1 and "give one of them" in lines[0], lines
+    assert not out.exists()
+
+
 def test_sweep_cli__unreachable_scheduler__refused_even_when_every_run_is_done(
     pool_sweep, tmp_path
 ):
@@ -581,6 +611,40 @@ def test_sweep_cli__unreachable_scheduler__refused_even_when_every_run_is_done(
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and f"--scheduler {address}: unreachable" in lines[0], lines
     assert {p: p.stat().st_mtime_ns for p in out.rglob("*")} == before
+
+
+def test_sweep_cli__verify_more_than_the_runs__one_line_exit_2_nothing_written(tmp_path):
+    """A newcomer's tally (issue 47): `--verify 50` on a sweep of 2 runs ran it, re-checked the
+    2 and exited 0. A K given above the sweep's runs is refused (the default re-checks at most
+    the runs there are); K equal to them is taken (`pool_sweep`'s neighbours run that)."""
+    out = tmp_path / "out"
+    result = CliRunner().invoke(_cli(), [*SWEEP, "--verify", "25", "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert lines == [
+        "sweep: --verify: 25 is more than the sweep's 24 runs (4 cells x 6 seeds); give at most 24"
+    ]
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_sweep_cli__plan_out_and_verify_mistakes__named_in_one_run(tmp_path):
+    """Second-stage mistakes (issue 47): a grid value the scenario refuses, an --out under a
+    file and a --verify above the runs were named one run at a time (the plan's first, --out's
+    only once the plan loaded). Each is a line of the same run now."""
+    (tmp_path / "afile").write_text("x")
+    out = tmp_path / "afile" / "out"
+    args = [*SWEEP, "--grid", "liquidation_penalty=3", "--out", str(out)]
+    result = CliRunner().invoke(_cli(), args)
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 2 and all(line.startswith("sweep: ") for line in lines), lines
+    assert lines[0].startswith("sweep: grid liquidation_penalty=3: ")
+    assert lines[1] == f"sweep: --out {out}: {tmp_path / 'afile'} is a file, not a directory"
+    result = CliRunner().invoke(_cli(), [*SWEEP, "--verify", "99", "--out", str(out)])
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert result.exit_code == 2 and len(lines) == 2, lines
+    assert lines[0].startswith("sweep: --out ") and lines[1].startswith("sweep: --verify: 99 ")
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]
 
 
 def test_sweep_cli__out_holds_another_sweep__refused_and_left_alone(pool_sweep, tmp_path):

@@ -427,6 +427,32 @@ def test_size_margin__bad_values__one_line(values, message):
     assert "\n" not in str(exc.value) and str(exc.value).startswith("config: collateral[0].size_")
 
 
+def test_integer_keys__a_quoted_integer_is_taken_exactly_as_the_bare_number():
+    """A newcomer's tally (issue 47): config/devnet.toml says amounts may be decimal strings or
+    numbers, but `size_threshold = "25000"` was refused with `must be an integer between 0 and
+    281474976710655, got '25000'` (a range it is inside); and a quoted "1000" below the dust was
+    refused that way too, not for the dust. A string of digits is the integer now; anything else
+    in a string is still refused."""
+    bare = copy.deepcopy(BASE)
+    bare["collateral"][0].update(size_threshold=25_000, size_slope="0.1", size_cap="0.5")
+    expected = parse_config(bare).collateral[0].size_margin
+    assert expected[0] == 25_000
+    for text in ("25000", "25_000", " 25000 "):
+        data = copy.deepcopy(bare)
+        data["collateral"][0]["size_threshold"] = text
+        assert parse_config(data).collateral[0].size_margin == expected, text
+    data = _mutate(("backstop", "auction_bid_duration"), "10800")
+    assert parse_config(data).waterfall.auction_bid_duration == 10_800
+    data = copy.deepcopy(bare)
+    data["collateral"][0]["size_threshold"] = "1000"
+    with pytest.raises(ConfigError, match="size_threshold: must be at least the dust"):
+        parse_config(data)
+    for text in ("2.5e4", "25000.0", "25,000", "", "0x10", "1" * 40):
+        data["collateral"][0]["size_threshold"] = text
+        with pytest.raises(ConfigError, match="must be an integer between 0 and"):
+            parse_config(data)
+
+
 def test_finding_45_4__size_threshold_below_dust__deploy_exits_2_naming_the_key(tmp_path):
     """The deploy script refuses a size threshold below the type's dust in one line naming the
     key (the engine would refuse it too), before any node starts."""

@@ -313,6 +313,9 @@ DEAD_RPC = "http://127.0.0.1:9"  # nothing listens on the discard port
                 "keeper: --gas 'fixed:nan': nan is not a finite number",
                 "keeper: --min-profit '1e400': must be from 0 to 1,000,000,000,000,000 "
                 "(stablecoin)",
+                # (a taker without --account sends nothing: its --gas is never used)
+                "keeper: --gas: without --account the bot sends no transactions (give "
+                "--account, or drop it)",
                 f"keeper: no JSON-RPC node answers at {DEAD_RPC} (start one: make devnet)",
             ],
         ),
@@ -670,3 +673,52 @@ def test_simulate_full_check_every_with_the_model_alone__refused():
         "model runs no chain"
     ) in lines
     assert any("--vaults" in line for line in lines), lines
+
+
+def test_simulate__an_option_and_what_is_checked_against_the_scenario__all_named(tmp_path):
+    """A newcomer's tally (issue 47, "fewer lines than mistakes"): `--vaults 0 --drain -1
+    --oracle-phase 99999` named --drain and --vaults only; --oracle-phase (checked against the
+    scenario's oracle delay) and --out (checked once the scenario loaded) came up a run later,
+    and a gas file of another day a run after --reserves-scale without --reserves. The scenario
+    is loaded with the options that are right, so these are lines of the same run."""
+    (tmp_path / "afile").write_text("x")
+    out = tmp_path / "afile" / "out"
+    args = ["--backend", "model", "--vaults", "0", "--drain", "-1", "--oracle-phase", "99999"]
+    result = CliRunner().invoke(_cli("simulate"), [*args, "--out", str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "simulate: --drain: must be an integer between 0 and 10000, got -1",
+        "simulate: --vaults: must be an integer between 1 and 100000, got 0",
+        "simulate: --oracle-phase: must be an integer from 0 to 3,599 (below the oracle delay, "
+        "3,600 s), got 99999",
+        f"simulate: --out {out}: {tmp_path / 'afile'} is a file, not a directory",
+    ]
+    prices = ROOT / "data" / "market" / "eth_usd_2020-03-12.csv"
+    gas = ROOT / "data" / "market" / "gas_2021-05-19.csv"
+    args = ["--backend", "model", "--scenario", str(prices), "--gas", str(gas)]
+    result = CliRunner().invoke(
+        _cli("simulate"), [*args, "--reserves-scale", "0.04", "--out", str(tmp_path / "o")]
+    )
+    lines = _lines(result.output)
+    assert result.exit_code == 2 and len(lines) == 2, lines
+    assert lines[0] == "simulate: --reserves-scale: applies only with --reserves"
+    assert lines[1].startswith(f"simulate: --gas: {gas} covers 2021-05-19") and "differ" in lines[1]
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]
+
+
+def test_compare_waterfalls__a_given_out_named_with_the_options_mistakes(tmp_path):
+    """A newcomer's tally (issue 47): `compare-waterfalls --vaults 0 --out /proc/...` named
+    --vaults only; --out's mistake came up once the options were right. A given --out is
+    checked with them now."""
+    (tmp_path / "afile").write_text("x")
+    out = tmp_path / "afile" / "out"
+    args = ["--vaults", "0", "--orders", "nope", "--out", str(out)]
+    result = CliRunner().invoke(_cli("compare-waterfalls"), args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "compare-waterfalls: --orders: unknown layer 'nope' (layers: fund, stability_pool, "
+        "debt_auction, redistribution, deleverage)",
+        f"compare-waterfalls: --out {out}: {tmp_path / 'afile'} is a file, not a directory",
+        "compare-waterfalls: --vaults: must be an integer between 1 and 100000, got 0",
+    ]
+    assert [p.name for p in tmp_path.iterdir()] == ["afile"]

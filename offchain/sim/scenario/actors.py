@@ -193,8 +193,9 @@ def read_keepers(r: Reader) -> KeeperSpec:
             f"must be one of {', '.join(map(str, GAS_PERCENTILES))} (the percentiles the latency "
             f"model knows), got {percentile}",
         )
+    priced_text = r.read("priced_out")  # (its ConfigError names the file and key already)
     try:
-        priced_out = parse_priced_out(r.read("priced_out"))
+        priced_out = parse_priced_out(priced_text)
     except ValueError as exc:
         raise r.fail("priced_out", str(exc)) from None
     if priced_out and strategy == "fixed":
