@@ -32,7 +32,18 @@ fail = failing("history")
 
 
 def _problems(ctx: click.Context) -> list[str]:
-    return [line for line in [empty_out(ctx.params.get("out"))] if line]
+    """The options' mistakes, one line each: also called by one_line_usage where click refused a
+    value, so that a given --out's mistake is named beside the others in one run."""
+    out = ctx.params.get("out")
+    empty = empty_out(out)
+    if empty or not out:
+        return [empty] if empty else []
+    try:
+        check_out_dir(Path(out))
+    except ReportError as exc:
+        return [str(exc)]
+    problem = unwritable(Path(out))
+    return [f"--out {problem}"] if problem else []
 
 
 @click.command(cls=one_line_usage("history", _problems))

@@ -131,6 +131,10 @@ def test_the_day__headline_verdicts_are_the_bands_of_that_run(tmp_path):
                          "the default"]),
         (["--backend", "chain"], ["history: Invalid value for '--backend': 'chain' is not one "
                                   "of 'both', 'model'."]),
+        (["--backend", "x", "--out", "/proc/x/y"], [
+            "history: Invalid value for '--backend': 'x' is not one of 'both', 'model'.",
+            "history: --out /proc/x/y: cannot create a directory in /proc (No such file or "
+            "directory)"]),
         (["--day", "x", "--out", " "], ["history: Invalid value for '--day': 'x' is not "
                                         "'black-thursday-2020'.", "history: --out ' ' is empty: "
                                         "give a directory, or leave --out out for the default"]),
