@@ -23,6 +23,7 @@ from offchain.live.node import Node, NodeUnavailable, unanswered
 from offchain.live.outcome import OutcomeBook, oracle_marks
 from offchain.live.record import RecordError, load_record, node_record_path, verify
 from offchain.model.errors import Revert
+from offchain.sim.scenario.actors import argument_problems
 from offchain.sim.scenario.load import (
     ScenarioError,
     builtin_scenarios,
@@ -68,6 +69,10 @@ def _problems(ctx: click.Context) -> list[str]:
                 load_record(Path(deployment_path))
             except RecordError as exc:
                 problems.append(str(exc))
+    # --vaults' own mistake, named whatever the scenario's (it was named only once the scenario
+    # loaded); the scenario is then loaded without it
+    vaults_problems = argument_problems(vaults=p.get("vaults"))
+    problems += vaults_problems
     scenario_spec = p.get("scenario_spec")
     if scenario_spec is not None:
         problem = scenario_option_problem(scenario_spec)
@@ -75,9 +80,9 @@ def _problems(ctx: click.Context) -> list[str]:
             problems.append(problem)
         else:
             try:
-                load_scenario(scenario_spec, vaults=p.get("vaults"))
+                load_scenario(scenario_spec, vaults=None if vaults_problems else p.get("vaults"))
             except ScenarioError as exc:
-                problems.append(str(exc))
+                problems += str(exc).splitlines()
     return problems
 
 

@@ -292,6 +292,27 @@ DEAD_RPC = "http://127.0.0.1:9"  # nothing listens on the discard port
         ),
         (
             "market",
+            ["--speed", "0", "--vaults", "-1", "--scenario", "nope"],
+            [
+                "market: Invalid value for '--speed': 0.0 is not in the range x>0.",
+                "market: --vaults: must be an integer between 1 and 100000, got -1",
+                "market: unknown scenario 'nope' (built-in: black-thursday-2020, may-2021, "
+                "may-2021-cascade, may-2021-two-types, synthetic-crash; or a .toml/.yaml/.yml "
+                "scenario file or a .csv price file)",
+            ],
+        ),
+        (
+            "market",
+            ["--vaults", "-1", "--scenario", "{tmp}/count0.toml", "--rpc", DEAD_RPC],
+            [
+                "market: --vaults: must be an integer between 1 and 100000, got -1",
+                "market: {tmp}/count0.toml: vaults.count: must be an integer between 1 and "
+                "100000, got 0",
+                f"market: no JSON-RPC node answers at {DEAD_RPC} (start one: make devnet)",
+            ],
+        ),
+        (
+            "market",
             ["--deployment", "{tmp}/empty.toml", "--rpc", DEAD_RPC],
             [
                 "market: {tmp}/empty.toml: not JSON",
@@ -327,11 +348,15 @@ def test_the_live_and_sweep_commands__every_mistake_named_in_one_run(
     """Issue 47, item 4, the commands a newcomer's tally still found naming one mistake of
     several: a sweep file's three (two named), sweep's and devnet's options beside a value click
     refuses, market's and reconcile's bad record beside a dead node, the keeper's --gas and
-    --min-profit. Each is a line now, exit 2, nothing written or started."""
+    --min-profit; market's --vaults beside an unknown scenario or one of its own mistakes. Each is
+    a line now, exit 2, nothing written or started."""
     (tmp_path / "three.toml").write_text("[sweep]\nworkers = -1\nseeds = 0\n[grid]\nnope = [1]\n")
     (tmp_path / "dup.yaml").write_text("sweep:\n  seeds: 2\n  seeds: 3\n")
     (tmp_path / "empty.toml").write_text("")
     (tmp_path / "empty.csv").write_text("")
+    (tmp_path / "count0.toml").write_text(
+        '[market]\nprices = "data/market/eth_usd_2020-03-12.csv"\n[vaults]\ncount = 0\n'
+    )
     args = [a.replace("{tmp}", str(tmp_path)) for a in args]
     out = tmp_path / "out"
     if script == "sweep":
