@@ -32,6 +32,7 @@ from offchain.testing.mutation import (
     MutantError,
     load_mutants,
     mutated_sources,
+    read_mutants,
     run_baseline,
     run_mutant,
     summarize,
@@ -44,7 +45,43 @@ def _interrupt(signum, frame):  # SIGTERM ends the run like Ctrl-C: the temporar
     raise KeyboardInterrupt
 
 
-@click.command(cls=one_line_usage("mutate"))
+def _problems(ctx: click.Context) -> list[str]:
+    """mutate's checks of its options (`ctx.params`: those click converted), one line per
+    mistake: --out, the list (every entry's mistakes, every edit that does not apply) and --only
+    against it. Called first by the command, and by one_line_usage where click refused a value
+    too, so every mistake is named in one run, before an hour of mutants."""
+    p = ctx.params
+    problems: list[str] = []
+    out, list_file, only = p.get("out"), p.get("list_file"), p.get("only") or ()
+    if out is not None:
+        problem = unwritable(out) or (f"{out} is a directory" if out.is_dir() else None)
+        if problem:
+            problems.append(f"--out {problem}")
+    if list_file is None:
+        return problems
+    mutants = []
+    if list_file.is_dir():
+        problems.append(f"--list {list_file} is a directory, not a mutant list (.toml)")
+    else:
+        try:
+            mutants, list_problems = read_mutants(list_file)
+        except MutantError as exc:
+            mutants, list_problems = [], str(exc).splitlines()
+        problems += list_problems
+        for mutant in mutants:  # every edit must apply before anything runs
+            try:
+                mutated_sources(ROOT, mutant)
+            except MutantError as exc:
+                problems.append(str(exc))
+    known = {m.id for m in mutants}
+    unknown = [i for i in only if i not in known]
+    if unknown and mutants:  # (ids are unknown only against a list read)
+        shown = list_file.relative_to(ROOT) if list_file.is_relative_to(ROOT) else list_file
+        problems += [f"--only {i}: no such mutant id in {shown}" for i in unknown]
+    return problems
+
+
+@click.command(cls=one_line_usage("mutate", _problems))
 @click.option("--only", multiple=True, help="Run only this mutant id (repeatable).")
 @click.option(
     "--unit",
@@ -72,29 +109,10 @@ def cli(only, unit, examples, list_file, out):
     """Planted bugs, counted: which mutants the fuzz and the unit tests kill."""
     signal.signal(signal.SIGTERM, _interrupt)
     # every mistake named in one run, before an hour of mutants, not after
-    problems: list[str] = []
-    if out is not None:
-        problem = unwritable(out) or (f"{out} is a directory" if out.is_dir() else None)
-        if problem:
-            problems.append(f"--out {problem}")
-    mutants = []
-    if list_file.is_dir():
-        problems.append(f"--list {list_file} is a directory, not a mutant list (.toml)")
-    else:
-        try:
-            mutants = load_mutants(list_file)
-            for mutant in mutants:  # every edit must apply before anything runs
-                mutated_sources(ROOT, mutant)
-        except MutantError as exc:
-            problems.append(str(exc))
-            mutants = []
-    known = {m.id for m in mutants}
-    unknown = [i for i in only if i not in known]
-    if unknown and (mutants or not problems):  # (ids are unknown only against a list read)
-        shown = list_file.relative_to(ROOT) if list_file.is_relative_to(ROOT) else list_file
-        problems += [f"--only {i}: no such mutant id in {shown}" for i in unknown]
+    problems = _problems(click.get_current_context())
     if problems:
         fail("\n".join(problems))
+    mutants = load_mutants(list_file)
     chosen = [m for m in mutants if not only or m.id in only]
     record_path = out if out is not None else (None if only else MUTANTS_RECORD)
     profile = Profile(examples, FUZZ_PROFILE.steps, FUZZ_PROFILE.derandomize)

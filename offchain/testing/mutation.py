@@ -105,9 +105,51 @@ class MutantResult:
 # ------------------------------------------------------------------ the list
 
 
+# the keys of a mutant's table and of its edits (anything else is a mistake: a typo such as
+# `tset` would silently drop the tests)
+MUTANT_KEYS = ("id", "description", "edit", "tests", "offchain")
+EDIT_KEYS = ("file", "find", "replace")
+
+
+def _unknown(table: object, keys: tuple[str, ...], where: str) -> list[str]:
+    extra = sorted(set(table) - set(keys)) if isinstance(table, dict) else []
+    if not extra:
+        return []
+    return [
+        f"{where}: unknown key{'s' if len(extra) > 1 else ''} {', '.join(extra)} (has "
+        f"{', '.join(keys)})"
+    ]
+
+
+def _mutant_problem(mutant: Mutant, where: str) -> str | None:
+    files = mutant.files
+    if mutant.offchain:
+        if not all(f.startswith("offchain/") and f.endswith(".py") for f in files):
+            return f"{where} ({mutant.id}): an off-chain bug edits offchain/ only"
+    elif not any(f.startswith("contracts/") and f.endswith(".vy") for f in files) or not any(
+        f.startswith("offchain/model/") for f in files
+    ):
+        return f"{where} ({mutant.id}): must edit a contract and its model twin"
+    if any(e.find == e.replace for e in mutant.edits):
+        return f"{where} ({mutant.id}): an edit that changes nothing"
+    return None
+
+
 def load_mutants(path: Path = MUTANTS_FILE) -> list[Mutant]:
     """The mutants of a TOML list (`[[mutant]]` tables with id, description, tests and
-    `[[mutant.edit]]` tables with file, find, replace); a malformed list is a MutantError."""
+    `[[mutant.edit]]` tables with file, find, replace); a malformed list is a MutantError naming
+    every mistake, one line each (read_mutants)."""
+    mutants, problems = read_mutants(path)
+    if problems:
+        raise MutantError("\n".join(problems))
+    return mutants
+
+
+def read_mutants(path: Path = MUTANTS_FILE) -> tuple[list[Mutant], list[str]]:
+    """The entries of a TOML list that make a mutant, and the list's mistakes, one line each:
+    an entry's missing or malformed field, an unknown key, a duplicate id, an edit that breaks
+    the list's rules (the entries named there are among the mutants, so that a caller can check
+    their edits too). A file that is not a TOML list at all is a MutantError."""
     try:
         data = tomllib.loads(path.read_text())
     except UnicodeDecodeError:  # a binary file: a traceback before
@@ -116,9 +158,18 @@ def load_mutants(path: Path = MUTANTS_FILE) -> list[Mutant]:
         raise MutantError(
             f"{path}: {(exc.strerror or exc) if isinstance(exc, OSError) else exc}"
         ) from None
-    mutants, seen = [], set()
-    for i, entry in enumerate(data.get("mutant", [])):
+    entries = data.get("mutant", [])
+    if not isinstance(entries, list):
+        raise MutantError(f"{path.name}: mutant: not a list of [[mutant]] tables")
+    mutants: list[Mutant] = []
+    seen: set[str] = set()
+    problems: list[str] = []
+    for i, entry in enumerate(entries):
         where = f"{path.name}: mutant {i + 1}"
+        problems += _unknown(entry, MUTANT_KEYS, where)
+        edits = entry.get("edit") if isinstance(entry, dict) else None
+        for j, e in enumerate(edits if isinstance(edits, list) else []):
+            problems += _unknown(e, EDIT_KEYS, f"{where}: edit {j + 1}")
         try:
             mutant = Mutant(
                 id=str(entry["id"]),
@@ -129,25 +180,19 @@ def load_mutants(path: Path = MUTANTS_FILE) -> list[Mutant]:
                 tests=tuple(str(t) for t in entry["tests"]),
                 offchain=bool(entry.get("offchain", False)),
             )
-        except (KeyError, TypeError) as exc:
-            raise MutantError(f"{where}: missing or malformed field {exc}") from None
+        except (KeyError, TypeError, AttributeError) as exc:
+            problems.append(f"{where}: missing or malformed field {exc}")
+            continue
         if mutant.id in seen:
-            raise MutantError(f"{where}: duplicate id {mutant.id!r}")
+            problems.append(f"{where}: duplicate id {mutant.id!r}")
         seen.add(mutant.id)
-        files = mutant.files
-        if mutant.offchain:
-            if not all(f.startswith("offchain/") and f.endswith(".py") for f in files):
-                raise MutantError(f"{where} ({mutant.id}): an off-chain bug edits offchain/ only")
-        elif not any(f.startswith("contracts/") and f.endswith(".vy") for f in files) or not any(
-            f.startswith("offchain/model/") for f in files
-        ):
-            raise MutantError(f"{where} ({mutant.id}): must edit a contract and its model twin")
-        if any(e.find == e.replace for e in mutant.edits):
-            raise MutantError(f"{where} ({mutant.id}): an edit that changes nothing")
+        problem = _mutant_problem(mutant, where)
+        if problem:
+            problems.append(problem)
         mutants.append(mutant)
-    if not mutants:
-        raise MutantError(f"{path}: no [[mutant]] entries")
-    return mutants
+    if not entries:
+        problems.append(f"{path}: no [[mutant]] entries")
+    return mutants, problems
 
 
 def mutated_sources(root: Path, mutant: Mutant) -> dict[Path, tuple[bytes, bytes]]:

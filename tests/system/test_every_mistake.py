@@ -747,3 +747,42 @@ def test_compare_waterfalls__a_given_out_named_with_the_options_mistakes(tmp_pat
         "compare-waterfalls: --vaults: must be an integer between 1 and 100000, got 0",
     ]
     assert [p.name for p in tmp_path.iterdir()] == ["afile"]
+
+
+def test_mutate__clicks_refusals_beside_the_list_and_its_entries__every_mistake_named(tmp_path):
+    """Issue 47's newcomer (mu-three, mu-list-badentry, mu-list-twoerr): `--only nope --examples
+    0 --unit x` named click's two refusals, not the unknown id; a list entry without an id and
+    with an unknown key named the id only; a duplicate id hid the next mistake. Each is a line
+    now, exit 2, nothing run or written."""
+    result = CliRunner().invoke(
+        _cli("mutate"), ["--only", "nope", "--examples", "0", "--unit", "x"]
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "mutate: Invalid value for '--examples': 0 is not in the range 1<=x<=10000.",
+        "mutate: Invalid value for '--unit': 'x' is not one of 'survivors', 'always', 'never'.",
+        "mutate: --only nope: no such mutant id in offchain/testing/mutants.toml",
+    ]
+    entry = (
+        'description = "x"\ntests = []\n[[mutant.edit]]\nfile = "{file}"\nfind = "a"\n'
+        'replace = "b"\n'
+    )
+    listed = tmp_path / "m.toml"
+    listed.write_text(
+        '[[mutant]]\ncolour = "red"\n' + entry.format(file="contracts/A.vy")
+        + '[[mutant]]\nid = "d"\n' + entry.format(file="offchain/model/a.py")
+        + '[[mutant]]\nid = "d"\n' + entry.format(file="contracts/Nope.vy")
+    )  # fmt: skip
+    out = tmp_path / "out.json"
+    result = CliRunner().invoke(_cli("mutate"), ["--list", str(listed), "--out", str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        "mutate: m.toml: mutant 1: unknown key colour (has id, description, edit, tests, offchain)",
+        "mutate: m.toml: mutant 1: missing or malformed field 'id'",
+        "mutate: m.toml: mutant 2 (d): must edit a contract and its model twin",
+        "mutate: m.toml: mutant 3: duplicate id 'd'",
+        "mutate: m.toml: mutant 3 (d): must edit a contract and its model twin",
+        "mutate: mutant d: offchain/model/a.py: No such file or directory",
+        "mutate: mutant d: contracts/Nope.vy: No such file or directory",
+    ]
+    assert not out.exists()
