@@ -57,8 +57,9 @@ DEFAULT_RPC = "http://127.0.0.1:8545"
 MAX_GAS_GWEI = Decimal(10**6)
 MAX_POLL_S = 3600.0  # a keeper that looks less than once an hour misses whole auctions
 MAX_WEBHOOK_TIMEOUT_S = 60.0  # a notifier waiting longer on its hook falls behind the chain
-# set by make keepers for its notifier, which gets KEEPER_ARGS too: --gas and --stuck-* (for the
-# three bots that send) are ignored, not refused, there
+# set by make keepers for its four bots, which get the same KEEPER_ARGS: an option of another
+# role is ignored, not refused (--gas and --stuck-* by the notifier, --min-profit by all but the
+# taker, --webhook and --webhook-timeout by all but the notifier)
 SHARED_ARGS = "BACKSTOP_KEEPER_ARGS_SHARED"
 
 
@@ -265,14 +266,16 @@ def _unused_options(ctx: click.Context) -> list[str]:
     def given(name: str) -> bool:
         return _given(ctx, name)
 
+    shared = bool(os.environ.get(SHARED_ARGS))  # make keepers: one KEEPER_ARGS for four roles
     if given("webhook_timeout"):
         if role is not None and role != "notifier":
-            problems.append(f"--webhook-timeout is for --role notifier, not {role}")
+            if not shared:  # (another role's option, in make keepers: ignored)
+                problems.append(f"--webhook-timeout is for --role notifier, not {role}")
         elif role == "notifier" and webhook is None:
             problems.append("--webhook-timeout without --webhook: give --webhook URL, or drop it")
     sending = [f"--{x.replace('_', '-')}" for x in ("stuck_blocks", "stuck_seconds") if given(x)]
     # (make keepers gives KEEPER_ARGS to every bot, the notifier too: it ignores those it need not)
-    if role == "notifier" and not os.environ.get(SHARED_ARGS):
+    if role == "notifier" and not shared:
         for option in (["--gas"] if given("gas_spec") else []) + sending:
             problems.append(f"{option}: --role notifier sends no transactions, drop it")
     elif role is not None and role != "notifier" and (p.get("read_only") or not p.get("account")):
@@ -319,7 +322,7 @@ def _problems(ctx: click.Context) -> list[str]:
             check_webhook_url(webhook)
         except ValueError as exc:
             problems.append(str(exc))
-        if role is not None and role != "notifier":
+        if role is not None and role != "notifier" and not os.environ.get(SHARED_ARGS):
             problems.append(f"--webhook is for --role notifier, not {role}")
     if account is not None:
         why = signer_problem(account)
@@ -329,6 +332,7 @@ def _problems(ctx: click.Context) -> list[str]:
         role is not None
         and role != "taker"
         and ctx.get_parameter_source("min_profit") is not click.core.ParameterSource.DEFAULT
+        and not os.environ.get(SHARED_ARGS)  # make keepers: the taker's, the others ignore it
     ):
         # only the taker weighs a profit; the others took the value and ignored it
         problems.append(f"--min-profit is for --role taker, not {role}")

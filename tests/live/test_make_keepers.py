@@ -19,12 +19,25 @@ import urllib.request
 import pytest
 from live_support import ROOT, free_port, wait_for
 
+from offchain.live.record import load_record
+
 ROLES = ("liquidator", "taker", "backstop", "notifier")
 
 
-def _make(devnet, tmp_path, base: int) -> subprocess.Popen:
+def _make(
+    devnet,
+    tmp_path,
+    base: int,
+    extra: str = "",
+    keeper: str = f"{sys.executable} -m offchain.live.cli",
+) -> subprocess.Popen:
     args = f"--metrics-port {base} --rpc {devnet.node.url} --deployment {devnet.record_file}"
-    env = {**os.environ, "BACKSTOP_KEEPERS_DIR": str(tmp_path / "keepers")}
+    args += f" {extra}" if extra else ""
+    env = {
+        **os.environ,
+        "BACKSTOP_KEEPERS_DIR": str(tmp_path / "keepers"),
+        "PYTHON": sys.executable,
+    }
     return subprocess.Popen(
         [
             "make",
@@ -35,7 +48,7 @@ def _make(devnet, tmp_path, base: int) -> subprocess.Popen:
             "-o",
             "node_modules/.installed",
             "keepers",
-            f"KEEPER={sys.executable} -m offchain.live.cli",
+            f"KEEPER={keeper}",
             f"KEEPER_ARGS={args} --poll 0.1",
         ],
         cwd=ROOT,
@@ -72,8 +85,10 @@ def _base() -> int:
 
 
 def test_make_keepers__one_metrics_port__each_role_on_its_own(devnet, tmp_path):
+    """--min-profit in KEEPER_ARGS is the taker's: the other bots ignore it (the liquidator
+    refused it at start, and make stopped all four)."""
     base = _base()
-    make = _make(devnet, tmp_path, base)
+    make = _make(devnet, tmp_path, base, "--min-profit 300")
     try:
         for offset, role in enumerate(ROLES):
             health = wait_for(
@@ -94,25 +109,80 @@ def test_make_keepers__one_metrics_port__each_role_on_its_own(devnet, tmp_path):
     assert "Address already in use" not in (tmp_path / "make.out").read_text()
 
 
-def test_make_keepers__a_bot_cannot_start__make_stops_all_non_zero(devnet, tmp_path):
+def test_make_keepers__a_busy_port__named_before_any_bot_starts(devnet, tmp_path):
+    """The backstop's port (base + 2) is taken: its check names it, exit 2, and no bot starts
+    (before, three bots started and make stopped them when the backstop could not)."""
     base = _base()
-    with socket.socket() as busy:  # the backstop's port (base + 2) is taken
+    with socket.socket() as busy:
         busy.bind(("127.0.0.1", base + 2))
         busy.listen()
         make = _make(devnet, tmp_path, base)
         try:
-            code = make.wait(timeout=60)
+            code = make.wait(timeout=120)
         finally:
             if make.poll() is None:
                 os.killpg(make.pid, signal.SIGKILL)
                 make.wait()
     out = (tmp_path / "make.out").read_text()
     assert code == 2, out[-2000:]
-    assert f"--metrics-port {base + 2}" in out
-    assert "make keepers: a bot stopped (exit 2)" in out
-    # no bot left running: every port is free again
+    assert [x for x in out.splitlines() if x.startswith("keeper")] == [
+        f"keeper: --metrics-port {base + 2}: Address already in use (choose another, or 0)"
+    ]
+    assert "a bot stopped" not in out
     for port in (base, base + 1, base + 3):
         assert _health(port) is None
+
+
+def test_make_keepers__a_bot_stops__make_stops_all_with_its_status(devnet, tmp_path):
+    """A bot that stops after its check passed (here a KEEPER whose backstop bot exits 3 once
+    started; the others are the real bots): make stops the other three, names the status and
+    fails (make's own exit status for a failed recipe is 2)."""
+    fake = tmp_path / "keeper.sh"
+    fake.write_text(
+        "#!/bin/sh\n"
+        'case " $* " in *" --check "*) exec "$PYTHON" -m offchain.live.cli "$@";; esac\n'
+        'case " $* " in *" --role backstop "*) sleep 3; exit 3;; esac\n'
+        'exec "$PYTHON" -m offchain.live.cli "$@"\n'
+    )
+    base = _base()
+    make = _make(devnet, tmp_path, base, keeper=f"sh {fake}")
+    try:
+        code = make.wait(timeout=120)
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+            make.wait()
+    out = (tmp_path / "make.out").read_text()
+    assert code == 2, out[-2000:]
+    assert "make keepers: a bot stopped (exit 3), so the others were stopped too" in out
+    for port in (base, base + 1, base + 3):
+        assert _health(port) is None
+
+
+def test_make_keepers__a_mistake_of_one_role__named_before_any_bot_starts(devnet, tmp_path):
+    """make checked KEEPER_ARGS as the taker only: a liquidator's checkpoint it cannot read
+    passed, four bots started and the liquidator stopped them. Each role is checked now, the
+    taker first: one line, exit 2, no bot started."""
+    record = load_record(devnet.record_file)
+    checkpoint = (
+        tmp_path / "keepers" / str(record.chain_id) / record.identity / "liquidator-dev2.json"
+    )
+    checkpoint.parent.mkdir(parents=True)
+    checkpoint.write_text("{not json")
+    base = _base()
+    make = _make(devnet, tmp_path, base)
+    try:
+        code = make.wait(timeout=120)
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+            make.wait()
+    out = (tmp_path / "make.out").read_text()
+    assert code == 2, out[-2000:]
+    lines = [x for x in out.splitlines() if x.startswith("keeper")]
+    assert len(lines) == 1 and "liquidator-dev2.json" in lines[0], out[-2000:]
+    assert "a bot stopped" not in out and "Traceback" not in out
+    assert all(_health(base + k) is None for k in range(4))
 
 
 @pytest.mark.parametrize(
