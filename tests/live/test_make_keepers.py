@@ -59,6 +59,18 @@ def _make(
     )
 
 
+def _finished(make: subprocess.Popen, tmp_path) -> tuple[int, str]:
+    """make's exit status once it ends by itself (within two minutes; killed otherwise) and
+    its output."""
+    try:
+        code = make.wait(timeout=120)
+    finally:
+        if make.poll() is None:
+            os.killpg(make.pid, signal.SIGKILL)
+            make.wait()
+    return code, (tmp_path / "make.out").read_text()
+
+
 def _health(port: int) -> dict | None:
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=2) as r:
@@ -116,14 +128,7 @@ def test_make_keepers__a_busy_port__named_before_any_bot_starts(devnet, tmp_path
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", base + 2))
         busy.listen()
-        make = _make(devnet, tmp_path, base)
-        try:
-            code = make.wait(timeout=120)
-        finally:
-            if make.poll() is None:
-                os.killpg(make.pid, signal.SIGKILL)
-                make.wait()
-    out = (tmp_path / "make.out").read_text()
+        code, out = _finished(_make(devnet, tmp_path, base), tmp_path)
     assert code == 2, out[-2000:]
     assert [x for x in out.splitlines() if x.startswith("keeper")] == [
         f"keeper: --metrics-port {base + 2}: Address already in use (choose another, or 0)"
@@ -146,13 +151,7 @@ def test_make_keepers__a_bot_stops__make_stops_all_with_its_status(devnet, tmp_p
     )
     base = _base()
     make = _make(devnet, tmp_path, base, keeper=f"sh {fake}")
-    try:
-        code = make.wait(timeout=120)
-    finally:
-        if make.poll() is None:
-            os.killpg(make.pid, signal.SIGKILL)
-            make.wait()
-    out = (tmp_path / "make.out").read_text()
+    code, out = _finished(make, tmp_path)
     assert code == 2, out[-2000:]
     assert "make keepers: a bot stopped (exit 3), so the others were stopped too" in out
     for port in (base, base + 1, base + 3):
@@ -171,13 +170,7 @@ def test_make_keepers__a_mistake_of_one_role__named_before_any_bot_starts(devnet
     checkpoint.write_text("{not json")
     base = _base()
     make = _make(devnet, tmp_path, base)
-    try:
-        code = make.wait(timeout=120)
-    finally:
-        if make.poll() is None:
-            os.killpg(make.pid, signal.SIGKILL)
-            make.wait()
-    out = (tmp_path / "make.out").read_text()
+    code, out = _finished(make, tmp_path)
     assert code == 2, out[-2000:]
     lines = [x for x in out.splitlines() if x.startswith("keeper")]
     assert len(lines) == 1 and "liquidator-dev2.json" in lines[0], out[-2000:]
