@@ -191,14 +191,6 @@ FOR_NOTHING = 0.01
 RAD_F = 1e45
 
 
-def quantile(values: list[float], q: float) -> float:
-    """The `q` quantile of `values` (the lower of two middles), nan when empty."""
-    if not values:
-        return float("nan")
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(q * (len(ordered) - 1)))]
-
-
 @dataclass(frozen=True)
 class BackstopFigures:
     """A run's figures for the counterfactual table [BUSD, hours; floats: the report's]."""
@@ -220,6 +212,8 @@ class BackstopFigures:
     lowest_clearing: float  # the lowest take price over the market's
     rewards: float  # keeper rewards at starts and resets: new stablecoin the penalties are to pay
     hours_to_finish: tuple[float, float]  # start to finish of the finished auctions: median, p90
+    keepers: dict[str, tuple[int, int]]  # role -> (actions landed, planned)
+    unsafe_left: int  # vaults unsafe at the end and never liquidated
     cover_minutes: float  # the longest wait from a short auction's finish to its first cover
 
     @classmethod
@@ -229,12 +223,13 @@ class BackstopFigures:
         takes = result.tables["takes"]
         losses = result.tables["losses"]
         events = result.tables["events"]
+        actions = result.tables["keeper_actions"]
         cheap = takes[takes["price"] < FOR_NOTHING * takes["market_price"]]
         ratio = takes["price"] / takes["market_price"]
         rewarded = events[events["event"].isin(("Started", "Reset"))]
         rewards = sum(int(json.loads(a).get("reward", "0")) for a in rewarded["args"])
         done = losses[losses["closed"].notna()]
-        hours = [(c - o) / 3600 for o, c in zip(done["opened"], done["closed"])]
+        hours = (done["closed"] - done["opened"]) / 3600
         first_cover = result.tables["allocations"].groupby("auction_id")["time"].min()
         short = done[done["loss"] > 0]
         waits = [
@@ -259,8 +254,13 @@ class BackstopFigures:
             uncovered=uncovered_loss(result),
             lowest_clearing=float(ratio.min()) if len(takes) else float("nan"),
             rewards=rewards / RAD_F,
-            hours_to_finish=(quantile(hours, 0.5), quantile(hours, 0.9)),
+            hours_to_finish=(hours.quantile(0.5), hours.quantile(0.9)),
             cover_minutes=max(waits) if waits else float("nan"),
+            keepers={
+                str(r): (int(m), int(n))
+                for r, m, n in zip(actions["role"], actions["mined"], actions["planned"])
+            },
+            unsafe_left=int(f["unsafe_vaults_left"]),
         )
 
 

@@ -65,6 +65,9 @@ SETTINGS: dict[str, Setting] = {
         Setting("flip", DAY_2020_03_12, "A1-A5, A7", "beg 3%, ttl 600 s, tau 3 days, lump 50 ETH, "
                 "chop 13%, dust 20 DAI: the live values (the 3/12 spell's tests assert them)"),
         Setting("oracle_delay", 3600, "B1", "the OSM's hop: one hour"),
+        Setting("oracle_phase", 0, "assumed", "seconds from the first bar to the OSM's first "
+                "poke: not published, an arbitrary choice, so every other phase of the hour the "
+                "bars tell apart is a run", alternatives=(600, 1200, 1800, 2400, 3000)),
         Setting("oracle_stall_gwei", 100, "B2", "the price feeds' updates did not land while gas "
                 "was over 100 gwei (a bar whose 30th percentile is over it)",
                 alternatives=(None,)),
@@ -146,6 +149,7 @@ class Values:
 
     flip: FlipParams
     oracle_delay: int
+    oracle_phase: int
     oracle_stall_gwei: int | None
     oracle_stall_until: str
     eve_debt: int  # [wad]
@@ -209,6 +213,7 @@ def run(overrides: dict[str, object] | None = None, m: Market | None = None) -> 
     stall = v.oracle_stall_gwei
     oracle = Oracle(
         delay=v.oracle_delay,
+        lag=v.oracle_phase,
         stall_gwei=stall,
         stall_until=_utc(v.oracle_stall_until) if stall is not None else None,
     )

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
+import pandas as pd
+
 from offchain.history import backstop
 from offchain.history.backstop import BackstopDay, BackstopFigures
 from offchain.history.black_thursday import BANDS, SETTINGS, Band, market, run, values
@@ -215,9 +217,13 @@ def _hours(x: float) -> str:
 
 
 def _flip_hours(flip: DayResult) -> tuple[float, float]:
-    """Kick to deal of the dealt flips [h]: median and 90th percentile (backstop.quantile)."""
-    hours = [(a.dealt - a.kicked) / 3600 for a in flip.dealt if a.dealt is not None]
-    return backstop.quantile(hours, 0.5), backstop.quantile(hours, 0.9)
+    """Kick to deal of the dealt flips [h]: median and 90th percentile (nan: none dealt)."""
+    hours = pd.Series([(a.dealt - a.kicked) / 3600 for a in flip.dealt if a.dealt is not None])
+    return float(hours.quantile(0.5)), float(hours.quantile(0.9))
+
+
+def _landed(keepers: dict[str, tuple[int, int]]) -> str:
+    return "; ".join(f"{role} {m:,} of {n:,}" for role, (m, n) in keepers.items())
 
 
 def backstop_section(
@@ -299,6 +305,12 @@ def backstop_section(
         + " |",
         "| keeper rewards at starts and resets (new stablecoin the penalties are to pay) | none "
         "(the 2020 Cat paid none) | none | " + both(lambda x: _m(x.rewards)) + " |",
+        "| keepers' actions landed of planned | not published | "
+        + _landed({n: (k.counts.landed, k.counts.planned) for n, k in flip.keepers.items()})
+        + " | "
+        + both(lambda x: _landed(x.keepers))
+        + " |",
+        "| unsafe vaults never liquidated | | | " + both(lambda x: f"{x.unsafe_left:,}") + " |",
         "| auctions still open at the end of the run | none reported | "
         f"{f.auctions - f.dealt:,} | "
         + both(lambda x: f"{x.open_auctions:,}, {_m(x.open_debt)} of debt not raised")

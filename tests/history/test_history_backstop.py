@@ -122,6 +122,6 @@ def test_section__a_model_only_run_says_it_is_not_reconciled__every_row_shown(tm
     assert "the model alone (no chain run): not reconciled." in text
     assert "**0 differences**" not in text
     table = text.split("| figure | history | MakerDAO 2020")[1].split("\n\n")[0]
-    assert len([x for x in table.splitlines() if x.startswith("| ")]) == 14
+    assert len([x for x in table.splitlines() if x.startswith("| ")]) == 16
     assert "| x.y | 1 | why | " in text and "| (the run above) |  |  | " in text
     assert f"{figures.open_auctions:,}, " in table
