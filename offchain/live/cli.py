@@ -32,7 +32,7 @@ import tempfile
 import time
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
 import click
 
@@ -119,6 +119,42 @@ def parse_gas(spec: str) -> GasPolicy:
         return GeometricGas(start, int(numbers[1] * PPM), cap)
     except ValueError as exc:  # the factor below 1.125
         raise ValueError(f"--gas {spec!r}: {exc}") from None
+
+
+def _checkpoint_problems(
+    checkpoint: Checkpoint, node: Node, types: Any, sends: bool, taker: bool
+) -> list[str]:
+    """The checkpoint's mistake, read before any lock file is made (the bot reads it again once
+    it holds the lock), and a taker's that sends nothing and cannot deploy its FlashTakers
+    (deploy.ensure_flash_takers): both named at once, not one once the other is fixed."""
+    problems = []
+    kept: dict[str, Any] = {}
+    try:
+        kept = checkpoint.load() or {}
+    except CheckpointError as exc:
+        problems.append(str(exc))
+    if taker and not sends:
+        state = kept.get("state")
+        flash = state.get("flash_takers") if isinstance(state, dict) else None
+        flash = flash if isinstance(flash, dict) else {}
+        missing = [t for t in types if not _has_code(node, flash.get(t))]
+        if missing:
+            problems.append(
+                f"FlashTaker must be deployed first, and this bot sends nothing "
+                f"(type{'s' if len(missing) > 1 else ''} {', '.join(missing)}: run the taker "
+                "once with --account, then read-only)"
+            )
+    return problems
+
+
+def _has_code(node: Node, address: Any) -> bool:
+    """Whether `address` (a checkpoint's, so of any kind) holds code on `node`."""
+    if not isinstance(address, str):
+        return False
+    try:
+        return bool(node.code(address))
+    except (RpcError, ValueError):  # not an address the node takes
+        return False
 
 
 def _types(given: tuple[str, ...] | list[str]) -> list[str]:
@@ -568,11 +604,15 @@ def cli(
         fail(f"--checkpoint {checkpoint}: the directory {checkpoint_path.parent} {what}")
     if checkpoint_path.is_dir():  # an IsADirectoryError traceback, after the lock was taken
         fail(f"--checkpoint {checkpoint_path} is a directory, not a checkpoint file")
-    try:
-        # read before any lock file is made (the bot reads it again once it holds the lock)
-        Checkpoint(checkpoint_path, record.chain_id, record.identity, role).load()
-    except CheckpointError as exc:
-        fail(str(exc))
+    problems = _checkpoint_problems(
+        Checkpoint(checkpoint_path, record.chain_id, record.identity, role),
+        node,
+        types or record.types,
+        sends=signer is not None and not dry_run,
+        taker=role == "taker",
+    )
+    if problems:
+        fail("\n".join(problems))
     account_lock_path = (
         account_lock(rpc, chain_id, signer.address) if signer is not None and not dry_run else None
     )

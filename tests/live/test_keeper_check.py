@@ -165,6 +165,12 @@ CASES = {
         ["--role", "backstop", "--read-only", "--checkpoint", "{liquidators}"],
         "the checkpoint of a liquidator bot, not of this backstop bot",
     ),
+    # it stopped only after the locks and the checkpoint's resume (--check said 0)
+    "read-only taker without its FlashTaker": (
+        ["--role", "taker", "--read-only"],
+        "keeper: FlashTaker must be deployed first, and this bot sends nothing (types ETH-A, "
+        "WBTC-A: run the taker once with --account, then read-only)",
+    ),
     "checkpoint whose watched is a string": (
         ["--role", "liquidator", "--read-only", "--checkpoint", "{watched}"],
         'a checkpoint this bot cannot read ("watched" must be a JSON object, not a string;',
@@ -218,6 +224,41 @@ def test_keeper__mistake__one_line_exit_2_with_or_without_check(chain, tmp_path,
     assert chain.block() == before
     assert list(keepers.iterdir()) == []
     assert {p: p.read_bytes() for p in inputs.iterdir()} == written
+
+
+@pytest.mark.parametrize("check", [True, False], ids=["check", "start"])
+def test_read_only_taker__another_roles_checkpoint_and_no_flash_taker__both_named(
+    chain, tmp_path, check
+):
+    """A newcomer's case (kp-ckpt-role): the checkpoint was named, and the FlashTaker only once
+    it was fixed; or the other way round before the checkpoint was read up front."""
+    checkpoint = _checkpoint(chain, tmp_path / "liquidator.json", "liquidator")
+    result = _keeper(
+        "--role", "taker", "--read-only", "--rpc", chain.url, "--deployment",
+        str(chain.record_file), "--checkpoint", str(checkpoint), *(["--check"] if check else []),
+    )  # fmt: skip
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, lines
+    assert "the checkpoint of a liquidator bot, not of this taker bot" in lines[0]
+    assert lines[1].startswith("keeper: FlashTaker must be deployed first, and this bot sends")
+
+
+def test_read_only_taker__its_checkpoint_holds_a_flash_taker_with_code__check_0(chain, tmp_path):
+    """The check asks the node for code at the checkpoint's FlashTaker, as the bot does before it
+    would deploy one (deploy.ensure_flash_takers); here any contract's code stands for it."""
+    checkpoint = _checkpoint(chain, tmp_path / "taker.json", "taker")
+    data = json.loads(checkpoint.read_text())
+    data["state"]["flash_takers"] = {"ETH-A": chain.record.core["engine"]}
+    checkpoint.write_text(json.dumps(data))
+    args = ["--role", "taker", "--read-only", "--rpc", chain.url, "--deployment",
+            str(chain.record_file), "--checkpoint", str(checkpoint), "--type", "ETH-A",
+            "--check"]  # fmt: skip
+    assert _keeper(*args).returncode == 0
+    data["state"]["flash_takers"] = {"ETH-A": "0x" + "12" * 20}  # no code there
+    checkpoint.write_text(json.dumps(data))
+    result = _keeper(*args)
+    assert result.returncode == 2 and "FlashTaker must be deployed first" in result.stderr
 
 
 def test_code_hash_mismatch__both_whole_hashes_named(chain, tmp_path):

@@ -63,6 +63,21 @@ def test_two_mistakes_in_one_file__a_line_each(tmp_path):
     assert gas.endswith("its dates differ") and reserves.endswith("its dates differ")
 
 
+def test_a_companion_of_another_day_beside_a_key_mistake__both_named(tmp_path):
+    """The loader stopped at the gas file and the count of 0 waited for the next run."""
+    spec = _scenario(tmp_path, PRICES_2020, gas=GAS_2021)
+    Path(spec).write_text(Path(spec).read_text() + "[vaults]\ncount = 0\n")
+    count, gas = _error(spec, lines=2).splitlines()
+    assert count == f"{spec}: vaults.count: must be an integer between 1 and 100000, got 0"
+    assert gas.startswith(f"{spec}: market.gas: {GAS_2021} covers ")
+
+
+def test_one_key_mistake_alone__the_loaders_own_line_once(tmp_path):
+    spec = _scenario(tmp_path, PRICES_2020, gas=GAS_2020)
+    Path(spec).write_text(Path(spec).read_text() + "[vaults]\ncount = 0\n")
+    assert _error(spec).startswith(f"{spec}: vaults.count: ")
+
+
 def test_two_companions_of_another_day__a_line_each():
     gas, reserves = _error(
         str(PRICES_2020), lines=2, gas=str(GAS_2021), reserves=str(RESERVES_2021)

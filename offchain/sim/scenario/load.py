@@ -264,6 +264,31 @@ def _build(
     problems += [line for line in reference_problems(source, data) if line not in problems]
     if len(problems) > 1:  # every one named at once (one alone: the loader's own line below)
         raise ScenarioError("\n".join(problems))
+    if not problems:
+        return _build_valid(data, source, default_name, vaults, seed, waterfall, set_counts)
+    # one mistake of the document: the loader's own line names it, unless the loader stops first
+    # at another (a gas file of another day beside a count of 0): then both, one line each
+    field = problems[0].removeprefix(f"{source.name}: ").split(":")[0]
+    try:
+        _build_valid(data, source, default_name, vaults, seed, waterfall, set_counts)
+    except (ScenarioError, ConfigError) as exc:
+        lines = str(exc).splitlines()
+        if any(line.startswith(f"{source.name}: {field}:") for line in lines):
+            raise ScenarioError("\n".join(lines)) from None
+        raise ScenarioError("\n".join([*problems, *lines])) from None
+    raise ScenarioError(problems[0])
+
+
+def _build_valid(
+    data: dict[str, Any],
+    source: Source,
+    default_name: str,
+    vaults: int | None,
+    seed: int | None,
+    waterfall: tuple[str, ...] | None,
+    set_counts: frozenset[str],
+) -> Scenario:
+    """_build's reading, once the document's own check has found at most one mistake."""
     unknown = sorted(set(data) - set(TABLES))
     if unknown:
         raise ScenarioError(
