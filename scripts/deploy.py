@@ -45,20 +45,21 @@ from offchain.live.record import (
 from offchain.live.signers import SignerError, resolve_signer, signer_address, signer_problem
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
-from offchain.system.cli import directory_problem
+from offchain.system.cli import directory_problem, repeated_options
 from offchain.system.config import DEFAULT_CONFIG, SECONDS_PER_YEAR, ConfigError, load_config
 from offchain.system.reads import read_chain_state, read_model_state, state_keys
 
 
 class BadInput(click.ClickException):
-    """A user mistake: `Error: ...`, one line per mistake, exit status 2."""
+    """A user mistake: `deploy: ...`, one line per mistake, exit status 2."""
 
     exit_code = 2
 
     def show(self, file: Any = None) -> None:
-        # a config with several mistakes names each on its own line: each is an `Error:` line
+        # a config with several mistakes names each on its own line, named by the command as
+        # every other command's are (it was click's `Error:`)
         for line in self.format_message().splitlines():
-            click.echo(f"Error: {line}", err=True)
+            click.echo(f"deploy: {line}", err=True)
 
 
 MAX_GAS_PRICE_GWEI = Decimal(10**6)  # as the keepers' --gas (offchain/live/cli.py)
@@ -124,27 +125,65 @@ class _ToTheNodeNamed(ConnectedProviderCommand):
         # a value click or Ape refuses is one line too (an unknown --network printed Ape's list
         # of every ecosystem it knows: 64 lines), not click's usage block
         try:
+            _, _, order = self.make_parser(ctx).parse_args(args=list(args))
+        except click.UsageError:
+            order = []  # (Ape's parse below names it)
+        # `--config a --config b`: the last was taken in silence; named with the rest (invoke)
+        ctx.meta["backstop.repeated"] = repeated = repeated_options(order)
+        try:
             return super().parse_args(ctx, args)
         except click.UsageError as exc:
             lines = exc.format_message().splitlines()
             first = lines[0].removesuffix(" Options:").rstrip(".") if lines else str(exc)
             hint = " (ape networks list shows them)" if "--network" in first else ""
-            raise BadInput(first + hint) from None
+            raise BadInput("\n".join([*repeated, first + hint])) from None
 
     def invoke(self, ctx: click.Context):
         # every option first, each mistake a line: before Ape starts (or connects to) a node,
         # not an error between the node's start and stop lines
         if "--help" not in ctx.args:
-            problems = _problems(ctx.params)
+            problems = [*ctx.meta.get("backstop.repeated", []), *_problems(ctx.params)]
             host = os.environ.get("APE_FOUNDRY_HOST", "").strip()
             if host and host != "auto" and not _answers(host):
                 problems.append(
                     f"no node answers at {host} (APE_FOUNDRY_HOST): start it, or unset "
                     "APE_FOUNDRY_HOST to deploy to a fresh local Anvil"
                 )
+            if not (host and host != "auto"):
+                verify = ctx.params.get("verify_only") and not ctx.params.get("dry_run")
+                problems.append(_network_problem(ctx, bool(verify)))
+            problems = [line for line in problems if line]
             if problems:
                 raise BadInput("\n".join(problems))
         return super().invoke(ctx)
+
+
+def _network_problem(ctx: click.Context, verify_only: bool) -> str | None:
+    """The network's mistake, before Ape connects: a node-provider network (ape-config.yaml's
+    ethereum:devnet:node) whose node does not answer (Ape's traceback, "No (supported) node
+    found"), or --verify on a network whose node Ape starts for the command (ape-foundry's local
+    network, its host `auto`: a fresh Anvil, nothing deployed on it); else None."""
+    from ape.cli.commands import parse_network
+
+    try:
+        manager = parse_network(ctx)
+    except Exception:  # noqa: BLE001 (Ape's own refusal follows, when it connects)
+        return None
+    provider = getattr(manager, "_provider", None)  # (not connected: `provider` would raise)
+    if provider is None:
+        return None
+    if provider.name == "node":
+        uri = getattr(provider, "uri", None)
+        if isinstance(uri, str) and uri.startswith("http") and not _answers(uri):
+            return f"no node answers at {uri}: start it (make devnet), or give another --network"
+        return None
+    if verify_only and provider.name == "foundry" and provider.network.name == "local":
+        return (
+            "--verify checks a running node's deployment, and the local network starts a new node "
+            "for this command: give --network ethereum:devnet:node (make devnet's node) "
+            "or APE_FOUNDRY_HOST"
+        )
+    return None
 
 
 def _problems(p: dict[str, Any]) -> list[str]:

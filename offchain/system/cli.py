@@ -58,7 +58,7 @@ def one_line_usage(
                 opts, rest, order = parser.parse_args(args=args)
             except click.UsageError as exc:  # an unknown option, an option without its value
                 refuse([exc])
-            errors = []
+            errors = [click.UsageError(line) for line in repeated_options(order)]
             for param in click.core.iter_params_for_processing(order, self.get_params(ctx)):
                 try:
                     _, rest = param.handle_parse_result(ctx, opts, rest)
@@ -68,12 +68,23 @@ def one_line_usage(
                 errors.append(click.UsageError(f"unexpected extra arguments: {' '.join(rest)}"))
             if errors:
                 refuse(errors, checks(ctx) if checks is not None else [])
+            # (the option's last value was taken in silence: `--vaults 10 --vaults 20` ran 20)
             ctx.args = rest
             ctx._opt_prefixes.update(parser._opt_prefixes)
             return rest
 
     OneLineUsage.__name__ = OneLineUsage.__qualname__ = f"OneLineUsage[{command}]"
     return OneLineUsage
+
+
+def repeated_options(order: list[click.Parameter]) -> list[str]:
+    """An option that takes one value, given more than once (`--vaults 10 --vaults 20`): one
+    line each. A flag given twice says the same thing twice, and `multiple` options are lists."""
+    seen: dict[str, int] = {}
+    for param in order:
+        if isinstance(param, click.Option) and not (param.multiple or param.is_flag or param.count):
+            seen[param.opts[0]] = seen.get(param.opts[0], 0) + 1
+    return [f"{name} given {n} times: give it once" for name, n in seen.items() if n > 1]
 
 
 class FiniteFloatRange(click.FloatRange):
@@ -139,7 +150,14 @@ def directory_problem(option: str, value: str | Path, write: bool = True) -> str
     return None
 
 
-__all__ = ["FiniteFloatRange", "directory_problem", "failing", "one_line_usage", "unwritable"]
+__all__ = [
+    "FiniteFloatRange",
+    "directory_problem",
+    "failing",
+    "one_line_usage",
+    "repeated_options",
+    "unwritable",
+]
 
 
 def vaults_option(in_sweep: bool = False) -> Callable[[Callable[..., Any]], Callable[..., Any]]:

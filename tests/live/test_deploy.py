@@ -146,8 +146,8 @@ def test_deploy__writes_a_record_that_verifies_and_replays_with_no_differences(
     head = Node(node.url).block_number()
     again = _deploy(node, records)
     assert again.returncode == 2
-    assert [x for x in again.stderr.splitlines() if x.startswith("Error")] == [
-        f"Error: Backstop is already deployed on this node ({_recorded(node, records)}); "
+    assert [x for x in again.stderr.splitlines() if x.startswith("deploy:")] == [
+        f"deploy: Backstop is already deployed on this node ({_recorded(node, records)}); "
         "ape run deploy --verify checks it"
     ]
     assert Node(node.url).block_number() == head
@@ -157,7 +157,7 @@ def test_deploy__writes_a_record_that_verifies_and_replays_with_no_differences(
     (_recorded(node, records)).write_text(json.dumps(tampered))
     refused = _deploy(node, records, "--verify")
     assert refused.returncode == 2
-    errors = [x for x in refused.stderr.splitlines() if x.startswith("Error")]
+    errors = [x for x in refused.stderr.splitlines() if x.startswith("deploy:")]
     assert len(errors) == 1 and f"engine at {engine}" in errors[0]
 
 
@@ -260,7 +260,7 @@ def test_deploy__ape_account_without_its_passphrase__one_line_exit_2_nothing_sen
         env={"APE_DATA_FOLDER": str(ape_folder), **env},
     )
     assert out.returncode == 2
-    errors = [x for x in out.stderr.splitlines() if x.startswith("Error")]
+    errors = [x for x in out.stderr.splitlines() if x.startswith("deploy:")]
     assert len(errors) == 1 and message in errors[0], out.stderr
     assert "Traceback" not in out.stderr + out.stdout
     assert Node(node.url).nonce(deployer) == 0 and _untouched(node) == (0, 0, 0)
@@ -283,7 +283,7 @@ def test_deploy__apes_host_names_a_dead_node__one_line_exit_2_no_anvil_of_its_ow
         stdin=subprocess.DEVNULL,
     )
     assert out.returncode == 2, out.stdout + out.stderr
-    errors = [x for x in out.stderr.splitlines() if x.startswith("Error")]
+    errors = [x for x in out.stderr.splitlines() if x.startswith("deploy:")]
     assert len(errors) == 1 and f"no node answers at {url} (APE_FOUNDRY_HOST)" in errors[0]
     assert "Traceback" not in out.stderr + out.stdout
     assert not (tmp_path / "records").exists()
@@ -313,7 +313,7 @@ def test_deploy__bad_input__one_line_exit_2_nothing_sent(node, tmp_path, ape_fol
     _import_ape_account(ape_folder, "deployer", "deployer-pass")
     out = _deploy(node, tmp_path / "records", *args, env={"APE_DATA_FOLDER": str(ape_folder)})
     assert out.returncode == 2
-    errors = [x for x in out.stderr.splitlines() if x.startswith("Error")]
+    errors = [x for x in out.stderr.splitlines() if x.startswith("deploy:")]
     assert len(errors) == 1 and message in errors[0], out.stderr
     assert "Traceback" not in out.stderr + out.stdout
     assert _untouched(node) == (0, 0, 0)
@@ -321,7 +321,7 @@ def test_deploy__bad_input__one_line_exit_2_nothing_sent(node, tmp_path, ape_fol
 
 
 def test_deploy__config_with_three_mistakes__an_error_line_each(node, tmp_path):
-    """Each of a config's mistakes is its own `Error:` line (the second and third were bare
+    """Each of a config's mistakes is its own `deploy:` line (the second and third were bare
     lines under the first's `Error:`), exit status 2, nothing sent or written."""
     text = (ROOT / "config" / "devnet.toml").read_text()
     bad = tmp_path / "three.toml"
@@ -333,7 +333,7 @@ def test_deploy__config_with_three_mistakes__an_error_line_each(node, tmp_path):
     out = _deploy(node, tmp_path / "records", "--config", str(bad), "--dry-run")
     assert out.returncode == 2
     lines = [x for x in out.stderr.splitlines() if x.strip() and not x.startswith("INFO")]
-    assert len(lines) == 3 and all(x.startswith(f"Error: {bad}: ") for x in lines), lines
+    assert len(lines) == 3 and all(x.startswith(f"deploy: {bad}: ") for x in lines), lines
     assert "colour" in lines[0] and "global_debt_ceiling" in lines[1] and "1e400" in lines[2]
     assert "Traceback" not in out.stderr + out.stdout
     assert _untouched(node) == (0, 0, 0)

@@ -367,9 +367,9 @@ def test_deploy_script__bad_config__exit_2_one_line_no_traceback(tmp_path):
         timeout=300,
     )
     assert result.returncode == 2
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("deploy:")]
     assert errors == [
-        f"Error: {bad}: collateral[0].liquidation_ratio: must be >= 1 and <= 100, got '0.5'"
+        f"deploy: {bad}: collateral[0].liquidation_ratio: must be >= 1 and <= 100, got '0.5'"
     ]
     assert "Traceback" not in result.stderr + result.stdout
     # read before Ape starts a node: the error is the only line (a newcomer saw it between
@@ -473,9 +473,9 @@ def test_finding_45_4__size_threshold_below_dust__deploy_exits_2_naming_the_key(
         timeout=300,
     )
     assert result.returncode == 2
-    errors = [line for line in result.stderr.splitlines() if line.startswith("Error")]
+    errors = [line for line in result.stderr.splitlines() if line.startswith("deploy:")]
     assert errors == [
-        f"Error: {bad}: collateral[0].size_threshold: must be at least the dust (a size cut "
+        f"deploy: {bad}: collateral[0].size_threshold: must be at least the dust (a size cut "
         "leaves the dust)"
     ]
 
@@ -556,5 +556,5 @@ def test_deploy_script__bad_margin_call_key__exit_2_one_line_no_traceback(tmp_pa
     assert result.returncode == 2
     lines = [line for line in (result.stdout + result.stderr).splitlines() if line]
     assert lines == [
-        f"Error: {bad}: collateral[0].margin_bonus: must be >= 0 and <= 0.05, got '-1'"
+        f"deploy: {bad}: collateral[0].margin_bonus: must be >= 0 and <= 0.05, got '-1'"
     ]

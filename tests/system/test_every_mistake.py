@@ -460,8 +460,8 @@ def test_deploy_option_mistakes__every_one_named_before_ape_starts_a_node(tmp_pa
     """A newcomer's try (issue 47): `deploy --deployments <file>/sub` deployed to a node and then
     failed to write its record (NotADirectoryError); `--account ''` was a ValueError traceback
     from Ape; `--deployments '' --dry-run` ran; --gas-price's mistakes were named after Ape had
-    started Anvil. Every option is checked first now: one `Error:` line per mistake, exit 2, no
-    node started, nothing written."""
+    started Anvil. Every option is checked first now: one `deploy:` line per mistake (click's
+    `Error:` before), exit 2, no node started, nothing written."""
     (tmp_path / "file").write_text("notes\n")
     lines = _ape_run_refused(
         "deploy",
@@ -475,11 +475,11 @@ def test_deploy_option_mistakes__every_one_named_before_ape_starts_a_node(tmp_pa
         "1e400",
     )
     assert lines == [
-        "Error: --gas-price prices a --dry-run: give --dry-run, or drop it",
-        "Error: --gas-price '1e400': must be from 0 to 1,000,000 gwei",
-        f"Error: --deployments {tmp_path}/file/sub: {tmp_path}/file is a file, not a directory",
-        "Error: --account: '' is empty: give an Ape account's alias or dev:N",
-        "Error: --feeder-account: dev:77: the devnet has dev accounts 0 to 9",
+        "deploy: --gas-price prices a --dry-run: give --dry-run, or drop it",
+        "deploy: --gas-price '1e400': must be from 0 to 1,000,000 gwei",
+        f"deploy: --deployments {tmp_path}/file/sub: {tmp_path}/file is a file, not a directory",
+        "deploy: --account: '' is empty: give an Ape account's alias or dev:N",
+        "deploy: --feeder-account: dev:77: the devnet has dev accounts 0 to 9",
     ]
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
@@ -597,7 +597,7 @@ def test_keeper_checkpoints_directory_under_a_file__named_before_any_node(tmp_pa
         (
             ["deploy", "--network", "nosuch:net:prov"],
             [
-                "Error: Invalid value for '--network': No ecosystem named 'nosuch' (ape networks "
+                "deploy: Invalid value for '--network': No ecosystem named 'nosuch' (ape networks "
                 "list shows them)"
             ],
         ),
@@ -610,13 +610,41 @@ def test_keeper_checkpoints_directory_under_a_file__named_before_any_node(tmp_pa
         ),
         (
             ["deploy", "--account", "dev:1", "--feeder-account", "dev:1"],
-            ["Error: --account and --feeder-account must be different accounts"],
+            ["deploy: --account and --feeder-account must be different accounts"],
         ),
         (
             ["deploy", "--dry-run", "--verify", "--account", "dev:99"],
             [
-                "Error: --dry-run and --verify are two different runs: give one",
-                "Error: --account: dev:99: the devnet has dev accounts 0 to 9",
+                "deploy: --dry-run and --verify are two different runs: give one",
+                "deploy: --account: dev:99: the devnet has dev accounts 0 to 9",
+            ],
+        ),
+        # Ape's local network starts a fresh Anvil for the command: it started, then the record
+        # of that empty node was not found (a newcomer's dep-verify-fresh)
+        (
+            ["deploy", "--verify"],
+            [
+                "deploy: --verify checks a running node's deployment, and the local network "
+                "starts a new node for this command: give --network ethereum:devnet:node (make "
+                "devnet's node) or APE_FOUNDRY_HOST"
+            ],
+        ),
+        # a node network whose node is down: Ape's traceback ("No (supported) node found"); a
+        # port nothing listens on (ape-config.yaml's devnet is :8545, which may be in use)
+        (
+            ["deploy", "--network", "http://127.0.0.1:9", "--dry-run", "--account", "dev:99"],
+            [
+                "deploy: --account: dev:99: the devnet has dev accounts 0 to 9",
+                "deploy: no node answers at http://127.0.0.1:9: start it (make devnet), or give "
+                "another --network",
+            ],
+        ),
+        # the last was taken in silence
+        (
+            ["deploy", "--config", "config/devnet.toml", "--config", "b.toml", "--dry-run"],
+            [
+                "deploy: --config given 2 times: give it once",
+                "deploy: b.toml: cannot read (No such file or directory)",
             ],
         ),
     ],
@@ -786,3 +814,29 @@ def test_mutate__clicks_refusals_beside_the_list_and_its_entries__every_mistake_
         "mutate: mutant d: contracts/Nope.vy: No such file or directory",
     ]
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    ("script", "args"),
+    [
+        ("simulate", ["--vaults", "10", "--backend", "model", "--vaults", "20"]),
+        ("compare-waterfalls", ["--vaults", "10", "--vaults", "20"]),
+        ("sweep", ["--seeds", "2", "--seeds", "3"]),
+        ("market", ["--vaults", "10", "--vaults", "20"]),
+        ("fuzz", ["--steps", "10", "--steps", "20"]),
+        ("mutate", ["--unit", "always", "--unit", "never"]),
+        ("gas", ["--snapshot", "a.json", "--snapshot", "b.json"]),
+        ("devnet", ["--port", "8601", "--port", "8602"]),
+        ("history", ["--out", "a", "--out", "b"]),
+        ("keeper", ["--role", "liquidator", "--role", "taker"]),
+        ("reconcile", ["--every", "5", "--every", "6"]),
+    ],
+)
+def test_an_option_given_twice__refused_not_the_last_taken(script, args):
+    """A newcomer's sim-vaults-twice: `simulate --vaults 10 --vaults 20` ran 20 vaults in
+    silence (click takes the last value). An option of one value given twice is a line of its
+    own now, beside the command's other mistakes, exit 2, nothing run."""
+    result = CliRunner().invoke(_cli(script), args)
+    lines = _lines(result.output)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert f"{script}: {args[0]} given 2 times: give it once" in lines, lines
