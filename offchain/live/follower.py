@@ -17,12 +17,13 @@ from __future__ import annotations
 
 import json
 import os
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from offchain.backends import ChainBackend
 from offchain.live.node import Node
+from offchain.live.txs import Pending
 from offchain.model.state import Event
 from offchain.sim.strategies.keepers import VaultIndex
 from offchain.sim.strategies.observe import VAULT_EVENTS, BackstopWatch
@@ -211,6 +212,81 @@ def checkpoint_problem(data: dict[str, Any]) -> str | None:
     reverts = data.get("reverts_by_reason", {})
     if not isinstance(reverts, dict):
         return f'"reverts_by_reason" must be a JSON object, not {_kind(reverts)}'
+    return _entries_problem(data)
+
+
+def _is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+# a pending transaction's fields (txs.Pending) and the JSON each must be
+_PENDING_FIELDS = {
+    "nonce": _is_int,
+    "to": lambda v: isinstance(v, str),
+    "data": lambda v: isinstance(v, str),
+    "gas": _is_int,
+    "label": lambda v: isinstance(v, str),
+    "targets": lambda v: isinstance(v, list) and all(isinstance(t, list) for t in v),
+}
+# (optional: a field a bot always writes, but absent its default)
+_PENDING_OPTIONAL = {
+    "hashes": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    "raws": lambda v: isinstance(v, list) and all(isinstance(x, str) for x in v),
+    "fees": lambda v: (
+        isinstance(v, list)
+        and all(isinstance(x, list) and len(x) == 2 and all(_is_int(y) for y in x) for x in v)
+    ),
+    "sent_block": _is_int,
+    "sent_at": lambda v: isinstance(v, int | float) and not isinstance(v, bool),
+    "retries": _is_int,
+    "unseen": _is_int,
+}
+
+
+_PENDING_FIELD_NAMES = tuple(f.name for f in fields(Pending))
+
+
+def _entries_problem(data: dict[str, Any]) -> str | None:
+    """The first entry inside a checkpoint's fields that is not what a bot writes (a vault row
+    `[owner, collateral, debt]` of another shape, a pending transaction without its nonce): named
+    with where it is, not the Python error it caused (a ValueError traceback, or "KeyError:
+    'nonce'")."""
+    watched = data["watched"]
+    for name, rows in watched["vaults"].items():
+        if not isinstance(rows, list):
+            return f'"watched.vaults.{name}" must be a JSON list, not {_kind(rows)}'
+        for i, row in enumerate(rows):
+            shaped = isinstance(row, list) and len(row) == 3
+            if not (shaped and isinstance(row[0], str) and _is_int(row[1]) and _is_int(row[2])):
+                return (
+                    f'"watched.vaults.{name}"[{i}] must be [owner, collateral, normalized debt] '
+                    "(a string and two integers)"
+                )
+    for name, ids in watched["losses"].items():
+        if not (isinstance(ids, list) and all(_is_int(x) for x in ids)):
+            return f'"watched.losses.{name}" must be a JSON list of integers'
+    for key, ok in (("debt_auctions", _is_int), ("stakers", lambda v: isinstance(v, str))):
+        if not all(ok(x) for x in watched[key]):
+            kind = "integers" if key == "debt_auctions" else "strings"
+            return f'"watched.{key}" must be a JSON list of {kind}'
+    for i, row in enumerate(data["pending"]):
+        if not isinstance(row, dict):
+            return f'"pending"[{i}] must be a JSON object, not {_kind(row)}'
+        for key, ok in _PENDING_FIELDS.items():
+            if not ok(row.get(key)):
+                return f'"pending"[{i}] has no valid "{key}"'
+        for key, ok in _PENDING_OPTIONAL.items():
+            if key in row and not ok(row[key]):
+                return f'"pending"[{i}] has no valid "{key}"'
+        unknown = sorted(set(row) - set(_PENDING_FIELD_NAMES))
+        if unknown:
+            return f'"pending"[{i}] has an unknown field "{unknown[0]}"'
+    flash = data["state"].get("flash_takers", {})
+    if not (isinstance(flash, dict) and all(isinstance(a, str) for a in flash.values())):
+        return '"state.flash_takers" must be a JSON object of addresses'
+    for name, value in data["metrics"].items():
+        if not isinstance(value, int | float) or isinstance(value, bool):
+            return f'"metrics.{name}" must be a number, not {_kind(value)}'
     return None
 
 

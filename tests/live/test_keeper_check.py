@@ -175,6 +175,29 @@ CASES = {
         ["--role", "liquidator", "--read-only", "--checkpoint", "{watched}"],
         'a checkpoint this bot cannot read ("watched" must be a JSON object, not a string;',
     ),
+    # entries inside the fields (a ValueError traceback on a short vault row; "KeyError: 'nonce'")
+    "checkpoint with a vault row of two values": (
+        ["--role", "liquidator", "--read-only", "--checkpoint", "{short_row}"],
+        'a checkpoint this bot cannot read ("watched.vaults.ETH-A"[0] must be [owner, collateral, '
+        "normalized debt] (a string and two integers);",
+    ),
+    "checkpoint with a pending transaction without its nonce": (
+        ["--role", "liquidator", "--read-only", "--checkpoint", "{no_nonce}"],
+        'a checkpoint this bot cannot read ("pending"[0] has no valid "nonce";',
+    ),
+    "checkpoint with a metric that is text": (
+        ["--role", "liquidator", "--read-only", "--checkpoint", "{metric_text}"],
+        'a checkpoint this bot cannot read ("metrics.sent_total" must be a number, not a string;',
+    ),
+}
+
+# a liquidator's checkpoint with one entry changed (the key of CASES' {x} -> the change)
+DEEP = {
+    "short_row": lambda c: c["watched"]["vaults"].__setitem__("ETH-A", [["0x" + "ab" * 20, 1]]),
+    "no_nonce": lambda c: c.__setitem__(
+        "pending", [{"to": "0x" + "ab" * 20, "data": "0x", "gas": 1, "label": "x", "targets": []}]
+    ),
+    "metric_text": lambda c: c["metrics"].__setitem__("sent_total", "12"),
 }
 
 
@@ -195,6 +218,11 @@ def test_keeper__mistake__one_line_exit_2_with_or_without_check(chain, tmp_path,
     watched = json.loads(files["liquidators"].read_text()) | {"watched": "x"}
     files["watched"] = inputs / "watched.json"
     files["watched"].write_text(json.dumps(watched))
+    for name, change in DEEP.items():
+        data = json.loads(files["liquidators"].read_text())
+        change(data)
+        files[name] = inputs / f"{name}.json"
+        files[name].write_text(json.dumps(data))
     written = {p: p.read_bytes() for p in inputs.iterdir()}
     args, phrase = CASES[case]
     keepers = tmp_path / "keepers"

@@ -71,7 +71,9 @@ def test_market__escalates_12_5_percent_a_drop__capped_by_the_action_value():
 
 def test_priced_out__parses_roles__refuses_an_unknown_one():
     assert parse_priced_out("none") == () and parse_priced_out("") == ()
-    assert parse_priced_out("backstop, taker,backstop") == ("backstop", "taker")
+    assert parse_priced_out(" backstop ") == ("backstop",)
+    with pytest.raises(ValueError, match="unknown keeper role 'backstop, taker'"):
+        parse_priced_out("backstop, taker")  # one role, as the schema's choice says
     with pytest.raises(ValueError, match="unknown keeper role 'keeper'"):
         parse_priced_out("keeper")
     assert role_of("capital_taker") == "taker" and role_of("bidder") == "backstop"

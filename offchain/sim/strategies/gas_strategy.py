@@ -59,18 +59,15 @@ def role_of(actor: str) -> str | None:
 
 
 def parse_priced_out(text: str) -> tuple[str, ...]:
-    """The roles of a `priced_out` value ("" or "none": none; comma-separated role names);
-    ValueError naming the first unknown role."""
-    if text.strip() in ("", "none"):
+    """The role of a `priced_out` value ("" or "none": none; else one role name, as the schema's
+    choice says: a comma list was parsed here and refused by the schema, two rules for one key);
+    ValueError naming an unknown role."""
+    role = text.strip()
+    if role in ("", "none"):
         return ()
-    roles = tuple(dict.fromkeys(x.strip() for x in text.split(",")))
-    for role in roles:
-        if role not in GAS_ROLES:
-            raise ValueError(
-                f"unknown keeper role {role!r} (one of {', '.join(GAS_ROLES)}, comma-separated, "
-                "or none)"
-            )
-    return roles
+    if role not in GAS_ROLES:
+        raise ValueError(f"unknown keeper role {role!r} (one of {', '.join(GAS_ROLES)}, or none)")
+    return (role,)
 
 
 @dataclass(frozen=True)
