@@ -73,8 +73,9 @@ devnet: setup
 # --metrics-port-offset there are refused (each bot has its own); a bot ignores there what is
 # another role's (--min-profit is the taker's, --webhook the notifier's; the notifier sends
 # nothing: it ignores --gas and --stuck-*). Ctrl-C stops all four (status 0);
-# when one stops (a bot that cannot start: one line, exit 2), make stops the others and exits with
-# its status. KEEPER_ARGS: e.g. --rpc URL (ape run keeper --help); with --metrics-port BASE each
+# when one stops (a bot that cannot start: one line, exit 2), the recipe stops the others and
+# exits with its status, 1 for a clean stop (make itself then exits 2, as for any failed recipe,
+# after a line naming the bot's status). KEEPER_ARGS: e.g. --rpc URL (ape run keeper --help); with --metrics-port BASE each
 # role serves on its own port, BASE + its offset: liquidator +0, taker +1, backstop +2,
 # notifier +3 (--metrics-port-offset). KEEPER: the command (python -m offchain.live.cli, the same).
 KEEPER ?= ape run keeper
