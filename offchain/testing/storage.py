@@ -21,10 +21,12 @@ No counterpart in the model (not claimed): immutables (in the code, not storage)
 FlashTaker (no storage), `_locked` (transient storage), ReentrantTaker (a test contract).
 
 Masked (claimed, compared only where the model has the bits):
-- Backstop `loss_book.loss_meta`: the penalty steps (bits 40..63). The model keeps what the
-  event's auction must raise (`Loss.due` while running), not the penalty it was computed from,
-  and forgets it once the auction closes (due becomes the loss left); the debt, number and
-  status bits are compared.
+- Backstop `loss_book.loss_meta`: the penalty steps (bits 40..63) of an event no longer running.
+  The model keeps what the event's auction must raise (`Loss.due` while running), not the
+  penalty it was computed from, and forgets it once the auction closes (due becomes the loss
+  left); the contract keeps the steps for ever. While the event runs the steps are recovered
+  from due and debt (`_penalty_steps`: unique for any debt of 1e7 rad or more) and the whole
+  word is compared; after, its debt, number and status bits.
 - DutchAuction `auction_slots.auction_debt` / `auction_lot_top` of a freed slot: the contract
   leaves a finished auction's words stale (only the meta word is rewritten, to the next
   generation); the model deletes the auction. A running auction's words are compared in full.
@@ -457,7 +459,11 @@ def _loss_book(e: Encoder, c: Any) -> None:
     deployment: done, opened at 0), `attributed_word` (| ATTRIBUTED_SET)."""
     for key, loss in c.losses.items():
         meta = loss.debt << 64 | c.loss_numbers[key] << 2 | loss.status
-        e.entry("loss_book.loss_meta", key, meta, mask=WORD ^ PENALTY_BITS)
+        steps = _penalty_steps(loss.debt, loss.due) if loss.status == 1 else None
+        if steps is None:  # masked (the module docstring)
+            e.entry("loss_book.loss_meta", key, meta, mask=WORD ^ PENALTY_BITS)
+        else:
+            e.entry("loss_book.loss_meta", key, meta | steps << 40)
         e.entry("loss_book.loss_due", key, loss.due if loss.status == 2 else 0)
     e.scalar("loss_book.loss_totals", c.unsettled << 64 | 2**63 | c.open_losses_count)
     e.scalar("loss_book.loss_numbers", c.first_open_loss << 64 | c.loss_count)
@@ -468,6 +474,22 @@ def _loss_book(e: Encoder, c: Any) -> None:
     for slot, word in records.items():
         e.entry("loss_book.numbered_losses", slot, word)
     e.scalar("loss_book.attributed_word", c.attributed_debt | KEPT_SET)
+
+
+def _penalty_steps(debt: int, to_raise: int) -> int | None:
+    """The penalty steps of a running loss event, recovered from what its auction must raise
+    (modules/penalty_grid.vy: to_raise = ceil(debt x (WAD + steps x STEP) / WAD), so the excess
+    over the debt is ceil(debt x steps / 1e7)); None unless exactly one number of steps (below
+    2**24) gives it (a debt below 1e7 rad may leave several)."""
+    if debt == 0 or to_raise < debt:
+        return None
+    guess = (to_raise - debt) * 10**7 // debt
+    fits = [
+        s
+        for s in range(max(guess - 2, 0), guess + 3)
+        if s < 2**24 and -(-debt * s // 10**7) == to_raise - debt
+    ]
+    return fits[0] if len(fits) == 1 else None
 
 
 def _deleveraging(e: Encoder, c: Any) -> None:

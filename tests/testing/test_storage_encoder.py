@@ -20,6 +20,8 @@ from offchain.testing import storage
 from offchain.testing.checking import Checker
 from offchain.testing.fuzz import PROFILES, run_machine
 
+# it runs the differential machine: out of `make test-fast`, as tests/fuzz/ is
+pytestmark = pytest.mark.fuzz
 EXAMPLES, STEPS = 6, 80
 # variables the walk must bring to a non-zero word (so the checks are not of an empty system):
 # the most written ones
@@ -63,6 +65,8 @@ class Walk:
     # the planted extra slot: what unclaimed() listed, and whether the views' comparison passed
     extra: list[tuple[str, int, int]] | None = None
     extra_missed_by_views: bool | None = None
+    # a running loss event's penalty steps flipped: what compare() named
+    penalty: list[str] | None = None
 
 
 def _plant_bits(system, words, walk: Walk) -> None:
@@ -86,6 +90,28 @@ def _plant_bits(system, words, walk: Walk) -> None:
         finally:
             evm.revert_to(snapshot)
         walk.planted[name] = [f"{d.contract}.{d.variable}" for d in named]
+
+
+def _plant_penalty(system, words, walk: Walk) -> None:
+    """Flip the lowest penalty-step bit (bit 40) of a running loss event's word, compared in
+    full (its steps recovered from the model's due), and record what `compare` names."""
+    evm = system.chain
+    backstop = system.d.backstop
+    running = [
+        slot
+        for slot, w in words[backstop].items()
+        if w.variable == "loss_book.loss_meta" and w.mask == storage.WORD
+    ]
+    if not running:
+        return
+    snapshot = evm.snapshot()
+    try:
+        flipped = evm.evm.storage(backstop, running[0]) ^ 1 << 40
+        evm.evm.insert_account_storage(backstop, running[0], flipped)
+        named = storage.compare(evm, system.model, words)
+    finally:
+        evm.revert_to(snapshot)
+    walk.penalty = [f"{d.contract}.{d.variable}" for d in named]
 
 
 def _plant_extra(checker, original, words, walk: Walk) -> None:
@@ -129,6 +155,8 @@ def walk(revm) -> Walk:
                     record.claimed.add(_kind(w))
                 if w.word:
                     record.written.add(_kind(w))
+        if record.penalty is None:
+            _plant_penalty(self.s, words, record)
         if keys is None:  # an example's end (the teardown's full comparison)
             _plant_bits(self.s, words, record)
             if record.extra is None:
@@ -161,11 +189,13 @@ def test_storage_encoder__after_a_walk__every_claimed_word_is_the_chains(walk):
 
 def test_storage_encoder__a_flipped_bit__is_named_by_compare(walk):
     """For every variable the encoder claimed, one bit flipped in one of its slots on revm is
-    found by `compare`, which names exactly that variable."""
+    found by `compare`, which names exactly that variable; so is a running loss event's penalty
+    steps flipped (the bits recovered from the model's due)."""
     labels = {(contract.split("@")[0], variable) for contract, variable in walk.planted}
     assert labels == walk.claimed, sorted(walk.claimed - labels)
     wrong = {name: named for name, named in walk.planted.items() if named != [".".join(name)]}
     assert not wrong, wrong
+    assert walk.penalty == ["Backstop.loss_book.loss_meta"]
 
 
 def test_storage_encoder__an_extra_slot__is_listed_by_unclaimed_not_by_the_views(walk, revm):
