@@ -13,8 +13,8 @@ every entry the model ever wrote is claimed, zero or not. A `Word` may compare o
 slot) and returns the differing rows (contract, variable, key, slot, chain word, model word).
 `unclaimed(evm, model)` lists every non-zero slot of a model contract on revm that no variable
 claims: pyrevm 0.3.7 has no storage enumeration call, but its journal's rendering
-(`EVM.journal_str`, parsed by offchain/backends/revm.py's `_storage`; revm never finalizes its
-journal there, so it holds every slot written since genesis) shows them; it costs ~6 ms, so it
+(`EVM.journal_str`, parsed by `RevmBackend.nonzero_storage`; revm never finalizes its journal
+there, so it holds every slot written since genesis) shows them; it costs ~6 ms, so it
 is for periodic use.
 
 No counterpart in the model (not claimed): immutables (in the code, not storage), StableJoin and
@@ -594,10 +594,8 @@ def unclaimed(
 ) -> list[tuple[str, int, int]]:
     """(address, slot, word) of every non-zero slot on `evm` (a RevmBackend) of a contract the
     model has (encoded or not) that no variable claims (from revm's journal: slow, ~6 ms)."""
-    from offchain.backends.revm import _storage
-
     words = expected(model) if words is None else words
-    held = _storage(evm.evm.journal_str)
+    held = evm.nonzero_storage()
     out = []
     for address in model.names:
         claimed = words.get(address, {})
