@@ -310,6 +310,11 @@ class RevmBackend(ContractAbi):
             self._last_gas = gas
         return self._last_gas
 
+    def nonzero_storage(self) -> dict[str, list[tuple[int, int]]]:
+        """Address -> its non-zero storage slots (slot, word): every slot revm holds (from its
+        journal's rendering: slow, ~6 ms; for periodic checks, offchain/testing/storage.py)."""
+        return _storage(self.evm.journal_str)
+
     def _cold_gas(self, sender: str, to: str | None, data: bytes) -> int:
         """The gas a node charges for this transaction (a call to `to`, or a CREATE when None)
         on the present state: run in a fresh EVM that holds every account and every non-zero
@@ -323,7 +328,7 @@ class RevmBackend(ContractAbi):
         )
         for address, info in {**self.evm.db_accounts, **self.evm.journal_state}.items():
             fresh.insert_account_info(address, info)
-        for address, slots in _storage(self.evm.journal_str).items():
+        for address, slots in self.nonzero_storage().items():
             for key, value in slots:
                 # an account's first slot goes to the database but loads the account (warm);
                 # undoing the load leaves the slot in the database and the account cold
