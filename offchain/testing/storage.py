@@ -55,6 +55,9 @@ KEPT_SET = 2**255  # contracts/modules/constants.vy KEPT_SET
 # ---------------------------------------------------------------- layout and slots
 
 
+_LAID_OUT: set[str] = set()  # the contracts preload_layouts compiled
+
+
 @functools.cache
 def layout(contract: str) -> dict[str, int]:
     """`contract`'s (a file in contracts/) storage variables -> first slot, as the compiler lays
@@ -80,7 +83,11 @@ def layout(contract: str) -> dict[str, int]:
 
 
 def preload_layouts(contracts: list[str]) -> None:
-    """Compile the layouts of `contracts` two at a time (each is a `vyper` process)."""
+    """Compile the layouts of `contracts` two at a time (each is a `vyper` process); once: a
+    pool made on every call cost more than the encoding (`expected` runs after every step)."""
+    if all(c in _LAID_OUT for c in contracts):
+        return
+    _LAID_OUT.update(contracts)
     with ThreadPoolExecutor(2) as pool:
         list(pool.map(layout, contracts))
 
@@ -95,9 +102,10 @@ def _key_bytes(key: Any) -> bytes:
     return int(key).to_bytes(32, "big")
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def mapping_slot(slot: int, *keys: Any) -> int:
     """The slot of `map[k1][k2]...` whose map is at `slot`: keccak256(slot ‖ key) per level (Vyper
-    0.4: the slot first)."""
+    0.4: the slot first). Cached: the same owners, ids and stakers come back every step."""
     for key in keys:
         slot = int.from_bytes(keccak(slot.to_bytes(32, "big") + _key_bytes(key)), "big")
     return slot
