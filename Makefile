@@ -81,9 +81,12 @@ devnet: setup
 KEEPER ?= ape run keeper
 keepers: setup
 	@set -- $(KEEPER_ARGS); bad=0; for a in "$$@"; do case "$$a" in \
-	  --role|--role=*|--account|--account=*|--metrics-port-offset|--metrics-port-offset=*) bad=2; \
+	  --role|--role=*|--account|--account=*) bad=2; \
 	    echo "make keepers: $${a%%=*} in KEEPER_ARGS: make keepers gives each bot its own" \
 	      "(liquidator dev:2, taker dev:3, backstop dev:4, notifier), drop it" >&2;; \
+	  --metrics-port-offset|--metrics-port-offset=*) bad=2; \
+	    echo "make keepers: --metrics-port-offset in KEEPER_ARGS: make keepers gives each bot" \
+	      "its own (liquidator 0, taker 1, backstop 2, notifier 3), drop it" >&2;; \
 	esac; done; [ $$bad = 0 ] || exit $$bad; \
 	export BACKSTOP_KEEPER_ARGS_SHARED=1; \
 	for bot in "taker dev:3 1" "liquidator dev:2 0" "backstop dev:4 2" "notifier - 3"; do \

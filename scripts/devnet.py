@@ -26,7 +26,7 @@ import click
 
 from offchain.backends.anvil import AnvilError
 from offchain.live.deploy import DeployError, ensure_deployment
-from offchain.live.devnet import DevnetNode, DevnetProcess
+from offchain.live.devnet import DEV_CHAIN_ID, DevnetNode, DevnetProcess
 from offchain.live.hardhat_devnet import HardhatDevnetNode
 from offchain.live.journal import JOURNAL_FORMAT, JournalError, read_journal
 from offchain.live.record import DEFAULT_DIR, record_path
@@ -58,11 +58,17 @@ def _journal_problem(journal: Path) -> str | None:
     if not journal.exists():
         return None
     try:
-        read_journal(journal)
+        header = read_journal(journal).header
     except JournalError as exc:
         return (
             f"--state {journal} is not a devnet journal ({exc}): move it away to start a fresh "
             "devnet"
+        )
+    if header.get("chain_id", DEV_CHAIN_ID) != DEV_CHAIN_ID:
+        # (Hardhat was started, wrote its log beside the journal, then the genesis differed)
+        return (
+            f"--state {journal} is the journal of chain id {header.get('chain_id')!r}, not the "
+            f"devnet's {DEV_CHAIN_ID}: move it away to start a fresh devnet"
         )
     return None
 
@@ -224,6 +230,18 @@ def cli(port, node_kind, state, config_path, block_time, records):
             deleverager=dev_signer(4).address,
         )
         path = record_path(record.chain_id, record.genesis_hash, Path(records))
+        given = click.get_current_context().get_parameter_source("config_path")
+        if (
+            not fresh
+            and given is not click.core.ParameterSource.DEFAULT
+            and record.config() != config
+        ):
+            # the deployment found was kept and the --config given ignored in silence
+            raise DeployError(
+                f"--config {config_path}: the deployment on this state ({path}) was made with "
+                "other parameters; start a fresh devnet for it (another --state), or drop "
+                "--config"
+            )
         kept = "state in"
         if isinstance(node, HardhatDevnetNode):
             kept = (

@@ -73,8 +73,10 @@ def _problems(ctx: click.Context) -> list[str]:
                 mutated_sources(ROOT, mutant)
             except MutantError as exc:
                 problems.append(str(exc))
+    # an empty id: no list has it (it was lost beside click's refusals when no list was read)
+    problems += [f"--only {i!r}: an empty mutant id" for i in only if not i.strip()]
     known = {m.id for m in mutants}
-    unknown = [i for i in only if i not in known]
+    unknown = [i for i in only if i.strip() and i not in known]
     if unknown and mutants:  # (ids are unknown only against a list read)
         shown = list_file.relative_to(ROOT) if list_file.is_relative_to(ROOT) else list_file
         problems += [f"--only {i}: no such mutant id in {shown}" for i in unknown]

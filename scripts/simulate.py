@@ -183,6 +183,9 @@ def _problems(ctx: click.Context) -> list[str]:
         problems.append(
             f"--waterfall {waterfall!r}: no layer (give an order of {', '.join(LAYERS)})"
         )
+    elif waterfall is not None and not all(x.strip() for x in waterfall.split(",")):
+        # "fund,,redistribution" ran fund, redistribution: the empty layer dropped in silence
+        problems.append(f"--waterfall {waterfall!r}: an empty layer between commas")
     elif waterfall is not None:
         # (the loader's check, as the command passes the order: named beside the others)
         problem = layer_problem([x.strip() for x in waterfall.split(",") if x.strip()])

@@ -312,6 +312,12 @@ class Checkpoint:
             raise CheckpointError(f"{self.path}: cannot read ({exc.strerror or exc})") from None
         if not isinstance(data, dict):  # `[1, 2]`: an AttributeError traceback before
             raise CheckpointError(f"{self.path}: not a checkpoint (a JSON {type(data).__name__})")
+        if "contracts" in data and "code_hashes" in data:
+            # it was "checkpoint version 1 ... delete it": the advice deleted the user's record
+            raise CheckpointError(
+                f"{self.path}: a deployment record, not a checkpoint (give it as --deployment, "
+                "and the bot's own --checkpoint file)"
+            )
         if data.get("version") != CHECKPOINT_VERSION:
             raise CheckpointError(
                 f"{self.path}: checkpoint version {data.get('version')!r}, this bot writes "

@@ -270,6 +270,8 @@ def load_record(path: Path) -> DeploymentRecord:
         raise RecordError(f"{path}: cannot read ({exc.strerror or exc})") from None
     if not isinstance(data, dict):
         raise RecordError(f"{path}: not a deployment record")
+    if "watched" in data and "pending" in data:  # it was "record version 2, expected 1"
+        raise RecordError(f"{path}: a keeper bot's checkpoint, not a deployment record")
     return DeploymentRecord.from_json(data, path)
 
 

@@ -25,6 +25,7 @@ def check_webhook_url(url: str) -> str:
         parts = urlsplit(url)
         ok = parts.scheme in ("http", "https") and bool(parts.hostname)
         ok = ok and (parts.port is None or parts.port > 0)  # .port: ValueError out of range
+        ok = ok and not any(c.isspace() for c in url)  # ("http://exa mple.test/x" was taken)
     except ValueError:  # "http://[::1", a port that is not a number
         ok = False
     if not ok:

@@ -113,7 +113,7 @@ def grid_key(name: str) -> GridKey | None:
 
 
 _CURVE_KEYS = {key for keys in CURVE_PARAMETERS.values() for key in keys}
-_INTEGER = re.compile(r"^-?[0-9][0-9_]*$")
+_INTEGER = re.compile(r"^-?[0-9]+(_[0-9]+)*$")  # underscores between digits only
 
 
 # ---------------------------------------------------------------- the definition

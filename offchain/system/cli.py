@@ -125,6 +125,16 @@ def unwritable(path: Path | str) -> str | None:
             break
     else:  # `/`
         return f"{given}: the root directory cannot be replaced by a report"
+    # a name the file system cannot hold (ENAMETOOLONG once the run had ended: a traceback)
+    limit = os.pathconf(parent, "PC_NAME_MAX")
+    for part in target.relative_to(parent).parts:
+        if len(os.fsencode(part)) > limit:
+            return (
+                f"{given}: the name {part[:24]}... is {len(os.fsencode(part))} bytes, longer "
+                f"than the file system allows ({limit})"
+            )
+    if len(os.fsencode(str(target))) + 64 > os.pathconf(parent, "PC_PATH_MAX"):
+        return f"{given}: the path is longer than the file system allows"
     try:
         probe = tempfile.mkdtemp(prefix=".backstop-write-check-", dir=parent)
     except OSError as exc:

@@ -36,6 +36,8 @@ DEFAULT_CONFIG = Path(__file__).resolve().parents[2] / "config" / "devnet.toml"
 # an integer written as a string ("25000", "25_000"), as amounts may be (config/devnet.toml: "as
 # decimal strings or numbers"): taken exactly; a longer one is out of every key's range anyway
 INTEGER_TEXT = re.compile(r"[+-]?[0-9]{1,30}(_[0-9]{1,30})*")
+# an underscore not between two digits: "_20_000_000", "3__000_000", "1_" (Python's own rule)
+MISPLACED_UNDERSCORE = re.compile(r"(?<![0-9])_|_(?![0-9])")
 
 
 class ConfigError(ValueError):
@@ -203,6 +205,10 @@ class Reader:
         value = self.raw(key)
         if isinstance(value, bool) or not isinstance(value, (str, int, float)):
             raise self.fail(key, f"must be a number, got {value!r}")
+        if isinstance(value, str) and MISPLACED_UNDERSCORE.search(value.strip()):
+            raise self.fail(
+                key, f"is not a number: {value!r} (underscores go between digits: 20_000_000)"
+            )
         try:
             number = Decimal(str(value).replace("_", ""))
         except InvalidOperation:

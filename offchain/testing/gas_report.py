@@ -65,19 +65,33 @@ def measure(artifacts: Artifacts) -> dict[str, int]:
     return all_gas_figures(evm, list(ANVIL_ACCOUNTS))
 
 
+class _Twice(ValueError):
+    """A JSON object with one key twice (json keeps the last in silence)."""
+
+
+def _once(pairs: list[tuple[str, object]]) -> dict[str, object]:
+    keys = [k for k, _ in pairs]
+    twice = sorted({k for k in keys if keys.count(k) > 1})
+    if twice:
+        raise _Twice(twice[0])
+    return dict(pairs)
+
+
 def read_snapshot(path: Path = SNAPSHOT) -> dict[str, int]:
     if not path.exists():
         raise SnapshotError(f"{path.name}: no gas snapshot; write one with `ape run gas --update`")
     if path.is_dir():
         raise SnapshotError(f"{path}: a directory, not a gas snapshot")
     try:
-        data = json.loads(path.read_text(encoding="utf-8"))
+        data = json.loads(path.read_text(encoding="utf-8"), object_pairs_hook=_once)
     except UnicodeDecodeError as e:
         raise SnapshotError(f"{path}: not a text file (byte {e.start + 1} is not UTF-8)") from None
     except OSError as e:
         raise SnapshotError(f"{path}: cannot read ({e.strerror or e})") from None
     except json.JSONDecodeError as e:
         raise SnapshotError(f"{path.name}: not JSON ({e.msg}, line {e.lineno})") from None
+    except _Twice as e:
+        raise SnapshotError(f"{path.name}: figure {e} given twice (which one holds?)") from None
     if not isinstance(data, dict) or not all(
         isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
         for k, v in data.items()

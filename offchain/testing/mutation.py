@@ -121,6 +121,18 @@ def _unknown(table: object, keys: tuple[str, ...], where: str) -> list[str]:
     ]
 
 
+def _unusable(mutant: Mutant, where: str) -> str | None:
+    """A mutant whose edits cannot even be tried (the entry is then left out of the mutants):
+    a file outside the project (/etc/hostname was read before the entry was refused) or an edit
+    whose find is empty (an IndexError traceback)."""
+    outside = [f for f in mutant.files if Path(f).is_absolute() or ".." in Path(f).parts]
+    if outside:
+        return f"{where} ({mutant.id}): {outside[0]} is not a file of the project"
+    if any(not e.find.strip() for e in mutant.edits):
+        return f"{where} ({mutant.id}): an edit with an empty find"
+    return None
+
+
 def _mutant_problem(mutant: Mutant, where: str) -> str | None:
     files = mutant.files
     if mutant.offchain:
@@ -186,6 +198,10 @@ def read_mutants(path: Path = MUTANTS_FILE) -> tuple[list[Mutant], list[str]]:
         if mutant.id in seen:
             problems.append(f"{where}: duplicate id {mutant.id!r}")
         seen.add(mutant.id)
+        unusable = _unusable(mutant, where)
+        if unusable:
+            problems.append(unusable)
+            continue
         problem = _mutant_problem(mutant, where)
         if problem:
             problems.append(problem)

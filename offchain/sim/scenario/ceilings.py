@@ -219,6 +219,11 @@ def check_population(
         "and "
         f"backstop's capital"
     )
+    if market.reserves is not None:  # the draws hold the pool's seed, the reserves x its scale
+        fix += (
+            f", the pool's seed {format_wad(market.pool_depth)} (a smaller market.reserves_scale, "
+            "--reserves-scale)"
+        )
     whose = "the population's debt"
     if spec.book is not None:  # a book's debt is the user's: the ceilings are not sized to it
         fix = "lower the book's debt or the keepers' and backstop's capital"

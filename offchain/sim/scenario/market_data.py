@@ -126,6 +126,7 @@ def _parse_row(
     positive: bool,
     bounds: tuple[Decimal, Decimal] | None,
     previous: int | None,
+    ordered: bool = False,
 ) -> tuple[int, dict[str, int]]:
     """One data row's time and values; DataError naming the row's first problem. A row is
     compared with the last good row before it (`previous`)."""
@@ -136,9 +137,14 @@ def _parse_row(
         raise DataError(
             f"{where}: time {row[index['time_utc']].strip()} is not after the previous row's"
         )
-    return moment, {
-        c: _parse_number(row[index[c]], c, where, unit, positive, bounds) for c in columns
-    }
+    parsed = {c: _parse_number(row[index[c]], c, where, unit, positive, bounds) for c in columns}
+    for low, high in zip(columns, columns[1:]) if ordered else ():
+        if parsed[low] > parsed[high]:  # (a p30 above the p60 was taken as given)
+            raise DataError(
+                f"{where}: {low} {row[index[low]].strip()} is above {high} "
+                f"{row[index[high]].strip()} (percentiles rise)"
+            )
+    return moment, parsed
 
 
 def load_series(
@@ -147,6 +153,7 @@ def load_series(
     unit: int,
     positive: bool,
     bounds: tuple[Decimal, Decimal] | None = None,
+    ordered: bool = False,
 ) -> Series:
     """Read `time_utc` and `columns` from a CSV, validated (see the module docstring); each value
     within `bounds` if given."""
@@ -158,6 +165,9 @@ def load_series(
             f"{path}: empty file (expected a header with time_utc, {', '.join(columns)})"
         )
     header = [cell.strip() for cell in rows[0]]
+    twice = sorted({c for c in header if c and header.count(c) > 1})
+    if twice:  # (the first was read, the second ignored)
+        raise DataError(f"{path}: column {twice[0]} named twice in the header")
     missing = [c for c in ("time_utc",) + columns if c not in header]
     if missing:
         raise DataError(
@@ -182,6 +192,7 @@ def load_series(
                 positive,
                 bounds,
                 times[-1] if times else None,
+                ordered,
             )
         except DataError as exc:
             problems.append(str(exc))
@@ -213,6 +224,7 @@ def load_gas(path: str | Path) -> Series:
         10**9,
         positive=False,
         bounds=(Decimal(0), MAX_GAS_GWEI),
+        ordered=True,  # p30 <= p60 <= p90
     )
 
 
