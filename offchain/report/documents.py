@@ -1069,7 +1069,11 @@ def check_out_dir(out_dir: Path) -> None:
     """Refuse (ReportError) an `out_dir` that a report may not replace: anything but an absent
     path, an empty directory or a previous report. Callers check before a long run, too."""
     out_dir = Path(os.path.abspath(out_dir))
-    if out_dir.exists() or out_dir.is_symlink():
+    try:
+        there = out_dir.exists() or out_dir.is_symlink()
+    except OSError as exc:  # a name longer than the file system allows: a traceback before
+        raise ReportError(f"{out_dir}: {exc.strerror or exc} (choose another --out)") from None
+    if there:
         is_report = (
             out_dir.is_dir()
             and not out_dir.is_symlink()

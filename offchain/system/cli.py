@@ -110,6 +110,15 @@ def empty_out(out: str | None) -> str | None:
     return None
 
 
+def _exists(path: Path) -> bool:
+    """Whether `path` (or a symbolic link by its name) is there; a name the file system cannot
+    hold is not (Path.exists raises ENAMETOOLONG for it)."""
+    try:
+        return path.exists() or path.is_symlink()
+    except OSError:
+        return False
+
+
 def unwritable(path: Path | str) -> str | None:
     """Why the directory `path` could not be created or replaced by a command's output, or None:
     a file where one of its parents must be a directory (`--out notes.txt/sub`), a folder this
@@ -119,7 +128,7 @@ def unwritable(path: Path | str) -> str | None:
     given = str(path)
     target = Path(os.path.abspath(path))
     for parent in target.parents:  # nearest first
-        if parent.exists() or parent.is_symlink():
+        if _exists(parent):
             if not parent.is_dir():
                 return f"{given}: {parent} is a file, not a directory"
             break

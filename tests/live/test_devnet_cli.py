@@ -6,6 +6,7 @@ Each: one line naming the problem, exit 2, no banner, the state file left as it 
 from __future__ import annotations
 
 import os
+import shutil
 import signal
 import socket
 import subprocess
@@ -224,3 +225,24 @@ def test_devnet__ctrl_c_pressed_again_while_it_stops__the_node_still_stops(tmp_p
     assert "Aborted" not in text and "Traceback" not in text, text
     with socket.socket() as s:
         assert s.connect_ex(("127.0.0.1", port)) != 0, f"the {node} node still listens"
+
+
+def test_devnet__config_other_than_the_deployment_on_its_state__refused(tmp_path, deployed_state):
+    """A newcomer's v-config-vs-record: the devnet restarted on a state with another --config
+    (liquidation_penalty 1.2) verified the old deployment and ran; the --config given was
+    ignored in silence. One line now, exit 2, the node stopped."""
+    state, record_file = deployed_state
+    shutil.copy(state, tmp_path / "state.json")
+    (tmp_path / "recs").mkdir()
+    shutil.copy(record_file, tmp_path / "recs" / record_file.name)
+    config = tmp_path / "c.toml"
+    text = (ROOT / "config" / "devnet.toml").read_text()
+    assert 'liquidation_penalty = "1.13"' in text
+    config.write_text(text.replace('liquidation_penalty = "1.13"', 'liquidation_penalty = "1.2"'))
+    out = _devnet(
+        "--port", str(free_port()), "--state", str(tmp_path / "state.json"),
+        "--records", str(tmp_path / "recs"), "--config", str(config),
+    )  # fmt: skip
+    _one_line(out, f"--config {config}: the deployment on this state (")
+    assert "was made with other parameters; start a fresh devnet for it" in out.stderr
+    assert sorted(p.name for p in (tmp_path / "recs").iterdir()) == [record_file.name]

@@ -175,6 +175,17 @@ CASES = {
         ["--role", "liquidator", "--read-only", "--checkpoint", "{watched}"],
         'a checkpoint this bot cannot read ("watched" must be a JSON object, not a string;',
     ),
+    # a record given as the checkpoint was "checkpoint version 1 ... delete it": the advice
+    # deleted the user's record; a checkpoint given as the record was "record version 2"
+    "deployment record given as the checkpoint": (
+        ["--role", "liquidator", "--read-only", "--checkpoint", "{record}"],
+        "a deployment record, not a checkpoint (give it as --deployment, and the bot's own "
+        "--checkpoint file)",
+    ),
+    "checkpoint given as the deployment record": (
+        ["--role", "liquidator", "--read-only", "--deployment", "{liquidators}"],
+        "a keeper bot's checkpoint, not a deployment record",
+    ),
     # entries inside the fields (a ValueError traceback on a short vault row; "KeyError: 'nonce'")
     "checkpoint with a vault row of two values": (
         ["--role", "liquidator", "--read-only", "--checkpoint", "{short_row}"],
@@ -214,7 +225,9 @@ def test_keeper__mistake__one_line_exit_2_with_or_without_check(chain, tmp_path,
         "contracts": _record(chain, inputs / "r-contracts.json", _contracts_a_string),
         "other_deployment": _checkpoint(chain, inputs / "other.json", "liquidator", "0" * 16),
         "liquidators": _checkpoint(chain, inputs / "liquidator.json", "liquidator"),
+        "record": inputs / "record.json",
     }
+    shutil.copy(chain.record_file, files["record"])
     watched = json.loads(files["liquidators"].read_text()) | {"watched": "x"}
     files["watched"] = inputs / "watched.json"
     files["watched"].write_text(json.dumps(watched))

@@ -256,7 +256,12 @@ def _make_run(tmp_path, args: str) -> tuple[int, list[str]]:
             "dev:2, taker dev:3, backstop dev:4, notifier), drop it",
         ),
         ("--account=dev:5", "make keepers: --account in KEEPER_ARGS: make keepers gives each bot"),
-        ("--metrics-port-offset 7", "make keepers: --metrics-port-offset in KEEPER_ARGS: "),
+        # (its line named the bots' accounts, not their offsets)
+        (
+            "--metrics-port-offset 7",
+            "make keepers: --metrics-port-offset in KEEPER_ARGS: make keepers gives each bot its "
+            "own (liquidator 0, taker 1, backstop 2, notifier 3), drop it",
+        ),
     ],
 )
 def test_make_keepers__role_or_account_in_keeper_args__refused_no_bot(devnet, tmp_path, args, line):
