@@ -219,7 +219,11 @@ def _problems(p: dict[str, Any]) -> list[str]:
     if p.get("account") is not None and p.get("feeder_account") is not None:
         governance = signer_address(p["account"])
         if governance is not None and governance == signer_address(p["feeder_account"]):
-            problems.append("--account and --feeder-account must be different accounts")
+            # (dev:0 given to --feeder-account alone: --account's default was not named)
+            problems.append(
+                f"--account {p['account']} and --feeder-account {p['feeder_account']} must be "
+                "different accounts (their defaults: dev:0 and dev:1)"
+            )
     return [line for line in problems if line]
 
 

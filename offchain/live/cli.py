@@ -101,6 +101,9 @@ def parse_gas(spec: str) -> GasPolicy:
     bad = next((x for x, n in zip(parts, numbers) if not n.is_finite()), None)
     if bad is not None:  # NaN was "cannot convert NaN to integer", Infinity an OverflowError
         raise ValueError(f"--gas {spec!r}: {bad} is not a finite number")
+    signed = next((x for x, n in zip(parts, numbers) if n.is_signed()), None)
+    if signed is not None:  # "-0" passed as 0 (a price is never below 0)
+        raise ValueError(f"--gas {spec!r}: {signed} is below 0")
     if kind == "fixed":
         max_fee = _gas_price(parts[0], spec, "max fee")
         if len(parts) == 1:

@@ -632,6 +632,7 @@ def _failed_cells(
                 own[key] = exc
     named: set[tuple[str, str]] = set()
     out: list[str] = []
+    by_line: dict[tuple[str, str], list[str]] = {}
     for key, cell in first.items():
         mistake = own[key]
         if mistake is None:
@@ -648,7 +649,10 @@ def _failed_cells(
             except ScenarioError as exc:
                 mistake = exc
         named.add(key)
-        out += [f"grid {key[0]}={key[1]}: {x}" for x in str(mistake).splitlines()]
+        for x in str(mistake).splitlines():
+            by_line.setdefault((key[0], x), []).append(key[1])
+    # the same mistake of every value (a count beside a book) is one line naming them all
+    out += [f"grid {name}={','.join(values)}: {x}" for (name, x), values in by_line.items()]
     for used, exc in failed:
         if not named & _labels(used):
             shown = ", ".join(f"{k}={label(v)}" for k, v in used.items())

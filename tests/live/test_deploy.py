@@ -299,7 +299,11 @@ def test_deploy__apes_host_names_a_dead_node__one_line_exit_2_no_anvil_of_its_ow
             "no Ape account named 'no-such-alias' (Ape accounts here: deployer;",
         ),
         (("--feeder-account", "dev:12"), "dev:12: the devnet has dev accounts 0 to 9"),
-        (("--account", "dev:1"), "--account and --feeder-account must be different accounts"),
+        (
+            ("--account", "dev:1"),
+            "--account dev:1 and --feeder-account dev:1 must be different accounts (their "
+            "defaults: dev:0 and dev:1)",
+        ),
         (("--verify",), "no deployment record at"),
         (("--gas-price", "30"), "--gas-price prices a --dry-run"),
         (("--dry-run", "--gas-price", "nan"), "--gas-price 'nan': must be from 0 to"),

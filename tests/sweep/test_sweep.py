@@ -51,6 +51,24 @@ SWEEP = [
     "waterfall=fund+stability_pool,redistribution",
     "--quiet",
 ]
+
+
+def _sweep_with(extra: list[str]) -> list[str]:
+    """SWEEP with `extra`'s options in place of its own (an option of one value is given once:
+    twice is refused); `--quiet` stays last."""
+    given = {x for x in extra if x.startswith("--")} - {"--grid", "--scenario"}
+    out: list[str] = []
+    skip = False
+    for x in SWEEP[:-1]:  # (the last is --quiet)
+        if skip:
+            skip = False
+        elif x in given:
+            skip = True
+        else:
+            out.append(x)
+    return [*out, *extra, "--quiet"]
+
+
 # what the same sweep must reproduce byte for byte (runs/ and runtimes.parquet hold wall clock)
 DETERMINISTIC = (
     "results.parquet",
@@ -523,7 +541,7 @@ def test_sweep__a_tampered_figure__the_chain_check_catches_it(pool_sweep, tmp_pa
 )
 def test_sweep_cli__bad_input__one_line_exit_2_nothing_written(tmp_path, extra, phrase):
     out = tmp_path / "out"
-    result = CliRunner().invoke(_cli(), [*SWEEP, *extra, "--out", str(out)])
+    result = CliRunner().invoke(_cli(), [*_sweep_with(extra), "--out", str(out)])
     assert result.exit_code == 2, result.output
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("sweep: ") and phrase in lines[0], lines
@@ -752,7 +770,8 @@ def test_sweep_cli__stderr_not_a_terminal__no_progress_text(tmp_path):
     """Without --quiet, a sweep whose stderr is a file or a pipe wrote click's bar label alone
     ("runs", no newline) there (issue 34); the bar is drawn on a terminal only."""
     result = CliRunner(mix_stderr=False).invoke(
-        _cli(), [*SWEEP[:-1], "--seeds", "1", "--verify", "0", "--out", str(tmp_path / "out")]
+        _cli(),
+        [*_sweep_with(["--seeds", "1", "--verify", "0"])[:-1], "--out", str(tmp_path / "out")],
     )
     assert result.exit_code == 0, result.output
     assert result.stderr == ""

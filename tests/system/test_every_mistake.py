@@ -610,7 +610,10 @@ def test_keeper_checkpoints_directory_under_a_file__named_before_any_node(tmp_pa
         ),
         (
             ["deploy", "--account", "dev:1", "--feeder-account", "dev:1"],
-            ["deploy: --account and --feeder-account must be different accounts"],
+            [
+                "deploy: --account dev:1 and --feeder-account dev:1 must be different accounts "
+                "(their defaults: dev:0 and dev:1)"
+            ],
         ),
         (
             ["deploy", "--dry-run", "--verify", "--account", "dev:99"],

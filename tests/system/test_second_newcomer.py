@@ -13,10 +13,11 @@ import pytest
 from click.testing import CliRunner
 from helpers import script_cli
 
+from offchain.live.cli import parse_gas
 from offchain.live.webhook import check_webhook_url
 from offchain.sim.scenario.load import ScenarioError, load_scenario
 from offchain.sim.scenario.market_data import DataError, load_gas, load_prices
-from offchain.sweep.spec import SweepError, load_sweep_file
+from offchain.sweep.spec import SweepError, SweepSpec, load_sweep_file, parse_grid_option, plan
 from offchain.system.cli import unwritable
 from offchain.testing.gas_report import SnapshotError, read_snapshot
 from offchain.testing.mutation import read_mutants
@@ -200,3 +201,25 @@ def test_devnet_hardhat_journal_of_another_chain__refused_before_hardhat_starts(
         "it away to start a fresh devnet"
     ]
     assert sorted(os.listdir(tmp_path)) == ["j.jsonl"] and journal.read_bytes() == written
+
+
+def test_sweep_grid__the_same_mistake_of_every_value__one_line(tmp_path):
+    """`--grid count=10,20` on a scenario with a book: the same refusal twice, a line per value
+    (w-grid-book-count)."""
+    (tmp_path / "prices.csv").write_text(PRICES.read_text())
+    (tmp_path / "book.csv").write_text("collateral,debt\n40,5000\n")
+    scenario = tmp_path / "s.toml"
+    scenario.write_text('[market]\nprices = "prices.csv"\n[vaults]\nbook = "book.csv"\n')
+    spec = SweepSpec((str(scenario),), 2, (parse_grid_option("count=10,20"),))
+    with pytest.raises(SweepError) as exc:
+        plan(spec)
+    lines = str(exc.value).splitlines()
+    assert len(lines) == 1, lines
+    assert lines[0].startswith(f"grid count=10,20: {scenario}: vaults.book: a book gives the ")
+
+
+@pytest.mark.parametrize("spec", ["fixed:-0", "fixed:30,-0", "geometric:-0,1.125,200"])
+def test_keeper_gas_price_with_a_minus_sign__refused(spec):
+    """`--gas fixed:-0` passed as a max fee of 0."""
+    with pytest.raises(ValueError, match=f"--gas '{spec}': -0 is below 0"):
+        parse_gas(spec)
