@@ -19,6 +19,7 @@ from offchain.sim.scenario.load import ScenarioError, load_scenario
 from offchain.sim.scenario.market_data import DataError, load_gas, load_prices
 from offchain.sweep.spec import SweepError, SweepSpec, load_sweep_file, parse_grid_option, plan
 from offchain.system.cli import unwritable
+from offchain.system.config import ConfigError, load_config
 from offchain.testing.gas_report import SnapshotError, read_snapshot
 from offchain.testing.mutation import read_mutants
 
@@ -223,3 +224,27 @@ def test_keeper_gas_price_with_a_minus_sign__refused(spec):
     """`--gas fixed:-0` passed as a max fee of 0."""
     with pytest.raises(ValueError, match=f"--gas '{spec}': -0 is below 0"):
         parse_gas(spec)
+
+
+def test_config__a_keys_mistake_beside_a_mistake_between_keys__both_named(tmp_path):
+    """k-scenario-config-bad: `token_decimals = 18.0` and a ceiling_max below the ceiling_gap;
+    the second was named only once the first was fixed (the loader stopped at the first)."""
+    text = (ROOT / "config" / "devnet.toml").read_text()
+    assert 'ceiling_max = "30_000_000"' in text and "token_decimals = 18\n" in text
+    bad = tmp_path / "c.toml"
+    bad.write_text(
+        text.replace("token_decimals = 18\n", "token_decimals = 18.0\n", 1).replace(
+            'ceiling_max = "30_000_000"', 'ceiling_max = "1"', 1
+        )
+    )
+    with pytest.raises(ConfigError) as exc:
+        load_config(bad)
+    assert str(exc.value).splitlines() == [
+        f"{bad}: collateral[0].token_decimals: must be an integer between 0 and 18, got 18.0",
+        f"{bad}: collateral[0].ceiling_gap: must not exceed ceiling_max",
+    ]
+    alone = tmp_path / "alone.toml"  # the key's mistake alone: its one line
+    alone.write_text(text.replace("token_decimals = 18\n", "token_decimals = 18.0\n", 1))
+    with pytest.raises(ConfigError) as exc:
+        load_config(alone)
+    assert len(str(exc.value).splitlines()) == 1
