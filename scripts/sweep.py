@@ -25,7 +25,7 @@ from pathlib import Path
 import click
 
 from offchain.backends import project_code
-from offchain.sim.scenario.load import scenario_option_problem
+from offchain.sim.scenario.load import ScenarioError, scenario_option_problem
 from offchain.sweep.executors import (
     DaskExecutor,
     Executor,
@@ -143,10 +143,32 @@ def _settings(p: dict) -> tuple[SweepFile, tuple, list[str]]:
 
 
 def _problems(ctx: click.Context) -> list[str]:
-    """sweep's checks of its options and its file, one line per mistake: called first by the
-    command, and by one_line_usage where click refused a value too, so every mistake is named
-    in one run."""
-    return _settings(ctx.params)[2]
+    """sweep's checks of its options and its file, one line per mistake: called by
+    one_line_usage where click refused a value, so every mistake is named in one run (the grid's
+    values too, which the command checks against the plan)."""
+    f, dims, problems = _settings(ctx.params)
+    return problems + _grid_value_problems(ctx.params, f, dims)
+
+
+def _grid_value_problems(p: dict, f: SweepFile, dims: tuple) -> list[str]:
+    """The grid values' own mistakes (`--grid dust=abc`), as the plan names them: asked where
+    the command stops before its plan (another option's mistake), so that they are named with
+    it, not in the next run."""
+    if not dims:
+        return []
+    spec = SweepSpec(
+        scenarios=tuple(p.get("scenarios") or ()) or f.scenarios or (DEFAULT_SCENARIO,),
+        seeds=1,
+        grid=dims,
+        vaults=p.get("vaults") if p.get("vaults") is not None else f.vaults,
+    )
+    try:
+        plan(spec)
+    except SweepError as exc:
+        return [x for x in str(exc).splitlines() if x.startswith("grid ")]
+    except ScenarioError:  # a scenario's own mistake: named by _settings
+        return []
+    return []
 
 
 @click.command(cls=one_line_usage("sweep", _problems))
@@ -206,7 +228,9 @@ def cli(
     """Risk sweep: many seeded replays per parameter cell, VaR of bad debt, checked on chain."""
     f, dims, problems = _settings(click.get_current_context().params)
     if problems:
-        fail("\n".join(problems))
+        fail(
+            "\n".join(problems + _grid_value_problems(click.get_current_context().params, f, dims))
+        )
     workers = workers if workers is not None else f.workers
     dask = dask if dask is not None else bool(f.dask)
     scheduler = scheduler if scheduler is not None else f.scheduler

@@ -248,3 +248,20 @@ def test_config__a_keys_mistake_beside_a_mistake_between_keys__both_named(tmp_pa
     with pytest.raises(ConfigError) as exc:
         load_config(alone)
     assert len(str(exc.value).splitlines()) == 1
+
+
+@pytest.mark.parametrize("seeds", ["0x10", "0"])
+def test_sweep_grid_value__named_beside_another_options_mistake(tmp_path, seeds):
+    """w-three: `--seeds 0x10 --grid dust=abc --verify -2`: the grid value, checked against the
+    plan, was named only once the options were fixed (also for --seeds 0, click's or not)."""
+    result = CliRunner().invoke(
+        script_cli("sweep"),
+        ["--seeds", seeds, "--grid", "dust=abc", "--vaults", "10", "--out", str(tmp_path / "o")],
+    )
+    assert result.exit_code == 2
+    lines = _lines(result.output)
+    assert len(lines) == 2 and lines[0].startswith("sweep: ") and "--seeds" in lines[0], lines
+    assert lines[1].startswith("sweep: grid dust=abc: ") and lines[1].endswith(
+        "protocol.collateral_overrides.dust: is not a number: 'abc'"
+    )
+    assert list(tmp_path.iterdir()) == []
