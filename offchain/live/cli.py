@@ -413,7 +413,29 @@ def _problems(ctx: click.Context) -> list[str]:
     return problems
 
 
-@click.command(cls=one_line_usage("keeper", _problems))
+def _refusal_problems(ctx: click.Context) -> list[str]:
+    """one_line_usage's checks where click refused a value: `_problems`, and --type against the
+    deployment (which the command checks once it has asked the node): make keepers' `--type
+    ETH-A,DOGE-A --poll 1e400` named --poll only."""
+    p = ctx.params
+    types = _types(p.get("types") or ())
+    if not types:
+        return _problems(ctx)
+    try:
+        path = (
+            Path(p["deployment_path"])
+            if p.get("deployment_path")
+            else node_record_path(Node(p["rpc"], timeout=2, patience=1))
+        )
+        names = load_record(path).types
+    except (NodeUnavailable, RpcError, RecordError, ValueError, OSError, KeyError):
+        return _problems(ctx)  # (the record's or the node's mistake: named at start)
+    return _problems(ctx) + [
+        f"--type {t}: the deployment has types {', '.join(names)}" for t in types if t not in names
+    ]
+
+
+@click.command(cls=one_line_usage("keeper", _refusal_problems))
 @click.option("--role", type=click.Choice(ROLES), required=True, help="What the bot does.")
 @click.option(
     "--account",

@@ -346,3 +346,30 @@ def test_help__names_the_default_record_as_it_is_named():
     text = " ".join(result.stdout.split())
     assert "[default: deployments/<chain id>-<genesis>.json, of the node's chain id and the" in text
     assert "<the node's chain id>.json" not in text
+
+
+@pytest.mark.parametrize("record", [True, False], ids=["record given", "record of the node"])
+def test_unknown_type_beside_a_value_click_refuses__both_named(
+    chain, tmp_path, record, monkeypatch
+):
+    """A newcomer's a-keepers-two (`make keepers KEEPER_ARGS="--type ETH-A,DOGE-A --poll 1e400"`):
+    click's refusal of --poll was the only line; --type was checked once the node was asked."""
+    if not record:  # the record found by the node's chain id and genesis, as make keepers does
+        deployments = tmp_path / "deployments"
+        deployments.mkdir()
+        shutil.copy(chain.record_file, deployments / chain.record_file.name)
+        monkeypatch.chdir(tmp_path)
+    args = ["--role", "liquidator", "--read-only", "--rpc", chain.url, "--type", "ETH-A,DOGE-A"]
+    args += ["--deployment", str(chain.record_file)] if record else []
+    result = subprocess.run(
+        [sys.executable, "-m", "offchain.live.cli", *args, "--poll", "1e400", "--check"],
+        capture_output=True,
+        text=True,
+        cwd=ROOT if record else tmp_path,
+        timeout=120,
+    )
+    assert result.returncode == 2, result.stderr
+    lines = result.stderr.splitlines()
+    assert len(lines) == 2, lines
+    assert lines[0].startswith("keeper: Invalid value for '--poll': '1e400'")
+    assert lines[1] == "keeper: --type DOGE-A: the deployment has types ETH-A, WBTC-A"
