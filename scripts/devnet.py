@@ -198,6 +198,8 @@ def cli(port, node_kind, state, config_path, block_time, records):
     artifacts, reader = project_code()
     state_file.parent.mkdir(parents=True, exist_ok=True)
     log_file = state_file.with_name(f"devnet-{node_kind}.log")
+    drop_log = []  # a refusal once the node ran: the log it started is not left behind
+    log_existed = log_file.exists()
     node = (
         HardhatDevnetNode(port, state_file, block_time, log_file=log_file)
         if node_kind == "hardhat"
@@ -237,6 +239,7 @@ def cli(port, node_kind, state, config_path, block_time, records):
             and record.config() != config
         ):
             # the deployment found was kept and the --config given ignored in silence
+            drop_log.append(not log_existed)
             raise DeployError(
                 f"--config {config_path}: the deployment on this state ({path}) was made with "
                 "other parameters; start a fresh devnet for it (another --state), or drop "
@@ -275,6 +278,8 @@ def cli(port, node_kind, state, config_path, block_time, records):
         interrupted = not serving
     finally:
         _stop(node)
+        if any(drop_log):
+            log_file.unlink(missing_ok=True)
     if interrupted:
         fail(
             "interrupted before the deployment was recorded; the next start deploys again",

@@ -246,3 +246,5 @@ def test_devnet__config_other_than_the_deployment_on_its_state__refused(tmp_path
     _one_line(out, f"--config {config}: the deployment on this state (")
     assert "was made with other parameters; start a fresh devnet for it" in out.stderr
     assert sorted(p.name for p in (tmp_path / "recs").iterdir()) == [record_file.name]
+    # the node had to be asked which deployment it holds: it ran, and its log is not left
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.toml", "recs", "state.json"]
