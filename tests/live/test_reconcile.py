@@ -35,8 +35,8 @@ def _reconcile_cli(devnet, *args: str) -> subprocess.CompletedProcess:
             "offchain.live.reconcile",
             "--rpc",
             devnet.node.url,
-            "--deployment",
-            str(devnet.record_file),
+            # the devnet's record, unless the case gives its own (an option twice is refused)
+            *([] if "--deployment" in args else ["--deployment", str(devnet.record_file)]),
             *args,
         ],
         cwd=ROOT,
