@@ -132,6 +132,9 @@ def _parse_row(
     compared with the last good row before it (`previous`)."""
     if len(row) < len(header):
         raise DataError(f"{where}: {len(row)} fields, the header has {len(header)}")
+    if any(cell.strip() for cell in row[len(header) :]):  # (a trailing empty one is a comma)
+        # a value the header does not name: a row shifted or merged, taken in silence before
+        raise DataError(f"{where}: {len(row)} fields, the header has {len(header)}")
     moment = _parse_time(row[index["time_utc"]], where)
     if previous is not None and moment <= previous:
         raise DataError(
