@@ -268,8 +268,8 @@ def test_sweep_grid_value__named_beside_another_options_mistake(tmp_path, seeds)
 
 
 def test_price_csv__a_row_with_a_field_the_header_does_not_name__refused(tmp_path):
-    """p-extra-field: row 7 with a value the header does not name was taken (its extra field dropped); a trailing
-    empty field (a comma at the end) stays taken."""
+    """p-extra-field: row 7 with a value the header does not name was taken (the value dropped);
+    a trailing empty field (a comma at the end) stays taken."""
     rows = PRICES.read_text().splitlines()
     path = tmp_path / "p.csv"
     path.write_text("\n".join([*rows[:6], rows[6] + ",5", *rows[7:]]) + "\n")
