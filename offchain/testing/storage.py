@@ -45,6 +45,8 @@ from typing import Any, NamedTuple
 
 from eth_utils import keccak
 
+from offchain.model.backstop import PENALTY_STEPS_LIMIT
+from offchain.model.fixed_point import PENALTY_STEP, WAD, amount_to_raise
 from offchain.model.state import ZERO_ADDRESS
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -486,16 +488,16 @@ def _loss_book(e: Encoder, c: Any) -> None:
 
 def _penalty_steps(debt: int, to_raise: int) -> int | None:
     """The penalty steps of a running loss event, recovered from what its auction must raise
-    (modules/penalty_grid.vy: to_raise = ceil(debt x (WAD + steps x STEP) / WAD), so the excess
-    over the debt is ceil(debt x steps / 1e7)); None unless exactly one number of steps (below
-    2**24) gives it (a debt below 1e7 rad may leave several)."""
+    (the model's `amount_to_raise`, its one home: ceil(debt x (WAD + steps x PENALTY_STEP) /
+    WAD)); None unless exactly one number of steps below PENALTY_STEPS_LIMIT gives it (a debt
+    below 1e7 rad may leave several)."""
     if debt == 0 or to_raise < debt:
         return None
-    guess = (to_raise - debt) * 10**7 // debt
+    guess = (to_raise - debt) * (WAD // PENALTY_STEP) // debt
     fits = [
         s
-        for s in range(max(guess - 2, 0), guess + 3)
-        if s < 2**24 and -(-debt * s // 10**7) == to_raise - debt
+        for s in range(max(guess - 2, 0), min(guess + 3, PENALTY_STEPS_LIMIT))
+        if amount_to_raise(debt, WAD + s * PENALTY_STEP) == to_raise
     ]
     return fits[0] if len(fits) == 1 else None
 
