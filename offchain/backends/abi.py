@@ -35,6 +35,7 @@ class AbiFunction:
 
     def __post_init__(self) -> None:
         self.decode: Callable[[bytes], Any] = self.decoder or return_decoder(self.outputs)
+        self.encode_inputs: Callable[[tuple], bytes] = static_encoder(self.inputs)
         self.read_decode = self.decode
         if any(_DYNAMIC.search(t) for t in self.outputs):
             # a dynamic result read through the BatchReader is cut at READ_RESULT bytes, and
@@ -62,7 +63,26 @@ def _word_reader(abi_type: str) -> Callable[[bytes], Any] | None:
         return lambda w: w[-1] == 1
     if abi_type == "address":
         return _address_of_word
+    size = _BYTES_N.fullmatch(abi_type)
+    if size is not None:
+        return _bytes_reader(int(size.group(1)))
     return None
+
+
+_BYTES_N = re.compile(r"bytes([1-9]|[12][0-9]|3[0-2])")
+
+
+def _bytes_reader(n: int) -> Callable[[bytes], bytes]:
+    """A bytesN word -> its N bytes; non-zero padding is refused as eth_abi refuses it."""
+    if n == 32:
+        return bytes
+
+    def read(w: bytes) -> bytes:
+        if any(w[n:]):
+            raise ValueError(f"bytes{n} word with non-zero padding: {w.hex()}")
+        return w[:n]
+
+    return read
 
 
 def _address_of_word(w: bytes) -> str:
@@ -102,6 +122,68 @@ def _static_decoder(types: list[str]) -> Callable[[bytes], tuple]:
         return tuple(out)
 
     return decode
+
+
+def _word_writer(abi_type: str) -> Callable[[Any], bytes | None] | None:
+    """A value of a static one-word type -> its 32-byte word, or None when the value is not one
+    eth_abi would encode as is (out of range, of another Python type, an address it has not
+    checked yet): the caller then asks eth_abi, which encodes it or raises as before. None for
+    any other type."""
+    if "[" in abi_type or abi_type.startswith("("):
+        return None
+    bits = re.fullmatch(r"(u?)int(\d*)", abi_type)
+    if bits is not None:
+        n = int(bits.group(2) or 256)
+        low, high = (0, 2**n) if bits.group(1) else (-(2 ** (n - 1)), 2 ** (n - 1))
+
+        def integer(v: Any) -> bytes | None:
+            if type(v) is not int or not low <= v < high:
+                return None
+            return (v % 2**256).to_bytes(32, "big")
+
+        return integer
+    if abi_type == "bool":
+        return lambda v: (b"\0" * 31 + (b"\1" if v else b"\0")) if type(v) is bool else None
+    if abi_type == "address":
+        return lambda v: _ADDRESS_WORDS.get(v) if type(v) is str else None
+    size = _BYTES_N.fullmatch(abi_type)
+    if size is not None:
+        n = int(size.group(1))
+        return lambda v: v + b"\0" * (32 - len(v)) if type(v) is bytes and len(v) <= n else None
+    return None
+
+
+# addresses eth_abi has encoded (a checksummed or lower-case hex string -> its word)
+_ADDRESS_WORDS: dict[str, bytes] = {}
+
+
+def static_encoder(inputs: list[str]) -> Callable[[tuple], bytes]:
+    """Arguments -> abi_encode(inputs, args), the same bytes, built once per list of types:
+    static one-word types written directly (eth_abi's generic encoder was most of the Python
+    time of sending a transaction on revm); any other type, or a value the direct writer does
+    not take (`_word_writer`), goes through eth_abi, which also raises for invalid values."""
+    writers = [_word_writer(t) for t in inputs]
+
+    def general(args: tuple) -> bytes:
+        out = abi_encode(inputs, list(args))
+        for t, v, i in zip(inputs, args, range(len(args))):
+            if t == "address" and type(v) is str:
+                _ADDRESS_WORDS[v] = out[32 * i : 32 * i + 32]
+        return out
+
+    if any(w is None for w in writers):
+        return lambda args: abi_encode(inputs, list(args))
+    direct: list[Callable[[Any], bytes | None]] = writers  # type: ignore[assignment]
+
+    def encode(args: tuple) -> bytes:
+        if len(args) != len(direct):
+            return general(args)
+        words = [write(v) for write, v in zip(direct, args)]
+        if None in words:
+            return general(args)
+        return b"".join(words)  # type: ignore[arg-type]
+
+    return encode
 
 
 def return_decoder(outputs: list[str]) -> Callable[[bytes], Any]:
@@ -246,7 +328,7 @@ class ContractAbi:
 
     def _calldata(self, address: str, function: str, args: tuple) -> tuple[bytes, AbiFunction]:
         fn = self._function(address, function, len(args))
-        return fn.selector + abi_encode(fn.inputs, list(args)), fn
+        return fn.selector + fn.encode_inputs(args), fn
 
     def constructor_data(self, name: str, args: tuple) -> bytes:
         """Deployment bytecode of contract `name` with its constructor arguments."""

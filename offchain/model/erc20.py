@@ -4,6 +4,8 @@ eip712_domain_separator and ecdsa modules: the EIP-712 domain, `ecrecover` and i
 
 from __future__ import annotations
 
+import functools
+
 from eth_abi import encode as abi_encode
 from eth_keys import KeyAPI
 from eth_keys.exceptions import BadSignature
@@ -97,18 +99,7 @@ class ERC20(Contract):
         self._approve(owner, spender, amount)
 
     def DOMAIN_SEPARATOR(self) -> bytes:  # noqa: N802 - the contract's name
-        return keccak(
-            abi_encode(
-                ["bytes32", "bytes32", "bytes32", "uint256", "address"],
-                [
-                    DOMAIN_TYPE_HASH,
-                    keccak(text=self.name),
-                    keccak(text=EIP712_VERSION),
-                    self.env.chain_id,
-                    self.address,
-                ],
-            )
-        )
+        return _domain_separator(self.name, self.env.chain_id, self.address)
 
     def eip712Domain(self) -> tuple:  # noqa: N802 - the contract's name
         return (b"\x0f", self.name, EIP712_VERSION, self.env.chain_id, self.address, bytes(32), [])
@@ -191,3 +182,16 @@ class ERC20(Contract):
 # The two deployable tokens are the same module with different constructors.
 Stablecoin = ERC20
 TestToken = ERC20
+
+
+@functools.lru_cache(maxsize=64)
+def _domain_separator(name: str, chain_id: int, address: str) -> bytes:
+    """EIP-712's domain separator of a token named `name` at `address` on chain `chain_id`
+    (version EIP712_VERSION): the same three inputs always give the same hash, so it is
+    computed once (the fuzz reads it after every step)."""
+    return keccak(
+        abi_encode(
+            ["bytes32", "bytes32", "bytes32", "uint256", "address"],
+            [DOMAIN_TYPE_HASH, keccak(text=name), keccak(text=EIP712_VERSION), chain_id, address],
+        )
+    )

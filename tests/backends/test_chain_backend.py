@@ -15,7 +15,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offchain.backends import ChainBackend, ModelBackend, RevmBackend, RpcError, model_value
-from offchain.backends.abi import AbiFunction, python_value, return_decoder
+from offchain.backends.abi import AbiFunction, python_value, return_decoder, static_encoder
 from offchain.backends.anvil import Anvil
 from offchain.sim.scenario.population import actor_address
 
@@ -118,6 +118,9 @@ _VALUES = {
     "bool": st.booleans(),
     "address": st.binary(min_size=20, max_size=20).map(lambda b: "0x" + b.hex()),
     "bytes32": st.binary(min_size=32, max_size=32),
+    "bytes4": st.binary(min_size=4, max_size=4),
+    "uint8": st.integers(0, 255),
+    "int16": st.integers(-(2**15), 2**15 - 1),
     "uint256[]": st.lists(st.integers(0, 2**256 - 1), max_size=5),
 }
 _SHAPES = [
@@ -130,6 +133,8 @@ _SHAPES = [
     ["uint256[]"],
     ["(uint256,int256,bool,address)"],
     ["(uint256,uint256)", "bool"],
+    ["bytes32", "address", "uint8"],
+    ["(bytes32,address)", "bytes4", "int16"],
 ]
 
 
@@ -150,6 +155,47 @@ def test_return_decoder__any_shape__equals_eth_abi(data):
     encoded = abi_encode(types, list(data.draw(_values(types))))
     expected = tuple(python_value(t, v) for t, v in zip(types, abi_decode(types, encoded)))
     assert return_decoder(types)(encoded) == (expected[0] if len(expected) == 1 else expected)
+
+
+# arguments as a caller may pass them: valid, out of range, of another Python type, an address in
+# lower case, checksummed, badly checksummed or too short, bytes shorter or longer than the type
+_ANY_ARGUMENT = st.one_of(
+    st.integers(-(2**256), 2**257),
+    st.sampled_from([0, 1, -1, 255, 256, 2**255, 2**256 - 1, 2**256, -(2**255), -(2**255) - 1]),
+    st.booleans(),
+    st.binary(max_size=33),
+    st.sampled_from(
+        [
+            "0x90F79bf6EB2c4f870365E785982E1f101E93b906",
+            "0x90f79bf6eb2c4f870365e785982e1f101e93b906",
+            "0x90F79bf6EB2c4f870365E785982E1f101E93b907",
+            "0x90F79bf6EB2c4f870365E785982E1f101E93B906",
+            "0x90f79bf6eb2c4f870365e785982e1f101e93b9",
+            "ETH-A",
+        ]
+    ),
+    st.none(),
+)
+_INPUTS = ["uint256", "int256", "uint8", "int16", "bool", "address", "bytes32", "bytes4"]
+
+
+@settings(max_examples=300, deadline=None)
+@given(data=st.data())
+def test_static_encoder__any_arguments__eth_abis_bytes_or_its_error(data):
+    """The direct encoder of transactions' arguments (offchain/backends/abi.py) gives eth_abi's
+    bytes for whatever it is given, and raises where eth_abi raises (the same error: it asks
+    eth_abi for every value it does not write itself)."""
+    types = data.draw(st.lists(st.sampled_from(_INPUTS), min_size=1, max_size=4))
+    args = tuple(data.draw(st.one_of(_values(types), st.tuples(*[_ANY_ARGUMENT] * len(types)))))
+    encode = static_encoder(types)
+    for _ in range(2):  # the second time from what the first cached (addresses)
+        try:
+            expected = abi_encode(types, list(args))
+        except Exception as exc:  # noqa: BLE001 - whatever eth_abi raises, the encoder must
+            with pytest.raises(type(exc)):
+                encode(args)
+            continue
+        assert encode(args) == expected
 
 
 def test_batch_read__an_array_result_the_reader_may_have_cut__refused_not_zero_padded():

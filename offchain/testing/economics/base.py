@@ -119,20 +119,28 @@ class AuditorBase:
         engine = self._c(d.engine)
         stablecoin = self._c(d.stablecoin)
         accounts = [actor] + [c for c, owner in self.owned.items() if owner == actor]
+        # per type, once: its id, price, rate, token balances and decimals' scale
+        types = [
+            (
+                t.type_id,
+                prices[t.type_id],
+                engine.collateral_types[t.type_id].rate,
+                self._c(t.token).balance_of,
+                10 ** (18 - t.config.token_decimals),
+            )
+            for t in d.types.values()
+        ]
+        vaults, collateral, stable = engine.vaults, engine.collateral, engine.stable
         value = 0
         for a in accounts:
-            value += engine.stable[a] + stablecoin.balance_of[a] * RAY
-            for t in d.types.values():
-                tid, price = t.type_id, prices[t.type_id]
-                ctype = engine.collateral_types[tid]
-                vault = engine.vaults[(tid, a)]
-                scale = 10 ** (18 - t.config.token_decimals)
-                tokens = self._c(t.token).balance_of[a] * scale
-                free = tokens + engine.collateral[(tid, a)]
+            value += stable[a] + stablecoin.balance_of[a] * RAY
+            for tid, price, rate, balances, scale in types:
+                vault = vaults[(tid, a)]
+                free = balances[a] * scale + collateral[(tid, a)]
                 value += free * price * WAD_WAD_TO_RAD
                 # a vault is worth its equity, never less than nothing (the owner may walk away)
                 equity = vault.collateral * price * WAD_WAD_TO_RAD
-                value += max(0, equity - vault.normalized_debt * ctype.rate)
+                value += max(0, equity - vault.normalized_debt * rate)
         pool = self._c(d.stability_pool)
         value += pool.pending[actor]
         shares = pool.shares[actor]
