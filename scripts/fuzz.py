@@ -196,6 +196,7 @@ def cli(
     click.echo(
         f"{record.steps:,} checked steps, {record.examples:,} examples in {record.wall_s:.0f} s "
         f"({record.steps_per_s:,.0f} steps/s); {record.invariant_checks:,} invariant checks, "
+        f"{record.storage_checks:,} storage checks ({record.slots_compared:,} slots), "
         f"{record.specification_checks:,} specification checks; failures {len(record.failures)} "
         f"(divergences {record.divergences}, invariant breaks {record.invariant_breaks}, "
         f"economic {record.economic_failures}, specification {record.specification_failures})"

@@ -252,7 +252,9 @@ class CampaignRecord:
     rules: dict[str, dict[str, int]]
     rules_never_applied: list[str]
     invariant_checks: int
-    full_state_checks: int
+    full_state_checks: int  # the complete views compared (offchain/testing/checking.py)
+    storage_checks: int  # storage comparisons (revm: after every step)
+    slots_compared: int
     specification_checks: int
     divergences: int
     state_differences: int
@@ -320,8 +322,10 @@ def merge(
         profile=asdict(profile),
         rules={rule: dict(rules[rule]) for rule in sorted(rules)},
         rules_never_applied=never,
-        invariant_checks=checks["touched checks"] + checks["full checks"],
+        invariant_checks=checks["invariant checks"],
         full_state_checks=checks["full checks"],
+        storage_checks=checks["storage checks"],
+        slots_compared=checks["slots compared"],
         specification_checks=checks["specification checks"],
         divergences=kinds["divergence"],
         state_differences=kinds["state"],

@@ -16,6 +16,29 @@ without either side having touched it is therefore found at the next full compar
 latest (tests/fuzz/test_checking.py plants one). Between full comparisons the EVM's state is
 kept as a mirror updated with every value read, and the invariants are checked on it after every
 step (and on the model's complete storage), as before.
+
+On revm (`RevmBackend`) the check after a step compares storage instead (issue 49; `storage=None`,
+the default, chooses it there; `storage=False` keeps the views, as the benchmark's side-by-side
+does). The storage encoder (offchain/testing/storage.py) writes the model's state as the
+contracts' storage words, and after every step they are compared with revm's, word for word:
+
+- every claimed slot of every contract the step wrote in the model or that logged an event, and
+  of every contract every STORAGE_ALL_EVERY steps, at an example's first step and after a write
+  that cannot be placed. That is stricter than the touched views: a slot or a bit no view
+  returns is compared too (a packed flag, a word no getter reads whole). A slot of a contract no
+  step touches is compared within STORAGE_ALL_EVERY steps, as the views' full comparison was
+  every `full_every`;
+- every computed view, on the EVM and in the model, after every step (their code is not
+  storage);
+- the complete views at a run's first step and then every STORAGE_VIEWS_EVERY checked steps of
+  the run, over its examples (`run`, the machines' Totals): the slots they read are compared
+  after every step, so what is left to them is the getters' own code;
+- at each example's end (`full`): every slot of every contract, and no non-zero slot of a model
+  contract that no variable claims (`storage.unclaimed`: a write to a key the model never
+  wrote, which a claimed-slot comparison cannot see).
+
+The mirror's values of what the step touched are read from the model (the storage comparison
+proved them the chain's), and the invariants are checked on it after every step as before.
 """
 
 from __future__ import annotations
@@ -23,10 +46,13 @@ from __future__ import annotations
 import collections
 from typing import Any
 
+from offchain.backends.revm import RevmBackend
 from offchain.model.state import Storage
 from offchain.system.invariants import key_groups, model_invariants, state_invariants
 from offchain.system.reads import StateKeys, state_calls, state_keys
+from offchain.testing import storage as storage_words
 from offchain.testing.harness import System
+from offchain.testing.stats import Totals
 
 _Call = tuple[str, str, str, tuple]  # (state key, address, getter, arguments)
 # getters whose model attribute has another name (offchain/backends/model.py, _MODEL_GETTERS)
@@ -37,6 +63,14 @@ _GETTER_ATTRIBUTE = {
     "deleverage_window": "deleverage_windows",
 }
 _SCALAR = object()  # the key of a variable that is not a mapping
+# on the storage path, every slot of every contract is compared every this many steps (and at
+# each example's first and last); in between, every slot of the contracts the step wrote in the
+# model or that logged an event
+STORAGE_ALL_EVERY = 10
+# ... and the complete views every this many checked steps of a run (over its examples; and at
+# the first example's end): the slots they read are compared after every step, so what they add
+# is the getters' own code, which the computed views, compared after every step, exercise too
+STORAGE_VIEWS_EVERY = 500
 
 
 def _storage_key(args: tuple) -> Any:
@@ -55,9 +89,21 @@ class Checker:
     step, `full()` at its end. `counts` says how many checks of each kind ran and how many values
     they compared."""
 
-    def __init__(self, system: System, full_every: int):
+    def __init__(
+        self,
+        system: System,
+        full_every: int,
+        storage: bool | None = None,
+        run: Totals | None = None,
+    ):
         self.s = system
+        # compare storage after every step (see the module docstring): revm only
+        self.storage = isinstance(system.chain, RevmBackend) if storage is None else storage
+        if self.storage and not isinstance(system.chain, RevmBackend):
+            raise ValueError("a storage comparison needs revm (RevmBackend)")
         self.full_every = full_every
+        # the run's counts: on the storage path, its steps since the complete views
+        self._run = run if run is not None else Totals()
         self.counts: collections.Counter = collections.Counter()
         self._steps = 0
         self._env = system.model.env
@@ -75,6 +121,9 @@ class Checker:
         self._by_argument: dict[tuple[str, Any], list[tuple[frozenset, _Call]]] = {}
         self._scalars: dict[str, list[_Call]] = {}
         self._views: list[_Call] = []
+        self._view_set: set[_Call] = set()
+        # the contracts a step wrote in the model or that logged an event (`_touched`)
+        self._dirty: set[str] = set()
         self._owners: dict[int, tuple[str, str]] = {}
         self._attributes: dict[tuple[str, str], str | None] = {}
 
@@ -83,27 +132,95 @@ class Checker:
     def after_step(self) -> None:
         """The check after a step: a full comparison when one is due, else what the step
         touched (and every variable that came into view: a new auction, charge or loss); then
-        the invariants."""
+        the invariants. On revm, the storage path (the module docstring)."""
         self._steps += 1
         keys = self._state_keys()
-        positions = None
-        if self._keys is not None and self._steps % self.full_every:
-            positions = self._touched(keys)
-        if positions is None:
-            self.full(keys)
+        if self.storage:
+            self._storage_step(keys)
         else:
-            self._compare(positions)
-            self._end_step()
+            positions = None
+            if self._keys is not None and self._steps % self.full_every:
+                positions = self._touched(keys)
+            if positions is None:
+                self.full(keys)
+            else:
+                self._compare(positions)
+                self._end_step()
         self._invariants()
 
     def full(self, keys: StateKeys | None = None) -> None:
-        """Compare the complete observable state (and index it for the touched checks)."""
+        """Compare the complete observable state (and index it for the touched checks); on the
+        storage path, the complete storage, no non-zero slot unclaimed, and the complete views
+        when due over the run (else the computed ones)."""
         keys = keys or self._state_keys()
         if keys != self._keys:
             self._rekey(keys)
+        if self.storage:
+            self._compare_storage(unclaimed=True)
+            if self._views_due():
+                self._compare_views()
+            else:
+                self._compare(self._views, cache=True)
+        else:
+            self._compare(self._calls)
+            self.counts["full checks"] += 1
+        self._end_step()
+
+    def _storage_step(self, keys: StateKeys) -> None:
+        """After a step on revm: the storage of the contracts the step touched (of every
+        contract every STORAGE_ALL_EVERY steps, at an example's first step, and after a write
+        that cannot be placed), every computed view, and the mirror from the model; or the
+        complete views when due."""
+        if self._run.steps_since_views is not None:
+            self._run.steps_since_views += 1
+        positions = None if self._keys is None else self._touched(keys)
+        if positions is None:
+            if keys != self._keys:
+                self._rekey(keys)
+            positions = self._calls
+        every = positions is self._calls or not self._steps % STORAGE_ALL_EVERY
+        self._compare_storage(None if every else self._dirty)
+        if self._views_due():
+            self._compare_views()
+        else:
+            self._compare(self._views, cache=True)
+            self._mirror_from_model([call for call in positions if call not in self._view_set])
+        self._end_step()
+
+    def _views_due(self) -> bool:
+        """The storage path's complete views are due: never compared in this run yet, or
+        STORAGE_VIEWS_EVERY steps of the run ago."""
+        since = self._run.steps_since_views
+        return since is None or since >= STORAGE_VIEWS_EVERY
+
+    def _compare_views(self) -> None:
+        """The complete views, chain against model (the mirror refreshed from the chain)."""
         self._compare(self._calls)
         self.counts["full checks"] += 1
-        self._end_step()
+        self._run.steps_since_views = 0
+
+    def _compare_storage(self, only: set[str] | None = None, unclaimed: bool = False) -> None:
+        """Every claimed slot of every model contract (of those at the addresses `only`, when
+        given), revm's word against the model's (and, with `unclaimed`, every non-zero slot of
+        theirs claimed)."""
+        words = storage_words.expected(self.s.model, only)
+        found = [str(d) for d in storage_words.compare(self.s.chain, self.s.model, words)]
+        if unclaimed:
+            found += [
+                f"{self.s.model.names[a]} {a} slot {slot:#x} = {word:#x}: no variable claims it"
+                for a, slot, word in storage_words.unclaimed(self.s.chain, self.s.model, words)
+            ]
+        self.counts["storage checks"] += 1
+        self.counts["slots compared"] += sum(len(claimed) for claimed in words.values())
+        if found:
+            raise StateDiffers("storage differs:\n" + "\n".join(found[:20]))
+
+    def _mirror_from_model(self, calls: list[_Call]) -> None:
+        """The mirror's values of `calls` read from the model (the storage comparison proved
+        them the chain's)."""
+        reads = [(address, fn, args) for _, address, fn, args in calls]
+        for (key, _, _, _), value in zip(calls, self.s.model.views(reads)):
+            self.mirror[key] = value
 
     def _rekey(self, keys: StateKeys) -> list[_Call]:
         """Take the calls of `keys` (more than before: a new auction, charge or loss) and index
@@ -122,9 +239,11 @@ class Checker:
         self._env.write_log = []
         self._n_logs = len(self._env.logs)
 
-    def _compare(self, calls: list[_Call]) -> None:
+    def _compare(self, calls: list[_Call], cache: bool = False) -> None:
+        """The views `calls` on the chain against the model (the chain's kept in the mirror);
+        `cache`: the chain's request is kept for the same calls (the complete ones always)."""
         reads = [(address, fn, args) for _, address, fn, args in calls]
-        on_chain = self.s.chain.views(reads, cache=len(calls) == len(self._calls))
+        on_chain = self.s.chain.views(reads, cache=cache or len(calls) == len(self._calls))
         in_model = self.s.model.views(reads)
         diffs = []
         for (key, _, _, _), chain_value, model_value in zip(calls, on_chain, in_model):
@@ -145,6 +264,7 @@ class Checker:
             self.mirror, self.s.d, holders, self._groups
         ) + model_invariants(self.s.model, self.s.d)
         assert not problems, "invariants violated:\n" + "\n".join(problems)
+        self.counts["invariant checks"] += 1
 
     # ---------------------------------------------------------------- what a step touched
 
@@ -153,10 +273,12 @@ class Checker:
         grew); None when a write cannot be placed (a full comparison then)."""
         out: set[_Call] = set(self._rekey(keys)) if keys != self._keys else set()
         out.update(self._views)
+        dirty = self._dirty = set()
         for entry in self._env.write_log or ():
             if entry[0] == "attr":
                 address, attribute = entry[1].address, entry[2]
                 out.update(self._by_attribute.get((address, attribute), ()))
+                dirty.add(address)
                 continue
             owner = self._owners.get(id(entry[1]))
             if owner is None:
@@ -165,7 +287,9 @@ class Checker:
                 if owner is None:
                     return None
             out.update(self._by_key.get((*owner, entry[2]), ()))
+            dirty.add(owner[0])
         for event in self._env.logs[self._n_logs :]:
+            dirty.add(event.address)
             out.update(self._scalars.get(event.address, ()))
             values = {v for v in event.args.values() if isinstance(v, (int, str, bytes))}
             for value in values:
@@ -202,6 +326,7 @@ class Checker:
             attribute = self._attribute(address, fn)
             if attribute is None:
                 self._views.append(call)  # computed: its inputs are not tracked
+                self._view_set.add(call)
                 continue
             self._by_key.setdefault((address, attribute, _storage_key(args)), []).append(call)
             self._by_attribute.setdefault((address, attribute), []).append(call)

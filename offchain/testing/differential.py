@@ -133,10 +133,19 @@ def make_machine(
     roles: Roles,
     kind: str = "full",
     totals: Totals | None = None,
+    storage_check: bool | None = None,
 ) -> type[Differential]:
     """The state machine class (`"full"` or `"liquidations"`) bound to a node, a deployment and
     the counts its examples add to (`totals`; new ones if None: read them as the class's
-    `totals`). Used by the tests, the campaign and the benchmark."""
+    `totals`). `storage_check` False keeps revm on the view-based check (the benchmark's
+    side-by-side; None: storage on revm, offchain/testing/checking.py). Used by the tests, the
+    campaign and the benchmark."""
     base = {"full": Differential, "liquidations": LiquidationFocus}[kind]
-    bound = {"node": node, "deployed": deployed, "roles": roles, "totals": totals or Totals()}
+    bound = {
+        "node": node,
+        "deployed": deployed,
+        "roles": roles,
+        "totals": totals or Totals(),
+        "storage_check": storage_check,
+    }
     return type(base.__name__, (base,), bound)

@@ -125,11 +125,16 @@ def anvil_target(artifacts: Artifacts, genesis: int = REVM_GENESIS) -> Iterator[
 
 
 def run_machine(
-    target: FuzzTarget, kind: str, run_settings: settings, totals: Totals | None = None
+    target: FuzzTarget,
+    kind: str,
+    run_settings: settings,
+    totals: Totals | None = None,
+    storage_check: bool | None = None,
 ) -> Totals:
     """Run machine `kind` ("full" or "liquidations") on `target`, adding to `totals` (new ones
-    if None); its counts. A failing run raises: pass `totals` to read what it counted."""
-    machine = make_machine(target.evm, target.deployed, target.roles, kind, totals)
+    if None); its counts. A failing run raises: pass `totals` to read what it counted.
+    `storage_check`: see make_machine."""
+    machine = make_machine(target.evm, target.deployed, target.roles, kind, totals, storage_check)
     run_state_machine_as_test(machine, settings=run_settings)
     return machine.totals
 

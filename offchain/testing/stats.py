@@ -52,6 +52,9 @@ class Totals:
     last_failure: tuple[list[tuple[str, dict[str, Any]]], str] | None = None
     # why the run must stop now (None: go on); None: never stops (the tests' runs)
     stop_when: Callable[[], str | None] | None = None
+    # checked steps since the storage path last compared the complete views (None: not yet in
+    # this run; offchain/testing/checking.py)
+    steps_since_views: int | None = None
 
     def new_run(self) -> None:
         """Forget the failing examples (not the counts): a new Hypothesis run begins."""

@@ -37,7 +37,7 @@ from __future__ import annotations
 import functools
 import json
 import subprocess
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -549,11 +549,14 @@ def _labels(model: Any) -> Iterator[tuple[str, str, str]]:
             yield address, name, label
 
 
-def expected(model: Any) -> dict[str, dict[int, Word]]:
-    """Contract address -> {slot: Word} of every variable the model has a counterpart for."""
+def expected(model: Any, only: Collection[str] | None = None) -> dict[str, dict[int, Word]]:
+    """Contract address -> {slot: Word} of every variable the model has a counterpart for (of
+    the contracts at the addresses `only`, when given)."""
     preload_layouts(sorted({ENCODERS[name][0] for _, name, _ in _labels(model)}))
     out = {}
     for address, name, label in _labels(model):
+        if only is not None and address not in only:
+            continue
         source, encode = ENCODERS[name]
         e = Encoder(source, label, address)
         encode(e, model.contract(address))

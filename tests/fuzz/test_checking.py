@@ -1,7 +1,12 @@
-"""The machines' cheaper check (offchain/testing/checking.py) loses nothing: a one-wei difference
-in a variable no step touches is found at the next full comparison, one in a variable a step
-wrote is found after that very step, and one named only by a step's events too. And a failing
-example on revm is replayed on Anvil, whose verdict the failure's report carries."""
+"""The machines' cheaper check (offchain/testing/checking.py) loses nothing. On the view path
+(Anvil, Hardhat; revm with storage=False): a one-wei difference in a variable no step touches is
+found at the next full comparison, one in a variable a step wrote is found after that very step,
+and one named only by a step's events too. On the storage path (revm's default): a difference in
+any slot of a contract the step touched is found after that step, whether a view reads the slot
+or not; one in a contract no step touches within STORAGE_ALL_EVERY steps; a slot no variable
+claims at the full comparison; a computed view's difference after every step; a getter's own
+difference (the storage equal) at the complete views, due over the run. And a failing example
+on revm is replayed on Anvil, whose verdict the failure's report carries."""
 
 from __future__ import annotations
 
@@ -14,9 +19,11 @@ from hypothesis import Phase
 from offchain.backends import RevmBackend
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.vault_engine import VaultEngine
-from offchain.testing.checking import Checker, StateDiffers
+from offchain.testing import checking, storage
+from offchain.testing.checking import STORAGE_ALL_EVERY, Checker, StateDiffers
 from offchain.testing.fuzz import Profile, replay_on_anvil, run_on_revm
 from offchain.testing.harness import System
+from offchain.testing.stats import Totals
 
 FULL_EVERY = 5
 # a few short examples, not shrunk (shrinking is Hypothesis's; what is tested is the replay)
@@ -40,7 +47,7 @@ def _poke(system: System) -> None:
 
 
 def test_checker__one_wei_in_an_untouched_variable__found_at_the_next_full_comparison(system):
-    checker = Checker(system, FULL_EVERY)
+    checker = Checker(system, FULL_EVERY, storage=False)
     checker.after_step()  # step 1: the first check is a full one
     stranger = system.roles.stranger
     token = system.contract(system.eth.token)
@@ -57,7 +64,7 @@ def test_checker__one_wei_in_an_untouched_variable__found_at_the_next_full_compa
 
 
 def test_checker__one_wei_in_a_variable_the_step_wrote__found_after_that_step(system):
-    checker = Checker(system, FULL_EVERY)
+    checker = Checker(system, FULL_EVERY, storage=False)
     checker.after_step()
     r = system.roles
     system.fund(r.borrower, "ETH-A", 10 * WAD)
@@ -82,7 +89,7 @@ def test_checker__one_wei_in_a_variable_the_step_wrote__found_after_that_step(sy
 def test_checker__one_wei_named_only_by_the_steps_events__found_after_that_step(system):
     """A write the model's journal does not show (as if the EVM alone had made it) is still
     compared when the step's events name its keys."""
-    checker = Checker(system, FULL_EVERY)
+    checker = Checker(system, FULL_EVERY, storage=False)
     checker.after_step()
     r = system.roles
     system.tx(system.eth.token, "approve", r.borrower, system.eth.join, 5)
@@ -92,6 +99,111 @@ def test_checker__one_wei_named_only_by_the_steps_events__found_after_that_step(
     with pytest.raises(StateDiffers, match=r"allowance\[.*\]\[join\]: chain 5 model 6"):
         checker.after_step()
     assert checker.counts["full checks"] == 1
+
+
+# ---------------------------------------------------------------- the storage path (revm)
+
+
+def _engine_slot(variable: str, *keys) -> int:
+    return storage.mapping_slot(storage.layout("VaultEngine")[variable], *keys)
+
+
+def test_storage_path__is_revms_default_and_needs_revm(system, node):
+    assert Checker(system, FULL_EVERY).storage
+    with pytest.raises(ValueError, match="needs revm"):
+        Checker(System(node, system.model, system.d, system.roles), FULL_EVERY, storage=True)
+
+
+def test_storage_path__a_bit_no_view_reads_in_a_contract_the_step_touched__found_after_the_step(
+    system,
+):
+    """An EVM-side difference in a bit of the engine's storage that no view returns (the KEPT_SET
+    bit of its unbacked-debt word, contracts/modules/constants.vy): the step's transaction
+    touches the engine, whose every claimed slot is compared after the step. The views agree."""
+    checker = Checker(system, FULL_EVERY)
+    checker.after_step()  # step 1: every slot
+    r = system.roles
+    system.fund(r.borrower, "ETH-A", 10 * WAD)
+    slot = storage.layout("VaultEngine")["total_unbacked_word"]
+    evm, engine = system.chain.evm, system.d.engine
+    evm.insert_account_storage(engine, slot, evm.storage(engine, slot) ^ storage.KEPT_SET)
+    system.tx(
+        engine, "transfer_collateral", r.borrower, system.eth.type_id, r.borrower, r.other, WAD
+    )
+    with pytest.raises(StateDiffers, match=r"VaultEngine.total_unbacked_word slot .*chain 0x0 "):
+        checker.after_step()
+    assert checker.counts["full checks"] == 1  # the first step's: no view compared it after
+
+
+def test_storage_path__a_difference_in_a_contract_no_step_touches__found_within_all_every(system):
+    checker = Checker(system, FULL_EVERY)
+    checker.after_step()  # step 1
+    stranger = system.roles.stranger
+    token = system.contract(system.eth.token)
+    # planted in the model only, outside any transaction: a variable of a contract the steps
+    # below do not touch (the collateral token; the steps poke the oracle)
+    dict.__setitem__(token.allowance, (stranger, system.eth.join), 1)
+    for _ in range(STORAGE_ALL_EVERY - 2):  # steps 2 .. STORAGE_ALL_EVERY - 1
+        _poke(system)
+        checker.after_step()
+    _poke(system)  # step STORAGE_ALL_EVERY: every slot of every contract
+    with pytest.raises(StateDiffers, match=r"TestToken@.*erc20.allowance.*chain 0x0 model 0x1"):
+        checker.after_step()
+
+
+def test_storage_path__a_slot_no_variable_claims__found_at_the_full_comparison(system):
+    checker = Checker(system, FULL_EVERY)
+    checker.after_step()
+    _poke(system)
+    checker.after_step()
+    nobody = "0x00000000000000000000000000000000DeaDBeef"
+    system.chain.evm.insert_account_storage(system.d.engine, _engine_slot("stable", nobody), 7)
+    _poke(system)
+    checker.after_step()  # not the engine's storage: the step did not touch it
+    with pytest.raises(StateDiffers, match=r"VaultEngine .* = 0x7: no variable claims it"):
+        checker.full()
+
+
+def test_storage_path__a_computed_views_difference__found_after_every_step(system, monkeypatch):
+    """A computed view (code, not a slot: the Backstop's unattributed debt) is compared after
+    every step though no slot differs (planted in revm's answer, after the run's first step,
+    whose complete views are due)."""
+    checker = Checker(system, FULL_EVERY)
+    checker.after_step()
+    assert checker.counts["full checks"] == 1  # the run's first step: the complete views
+    original = RevmBackend.views
+
+    def views(self, calls, cache=True):
+        values = original(self, calls, cache)
+        return [v + 1 if fn == "unattributed_debt" else v for (_, fn, _), v in zip(calls, values)]
+
+    monkeypatch.setattr(RevmBackend, "views", views)
+    _poke(system)
+    with pytest.raises(StateDiffers, match=r"backstop.unattributed_debt: chain 1 model 0"):
+        checker.after_step()
+    assert checker.counts["full checks"] == 1
+
+
+def test_storage_path__the_complete_views__at_a_runs_first_step_then_every_storage_views_every(
+    system, monkeypatch
+):
+    """Over a run's examples (one Totals): at the run's first step, then every
+    STORAGE_VIEWS_EVERY steps, whichever example they fall in (an example's end included)."""
+    monkeypatch.setattr(checking, "STORAGE_VIEWS_EVERY", 4)
+    run = Totals()
+    first = Checker(system, FULL_EVERY, run=run)
+    for _ in range(3):
+        first.after_step()
+        _poke(system)
+    assert first.counts["full checks"] == 1 and run.steps_since_views == 2
+    first.full()  # the first example's end: 2 steps since, not due
+    assert first.counts["full checks"] == 1
+    second = Checker(system, FULL_EVERY, run=run)
+    second.after_step()  # 3 steps since: not due
+    _poke(system)
+    assert second.counts["full checks"] == 0
+    second.after_step()  # the 4th
+    assert second.counts["full checks"] == 1 and run.steps_since_views == 0
 
 
 # ---------------------------------------------------------------- failures replayed on Anvil

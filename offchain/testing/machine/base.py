@@ -26,7 +26,8 @@ from offchain.testing.stats import StepStats, Totals
 
 TYPES = ["ETH-A", "WBTC-A"]
 # the complete state is compared every this many steps (and at the end of every example); in
-# between, what each step touched (offchain/testing/checking.py)
+# between, what each step touched (offchain/testing/checking.py; on revm, the storage path: the
+# storage after every step, the complete views every checking.STORAGE_VIEWS_EVERY steps of a run)
 FULL_CHECK_EVERY = 20
 FRACTION = st.integers(min_value=0, max_value=10**6)
 NUDGE = st.sampled_from([-2, -1, 0, 0, 0, 1, 2])
@@ -46,6 +47,8 @@ class MachineBase(RuleBasedStateMachine):
     deployed: tuple[Deployment, ModelBackend]
     roles: Roles
     totals: Totals
+    # compare storage after every step (None: on revm; offchain/testing/checking.py)
+    storage_check: bool | None = None
 
     def __init__(self):
         super().__init__()
@@ -55,7 +58,9 @@ class MachineBase(RuleBasedStateMachine):
         self.r = self.roles
         self.users = [self.roles.borrower, self.roles.other, self.roles.keeper]
         self.step_count = 0
-        self.checker = Checker(self.s, FULL_CHECK_EVERY)
+        self.checker = Checker(
+            self.s, FULL_CHECK_EVERY, storage=self.storage_check, run=self.totals
+        )
         # the attacker actor (the `attack` rule): the Auditor sums its whole run
         self.attacker = self.roles.stranger
         self.s.auditor.attacker = self.attacker
