@@ -35,8 +35,12 @@ Masked (claimed, compared only where the model has the bits):
 from __future__ import annotations
 
 import functools
+import hashlib
+import importlib.metadata
 import json
+import os
 import subprocess
+import tempfile
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -60,10 +64,32 @@ KEPT_SET = 2**255  # contracts/modules/constants.vy KEPT_SET
 _LAID_OUT: set[str] = set()  # the contracts preload_layouts compiled
 
 
+# compiled layouts kept between processes (each campaign worker and each mutant's run would
+# otherwise run the compiler ~20 times, ~3.5 s), named by what they were compiled from
+LAYOUT_CACHE = ROOT / ".build" / "storage-layouts"
+
+
 @functools.cache
-def layout(contract: str) -> dict[str, int]:
-    """`contract`'s (a file in contracts/) storage variables -> first slot, as the compiler lays
-    them out (`vyper -f layout`); a variable of an initialized module is `module.name`."""
+def _sources_digest() -> str:
+    """A digest of everything a layout depends on: the compiler's and snekmate's versions and
+    every file under contracts/ (a mutant's edit of any of them compiles the layouts again)."""
+    h = hashlib.sha256()
+    for package in ("vyper", "snekmate"):
+        try:
+            h.update(f"{package} {importlib.metadata.version(package)}\n".encode())
+        except importlib.metadata.PackageNotFoundError:
+            h.update(f"{package} absent\n".encode())
+    for path in sorted((ROOT / "contracts").rglob("*.vy*")):
+        h.update(str(path.relative_to(ROOT)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _compiled_layout(contract: str) -> str:
+    """`vyper -f layout` of `contract`, from the cache when its sources are those it was
+    compiled from (written through a temporary file renamed over it: workers share it)."""
+    cached = LAYOUT_CACHE / f"{contract}-{_sources_digest()}.json"
+    if cached.is_file():
+        return cached.read_text()
     out = subprocess.run(
         ["vyper", "-f", "layout", "-p", "contracts", f"contracts/{contract}.vy"],
         capture_output=True,
@@ -71,6 +97,23 @@ def layout(contract: str) -> dict[str, int]:
         check=True,
         cwd=ROOT,
     ).stdout
+    try:
+        LAYOUT_CACHE.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=LAYOUT_CACHE, suffix=".tmp")
+        with os.fdopen(fd, "w") as f:
+            f.write(out)
+        os.replace(tmp, cached)
+    except OSError:
+        pass  # a cache that cannot be written is only slower
+    return out
+
+
+@functools.cache
+def layout(contract: str) -> dict[str, int]:
+    """`contract`'s (a file in contracts/) storage variables -> first slot, as the compiler lays
+    them out (`vyper -f layout`, cached in LAYOUT_CACHE); a variable of an initialized module is
+    `module.name`."""
+    out = _compiled_layout(contract)
     flat: dict[str, int] = {}
 
     def walk(entries: dict, prefix: str) -> None:

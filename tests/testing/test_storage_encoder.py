@@ -209,3 +209,23 @@ def test_storage_encoder__an_extra_slot__is_listed_by_unclaimed_not_by_the_views
     slot = storage.mapping_slot(storage.layout("VaultEngine")["stable"], NOBODY)
     assert walk.extra == [(engine, slot, 10**45)]
     assert walk.extra_missed_by_views is True
+
+
+def test_layout_cache__a_cached_layout_is_the_compilers__and_a_source_change_misses(
+    tmp_path, monkeypatch
+):
+    """The layouts kept between processes (storage.LAYOUT_CACHE): the first read compiles and
+    writes the file, the second reads it (the same text); another digest of the sources (an
+    edited contract) is another file."""
+    monkeypatch.setattr(storage, "LAYOUT_CACHE", tmp_path)
+    compiled = storage._compiled_layout("Spotter")
+    (cached,) = tmp_path.iterdir()
+    assert cached.name == f"Spotter-{storage._sources_digest()}.json"
+    assert cached.read_text() == compiled and '"storage_layout"' in compiled
+    cached.write_text(compiled.replace('"slot"', '"slot" '))  # read back as it is now
+    assert storage._compiled_layout("Spotter") == cached.read_text()
+    monkeypatch.setattr(storage, "_sources_digest", lambda: "edited")
+    assert storage._compiled_layout("Spotter") == compiled
+    assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
+        [cached.name, "Spotter-edited.json"]
+    )
