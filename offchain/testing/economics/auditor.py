@@ -157,7 +157,8 @@ class Auditor(EventChecks):
         event is not caught here (finding 3's rounding theft has its own regression test)."""
         income = self._listed_income(before, events)
         bad = []
-        gains = {a: self.holdings(a, before.prices) - before.holdings[a] for a in self.actors}
+        now = self.holdings_of(self.actors, before.prices)
+        gains = {a: now[a] - before.holdings[a] for a in self.actors}
         sender = self.owned.get(before.sender, before.sender)
         # what an actor lets the sender take (an engine delegate, an ERC-20 allowance spent)
         engine = self._c(self.d.engine)

@@ -115,11 +115,15 @@ class AuditorBase:
         shares (requested ones at what the withdrawal would pay), pending stakes and standing
         debt-auction bids (refunded if outbid). Governance tokens and pool liquidity shares
         count 0 (not priced; their flows are listed income instead)."""
+        return self.holdings_of([actor], prices)[actor]
+
+    def holdings_of(self, actors: Iterable[str], prices: dict[bytes, int]) -> dict[str, int]:
+        """`holdings` of each of `actors`, reading what they share (each type's rate, balances
+        and scale, the standing bids) once."""
         d = self.d
         engine = self._c(d.engine)
         stablecoin = self._c(d.stablecoin)
-        accounts = [actor] + [c for c, owner in self.owned.items() if owner == actor]
-        # per type, once: its id, price, rate, token balances and decimals' scale
+        # per type: its id, price, rate, token balances and decimals' scale
         types = [
             (
                 t.type_id,
@@ -131,28 +135,33 @@ class AuditorBase:
             for t in d.types.values()
         ]
         vaults, collateral, stable = engine.vaults, engine.collateral, engine.stable
-        value = 0
-        for a in accounts:
-            value += stable[a] + stablecoin.balance_of[a] * RAY
-            for tid, price, rate, balances, scale in types:
-                vault = vaults[(tid, a)]
-                free = balances[a] * scale + collateral[(tid, a)]
-                value += free * price * WAD_WAD_TO_RAD
-                # a vault is worth its equity, never less than nothing (the owner may walk away)
-                equity = vault.collateral * price * WAD_WAD_TO_RAD
-                value += max(0, equity - vault.normalized_debt * rate)
         pool = self._c(d.stability_pool)
-        value += pool.pending[actor]
-        shares = pool.shares[actor]
-        if shares:
-            # requested shares too at their value now (a withdrawal pays at most that; the
-            # Withdrawn check holds it to the value at the request as well)
-            value += shares * pool.assets // pool.total_shares
-        debt_auction = self._c(d.debt_auction)
-        for auction in debt_auction.auctions.values():
-            if auction.winner == actor and auction.bid_expiry != 0:
-                value += auction.bid
-        return value
+        bids: dict[str, int] = {}
+        for auction in self._c(d.debt_auction).auctions.values():
+            if auction.bid_expiry != 0:
+                bids[auction.winner] = bids.get(auction.winner, 0) + auction.bid
+        out = {}
+        for actor in actors:
+            accounts = [actor] + [c for c, owner in self.owned.items() if owner == actor]
+            value = 0
+            for a in accounts:
+                value += stable[a] + stablecoin.balance_of[a] * RAY
+                for tid, price, rate, balances, scale in types:
+                    vault = vaults[(tid, a)]
+                    free = balances[a] * scale + collateral[(tid, a)]
+                    value += free * price * WAD_WAD_TO_RAD
+                    # a vault is worth its equity, never less than nothing (the owner may walk
+                    # away)
+                    equity = vault.collateral * price * WAD_WAD_TO_RAD
+                    value += max(0, equity - vault.normalized_debt * rate)
+            value += pool.pending[actor]
+            shares = pool.shares[actor]
+            if shares:
+                # requested shares too at their value now (a withdrawal pays at most that; the
+                # Withdrawn check holds it to the value at the request as well)
+                value += shares * pool.assets // pool.total_shares
+            out[actor] = value + bids.get(actor, 0)
+        return out
 
     def _find_owned(self) -> None:
         # FlashTakers (deployed by tests and the machines) hold their owner's profit; collateral
@@ -179,7 +188,7 @@ class AuditorBase:
             unattributed=b.unattributed_debt(),
             liquidator_live=self._c(self.d.liquidator).live,
             prices=prices,
-            holdings={a: self.holdings(a, prices) for a in self.actors},
+            holdings=self.holdings_of(self.actors, prices),
             stakers={
                 s: (
                     pool.shares[s],
