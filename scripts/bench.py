@@ -151,11 +151,11 @@ def cli(
         _write(dict(all_gas_figures(chain, roles)), None, None)
         return
     if fuzz_only:
-        fuzz, steps = fuzz_figures(chain, roles)
-        _write({**fuzz, **record_figures()}, steps, None)
+        fuzz, steps, fuzz_meta = fuzz_figures(chain, roles)
+        _write({**fuzz, **record_figures()}, steps, None, fuzz_meta)
         return
     gas: dict[str, float] = dict(all_gas_figures(chain, roles))
-    fuzz, steps = fuzz_figures(chain, roles)
+    fuzz, steps, fuzz_meta = fuzz_figures(chain, roles)
     gas.update(fuzz)
     gas.update(record_figures())
     figures, samples = simulation_figures()
@@ -168,4 +168,4 @@ def cli(
     gas.update(hardhat_devnet_figures())
     sweep, sweep_meta = sweep_figures()
     gas.update(sweep)
-    _write(gas, steps, samples, {**sweep_meta, **scale_meta})
+    _write(gas, steps, samples, {**sweep_meta, **scale_meta, **fuzz_meta})

@@ -31,9 +31,11 @@ from offchain.backends import (
     reader_code,
 )
 from offchain.model.fixed_point import rpow_up
+from offchain.testing import storage
 from offchain.testing.fuzz import (
     CAMPAIGN_RECORD,
     PROFILES,
+    FuzzTarget,
     deploy_target,
     revm_target,
     run_machine,
@@ -55,35 +57,63 @@ MODEL_RUNS = 5
 # the sweep figures: runs per sweep and rounds of the three executors in turn
 SWEEP_RUNS = 40
 SWEEP_ROUNDS = 3
-# examples of the `ci` profile's full machine timed on each EVM (the same examples on both)
+# examples of the `ci` profile's full machine timed on each EVM and check (the same examples on
+# all), and rounds of revm's two checks in turn
 FUZZ_EXAMPLES = 12
+FUZZ_ROUNDS = 3
 
 
-def fuzz_figures(chain: ChainBackend, roles: list[str]) -> tuple[dict[str, float], int]:
-    """Checked steps per second of the `ci` profile's full machine on one core, on revm in
-    process and on Anvil, in the same run and on the same (derandomized) examples."""
+def fuzz_figures(
+    chain: ChainBackend, roles: list[str]
+) -> tuple[dict[str, float], int, dict[str, Any]]:
+    """Checked steps per second of the `ci` profile's full machine on one core, on the same
+    (derandomized) examples: on revm in process with the storage comparison (the default, issue
+    49) and with the view-based check (the path before it, still Anvil's and Hardhat's), in
+    FUZZ_ROUNDS rounds in turn (medians; the ratio is the median of each round's), and on Anvil
+    once. Before the timing, revm's first target is built and the storage layouts are read (a
+    campaign's worker pays that once per process, ~3 s)."""
     from ape import project
 
     account_roles = Roles(*roles[:6])
-    rates, steps = {}, 0
+    steps = 0
     artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
-    for name, make_target in (
-        ("revm", lambda: revm_target(artifacts)),
-        ("anvil", lambda: deploy_target(chain, account_roles)),
-    ):
-        snapshot = chain.snapshot()
-        target = make_target()
+    storage.expected(revm_target(artifacts).deployed[1])  # the layouts, read once
+
+    def rate(target: FuzzTarget, storage_check: bool | None) -> float:
+        nonlocal steps
         start = time.perf_counter()
-        totals = run_machine(target, "full", PROFILES["ci"].settings(examples=FUZZ_EXAMPLES))
-        rates[name] = totals.steps / (time.perf_counter() - start)
+        settings = PROFILES["ci"].settings(examples=FUZZ_EXAMPLES)
+        totals = run_machine(target, "full", settings, storage_check=storage_check)
         steps += totals.steps
-        chain.revert_to(snapshot)
+        return totals.steps / (time.perf_counter() - start)
+
+    samples: dict[str, list[float]] = {"revm_storage": [], "revm_views": []}
+    for _ in range(FUZZ_ROUNDS):
+        samples["revm_storage"].append(rate(revm_target(artifacts), None))
+        samples["revm_views"].append(rate(revm_target(artifacts), False))
+    snapshot = chain.snapshot()
+    anvil = rate(deploy_target(chain, account_roles), None)
+    chain.revert_to(snapshot)
+    storage_rate = statistics.median(samples["revm_storage"])
+    views_rate = statistics.median(samples["revm_views"])
+    ratios = [a / b for a, b in zip(samples["revm_storage"], samples["revm_views"])]
     figures = {
-        "fuzz.revm_steps_per_s": round(rates["revm"], 1),
-        "fuzz.anvil_steps_per_s": round(rates["anvil"], 1),
-        "fuzz.revm_over_anvil": round(rates["revm"] / rates["anvil"], 1),
+        "fuzz.revm_steps_per_s": round(storage_rate, 1),
+        "fuzz.revm_views_steps_per_s": round(views_rate, 1),
+        "fuzz.storage_over_views": round(statistics.median(ratios), 2),
+        "fuzz.anvil_steps_per_s": round(anvil, 1),
+        "fuzz.revm_over_anvil": round(storage_rate / anvil, 1),
     }
-    return figures, steps
+    meta = {
+        "fuzz_note": f"fuzz.*: the ci profile's full machine, {FUZZ_EXAMPLES} derandomized "
+        "examples, one core; revm_steps_per_s: revm with the storage comparison after every "
+        "step (the default), revm_views_steps_per_s: revm with the view-based check (Anvil's "
+        f"path), {FUZZ_ROUNDS} rounds in turn, medians; storage_over_views: the median of each "
+        "round's ratio; anvil_steps_per_s: one run on the bench's Anvil (the view-based check); "
+        "every rate in fuzz_samples_steps_per_s",
+        "fuzz_samples_steps_per_s": {k: [round(x, 1) for x in v] for k, v in samples.items()},
+    }
+    return figures, steps, meta
 
 
 def simulation_figures() -> tuple[dict[str, float], dict[str, list[float]]]:
