@@ -40,6 +40,7 @@ import importlib.metadata
 import json
 import os
 import subprocess
+import sys
 import tempfile
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -91,21 +92,40 @@ def _compiled_layout(contract: str) -> str:
     if cached.is_file():
         return cached.read_text()
     out = subprocess.run(
-        ["vyper", "-f", "layout", "-p", "contracts", f"contracts/{contract}.vy"],
+        # the compiler of this interpreter's environment (a bare `vyper` needs it on PATH)
+        [
+            sys.executable,
+            "-m",
+            "vyper",
+            "-f",
+            "layout",
+            "-p",
+            "contracts",
+            f"contracts/{contract}.vy",
+        ],
         capture_output=True,
         text=True,
         check=True,
         cwd=ROOT,
     ).stdout
+    _keep(cached, out)
+    return out
+
+
+def _keep(cached: Path, text: str) -> None:
+    """Write `text` to `cached` whole or not at all: through a temporary file renamed over it,
+    removed if the write fails (a cache that cannot be written is only slower: the layout was
+    compiled and is used as it is)."""
+    tmp: str | None = None
     try:
-        LAYOUT_CACHE.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=LAYOUT_CACHE, suffix=".tmp")
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=cached.parent, suffix=".tmp")
         with os.fdopen(fd, "w") as f:
-            f.write(out)
+            f.write(text)
         os.replace(tmp, cached)
     except OSError:
-        pass  # a cache that cannot be written is only slower
-    return out
+        if tmp is not None:
+            Path(tmp).unlink(missing_ok=True)
 
 
 @functools.cache

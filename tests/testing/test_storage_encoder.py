@@ -229,3 +229,15 @@ def test_layout_cache__a_cached_layout_is_the_compilers__and_a_source_change_mis
     assert sorted(p.name for p in tmp_path.iterdir()) == sorted(
         [cached.name, "Spotter-edited.json"]
     )
+
+
+def test_layout_cache__a_cache_that_cannot_be_written__the_layout_compiled_and_no_file_left(
+    tmp_path, monkeypatch
+):
+    """A cache whose file cannot be put in place (a directory in its way): the compiled layout is
+    returned as it is and no temporary file is left behind."""
+    monkeypatch.setattr(storage, "LAYOUT_CACHE", tmp_path)
+    (tmp_path / f"Spotter-{storage._sources_digest()}.json").mkdir()  # os.replace fails
+    compiled = storage._compiled_layout("Spotter")
+    assert '"storage_layout"' in compiled
+    assert [p.name for p in tmp_path.iterdir()] == [f"Spotter-{storage._sources_digest()}.json"]
