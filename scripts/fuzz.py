@@ -8,6 +8,8 @@
     ape run fuzz --steps 5000 --out /tmp/c.json   # elsewhere
     ape run fuzz --out bench/fuzz-campaign.json   # the committed record (make fuzz)
     ape run fuzz --batch 12 --machine full --out /tmp/b.json   # one batch of a record again
+    ape run fuzz --resume --out bench/fuzz-campaign.json        # go on where it stopped
+    ape run fuzz --resume --steps 10000000 --out /tmp/c.json    # ... to a higher target
 
 The same --seed, --workers and --steps run the same examples. Workers run whole batches
 (--examples-per-batch x --steps-per-example steps at most), so a campaign ends at the first batch
@@ -16,9 +18,12 @@ at most --shrink-seconds), replayed on a fresh Anvil and listed in the record wi
 the campaign goes on. The record is written again after every batch (`complete: false`, `stopped:
 null` while it runs); --minutes stops the workers after their current step once the time is up;
 Ctrl-C or SIGTERM stops them the same way and leaves the record of what ran (`stopped:
-"interrupted"`). Exit status: 0 when every step passed and every rule of both machines was
-applied; 1 when a check failed or a rule was never applied (the record says which); 2 for bad
-input; 130 when interrupted. See docs/testing.md.
+"interrupted"`). --resume goes on with the campaign of the --out record, after each worker's last
+batch, with the record's seed, workers, batch profile and machine (--steps may raise its target),
+and adds its counts to the record's; it is refused when the contracts or offchain/ changed since
+(the record's code digest). Exit status: 0 when every step passed and every rule of both machines
+was applied; 1 when a check failed or a rule was never applied (the record says which); 2 for
+bad input; 130 when interrupted. See docs/testing.md.
 """
 
 from __future__ import annotations
@@ -40,7 +45,10 @@ from offchain.testing.campaign import (
     INTERRUPTED,
     SHRINK_S,
     WorkerCrashed,
+    code_digest,
+    continued,
     merge,
+    read_record,
     run_campaign,
     write_record,
 )
@@ -105,6 +113,12 @@ fail = failing("fuzz")
     show_default=True,
     help="The record [the committed one: bench/fuzz-campaign.json, as make fuzz passes].",
 )
+@click.option(
+    "--resume",
+    is_flag=True,
+    help="Go on with the campaign of the --out record: its seed, workers, batch profile and "
+    "machine, after each worker's last batch (--steps may raise its target).",
+)
 def cli(
     steps,
     workers,
@@ -117,6 +131,7 @@ def cli(
     no_replay,
     shrink_seconds,
     out,
+    resume,
 ):
     """A differential fuzz campaign on revm on every core."""
     if out == SCRATCH_RECORD:
@@ -129,6 +144,9 @@ def cli(
     problem = unwritable(out)  # (probes the nearest existing parent, as for a directory)
     if problem:
         fail(f"--out {out}: {problem}")
+    digest = code_digest()
+    # --resume first: it refuses --batch and the campaign's other options
+    old = _resumed(out, steps, digest) if resume else None
     if batch_seed is not None:
         ctx = click.get_current_context()
         given = [
@@ -148,6 +166,10 @@ def cli(
         # one worker, one batch: the seed is the batch's, the step count stops it after one
         steps, workers, base_seed, minutes = 1, 1, batch_seed, None
     profile = Profile(examples_per_batch, steps_per_example, CAMPAIGN_PROFILE.derandomize)
+    if old is not None:
+        steps = steps if _given("steps") else old.target_steps
+        workers, base_seed, machine = old.workers, old.base_seed, old.machine
+        profile = Profile(**old.profile)
     artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
@@ -156,13 +178,25 @@ def cli(
     click.echo(
         f"campaign: {steps:,} steps on {workers} workers from seed {base_seed}"
         f"{f', at most {minutes} min' if minutes else ''}"
+        f"{f'; run {len(old.segments) + 1}, from {old.steps:,} steps' if old else ''}"
     )
     machines = (machine,) if machine else MACHINES
 
     def record_of(results, wall, stopped):
-        return merge(
-            results, wall, base_seed, steps, minutes, profile, commit, started_at, machines, stopped
+        record = merge(
+            results,
+            wall,
+            base_seed,
+            steps,
+            minutes,
+            profile,
+            commit,
+            started_at,
+            machines,
+            stopped,
+            digest,
         )
+        return record if old is None else continued(old, record)
 
     def _interrupt(signum, frame):  # SIGTERM stops the campaign like Ctrl-C
         raise KeyboardInterrupt
@@ -183,6 +217,7 @@ def cli(
             machine=machine,
             progress=lambda results, wall: write_record(record_of(results, wall, None), out),
             shrink_s=shrink_seconds,
+            resume=old,
         )
     except KeyboardInterrupt:  # before the workers ran a batch
         click.echo("fuzz: interrupted before the workers started, nothing written", err=True)
@@ -218,3 +253,44 @@ def cli(
         why.append(f"{len(record.rules_never_applied)} rules never applied")
     click.echo(f"stopped: {stopped}; FAILED ({', '.join(why)}); record: {out}")
     sys.exit(1)
+
+
+# what --resume takes from the record (given beside it, each is refused)
+_FROM_RECORD = (
+    ("workers", "--workers"),
+    ("base_seed", "--seed"),
+    ("examples_per_batch", "--examples-per-batch"),
+    ("steps_per_example", "--steps-per-example"),
+    ("machine", "--machine"),
+    ("batch_seed", "--batch"),
+)
+
+
+def _given(parameter: str) -> bool:
+    source = click.get_current_context().get_parameter_source(parameter)
+    return source is not click.core.ParameterSource.DEFAULT and source is not None
+
+
+def _resumed(out: Path, steps: int, digest: str):
+    """The record --resume goes on with, or one line per reason it cannot (exit 2)."""
+    problems = [f"{flag}: --resume takes it from the record" for name, flag in _FROM_RECORD
+                if _given(name)]  # fmt: skip
+    if problems:
+        fail("\n".join(problems))
+    try:
+        old = read_record(out)
+    except ValueError as exc:
+        fail(f"--resume: {exc}")
+    if old.code_digest != digest:
+        fail(
+            f"--resume: the contracts or offchain/ changed since {out} was recorded (code digest "
+            f"{old.code_digest}, now {digest}): a campaign goes on only with the code it ran"
+        )
+    target = steps if _given("steps") else old.target_steps
+    per_worker = -(-target // old.workers)
+    if all(done >= per_worker for done in old.worker_steps.values()):
+        fail(
+            f"--resume: {out}'s campaign has {old.steps:,} steps, its workers reached "
+            f"{target:,}: nothing to resume (--steps raises the target)"
+        )
+    return old

@@ -12,6 +12,14 @@ the verdict goes into the record; the worker goes on with its next batch. One ba
 failure's seed and machine from a record) runs again with `ape run fuzz --batch SEED --machine
 KIND`.
 
+A campaign goes on from its record (`ape run fuzz --resume`, `continued`): each worker starts at
+the batch after the last in the record, with its steps so far, and the new counts are added to
+the record's, which lists each run (`segments`). A batch a stop cut short is not run again: its
+remaining examples are the only ones an uninterrupted campaign of the same seed would have run
+and the resumed one does not; a campaign that stopped at its steps ends at a batch boundary, so
+its continuation runs exactly the batches an uninterrupted one would. The record carries a
+digest of the code the fuzz runs (`code_digest`); a resume under other code is refused.
+
 Progress is never only in memory: after every batch a worker sends its counts so far (cumulative,
 so the parent's merge of the latest of each is exact) and the parent writes the record again
 (`write_record`: a temporary file renamed over the old one), with `complete: false` until the
@@ -28,6 +36,8 @@ its last batch's counts stand.
 from __future__ import annotations
 
 import collections
+import hashlib
+import importlib.metadata
 import json
 import multiprocessing
 import os
@@ -37,7 +47,7 @@ import tempfile
 import time
 import traceback
 from collections.abc import Callable
-from dataclasses import asdict, dataclass, field, replace
+from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
 
@@ -87,6 +97,9 @@ class Job:
     replay: bool  # replay failures on Anvil
     machine: str | None = None  # every batch on this machine (else the machines in turn)
     shrink_s: float = SHRINK_S  # the longest a failing example is shrunk [seconds]
+    # a resumed campaign: the worker's first batch and its steps in the record's earlier runs
+    first_batch: int = 0
+    steps_done: int = 0
 
 
 @dataclass
@@ -155,7 +168,7 @@ def run_worker(
             return INTERRUPTED
         if job.deadline is not None and time.time() >= job.deadline:
             return TIME_UP
-        if totals.steps >= job.steps:
+        if job.steps_done + totals.steps >= job.steps:
             return STEPS_REACHED
         return None
 
@@ -167,7 +180,7 @@ def run_worker(
             return why
         return None
 
-    batch = 0
+    batch = job.first_batch
     while (stopped := why_stop()) is None:
         batch_seed = job.base_seed + job.worker + batch * job.workers
         kind = job.machine or MACHINES[batch % len(MACHINES)]
@@ -213,8 +226,8 @@ def run_worker(
                     shrink_s >= job.shrink_s or error.endswith("(shrinking interrupted)"),
                 )
             )
-        report(_snapshot(result, totals, batch, start, None))
-    return _snapshot(result, totals, batch, start, stopped)
+        report(_snapshot(result, totals, batch - job.first_batch, start, None))
+    return _snapshot(result, totals, batch - job.first_batch, start, stopped)
 
 
 def _snapshot(
@@ -271,6 +284,15 @@ class CampaignRecord:
     complete: bool = True
     # why it stopped: steps reached, time up, interrupted (None: still running)
     stopped: str | None = None
+    # every batch on this machine (None: the machines in turn)
+    machine: str | None = None
+    # per worker, its steps (over every run): where a resumed worker stands
+    worker_steps: dict[str, int] = field(default_factory=dict)
+    # the code the fuzz ran (`code_digest`): a resume must run the same
+    code_digest: str = ""
+    # each run of the campaign (the first, then each --resume): started_at, git_commit, wall_s,
+    # steps, minutes, stopped
+    segments: list[dict[str, Any]] = field(default_factory=list)
 
     def ok(self) -> bool:
         return self.complete and not self.failures and not self.rules_never_applied
@@ -287,10 +309,11 @@ def merge(
     started_at: str,
     machines: tuple[str, ...] = MACHINES,
     stopped: str | None = STEPS_REACHED,
+    digest: str = "",
 ) -> CampaignRecord:
     """The workers' counts added up into the campaign's record (a rule of `machines` never
     applied is named); `stopped` why the campaign stopped (None: it runs on), complete when its
-    steps were reached or its time was up."""
+    steps were reached or its time was up; `digest` the code's (`code_digest`)."""
     rules: dict[str, collections.Counter] = collections.defaultdict(collections.Counter)
     outcomes: collections.Counter = collections.Counter()
     checks: collections.Counter = collections.Counter()
@@ -301,13 +324,6 @@ def merge(
         outcomes.update(r.outcomes)
         checks.update(r.checks)
         failures += r.failures
-    applied = {
-        rule: count["hits"] > 0 and (count["sent"] == 0 or count["ok"] > 0)
-        for rule, count in rules.items()
-    }
-    never = sorted(
-        {name for m in machines for name in _rule_names(m)} - {r for r, ok in applied.items() if ok}
-    )
     kinds = collections.Counter(f.kind for f in failures)
     steps = sum(r.steps for r in results)
     return CampaignRecord(
@@ -321,7 +337,7 @@ def merge(
         minutes=minutes,
         profile=asdict(profile),
         rules={rule: dict(rules[rule]) for rule in sorted(rules)},
-        rules_never_applied=never,
+        rules_never_applied=_never_applied(rules, machines),
         invariant_checks=checks["invariant checks"],
         full_state_checks=checks["full checks"],
         storage_checks=checks["storage checks"],
@@ -340,7 +356,175 @@ def merge(
         started_at=started_at,
         complete=stopped in (STEPS_REACHED, TIME_UP),
         stopped=stopped,
+        machine=machines[0] if len(machines) == 1 else None,
+        worker_steps={str(r.worker): r.steps for r in results},
+        code_digest=digest,
+        segments=[
+            {
+                "started_at": started_at,
+                "git_commit": commit,
+                "wall_s": round(wall_s, 1),
+                "steps": steps,
+                "minutes": minutes,
+                "stopped": stopped,
+            }
+        ],
     )
+
+
+def _never_applied(rules: dict[str, Any], machines: tuple[str, ...]) -> list[str]:
+    """The rules of `machines` that `rules` (counts per rule) never applied: never drawn, or
+    sent and never once accepted."""
+    applied = {
+        rule for rule, count in rules.items()
+        if count["hits"] > 0 and (count["sent"] == 0 or count["ok"] > 0)
+    }  # fmt: skip
+    return sorted({name for m in machines for name in _rule_names(m)} - applied)
+
+
+# summed when a resumed run's counts are added to its record's
+_ADDED = (
+    "steps", "examples", "wall_s", "invariant_checks", "full_state_checks", "storage_checks",
+    "slots_compared", "specification_checks", "divergences", "state_differences",
+    "invariant_breaks", "economic_failures", "specification_failures", "other_failures",
+)  # fmt: skip
+
+
+def _added(a: dict[str, Any], b: dict[str, Any]) -> dict[str, Any]:
+    return {key: a.get(key, 0) + b.get(key, 0) for key in sorted({*a, *b})}
+
+
+def continued(old: CampaignRecord, new: CampaignRecord) -> CampaignRecord:
+    """The record of campaign `old` continued by the run `new` (`--resume`): the counts added,
+    the seeds of each worker one after the other, the runs listed; whether it is complete and
+    why it stopped, the new run's."""
+    if (old.base_seed, old.workers, old.profile, old.machine, old.code_digest) != (
+        new.base_seed,
+        new.workers,
+        new.profile,
+        new.machine,
+        new.code_digest,
+    ):
+        raise ValueError("a run continues only the campaign of its seed, workers, profile, "
+                         "machine and code")  # fmt: skip
+    rules = {
+        r: _added(old.rules.get(r, {}), new.rules.get(r, {})) for r in {*old.rules, *new.rules}
+    }
+    machines = (old.machine,) if old.machine else MACHINES
+    added = {key: getattr(old, key) + getattr(new, key) for key in _ADDED}
+    added["wall_s"] = round(added["wall_s"], 1)
+    workers = sorted({*old.seeds, *new.seeds}, key=int)
+    return replace(
+        old,
+        **added,
+        steps_per_s=round(added["steps"] / added["wall_s"], 1) if added["wall_s"] else 0.0,
+        target_steps=new.target_steps,
+        minutes=new.minutes,
+        rules={rule: rules[rule] for rule in sorted(rules)},
+        rules_never_applied=_never_applied(rules, machines),
+        failures=old.failures + new.failures,
+        seeds={w: old.seeds.get(w, []) + new.seeds.get(w, []) for w in workers},
+        outcomes=dict(sorted(_added(old.outcomes, new.outcomes).items())),
+        worker_steps=_added(old.worker_steps, new.worker_steps),
+        complete=new.complete,
+        stopped=new.stopped,
+        segments=old.segments + new.segments,
+    )
+
+
+# what the fuzz runs: a resumed campaign must run the same (`code_digest`)
+_DIGEST_PACKAGES = ("vyper", "snekmate", "hypothesis", "pyrevm", "eth-abi", "eth-ape", "ape-vyper")
+_DIGEST_FILES = (("contracts", "*.vy*"), ("offchain", "*.py"), ("offchain", "*.toml"))
+
+
+def code_digest(root: Path = ROOT) -> str:
+    """A digest of the code a campaign runs: every file under contracts/ and offchain/ (the
+    contracts, the model, the machines and their checks), ape-config.yaml (the compiler's
+    settings) and the versions of the packages that compile, run and draw."""
+    h = hashlib.sha256()
+    for package in _DIGEST_PACKAGES:
+        try:
+            h.update(f"{package} {importlib.metadata.version(package)}\n".encode())
+        except importlib.metadata.PackageNotFoundError:
+            h.update(f"{package} absent\n".encode())
+    paths = [p for folder, pattern in _DIGEST_FILES for p in (root / folder).rglob(pattern)]
+    paths.append(root / "ape-config.yaml")
+    for path in sorted(p for p in paths if p.is_file() and "__pycache__" not in p.parts):
+        h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def read_record(path: Path) -> CampaignRecord:
+    """The campaign record at `path`; ValueError (one line) when it is not one, or was written
+    before campaigns could be resumed."""
+    try:
+        data = json.loads(path.read_bytes())
+    except FileNotFoundError:
+        raise ValueError(f"no record at {path}") from None
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ValueError(f"{path} is not a campaign record ({type(exc).__name__})") from None
+    names = {f.name for f in fields(CampaignRecord)}
+    if not isinstance(data, dict) or not {"steps", "seeds", "base_seed"} <= set(data):
+        raise ValueError(f"{path} is not a campaign record")
+    if not data.get("code_digest") or not data.get("worker_steps") or not data.get("segments"):
+        raise ValueError(
+            f"{path} was written before campaigns could be resumed (no code digest, steps per "
+            "worker or runs)"
+        )
+    unknown = sorted(set(data) - names)
+    if unknown:
+        raise ValueError(f"{path} is not a campaign record (unknown field {unknown[0]})")
+    try:
+        record = CampaignRecord(**data)
+    except TypeError as exc:
+        raise ValueError(f"{path} is not a campaign record ({exc})") from None
+    problem = _inconsistent(record)
+    if problem:
+        raise ValueError(f"{path}: {problem}")
+    return record
+
+
+def _inconsistent(record: CampaignRecord) -> str | None:
+    """What in a record read back does not hold together (a hand edit, a mix of records)."""
+    if not isinstance(record.workers, int) or not 1 <= record.workers <= 256:
+        return f"workers {record.workers!r} is not a count of workers"
+    if not isinstance(record.base_seed, int) or record.base_seed < 0:
+        return f"base_seed {record.base_seed!r} is not a seed"
+    counts = [getattr(record, key) for key in _ADDED if key != "wall_s"]
+    if not all(type(n) is int and n >= 0 for n in counts) or not isinstance(
+        record.wall_s, (int, float)
+    ):
+        return "its counts are not whole numbers"
+    if type(record.target_steps) is not int or record.target_steps < 1:
+        return f"target_steps {record.target_steps!r} is not a count of steps"
+    if not isinstance(record.rules, dict):
+        return "its rules are not counts"
+    tables = [record.outcomes, record.worker_steps, *record.rules.values()]
+    if not all(isinstance(t, dict) and all(type(n) is int for n in t.values()) for t in tables):
+        return "its rules, outcomes or steps per worker are not counts"
+    if not isinstance(record.seeds, dict) or not isinstance(record.segments, list):
+        return "its seeds or runs are not lists"
+    if not isinstance(record.failures, list):
+        return "its failures are not a list"
+    expected = {str(w) for w in range(record.workers)}
+    if set(record.seeds) != expected or set(record.worker_steps) != expected:
+        return f"its seeds and steps are not those of {record.workers} workers"
+    for w, seeds in record.seeds.items():
+        step = record.workers
+        if seeds != [record.base_seed + int(w) + b * step for b in range(len(seeds))]:
+            return f"worker {w}'s seeds are not base_seed + {w} + batch x {step}"
+    if sum(record.worker_steps.values()) != record.steps:
+        return f"its workers' steps do not add up to its {record.steps} steps"
+    profile = record.profile
+    if not isinstance(profile, dict) or set(profile) != {"examples", "steps", "derandomize"}:
+        return f"profile {profile!r} is not a batch profile (examples, steps, derandomize)"
+    if not all(
+        isinstance(profile[k], int) and 1 <= profile[k] <= 10_000 for k in ("examples", "steps")
+    ):
+        return f"profile {profile!r}: examples and steps must be whole numbers from 1 to 10,000"
+    if record.machine is not None and record.machine not in MACHINES:
+        return f"machine {record.machine!r} is none of {', '.join(MACHINES)}"
+    return None
 
 
 def write_record(record: CampaignRecord, out: Path) -> None:
@@ -407,11 +591,20 @@ def run_campaign(
     machine: str | None = None,
     progress: Callable[[list[WorkerResult], float], None] = lambda results, wall: None,
     shrink_s: float = SHRINK_S,
+    resume: CampaignRecord | None = None,
 ) -> tuple[list[WorkerResult], float, str]:
     """Run the workers (one process each) and wait for all: (their results, wall seconds, why
     the campaign stopped). `progress` gets the workers' latest counts after every batch. On
     Ctrl-C (KeyboardInterrupt) the workers are stopped and their last counts returned, stopped
-    "interrupted"; a crashed worker stops the others and raises WorkerCrashed."""
+    "interrupted"; a crashed worker stops the others and raises WorkerCrashed. With `resume`
+    (a record of this seed and these workers), each worker goes on after its last batch there,
+    counting its steps there towards `steps`."""
+    if resume is not None and (resume.base_seed, resume.workers) != (base_seed, workers):
+        raise ValueError("a resumed campaign keeps its record's seed and workers")
+    start_at = {
+        w: (len(resume.seeds[str(w)]), resume.worker_steps[str(w)]) if resume else (0, 0)
+        for w in range(workers)
+    }
     deadline = None if minutes is None else time.time() + minutes * 60
     per_worker = -(-steps // workers)
     jobs = [
@@ -427,6 +620,7 @@ def run_campaign(
             replay,
             machine,
             shrink_s,
+            *start_at[w],
         )
         for w in range(workers)
     ]

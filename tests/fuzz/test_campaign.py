@@ -2,12 +2,15 @@
 processes with their own seeds, the same examples again from the same seed, the record's counts,
 the rules a short campaign never applied named; the record written after every batch and exact at
 the end, a time limit that stops a batch in its middle, an interruption that stops a worker after
-its current step, and a failure recorded with its seed when its shrinking is cut short."""
+its current step, and a failure recorded with its seed when its shrinking is cut short; a
+campaign resumed from its record (the batches of one uninterrupted run, refused under other
+code or from a record that does not hold together)."""
 
 from __future__ import annotations
 
 import json
 import subprocess
+from dataclasses import asdict, replace
 
 import pytest
 from click.testing import CliRunner
@@ -19,10 +22,14 @@ from offchain.testing.campaign import (
     INTERRUPTED,
     STEPS_REACHED,
     TIME_UP,
+    CampaignRecord,
     Job,
     WorkerResult,
     classify,
+    code_digest,
+    continued,
     merge,
+    read_record,
     run_campaign,
     run_worker,
     write_record,
@@ -265,3 +272,231 @@ def test_fuzz_cli__one_batch_without_failures__passes_whatever_rules_it_drew(tmp
     assert record["failures"] == [] and record["rules_never_applied"]  # some, and still passed
     assert result.output.strip().splitlines()[-1].startswith("stopped: ")
     assert "; passed; record: " in result.output.strip().splitlines()[-1]
+
+
+# ------------------------------------------------------------------ resuming a campaign
+
+
+def _run(artifacts, steps: int, resume=None):
+    """One run of a one-worker campaign from seed 7 (no database), continuing `resume`."""
+    results, wall, stopped = run_campaign(
+        artifacts, steps, 1, 7, None, TINY, database=None, replay=False, resume=resume
+    )
+    record = merge(results, wall, 7, steps, None, TINY, "test", "now", stopped=stopped, digest="d")
+    return record if resume is None else continued(resume, record)
+
+
+def test_campaign__stopped_at_its_steps_and_resumed__runs_the_batches_of_one_uninterrupted_run(
+    artifacts,
+):
+    """A campaign stopped at its steps ends at a batch boundary; resumed to a higher target, it
+    runs the very batches, steps and counts of one run to that target, and lists both runs."""
+    whole = _run(artifacts, 60)
+    first = _run(artifacts, 30)
+    both = _run(artifacts, 60, resume=first)
+    assert first.steps < whole.steps and len(first.seeds["0"]) < len(whole.seeds["0"])
+    assert both.seeds == whole.seeds == {"0": [7 + b for b in range(len(whole.seeds["0"]))]}
+    for key in (
+        "steps",
+        "examples",
+        "rules",
+        "outcomes",
+        "worker_steps",
+        "invariant_checks",
+        "storage_checks",
+        "slots_compared",
+        "specification_checks",
+        "rules_never_applied",
+    ):
+        assert getattr(both, key) == getattr(whole, key), key  # fmt: skip
+    assert [r["steps"] for r in both.segments] == [first.steps, whole.steps - first.steps]
+    assert both.complete and both.stopped == STEPS_REACHED and both.target_steps == 60
+
+
+def test_worker__resumed__starts_after_its_last_batch_and_counts_its_earlier_steps(artifacts):
+    """Worker 0 of 1 from seed 5 with 3 batches and 40 steps behind it runs batch 3 (seed 8)
+    first, and stops when its earlier and new steps reach its share; with its share reached
+    already, it runs nothing."""
+    job = replace(_job(artifacts, 41, TINY), first_batch=3, steps_done=40)
+    result = run_worker(job)
+    assert result.seeds == [8] and result.batches == 1 and 1 <= result.steps <= 50
+    done = run_worker(replace(job, steps_done=41))
+    assert done.seeds == [] and done.steps == 0 and done.stopped == STEPS_REACHED
+
+
+def _record(**changes):
+    """A record of a two-worker campaign from seed 3, as a resumable run writes it."""
+    worker = [WorkerResult(w, steps=10 + w, examples=1, seeds=[3 + w, 5 + w]) for w in range(2)]
+    record = merge(worker, 2.0, 3, 100, None, TINY, "abc", "now", stopped=TIME_UP, digest="d1")
+    return replace(record, **changes)
+
+
+def test_continued__adds_up_and_refuses_another_campaign():
+    old, new = _record(), _record()
+    new = replace(new, seeds={"0": [7], "1": [8]}, worker_steps={"0": 4, "1": 5}, steps=9)
+    both = continued(old, new)
+    assert both.seeds == {"0": [3, 5, 7], "1": [4, 6, 8]}
+    assert both.worker_steps == {"0": 14, "1": 16} and both.steps == 30
+    assert len(both.segments) == 2 and both.wall_s == 4.0
+    for other in ({"code_digest": "d2"}, {"base_seed": 4}, {"workers": 3}, {"machine": "full"}):
+        with pytest.raises(ValueError, match="continues only the campaign"):
+            continued(old, replace(new, **other))
+
+
+def _written(tmp_path, record: CampaignRecord | None = None, text=None, data=None):
+    path = tmp_path / "c.json"
+    if text is not None:
+        path.write_bytes(text)
+    elif record is not None:
+        path.write_text(json.dumps(asdict(record)))
+    else:
+        path.write_text(json.dumps(data))
+    return path
+
+
+@pytest.mark.parametrize(
+    "text, data, phrase",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\xff", None, "is not a campaign record (UnicodeDecodeError)"),
+        (b"{nope", None, "is not a campaign record (JSONDecodeError)"),
+        (None, [1, 2], "is not a campaign record"),
+        (None, {"steps": 1}, "is not a campaign record"),
+        # the record before --resume existed: no digest, steps per worker or runs
+        (None, {**asdict(_record()), "code_digest": ""}, "written before campaigns could be"),
+        (None, {**asdict(_record()), "colour": 1}, "unknown field colour"),
+        (None, {**asdict(_record()), "seeds": {"0": [3, 5], "1": [4, 7]}}, "worker 1's seeds"),
+        (None, {**asdict(_record()), "seeds": {"0": [3]}}, "not those of 2 workers"),
+        (None, {**asdict(_record()), "worker_steps": {"0": 10, "1": 12}}, "do not add up"),
+        (None, {**asdict(_record()), "steps": "21"}, "counts are not whole numbers"),
+        (None, {**asdict(_record()), "steps": 1e400}, "counts are not whole numbers"),
+        (None, {**asdict(_record()), "rules": [1]}, "rules are not counts"),
+        (None, {**asdict(_record()), "outcomes": {"x": "y"}}, "are not counts"),
+        (
+            None,
+            {**asdict(_record()), "profile": {"examples": 0, "steps": 1, "derandomize": 1}},
+            "examples and steps must be whole numbers",
+        ),  # fmt: skip
+        (None, {**asdict(_record()), "profile": {"x": 1}}, "is not a batch profile"),
+        (None, {**asdict(_record()), "machine": "nope"}, "machine 'nope' is none of"),
+        (None, {**asdict(_record()), "workers": 0}, "is not a count of workers"),
+        (None, {**asdict(_record()), "target_steps": None}, "is not a count of steps"),
+    ],
+)
+def test_read_record__not_a_resumable_record__one_clear_reason(tmp_path, text, data, phrase):
+    path = _written(tmp_path, text=text, data=data)
+    with pytest.raises(ValueError, match=None) as raised:
+        read_record(path)
+    assert phrase in str(raised.value) and "\n" not in str(raised.value)
+
+
+def test_read_record__a_written_record__reads_back_equal(tmp_path):
+    record = _record(outcomes={"x": 1})
+    write_record(record, tmp_path / "c.json")
+    assert read_record(tmp_path / "c.json") == record
+
+
+def test_code_digest__changes_with_any_contract_or_offchain_file(tmp_path):
+    for name in ("contracts/A.vy", "offchain/m.py", "offchain/x.toml", "ape-config.yaml"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("x")
+    before = code_digest(tmp_path)
+    assert code_digest(tmp_path) == before
+    (tmp_path / "docs").mkdir()
+    (tmp_path / "docs" / "notes.md").write_text("not code")
+    assert code_digest(tmp_path) == before
+    for name in ("contracts/A.vy", "offchain/m.py", "offchain/x.toml", "ape-config.yaml"):
+        (tmp_path / name).write_text("y")
+        assert code_digest(tmp_path) != before, name
+        (tmp_path / name).write_text("x")
+    assert code_digest(tmp_path) == before
+
+
+_SMALL = ["--examples-per-batch", "1", "--steps-per-example", "10", "--workers", "1"]
+
+
+def test_fuzz_cli__resume__goes_on_after_the_last_batch_and_lists_both_runs(tmp_path):
+    out = tmp_path / "c.json"
+    first = CliRunner().invoke(
+        _fuzz_cli(), ["--steps", "10", *_SMALL, "--no-replay", "--out", str(out)]
+    )
+    assert first.exit_code == 1, first.output  # too short to apply every rule
+    before = json.loads(out.read_text())
+    again = CliRunner().invoke(
+        _fuzz_cli(), ["--resume", "--steps", "20", "--no-replay", "--out", str(out)]
+    )
+    assert again.exit_code == 1, again.output
+    assert f"; run 2, from {before['steps']} steps" in again.output
+    record = json.loads(out.read_text())
+    n = len(before["seeds"]["0"])
+    assert before["steps"] >= 10 and record["steps"] >= 20
+    assert record["seeds"]["0"][:n] == before["seeds"]["0"] == list(range(n))
+    assert record["seeds"]["0"] == list(range(len(record["seeds"]["0"]))) and n < len(
+        record["seeds"]["0"]
+    )
+    assert record["worker_steps"]["0"] == record["steps"]
+    assert [r["steps"] for r in record["segments"]] == [
+        before["steps"],
+        record["steps"] - before["steps"],
+    ]
+    assert record["code_digest"] == before["code_digest"] == code_digest()
+    # its target reached: nothing to resume, the record untouched
+    done = CliRunner().invoke(_fuzz_cli(), ["--resume", "--no-replay", "--out", str(out)])
+    assert done.exit_code == 2 and json.loads(out.read_text()) == record
+    assert done.output.splitlines() == [
+        f"fuzz: --resume: {out}'s campaign has {record['steps']:,} steps, its workers reached "
+        "20: nothing to resume (--steps raises the target)"
+    ]
+
+
+@pytest.mark.parametrize(
+    "extra, lines",
+    [
+        (
+            ["--workers", "2", "--seed", "3"],
+            [
+                "fuzz: --workers: --resume takes it from the record",
+                "fuzz: --seed: --resume takes it from the record",
+            ],
+        ),  # fmt: skip
+        (
+            ["--machine", "full", "--batch", "4"],
+            [
+                "fuzz: --machine: --resume takes it from the record",
+                "fuzz: --batch: --resume takes it from the record",
+            ],
+        ),  # fmt: skip
+        (
+            ["--examples-per-batch", "3"],
+            ["fuzz: --examples-per-batch: --resume takes it from the record"],
+        ),  # fmt: skip
+    ],
+)
+def test_fuzz_cli__resume_with_what_the_record_sets__each_named_nothing_run(tmp_path, extra, lines):
+    out = _written(tmp_path, _record(code_digest=code_digest()))
+    text = out.read_text()
+    result = CliRunner().invoke(_fuzz_cli(), ["--resume", *extra, "--out", str(out)])
+    assert result.exit_code == 2, result.output
+    assert result.output.splitlines() == lines
+    assert out.read_text() == text
+
+
+def test_fuzz_cli__resume_under_other_code_or_of_an_old_record__one_line_untouched(tmp_path):
+    out = _written(tmp_path, _record(code_digest="0123456789abcdef"))
+    text = out.read_text()
+    result = CliRunner().invoke(_fuzz_cli(), ["--resume", "--out", str(out)])
+    assert result.exit_code == 2 and out.read_text() == text
+    [line] = result.output.splitlines()
+    assert line.startswith("fuzz: --resume: the contracts or offchain/ changed since ")
+    assert "(code digest 0123456789abcdef, now " in line
+    # a record written before --resume (as the one committed at d0a51c0): refused, not resumed
+    # from scratch
+    old = {k: v for k, v in asdict(_record()).items()
+           if k not in ("code_digest", "worker_steps", "segments", "machine")}  # fmt: skip
+    out.write_text(json.dumps(old))
+    result = CliRunner().invoke(_fuzz_cli(), ["--resume", "--out", str(out)])
+    assert result.exit_code == 2 and len(result.output.splitlines()) == 1
+    assert "written before campaigns could be resumed" in result.output
+    missing = CliRunner().invoke(_fuzz_cli(), ["--resume", "--out", str(tmp_path / "no.json")])
+    assert missing.exit_code == 2 and missing.output.splitlines() == [
+        f"fuzz: --resume: no record at {tmp_path / 'no.json'}"
+    ]
