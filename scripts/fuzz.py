@@ -50,6 +50,7 @@ from offchain.testing.campaign import (
     merge,
     read_record,
     run_campaign,
+    target_reached,
     write_record,
 )
 from offchain.testing.differential import MACHINES
@@ -287,8 +288,7 @@ def _resumed(out: Path, steps: int, digest: str):
             f"{old.code_digest}, now {digest}): a campaign goes on only with the code it ran"
         )
     target = steps if _given("steps") else old.target_steps
-    per_worker = -(-target // old.workers)
-    if all(done >= per_worker for done in old.worker_steps.values()):
+    if target_reached(old, target):
         fail(
             f"--resume: {out}'s campaign has {old.steps:,} steps, its workers reached "
             f"{target:,}: nothing to resume (--steps raises the target)"

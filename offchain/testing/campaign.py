@@ -39,10 +39,12 @@ import collections
 import hashlib
 import importlib.metadata
 import json
+import math
 import multiprocessing
 import os
 import queue
 import signal
+import sys
 import tempfile
 import time
 import traceback
@@ -293,6 +295,9 @@ class CampaignRecord:
     # each run of the campaign (the first, then each --resume): started_at, git_commit, wall_s,
     # steps, minutes, stopped
     segments: list[dict[str, Any]] = field(default_factory=list)
+    # every worker reached its share of target_steps (`complete` is also true when a run's time
+    # was up: a campaign in several runs is done only when this is)
+    target_reached: bool = False
 
     def ok(self) -> bool:
         return self.complete and not self.failures and not self.rules_never_applied
@@ -326,6 +331,7 @@ def merge(
         failures += r.failures
     kinds = collections.Counter(f.kind for f in failures)
     steps = sum(r.steps for r in results)
+    share = -(-target_steps // max(1, len(results)))
     return CampaignRecord(
         steps=steps,
         examples=sum(r.examples for r in results),
@@ -359,6 +365,7 @@ def merge(
         machine=machines[0] if len(machines) == 1 else None,
         worker_steps={str(r.worker): r.steps for r in results},
         code_digest=digest,
+        target_reached=all(r.steps >= share for r in results),
         segments=[
             {
                 "started_at": started_at,
@@ -414,7 +421,7 @@ def continued(old: CampaignRecord, new: CampaignRecord) -> CampaignRecord:
     added = {key: getattr(old, key) + getattr(new, key) for key in _ADDED}
     added["wall_s"] = round(added["wall_s"], 1)
     workers = sorted({*old.seeds, *new.seeds}, key=int)
-    return replace(
+    record = replace(
         old,
         **added,
         steps_per_s=round(added["steps"] / added["wall_s"], 1) if added["wall_s"] else 0.0,
@@ -430,18 +437,20 @@ def continued(old: CampaignRecord, new: CampaignRecord) -> CampaignRecord:
         stopped=new.stopped,
         segments=old.segments + new.segments,
     )
+    return replace(record, target_reached=target_reached(record))
 
 
 # what the fuzz runs: a resumed campaign must run the same (`code_digest`)
 _DIGEST_PACKAGES = ("vyper", "snekmate", "hypothesis", "pyrevm", "eth-abi", "eth-ape", "ape-vyper")
-_DIGEST_FILES = (("contracts", "*.vy*"), ("offchain", "*.py"), ("offchain", "*.toml"))
+_DIGEST_FILES = (("contracts", "*.vy*"), ("offchain", "*"), ("scripts", "fuzz.py"))
 
 
 def code_digest(root: Path = ROOT) -> str:
-    """A digest of the code a campaign runs: every file under contracts/ and offchain/ (the
-    contracts, the model, the machines and their checks), ape-config.yaml (the compiler's
-    settings) and the versions of the packages that compile, run and draw."""
+    """A digest of the code a campaign runs: the contracts' sources, every file under offchain/
+    (the model, the machines and their checks), scripts/fuzz.py, ape-config.yaml (the compiler's
+    settings), Python's version and the versions of the packages that compile, run and draw."""
     h = hashlib.sha256()
+    h.update(f"python {sys.version}\n".encode())
     for package in _DIGEST_PACKAGES:
         try:
             h.update(f"{package} {importlib.metadata.version(package)}\n".encode())
@@ -461,7 +470,7 @@ def read_record(path: Path) -> CampaignRecord:
         data = json.loads(path.read_bytes())
     except FileNotFoundError:
         raise ValueError(f"no record at {path}") from None
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
         raise ValueError(f"{path} is not a campaign record ({type(exc).__name__})") from None
     names = {f.name for f in fields(CampaignRecord)}
     if not isinstance(data, dict) or not {"steps", "seeds", "base_seed"} <= set(data):
@@ -484,47 +493,87 @@ def read_record(path: Path) -> CampaignRecord:
     return record
 
 
+def _count(value: Any) -> bool:
+    """A whole number of things (JSON's true and 1.0 are not)."""
+    return type(value) is int and value >= 0
+
+
 def _inconsistent(record: CampaignRecord) -> str | None:
     """What in a record read back does not hold together (a hand edit, a mix of records)."""
-    if not isinstance(record.workers, int) or not 1 <= record.workers <= 256:
+    if not _count(record.workers) or not 1 <= record.workers <= 256:
         return f"workers {record.workers!r} is not a count of workers"
-    if not isinstance(record.base_seed, int) or record.base_seed < 0:
+    if not _count(record.base_seed):
         return f"base_seed {record.base_seed!r} is not a seed"
-    counts = [getattr(record, key) for key in _ADDED if key != "wall_s"]
-    if not all(type(n) is int and n >= 0 for n in counts) or not isinstance(
-        record.wall_s, (int, float)
-    ):
-        return "its counts are not whole numbers"
-    if type(record.target_steps) is not int or record.target_steps < 1:
+    if not _count(record.target_steps) or record.target_steps < 1:
         return f"target_steps {record.target_steps!r} is not a count of steps"
-    if not isinstance(record.rules, dict):
-        return "its rules are not counts"
-    tables = [record.outcomes, record.worker_steps, *record.rules.values()]
-    if not all(isinstance(t, dict) and all(type(n) is int for n in t.values()) for t in tables):
-        return "its rules, outcomes or steps per worker are not counts"
-    if not isinstance(record.seeds, dict) or not isinstance(record.segments, list):
-        return "its seeds or runs are not lists"
-    if not isinstance(record.failures, list):
-        return "its failures are not a list"
-    expected = {str(w) for w in range(record.workers)}
-    if set(record.seeds) != expected or set(record.worker_steps) != expected:
-        return f"its seeds and steps are not those of {record.workers} workers"
-    for w, seeds in record.seeds.items():
-        step = record.workers
-        if seeds != [record.base_seed + int(w) + b * step for b in range(len(seeds))]:
-            return f"worker {w}'s seeds are not base_seed + {w} + batch x {step}"
-    if sum(record.worker_steps.values()) != record.steps:
-        return f"its workers' steps do not add up to its {record.steps} steps"
+    wall = record.wall_s
+    if not all(_count(getattr(record, key)) for key in _ADDED if key != "wall_s") or not (
+        type(wall) in (int, float) and math.isfinite(wall) and wall >= 0
+    ):
+        return "its counts are not whole numbers (or its seconds not a time)"
     profile = record.profile
     if not isinstance(profile, dict) or set(profile) != {"examples", "steps", "derandomize"}:
         return f"profile {profile!r} is not a batch profile (examples, steps, derandomize)"
-    if not all(
-        isinstance(profile[k], int) and 1 <= profile[k] <= 10_000 for k in ("examples", "steps")
-    ):
+    if not all(_count(profile[k]) and 1 <= profile[k] <= 10_000 for k in ("examples", "steps")):
         return f"profile {profile!r}: examples and steps must be whole numbers from 1 to 10,000"
+    if type(profile["derandomize"]) is not bool:
+        return f"profile {profile!r}: derandomize must be true or false"
     if record.machine is not None and record.machine not in MACHINES:
         return f"machine {record.machine!r} is none of {', '.join(MACHINES)}"
+    rule_fields = {f.name for f in fields(stats.RuleCount)}
+    if not isinstance(record.rules, dict) or not all(
+        isinstance(c, dict) and set(c) == rule_fields and all(map(_count, c.values()))
+        for c in record.rules.values()
+    ):
+        return f"its rules are not counts ({', '.join(sorted(rule_fields))} per rule)"
+    if not all(
+        isinstance(t, dict) and all(map(_count, t.values()))
+        for t in (record.outcomes, record.worker_steps)
+    ):
+        return "its outcomes or steps per worker are not counts"
+    if not isinstance(record.seeds, dict) or not isinstance(record.segments, list):
+        return "its seeds or runs are not lists"
+    expected = {str(w) for w in range(record.workers)}
+    if set(record.seeds) != expected or set(record.worker_steps) != expected:
+        return f"its seeds and steps are not those of {record.workers} workers"
+    step, per_batch = record.workers, profile["examples"] * profile["steps"]
+    for w, seeds in record.seeds.items():
+        if (
+            not isinstance(seeds, list)
+            or not all(type(x) is int for x in seeds)
+            or seeds != [record.base_seed + int(w) + b * step for b in range(len(seeds))]
+        ):
+            return f"worker {w}'s seeds are not base_seed + {w} + batch x {step}"
+        if record.worker_steps[w] > len(seeds) * per_batch:
+            return f"worker {w} has more steps than its {len(seeds)} batches can hold"
+    if sum(record.worker_steps.values()) != record.steps:
+        return f"its workers' steps do not add up to its {record.steps} steps"
+    if record.examples > sum(map(len, record.seeds.values())) * profile["examples"]:
+        return "it has more examples than its batches can hold"
+    if not isinstance(record.failures, list):
+        return "its failures are not a list"
+    try:
+        kinds = collections.Counter(Failure(**f).kind for f in record.failures)
+    except TypeError:
+        return "its failures are not failures (worker, seed, machine, kind, error, ...)"
+    counted = {
+        "divergence": record.divergences,
+        "state": record.state_differences,
+        "invariant": record.invariant_breaks,
+        "economic": record.economic_failures,
+        "specification": record.specification_failures,
+        "other": record.other_failures,
+    }
+    if any(kinds[kind] != n for kind, n in counted.items()) or set(kinds) - set(counted):
+        return "its failures' kinds do not match its counts of each"
     return None
+
+
+def target_reached(record: CampaignRecord, target: int | None = None) -> bool:
+    """Every worker of `record` reached its share of `target` steps (the record's own target by
+    default): what a campaign runs to (the workers' shares are equal)."""
+    share = -(-(target or record.target_steps) // record.workers)
+    return all(steps >= share for steps in record.worker_steps.values())
 
 
 def write_record(record: CampaignRecord, out: Path) -> None:

@@ -81,6 +81,7 @@ class System:
         """Run a hypothetical branch: every transaction sent inside is undone afterwards, on
         chain (an EVM snapshot) and in the model (a copy), so a test can compare two histories
         from the same state (an honest one and an attack, say)."""
+        pending = self.chain.next_block_time
         snapshot = self.chain.snapshot()
         saved = copy.deepcopy(self.model)
         saved_auditor = self.auditor.fork(saved)
@@ -88,6 +89,10 @@ class System:
             yield
         finally:
             self.chain.revert_to(snapshot)
+            # a revert drops a time set for the next block (a warp before the branch); the
+            # model's copy keeps it: set it again, or the next transaction is mined early
+            if pending != self.chain.next_block_time:
+                self.chain.set_next_block_time(pending)
             self.model = saved
             self.lockstep = Lockstep(self.chain, saved)
             self.auditor = saved_auditor

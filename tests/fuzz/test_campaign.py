@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import subprocess
+import sys
 from dataclasses import asdict, replace
 
 import pytest
@@ -32,6 +33,7 @@ from offchain.testing.campaign import (
     read_record,
     run_campaign,
     run_worker,
+    target_reached,
     write_record,
 )
 from offchain.testing.checking import Checker, StateDiffers
@@ -306,11 +308,16 @@ def test_campaign__stopped_at_its_steps_and_resumed__runs_the_batches_of_one_uni
         "storage_checks",
         "slots_compared",
         "specification_checks",
+        "failures",
         "rules_never_applied",
+        "target_reached",
     ):
         assert getattr(both, key) == getattr(whole, key), key  # fmt: skip
+    # each run compares the complete views at its first step (then every 500 steps of the run)
+    assert both.full_state_checks == whole.full_state_checks + 1
     assert [r["steps"] for r in both.segments] == [first.steps, whole.steps - first.steps]
     assert both.complete and both.stopped == STEPS_REACHED and both.target_steps == 60
+    assert both.target_reached and first.target_reached  # each run reached its own target
 
 
 def test_worker__resumed__starts_after_its_last_batch_and_counts_its_earlier_steps(artifacts):
@@ -338,7 +345,14 @@ def test_continued__adds_up_and_refuses_another_campaign():
     assert both.seeds == {"0": [3, 5, 7], "1": [4, 6, 8]}
     assert both.worker_steps == {"0": 14, "1": 16} and both.steps == 30
     assert len(both.segments) == 2 and both.wall_s == 4.0
-    for other in ({"code_digest": "d2"}, {"base_seed": 4}, {"workers": 3}, {"machine": "full"}):
+    other_profile = {"examples": 3, "steps": 25, "derandomize": False}
+    for other in (
+        {"code_digest": "d2"},
+        {"base_seed": 4},
+        {"workers": 3},
+        {"machine": "full"},
+        {"profile": other_profile},
+    ):
         with pytest.raises(ValueError, match="continues only the campaign"):
             continued(old, replace(new, **other))
 
@@ -380,12 +394,69 @@ def _written(tmp_path, record: CampaignRecord | None = None, text=None, data=Non
         (None, {**asdict(_record()), "machine": "nope"}, "machine 'nope' is none of"),
         (None, {**asdict(_record()), "workers": 0}, "is not a count of workers"),
         (None, {**asdict(_record()), "target_steps": None}, "is not a count of steps"),
+        # nested deeper than Python's recursion limit (set to its default in the test: a raised
+        # limit lets the C decoder overflow the stack instead)
+        (b"[" * 5_000, None, "is not a campaign record (RecursionError)"),
+        (None, {**asdict(_record()), "rules": {"r": {}}}, "rules are not counts (hits, ok, sent"),
+        (
+            None,
+            {**asdict(_record()), "rules": {"r": {"hits": 1, "sent": 0, "ok": -1}}},
+            "rules are not counts",
+        ),  # fmt: skip
+        (None, {**asdict(_record()), "failures": [1]}, "its failures are not failures"),
+        (None, {**asdict(_record()), "failures": [{}]}, "its failures are not failures"),
+        (None, {**asdict(_record()), "failures": "none"}, "its failures are not a list"),
+        # a failure the counts of each kind do not count
+        (
+            None,
+            {
+                **asdict(_record()),
+                "failures": [
+                    {
+                        "worker": 0,
+                        "seed": 3,
+                        "machine": "full",
+                        "kind": "state",
+                        "error": "x",
+                        "steps": 3,
+                        "anvil": None,
+                    }
+                ],
+            },
+            "failures' kinds do not match",
+        ),  # fmt: skip
+        (
+            None,
+            {**asdict(_record()), "profile": {"examples": 2, "steps": 25, "derandomize": "no"}},
+            "derandomize must be true or false",
+        ),  # fmt: skip
+        (
+            None,
+            {**asdict(_record()), "profile": {"examples": True, "steps": 25, "derandomize": False}},
+            "examples and steps must be whole numbers",
+        ),  # fmt: skip
+        (None, {**asdict(_record()), "wall_s": float("nan")}, "seconds not a time"),
+        (None, {**asdict(_record()), "wall_s": -1}, "seconds not a time"),
+        (None, {**asdict(_record()), "worker_steps": {"0": 25, "1": -4}}, "are not counts"),
+        (None, {**asdict(_record()), "seeds": {"0": [3.0, 5], "1": [4, 6]}}, "worker 0's seeds"),
+        # two batches of 2 examples x 25 steps hold 100 steps, and 4 examples
+        (
+            None,
+            {**asdict(_record()), "worker_steps": {"0": 101, "1": 0}, "steps": 101},
+            "worker 0 has more steps than its 2 batches can hold",
+        ),  # fmt: skip
+        (None, {**asdict(_record()), "examples": 9}, "more examples than its batches can hold"),
     ],
 )
 def test_read_record__not_a_resumable_record__one_clear_reason(tmp_path, text, data, phrase):
     path = _written(tmp_path, text=text, data=data)
-    with pytest.raises(ValueError, match=None) as raised:
-        read_record(path)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(1_000)  # Python's default, as `ape run fuzz` runs
+    try:
+        with pytest.raises(ValueError) as raised:
+            read_record(path)
+    finally:
+        sys.setrecursionlimit(limit)
     assert phrase in str(raised.value) and "\n" not in str(raised.value)
 
 
@@ -395,16 +466,28 @@ def test_read_record__a_written_record__reads_back_equal(tmp_path):
     assert read_record(tmp_path / "c.json") == record
 
 
-def test_code_digest__changes_with_any_contract_or_offchain_file(tmp_path):
-    for name in ("contracts/A.vy", "offchain/m.py", "offchain/x.toml", "ape-config.yaml"):
-        (tmp_path / name).parent.mkdir(exist_ok=True)
+_DIGESTED = (
+    "contracts/A.vy",
+    "contracts/modules/b.vyi",
+    "offchain/m.py",
+    "offchain/x.toml",
+    "offchain/live/y.js",
+    "scripts/fuzz.py",
+    "ape-config.yaml",
+)
+
+
+def test_code_digest__changes_with_any_contract_offchain_or_fuzz_script_file(tmp_path):
+    for name in _DIGESTED:
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
         (tmp_path / name).write_text("x")
     before = code_digest(tmp_path)
     assert code_digest(tmp_path) == before
-    (tmp_path / "docs").mkdir()
-    (tmp_path / "docs" / "notes.md").write_text("not code")
+    for name in ("docs/notes.md", "scripts/simulate.py", "bench/results.json"):
+        (tmp_path / name).parent.mkdir(exist_ok=True)
+        (tmp_path / name).write_text("not what the fuzz runs")
     assert code_digest(tmp_path) == before
-    for name in ("contracts/A.vy", "offchain/m.py", "offchain/x.toml", "ape-config.yaml"):
+    for name in _DIGESTED:
         (tmp_path / name).write_text("y")
         assert code_digest(tmp_path) != before, name
         (tmp_path / name).write_text("x")
@@ -500,3 +583,16 @@ def test_fuzz_cli__resume_under_other_code_or_of_an_old_record__one_line_untouch
     assert missing.exit_code == 2 and missing.output.splitlines() == [
         f"fuzz: --resume: no record at {tmp_path / 'no.json'}"
     ]
+
+
+def test_target_reached__every_worker_its_equal_share():
+    """Workers share a target equally (rounded up): 20 steps over two workers is 10 each, so 15
+    and 3 is not there (the second worker goes on), 10 and 10 is."""
+    assert not target_reached(_record(worker_steps={"0": 15, "1": 3}, steps=18), 20)
+    assert not target_reached(_record(worker_steps={"0": 10, "1": 9}, steps=19), 20)
+    assert target_reached(_record(worker_steps={"0": 10, "1": 10}, steps=20), 20)
+    # 21 over two workers: 11 each (rounded up)
+    assert not target_reached(_record(worker_steps={"0": 11, "1": 10}, steps=21), 21)
+    assert target_reached(_record(worker_steps={"0": 11, "1": 11}, steps=22), 21)
+    # the record's own target by default: 100 over two workers
+    assert not target_reached(_record())

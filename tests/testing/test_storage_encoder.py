@@ -11,6 +11,8 @@ on the Checker."""
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import pytest
@@ -69,6 +71,23 @@ class Walk:
     penalty: list[str] | None = None
 
 
+@contextmanager
+def _undone(evm) -> Iterator[None]:
+    """A plant undone at once: a snapshot reverted, and the next block's time set again. A
+    revert drops a time set for the next block (as the node backends' do), and the plants run
+    inside a step: after the machine's warp, before the transaction it is for. (Without this,
+    a walk that planted right after `short_warp(300)` sent its next transaction 299 s early on
+    revm: a Divergence on block time, and a flaky one, since only the first walk plants.)"""
+    pending = evm.next_block_time
+    snapshot = evm.snapshot()
+    try:
+        yield
+    finally:
+        evm.revert_to(snapshot)
+        if pending != evm.next_block_time:
+            evm.set_next_block_time(pending)
+
+
 def _plant_bits(system, words, walk: Walk) -> None:
     """Flip one compared bit of one slot of every variable not planted yet (a non-zero one if
     the variable has one) and record what `compare` names; each plant is undone at once."""
@@ -82,13 +101,10 @@ def _plant_bits(system, words, walk: Walk) -> None:
             if name not in picks or (w.word and not picks[name][2].word):
                 picks[name] = (address, slot, w)
     for name, (address, slot, w) in picks.items():
-        snapshot = evm.snapshot()
-        try:
+        with _undone(evm):
             flipped = evm.evm.storage(address, slot) ^ (w.mask & -w.mask)  # its lowest compared bit
             evm.evm.insert_account_storage(address, slot, flipped)
             named = storage.compare(evm, model, words)
-        finally:
-            evm.revert_to(snapshot)
         walk.planted[name] = [f"{d.contract}.{d.variable}" for d in named]
 
 
@@ -104,13 +120,10 @@ def _plant_penalty(system, words, walk: Walk) -> None:
     ]
     if not running:
         return
-    snapshot = evm.snapshot()
-    try:
+    with _undone(evm):
         flipped = evm.evm.storage(backstop, running[0]) ^ 1 << 40
         evm.evm.insert_account_storage(backstop, running[0], flipped)
         named = storage.compare(evm, system.model, words)
-    finally:
-        evm.revert_to(snapshot)
     walk.penalty = [f"{d.contract}.{d.variable}" for d in named]
 
 
@@ -120,8 +133,7 @@ def _plant_extra(checker, original, words, walk: Walk) -> None:
     evm, model = checker.s.chain, checker.s.model
     engine = checker.s.d.engine
     slot = storage.mapping_slot(storage.layout("VaultEngine")["stable"], NOBODY)
-    snapshot = evm.snapshot()
-    try:
+    with _undone(evm):
         evm.evm.insert_account_storage(engine, slot, 10**45)
         walk.extra = storage.unclaimed(evm, model, words)
         try:
@@ -129,8 +141,6 @@ def _plant_extra(checker, original, words, walk: Walk) -> None:
             walk.extra_missed_by_views = True
         except AssertionError:
             walk.extra_missed_by_views = False
-    finally:
-        evm.revert_to(snapshot)
 
 
 @pytest.fixture(scope="module")
