@@ -536,7 +536,7 @@ def _inconsistent(record: CampaignRecord) -> str | None:
     expected = {str(w) for w in range(record.workers)}
     if set(record.seeds) != expected or set(record.worker_steps) != expected:
         return f"its seeds and steps are not those of {record.workers} workers"
-    step, per_batch = record.workers, profile["examples"] * profile["steps"]
+    step = record.workers
     for w, seeds in record.seeds.items():
         if (
             not isinstance(seeds, list)
@@ -544,12 +544,11 @@ def _inconsistent(record: CampaignRecord) -> str | None:
             or seeds != [record.base_seed + int(w) + b * step for b in range(len(seeds))]
         ):
             return f"worker {w}'s seeds are not base_seed + {w} + batch x {step}"
-        if record.worker_steps[w] > len(seeds) * per_batch:
-            return f"worker {w} has more steps than its {len(seeds)} batches can hold"
+    # (no cap on the steps or examples of a batch: Hypothesis runs more test cases than the
+    # profile's examples, and a campaign's first record, 15,678 examples in 750 batches of 20,
+    # was refused by one)
     if sum(record.worker_steps.values()) != record.steps:
         return f"its workers' steps do not add up to its {record.steps} steps"
-    if record.examples > sum(map(len, record.seeds.values())) * profile["examples"]:
-        return "it has more examples than its batches can hold"
     if not isinstance(record.failures, list):
         return "its failures are not a list"
     try:

@@ -439,13 +439,6 @@ def _written(tmp_path, record: CampaignRecord | None = None, text=None, data=Non
         (None, {**asdict(_record()), "wall_s": -1}, "seconds not a time"),
         (None, {**asdict(_record()), "worker_steps": {"0": 25, "1": -4}}, "are not counts"),
         (None, {**asdict(_record()), "seeds": {"0": [3.0, 5], "1": [4, 6]}}, "worker 0's seeds"),
-        # two batches of 2 examples x 25 steps hold 100 steps, and 4 examples
-        (
-            None,
-            {**asdict(_record()), "worker_steps": {"0": 101, "1": 0}, "steps": 101},
-            "worker 0 has more steps than its 2 batches can hold",
-        ),  # fmt: skip
-        (None, {**asdict(_record()), "examples": 9}, "more examples than its batches can hold"),
     ],
 )
 def test_read_record__not_a_resumable_record__one_clear_reason(tmp_path, text, data, phrase):
@@ -462,6 +455,15 @@ def test_read_record__not_a_resumable_record__one_clear_reason(tmp_path, text, d
 
 def test_read_record__a_written_record__reads_back_equal(tmp_path):
     record = _record(outcomes={"x": 1})
+    write_record(record, tmp_path / "c.json")
+    assert read_record(tmp_path / "c.json") == record
+
+
+def test_read_record__more_examples_and_steps_than_the_profile_says__read(tmp_path):
+    """Hypothesis runs more test cases than a batch's max_examples: the first long campaign's
+    record (15,678 examples in 750 batches of 20) was refused by a cap on them. Two batches of
+    2 examples x 25 steps here, with 9 examples and 130 steps."""
+    record = _record(examples=9, worker_steps={"0": 120, "1": 10}, steps=130)
     write_record(record, tmp_path / "c.json")
     assert read_record(tmp_path / "c.json") == record
 
