@@ -128,6 +128,17 @@ def revm(artifacts: Artifacts) -> FuzzTarget:
 
 
 @pytest.fixture
+def revm_system(revm: FuzzTarget) -> Iterator[System]:
+    """A System on the session's revm (a copy of its model), the EVM reverted afterwards."""
+    d, model = revm.deployed
+    snapshot = revm.evm.snapshot()
+    try:
+        yield System(revm.evm, copy.deepcopy(model), d, revm.roles)
+    finally:
+        revm.evm.revert_to(snapshot)
+
+
+@pytest.fixture
 def system(
     node: ChainBackend, deployed: tuple[Deployment, ModelBackend], roles: Roles
 ) -> Iterator[System]:

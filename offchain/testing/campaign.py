@@ -331,7 +331,7 @@ def merge(
         failures += r.failures
     kinds = collections.Counter(f.kind for f in failures)
     steps = sum(r.steps for r in results)
-    share = -(-target_steps // max(1, len(results)))
+    share = worker_share(target_steps, max(1, len(results)))
     return CampaignRecord(
         steps=steps,
         examples=sum(r.examples for r in results),
@@ -568,10 +568,15 @@ def _inconsistent(record: CampaignRecord) -> str | None:
     return None
 
 
+def worker_share(steps: int, workers: int) -> int:
+    """The steps each of `workers` runs of a campaign of `steps` (rounded up: equal shares)."""
+    return -(-steps // workers)
+
+
 def target_reached(record: CampaignRecord, target: int | None = None) -> bool:
     """Every worker of `record` reached its share of `target` steps (the record's own target by
     default): what a campaign runs to (the workers' shares are equal)."""
-    share = -(-(target or record.target_steps) // record.workers)
+    share = worker_share(target or record.target_steps, record.workers)
     return all(steps >= share for steps in record.worker_steps.values())
 
 
@@ -654,7 +659,7 @@ def run_campaign(
         for w in range(workers)
     }
     deadline = None if minutes is None else time.time() + minutes * 60
-    per_worker = -(-steps // workers)
+    per_worker = worker_share(steps, workers)
     jobs = [
         Job(
             w,

@@ -10,9 +10,6 @@ on revm is replayed on Anvil, whose verdict the failure's report carries."""
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterator
-
 import pytest
 from hypothesis import Phase
 
@@ -31,13 +28,8 @@ _UNSHRUNK = Profile(examples=5, steps=10, derandomize=True)
 
 
 @pytest.fixture
-def system(revm) -> Iterator[System]:
-    d, model = revm.deployed
-    snapshot = revm.evm.snapshot()
-    try:
-        yield System(revm.evm, copy.deepcopy(model), d, revm.roles)
-    finally:
-        revm.evm.revert_to(snapshot)
+def system(revm_system: System) -> System:
+    return revm_system
 
 
 def _poke(system: System) -> None:

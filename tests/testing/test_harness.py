@@ -5,24 +5,11 @@ time). The storage encoder's plants (test_storage_encoder.py) hit the same on re
 
 from __future__ import annotations
 
-import copy
-from collections.abc import Iterator
-
 import pytest
 
 from offchain.testing.harness import System
 
 WARP = 300
-
-
-@pytest.fixture
-def revm_system(revm) -> Iterator[System]:
-    d, model = revm.deployed
-    snapshot = revm.evm.snapshot()
-    try:
-        yield System(revm.evm, copy.deepcopy(model), d, revm.roles)
-    finally:
-        revm.evm.revert_to(snapshot)
 
 
 def _allow(system: System, delegate: str) -> None:
