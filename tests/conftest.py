@@ -26,6 +26,7 @@ from offchain.backends import ChainBackend, ModelBackend, load_artifacts, reader
 from offchain.backends.anvil import keep_ape_anvil_history_in_memory
 from offchain.backends.hardhat import NODES
 from offchain.system.deployment import Deployment
+from offchain.testing import constants
 from offchain.testing.fuzz import Artifacts, FuzzTarget, deploy_target, revm_target
 from offchain.testing.harness import TEST_FACTORIES, Roles, System
 
@@ -50,6 +51,15 @@ settings.register_profile(
     ],
 )
 settings.load_profile("ci")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _pinned_hypothesis_constants() -> Iterator[None]:
+    """The constants Hypothesis draws from are the model's, whatever the session imported
+    before a test (offchain/testing/constants.py): a test's examples are the same alone and in
+    the whole suite."""
+    with constants.pinned():
+        yield
 
 
 # pytest markers (`make test-fast` runs `-m "not slow and not live and not fuzz"`; `make test`

@@ -36,6 +36,7 @@ from offchain.backends import (
 from offchain.backends.anvil import Anvil
 from offchain.system.config import load_config
 from offchain.system.deployment import Deployment, deploy_system
+from offchain.testing import constants
 from offchain.testing.differential import MACHINES, make_machine
 from offchain.testing.harness import TEST_FACTORIES, Roles
 from offchain.testing.stats import Totals
@@ -135,7 +136,8 @@ def run_machine(
     if None); its counts. A failing run raises: pass `totals` to read what it counted.
     `storage_check`: see make_machine."""
     machine = make_machine(target.evm, target.deployed, target.roles, kind, totals, storage_check)
-    run_state_machine_as_test(machine, settings=run_settings)
+    with constants.pinned():  # the same draws whatever the process imported before
+        run_state_machine_as_test(machine, settings=run_settings)
     return machine.totals
 
 
