@@ -2,7 +2,8 @@
 runs").
 
 Hypothesis draws about one integer in twenty from a pool of constants: its own, and those in the
-source of the project's modules that are in `sys.modules` when an example is generated. A
+source of the project's modules (test files aside) that are in `sys.modules` when an example is
+generated (rescanned when their number changes). A
 derandomized run therefore drew other examples after a test that had imported one more module:
 the storage encoder's walk (tests/testing/test_storage_encoder.py) wrote StabilityPool.shares when
 its file ran alone, and did not after tests/backends had imported the gas scenarios and the
@@ -47,9 +48,12 @@ UNPINNED = providers._get_local_constants
 
 @cache
 def model_constants() -> Constants:
-    """The constants Hypothesis would collect from every source file of offchain/model/."""
+    """The constants Hypothesis would collect from every source file of offchain/model/ (not
+    a hidden file: an editor's lock `.#x.py` is a dangling link)."""
     pool = Constants()
     for path in sorted(MODEL.rglob("*.py")):
+        if path.name.startswith(".") or not path.is_file():
+            continue
         pool |= constants_ast._constants_from_source(path.read_bytes(), limit=True)
     return pool
 
