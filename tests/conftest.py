@@ -56,8 +56,8 @@ settings.load_profile("ci")
 @pytest.fixture(scope="session", autouse=True)
 def _pinned_hypothesis_constants() -> Iterator[None]:
     """The constants Hypothesis draws from are the model's, whatever the session imported
-    before a test (offchain/testing/constants.py): a test's examples are the same alone and in
-    the whole suite."""
+    before a test (offchain/testing/constants.py): a test's draws do not depend on which tests
+    ran before it (state shared through session fixtures is each test's to leave as found)."""
     with constants.pinned():
         yield
 
