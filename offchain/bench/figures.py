@@ -68,39 +68,53 @@ def fuzz_figures(
 ) -> tuple[dict[str, float], int, dict[str, Any]]:
     """Checked steps per second of the `ci` profile's full machine on one core, on the same
     (derandomized) examples: on revm in process with the storage comparison (the default, issue
-    49) and with the view-based check (the path before it, still Anvil's and Hardhat's), in
-    FUZZ_ROUNDS rounds in turn (medians; the ratio is the median of each round's), and on Anvil
-    once. Before the timing, revm's first target is built and the storage layouts are read (a
-    campaign's worker pays that once per process, ~3 s)."""
+    49), with the view-based check (the path before it, still Anvil's and Hardhat's) and with
+    no check but the lockstep's (the floor: Hypothesis' draws, the model and the EVM, what every
+    check is added to), in FUZZ_ROUNDS rounds in turn (medians; each ratio is the median of each
+    round's), and on Anvil once. The three revm runs must take the same steps (else the floor is
+    not the same work, and the bench stops). Before the timing, revm's first target is built and
+    the storage layouts are read (a campaign's worker pays that once per process, ~3 s)."""
     from ape import project
 
     account_roles = Roles(*roles[:6])
     steps = 0
+    taken: set[int] = set()  # a round's steps per run (one figure: the same work)
     artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
     storage.expected(revm_target(artifacts).deployed[1])  # the layouts, read once
 
-    def rate(target: FuzzTarget, storage_check: bool | None) -> float:
+    def rate(target: FuzzTarget, storage_check: bool | None, checked: bool = True) -> float:
         nonlocal steps
         start = time.perf_counter()
         settings = PROFILES["ci"].settings(examples=FUZZ_EXAMPLES)
-        totals = run_machine(target, "full", settings, storage_check=storage_check)
+        totals = run_machine(target, "full", settings, storage_check=storage_check, checked=checked)
         steps += totals.steps
+        taken.add(totals.steps)
         return totals.steps / (time.perf_counter() - start)
 
-    samples: dict[str, list[float]] = {"revm_storage": [], "revm_views": []}
+    samples: dict[str, list[float]] = {"revm_storage": [], "revm_views": [], "revm_unchecked": []}
     for _ in range(FUZZ_ROUNDS):
+        taken.clear()
         samples["revm_storage"].append(rate(revm_target(artifacts), None))
         samples["revm_views"].append(rate(revm_target(artifacts), False))
+        samples["revm_unchecked"].append(rate(revm_target(artifacts), None, checked=False))
+        if len(taken) != 1:
+            raise click.ClickException(f"the revm runs took different steps: {sorted(taken)}")
     snapshot = chain.snapshot()
     anvil = rate(deploy_target(chain, account_roles), None)
     chain.revert_to(snapshot)
     storage_rate = statistics.median(samples["revm_storage"])
     views_rate = statistics.median(samples["revm_views"])
-    ratios = [a / b for a, b in zip(samples["revm_storage"], samples["revm_views"])]
+    unchecked_rate = statistics.median(samples["revm_unchecked"])
+
+    def ratio(a: str, b: str) -> float:
+        return round(statistics.median(x / y for x, y in zip(samples[a], samples[b])), 2)
+
     figures = {
         "fuzz.revm_steps_per_s": round(storage_rate, 1),
         "fuzz.revm_views_steps_per_s": round(views_rate, 1),
-        "fuzz.storage_over_views": round(statistics.median(ratios), 2),
+        "fuzz.storage_over_views": ratio("revm_storage", "revm_views"),
+        "fuzz.revm_unchecked_steps_per_s": round(unchecked_rate, 1),
+        "fuzz.unchecked_over_storage": ratio("revm_unchecked", "revm_storage"),
         "fuzz.anvil_steps_per_s": round(anvil, 1),
         "fuzz.revm_over_anvil": round(storage_rate / anvil, 1),
     }
@@ -108,9 +122,11 @@ def fuzz_figures(
         "fuzz_note": f"fuzz.*: the ci profile's full machine, {FUZZ_EXAMPLES} derandomized "
         "examples, one core; revm_steps_per_s: revm with the storage comparison after every "
         "step (the default), revm_views_steps_per_s: revm with the view-based check (Anvil's "
-        f"path), {FUZZ_ROUNDS} rounds in turn, medians; storage_over_views: the median of each "
-        "round's ratio; anvil_steps_per_s: one run on the bench's Anvil (the view-based check); "
-        "every rate in fuzz_samples_steps_per_s",
+        "path), revm_unchecked_steps_per_s: the same steps with no check but the lockstep's "
+        "(outcomes and events of each transaction): the floor every check is added to; "
+        f"{FUZZ_ROUNDS} rounds in turn, medians; storage_over_views, unchecked_over_storage: "
+        "the median of each round's ratio; anvil_steps_per_s: one run on the bench's Anvil (the "
+        "view-based check); every rate in fuzz_samples_steps_per_s",
         "fuzz_samples_steps_per_s": {k: [round(x, 1) for x in v] for k, v in samples.items()},
     }
     return figures, steps, meta

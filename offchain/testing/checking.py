@@ -95,8 +95,11 @@ class Checker:
         full_every: int,
         storage: bool | None = None,
         run: Totals | None = None,
+        checked: bool = True,
     ):
         self.s = system
+        # False: no check at all (the benchmark's floor, offchain/bench/figures.py; never a test)
+        self.checked = checked
         # compare storage after every step (see the module docstring): revm only
         self.storage = isinstance(system.chain, RevmBackend) if storage is None else storage
         if self.storage and not isinstance(system.chain, RevmBackend):
@@ -133,6 +136,8 @@ class Checker:
         """The check after a step: a full comparison when one is due, else what the step
         touched (and every variable that came into view: a new auction, charge or loss); then
         the invariants. On revm, the storage path (the module docstring)."""
+        if not self.checked:
+            return
         self._steps += 1
         keys = self._state_keys()
         if self.storage:
@@ -152,6 +157,8 @@ class Checker:
         """Compare the complete observable state (and index it for the touched checks); on the
         storage path, the complete storage, no non-zero slot unclaimed, and the complete views
         when due over the run (else the computed ones)."""
+        if not self.checked:
+            return
         keys = keys or self._state_keys()
         if keys != self._keys:
             self._rekey(keys)

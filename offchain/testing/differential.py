@@ -134,12 +134,14 @@ def make_machine(
     kind: str = "full",
     totals: Totals | None = None,
     storage_check: bool | None = None,
+    checked: bool = True,
 ) -> type[Differential]:
     """The state machine class (`"full"` or `"liquidations"`) bound to a node, a deployment and
     the counts its examples add to (`totals`; new ones if None: read them as the class's
     `totals`). `storage_check` False keeps revm on the view-based check (the benchmark's
-    side-by-side; None: storage on revm, offchain/testing/checking.py). Used by the tests, the
-    campaign and the benchmark."""
+    side-by-side; None: storage on revm, offchain/testing/checking.py). `checked` False runs
+    the same steps with no check but the lockstep's (outcomes and events of each transaction):
+    the benchmark's floor, never a test. Used by the tests, the campaign and the benchmark."""
     base = {"full": Differential, "liquidations": LiquidationFocus}[kind]
     bound = {
         "node": node,
@@ -147,5 +149,6 @@ def make_machine(
         "roles": roles,
         "totals": totals or Totals(),
         "storage_check": storage_check,
+        "checked": checked,
     }
     return type(base.__name__, (base,), bound)

@@ -131,11 +131,14 @@ def run_machine(
     run_settings: settings,
     totals: Totals | None = None,
     storage_check: bool | None = None,
+    checked: bool = True,
 ) -> Totals:
     """Run machine `kind` ("full" or "liquidations") on `target`, adding to `totals` (new ones
     if None); its counts. A failing run raises: pass `totals` to read what it counted.
-    `storage_check`: see make_machine."""
-    machine = make_machine(target.evm, target.deployed, target.roles, kind, totals, storage_check)
+    `storage_check`, `checked`: see make_machine."""
+    machine = make_machine(
+        target.evm, target.deployed, target.roles, kind, totals, storage_check, checked
+    )
     with constants.pinned():  # the same draws whatever the process imported before
         run_state_machine_as_test(machine, settings=run_settings)
     return machine.totals

@@ -47,7 +47,14 @@ class Roles:
 class System:
     """One test's view of the deployed system, on chain and in the model at once."""
 
-    def __init__(self, chain: EvmBackend, model: ModelBackend, d: Deployment, roles: Roles):
+    def __init__(
+        self,
+        chain: EvmBackend,
+        model: ModelBackend,
+        d: Deployment,
+        roles: Roles,
+        checked: bool = True,
+    ):
         self.chain = chain
         self.model = model
         self.d = d
@@ -60,12 +67,19 @@ class System:
         # the economic properties of every transaction (offchain/testing/economics/)
         self.auditor = Auditor(model, d, roles.users)
         self.spec = Specification(lambda: self.model, d)
+        # False: transactions skip the Auditor and the Specification (the benchmark's floor,
+        # offchain/bench/figures.py; never a test)
+        self.checked = checked
 
     # -------------------------------------------------------- acting
 
     def tx(self, address: str, function: str, sender: str, *args: Any) -> None:
         """One transaction on both; raises Revert (same reason on both) or Divergence; then its
-        economic properties are checked (EconomicViolation)."""
+        economic properties are checked (EconomicViolation). Unchecked (`checked` False): the
+        transaction on both and the lockstep's comparison of outcomes and events only."""
+        if not self.checked:
+            self.lockstep.transact(address, function, sender, *args)
+            return
         before = self.auditor.before(sender, address, function)
         pre = self.spec.before(sender, address, function, args)
         try:

@@ -5,10 +5,13 @@ and one named only by a step's events too. On the storage path (revm's default):
 any slot of a contract the step touched is found after that step, whether a view reads the slot
 or not; one in a contract no step touches within STORAGE_ALL_EVERY steps; a slot no variable
 claims at the full comparison; a computed view's difference after every step; a getter's own
-difference (the storage equal) at the complete views, due over the run. And a failing example
-on revm is replayed on Anvil, whose verdict the failure's report carries."""
+difference (the storage equal) at the complete views, due over the run. A failing example on
+revm is replayed on Anvil, whose verdict the failure's report carries. And the benchmark's
+unchecked floor takes the same steps with the same outcomes and checks nothing."""
 
 from __future__ import annotations
+
+from collections import Counter
 
 import pytest
 from hypothesis import Phase
@@ -18,7 +21,7 @@ from offchain.model.fixed_point import RAD, WAD
 from offchain.model.vault_engine import VaultEngine
 from offchain.testing import checking, storage
 from offchain.testing.checking import STORAGE_ALL_EVERY, Checker, StateDiffers
-from offchain.testing.fuzz import Profile, replay_on_anvil, run_on_revm
+from offchain.testing.fuzz import Profile, replay_on_anvil, run_machine, run_on_revm
 from offchain.testing.harness import System
 from offchain.testing.stats import Totals
 
@@ -264,3 +267,17 @@ def test_run_on_revm__a_difference_of_revm_alone__does_not_reproduce_on_anvil(
         run_on_revm(revm, artifacts, "full", _UNSHRUNK.settings(phases=(Phase.generate,)))
     notes = "\n".join(getattr(failure.value, "__notes__", []))
     assert "does not reproduce (Anvil agrees)" in notes
+
+
+def test_unchecked__the_benchmarks_floor__same_steps_and_outcomes_and_no_check(revm):
+    """`checked=False` (the floor `make bench` sets beside the checked rates): the same
+    derandomized steps as the checked run, every transaction with the same outcome, and not one
+    check counted (no invariant, storage, view or specification check)."""
+    run_settings = _UNSHRUNK.settings(phases=(Phase.generate,))
+    checked = run_machine(revm, "full", run_settings)
+    unchecked = run_machine(revm, "full", run_settings, checked=False)
+    assert unchecked.steps == checked.steps > 0
+    assert unchecked.outcomes == checked.outcomes
+    assert checked.checks["invariant checks"] == checked.steps
+    assert checked.checks["specification checks"] > 0
+    assert +unchecked.checks == Counter(), unchecked.checks

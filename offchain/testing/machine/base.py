@@ -49,17 +49,23 @@ class MachineBase(RuleBasedStateMachine):
     totals: Totals
     # compare storage after every step (None: on revm; offchain/testing/checking.py)
     storage_check: bool | None = None
+    # False: no check after a step nor on a transaction (the benchmark's floor; never a test)
+    checked: bool = True
 
     def __init__(self):
         super().__init__()
         d, base_model = self.deployed
         self.snapshot = self.node.snapshot()
-        self.s = System(self.node, copy.deepcopy(base_model), d, self.roles)
+        self.s = System(self.node, copy.deepcopy(base_model), d, self.roles, self.checked)
         self.r = self.roles
         self.users = [self.roles.borrower, self.roles.other, self.roles.keeper]
         self.step_count = 0
         self.checker = Checker(
-            self.s, FULL_CHECK_EVERY, storage=self.storage_check, run=self.totals
+            self.s,
+            FULL_CHECK_EVERY,
+            storage=self.storage_check,
+            run=self.totals,
+            checked=self.checked,
         )
         # the attacker actor (the `attack` rule): the Auditor sums its whole run
         self.attacker = self.roles.stranger
