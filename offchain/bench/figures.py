@@ -58,7 +58,7 @@ MODEL_RUNS = 5
 SWEEP_RUNS = 40
 SWEEP_ROUNDS = 3
 # examples of the `ci` profile's full machine timed on each EVM and check (the same examples on
-# all), and rounds of revm's two checks in turn
+# all), and rounds of revm's three runs (storage, views, unchecked) in turn
 FUZZ_EXAMPLES = 12
 FUZZ_ROUNDS = 3
 
@@ -69,38 +69,46 @@ def fuzz_figures(
     """Checked steps per second of the `ci` profile's full machine on one core, on the same
     (derandomized) examples: on revm in process with the storage comparison (the default, issue
     49), with the view-based check (the path before it, still Anvil's and Hardhat's) and with
-    no check but the lockstep's (the floor: Hypothesis' draws, the model and the EVM, what every
-    check is added to), in FUZZ_ROUNDS rounds in turn (medians; each ratio is the median of each
-    round's), and on Anvil once. The three revm runs must take the same steps (else the floor is
-    not the same work, and the bench stops). Before the timing, revm's first target is built and
+    no check but the lockstep's (the floor: Hypothesis' draws, the rules' own logic, the model,
+    the EVM and the lockstep, what every check is added to), in FUZZ_ROUNDS rounds in turn
+    (medians; each ratio is the median of each round's), and on Anvil once. Every revm run of
+    every round must take the same steps with the same outcomes (else the rates are not of the
+    same work, and the bench stops). Before the timing, revm's first target is built and
     the storage layouts are read (a campaign's worker pays that once per process, ~3 s)."""
     from ape import project
 
     account_roles = Roles(*roles[:6])
     steps = 0
-    taken: set[int] = set()  # a round's steps per run (one figure: the same work)
+    # what each revm run did, its steps and their outcomes: one, or the rates are not of the
+    # same work
+    taken: set[tuple[int, frozenset]] = set()
     artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
     storage.expected(revm_target(artifacts).deployed[1])  # the layouts, read once
 
-    def rate(target: FuzzTarget, storage_check: bool | None, checked: bool = True) -> float:
+    def rate(
+        target: FuzzTarget, storage_check: bool | None, checked: bool = True, same: bool = True
+    ) -> float:
+        """Steps per second of one run; `same`: one of the revm runs that must do the same work."""
         nonlocal steps
         start = time.perf_counter()
         settings = PROFILES["ci"].settings(examples=FUZZ_EXAMPLES)
         totals = run_machine(target, "full", settings, storage_check=storage_check, checked=checked)
+        seconds = time.perf_counter() - start
         steps += totals.steps
-        taken.add(totals.steps)
-        return totals.steps / (time.perf_counter() - start)
+        if same:
+            taken.add((totals.steps, frozenset(totals.outcomes.items())))
+        return totals.steps / seconds
 
     samples: dict[str, list[float]] = {"revm_storage": [], "revm_views": [], "revm_unchecked": []}
     for _ in range(FUZZ_ROUNDS):
-        taken.clear()
         samples["revm_storage"].append(rate(revm_target(artifacts), None))
         samples["revm_views"].append(rate(revm_target(artifacts), False))
         samples["revm_unchecked"].append(rate(revm_target(artifacts), None, checked=False))
-        if len(taken) != 1:
-            raise click.ClickException(f"the revm runs took different steps: {sorted(taken)}")
+    if len(taken) != 1:
+        counts = sorted(n for n, _ in taken)
+        raise click.ClickException(f"the revm runs did different work (steps {counts})")
     snapshot = chain.snapshot()
-    anvil = rate(deploy_target(chain, account_roles), None)
+    anvil = rate(deploy_target(chain, account_roles), None, same=False)
     chain.revert_to(snapshot)
     storage_rate = statistics.median(samples["revm_storage"])
     views_rate = statistics.median(samples["revm_views"])
@@ -123,7 +131,8 @@ def fuzz_figures(
         "examples, one core; revm_steps_per_s: revm with the storage comparison after every "
         "step (the default), revm_views_steps_per_s: revm with the view-based check (Anvil's "
         "path), revm_unchecked_steps_per_s: the same steps with no check but the lockstep's "
-        "(outcomes and events of each transaction): the floor every check is added to; "
+        "(outcomes and events of each transaction) and the rules' few inline asserts: the "
+        "floor every check is added to; "
         f"{FUZZ_ROUNDS} rounds in turn, medians; storage_over_views, unchecked_over_storage: "
         "the median of each round's ratio; anvil_steps_per_s: one run on the bench's Anvil (the "
         "view-based check); every rate in fuzz_samples_steps_per_s",

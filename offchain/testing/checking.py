@@ -98,7 +98,8 @@ class Checker:
         checked: bool = True,
     ):
         self.s = system
-        # False: no check at all (the benchmark's floor, offchain/bench/figures.py; never a test)
+        # False: no check at all (the benchmark's floor, offchain/bench/figures.py: never used to
+        # check anything)
         self.checked = checked
         # compare storage after every step (see the module docstring): revm only
         self.storage = isinstance(system.chain, RevmBackend) if storage is None else storage
@@ -110,7 +111,8 @@ class Checker:
         self.counts: collections.Counter = collections.Counter()
         self._steps = 0
         self._env = system.model.env
-        self._env.write_log = []
+        # the model's journal of writes (what a step touched): the checks' only
+        self._env.write_log = [] if checked else None
         self._n_logs = len(self._env.logs)
         self._keys: StateKeys | None = None
         self._calls: list[_Call] = []

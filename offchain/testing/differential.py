@@ -140,8 +140,9 @@ def make_machine(
     the counts its examples add to (`totals`; new ones if None: read them as the class's
     `totals`). `storage_check` False keeps revm on the view-based check (the benchmark's
     side-by-side; None: storage on revm, offchain/testing/checking.py). `checked` False runs
-    the same steps with no check but the lockstep's (outcomes and events of each transaction):
-    the benchmark's floor, never a test. Used by the tests, the campaign and the benchmark."""
+    the same steps with no check but the lockstep's (outcomes and events of each transaction)
+    and the rules' few inline asserts: the benchmark's floor, never used to check anything.
+    Used by the tests, the campaign and the benchmark."""
     base = {"full": Differential, "liquidations": LiquidationFocus}[kind]
     bound = {
         "node": node,

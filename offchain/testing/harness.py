@@ -68,7 +68,7 @@ class System:
         self.auditor = Auditor(model, d, roles.users)
         self.spec = Specification(lambda: self.model, d)
         # False: transactions skip the Auditor and the Specification (the benchmark's floor,
-        # offchain/bench/figures.py; never a test)
+        # offchain/bench/figures.py: never used to check anything)
         self.checked = checked
 
     # -------------------------------------------------------- acting

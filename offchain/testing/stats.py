@@ -37,7 +37,9 @@ class Totals:
     """Counts of one run (one machine class, or a worker's batches)."""
 
     examples: int = 0
-    steps: int = 0  # checked steps (after each, the checks of offchain/testing/checking.py)
+    # steps (after each, the checks of offchain/testing/checking.py; none in the benchmark's
+    # unchecked floor)
+    steps: int = 0
     rules: dict[str, RuleCount] = field(default_factory=lambda: collections.defaultdict(RuleCount))
     checks: collections.Counter = field(default_factory=collections.Counter)
     # what the transactions did ("ok modify_vault", "revert take: ...", stories reached): proof

@@ -7,7 +7,8 @@ or not; one in a contract no step touches within STORAGE_ALL_EVERY steps; a slot
 claims at the full comparison; a computed view's difference after every step; a getter's own
 difference (the storage equal) at the complete views, due over the run. A failing example on
 revm is replayed on Anvil, whose verdict the failure's report carries. And the benchmark's
-unchecked floor takes the same steps with the same outcomes and checks nothing."""
+unchecked floor takes the same steps with the same outcomes, checks nothing, and keeps the
+lockstep."""
 
 from __future__ import annotations
 
@@ -17,6 +18,8 @@ import pytest
 from hypothesis import Phase
 
 from offchain.backends import RevmBackend
+from offchain.backends.base import Divergence
+from offchain.model.errors import Revert
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.vault_engine import VaultEngine
 from offchain.testing import checking, storage
@@ -269,15 +272,32 @@ def test_run_on_revm__a_difference_of_revm_alone__does_not_reproduce_on_anvil(
     assert "does not reproduce (Anvil agrees)" in notes
 
 
+def _rules(totals: Totals) -> dict[str, tuple[int, int, int]]:
+    return {name: (c.hits, c.sent, c.ok) for name, c in totals.rules.items()}
+
+
 def test_unchecked__the_benchmarks_floor__same_steps_and_outcomes_and_no_check(revm):
     """`checked=False` (the floor `make bench` sets beside the checked rates): the same
-    derandomized steps as the checked run, every transaction with the same outcome, and not one
-    check counted (no invariant, storage, view or specification check)."""
+    derandomized steps as the checked run, every rule as often with the same transactions'
+    outcomes, and not one check counted (no invariant, storage, view or specification check)."""
     run_settings = _UNSHRUNK.settings(phases=(Phase.generate,))
     checked = run_machine(revm, "full", run_settings)
     unchecked = run_machine(revm, "full", run_settings, checked=False)
     assert unchecked.steps == checked.steps > 0
+    assert _rules(unchecked) == _rules(checked)
     assert unchecked.outcomes == checked.outcomes
     assert checked.checks["invariant checks"] == checked.steps
     assert checked.checks["specification checks"] > 0
     assert +unchecked.checks == Counter(), unchecked.checks
+
+
+def test_unchecked__the_twin_refusing_what_the_chain_does__still_fails(revm, monkeypatch):
+    """The floor keeps the lockstep: the twin refusing a stablecoin transfer the chain makes is
+    a Divergence in the unchecked run too (the floor runs both sides and compares outcomes)."""
+
+    def refused(self, sender, src, dst, amount):
+        raise Revert("planted: the twin refuses")
+
+    monkeypatch.setattr(VaultEngine, "transfer_stable", refused)
+    with pytest.raises(Divergence, match="planted: the twin refuses"):
+        run_machine(revm, "full", _UNSHRUNK.settings(phases=(Phase.generate,)), checked=False)

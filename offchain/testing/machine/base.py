@@ -49,7 +49,8 @@ class MachineBase(RuleBasedStateMachine):
     totals: Totals
     # compare storage after every step (None: on revm; offchain/testing/checking.py)
     storage_check: bool | None = None
-    # False: no check after a step nor on a transaction (the benchmark's floor; never a test)
+    # False: no check after a step nor on a transaction (the benchmark's floor: never used to
+    # check anything)
     checked: bool = True
 
     def __init__(self):
