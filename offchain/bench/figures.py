@@ -60,7 +60,7 @@ SWEEP_ROUNDS = 3
 # examples of the `ci` profile's full machine timed on each EVM and check (the same examples on
 # all), and rounds of revm's three runs (storage, views, unchecked) in turn
 FUZZ_EXAMPLES = 12
-FUZZ_ROUNDS = 3
+FUZZ_ROUNDS = 5
 
 
 def fuzz_figures(
@@ -90,6 +90,7 @@ def fuzz_figures(
     ) -> float:
         """Steps per second of one run; `same`: one of the revm runs that must do the same work."""
         nonlocal steps
+        gc.collect()  # the runs before leave garbage: none is this run's to collect
         start = time.perf_counter()
         settings = PROFILES["ci"].settings(examples=FUZZ_EXAMPLES)
         totals = run_machine(target, "full", settings, storage_check=storage_check, checked=checked)
