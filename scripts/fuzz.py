@@ -44,11 +44,13 @@ from offchain.testing.campaign import (
     CAMPAIGN_PROFILE,
     INTERRUPTED,
     SHRINK_S,
+    RecordBusy,
     WorkerCrashed,
     code_digest,
     continued,
     merge,
     read_record,
+    record_lock,
     run_campaign,
     target_reached,
     write_record,
@@ -145,6 +147,11 @@ def cli(
     problem = unwritable(out)  # (probes the nearest existing parent, as for a directory)
     if problem:
         fail(f"--out {out}: {problem}")
+    # one campaign per record (held until the command ends; before --resume reads the record)
+    try:
+        click.get_current_context().with_resource(record_lock(out))
+    except RecordBusy as exc:
+        fail(f"--out {out}: {exc}")
     digest = code_digest()
     # --resume first: it refuses --batch and the campaign's other options
     old = _resumed(out, steps, digest) if resume else None

@@ -20,22 +20,23 @@ and the resumed one does not; a campaign that stopped at its steps ends at a bat
 its continuation runs exactly the batches an uninterrupted one would. The record carries a
 digest of the code the fuzz runs (`code_digest`); a resume under other code is refused.
 
-Progress is never only in memory: after every batch a worker sends its counts so far (cumulative,
-so the parent's merge of the latest of each is exact) and the parent writes the record again
+Progress is never only in memory: after every batch a worker sends its counts so far (cumulative, so
+the parent's merge of the latest of each is exact) and the parent writes the record again
 (`write_record`: a temporary file renamed over the old one), with `complete: false` until the
-campaign ends. The time limit holds within a step: once it passes, the machine stops after its
-current checked step (stats.StopRun; the example's full comparison still runs), the worker sends
-its counts and ends. A failing example's shrinking is bounded by `shrink_s` seconds (Hypothesis's
-MAX_SHRINKING_SECONDS, documented as settable): the failure is recorded, with its seed, as shrunk
-as it got. Ctrl-C or SIGTERM (`ape run fuzz`) sets a stop event the workers' machines see after
-their current step: they send their counts, the parent writes the partial record (`stopped:
-"interrupted"`) and exits; a worker that does not answer within `STOP_GRACE_S` is terminated and
-its last batch's counts stand.
+campaign ends; one campaign at a time writes a record (`record_lock`). The time limit holds within a
+step: once it passes, the machine stops after its current checked step (stats.StopRun; the example's
+full comparison still runs), the worker sends its counts and ends. A failing example's shrinking is
+bounded by `shrink_s` seconds (Hypothesis's MAX_SHRINKING_SECONDS, documented as settable): the
+failure is recorded, with its seed, as shrunk as it got. Ctrl-C or SIGTERM (`ape run fuzz`) sets a
+stop event the workers' machines see after their current step: they send their counts, the parent
+writes the partial record (`stopped: "interrupted"`) and exits; a worker that does not answer within
+`STOP_GRACE_S` is terminated and its last batch's counts stand.
 """
 
 from __future__ import annotations
 
 import collections
+import fcntl
 import hashlib
 import importlib.metadata
 import json
@@ -48,7 +49,8 @@ import sys
 import tempfile
 import time
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -583,15 +585,59 @@ def target_reached(record: CampaignRecord, target: int | None = None) -> bool:
 
 def write_record(record: CampaignRecord, out: Path) -> None:
     """Write `record` to `out` atomically: a temporary file beside it, renamed over it (a reader
-    or a killed campaign never sees half a record)."""
+    or a killed campaign never sees half a record). The record keeps the mode of the file it
+    replaces; a new one gets what the umask gives a new file (a temporary file's own is 0600)."""
     fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
     try:
+        os.fchmod(fd, _mode_for(out))
         with os.fdopen(fd, "w") as f:
             f.write(json.dumps(asdict(record), indent=2) + "\n")
         os.replace(tmp, out)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def _mode_for(out: Path) -> int:
+    """The permission bits a record written to `out` gets: its present file's, else a new
+    file's under the process's umask."""
+    try:
+        return out.stat().st_mode & 0o777
+    except FileNotFoundError:
+        umask = os.umask(0)
+        os.umask(umask)
+        return 0o666 & ~umask
+
+
+class RecordBusy(RuntimeError):
+    """Another campaign on this machine is writing the record."""
+
+
+@contextmanager
+def record_lock(out: Path) -> Iterator[None]:
+    """Hold record `out` for one campaign while it runs: a second campaign on this machine given
+    the same record (a second `make fuzz`, say) is refused (RecordBusy, naming the holder's
+    process) instead of both rewriting it after their batches in turn. The lock is an flock on
+    a file in the temporary directory named after `out`'s resolved path (the record itself is
+    replaced at every write, so it cannot carry one); the kernel drops it when the holder
+    exits, however it exits."""
+    key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
+    path = Path(tempfile.gettempdir()) / f"backstop-fuzz-record-{key}.lock"
+    with open(path, "a+") as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            f.seek(0)
+            holder = f.read().strip() or "?"
+            raise RecordBusy(
+                f"another campaign (process {holder}) is writing it: wait for it to end, or give "
+                "another --out"
+            ) from None
+        f.seek(0)
+        f.truncate()
+        f.write(str(os.getpid()))
+        f.flush()
+        yield
 
 
 def _rule_names(kind: str) -> list[str]:

@@ -9,6 +9,8 @@ code or from a record that does not hold together)."""
 from __future__ import annotations
 
 import json
+import os
+import stat
 import subprocess
 import sys
 from dataclasses import asdict, replace
@@ -31,6 +33,7 @@ from offchain.testing.campaign import (
     continued,
     merge,
     read_record,
+    record_lock,
     run_campaign,
     run_worker,
     target_reached,
@@ -457,6 +460,41 @@ def test_read_record__a_written_record__reads_back_equal(tmp_path):
     record = _record(outcomes={"x": 1})
     write_record(record, tmp_path / "c.json")
     assert read_record(tmp_path / "c.json") == record
+
+
+def test_write_record__a_new_record_as_any_new_file_an_old_one_keeps_its_mode(tmp_path):
+    """A record came out 0600 (a temporary file's mode, renamed): now a new one gets what the
+    umask gives a new file, and a rewritten one keeps its file's mode."""
+    umask = os.umask(0o022)
+    try:
+        write_record(_record(), tmp_path / "new.json")
+        assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o644
+        (tmp_path / "old.json").write_text("{}")
+        (tmp_path / "old.json").chmod(0o640)
+        write_record(_record(), tmp_path / "old.json")
+        assert stat.S_IMODE((tmp_path / "old.json").stat().st_mode) == 0o640
+    finally:
+        os.umask(umask)
+
+
+def test_fuzz_cli__a_record_another_campaign_writes__one_line_exit_2_untouched(tmp_path):
+    """Two campaigns given one record (a second `make fuzz`) rewrote it after their batches in
+    turn: the second is refused in one line naming the first's process, before it reads or
+    writes anything; once the first ends, the record is free (a refusal after the lock frees it
+    too)."""
+    out = tmp_path / "c.json"
+    with record_lock(out):
+        held = CliRunner().invoke(_fuzz_cli(), ["--steps", "10", "--no-replay", "--out", str(out)])
+    assert held.exit_code == 2, held.output
+    assert held.output.splitlines() == [
+        f"fuzz: --out {out}: another campaign (process {os.getpid()}) is writing it: wait for it "
+        "to end, or give another --out"
+    ]
+    assert list(tmp_path.iterdir()) == []
+    refused = CliRunner().invoke(_fuzz_cli(), ["--resume", "--no-replay", "--out", str(out)])
+    assert refused.exit_code == 2 and "--resume" in refused.output, refused.output
+    with record_lock(out):  # free again: the refused run let it go
+        pass
 
 
 def test_read_record__more_examples_and_steps_than_the_profile_says__read(tmp_path):
