@@ -147,13 +147,19 @@ def cli(
     problem = unwritable(out)  # (probes the nearest existing parent, as for a directory)
     if problem:
         fail(f"--out {out}: {problem}")
-    # one campaign per record (held until the command ends; before --resume reads the record)
-    try:
-        click.get_current_context().with_resource(record_lock(out))
-    except RecordBusy as exc:
-        fail(f"--out {out}: {exc}")
+
+    def hold_record():
+        """One campaign per record, held until the command ends (record_lock)."""
+        try:
+            click.get_current_context().with_resource(record_lock(out))
+        except RecordBusy as exc:
+            fail(f"--out {out}: {exc}")
+
     digest = code_digest()
-    # --resume first: it refuses --batch and the campaign's other options
+    # --resume first: it refuses --batch and the campaign's other options; the record held
+    # before it is read (another campaign may be extending it)
+    if resume:
+        hold_record()
     old = _resumed(out, steps, digest) if resume else None
     if batch_seed is not None:
         ctx = click.get_current_context()
@@ -178,6 +184,8 @@ def cli(
         steps = steps if _given("steps") else old.target_steps
         workers, base_seed, machine = old.workers, old.base_seed, old.machine
         profile = Profile(**old.profile)
+    if not resume:  # (a resumed campaign's record is held since before it was read)
+        hold_record()
     artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
     commit = subprocess.run(
         ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True

@@ -36,6 +36,7 @@ writes the partial record (`stopped: "interrupted"`) and exits; a worker that do
 from __future__ import annotations
 
 import collections
+import contextlib
 import fcntl
 import hashlib
 import importlib.metadata
@@ -44,13 +45,13 @@ import math
 import multiprocessing
 import os
 import queue
+import secrets
 import signal
+import stat
 import sys
-import tempfile
 import time
 import traceback
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field, fields, replace
 from pathlib import Path
 from typing import Any
@@ -585,55 +586,58 @@ def target_reached(record: CampaignRecord, target: int | None = None) -> bool:
 
 def write_record(record: CampaignRecord, out: Path) -> None:
     """Write `record` to `out` atomically: a temporary file beside it, renamed over it (a reader
-    or a killed campaign never sees half a record). The record keeps the mode of the file it
-    replaces; a new one gets what the umask gives a new file (a temporary file's own is 0600)."""
-    fd, tmp = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".tmp")
+    or a killed campaign never sees half a record). A new record gets a new file's mode (the
+    umask's); a rewritten one keeps its file's, where the file system lets it."""
     try:
-        os.fchmod(fd, _mode_for(out))
+        mode: int | None = stat.S_IMODE(out.stat().st_mode)
+    except OSError:  # none yet
+        mode = None
+    tmp = out.parent / f".{out.name}.{secrets.token_hex(4)}.tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o666)
+    try:
         with os.fdopen(fd, "w") as f:
+            if mode is not None:
+                with contextlib.suppress(OSError):  # (a vfat or CIFS mount may refuse it)
+                    os.fchmod(f.fileno(), mode)
             f.write(json.dumps(asdict(record), indent=2) + "\n")
         os.replace(tmp, out)
     except BaseException:
-        Path(tmp).unlink(missing_ok=True)
+        tmp.unlink(missing_ok=True)
         raise
 
 
-def _mode_for(out: Path) -> int:
-    """The permission bits a record written to `out` gets: its present file's, else a new
-    file's under the process's umask."""
-    try:
-        return out.stat().st_mode & 0o777
-    except FileNotFoundError:
-        umask = os.umask(0)
-        os.umask(umask)
-        return 0o666 & ~umask
-
-
 class RecordBusy(RuntimeError):
-    """Another campaign on this machine is writing the record."""
+    """Another campaign is writing the record (or its lock file cannot be opened)."""
 
 
-@contextmanager
+def lock_path(out: Path) -> Path:
+    """The lock file of record `out`: beside it, in the directory the record is renamed into
+    (so every spelling of the path, a symlinked directory included, meets the same file)."""
+    return out.parent.resolve() / f".{out.name}.lock"
+
+
+@contextlib.contextmanager
 def record_lock(out: Path) -> Iterator[None]:
-    """Hold record `out` for one campaign while it runs: a second campaign on this machine given
-    the same record (a second `make fuzz`, say) is refused (RecordBusy, naming the holder's
-    process) instead of both rewriting it after their batches in turn. The lock is an flock on
-    a file in the temporary directory named after `out`'s resolved path (the record itself is
-    replaced at every write, so it cannot carry one); the kernel drops it when the holder
-    exits, however it exits."""
-    key = hashlib.sha256(str(out.resolve()).encode()).hexdigest()[:16]
-    path = Path(tempfile.gettempdir()) / f"backstop-fuzz-record-{key}.lock"
-    with open(path, "a+") as f:
+    """Hold record `out` for one campaign while it runs: a second campaign given the same record
+    (a second `make fuzz`, say) is refused (RecordBusy, naming the holder's process) instead of
+    both rewriting it after their batches in turn. The lock is an flock on `lock_path(out)` (the
+    record itself is replaced at every write, so it cannot carry one), which stays there
+    (hidden; git ignores `.*.lock`); the kernel drops the lock when its holder exits, however it
+    exits."""
+    path = lock_path(out)
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+    except OSError as exc:
+        raise RecordBusy(f"cannot open its lock file {path} ({exc.strerror or exc})") from None
+    with os.fdopen(fd, "r+") as f:
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
-            f.seek(0)
-            holder = f.read().strip() or "?"
+            holder = f.read().strip()
+            which = f" (process {holder})" if holder.isdigit() else ""
             raise RecordBusy(
-                f"another campaign (process {holder}) is writing it: wait for it to end, or give "
-                "another --out"
+                f"another campaign{which} is writing it: wait for it to end, or give another --out"
             ) from None
-        f.seek(0)
         f.truncate()
         f.write(str(os.getpid()))
         f.flush()

@@ -14,6 +14,7 @@ import stat
 import subprocess
 import sys
 from dataclasses import asdict, replace
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
@@ -27,10 +28,12 @@ from offchain.testing.campaign import (
     TIME_UP,
     CampaignRecord,
     Job,
+    RecordBusy,
     WorkerResult,
     classify,
     code_digest,
     continued,
+    lock_path,
     merge,
     read_record,
     record_lock,
@@ -462,39 +465,63 @@ def test_read_record__a_written_record__reads_back_equal(tmp_path):
     assert read_record(tmp_path / "c.json") == record
 
 
-def test_write_record__a_new_record_as_any_new_file_an_old_one_keeps_its_mode(tmp_path):
+@pytest.mark.parametrize("umask", [0o022, 0o077, 0o002])
+def test_write_record__a_new_record_as_any_new_file_an_old_one_keeps_its_mode(tmp_path, umask):
     """A record came out 0600 (a temporary file's mode, renamed): now a new one gets what the
     umask gives a new file, and a rewritten one keeps its file's mode."""
-    umask = os.umask(0o022)
+    before = os.umask(umask)
     try:
         write_record(_record(), tmp_path / "new.json")
-        assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o644
+        assert stat.S_IMODE((tmp_path / "new.json").stat().st_mode) == 0o666 & ~umask
         (tmp_path / "old.json").write_text("{}")
         (tmp_path / "old.json").chmod(0o640)
         write_record(_record(), tmp_path / "old.json")
         assert stat.S_IMODE((tmp_path / "old.json").stat().st_mode) == 0o640
     finally:
-        os.umask(umask)
+        os.umask(before)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["new.json", "old.json"]
 
 
-def test_fuzz_cli__a_record_another_campaign_writes__one_line_exit_2_untouched(tmp_path):
+def test_fuzz_cli__a_record_another_campaign_writes__one_line_exit_2_untouched(
+    tmp_path, monkeypatch
+):
     """Two campaigns given one record (a second `make fuzz`) rewrote it after their batches in
-    turn: the second is refused in one line naming the first's process, before it reads or
-    writes anything; once the first ends, the record is free (a refusal after the lock frees it
+    turn: the second is refused in one line naming the first's process, before it runs or
+    writes anything, whatever the spelling of the path (relative, through a symlinked
+    directory); once the first ends, the record is free (a refusal after the lock frees it
     too)."""
-    out = tmp_path / "c.json"
+    out = tmp_path / "d" / "c.json"
+    out.parent.mkdir()
+    (tmp_path / "link").symlink_to(out.parent)
+    monkeypatch.chdir(tmp_path)
     with record_lock(out):
-        held = CliRunner().invoke(_fuzz_cli(), ["--steps", "10", "--no-replay", "--out", str(out)])
-    assert held.exit_code == 2, held.output
-    assert held.output.splitlines() == [
-        f"fuzz: --out {out}: another campaign (process {os.getpid()}) is writing it: wait for it "
-        "to end, or give another --out"
-    ]
-    assert list(tmp_path.iterdir()) == []
+        for spelling in (str(out), "d/c.json", "./d/../d/c.json", "link/c.json"):
+            held = CliRunner().invoke(
+                _fuzz_cli(), ["--steps", "10", "--no-replay", "--out", spelling]
+            )
+            assert held.exit_code == 2, held.output
+            assert held.output.splitlines() == [
+                f"fuzz: --out {Path(spelling)}: another campaign (process {os.getpid()}) is "
+                "writing it: wait for it to end, or give another --out"
+            ]
+    assert [p.name for p in out.parent.iterdir()] == [".c.json.lock"]  # the lock's, no record
     refused = CliRunner().invoke(_fuzz_cli(), ["--resume", "--no-replay", "--out", str(out)])
     assert refused.exit_code == 2 and "--resume" in refused.output, refused.output
     with record_lock(out):  # free again: the refused run let it go
         pass
+
+
+def test_record_lock__its_file_a_symlink_or_unopenable__one_clear_reason(tmp_path):
+    """A lock file planted as a symlink is not followed (nor written through), and one that
+    cannot be opened is a refusal naming it, not a traceback."""
+    out = tmp_path / "c.json"
+    victim = tmp_path / "victim"
+    victim.write_text("keep")
+    lock_path(out).symlink_to(victim)
+    with pytest.raises(RecordBusy, match="cannot open its lock file .*c.json.lock"):
+        with record_lock(out):
+            pass
+    assert victim.read_text() == "keep"
 
 
 def test_read_record__more_examples_and_steps_than_the_profile_says__read(tmp_path):
