@@ -261,12 +261,16 @@ def cli(
         click.echo(f"fuzz: interrupted; the record of what ran (complete: false): {out}", err=True)
         sys.exit(130)
     # one batch applies the rules its examples drew: only a campaign must apply every rule
-    if record.ok() or (batch_seed is not None and not record.failures):
+    if record.ok() or (
+        batch_seed is not None and not record.failures and not record.unchecked_steps
+    ):
         click.echo(f"stopped: {stopped}; passed; record: {out}")
         sys.exit(0)
     why = [f"{len(record.failures)} failures"] if record.failures else []
     if record.rules_never_applied:
         why.append(f"{len(record.rules_never_applied)} rules never applied")
+    if record.unchecked_steps:
+        why.append(f"{record.unchecked_steps:,} steps without their checks")
     click.echo(f"stopped: {stopped}; FAILED ({', '.join(why)}); record: {out}")
     sys.exit(1)
 

@@ -303,8 +303,21 @@ class CampaignRecord:
     # was up: a campaign in several runs is done only when this is)
     target_reached: bool = False
 
+    @property
+    def unchecked_steps(self) -> int:
+        """Steps without their after-step checks (offchain/testing/checking.py counts each as an
+        invariant check): none in a campaign; more would mean a machine ran without its checks
+        (the benchmark's unchecked floor, `checked=False`, leaked into a campaign), and the
+        campaign fails."""
+        return max(0, self.steps - self.invariant_checks)
+
     def ok(self) -> bool:
-        return self.complete and not self.failures and not self.rules_never_applied
+        return (
+            self.complete
+            and not self.failures
+            and not self.rules_never_applied
+            and not self.unchecked_steps
+        )
 
 
 def merge(

@@ -96,6 +96,26 @@ def test_campaign__same_seed__runs_the_same_examples(artifacts, tmp_path):
     assert (first.rules, first.outcomes) != (other.rules, other.outcomes)
 
 
+def test_campaign__a_machine_run_without_its_checks__fails_the_campaign(artifacts, monkeypatch):
+    """The benchmark's unchecked floor (make_machine's checked=False) leaked into a campaign's
+    worker: its steps are counted, none of them checked, and the record fails (it used to pass
+    whenever nothing failed and every rule was applied)."""
+    import offchain.testing.campaign as campaign_module
+
+    real = campaign_module.make_machine
+    monkeypatch.setattr(
+        campaign_module, "make_machine", lambda *a, **k: real(*a, **k, checked=False)
+    )
+    result = run_worker(_job(artifacts, 20, TINY))
+    record = merge([result], 1.0, 5, 20, None, TINY, "test", "now")
+    assert record.steps >= 20 and record.invariant_checks == 0
+    assert record.unchecked_steps == record.steps
+    # (a 20-step run cannot apply every rule: the rule count is put aside to see the checks')
+    assert not replace(record, rules_never_applied=[]).ok()
+    # the same record with every step checked passes
+    assert replace(record, invariant_checks=record.steps, rules_never_applied=[]).ok()
+
+
 @pytest.mark.parametrize(
     "exc, kind",
     [
