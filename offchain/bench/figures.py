@@ -30,6 +30,7 @@ from offchain.backends import (
     project_code,
     reader_code,
 )
+from offchain.bench.step_costs import Costs, step_costs
 from offchain.model.fixed_point import rpow_up
 from offchain.testing import storage
 from offchain.testing.fuzz import (
@@ -85,17 +86,20 @@ def fuzz_figures(
     artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
     storage.expected(revm_target(artifacts).deployed[1])  # the layouts, read once
 
+    last = (0, 0.0)  # the last run's steps and seconds
+
     def rate(
         target: FuzzTarget, storage_check: bool | None, checked: bool = True, same: bool = True
     ) -> float:
         """Steps per second of one run; `same`: one of the revm runs that must do the same work."""
-        nonlocal steps
+        nonlocal steps, last
         gc.collect()  # the runs before leave garbage: none is this run's to collect
         start = time.perf_counter()
         settings = PROFILES["ci"].settings(examples=FUZZ_EXAMPLES)
         totals = run_machine(target, "full", settings, storage_check=storage_check, checked=checked)
         seconds = time.perf_counter() - start
         steps += totals.steps
+        last = (totals.steps, seconds)
         if same:
             taken.add((totals.steps, frozenset(totals.outcomes.items())))
         return totals.steps / seconds
@@ -105,6 +109,12 @@ def fuzz_figures(
         samples["revm_storage"].append(rate(revm_target(artifacts), None))
         samples["revm_views"].append(rate(revm_target(artifacts), False))
         samples["revm_unchecked"].append(rate(revm_target(artifacts), None, checked=False))
+    # where a checked step's time goes: the storage path once more, its parts timed
+    # (offchain/bench/step_costs.py)
+    with step_costs() as costs:
+        profiled_rate = rate(revm_target(artifacts), None)
+    if costs.missing():
+        raise click.ClickException(f"parts never timed: {', '.join(costs.missing())}")
     if len(taken) != 1:
         counts = sorted(n for n, _ in taken)
         raise click.ClickException(f"the revm runs did different work (steps {counts})")
@@ -126,6 +136,7 @@ def fuzz_figures(
         "fuzz.unchecked_over_storage": ratio("revm_unchecked", "revm_storage"),
         "fuzz.anvil_steps_per_s": round(anvil, 1),
         "fuzz.revm_over_anvil": round(storage_rate / anvil, 1),
+        **step_cost_figures(costs, *last, profiled_rate),
     }
     meta = {
         "fuzz_note": f"fuzz.*: the ci profile's full machine, {FUZZ_EXAMPLES} derandomized "
@@ -138,8 +149,49 @@ def fuzz_figures(
         "the median of each round's ratio; anvil_steps_per_s: one run on the bench's Anvil (the "
         "view-based check); every rate in fuzz_samples_steps_per_s",
         "fuzz_samples_steps_per_s": {k: [round(x, 1) for x in v] for k, v in samples.items()},
+        "fuzz_step_ms_note": "fuzz.step_ms_*: one more run of the storage path, its parts timed "
+        "(offchain/bench/step_costs.py), ms per checked step of their own time: lockstep (the "
+        "transaction on revm and in the model and the lockstep's comparison), auditor, "
+        "specification, checker (the after-step check), teardown (each example's complete "
+        "comparison), rest (everything else: Hypothesis' draws, the rules' own logic and reads, "
+        "the machine); they add up "
+        "to step_ms_total. fuzz.checker_ms_*: the checker's parts; fuzz.profiled_steps_per_s: "
+        "that run's rate (the timers' cost against revm_steps_per_s); fuzz_step_paths_ms: every "
+        "path's own time (outer > inner)",
+        "fuzz_step_paths_ms": {
+            " > ".join(path): round(seconds / last[0] * 1000, 4)
+            for path, seconds in sorted(costs.seconds.items(), key=lambda kv: -kv[1])
+        },
     }
     return figures, steps, meta
+
+
+# the groups of a step's time (offchain/bench/step_costs.py's outermost labels), and the
+# checker's parts
+STEP_GROUPS = ("lockstep", "auditor", "specification", "checker", "teardown")
+CHECKER_PARTS = (
+    "storage_encode", "storage_compare", "evm_views", "model_views", "views_compare",
+    "touched", "rekey", "state_keys", "invariants", "checker",
+)  # fmt: skip
+
+
+def step_cost_figures(costs: Costs, steps: int, seconds: float, rate: float) -> dict[str, float]:
+    """The profiled run's ms per step: per group, the rest, the total; the checker's parts (its
+    own time under `checker_ms_own`)."""
+    per_step = 1000 / steps
+    groups = costs.by_group()
+    figures = {f"fuzz.step_ms_{g}": round(groups.get(g, 0.0) * per_step, 3) for g in STEP_GROUPS}
+    # everything outside the groups (a part a rule calls itself, a read of its own, is the
+    # rule's logic)
+    grouped = sum(groups.get(g, 0.0) for g in STEP_GROUPS)
+    figures["fuzz.step_ms_rest"] = round((seconds - grouped) * per_step, 3)
+    figures["fuzz.step_ms_total"] = round(seconds * per_step, 3)
+    checker = costs.within("checker")
+    for part in CHECKER_PARTS:
+        name = "own" if part == "checker" else part
+        figures[f"fuzz.checker_ms_{name}"] = round(checker.get(part, 0.0) * per_step, 3)
+    figures["fuzz.profiled_steps_per_s"] = round(rate, 1)
+    return figures
 
 
 def simulation_figures() -> tuple[dict[str, float], dict[str, list[float]]]:
