@@ -21,9 +21,10 @@ Ctrl-C or SIGTERM stops them the same way and leaves the record of what ran (`st
 "interrupted"`). --resume goes on with the campaign of the --out record, after each worker's last
 batch, with the record's seed, workers, batch profile and machine (--steps may raise its target),
 and adds its counts to the record's; it is refused when the contracts or offchain/ changed since
-(the record's code digest). Exit status: 0 when every step passed and every rule of both machines
-was applied; 1 when a check failed or a rule was never applied (the record says which); 2 for
-bad input; 130 when interrupted. See docs/testing.md.
+(the record's code digest). Exit status: 0 when every step was checked and passed and every rule
+of both machines was applied; 1 when a check failed, a rule was never applied or a step ran
+without its checks (the record says which); 2 for bad input; 130 when interrupted. See
+docs/testing.md.
 """
 
 from __future__ import annotations
@@ -261,16 +262,10 @@ def cli(
         click.echo(f"fuzz: interrupted; the record of what ran (complete: false): {out}", err=True)
         sys.exit(130)
     # one batch applies the rules its examples drew: only a campaign must apply every rule
-    if record.ok() or (
-        batch_seed is not None and not record.failures and not record.unchecked_steps
-    ):
+    why = record.why_failed(one_batch=batch_seed is not None)
+    if not why:
         click.echo(f"stopped: {stopped}; passed; record: {out}")
         sys.exit(0)
-    why = [f"{len(record.failures)} failures"] if record.failures else []
-    if record.rules_never_applied:
-        why.append(f"{len(record.rules_never_applied)} rules never applied")
-    if record.unchecked_steps:
-        why.append(f"{record.unchecked_steps:,} steps without their checks")
     click.echo(f"stopped: {stopped}; FAILED ({', '.join(why)}); record: {out}")
     sys.exit(1)
 

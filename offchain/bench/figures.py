@@ -30,7 +30,7 @@ from offchain.backends import (
     project_code,
     reader_code,
 )
-from offchain.bench.step_costs import Costs, step_costs
+from offchain.bench.step_costs import Costs, check_parts, step_costs
 from offchain.model.fixed_point import rpow_up
 from offchain.testing import storage
 from offchain.testing.fuzz import (
@@ -83,6 +83,7 @@ def fuzz_figures(
     # what each revm run did, its steps and their outcomes: one, or the rates are not of the
     # same work
     taken: set[tuple[int, frozenset]] = set()
+    check_parts()  # the step-cost parts are where they were: said before the timed rounds
     artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
     storage.expected(revm_target(artifacts).deployed[1])  # the layouts, read once
 
@@ -152,9 +153,10 @@ def fuzz_figures(
         "fuzz_step_ms_note": "fuzz.step_ms_*: one more run of the storage path, its parts timed "
         "(offchain/bench/step_costs.py), ms per checked step of their own time: lockstep (the "
         "transaction on revm and in the model and the lockstep's comparison), auditor, "
-        "specification, checker (the after-step check), teardown (each example's complete "
-        "comparison), rest (everything else: Hypothesis' draws, the rules' own logic and reads, "
-        "the machine); they add up "
+        "specification, checker (the after-step check), teardown (each example's end: its "
+        "complete comparison, the example's counts, the EVM's snapshot restored), rest "
+        "(everything else: Hypothesis' draws, the rules' own logic, each example's set-up, the "
+        "timers' own cost); they add up "
         "to step_ms_total. fuzz.checker_ms_*: the checker's parts; fuzz.profiled_steps_per_s: "
         "that run's rate (the timers' cost against revm_steps_per_s); fuzz_step_paths_ms: every "
         "path's own time (outer > inner)",
@@ -180,11 +182,11 @@ def step_cost_figures(costs: Costs, steps: int, seconds: float, rate: float) -> 
     own time under `checker_ms_own`)."""
     per_step = 1000 / steps
     groups = costs.by_group()
+    outside = sorted(set(groups) - set(STEP_GROUPS))
+    if outside:  # timed outside every group: the rest would hide it
+        raise click.ClickException(f"parts timed outside a group: {', '.join(outside)}")
     figures = {f"fuzz.step_ms_{g}": round(groups.get(g, 0.0) * per_step, 3) for g in STEP_GROUPS}
-    # everything outside the groups (a part a rule calls itself, a read of its own, is the
-    # rule's logic)
-    grouped = sum(groups.get(g, 0.0) for g in STEP_GROUPS)
-    figures["fuzz.step_ms_rest"] = round((seconds - grouped) * per_step, 3)
+    figures["fuzz.step_ms_rest"] = round((seconds - costs.wrapped_s()) * per_step, 3)
     figures["fuzz.step_ms_total"] = round(seconds * per_step, 3)
     checker = costs.within("checker")
     for part in CHECKER_PARTS:

@@ -7,8 +7,10 @@ parts' own times add up to the wrapped time; the run's rest (Hypothesis' draws, 
 logic, the model's bookkeeping outside the parts) is the run's wall time less that.
 
 A part names a function or method of the code that runs a step, so a renamed one fails here
-(KeyError: the part names what is gone), and a part never called in the run is an error of the
-caller's (`Costs.missing`): the table would otherwise show zero for time it did not see. The
+(KeyError: the part names what is gone; `check_parts` says so before a benchmark runs), and a
+part never called in the run is an error of the caller's (`Costs.missing`, per part: one never
+called beside another of its label, or passed over by a subclass's own method, is named): the
+table would otherwise show zero for time it did not see. The
 originals are put back on exit, whatever happened. The timers cost about a microsecond a call
 (a few dozen calls a step: ~1% of a checked step), so the profiled run is a little slower than
 the timed ones; the bench reports both."""
@@ -72,15 +74,19 @@ PARTS: tuple[tuple[str, type | ModuleType, str], ...] = (
 class Costs:
     """Seconds and calls per path (a tuple of labels, outermost first), own time only."""
 
-    seconds: collections.Counter = field(default_factory=collections.Counter)
+    seconds: collections.defaultdict[tuple[str, ...], float] = field(
+        default_factory=lambda: collections.defaultdict(float)
+    )
     calls: collections.Counter = field(default_factory=collections.Counter)
+    # calls per part ("Owner.name")
+    part_calls: collections.Counter = field(default_factory=collections.Counter)
 
     def wrapped_s(self) -> float:
         return sum(self.seconds.values())
 
     def by_group(self) -> dict[str, float]:
         """Seconds per outermost label: what each group of work costs, its parts included."""
-        out: collections.Counter = collections.Counter()
+        out: collections.defaultdict[str, float] = collections.defaultdict(float)
         for path, seconds in self.seconds.items():
             out[path[0]] += seconds
         return dict(out)
@@ -88,21 +94,37 @@ class Costs:
     def within(self, group: str) -> dict[str, float]:
         """Seconds per innermost label of the paths that begin with `group` (the group's own
         time under its own label)."""
-        out: collections.Counter = collections.Counter()
+        out: collections.defaultdict[str, float] = collections.defaultdict(float)
         for path, seconds in self.seconds.items():
             if path[0] == group:
                 out[path[-1]] += seconds
         return dict(out)
 
     def missing(self) -> list[str]:
-        """The labels no call was timed under."""
-        seen = {label for path in self.calls for label in path}
-        return sorted({label for label, _, _ in PARTS} - seen)
+        """The parts ("Owner.name") never called."""
+        return sorted({part_name(owner, name) for _, owner, name in PARTS} - set(self.part_calls))
 
 
-def timed(fn: Callable[..., Any], label: str, costs: Costs, stack: list[list[Any]]) -> Any:
+def part_name(owner: type | ModuleType, name: str) -> str:
+    return f"{getattr(owner, '__name__', owner)}.{name}"
+
+
+def check_parts() -> None:
+    """Every part is still where PARTS says (KeyError naming the first that is not)."""
+    for _, owner, name in PARTS:
+        if name not in vars(owner):
+            raise KeyError(f"{part_name(owner, name)}: no such part any more")
+
+
+def timed(
+    fn: Callable[..., Any], label: str, costs: Costs, stack: list[list[Any]], part: str = ""
+) -> Any:
+    """`fn` timed under `label` into `costs` (`stack`: the timed calls open now; `part`: the
+    name its calls are counted under, default `label`)."""
+
     @functools.wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
+        costs.part_calls[part or label] += 1
         frame = [label, 0.0]  # the label and the time of the timed calls within
         stack.append(frame)
         start = time.perf_counter()
@@ -129,14 +151,12 @@ def step_costs() -> Iterator[Costs]:
     exit."""
     costs, stack = Costs(), []
     originals: list[tuple[type | ModuleType, str, Any]] = []
-    for _, owner, name in PARTS:
-        if name not in vars(owner):
-            raise KeyError(f"{getattr(owner, '__name__', owner)}.{name}: no such part any more")
+    check_parts()
     try:
         for label, owner, name in PARTS:
             original = vars(owner)[name]
             originals.append((owner, name, original))
-            setattr(owner, name, timed(original, label, costs, stack))
+            setattr(owner, name, timed(original, label, costs, stack, part_name(owner, name)))
         yield costs
     finally:
         for owner, name, original in reversed(originals):

@@ -311,13 +311,21 @@ class CampaignRecord:
         campaign fails."""
         return max(0, self.steps - self.invariant_checks)
 
+    def why_failed(self, one_batch: bool = False) -> list[str]:
+        """Why the record fails, a phrase each (empty: it passes): its failures, the rules it
+        never applied (a campaign's only: `one_batch`, a --batch run, applies the rules its
+        examples drew), steps without their checks, or a campaign that did not end as asked."""
+        why = [f"{len(self.failures)} failures"] if self.failures else []
+        if self.rules_never_applied and not one_batch:
+            why.append(f"{len(self.rules_never_applied)} rules never applied")
+        if self.unchecked_steps:
+            why.append(f"{self.unchecked_steps:,} steps without their checks")
+        if not self.complete:
+            why.append("not complete")
+        return why
+
     def ok(self) -> bool:
-        return (
-            self.complete
-            and not self.failures
-            and not self.rules_never_applied
-            and not self.unchecked_steps
-        )
+        return not self.why_failed()
 
 
 def merge(

@@ -112,8 +112,13 @@ def test_campaign__a_machine_run_without_its_checks__fails_the_campaign(artifact
     assert record.unchecked_steps == record.steps
     # (a 20-step run cannot apply every rule: the rule count is put aside to see the checks')
     assert not replace(record, rules_never_applied=[]).ok()
+    steps = f"{record.steps:,} steps without their checks"
+    assert record.why_failed() == [f"{len(record.rules_never_applied)} rules never applied", steps]
+    # one batch (--batch) need not apply every rule, but must check its steps
+    assert record.why_failed(one_batch=True) == [steps]
     # the same record with every step checked passes
     assert replace(record, invariant_checks=record.steps, rules_never_applied=[]).ok()
+    assert replace(record, invariant_checks=record.steps).why_failed(one_batch=True) == []
 
 
 @pytest.mark.parametrize(

@@ -6,7 +6,9 @@ gone is refused before anything is wrapped; and the figures add up to the step."
 from __future__ import annotations
 
 import itertools
+import time
 
+import click
 import pytest
 from hypothesis import Phase
 
@@ -79,14 +81,17 @@ def test_step_costs__the_same_work__every_part_timed__every_part_put_back(revm):
     run_settings = _RUN.settings(phases=(Phase.generate,))
     plain = run_machine(revm, "full", run_settings)
     with step_costs() as costs:
+        start = time.perf_counter()
         profiled = run_machine(revm, "full", run_settings)
+        seconds = time.perf_counter() - start
     assert [vars(owner)[name] for _, owner, name in PARTS] == originals
     assert profiled.steps == plain.steps > 0 and profiled.outcomes == plain.outcomes
     assert costs.missing() == []
-    assert set(costs.by_group()) >= set(STEP_GROUPS)
+    # every part of every example's step was timed within one of the groups
+    assert set(costs.by_group()) == set(STEP_GROUPS)
     assert set(costs.within("checker")) <= set(CHECKER_PARTS)
-    seconds = costs.wrapped_s() * 1.5  # the run's wall time, say: the rest is the difference
     figures = step_cost_figures(costs, profiled.steps, seconds, 100.0)
+    assert figures["fuzz.step_ms_rest"] > 0  # the draws and the rules: the timed parts are less
     parts = sum(figures[f"fuzz.step_ms_{g}"] for g in (*STEP_GROUPS, "rest"))
     assert parts == pytest.approx(figures["fuzz.step_ms_total"], abs=0.01)
     names = ["own" if part == "checker" else part for part in CHECKER_PARTS]
@@ -94,6 +99,27 @@ def test_step_costs__the_same_work__every_part_timed__every_part_put_back(revm):
     assert checker == pytest.approx(figures["fuzz.step_ms_checker"], abs=0.01)
     total_ms = seconds * 1000 / profiled.steps
     assert figures["fuzz.step_ms_total"] == pytest.approx(total_ms, abs=0.001)
+
+
+def test_step_costs__a_part_never_called_beside_one_of_its_label__named(monkeypatch):
+    """Checker.full shares the label `checker` with after_step: called alone, after_step
+    would hide it if the parts were counted by label."""
+    ticks = itertools.count()
+    monkeypatch.setattr(step_costs_module.time, "perf_counter", lambda: next(ticks))
+    with step_costs() as costs:
+        pass
+    assert "Checker.full" in costs.missing() and "Checker.after_step" in costs.missing()
+    costs.part_calls["Checker.after_step"] += 1  # as its wrapper counts a call
+    assert "Checker.full" in costs.missing() and "Checker.after_step" not in costs.missing()
+    assert len(costs.missing()) == len(PARTS) - 1
+
+
+def test_step_cost_figures__time_outside_every_group__refused():
+    costs = Costs()
+    costs.seconds[("checker",)] = 1.0
+    costs.seconds[("model_views",)] = 0.5  # a part called by no group: the rest would hide it
+    with pytest.raises(click.ClickException, match="parts timed outside a group: model_views"):
+        step_cost_figures(costs, 10, 2.0, 5.0)
 
 
 def test_step_costs__a_part_that_is_gone__refused_before_anything_is_wrapped(monkeypatch):
