@@ -87,23 +87,26 @@ def fuzz_figures(
     artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
     storage.expected(revm_target(artifacts).deployed[1])  # the layouts, read once
 
-    last = (0, 0.0)  # the last run's steps and seconds
-
-    def rate(
+    def run(
         target: FuzzTarget, storage_check: bool | None, checked: bool = True, same: bool = True
-    ) -> float:
-        """Steps per second of one run; `same`: one of the revm runs that must do the same work."""
-        nonlocal steps, last
+    ) -> tuple[int, float]:
+        """One run's steps and seconds; `same`: one of the revm runs that must do the same
+        work."""
+        nonlocal steps
         gc.collect()  # the runs before leave garbage: none is this run's to collect
         start = time.perf_counter()
         settings = PROFILES["ci"].settings(examples=FUZZ_EXAMPLES)
         totals = run_machine(target, "full", settings, storage_check=storage_check, checked=checked)
         seconds = time.perf_counter() - start
         steps += totals.steps
-        last = (totals.steps, seconds)
         if same:
             taken.add((totals.steps, frozenset(totals.outcomes.items())))
-        return totals.steps / seconds
+        return totals.steps, seconds
+
+    def rate(*args: Any, **kwargs: Any) -> float:
+        """Steps per second of one run (`run`'s arguments)."""
+        n, seconds = run(*args, **kwargs)
+        return n / seconds
 
     samples: dict[str, list[float]] = {"revm_storage": [], "revm_views": [], "revm_unchecked": []}
     for _ in range(FUZZ_ROUNDS):
@@ -113,7 +116,7 @@ def fuzz_figures(
     # where a checked step's time goes: the storage path once more, its parts timed
     # (offchain/bench/step_costs.py)
     with step_costs() as costs:
-        profiled_rate = rate(revm_target(artifacts), None)
+        profiled = run(revm_target(artifacts), None)
     if costs.missing():
         raise click.ClickException(f"parts never timed: {', '.join(costs.missing())}")
     if len(taken) != 1:
@@ -137,7 +140,7 @@ def fuzz_figures(
         "fuzz.unchecked_over_storage": ratio("revm_unchecked", "revm_storage"),
         "fuzz.anvil_steps_per_s": round(anvil, 1),
         "fuzz.revm_over_anvil": round(storage_rate / anvil, 1),
-        **step_cost_figures(costs, *last, profiled_rate),
+        **step_cost_figures(costs, *profiled),
     }
     meta = {
         "fuzz_note": f"fuzz.*: the ci profile's full machine, {FUZZ_EXAMPLES} derandomized "
@@ -161,7 +164,7 @@ def fuzz_figures(
         "that run's rate (the timers' cost against revm_steps_per_s); fuzz_step_paths_ms: every "
         "path's own time (outer > inner)",
         "fuzz_step_paths_ms": {
-            " > ".join(path): round(seconds / last[0] * 1000, 4)
+            " > ".join(path): round(seconds / profiled[0] * 1000, 4)
             for path, seconds in sorted(costs.seconds.items(), key=lambda kv: -kv[1])
         },
     }
@@ -177,9 +180,14 @@ CHECKER_PARTS = (
 )  # fmt: skip
 
 
-def step_cost_figures(costs: Costs, steps: int, seconds: float, rate: float) -> dict[str, float]:
-    """The profiled run's ms per step: per group, the rest, the total; the checker's parts (its
-    own time under `checker_ms_own`)."""
+def step_cost_figures(costs: Costs, steps: int, seconds: float) -> dict[str, float]:
+    """The profiled run's (`steps` in `seconds`) ms per step: per group, the rest, the total;
+    the checker's parts (its own time under `checker_ms_own`); its rate. The timed parts cannot
+    take longer than the run."""
+    if costs.wrapped_s() > seconds:
+        raise click.ClickException(
+            f"the timed parts took {costs.wrapped_s():.1f} s of a {seconds:.1f} s run: not its"
+        )
     per_step = 1000 / steps
     groups = costs.by_group()
     outside = sorted(set(groups) - set(STEP_GROUPS))
@@ -192,7 +200,7 @@ def step_cost_figures(costs: Costs, steps: int, seconds: float, rate: float) -> 
     for part in CHECKER_PARTS:
         name = "own" if part == "checker" else part
         figures[f"fuzz.checker_ms_{name}"] = round(checker.get(part, 0.0) * per_step, 3)
-    figures["fuzz.profiled_steps_per_s"] = round(rate, 1)
+    figures["fuzz.profiled_steps_per_s"] = round(steps / seconds, 1)
     return figures
 
 

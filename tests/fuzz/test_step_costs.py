@@ -90,7 +90,8 @@ def test_step_costs__the_same_work__every_part_timed__every_part_put_back(revm):
     # every part of every example's step was timed within one of the groups
     assert set(costs.by_group()) == set(STEP_GROUPS)
     assert set(costs.within("checker")) <= set(CHECKER_PARTS)
-    figures = step_cost_figures(costs, profiled.steps, seconds, 100.0)
+    figures = step_cost_figures(costs, profiled.steps, seconds)
+    assert figures["fuzz.profiled_steps_per_s"] == round(profiled.steps / seconds, 1)
     assert figures["fuzz.step_ms_rest"] > 0  # the draws and the rules: the timed parts are less
     parts = sum(figures[f"fuzz.step_ms_{g}"] for g in (*STEP_GROUPS, "rest"))
     assert parts == pytest.approx(figures["fuzz.step_ms_total"], abs=0.01)
@@ -119,7 +120,16 @@ def test_step_cost_figures__time_outside_every_group__refused():
     costs.seconds[("checker",)] = 1.0
     costs.seconds[("model_views",)] = 0.5  # a part called by no group: the rest would hide it
     with pytest.raises(click.ClickException, match="parts timed outside a group: model_views"):
-        step_cost_figures(costs, 10, 2.0, 5.0)
+        step_cost_figures(costs, 10, 2.0)
+
+
+def test_step_cost_figures__parts_longer_than_the_run__refused():
+    """Figures of one run's parts over a shorter run's steps and time are refused: the parts
+    took longer than the run."""
+    costs = Costs()
+    costs.seconds[("checker",)] = 3.0
+    with pytest.raises(click.ClickException, match="the timed parts took 3.0 s of a 2.0 s run"):
+        step_cost_figures(costs, 10, 2.0)
 
 
 def test_step_costs__a_part_that_is_gone__refused_before_anything_is_wrapped(monkeypatch):
