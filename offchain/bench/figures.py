@@ -83,7 +83,10 @@ def fuzz_figures(
     # what each revm run did, its steps and their outcomes: one, or the rates are not of the
     # same work
     taken: set[tuple[int, frozenset]] = set()
-    check_parts()  # the step-cost parts are where they were: said before the timed rounds
+    try:  # the step-cost parts are where they were: said before the timed rounds
+        check_parts()
+    except KeyError as exc:
+        raise click.ClickException(f"step costs: {exc.args[0]}") from None
     artifacts = (load_artifacts(project, TEST_FACTORIES), reader_code(project))
     storage.expected(revm_target(artifacts).deployed[1])  # the layouts, read once
 
