@@ -28,8 +28,13 @@ contracts' storage words, and after every step they are compared with revm's, wo
   returns is compared too (a packed flag, a word no getter reads whole). A slot of a contract no
   step touches is compared within STORAGE_ALL_EVERY steps, as the views' full comparison was
   every `full_every`;
-- every computed view, on the EVM and in the model, after every step (their code is not
-  storage);
+- every computed view (its code is not storage), on the EVM and in the model, whenever the
+  storage it reads is compared: after a step that touched its contract or a contract it reads
+  (VIEW_READS), and whenever every contract's storage is. Its value is a function of that
+  storage alone (no block, no other contract: tests/fuzz/test_view_reads.py replaces every
+  other contract's code and moves the block, and the value stays), so an untouched view holds
+  the value last compared, on both sides, and the mirror keeps it. A computed view not listed
+  there is compared after every step;
 - the complete views at a run's first step and then every STORAGE_VIEWS_EVERY checked steps of
   the run, over its examples (`run`, the machines' Totals): the slots they read are compared
   after every step, so what is left to them is the getters' own code;
@@ -71,6 +76,30 @@ STORAGE_ALL_EVERY = 10
 # the first example's end): the slots they read are compared after every step, so what they add
 # is the getters' own code, which the computed views, compared after every step, exercise too
 STORAGE_VIEWS_EVERY = 500
+# the computed views whose value is a function of their own contract's storage and of the
+# contracts named (deployment attributes) alone: no block, no caller, no other contract (read
+# from the sources, held by tests/fuzz/test_view_reads.py); on the storage path each is
+# compared when one of those contracts' storage is. (A token's DOMAIN_SEPARATOR reads its
+# immutables and chain.id, which no step changes.)
+VIEW_READS: dict[tuple[str, str], tuple[str, ...]] = {
+    ("StabilityPool", "value_of"): (),
+    ("StabilityPool", "is_realized"): (),
+    ("Backstop", "get_waterfall"): (),
+    ("Backstop", "deleverage_due"): (),
+    ("Backstop", "open_losses"): (),
+    ("Backstop", "unsettled_proceeds"): (),
+    ("Backstop", "loss_number"): (),
+    ("Backstop", "loss_opened_at"): (),
+    ("Backstop", "loss_done"): (),
+    ("Backstop", "unattributed_debt"): ("engine",),
+    ("DutchAuction", "active_count"): (),
+    ("DutchAuction", "next_id"): (),
+    ("DutchAuction", "min_auction"): ("engine", "liquidator"),
+    ("MarginCall", "parameters"): (),
+    ("VaultEngine", "size_margin"): (),
+    ("Stablecoin", "DOMAIN_SEPARATOR"): (),
+    ("GovernanceToken", "DOMAIN_SEPARATOR"): (),
+}
 
 
 def _storage_key(args: tuple) -> Any:
@@ -127,6 +156,10 @@ class Checker:
         self._scalars: dict[str, list[_Call]] = {}
         self._views: list[_Call] = []
         self._view_set: set[_Call] = set()
+        # a computed view's call -> the contracts whose storage it reads (None: unknown, so
+        # compared after every step); the calls that came into view this step
+        self._view_reads: dict[_Call, frozenset[str] | None] = {}
+        self._fresh: set[_Call] = set()
         # the contracts a step wrote in the model or that logged an event (`_touched`)
         self._dirty: set[str] = set()
         self._owners: dict[int, tuple[str, str]] = {}
@@ -192,9 +225,25 @@ class Checker:
         if self._views_due():
             self._compare_views()
         else:
-            self._compare(self._views, cache=True)
+            if every:
+                self._compare(self._views, cache=True)
+            else:
+                self._compare(self._computed_due())
             self._mirror_from_model([call for call in positions if call not in self._view_set])
         self._end_step()
+
+    def _computed_due(self) -> list[_Call]:
+        """The computed views whose storage the step's comparison covers (VIEW_READS: their
+        contract or one they read was touched), the ones that came into view, and every one
+        whose reads are not known."""
+        dirty, fresh, reads = self._dirty, self._fresh, self._view_reads
+        due = []
+        for call in self._views:
+            read = reads[call]
+            if read is None or not read.isdisjoint(dirty) or call in fresh:
+                due.append(call)
+        self.counts["computed views skipped"] += len(self._views) - len(due)
+        return due
 
     def _views_due(self) -> bool:
         """The storage path's complete views are due: never compared in this run yet, or
@@ -281,6 +330,7 @@ class Checker:
         """The calls whose value the step can have changed (and the new ones, when the keys
         grew); None when a write cannot be placed (a full comparison then)."""
         out: set[_Call] = set(self._rekey(keys)) if keys != self._keys else set()
+        self._fresh = set(out)
         out.update(self._views)
         dirty = self._dirty = set()
         for entry in self._env.write_log or ():
@@ -329,13 +379,22 @@ class Checker:
             self._attributes[key] = None if computed else attribute
         return self._attributes[key]
 
+    def _reads_of(self, address: str, fn: str) -> frozenset[str] | None:
+        """The contracts whose storage computed view `fn` at `address` reads (VIEW_READS); None
+        when not listed."""
+        named = VIEW_READS.get((self.s.model.names[address], fn))
+        if named is None:
+            return None
+        return frozenset([address, *(getattr(self.s.d, name) for name in named)])
+
     def _index(self, calls: list[_Call]) -> None:
         for call in calls:
             _, address, fn, args = call
             attribute = self._attribute(address, fn)
             if attribute is None:
-                self._views.append(call)  # computed: its inputs are not tracked
+                self._views.append(call)  # computed: its inputs are storage or unknown
                 self._view_set.add(call)
+                self._view_reads[call] = self._reads_of(address, fn)
                 continue
             self._by_key.setdefault((address, attribute, _storage_key(args)), []).append(call)
             self._by_attribute.setdefault((address, attribute), []).append(call)

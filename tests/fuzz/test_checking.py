@@ -4,11 +4,11 @@ found at the next full comparison, one in a variable a step wrote is found after
 and one named only by a step's events too. On the storage path (revm's default): a difference in
 any slot of a contract the step touched is found after that step, whether a view reads the slot
 or not; one in a contract no step touches within STORAGE_ALL_EVERY steps; a slot no variable
-claims at the full comparison; a computed view's difference after every step; a getter's own
-difference (the storage equal) at the complete views, due over the run. A failing example on
-revm is replayed on Anvil, whose verdict the failure's report carries. And the benchmark's
-unchecked floor takes the same steps with the same outcomes, checks nothing, and keeps the
-lockstep."""
+claims at the full comparison; a computed view's difference after a step that touches what it
+reads (VIEW_READS; after every step when not listed); a getter's own difference (the storage
+equal) at the complete views, due over the run. A failing example on revm is replayed on Anvil,
+whose verdict the failure's report carries. And the benchmark's unchecked floor takes the same
+steps with the same outcomes, checks nothing, and keeps the lockstep."""
 
 from __future__ import annotations
 
@@ -162,24 +162,65 @@ def test_storage_path__a_slot_no_variable_claims__found_at_the_full_comparison(s
         checker.full()
 
 
-def test_storage_path__a_computed_views_difference__found_after_every_step(system, monkeypatch):
-    """A computed view (code, not a slot: the Backstop's unattributed debt) is compared after
-    every step though no slot differs (planted in revm's answer, after the run's first step,
-    whose complete views are due)."""
-    checker = Checker(system, FULL_EVERY)
-    checker.after_step()
-    assert checker.counts["full checks"] == 1  # the run's first step: the complete views
+def _plant_in_revms_answer(monkeypatch, getter: str) -> None:
+    """revm answers one more than it holds for `getter` (a computed view: code, not a slot)."""
     original = RevmBackend.views
 
     def views(self, calls, cache=True):
         values = original(self, calls, cache)
-        return [v + 1 if fn == "unattributed_debt" else v for (_, fn, _), v in zip(calls, values)]
+        return [v + 1 if fn == getter else v for (_, fn, _), v in zip(calls, values)]
 
     monkeypatch.setattr(RevmBackend, "views", views)
-    _poke(system)
+
+
+def test_storage_path__a_computed_views_difference__found_after_a_step_that_touches_its_reads(
+    system, monkeypatch
+):
+    """A computed view (the Backstop's unattributed debt, which reads the Backstop's storage and
+    the engine's, VIEW_READS) differing though no slot differs is found after the first step
+    that touches one of those contracts (planted after the run's first step, whose complete
+    views are due); a step that touches neither leaves it out."""
+    checker = Checker(system, FULL_EVERY)
+    checker.after_step()
+    assert checker.counts["full checks"] == 1  # the run's first step: the complete views
+    _plant_in_revms_answer(monkeypatch, "unattributed_debt")
+    _poke(system)  # the oracle alone
+    checker.after_step()
+    assert checker.counts["computed views skipped"] > 0
+    system.tx(system.d.engine, "allow", system.roles.stranger, system.roles.keeper)
     with pytest.raises(StateDiffers, match=r"backstop.unattributed_debt: chain 1 model 0"):
         checker.after_step()
     assert checker.counts["full checks"] == 1
+
+
+def test_storage_path__a_computed_views_difference__found_when_every_contract_is_compared(
+    system, monkeypatch
+):
+    """... and, when no step touches what it reads, at the next step that compares every
+    contract's storage (every STORAGE_ALL_EVERY steps)."""
+    checker = Checker(system, FULL_EVERY)
+    checker.after_step()  # step 1
+    _plant_in_revms_answer(monkeypatch, "unattributed_debt")
+    for _ in range(STORAGE_ALL_EVERY - 2):  # steps 2 .. STORAGE_ALL_EVERY - 1
+        _poke(system)
+        checker.after_step()
+    _poke(system)
+    with pytest.raises(StateDiffers, match=r"backstop.unattributed_debt: chain 1 model 0"):
+        checker.after_step()
+
+
+def test_storage_path__a_computed_view_whose_reads_are_not_listed__compared_after_every_step(
+    system, monkeypatch
+):
+    """A computed view VIEW_READS does not list is compared after every step, whatever the step
+    touched."""
+    monkeypatch.delitem(checking.VIEW_READS, ("Backstop", "unattributed_debt"))
+    checker = Checker(system, FULL_EVERY)
+    checker.after_step()
+    _plant_in_revms_answer(monkeypatch, "unattributed_debt")
+    _poke(system)
+    with pytest.raises(StateDiffers, match=r"backstop.unattributed_debt: chain 1 model 0"):
+        checker.after_step()
 
 
 def test_storage_path__the_complete_views__at_a_runs_first_step_then_every_storage_views_every(

@@ -1,0 +1,138 @@
+"""What the storage path's skipping of computed views rests on (offchain/testing/checking.py,
+VIEW_READS): each listed view's value is a function of its own contract's storage and of the
+contracts named there, alone. Held on the EVM, at the end of every example of a seeded walk of
+the differential fuzz: every other contract's code is replaced by one that reverts, and the
+block moves on by a million blocks and ten million seconds; every listed view of the example
+still returns what it returned before (a read of any other contract would revert or change it,
+a read of the block would change it). The code and the block are put back at once."""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+from hypothesis import Phase, settings
+from pyrevm import EVM, AccountInfo, BlockEnv
+
+from offchain.backends import RevmBackend
+from offchain.backends.base import EvmBackend
+from offchain.testing.checking import VIEW_READS, Checker
+from offchain.testing.fuzz import PROFILES, run_machine
+
+# it runs the differential machine: out of `make test-fast`, as tests/fuzz/ is
+pytestmark = pytest.mark.fuzz
+EXAMPLES, STEPS = 6, 80
+REVERTS = bytes.fromhex("60006000fd")  # PUSH1 0 PUSH1 0 REVERT
+
+
+@dataclass
+class Walk:
+    evaluated: Counter = field(default_factory=Counter)  # (contract, getter) -> views read
+    nonzero: set = field(default_factory=set)  # (contract, getter) seen with a non-zero value
+    changed: list[str] = field(default_factory=list)  # views whose value moved: the failures
+    # the control: running auctions' status (its price falls with the block's time) read with
+    # the block moved, and how many of them moved
+    controls: int = 0
+    controls_moved: int = 0
+
+
+def _isolated(checker: Checker, calls, allowed: frozenset[str]) -> list[Any]:
+    """The chain's values of `calls` with every model contract outside `allowed` reverting and
+    the block far ahead; both put back before returning."""
+    chain = checker.s.chain
+    assert isinstance(chain, RevmBackend)
+    evm = chain.evm
+    saved = {}
+    for address in checker.s.model.names:
+        if address not in allowed:
+            info = evm.basic(address)
+            saved[address] = (info, evm.get_code(address))
+            _set_code(evm, address, info, REVERTS)
+    evm.set_block_env(
+        BlockEnv(number=chain.block_number + 10**6, timestamp=chain.last_block_time + 10**7)
+    )
+    try:
+        return [_read(chain, call) for call in calls]
+    finally:
+        for address, (info, code) in saved.items():
+            _set_code(evm, address, info, code)
+        evm.set_block_env(BlockEnv(number=chain.block_number, timestamp=chain.last_block_time))
+
+
+def _set_code(evm: EVM, address: str, info: AccountInfo, code: bytes | None) -> None:
+    evm.insert_account_info(address, AccountInfo(nonce=info.nonce, code=code))
+    evm.set_balance(address, info.balance)
+
+
+def _read(chain: EvmBackend, call) -> Any:
+    _, address, fn, args = call
+    try:
+        return chain.views([(address, fn, args)], cache=False)[0]
+    except RuntimeError as exc:  # a reverting read: the view reached a contract it may not
+        return f"reverted: {type(exc).__name__}"
+
+
+@pytest.fixture(scope="module")
+def walk(revm) -> Walk:
+    record = Walk()
+    original = Checker.full
+
+    def full(self, keys=None):
+        original(self, keys)
+        if keys is not None:
+            return
+        groups: dict[frozenset[str], list] = {}
+        for call in self._views:
+            reads = self._view_reads[call]
+            if reads is not None:
+                groups.setdefault(reads, []).append(call)
+        for allowed, calls in groups.items():
+            before = [_read(self.s.chain, call) for call in calls]
+            after = _isolated(self, calls, allowed)
+            for call, b, a in zip(calls, before, after):
+                kind = (self.s.model.names[call[1]], call[2])
+                record.evaluated[kind] += 1
+                if b not in (0, False, (), [], (0, 0, 0), b"\0" * 32):
+                    record.nonzero.add(kind)
+                if a != b:
+                    record.changed.append(f"{kind} {call[3]}: {b!r} -> {a!r}")
+        every = frozenset(self.s.model.names)
+        for t in self.s.d.types.values():
+            ids = self.s.model.contract(t.auction).ids()
+            statuses = [("", t.auction, "status", (i,)) for i in ids]
+            # running: a debt left (a finished auction's status is all zero)
+            running = [c for c in statuses if _read(self.s.chain, c)[3] != 0]
+            before = [_read(self.s.chain, call) for call in running]
+            record.controls += len(running)
+            record.controls_moved += sum(
+                b != a for b, a in zip(before, _isolated(self, running, every))
+            )
+
+    run_settings = settings(
+        PROFILES["ci"].settings(examples=EXAMPLES, phases=(Phase.generate,)),
+        stateful_step_count=STEPS,
+    )
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(Checker, "full", full)
+        run_machine(revm, "full", run_settings)
+    return record
+
+
+def test_view_reads__every_listed_view__reads_only_the_storage_listed(walk):
+    assert walk.changed == []
+
+
+def test_view_reads__every_listed_view__was_read_with_a_non_zero_value(walk):
+    """Not a vacuous check: the walk reached every listed view, each with a value other than
+    its empty one at some example's end."""
+    assert set(walk.evaluated) == set(VIEW_READS)
+    assert walk.nonzero == set(VIEW_READS)
+
+
+def test_view_reads__the_moved_block__is_seen_by_a_view_that_reads_it(walk):
+    """The control: a running auction's status, whose price is the block time's, read with
+    every contract's code in place and the block moved, moves (each auction running at an
+    example's end)."""
+    assert walk.controls > 0 and walk.controls_moved == walk.controls
