@@ -253,49 +253,86 @@ def loss_conservation(
     still `due` per event, add up to loss - due exactly; the pool layer's receipts equal its
     Absorbed amounts; each pool charge's stakers' receipts (StakerCharged) never exceed it and,
     for the charges every staker has realized (`charges_done`: charge -> amount), equal it."""
-    bad: list[str] = []
-    loss: dict[tuple, int] = {}
-    paid: dict[tuple, int] = {}
-    charged: dict[int, int] = {}
-    absorbed: dict[int, int] = {}
-    pool_paid: dict[tuple, int] = {}
-    for ev in events:
-        if ev.address == backstop and ev.name == "LossClosed":
-            key = (ev.args["collateral_type"], ev.args["auction"], ev.args["auction_id"])
-            loss[key] = ev.args["loss"]
-        elif ev.address == backstop and ev.name == "LossAllocated":
-            key = (ev.args["collateral_type"], ev.args["auction"], ev.args["auction_id"])
-            paid[key] = paid.get(key, 0) + ev.args["amount"]
-            if ev.args["layer"] == 2:
-                pool_paid[key] = pool_paid.get(key, 0) + ev.args["amount"]
-            if paid[key] > loss.get(key, 0):
-                bad.append(f"loss {key}: receipts {paid[key]} exceed the loss {loss.get(key, 0)}")
-        elif ev.address == pool and ev.name == "Absorbed":
-            absorbed[ev.args["charge_id"]] = ev.args["amount"]
-            key = (ev.args["collateral_type"], ev.args["auction"], ev.args["auction_id"])
-            pool_paid[key] = pool_paid.get(key, 0) - ev.args["amount"]
-        elif ev.address == pool and ev.name == "StakerCharged":
-            charged[ev.args["charge_id"]] = charged.get(ev.args["charge_id"], 0) + ev.args["amount"]
-    for key, amount in pool_paid.items():
-        if amount != 0:
-            bad.append(f"loss {key}: pool receipts and the pool's Absorbed differ by {amount}")
-    for charge, amount in charged.items():
-        if amount > absorbed.get(charge, 0):
-            bad.append(
-                f"pool charge {charge}: stakers charged {amount} > absorbed "
-                f"{absorbed.get(charge, 0)}"
-            )
-    for key, rest in (due or {}).items():
-        if key in loss and loss[key] - paid.get(key, 0) != rest:
-            bad.append(
-                f"loss {key}: loss - receipts {loss[key] - paid.get(key, 0)} != still due {rest}"
-            )
-    for charge, amount in (charges_done or {}).items():
-        if charged.get(charge, 0) != amount:
-            bad.append(
-                f"pool charge {charge}: stakers paid {charged.get(charge, 0)} != absorbed {amount}"
-            )
-    return bad
+    ledger = LossLedger(backstop, pool)
+    ledger.follow(events)
+    return ledger.problems(due, charges_done)
+
+
+class LossLedger:
+    """`loss_conservation`'s sums kept over a log that only grows (a model's `env.logs`: a
+    reverted transaction removes only its own events, before anyone reads them), so that a check
+    after every step adds the step's events instead of summing the whole run again. `follow`
+    takes the events appended since its last call (all of them again for another list, or a
+    shorter one); `problems` is `loss_conservation`'s answer for every event followed."""
+
+    def __init__(self, backstop: str, pool: str):
+        self.backstop, self.pool = backstop, pool
+        self._reset(None)
+
+    def _reset(self, events: list[Any] | None) -> None:
+        self._events, self._seen = events, 0
+        self.loss: dict[tuple, int] = {}
+        self.paid: dict[tuple, int] = {}
+        self.charged: dict[int, int] = {}
+        self.absorbed: dict[int, int] = {}
+        self.pool_paid: dict[tuple, int] = {}
+        # receipts beyond their event's loss when they arrived, in the log's order
+        self.over: list[str] = []
+
+    def follow(self, events: list[Any]) -> None:
+        if events is not self._events or len(events) < self._seen:
+            self._reset(events)
+        backstop, pool = self.backstop, self.pool
+        loss, paid, pool_paid = self.loss, self.paid, self.pool_paid
+        for ev in events[self._seen :]:
+            if ev.address == backstop and ev.name == "LossClosed":
+                key = (ev.args["collateral_type"], ev.args["auction"], ev.args["auction_id"])
+                loss[key] = ev.args["loss"]
+            elif ev.address == backstop and ev.name == "LossAllocated":
+                key = (ev.args["collateral_type"], ev.args["auction"], ev.args["auction_id"])
+                paid[key] = paid.get(key, 0) + ev.args["amount"]
+                if ev.args["layer"] == 2:
+                    pool_paid[key] = pool_paid.get(key, 0) + ev.args["amount"]
+                if paid[key] > loss.get(key, 0):
+                    self.over.append(
+                        f"loss {key}: receipts {paid[key]} exceed the loss {loss.get(key, 0)}"
+                    )
+            elif ev.address == pool and ev.name == "Absorbed":
+                self.absorbed[ev.args["charge_id"]] = ev.args["amount"]
+                key = (ev.args["collateral_type"], ev.args["auction"], ev.args["auction_id"])
+                pool_paid[key] = pool_paid.get(key, 0) - ev.args["amount"]
+            elif ev.address == pool and ev.name == "StakerCharged":
+                charge = ev.args["charge_id"]
+                self.charged[charge] = self.charged.get(charge, 0) + ev.args["amount"]
+        self._seen = len(events)
+
+    def problems(
+        self, due: dict[tuple, int] | None = None, charges_done: dict[int, int] | None = None
+    ) -> list[str]:
+        loss, paid, charged, absorbed = self.loss, self.paid, self.charged, self.absorbed
+        bad = list(self.over)
+        for key, amount in self.pool_paid.items():
+            if amount != 0:
+                bad.append(f"loss {key}: pool receipts and the pool's Absorbed differ by {amount}")
+        for charge, amount in charged.items():
+            if amount > absorbed.get(charge, 0):
+                bad.append(
+                    f"pool charge {charge}: stakers charged {amount} > absorbed "
+                    f"{absorbed.get(charge, 0)}"
+                )
+        for key, rest in (due or {}).items():
+            if key in loss and loss[key] - paid.get(key, 0) != rest:
+                bad.append(
+                    f"loss {key}: loss - receipts {loss[key] - paid.get(key, 0)} != still due "
+                    f"{rest}"
+                )
+        for charge, amount in (charges_done or {}).items():
+            if charged.get(charge, 0) != amount:
+                bad.append(
+                    f"pool charge {charge}: stakers paid {charged.get(charge, 0)} != absorbed "
+                    f"{amount}"
+                )
+        return bad
 
 
 def key_groups(state: dict[str, Any]) -> dict[str, list[str]]:
@@ -316,8 +353,12 @@ def _running(state: dict[str, Any], groups: dict[str, list[str]], name: str) -> 
     return [int(k[len(prefix) : -1]) for k in groups.get(prefix, ()) if state[k][3] != ZERO]
 
 
-def model_invariants(model: ModelBackend, d: Deployment) -> list[str]:
-    """I1-I5 over the model's complete storage (every account it ever touched)."""
+def model_invariants(
+    model: ModelBackend, d: Deployment, ledger: LossLedger | None = None
+) -> list[str]:
+    """I1-I5 over the model's complete storage (every account it ever touched), and loss
+    conservation over every event it logged (through `ledger`, kept between calls, when given:
+    the same answer, the new events only added)."""
     engine = model.contract(d.engine)
     bad: list[str] = []
     if engine.total_issued != sum(engine.stable.values()):
@@ -341,7 +382,7 @@ def model_invariants(model: ModelBackend, d: Deployment) -> list[str]:
             bad.append(f"model: rate of {name} is zero")
     if engine.total_issued != engine.total_unbacked + backed:
         bad.append("model I3: total_issued != unbacked + sum(debt * rate)")
-    # loss conservation over every event the model ever logged, in one pass
+    # loss conservation over every event the model ever logged
     due = {key: loss.due for key, loss in model.contract(d.backstop).losses.items()}
     pool = model.contract(d.stability_pool)
     done = {
@@ -349,8 +390,8 @@ def model_invariants(model: ModelBackend, d: Deployment) -> list[str]:
         for c in range(1, pool.charge_count + 1)
         if pool.charge_stakers_left[c] == 0
     }
-    bad += [
-        f"model {p}"
-        for p in loss_conservation(model.env.logs, d.backstop, d.stability_pool, due, done)
-    ]
+    if ledger is None:
+        ledger = LossLedger(d.backstop, d.stability_pool)
+    ledger.follow(model.env.logs)
+    bad += [f"model {p}" for p in ledger.problems(due, done)]
     return bad

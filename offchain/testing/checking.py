@@ -53,7 +53,12 @@ from typing import Any
 
 from offchain.backends.revm import RevmBackend
 from offchain.model.state import Storage
-from offchain.system.invariants import key_groups, model_invariants, state_invariants
+from offchain.system.invariants import (
+    LossLedger,
+    key_groups,
+    model_invariants,
+    state_invariants,
+)
 from offchain.system.reads import StateKeys, state_calls, state_keys
 from offchain.testing import storage as storage_words
 from offchain.testing.harness import System
@@ -163,6 +168,8 @@ class Checker:
         # the contracts a step wrote in the model or that logged an event (`_touched`)
         self._dirty: set[str] = set()
         self._owners: dict[int, tuple[str, str]] = {}
+        # loss conservation's sums over the model's log, the step's events added
+        self._ledger = LossLedger(system.d.backstop, system.d.stability_pool)
         self._attributes: dict[tuple[str, str], str | None] = {}
 
     # ---------------------------------------------------------------- the checks
@@ -320,7 +327,7 @@ class Checker:
             self._groups, self._grouped = key_groups(self.mirror), len(self.mirror)
         problems = state_invariants(
             self.mirror, self.s.d, holders, self._groups
-        ) + model_invariants(self.s.model, self.s.d)
+        ) + model_invariants(self.s.model, self.s.d, self._ledger)
         assert not problems, "invariants violated:\n" + "\n".join(problems)
         self.counts["invariant checks"] += 1
 
