@@ -32,9 +32,14 @@ contracts' storage words, and after every step they are compared with revm's, wo
   storage it reads is compared: after a step that touched its contract or a contract it reads
   (VIEW_READS), and whenever every contract's storage is. Its value is a function of that
   storage alone (no block, no other contract: tests/fuzz/test_view_reads.py replaces every
-  other contract's code and moves the block, and the value stays), so an untouched view holds
-  the value last compared, on both sides, and the mirror keeps it. A computed view not listed
-  there is compared after every step;
+  other contract's code and moves the block, and the value stays), so a view whose contracts
+  the model neither wrote nor saw log holds the value last compared in the model, and on the
+  chain unless the chain alone wrote one of them. That is the one case this finds later than
+  comparing every computed view after every step did: a write of the chain's alone to a
+  contract the model left alone is found within STORAGE_ALL_EVERY steps (at the next comparison
+  of every contract's storage), its computed views as its slots (and missed, by both, if the
+  chain writes it back before then); the invariants read the mirror's value of such a view
+  meanwhile. A computed view not listed there is compared after every step;
 - the complete views at a run's first step and then every STORAGE_VIEWS_EVERY checked steps of
   the run, over its examples (`run`, the machines' Totals): the slots they read are compared
   after every step, so what is left to them is the getters' own code;
@@ -82,10 +87,11 @@ STORAGE_ALL_EVERY = 10
 # is the getters' own code, which the computed views, compared after every step, exercise too
 STORAGE_VIEWS_EVERY = 500
 # the computed views whose value is a function of their own contract's storage and of the
-# contracts named (deployment attributes) alone: no block, no caller, no other contract (read
-# from the sources, held by tests/fuzz/test_view_reads.py); on the storage path each is
-# compared when one of those contracts' storage is. (A token's DOMAIN_SEPARATOR reads its
-# immutables and chain.id, which no step changes.)
+# contracts named (the model contract's attributes of those names: the ones it calls) alone: no
+# block, no caller, no other contract (read from the sources, held by
+# tests/fuzz/test_view_reads.py); on the storage path each is compared when one of those
+# contracts' storage is. (A token's DOMAIN_SEPARATOR reads its immutables and chain.id, which
+# no step changes.)
 VIEW_READS: dict[tuple[str, str], tuple[str, ...]] = {
     ("StabilityPool", "value_of"): (),
     ("StabilityPool", "is_realized"): (),
@@ -392,7 +398,12 @@ class Checker:
         named = VIEW_READS.get((self.s.model.names[address], fn))
         if named is None:
             return None
-        return frozenset([address, *(getattr(self.s.d, name) for name in named)])
+        contract = self.s.model.contract(address)
+        reads = {address}
+        for name in named:  # the contract it calls: a model contract, or its address
+            other = getattr(contract, name)
+            reads.add(other if isinstance(other, str) else other.address)
+        return frozenset(reads)
 
     def _index(self, calls: list[_Call]) -> None:
         for call in calls:
