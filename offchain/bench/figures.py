@@ -16,7 +16,7 @@ import statistics
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -44,6 +44,7 @@ from offchain.testing.fuzz import (
 from offchain.testing.gas_report import DSS_ANCHORS
 from offchain.testing.harness import TEST_FACTORIES, Roles
 from offchain.testing.mutation import MUTANTS_RECORD
+from offchain.testing.stats import Totals
 
 if TYPE_CHECKING:
     from offchain.live.devnet import DevnetProcess
@@ -92,8 +93,8 @@ def fuzz_figures(
 
     def run(
         target: FuzzTarget, storage_check: bool | None, checked: bool = True, same: bool = True
-    ) -> tuple[int, float]:
-        """One run's steps and seconds; `same`: one of the revm runs that must do the same
+    ) -> tuple[Totals, float]:
+        """One run's counts and seconds; `same`: one of the revm runs that must do the same
         work."""
         nonlocal steps
         gc.collect()  # the runs before leave garbage: none is this run's to collect
@@ -104,12 +105,12 @@ def fuzz_figures(
         steps += totals.steps
         if same:
             taken.add((totals.steps, frozenset(totals.outcomes.items())))
-        return totals.steps, seconds
+        return totals, seconds
 
     def rate(*args: Any, **kwargs: Any) -> float:
         """Steps per second of one run (`run`'s arguments)."""
-        n, seconds = run(*args, **kwargs)
-        return n / seconds
+        totals, seconds = run(*args, **kwargs)
+        return totals.steps / seconds
 
     samples: dict[str, list[float]] = {"revm_storage": [], "revm_views": [], "revm_unchecked": []}
     for _ in range(FUZZ_ROUNDS):
@@ -119,7 +120,8 @@ def fuzz_figures(
     # where a checked step's time goes: the storage path once more, its parts timed
     # (offchain/bench/step_costs.py)
     with step_costs() as costs:
-        profiled = run(revm_target(artifacts), None)
+        profiled_totals, profiled_s = run(revm_target(artifacts), None)
+    profiled = (profiled_totals.steps, profiled_s)
     if costs.missing():
         raise click.ClickException(f"parts never timed: {', '.join(costs.missing())}")
     if len(taken) != 1:
@@ -144,6 +146,7 @@ def fuzz_figures(
         "fuzz.anvil_steps_per_s": round(anvil, 1),
         "fuzz.revm_over_anvil": round(storage_rate / anvil, 1),
         **step_cost_figures(costs, *profiled),
+        "fuzz.computed_views_compared_share": computed_views_share(profiled_totals.checks),
     }
     meta = {
         "fuzz_note": f"fuzz.*: the ci profile's full machine, {FUZZ_EXAMPLES} derandomized "
@@ -164,7 +167,10 @@ def fuzz_figures(
         "(everything else: Hypothesis' draws, the rules' own logic, each example's set-up, the "
         "timers' own cost); they add up "
         "to step_ms_total. fuzz.checker_ms_*: the checker's parts; fuzz.profiled_steps_per_s: "
-        "that run's rate (the timers' cost against revm_steps_per_s); fuzz_step_paths_ms: every "
+        "that run's rate (the timers' cost against revm_steps_per_s); "
+        "fuzz.computed_views_compared_share: in that run, of the computed views at the "
+        "after-step comparisons, the share compared (the rest held: nothing they read was "
+        "touched); fuzz_step_paths_ms: every "
         "path's own time (outer > inner)",
         "fuzz_step_paths_ms": {
             " > ".join(path): round(seconds / profiled[0] * 1000, 4)
@@ -181,6 +187,15 @@ CHECKER_PARTS = (
     "storage_encode", "storage_compare", "evm_views", "model_views", "views_compare",
     "touched", "rekey", "state_keys", "invariants", "checker",
 )  # fmt: skip
+
+
+def computed_views_share(checks: Mapping[str, int]) -> float:
+    """Of the computed views at the storage path's after-step comparisons, the share compared
+    (the rest held: nothing they read was touched, offchain/testing/checking.py VIEW_READS)."""
+    compared, skipped = checks["computed views compared"], checks["computed views skipped"]
+    if compared + skipped == 0:
+        raise click.ClickException("the storage path compared and skipped no computed view")
+    return round(compared / (compared + skipped), 3)
 
 
 def step_cost_figures(costs: Costs, steps: int, seconds: float) -> dict[str, float]:

@@ -84,7 +84,8 @@ _SCALAR = object()  # the key of a variable that is not a mapping
 STORAGE_ALL_EVERY = 10
 # ... and the complete views every this many checked steps of a run (over its examples; and at
 # the first example's end): the slots they read are compared after every step, so what they add
-# is the getters' own code, which the computed views, compared after every step, exercise too
+# is the getters' own code, which the computed views, compared with the storage they read,
+# exercise too
 STORAGE_VIEWS_EVERY = 500
 # the computed views whose value is a function of their own contract's storage and of the
 # contracts named (the model contract's attributes of those names: the ones it calls) alone: no
@@ -240,6 +241,7 @@ class Checker:
         else:
             if every:
                 self._compare(self._views, cache=True)
+                self.counts["computed views compared"] += len(self._views)
             else:
                 self._compare(self._computed_due())
             self._mirror_from_model([call for call in positions if call not in self._view_set])
@@ -255,6 +257,7 @@ class Checker:
             read = reads[call]
             if read is None or not read.isdisjoint(dirty) or call in fresh:
                 due.append(call)
+        self.counts["computed views compared"] += len(due)
         self.counts["computed views skipped"] += len(self._views) - len(due)
         return due
 

@@ -1,7 +1,8 @@
 """`make bench`'s account of where a checked fuzz step's time goes (offchain/bench/step_costs.py,
 offchain/bench/figures.py's `step_cost_figures`): each call's own time is counted once, under its
 path; the timed run does the work an untimed one does; every part is put back; a part that is
-gone is refused before anything is wrapped; and the figures add up to the step."""
+gone is refused before anything is wrapped; and the figures add up to the step. The share of the
+computed views compared is the run's counts', and a run that counted none is refused."""
 
 from __future__ import annotations
 
@@ -13,7 +14,12 @@ import pytest
 from hypothesis import Phase
 
 from offchain.bench import step_costs as step_costs_module
-from offchain.bench.figures import CHECKER_PARTS, STEP_GROUPS, step_cost_figures
+from offchain.bench.figures import (
+    CHECKER_PARTS,
+    STEP_GROUPS,
+    computed_views_share,
+    step_cost_figures,
+)
 from offchain.bench.step_costs import PARTS, Costs, step_costs, timed
 from offchain.testing.checking import Checker
 from offchain.testing.fuzz import Profile, run_machine
@@ -143,3 +149,15 @@ def test_step_costs__a_part_that_is_gone__refused_before_anything_is_wrapped(mon
         with step_costs():
             pass
     assert vars(Checker)["after_step"] is after_step
+
+
+def test_computed_views_share__the_counts_share__and_none_counted_refused(revm):
+    """The share is the run's: its Checkers counted every computed view of every after-step
+    comparison as compared or skipped; a run that counted none (no storage path) is refused."""
+    totals = run_machine(revm, "full", _RUN.settings(phases=(Phase.generate,)))
+    compared = totals.checks["computed views compared"]
+    skipped = totals.checks["computed views skipped"]
+    assert compared > 0 and skipped > 0
+    assert computed_views_share(totals.checks) == round(compared / (compared + skipped), 3)
+    with pytest.raises(click.ClickException, match="no computed view"):
+        computed_views_share({"computed views compared": 0, "computed views skipped": 0})

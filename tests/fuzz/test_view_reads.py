@@ -104,7 +104,8 @@ def walk(revm) -> Walk:
             if reads is not None:
                 groups.setdefault(reads, []).append(call)
         for allowed, calls in groups.items():
-            before = [_read(self.s.chain, call) for call in calls]
+            # in place, a view's read must not revert (a revert on both sides would agree)
+            before = self.s.chain.views([c[1:] for c in calls], cache=False)
             after = _isolated(self, calls, allowed)
             for call, b, a in zip(calls, before, after):
                 kind = (self.s.model.names[call[1]], call[2])
@@ -122,8 +123,9 @@ def walk(revm) -> Walk:
             ids = self.s.model.contract(t.auction).ids()
             statuses = [("", t.auction, "status", (i,)) for i in ids]
             # running: a debt left (a finished auction's status is all zero)
-            running = [c for c in statuses if _read(self.s.chain, c)[3] != 0]
-            before = [_read(self.s.chain, call) for call in running]
+            values = self.s.chain.views([c[1:] for c in statuses], cache=False)
+            running = [c for c, v in zip(statuses, values) if v[3] != 0]
+            before = [v for v in values if v[3] != 0]
             record.controls += len(running)
             record.controls_moved += sum(
                 b != a for b, a in zip(before, _isolated(self, running, every))
