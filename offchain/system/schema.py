@@ -296,6 +296,26 @@ MARKET = _table(
         default="fixed",
         sweep=False,
     ),
+    # the outside venue (sim/market/outside.py, venue.py): "open", collateral bought in auctions
+    # leaves through a venue whose depth follows the price file's high, low and volume_eth, and
+    # keepers' stablecoin comes back; "closed", the market before it (the keepers' pool is the
+    # only depth). Absent: open where the price file has those columns, closed otherwise (said
+    # in the run's first lines)
+    Key("outside", Kind.CHOICE, choices=("open", "closed"), sweep=False),
+    # the square-root law's prefactor Y, the price file's share of the whole market's volume,
+    # the decay time of a flow's weight [s] and the bars of trailing data a bar's depth reads
+    # (data/market/calibration.toml sources each default)
+    _decimal("impact_coefficient", Decimal(0), Decimal(10), lo_open=True, default="1"),
+    _decimal("venue_share", Decimal(0), Decimal(1), lo_open=True, default="0.1"),
+    _int("impact_decay", 1, 30 * DAY, default=600),
+    _int("venue_window", 1, 1000, default=6),
+    # how long a capital taker holds collateral before it is resold on the venue [s]
+    _int("resale_delay", 0, 30 * DAY, default=0),
+    # the stablecoin's price in dollars: a constant, or a CSV of time_utc, price
+    _decimal("stable_price", Decimal(0), Decimal(100), lo_open=True, default="1"),
+    _other("stable_prices", Kind.FILE),
+    # bars over which the end-of-run mark sells the open book on the venue
+    _int("mark_bars", 1, MAX_DRAIN_BARS, default=36),
 )
 
 # a synthetic price path (market_data.SyntheticPath, whose defaults these are): geometric Brownian

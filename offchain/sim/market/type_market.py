@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.market.impact import Impact
-from offchain.sim.results.insolvency import EndOfRun, end_of_run
+from offchain.sim.market.venue import Venue
+from offchain.sim.results.insolvency import EndOfRun, VenueMark, end_of_run
 from offchain.sim.results.ledger import Ledger
 from offchain.sim.run.recorder import Recorder
 from offchain.sim.scenario.population import VaultPlan
@@ -34,6 +35,9 @@ class TypeMarket:
     unsafe: list[str] = field(default_factory=list)
     # rad: the loss the deleveraging layer parked and no vault has taken, at the end
     deleverage_due: int = 0
+    # the outside venue (venue.py) of an open market, which then sets `prices` instead of
+    # `impact`; None: the closed market's impact model
+    venue: Venue | None = None
 
     @property
     def scale(self) -> int:
@@ -41,9 +45,16 @@ class TypeMarket:
 
 
 def end_of_type(
-    rec: Recorder, d: Deployment, name: str, m: TypeMarket
+    rec: Recorder,
+    d: Deployment,
+    name: str,
+    m: TypeMarket,
+    times: list[int] | None = None,
+    mark_bars: int = 36,
 ) -> tuple[EndOfRun, list[tuple]]:
-    """Type `name`'s end-of-run accounting (results/insolvency.py) and its vaults' table rows."""
+    """Type `name`'s end-of-run accounting (results/insolvency.py) and its vaults' table rows;
+    with an open market (`m.venue`) the open book is marked on the venue over `mark_bars` bars
+    after the last of `times`."""
     t = d.types[name]
     ctype, m.deleverage_due = rec.read(
         [(d.engine, "collateral_types", (t.type_id,)), (d.backstop, "deleverage_due", (t.type_id,))]
@@ -74,6 +85,15 @@ def end_of_type(
     # the conservative mark's market (results/insolvency.py): the type's external market, or without
     # price impact the keepers' pool's stablecoin side at the end
     depth = m.impact.depth or rec.read([(t.pool, "reserve_stable", ())])[0]
+    venue_mark = None
+    if m.venue is not None and times:
+        venue, bar = m.venue, len(times) - 1
+        step = times[-1] - times[-2] if len(times) > 1 else 600
+        fundamental = m.fundamental[-1]
+
+        def venue_mark(total: int) -> VenueMark:
+            return VenueMark(venue, bar, times[-1], step, fundamental, mark_bars, total)
+
     end = end_of_run(
         m.ledger.losses,
         m.ledger.running,
@@ -84,6 +104,7 @@ def end_of_type(
         final_price,
         sale,
         depth,
+        venue_mark,
     )
     return end, rows
 

@@ -136,17 +136,24 @@ class Venue:
     floored: int = 0  # trades that reached the floor
     sold: int = 0  # tokens [wad] sold to the venue, in all
     bought: int = 0  # tokens [wad] bought from it, in all
+    _cache: tuple | None = field(default=None, repr=False, compare=False)
 
     def depth(self, bar: int) -> Depth:
         return self.depths[min(max(bar, 0), len(self.depths) - 1)]
 
     def effective(self, now: int) -> int:
-        """Q_eff at `now` [signed tokens, wad]: every flow so far, weighted tau / (tau + age)."""
+        """Q_eff at `now` [signed tokens, wad]: every flow so far, weighted tau / (tau + age)
+        (each term rounded toward 0). Kept for the last `now` asked until the next trade: a
+        taker values many lots at one moment."""
+        key = (now, len(self.flows), self.flows[-1] if self.flows else None)
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
         tau = self.params.decay
         total = 0
         for t, q in self.flows:
             age = max(now - t, 0)
             total += q * tau // (tau + age) if q >= 0 else -((-q) * tau // (tau + age))
+        self._cache = (key, total)
         return total
 
     def _c(self, bar: int) -> tuple[int, int]:

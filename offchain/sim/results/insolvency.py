@@ -38,10 +38,12 @@ own debt) and are not counted here.
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from offchain.model.fixed_point import RAD, RAY, WAD, WAD_TO_RAY
+from offchain.sim.market.venue import Venue
 
 # the columns of the "exposure" table: one row per running auction and per unsafe vault
 EXPOSURE_COLUMNS = (
@@ -140,6 +142,56 @@ class _MarkMarket:
         return self.stable * WAD // self.tokens
 
 
+class VenueMark:
+    """An open market's conservative mark (module docstring): the open book sold on the
+    outside venue (market/venue.py) as keepers would, `total` tokens [wad] in equal parts over
+    `bars` bars from the bar after `bar` (time `time`, `bar_seconds` apart) at the fundamental
+    price `fundamental` [wad], each part walking the venue's curve from its memory then (its
+    earlier parts' impact decaying between bars). `venue` is a copy: the run's is not touched."""
+
+    def __init__(
+        self,
+        venue: Venue,
+        bar: int,
+        time: int,
+        bar_seconds: int,
+        fundamental: int,
+        bars: int,
+        total: int,
+    ):
+        self.venue, self.fundamental = copy.deepcopy(venue), fundamental
+        self.bar, self.time, self.bar_seconds = bar, time, bar_seconds
+        self.quota = -(-total // bars) if total else 0
+        self.k, self.left = 1, self.quota
+
+    def _at(self) -> tuple[int, int]:
+        return self.bar + self.k, self.time + self.k * self.bar_seconds
+
+    def sell(self, collateral: int) -> int:
+        """What `collateral` [wad] fetches [rad], in the parts left of the bars' quotas."""
+        got = 0
+        while collateral > 0:
+            part = min(collateral, self.left)
+            bar, time = self._at()
+            got += self.venue.trade(bar, time, self.fundamental, part)
+            collateral -= part
+            self.left -= part
+            if self.left == 0:
+                self.k, self.left = self.k + 1, self.quota
+        return got * 10**27
+
+    def last_price(self) -> int:
+        """The venue's price after the sales so far [wad]."""
+        bar, time = self._at()
+        return self.venue.price(bar, time, self.fundamental)
+
+
+class MarkVenue(Protocol):
+    """What `end_of_run` needs to build an open market's mark (`VenueMark`)."""
+
+    def __call__(self, total: int) -> VenueMark: ...
+
+
 def end_of_run(
     losses: dict[int, dict[str, Any]],
     running: dict[int, list[int]],
@@ -150,16 +202,23 @@ def end_of_run(
     price: int,
     sale: int,
     market_depth: int = 0,
+    venue_mark: MarkVenue | None = None,
 ) -> EndOfRun:
     """The accounting of a run from its ledger: `losses` (auction id -> the loss event, ledger
     .losses), `running` (auction id -> [collateral left, debt left to raise]), `owners` (auction
     id -> the liquidated owner), `vaults` (owner -> (collateral, normalized debt)), the type's
     `rate` [ray] and `liquidation_ratio` [ray], the mark `price` [wad], and `sale` [rad]: what
     the keepers' pool would pay for every unsold lot at once; `market_depth` [wad per side] the
-    market the conservative mark sells into (0: none)."""
+    market the conservative mark sells into (0: none); with `venue_mark` (an open market), the
+    mark sells on the outside venue instead (`VenueMark`, built for the open book's tokens)."""
     realized = sum(x["loss"] for x in losses.values() if x["loss"] is not None)
     rows: list[tuple[Any, ...]] = []
-    market = _MarkMarket(market_depth, price)
+    market: _MarkMarket | VenueMark = _MarkMarket(market_depth, price)
+    if venue_mark is not None:
+        total = sum(lot for lot, _ in running.values()) + sum(
+            vaults[o][0] for o in _unsafe_at(vaults, rate, liquidation_ratio, price)
+        )
+        market = venue_mark(total)
     marked_open = marked_unsafe = 0
     open_debt = open_collateral = open_shortfall = fire_sale = 0
     lots = sum(lot for lot, _ in running.values())
@@ -244,6 +303,18 @@ def end_of_run(
         marked_open,
         marked_unsafe,
     )
+
+
+def _unsafe_at(
+    vaults: dict[str, tuple[int, int]], rate: int, liquidation_ratio: int, price: int
+) -> list[str]:
+    """The owners of vaults unsafe at `price` [wad], with debt (end_of_run's test)."""
+    out = []
+    for owner, (collateral, art) in vaults.items():
+        debt = art * rate
+        if debt and collateral * price * WAD_TO_RAY * RAY < debt * liquidation_ratio:
+            out.append(owner)
+    return out
 
 
 def _keeper_order(vaults: dict[str, tuple[int, int]]) -> list[str]:

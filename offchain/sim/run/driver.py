@@ -47,6 +47,7 @@ from offchain.backends import Backend, ChainBackend, ModelBackend
 from offchain.backends.hardhat import NODES
 from offchain.sim.market.impact import Impact
 from offchain.sim.market.type_market import TypeMarket
+from offchain.sim.market.venue import Venue
 from offchain.sim.results.ledger import Ledger, Ledgers
 from offchain.sim.results.tables import TABLES, SimulationResult
 from offchain.sim.run.lineup import Lineup
@@ -102,6 +103,8 @@ class Simulation:
         m = scenario.market
         bar_s = self.times[1] - self.times[0]
         self.impact = Impact(m.impact_depth, m.impact_half_life, bar_s)
+        # an open market's outside venue sets the first type's market price (market/venue.py)
+        self.venue = Venue(m.venue, list(m.depths)) if m.venue is not None else None
         self.bar = -1  # setup
         self.rows: dict[str, list[tuple]] = {name: [] for name in TABLES}
         self.states: list[tuple[int, dict[str, Any]]] = []
@@ -111,7 +114,13 @@ class Simulation:
         # every type's market, the first's the attributes above (scenario.types: the others')
         self.markets = {
             self.collateral.name: TypeMarket(
-                self.collateral, self.fundamental, self.prices, self.impact, self.index, self.ledger
+                self.collateral,
+                self.fundamental,
+                self.prices,
+                self.impact,
+                self.index,
+                self.ledger,
+                venue=self.venue,
             )
         }
         for t, c in zip(scenario.types, scenario.system.collateral[1:]):
@@ -192,13 +201,17 @@ class Simulation:
         while i < len(self.times):
             self.bar = self.rec.bar = i
             for m in self.markets.values():
-                if i:
-                    m.impact.recover()
-                m.prices[i] = m.impact.price(m.fundamental[i])
+                if m.venue is not None:
+                    m.prices[i] = m.venue.price(i, self.times[i], m.fundamental[i])
+                else:
+                    if i:
+                        m.impact.recover()
+                    m.prices[i] = m.impact.price(m.fundamental[i])
                 m.ledger.at(i, m.prices[i])
             self._bar(i, steps, names)
             for m in self.markets.values():
-                m.impact.sell(m.ledger.bought, m.prices[i])
+                if m.venue is None:  # an open market's venue heard every sale as it was made
+                    m.impact.sell(m.ledger.bought, m.prices[i])
             last = i == len(self.times) - 1
             running = any(m.ledger.running for m in self.markets.values())
             if last and running and self.drained < self.scenario.market.drain_bars:

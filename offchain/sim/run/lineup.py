@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from offchain.sim.market.liquidity import LiquidityStep
+from offchain.sim.market.outside import Outside, ResaleStep
 from offchain.sim.market.type_market import TypeMarket
 from offchain.sim.run.sending import Sending
 from offchain.sim.run.setup import Actors
@@ -55,6 +56,20 @@ class Lineup:
         self.sending = sending
         self.times = times
         self.bar = bar
+        # an open market's outside world (sim/market/outside.py); None: a closed market
+        self.outside: Outside | None = None
+        m = scenario.market
+        if m.outside == "open":
+            self.outside = Outside(
+                actors.outside,
+                actors.governance,
+                {name: tm.venue for name, tm in markets.items() if tm.venue is not None},
+                m.stable_price,
+                m.resale_delay,
+                fundamental=lambda name: self.markets[name].fundamental[self.bar()],
+                market_price=lambda name: self.markets[name].prices[self.bar()],
+                bar=bar,
+            )
         self.unsafe: list[str] = []  # the bar's unsafe vaults, closest to liquidation first
         # type -> bar -> unsafe vaults left out for want of an auction slot (_on_waiting)
         self.slot_waits: dict[str, dict[int, int]] = {}
@@ -79,10 +94,14 @@ class Lineup:
         liquidity: list[Step] = (
             [LiquidityStep(a.governance, self.first, reserves)] if reserves else []
         )
+        # an open market resells what the capital taker bought, once its delay has passed
+        resale: list[Step] = []
+        if self.outside is not None and k.taker_mode in ("capital", "both"):
+            resale.append(ResaleStep(self.outside, (a.capital_taker,)))
         return [
             FeederStep(a.feeder),
             *liquidity,
-            ArbitrageStep(a.arbitrageur, k.arbitrage_threshold),
+            ArbitrageStep(a.arbitrageur, k.arbitrage_threshold, outside=self.outside),
             *soft,
             LiquidatorStep(
                 a.liquidation_keeper,
@@ -92,6 +111,7 @@ class Lineup:
                 on_waiting=self._on_waiting,
             ),
             TakerStep(self.takers, a.capital_taker, gas_budget=k.taker_gas_budget),
+            *resale,
             BackstopStep(
                 self._backstop_params,
                 a.bidder,
@@ -141,6 +161,12 @@ class Lineup:
                 )
             )
         if k.taker_mode in ("capital", "both"):
+            value, top = None, 0
+            o = self.outside
+            if o is not None:  # its collateral is worth what the venue pays for it now
+                now = self.times[self.bar()]
+                value = lambda tokens: o.sale_value(name, tokens, now)  # noqa: E731
+                top = o.value_top(name, now)
             out.append(
                 TakerParams(
                     "capital_taker",
@@ -150,6 +176,8 @@ class Lineup:
                     "capital",
                     k.take_min_profit,
                     self.sending.bids["taker"],
+                    value=value,
+                    value_top=top,
                 )
             )
         return out

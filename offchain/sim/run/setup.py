@@ -14,8 +14,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from offchain.model.fixed_point import MAX_UINT256, RAY
+from offchain.model.fixed_point import MAX_UINT256, RAY, WAD
 from offchain.sim.market.liquidity import add_inventory
+from offchain.sim.market.outside import ERC20_SHARE
 from offchain.sim.run.recorder import Recorder
 from offchain.sim.scenario.population import (
     VaultPlan,
@@ -46,6 +47,7 @@ ROLES = (
     "donor",
     "capital_taker",
     "soft_liquidator",
+    "outside",
 )
 
 
@@ -65,6 +67,7 @@ class Actors:
     donor: str
     capital_taker: str
     soft_liquidator: str
+    outside: str  # the world beyond the chain (sim/market/outside.py): an open market's
     stakers: tuple[str, ...]
 
     @classmethod
@@ -137,10 +140,20 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
         collateral.dust,
         size=collateral.size_margin,
     )
-    _open_population(rec, d, t, g, plans, rate0, "")
+    # with an open market the owners draw to the outside: borrowers sell what they borrow, and
+    # that stablecoin is the market's, which keepers buy back (sim/market/outside.py)
+    open_market = s.market.outside == "open"
+    holder = a.outside if open_market else None
+    _open_population(rec, d, t, g, plans, rate0, "", holder)
     all_plans = {collateral.name: plans}
     for k_type, spec in enumerate(s.types):
-        all_plans[spec.name] = _further_type(rec, s, d, g, k_type)
+        all_plans[spec.name] = _further_type(rec, s, d, g, k_type, holder)
+    if open_market:
+        drawn = sum(p.debt for plans_of_type in all_plans.values() for p in plans_of_type)
+        rec.queue("setup", a.outside, d.engine, "allow", d.stable_join)
+        rec.queue(
+            "setup", a.outside, d.stable_join, "exit", a.outside, drawn * ERC20_SHARE // WAD
+        )
     k = s.keepers
     # the arbitrageur: half its capital in stablecoin (ERC-20), half in collateral tokens
     half = k.arbitrageur_capital // 2
@@ -215,9 +228,12 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
     return SetUp(d, t, plans, flash_taker, rate0, all_plans, flash_takers)
 
 
-def _further_type(rec: Recorder, s: Scenario, d: Deployment, g: str, k: int) -> list[VaultPlan]:
+def _further_type(
+    rec: Recorder, s: Scenario, d: Deployment, g: str, k: int, holder: str | None = None
+) -> list[VaultPlan]:
     """Type s.types[k]'s collateral pool (seeded from governance's own vault of that type) and
-    its vault population (owners of its own role); the population as opened."""
+    its vault population (owners of its own role; their draws to `holder` if given); the
+    population as opened."""
     spec = s.types[k]
     t = d.types[spec.name]
     c = t.config
@@ -235,7 +251,7 @@ def _further_type(rec: Recorder, s: Scenario, d: Deployment, g: str, k: int) -> 
         role=population_role(spec.name),
         size=c.size_margin,
     )
-    _open_population(rec, d, t, g, plans, rate0, f" ({spec.name})")
+    _open_population(rec, d, t, g, plans, rate0, f" ({spec.name})", holder)
     return plans
 
 
@@ -260,8 +276,10 @@ def _open_population(
     plans: list[VaultPlan],
     rate0: int,
     label: str,
+    holder: str | None = None,
 ) -> None:
-    """Governance joins each owner's collateral of `t`, each owner draws its debt (at `rate0`);
+    """Governance joins each owner's collateral of `t`, each owner draws its debt (at `rate0`)
+    to itself, or to `holder` if given (an open market's outside);
     SimulationError naming the first vault that could not be opened (`label` after its owner).
     Then the owners who opt in consent to soft liquidation (checked with the set-up's other
     transactions)."""
@@ -280,7 +298,7 @@ def _open_population(
             t.type_id,
             p.owner,
             p.owner,
-            p.owner,
+            holder or p.owner,
             p.collateral,
             -(-p.debt * RAY // rate0),
         )

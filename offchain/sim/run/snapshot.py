@@ -207,7 +207,9 @@ def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationRes
     charge_rows: list[tuple] = []
     ends = {}
     for name, m in sim.markets.items():
-        end, rows = end_of_type(sim.rec, sim.deployment, name, m)
+        end, rows = end_of_type(
+            sim.rec, sim.deployment, name, m, sim.times, sim.scenario.market.mark_bars
+        )
         ends[name] = end
         vault_rows += rows
         exposure_rows += end.rows

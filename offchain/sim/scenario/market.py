@@ -12,10 +12,15 @@ from offchain.sim.scenario.market_data import (
     DataError,
     Series,
     SyntheticPath,
+    load_candles,
     load_gas,
     load_prices,
     load_reserves,
+    load_stable_prices,
 )
+from offchain.model.fixed_point import WAD
+from offchain.sim.market.stable_price import StablePrice
+from offchain.sim.market.venue import VenueParams, depths_from_candles
 from offchain.sim.scenario.reader import ScenarioError, Source, file_path, sub_table
 from offchain.sim.scenario.timeline import utc
 from offchain.sim.scenario.types import MarketSpec
@@ -125,6 +130,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
     depth_with_vaults = r.read("depth_with_vaults")
     # below the oracle delay: checked once the protocol's delay is known (load.py)
     oracle_phase = r.read("oracle_phase") if "oracle_phase" in r.table else None
+    outside = _read_outside(r, source, synthetic is None and "prices" in r.table, prices)
     r.finish()
     return MarketSpec(
         prices=prices,
@@ -140,7 +146,80 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         # first_row: the file only set pool_depth (a constant pool)
         reserves=reserves if reserves_depth == "per_bar" else None,
         depth_with_vaults=depth_with_vaults,
+        **outside,
     )
+
+
+def _to_wad(value: Any) -> int:
+    with localcontext() as ctx:
+        ctx.prec = 80
+        return int((value * WAD).to_integral_value(rounding=ROUND_DOWN))
+
+
+def _read_outside(r: Reader, source: Source, has_file: bool, prices: Series) -> dict[str, Any]:
+    """The outside venue's keys (MarketSpec's `outside`, `venue`, ...): open where the key says
+    so, or, absent, where the price file has the venue's columns (VENUE_COLUMNS)."""
+    wanted = r.read("outside") if "outside" in r.table else None
+    venue_keys = ("impact_coefficient", "venue_share", "impact_decay", "venue_window")
+    params = VenueParams(
+        coefficient=_to_wad(r.read("impact_coefficient")),
+        share=_to_wad(r.read("venue_share")),
+        decay=r.read("impact_decay"),
+        window=r.read("venue_window"),
+    )
+    if params.coefficient == 0 or params.share == 0:
+        name = "impact_coefficient" if params.coefficient == 0 else "venue_share"
+        raise r.fail(name, "is below one part in 10^18")
+    resale_delay = r.read("resale_delay")
+    mark_bars = r.read("mark_bars")
+    if "stable_price" in r.table and "stable_prices" in r.table:
+        raise r.fail("stable_prices", "give a stable_price or a stable_prices CSV, not both")
+    if "stable_prices" in r.table:
+        series = _data(r, "stable_prices", source, load_stable_prices)
+        stable = StablePrice(tuple(zip(series.times, series.columns["price"])))
+    else:
+        stable = StablePrice.constant(_to_wad(r.read("stable_price")))
+        if stable.points[0][1] == 0:
+            raise r.fail("stable_price", "is below one part in 10^18")
+    if wanted == "closed":
+        given = [k for k in (*venue_keys, "resale_delay") if k in r.table]
+        if given:
+            raise r.fail(given[0], "applies only to an open market (market.outside is closed)")
+        return {"outside": "closed", "stable_price": stable, "mark_bars": mark_bars}
+    note = ""
+    candles = None
+    if not has_file:
+        note = "a synthetic price path has no volume"
+    else:
+        try:
+            candles = _data(r, "prices", source, load_candles)
+        except ScenarioError as exc:
+            note = f"the price file has no venue data ({str(exc).rsplit(': ', 1)[-1]})"
+    if candles is None:
+        if wanted == "open":
+            raise r.fail("outside", f"open needs the price file's high, low and volume_eth: {note}")
+        given = [k for k in (*venue_keys, "resale_delay") if k in r.table]
+        if given:
+            raise r.fail(given[0], f"applies only to an open market ({note})")
+        return {
+            "outside": "closed",
+            "outside_note": note,
+            "stable_price": stable,
+            "mark_bars": mark_bars,
+        }
+    if candles.times != prices.times:
+        raise r.fail("prices", "the venue's columns and the prices must come from the same rows")
+    depths = depths_from_candles(
+        candles.columns["high"], candles.columns["low"], candles.columns["volume_eth"], params
+    )
+    return {
+        "outside": "open",
+        "venue": params,
+        "depths": tuple(depths),
+        "resale_delay": resale_delay,
+        "stable_price": stable,
+        "mark_bars": mark_bars,
+    }
 
 
 def _synthetic(r: Reader) -> SyntheticPath:

@@ -219,6 +219,30 @@ def load_prices(path: str | Path) -> Series:
     return load_series(path, ("close",), WAD, positive=True, bounds=(MIN_PRICE, MAX_PRICE))
 
 
+# the price file's columns the outside venue reads (sim/market/venue.py): a bar's range and the
+# volume traded in it
+VENUE_COLUMNS = ("high", "low", "volume_eth")
+
+
+def load_candles(path: str | Path) -> Series:
+    """The outside venue's data from a price CSV: `high` and `low` (wad prices, within the price
+    bounds, the low at most the high) and `volume_eth` (tokens traded in the bar [wad], >= 0)."""
+    series = load_series(path, ("high", "low"), WAD, positive=True, bounds=(MIN_PRICE, MAX_PRICE))
+    volume = load_series(
+        path, ("volume_eth",), WAD, positive=False, bounds=(Decimal(0), Decimal(10**15))
+    )
+    for i, (high, low) in enumerate(zip(series.columns["high"], series.columns["low"])):
+        if low > high:
+            when = datetime.fromtimestamp(series.times[i], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+            raise DataError(f"{path}: the row of {when} has its low above its high")
+    return Series(series.source, series.times, {**series.columns, **volume.columns})
+
+
+def load_stable_prices(path: str | Path) -> Series:
+    """The stablecoin's price in dollars through a day: column `price` (wad, positive)."""
+    return load_series(path, ("price",), WAD, positive=True, bounds=(MIN_PRICE, Decimal(100)))
+
+
 def load_gas(path: str | Path) -> Series:
     """Gas prices: p30 / p60 / p90 in gwei, as wei."""
     return load_series(

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from offchain.sim.scenario.correlated import OneFactor
+from offchain.sim.market.stable_price import PAR, StablePrice
+from offchain.sim.market.venue import Depth, VenueParams
 from offchain.sim.scenario.market_data import Series, SyntheticPath
 from offchain.system.config import SystemConfig
 
@@ -43,6 +45,17 @@ class MarketSpec:
     # what --vaults does to the market's depth (ceilings.deepened_market): "fixed" (the
     # default: a bigger protocol sells into the same market) or "scaled" (for comparison)
     depth_with_vaults: str = "fixed"
+    # the outside venue (sim/market/outside.py): "open" or "closed"; `outside_note` says why an
+    # absent key closed it. Open: the venue's settings and each bar's depth (venue.py, from the
+    # price file's high, low and volume_eth), how long capital takers hold collateral before its
+    # resale [s], the stablecoin's price, and the bars the end-of-run mark sells over
+    outside: str = "closed"
+    outside_note: str = ""
+    venue: VenueParams | None = None
+    depths: tuple[Depth, ...] = ()
+    resale_delay: int = 0
+    stable_price: StablePrice = PAR
+    mark_bars: int = 36
 
 
 @dataclass(frozen=True)

@@ -178,18 +178,38 @@ class FeederStep:
         return out
 
 
+class OutsideMarket(Protocol):
+    """The world beyond the keepers' pool as the arbitrageur trades with it (a simulation's open
+    market, sim/market/outside.py; a devnet has none)."""
+
+    address: str
+
+    def target_price(self, name: str, now: int) -> int: ...
+
+    def rebalance(
+        self, world: World, name: str, action: Action, pool: PoolView, available: int
+    ) -> tuple[list[Action], int]: ...
+
+
 @dataclass
 class ArbitrageStep:
     """Trades each type's collateral pool towards the market price, with its own inventory (the
-    simulator's market maker; a devnet's pool moves only with its users)."""
+    simulator's market maker; a devnet's pool moves only with its users). With an `outside`
+    market it trades towards the market price in stablecoin (the dollar price over the
+    stablecoin's) and undoes each trade on the outside venue in the same round, so its inventory
+    comes back (sim/market/outside.py)."""
 
     sender: str
     threshold: int  # wad fraction of the price within which it does not trade
     role: str = "arbitrageur"
+    outside: OutsideMarket | None = None
 
     def decide(self, world: World, names: Sequence[str]) -> list[Action]:
         d, out = world.d, []
         spent = 0  # stablecoin the round's earlier trades will take (one balance, every pool)
+        available = 0  # the outside's ERC-20 stablecoin left this round
+        if self.outside is not None:
+            available = world.read([(d.stablecoin, "balanceOf", (self.outside.address,))])[0]
         for name in names:
             t = world.d.types[name]
             rc, rs, tokens, stable = world.read(
@@ -201,9 +221,12 @@ class ArbitrageStep:
                 ]
             )
             pool = PoolView(rc, rs, world.static(t.pool, "fee"), world.scale(name))
+            target = world.market_price(name)
+            if self.outside is not None:
+                target = self.outside.target_price(name, world.next_block_time())
             action = arbitrage_action(
                 pool,
-                world.market_price(name),
+                target,
                 self.threshold,
                 tokens,
                 max(stable - spent, 0),
@@ -214,6 +237,10 @@ class ArbitrageStep:
                 out.append(action)
                 if action.args[0] is False:  # buys collateral with stablecoin
                     spent += action.args[1]
+                if self.outside is not None:
+                    more, paid = self.outside.rebalance(world, name, action, pool, available)
+                    available -= paid
+                    out += more
         return out
 
 

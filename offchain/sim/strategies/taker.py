@@ -5,6 +5,7 @@ price). `pool_out` and `take_outcome` are the pool's and the auction's arithmeti
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import NamedTuple
 
@@ -75,6 +76,11 @@ class TakerParams:
     # mined (a front-run); below that the FlashTaker reverts it ("flash: profit below minimum")
     # [wad]; the take's min_profit is expected x (1 - tolerance), rounded down
     profit_tolerance: int = WAD // 100
+    # capital: what `tokens` [wad] of collateral are worth to the taker in stablecoin [wad] (an
+    # open market's resale on the outside venue, sim/market/outside.py); None: tokens x the
+    # market price. `value_top` [wad] bounds it per token from above (the bound below).
+    value: Callable[[int], int] | None = None
+    value_top: int = 0
 
 
 def taker_actions(
@@ -112,7 +118,8 @@ def taker_actions(
     if flash:
         top, per_price = after_fee * reserve_s * RAY, scale * reserve_c * WAD
     else:
-        top, per_price = market_price * RAY, WAD
+        top = (p.value_top if p.value is not None else market_price) * RAY
+        per_price = WAD
     denominator = per_price * RAY
     for a in auctions:
         auction_id, needs_reset, price, lot, debt = a
@@ -170,7 +177,10 @@ def taker_actions(
                 if owe > capital:
                     continue
                 tokens = 0
-                proceeds = collateral * market_price // WAD
+                if p.value is not None:
+                    proceeds = p.value(collateral)
+                else:
+                    proceeds = collateral * market_price // WAD
             profit = proceeds - cost - gas_cost
             if best_profit is None or profit > best_profit:
                 best_profit, best_size, best_tokens, best_proceeds, best_owe = (
