@@ -25,6 +25,7 @@ import click
 from offchain.backends.anvil import AnvilError
 from offchain.backends.hardhat import NODES
 from offchain.report.documents import Block, ReportError, check_out_dir, write_report
+from offchain.report.headline import headline_line
 from offchain.report.phases import blocks as phase_blocks
 from offchain.report.phases import console_lines as phase_console_lines
 from offchain.report.phases import spread as phase_spread
@@ -428,18 +429,12 @@ def cli(
             else f"; model {model.facts['run_s']:.2f} s"
         )
     )
+    if "insolvency" in f:
+        click.echo(headline_line(result))
     if len(f.get("collateral_types") or []) > 1:
         click.echo(f"collateral types: {', '.join(f['collateral_types'])} (amounts: all of them)")
     for line in console_lines(result.tables["keeper_actions"], f):
         click.echo(line)
-    if "insolvency" in f:
-        click.echo(
-            f"realized bad debt {f['realized_bad_debt']:,.2f}; insolvency {f['insolvency']:,.2f} "
-            f"({f['open_auctions']:,} auctions still running, {f['unsafe_vaults_left']:,} unsafe "
-            "vaults not liquidated, their collateral sold into the market in the keepers' order; "
-            f"{f.get('insolvency_last_price', f['insolvency']):,.2f} marked at the last market "
-            "price)"
-        )
     if done.cascade is not None:
         c = done.cascade
         click.echo(

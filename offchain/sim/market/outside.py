@@ -6,15 +6,16 @@ On the chain the outside is an account like the others, so a chain run and a mod
 the same transactions and reconcile to the wei:
 
 - its stablecoin is what the vault owners drew: with an open market they draw to it (borrowers
-  sell what they borrow into the market), as an internal balance, of which the set-up exits
-  `ERC20_SHARE` as the ERC-20 (the arbitrageur trades the pool with the ERC-20);
+  sell what they borrow into the market), as an internal balance; it pays the arbitrageur (who
+  trades the pool with the ERC-20) through the stablecoin join (`StableJoin.exit` to the
+  arbitrageur), and what the arbitrageur pays it stays its ERC-20;
 - a capital taker's collateral (its free balance in the engine, from its takes) is resold once
   its resale delay has passed: it moves the collateral to the outside
   (`VaultEngine.transfer_collateral`), the venue prices the sale, and the outside moves back the
   stablecoin those dollars buy at the stablecoin's price (`transfer_stable`): `ResaleStep`;
 - the arbitrageur rebalances every trade it makes in the keepers' pool on the venue in the same
   round (`rebalance`): collateral bought in the pool is sold outside (`transfer` of the token to
-  the outside, the ERC-20 stablecoin back), collateral sold into the pool is bought back outside
+  the outside, the stablecoin back through the join), collateral sold into the pool is bought back outside
   (the stablecoin to the outside; the outside world brings the tokens, minted by governance).
 
 Nothing here is delayed by gas: these are trades off the chain, recorded as transfers. What the
@@ -34,11 +35,9 @@ from offchain.sim.market.venue import Venue
 from offchain.sim.strategies.actions import Action
 from offchain.sim.strategies.taker import PoolView, pool_out
 
-__all__ = ["ERC20_SHARE", "ROLE", "Outside", "ResaleStep"]
+__all__ = ["ROLE", "Outside", "ResaleStep"]
 
 ROLE = "outside"
-# the share of the outside's stablecoin the set-up exits as the ERC-20 [wad]
-ERC20_SHARE = WAD // 2
 
 
 @dataclass
@@ -130,8 +129,8 @@ class Outside:
                     Action(
                         ROLE,
                         self.address,
-                        world.d.stablecoin,
-                        "transfer",
+                        world.d.stable_join,
+                        "exit",
                         (arb, stable),
                         (("arb",),),
                     )
@@ -173,7 +172,11 @@ class ResaleStep:
     def decide(self, world: Any, names: Sequence[str]) -> list[Action]:
         o, d = self.outside, world.d
         now = world.next_block_time()
-        reads = [(d.engine, "collateral", (d.types[n].type_id, who)) for who in self.takers for n in names]
+        reads = [
+            (d.engine, "collateral", (d.types[n].type_id, who))
+            for who in self.takers
+            for n in names
+        ]
         reads.append((d.engine, "stable", (o.address,)))
         values = world.read(reads)
         available = values[-1] // RAY

@@ -8,6 +8,10 @@ from __future__ import annotations
 from decimal import ROUND_DOWN, localcontext
 from typing import Any
 
+from offchain.model.fixed_point import WAD
+from offchain.sim.market.blockspace import BlockSpace
+from offchain.sim.market.stable_price import StablePrice
+from offchain.sim.market.venue import VenueParams, depths_from_candles
 from offchain.sim.scenario.market_data import (
     DataError,
     Series,
@@ -18,9 +22,6 @@ from offchain.sim.scenario.market_data import (
     load_reserves,
     load_stable_prices,
 )
-from offchain.model.fixed_point import WAD
-from offchain.sim.market.stable_price import StablePrice
-from offchain.sim.market.venue import VenueParams, depths_from_candles
 from offchain.sim.scenario.reader import ScenarioError, Source, file_path, sub_table
 from offchain.sim.scenario.timeline import utc
 from offchain.sim.scenario.types import MarketSpec
@@ -131,6 +132,15 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
     # below the oracle delay: checked once the protocol's delay is known (load.py)
     oracle_phase = r.read("oracle_phase") if "oracle_phase" in r.table else None
     outside = _read_outside(r, source, synthetic is None and "prices" in r.table, prices)
+    blockspace = None
+    if "block_gas_limit" in r.table:
+        blockspace = BlockSpace(
+            r.read("block_gas_limit"), r.read("block_time"), r.read("competing_gas_share")
+        )
+    else:
+        given = [k for k in ("block_time", "competing_gas_share") if k in r.table]
+        if given:
+            raise r.fail(given[0], "applies only with market.block_gas_limit")
     r.finish()
     return MarketSpec(
         prices=prices,
@@ -146,6 +156,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         # first_row: the file only set pool_depth (a constant pool)
         reserves=reserves if reserves_depth == "per_bar" else None,
         depth_with_vaults=depth_with_vaults,
+        blockspace=blockspace,
         **outside,
     )
 
@@ -181,8 +192,9 @@ def _read_outside(r: Reader, source: Source, has_file: bool, prices: Series) -> 
         stable = StablePrice.constant(_to_wad(r.read("stable_price")))
         if stable.points[0][1] == 0:
             raise r.fail("stable_price", "is below one part in 10^18")
+    open_only = (*venue_keys, "resale_delay", "stable_price", "stable_prices")
     if wanted == "closed":
-        given = [k for k in (*venue_keys, "resale_delay") if k in r.table]
+        given = [k for k in open_only if k in r.table]
         if given:
             raise r.fail(given[0], "applies only to an open market (market.outside is closed)")
         return {"outside": "closed", "stable_price": stable, "mark_bars": mark_bars}
@@ -198,7 +210,7 @@ def _read_outside(r: Reader, source: Source, has_file: bool, prices: Series) -> 
     if candles is None:
         if wanted == "open":
             raise r.fail("outside", f"open needs the price file's high, low and volume_eth: {note}")
-        given = [k for k in (*venue_keys, "resale_delay") if k in r.table]
+        given = [k for k in open_only if k in r.table]
         if given:
             raise r.fail(given[0], f"applies only to an open market ({note})")
         return {
@@ -207,6 +219,12 @@ def _read_outside(r: Reader, source: Source, has_file: bool, prices: Series) -> 
             "stable_price": stable,
             "mark_bars": mark_bars,
         }
+    closed_only = [k for k in ("impact_depth", "impact_half_life") if k in r.table]
+    if closed_only:
+        raise r.fail(
+            closed_only[0],
+            "is the closed market's impact (market.outside is open: the venue moves the price)",
+        )
     if candles.times != prices.times:
         raise r.fail("prices", "the venue's columns and the prices must come from the same rows")
     depths = depths_from_candles(

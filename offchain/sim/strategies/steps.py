@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from offchain.model.fixed_point import WAD
+from offchain.model.fixed_point import RAY, WAD
 from offchain.sim.strategies.gas_budget import within_budget
 from offchain.sim.strategies.keepers import (
     Action,
@@ -207,9 +207,9 @@ class ArbitrageStep:
     def decide(self, world: World, names: Sequence[str]) -> list[Action]:
         d, out = world.d, []
         spent = 0  # stablecoin the round's earlier trades will take (one balance, every pool)
-        available = 0  # the outside's ERC-20 stablecoin left this round
+        available = 0  # the outside's stablecoin [wad] left this round
         if self.outside is not None:
-            available = world.read([(d.stablecoin, "balanceOf", (self.outside.address,))])[0]
+            available = world.read([(d.engine, "stable", (self.outside.address,))])[0] // RAY
         for name in names:
             t = world.d.types[name]
             rc, rs, tokens, stable = world.read(
