@@ -30,6 +30,7 @@ def test_builtin_market_keys__equal_the_calibration(name):
     year = DAYS[name]
     m = load_scenario(name).market
     assert m.outside == "open"
+    assert m.venue is not None and m.blockspace is not None
     assert m.venue.share == _wad(setting(SHARE[year]).value)
     assert m.venue.coefficient == _wad(setting("impact.Y").value)
     assert m.venue.decay == setting("impact.decay_t0").value
@@ -49,6 +50,7 @@ def test_builtin_market_keys__equal_the_calibration(name):
 
 def test_cascade__the_top_of_the_sourced_ranges():
     m = load_scenario("may-2021-cascade").market
+    assert m.venue is not None
     assert m.venue.share == _wad(setting("venue.share_2021_05_19").sensitivity[1])
     assert m.venue.coefficient == _wad(setting("impact.Y").sensitivity[1])
 

@@ -12,6 +12,9 @@ import pytest
 
 from offchain.backends import ModelBackend
 from offchain.model.fixed_point import WAD
+from offchain.sim.market.outside import Outside
+from offchain.sim.market.venue import Venue
+from offchain.sim.results.tables import SimulationResult
 from offchain.sim.run.driver import Simulation, simulate
 from offchain.sim.run.replay import replay
 from offchain.sim.scenario.load import ScenarioError, load_scenario
@@ -94,11 +97,14 @@ def test_closed_market__brings_the_lab_before_it_back_to_the_wei(name):
     )
 
 
-def _run(name: str, vaults: int, overrides=None) -> Simulation:
-    scenario = load_scenario(name, vaults=vaults, overrides=overrides)
+def _run(name: str, vaults: int) -> tuple[Simulation, SimulationResult, Outside, Venue]:
+    """A model run of built-in `name` with an open market: the run, its result, its outside
+    and its first type's venue."""
+    scenario = load_scenario(name, vaults=vaults)
     sim = Simulation(scenario, ModelBackend(genesis_time(scenario)), "model", None)
-    sim.result = sim.run()
-    return sim
+    result = sim.run()
+    assert sim.lineup.outside is not None and sim.venue is not None
+    return sim, result, sim.lineup.outside, sim.venue
 
 
 def test_open_market__the_capital_takers_collateral_resold_after_its_delay__stablecoin_back():
@@ -106,11 +112,11 @@ def test_open_market__the_capital_takers_collateral_resold_after_its_delay__stab
     resale delay (6 h on Black Thursday, F9) has passed, that collateral moves to the outside and
     the stablecoin the venue's dollars buy at DAI's 1.036 moves back: the taker ends holding no
     collateral bought more than a delay ago, and the outside paid what its sales say."""
-    sim = _run("black-thursday-2020", 300)
-    o, d, a = sim.lineup.outside, sim.deployment, sim.actors
+    sim, result, o, _ = _run("black-thursday-2020", 300)
+    d, a = sim.deployment, sim.actors
     resales = [row for row in o.sales if row[2] == a.capital_taker]
     assert resales, "the capital taker resold nothing"
-    takes = sim.result.tables["takes"]
+    takes = result.tables["takes"]
     taker_takes = takes[takes["taker"] == "capital_taker"]
     first_take = int(taker_takes["time"].min())
     assert min(row[1] for row in resales) >= first_take + o.resale_delay
@@ -129,17 +135,16 @@ def test_open_market__the_arbitrageur_keeps_its_inventory__collateral_leaves():
     """The arbitrageur buys what flash takers sold into the pool and sells it outside in the
     same round: the venue took collateral, and the arbitrageur ends with its starting tokens
     plus what it bought back, never with the auctions' collateral piled up."""
-    sim = _run("may-2021", 300)
-    o, a = sim.lineup.outside, sim.actors
-    arb = [row for row in o.sales if row[2] == a.arbitrageur]
-    assert arb and sim.venue.sold > 0
+    sim, _, o, venue = _run("may-2021", 300)
+    arb = [row for row in o.sales if row[2] == sim.actors.arbitrageur]
+    assert arb and venue.sold > 0
     sold = sum(row[4] for row in arb if row[4] > 0)
     bought = -sum(row[4] for row in arb if row[4] < 0)
-    assert sold == sim.venue.sold and bought == sim.venue.bought
+    assert sold == venue.sold and bought == venue.bought
 
 
 def test_open_market__headline_bounds_in_order():
-    f = _run("black-thursday-2020", 300).result.facts
+    f = _run("black-thursday-2020", 300)[1].facts
     assert f["outside"] == "open"
     assert f["insolvency_last_price"] <= f["insolvency"] + 1e-9 or f["open_auctions"] == 0
     assert f["insolvency"] <= f["insolvency_pool_sale"] + 1e-6 or f["open_auctions"] == 0

@@ -15,8 +15,9 @@ the same transactions and reconcile to the wei:
   stablecoin those dollars buy at the stablecoin's price (`transfer_stable`): `ResaleStep`;
 - the arbitrageur rebalances every trade it makes in the keepers' pool on the venue in the same
   round (`rebalance`): collateral bought in the pool is sold outside (`transfer` of the token to
-  the outside, the stablecoin back through the join), collateral sold into the pool is bought back outside
-  (the stablecoin to the outside; the outside world brings the tokens, minted by governance).
+  the outside, the stablecoin back through the join), collateral sold into the pool is bought
+  back outside (the stablecoin to the outside; the outside world brings the tokens, minted by
+  governance).
 
 Nothing here is delayed by gas: these are trades off the chain, recorded as transfers. What the
 outside cannot pay (its stablecoin runs out) is not paid, and counted (`short`).
@@ -172,7 +173,7 @@ class ResaleStep:
     def decide(self, world: Any, names: Sequence[str]) -> list[Action]:
         o, d = self.outside, world.d
         now = world.next_block_time()
-        reads = [
+        reads: list[tuple[str, str, tuple]] = [
             (d.engine, "collateral", (d.types[n].type_id, who))
             for who in self.takers
             for n in names
