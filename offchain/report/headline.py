@@ -68,6 +68,7 @@ def headline_rows(result: SimulationResult, stable: str = "") -> list[tuple[str,
             "bound: the open auctions' lots sold at once into the keepers' pool (pessimistic)",
             f"{float(f.get('insolvency_pool_sale', f['insolvency'])):,.2f}{unit}",
         ),
+        *_phase_rows(f, debt, unit),
         ("realized bad debt (finished auctions)", f"{float(f['realized_bad_debt']):,.2f}{unit}"),
         (
             "auctions still running",
@@ -88,14 +89,36 @@ def headline_rows(result: SimulationResult, stable: str = "") -> list[tuple[str,
     return rows
 
 
+def _phase_rows(f: Mapping[str, Any], debt: float, unit: str) -> list[tuple[str, str]]:
+    """The insolvency over the oracle's phases (report/phases.py), when the run measured it."""
+    p = f.get("phases_insolvency")
+    if not p:
+        return []
+    return [
+        (
+            f"insolvency over the oracle's {p['phases']} phases (model): median, worst",
+            f"{p['median']:,.2f}{unit} ({_share(p['median'], debt)}), {p['worst']:,.2f}{unit} "
+            f"({_share(p['worst'], debt)}, phase {p['worst_phase']:,} s); best "
+            f"{p['best']:,.2f}{unit} (phase {p['best_phase']:,} s)",
+        )
+    ]
+
+
 def headline_line(result: SimulationResult) -> str:
     """The console's first line of a run: insolvency and its share of the starting debt, then
     the bounds and what is still open."""
     f = result.facts
     debt = starting_debt(result)
+    p = f.get("phases_insolvency")
+    over = (
+        f"; over the oracle's {p['phases']} phases: median {p['median']:,.2f}, worst "
+        f"{p['worst']:,.2f} (phase {p['worst_phase']:,} s)"
+        if p
+        else ""
+    )
     return (
         f"insolvency {f['insolvency']:,.2f} ({_share(f['insolvency'], debt)} of the starting debt "
-        f"{debt:,.2f}); bounds: {float(f.get('insolvency_last_price', f['insolvency'])):,.2f} "
+        f"{debt:,.2f}){over}; bounds: {float(f.get('insolvency_last_price', f['insolvency'])):,.2f} "
         "at the last price, "
         f"{float(f.get('insolvency_pool_sale', f['insolvency'])):,.2f} sold at once into the "
         f"keepers' pool; realized bad debt {float(f['realized_bad_debt']):,.2f}; "

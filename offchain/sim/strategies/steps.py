@@ -190,14 +190,16 @@ class OutsideMarket(Protocol):
         self, world: World, name: str, action: Action, pool: PoolView, available: int
     ) -> tuple[list[Action], int]: ...
 
+    def due(self, world: World, arb: str, available: int) -> tuple[list[Action], int]: ...
+
 
 @dataclass
 class ArbitrageStep:
     """Trades each type's collateral pool towards the market price, with its own inventory (the
     simulator's market maker; a devnet's pool moves only with its users). With an `outside`
     market it trades towards the market price in stablecoin (the dollar price over the
-    stablecoin's) and undoes each trade on the outside venue in the same round, so its inventory
-    comes back (sim/market/outside.py)."""
+    stablecoin's) and undoes each trade on the outside venue once the resale delay has passed, so
+    its inventory comes back (sim/market/outside.py)."""
 
     sender: str
     threshold: int  # wad fraction of the price within which it does not trade
@@ -210,6 +212,10 @@ class ArbitrageStep:
         available = 0  # the outside's stablecoin [wad] left this round
         if self.outside is not None:
             available = world.read([(d.engine, "stable", (self.outside.address,))])[0] // RAY
+            # its earlier trades whose resale delay has passed, undone on the venue first
+            undone, paid = self.outside.due(world, self.sender, available)
+            out += undone
+            available -= paid
         for name in names:
             t = world.d.types[name]
             rc, rs, tokens, stable = world.read(
