@@ -27,8 +27,8 @@ from offchain.backends.hardhat import NODES
 from offchain.report.documents import Block, ReportError, check_out_dir, write_report
 from offchain.report.headline import headline_line
 from offchain.report.phases import blocks as phase_blocks
-from offchain.report.phases import headline as phase_headline
 from offchain.report.phases import console_lines as phase_console_lines
+from offchain.report.phases import headline as phase_headline
 from offchain.report.phases import spread as phase_spread
 from offchain.report.size import blocks as size_blocks
 from offchain.report.size import console_lines as size_console_lines
