@@ -118,8 +118,8 @@ def headline_line(result: SimulationResult) -> str:
     )
     return (
         f"insolvency {f['insolvency']:,.2f} ({_share(f['insolvency'], debt)} of the starting debt "
-        f"{debt:,.2f}){over}; bounds: {float(f.get('insolvency_last_price', f['insolvency'])):,.2f} "
-        "at the last price, "
+        f"{debt:,.2f}){over}; bounds: "
+        f"{float(f.get('insolvency_last_price', f['insolvency'])):,.2f} at the last price, "
         f"{float(f.get('insolvency_pool_sale', f['insolvency'])):,.2f} sold at once into the "
         f"keepers' pool; realized bad debt {float(f['realized_bad_debt']):,.2f}; "
         f"{int(f['open_auctions']):,} auctions still running, {int(f['unsafe_vaults_left']):,} "
