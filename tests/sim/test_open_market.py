@@ -14,6 +14,7 @@ from offchain.backends import ModelBackend
 from offchain.model.fixed_point import WAD
 from offchain.sim.market.outside import Outside
 from offchain.sim.market.venue import Venue
+from offchain.sim.results.cascade import has_impact, without_impact
 from offchain.sim.results.tables import SimulationResult
 from offchain.sim.run.driver import Simulation, simulate
 from offchain.sim.run.replay import replay
@@ -185,7 +186,10 @@ PRICES = f'prices = "{DATA / "eth_usd_2020-03-12.csv"}"'
     [
         (f'{PRICES}\noutside = "closed"\nvenue_share = "0.01"', "venue_share: applies only"),
         (f'{PRICES}\noutside = "closed"\nstable_price = "1.1"', "stable_price: applies only"),
-        (f'{PRICES}\nimpact_depth = "1000"', "impact_depth: is the closed market's impact"),
+        (
+            f'{PRICES}\noutside = "open"\nimpact_depth = "1000"',
+            "impact_depth: is the closed market's impact",
+        ),
         (f'{PRICES}\nvenue_share = "0"', "venue_share"),
         (f'{PRICES}\nvenue_share = "1.5"', "venue_share"),
         (f'{PRICES}\nimpact_coefficient = "1e400"', "impact_coefficient"),
@@ -228,3 +232,22 @@ def test_close_over_a_builtin__its_open_keys_dropped():
     m = load_scenario("black-thursday-2020", overrides={"market": {"outside": "closed"}}).market
     assert m.outside == "closed" and m.blockspace is None and m.venue is None
     assert m.stable_price.at(0) == WAD  # unused, at par
+
+
+def test_open_market_cascade__the_venues_impact_against_the_same_run_without_it():
+    """may-2021-cascade (the thinnest sourced venue): sales on the venue push the market price
+    below the path, and the counterfactual without the venue's impact (prefactor 0, the venue
+    still trading at the path) is the run the cascade section compares with."""
+    scenario = load_scenario("may-2021-cascade", vaults=200)
+    assert has_impact(scenario)
+    done = replay(scenario, chain=False, counterfactual=True)
+    assert done.cascade is not None
+    bars = done.model.tables["bars"]
+    assert (bars["market_price"] < bars["fundamental_price"]).any()
+    flat = without_impact(scenario)
+    assert flat.market.venue is not None and flat.market.venue.coefficient == 0
+    plain = simulate(flat, "model", full_check_every=None).tables["bars"]
+    assert (plain["market_price"] == plain["fundamental_price"]).all()
+    assert done.cascade.liquidations_without_impact == len(
+        simulate(flat, "model", full_check_every=None).tables["liquidations"]
+    )
