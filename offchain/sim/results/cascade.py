@@ -1,6 +1,7 @@
 """How much of a run's outcome the cascade made: the same scenario run again in the model with no
 price impact (every type's `impact_depth` 0 and an open market's venue without its impact, its
-prefactor 0, so the market price is the fundamental path: market/impact.py, market/venue.py), and the two runs' liquidations and insolvency side by side, per collateral type.
+prefactor 0, so the market price is the fundamental path: market/impact.py, market/venue.py),
+and the two runs' liquidations and insolvency side by side, per collateral type.
 
 The difference is what liquidation sales moving the price did: vaults made unsafe by other vaults'
 sales (liquidations added) and the loss those extra liquidations and the lower marks brought
