@@ -1,0 +1,87 @@
+"""The built-ins and a bare price CSV with the market closed (the lab before the open market) and
+open (docs/market.md), side by side: the table docs/simulation.md shows, made by a command so that
+a test holds the page to it (tests/sim/test_before_after.py).
+
+    python -m offchain.report.before_after [VAULTS]
+
+prints the markdown table (model runs, 1,000 vaults by default: each built-in's own count).
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+from offchain.report.headline import starting_debt
+from offchain.sim.results.tables import SimulationResult
+from offchain.sim.run.driver import simulate
+from offchain.sim.scenario.load import builtin_scenarios, load_scenario
+
+__all__ = ["BARE_CSV", "COLUMNS", "markdown", "row", "runs"]
+
+ROOT = Path(__file__).resolve().parents[2]
+# a bare price CSV: the schema's defaults for everything else (its venue's share is 2021's)
+BARE_CSV = ROOT / "data" / "market" / "eth_usd_2021-05-19.csv"
+COLUMNS = (
+    "scenario",
+    "market",
+    "liquidations",
+    "auctions running at the end",
+    "realized bad debt",
+    "insolvency at the last price",
+    "insolvency (headline)",
+    "of the starting debt",
+    "sold at once into the pool",
+)
+
+
+# the built-ins whose ETH market ran through the closed impact model before the open market
+# (their files then: impact_depth 2,504,000 per side, a one-hour half-life)
+CLOSED_IMPACT = {"may-2021-cascade", "may-2021-two-types"}
+
+
+def runs(vaults: int | None = None) -> list[tuple[str, str, SimulationResult]]:
+    """(label, market, result) of every built-in and the bare CSV, closed (as before the open
+    market: the closed impact where the built-in had it) then open."""
+    specs = [*builtin_scenarios(), str(BARE_CSV)]
+    out = []
+    for spec in specs:
+        label = "bare CSV (eth_usd_2021-05-19.csv)" if spec == str(BARE_CSV) else spec
+        for market in ("closed", "open"):
+            if market == "open" and load_scenario(spec, vaults=vaults).market.outside != "open":
+                continue  # a synthetic path has no venue: closed only
+            overrides = None
+            if market == "closed":
+                overrides = {"market": {"outside": "closed"}}
+                if spec in CLOSED_IMPACT:
+                    overrides["market"] |= {"impact_depth": "2_504_000", "impact_half_life": 3600}
+            scenario = load_scenario(spec, vaults=vaults, overrides=overrides)
+            out.append((label, market, simulate(scenario, "model", full_check_every=None)))
+    return out
+
+
+def row(label: str, market: str, result: SimulationResult) -> tuple[str, ...]:
+    f = result.facts
+    debt = starting_debt(result)
+    return (
+        label,
+        market,
+        f"{len(result.tables['liquidations']):,}",
+        f"{int(f['open_auctions']):,}",
+        f"{f['realized_bad_debt']:,.2f}",
+        f"{f['insolvency_last_price']:,.2f}",
+        f"{f['insolvency']:,.2f}",
+        f"{f['insolvency'] / debt:.2%}" if debt else "n/a",
+        f"{f['insolvency_pool_sale']:,.2f}",
+    )
+
+
+def markdown(vaults: int | None = None) -> str:
+    lines = ["| " + " | ".join(COLUMNS) + " |", "| --- | --- |" + " ---: |" * (len(COLUMNS) - 2)]
+    for label, market, result in runs(vaults):
+        lines.append("| " + " | ".join(row(label, market, result)) + " |")
+    return "\n".join(lines)
+
+
+if __name__ == "__main__":
+    print(markdown(int(sys.argv[1]) if len(sys.argv) > 1 else None))
