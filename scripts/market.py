@@ -20,7 +20,7 @@ import click
 
 from offchain.live.market import Bar, MarketError, impersonating, open_vaults, play, set_price
 from offchain.live.node import Node, NodeUnavailable, unanswered
-from offchain.live.outcome import OutcomeBook, oracle_marks
+from offchain.live.outcome import OutcomeBook
 from offchain.live.record import RecordError, load_record, node_record_path, verify
 from offchain.model.errors import Revert
 from offchain.sim.scenario.actors import argument_problems
@@ -186,16 +186,21 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path):
 
 def _summary(chain, record, d, name: str, first_block: int, played: list) -> None:
     """The run's outcome table (offchain/live/outcome.py): its blocks' events, the state at the
-    head marked at the last bar's price (the oracle's where no bar was played)."""
+    head marked at the market's last price as the chain has it (the oracle's last post: the last
+    bar's price, unless the oracle's bound on a post held it back, which is then said)."""
     last = int(chain.rpc("eth_blockNumber", []), 16)
     if last < first_block:
         return
     start = chain.rpc("eth_getBlockByNumber", [hex(first_block), False])
     book = OutcomeBook(d, since=int(start["timestamp"], 16))
     book.read_logs(chain, record.first_block, last)
-    marks = oracle_marks(chain, d)
-    if played:
-        marks[name] = (played[-1].price, "the last bar's price")
-    outcome = book.outcome(chain, marks)
+    outcome = book.outcome(chain)
     for line in outcome.lines(f"of this run (blocks {first_block}-{last})"):
         click.echo(line)
+    posted = chain.view(d.types[name].oracle, "source_price")
+    if played and posted != played[-1].price:
+        click.echo(
+            f"  (the last bar's price {played[-1].price / 10**18:,.2f} is not the oracle's last "
+            f"post {posted / 10**18:,.2f}: the oracle's bound on a post held it back; the marks "
+            "are at the post, as the chain has it)"
+        )
