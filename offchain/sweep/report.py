@@ -303,16 +303,17 @@ def _recommendation_blocks(r: ReportInput) -> list[Block]:
                 + ". No difference at this sample size."
             )
             continue
-        figures = (
-            f"{what} VaR95 {_ci(f, k('var95'))}, mean {format_amount(f[k('mean')])}"
-            + (
-                f" (insolvency VaR95 {format_amount(f['var95'])}, mean {format_amount(f['mean'])})"
-                if by != HEADLINE
-                else ""
-            )
-            + f" (realized bad debt {format_amount(f['realized_mean'])}, "
+        tail = (
+            f"(realized bad debt {format_amount(f['realized_mean'])}, "
             f"{f['open_auctions_mean']:,.1f} auctions still running at the end on average), "
             f"mean borrower cost {_pct(f['borrower_cost_rate_mean'])}"
+        )
+        figures = (
+            f"VaR95 {_ci(f, 'var95')}, mean insolvency {format_amount(f['mean'])} {tail}"
+            if by == HEADLINE
+            else f"VaR95 {_ci(f, k('var95'))}, mean {what} {format_amount(f[k('mean')])}; "
+            f"insolvency VaR95 {format_amount(f['var95'])}, mean {format_amount(f['mean'])} "
+            f"{tail}"
         )
         if rec.cell is None:
             rivals = rec.overlapping
@@ -344,8 +345,8 @@ def _recommendation_blocks(r: ReportInput) -> list[Block]:
             items.append(
                 f"{scenario}: no difference at this sample size. Of the cells with "
                 f"{constraint} ({eligible} of {len(stats)} qualify), "
-                f"{cell_label(names, best.values)} has the lowest {what} VaR95 ({figures}), but "
-                "its 95% "
+                f"{cell_label(names, best.values)} has the lowest "
+                f"{'VaR95' if by == HEADLINE else what + ' VaR95'} ({figures}), but its 95% "
                 f"interval overlaps that of {len(rivals)} other cell"
                 f"{'s' if len(rivals) > 1 else ''} ({shown_rivals}); {more}. No cell is "
                 "recommended."

@@ -59,7 +59,7 @@ assert SIZED[0] == HEADLINE
 # how the report names each SIZED figure
 FIGURE_NAMES = {
     HEADLINE: "insolvency",
-    "uncovered": "unpaid (bad debt no layer paid)",
+    "uncovered": "unpaid bad debt",
     "holders_loss": "stablecoin holders' loss",
     **{f"paid_{layer}": f"paid by {layer.replace('_', ' ')}" for layer in LAYERS},
 }
