@@ -310,10 +310,46 @@ class TypeOutcome:
             f"{paid or 'nobody yet'}",
         ]
 
+    def session_cells(self) -> tuple[str, ...]:
+        """The row of docs/keepers.md's session table: liquidations, takes, resets, auctions
+        finished / running at the end, the pool against the market at the end, insolvency."""
+        w = Counter(self.window)
+        return (
+            f"{w['liquidations']:,}",
+            f"{w['takes']:,}",
+            f"{w['resets']:,}",
+            f"{w['finished']:,} / {self.end.open_auctions:,}",
+            f"{self.pool_price / WAD:,.0f} vs {self.end.mark_price / WAD:,.0f}",
+            f"{self.end.insolvency / RAD:,.0f}",
+        )
+
+
+# docs/keepers.md's session table (TypeOutcome.session_cells)
+SESSION_COLUMNS = (
+    "liquidations",
+    "takes",
+    "resets",
+    "auctions finished / running at the end",
+    "pool vs market at the end",
+    "insolvency",
+)
+
 
 @dataclass(frozen=True)
 class Outcome:
     types: tuple[TypeOutcome, ...]
+
+    def session_table(self) -> list[str]:
+        """The session's row of docs/keepers.md's table, per type that liquidated anything (a
+        markdown table: its header, then `| TYPE | cells |`)."""
+        rows = [t for t in self.types if t.window.get("liquidations")]
+        if not rows:
+            return []
+        return [
+            "| type | " + " | ".join(SESSION_COLUMNS) + " |",
+            "|---|" + "---:|" * len(SESSION_COLUMNS),
+            *(f"| {t.name} | " + " | ".join(t.session_cells()) + " |" for t in rows),
+        ]
 
     def headlines(self) -> list[str]:
         """Each type's headline line (a first screen leads with them)."""
