@@ -102,6 +102,10 @@ BINARY = b"\x89PNG\r\n\x1a\n\x00\xff\xfe"
         ("deployment binary", "binary.json: not JSON"),
         ("scenario directory", "is a directory, not a scenario file"),
         ("scenario binary", "binary.toml: not a text TOML file"),
+        # the pace's bots (issue 65)
+        ("checkpoints missing", "--checkpoints nowhere/taker.json: no such file or directory"),
+        ("pace fast", "Invalid value for '--pace': 'fast' is not one of 'bots', 'clock'"),
+        ("bot-timeout nan", "Invalid value for '--bot-timeout': 'nan' is not a finite number"),
     ],
 )
 def test_market__bad_input__one_line_exit_2_nothing_sent(devnet, tmp_path, case, phrase):
@@ -118,6 +122,8 @@ def test_market__bad_input__one_line_exit_2_nothing_sent(devnet, tmp_path, case,
         value = str(path)
     elif value == "port out of range":
         value = "http://127.0.0.1:99999"
+    elif value == "missing":
+        value = "nowhere/taker.json"
     args[f"--{option}"] = value
     before = devnet.block()
     ape = str(ROOT / ".venv" / "bin" / "ape")
