@@ -12,7 +12,9 @@ resets, auctions finished and running at the end, the pool against the market at
 insolvency. The takes are compared with the range the docs give, widened by 5% each way: the
 bots answer one block concurrently, and which of two bots' transactions is mined first in a bar
 is a race the driver does not decide (a take split over two blocks or made in one); nine such
-sessions took 81 to 84 (docs/keepers.md), an unpaced one a fifth of the paced count.
+sessions took 81 to 84 (docs/keepers.md), an unpaced one a fifth of the paced count. Then
+`ape run reconcile` replays the session in the model: 0 differences, and its first line is the
+market table's headline, the same insolvency and share.
 """
 
 from __future__ import annotations
@@ -46,7 +48,7 @@ def _docs_row() -> dict[str, str]:
     return dict(zip(columns, _cells(row)[1:]))
 
 
-def test_market_session__paced_by_the_bots__the_docs_table(devnet, bots):
+def test_market_session__paced_by_the_bots__the_docs_table_then_reconciled(devnet, bots):
     expected = _docs_row()
     started = [
         bots(role, account, role)
@@ -72,6 +74,19 @@ def test_market_session__paced_by_the_bots__the_docs_table(devnet, bots):
     assert _cells(lines[at + 1])[1:] == list(SESSION_COLUMNS)
     row = next(ln for ln in lines[at + 3 :] if ln.strip().startswith("| ETH-A |"))
     got = dict(zip(SESSION_COLUMNS, _cells(row)[1:]))
+    # `make reconcile` afterwards: 0 differences (the blocks of a bar share its time), and the
+    # same headline as the market's table (one function, the same chain)
+    headline = next(ln for ln in lines if ln.startswith("  ETH-A: INSOLVENCY"))
+    for bot in started:
+        bot.stop()
+    check = subprocess.run(
+        [str(ROOT / ".venv" / "bin" / "ape"), "run", "reconcile", "--rpc", devnet.node.url,
+         "--deployment", str(devnet.record_file)],
+        cwd=ROOT, capture_output=True, text=True, timeout=3600,
+    )  # fmt: skip
+    assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-2000:]
+    assert check.stdout.splitlines()[-1] == "0 differences", check.stdout[-3000:]
+    assert check.stdout.splitlines()[0] == f"outcome at the head: {headline.strip()}"
     for column in SESSION_COLUMNS:
         if column == "takes":
             low, high = (int(x.replace(",", "")) for x in re.findall(r"[\d,]+", expected[column]))
