@@ -18,9 +18,20 @@ from pathlib import Path
 
 import click
 
-from offchain.live.market import Bar, MarketError, impersonating, open_vaults, play, set_price
+from offchain.live.market import (
+    Bar,
+    MarketError,
+    Pacer,
+    default_checkpoints,
+    find_bots,
+    impersonating,
+    open_vaults,
+    play,
+    set_price,
+    stamp_blocks_by_interval,
+)
 from offchain.live.node import Node, NodeUnavailable, unanswered
-from offchain.live.outcome import OutcomeBook, oracle_marks
+from offchain.live.outcome import OutcomeBook
 from offchain.live.record import RecordError, load_record, node_record_path, verify
 from offchain.model.errors import Revert
 from offchain.sim.scenario.actors import argument_problems
@@ -60,6 +71,12 @@ def _problems(ctx: click.Context) -> list[str]:
             Node(rpc, timeout=10, patience=5)
         except ValueError:  # not http(s), no host, a port out of range
             problems.append(f"--rpc {rpc!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
+    for place in p.get("checkpoint_places") or ():
+        if not Path(place).exists():
+            problems.append(
+                f"--checkpoints {place}: no such file or directory (a bot's checkpoint, or the "
+                "directory of its checkpoints)"
+            )
     if deployment_path is not None:
         problem = directory_named(deployment_path, "a deployment record (.json)")
         if problem:
@@ -106,7 +123,29 @@ def _problems(ctx: click.Context) -> list[str]:
 @click.option("--vaults", type=int, default=None, help="Vaults to open [the scenario's].")
 @click.option("--rpc", default="http://127.0.0.1:8545", show_default=True)
 @click.option("--deployment", "deployment_path", default=None, help="The deployment record.")
-def cli(scenario_spec, speed, vaults, rpc, deployment_path):
+@click.option(
+    "--pace",
+    type=click.Choice(["bots", "clock"]),
+    default="bots",
+    show_default=True,
+    help="bots: each bar begins once every running bot that sends has processed the chain's "
+    "head with nothing pending (--speed a floor on a bar's wall time); clock: at --speed alone.",
+)
+@click.option(
+    "--checkpoints",
+    "checkpoint_places",
+    multiple=True,
+    help="The bots' checkpoint files, or a directory of them, to pace by [default: the bots' "
+    "own default directory, .keepers/<chain id>/<deployment>, or BACKSTOP_KEEPERS_DIR's].",
+)
+@click.option(
+    "--bot-timeout",
+    type=FiniteFloatRange(min=0, min_open=True),
+    default=300,
+    show_default=True,
+    help="Seconds a bar waits for the bots before it goes on (and is counted late).",
+)
+def cli(scenario_spec, speed, vaults, rpc, deployment_path, pace, checkpoint_places, bot_timeout):
     """Play a scenario's prices, pool moves and time on the devnet."""
     ctx = click.get_current_context()
     problems = _problems(ctx)
@@ -152,19 +191,32 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path):
         c.dust,
         size=c.size_margin,
     )
+    places = [Path(p) for p in checkpoint_places] or [
+        default_checkpoints(record.chain_id, record.identity)
+    ]
+    bots, silent = find_bots(places)
+    where = ", ".join(str(p) for p in places)
+    pacer = Pacer(chain, bots, timeout=bot_timeout, pacing=pace == "bots") if bots else None
+    if pacer is not None:
+        click.echo(
+            f"market: {'paced by' if pacer.pacing else 'not paced (--pace clock); watching'} "
+            f"{len(bots)} running bots ({', '.join(b.name for b in bots)}; in {where})"
+            + (f"; not waited for, they send nothing: {', '.join(silent)}" if silent else "")
+        )
+    else:
+        click.echo(
+            f"market: no running bot that sends found (checkpoints in {where}): the bars are "
+            "played at --speed alone"
+        )
+    # paced: the chain's time moves only as the session moves it, from its first block (the
+    # vaults' opening included: their fees accrue from the same second in every session)
+    stamped = pacer is not None and pacer.pacing and stamp_blocks_by_interval(chain, True)
+    if pacer is not None and pacer.pacing and not stamped:
+        click.echo(
+            "market: Hardhat Network stamps the bots' blocks with the wall clock: the seconds "
+            "the bars wait for them move the chain's time too"
+        )
     first_block = int(chain.rpc("eth_blockNumber", []), 16) + 1  # the run's first
-    try:
-        if _needs_the_configured_price(chain, t):
-            click.echo(
-                f"market: returning the oracle to the configured price "
-                f"{c.initial_price / 10**18:,.2f} first"
-            )
-            set_price(chain, d, t, c.initial_price)
-        opened = open_vaults(chain, d, t, plans)
-    except Revert as exc:
-        click.echo(f"market: the devnet refused a transaction: {exc}", err=True)
-        sys.exit(1)
-    click.echo(f"market: {opened} vaults opened ({len(plans) - opened} already open)")
     times, closes = bar_times(scenario)
     base = t.config.initial_price
     bars = [Bar(tm, base * c // closes[0]) for tm, c in zip(times, closes)]
@@ -175,27 +227,55 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path):
         click.echo(f"bar {k + 1}/{len(bars)}: price {bar.price / 10**18:,.2f}")
 
     try:
-        play(chain, d, t, bars, speed, on_bar=show)
-    except KeyboardInterrupt:
-        click.echo("market: stopped")
-    except Revert as exc:
-        click.echo(f"market: the devnet refused a transaction: {exc}", err=True)
-        sys.exit(1)
+        try:
+            if _needs_the_configured_price(chain, t):
+                click.echo(
+                    f"market: returning the oracle to the configured price "
+                    f"{c.initial_price / 10**18:,.2f} first"
+                )
+                set_price(chain, d, t, c.initial_price)
+            opened = open_vaults(chain, d, t, plans)
+            click.echo(f"market: {opened} vaults opened ({len(plans) - opened} already open)")
+            play(chain, d, t, bars, speed, on_bar=show, pacer=pacer, on_wait=_say, stamped=stamped)
+        except KeyboardInterrupt:
+            click.echo("market: stopped")
+        except Revert as exc:
+            click.echo(f"market: the devnet refused a transaction: {exc}", err=True)
+            sys.exit(1)
+    finally:
+        if stamped:
+            stamp_blocks_by_interval(chain, False)
+    if pacer is not None:
+        click.echo(f"market: {pacer.summary()}")
     _summary(chain, record, d, name, first_block, played)
+
+
+def _say(line: str) -> None:
+    click.echo(f"market: {line}")
 
 
 def _summary(chain, record, d, name: str, first_block: int, played: list) -> None:
     """The run's outcome table (offchain/live/outcome.py): its blocks' events, the state at the
-    head marked at the last bar's price (the oracle's where no bar was played)."""
+    head marked at the market's last price as the chain has it (the oracle's last post: the last
+    bar's price, unless the oracle's bound on a post held it back, which is then said)."""
     last = int(chain.rpc("eth_blockNumber", []), 16)
     if last < first_block:
         return
     start = chain.rpc("eth_getBlockByNumber", [hex(first_block), False])
     book = OutcomeBook(d, since=int(start["timestamp"], 16))
     book.read_logs(chain, record.first_block, last)
-    marks = oracle_marks(chain, d)
-    if played:
-        marks[name] = (played[-1].price, "the last bar's price")
-    outcome = book.outcome(chain, marks)
+    outcome = book.outcome(chain)
     for line in outcome.lines(f"of this run (blocks {first_block}-{last})"):
         click.echo(line)
+    table = outcome.session_table()
+    if table:
+        click.echo("session table (docs/keepers.md):")
+        for line in table:
+            click.echo(f"  {line}")
+    posted = chain.view(d.types[name].oracle, "source_price")
+    if played and posted != played[-1].price:
+        click.echo(
+            f"  (the last bar's price {played[-1].price / 10**18:,.2f} is not the oracle's last "
+            f"post {posted / 10**18:,.2f}: the oracle's bound on a post held it back; the marks "
+            "are at the post, as the chain has it)"
+        )

@@ -35,6 +35,7 @@ from offchain.sweep.executors import (
 )
 from offchain.sweep.runner import DEFAULT_VERIFY, Options, SweepAborted, run_sweep
 from offchain.sweep.spec import (
+    RANKED,
     SweepError,
     SweepFile,
     SweepSpec,
@@ -210,6 +211,14 @@ def _grid_value_problems(p: dict, f: SweepFile, dims: tuple) -> list[str]:
     help="The recommendation's constraint: mean borrower cost per cell, of the vaults' debt "
     "(0.02 or 2%).",
 )
+@click.option(
+    "--rank-by",
+    type=click.Choice(RANKED),
+    default=None,
+    help="What the recommendation, the heatmaps and the histograms rank cells by: insolvency, "
+    "uncovered (bad debt no layer paid) or holders_loss (the stablecoin holders' loss) "
+    "[default: insolvency].",
+)
 @click.option("--quiet", is_flag=True, help="No progress bar.")
 def cli(
     sweep_file,
@@ -223,6 +232,7 @@ def cli(
     out,
     verify,
     max_borrower_cost,
+    rank_by,
     quiet,
 ):
     """Risk sweep: many seeded replays per parameter cell, VaR of bad debt, checked on chain."""
@@ -313,7 +323,11 @@ def cli(
         )
         if resume:
             click.echo(f"resuming: {len(done):,} of {the_plan.total:,} runs already done")
-        options = Options(verify=verify, max_borrower_cost=cost)
+        options = Options(
+            verify=verify,
+            max_borrower_cost=cost,
+            rank_by=rank_by or f.rank_by or RANKED[0],
+        )
         if quiet or not todo or not sys.stderr.isatty():  # a bar only on a terminal
             outcome = run_sweep(the_plan, store, executor, options, project_code, done=done)
         else:

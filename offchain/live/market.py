@@ -8,6 +8,20 @@ simulator's `oracle_actions`), and trades the collateral pool towards the price 
 between bars. The scenario's path is played relative to the devnet's configured price: bar k's
 price is the configured initial price x close_k / close_0.
 
+**Paced by the bots** (`Pacer`): a session's outcome must not depend on how fast the machine is.
+After each bar's own transactions the driver waits until every running bot that sends (found
+by its checkpoint, whose lock a running bot holds) has processed the chain's head and has
+nothing pending, and the head has not moved since: every bot has seen the bar and acted on it,
+and the chain is quiet. Only then does it move time to the next bar. A bot writes its
+checkpoint at the end of each round, after it has sent what it decided (its /health's
+processed block is set before it acts, so it cannot say this). On Anvil the session also stamps
+every block of a bar with the bar's own time (`anvil_setBlockTimestampInterval` 0, removed at
+the end; the driver sets each bar's first block's time): otherwise the blocks the bots mine while
+the driver waits would carry the wall clock's seconds into the chain's time, and with one second
+a block, how many blocks the bots happened to mine before a take would set its price. `speed` is
+then a floor on each bar's wall time, not a pace the bots must keep. Without a running bot the
+bars are played at `speed` alone, and the session says so.
+
 It acts through the node's impersonation (vault owners and the arbitrageur have no keys on a
 devnet: Anvil impersonates every sender, Hardhat Network each account named), so it runs on
 devnets only. The fault tests and the keeper benchmark use the same
@@ -16,9 +30,15 @@ functions to make vaults unsafe at once.
 
 from __future__ import annotations
 
+import errno
+import fcntl
+import json
+import os
 import time
-from collections.abc import Callable
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
 
 from offchain.backends import ChainBackend
 from offchain.model.fixed_point import MAX_UINT256, RAY, WAD
@@ -169,6 +189,183 @@ class Bar:
     price: int  # wad, relative to the devnet's configured price
 
 
+def lock_holder(checkpoint: Path) -> dict[str, Any] | None:
+    """The record of the running bot that holds `checkpoint`'s lock (offchain/live/cli.py:
+    `<checkpoint>.lock`, held with flock while the bot runs, its holder's pid, role and account
+    written in it), or None when no process holds it. Probed with a shared lock that is
+    released at once: a bot holds an exclusive one."""
+    try:
+        fd = os.open(checkpoint.with_name(checkpoint.name + ".lock"), os.O_RDONLY)
+    except OSError:
+        return None
+    with os.fdopen(fd) as f:
+        try:
+            fcntl.flock(f, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except OSError as exc:
+            if exc.errno not in (errno.EAGAIN, errno.EWOULDBLOCK, errno.EACCES):
+                return None
+            try:
+                holder = json.loads(f.read() or "{}")
+            except ValueError:
+                holder = {}
+            return holder if isinstance(holder, dict) else {}
+        fcntl.flock(f, fcntl.LOCK_UN)
+    return None
+
+
+def default_checkpoints(chain_id: int, identity: str) -> Path:
+    """Where the bots keep their checkpoints by default (offchain/live/cli.py's --checkpoint)."""
+    return Path(os.environ.get("BACKSTOP_KEEPERS_DIR") or ".keepers") / str(chain_id) / identity
+
+
+@dataclass(frozen=True)
+class PacedBot:
+    checkpoint: Path
+    role: str
+
+    @property
+    def name(self) -> str:
+        return self.checkpoint.name.removesuffix(".json")
+
+    def read(self) -> tuple[int, int] | None:
+        """(the last block it processed, its transactions pending) as its checkpoint has them
+        (written at the end of each of its rounds, after it sent what it decided); None if
+        unreadable this instant."""
+        try:
+            data = json.loads(self.checkpoint.read_text())
+            return int(data["watched"]["last_block"]), len(data["pending"])
+        except (OSError, ValueError, KeyError, TypeError):
+            return None
+
+
+def find_bots(places: Iterable[Path]) -> tuple[list[PacedBot], list[str]]:
+    """The running bots that send, from checkpoint files or the directories holding them
+    (`places`): (those to wait for, the names of running bots that send nothing: a notifier, a
+    read-only or dry-run bot, which the pace does not wait for)."""
+    bots: list[PacedBot] = []
+    silent: list[str] = []
+    for place in places:
+        files = sorted(place.glob("*.json")) if place.is_dir() else [place]
+        for path in files:
+            holder = lock_holder(path)
+            if holder is None:
+                continue
+            bot = PacedBot(path, str(holder.get("role") or "bot"))
+            if holder.get("account") and holder.get("role") != "notifier":
+                bots.append(bot)
+            else:
+                silent.append(bot.name)
+    return bots, silent
+
+
+@dataclass
+class Pacer:
+    """Waits, between bars, until the chain is quiet (module docstring): every bot in `bots` has
+    processed the head and has nothing pending, twice in a row at the same head. A bot whose
+    lock is released meanwhile (it stopped) is no longer waited for; a wait longer than
+    `timeout` seconds is given up (the bar goes on, and is counted in `late`)."""
+
+    chain: ChainBackend
+    bots: list[PacedBot]
+    timeout: float = 300.0
+    pacing: bool = True  # False: only the bots' lag is measured (observe)
+    poll: float = 0.05
+    waited: list[float] = field(default_factory=list)  # seconds per bar
+    late: list[int] = field(default_factory=list)  # bars whose wait was given up
+    stopped: list[str] = field(default_factory=list)  # bots that stopped during the session
+    # the most blocks any bot was behind the head when a bar began (0 when every wait ended
+    # quiet)
+    max_lag: int = 0
+
+    def _head(self) -> int:
+        return int(self.chain.rpc("eth_blockNumber", []), 16)
+
+    def lag(self) -> int:
+        """The most blocks a bot is behind the chain's head now (unreadable: counted 0)."""
+        head = self._head()
+        states = [b.read() for b in self.bots]
+        return max((head - s[0] for s in states if s is not None), default=0)
+
+    def observe(self, bar: int, on_wait: Callable[[str], None] | None = None) -> float:
+        """Without waiting (`--pace clock`): the bots' lag as the bar begins, kept."""
+        self.max_lag = max(self.max_lag, self.lag())
+        self.waited.append(0.0)
+        return 0.0
+
+    def wait(self, bar: int, on_wait: Callable[[str], None] | None = None) -> float:
+        """Until the chain is quiet; the seconds waited."""
+        if not self.pacing:
+            return self.observe(bar, on_wait)
+        start = time.monotonic()
+        quiet_at: int | None = None
+        last_alive_check = start
+        while True:
+            head = self._head()
+            states = [b.read() for b in self.bots]
+            done = all(s is not None and s[0] >= head and s[1] == 0 for s in states)
+            if done and quiet_at == head:
+                break
+            quiet_at = head if done else None
+            now = time.monotonic()
+            if now - last_alive_check > 5:  # a bot that stopped holds no lock
+                last_alive_check = now
+                for b in list(self.bots):
+                    if lock_holder(b.checkpoint) is None:
+                        self.bots.remove(b)
+                        self.stopped.append(b.name)
+                        if on_wait is not None:
+                            on_wait(f"the {b.role} bot ({b.name}) stopped: no longer waited for")
+            if now - start > self.timeout:
+                behind = [
+                    f"{b.name} at block {s[0] if s else '?'}, {s[1] if s else '?'} pending"
+                    for b, s in zip(self.bots, states)
+                    if s is None or s[0] < head or s[1]
+                ]
+                self.late.append(bar)
+                self.max_lag = max([self.max_lag, *(head - s[0] for s in states if s is not None)])
+                if on_wait is not None:
+                    on_wait(
+                        f"bar {bar + 1}: the bots did not catch up with block {head} within "
+                        f"{self.timeout:g} s ({'; '.join(behind)}): the bar goes on"
+                    )
+                break
+            time.sleep(self.poll)
+        seconds = time.monotonic() - start
+        self.waited.append(seconds)
+        return seconds
+
+    def summary(self) -> str:
+        names = ", ".join(b.name for b in self.bots) or "none left"
+        if not self.pacing:
+            return (
+                f"played at --speed, not paced: the bots ({names}) were up to {self.max_lag} "
+                "blocks behind the chain's head as a bar began (a bar's answer may land in "
+                "a later bar, or never: the outcome depends on how fast they keep up)"
+            )
+        total = sum(self.waited)
+        most = max(self.waited, default=0.0)
+        return (
+            f"paced by the bots ({names}): each bar began once every one had processed the "
+            f"chain's head and had nothing pending; waited {total:,.1f} s in all, at most "
+            f"{most:,.1f} s for one bar; {len(self.late)} bars began before the bots caught up "
+            f"(lag at most {self.max_lag} blocks)"
+            + (f"; stopped during the session: {', '.join(self.stopped)}" if self.stopped else "")
+        )
+
+
+def stamp_blocks_by_interval(chain: ChainBackend, on: bool) -> bool:
+    """On Anvil: every block at the time of the one before (on; the driver moves time at each
+    bar), or the node's own stamping again (off); whether the node did it (Hardhat Network has
+    no such setting)."""
+    if chain.hardhat:
+        return False
+    if on:
+        chain.rpc("anvil_setBlockTimestampInterval", [0])
+    else:
+        chain.rpc("anvil_removeBlockTimestampInterval", [])
+    return True
+
+
 def play(
     chain: ChainBackend,
     d: Deployment,
@@ -177,8 +374,15 @@ def play(
     speed: float,
     on_bar: Callable[[int, Bar], None] | None = None,
     stop: Callable[[], bool] = lambda: False,
+    pacer: Pacer | None = None,
+    on_wait: Callable[[str], None] | None = None,
+    stamped: bool = False,
 ) -> None:
-    """Play the bars on the devnet (see the module docstring)."""
+    """Play the bars on the devnet (see the module docstring): with `pacer`, each bar begins
+    once the bots are quiet (after the last bar too); `speed` is then a floor on a bar's wall
+    time. `stamped`: the node stamps a block with the time of the one before
+    (`stamp_blocks_by_interval`), so the first bar's time is set too, a second after the
+    chain's last block."""
     g, feeder = d.governance, d.feeder
     scale = 10 ** (18 - t.config.token_decimals)
     delay = chain.view(t.oracle, "delay")
@@ -192,13 +396,19 @@ def play(
     stable_inventory(chain, d, t, want)
     chain.transact(t.token, "approve", g, t.pool, MAX_UINT256)
     chain.transact(d.stablecoin, "approve", g, t.pool, MAX_UINT256)
+    started = time.monotonic()
     for k, bar in enumerate(bars):
         if stop():
             return
+        if pacer is not None:
+            pacer.wait(k, on_wait)
         if k:
             step = bar.time - bars[k - 1].time
-            time.sleep(step / speed)
+            time.sleep(max(0.0, step / speed - (time.monotonic() - started)))
             advance(chain, step)
+        elif stamped:
+            advance(chain, 1)
+        started = time.monotonic()
         now = chain.next_block_time
         last_poke = chain.view(t.oracle, "last_poke")
         reference, max_change = read_oracle_bound(chain.views, t)
@@ -232,3 +442,5 @@ def play(
             chain.transact(arb.contract, arb.function, g, *arb.args)
         if on_bar is not None:
             on_bar(k, bar)
+    if pacer is not None and bars and not stop():
+        pacer.wait(len(bars), on_wait)  # the bots' answer to the last bar

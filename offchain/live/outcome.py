@@ -2,12 +2,40 @@
 at its end and `ape run reconcile` prints next to its differences.
 
 The events from the deployment's first block on go through the simulator's own bookkeeping (one
-`Ledger` per collateral type, sim/results/ledger.py), so a live session and a simulated one count
-the same things the same way. The table covers a window (the market run's blocks; reconcile's
-`--from-block` on): liquidations, takes, auction resets, auctions finished and still running,
-realized bad debt, who paid it (the waterfall's allocations, by layer), and the end-of-run
-accounting of sim/results/insolvency.py at the head (open-auction shortfall and unsafe vaults,
-marked at a price the caller names: the market's last bar, or the oracle's current price).
+`Ledger` per collateral type, sim/results/ledger.py), and the end-of-run accounting is the lab's
+own function, `end_of_run` (sim/results/insolvency.py), fed what the lab feeds it at the end of a
+run with a closed market (market/type_market.py's `end_of_type`): the ledger's losses, running
+auctions and vaults, the type's rate and liquidation ratio, the mark price, the keepers' pool's
+quote for every unsold lot at once, and the depth the conservative mark sells into. So a live
+session and a simulated one count the same things the same way, and mean the same by
+insolvency (tests/live/test_outcome_same_as_lab.py feeds both the same events and compares to
+the wei).
+
+The marks a devnet session has:
+
+- the mark price: the market's last price as the chain knows it, the oracle's `source_price`
+  (the feeder's last post: the market driver posts every bar's price, as the lab's feeder does;
+  the lab marks at its last bar's market price, which is what its feeder posted);
+- the headline, **insolvency**: realized bad debt + everything still open (running auctions'
+  unsold lots, then unsafe vaults' collateral) sold in the keepers' order into a constant-product
+  market of the keepers' collateral pool's stablecoin reserve at the head, from the mark price:
+  the lab's mark where a run has no external market (its `impact_depth` 0), which is all a
+  devnet has;
+- beside it, the two bounds: **insolvency at the last price** (everything open at the mark
+  price, no sale: the optimistic bound) and the **instant sale into the keepers' pool** (the
+  running auctions' lots sold at once at the pool's own quote);
+- no outside venue mark: the market driver plays prices on the devnet; it models no outside
+  venue (market/venue.py), so a session has none of an open market's marks.
+
+Every type's lines lead with its insolvency and its share of **the debt before the first
+liquidation**: the borrowers' debt the crash met, from the same events, just before the window's
+first liquidation (at the head when the window has none): every vault's normalized debt x rate
+but the deployment's own accounts' (governance's: on a devnet the collateral pool's seed vault and
+the market driver's arbitrage inventory; the feeder's).
+
+The table covers a window (the market run's blocks; reconcile's `--from-block` on):
+liquidations, takes, auction resets, auctions finished and still running, realized bad debt,
+who paid it (the waterfall's allocations, by layer).
 
 Resets next to takes: an auction is reset (its price restarts from the oracle's) when it has run
 its maximum duration or dropped its maximum fraction without a buyer. The flash taker buys only
@@ -22,27 +50,32 @@ from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from itertools import groupby
-from typing import Any
 
-from offchain.backends import ChainBackend
+from offchain.backends import Backend, ChainBackend
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.state import Event
 from offchain.sim.results.insolvency import EndOfRun, end_of_run
 from offchain.sim.results.ledger import Ledger
 from offchain.sim.results.tables import LAYER_NAMES
 from offchain.sim.strategies.keepers import VaultIndex
-from offchain.system.deployment import Deployment
+from offchain.system.deployment import Deployment, TypeDeployment
 
 LOG_BLOCKS = 2_000  # blocks per eth_getLogs request
+# what a devnet session's mark price is, as the lines name it
+MARK_NAME = "the market's last price (the feeder's last post)"
 
 
 class OutcomeBook:
     """The events of a deployment, fed in order (`on_events`), kept per collateral type; the
     window starts at the timestamp `since` (events before it build the state only)."""
 
-    def __init__(self, d: Deployment, since: int = 0):
+    def __init__(self, d: Deployment, since: int = 0, own: Iterable[str] = ()):
         self.d = d
         self.since = since
+        # vaults not counted in the debt the crash met: the deployment's own accounts' (on a
+        # devnet governance holds the pool's seed vault and the market driver's arbitrage
+        # inventory), and `own`
+        self.own = {d.governance, d.feeder, *own}
         self.ledgers: dict[str, Ledger] = {}
         for name, t in d.types.items():
             ledger = Ledger(
@@ -54,9 +87,14 @@ class OutcomeBook:
         # type -> what its events in the window add up to (exact: wad, rad, counts)
         self.window: dict[str, Counter] = {name: Counter() for name in d.types}
         self.paid: dict[str, Counter] = {name: Counter() for name in d.types}  # layer -> rad
+        # type -> its debt just before the window's first liquidation [rad] (None: none yet)
+        self.debt_before: dict[str, int | None] = {name: None for name in d.types}
 
     def on_events(self, events: Iterable[Event], t: int, actor: str = "") -> None:
+        """One transaction's events, mined at time `t`."""
         events = list(events)
+        if t >= self.since:
+            self._debt_before_liquidation(events)
         for ledger in self.ledgers.values():
             ledger.on_events(events, t, actor)
         if t < self.since:
@@ -87,6 +125,22 @@ class OutcomeBook:
             elif e.address == d.backstop and e.name == "LossAllocated":
                 self.paid[name][LAYER_NAMES[a["layer"]]] += a["amount"]
 
+    def _debt_before_liquidation(self, events: list[Event]) -> None:
+        """Each type's debt before the transaction of its first liquidation in the window."""
+        for e in events:
+            if e.address != self.d.liquidator or e.name != "Liquidated":
+                continue
+            name = self._type_of_auction.get(e.args.get("auction", ""))
+            if name is not None and self.debt_before[name] is None:
+                self.debt_before[name] = self._debt(name)
+
+    def _debt(self, name: str) -> int:
+        """Type `name`'s borrowers' debt now, by its events [rad]: the normalized debt x rate of
+        every vault but the deployment's own accounts' (`own`)."""
+        ledger = self.ledgers[name]
+        vaults = ledger.index.vaults
+        return sum(art for owner, (_, art) in vaults.items() if owner not in self.own) * ledger.rate
+
     def read_logs(self, chain: ChainBackend, first: int, last: int) -> None:
         """Feed the deployment's logs of blocks `first`..`last`, read from the chain."""
         addresses = [a for _, a in self.d.contracts()]
@@ -109,28 +163,15 @@ class OutcomeBook:
             for (block, _), tx_logs in by_tx:
                 self.on_events([chain._decode_log(x) for x in tx_logs], times[block])
 
-    def outcome(self, chain: ChainBackend, marks: dict[str, tuple[int, str]]) -> Outcome:
-        """The table at the chain's head, each type's open auctions and vaults marked at
-        `marks[type]`: (price [wad], what that price is)."""
-        d = self.d
+    def outcome(self, chain: Backend) -> Outcome:
+        """The table at the chain's head (`chain` reads it: a node, or the model): each type's
+        end marked as the module docstring says."""
         types = []
         for name, ledger in self.ledgers.items():
-            t = d.types[name]
-            rate, ratio, pool_price = _read_type(chain, d, t)
-            scale = 10 ** (18 - t.config.token_decimals)
-            lots = sum(lot for lot, _ in ledger.running.values()) // scale  # token units
-            sale = chain.view(t.pool, "quote", True, lots) * 10**27 if lots else 0
-            owners = {row[3]: row[2] for row in ledger.rows["liquidations"]}
-            end = end_of_run(
-                ledger.losses,
-                ledger.running,
-                owners,
-                ledger.index.vaults,
-                rate,
-                ratio,
-                marks[name][0],
-                sale,
-            )
+            t = self.d.types[name]
+            price, pool_price = _read_prices(chain, t)
+            end = type_end(chain, self.d, t, ledger, price)
+            debt = self.debt_before[name]
             types.append(
                 TypeOutcome(
                     name=name,
@@ -138,25 +179,65 @@ class OutcomeBook:
                     window=dict(self.window[name]),
                     paid=dict(self.paid[name]),
                     pool_price=pool_price,
-                    mark_name=marks[name][1],
+                    debt_before=self._debt(name) if debt is None else debt,
+                    liquidated=debt is not None,
                     end=end,
                 )
             )
         return Outcome(tuple(types))
 
 
-def _read_type(chain: ChainBackend, d: Deployment, t: Any) -> tuple[int, int, int]:
-    """(rate [ray], liquidation ratio [ray], the collateral pool's price [wad]) at the head."""
-    kind, ratio, rc, rs = chain.views(
+def type_end(
+    chain: Backend, d: Deployment, t: TypeDeployment, ledger: Ledger, price: int
+) -> EndOfRun:
+    """Type `t`'s end-of-run accounting at the head (sim/results/insolvency.py's `end_of_run`), from
+    its `ledger` and the head's state, marked at `price` [wad]: the inputs the lab's
+    `end_of_type` gives it for a closed market without an external market's depth (the pool's
+    stablecoin reserve is the depth the mark sells into)."""
+    (_, rate, *_), ratio, reserve_stable = chain.views(
         [
             (d.engine, "collateral_types", (t.type_id,)),
             (d.spotter, "liquidation_ratios", (t.type_id,)),
+            (t.pool, "reserve_stable", ()),
+        ]
+    )
+    scale = 10 ** (18 - t.config.token_decimals)
+    lots = sum(lot for lot, _ in ledger.running.values()) // scale  # token units
+    sale = chain.views([(t.pool, "quote", (True, lots))])[0] * 10**27 if lots else 0
+    owners = {row[3]: row[2] for row in ledger.rows["liquidations"]}
+    return end_of_run(
+        ledger.losses,
+        ledger.running,
+        owners,
+        ledger.index.vaults,
+        rate,
+        ratio,
+        price,
+        sale,
+        reserve_stable,
+    )
+
+
+def _read_prices(chain: Backend, t: TypeDeployment) -> tuple[int, int]:
+    """(the mark price: the oracle's last posted price [wad], the collateral pool's price [wad])
+    at the head."""
+    source, rc, rs = chain.views(
+        [
+            (t.oracle, "source_price", ()),
             (t.pool, "reserve_collateral", ()),
             (t.pool, "reserve_stable", ()),
         ]
     )
     scale = 10 ** (18 - t.config.token_decimals)
-    return kind[1], ratio, rs * WAD // (rc * scale) if rc else 0
+    return source, rs * WAD // (rc * scale) if rc else 0
+
+
+def _amount(value: int, unit: int = RAD) -> str:
+    return f"{value / unit:,.2f}"
+
+
+def _share(part: int, whole: int) -> str:
+    return f"{100 * part / whole:.2f}%" if whole else "-"
 
 
 @dataclass(frozen=True)
@@ -164,52 +245,118 @@ class TypeOutcome:
     """One collateral type's outcome: `window` holds the window's counts (liquidations, takes,
     resets, finished) and amounts (liquidated_collateral and taken_collateral in wad;
     liquidated_debt, taken_stable and realized in rad); `paid` what each waterfall layer was
-    allocated in the window [rad]; `end` the accounting at the head."""
+    allocated in the window [rad]; `debt_before` the type's borrowers' debt before the window's
+    first liquidation (at the head when `liquidated` is False: there was none) [rad]; `end` the
+    accounting at the head."""
 
     name: str
     symbol: str
     window: dict[str, int]
     paid: dict[str, int]
     pool_price: int  # wad: the collateral pool's reserves' ratio at the head
-    mark_name: str  # what the mark price is
+    debt_before: int
+    liquidated: bool
     end: EndOfRun
+
+    def headline(self) -> str:
+        """The first line: insolvency and its share of the debt the crash met."""
+        e = self.end
+        when = (
+            "before the first liquidation" if self.liquidated else "at the head (none liquidated)"
+        )
+        return (
+            f"{self.name}: INSOLVENCY {_amount(e.insolvency)} = "
+            f"{_share(e.insolvency, self.debt_before)} of the borrowers' debt {when}, "
+            f"{_amount(self.debt_before)}"
+        )
 
     def lines(self) -> list[str]:
         w = Counter(self.window)
-        e = self.end.facts()
-        paid = ", ".join(f"{layer} {amount / RAD:,.2f}" for layer, amount in self.paid.items())
+        e = self.end
+        paid = ", ".join(f"{layer} {_amount(amount)}" for layer, amount in self.paid.items())
+        sold = (
+            f"into the keepers' pool's depth ({_amount(e.market_depth, WAD)} per side) from "
+            f"{MARK_NAME} {_amount(e.mark_price, WAD)}, the price falling to "
+            f"{_amount(e.marked_price, WAD)}"
+            if e.market_depth
+            else f"at {MARK_NAME} {_amount(e.mark_price, WAD)} (the pool holds no stablecoin)"
+        )
         return [
-            f"  {self.name}: {w['liquidations']:,} liquidations "
-            f"({w['liquidated_collateral'] / WAD:,.2f} {self.symbol}, debt "
-            f"{w['liquidated_debt'] / RAD:,.2f}); {w['takes']:,} takes "
-            f"({w['taken_collateral'] / WAD:,.2f} {self.symbol} for "
-            f"{w['taken_stable'] / RAD:,.2f}); {w['resets']:,} auction resets",
-            f"    auctions finished {w['finished']:,}, realized bad debt "
-            f"{w['realized'] / RAD:,.2f}; paid by: {paid or 'nobody yet'}",
-            f"    at the head, marked at {self.mark_name} {e['mark_price']:,.2f} (collateral pool "
-            f"{self.pool_price / WAD:,.2f}): {e['open_auctions']:,} auctions still running "
-            f"(debt not yet raised {e['open_auction_debt']:,.2f}, "
-            f"{e['open_auction_collateral']:,.2f} {self.symbol}, shortfall "
-            f"{e['open_auction_shortfall']:,.2f}); {e['unsafe_vaults_left']:,} unsafe vaults "
-            f"not liquidated (shortfall {e['unsafe_vault_shortfall']:,.2f})",
-            f"    insolvency {e['insolvency']:,.2f} = realized bad debt since the deployment "
-            f"{e['realized_bad_debt']:,.2f} + open-auction shortfall + unsafe-vault shortfall",
+            f"  {self.headline()}",
+            f"    insolvency (everything open sold into the market) = realized bad debt since the "
+            f"deployment "
+            f"{_amount(e.realized)} + running auctions' marked shortfall "
+            f"{_amount(e.marked_open_shortfall)} + unsafe vaults' marked shortfall "
+            f"{_amount(e.marked_unsafe_shortfall)}: everything still open sold in the keepers' "
+            f"order {sold}",
+            f"    bounds: insolvency at the last price (the optimistic bound) "
+            f"{_amount(e.insolvency_last_price)} "
+            f"({_share(e.insolvency_last_price, self.debt_before)}); stress: the running "
+            f"auctions' shortfall if every lot were sold at once into the keepers' pool "
+            f"{_amount(e.fire_sale_shortfall)} (the pool would pay "
+            f"{_amount(e.open_sale)}); outside venue: none (the devnet's market driver models no "
+            "outside venue)",
+            f"    at the head: {e.open_auctions:,} auctions still running (debt not yet raised "
+            f"{_amount(e.open_debt)}, {_amount(e.open_collateral, WAD)} {self.symbol}); "
+            f"{e.unsafe_vaults:,} unsafe vaults not liquidated ({_amount(e.unsafe_debt)} of "
+            f"debt); collateral pool {_amount(self.pool_price, WAD)} against the market's "
+            f"{_amount(e.mark_price, WAD)}",
+            f"    in the window: {w['liquidations']:,} liquidations "
+            f"({_amount(w['liquidated_collateral'], WAD)} {self.symbol}, debt "
+            f"{_amount(w['liquidated_debt'])}); {w['takes']:,} takes "
+            f"({_amount(w['taken_collateral'], WAD)} {self.symbol} for "
+            f"{_amount(w['taken_stable'])}); {w['resets']:,} auction resets; auctions finished "
+            f"{w['finished']:,}, their realized bad debt {_amount(w['realized'])}; paid by: "
+            f"{paid or 'nobody yet'}",
         ]
+
+    def session_cells(self) -> tuple[str, ...]:
+        """The row of docs/keepers.md's session table: liquidations, takes, resets, auctions
+        finished / running at the end, the pool against the market at the end, insolvency."""
+        w = Counter(self.window)
+        return (
+            f"{w['liquidations']:,}",
+            f"{w['takes']:,}",
+            f"{w['resets']:,}",
+            f"{w['finished']:,} / {self.end.open_auctions:,}",
+            f"{self.pool_price / WAD:,.0f} vs {self.end.mark_price / WAD:,.0f}",
+            f"{self.end.insolvency / RAD:,.0f}",
+        )
+
+
+# docs/keepers.md's session table (TypeOutcome.session_cells)
+SESSION_COLUMNS = (
+    "liquidations",
+    "takes",
+    "resets",
+    "auctions finished / running at the end",
+    "pool vs market at the end",
+    "insolvency",
+)
 
 
 @dataclass(frozen=True)
 class Outcome:
     types: tuple[TypeOutcome, ...]
 
+    def session_table(self) -> list[str]:
+        """The session's row of docs/keepers.md's table, per type that liquidated anything (a
+        markdown table: its header, then `| TYPE | cells |`)."""
+        rows = [t for t in self.types if t.window.get("liquidations")]
+        if not rows:
+            return []
+        return [
+            "| type | " + " | ".join(SESSION_COLUMNS) + " |",
+            "|---|" + "---:|" * len(SESSION_COLUMNS),
+            *(f"| {t.name} | " + " | ".join(t.session_cells()) + " |" for t in rows),
+        ]
+
+    def headlines(self) -> list[str]:
+        """Each type's headline line (a first screen leads with them)."""
+        return [t.headline() for t in self.types]
+
     def lines(self, what: str) -> list[str]:
         out = [f"outcome {what}, from the chain's events:"]
         for t in self.types:
             out += t.lines()
         return out
-
-
-def oracle_marks(chain: ChainBackend, d: Deployment) -> dict[str, tuple[int, str]]:
-    """Each type's oracle's current price [wad], as `OutcomeBook.outcome` takes marks."""
-    names = list(d.types)
-    prices = chain.views([(d.types[n].oracle, "current_price", ()) for n in names])
-    return {n: (p, "the oracle's current price") for n, p in zip(names, prices)}

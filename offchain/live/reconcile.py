@@ -40,7 +40,7 @@ from offchain.backends import ChainBackend, ModelBackend, RpcError, project_code
 from offchain.backends.abi import abi_type_of, python_value
 from offchain.live.bots import CONTRACT_NAMES
 from offchain.live.node import Node, NodeUnavailable, unanswered
-from offchain.live.outcome import Outcome, OutcomeBook, oracle_marks
+from offchain.live.outcome import Outcome, OutcomeBook
 from offchain.live.record import (
     DeploymentRecord,
     RecordError,
@@ -110,7 +110,10 @@ class Reconciliation:
         return Counter(d.contract for d in self.differences)
 
     def lines(self, max_lines: int = 30) -> list[str]:
-        out = [
+        # the headline first (live/outcome.py), then what was replayed and compared
+        headlines = self.outcome.headlines() if self.outcome is not None else []
+        out = [f"outcome at the head: {line}" for line in headlines]
+        out += [
             f"replayed blocks {self.from_block}-{self.to_block}: {self.transactions} transactions"
             + (
                 f" (and {self.prefix_transactions} from the deployment's block "
@@ -596,7 +599,7 @@ def reconcile(
     replayer.compare_state(head, report)
     report.untraced_reverts = replayer.untraced_reverts
     report.out_of_gas = replayer.out_of_gas
-    report.outcome = replayer.book.outcome(replayer.chain, oracle_marks(replayer.chain, replayer.d))
+    report.outcome = replayer.book.outcome(replayer.chain)
     return report
 
 

@@ -1,8 +1,8 @@
 """A sweep's report: summary.md and summary.html (the same blocks as a run's report,
 offchain/report/documents.py), cells.parquet and cells.csv (one row of figures per cell) and
-plots/ (heatmaps of insolvency VaR95 over every two grid keys, histograms of insolvency per
-cell, who paid per cell). Nothing in it depends on the clock or on how the sweep was executed:
-the same sweep writes the same bytes.
+plots/ (heatmaps of the ranked figure's VaR95 over every two grid keys (insolvency unless
+--rank-by names another), histograms of it per cell, who paid per cell). Nothing in it depends
+on the clock or on how the sweep was executed: the same sweep writes the same bytes.
 """
 
 from __future__ import annotations
@@ -46,6 +46,7 @@ from offchain.sweep.spec import Plan
 from offchain.sweep.stats import (
     BOUNDED_FROM,
     CVAR_WORST_RUN_UNTIL,
+    FIGURE_NAMES,
     HEADLINE,
     Q95,
     Q99,
@@ -53,6 +54,7 @@ from offchain.sweep.stats import (
     CellStats,
     cvar_is_worst_run,
     eligible_cells,
+    figure_key,
     idle_keys,
     rank,
     recommend,
@@ -82,6 +84,7 @@ class ReportInput:
     verifications: list[Verification]
     max_borrower_cost: Fraction | None
     stable: str  # the stablecoin's symbol
+    rank_by: str = HEADLINE  # what the recommendation, heatmaps and histograms rank (RANKED)
 
 
 _NUMBER = re.compile(r"-?[0-9][0-9_]*(\.[0-9]+)?")
@@ -256,9 +259,12 @@ def _recommendation_blocks(r: ReportInput) -> list[Block]:
     limit = float(r.max_borrower_cost) if r.max_borrower_cost is not None else None
     names = r.plan.names
     items = []
+    by = r.rank_by
+    what = FIGURE_NAMES[by]
+    k = lambda statistic: figure_key(by, statistic)  # noqa: E731
     for scenario in dict.fromkeys(s.scenario for s in r.stats):
         stats = [s for s in r.stats if s.scenario == scenario]
-        rec = recommend(stats, limit)
+        rec = recommend(stats, limit, by)
         constraint = (
             f"mean borrower cost at most {_pct(limit)} of the vaults' debt"
             if limit is not None
@@ -281,32 +287,38 @@ def _recommendation_blocks(r: ReportInput) -> list[Block]:
             items.append(f"{scenario}: no cell meets the constraint ({constraint}{lowest}).")
             continue
         f = best.figures
-        tied = [s for s in eligible_cells(stats, limit) if rank(s) == rank(best)]
+        tied = [s for s in eligible_cells(stats, limit) if rank(s, by) == rank(best, by)]
         if len(tied) == eligible > 1:
             # a choice among equals would be the cell order's, not the runs': recommend none
             items.append(
                 f"{scenario}: no cell stands out: all {eligible} cells that meet the constraint "
-                f"({constraint}) have the same insolvency (VaR95 {format_amount(f['var95'])}, "
-                f"mean {format_amount(f['mean'])}) and borrower cost, so these runs do not "
+                f"({constraint}) have the same {what} (VaR95 {format_amount(f[k('var95')])}, "
+                f"mean {format_amount(f[k('mean')])}) and borrower cost, so these runs do not "
                 "separate them"
                 + (
-                    " (no run was insolvent: more vaults, more seeds or a harsher scenario would)"
-                    if f["var95"] == 0 and f["mean"] == 0
+                    f" (no run had any {what}: more vaults, more seeds or a harsher scenario would)"
+                    if f[k("var95")] == 0 and f[k("mean")] == 0
                     else ""
                 )
                 + ". No difference at this sample size."
             )
             continue
+        tail = (
+            f"(realized bad debt {format_amount(f['realized_mean'])}, "
+            f"{f['open_auctions_mean']:,.1f} auctions still running at the end on average), "
+            f"mean borrower cost {_pct(f['borrower_cost_rate_mean'])}"
+        )
         figures = (
-            f"VaR95 {_ci(f, 'var95')}, mean insolvency {format_amount(f['mean'])} (realized bad "
-            f"debt {format_amount(f['realized_mean'])}, {f['open_auctions_mean']:,.1f} auctions "
-            f"still running at the end on average), mean borrower cost "
-            f"{_pct(f['borrower_cost_rate_mean'])}"
+            f"VaR95 {_ci(f, 'var95')}, mean insolvency {format_amount(f['mean'])} {tail}"
+            if by == HEADLINE
+            else f"VaR95 {_ci(f, k('var95'))}, mean {what} {format_amount(f[k('mean')])}; "
+            f"insolvency VaR95 {format_amount(f['var95'])}, mean {format_amount(f['mean'])} "
+            f"{tail}"
         )
         if rec.cell is None:
             rivals = rec.overlapping
             shown_rivals = "; ".join(
-                f"{cell_label(names, o.values)}: VaR95 {_ci(o.figures, 'var95')}"
+                f"{cell_label(names, o.values)}: VaR95 {_ci(o.figures, k('var95'))}"
                 for o in rivals[:5]
             ) + (f"; and {len(rivals) - 5} more" if len(rivals) > 5 else "")
             if rec.seeds_needed is None:
@@ -314,8 +326,9 @@ def _recommendation_blocks(r: ReportInput) -> list[Block]:
                     "their point estimates are equal, so no number of seeds is known to separate "
                     "them"
                     + (
-                        " (no run was insolvent: more vaults or a harsher scenario would say more)"
-                        if f["var95"] == 0 and f["mean"] == 0
+                        f" (no run had any {what}: more vaults or a harsher scenario would say "
+                        "more)"
+                        if f[k("var95")] == 0 and f[k("mean")] == 0
                         else ""
                     )
                 )
@@ -332,14 +345,15 @@ def _recommendation_blocks(r: ReportInput) -> list[Block]:
             items.append(
                 f"{scenario}: no difference at this sample size. Of the cells with "
                 f"{constraint} ({eligible} of {len(stats)} qualify), "
-                f"{cell_label(names, best.values)} has the lowest VaR95 ({figures}), but its 95% "
+                f"{cell_label(names, best.values)} has the lowest "
+                f"{'VaR95' if by == HEADLINE else what + ' VaR95'} ({figures}), but its 95% "
                 f"interval overlaps that of {len(rivals)} other cell"
                 f"{'s' if len(rivals) > 1 else ''} ({shown_rivals}); {more}. No cell is "
                 "recommended."
             )
             continue
         items.append(
-            f"{scenario}: lowest insolvency VaR95 with {constraint} ({eligible} of "
+            f"{scenario}: lowest {what} VaR95 with {constraint} ({eligible} of "
             f"{len(stats)} cells qualify)"
             + (", its 95% interval below every other's" if eligible > 1 else "")
             + f": {cell_label(names, best.values)}: {figures}"
@@ -410,6 +424,61 @@ def _bad_debt_blocks(r: ReportInput) -> list[Block]:
             "realized figure that its insolvency corrects."
         ),
     ]
+
+
+def _sized_figures(r: ReportInput) -> list[str]:
+    """The SIZED figures beside insolvency the report tabulates: what no layer paid, the
+    holders' loss, and the layers that paid anything in some cell (else the first four)."""
+    return ["uncovered", "holders_loss", *(f"paid_{layer}" for layer in _layers_shown(r))]
+
+
+def _sized_blocks(r: ReportInput) -> list[Block]:
+    """What a backstop is sized by, per cell: for each of `_sized_figures`, its mean, VaR and ES
+    with their 95% intervals, as the insolvency table has them."""
+    blocks: list[Block] = [
+        Heading("What a backstop is sized by, per cell"),
+        Text(
+            "Insolvency is counted before the waterfall pays, so a backstop's size cannot show "
+            "in it. These are what it changes: what each layer paid of the realized bad debt, "
+            "what no layer paid (unpaid), and the loss borne by stablecoin holders (unpaid + "
+            "what global settlement put on them + the marked shortfall of what is still open at "
+            "the end; docs/sweeps.md). Each with its mean, VaR and expected shortfall per cell "
+            "and their 95% intervals, as insolvency's above"
+            + (
+                f"; the recommendation, the heatmaps and the histograms rank by "
+                f"{FIGURE_NAMES[r.rank_by]} (--rank-by)."
+                if r.rank_by != HEADLINE
+                else " (--rank-by uncovered or holders_loss ranks the cells by one of them)."
+            )
+        ),
+    ]
+    for figure in _sized_figures(r):
+        k = lambda statistic, figure=figure: figure_key(figure, statistic)  # noqa: E731
+        rows = []
+        for s, label in _cell_rows(r):
+            f = s.figures
+            if not s.runs:
+                rows.append((label, *("-",) * 5))
+                continue
+            rows.append(
+                (
+                    label,
+                    _ci(f, k("mean")),
+                    _ci(f, k("var95")),
+                    _ci(f, k("var99")),
+                    _ci(f, k("cvar95")),
+                    _ci(f, k("cvar99")),
+                )
+            )
+        blocks += [
+            Heading(FIGURE_NAMES[figure][0].upper() + FIGURE_NAMES[figure][1:], level=3),
+            Table(
+                ("cell", "mean", "VaR95", "VaR99", "CVaR95", "CVaR99"),
+                rows,
+                numeric=(1, 2, 3, 4, 5),
+            ),
+        ]
+    return blocks
 
 
 def _loss_parts_blocks(r: ReportInput) -> list[Block]:
@@ -519,8 +588,8 @@ def _who_paid_blocks(r: ReportInput) -> list[Block]:
             rows.append((label,) + ("-",) * (len(layers) + 2))
             continue
         cells = [
-            f"{format_amount(f[f'paid_{layer}_mean'])} ({_pct(f[f'paid_{layer}_share'])}); p95 "
-            f"{format_amount(f[f'paid_{layer}_p95'])}"
+            f"{format_amount(f[f'paid_{layer}_mean'])} ({_pct(f[f'paid_{layer}_share'])}); VaR95 "
+            f"{format_amount(f[f'paid_{layer}_var95'])}"
             for layer in layers
         ]
         kinds = f["largest_payer_kinds"]
@@ -536,13 +605,14 @@ def _who_paid_blocks(r: ReportInput) -> list[Block]:
     return [
         Heading("Who paid"),
         Table(
-            ("cell", *layers, "uncovered (mean)", "largest payer most often"),
+            ("cell", *layers, "unpaid (mean)", "largest payer most often"),
             rows,
             numeric=tuple(range(1, len(layers) + 2)),
         ),
         Text(
-            "Per layer: the mean paid per run, its share of the cell's realized bad debt, and the "
-            "95th percentile over the runs."
+            "Per layer: the mean paid per run, its share of the cell's realized bad debt, and "
+            "its VaR95 over the runs (each with its intervals under 'What a backstop is sized "
+            "by'). Unpaid: realized bad debt no layer has paid by the end."
         ),
     ]
 
@@ -634,8 +704,10 @@ def _scenario_results(r: ReportInput, scenario: str) -> pd.DataFrame:
 
 
 def _heatmaps(r: ReportInput, root: Path) -> list[tuple[str, str]]:
-    """(image name, caption) of every heatmap written."""
+    """(image name, caption) of every heatmap written: the VaR95 of the ranked figure
+    (`r.rank_by`)."""
     out = []
+    what = FIGURE_NAMES[r.rank_by]
     dims = [d for d in r.plan.spec.grid if len(d.values) > 1]
     for i, scenario in enumerate(dict.fromkeys(c.scenario.name for c in r.plan.cells)):
         ok = _scenario_results(r, scenario)
@@ -648,7 +720,7 @@ def _heatmaps(r: ReportInput, root: Path) -> list[tuple[str, str]]:
             matrix = np.full((len(rows_), len(cols_)), np.nan)
             labels: dict[tuple[int, int], str] = {}
             for (va, vb), group in ok.groupby([f"grid.{a.name}", f"grid.{b.name}"]):
-                x = np.sort(group[HEADLINE].to_numpy(dtype=float))
+                x = np.sort(group[r.rank_by].to_numpy(dtype=float))
                 y_, x_ = rows_.index(str(va)), cols_.index(str(vb))
                 matrix[y_, x_] = float(var(x, Q95))
                 labels[(y_, x_)] = _heat_label(x)
@@ -656,7 +728,7 @@ def _heatmaps(r: ReportInput, root: Path) -> list[tuple[str, str]]:
             name = f"heatmap_{i}"
             pooled = len(dims) > 2
             fig, ax = plt.subplots(figsize=(3.0 + 2.4 * len(cols_), 1.8 + 1.0 * len(rows_)))
-            # the scale starts at zero: a pale cell is a small insolvency, not the smallest
+            # the scale starts at zero: a pale cell is a small figure, not the smallest
             top = float(np.nanmax(matrix)) if np.isfinite(matrix).any() else 0.0
             image = ax.imshow(matrix, cmap="Reds", aspect="auto", vmin=0, vmax=max(top, 1.0))
             for (y, x), value in np.ndenumerate(matrix):
@@ -675,7 +747,7 @@ def _heatmaps(r: ReportInput, root: Path) -> list[tuple[str, str]]:
             ax.set_xlabel(b.name)
             ax.set_ylabel(a.name)
             ax.set_title(
-                f"VaR95 of insolvency [{r.stable}], {scenario}\n"
+                f"VaR95 of {what} [{r.stable}], {scenario}\n"
                 "[95% interval; * the worst run: too few runs]",
                 fontsize=10,
             )
@@ -685,7 +757,7 @@ def _heatmaps(r: ReportInput, root: Path) -> list[tuple[str, str]]:
                 ax.set_xlabel(f"{b.name} (every run of every cell: 0)")
             _save(fig, root / f"{name}.png")
             caption = (
-                f"{scenario}: VaR95 of insolvency over {a.name} x {b.name}, each with its 95% "
+                f"{scenario}: VaR95 of {what} over {a.name} x {b.name}, each with its 95% "
                 "order-statistic interval ('unbounded': the runs cannot bound it above)"
                 + (" (the runs of every value of the other grid keys pooled)" if pooled else "")
             )
@@ -718,12 +790,14 @@ def _heat_label(x: np.ndarray) -> str:
 
 
 def _histograms(r: ReportInput, root: Path) -> list[tuple[str, str]]:
+    """Per cell, the ranked figure (`r.rank_by`) of every run."""
     out = []
     names = r.plan.names
+    what, column = FIGURE_NAMES[r.rank_by], r.rank_by
     for i, scenario in enumerate(dict.fromkeys(c.scenario.name for c in r.plan.cells)):
         stats = [s for s in r.stats if s.scenario == scenario]
         ok = _scenario_results(r, scenario)
-        top = float(ok[HEADLINE].max()) if len(ok) else 0.0
+        top = float(ok[column].max()) if len(ok) else 0.0
         bins = np.linspace(0.0, top if top > 0 else 1.0, 21)
         for page in range(0, len(stats), HISTOGRAMS_PER_FIGURE):
             chunk = stats[page : page + HISTOGRAMS_PER_FIGURE]
@@ -738,7 +812,7 @@ def _histograms(r: ReportInput, root: Path) -> list[tuple[str, str]]:
                 squeeze=False,
             )
             for ax, s in zip(axes.flat, chunk):
-                x = ok.loc[ok["cell"] == s.cell, HEADLINE].to_numpy(dtype=float)
+                x = ok.loc[ok["cell"] == s.cell, column].to_numpy(dtype=float)
                 if len(x) and not x.any():
                     # no bar for an all-zero cell: a sentence says it
                     ax.text(
@@ -758,10 +832,11 @@ def _histograms(r: ReportInput, root: Path) -> list[tuple[str, str]]:
                     ax.set_ylabel("runs", fontsize=7)
                     ax.yaxis.set_major_locator(mticker.MaxNLocator(integer=True))
                     ax.xaxis.set_major_locator(mticker.MaxNLocator(4))
-                    ax.set_xlabel(f"insolvency [{r.stable}]", fontsize=7)
+                    ax.set_xlabel(f"{what} [{r.stable}]", fontsize=7)
                     ax.tick_params(labelsize=7)
                 if s.runs and x.any():
-                    ax.axvline(s.figures["var95"], color="black", linestyle="--", linewidth=1)
+                    var95 = s.figures[figure_key(column, "var95")]
+                    ax.axvline(var95, color="black", linestyle="--", linewidth=1)
                 ax.set_title(
                     "\n".join(f"{n}={shown(v)}" for n, v in zip(names, s.values)) or s.scenario,
                     fontsize=7,
@@ -769,11 +844,12 @@ def _histograms(r: ReportInput, root: Path) -> list[tuple[str, str]]:
             for ax in list(axes.flat)[len(chunk) :]:
                 ax.axis("off")
             fig.suptitle(
-                f"Insolvency per run [{r.stable}], {scenario} (dashed: VaR95)", fontsize=10
+                f"{what[0].upper() + what[1:]} per run [{r.stable}], {scenario} (dashed: VaR95)",
+                fontsize=10,
             )
             name = f"histograms_{i}_{page // HISTOGRAMS_PER_FIGURE}"
             _save(fig, root / f"{name}.png")
-            out.append((name, f"{scenario}: insolvency per run, one histogram per cell"))
+            out.append((name, f"{scenario}: {what} per run, one histogram per cell"))
     return out
 
 
@@ -791,7 +867,8 @@ def _who_paid_plot(r: ReportInput, root: Path) -> list[tuple[str, str]]:
             key = f"paid_{layer}_mean" if layer != "uncovered" else "uncovered_mean"
             values = np.array([max(s.figures.get(key) or 0.0, 0.0) for s in stats])
             if values.any():
-                ax.barh(labels, values, left=left, color=COLORS[layer], label=layer)
+                shown_as = "unpaid" if layer == "uncovered" else layer
+                ax.barh(labels, values, left=left, color=COLORS[layer], label=shown_as)
                 left += values
         if left.any():
             ax.legend(loc="best", fontsize=8)
@@ -855,6 +932,7 @@ def write_report(root: Path, r: ReportInput) -> Path:
         *_verification_blocks(r),
         *_recommendation_blocks(r),
         *_bad_debt_blocks(r),
+        *_sized_blocks(r),
         *_loss_parts_blocks(r),
         *_liquidation_blocks(r),
         *_who_paid_blocks(r),

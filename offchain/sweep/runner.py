@@ -15,7 +15,7 @@ from offchain.sweep.executors import Executor
 from offchain.sweep.report import VERIFICATION, ReportInput, write_report
 from offchain.sweep.runs import CODE, FAILED, code_fingerprint, run_one
 from offchain.sweep.spec import Plan
-from offchain.sweep.stats import BOOTSTRAP, cell_stats
+from offchain.sweep.stats import BOOTSTRAP, HEADLINE, cell_stats
 from offchain.sweep.store import Store, atomic_write
 from offchain.sweep.verify import Verification, choose, verify_run
 
@@ -31,6 +31,7 @@ class SweepAborted(RuntimeError):
 class Options:
     verify: int = DEFAULT_VERIFY  # runs re-checked on chain
     max_borrower_cost: Fraction | None = None  # the recommendation's constraint [of debt]
+    rank_by: str = HEADLINE  # what the recommendation, heatmaps and histograms rank (RANKED)
     resamples: int = BOOTSTRAP
 
 
@@ -160,6 +161,7 @@ def run_sweep(
             verifications,
             options.max_borrower_cost,
             plan.cells[0].scenario.system.stablecoin_symbol,
+            options.rank_by,
         ),
     )
     return Outcome(

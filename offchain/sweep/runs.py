@@ -55,6 +55,9 @@ METRICS: dict[str, str] = {
     "unsafe_vault_marked_shortfall": "float",
     "realized_bad_debt": "float",  # loss of every finished auction: debt its proceeds did not cover
     "uncovered": "float",  # of it, what no layer has paid by the end (the three parts below)
+    # the loss borne by stablecoin holders (holders_loss): what no layer has paid, what global
+    # settlement put on them, and what is still open at the end, marked
+    "holders_loss": "float",
     # report.tables.uncovered_parts (with several types, the first type's)
     "uncovered_no_cover_landed": "float",
     "uncovered_parked": "float",
@@ -200,6 +203,14 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
     per_type = type_figures(result) if scenario.types else {}
     contagion = t["contagion"]
     parts = uncovered_parts(result)
+    uncovered = (
+        float(contagion["not_yet_allocated"].sum() + contagion["deleverage_due"].sum())
+        if per_type
+        else uncovered_loss(result)
+    )
+    settled = (
+        float(contagion["settlement"].sum()) if per_type else float(paid.get("settlement", 0.0))
+    )
     return {
         "insolvency": float(result.facts["insolvency"]),
         "insolvency_last_price": float(result.facts["insolvency_last_price"]),
@@ -208,9 +219,13 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
         "realized_bad_debt": float(contagion["realized_bad_debt"].sum())
         if per_type
         else realized_bad_debt(result),
-        "uncovered": float(contagion["not_yet_allocated"].sum() + contagion["deleverage_due"].sum())
-        if per_type
-        else uncovered_loss(result),
+        "uncovered": uncovered,
+        "holders_loss": holders_loss(
+            uncovered,
+            settled,
+            float(result.facts["open_auction_marked_shortfall"]),
+            float(result.facts["unsafe_vault_marked_shortfall"]),
+        ),
         "uncovered_no_cover_landed": parts["no cover landed"],
         "uncovered_parked": parts["parked"],
         "uncovered_layers_exhausted": parts["layers exhausted"],
@@ -263,6 +278,26 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
         "oracle_phase": oracle_phase(scenario),
         **per_type,
     }
+
+
+def holders_loss(
+    uncovered: float, settlement: float, open_shortfall: float, unsafe_shortfall: float
+) -> float:
+    """The loss borne by stablecoin holders at a run's end [stablecoin]: the stablecoin in
+    circulation that nothing backs and no one else has paid for,
+
+        holders_loss = uncovered + settlement + open_auction_marked_shortfall
+                       + unsafe_vault_marked_shortfall,
+
+    `uncovered` the realized bad debt no layer has paid (no cover landed, parked with the
+    deleveraging layer and taken by no vault, left when the layers were exhausted),
+    `settlement` what global settlement allocated (its layer keeps the loss as unbacked debt,
+    borne by holders through the redemption haircut), and the two marked shortfalls of what is
+    still open (sim/results/insolvency.py's conservative mark: running auctions' and unsafe
+    vaults', which no layer has paid yet). Equivalently insolvency less what the fund, the
+    stability pool, the debt auction, redistribution and deleveraging paid: the part of the
+    insolvency a backstop did not absorb."""
+    return uncovered + settlement + open_shortfall + unsafe_shortfall
 
 
 def keeper_figures(result: SimulationResult) -> dict[str, Any]:

@@ -44,7 +44,12 @@ MAX_RUNS = 1_000_000
 NOT_APPLICABLE = "-"  # a cell's value of a curve parameter its curve does not read
 LAYER_JOIN = "+"  # a waterfall order on the command line: fund+stability_pool+debt_auction
 NO_LAYERS = "none"  # the empty waterfall order
-FORMAT = 2  # of sweep.json (store.py); another format is another sweep (2: insolvency)
+# of sweep.json (store.py); another format is another sweep (2: insolvency; 3: the holders'
+# loss among a run's figures, and every sized figure's VaR and ES)
+FORMAT = 3
+# what the recommendation, the heatmaps and the histograms may rank cells by (--rank-by,
+# sweep.rank_by; stats.SIZED): insolvency, what no layer paid, the stablecoin holders' loss
+RANKED = ("insolvency", "uncovered", "holders_loss")
 
 
 class SweepError(ValueError):
@@ -272,6 +277,7 @@ class SweepFile:
     dask: bool | None = None
     scheduler: str | None = None
     out: str | None = None
+    rank_by: str | None = None
 
 
 _FILE_KEYS = (
@@ -280,6 +286,7 @@ _FILE_KEYS = (
     "vaults",
     "verify",
     "max_borrower_cost",
+    "rank_by",
     "workers",
     "dask",
     "scheduler",
@@ -306,7 +313,8 @@ def borrower_cost_fraction(text: str, where: str) -> Fraction:
 
 def load_sweep_file(path: str | Path) -> SweepFile:
     """A sweep file (TOML or YAML): a [sweep] table (scenarios, seeds, vaults, verify,
-    max_borrower_cost, workers, dask, scheduler, out) and a [grid] table (name = [values]).
+    max_borrower_cost, rank_by, workers, dask, scheduler, out) and a [grid] table (name =
+    [values]).
     Relative scenario paths and `out` are resolved against the file's directory."""
     path = Path(path)
     where = str(path)
@@ -386,6 +394,14 @@ def _sweep_values(sweep: dict, path: Path, values: dict[str, Any]) -> list[str]:
                 borrower_cost_fraction(str(v), f"{where}: sweep.max_borrower_cost")
             except SweepError as exc:
                 problems.append(str(exc))
+    if "rank_by" in sweep:
+        v = sweep["rank_by"]
+        if v not in RANKED:
+            problems.append(
+                f"{where}: sweep.rank_by: must be one of {', '.join(RANKED)}, got {v!r}"
+            )
+        else:
+            values["rank_by"] = v
     if "dask" in sweep:
         if not isinstance(sweep["dask"], bool):
             problems.append(f"{where}: sweep.dask: must be true or false")

@@ -1,8 +1,12 @@
 """Risk figures per parameter cell, from the runs that finished (failed runs are counted, not
 measured).
 
-The headline is the column HEADLINE of the results (the insolvency a run ends with): VaR, ES,
-their intervals and the recommendation read it, and nothing else names it.
+The headline is the column HEADLINE of the results (the insolvency a run ends with). Beside it,
+what a backstop is sized by (SIZED): what each waterfall layer paid (`paid_<layer>`), what no
+layer paid (`uncovered`: unpaid) and the loss borne by stablecoin holders (`holders_loss`;
+runs.py defines each). Every SIZED figure gets the same statistics as the headline, VaR, ES and
+their intervals, under its own name (`<figure>_var95`, ...; the headline's are unprefixed:
+`var95`); the recommendation ranks by one of RANKED (`--rank-by`, the headline by default).
 
 Definitions (n runs of a cell, the headline x sorted ascending, x_(k) its k-th smallest, q = 0.95
 or 0.99):
@@ -41,12 +45,31 @@ import pandas as pd
 
 from offchain.report.tables import LAYERS, LOSS_PARTS
 from offchain.sweep.runs import OK
+from offchain.sweep.spec import RANKED
 
 # the per-layer payments of a collateral type's loss (runs.TYPE_METRICS)
 PAID = tuple(f"paid_{layer}" for layer in LAYERS)
 
 # the results' column the risk figures and the recommendation read
 HEADLINE = "insolvency"
+# what a backstop is sized by: each figure's VaR, ES and intervals per cell (`figure_key`); the
+# recommendation, heatmaps and histograms rank by one of RANKED (spec.py)
+SIZED = (*RANKED, *PAID)
+assert SIZED[0] == HEADLINE
+# how the report names each SIZED figure
+FIGURE_NAMES = {
+    HEADLINE: "insolvency",
+    "uncovered": "unpaid bad debt",
+    "holders_loss": "stablecoin holders' loss",
+    **{f"paid_{layer}": f"paid by {layer.replace('_', ' ')}" for layer in LAYERS},
+}
+
+
+def figure_key(figure: str, statistic: str) -> str:
+    """Where a cell's figures hold `statistic` (mean, var95, cvar95_lo, ...) of SIZED `figure`:
+    the headline's unprefixed, the others' `<figure>_<statistic>`."""
+    return statistic if figure == HEADLINE else f"{figure}_{statistic}"
+
 
 BOOTSTRAP = 1000
 CONFIDENCE = Fraction(95, 100)
@@ -196,7 +219,8 @@ def cell_stats(
     types: tuple[str, ...] = (),
 ) -> CellStats:
     """The figures of one cell from its rows of results (every status). `figures` keys:
-    mean, var95, var99, cvar95, cvar99 (of insolvency) and each one's `_lo` / `_hi` interval;
+    mean, var95, var99, cvar95, cvar99 (of insolvency) and each one's `_lo` / `_hi` interval,
+    and the same of every other SIZED figure as `<figure>_<statistic>` (`figure_key`);
     realized_mean and realized_var95 (of realized bad debt); p_insolvent and p_bad_debt (the share
     of runs with insolvency, with realized bad debt); open_auctions_mean; lar95 and
     liquidated_value_mean; vaults_liquidated_mean;
@@ -204,8 +228,8 @@ def cell_stats(
     borrower_cost_rate_mean; staker_loss_share_mean and _max; uncovered_mean;
     time_to_clear_mean_s (of the runs that cleared); loss_<part>_mean
     (report.tables.LOSS_PARTS); per layer
-    `paid_<layer>_mean`, `paid_<layer>_p95` and `paid_<layer>_share` (of all the cell's realized bad
-    debt); largest_payer_kinds ({kind: runs in which that kind paid most}); for each of `types`
+    `paid_<layer>_share` (of all the cell's realized bad debt; its mean, VaR and ES as a SIZED
+    figure's); largest_payer_kinds ({kind: runs in which that kind paid most}); for each of `types`
     (a several-type scenario's collateral types) the means `<metric>@<type>_mean` of its
     insolvency, realized bad debt, liquidations and paid per layer, and
     `insolvency@<type>_share` (of the cell's insolvency)."""
@@ -215,18 +239,11 @@ def cell_stats(
     if n:
         x = np.sort(ok[HEADLINE].to_numpy(dtype=float))
         realized = np.sort(ok["realized_bad_debt"].to_numpy(dtype=float))
-        for name, statistic in STATISTICS.items():
-            figures[name] = float(statistic(x))
-        for name, (lo, hi) in bootstrap(x, key, resamples).items():
-            figures[f"{name}_lo"], figures[f"{name}_hi"] = lo, hi
-        # VaR: the order statistics' interval; CVaR >= VaR: unbounded above where VaR is
-        for q, name in ((Q95, "95"), (Q99, "99")):
-            lo, hi = var_interval(x, q)
-            figures[f"var{name}_lo"], figures[f"var{name}_hi"] = lo, hi
-            if hi is None:
-                figures[f"cvar{name}_hi"] = None
-            figures[f"var{name}_worst_run"] = var_is_worst_run(q, n)
-            figures[f"cvar{name}_worst_run"] = cvar_is_worst_run(q, n)
+        for figure in SIZED:
+            sized = x if figure == HEADLINE else np.sort(ok[figure].to_numpy(dtype=float))
+            # each figure's bootstrap its own stream (the headline's key as before)
+            stream = key if figure == HEADLINE else f"{key}/{figure}"
+            figures |= tail_figures(sized, stream, resamples, lambda s, f=figure: figure_key(f, s))
         figures["p_insolvent"] = float((x > 0).mean())
         figures["realized_mean"] = float(realized.mean())
         figures["realized_var95"] = float(var(realized, Q95))
@@ -260,9 +277,7 @@ def cell_stats(
         figures["staker_loss_share_max"] = float(shares.max()) if len(shares) else None
         total = float(realized.sum())  # what the layers could pay: realized bad debt
         for layer in LAYERS:
-            paid = np.sort(ok[f"paid_{layer}"].to_numpy(dtype=float))
-            figures[f"paid_{layer}_mean"] = float(paid.mean())
-            figures[f"paid_{layer}_p95"] = float(var(paid, Q95))
+            paid = ok[f"paid_{layer}"].to_numpy(dtype=float)
             figures[f"paid_{layer}_share"] = float(paid.sum()) / total if total else None
         kinds = ok["largest_payer_kind"].fillna("").replace("", "nobody")
         figures["largest_payer_kinds"] = {str(k): int(v) for k, v in kinds.value_counts().items()}
@@ -283,6 +298,30 @@ def cell_stats(
     return CellStats(cell, scenario, values, n, len(rows) - n, figures)
 
 
+def tail_figures(
+    x: np.ndarray, key: str, resamples: int, name: Any = lambda statistic: statistic
+) -> dict[str, Any]:
+    """STATISTICS of the ascending-sorted runs `x`, each one's 95% interval (`_lo`, `_hi`) and
+    whether a tail figure is the worst run (`_worst_run`), under `name(statistic)` (module
+    docstring: VaR's interval from the order statistics, the others' from the bootstrap seeded
+    by `key`)."""
+    n = len(x)
+    out: dict[str, Any] = {}
+    for stat, statistic in STATISTICS.items():
+        out[name(stat)] = float(statistic(x))
+    for stat, (lo, hi) in bootstrap(x, key, resamples).items():
+        out[name(f"{stat}_lo")], out[name(f"{stat}_hi")] = lo, hi
+    # VaR: the order statistics' interval; CVaR >= VaR: unbounded above where VaR is
+    for q, level in ((Q95, "95"), (Q99, "99")):
+        lo, hi = var_interval(x, q)
+        out[name(f"var{level}_lo")], out[name(f"var{level}_hi")] = lo, hi
+        if hi is None:
+            out[name(f"cvar{level}_hi")] = None
+        out[name(f"var{level}_worst_run")] = var_is_worst_run(q, n)
+        out[name(f"cvar{level}_worst_run")] = cvar_is_worst_run(q, n)
+    return out
+
+
 def eligible_cells(stats: list[CellStats], max_borrower_cost: float | None) -> list[CellStats]:
     """Cells with runs whose mean borrower cost rate is at most `max_borrower_cost` (every cell
     with runs if None)."""
@@ -301,16 +340,16 @@ def eligible_cells(stats: list[CellStats], max_borrower_cost: float | None) -> l
 
 
 def best_cell(
-    stats: list[CellStats], max_borrower_cost: float | None
+    stats: list[CellStats], max_borrower_cost: float | None, figure: str = HEADLINE
 ) -> tuple[CellStats | None, int]:
-    """The cell with the lowest insolvency VaR95 among the eligible ones (`eligible_cells`);
-    ties go to the lower mean, then the lower borrower cost (the same risk, cheaper for
-    borrowers), then the earlier cell (`rank` equal: the runs do not separate them). Also how
-    many cells met the constraint."""
+    """The cell with the lowest VaR95 of `figure` (RANKED: insolvency by default) among the
+    eligible ones (`eligible_cells`); ties go to the lower mean, then the lower borrower cost
+    (the same risk, cheaper for borrowers), then the earlier cell (`rank` equal: the runs do not
+    separate them). Also how many cells met the constraint."""
     eligible = eligible_cells(stats, max_borrower_cost)
     if not eligible:
         return None, 0
-    return min(eligible, key=lambda s: (rank(s), s.cell)), len(eligible)
+    return min(eligible, key=lambda s: (rank(s, figure), s.cell)), len(eligible)
 
 
 @dataclass(frozen=True)
@@ -333,47 +372,60 @@ class Recommendation:
         return self.lowest if self.lowest is not None and not self.overlapping else None
 
 
-def separated(low: CellStats, other: CellStats) -> bool:
-    """`low`'s VaR95 interval lies wholly below `other`'s (both bounded on that side)."""
-    hi, lo = low.figures.get("var95_hi"), other.figures.get("var95_lo")
+def separated(low: CellStats, other: CellStats, figure: str = HEADLINE) -> bool:
+    """`low`'s VaR95 interval of `figure` lies wholly below `other`'s (both bounded on that
+    side)."""
+    hi = low.figures.get(figure_key(figure, "var95_hi"))
+    lo = other.figures.get(figure_key(figure, "var95_lo"))
     return hi is not None and lo is not None and hi < lo
 
 
-def recommend(stats: list[CellStats], max_borrower_cost: float | None) -> Recommendation:
-    """The lowest-VaR95 eligible cell (best_cell), recommended only where its VaR95 interval
+def recommend(
+    stats: list[CellStats], max_borrower_cost: float | None, figure: str = HEADLINE
+) -> Recommendation:
+    """By `figure` (RANKED: insolvency by default): the lowest-VaR95 eligible cell (best_cell),
+    recommended only where its VaR95 interval
     separates from every other eligible cell's. Otherwise the overlapping cells and an estimate
     of the runs per cell that would separate them: intervals narrow as 1 / sqrt(n), so n x ((the
     two half-widths facing each other) / (the gap between the point estimates))^2 for the
     nearest rival, at least BOUNDED_FROM[Q95] (an upper bound on VaR95 needs that many); only
     that floor (`at_least`) when an interval is unbounded, no estimate when the point estimates
     are equal."""
-    lowest, eligible = best_cell(stats, max_borrower_cost)
+    lowest, eligible = best_cell(stats, max_borrower_cost, figure)
     if lowest is None:
         return Recommendation(None, 0, (), None, False)
     others = [s for s in eligible_cells(stats, max_borrower_cost) if s is not lowest]
-    overlapping = tuple(o for o in others if not separated(lowest, o))
+    overlapping = tuple(o for o in others if not separated(lowest, o, figure))
     if not overlapping:
         return Recommendation(lowest, eligible, (), None, False)
+    k = lambda statistic: figure_key(figure, statistic)  # noqa: E731
     f = lowest.figures
-    if any(o.figures["var95"] <= f["var95"] for o in overlapping):
+    if any(o.figures[k("var95")] <= f[k("var95")] for o in overlapping):
         # equal point estimates: no sample size is known to separate them
         return Recommendation(lowest, eligible, overlapping, None, False)
     needed, at_least = BOUNDED_FROM[Q95], False
     for o in overlapping:
-        gap = o.figures["var95"] - f["var95"]
-        if f.get("var95_hi") is None or o.figures.get("var95_lo") is None:
+        gap = o.figures[k("var95")] - f[k("var95")]
+        if f.get(k("var95_hi")) is None or o.figures.get(k("var95_lo")) is None:
             at_least = True
             continue
-        width = (f["var95_hi"] - f["var95"]) + (o.figures["var95"] - o.figures["var95_lo"])
+        width = (f[k("var95_hi")] - f[k("var95")]) + (
+            o.figures[k("var95")] - o.figures[k("var95_lo")]
+        )
         n = min(lowest.runs, o.runs)
         needed = max(needed, math.ceil(n * (width / gap) ** 2 - 1e-9))  # float noise
     return Recommendation(lowest, eligible, overlapping, needed, at_least)
 
 
-def rank(s: CellStats) -> tuple[float, float, float]:
-    """What the recommendation orders cells by: insolvency VaR95, its mean, the borrower cost."""
+def rank(s: CellStats, figure: str = HEADLINE) -> tuple[float, float, float]:
+    """What the recommendation orders cells by: `figure`'s VaR95, its mean, the borrower
+    cost."""
     cost = s.figures.get("borrower_cost_rate_mean")
-    return s.figures["var95"], s.figures["mean"], math.inf if cost is None else cost
+    return (
+        s.figures[figure_key(figure, "var95")],
+        s.figures[figure_key(figure, "mean")],
+        math.inf if cost is None else cost,
+    )
 
 
 def idle_keys(stats: list[CellStats], names: tuple[str, ...]) -> list[str]:

@@ -121,8 +121,10 @@ def test_hardhat_devnet__bots_market_reconcile_restart_reconcile__same_outcome(t
         assert first.returncode == 0, first.stdout[-3000:] + first.stderr[-2000:]
         assert first.stdout.splitlines()[-1] == "0 differences", first.stdout
         assert f"replayed blocks 1-{head}:" in first.stdout
-        liquidations = next(ln for ln in first.stdout.splitlines() if "ETH-A:" in ln)
-        assert not liquidations.strip().startswith("ETH-A: 0 liquidations"), first.stdout
+        lines = first.stdout.splitlines()
+        at = next(k for k, ln in enumerate(lines) if ln.startswith("  ETH-A: INSOLVENCY"))
+        window = next(ln for ln in lines[at:] if "in the window:" in ln)
+        assert not window.strip().startswith("in the window: 0 liquidations"), first.stdout
 
         status, out = devnet.stop()
         assert status == 0 and "devnet: stopped; state kept in" in out, out

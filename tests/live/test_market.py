@@ -59,7 +59,8 @@ def test_market__ends_with_the_runs_outcome__unsafe_vaults_as_the_chain_has_them
     head = next(k for k, line in enumerate(lines) if line.startswith("outcome of this run"))
     table = "\n".join(lines[head:])
     eth, d, chain = devnet.eth, devnet.d, devnet.chain
-    assert f"{eth.config.name}: 0 liquidations" in table, table
+    assert f"{eth.config.name}: INSOLVENCY " in table, table
+    assert "in the window: 0 liquidations" in table, table
     rate = chain.view(d.engine, "collateral_types", eth.type_id)[1]
     ratio = chain.view(d.spotter, "liquidation_ratios", eth.type_id)
     price = eth.config.initial_price // 2  # the last bar's
@@ -74,8 +75,10 @@ def test_market__ends_with_the_runs_outcome__unsafe_vaults_as_the_chain_has_them
         unsafe += collateral * price * 10**9 * RAY < art * rate * ratio
     assert unsafe >= 4  # the crash matters
     assert f"{unsafe:,} unsafe vaults not liquidated" in table, table
-    mark = f"marked at the last bar's price {price / 10**18:,.2f}"
+    # marked at the market's last price as the chain has it: the last bar's, posted
+    mark = f"from the market's last price (the feeder's last post) {price / 10**18:,.2f}"
     assert mark in table, table
+    assert f"{eth.config.name}: INSOLVENCY " in lines[head + 1], table  # the headline first
 
 
 BINARY = b"\x89PNG\r\n\x1a\n\x00\xff\xfe"
@@ -99,6 +102,10 @@ BINARY = b"\x89PNG\r\n\x1a\n\x00\xff\xfe"
         ("deployment binary", "binary.json: not JSON"),
         ("scenario directory", "is a directory, not a scenario file"),
         ("scenario binary", "binary.toml: not a text TOML file"),
+        # the pace's bots (issue 65)
+        ("checkpoints missing", "--checkpoints nowhere/taker.json: no such file or directory"),
+        ("pace fast", "Invalid value for '--pace': 'fast' is not one of 'bots', 'clock'"),
+        ("bot-timeout nan", "Invalid value for '--bot-timeout': 'nan' is not a finite number"),
     ],
 )
 def test_market__bad_input__one_line_exit_2_nothing_sent(devnet, tmp_path, case, phrase):
@@ -115,6 +122,8 @@ def test_market__bad_input__one_line_exit_2_nothing_sent(devnet, tmp_path, case,
         value = str(path)
     elif value == "port out of range":
         value = "http://127.0.0.1:99999"
+    elif value == "missing":
+        value = "nowhere/taker.json"
     args[f"--{option}"] = value
     before = devnet.block()
     ape = str(ROOT / ".venv" / "bin" / "ape")

@@ -16,7 +16,7 @@ from live_support import ROOT, bots_started, wait_for
 
 from offchain.live.market import ARBITRAGE_THRESHOLD, advance, open_vaults, set_price
 from offchain.live.node import Node
-from offchain.live.outcome import OutcomeBook, oracle_marks
+from offchain.live.outcome import OutcomeBook
 from offchain.live.reconcile import ReconcileError, reconcile
 from offchain.model.backstop import Layer
 from offchain.model.errors import Revert
@@ -303,12 +303,17 @@ def test_reconcile__outcome_table__adds_up_the_chain_events(devnet, covered, art
     assert table.paid == paid
     end = table.end
     assert end.realized == w["realized"]  # the window is the whole session
-    assert end.insolvency == end.realized + end.open_shortfall + end.unsafe_shortfall
+    assert end.insolvency_last_price == end.realized + end.open_shortfall + end.unsafe_shortfall
+    assert end.insolvency == end.realized + end.marked_open_shortfall + end.marked_unsafe_shortfall
+    # marked at the oracle's last post, into the keepers' pool's stablecoin reserve (the lab's
+    # mark without an external market: tests/sim/test_outcome_same_as_lab.py)
+    assert end.mark_price == devnet.chain.view(eth.oracle, "source_price")
+    assert end.market_depth == devnet.chain.view(eth.pool, "reserve_stable")
     assert end.open_auctions == devnet.chain.view(eth.auction, "active_count")
     # the market's way: the logs of the deployment's blocks
     book = OutcomeBook(d)
     book.read_logs(devnet.chain, devnet.record.first_block, report.to_block)
-    again = book.outcome(devnet.chain, oracle_marks(devnet.chain, d))
+    again = book.outcome(devnet.chain)
     assert again == report.outcome
     out = _reconcile_cli(devnet)
     assert out.returncode == 0, out.stderr
@@ -316,7 +321,9 @@ def test_reconcile__outcome_table__adds_up_the_chain_events(devnet, covered, art
     assert lines[-1] == "0 differences"
     assert any(line.startswith("outcome of blocks ") for line in lines), out.stdout
     assert f"{len(liquidated):,} liquidations" in out.stdout
-    assert f"insolvency {end.insolvency / RAD:,.2f}" in out.stdout
+    assert f"INSOLVENCY {end.insolvency / RAD:,.2f}" in out.stdout
+    # the first screen leads with the headline
+    assert lines[0].startswith(f"outcome at the head: {eth.config.name}: INSOLVENCY "), lines[0]
 
 
 def test_reconcile__a_waterfall_total_changed_after_covers__names_it(devnet, covered):

@@ -18,13 +18,17 @@ from offchain.sweep.runs import FAILED, OK, borrower_cost
 from offchain.sweep.stats import (
     Q95,
     Q99,
+    SIZED,
     CellStats,
     best_cell,
     bootstrap,
     cell_stats,
     cvar,
+    figure_key,
     idle_keys,
+    recommend,
     var,
+    var_interval,
 )
 
 
@@ -85,6 +89,7 @@ def _rows(
         "borrower_cost_rate": [cost] * n + [None] * failed,
         "staker_loss_share": [0.0] * n + [None] * failed,
         "uncovered": [0.0] * n + [None] * failed,
+        "holders_loss": [0.0] * n + [None] * failed,
         "time_to_clear_s": [3_600.0] * n + [None] * failed,
         **{f"loss_{part}": [0.0] * n + [None] * failed for part in LOSS_PARTS},
         "largest_payer_kind": ["fund"] * n + [None] * failed,
@@ -105,6 +110,48 @@ def test_cell_stats__failed_runs_counted_not_measured():
     assert f["largest_payer_kinds"] == {"fund": 4}
     none = cell_stats(1, "s", ("2",), _rows([], 0.1, failed=3), "k", 200)
     assert (none.runs, none.failed, none.figures) == (0, 3, {})
+
+
+def test_cell_stats__every_sized_figure__its_own_var_es_and_intervals():
+    """What a backstop is sized by (issue 65): each SIZED figure (what each layer paid, what no
+    layer paid, the holders' loss) gets insolvency's statistics under its own name, from its own
+    column, with its own bootstrap stream."""
+    rows = _rows([float(x) for x in range(40)], 0.1)
+    rows["uncovered"] = [float(x % 7) for x in range(40)]
+    rows["holders_loss"] = [float(2 * x) for x in range(40)]
+    s = cell_stats(0, "s", ("1",), rows, "k", 200)
+    f = s.figures
+    for figure in SIZED:
+        x = np.sort(rows[figure].to_numpy(dtype=float))
+        k = lambda stat, figure=figure: figure_key(figure, stat)  # noqa: E731
+        assert f[k("mean")] == pytest.approx(x.mean())
+        assert f[k("var95")] == float(var(x, Q95)) and f[k("var99")] == float(var(x, Q99))
+        assert f[k("cvar95")] == pytest.approx(float(cvar(x, Q95)))
+        assert (f[k("var95_lo")], f[k("var95_hi")]) == var_interval(x, Q95)
+        assert f[k("mean_lo")] <= f[k("mean")] <= f[k("mean_hi")]
+        assert f[k("var99_worst_run")] is True  # 40 runs: VaR99 is the worst
+    assert f["holders_loss_var95"] == 2 * f["var95"]  # holders' loss = 2 x insolvency here
+    assert f["uncovered_var95"] == 6.0
+    # the headline's keys are unprefixed, as before
+    assert figure_key("insolvency", "var95") == "var95"
+
+
+def test_recommend__by_another_figure__ranks_its_var95():
+    """--rank-by: the same cells ranked by what no layer paid instead of insolvency."""
+
+    def cell(i: int, insolvency: float, unpaid: float) -> CellStats:
+        figures = {"borrower_cost_rate_mean": 0.1}
+        for figure, v in (("insolvency", insolvency), ("uncovered", unpaid)):
+            for stat in ("var95", "mean"):
+                figures[figure_key(figure, stat)] = v
+            figures[figure_key(figure, "var95_lo")] = v - 1
+            figures[figure_key(figure, "var95_hi")] = v + 1
+        return CellStats(i, "s", (str(i),), 100, 0, figures)
+
+    cells = [cell(0, 10.0, 50.0), cell(1, 20.0, 5.0)]
+    assert recommend(cells, None).cell is cells[0]
+    assert recommend(cells, None, "uncovered").cell is cells[1]
+    assert best_cell(cells, None, "uncovered") == (cells[1], 2)
 
 
 def test_best_cell__lowest_var95_within_the_borrower_cost():

@@ -68,6 +68,12 @@ soft_liquidations
              exchange price by more than the bonus)
 vaults       owner, collateral_start, debt_start, ratio_start, collateral_end, debt_end, ratio_end,
              unsafe_since, liquidated_at, liquidations
+
+after_data   every table with a `bar` column of a run's result (`Tables` with `after_data_from`,
+             set from the run's `path_bars` fact) has one more, last: True for a bar past the
+             price file's last row (the run's tail and drain bars, whose price is the last
+             row's), False for the data's bars and the setup (-1). It is derived, not recorded
+             (TABLES lists the recorded columns).
 """
 
 from __future__ import annotations
@@ -297,19 +303,35 @@ class Reconciliation:
         return self.diff_count == 0
 
 
+# a derived column of the tables with a `bar` column: the bar is past the price file's data
+AFTER_DATA = "after_data"
+
+
 class Tables(MutableMapping):
     """A run's tables by name, each built on first read: a run keeps its rows, and a sweep that
     reads a few tables (payers, losses) never formats the rest (the events table's JSON is
     most of that). Reading, iterating, `items()` and `values()` build; `in`, `keys()` and
-    `len()` do not."""
+    `len()` do not. With `after_data_from` (the run's number of data bars, `path_bars`), a
+    table with a `bar` column gets AFTER_DATA as it is read (the module docstring)."""
 
-    def __init__(self, tables: dict[str, pd.DataFrame | Callable[[], pd.DataFrame]]):
+    def __init__(
+        self,
+        tables: dict[str, pd.DataFrame | Callable[[], pd.DataFrame]],
+        after_data_from: int | None = None,
+    ):
         self._tables = dict(tables)
+        self.after_data_from = after_data_from
 
     def __getitem__(self, name: str) -> pd.DataFrame:
         table = self._tables[name]
         if not isinstance(table, pd.DataFrame):
             table = self._tables[name] = table()
+        if (
+            self.after_data_from is not None
+            and "bar" in table.columns
+            and AFTER_DATA not in table.columns
+        ):
+            table[AFTER_DATA] = pd.to_numeric(table["bar"]) >= self.after_data_from
         return table
 
     def __setitem__(self, name: str, table: pd.DataFrame) -> None:
@@ -338,6 +360,11 @@ class SimulationResult:
     facts: dict[str, Any] = field(default_factory=dict)
     # every full-state read: (bar, {state key: value}) -- compared by reconciliation, not written
     states: list[tuple[int, dict[str, Any]]] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        # a run's tables mark its bars past the data (AFTER_DATA) from its `path_bars` fact
+        if isinstance(self.tables, Tables) and self.facts.get("path_bars") is not None:
+            self.tables.after_data_from = int(self.facts["path_bars"])
 
 
 def soft_facts(rows: list[tuple]) -> dict[str, Any]:
