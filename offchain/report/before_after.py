@@ -50,11 +50,12 @@ def runs(vaults: int | None = None) -> list[tuple[str, str, SimulationResult]]:
         for market in ("closed", "open"):
             if market == "open" and load_scenario(spec, vaults=vaults).market.outside != "open":
                 continue  # a synthetic path has no venue: closed only
-            overrides = None
+            overrides: dict[str, dict[str, object]] | None = None
             if market == "closed":
-                overrides = {"market": {"outside": "closed"}}
+                closed: dict[str, object] = {"outside": "closed"}
                 if spec in CLOSED_IMPACT:
-                    overrides["market"] |= {"impact_depth": "2_504_000", "impact_half_life": 3600}
+                    closed |= {"impact_depth": "2_504_000", "impact_half_life": 3600}
+                overrides = {"market": closed}
             scenario = load_scenario(spec, vaults=vaults, overrides=overrides)
             out.append((label, market, simulate(scenario, "model", full_check_every=None)))
     return out

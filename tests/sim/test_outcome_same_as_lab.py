@@ -46,7 +46,7 @@ def _crash_scenario(tmp_path: Path) -> Path:
         ('"data/market/eth_usd_2020-03-12.csv"', f'"{tmp_path / "crash.csv"}"'),
         ('"data/market/gas_2020-03-12.csv"', f'"{ROOT / "data/market/gas_2020-03-12.csv"}"'),
         ('"config/devnet.toml"', f'"{ROOT / "config/devnet.toml"}"'),
-        ("tail_bars = 36", 'tail_bars = 0\noutside = "closed"'),
+        ("tail_bars = 36", "tail_bars = 0"),
     ):
         assert old in text
         text = text.replace(old, new)
