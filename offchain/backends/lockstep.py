@@ -68,17 +68,25 @@ class Lockstep:
         self._compare_events(f"deploy {name}")
         return address
 
-    def transact(self, address: str, function: str, sender: str, *args: Any) -> None:
-        what = f"{self.names.get(address, address)}.{function}{args!r} from {sender}"
+    def transact(
+        self, address: str, function: str, sender: str, *args: Any, gas: int | None = None
+    ) -> None:
+        """One transaction on both; on the chain with `gas` as its limit (None: TX_GAS). The model
+        has no gas: it assumes every transaction gets what it needs, so a transaction the chain
+        runs out of gas is a difference, reported with the limit it was sent with."""
+        sent = f" with gas {gas:,}" if gas else ""
+        what = f"{self.names.get(address, address)}.{function}{args!r} from {sender}{sent}"
         chain_error = model_error = None
         try:
-            self.chain.transact(address, function, sender, *args)
+            self.chain.transact(address, function, sender, *args, gas=gas)
         except Revert as exc:
             chain_error = exc
         try:
             self.model.transact(address, function, sender, *args)
         except Revert as exc:
             model_error = exc
+        if chain_error is not None and chain_error.reason is None and model_error is None:
+            what += " (the chain failed without a reason: out of gas?)"
         self._compare_outcomes(what, chain_error, model_error)
         self._compare_events(what)
 
