@@ -40,7 +40,6 @@ from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import DeploymentRecord
 from offchain.live.signers import Signer
 from offchain.live.txs import (
-    GAS_LIMIT_CAP,
     OUT_OF_GAS,
     OUT_OF_GAS_RETRIES,
     Mined,
@@ -51,6 +50,7 @@ from offchain.live.txs import (
 )
 from offchain.live.webhook import Webhook
 from offchain.model.fixed_point import WAD
+from offchain.sim.strategies.gas_costs import GAS_LIMIT_CAP
 from offchain.sim.strategies.keepers import Action, BackstopParams, TakerParams
 from offchain.sim.strategies.notice import NoticeStep
 from offchain.sim.strategies.observe import BackstopWatch

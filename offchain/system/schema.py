@@ -281,6 +281,10 @@ MARKET = _table(
     _amount("pool_depth", WAD, lo_open=True, default="1_000_000"),
     _int("tail_bars", 0, 1000, default=36),
     _int("drain_bars", 0, MAX_DRAIN_BARS, default=0),
+    # gas a block of the lab holds [gas] (one actor's decisions, mined at once: sim/run/sending.py
+    # refuses a keeper's transaction that would not fit, as a node does); 0: no limit, as the
+    # lab's Anvil (--disable-block-gas-limit)
+    _int("block_gas_limit", 0, 10**12, default=0),
     _amount("impact_depth", WAD, default=0),
     _int("impact_half_life", 1, 30 * DAY, default=3600),
     # seconds from the first bar to the oracle's first poke (sim/scenario/timeline.py); below the

@@ -119,6 +119,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
 
     tail_bars = r.read("tail_bars")
     drain_bars = r.read("drain_bars")
+    block_gas_limit = r.read("block_gas_limit")
     impact_depth = r.read("impact_depth")
     impact_half_life = r.read("impact_half_life")
     reserves_depth = r.read("reserves_depth")
@@ -133,6 +134,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         pool_depth=pool_depth,
         tail_bars=tail_bars,
         drain_bars=drain_bars,
+        block_gas_limit=block_gas_limit,
         synthetic=synthetic,
         impact_depth=impact_depth,
         impact_half_life=impact_half_life,
