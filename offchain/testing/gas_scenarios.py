@@ -460,7 +460,9 @@ def size_cut_batch_gas(
         ls.transact(d.engine, "set_debt_ceiling", governance, eth.type_id, 2**250)
         ls.transact(d.liquidator, "set_max_debt_in_auction", governance, 10**57)
         penalty = eth.config.liquidation_penalty
-        ls.transact(d.liquidator, "configure_type", governance, eth.type_id, eth.auction, penalty, 10**57)
+        ls.transact(
+            d.liquidator, "configure_type", governance, eth.type_id, eth.auction, penalty, 10**57
+        )
         if key == "gas.liquidate_many_per_size_cut":
             size, debt = (25_000, 100_000, 500_000), 60_000 * WAD
             # 10 collateral worth 1.139 x the debt at the safe price
@@ -482,9 +484,7 @@ def size_cut_batch_gas(
         assert not any(engine.is_safe(eth.type_id, o) for o in owners)
         # each safe at the base ratio: a size cut, not a liquidation of the whole vault
         assert 10 * WAD * safe_price >= debt * engine.collateral_types[eth.type_id].rate
-        total = measure(
-            key, d.liquidator, "liquidate_many", keeper, eth.type_id, owners, keeper
-        )
+        total = measure(key, d.liquidator, "liquidate_many", keeper, eth.type_id, owners, keeper)
         cut = [e for e in model.last_events if e.name == "Liquidated"]
         assert len(cut) == count and all(e.args["normalized_debt"] < debt for e in cut)
         gas[key] = total // count
