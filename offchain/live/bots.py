@@ -50,7 +50,7 @@ from offchain.live.txs import (
 )
 from offchain.live.webhook import Webhook
 from offchain.model.fixed_point import WAD
-from offchain.sim.strategies.gas_costs import GAS_LIMIT_CAP
+from offchain.sim.strategies.gas_costs import GAS_LIMIT_CAP, floor_limit
 from offchain.sim.strategies.keepers import Action, BackstopParams, TakerParams
 from offchain.sim.strategies.notice import NoticeStep
 from offchain.sim.strategies.observe import BackstopWatch
@@ -399,7 +399,9 @@ class Bot:
                 self.metrics.add("actions_lost_total")
                 self.log("moot", label=label, targets=targets)
                 continue
-            gas = max(gas, action.gas_limit)  # the estimate holds for the state it was made on
+            # the estimate holds for the state it was made on: at least what the strategy sized,
+            # and a function's floor where a state moved on costs more (gas_costs.floor_limit)
+            gas = min(max(gas, action.gas_limit, floor_limit(action)), GAS_LIMIT_CAP)
             try:
                 sent = self.txs.send(tx["to"], tx["data"], gas, label, targets, head)
             except OutOfFunds as exc:
