@@ -40,7 +40,7 @@ LIQUIDATION_GAS = 140_000
 # fifth of its batch's own part, which LIQUIDATION_TX_GAS charges again), plus the halvings a
 # size cut can take beyond it (its bracket is below 2**107 while the rate is at least 1 ray) at
 # HALVING_GAS each (about 1,800 measured: the two figures below differ by 70,814 over 31
-# halvings, less the batch's part), rounded up. Issue 63's honest cuts of 60,000 (72 halvings)
+# halvings, less the batch's part), rounded up. Issue 63's honest cuts of 60,000 (73 halvings)
 # cost gas.liquidate_many_per_size_cut 271,827: the bound, not the common case, sizes a batch.
 HALVINGS_BEYOND_WIDEST = 3
 HALVING_GAS = 2_000
