@@ -106,6 +106,7 @@ __all__ = [
     "deleverage_ranked",
     "liquidation_actions",
     "liquidation_batches",
+    "split_batch",
     "lowest_safe_price",
     "oracle_actions",
     "pool_out",
@@ -257,6 +258,28 @@ def liquidation_batches(
             )
         )
     return actions
+
+
+def split_batch(action: Action) -> list[Action]:
+    """A liquidation batch (of two vaults or more) as two, its first half and its second, each
+    sized as the keeper sizes a batch: what a live bot sends instead when the node cannot
+    estimate the whole (one vault's liquidation reverts, say: the others still go)."""
+    type_id, owners, keeper = action.args
+    half = len(owners) // 2
+    values = list(action.values) or [0] * len(owners)
+    gases = list(action.target_gas) or [LIQUIDATION_GAS] * len(owners)
+    out: list[Action] = []
+    for lo, hi in ((0, half), (half, len(owners))):
+        out += liquidation_batches(
+            type_id,
+            list(owners[lo:hi]),
+            values[lo:hi],
+            keeper,
+            action.contract,
+            action.gas_price,
+            gases[lo:hi],
+        )
+    return out
 
 
 def oracle_actions(
