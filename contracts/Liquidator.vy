@@ -51,6 +51,22 @@ interface SizeCut:
 MAX_PENALTY: constant(uint256) = 2 * constants.WAD
 # the most vaults one liquidate_many call looks at
 MAX_BATCH: constant(uint256) = 100
+# liquidate_many's gas guard (issue 63): a vault is started only while the gas left covers the
+# worst its liquidation can cost, plus the batch's end (the later owners skipped, the
+# SkippedForGas event, the return), so that no batch runs out of gas because of the vaults it was
+# given. LIQUIDATION_RESERVE is checked before a vault's reads and covers the path without a size
+# cut at its worst: every account cold, an auction that opens a new slot word and a new summary
+# word, a new loss-number word. CUT_RESERVE is checked just before the size cut's bisection and
+# covers it at its bound (128 halvings: a vault's normalized debt is below 2**128; while the
+# rate is at least 1 ray, as fees and redistribution keep it, 107: a wider bracket overflows the
+# tab of its first probe and reverts before halving) under the 63/64 rule of its static call,
+# then the same liquidation. Each is its worst case measured on a node's gas count plus a
+# margin (docs/security.md, 63.1; tests/contracts/liquidator/test_gas_guard.py).
+LIQUIDATION_RESERVE: constant(uint256) = 400_000
+CUT_RESERVE: constant(uint256) = 600_000
+# _liquidate's answer when the guard kept a size cut from starting (never an auction id: ids
+# are (generation << 24 | slot) + 1)
+SHORT_OF_GAS: constant(uint256) = max_value(uint256)
 # the highest cap on debt in auction: 1e12 stablecoin [rad] (room * WAD must not overflow)
 MAX_CAP: constant(uint256) = 10**57
 # `limits`' top bit: live
@@ -120,6 +136,13 @@ event DebtInAuctionRemoved:
 
 event Shutdown:
     caller: indexed(address)
+
+
+# liquidate_many left `vaults` of its owners for want of gas (the guard above): sent again with
+# more gas, they are liquidated as any others
+event SkippedForGas:
+    collateral_type: indexed(bytes32)
+    vaults: uint256
 
 
 @deploy
@@ -215,7 +238,9 @@ def liquidate_many(
     """
     @notice Liquidate every unsafe vault among `owners` in one transaction. Vaults that are safe,
             empty, or cannot be liquidated now (cap reached, dust remainder, the type's auction
-            running its maximum number of auctions) are skipped.
+            running its maximum number of auctions) are skipped, and so are those the gas left
+            cannot finish (LIQUIDATION_RESERVE, CUT_RESERVE: one SkippedForGas event counts
+            them): a batch never runs out of gas because of the vaults it was given.
     @param collateral_type The type.
     @param owners Vault owners to look at.
     @param keeper Who receives the keeper rewards.
@@ -225,9 +250,19 @@ def liquidate_many(
     ctype: IVaultEngine.CollateralType = staticcall engine.collateral_types(collateral_type)
     size: uint256 = staticcall engine.size_margin_word(collateral_type)
     count: uint256 = 0
+    # vaults the gas guard skipped
+    short: uint256 = 0
     for owner: address in owners:
-        if self._liquidate(collateral_type, ctype, size, owner, keeper, False) != 0:
+        if msg.gas < LIQUIDATION_RESERVE:
+            short += 1
+            continue
+        auction_id: uint256 = self._liquidate(collateral_type, ctype, size, owner, keeper, False)
+        if auction_id == SHORT_OF_GAS:
+            short += 1
+        elif auction_id != 0:
             count += 1
+    if short != 0:
+        log SkippedForGas(collateral_type=collateral_type, vaults=short)
     return count
 
 
@@ -244,7 +279,8 @@ def _liquidate(
     @dev Liquidates one vault; the rate, safe price, dust and size margin (`size`,
          modules/size_margin.vy) do not change during a batch (seizing changes only the type's
          normalized debt, which is not used here).
-         With `strict`, every reason not to liquidate reverts; without, it returns 0.
+         With `strict`, every reason not to liquidate reverts; without, it returns 0, or
+         SHORT_OF_GAS for a size cut the gas left (below CUT_RESERVE) cannot finish.
     """
     config: ILiquidator.TypeConfig = self._type_config(collateral_type)
     assert config.auction != empty(address), "liquidator: type not configured"
@@ -299,6 +335,11 @@ def _liquidate(
         # value than it frees) is liquidated as a vault unsafe at the base ratio, never left
         # unliquidatable. A vault unsafe at the base ratio is seized in proportion, as without a
         # size margin.
+        if not strict:
+            if msg.gas < CUT_RESERVE:
+                # liquidate_many's gas guard: not started (a failed static call would revert
+                # the whole batch)
+                return SHORT_OF_GAS
         cut: uint256 = staticcall SizeCut(self).curing_cut(
             vault.collateral,
             vault.normalized_debt,

@@ -13,7 +13,8 @@ from eth_utils import keccak, to_checksum_address
 
 from offchain.model.state import Event
 
-# gas each transaction is sent with (the deployment and the keepers size batches to it)
+# gas each transaction is sent with unless its sender gives a limit (the deployment sends with
+# it; a keeper's action carries the limit it sized, at most this: Action.gas_limit)
 TX_GAS = 10_000_000
 
 
@@ -40,7 +41,9 @@ class TxOutcome:
 class Backend(Protocol):
     """A chain as the deployment recipe, the tests and the simulator drive it: deploy contracts by
     name, send transactions (one block each, or many in one block), read public getters, set the
-    next block's time. A revert raises `offchain.model.errors.Revert(reason)`."""
+    next block's time. A revert raises `offchain.model.errors.Revert(reason)`. `transact_block`'s
+    `gas_limits` are the transactions' gas limits in order (0 or absent: TX_GAS); the model has no
+    gas and ignores them (docs/security.md, 63.1: what the twin assumes)."""
 
     names: dict[str, str]  # address -> contract name
     last_events: list[Event]  # the events of the last transaction
@@ -57,7 +60,9 @@ class Backend(Protocol):
 
     def transact(self, address: str, function: str, sender: str, *args: Any) -> Any: ...
 
-    def transact_block(self, txs: list[tuple[str, str, str, tuple]]) -> list[TxOutcome]: ...
+    def transact_block(
+        self, txs: list[tuple[str, str, str, tuple]], gas_limits: list[int] | None = None
+    ) -> list[TxOutcome]: ...
 
     def views(self, calls: list[tuple[str, str, tuple]], cache: bool = True) -> list[Any]: ...
 
@@ -69,6 +74,12 @@ class EvmBackend(Backend, Protocol):
     one once; later ones are dropped with it), single reads and the last transaction's gas."""
 
     chain_id: int  # EIP-155
+
+    def transact(
+        self, address: str, function: str, sender: str, *args: Any, gas: int | None = None
+    ) -> Any:
+        """A transaction sent with `gas` as its limit (None: TX_GAS)."""
+        ...
 
     def snapshot(self) -> str: ...
 

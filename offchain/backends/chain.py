@@ -189,14 +189,22 @@ class ChainBackend(ContractAbi):
         self._deployed(address, name)
         return address
 
-    def _tx(self, address: str, function: str, sender: str, args: tuple) -> dict[str, Any]:
-        return {"from": sender, **self.call_data(address, function, *args)[0], "gas": hex(TX_GAS)}
+    def _tx(
+        self, address: str, function: str, sender: str, args: tuple, gas: int | None = None
+    ) -> dict[str, Any]:
+        call = self.call_data(address, function, *args)[0]
+        return {"from": sender, **call, "gas": hex(gas or TX_GAS)}
 
-    def transact(self, address: str, function: str, sender: str, *args: Any) -> None:
+    def transact(
+        self, address: str, function: str, sender: str, *args: Any, gas: int | None = None
+    ) -> None:
+        """One transaction, with `gas` as its limit (None: TX_GAS)."""
         self.last_events = []
-        self._send(self._tx(address, function, sender, args))
+        self._send(self._tx(address, function, sender, args, gas))
 
-    def transact_block(self, txs: list[tuple[str, str, str, tuple]]) -> list[TxOutcome]:
+    def transact_block(
+        self, txs: list[tuple[str, str, str, tuple]], gas_limits: list[int] | None = None
+    ) -> list[TxOutcome]:
         """Transactions `(address, function, sender, args)` mined in order into one block (see
         ModelBackend.transact_block). Anvil spends most of a block on work that grows with the
         state (the state root, the kept history), so one block for many transactions is what
@@ -207,8 +215,10 @@ class ChainBackend(ContractAbi):
         caught here."""
         if not txs:
             return []
+        limits = gas_limits or [0] * len(txs)
         payloads = [
-            self._tx(address, function, sender, args) for address, function, sender, args in txs
+            self._tx(address, function, sender, args, gas)
+            for (address, function, sender, args), gas in zip(txs, limits, strict=True)
         ]
         self._pin_time()
         self.rpc("evm_setAutomine", [False])

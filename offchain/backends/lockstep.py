@@ -68,19 +68,40 @@ class Lockstep:
         self._compare_events(f"deploy {name}")
         return address
 
-    def transact(self, address: str, function: str, sender: str, *args: Any) -> None:
-        what = f"{self.names.get(address, address)}.{function}{args!r} from {sender}"
+    def transact(
+        self, address: str, function: str, sender: str, *args: Any, gas: int | None = None
+    ) -> None:
+        """One transaction on both; on the chain with `gas` as its limit (None: TX_GAS). The model
+        has no gas: it assumes every transaction gets what it needs, so a transaction the chain
+        runs out of gas (or whose gas guard fires: Liquidator.liquidate_many's SkippedForGas) is a
+        difference, reported with the limit it was sent with."""
+        sent = f" with gas {gas:,}" if gas else ""
+        what = f"{self.names.get(address, address)}.{function}{args!r} from {sender}{sent}"
         chain_error = model_error = None
         try:
-            self.chain.transact(address, function, sender, *args)
+            self.chain.transact(address, function, sender, *args, gas=gas)
         except Revert as exc:
             chain_error = exc
         try:
             self.model.transact(address, function, sender, *args)
         except Revert as exc:
             model_error = exc
+        if chain_error is not None and chain_error.reason is None and model_error is None:
+            what += " (the chain failed without a reason: out of gas?)"
         self._compare_outcomes(what, chain_error, model_error)
+        self._gas_guard(what)
         self._compare_events(what)
+
+    def _gas_guard(self, what: str) -> None:
+        """The Liquidator's gas guard fired on the chain (its SkippedForGas event): the twin,
+        which has no gas, liquidated those vaults. A difference, named as such."""
+        for e in self.chain.last_events:
+            if e.name == "SkippedForGas" and self.names.get(e.address) == "Liquidator":
+                raise Divergence(
+                    f"{what}: the Liquidator's gas guard skipped {e.args['vaults']} vault(s) "
+                    "on the chain for want of gas; the model has no gas and assumes enough "
+                    "(the sender's gas limit is too small for its batch: docs/security.md, 63.1)"
+                )
 
     def _compare_outcomes(
         self, what: str, chain_error: Revert | None, model_error: Revert | None

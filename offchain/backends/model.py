@@ -122,10 +122,13 @@ class ModelBackend:
         self.last_events = self.env.logs[n_logs:]
         return address
 
-    def transact_block(self, txs: list[tuple[str, str, str, tuple]]) -> list[TxOutcome]:
+    def transact_block(
+        self, txs: list[tuple[str, str, str, tuple]], gas_limits: list[int] | None = None
+    ) -> list[TxOutcome]:
         """Transactions `(address, function, sender, args)` mined in order into one block: one
         block time for all of them; a revert undoes only its own transaction. No transactions,
-        no block."""
+        no block. The twin has no gas: `gas_limits` are ignored (every transaction is assumed to
+        get the gas it needs; the senders size their limits so that it does)."""
         if not txs:
             return []
         self.env.timestamp = self.next_block_time
@@ -142,7 +145,10 @@ class ModelBackend:
         self.last_events = out[-1].events
         return out
 
-    def transact(self, address: str, function: str, sender: str, *args: Any) -> Any:
+    def transact(
+        self, address: str, function: str, sender: str, *args: Any, gas: int | None = None
+    ) -> Any:
+        """One transaction in a block of its own; `gas` is ignored (the twin has no gas)."""
         self._new_block(sender)
         return self._run(address, function, sender, args)
 

@@ -18,7 +18,11 @@ more in a fresh EVM whose database holds the complete state before it (every acc
 non-zero slot), all cold, then run again here. The complete state is read from revm's own
 account of its journal (`journal_str`, the only way pyrevm shows storage slots it holds), which
 is slow, so only transactions whose gas is asked for pay it. Tested equal to Anvil's on every
-transaction `make bench` measures (tests/backends/test_revm_backend.py).
+transaction `make bench` measures (tests/backends/test_revm_backend.py). A transaction sent with
+a gas limit (`transact(..., gas=N)`) runs here, warm: it never uses more gas than on a node
+(warm accesses and dirty writes cost less, never more), so a limit a node finds enough is
+enough here too, and a guard on the gas left (Liquidator.liquidate_many's) fires later than on
+a node. Exact gas limits are tested on Anvil.
 """
 
 from __future__ import annotations
@@ -82,6 +86,7 @@ class _Transaction:
     sender: str
     to: str | None  # None: a CREATE
     data: bytes
+    gas: int  # its limit
 
 
 @dataclass
@@ -189,27 +194,34 @@ class RevmBackend(ContractAbi):
         self._deployed(address, name)
         return address
 
-    def transact(self, address: str, function: str, sender: str, *args: Any) -> None:
+    def transact(
+        self, address: str, function: str, sender: str, *args: Any, gas: int | None = None
+    ) -> None:
+        """One transaction, with `gas` as its limit (None: TX_GAS; see the module docstring:
+        accounts stay warm here, so a transaction never uses more gas than on a node)."""
         data = self._calldata(address, function, args)[0]
         self._new_block()
         self.last_events = []
-        self._send(sender, address, data)
+        self._send(sender, address, data, gas or TX_GAS)
 
-    def transact_block(self, txs: list[tuple[str, str, str, tuple]]) -> list[TxOutcome]:
+    def transact_block(
+        self, txs: list[tuple[str, str, str, tuple]], gas_limits: list[int] | None = None
+    ) -> list[TxOutcome]:
         """Transactions `(address, function, sender, args)` in order in one block (see
         ModelBackend.transact_block): one block time for all; a revert undoes only its own
-        transaction. No transactions, no block."""
+        transaction. No transactions, no block. `gas_limits`: each one's (0: TX_GAS)."""
         if not txs:
             return []
+        limits = gas_limits or [0] * len(txs)
         payloads = [
-            (sender, address, self._calldata(address, fn, args)[0])
-            for address, fn, sender, args in txs
+            (sender, address, self._calldata(address, fn, args)[0], gas or TX_GAS)
+            for (address, fn, sender, args), gas in zip(txs, limits, strict=True)
         ]
         self._new_block()
         out = []
-        for sender, address, data in payloads:
+        for sender, address, data, gas in payloads:
             try:
-                self._send(sender, address, data)
+                self._send(sender, address, data, gas)
             except Revert as exc:
                 out.append(TxOutcome(False, exc.reason, []))
                 continue
@@ -217,25 +229,26 @@ class RevmBackend(ContractAbi):
         self.last_events = out[-1].events
         return out
 
-    def _send(self, sender: str, address: str, data: bytes) -> None:
-        """One transaction in the current block; its events in `last_events` (none if it
-        reverts)."""
+    def _send(self, sender: str, address: str, data: bytes, gas: int = TX_GAS) -> None:
+        """One transaction in the current block, with `gas` as its limit; its events in
+        `last_events` (none if it reverts)."""
         self.nonces[sender] = self.nonces.get(sender, 0) + 1
-        self._run(sender, address, data)
+        self._run(sender, address, data, gas)
 
-    def _run(self, sender: str, to: str | None, data: bytes) -> Any:
-        """Run a call (to `to`) or a CREATE (`to` None) as a transaction: its events in
-        `last_events`; a revert raises `Revert`. Returns the call's output or the new address."""
+    def _run(self, sender: str, to: str | None, data: bytes, gas: int = TX_GAS) -> Any:
+        """Run a call (to `to`) or a CREATE (`to` None) as a transaction with `gas` as its limit:
+        its events in `last_events`; a revert raises `Revert`. Returns the call's output or the
+        new address."""
         self.last_events = []
         if self.exact_gas:
             self._close_last_tx()
-            self._last_tx = _Transaction(self.evm.snapshot(), sender, to, data)
+            self._last_tx = _Transaction(self.evm.snapshot(), sender, to, data, gas)
             self._last_gas = None
         try:
             if to is None:
-                out = self.evm.deploy(sender, data, gas=TX_GAS)
+                out = self.evm.deploy(sender, data, gas=gas)
             else:
-                out = self.evm.message_call(sender, to, data, gas=TX_GAS)
+                out = self.evm.message_call(sender, to, data, gas=gas)
         except RuntimeError as exc:
             raise Revert(_reason(exc)) from None
         finally:
@@ -301,9 +314,9 @@ class RevmBackend(ContractAbi):
             events = self.last_events
             self.evm.revert(tx.checkpoint)
             self._last_tx = None
-            gas = self._cold_gas(tx.sender, tx.to, tx.data)
+            gas = self._cold_gas(tx.sender, tx.to, tx.data, tx.gas)
             try:
-                self._run(tx.sender, tx.to, tx.data)
+                self._run(tx.sender, tx.to, tx.data, tx.gas)
             except Revert:
                 pass
             self.last_events = events
@@ -315,10 +328,10 @@ class RevmBackend(ContractAbi):
         journal's rendering: slow, ~6 ms; for periodic checks, offchain/testing/storage.py)."""
         return _storage(self.evm.journal_str)
 
-    def _cold_gas(self, sender: str, to: str | None, data: bytes) -> int:
-        """The gas a node charges for this transaction (a call to `to`, or a CREATE when None)
-        on the present state: run in a fresh EVM that holds every account and every non-zero
-        storage slot of this one, cold, in its database."""
+    def _cold_gas(self, sender: str, to: str | None, data: bytes, gas: int = TX_GAS) -> int:
+        """The gas a node charges for this transaction (a call to `to`, or a CREATE when None,
+        with `gas` as its limit) on the present state: run in a fresh EVM that holds every
+        account and every non-zero storage slot of this one, cold, in its database."""
         fresh = EVM(
             env=Env(
                 cfg=CfgEnv(chain_id=self.chain_id),
@@ -338,9 +351,9 @@ class RevmBackend(ContractAbi):
         fresh.basic(sender)  # the sender is warm from the start of a transaction (EIP-2929)
         try:
             if to is None:
-                fresh.deploy(sender, data, gas=TX_GAS)
+                fresh.deploy(sender, data, gas=gas)
             else:
-                fresh.message_call(sender, to, data, gas=TX_GAS)
+                fresh.message_call(sender, to, data, gas=gas)
         except RuntimeError:
             pass  # a reverted transaction is charged too
         assert fresh.result is not None

@@ -40,7 +40,6 @@ from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import DeploymentRecord
 from offchain.live.signers import Signer
 from offchain.live.txs import (
-    GAS_LIMIT_CAP,
     OUT_OF_GAS,
     OUT_OF_GAS_RETRIES,
     Mined,
@@ -51,7 +50,8 @@ from offchain.live.txs import (
 )
 from offchain.live.webhook import Webhook
 from offchain.model.fixed_point import WAD
-from offchain.sim.strategies.keepers import Action, BackstopParams, TakerParams
+from offchain.sim.strategies.gas_costs import GAS_LIMIT_CAP, floor_limit
+from offchain.sim.strategies.keepers import Action, BackstopParams, TakerParams, split_batch
 from offchain.sim.strategies.notice import NoticeStep
 from offchain.sim.strategies.observe import BackstopWatch
 from offchain.sim.strategies.steps import (
@@ -390,24 +390,36 @@ class Bot:
     # -------------------------------------------------------- acting
 
     def act(self, actions: list[Action], head: int) -> None:
-        for i, action in enumerate(actions):
+        queue, i = list(actions), 0
+        while i < len(queue):
+            action = queue[i]
+            i += 1
             tx, _ = self.chain.call_data(action.contract, action.function, *action.args)
             targets = [list(t) for t in action.targets]
             label = f"{self.chain.names.get(action.contract, action.contract)}.{action.function}"
             gas = self.txs.estimate(tx["to"], tx["data"]) if self.me else 1
+            if gas is None and action.function == "liquidate_many" and len(action.targets) > 1:
+                # the node cannot estimate the batch (it reverts now): its halves, each estimated
+                # in turn, so that one vault that reverts holds back only itself
+                queue[i:i] = split_batch(action)
+                self.log("split", label=label, targets=targets)
+                continue
             if gas is None:
                 self.metrics.add("actions_lost_total")
                 self.log("moot", label=label, targets=targets)
                 continue
-            gas = max(gas, action.gas_limit)  # the estimate holds for the state it was made on
+            # the estimate holds for the state it was made on: at least what the strategy sized,
+            # and a function's floor where a state moved on costs more (gas_costs.floor_limit)
+            gas = min(max(gas, action.gas_limit, floor_limit(action)), GAS_LIMIT_CAP)
             try:
                 sent = self.txs.send(tx["to"], tx["data"], gas, label, targets, head)
             except OutOfFunds as exc:
-                self.metrics.add("opportunities_missed_total", len(actions) - i)
+                missed = len(queue) - i + 1
+                self.metrics.add("opportunities_missed_total", missed)
                 self.metrics.set("out_of_funds", 1)
                 if str(exc).split(",")[0] != self.out_of_funds:
                     self.out_of_funds = str(exc).split(",")[0]
-                    self.log("out_of_funds", error=str(exc), missed=len(actions) - i)
+                    self.log("out_of_funds", error=str(exc), missed=missed)
                 return
             if sent is not None:
                 self.metrics.add("actions_sent_total")

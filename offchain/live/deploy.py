@@ -194,10 +194,12 @@ class EstimatingChain(SigningChain):
         self._what = (f"create {name}", name)
         return super().deploy(name, sender, *args)
 
-    def transact(self, address: str, function: str, sender: str, *args: Any) -> None:
+    def transact(
+        self, address: str, function: str, sender: str, *args: Any, gas: int | None = None
+    ) -> None:
         name = self.names.get(address, address)
         self._what = (f"{name}.{function}", name)
-        super().transact(address, function, sender, *args)
+        super().transact(address, function, sender, *args, gas=gas)
 
     def _send(self, tx: dict[str, Any]) -> dict[str, Any]:
         call = {

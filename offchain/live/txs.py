@@ -28,21 +28,12 @@ from offchain.backends.rpc import RpcError
 from offchain.live.gas import MIN_BUMP_PPM, PPM, GasPolicy
 from offchain.live.node import Node
 from offchain.live.signers import Signer
+from offchain.sim.strategies.gas_costs import estimate_limit
 
-# The gas limit a bot sends with: the node's estimate x 2 + 50,000, at most GAS_LIMIT_CAP.
-# The estimate holds for the state it was made on ("latest"), not for the state the transaction
-# is mined on: a crash's round sends several covers, each estimated before the ones ahead of it
-# are mined, and a cover the fund paid at estimate time may reach the stability pool's absorb
-# (an external call, its cold accounts and slots) once the covers ahead have emptied the fund.
-# Such a cover used 106,040 of a limit of 106,040 (its estimate x 1.25 + 21,000, so an estimate
-# of 68,032: the mined state needed more than 1.56 x the estimate) and failed. Unused gas is not
-# paid for (only the gas used is), so a wide margin costs nothing but the balance the funds check
-# asks for; x 2 covers the 1.56 seen with room, + 50,000 a short call's cold accesses (a cold
-# account 2,600, a cold slot 2,100, a slot written from zero 20,000, twice over). An estimate
-# that still falls short is retried (OUT_OF_GAS_RETRIES).
-GAS_MARGIN_PPM = 2_000_000
-GAS_MARGIN_FLAT = 50_000
-GAS_LIMIT_CAP = 10_000_000  # backends.TX_GAS: what the strategies size their batches to
+# The gas limit a bot sends with: the node's estimate x 2 + 50,000, at most GAS_LIMIT_CAP (the
+# margin and why: strategies/gas_costs.py, the one home of the keepers' gas figures; an action
+# the strategy sized, a liquidation batch, goes with at least its own limit: bots.py). An
+# estimate that still falls short is retried (OUT_OF_GAS_RETRIES).
 # a transaction that ran out of gas is sent again (if the call still applies) with twice its
 # limit (or the fresh estimate's, if higher), at most GAS_LIMIT_CAP, this many times
 OUT_OF_GAS_RETRIES = 2
@@ -69,8 +60,8 @@ def used_up(gas_used: int, gas_limit: int) -> bool:
 
 
 def gas_limit(estimate: int) -> int:
-    """The limit to send with, for the node's `estimate` (see GAS_MARGIN_PPM)."""
-    return min(estimate * GAS_MARGIN_PPM // PPM + GAS_MARGIN_FLAT, GAS_LIMIT_CAP)
+    """The limit to send with, for the node's `estimate` (gas_costs.GAS_MARGIN_PPM)."""
+    return estimate_limit(estimate)
 
 
 class OutOfFunds(RuntimeError):

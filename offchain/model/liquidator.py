@@ -26,6 +26,13 @@ NO_SIZE_CUT = 2**256 - 1
 MAX_PENALTY = 2 * WAD
 MAX_BATCH = 100
 MAX_CAP = 10**57
+# liquidate_many's gas guard (Liquidator.vy): a vault is started only while the gas left is at
+# least this [gas], before its reads (LIQUIDATION_RESERVE) and before a size cut's bisection
+# (CUT_RESERVE). The twin has no gas: it models a batch sent with enough gas that the guard never
+# fires, and the keepers size their batches so (offchain/sim/strategies/gas_costs.py uses these);
+# a guard that fires on chain is a difference (Lockstep names it: SkippedForGas).
+LIQUIDATION_RESERVE = 400_000
+CUT_RESERVE = 600_000
 
 
 class TypeConfig(NamedTuple):
@@ -107,6 +114,10 @@ class Liquidator(Authorized):
     def liquidate_many(
         self, sender: str, collateral_type: bytes, owners: list[str], keeper: str
     ) -> int:
+        """Liquidator.vy's liquidate_many with gas enough for every vault: its gas guard (skip a
+        vault while the gas left is below LIQUIDATION_RESERVE, or CUT_RESERVE before a size cut,
+        and log SkippedForGas) never fires here. docs/security.md, 63.1, says what that assumes
+        of the senders."""
         if len(owners) > MAX_BATCH:  # the ABI decoder rejects a longer DynArray
             raise Revert(None)
         self._enter()

@@ -65,7 +65,8 @@ METRICS: dict[str, str] = {
     # what became of the keepers' actions (sim/results/keeper_outcomes.py), per keeper role
     # (gas_strategy.GAS_ROLES: the taker's flash and capital takers together, the backstop
     # keeper's with the debt-auction bidder's): planned, mined, dropped (the bid below the bar's
-    # 30th percentile or capped by the action's value), deferred by the gas budget, reverted
+    # 30th percentile or capped by the action's value), deferred (by the gas budget, or refused
+    # for gas: over its limit or its block's, sim/run/sending.py), reverted
     # (lost to a competitor included); and the keeper actors that landed under the report's
     # floor (keeper_outcomes.LANDED_SHARE_FLOOR), comma-separated
     **{
@@ -311,7 +312,7 @@ def keeper_figures(result: SimulationResult) -> dict[str, Any]:
             f"planned_{role}": sums["planned"],
             f"mined_{role}": sums["mined"],
             f"dropped_{role}": sums["dropped_underpriced"] + sums["dropped_capped"],
-            f"deferred_{role}": sums["deferred_by_budget"],
+            f"deferred_{role}": sums["deferred_by_budget"] + sums["refused_for_gas"],
             f"reverted_{role}": sums["reverted"] + sums["lost_to_competitor"],
         }
     failed = table[(table["landed_share"] < LANDED_SHARE_FLOOR) | (table["mined"] == 0)]

@@ -281,6 +281,11 @@ MARKET = _table(
     _amount("pool_depth", WAD, lo_open=True, default="1_000_000"),
     _int("tail_bars", 0, 1000, default=36),
     _int("drain_bars", 0, MAX_DRAIN_BARS, default=0),
+    # the day's block gas limit [gas]: a keeper's transaction with a higher limit is refused (no
+    # block holds it), the liquidation keeper sizes its batches within it, and the bar's blocks
+    # hold what market/blockspace.py says (sim/run/sending.py); 0: no limit, as the lab's Anvil
+    # (--disable-block-gas-limit)
+    _int("block_gas_limit", 0, 10**12, default=0),
     _amount("impact_depth", WAD, default=0),
     _int("impact_half_life", 1, 30 * DAY, default=3600),
     # seconds from the first bar to the oracle's first poke (sim/scenario/timeline.py); below the
@@ -316,10 +321,9 @@ MARKET = _table(
     _other("stable_prices", Kind.FILE),
     # bars over which the end-of-run mark sells the open book on the venue
     _int("mark_bars", 1, MAX_DRAIN_BARS, default=36),
-    # the day's block space (sim/market/blockspace.py): gas per block (absent: no limit), mean
-    # seconds per block, the share of block gas other traffic uses (with a limit and without
-    # these: 13.1 s and 0.8, sim/scenario/market.py)
-    _int("block_gas_limit", 21_000, 10**10),
+    # the day's block space (sim/market/blockspace.py; with a block_gas_limit): mean seconds per
+    # block, the share of block gas other traffic uses (absent: 13.1 s and 0.8,
+    # sim/scenario/market.py)
     _decimal("block_time", Decimal(1), Decimal(3600)),
     _decimal("competing_gas_share", Decimal(0), Decimal(1)),
 )

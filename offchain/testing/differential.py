@@ -77,6 +77,7 @@ _LIQUIDATION_RULES = {
     "liquidate_unsafe",
     "take_running",
     "liquidate_many",
+    "keeper_gas_round",
     "take",
     "flash_take",
     "reset",

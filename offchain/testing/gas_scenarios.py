@@ -11,8 +11,9 @@ from eth_utils import to_checksum_address
 
 from offchain.backends import EvmBackend, Lockstep, ModelBackend, model_beside
 from offchain.model import margin_call as margin_call_model
+from offchain.model import size_margin
 from offchain.model.dutch_auction import SLOT_BITS
-from offchain.model.fixed_point import RAD, WAD
+from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import Role
 from offchain.system.config import load_config
 from offchain.system.deployment import Deployment, TypeDeployment, deploy_flash_taker, deploy_system
@@ -424,6 +425,75 @@ def size_margin_gas(
     return gas
 
 
+def size_cut_batch_gas(
+    chain: EvmBackend, roles: list[str], observe: Observer | None = None
+) -> dict[str, int]:
+    """Size cuts in one `liquidate_many` (issue 63), per vault, on fresh deployments: the
+    keepers size their batches with these (offchain/sim/strategies/gas_costs.py).
+
+    - `gas.liquidate_many_per_size_cut`: issue 63's vaults, 20 of 60,000 BUSD at 1.139 x their
+      debt in safe value, safe at the base ratio and short of their size requirement (1.14 x 1.01
+      with the cut's spare) under docs/size-margin.md's margin (25,000 BUSD, +10% per further
+      25,000, at most +50%): each cut found by a bisection over the vault's whole bracket (about
+      65 halvings: its remainder lies below the knee, where the closed-form guess does not
+      hold).
+    - `gas.liquidate_many_per_widest_cut`: 5 vaults whose bisection halves a bracket of about
+      2**103 wei of normalized debt (104 halvings; a size cut's widest, while the rate is at
+      least 1 ray, is below 2**107: a wider one overflows its first probe's tab and reverts):
+      2**103 wei of debt each, a threshold of 2e7 BUSD, +1 ppm per further threshold, at most
+      +100%, each vault a hair short of its size requirement (its cure, about 1.7e11 BUSD with
+      the cut's 1% spare, and four more fit the caps' room of 1e12 BUSD). Governance grants
+      itself the engine's PRICE, CEILING and FEE_KINK roles to set the safe price, the ceilings
+      such vaults need and no utilization fee (its debt x 1e18 / ceiling would overflow)."""
+    gas: dict[str, int] = {}
+    governance, keeper = roles[0], roles[4]
+    # the figure, the batch's own name (its whole transaction, as the breakdown traces it), its
+    # vaults
+    for key, batch, count in (
+        ("gas.liquidate_many_per_size_cut", "gas.liquidate_many_20_size_cuts", 20),
+        ("gas.liquidate_many_per_widest_cut", "gas.liquidate_many_5_widest_cuts", 5),
+    ):
+        snapshot = chain.snapshot()
+        ls, model, d, _, measure = _fresh(chain, roles, observe)
+        eth = d.types["ETH-A"]
+        engine = model.contract(d.engine)
+        ls.transact(d.engine, "grant_role", governance, governance, int(Role.PRICE | Role.CEILING))
+        ls.transact(d.engine, "set_global_debt_ceiling", governance, 2**250)
+        ls.transact(d.engine, "set_debt_ceiling", governance, eth.type_id, 2**250)
+        ls.transact(d.liquidator, "set_max_debt_in_auction", governance, 10**57)
+        penalty = eth.config.liquidation_penalty
+        ls.transact(
+            d.liquidator, "configure_type", governance, eth.type_id, eth.auction, penalty, 10**57
+        )
+        if key == "gas.liquidate_many_per_size_cut":
+            size, debt = (25_000, 100_000, 500_000), 60_000 * WAD
+            # 10 collateral worth 1.139 x the debt at the safe price
+            safe_price = debt * RAY * 1_139 // 1_000 // (10 * WAD)
+        else:
+            size, debt = (2 * 10**7, 1, 10**6), 2**103
+            ls.transact(d.engine, "grant_role", governance, governance, int(Role.FEE_KINK))
+            ls.transact(d.engine, "set_fee_kink", governance, eth.type_id, WAD)
+            # value a hair short of the size requirement; the bracket as wide as the debt allows
+            need = size_margin.margin_debt(debt * RAY, size_margin.pack(*size))
+            safe_price = (need - need // 10**12) // (10 * WAD)
+        ls.transact(d.engine, "set_safe_price", governance, eth.type_id, safe_price)
+        owners = [to_checksum_address(f"0x{i:040x}") for i in range(0x3000, 0x3000 + count)]
+        ls.transact(eth.token, "mint", governance, governance, count * 10 * WAD)
+        ls.transact(eth.token, "approve", governance, eth.join, 2**256 - 1)
+        for owner in owners:
+            _owned_vault(ls, d, eth, governance, owner, debt)
+        ls.transact(d.engine, "set_size_margin", governance, eth.type_id, *size)
+        assert not any(engine.is_safe(eth.type_id, o) for o in owners)
+        # each safe at the base ratio: a size cut, not a liquidation of the whole vault
+        assert 10 * WAD * safe_price >= debt * engine.collateral_types[eth.type_id].rate
+        total = measure(batch, d.liquidator, "liquidate_many", keeper, eth.type_id, owners, keeper)
+        cut = [e for e in model.last_events if e.name == "Liquidated"]
+        assert len(cut) == count and all(e.args["normalized_debt"] < debt for e in cut)
+        gas[key] = total // count
+        chain.revert_to(snapshot)
+    return gas
+
+
 def margin_call_gas(
     chain: EvmBackend, roles: list[str], observe: Observer | None = None
 ) -> dict[str, int]:
@@ -466,7 +536,14 @@ def all_gas_figures(
 ) -> dict[str, int]:
     """Every gas figure: each group on its own fresh deployment, the chain reverted after it."""
     gas: dict[str, int] = {}
-    for group in (gas_figures, liquidation_gas, waterfall_gas, size_margin_gas, margin_call_gas):
+    for group in (
+        gas_figures,
+        liquidation_gas,
+        waterfall_gas,
+        size_margin_gas,
+        size_cut_batch_gas,
+        margin_call_gas,
+    ):
         snapshot = chain.snapshot()
         gas.update(group(chain, roles, observe))
         chain.revert_to(snapshot)

@@ -73,17 +73,20 @@ class System:
 
     # -------------------------------------------------------- acting
 
-    def tx(self, address: str, function: str, sender: str, *args: Any) -> None:
-        """One transaction on both; raises Revert (same reason on both) or Divergence; then its
-        economic properties are checked (EconomicViolation). Unchecked (`checked` False): the
-        transaction on both and the lockstep's comparison of outcomes and events only."""
+    def tx(
+        self, address: str, function: str, sender: str, *args: Any, gas: int | None = None
+    ) -> None:
+        """One transaction on both (on the chain with `gas` as its limit; None: TX_GAS); raises
+        Revert (same reason on both) or Divergence; then its economic properties are checked
+        (EconomicViolation). Unchecked (`checked` False): the transaction on both and the
+        lockstep's comparison of outcomes and events only."""
         if not self.checked:
-            self.lockstep.transact(address, function, sender, *args)
+            self.lockstep.transact(address, function, sender, *args, gas=gas)
             return
         before = self.auditor.before(sender, address, function)
         pre = self.spec.before(sender, address, function, args)
         try:
-            self.lockstep.transact(address, function, sender, *args)
+            self.lockstep.transact(address, function, sender, *args, gas=gas)
         except Revert as exc:
             self.spec.reverted(pre, exc.reason)
             raise

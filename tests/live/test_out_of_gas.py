@@ -2,8 +2,8 @@
 endpoint gives may fall short of what the transaction needs where it is mined (a crash's covers,
 each estimated before the ones ahead of it are mined, once used 106,040 of a limit of 106,040
 and failed, logged with no reason). Each bot sends with a margin over the estimate
-(offchain/live/txs.py GAS_MARGIN_PPM), names an out-of-gas failure as such in its log line and
-its metrics (a counter by reason), and sends the action again with more gas."""
+(offchain/sim/strategies/gas_costs.py GAS_MARGIN_PPM), names an out-of-gas failure as such in its
+log line and its metrics (a counter by reason), and sends the action again with more gas."""
 
 from __future__ import annotations
 
@@ -11,7 +11,8 @@ import urllib.request
 
 from live_support import UnderEstimatingProxy, free_port, wait_for
 
-from offchain.live.txs import GAS_MARGIN_FLAT, GAS_MARGIN_PPM, OUT_OF_GAS, gas_limit
+from offchain.live.txs import OUT_OF_GAS, gas_limit
+from offchain.sim.strategies.gas_costs import GAS_MARGIN_FLAT, GAS_MARGIN_PPM
 
 
 def test_margin__twice_the_estimate_and_50k():

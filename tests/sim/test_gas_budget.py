@@ -21,14 +21,14 @@ from offchain.sim.run.driver import simulate
 from offchain.sim.run.replay import replay
 from offchain.sim.scenario.load import ScenarioError, load_scenario
 from offchain.sim.strategies import steps
-from offchain.sim.strategies.gas_budget import (
+from offchain.sim.strategies.gas_budget import within_budget
+from offchain.sim.strategies.gas_costs import (
     FLASH_TAKE_GAS,
     LIQUIDATION_GAS,
     LIQUIDATION_TX_GAS,
     RESET_GAS,
     TAKE_GAS,
     action_gas,
-    within_budget,
 )
 from offchain.sim.strategies.keepers import MAX_BATCH, Action, liquidation_batches
 
@@ -164,9 +164,9 @@ def _scenario(tmp_path: Path, keepers: str, counts: tuple[int, int] = (1000, 400
             "transaction (160,000)",
         ),
         (
-            "liquidation_gas_budget = 269_999\n",
-            "keepers.liquidation_gas_budget: 269,999 gas is below the liquidation keeper's "
-            "costliest transaction (270,000)",
+            "liquidation_gas_budget = 479_999\n",
+            "keepers.liquidation_gas_budget: 479,999 gas is below the liquidation keeper's "
+            "costliest transaction (480,000)",
         ),
         ("backstop_gas_budget = 1\n", "keepers.backstop_gas_budget: 1 gas is below the backstop"),
         (

@@ -173,7 +173,8 @@ def _digest(result) -> str:
         "payers",
         "vaults",
     ):
-        h.update(_in_a7d2cc0s_ids(result.tables[name]).to_csv(index=False).encode())
+        table = result.tables[name].drop(columns=["after_data"], errors="ignore")
+        h.update(_in_a7d2cc0s_ids(table).to_csv(index=False).encode())
     return h.hexdigest()
 
 

@@ -352,8 +352,8 @@ def test_summary__keeper_failure_opens_the_report__first_table_is_the_keepers(tm
     result = synthetic_result()
     result.tables["keeper_actions"] = pd.DataFrame(
         [
-            ("liquidation_keeper", 10, 9, 8, 0, 1, 0, 0, 1, 0, 0.8),
-            ("backstop_keeper", 30, 0, 0, 0, 0, 30, 0, 0, 0, 0.0),
+            ("liquidation_keeper", 10, 9, 8, 0, 1, 0, 0, 1, 0, 0, 0.8),
+            ("backstop_keeper", 30, 0, 0, 0, 0, 30, 0, 0, 0, 0, 0.0),
         ],
         columns=list(TABLES["keeper_actions"]),
     )
@@ -367,8 +367,8 @@ def test_summary__keeper_failure_opens_the_report__first_table_is_the_keepers(tm
     assert lines[2].startswith("**Keeper failure:** The backstop keeper landed NONE of its 30")
     first_table = md.split("\n| ")[1]
     assert first_table.startswith("keeper | planned | sent | mined | dropped: bid below")
-    assert row(md, "backstop keeper", "30", "0", "0", "30", "0", "0", "0", "0", "0", "0.0%")
-    assert row(md, "liquidation keeper", "10", "9", "8", "0", "0", "1", "1", "0", "0", "80.0%")
+    assert row(md, "backstop keeper", "30", "0", "0", "30", "0", "0", "0", "0", "0", "0", "0.0%")
+    assert row(md, "liquidation keeper", "10", "9", "8", "0", "0", "1", "0", "1", "0", "0", "80.0%")
 
 
 def test_summary__layers_outside_the_waterfall_follow_it(tmp_path):

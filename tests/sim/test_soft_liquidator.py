@@ -26,7 +26,7 @@ from offchain.sim.results.reconcile import reconcile
 from offchain.sim.run.replay import replay
 from offchain.sim.scenario.load import ScenarioError, load_scenario
 from offchain.sim.scenario.population import actor_address
-from offchain.sim.strategies.gas_budget import SOFT_LIQUIDATION_GAS
+from offchain.sim.strategies.gas_costs import SOFT_LIQUIDATION_GAS
 from offchain.sim.strategies.keepers import VaultIndex
 from offchain.sim.strategies.soft_liquidator import (
     REPAY_CHOICES,

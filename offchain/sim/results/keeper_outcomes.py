@@ -14,6 +14,8 @@ Why an action failed:
 - `dropped_capped`: the keeper's gas strategy lowered its bid below that to keep its cost within
   the action's value (strategies/gas_strategy.py);
 - `deferred_by_budget`: the keeper's gas budget for the bar held it back (strategies/gas_budget.py);
+- `refused_for_gas`: the gas its strategy planned was over the limit it was sent with, or its
+  limit over what its block had left (run/sending.py: a node's and the chain's rules);
 - `lost_to_competitor`: mined but reverted because another actor got there first (the auction
   was no longer running, the vault no longer unsafe, a dust auction reset before its close:
   COMPETITOR_REASONS, COMPETITOR_REVERTS);
@@ -48,6 +50,7 @@ COLUMNS = (
     "dropped_underpriced",
     "dropped_capped",
     "deferred_by_budget",
+    "refused_for_gas",
     "in_flight_at_end",  # sent, not yet mined when the run ended
     "landed_share",  # mined / planned
 )
@@ -89,10 +92,13 @@ def keeper_actions(txs: pd.DataFrame, in_flight: Mapping[str, int]) -> pd.DataFr
             "dropped_underpriced": int(dropped.sum()) - capped,
             "dropped_capped": capped,
             "deferred_by_budget": int((status == "deferred").sum()),
+            "refused_for_gas": int((status == "refused").sum()),
             "in_flight_at_end": int(in_flight.get(actor, 0)),
         }
         sent = counts["mined"] + counts["reverted"] + lost + counts["in_flight_at_end"]
-        planned = sent + int(dropped.sum()) + counts["deferred_by_budget"]
+        planned = (
+            sent + int(dropped.sum()) + counts["deferred_by_budget"] + counts["refused_for_gas"]
+        )
         if planned == 0:
             continue
         rows.append(
@@ -137,6 +143,7 @@ def why(r: Mapping[str, Any]) -> str:
         (int(r["dropped_underpriced"]), "dropped, its gas bid below the bar's 30th percentile"),
         (int(r["dropped_capped"]), "dropped, its bid capped by the action's value"),
         (int(r["deferred_by_budget"]), "deferred by its gas budget"),
+        (int(r["refused_for_gas"]), "refused, over its gas limit or its block's"),
         (int(r["lost_to_competitor"]), "lost to a competitor"),
         (int(r["reverted"]), "reverted"),
         (int(r["in_flight_at_end"]), "still in flight at the end"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
+from offchain.backends.base import TX_GAS
 from offchain.sim.market.liquidity import LiquidityStep
 from offchain.sim.market.outside import Outside, ResaleStep
 from offchain.sim.market.type_market import TypeMarket
@@ -109,6 +110,7 @@ class Lineup:
                 self._on_unsafe,
                 gas_budget=k.liquidation_gas_budget,
                 on_waiting=self._on_waiting,
+                tx_gas=min(TX_GAS, self.scenario.market.block_gas_limit or TX_GAS),
             ),
             TakerStep(self.takers, a.capital_taker, gas_budget=k.taker_gas_budget),
             *resale,

@@ -46,11 +46,18 @@ class Recorder:
         function: str,
         *args: Any,
         submitted_bar: int | None = None,
+        gas_limit: int = 0,
     ) -> None:
-        """A transaction for the next block. Everything queued between two reads is mined as one
-        block, in the order queued: an actor's decisions rest on the state it read, never on
-        each other's results, so they can share a block."""
-        self.pending.append((actor, sender, contract, function, args, submitted_bar))
+        """A transaction for the next block, sent with `gas_limit` (0: backends.TX_GAS; the
+        model has no gas). Everything queued between two reads is mined as one block, in the
+        order queued: an actor's decisions rest on the state it read, never on each other's
+        results, so they can share a block."""
+        self.pending.append((actor, sender, contract, function, args, submitted_bar, gas_limit))
+
+    def block_position(self) -> int:
+        """How many transactions the block being queued holds so far (blocks of at most
+        MAX_BLOCK_TXS: 0 when the next one queued opens a block)."""
+        return len(self.pending) % MAX_BLOCK_TXS
 
     def flush(self) -> list[TxOutcome]:
         """Mine the queued transactions, in blocks of at most MAX_BLOCK_TXS, and record them with
@@ -62,11 +69,14 @@ class Recorder:
             outcomes = self.backend.transact_block(
                 [
                     (contract, function, sender, args)
-                    for _, sender, contract, function, args, _ in block
-                ]
+                    for _, sender, contract, function, args, _, _ in block
+                ],
+                [gas_limit for *_, gas_limit in block],
             )
             t = self.backend.last_block_time
-            for (actor, _, contract, function, _, submitted_bar), outcome in zip(block, outcomes):
+            for (actor, _, contract, function, _, submitted_bar, _), outcome in zip(
+                block, outcomes
+            ):
                 self._record(t, actor, contract, function, submitted_bar, outcome)
             mined += outcomes
         return mined
@@ -104,8 +114,9 @@ class Recorder:
     def dropped(
         self, t: int, actor: str, contract: str, function: str, why: str, status: str = "dropped"
     ) -> None:
-        """A transaction never sent, as a row of its own: the latency model dropped it, or
-        (status "deferred") the keeper's gas budget held it back."""
+        """A transaction never sent, as a row of its own: the latency model dropped it,
+        (status "deferred") the keeper's gas budget held it back, or (status "refused") its gas
+        is over its own limit or its block's (sending.py)."""
         self.rows["txs"].append(
             (
                 self.bar,

@@ -4,6 +4,23 @@ after drops, capped by the action's value) and the latency model (`actions.Laten
 queued now, held in flight until a later bar, or dropped. The feeder's and the arbitrageur's
 actions (no bid) are queued now. What a keeper's gas budget defers is recorded, never sent.
 `Sending` owns the actions in flight, the bar's planned bids and each action's drops in a row.
+
+Gas (issue 63: gas is part of the twin's contract with the chain). When an action is queued, the
+lab charges it the gas its strategy planned (strategies/gas_costs.py: `action_gas`, a liquidation
+batch by the path of each vault) and refuses it, as a node or the chain would, when that is more
+than the limit it is sent with (`action_limit`: out of gas on chain), or when its limit is above
+a block's gas (the scenario's `block_gas_limit`, 0 for none: a node refuses a transaction whose
+limit no block can hold). A refused action is a row of `txs` with status "refused" and its
+reason, never sent; its keeper plans it again next bar (the liquidation keeper sizes its batches
+within the block's gas). The blocks' room is the bar's, not one lab block's (the lab mines a
+step's transactions as one block; the chain had tens in a bar): with a block gas limit, what the
+bar's blocks cannot hold at a transaction's bid waits a bar (market/blockspace.py, `_room`).
+Both backends refuse the same actions (the decision is
+made here, before either sees the action); the chain then runs each transaction with its limit,
+so a figure below what the chain spends shows as a difference at reconciliation (out of gas, or
+the Liquidator's gas guard skipping vaults: SkippedForGas). Actions without a figure (the
+feeder's posts and pokes, the arbitrageur's swaps, a debt auction's bids, an attacker's) are
+neither charged nor refused.
 """
 
 from __future__ import annotations
@@ -15,7 +32,7 @@ from offchain.model.fixed_point import WAD
 from offchain.sim.results.tables import BACKSTOP_WIDE
 from offchain.sim.run.recorder import Recorder
 from offchain.sim.scenario.types import Scenario
-from offchain.sim.strategies.gas_budget import action_gas
+from offchain.sim.strategies.gas_costs import action_gas, action_limit
 from offchain.sim.strategies.gas_strategy import (
     DROPPED_CAPPED,
     DROPPED_UNDERPRICED,
@@ -30,6 +47,10 @@ from offchain.system.deployment import TypeDeployment
 # the steps that carry their bid as a field (`gas_price`), by their role: the bid of which
 # keeper role they plan with (the taker's and the backstop keeper's come with their params)
 BID_OF_STEP = {"liquidator": "liquidation", "soft_liquidator": "soft_liquidation"}
+# a refused action's row of `txs` (results/keeper_outcomes.py counts them): its status, and why
+REFUSED = "refused"
+OVER_TX_GAS = "over its gas limit"
+OVER_BLOCK_GAS = "over the block's gas limit"
 
 
 class Sending:
@@ -68,12 +89,15 @@ class Sending:
         # the day's block space (market/blockspace.py): keeper gas landed per bar, and how many
         # times a transaction waited a bar for room; None: blocks without limit
         self.blockspace = scenario.market.blockspace
-        self.block_gas: dict[int, int] = {}
+        self.bar_gas: dict[int, int] = {}
         self.block_waits = 0
         self.drops: dict[tuple, int] = {}  # an action's drops in a row: (actor, function, targets)
         self.in_flight: list[tuple[int, int, Action]] = []  # (landing bar, submitted bar, action)
         # a collateral type by its auction's and flash taker's address and by its id (set_types)
         self.type_names: dict[Any, str] = {}
+        # gas a block holds (0: no limit), and what the keepers' transactions queued into the
+        # block being filled are charged so far
+        self.block_gas_limit = scenario.market.block_gas_limit
 
     def set_types(self, types: dict[str, TypeDeployment], flash_takers: dict[str, str]) -> None:
         """Learn the deployment's collateral types (`Deployment.types`) and their flash takers:
@@ -88,14 +112,7 @@ class Sending:
         due = [f for f in self.in_flight if f[0] <= i]
         self.in_flight = [f for f in self.in_flight if f[0] > i]
         for _, submitted, action in due:
-            self.rec.queue(
-                action.actor,
-                action.sender,
-                action.contract,
-                action.function,
-                *action.args,
-                submitted_bar=submitted,
-            )
+            self._queue(action, submitted)
 
     def act(self, action: Action) -> None:
         """Through the keeper's gas strategy (strategies/gas_strategy.py: its bid, raised after
@@ -121,9 +138,7 @@ class Sending:
                 DROPPED_CAPPED if capped else DROPPED_UNDERPRICED,
             )
         elif delay == 0:
-            self.rec.queue(
-                action.actor, action.sender, action.contract, action.function, *action.args
-            )
+            self._queue(action)
         else:
             self.in_flight.append((bar + delay, bar, action))
 
@@ -142,12 +157,41 @@ class Sending:
             landing = bar + delay
             time = self.times[min(landing, len(self.times) - 1)]
             level = self.latency.level(bid, time)
-            used = self.block_gas.get(landing, 0)
+            used = self.bar_gas.get(landing, 0)
             if used + gas <= self.blockspace.capacity(step, level) or used == 0:
-                self.block_gas[landing] = used + gas
+                self.bar_gas[landing] = used + gas
                 return delay
             delay += 1
             self.block_waits += 1
+
+    def _queue(self, action: Action, submitted_bar: int | None = None) -> None:
+        """Queue `action` for the block being filled with its gas limit, or refuse it for gas
+        (see the module docstring)."""
+        try:
+            gas = action_gas(action)
+        except KeyError:  # no figure: neither charged nor refused
+            gas = None
+        limit = action_limit(action)
+        why = None
+        if gas is not None:
+            if gas > limit:
+                why = OVER_TX_GAS
+            elif self.block_gas_limit and limit > self.block_gas_limit:
+                why = OVER_BLOCK_GAS
+        if why is not None:
+            self.rec.dropped(
+                self.times[self.bar()], action.actor, action.contract, action.function, why, REFUSED
+            )
+            return
+        self.rec.queue(
+            action.actor,
+            action.sender,
+            action.contract,
+            action.function,
+            *action.args,
+            submitted_bar=submitted_bar,
+            gas_limit=action.gas_limit,
+        )
 
     def _bid(self, action: Action, drops: int) -> tuple[int, bool]:
         """The bid `action` is sent with after `drops` drops, and whether its value capped it

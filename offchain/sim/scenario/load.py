@@ -10,7 +10,7 @@ The file format (every table optional; the prices must come from somewhere; unkn
 keys are errors), as offchain/sim/scenarios/*.toml show it:
 [scenario]  name, description, seed
 [market]    prices (CSV) | [market.synthetic] (SyntheticPath fields); gas (CSV) | gas_gwei;
-            pool_depth | reserves (CSV) + reserves_scale; tail_bars; drain_bars;
+            pool_depth | reserves (CSV) + reserves_scale; tail_bars; drain_bars; block_gas_limit;
             impact_depth, impact_half_life (sim/market/impact.py); oracle_phase (timeline.py)
 [vaults]    count, debt_median, debt_sigma, ratio_min, ratio_mode, ratio_max | book (a CSV of
             the vaults: book.py; the first type's only, without --vaults); opt_in_share

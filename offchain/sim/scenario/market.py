@@ -36,6 +36,7 @@ DEFAULT_TAIL_BARS = MARKET["tail_bars"].default
 # with a block_gas_limit and without these keys: the long-run block time (N4) and other
 # traffic's share of block gas (2020's, assumed) (data/market/calibration.toml, docs/market.md)
 BLOCK_TIME = Decimal("13.1")
+MIN_BLOCK_GAS = 21_000  # a block gas limit below a plain transfer's is no block
 COMPETING = Decimal("0.8")
 
 
@@ -129,6 +130,12 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
 
     tail_bars = r.read("tail_bars")
     drain_bars = r.read("drain_bars")
+    block_gas_limit = r.read("block_gas_limit")
+    if 0 < block_gas_limit < MIN_BLOCK_GAS:
+        raise r.fail(
+            "block_gas_limit",
+            f"{block_gas_limit:,} is below a transaction's base gas ({MIN_BLOCK_GAS:,}; 0: none)",
+        )
     impact_depth = r.read("impact_depth")
     impact_half_life = r.read("impact_half_life")
     reserves_depth = r.read("reserves_depth")
@@ -139,10 +146,10 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         r, source, synthetic is None and "prices" in r.table, prices, impact_depth
     )
     blockspace = None
-    if "block_gas_limit" in r.table:
+    if block_gas_limit:
         # absent: the long-run block time (N4) and 2020's other traffic (docs/market.md)
         blockspace = BlockSpace(
-            r.read("block_gas_limit"),
+            block_gas_limit,
             r.read("block_time") if "block_time" in r.table else BLOCK_TIME,
             r.read("competing_gas_share") if "competing_gas_share" in r.table else COMPETING,
         )
@@ -158,6 +165,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         pool_depth=pool_depth,
         tail_bars=tail_bars,
         drain_bars=drain_bars,
+        block_gas_limit=block_gas_limit,
         synthetic=synthetic,
         impact_depth=impact_depth,
         impact_half_life=impact_half_life,

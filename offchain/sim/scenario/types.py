@@ -31,6 +31,8 @@ class MarketSpec:
     tail_bars: int  # bars appended after the path at its last price, so running auctions finish
     # up to this many more bars at the last price, while an auction is still running (0: none)
     drain_bars: int = 0
+    # gas a block of the lab holds (sim/run/sending.py); 0: no limit
+    block_gas_limit: int = 0
     # the generator of `prices` when the path is synthetic (another seed, another path); else None
     synthetic: SyntheticPath | None = None
     # the external market's depth [wad per side] through which liquidation sales move the price

@@ -14,12 +14,15 @@ from offchain.sim.scenario.market_data import Series
 class Action:
     """One intended transaction. `targets` name what it acts on (a vault, an auction, ...): no
     two actions in flight share a target. `gas_price` is the bid [wei]; 0 = not subject to
-    latency. `gas_limit` is what the strategy sized the transaction to [gas] (a live bot sends
-    at least that, since the node's estimate holds only for the state it was made on); 0 =
-    the estimate alone. `values` are what acting on each target is worth to the keeper
-    [wad of stablecoin], in the targets' order (a take's expected profit after gas, a
-    liquidated vault's debt, a cover's loss due; () = not valued): a keeper with a gas budget
-    sends the most valuable per gas first (gas_budget.py)."""
+    latency. `gas_limit` is what the strategy sized the transaction to [gas]: the lab sends it
+    with that limit (and refuses it if its planned gas is more, run/sending.py), a live bot with
+    at least that (the node's estimate holds only for the state it was made on); 0 = a
+    transaction's limit in the lab (backends.TX_GAS), the estimate alone live. `values` are what
+    acting on each target is worth to the keeper [wad of stablecoin], in the targets' order (a
+    take's expected profit after gas, a liquidated vault's debt, a cover's loss due; () = not
+    valued): a keeper with a gas budget sends the most valuable per gas first (gas_budget.py).
+    `target_gas` is the gas each target adds [gas], in the targets' order (a liquidation batch's
+    vaults, by the path each takes: gas_costs.vault_gas); () = the function's figure alone."""
 
     actor: str
     sender: str
@@ -30,6 +33,7 @@ class Action:
     gas_price: int = 0
     gas_limit: int = 0
     values: tuple[int, ...] = ()
+    target_gas: tuple[int, ...] = ()
 
 
 # ---------------------------------------------------------------- latency

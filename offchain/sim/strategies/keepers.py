@@ -11,7 +11,9 @@ decide the same things from the same state.
   `VaultSeized` events, ordered by normalized debt per collateral (a vault's liquidation price
   is that times rate x liquidation ratio, so the order does not change as fees accrue). Unsafe
   vaults are found by bisection, not by scanning every vault.
-- `liquidation_actions`: liquidate the unsafe vaults, in batches of `MAX_BATCH`.
+- `liquidation_actions`: liquidate the unsafe vaults, those unsafe at the base ratio first, in
+  batches sized by the gas of the path each vault takes (gas_costs.py: at most `MAX_BATCH`
+  vaults and a transaction's gas limit).
 - `taker_actions`: reset stale auctions; take when the profit after gas and pool slippage clears
   a threshold (flash take through the pool, or with own capital at the market price).
 - `backstop_actions`: accrue fees (and heal the unsettled proceeds with them), cover queued
@@ -56,9 +58,17 @@ from offchain.sim.strategies.backstop_keeper import (
     share_left,
     vault_headroom,
 )
-from offchain.sim.strategies.taker import (
+from offchain.sim.strategies.gas_costs import (
     FLASH_TAKE_GAS,
+    LIQUIDATION_GAS,
+    MAX_BATCH,
     TAKE_GAS,
+    batch_limit,
+    batches,
+    cut_by_size,
+    vault_gas,
+)
+from offchain.sim.strategies.taker import (
     AuctionView,
     PoolView,
     TakerParams,
@@ -96,6 +106,7 @@ __all__ = [
     "deleverage_ranked",
     "liquidation_actions",
     "liquidation_batches",
+    "split_batch",
     "lowest_safe_price",
     "oracle_actions",
     "pool_out",
@@ -105,11 +116,6 @@ __all__ = [
     "vault_headroom",
 ]
 
-# owners per liquidate_many: the contract takes 100, but 100 liquidations (~165k gas each)
-# exceed the 10M gas a transaction gets (backends.TX_GAS); 40 fit. A batch is sent with that
-# limit: vaults it skipped when the node estimated it (an auction cap that takes freed since,
-# a vault made unsafe by a poke mined first) cost their ~165k when it is mined.
-MAX_BATCH = 40
 KEY_SCALE = 10**45  # the index key: normalized debt per collateral, x 1e45, rounded down
 
 
@@ -194,19 +200,29 @@ def liquidation_actions(
     gas_price: int,
     room: int | None = None,
     size: int = 0,
+    tx_gas: int = TX_GAS,
 ) -> list[Action]:
     """Liquidate every unsafe vault not already being liquidated, in batches. A safe price of 0
     means no valid price (the liquidator reverts every liquidation): nothing to do. `room` (the
     auctions the type's auction can still start, MAX_ACTIVE - running; None = no limit known)
     bounds how many vaults are proposed; `size` is the type's size margin (VaultIndex.unsafe).
-    Each vault is valued at its debt (a keeper's reward is a share of it)."""
+    The vaults unsafe at the base ratio come first (issue 63: whatever else is unsafe, they go
+    in the first bar the keeper sees them, ahead of the size cuts), then those unsafe at their
+    size alone, each group closest to liquidation first; each vault is charged the gas of its
+    path and the batches are sized to `tx_gas` (gas_costs.py). Each vault is valued at its debt
+    (a keeper's reward is a share of it)."""
     if safe_price == 0:
         return []
-    owners = [o for o in index.unsafe(rate, safe_price, size) if ("vault", o) not in in_flight]
+    unsafe = [o for o in index.unsafe(rate, safe_price, size) if ("vault", o) not in in_flight]
+    cut = [cut_by_size(*index.vaults[o], rate, safe_price, size) for o in unsafe]
+    owners = [o for o, c in zip(unsafe, cut) if not c] + [o for o, c in zip(unsafe, cut) if c]
     if room is not None:
         owners = owners[: max(room, 0)]
     debts = [index.vaults[o][1] * rate // RAY for o in owners]  # wad
-    return liquidation_batches(index.type_id, owners, debts, keeper, liquidator, gas_price)
+    gases = [vault_gas(*index.vaults[o], rate, safe_price, size) for o in owners]
+    return liquidation_batches(
+        index.type_id, owners, debts, keeper, liquidator, gas_price, gases, tx_gas
+    )
 
 
 def liquidation_batches(
@@ -216,12 +232,17 @@ def liquidation_batches(
     keeper: str,
     liquidator: str,
     gas_price: int,
+    gases: list[int] | None = None,
+    tx_gas: int = TX_GAS,
 ) -> list[Action]:
-    """`liquidate_many` of `owners` (each valued at `values`), in order, MAX_BATCH to a
-    transaction."""
+    """`liquidate_many` of `owners` (each valued at `values` and adding `gases`, its path's
+    figure: gas_costs.vault_gas; None: each a vault without a size cut), in order, in batches
+    of at most MAX_BATCH whose gas limits (gas_costs.batch_limit) stay within `tx_gas`."""
+    if gases is None:
+        gases = [LIQUIDATION_GAS] * len(owners)
     actions = []
-    for start in range(0, len(owners), MAX_BATCH):
-        batch = tuple(owners[start : start + MAX_BATCH])
+    for start, end in batches(gases, tx_gas, MAX_BATCH):
+        batch = tuple(owners[start:end])
         actions.append(
             Action(
                 "liquidation_keeper",
@@ -231,11 +252,34 @@ def liquidation_batches(
                 (type_id, list(batch), keeper),
                 tuple(("vault", o) for o in batch),
                 gas_price,
-                TX_GAS,
-                tuple(values[start : start + MAX_BATCH]),
+                batch_limit(gases[start:end]),
+                tuple(values[start:end]),
+                tuple(gases[start:end]),
             )
         )
     return actions
+
+
+def split_batch(action: Action) -> list[Action]:
+    """A liquidation batch (of two vaults or more) as two, its first half and its second, each
+    sized as the keeper sizes a batch: what a live bot sends instead when the node cannot
+    estimate the whole (one vault's liquidation reverts, say: the others still go)."""
+    type_id, owners, keeper = action.args
+    half = len(owners) // 2
+    values = list(action.values) or [0] * len(owners)
+    gases = list(action.target_gas) or [LIQUIDATION_GAS] * len(owners)
+    out: list[Action] = []
+    for lo, hi in ((0, half), (half, len(owners))):
+        out += liquidation_batches(
+            type_id,
+            list(owners[lo:hi]),
+            values[lo:hi],
+            keeper,
+            action.contract,
+            action.gas_price,
+            gases[lo:hi],
+        )
+    return out
 
 
 def oracle_actions(

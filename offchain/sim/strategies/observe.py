@@ -14,6 +14,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
+from offchain.backends.base import TX_GAS
 from offchain.model.backstop import MAX_DELEVERAGE_VAULTS, LossStatus
 from offchain.model.deleverage import Window
 from offchain.model.dutch_auction import MAX_ACTIVE, every_running
@@ -71,12 +72,23 @@ def plan_liquidations(
     keeper: str,
     liquidator: str,
     gas_price: int,
+    tx_gas: int = TX_GAS,
 ) -> list[Action]:
     """The liquidation keeper's actions: the unsafe vaults not in flight, as many as the type's
-    auction can still start (its maximum, less those running and those already in flight)."""
+    auction can still start (its maximum, less those running and those already in flight), in
+    batches sized to `tx_gas` (keepers.liquidation_actions)."""
     room = MAX_ACTIVE - view.running - sum(1 for f in in_flight if f[0] == "vault")
     return liquidation_actions(
-        index, view.rate, view.safe_price, in_flight, keeper, liquidator, gas_price, room, view.size
+        index,
+        view.rate,
+        view.safe_price,
+        in_flight,
+        keeper,
+        liquidator,
+        gas_price,
+        room,
+        view.size,
+        tx_gas,
     )
 
 

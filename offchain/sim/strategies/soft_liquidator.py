@@ -52,7 +52,7 @@ from offchain.model import margin_call as mc
 from offchain.model import size_margin as sizing
 from offchain.model.fixed_point import RAY, WAD
 from offchain.sim.strategies.actions import Action
-from offchain.sim.strategies.gas_budget import SOFT_LIQUIDATION_GAS
+from offchain.sim.strategies.gas_costs import SOFT_LIQUIDATION_GAS
 from offchain.sim.strategies.keepers import VaultIndex
 from offchain.sim.strategies.observe import Call, Read
 from offchain.sim.strategies.steps import World

@@ -30,6 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from offchain.backends.base import TX_GAS
 from offchain.model.fixed_point import RAY, WAD
 from offchain.sim.strategies.gas_budget import within_budget
 from offchain.sim.strategies.keepers import (
@@ -264,6 +265,9 @@ class LiquidatorStep:
     role: str = "liquidator"
     gas_budget: int = 0
     on_waiting: Callable[[str, int], None] | None = None
+    # the most gas a batch may be sent with: a transaction's (TX_GAS), or less where a block
+    # holds less (a simulation's market.block_gas_limit)
+    tx_gas: int = TX_GAS
 
     def decide(self, world: World, names: Sequence[str]) -> list[Action]:
         d, out = world.d, []
@@ -278,7 +282,7 @@ class LiquidatorStep:
                 self.on_unsafe(name, unsafe)
             in_flight = world.in_flight()
             planned = plan_liquidations(
-                index, view, in_flight, self.sender, d.liquidator, self.gas_price
+                index, view, in_flight, self.sender, d.liquidator, self.gas_price, self.tx_gas
             )
             if self.on_waiting is not None and unsafe is not None and view.safe_price:
                 free = sum(1 for o in unsafe if ("vault", o) not in in_flight)

@@ -11,10 +11,7 @@ from typing import NamedTuple
 
 from offchain.model.fixed_point import RAY, WAD
 from offchain.sim.strategies.actions import Action
-
-# gas of each action, for the taker's profit estimate (bench/results.json, rounded up)
-FLASH_TAKE_GAS = 280_000
-TAKE_GAS = 160_000
+from offchain.sim.strategies.gas_costs import FLASH_TAKE_GAS, TAKE_GAS
 
 
 def pool_out(amount_in: int, reserve_in: int, reserve_out: int, fee: int) -> int:

@@ -1,14 +1,26 @@
-"""Liquidations and auctions: single and batched liquidations, whole, partial and flash takes
-(above and below the taker's maximum price), resets, circuit breakers, auction caps and price
-curves."""
+"""Liquidations and auctions: single and batched liquidations (and the liquidation keeper's own
+batches, sent with their gas limits: issue 63), whole, partial and flash takes (above and below
+the taker's maximum price), resets, circuit breakers, auction caps and price curves."""
 
 from __future__ import annotations
 
+from eth_utils import to_checksum_address
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
+from offchain.backends import ChainBackend
+from offchain.backends.base import TX_GAS
+from offchain.model.errors import Revert
 from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.sim.strategies.gas_costs import action_gas
+from offchain.sim.strategies.keepers import VaultIndex
+from offchain.sim.strategies.observe import LiquidationView, plan_liquidations
 from offchain.testing.machine.base import EDGE_WAITS, FRACTION, TYPES, MachineBase
+from offchain.testing.specification import SpecViolation
+
+# the gas limits a keeper round's transactions are sized to (keeper_gas_round): small ones make a
+# handful of size cuts fill a batch (a batch of one cut is sized to 1,080,000)
+ROUND_TX_GAS = (1_100_000, 1_500_000, 2_500_000, TX_GAS)
 
 
 class AuctionRules(MachineBase):
@@ -223,6 +235,160 @@ class AuctionRules(MachineBase):
             owners,
             self.users[keeper_i],
         )
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        plain=st.integers(0, 2),
+        cuts=st.integers(1, 5),
+        tx_gas=st.sampled_from(ROUND_TX_GAS),
+        probe=st.integers(100_000, 2_000_000),
+    )
+    def keeper_gas_round(self, name, plain, cuts, tx_gas, probe):
+        """Issue 63: `plain` vaults that a 10% fall makes unsafe at the base ratio and `cuts`
+        vaults it leaves 0.1% short of their size requirement (a size margin governance sets:
+        threshold 1,000 BUSD or the dust, +10% per threshold, at most +50%; the cut vaults owe
+        2.4 thresholds, where the bisection halves the whole bracket), opened by governance and
+        moved to fresh owners. Then, on the chain alone (undone after): every unsafe vault of the
+        type in one `liquidate_many` with a drawn `probe` gas limit must not fail (the
+        Liquidator's gas guard skips what the gas left cannot finish: each vault liquidated or
+        counted in SkippedForGas). Then the liquidation keeper's round (keepers.py, its own
+        order and sizing) with its batches sized to a drawn transaction limit `tx_gas`, each sent
+        with its own limit beside the model: a batch the chain runs out of gas on, or whose guard
+        fires, is a difference the lockstep reports (the twin assumes enough gas); a batch whose
+        limit is over `tx_gas` is not sent (the lab refuses it). The keeper lists every vault
+        unsafe at the base ratio before the size cuts."""
+        t, gov = self.t(name), self.r.governance
+        engine, tid = self.s.d.engine, t.type_id
+        if self.s.contract(t.auction).stopped:
+            self.act(t.auction, "set_stopped", gov, 0)
+        self.crash(name, 100)  # the engine's safe price is the oracle's current one
+        ct = self.ctype(name)
+        if not ct.safe_price:
+            return
+        threshold = max(1_000, -(-ct.dust // RAD))
+        # open without a size margin (a vault unsafe at its size cannot be drawn), then set it
+        if not self.act(engine, "set_size_margin", gov, tid, 0, 0, 0):
+            return
+        scale = 10 ** (18 - t.config.token_decimals)
+        self.gas_rounds = getattr(self, "gas_rounds", 0) + 1
+        owners = [
+            to_checksum_address(f"0x{0x63000 + self.gas_rounds * 16 + i:040x}")
+            for i in range(plain + cuts)
+        ]
+        for i, owner in enumerate(owners):
+            # plain: 40 thresholds at 1.05 x the debt now (0.945 after the fall); a cut: 2.4
+            # thresholds at 1.266 now (1.139 after it, short of 1.14)
+            debt = (40 * threshold if i < plain else 24 * threshold // 10) * WAD
+            ratio = 1_050 if i < plain else 1_266
+            tokens = -(-debt * ct.rate * ratio // (1_000 * ct.safe_price * scale))
+            collateral = tokens * scale
+            self._tokens_for_join(name, gov, tokens)
+            self.act(t.join, "join", gov, gov, tokens)
+            if not self.act(engine, "modify_vault", gov, tid, gov, gov, gov, collateral, debt):
+                continue
+            for holder, sign in ((gov, -1), (owner, 1)):
+                self.act(
+                    engine, "seize", gov, tid, holder, gov, gov, sign * collateral, sign * debt
+                )
+            if owner not in self.s.extra_holders:
+                self.s.extra_holders.append(owner)
+        self.act(engine, "set_size_margin", gov, tid, threshold, 100_000, 500_000)
+        self.crash(name, 90)
+        e, ct = self.engine(), self.ctype(name)
+        index = VaultIndex(tid)
+        for (vault_type, owner), v in list(e.vaults.items()):
+            if vault_type == tid and v.normalized_debt:
+                index.apply_args(
+                    {
+                        "collateral_type": tid,
+                        "owner": owner,
+                        "delta_collateral": v.collateral,
+                        "delta_normalized_debt": v.normalized_debt,
+                    }
+                )
+        size = e.size_margin_word(tid)
+        unsafe = index.unsafe(ct.rate, ct.safe_price, size)
+        if unsafe and ct.safe_price:
+            self._guard_probe(name, unsafe, probe)
+        view = LiquidationView(ct.rate, ct.safe_price, len(self.s.contract(t.auction).active), size)
+        actions = plan_liquidations(
+            index, view, set(), self.r.keeper, self.s.d.liquidator, 0, tx_gas
+        )
+        listed = [o for a in actions for o in a.args[1]]
+        base = [
+            e.vaults[(tid, o)].collateral * ct.safe_price
+            < e.vaults[(tid, o)].normalized_debt * ct.rate
+            for o in listed
+        ]
+        if any(base[i] and not base[i - 1] for i in range(1, len(base))):
+            raise SpecViolation(
+                "liquidation keeper: a vault unsafe at the base ratio listed after a size cut "
+                f"({listed})"
+            )
+        for a in actions:
+            if action_gas(a) > a.gas_limit:
+                raise SpecViolation(f"liquidation keeper: a batch planned over its own limit {a}")
+            if a.gas_limit > tx_gas:
+                self.totals.outcomes["keeper gas round: a batch over the limit, not sent"] += 1
+                continue
+            self.act(a.contract, a.function, a.sender, *a.args, gas=a.gas_limit)
+        self.totals.outcomes[f"keeper gas round: {len(actions)} batch(es)"] += 1
+
+    def _guard_probe(self, name, owners, gas):
+        """`liquidate_many(owners)` on the chain alone with `gas` as its limit, undone after: it
+        must not fail for gas where it succeeds with a transaction's whole limit, and each owner
+        is liquidated, counted as skipped for gas, or skipped for another reason (a cap, a vault
+        no cut cures)."""
+        failed, events = self._chain_alone(name, owners, gas)
+        if failed is not None:
+            ok_with_all, _ = self._chain_alone(name, owners, TX_GAS)
+            if ok_with_all is None:
+                raise SpecViolation(
+                    f"liquidate_many of {len(owners)} unsafe vault(s) with gas {gas:,} failed "
+                    f"({failed!r}) and succeeds with {TX_GAS:,}: the gas guard must skip what "
+                    "the gas left cannot finish"
+                )
+            self.totals.outcomes["gas guard probe: the batch reverts whatever its gas"] += 1
+            return
+        done = sum(1 for e in events if e.name == "Liquidated")
+        skipped = sum(e.args["vaults"] for e in events if e.name == "SkippedForGas")
+        if done + skipped > len(owners):
+            raise SpecViolation(
+                f"liquidate_many: {done} liquidated and {skipped} skipped of {len(owners)}"
+            )
+        self.totals.outcomes[f"gas guard probe: {'skipped' if skipped else 'all done'}"] += 1
+
+    def _chain_alone(self, name, owners, gas):
+        """The keeper's `liquidate_many(owners)` on the chain alone with `gas` as its limit, then
+        undone: (None, its events), or (its revert reason, []) if it failed."""
+        chain, t = self.s.chain, self.t(name)
+        pending = chain.next_block_time
+        snapshot = chain.snapshot()
+        try:
+            chain.transact(
+                self.s.d.liquidator,
+                "liquidate_many",
+                self.r.keeper,
+                t.type_id,
+                owners,
+                self.r.keeper,
+                gas=gas,
+            )
+            events = chain.last_events
+            if isinstance(chain, ChainBackend) and chain.last_receipt is not None:
+                # a node answers a sync send before it has stored the block: wait for it, or the
+                # revert below may land first and the block after it
+                mined = int(chain.last_receipt["blockNumber"], 16)
+                while int(chain.rpc("eth_blockNumber", []), 16) < mined:
+                    pass
+            return None, events
+        except Revert as exc:
+            return exc.reason or "(no reason)", []
+        finally:
+            chain.revert_to(snapshot)
+            # a revert drops a time set for the next block: set it again (System.what_if)
+            if pending != chain.next_block_time:
+                chain.set_next_block_time(pending)
 
     def _cap_around_vault(self, t, mode, which, owner=None):
         """A cap whose room is a vault's debt with the penalty (`owner`'s, else the largest

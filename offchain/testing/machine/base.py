@@ -95,10 +95,11 @@ class MachineBase(RuleBasedStateMachine):
             self.stats.end_example(self.checker.counts, self.s.spec.checks, error)
             self.node.revert_to(self.snapshot)
 
-    def act(self, address, function, sender, *args):
-        """Send a transaction that may revert (both sides must agree); counted in the outcomes."""
+    def act(self, address, function, sender, *args, gas=None):
+        """Send a transaction that may revert (both sides must agree), on the chain with `gas` as
+        its limit (None: backends.TX_GAS); counted in the outcomes."""
         try:
-            self.s.tx(address, function, sender, *args)
+            self.s.tx(address, function, sender, *args, gas=gas)
             self.totals.outcomes[f"ok {function}"] += 1
             self.totals.outcomes[f"ok {self.s.model.names.get(address, '?')}.{function}"] += 1
             if function == "set_waterfall" and self.s.contract(self.s.d.backstop).open_losses():

@@ -44,7 +44,16 @@ fixed_point, price_curves or contracts, so that a bug in those cannot hide itsel
 - a `deleverage` charges each listed vault min(f, its window's share left) of its headroom above
   the buffer at the lowest price shown, and within one window the shares charged to a vault add
   up to at most the max fraction (issue 45, finding 1); the keeper's ranking (what the fuzz
-  machine's and the attacker's keeper send) is by strength, so split-invariant (finding 2).
+  machine's and the attacker's keeper send) is by strength, so split-invariant (finding 2);
+- gas (issue 63): the twin has no gas and models every transaction as sent with what it needs.
+  The one guard on the gas left, `Liquidator.liquidate_many`'s (a vault starts only while
+  LIQUIDATION_RESERVE is left, a size cut only while CUT_RESERVE is), is the chain's alone: a
+  lockstep run in which it fires is a difference (Lockstep names it with the sender's gas limit:
+  SkippedForGas). Bound, checked by the fuzz's keeper round (machine/auctions.py
+  `keeper_gas_round`): a `liquidate_many` never fails for gas whatever its limit (given its own
+  part), each listed vault liquidated or counted as skipped; the liquidation keeper's batches,
+  each sent with its own limit, never make the guard fire; and it lists the vaults unsafe at
+  the base ratio before those unsafe at their size alone.
 
 The modules (deleverage.py: the deleveraging layer, the independent rewrite of
 offchain/model/deleverage.py): curves.py (the curve and fee arithmetic), base.py (`Before`,
