@@ -90,7 +90,7 @@ def _problems(ctx: click.Context) -> list[str]:
         # a given --out is checked here, with the other options (it was named only once they
         # were right: one run per mistake); the default one needs the scenario's name
         try:
-            check_out_dir(Path(p["out"]))
+            check_out_dir(Path(p["out"]), "compare-waterfalls")
             problems += [f"--out {x}" for x in [unwritable(p["out"])] if x]
         except ReportError as exc:
             problems.append(str(exc))
@@ -145,7 +145,7 @@ def cli(scenario_spec, vaults, seed, orders, out, chain):
     )
     out_dir = Path(out) if out else Path("reports") / f"{base.name}{suffix}-waterfalls"
     try:
-        check_out_dir(out_dir)  # before the runs, not after
+        check_out_dir(out_dir, "compare-waterfalls")  # before the runs, not after
     except ReportError as exc:
         fail(str(exc))
     problem = unwritable(out_dir)  # a file as a parent, /proc/nope/x: after the runs, a traceback

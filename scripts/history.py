@@ -39,7 +39,7 @@ def _problems(ctx: click.Context) -> list[str]:
     if empty or not out:
         return [empty] if empty else []
     try:
-        check_out_dir(Path(out))
+        check_out_dir(Path(out), "history")
     except ReportError as exc:
         return [str(exc)]
     problem = unwritable(Path(out))
@@ -69,7 +69,7 @@ def cli(day, out, backend):
         fail("\n".join(problems))
     out_dir = Path(out) if out else Path("reports") / f"history-{day}"
     try:
-        check_out_dir(out_dir)
+        check_out_dir(out_dir, "history")
     except ReportError as exc:
         fail(str(exc))
     problem = unwritable(out_dir)

@@ -431,7 +431,7 @@ def test_simulate_cli__out_is_not_a_report__refused_and_left_alone(tmp_path):
     result = CliRunner().invoke(
         _cli(), ["--vaults", "5", "--out", str(out), "--quiet", "--backend", "model"]
     )
-    assert result.exit_code == 2 and "is not a Backstop report" in result.output
+    assert result.exit_code == 2 and "holds files no Backstop command wrote" in result.output
     assert (out / "notes.txt").read_text() == "keep me" and len(list(out.iterdir())) == 1
 
 

@@ -416,8 +416,10 @@ def test_sweep__killed_mid_way__resumes_skipping_finished_runs(tmp_path):
     assert _sweep(*args, "--out", str(whole)).exit_code == 0
     for name in ("results.parquet", "results.csv", "cells.parquet", "summary.md"):
         assert (out / name).read_bytes() == (whole / name).read_bytes(), name
-    # no half-written file: the one the kill left was cleared (only the lock file is hidden)
-    assert not list(out.glob("runs/.*")) and [p.name for p in out.glob(".*")] == [".lock"]
+    # no half-written file: the one the kill left was cleared (only the lock file and the
+    # output's marker are hidden)
+    assert not list(out.glob("runs/.*"))
+    assert sorted(p.name for p in out.glob(".*")) == [".backstop-output.json", ".lock"]
 
 
 def test_sweep__different_hash_seeds__same_bytes(tmp_path):
@@ -684,7 +686,7 @@ def test_sweep_cli__out_is_not_a_sweep__refused_and_left_alone(tmp_path):
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
     result = CliRunner().invoke(_cli(), [*SWEEP, "--out", str(out)])
-    assert result.exit_code == 2 and "is not a Backstop sweep" in result.output
+    assert result.exit_code == 2 and "holds files no Backstop command wrote" in result.output
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
 
 
