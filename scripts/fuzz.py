@@ -41,6 +41,7 @@ from ape import project
 
 from offchain.backends import load_artifacts, reader_code
 from offchain.system.cli import FiniteFloatRange, failing, one_line_usage, unwritable
+from offchain.system.outputs import file_refusal, is_fuzz_record
 from offchain.testing.campaign import (
     CAMPAIGN_PROFILE,
     INTERRUPTED,
@@ -148,6 +149,11 @@ def cli(
     problem = unwritable(out)  # (probes the nearest existing parent, as for a directory)
     if problem:
         fail(f"--out {out}: {problem}")
+    # the record replaces only a campaign record (a user's notes.txt given as --out was written
+    # over at the first batch); --resume reads it as one, and says what else it is
+    problem = None if resume else file_refusal(out, "a fuzz campaign record", is_fuzz_record)
+    if problem:
+        fail(problem)
 
     def hold_record():
         """One campaign per record, held until the command ends (record_lock)."""

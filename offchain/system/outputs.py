@@ -285,6 +285,17 @@ def file_refusal(
     )
 
 
+def is_fuzz_record(data: Any) -> bool:
+    """`data` (a JSON document) is a fuzz campaign's record (offchain/testing/campaign.py), of
+    this version or an earlier one: `ape run fuzz --out` may replace it."""
+    return isinstance(data, dict) and {"steps", "seeds", "base_seed"} <= set(data)
+
+
+def is_mutation_record(data: Any) -> bool:
+    """`data` is a mutation run's record (offchain/testing/mutation.py: bench/mutants.json)."""
+    return isinstance(data, dict) and {"kill_rate", "mutants", "killed"} <= set(data)
+
+
 def describe_json(data: Any) -> str | None:
     """What one of Backstop's own JSON files `data` is, by its fields (None: none of them): for a
     refusal to say what was given where something else was expected."""
@@ -296,9 +307,9 @@ def describe_json(data: Any) -> str | None:
         return "a keeper bot's checkpoint"
     if "deployment" in data and "chain_id" in data and "version" in data:
         return "a keeper bot's checkpoint"
-    if "code_digest" in data and "target_steps" in data:
+    if is_fuzz_record(data):
         return "a fuzz campaign record"
-    if "kill_rate" in data and "mutants" in data:
+    if is_mutation_record(data):
         return "a mutation run's record"
     if "identity" in data and "scenarios" in data:
         return "a sweep's sweep.json"
@@ -319,6 +330,8 @@ __all__ = [
     "describe_json",
     "file_refusal",
     "folder_refusal",
+    "is_fuzz_record",
+    "is_mutation_record",
     "publish_folder",
     "read_marker",
     "write_marker",
