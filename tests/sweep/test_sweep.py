@@ -537,6 +537,23 @@ def test_sweep__a_tampered_figure__the_chain_check_catches_it(pool_sweep, tmp_pa
         (["--max-borrower-cost", "nan"], "--max-borrower-cost: must be a number >= 0"),
         (["--max-borrower-cost", "inf"], "--max-borrower-cost: must be a number >= 0"),
         (["--max-borrower-cost", "1e400"], "--max-borrower-cost: must be at most 10"),
+        # taken as 150% of the debt while the help said "0.02 or 2%" (issue 65)
+        (
+            ["--max-borrower-cost", "1.5"],
+            "--max-borrower-cost: '1.5' is ambiguous: as a share of the debt it is 150%, as a "
+            "percent 1.5%; write 1.5% or 150%",
+        ),
+        (["--max-borrower-cost", "15"], "it is 1500% (above the 1000% allowed), as a percent"),
+        (["--max-borrower-cost", "1"], "'1' is ambiguous: as a share of the debt it is 100%"),
+        # a config key the grid cannot vary was answered "did you mean debt_ceiling?" (issue 65)
+        (
+            ["--grid", "global_debt_ceiling=1"],
+            "--grid: global_debt_ceiling is a key of the deployment config's [system] table, "
+            "which a sweep cannot vary",
+        ),
+        (["--grid", "liquidation_rato=1.5"], "(did you mean liquidation_ratio?)"),
+        (["--grid", "token_symbol=X"], "--grid: token_symbol names something (a token, a type,"),
+        (["--grid", "seed=1,2"], "--grid: seed is not a grid key: --seeds sets the runs"),
         (["--verify", "1e400"], "Invalid value for '--verify': '1e400' is not a valid integer"),
         (["--vaults", "nan"], "Invalid value for '--vaults': 'nan' is not a valid integer"),
     ],
