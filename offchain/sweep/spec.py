@@ -371,7 +371,13 @@ def load_sweep_file(path: str | Path) -> SweepFile:
     where = str(path)
     if path.suffix.lower() not in (".toml", ".yaml", ".yml"):
         raise SweepError(f"{where}: a sweep file is .toml, .yaml or .yml")
-    data = read_mapping(path, SweepError, where)
+    data = read_mapping(
+        path,
+        SweepError,
+        where,
+        empty=f"a sweep file gives a [grid] table or at least one [sweep] key: "
+        f"{', '.join(_FILE_KEYS)}",
+    )
     # every mistake below is named at once, one line each (the file is fixed in one go)
     problems: list[str] = []
     unknown = sorted(set(map(str, data)) - {"sweep", "grid"})

@@ -525,6 +525,9 @@ BAD_FILES = [
         "[vaults]\ncount = 3\n",
         "scenario.toml: market.prices: missing (a price CSV, or a [market.synthetic] table)",
     ),
+    # an empty file was named by its first missing key (issue 65)
+    ("", "scenario.toml: empty file (a scenario gives at least its prices: [market] prices ="),
+    ("# to do\n\n", "scenario.toml: empty file (a scenario gives at least its prices"),
     (
         MINIMAL + 'gas = "data/market/gas_2020-03-12.csv"\ngas_gwei = 50\n',
         "scenario.toml: market.gas_gwei: give a gas CSV (market.gas) or a constant gas_gwei, not "

@@ -571,8 +571,8 @@ def test_sweep_cli__bad_input__one_line_exit_2_nothing_written(tmp_path, extra, 
     "name, content, phrase",
     [
         # ran the 100-run default sweep and exited 0 before (issue 34)
-        ("empty.toml", b"", "empty.toml: sets nothing: a sweep file gives a [grid] table or"),
-        ("empty.yaml", b"# nothing yet\n", "empty.yaml: sets nothing"),
+        ("empty.toml", b"", "empty.toml: empty file (a sweep file gives a [grid] table or"),
+        ("empty.yaml", b"# nothing yet\n", "empty.yaml: empty file"),
         ("empty-table.toml", b"[sweep]\n", "empty-table.toml: sets nothing"),
         ("binary.toml", b"\x89PNG\r\n\x1a\n\x00\xff", "binary.toml: not a text TOML file"),
         ("folder.toml", None, "folder.toml: a directory, not a file"),

@@ -92,3 +92,16 @@ def test_mutate__list_or_out_unusable__one_line_exit_2(tmp_path, args, phrase):
     assert result.exit_code == 2, (result.output, result.exception)
     assert len(lines) == 1 and phrase in lines[0], lines
     assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_mutate_list__empty_file__said_empty(tmp_path):
+    """An empty mutant list said "no [[mutant]] entries"; it is an empty file (issue 65)."""
+    empty = tmp_path / "mutants.toml"
+    empty.write_text("# to do\n")
+    cli = _cli("mutate")
+    cli.callback.__globals__["run_baseline"] = _never
+    result = CliRunner().invoke(cli, ["--list", str(empty)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.output.splitlines() == [
+        f"mutate: {empty}: empty file (a mutant list holds [[mutant]] tables)"
+    ]
