@@ -42,6 +42,7 @@ from ape import project
 from offchain.backends import load_artifacts, reader_code
 from offchain.system.cli import FiniteFloatRange, failing, one_line_usage, unwritable
 from offchain.system.outputs import file_refusal, is_fuzz_record
+from offchain.system.progress import Meter
 from offchain.testing.campaign import (
     CAMPAIGN_PROFILE,
     INTERRUPTED,
@@ -228,6 +229,16 @@ def cli(
     # run_campaign, which stops the workers and returns what ran
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+    # steps done, rate and time left on stderr: a status line on a terminal, a line a minute in
+    # a pipe (a campaign of hours printed nothing until its end)
+    meter = Meter("fuzz", "steps", steps)
+    first = old.steps if old is not None else 0
+
+    def batch_done(results, wall) -> None:
+        record = record_of(results, wall, None)
+        write_record(record, out)
+        meter.update(record.steps, first)
+
     try:
         results, wall, stopped = run_campaign(
             artifacts,
@@ -238,17 +249,20 @@ def cli(
             profile,
             replay=not no_replay,
             machine=machine,
-            progress=lambda results, wall: write_record(record_of(results, wall, None), out),
+            progress=batch_done,
             shrink_s=shrink_seconds,
             resume=old,
         )
     except KeyboardInterrupt:  # before the workers ran a batch
+        meter.close()
         click.echo("fuzz: interrupted before the workers started, nothing written", err=True)
         sys.exit(130)
     except WorkerCrashed as exc:
+        meter.close()
         click.echo(f"fuzz: {exc}", err=True)
         click.echo(f"fuzz: the record of the last finished batches is in {out}", err=True)
         sys.exit(1)
+    meter.close()
     record = record_of(results, wall, stopped)
     write_record(record, out)
     click.echo(

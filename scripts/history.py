@@ -26,6 +26,7 @@ from offchain.report.documents import ReportError, check_out_dir
 from offchain.sim.run.setup import SimulationError
 from offchain.sim.scenario.load import ScenarioError
 from offchain.system.cli import empty_out, failing, one_line_usage, unwritable
+from offchain.system.progress import reporting
 
 DAYS = ("black-thursday-2020",)
 fail = failing("history")
@@ -76,7 +77,11 @@ def cli(day, out, backend):
     if problem:
         fail(f"--out {problem}")
     try:
-        path, lines, ok = write(out_dir, chain=backend == "both")
+        # runs done, the current run's bars and time left on stderr (a line per run in a pipe):
+        # it printed nothing for 18 minutes (offchain/system/progress.py; the runs report
+        # through the hooks on replay() and run_day())
+        with reporting("history"):
+            path, lines, ok = write(out_dir, chain=backend == "both")
     except (SimulationError, ScenarioError, AnvilError, ReportError) as exc:
         fail(str(exc))
     for line in lines:
