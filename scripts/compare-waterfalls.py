@@ -63,6 +63,10 @@ def order_problems(text: str) -> tuple[list[tuple[str, ...]], list[str]]:
         if not names:
             problems.append(f"--orders: an empty order in {text!r} (orders are separated by ';')")
             continue
+        if not all(x.strip() for x in part.split(",")):
+            # "fund,,redistribution" ran fund, redistribution: the empty layer dropped in silence
+            # (simulate's --waterfall refuses it)
+            problems.append(f"--orders: an empty layer between commas in {part.strip()!r}")
         if names in orders:
             problems.append(f"--orders: the order {','.join(names)!r} is given twice")
         for name in dict.fromkeys(names):

@@ -276,11 +276,17 @@ def load_record(path: Path) -> DeploymentRecord:
     if path.is_dir():
         raise RecordError(f"{path} is a directory, not a deployment record (.json)")
     try:
-        data = json.loads(path.read_text())
-    except ValueError:  # a binary file too (UnicodeDecodeError)
-        raise RecordError(f"{path}: not JSON") from None
+        text = path.read_text()
+    except ValueError:  # a binary file (UnicodeDecodeError)
+        raise RecordError(f"{path}: not a deployment record (not JSON; {EXPECTED})") from None
     except OSError as exc:
         raise RecordError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not text.strip():
+        raise RecordError(f"{path}: empty file ({EXPECTED})")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise RecordError(f"{path}: not a deployment record (not JSON; {EXPECTED})") from None
     if not isinstance(data, dict):
         raise RecordError(f"{path}: not a deployment record ({EXPECTED})")
     # another of Backstop's files is named as what it is: a checkpoint, a fuzz record, an Anvil

@@ -333,7 +333,8 @@ def borrower_cost_fraction(text: str, where: str) -> Fraction:
     raw = text.strip()
     percent = raw.endswith("%")
     try:
-        number = Decimal(raw.rstrip("%").strip().replace("_", ""))
+        # one % at most: "0.5%%" was 0.5% (rstrip took both)
+        number = Decimal(raw.removesuffix("%").strip().replace("_", ""))
     except InvalidOperation:
         raise SweepError(f"{where}: not a number: {text!r}") from None
     if not number.is_finite() or number < 0:

@@ -71,6 +71,15 @@ def _files(root: Path) -> list[Path]:
     return sorted(p.relative_to(root) for p in found)
 
 
+def _holds_a_file(root: Path) -> bool:
+    """Whether anything but empty folders is under `root` (stops at the first entry found)."""
+    for directory, dirs, names in os.walk(root, followlinks=False):
+        here = Path(directory)
+        if names or any((here / d).is_symlink() for d in dirs):
+            return True
+    return False
+
+
 def _digest(path: Path) -> str:
     h = hashlib.sha256()
     with open(path, "rb") as f:
@@ -133,15 +142,13 @@ def folder_refusal(out_dir: Path | str, command: str) -> str | None:
     if not root.is_dir():
         return f"{root}: exists and is a file, not a folder; choose another --out"
     try:
-        entries = _files(root)
-    except OSError as exc:
-        return f"{root}: cannot be read ({exc.strerror or exc}); choose another --out"
-    if not entries:
-        return None  # an empty folder (or empty folders only): nothing to lose
-    try:
+        if not _holds_a_file(root):
+            return None  # an empty folder (or empty folders only): nothing to lose
         marker = read_marker(root)
     except OutputError as exc:
         return str(exc)
+    except OSError as exc:
+        return f"{root}: cannot be read ({exc.strerror or exc}); choose another --out"
     if marker is None:
         for name, what in _LEGACY:
             if (root / name).is_file():
@@ -150,10 +157,15 @@ def folder_refusal(out_dir: Path | str, command: str) -> str | None:
                     f"{MARKER}), or someone's files: {command} replaces only its own marked "
                     "output; move the folder away (or delete it yourself), or choose another --out"
                 )
+        # named by its first entries (a whole tree is not walked for a refusal: `--out /`)
+        top = sorted(Path(entry.name) for entry in os.scandir(root))
         return (
-            f"{root}: holds files no Backstop command wrote ({_names(entries)}); choose another "
-            "--out"
+            f"{root}: holds files no Backstop command wrote ({_names(top)}); choose another --out"
         )
+    try:
+        entries = _files(root)
+    except OSError as exc:
+        return f"{root}: cannot be read ({exc.strerror or exc}); choose another --out"
     if marker["command"] != command:
         return (
             f"{root}: holds the output of {_what(marker['command'])}, not of {command}; choose "

@@ -347,7 +347,7 @@ def test_deploy__config_with_three_mistakes__an_error_line_each(node, tmp_path):
 @pytest.mark.parametrize(
     "plant, phrase",
     [
-        (lambda p: p.write_text("my notes"), ": not JSON; it would be replaced"),
+        (lambda p: p.write_text("my notes"), r"not a deployment record \(not JSON; expected"),
         (lambda p: p.mkdir(), "is a directory, not a deployment record"),
         (
             lambda p: p.write_text('{"version": 2, "watched": {}, "pending": []}'),

@@ -545,6 +545,8 @@ def test_sweep__a_tampered_figure__the_chain_check_catches_it(pool_sweep, tmp_pa
         ),
         (["--max-borrower-cost", "15"], "it is 1500% (above the 1000% allowed), as a percent"),
         (["--max-borrower-cost", "1"], "'1' is ambiguous: as a share of the debt it is 100%"),
+        # two % signs were taken as one (0.5%)
+        (["--max-borrower-cost", "0.5%%"], "--max-borrower-cost: not a number: '0.5%%'"),
         # a config key the grid cannot vary was answered "did you mean debt_ceiling?" (issue 65)
         (
             ["--grid", "global_debt_ceiling=1"],

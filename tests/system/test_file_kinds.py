@@ -79,3 +79,15 @@ def test_checkpoint__another_of_backstops_files__named_never_delete_it(tmp_path,
     path.write_text("{}")
     with pytest.raises(CheckpointError, match="not a checkpoint \\(no version;"):
         Checkpoint(path, 31337, "0xab", "liquidator").load()
+
+
+def test_load_record__empty_or_not_json__says_which_with_what_was_expected(tmp_path):
+    path = tmp_path / "given.json"
+    path.write_text("\n")
+    with pytest.raises(RecordError) as refused:
+        load_record(path)
+    assert str(refused.value) == f"{path}: empty file {EXPECTED}"
+    path.write_text("my notes")
+    with pytest.raises(RecordError) as refused:
+        load_record(path)
+    assert str(refused.value) == f"{path}: not a deployment record (not JSON; {EXPECTED[1:-1]})"
