@@ -66,41 +66,23 @@ NODE ?= anvil
 devnet: setup
 	ape run devnet --node $(NODE) $(DEVNET_ARGS)
 
-# the devnet's four keeper bots in one terminal (JSON lines). KEEPER_ARGS and the node are checked
-# first, as each bot (keeper --check, every check a bot runs before it acts: the record against
-# the node, --type, the ports, its checkpoint; the taker first, so that a mistake of all four is
-# one line, not four, and no bot starts). KEEPER_ARGS go to every bot: --role, --account and
+# the devnet's four keeper bots in one terminal (JSON lines; offchain/live/make_keepers.py).
+# KEEPER_ARGS and the node are checked first, as each bot (keeper --check, every check a bot runs
+# before it acts: the record against the node, --type, the ports, its checkpoint; the taker
+# first, so that a mistake of all four is one line, not four, and no bot starts; on a terminal a
+# status line says which check runs). KEEPER_ARGS go to every bot: --role, --account and
 # --metrics-port-offset there are refused (each bot has its own); a bot ignores there what is
-# another role's (--min-profit is the taker's, --webhook the notifier's; the notifier sends
-# nothing: it ignores --gas and --stuck-*). Ctrl-C stops all four (status 0);
-# when one stops (a bot that cannot start: one line, exit 2), the recipe stops the others and
-# exits with its status, 1 for a clean stop (make itself then exits 2, as for any failed recipe,
-# after a line naming the bot's status). KEEPER_ARGS: e.g. --rpc URL (ape run keeper --help); with --metrics-port BASE each
+# another role's (--min-profit is the taker's, --webhook and --summary-every the notifier's; the
+# notifier sends nothing: it ignores --gas and --stuck-*). Ctrl-C on the terminal stops all four
+# and make exits 0 (the bots run in the terminal's foreground, make does not see the Ctrl-C);
+# when one stops by itself or is killed (a bot that cannot start: one line, exit 2), the others
+# are stopped, a line names it and its status, and make fails (exit 2, as for any failed recipe).
+# KEEPER_ARGS: e.g. --rpc URL (ape run keeper --help); with --metrics-port BASE each
 # role serves on its own port, BASE + its offset: liquidator +0, taker +1, backstop +2,
 # notifier +3 (--metrics-port-offset). KEEPER: the command (python -m offchain.live.cli, the same).
 KEEPER ?= ape run keeper
 keepers: setup
-	@set -- $(KEEPER_ARGS); bad=0; for a in "$$@"; do case "$$a" in \
-	  --role|--role=*|--account|--account=*) bad=2; \
-	    echo "make keepers: $${a%%=*} in KEEPER_ARGS: make keepers gives each bot its own" \
-	      "(liquidator dev:2, taker dev:3, backstop dev:4, notifier), drop it" >&2;; \
-	  --metrics-port-offset|--metrics-port-offset=*) bad=2; \
-	    echo "make keepers: --metrics-port-offset in KEEPER_ARGS: make keepers gives each bot" \
-	      "its own (liquidator 0, taker 1, backstop 2, notifier 3), drop it" >&2;; \
-	esac; done; [ $$bad = 0 ] || exit $$bad; \
-	export BACKSTOP_KEEPER_ARGS_SHARED=1; \
-	for bot in "taker dev:3 1" "liquidator dev:2 0" "backstop dev:4 2" "notifier - 3"; do \
-	  set -- $$bot; account=$$([ "$$2" = - ] || echo "--account $$2"); \
-	  $(KEEPER) --role $$1 $$account --metrics-port-offset $$3 --check $(KEEPER_ARGS) || exit $$?; \
-	done; \
-	pids=""; trap 'kill $$pids 2>/dev/null; wait; exit 0' INT TERM; \
-	$(KEEPER) --role liquidator --account dev:2 --metrics-port-offset 0 $(KEEPER_ARGS) & pids="$$pids $$!"; \
-	$(KEEPER) --role taker --account dev:3 --metrics-port-offset 1 $(KEEPER_ARGS) & pids="$$pids $$!"; \
-	$(KEEPER) --role backstop --account dev:4 --metrics-port-offset 2 $(KEEPER_ARGS) & pids="$$pids $$!"; \
-	$(KEEPER) --role notifier --metrics-port-offset 3 $(KEEPER_ARGS) & pids="$$pids $$!"; \
-	wait -n $$pids; s=$$?; trap - INT TERM; kill $$pids 2>/dev/null; wait; \
-	echo "make keepers: a bot stopped (exit $$s), so the others were stopped too" >&2; \
-	exit $$(( s == 0 ? 1 : s ))
+	@$(BIN)/python -m offchain.live.make_keepers --keeper "$(KEEPER)" -- $(KEEPER_ARGS)
 
 # MARKET_ARGS: e.g. --scenario may-2021 --speed 1200 (ape run market --help)
 MARKET_ARGS ?= --scenario black-thursday-2020 --speed 600

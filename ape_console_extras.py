@@ -1,9 +1,10 @@
 """`ape console` extras (Ape loads this file from the project's root): the devnet's recorded
 Backstop contracts. With `make devnet` running:
 
-    ape console --network ethereum:devnet:node
-    In [1]: bs.engine.global_debt()
-    In [2]: bs["ETH-A.auction"].auction_count()
+    ape console --network ethereum:devnet:node      # a devnet on another port: by its URL,
+                                                    # --network http://127.0.0.1:8546
+    In [1]: bs.engine.total_issued()
+    In [2]: bs["ETH-A.auction"].buffer()
 
 `bs` holds every contract of deployments/<chain id>.json by its label (`bs.engine`,
 `bs["ETH-A.oracle"]`), once the record verifies against the node (chain id, genesis, code at

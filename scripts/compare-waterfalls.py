@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import sys
+from contextlib import nullcontext
 from pathlib import Path
 
 import click
@@ -30,6 +31,7 @@ from offchain.sim.scenario.load import (
 )
 from offchain.system.cli import empty_out, failing, one_line_usage, unwritable, vaults_option
 from offchain.system.config import LAYERS
+from offchain.system.progress import plan, reporting
 
 DEFAULT_ORDERS = (
     ("fund", "stability_pool", "debt_auction", "redistribution"),
@@ -61,6 +63,10 @@ def order_problems(text: str) -> tuple[list[tuple[str, ...]], list[str]]:
         if not names:
             problems.append(f"--orders: an empty order in {text!r} (orders are separated by ';')")
             continue
+        if not all(x.strip() for x in part.split(",")):
+            # "fund,,redistribution" ran fund, redistribution: the empty layer dropped in silence
+            # (simulate's --waterfall refuses it)
+            problems.append(f"--orders: an empty layer between commas in {part.strip()!r}")
         if names in orders:
             problems.append(f"--orders: the order {','.join(names)!r} is given twice")
         for name in dict.fromkeys(names):
@@ -90,7 +96,7 @@ def _problems(ctx: click.Context) -> list[str]:
         # a given --out is checked here, with the other options (it was named only once they
         # were right: one run per mistake); the default one needs the scenario's name
         try:
-            check_out_dir(Path(p["out"]))
+            check_out_dir(Path(p["out"]), "compare-waterfalls")
             problems += [f"--out {x}" for x in [unwritable(p["out"])] if x]
         except ReportError as exc:
             problems.append(str(exc))
@@ -100,6 +106,31 @@ def _problems(ctx: click.Context) -> list[str]:
     if spec_problem:
         problems.append(spec_problem)
     return problems + argument_problems(vaults=p.get("vaults"), seed=p.get("seed"))
+
+
+def _run_orders(order_list, variants, chain, code) -> tuple[list, int]:
+    """Each order's replay, with its console lines: (the runs, the differences found)."""
+    runs, disagreements = [], 0
+    for order, scenario in zip(order_list, variants, strict=True):
+        label = " -> ".join(order) or "(no layer)"
+        try:
+            # with --chain, the complete state at the start and the end is compared; alone, none
+            # is read
+            done = replay(scenario, chain=chain, code=code, full_check_every=10**9)
+        except SimulationError as exc:
+            fail(str(exc))
+        model = done.model
+        if done.reconciliation is not None:
+            disagreements += done.reconciliation.diff_count
+            click.echo(
+                f"{label}: chain and model "
+                + ("agree" if done.ok else f"DISAGREE ({done.reconciliation.diff_count})")
+            )
+        runs.append((label, model))
+        click.echo(f"{label}: done ({model.facts['run_s']:.1f} s)")
+        for line in console_lines(model.tables["keeper_actions"], model.facts):
+            click.echo(f"{label}: {line}")
+    return runs, disagreements
 
 
 @click.command(cls=one_line_usage("compare-waterfalls", _problems))
@@ -145,7 +176,7 @@ def cli(scenario_spec, vaults, seed, orders, out, chain):
     )
     out_dir = Path(out) if out else Path("reports") / f"{base.name}{suffix}-waterfalls"
     try:
-        check_out_dir(out_dir)  # before the runs, not after
+        check_out_dir(out_dir, "compare-waterfalls")  # before the runs, not after
     except ReportError as exc:
         fail(str(exc))
     problem = unwritable(out_dir)  # a file as a parent, /proc/nope/x: after the runs, a traceback
@@ -156,26 +187,11 @@ def cli(scenario_spec, vaults, seed, orders, out, chain):
         from offchain.backends import project_code
 
         code = project_code()
-    runs, disagreements = [], 0
-    for order, scenario in zip(order_list, variants, strict=True):
-        label = " -> ".join(order) or "(no layer)"
-        try:
-            # with --chain, the complete state at the start and the end is compared; alone, none
-            # is read
-            done = replay(scenario, chain=chain, code=code, full_check_every=10**9)
-        except SimulationError as exc:
-            fail(str(exc))
-        model = done.model
-        if done.reconciliation is not None:
-            disagreements += done.reconciliation.diff_count
-            click.echo(
-                f"{label}: chain and model "
-                + ("agree" if done.ok else f"DISAGREE ({done.reconciliation.diff_count})")
-            )
-        runs.append((label, model))
-        click.echo(f"{label}: done ({model.facts['run_s']:.1f} s)")
-        for line in console_lines(model.tables["keeper_actions"], model.facts):
-            click.echo(f"{label}: {line}")
+    # on a terminal a status line (runs done, the current run's bars, time left); in a pipe the
+    # line per order is the progress (offchain/system/progress.py)
+    with reporting("compare-waterfalls") if sys.stderr.isatty() else nullcontext():
+        plan(len(order_list))
+        runs, disagreements = _run_orders(order_list, variants, chain, code)
     lines = [line for line in scenario_lines(base) if line[0] != "waterfall"]
     try:
         path = write_comparison(out_dir, runs, lines)

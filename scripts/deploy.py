@@ -32,8 +32,9 @@ import requests
 from ape.cli import ConnectedProviderCommand
 
 from offchain.backends import Divergence, project_code
+from offchain.backends.probe import NoAnswer, wait_for_answer
 from offchain.live.deploy import DeployError, deploy_recorded, estimate_deployment, require_devnet
-from offchain.live.node import Node, NodeUnavailable
+from offchain.live.node import SLOW_NODE_S, Node, NodeUnavailable
 from offchain.live.record import (
     DEFAULT_DIR,
     RecordError,
@@ -105,13 +106,10 @@ def _table(headers: list[str], rows: list[list[str]]) -> str:
 
 
 def _answers(url: str) -> bool:
+    """A node answers at `url`: at once when refused, a slow answer waited out (probe.py)."""
     try:
-        requests.post(
-            url,
-            json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
-            timeout=3,
-        )
-    except (requests.RequestException, ValueError):
+        wait_for_answer(url, SLOW_NODE_S, refused_s=0, first_wait_s=3)
+    except (NoAnswer, requests.RequestException, ValueError):
         return False
     return True
 

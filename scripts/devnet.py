@@ -144,6 +144,33 @@ def _is_journal(path: Path) -> bool:
 
 
 STATE_FILES = {"anvil": "devnet-state.json", "hardhat": "devnet-hardhat.jsonl"}
+DEFAULT_PORT = 8545  # the port the other commands' --rpc defaults to
+
+
+def next_commands(url: str, port: int, records: Path, record: Path) -> str:
+    """What to run next, in other terminals, for this devnet: the bare commands on the default
+    port and records folder; else each with the --rpc (and --deployment) that reach this one
+    (the hint dropped them: `make keepers` then looked for a node on 8545)."""
+    if port == DEFAULT_PORT and records.resolve() == DEFAULT_DIR.resolve():
+        return (
+            "next, in other terminals: make keepers (the four bots), make market (a crash at "
+            "600x), then make reconcile; ape console --network ethereum:devnet:node (its "
+            "contracts as bs)"
+        )
+    args = f"--rpc {url}"
+    console = f"ape console --network {url}"
+    if records.resolve() != DEFAULT_DIR.resolve():
+        args += f" --deployment {record}"
+        console = f"BACKSTOP_DEPLOYMENTS={records} {console}"
+    return "\n".join(
+        [
+            "next, in other terminals (this devnet's node and record, not the defaults):",
+            f'  make keepers KEEPER_ARGS="{args}"',
+            f'  make market MARKET_ARGS="{args}"',
+            f'  make reconcile RECONCILE_ARGS="{args}"',
+            f"  {console}",
+        ]
+    )
 
 
 def _stop(node: DevnetProcess) -> None:
@@ -156,7 +183,7 @@ def _stop(node: DevnetProcess) -> None:
 
 
 @click.command(cls=one_line_usage("devnet", _problems))
-@click.option("--port", type=int, default=8545, show_default=True, help="1 to 65535.")
+@click.option("--port", type=int, default=DEFAULT_PORT, show_default=True, help="1 to 65535.")
 @click.option(
     "--node",
     "node_kind",
@@ -264,11 +291,8 @@ def cli(port, node_kind, state, config_path, block_time, records):
                 f"record: {path}"
             )
         )
-        click.echo(
-            "next, in other terminals: make keepers (the four bots), make market (a crash, "
-            "~4 minutes), then make reconcile\n"
-            "Ctrl-C stops the node (its state is kept)."
-        )
+        click.echo(next_commands(node.url, port, Path(records), path))
+        click.echo("Ctrl-C stops the node (its state is kept).")
         serving = True
         while not stop:
             time.sleep(0.5)

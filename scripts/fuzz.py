@@ -41,6 +41,8 @@ from ape import project
 
 from offchain.backends import load_artifacts, reader_code
 from offchain.system.cli import FiniteFloatRange, failing, one_line_usage, unwritable
+from offchain.system.outputs import file_refusal, is_fuzz_record
+from offchain.system.progress import Meter
 from offchain.testing.campaign import (
     CAMPAIGN_PROFILE,
     INTERRUPTED,
@@ -148,6 +150,11 @@ def cli(
     problem = unwritable(out)  # (probes the nearest existing parent, as for a directory)
     if problem:
         fail(f"--out {out}: {problem}")
+    # the record replaces only a campaign record (a user's notes.txt given as --out was written
+    # over at the first batch); --resume reads it as one, and says what else it is
+    problem = None if resume else file_refusal(out, "a fuzz campaign record", is_fuzz_record)
+    if problem:
+        fail(problem)
 
     def hold_record():
         """One campaign per record, held until the command ends (record_lock)."""
@@ -222,6 +229,16 @@ def cli(
     # run_campaign, which stops the workers and returns what ran
     signal.signal(signal.SIGINT, _interrupt)
     signal.signal(signal.SIGTERM, _interrupt)
+    # steps done, rate and time left on stderr: a status line on a terminal, a line a minute in
+    # a pipe (a campaign of hours printed nothing until its end)
+    meter = Meter("fuzz", "steps", steps)
+    first = old.steps if old is not None else 0
+
+    def batch_done(results, wall) -> None:
+        record = record_of(results, wall, None)
+        write_record(record, out)
+        meter.update(record.steps, first)
+
     try:
         results, wall, stopped = run_campaign(
             artifacts,
@@ -232,17 +249,20 @@ def cli(
             profile,
             replay=not no_replay,
             machine=machine,
-            progress=lambda results, wall: write_record(record_of(results, wall, None), out),
+            progress=batch_done,
             shrink_s=shrink_seconds,
             resume=old,
         )
     except KeyboardInterrupt:  # before the workers ran a batch
+        meter.close()
         click.echo("fuzz: interrupted before the workers started, nothing written", err=True)
         sys.exit(130)
     except WorkerCrashed as exc:
+        meter.close()
         click.echo(f"fuzz: {exc}", err=True)
         click.echo(f"fuzz: the record of the last finished batches is in {out}", err=True)
         sys.exit(1)
+    meter.close()
     record = record_of(results, wall, stopped)
     write_record(record, out)
     click.echo(

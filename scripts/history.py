@@ -26,6 +26,7 @@ from offchain.report.documents import ReportError, check_out_dir
 from offchain.sim.run.setup import SimulationError
 from offchain.sim.scenario.load import ScenarioError
 from offchain.system.cli import empty_out, failing, one_line_usage, unwritable
+from offchain.system.progress import reporting
 
 DAYS = ("black-thursday-2020",)
 fail = failing("history")
@@ -39,7 +40,7 @@ def _problems(ctx: click.Context) -> list[str]:
     if empty or not out:
         return [empty] if empty else []
     try:
-        check_out_dir(Path(out))
+        check_out_dir(Path(out), "history")
     except ReportError as exc:
         return [str(exc)]
     problem = unwritable(Path(out))
@@ -69,14 +70,18 @@ def cli(day, out, backend):
         fail("\n".join(problems))
     out_dir = Path(out) if out else Path("reports") / f"history-{day}"
     try:
-        check_out_dir(out_dir)
+        check_out_dir(out_dir, "history")
     except ReportError as exc:
         fail(str(exc))
     problem = unwritable(out_dir)
     if problem:
         fail(f"--out {problem}")
     try:
-        path, lines, ok = write(out_dir, chain=backend == "both")
+        # runs done, the current run's bars and time left on stderr (a line per run in a pipe):
+        # it printed nothing for 18 minutes (offchain/system/progress.py; the runs report
+        # through the hooks on replay() and run_day())
+        with reporting("history"):
+            path, lines, ok = write(out_dir, chain=backend == "both")
     except (SimulationError, ScenarioError, AnvilError, ReportError) as exc:
         fail(str(exc))
     for line in lines:

@@ -14,6 +14,7 @@ project's own files are never touched. See docs/testing.md.
 
 from __future__ import annotations
 
+import secrets
 import signal
 import subprocess
 import sys
@@ -23,6 +24,7 @@ from pathlib import Path
 import click
 
 from offchain.system.cli import failing, one_line_usage, unwritable
+from offchain.system.outputs import file_refusal, is_mutation_record
 from offchain.testing.fuzz import ROOT, Profile
 from offchain.testing.mutation import (
     FUZZ_PROFILE,
@@ -57,6 +59,10 @@ def _problems(ctx: click.Context) -> list[str]:
         problem = unwritable(out) or (f"{out} is a directory" if out.is_dir() else None)
         if problem:
             problems.append(f"--out {problem}")
+        else:  # a mutation record only is replaced (a user's file was written over at the end)
+            problems += [
+                x for x in [file_refusal(out, "a mutation run's record", is_mutation_record)] if x
+            ]
     if list_file is None:
         return problems
     mutants = []
@@ -152,8 +158,12 @@ def cli(only, unit, examples, list_file, out):
         f"{run.killed_by_fuzz}/{run.total}; {run.seconds:.0f} s"
     )
     if record_path is not None:
-        tmp = record_path.with_suffix(".tmp")
-        tmp.write_text(run.to_json())
-        tmp.replace(record_path)
+        # a hidden temporary name of its own (`with_suffix(".tmp")` was a user's `record.tmp`)
+        tmp = record_path.parent / f".{record_path.name}.{secrets.token_hex(4)}.tmp"
+        try:
+            tmp.write_text(run.to_json())
+            tmp.replace(record_path)
+        finally:
+            tmp.unlink(missing_ok=True)
         click.echo(f"written: {record_path}")
     sys.exit(0 if run.killed == run.total and not any(r.error for r in results) else 1)

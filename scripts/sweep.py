@@ -208,8 +208,8 @@ def _grid_value_problems(p: dict, f: SweepFile, dims: tuple) -> list[str]:
 @click.option(
     "--max-borrower-cost",
     default=None,
-    help="The recommendation's constraint: mean borrower cost per cell, of the vaults' debt "
-    "(0.02 or 2%).",
+    help="The recommendation's constraint: mean borrower cost per cell, of the vaults' debt: "
+    "a share below 1 (0.02) or a percent (2%, 150%); a bare 1 or more is refused as ambiguous.",
 )
 @click.option(
     "--rank-by",

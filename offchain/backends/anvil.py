@@ -11,11 +11,10 @@ from __future__ import annotations
 import shutil
 import socket
 import subprocess
-import time
 from pathlib import Path
 from types import TracebackType
 
-import requests
+from offchain.backends.probe import NoAnswer, wait_for_answer
 
 ROOT = Path(__file__).resolve().parents[2]
 # Anvil's default mnemonic (its dev accounts; ape-config.yaml's test accounts are the same)
@@ -82,27 +81,29 @@ class Anvil:
         self.process = subprocess.Popen(
             self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
-        deadline = time.monotonic() + self.startup_s
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                stderr = self.process.stderr.read() if self.process.stderr is not None else b""
+        process = self.process
+
+        def exited() -> None:
+            if process.poll() is not None:
+                stderr = process.stderr.read() if process.stderr is not None else b""
                 lines = (stderr or b"").decode().strip().splitlines()
                 error = next(
                     (line for line in lines if line.lower().startswith("error")),
                     lines[-1] if lines else "",
                 )
-                raise AnvilError(f"{self.name} exited: {error or self.process.returncode}")
-            try:
-                requests.post(
-                    self.url,
-                    json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
-                    timeout=1,
-                )
-                return self
-            except requests.ConnectionError:
-                time.sleep(0.05)
-        self.__exit__(None, None, None)
-        raise AnvilError(f"{self.name} did not answer within {self.startup_s} s")
+                raise AnvilError(f"{self.name} exited: {error or process.returncode}")
+
+        try:
+            # a refused connection and a slow answer alike, until the deadline (probe.py): a
+            # loaded machine's Hardhat answered its first probes late, a ReadTimeout traceback
+            wait_for_answer(self.url, self.startup_s, self.name, exited)
+        except NoAnswer as exc:
+            self.__exit__(None, None, None)
+            raise AnvilError(str(exc)) from None
+        except BaseException:
+            self.__exit__(None, None, None)
+            raise
+        return self
 
     def __exit__(
         self,

@@ -23,7 +23,7 @@ from offchain.backends.abi import (
 )
 from offchain.backends.base import TX_GAS, TxOutcome
 from offchain.backends.model import MODEL_FACTORIES
-from offchain.backends.rpc import NO_SUCH_METHOD, RpcError, Transport
+from offchain.backends.rpc import NO_SUCH_METHOD, RpcError, Transport, call_label
 from offchain.model.errors import Revert
 from offchain.model.state import Event
 
@@ -293,7 +293,7 @@ class ChainBackend(ContractAbi):
             try:
                 self.rpc("eth_call", [tx, self.block])
             except RpcError as exc:
-                name = f"{self.names.get(address, address)}.{function}{args!r}"
+                name = call_label(self.names.get(address, address), function, args)
                 return RpcError(f"eth_call {name}", exc.error)
         return batch
 
@@ -302,9 +302,14 @@ class ChainBackend(ContractAbi):
 
     def call(self, address: str, function: str, *args: Any) -> Any:
         """One plain eth_call, fully ABI-decoded: for results too long for the BatchReader (a
-        dynamic array, say). One output -> the value."""
+        dynamic array, say). One output -> the value. An error names the call."""
         tx, fn = self.call_data(address, function, *args)
-        return fn.decode(bytes.fromhex(self.rpc("eth_call", [tx, self.block])[2:]))
+        try:
+            raw = self.rpc("eth_call", [tx, self.block])
+        except RpcError as exc:
+            name = call_label(self.names.get(address, address), function, args)
+            raise RpcError(f"eth_call {name}", exc.error) from None
+        return fn.decode(bytes.fromhex(raw[2:]))
 
     def nonce(self, account: str) -> int:
         """How many transactions `account` has sent."""

@@ -62,3 +62,49 @@ class Transport:
                 )
             return json.loads(data)
         raise AssertionError("unreachable")
+
+
+# ---------------------------------------------------------------- naming a failed call
+
+
+def short_value(value: Any) -> str:
+    """An argument as a line of a log shows it: a bytes32 name as its text (`ETH-A`), an
+    address shortened (`0xab12…cd34`), long lists and bytes by their size."""
+    if isinstance(value, bytes | bytearray):
+        text = bytes(value).rstrip(b"\x00")
+        if text and all(32 <= b < 127 for b in text):
+            return text.decode()
+        return f"0x{bytes(value).hex()}" if len(value) <= 8 else f"<{len(value)} bytes>"
+    if isinstance(value, str) and len(value) == 42 and value[:2].lower() == "0x":
+        return f"{value[:6]}…{value[-4:]}"
+    if isinstance(value, list | tuple):
+        shown = ", ".join(short_value(v) for v in value[:3])
+        return f"[{shown}{f', … {len(value)} in all' if len(value) > 3 else ''}]"
+    return str(value)
+
+
+def call_label(contract: str, function: str, args: tuple | list) -> str:
+    """`Backstop.cover(ETH-A, 12)`: a call named for a log line."""
+    return f"{contract}.{function}({', '.join(short_value(a) for a in args)})"
+
+
+def describe(exc: RpcError) -> str:
+    """A node's error as one line naming the request and the reason: `eth_call
+    Backstop.cover(ETH-A, 12) reverted: backstop: nothing to cover` (was `RpcError: eth_call:
+    {'code': 3, 'message': 'execution reverted: ...', 'data': '0x08c379a0...'}`)."""
+    from offchain.backends.abi import revert_reason  # (abi imports the model: not at start)
+
+    error = exc.error if isinstance(exc.error, dict) else {"message": str(exc.error)}
+    message = str(error.get("message") or "").strip()
+    reason = None
+    if isinstance(exc.data, str) and exc.data.startswith("0x"):
+        try:
+            reason = revert_reason(bytes.fromhex(exc.data[2:]))
+        except ValueError:
+            reason = None
+    if reason is not None or "revert" in message.lower():
+        if reason is None:
+            reason = message.split("execution reverted", 1)[-1].lstrip(": ").strip() or "no reason"
+        return f"{exc.method} reverted: {reason}"
+    code = f" (code {error['code']})" if error.get("code") is not None else ""
+    return f"{exc.method}: {message or error}{code}"

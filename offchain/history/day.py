@@ -39,6 +39,7 @@ from offchain.history.vat import VOW, Urn, Vat
 from offchain.model.fixed_point import RAY, WAD_TO_RAY
 from offchain.sim.scenario.market_data import Series
 from offchain.sim.strategies.actions import Latency
+from offchain.system.progress import counted_run
 
 __all__ = ["AuctionRow", "DayResult", "KeeperRow", "Oracle", "Vault", "run_day"]
 
@@ -185,6 +186,8 @@ def _check_inputs(
     return bar
 
 
+# one run of `ape run history`'s progress (offchain/system/progress.py)
+@counted_run(lambda *args, **kwargs: "the day under MakerDAO's 2020 flip auctions")
 def run_day(
     vaults: list[Vault],
     params: FlipParams,

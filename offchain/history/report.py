@@ -409,12 +409,13 @@ def write(out_dir: Path, chain: bool = True) -> tuple[Path, list[str], bool]:
             day.done.result,
             day.done.reconciliation,
             scenario_lines(day.scenario),
+            command="history",
         )
         (directory / "summary.md").write_text(
             text + "\n" + backstop_section(base, day, turnover, rows)
         )
 
-    publish(out_dir, build)
+    publish(out_dir, build, "history")
     day = outcome[0]
     b = BackstopFigures.of(day.done.result)
     eve = values().eve_debt / 1e18

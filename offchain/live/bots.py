@@ -33,12 +33,14 @@ from pathlib import Path
 from typing import Any
 
 from offchain.backends import ChainBackend, RpcError
+from offchain.backends.rpc import describe
 from offchain.live.follower import Checkpoint, Follower, Watched
 from offchain.live.gas import GasPolicy
 from offchain.live.metrics import Log, Metrics
 from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import DeploymentRecord
 from offchain.live.signers import Signer
+from offchain.live.summary import NoticeSummary
 from offchain.live.txs import (
     OUT_OF_GAS,
     OUT_OF_GAS_RETRIES,
@@ -115,6 +117,15 @@ CONTRACT_NAMES = {
     "auction": "DutchAuction",
     "pool": "CollateralPool",
 }
+
+
+def error_line(exc: BaseException) -> str:
+    """A failed round's error as the bot logs it: a node's error names the request and the
+    reason (`eth_call Backstop.cover(ETH-A, 12) reverted: backstop: nothing to cover`, not
+    `RpcError: eth_call: {'code': 3, ...}`: rpc.describe); another, its kind and text."""
+    if isinstance(exc, RpcError):
+        return describe(exc)
+    return f"{type(exc).__name__}: {exc}"
 
 
 class BotStopped(RuntimeError):
@@ -234,6 +245,8 @@ class Bot:
             follow=self,
         )
         self.step = self._step()
+        # the notifier's terminal summary (offchain/live/summary.py), set by the command
+        self.summary: NoticeSummary | None = None
 
     @property
     def me(self) -> str:
@@ -334,8 +347,10 @@ class Bot:
                     backoff = min(backoff * 2, 2.0)
                     continue
                 except (RpcError, ValueError, KeyError) as exc:
-                    self.fail(f"{type(exc).__name__}: {exc}")
+                    self.fail(error_line(exc))
                 time.sleep(self.o.poll_seconds)
+            if self.summary is not None:
+                self.summary.flush(force=True)
             self.log("stopped", reason=f"signal {self.stopping}")
         except BotStopped as exc:
             self.metrics.stop_reason = str(exc)
@@ -386,6 +401,8 @@ class Bot:
             self.act(self.decide(), head)
             self.decided_block = processed
         self.save()
+        if self.summary is not None:
+            self.summary.flush()
 
     # -------------------------------------------------------- acting
 
@@ -548,9 +565,12 @@ class Bot:
         return self.chain.views(calls, cache=True)
 
     def notify(self, event: str, fields: dict[str, Any]) -> None:
-        """The notifier's line: logged (stdout) with the processed block, then POSTed to the
-        webhook, if any (a failed post is one stderr line, never a failure of the bot)."""
+        """The notifier's line: logged with the processed block (to its log file, and counted in
+        the terminal's summary: offchain/live/summary.py), then POSTed to the webhook, if any (a
+        failed post is one stderr line, never a failure of the bot)."""
         line = self.log.line(event, block=self.follower.watched.last_block, **fields)
+        if self.summary is not None:
+            self.summary.add(event, fields)
         self.metrics.add("notices_total")
         if self.webhook is not None and not self.webhook.post(line):
             self.metrics.add("webhook_failures_total")

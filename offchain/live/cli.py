@@ -41,12 +41,20 @@ from offchain.live.bots import ROLES, Bot, BotOptions, BotStopped, attach
 from offchain.live.deploy import ensure_flash_takers
 from offchain.live.follower import Checkpoint, CheckpointError
 from offchain.live.gas import GWEI, PPM, FixedGas, GasPolicy, GeometricGas
+from offchain.live.metrics import Log, log_problem
 from offchain.live.node import Node, NodeUnavailable, unanswered
 from offchain.live.record import DEFAULT_DIR, RecordError, load_record, node_record_path, verify
 from offchain.live.signers import Signer, SignerError, resolve_signer, signer_problem
+from offchain.live.summary import NoticeSummary
 from offchain.live.webhook import check_webhook_url
 from offchain.model.fixed_point import WAD
-from offchain.system.cli import FiniteFloatRange, directory_problem, failing, one_line_usage
+from offchain.system.cli import (
+    FiniteFloatRange,
+    directory_problem,
+    failing,
+    one_line_usage,
+    unwritable,
+)
 from offchain.system.schema import MAX_AMOUNT
 
 DEFAULT_RPC = "http://127.0.0.1:8545"
@@ -312,6 +320,8 @@ def _unused_options(ctx: click.Context) -> list[str]:
                 problems.append(f"--webhook-timeout is for --role notifier, not {role}")
         elif role == "notifier" and webhook is None:
             problems.append("--webhook-timeout without --webhook: give --webhook URL, or drop it")
+    if given("summary_every") and role is not None and role != "notifier" and not shared:
+        problems.append(f"--summary-every is for --role notifier, not {role}")
     sending = [f"--{x.replace('_', '-')}" for x in ("stuck_blocks", "stuck_seconds") if given(x)]
     # (make keepers gives KEEPER_ARGS to every bot, the notifier too: it ignores those it need not)
     if role == "notifier" and not shared:
@@ -404,6 +414,16 @@ def _problems(ctx: click.Context) -> list[str]:
         problem = directory_problem("BACKSTOP_KEEPERS_DIR", keepers_dir)
         if problem:
             problems.append(problem)
+    if p.get("log") is not None:
+        if not str(p["log"]).strip():
+            problems.append("--log '' is empty: give a file, or leave --log out")
+        else:
+            problem = log_problem(Path(p["log"]), given=True)
+            problem = problem or next(
+                (f"--log {why}" for why in [unwritable(Path(p["log"]))] if why), None
+            )
+            if problem:
+                problems.append(problem)
     checkpoint = p.get("checkpoint")
     if checkpoint and not Path(checkpoint).parent.is_dir():
         # it was created (a read-only keeper's /nonexistent/dir): a slip in a path given
@@ -433,6 +453,27 @@ def _refusal_problems(ctx: click.Context) -> list[str]:
     return _problems(ctx) + [
         f"--type {t}: the deployment has types {', '.join(names)}" for t in types if t not in names
     ]
+
+
+def _bot_log(
+    role: str, log_path: Path | None, summary_every: float
+) -> tuple[Log, NoticeSummary | None]:
+    """The bot's log (its file opened for appending, if any) and, for the notifier with a log
+    file, its terminal summary: the per-vault lines go to the file alone."""
+    log_file = None
+    if log_path is not None:
+        try:
+            log_path.parent.mkdir(parents=True, exist_ok=True)
+            log_file = open(log_path, "a", encoding="utf-8")  # noqa: SIM115 (the process's life)
+        except OSError as exc:
+            fail(f"--log {log_path}: {exc.strerror or exc}")
+    summarized = role == "notifier" and summary_every > 0 and log_file is not None
+    log = Log(
+        role,
+        file=log_file,
+        quiet=frozenset({"notice", "notice_cleared"}) if summarized else frozenset(),
+    )
+    return log, NoticeSummary(log, summary_every, str(log_path)) if summarized else None
 
 
 @click.command(cls=one_line_usage("keeper", _refusal_problems))
@@ -530,6 +571,20 @@ def _refusal_problems(ctx: click.Context) -> list[str]:
     "exit (0: the bot would start; 2: its lines); nothing is started, sent or written. make "
     "keepers checks KEEPER_ARGS and the node once this way.",
 )
+@click.option(
+    "--log",
+    default=None,
+    help="The bot's log file: every line, appended [the notifier's default: beside its "
+    "checkpoint, <role>-<account>.log; the other roles': none, their lines on stdout].",
+)
+@click.option(
+    "--summary-every",
+    type=FiniteFloatRange(min=0, max=MAX_POLL_S),
+    default=30.0,
+    show_default=True,
+    help="Notifier: seconds between two summary lines on stdout (counts, the worst vaults); "
+    "every notice line goes to its log file. 0: every line on stdout too.",
+)
 @click.option("--stuck-blocks", type=click.IntRange(min=1), default=3, show_default=True)
 @click.option(
     "--stuck-seconds",
@@ -556,6 +611,8 @@ def cli(
     webhook,
     webhook_timeout,
     check,
+    log,
+    summary_every,
     stuck_blocks,
     stuck_seconds,
 ):
@@ -636,6 +693,11 @@ def cli(
         sends=signer is not None and not dry_run,
         taker=role == "taker",
     )
+    log_path = (
+        Path(log) if log else checkpoint_path.with_suffix(".log") if role == "notifier" else None
+    )
+    if log_path is not None and not log:  # the default, beside the checkpoint: checked too
+        problems += [x for x in [log_problem(log_path, given=False)] if x]
     if problems:
         fail("\n".join(problems))
     account_lock_path = (
@@ -682,8 +744,10 @@ def cli(
         webhook_timeout=webhook_timeout,
     )
     artifacts, reader = project_code()
+    bot_log, summary = _bot_log(role, log_path, summary_every)
     try:
-        bot = Bot(options, artifacts, reader)
+        bot = Bot(options, artifacts, reader, bot_log)
+        bot.summary = summary
         try:
             bot.serve_metrics()  # before resuming: a busy port stops nothing midway
         except OSError as exc:

@@ -153,13 +153,20 @@ def ensure_deployment(
 
     node = Node(node_url)
     path = node_record_path(node, directory)
-    if path.exists():
+    if path.exists() or path.is_symlink():
         try:
             record = load_record(path)
+        except RecordError as exc:
+            # not a record (a folder, the user's file, another kind of JSON): it was written over
+            # by the new deployment's record; only a record of an earlier chain is replaced
+            raise DeployError(
+                f"{exc}; it would be replaced by this node's record: move it away"
+            ) from None
+        try:
             verify(record, node)
             return record, False
         except RecordError:
-            pass  # a record of an earlier chain on this port: deploy anew
+            pass  # a record of an earlier chain of this genesis: deploy anew, record it
     require_devnet(node)
     _, record, _, _ = deploy_recorded(
         node_url, artifacts, reader, config, config_path, governance, feeder, deleverager

@@ -37,6 +37,7 @@ from typing import Self
 import requests
 
 from offchain.backends.anvil import ROOT, AnvilError, anvil_binary
+from offchain.backends.probe import NoAnswer, wait_for_answer
 
 DEV_CHAIN_ID = 31337
 
@@ -282,28 +283,21 @@ class DevnetNode(DevnetProcess):
         assert self.process is None, "already running"
         self.promote_dump()  # a complete dump the watcher had not promoted before a stop or kill
         process = self._spawn(self.command())
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
+
+        def exited() -> None:
             if process.poll() is not None:
                 self.process = None
                 raise self._exited(process.returncode)
-            try:
-                requests.post(
-                    self.url,
-                    json={"jsonrpc": "2.0", "id": 1, "method": "eth_chainId", "params": []},
-                    timeout=1,
-                )
-            except requests.ConnectionError:
-                time.sleep(0.05)
-                continue
-            self._keep_time_moving_forward()
-            self._saved_head = (
-                self._head() if self.state_file and self.state_file.exists() else None
-            )
-            self._start_watcher()
-            return
-        self.kill()
-        raise AnvilError(f"anvil did not answer on port {self.port} within {timeout:g} s")
+
+        try:
+            # a slow answer waited out as a refused connection is (offchain/backends/probe.py)
+            wait_for_answer(self.url, timeout, f"anvil on port {self.port}", exited)
+        except NoAnswer as exc:
+            self.kill()
+            raise AnvilError(str(exc)) from None
+        self._keep_time_moving_forward()
+        self._saved_head = self._head() if self.state_file and self.state_file.exists() else None
+        self._start_watcher()
 
     def _rpc(self, method: str, params: list, timeout: float = 10) -> object:
         reply = requests.post(

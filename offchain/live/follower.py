@@ -28,6 +28,7 @@ from offchain.model.state import Event
 from offchain.sim.strategies.keepers import VaultIndex
 from offchain.sim.strategies.observe import VAULT_EVENTS, BackstopWatch
 from offchain.system.deployment import Deployment
+from offchain.system.outputs import describe_json
 
 CHECKPOINT_VERSION = 2  # 2: closed losses kept per collateral type (auction ids count per type)
 LOG_RANGE = 2_000  # blocks per eth_getLogs request
@@ -317,6 +318,17 @@ class Checkpoint:
             raise CheckpointError(
                 f"{self.path}: a deployment record, not a checkpoint (give it as --deployment, "
                 "and the bot's own --checkpoint file)"
+            )
+        kind = describe_json(data)
+        if kind is not None and kind != "a keeper bot's checkpoint":
+            # another of Backstop's files (a fuzz record, a sweep's): "delete it" was the advice
+            raise CheckpointError(
+                f"{self.path}: {kind}, not a checkpoint (give the bot its own --checkpoint file)"
+            )
+        if "version" not in data:
+            raise CheckpointError(
+                f"{self.path}: not a checkpoint (no version; give the bot its own --checkpoint "
+                "file)"
             )
         if data.get("version") != CHECKPOINT_VERSION:
             raise CheckpointError(

@@ -45,7 +45,6 @@ import os
 import shutil
 import tempfile
 import threading
-import time
 from pathlib import Path
 from typing import Any
 
@@ -53,6 +52,7 @@ import requests
 
 from offchain.backends.anvil import ROOT, AnvilError
 from offchain.backends.hardhat import hardhat_binary, hardhat_config
+from offchain.backends.probe import NoAnswer, wait_for_answer
 from offchain.live.devnet import DEV_CHAIN_ID, DevnetProcess
 from offchain.live.journal import (
     JOURNAL_FORMAT,
@@ -171,8 +171,8 @@ class HardhatDevnetNode(DevnetProcess):
         process = self._spawn(command, cwd=ROOT)
         # a replay runs before the node listens: give it time in proportion to the journal
         blocks = len(journal.blocks) if journal is not None else 0
-        deadline = time.monotonic() + timeout + blocks / 20
-        while True:
+
+        def exited() -> None:
             if process.poll() is not None:
                 self.process = None
                 failed = self._status(status).get("error")
@@ -183,17 +183,13 @@ class HardhatDevnetNode(DevnetProcess):
                         "is; move it away to start a fresh devnet"
                     )
                 raise self._exited(process.returncode)
-            try:
-                self._rpc("eth_chainId", [], timeout=1)
-                break
-            except requests.RequestException:
-                if time.monotonic() > deadline:
-                    self.kill()
-                    raise AnvilError(
-                        f"hardhat did not answer on port {self.port} within "
-                        f"{deadline - time.monotonic() + timeout:g} s"
-                    ) from None
-                time.sleep(0.1)
+
+        try:
+            # a slow answer waited out as a refused connection is (offchain/backends/probe.py)
+            wait_for_answer(self.url, timeout + blocks / 20, f"hardhat on port {self.port}", exited)
+        except NoAnswer as exc:
+            self.kill()
+            raise AnvilError(str(exc)) from None
         try:
             if journal is not None:
                 done = self._status(status)

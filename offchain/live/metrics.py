@@ -9,10 +9,12 @@ reason).
 from __future__ import annotations
 
 import json
+import os
 import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any, TextIO
 
 # name -> help text; every metric a bot exports is one of these, labelled with the bot's role
@@ -154,11 +156,21 @@ class Metrics:
 
 
 class Log:
-    """One JSON object a line: time, role, event, fields."""
+    """One JSON object a line: time, role, event, fields. Every line goes to `file` (the bot's
+    log file, if any) and to `stream` (the terminal, stdout), but the events in `quiet`, which
+    go to the file alone (the notifier's per-vault lines: offchain/live/summary.py)."""
 
-    def __init__(self, role: str, stream: TextIO | None = None):
+    def __init__(
+        self,
+        role: str,
+        stream: TextIO | None = None,
+        file: TextIO | None = None,
+        quiet: frozenset[str] = frozenset(),
+    ):
         self.role = role
         self.stream = stream or sys.stdout
+        self.file = file
+        self.quiet = quiet
 
     def __call__(self, event: str, **fields: Any) -> None:
         self.line(event, **fields)
@@ -167,6 +179,40 @@ class Log:
         """Write the line; the line (without its newline)."""
         record = {"t": round(time.time(), 3), "role": self.role, "event": event, **fields}
         line = json.dumps(record, default=str)
-        self.stream.write(line + "\n")
-        self.stream.flush()
+        if self.file is not None:
+            self.file.write(line + "\n")
+            self.file.flush()
+        if event not in self.quiet or self.file is None:
+            self.stream.write(line + "\n")
+            self.stream.flush()
         return line
+
+
+def log_problem(path: Path, given: bool) -> str | None:
+    """Why `path` cannot be a bot's log file (one line), or None: a folder, a folder that does
+    not exist (`given`: one the user named), a place no file can be written, or an existing file
+    that is not a bot's log (it would be appended to: a user's notes.txt)."""
+    if path.is_dir():
+        return f"--log {path} is a directory, not a log file"
+    if given and not path.parent.is_dir():
+        what = "is a file" if path.parent.exists() else "does not exist"
+        return f"--log {path}: the directory {path.parent} {what}"
+    if path.exists():
+        try:
+            with open(path, "rb") as f:
+                first = f.readline(65536)
+        except OSError as exc:
+            return f"--log {path}: cannot read ({exc.strerror or exc})"
+        if first.strip():
+            try:
+                record = json.loads(first)
+            except ValueError:
+                record = None
+            if not (isinstance(record, dict) and "event" in record and "role" in record):
+                return (
+                    f"--log {path}: exists and is not a bot's log (its first line is not one of "
+                    "a bot's JSON lines), so it is not appended to: give another file"
+                )
+        if not os.access(path, os.W_OK):
+            return f"--log {path}: not writable"
+    return None

@@ -11,7 +11,10 @@ import time
 from typing import Any
 from urllib.parse import urlsplit
 
+from offchain.backends.probe import NoAnswer, wait_for_answer
 from offchain.backends.rpc import RpcError
+
+SLOW_NODE_S = 20.0  # how long a start-up check waits for a node that accepts but answers late
 
 
 class NodeUnavailable(RuntimeError):
@@ -61,16 +64,27 @@ class LiveTransport:
             raise NodeUnavailable(f"{self._host}:{self._port}: a reply that is not JSON") from exc
 
 
-def unanswered(url: str, timeout: float = 2.0) -> str | None:
-    """One line when no JSON-RPC node answers at `url`, asked once without patience: a command
-    that refuses other mistakes names this one with them, so its user fixes all in one go.
-    None when a node answers (or the URL is not one: its own check names that)."""
+def unanswered(url: str, timeout: float = 2.0, patience: float = SLOW_NODE_S) -> str | None:
+    """One line when no JSON-RPC node answers at `url`: a command that refuses other mistakes
+    names this one with them, so its user fixes all in one go. A refused connection is asked
+    once (nothing listens there); a slow answer is waited out for `patience` seconds, asked
+    again with more patience each time (offchain/backends/probe.py: a busy node's late answer was
+    "no JSON-RPC node answers"). None when a node answers (or the URL is not one: its own check
+    names that)."""
     try:
         Node(url, timeout=timeout).chain_id()
     except ValueError:
         return None
-    except NodeUnavailable:
-        return f"no JSON-RPC node answers at {url} (start one: make devnet)"
+    except NodeUnavailable as exc:
+        if not isinstance(exc.__cause__, TimeoutError):
+            return f"no JSON-RPC node answers at {url} (start one: make devnet)"
+        try:
+            wait_for_answer(url, patience, f"the node at {url}", first_wait_s=timeout, refused_s=0)
+        except NoAnswer:
+            return (
+                f"the node at {url} accepts connections but did not answer within "
+                f"{timeout + patience:g} s (busy, or not a JSON-RPC node?)"
+            )
     except RpcError:
         return None
     return None

@@ -26,6 +26,7 @@ from eth_utils import keccak
 from offchain.live.node import Node
 from offchain.system.config import ConfigError, SystemConfig, parse_config
 from offchain.system.deployment import Deployment, TypeDeployment
+from offchain.system.outputs import describe_json
 
 RECORD_VERSION = 1
 DEFAULT_DIR = Path("deployments")
@@ -145,8 +146,13 @@ class DeploymentRecord:
 
     @classmethod
     def from_json(cls, data: dict[str, Any], path: Path | None = None) -> DeploymentRecord:
+        if "version" not in data:
+            raise RecordError(f"{path}: not a deployment record (no version; {EXPECTED})")
         if data.get("version") != RECORD_VERSION:
-            raise RecordError(f"{path}: record version {data.get('version')!r}, expected 1")
+            raise RecordError(
+                f"{path}: deployment record version {data.get('version')!r}, this code reads "
+                f"{RECORD_VERSION} (deploy again: make devnet, or ape run deploy)"
+            )
         problem = _shape_problem(data)
         if problem:
             raise RecordError(f"{path}: not a deployment record ({problem})")
@@ -255,6 +261,13 @@ def _shape_problem(data: dict[str, Any]) -> str | None:
     return None
 
 
+# what a deployment record is, for a refusal of something else
+EXPECTED = (
+    "expected the devnet's record, deployments/<chain id>-<genesis>.json, written by make "
+    "devnet or ape run deploy"
+)
+
+
 def load_record(path: Path) -> DeploymentRecord:
     if not path.exists():
         raise RecordError(
@@ -263,15 +276,24 @@ def load_record(path: Path) -> DeploymentRecord:
     if path.is_dir():
         raise RecordError(f"{path} is a directory, not a deployment record (.json)")
     try:
-        data = json.loads(path.read_text())
-    except ValueError:  # a binary file too (UnicodeDecodeError)
-        raise RecordError(f"{path}: not JSON") from None
+        text = path.read_text()
+    except ValueError:  # a binary file (UnicodeDecodeError)
+        raise RecordError(f"{path}: not a deployment record (not JSON; {EXPECTED})") from None
     except OSError as exc:
         raise RecordError(f"{path}: cannot read ({exc.strerror or exc})") from None
+    if not text.strip():
+        raise RecordError(f"{path}: empty file ({EXPECTED})")
+    try:
+        data = json.loads(text)
+    except ValueError:
+        raise RecordError(f"{path}: not a deployment record (not JSON; {EXPECTED})") from None
     if not isinstance(data, dict):
-        raise RecordError(f"{path}: not a deployment record")
-    if "watched" in data and "pending" in data:  # it was "record version 2, expected 1"
-        raise RecordError(f"{path}: a keeper bot's checkpoint, not a deployment record")
+        raise RecordError(f"{path}: not a deployment record ({EXPECTED})")
+    # another of Backstop's files is named as what it is: a checkpoint, a fuzz record, an Anvil
+    # state file were "record version None, expected 1" (or 2)
+    kind = describe_json(data)
+    if kind is not None and kind != "a deployment record":
+        raise RecordError(f"{path}: {kind}, not a deployment record ({EXPECTED})")
     return DeploymentRecord.from_json(data, path)
 
 

@@ -20,8 +20,6 @@ from __future__ import annotations
 
 import html
 import os
-import secrets
-import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,8 +70,8 @@ from offchain.report.tables import (
 from offchain.sim.results.cascade import Cascade
 from offchain.sim.results.keeper_outcomes import KEEPER_NAMES, LANDED_SHARE_FLOOR
 from offchain.sim.results.tables import Reconciliation, SimulationResult
+from offchain.system.outputs import OutputError, check_folder, publish_folder
 
-REPORT_MARKERS = ("summary.md", "comparison.md")  # a directory holding one of these is a report
 PLOTS = (
     "price",
     "unsafe_vaults",
@@ -1052,47 +1050,24 @@ def _summary(
 # --- plots ---------------------------------------------------------------------------------
 
 
-def check_out_dir(out_dir: Path) -> None:
-    """Refuse (ReportError) an `out_dir` that a report may not replace: anything but an absent
-    path, an empty directory or a previous report. Callers check before a long run, too."""
-    out_dir = Path(os.path.abspath(out_dir))
+def check_out_dir(out_dir: Path, command: str = "simulate") -> None:
+    """Refuse (ReportError, one line) an `out_dir` that `command`'s report may not replace:
+    anything but an absent path, an empty folder or that command's own earlier output as it
+    left it (offchain/system/outputs.py). Callers check before a long run, too."""
     try:
-        there = out_dir.exists() or out_dir.is_symlink()
-    except OSError as exc:  # a name longer than the file system allows: a traceback before
-        raise ReportError(f"{out_dir}: {exc.strerror or exc} (choose another --out)") from None
-    if there:
-        is_report = (
-            out_dir.is_dir()
-            and not out_dir.is_symlink()
-            and (not any(out_dir.iterdir()) or any((out_dir / m).is_file() for m in REPORT_MARKERS))
-        )
-        if not is_report:
-            raise ReportError(
-                f"{out_dir}: exists and is not a Backstop report; choose another --out"
-            )
+        check_folder(out_dir, command)
+    except OutputError as exc:
+        raise ReportError(str(exc)) from None
 
 
-def publish(out_dir: Path, build: Callable[[Path], None]) -> None:
-    """Run `build` on a fresh hidden sibling of `out_dir`, then swap it in for `out_dir`."""
-    out_dir = Path(os.path.abspath(out_dir))
-    check_out_dir(out_dir)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    partial = out_dir.parent / f".{out_dir.name}.partial-{secrets.token_hex(6)}"
-    partial.mkdir()
-    old: Path | None = None
+def publish(out_dir: Path, build: Callable[[Path], None], command: str = "simulate") -> None:
+    """Run `build` on a fresh hidden sibling of `out_dir`, mark it as `command`'s output, then
+    swap it in for `out_dir` (offchain/system/outputs.py: only `command`'s own output is
+    replaced)."""
     try:
-        build(partial)
-        if out_dir.exists():
-            old = out_dir.parent / f".{out_dir.name}.old-{secrets.token_hex(6)}"
-            out_dir.rename(old)
-        partial.rename(out_dir)
-    except BaseException:
-        shutil.rmtree(partial, ignore_errors=True)
-        if old is not None and not out_dir.exists():
-            old.rename(out_dir)
-        raise
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
+        publish_folder(out_dir, command, build)
+    except OutputError as exc:
+        raise ReportError(str(exc)) from None
 
 
 def write_report(
@@ -1102,11 +1077,13 @@ def write_report(
     scenario_lines: list[tuple[str, str]],
     cascade: Cascade | None = None,
     extra: list[Block] | None = None,
+    command: str = "simulate",
 ) -> Path:
-    """Write the report of one run to `out_dir` (replacing a previous report there); returns
-    the path of its summary.md. `cascade`: the run against the same scenario without price
-    impact (sim/results/cascade.py), reported beside the outcome; `extra`: more sections after the
-    outcome's (the spread over the oracle's phases, report/phases.py)."""
+    """Write the report of one run to `out_dir` (replacing `command`'s own previous report
+    there, nothing else: offchain/system/outputs.py); returns the path of its summary.md.
+    `cascade`: the run against the same scenario without price impact (sim/results/cascade.py),
+    reported beside the outcome; `extra`: more sections after the outcome's (the spread over the
+    oracle's phases, report/phases.py)."""
     plots: dict[str, Callable[[SimulationResult, Path], None]] = {
         "price": plot_price,
         "unsafe_vaults": plot_unsafe,
@@ -1132,7 +1109,7 @@ def write_report(
         )
         (root / "summary.md").write_text(to_markdown(blocks))
 
-    publish(out_dir, build)
+    publish(out_dir, build, command)
     return Path(out_dir) / "summary.md"
 
 
@@ -1242,7 +1219,8 @@ def write_comparison(
     out_dir: Path, runs: list[tuple[str, SimulationResult]], scenario_lines: list[tuple[str, str]]
 ) -> Path:
     """Write the comparison of one scenario under several waterfall orders (`runs`: order label,
-    result) to `out_dir` (replacing a previous report there); returns the path of comparison.md."""
+    result) to `out_dir` (replacing a previous comparison there, nothing else:
+    offchain/system/outputs.py); returns the path of comparison.md."""
     if not runs:
         raise ReportError("no runs to compare")
     rows = [_comparison_row(order, result) for order, result in runs]
@@ -1315,5 +1293,5 @@ def write_comparison(
         )
         (root / "comparison.md").write_text(to_markdown(blocks))
 
-    publish(out_dir, build)
+    publish(out_dir, build, "compare-waterfalls")
     return Path(out_dir) / "comparison.md"

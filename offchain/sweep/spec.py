@@ -37,7 +37,15 @@ from offchain.sim.scenario.load import MAX_SEED, ScenarioError, load_scenario, s
 from offchain.sim.scenario.types import Scenario
 from offchain.system.config import layer_problem
 from offchain.system.files import read_mapping
-from offchain.system.schema import CURVE_PARAMETERS, MAX_VAULTS, SCENARIO_TABLES, TYPES, Kind, Table
+from offchain.system.schema import (
+    CONFIG_TABLES,
+    CURVE_PARAMETERS,
+    MAX_VAULTS,
+    SCENARIO_TABLES,
+    TYPES,
+    Kind,
+    Table,
+)
 
 MAX_SEEDS = 100_000
 MAX_RUNS = 1_000_000
@@ -193,11 +201,41 @@ def grid_value(name: str, raw: Any) -> Any:
     return str(raw).strip()
 
 
+def fixed_key(name: str) -> str | None:
+    """Where `name`, not a grid key, is a key a sweep cannot vary (a deployment config's
+    system-wide key, a name, the seed): one line saying what it is and why; else None. Such a
+    name was answered with the closest grid key (`global_debt_ceiling`: "did you mean
+    debt_ceiling?", another parameter)."""
+    for table in (*CONFIG_TABLES, *SCENARIO_TABLES):
+        key = table.keys.get(name)
+        if key is None or key.sweep:
+            continue
+        if key.kind is Kind.TEXT:
+            return f"{name} names something (a token, a type, the scenario), not a parameter"
+        if table.name in ("system", "waterfall"):
+            return (
+                f"{name} is a key of the deployment config's [{table.name}] table, which a "
+                "sweep cannot vary (a scenario cannot override it): one config file per value, "
+                "each named by a scenario's protocol.config, sweeps it as several scenarios"
+            )
+        if name == "seed":
+            return "seed is not a grid key: --seeds sets the runs of every cell (seed + k)"
+        if name == "initial_price":
+            return "initial_price is the price path's first price, not a grid key"
+        return f"{name} is a key of [{table.name}] that a sweep cannot vary"
+    return None
+
+
 def dimension(name: str, raws: list[Any], where: str) -> Dimension:
     """A grid dimension from its name and raw values; `where` names the option or table."""
     if grid_key(name) is None:
+        fixed = fixed_key(name)
+        if fixed is not None:
+            raise SweepError(f"{where}: {fixed}")
         bare, sep, type_name = name.partition(TYPE_SEPARATOR)
-        close = difflib.get_close_matches(bare, list(TYPE_GRID_KEYS if sep else GRID_KEYS), n=1)
+        # only a real grid key, and a close one (a far one named another parameter)
+        keys = list(TYPE_GRID_KEYS if sep else GRID_KEYS)
+        close = difflib.get_close_matches(bare, keys, n=1, cutoff=0.75)
         hint = f" (did you mean {close[0]}{sep}{type_name}?)" if close else ""
         if sep and bare in TYPE_GRID_KEYS:
             hint = " (a type's key is key@TYPE, e.g. pool_depth@WBTC-A)"
@@ -295,20 +333,42 @@ _FILE_KEYS = (
 
 
 def borrower_cost_fraction(text: str, where: str) -> Fraction:
-    """--max-borrower-cost (or a sweep file's max_borrower_cost) as a fraction of the debt (0.02
-    or 2%); a mistake: SweepError."""
+    """--max-borrower-cost (or a sweep file's max_borrower_cost) as a fraction of the debt: a
+    share below 1 (0.02) or a percent (2%); a mistake: SweepError. A bare number of 1 or more
+    has two readings (1.5: 150% of the debt, or 1.5%?), and was taken as the first while the
+    help said "0.02 or 2%": refused, naming both."""
     raw = text.strip()
     percent = raw.endswith("%")
     try:
-        number = Decimal(raw.rstrip("%").strip().replace("_", ""))
+        # one % at most: "0.5%%" was 0.5% (rstrip took both)
+        number = Decimal(raw.removesuffix("%").strip().replace("_", ""))
     except InvalidOperation:
         raise SweepError(f"{where}: not a number: {text!r}") from None
     if not number.is_finite() or number < 0:
         raise SweepError(f"{where}: must be a number >= 0, got {text!r}")
     value = Fraction(number) / (100 if percent else 1)
-    if value > 10:
+    if value > 10 and (percent or Fraction(number) / 100 > 10):
         raise SweepError(f"{where}: must be at most 10 (1000% of the debt), got {text!r}")
+    if not percent and number >= 1:
+        shown, share = _plain(number), _plain(number * 100) + "%"
+        if value > 10:
+            raise SweepError(
+                f"{where}: {text!r} is ambiguous: as a share of the debt it is {share} (above "
+                f"the 1000% allowed), as a percent {shown}%; write {shown}% if that is meant (a "
+                "bare number is a share below 1: 0.02 is 2%)"
+            )
+        raise SweepError(
+            f"{where}: {text!r} is ambiguous: as a share of the debt it is {share}, as a "
+            f"percent {shown}%; write {shown}% or {share} (a bare number is a share below 1: "
+            "0.02 is 2%)"
+        )
     return value
+
+
+def _plain(number: Decimal) -> str:
+    """`number` in plain digits, as few as it needs (1.50 -> 1.5, 1e3 -> 1000)."""
+    text = f"{number:f}"
+    return text.rstrip("0").rstrip(".") if "." in text else text
 
 
 def load_sweep_file(path: str | Path) -> SweepFile:
@@ -320,7 +380,13 @@ def load_sweep_file(path: str | Path) -> SweepFile:
     where = str(path)
     if path.suffix.lower() not in (".toml", ".yaml", ".yml"):
         raise SweepError(f"{where}: a sweep file is .toml, .yaml or .yml")
-    data = read_mapping(path, SweepError, where)
+    data = read_mapping(
+        path,
+        SweepError,
+        where,
+        empty=f"a sweep file gives a [grid] table or at least one [sweep] key: "
+        f"{', '.join(_FILE_KEYS)}",
+    )
     # every mistake below is named at once, one line each (the file is fixed in one go)
     problems: list[str] = []
     unknown = sorted(set(map(str, data)) - {"sweep", "grid"})

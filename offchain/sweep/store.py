@@ -10,7 +10,11 @@
     runtimes.parquet  run, runtime_s, worker: how long each run took where (differs every time)
 
 The report (report.py) adds summary.md, summary.html, cells.parquet, cells.csv, plots/ and
-verification.json.
+verification.json; `.backstop-output.json` marks the folder as a sweep's (offchain/system/
+outputs.py: no other command replaces it). A sweep writes into a folder that is new, empty or
+its own sweep's, and only when that holds nothing but the names above: a file of the user's in
+it (or another command's output) is refused, so that nothing the sweep replaces or clears away
+(plots/, a run it cannot read, its temporary files) is ever someone else's.
 """
 
 from __future__ import annotations
@@ -18,10 +22,11 @@ from __future__ import annotations
 import fcntl
 import json
 import os
+import re
 import secrets
 import shutil
 from collections.abc import Iterable
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 
 import pyarrow as pa
@@ -30,6 +35,7 @@ import pyarrow.parquet as pq
 
 from offchain.sweep.runs import METRICS, RUN_COLUMNS, RUNTIME_COLUMNS, TYPE_METRICS, type_column
 from offchain.sweep.spec import Plan, SweepError
+from offchain.system.outputs import MARKER, OutputError, folder_refusal, read_marker, write_marker
 
 SWEEP_FILE = "sweep.json"
 LOCK_FILE = ".lock"  # held (flock) by the process running the sweep
@@ -45,6 +51,28 @@ _RUN_TYPES = {
     "status": pa.string(),
     "error": pa.string(),
 }
+
+
+# what a sweep writes in its folder (the report's names too: report.py), as regular expressions
+# of a path relative to it
+_OWN = re.compile(
+    r"^(?:sweep\.json|\.lock|" + re.escape(MARKER) + r"|results\.parquet|results\.csv"
+    r"|runtimes\.parquet|summary\.md|summary\.html|cells\.parquet|cells\.csv"
+    r"|verification\.json|runs/[0-9]{7}\.parquet|plots/[A-Za-z0-9_.-]+\.png"
+    r"|(?:runs/)?\.[^/]+\.tmp-[0-9a-f]+|\.[^/]+\.partial-[0-9a-f]+(?:/.*)?)$"
+)
+
+
+def foreign_files(root: Path) -> list[str]:
+    """The files under `root` a sweep does not write (relative paths), sorted."""
+    found = []
+    for directory, dirs, names in os.walk(root):
+        here = Path(directory)
+        for name in [*names, *(d for d in dirs if (here / d).is_symlink())]:
+            rel = PurePosixPath((here / name).relative_to(root).as_posix())
+            if (here / name).is_symlink() or not _OWN.match(str(rel)):
+                found.append(str(rel))
+    return sorted(found)
 
 
 def atomic_write(path: Path, write: Any) -> None:
@@ -89,14 +117,25 @@ class Store:
             return False
         if not root.is_dir() or root.is_symlink():
             raise SweepError(f"{root}: exists and is not a directory; choose another --out")
+        try:
+            output = read_marker(root)
+        except OutputError as exc:
+            raise SweepError(str(exc)) from None
         marker = root / SWEEP_FILE
-        if not marker.is_file():
-            if any(root.iterdir()):
-                raise SweepError(
-                    f"{root}: exists and is not a Backstop sweep (no {SWEEP_FILE}); choose "
-                    "another --out"
-                )
+        if (output is not None and output["command"] != "sweep") or not marker.is_file():
+            problem = folder_refusal(root, "sweep")
+            if problem:  # (an empty folder, or empty folders only, is filled)
+                raise SweepError(problem)
             return False
+        foreign = foreign_files(root)
+        if foreign:
+            shown = ", ".join(foreign[:3]) + (
+                f" and {len(foreign) - 3:,} more" if len(foreign) > 3 else ""
+            )
+            raise SweepError(
+                f"{root}: holds {shown}, which a sweep does not write; move "
+                f"{'it' if len(foreign) == 1 else 'them'} out, or choose another --out"
+            )
         try:
             held = json.loads(marker.read_text())["identity"]
         except (OSError, ValueError, KeyError, TypeError):
@@ -143,6 +182,7 @@ class Store:
             self.root / SWEEP_FILE,
             lambda p: p.write_text(json.dumps(record, indent=2, sort_keys=True) + "\n"),
         )
+        write_marker(self.root, "sweep", listed=False)
 
     def close(self) -> None:
         """Release the sweep's lock."""

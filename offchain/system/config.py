@@ -591,6 +591,12 @@ def load_config(path: str | Path = DEFAULT_CONFIG) -> SystemConfig:
     traceback before), invalid TOML or a number out of range (`1e400`) is one line naming it."""
     path = Path(path)
     data = read_mapping(
-        path, ConfigError, str(path), toml=True, problems=lambda d: config_problems(d, str(path))
+        path,
+        ConfigError,
+        str(path),
+        toml=True,
+        problems=lambda d: config_problems(d, str(path)),
+        empty="a deployment config has [system], [[collateral]] and [waterfall] tables, as "
+        "config/devnet.toml",
     )
     return parse_config(data, str(path))

@@ -97,18 +97,30 @@ def _unique_mapping(loader: _UniqueKeyLoader, node: yaml.MappingNode) -> Any:
 _UniqueKeyLoader.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, _unique_mapping)
 
 
+def blank(text: str) -> bool:
+    """`text` holds nothing but blank lines, comments and YAML's document markers: an empty
+    file, as a user sees it (one saved before it was written, or the wrong one)."""
+    return all(
+        not line.strip() or line.strip().startswith("#") or line.strip() in ("---", "...")
+        for line in text.splitlines()
+    )
+
+
 def read_mapping(
     path: Path,
     error: Callable[[str], Exception],
     where: str,
     toml: bool | None = None,
     problems: Callable[[dict[str, Any]], list[str]] | None = None,
+    empty: str | None = None,
 ) -> dict[str, Any]:
     """The mapping of tables in `path`: TOML for a `.toml` suffix, else YAML (an empty YAML file
     is an empty mapping); `toml=True` reads TOML whatever the suffix (a deployment config). A
     problem raises `error(message)`, the message one line starting with `where`. Numbers out of
     range are named all at once, a line each, with the lines of `problems(data)` (the caller's
-    checks of the document's keys, which pass over an `OutOfRange` value: named here already)."""
+    checks of the document's keys, which pass over an `OutOfRange` value: named here already).
+    `empty`: what the file should hold, said when it holds nothing (`blank`): "empty file"
+    before the caller names the first key missing (it was "system: missing")."""
     if toml is None:
         toml = path.suffix.lower() == ".toml"
     kind = "TOML" if toml else "YAML"
@@ -125,6 +137,8 @@ def read_mapping(
         raise error(f"{where}: cannot read ({exc.strerror or exc})") from None
     if "\x00" in text:  # valid UTF-8 by chance, but binary: no text file holds a NUL
         raise error(f"{where}: not a text {kind} file (it holds NUL bytes)")
+    if empty is not None and blank(text):
+        raise error(f"{where}: empty file ({empty})")
     if toml:
         try:
             data = tomllib.loads(text, parse_float=_toml_float)

@@ -642,27 +642,43 @@ def record_lock(out: Path) -> Iterator[None]:
     """Hold record `out` for one campaign while it runs: a second campaign given the same record
     (a second `make fuzz`, say) is refused (RecordBusy, naming the holder's process) instead of
     both rewriting it after their batches in turn. The lock is an flock on `lock_path(out)` (the
-    record itself is replaced at every write, so it cannot carry one), which stays there
-    (hidden; git ignores `.*.lock`); the kernel drops the lock when its holder exits, however it
-    exits."""
+    record itself is replaced at every write, so it cannot carry one); the kernel drops the lock
+    when its holder exits, however it exits. The lock file is removed when the holder lets go,
+    after a run or a refusal (a refused `--resume` left it behind): removed while still held, and
+    a new holder checks that the file it locked is still the one at the path (one that locked a
+    file just removed opens the path again), so two campaigns never hold two files."""
     path = lock_path(out)
-    try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
-    except OSError as exc:
-        raise RecordBusy(f"cannot open its lock file {path} ({exc.strerror or exc})") from None
-    with os.fdopen(fd, "r+") as f:
+    while True:
+        try:
+            fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_NOFOLLOW | os.O_CLOEXEC, 0o666)
+        except OSError as exc:
+            raise RecordBusy(f"cannot open its lock file {path} ({exc.strerror or exc})") from None
+        f = os.fdopen(fd, "r+")
         try:
             fcntl.flock(f, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             holder = f.read().strip()
+            f.close()
             which = f" (process {holder})" if holder.isdigit() else ""
             raise RecordBusy(
                 f"another campaign{which} is writing it: wait for it to end, or give another --out"
             ) from None
+        try:
+            current = os.stat(path, follow_symlinks=False).st_ino
+        except FileNotFoundError:
+            current = None
+        if current == os.fstat(fd).st_ino:
+            break
+        f.close()  # its last holder removed it meanwhile: lock the path's file
+    try:
         f.truncate()
         f.write(str(os.getpid()))
         f.flush()
         yield
+    finally:
+        with contextlib.suppress(OSError):
+            os.unlink(path)  # while held: no other campaign holds this file meanwhile
+        f.close()
 
 
 def _rule_names(kind: str) -> list[str]:

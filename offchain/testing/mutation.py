@@ -34,6 +34,7 @@ from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from offchain.system.files import blank
 from offchain.testing.fuzz import ROOT, Profile
 
 MUTANTS_FILE = ROOT / "offchain" / "testing" / "mutants.toml"
@@ -163,7 +164,8 @@ def read_mutants(path: Path = MUTANTS_FILE) -> tuple[list[Mutant], list[str]]:
     the list's rules (the entries named there are among the mutants, so that a caller can check
     their edits too). A file that is not a TOML list at all is a MutantError."""
     try:
-        data = tomllib.loads(path.read_text())
+        text = path.read_text()
+        data = tomllib.loads(text)
     except UnicodeDecodeError:  # a binary file: a traceback before
         raise MutantError(f"{path}: not a text TOML file") from None
     except (OSError, tomllib.TOMLDecodeError) as exc:
@@ -206,7 +208,9 @@ def read_mutants(path: Path = MUTANTS_FILE) -> tuple[list[Mutant], list[str]]:
         if problem:
             problems.append(problem)
         mutants.append(mutant)
-    if not entries:
+    if not entries and blank(text):
+        problems.append(f"{path}: empty file (a mutant list holds [[mutant]] tables)")
+    elif not entries:
         problems.append(f"{path}: no [[mutant]] entries")
     return mutants, problems
 

@@ -17,6 +17,7 @@ from hypothesis import strategies as st
 from offchain.backends import ChainBackend, ModelBackend, RevmBackend, RpcError, model_value
 from offchain.backends.abi import AbiFunction, python_value, return_decoder, static_encoder
 from offchain.backends.anvil import Anvil
+from offchain.backends.rpc import call_label, describe, short_value
 from offchain.sim.scenario.population import actor_address
 
 GENESIS = 1_700_000_000
@@ -226,6 +227,44 @@ def test_views__one_read_of_a_batch_reverts__the_error_names_that_read(artifacts
         reads = [(token, "totalSupply", ()), (token, "transfer", (other, 1))]  # the reader has 0
         with pytest.raises(RpcError) as refused:
             chain.views(reads)
-        assert refused.value.method == f"eth_call TestToken.transfer('{other}', 1)"
+        short = f"{other[:6]}…{other[-4:]}"
+        assert refused.value.method == f"eth_call TestToken.transfer({short}, 1)"
         assert "TestToken.transfer(" in str(refused.value)
+        # the one line a bot logs: the call and its reason (issue 65: "RpcError: eth_call ...
+        # execution reverted" named neither)
+        reason = describe(refused.value)
+        assert reason.startswith(f"eth_call TestToken.transfer({short}, 1) reverted: ")
+        assert "{" not in reason and "0x08c379a0" not in reason
+        # one plain eth_call names its call the same way
+        with pytest.raises(RpcError) as alone:
+            chain.call(token, "transfer", other, 1)
+        assert describe(alone.value) == reason
         assert chain.views(reads[:1]) == [0]
+
+
+def test_call_label__a_bytes32_name_an_address_and_a_long_list__short():
+    address = "0x" + "ab" * 20
+    assert short_value(b"ETH-A".ljust(32, b"\0")) == "ETH-A"
+    assert call_label("Backstop", "cover", (b"ETH-A".ljust(32, b"\0"), 12)) == (
+        "Backstop.cover(ETH-A, 12)"
+    )
+    assert short_value(address) == "0xabab…abab"
+    assert short_value(list(range(10))) == "[0, 1, 2, … 10 in all]"
+    assert short_value(b"\x01" * 40) == "<40 bytes>"
+
+
+def test_describe__a_revert_and_another_error__one_line_each():
+    data = "0x08c379a0" + abi_encode(["string"], ["backstop: nothing to cover"]).hex()
+    reverted = RpcError(
+        "eth_call Backstop.cover(ETH-A, 12)",
+        {"code": 3, "message": "execution reverted: backstop: nothing to cover", "data": data},
+    )
+    assert describe(reverted) == (
+        "eth_call Backstop.cover(ETH-A, 12) reverted: backstop: nothing to cover"
+    )
+    bare = RpcError(
+        "eth_call Backstop.cover(ETH-A, 12)", {"code": 3, "message": "execution reverted"}
+    )
+    assert describe(bare) == "eth_call Backstop.cover(ETH-A, 12) reverted: no reason"
+    other = RpcError("eth_getLogs", {"code": -32005, "message": "query returned more than 10000"})
+    assert describe(other) == "eth_getLogs: query returned more than 10000 (code -32005)"

@@ -8,6 +8,7 @@ code or from a record that does not hold together)."""
 
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import stat
@@ -529,11 +530,52 @@ def test_fuzz_cli__a_record_another_campaign_writes__one_line_exit_2_untouched(
                 f"fuzz: --out {Path(spelling)}: another campaign (process {os.getpid()}) is "
                 "writing it: wait for it to end, or give another --out"
             ]
-    assert [p.name for p in out.parent.iterdir()] == [".c.json.lock"]  # the lock's, no record
+    assert list(out.parent.iterdir()) == []  # no record, and the lock's file went with it
     refused = CliRunner().invoke(_fuzz_cli(), ["--resume", "--no-replay", "--out", str(out)])
     assert refused.exit_code == 2 and "--resume" in refused.output, refused.output
+    # a refused --resume lets the lock go and leaves no lock file behind (it did: issue 65)
+    assert list(out.parent.iterdir()) == []
     with record_lock(out):  # free again: the refused run let it go
-        pass
+        assert [p.name for p in out.parent.iterdir()] == [".c.json.lock"]
+    assert list(out.parent.iterdir()) == []
+
+
+def test_record_lock__released_and_removed_while_another_waits__one_holder_at_a_time(tmp_path):
+    """A campaign that opened the lock file just before its holder removed it locks a file no
+    longer at the path: it opens the path again, so that it and a third campaign never hold two
+    files at once."""
+    out = tmp_path / "c.json"
+    with record_lock(out):
+        stale = os.open(lock_path(out), os.O_RDWR)  # opened while held, locked after the end
+    fcntl.flock(stale, fcntl.LOCK_EX | fcntl.LOCK_NB)  # the removed file: a lock on nothing
+    try:
+        with record_lock(out):  # the path's own file, a new one
+            with pytest.raises(RecordBusy, match=f"another campaign \\(process {os.getpid()}\\)"):
+                with record_lock(out):
+                    pass
+    finally:
+        os.close(stale)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_fuzz_cli__out_is_a_users_file_or_another_record__refused_untouched(tmp_path):
+    """`--out notes.txt` was written over by the campaign's first batch; a record of another
+    kind (a deployment record, a mutation record) too. Only a campaign record is replaced."""
+    notes = tmp_path / "notes.txt"
+    notes.write_text("keep me")
+    record = tmp_path / "deployment.json"
+    record.write_text('{"contracts": {}, "code_hashes": {}}')
+    for out, kind in ((notes, ""), (record, " (it is a deployment record)")):
+        done = CliRunner().invoke(_fuzz_cli(), ["--steps", "10", "--no-replay", "--out", str(out)])
+        assert done.exit_code == 2, done.output
+        assert done.output.splitlines() == [
+            f"fuzz: --out {out}: exists and is not a fuzz campaign record{kind}, so it is not "
+            "replaced; give another file, or move it away"
+        ]
+    assert notes.read_text() == "keep me" and sorted(p.name for p in tmp_path.iterdir()) == [
+        "deployment.json",
+        "notes.txt",
+    ]
 
 
 def test_record_lock__its_file_a_symlink_or_unopenable__one_clear_reason(tmp_path):

@@ -101,3 +101,52 @@ def test_ape_console__loads_the_devnets_contracts(devnet):
     assert out.returncode == 0, out.stdout + out.stderr
     count = len(devnet.record.addresses())
     assert f"engine {devnet.d.engine} {count} VaultEngine" in out.stdout, out.stdout + out.stderr
+
+
+def test_ape_console__a_devnet_on_another_port__by_its_url(devnet):
+    """A devnet on another port (`make devnet DEVNET_ARGS="--port 8546"`): `ape console
+    --network http://127.0.0.1:8546`, the node's URL as the network, as docs/keepers.md says
+    (undocumented before: issue 65). The test's devnet runs on a free port, never 8545."""
+    import os
+
+    assert not devnet.node.url.endswith(":8545")
+    ape = shutil.which("ape", path=str(ROOT / ".venv" / "bin"))
+    assert ape is not None, "no ape in .venv/bin (make setup)"
+    code = "print('engine', bs.engine.address, bs.engine.total_issued() > 0)"
+    out = subprocess.run(
+        [ape, "console", "--network", devnet.node.url, "-c", code],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
+        stdin=subprocess.DEVNULL,
+        env={**os.environ, "BACKSTOP_DEPLOYMENTS": str(devnet.record_file.parent)},
+    )
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert f"engine {devnet.d.engine} True" in out.stdout, out.stdout + out.stderr
+
+
+def test_devnet_hint__another_port_or_records__each_command_with_its_rpc(tmp_path):
+    """`make devnet`'s "next, in other terminals" dropped --rpc for a devnet on another port:
+    the commands it printed looked for a node on 8545 (issue 65)."""
+    spec = importlib.util.spec_from_file_location("devnet_script", ROOT / "scripts" / "devnet.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    default = module.DEFAULT_DIR
+    record = default / "31337-abcd.json"
+    plain = module.next_commands("http://127.0.0.1:8545", 8545, default, record)
+    assert plain.startswith("next, in other terminals: make keepers") and "--rpc" not in plain
+    url = "http://127.0.0.1:8546"
+    assert module.next_commands(url, 8546, default, record).splitlines()[1:] == [
+        f'  make keepers KEEPER_ARGS="--rpc {url}"',
+        f'  make market MARKET_ARGS="--rpc {url}"',
+        f'  make reconcile RECONCILE_ARGS="--rpc {url}"',
+        f"  ape console --network {url}",
+    ]
+    records = tmp_path / "records"
+    other = module.next_commands(url, 8546, records, records / "31337-abcd.json")
+    assert f'  make keepers KEEPER_ARGS="--rpc {url} --deployment {records}/31337-abcd.json"' in (
+        other.splitlines()
+    )
+    assert f"  BACKSTOP_DEPLOYMENTS={records} ape console --network {url}" in other.splitlines()

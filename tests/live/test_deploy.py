@@ -342,3 +342,37 @@ def test_deploy__config_with_three_mistakes__an_error_line_each(node, tmp_path):
     assert "Traceback" not in out.stderr + out.stdout
     assert _untouched(node) == (0, 0, 0)
     assert not (tmp_path / "records").exists()
+
+
+@pytest.mark.parametrize(
+    "plant, phrase",
+    [
+        (lambda p: p.write_text("my notes"), r"not a deployment record \(not JSON; expected"),
+        (lambda p: p.mkdir(), "is a directory, not a deployment record"),
+        (
+            lambda p: p.write_text('{"version": 2, "watched": {}, "pending": []}'),
+            "a keeper bot's checkpoint, not a deployment record",
+        ),
+    ],
+)
+def test_ensure_deployment__not_a_record_at_the_records_path__refused_untouched(
+    node, tmp_path, plant, phrase
+):
+    """The devnet's record path held something else (the user's file, a folder, a checkpoint):
+    it was taken for "a record of an earlier chain" and written over by a new deployment's
+    record (issue 65). Only a record is replaced; this is refused before anything is sent."""
+    from offchain.live.deploy import DeployError, ensure_deployment
+    from offchain.system.config import DEFAULT_CONFIG, load_config
+
+    path = node_record_path(Node(node.url), tmp_path / "records")
+    path.parent.mkdir()
+    plant(path)
+    before = path.read_bytes() if path.is_file() else None
+    with pytest.raises(DeployError, match=phrase) as refused:
+        ensure_deployment(
+            node.url, {}, "", load_config(), DEFAULT_CONFIG, dev_signer(0), dev_signer(1),
+            path.parent,
+        )  # fmt: skip
+    assert str(refused.value).endswith("it would be replaced by this node's record: move it away")
+    assert (path.read_bytes() if path.is_file() else None) == before
+    assert Node(node.url).block_number() == 0  # nothing sent

@@ -153,7 +153,7 @@ def test_make_keepers__a_bot_stops__make_stops_all_with_its_status(devnet, tmp_p
     make = _make(devnet, tmp_path, base, keeper=f"sh {fake}")
     code, out = _finished(make, tmp_path)
     assert code == 2, out[-2000:]
-    assert "make keepers: a bot stopped (exit 3), so the others were stopped too" in out
+    assert "make keepers: the backstop bot stopped (exit 3), so the others were stopped too" in out
     for port in (base, base + 1, base + 3):
         assert _health(port) is None
 
@@ -306,3 +306,104 @@ def test_make_keepers__record_not_the_nodes__one_line_no_bot_started(
     assert lines[0].startswith(f"keeper: {record}") and phrase in lines[0], lines
     assert not (tmp_path / "keepers").exists()
     assert devnet.block() == before
+
+
+# a bot as make keepers runs it, without a node: its checks pass, it writes its pid and runs
+# until a signal, then says which and exits 0 (as a keeper bot does)
+FAKE_BOT = """
+import os, signal, sys, time
+args = sys.argv[1:]
+role = args[args.index("--role") + 1]
+if "--check" in args:
+    sys.exit(0)
+stop = []
+signal.signal(signal.SIGINT, lambda *a: stop.append("INT"))
+signal.signal(signal.SIGTERM, lambda *a: stop.append("TERM"))
+folder = os.environ["FAKE_BOTS"]
+with open(os.path.join(folder, role + ".pid"), "w") as f:
+    f.write(str(os.getpid()))
+while not stop:
+    time.sleep(0.05)
+with open(os.path.join(folder, role + ".stopped"), "w") as f:
+    f.write(stop[0])
+"""
+
+
+def _on_a_terminal(tmp_path, act) -> tuple[int, str]:
+    """`make keepers` with the fake bots, run as a user's shell runs it: in the foreground of a
+    terminal (a pseudo-terminal). Once the four run, `act(pids)`; then make's exit status and
+    what the terminal showed."""
+    import pty
+    import select
+    import time
+
+    bot = tmp_path / "bot.py"
+    bot.write_text(FAKE_BOT)
+    env = {
+        **{k: v for k, v in os.environ.items() if k not in MAKE_ENV},
+        "FAKE_BOTS": str(tmp_path),
+    }
+    command = ["make", "--no-print-directory", "-o", ".venv/.installed", "-o"]
+    command += ["node_modules/.installed", "keepers", f"KEEPER={sys.executable} {bot}"]
+    pid, fd = pty.fork()
+    if pid == 0:  # the child: make, in the terminal's foreground, as a shell starts it
+        os.chdir(ROOT)
+        os.execvpe(command[0], command, env)
+    shown = b""
+
+    def read(seconds: float) -> None:
+        nonlocal shown
+        end = time.monotonic() + seconds
+        while time.monotonic() < end:
+            if select.select([fd], [], [], 0.1)[0]:
+                try:
+                    data = os.read(fd, 4096)
+                except OSError:
+                    return
+                if not data:
+                    return
+                shown += data
+
+    try:
+        deadline = time.monotonic() + 60
+        while len(list(tmp_path.glob("*.pid"))) < 4 and time.monotonic() < deadline:
+            read(0.2)
+        pids = {p.stem: int(p.read_text()) for p in tmp_path.glob("*.pid")}
+        assert len(pids) == 4, shown.decode(errors="replace")
+        act(fd, pids)
+        read(3)
+        finished, status = os.waitpid(pid, 0)
+    finally:
+        try:
+            os.kill(pid, signal.SIGKILL)
+            os.waitpid(pid, 0)
+        except (ProcessLookupError, ChildProcessError):
+            pass
+        os.close(fd)
+    return os.waitstatus_to_exitcode(status), shown.decode(errors="replace")
+
+
+def test_make_keepers__ctrl_c_on_the_terminal__all_four_stop_and_make_exits_0(tmp_path):
+    """Ctrl-C stopped the four and make exited 2 (issue 65): the terminal's SIGINT reached make
+    too. The bots now run in the terminal's foreground (make_keepers.py): Ctrl-C stops each
+    cleanly, make never sees it, and exits 0."""
+    code, shown = _on_a_terminal(tmp_path, lambda fd, pids: os.write(fd, b"\x03"))
+    assert code == 0, shown
+    assert {p.stem: p.read_text() for p in tmp_path.glob("*.stopped")} == {
+        role: "INT" for role in ROLES
+    }
+    assert "make keepers: stopped the four bots (SIGINT)" in shown
+    assert "***" not in shown  # no make error
+
+
+def test_make_keepers__one_bot_killed__the_others_stopped_and_make_fails(tmp_path):
+    """`kill <the taker's pid>`: the taker stops (cleanly: SIGTERM), the other three are
+    stopped, a line names the taker, and make fails: one bot stopped alone is not the end of
+    the four that the user asked for."""
+    code, shown = _on_a_terminal(tmp_path, lambda fd, pids: os.kill(pids["taker"], signal.SIGTERM))
+    assert code == 2, shown
+    assert {p.stem: p.read_text() for p in tmp_path.glob("*.stopped")} == {
+        role: "TERM" for role in ROLES
+    }
+    assert "make keepers: the taker bot stopped (exit 0), so the others were stopped too" in shown
+    assert "make: *** [Makefile" in shown and "keepers] Error 1" in shown

@@ -99,7 +99,7 @@ BINARY = b"\x89PNG\r\n\x1a\n\x00\xff\xfe"
         ("vaults 1e400", "Invalid value for '--vaults': '1e400' is not a valid integer"),
         # an IsADirectoryError traceback
         ("deployment directory", "is a directory, not a deployment record (.json)"),
-        ("deployment binary", "binary.json: not JSON"),
+        ("deployment binary", "binary.json: not a deployment record (not JSON;"),
         ("scenario directory", "is a directory, not a scenario file"),
         ("scenario binary", "binary.toml: not a text TOML file"),
         # the pace's bots (issue 65)

@@ -210,7 +210,13 @@ def written(tmp_path_factory) -> tuple[Path, str]:
 
 def test_write_report__returns_summary_in_out_dir(written):
     out, _ = written
-    assert sorted(p.name for p in out.iterdir()) == ["data", "plots", "summary.html", "summary.md"]
+    assert sorted(p.name for p in out.iterdir()) == [
+        ".backstop-output.json",  # the marker: simulate's output (offchain/system/outputs.py)
+        "data",
+        "plots",
+        "summary.html",
+        "summary.md",
+    ]
 
 
 def test_summary__outcome_numbers(written):
@@ -655,7 +661,7 @@ def test_atomic__existing_non_report_directory_untouched(tmp_path):
     out.mkdir()
     (out / "keep.txt").write_text("mine")
     with pytest.raises(
-        ReportError, match="notes: exists and is not a Backstop report; choose another --out"
+        ReportError, match=r"notes: holds files no Backstop command wrote \(keep.txt\); choose"
     ):
         write_report(out, synthetic_result(), None, SCENARIO)
     assert [p.name for p in out.iterdir()] == ["keep.txt"] and (
@@ -696,10 +702,21 @@ def test_atomic__failure_keeps_previous_report(tmp_path, monkeypatch):
 def test_atomic__rewrite_replaces_previous_report(tmp_path):
     out = tmp_path / "r"
     write_report(out, synthetic_result("before"), None, SCENARIO)
-    (out / "data" / "stale.csv").write_text("old")
     write_report(out, synthetic_result("after", liquidations=False), agreeing(), SCENARIO)
     assert (out / "summary.md").read_text().startswith("# Backstop risk report: after\n")
-    assert not (out / "data" / "stale.csv").exists()
+    assert [p.name for p in tmp_path.iterdir()] == ["r"]
+
+
+def test_atomic__previous_report_with_a_file_added__refused_and_kept(tmp_path):
+    """A file added to a report since it was written is the user's: the report is not replaced
+    (it was, and the file went with it)."""
+    out = tmp_path / "r"
+    write_report(out, synthetic_result("before"), None, SCENARIO)
+    (out / "data" / "stale.csv").write_text("mine")
+    with pytest.raises(ReportError, match="holds data/stale.csv, which simulate did not write"):
+        write_report(out, synthetic_result("after", liquidations=False), agreeing(), SCENARIO)
+    assert (out / "data" / "stale.csv").read_text() == "mine"
+    assert (out / "summary.md").read_text().startswith("# Backstop risk report: before\n")
     assert [p.name for p in tmp_path.iterdir()] == ["r"]
 
 

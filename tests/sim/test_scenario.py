@@ -525,6 +525,9 @@ BAD_FILES = [
         "[vaults]\ncount = 3\n",
         "scenario.toml: market.prices: missing (a price CSV, or a [market.synthetic] table)",
     ),
+    # an empty file was named by its first missing key (issue 65)
+    ("", "scenario.toml: empty file (a scenario gives at least its prices: [market] prices ="),
+    ("# to do\n\n", "scenario.toml: empty file (a scenario gives at least its prices"),
     (
         MINIMAL + 'gas = "data/market/gas_2020-03-12.csv"\ngas_gwei = 50\n',
         "scenario.toml: market.gas_gwei: give a gas CSV (market.gas) or a constant gas_gwei, not "
@@ -825,13 +828,32 @@ def test_bad_gas_and_reserves_csv__loader_text_passes_through(tmp_path):
     )
 
 
-def test_unevenly_spaced_bars__allowed(tmp_path):
-    (tmp_path / "prices.csv").write_text(
+def test_unevenly_spaced_bars__refused_naming_the_line_and_the_gap(tmp_path):
+    """Every row of a price file is one bar of the replay (keepers act once a bar, the oracle's
+    phase and the market's recovery count bars): a gap was taken as one bar in silence (issue
+    65: 67 minutes as one 10-minute bar, the report saying "11 bars of 600 s"). A row off the
+    file's bar (its most common step) is refused, naming its line, the gap and the bar."""
+    path = tmp_path / "prices.csv"
+    path.write_text(
         HEADER + "2020-03-12T00:00:00Z,1,200\n2020-03-12T00:10:00Z,1,190\n"
-        "2020-03-12T00:35:00Z,1,150\n"
+        "2020-03-12T00:20:00Z,1,180\n2020-03-12T01:27:00Z,1,150\n2020-03-12T01:32:00Z,1,140\n"
     )
-    s = load_scenario(str(tmp_path / "prices.csv"))
-    assert s.market.prices.times[2] - s.market.prices.times[1] == 1500
+    with pytest.raises(ScenarioError) as refused:
+        load_scenario(str(path))
+    assert str(refused.value).splitlines() == [
+        f"{path}:5: 1 hour 7 minutes after the previous row (line 4), but the file's bar is 10 "
+        "minutes (2 of its 4 steps): every row is one bar; give a row every 10 minutes (fill a gap "
+        "by repeating the last close, if that is what happened)",
+        f"{path}:6: 5 minutes after the previous row (line 5), but the file's bar is 10 minutes "
+        "(2 of its 4 steps): every row is one bar; give a row every 10 minutes (fill a gap by "
+        "repeating the last close, if that is what happened)",
+    ]
+    # the same day with the gap filled, a row every 10 minutes: replayed as given
+    rows = [
+        f"2020-03-12T{m // 60:02d}:{m % 60:02d}:00Z,1,{200 - m // 10}" for m in range(0, 100, 10)
+    ]
+    path.write_text(HEADER + "\n".join(rows) + "\n")
+    assert len(load_scenario(str(path)).market.prices) == 10
 
 
 def test_timing_command__bad_input__one_line_exit_2():

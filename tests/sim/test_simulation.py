@@ -431,7 +431,7 @@ def test_simulate_cli__out_is_not_a_report__refused_and_left_alone(tmp_path):
     result = CliRunner().invoke(
         _cli(), ["--vaults", "5", "--out", str(out), "--quiet", "--backend", "model"]
     )
-    assert result.exit_code == 2 and "is not a Backstop report" in result.output
+    assert result.exit_code == 2 and "holds files no Backstop command wrote" in result.output
     assert (out / "notes.txt").read_text() == "keep me" and len(list(out.iterdir())) == 1
 
 
@@ -578,6 +578,11 @@ def test_compare_waterfalls__orders__one_row_each_with_the_same_bad_debt_where_r
         ("fund;;debt_auction", "--orders: an empty order"),
         ("fund;fund", "--orders: the order 'fund' is given twice"),
         ("fund,debt_auction; fund , debt_auction", "the order 'fund,debt_auction' is given twice"),
+        # ran fund -> redistribution, the empty layer dropped in silence (issue 65)
+        (
+            "fund,,redistribution",
+            "--orders: an empty layer between commas in 'fund,,redistribution'",
+        ),
     ],
 )
 def test_compare_waterfalls__empty_or_repeated_order__one_line_exit_2_nothing_written(

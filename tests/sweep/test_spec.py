@@ -404,7 +404,9 @@ def test_sweep_file__toml_and_yaml__the_same_sweep(tmp_path):
         ("[plan]\n", "unknown table 'plan'"),
         ("[grid]\nbogus = [1]\n", "unknown grid name 'bogus'"),
         ("[grid\n", "not valid TOML"),
-        ("", "s.toml: sets nothing: a sweep file gives a [grid] table or at least one [sweep]"),
+        # an empty file is named as one (issue 65), an empty [sweep] table as setting nothing
+        ("", "s.toml: empty file (a sweep file gives a [grid] table or at least one [sweep]"),
+        ("# later\n\n", "s.toml: empty file ("),
         ("[sweep]\n", "s.toml: sets nothing"),
     ],
 )

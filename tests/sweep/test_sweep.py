@@ -433,8 +433,10 @@ def test_sweep__killed_mid_way__resumes_skipping_finished_runs(tmp_path):
     assert _sweep(*args, "--out", str(whole)).exit_code == 0
     for name in ("results.parquet", "results.csv", "cells.parquet", "summary.md"):
         assert (out / name).read_bytes() == (whole / name).read_bytes(), name
-    # no half-written file: the one the kill left was cleared (only the lock file is hidden)
-    assert not list(out.glob("runs/.*")) and [p.name for p in out.glob(".*")] == [".lock"]
+    # no half-written file: the one the kill left was cleared (only the lock file and the
+    # output's marker are hidden)
+    assert not list(out.glob("runs/.*"))
+    assert sorted(p.name for p in out.glob(".*")) == [".backstop-output.json", ".lock"]
 
 
 def test_sweep__different_hash_seeds__same_bytes(tmp_path):
@@ -604,6 +606,25 @@ def test_sweep__fund_size__what_stayed_unpaid_falls_with_intervals(tmp_path):
         (["--max-borrower-cost", "nan"], "--max-borrower-cost: must be a number >= 0"),
         (["--max-borrower-cost", "inf"], "--max-borrower-cost: must be a number >= 0"),
         (["--max-borrower-cost", "1e400"], "--max-borrower-cost: must be at most 10"),
+        # taken as 150% of the debt while the help said "0.02 or 2%" (issue 65)
+        (
+            ["--max-borrower-cost", "1.5"],
+            "--max-borrower-cost: '1.5' is ambiguous: as a share of the debt it is 150%, as a "
+            "percent 1.5%; write 1.5% or 150%",
+        ),
+        (["--max-borrower-cost", "15"], "it is 1500% (above the 1000% allowed), as a percent"),
+        (["--max-borrower-cost", "1"], "'1' is ambiguous: as a share of the debt it is 100%"),
+        # two % signs were taken as one (0.5%)
+        (["--max-borrower-cost", "0.5%%"], "--max-borrower-cost: not a number: '0.5%%'"),
+        # a config key the grid cannot vary was answered "did you mean debt_ceiling?" (issue 65)
+        (
+            ["--grid", "global_debt_ceiling=1"],
+            "--grid: global_debt_ceiling is a key of the deployment config's [system] table, "
+            "which a sweep cannot vary",
+        ),
+        (["--grid", "liquidation_rato=1.5"], "(did you mean liquidation_ratio?)"),
+        (["--grid", "token_symbol=X"], "--grid: token_symbol names something (a token, a type,"),
+        (["--grid", "seed=1,2"], "--grid: seed is not a grid key: --seeds sets the runs"),
         (["--verify", "1e400"], "Invalid value for '--verify': '1e400' is not a valid integer"),
         (["--vaults", "nan"], "Invalid value for '--vaults': 'nan' is not a valid integer"),
     ],
@@ -621,8 +642,8 @@ def test_sweep_cli__bad_input__one_line_exit_2_nothing_written(tmp_path, extra, 
     "name, content, phrase",
     [
         # ran the 100-run default sweep and exited 0 before (issue 34)
-        ("empty.toml", b"", "empty.toml: sets nothing: a sweep file gives a [grid] table or"),
-        ("empty.yaml", b"# nothing yet\n", "empty.yaml: sets nothing"),
+        ("empty.toml", b"", "empty.toml: empty file (a sweep file gives a [grid] table or"),
+        ("empty.yaml", b"# nothing yet\n", "empty.yaml: empty file"),
         ("empty-table.toml", b"[sweep]\n", "empty-table.toml: sets nothing"),
         ("binary.toml", b"\x89PNG\r\n\x1a\n\x00\xff", "binary.toml: not a text TOML file"),
         ("folder.toml", None, "folder.toml: a directory, not a file"),
@@ -753,7 +774,7 @@ def test_sweep_cli__out_is_not_a_sweep__refused_and_left_alone(tmp_path):
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
     result = CliRunner().invoke(_cli(), [*SWEEP, "--out", str(out)])
-    assert result.exit_code == 2 and "is not a Backstop sweep" in result.output
+    assert result.exit_code == 2 and "holds files no Backstop command wrote" in result.output
     assert [p.name for p in out.iterdir()] == ["notes.txt"]
 
 

@@ -328,6 +328,19 @@ def test_unreadable_or_invalid_toml__one_line_error(tmp_path):
         load_config(broken)
 
 
+@pytest.mark.parametrize("text", ["", "\n\n", "# a config, later\n"])
+def test_empty_config__said_empty_not_a_missing_key(tmp_path, text):
+    """An empty config was "system: missing", as if one table had been left out (issue 65)."""
+    empty = tmp_path / "empty.toml"
+    empty.write_text(text)
+    with pytest.raises(ConfigError) as refused:
+        load_config(empty)
+    assert str(refused.value) == (
+        f"{empty}: empty file (a deployment config has [system], [[collateral]] and [waterfall] "
+        "tables, as config/devnet.toml)"
+    )
+
+
 def test_config_that_is_not_a_text_file__one_line_error(tmp_path):
     """Read as a scenario file is (files.read_mapping): a binary config was a UnicodeDecodeError
     traceback, a directory an IsADirectoryError one; a number out of range is named by its key.

@@ -124,7 +124,7 @@ def test_compare_waterfalls_orders__its_own_default_directory(tmp_path, monkeypa
     cli = _cli("compare-waterfalls")
     seen = []
 
-    def stop(out_dir):
+    def stop(out_dir, command):
         seen.append(str(out_dir))
         raise SystemExit(0)
 

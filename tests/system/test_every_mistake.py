@@ -315,7 +315,8 @@ DEAD_RPC = "http://127.0.0.1:9"  # nothing listens on the discard port
             "market",
             ["--deployment", "{tmp}/empty.toml", "--rpc", DEAD_RPC],
             [
-                "market: {tmp}/empty.toml: not JSON",
+                "market: {tmp}/empty.toml: empty file (expected the devnet's record, "
+                "deployments/<chain id>-<genesis>.json, written by make devnet or ape run deploy)",
                 f"market: no JSON-RPC node answers at {DEAD_RPC} (start one: make devnet)",
             ],
         ),
@@ -323,7 +324,8 @@ DEAD_RPC = "http://127.0.0.1:9"  # nothing listens on the discard port
             "reconcile",
             ["--deployment", "{tmp}/empty.csv", "--rpc", DEAD_RPC],
             [
-                "reconcile: {tmp}/empty.csv: not JSON",
+                "reconcile: {tmp}/empty.csv: empty file (expected the devnet's record, "
+                "deployments/<chain id>-<genesis>.json, written by make devnet or ape run deploy)",
                 f"reconcile: no JSON-RPC node answers at {DEAD_RPC} (start one: make devnet)",
             ],
         ),

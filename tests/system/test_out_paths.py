@@ -75,6 +75,12 @@ def test_mutate_list__binary_file__one_line_exit_2(tmp_path):
         (lambda p: ["--list", str(p)], "is a directory, not a mutant list"),
         (lambda p: ["--out", str(p / "notes.txt" / "m.json")], "is a file, not a directory"),
         (lambda p: ["--out", "/proc/nope/m.json"], "cannot create a directory in /proc"),
+        # the record was written over the user's file after the run (issue 65)
+        (lambda p: ["--out", str(p / "notes.txt")], "exists and is not a mutation run's record"),
+        (
+            lambda p: ["--out", str(ROOT / "bench" / "fuzz-campaign.json")],
+            "(it is a fuzz campaign record), so it is not replaced",
+        ),
     ],
 )
 def test_mutate__list_or_out_unusable__one_line_exit_2(tmp_path, args, phrase):
@@ -85,3 +91,17 @@ def test_mutate__list_or_out_unusable__one_line_exit_2(tmp_path, args, phrase):
     lines = [x for x in result.output.splitlines() if x.strip()]
     assert result.exit_code == 2, (result.output, result.exception)
     assert len(lines) == 1 and phrase in lines[0], lines
+    assert (tmp_path / "notes.txt").read_text() == "keep me"
+
+
+def test_mutate_list__empty_file__said_empty(tmp_path):
+    """An empty mutant list said "no [[mutant]] entries"; it is an empty file (issue 65)."""
+    empty = tmp_path / "mutants.toml"
+    empty.write_text("# to do\n")
+    cli = _cli("mutate")
+    cli.callback.__globals__["run_baseline"] = _never
+    result = CliRunner().invoke(cli, ["--list", str(empty)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert result.output.splitlines() == [
+        f"mutate: {empty}: empty file (a mutant list holds [[mutant]] tables)"
+    ]

@@ -14,6 +14,7 @@ from offchain.sim.results.reconcile import reconcile
 from offchain.sim.results.tables import Reconciliation, SimulationResult
 from offchain.sim.run.driver import simulate
 from offchain.sim.scenario.types import Scenario
+from offchain.system.progress import counted_run
 
 # (label, bars done, bars in all): the label is "model" or the node's name
 Progress = Callable[[str, int, int], None]
@@ -48,6 +49,8 @@ class Replay:
         return self.chain, self.reconciliation
 
 
+# one run of a long command's progress (offchain/system/progress.py: counted, its bars shown)
+@counted_run(lambda scenario, **kw: f"{scenario.name}{'' if kw.get('chain', True) else ' (model)'}")
 def replay(
     scenario: Scenario,
     *,

@@ -3,7 +3,8 @@ and pool reserves, validated at the edge.
 
 Every CSV mistake is one `DataError` line naming the file, the line and the problem: a file that
 is not UTF-8 text, a missing file or column, an empty or unparseable cell, NaN or infinity, a
-price outside [MIN_PRICE, MAX_PRICE], times that are not strictly increasing. A UTF-8 byte-order
+price outside [MIN_PRICE, MAX_PRICE], times that are not strictly increasing, a price row that is
+not one bar after the row before it (a gap, or a row between two bars). A UTF-8 byte-order
 mark (as a spreadsheet's CSV export writes) is skipped. Prices become integers (wad) here,
 once, by exact decimal scaling; nothing downstream sees a float.
 
@@ -157,9 +158,11 @@ def load_series(
     positive: bool,
     bounds: tuple[Decimal, Decimal] | None = None,
     ordered: bool = False,
+    regular: bool = False,
 ) -> Series:
     """Read `time_utc` and `columns` from a CSV, validated (see the module docstring); each value
-    within `bounds` if given."""
+    within `bounds` if given; with `regular`, every row one bar after the row before it (a price
+    path: `_gaps`)."""
     path = Path(path)
     text = read_text(path, "a price CSV is text")
     rows = list(csv.reader(text.splitlines()))
@@ -179,6 +182,7 @@ def load_series(
         )
     index = {c: header.index(c) for c in ("time_utc",) + columns}
     times: list[int] = []
+    lines: list[int] = []  # each good row's line in the file
     values: dict[str, list[int]] = {c: [] for c in columns}
     problems: list[str] = []  # every bad row is named (at most MAX_ROW_PROBLEMS of them)
     for number, row in enumerate(rows[1:], start=2):
@@ -201,6 +205,7 @@ def load_series(
             problems.append(str(exc))
             continue
         times.append(moment)
+        lines.append(number)
         for c in columns:
             values[c].append(parsed[c])
     if problems:
@@ -211,12 +216,48 @@ def load_series(
         )
     if len(times) < 2:
         raise DataError(f"{path}: needs at least 2 rows of data, has {len(times)}")
+    if regular:
+        problems = _gaps(path, times, lines)
+        if problems:
+            raise DataError("\n".join(problems))
     return Series(str(path), tuple(times), {c: tuple(v) for c, v in values.items()})
+
+
+def duration(seconds: int) -> str:
+    """`seconds` in words: "30 s", "10 minutes", "1 hour 7 minutes", "2 days"."""
+    if seconds < 60 or seconds % 60:
+        return f"{seconds:,} s"
+    minutes = seconds // 60
+    days, rest = divmod(minutes, 24 * 60)
+    hours, minutes = divmod(rest, 60)
+    parts = [(days, "day"), (hours, "hour"), (minutes, "minute")]
+    return " ".join(f"{n:,} {unit}{'s' if n != 1 else ''}" for n, unit in parts if n)
+
+
+def _gaps(path: Path, times: list[int], lines: list[int]) -> list[str]:
+    """One line per row that is not one bar after the row before it, at most MAX_ROW_PROBLEMS
+    (then a count of the rest). A price file's bar is its most common step (the first of equal
+    counts): every row is one bar of the replay, so a gap of 67 minutes in a file of 10-minute
+    bars was replayed as one 10-minute bar, its crash compressed, and said nowhere."""
+    steps = [b - a for a, b in zip(times, times[1:])]
+    bar = max(dict.fromkeys(steps), key=steps.count)
+    odd = [i for i, step in enumerate(steps, start=1) if step != bar]
+    problems = [
+        f"{path}:{lines[i]}: {duration(times[i] - times[i - 1])} after the previous row (line "
+        f"{lines[i - 1]}), but the file's bar is {duration(bar)} ({steps.count(bar):,} of its "
+        f"{len(steps):,} steps): every row is one bar; give a row every {duration(bar)} (fill a "
+        "gap by repeating the last close, if that is what happened)"
+        for i in odd[:MAX_ROW_PROBLEMS]
+    ]
+    more = len(odd) - MAX_ROW_PROBLEMS
+    return problems + ([f"{path}: and {more:,} more rows off the bar"] if more > 0 else [])
 
 
 def load_prices(path: str | Path) -> Series:
     """A price path: column `close`, stablecoin per collateral unit, as wad."""
-    return load_series(path, ("close",), WAD, positive=True, bounds=(MIN_PRICE, MAX_PRICE))
+    return load_series(
+        path, ("close",), WAD, positive=True, bounds=(MIN_PRICE, MAX_PRICE), regular=True
+    )
 
 
 # the price file's columns the outside venue reads (sim/market/venue.py): a bar's range and the

@@ -29,7 +29,12 @@ class ScenarioError(ValueError):
 
 def read_document(path: Path) -> dict[str, Any]:
     data = read_mapping(
-        path, ScenarioError, str(path), problems=lambda d: document_problems(str(path), d)
+        path,
+        ScenarioError,
+        str(path),
+        problems=lambda d: document_problems(str(path), d),
+        empty="a scenario gives at least its prices: [market] prices = a CSV, or a "
+        "[market.synthetic] table; docs/simulation.md",
     )
     _check_keys(data, str(path), "", ())
     return data
