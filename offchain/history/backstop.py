@@ -20,7 +20,7 @@ What it takes from the history check, and why:
   devnet's 300 the config refuses this dust: the bound at work. The bound allows 0 to 128.87;
   the sensitivity runs 30 and 128;
 - the keepers' stablecoin: the capital taker holds what the day's honest keepers held together
-  (black_thursday.SETTINGS `bidders` x `bidder_capital`), not the lab's 6M. It spends it once:
+  (the day file's `bidders` x `bidder_capital`), not the lab's 6M. It spends it once:
   the lab's taker never sells the ETH it buys, where the flip model's keepers resell theirs after
   `resale_hours` and bid again. `turnover_capital` gives Backstop what those keepers put into
   auctions over the day (their capital and their resales), a second column of the table; the
@@ -53,8 +53,10 @@ from typing import Any
 
 import yaml
 
-from offchain.history.black_thursday import Values, market, values, vaults_of
-from offchain.history.day import DayResult
+from offchain.history.days import DayData, day, load
+from offchain.history.days.settings import Values
+from offchain.history.days.settings import values as day_values
+from offchain.history.replay.flip import DayResult
 from offchain.report.tables import paid_by_layer, realized_bad_debt, uncovered_loss
 from offchain.sim.results.tables import SimulationResult
 from offchain.sim.run.replay import Replay, replay
@@ -78,6 +80,21 @@ SIZED = {"debt_ceiling": 30_000_000, "ceiling_max": 40_000_000}  # the built-in'
 AUCTION_CAP = 10_000_000  # ETH-A's in config/devnet.toml
 SIZED_SYSTEM = {"global_debt_ceiling": 50_000_000, "max_debt_in_auction": 20_000_000}
 DEBT_AUCTION_CAPITAL = 500_000  # the lab's default bidder (actors.DEFAULT_KEEPERS)
+
+
+DAY = day("black-thursday-2020")
+
+
+def values(overrides: dict[str, object] | None = None) -> Values:
+    return day_values(DAY.SETTINGS, overrides)
+
+
+def market() -> DayData:
+    return load(DAY)
+
+
+def vaults_of(v: Values, data: DayData):
+    return DAY.eve(v, data)
 
 
 def _units(x: int) -> str:

@@ -15,10 +15,30 @@ import pandas as pd
 
 from offchain.history import backstop
 from offchain.history.backstop import BackstopDay, BackstopFigures
-from offchain.history.black_thursday import BANDS, SETTINGS, Band, market, run, values
-from offchain.history.day import DayResult
+from offchain.history.days import day, load
+from offchain.history.days.settings import Band
+from offchain.history.days.settings import values as day_values
+from offchain.history.replay import flip
+from offchain.history.replay.flip import DayResult
 from offchain.report.documents import publish, write_report
 from offchain.report.tables import scenario_lines
+
+DAY = day("black-thursday-2020")
+BANDS = DAY.BANDS
+SETTINGS = DAY.SETTINGS
+
+
+def values(overrides: dict[str, object] | None = None):
+    return day_values(SETTINGS, overrides)
+
+
+def market():
+    return load(DAY)
+
+
+def run(overrides: dict[str, object] | None = None, data=None) -> DayResult:
+    return flip.run(DAY, overrides, data)
+
 
 # the Vow of the day: a surplus buffer netted against the deficit first, then debt auctions of
 # `sump` DAI each (A21, A22)
@@ -69,11 +89,7 @@ def _pct(x: float) -> str:
 
 
 def verdict(band: Band, value: float) -> str:
-    if band.low <= value <= band.high:
-        return "within"
-    if value > band.high:
-        return f"{100 * (value - band.high):.1f} points above the band"
-    return f"{100 * (band.low - value):.1f} points below the band"
+    return band.verdict(value)
 
 
 def _both(r: DayResult, debt: int) -> str:

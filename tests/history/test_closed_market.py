@@ -1,5 +1,7 @@
 """The model of MakerDAO's 2020 Flipper and Cat (not Backstop's mechanism) with the outside market
-closed gives the figures it gave before the market room existed, to the wei.
+closed (`outside = closed`: a resale at the step's close, no impact, DAI at par) gives the
+figures it gave before the market room existed, to the wei; the day's other new setting, the
+block gas bound, does not bind on it.
 
 The figures below were taken from the model at e1e4472, before offchain/history/ was split into
 mechanisms and days and before its keepers' resale moved to the shared market room
@@ -13,7 +15,10 @@ import hashlib
 
 import pytest
 
-from offchain.history.black_thursday import run
+from offchain.history.days import day
+from offchain.history.replay.flip import run
+
+BLACK_THURSDAY = day("black-thursday-2020")
 
 pytestmark = pytest.mark.slow  # two runs of the whole day (tens of seconds)
 
@@ -45,7 +50,7 @@ def digest(r) -> str:
 def test_black_thursday_closed_market__the_day_s_figures_to_the_wei():
     """The day's settings: 5,064 auctions, all dealt, 3,302 zero bids; 23.02M of debt bitten,
     9.17M raised, a deficit of 13.85M [rad, exact]; each keeper's DAI and ETH at the end."""
-    r = run()
+    r = run(BLACK_THURSDAY, {"outside": "closed"})
     assert (r.kicked, len(r.dealt), len(r.zero_bids)) == (5_064, 5_064, 3_302)
     assert r.debt_bitten == 23021187030731558612549416 * 10**27
     assert r.dai_raised == 9172067720623464327826693960000000000000000000003302
@@ -63,7 +68,7 @@ def test_black_thursday_closed_market__the_day_s_figures_to_the_wei():
 
 def test_black_thursday_closed_market__resale_at_once_to_the_wei():
     """resale_hours 0 (a sale at the next step's close): 2,088 zero bids of 5,060 dealt."""
-    r = run({"resale_hours": 0})
+    r = run(BLACK_THURSDAY, {"outside": "closed", "resale_hours": 0})
     assert (len(r.dealt), len(r.zero_bids)) == (5_060, 2_088)
     assert r.deficit == 7268015384027425957783707946999999999999999999997912
     assert digest(r) == "c5106cdb7235d3ce153187d6e646077594d24d48dad105a7f90352ba1dcadde7"

@@ -19,15 +19,17 @@ from offchain.history.backstop import (
     SIZED,
     SIZED_SYSTEM,
     BackstopFigures,
+    market,
     run,
     turnover_capital,
+    values,
+    vaults_of,
     write_inputs,
 )
-from offchain.history.black_thursday import market, values, vaults_of
-from offchain.history.black_thursday import run as run_flip
-from offchain.history.day import DayResult, KeeperRow
-from offchain.history.keepers import Counts
+from offchain.history.keepers.transactions import Counts
+from offchain.history.replay.flip import DayResult, KeeperRow
 from offchain.history.report import backstop_section
+from offchain.history.report import run as run_flip
 from offchain.model.fixed_point import RAD, WAD
 from offchain.sim.run.replay import replay
 from offchain.sim.scenario.load import ScenarioError, load_scenario

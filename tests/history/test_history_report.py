@@ -11,19 +11,21 @@ import pytest
 from click.testing import CliRunner
 from helpers import script_cli
 
-from offchain.history.black_thursday import (
+from offchain.history.days import ROOT
+from offchain.history.days.settings import Band
+from offchain.history.keepers.transactions import Counts, gas_policy
+from offchain.history.replay.flip import AuctionRow, DayResult, KeeperRow
+from offchain.history.report import (
     BANDS,
-    ROOT,
     SETTINGS,
-    Band,
-    gas_policy,
+    Figures,
+    headline,
     market,
     run,
+    summary,
     values,
+    verdict,
 )
-from offchain.history.day import AuctionRow, DayResult, KeeperRow
-from offchain.history.keepers import Counts
-from offchain.history.report import Figures, headline, summary, verdict
 from offchain.model.fixed_point import RAD, WAD
 from offchain.sim.scenario.load import load_scenario
 from offchain.sim.strategies.actions import Latency
