@@ -23,13 +23,13 @@ from datetime import UTC, datetime
 from fractions import Fraction
 
 from offchain.history.days import DayData
-from offchain.history.days.calibration import market_settings, stable_price
+from offchain.history.days.calibration import market_settings
 from offchain.history.days.eve_2020 import PUBLISHED, Assumptions, eve_population
 from offchain.history.days.settings import Band, Setting, Values
 from offchain.history.mechanisms.flip import DAY_2020_03_12
 from offchain.history.replay.flip import DayResult, Vault
 from offchain.model.fixed_point import WAD
-from offchain.sim.market.stable_price import PAR, StablePrice
+from offchain.sim.market.stable_price import StablePrice
 
 NAME = "black-thursday-2020"
 FAMILY = "flip"
@@ -38,15 +38,17 @@ TITLE = "Black Thursday (2020-03-12) under MakerDAO's 2020 Cat and Flipper"
 FILES = {"prices": f"eth_usd_{DATE}.csv", "gas": f"gas_{DATE}.csv"}
 
 
-# the venue's settings (days/calibration.py) with this day's price file's share of the market
+# the outside market's settings (days/calibration.py) with this day's price file's share of the
+# market, and DAI's price
 MARKET_SETTINGS = (
-    *market_settings(Fraction(1, 10), "PENDING", "the day's price file's share of the whole "
-                     "ETH/USD market's traded volume"),
-    Setting("dai_price", "day", "F8", "DAI's price [USD]: the day's path (DAI_PRICE) or par",
-            alternatives=("par",), choices=("day", "par")),
+    *market_settings(Fraction(1, 100), (Fraction(5, 1000), Fraction(5, 100)), "V4, V5, D1, "
+                     "assumed", "the price file's share of the whole ETH spot market's volume: "
+                     "the file traded $18.5M (D1); only all-asset totals were found (V4, V5)"),
+    Setting("dai_price", Fraction(1036, 1000), "S1, F8", "DAI's price [USD]: the day's VWAP "
+            "in StableSims' DAI/USD bars (1.0365; the feed itself is not shipped); the rows are "
+            "the day's lowest low and highest high", alternatives=(Fraction(1008, 1000),
+            Fraction(1126, 1000)), low=Fraction(1, 2), high=Fraction(2)),
 )  # fmt: skip
-# DAI's price through the day (F8): (UTC, USD)
-DAI_PRICE = (("00:00", Fraction(1)), ("10:20", Fraction(1126, 1000)), ("23:50", Fraction(104, 100)))
 
 
 def utc(hhmm: str) -> int:
@@ -107,18 +109,23 @@ SETTINGS: dict[str, Setting] = {
                 "step's close, no impact, DAI at par (the model before the market room)",
                 alternatives=("closed",), choices=("open", "closed")),
         *MARKET_SETTINGS,
-        Setting("block_gas", 10_000_000, "G2", "the day's block gas limit: what the day's "
-                "keepers land in a step is at most the step's blocks x this (issue 64); 0: no "
-                "bound", low=0, high=100_000_000),
+        Setting("block_gas", 10_000_000, "N1, N3", "the block gas limit (10M from September "
+                "2019 to June 2020); 0: no bound", low=0, high=100_000_000),
+        Setting("competing_gas", Fraction(8, 10), "N5, D6, assumed", "the share of block gas "
+                "the day's other traffic used (over 50B of about 66B a day from 2020-03-09): "
+                "the keepers land at most the rest", alternatives=(Fraction(76, 100),
+                Fraction(99, 100)), low=Fraction(0), high=Fraction(99, 100)),
+        Setting("gas_bite", 150_000, "assumed", "gas of a bite and its kick: not published",
+                low=21_000, high=5_000_000),
+        Setting("gas_bid", 100_000, "assumed", "gas of a tend or a dent", low=21_000,
+                high=5_000_000),
     )
 }  # fmt: skip
 
 
 def dai_price(v: Values) -> StablePrice:
-    """DAI's price through the day: the DAI_PRICE path, or par."""
-    if v.dai_price == "par":
-        return PAR
-    return stable_price(tuple((utc(t), p) for t, p in DAI_PRICE))
+    """DAI's price through the day: a constant (S1's VWAP; the 10-minute feed is not shipped)."""
+    return StablePrice.constant(int(v.dai_price * WAD))
 
 
 def eve(v: Values, data: DayData) -> list[Vault]:

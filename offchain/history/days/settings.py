@@ -113,17 +113,45 @@ def parse_overrides(settings: dict[str, Setting], pairs: tuple[str, ...]) -> dic
 @dataclass(frozen=True)
 class Band:
     """A published figure and the band the model must land in: `history` as published, with
-    its source ids; `of(result, eve debt [wad])` the model's figure from a run."""
+    its source ids; `of(result, eve debt [wad])` the model's figure from a run; `unit` how it
+    reads: "share" (a fraction, shown in %), "DAI", "minutes" or "count"."""
 
     name: str
     history: str
     low: float
     high: float
     of: Any  # Callable[[result, int], float]
+    unit: str = "share"
+    id: str = ""
+
+    def show(self, value: float) -> str:
+        if value != value:  # nan: nothing to measure (no take, no finished auction)
+            return "none"
+        if self.unit == "share":
+            return f"{100 * value:.2f}%" if abs(value) < 0.01 else f"{100 * value:.1f}%"
+        if self.unit == "DAI":
+            return f"{value / 1e6:,.2f}M" if abs(value) >= 1e5 else f"{value:,.0f}"
+        if self.unit == "minutes":
+            return f"{value:,.0f} min"
+        return f"{value:,.0f}"
+
+    def bounds(self) -> str:
+        if self.low == self.high:
+            return f"exactly {self.show(self.low)}"
+        if self.low == float("-inf") or (self.low == 0 and self.unit != "share"):
+            return f"at most {self.show(self.high)}"
+        return f"{self.show(self.low)} to {self.show(self.high)}"
+
+    def within(self, value: float) -> bool:
+        return value == value and self.low <= value <= self.high
 
     def verdict(self, value: float) -> str:
-        if self.low <= value <= self.high:
+        if value != value:
+            return "not measured"
+        if self.within(value):
             return "within"
-        if value > self.high:
-            return f"{100 * (value - self.high):.1f} points above the band"
-        return f"{100 * (self.low - value):.1f} points below the band"
+        gap = value - self.high if value > self.high else self.low - value
+        side = "above" if value > self.high else "below"
+        if self.unit == "share":
+            return f"{100 * gap:.1f} points {side} the band"
+        return f"{self.show(gap)} {side} the band"

@@ -89,7 +89,7 @@ class MarginBidder(Keeper):
                     want = available
                     if not _valid_raise(want, a.bid, a.tab, beg):
                         continue
-                intents.append(Intent(TEND, id, a.lot, want, cost=want))
+                intents.append(Intent(TEND, id, a.lot, want, cost=want, gas=self.tx_gas))
                 available -= want
             else:
                 # the lot worth tab at the margin: tab [rad] x 1e9 / (price x (1 - margin))
@@ -98,7 +98,7 @@ class MarginBidder(Keeper):
                 lot = -(-a.tab * WAD_TO_RAY // value)
                 if not (lot < a.lot and beg * lot <= a.lot * ONE):
                     continue
-                intent = Intent(DENT, id, lot, a.tab, cost=a.tab)
+                intent = Intent(DENT, id, lot, a.tab, cost=a.tab, gas=self.tx_gas)
                 if self._afford(intent, available):
                     intents.append(intent)
                     available -= intent.cost
@@ -116,7 +116,7 @@ class LowBaller(Keeper):
                 continue
             if not _biddable(a, view.now):
                 continue
-            intent = Intent(TEND, id, a.lot, MIN_BID, cost=MIN_BID)
+            intent = Intent(TEND, id, a.lot, MIN_BID, cost=MIN_BID, gas=self.tx_gas)
             if self._afford(intent, available):
                 intents.append(intent)
                 available -= intent.cost
@@ -151,7 +151,7 @@ class Biter(Keeper):
                     n = min(n, self.per_step)
             for _ in range(n):
                 self.counts.planned += 1
-                intents.append(Intent(BITE, usr=usr))
+                intents.append(Intent(BITE, usr=usr, gas=self.tx_gas))
         return intents
 
 

@@ -159,6 +159,7 @@ class Keeper(ABC):
         self.gas = gas
         self.capital = capital
         self.counts = Counts()
+        self.tx_gas = 0  # gas units of each of its transactions (a family's keepers may differ)
 
     @abstractmethod
     def plan(self, view) -> list[Intent]:

@@ -275,7 +275,7 @@ def run_day(
 
 # --- the family's runner: a day file (days/) of the flip family, from its settings ---
 
-BLOCK_SECONDS = 13  # an Ethereum block, 2020 and 2021 (about 13 s: A13)
+BLOCK_SECONDS = Fraction(131, 10)  # the long-run mean block time, 2020 and 2021 (N4)
 
 
 def keepers_of(v: Values) -> tuple[Biter, list[Keeper]]:
@@ -294,6 +294,9 @@ def keepers_of(v: Values) -> tuple[Biter, list[Keeper]]:
         LowBaller(f"low-bidder-{i + 1}", FixedGas.gwei(v.lowball_gas_gwei), 10**6 * RAD)
         for i in range(v.lowballers)
     ]
+    biter.tx_gas = v.gas_bite
+    for k in keepers:
+        k.tx_gas = v.gas_bid
     return biter, keepers
 
 
@@ -307,11 +310,11 @@ def market_of(day: ModuleType, v: Values, data: DayData) -> DayMarket:
 
 
 def capacity_of(v: Values, step: int) -> int | None:
-    """Gas landing per step at most: the step's blocks x the day's block gas limit (None: no
-    bound, block_gas 0)."""
+    """Gas the day's keepers may land per step: the step's blocks (of BLOCK_SECONDS) x the block
+    gas limit x the share of it the day's other traffic leaves (None: no bound, block_gas 0)."""
     if not v.block_gas:
         return None
-    return v.block_gas * step // BLOCK_SECONDS
+    return int(v.block_gas * (1 - v.competing_gas) * step / BLOCK_SECONDS)
 
 
 def run(
