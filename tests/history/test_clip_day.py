@@ -9,6 +9,7 @@ from fractions import Fraction
 
 import pytest
 
+from offchain.history import report_clip, tasks
 from offchain.history.clip_figures import ClipFigures
 from offchain.history.days import DayData, day, load
 from offchain.history.days.settings import values
@@ -129,3 +130,31 @@ def test_slice__no_block_space__nothing_lands():
 def test_run__refuses_a_day_without_a_pool():
     with pytest.raises(ValueError, match="reserves file"):
         clip.run(MAY, data=DayData(DATA.prices, DATA.candles, DATA.gas, None))
+
+
+def test_report__each_band_s_verdict_from_the_run__a_miss_names_its_sources():
+    """report_clip.summary on the slice's run: every band's row with the run's figure and
+    verdict; the median kick-to-last-take of 11 min is under B6's 25: a miss that names what it
+    rests on and how far."""
+    r = slice_run()
+    text = report_clip.summary(MAY, r, [("takers", 2, "2", r)])
+    assert "not Backstop's mechanism" in text
+    for band in MAY.BANDS:
+        value = band.of(r, 0)
+        assert f"| {band.id} | {band.name} | {band.history} | {band.show(value)} |" in text
+        assert band.verdict(value) in text
+    assert ClipFigures.of(r).minutes_median == 11
+    assert "- B6 (kick to last take, median): 11 min against 25 min to 60 min; it would have " \
+           "to be 2.3 times larger. It rests on the takers' margin" in text  # fmt: skip
+    assert "| takers | 2 |" in text
+
+
+def test_tasks__serial_in_this_process__progress_after_each(monkeypatch):
+    with pytest.raises(ValueError, match="unknown task 'nope'"):
+        tasks.run_task(("nope",))
+    seen: list[tuple[int, int]] = []
+    monkeypatch.setattr(tasks, "run_task", lambda task: (task[2], task[3]))
+    out = tasks.execute(
+        [("history", "x", "a", 1), ("history", "x", "b", 2)], 1, lambda d, t: seen.append((d, t))
+    )
+    assert out == {"a": 1, "b": 2} and seen == [(1, 2), (2, 2)]

@@ -60,46 +60,52 @@ SETTINGS: dict[str, Setting] = {
     for s in (
         Setting("flip", DAY_2020_03_12, "A1-A5, A7", "beg 3%, ttl 600 s, tau 3 days, lump 50 ETH, "
                 "chop 13%, dust 20 DAI: the live values (the 3/12 spell's tests assert them)"),
-        Setting("oracle_delay", 3600, "B1", "the OSM's hop: one hour"),
+        Setting("oracle_delay", 3600, "B1", "the OSM's hop: one hour", low=60, high=86_400),
         Setting("oracle_phase", 0, "assumed", "seconds from the first bar to the OSM's first "
                 "poke: not published, an arbitrary choice, so every other phase of the hour the "
-                "bars tell apart is a run", alternatives=(600, 1200, 1800, 2400, 3000)),
+                "bars tell apart is a run", alternatives=(600, 1200, 1800, 2400, 3000), low=0,
+                high=3599),
         Setting("oracle_stall_gwei", 100, "B2", "the price feeds' updates did not land while gas "
                 "was over 100 gwei (a bar whose 30th percentile is over it)",
-                alternatives=(None,)),
+                alternatives=(None,), optional=True, low=1, high=10_000),
         Setting("oracle_stall_until", "17:00", "B2, assumed", "resolved by the time of the day's "
                 "governance call (B2); the call's summary gives no hour: 17:00 UTC is the weekly "
                 "call's later hour (episode 142), assumed", alternatives=("14:00", "20:00")),
         Setting("eve_debt", PUBLISHED.debt, "C2", "DAI drawn against ETH, 2020-02-27: 114M",
-                alternatives=(100_000_000 * WAD,)),
+                alternatives=(100_000_000 * WAD,), unit=WAD, low=10**6 * WAD, high=10**11 * WAD),
         Setting("vaults", 5_000, "assumed", "no vault count was published (docs/history.md, H)",
-                alternatives=(1_000, 20_000)),
+                alternatives=(1_000, 20_000), low=16, high=100_000),
         Setting("ratio_scale", Fraction(1), "assumed", "the 2020-02-20 ratio distribution (C4) "
                 "still held on the eve: owners kept their ratios as ETH fell",
-                alternatives=(Fraction(9, 10), Fraction(11, 10))),
+                alternatives=(Fraction(9, 10), Fraction(11, 10)), low=Fraction(1, 2),
+                high=Fraction(4)),
         Setting("biter_gas", "node30", "F5, G1", "bites at the node's default gas price: geth "
                 "1.9's is the 60th percentile of each recent block's lowest price (G1), under the "
                 "bar's 30th percentile on a congested day: the bar before's 30th percentile "
-                "stands for it (an upper bound)", alternatives=("node60", "p60")),
+                "stands for it (an upper bound)", alternatives=("node60", "p60"),
+                choices=("node30", "node60", "p30", "p60")),
         Setting("bites_per_step", 4, "A13, F5", "bites of one vault a minute: the reference "
                 "keeper bites every unsafe vault on every block (about 13 s), one auction a block "
-                "(A13); the 2020 Cat has no limit", alternatives=(1, None)),
+                "(A13); the 2020 Cat has no limit", alternatives=(1, None), optional=True, low=1,
+                high=1_000),
         Setting("bidders", 3, "assumed", "how many keepers bid honestly: not published (F2; 2021's "
-                "ETH-A flips averaged 3.67 bidders)", alternatives=(1, 6)),
+                "ETH-A flips averaged 3.67 bidders)", alternatives=(1, 6), low=0, high=100),
         Setting("bidder_capital", 1_000_000, "assumed", "DAI each honest keeper holds: not "
-                "published", alternatives=(250_000, 4_000_000)),
+                "published", alternatives=(250_000, 4_000_000), low=0, high=10**10),
         Setting("bidder_margin", Fraction(1, 10), "assumed", "an honest keeper bids the market "
-                "price less this: not published", alternatives=(Fraction(1, 20), Fraction(1, 5))),
+                "price less this: not published", alternatives=(Fraction(1, 20), Fraction(1, 5)),
+                low=Fraction(0), high=Fraction(99, 100)),
         Setting("bidder_gas", "node30", "F5, G1", "the reference auction-keeper sent bids at "
                 "the node's default gas price, without escalation (as biter_gas)",
-                alternatives=("node60", "p60")),
+                alternatives=("node60", "p60"), choices=("node30", "node60", "p30", "p60")),
         Setting("late_landing", "uniform", "assumed", "a transaction the gas model delays a bar "
                 "lands at a uniformly drawn minute of the next ten (seeded), not exactly ten "
                 "minutes later: that is the flip's ttl, and every delayed counter-bid would "
-                "arrive just too late", alternatives=("bar",)),
+                "arrive just too late", alternatives=("bar",), choices=("uniform", "bar")),
         Setting("lowballers", 1, "F1", "one keeper bid near zero at 300 gwei (four addresses "
-                "overall, E3)"),
-        Setting("lowball_gas_gwei", 300, "F1", "the low bidder's gas price"),
+                "overall, E3)", low=0, high=100),
+        Setting("lowball_gas_gwei", 300, "F1", "the low bidder's gas price", low=1,
+                high=100_000),
         Setting("resale_hours", 6, "F9 (post)", "hours a keeper needed to turn ETH won back "
                 "into DAI (6 to 8), from a call of 2020-03-18", alternatives=(0,), low=0,
                 high=72),

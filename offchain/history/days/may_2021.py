@@ -62,7 +62,8 @@ SETTINGS: dict[str, Setting] = {
         Setting("dust", 5_000 * RAD, "L3", "ETH-A's least vault debt (chost = dust x chop = "
                 "5,650)", unit=RAD, low=0, high=10**9 * RAD),
         # the oracle
-        Setting("oracle_delay", 3600, "B1, L6", "the OSM's hop: one hour (still on the day, L6)"),
+        Setting("oracle_delay", 3600, "B1, L6", "the OSM's hop: one hour (still on the day, L6)",
+                low=60, high=86_400),
         Setting("oracle_phase", 0, "assumed", "seconds from the first bar to the OSM's first "
                 "poke: not published, so every other phase of the hour the bars tell apart is a "
                 "run", alternatives=(600, 1200, 1800, 2400, 3000), low=0, high=3599),

@@ -49,13 +49,10 @@ class Setting:
                 )
             return text
         kind = type(self.value if self.value is not None else self.alternatives[0])
+        if kind not in (Fraction, int):
+            raise SettingError(f"--set {self.name}: cannot be set from the command line")
         try:
-            if kind is Fraction:
-                value = Fraction(text)
-            elif kind is int:
-                value = int(text.replace("_", "")) * self.unit
-            else:
-                raise SettingError(f"--set {self.name}: cannot be set from the command line")
+            value = Fraction(text) if kind is Fraction else int(text.replace("_", "")) * self.unit
         except (ValueError, ZeroDivisionError):
             raise SettingError(f"--set {self.name}: {text!r} is not a number") from None
         self.check(value)

@@ -142,6 +142,9 @@ class ClipDayResult:
     bar: int
     passed_on: int = 0  # [wad] the pool's arbitrage carried to the venue
     floored: int = 0  # venue trades that reached its floor
+    resold: int = 0  # [wad] the capital takers' collateral resold on the venue
+    resale_dai: int = 0  # [rad] the DAI it brought
+    lowest_market: int = 10**18  # the lowest market price the keepers saw over the close [wad]
 
     @property
     def kicked(self) -> int:
@@ -271,6 +274,7 @@ def run_day(
 
     by_name = {k.name: k for k in keepers}
     bars = len(prices.times)
+    lowest = WAD
     start, last = prices.times[0], prices.times[-1] + bar - step
     for now in range(start, last + step, step):
         osm = oracle.price(prices, now, gas)
@@ -284,6 +288,7 @@ def run_day(
             pool.at(now)
         land(now)
         price = market.price(now)
+        lowest = min(lowest, price * WAD // close)
         dai_price = market.dai_price(now)
         unsafe_now = [u for u in vat.urns if dog.unsafe(u)]
         for u in unsafe_now:
@@ -333,6 +338,9 @@ def run_day(
         bar=bar,
         passed_on=market.passed_on,
         floored=market.venue.floored if market.venue is not None else 0,
+        resold=sum(t for _, _, t, _ in market.sales),
+        resale_dai=sum(d for _, _, _, d in market.sales),
+        lowest_market=lowest,
     )
 
 

@@ -107,6 +107,12 @@ class DayResult:
     debt_bitten: int  # [rad] the Vow's queued sin
     dai_raised: int  # [rad] the Vow's DAI from the flips
     vaults: dict[str, Urn] = field(default_factory=dict)  # what the bites left
+    # the outside market (outside.py): collateral resold [wad] and the DAI it brought [rad]; the
+    # lowest market price the keepers saw over the day's close [wad]; venue trades floored
+    resold: int = 0
+    resale_dai: int = 0
+    lowest_market: int = 10**18
+    floored: int = 0
 
     @property
     def kicked(self) -> int:
@@ -213,6 +219,7 @@ def run_day(
                 )
 
     bars = len(prices.times)
+    lowest = WAD
     for now in range(prices.times[0], prices.times[-1] + bar, step):
         vat.spot = spot_of(oracle.price(prices, now, gas), mat)
         close = market.close(now)
@@ -221,6 +228,7 @@ def run_day(
             vat.dai[name] += proceeds
             won[name][2] += proceeds
         price = market.price(now)
+        lowest = min(lowest, price * WAD // close)
         land(now)
         for actor in [biter, *keepers]:
             view = View(
@@ -270,6 +278,10 @@ def run_day(
         debt_bitten=vat.sin[VOW],
         dai_raised=vat.dai[VOW],
         vaults={u: Urn(x.ink, x.art) for u, x in vat.urns.items()},
+        resold=sum(t for _, _, t, _ in market.sales),
+        resale_dai=sum(d for _, _, _, d in market.sales),
+        lowest_market=lowest,
+        floored=market.venue.floored if market.venue is not None else 0,
     )
 
 
