@@ -8,12 +8,12 @@ Keepers:
 - `MarginBidder`: in the tend phase bids min(tab, lot x price x (1 - margin)) if that is a valid
   raise (above the bid, at least beg times it, or exactly tab); in the dent phase asks for the lot
   worth tab at price x (1 - margin) (rounded up) if that is a valid cut (at most 1/beg of the
-  lot). `price` is the market price the keeper sees in the step (the day's close, or the outside
-  venue's price with the keepers' own sales' impact: offchain/history/outside.py). Its DAI is its
-  capital: a bid's DAI is locked while the bid stands (reserved while in flight), returned when
-  outbid; collateral won is resold after the resale delay on the outside market, and the DAI can
-  bid again. A bid its free DAI cannot pay is cut to what it can (if still a valid raise) or not
-  sent: either way counted `capital_limited`.
+  lot). `price` is the market price the keeper sees in the step, in DAI (the day's close, or the
+  outside venue's price with the keepers' own sales' impact over DAI's price: outside.py). Its
+  DAI is its capital: a bid's DAI is locked while the bid stands (reserved while in flight),
+  returned when outbid; collateral won is resold after the resale delay on the outside market,
+  and the DAI can bid again. A bid its free DAI cannot pay is cut to what it can (if still a
+  valid raise) or not sent: either way counted `capital_limited`.
 - `LowBaller`: the day's zero bidder: MIN_BID on every auction with no bid, at its gas bid.
 - `Biter`: calls the Cat's bite on every vault unsafe at the oracle's price, one bite per vault
   per step (a vault above lump needs several).

@@ -229,6 +229,8 @@ def run_day(
             won[name][2] += proceeds
         price = market.price(now)
         lowest = min(lowest, price * WAD // close)
+        # the keepers bid DAI: the market's dollars over DAI's price (the close, closed)
+        price = price * WAD // market.dai_price(now)
         land(now)
         for actor in [biter, *keepers]:
             view = View(
