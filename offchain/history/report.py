@@ -470,10 +470,12 @@ Progress = Callable[[int, int], None]  # (runs done, runs in all)
 
 def history_tasks(
     name: str, overrides: dict[str, object], settings: dict
-) -> list[tuple[str, str, object, dict]]:
+) -> list[tuple[str, str, tuple[str, object] | None, dict]]:
     """The day's model runs: the day's settings (key None) and each alternative of each setting
     (key (setting, value)), one changed at a time, on top of `overrides`."""
-    out: list[tuple[str, str, object, dict]] = [("history", name, None, dict(overrides))]
+    out: list[tuple[str, str, tuple[str, object] | None, dict]] = [
+        ("history", name, None, dict(overrides))
+    ]
     for setting, s in settings.items():
         for alt in s.alternatives:
             if overrides.get(setting, s.value) != alt:
@@ -529,7 +531,10 @@ def write(
 
         results = tasks.execute(runs_tasks + b_tasks, workers, tick)
         base = results[None]
-        runs = [(key[0], key[1], _show(key[1]), results[key]) for _, _, key, _ in runs_tasks[1:]]
+        runs = []
+        for _, _, key, _ in runs_tasks[1:]:
+            setting, value = key  # type: ignore[misc]
+            runs.append((setting, value, _show(value), results[key]))
         rows = [
             (name, shown, why, results[("b", k)])
             for k, (name, shown, why, _, _) in enumerate(backstop.sensitivity_tasks(cf))

@@ -24,6 +24,8 @@ from offchain.sim.scenario.market_data import Series
 
 MAY = day("may-2021")
 DATA = load(MAY)
+assert DATA.reserves is not None
+RESERVES = DATA.reserves
 H14 = 1_621_432_800  # 2021-05-19 14:00 UTC
 # every vault is safe at the 13:00 OSM (12:00's close, 2,746.23) and unsafe at 14:00's (13:00's
 # close, 1,944.91): c, 1,000 ETH owing 1.3M (1,000 x 1,944.91 / 1.5 = 1,296,607 < 1.3M); a, 100
@@ -55,7 +57,7 @@ def slice_run(**overrides):
         data.prices,
         data.gas,
         clip.market_of(MAY, v, data),
-        Pool(data.reserves, v.reserves_offset),
+        Pool(RESERVES, v.reserves_offset),
         Oracle(v.oracle_delay, v.oracle_phase),
         v.mat,
         v.dust,
@@ -114,7 +116,7 @@ def test_slice__flash_takers__the_pool_pays_the_auction_in_the_take():
     flash = r.keepers["flash-1"]
     assert flash.paid == a.tab and flash.gem == 0 and flash.flash_profit > 0
     # the first take: the size whose last unit the pool pays at the auction's price
-    pool = Pool(DATA.reserves, 25_200)
+    pool = Pool(RESERVES, 25_200)
     first = a.takes[0]
     pool.at(first.time)
     assert amount_out(first.slice, pool.weth, pool.dai) * RAY >= first.owe

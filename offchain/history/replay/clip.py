@@ -323,7 +323,11 @@ def run_day(
                 k.counts,
                 vat.dai[k.name],
                 vat.gem[k.name],
-                *money[k.name],
+                money[k.name][0],
+                money[k.name][1],
+                money[k.name][2],
+                money[k.name][3],
+                money[k.name][4],
                 callees[k.name].profit if k.name in callees else 0,
             )
             for k in by_name.values()
