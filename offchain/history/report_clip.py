@@ -56,7 +56,7 @@ def _show(value: object) -> str:
         return "none"
     if isinstance(value, int) and value >= 10**45:
         return f"{value / 10**45:,.0f}"
-    if isinstance(value, int) and value >= 10**18:
+    if isinstance(value, int) and value >= 10**24:  # the eve's debt [wad]: whole DAI
         return f"{value / 10**18:,.0f}"
     return f"{value:,}" if isinstance(value, int) else str(value)
 
@@ -191,7 +191,12 @@ def summary(
         "|---|---|---|---|---|",
     ]
     for s in day.SETTINGS.values():
-        shown = "the spell's" if s.name == "clip" else _show(overrides.get(s.name, s.value))
+        if s.name == "clip":
+            shown = "the spell's"
+        elif s.name not in overrides and s.display:
+            shown = s.display
+        else:
+            shown = _show(overrides.get(s.name, s.value))
         alts = ", ".join(_show(a) for a in s.alternatives)
         lines.append(f"| {s.name} | {shown} | {s.source} | {s.note} | {alts} |")
     lines += [

@@ -49,18 +49,18 @@ SETTINGS: dict[str, Setting] = {
         Setting("clip", ETH_A_2021, "L1, L3", "ETH-A's Clipper: buf 1.30, tail 140 min, cusp "
                 "0.40, chip 0.1%, tip 0 (the 2021-04-30 spell; the tests to 2021-05-24)"),
         Setting("Hole", 100_000_000 * RAD, "L3", "the Dog's global limit on DAI in auction",
-                unit=RAD, low=RAD, high=10**12 * RAD),
+                unit=RAD, low=RAD, high=10**12 * RAD, display="100M"),
         Setting("hole", 22_000_000 * RAD, "L1, L3", "ETH-A's limit on DAI in auction",
-                unit=RAD, low=RAD, high=10**12 * RAD),
-        Setting("chop", 113 * WAD // 100, "L1, L3", "the liquidation penalty, 13%", unit=1,
-                low=WAD, high=2 * WAD),
+                unit=RAD, low=RAD, high=10**12 * RAD, display="22M"),
+        Setting("chop", 113 * WAD // 100, "L1, L3", "the liquidation penalty, 13% [wad]",
+                low=WAD, high=2 * WAD, display="1.13"),
         Setting("cut", 99 * RAY // 100, "L1", "the price's factor per step (StairstepExponential"
-                "Decrease)", low=0, high=RAY),
+                "Decrease) [ray]", low=0, high=RAY, display="0.99"),
         Setting("step", 90, "L1", "seconds between the price's drops", low=1, high=86_400),
-        Setting("mat", 3 * RAY // 2, "L3", "ETH-A's liquidation ratio, 150%", low=RAY,
-                high=10 * RAY),
+        Setting("mat", 3 * RAY // 2, "L3", "ETH-A's liquidation ratio, 150% [ray]", low=RAY,
+                high=10 * RAY, display="1.50"),
         Setting("dust", 5_000 * RAD, "L3", "ETH-A's least vault debt (chost = dust x chop = "
-                "5,650)", unit=RAD, low=0, high=10**9 * RAD),
+                "5,650)", unit=RAD, low=0, high=10**9 * RAD, display="5,000"),
         # the oracle
         Setting("oracle_delay", 3600, "B1, L6", "the OSM's hop: one hour (still on the day, L6)",
                 low=60, high=86_400),

@@ -23,7 +23,8 @@ class SettingError(ValueError):
 class Setting:
     """One input (module docstring). `choices`: the values a text setting may take; `low`,
     `high`: an int's or a Fraction's bounds (inclusive); `unit`: a whole number given on the
-    command line is multiplied by it (1e18 for a wad amount); `optional`: "none" is allowed."""
+    command line is multiplied by it (1e18 for a wad amount); `optional`: "none" is allowed;
+    `display`: the value as a report shows it, where the raw integer would mislead."""
 
     name: str
     value: object
@@ -35,6 +36,7 @@ class Setting:
     high: object = None
     unit: int = 1
     optional: bool = False
+    display: str = ""  # how a report shows the value (a ray or wad amount in its own words)
 
     def parse(self, text: str) -> object:
         """The value `text` stands for, checked (SettingError: one line)."""
