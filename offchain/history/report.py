@@ -348,12 +348,13 @@ def backstop_section(
         "the ceilings and caps sized to the book, the capital taker holding the day's honest "
         "keepers' DAI, and Backstop's dust and reward rule applied to this book "
         "(offchain/history/backstop.py says why each, and what is not aligned: the keepers' gas, "
-        "the oracle's stall, the horizon). "
+        "the oracle's stall, the horizon), on the day's outside market (the same venue, resale "
+        "delay and DAI price as the flip model's keepers). "
         f"Backstop's run: {verdict_line} The scenario, its book and config are in `backstop/`, "
         "its full risk report in `backstop/report/`. The last column is the model alone with the "
         f"capital taker holding {_m(capital)} DAI: what the flip model's honest keepers put into "
-        "auctions over the day (their capital and their resales' DAI), since the lab's taker "
-        "never resells.",
+        "auctions over the day (their capital and their resales' DAI), an upper bound of the "
+        "capital the day's keepers had to hand.",
         "",
         "| figure | history | MakerDAO 2020 (model) | Backstop | Backstop, the flip keepers' "
         "turnover (model) |",
@@ -402,7 +403,8 @@ def backstop_section(
         "values collateral at the market without impact) | | | "
         + both(lambda x: f"{_m(x.insolvency_last_price)}, {_pct(x.insolvency_last_price / eve)}")
         + " |",
-        "| insolvency: the open collateral sold at once into the pool (the lab's headline) | | | "
+        "| insolvency: the open collateral sold on the market (the lab's headline: the outside "
+        "venue, or the pool where the market is closed) | | | "
         + both(lambda x: f"{_m(x.insolvency)}, {_pct(x.insolvency / eve)}")
         + " |",
         "| how fast: an auction's start to its finish, median and p90 of the finished | | "
@@ -425,18 +427,21 @@ def backstop_section(
         "",
         "Backstop's Dutch auctions leave nothing for a zero bid: an auction whose price falls "
         "below 45% of its start is reset, and no take cleared under "
-        f"{_pct(b.lowest_clearing)} of the market. What they do not remove is the day's other "
-        "failure, the stablecoin to buy with: the capital taker's DAI and the pool run out, and "
-        f"{b.open_auctions:,} of {b.auctions:,} auctions are still open when the run ends. Their "
-        "loss is not in the finished auctions' row, which flatters Backstop; the like-for-like "
-        "figure to the flip model's deficit is the insolvency at the last price, and the lab's "
-        "headline, which sells the open collateral into the pool at once, is the other end of "
-        "the range the rows below move.",
+        f"{_pct(b.lowest_clearing)} of the market. "
+        + (
+            f"{b.open_auctions:,} of {b.auctions:,} auctions are still open when the run ends: "
+            "their loss is not in the finished auctions' row, which flatters Backstop; the "
+            "insolvency rows value them at the last price and sold on the market."
+            if b.open_auctions
+            else f"Every one of the {b.auctions:,} auctions finished within the run: the "
+            "capital taker resells on the day's outside venue after the same delay as the "
+            "2020 keepers (F9), so its stablecoin comes back, as theirs did."
+        ),
         "",
         "### Backstop's sensitivity (the model alone, one change at a time)",
         "",
         "| setting | value | why | auctions open at the end | realized | keeper rewards | "
-        "insolvency at the last price | insolvency, sold into the pool | paid by layer |",
+        "insolvency at the last price | insolvency, sold on the market | paid by layer |",
         "|---|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for name, shown, why, g in [("(the run above)", "", "", b), *rows]:
@@ -445,13 +450,7 @@ def backstop_section(
             f"{_m(g.rewards)} | {_m(g.insolvency_last_price)} | {_m(g.insolvency)} | "
             f"{_layers(g.paid)} |"
         )
-    lines += [
-        "",
-        "Open auctions that no change clears are the lab's market model as much as Backstop: its "
-        "arbitrageur and its capital taker never resell the ETH they bought into the outside "
-        "market, where the 2020 keepers resold theirs within 6 to 8 hours (F9; docs/history.md).",
-        "",
-    ]
+    lines.append("")
     return "\n".join(lines)
 
 
