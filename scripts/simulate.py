@@ -25,8 +25,10 @@ import click
 from offchain.backends.anvil import AnvilError
 from offchain.backends.hardhat import NODES
 from offchain.report.documents import Block, ReportError, check_out_dir, write_report
+from offchain.report.headline import headline_line
 from offchain.report.phases import blocks as phase_blocks
 from offchain.report.phases import console_lines as phase_console_lines
+from offchain.report.phases import headline as phase_headline
 from offchain.report.phases import spread as phase_spread
 from offchain.report.size import blocks as size_blocks
 from offchain.report.size import console_lines as size_console_lines
@@ -108,6 +110,7 @@ def _sections(
     scenario: Scenario,
     model: SimulationResult,
     all_phases: bool,
+    result: SimulationResult,
     bars: ProgressBars | None,
     load_own: Callable[[], Scenario],
     phase: int | None,
@@ -122,6 +125,8 @@ def _sections(
             table = phase_spread(scenario, bars, {oracle_phase(scenario): model})
             extra += phase_blocks(scenario, table)
             lines += phase_console_lines(table)
+            # the headline gives the insolvency over every phase beside the run's own
+            result.facts["phases_insolvency"] = phase_headline(table)
         if scenario.ceiling_scale is not None:
             own = own_count_run(load_own, phase, bars)
             extra += size_blocks(model, own, scenario.market.depth_with_vaults)
@@ -320,11 +325,12 @@ def _scenario_and_out(
 )
 @click.option(
     "--phases",
-    type=click.Choice(["one", "all"]),
-    default="one",
+    type=click.Choice(["auto", "one", "all"]),
+    default="auto",
     show_default=True,
     help="all: also run the model at every phase of the oracle's period and report the spread "
-    "of the headline figures (min, median, max).",
+    "of the headline figures (min, median, max; the headline gives the median and the worst); "
+    "auto: all for a replay of a real day (a price CSV), one for a synthetic path.",
 )
 @click.option(
     "--gas",
@@ -397,10 +403,12 @@ def cli(
             bars.close()
     result, reconciliation = done.result, done.reconciliation
     model, chain = done.model, done.chain
+    every_phase = phases == "all" or (phases == "auto" and scenario.market.synthetic is None)
     extra, lines = _sections(
         scenario,
         model,
-        phases == "all",
+        every_phase,
+        result,
         bars,
         lambda: load_scenario(
             scenario_spec,
@@ -428,18 +436,12 @@ def cli(
             else f"; model {model.facts['run_s']:.2f} s"
         )
     )
+    if "insolvency" in f:
+        click.echo(headline_line(result))
     if len(f.get("collateral_types") or []) > 1:
         click.echo(f"collateral types: {', '.join(f['collateral_types'])} (amounts: all of them)")
     for line in console_lines(result.tables["keeper_actions"], f):
         click.echo(line)
-    if "insolvency" in f:
-        click.echo(
-            f"realized bad debt {f['realized_bad_debt']:,.2f}; insolvency {f['insolvency']:,.2f} "
-            f"({f['open_auctions']:,} auctions still running, {f['unsafe_vaults_left']:,} unsafe "
-            "vaults not liquidated, their collateral sold into the market in the keepers' order; "
-            f"{f.get('insolvency_last_price', f['insolvency']):,.2f} marked at the last market "
-            "price)"
-        )
     if done.cascade is not None:
         c = done.cascade
         click.echo(

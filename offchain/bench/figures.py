@@ -267,6 +267,8 @@ SCALE_VAULTS = (1_000, 10_000, 100_000)
 
 
 SCALE_SCENARIO = "may-2021-two-types"
+# the open market against the closed one (docs/market.md): one type, a real day's venue
+OPEN_SCENARIO = "black-thursday-2020"
 
 
 def timed_run(name: str, vaults: int, depth: str) -> dict[str, Any]:
@@ -313,7 +315,22 @@ def scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
                     figures[f"sim.model_{label}_vaults_s"] = run["s"]
                     figures[f"sim.model_{label}_vaults_peak_mib"] = run["peak_mib"]
                     figures[f"sim.model_{label}_vaults_unsafe_left"] = run["unsafe_vaults_left"]
+    # the open market's cost: Black Thursday at 1k and 100k vaults with the market open (its
+    # default) and closed (the lab before it), each in a process of its own, in this run
+    for vaults in (SCALE_VAULTS[0], SCALE_VAULTS[-1]):
+        label = f"{vaults // 1000}k"
+        opened, closed = (timed_run(OPEN_SCENARIO, vaults, depth) for depth in ("fixed", "closed"))
+        figures[f"market.open_{label}_s"] = opened["s"]
+        figures[f"market.closed_{label}_s"] = closed["s"]
+        figures[f"market.open_{label}_peak_mib"] = opened["peak_mib"]
+        figures[f"market.closed_{label}_peak_mib"] = closed["peak_mib"]
+        figures[f"market.open_over_closed_{label}"] = round(opened["s"] / closed["s"], 3)
+        figures[f"market.open_{label}_insolvency_per_debt"] = opened["insolvency_per_debt"]
+        figures[f"market.closed_{label}_insolvency_per_debt"] = closed["insolvency_per_debt"]
     meta = {
+        "market_note": "market.*: black-thursday-2020 in the model with the open market "
+        "(docs/market.md) and closed (market.outside = closed), the same run of make bench: "
+        "seconds (one core), peak resident memory, insolvency per unit of starting debt",
         "scale_note": "scale.*: each built-in in the model (offchain/sim/run/timing.py), its caps, "
         "ceilings and keepers' capital sized to --vaults (sim/scenario/ceilings.py); "
         "unsafe_left_share = vaults unsafe and never liquidated at the end / vaults; "

@@ -32,6 +32,7 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd
 
+from offchain.report.headline import headline_rows
 from offchain.report.plots import (
     plot_auctions,
     plot_collateralization,
@@ -998,34 +999,18 @@ def _keepers(result: SimulationResult) -> list[Block]:
 
 
 def _headline(result: SimulationResult) -> list[Block]:
-    """The headline figures: insolvency marked and at the last price, the realized bad debt and
-    what of it no layer paid, what was left open."""
+    """The headline figures (report/headline.py: insolvency and its share of the starting debt,
+    its bounds, what is still open, the market), then what of the realized bad debt no layer
+    paid."""
     f = result.facts
     if "insolvency" not in f:
         return []
     stable, _ = symbols(result)
     parts = uncovered_parts(result)
-    rows = [
-        (
-            "insolvency (everything open sold into the market)",
-            format_amount(f["insolvency"], stable),
-        ),
-        (
-            "insolvency at the last price (the optimistic bound)",
-            format_amount(float(f.get("insolvency_last_price", f["insolvency"])), stable),
-        ),
-        ("realized bad debt", format_amount(float(f["realized_bad_debt"]), stable)),
-        *((f"of it uncovered: {part}", format_amount(v, stable)) for part, v in parts.items()),
-        (
-            "unsafe vaults never liquidated",
-            f"{int(f['unsafe_vaults_left']):,} "
-            f"({format_amount(float(f['unsafe_vault_debt']), stable)} of debt)",
-        ),
-        (
-            "auctions still running",
-            f"{int(f['open_auctions']):,} ({format_amount(float(f['open_auction_debt']), stable)} "
-            "not yet raised)",
-        ),
+    rows = headline_rows(result, stable)
+    rows[4:4] = [
+        (f"of the realized bad debt, uncovered: {part}", format_amount(v, stable))
+        for part, v in parts.items()
     ]
     return [Heading("Headline"), Table(("measure", "value"), rows, numeric=(1,))]
 
@@ -1041,10 +1026,10 @@ def _summary(
         Heading(f"Backstop risk report: {result.scenario_name}", level=1),
         *[Text(line, label="Keeper failure") for line in result.facts.get("keeper_failures", [])],
         *[Text(line, label="Limit") for line in result.facts.get("binding_limits", [])],
+        *_headline(result),
         Text(_run(result), label="Backend"),
         *_verdict(reconciliation),
         *_keepers(result),
-        *_headline(result),
         Heading("Scenario"),
         Table(("parameter", "value"), [(str(k), str(v)) for k, v in scenario_lines]),
         *_types_note(result),

@@ -86,6 +86,20 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
+def headline(table: pd.DataFrame) -> dict[str, float | int]:
+    """The insolvency over the phases, for the headline: how many, the median, the worst and
+    its phase, the best and its phase."""
+    x = table["insolvency"].to_numpy(dtype=float)
+    return {
+        "phases": len(table),
+        "median": float(np.median(x)),
+        "worst": float(x.max()),
+        "worst_phase": int(table["phase"].iloc[int(x.argmax())]),
+        "best": float(x.min()),
+        "best_phase": int(table["phase"].iloc[int(x.argmin())]),
+    }
+
+
 def shown(column: str, value: float) -> str:
     """A headline figure as the report prints it (an amount, or a count)."""
     amount = HEADLINE.get(column, ("", False))[1]

@@ -301,21 +301,27 @@ MARKET = _table(
     # keepers' stablecoin comes back; "closed", the market before it (the keepers' pool is the
     # only depth). Absent: open where the price file has those columns, closed otherwise (said
     # in the run's first lines)
-    Key("outside", Kind.CHOICE, choices=("open", "closed"), sweep=False),
+    Key("outside", Kind.CHOICE, choices=("open", "closed")),
     # the square-root law's prefactor Y, the price file's share of the whole market's volume,
     # the decay time of a flow's weight [s] and the bars of trailing data a bar's depth reads
     # (data/market/calibration.toml sources each default)
-    _decimal("impact_coefficient", Decimal(0), Decimal(10), lo_open=True, default="1"),
-    _decimal("venue_share", Decimal(0), Decimal(1), lo_open=True, default="0.1"),
+    _decimal("impact_coefficient", Decimal(0), Decimal(10), default="0.7"),
+    _decimal("venue_share", Decimal(0), Decimal(1), lo_open=True, default="0.015"),
     _int("impact_decay", 1, 30 * DAY, default=600),
     _int("venue_window", 1, 1000, default=6),
     # how long a capital taker holds collateral before it is resold on the venue [s]
-    _int("resale_delay", 0, 30 * DAY, default=0),
+    _int("resale_delay", 0, 30 * DAY, default=3600),
     # the stablecoin's price in dollars: a constant, or a CSV of time_utc, price
     _decimal("stable_price", Decimal(0), Decimal(100), lo_open=True, default="1"),
     _other("stable_prices", Kind.FILE),
     # bars over which the end-of-run mark sells the open book on the venue
     _int("mark_bars", 1, MAX_DRAIN_BARS, default=36),
+    # the day's block space (sim/market/blockspace.py): gas per block (absent: no limit), mean
+    # seconds per block, the share of block gas other traffic uses (with a limit and without
+    # these: 13.1 s and 0.8, sim/scenario/market.py)
+    _int("block_gas_limit", 21_000, 10**10),
+    _decimal("block_time", Decimal(1), Decimal(3600)),
+    _decimal("competing_gas_share", Decimal(0), Decimal(1)),
 )
 
 # a synthetic price path (market_data.SyntheticPath, whose defaults these are): geometric Brownian

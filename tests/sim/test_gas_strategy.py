@@ -203,9 +203,10 @@ BEFORE = {
 def test_fixed_strategy__brings_todays_numbers_back_to_the_wei(name):
     """The mechanisms of a7d2cc0 (fixed bids; on may-2021 the pool's depth from the reserves
     file's first row) give a7d2cc0's tables exactly."""
-    overrides: dict = {"keepers": {"gas_strategy": "fixed"}}
+    # and the closed market (market.outside = "closed"), the only one a7d2cc0 had
+    overrides: dict = {"keepers": {"gas_strategy": "fixed"}, "market": {"outside": "closed"}}
     if name == "may-2021":
-        overrides["market"] = {"reserves_depth": "first_row"}
+        overrides["market"]["reserves_depth"] = "first_row"
     scenario = load_scenario(name, overrides=overrides)
     result = simulate(scenario, "model", full_check_every=None)
     digest, realized, last_price, transactions = BEFORE[name]
@@ -222,15 +223,20 @@ def test_may_2021__fixed_bids_fail_in_the_first_lines__market_bids_land():
     """Money flow, fixed: the backstop keeper's 100 gwei covers drop all day (the day's p30 is
     above it) and the liquidation keeper's too: the report opens with both. Market: every
     keeper lands everything, and no run opens with a failure."""
+    closed = {"outside": "closed"}  # the market these counts were measured on
     fixed = simulate(
-        load_scenario("may-2021", overrides={"keepers": {"gas_strategy": "fixed"}}),
+        load_scenario(
+            "may-2021", overrides={"keepers": {"gas_strategy": "fixed"}, "market": closed}
+        ),
         "model",
         full_check_every=None,
     )
     lines = fixed.facts["keeper_failures"]
     assert lines[0].startswith("The liquidation keeper landed only 4 of its 408 planned actions")
     assert lines[1].startswith("The backstop keeper landed only 6 of its 2,037 planned actions")
-    market = simulate(load_scenario("may-2021"), "model", full_check_every=None)
+    market = simulate(
+        load_scenario("may-2021", overrides={"market": closed}), "model", full_check_every=None
+    )
     rows = {r["role"]: r for r in market.tables["keeper_actions"].to_dict("records")}
     for role in ("liquidation_keeper", "taker", "backstop_keeper"):
         assert rows[role]["landed_share"] == 1.0, role

@@ -35,9 +35,19 @@ def test_impact__a_sale_moves_the_price_by_the_constant_product_factor__recovery
     assert impact.lowest == WAD * 4 // 9  # the deepest point stays recorded
 
 
+# the closed market (market.outside = "closed"), whose impact this file holds
+CLOSED = {"outside": "closed"}
+CLOSED_CASCADE = {"outside": "closed", "impact_depth": "2_504_000", "impact_half_life": 3600}
+
+
 def test_impact_zero__the_run_is_the_run_without_the_key():
-    plain = simulate(load_scenario("may-2021", vaults=200), "model", full_check_every=None)
-    zero = load_scenario("may-2021", vaults=200, overrides={"market": {"impact_depth": "0"}})
+    closed = {"market": CLOSED}
+    plain = simulate(
+        load_scenario("may-2021", vaults=200, overrides=closed), "model", full_check_every=None
+    )
+    zero = load_scenario(
+        "may-2021", vaults=200, overrides={"market": {**CLOSED, "impact_depth": "0"}}
+    )
     again = simulate(zero, "model", full_check_every=None)
     for name in ("bars", "events", "txs", "takes", "liquidations", "losses"):
         assert again.tables[name].equals(plain.tables[name]), name
@@ -47,10 +57,11 @@ def test_impact_zero__the_run_is_the_run_without_the_key():
 
 
 def test_cascade__sales_push_the_market_below_the_path__the_oracle_follows__chain_agrees():
-    """may-2021-cascade with 150 vaults: after the liquidations the market price falls below the
-    fundamental (the path), the oracle shows the impacted price an hour later, and the run
-    reconciles on Anvil with 0 differences."""
-    scenario = load_scenario("may-2021-cascade", vaults=150)
+    """may-2021 with the closed market's impact (may-2021-cascade's before the open market), 150
+    vaults: after the liquidations the market price falls below the fundamental (the path), the
+    oracle shows the impacted price an hour later, and the run reconciles on Anvil with 0
+    differences."""
+    scenario = load_scenario("may-2021", vaults=150, overrides={"market": CLOSED_CASCADE})
     done = replay(scenario, full_check_every=30)
     chain, r = done.checked
     assert r.diff_count == 0, r.diffs[:3]
@@ -84,7 +95,8 @@ def test_cascade_counterfactual__the_same_scenario_without_impact__counted_per_t
     every type's impact_depth 0. Its 'without impact' figures are those of that run made by hand
     (the scenario file with the keys set to 0), its 'with' figures the run's own; with no impact
     there is nothing to compare."""
-    scenario = load_scenario("may-2021-two-types", vaults=200)
+    closed = {"market": CLOSED_CASCADE}
+    scenario = load_scenario("may-2021-two-types", vaults=200, overrides=closed)
     assert has_impact(scenario)
     done = replay(scenario, chain=False, counterfactual=True)
     c = done.cascade
@@ -92,7 +104,7 @@ def test_cascade_counterfactual__the_same_scenario_without_impact__counted_per_t
     by_hand = load_scenario(
         "may-2021-two-types",
         vaults=200,
-        overrides={"market": {"impact_depth": "0"}, "types": {"impact_depth": "0"}},
+        overrides={"market": {**CLOSED, "impact_depth": "0"}, "types": {"impact_depth": "0"}},
     )
     assert not has_impact(by_hand)
     plain = simulate(by_hand, "model", full_check_every=None)

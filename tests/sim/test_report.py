@@ -320,11 +320,22 @@ def test_summary__headline__marked_insolvency_beside_the_last_price_bound(tmp_pa
     }
     md = write_report(tmp_path / "r", result, None, SCENARIO).read_text()
     headline = md.split("## Headline")[1].split("##")[0]
-    assert row(headline, "insolvency (everything open sold into the market)", "95,000.00 DAI")
-    assert row(headline, "insolvency at the last price (the optimistic bound)", "16,000.00 DAI")
-    assert row(headline, "of it uncovered: layers exhausted", "500.00 DAI")
+    debt = float(result.tables["vaults"]["debt_start"].sum())
+    assert row(
+        headline,
+        "insolvency: everything open sold as keepers would",
+        f"95,000.00 DAI ({95_000 / debt:.1%} of the starting debt, {debt:,.2f} DAI)",
+    )
+    assert row(headline, "bound: everything open at the last price (optimistic)", "16,000.00 DAI")
+    assert row(
+        headline,
+        "of the realized bad debt, uncovered: layers exhausted",
+        "500.00 DAI",
+    )
     assert row(headline, "unsafe vaults never liquidated", "3 (30,000.00 DAI of debt)")
     assert row(headline, "auctions still running", "2 (50,000.00 DAI not yet raised)")
+    # the headline leads the report, before the keepers' table
+    assert md.index("## Headline") < md.index("Backend")
     # the outcome's end-of-run rows: the mark's market, both figures
     assert row(
         md,

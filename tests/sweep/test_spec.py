@@ -238,7 +238,26 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
         "jump_std": "0.05",
         "step_seconds": 600,
     }
-    skipped = {"reserves_scale", "auction_curve_duration"}  # no reserves; a stairstep curve
+    # no reserves; a stairstep curve; the open market's keys (a synthetic path's market is
+    # closed): below, on a built-in whose market is open
+    open_keys = {
+        "impact_coefficient": "0.7",
+        "venue_share": "0.01",
+        "impact_decay": 600,
+        "venue_window": 6,
+        "resale_delay": 21600,
+        "stable_price": "1.036",
+        "block_gas_limit": 10_000_000,
+        "block_time": "13.1",
+        "competing_gas_share": "0.8",
+    }
+    same["outside"] = "closed"
+    same["mark_bars"] = 36
+    skipped = {"reserves_scale", "auction_curve_duration", *open_keys}
+    opened = load_scenario("black-thursday-2020", vaults=20)
+    for name, value in {**open_keys, "outside": "open"}.items():
+        got = load_scenario("black-thursday-2020", vaults=20, overrides={"market": {name: value}})
+        assert got == opened, name
     two_types = load_scenario("may-2021-two-types", vaults=20)
     for name, value in {"beta": "0.75", "correlation": "0.9"}.items():  # its WBTC-A's
         got = load_scenario("may-2021-two-types", vaults=20, overrides={"types": {name: value}})

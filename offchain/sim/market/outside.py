@@ -6,16 +6,19 @@ On the chain the outside is an account like the others, so a chain run and a mod
 the same transactions and reconcile to the wei:
 
 - its stablecoin is what the vault owners drew: with an open market they draw to it (borrowers
-  sell what they borrow into the market), as an internal balance, of which the set-up exits
-  `ERC20_SHARE` as the ERC-20 (the arbitrageur trades the pool with the ERC-20);
+  sell what they borrow into the market), as an internal balance; it pays the arbitrageur (who
+  trades the pool with the ERC-20) through the stablecoin join (`StableJoin.exit` to the
+  arbitrageur), and what the arbitrageur pays it stays its ERC-20;
 - a capital taker's collateral (its free balance in the engine, from its takes) is resold once
   its resale delay has passed: it moves the collateral to the outside
   (`VaultEngine.transfer_collateral`), the venue prices the sale, and the outside moves back the
   stablecoin those dollars buy at the stablecoin's price (`transfer_stable`): `ResaleStep`;
-- the arbitrageur rebalances every trade it makes in the keepers' pool on the venue in the same
-  round (`rebalance`): collateral bought in the pool is sold outside (`transfer` of the token to
-  the outside, the ERC-20 stablecoin back), collateral sold into the pool is bought back outside
-  (the stablecoin to the outside; the outside world brings the tokens, minted by governance).
+- the arbitrageur undoes every trade it makes in the keepers' pool on the venue, after the same
+  resale delay (it too turns collateral back into the stablecoin; F9: 6 to 8 hours in 2020; at
+  once with a delay of 0, a flash swap) (`rebalance`, `due`): collateral bought in the pool is
+  sold outside (`transfer` of the token to the outside, the stablecoin back through the join),
+  collateral sold into the pool is bought back outside with what the pool paid (the stablecoin
+  to the outside; the outside world brings the tokens, minted by governance).
 
 Nothing here is delayed by gas: these are trades off the chain, recorded as transfers. What the
 outside cannot pay (its stablecoin runs out) is not paid, and counted (`short`).
@@ -34,11 +37,9 @@ from offchain.sim.market.venue import Venue
 from offchain.sim.strategies.actions import Action
 from offchain.sim.strategies.taker import PoolView, pool_out
 
-__all__ = ["ERC20_SHARE", "ROLE", "Outside", "ResaleStep"]
+__all__ = ["ROLE", "Outside", "ResaleStep"]
 
 ROLE = "outside"
-# the share of the outside's stablecoin the set-up exits as the ERC-20 [wad]
-ERC20_SHARE = WAD // 2
 
 
 @dataclass
@@ -57,6 +58,9 @@ class Outside:
     bar: Callable[[], int]
     resales: Resales = field(default_factory=Resales)
     short: int = 0  # stablecoin [wad] the outside could not pay
+    # the arbitrageur's trades waiting to be undone on the venue: (ready, arbitrageur, type,
+    # sell?, tokens [token units], scale, stablecoin budget [wad])
+    pending: list[tuple] = field(default_factory=list)
     sales: list[tuple] = field(default_factory=list)  # (bar, time, who, type, tokens, usd, stable)
 
     def sale_value(self, name: str, tokens: int, now: int) -> int:
@@ -113,41 +117,75 @@ class Outside:
         self, world: Any, name: str, action: Action, pool: PoolView, available: int
     ) -> tuple[list[Action], int]:
         """The arbitrageur's pool trade `action` (keepers.arbitrage_action, priced against
-        `pool`, the reserves it read) undone on the venue in the same round (module docstring):
-        the actions and the outside's ERC-20 stablecoin they pay out (at most `available`)."""
-        t = world.d.types[name]
+        `pool`, the reserves it read) undone on the venue once the resale delay has passed (at
+        once with a delay of 0, a flash swap): now, or queued for `due` (module docstring). The
+        actions and the outside's stablecoin they pay out (at most `available`)."""
         sells_collateral, amount = action.args[0], action.args[1]
         now = world.next_block_time()
-        arb = action.sender
         if not sells_collateral:  # bought tokens in the pool: sell them outside
             tokens = pool_out(amount, pool.reserve_stable, pool.reserve_collateral, pool.fee)
-            if tokens == 0:
-                return [], 0
-            stable = self.sell(arb, name, tokens * pool.scale, now, available)
+            order = (name, True, tokens, pool.scale, 0)
+        else:  # sold tokens into the pool: buy them back outside with what the pool paid
+            received = pool_out(amount, pool.reserve_collateral, pool.reserve_stable, pool.fee)
+            order = (name, False, amount, pool.scale, received)
+        if self.resale_delay:
+            self.pending.append((now + self.resale_delay, action.sender, *order))
+            return [], 0
+        return self._undo(world, action.sender, *order, now=now, available=available)
+
+    def due(self, world: Any, arb: str, available: int) -> tuple[list[Action], int]:
+        """The arbitrageur's undoings whose delay has passed: their actions and what the
+        outside pays out."""
+        now = world.next_block_time()
+        out: list[Action] = []
+        paid = 0
+        while self.pending and self.pending[0][0] <= now:
+            _, who, *order = self.pending.pop(0)
+            more, p = self._undo(world, who, *order, now=now, available=available - paid)
+            out += more
+            paid += p
+        return out, paid
+
+    def _undo(
+        self,
+        world: Any,
+        arb: str,
+        name: str,
+        sell: bool,
+        tokens: int,
+        scale: int,
+        budget: int,
+        *,
+        now: int,
+        available: int,
+    ) -> tuple[list[Action], int]:
+        """Sell `tokens` [token units] of `name` outside (`sell`), or buy them back with at most
+        `budget` [wad] of stablecoin."""
+        t = world.d.types[name]
+        if tokens == 0:
+            return [], 0
+        if sell:
+            stable = self.sell(arb, name, tokens * scale, now, available)
             out = [Action(ROLE, arb, t.token, "transfer", (self.address, tokens), (("arb",),))]
             if stable:
                 out.append(
                     Action(
                         ROLE,
                         self.address,
-                        world.d.stablecoin,
-                        "transfer",
+                        world.d.stable_join,
+                        "exit",
                         (arb, stable),
                         (("arb",),),
                     )
                 )
             return out, stable
-        # sold `amount` tokens into the pool for what the pool pays: buy them back outside with
-        # it, as far as it goes
-        received = pool_out(amount, pool.reserve_collateral, pool.reserve_stable, pool.fee)
-        tokens = amount
-        cost = self.quote_buy(name, tokens * pool.scale, now)
-        while tokens and cost > received:
-            tokens = tokens * received // cost
-            cost = self.quote_buy(name, tokens * pool.scale, now)
+        cost = self.quote_buy(name, tokens * scale, now)
+        while tokens and cost > budget:
+            tokens = tokens * budget // cost
+            cost = self.quote_buy(name, tokens * scale, now)
         if tokens == 0:
             return [], 0
-        cost = self.buy(arb, name, tokens * pool.scale, now)
+        cost = self.buy(arb, name, tokens * scale, now)
         return [
             Action(ROLE, arb, world.d.stablecoin, "transfer", (self.address, cost), (("arb",),)),
             Action(ROLE, self.governance, t.token, "mint", (arb, tokens), (("arb",),)),
@@ -173,7 +211,11 @@ class ResaleStep:
     def decide(self, world: Any, names: Sequence[str]) -> list[Action]:
         o, d = self.outside, world.d
         now = world.next_block_time()
-        reads = [(d.engine, "collateral", (d.types[n].type_id, who)) for who in self.takers for n in names]
+        reads: list[tuple[str, str, tuple]] = [
+            (d.engine, "collateral", (d.types[n].type_id, who))
+            for who in self.takers
+            for n in names
+        ]
         reads.append((d.engine, "stable", (o.address,)))
         values = world.read(reads)
         available = values[-1] // RAY

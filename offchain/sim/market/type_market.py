@@ -6,7 +6,9 @@ impact, its vault index and ledger, its population), and what it comes to at the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.market.impact import Impact
@@ -85,14 +87,12 @@ def end_of_type(
     # the conservative mark's market (results/insolvency.py): the type's external market, or without
     # price impact the keepers' pool's stablecoin side at the end
     depth = m.impact.depth or rec.read([(t.pool, "reserve_stable", ())])[0]
-    venue_mark = None
+    venue_mark: Callable[[int], VenueMark] | None = None
     if m.venue is not None and times:
         venue, bar = m.venue, len(times) - 1
         step = times[-1] - times[-2] if len(times) > 1 else 600
-        fundamental = m.fundamental[-1]
-
-        def venue_mark(total: int) -> VenueMark:
-            return VenueMark(venue, bar, times[-1], step, fundamental, mark_bars, total)
+        fundamental, last = m.fundamental[-1], times[-1]
+        venue_mark = partial(VenueMark, venue, bar, last, step, fundamental, mark_bars)
 
     end = end_of_run(
         m.ledger.losses,

@@ -1,6 +1,7 @@
 """How much of a run's outcome the cascade made: the same scenario run again in the model with no
-price impact (every type's `impact_depth` 0, so the market price is the fundamental path,
-market/impact.py), and the two runs' liquidations and insolvency side by side, per collateral type.
+price impact (every type's `impact_depth` 0 and an open market's venue without its impact, its
+prefactor 0, so the market price is the fundamental path: market/impact.py, market/venue.py),
+and the two runs' liquidations and insolvency side by side, per collateral type.
 
 The difference is what liquidation sales moving the price did: vaults made unsafe by other vaults'
 sales (liquidations added) and the loss those extra liquidations and the lower marks brought
@@ -21,15 +22,21 @@ from offchain.sim.scenario.types import Scenario
 
 
 def has_impact(scenario: Scenario) -> bool:
-    """Whether liquidation sales move any type's market price."""
-    return scenario.market.impact_depth > 0 or any(t.impact_depth > 0 for t in scenario.types)
+    """Whether sales move any type's market price: the closed market's impact, or an open
+    market's venue (market/venue.py) with a law's prefactor above 0."""
+    m = scenario.market
+    venue = m.venue is not None and m.venue.coefficient > 0
+    return venue or m.impact_depth > 0 or any(t.impact_depth > 0 for t in scenario.types)
 
 
 def without_impact(scenario: Scenario) -> Scenario:
-    """`scenario` with no price impact on any type: the market price is the fundamental path."""
+    """`scenario` with no price impact on any type: the market price is the fundamental path
+    (an open market's venue still trades, at the fundamental price: prefactor 0)."""
+    m = scenario.market
+    venue = replace(m.venue, coefficient=0) if m.venue is not None else None
     return replace(
         scenario,
-        market=replace(scenario.market, impact_depth=0),
+        market=replace(m, impact_depth=0, venue=venue),
         types=tuple(replace(t, impact_depth=0) for t in scenario.types),
     )
 

@@ -252,6 +252,9 @@ def health_band(value: int, need: int) -> str:
     return label
 
 
+# vaults the liquidation keeper saw unsafe that were never liquidated and are safe at the end
+RECOVERED_COLUMNS = ("collateral_type", "owner", "first_unsafe", "collateral")
+
 BACKSTOP_WIDE = "backstop-wide"  # the collateral type of a deferred action on no one type
 TABLES = {
     "bars": BAR_COLUMNS,
@@ -271,6 +274,7 @@ TABLES = {
     "soft_liquidations": SOFT_LIQUIDATION_COLUMNS,
     "layer_charges": LAYER_CHARGE_COLUMNS,
     "keeper_actions": KEEPER_ACTION_COLUMNS,
+    "recovered": RECOVERED_COLUMNS,
 }
 # waterfall layer number -> name (Backstop.vy; 5 = settlement after a shutdown)
 LAYER_NAMES = {int(layer): layer.label for layer in Layer}  # layer id -> label

@@ -65,6 +65,11 @@ class Sending:
             k.priced_out,
         )
         self.bids = dict(self.strategy.fixed_bids)  # the bar's planned bids, per role [wei]
+        # the day's block space (market/blockspace.py): keeper gas landed per bar, and how many
+        # times a transaction waited a bar for room; None: blocks without limit
+        self.blockspace = scenario.market.blockspace
+        self.block_gas: dict[int, int] = {}
+        self.block_waits = 0
         self.drops: dict[tuple, int] = {}  # an action's drops in a row: (actor, function, targets)
         self.in_flight: list[tuple[int, int, Action]] = []  # (landing bar, submitted bar, action)
         # a collateral type by its auction's and flash taker's address and by its id (set_types)
@@ -106,6 +111,7 @@ class Sending:
                 self.drops[key] = self.drops.get(key, 0) + 1
             else:
                 self.drops.pop(key, None)
+                delay = self._room(action, bid, bar, delay)
         if delay is None:
             self.rec.dropped(
                 self.times[bar],
@@ -120,6 +126,28 @@ class Sending:
             )
         else:
             self.in_flight.append((bar + delay, bar, action))
+
+    def _room(self, action: Action, bid: int, bar: int, delay: int) -> int:
+        """The delay after which `action`, bid `bid` and landing `delay` bars after `bar` by the
+        latency model, finds room in a bar's blocks for its gas (market/blockspace.py): each bar
+        that is full at its bid's percentile adds one."""
+        if self.blockspace is None:
+            return delay
+        try:
+            gas = action_gas(action)
+        except KeyError:  # a debt auction's bid: the bidder's own, not estimated
+            gas = 0
+        step = self.times[1] - self.times[0] if len(self.times) > 1 else 600
+        while True:
+            landing = bar + delay
+            time = self.times[min(landing, len(self.times) - 1)]
+            level = self.latency.level(bid, time)
+            used = self.block_gas.get(landing, 0)
+            if used + gas <= self.blockspace.capacity(step, level) or used == 0:
+                self.block_gas[landing] = used + gas
+                return delay
+            delay += 1
+            self.block_waits += 1
 
     def _bid(self, action: Action, drops: int) -> tuple[int, bool]:
         """The bid `action` is sent with after `drops` drops, and whether its value capped it

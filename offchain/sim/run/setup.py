@@ -14,9 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from offchain.model.fixed_point import MAX_UINT256, RAY, WAD
+from offchain.model.fixed_point import MAX_UINT256, RAY
 from offchain.sim.market.liquidity import add_inventory
-from offchain.sim.market.outside import ERC20_SHARE
 from offchain.sim.run.recorder import Recorder
 from offchain.sim.scenario.population import (
     VaultPlan,
@@ -148,12 +147,8 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
     all_plans = {collateral.name: plans}
     for k_type, spec in enumerate(s.types):
         all_plans[spec.name] = _further_type(rec, s, d, g, k_type, holder)
-    if open_market:
-        drawn = sum(p.debt for plans_of_type in all_plans.values() for p in plans_of_type)
+    if open_market:  # the outside pays the arbitrageur's ERC-20 through the join
         rec.queue("setup", a.outside, d.engine, "allow", d.stable_join)
-        rec.queue(
-            "setup", a.outside, d.stable_join, "exit", a.outside, drawn * ERC20_SHARE // WAD
-        )
     k = s.keepers
     # the arbitrageur: half its capital in stablecoin (ERC-20), half in collateral tokens
     half = k.arbitrageur_capital // 2

@@ -179,6 +179,27 @@ def full_state(sim: Simulation) -> None:
     sim.states.append((sim.bar, state))
 
 
+def outside_facts(sim: Any) -> dict[str, Any]:
+    """What the run's outside market did (sim/market/outside.py): open or closed (and why an
+    absent key closed it), the first type's venue's trades, the resales, what the outside could
+    not pay."""
+    m = sim.scenario.market
+    out: dict[str, Any] = {"outside": m.outside, "outside_note": m.outside_note}
+    o = sim.lineup.outside
+    venue = sim.venue
+    if o is None or venue is None:
+        return out
+    return {
+        **out,
+        "venue_sold": venue.sold / WAD,
+        "venue_bought": venue.bought / WAD,
+        "venue_floored": venue.floored,
+        "resales": sum(1 for row in o.sales if row[2] != sim.actors.arbitrageur),
+        "outside_short": o.short / WAD,
+        "resale_delay_s": m.resale_delay,
+    }
+
+
 def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationResult:
     """The run's tables and facts at its end: the recorded rows as tables, each type's end
     (what is still open, marked), the headline, what became of the keepers' actions and what
@@ -215,6 +236,16 @@ def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationRes
         exposure_rows += end.rows
         contagion_rows.append(contagion_row(name, m.ledger, end, m.deleverage_due))
         charge_rows += m.ledger.charge_rows(name)
+    # vaults the keeper saw unsafe that were never liquidated and are safe at the end: a price
+    # that came back, not a liquidation (named in their own table)
+    recovered_rows = []
+    for name, m in sim.markets.items():
+        unsafe_end = {row[2] for row in ends[name].rows if row[0] == "vault"}
+        for owner, first in m.ledger.first_unsafe.items():
+            if owner not in m.ledger.liquidated and owner not in unsafe_end:
+                collateral, art = m.index.vaults.get(owner, (0, 0))
+                recovered_rows.append((name, owner, utc(first), collateral / WAD))
+    tables["recovered"] = pd.DataFrame(recovered_rows, columns=list(TABLES["recovered"]))
     tables["vaults"] = pd.DataFrame(vault_rows, columns=list(TABLES["vaults"]))
     tables["exposure"] = pd.DataFrame(exposure_rows, columns=list(TABLES["exposure"]))
     tables["contagion"] = pd.DataFrame(contagion_rows, columns=list(CONTAGION_COLUMNS))
@@ -288,6 +319,15 @@ def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationRes
             else (sim.collateral.name, sim.collateral.auction_cap / RAD),
         ),
         "collateral_types": list(sim.markets),
+        "unsafe_recovered": len(recovered_rows),
+        # keeper transactions that waited a bar for room in the day's blocks (market/blockspace.py)
+        "block_space_waits": sim.sending.block_waits,
+        # the instant sale of the open auctions' lots into the keepers' pool: the pessimistic
+        # bound beside the headline (the last price is the optimistic one)
+        "insolvency_pool_sale": end_facts["realized_bad_debt"]
+        + end_facts["open_auction_fire_sale_shortfall"]
+        + end_facts["unsafe_vault_shortfall"],
+        **outside_facts(sim),
         "drained_bars": sim.drained,
         "impact_lowest_level": sim.impact.lowest / WAD,  # 1: no impact
         "path_bars": len(sim.scenario.market.prices),  # then the tail (and drain)

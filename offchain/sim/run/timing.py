@@ -1,13 +1,15 @@
 """One model run of a built-in scenario, timed, in a process of its own: what `make bench`
 measures for the scale figures (`sim.model_*_vaults_s`, `sim.model_*_vaults_peak_mib`).
 
-    python -m offchain.sim.run.timing black-thursday-2020 100000 [fixed|scaled]
+    python -m offchain.sim.run.timing black-thursday-2020 100000 [fixed|scaled|closed]
 
 prints one JSON line: the run's seconds (the simulation alone, as a sweep runs it: no full-state
 reads, no report), the process's peak resident memory [MiB] and the run's headline counts: the
 vaults left unsafe and never liquidated (and their share of the population), the insolvency per
 unit of the book's starting debt, the limits that bound the run (results/limits.py). The third
-argument is the scenario's `market.depth_with_vaults` (default: the scenario's, "fixed")."""
+argument is the scenario's `market.depth_with_vaults` (default: the scenario's, "fixed"), or
+"closed": the depth fixed and the market closed (`market.outside = "closed"`: the lab before the
+open market, docs/market.md), to time the open market against it."""
 
 from __future__ import annotations
 
@@ -31,10 +33,10 @@ def main(argv: list[str]) -> int:
     if (
         len(argv) not in (2, 3)
         or not argv[1].isdigit()
-        or argv[2:] not in ([], ["fixed"], ["scaled"])
+        or argv[2:] not in ([], ["fixed"], ["scaled"], ["closed"])
     ):
         print(
-            "usage: python -m offchain.sim.run.timing SCENARIO VAULTS [fixed|scaled]",
+            "usage: python -m offchain.sim.run.timing SCENARIO VAULTS [fixed|scaled|closed]",
             file=sys.stderr,
         )
         return 2
@@ -42,7 +44,11 @@ def main(argv: list[str]) -> int:
     from offchain.sim.scenario.load import ScenarioError, load_scenario
 
     try:
-        overrides = {"market": {"depth_with_vaults": argv[2]}} if argv[2:] else None
+        overrides = None
+        if argv[2:] == ["closed"]:
+            overrides = {"market": {"outside": "closed"}}
+        elif argv[2:]:
+            overrides = {"market": {"depth_with_vaults": argv[2]}}
         scenario = load_scenario(argv[0], vaults=int(argv[1]), overrides=overrides)
     except ScenarioError as exc:
         print(f"timing: {exc}", file=sys.stderr)

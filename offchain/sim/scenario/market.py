@@ -5,9 +5,13 @@ pool's depth (a constant or a reserves CSV), the tail and drain bars and the mar
 
 from __future__ import annotations
 
-from decimal import ROUND_DOWN, localcontext
+from decimal import ROUND_DOWN, Decimal, localcontext
 from typing import Any
 
+from offchain.model.fixed_point import WAD
+from offchain.sim.market.blockspace import BlockSpace
+from offchain.sim.market.stable_price import StablePrice
+from offchain.sim.market.venue import VenueParams, depths_from_candles
 from offchain.sim.scenario.market_data import (
     DataError,
     Series,
@@ -18,9 +22,6 @@ from offchain.sim.scenario.market_data import (
     load_reserves,
     load_stable_prices,
 )
-from offchain.model.fixed_point import WAD
-from offchain.sim.market.stable_price import StablePrice
-from offchain.sim.market.venue import VenueParams, depths_from_candles
 from offchain.sim.scenario.reader import ScenarioError, Source, file_path, sub_table
 from offchain.sim.scenario.timeline import utc
 from offchain.sim.scenario.types import MarketSpec
@@ -32,6 +33,10 @@ from offchain.system.schema import MARKET, SYNTHETIC
 DEFAULT_GAS_GWEI = MARKET["gas_gwei"].default
 DEFAULT_POOL_DEPTH = MARKET["pool_depth"].default
 DEFAULT_TAIL_BARS = MARKET["tail_bars"].default
+# with a block_gas_limit and without these keys: the long-run block time (N4) and other
+# traffic's share of block gas (2020's, assumed) (data/market/calibration.toml, docs/market.md)
+BLOCK_TIME = Decimal("13.1")
+COMPETING = Decimal("0.8")
 
 
 def _data(r: Reader, key: str, source: Source, loader: Any) -> Series:
@@ -130,7 +135,21 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
     depth_with_vaults = r.read("depth_with_vaults")
     # below the oracle delay: checked once the protocol's delay is known (load.py)
     oracle_phase = r.read("oracle_phase") if "oracle_phase" in r.table else None
-    outside = _read_outside(r, source, synthetic is None and "prices" in r.table, prices)
+    outside = _read_outside(
+        r, source, synthetic is None and "prices" in r.table, prices, impact_depth
+    )
+    blockspace = None
+    if "block_gas_limit" in r.table:
+        # absent: the long-run block time (N4) and 2020's other traffic (docs/market.md)
+        blockspace = BlockSpace(
+            r.read("block_gas_limit"),
+            r.read("block_time") if "block_time" in r.table else BLOCK_TIME,
+            r.read("competing_gas_share") if "competing_gas_share" in r.table else COMPETING,
+        )
+    else:
+        given = [k for k in ("block_time", "competing_gas_share") if k in r.table]
+        if given:
+            raise r.fail(given[0], "applies only with market.block_gas_limit")
     r.finish()
     return MarketSpec(
         prices=prices,
@@ -146,6 +165,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         # first_row: the file only set pool_depth (a constant pool)
         reserves=reserves if reserves_depth == "per_bar" else None,
         depth_with_vaults=depth_with_vaults,
+        blockspace=blockspace,
         **outside,
     )
 
@@ -156,9 +176,12 @@ def _to_wad(value: Any) -> int:
         return int((value * WAD).to_integral_value(rounding=ROUND_DOWN))
 
 
-def _read_outside(r: Reader, source: Source, has_file: bool, prices: Series) -> dict[str, Any]:
+def _read_outside(
+    r: Reader, source: Source, has_file: bool, prices: Series, impact_depth: int
+) -> dict[str, Any]:
     """The outside venue's keys (MarketSpec's `outside`, `venue`, ...): open where the key says
-    so, or, absent, where the price file has the venue's columns (VENUE_COLUMNS)."""
+    so, or, absent, where the price file has the venue's columns (VENUE_COLUMNS) and no closed
+    market's impact is asked for (a non-zero `impact_depth`, the market before the venue)."""
     wanted = r.read("outside") if "outside" in r.table else None
     venue_keys = ("impact_coefficient", "venue_share", "impact_decay", "venue_window")
     params = VenueParams(
@@ -167,9 +190,8 @@ def _read_outside(r: Reader, source: Source, has_file: bool, prices: Series) -> 
         decay=r.read("impact_decay"),
         window=r.read("venue_window"),
     )
-    if params.coefficient == 0 or params.share == 0:
-        name = "impact_coefficient" if params.coefficient == 0 else "venue_share"
-        raise r.fail(name, "is below one part in 10^18")
+    if params.share == 0:
+        raise r.fail("venue_share", "is below one part in 10^18")
     resale_delay = r.read("resale_delay")
     mark_bars = r.read("mark_bars")
     if "stable_price" in r.table and "stable_prices" in r.table:
@@ -181,29 +203,34 @@ def _read_outside(r: Reader, source: Source, has_file: bool, prices: Series) -> 
         stable = StablePrice.constant(_to_wad(r.read("stable_price")))
         if stable.points[0][1] == 0:
             raise r.fail("stable_price", "is below one part in 10^18")
-    if wanted == "closed":
-        given = [k for k in (*venue_keys, "resale_delay") if k in r.table]
-        if given:
-            raise r.fail(given[0], "applies only to an open market (market.outside is closed)")
-        return {"outside": "closed", "stable_price": stable, "mark_bars": mark_bars}
+    open_only = (*venue_keys, "resale_delay", "stable_price", "stable_prices")
+    if impact_depth and wanted == "open":
+        raise r.fail(
+            "impact_depth",
+            "is the closed market's impact (market.outside is open: the venue moves the price)",
+        )
+    # what the data allows (a closed market given no reason keeps the data's)
     note = ""
     candles = None
-    if not has_file:
+    if impact_depth:
+        note = "market.impact_depth asks for the closed market's price impact"
+    elif not has_file:
         note = "a synthetic price path has no volume"
     else:
         try:
             candles = _data(r, "prices", source, load_candles)
         except ScenarioError as exc:
             note = f"the price file has no venue data ({str(exc).rsplit(': ', 1)[-1]})"
-    if candles is None:
+    if wanted == "closed" or candles is None:
         if wanted == "open":
             raise r.fail("outside", f"open needs the price file's high, low and volume_eth: {note}")
-        given = [k for k in (*venue_keys, "resale_delay") if k in r.table]
+        given = [k for k in open_only if k in r.table]
         if given:
-            raise r.fail(given[0], f"applies only to an open market ({note})")
+            why = "market.outside is closed" if wanted == "closed" else note
+            raise r.fail(given[0], f"applies only to an open market ({why})")
         return {
             "outside": "closed",
-            "outside_note": note,
+            "outside_note": note if candles is None else "",
             "stable_price": stable,
             "mark_bars": mark_bars,
         }

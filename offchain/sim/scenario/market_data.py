@@ -227,15 +227,21 @@ VENUE_COLUMNS = ("high", "low", "volume_eth")
 def load_candles(path: str | Path) -> Series:
     """The outside venue's data from a price CSV: `high` and `low` (wad prices, within the price
     bounds, the low at most the high) and `volume_eth` (tokens traded in the bar [wad], >= 0)."""
-    series = load_series(path, ("high", "low"), WAD, positive=True, bounds=(MIN_PRICE, MAX_PRICE))
-    volume = load_series(
-        path, ("volume_eth",), WAD, positive=False, bounds=(Decimal(0), Decimal(10**15))
+    series = load_series(
+        path, VENUE_COLUMNS, WAD, positive=False, bounds=(Decimal(0), Decimal(10**15))
     )
+    low_bound, high_bound = MIN_PRICE * WAD, MAX_PRICE * WAD
     for i, (high, low) in enumerate(zip(series.columns["high"], series.columns["low"])):
+        when = datetime.fromtimestamp(series.times[i], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
+        for name, value in (("high", high), ("low", low)):
+            if not low_bound <= value <= high_bound:
+                raise DataError(
+                    f"{path}: the row of {when}: {name} is outside {_plain(MIN_PRICE)} to "
+                    f"{_plain(MAX_PRICE)}"
+                )
         if low > high:
-            when = datetime.fromtimestamp(series.times[i], UTC).strftime("%Y-%m-%dT%H:%M:%SZ")
             raise DataError(f"{path}: the row of {when} has its low above its high")
-    return Series(series.source, series.times, {**series.columns, **volume.columns})
+    return series
 
 
 def load_stable_prices(path: str | Path) -> Series:

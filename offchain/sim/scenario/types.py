@@ -12,9 +12,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from decimal import Decimal
 
-from offchain.sim.scenario.correlated import OneFactor
+from offchain.sim.market.blockspace import BlockSpace
 from offchain.sim.market.stable_price import PAR, StablePrice
 from offchain.sim.market.venue import Depth, VenueParams
+from offchain.sim.scenario.correlated import OneFactor
 from offchain.sim.scenario.market_data import Series, SyntheticPath
 from offchain.system.config import SystemConfig
 
@@ -56,6 +57,8 @@ class MarketSpec:
     resale_delay: int = 0
     stable_price: StablePrice = PAR
     mark_bars: int = 36
+    # the day's block space (market/blockspace.py); None: blocks without limit
+    blockspace: BlockSpace | None = None
 
 
 @dataclass(frozen=True)

@@ -43,6 +43,22 @@ OVERRIDE_TABLES = tuple(t.name for t in SCENARIO_TABLES if any(k.sweep for k in 
 _REPLACES = {"pool_depth": ("reserves", "reserves_scale"), "gas_gwei": ("gas",)}
 
 
+# the keys of the open market (docs/market.md), which an override that closes it drops: the
+# market before it comes back whole
+OPEN_MARKET_KEYS = (
+    "impact_coefficient",
+    "venue_share",
+    "impact_decay",
+    "venue_window",
+    "resale_delay",
+    "stable_price",
+    "stable_prices",
+    "block_gas_limit",
+    "block_time",
+    "competing_gas_share",
+)
+
+
 def override(
     data: dict[str, Any], overrides: Mapping[str, Mapping[str, Any]], source: Source
 ) -> dict[str, Any]:
@@ -97,6 +113,9 @@ def override(
             if top == "market":
                 for key in values:
                     for replaced in _REPLACES.get(key, ()):
+                        table.pop(replaced, None)
+                if values.get("outside") == "closed":  # the open market's keys go with it
+                    for replaced in OPEN_MARKET_KEYS:
                         table.pop(replaced, None)
             table.update(values)
     return out

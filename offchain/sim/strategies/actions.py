@@ -57,6 +57,16 @@ class Latency:
             found = self._at[time] = (self.gas.at("p30_gwei", time), self.gas.at("p60_gwei", time))
         return found
 
+    def level(self, bid: int, time: int) -> int:
+        """The highest of the bar's 30th, 60th and 90th gas percentiles `bid` [wei] reaches (30
+        below them all, and with a constant gas price: the block space it can outbid)."""
+        if self.gas is None:
+            return 30
+        if bid >= self.gas.at("p90_gwei", time):
+            return 90
+        p30, p60 = self.percentiles(time)
+        return 60 if bid >= p60 else 30
+
     def delay(self, bid: int, time: int) -> int | None:
         """Bars until a transaction bidding `bid` [wei] at `time` lands; None: dropped."""
         p30, p60 = self.percentiles(time)

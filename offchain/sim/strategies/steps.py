@@ -30,7 +30,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from offchain.model.fixed_point import WAD
+from offchain.model.fixed_point import RAY, WAD
 from offchain.sim.strategies.gas_budget import within_budget
 from offchain.sim.strategies.keepers import (
     Action,
@@ -190,14 +190,16 @@ class OutsideMarket(Protocol):
         self, world: World, name: str, action: Action, pool: PoolView, available: int
     ) -> tuple[list[Action], int]: ...
 
+    def due(self, world: World, arb: str, available: int) -> tuple[list[Action], int]: ...
+
 
 @dataclass
 class ArbitrageStep:
     """Trades each type's collateral pool towards the market price, with its own inventory (the
     simulator's market maker; a devnet's pool moves only with its users). With an `outside`
     market it trades towards the market price in stablecoin (the dollar price over the
-    stablecoin's) and undoes each trade on the outside venue in the same round, so its inventory
-    comes back (sim/market/outside.py)."""
+    stablecoin's) and undoes each trade on the outside venue once the resale delay has passed, so
+    its inventory comes back (sim/market/outside.py)."""
 
     sender: str
     threshold: int  # wad fraction of the price within which it does not trade
@@ -207,9 +209,13 @@ class ArbitrageStep:
     def decide(self, world: World, names: Sequence[str]) -> list[Action]:
         d, out = world.d, []
         spent = 0  # stablecoin the round's earlier trades will take (one balance, every pool)
-        available = 0  # the outside's ERC-20 stablecoin left this round
+        available = 0  # the outside's stablecoin [wad] left this round
         if self.outside is not None:
-            available = world.read([(d.stablecoin, "balanceOf", (self.outside.address,))])[0]
+            available = world.read([(d.engine, "stable", (self.outside.address,))])[0] // RAY
+            # its earlier trades whose resale delay has passed, undone on the venue first
+            undone, paid = self.outside.due(world, self.sender, available)
+            out += undone
+            available -= paid
         for name in names:
             t = world.d.types[name]
             rc, rs, tokens, stable = world.read(

@@ -1,0 +1,253 @@
+"""The open market in a run (offchain/sim/market/outside.py; docs/market.md): switched off, every
+built-in gives the lab's numbers before it to the wei; on, collateral leaves through the venue
+and keepers' stablecoin comes back, a run reconciles on Anvil, and every new key is checked at
+the edge."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+
+from offchain.backends import ModelBackend
+from offchain.model.fixed_point import WAD
+from offchain.sim.market.outside import Outside
+from offchain.sim.market.venue import Venue
+from offchain.sim.results.cascade import has_impact, without_impact
+from offchain.sim.results.tables import SimulationResult
+from offchain.sim.run.driver import Simulation, simulate
+from offchain.sim.run.replay import replay
+from offchain.sim.scenario.load import ScenarioError, load_scenario
+from offchain.sim.scenario.timeline import genesis_time
+
+ROOT = Path(__file__).resolve().parents[2]
+DATA = ROOT / "data" / "market"
+
+
+def _digest(result) -> str:
+    h = hashlib.sha256()
+    for name in (
+        "txs",
+        "events",
+        "bars",
+        "takes",
+        "liquidations",
+        "losses",
+        "allocations",
+        "payers",
+        "vaults",
+        "exposure",
+        "contagion",
+    ):
+        h.update(result.tables[name].to_csv(index=False).encode())
+    return h.hexdigest()
+
+
+# the lab before the open market (868be10), each built-in at 300 vaults in the model: the digest
+# of the tables above, insolvency, realized bad debt, transactions. The cascade and the two types
+# ran their ETH market through the closed impact model then (impact_depth 2,504,000, half-life
+# 3,600 s), which closing the market over the built-in's keys gives back.
+BEFORE = {
+    "black-thursday-2020": (
+        "00a73b28787955249c551f770f3643a8f15032b79b1d384423c6ba668d8f27a6",
+        0.0,
+        0.0,
+        1358,
+    ),
+    "may-2021": (
+        "ceac1a9486bd0069f819455a82f79bb2eaaa36f4c637fe2f1001f784871256b4",
+        894.1892422361452,
+        894.1892422361452,
+        1296,
+    ),
+    "may-2021-cascade": (
+        "43f00374e2b0b51e84ae8b445fe84415c0ac71e36d8bfbdb7bfd2359e0b9e559",
+        28916.56219416702,
+        28916.56219416702,
+        1762,
+    ),
+    "may-2021-two-types": (
+        "677dfdd538a280d93498825bfed69519f06543ebaee5b2c6f6c24f6dbc5100b6",
+        16135.31432962458,
+        16135.31432962458,
+        1870,
+    ),
+    "synthetic-crash": (
+        "68435d3b1958d762892ad65684445fd240ded1552278b997aea40df9b9b53931",
+        1103709.4860096022,
+        76330.89585314415,
+        1732,
+    ),
+}
+CLOSED_IMPACT = {"impact_depth": "2_504_000", "impact_half_life": 3600}
+
+
+@pytest.mark.parametrize("name", list(BEFORE))
+def test_closed_market__brings_the_lab_before_it_back_to_the_wei(name):
+    market: dict = {"outside": "closed"}
+    if name in ("may-2021-cascade", "may-2021-two-types"):
+        market |= CLOSED_IMPACT
+    overrides = None if name == "synthetic-crash" else {"market": market}
+    scenario = load_scenario(name, vaults=300, overrides=overrides)
+    assert scenario.market.outside == "closed"
+    result = simulate(scenario, "model", full_check_every=None)
+    f = result.facts
+    assert (_digest(result), f["insolvency"], f["realized_bad_debt"], f["transactions"]) == (
+        BEFORE[name]
+    )
+
+
+def _run(name: str, vaults: int) -> tuple[Simulation, SimulationResult, Outside, Venue]:
+    """A model run of built-in `name` with an open market: the run, its result, its outside
+    and its first type's venue."""
+    scenario = load_scenario(name, vaults=vaults)
+    sim = Simulation(scenario, ModelBackend(genesis_time(scenario)), "model", None)
+    result = sim.run()
+    assert sim.lineup.outside is not None and sim.venue is not None
+    return sim, result, sim.lineup.outside, sim.venue
+
+
+def test_open_market__the_capital_takers_collateral_resold_after_its_delay__stablecoin_back():
+    """Money flow: the capital taker buys collateral in auctions with its stablecoin; once the
+    resale delay (6 h on Black Thursday, F9) has passed, that collateral moves to the outside and
+    the stablecoin the venue's dollars buy at DAI's 1.036 moves back: the taker ends holding no
+    collateral bought more than a delay ago, and the outside paid what its sales say."""
+    sim, result, o, _ = _run("black-thursday-2020", 300)
+    d, a = sim.deployment, sim.actors
+    resales = [row for row in o.sales if row[2] == a.capital_taker]
+    assert resales, "the capital taker resold nothing"
+    takes = result.tables["takes"]
+    taker_takes = takes[takes["taker"] == "capital_taker"]
+    first_take = int(taker_takes["time"].min())
+    assert min(row[1] for row in resales) >= first_take + o.resale_delay
+    # each resale's stablecoin: its dollars at the stablecoin's price, rounded down
+    for _, time, _, _, _, usd, paid in resales:
+        assert paid == usd * WAD // o.stable_price.at(time)
+    # on the chain: the collateral the outside holds is what was resold; the stablecoin paid
+    # moved out of the outside's balance
+    name = sim.collateral.name
+    held = sim.rec.read([(d.engine, "collateral", (d.types[name].type_id, o.address))])[0]
+    assert held == sum(row[4] for row in resales)
+    assert o.short == 0
+
+
+def test_open_market__the_arbitrageur_keeps_its_inventory__collateral_leaves():
+    """The arbitrageur buys what flash takers sold into the pool and sells it outside in the
+    same round: the venue took collateral, and the arbitrageur ends with its starting tokens
+    plus what it bought back, never with the auctions' collateral piled up."""
+    sim, _, o, venue = _run("may-2021", 300)
+    arb = [row for row in o.sales if row[2] == sim.actors.arbitrageur]
+    assert arb and venue.sold > 0
+    sold = sum(row[4] for row in arb if row[4] > 0)
+    bought = -sum(row[4] for row in arb if row[4] < 0)
+    assert sold == venue.sold and bought == venue.bought
+
+
+def test_open_market__headline_bounds_in_order():
+    f = _run("black-thursday-2020", 300)[1].facts
+    assert f["outside"] == "open"
+    assert f["insolvency_last_price"] <= f["insolvency"] + 1e-9 or f["open_auctions"] == 0
+    assert f["insolvency"] <= f["insolvency_pool_sale"] + 1e-6 or f["open_auctions"] == 0
+
+
+@pytest.mark.slow
+def test_open_market__black_thursday_reconciles_on_anvil():
+    """The open market's trades are transfers on the chain: the chain run and the model run
+    agree to the wei."""
+    done = replay(load_scenario("black-thursday-2020", vaults=60), full_check_every=30)
+    chain, reconciliation = done.checked
+    assert chain.facts["venue_sold"] > 0
+    assert reconciliation.ok, reconciliation.diffs[:5]
+
+
+# ---------------------------------------------------------------- the edge
+
+
+def _scenario(tmp_path: Path, market: str) -> Path:
+    path = tmp_path / "s.toml"
+    path.write_text(
+        f"""[scenario]
+name = "t"
+[market]
+{market}
+[vaults]
+count = 20
+"""
+    )
+    return path
+
+
+PRICES = f'prices = "{DATA / "eth_usd_2020-03-12.csv"}"'
+
+
+@pytest.mark.parametrize(
+    "market, message",
+    [
+        (f'{PRICES}\noutside = "closed"\nvenue_share = "0.01"', "venue_share: applies only"),
+        (f'{PRICES}\noutside = "closed"\nstable_price = "1.1"', "stable_price: applies only"),
+        (
+            f'{PRICES}\noutside = "open"\nimpact_depth = "1000"',
+            "impact_depth: is the closed market's impact",
+        ),
+        (f'{PRICES}\nvenue_share = "0"', "venue_share"),
+        (f'{PRICES}\nvenue_share = "1.5"', "venue_share"),
+        (f'{PRICES}\nimpact_coefficient = "1e400"', "impact_coefficient"),
+        (f"{PRICES}\nresale_delay = -1", "resale_delay"),
+        (f'{PRICES}\noutside = "ajar"', "outside: must be one of open, closed"),
+        (f'{PRICES}\nstable_price = "1"\nstable_prices = "x.csv"', "not both"),
+        (f'{PRICES}\nblock_time = "13"', "applies only with market.block_gas_limit"),
+        (f"{PRICES}\nblock_gas_limit = 100", "block_gas_limit"),
+        (f'{PRICES}\nblock_gas_limit = 10_000_000\ncompeting_gas_share = "1.2"', "competing"),
+    ],
+)
+def test_new_keys__refused_in_one_line(tmp_path, market, message):
+    with pytest.raises(ScenarioError, match=message) as exc:
+        load_scenario(str(_scenario(tmp_path, market)))
+    assert "\n" not in str(exc.value)
+
+
+def test_a_price_file_without_volume__closed_and_said__open_refused(tmp_path):
+    bare = tmp_path / "p.csv"
+    rows = (DATA / "eth_usd_2020-03-12.csv").read_text().splitlines()
+    bare.write_text("\n".join(",".join(r.split(",")[:1] + r.split(",")[4:5]) for r in rows))
+    m = load_scenario(str(_scenario(tmp_path, f'prices = "{bare}"'))).market
+    assert m.outside == "closed" and "volume_eth" in m.outside_note
+    with pytest.raises(ScenarioError, match="outside: open needs the price file's high, low"):
+        load_scenario(str(_scenario(tmp_path, f'prices = "{bare}"\noutside = "open"')))
+
+
+def test_stable_prices_file__points_read__a_bad_row_named(tmp_path):
+    good = tmp_path / "dai.csv"
+    good.write_text("time_utc,price\n2020-03-12T00:00:00Z,1.01\n2020-03-12T10:20:00Z,1.126\n")
+    m = load_scenario(str(_scenario(tmp_path, f'{PRICES}\nstable_prices = "{good}"'))).market
+    assert m.stable_price.points[1][1] == 1_126 * WAD // 1_000
+    bad = tmp_path / "bad.csv"
+    bad.write_text("time_utc,price\n2020-03-12T00:00:00Z,-1\n")
+    with pytest.raises(ScenarioError, match="bad.csv:2: price must be positive"):
+        load_scenario(str(_scenario(tmp_path, f'{PRICES}\nstable_prices = "{bad}"')))
+
+
+def test_close_over_a_builtin__its_open_keys_dropped():
+    m = load_scenario("black-thursday-2020", overrides={"market": {"outside": "closed"}}).market
+    assert m.outside == "closed" and m.blockspace is None and m.venue is None
+    assert m.stable_price.at(0) == WAD  # unused, at par
+
+
+def test_open_market_cascade__the_venues_impact_against_the_same_run_without_it():
+    """may-2021-cascade (the thinnest sourced venue): sales on the venue push the market price
+    below the path, and the counterfactual without the venue's impact (prefactor 0, the venue
+    still trading at the path) is the run the cascade section compares with."""
+    scenario = load_scenario("may-2021-cascade", vaults=200)
+    assert has_impact(scenario)
+    done = replay(scenario, chain=False, counterfactual=True)
+    assert done.cascade is not None
+    bars = done.model.tables["bars"]
+    assert (bars["market_price"] < bars["fundamental_price"]).any()
+    flat = without_impact(scenario)
+    assert flat.market.venue is not None and flat.market.venue.coefficient == 0
+    plain = simulate(flat, "model", full_check_every=None).tables["bars"]
+    assert (plain["market_price"] == plain["fundamental_price"]).all()
+    assert done.cascade.liquidations_without_impact == len(
+        simulate(flat, "model", full_check_every=None).tables["liquidations"]
+    )
