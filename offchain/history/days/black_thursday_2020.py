@@ -23,7 +23,7 @@ from datetime import UTC, datetime
 from fractions import Fraction
 
 from offchain.history.days import DayData
-from offchain.history.days.calibration import market_settings
+from offchain.history.days.calibration import cal, cal_rows, market_settings
 from offchain.history.days.eve_2020 import PUBLISHED, Assumptions, eve_population
 from offchain.history.days.settings import Band, Setting, Values
 from offchain.history.mechanisms.flip import DAY_2020_03_12
@@ -41,13 +41,15 @@ FILES = {"prices": f"eth_usd_{DATE}.csv", "gas": f"gas_{DATE}.csv"}
 # the outside market's settings (days/calibration.py) with this day's price file's share of the
 # market, and DAI's price
 MARKET_SETTINGS = (
-    *market_settings(Fraction(1, 100), (Fraction(5, 1000), Fraction(5, 100)), "V4, V5, D1, "
-                     "assumed", "the price file's share of the whole ETH spot market's volume: "
-                     "the file traded $18.5M (D1); only all-asset totals were found (V4, V5)"),
-    Setting("dai_price", Fraction(1036, 1000), "S1, F8", "DAI's price [USD]: the day's VWAP "
-            "in StableSims' DAI/USD bars (1.0365; the feed itself is not shipped); the rows are "
-            "the day's lowest low and highest high", alternatives=(Fraction(1008, 1000),
-            Fraction(1126, 1000)), low=Fraction(1, 2), high=Fraction(2)),
+    *market_settings(cal("venue.share_2020_03_12"), cal_rows("venue.share_2020_03_12"),
+                     "V4, V5, D1, assumed", "the price file's share of the whole ETH spot "
+                     "market's volume: the file traded $18.5M (D1); only all-asset totals were "
+                     "found (V4, V5)"),
+    Setting("dai_price", cal("stablecoin_2020.constant"), "S1, F8", "DAI's price [USD]: the "
+            "day's VWAP in StableSims' DAI/USD bars (1.0365; the feed itself is not shipped); "
+            "the rows are the day's lowest low and highest high",
+            alternatives=cal_rows("stablecoin_2020.constant"), low=Fraction(1, 2),
+            high=Fraction(2)),
 )  # fmt: skip
 
 
@@ -106,21 +108,23 @@ SETTINGS: dict[str, Setting] = {
                 "overall, E3)", low=0, high=100),
         Setting("lowball_gas_gwei", 300, "F1", "the low bidder's gas price", low=1,
                 high=100_000),
-        Setting("resale_hours", 6, "F9 (post)", "hours a keeper needed to turn ETH won back "
-                "into DAI (6 to 8), from a call of 2020-03-18", alternatives=(0,), low=0,
-                high=72),
+        Setting("resale_hours", cal("keepers_2020.resale_hours"), "F9 (post)", "hours a keeper "
+                "needed to turn ETH won back into DAI (6 to 8), from a call of 2020-03-18",
+                alternatives=(0,), low=0, high=72),
         # the outside market (outside.py): where the keepers resell, and DAI's price
         Setting("outside", "open", "issue 64", "open: resales on the outside venue (its impact "
                 "and memory, the day's candles) and DAI bought back at its price; closed: at the "
                 "step's close, no impact, DAI at par (the model before the market room)",
                 alternatives=("closed",), choices=("open", "closed")),
         *MARKET_SETTINGS,
-        Setting("block_gas", 10_000_000, "N1, N3", "the block gas limit (10M from September "
-                "2019 to June 2020); 0: no bound", low=0, high=100_000_000),
-        Setting("competing_gas", Fraction(8, 10), "N5, D6, assumed", "the share of block gas "
-                "the day's other traffic used (over 50B of about 66B a day from 2020-03-09): "
-                "the keepers land at most the rest", alternatives=(Fraction(76, 100),
-                Fraction(99, 100)), low=Fraction(0), high=Fraction(99, 100)),
+        Setting("block_gas", cal("block_2020.gas_limit"), "N1, N3", "the block gas limit (10M "
+                "from September 2019 to June 2020); 0: no bound", low=0, high=100_000_000),
+        Setting("competing_gas", cal("block_2020.competing_gas_share"), "N5, D6, assumed",
+                "the share of block gas the day's other traffic used (over 50B of about 66B a "
+                "day from 2020-03-09): the keepers land at most the rest (the calibration's "
+                "upper row, 1, leaves them nothing: 0.99 stands for it)",
+                alternatives=(cal_rows("block_2020.competing_gas_share")[0], Fraction(99, 100)),
+                low=Fraction(0), high=Fraction(99, 100)),
         Setting("gas_bite", 150_000, "assumed", "gas of a bite and its kick: not published",
                 low=21_000, high=5_000_000),
         Setting("gas_bid", 100_000, "assumed", "gas of a tend or a dent", low=21_000,

@@ -5,6 +5,10 @@ impact's decay, the window its depth is read over) and DAI's price through a day
 `Setting` with its source id (docs/history.md's source table: M, V, S, N ids, from the market
 calibration of issue 64), fixed in a commit before any run was compared with history.
 
+The values and their rows are read from the lab's one home of the calibration,
+data/market/calibration.toml (offchain/sim/market/calibration.py: `cal`, `cal_rows`), so the
+history days and the lab's built-in scenarios cannot drift apart.
+
 Not run, because the shared venue fixes them: the law's exponent (0.5; the calibration's rows
 0.4 and 0.6) and a permanent part of the impact (0; its row one third, M5). The venue's decay is
 complete in the long run, as M1 finds for uninformed flow.
@@ -16,19 +20,38 @@ from fractions import Fraction
 
 from offchain.history.days.settings import Setting, Values
 from offchain.model.fixed_point import WAD
+from offchain.sim.market.calibration import setting
 from offchain.sim.market.stable_price import StablePrice
 from offchain.sim.market.venue import VenueParams
 
-__all__ = ["market_settings", "stable_price", "venue_params"]
+__all__ = ["cal", "cal_rows", "market_settings", "stable_price", "venue_params"]
+
+
+def _exact(x: object) -> Fraction | int:
+    """A calibration value as an exact number: an int stays one, a decimal is its Fraction."""
+    if isinstance(x, bool) or not isinstance(x, int | float):
+        raise ValueError(f"not a number in the calibration: {x!r}")
+    return x if isinstance(x, int) else Fraction(str(x))
+
+
+def cal(path: str) -> Fraction | int:
+    """The calibration's value at `path` ("impact.Y"), exact."""
+    return _exact(setting(path).value)
+
+
+def cal_rows(path: str) -> tuple[Fraction | int, ...]:
+    """The calibration's sensitivity rows at `path`, exact."""
+    return tuple(_exact(x) for x in setting(path).sensitivity)
+
 
 # the square-root law's prefactor Y (I = Y sigma sqrt(Q / V)): "of order unity" (M3); the one
 # measured value found, 0.69 raw (0.34 bias-corrected, M3); Donier & Bonart's own (M1) not found
-IMPACT_COEFFICIENT = Fraction(7, 10)
-IMPACT_COEFFICIENT_ROWS = (Fraction(34, 100), Fraction(1))
+IMPACT_COEFFICIENT = cal("impact.Y")
+IMPACT_COEFFICIENT_ROWS = cal_rows("impact.Y")
 # t0 of the impact's decay [s]: the shape is M4's inverse square root; its time scale is not
 # published for a crypto venue: one bar, assumed, with a minute and the OSM's hour as rows
-IMPACT_DECAY = 600
-IMPACT_DECAY_ROWS = (60, 3600)
+IMPACT_DECAY = cal("impact.decay_t0")
+IMPACT_DECAY_ROWS = cal_rows("impact.decay_t0")
 # bars of trailing candles a bar's depth reads (the lab's default, venue.py): the law holds for
 # any window over which sigma and V are both measured
 VENUE_WINDOW = 6

@@ -22,7 +22,7 @@ from fractions import Fraction
 
 from offchain.history.clip_figures import ClipFigures
 from offchain.history.days import DayData
-from offchain.history.days.calibration import market_settings
+from offchain.history.days.calibration import cal, cal_rows, market_settings
 from offchain.history.days.eve_2021 import eve as eve_vaults
 from offchain.history.days.settings import Band, Setting, Values
 from offchain.history.mechanisms.clip import ETH_A_2021
@@ -68,9 +68,10 @@ SETTINGS: dict[str, Setting] = {
                 "poke: not published, so every other phase of the hour the bars tell apart is a "
                 "run", alternatives=(600, 1200, 1800, 2400, 3000), low=0, high=3599),
         # the eve's vaults (eve_2021.py)
-        Setting("eve_debt", 2_000_000_000 * WAD, "P1", "ETH-A's debt: '2 billion', an aside of "
-                "2021-04-29, not a measurement", alternatives=(1_500_000_000 * WAD,
-                2_500_000_000 * WAD), unit=WAD, low=10**6 * WAD, high=10**11 * WAD),
+        Setting("eve_debt", cal("population_2021.eth_a_debt") * WAD, "P1", "ETH-A's debt: '2 "
+                "billion', an aside of 2021-04-29, not a measurement",
+                alternatives=tuple(x * WAD for x in cal_rows("population_2021.eth_a_debt")),
+                unit=WAD, low=10**6 * WAD, high=10**11 * WAD),
         Setting("vaults", 5_000, "assumed", "ETH-A vaults with debt: no count was published",
                 alternatives=(2_000, 10_000), low=16, high=100_000),
         Setting("ratio_scale", Fraction(1), "assumed", "the eve's debt over ratios and sizes is "
@@ -78,20 +79,25 @@ SETTINGS: dict[str, Setting] = {
                 "was published", alternatives=(Fraction(9, 10), Fraction(11, 10)),
                 low=Fraction(1, 2), high=Fraction(4)),
         # the keepers
-        Setting("barkers", 3, "K7", "keepers that bark: 18 addresses kicked on the day, mostly "
-                "three", alternatives=(1, 18), low=0, high=100),
+        Setting("barkers", cal("keepers_2021.kickers"), "K7", "keepers that bark: 18 addresses "
+                "kicked on the day, mostly three", alternatives=cal_rows("keepers_2021.kickers"),
+                low=0, high=100),
         Setting("barker_gas", "p60", "assumed", "the barkers' gas bid: the step's 60th "
                 "percentile (lands in the step)", alternatives=("p30",),
                 choices=("node30", "node60", "p30", "p60")),
-        Setting("takers", 3, "K7", "keepers that take: 21 entities took on the day, three "
-                "performing ones", alternatives=(2, 21), low=1, high=100),
-        Setting("flash_share", Fraction(1, 2), "K6, assumed", "the takers that take through an "
-                "exchange callee (the rest with their own DAI): not published; the one large "
-                "auction seen before the day split about half and half (K6)",
-                alternatives=(Fraction(1, 4), Fraction(1)), low=Fraction(0), high=Fraction(1)),
-        Setting("taker_capital", 20_000_000, "K4", "the capital takers' DAI together: 'the "
-                "keepers that exist can handle around 20 million' (2021-04-29), split evenly",
-                alternatives=(6_000_000, 40_000_000), low=0, high=10**10),
+        Setting("takers", cal("keepers_2021.takers"), "K7", "keepers that take: 21 entities "
+                "took on the day, three performing ones",
+                alternatives=cal_rows("keepers_2021.takers"), low=1, high=100),
+        Setting("flash_share", cal("keepers_2021.flash_share"), "K6, assumed", "the takers "
+                "that take through an exchange callee (the rest with their own DAI): not "
+                "published; the one large auction seen before the day split about half and half "
+                "(K6)",
+                alternatives=cal_rows("keepers_2021.flash_share"), low=Fraction(0),
+                high=Fraction(1)),
+        Setting("taker_capital", cal("keepers_2021.capital_dai_total"), "K4", "the capital "
+                "takers' DAI together: 'the keepers that exist can handle around 20 million' "
+                "(2021-04-29), split evenly",
+                alternatives=cal_rows("keepers_2021.capital_dai_total"), low=0, high=10**10),
         Setting("taker_margin", Fraction(1, 20), "assumed", "a capital taker takes when the "
                 "venue's quote for the slice, less gas, is at least the price paid x (1 + this): "
                 "not published", alternatives=(Fraction(1, 50), Fraction(1, 10)),
@@ -101,9 +107,12 @@ SETTINGS: dict[str, Setting] = {
                 alternatives=(Fraction(1, 100),), low=Fraction(0), high=Fraction(1, 2)),
         Setting("taker_gas", "p60", "assumed", "the takers' gas bid", alternatives=("p30",),
                 choices=("node30", "node60", "p30", "p60")),
-        Setting("resale_hours", Fraction(1), "assumed", "hours before a capital taker's "
+        Setting("resale_hours", Fraction(cal("keepers_2021.capital_resale_hours")), "assumed",
+                "hours before a capital taker's "
                 "collateral is resold (a flash taker's is sold in the take, K2): no 2021 source",
-                alternatives=(Fraction(0), Fraction(6)), low=Fraction(0), high=Fraction(72)),
+                alternatives=tuple(Fraction(x) for x in
+                                   cal_rows("keepers_2021.capital_resale_hours")),
+                low=Fraction(0), high=Fraction(72)),
         Setting("gas_bark", 200_000, "assumed", "gas of a bark and its kick: not published (a "
                 "kick cost $100 to $300 in the week, N9)", low=21_000, high=5_000_000),
         Setting("gas_redo", 100_000, "assumed", "gas of a redo", low=21_000, high=5_000_000),
@@ -119,23 +128,27 @@ SETTINGS: dict[str, Setting] = {
                 "(its impact and memory, the day's candles), flash sales pass from the pool to "
                 "it, DAI at its price; closed: at the step's close, no impact, DAI at par",
                 alternatives=("closed",), choices=("open", "closed")),
-        *market_settings(Fraction(15, 1000), (Fraction(75, 10_000), Fraction(5, 100)),
+        *market_settings(cal("venue.share_2021_05_19"), cal_rows("venue.share_2021_05_19"),
                          "V2, V3, D1, assumed", "the price file's share of the whole ETH spot "
                          "market's volume: the file traded $293M (D1) of about $20B a day (V3); "
                          "at most 17% (Bitfinex's ETH/USD alone traded $1.7B, V2)"),
-        Setting("dai_price", Fraction(1001, 1000), "S2, S3", "DAI's price [USD]: the PSM sold "
-                "DAI at tin 0.1% and was not exhausted", alternatives=(Fraction(1),
-                Fraction(1005, 1000)), low=Fraction(1, 2), high=Fraction(2)),
-        Setting("reserves_offset", 25_200, "D2", "the reserves file's rows run 7 hours ahead "
-                "of their labels (its prices match the ETH/USD bar 42 rows later)",
+        Setting("dai_price", cal("stablecoin_2021.price"), "S2, S3", "DAI's price [USD]: the "
+                "PSM sold DAI at tin 0.1% and was not exhausted",
+                alternatives=cal_rows("stablecoin_2021.price"), low=Fraction(1, 2),
+                high=Fraction(2)),
+        Setting("reserves_offset", cal("data.uniswap_reserves_2021_offset"), "D2", "the "
+                "reserves file's rows run 7 hours ahead of their labels (its prices match the "
+                "ETH/USD bar 42 rows later)",
                 alternatives=(0,), low=0, high=86_400),
         # block space
-        Setting("block_gas", 15_000_000, "N1, N2", "the block gas limit (15M from 2021-04-22); "
-                "0: no bound", low=0, high=100_000_000),
-        Setting("competing_gas", Fraction(95, 100), "N4, D6", "the share of block gas the day's "
-                "other traffic used (94B of 99B a day): the keepers land at most the rest",
-                alternatives=(Fraction(9, 10), Fraction(99, 100)), low=Fraction(0),
-                high=Fraction(99, 100)),
+        Setting("block_gas", cal("block_2021.gas_limit"), "N1, N2", "the block gas limit (15M "
+                "from 2021-04-22); 0: no bound", low=0, high=100_000_000),
+        Setting("competing_gas", cal("block_2021.competing_gas_share"), "N4, D6", "the share "
+                "of block gas the day's other traffic used (94B of 99B a day): the keepers land "
+                "at most the rest (the calibration's upper row, 1, leaves them nothing: 0.99 "
+                "stands for it)",
+                alternatives=(cal_rows("block_2021.competing_gas_share")[0], Fraction(99, 100)),
+                low=Fraction(0), high=Fraction(99, 100)),
     )
 }  # fmt: skip
 
