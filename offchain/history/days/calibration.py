@@ -58,7 +58,10 @@ VENUE_WINDOW = 6
 
 
 def market_settings(
-    share: Fraction, share_rows: tuple[Fraction, ...], share_source: str, share_note: str
+    share: Fraction | int,
+    share_rows: tuple[Fraction | int, ...],
+    share_source: str,
+    share_note: str,
 ) -> tuple[Setting, ...]:
     """The venue's settings of a day whose price file holds `share` of the whole market's
     volume (its rows, source and note the day's)."""
