@@ -450,7 +450,12 @@ def backstop_section(
             f"{_m(g.rewards)} | {_m(g.insolvency_last_price)} | {_m(g.insolvency)} | "
             f"{_layers(g.paid)} |"
         )
-    lines.append("")
+    lines += [
+        "",
+        "Each row is the run above with one change to its scenario; the oracle's phases move the "
+        "OSM's first poke over the hour the bars tell apart.",
+        "",
+    ]
     return "\n".join(lines)
 
 

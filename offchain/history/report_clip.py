@@ -310,5 +310,10 @@ def backstop_section(
             + ", ".join(f"{k} {_m(x)}" for k, x in g.paid.items())
             + " |"
         )
-    lines.append("")
+    lines += [
+        "",
+        "Each row is the run above with one change to its scenario; the oracle's phases move the "
+        "OSM's first poke over the hour the bars tell apart.",
+        "",
+    ]
     return "\n".join(lines)
