@@ -160,3 +160,32 @@ def test_tasks__serial_in_this_process__progress_after_each(monkeypatch):
         [("history", "x", "a", 1), ("history", "x", "b", 2)], 1, lambda d, t: seen.append((d, t))
     )
     assert out == {"a": 1, "b": 2} and seen == [(1, 2), (2, 2)]
+
+
+@pytest.mark.slow
+def test_the_day__command__bands_verdicts_and_the_docs_quote_the_report(tmp_path):
+    """`ape run history --day may-2021 --backend model`: every band's verdict printed is that of
+    `clip.run` under the day's settings; the report's tables are those docs/history.md quotes
+    (Backstop's in the model: a reconciled chain run gives the same figures)."""
+    from click.testing import CliRunner
+    from helpers import script_cli
+
+    from offchain.history.days import ROOT
+
+    base = clip.run(MAY)
+    args = ["--day", "may-2021", "--backend", "model", "--out", str(tmp_path / "r")]
+    result = CliRunner().invoke(script_cli("history"), args)
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines()[: len(MAY.BANDS)] == report_clip.headline(MAY, base)
+    text = (tmp_path / "r" / "summary.md").read_text()
+    doc = (ROOT / "docs" / "history.md").read_text()
+    for heading in (
+        "| id | figure | history | model",
+        "| setting | value | debt liquidated",
+        "| keeper | kind",
+        "| figure | history | MakerDAO 2021",
+        "| setting | value | why |",
+    ):
+        start = text.index(heading)
+        quoted = text[start : text.index("\n\n", start)]
+        assert quoted in doc, heading
