@@ -1,12 +1,19 @@
-"""A model of MakerDAO's 2020 Flipper and Cat, not a twin of any Backstop contract.
+"""Models of another protocol's liquidations (MakerDAO's), not Backstop's mechanism and not a twin
+of any contract: what ran on real crash days, replayed beside the figures history published, and
+the same eves under Backstop (backstop.py).
 
-Black Thursday (2020-03-12) as it ran under MakerDAO's liquidation system of the day: the Cat
-(`cat.py`) bit unsafe vaults into English "flip" auctions (`flip.py`), keepers bid through the
-day's gas market (`keepers.py`), and `day.py` replays the day bar by bar. The ledger pieces both
-contracts touch are in `vat.py`. Written from dss's published rules (src/flip.sol and src/cat.sol
-as deployed at MCD's launch and still running on the day); nothing here is Backstop's own
-mechanism, whose exact twins live in `offchain/model/`.
-
-The system of the day was MCD's launch Cat, "liquidations 1.0": 1.1 (mid 2020) and 1.2 (31
-August 2020: the Cat's `box` limit on DAI in auction, `dunk` instead of `lump`) came after it.
+Rooms:
+- `mechanisms/`: another protocol's mechanisms, from dss's published code: the 2020 Cat and
+  Flipper ("liquidations 1.0", cat.py, flip.py), the 2021 Dog, Clipper and abacus
+  ("Liquidations 2.0", dog.py, clip.py, abaci.py), the Vat they share (vat.py) and the OSM
+  (oracle.py);
+- `keepers/`: the keepers of those days, per family (flip.py, clip.py), and how their
+  transactions reached the chain (transactions.py: gas bids, the lab's latency model, block
+  space);
+- `days/`: the days, each a file of settings with their sources and the published outcomes
+  (black_thursday_2020.py, may_2021.py), the eves' vaults (eve_2020.py, eve_2021.py) and the
+  outside market's calibration (calibration.py);
+- `replay/`: one day runner per mechanism family (flip.py, clip.py): a day file in, a result out;
+- `outside.py`: the day's outside market, from the lab's shared market room
+  (offchain/sim/market/: the venue, the resale queue, DAI's price).
 """

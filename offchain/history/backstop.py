@@ -1,7 +1,11 @@
-"""The eve of Black Thursday under Backstop's own mechanism and waterfall (issue 48's second half;
-docs/history.md, "The same eve and day under Backstop"): the history check's vaults as a
-scenario's book, replayed by the lab on a chain and in the model and reconciled, as `ape run
-simulate` does.
+"""The eve of a history day under Backstop's own mechanism and waterfall (issue 48's second half,
+issue 64 for 2021-05-19; docs/history.md): the history model's vaults as a scenario's book,
+replayed by the lab on a chain and in the model and reconciled, as `ape run simulate` does. One
+`Counterfactual` per day (COUNTERFACTUALS); the text below tells Black Thursday's, and the
+may-2021 one differs only where its spec says (the lab's `may-2021` scenario, a factor of 164,
+dust 5,000 and reward 600 by the same rule, the day's 20M of capital takers' DAI, K4). Both run
+on the day's outside market: the venue, resale delay and DAI price of the day file's settings
+(`market_keys`), the same as the model of MakerDAO's day uses.
 
 This is Backstop's side of the counterfactual table, not a model of MakerDAO's 2020 auctions.
 What it takes from the history check, and why:
@@ -20,7 +24,7 @@ What it takes from the history check, and why:
   devnet's 300 the config refuses this dust: the bound at work. The bound allows 0 to 128.87;
   the sensitivity runs 30 and 128;
 - the keepers' stablecoin: the capital taker holds what the day's honest keepers held together
-  (black_thursday.SETTINGS `bidders` x `bidder_capital`), not the lab's 6M. It spends it once:
+  (the day file's `bidders` x `bidder_capital`), not the lab's 6M. It spends it once:
   the lab's taker never sells the ETH it buys, where the flip model's keepers resell theirs after
   `resale_hours` and bid again. `turnover_capital` gives Backstop what those keepers put into
   auctions over the day (their capital and their resales), a second column of the table; the
@@ -46,15 +50,21 @@ from __future__ import annotations
 
 import json
 import re
+import tempfile
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass
+from decimal import Decimal, localcontext
+from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 import yaml
 
-from offchain.history.black_thursday import Values, market, values, vaults_of
-from offchain.history.day import DayResult
+from offchain.history.days import DayData, day, load
+from offchain.history.days.settings import Values
+from offchain.history.days.settings import values as day_values
+from offchain.history.replay.flip import DayResult
 from offchain.report.tables import paid_by_layer, realized_bad_debt, uncovered_loss
 from offchain.sim.results.tables import SimulationResult
 from offchain.sim.run.replay import Replay, replay
@@ -80,75 +90,219 @@ SIZED_SYSTEM = {"global_debt_ceiling": 50_000_000, "max_debt_in_auction": 20_000
 DEBT_AUCTION_CAPITAL = 500_000  # the lab's default bidder (actors.DEFAULT_KEEPERS)
 
 
+@dataclass(frozen=True)
+class Counterfactual:
+    """One day's eve under Backstop (the module docstring says why each): the day file, the
+    lab's scenario of the day it starts from, the sizing factor (the eve's debt over the
+    built-in population's at its 1,000 vaults, rounded up; a test derives it), the sized keys'
+    bases (the built-in's overrides, or devnet's values where the built-in sets none), Backstop's
+    dust and flat reward for this book, the capital taker's stablecoin and taker mode, and the
+    sensitivity rows of Backstop's side."""
+
+    day: str
+    base: str
+    name: str
+    description: str
+    size_factor: int
+    sized: dict[str, int]
+    dust: str
+    reward: str
+    taker_capital: Callable[[Values], int]
+    taker_mode: str | None
+    sensitivity: tuple[tuple[tuple[str, str], object, str], ...]
+
+
+def _fraction_text(x: Fraction) -> str:
+    """A fraction with a terminating decimal as its exact decimal text ("0.015")."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        return format(Decimal(x.numerator) / Decimal(x.denominator), "f")
+
+
+def market_keys(v: Values) -> dict[str, object]:
+    """The scenario's outside market from the day's calibration (days/calibration.py): the same
+    venue, resale delay and DAI price as the day's model of MakerDAO."""
+    return {
+        "outside": v.outside,
+        **(
+            {
+                "impact_coefficient": _fraction_text(v.impact_coefficient),
+                "venue_share": _fraction_text(v.venue_share),
+                "impact_decay": v.impact_decay,
+                "venue_window": v.venue_window,
+                "resale_delay": int(v.resale_hours * 3600),
+            }
+            if v.outside == "open"
+            else {}
+        ),
+        "stable_price": _fraction_text(v.dai_price),
+    }
+
+
+COUNTERFACTUALS = {
+    "black-thursday-2020": Counterfactual(
+        day="black-thursday-2020",
+        base=BASE,
+        name=NAME,
+        description=(
+            "The eve of Black Thursday (issue 48's population: 114M DAI in 5,000 ETH-A vaults "
+            "from published aggregates) on the day's prices and gas, under Backstop's mechanism "
+            "and waterfall (docs/history.md)"
+        ),
+        size_factor=SIZE_FACTOR,
+        sized=SIZED,
+        dust=DUST,
+        reward=KEEPER_REWARD_FLAT,
+        taker_capital=lambda v: v.bidders * v.bidder_capital,
+        taker_mode=None,
+        sensitivity=(
+            (("market", "pool_depth"), "1_000_000", "a third of the lab's pool"),
+            (("market", "pool_depth"), "10_000_000", ""),
+            (("market", "pool_depth"), "30_000_000", ""),
+            (("keepers", "arbitrageur_capital"), "1_000_000", "the pool's restorer, a third"),
+            (("keepers", "arbitrageur_capital"), "10_000_000", ""),
+            (("keepers", "taker_capital"), "12_000_000", "the day's keepers' 3M four times"),
+            (("keepers", "taker_capital"), "54_000_000", "the lab's 6M x 9"),
+            (("keepers", "gas_strategy"), "fixed", "the built-in's fixed bids (150 and 100 gwei)"),
+            (
+                ("protocol.collateral_overrides", "keeper_reward_flat"),
+                "30",
+                "the bound allows up to 128.87",
+            ),
+            (("protocol.collateral_overrides", "keeper_reward_flat"), "128", ""),
+            (("market", "drain_bars"), 144, "a day more at the last price, not 6 h"),
+            (("market", "venue_share"), "0.005", "the calibration's rows (V4, V5)"),
+            (("market", "venue_share"), "0.05", ""),
+        ),
+    ),
+    "may-2021": Counterfactual(
+        day="may-2021",
+        base="may-2021",
+        name="may-2021-eve-under-backstop",
+        description=(
+            "The eve of 2021-05-19 (ETH-A's ~2B DAI in 5,000 vaults of the 2020 eve's shape, "
+            "an assumption) on the day's prices, gas and Uniswap reserves, under Backstop's "
+            "mechanism and waterfall (docs/history.md)"
+        ),
+        # 2B over the built-in population's 12,225,159 at its 1,000 vaults, rounded up
+        size_factor=164,
+        # devnet's ETH-A ceilings (the built-in sets none)
+        sized={"debt_ceiling": 20_000_000, "ceiling_max": 30_000_000},
+        # the smallest vault owes MakerDAO's dust, 5,000: 5,000 x 0.13 = 650 >= 600 + 0.1% x
+        # 5,650; 600 BUSD pays a liquidation's 295,616 gas up to about 800 gwei at ETH 2,500
+        dust="5000",
+        reward="600",
+        taker_capital=lambda v: v.taker_capital,
+        taker_mode="both",
+        sensitivity=(
+            (("market", "reserves_scale"), "0.01", "a quarter of the lab's pool (4% of the pair)"),
+            (("market", "reserves_scale"), "0.16", "four times"),
+            (("keepers", "taker_capital"), "6_000_000", "the calibration's rows (K4)"),
+            (("keepers", "taker_capital"), "40_000_000", ""),
+            (("keepers", "gas_strategy"), "fixed", "the built-in's fixed bids (100 and 150 gwei)"),
+            (
+                ("protocol.collateral_overrides", "keeper_reward_flat"),
+                "300",
+                "the bound allows up to 644.35",
+            ),
+            (("protocol.collateral_overrides", "keeper_reward_flat"), "640", ""),
+            (("market", "drain_bars"), 144, "a day more at the last price, not 6 h"),
+            (("market", "venue_share"), "0.0075", "the calibration's rows (V2, V3)"),
+            (("market", "venue_share"), "0.05", ""),
+        ),
+    ),
+}
+BLACK_THURSDAY = COUNTERFACTUALS["black-thursday-2020"]
+
+
+def values(
+    overrides: dict[str, object] | None = None, cf: Counterfactual = BLACK_THURSDAY
+) -> Values:
+    return day_values(day(cf.day).SETTINGS, overrides)
+
+
+def market(cf: Counterfactual = BLACK_THURSDAY) -> DayData:
+    return load(day(cf.day))
+
+
+def vaults_of(v: Values, data: DayData, cf: Counterfactual = BLACK_THURSDAY):
+    return day(cf.day).eve(v, data)
+
+
 def _units(x: int) -> str:
     """A wad amount as an exact decimal."""
     return f"{x // WAD}.{x % WAD:018d}"
 
 
-def book_text(v: Values | None = None) -> str:
+def book_text(v: Values | None = None, cf: Counterfactual = BLACK_THURSDAY) -> str:
     """The eve's vaults as a book (sim/scenario/book.py): collateral [ETH] and debt [DAI], exact."""
-    v = v or values()
+    v = v or values(cf=cf)
     rows = ["collateral,debt"]
-    rows += [f"{_units(x.ink)},{_units(x.art)}" for x in vaults_of(v, market())]
+    rows += [f"{_units(x.ink)},{_units(x.art)}" for x in vaults_of(v, market(cf), cf)]
     return "\n".join(rows) + "\n"
 
 
-def config_text() -> str:
+def config_text(cf: Counterfactual = BLACK_THURSDAY) -> str:
     """The deployment config: config/devnet.toml with its global ceiling and its debt in auction
-    over all types sized by SIZE_FACTOR (the scenario cannot override system keys)."""
+    over all types sized by the factor (the scenario cannot override system keys)."""
     text = DEFAULT_CONFIG.read_text()
     for key, base in SIZED_SYSTEM.items():
         line = re.compile(rf'^{key} = "([0-9_]+)"', re.M)
         found = line.findall(text)
         if found != [f"{base:_}"]:
             raise ScenarioError(f"{DEFAULT_CONFIG}: {key} is {found}, the sizing expects {base:_}")
-        text = line.sub(f'{key} = "{base * SIZE_FACTOR:_}"', text)
+        text = line.sub(f'{key} = "{base * cf.size_factor:_}"', text)
     return text
 
 
-def scenario_data(v: Values | None = None) -> dict[str, Any]:
-    """The scenario: the built-in day with the book, the dust and reward and the sizes above."""
-    v = v or values()
-    data = tomllib.loads((BUILTIN_DIR / f"{BASE}.toml").read_text())
-    overrides = data["protocol"]["collateral_overrides"]
-    for key, base in SIZED.items():
-        if int(str(overrides[key]).replace("_", "")) != base:
-            raise ScenarioError(f"{BASE}: {key} is {overrides[key]}, the sizing expects {base:_}")
-        overrides[key] = str(base * SIZE_FACTOR)
-    cap = load_config().collateral[0].auction_cap
+def scenario_data(v: Values | None = None, cf: Counterfactual = BLACK_THURSDAY) -> dict[str, Any]:
+    """The scenario: the built-in day with the book, the dust and reward, the sizes above and
+    the day's outside market (market_keys)."""
+    v = v or values(cf=cf)
+    data = tomllib.loads((BUILTIN_DIR / f"{cf.base}.toml").read_text())
+    overrides = data["protocol"].setdefault("collateral_overrides", {})
+    eth_a = load_config().collateral[0]
+    for key, base in cf.sized.items():
+        given = overrides.get(key)
+        have = int(str(given).replace("_", "")) if given is not None else getattr(eth_a, key) // RAD
+        if have != base:
+            raise ScenarioError(f"{cf.base}: {key} is {have:_}, the sizing expects {base:_}")
+        overrides[key] = str(base * cf.size_factor)
+    cap = eth_a.auction_cap
     if cap != AUCTION_CAP * RAD:
         raise ScenarioError(
             f"{DEFAULT_CONFIG}: ETH-A's auction_cap is {cap // RAD}, the sizing "
             f"expects {AUCTION_CAP:_}"
         )
-    overrides["auction_cap"] = str(AUCTION_CAP * SIZE_FACTOR)
-    overrides["dust"] = DUST
-    overrides["keeper_reward_flat"] = KEEPER_REWARD_FLAT
-    data["scenario"]["name"] = NAME
-    data["scenario"]["description"] = (
-        "The eve of Black Thursday (issue 48's population: 114M DAI in 5,000 ETH-A vaults from "
-        "published aggregates) on the day's prices and gas, under Backstop's mechanism and "
-        "waterfall (docs/history.md)"
-    )
+    overrides["auction_cap"] = str(AUCTION_CAP * cf.size_factor)
+    overrides["dust"] = cf.dust
+    overrides["keeper_reward_flat"] = cf.reward
+    data["scenario"]["name"] = cf.name
+    data["scenario"]["description"] = cf.description
     data["vaults"] = {"book": "book.csv"}
-    data["keepers"]["taker_capital"] = str(v.bidders * v.bidder_capital)
-    data["keepers"]["debt_auction_capital"] = str(DEBT_AUCTION_CAPITAL * SIZE_FACTOR)
+    data["market"].update(market_keys(v))
+    data["keepers"]["taker_capital"] = str(cf.taker_capital(v))
+    if cf.taker_mode is not None:
+        data["keepers"]["taker_mode"] = cf.taker_mode
+    data["keepers"]["debt_auction_capital"] = str(DEBT_AUCTION_CAPITAL * cf.size_factor)
     data["protocol"]["config"] = "config.toml"
     return data
 
 
-def write_inputs(directory: Path, v: Values | None = None) -> Path:
+def write_inputs(
+    directory: Path, v: Values | None = None, cf: Counterfactual = BLACK_THURSDAY
+) -> Path:
     """Write the scenario (YAML), its book and its config into `directory`; the scenario's
     path. `ape run simulate --scenario <it>` replays it alone."""
     directory.mkdir(parents=True, exist_ok=True)
-    (directory / "book.csv").write_text(book_text(v))
-    (directory / "config.toml").write_text(config_text())
+    (directory / "book.csv").write_text(book_text(v, cf))
+    (directory / "config.toml").write_text(config_text(cf))
     path = directory / "scenario.yaml"
     header = (
-        "# written by `ape run history` (offchain/history/backstop.py): the eve of Black Thursday\n"
+        f"# written by `ape run history` (offchain/history/backstop.py): the eve of {cf.day}\n"
         "# under Backstop; replay it alone with `ape run simulate --scenario <this file>`\n"
     )
-    path.write_text(header + yaml.safe_dump(scenario_data(v), sort_keys=False))
+    path.write_text(header + yaml.safe_dump(scenario_data(v, cf), sort_keys=False))
     return path
 
 
@@ -164,13 +318,14 @@ def run(
     v: Values | None = None,
     changes: dict[tuple[str, str], object] | None = None,
     phase: int | None = None,
+    cf: Counterfactual = BLACK_THURSDAY,
 ) -> BackstopDay:
     """Write the inputs in `directory` and replay them (on Anvil and in the model, reconciled,
     with `chain`; the model alone without). `changes`: {(table, key): value} replacing the
     scenario's keys (a sensitivity run); `phase`: the oracle's phase [s]."""
-    path = write_inputs(directory, v)
+    path = write_inputs(directory, v, cf)
     if changes:
-        data = scenario_data(v)
+        data = scenario_data(v, cf)
         for (table, key), value in changes.items():
             node = data
             for part in table.split("."):  # "protocol.collateral_overrides": a nested table
@@ -272,37 +427,33 @@ def turnover_capital(flip: DayResult, v: Values | None = None) -> int:
     return v.bidders * v.bidder_capital + sum(k.sold_for for k in honest) // RAD
 
 
-# the sensitivity of Backstop's side (the model alone): ((table, key), value, why) one at a
-# time, and the oracle's phase over its period
-SENSITIVITY: tuple[tuple[tuple[str, str], object, str], ...] = (
-    (("market", "pool_depth"), "1_000_000", "a third of the lab's pool"),
-    (("market", "pool_depth"), "10_000_000", ""),
-    (("market", "pool_depth"), "30_000_000", ""),
-    (("keepers", "arbitrageur_capital"), "1_000_000", "the pool's restorer, a third"),
-    (("keepers", "arbitrageur_capital"), "10_000_000", ""),
-    (("keepers", "taker_capital"), "12_000_000", "the day's keepers' 3M four times"),
-    (("keepers", "taker_capital"), "54_000_000", "the lab's 6M x 9"),
-    (("keepers", "gas_strategy"), "fixed", "the built-in's fixed bids (150 and 100 gwei)"),
-    (("protocol.collateral_overrides", "keeper_reward_flat"), "30", "the bound allows up to "
-     "128.87"),
-    (("protocol.collateral_overrides", "keeper_reward_flat"), "128", ""),
-    (("market", "drain_bars"), 144, "a day more at the last price, not 6 h"),
-)  # fmt: skip
+# the sensitivity of Backstop's side (the model alone): the counterfactual's rows ((table, key),
+# value, why), one at a time, and the oracle's phase over its period
+SENSITIVITY = BLACK_THURSDAY.sensitivity
 
 
-def sensitivity(directory: Path) -> list[tuple[str, str, str, BackstopFigures]]:
-    """(setting, value, why, figures) of each SENSITIVITY row and each other oracle phase, each a
-    model run in its own directory under `directory`."""
-    out = []
-    for k, ((table, key), value, why) in enumerate(SENSITIVITY):
-        day = run(directory / f"s{k}", chain=False, changes={(table, key): value})
+def sensitivity_tasks(cf: Counterfactual) -> list[tuple[str, str, str, dict, int | None]]:
+    """(setting, value shown, why, changes, phase) of each row and each other oracle phase."""
+    out: list[tuple[str, str, str, dict, int | None]] = []
+    for (table, key), value, why in cf.sensitivity:
         shown = f"{value:,}" if isinstance(value, int) else str(value).replace("_", ",")
         name = key if table.startswith("protocol") else f"{table}.{key}"
-        out.append((name, shown, why, BackstopFigures.of(day.done.model)))
-    scenario = load_scenario(str(write_inputs(directory / "phases")))
+        out.append((name, shown, why, {(table, key): value}, None))
+    with tempfile.TemporaryDirectory() as scratch:
+        scenario = load_scenario(str(write_inputs(Path(scratch), cf=cf)))
     for phase in period_phases(scenario):
-        if phase == oracle_phase(scenario):
-            continue
-        day = run(directory / f"p{phase}", chain=False, phase=phase)
-        out.append(("oracle phase", f"{phase:,} s", "", BackstopFigures.of(day.done.model)))
+        if phase != oracle_phase(scenario):
+            out.append(("oracle phase", f"{phase:,} s", "", {}, phase))
+    return out
+
+
+def sensitivity(
+    directory: Path, cf: Counterfactual = BLACK_THURSDAY
+) -> list[tuple[str, str, str, BackstopFigures]]:
+    """(setting, value, why, figures) of each row, each a model run in its own directory under
+    `directory` (one after the other; report.py runs them on a process pool)."""
+    out = []
+    for k, (name, shown, why, changes, phase) in enumerate(sensitivity_tasks(cf)):
+        done = run(directory / f"s{k}", chain=False, changes=changes or None, phase=phase, cf=cf)
+        out.append((name, shown, why, BackstopFigures.of(done.done.model)))
     return out

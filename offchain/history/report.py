@@ -1,24 +1,49 @@
-"""A model of MakerDAO's 2020 Flipper and Cat, not a twin of any Backstop contract: the history
-check's report. History's published figures beside the model's under the day's settings
-(black_thursday.SETTINGS), each against its band; the sensitivity of each figure to each
-assumption (one setting changed at a time); the keepers' fate; every setting with its source.
+"""Models of another protocol's liquidations (MakerDAO's), not a twin of any Backstop contract: the
+history check's report (`ape run history`). For a day of the flip family (Black Thursday under
+the 2020 Cat and Flipper: this module) or of the clip family (2021-05-19 under the Dog and
+Clipper: report_clip.py): history's published figures beside the model's under the day's
+settings, each against its band; the sensitivity of each figure to each assumption (one setting
+changed at a time); the keepers' fate; every setting with its source; then the same eve under
+Backstop (backstop.py). The independent runs (the sensitivity rows, Backstop's model runs) go
+on the sweep's process pool (tasks.py); Backstop's chain run after them, in this process.
 """
 
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path
 
 import pandas as pd
 
-from offchain.history import backstop
+from offchain.history import backstop, report_clip, tasks
 from offchain.history.backstop import BackstopDay, BackstopFigures
-from offchain.history.black_thursday import BANDS, SETTINGS, Band, market, run, values
-from offchain.history.day import DayResult
+from offchain.history.days import day, load
+from offchain.history.days.settings import Band
+from offchain.history.days.settings import values as day_values
+from offchain.history.replay import flip
+from offchain.history.replay.flip import DayResult
 from offchain.report.documents import publish, write_report
 from offchain.report.tables import scenario_lines
+
+DAY = day("black-thursday-2020")
+BANDS = DAY.BANDS
+SETTINGS = DAY.SETTINGS
+
+
+def values(overrides: dict[str, object] | None = None):
+    return day_values(SETTINGS, overrides)
+
+
+def market():
+    return load(DAY)
+
+
+def run(overrides: dict[str, object] | None = None, data=None) -> DayResult:
+    return flip.run(DAY, overrides, data)
+
 
 # the Vow of the day: a surplus buffer netted against the deficit first, then debt auctions of
 # `sump` DAI each (A21, A22)
@@ -69,11 +94,7 @@ def _pct(x: float) -> str:
 
 
 def verdict(band: Band, value: float) -> str:
-    if band.low <= value <= band.high:
-        return "within"
-    if value > band.high:
-        return f"{100 * (value - band.high):.1f} points above the band"
-    return f"{100 * (band.low - value):.1f} points below the band"
+    return band.verdict(value)
 
 
 def _both(r: DayResult, debt: int) -> str:
@@ -101,8 +122,69 @@ def _show(value: object) -> str:
     return f"{value:,}" if isinstance(value, int) else str(value)
 
 
-def summary(base: DayResult, runs: list[tuple[str, object, str, DayResult]]) -> str:
-    v = values()
+def market_lines(
+    base: DayResult,
+    runs: list[tuple[str, object, str, DayResult]],
+    debt: int,
+    overrides: dict[str, object] | None = None,
+) -> list[str]:
+    """The outside market's figures of the run (outside.py), and `late_landing`'s two values
+    side by side: no source gives the day's inclusion delays (N7), so both are reported."""
+    v = values(overrides)
+    lines = [
+        "## The outside market and the block space (issue 64)",
+        "",
+        f"The keepers' collateral is resold {v.resale_hours} hours after its deal (F9) on the "
+        f"outside venue ({v.outside}: the square-root law with Y {_show(v.impact_coefficient)}, "
+        f"the file's share of the market {_show(v.venue_share)}, decay t0 {v.impact_decay} s), "
+        f"and DAI is bought back at {_show(v.dai_price)} (S1); what lands in a step is bounded "
+        f"by its blocks' gas ({v.block_gas:,} a block, {_pct(1 - float(v.competing_gas))} of it "
+        "left by the day's other traffic).",
+        "",
+        "| figure | model |",
+        "|---|---:|",
+    ]
+    sold = base.resold / 1e18
+    lines += [
+        f"| ETH the keepers resold outside | {sold:,.0f} ETH for {_m(base.resale_dai / RAD)} DAI"
+        + (f", {base.resale_dai / RAD / sold:,.2f} DAI an ETH" if sold else "")
+        + " |",
+        f"| the lowest market price the keepers saw, over the day's close | "
+        f"{_pct(base.lowest_market / 1e18)} |",
+        f"| venue trades at its floor (5% of the close) | {base.floored:,} |",
+        "| transactions that waited a step for block space | "
+        + "; ".join(f"{n} {k.counts.deferred:,}" for n, k in base.keepers.items())
+        + " |",
+        "",
+    ]
+    pair = [r for name, value, _, r in runs if name == "late_landing" and value == "bar"]
+    if pair:
+        other = pair[0]
+        f, g = Figures.of(base, debt), Figures.of(other, debt)
+        lines += [
+            "`late_landing` (when a transaction the gas model delays a bar lands) has no source "
+            "(the day's inclusion delays were not found, N7): both values, side by side.",
+            "",
+            "| figure | history | uniform (a drawn minute of the next bar) | bar (exactly a bar "
+            "later) |",
+            "|---|---|---:|---:|",
+            f"| zero-bid share of the auctions dealt | 36% (E2) | {_pct(f.zero_bid_share)} | "
+            f"{_pct(g.zero_bid_share)} |",
+            f"| deficit / ETH-A debt | 4.97% (E1, C2) | {_pct(f.deficit_share)} | "
+            f"{_pct(g.deficit_share)} |",
+            f"| both in their bands | | {_both(base, debt)} | {_both(other, debt)} |",
+            "",
+        ]
+    return lines
+
+
+def summary(
+    base: DayResult,
+    runs: list[tuple[str, object, str, DayResult]],
+    overrides: dict[str, object] | None = None,
+) -> str:
+    overrides = overrides or {}
+    v = values(overrides)
     debt = v.eve_debt
     f = Figures.of(base, debt)
     lines = [
@@ -146,6 +228,7 @@ def summary(base: DayResult, runs: list[tuple[str, object, str, DayResult]]) -> 
         "not say whether by count or by value).",
         "",
     ]
+    lines += market_lines(base, runs, debt, overrides)
     misses = [b for b in BANDS if verdict(b, b.of(base, debt)) != "within"]
     if misses:
         lines += [
@@ -165,7 +248,7 @@ def summary(base: DayResult, runs: list[tuple[str, object, str, DayResult]]) -> 
         f"${_m(f.zero_bid_value)} | {f.auctions:,} | {_both(base, debt)} |",
     ]
     for name, value, shown, r in runs:
-        run_debt = values({name: value}).eve_debt
+        run_debt = values({**overrides, name: value}).eve_debt
         g = Figures.of(r, run_debt)
         lines.append(
             f"| {name} | {shown} | {_pct(g.zero_bid_share)} | {_pct(g.deficit_share)} | "
@@ -196,7 +279,7 @@ def summary(base: DayResult, runs: list[tuple[str, object, str, DayResult]]) -> 
         "|---|---|---|---|---|",
     ]
     for s in SETTINGS.values():
-        shown = "launch values" if s.name == "flip" else _show(s.value)
+        shown = "launch values" if s.name == "flip" else _show(overrides.get(s.name, s.value))
         alts = ", ".join(_show(a) for a in s.alternatives)
         lines.append(f"| {s.name} | {shown} | {s.source} | {s.note} | {alts} |")
     lines += [
@@ -265,12 +348,13 @@ def backstop_section(
         "the ceilings and caps sized to the book, the capital taker holding the day's honest "
         "keepers' DAI, and Backstop's dust and reward rule applied to this book "
         "(offchain/history/backstop.py says why each, and what is not aligned: the keepers' gas, "
-        "the oracle's stall, the horizon). "
+        "the oracle's stall, the horizon), on the day's outside market (the same venue, resale "
+        "delay and DAI price as the flip model's keepers). "
         f"Backstop's run: {verdict_line} The scenario, its book and config are in `backstop/`, "
         "its full risk report in `backstop/report/`. The last column is the model alone with the "
         f"capital taker holding {_m(capital)} DAI: what the flip model's honest keepers put into "
-        "auctions over the day (their capital and their resales' DAI), since the lab's taker "
-        "never resells.",
+        "auctions over the day (their capital and their resales' DAI), an upper bound of the "
+        "capital the day's keepers had to hand.",
         "",
         "| figure | history | MakerDAO 2020 (model) | Backstop | Backstop, the flip keepers' "
         "turnover (model) |",
@@ -319,7 +403,8 @@ def backstop_section(
         "values collateral at the market without impact) | | | "
         + both(lambda x: f"{_m(x.insolvency_last_price)}, {_pct(x.insolvency_last_price / eve)}")
         + " |",
-        "| insolvency: the open collateral sold at once into the pool (the lab's headline) | | | "
+        "| insolvency: the open collateral sold on the market (the lab's headline: the outside "
+        "venue, or the pool where the market is closed) | | | "
         + both(lambda x: f"{_m(x.insolvency)}, {_pct(x.insolvency / eve)}")
         + " |",
         "| how fast: an auction's start to its finish, median and p90 of the finished | | "
@@ -342,18 +427,21 @@ def backstop_section(
         "",
         "Backstop's Dutch auctions leave nothing for a zero bid: an auction whose price falls "
         "below 45% of its start is reset, and no take cleared under "
-        f"{_pct(b.lowest_clearing)} of the market. What they do not remove is the day's other "
-        "failure, the stablecoin to buy with: the capital taker's DAI and the pool run out, and "
-        f"{b.open_auctions:,} of {b.auctions:,} auctions are still open when the run ends. Their "
-        "loss is not in the finished auctions' row, which flatters Backstop; the like-for-like "
-        "figure to the flip model's deficit is the insolvency at the last price, and the lab's "
-        "headline, which sells the open collateral into the pool at once, is the other end of "
-        "the range the rows below move.",
+        f"{_pct(b.lowest_clearing)} of the market. "
+        + (
+            f"{b.open_auctions:,} of {b.auctions:,} auctions are still open when the run ends: "
+            "their loss is not in the finished auctions' row, which flatters Backstop; the "
+            "insolvency rows value them at the last price and sold on the market."
+            if b.open_auctions
+            else f"Every one of the {b.auctions:,} auctions finished within the run: the "
+            "capital taker resells on the day's outside venue after the same delay as the "
+            "2020 keepers (F9), so its stablecoin comes back, as theirs did."
+        ),
         "",
         "### Backstop's sensitivity (the model alone, one change at a time)",
         "",
         "| setting | value | why | auctions open at the end | realized | keeper rewards | "
-        "insolvency at the last price | insolvency, sold into the pool | paid by layer |",
+        "insolvency at the last price | insolvency, sold on the market | paid by layer |",
         "|---|---|---|---:|---:|---:|---:|---:|---|",
     ]
     for name, shown, why, g in [("(the run above)", "", "", b), *rows]:
@@ -364,17 +452,16 @@ def backstop_section(
         )
     lines += [
         "",
-        "Open auctions that no change clears are the lab's market model as much as Backstop: its "
-        "arbitrageur and its capital taker never resell the ETH they bought into the outside "
-        "market, where the 2020 keepers resold theirs within 6 to 8 hours (F9; docs/history.md).",
+        "Each row is the run above with one change to its scenario; the oracle's phases move the "
+        "OSM's first poke over the hour the bars tell apart.",
         "",
     ]
     return "\n".join(lines)
 
 
-def headline(base: DayResult) -> list[str]:
+def headline(base: DayResult, overrides: dict[str, object] | None = None) -> list[str]:
     """The console's lines: each banded figure, the model's against history's."""
-    debt = values().eve_debt
+    debt = values(overrides).eve_debt
     return [
         f"{b.name}: model {_pct(b.of(base, debt))}, history {b.history}, band "
         f"{_pct(b.low)} to {_pct(b.high)}: {verdict(b, b.of(base, debt))}"
@@ -382,51 +469,126 @@ def headline(base: DayResult) -> list[str]:
     ]
 
 
-def write(out_dir: Path, chain: bool = True) -> tuple[Path, list[str], bool]:
-    """Run the day and its sensitivity under the flip model, then under Backstop (on Anvil and in
-    the model, reconciled; the model alone without `chain`), write summary.md, Backstop's inputs
-    and its risk report in `out_dir`; the summary's path, the headline's lines and whether
-    Backstop's run reconciled."""
-    base = run()
-    runs = sensitivity()
-    text = summary(base, runs)
-    capital = backstop.turnover_capital(base)
+Progress = Callable[[int, int], None]  # (runs done, runs in all)
+
+
+def history_tasks(
+    name: str, overrides: dict[str, object], settings: dict
+) -> list[tuple[str, str, tuple[str, object] | None, dict]]:
+    """The day's model runs: the day's settings (key None) and each alternative of each setting
+    (key (setting, value)), one changed at a time, on top of `overrides`."""
+    out: list[tuple[str, str, tuple[str, object] | None, dict]] = [
+        ("history", name, None, dict(overrides))
+    ]
+    for setting, s in settings.items():
+        for alt in s.alternatives:
+            if overrides.get(setting, s.value) != alt:
+                out.append(("history", name, (setting, alt), {**overrides, setting: alt}))
+    return out
+
+
+def backstop_tasks(name: str, scratch: Path, turnover: int | None) -> list[tuple]:
+    """Backstop's model runs of the day: its sensitivity rows and other oracle phases (key
+    ("b", k)), and for Black Thursday the flip keepers' turnover as the taker's capital (key
+    "turnover")."""
+    cf = backstop.COUNTERFACTUALS[name]
+    tasks: list[tuple] = [
+        ("backstop", name, ("b", k), changes, phase, str(scratch / f"s{k}"))
+        for k, (_, _, _, changes, phase) in enumerate(backstop.sensitivity_tasks(cf))
+    ]
+    if turnover is not None:
+        changes = {("keepers", "taker_capital"): str(turnover)}
+        tasks.append(("backstop", name, "turnover", changes, None, str(scratch / "turnover")))
+    return tasks
+
+
+def write(
+    out_dir: Path,
+    chain: bool = True,
+    day_name: str = "black-thursday-2020",
+    overrides: dict[str, object] | None = None,
+    progress: Progress | None = None,
+    workers: int = 1,
+) -> tuple[Path, list[str], bool]:
+    """Run the day and its sensitivity under its family's model, then under Backstop (on Anvil
+    and in the model, reconciled; the model alone without `chain`), write summary.md,
+    Backstop's inputs and its risk report in `out_dir`; the summary's path, the headline's
+    lines and whether Backstop's run reconciled. `overrides`: settings changed for every run
+    (`--set`); `workers`: processes for the independent runs; `progress(done, total)` after
+    each run."""
+    overrides = dict(overrides or {})
+    module = day(day_name)
+    cf = backstop.COUNTERFACTUALS[day_name]
+    v = day_values(module.SETTINGS, overrides)
+    runs_tasks = history_tasks(day_name, overrides, module.SETTINGS)
     with tempfile.TemporaryDirectory() as scratch:
-        rows = backstop.sensitivity(Path(scratch))
-        turned = backstop.run(
-            Path(scratch) / "turnover",
-            chain=False,
-            changes={("keepers", "taker_capital"): str(capital)},
-        )
-    turnover = (capital, BackstopFigures.of(turned.done.model))
+        b_tasks = backstop_tasks(day_name, Path(scratch), None)
+        # Black Thursday's turnover column needs the flip run first: its own task after
+        total = len(runs_tasks) + len(b_tasks) + (module.FAMILY == "flip") + 1
+        done = 0
+
+        def tick(_: int, __: int) -> None:
+            nonlocal done
+            done += 1
+            if progress is not None:
+                progress(done, total)
+
+        results = tasks.execute(runs_tasks + b_tasks, workers, tick)
+        base = results[None]
+        runs = []
+        for _, _, key, _ in runs_tasks[1:]:
+            setting, value = key  # type: ignore[misc]
+            runs.append((setting, value, _show(value), results[key]))
+        rows = [
+            (name, shown, why, results[("b", k)])
+            for k, (name, shown, why, _, _) in enumerate(backstop.sensitivity_tasks(cf))
+        ]
+        turnover: tuple[int, BackstopFigures] | None = None
+        if module.FAMILY == "flip":
+            capital = backstop.turnover_capital(base, v)
+            (task,) = backstop_tasks(day_name, Path(scratch), capital)[-1:]
+            turnover = (capital, tasks.execute([task], 1, tick)["turnover"])
+    if module.FAMILY == "flip":
+        text = summary(base, runs, overrides)
+    else:
+        text = report_clip.summary(module, base, runs, overrides)
     outcome: list[BackstopDay] = []
 
     def build(directory: Path) -> None:
-        day = backstop.run(directory / "backstop", chain=chain)
-        outcome.append(day)
+        done_day = backstop.run(directory / "backstop", chain=chain, v=v, cf=cf)
+        outcome.append(done_day)
+        tick(0, 0)
         write_report(
             directory / "backstop" / "report",
-            day.done.result,
-            day.done.reconciliation,
-            scenario_lines(day.scenario),
+            done_day.done.result,
+            done_day.done.reconciliation,
+            scenario_lines(done_day.scenario),
             command="history",
         )
-        (directory / "summary.md").write_text(
-            text + "\n" + backstop_section(base, day, turnover, rows)
-        )
+        if module.FAMILY == "flip":
+            assert turnover is not None
+            section = backstop_section(base, done_day, turnover, rows)
+        else:
+            section = report_clip.backstop_section(module, base, done_day, rows, v)
+        (directory / "summary.md").write_text(text + "\n" + section)
 
     publish(out_dir, build, "history")
-    day = outcome[0]
-    b = BackstopFigures.of(day.done.result)
-    eve = values().eve_debt / 1e18
+    backstop_day = outcome[0]
+    b = BackstopFigures.of(backstop_day.done.result)
+    eve = v.eve_debt / 1e18
+    lines = (
+        headline(base, overrides)
+        if module.FAMILY == "flip"
+        else report_clip.headline(module, base, overrides)
+    )
     return (
         out_dir / "summary.md",
-        headline(base)
+        lines
         + [
-            f"Backstop, the same eve and day: realized bad debt {_m(b.realized)} "
-            f"({_pct(b.realized / eve)}), {b.open_auctions:,} auctions still open; insolvency "
-            f"{_m(b.insolvency_last_price)} at the last price to {_m(b.insolvency)} sold into "
-            "the pool"
+            f"Backstop, the same eve and day: {b.open_auctions:,} auctions still open; "
+            f"insolvency {_m(b.insolvency)} ({_pct(b.insolvency / eve)}) sold on the market, "
+            f"{_m(b.insolvency_last_price)} at the last price; realized bad debt "
+            f"{_m(b.realized)} ({_pct(b.realized / eve)})"
         ],
-        day.done.ok,
+        backstop_day.done.ok,
     )

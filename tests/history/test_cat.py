@@ -6,9 +6,9 @@ from __future__ import annotations
 
 import pytest
 
-from offchain.history.cat import ETH_A_MAT, Cat, CatError, spot_of
-from offchain.history.flip import DAY_2020_03_12, Flipper
-from offchain.history.vat import CAT, FLIPPER, VOW, Urn, Vat
+from offchain.history.mechanisms.cat import ETH_A_MAT, Cat, CatError, spot_of
+from offchain.history.mechanisms.flip import DAY_2020_03_12, Flipper
+from offchain.history.mechanisms.vat import CAT, FLIPPER, VOW, Urn, Vat
 from offchain.model.fixed_point import RAD, RAY, WAD
 
 T0 = 1_583_971_200

@@ -1,7 +1,7 @@
-"""Black Thursday under the model of MakerDAO's 2020 Flipper and Cat (offchain/history/day.py; not
-Backstop's mechanism), on the real 2020-03-12 price and gas files with three hand-made vaults.
-Every figure below is worked out by hand from the files' closes and percentiles. Pure Python,
-no chain."""
+"""Black Thursday under the model of MakerDAO's 2020 Flipper and Cat (offchain/history/replay/
+flip.py; not Backstop's mechanism), on the real 2020-03-12 price and gas files with three
+hand-made vaults. Every figure below is worked out by hand from the files' closes and
+percentiles. Pure Python, no chain."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from offchain.history.day import Oracle, Vault, run_day
-from offchain.history.flip import DAY_2020_03_12, MIN_BID
-from offchain.history.keepers import Biter, FixedGas, LowBaller, MarginBidder, PercentileGas
-from offchain.history.vat import Urn
+from offchain.history.keepers.flip import Biter, LowBaller, MarginBidder
+from offchain.history.keepers.transactions import FixedGas, PercentileGas
+from offchain.history.mechanisms.flip import DAY_2020_03_12, MIN_BID
+from offchain.history.mechanisms.vat import Urn
+from offchain.history.replay.flip import Oracle, Vault, run_day
 from offchain.model.fixed_point import RAD, WAD
 from offchain.sim.scenario.market_data import load_gas, load_prices
 
@@ -52,10 +53,10 @@ def test_oracle__an_hour_behind__the_price_read_at_the_poke_before():
 
 def test_oracle__feeds_stalled_over_100_gwei__the_last_bar_an_update_landed_in():
     """The feeds' updates land only in bars whose 30th gas percentile is at most 100 gwei, until
-    17:00 (black_thursday's B2 setting). The 30th percentile is over 100 from the 12:10 bar to
-    17:50 except 17:40, so the medianizer keeps 12:00's close (137.28) through 13:00 and 14:00,
-    and the OSM at 15:00 shows that (the 14:00 poke's read); from 17:00 on, the stall is over:
-    the 18:00 poke reads 18:00's close (142.17), shown from 19:00."""
+    17:00 (the B2 setting of days/black_thursday_2020.py). The 30th percentile is over 100 from
+    the 12:10 bar to 17:50 except 17:40, so the medianizer keeps 12:00's close (137.28) through
+    13:00 and 14:00, and the OSM at 15:00 shows that (the 14:00 poke's read); from 17:00 on, the
+    stall is over: the 18:00 poke reads 18:00's close (142.17), shown from 19:00."""
     stalled = Oracle(stall_gwei=100, stall_until=at("17:00"))
     assert stalled.median(PRICES, GAS, at("12:00")) == close(13728)
     assert stalled.median(PRICES, GAS, at("13:00")) == close(13728)

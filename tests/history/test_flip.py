@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import pytest
 
-from offchain.history.flip import (
+from offchain.history.mechanisms.flip import (
     DAY_2020_03_12,
     MIN_BID,
     FlipError,
     Flipper,
     is_zero_bid,
 )
-from offchain.history.vat import CAT, FLIPPER, VOW, Vat, VatError
+from offchain.history.mechanisms.vat import CAT, FLIPPER, VOW, Vat, VatError
 from offchain.model.fixed_point import RAD, WAD
 
 T0 = 1_583_971_200  # 2020-03-12T00:00:00Z

@@ -9,22 +9,12 @@ import dataclasses
 
 import pytest
 
-from offchain.history.cat import Cat
-from offchain.history.day import Vault, run_day
-from offchain.history.flip import DAY_2020_03_12, MIN_BID, Flipper
-from offchain.history.keepers import (
-    DENT,
-    TEND,
-    Biter,
-    FixedGas,
-    Intent,
-    LowBaller,
-    MarginBidder,
-    Mempool,
-    PercentileGas,
-    View,
-)
-from offchain.history.vat import CAT, VOW, Vat
+from offchain.history.keepers.flip import DENT, TEND, Biter, LowBaller, MarginBidder, View
+from offchain.history.keepers.transactions import FixedGas, Intent, Mempool, PercentileGas
+from offchain.history.mechanisms.cat import Cat
+from offchain.history.mechanisms.flip import DAY_2020_03_12, MIN_BID, Flipper
+from offchain.history.mechanisms.vat import CAT, VOW, Vat
+from offchain.history.replay.flip import Vault, run_day
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.scenario.market_data import Series
 from offchain.sim.strategies.actions import Latency

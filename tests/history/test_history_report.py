@@ -11,19 +11,21 @@ import pytest
 from click.testing import CliRunner
 from helpers import script_cli
 
-from offchain.history.black_thursday import (
+from offchain.history.days import ROOT
+from offchain.history.days.settings import Band
+from offchain.history.keepers.transactions import Counts, gas_policy
+from offchain.history.replay.flip import AuctionRow, DayResult, KeeperRow
+from offchain.history.report import (
     BANDS,
-    ROOT,
     SETTINGS,
-    Band,
-    gas_policy,
+    Figures,
+    headline,
     market,
     run,
+    summary,
     values,
+    verdict,
 )
-from offchain.history.day import AuctionRow, DayResult, KeeperRow
-from offchain.history.keepers import Counts
-from offchain.history.report import Figures, headline, summary, verdict
 from offchain.model.fixed_point import RAD, WAD
 from offchain.sim.scenario.load import load_scenario
 from offchain.sim.strategies.actions import Latency
@@ -125,8 +127,8 @@ def test_the_day__headline_verdicts_are_the_bands_of_that_run(tmp_path):
 @pytest.mark.parametrize(
     ("args", "lines"),
     [
-        (["--day", "nope"], ["history: Invalid value for '--day': 'nope' is not "
-                             "'black-thursday-2020'."]),
+        (["--day", "nope"], ["history: Invalid value for '--day': 'nope' is not one of "
+                             "'black-thursday-2020', 'may-2021'."]),
         (["--out", ""], ["history: --out '' is empty: give a directory, or leave --out out for "
                          "the default"]),
         (["--backend", "chain"], ["history: Invalid value for '--backend': 'chain' is not one "
@@ -135,15 +137,40 @@ def test_the_day__headline_verdicts_are_the_bands_of_that_run(tmp_path):
             "history: Invalid value for '--backend': 'x' is not one of 'both', 'model'.",
             "history: --out /proc/x/y: cannot create a directory in /proc (No such file or "
             "directory)"]),
-        (["--day", "x", "--out", " "], ["history: Invalid value for '--day': 'x' is not "
-                                        "'black-thursday-2020'.", "history: --out ' ' is empty: "
-                                        "give a directory, or leave --out out for the default"]),
+        (["--day", "x", "--out", " "], ["history: Invalid value for '--day': 'x' is not one of "
+                                        "'black-thursday-2020', 'may-2021'.", "history: --out ' ' "
+                                        "is empty: give a directory, or leave --out out for the "
+                                        "default"]),
+        (["--day", "may-2021", "--set", "takers=0"], ["history: --set takers: 0 is below 1"]),
+        (["--day", "may-2021", "--set", "takers=many"], ["history: --set takers: 'many' is not "
+                                                         "a number"]),
+        (["--set", "outside=ajar"], ["history: --set outside: 'ajar' is not one of open, "
+                                     "closed"]),
+        (["--set", "resale_hours=100"], ["history: --set resale_hours: 100 is above 72"]),
+        (["--day", "may-2021", "--set", "venue_share=2"], ["history: --set venue_share: 2 is "
+                                                           "above 1"]),
+        (["--day", "may-2021", "--set", "clip=1"], ["history: --set clip: cannot be set from "
+                                                    "the command line"]),
+        (["--set", "nothing"], ["history: --set 'nothing': give NAME=VALUE"]),
+        (["--workers", "0", "--set", "bidders=-1"], ["history: --set bidders: -1 is below 0",
+                                                     "history: --workers 0: give at least 1"]),
     ],
 )  # fmt: skip
 def test_history_cli__bad_input__one_line_each_exit_2(args, lines):
     result = CliRunner().invoke(script_cli("history"), args)
     assert result.exit_code == 2
     assert result.output.splitlines() == lines
+
+
+def test_history_cli__an_unknown_setting__one_line_naming_the_day_s(tmp_path):
+    result = CliRunner().invoke(
+        script_cli("history"),
+        ["--day", "may-2021", "--set", "bidders=3", "--out", str(tmp_path / "r")],
+    )
+    assert result.exit_code == 2
+    (line,) = result.output.splitlines()
+    assert line.startswith("history: --set bidders: no such setting of this day (one of clip, ")
+    assert not (tmp_path / "r").exists()
 
 
 def test_history_cli__out_under_a_file__refused_before_the_run(tmp_path, monkeypatch):

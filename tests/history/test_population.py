@@ -7,7 +7,7 @@ from fractions import Fraction
 
 import pytest
 
-from offchain.history.population import (
+from offchain.history.days.eve_2020 import (
     PUBLISHED,
     WAD,
     Assumptions,

@@ -1,5 +1,8 @@
-"""A model of MakerDAO's 2020 Flipper and Cat, not a twin of any Backstop contract: the pieces of
-dss's Vat (one collateral type, ETH-A) that the 2020 Cat and Flipper touch.
+"""A model of MakerDAO's liquidation systems (the 2020 Cat and Flipper; the 2021 Dog and Clipper),
+not a twin of any Backstop contract: the pieces of dss's Vat (one collateral type, ETH-A) that
+they touch. Both families share it: `grab` (a bite or a bark), `move`, `flux`; the Dog and the
+Clipper also read the type's `dust` and pay keepers' incentives with `suck` (new DAI against
+system debt).
 
 Units as in dss: collateral (`ink`, `gem`) and normalized debt (`art`) in wad, `rate` and `spot`
 in ray, DAI balances and system debt (`dai`, `sin`) in rad = wad x ray. Integers only.
@@ -12,12 +15,14 @@ from dataclasses import dataclass
 
 from offchain.model.fixed_point import RAY
 
-__all__ = ["CAT", "FLIPPER", "VOW", "Refusal", "Urn", "Vat", "VatError"]
+__all__ = ["CAT", "CLIPPER", "DOG", "FLIPPER", "VOW", "Refusal", "Urn", "Vat", "VatError"]
 
 # the model's addresses of the system's own contracts (keepers and vault owners are named by
 # their callers)
 CAT = "cat"
 FLIPPER = "flipper"
+DOG = "dog"
+CLIPPER = "clipper"
 VOW = "vow"
 
 
@@ -45,11 +50,13 @@ class Urn:
 class Vat:
     """Balances of one collateral type: vaults, free collateral per address, DAI per address and
     queued system debt (`sin`) per address; `rate` [ray] the accumulated stability fee, `spot`
-    [ray] the safe price (price / liquidation ratio) the Spotter last wrote."""
+    [ray] the safe price (price / liquidation ratio) the Spotter last wrote, `dust` [rad] the
+    least debt of a vault (the 2020 Cat and Flipper never read it)."""
 
-    def __init__(self, rate: int = RAY, spot: int = 0):
+    def __init__(self, rate: int = RAY, spot: int = 0, dust: int = 0):
         self.rate = rate
         self.spot = spot
+        self.dust = dust
         self.urns: dict[str, Urn] = {}
         self.gem: defaultdict[str, int] = defaultdict(int)  # free collateral [wad]
         self.dai: defaultdict[str, int] = defaultdict(int)  # [rad]
@@ -79,3 +86,9 @@ class Vat:
         urn.art += dart
         self.gem[v] -= dink
         self.sin[w] -= dart * self.rate
+
+    def suck(self, u: str, v: str, rad: int) -> None:
+        """New DAI [rad] for `v` against system debt of `u` (dss `suck`: the Clipper's keeper
+        incentives, sin of the Vow)."""
+        self.sin[u] += rad
+        self.dai[v] += rad

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from offchain.history.vat import CAT, FLIPPER, Refusal, Vat
+from offchain.history.mechanisms.vat import CAT, FLIPPER, Refusal, Vat
 from offchain.model.fixed_point import RAD, RAY, WAD
 
 __all__ = [

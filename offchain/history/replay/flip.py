@@ -1,5 +1,6 @@
-"""A model of MakerDAO's 2020 Flipper and Cat, not a twin of any Backstop contract: a crash day
-replayed under the 2020 liquidation system, bar by bar.
+"""A model of MakerDAO's 2020 Flipper and Cat, not a twin of any Backstop contract: the day runner
+of that mechanism family. A crash day (a day file's settings, days/) replayed under the 2020
+liquidation system, bar by bar.
 
 The day's bars come from the price series (10 minutes in data/market/); each bar is cut into
 `substeps` steps (1 minute by default) with the bar's close and gas percentiles, because the
@@ -9,10 +10,11 @@ A transaction the latency model delays by a bar lands `bar` seconds after it was
 
 Each step, in order:
 1. the oracle: the OSM shows the market price of one `delay` before its last poke; pokes come
-   every `delay` from the first bar, `lag` seconds late (`Oracle`); the Spotter writes spot at
-   once (spot = price / 1.5);
-2. collateral sold: a keeper's collateral won is sold one bar after its deal at that bar's close
-   (no price impact, no fee), the DAI back in its capital;
+   every `delay` from the first bar, `lag` seconds late (mechanisms/oracle.py); the Spotter
+   writes spot at once (spot = price / 1.5);
+2. collateral sold: a keeper's collateral won whose resale delay has passed is sold on the
+   outside market (outside.py: closed, at the step's close, no impact, DAI at par; open, on the
+   venue, DAI bought at its price), the DAI back in its capital;
 3. transactions delayed from earlier steps land, in the order sent;
 4. the biter, then each keeper in turn: plan, send, and what lands in the step executes before
    the next one plans (they see each other's bids as in a block);
@@ -28,20 +30,29 @@ raised beyond the debt). Amounts are integers: DAI in rad, collateral in wad.
 
 from __future__ import annotations
 
-from bisect import bisect_right
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from fractions import Fraction
+from types import ModuleType
 
-from offchain.history.cat import ETH_A_MAT, Bite, Cat, spot_of
-from offchain.history.flip import FlipParams, Flipper, is_zero_bid
-from offchain.history.keepers import GWEI, Biter, Counts, Keeper, Mempool, View, execute
-from offchain.history.vat import VOW, Urn, Vat
-from offchain.model.fixed_point import RAY, WAD_TO_RAY
+from offchain.history.days import DayData, load
+from offchain.history.days.calibration import venue_params
+from offchain.history.days.settings import Values, values
+from offchain.history.keepers.flip import Biter, LowBaller, MarginBidder, View, execute
+from offchain.history.keepers.transactions import Counts, FixedGas, Keeper, Mempool, gas_policy
+from offchain.history.mechanisms.cat import ETH_A_MAT, Bite, Cat, spot_of
+from offchain.history.mechanisms.flip import FlipParams, Flipper, is_zero_bid
+from offchain.history.mechanisms.oracle import Oracle
+from offchain.history.mechanisms.vat import VOW, Urn, Vat
+from offchain.history.outside import CLOSED, OPEN, DayMarket, OutsideSpec
+from offchain.model.fixed_point import RAD, RAY, WAD, WAD_TO_RAY
 from offchain.sim.scenario.market_data import Series
 from offchain.sim.strategies.actions import Latency
 from offchain.system.progress import counted_run
 
 __all__ = ["AuctionRow", "DayResult", "KeeperRow", "Oracle", "Vault", "run_day"]
+
+Progress = Callable[[int, int], None]  # (steps done, steps in all)
 
 
 @dataclass(frozen=True)
@@ -51,44 +62,6 @@ class Vault:
     usr: str
     ink: int
     art: int
-
-
-@dataclass(frozen=True)
-class Oracle:
-    """The OSM: a poke every `delay` seconds [s] from the first bar, `lag` seconds late [s]; a
-    poke makes current the price read at the poke before it. The price it reads is the
-    medianizer's, which the price feeds keep current; with `stall_gwei`, a feed's update lands
-    only in a bar whose 30th gas percentile is at most that (their gas bid), until `stall_until`
-    [unix s] (when the feeds raised their bids): the medianizer keeps the close of the last bar
-    in which an update landed."""
-
-    delay: int = 3600
-    lag: int = 0
-    stall_gwei: int | None = None
-    stall_until: int | None = None
-
-    def median(self, prices: Series, gas: Series | None, at: int) -> int:
-        """The medianizer's price [wad] at `at`: the close of the last bar up to `at` in which a
-        feed's update could land (the first bar's before the series starts)."""
-        k = max(bisect_right(prices.times, at) - 1, 0)
-        if (
-            self.stall_gwei is not None
-            and gas is not None
-            and (self.stall_until is None or at < self.stall_until)
-        ):
-            cap = self.stall_gwei * GWEI
-            while k > 0 and gas.at("p30_gwei", prices.times[k]) > cap:
-                k -= 1
-        return prices.columns["close"][k]
-
-    def price(self, prices: Series, now: int, gas: Series | None = None) -> int:
-        """The price [wad] the OSM shows at `now` (before the first poke, and for reads before the
-        series starts: the first close)."""
-        start = prices.times[0]
-        pokes = (now - start - self.lag) // self.delay  # the last poke's number (floor)
-        if pokes < 0:
-            return prices.columns["close"][0]
-        return self.median(prices, gas, start + (pokes - 1) * self.delay + self.lag)
 
 
 @dataclass
@@ -135,6 +108,12 @@ class DayResult:
     debt_bitten: int  # [rad] the Vow's queued sin
     dai_raised: int  # [rad] the Vow's DAI from the flips
     vaults: dict[str, Urn] = field(default_factory=dict)  # what the bites left
+    # the outside market (outside.py): collateral resold [wad] and the DAI it brought [rad]; the
+    # lowest market price the keepers saw over the day's close [wad]; venue trades floored
+    resold: int = 0
+    resale_dai: int = 0
+    lowest_market: int = 10**18
+    floored: int = 0
 
     @property
     def kicked(self) -> int:
@@ -202,10 +181,18 @@ def run_day(
     resale: int | None = None,
     late: str = "bar",
     seed: int = 0,
+    market: DayMarket | None = None,
+    capacity: int | None = None,
+    progress: Progress | None = None,
 ) -> DayResult:
-    """Replay the day of `prices` and `gas` (module docstring); keepers' DAI is their capital."""
+    """Replay the day of `prices` and `gas` (module docstring); keepers' DAI is their capital.
+    `market`: the outside market (None: closed, resale after `resale` seconds, one bar if None);
+    `capacity`: gas landing per step at most (Mempool); `progress(bars done, bars)` after each
+    bar."""
     bar = _check_inputs(vaults, params, rate, prices, substeps)
     oracle = oracle or Oracle()
+    if market is None:
+        market = DayMarket(prices, OutsideSpec(CLOSED, bar if resale is None else resale))
     vat = Vat(rate=rate)
     for v in vaults:
         vat.urns[v.usr] = Urn(v.ink, v.art)
@@ -213,12 +200,17 @@ def run_day(
         vat.dai[k.name] += k.capital
     flipper = Flipper(vat, params)
     cat = Cat(vat, flipper)
+    step = bar // substeps
     mempool = Mempool(
-        Latency(gas, 0), bar, step=(bar // substeps) if late == "uniform" else None, seed=seed
+        Latency(gas, 0),
+        bar,
+        step=step if late == "uniform" else None,
+        seed=seed,
+        capacity=capacity,
+        tick=step,
     )
     by_name = {k.name: k for k in keepers}
     rows: dict[int, AuctionRow] = {}
-    sales: list[tuple[int, str, int]] = []  # (at, keeper, collateral [wad])
     won = {k.name: [0, 0, 0] for k in keepers}  # auctions, collateral [wad], sold for [rad]
 
     def land(now: int) -> None:
@@ -229,17 +221,19 @@ def run_day(
                     done.id, done.usr, done.lot, done.tab, done.debt, kicked=now
                 )
 
-    step = bar // substeps
+    bars = len(prices.times)
+    lowest = WAD
     for now in range(prices.times[0], prices.times[-1] + bar, step):
         vat.spot = spot_of(oracle.price(prices, now, gas), mat)
-        price = prices.at("close", now)
-        for sale in [s for s in sales if s[0] <= now]:
-            sales.remove(sale)
-            _, name, amount = sale
-            proceeds = amount * price * WAD_TO_RAY
+        close = market.close(now)
+        for name, amount, proceeds in market.due(now):
             vat.gem[name] -= amount
             vat.dai[name] += proceeds
             won[name][2] += proceeds
+        price = market.price(now)
+        lowest = min(lowest, price * WAD // close)
+        # the keepers bid DAI: the market's dollars over DAI's price (the close, closed)
+        price = price * WAD // market.dai_price(now)
         land(now)
         for actor in [biter, *keepers]:
             view = View(
@@ -260,15 +254,17 @@ def run_day(
                 row = rows[id]
                 row.bid, row.winner, row.lot_won, row.dealt = a.bid, a.guy, a.lot, now
                 row.end = a.end
-                row.value_at_deal = a.lot * price * WAD_TO_RAY
-                row.zero_bid = is_zero_bid(a.bid, a.lot, price)
+                row.value_at_deal = a.lot * close * WAD_TO_RAY
+                row.zero_bid = is_zero_bid(a.bid, a.lot, close)
                 if a.guy in by_name:
                     won[a.guy][0] += 1
                     won[a.guy][1] += a.lot
-                    sales.append((now + (bar if resale is None else resale), a.guy, a.lot))
+                    market.hold(a.guy, a.lot, now)
         for id, a in sorted(flipper.bids.items()):
             if a.tic == 0 and a.end < now:
                 flipper.tick(id, now)
+        if progress is not None and (now - prices.times[0] + step) % bar == 0:
+            progress((now - prices.times[0] + step) // bar, bars)
     for id, a in flipper.bids.items():  # still running at the end of the day
         rows[id].bid, rows[id].winner, rows[id].lot_won, rows[id].end = a.bid, a.guy, a.lot, a.end
     actors = [biter, *keepers]
@@ -287,4 +283,87 @@ def run_day(
         debt_bitten=vat.sin[VOW],
         dai_raised=vat.dai[VOW],
         vaults={u: Urn(x.ink, x.art) for u, x in vat.urns.items()},
+        resold=sum(t for _, _, t, _ in market.sales),
+        resale_dai=sum(d for _, _, _, d in market.sales),
+        lowest_market=lowest,
+        floored=market.venue.floored if market.venue is not None else 0,
+    )
+
+
+# --- the family's runner: a day file (days/) of the flip family, from its settings ---
+
+BLOCK_SECONDS = Fraction(131, 10)  # the long-run mean block time, 2020 and 2021 (N4)
+
+
+def keepers_of(v: Values) -> tuple[Biter, list[Keeper]]:
+    """The day's keepers from its settings: the biter, the honest bidders, the low bidders."""
+    biter = Biter("biter", gas_policy(v.biter_gas), per_step=v.bites_per_step)
+    keepers: list[Keeper] = [
+        MarginBidder(
+            f"keeper-{i + 1}",
+            gas_policy(v.bidder_gas),
+            v.bidder_capital * RAD,
+            int(v.bidder_margin * WAD),
+        )
+        for i in range(v.bidders)
+    ]
+    keepers += [
+        LowBaller(f"low-bidder-{i + 1}", FixedGas.gwei(v.lowball_gas_gwei), 10**6 * RAD)
+        for i in range(v.lowballers)
+    ]
+    biter.tx_gas = v.gas_bite
+    for k in keepers:
+        k.tx_gas = v.gas_bid
+    return biter, keepers
+
+
+def market_of(day: ModuleType, v: Values, data: DayData) -> DayMarket:
+    """The day's outside market from its settings (outside.py)."""
+    resale = v.resale_hours * 3600
+    if v.outside == CLOSED:
+        return DayMarket(data.prices, OutsideSpec(CLOSED, resale))
+    spec = OutsideSpec(OPEN, resale, venue_params(v), day.dai_price(v))
+    return DayMarket(data.prices, spec, data.candles)
+
+
+def capacity_of(v: Values, step: int) -> int | None:
+    """Gas the day's keepers may land per step: the step's blocks (of BLOCK_SECONDS) x the block
+    gas limit x the share of it the day's other traffic leaves (None: no bound, block_gas 0)."""
+    if not v.block_gas:
+        return None
+    return int(v.block_gas * (1 - v.competing_gas) * step / BLOCK_SECONDS)
+
+
+def run(
+    day: ModuleType,
+    overrides: dict[str, object] | None = None,
+    data: DayData | None = None,
+    progress: Progress | None = None,
+) -> DayResult:
+    """The day file `day` under the 2020 mechanism with its settings (and `overrides`)."""
+    v = values(day.SETTINGS, overrides)
+    data = data or load(day)
+    biter, keepers = keepers_of(v)
+    stall = v.oracle_stall_gwei
+    oracle = Oracle(
+        delay=v.oracle_delay,
+        lag=v.oracle_phase,
+        stall_gwei=stall,
+        stall_until=day.utc(v.oracle_stall_until) if stall is not None else None,
+    )
+    bar = data.prices.times[1] - data.prices.times[0]
+    substeps = 10
+    return run_day(
+        day.eve(v, data),
+        v.flip,
+        keepers,
+        biter,
+        data.prices,
+        data.gas,
+        oracle=oracle,
+        substeps=substeps,
+        late=v.late_landing,
+        market=market_of(day, v, data),
+        capacity=capacity_of(v, bar // substeps),
+        progress=progress,
     )

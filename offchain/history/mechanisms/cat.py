@@ -16,8 +16,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from offchain.history.flip import Flipper
-from offchain.history.vat import CAT, VOW, Refusal, Vat
+from offchain.history.mechanisms.flip import Flipper
+from offchain.history.mechanisms.vat import CAT, VOW, Refusal, Vat
 from offchain.model.fixed_point import RAY, WAD_TO_RAY
 
 __all__ = ["ETH_A_MAT", "Bite", "Cat", "CatError", "spot_of"]

@@ -1,0 +1,78 @@
+"""The independent runs of `ape run history` (a model of another protocol's day under each
+sensitivity row, and Backstop's side in the model under its rows), as tasks a process pool maps
+(offchain/sweep/executors.py, as sweeps do): each task is a plain tuple, each function module
+level, so a worker started from the fork server imports this module and runs it.
+
+- ("history", day, key, overrides): the day file `day` under its family's runner with
+  `overrides`; returns (key, the run's result);
+- ("backstop", day, key, changes, phase, directory): Backstop's side of `day` in the model
+  with scenario `changes` and the oracle's `phase`, its inputs written under `directory`;
+  returns (key, BackstopFigures).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+__all__ = ["execute", "run_task"]
+
+
+def run_task(task: tuple) -> tuple[Any, Any]:
+    kind = task[0]
+    if kind == "history":
+        from offchain.history.days import day
+        from offchain.history.replay import clip, flip
+
+        _, name, key, overrides = task
+        module = day(name)
+        runner = flip if module.FAMILY == "flip" else clip
+        return key, runner.run(module, overrides)
+    if kind == "backstop":
+        from offchain.history import backstop
+
+        _, name, key, changes, phase, directory = task
+        done = backstop.run(
+            Path(directory),
+            chain=False,
+            changes=changes or None,
+            phase=phase,
+            cf=backstop.COUNTERFACTUALS[name],
+        )
+        return key, backstop.BackstopFigures.of(done.done.model)
+    raise ValueError(f"unknown task {kind!r}")
+
+
+def execute(
+    tasks: list[tuple],
+    workers: int,
+    progress: Callable[[int, int], None] | None = None,
+) -> dict[Any, Any]:
+    """Every task's result by its key: on the sweep's process pool with `workers` processes (in
+    this process with 1), `progress(done, total)` after each."""
+    total = len(tasks)
+    out: dict[Any, Any] = {}
+    results: Iterable[tuple[Any, Any]]
+    pool = None
+    if workers > 1 and total > 1:
+        from offchain.sweep.executors import PoolExecutor
+
+        pool = PoolExecutor(min(workers, total))
+        results = pool.map_unordered(run_task, tasks)
+    else:
+        results = _serial(tasks)
+    try:
+        for key, result in results:
+            out[key] = result
+            if progress is not None:
+                progress(len(out), total)
+    finally:
+        if pool is not None:
+            pool.close()
+    return out
+
+
+def _serial(tasks: list[tuple]) -> Iterator[tuple[Any, Any]]:
+    for task in tasks:
+        yield run_task(task)
