@@ -48,7 +48,6 @@ from offchain.history.outside import CLOSED, OPEN, DayMarket, OutsideSpec
 from offchain.model.fixed_point import RAD, RAY, WAD, WAD_TO_RAY
 from offchain.sim.scenario.market_data import Series
 from offchain.sim.strategies.actions import Latency
-from offchain.system.progress import counted_run
 
 __all__ = ["AuctionRow", "DayResult", "KeeperRow", "Oracle", "Vault", "run_day"]
 
@@ -165,8 +164,6 @@ def _check_inputs(
     return bar
 
 
-# one run of `ape run history`'s progress (offchain/system/progress.py)
-@counted_run(lambda *args, **kwargs: "the day under MakerDAO's 2020 flip auctions")
 def run_day(
     vaults: list[Vault],
     params: FlipParams,
