@@ -7,8 +7,8 @@
         not cover is the event's loss, which `cover` sends through a governance-ordered list of
         layers (insurance fund, stability pool, debt auction, redistribution, deleveraging;
         global settlement after shutdown), logging a receipt (`LossAllocated`) for every
-        payment. Deleveraging charges what reaches it to the type's strongest vaults, in
-        proportion to their headroom (`deleverage`, the DELEVERAGE role), never below a buffer
+        payment. Deleveraging charges what reaches it to the type's strongest vaults, each a
+        share of its headroom (`deleverage`, the DELEVERAGE role), never below a buffer
         above their liquidation ratio at the lowest price the type's oracle shows, with a
         receipt per vault (`VaultDeleveraged`). Bound: within one window of
         `deleverage_interval` seconds, the sum of the fractions of its headroom charged to a
@@ -580,32 +580,39 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
 
 @external
 def deleverage(
-    collateral_type: bytes32, owners: DynArray[address, MAX_DELEVERAGE_VAULTS]
+    collateral_type: bytes32,
+    owners: DynArray[address, MAX_DELEVERAGE_VAULTS],
+    shares: DynArray[uint256, MAX_DELEVERAGE_VAULTS],
 ) -> uint256:
     """
-    @notice Charge the type's loss due for deleveraging to the listed vaults (the DELEVERAGE
-            role: the keeper governance names ranks the type's vaults by strength off chain).
-            Prices: s, the lowest of the engine's safe price and the type's oracle's current,
-            queued and latest posted prices over the liquidation ratio (a fall already visible
-            counts now). A vault's headroom is what it could owe more and keep (1 + buffer) x
-            its requirement at s: floor(C x s / (1 + buffer)) - M(D), with C its collateral, D
-            its debt and M the engine's size margin; a vault without debt or headroom, or whose
-            window (`deleverage_window`) has no share left, counts 0. The fraction f =
-            min(max fraction, due / the listed headroom) in wad (rounded down); each vault pays
-            min(f, the share its window has left) of its headroom, as normalized debt (rounded
-            down) added to its vault (a vault whose size margin would then exceed the limit is
-            skipped), and that share is added to its window's used share (a window opens at a
-            vault's first charge after the last one ended, `deleverage_interval` seconds long).
-            Bound: within one window, the shares charged to a vault add up to at most the max
-            fraction. The debt moves from this contract's bad debt into the vaults: nothing is
-            minted, nobody is paid.
+    @notice Charge the type's loss due for deleveraging to the listed vaults, each at most the
+            share of its headroom given beside it (the DELEVERAGE role: the keeper governance
+            names decides the shares off chain, bringing the strongest vaults down to one
+            strength level). Prices: s, the lowest of the engine's safe price and the type's
+            oracle's current, queued and latest posted prices over the liquidation ratio (a
+            fall already visible counts now). A vault's headroom is what it could owe more and
+            keep (1 + buffer) x its requirement at s: floor(C x s / (1 + buffer)) - M(D), with
+            C its collateral, D its debt and M the engine's size margin; a vault without debt
+            or headroom, or whose window (`deleverage_window`) has no share left, counts 0.
+            Each vault's share is min(its given share, the share its window has left); when
+            the listed vaults' headroom x share (each rounded up) adds up to more than the due,
+            every share is scaled by due / that sum (in wad, rounded down). Each vault pays its
+            share of its headroom, as normalized debt (rounded down) added to its vault (a vault
+            whose size margin would then exceed the limit is skipped), and that share is added
+            to its window's used share (a window opens at a vault's first charge after the last
+            one ended, `deleverage_interval` seconds long). Bounds: a call charges at most the
+            due, a vault at most its given share; within one window, the shares charged to a
+            vault add up to at most the max fraction. The debt moves from this contract's bad
+            debt into the vaults: nothing is minted, nobody is paid.
     @param collateral_type The type.
     @param owners Distinct vault owners in strictly ascending order, at most 50.
+    @param shares Per owner, the most of its headroom it pays [wad] (one per owner, in order;
+           above the max fraction counts as the max fraction).
     @return The debt charged [rad].
     """
     auth._check_role(auth.DELEVERAGE)
     assert self._live(), "backstop: not live"
-    return deleveraging._deleverage(engine, spotter, collateral_type, owners)
+    return deleveraging._deleverage(engine, spotter, collateral_type, owners, shares)
 
 
 @external

@@ -345,17 +345,20 @@ class Backstop(Authorized):
             self.losses[key] = self.losses[key]._replace(due=remaining)
         return remaining
 
-    def deleverage(self, sender: str, collateral_type: bytes, owners: list[str]) -> int:
+    def deleverage(
+        self, sender: str, collateral_type: bytes, owners: list[str], shares: list[int]
+    ) -> int:
         """contracts/modules/deleverage.vy's `_deleverage` (offchain/model/deleverage.py has the
-        arithmetic): charge the type's due to the listed vaults, each min(f, its window's share
-        left) of its headroom, f = min(max fraction, due / the headroom of the listed vaults
-        with share left)."""
-        if len(owners) > MAX_DELEVERAGE_VAULTS:  # a longer DynArray does not decode
-            raise Revert(None)
+        arithmetic): charge the type's due to the listed vaults, each min(its given share, its
+        window's share left) of its headroom, every share scaled down by due / the sum when
+        they would charge more than the due."""
+        if len(owners) > MAX_DELEVERAGE_VAULTS or len(shares) > MAX_DELEVERAGE_VAULTS:
+            raise Revert(None)  # a longer DynArray does not decode
         self._check_role(sender, Role.DELEVERAGE)
         require(self.live, "backstop: not live")
         due = self.due_to_deleverage[collateral_type]
         require(due != 0, "backstop: nothing to deleverage")
+        require(len(shares) == len(owners), "backstop: one share per owner")
         engine = self.engine
         rate, _ = engine.rate_and_debt(collateral_type)
         pricing = dl.Pricing(
@@ -367,14 +370,14 @@ class Backstop(Authorized):
         limits = dl.Limits(self.deleverage_max_fraction, self.deleverage_interval)
         rows: list[dl.VaultRow] = []
         previous = 0
-        for owner in owners:
+        for owner, share in zip(owners, shares, strict=True):
             key = int(owner, 16)
             require(key > previous, "backstop: owners not ascending")
             previous = key
             vault = engine.vaults[(collateral_type, owner)]
             dl.vault_headroom(vault.collateral, vault.normalized_debt, pricing)  # its overflows
             window = dl.unpack_window(self.deleverage_windows[(collateral_type, owner)])
-            rows.append(dl.VaultRow(owner, vault.collateral, vault.normalized_debt, window))
+            rows.append(dl.VaultRow(owner, vault.collateral, vault.normalized_debt, window, share))
         charged = 0
         for c in dl.charges(rows, due, pricing, limits, self.now):
             self.deleverage_windows[(collateral_type, c.owner)] = dl.pack_window(c.window)

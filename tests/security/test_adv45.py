@@ -131,19 +131,19 @@ def _park(model, d, t, amount: int) -> None:
 
 def _keeper_round(model, d, t, keeper) -> int:
     """The backstop keeper's deleverage calls of one round, sent to the twin; the debt charged."""
-    from offchain.sim.strategies.keepers import deleverage_batches, deleverage_ranked
+    from offchain.sim.strategies.keepers import deleverage_calls, deleverage_ranked
     from offchain.sim.strategies.observe import read_deleverage_view, read_windows
 
     view = read_deleverage_view(model.views, d, t, keeper, lambda: model.next_block_time)
     if view is None:
         return 0
     engine = model.contract(d.engine)
-    vaults = {o: tuple(v) for (tt, o), v in list(engine.vaults.items()) if tt == t.type_id}
-    windows = read_windows(model.views, d, t, deleverage_ranked(vaults, view), view)
+    vaults = {o: tuple(v)[:2] for (tt, o), v in list(engine.vaults.items()) if tt == t.type_id}
+    windows = read_windows(model.views, d, t, deleverage_ranked(vaults, view), view, vaults)
     charged = 0
-    for owners, _ in deleverage_batches(vaults, view, windows):
+    for call in deleverage_calls(vaults, view, windows):
         before = model.contract(d.backstop).deleverage_due(t.type_id)
-        model.transact(d.backstop, "deleverage", keeper, t.type_id, owners)
+        model.transact(d.backstop, "deleverage", keeper, t.type_id, call.owners, call.shares)
         charged += before - model.contract(d.backstop).deleverage_due(t.type_id)
     return charged
 
@@ -346,5 +346,5 @@ def test_adv45_5__huge_post__deleverage_skips_it_not_an_overflow():
     _park(model, d, t, 1_000 * RAD)
     model.transact(t.oracle, "set_max_change", d.governance, 0)
     model.transact(t.oracle, "post", d.feeder, 10**42)
-    charged = model.transact(d.backstop, "deleverage", keeper, t.type_id, [owner])
+    charged = model.transact(d.backstop, "deleverage", keeper, t.type_id, [owner], [WAD])
     assert charged is not None
