@@ -272,8 +272,9 @@ def set_deleverage_buffer(buffer: uint256):
     """
     @notice Set how far above its liquidation requirement `deleverage` leaves a vault it charges
             (a vault nearer its limit is not charged), at the lowest price the type's oracle
-            shows. Above a type's margin-call warning factor minus 1, a charge never puts a vault
-            in the called band.
+            shows. At or above every margin-call warning factor minus 1 (refused below, once the
+            MarginCall is linked: `set_margin_call`), a charge never puts a vault in the called
+            band.
     @param buffer [wad], at most 1 (a charged vault keeps twice its requirement).
     """
     auth._check_authorized()
@@ -291,6 +292,20 @@ def set_deleverage_limits(max_fraction: uint256, interval: uint256):
     """
     auth._check_authorized()
     deleveraging._set_limits(max_fraction, interval)
+
+
+@external
+def set_margin_call(margin_call: address):
+    """
+    @notice Link the MarginCall whose warning factors bound the deleverage buffer from below
+            (issue 63, finding 3): a charge leaves a vault at (1 + buffer) x its requirement,
+            which must not be in a margin call's band. Refused when the buffer in force is below
+            its highest warning factor - 1; from then on `set_deleverage_buffer` refuses such a
+            buffer, and the MarginCall refuses such a warning factor.
+    @param margin_call The MarginCall (not empty).
+    """
+    auth._check_authorized()
+    deleveraging._set_margin_call(deleveraging.IMarginCallWarnings(margin_call))
 
 
 @external
@@ -845,6 +860,15 @@ def deleverage_window(collateral_type: bytes32, owner: address) -> (uint256, uin
     @return (start [unix seconds], used [wad]).
     """
     return deleveraging._unpack_window(deleveraging.deleverage_windows[collateral_type][owner])
+
+
+@view
+@external
+def margin_call() -> address:
+    """
+    @notice The MarginCall whose warning factors bound the deleverage buffer (empty: none).
+    """
+    return deleveraging.margin_call.address
 
 
 @view

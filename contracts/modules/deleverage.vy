@@ -42,12 +42,18 @@ interface IOraclePrices:
     def source_price() -> uint256: view
 
 
+# what `_set_buffer` reads on the MarginCall: the highest warning factor of its types [ray]
+interface IMarginCallWarnings:
+    def highest_warning_factor() -> uint256: view
+
+
 # the most vaults one `deleverage` charges
 MAX_VAULTS: constant(uint256) = 50
 # the largest buffer governance may set: a charged vault keeps twice its requirement
 MAX_BUFFER: constant(uint256) = constants.WAD
-# the buffer at deployment: 25% above the liquidation requirement (above the margin call's
-# warning factor of 1.2, so that a charge does not put a vault in the called band)
+# the buffer at deployment: 25% above the liquidation requirement (at least the margin call's
+# warning factors, 1.2 at deployment, so that a charge does not put a vault in the called band:
+# `_check_warnings`)
 DEFAULT_BUFFER: constant(uint256) = constants.WAD // 4
 # at deployment, a vault pays at most half its headroom per window of a day
 DEFAULT_MAX_FRACTION: constant(uint256) = constants.WAD // 2
@@ -77,6 +83,10 @@ deleverage_windows: HashMap[bytes32, HashMap[address, uint256]]
 due_to_deleverage: HashMap[bytes32, uint256]
 # the sum of due_to_deleverage over the types while live; 0 after shutdown [rad]
 deleverage_total: uint256
+# the MarginCall whose warning factors the buffer stays at or above (issue 63, finding 3: a
+# charge leaves a vault at 1 + buffer x its requirement, which must not be in the called band);
+# empty until governance links it
+margin_call: IMarginCallWarnings
 
 
 event DeleverageBufferSet:
@@ -86,6 +96,10 @@ event DeleverageBufferSet:
 event DeleverageLimitsSet:
     max_fraction: uint256
     interval: uint256
+
+
+event MarginCallSet:
+    margin_call: address
 
 
 event DeleverageReleased:
@@ -128,11 +142,31 @@ def _unpack_window(word: uint256) -> (uint256, uint256):
     return word >> USED_BITS, word & USED_MASK
 
 
+@view
+@internal
+def _check_warnings(buffer: uint256, margin_call: IMarginCallWarnings):
+    # every warning factor at most 1 + buffer (ray): a charge never leaves a vault called
+    if margin_call.address != empty(address):
+        highest: uint256 = staticcall margin_call.highest_warning_factor()
+        assert highest <= constants.RAY + buffer * constants.WAD_TO_RAY, (
+            "backstop: buffer below a warning factor"
+        )
+
+
 @internal
 def _set_buffer(buffer: uint256):
     assert buffer <= MAX_BUFFER, "backstop: buffer too large"
+    self._check_warnings(buffer, self.margin_call)
     self.deleverage_buffer = buffer
     log DeleverageBufferSet(buffer=buffer)
+
+
+@internal
+def _set_margin_call(margin_call: IMarginCallWarnings):
+    assert margin_call.address != empty(address), "backstop: zero margin call"
+    self._check_warnings(self.deleverage_buffer, margin_call)
+    self.margin_call = margin_call
+    log MarginCallSet(margin_call=margin_call.address)
 
 
 @internal

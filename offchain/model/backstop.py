@@ -10,7 +10,9 @@ from offchain.model import deleverage as dl
 from offchain.model.errors import Revert, require
 from offchain.model.fixed_point import (
     PENALTY_STEP,
+    RAY,
     WAD,
+    WAD_TO_RAY,
     amount_to_raise,
     div_up,
     to_int256,
@@ -122,6 +124,8 @@ class Backstop(Authorized):
         self.deleverage_windows = self.storage(0)
         self.due_to_deleverage = self.storage(0)  # type -> rad
         self.deleverage_total = 0
+        # the MarginCall whose warning factors bound the buffer from below (empty: none)
+        self.margin_call = ZERO_ADDRESS
         self._init_auth(deployer)
         self.log("QueueDelaySet", queue_delay=queue_delay)
         self.log("WaterfallSet", waterfall=tuple(self.waterfall))
@@ -152,11 +156,26 @@ class Backstop(Authorized):
         self.waterfall = tuple(order)
         self.log("WaterfallSet", waterfall=tuple(order))
 
+    def _check_warnings(self, buffer: int, margin_call: str) -> None:
+        """modules/deleverage.vy's `_check_warnings`: every warning factor of the linked
+        MarginCall at most 1 + buffer (issue 63, finding 3)."""
+        if margin_call != ZERO_ADDRESS:
+            highest = self.at(margin_call).highest_warning_factor()
+            require(highest <= RAY + buffer * WAD_TO_RAY, "backstop: buffer below a warning factor")
+
     def set_deleverage_buffer(self, sender: str, buffer: int) -> None:
         self._check_authorized(sender)
         require(buffer <= MAX_DELEVERAGE_BUFFER, "backstop: buffer too large")
+        self._check_warnings(buffer, self.margin_call)
         self.deleverage_buffer = buffer
         self.log("DeleverageBufferSet", buffer=buffer)
+
+    def set_margin_call(self, sender: str, margin_call: str) -> None:
+        self._check_authorized(sender)
+        require(margin_call != ZERO_ADDRESS, "backstop: zero margin call")
+        self._check_warnings(self.deleverage_buffer, margin_call)
+        self.margin_call = margin_call
+        self.log("MarginCallSet", margin_call=margin_call)
 
     def set_deleverage_limits(self, sender: str, max_fraction: int, interval: int) -> None:
         self._check_authorized(sender)

@@ -105,6 +105,9 @@ def _model_with_vaults(vaults: dict[str, tuple[int, int]]):
     cfg = replace(
         cfg,
         waterfall=replace(cfg.waterfall, order=(Layer.DELEVERAGE,), deleverage_buffer=WAD // 10),
+        # no margin calls: a 10% buffer is below their 1.2 warning factor, which the contracts
+        # refuse (issue 63, finding 3)
+        collateral=tuple(replace(c, margin_call=False) for c in cfg.collateral),
     )
     gov, feeder, keeper = (actor_address(r) for r in ("governance", "feeder", "backstop_keeper"))
     model = ModelBackend(1_700_000_000)

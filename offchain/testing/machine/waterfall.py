@@ -13,7 +13,7 @@ from hypothesis.stateful import precondition, rule
 from offchain.model import deleverage as dl
 from offchain.model.backstop import MAX_DELEVERAGE_VAULTS
 from offchain.model.fixed_point import RAD, WAD
-from offchain.model.state import Role
+from offchain.model.state import ZERO_ADDRESS, Role
 from offchain.sim.strategies.backstop_keeper import (
     deleverage_view_from_model,
     keeper_round_from_model,
@@ -333,6 +333,7 @@ class WaterfallRules(AuctionRules):
                 "buffer",
                 "limits",
                 "release",
+                "link",
             ]
         ),
         pick=st.integers(0, 10**6),
@@ -342,10 +343,11 @@ class WaterfallRules(AuctionRules):
         """Charge a type's loss due for deleveraging to a list of owners with a share each (the
         keeper's round by the level rule, or listed shares: whole, a third, drawn, none; a share
         list one short is refused), governance as admin, the keeper if it was granted the
-        DELEVERAGE role, the stranger refused; or governance moves the buffer or the limits
-        (max fraction, interval) while losses are due (one pick in eight out of bounds:
-        refused), or releases part of a due to the debt auction (one pick in eight more than
-        is due: refused)."""
+        DELEVERAGE role, the stranger refused; or governance moves the buffer (refused below a
+        margin-call warning factor - 1, issue 63) or the limits (max fraction, interval) while
+        losses are due (one pick in eight out of bounds: refused), links the MarginCall again
+        (the zero address refused), or releases part of a due to the debt auction (one pick in
+        eight more than is due: refused)."""
         by = {"governance": self.r.governance, "keeper": self.r.keeper}.get(sender, self.r.stranger)
         b, tid = self.s.contract(self.s.d.backstop), self.t(name).type_id
         if mode == "buffer":
@@ -357,6 +359,12 @@ class WaterfallRules(AuctionRules):
             if pick % 8 == 0:
                 fraction, interval = (0, interval) if pick % 16 else (WAD, 365 * 86400 + 1)
             self.act(self.s.d.backstop, "set_deleverage_limits", by, fraction, interval)
+            return
+        if mode == "link":
+            # the MarginCall whose warning factors bound the buffer (again; one pick in four
+            # the zero address: refused)
+            margin_call = self.s.d.margin_call if pick % 4 else ZERO_ADDRESS
+            self.act(self.s.d.backstop, "set_margin_call", by, margin_call)
             return
         if mode == "release":
             due = b.deleverage_due(tid)

@@ -19,7 +19,7 @@ from collections import defaultdict
 from fractions import Fraction
 
 from offchain.model.backstop import Layer
-from offchain.model.fixed_point import WAD
+from offchain.model.fixed_point import RAD, WAD
 from offchain.model.state import ZERO_ADDRESS, Event
 from offchain.testing.specification.base import (
     Before,
@@ -142,7 +142,33 @@ def deleverage_checks(spec: SpecificationBase, pre: Before, events: list[Event])
         out += _deleverage_call(spec, pre, receipts, charged)
     elif receipts:
         out.append(f"vaults deleveraged in {pre.function}")
+    out += _warnings_within_buffer(spec)
     return out
+
+
+def highest_warning(spec: SpecificationBase, margin_call: str) -> int:
+    """The highest warning factor [ray] of the types with margin calls on `margin_call`, from
+    its parameters (warning factor in the bits above 128 of each type's word; 0 without)."""
+    packed = spec.c(margin_call).packed_parameters
+    return max((word >> 128 for word in list(packed.values()) if word), default=0)
+
+
+def _warnings_within_buffer(spec: SpecificationBase) -> list[str]:
+    """Parameters that cannot fight (issue 63, finding 3), after every transaction: once the
+    Backstop is linked to a MarginCall, every warning factor of it is at most 1 + the deleverage
+    buffer, so a deleveraging charge (which leaves a vault at (1 + buffer) x its requirement at
+    the lowest shown price) never puts a vault in the called band."""
+    backstop = spec.c(spec.d.backstop)
+    spec.checks += 1
+    if backstop.margin_call == ZERO_ADDRESS:
+        return []
+    highest = highest_warning(spec, backstop.margin_call)
+    if highest > 10**27 + backstop.deleverage_buffer * 10**9:
+        return [
+            f"a warning factor {highest} above 1 + the deleverage buffer "
+            f"{backstop.deleverage_buffer}: a charge could leave a vault called"
+        ]
+    return []
 
 
 def _deleverage_call(
@@ -249,6 +275,28 @@ def _shares_not_one_per_owner(spec: SpecificationBase, pre: Before) -> str | Non
     return None if len(owners) != len(shares) else f"{len(owners)} owners, {len(shares)} shares"
 
 
+def _buffer_below_a_warning(spec: SpecificationBase, pre: Before) -> str | None:
+    backstop = spec.c(spec.d.backstop)
+    if pre.function == "set_deleverage_buffer":
+        buffer, margin_call = pre.args[0], backstop.margin_call
+    elif pre.function == "set_margin_call":
+        buffer, margin_call = backstop.deleverage_buffer, pre.args[0]
+    else:
+        return None
+    if margin_call == ZERO_ADDRESS:
+        return "no MarginCall is linked"
+    highest = highest_warning(spec, margin_call)
+    if highest > 10**27 + buffer * 10**9:
+        return None
+    return f"buffer {buffer} is at least the highest warning factor {highest} - 1"
+
+
+def _zero_margin_call(spec: SpecificationBase, pre: Before) -> str | None:
+    if pre.function != "set_margin_call" or pre.args[0] == ZERO_ADDRESS:
+        return None
+    return f"{pre.args[0]} is not the zero address"
+
+
 def _bad_release(spec: SpecificationBase, pre: Before) -> str | None:
     if pre.function != "release_deleverage":
         return None
@@ -282,6 +330,8 @@ DELEVERAGE_REVERT_CHECKS = {
     "backstop: nothing to deleverage": _nothing_due,
     "backstop: owners not ascending": _not_ascending,
     "backstop: one share per owner": _shares_not_one_per_owner,
+    "backstop: buffer below a warning factor": _buffer_below_a_warning,
+    "backstop: zero margin call": _zero_margin_call,
     "backstop: buffer too large": _buffer_too_large,
     "backstop: bad release": _bad_release,
     "backstop: no debt auction": _no_debt_auction,
@@ -426,7 +476,8 @@ def level_rule_problems(
     keeper aims at the due less one rad each so that no call is scaled down, its shares round
     down, and a share charging less than one wei of normalized debt is left out), and no vault
     is listed twice. A vault left out pays at most R at the level; the keeper's calls (four of
-    50 a round) may leave the weakest of a larger level to the next round.
+    50 a round) may leave the weakest of a larger level to the next round. While less than one
+    stablecoin is due the keeper sends nothing (what rounding leaves is not chased).
 
     The bound this gives (issue 63, finding 2): the excess is linear in (value, need), so a
     position split into k vaults of one collateral-to-debt ratio (below the size threshold,
@@ -436,9 +487,13 @@ def level_rule_problems(
     2e-18 of the position's headroom; and one wei of normalized debt more changes a vault's
     charge by at most one rate and its rounding R. Nothing is cut at a rank: a vault slightly
     weaker than another pays slightly less, never nothing instead of a share."""
-    rows = level_rows(spec, t, now)
     c = spec.c
     due = c(spec.d.backstop).deleverage_due(t)
+    spec.checks += 1
+    if due < RAD:
+        # below one stablecoin due the keeper sends nothing (the rounding a round leaves)
+        return [f"{len(calls)} calls with {due} due, below one stablecoin"] if calls else []
+    rows = level_rows(spec, t, now)
     rate = c(spec.d.engine).collateral_types[t].rate
     exact = level_charges(rows, due)
     headroom = {row[0]: row[3] for row in rows}

@@ -61,6 +61,7 @@ def _args(system: System, kind: str, function: str, t: TypeDeployment | None) ->
         ("Backstop", "set_deleverage_buffer"): (WAD,),
         ("Backstop", "set_deleverage_limits"): (WAD, 0),
         ("Backstop", "release_deleverage"): (tid, RAD),
+        ("Backstop", "set_margin_call"): (d.margin_call,),
         ("Backstop", "deleverage"): (tid, [stranger], [WAD]),
         ("Backstop", "open_loss"): (tid, stranger, 1, RAD, WAD),
         ("Backstop", "close_loss"): (tid, 1, 0, 0),
