@@ -154,3 +154,47 @@ def test_finding_63_3__setting_the_relation_refused_on_revm_in_both_orders(artif
     system.tx(d.backstop, "set_deleverage_buffer", g, WAD // 2)
     system.tx(d.margin_call, "set_parameters", g, t.type_id, 3 * RAY // 2, 0, WAD // 2)
     system.check()
+
+
+def test_finding_63_3_survey__bonus_against_penalty__worst_case_at_the_edge(artifacts):
+    """The survey's bonus-against-penalty pair, documented as a bound (docs/security.md): the
+    soft liquidation's owner pays the bonus on the least cure, a liquidation the penalty on the
+    debt it seizes. At the bounds the contracts allow together (bonus 5%, warning factor 1.25 =
+    1 + the default buffer, ratio 1.5), a vault at its liquidation edge (1.5x, 20,000 of debt)
+    is cured by repaying 45.4% of its debt (9,088.6): a bonus of 2.27% of the debt (454.4),
+    more than a liquidation's penalty would cost below 1.0227 (the penalty's bound is 1 to 2:
+    the devnet's 1.13 costs 2,600 on the same vault). Neither contract sees the other's parameter: a
+    governance choice, measured here."""
+    from offchain.model import margin_call as mc
+
+    cfg = load_config()
+    edge = RAY + cfg.waterfall.deleverage_buffer * 10**9
+    cfg = replace(
+        cfg,
+        collateral=tuple(
+            replace(c, margin_warning_factor=edge, margin_bonus=WAD // 20) for c in cfg.collateral
+        ),
+    )
+    system = _revm_system(artifacts, cfg)
+    r, d, t = system.roles, system.d, system.d.types[ETH]
+    owner = r.borrower
+    # 15 ETH at 2,000 (a safe price of 1,333.3): 20,000 of requirement, the vault at 1.5x
+    _vault(system, owner, 15 * WAD, 19_999 * WAD)
+    system.tx(d.margin_call, "opt_in", owner)
+    system.tx(d.engine, "allow", owner, d.margin_call)
+    margin_call = system.model.contract(d.margin_call)
+    assert margin_call.is_called(t.type_id, owner)
+    terms = mc.twin_terms(margin_call, t.type_id)
+    vault = system.engine().vaults[(t.type_id, owner)]
+    limit = mc.close_factor_limit(vault.normalized_debt, terms.parameters.close_factor)
+    cure = mc.least_cure(terms, vault.collateral, vault.normalized_debt, limit)
+    assert cure is not None
+    g = r.governance
+    system.tx(d.engine, "create_unbacked", g, g, r.keeper, 20_000 * RAD)
+    system.tx(d.engine, "allow", r.keeper, d.margin_call)
+    system.tx(d.margin_call, "soft_liquidate", r.keeper, t.type_id, owner, cure, 0)
+    (event,) = [e for e in system.events if e.name == "SoftLiquidated"]
+    bonus = event.args["bonus_value"]
+    assert 9_088 * RAD < event.args["debt"] < 9_090 * RAD  # 45.4% of the debt
+    assert 454 * RAD < bonus < 455 * RAD  # 2.27% of the debt: a penalty of 1.0227 costs as much
+    system.check()

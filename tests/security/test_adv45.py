@@ -165,7 +165,8 @@ def test_adv45_2__strong_vaults_with_a_sliver_of_share_left__keeper_charges_the_
     each of them a sliver of share (here 1e-9): a second loss then stays parked for the whole
     window (a day), though 150 weaker vaults with 543k of headroom and their full share could
     take it: the keeper's round charges 0. Bound intended (docs/loss-waterfall.md): the keeper
-    charges what is due to the strongest vaults with share left, then the next 50."""
+    charges what is due to the strongest vaults with share left, then the next 50. (Since issue
+    63 the keeper's level rule charges the slivers and the weaker vaults in the same round.)"""
     from offchain.model import deleverage as dl
 
     model, d, t, keeper = _model_with_vaults(STRONG | WEAKER)
