@@ -616,3 +616,32 @@ def test_ledger__each_types_rate_and_safe_price__the_engines_at_the_end():
         ctype = engine.collateral_types[sim.deployment.types[name].type_id]
         assert (m.ledger.rate, m.ledger.safe_price) == (ctype.rate, ctype.safe_price)
         assert ctype.rate > RAY  # fees accrued: the rate moved during the run
+
+
+@pytest.mark.parametrize("due, batches", [(1_000 * RAD, 1), (400_000 * RAD, 3), (10**8 * RAD, 4)])
+def test_read_windows__until_the_level_is_settled__the_same_calls_as_with_every_window(
+    due, batches
+):
+    """The keeper reads `deleverage_window` a hundred vaults at a time, strongest first, until the
+    level over the vaults read lies at or above the next vault's strength (no vault past them
+    pays): a small due, one batch; a larger one, more; a due above every cap, all of them (350
+    vaults of falling strength). Its calls with the windows read are the calls with every
+    window."""
+    from offchain.sim.strategies.observe import read_windows
+
+    vaults = {f"0x{0xD0000 + k:040x}": (10 * WAD, (2_000 + 10 * k) * WAD) for k in range(350)}
+    v = replace(SPLIT_VIEW, due=due)
+    ranked = deleverage_ranked(vaults, v)
+    reads: list[int] = []
+
+    def read(calls):
+        reads.append(len(calls))
+        return [(0, 0)] * len(calls)
+
+    t = type("T", (), {"type_id": TYPE})()
+    d = type("D", (), {"backstop": "0xB0"})()
+    windows = read_windows(read, d, t, ranked, v, vaults)
+    assert len(reads) == batches and set(windows) == set(ranked[: sum(reads)])
+    every = {o: Window() for o in ranked}
+    got = [(c.owners, c.shares) for c in deleverage_calls(vaults, v, windows)]
+    assert got == [(c.owners, c.shares) for c in deleverage_calls(vaults, v, every)] and got
