@@ -74,7 +74,8 @@ class MarginCallRules(MachineBase):
         """Governance changes a type's margin-call parameters while vaults are called: a warning
         factor in (1, 1.5] (refused above 1 + the Backstop's deleverage buffer, issue 63), a
         bonus to 5%, a close factor in (0, 50%]; or one just out of bounds (refused); a warning
-        factor at 1 + the buffer or one ray-unit above it (refused); removes them; or points the
+        factor at 1 + the buffer or one ray-unit above it (refused), then the buffer one wei
+        lower (refused when that factor is the highest); removes them; or points the
         type's oracle in the Spotter, which the MarginCall reads at once, at its own or (a
         quarter of the time) the other type's. A stranger is refused."""
         t, m = self.t(name), self.s.d.margin_call
@@ -100,6 +101,9 @@ class MarginCallRules(MachineBase):
             buffer = self.s.contract(self.s.d.backstop).deleverage_buffer
             warning = min(RAY + buffer * 10**9, MAX_WARNING_FACTOR - 1) + pick % 2
             self.act(m, "set_parameters", sender, t.type_id, warning, MAX_BONUS, MAX_CLOSE_FACTOR)
+            # and the Backstop's side: the buffer one wei lower (refused when that warning
+            # factor, now the highest, sits at 1 + the buffer)
+            self.act(self.s.d.backstop, "set_deleverage_buffer", sender, max(0, buffer - 1))
         elif move == "remove":
             self.act(m, "remove", sender, t.type_id)
         else:

@@ -12,7 +12,7 @@ from hypothesis.stateful import precondition, rule
 
 from offchain.model import deleverage as dl
 from offchain.model.backstop import MAX_DELEVERAGE_VAULTS
-from offchain.model.fixed_point import RAD, WAD
+from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS, Role
 from offchain.sim.strategies.backstop_keeper import (
     deleverage_view_from_model,
@@ -352,6 +352,11 @@ class WaterfallRules(AuctionRules):
         b, tid = self.s.contract(self.s.d.backstop), self.t(name).type_id
         if mode == "buffer":
             buffer = pick * 10**12 if pick % 8 else WAD + pick
+            if pick % 4 == 1:
+                # at the highest margin-call warning factor - 1, or one wei below (refused:
+                # issue 63, finding 3)
+                highest = self.s.contract(self.s.d.margin_call).highest_warning_factor()
+                buffer = max(0, (highest - RAY) // 10**9 + pick % 8 // 4 - 1)
             self.act(self.s.d.backstop, "set_deleverage_buffer", by, buffer)
             return
         if mode == "limits":
@@ -400,14 +405,15 @@ class WaterfallRules(AuctionRules):
         user's vault near its limit is liquidated in a crash and its auction sells out below
         the debt, governance orders a waterfall with the deleveraging layer and grants the
         keeper the DELEVERAGE role (one time in five every vault of the type then repays: the
-        layer takes nothing), the loss is covered after the queue delay, the keeper
-        charges the listed vaults (maybe after a fall of 20% the oracle shows but the engine
-        does not yet: posted, or queued by a poke; or 5% in effect everywhere; with an odd
-        `frac`, the strong vault alone after a steep size margin, `_steep_size_margin`; and a
-        list with an owner twice is refused),
-        and again with what is still due, at once (the charged vaults rest: with a tiny max
-        fraction set first, two times in three when the frac is even) or after the interval;
-        one time in three governance then releases what is left to the debt auction."""
+        layer takes nothing), the loss is covered after the queue delay, the keeper sends its
+        calls (the level rule's shares; maybe after a fall of 20% the oracle shows but the
+        engine does not yet: posted, or queued by a poke; or 5% in effect everywhere; with an
+        odd `frac`, the strong vault alone with its whole headroom after a steep size margin,
+        `_steep_size_margin`; and a list with an owner twice is refused), and the same calls
+        again with what is still due (their shares then ask more than the due: scaled down),
+        at once (the charged vaults rest: with a tiny max fraction set first, two times in three
+        when the frac is even) or after the interval; one time in three governance then
+        releases what is left to the debt auction."""
         b = self.s.contract(self.s.d.backstop)
         if not b.live:
             return
