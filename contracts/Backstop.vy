@@ -7,8 +7,8 @@
         not cover is the event's loss, which `cover` sends through a governance-ordered list of
         layers (insurance fund, stability pool, debt auction, redistribution, deleveraging;
         global settlement after shutdown), logging a receipt (`LossAllocated`) for every
-        payment. Deleveraging charges what reaches it to the type's strongest vaults, in
-        proportion to their headroom (`deleverage`, the DELEVERAGE role), never below a buffer
+        payment. Deleveraging charges what reaches it to the type's strongest vaults, each a
+        share of its headroom (`deleverage`, the DELEVERAGE role), never below a buffer
         above their liquidation ratio at the lowest price the type's oracle shows, with a
         receipt per vault (`VaultDeleveraged`). Bound: within one window of
         `deleverage_interval` seconds, the sum of the fractions of its headroom charged to a
@@ -272,8 +272,9 @@ def set_deleverage_buffer(buffer: uint256):
     """
     @notice Set how far above its liquidation requirement `deleverage` leaves a vault it charges
             (a vault nearer its limit is not charged), at the lowest price the type's oracle
-            shows. Above a type's margin-call warning factor minus 1, a charge never puts a vault
-            in the called band.
+            shows. At or above every margin-call warning factor minus 1 (refused below, once the
+            MarginCall is linked: `set_margin_call`), a charge never puts a vault in the called
+            band.
     @param buffer [wad], at most 1 (a charged vault keeps twice its requirement).
     """
     auth._check_authorized()
@@ -291,6 +292,20 @@ def set_deleverage_limits(max_fraction: uint256, interval: uint256):
     """
     auth._check_authorized()
     deleveraging._set_limits(max_fraction, interval)
+
+
+@external
+def set_margin_call(margin_call: address):
+    """
+    @notice Link the MarginCall whose warning factors bound the deleverage buffer from below
+            (issue 63, finding 3): a charge leaves a vault at (1 + buffer) x its requirement,
+            which must not be in a margin call's band. Refused when the buffer in force is below
+            its highest warning factor - 1; from then on `set_deleverage_buffer` refuses such a
+            buffer, and the MarginCall refuses such a warning factor.
+    @param margin_call The MarginCall (not empty).
+    """
+    auth._check_authorized()
+    deleveraging._set_margin_call(deleveraging.IMarginCallWarnings(margin_call))
 
 
 @external
@@ -580,32 +595,39 @@ def cover(collateral_type: bytes32, auction: address, auction_id: uint256) -> ui
 
 @external
 def deleverage(
-    collateral_type: bytes32, owners: DynArray[address, MAX_DELEVERAGE_VAULTS]
+    collateral_type: bytes32,
+    owners: DynArray[address, MAX_DELEVERAGE_VAULTS],
+    shares: DynArray[uint256, MAX_DELEVERAGE_VAULTS],
 ) -> uint256:
     """
-    @notice Charge the type's loss due for deleveraging to the listed vaults (the DELEVERAGE
-            role: the keeper governance names ranks the type's vaults by strength off chain).
-            Prices: s, the lowest of the engine's safe price and the type's oracle's current,
-            queued and latest posted prices over the liquidation ratio (a fall already visible
-            counts now). A vault's headroom is what it could owe more and keep (1 + buffer) x
-            its requirement at s: floor(C x s / (1 + buffer)) - M(D), with C its collateral, D
-            its debt and M the engine's size margin; a vault without debt or headroom, or whose
-            window (`deleverage_window`) has no share left, counts 0. The fraction f =
-            min(max fraction, due / the listed headroom) in wad (rounded down); each vault pays
-            min(f, the share its window has left) of its headroom, as normalized debt (rounded
-            down) added to its vault (a vault whose size margin would then exceed the limit is
-            skipped), and that share is added to its window's used share (a window opens at a
-            vault's first charge after the last one ended, `deleverage_interval` seconds long).
-            Bound: within one window, the shares charged to a vault add up to at most the max
-            fraction. The debt moves from this contract's bad debt into the vaults: nothing is
-            minted, nobody is paid.
+    @notice Charge the type's loss due for deleveraging to the listed vaults, each at most the
+            share of its headroom given beside it (the DELEVERAGE role: the keeper governance
+            names decides the shares off chain, bringing the strongest vaults down to one
+            strength level). Prices: s, the lowest of the engine's safe price and the type's
+            oracle's current, queued and latest posted prices over the liquidation ratio (a
+            fall already visible counts now). A vault's headroom is what it could owe more and
+            keep (1 + buffer) x its requirement at s: floor(C x s / (1 + buffer)) - M(D), with
+            C its collateral, D its debt and M the engine's size margin; a vault without debt
+            or headroom, or whose window (`deleverage_window`) has no share left, counts 0.
+            Each vault's share is min(its given share, the share its window has left); when
+            the listed vaults' headroom x share (each rounded up) adds up to more than the due,
+            every share is scaled by due / that sum (in wad, rounded down). Each vault pays its
+            share of its headroom, as normalized debt (rounded down) added to its vault (a vault
+            whose size margin would then exceed the limit is skipped), and that share is added
+            to its window's used share (a window opens at a vault's first charge after the last
+            one ended, `deleverage_interval` seconds long). Bounds: a call charges at most the
+            due, a vault at most its given share; within one window, the shares charged to a
+            vault add up to at most the max fraction. The debt moves from this contract's bad
+            debt into the vaults: nothing is minted, nobody is paid.
     @param collateral_type The type.
     @param owners Distinct vault owners in strictly ascending order, at most 50.
+    @param shares Per owner, the most of its headroom it pays [wad] (one per owner, in order;
+           above the max fraction counts as the max fraction).
     @return The debt charged [rad].
     """
     auth._check_role(auth.DELEVERAGE)
     assert self._live(), "backstop: not live"
-    return deleveraging._deleverage(engine, spotter, collateral_type, owners)
+    return deleveraging._deleverage(engine, spotter, collateral_type, owners, shares)
 
 
 @external
@@ -838,6 +860,15 @@ def deleverage_window(collateral_type: bytes32, owner: address) -> (uint256, uin
     @return (start [unix seconds], used [wad]).
     """
     return deleveraging._unpack_window(deleveraging.deleverage_windows[collateral_type][owner])
+
+
+@view
+@external
+def margin_call() -> address:
+    """
+    @notice The MarginCall whose warning factors bound the deleverage buffer (empty: none).
+    """
+    return deleveraging.margin_call.address
 
 
 @view

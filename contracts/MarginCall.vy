@@ -51,6 +51,13 @@
      views of the type's oracle and the Spotter (governance's choice, trusted) and the engine.
      Every check that reads the size rule goes through `_margin_debt` (the engine's rule: a
      vault is safe iff margin debt <= collateral x safe price).
+
+     Parameters that cannot fight (issue 63, finding 3): the Backstop's deleveraging layer
+     leaves a vault it charges at (1 + its buffer) x its requirement at the lowest price the
+     oracle shows; a warning factor above 1 + buffer would let that charge put an opted-in
+     vault in the called band. So every warning factor is at most 1 + the Backstop's buffer:
+     `set_parameters` refuses one above it, and the Backstop refuses a buffer below the highest
+     (`highest_warning_factor`, over the types with margin calls).
 """
 from interfaces import IVaultEngine
 from interfaces import IPriceOracle
@@ -79,6 +86,11 @@ interface IEngineDelegation:
     def can_act(owner: address, actor: address) -> bool: view
 
 
+# what this contract reads on the Backstop: the buffer a deleveraging charge leaves [wad]
+interface IDeleverageBuffer:
+    def deleverage_buffer() -> uint256: view
+
+
 # bounds for governance parameters
 # the highest warning factor: a vault is called up to 1.5 x its required collateral value [ray]
 MAX_WARNING_FACTOR: constant(uint256) = 3 * constants.RAY // 2
@@ -97,6 +109,8 @@ CURE_TOLERANCE: constant(uint256) = constants.WAD // 10_000
 # Below it price x WAD_TO_RAY x RAY (the safe price) and price x WAD_TO_RAY x WAD (the exchange
 # divisor) fit in 2**256 with room; above it the call is refused, not left to overflow
 MAX_PRICE: constant(uint256) = 10**36
+# the most types with margin calls at once (`highest_warning_factor` reads each)
+MAX_TYPES: constant(uint256) = 32
 # packed_parameters' fields, each read as (word >> X_SHIFT) & FIELD_MASK: warning factor [ray]
 # << 128 | bonus [wad] << 64 | close factor [wad] (bonus and close factor < 2**64, warning
 # factor < 2**91)
@@ -108,6 +122,8 @@ FIELD_MASK: constant(uint256) = 2**64 - 1
 engine: public(immutable(IVaultEngine))
 # the Spotter: each type's liquidation ratio and price oracle
 spotter: public(immutable(ISpotterReads))
+# the Backstop: its deleverage buffer bounds every warning factor
+backstop: public(immutable(IDeleverageBuffer))
 
 # collateral type -> warning factor [ray] << 128 | bonus [wad] << 64 | close factor [wad];
 # 0: the type has no margin calls (the view `parameters` unpacks it)
@@ -115,6 +131,8 @@ packed_parameters: HashMap[bytes32, uint256]
 # owner -> whether its vaults (of every type) may be soft-liquidated; also needs the owner's
 # VaultEngine.allow(this contract)
 opted_in: public(HashMap[address, bool])
+# the types with margin calls (parameters set), in no order
+margin_types: DynArray[bytes32, MAX_TYPES]
 
 
 event ParametersSet:
@@ -154,13 +172,16 @@ event SoftLiquidated:
 
 
 @deploy
-def __init__(engine_: IVaultEngine, spotter_: ISpotterReads):
+def __init__(engine_: IVaultEngine, spotter_: ISpotterReads, backstop_: IDeleverageBuffer):
     """
     @param engine_ The VaultEngine (no role needed: owners allow this contract).
     @param spotter_ The Spotter, whose liquidation ratios and price oracles this contract reads.
+    @param backstop_ The Backstop, whose deleverage buffer bounds every warning factor.
     """
+    assert backstop_.address != empty(address), "margin: zero backstop"
     engine = engine_
     spotter = spotter_
+    backstop = backstop_
     auth.__init__(0)
 
 
@@ -174,8 +195,9 @@ def set_parameters(
     """
     @notice Give a type margin calls, or change them; applies at once to every vault of the type.
     @param collateral_type The type.
-    @param warning_factor [ray], above 1 ray and at most 1.5 ray: a vault is called while its
-           collateral value is below its required value x this factor.
+    @param warning_factor [ray], above 1 ray, at most 1.5 ray and at most 1 + the Backstop's
+           deleverage buffer (a charge leaves a vault there: it must not call it): a vault is
+           called while its collateral value is below its required value x this factor.
     @param bonus [wad], at most 0.05 wad: the caller receives collateral worth the debt it repays
            x (1 + bonus).
     @param close_factor [wad], non-zero and at most 0.5 wad: the most normalized debt one soft
@@ -187,6 +209,14 @@ def set_parameters(
     assert bonus <= MAX_BONUS, "margin: bonus above 5%"
     assert close_factor != 0, "margin: zero close factor"
     assert close_factor <= MAX_CLOSE_FACTOR, "margin: close factor above 50%"
+    # a deleveraging charge leaves a vault at (1 + buffer) x its requirement: not called there
+    buffer: uint256 = staticcall backstop.deleverage_buffer()
+    assert warning_factor <= constants.RAY + buffer * constants.WAD_TO_RAY, (
+        "margin: warning above the deleverage buffer"
+    )
+    if self.packed_parameters[collateral_type] == 0:
+        assert len(self.margin_types) < MAX_TYPES, "margin: too many types"
+        self.margin_types.append(collateral_type)
     self.packed_parameters[collateral_type] = (
         warning_factor << WARNING_SHIFT | bonus << BONUS_SHIFT | close_factor
     )
@@ -205,8 +235,32 @@ def remove(collateral_type: bytes32):
     @param collateral_type The type.
     """
     auth._check_authorized()
+    if self.packed_parameters[collateral_type] != 0:
+        # out of the list: the last type takes its place
+        count: uint256 = len(self.margin_types)
+        for i: uint256 in range(count, bound=MAX_TYPES):
+            if self.margin_types[i] == collateral_type:
+                self.margin_types[i] = self.margin_types[count - 1]
+                # the last slot cleared, not left stale past the length
+                self.margin_types[count - 1] = empty(bytes32)
+                self.margin_types.pop()
+                break
     self.packed_parameters[collateral_type] = 0
     log ParametersRemoved(collateral_type=collateral_type)
+
+
+@view
+@external
+def highest_warning_factor() -> uint256:
+    """
+    @notice The highest warning factor of the types with margin calls (the Backstop keeps its
+            deleverage buffer at or above it - 1).
+    @return [ray]; 0 without margin calls.
+    """
+    highest: uint256 = 0
+    for collateral_type: bytes32 in self.margin_types:
+        highest = max(highest, self.packed_parameters[collateral_type] >> WARNING_SHIFT)
+    return highest
 
 
 # ---------------------------------------------------------------- owners

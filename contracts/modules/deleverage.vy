@@ -2,15 +2,20 @@
 """
 @title deleverage
 @notice The Backstop's deleveraging layer: a type's loss the waterfall parks here is charged to
-        the listed vaults in proportion to their headroom above a buffer over their requirement
-        at the lowest price the type's oracle shows (`_deleverage`, behind the Backstop's
-        DELEVERAGE role). Bound (issue 45, finding 1): per vault and window of
-        `deleverage_interval` seconds, the fractions of its headroom charged add up to at most
-        `deleverage_max_fraction` (the max fraction in force at each charge): a vault's window
-        opens at its first charge, and each charge adds its share to the window's used share; a
-        window older than the interval restarts at 0 used. A small charge therefore takes a
-        small part of a vault's room for the window, not the whole window (as the
-        CeilingManager's window bounds the ceiling's rise, not the number of raises).
+        the listed vaults, each at most the share of its headroom (above a buffer over its
+        requirement at the lowest price the type's oracle shows) the caller gives it, all scaled
+        down together when they would charge more than the due (`_deleverage`, behind the
+        Backstop's DELEVERAGE role: the keeper gives each vault the share that brings it down to
+        the common strength level, offchain/model/deleverage.py). Bound (issue 45, finding 1):
+        per vault and window of `deleverage_interval` seconds, the shares of its headroom
+        charged add up to at most `deleverage_max_fraction` (the max fraction in force at each
+        charge): a vault's window opens at its first charge, and each charge adds its share to
+        the window's used share; a window older than the interval restarts at 0 used. A small
+        charge therefore takes a small part of a vault's room for the window, not the whole
+        window (as the CeilingManager's window bounds the ceiling's rise, not the number of
+        raises). A call never charges more than the due, and a vault never more than its given
+        share (issue 63, finding 2: the shares replace one fraction for the whole list, which
+        cut a tie of strengths at the list's end).
 @dev Compiled into the Backstop (`initializes: deleverage`, placed where these words were in
      its storage: the same slots; `deleverage_windows` takes the slot of the former
      `last_deleveraged` map). The Backstop checks roles and liveness and calls the internal
@@ -37,12 +42,18 @@ interface IOraclePrices:
     def source_price() -> uint256: view
 
 
+# what `_set_buffer` reads on the MarginCall: the highest warning factor of its types [ray]
+interface IMarginCallWarnings:
+    def highest_warning_factor() -> uint256: view
+
+
 # the most vaults one `deleverage` charges
 MAX_VAULTS: constant(uint256) = 50
 # the largest buffer governance may set: a charged vault keeps twice its requirement
 MAX_BUFFER: constant(uint256) = constants.WAD
-# the buffer at deployment: 25% above the liquidation requirement (above the margin call's
-# warning factor of 1.2, so that a charge does not put a vault in the called band)
+# the buffer at deployment: 25% above the liquidation requirement (at least the margin call's
+# warning factors, 1.2 at deployment, so that a charge does not put a vault in the called band:
+# `_check_warnings`)
 DEFAULT_BUFFER: constant(uint256) = constants.WAD // 4
 # at deployment, a vault pays at most half its headroom per window of a day
 DEFAULT_MAX_FRACTION: constant(uint256) = constants.WAD // 2
@@ -72,6 +83,10 @@ deleverage_windows: HashMap[bytes32, HashMap[address, uint256]]
 due_to_deleverage: HashMap[bytes32, uint256]
 # the sum of due_to_deleverage over the types while live; 0 after shutdown [rad]
 deleverage_total: uint256
+# the MarginCall whose warning factors the buffer stays at or above (issue 63, finding 3: a
+# charge leaves a vault at 1 + buffer x its requirement, which must not be in the called band);
+# empty until governance links it
+margin_call: IMarginCallWarnings
 
 
 event DeleverageBufferSet:
@@ -81,6 +96,10 @@ event DeleverageBufferSet:
 event DeleverageLimitsSet:
     max_fraction: uint256
     interval: uint256
+
+
+event MarginCallSet:
+    margin_call: address
 
 
 event DeleverageReleased:
@@ -123,11 +142,31 @@ def _unpack_window(word: uint256) -> (uint256, uint256):
     return word >> USED_BITS, word & USED_MASK
 
 
+@view
+@internal
+def _check_warnings(buffer: uint256, margin_call: IMarginCallWarnings):
+    # every warning factor at most 1 + buffer (ray): a charge never leaves a vault called
+    if margin_call.address != empty(address):
+        highest: uint256 = staticcall margin_call.highest_warning_factor()
+        assert highest <= constants.RAY + buffer * constants.WAD_TO_RAY, (
+            "backstop: buffer below a warning factor"
+        )
+
+
 @internal
 def _set_buffer(buffer: uint256):
     assert buffer <= MAX_BUFFER, "backstop: buffer too large"
+    self._check_warnings(buffer, self.margin_call)
     self.deleverage_buffer = buffer
     log DeleverageBufferSet(buffer=buffer)
+
+
+@internal
+def _set_margin_call(margin_call: IMarginCallWarnings):
+    assert margin_call.address != empty(address), "backstop: zero margin call"
+    self._check_warnings(self.deleverage_buffer, margin_call)
+    self.margin_call = margin_call
+    log MarginCallSet(margin_call=margin_call.address)
 
 
 @internal
@@ -179,10 +218,12 @@ def _deleverage(
     spotter: ISpotterPrices,
     collateral_type: bytes32,
     owners: DynArray[address, MAX_VAULTS],
+    shares: DynArray[uint256, MAX_VAULTS],
 ) -> uint256:
     # Backstop.deleverage's body (its NatSpec states the rule), after the role and live checks
     due: uint256 = self.due_to_deleverage[collateral_type]
     assert due != 0, "backstop: nothing to deleverage"
+    assert len(shares) == len(owners), "backstop: one share per owner"
     rate: uint256 = 0
     type_debt: uint256 = 0
     rate, type_debt = staticcall engine.rate_and_debt(collateral_type)
@@ -193,7 +234,8 @@ def _deleverage(
     interval: uint256 = self.deleverage_interval
     # first pass: each vault's normalized debt, limit (its value at the buffer), headroom, and
     # window (the share it may still pay in it; a new window when its last one has ended), and
-    # the sum of the headroom of the vaults with share left
+    # the sum of what the listed vaults would pay at their shares (each rounded up, so that
+    # the sum bounds the charges from above)
     debts: DynArray[uint256, MAX_VAULTS] = []
     limits: DynArray[uint256, MAX_VAULTS] = []
     headrooms: DynArray[uint256, MAX_VAULTS] = []
@@ -201,7 +243,8 @@ def _deleverage(
     windows: DynArray[uint256, MAX_VAULTS] = []
     total: uint256 = 0
     previous: uint256 = 0
-    for owner: address in owners:
+    for i: uint256 in range(len(owners), bound=MAX_VAULTS):
+        owner: address = owners[i]
         key: uint256 = convert(owner, uint256)
         assert key > previous, "backstop: owners not ascending"
         previous = key
@@ -222,25 +265,33 @@ def _deleverage(
         headroom: uint256 = 0
         if vault.normalized_debt != 0 and limit > need and used < max_fraction:
             headroom = unsafe_sub(limit, need)
+            # ceil(headroom x share / WAD), the share at most what the window has left
+            # (used < max_fraction)
+            wanted: uint256 = headroom * min(shares[i], unsafe_sub(max_fraction, used))
+            total += wanted // constants.WAD
+            if wanted % constants.WAD != 0:
+                total += 1
         debts.append(vault.normalized_debt)
         limits.append(limit)
         headrooms.append(headroom)
         windows.append(window)
-        total += headroom
-    # second pass: the charges. The fraction due / total in wad, rounded down (a product of two
-    # rad amounts would not fit), at most the max fraction; each vault pays that fraction of its
-    # headroom, or the share its window has left if smaller, so the charges add up to at most
-    # the due, and a vault's shares in a window to at most the max fraction
-    fraction: uint256 = max_fraction
-    if total > due:
-        fraction = min(fraction, due * constants.WAD // total)
+    # second pass: the charges. Each vault pays min(its share, the share its window has left)
+    # of its headroom, as normalized debt rounded down; when that would add up to more than
+    # the due, every share is scaled by due / total in wad (rounded down), so the charges add
+    # up to at most the due, and a vault's shares in a window to at most the max fraction
+    scaled: bool = total > due
+    scale: uint256 = 0
+    if scaled:
+        scale = due * constants.WAD // total
     charged: uint256 = 0
     for i: uint256 in range(len(owners), bound=MAX_VAULTS):
         headroom: uint256 = headrooms[i]
         if headroom == 0:
             continue
         # used < max_fraction (a vault without share left has no headroom here)
-        share: uint256 = min(fraction, unsafe_sub(max_fraction, windows[i] & USED_MASK))
+        share: uint256 = min(shares[i], unsafe_sub(max_fraction, windows[i] & USED_MASK))
+        if scaled:
+            share = share * scale // constants.WAD
         added: uint256 = headroom * share // constants.WAD // rate
         if added == 0:
             continue
@@ -258,7 +309,8 @@ def _deleverage(
         log VaultDeleveraged(
             collateral_type=collateral_type, owner=owner, normalized_debt=added, debt=added * rate
         )
-    # charged <= the sum of the shares <= due
+    # charged <= the sum of floor(headroom x share / WAD) <= due: unscaled, that sum is at most
+    # total <= due; scaled, at most (scale / WAD) x total <= due
     due = unsafe_sub(due, charged)
     self.due_to_deleverage[collateral_type] = due
     self.deleverage_total = unsafe_sub(self.deleverage_total, charged)

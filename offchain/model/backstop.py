@@ -10,7 +10,9 @@ from offchain.model import deleverage as dl
 from offchain.model.errors import Revert, require
 from offchain.model.fixed_point import (
     PENALTY_STEP,
+    RAY,
     WAD,
+    WAD_TO_RAY,
     amount_to_raise,
     div_up,
     to_int256,
@@ -122,6 +124,8 @@ class Backstop(Authorized):
         self.deleverage_windows = self.storage(0)
         self.due_to_deleverage = self.storage(0)  # type -> rad
         self.deleverage_total = 0
+        # the MarginCall whose warning factors bound the buffer from below (empty: none)
+        self.margin_call = ZERO_ADDRESS
         self._init_auth(deployer)
         self.log("QueueDelaySet", queue_delay=queue_delay)
         self.log("WaterfallSet", waterfall=tuple(self.waterfall))
@@ -152,11 +156,26 @@ class Backstop(Authorized):
         self.waterfall = tuple(order)
         self.log("WaterfallSet", waterfall=tuple(order))
 
+    def _check_warnings(self, buffer: int, margin_call: str) -> None:
+        """modules/deleverage.vy's `_check_warnings`: every warning factor of the linked
+        MarginCall at most 1 + buffer (issue 63, finding 3)."""
+        if margin_call != ZERO_ADDRESS:
+            highest = self.at(margin_call).highest_warning_factor()
+            require(highest <= RAY + buffer * WAD_TO_RAY, "backstop: buffer below a warning factor")
+
     def set_deleverage_buffer(self, sender: str, buffer: int) -> None:
         self._check_authorized(sender)
         require(buffer <= MAX_DELEVERAGE_BUFFER, "backstop: buffer too large")
+        self._check_warnings(buffer, self.margin_call)
         self.deleverage_buffer = buffer
         self.log("DeleverageBufferSet", buffer=buffer)
+
+    def set_margin_call(self, sender: str, margin_call: str) -> None:
+        self._check_authorized(sender)
+        require(margin_call != ZERO_ADDRESS, "backstop: zero margin call")
+        self._check_warnings(self.deleverage_buffer, margin_call)
+        self.margin_call = margin_call
+        self.log("MarginCallSet", margin_call=margin_call)
 
     def set_deleverage_limits(self, sender: str, max_fraction: int, interval: int) -> None:
         self._check_authorized(sender)
@@ -345,17 +364,20 @@ class Backstop(Authorized):
             self.losses[key] = self.losses[key]._replace(due=remaining)
         return remaining
 
-    def deleverage(self, sender: str, collateral_type: bytes, owners: list[str]) -> int:
+    def deleverage(
+        self, sender: str, collateral_type: bytes, owners: list[str], shares: list[int]
+    ) -> int:
         """contracts/modules/deleverage.vy's `_deleverage` (offchain/model/deleverage.py has the
-        arithmetic): charge the type's due to the listed vaults, each min(f, its window's share
-        left) of its headroom, f = min(max fraction, due / the headroom of the listed vaults
-        with share left)."""
-        if len(owners) > MAX_DELEVERAGE_VAULTS:  # a longer DynArray does not decode
-            raise Revert(None)
+        arithmetic): charge the type's due to the listed vaults, each min(its given share, its
+        window's share left) of its headroom, every share scaled down by due / the sum when
+        they would charge more than the due."""
+        if len(owners) > MAX_DELEVERAGE_VAULTS or len(shares) > MAX_DELEVERAGE_VAULTS:
+            raise Revert(None)  # a longer DynArray does not decode
         self._check_role(sender, Role.DELEVERAGE)
         require(self.live, "backstop: not live")
         due = self.due_to_deleverage[collateral_type]
         require(due != 0, "backstop: nothing to deleverage")
+        require(len(shares) == len(owners), "backstop: one share per owner")
         engine = self.engine
         rate, _ = engine.rate_and_debt(collateral_type)
         pricing = dl.Pricing(
@@ -367,14 +389,14 @@ class Backstop(Authorized):
         limits = dl.Limits(self.deleverage_max_fraction, self.deleverage_interval)
         rows: list[dl.VaultRow] = []
         previous = 0
-        for owner in owners:
+        for owner, share in zip(owners, shares, strict=True):
             key = int(owner, 16)
             require(key > previous, "backstop: owners not ascending")
             previous = key
             vault = engine.vaults[(collateral_type, owner)]
             dl.vault_headroom(vault.collateral, vault.normalized_debt, pricing)  # its overflows
             window = dl.unpack_window(self.deleverage_windows[(collateral_type, owner)])
-            rows.append(dl.VaultRow(owner, vault.collateral, vault.normalized_debt, window))
+            rows.append(dl.VaultRow(owner, vault.collateral, vault.normalized_debt, window, share))
         charged = 0
         for c in dl.charges(rows, due, pricing, limits, self.now):
             self.deleverage_windows[(collateral_type, c.owner)] = dl.pack_window(c.window)

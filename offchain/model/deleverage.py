@@ -1,18 +1,23 @@
 """Twin of contracts/modules/deleverage.vy, and the one home off chain of the deleveraging
 layer's arithmetic (issue 45): the lowest shown price, a vault's limit and headroom, its window
-(the share of headroom charged in it), the charges of one `deleverage`, and the keeper's ranking
-by strength. Pure functions over named values: the Backstop twin (offchain/model/backstop.py),
-the backstop keeper (offchain/sim/strategies/backstop_keeper.py, also the live bot's) and the fuzz
-machine call them. The Specification (offchain/testing/specification/deleverage.py) is the
-independent rewrite.
+(the share of headroom charged in it), the charges of one `deleverage`, the keeper's ranking by
+strength and its shares by the level rule (issue 63). Pure functions over named values: the
+Backstop twin (offchain/model/backstop.py), the backstop keeper
+(offchain/sim/strategies/backstop_keeper.py, also the live bot's) and the fuzz machine call them.
+The Specification (offchain/testing/specification/deleverage.py) is the independent rewrite.
 
-Bound (finding 1): within one window of `interval` seconds, the shares of its headroom charged
-to a vault add up to at most the max fraction; a window opens at a vault's first charge after
-its last window ended.
+Bounds: (45-1) within one window of `interval` seconds, the shares of its headroom charged to a
+vault add up to at most the max fraction; a window opens at a vault's first charge after its
+last window ended. (63-2) the keeper's shares charge each vault its excess over one strength
+level, at most its cap: a position's charge does not depend on how it is split into vaults of
+one ratio, nor on one wei of rounding (the level rule below; the rounding in
+`level_shares` and the Specification).
 """
 
 from __future__ import annotations
 
+import heapq
+import math
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from fractions import Fraction
@@ -110,6 +115,7 @@ class VaultRow:
     collateral: int  # wad
     normalized_debt: int  # wad
     window: Window = Window()
+    share: int = WAD  # wad: the most of its headroom the caller lets it pay
 
 
 @dataclass(frozen=True)
@@ -120,10 +126,12 @@ class Charge:
 
 
 def charges(rows: list[VaultRow], due: int, p: Pricing, limits: Limits, now: int) -> list[Charge]:
-    """The charges of one `deleverage` of `rows` (in list order) with `due` [rad] due: f =
-    min(max fraction, floor(due x WAD / sum)) over the sum of the headroom of the vaults with
-    share left; each pays floor(floor(headroom x min(f, its share left) / WAD) / rate) of
-    normalized debt, unless that is 0 or its size margin would take it past its limit."""
+    """The charges of one `deleverage` of `rows` (in list order, each with its given share) with
+    `due` [rad] due: each vault with headroom and share left pays min(its share, its window's
+    share left) of its headroom; when the sum of ceil(headroom x share / WAD) exceeds the due,
+    every share is scaled by floor(due x WAD / that sum) / WAD (rounded down); each pays
+    floor(floor(headroom x share / WAD) / rate) of normalized debt, unless that is 0 or its
+    size margin would take it past its limit."""
     if p.rate == 0:
         return []
     heads = []
@@ -131,18 +139,20 @@ def charges(rows: list[VaultRow], due: int, p: Pricing, limits: Limits, now: int
     for r in rows:
         limit, headroom = vault_headroom(r.collateral, r.normalized_debt, p)
         w = current_window(r.window, limits.interval, now)
+        share = 0
         if w.used >= limits.max_fraction:
             headroom = 0
-        heads.append((r, limit, headroom, w))
-        total = u256(total + headroom)
-    fraction = limits.max_fraction
-    if total > due:
-        fraction = min(fraction, u256(due * WAD) // total)
+        else:
+            share = min(r.share, limits.max_fraction - w.used)
+            total = u256(total + -(-u256(headroom * share) // WAD))
+        heads.append((r, limit, headroom, w, share))
+    scale = u256(due * WAD) // total if total > due else None
     out: list[Charge] = []
-    for r, limit, headroom, w in heads:
+    for r, limit, headroom, w, share in heads:
         if headroom == 0:
             continue
-        share = min(fraction, limits.max_fraction - w.used)
+        if scale is not None:
+            share = share * scale // WAD
         added = u256(headroom * share) // WAD // p.rate
         if added == 0:
             continue
@@ -173,3 +183,157 @@ def ranked_by_strength(vaults: Mapping[str, tuple[int, int]], p: Pricing) -> lis
     ]
     rows.sort(key=lambda r: (-r[0], r[1]))
     return [owner for _, _, owner in rows]
+
+
+# ---------------------------------------------------------------- the level rule (issue 63)
+#
+# The keeper's shares. Finding 63-2: one fraction for a list of the 50 strongest cut a tie of
+# strengths (and any vault marginally weaker than the 50th) at the list's end: the vaults past
+# it paid nothing while the listed ones paid their share. The level rule has no cut: the due
+# brings the strongest vaults down to one strength level L, each paying its excess over L,
+# E = value / L - need (its margin debt), at most its cap (its headroom x the share it may pay
+# now). E is linear in (value, need), so a position split into vaults of one ratio pays, in
+# parts, what the whole pays, and one wei of debt more changes a vault's charge by one wei; a
+# vault just below L pays just less than one just above it, never nothing instead of a share.
+# In u = 1 / L, sum clamp(value x u - need, 0, cap) is piecewise linear and increasing: the
+# level is where it reaches the due.
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A vault `deleverage` may charge now, as the level rule sees it."""
+
+    owner: str
+    value: int  # rad: collateral x the lowest shown price
+    need: int  # rad: its margin debt
+    headroom: int  # rad: floor(value / (1 + buffer)) - need
+    # wad: the most share it may pay now: its window's share left, less where its size margin
+    # would otherwise take it past its limit (the charge `deleverage` would skip)
+    room: int
+
+    @property
+    def cap(self) -> Fraction:
+        """The most it pays now [rad]: headroom x room / WAD."""
+        return Fraction(self.headroom * self.room, WAD)
+
+    @property
+    def start(self) -> Fraction:
+        """1 / its strength: the u from which it pays."""
+        return Fraction(self.need, self.value)
+
+    def charge(self, u: Fraction) -> Fraction:
+        """What it pays at u = 1 / L [rad]: clamp(value x u - need, 0, cap)."""
+        return min(max(self.value * u - self.need, Fraction(0)), self.cap)
+
+
+def size_room(normalized_debt: int, limit: int, headroom: int, left: int, p: Pricing) -> int:
+    """The largest share [wad] in [0, left] whose charge (floor(floor(headroom x share / WAD) /
+    rate) of normalized debt) keeps the vault's margin debt within its limit: `left` without a
+    size margin, or where the whole of it fits (`deleverage` skips a charge that does not)."""
+
+    def fits(share: int) -> bool:
+        added = headroom * share // WAD // p.rate
+        return sizing.margin_debt((normalized_debt + added) * p.rate, p.size) <= limit
+
+    if p.size == 0 or fits(left):
+        return left
+    low, high = 0, left  # fits(0): the vault has headroom
+    while high - low > 1:
+        middle = (low + high) // 2
+        if fits(middle):
+            low = middle
+        else:
+            high = middle
+    return low
+
+
+def candidates(
+    vaults: Mapping[str, tuple[int, int]],
+    windows: Mapping[str, Window],
+    p: Pricing,
+    limits: Limits,
+    now: int,
+) -> list[Candidate]:
+    """The vaults `deleverage` may charge now (`vaults`: owner -> (collateral [wad], normalized
+    debt [wad]); `windows`: owner -> its window, absent: never charged), strongest first (equal
+    strength: the lower address first): those with headroom, share left in their window and
+    room under their size margin."""
+    out = []
+    for owner in ranked_by_strength(vaults, p):
+        collateral, normalized_debt = vaults[owner]
+        left = share_left(windows.get(owner, Window()), limits.max_fraction, limits.interval, now)
+        if left == 0:
+            continue
+        limit, headroom = vault_headroom(collateral, normalized_debt, p)
+        room = size_room(normalized_debt, limit, headroom, left, p)
+        if room == 0:
+            continue
+        need = sizing.margin_debt(normalized_debt * p.rate, p.size)
+        out.append(Candidate(owner, collateral * p.safe_price, need, headroom, room))
+    return out
+
+
+def level(cands: list[Candidate], due: int) -> Fraction | None:
+    """u = 1 / L, the least u at which the candidates' charges (Candidate.charge) add up to
+    `due` [rad], exactly; None when their caps add up to less (each pays its cap). `cands`
+    strongest first (each starts paying at its `start`, and is capped from start + cap /
+    value): a sweep over those events, stopping at the level."""
+    if due <= 0:
+        return Fraction(0)
+    slope, intercept = 0, Fraction(0)  # sum of charges = slope x u + intercept between events
+    ends: list[tuple[Fraction, int]] = []
+
+    def crossing(u: Fraction) -> Fraction | None:
+        if slope and slope * u + intercept >= due:
+            return (due - intercept) / slope
+        return None
+
+    for i, c in enumerate(cands):
+        while ends and ends[0][0] <= c.start:
+            u, j = heapq.heappop(ends)
+            if (found := crossing(u)) is not None:
+                return found
+            slope -= cands[j].value
+            intercept += cands[j].need + cands[j].cap
+        if (found := crossing(c.start)) is not None:
+            return found
+        slope += c.value
+        intercept -= c.need
+        heapq.heappush(ends, (c.start + c.cap / c.value, i))
+    while ends:
+        u, j = heapq.heappop(ends)
+        if (found := crossing(u)) is not None:
+            return found
+        slope -= cands[j].value
+        intercept += cands[j].need + cands[j].cap
+    return None
+
+
+def level_shares(cands: list[Candidate], due: int) -> dict[str, int]:
+    """owner -> its share [wad] under the level rule, for the candidates of one round
+    (`candidates`, strongest first) and `due` [rad]: floor(charge x WAD / headroom), the charge
+    at the level for the due less one rad per candidate (so that the sum of ceil(headroom x
+    share / WAD) over any calls stays within what is due when each is sent: `deleverage` never
+    scales the shares); its room where the caps add up to less. Candidates that pay nothing
+    are left out."""
+    u = level(cands, max(0, due - len(cands)))
+    out: dict[str, int] = {}
+    for c in cands:
+        if u is None:
+            share = c.room
+        else:
+            if c.start >= u:
+                break
+            share = math.floor(c.charge(u) * WAD / c.headroom)
+        if share:
+            out[c.owner] = share
+    return out
+
+
+def level_reached(cands: list[Candidate], due: int, next_start: Fraction) -> bool:
+    """Whether the level for `due` over `cands` (the strongest vaults, those whose windows were
+    read so far) lies at or above the strength of the next vault (`next_start`: 1 / its
+    strength): then no vault past them pays at the level of all of them (a larger set of
+    candidates only lowers the target by a rad each and raises the level)."""
+    u = level(cands, max(0, due - len(cands)))
+    return u is not None and u <= next_start

@@ -30,6 +30,8 @@ MAX_CLOSE_FACTOR = WAD // 2
 CURE_TOLERANCE = WAD // 10_000
 # the highest price the MarginCall computes with [wad]; above it a call is refused
 MAX_PRICE = 10**36
+# the most types with margin calls at once (contracts/MarginCall.vy MAX_TYPES)
+MAX_TYPES = 32
 # packed_parameters: warning factor [ray] << 128 | bonus [wad] << 64 | close factor [wad]
 WARNING_SHIFT = 128
 BONUS_SHIFT = 64
@@ -216,12 +218,19 @@ def accepts(terms: MarginTerms, collateral: int, normalized: int, n: int) -> boo
 
 
 class MarginCall(Authorized):
-    def __init__(self, env: Env, address: str, deployer: str, engine: str, spotter: str):
+    def __init__(
+        self, env: Env, address: str, deployer: str, engine: str, spotter: str, backstop: str
+    ):
         super().__init__(env, address)
+        require(backstop != ZERO_ADDRESS, "margin: zero backstop")
         self.engine: VaultEngine = self.at(engine)
         self.spotter = spotter
+        self.backstop = backstop
         self.packed_parameters = self.storage(0)
         self.opted_in = self.storage(False)
+        # the types with margin calls, as the contract's DynArray holds them (appended when set,
+        # the last moved into a removed one's place)
+        self.margin_types: list[bytes] = []
         self._init_auth(deployer)
 
     # ------------------------------------------------------------ administration
@@ -240,6 +249,17 @@ class MarginCall(Authorized):
         require(bonus <= MAX_BONUS, "margin: bonus above 5%")
         require(close_factor != 0, "margin: zero close factor")
         require(close_factor <= MAX_CLOSE_FACTOR, "margin: close factor above 50%")
+        # issue 63, finding 3: a deleveraging charge leaves a vault at (1 + buffer) x its
+        # requirement, which must not be in the called band
+        buffer = self.at(self.backstop).deleverage_buffer
+        require(
+            warning_factor <= RAY + buffer * WAD_TO_RAY,
+            "margin: warning above the deleverage buffer",
+        )
+        if self.packed_parameters[collateral_type] == 0:
+            require(len(self.margin_types) < MAX_TYPES, "margin: too many types")
+            # (a new list: attribute writes are what a reverted transaction's journal undoes)
+            self.margin_types = [*self.margin_types, collateral_type]
         self.packed_parameters[collateral_type] = (
             warning_factor << WARNING_SHIFT | bonus << BONUS_SHIFT | close_factor
         )
@@ -253,8 +273,20 @@ class MarginCall(Authorized):
 
     def remove(self, sender: str, collateral_type: bytes) -> None:
         self._check_authorized(sender)
+        if self.packed_parameters[collateral_type] != 0:
+            types = list(self.margin_types)
+            i = types.index(collateral_type)
+            types[i] = types[-1]
+            types.pop()
+            self.margin_types = types
         self.packed_parameters[collateral_type] = 0
         self.log("ParametersRemoved", collateral_type=collateral_type)
+
+    def highest_warning_factor(self) -> int:
+        """The highest warning factor of the types with margin calls [ray]; 0 without."""
+        return max(
+            (self.packed_parameters[t] >> WARNING_SHIFT for t in self.margin_types), default=0
+        )
 
     # ------------------------------------------------------------ owners
 

@@ -426,20 +426,21 @@ def _waterfall(where: str, table: Any) -> WaterfallConfig:
 
 
 def deleverage_buffer_problem(cfg: SystemConfig) -> str | None:
-    """With the deleveraging layer in the order, a charge leaves a vault at (1 + buffer) x its
-    requirement: below a type's margin-call warning factor, that is in the called band, where
-    anyone may take the bonus from its opted-in owner (docs/loss-waterfall.md). None when the
-    buffer is at least every margin-called type's warning factor - 1, or the layer is off."""
-    if Layer.DELEVERAGE not in cfg.waterfall.order:
-        return None
+    """A deleveraging charge leaves a vault at (1 + buffer) x its requirement: below a type's
+    margin-call warning factor, that is in the called band, where anyone may take the bonus from
+    its opted-in owner (issue 63, finding 3). The contracts refuse it (MarginCall.set_parameters
+    a warning factor above 1 + the Backstop's buffer; Backstop.set_deleverage_buffer a buffer
+    below the highest - 1), whether or not the layer is in the order (governance may add it
+    later), so this names the key before anything is deployed. None when the buffer is at least
+    every margin-called type's warning factor - 1."""
     buffered = (WAD + cfg.waterfall.deleverage_buffer) * WAD_TO_RAY  # ray
     for c in cfg.collateral:
         if c.margin_call and buffered < c.margin_warning_factor:
             return (
                 f"deleverage_buffer {Fraction(cfg.waterfall.deleverage_buffer, WAD)} is below "
                 f"{c.name}'s margin_warning_factor - 1 "
-                f"({Fraction(c.margin_warning_factor - RAY, RAY)}): a charge would put its "
-                "opted-in vaults in the margin call's band"
+                f"({Fraction(c.margin_warning_factor - RAY, RAY)}): a deleveraging charge would "
+                "put its opted-in vaults in the margin call's band"
             )
     return None
 

@@ -288,12 +288,16 @@ def deploy_margin_call(b: Any, d: Deployment) -> str:
     margin-call parameters (CollateralConfig.margin_parameters; none for a type whose
     margin_call is off: no vault of it is ever called). It holds no role anywhere: it acts on a
     vault only as the delegate its owner allows (VaultEngine.allow), and reads the Spotter (each
-    type's ratio and oracle: the Spotter's oracle map is the one) and the oracles."""
-    margin_call = b.deploy("MarginCall", d.governance, d.engine, d.spotter)
+    type's ratio and oracle: the Spotter's oracle map is the one) and the oracles. It and the
+    Backstop keep each warning factor at most 1 + the deleverage buffer (issue 63, finding 3):
+    the MarginCall reads the Backstop's buffer, and the Backstop, linked to it here, its
+    highest warning factor."""
+    margin_call = b.deploy("MarginCall", d.governance, d.engine, d.spotter, d.backstop)
     for t in d.types.values():
         parameters = t.config.margin_parameters
         if parameters is not None:
             b.transact(margin_call, "set_parameters", d.governance, t.type_id, *parameters)
+    b.transact(d.backstop, "set_margin_call", d.governance, margin_call)
     return margin_call
 
 

@@ -26,9 +26,9 @@ from offchain.sim.strategies.attacker import (
     observe_attacker,
     resolve,
 )
-from offchain.sim.strategies.backstop_keeper import keeper_lists_from_model
+from offchain.sim.strategies.backstop_keeper import keeper_round_from_model
 from offchain.testing.harness import System, move_prices
-from offchain.testing.specification.deleverage import check_keeper_ranking
+from offchain.testing.specification.deleverage import check_keeper_ranking, check_level_rule
 
 Act = Callable[..., bool]  # act(address, function, sender, *args) -> went through
 # the shapes that open their own vault at its limit: the stage draws nothing for them
@@ -208,10 +208,13 @@ def attack(
                     s.warp(move.wait)
                 args = resolve(move, s.model, attacker)
                 if s.checked and any(isinstance(arg, KeeperList) for arg in move.args):
-                    # the keeper's list: its ranking must be the Specification's (not in the
-                    # benchmark's unchecked floor)
-                    ranked, _ = keeper_lists_from_model(s.model, s.d.backstop, move.args[0])
-                    check_keeper_ranking(s.spec, move.args[0], ranked)
+                    # the keeper's call: its ranking must be the Specification's, its shares the
+                    # level rule's (not in the benchmark's unchecked floor)
+                    tid = move.args[0]
+                    ranked, calls = keeper_round_from_model(s.model, s.d.backstop, tid)
+                    check_keeper_ranking(s.spec, tid, ranked)
+                    pairs = [(c.owners, c.shares) for c in calls]
+                    check_level_rule(s.spec, tid, pairs, s.model.next_block_time)
                 act(move.contract, move.function, move.sender or attacker, *args)
             return plan
     return None

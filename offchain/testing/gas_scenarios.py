@@ -15,6 +15,7 @@ from offchain.model import size_margin
 from offchain.model.dutch_auction import SLOT_BITS
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import Role
+from offchain.sim.strategies.backstop_keeper import deleverage_view_from_model, vault_headroom
 from offchain.system.config import load_config
 from offchain.system.deployment import Deployment, TypeDeployment, deploy_flash_taker, deploy_system
 
@@ -342,7 +343,16 @@ def waterfall_gas(
     measure("gas.cover_to_deleverage", d.backstop, "cover", keeper, *losses[5])
     ls.transact(d.backstop, "grant_role", governance, keeper, int(Role.DELEVERAGE))
     strong = sorted((staker_a, staker_b, taker, governance), key=lambda a: int(a, 16))
-    measure("gas.deleverage_4_vaults", d.backstop, "deleverage", keeper, eth.type_id, strong)
+    # one share for all four, the due over their headroom (as one fraction charged them before
+    # shares were per vault, issue 63), so that each is charged
+    engine = model.contract(d.engine)
+    view = deleverage_view_from_model(model, d.backstop, eth.type_id)
+    vaults = [engine.vaults[(eth.type_id, o)] for o in strong]
+    room = sum(vault_headroom(v.collateral, v.normalized_debt, view)[1] for v in vaults)
+    shares = [(view.due - len(strong)) * WAD // room] * len(strong)
+    measure(
+        "gas.deleverage_4_vaults", d.backstop, "deleverage", keeper, eth.type_id, strong, shares
+    )
     assert backstop.deleverage_due(eth.type_id) < RAD, "the strong vaults must absorb the loss"
     ls.transact(d.backstop, "set_waterfall", governance, [3])
     ls.transact(d.backstop, "cover", keeper, *losses[3])

@@ -438,10 +438,15 @@ def global_settlement(e: Encoder, c: Any) -> None:
 
 
 def margin_call(e: Encoder, c: Any) -> None:
-    """contracts/MarginCall.vy: `packed_parameters` (packed alike in the model), `opted_in`."""
+    """contracts/MarginCall.vy: `packed_parameters` (packed alike in the model), `opted_in`,
+    `margin_types` (a DynArray: its length in its slot, then its items; the contract clears a
+    removed item's last slot)."""
     _authorized(e, c)
     e.mapping("packed_parameters", c.packed_parameters)
     e.mapping("opted_in", c.opted_in, _bool)
+    e.scalar("margin_types", len(c.margin_types))
+    for i, collateral_type in enumerate(c.margin_types):
+        e.element("margin_types", i + 1, int.from_bytes(collateral_type, "big"))
 
 
 def dutch_auction(e: Encoder, c: Any) -> None:
@@ -568,13 +573,14 @@ def _penalty_steps(debt: int, to_raise: int) -> int | None:
 def _deleveraging(e: Encoder, c: Any) -> None:
     """modules/deleverage.vy (`deleveraging`): the buffer, max fraction and interval,
     `deleverage_windows[type][owner]` (start << 64 | used share, packed alike in the model),
-    `due_to_deleverage`, `deleverage_total`."""
+    `due_to_deleverage`, `deleverage_total`, `margin_call`."""
     e.scalar("deleveraging.deleverage_buffer", c.deleverage_buffer)
     e.scalar("deleveraging.deleverage_max_fraction", c.deleverage_max_fraction)
     e.scalar("deleveraging.deleverage_interval", c.deleverage_interval)
     e.mapping("deleveraging.deleverage_windows", c.deleverage_windows)
     e.mapping("deleveraging.due_to_deleverage", c.due_to_deleverage)
     e.scalar("deleveraging.deleverage_total", c.deleverage_total)
+    e.scalar("deleveraging.margin_call", int(c.margin_call, 16))
 
 
 # model contract name -> (contract file, its encoding)

@@ -1,8 +1,9 @@
-"""The backstop bot's deleveraging on a devnet (issue 45, finding 2): the live bot (`ape run
-keeper --role backstop`, read-only here) ranks the type's vaults by strength, so a position
-split into vaults of the same ratio ranks, together, where the whole ranks, and its first call
-lists them; the simulator's keeper, on the same chain, decides the same call (one code path:
-offchain/sim/strategies/backstop_keeper.py)."""
+"""The backstop bot's deleveraging on a devnet (issue 45, finding 2; issue 63, finding 2): the
+live bot (`ape run keeper --role backstop`, read-only here) ranks the type's vaults by strength,
+so a position split into vaults of the same ratio ranks, together, where the whole ranks, and
+gives each vault its share by the level rule: the parts and the whole, of one strength, the same
+share of their headroom; the simulator's keeper, on the same chain, decides the same call (one
+code path: offchain/sim/strategies/backstop_keeper.py)."""
 
 from __future__ import annotations
 
@@ -15,8 +16,8 @@ from offchain.model.backstop import Layer
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.state import Role
 from offchain.sim.scenario.population import VaultPlan, actor_address
-from offchain.sim.strategies.keepers import deleverage_ranked
-from offchain.sim.strategies.observe import read_deleverage_view
+from offchain.sim.strategies.keepers import deleverage_calls, deleverage_ranked
+from offchain.sim.strategies.observe import read_deleverage_view, read_windows
 
 
 def _plans(price: int) -> tuple[list[VaultPlan], list[VaultPlan], VaultPlan]:
@@ -65,7 +66,7 @@ def test_backstop_bot__split_position__ranked_and_listed_as_the_whole(devnet, ar
     bot.follower.catch_up(bot.node.block_number())
     listed = [a for a in bot.decide() if a.function == "deleverage"]
     assert len(listed) == 1
-    owners = listed[0].args[1]
+    _, owners, shares = listed[0].args
     # the bot's own index and the Backstop's prices, as the keeper ranks them
     vaults = bot.follower.watched.indexes["ETH-A"].vaults
     view = read_deleverage_view(chain.views, d, t, d.governance, lambda: chain.next_block_time)
@@ -79,5 +80,11 @@ def test_backstop_bot__split_position__ranked_and_listed_as_the_whole(devnet, ar
     block = ranked[first : first + len(split)]
     assert block == sorted(split, key=lambda o: int(o, 16))
     assert all(ranked.index(o) > first + len(split) - 1 for o in mine)
-    assert split <= set(owners)
-    assert owners == sorted(owners, key=lambda o: int(o, 16))
+    # the level (1,000 due) lies above the honest vaults' strength: the parts and the whole pay,
+    # each the same share of its headroom (one strength), the honest vaults nothing
+    assert set(owners) == split and owners == sorted(owners, key=lambda o: int(o, 16))
+    assert max(shares) - min(shares) <= 1
+    # the simulator's keeper, on the same chain and index, decides the same call
+    windows = read_windows(chain.views, d, t, ranked, view, vaults)
+    calls = deleverage_calls(vaults, view, windows)
+    assert [(c.owners, c.shares) for c in calls] == [(owners, shares)]

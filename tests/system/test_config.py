@@ -7,6 +7,7 @@ import re
 import subprocess
 import tomllib
 from decimal import Decimal, localcontext
+from fractions import Fraction
 from pathlib import Path
 
 import pytest
@@ -288,35 +289,73 @@ def test_deployment__sets_the_buffer_and_grants_the_role_only_when_they_matter(
 
 
 @pytest.mark.parametrize(
-    "buffer, margin_call, order, ok",
+    "buffer, margin_call, order, warning, ok",
     [
-        ("0.1", "on", ["fund", "deleverage"], False),  # 1.1 x: in ETH-A's 1.2 x band
-        ("0.2", "on", ["fund", "deleverage"], True),  # exactly the warning level
-        ("0.1", "off", ["fund", "deleverage"], True),  # no margin calls on the type
-        ("0.1", "on", ["fund", "redistribution"], True),  # the layer is off
+        ("0.1", "on", ["fund", "deleverage"], "1.2", False),  # 1.1 x: in ETH-A's 1.2 x band
+        ("0.2", "on", ["fund", "deleverage"], "1.2", True),  # exactly the warning level
+        ("0.1", "off", ["fund", "deleverage"], "1.2", True),  # no margin calls on the type
+        # the layer off: refused all the same (issue 63, finding 3: governance may add the layer
+        # later, and the contracts relate the two whatever the order)
+        ("0.1", "on", ["fund", "redistribution"], "1.2", False),
+        (None, "on", ["fund", "redistribution"], "1.3", False),  # above the default 1.25
+        (None, "on", ["fund", "redistribution"], "1.25", True),
     ],
 )
-def test_deleverage_buffer__below_a_margin_warning_factor__refused_with_the_layer(
-    buffer, margin_call, order, ok
+def test_deleverage_buffer__below_a_margin_warning_factor__refused_naming_both_keys(
+    buffer, margin_call, order, warning, ok
 ):
-    """A charge leaves a vault at (1 + buffer) x its requirement: below a margin-called type's
-    warning factor, in the band where anyone may take the bonus from its opted-in owner (the
-    adversarial read's finding 2). With the deleveraging layer in the order such a buffer is
-    one line naming both keys."""
+    """A deleveraging charge leaves a vault at (1 + buffer) x its requirement: below a
+    margin-called type's warning factor, in the band where anyone may take the bonus from its
+    opted-in owner (issue 63, finding 3; flagged before as the adversarial read's finding 2,
+    then only with the layer in the order). The contracts refuse it (the MarginCall a warning
+    factor above 1 + the Backstop's buffer, the Backstop a buffer below the highest - 1) in any
+    order of the layers: the loader names both keys first, in one line."""
     data = copy.deepcopy(BASE)
     data["backstop"]["waterfall"] = order
-    data["backstop"]["deleverage_buffer"] = buffer
+    if buffer is not None:
+        data["backstop"]["deleverage_buffer"] = buffer
     for c in data["collateral"]:
         c["margin_call"] = margin_call
+        c["margin_warning_factor"] = warning
     if ok:
-        assert parse_config(data).waterfall.deleverage_buffer == Decimal(buffer) * WAD
+        parse_config(data)
         return
     with pytest.raises(ConfigError) as exc:
         parse_config(data)
+    shown = Fraction(Decimal(buffer or "0.25")).limit_denominator()
     assert str(exc.value) == (
-        "config: deleverage_buffer 1/10 is below ETH-A's margin_warning_factor - 1 (1/5): a "
-        "charge would put its opted-in vaults in the margin call's band"
+        f"config: deleverage_buffer {shown} is below ETH-A's margin_warning_factor - 1 "
+        f"({Fraction(Decimal(warning) - 1).limit_denominator()}): a deleveraging charge would "
+        "put its opted-in vaults in the margin call's band"
     )
+
+
+def test_finding_63_3__warning_above_the_deleverage_buffer__deploy_exits_2_naming_the_keys(
+    tmp_path,
+):
+    """The deploy script refuses a margin_warning_factor above 1 + the deleverage buffer in one
+    line naming both keys (the MarginCall would refuse it too), before any node starts."""
+    bad = tmp_path / "bad.toml"
+    bad.write_text(
+        DEFAULT_CONFIG.read_text().replace(
+            'margin_warning_factor = "1.2" ', 'margin_warning_factor = "1.3" ', 1
+        )
+    )
+    assert bad.read_text() != DEFAULT_CONFIG.read_text()
+    result = subprocess.run(
+        ["ape", "run", "deploy", "--config", str(bad)],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 2
+    errors = [line for line in result.stderr.splitlines() if line.startswith("deploy:")]
+    assert errors == [
+        f"deploy: {bad}: deleverage_buffer 1/4 is below ETH-A's margin_warning_factor - 1 "
+        "(3/10): a deleveraging charge would put its opted-in vaults in the margin call's band"
+    ]
+    assert "Traceback" not in result.stderr
 
 
 def test_unreadable_or_invalid_toml__one_line_error(tmp_path):
@@ -506,6 +545,8 @@ def test_margin_call__read_exactly_and_deployed_per_type():
     data["collateral"][0].update(
         margin_warning_factor="1.35", margin_bonus="0.0125", margin_close_factor="0.25"
     )
+    # a warning factor of 1.35 needs a deleverage buffer of at least 0.35 (issue 63, finding 3)
+    data["backstop"]["deleverage_buffer"] = "0.35"
     cfg = parse_config(data)
     eth, wbtc = cfg.collateral
     assert eth.margin_parameters == (135 * RAY // 100, 125 * WAD // 10_000, WAD // 4)
@@ -522,6 +563,10 @@ def test_margin_call__read_exactly_and_deployed_per_type():
     assert margin_call.parameters(wbtc.type_id) == (0, 0, 0)  # off: never called
     # the MarginCall reads the Spotter's oracle map (it keeps none of its own)
     assert not hasattr(margin_call, "oracles")
+    # it and the Backstop know each other: the buffer bounds the warning factors
+    assert margin_call.backstop == d.backstop
+    assert model.contract(d.backstop).margin_call == d.margin_call
+    assert margin_call.highest_warning_factor() == 135 * RAY // 100
     assert model.contract(d.spotter).oracles[wbtc.type_id] == d.types["WBTC-A"].oracle
 
 

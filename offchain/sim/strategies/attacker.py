@@ -54,7 +54,7 @@ from offchain.model.backstop import CLOSED
 from offchain.model.dutch_auction import SLOT_BITS
 from offchain.model.fixed_point import RAY
 from offchain.model.stability_pool import MIN_STAKE
-from offchain.sim.strategies.backstop_keeper import keeper_lists_from_model
+from offchain.sim.strategies.backstop_keeper import keeper_round_from_model
 from offchain.sim.strategies.keepers import pool_out
 
 SHAPES: tuple[str, ...] = (
@@ -94,8 +94,9 @@ class Move:
 
 @dataclass(frozen=True)
 class KeeperList:
-    """A `deleverage` list decided when it is sent: the backstop keeper's first list for the
-    type (offchain/sim/strategies/backstop_keeper.py), from the state then."""
+    """A `deleverage` list decided when it is sent: the owners and shares of the backstop
+    keeper's first call for the type (offchain/sim/strategies/backstop_keeper.py), from the
+    state then (two arguments)."""
 
     type_id: bytes
 
@@ -394,14 +395,16 @@ def _sandwich(view: AttackerView, t: TypeSeen) -> list[Move]:
 
 def resolve(move: Move, model, attacker: str) -> tuple:
     """A move's arguments with each `Affordable` replaced by the amount it stands for now, and
-    each `KeeperList` by the keeper's list now."""
+    each `KeeperList` by the owners and shares of the keeper's first call now."""
     if any(isinstance(arg, KeeperList) for arg in move.args):
-        return tuple(
-            keeper_lists_from_model(model, move.contract, arg.type_id)[1]
-            if isinstance(arg, KeeperList)
-            else arg
-            for arg in move.args
-        )
+        out: list = []
+        for arg in move.args:
+            if isinstance(arg, KeeperList):
+                calls = keeper_round_from_model(model, move.contract, arg.type_id)[1]
+                out += [calls[0].owners, calls[0].shares] if calls else [[], []]
+            else:
+                out.append(arg)
+        return tuple(out)
     if not any(isinstance(arg, Affordable) for arg in move.args):
         return move.args
     auction = model.contract(move.contract)

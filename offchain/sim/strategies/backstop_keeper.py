@@ -2,7 +2,8 @@
 with them), cover queued losses, settle, start debt and surplus auctions, bid in and finish debt
 auctions, realize stakers' charges; from what it observes of the Backstop (`BackstopView`).
 And, where the waterfall parks a type's loss for the deleveraging layer, charge it to the type's
-strongest vaults (`deleverage_action`, from the vault index and a `DeleverageView`).
+strongest vaults by the level rule (`deleverage_actions`, from the vault index and a
+`DeleverageView`).
 """
 
 from __future__ import annotations
@@ -16,9 +17,9 @@ from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.strategies.actions import Action
 from offchain.system.deployment import Deployment
 
-# a deleverage whose charge would be below one stablecoin is not sent: the rounding a charge
-# leaves due (below one wad-th of the listed headroom plus a rate per vault) would otherwise
-# be chased bar after bar, a transaction each, for dust
+# no deleverage is sent while less than one stablecoin is due: the rounding a round leaves due
+# (below one wad-th of the charged headroom plus a rate and a rad per vault) would otherwise be
+# chased bar after bar, a transaction each, for dust
 MIN_DELEVERAGE_CHARGE = RAD
 
 
@@ -221,9 +222,9 @@ def backstop_actions(
 class DeleverageView:
     """A type's loss parked for the deleveraging layer and what `Backstop.deleverage` prices a
     vault's headroom with: the lowest safe price the type's oracle shows (the engine's, or a
-    current, queued or posted oracle price over the liquidation ratio), the per-call fraction
-    cap and the per-vault interval; `allowed`: the keeper may call it (holds the DELEVERAGE role
-    or is an admin); `now`: the time the call will carry (at least)."""
+    current, queued or posted oracle price over the liquidation ratio), the max fraction a
+    window and the per-vault interval; `allowed`: the keeper may call it (holds the DELEVERAGE
+    role or is an admin); `now`: the time the call will carry (at least)."""
 
     due: int  # rad: Backstop.deleverage_due(type)
     rate: int  # ray
@@ -244,9 +245,20 @@ class DeleverageView:
         return dl.Limits(self.max_fraction, self.interval)
 
 
-# the most `deleverage` calls (of 50 vaults each) the keeper sends a type in one round, while
-# due remains after the strongest 50 are charged (its gas budget may send fewer)
+# the most `deleverage` calls (of 50 vaults each) the keeper sends a type in one round (its gas
+# budget may send fewer); the vaults of the level past them are charged in the next round
 MAX_DELEVERAGE_BATCHES = 4
+
+
+@dataclass(frozen=True)
+class DeleverageCall:
+    """One `deleverage` the keeper sends: its owners (ascending, as the contract requires), each
+    one's share [wad] in the same order, and what it charges [rad], to the wei, after the calls
+    of the round before it."""
+
+    owners: list[str]
+    shares: list[int]
+    charge: int
 
 
 def share_left(window: dl.Window, v: DeleverageView) -> int:
@@ -269,71 +281,79 @@ def deleverage_ranked(vaults: Mapping[str, tuple[int, int]], v: DeleverageView) 
     return dl.ranked_by_strength(vaults, v.pricing)
 
 
-def _rows(
-    vaults: Mapping[str, tuple[int, int]],
-    owners: list[str],
-    windows: Mapping[str, dl.Window],
-) -> list[dl.VaultRow]:
-    return [dl.VaultRow(o, *vaults.get(o, (0, 0)), windows.get(o, dl.Window())) for o in owners]
-
-
-def deleverage_batches(
+def deleverage_shares(
     vaults: Mapping[str, tuple[int, int]],
     v: DeleverageView,
     windows: Mapping[str, dl.Window] | None = None,
-) -> list[tuple[list[str], int]]:
-    """The keeper's `deleverage` calls for a type this round, each (owners in ascending address
-    order, as the contract requires; its charge [rad]): the MAX_DELEVERAGE_VAULTS strongest
-    vaults with share left in their window (`windows`: owner -> its window, as
-    Backstop.deleverage_window says; absent: never charged), then, while at least
-    MIN_DELEVERAGE_CHARGE stays due after a call, the next 50, at most MAX_DELEVERAGE_BATCHES
-    calls; a call charging less than MIN_DELEVERAGE_CHARGE is not sent (the next 50 are tried)."""
+) -> dict[str, int]:
+    """owner -> the share of its headroom [wad] the keeper charges it this round: the level
+    rule (offchain/model/deleverage.py's level_shares) over the vaults with headroom, share
+    left in their window (`windows`: owner -> its window, as Backstop.deleverage_window says;
+    absent: never charged) and room under their size margin; the strongest come down to one
+    strength level, each paying its excess over it (finding 63-2: no cut a tie or a split
+    games). None when less than MIN_DELEVERAGE_CHARGE is due."""
+    if v.due < MIN_DELEVERAGE_CHARGE:
+        return {}
+    cands = dl.candidates(vaults, windows or {}, v.pricing, v.limits, v.now)
+    return dl.level_shares(cands, v.due)
+
+
+def deleverage_calls(
+    vaults: Mapping[str, tuple[int, int]],
+    v: DeleverageView,
+    windows: Mapping[str, dl.Window] | None = None,
+) -> list[DeleverageCall]:
+    """The keeper's `deleverage` calls for a type this round: the vaults with a share
+    (deleverage_shares) whose charge is at least one wei of normalized debt, strongest first,
+    MAX_DELEVERAGE_VAULTS a call, at most MAX_DELEVERAGE_BATCHES calls (the rest pay in the
+    next round, at the same level if nothing else moved); each call's owners in ascending
+    order with their shares, and its charge predicted against the due the calls before it
+    left (offchain/model/deleverage.py's charges)."""
     windows = windows or {}
-    ranked = [o for o in deleverage_ranked(vaults, v) if share_left(windows.get(o, dl.Window()), v)]
-    out: list[tuple[list[str], int]] = []
+    shares = deleverage_shares(vaults, v, windows)
+    if not shares:
+        return []
+    p = v.pricing
+    charged = [
+        o
+        for o in shares  # strongest first (level_shares keeps the candidates' order)
+        if vault_headroom(*vaults[o], v)[1] * shares[o] // WAD // v.rate
+    ]
+    out: list[DeleverageCall] = []
     due = v.due
-    for start in range(0, len(ranked), MAX_DELEVERAGE_VAULTS):
-        if len(out) == MAX_DELEVERAGE_BATCHES or due < MIN_DELEVERAGE_CHARGE:
+    for start in range(0, len(charged), MAX_DELEVERAGE_VAULTS):
+        if len(out) == MAX_DELEVERAGE_BATCHES:
             break
-        owners = sorted(ranked[start : start + MAX_DELEVERAGE_VAULTS], key=lambda o: int(o, 16))
-        charge = (
-            sum(
-                c.added
-                for c in dl.charges(_rows(vaults, owners, windows), due, v.pricing, v.limits, v.now)
-            )
-            * v.rate
-        )
-        if charge < MIN_DELEVERAGE_CHARGE:
-            # vaults with a sliver of share left: skip them, the next 50 may have room (a
-            # stop here listed the same 50 every round until their windows ended)
-            continue
-        out.append((owners, charge))
+        owners = sorted(charged[start : start + MAX_DELEVERAGE_VAULTS], key=lambda o: int(o, 16))
+        call_shares = [shares[o] for o in owners]
+        rows = _rows(vaults, owners, windows, call_shares)
+        charge = sum(c.added for c in dl.charges(rows, due, p, v.limits, v.now)) * v.rate
+        out.append(DeleverageCall(owners, call_shares, charge))
         due -= charge
     return out
 
 
-def deleverage_list(
+def _rows(
     vaults: Mapping[str, tuple[int, int]],
-    v: DeleverageView,
-    windows: Mapping[str, dl.Window] | None = None,
-) -> list[str]:
-    """The owners the first deleverage lists: of the vaults with headroom, the
-    MAX_DELEVERAGE_VAULTS strongest with share left in their window, in ascending address
-    order."""
-    windows = windows or {}
-    chosen = [o for o in deleverage_ranked(vaults, v) if share_left(windows.get(o, dl.Window()), v)]
-    return sorted(chosen[:MAX_DELEVERAGE_VAULTS], key=lambda o: int(o, 16))
+    owners: list[str],
+    windows: Mapping[str, dl.Window],
+    shares: list[int],
+) -> list[dl.VaultRow]:
+    return [
+        dl.VaultRow(o, *vaults.get(o, (0, 0)), windows.get(o, dl.Window()), share)
+        for o, share in zip(owners, shares, strict=True)
+    ]
 
 
 def deleverage_charges(
     vaults: Mapping[str, tuple[int, int]],
-    owners: list[str],
+    call: DeleverageCall,
     v: DeleverageView,
     windows: Mapping[str, dl.Window] | None = None,
 ) -> dict[str, int]:
-    """What Backstop.deleverage would charge each of `owners` [rad] in the state `v` shows, to
-    the wei (offchain/model/deleverage.py's charges)."""
-    rows = _rows(vaults, owners, windows or {})
+    """What Backstop.deleverage(type, call.owners, call.shares) would charge each owner [rad]
+    in the state `v` shows, to the wei (offchain/model/deleverage.py's charges)."""
+    rows = _rows(vaults, call.owners, windows or {}, call.shares)
     return {c.owner: c.added * v.rate for c in dl.charges(rows, v.due, v.pricing, v.limits, v.now)}
 
 
@@ -344,11 +364,11 @@ def deleverage_actions(
     in_flight: set[tuple],
     windows: Mapping[str, dl.Window] | None = None,
 ) -> list[Action]:
-    """Charge the type's parked loss to its strongest vaults with share left
-    (deleverage_batches: the strongest 50, then the next 50 while due remains), when the keeper
-    may and nothing of it is in flight; what the listed vaults could not take (their room, the
-    window's bound) stays due, and the keeper calls again next bar. Each valued at its charge
-    [wad], for a gas budget."""
+    """Charge the type's parked loss to its strongest vaults by the level rule
+    (deleverage_calls: 50 a call, up to four calls a round), when the keeper may and nothing
+    of it is in flight; what the vaults could not take (their room, the window's bound) stays
+    due, and the keeper calls again next bar. Each valued at its charge [wad], for a gas
+    budget."""
     target = ("deleverage", p.type_id)
     if v is None or v.due == 0 or not v.allowed or v.safe_price == 0 or target in in_flight:
         return []
@@ -358,13 +378,13 @@ def deleverage_actions(
             p.keeper,
             p.backstop,
             "deleverage",
-            (p.type_id, owners),
+            (p.type_id, call.owners, call.shares),
             (target if i == 0 else (*target, i),),
             p.gas_price,
             0,
-            (charge // RAY,),
+            (call.charge // RAY,),
         )
-        for i, (owners, charge) in enumerate(deleverage_batches(vaults, v, windows))
+        for i, call in enumerate(deleverage_calls(vaults, v, windows))
     ]
 
 
@@ -380,13 +400,12 @@ def deleverage_action(
     return actions[0] if actions else None
 
 
-def keeper_lists_from_model(model, backstop: str, type_id: bytes) -> tuple[list[str], list[str]]:
-    """(its ranking, its first list) of type `type_id`'s vaults, as the keeper decides them, read
-    from the model's twins (`model`: a ModelBackend) rather than through views: what the fuzz
-    machine's and the attacker actor's keeper send (deleverage_ranked, deleverage_list)."""
+def deleverage_view_from_model(model, backstop: str, type_id: bytes) -> DeleverageView:
+    """The DeleverageView of type `type_id` read from the model's twins (`model`: a
+    ModelBackend), as the keeper would read it through views, the keeper allowed."""
     b = model.contract(backstop)
     engine = b.engine
-    view = DeleverageView(
+    return DeleverageView(
         due=b.deleverage_due(type_id),
         rate=engine.collateral_types[type_id].rate,
         safe_price=b.lowest_safe_price(type_id),
@@ -397,6 +416,17 @@ def keeper_lists_from_model(model, backstop: str, type_id: bytes) -> tuple[list[
         interval=b.deleverage_interval,
         now=model.next_block_time,
     )
+
+
+def keeper_round_from_model(
+    model, backstop: str, type_id: bytes
+) -> tuple[list[str], list[DeleverageCall]]:
+    """(its ranking, its calls) of type `type_id`'s vaults this round, as the keeper decides
+    them, read from the model's twins rather than through views: what the fuzz machine's and
+    the attacker actor's keeper send (deleverage_ranked, deleverage_calls)."""
+    b = model.contract(backstop)
+    engine = b.engine
+    view = deleverage_view_from_model(model, backstop, type_id)
     vaults = {
         owner: (v.collateral, v.normalized_debt)
         for (t, owner), v in list(engine.vaults.items())
@@ -404,4 +434,4 @@ def keeper_lists_from_model(model, backstop: str, type_id: bytes) -> tuple[list[
     }
     ranked = deleverage_ranked(vaults, view)
     windows = {o: dl.Window(*b.deleverage_window(type_id, o)) for o in ranked}
-    return ranked, deleverage_list(vaults, view, windows)
+    return ranked, deleverage_calls(vaults, view, windows)

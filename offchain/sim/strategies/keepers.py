@@ -18,8 +18,9 @@ decide the same things from the same state.
   a threshold (flash take through the pool, or with own capital at the market price).
 - `backstop_actions`: accrue fees (and heal the unsettled proceeds with them), cover queued
   losses, settle, start debt and surplus auctions, bid in and finish debt auctions, realize
-  stakers' charges; `deleverage_action`: charge a loss the deleveraging layer parked to the
-  type's strongest vaults, 50 a call (`deleverage_batches`, `deleverage_charges`).
+  stakers' charges; `deleverage_actions`: charge a loss the deleveraging layer parked to the
+  type's strongest vaults by the level rule, 50 a call (`deleverage_calls`,
+  `deleverage_charges`).
 - `oracle_actions`: post the market price, poke the oracle and the spotter when allowed.
 - `arbitrage_action`: move the collateral pool towards the market price with finite inventory.
 - `Latency`: a keeper's gas bid against the bar's gas percentiles -> lands now, next bar, or not.
@@ -47,14 +48,15 @@ from offchain.sim.strategies.backstop_keeper import (
     BackstopParams,
     BackstopView,
     DebtAuctionView,
+    DeleverageCall,
     DeleverageView,
     backstop_actions,
     deleverage_action,
     deleverage_actions,
-    deleverage_batches,
+    deleverage_calls,
     deleverage_charges,
-    deleverage_list,
     deleverage_ranked,
+    deleverage_shares,
     share_left,
     vault_headroom,
 )
@@ -90,6 +92,7 @@ __all__ = [
     "BackstopParams",
     "BackstopView",
     "DebtAuctionView",
+    "DeleverageCall",
     "DeleverageView",
     "Latency",
     "PoolView",
@@ -100,10 +103,10 @@ __all__ = [
     "capital_spent",
     "deleverage_action",
     "deleverage_actions",
-    "deleverage_batches",
+    "deleverage_calls",
     "deleverage_charges",
-    "deleverage_list",
     "deleverage_ranked",
+    "deleverage_shares",
     "liquidation_actions",
     "liquidation_batches",
     "split_batch",

@@ -10,18 +10,19 @@ where a result is too long for a batched read, `call` (one plain call, nothing m
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from fractions import Fraction
 from typing import Any
 
 from offchain.backends.base import TX_GAS
-from offchain.model.backstop import MAX_DELEVERAGE_VAULTS, LossStatus
+from offchain.model import deleverage as dl
+from offchain.model.backstop import LossStatus
 from offchain.model.deleverage import Window
 from offchain.model.dutch_auction import MAX_ACTIVE, every_running
 from offchain.model.fixed_point import RAY, WAD_TO_RAY
 from offchain.model.state import Role
 from offchain.sim.strategies.keepers import (
-    MAX_DELEVERAGE_BATCHES,
     Action,
     AuctionView,
     BackstopView,
@@ -33,7 +34,6 @@ from offchain.sim.strategies.keepers import (
     capital_spent,
     liquidation_actions,
     lowest_safe_price,
-    share_left,
     taker_actions,
 )
 from offchain.system.deployment import Deployment, TypeDeployment
@@ -299,19 +299,29 @@ WINDOW_BATCH = 100
 
 
 def read_windows(
-    read: Read, d: Deployment, t: TypeDeployment, ranked: list[str], v: DeleverageView
+    read: Read,
+    d: Deployment,
+    t: TypeDeployment,
+    ranked: list[str],
+    v: DeleverageView,
+    vaults: Mapping[str, tuple[int, int]],
 ) -> dict[str, Window]:
-    """Backstop.deleverage_window of the strongest vaults (`ranked`, strongest first), a batch
-    at a time, until as many of them have share left as the keeper's calls list
-    (MAX_DELEVERAGE_VAULTS x MAX_DELEVERAGE_BATCHES) or none is left: what deleverage_batches
-    needs to skip the vaults whose window has used the max fraction."""
+    """Backstop.deleverage_window of the strongest vaults (`ranked`, strongest first; `vaults`
+    the index's owner -> (collateral, normalized debt)), a batch at a time, until the level
+    rule's level over the vaults read lies at or above the next vault's strength (no vault
+    past them pays: offchain/model/deleverage.py's level_reached) or none is left: what
+    deleverage_calls needs of the windows."""
     windows: dict[str, Window] = {}
-    wanted = MAX_DELEVERAGE_VAULTS * MAX_DELEVERAGE_BATCHES
     for start in range(0, len(ranked), WINDOW_BATCH):
         batch = ranked[start : start + WINDOW_BATCH]
         got = read([(d.backstop, "deleverage_window", (t.type_id, o)) for o in batch])
         windows.update((o, Window(*w)) for o, w in zip(batch, got, strict=True))
-        if sum(1 for w in windows.values() if share_left(w, v)) >= wanted:
+        if start + WINDOW_BATCH >= len(ranked):
+            break
+        read_so_far = {o: vaults[o] for o in windows}
+        cands = dl.candidates(read_so_far, windows, v.pricing, v.limits, v.now)
+        following = ranked[start + WINDOW_BATCH]
+        if dl.level_reached(cands, v.due, Fraction(1) / dl.strength(*vaults[following], v.pricing)):
             break
     return windows
 

@@ -393,16 +393,17 @@ class BackstopStep:
         return out
 
     def _deleverage(self, world: World, name: str, params: BackstopParams) -> list[Action]:
-        """Type `name`'s parked loss, charged to its strongest vaults with share left in their
-        window (from the type's vault index; the windows read for the strongest only), 50 a
-        call while due remains (deleverage_actions); none when nothing is due, the keeper may
-        not, a charge is in flight or it would be below a stablecoin."""
+        """Type `name`'s parked loss, charged to its strongest vaults by the level rule (from
+        the type's vault index; the windows read for the strongest only, down to the level),
+        50 a call (deleverage_actions); none when nothing is due, the keeper may not, a charge
+        is in flight or less than a stablecoin is due."""
         t = world.d.types[name]
         view = read_deleverage_view(world.read, world.d, t, params.keeper, world.next_block_time)
         if view is None or not view.allowed or ("deleverage", t.type_id) in world.in_flight():
             return []
         vaults = world.index(name).vaults
-        windows = read_windows(world.read, world.d, t, deleverage_ranked(vaults, view), view)
+        ranked = deleverage_ranked(vaults, view)
+        windows = read_windows(world.read, world.d, t, ranked, view, vaults)
         return deleverage_actions(vaults, view, params, world.in_flight(), windows)
 
 

@@ -64,16 +64,20 @@ class MarginCallRules(MachineBase):
 
     @rule(
         name=st.sampled_from(TYPES),
-        move=st.sampled_from(["parameters", "parameters", "bounds", "remove", "oracle"]),
+        move=st.sampled_from(
+            ["parameters", "parameters", "bounds", "buffer_edge", "remove", "oracle"]
+        ),
         pick=st.integers(0, 10**6),
         by_stranger=st.sampled_from([False, False, False, True]),
     )
     def margin_governance(self, name, move, pick, by_stranger):
         """Governance changes a type's margin-call parameters while vaults are called: a warning
-        factor in (1, 1.5], a bonus to 5%, a close factor in (0, 50%]; or one just out of bounds
-        (refused); removes them; or points the type's oracle in the Spotter, which the
-        MarginCall reads at once, at its own or (a quarter of the time) the other type's. A
-        stranger is refused."""
+        factor in (1, 1.5] (refused above 1 + the Backstop's deleverage buffer, issue 63), a
+        bonus to 5%, a close factor in (0, 50%]; or one just out of bounds (refused); a warning
+        factor at 1 + the buffer or one ray-unit above it (refused), then the buffer one wei
+        lower (refused when that factor is the highest); removes them; or points the
+        type's oracle in the Spotter, which the MarginCall reads at once, at its own or (a
+        quarter of the time) the other type's. A stranger is refused."""
         t, m = self.t(name), self.s.d.margin_call
         sender = self.r.stranger if by_stranger else self.r.governance
         if move == "parameters":
@@ -91,6 +95,15 @@ class MarginCallRules(MachineBase):
                 (MAX_WARNING_FACTOR, MAX_BONUS, MAX_CLOSE_FACTOR),
             ][pick % 6]
             self.act(m, "set_parameters", sender, t.type_id, *bad)
+        elif move == "buffer_edge":
+            # issue 63, finding 3: at most 1 + the Backstop's deleverage buffer (accepted at it,
+            # refused one ray-unit above)
+            buffer = self.s.contract(self.s.d.backstop).deleverage_buffer
+            warning = min(RAY + buffer * 10**9, MAX_WARNING_FACTOR - 1) + pick % 2
+            self.act(m, "set_parameters", sender, t.type_id, warning, MAX_BONUS, MAX_CLOSE_FACTOR)
+            # and the Backstop's side: the buffer one wei lower (refused when that warning
+            # factor, now the highest, sits at 1 + the buffer)
+            self.act(self.s.d.backstop, "set_deleverage_buffer", sender, max(0, buffer - 1))
         elif move == "remove":
             self.act(m, "remove", sender, t.type_id)
         else:

@@ -6,16 +6,27 @@ did; each transaction may revert and the step goes on."""
 
 from __future__ import annotations
 
+from eth_utils import to_checksum_address
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
 from offchain.model import deleverage as dl
-from offchain.model.fixed_point import RAD, WAD
-from offchain.model.state import Role
-from offchain.sim.strategies.backstop_keeper import keeper_lists_from_model
+from offchain.model.backstop import MAX_DELEVERAGE_VAULTS
+from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.model.state import ZERO_ADDRESS, Role
+from offchain.sim.strategies.backstop_keeper import (
+    deleverage_view_from_model,
+    keeper_round_from_model,
+)
 from offchain.testing.machine.auctions import AuctionRules
 from offchain.testing.machine.base import FRACTION, TYPES
-from offchain.testing.specification.deleverage import check_keeper_ranking
+from offchain.testing.specification.base import SpecViolation
+from offchain.testing.specification.deleverage import (
+    check_keeper_ranking,
+    check_level_rule,
+    check_split,
+    level_rows,
+)
 
 
 class WaterfallRules(AuctionRules):
@@ -264,35 +275,88 @@ class WaterfallRules(AuctionRules):
             owners = owners[:2] + owners[1:2]
         return owners
 
-    def _keeper_owners(self, name):
-        """The backstop keeper's list for type `name` (offchain/sim/strategies/backstop_keeper.py,
-        the simulator's and the live bot's code): its ranking of the type's vaults by strength,
-        checked against the Specification's (split-invariance), then the 50 strongest with
-        share left in their window, ascending."""
+    @staticmethod
+    def _shares(owners, pick, mode="all"):
+        """A share [wad] for each owner, by `pick`: the whole headroom (1 wad: the max fraction
+        then binds), a third of it, a share from `pick`, or none; every call lists the whole
+        headroom for some so that the due scales the shares down when they ask more than it.
+        `mode` "mismatch": one share too few (refused)."""
+        kinds = [WAD, WAD // 3, 1 + pick % WAD, 0]
+        shares = [kinds[(pick >> (2 * i)) & 3] for i in range(len(owners))]
+        if mode == "mismatch":
+            return shares[:-1]
+        return shares
+
+    def _keeper_calls(self, name):
+        """The backstop keeper's calls for type `name` this round
+        (offchain/sim/strategies/backstop_keeper.py, the simulator's and the live bot's code):
+        its ranking of the type's vaults by strength, checked against the Specification's, and
+        its shares against the level rule's (issue 63: each vault its excess over one strength
+        level, to the stated rounding), then (owners, shares) of each call."""
         tid = self.t(name).type_id
-        ranked, owners = keeper_lists_from_model(self.s.model, self.s.d.backstop, tid)
+        ranked, calls = keeper_round_from_model(self.s.model, self.s.d.backstop, tid)
         if self.s.checked:  # not in the benchmark's unchecked floor
             check_keeper_ranking(self.s.spec, tid, ranked)
-        return owners
+            pairs = [(c.owners, c.shares) for c in calls]
+            check_level_rule(self.s.spec, tid, pairs, self.s.model.next_block_time)
+        return calls
+
+    def _keeper_round(self, name, by):
+        """Send the keeper's calls of one round for type `name` (`_keeper_calls`) from `by`;
+        each that goes through must charge what the keeper predicted, to the wei. How many
+        went through."""
+        b, tid = self.s.contract(self.s.d.backstop), self.t(name).type_id
+        sent = 0
+        for call in self._keeper_calls(name):
+            before = b.deleverage_due(tid)
+            if self.act(self.s.d.backstop, "deleverage", by, tid, call.owners, call.shares):
+                sent += 1
+                self._count_charges()
+                charged = before - b.deleverage_due(tid)
+                if self.s.checked and charged != call.charge:
+                    raise SpecViolation(
+                        f"keeper shares: the keeper predicted {call.charge}, the call charged "
+                        f"{charged}"
+                    )
+        return sent
 
     @rule(
         name=st.sampled_from(TYPES),
         mode=st.sampled_from(
-            ["all", "keeper", "subset", "unsorted", "repeated", "buffer", "limits", "release"]
+            [
+                "all",
+                "keeper",
+                "subset",
+                "unsorted",
+                "repeated",
+                "mismatch",
+                "buffer",
+                "limits",
+                "release",
+                "link",
+            ]
         ),
         pick=st.integers(0, 10**6),
         sender=st.sampled_from(["governance", "keeper", "keeper", "stranger"]),
     )
     def deleverage(self, name, mode, pick, sender):
-        """Charge a type's loss due for deleveraging to a list of owners (governance as admin,
-        the keeper if it was granted the DELEVERAGE role, the stranger refused), or governance
-        moves the buffer or the limits (max fraction, interval) while losses are due (one pick
-        in eight out of bounds: refused), or releases part of a due to the debt auction (one
-        pick in eight more than is due: refused)."""
+        """Charge a type's loss due for deleveraging to a list of owners with a share each (the
+        keeper's round by the level rule, or listed shares: whole, a third, drawn, none; a share
+        list one short is refused), governance as admin, the keeper if it was granted the
+        DELEVERAGE role, the stranger refused; or governance moves the buffer (refused below a
+        margin-call warning factor - 1, issue 63) or the limits (max fraction, interval) while
+        losses are due (one pick in eight out of bounds: refused), links the MarginCall again
+        (the zero address refused), or releases part of a due to the debt auction (one pick in
+        eight more than is due: refused)."""
         by = {"governance": self.r.governance, "keeper": self.r.keeper}.get(sender, self.r.stranger)
         b, tid = self.s.contract(self.s.d.backstop), self.t(name).type_id
         if mode == "buffer":
             buffer = pick * 10**12 if pick % 8 else WAD + pick
+            if pick % 4 == 1:
+                # at the highest margin-call warning factor - 1, or one wei below (refused:
+                # issue 63, finding 3)
+                highest = self.s.contract(self.s.d.margin_call).highest_warning_factor()
+                buffer = max(0, (highest - RAY) // 10**9 + pick % 8 // 4 - 1)
             self.act(self.s.d.backstop, "set_deleverage_buffer", by, buffer)
             return
         if mode == "limits":
@@ -301,16 +365,24 @@ class WaterfallRules(AuctionRules):
                 fraction, interval = (0, interval) if pick % 16 else (WAD, 365 * 86400 + 1)
             self.act(self.s.d.backstop, "set_deleverage_limits", by, fraction, interval)
             return
+        if mode == "link":
+            # the MarginCall whose warning factors bound the buffer (again; one pick in four
+            # the zero address: refused)
+            margin_call = self.s.d.margin_call if pick % 4 else ZERO_ADDRESS
+            self.act(self.s.d.backstop, "set_margin_call", by, margin_call)
+            return
         if mode == "release":
             due = b.deleverage_due(tid)
             amount = due * (pick % 1_000 + 1) // 1_000 if pick % 8 else due + 1
             self.act(self.s.d.backstop, "release_deleverage", by, tid, amount)
             return
-        owners = self._keeper_owners(name) if mode == "keeper" else self._owners(mode, pick)
-        if not owners:
-            self.totals.outcomes["deleverage: the keeper lists none"] += 1
+        if mode == "keeper":
+            if not self._keeper_round(name, by):
+                self.totals.outcomes["deleverage: the keeper sends none"] += 1
             return
-        if self.act(self.s.d.backstop, "deleverage", by, self.t(name).type_id, owners):
+        owners = self._owners(mode, pick)
+        shares = self._shares(owners, pick, mode)
+        if self.act(self.s.d.backstop, "deleverage", by, self.t(name).type_id, owners, shares):
             self._count_charges()
 
     def _count_charges(self):
@@ -333,14 +405,15 @@ class WaterfallRules(AuctionRules):
         user's vault near its limit is liquidated in a crash and its auction sells out below
         the debt, governance orders a waterfall with the deleveraging layer and grants the
         keeper the DELEVERAGE role (one time in five every vault of the type then repays: the
-        layer takes nothing), the loss is covered after the queue delay, the keeper
-        charges the listed vaults (maybe after a fall of 20% the oracle shows but the engine
-        does not yet: posted, or queued by a poke; or 5% in effect everywhere; with an odd
-        `frac`, the strong vault alone after a steep size margin, `_steep_size_margin`; and a
-        list with an owner twice is refused),
-        and again with what is still due, at once (the charged vaults rest: with a tiny max
-        fraction set first, two times in three when the frac is even) or after the interval;
-        one time in three governance then releases what is left to the debt auction."""
+        layer takes nothing), the loss is covered after the queue delay, the keeper sends its
+        calls (the level rule's shares; maybe after a fall of 20% the oracle shows but the
+        engine does not yet: posted, or queued by a poke; or 5% in effect everywhere; with an
+        odd `frac`, the strong vault alone with its whole headroom after a steep size margin,
+        `_steep_size_margin`; and a list with an owner twice is refused), and the same calls
+        again with what is still due (their shares then ask more than the due: scaled down),
+        at once (the charged vaults rest: with a tiny max fraction set first, two times in three
+        when the frac is even) or after the interval; one time in three governance then
+        releases what is left to the debt auction."""
         b = self.s.contract(self.s.d.backstop)
         if not b.live:
             return
@@ -390,31 +463,137 @@ class WaterfallRules(AuctionRules):
             if fall == "queued":
                 self.s.warp(t.config.oracle_delay)
                 self.act(t.oracle, "poke", self.r.keeper)
-        owners = self._keeper_owners(name) or self._owners("all", 0)
+        calls = [(c.owners, c.shares) for c in self._keeper_calls(name)]
+        if not calls:
+            everyone = self._owners("all", 0)
+            calls = [(everyone, [WAD] * len(everyone))]
         steep = False
         if frac % 2:
             steep = self._steep_size_margin(name, strong)
-            owners = [strong] if steep else owners
+            calls = [([strong], [WAD])] if steep else calls
         if again == "now" and frac % 3 != 2 and not steep:
-            # a tiny max fraction and a day's rest: the first call leaves most of the due, and
-            # the second, at once, must charge none of the vaults the first charged
+            # a tiny max fraction and a day's rest: the first calls leave most of the due, and
+            # the same calls again, at once, must charge none of the vaults the first charged
             self.act(self.s.d.backstop, "set_deleverage_limits", gov, WAD // 10_000, 86_400)
         if frac % 2:
             # a list with an owner twice first: refused
-            self.act(
-                self.s.d.backstop, "deleverage", keeper, t.type_id, self._owners("repeated", 0)
-            )
+            twice = self._owners("repeated", 0)
+            self.act(self.s.d.backstop, "deleverage", keeper, t.type_id, twice, [WAD] * 3)
         for i in range(2):
             if i and again == "after_interval":
                 self.s.warp(max(1, b.deleverage_interval))
-            if b.deleverage_due(t.type_id) and self.act(
-                self.s.d.backstop, "deleverage", keeper, t.type_id, owners
-            ):
-                self._count_charges()
+            for owners, shares in calls:
+                if b.deleverage_due(t.type_id) and self.act(
+                    self.s.d.backstop, "deleverage", keeper, t.type_id, owners, shares
+                ):
+                    self._count_charges()
         due = b.deleverage_due(t.type_id)
         if due and frac % 3 == 0:
             # governance releases what is left to the debt auction (refused without one)
             self.act(self.s.d.backstop, "release_deleverage", gov, t.type_id, due)
+
+    # the owners of the tie story's vaults (issue 63): addresses nobody else uses
+    TIE_OWNER_BASE = 0x7E1E0000
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        honest=st.integers(46, 50),
+        parts=st.integers(2, 8),
+        wei=st.sampled_from(["none", "part", "honest"]),
+        share=st.integers(5, 60),
+    )
+    def deleverage_tie_story(self, name, honest, parts, wei, share):
+        """Issue 63, finding 2: `honest` vaults and a position cut into `parts` vaults, all of
+        one collateral ratio (debt at a twentieth of the limit: the type's strongest), more
+        than one keeper call's 50; one of them (a part, an honest one, or none) draws one wei
+        more. Governance parks a loss for the layer alone (a loss event it opens and closes
+        raising nothing, covered after the queue delay) of what the vaults stronger than the
+        tie pay down to its strength plus `share`% of the tie's caps, so that the level falls
+        inside the tie;
+        the keeper's round follows (its shares checked against the level rule: no vault of the
+        tie cut off at the 50th), and the parts, together, must pay what the whole position
+        would (`split_problems`, the Specification's rounding)."""
+        b = self.s.contract(self.s.d.backstop)
+        if not b.live:
+            return
+        t, gov, keeper = self.t(name), self.r.governance, self.r.keeper
+        ct = self.ctype(name)
+        if not ct.safe_price or not ct.rate:
+            return
+        scale = 10 ** (18 - t.config.token_decimals)
+        tokens = 10 * 10**t.config.token_decimals
+        collateral = tokens * scale
+        count = honest + parts
+        # per example (a machine is one example): the same owners when it is replayed
+        stories = getattr(self, "_tie_stories", 0)
+        self._tie_stories = stories + 1
+        start = self.TIE_OWNER_BASE + 64 * stories
+        owners = [str(to_checksum_address(f"0x{start + i:040x}")) for i in range(count)]
+        # the complete checks read their vaults and balances too
+        self.s.extra_holders.extend(owners)
+        # a twentieth of the limit at the buffer (at the engine's safe price), above the dust
+        limit = collateral * ct.safe_price * WAD // (WAD + b.deleverage_buffer)
+        art = max(limit // 20 // ct.rate, ct.dust // ct.rate + 1)
+        self.s.tx(t.token, "mint", gov, gov, tokens * count)
+        self.s.tx(t.token, "approve", gov, t.join, tokens * count)
+        self.act(t.join, "join", gov, gov, tokens * count)
+        for i, owner in enumerate(owners):
+            self.act(self.s.d.engine, "allow", owner, gov)
+            more = 1 if (wei == "part" and i == honest) or (wei == "honest" and i == 0) else 0
+            self.act(
+                self.s.d.engine,
+                "modify_vault",
+                gov,
+                t.type_id,
+                owner,
+                gov,
+                gov,
+                collateral,
+                art + more,
+            )
+        self.totals.outcomes["deleverage tie story"] += 1
+        # the loss (from the keeper's own view of the model)
+        view = deleverage_view_from_model(self.s.model, self.s.d.backstop, t.type_id)
+        engine = self.engine()
+        vaults = {
+            o: (v.collateral, v.normalized_debt)
+            for (tid, o), v in list(engine.vaults.items())
+            if tid == t.type_id
+        }
+        windows = {o: dl.Window(*b.deleverage_window(t.type_id, o)) for o in vaults}
+        tied = set(owners)
+        cands = dl.candidates(vaults, windows, view.pricing, view.limits, view.now)
+        starts = [c.start for c in cands if c.owner in tied]
+        if not starts:
+            return
+        # the charges of the vaults stronger than the tie with the level at its strength
+        # (1 / it = the least start of the tie), then share% of the tie's caps
+        level = min(starts)
+        above = sum(c.charge(level) for c in cands if c.owner not in tied and c.start < level)
+        room = sum(c.cap for c in cands if c.owner in tied)
+        amount = int(above + room * share / 100) + RAD
+        self.act(self.s.d.backstop, "grant_role", gov, gov, int(Role.OPEN_LOSS | Role.CLOSE_LOSS))
+        self.act(self.s.d.engine, "create_unbacked", gov, self.s.d.backstop, gov, amount)
+        loss_id = start
+        if not self.act(self.s.d.backstop, "open_loss", gov, t.type_id, gov, loss_id, amount, WAD):
+            return
+        self.act(self.s.d.backstop, "close_loss", gov, t.type_id, loss_id, amount, 0)
+        self.act(self.s.d.backstop, "set_waterfall", gov, [6])
+        self.act(self.s.d.backstop, "grant_role", gov, keeper, int(Role.DELEVERAGE))
+        self.s.warp(b.queue_delay + 1)
+        if not self.act(self.s.d.backstop, "cover", keeper, t.type_id, gov, loss_id):
+            return
+        before = {o: self.vault(name, o).normalized_debt for o in owners}
+        rows = level_rows(self.s.spec, t.type_id, self.s.model.next_block_time)
+        due = b.deleverage_due(t.type_id)
+        if not self._keeper_round(name, keeper):
+            self.totals.outcomes["deleverage tie story: the keeper sends none"] += 1
+            return
+        paid = {o: (self.vault(name, o).normalized_debt - before[o]) * ct.rate for o in owners}
+        if sum(1 for o in owners if paid[o]) > MAX_DELEVERAGE_VAULTS:
+            self.totals.outcomes["deleverage tie story: a tie past one call, all charged"] += 1
+        if self.s.checked:
+            check_split(self.s.spec, t.type_id, rows, due, owners[honest:], paid)
 
     def _steep_size_margin(self, name, strong):
         """Before a charge to `strong` alone: the max fraction 1, and a steep size margin (+100%

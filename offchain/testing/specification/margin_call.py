@@ -257,7 +257,29 @@ def _no_collateral(spec: SpecificationBase, pre: Before) -> str | None:
     return None
 
 
+def _warning_above_buffer(spec: SpecificationBase, pre: Before) -> str | None:
+    """issue 63, finding 3: a warning factor above 1 + the Backstop's deleverage buffer."""
+    if pre.function != "set_parameters":
+        return None
+    buffer = spec.c(spec.d.backstop).deleverage_buffer
+    if pre.args[1] > 10**27 + buffer * 10**9:
+        return None
+    return f"warning factor {pre.args[1]} is at most 1 + the buffer {buffer}"
+
+
+def _too_many_types(spec: SpecificationBase, pre: Before) -> str | None:
+    if pre.function != "set_parameters":
+        return None
+    packed = spec.c(pre.address).packed_parameters
+    configured = sum(1 for word in list(packed.values()) if word)
+    if not packed[pre.args[0]] and configured >= 32:
+        return None
+    return f"{configured} types with margin calls, the type's own set: {bool(packed[pre.args[0]])}"
+
+
 MARGIN_CALL_REVERT_CHECKS = {
+    "margin: warning above the deleverage buffer": _warning_above_buffer,
+    "margin: too many types": _too_many_types,
     "margin: no collateral": _no_collateral,
     "margin: not called": _not_called,
     "margin: still called": _still_called,

@@ -74,6 +74,18 @@ def _parked(system, order=(DELEVERAGE,)):
     return event, receipts
 
 
+def _common_share(due, rooms):
+    """One share for every listed vault [wad]: (due - n) / their headroom, rounded down, so that
+    each pays the same fraction of its headroom and the charges (each rounded up in the
+    contract's sum) stay within the due, never scaled down."""
+    return (due - len(rooms)) * WAD // sum(rooms)
+
+
+def _whole(owners):
+    """Every listed vault's share: its whole headroom (the max fraction then binds)."""
+    return [WAD] * len(owners)
+
+
 def _headroom(system, owner, buffer=DEFAULT_DELEVERAGE_BUFFER, safe_price=None):
     """floor(C x s x WAD / (WAD + buffer)) - D, 0 without debt or room (no size margin)."""
     collateral, normalized_debt = _vault(system, owner)
@@ -87,7 +99,8 @@ def test_deleverage__loss_parked_then_charged_by_headroom__strong_vault_pays_mos
     """Money flow: the layer takes the whole loss L (about 1,120) as due for deleveraging (the
     Backstop's bad debt, no longer attributed to the event); the keeper lists the three owners
     and the borrower (liquidated: no debt) and each vault with headroom pays the same fraction
-    L / (total headroom), about 35% (below the max fraction of 50%), of it: `other` about 825,
+    (L - 2 rad) / (total headroom), about 35% (below the max fraction of 50%), of it, the share
+    the keeper gives each of them (one for all here: they are listed alike): `other` about 825,
     `keeper` about 295, the others nothing. What rounding leaves stays due. The Backstop's bad
     debt falls by what was charged, and every charged vault keeps its collateral worth 1.25 x
     its debt at the safe price."""
@@ -104,17 +117,17 @@ def test_deleverage__loss_parked_then_charged_by_headroom__strong_vault_pays_mos
     rate, bad = _ctype(system).rate, _bad_debt(system, b)
     before = {owner: _vault(system, owner) for owner in owners}
 
-    system.tx(b, "deleverage", r.keeper, event.type_id, owners)
-
-    fraction = event.loss * WAD // total
+    fraction = _common_share(event.loss, [rooms[o] for o in owners if rooms[o]])
     assert fraction < WAD // 2
+    system.tx(b, "deleverage", r.keeper, event.type_id, owners, [fraction] * len(owners))
+
     charges = {owner: rooms[owner] * fraction // WAD // rate for owner in owners if rooms[owner]}
     assert set(charges) == {r.other, r.keeper}
     assert 825 * WAD < charges[r.other] < 826 * WAD
     assert 294 * WAD < charges[r.keeper] < 295 * WAD
     charged = sum(charges.values()) * rate
-    # rounding leaves less than one wad-th of the headroom and one rate per vault
-    assert event.loss - charged < total // WAD + 2 * rate
+    # rounding leaves less than one wad-th of the headroom and one rate and a rad per vault
+    assert event.loss - charged < total // WAD + 2 * rate + 2
     expected = []
     for owner in (o for o in owners if o in charges):
         seized = {"collateral_type": event.type_id, "owner": owner, "collateral_dst": b}
@@ -137,6 +150,55 @@ def test_deleverage__loss_parked_then_charged_by_headroom__strong_vault_pays_mos
     assert _backstop(system, "deleverage_total") == event.loss - charged
 
 
+def test_deleverage__shares__each_vault_pays_at_most_its_own_share(system):
+    """Money flow (issue 63): the keeper gives each listed vault its own share of its headroom:
+    `other` 10% (about 233.3), `keeper` 20% (about 166.7), together below the due (about
+    1,120), so neither is scaled: each pays exactly its share, rounded down to whole normalized
+    debt, and its window records that share; the rest stays due."""
+    r, b = system.roles, system.d.backstop
+    event, _ = _parked(system)
+    rate = _ctype(system).rate
+    owners = _ascending([r.other, r.keeper])
+    given = {r.other: WAD // 10, r.keeper: WAD // 5}
+    rooms = {o: _headroom(system, o) for o in owners}
+    system.tx(b, "deleverage", r.keeper, event.type_id, owners, [given[o] for o in owners])
+    charged = 0
+    for o in owners:
+        added = rooms[o] * given[o] // WAD // rate
+        assert _vault(system, o)[1] == {r.other: 3_000, r.keeper: 4_500}[o] * WAD + added
+        assert _backstop(system, "deleverage_window", event.type_id, o) == (system.now, given[o])
+        charged += added * rate
+    assert 399 * RAD < charged < 401 * RAD
+    assert _backstop(system, "deleverage_due", event.type_id) == event.loss - charged
+
+
+def test_deleverage__shares_above_the_due__scaled_down_together_never_past_it(system):
+    """Money flow (issue 63): both vaults asked for their whole headroom (each capped at the max
+    fraction, half: about 1,166.7 and 416.7, 1,583.3 together) against a due of about 1,120:
+    every share is scaled by due / 1,583.3 (rounded down), so each pays the same share of its
+    headroom, about 35.4%, and the charges stay within the due; what rounding leaves stays
+    due."""
+    r, b = system.roles, system.d.backstop
+    event, _ = _parked(system)
+    rate = _ctype(system).rate
+    owners = _ascending([r.other, r.keeper])
+    rooms = {o: _headroom(system, o) for o in owners}
+    asked = sum(-(-room * (WAD // 2) // WAD) for room in rooms.values())
+    assert 1_583 * RAD < asked < 1_584 * RAD and asked > event.loss
+    system.tx(b, "deleverage", r.keeper, event.type_id, owners, _whole(owners))
+    share = WAD // 2 * (event.loss * WAD // asked) // WAD
+    assert WAD * 35 // 100 < share < WAD * 36 // 100
+    charged = 0
+    for o in owners:
+        added = rooms[o] * share // WAD // rate
+        assert _vault(system, o)[1] == {r.other: 3_000, r.keeper: 4_500}[o] * WAD + added
+        assert _backstop(system, "deleverage_window", event.type_id, o) == (system.now, share)
+        charged += added * rate
+    due = _backstop(system, "deleverage_due", event.type_id)
+    assert due == event.loss - charged
+    assert due < sum(rooms.values()) // WAD + 2 * rate + 2
+
+
 def test_deleverage__capacity_short__half_the_headroom_per_window(system):
     """Money flow: only `keeper` is listed, with about 833.3 of headroom against a loss of about
     1,120: one call charges it half its headroom (the max fraction), about 416.7, and its
@@ -145,13 +207,13 @@ def test_deleverage__capacity_short__half_the_headroom_per_window(system):
     r, b = system.roles, system.d.backstop
     event, _ = _parked(system)
     room, rate = _headroom(system, r.keeper), _ctype(system).rate
-    system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper])
+    system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper], [WAD])
     first = room // 2 // rate * rate
     assert 416 * RAD < first < 417 * RAD
     assert _backstop(system, "deleverage_due", event.type_id) == event.loss - first
     opened = system.now
     assert _backstop(system, "deleverage_window", event.type_id, r.keeper) == (opened, WAD // 2)
-    system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper])
+    system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper], [WAD])
     assert _events(system) == [
         (
             b,
@@ -161,7 +223,7 @@ def test_deleverage__capacity_short__half_the_headroom_per_window(system):
     ]
     system.warp(DEFAULT_DELEVERAGE_INTERVAL)
     room = _headroom(system, r.keeper)
-    system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper])
+    system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper], [WAD])
     second = room // 2 // rate * rate
     assert 208 * RAD < second < 209 * RAD
     assert system.now >= opened + DEFAULT_DELEVERAGE_INTERVAL
@@ -192,9 +254,10 @@ def test_finding_45_1__small_charge_first__big_loss_charged_as_if_it_had_not_com
     loss of about 1,120 is parked. Before the fix each vault rested for a day after its tiny
     charge, so the second call charged nothing and the whole loss stayed parked (the strongest
     owner had a day to move collateral out). Now each window bounds the share charged, not the
-    calls: the second call charges every vault the fraction due / listed headroom (about 35%),
-    as if the small loss had not come, because that is below what the window has left (50% -
-    0.16%); the windows' used shares add up to the two fractions, below the max fraction."""
+    calls: the second call charges every vault the share (due - 2 rad) / listed headroom (about
+    35%), as if the small loss had not come, because that is below what the window has left
+    (50% - 0.16%); the windows' used shares add up to the two shares, below the max
+    fraction."""
     r, b = system.roles, system.d.backstop
     event = _loss_event(system, vaults=_vaults(system))
     _set_waterfall(system, (DELEVERAGE,))
@@ -204,8 +267,8 @@ def test_finding_45_1__small_charge_first__big_loss_charged_as_if_it_had_not_com
     _small_loss(system, small)
     assert _backstop(system, "deleverage_due", event.type_id) == small
     rooms = {o: _headroom(system, o) for o in owners}
-    system.tx(b, "deleverage", r.keeper, event.type_id, owners)
-    first = small * WAD // sum(rooms.values())
+    first = _common_share(small, list(rooms.values()))
+    system.tx(b, "deleverage", r.keeper, event.type_id, owners, [first] * 2)
     assert 0 < first < WAD // 500
     opened = system.now
     for o in owners:
@@ -217,16 +280,16 @@ def test_finding_45_1__small_charge_first__big_loss_charged_as_if_it_had_not_com
     assert due == left + event.loss
     rooms = {o: _headroom(system, o) for o in owners}
     rate = _ctype(system).rate
-    system.tx(b, "deleverage", r.keeper, event.type_id, owners)
-    fraction = due * WAD // sum(rooms.values())
+    fraction = _common_share(due, list(rooms.values()))
+    system.tx(b, "deleverage", r.keeper, event.type_id, owners, [fraction] * 2)
     assert WAD // 3 < fraction < WAD // 2 - first
     charges = {o: rooms[o] * fraction // WAD // rate for o in owners}
     assert 820 * WAD < charges[r.other] < 826 * WAD
     assert 290 * WAD < charges[r.keeper] < 295 * WAD
     charged = sum(charges.values()) * rate
     assert _backstop(system, "deleverage_due", event.type_id) == due - charged
-    # what rounding leaves: below one wad-th of the listed headroom and one rate per vault
-    assert due - charged < sum(rooms.values()) // WAD + 2 * rate
+    # what rounding leaves: below one wad-th of the listed headroom and one rate and rad a vault
+    assert due - charged < sum(rooms.values()) // WAD + 2 * rate + 2
     for o in owners:
         window = _backstop(system, "deleverage_window", event.type_id, o)
         assert window == (opened, first + fraction)
@@ -243,18 +306,18 @@ def test_deleverage__window_bound__many_small_charges_add_up_to_the_max_fraction
     system.tx(b, "set_deleverage_limits", r.governance, WAD // 10, DEFAULT_DELEVERAGE_INTERVAL)
     rate = _ctype(system).rate
     room = _headroom(system, r.keeper)
-    system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper])
+    system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper], [WAD])
     first = room // 10 // rate * rate
     opened = system.now
     for _ in range(3):
         system.warp(600)
-        system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper])
+        system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper], [WAD])
         assert _events(system)[-1][2]["charged"] == 0
     assert _backstop(system, "deleverage_window", event.type_id, r.keeper) == (opened, WAD // 10)
     assert _backstop(system, "deleverage_due", event.type_id) == event.loss - first
     system.lockstep.set_next_block_time(opened + DEFAULT_DELEVERAGE_INTERVAL)
     room = _headroom(system, r.keeper)
-    system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper])
+    system.tx(b, "deleverage", r.keeper, event.type_id, [r.keeper], [WAD])
     second = room // 10 // rate * rate
     assert second > 0
     assert _backstop(system, "deleverage_due", event.type_id) == event.loss - first - second
@@ -280,7 +343,7 @@ def test_deleverage__fall_queued_in_the_oracle__vaults_judged_at_the_lower_price
     assert _headroom(system, r.keeper, safe_price=low) == 0
     room, rate = _headroom(system, r.other, safe_price=low), _ctype(system).rate
     owners = _ascending([r.other, r.keeper])
-    system.tx(b, "deleverage", r.keeper, event.type_id, owners)
+    system.tx(b, "deleverage", r.keeper, event.type_id, owners, _whole(owners))
     added = room // 2 // rate
     assert 633 * WAD < added < 634 * WAD
     assert _vault(system, r.other)[1] == 3_000 * WAD + added
@@ -309,15 +372,17 @@ def test_adv45_5__a_post_above_max_price__skipped_by_the_lowest_price_not_an_ove
     assert _read(system, t.oracle, "source_price") == 10**42
     rooms = {o: _headroom(system, o) for o in (r.other, r.keeper)}
     due = _read(system, b, "deleverage_due", event.type_id)
-    system.tx(b, "deleverage", r.keeper, event.type_id, _ascending(list(rooms)))
+    fraction = min(WAD // 2, _common_share(due, list(rooms.values())))
+    owners = _ascending(list(rooms))
+    system.tx(b, "deleverage", r.keeper, event.type_id, owners, [fraction] * 2)
     rate = _ctype(system).rate
-    fraction = min(WAD // 2, due * WAD // sum(rooms.values()))
     assert _vault(system, r.other)[1] == 3_000 * WAD + rooms[r.other] * fraction // WAD // rate
     assert _vault(system, r.keeper)[1] == 4_500 * WAD + rooms[r.keeper] * fraction // WAD // rate
 
 
 def test_deleverage__refusals(system):
-    """No money moves: a list out of order or with an owner twice, a caller without the role,
+    """No money moves: a list out of order or with an owner twice, a share list not one per
+    owner, a caller without the role,
     a type with nothing due, a buffer above 1 wad, a max fraction of 0 or above 1, an interval
     above a year, and releases of nothing or more than is due are refused; `deleverage` is not a
     layer number governance may give twice, nor are 5 (global settlement) and 7."""
@@ -325,13 +390,16 @@ def test_deleverage__refusals(system):
     event, _ = _parked(system)
     owners = _ascending([r.other, r.keeper])
     with reverts("backstop: owners not ascending"):
-        system.tx(b, "deleverage", r.keeper, event.type_id, owners[::-1])
+        system.tx(b, "deleverage", r.keeper, event.type_id, owners[::-1], _whole(owners))
     with reverts("backstop: owners not ascending"):
-        system.tx(b, "deleverage", r.keeper, event.type_id, [owners[0], owners[0]])
+        system.tx(b, "deleverage", r.keeper, event.type_id, [owners[0], owners[0]], _whole(owners))
+    for shares in ([WAD], [WAD] * 3):
+        with reverts("backstop: one share per owner"):
+            system.tx(b, "deleverage", r.keeper, event.type_id, owners, shares)
     with reverts("authorized: not authorized"):
-        system.tx(b, "deleverage", r.stranger, event.type_id, owners)
+        system.tx(b, "deleverage", r.stranger, event.type_id, owners, _whole(owners))
     with reverts("backstop: nothing to deleverage"):
-        system.tx(b, "deleverage", r.keeper, system.btc.type_id, owners)
+        system.tx(b, "deleverage", r.keeper, system.btc.type_id, owners, _whole(owners))
     with reverts("backstop: buffer too large"):
         system.tx(b, "set_deleverage_buffer", r.governance, WAD + 1)
     for fraction, interval in ((0, 0), (WAD + 1, 0)):
@@ -364,14 +432,15 @@ def test_deleverage__size_margin_after_the_charge__a_vault_it_would_push_past_th
     most +100%; the max fraction 1. `other` (3,000 of debt, requirement x 1.1: 3,300 against a
     limit of about 5,333) has about 2,033 of headroom; the loss (about 1,120) would take it to
     about 4,120 of debt, whose requirement (x 1.324, about 5,455) is past the limit. Without the
-    size margin the same call charges it the loss. (The planted bug deleverage-size-check-skipped
+    size margin the same call charges it the loss (its whole headroom asked, scaled down to the
+    due). (The planted bug deleverage-size-check-skipped
     survived the fuzz and every test before this one.)"""
     r, b, e = system.roles, system.d.backstop, system.d.engine
     event, _ = _parked(system)
     system.tx(b, "set_deleverage_limits", r.governance, WAD, DEFAULT_DELEVERAGE_INTERVAL)
     system.tx(e, "set_size_margin", r.governance, event.type_id, 2_500, 500_000, 1_000_000)
     before = _vault(system, r.other)
-    system.tx(b, "deleverage", r.keeper, event.type_id, [r.other])
+    system.tx(b, "deleverage", r.keeper, event.type_id, [r.other], [WAD])
     done = {"collateral_type": event.type_id, "charged": 0, "due": event.loss}
     assert _events(system) == [(b, "Deleveraged", done)]
     assert _vault(system, r.other) == before
@@ -380,9 +449,9 @@ def test_deleverage__size_margin_after_the_charge__a_vault_it_would_push_past_th
     # about 2,333, is larger), less what the fraction's and the units' rounding leave
     system.tx(e, "set_size_margin", r.governance, event.type_id, 0, 0, 0)
     room, rate = _headroom(system, r.other), _ctype(system).rate
-    system.tx(b, "deleverage", r.keeper, event.type_id, [r.other])
+    system.tx(b, "deleverage", r.keeper, event.type_id, [r.other], [WAD])
     charged = _vault(system, r.other)[1] - before[1]
-    assert charged > 0 and 0 <= event.loss - charged * rate < room // WAD + 2 * rate
+    assert charged > 0 and 0 <= event.loss - charged * rate < room // WAD + 2 * rate + 1
     assert _backstop(system, "deleverage_due", event.type_id) == event.loss - charged * rate
 
 
@@ -397,7 +466,7 @@ def test_deleverage__larger_buffer__charges_less_and_keeps_more_margin(system):
     rate, room = _ctype(system).rate, _headroom(system, r.other, WAD // 2)
     assert 1_444 * RAD < room < 1_445 * RAD
     owners = _ascending([r.other, r.keeper])
-    system.tx(b, "deleverage", r.keeper, event.type_id, owners)
+    system.tx(b, "deleverage", r.keeper, event.type_id, owners, _whole(owners))
     assert _vault(system, r.keeper)[1] == 4_500 * WAD
     added = room // 2 // rate
     assert _vault(system, r.other)[1] == 3_000 * WAD + added
@@ -449,5 +518,5 @@ def test_deleverage__before_redistribution__takes_everything__shutdown_moves_it_
     assert _backstop(system, "deleverage_due", event.type_id) == 0
     assert _backstop(system, "deleverage_total") == 0
     with reverts("backstop: not live"):
-        system.tx(b, "deleverage", r.keeper, event.type_id, [r.other])
+        system.tx(b, "deleverage", r.keeper, event.type_id, [r.other], [WAD])
     assert _backstop(system, "get_waterfall") == (FUND, POOL, DELEVERAGE, REDISTRIBUTION)

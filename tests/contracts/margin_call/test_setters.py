@@ -15,7 +15,7 @@ from support.margin_call import (
     WARNING,
 )
 
-from offchain.model.fixed_point import RAY
+from offchain.model.fixed_point import RAY, WAD
 from offchain.testing.harness import events, read, reverts
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -41,6 +41,8 @@ def test_margin_call__deployed__parameters_spotters_oracles_and_no_role(system):
 
 def test_set_parameters__at_the_bounds__stored_and_logged(system):
     r, m, t = system.roles, system.d.margin_call, system.eth
+    # a warning factor of 1.5 needs a deleverage buffer of at least 0.5 (issue 63, finding 3)
+    system.tx(system.d.backstop, "set_deleverage_buffer", r.governance, WAD // 2)
     system.tx(
         m, "set_parameters", r.governance, t.type_id, MAX_WARNING, MAX_BONUS, MAX_CLOSE_FACTOR
     )
@@ -66,6 +68,7 @@ def test_set_parameters__at_the_bounds__stored_and_logged(system):
     [
         ((RAY, BONUS, CLOSE_FACTOR), "margin: warning factor not above 1"),
         ((MAX_WARNING + 1, BONUS, CLOSE_FACTOR), "margin: warning factor above 1.5"),
+        ((MAX_WARNING, BONUS, CLOSE_FACTOR), "margin: warning above the deleverage buffer"),
         ((WARNING, MAX_BONUS + 1, CLOSE_FACTOR), "margin: bonus above 5%"),
         ((WARNING, BONUS, 0), "margin: zero close factor"),
         ((WARNING, BONUS, MAX_CLOSE_FACTOR + 1), "margin: close factor above 50%"),
@@ -118,3 +121,61 @@ def test_views__no_oracle_or_parameters__not_called_and_no_repay(system):
     assert read(system, m, "is_called", NEW_TYPE, r.borrower) is False
     assert read(system, m, "max_repay", NEW_TYPE, r.borrower) == 0
     assert read(system, m, "exchange_price", system.eth.type_id) == 2_000 * 10**18
+
+
+# ---------------------------------------------------------------- issue 63, finding 3
+
+
+def test_finding_63_3__warning_factor_at_most_one_plus_the_deleverage_buffer__in_both_setters(
+    system,
+):
+    """A deleveraging charge leaves a vault at (1 + buffer) x its requirement at the lowest price
+    the oracle shows; a warning factor above 1 + buffer called it there, and anyone took the
+    bonus from its opted-in owner (before: 1.5 accepted beside the default buffer 0.25). With
+    the default buffer, 1.25 is accepted and one ray-unit more refused; the Backstop then
+    refuses a buffer below 0.25 (the highest warning - 1), accepts it at 0.25; raised to 0.5,
+    the MarginCall accepts 1.5. Removing the type's parameters lowers the highest warning
+    factor: the buffer may fall again. Linking a MarginCall again checks the same (the zero
+    address refused)."""
+    r, m, b, t = system.roles, system.d.margin_call, system.d.backstop, system.eth
+    assert read(system, m, "backstop") == b
+    assert read(system, b, "margin_call") == m
+    assert read(system, m, "highest_warning_factor") == WARNING
+    edge = RAY + RAY // 4
+    with reverts("margin: warning above the deleverage buffer"):
+        system.tx(m, "set_parameters", r.governance, t.type_id, edge + 1, BONUS, CLOSE_FACTOR)
+    system.tx(m, "set_parameters", r.governance, t.type_id, edge, BONUS, CLOSE_FACTOR)
+    assert read(system, m, "highest_warning_factor") == edge
+    with reverts("backstop: buffer below a warning factor"):
+        system.tx(b, "set_deleverage_buffer", r.governance, WAD // 4 - 1)
+    system.tx(b, "set_deleverage_buffer", r.governance, WAD // 4)
+    system.tx(b, "set_deleverage_buffer", r.governance, WAD // 2)
+    system.tx(m, "set_parameters", r.governance, t.type_id, MAX_WARNING, BONUS, CLOSE_FACTOR)
+    with reverts("backstop: buffer below a warning factor"):
+        system.tx(b, "set_deleverage_buffer", r.governance, WAD // 2 - 1)
+    system.tx(m, "remove", r.governance, t.type_id)
+    assert read(system, m, "highest_warning_factor") == WARNING  # WBTC-A's
+    system.tx(b, "set_deleverage_buffer", r.governance, WAD // 5)
+    system.tx(b, "set_margin_call", r.governance, m)
+    assert events(system) == [(b, "MarginCallSet", {"margin_call": m})]
+    with reverts("backstop: zero margin call"):
+        system.tx(b, "set_margin_call", r.governance, ZERO)
+    with reverts("authorized: not authorized"):
+        system.tx(b, "set_margin_call", r.stranger, m)
+
+
+def test_finding_63_3__types_listed_for_the_highest_warning__set_removed_bounded(system):
+    """The MarginCall lists the types with margin calls to find the highest warning factor: a
+    type joins once when its parameters are set (not again when they change), leaves when
+    they are removed (the last one takes its place), and at 32 types a new one is refused."""
+    r, m = system.roles, system.d.margin_call
+    types = [bytes([i + 1]) * 32 for i in range(30)]  # with ETH-A and WBTC-A: 32
+    for i, type_id in enumerate(types):
+        system.tx(m, "set_parameters", r.governance, type_id, RAY + i + 1, BONUS, CLOSE_FACTOR)
+    system.tx(m, "set_parameters", r.governance, types[0], RAY + 1, BONUS, CLOSE_FACTOR)
+    with reverts("margin: too many types"):
+        system.tx(m, "set_parameters", r.governance, NEW_TYPE, WARNING, BONUS, CLOSE_FACTOR)
+    system.tx(m, "remove", r.governance, types[3])
+    system.tx(m, "remove", r.governance, types[3])  # (nothing left to remove: no change)
+    system.tx(m, "set_parameters", r.governance, NEW_TYPE, WARNING, BONUS, CLOSE_FACTOR)
+    assert read(system, m, "highest_warning_factor") == WARNING

@@ -52,6 +52,7 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str]] = {
     ("Backstop", "set_deleverage_buffer"): ADMIN_ONLY,
     ("Backstop", "set_deleverage_limits"): ADMIN_ONLY,
     ("Backstop", "release_deleverage"): ADMIN_ONLY,
+    ("Backstop", "set_margin_call"): ADMIN_ONLY,
     # the DELEVERAGE role: a keeper governance names (no contract holds it)
     ("Backstop", "deleverage"): ADMIN_ONLY,
     ("Backstop", "open_loss"): frozenset({"Liquidator"}),
