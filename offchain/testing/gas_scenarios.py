@@ -461,12 +461,87 @@ def margin_call_gas(
     return gas
 
 
+def _crashed_vaults(
+    ls: Any, model: ModelBackend, d: Deployment, roles: list[str], count: int
+) -> tuple[TypeDeployment, list[str], list[int]]:
+    """`count` vaults of 10 ETH just under the line (owners 0x3000...), a 30% crash through the
+    delayed oracle, each vault liquidated by the keeper (roles[4]); governance (roles[0]) holds
+    a 1,000 ETH / 600,000 vault's stablecoin for takers and surplus. Returns the type, the
+    owners and their auction ids."""
+    governance, feeder, keeper = roles[0], roles[1], roles[4]
+    eth = d.types["ETH-A"]
+    engine = model.contract(d.engine)
+    ls.transact(eth.token, "mint", governance, governance, 1_000 * WAD)
+    ls.transact(eth.token, "approve", governance, eth.join, 2**256 - 1)
+    ls.transact(eth.join, "join", governance, governance, 1_000 * WAD)
+    ls.transact(
+        d.engine,
+        "modify_vault",
+        governance,
+        eth.type_id,
+        governance,
+        governance,
+        governance,
+        1_000 * WAD,
+        600_000 * WAD,
+    )
+    owners = [to_checksum_address(f"0x{i:040x}") for i in range(0x3000, 0x3000 + count)]
+    ctype = engine.collateral_types[eth.type_id]
+    debt = 10 * WAD * ctype.safe_price // ctype.rate * 99 // 100
+    for owner in owners:
+        ls.transact(eth.token, "mint", governance, governance, 10 * WAD)
+        _owned_vault(ls, d, eth, governance, owner, debt)
+    ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)
+    for _ in range(2):
+        ls.set_next_block_time(ls.last_block_time + eth.config.oracle_delay)
+        ls.transact(eth.oracle, "poke", feeder)
+    ls.transact(d.spotter, "poke", feeder, eth.type_id)
+    ids = []
+    for owner in owners:
+        ls.transact(d.liquidator, "liquidate", keeper, eth.type_id, owner, keeper)
+        (started,) = [e.args["auction_id"] for e in model.last_events if e.name == "Started"]
+        ids.append(started)
+    return eth, owners, ids
+
+
+def settlement_gas(
+    chain: EvmBackend, roles: list[str], observe: Observer | None = None
+) -> dict[str, int]:
+    """Global settlement's cancel of an auction running at shutdown (issue 63, finding 4) on a
+    fresh deployment: a vault liquidated in a 30% crash, shutdown, the final price (the crash
+    price, posted again so it is fresh) fixed, and the auction cancelled: its lot (10 ETH at
+    1,400) is worth less than its tab (about 14,900), so the owner re-owes the lot's worth."""
+    ls, model, d, gas, measure = _fresh(chain, roles, observe)
+    governance, feeder, keeper = roles[0], roles[1], roles[4]
+    eth, _, ids = _crashed_vaults(ls, model, d, roles, 1)
+    ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)
+    ls.transact(d.settlement, "shutdown", governance)
+    ls.transact(d.settlement, "fix_price", keeper, eth.type_id)
+    measure(
+        "gas.cancel_auction",
+        d.settlement,
+        "cancel_auction",
+        keeper,
+        eth.type_id,
+        eth.auction,
+        ids[0],
+    )
+    return gas
+
+
 def all_gas_figures(
     chain: EvmBackend, roles: list[str], observe: Observer | None = None
 ) -> dict[str, int]:
     """Every gas figure: each group on its own fresh deployment, the chain reverted after it."""
     gas: dict[str, int] = {}
-    for group in (gas_figures, liquidation_gas, waterfall_gas, size_margin_gas, margin_call_gas):
+    for group in (
+        gas_figures,
+        liquidation_gas,
+        waterfall_gas,
+        size_margin_gas,
+        margin_call_gas,
+        settlement_gas,
+    ):
         snapshot = chain.snapshot()
         gas.update(group(chain, roles, observe))
         chain.revert_to(snapshot)
