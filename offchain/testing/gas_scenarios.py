@@ -345,6 +345,11 @@ def waterfall_gas(
     assert backstop.deleverage_due(eth.type_id) < RAD, "the strong vaults must absorb the loss"
     ls.transact(d.backstop, "set_waterfall", governance, [3])
     ls.transact(d.backstop, "cover", keeper, *losses[3])
+    # a fund with no room for the debt (issue 63, finding 5: it would repay the debt first, and
+    # start no auction): governance mints away the free surplus above the unattributed bad debt,
+    # against the Backstop's bad debt
+    room = backstop._free_surplus() - backstop.unattributed_debt()
+    ls.transact(d.engine, "create_unbacked", governance, d.backstop, governance, room)
     measure("gas.debt_auction_start", d.backstop, "start_debt_auction", keeper)
     debt_auction = model.contract(d.debt_auction)
     lot = debt_auction.auctions[debt_auction.count][1]
@@ -504,6 +509,45 @@ def _crashed_vaults(
     return eth, owners, ids
 
 
+def debt_repayment_gas(
+    chain: EvmBackend, roles: list[str], observe: Observer | None = None
+) -> dict[str, int]:
+    """The debt-auction layer's debt repaid from surplus (issue 63, finding 5) on a fresh
+    deployment: two auctions sell out below their debt and the losses go to the debt-auction
+    layer one after the other. The first is put on auction with no surplus, then surplus arrives
+    and ends that auction (`DebtAuction.repay`); the second finds surplus already there and
+    `start_debt_auction` repays it whole, starting no auction."""
+    ls, model, d, gas, measure = _fresh(chain, roles, observe)
+    governance, keeper = roles[0], roles[4]
+    eth, _, ids = _crashed_vaults(ls, model, d, roles, 2)
+    backstop = model.contract(d.backstop)
+    auction = model.contract(eth.auction)
+    ls.transact(d.engine, "allow", governance, eth.auction)
+    ls.set_next_block_time(ls.last_block_time + 2_700)
+    for auction_id in ids:
+        price = auction._price(auction.auctions[auction_id])
+        ls.transact(eth.auction, "take", governance, auction_id, 2**256 - 1, price, governance, b"")
+    ls.transact(d.backstop, "heal", keeper)
+    ls.set_next_block_time(ls.last_block_time + load_config().backstop_queue_delay)
+    ls.transact(d.backstop, "set_waterfall", governance, [3])
+
+    def surplus_to(room: int) -> None:
+        # a holder sends the Backstop what its room for the debt lacks of `room`
+        missing = room - (backstop._free_surplus() - backstop.unattributed_debt())
+        ls.transact(d.engine, "transfer_stable", governance, governance, d.backstop, missing)
+
+    ls.transact(d.backstop, "cover", keeper, eth.type_id, eth.auction, ids[0])
+    ls.transact(d.backstop, "start_debt_auction", keeper)
+    debt_auction = model.contract(d.debt_auction)
+    surplus_to(debt_auction.auctions[debt_auction.count].bid)
+    measure("gas.debt_auction_repay", d.debt_auction, "repay", keeper, debt_auction.count)
+    ls.transact(d.backstop, "cover", keeper, eth.type_id, eth.auction, ids[1])
+    surplus_to(backstop.debt_to_auction)
+    measure("gas.debt_auction_start_repaid", d.backstop, "start_debt_auction", keeper)
+    assert backstop.debt_to_auction == 0 and debt_auction.running == 0
+    return gas
+
+
 def settlement_gas(
     chain: EvmBackend, roles: list[str], observe: Observer | None = None
 ) -> dict[str, int]:
@@ -540,6 +584,7 @@ def all_gas_figures(
         waterfall_gas,
         size_margin_gas,
         margin_call_gas,
+        debt_repayment_gas,
         settlement_gas,
     ):
         snapshot = chain.snapshot()

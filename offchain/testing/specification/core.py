@@ -94,13 +94,19 @@ class Specification(SpecificationBase):
             for e in events
             if e.name == "DeleverageReleased" and e.address == self.d.backstop
         )
+        # what the surplus repaid of it before an auction (issue 63, finding 5)
+        repaid = sum(
+            e.args["amount"]
+            for e in events
+            if e.name == "AuctionDebtRepaid" and e.address == self.d.backstop
+        )
         now_value = self.c(self.d.backstop).debt_to_auction
         self.checks += 1
-        if now_value != pre.state["debt_to_auction"] + added + released - started:
+        if now_value != pre.state["debt_to_auction"] + added + released - started - repaid:
             return [
                 f"debt_to_auction {pre.state['debt_to_auction']} -> {now_value}, but the "
                 f"debt-auction layer took on {added}, {released} was released from "
-                f"deleveraging and auctions started for {started}"
+                f"deleveraging, the surplus repaid {repaid} and auctions started for {started}"
             ]
         return []
 
