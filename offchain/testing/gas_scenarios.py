@@ -490,7 +490,7 @@ def _crashed_vaults(
         1_000 * WAD,
         600_000 * WAD,
     )
-    owners = [to_checksum_address(f"0x{i:040x}") for i in range(0x3000, 0x3000 + count)]
+    owners: list[str] = [to_checksum_address(f"0x{i:040x}") for i in range(0x3000, 0x3000 + count)]
     ctype = engine.collateral_types[eth.type_id]
     debt = 10 * WAD * ctype.safe_price // ctype.rate * 99 // 100
     for owner in owners:
