@@ -6,7 +6,7 @@ from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
 from offchain.model.backstop import Layer
-from offchain.model.fixed_point import RAD, RAY
+from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.testing.machine.base import FRACTION, TYPES
 from offchain.testing.machine.waterfall import WaterfallRules
 
@@ -85,7 +85,9 @@ class SettlementRules(WaterfallRules):
         """Issue 63, finding 4: an auction running at shutdown whose lot is worth less than its
         tab at the final price, late in an example and rarely. A user stakes in the pool first
         (when `pool`: every loss brought to its end so the stake can become shares), the user's
-        vault is liquidated, a quarter of its lot maybe taken, the price falls again (to 50-94%),
+        vault, with collateral worth about 400,000 more locked first (so that its loss is larger
+        than the surplus the fund gathered in the example, and the pool pays after the fund),
+        is liquidated, a quarter of its lot maybe taken, the price falls again (to 50-94%),
         the fund maybe gets surplus, and the system shuts down. Then the final prices are fixed
         and, in the drawn order, the running auctions are cancelled (as a sale of each lot at
         the final price: the owner re-owes at most the lot's worth), the closed losses covered
@@ -104,6 +106,12 @@ class SettlementRules(WaterfallRules):
             self.s.warp(self._pool().exposure_delay)
             self.act(self.s.d.stability_pool, "realize", keeper, user, 255)
             self.act(self.s.d.stability_pool, "activate", user)
+        if self._pool().total_shares:
+            self.totals.outcomes["cancel story: the pool has shares"] += 1
+        tokens = 400_000 * 10**t.config.token_decimals // t.config.initial_price * WAD
+        self._tokens_for_join(name, user, tokens)
+        self.act(self.s.d.engine, "allow", user, t.join)
+        self.act(t.join, "join_and_modify", user, tokens, 0)
         auction_id = self._start_auction(name, user_i)
         if auction_id is None:
             return
