@@ -88,12 +88,14 @@ class SettlementRules(WaterfallRules):
         vault, with collateral worth about 400,000 more locked first (so that its loss is larger
         than the surplus the fund gathered in the example, and the pool pays after the fund),
         is liquidated, a quarter of its lot maybe taken, the price falls again (to 50-94%),
-        the fund maybe gets surplus, and the system shuts down. Then the final prices are fixed
-        and, in the drawn order, the running auctions are cancelled (as a sale of each lot at
-        the final price: the owner re-owes at most the lot's worth), the closed losses covered
-        (fund, pool, then settlement: the specification checks the order and the cancel's
-        bound), and the owner's vault closed (before the cancel too, and its collateral freed,
-        when `close_first`); the settlement rule's steps follow."""
+        the fund maybe gets surplus, governance orders the fund and the pool first (the pool
+        before the fund one time in four: other rules leave orders without them), and the
+        system shuts down. Then the final prices are fixed and, in the drawn order, the
+        running auctions are cancelled (as a sale of each lot at the final price: the owner
+        re-owes at most the lot's worth), the closed losses covered (fund, pool, then
+        settlement: the specification checks the order and the cancel's bound), and the
+        owner's vault closed (before the cancel too, and its collateral freed, when
+        `close_first`); the settlement rule's steps follow."""
         g, b = self.s.d.settlement, self.s.contract(self.s.d.backstop)
         if go or not self.s.contract(g).live:
             return
@@ -108,7 +110,7 @@ class SettlementRules(WaterfallRules):
             self.act(self.s.d.stability_pool, "activate", user)
         if self._pool().total_shares:
             self.totals.outcomes["cancel story: the pool has shares"] += 1
-        tokens = 400_000 * 10**t.config.token_decimals // t.config.initial_price * WAD
+        tokens = 400_000 * WAD * 10**t.config.token_decimals // t.config.initial_price
         self._tokens_for_join(name, user, tokens)
         self.act(self.s.d.engine, "allow", user, t.join)
         self.act(t.join, "join_and_modify", user, tokens, 0)
@@ -135,6 +137,9 @@ class SettlementRules(WaterfallRules):
                 self.s.d.backstop,
                 RAD * (1 + frac % 5_000),
             )
+        # the fund and the pool in the waterfall, the pool first one time in four
+        order = [2, 1, 3, 4] if frac % 4 == 1 else [1, 2, 3, 4]
+        self.act(self.s.d.backstop, "set_waterfall", self.r.governance, order)
         self.act(g, "shutdown", self.r.governance)
         for other in TYPES:
             if not self.s.contract(self.t(other).oracle).peek()[1]:
@@ -161,11 +166,13 @@ class SettlementRules(WaterfallRules):
                 else "cancel story: lot covered its tab"
             ] += 1
         for key in self._closed_losses():
-            if self.act(self.s.d.backstop, "cover", keeper, *key) and any(
-                e.name == "LossAllocated" and e.args["layer"] == Layer.STABILITY_POOL
-                for e in self.s.events
-            ):
-                self.totals.outcomes["cancel story: the pool paid after shutdown"] += 1
+            if self.act(self.s.d.backstop, "cover", keeper, *key):
+                paid = [
+                    Layer(e.args["layer"]).label for e in self.s.events if e.name == "LossAllocated"
+                ]
+                self.totals.outcomes[f"cancel story: cover paid by {'+'.join(paid)}"] += 1
+                if "stability_pool" in paid:
+                    self.totals.outcomes["cancel story: the pool paid after shutdown"] += 1
         self.act(g, "close_vault", keeper, t.type_id, user)
         if not b.open_losses():
             self.totals.outcomes["cancel story: every loss covered after shutdown"] += 1
