@@ -14,15 +14,19 @@
         `deleverage_interval` seconds, the sum of the fractions of its headroom charged to a
         vault never exceeds `deleverage_max_fraction` (modules/deleverage.vy).
         Above a buffer, surplus is sold for the governance token (SurplusAuction); debt handed
-        to the debt-auction layer is raised by minting it (DebtAuction).
+        to the debt-auction layer is raised by minting it (DebtAuction), only once the free
+        surplus has paid what it can of it (`start_debt_auction`; an auction nobody has bid on
+        is ended when surplus arrives that pays its bid: `DebtAuction.repay`).
 @dev DSS analogue: Vow (open_loss ~ fess, cover ~ flog + heal + flop, settle = heal,
      heal = heal of the proceeds takes paid, start_surplus_auction = flap,
-     start_debt_auction = flop). Specification:
+     start_debt_auction = heal + flop, on_debt_auction_bid = kiss). Specification:
      docs/loss-waterfall.md. Keeps, in rad:
      - engine.bad_debt(self) >= attributed_debt + debt_to_auction + debt_on_auction
        + deleverage_total (the rest is unattributed: keeper rewards, debt-auction refunds,
        settlement debt); deleverage_total = the sum of deleverage_due over the types while
        live, 0 after shutdown;
+     - debt_on_auction = the sum of the bids of the running debt auctions this contract
+       started that nobody has bid on (while live; 0 after shutdown);
      - engine.stable(self) >= unsettled_proceeds <= attributed_debt: a finished auction's
        proceeds, and what the fund, pool and redistribution layers pay in `cover`, are not
        cancelled against the debt they cover at once (`heal` does it for many, as dss's heal);
@@ -115,7 +119,7 @@ debt_auction_bid_size: public(uint256)
 initializes: loss_book
 # loss handed to the debt-auction layer, not yet on auction [rad]
 debt_to_auction: public(uint256)
-# bid sizes of debt auctions not yet paid [rad]
+# bid sizes of debt auctions not yet paid: of the running ones without a bid [rad]
 debt_on_auction: public(uint256)
 # loss left to global settlement [rad]
 settlement_debt: public(uint256)
@@ -192,6 +196,12 @@ event DebtAuctionStarted:
 
 
 event DebtAuctionPaid:
+    amount: uint256
+
+
+# debt of the debt-auction layer the surplus paid before it was put on auction
+# (start_debt_auction)
+event AuctionDebtRepaid:
     amount: uint256
 
 
@@ -674,14 +684,31 @@ def heal() -> uint256:
 @external
 def start_debt_auction() -> uint256:
     """
-    @notice Put the next bid size of debt-auction-layer loss on auction. Anyone may call.
-    @return The debt auction's id.
+    @notice Raise the debt-auction layer's loss: the free surplus first pays what it can of it
+            (the FUND layer's room: the surplus less the unsettled proceeds and the unattributed
+            bad debt), so no governance token is minted while surplus can pay (issue 63,
+            finding 5; dss's flop refuses then), then the next bid size of the rest is put on
+            auction. Anyone may call.
+    @return The debt auction's id; 0 if the surplus paid all of it (no auction started).
     """
     assert self._live(), "backstop: not live"
-    bid: uint256 = min(self.debt_auction_bid_size, self.debt_to_auction)
-    assert bid != 0, "backstop: no debt to auction"
-    # bid <= debt_to_auction
-    self.debt_to_auction = unsafe_sub(self.debt_to_auction, bid)
+    debt: uint256 = self.debt_to_auction
+    repaid: uint256 = 0
+    if debt != 0:
+        repaid = self._fund_payment(debt, loss_book.loss_totals >> loss_book.COUNT_BITS, True)
+        # repaid <= debt
+        debt = unsafe_sub(debt, repaid)
+    bid: uint256 = min(self.debt_auction_bid_size, debt)
+    assert repaid != 0 or bid != 0, "backstop: no debt to auction"
+    # bid <= debt
+    self.debt_to_auction = unsafe_sub(debt, bid)
+    if repaid != 0:
+        # the surplus cancels that much of the debt: it is this contract's stablecoin and bad
+        # debt, neither part of the unsettled proceeds nor of the unattributed debt
+        extcall engine.settle(repaid)
+        log AuctionDebtRepaid(amount=repaid)
+    if bid == 0:
+        return 0
     self.debt_on_auction += bid
     auction_id: uint256 = extcall self.debt_auction.start(bid)
     log DebtAuctionStarted(auction_id=auction_id, bid=bid)
@@ -691,8 +718,9 @@ def start_debt_auction() -> uint256:
 @external
 def on_debt_auction_bid(amount: uint256):
     """
-    @notice A debt auction's first bid paid `amount` to this contract (the DebtAuction): cancel
-            that much bad debt.
+    @notice A debt auction's first bid paid `amount` to this contract, or the auction was
+            repaid from this contract's surplus (`DebtAuction.repay`, which checks the room):
+            cancel that much bad debt against it (the DebtAuction calls).
     @param amount [rad].
     """
     assert msg.sender == self.debt_auction.address, "backstop: not debt auction"

@@ -19,6 +19,8 @@
      second end == now of an auction without bids nothing is possible).
      Tokens are minted only by `finish`, to the bidder who paid; after shutdown nothing is
      minted and `cancel` refunds the bidder who paid (as new unbacked debt of the Backstop).
+     While live, anyone may end an auction without a bid whose bid the Backstop's surplus pays
+     (`repay`, issue 63 finding 5): nothing is minted for it.
      Storage: an auction is two slots until its first bid (lot, bid_expiry and end packed in
      one, the bid in the other) and three after it (the winner). Before the first bid the
      winner is the Backstop (the seller) and its slot stays empty; `auctions` reports it.
@@ -40,6 +42,12 @@ implements: IDebtAuction
 
 interface IMintable:
     def mint(owner: address, amount: uint256): nonpayable
+
+
+# the Backstop's views of its surplus that `repay` reads (beyond its interface file)
+interface IBackstopSurplus:
+    def unsettled_proceeds() -> uint256: view
+    def unattributed_debt() -> uint256: view
 
 
 # packed fields: lot takes 128 bits, bid_expiry and end 64 each
@@ -85,7 +93,8 @@ bid_duration: public(uint256)
 auction_duration: public(uint256)
 # auctions started so far (ids are 1, 2, ...)
 count: public(uint256)
-# auctions started and not yet finished or cancelled (global settlement thaws only at 0) [count]
+# auctions started and not yet finished, repaid or cancelled (global settlement thaws only at 0)
+# [count]
 running: public(uint256)
 # auction id -> lot [wad] << 128 | bid_expiry << 64 | end; 0 = no such auction
 auction_lot_times: HashMap[uint256, uint256]
@@ -139,6 +148,11 @@ event Cancelled:
     auction_id: indexed(uint256)
     winner: indexed(address)
     refund: uint256
+
+
+event Repaid:
+    auction_id: indexed(uint256)
+    bid: uint256
 
 
 @deploy
@@ -314,6 +328,39 @@ def finish(auction_id: uint256):
     self.running = unsafe_sub(self.running, 1)
     extcall IMintable(token).mint(auction.winner, auction.lot)
     log Finished(auction_id=auction_id, winner=auction.winner, lot=auction.lot, bid=auction.bid)
+
+
+@external
+def repay(auction_id: uint256):
+    """
+    @notice End an auction nobody has bid on when the Backstop's surplus (arrived since it
+            started) pays its whole bid: the Backstop cancels the bid against its bad debt
+            (`on_debt_auction_bid`, as for a first bid) and no token is ever minted for it
+            (issue 63, finding 5; dss's kiss of Ash). The surplus that may pay is the Backstop's
+            room for loss: its stablecoin less its unsettled proceeds and less its unattributed
+            bad debt, 0 below (what its FUND layer pays from). Anyone may call. An auction with
+            a bid cannot be ended so: its bidder has paid the Backstop.
+    @param auction_id The auction.
+    """
+    assert self.live, "debt auction: not live"
+    auction: Auction = self._load(auction_id)
+    assert auction.end != 0, "debt auction: not running"
+    assert auction.bid_expiry == 0, "debt auction: has bids"
+    # the Backstop's room [rad]: its unsettled proceeds are owed to attributed debt (at most its
+    # stablecoin) and the unattributed bad debt is paid from surplus first
+    free: uint256 = (
+        staticcall engine.stable(backstop.address)
+        - staticcall IBackstopSurplus(backstop.address).unsettled_proceeds()
+    )
+    unattributed: uint256 = staticcall IBackstopSurplus(backstop.address).unattributed_debt()
+    # free - unattributed >= bid, without the difference's underflow below 0
+    assert free >= unattributed + auction.bid, "debt auction: surplus below bid"
+    self._delete(auction_id)
+    # the auction ran, so running >= 1
+    self.running = unsafe_sub(self.running, 1)
+    # reverts unless the Backstop started this auction (its bid is in its debt_on_auction)
+    extcall backstop.on_debt_auction_bid(auction.bid)
+    log Repaid(auction_id=auction_id, bid=auction.bid)
 
 
 @external

@@ -34,7 +34,8 @@
      A lot or start price above 2**128 - 1 reverts "auction: value too large".
      Escrow: engine.stable(self) = sum over running auctions of what they raised so far (the
      take that finishes an auction pays the Backstop directly).
-     Global settlement may `cancel` a running auction (dss End.snip).
+     Global settlement may cancel a running auction (`cancel_for_settlement`: dss End.snip, as
+     a sale of its lot at the final price).
 """
 from interfaces import IVaultEngine
 from interfaces import IPriceOracle
@@ -530,19 +531,32 @@ def close_dust_auction(auction_id: uint256):
 
 @external
 @nonreentrant
-def cancel(auction_id: uint256) -> uint256:
+def cancel_for_settlement(auction_id: uint256, final_price: uint256) -> uint256:
     """
-    @notice Global settlement (CANCEL role): end a running auction; its collateral goes back to
-            the owner's vault and the owner re-owes the debt still to raise, as new vault debt.
+    @notice Global settlement (CANCEL role): end a running auction as if its whole lot were
+            sold at the final price: its collateral goes back to the owner's vault and the owner
+            re-owes, as new vault debt, what the lot is worth at that price, at most the debt
+            still to raise (issue 63, finding 4). The loss event closes with that as proceeds,
+            so what they do not cover goes through the waterfall (`Backstop.cover`: fund, pool,
+            then settlement), not into the type's `gap`.
     @param auction_id The auction.
+    @param final_price The type's final price: collateral per stablecoin [ray], non-zero.
     @return The normalized debt put back into the vault [wad].
     """
     auth._check_role(auth.CANCEL)
     auction: auction_slots.Auction = auction_slots._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     rate: uint256 = (staticcall engine.rate_and_debt(collateral_type))[0]
-    # rounds down: the owner never re-owes more than the debt still to raise
-    normalized_debt: uint256 = auction.debt // rate
+    # the lot's worth at the final price [wad], rounded down: closing the vault then takes at
+    # most the lot for it, ceil(worth x final) <= lot, so the cancelled auction adds nothing to
+    # the type's gap (the lot is below 2**128, RAY below 2**90)
+    worth: uint256 = auction.lot * constants.RAY // final_price
+    # what the owner re-owes [rad]: min(debt, worth x RAY), without the product overflowing
+    owed: uint256 = auction.debt
+    if worth <= owed // constants.RAY:
+        owed = worth * constants.RAY
+    # rounds down: the owner never re-owes more than the debt still to raise nor the lot's worth
+    normalized_debt: uint256 = owed // rate
     returned: uint256 = normalized_debt * rate
     if returned != 0:
         # as if the owner paid the rest with a new loan: the proceeds of that loan are escrowed
@@ -558,7 +572,7 @@ def cancel(auction_id: uint256) -> uint256:
     )
     extcall liquidator.remove_debt_in_auction(collateral_type, auction.debt)
     auction_slots._remove(auction_id, auction.position)
-    # returned <= auction.debt (rounded down above)
+    # returned <= owed <= auction.debt (rounded down above)
     extcall backstop.close_loss(collateral_type, auction_id, unsafe_sub(auction.debt, returned), 0)
     log Cancelled(
         auction_id=auction_id,

@@ -5,8 +5,9 @@
         holder redeem, pro rata, the collateral that backs the stablecoin.
         Sequence: `shutdown` (governance) freezes the engine, the Liquidator and the Backstop;
         per type `fix_price` (the final price, from the type's oracle, fresh); `cancel_auction`
-        for every running auction, on whichever auction contract runs it (its owner re-owes the
-        remaining debt); `close_vault` for every
+        for every running auction, on whichever auction contract runs it (as a sale of its lot
+        at the final price: its owner re-owes the lot's worth, at most the remaining debt, and
+        what that leaves of its loss goes through the waterfall); `close_vault` for every
         vault (collateral worth its debt at the final price moves here, the debt becomes the
         Backstop's bad debt; what the collateral cannot cover is the type's `gap`); the
         Backstop's open loss events are covered (FUND, POOL, then SETTLEMENT); `thaw` once
@@ -243,23 +244,29 @@ def fix_price(collateral_type: bytes32):
 @external
 def cancel_auction(collateral_type: bytes32, auction: address, auction_id: uint256):
     """
-    @notice Cancel a running auction of a type whose final price is fixed: its collateral and
-            remaining debt go back to the owner's vault (to be closed), and its loss event is
-            closed. Anyone may call. The auction is named explicitly (not read from the
-            Liquidator), so auctions of a replaced auction contract can be cancelled too; it
-            must have a running loss event for this type in the Backstop (keyed by
+    @notice Cancel a running auction of a type whose final price is fixed, as if its lot were
+            sold at the final price: its collateral goes back to the owner's vault (to be
+            closed) with what the lot is worth at that price as debt (at most the debt still to
+            raise), and its loss event is closed with that as proceeds; the loss they leave is
+            covered by the waterfall (fund, pool, then settlement), not left to the type's gap
+            (issue 63, finding 4). Anyone may call. The auction is named explicitly (not read
+            from the Liquidator), so auctions of a replaced auction contract can be cancelled
+            too; it must have a running loss event for this type in the Backstop (keyed by
             (type, auction, id), opened only by the Liquidator), so no other contract is called.
     @param collateral_type The type.
     @param auction The DutchAuction that runs the auction.
     @param auction_id The auction's id in that DutchAuction.
     """
-    assert self.final_price[collateral_type] != 0, "settlement: no final price"
+    final: uint256 = self.final_price[collateral_type]
+    assert final != 0, "settlement: no final price"
     loss: Loss = staticcall IBackstopSettlement(backstop.address).losses(
         collateral_type, auction, auction_id
     )
     assert loss.status == LOSS_RUNNING, "settlement: no running loss"
     # normalized debt put back into the owner's vault [wad]
-    normalized_debt: uint256 = extcall IDutchAuction(auction).cancel(auction_id)
+    normalized_debt: uint256 = extcall IDutchAuction(auction).cancel_for_settlement(
+        auction_id, final
+    )
     self.type_debt[collateral_type] += normalized_debt
     log AuctionCancelled(
         collateral_type=collateral_type, auction_id=auction_id, normalized_debt=normalized_debt

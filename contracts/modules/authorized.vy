@@ -54,7 +54,7 @@ CLOSE_LOSS: constant(uint256) = 512
 DEBT_IN_AUCTION: constant(uint256) = 1024
 # start() of a DutchAuction (the Liquidator) and of the debt and surplus auctions (the Backstop)
 START: constant(uint256) = 2048
-# DutchAuction.cancel (global settlement)
+# DutchAuction.cancel_for_settlement (global settlement)
 CANCEL: constant(uint256) = 4096
 # StabilityPool.add_income (the FeeAccumulator)
 INCOME: constant(uint256) = 8192

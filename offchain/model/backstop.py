@@ -76,6 +76,17 @@ DEFAULT_DELEVERAGE_INTERVAL = dl.DEFAULT_INTERVAL
 MAX_DELEVERAGE_INTERVAL = dl.MAX_INTERVAL
 
 
+def surplus_room(free: int, unattributed: int) -> int:
+    """The surplus the Backstop may spend on loss while live [rad]: its free surplus (its
+    stablecoin less the unsettled proceeds, owed to attributed debt) less the unattributed bad
+    debt (keeper rewards, refunds: costs already incurred that only surplus pays), 0 below. The
+    FUND layer pays from it (issue 31, finding 6), and the debt-auction layer's debt is repaid
+    from it before any governance token is minted (issue 63, finding 5). The surplus buffer is
+    not kept back (it is insurance against loss), and the stability pool's fee share is the
+    pool's assets, never the Backstop's stablecoin."""
+    return max(0, free - unattributed)
+
+
 class Loss(NamedTuple):
     debt: int = 0  # rad
     due: int = 0  # rad
@@ -457,10 +468,21 @@ class Backstop(Authorized):
     # ------------------------------------------------------------ debt and surplus auctions
 
     def start_debt_auction(self, sender: str) -> int:
+        """contracts/Backstop.vy: the free surplus (the FUND layer's room, `surplus_for_debt`)
+        pays what it can of the debt to auction first, then a bid of the rest is auctioned
+        (issue 63, finding 5); 0 when the surplus paid it all."""
         require(self.live, "backstop: not live")
-        bid = min(self.debt_auction_bid_size, self.debt_to_auction)
-        require(bid != 0, "backstop: no debt to auction")
-        self.debt_to_auction -= bid
+        debt = self.debt_to_auction
+        repaid = self.surplus_for_debt(debt) if debt != 0 else 0
+        debt -= repaid
+        bid = min(self.debt_auction_bid_size, debt)
+        require(repaid != 0 or bid != 0, "backstop: no debt to auction")
+        self.debt_to_auction = debt - bid
+        if repaid != 0:
+            self.engine.settle(self.address, repaid)
+            self.log("AuctionDebtRepaid", amount=repaid)
+        if bid == 0:
+            return 0
         self.debt_on_auction = u256(self.debt_on_auction + bid)
         auction_id = self.at(self.debt_auction).start(self.address, bid)
         self.log("DebtAuctionStarted", auction_id=auction_id, bid=bid)
@@ -561,7 +583,12 @@ class Backstop(Authorized):
         free = self._free_surplus()
         if not self.live:
             return min(remaining, free)
-        return min(remaining, max(0, free - self.unattributed_debt()))
+        return min(remaining, surplus_room(free, self.unattributed_debt()))
+
+    def surplus_for_debt(self, amount: int) -> int:
+        """What of `amount` of the debt-auction layer's debt the surplus pays (live only): what
+        the FUND layer would pay of it, min(amount, `surplus_room`) (`start_debt_auction`)."""
+        return self._fund_payment(amount)
 
     def unattributed_debt(self) -> int:
         return u256(

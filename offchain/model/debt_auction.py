@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import NamedTuple
 
+from offchain.model.backstop import surplus_room
 from offchain.model.errors import require
 from offchain.model.fixed_point import WAD, u256
 from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
@@ -156,6 +157,26 @@ class DebtAuction(Authorized):
             lot=auction.lot,
             bid=auction.bid,
         )
+
+    def repay(self, sender: str, auction_id: int) -> None:
+        """contracts/DebtAuction.vy: anyone ends an auction without a bid whose bid the
+        Backstop's surplus room pays (`surplus_room`: the FUND layer's room, from the Backstop's
+        views); the Backstop cancels it as a first bid's payment; nothing is minted (issue 63,
+        finding 5)."""
+        require(self.live, "debt auction: not live")
+        auction = self.auctions[auction_id]
+        require(auction.end != 0, "debt auction: not running")
+        require(auction.bid_expiry == 0, "debt auction: has bids")
+        backstop = self.at(self.backstop)
+        free = self.engine.stable[self.backstop] - backstop.unsettled_proceeds()
+        require(
+            surplus_room(free, backstop.unattributed_debt()) >= auction.bid,
+            "debt auction: surplus below bid",
+        )
+        self.auctions[auction_id] = Auction()
+        self.running -= 1
+        backstop.on_debt_auction_bid(self.address, auction.bid)
+        self.log("Repaid", auction_id=auction_id, bid=auction.bid)
 
     def cancel(self, sender: str, auction_id: int) -> None:
         require(not self.live, "debt auction: still live")

@@ -61,6 +61,16 @@ def every_running(page: Callable[[int], Sequence[int]]) -> list[int]:
     return ids
 
 
+def cancel_owed(debt: int, lot: int, final_price: int) -> int:
+    """What the owner of an auction cancelled at global settlement re-owes [rad]
+    (contracts/DutchAuction.vy's `cancel_for_settlement`, issue 63 finding 4): as if the whole
+    lot were sold at the final price (`final_price`: collateral per stablecoin [ray]), min(the
+    debt still to raise, the lot's worth), the worth rounded down to a whole wad of stablecoin,
+    so closing the vault takes at most the lot for it."""
+    worth = u256(lot * RAY) // final_price  # wad
+    return worth * RAY if worth <= debt // RAY else debt
+
+
 def _whole_units(budget: int) -> int:
     """The budget as the contract stores it: rounded down to a multiple of BUDGET_UNIT [rad]."""
     return budget // BUDGET_UNIT * BUDGET_UNIT
@@ -362,7 +372,9 @@ class DutchAuction(Authorized):
         finally:
             self._locked = False
 
-    def cancel(self, sender: str, auction_id: int) -> int:
+    def cancel_for_settlement(self, sender: str, auction_id: int, final_price: int) -> int:
+        """contracts/DutchAuction.vy: as a sale of the whole lot at the final price (issue 63,
+        finding 4): the owner re-owes min(debt to raise, the lot's worth) (`cancel_owed`)."""
         self._enter()
         try:
             self._check_role(sender, Role.CANCEL)
@@ -370,9 +382,9 @@ class DutchAuction(Authorized):
             require(auction.owner != ZERO_ADDRESS, "auction: not running")
             t = self.collateral_type
             rate = self.engine.collateral_types[t].rate
-            if rate == 0:  # division by zero reverts without a reason
+            if rate == 0 or final_price == 0:  # division by zero reverts without a reason
                 raise Revert(None)
-            normalized_debt = auction.debt // rate
+            normalized_debt = cancel_owed(auction.debt, auction.lot, final_price) // rate
             returned = normalized_debt * rate
             if returned != 0:
                 self.engine.create_unbacked(self.address, self.backstop, self.address, returned)

@@ -78,10 +78,11 @@ class GlobalSettlement(Authorized):
     def cancel_auction(
         self, sender: str, collateral_type: bytes, auction: str, auction_id: int
     ) -> None:
-        require(self.final_price[collateral_type] != 0, "settlement: no final price")
+        final = self.final_price[collateral_type]
+        require(final != 0, "settlement: no final price")
         loss = self.at(self.backstop).losses[(collateral_type, auction, auction_id)]
         require(loss.status == LOSS_RUNNING, "settlement: no running loss")
-        normalized_debt = self.at(auction).cancel(self.address, auction_id)
+        normalized_debt = self.at(auction).cancel_for_settlement(self.address, auction_id, final)
         self.type_debt[collateral_type] = u256(self.type_debt[collateral_type] + normalized_debt)
         self.log(
             "AuctionCancelled",

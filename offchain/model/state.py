@@ -152,7 +152,7 @@ class Role(IntFlag):
     # start() of a DutchAuction (the Liquidator) and of the debt and surplus auctions (the
     # Backstop)
     START = 2048
-    CANCEL = 4096  # DutchAuction.cancel (global settlement)
+    CANCEL = 4096  # DutchAuction.cancel_for_settlement (global settlement)
     INCOME = 8192  # StabilityPool.add_income (the FeeAccumulator)
     DELEVERAGE = 16384  # Backstop.deleverage (the keeper governance names)
 

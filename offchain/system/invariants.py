@@ -133,6 +133,29 @@ def _loss_numbering(state: dict[str, Any], numbered: dict[int, tuple[int, bool]]
     return bad
 
 
+def _debt_on_auction(
+    state: dict[str, Any], groups: dict[str, list[str]], d: Deployment
+) -> list[str]:
+    """While live, the Backstop's debt on auction is at most the bids of the running debt
+    auctions nobody has bid on (a first bid pays it, `DebtAuction.repay` repays it: issue 63,
+    finding 5), exactly those unless an admin started one on the DebtAuction itself; shutdown
+    moves all of it to settlement debt."""
+    if state["backstop.debt_auction"] != d.debt_auction:
+        return []
+    unbid = sum(
+        state[k][0]
+        for k in groups.get("debt_auction.auctions[", ())
+        if state[k][4] != 0 and state[k][3] == 0
+    )
+    on_auction = state["backstop.debt_on_auction"]
+    if on_auction > (unbid if state["backstop.live"] else 0):
+        return [
+            f"backstop: debt_on_auction {on_auction} above the bids of running debt auctions "
+            f"without a bid {unbid} (live {state['backstop.live']})"
+        ]
+    return []
+
+
 def _waterfall_invariants(
     state: dict[str, Any], groups: dict[str, list[str]], d: Deployment, holders: list[str]
 ) -> list[str]:
@@ -145,6 +168,7 @@ def _waterfall_invariants(
         bad.append(
             f"debt auction: running {state['debt_auction.running']} != auctions running {running}"
         )
+    bad += _debt_on_auction(state, groups, d)
     open_count = 0
     attributed = 0
     # loss number -> (created_at, done) of every event read

@@ -100,6 +100,7 @@ _LIQUIDATION_RULES = {
     "sell_out_below_debt",
     "liquidation_story",
     "debt_auction_story",
+    "debt_repay_story",
     "edge_story",
     "attack",
     "governance_move",

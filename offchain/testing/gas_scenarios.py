@@ -356,6 +356,11 @@ def waterfall_gas(
     assert backstop.deleverage_due(eth.type_id) < RAD, "the strong vaults must absorb the loss"
     ls.transact(d.backstop, "set_waterfall", governance, [3])
     ls.transact(d.backstop, "cover", keeper, *losses[3])
+    # a fund with no room for the debt (issue 63, finding 5: it would repay the debt first, and
+    # start no auction): governance mints away the free surplus above the unattributed bad debt,
+    # against the Backstop's bad debt
+    room = backstop._free_surplus() - backstop.unattributed_debt()
+    ls.transact(d.engine, "create_unbacked", governance, d.backstop, governance, room)
     measure("gas.debt_auction_start", d.backstop, "start_debt_auction", keeper)
     debt_auction = model.contract(d.debt_auction)
     lot = debt_auction.auctions[debt_auction.count][1]
@@ -541,6 +546,113 @@ def margin_call_gas(
     return gas
 
 
+def _crashed_vaults(
+    ls: Any, model: ModelBackend, d: Deployment, roles: list[str], count: int
+) -> tuple[TypeDeployment, list[str], list[int]]:
+    """`count` vaults of 10 ETH just under the line (owners 0x3000...), a 30% crash through the
+    delayed oracle, each vault liquidated by the keeper (roles[4]); governance (roles[0]) holds
+    a 1,000 ETH / 600,000 vault's stablecoin for takers and surplus. Returns the type, the
+    owners and their auction ids."""
+    governance, feeder, keeper = roles[0], roles[1], roles[4]
+    eth = d.types["ETH-A"]
+    engine = model.contract(d.engine)
+    ls.transact(eth.token, "mint", governance, governance, 1_000 * WAD)
+    ls.transact(eth.token, "approve", governance, eth.join, 2**256 - 1)
+    ls.transact(eth.join, "join", governance, governance, 1_000 * WAD)
+    ls.transact(
+        d.engine,
+        "modify_vault",
+        governance,
+        eth.type_id,
+        governance,
+        governance,
+        governance,
+        1_000 * WAD,
+        600_000 * WAD,
+    )
+    owners: list[str] = [to_checksum_address(f"0x{i:040x}") for i in range(0x3000, 0x3000 + count)]
+    ctype = engine.collateral_types[eth.type_id]
+    debt = 10 * WAD * ctype.safe_price // ctype.rate * 99 // 100
+    for owner in owners:
+        ls.transact(eth.token, "mint", governance, governance, 10 * WAD)
+        _owned_vault(ls, d, eth, governance, owner, debt)
+    ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)
+    for _ in range(2):
+        ls.set_next_block_time(ls.last_block_time + eth.config.oracle_delay)
+        ls.transact(eth.oracle, "poke", feeder)
+    ls.transact(d.spotter, "poke", feeder, eth.type_id)
+    ids = []
+    for owner in owners:
+        ls.transact(d.liquidator, "liquidate", keeper, eth.type_id, owner, keeper)
+        (started,) = [e.args["auction_id"] for e in model.last_events if e.name == "Started"]
+        ids.append(started)
+    return eth, owners, ids
+
+
+def debt_repayment_gas(
+    chain: EvmBackend, roles: list[str], observe: Observer | None = None
+) -> dict[str, int]:
+    """The debt-auction layer's debt repaid from surplus (issue 63, finding 5) on a fresh
+    deployment: two auctions sell out below their debt and the losses go to the debt-auction
+    layer one after the other. The first is put on auction with no surplus, then surplus arrives
+    and ends that auction (`DebtAuction.repay`); the second finds surplus already there and
+    `start_debt_auction` repays it whole, starting no auction."""
+    ls, model, d, gas, measure = _fresh(chain, roles, observe)
+    governance, keeper = roles[0], roles[4]
+    eth, _, ids = _crashed_vaults(ls, model, d, roles, 2)
+    backstop = model.contract(d.backstop)
+    auction = model.contract(eth.auction)
+    ls.transact(d.engine, "allow", governance, eth.auction)
+    ls.set_next_block_time(ls.last_block_time + 2_700)
+    for auction_id in ids:
+        price = auction._price(auction.auctions[auction_id])
+        ls.transact(eth.auction, "take", governance, auction_id, 2**256 - 1, price, governance, b"")
+    ls.transact(d.backstop, "heal", keeper)
+    ls.set_next_block_time(ls.last_block_time + load_config().backstop_queue_delay)
+    ls.transact(d.backstop, "set_waterfall", governance, [3])
+
+    def surplus_to(room: int) -> None:
+        # a holder sends the Backstop what its room for the debt lacks of `room`
+        missing = room - (backstop._free_surplus() - backstop.unattributed_debt())
+        ls.transact(d.engine, "transfer_stable", governance, governance, d.backstop, missing)
+
+    ls.transact(d.backstop, "cover", keeper, eth.type_id, eth.auction, ids[0])
+    ls.transact(d.backstop, "start_debt_auction", keeper)
+    debt_auction = model.contract(d.debt_auction)
+    surplus_to(debt_auction.auctions[debt_auction.count].bid)
+    measure("gas.debt_auction_repay", d.debt_auction, "repay", keeper, debt_auction.count)
+    ls.transact(d.backstop, "cover", keeper, eth.type_id, eth.auction, ids[1])
+    surplus_to(backstop.debt_to_auction)
+    measure("gas.debt_auction_start_repaid", d.backstop, "start_debt_auction", keeper)
+    assert backstop.debt_to_auction == 0 and debt_auction.running == 0
+    return gas
+
+
+def settlement_gas(
+    chain: EvmBackend, roles: list[str], observe: Observer | None = None
+) -> dict[str, int]:
+    """Global settlement's cancel of an auction running at shutdown (issue 63, finding 4) on a
+    fresh deployment: a vault liquidated in a 30% crash, shutdown, the final price (the crash
+    price, posted again so it is fresh) fixed, and the auction cancelled: its lot (10 ETH at
+    1,400) is worth less than its tab (about 14,900), so the owner re-owes the lot's worth."""
+    ls, model, d, gas, measure = _fresh(chain, roles, observe)
+    governance, feeder, keeper = roles[0], roles[1], roles[4]
+    eth, _, ids = _crashed_vaults(ls, model, d, roles, 1)
+    ls.transact(eth.oracle, "post", feeder, 1_400 * WAD)
+    ls.transact(d.settlement, "shutdown", governance)
+    ls.transact(d.settlement, "fix_price", keeper, eth.type_id)
+    measure(
+        "gas.cancel_auction",
+        d.settlement,
+        "cancel_auction",
+        keeper,
+        eth.type_id,
+        eth.auction,
+        ids[0],
+    )
+    return gas
+
+
 def all_gas_figures(
     chain: EvmBackend, roles: list[str], observe: Observer | None = None
 ) -> dict[str, int]:
@@ -553,6 +665,8 @@ def all_gas_figures(
         size_margin_gas,
         size_cut_batch_gas,
         margin_call_gas,
+        debt_repayment_gas,
+        settlement_gas,
     ):
         snapshot = chain.snapshot()
         gas.update(group(chain, roles, observe))

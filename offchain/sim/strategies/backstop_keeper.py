@@ -12,7 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 
 from offchain.model import deleverage as dl
-from offchain.model.backstop import MAX_DELEVERAGE_VAULTS, LossStatus
+from offchain.model.backstop import MAX_DELEVERAGE_VAULTS, LossStatus, surplus_room
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.strategies.actions import Action
 from offchain.system.deployment import Deployment
@@ -116,8 +116,11 @@ def backstop_actions(
     k = p.keeper
     if accrue:
         act("backstop_keeper", k, p.fees, "accrue", (p.type_id,), ("accrue",))
+    # the losses this round covers (the fund may pay them first: below)
+    covering = 0
     for auction_id, due, created_at, status in v.losses:
         if status == LossStatus.CLOSED and due != 0 and created_at + v.queue_delay <= v.now:
+            covering += due
             act(
                 "backstop_keeper",
                 k,
@@ -146,9 +149,18 @@ def backstop_actions(
     settle = min(v.surplus - v.unsettled_proceeds, v.unattributed_debt)
     if settle != 0:
         act("backstop_keeper", k, p.backstop, "settle", (settle,), ("settle",))
-    if v.debt_to_auction != 0 and v.debt_auction_bid_size != 0:
-        # one start per bid's worth; the last one raises what is left
-        starts = -(-v.debt_to_auction // v.debt_auction_bid_size)
+    # the surplus the Backstop spends on the debt-auction layer's debt before any mint (issue 63,
+    # finding 5): a start repays from it first, and a debt auction nobody has bid on whose bid
+    # it covers is repaid (DebtAuction.repay) instead of bid on or restarted; less what this
+    # round's covers may take of it first (so that a repay is not sent to be refused)
+    room = max(0, surplus_room(v.surplus - v.unsettled_proceeds, v.unattributed_debt) - covering)
+    repaid = min(v.debt_to_auction, room)
+    room -= repaid
+    rest = v.debt_to_auction - repaid
+    if v.debt_to_auction != 0 and (v.debt_auction_bid_size != 0 or repaid != 0):
+        # one start per bid's worth of what the surplus leaves (the first repays); the last one
+        # raises what is left
+        starts = max(1, -(-rest // v.debt_auction_bid_size)) if v.debt_auction_bid_size else 1
         for i in range(starts):
             act(
                 "backstop_keeper",
@@ -162,7 +174,17 @@ def backstop_actions(
     for a in v.debt_auctions:
         if a.end == 0:
             continue
-        if a.bid_expiry != 0 and (a.bid_expiry <= v.now or a.end <= v.now):
+        if a.bid_expiry == 0 and a.bid <= room:
+            room -= a.bid
+            act(
+                "backstop_keeper",
+                k,
+                p.debt_auction,
+                "repay",
+                (a.auction_id,),
+                ("debt_repay", a.auction_id),
+            )
+        elif a.bid_expiry != 0 and (a.bid_expiry <= v.now or a.end <= v.now):
             act(
                 "backstop_keeper",
                 k,

@@ -29,19 +29,19 @@ from offchain.sim.strategies.actions import Action
 
 # ---------------------------------------------------------------- a liquidation batch [gas]
 
-# Liquidator.liquidate_many: the batch's own part, gas.liquidate 257,309 less the part a vault
-# adds, gas.liquidate_many_per_vault 132,253 (one batch of 50 over 50), so that a batch of one
+# Liquidator.liquidate_many: the batch's own part, gas.liquidate 257,332 less the part a vault
+# adds, gas.liquidate_many_per_vault 132,276 (one batch of 50 over 50), so that a batch of one
 # costs what a liquidation of one does
 LIQUIDATION_TX_GAS = 130_000
-# a vault seized in proportion (unsafe at the base ratio): gas.liquidate_many_per_vault 132,253
+# a vault seized in proportion (unsafe at the base ratio): gas.liquidate_many_per_vault 132,276
 LIQUIDATION_GAS = 140_000
 # a vault cut by its size (safe at the base ratio, unsafe at its size): the bisection at its
-# widest, gas.liquidate_many_per_widest_cut 342,641 (a bracket of 2**103: 104 halvings, and a
+# widest, gas.liquidate_many_per_widest_cut 342,664 (a bracket of 2**103: 104 halvings, and a
 # fifth of its batch's own part, which LIQUIDATION_TX_GAS charges again), plus the halvings a
 # size cut can take beyond it (its bracket is below 2**107 while the rate is at least 1 ray) at
 # HALVING_GAS each (about 1,800 measured: the two figures below differ by 70,814 over 31
 # halvings, less the batch's part), rounded up. Issue 63's honest cuts of 60,000 (73 halvings)
-# cost gas.liquidate_many_per_size_cut 271,827: the bound, not the common case, sizes a batch.
+# cost gas.liquidate_many_per_size_cut 271,850: the bound, not the common case, sizes a batch.
 HALVINGS_BEYOND_WIDEST = 3
 HALVING_GAS = 2_000
 SIZE_CUT_GAS = 350_000
@@ -66,26 +66,27 @@ TAKE_GAS = 160_000
 # free collateral of the type and the check that it repays no more than the cure included); the
 # soft liquidator prices its gas with it too (soft_liquidator.py)
 SOFT_LIQUIDATION_GAS = 135_000
-# the backstop keeper's, by function: gas.accrue_fees 107,767; gas.cover_by_stability_pool
-# 128,294; gas.heal 52,521; gas.settle_bad_debt 58,650; gas.debt_auction_start 153,345;
-# gas.realize_one_charge 63,243; gas.surplus_auction_start 144,017. Three the benchmark does not
-# send, as Anvil counts them in the contract tests that do: a dust close 157,569
-# (tests/security/test_findings.py, finding 10), a debt auction's finish 78,618 and restart
-# 37,221 (tests/contracts/debt_auction/)
+# the backstop keeper's, by function: gas.accrue_fees 107,370; gas.cover_by_stability_pool
+# 128,294; gas.heal 52,521; gas.settle_bad_debt 58,673; gas.debt_auction_start 167,969 (the
+# surplus room read first, issue 63); gas.debt_auction_repay 71,630; gas.realize_one_charge
+# 63,243; gas.surplus_auction_start 144,017. Three the benchmark does not send, as Anvil counts
+# them in the contract tests that do: a dust close 157,569 (tests/security/test_findings.py,
+# finding 10), a debt auction's finish 78,618 and restart 37,221 (tests/contracts/debt_auction/)
 BACKSTOP_GAS = {
     "accrue": 110_000,
     "cover": 130_000,
     "close_dust_auction": 160_000,
     "heal": 60_000,
     "settle": 60_000,
-    "start_debt_auction": 160_000,
+    "start_debt_auction": 170_000,
+    "repay": 80_000,
     "finish": 80_000,
     "restart": 40_000,
     "realize": 70_000,
     "start_surplus_auction": 150_000,
 }
 # Backstop.deleverage: its own part and each listed vault's (DELEVERAGE_TX_GAS +
-# DELEVERAGE_GAS x vaults; gas.deleverage_4_vaults 257,700: the oracle's prices once, then about
+# DELEVERAGE_GAS x vaults; gas.deleverage_4_vaults 260,711: the oracle's prices once, then about
 # 55k a vault)
 DELEVERAGE_TX_GAS = 40_000
 DELEVERAGE_GAS = 60_000

@@ -5,7 +5,8 @@ from __future__ import annotations
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
-from offchain.model.fixed_point import RAY
+from offchain.model.backstop import Layer
+from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.testing.machine.base import FRACTION, TYPES
 from offchain.testing.machine.waterfall import WaterfallRules
 
@@ -70,6 +71,111 @@ class SettlementRules(WaterfallRules):
                 t.type_id,
                 (gs.packed[user] - gs.cashed[(t.type_id, user)]) * frac // 10**6,
             )
+
+    @precondition(lambda self: self.step_count > 30)
+    @rule(
+        go=st.integers(0, 5),
+        name=st.sampled_from(TYPES),
+        user_i=st.integers(0, 2),
+        frac=FRACTION,
+        order=st.sampled_from(["cancel_then_cover", "cover_then_cancel", "close_first"]),
+        pool=st.booleans(),
+    )
+    def cancel_story(self, go, name, user_i, frac, order, pool):
+        """Issue 63, finding 4: an auction running at shutdown whose lot is worth less than its
+        tab at the final price, late in an example and rarely. A user stakes in the pool first
+        (when `pool`: every loss brought to its end so the stake can become shares), the user's
+        vault, with collateral worth about 400,000 more locked first (so that its loss is larger
+        than the surplus the fund gathered in the example, and the pool pays after the fund),
+        is liquidated, a quarter of its lot maybe taken, the price falls again (to 50-94%),
+        the fund maybe gets surplus, governance orders the fund and the pool first (the pool
+        before the fund one time in four: other rules leave orders without them), and the
+        system shuts down. Then the final prices are fixed and, in the drawn order, the
+        running auctions are cancelled (as a sale of each lot at the final price: the owner
+        re-owes at most the lot's worth), the closed losses covered (fund, pool, then
+        settlement: the specification checks the order and the cancel's bound), and the
+        owner's vault closed (before the cancel too, and its collateral freed, when
+        `close_first`); the settlement rule's steps follow."""
+        g, b = self.s.d.settlement, self.s.contract(self.s.d.backstop)
+        if go or not self.s.contract(g).live:
+            return
+        t, user, keeper = self.t(name), self.users[user_i], self.r.keeper
+        if pool:
+            self._finish_losses()
+            amount = RAD * (1_000 + frac % 50_000)
+            self._stable_for(user, amount)
+            self.act(self.s.d.stability_pool, "stake", user, amount)
+            self.s.warp(self._pool().exposure_delay)
+            self.act(self.s.d.stability_pool, "realize", keeper, user, 255)
+            self.act(self.s.d.stability_pool, "activate", user)
+        if self._pool().total_shares:
+            self.totals.outcomes["cancel story: the pool has shares"] += 1
+        tokens = 400_000 * WAD * 10**t.config.token_decimals // t.config.initial_price
+        self._tokens_for_join(name, user, tokens)
+        self.act(self.s.d.engine, "allow", user, t.join)
+        self.act(t.join, "join_and_modify", user, tokens, 0)
+        auction_id = self._start_auction(name, user_i)
+        if auction_id is None:
+            return
+        auction = self.s.contract(t.auction)
+        a = auction.auctions[auction_id]
+        if frac % 2 and not auction._needs_reset(a):
+            self._stable_for(keeper, a.debt)
+            self.act(
+                t.auction, "take", keeper, auction_id, a.lot // 4, auction._price(a), keeper, b""
+            )
+        a = auction.auctions[auction_id]
+        self.crash(name, 50 + frac % 45)
+        if frac % 3 == 0:
+            # surplus for the fund: a holder sends the Backstop stablecoin
+            self._stable_for(keeper, RAD * (1 + frac % 5_000))
+            self.act(
+                self.s.d.engine,
+                "transfer_stable",
+                keeper,
+                keeper,
+                self.s.d.backstop,
+                RAD * (1 + frac % 5_000),
+            )
+        # the fund and the pool in the waterfall, the pool first one time in four
+        order = [2, 1, 3, 4] if frac % 4 == 1 else [1, 2, 3, 4]
+        self.act(self.s.d.backstop, "set_waterfall", self.r.governance, order)
+        self.act(g, "shutdown", self.r.governance)
+        for other in TYPES:
+            if not self.s.contract(self.t(other).oracle).peek()[1]:
+                self.crash(other, 100)
+            self.act(g, "fix_price", keeper, self.t(other).type_id)
+        if order == "close_first":
+            self.act(g, "close_vault", keeper, t.type_id, user)
+            self.act(g, "free_collateral", user, t.type_id)
+        if order == "cover_then_cancel":
+            for key in self._closed_losses():
+                self.act(self.s.d.backstop, "cover", keeper, *key)
+        running = auction_id in auction.active
+        owed_before = self.vault(name, user).normalized_debt
+        for other in TYPES:
+            ot = self.t(other)
+            for running_id in list(self.s.contract(ot.auction).active):
+                self.act(g, "cancel_auction", keeper, ot.type_id, ot.auction, running_id)
+        if running and auction_id not in auction.active:
+            rate = self.ctype(name).rate
+            reowed = (self.vault(name, user).normalized_debt - owed_before) * rate
+            self.totals.outcomes[
+                "cancel story: lot worth less than its tab"
+                if reowed < a.debt
+                else "cancel story: lot covered its tab"
+            ] += 1
+        for key in self._closed_losses():
+            if self.act(self.s.d.backstop, "cover", keeper, *key):
+                paid = [
+                    Layer(e.args["layer"]).label for e in self.s.events if e.name == "LossAllocated"
+                ]
+                self.totals.outcomes[f"cancel story: cover paid by {'+'.join(paid)}"] += 1
+                if "stability_pool" in paid:
+                    self.totals.outcomes["cancel story: the pool paid after shutdown"] += 1
+        self.act(g, "close_vault", keeper, t.type_id, user)
+        if not b.open_losses():
+            self.totals.outcomes["cancel story: every loss covered after shutdown"] += 1
 
     @precondition(lambda self: self.step_count > 30)
     @rule(go=st.integers(0, 5), frac=FRACTION, user_i=st.integers(0, 2))

@@ -107,7 +107,7 @@ class WaterfallRules(AuctionRules):
 
     @precondition(lambda self: self._debt_auction_work())
     @rule(
-        mode=st.sampled_from(["start", "bid", "bid", "restart", "finish", "cancel"]),
+        mode=st.sampled_from(["start", "bid", "bid", "restart", "finish", "cancel", "repay"]),
         pick=st.integers(0, 20),
         bidder_i=st.integers(0, 2),
         frac=FRACTION,
@@ -120,6 +120,8 @@ class WaterfallRules(AuctionRules):
         auction_id = pick % (da.count + 1) if da.count else 1
         if mode == "start":
             self.act(self.s.d.backstop, "start_debt_auction", self.users[bidder_i])
+        elif mode == "repay":
+            self.act(self.s.d.debt_auction, "repay", self.users[bidder_i], auction_id)
         elif mode == "bid":
             lot = da.auctions[auction_id].lot
             # the largest lot the minimum decrease allows, or part of it; above 900,000 one wei
@@ -217,6 +219,84 @@ class WaterfallRules(AuctionRules):
         if finish:
             self.s.warp(da.bid_duration + 1)
             self.act(self.s.d.debt_auction, "finish", self.r.keeper, auction_id)
+
+    def _surplus_to(self, user, room):
+        """Surplus arrives until the Backstop's room for the debt-auction layer's debt (free
+        surplus less the unattributed bad debt, which the fund keeps first) is `room` [rad],
+        if it is below: `user` (lent what it lacks) sends the Backstop what is missing."""
+        b = self.s.contract(self.s.d.backstop)
+        missing = room - (b._free_surplus() - b.unattributed_debt())
+        if missing > 0:
+            self._stable_for(user, missing)
+            self.act(self.s.d.engine, "transfer_stable", user, user, self.s.d.backstop, missing)
+
+    @rule(
+        name=st.sampled_from(TYPES),
+        user_i=st.integers(0, 2),
+        frac=FRACTION,
+        before=st.sampled_from(["none", "part", "all"]),
+    )
+    def debt_repay_story(self, name, user_i, frac, before):
+        """Issue 63, finding 5: surplus pays the debt-auction layer's debt before any governance
+        token is minted. A loss goes to the debt-auction layer (a liquidation sold out below its
+        debt, the waterfall [debt auction] while it is covered); surplus arrives (a user sends
+        the Backstop stablecoin) worth none, part or all of the debt to auction plus the
+        unattributed bad debt the fund keeps first; `start_debt_auction` repays what the surplus
+        room pays and auctions only the rest (or starts nothing). Then, for an auction nobody
+        has bid on: a repay with a room one wei short of its bid (refused), the room made
+        exactly its bid, the repay (the auction ends, nothing minted), the repay again
+        (refused: not running); and a repay of an auction with a bid (refused: has bids)."""
+        b, backstop = self.s.contract(self.s.d.backstop), self.s.d.backstop
+        if not b.live:
+            return
+        user, keeper = self.users[user_i], self.r.keeper
+        self.liquidation_story(name, user_i, user_i, 0, 0)
+        if self._any_auction():
+            self.sell_out_below_debt(frac % 50, user_i, False)
+        closed = self._closed_losses()
+        if not closed:
+            return
+        self.act(backstop, "set_waterfall", self.r.governance, [3])
+        loss = b.losses[closed[-1]]
+        self.s.warp(max(1, loss.created_at + b.queue_delay - self.s.now))
+        self.act(backstop, "cover", keeper, *closed[-1])
+        debt = b.debt_to_auction
+        if not debt:
+            return
+        if before != "none":
+            self._surplus_to(user, debt if before == "all" else debt // 2)
+        self.act(backstop, "start_debt_auction", keeper)
+        self.totals.outcomes[
+            "debt repay story: surplus repaid all, no auction"
+            if b.debt_to_auction == 0 and not self._started(self.s.d.debt_auction)
+            else "debt repay story: an auction started"
+        ] += 1
+        da = self.s.contract(self.s.d.debt_auction)
+        unbid = [
+            i
+            for i in range(1, da.count + 1)
+            if da.auctions[i].end and not da.auctions[i].bid_expiry
+        ]
+        if not unbid:
+            return
+        auction_id = unbid[-1]
+        bid = da.auctions[auction_id].bid
+        # surplus arrives one wei short of the bid's room, then the last wei
+        self._surplus_to(user, bid - 1)
+        self.act(da.address, "repay", keeper, auction_id)
+        self._surplus_to(user, bid)
+        if self.act(da.address, "repay", keeper, auction_id):
+            self.totals.outcomes["debt repay story: an auction without a bid repaid"] += 1
+        self.act(da.address, "repay", keeper, auction_id)
+        if b.debt_to_auction and frac % 2:
+            # another auction, bid on first: its bidder paid its debt; a repay is refused
+            self.act(backstop, "start_debt_auction", keeper)
+            started = self._started(self.s.d.debt_auction)
+            if started:
+                self._stable_for(user, da.auctions[started].bid)
+                lot = da.auctions[started].lot * WAD // da.min_decrease
+                self.act(self.s.d.debt_auction, "bid", user, started, lot)
+                self.act(da.address, "repay", keeper, started)
 
     @rule(user_i=st.integers(0, 2), frac=FRACTION, bids=st.integers(1, 3), finish=st.booleans())
     def surplus_auction_story(self, user_i, frac, bids, finish):

@@ -53,10 +53,19 @@ fixed_point, price_curves or contracts, so that a bug in those cannot hide itsel
   `keeper_gas_round`): a `liquidate_many` never fails for gas whatever its limit (given its own
   part), each listed vault liquidated or counted as skipped; the liquidation keeper's batches,
   each sent with its own limit, never make the guard fire; and it lists the vaults unsafe at
-  the base ratio before those unsafe at their size alone.
+  the base ratio before those unsafe at their size alone;
+- a running auction cancelled at global settlement is a sale of its lot at the final price: its
+  owner re-owes min(the debt still to raise, the lot's worth), and closing the vault takes at
+  most the lot for that debt (no gap); a cover after shutdown pays in the order of the
+  waterfall's FUND and POOL layers, each what it can, and SETTLEMENT only the rest (issue 63,
+  finding 4: the loss order survives shutdown); `start_debt_auction` repays min(debt to auction,
+  the surplus room) before it auctions the rest, and `DebtAuction.repay` ends a debt auction
+  without a bid, for its bid, only when the room covers it (finding 5: no mint while surplus can
+  pay).
 
 The modules (deleverage.py: the deleveraging layer, the independent rewrite of
-offchain/model/deleverage.py): curves.py (the curve and fee arithmetic), base.py (`Before`,
+offchain/model/deleverage.py; loss_order.py: issue 63's bounds): curves.py (the curve and fee
+arithmetic), base.py (`Before`,
 what the checks read), core.py (`Specification`, `SpecViolation`: the checks of a whole
 transaction, and which check runs), events.py (the per-event checks), reverts.py (the per-revert
 checks).

@@ -17,13 +17,19 @@ from offchain.testing.specification.base import (
 from offchain.testing.specification.curves import ceil_div
 from offchain.testing.specification.deleverage import DELEVERAGE_REVERT_CHECKS, deleverage_checks
 from offchain.testing.specification.events import EVENT_CHECKS
+from offchain.testing.specification.loss_order import LOSS_ORDER_REVERT_CHECKS, loss_order_checks
 from offchain.testing.specification.margin_call import MARGIN_CALL_REVERT_CHECKS, soft_liquidated
 from offchain.testing.specification.reverts import REVERT_CHECKS
 
 # every event's and every revert reason's check: the engine's and auctions' (events.py,
 # reverts.py) and the MarginCall's (margin_call.py)
 _EVENT_CHECKS = {**EVENT_CHECKS, "SoftLiquidated": soft_liquidated}
-_REVERT_CHECKS = {**REVERT_CHECKS, **MARGIN_CALL_REVERT_CHECKS, **DELEVERAGE_REVERT_CHECKS}
+_REVERT_CHECKS = {
+    **REVERT_CHECKS,
+    **MARGIN_CALL_REVERT_CHECKS,
+    **DELEVERAGE_REVERT_CHECKS,
+    **LOSS_ORDER_REVERT_CHECKS,
+}
 
 # the layers whose payment in `cover` is stablecoin the Backstop holds until `heal`
 _PAYING_LAYERS = (Layer.FUND, Layer.STABILITY_POOL, Layer.REDISTRIBUTION)
@@ -52,6 +58,7 @@ class Specification(SpecificationBase):
         problems += self._stakers(pre, events)
         problems += self._request_caps(pre, events)
         problems += deleverage_checks(self, pre, events)
+        problems += loss_order_checks(self, pre, events)
         problems += self._min_auction_views()
         if problems:
             raise SpecViolation(
@@ -94,13 +101,19 @@ class Specification(SpecificationBase):
             for e in events
             if e.name == "DeleverageReleased" and e.address == self.d.backstop
         )
+        # what the surplus repaid of it before an auction (issue 63, finding 5)
+        repaid = sum(
+            e.args["amount"]
+            for e in events
+            if e.name == "AuctionDebtRepaid" and e.address == self.d.backstop
+        )
         now_value = self.c(self.d.backstop).debt_to_auction
         self.checks += 1
-        if now_value != pre.state["debt_to_auction"] + added + released - started:
+        if now_value != pre.state["debt_to_auction"] + added + released - started - repaid:
             return [
                 f"debt_to_auction {pre.state['debt_to_auction']} -> {now_value}, but the "
                 f"debt-auction layer took on {added}, {released} was released from "
-                f"deleveraging and auctions started for {started}"
+                f"deleveraging, the surplus repaid {repaid} and auctions started for {started}"
             ]
         return []
 

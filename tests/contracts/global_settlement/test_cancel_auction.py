@@ -67,7 +67,7 @@ def test_cancel_auction__after_a_partial_take__returns_lot_and_tab_to_owner_and_
     surplus_0, bad_debt_0 = _stable(system, d.backstop), _bad_debt(system, d.backstop)
     assert _bs(system, "open_losses") == 1
     with reverts("authorized: not authorized"):
-        system.tx(t.auction, "cancel", r.stranger, auction_id)
+        system.tx(t.auction, "cancel_for_settlement", r.stranger, auction_id, RAY)
 
     system.tx(d.settlement, "cancel_auction", r.stranger, t.type_id, t.auction, auction_id)
 

@@ -100,7 +100,7 @@ def _args(system: System, kind: str, function: str, t: TypeDeployment | None) ->
         ("DutchAuction", "set_oracle"): (t.oracle if t is not None else stranger,),
         ("DutchAuction", "set_stopped"): (1,),
         ("DutchAuction", "start"): (RAD, WAD, stranger, stranger),
-        ("DutchAuction", "cancel"): (1,),
+        ("DutchAuction", "cancel_for_settlement"): (1, RAY),
         ("MarginCall", "set_parameters"): (tid, RAY + 1, 0, WAD // 2),
         ("MarginCall", "remove"): (tid,),
     }

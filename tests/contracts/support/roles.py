@@ -92,7 +92,7 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str]] = {
     ("DutchAuction", "set_oracle"): ADMIN_ONLY,
     ("DutchAuction", "set_stopped"): ADMIN_ONLY,
     ("DutchAuction", "start"): frozenset({"Liquidator"}),
-    ("DutchAuction", "cancel"): frozenset({"GlobalSettlement"}),
+    ("DutchAuction", "cancel_for_settlement"): frozenset({"GlobalSettlement"}),
     ("MarginCall", "set_parameters"): ADMIN_ONLY,
     ("MarginCall", "remove"): ADMIN_ONLY,
 }
