@@ -102,7 +102,8 @@ def test_applied__edit_found_twice__is_a_clear_error(tmp_path):
 @pytest.mark.parametrize(
     "text, error",
     [
-        ("", "no \\[\\[mutant\\]\\] entries"),
+        ("", "empty file \\(a mutant list holds \\[\\[mutant\\]\\] tables\\)"),
+        ("# a comment only\n", "no \\[\\[mutant\\]\\] entries"),
         ('[[mutant]]\nid = "a"\n', "missing or malformed field"),
         (
             '[[mutant]]\nid = "a"\ndescription = ""\ntests = []\n'

@@ -174,8 +174,9 @@ def test_the_day__command__bands_verdicts_and_the_docs_quote_the_report(tmp_path
 
     base = clip.run(MAY)
     args = ["--day", "may-2021", "--backend", "model", "--out", str(tmp_path / "r")]
-    result = CliRunner().invoke(script_cli("history"), args)
-    assert result.exit_code == 0, result.output
+    # stdout alone: the progress lines a pipe gets go to stderr
+    result = CliRunner(mix_stderr=False).invoke(script_cli("history"), args)
+    assert result.exit_code == 0, result.output + result.stderr
     assert result.output.splitlines()[: len(MAY.BANDS)] == report_clip.headline(MAY, base)
     text = (tmp_path / "r" / "summary.md").read_text()
     doc = (ROOT / "docs" / "history.md").read_text()

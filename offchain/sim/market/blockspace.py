@@ -18,6 +18,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from decimal import Decimal
+from functools import lru_cache
 
 __all__ = ["BlockSpace"]
 
@@ -30,6 +31,13 @@ class BlockSpace:
 
     def capacity(self, bar_seconds: int, percentile: int) -> int:
         """Gas a bar's blocks hold for transactions bid at `percentile` (module docstring)."""
-        blocks = Decimal(bar_seconds) / self.block_time
-        share = (1 - self.competing) + self.competing * Decimal(percentile) / 100
-        return int(blocks * self.gas_limit * share)
+        return _capacity(self, bar_seconds, percentile)
+
+
+@lru_cache(maxsize=256)
+def _capacity(space: BlockSpace, bar_seconds: int, percentile: int) -> int:
+    """BlockSpace.capacity's arithmetic, once per (space, bar length, percentile): every keeper
+    action of a full bar asks it again for each bar it tries."""
+    blocks = Decimal(bar_seconds) / space.block_time
+    share = (1 - space.competing) + space.competing * Decimal(percentile) / 100
+    return int(blocks * space.gas_limit * share)

@@ -137,6 +137,10 @@ class Venue:
     sold: int = 0  # tokens [wad] sold to the venue, in all
     bought: int = 0  # tokens [wad] bought from it, in all
     _cache: tuple | None = field(default=None, repr=False, compare=False)
+    # each bar's (Y x sigma, sqrt(V)): the depth never changes, a run quotes it many times a bar
+    _coefficients: dict[int, tuple[int, int]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     def depth(self, bar: int) -> Depth:
         return self.depths[min(max(bar, 0), len(self.depths) - 1)]
@@ -158,8 +162,14 @@ class Venue:
 
     def _c(self, bar: int) -> tuple[int, int]:
         """(Y x sigma [wad x wad], sqrt(V) [wad]) of bar `bar`: c = first / WAD / second."""
-        d = self.depth(bar)
-        return self.params.coefficient * d.sigma, isqrt_wad(d.volume)
+        found = self._coefficients.get(bar)
+        if found is None:
+            d = self.depth(bar)
+            found = self._coefficients[bar] = (
+                self.params.coefficient * d.sigma,
+                isqrt_wad(d.volume),
+            )
+        return found
 
     def impact(self, bar: int, q_eff: int) -> int:
         """I(Q_eff) [wad, signed: positive lowers the price], capped at 1 - FLOOR."""
@@ -186,11 +196,17 @@ class Venue:
         """The trade `quote` prices, recorded: the venue remembers the flow."""
         value, floored = self._walk(bar, now, fundamental, tokens)
         if tokens:
+            cached = self._cache is not None and self._cache[0][0] == now
+            q_eff = self.effective(now) if cached else None
             if self.flows and self.flows[-1][0] == now:
                 t, q = self.flows[-1]
                 self.flows[-1] = (t, q + tokens)
             else:
                 self.flows.append((now, tokens))
+            if q_eff is not None:
+                # a flow at `now` has age 0, weight tau / tau = 1: Q_eff moves by the trade
+                # exactly, so the sum over every flow need not be taken again at this moment
+                self._cache = ((now, len(self.flows), self.flows[-1]), q_eff + tokens)
             if tokens > 0:
                 self.sold += tokens
             else:

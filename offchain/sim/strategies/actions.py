@@ -51,6 +51,7 @@ class Latency:
         self.gas = gas
         self.constant = constant
         self._at: dict[int, tuple[int, int]] = {}
+        self._p90: dict[int, int] = {}  # the block-space check asks at every bar it tries
 
     def percentiles(self, time: int) -> tuple[int, int]:
         """(p30, p60) at `time` [wei]."""
@@ -66,7 +67,10 @@ class Latency:
         below them all, and with a constant gas price: the block space it can outbid)."""
         if self.gas is None:
             return 30
-        if bid >= self.gas.at("p90_gwei", time):
+        p90 = self._p90.get(time)
+        if p90 is None:
+            p90 = self._p90[time] = self.gas.at("p90_gwei", time)
+        if bid >= p90:
             return 90
         p30, p60 = self.percentiles(time)
         return 60 if bid >= p60 else 30
