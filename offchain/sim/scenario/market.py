@@ -71,6 +71,22 @@ def check_companions(
         raise ScenarioError("\n".join(prefix + problem for problem in problems))
 
 
+def _check_overlap(r: Reader, series: Series, prices: Series) -> None:
+    """A stablecoin price CSV is points, flat before the first and after the last, so it need
+    not cover the price file's day (two points around a depeg will do); but one with no point
+    within the day (a bar's slack at each end) is of another day, and was read as a constant
+    at its last row in silence."""
+    step = prices.times[1] - prices.times[0]
+    first, last = prices.times[0], prices.times[-1]
+    if series.times[-1] >= first - step and series.times[0] <= last + step:
+        return
+    raise r.fail(
+        "stable_prices",
+        f"{series.source} covers {utc(series.times[0])} to {utc(series.times[-1])}, the price "
+        f"file {utc(first)} to {utc(last)}: no point within the price file's times",
+    )
+
+
 def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
     if "prices" in r.table and "synthetic" in r.table:
         raise r.fail("prices", "give a price CSV or a [market.synthetic] table, not both")
@@ -206,11 +222,14 @@ def _read_outside(
         raise r.fail("stable_prices", "give a stable_price or a stable_prices CSV, not both")
     if "stable_prices" in r.table:
         series = _data(r, "stable_prices", source, load_stable_prices)
+        if has_file:
+            _check_overlap(r, series, prices)
         stable = StablePrice(tuple(zip(series.times, series.columns["price"])))
     else:
-        stable = StablePrice.constant(_to_wad(r.read("stable_price")))
-        if stable.points[0][1] == 0:
+        price = _to_wad(r.read("stable_price"))
+        if price == 0:  # (the schema's bound is > 0; 1e-30 is that, and 0 in wad)
             raise r.fail("stable_price", "is below one part in 10^18")
+        stable = StablePrice.constant(price)
     open_only = (*venue_keys, "resale_delay", "stable_price", "stable_prices")
     if impact_depth and wanted == "open":
         raise r.fail(
