@@ -202,6 +202,8 @@ PRICES = f'prices = "{DATA / "eth_usd_2020-03-12.csv"}"'
         (f'{PRICES}\nstable_price = "1"\nstable_prices = "x.csv"', "not both"),
         (f'{PRICES}\nblock_time = "13"', "applies only with market.block_gas_limit"),
         (f"{PRICES}\nblock_gas_limit = 100", "block_gas_limit"),
+        # a block no liquidation fits in ran, every one refused for gas, as a keeper failure
+        (f"{PRICES}\nblock_gas_limit = 1_000_000", "costliest transaction \\(1,080,000"),
         (f'{PRICES}\nblock_gas_limit = 10_000_000\ncompeting_gas_share = "1.2"', "competing"),
     ],
 )

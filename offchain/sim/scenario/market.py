@@ -12,6 +12,7 @@ from offchain.model.fixed_point import WAD
 from offchain.sim.market.blockspace import BlockSpace
 from offchain.sim.market.stable_price import StablePrice
 from offchain.sim.market.venue import VenueParams, depths_from_candles
+from offchain.sim.strategies.gas_costs import least_block_gas
 from offchain.sim.scenario.market_data import (
     DataError,
     Series,
@@ -36,7 +37,6 @@ DEFAULT_TAIL_BARS = MARKET["tail_bars"].default
 # with a block_gas_limit and without these keys: the long-run block time (N4) and other
 # traffic's share of block gas (2020's, assumed) (data/market/calibration.toml, docs/market.md)
 BLOCK_TIME = Decimal("13.1")
-MIN_BLOCK_GAS = 21_000  # a block gas limit below a plain transfer's is no block
 COMPETING = Decimal("0.8")
 
 
@@ -147,10 +147,14 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
     tail_bars = r.read("tail_bars")
     drain_bars = r.read("drain_bars")
     block_gas_limit = r.read("block_gas_limit")
-    if 0 < block_gas_limit < MIN_BLOCK_GAS:
+    least_block = least_block_gas()
+    if 0 < block_gas_limit < least_block:
+        # (a block of 21,000 gas ran, every liquidation refused for gas, as a keeper failure)
         raise r.fail(
             "block_gas_limit",
-            f"{block_gas_limit:,} is below a transaction's base gas ({MIN_BLOCK_GAS:,}; 0: none)",
+            f"{block_gas_limit:,} is below the gas limit of a keeper's costliest transaction "
+            f"({least_block:,}: a liquidation of one vault cut by its size), which no block "
+            "would hold; 0: none",
         )
     impact_depth = r.read("impact_depth")
     impact_half_life = r.read("impact_half_life")
