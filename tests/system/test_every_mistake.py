@@ -542,6 +542,27 @@ def test_companion_files__each_ones_mistake_named(tmp_path):
     assert not out.exists()
 
 
+def test_companion_file_that_is_a_directory__named_as_one(tmp_path):
+    """Issue 65: `--gas /tmp` said "/tmp: no such file" and a scenario's `stable_prices =
+    "/tmp"` "file '/tmp' not found", of a directory that exists. Each says what it is now."""
+    prices = ROOT / "data" / "market" / "eth_usd_2021-05-19.csv"
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        _cli("simulate"), ["--scenario", str(prices), "--gas", str(tmp_path), "--out", str(out)]
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [f"simulate: --gas: {tmp_path} is a directory, not a gas CSV"]
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(f'[market]\nprices = "{prices}"\nstable_prices = "{tmp_path}"\n')
+    result = CliRunner().invoke(_cli("simulate"), ["--scenario", str(scenario), "--out", str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        f"simulate: {scenario}: market.stable_prices: '{tmp_path}' is a directory, not a file "
+        f"(looked in {tmp_path})"
+    ]
+    assert not out.exists()
+
+
 def test_sweep_file__scenarios_vaults_and_cost__named_with_the_rest(tmp_path):
     """A newcomer's try (issue 47): a sweep file's unknown scenario, `vaults = 0` and
     `max_borrower_cost = "nan"` were named only once its other mistakes were fixed (a run
