@@ -156,6 +156,11 @@ def test_the_day__headline_verdicts_are_the_bands_of_that_run(tmp_path):
                                                      "history: --workers: must be between 1 "
                                                      "and 512, got 0"]),
         (["--workers", "100000"], ["history: --workers: must be between 1 and 512, got 100000"]),
+        # named as written, in the command line's units: 1e400 was its 401 digits, a bound
+        # of eve_debt (whole DAI on the command line) was its wad
+        (["--day", "may-2021", "--set", "venue_share=1e400"], ["history: --set venue_share: "
+                                                               "1e400 is above 1"]),
+        (["--set", "eve_debt=-0"], ["history: --set eve_debt: -0 is below 1000000"]),
         # a block no call fits in ran the day, every call waiting for room (issue 65)
         (["--set", "block_gas=1"], ["history: --set block_gas: 1 is below the day's dearest "
                                     "call (gas_bite 150,000), which no block would hold; 0: no "

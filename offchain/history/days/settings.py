@@ -65,14 +65,20 @@ class Setting:
             value = Fraction(text) if kind is Fraction else int(text.replace("_", "")) * self.unit
         except (ValueError, ZeroDivisionError):
             raise SettingError(f"--set {self.name}: {text!r} is not a number") from None
-        self.check(value)
+        self.check(value, text)
         return value
 
-    def check(self, value: Any) -> None:
+    def check(self, value: Any, text: str = "") -> None:
+        # named as the user wrote it (1e400 was named by its 401 digits)
+        shown = text or value
+
+        def bound(limit: Any) -> Any:  # in the units the command line takes (not wad)
+            return Fraction(limit, self.unit) if text and self.unit != 1 else limit
+
         if self.low is not None and value < self.low:
-            raise SettingError(f"--set {self.name}: {value} is below {self.low}")
+            raise SettingError(f"--set {self.name}: {shown} is below {bound(self.low)}")
         if self.high is not None and value > self.high:
-            raise SettingError(f"--set {self.name}: {value} is above {self.high}")
+            raise SettingError(f"--set {self.name}: {shown} is above {bound(self.high)}")
 
 
 class Values:
