@@ -384,6 +384,17 @@ def test_an_empty_out__refused_not_taken_for_the_default(tmp_path, monkeypatch, 
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("value", ["", "  "])
+def test_sweep_an_empty_scheduler__refused_not_taken_for_the_pool(tmp_path, value):
+    """Issue 65: `--scheduler ''` was taken for "not given": the sweep ran on the local pool
+    and wrote its output (exit 0)."""
+    out = tmp_path / "sweep"
+    result = CliRunner().invoke(_cli("sweep"), ["--scheduler", value, "--out", str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [f"sweep: --scheduler {value!r} is empty: give tcp://HOST:PORT"]
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     ("out", "expected"),
     [
