@@ -497,12 +497,22 @@ def test_deploy_option_mistakes__every_one_named_before_ape_starts_a_node(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
-@pytest.mark.parametrize("command", ["deploy", "devnet"])
-def test_an_empty_config__named_as_empty_not_as_the_current_directory(command):
-    """Issue 65: `--config ''` was named ".: a directory, not a file" (Path("") is the current
-    directory). One check of the option serves deploy and devnet."""
-    lines = _ape_run_refused(command, "--config", "")
-    assert lines == [f"{command}: --config '' is empty: give a deployment config (.toml)"]
+@pytest.mark.parametrize(
+    ("command", "option", "what"),
+    [
+        ("deploy", "--config", "a deployment config (.toml)"),
+        ("devnet", "--config", "a deployment config (.toml)"),
+        ("gas", "--snapshot", "a gas snapshot (.json)"),
+    ],
+)
+def test_an_empty_file_option__named_as_empty_not_as_the_current_directory(
+    command, option, what
+):
+    """Issue 65: `--config ''` was named ".: a directory, not a file" and `gas --snapshot ''`
+    ".: a directory, not a gas snapshot" (Path("") is the current directory). One check of
+    --config serves deploy and devnet."""
+    lines = _ape_run_refused(command, option, "")
+    assert lines == [f"{command}: {option} '' is empty: give {what}"]
 
 
 def test_scenario_references__named_with_the_documents_own_mistakes(tmp_path):
