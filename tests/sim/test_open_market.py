@@ -223,6 +223,26 @@ def test_a_price_file_without_volume__closed_and_said__open_refused(tmp_path):
         load_scenario(str(_scenario(tmp_path, f'prices = "{bare}"\noutside = "open"')))
 
 
+def test_a_bad_row_of_the_venues_columns__refused_naming_its_line(tmp_path):
+    """Issue 65: a price file with the venue's columns and one bad cell in them (a NaN high, a
+    negative volume) ran with the market closed, the run's first lines naming the problem
+    without its line. It is refused now; a file without the columns stays closed and said,
+    and an explicitly closed market does not read them."""
+    rows = (DATA / "eth_usd_2020-03-12.csv").read_text().splitlines()
+    cells = rows[5].split(",")
+    cells[5] = "-1"  # volume_eth
+    rows[5] = ",".join(cells)
+    bad = tmp_path / "p.csv"
+    bad.write_text("\n".join(rows) + "\n")
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(str(_scenario(tmp_path, f'prices = "{bad}"')))
+    assert str(exc.value).endswith(
+        f"market.prices: {bad}:6: volume_eth must not be negative, got -1"
+    ), str(exc.value)
+    m = load_scenario(str(_scenario(tmp_path, f'prices = "{bad}"\noutside = "closed"'))).market
+    assert m.outside == "closed"
+
+
 def test_stable_prices_file__points_read__a_bad_row_named(tmp_path):
     good = tmp_path / "dai.csv"
     good.write_text("time_utc,price\n2020-03-12T00:00:00Z,1.01\n2020-03-12T10:20:00Z,1.126\n")

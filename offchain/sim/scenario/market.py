@@ -15,6 +15,7 @@ from offchain.sim.market.venue import VenueParams, depths_from_candles
 from offchain.sim.strategies.gas_costs import least_block_gas
 from offchain.sim.scenario.market_data import (
     DataError,
+    MissingColumns,
     Series,
     SyntheticPath,
     load_candles,
@@ -247,11 +248,15 @@ def _read_outside(
         note = "market.impact_depth asks for the closed market's price impact"
     elif not has_file:
         note = "a synthetic price path has no volume"
-    else:
+    elif wanted != "closed":  # (closed: the venue's columns are not read)
         try:
-            candles = _data(r, "prices", source, load_candles)
-        except ScenarioError as exc:
+            candles = load_candles(file_path(r, "prices", source))
+        except MissingColumns as exc:
             note = f"the price file has no venue data ({str(exc).rsplit(': ', 1)[-1]})"
+        except DataError as exc:
+            # a bad row of the venue's columns (a NaN high, a negative volume) closed the
+            # market in silence, the run's first lines naming it without its line: refused
+            raise ScenarioError(str(exc) if source.bare else f"{r.where}.prices: {exc}") from None
     if wanted == "closed" or candles is None:
         if wanted == "open":
             raise r.fail("outside", f"open needs the price file's high, low and volume_eth: {note}")
