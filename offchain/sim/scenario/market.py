@@ -63,9 +63,12 @@ def check_companions(
         if series.times[0] <= first + step and series.times[-1] >= last - step:
             continue
         name = f"--{key}" if source.bare else f"{where}.{key}"
+        # (a file of the same day that stops short was said to be of another day)
+        apart = series.times[-1] < first or series.times[0] > last
+        why = "its dates differ" if apart else "it does not cover the price file's times"
         problems.append(
             f"{name}: {series.source} covers {utc(series.times[0])} to {utc(series.times[-1])}, "
-            f"the price file {utc(first)} to {utc(last)}: its dates differ"
+            f"the price file {utc(first)} to {utc(last)}: {why}"
         )
     if problems:
         prefix = "" if source.bare else f"{source.name}: "
