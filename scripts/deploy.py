@@ -213,7 +213,9 @@ def _problems(p: dict[str, Any]) -> list[str]:
     # (--verify reads neither the config nor the accounts; given, they are still checked: with
     # --dry-run beside it, which run was meant is not known)
     config_path = p.get("config_path")
-    problems.extend(config_option_problems(str(DEFAULT_CONFIG if config_path is None else config_path)))
+    problems.extend(
+        config_option_problems(str(DEFAULT_CONFIG if config_path is None else config_path))
+    )
     for option, key in (("--account", "account"), ("--feeder-account", "feeder_account")):
         if p.get(key) is not None:
             why = signer_problem(p[key])

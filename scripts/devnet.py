@@ -32,7 +32,7 @@ from offchain.live.journal import JOURNAL_FORMAT, JournalError, read_journal
 from offchain.live.record import DEFAULT_DIR, record_path
 from offchain.live.signers import dev_signer
 from offchain.system.cli import FiniteFloatRange, directory_problem, failing, one_line_usage
-from offchain.system.config import DEFAULT_CONFIG, ConfigError, config_option_problems, load_config
+from offchain.system.config import DEFAULT_CONFIG, config_option_problems, load_config
 
 fail = failing("devnet")
 

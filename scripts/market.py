@@ -50,7 +50,6 @@ from offchain.sim.scenario.load import (
 from offchain.sim.scenario.population import population_plans
 from offchain.sim.scenario.timeline import bar_times
 from offchain.system.cli import FiniteFloatRange, failing, one_line_usage
-from offchain.system.files import directory_named
 
 fail = failing("market")
 

@@ -45,8 +45,8 @@ from offchain.live.record import (
     DeploymentRecord,
     RecordError,
     load_record,
-    record_option_problem,
     node_record_path,
+    record_option_problem,
     verify,
 )
 from offchain.live.txs import starved, used_up

@@ -505,9 +505,7 @@ def test_deploy_option_mistakes__every_one_named_before_ape_starts_a_node(tmp_pa
         ("gas", "--snapshot", "a gas snapshot (.json)"),
     ],
 )
-def test_an_empty_file_option__named_as_empty_not_as_the_current_directory(
-    command, option, what
-):
+def test_an_empty_file_option__named_as_empty_not_as_the_current_directory(command, option, what):
     """Issue 65: `--config ''` was named ".: a directory, not a file" and `gas --snapshot ''`
     ".: a directory, not a gas snapshot" (Path("") is the current directory). One check of
     --config serves deploy and devnet."""

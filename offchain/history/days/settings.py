@@ -131,8 +131,8 @@ def parse_overrides(
 
 def check_together(settings: dict[str, Setting], overrides: dict[str, object]) -> None:
     """What the day's settings must be together, once every override is parsed (SettingError:
-    one line). A block gas limit (`block_gas`, 0: no bound) below the day's dearest call (its `gas_*`
-    settings, x `gas_scale` where the day has one) holds no keeper transaction: `--set
+    one line). A block gas limit (`block_gas`, 0: no bound) below the day's dearest call (its
+    `gas_*` settings, x `gas_scale` where the day has one) holds no keeper transaction: `--set
     block_gas=1` ran the day with every call waiting for room in silence."""
     if "block_gas" not in settings:
         return

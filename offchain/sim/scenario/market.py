@@ -12,7 +12,6 @@ from offchain.model.fixed_point import WAD
 from offchain.sim.market.blockspace import BlockSpace
 from offchain.sim.market.stable_price import StablePrice
 from offchain.sim.market.venue import VenueParams, depths_from_candles
-from offchain.sim.strategies.gas_costs import least_block_gas
 from offchain.sim.scenario.market_data import (
     DataError,
     MissingColumns,
@@ -27,6 +26,7 @@ from offchain.sim.scenario.market_data import (
 from offchain.sim.scenario.reader import ScenarioError, Source, file_path, sub_table
 from offchain.sim.scenario.timeline import utc
 from offchain.sim.scenario.types import MarketSpec
+from offchain.sim.strategies.gas_costs import least_block_gas
 from offchain.system.config import Reader
 from offchain.system.schema import MARKET, SYNTHETIC
 
