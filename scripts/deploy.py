@@ -47,7 +47,13 @@ from offchain.live.signers import SignerError, resolve_signer, signer_address, s
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
 from offchain.system.cli import directory_problem, repeated_options
-from offchain.system.config import DEFAULT_CONFIG, SECONDS_PER_YEAR, ConfigError, load_config
+from offchain.system.config import (
+    DEFAULT_CONFIG,
+    SECONDS_PER_YEAR,
+    ConfigError,
+    config_option_problems,
+    load_config,
+)
 from offchain.system.reads import read_chain_state, read_model_state, state_keys
 
 
@@ -206,10 +212,10 @@ def _problems(p: dict[str, Any]) -> list[str]:
         problems.append(directory_problem("--deployments", directory, write=write))
     # (--verify reads neither the config nor the accounts; given, they are still checked: with
     # --dry-run beside it, which run was meant is not known)
-    try:
-        load_config(Path(p.get("config_path") or DEFAULT_CONFIG))
-    except ConfigError as exc:
-        problems.extend(str(exc).splitlines())
+    config_path = p.get("config_path")
+    problems.extend(
+        config_option_problems(str(DEFAULT_CONFIG if config_path is None else config_path))
+    )
     for option, key in (("--account", "account"), ("--feeder-account", "feeder_account")):
         if p.get(key) is not None:
             why = signer_problem(p[key])

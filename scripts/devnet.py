@@ -32,7 +32,7 @@ from offchain.live.journal import JOURNAL_FORMAT, JournalError, read_journal
 from offchain.live.record import DEFAULT_DIR, record_path
 from offchain.live.signers import dev_signer
 from offchain.system.cli import FiniteFloatRange, directory_problem, failing, one_line_usage
-from offchain.system.config import DEFAULT_CONFIG, ConfigError, load_config
+from offchain.system.config import DEFAULT_CONFIG, config_option_problems, load_config
 
 fail = failing("devnet")
 
@@ -114,10 +114,7 @@ def _problems(ctx: click.Context) -> list[str]:
     if records is not None:
         problems.append(directory_problem("--records", records))
     if p.get("config_path") is not None:
-        try:
-            load_config(Path(p["config_path"]))
-        except ConfigError as exc:
-            problems.append(str(exc))
+        problems.extend(config_option_problems(p["config_path"]))
     node_kind, state = p.get("node_kind"), p.get("state")
     if node_kind is not None:
         state_file = Path(state) if state is not None else DEFAULT_DIR / STATE_FILES[node_kind]

@@ -22,6 +22,7 @@ from ape import project
 from offchain.backends import load_artifacts, reader_code
 from offchain.backends.anvil import Anvil
 from offchain.system.cli import one_line_usage, unwritable
+from offchain.system.files import directory_named
 from offchain.testing import gas_report
 from offchain.testing.harness import TEST_FACTORIES
 
@@ -34,20 +35,24 @@ from offchain.testing.harness import TEST_FACTORIES
 @click.option(
     "--snapshot",
     "snapshot_path",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=gas_report.SNAPSHOT,
+    type=click.Path(dir_okay=False),  # (a Path of '' is ".", named "a directory": kept a str)
+    default=str(gas_report.SNAPSHOT),
     show_default="bench/gas-snapshot.json",
     help="The snapshot to check against or write.",
 )
 def cli(update, breakdown, snapshot_path):
     """The gas gate: every benchmarked transaction against bench/gas-snapshot.json."""
     problems = []
-    if breakdown and (update or snapshot_path != gas_report.SNAPSHOT):
+    given = snapshot_path
+    snapshot_path = Path(given)
+    if not given.strip():  # (Path("") is the current directory: named "a directory")
+        problems.append(f"--snapshot {directory_named(given, 'a gas snapshot (.json)')}")
+    elif breakdown and (update or snapshot_path != gas_report.SNAPSHOT):
         # --breakdown writes bench/gas-breakdown.md and nothing else: the other two were ignored
         problems.append(
             "--breakdown traces on Anvil only: it takes neither --update nor --snapshot"
         )
-    if update and not breakdown:
+    elif update and not breakdown:
         where = unwritable(snapshot_path)  # before the measurement, not after it
         if where:
             problems.append(f"--snapshot {where}")

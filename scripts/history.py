@@ -28,12 +28,13 @@ import click
 from offchain.backends.anvil import AnvilError
 from offchain.history.days import DAYS as DAY_FILES
 from offchain.history.days import day as day_file
-from offchain.history.days.settings import SettingError, parse_overrides
+from offchain.history.days.settings import SettingError, check_together, parse_overrides
 from offchain.history.report import write
 from offchain.report.documents import ReportError, check_out_dir
 from offchain.sim.run.setup import SimulationError
 from offchain.sim.scenario.load import ScenarioError
 from offchain.sweep.executors import ExecutorError, default_workers
+from offchain.sweep.spec import workers_problem
 from offchain.system.cli import empty_out, failing, one_line_usage, unwritable
 
 DAYS = tuple(DAY_FILES)
@@ -50,7 +51,13 @@ def _overrides(ctx: click.Context) -> tuple[dict[str, object], list[str]]:
     settings = day_file(day).SETTINGS
     for pair in pairs:
         try:
-            out.update(parse_overrides(settings, (pair,)))
+            # each alone, so that every mistake is named (parse_overrides checks them together)
+            out.update(parse_overrides(settings, (pair,), together=False))
+        except SettingError as exc:
+            problems.append(str(exc))
+    if not problems:
+        try:
+            check_together(settings, out)
         except SettingError as exc:
             problems.append(str(exc))
     return out, problems
@@ -61,8 +68,9 @@ def _problems(ctx: click.Context) -> list[str]:
     value, so that a given --out's mistake is named beside the others in one run."""
     problems = _overrides(ctx)[1]
     workers = ctx.params.get("workers")
-    if workers is not None and workers < 1:
-        problems.append(f"--workers {workers}: give at least 1")
+    # (the sweep's bound: --workers 100000 started a pool of that many processes)
+    if workers is not None and (problem := workers_problem(workers, "--workers")):
+        problems.append(problem)
     out = ctx.params.get("out")
     empty = empty_out(out)
     if empty or not out:

@@ -32,7 +32,13 @@ from offchain.live.market import (
 )
 from offchain.live.node import Node, NodeUnavailable, unanswered
 from offchain.live.outcome import OutcomeBook
-from offchain.live.record import RecordError, load_record, node_record_path, verify
+from offchain.live.record import (
+    RecordError,
+    load_record,
+    node_record_path,
+    record_option_problem,
+    verify,
+)
 from offchain.model.errors import Revert
 from offchain.sim.scenario.actors import argument_problems
 from offchain.sim.scenario.load import (
@@ -44,7 +50,6 @@ from offchain.sim.scenario.load import (
 from offchain.sim.scenario.population import population_plans
 from offchain.sim.scenario.timeline import bar_times
 from offchain.system.cli import FiniteFloatRange, failing, one_line_usage
-from offchain.system.files import directory_named
 
 fail = failing("market")
 
@@ -78,14 +83,9 @@ def _problems(ctx: click.Context) -> list[str]:
                 "directory of its checkpoints)"
             )
     if deployment_path is not None:
-        problem = directory_named(deployment_path, "a deployment record (.json)")
+        problem = record_option_problem(deployment_path)
         if problem:
-            problems.append(f"--deployment {problem}")
-        else:
-            try:
-                load_record(Path(deployment_path))
-            except RecordError as exc:
-                problems.append(str(exc))
+            problems.append(problem)
     # --vaults' own mistake, named whatever the scenario's (it was named only once the scenario
     # loaded); the scenario is then loaded without it
     vaults_problems = argument_problems(vaults=p.get("vaults"))

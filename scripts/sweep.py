@@ -86,6 +86,9 @@ def _settings(p: dict) -> tuple[SweepFile, tuple, list[str]]:
     scheduler = p["scheduler"] if p.get("scheduler") is not None else f.scheduler
     if p.get("workers") is not None:
         problems.append(workers_problem(p["workers"], "--workers") or "")
+    if scheduler is not None and not scheduler.strip():
+        # (taken as none: the sweep ran on the local pool in silence)
+        problems.append(f"--scheduler {scheduler!r} is empty: give tcp://HOST:PORT")
     if dask and scheduler:
         problems.append(
             "--dask starts a local cluster, --scheduler uses an existing one: give one of them"
@@ -94,7 +97,7 @@ def _settings(p: dict) -> tuple[SweepFile, tuple, list[str]]:
         problems.append(
             "--workers does not apply with --scheduler (the cluster's workers run the sweep)"
         )
-    if scheduler:
+    if scheduler and scheduler.strip():
         # a malformed address: refused here, before a Dask client half-built on it prints a
         # traceback at exit ("Exception ignored in Client.__del__", 10 s later)
         from distributed.comm import parse_address

@@ -43,7 +43,14 @@ from offchain.live.follower import Checkpoint, CheckpointError
 from offchain.live.gas import GWEI, PPM, FixedGas, GasPolicy, GeometricGas
 from offchain.live.metrics import Log, log_problem
 from offchain.live.node import Node, NodeUnavailable, unanswered
-from offchain.live.record import DEFAULT_DIR, RecordError, load_record, node_record_path, verify
+from offchain.live.record import (
+    DEFAULT_DIR,
+    RecordError,
+    load_record,
+    node_record_path,
+    record_option_problem,
+    verify,
+)
 from offchain.live.signers import Signer, SignerError, resolve_signer, signer_problem
 from offchain.live.summary import NoticeSummary
 from offchain.live.webhook import check_webhook_url
@@ -402,11 +409,10 @@ def _problems(ctx: click.Context) -> list[str]:
             Node(p["rpc"], timeout=5, patience=10)
         except ValueError:  # not http(s), no host, a port out of range: a traceback before
             problems.append(f"--rpc {p['rpc']!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
-    if p.get("deployment_path"):
-        try:
-            load_record(Path(p["deployment_path"]))
-        except RecordError as exc:
-            problems.append(str(exc))
+    if p.get("deployment_path") is not None:
+        problem = record_option_problem(p["deployment_path"])
+        if problem:
+            problems.append(problem)
     keepers_dir = os.environ.get("BACKSTOP_KEEPERS_DIR")
     if keepers_dir and not p.get("checkpoint"):
         # the checkpoints' directory (made as needed): a file there, or above it, was named

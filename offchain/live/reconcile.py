@@ -46,6 +46,7 @@ from offchain.live.record import (
     RecordError,
     load_record,
     node_record_path,
+    record_option_problem,
     verify,
 )
 from offchain.live.txs import starved, used_up
@@ -626,10 +627,9 @@ def _problems(ctx: click.Context) -> list[str]:
         except ValueError:  # not http(s), no host, a port out of range: a traceback before
             problems.append(f"--rpc {p['rpc']!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
     if p.get("deployment_path") is not None:
-        try:
-            load_record(Path(p["deployment_path"]))
-        except RecordError as exc:
-            problems.append(str(exc))
+        problem = record_option_problem(p["deployment_path"])
+        if problem:
+            problems.append(problem)
     return problems
 
 

@@ -26,6 +26,7 @@ from eth_utils import keccak
 from offchain.live.node import Node
 from offchain.system.config import ConfigError, SystemConfig, parse_config
 from offchain.system.deployment import Deployment, TypeDeployment
+from offchain.system.files import directory_named
 from offchain.system.outputs import describe_json
 
 RECORD_VERSION = 1
@@ -266,6 +267,21 @@ EXPECTED = (
     "expected the devnet's record, deployments/<chain id>-<genesis>.json, written by make "
     "devnet or ape run deploy"
 )
+
+
+def record_option_problem(value: str) -> str | None:
+    """What is wrong with `--deployment VALUE` (one line), or None: empty (Path("") is the
+    current directory: `--deployment ''` was named ". is a directory", or taken as not given
+    and the node's default record read), a directory, or not a loadable record. The one check
+    of the option for the keeper, reconcile and market."""
+    problem = directory_named(value, "a deployment record (.json)")
+    if problem:
+        return f"--deployment {problem}"
+    try:
+        load_record(Path(value))
+    except RecordError as exc:
+        return str(exc)
+    return None
 
 
 def load_record(path: Path) -> DeploymentRecord:

@@ -163,6 +163,16 @@ def _fail_value(name: str, raw: Any, problem: str) -> SweepError:
     return SweepError(f"grid {name}={raw}: {problem}")
 
 
+def _number(text: str) -> Any:
+    """A grid value's label as a number where it is one (so that equal numbers compare equal),
+    else the label itself."""
+    try:
+        number = Decimal(text.replace("_", ""))
+    except InvalidOperation:
+        return text
+    return number if number.is_finite() else text
+
+
 def grid_value(name: str, raw: Any) -> Any:
     """`raw` (a command-line string or a file's value) as the scenario loader takes key `name`'s
     values; the loader validates it further."""
@@ -255,6 +265,12 @@ def dimension(name: str, raws: list[Any], where: str) -> Dimension:
     for text in labels:
         if labels.count(text) > 1:
             raise SweepError(f"{where}: {name}: value {text} appears twice")
+    # the same number written twice ("1.0" and "1", "1_000" and "1000") ran two equal cells
+    seen: dict[Any, str] = {}
+    for text in labels:
+        same = seen.setdefault(_number(text), text)
+        if same != text:
+            raise SweepError(f"{where}: {name}: values {same} and {text} are the same number")
     return Dimension(name, values)
 
 

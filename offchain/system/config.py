@@ -21,7 +21,7 @@ from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER, MAX_LAYERS, ORDER
 from offchain.model.fee_accumulator import MAX_BASE_FEE
 from offchain.model.fixed_point import PENALTY_STEP, RAD, RAY, WAD, WAD_TO_RAY
 from offchain.model.price_curves import CurveKind
-from offchain.system.files import OutOfRange, read_mapping
+from offchain.system.files import OutOfRange, directory_named, read_mapping
 from offchain.system.schema import (
     COLLATERAL,
     MAX_AMOUNT,
@@ -584,6 +584,20 @@ def _parse_checked(data: dict[str, Any], source: str) -> SystemConfig:
     if problem:
         raise ConfigError(f"{source}: {problem}")
     return cfg
+
+
+def config_option_problems(value: str) -> list[str]:
+    """What is wrong with `--config VALUE` (a line each), or []: empty (Path("") is the current
+    directory: `--config ''` was named ".: a directory, not a file"), or `load_config`'s lines.
+    The option's one check for deploy and devnet."""
+    problem = directory_named(value, "a deployment config (.toml)")
+    if problem:
+        return [f"--config {problem}"]
+    try:
+        load_config(value)
+    except ConfigError as exc:
+        return str(exc).splitlines()
+    return []
 
 
 def load_config(path: str | Path = DEFAULT_CONFIG) -> SystemConfig:

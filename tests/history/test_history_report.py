@@ -156,7 +156,21 @@ def test_the_day__headline_verdicts_are_the_bands_of_that_run(tmp_path):
                                                     "the command line"]),
         (["--set", "nothing"], ["history: --set 'nothing': give NAME=VALUE"]),
         (["--workers", "0", "--set", "bidders=-1"], ["history: --set bidders: -1 is below 0",
-                                                     "history: --workers 0: give at least 1"]),
+                                                     "history: --workers: must be between 1 "
+                                                     "and 512, got 0"]),
+        (["--workers", "100000"], ["history: --workers: must be between 1 and 512, got 100000"]),
+        # named as written, in the command line's units: 1e400 was its 401 digits, a bound
+        # of eve_debt (whole DAI on the command line) was its wad
+        (["--day", "may-2021", "--set", "venue_share=1e400"], ["history: --set venue_share: "
+                                                               "1e400 is above 1"]),
+        (["--set", "eve_debt=-0"], ["history: --set eve_debt: -0 is below 1000000"]),
+        # a block no call fits in ran the day, every call waiting for room (issue 65)
+        (["--set", "block_gas=1"], ["history: --set block_gas: 1 is below the day's dearest "
+                                    "call (gas_bite 150,000), which no block would hold; 0: no "
+                                    "bound"]),
+        (["--day", "may-2021", "--set", "gas_scale=10", "--set", "block_gas=1_000_000"],
+         ["history: --set block_gas: 1,000,000 is below the day's dearest call (gas_flash_take "
+          "300,000 x gas_scale 10), which no block would hold; 0: no bound"]),
     ],
 )  # fmt: skip
 def test_history_cli__bad_input__one_line_each_exit_2(args, lines):

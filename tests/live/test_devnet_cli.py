@@ -100,7 +100,8 @@ def test_devnet__state_file_that_is_not_one__names_it_and_leaves_it(tmp_path, co
         # a UnicodeDecodeError traceback before (issue 34)
         (b"\x89PNG\r\n\x1a\n\x00\xff", "config.bin: not a text TOML file (byte 1 is not UTF-8"),
         (b"[system]\nname = 1\x00\n", "config.bin: not a text TOML file (it holds NUL bytes)"),
-        (None, "config.bin: a directory, not a file"),  # an IsADirectoryError traceback
+        # an IsADirectoryError traceback
+        (None, "config.bin is a directory, not a deployment config (.toml)"),
     ],
 )
 def test_devnet__config_that_is_not_a_text_file__one_line_nothing_started(

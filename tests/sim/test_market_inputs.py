@@ -91,7 +91,11 @@ def test_companion_that_ends_early__refused__one_that_covers_the_path__taken(tmp
     morning = tmp_path / "gas_morning.csv"
     morning.write_text("\n".join(rows[:73]) + "\n")  # the header and 00:00 to 11:50
     message = _error(_scenario(tmp_path, PRICES_2020, gas=morning))
-    assert "to 2020-03-12T11:50:00Z" in message and "its dates differ" in message
+    # the same day, stopping short: not "its dates differ" (issue 65)
+    assert message.endswith(
+        "to 2020-03-12T11:50:00Z, the price file 2020-03-12T00:00:00Z to 2020-03-12T23:50:00Z: "
+        "it does not cover the price file's times"
+    ), message
     whole_but_last = tmp_path / "gas_slack.csv"
     whole_but_last.write_text("\n".join(rows[:-1]) + "\n")  # a bar short: within the slack
     assert load_scenario(_scenario(tmp_path, PRICES_2020, gas=whole_but_last)).market.gas

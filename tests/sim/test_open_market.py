@@ -205,6 +205,8 @@ PRICES = f'prices = "{DATA / "eth_usd_2020-03-12.csv"}"'
             "impact_depth: is the closed market's impact",
         ),
         (f'{PRICES}\nvenue_share = "0"', "venue_share"),
+        # above the schema's 0 but 0 in wad: StablePrice's own check raised a traceback
+        (f'{PRICES}\nstable_price = "1e-30"', "stable_price: is below one part in 10"),
         (f'{PRICES}\nvenue_share = "1.5"', "venue_share"),
         (f'{PRICES}\nimpact_coefficient = "1e400"', "impact_coefficient"),
         (f"{PRICES}\nresale_delay = -1", "resale_delay"),
@@ -212,6 +214,8 @@ PRICES = f'prices = "{DATA / "eth_usd_2020-03-12.csv"}"'
         (f'{PRICES}\nstable_price = "1"\nstable_prices = "x.csv"', "not both"),
         (f'{PRICES}\nblock_time = "13"', "applies only with market.block_gas_limit"),
         (f"{PRICES}\nblock_gas_limit = 100", "block_gas_limit"),
+        # a block no liquidation fits in ran, every one refused for gas, as a keeper failure
+        (f"{PRICES}\nblock_gas_limit = 1_000_000", "costliest transaction \\(1,080,000"),
         (f'{PRICES}\nblock_gas_limit = 10_000_000\ncompeting_gas_share = "1.2"', "competing"),
     ],
 )
@@ -231,6 +235,26 @@ def test_a_price_file_without_volume__closed_and_said__open_refused(tmp_path):
         load_scenario(str(_scenario(tmp_path, f'prices = "{bare}"\noutside = "open"')))
 
 
+def test_a_bad_row_of_the_venues_columns__refused_naming_its_line(tmp_path):
+    """Issue 65: a price file with the venue's columns and one bad cell in them (a NaN high, a
+    negative volume) ran with the market closed, the run's first lines naming the problem
+    without its line. It is refused now; a file without the columns stays closed and said,
+    and an explicitly closed market does not read them."""
+    rows = (DATA / "eth_usd_2020-03-12.csv").read_text().splitlines()
+    cells = rows[5].split(",")
+    cells[5] = "-1"  # volume_eth
+    rows[5] = ",".join(cells)
+    bad = tmp_path / "p.csv"
+    bad.write_text("\n".join(rows) + "\n")
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(str(_scenario(tmp_path, f'prices = "{bad}"')))
+    assert str(exc.value).endswith(
+        f"market.prices: {bad}:6: volume_eth must not be negative, got -1"
+    ), str(exc.value)
+    m = load_scenario(str(_scenario(tmp_path, f'prices = "{bad}"\noutside = "closed"'))).market
+    assert m.outside == "closed"
+
+
 def test_stable_prices_file__points_read__a_bad_row_named(tmp_path):
     good = tmp_path / "dai.csv"
     good.write_text("time_utc,price\n2020-03-12T00:00:00Z,1.01\n2020-03-12T10:20:00Z,1.126\n")
@@ -240,6 +264,25 @@ def test_stable_prices_file__points_read__a_bad_row_named(tmp_path):
     bad.write_text("time_utc,price\n2020-03-12T00:00:00Z,-1\n")
     with pytest.raises(ScenarioError, match="bad.csv:2: price must be positive"):
         load_scenario(str(_scenario(tmp_path, f'{PRICES}\nstable_prices = "{bad}"')))
+
+
+def test_stable_prices_of_another_day__refused(tmp_path):
+    """A stablecoin price CSV with no point within the price file's day was read as a constant
+    at its last row in silence; one line naming both spans now. Points around the day's bars
+    (a bar's slack) stay fine: the points are flat before the first and after the last."""
+    other = tmp_path / "dai.csv"
+    other.write_text("time_utc,price\n2021-05-19T00:00:00Z,1.01\n2021-05-19T23:50:00Z,1.02\n")
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(str(_scenario(tmp_path, f'{PRICES}\nstable_prices = "{other}"')))
+    assert str(exc.value).endswith(
+        f"market.stable_prices: {other} covers 2021-05-19T00:00:00Z to 2021-05-19T23:50:00Z, "
+        "the price file 2020-03-12T00:00:00Z to 2020-03-12T23:50:00Z: no point within the "
+        "price file's times"
+    ), str(exc.value)
+    edge = tmp_path / "edge.csv"
+    edge.write_text("time_utc,price\n2020-03-11T23:00:00Z,1.01\n2020-03-11T23:50:00Z,1.02\n")
+    m = load_scenario(str(_scenario(tmp_path, f'{PRICES}\nstable_prices = "{edge}"'))).market
+    assert m.stable_price.at(m.prices.times[0]) == 1_02 * WAD // 100  # flat after the last
 
 
 def test_close_over_a_builtin__its_open_keys_dropped():

@@ -68,6 +68,10 @@ def test_grid_option__values_as_the_loader_takes_them():
         ("dust", "expected NAME=v1,v2,..."),
         ("dust=100,,200", "an empty value"),
         ("dust=100,100", "dust: value 100 appears twice"),
+        # the same number written twice ran two equal cells (issue 65)
+        ("venue_share=0.010,0.01", "venue_share: values 0.010 and 0.01 are the same number"),
+        ("stable_price=1.0,1", "stable_price: values 1.0 and 1 are the same number"),
+        ("pool_depth=1_000,1000", "pool_depth: values 1_000 and 1000 are the same number"),
         ("oracle_delay=1.5", "grid oracle_delay=1.5: must be an integer"),
         ("waterfall=fund+vault", "unknown layer 'vault'"),
         ("waterfall=fund+fund", "layer 'fund' appears twice"),

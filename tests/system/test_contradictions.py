@@ -92,6 +92,21 @@ def test_contradiction__one_line_exit_2_nothing_run(tmp_path, script, args, phra
     assert not out.exists()
 
 
+@pytest.mark.parametrize("script", ["keeper", "reconcile", "market"])
+@pytest.mark.parametrize("value", ["", " "])
+def test_an_empty_deployment__refused_before_any_node(script, value):
+    """Issue 65: `reconcile --deployment ''` was named ". is a directory" (Path("") is the
+    current directory) and `keeper --deployment ''` taken as not given (the node's default
+    record would be read). One check of the option serves the three commands now."""
+    args = ["--role", "liquidator", "--account", "dev:2", "--check"] if script == "keeper" else []
+    result = CliRunner().invoke(_cli(script), [*args, "--deployment", value])
+    assert result.exit_code == 2, (result.output, result.exception)
+    lines = [x for x in result.output.splitlines() if x.strip()]
+    assert lines == [
+        f"{script}: --deployment {value!r} is empty: give a deployment record (.json)"
+    ], lines
+
+
 def test_reconcile_max_lines_negative__one_line_exit_2():
     from offchain.live.reconcile import cli
 

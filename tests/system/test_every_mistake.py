@@ -384,6 +384,17 @@ def test_an_empty_out__refused_not_taken_for_the_default(tmp_path, monkeypatch, 
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("value", ["", "  "])
+def test_sweep_an_empty_scheduler__refused_not_taken_for_the_pool(tmp_path, value):
+    """Issue 65: `--scheduler ''` was taken for "not given": the sweep ran on the local pool
+    and wrote its output (exit 0)."""
+    out = tmp_path / "sweep"
+    result = CliRunner().invoke(_cli("sweep"), ["--scheduler", value, "--out", str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [f"sweep: --scheduler {value!r} is empty: give tcp://HOST:PORT"]
+    assert not out.exists()
+
+
 @pytest.mark.parametrize(
     ("out", "expected"),
     [
@@ -486,6 +497,22 @@ def test_deploy_option_mistakes__every_one_named_before_ape_starts_a_node(tmp_pa
     assert sorted(p.name for p in tmp_path.iterdir()) == ["file"]
 
 
+@pytest.mark.parametrize(
+    ("command", "option", "what"),
+    [
+        ("deploy", "--config", "a deployment config (.toml)"),
+        ("devnet", "--config", "a deployment config (.toml)"),
+        ("gas", "--snapshot", "a gas snapshot (.json)"),
+    ],
+)
+def test_an_empty_file_option__named_as_empty_not_as_the_current_directory(command, option, what):
+    """Issue 65: `--config ''` was named ".: a directory, not a file" and `gas --snapshot ''`
+    ".: a directory, not a gas snapshot" (Path("") is the current directory). One check of
+    --config serves deploy and devnet."""
+    lines = _ape_run_refused(command, option, "")
+    assert lines == [f"{command}: {option} '' is empty: give {what}"]
+
+
 def test_scenario_references__named_with_the_documents_own_mistakes(tmp_path):
     """A newcomer's try (issue 47): a scenario whose price file is missing beside 5 other
     mistakes was refused naming the 5 (the missing file came next run); one with an unknown
@@ -539,6 +566,27 @@ def test_companion_files__each_ones_mistake_named(tmp_path):
     assert len(lines) == 2, lines
     assert lines[0].startswith(f"simulate: {gas}: missing columns dai_reserve, weth_reserve")
     assert lines[1].startswith(f"simulate: --gas: {gas} covers 2020-03-12T00:00:00Z")
+    assert not out.exists()
+
+
+def test_companion_file_that_is_a_directory__named_as_one(tmp_path):
+    """Issue 65: `--gas /tmp` said "/tmp: no such file" and a scenario's `stable_prices =
+    "/tmp"` "file '/tmp' not found", of a directory that exists. Each says what it is now."""
+    prices = ROOT / "data" / "market" / "eth_usd_2021-05-19.csv"
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        _cli("simulate"), ["--scenario", str(prices), "--gas", str(tmp_path), "--out", str(out)]
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [f"simulate: --gas: {tmp_path} is a directory, not a gas CSV"]
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(f'[market]\nprices = "{prices}"\nstable_prices = "{tmp_path}"\n')
+    result = CliRunner().invoke(_cli("simulate"), ["--scenario", str(scenario), "--out", str(out)])
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.output) == [
+        f"simulate: {scenario}: market.stable_prices: '{tmp_path}' is a directory, not a file "
+        f"(looked in {tmp_path})"
+    ]
     assert not out.exists()
 
 

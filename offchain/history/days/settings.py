@@ -12,7 +12,15 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
-__all__ = ["Band", "Setting", "SettingError", "Values", "parse_overrides", "values"]
+__all__ = [
+    "Band",
+    "Setting",
+    "SettingError",
+    "Values",
+    "check_together",
+    "parse_overrides",
+    "values",
+]
 
 
 class SettingError(ValueError):
@@ -57,14 +65,20 @@ class Setting:
             value = Fraction(text) if kind is Fraction else int(text.replace("_", "")) * self.unit
         except (ValueError, ZeroDivisionError):
             raise SettingError(f"--set {self.name}: {text!r} is not a number") from None
-        self.check(value)
+        self.check(value, text)
         return value
 
-    def check(self, value: Any) -> None:
+    def check(self, value: Any, text: str = "") -> None:
+        # named as the user wrote it (1e400 was named by its 401 digits)
+        shown = text or value
+
+        def bound(limit: Any) -> Any:  # in the units the command line takes (not wad)
+            return Fraction(limit, self.unit) if text and self.unit != 1 else limit
+
         if self.low is not None and value < self.low:
-            raise SettingError(f"--set {self.name}: {value} is below {self.low}")
+            raise SettingError(f"--set {self.name}: {shown} is below {bound(self.low)}")
         if self.high is not None and value > self.high:
-            raise SettingError(f"--set {self.name}: {value} is above {self.high}")
+            raise SettingError(f"--set {self.name}: {shown} is above {bound(self.high)}")
 
 
 class Values:
@@ -93,8 +107,12 @@ def values(settings: dict[str, Setting], overrides: dict[str, object] | None = N
     return Values(out)
 
 
-def parse_overrides(settings: dict[str, Setting], pairs: tuple[str, ...]) -> dict[str, object]:
-    """`NAME=VALUE` pairs (the command line's `--set`) as overrides, each parsed and checked."""
+def parse_overrides(
+    settings: dict[str, Setting], pairs: tuple[str, ...], together: bool = True
+) -> dict[str, object]:
+    """`NAME=VALUE` pairs (the command line's `--set`) as overrides, each parsed and checked,
+    then all of them with the day's other settings (`check_together`; `together=False`: the
+    caller does that once it has every pair)."""
     out: dict[str, object] = {}
     for pair in pairs:
         name, sep, text = pair.partition("=")
@@ -106,7 +124,30 @@ def parse_overrides(settings: dict[str, Setting], pairs: tuple[str, ...]) -> dic
                 f"--set {name}: no such setting of this day (one of {', '.join(settings)})"
             )
         out[name] = settings[name].parse(text)
+    if together:
+        check_together(settings, out)
     return out
+
+
+def check_together(settings: dict[str, Setting], overrides: dict[str, object]) -> None:
+    """What the day's settings must be together, once every override is parsed (SettingError:
+    one line). A block gas limit (`block_gas`, 0: no bound) below the day's dearest call (its
+    `gas_*` settings, x `gas_scale` where the day has one) holds no keeper transaction: `--set
+    block_gas=1` ran the day with every call waiting for room in silence."""
+    if "block_gas" not in settings:
+        return
+    v = values(settings, overrides).as_dict()
+    calls = {n: x for n, x in v.items() if n.startswith("gas_") and type(x) is int}
+    if not v["block_gas"] or not calls:
+        return
+    name = max(calls, key=lambda n: calls[n])
+    dearest = calls[name] * v.get("gas_scale", 1)
+    if v["block_gas"] < dearest:
+        scaled = f" x gas_scale {v['gas_scale']}" if "gas_scale" in v else ""
+        raise SettingError(
+            f"--set block_gas: {v['block_gas']:,} is below the day's dearest call ({name} "
+            f"{calls[name]:,}{scaled}), which no block would hold; 0: no bound"
+        )
 
 
 @dataclass(frozen=True)

@@ -199,6 +199,9 @@ def load_scenario(
             market: dict[str, Any] = {"prices": str(path)}
             for key, value in (("gas", gas), ("reserves", reserves)):
                 if value is not None:
+                    what = f"a {key} CSV"
+                    if problem := directory_named(value, what):  # (was "no such file")
+                        raise ScenarioError(f"--{key}: {problem}")
                     if not Path(value).expanduser().is_file():
                         raise ScenarioError(f"--{key}: {value}: no such file")
                     market[key] = str(Path(value).expanduser())

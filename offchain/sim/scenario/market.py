@@ -14,6 +14,7 @@ from offchain.sim.market.stable_price import StablePrice
 from offchain.sim.market.venue import VenueParams, depths_from_candles
 from offchain.sim.scenario.market_data import (
     DataError,
+    MissingColumns,
     Series,
     SyntheticPath,
     load_candles,
@@ -25,6 +26,7 @@ from offchain.sim.scenario.market_data import (
 from offchain.sim.scenario.reader import ScenarioError, Source, file_path, sub_table
 from offchain.sim.scenario.timeline import utc
 from offchain.sim.scenario.types import MarketSpec
+from offchain.sim.strategies.gas_costs import least_block_gas
 from offchain.system.config import Reader
 from offchain.system.schema import MARKET, SYNTHETIC
 
@@ -36,7 +38,6 @@ DEFAULT_TAIL_BARS = MARKET["tail_bars"].default
 # with a block_gas_limit and without these keys: the long-run block time (N4) and other
 # traffic's share of block gas (2020's, assumed) (data/market/calibration.toml, docs/market.md)
 BLOCK_TIME = Decimal("13.1")
-MIN_BLOCK_GAS = 21_000  # a block gas limit below a plain transfer's is no block
 COMPETING = Decimal("0.8")
 
 
@@ -62,13 +63,32 @@ def check_companions(
         if series.times[0] <= first + step and series.times[-1] >= last - step:
             continue
         name = f"--{key}" if source.bare else f"{where}.{key}"
+        # (a file of the same day that stops short was said to be of another day)
+        apart = series.times[-1] < first or series.times[0] > last
+        why = "its dates differ" if apart else "it does not cover the price file's times"
         problems.append(
             f"{name}: {series.source} covers {utc(series.times[0])} to {utc(series.times[-1])}, "
-            f"the price file {utc(first)} to {utc(last)}: its dates differ"
+            f"the price file {utc(first)} to {utc(last)}: {why}"
         )
     if problems:
         prefix = "" if source.bare else f"{source.name}: "
         raise ScenarioError("\n".join(prefix + problem for problem in problems))
+
+
+def _check_overlap(r: Reader, series: Series, prices: Series) -> None:
+    """A stablecoin price CSV is points, flat before the first and after the last, so it need
+    not cover the price file's day (two points around a depeg will do); but one with no point
+    within the day (a bar's slack at each end) is of another day, and was read as a constant
+    at its last row in silence."""
+    step = prices.times[1] - prices.times[0]
+    first, last = prices.times[0], prices.times[-1]
+    if series.times[-1] >= first - step and series.times[0] <= last + step:
+        return
+    raise r.fail(
+        "stable_prices",
+        f"{series.source} covers {utc(series.times[0])} to {utc(series.times[-1])}, the price "
+        f"file {utc(first)} to {utc(last)}: no point within the price file's times",
+    )
 
 
 def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
@@ -131,10 +151,14 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
     tail_bars = r.read("tail_bars")
     drain_bars = r.read("drain_bars")
     block_gas_limit = r.read("block_gas_limit")
-    if 0 < block_gas_limit < MIN_BLOCK_GAS:
+    least_block = least_block_gas()
+    if 0 < block_gas_limit < least_block:
+        # (a block of 21,000 gas ran, every liquidation refused for gas, as a keeper failure)
         raise r.fail(
             "block_gas_limit",
-            f"{block_gas_limit:,} is below a transaction's base gas ({MIN_BLOCK_GAS:,}; 0: none)",
+            f"{block_gas_limit:,} is below the gas limit of a keeper's costliest transaction "
+            f"({least_block:,}: a liquidation of one vault cut by its size), which no block "
+            "would hold; 0: none",
         )
     impact_depth = r.read("impact_depth")
     impact_half_life = r.read("impact_half_life")
@@ -206,11 +230,14 @@ def _read_outside(
         raise r.fail("stable_prices", "give a stable_price or a stable_prices CSV, not both")
     if "stable_prices" in r.table:
         series = _data(r, "stable_prices", source, load_stable_prices)
+        if has_file:
+            _check_overlap(r, series, prices)
         stable = StablePrice(tuple(zip(series.times, series.columns["price"])))
     else:
-        stable = StablePrice.constant(_to_wad(r.read("stable_price")))
-        if stable.points[0][1] == 0:
+        price = _to_wad(r.read("stable_price"))
+        if price == 0:  # (the schema's bound is > 0; 1e-30 is that, and 0 in wad)
             raise r.fail("stable_price", "is below one part in 10^18")
+        stable = StablePrice.constant(price)
     open_only = (*venue_keys, "resale_delay", "stable_price", "stable_prices")
     if impact_depth and wanted == "open":
         raise r.fail(
@@ -224,11 +251,15 @@ def _read_outside(
         note = "market.impact_depth asks for the closed market's price impact"
     elif not has_file:
         note = "a synthetic price path has no volume"
-    else:
+    elif wanted != "closed":  # (closed: the venue's columns are not read)
         try:
-            candles = _data(r, "prices", source, load_candles)
-        except ScenarioError as exc:
+            candles = load_candles(file_path(r, "prices", source))
+        except MissingColumns as exc:
             note = f"the price file has no venue data ({str(exc).rsplit(': ', 1)[-1]})"
+        except DataError as exc:
+            # a bad row of the venue's columns (a NaN high, a negative volume) closed the
+            # market in silence, the run's first lines naming it without its line: refused
+            raise ScenarioError(str(exc) if source.bare else f"{r.where}.prices: {exc}") from None
     if wanted == "closed" or candles is None:
         if wanted == "open":
             raise r.fail("outside", f"open needs the price file's high, low and volume_eth: {note}")

@@ -37,6 +37,11 @@ class DataError(ValueError):
     """A market-data mistake; the message is one line naming the file, the line and the problem."""
 
 
+class MissingColumns(DataError):
+    """A CSV without a column asked for (a price file without the venue's columns is a closed
+    market's, not a mistake: sim/scenario/market.py tells the two apart by this)."""
+
+
 @dataclass(frozen=True)
 class Series:
     """Values at strictly increasing times (unix seconds); values are integers in the unit the
@@ -176,7 +181,7 @@ def load_series(
         raise DataError(f"{path}: column {twice[0]} named twice in the header")
     missing = [c for c in ("time_utc",) + columns if c not in header]
     if missing:
-        raise DataError(
+        raise MissingColumns(
             f"{path}: missing column{'s' if len(missing) > 1 else ''} {', '.join(missing)} "
             f"(has {', '.join(header)})"
         )

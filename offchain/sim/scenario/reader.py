@@ -106,6 +106,8 @@ def file_path(r: Reader, key: str, source: Source) -> Path:
         if candidate.is_file():
             return candidate
     looked = str(path) if path.is_absolute() else f"{source.directory} and {ROOT}"
+    if any(candidate.is_dir() for candidate in candidates):  # (was "not found")
+        raise r.fail(key, f"{value!r} is a directory, not a file (looked in {looked})")
     raise r.fail(key, f"file {value!r} not found (looked in {looked})")
 
 

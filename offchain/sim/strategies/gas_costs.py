@@ -172,6 +172,16 @@ def batch_limit(vault_gases: tuple[int, ...] | list[int]) -> int:
     return LIQUIDATION_TX_GAS + sum(vault_gases) + guard_reserve(vault_gases)
 
 
+def least_block_gas() -> int:
+    """The least block gas limit [gas] that holds each keeper transaction alone: the largest
+    limit one is sent with (a liquidation of one vault cut by its size, 1,080,000; a flash take,
+    the backstop keeper's chores and the rest are below it). A smaller block would refuse every
+    liquidation (run/sending.py) for the whole run. A deleverage of many vaults is not counted:
+    its keeper lists fewer vaults a call (gas_budget.py's rule too)."""
+    others = (FLASH_TAKE_GAS, TAKE_GAS, RESET_GAS, SOFT_LIQUIDATION_GAS, *BACKSTOP_GAS.values())
+    return max(batch_limit([SIZE_CUT_GAS]), COVER_LIMIT, *map(estimate_limit, others))
+
+
 def batches(
     vault_gases: list[int], limit: int = TX_GAS, most: int = MAX_BATCH
 ) -> list[tuple[int, int]]:
@@ -260,5 +270,6 @@ __all__ = [
     "estimate_limit",
     "floor_limit",
     "guard_reserve",
+    "least_block_gas",
     "vault_gas",
 ]
