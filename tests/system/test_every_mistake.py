@@ -135,7 +135,7 @@ def test_sweep_file_with_two_mistakes__two_lines_exit_2(tmp_path):
         load_sweep_file(bad)
     assert str(exc.value).splitlines() == [
         f"{bad}: sweep: unknown key 'workerz' (keys: scenarios, seeds, vaults, verify, "
-        "max_borrower_cost, workers, dask, scheduler, out)",
+        "max_borrower_cost, rank_by, workers, dask, scheduler, out)",
         f"{bad}: sweep.seeds: must be an integer, got 'ten'",
     ]
     out = tmp_path / "sweep-out"

@@ -1,5 +1,6 @@
 """The package's layers (README, docs/architecture.md): model <- backends <- system <- sim <-
-report <- sweep, with testing beside sim on top of system, history beside sweep on top of report,
+report <- sweep, with testing beside sim on top of system, history on top of sweep (its runs go
+through the sweep's executors),
 and bench (what `make bench`
 measures) above all. A module may import from its own layer and the layers below it, never from
 a layer above: a twin of a contract never reaches for a backend, the simulator never for the
@@ -26,8 +27,9 @@ ALLOWED = {
     "live": {"model", "backends", "system", "sim", "live"},
     "sweep": {"model", "backends", "system", "sim", "report", "sweep"},
     # the history check: another protocol's model, read with the lab's market data and gas
-    # model, written with the report's publishing
-    "history": {"model", "backends", "system", "sim", "report", "history"},
+    # model, written with the report's publishing, its independent runs mapped by the sweep's
+    # executors (a process pool or Dask, as sweeps are)
+    "history": {"model", "backends", "system", "sim", "report", "sweep", "history"},
     # `make bench` measures every layer: the top, nothing imports it
     "bench": {"model", "backends", "system", "sim", "testing", "live", "report", "sweep", "bench"},
 }
