@@ -103,7 +103,7 @@ def test_applied__edit_found_twice__is_a_clear_error(tmp_path):
     "text, error",
     [
         ("", "empty file \\(a mutant list holds \\[\\[mutant\\]\\] tables\\)"),
-        ("# a comment only\n", "no \\[\\[mutant\\]\\] entries"),
+        ("[other]\nkey = 1\n", "no \\[\\[mutant\\]\\] entries"),
         ('[[mutant]]\nid = "a"\n', "missing or malformed field"),
         (
             '[[mutant]]\nid = "a"\ndescription = ""\ntests = []\n'

@@ -50,17 +50,29 @@ def test_debt_in_auction_at_its_cap__and_the_pool_below_the_market__each_one_lin
     assert scaled.endswith('its depth follows --vaults (market.depth_with_vaults = "scaled")')
 
 
+def test_keepers_waited_for_the_day_s_blocks__named_with_the_count():
+    """Block space (market/blockspace.py): transactions that waited a bar for room are a limit
+    --vaults does not raise, named with how many times they waited; none waited, no line."""
+    [line] = binding_limits({}, _bars([1.0], [1.0]), 0.0, 1.0, "fixed", None, 2_160)
+    assert line.startswith("keeper transactions waited a bar for room in the day's blocks 2,160 ")
+    assert binding_limits({}, _bars([1.0], [1.0]), 0.0, 1.0, "fixed", None, 0) == []
+
+
 @pytest.mark.slow  # a 10,000-vault day in the model: tens of seconds
 def test_a_run_at_ten_times_its_vaults__the_pool_named_first__no_vault_waits_for_a_slot():
     """Black Thursday at 10,000 vaults (the market's depth fixed): liquidation sales push the
-    pool below the market, and the run's first line names it. The auction's slots bind no more
+    pool below the market, and keeper transactions wait for the day's blocks; the run's first
+    lines name both. The auction's slots bind no more
     (2**24 since 2026-11-26; at 1,024 this run left 13% of its vaults waiting for one, unsafe and
     never liquidated): more auctions run at once than the old cap, and no vault is left unsafe."""
     result = simulate(load_scenario("black-thursday-2020", vaults=10_000), "model")
     f = result.facts
-    [pool] = f["binding_limits"]
+    # the day's blocks (10M gas, 2020) bind too: the open market's block space
+    pool, blocks = f["binding_limits"]
     assert pool.startswith("the pool's price fell to ")
+    assert blocks.startswith("keeper transactions waited a bar for room in the day's blocks ")
+    assert f["block_space_waits"] > 0
     assert f["unsafe_vaults_left"] == 0
     assert result.tables["bars"]["active_auctions"].max() > 1024
     lines = console_lines(result.tables["keeper_actions"], f)
-    assert [x for x in lines if x.startswith("LIMIT: ")] == [f"LIMIT: {pool}"]
+    assert [x for x in lines if x.startswith("LIMIT: ")] == [f"LIMIT: {pool}", f"LIMIT: {blocks}"]

@@ -14,6 +14,9 @@ capital and budgets follow --vaults) does not raise.
 - **The market's depth.** Liquidation sales pushed the pool's price below the market's: takes
   stop paying and auctions wait. By default the depth does not follow --vaults
   (`market.depth_with_vaults`): a bigger protocol sells into the same market.
+- **The day's block space.** With `market.block_gas_limit` set, a bar's blocks hold only so much
+  of the keepers' gas (market/blockspace.py); what does not fit waits a bar. The day's blocks do
+  not grow with --vaults: a bigger book waits longer for them.
 """
 
 from __future__ import annotations
@@ -38,11 +41,13 @@ def binding_limits(
     max_debt_in_auction: float,
     depth_with_vaults: str,
     type_cap: tuple[str, float] | None = None,
+    block_waits: int = 0,
 ) -> list[str]:
     """One line per limit that bound the run (module docstring): `slot_waits`, per type, the
     unsafe vaults left out for want of a slot in each bar the keeper planned; the per-bar table;
     the run's peak debt in auction against its caps [stablecoin]: over all types, and `type_cap`
-    (a run of one type: its name and auction cap)."""
+    (a run of one type: its name and auction cap); `block_waits`, the bars keeper transactions
+    waited for room in the day's blocks (sim/run/sending.py)."""
     lines = []
     for name, waits in slot_waits.items():
         waited = [w for w in waits if w > 0]
@@ -75,4 +80,9 @@ def binding_limits(
                 f"the pool's price fell to {share[low]:.0%} of the market's (bar "
                 f"{int(bars['bar'][low])}): liquidation sales outran the pool's depth; {depth}"
             )
+    if block_waits > 0:
+        lines.append(
+            f"keeper transactions waited a bar for room in the day's blocks {block_waits:,} times "
+            "(market.block_gas_limit, competing_gas_share): the blocks do not grow with --vaults"
+        )
     return lines

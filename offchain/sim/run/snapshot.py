@@ -317,6 +317,7 @@ def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationRes
             None
             if len(sim.markets) > 1
             else (sim.collateral.name, sim.collateral.auction_cap / RAD),
+            sim.sending.block_waits,
         ),
         "collateral_types": list(sim.markets),
         "unsafe_recovered": len(recovered_rows),
