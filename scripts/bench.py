@@ -8,6 +8,7 @@ What each figure measures: offchain/bench/figures.py.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
@@ -31,6 +32,7 @@ from offchain.bench.figures import (
     sweep_figures,
     write_results,
 )
+from offchain.bench.scale_plot import scale_plot
 from offchain.system.cli import failing
 from offchain.testing.gas_scenarios import all_gas_figures
 
@@ -45,6 +47,13 @@ def _write(
 ) -> None:
     click.echo("\n".join(write_results(figures, steps, samples, meta)))
     click.echo(f"\nwritten: {RESULTS.relative_to(ROOT)}, {REPORT.relative_to(ROOT)}")
+
+
+def _plot_scale() -> None:
+    """bench/scale.png from the scale figures just written (offchain/bench/scale_plot.py)."""
+    plot = scale_plot(json.loads(RESULTS.read_text()))
+    if plot is not None:
+        click.echo(f"written: {plot.relative_to(ROOT)}")
 
 
 ONLY = (
@@ -140,6 +149,7 @@ def cli(
     if scale_only:
         figures, scale_meta = scale_figures()
         _write(figures, None, None, scale_meta)
+        _plot_scale()
         return
     if sweep_only:
         figures, meta = sweep_figures()
@@ -169,3 +179,4 @@ def cli(
     sweep, sweep_meta = sweep_figures()
     gas.update(sweep)
     _write(gas, steps, samples, {**sweep_meta, **scale_meta, **fuzz_meta})
+    _plot_scale()

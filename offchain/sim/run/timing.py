@@ -4,8 +4,9 @@ measures for the scale figures (`sim.model_*_vaults_s`, `sim.model_*_vaults_peak
     python -m offchain.sim.run.timing black-thursday-2020 100000 [fixed|scaled|closed]
 
 prints one JSON line: the run's seconds (the simulation alone, as a sweep runs it: no full-state
-reads, no report), the process's peak resident memory [MiB] and the run's headline counts: the
-vaults left unsafe and never liquidated (and their share of the population), the insolvency per
+reads, no report) and its CPU seconds (what a busy machine changes least), the process's peak
+resident memory [MiB] and the run's headline counts: the vaults left unsafe and never liquidated
+(and their share of the population), the insolvency per
 unit of the book's starting debt, the limits that bound the run (results/limits.py). The third
 argument is the scenario's `market.depth_with_vaults` (default: the scenario's, "fixed"), or
 "closed": the depth fixed and the market closed (`market.outside = "closed"`: the lab before the
@@ -53,9 +54,9 @@ def main(argv: list[str]) -> int:
     except ScenarioError as exc:
         print(f"timing: {exc}", file=sys.stderr)
         return 2
-    start = time.perf_counter()
+    start, cpu = time.perf_counter(), time.process_time()
     result = simulate(scenario, "model", full_check_every=None)
-    seconds = time.perf_counter() - start
+    seconds, cpu = time.perf_counter() - start, time.process_time() - cpu
     peak_kib = _peak_kib()
     f = result.facts
     debt = float(result.tables["vaults"]["debt_start"].sum())
@@ -63,6 +64,7 @@ def main(argv: list[str]) -> int:
         json.dumps(
             {
                 "s": round(seconds, 2),
+                "cpu_s": round(cpu, 2),
                 "peak_mib": round(peak_kib / 1024),
                 "transactions": f["transactions"],
                 "realized_bad_debt": round(f["realized_bad_debt"], 2),
