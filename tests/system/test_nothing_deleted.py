@@ -316,7 +316,7 @@ def test_history__users_files_other_outputs_refused__its_own_replaced(tmp_path, 
     publishes as history.write does (offchain/history/report.py)."""
     cli = _cli("history")
 
-    def write(out_dir, chain=True):
+    def write(out_dir, *args, **kwargs):  # history.write's arguments: the day, its runs' pool
         publish(out_dir, _build({"summary.md": "# history\n"}), "history")
         return out_dir / "summary.md", ["a line"], True
 
