@@ -10,6 +10,7 @@ from eth_utils import to_checksum_address
 from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
+from offchain.backends.revm import RevmBackend
 from offchain.model import deleverage as dl
 from offchain.model.backstop import MAX_DELEVERAGE_VAULTS
 from offchain.model.fixed_point import RAD, RAY, WAD
@@ -594,7 +595,9 @@ class WaterfallRules(AuctionRules):
         tie cut off at the 50th), and the parts, together, must pay what the whole position
         would (`split_problems`, the Specification's rounding)."""
         b = self.s.contract(self.s.d.backstop)
-        if not b.live:
+        # revm only: its 50 to 58 vault owners are new addresses, which a node without
+        # auto-impersonation (the Anvil differential's) refuses to send from ("No Signer")
+        if not b.live or not isinstance(self.s.chain, RevmBackend):
             return
         t, gov, keeper = self.t(name), self.r.governance, self.r.keeper
         ct = self.ctype(name)
