@@ -163,7 +163,8 @@ def fuzz_figures(
         "(offchain/bench/step_costs.py), ms per checked step of their own time: lockstep (the "
         "transaction on revm and in the model and the lockstep's comparison), auditor, "
         "specification, checker (the after-step check), teardown (each example's end: its "
-        "complete comparison, the example's counts, the EVM's snapshot restored), rest "
+        "complete comparison, the example's counts, the EVM's snapshot restored), gas_probe (the "
+        "gas guard's keeper batch on the EVM alone at its limit, then undone), rest "
         "(everything else: Hypothesis' draws, the rules' own logic, each example's set-up, the "
         "timers' own cost); they add up "
         "to step_ms_total. fuzz.checker_ms_*: the checker's parts; fuzz.profiled_steps_per_s: "
@@ -182,7 +183,7 @@ def fuzz_figures(
 
 # the groups of a step's time (offchain/bench/step_costs.py's outermost labels), and the
 # checker's parts
-STEP_GROUPS = ("lockstep", "auditor", "specification", "checker", "teardown")
+STEP_GROUPS = ("lockstep", "auditor", "specification", "checker", "teardown", "gas_probe")
 CHECKER_PARTS = (
     "storage_encode", "storage_compare", "evm_views", "model_views", "views_compare",
     "touched", "rekey", "state_keys", "invariants", "checker",
