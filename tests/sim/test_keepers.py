@@ -76,8 +76,11 @@ def test_pool_out__equals_the_model_pools_quote(amount, reserve_in, reserve_out,
         assert pool_out(amount, reserve_in, reserve_out, fee) == 0
 
 
-def _plain_best(a, reserve_c, reserve_s, pool, market_price, min_auction, capital, mode, gas_cost):
-    """(profit, size, tokens, proceeds) of auction `a`'s best take size, None if no size works."""
+def _plain_best(
+    a, reserve_c, reserve_s, pool, market_price, min_auction, capital, mode, gas_cost, value=None
+):
+    """(profit, size, tokens, proceeds) of auction `a`'s best take size, None if no size works;
+    `value`: what a capital taker's collateral is worth to it (default: at the market price)."""
     full = min(a.lot, -(-a.debt // a.price))
     best = None
     for divisor in (1, 2, 4, 8, 16):
@@ -93,7 +96,7 @@ def _plain_best(a, reserve_c, reserve_s, pool, market_price, min_auction, capita
             if owe > capital:
                 continue
             tokens = 0
-            proceeds = collateral * market_price // WAD
+            proceeds = collateral * market_price // WAD if value is None else value(collateral)
         profit = proceeds - cost - gas_cost
         if best is None or profit > best[0]:
             best = (profit, full // divisor, tokens, proceeds, owe)
@@ -127,7 +130,16 @@ def _plain_taker_actions(auctions, pool, market_price, min_auction, capital, p, 
         if a.price == 0:
             continue
         best = _plain_best(
-            a, reserve_c, reserve_s, pool, market_price, min_auction, capital, p.mode, gas_cost
+            a,
+            reserve_c,
+            reserve_s,
+            pool,
+            market_price,
+            min_auction,
+            capital,
+            p.mode,
+            gas_cost,
+            p.value,
         )
         if best is None or best[0] < p.min_profit:
             continue
@@ -239,6 +251,61 @@ def test_taker__written_out__equals_take_outcome_and_pool_out_composed(world, mo
     assert taker_actions(
         auctions, pool, market, min_auction, capital, params, in_flight
     ) == _plain_taker_actions(auctions, pool, market, min_auction, capital, params, in_flight)
+
+
+# a capital taker's world where takes pay: auctions priced below what the first token brings,
+# debts near their lots' worth, lots near the venue's depth (so that a smaller take can pay more)
+_venue_worlds = st.tuples(
+    st.integers(WAD, 400 * WAD),  # what the first token brings [wad]
+    st.lists(
+        st.tuples(
+            st.integers(1, 10**6),
+            st.integers(1, 999),  # the price, per mille of the first token's
+            st.integers(1, 2_000 * WAD),  # lot
+            st.integers(100, 3_000),  # debt, per mille of the lot at the price
+        ),
+        min_size=1,
+        max_size=10,
+        unique_by=lambda x: x[0],
+    ),
+    st.integers(1, 2_000),  # the depth: tokens whose sale halves the next token's price
+    st.integers(-10 * WAD, 100 * WAD),  # min_profit
+    st.integers(0, 500 * 10**9),  # gas price
+    st.integers(10**4 * RAD, 10**8 * RAD),  # capital
+    st.integers(0, 500 * RAD),  # min_auction
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(world=_venue_worlds, data=st.data())
+def test_taker__capital_valued_on_a_venue__equals_the_plain_composition(world, data):
+    """A capital taker that values collateral as a venue sale does (concave: each token brings
+    less, never more than `value_top` a token, so a smaller take can pay more): the sizes its
+    bound spares a valuation of (none can clear the minimum or beat the best so far) change
+    nothing."""
+    top, rows, depth, min_profit, gas_price, capital, min_auction = world
+    auctions = []
+    for i, per_mille, lot, debt_per_mille in rows:
+        price = top * per_mille // 1_000 * 10**9
+        auctions.append(AuctionView(i, False, price, lot, lot * price * debt_per_mille // 1_000))
+
+    def value(collateral: int) -> int:
+        return collateral * top // WAD - collateral * collateral * top // (2 * depth * WAD * WAD)
+
+    params = TakerParams(
+        "taker", "0x" + "11" * 20, "", "0x" + "33" * 20, "capital", min_profit, gas_price,
+        value=value, value_top=top,
+    )  # fmt: skip
+    ids = [a.auction_id for a in auctions]
+    busy = data.draw(st.lists(st.sampled_from(ids), max_size=3)) if ids else []
+    in_flight = {("auction", x) for x in busy}
+    planned = taker_actions(auctions, POOL, top, min_auction, capital, params, in_flight)
+    assert planned == _plain_taker_actions(
+        auctions, POOL, top, min_auction, capital, params, in_flight
+    )
+
+
+POOL = PoolView(0, 0, 0, 1)  # a capital taker does not read the pool
 
 
 @settings(max_examples=300, deadline=None)

@@ -90,9 +90,14 @@ class Sending:
         # times a transaction waited a bar for room; None: blocks without limit
         self.blockspace = scenario.market.blockspace
         self.bar_gas: dict[int, int] = {}
+        # (bid, gas) -> (start, end): bars start .. end - 1 are full for that bid and gas (_room)
+        self._full_runs: dict[tuple[int, int], tuple[int, int]] = {}
         self.block_waits = 0
         self.drops: dict[tuple, int] = {}  # an action's drops in a row: (actor, function, targets)
         self.in_flight: list[tuple[int, int, Action]] = []  # (landing bar, submitted bar, action)
+        # flying()'s set, kept until in_flight changes (a bar's planning asks it per action)
+        # (callers only read it)
+        self._flying: set[tuple] | None = None
         # a collateral type by its auction's and flash taker's address and by its id (set_types)
         self.type_names: dict[Any, str] = {}
         # gas a block holds (0: no limit), and what the keepers' transactions queued into the
@@ -110,7 +115,9 @@ class Sending:
         """What the latency model held back until this bar: queued first, as submitted."""
         i = self.bar()
         due = [f for f in self.in_flight if f[0] <= i]
-        self.in_flight = [f for f in self.in_flight if f[0] > i]
+        if due:
+            self.in_flight = [f for f in self.in_flight if f[0] > i]
+            self._flying = None
         for _, submitted, action in due:
             self._queue(action, submitted)
 
@@ -141,6 +148,7 @@ class Sending:
             self._queue(action)
         else:
             self.in_flight.append((bar + delay, bar, action))
+            self._flying = None
 
     def _room(self, action: Action, bid: int, bar: int, delay: int) -> int:
         """The delay after which `action`, bid `bid` and landing `delay` bars after `bar` by the
@@ -153,6 +161,13 @@ class Sending:
         except KeyError:  # a debt auction's bid: the bidder's own, not estimated
             gas = 0
         step = self.times[1] - self.times[0] if len(self.times) > 1 else 600
+        # a bar full for this bid and gas stays full (its gas only grows): the run of full bars
+        # the last such action waited through is passed over at once, counted as waited
+        key, first = (bid, gas), bar + delay
+        start, end = self._full_runs.get(key, (0, 0))
+        if start <= first < end:
+            delay += end - first
+            self.block_waits += end - first
         while True:
             landing = bar + delay
             time = self.times[min(landing, len(self.times) - 1)]
@@ -160,6 +175,9 @@ class Sending:
             used = self.bar_gas.get(landing, 0)
             if used + gas <= self.blockspace.capacity(step, level) or used == 0:
                 self.bar_gas[landing] = used + gas
+                # bars first .. landing - 1 were full (with the run passed over, start on)
+                if landing > first:
+                    self._full_runs[key] = (start if start <= first < end else first, landing)
                 return delay
             delay += 1
             self.block_waits += 1
@@ -261,5 +279,8 @@ class Sending:
         return name or BACKSTOP_WIDE
 
     def flying(self) -> set[tuple]:
-        """The targets of every action still in flight."""
-        return {target for _, _, a in self.in_flight for target in a.targets}
+        """The targets of every action still in flight (one set until that changes: read it,
+        never change it)."""
+        if self._flying is None:
+            self._flying = {target for _, _, a in self.in_flight for target in a.targets}
+        return self._flying

@@ -173,6 +173,15 @@ def taker_actions(
             else:
                 if owe > capital:
                     continue
+                # the bound again, for this size: its profit is at most collateral x edge /
+                # denominator - gas (the proceeds at most `top` a token, the cost at least the
+                # price); a size that cannot clear min_profit, or beat the best so far (ties keep
+                # the earlier size), is not valued (a venue valuation walks the curve)
+                reach = collateral * edge
+                if reach < need * denominator or (
+                    best_profit is not None and reach <= (best_profit + gas_cost) * denominator
+                ):
+                    continue
                 tokens = 0
                 if p.value is not None:
                     proceeds = p.value(collateral)
