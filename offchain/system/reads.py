@@ -36,7 +36,9 @@ class StateKeys:
     holders: tuple[str, ...] = ()
 
 
-def state_keys(model: ModelBackend, d: Deployment, accounts: Iterable[str]) -> StateKeys:
+def state_keys(
+    model: ModelBackend, d: Deployment, accounts: Iterable[str], holders: Iterable[str] = ()
+) -> StateKeys:
     ids = tuple((name, tuple(model.contract(t.auction).ids())) for name, t in d.types.items())
     return StateKeys(
         tuple(accounts),
@@ -45,6 +47,7 @@ def state_keys(model: ModelBackend, d: Deployment, accounts: Iterable[str]) -> S
         tuple(range(1, model.contract(d.debt_auction).count + 1)),
         tuple(range(1, model.contract(d.surplus_auction).count + 1)),
         tuple(range(1, model.contract(d.backstop).loss_count + 1)),
+        tuple(holders),
     )
 
 

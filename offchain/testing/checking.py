@@ -307,7 +307,8 @@ class Checker:
         return new
 
     def _state_keys(self) -> StateKeys:
-        return state_keys(self.s.model, self.s.d, self.s.roles.users + list(self.s.extra_holders))
+        s = self.s
+        return state_keys(s.model, s.d, s.roles.users + list(s.extra_holders), s.vault_owners)
 
     def _end_step(self) -> None:
         self._env.write_log = []
@@ -330,7 +331,10 @@ class Checker:
 
     def _invariants(self) -> None:
         holders = (
-            self.s.roles.users + [a for _, a in self.s.d.contracts()] + list(self.s.extra_holders)
+            self.s.roles.users
+            + [a for _, a in self.s.d.contracts()]
+            + list(self.s.extra_holders)
+            + list(self.s.vault_owners)
         )
         if len(self._groups) == 0 or self._grouped != len(self.mirror):
             self._groups, self._grouped = key_groups(self.mirror), len(self.mirror)

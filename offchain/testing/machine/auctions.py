@@ -290,8 +290,8 @@ class AuctionRules(MachineBase):
                 self.act(
                     engine, "seize", gov, tid, holder, gov, gov, sign * collateral, sign * debt
                 )
-            if owner not in self.s.extra_holders:
-                self.s.extra_holders.append(owner)
+            if owner not in self.s.vault_owners:
+                self.s.vault_owners.append(owner)
         self.act(engine, "set_size_margin", gov, tid, threshold, 100_000, 500_000)
         self.crash(name, 90)
         e, ct = self.engine(), self.ctype(name)

@@ -612,8 +612,9 @@ class WaterfallRules(AuctionRules):
         self._tie_stories = stories + 1
         start = self.TIE_OWNER_BASE + 64 * stories
         owners = [str(to_checksum_address(f"0x{start + i:040x}")) for i in range(count)]
-        # the complete checks read their vaults and balances too
-        self.s.extra_holders.extend(owners)
+        # the complete checks read their vaults and balances too (holders: not the delegations
+        # among all accounts, quadratic in them; each owner's one to governance is undone)
+        self.s.vault_owners.extend(owners)
         # a twentieth of the limit at the buffer (at the engine's safe price), above the dust
         limit = collateral * ct.safe_price * WAD // (WAD + b.deleverage_buffer)
         art = max(limit // 20 // ct.rate, ct.dust // ct.rate + 1)
@@ -634,6 +635,7 @@ class WaterfallRules(AuctionRules):
                 collateral,
                 art + more,
             )
+            self.act(self.s.d.engine, "disallow", owner, gov)
         self.totals.outcomes["deleverage tie story"] += 1
         # the loss (from the keeper's own view of the model)
         view = deleverage_view_from_model(self.s.model, self.s.d.backstop, t.type_id)
