@@ -25,6 +25,7 @@ neither charged nor refused.
 
 from __future__ import annotations
 
+import collections
 from collections.abc import Callable
 from typing import Any
 
@@ -95,8 +96,9 @@ class Sending:
         self.block_waits = 0
         self.drops: dict[tuple, int] = {}  # an action's drops in a row: (actor, function, targets)
         self.in_flight: list[tuple[int, int, Action]] = []  # (landing bar, submitted bar, action)
-        # flying()'s set, kept until in_flight changes (a bar's planning asks it per action)
-        # (callers only read it)
+        # the in-flight actions' targets, counted (kept as in_flight changes), and flying()'s
+        # set of them, kept until in_flight changes (a bar's planning asks it per action)
+        self._targets: collections.Counter = collections.Counter()
         self._flying: set[tuple] | None = None
         # a collateral type by its auction's and flash taker's address and by its id (set_types)
         self.type_names: dict[Any, str] = {}
@@ -117,6 +119,8 @@ class Sending:
         due = [f for f in self.in_flight if f[0] <= i]
         if due:
             self.in_flight = [f for f in self.in_flight if f[0] > i]
+            self._targets.subtract(target for _, _, a in due for target in a.targets)
+            self._targets += collections.Counter()  # drops the targets counted down to 0
             self._flying = None
         for _, submitted, action in due:
             self._queue(action, submitted)
@@ -148,6 +152,7 @@ class Sending:
             self._queue(action)
         else:
             self.in_flight.append((bar + delay, bar, action))
+            self._targets.update(action.targets)
             self._flying = None
 
     def _room(self, action: Action, bid: int, bar: int, delay: int) -> int:
@@ -282,5 +287,5 @@ class Sending:
         """The targets of every action still in flight (one set until that changes: read it,
         never change it)."""
         if self._flying is None:
-            self._flying = {target for _, _, a in self.in_flight for target in a.targets}
+            self._flying = set(self._targets)
         return self._flying

@@ -183,8 +183,15 @@ class VaultIndex:
             threshold = threshold * sizing.PPM // (sizing.PPM + cap)
         start = bisect.bisect_left(self._keys, (threshold, ""))
         out = []
+        vaults = self.vaults
+        if not size:  # margin_debt(debt, 0) is debt: the comparison written out
+            for _, owner in reversed(self._keys[start:]):
+                collateral, debt = vaults[owner]
+                if collateral * safe_price < debt * rate:
+                    out.append(owner)
+            return out
         for _, owner in reversed(self._keys[start:]):
-            collateral, debt = self.vaults[owner]
+            collateral, debt = vaults[owner]
             if collateral * safe_price < sizing.margin_debt(debt * rate, size):
                 out.append(owner)
         return out

@@ -108,7 +108,6 @@ def taker_actions(
     reserve_c, reserve_s = pool.reserve_collateral, pool.reserve_stable
     scale, after_fee = pool.scale, WAD - pool.fee
     gas_cost = (FLASH_TAKE_GAS if flash else TAKE_GAS) * p.gas_price * market_price // WAD  # wad
-    busy = {target[1] for target in in_flight if target[0] == "auction"}
     # the bound: edge = top - price x per_price; no size clears unless lot x edge >= need x
     # denominator
     need, losing_clears = p.min_profit + gas_cost, -gas_cost >= p.min_profit
@@ -120,7 +119,7 @@ def taker_actions(
     denominator = per_price * RAY
     for a in auctions:
         auction_id, needs_reset, price, lot, debt = a
-        if auction_id in busy or lot == 0:
+        if lot == 0 or ("auction", auction_id) in in_flight:
             continue
         if needs_reset:
             actions.append(
