@@ -399,15 +399,18 @@ class Backstop(Authorized):
         )
         limits = dl.Limits(self.deleverage_max_fraction, self.deleverage_interval)
         rows: list[dl.VaultRow] = []
-        previous = 0
+        previous = total = 0
         for owner, share in zip(owners, shares, strict=True):
             key = int(owner, 16)
             require(key > previous, "backstop: owners not ascending")
             previous = key
             vault = engine.vaults[(collateral_type, owner)]
-            dl.vault_headroom(vault.collateral, vault.normalized_debt, pricing)  # its overflows
             window = dl.unpack_window(self.deleverage_windows[(collateral_type, owner)])
-            rows.append(dl.VaultRow(owner, vault.collateral, vault.normalized_debt, window, share))
+            row = dl.VaultRow(owner, vault.collateral, vault.normalized_debt, window, share)
+            # the contract's first pass runs per owner, between the order checks: its overflows
+            # (the headroom, the sum of the shares' charges) come before a later owner's order
+            _, total = dl.first_pass(row, pricing, limits, self.now, total)
+            rows.append(row)
         charged = 0
         for c in dl.charges(rows, due, pricing, limits, self.now):
             self.deleverage_windows[(collateral_type, c.owner)] = dl.pack_window(c.window)

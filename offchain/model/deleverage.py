@@ -125,6 +125,23 @@ class Charge:
     window: Window  # the vault's window after the charge
 
 
+def first_pass(
+    r: VaultRow, p: Pricing, limits: Limits, now: int, total: int
+) -> tuple[tuple[VaultRow, int, int, Window, int], int]:
+    """One row of the charges' first pass, as the contract's loop computes it (its overflows
+    where it meets them: the Backstop runs it per owner, between the owners' order checks):
+    ((row, limit, headroom, window, share), the sum of ceil(headroom x share / WAD) so far)."""
+    limit, headroom = vault_headroom(r.collateral, r.normalized_debt, p)
+    w = current_window(r.window, limits.interval, now)
+    share = 0
+    if w.used >= limits.max_fraction:
+        headroom = 0
+    else:
+        share = min(r.share, limits.max_fraction - w.used)
+        total = u256(total + -(-u256(headroom * share) // WAD))
+    return (r, limit, headroom, w, share), total
+
+
 def charges(rows: list[VaultRow], due: int, p: Pricing, limits: Limits, now: int) -> list[Charge]:
     """The charges of one `deleverage` of `rows` (in list order, each with its given share) with
     `due` [rad] due: each vault with headroom and share left pays min(its share, its window's
@@ -137,15 +154,8 @@ def charges(rows: list[VaultRow], due: int, p: Pricing, limits: Limits, now: int
     heads = []
     total = 0
     for r in rows:
-        limit, headroom = vault_headroom(r.collateral, r.normalized_debt, p)
-        w = current_window(r.window, limits.interval, now)
-        share = 0
-        if w.used >= limits.max_fraction:
-            headroom = 0
-        else:
-            share = min(r.share, limits.max_fraction - w.used)
-            total = u256(total + -(-u256(headroom * share) // WAD))
-        heads.append((r, limit, headroom, w, share))
+        head, total = first_pass(r, p, limits, now, total)
+        heads.append(head)
     scale = u256(due * WAD) // total if total > due else None
     out: list[Charge] = []
     for r, limit, headroom, w, share in heads:

@@ -520,3 +520,28 @@ def test_deleverage__before_redistribution__takes_everything__shutdown_moves_it_
     with reverts("backstop: not live"):
         system.tx(b, "deleverage", r.keeper, event.type_id, [r.other], [WAD])
     assert _backstop(system, "get_waterfall") == (FUND, POOL, DELEVERAGE, REDISTRIBUTION)
+
+
+def test_deleverage__a_headroom_that_overflows_before_a_repeated_owner__both_revert_alike(system):
+    """Found by the 1,000,000-step campaign at 840f4bb (337 failures, one example replayed): the
+    contract's first pass runs per owner, so an owner whose headroom x share overflows reverts
+    (no reason) before a later owner's order is checked; the twin checked every owner's order
+    first and reverted "backstop: owners not ascending". Now it runs the pass per owner too
+    (`deleverage.first_pass`). A vault of 1e12 ETH (headroom about 5.3e59 rad: times the max
+    fraction, half a wad, it overflows), listed twice."""
+    r, b = system.roles, system.d.backstop
+    huge = 10**30
+    vaults = [(r.other, huge, 3_000 * WAD), (r.keeper, 10 * WAD, 4_500 * WAD)]
+    event = _loss_event(system, vaults=vaults)
+    _set_waterfall(system, (DELEVERAGE,))
+    _cover(system, event)
+    system.tx(b, "grant_role", r.governance, r.keeper, int(Role.DELEVERAGE))
+    # its first-pass product, headroom x min(share, max fraction), overflows
+    assert _headroom(system, r.other) * DEFAULT_DELEVERAGE_MAX_FRACTION >= 2**256
+    with reverts(None):
+        system.tx(b, "deleverage", r.keeper, event.type_id, [r.other, r.other], [WAD, WAD])
+    # listed once, its share small enough: the product fits and the vault is charged
+    share = 2**256 // _headroom(system, r.other) - 1
+    due = _read(system, b, "deleverage_due", event.type_id)
+    system.tx(b, "deleverage", r.keeper, event.type_id, [r.other], [share])
+    assert _read(system, b, "deleverage_due", event.type_id) < due
