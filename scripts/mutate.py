@@ -33,6 +33,7 @@ from offchain.testing.mutation import (
     UNIT_MODES,
     MutantError,
     load_mutants,
+    mutant_timeout,
     mutated_sources,
     read_mutants,
     run_baseline,
@@ -138,7 +139,7 @@ def cli(only, unit, examples, list_file, out):
             fail(f"the unmutated project fails the fuzz: {baseline.by}", 1)
         click.echo(f"unmutated: the fuzz passes ({baseline.steps} steps, {baseline.seconds:.0f} s)")
         for i, mutant in enumerate(chosen, 1):
-            result = run_mutant(mutant, ROOT, profile, unit)
+            result = run_mutant(mutant, ROOT, profile, unit, mutant_timeout(baseline.seconds))
             results.append(result)
             verdict = "KILLED  " if result.killed else "SURVIVED"
             if result.error:

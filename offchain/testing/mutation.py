@@ -357,12 +357,27 @@ def run_unit(copy: Path, tests: tuple[str, ...], timeout: float) -> Verdict:
     return Verdict(True, True, by[:300], 0, seconds)
 
 
+# the unmutated project's fuzz must finish: on a busy machine (a campaign beside it) its run takes
+# several times the 5 minutes it takes on a quiet one
+BASELINE_TIMEOUT = 3600.0
+# a mutant's fuzz runs at most the baseline's steps: one that takes more than MUTANT_SLOWDOWN times
+# the baseline's time (and at least MUTANT_TIMEOUT) is stuck, an error, not a kill
+MUTANT_TIMEOUT = 600.0
+MUTANT_SLOWDOWN = 3
+
+
+def mutant_timeout(baseline_seconds: float) -> float:
+    """The limit of one mutant's run (fuzz, then unit tests, each), from the baseline's time on
+    this machine now."""
+    return max(MUTANT_TIMEOUT, MUTANT_SLOWDOWN * baseline_seconds)
+
+
 def run_mutant(
     mutant: Mutant,
     root: Path = ROOT,
     profile: Profile = FUZZ_PROFILE,
     unit: str = "survivors",
-    timeout: float = 600,
+    timeout: float = MUTANT_TIMEOUT,
 ) -> MutantResult:
     """Apply `mutant` in a temporary copy of `root` and run the killing suite against it."""
     with project_copy(root, _build_cache_valid(mutant)) as copy:
@@ -380,7 +395,7 @@ def run_mutant(
 
 
 def run_baseline(
-    root: Path = ROOT, profile: Profile = FUZZ_PROFILE, timeout: float = 600
+    root: Path = ROOT, profile: Profile = FUZZ_PROFILE, timeout: float = BASELINE_TIMEOUT
 ) -> Verdict:
     """The fuzz against the project as it is, in a temporary copy: it must pass, or a mutant's
     "kill" could be the project's own failure."""
