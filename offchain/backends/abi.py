@@ -11,6 +11,7 @@ from typing import Any
 
 from eth_abi import decode as abi_decode
 from eth_abi import encode as abi_encode
+from eth_abi.exceptions import DecodingError
 from eth_utils import keccak, to_checksum_address
 
 from offchain.model.state import Event
@@ -326,6 +327,11 @@ class ContractAbi:
             raise ValueError(f"{name}.{function} takes {takes} arguments, given {arguments}")
         return found
 
+    def calldata(self, address: str, function: str, *args: Any) -> bytes:
+        """The calldata of `function(*args)` on the contract at `address` (what a Timelock
+        proposal carries)."""
+        return self._calldata(address, function, args)[0]
+
     def _calldata(self, address: str, function: str, args: tuple) -> tuple[bytes, AbiFunction]:
         fn = self._function(address, function, len(args))
         return fn.selector + fn.encode_inputs(args), fn
@@ -384,3 +390,60 @@ class ContractAbi:
             hit = (_call_tail(bytes.fromhex(address[2:]), data), fn)
             self._call_cache[key] = hit
         return hit
+
+
+class CalldataReader:
+    """Calldata sent to a deployed contract -> (function name, arguments) as the contract decodes
+    them (addresses checksummed, arrays and structs as tuples): how the model runs the calls a
+    Timelock proposal carries (offchain/model/timelock.py, through `Env.calldata`). `names` is
+    the model's address -> contract name (ModelBackend.names, shared); `abis` each contract
+    name's ABI. Where the contract would revert without a reason (no function has the selector,
+    or the data does not decode), Revert(None)."""
+
+    def __init__(self, abis: dict[str, list[dict]], names: dict[str, str]):
+        self.names = names
+        self.functions: dict[str, dict[bytes, tuple[str, list[str]]]] = {}
+        for name, abi in abis.items():
+            table = self.functions[name] = {}
+            for item in abi:
+                if item.get("type") != "function":
+                    continue
+                types = [abi_type_of(i) for i in item["inputs"]]
+                selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
+                table[selector] = (item["name"], types)
+
+    def __deepcopy__(self, memo: dict) -> CalldataReader:
+        # the ABI tables never change: a copy of the model shares them, with its own names
+        import copy
+
+        new = CalldataReader.__new__(CalldataReader)
+        new.functions = self.functions
+        new.names = copy.deepcopy(self.names, memo)
+        return new
+
+    def __call__(self, address: str, data: bytes) -> tuple[str, tuple]:
+        from offchain.model.errors import Revert
+
+        name = self.names.get(address)
+        if name not in self.functions:
+            raise ValueError(
+                f"no ABI for the contract at {address} ({name}): the model cannot read a call to it"
+            )
+        found = self.functions[name].get(bytes(data[:4]))
+        if found is None or len(data) < 4:
+            raise Revert(None)
+        function, types = found
+        try:
+            values = abi_decode(types, bytes(data[4:]))
+        except (DecodingError, ValueError):  # what a Vyper contract refuses to decode
+            raise Revert(None) from None
+        return function, tuple(_checksummed(v) for v in values)
+
+
+def _checksummed(value: Any) -> Any:
+    """eth_abi's decoded value with every address checksummed, at any depth; lists as tuples."""
+    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
+        return to_checksum_address(value)
+    if isinstance(value, (tuple, list)):
+        return tuple(_checksummed(v) for v in value)
+    return value

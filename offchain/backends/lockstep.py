@@ -17,7 +17,12 @@ def model_beside(
 ) -> ModelBackend:
     """A model to run beside `chain` from its head on: the same time and chain id, and the
     accounts' nonces (so that both give a CREATE the same address)."""
-    model = ModelBackend(chain.last_block_time, factories=factories, chain_id=chain.chain_id)
+    model = ModelBackend(
+        chain.last_block_time,
+        factories=factories,
+        chain_id=chain.chain_id,
+        abis={name: abi for name, (abi, _) in chain.artifacts.items()},
+    )
     for account in accounts:
         model.nonces[account] = chain.nonce(account)
     return model

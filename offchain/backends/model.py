@@ -8,6 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from offchain.backends.abi import CalldataReader
 from offchain.backends.base import TxOutcome, create_address
 from offchain.model.backstop import Backstop
 from offchain.model.ceiling_manager import CeilingManager
@@ -28,6 +29,7 @@ from offchain.model.stability_pool import StabilityPool
 from offchain.model.stable_join import StableJoin
 from offchain.model.state import Env, Event
 from offchain.model.surplus_auction import SurplusAuction
+from offchain.model.timelock import Timelock
 from offchain.model.vault_engine import VaultEngine
 
 # contract name -> model factory(env, address, deployer, *constructor_args)
@@ -52,6 +54,7 @@ MODEL_FACTORIES: dict[str, Callable[..., Any]] = {
     "SurplusAuction": SurplusAuction,
     "GlobalSettlement": GlobalSettlement,
     "MarginCall": MarginCall,
+    "Timelock": Timelock,
 }
 
 
@@ -64,7 +67,10 @@ class ModelBackend:
         block_interval: int = 1,
         factories: dict[str, Callable[..., Any]] | None = None,
         chain_id: int | None = None,
+        abis: dict[str, list[dict]] | None = None,
     ):
+        """`abis`: each contract name's ABI, for the calls a Timelock proposal carries (the
+        model reads their calldata with them); None: such a call fails with a clear error."""
         self.env = Env(timestamp=start_time)
         if chain_id is not None:
             self.env.chain_id = chain_id
@@ -73,6 +79,8 @@ class ModelBackend:
         self.block_interval = block_interval
         self.nonces: dict[str, int] = {}
         self.names: dict[str, str] = {}  # address -> contract name
+        if abis is not None:
+            self.env.calldata = CalldataReader(abis, self.names)
         self._next_time: int | None = None
         self.last_events: list[Event] = []
         self._reader: ModelReader | None = None

@@ -653,6 +653,43 @@ def settlement_gas(
     return gas
 
 
+def timelock_gas(
+    chain: EvmBackend, roles: list[str], observe: Observer | None = None
+) -> dict[str, int]:
+    """Governance's queue (issue 66) beside a fresh deployment: a Timelock (a 2-day delay,
+    governance its proposer) made an admin of the Liquidator and the Backstop; a proposal of two
+    calls (ETH-A's liquidation penalty from 1.13 to 1.15, the waterfall's first two layers
+    swapped) queued, executed two days later, and a second proposal (the same calls) cancelled."""
+    ls, model, d, gas, measure = _fresh(chain, roles, observe)
+    governance = roles[0]
+    eth = d.types["ETH-A"]
+    timelock = ls.deploy("Timelock", governance, governance, 2 * 86_400, 7 * 86_400)
+    for address in (d.liquidator, d.backstop):
+        ls.transact(address, "add_authority", governance, timelock)
+    config = model.contract(d.liquidator).types[eth.type_id]
+    order = list(model.contract(d.backstop).waterfall)
+    calls = [
+        (
+            d.liquidator,
+            chain.calldata(
+                d.liquidator,
+                "configure_type",
+                eth.type_id,
+                config.auction,
+                config.penalty + WAD // 50,
+                config.max_debt_in_auction,
+            ),
+        ),
+        (d.backstop, chain.calldata(d.backstop, "set_waterfall", order[1::-1] + order[2:])),
+    ]
+    measure("gas.timelock_propose", timelock, "propose", governance, calls)
+    ls.transact(timelock, "propose", governance, calls)
+    measure("gas.timelock_cancel", timelock, "cancel", governance, 2)
+    ls.set_next_block_time(ls.last_block_time + 2 * 86_400)
+    measure("gas.timelock_execute", timelock, "execute", governance, 1, calls)
+    return gas
+
+
 def all_gas_figures(
     chain: EvmBackend, roles: list[str], observe: Observer | None = None
 ) -> dict[str, int]:
@@ -667,6 +704,7 @@ def all_gas_figures(
         margin_call_gas,
         debt_repayment_gas,
         settlement_gas,
+        timelock_gas,
     ):
         snapshot = chain.snapshot()
         gas.update(group(chain, roles, observe))

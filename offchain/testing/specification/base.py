@@ -15,6 +15,7 @@ from offchain.model.fixed_point import WAD
 from offchain.model.stability_pool import MIN_STAKE
 from offchain.model.state import ZERO_ADDRESS, Event
 from offchain.system.deployment import Deployment
+from offchain.testing.specification.timelock import timelock_state
 
 # (the constants are the model's, one definition each, WAD_TO_RAY among them:
 # offchain/model/fixed_point.py; no arithmetic of the model is used)
@@ -131,6 +132,8 @@ class SpecificationBase:
             "debt_auctions": _Copy(c(d.debt_auction).auctions),
             "surplus_auctions": _Copy(c(d.surplus_auction).auctions),
             "ceilings": _Copy(c(d.ceiling).configs),
+            # every Timelock's count, delay, grace and proposals (specification/timelock.py)
+            "timelocks": timelock_state(self.model),
         }
         for name, t in d.types.items():
             auction, oracle, cpool = c(t.auction), c(t.oracle), c(t.pool)

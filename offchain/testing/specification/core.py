@@ -20,6 +20,7 @@ from offchain.testing.specification.events import EVENT_CHECKS
 from offchain.testing.specification.loss_order import LOSS_ORDER_REVERT_CHECKS, loss_order_checks
 from offchain.testing.specification.margin_call import MARGIN_CALL_REVERT_CHECKS, soft_liquidated
 from offchain.testing.specification.reverts import REVERT_CHECKS
+from offchain.testing.specification.timelock import timelock_checks, timelock_revert
 
 # every event's and every revert reason's check: the engine's and auctions' (events.py,
 # reverts.py) and the MarginCall's (margin_call.py)
@@ -60,6 +61,11 @@ class Specification(SpecificationBase):
         problems += deleverage_checks(self, pre, events)
         problems += loss_order_checks(self, pre, events)
         problems += self._min_auction_views()
+        checks, found = timelock_checks(
+            self.model, pre.state["timelocks"], (pre.address, pre.function, pre.args), events
+        )
+        self.checks += checks
+        problems += found
         if problems:
             raise SpecViolation(
                 f"{pre.function} from {pre.sender}: specification broken:\n" + "\n".join(problems)
@@ -253,6 +259,19 @@ class Specification(SpecificationBase):
 
     def reverted(self, pre: Before, reason: str | None) -> None:
         """A revert's reason must hold in the state before the transaction."""
+        if (reason or "").startswith("timelock: "):
+            self.checks += 1
+            problem = timelock_revert(
+                pre.state["timelocks"],
+                (pre.address, pre.function, pre.args),
+                self.model.env.timestamp,
+                reason or "",
+            )
+            if problem:
+                raise SpecViolation(
+                    f"{pre.function} from {pre.sender} reverted {reason!r}: {problem}"
+                )
+            return
         check = _REVERT_CHECKS.get(reason or "")
         if check is None:
             return

@@ -1,0 +1,207 @@
+# pragma version ~=0.4.3
+"""
+@title Timelock
+@notice Governance's delay: every change is a proposal (a batch of calls) that the proposer
+        queues, and that runs, all of it or none, once, no earlier than `delay` after it was
+        queued and no later than `grace` after that; the proposer may cancel it while queued.
+        Made the only admin of the privileged contracts, it gives every borrower and keeper at
+        least `delay` to see a change coming and act before it applies.
+        Lifecycle of a proposal: `propose` (QUEUED, earliest time `eta` = now + delay), then
+        `execute` at a time in [eta, eta + grace] with the same calls (EXECUTED), or `cancel`
+        while QUEUED (CANCELLED). A proposal past eta + grace stays QUEUED and can never run.
+@dev Analogues: MakerDAO's DSPause (plot / exec / drop, a delay), Compound's and Aave's timelocks
+     (an eta, a grace period). The calls are stored as their hash: `execute` is given them again
+     and runs them only if they hash the same, so a proposal's calls cannot change after it
+     was queued (docs/governance.md). The delay a proposal waits is the one in force when it was
+     queued; `delay`, `grace` and `proposer` change only through the queue itself (a proposal
+     that calls this contract), so lowering the delay waits the old one.
+     The calls run in order with this contract as the caller; a call that reverts reverts the
+     whole execution with the callee's revert data (the proposal stays QUEUED).
+     The twin is offchain/model/timelock.py.
+"""
+
+# calls in one proposal, and calldata of one call [bytes]
+MAX_CALLS: constant(uint256) = 32
+MAX_DATA: constant(uint256) = 1024
+# revert data of a failing call passed on [bytes] (the contracts' reasons are short strings)
+MAX_REVERT: constant(uint256) = 1024
+# bounds of the delay and the grace period [s]
+MAX_DELAY: constant(uint256) = 30 * 86400
+MIN_GRACE: constant(uint256) = 3600
+MAX_GRACE: constant(uint256) = 30 * 86400
+
+# a proposal's status
+# 0: no such proposal
+QUEUED: constant(uint256) = 1
+EXECUTED: constant(uint256) = 2
+CANCELLED: constant(uint256) = 3
+
+
+struct Call:
+    target: address
+    data: Bytes[MAX_DATA]
+
+
+struct Proposal:
+    calls_hash: bytes32  # keccak256(abi_encode(calls))
+    eta: uint256  # the earliest time it may run [s]
+    status: uint256
+
+
+event Queued:
+    proposal_id: indexed(uint256)
+    eta: uint256
+    calls_hash: bytes32
+
+
+# one per call of a queued proposal, in order, after its Queued: what it will run
+event CallQueued:
+    proposal_id: indexed(uint256)
+    index: uint256
+    target: address
+    data: Bytes[MAX_DATA]
+
+
+event Executed:
+    proposal_id: indexed(uint256)
+
+
+event Cancelled:
+    proposal_id: indexed(uint256)
+
+
+event DelaySet:
+    delay: uint256
+
+
+event GraceSet:
+    grace: uint256
+
+
+event ProposerSet:
+    proposer: address
+
+
+# the account that queues, executes and cancels proposals (governance's key)
+proposer: public(address)
+# a proposal's least wait between queueing and running [s]
+delay: public(uint256)
+# how long after its earliest time a proposal may still run [s]
+grace: public(uint256)
+# proposals queued so far (ids are 1, 2, ...)
+proposal_count: public(uint256)
+proposals: public(HashMap[uint256, Proposal])
+
+
+@deploy
+def __init__(proposer: address, delay: uint256, grace: uint256):
+    """
+    @param proposer Governance's key: the only account that may queue, execute and cancel.
+    @param delay [s], at most 30 days (0: changes run at once, for tests only).
+    @param grace [s], from 1 hour to 30 days.
+    """
+    assert proposer != empty(address), "timelock: no proposer"
+    self._set_delay(delay)
+    self._set_grace(grace)
+    self.proposer = proposer
+    log ProposerSet(proposer=proposer)
+
+
+@external
+def propose(calls: DynArray[Call, MAX_CALLS]) -> uint256:
+    """
+    @notice Queue `calls` (the proposer only); they may run from now + delay on.
+    @return The proposal's id.
+    """
+    assert msg.sender == self.proposer, "timelock: not the proposer"
+    assert len(calls) > 0, "timelock: no calls"
+    proposal_id: uint256 = self.proposal_count + 1
+    self.proposal_count = proposal_id
+    eta: uint256 = block.timestamp + self.delay
+    calls_hash: bytes32 = keccak256(abi_encode(calls))
+    self.proposals[proposal_id] = Proposal(calls_hash=calls_hash, eta=eta, status=QUEUED)
+    log Queued(proposal_id=proposal_id, eta=eta, calls_hash=calls_hash)
+    index: uint256 = 0
+    for c: Call in calls:
+        log CallQueued(proposal_id=proposal_id, index=index, target=c.target, data=c.data)
+        index += 1
+    return proposal_id
+
+
+@external
+def execute(proposal_id: uint256, calls: DynArray[Call, MAX_CALLS]):
+    """
+    @notice Run a queued proposal's calls, in order (the proposer only), from its eta to its
+            eta + grace; `calls` must be the ones queued.
+    """
+    assert msg.sender == self.proposer, "timelock: not the proposer"
+    proposal: Proposal = self.proposals[proposal_id]
+    assert proposal.status == QUEUED, "timelock: not queued"
+    assert keccak256(abi_encode(calls)) == proposal.calls_hash, "timelock: other calls"
+    assert block.timestamp >= proposal.eta, "timelock: too early"
+    assert block.timestamp <= proposal.eta + self.grace, "timelock: expired"
+    # marked before the calls run: a call back into execute finds it executed
+    self.proposals[proposal_id].status = EXECUTED
+    log Executed(proposal_id=proposal_id)
+    for c: Call in calls:
+        success: bool = False
+        response: Bytes[MAX_REVERT] = b""
+        success, response = raw_call(
+            c.target, c.data, max_outsize=MAX_REVERT, revert_on_failure=False
+        )
+        if not success:
+            raw_revert(response)
+
+
+@external
+def cancel(proposal_id: uint256):
+    """
+    @notice Drop a queued proposal (the proposer only): it can never run.
+    """
+    assert msg.sender == self.proposer, "timelock: not the proposer"
+    assert self.proposals[proposal_id].status == QUEUED, "timelock: not queued"
+    self.proposals[proposal_id].status = CANCELLED
+    log Cancelled(proposal_id=proposal_id)
+
+
+@external
+def set_delay(delay: uint256):
+    """
+    @notice The delay of the proposals queued from now on (only through the queue).
+    """
+    assert msg.sender == self, "timelock: only through the queue"
+    self._set_delay(delay)
+
+
+@external
+def set_grace(grace: uint256):
+    """
+    @notice The grace period of every proposal not yet run (only through the queue).
+    """
+    assert msg.sender == self, "timelock: only through the queue"
+    self._set_grace(grace)
+
+
+@external
+def set_proposer(proposer: address):
+    """
+    @notice Hand the proposer's right to `proposer` (only through the queue).
+    """
+    assert msg.sender == self, "timelock: only through the queue"
+    assert proposer != empty(address), "timelock: no proposer"
+    self.proposer = proposer
+    log ProposerSet(proposer=proposer)
+
+
+@internal
+def _set_delay(delay: uint256):
+    assert delay <= MAX_DELAY, "timelock: delay above 30 days"
+    self.delay = delay
+    log DelaySet(delay=delay)
+
+
+@internal
+def _set_grace(grace: uint256):
+    assert grace >= MIN_GRACE and grace <= MAX_GRACE, "timelock: grace out of range"
+    self.grace = grace
+    log GraceSet(grace=grace)

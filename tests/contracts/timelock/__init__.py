@@ -1,0 +1,1 @@
+"""Tests of contracts/Timelock.vy: governance's queue."""
