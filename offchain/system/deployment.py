@@ -47,6 +47,29 @@ class Deployment:
     types: dict[str, TypeDeployment] = field(default_factory=dict)
     # margin calls and soft liquidation (deployed after the types; "" in a record without it)
     margin_call: str = ""
+    # governance's queue, the only admin once `hand_to_timelock` ran ("": governance is)
+    timelock: str = ""
+
+    def admin_contracts(self) -> list[tuple[str, str]]:
+        """(label, address) of every contract with admins (modules/authorized.vy), in
+        deployment order: what governance administers."""
+        kinds = (
+            "VaultEngine",
+            "Spotter",
+            "FeeAccumulator",
+            "CeilingManager",
+            "Backstop",
+            "Liquidator",
+            "StabilityPool",
+            "DebtAuction",
+            "SurplusAuction",
+            "GlobalSettlement",
+            "CollateralJoin",
+            "PriceOracle",
+            "DutchAuction",
+            "MarginCall",
+        )
+        return [(label, a) for label, a in self.contracts() if label.split(" ")[0] in kinds]
 
     def contracts(self) -> list[tuple[str, str]]:
         """(label, address) of every deployed contract, in deployment order."""
@@ -75,6 +98,8 @@ class Deployment:
             ]
         if self.margin_call:
             out.append(("MarginCall", self.margin_call))
+        if self.timelock:
+            out.append(("Timelock", self.timelock))
         return out
 
 
@@ -281,6 +306,22 @@ def deploy_system(
             seed_pool(b, deployment, t, governance, t.config.pool_depth)
     deployment.margin_call = deploy_margin_call(b, deployment)
     return deployment
+
+
+def hand_to_timelock(b: Any, d: Deployment, delay: int, grace: int) -> str:
+    """Deploy governance's queue (contracts/Timelock.vy: governance its proposer, `delay` and
+    `grace` [s]) and make it the only admin of every contract with admins, and the
+    GovernanceToken's owner: from then on every privileged change is a proposal that waits
+    `delay` (docs/governance.md). Each contract first gains the Timelock as an admin, then
+    loses governance, so that no contract is ever left without one. The roles the contracts
+    hold on each other (and a deleverager's) are untouched."""
+    timelock = b.deploy("Timelock", d.governance, d.governance, delay, grace)
+    for _, address in d.admin_contracts():
+        b.transact(address, "add_authority", d.governance, timelock)
+        b.transact(address, "remove_authority", d.governance, d.governance)
+    b.transact(d.governance_token, "transfer_ownership", d.governance, timelock)
+    d.timelock = timelock
+    return timelock
 
 
 def deploy_margin_call(b: Any, d: Deployment) -> str:

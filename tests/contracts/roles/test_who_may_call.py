@@ -5,6 +5,7 @@ and matches docs/security.md. The table and probes: tests/contracts/support/role
 
 from __future__ import annotations
 
+import copy
 import re
 from pathlib import Path
 from typing import Any
@@ -20,8 +21,8 @@ from offchain.model.errors import Revert
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import LINEAR
 from offchain.model.state import Role
-from offchain.system.deployment import TypeDeployment
-from offchain.testing.harness import System
+from offchain.system.deployment import TypeDeployment, hand_to_timelock
+from offchain.testing.harness import System, reverts
 
 # the reason of the model's probe, raised after a call that went through, to roll it back
 _PROBE_DONE = "roles probe: call went through"
@@ -229,3 +230,36 @@ def test_who_may_call__every_deployed_contract_with_roles_is_in_the_table(system
     for label, address in system.d.contracts():
         names = {item.get("name") for item in system.chain.artifacts[label.split(" ")[0]][0]}
         assert ("grant_role" in names) == (address in covered), label
+
+
+def test_who_may_call__handed_to_the_timelock__only_it_is_admin(system):
+    """After `hand_to_timelock` (the deployment's governance made a proposal that waits): every
+    cell of the table from governance's key is refused with the authorization reason, on chain and
+    in the model, and from the Timelock is not; the GovernanceToken's owner is the Timelock; no
+    contract lost a role. (The Timelock's own functions: tests/contracts/timelock/.)"""
+    r = system.roles
+    d = copy.copy(system.d)  # the session's deployment stays governance's
+    with system.what_if():
+        timelock = hand_to_timelock(system.lockstep, d, 86_400, 7 * 86_400)
+        assert ("Timelock", timelock) in d.contracts()
+        wrong = []
+        for kind, function in sorted(WHO_MAY_CALL):
+            for address, t in _instances(d, kind):
+                args = _args(system, kind, function, t)
+                for label, caller, refused in (
+                    ("governance", r.governance, True),
+                    ("the timelock", timelock, False),
+                ):
+                    for side, reason in (
+                        ("chain", _chain_reason(system, address, function, caller, args)),
+                        ("model", _model_reason(system, address, function, caller, args)),
+                    ):
+                        if (reason == AUTH_REASON) != refused:
+                            wrong.append(f"{side}: {kind}.{function} from {label}: {reason!r}")
+        assert not wrong, "\n".join(wrong)
+        for label, address in d.admin_contracts():
+            assert system.view(address, "authorized", r.governance) is False, label
+            assert system.view(address, "authorized", timelock) is True, label
+        assert system.view(d.governance_token, "owner") == timelock
+        with reverts("ownable: caller is not the owner"):
+            system.tx(d.governance_token, "set_minter", r.governance, r.stranger, True)
