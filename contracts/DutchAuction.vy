@@ -230,7 +230,7 @@ def __init__(
     self.packed_curve = self._pack_curve(
         price_curves.Curve(kind=price_curves.LINEAR, duration=3600, step=0, cut=0)
     )
-    auth.__init__(auth.START | auth.CANCEL)
+    auth.__init__(auth.START | auth.CANCEL | auth.EMERGENCY)
 
 
 # ---------------------------------------------------------------- administration
@@ -307,11 +307,14 @@ def set_oracle(oracle: IPriceOracle):
 def set_stopped(level: uint256):
     """
     @notice Set the circuit breaker: 0 = running, 1 = no new auctions, 2 = also no resets,
-            3 = also no takes.
+            3 = also no takes. Admins set any level; the EMERGENCY role (the guardian, who
+            cannot wait for the delay) only a higher one than in force.
     @param level 0..3.
     """
-    auth._check_authorized()
+    auth._check_role(auth.EMERGENCY)
     assert level <= STOP_TAKES, "auction: level above 3"
+    if not auth.authorized[msg.sender]:
+        assert level > self.packed_limits >> STOPPED_SHIFT, "auction: guardian only stops more"
     self.packed_limits = (self.packed_limits & (2**STOPPED_SHIFT - 1)) | level << STOPPED_SHIFT
     log StoppedSet(level=level)
 

@@ -178,7 +178,7 @@ def __init__(
     spotter = spotter_
     self.live = True
     self.wait = wait_
-    auth.__init__(0)
+    auth.__init__(auth.EMERGENCY)
     log WaitSet(wait=wait_)
 
 
@@ -205,8 +205,9 @@ def set_wait(new_wait: uint256):
 def shutdown():
     """
     @notice Freeze the system: the engine, the Liquidator and the Backstop. Irreversible.
+            Admins, and the EMERGENCY role (the guardian: it cannot wait for the delay).
     """
-    auth._check_authorized()
+    auth._check_role(auth.EMERGENCY)
     assert self.live, "settlement: not live"
     self.live = False
     self.shutdown_at = block.timestamp

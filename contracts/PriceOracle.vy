@@ -92,7 +92,7 @@ def __init__(delay_: uint256, max_age_: uint256):
     assert max_age_ > delay_, "oracle: max age not above delay"
     self.delay = delay_
     self.max_age = max_age_
-    auth.__init__(0)
+    auth.__init__(auth.EMERGENCY)
     log DelaySet(delay=delay_)
     log MaxAgeSet(max_age=max_age_)
 
@@ -150,9 +150,10 @@ def set_max_change(new_value: uint256):
 def void():
     """
     @notice Discard the queued price (and the last post) before it takes effect: the next poke
-            keeps the current price in effect and needs a new post.
+            keeps the current price in effect and needs a new post. Admins, and the
+            EMERGENCY role (the guardian: a bad price cannot wait for the delay).
     """
-    auth._check_authorized()
+    auth._check_role(auth.EMERGENCY)
     voided: uint256 = self.next_price
     self.next_price = self.current_price
     self.next_time = self.current_time

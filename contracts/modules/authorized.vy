@@ -60,6 +60,9 @@ CANCEL: constant(uint256) = 4096
 INCOME: constant(uint256) = 8192
 # Backstop.deleverage (the keeper governance names to rank vaults by headroom)
 DELEVERAGE: constant(uint256) = 16384
+# what must not wait for governance's delay (docs/governance.md): GlobalSettlement.shutdown,
+# PriceOracle.void, DutchAuction.set_stopped to a higher level only (the guardian)
+EMERGENCY: constant(uint256) = 32768
 # account -> admin: may call every privileged entry point, add/remove admins, grant/revoke roles
 authorized: public(HashMap[address, bool])
 # account -> the role bits it holds (the capabilities above)

@@ -87,7 +87,7 @@ class Auction(NamedTuple):
 
 
 class DutchAuction(Authorized):
-    ROLE_SET = Role.START | Role.CANCEL
+    ROLE_SET = Role.START | Role.CANCEL | Role.EMERGENCY
 
     def __init__(
         self,
@@ -182,8 +182,10 @@ class DutchAuction(Authorized):
         self.log("OracleSet", oracle=oracle)
 
     def set_stopped(self, sender: str, level: int) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.EMERGENCY)
         require(level <= STOP_TAKES, "auction: level above 3")
+        if not self.authorized[sender]:
+            require(level > self.stopped, "auction: guardian only stops more")
         self.stopped = level
         self.log("StoppedSet", level=level)
 

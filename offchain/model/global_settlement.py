@@ -5,13 +5,15 @@ from __future__ import annotations
 
 from offchain.model.errors import Revert, require
 from offchain.model.fixed_point import RAY, WAD, div_up, neg, to_int256, u256
-from offchain.model.state import ZERO_ADDRESS, Authorized, Env
+from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import VaultEngine
 
 LOSS_RUNNING = 1  # the Backstop's status of a loss whose auction still runs
 
 
 class GlobalSettlement(Authorized):
+    ROLE_SET = Role.EMERGENCY
+
     def __init__(
         self,
         env: Env,
@@ -53,7 +55,7 @@ class GlobalSettlement(Authorized):
     # ------------------------------------------------------------ settlement
 
     def shutdown(self, sender: str) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.EMERGENCY)
         require(self.live, "settlement: not live")
         self.live = False
         self.shutdown_at = self.now

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from offchain.model.errors import require
 from offchain.model.fixed_point import WAD, u256
-from offchain.model.state import Authorized, Env
+from offchain.model.state import Authorized, Env, Role
 
 MAX_CHANGE = 10 * WAD
 
 
 class PriceOracle(Authorized):
+    ROLE_SET = Role.EMERGENCY
+
     def __init__(self, env: Env, address: str, deployer: str, delay: int, max_age: int):
         super().__init__(env, address)
         require(delay > 0, "oracle: zero delay")
@@ -54,7 +56,7 @@ class PriceOracle(Authorized):
         self.log("MaxChangeSet", max_change=new_value)
 
     def void(self, sender: str) -> None:
-        self._check_authorized(sender)
+        self._check_role(sender, Role.EMERGENCY)
         voided = self.next_price
         self.next_price = self.current_price
         self.next_time = self.current_time

@@ -159,6 +159,9 @@ class Role(IntFlag):
     CANCEL = 4096  # DutchAuction.cancel_for_settlement (global settlement)
     INCOME = 8192  # StabilityPool.add_income (the FeeAccumulator)
     DELEVERAGE = 16384  # Backstop.deleverage (the keeper governance names)
+    # GlobalSettlement.shutdown, PriceOracle.void, DutchAuction.set_stopped to a higher level only
+    # (the guardian: what must not wait for governance's delay, docs/governance.md)
+    EMERGENCY = 32768
 
 
 class Authorized(Contract):

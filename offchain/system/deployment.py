@@ -308,13 +308,19 @@ def deploy_system(
     return deployment
 
 
-def hand_to_timelock(b: Any, d: Deployment, delay: int, grace: int) -> str:
+def hand_to_timelock(b: Any, d: Deployment, delay: int, grace: int, guardian: str = "") -> str:
     """Deploy governance's queue (contracts/Timelock.vy: governance its proposer, `delay` and
     `grace` [s]) and make it the only admin of every contract with admins, and the
     GovernanceToken's owner: from then on every privileged change is a proposal that waits
     `delay` (docs/governance.md). Each contract first gains the Timelock as an admin, then
     loses governance, so that no contract is ever left without one. The roles the contracts
-    hold on each other (and a deleverager's) are untouched."""
+    hold on each other (and a deleverager's) are untouched. `guardian` ("": none) is first
+    granted the EMERGENCY role where it is checked: GlobalSettlement.shutdown, each oracle's
+    void and each auction's set_stopped to a higher level (what cannot wait for the delay)."""
+    if guardian:
+        for address in (d.settlement, *(t.oracle for t in d.types.values()),
+                        *(t.auction for t in d.types.values())):  # fmt: skip
+            b.transact(address, "grant_role", d.governance, guardian, int(Role.EMERGENCY))
     timelock = b.deploy("Timelock", d.governance, d.governance, delay, grace)
     for _, address in d.admin_contracts():
         b.transact(address, "add_authority", d.governance, timelock)

@@ -45,6 +45,10 @@ fixed_point, price_curves or contracts, so that a bug in those cannot hide itsel
   the buffer at the lowest price shown, and within one window the shares charged to a vault add
   up to at most the max fraction (issue 45, finding 1); the keeper's ranking (what the fuzz
   machine's and the attacker's keeper send) is by strength, so split-invariant (finding 2);
+- governance's queue (timelock.py, issue 66): a proposal runs only in [eta, eta + grace], eta the
+  time it was queued plus the delay then in force, at most once, never after a cancel, only with
+  the calls of its hash; and the guardian (EMERGENCY, not an admin) sets an auction's stop
+  level only higher than the one in force, and is refused only when it asks for no higher;
 - gas (issue 63): the twin has no gas and models every transaction as sent with what it needs.
   The one guard on the gas left, `Liquidator.liquidate_many`'s (a vault starts only while
   LIQUIDATION_RESERVE is left, a size cut only while CUT_RESERVE is), is the chain's alone: a

@@ -138,6 +138,7 @@ class SpecificationBase:
         for name, t in d.types.items():
             auction, oracle, cpool = c(t.auction), c(t.oracle), c(t.pool)
             state[f"auctions:{name}"] = _Copy(auction.auctions)
+            state[f"stopped:{name}"] = auction.stopped
             # the type's dust x its penalty, from the engine's and the Liquidator's own state
             # (not the auction's view: a stale or wrong min_auction there must show)
             penalty = c(d.liquidator).types[t.type_id].penalty

@@ -61,6 +61,7 @@ class Specification(SpecificationBase):
         problems += deleverage_checks(self, pre, events)
         problems += loss_order_checks(self, pre, events)
         problems += self._min_auction_views()
+        problems += self._guardian_stop(pre, events)
         checks, found = timelock_checks(
             self.model, pre.state["timelocks"], (pre.address, pre.function, pre.args), events
         )
@@ -70,6 +71,21 @@ class Specification(SpecificationBase):
             raise SpecViolation(
                 f"{pre.function} from {pre.sender}: specification broken:\n" + "\n".join(problems)
             )
+
+    def _guardian_stop(self, pre: Before, events: list[Event]) -> list[str]:
+        """An auction's stop level set directly by an account that is not its admin (the
+        EMERGENCY role's guardian) only rises: the guardian can stop more, never restart."""
+        name = self._type_of_auction(pre.address)
+        if pre.function != "set_stopped" or name is None:
+            return []
+        auction = self.c(pre.address)
+        if auction.authorized[pre.sender]:
+            return []
+        self.checks += 1
+        before = pre.state[f"stopped:{name}"]
+        if auction.stopped <= before:
+            return [f"auction {name}: the guardian set level {auction.stopped} from {before}"]
+        return []
 
     def _min_auction_views(self) -> list[str]:
         """Every auction's `min_auction` view reads the type's dust x its penalty as they are

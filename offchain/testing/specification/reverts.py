@@ -262,6 +262,19 @@ def _threshold_dust_refusal(spec: SpecificationBase, pre: Before) -> str | None:
     return f"threshold {threshold} and dust {dust} refused, though the threshold is not below it"
 
 
+def _guardian_stops_more(spec: SpecificationBase, pre: Before) -> str | None:
+    """ "auction: guardian only stops more": the sender, not an admin of the auction, asked for a
+    level no higher than the one in force (the state is as before: the call reverted)."""
+    if pre.function != "set_stopped" or spec._type_of_auction(pre.address) is None:
+        return None
+    auction = spec.c(pre.address)
+    if auction.authorized[pre.sender]:
+        return "the sender is an admin: it may set any level"
+    if pre.args[0] > auction.stopped:
+        return f"level {pre.args[0]} is above the {auction.stopped} in force"
+    return None
+
+
 REVERT_CHECKS = {
     "engine: not safe": _not_safe,
     "liquidator: vault is safe": _vault_is_safe,
@@ -275,6 +288,7 @@ REVERT_CHECKS = {
     "pool: request lapsed": _request_lapsed,
     "pool: below minimum shares": _below_minimum_shares,
     "auction: cannot reset": _cannot_reset,
+    "auction: guardian only stops more": _guardian_stops_more,
     "auction: needs reset": _needs_reset,
     "auction: not ended": lambda spec, pre: _dust_close_refusal(spec, pre, "not ended"),
     "auction: lot not dust": lambda spec, pre: _dust_close_refusal(spec, pre, "lot not dust"),

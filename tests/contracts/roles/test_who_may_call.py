@@ -263,3 +263,41 @@ def test_who_may_call__handed_to_the_timelock__only_it_is_admin(system):
         assert system.view(d.governance_token, "owner") == timelock
         with reverts("ownable: caller is not the owner"):
             system.tx(d.governance_token, "set_minter", r.governance, r.stranger, True)
+
+
+# what the EMERGENCY role lets its holder call (docs/governance.md): nothing else
+EMERGENCY_LIST = frozenset(
+    {("GlobalSettlement", "shutdown"), ("PriceOracle", "void"), ("DutchAuction", "set_stopped")}
+)
+
+
+def test_who_may_call__the_guardian_calls_exactly_its_list(system):
+    """A guardian granted EMERGENCY by `hand_to_timelock`: every cell of the table from it is
+    refused with the authorization reason except the emergency list's, on chain and in the
+    model; its stop only raises an auction's level; it shuts the system down at once."""
+    r = system.roles
+    d = copy.copy(system.d)
+    guardian = r.stranger
+    with system.what_if():
+        hand_to_timelock(system.lockstep, d, 86_400, 7 * 86_400, guardian)
+        wrong = []
+        for kind, function in sorted(WHO_MAY_CALL):
+            refused = (kind, function) not in EMERGENCY_LIST
+            for address, t in _instances(d, kind):
+                args = _args(system, kind, function, t)
+                for side, reason in (
+                    ("chain", _chain_reason(system, address, function, guardian, args)),
+                    ("model", _model_reason(system, address, function, guardian, args)),
+                ):
+                    if (reason == AUTH_REASON) != refused:
+                        wrong.append(f"{side}: {kind}.{function} from the guardian: {reason!r}")
+        assert not wrong, "\n".join(wrong)
+        auction = system.eth.auction
+        system.tx(auction, "set_stopped", guardian, 2)
+        for level in (2, 1, 0):
+            with reverts("auction: guardian only stops more"):
+                system.tx(auction, "set_stopped", guardian, level)
+        system.tx(auction, "set_stopped", guardian, 3)
+        system.tx(system.eth.oracle, "void", guardian)
+        system.tx(d.settlement, "shutdown", guardian)
+        assert system.view(d.settlement, "live") is False
