@@ -3,18 +3,23 @@
 @title Timelock
 @notice Governance's delay: every change is a proposal (a batch of calls) that the proposer
         queues, and that runs, all of it or none, once, no earlier than `delay` after it was
-        queued and no later than `grace` after that; the proposer may cancel it while queued.
+        queued and no later than `grace` after that (both as in force when it was queued); the
+        proposer, or the guardian, may cancel it while queued.
         Made the only admin of the privileged contracts, it gives every borrower and keeper at
         least `delay` to see a change coming and act before it applies.
-        Lifecycle of a proposal: `propose` (QUEUED, earliest time `eta` = now + delay), then
-        `execute` at a time in [eta, eta + grace] with the same calls (EXECUTED), or `cancel`
-        while QUEUED (CANCELLED). A proposal past eta + grace stays QUEUED and can never run.
+        Lifecycle of a proposal: `propose` (QUEUED, earliest time `eta` = now + delay, latest
+        `expires` = eta + grace), then `execute` at a time in [eta, expires] with the same calls
+        (EXECUTED), or `cancel` while QUEUED (CANCELLED). A proposal past `expires` stays QUEUED
+        and can never run: a later change of `grace` does not move a queued proposal's window.
 @dev Analogues: MakerDAO's DSPause (plot / exec / drop, a delay), Compound's and Aave's timelocks
      (an eta, a grace period). The calls are stored as their hash: `execute` is given them again
      and runs them only if they hash the same, so a proposal's calls cannot change after it
      was queued (docs/governance.md). The delay a proposal waits is the one in force when it was
-     queued; `delay`, `grace` and `proposer` change only through the queue itself (a proposal
-     that calls this contract), so lowering the delay waits the old one.
+     queued; `delay`, `grace`, `proposer` and `guardian` change only through the queue itself
+     (a proposal that calls this contract), so lowering the delay waits the old one, and
+     through the queue the delay is at least MIN_QUEUED_DELAY (0 only from the constructor:
+     tests). What a proposal can grant (an admin, a role, a minter) acts without the delay
+     afterwards: docs/governance.md lists those calls, which the bots flag.
      The calls run in order with this contract as the caller; a call that reverts reverts the
      whole execution with the callee's revert data (the proposal stays QUEUED).
      The twin is offchain/model/timelock.py.
@@ -27,6 +32,7 @@ MAX_DATA: constant(uint256) = 1024
 MAX_REVERT: constant(uint256) = 1024
 # bounds of the delay and the grace period [s]
 MAX_DELAY: constant(uint256) = 30 * 86400
+MIN_QUEUED_DELAY: constant(uint256) = 3600
 MIN_GRACE: constant(uint256) = 3600
 MAX_GRACE: constant(uint256) = 30 * 86400
 
@@ -45,12 +51,14 @@ struct Call:
 struct Proposal:
     calls_hash: bytes32  # keccak256(abi_encode(calls))
     eta: uint256  # the earliest time it may run [s]
+    expires: uint256  # the latest time it may run [s]: eta + the grace when it was queued
     status: uint256
 
 
 event Queued:
     proposal_id: indexed(uint256)
     eta: uint256
+    expires: uint256
     calls_hash: bytes32
 
 
@@ -82,8 +90,15 @@ event ProposerSet:
     proposer: address
 
 
+event GuardianSet:
+    guardian: address
+
+
 # the account that queues, executes and cancels proposals (governance's key)
 proposer: public(address)
+# the account that may cancel a queued proposal besides the proposer (empty: none): the
+# emergency role's holder, who can stop a proposal a stolen proposer key queued
+guardian: public(address)
 # a proposal's least wait between queueing and running [s]
 delay: public(uint256)
 # how long after its earliest time a proposal may still run [s]
@@ -94,17 +109,18 @@ proposals: public(HashMap[uint256, Proposal])
 
 
 @deploy
-def __init__(proposer: address, delay: uint256, grace: uint256):
+def __init__(proposer: address, guardian: address, delay: uint256, grace: uint256):
     """
-    @param proposer Governance's key: the only account that may queue, execute and cancel.
+    @param proposer Governance's key: the only account that may queue and execute.
+    @param guardian May cancel a queued proposal too (empty: nobody but the proposer).
     @param delay [s], at most 30 days (0: changes run at once, for tests only).
     @param grace [s], from 1 hour to 30 days.
     """
-    assert proposer != empty(address), "timelock: no proposer"
     self._set_delay(delay)
     self._set_grace(grace)
-    self.proposer = proposer
-    log ProposerSet(proposer=proposer)
+    self._set_proposer(proposer)
+    self.guardian = guardian
+    log GuardianSet(guardian=guardian)
 
 
 @external
@@ -118,9 +134,12 @@ def propose(calls: DynArray[Call, MAX_CALLS]) -> uint256:
     proposal_id: uint256 = self.proposal_count + 1
     self.proposal_count = proposal_id
     eta: uint256 = block.timestamp + self.delay
+    expires: uint256 = eta + self.grace
     calls_hash: bytes32 = keccak256(abi_encode(calls))
-    self.proposals[proposal_id] = Proposal(calls_hash=calls_hash, eta=eta, status=QUEUED)
-    log Queued(proposal_id=proposal_id, eta=eta, calls_hash=calls_hash)
+    self.proposals[proposal_id] = Proposal(
+        calls_hash=calls_hash, eta=eta, expires=expires, status=QUEUED
+    )
+    log Queued(proposal_id=proposal_id, eta=eta, expires=expires, calls_hash=calls_hash)
     index: uint256 = 0
     for c: Call in calls:
         log CallQueued(proposal_id=proposal_id, index=index, target=c.target, data=c.data)
@@ -132,14 +151,14 @@ def propose(calls: DynArray[Call, MAX_CALLS]) -> uint256:
 def execute(proposal_id: uint256, calls: DynArray[Call, MAX_CALLS]):
     """
     @notice Run a queued proposal's calls, in order (the proposer only), from its eta to its
-            eta + grace; `calls` must be the ones queued.
+            expiry; `calls` must be the ones queued.
     """
     assert msg.sender == self.proposer, "timelock: not the proposer"
     proposal: Proposal = self.proposals[proposal_id]
     assert proposal.status == QUEUED, "timelock: not queued"
     assert keccak256(abi_encode(calls)) == proposal.calls_hash, "timelock: other calls"
     assert block.timestamp >= proposal.eta, "timelock: too early"
-    assert block.timestamp <= proposal.eta + self.grace, "timelock: expired"
+    assert block.timestamp <= proposal.expires, "timelock: expired"
     # marked before the calls run: a call back into execute finds it executed
     self.proposals[proposal_id].status = EXECUTED
     log Executed(proposal_id=proposal_id)
@@ -156,9 +175,11 @@ def execute(proposal_id: uint256, calls: DynArray[Call, MAX_CALLS]):
 @external
 def cancel(proposal_id: uint256):
     """
-    @notice Drop a queued proposal (the proposer only): it can never run.
+    @notice Drop a queued proposal (the proposer or the guardian): it can never run.
     """
-    assert msg.sender == self.proposer, "timelock: not the proposer"
+    assert msg.sender == self.proposer or (
+        msg.sender == self.guardian and msg.sender != empty(address)
+    ), "timelock: not the proposer or guardian"
     assert self.proposals[proposal_id].status == QUEUED, "timelock: not queued"
     self.proposals[proposal_id].status = CANCELLED
     log Cancelled(proposal_id=proposal_id)
@@ -167,16 +188,18 @@ def cancel(proposal_id: uint256):
 @external
 def set_delay(delay: uint256):
     """
-    @notice The delay of the proposals queued from now on (only through the queue).
+    @notice The delay of the proposals queued from now on (only through the queue), at least
+            MIN_QUEUED_DELAY.
     """
     assert msg.sender == self, "timelock: only through the queue"
+    assert delay >= MIN_QUEUED_DELAY, "timelock: delay below 1 hour"
     self._set_delay(delay)
 
 
 @external
 def set_grace(grace: uint256):
     """
-    @notice The grace period of every proposal not yet run (only through the queue).
+    @notice The grace period of the proposals queued from now on (only through the queue).
     """
     assert msg.sender == self, "timelock: only through the queue"
     self._set_grace(grace)
@@ -185,10 +208,27 @@ def set_grace(grace: uint256):
 @external
 def set_proposer(proposer: address):
     """
-    @notice Hand the proposer's right to `proposer` (only through the queue).
+    @notice Hand the proposer's right to `proposer` (only through the queue); the proposals
+            queued before stay, and the new proposer executes or cancels them.
     """
     assert msg.sender == self, "timelock: only through the queue"
-    assert proposer != empty(address), "timelock: no proposer"
+    self._set_proposer(proposer)
+
+
+@external
+def set_guardian(guardian: address):
+    """
+    @notice Who may cancel besides the proposer (only through the queue; empty: nobody).
+    """
+    assert msg.sender == self, "timelock: only through the queue"
+    self.guardian = guardian
+    log GuardianSet(guardian=guardian)
+
+
+@internal
+def _set_proposer(proposer: address):
+    # the Timelock as its own proposer could never queue, run or cancel anything again
+    assert proposer != empty(address) and proposer != self, "timelock: bad proposer"
     self.proposer = proposer
     log ProposerSet(proposer=proposer)
 

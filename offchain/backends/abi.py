@@ -393,8 +393,9 @@ class ContractAbi:
 
 
 class CalldataReader:
-    """Calldata sent to a deployed contract -> (function name, arguments) as the contract decodes
-    them (addresses checksummed, arrays and structs as tuples): how the model runs the calls a
+    """Calldata sent to a deployed contract -> (function name, arguments, whether the function
+    only reads) as the contract decodes ABI-standard calldata (addresses checksummed, arrays and
+    structs as tuples): how the model runs the calls a
     Timelock proposal carries (offchain/model/timelock.py, through `Env.calldata`). `names` is
     the model's address -> contract name (ModelBackend.names, shared); `abis` each contract
     name's ABI. Where the contract would revert without a reason (no function has the selector,
@@ -402,7 +403,7 @@ class CalldataReader:
 
     def __init__(self, abis: dict[str, list[dict]], names: dict[str, str]):
         self.names = names
-        self.functions: dict[str, dict[bytes, tuple[str, list[str]]]] = {}
+        self.functions: dict[str, dict[bytes, tuple[str, list[str], bool]]] = {}
         for name, abi in abis.items():
             table = self.functions[name] = {}
             for item in abi:
@@ -410,7 +411,8 @@ class CalldataReader:
                     continue
                 types = [abi_type_of(i) for i in item["inputs"]]
                 selector = keccak(text=f"{item['name']}({','.join(types)})")[:4]
-                table[selector] = (item["name"], types)
+                reads_only = item.get("stateMutability") in ("view", "pure")
+                table[selector] = (item["name"], types, reads_only)
 
     def __deepcopy__(self, memo: dict) -> CalldataReader:
         # the ABI tables never change: a copy of the model shares them, with its own names
@@ -421,7 +423,7 @@ class CalldataReader:
         new.names = copy.deepcopy(self.names, memo)
         return new
 
-    def __call__(self, address: str, data: bytes) -> tuple[str, tuple]:
+    def __call__(self, address: str, data: bytes) -> tuple[str, tuple, bool]:
         from offchain.model.errors import Revert
 
         name = self.names.get(address)
@@ -432,12 +434,12 @@ class CalldataReader:
         found = self.functions[name].get(bytes(data[:4]))
         if found is None or len(data) < 4:
             raise Revert(None)
-        function, types = found
+        function, types, reads_only = found
         try:
             values = abi_decode(types, bytes(data[4:]))
         except (DecodingError, ValueError):  # what a Vyper contract refuses to decode
             raise Revert(None) from None
-        return function, tuple(_checksummed(v) for v in values)
+        return function, tuple(_checksummed(v) for v in values), reads_only
 
 
 def _checksummed(value: Any) -> Any:

@@ -43,10 +43,11 @@ class Env:
     # when a list: every transaction's journal is appended to it (what a step wrote, for the
     # differential checks of offchain/testing/checking.py)
     write_log: list[tuple] | None = None
-    # (target address, calldata) -> (function name, arguments): how a contract that forwards
+    # (target address, calldata) -> (function name, arguments, reads only): how a contract that
+    # forwards
     # calldata (the Timelock) runs it in the model; offchain/backends/model.py sets it from the
     # compiled contracts' ABIs (offchain/backends/abi.py, CalldataReader)
-    calldata: Callable[[str, bytes], tuple[str, tuple]] | None = None
+    calldata: Callable[[str, bytes], tuple[str, tuple, bool]] | None = None
 
     def transact(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run one model call as a transaction: all of it, or (on Revert) none of it."""

@@ -1,13 +1,20 @@
 """Twin of contracts/Timelock.vy: governance's queue. A proposal (calls, each a target and its
-calldata) is queued by the proposer, runs once in [eta, eta + grace], all of it or none, or is
-cancelled while queued.
+calldata) is queued by the proposer, runs once in [eta, expires] (eta + the grace when queued),
+all of it or none, or is cancelled while queued (by the proposer or the guardian).
 
 The contract hands each call's calldata to its target; the twin runs the target's model function
 with the arguments the calldata encodes, with the timelock as the sender. Reading calldata needs
 the targets' ABIs: `Env.calldata` (set by offchain/backends/model.py from the compiled contracts)
 turns (target, data) into (function name, arguments) as a Vyper contract decodes them, or raises
 Revert(None) where the contract would revert without a reason (an unknown selector, data that
-does not decode)."""
+does not decode), and which functions only read (the twin runs nothing for those: they change no
+state, and the project's views do not revert).
+
+The twin follows ABI-standard calldata (what eth_abi and `ape run govern` encode): a Vyper
+contract also accepts some other layouts (offsets pointing back, words missing at the end read
+as zeros) that the twin refuses; a proposal of such data is a difference the lockstep reports.
+Precompiles and code the model does not hold (a call to an address with code only on chain) are
+out of its scope alike."""
 
 from __future__ import annotations
 
@@ -20,6 +27,7 @@ from offchain.model.state import ZERO_ADDRESS, Contract, Env
 MAX_CALLS = 32
 MAX_DATA = 1024
 MAX_DELAY = 30 * 86400
+MIN_QUEUED_DELAY = 3600
 MIN_GRACE = 3600
 MAX_GRACE = 30 * 86400
 
@@ -35,20 +43,28 @@ def calls_hash(calls: list[tuple[str, bytes]]) -> bytes:
 
 class Timelock(Contract):
     def __init__(
-        self, env: Env, address: str, deployer: str, proposer: str, delay: int, grace: int
+        self,
+        env: Env,
+        address: str,
+        deployer: str,
+        proposer: str,
+        guardian: str,
+        delay: int,
+        grace: int,
     ):
         super().__init__(env, address)
         self.proposer = ZERO_ADDRESS
+        self.guardian = ZERO_ADDRESS
         self.delay = 0
         self.grace = 0
         self.proposal_count = 0
-        # id -> (calls_hash, eta, status), the contract's Proposal struct
-        self.proposals = self.storage((b"\0" * 32, 0, 0))
-        require(proposer != ZERO_ADDRESS, "timelock: no proposer")
+        # id -> (calls_hash, eta, expires, status), the contract's Proposal struct
+        self.proposals = self.storage((b"\0" * 32, 0, 0, 0))
         self._set_delay(delay)
         self._set_grace(grace)
-        self.proposer = proposer
-        self.log("ProposerSet", proposer=proposer)
+        self._set_proposer(proposer)
+        self.guardian = guardian
+        self.log("GuardianSet", guardian=guardian)
 
     @staticmethod
     def _calls(calls: list[tuple[str, bytes]]) -> list[tuple[str, bytes]]:
@@ -65,9 +81,10 @@ class Timelock(Contract):
         proposal_id = self.proposal_count + 1
         self.proposal_count = proposal_id
         eta = self.now + self.delay
+        expires = eta + self.grace
         digest = calls_hash(calls)
-        self.proposals[proposal_id] = (digest, eta, QUEUED)
-        self.log("Queued", proposal_id=proposal_id, eta=eta, calls_hash=digest)
+        self.proposals[proposal_id] = (digest, eta, expires, QUEUED)
+        self.log("Queued", proposal_id=proposal_id, eta=eta, expires=expires, calls_hash=digest)
         for index, (target, data) in enumerate(calls):
             self.log("CallQueued", proposal_id=proposal_id, index=index, target=target, data=data)
         return proposal_id
@@ -75,35 +92,43 @@ class Timelock(Contract):
     def execute(self, sender: str, proposal_id: int, calls: list[tuple[str, bytes]]) -> None:
         calls = self._calls(calls)
         require(sender == self.proposer, NOT_PROPOSER)
-        digest, eta, status = self.proposals[proposal_id]
+        digest, eta, expires, status = self.proposals[proposal_id]
         require(status == QUEUED, "timelock: not queued")
         require(calls_hash(calls) == digest, "timelock: other calls")
         require(self.now >= eta, "timelock: too early")
-        require(self.now <= eta + self.grace, "timelock: expired")
-        self.proposals[proposal_id] = (digest, eta, EXECUTED)
+        require(self.now <= expires, "timelock: expired")
+        if self.env.calldata is None:  # (checked before anything is written)
+            raise RuntimeError(
+                "the model runs a Timelock's calls with the contracts' ABIs: ModelBackend(abis=...)"
+            )
+        self.proposals[proposal_id] = (digest, eta, expires, EXECUTED)
         self.log("Executed", proposal_id=proposal_id)
         for target, data in calls:
             contract = self.env.contracts.get(target)
             if contract is None:  # a call to an address without code succeeds, doing nothing
                 continue
-            if self.env.calldata is None:
-                raise RuntimeError(
-                    "the model runs a Timelock's calls with the contracts' ABIs: "
-                    "ModelBackend(abis=...)"
-                )
-            function, args = self.env.calldata(target, data)
+            function, args, reads_only = self.env.calldata(target, data)
+            if reads_only:  # a view changes nothing (and the project's do not revert)
+                continue
+            method = getattr(contract, function, None)
+            if not callable(method):
+                raise RuntimeError(f"the twin of {target} has no function {function}")
             # a revert in the call reverts the execution with the callee's reason (raw_revert)
-            getattr(contract, function)(self.address, *args)
+            method(self.address, *args)
 
     def cancel(self, sender: str, proposal_id: int) -> None:
-        require(sender == self.proposer, NOT_PROPOSER)
-        digest, eta, status = self.proposals[proposal_id]
+        require(
+            sender == self.proposer or (sender == self.guardian and sender != ZERO_ADDRESS),
+            "timelock: not the proposer or guardian",
+        )
+        digest, eta, expires, status = self.proposals[proposal_id]
         require(status == QUEUED, "timelock: not queued")
-        self.proposals[proposal_id] = (digest, eta, CANCELLED)
+        self.proposals[proposal_id] = (digest, eta, expires, CANCELLED)
         self.log("Cancelled", proposal_id=proposal_id)
 
     def set_delay(self, sender: str, delay: int) -> None:
         require(sender == self.address, ONLY_QUEUE)
+        require(delay >= MIN_QUEUED_DELAY, "timelock: delay below 1 hour")
         self._set_delay(delay)
 
     def set_grace(self, sender: str, grace: int) -> None:
@@ -112,7 +137,15 @@ class Timelock(Contract):
 
     def set_proposer(self, sender: str, proposer: str) -> None:
         require(sender == self.address, ONLY_QUEUE)
-        require(proposer != ZERO_ADDRESS, "timelock: no proposer")
+        self._set_proposer(proposer)
+
+    def set_guardian(self, sender: str, guardian: str) -> None:
+        require(sender == self.address, ONLY_QUEUE)
+        self.guardian = guardian
+        self.log("GuardianSet", guardian=guardian)
+
+    def _set_proposer(self, proposer: str) -> None:
+        require(proposer not in (ZERO_ADDRESS, self.address), "timelock: bad proposer")
         self.proposer = proposer
         self.log("ProposerSet", proposer=proposer)
 

@@ -9,7 +9,7 @@ from typing import Any
 from offchain.backends import ModelBackend
 from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER, Layer
 from offchain.model.fixed_point import RAY
-from offchain.model.state import Role
+from offchain.model.state import ZERO_ADDRESS, Role
 from offchain.system.config import CollateralConfig, SystemConfig
 
 
@@ -321,7 +321,10 @@ def hand_to_timelock(b: Any, d: Deployment, delay: int, grace: int, guardian: st
         for address in (d.settlement, *(t.oracle for t in d.types.values()),
                         *(t.auction for t in d.types.values())):  # fmt: skip
             b.transact(address, "grant_role", d.governance, guardian, int(Role.EMERGENCY))
-    timelock = b.deploy("Timelock", d.governance, d.governance, delay, grace)
+    # the guardian may also cancel a queued proposal (a stolen proposer key's, say)
+    timelock = b.deploy(
+        "Timelock", d.governance, d.governance, guardian or ZERO_ADDRESS, delay, grace
+    )
     for _, address in d.admin_contracts():
         b.transact(address, "add_authority", d.governance, timelock)
         b.transact(address, "remove_authority", d.governance, d.governance)

@@ -657,13 +657,14 @@ def timelock_gas(
     chain: EvmBackend, roles: list[str], observe: Observer | None = None
 ) -> dict[str, int]:
     """Governance's queue (issue 66) beside a fresh deployment: a Timelock (a 2-day delay,
-    governance its proposer) made an admin of the Liquidator and the Backstop; a proposal of two
-    calls (ETH-A's liquidation penalty from 1.13 to 1.15, the waterfall's first two layers
-    swapped) queued, executed two days later, and a second proposal (the same calls) cancelled."""
+    governance its proposer, roles[5] its guardian) made an admin of the Liquidator and the
+    Backstop; a proposal of two calls (ETH-A's liquidation penalty from 1.13 to 1.15, the
+    waterfall's first two layers swapped) queued, executed two days later, and a second proposal
+    (the same calls) cancelled."""
     ls, model, d, gas, measure = _fresh(chain, roles, observe)
     governance = roles[0]
     eth = d.types["ETH-A"]
-    timelock = ls.deploy("Timelock", governance, governance, 2 * 86_400, 7 * 86_400)
+    timelock = ls.deploy("Timelock", governance, governance, roles[5], 2 * 86_400, 7 * 86_400)
     for address in (d.liquidator, d.backstop):
         ls.transact(address, "add_authority", governance, timelock)
     config = model.contract(d.liquidator).types[eth.type_id]

@@ -63,7 +63,10 @@ class Specification(SpecificationBase):
         problems += self._min_auction_views()
         problems += self._guardian_stop(pre, events)
         checks, found = timelock_checks(
-            self.model, pre.state["timelocks"], (pre.address, pre.function, pre.args), events
+            self.model,
+            pre.state["timelocks"],
+            (pre.sender, pre.address, pre.function, pre.args),
+            events,
         )
         self.checks += checks
         problems += found
@@ -279,7 +282,7 @@ class Specification(SpecificationBase):
             self.checks += 1
             problem = timelock_revert(
                 pre.state["timelocks"],
-                (pre.address, pre.function, pre.args),
+                (pre.sender, pre.address, pre.function, pre.args),
                 self.model.env.timestamp,
                 reason or "",
             )

@@ -2,20 +2,26 @@
 independent rewrite of offchain/model/timelock.py (it never imports it; the calls' hash is
 written here with eth_abi, the constants restated).
 
-The bound: a proposal's calls run only inside its window, at most once, never after a cancel, and
-only the calls it was queued with. Checked on every transaction, from the events and from each
-Timelock's proposals before and after it:
+The bound: a proposal's calls run only inside its window [eta, expires], eta the time it was
+queued plus the delay then in force and expires eta plus the grace then in force (a later change
+of either moves no queued proposal), at most once, never after a cancel, and only the calls it
+was queued with. Checked on every transaction, from the events, from the call itself and from
+each Timelock's proposals before and after it:
 - `Queued` gives the next id (the count before, plus one per proposal queued in the
-  transaction), an eta of exactly now + the delay in force (the delay before the transaction,
-  or the last `DelaySet` before the event in it), the hash of the calls its `CallQueued` events
-  list, in order, with indexes 0, 1, ...; the proposal is QUEUED after;
+  transaction), eta = now + the delay in force and expires = eta + the grace in force (those
+  before the transaction, or the last `DelaySet` / `GraceSet` before the event in it), the hash
+  of the calls its `CallQueued` events list, in order, with indexes 0, 1, ... (and no
+  `CallQueued` of another id); the proposal is QUEUED after;
 - `Executed` only of a proposal QUEUED before it (not executed or cancelled earlier in the same
-  transaction), at a time in [eta, eta + grace], grace as in force before the event; the
-  proposal is EXECUTED after; a top-level `execute` ran with calls of the stored hash;
-- `Cancelled` only of a proposal QUEUED before it; the proposal is CANCELLED after;
+  transaction), at a time in its [eta, expires] as stored when it was queued; the proposal is
+  EXECUTED after; `Cancelled` only of a proposal QUEUED before it, CANCELLED after;
 - no proposal's record changes without its event, and no proposal leaves EXECUTED or CANCELLED;
-- the refusals "timelock: too early", "timelock: expired", "timelock: not queued" and
-  "timelock: other calls" of a top-level `execute` or `cancel` only when the state before says so.
+- a successful top-level call says what happened: `propose` exactly one `Queued`, `execute(id,
+  calls)` exactly one `Executed(id)` with calls of the stored hash, `cancel(id)` exactly one
+  `Cancelled(id)`, by the proposer (or, for a cancel, the guardian);
+- a top-level propose, execute or cancel refused with a Timelock reason: the refusal its own
+  checks give in the state before, in the contract's order (sender, status, calls, too early,
+  expired); where they all pass, only an execute may fail, for a reason of its calls.
 """
 
 from __future__ import annotations
@@ -30,6 +36,8 @@ from offchain.model.state import Event
 # restated from Timelock.vy: a proposal's status
 QUEUED, EXECUTED, CANCELLED = 1, 2, 3
 _NAME = "Timelock"
+_NONE = (b"", 0, 0, 0)
+_ZERO = "0x0000000000000000000000000000000000000000"
 
 
 def timelocks(model: Any) -> list[str]:
@@ -37,12 +45,20 @@ def timelocks(model: Any) -> list[str]:
     return [address for address, name in model.names.items() if name == _NAME]
 
 
-def timelock_state(model: Any) -> dict[str, tuple[int, int, int, dict[int, tuple]]]:
-    """Per Timelock: (proposal count, delay, grace, id -> (hash, eta, status)) as they are."""
+def timelock_state(model: Any) -> dict[str, tuple]:
+    """Per Timelock: (proposal count, delay, grace, proposer, guardian, id -> (hash, eta,
+    expires, status)) as they are."""
     out = {}
     for address in timelocks(model):
         t = model.contract(address)
-        out[address] = (t.proposal_count, t.delay, t.grace, dict(t.proposals))
+        out[address] = (
+            t.proposal_count,
+            t.delay,
+            t.grace,
+            t.proposer,
+            t.guardian,
+            dict(t.proposals),
+        )
     return out
 
 
@@ -51,21 +67,25 @@ def _hash(calls: list[tuple[str, bytes]]) -> bytes:
 
 
 def timelock_checks(
-    model: Any, before: dict[str, tuple], sender_call: tuple[str, str, tuple], events: list[Event]
+    model: Any,
+    before: dict[str, tuple],
+    call: tuple[str, str, str, tuple],
+    events: list[Event],
 ) -> tuple[int, list[str]]:
     """(checks made, problems) of one successful transaction: `before` is timelock_state before
-    it, `sender_call` its (address, function, args), `events` its events."""
+    it, `call` its (sender, address, function, args), `events` its events."""
     if not before:
         return 0, []
     checks, out = 0, []
     now = model.env.timestamp
     after = timelock_state(model)
-    for address, (count, delay, grace, proposals) in before.items():
-        ledger = dict(proposals)  # id -> (hash, eta, status) as the events say it goes
-        mine = [e for e in events if e.address == address]
-        queued_calls: dict[int, list[tuple[int, str, bytes]]] = {}
-        queued: list[tuple[int, int, bytes]] = []
-        for e in mine:
+    target = call[1]
+    for address, (count, delay, grace, _, _, proposals) in before.items():
+        ledger = dict(proposals)  # id -> (hash, eta, expires, status) as the events say
+        queued: list[tuple[int, bytes]] = []
+        listed: dict[int, list[tuple[int, str, bytes]]] = {}
+        seen: dict[str, list[int]] = {"Queued": [], "Executed": [], "Cancelled": []}
+        for e in (e for e in events if e.address == address):
             if e.name == "DelaySet":
                 delay = e.args["delay"]
             elif e.name == "GraceSet":
@@ -73,39 +93,52 @@ def timelock_checks(
             elif e.name == "Queued":
                 checks += 1
                 count += 1
-                pid, eta = e.args["proposal_id"], e.args["eta"]
+                pid, eta, expires = e.args["proposal_id"], e.args["eta"], e.args["expires"]
+                seen["Queued"].append(pid)
                 if pid != count:
                     out.append(f"{address}: queued id {pid}, the next id is {count}")
-                if eta != now + delay:
-                    out.append(f"{address}: proposal {pid} eta {eta}, now + delay {now + delay}")
-                ledger[pid] = (e.args["calls_hash"], eta, QUEUED)
-                queued.append((pid, eta, e.args["calls_hash"]))
-                queued_calls[pid] = []
+                if eta != now + delay or expires != eta + grace:
+                    out.append(
+                        f"{address}: proposal {pid} window [{eta}, {expires}], with the delay "
+                        f"{delay} and the grace {grace} in force [{now + delay}, "
+                        f"{now + delay + grace}]"
+                    )
+                ledger[pid] = (e.args["calls_hash"], eta, expires, QUEUED)
+                queued.append((pid, e.args["calls_hash"]))
+                listed[pid] = []
             elif e.name == "CallQueued":
-                queued_calls.setdefault(e.args["proposal_id"], []).append(
-                    (e.args["index"], e.args["target"], e.args["data"])
-                )
+                pid = e.args["proposal_id"]
+                if pid not in listed:
+                    out.append(f"{address}: CallQueued of proposal {pid}, queued before")
+                    continue
+                listed[pid].append((e.args["index"], e.args["target"], e.args["data"]))
             elif e.name in ("Executed", "Cancelled"):
                 checks += 1
                 pid = e.args["proposal_id"]
-                digest, eta, status = ledger.get(pid, (b"", 0, 0))
+                seen[e.name].append(pid)
+                digest, eta, expires, status = ledger.get(pid, _NONE)
                 if status != QUEUED:
                     out.append(f"{address}: {e.name} proposal {pid} with status {status}")
-                if e.name == "Executed" and not eta <= now <= eta + grace:
+                if e.name == "Executed" and not eta <= now <= expires:
                     out.append(
                         f"{address}: executed proposal {pid} at {now}, its window "
-                        f"[{eta}, {eta + grace}]"
+                        f"[{eta}, {expires}]"
                     )
-                ledger[pid] = (digest, eta, EXECUTED if e.name == "Executed" else CANCELLED)
-        for pid, _, digest in queued:
+                ledger[pid] = (
+                    digest,
+                    eta,
+                    expires,
+                    EXECUTED if e.name == "Executed" else CANCELLED,
+                )
+        for pid, digest in queued:
             checks += 1
-            listed = queued_calls.get(pid, [])
-            if [i for i, _, _ in listed] != list(range(len(listed))) or not listed:
-                out.append(f"{address}: proposal {pid}'s CallQueued indexes {listed!r}")
-            elif _hash([(t, d) for _, t, d in listed]) != digest:
+            calls = listed[pid]
+            if not calls or [i for i, _, _ in calls] != list(range(len(calls))):
+                out.append(f"{address}: proposal {pid}'s CallQueued indexes {calls!r}")
+            elif _hash([(t, d) for _, t, d in calls]) != digest:
                 out.append(f"{address}: proposal {pid}'s hash is not that of its listed calls")
-        # nothing changes without its event; a top-level execute ran the calls of its hash
-        count_after, _, _, proposals_after = after[address]
+        # nothing changes without its event
+        count_after, proposals_after = after[address][0], after[address][5]
         checks += 1
         if count_after != count:
             out.append(f"{address}: proposal count {count_after}, the events say {count}")
@@ -115,34 +148,73 @@ def timelock_checks(
                     f"{address}: proposal {pid} is {proposals_after.get(pid)!r}, the events "
                     f"say {ledger.get(pid)!r}"
                 )
-        target, function, args = sender_call
-        if target == address and function == "execute":
+        # a top-level call says what it did
+        if target == address:
             checks += 1
-            stored = proposals.get(args[0], (b"", 0, 0))[0]
-            if _hash(list(args[1])) != stored:
-                out.append(f"{address}: executed proposal {args[0]} with other calls")
+            out += _top_level(address, before[address], call, seen)
     return checks, out
 
 
+def _top_level(
+    address: str, state: tuple, call: tuple[str, str, str, tuple], seen: dict[str, list[int]]
+) -> list[str]:
+    """A successful propose, execute or cancel on the Timelock itself: one event of its kind,
+    the caller allowed, an execution with the stored calls."""
+    _, _, _, proposer, guardian, proposals = state
+    sender, _, function, args = call
+    if function == "propose":
+        if len(seen["Queued"]) != 1 or sender != proposer:
+            return [f"{address}: propose from {sender}: Queued {seen['Queued']}"]
+    elif function == "execute":
+        pid, calls = args
+        same = _hash(list(calls)) == proposals.get(pid, _NONE)[0]
+        if seen["Executed"] != [pid] or sender != proposer or not same:
+            return [
+                f"{address}: execute({pid}) from {sender}: Executed {seen['Executed']}, its "
+                f"calls {'are' if same else 'are not'} the stored ones"
+            ]
+    elif function == "cancel":
+        if seen["Cancelled"] != [args[0]] or sender not in (proposer, guardian):
+            return [f"{address}: cancel({args[0]}) from {sender}: {seen['Cancelled']}"]
+    return []
+
+
 def timelock_revert(
-    before: dict[str, tuple], call: tuple[str, str, tuple], now: int, reason: str
+    before: dict[str, tuple], call: tuple[str, str, str, tuple], now: int, reason: str
 ) -> str | None:
-    """A top-level execute's or cancel's refusal holds in the state before (None) or not."""
-    address, function, args = call
-    if address not in before or function not in ("execute", "cancel") or not args:
+    """A top-level call's refusal holds in the state before (None) or not (why): the Timelock's
+    own checks, in the contract's order, give the refusal; where they all pass, an `execute`'s
+    calls ran and the reason is theirs (a call may refuse with a Timelock's reason too)."""
+    sender, address, function, args = call
+    if address not in before or function not in ("propose", "execute", "cancel"):
         return None
-    _, _, grace, proposals = before[address]
-    digest, eta, status = proposals.get(args[0], (b"", 0, 0))
-    if reason == "timelock: not queued":
-        return None if status != QUEUED else f"proposal {args[0]} is queued"
-    if function != "execute" or status != QUEUED:
-        return None  # the status is checked first: the later refusals need a queued proposal
-    if reason == "timelock: other calls":
-        return None if _hash(list(args[1])) != digest else "the calls are the queued ones"
-    if _hash(list(args[1])) != digest:
-        return None
-    if reason == "timelock: too early":
-        return None if now < eta else f"now {now}, eta {eta}"
-    if reason == "timelock: expired":
-        return None if now > eta + grace else f"now {now}, the window ends at {eta + grace}"
-    return None
+    _, _, _, proposer, guardian, proposals = before[address]
+    expected: str | None = None  # the top-level's own refusal; None: it passes its checks
+    if function == "propose":
+        if sender != proposer:
+            expected = "timelock: not the proposer"
+        elif not args[0]:
+            expected = "timelock: no calls"
+    elif function == "cancel":
+        if sender != proposer and (sender != guardian or guardian == _ZERO):
+            expected = "timelock: not the proposer or guardian"
+        elif proposals.get(args[0], _NONE)[3] != QUEUED:
+            expected = "timelock: not queued"
+    else:
+        proposal_id, calls = args
+        digest, eta, expires, status = proposals.get(proposal_id, _NONE)
+        if sender != proposer:
+            expected = "timelock: not the proposer"
+        elif status != QUEUED:
+            expected = "timelock: not queued"
+        elif _hash(list(calls)) != digest:
+            expected = "timelock: other calls"
+        elif now < eta:
+            expected = "timelock: too early"
+        elif now > expires:
+            expected = "timelock: expired"
+    if expected is not None:
+        return None if reason == expected else f"the state before says {expected!r}"
+    if function == "execute":
+        return None  # its calls ran: the reason is one of theirs
+    return "the state before passes every check"

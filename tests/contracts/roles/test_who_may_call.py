@@ -239,9 +239,20 @@ def test_who_may_call__handed_to_the_timelock__only_it_is_admin(system):
     contract lost a role. (The Timelock's own functions: tests/contracts/timelock/.)"""
     r = system.roles
     d = copy.copy(system.d)  # the session's deployment stays governance's
+    holders = [a for _, a in d.contracts()]
+
+    def roles() -> dict[tuple[str, str], int]:
+        return {
+            (target, holder): system.view(target, "roles", holder)
+            for _, target in d.admin_contracts()
+            for holder in holders
+        }
+
     with system.what_if():
+        held = roles()
         timelock = hand_to_timelock(system.lockstep, d, 86_400, 7 * 86_400)
         assert ("Timelock", timelock) in d.contracts()
+        assert roles() == held and any(held.values())
         wrong = []
         for kind, function in sorted(WHO_MAY_CALL):
             for address, t in _instances(d, kind):
@@ -261,6 +272,9 @@ def test_who_may_call__handed_to_the_timelock__only_it_is_admin(system):
             assert system.view(address, "authorized", r.governance) is False, label
             assert system.view(address, "authorized", timelock) is True, label
         assert system.view(d.governance_token, "owner") == timelock
+        # snekmate's hand-over moves the minter right with the ownership
+        assert system.view(d.governance_token, "is_minter", r.governance) is False
+        assert system.view(d.governance_token, "is_minter", timelock) is True
         with reverts("ownable: caller is not the owner"):
             system.tx(d.governance_token, "set_minter", r.governance, r.stranger, True)
 

@@ -80,6 +80,8 @@ WHO_MAY_CALL: dict[tuple[str, str], frozenset[str]] = {
     ("SurplusAuction", "start"): frozenset({"Backstop"}),
     ("SurplusAuction", "shutdown"): frozenset({"Backstop"}),
     ("GlobalSettlement", "set_wait"): ADMIN_ONLY,
+    # and the EMERGENCY role (the guardian, an account: no contract holds it), as for void and
+    # set_stopped below
     ("GlobalSettlement", "shutdown"): ADMIN_ONLY,
     ("CollateralJoin", "shutdown"): ADMIN_ONLY,
     ("PriceOracle", "set_feeder"): ADMIN_ONLY,

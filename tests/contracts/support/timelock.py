@@ -13,10 +13,12 @@ GRACE = 7 * 86_400
 
 
 def deploy(system: System, delay: int = DELAY, grace: int = GRACE, admin_of_spotter: bool = True):
-    """The Timelock's address (proposer: governance); with `admin_of_spotter`, an admin of the
-    Spotter (governance stays one too)."""
+    """The Timelock's address (proposer: governance, guardian: the keeper account); with
+    `admin_of_spotter`, an admin of the Spotter (governance stays one too)."""
     r = system.roles
-    timelock = system.lockstep.deploy("Timelock", r.governance, r.governance, delay, grace)
+    timelock = system.lockstep.deploy(
+        "Timelock", r.governance, r.governance, r.keeper, delay, grace
+    )
     system.extra_holders.append(timelock)
     if admin_of_spotter:
         system.tx(system.d.spotter, "add_authority", r.governance, timelock)
@@ -33,8 +35,8 @@ def call(system: System, address: str, function: str, *args: Any) -> tuple[str, 
     return (address, data(system, address, function, *args))
 
 
-def proposal(system: System, timelock: str, proposal_id: int) -> tuple[bytes, int, int]:
-    """(calls_hash, eta, status) on chain, asserted equal in the model."""
+def proposal(system: System, timelock: str, proposal_id: int) -> tuple[bytes, int, int, int]:
+    """(calls_hash, eta, expires, status) on chain, asserted equal in the model."""
     on_chain = tuple(system.view(timelock, "proposals", proposal_id))
     assert on_chain == tuple(system.contract(timelock).proposals[proposal_id])
     return on_chain
@@ -43,7 +45,7 @@ def proposal(system: System, timelock: str, proposal_id: int) -> tuple[bytes, in
 def getters(system: System, timelock: str) -> dict[str, Any]:
     """The Timelock's scalar getters on chain, asserted equal in the model."""
     out = {}
-    for name in ("proposer", "delay", "grace", "proposal_count"):
+    for name in ("proposer", "guardian", "delay", "grace", "proposal_count"):
         out[name] = system.view(timelock, name)
         assert out[name] == getattr(system.contract(timelock), name), name
     return out

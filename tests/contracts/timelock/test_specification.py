@@ -18,14 +18,14 @@ DELAY, GRACE = 100, 3_600
 
 def _model() -> tuple[ModelBackend, str]:
     model = ModelBackend(1_000, abis={})
-    return model, model.deploy("Timelock", GOV, GOV, DELAY, GRACE)
+    return model, model.deploy("Timelock", GOV, GOV, GOV, DELAY, GRACE)
 
 
 def _run(model, timelock, function, *args):
     """(checks, problems) of one honest transaction of the twin."""
     before = timelock_state(model)
     model.transact(timelock, function, GOV, *args)
-    return timelock_checks(model, before, (timelock, function, args), model.last_events)
+    return timelock_checks(model, before, (GOV, timelock, function, args), model.last_events)
 
 
 CALLS = [(TARGET, b"\x01\x02\x03\x04")]
@@ -48,30 +48,43 @@ def _queued(model, timelock):
 
 def test_executed_outside_its_window__named():
     model, timelock = _model()
-    digest, eta, _ = _queued(model, timelock)
-    for now in (eta - 1, eta + GRACE + 1):
+    digest, eta, expires, _ = _queued(model, timelock)
+    assert expires == eta + GRACE
+    for now in (eta - 1, expires + 1):
         before = timelock_state(model)
         model.env.timestamp = now  # the block the broken execute ran in
         t = model.contract(timelock)
-        t.proposals[1] = (digest, eta, EXECUTED)  # what a broken execute would do
+        t.proposals[1] = (digest, eta, expires, EXECUTED)  # what a broken execute would do
         events = [Event(timelock, "Executed", {"proposal_id": 1})]
-        problems = timelock_checks(model, before, (timelock, "execute", (1, CALLS)), events)[1]
+        call = (GOV, timelock, "execute", (1, CALLS))
+        problems = timelock_checks(model, before, call, events)[1]
         assert any("its window" in p for p in problems), problems
-        t.proposals[1] = (digest, eta, 1)
+        t.proposals[1] = (digest, eta, expires, 1)
 
 
 def test_executed_twice_or_after_cancel__named():
     model, timelock = _model()
-    digest, eta, _ = _queued(model, timelock)
+    digest, eta, expires, _ = _queued(model, timelock)
     model.env.timestamp = eta
     t = model.contract(timelock)
     for status in (EXECUTED, CANCELLED):
-        t.proposals[1] = (digest, eta, status)
+        t.proposals[1] = (digest, eta, expires, status)
         before = timelock_state(model)
         events = [Event(timelock, "Executed", {"proposal_id": 1})]
-        t.proposals[1] = (digest, eta, EXECUTED)
-        problems = timelock_checks(model, before, (timelock, "execute", (1, CALLS)), events)[1]
+        t.proposals[1] = (digest, eta, expires, EXECUTED)
+        call = (GOV, timelock, "execute", (1, CALLS))
+        problems = timelock_checks(model, before, call, events)[1]
         assert any(f"with status {status}" in p for p in problems), problems
+
+
+def test_execute_without_its_event__named():
+    """A successful execute that wrote nothing and logged nothing (its calls ran unchecked)."""
+    model, timelock = _model()
+    _queued(model, timelock)
+    model.env.timestamp += DELAY
+    before = timelock_state(model)
+    problems = timelock_checks(model, before, (GOV, timelock, "execute", (1, CALLS)), [])[1]
+    assert any("execute(1)" in p for p in problems), problems
 
 
 def test_wrong_eta_wrong_hash_and_silent_change__named():
@@ -82,8 +95,8 @@ def test_wrong_eta_wrong_hash_and_silent_change__named():
     queued = next(e for e in events if e.name == "Queued")
     late = Event(timelock, "Queued", {**queued.args, "eta": queued.args["eta"] + 1})
     other = Event(timelock, "Queued", {**queued.args, "calls_hash": b"\x11" * 32})
-    call = (timelock, "propose", (CALLS,))
-    for bad, said in ((late, "now + delay"), (other, "not that of its listed calls")):
+    call = (GOV, timelock, "propose", (CALLS,))
+    for bad, said in ((late, "window"), (other, "not that of its listed calls")):
         swapped = [bad if e is queued else e for e in events]
         problems = timelock_checks(model, before, call, swapped)[1]
         assert any(said in p for p in problems), problems
