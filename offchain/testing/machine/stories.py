@@ -94,7 +94,8 @@ class StoryRules(MachineBase):
         (a healthy vault's write-off: every close must be refused); else the price falls 70%,
         below the debt. Liquidated; the owner tries to close it at once (refused: the curve has
         not ended), then after max_duration, with the oracle's price brought up to date: allowed
-        only for the underwater lot, which goes to the Backstop, not to the owner."""
+        only for the underwater lot, which goes to the Backstop, not to the owner. (The fall to
+        30% is two posts of -45%: within any max_change the deployment allows down to 45%.)"""
         t, gov = self.t(name), self.r.governance
         owners = [
             o for o in self.users[user_i:] + [self.attacker] if not self.vault(name, o).collateral
@@ -120,7 +121,12 @@ class StoryRules(MachineBase):
         healthy = frac % 2 == 1
         if healthy:
             self.act(self.s.d.engine, "set_dust", gov, t.type_id, 30 * max(ct.dust, RAD))
-        self.crash(name, 66 if healthy else 30)
+            self.crash(name, 66)
+        else:
+            # 70% down in two posts, each within the oracle's max_change (one post of -70% is
+            # refused: the vault stayed safe and the story never reached a close)
+            self.crash(name, 55)
+            self.crash(name, 55)
         if not self.act(self.s.d.liquidator, "liquidate", self.r.keeper, t.type_id, owner, owner):
             return
         auction_id = self._started(t.auction)
