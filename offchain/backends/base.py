@@ -74,6 +74,8 @@ class EvmBackend(Backend, Protocol):
     one once; later ones are dropped with it), single reads and the last transaction's gas."""
 
     chain_id: int  # EIP-155
+    # contract name -> (ABI, deployment bytecode) of what it deploys (ContractAbi's)
+    artifacts: dict[str, tuple[list[dict], str]]
 
     def transact(
         self, address: str, function: str, sender: str, *args: Any, gas: int | None = None
