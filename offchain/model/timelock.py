@@ -8,7 +8,8 @@ the targets' ABIs: `Env.calldata` (set by offchain/backends/model.py from the co
 turns (target, data) into (function name, arguments) as a Vyper contract decodes them, or raises
 Revert(None) where the contract would revert without a reason (an unknown selector, data that
 does not decode), and which functions only read (the twin runs nothing for those: they change no
-state, and the project's views do not revert).
+state; the one project view that reverts, `Liquidator.curing_cut` for any caller but the
+Liquidator, is a difference the lockstep reports, as below).
 
 The twin follows ABI-standard calldata (what eth_abi and `ape run govern` encode): a Vyper
 contract also accepts some other layouts (offsets pointing back, words missing at the end read
@@ -108,7 +109,7 @@ class Timelock(Contract):
             if contract is None:  # a call to an address without code succeeds, doing nothing
                 continue
             function, args, reads_only = self.env.calldata(target, data)
-            if reads_only:  # a view changes nothing (and the project's do not revert)
+            if reads_only:  # a view changes nothing (curing_cut's refusal: see the docstring)
                 continue
             method = getattr(contract, function, None)
             if not callable(method):

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import copy
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from offchain.model.errors import Revert
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import LINEAR
 from offchain.model.state import Role
-from offchain.system.deployment import TypeDeployment, hand_to_timelock
+from offchain.system.deployment import Deployment, TypeDeployment, hand_to_timelock
 from offchain.testing.harness import System, reverts
 
 # the reason of the model's probe, raised after a call that went through, to roll it back
@@ -232,6 +233,28 @@ def test_who_may_call__every_deployed_contract_with_roles_is_in_the_table(system
         assert ("grant_role" in names) == (address in covered), label
 
 
+def _misjudged(
+    system: System,
+    d: Deployment,
+    label: str,
+    caller: str,
+    refused: Callable[[tuple[str, str]], bool],
+) -> list[str]:
+    """Every cell of the table called by `caller` on `d`'s instances, on chain and in the model:
+    each whose authorization refusal is not `refused((kind, function))`."""
+    wrong = []
+    for kind, function in sorted(WHO_MAY_CALL):
+        for address, t in _instances(d, kind):
+            args = _args(system, kind, function, t)
+            for side, reason in (
+                ("chain", _chain_reason(system, address, function, caller, args)),
+                ("model", _model_reason(system, address, function, caller, args)),
+            ):
+                if (reason == AUTH_REASON) != refused((kind, function)):
+                    wrong.append(f"{side}: {kind}.{function} from {label}: {reason!r}")
+    return wrong
+
+
 def test_who_may_call__handed_to_the_timelock__only_it_is_admin(system):
     """After `hand_to_timelock` (the deployment's governance made a proposal that waits): every
     cell of the table from governance's key is refused with the authorization reason, on chain and
@@ -253,20 +276,8 @@ def test_who_may_call__handed_to_the_timelock__only_it_is_admin(system):
         timelock = hand_to_timelock(system.lockstep, d, 86_400, 7 * 86_400)
         assert ("Timelock", timelock) in d.contracts()
         assert roles() == held and any(held.values())
-        wrong = []
-        for kind, function in sorted(WHO_MAY_CALL):
-            for address, t in _instances(d, kind):
-                args = _args(system, kind, function, t)
-                for label, caller, refused in (
-                    ("governance", r.governance, True),
-                    ("the timelock", timelock, False),
-                ):
-                    for side, reason in (
-                        ("chain", _chain_reason(system, address, function, caller, args)),
-                        ("model", _model_reason(system, address, function, caller, args)),
-                    ):
-                        if (reason == AUTH_REASON) != refused:
-                            wrong.append(f"{side}: {kind}.{function} from {label}: {reason!r}")
+        wrong = _misjudged(system, d, "governance", r.governance, lambda cell: True)
+        wrong += _misjudged(system, d, "the timelock", timelock, lambda cell: False)
         assert not wrong, "\n".join(wrong)
         for label, address in d.admin_contracts():
             assert system.view(address, "authorized", r.governance) is False, label
@@ -294,17 +305,9 @@ def test_who_may_call__the_guardian_calls_exactly_its_list(system):
     guardian = r.stranger
     with system.what_if():
         hand_to_timelock(system.lockstep, d, 86_400, 7 * 86_400, guardian)
-        wrong = []
-        for kind, function in sorted(WHO_MAY_CALL):
-            refused = (kind, function) not in EMERGENCY_LIST
-            for address, t in _instances(d, kind):
-                args = _args(system, kind, function, t)
-                for side, reason in (
-                    ("chain", _chain_reason(system, address, function, guardian, args)),
-                    ("model", _model_reason(system, address, function, guardian, args)),
-                ):
-                    if (reason == AUTH_REASON) != refused:
-                        wrong.append(f"{side}: {kind}.{function} from the guardian: {reason!r}")
+        wrong = _misjudged(
+            system, d, "the guardian", guardian, lambda cell: cell not in EMERGENCY_LIST
+        )
         assert not wrong, "\n".join(wrong)
         auction = system.eth.auction
         system.tx(auction, "set_stopped", guardian, 2)
