@@ -17,6 +17,8 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from eth_utils import to_checksum_address
+
 from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER, MAX_LAYERS, ORDERABLE_LAYERS, Layer
 from offchain.model.fee_accumulator import MAX_BASE_FEE
 from offchain.model.fixed_point import PENALTY_STEP, RAD, RAY, WAD, WAD_TO_RAY
@@ -24,6 +26,7 @@ from offchain.model.price_curves import CurveKind
 from offchain.system.files import OutOfRange, directory_named, read_mapping
 from offchain.system.schema import (
     COLLATERAL,
+    GOVERNANCE,
     MAX_AMOUNT,
     SYSTEM,
     WATERFALL,
@@ -132,6 +135,16 @@ class WaterfallConfig:
 
 
 @dataclass(frozen=True)
+class GovernanceConfig:
+    """Governance's queue (the optional [governance] table): a live deployment makes a Timelock
+    with these the only admin (offchain/system/deployment.py, `hand_to_timelock`)."""
+
+    delay: int  # seconds a proposal waits before it can run
+    grace: int  # seconds after that in which it can run
+    guardian: str = ""  # the EMERGENCY role's holder, checksummed ("": none)
+
+
+@dataclass(frozen=True)
 class SystemConfig:
     stablecoin_name: str
     stablecoin_symbol: str
@@ -140,6 +153,7 @@ class SystemConfig:
     backstop_queue_delay: int  # seconds
     collateral: tuple[CollateralConfig, ...]
     waterfall: WaterfallConfig = WaterfallConfig()
+    governance: GovernanceConfig | None = None  # None: the deployer stays the direct admin
 
 
 def type_id(name: str) -> bytes:
@@ -425,6 +439,29 @@ def _waterfall(where: str, table: Any) -> WaterfallConfig:
     return cfg
 
 
+ADDRESS_TEXT = re.compile(r"0x[0-9a-fA-F]{40}")
+
+
+def _governance(where: str, table: Any) -> GovernanceConfig:
+    if not isinstance(table, dict):
+        raise ConfigError(f"{where}: must be a table")
+    r = Reader(where, table, GOVERNANCE)
+    delay, grace, guardian = r.read("timelock_delay"), r.read("timelock_grace"), r.read("guardian")
+    r.finish()
+    if guardian:
+        if not ADDRESS_TEXT.fullmatch(guardian):
+            raise ConfigError(f"{where}.guardian: must be an address (0x and 40 hex digits)")
+        if int(guardian, 16) == 0:
+            raise ConfigError(f"{where}.guardian: must not be the zero address (leave it out)")
+        if guardian != guardian.lower() and guardian != to_checksum_address(guardian):
+            raise ConfigError(
+                f"{where}.guardian: its checksum is wrong (mixed case must be EIP-55's; "
+                "all lower case is taken as it is)"
+            )
+        guardian = to_checksum_address(guardian)
+    return GovernanceConfig(delay, grace, guardian)
+
+
 def deleverage_buffer_problem(cfg: SystemConfig) -> str | None:
     """A deleveraging charge leaves a vault at (1 + buffer) x its requirement: below a type's
     margin-call warning factor, that is in the called band, where anyone may take the bonus from
@@ -478,7 +515,7 @@ def config_problems(data: dict[str, Any], source: str) -> list[str]:
     out = [
         f"{source}: unknown key {k!r}"
         for k in data
-        if k not in ("system", "collateral", "backstop")
+        if k not in ("system", "collateral", "backstop", "governance")
     ]
     if isinstance(data.get("system"), dict):
         out += table_problems(f"{source}: system", data["system"], SYSTEM)
@@ -488,6 +525,8 @@ def config_problems(data: dict[str, Any], source: str) -> list[str]:
                 out += table_problems(f"{source}: collateral[{i}]", c, COLLATERAL)
     if isinstance(data.get("backstop"), dict):
         out += table_problems(f"{source}: backstop", data["backstop"], WATERFALL)
+    if isinstance(data.get("governance"), dict):
+        out += table_problems(f"{source}: governance", data["governance"], GOVERNANCE)
     return out
 
 
@@ -524,7 +563,7 @@ def _without(data: dict[str, Any], place: str) -> dict[str, Any] | None:
     """A copy of `data` whose key at `place` (`collateral[0].token_decimals`,
     `system.global_debt_ceiling`) holds config/devnet.toml's value of it (its first collateral
     type's, for any type), or None where there is no such key or value."""
-    match = re.fullmatch(r"(system|backstop|collateral\[(\d+)\])\.(\w+)", place)
+    match = re.fullmatch(r"(system|backstop|governance|collateral\[(\d+)\])\.(\w+)", place)
     if match is None:
         return None
     copy = {k: (dict(v) if isinstance(v, dict) else v) for k, v in data.items()}
@@ -575,9 +614,13 @@ def _parse_checked(data: dict[str, Any], source: str) -> SystemConfig:
         waterfall=_waterfall(f"{source}: backstop", data["backstop"])
         if "backstop" in data
         else WaterfallConfig(),
+        governance=_governance(f"{source}: governance", data["governance"])
+        if "governance" in data
+        else None,
     )
-    if "backstop" in data:
-        top.used.add("backstop")
+    for table in ("backstop", "governance"):
+        if table in data:
+            top.used.add(table)
     s.finish()
     top.finish()
     problem = deleverage_buffer_problem(cfg)

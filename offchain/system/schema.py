@@ -29,6 +29,7 @@ from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER
 from offchain.model.fee_accumulator import MAX_MULTIPLIER
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.price_curves import CurveKind
+from offchain.model.timelock import MAX_DELAY, MAX_GRACE, MIN_GRACE, MIN_QUEUED_DELAY
 
 # the prices Backstop is set up for, stablecoin per collateral unit (an initial price, a replay's
 # path): the contracts' arithmetic is exact well beyond them, and a price outside them is a typo
@@ -249,7 +250,22 @@ WATERFALL = _table(
     sweep=False,
 )
 
-CONFIG_TABLES = (SYSTEM, COLLATERAL, WATERFALL)
+# governance's queue (contracts/Timelock.vy, docs/governance.md), optional: with it, a live
+# deployment (`ape run deploy`, `ape run devnet`) hands every admin right to a Timelock, so each
+# privileged change waits `timelock_delay`. The delay's floor is the one the Timelock keeps for a
+# delay set through its own queue (0 is for tests, which deploy the Timelock themselves). The
+# lab's runs deploy without it: their parameters are fixed once deployed.
+GOVERNANCE = _table(
+    "governance",
+    _int("timelock_delay", MIN_QUEUED_DELAY, MAX_DELAY),
+    _int("timelock_grace", MIN_GRACE, MAX_GRACE, default=WEEK),
+    # the EMERGENCY role's holder (an address, "0x" and 40 hex digits): shutdown, an oracle's
+    # void, an auction house's stop without the delay; it may also cancel a queued proposal
+    _text("guardian", 42, allow_empty=True, default=""),
+    sweep=False,
+)
+
+CONFIG_TABLES = (SYSTEM, COLLATERAL, WATERFALL, GOVERNANCE)
 
 # ---------------------------------------------------------------- a scenario file
 

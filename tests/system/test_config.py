@@ -187,6 +187,28 @@ def _mutate(path: tuple, value) -> dict:
         ),
         (("backstop", "colour"), "red", "backstop: unknown key 'colour'"),
         (("backstop",), [1], "backstop: must be a table"),
+        (("governance", "timelock_delay"), KeyError, "governance.timelock_delay: missing"),
+        (
+            ("governance", "timelock_delay"),
+            0,
+            "governance.timelock_delay: must be an integer between 3600 and 2592000",
+        ),
+        (("governance", "timelock_delay"), "6h", "governance.timelock_delay: must be an integer"),
+        (
+            ("governance", "timelock_grace"),
+            2592001,
+            "governance.timelock_grace: must be an integer between 3600 and 2592000",
+        ),
+        (("governance", "guardian"), "0x12", "governance.guardian: must be an address"),
+        (("governance", "guardian"), "0x" + "0" * 40, "governance.guardian: must not be the zero"),
+        (
+            ("governance", "guardian"),
+            "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293Bc",
+            "governance.guardian: its checksum is wrong",
+        ),
+        (("governance", "guardian"), 7, "governance.guardian: must be a string of at most 42"),
+        (("governance", "timelock"), 1, "governance: unknown key 'timelock'"),
+        (("governance",), "6h", "governance: must be a table"),
     ],
 )
 def test_bad_config__one_line_error_naming_the_field(path, value, message):
@@ -208,6 +230,21 @@ def test_backstop_table__optional_and_converted_exactly():
     assert load_config().waterfall.debt_auction_min_decrease == 105 * WAD // 100
     assert load_config().waterfall.pool_max_yield == WAD // 5
     assert parse_config(_mutate(("backstop", "waterfall"), [])).waterfall.order == ()
+
+
+def test_governance_table__optional__read_exactly__guardian_checksummed():
+    """[governance]: absent, no Timelock (the deployer stays the direct admin); the devnet file's
+    6 hours and 7 days; a guardian in lower case is taken and checksummed (EIP-55)."""
+    without = copy.deepcopy(BASE)
+    del without["governance"]
+    assert parse_config(without).governance is None
+    g = load_config().governance
+    assert g is not None and (g.delay, g.grace, g.guardian) == (21_600, 604_800, "")
+    lower = "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc"
+    g = parse_config(_mutate(("governance", "guardian"), lower)).governance
+    assert g is not None and g.guardian == "0x3C44CdDdB6a900fa2b585dd299e03d12FA4293BC"
+    without_grace = _mutate(("governance", "timelock_grace"), KeyError)
+    assert parse_config(without_grace).governance.grace == 7 * 86_400  # type: ignore[union-attr]
 
 
 def test_deleverage_buffer__optional__exact__out_of_range_number_one_line(tmp_path):
