@@ -172,13 +172,9 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path, pace, checkpoint_pla
     if name not in record.types:
         fail(f"the scenario's collateral {name} is not deployed (types: {', '.join(record.types)})")
     from offchain.backends import ChainBackend, project_code
-    from offchain.live.bots import CONTRACT_NAMES
 
     chain = ChainBackend(rpc, *project_code(), dev_node=False)
-    for field, address in record.core.items():
-        chain.names[address] = CONTRACT_NAMES[field]
-    for fields in record.types.values():
-        chain.names.update({a: CONTRACT_NAMES[f] for f, a in fields.items()})
+    chain.names.update(record.contract_names())
     d = record.deployment()
     impersonating(chain, d.governance, d.feeder)
     t = d.types[name]

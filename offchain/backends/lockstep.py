@@ -52,6 +52,16 @@ class Lockstep:
         self.chain.set_next_block_time(timestamp)
         self.model.set_next_block_time(timestamp)
 
+    def calldata(self, address: str, function: str, *args: Any) -> bytes:
+        """The calldata of `function(*args)` at `address` (a Timelock proposal's call): the
+        chain's encoding, which the model reads with the same ABIs."""
+        return self.chain.calldata(address, function, *args)
+
+    def view(self, address: str, function: str, *args: Any) -> Any:
+        """A getter's value on chain (a read changes nothing; the model's state is compared
+        where the harness compares states)."""
+        return self.chain.view(address, function, *args)
+
     def deploy(self, name: str, sender: str, *args: Any) -> str:
         what = f"deploy {name}{args!r} from {sender}"
         address = model_address = None

@@ -556,9 +556,8 @@ def keeper_figures() -> dict[str, float]:
     import sys
     from pathlib import Path
 
-    from offchain.live.bots import CONTRACT_NAMES
     from offchain.live.market import impersonating, open_vaults, set_price, vault_plans
-    from offchain.live.record import record_path
+    from offchain.live.record import CONTRACT_NAMES, record_path
 
     with _deployed_devnet() as (node, record, artifacts, code):
         tmp = str(Path(node.state_file).parent)  # type: ignore[arg-type]

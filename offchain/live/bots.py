@@ -96,27 +96,6 @@ def race_outcome(reason: str | None) -> str | None:
 
 
 # deployment field -> contract name, for the ABI of each address
-CONTRACT_NAMES = {
-    "engine": "VaultEngine",
-    "stablecoin": "Stablecoin",
-    "stable_join": "StableJoin",
-    "spotter": "Spotter",
-    "fees": "FeeAccumulator",
-    "ceiling": "CeilingManager",
-    "backstop": "Backstop",
-    "liquidator": "Liquidator",
-    "governance_token": "GovernanceToken",
-    "stability_pool": "StabilityPool",
-    "debt_auction": "DebtAuction",
-    "surplus_auction": "SurplusAuction",
-    "settlement": "GlobalSettlement",
-    "margin_call": "MarginCall",
-    "token": "TestToken",
-    "join": "CollateralJoin",
-    "oracle": "PriceOracle",
-    "auction": "DutchAuction",
-    "pool": "CollateralPool",
-}
 
 
 def error_line(exc: BaseException) -> str:
@@ -180,13 +159,7 @@ def attach(record: DeploymentRecord, rpc_url: str, artifacts: dict, reader: str,
     except NodeUnavailable as exc:
         raise NodeUnavailable(f"no JSON-RPC node answers at {rpc_url} ({exc})") from None
     chain._transport = node.transport  # type: ignore[assignment]  (timeouts, NodeUnavailable)
-    for name, address in record.core.items():
-        chain.names[address] = CONTRACT_NAMES[name]
-    for fields in record.types.values():
-        for name, address in fields.items():
-            chain.names[address] = CONTRACT_NAMES[name]
-    for label, address in record.extra.items():
-        chain.names[address] = label.split(" ")[0]
+    chain.names.update(record.contract_names())
     return node, chain
 
 
@@ -541,7 +514,7 @@ class Bot:
 
     def _step(self) -> Step:
         """The role's step, with this bot's parameters."""
-        me = self.me or self.d.governance  # read-only: decides as governance would
+        me = self.me or self._admin  # read-only: decides as the deployment's admin would
         if self.role == "liquidator":
             return LiquidatorStep(me)
         if self.role == "taker":
@@ -611,9 +584,14 @@ class Bot:
         ]
 
     def _backstop_params(self, name: str) -> BackstopParams:
-        # read-only: decides as governance would (an empty account cannot be asked its roles: a
-        # parked deleverage due made a read-only backstop bot fail to decide)
-        return BackstopParams.of(self.d, name, self.me or self.d.governance, "", 0)
+        # read-only: decides as the deployment's admin would (an empty account cannot be asked
+        # its roles: a parked deleverage due made a read-only backstop bot fail to decide)
+        return BackstopParams.of(self.d, name, self.me or self._admin, "", 0)
+
+    @property
+    def _admin(self) -> str:
+        """The deployment's admin: governance's Timelock where it has one, else governance."""
+        return self.d.timelock or self.d.governance
 
     # what the backstop step follows (steps.BackstopFollow): the follower's, rebuilt when the
     # chain changes

@@ -8,9 +8,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from offchain.live.bots import CONTRACT_NAMES
 from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import (
+    CONTRACT_NAMES,
     DEFAULT_DIR,
     DeploymentRecord,
     RecordError,

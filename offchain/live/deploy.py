@@ -25,7 +25,7 @@ from offchain.live.record import DeploymentRecord, build_record
 from offchain.live.signers import Signer
 from offchain.model.errors import Revert
 from offchain.system.config import SystemConfig
-from offchain.system.deployment import Deployment, deploy_system
+from offchain.system.deployment import Deployment, deploy_system, hand_to_timelock
 
 PRIORITY_FEE = 10**9  # wei per gas
 
@@ -111,14 +111,34 @@ def deploy_recorded(
     `deleverager`: the account granted the DELEVERAGE role when the order has that layer."""
     signers = {governance.address: governance, feeder.address: feeder}
     chain = SigningChain(node_url, artifacts, reader, signers)
-    model = ModelBackend(chain.last_block_time, chain_id=chain.chain_id)
+    model = _model(chain)
     for account in signers:
         model.nonces[account] = int(chain.rpc("eth_getTransactionCount", [account, "latest"]), 16)
-    d = deploy_system(
-        Lockstep(chain, model), config, governance.address, feeder.address, deleverager=deleverager
+    d = _deploy(Lockstep(chain, model), config, governance, feeder, deleverager)
+    extra = {"Timelock": d.timelock} if d.timelock else {}
+    record = build_record(
+        Node(node_url), d, chain.sent, config_path.read_text(), str(config_path), extra
     )
-    record = build_record(Node(node_url), d, chain.sent, config_path.read_text(), str(config_path))
     return d, record, chain, model
+
+
+def _model(chain: SigningChain) -> ModelBackend:
+    """The deployment's model, beside `chain`: it reads a Timelock proposal's calls with the
+    contracts' ABIs."""
+    abis = {name: abi for name, (abi, _) in chain.artifacts.items()}
+    return ModelBackend(chain.last_block_time, chain_id=chain.chain_id, abis=abis)
+
+
+def _deploy(
+    backend: Lockstep, config: SystemConfig, governance: Signer, feeder: Signer, deleverager: str
+) -> Deployment:
+    """The recipe (deploy_system), then, where the config has a [governance] table, the
+    hand-over of every admin right to governance's Timelock (docs/governance.md)."""
+    d = deploy_system(backend, config, governance.address, feeder.address, deleverager=deleverager)
+    g = config.governance
+    if g is not None:
+        hand_to_timelock(backend, d, g.delay, g.grace, g.guardian)
+    return d
 
 
 DEV_CLIENTS = ("anvil", "hardhat")
@@ -270,10 +290,10 @@ def estimate_deployment(
     with fork:
         signers = {governance.address: governance, feeder.address: feeder}
         chain = EstimatingChain(fork.url, artifacts, reader, signers)
-        model = ModelBackend(chain.last_block_time, chain_id=chain.chain_id)
+        model = _model(chain)
         for account in signers:
             model.nonces[account] = chain.nonce(account)
-        deploy_system(Lockstep(chain, model), config, governance.address, feeder.address)
+        _deploy(Lockstep(chain, model), config, governance, feeder, "")
         return chain.estimates
 
 

@@ -38,10 +38,10 @@ from eth_utils import keccak, to_checksum_address
 
 from offchain.backends import ChainBackend, ModelBackend, RpcError, project_code
 from offchain.backends.abi import abi_type_of, python_value
-from offchain.live.bots import CONTRACT_NAMES
 from offchain.live.node import Node, NodeUnavailable, unanswered
 from offchain.live.outcome import Outcome, OutcomeBook
 from offchain.live.record import (
+    CONTRACT_NAMES,
     DeploymentRecord,
     RecordError,
     load_record,
@@ -192,7 +192,8 @@ class Replayer:
         self.chain = HistoricalChain(node.url, artifacts, reader, dev_node=False)
         start = node.block(record.first_block - 1)
         assert start is not None
-        self.model = ModelBackend(int(start["timestamp"], 16), chain_id=record.chain_id)
+        abis = {name: abi for name, (abi, _) in artifacts.items()}  # a Timelock's calls
+        self.model = ModelBackend(int(start["timestamp"], 16), chain_id=record.chain_id, abis=abis)
         # contracts the record names (their artifact by address)
         self.recorded: dict[str, str] = {}
         for key, address in record.core.items():

@@ -31,6 +31,29 @@ from offchain.system.outputs import describe_json
 
 RECORD_VERSION = 1
 DEFAULT_DIR = Path("deployments")
+# a record's field -> the artifact of the contract it names
+CONTRACT_NAMES = {
+    "engine": "VaultEngine",
+    "stablecoin": "Stablecoin",
+    "stable_join": "StableJoin",
+    "spotter": "Spotter",
+    "fees": "FeeAccumulator",
+    "ceiling": "CeilingManager",
+    "backstop": "Backstop",
+    "liquidator": "Liquidator",
+    "governance_token": "GovernanceToken",
+    "stability_pool": "StabilityPool",
+    "debt_auction": "DebtAuction",
+    "surplus_auction": "SurplusAuction",
+    "settlement": "GlobalSettlement",
+    "margin_call": "MarginCall",
+    "token": "TestToken",
+    "join": "CollateralJoin",
+    "oracle": "PriceOracle",
+    "auction": "DutchAuction",
+    "pool": "CollateralPool",
+}
+
 _CORE = (
     "engine",
     "stablecoin",
@@ -111,11 +134,20 @@ class DeploymentRecord:
         by_name = {c.name: c for c in config.collateral}
         core: dict[str, Any] = dict(self.core)
         d = Deployment(self.roles["governance"], self.roles["feeder"], **core)
+        d.timelock = self.extra.get("Timelock", "")  # governance's queue, where the config has one
         for name, fields in self.types.items():
             if name not in by_name:
                 raise RecordError(f"{self.path}: type {name} is not in its configuration")
             d.types[name] = TypeDeployment(by_name[name], **fields)
         return d
+
+    def contract_names(self) -> dict[str, str]:
+        """address -> artifact name of every contract the record holds (a backend's `names`)."""
+        out = {a: CONTRACT_NAMES[k] for k, a in self.core.items()}
+        for fields in self.types.values():
+            out.update({a: CONTRACT_NAMES[k] for k, a in fields.items()})
+        out.update({a: label.split(" ")[0] for label, a in self.extra.items()})
+        return out
 
     def addresses(self) -> dict[str, str]:
         """label -> address of every contract the record holds."""

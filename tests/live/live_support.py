@@ -120,12 +120,7 @@ def _topic(chain: ChainBackend, name: str) -> str:
 
 
 def _names(record: DeploymentRecord) -> dict[str, str]:
-    from offchain.live.bots import CONTRACT_NAMES
-
-    out = {a: CONTRACT_NAMES[k] for k, a in record.core.items()}
-    for fields in record.types.values():
-        out.update({a: CONTRACT_NAMES[k] for k, a in fields.items()})
-    return out
+    return record.contract_names()
 
 
 @pytest.fixture

@@ -11,13 +11,14 @@ from live_support import ROOT  # noqa: F401  (the live fixtures)
 
 from offchain.live.bots import Bot, BotOptions
 from offchain.live.gas import FixedGas
-from offchain.live.market import advance, open_vaults
+from offchain.live.market import advance, open_vaults, set_price
 from offchain.model.backstop import Layer
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.state import Role
 from offchain.sim.scenario.population import VaultPlan, actor_address
 from offchain.sim.strategies.keepers import deleverage_calls, deleverage_ranked
 from offchain.sim.strategies.observe import read_deleverage_view, read_windows
+from offchain.system import governance
 
 
 def _plans(price: int) -> tuple[list[VaultPlan], list[VaultPlan], VaultPlan]:
@@ -34,16 +35,24 @@ def _plans(price: int) -> tuple[list[VaultPlan], list[VaultPlan], VaultPlan]:
 
 
 def _park_loss(devnet, amount: int) -> None:
-    """Governance parks `amount` [rad] for the deleveraging layer: it takes OPEN_LOSS and
-    CLOSE_LOSS, gives the Backstop the bad debt (as a seizure would), opens and closes a loss
-    event raising nothing, orders the layer alone and covers it after the queue delay."""
+    """Governance parks `amount` [rad] for the deleveraging layer. One proposal, run after the
+    Timelock's delay (the devnet's only admin): governance takes OPEN_LOSS and CLOSE_LOSS, the
+    Backstop gets the bad debt (as a seizure would) and the layer is ordered alone; the price is
+    posted again (the delay outlasts the oracle's freshness). Governance then opens and closes
+    a loss event raising nothing, and covers it after the queue delay."""
     chain, d, t = devnet.chain, devnet.d, devnet.eth
     g, b = d.governance, d.backstop
-    chain.transact(b, "grant_role", g, g, int(Role.OPEN_LOSS | Role.CLOSE_LOSS))
-    chain.transact(d.engine, "create_unbacked", g, b, g, amount)
+    calls = [
+        (b, "grant_role", (g, int(Role.OPEN_LOSS | Role.CLOSE_LOSS))),
+        (d.engine, "create_unbacked", (b, g, amount)),
+        (b, "set_waterfall", ([int(Layer.DELEVERAGE)],)),
+    ]
+    proposal_id, eta = governance.propose(chain, d, calls)
+    advance(chain, eta - chain.last_block_time)
+    governance.execute(chain, d, proposal_id, calls)
+    set_price(chain, d, t, t.config.initial_price)
     chain.transact(b, "open_loss", g, t.type_id, g, 1, amount, WAD)
     chain.transact(b, "close_loss", g, t.type_id, 1, amount, 0)
-    chain.transact(b, "set_waterfall", g, [int(Layer.DELEVERAGE)])
     advance(chain, chain.view(b, "queue_delay") + 1)
     chain.transact(b, "cover", g, t.type_id, g, 1)
 

@@ -1,0 +1,209 @@
+"""`ape run govern`: governance's proposals through the deployment's Timelock, on a devnet whose
+config has a [governance] table (config/devnet.toml has; docs/governance.md).
+
+    ape run govern propose proposal.toml      # queue it; prints its id, eta and every change
+    ape run govern show                       # every proposal: status, window, calls
+    ape run govern execute 3                  # run proposal 3 (its eta has come)
+
+A proposal file is TOML in the deployment config's own names and units: `[system]`,
+`[backstop]` and `[collateral.<type>]` tables (config/proposals/raise-penalty.toml is one). It
+is checked as the config is, with the deployment's recorded config around it (each key's bounds,
+the rules between keys), and each call is tried as the Timelock on the node's head before
+anything is sent. `execute` takes the calls from the proposal's own `CallQueued` events.
+
+`--account` (default dev:0) signs: it must be the Timelock's proposer (the deployment's
+governance). Bad input (a file, a key, a value, a type, an account, a proposal not queued or
+before its time, a call the Timelock cannot make, a deployment without a Timelock): one line
+each, exit status 2, nothing sent. Not built yet: `rehearse` (docs/governance.md).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+from eth_abi import encode as abi_encode
+from eth_utils import keccak
+
+from offchain.backends.rpc import RpcError
+from offchain.live.deploy import DeployError, SigningChain
+from offchain.live.node import Node, NodeUnavailable
+from offchain.live.record import (
+    RecordError,
+    load_record,
+    node_record_path,
+    record_option_problem,
+    verify,
+)
+from offchain.live.signers import SignerError, resolve_signer, signer_problem
+from offchain.model.errors import Revert
+from offchain.model.timelock import CANCELLED, EXECUTED, QUEUED
+from offchain.system import governance
+from offchain.system.cli import failing, one_line_usage
+from offchain.system.governance import ProposalError
+
+STATUS = {0: "not queued", QUEUED: "queued", EXECUTED: "executed", CANCELLED: "cancelled"}
+fail = failing("govern")
+
+
+def _options(f: Any) -> Any:
+    f = click.option("--rpc", default="http://127.0.0.1:8545", show_default=True)(f)
+    f = click.option("--deployment", "deployment_path", default=None, help="The record.")(f)
+    return click.option(
+        "--account", default="dev:0", show_default=True, help="Governance's signer."
+    )(f)
+
+
+def _problems(ctx: click.Context) -> list[str]:
+    """The options' own mistakes (no node asked), one line each."""
+    p, problems = ctx.params, []
+    rpc = p.get("rpc")
+    if rpc is not None:
+        try:
+            Node(rpc, timeout=10, patience=5)
+        except ValueError:
+            problems.append(f"--rpc {rpc!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
+    if p.get("deployment_path") is not None:
+        problem = record_option_problem(p["deployment_path"])
+        if problem:
+            problems.append(problem)
+    if p.get("account") is not None:
+        why = signer_problem(p["account"])
+        if why:
+            problems.append(f"--account: {why}")
+    return problems
+
+
+def _connect(rpc: str, deployment_path: str | None, account: str) -> tuple[Any, ...]:
+    """(record, deployment, chain signing as governance, node) of the devnet at `rpc`."""
+    node = Node(rpc, timeout=10, patience=5)
+    try:
+        record = load_record(Path(deployment_path) if deployment_path else node_record_path(node))
+        verify(record, node)
+    except NodeUnavailable:
+        fail(f"no JSON-RPC node answers at {rpc} (start one: make devnet)")
+    except RecordError as exc:
+        fail(str(exc))
+    d = record.deployment()
+    if not d.timelock:
+        fail(
+            f"{record.path}: this deployment has no Timelock (its config has no [governance] "
+            "table): governance is its direct admin"
+        )
+    try:
+        signer = resolve_signer(account)
+    except SignerError as exc:
+        fail(f"--account: {exc}")
+    from offchain.backends import project_code
+
+    chain = SigningChain(rpc, *project_code(), {signer.address: signer})
+    chain.names.update(record.contract_names())
+    proposer = chain.view(d.timelock, "proposer")
+    if signer.address != proposer:
+        fail(f"--account {account} ({signer.address}) is not the Timelock's proposer {proposer}")
+    d.governance = signer.address
+    return record, d, chain, node
+
+
+def _when(t: int, now: int) -> str:
+    stamp = datetime.fromtimestamp(t, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    left = t - now
+    if left <= 0:
+        return f"{stamp} (passed)"
+    return f"{stamp} (in {left // 3600} h {left % 3600 // 60} min)"
+
+
+@click.group()
+def cli() -> None:
+    """Governance's proposals through the Timelock (docs/governance.md)."""
+
+
+@cli.command(cls=one_line_usage("govern", _problems))
+@click.argument("proposal_file", metavar="FILE")
+@_options
+def propose(proposal_file: str, rpc: str, deployment_path: str | None, account: str) -> None:
+    """Queue the changes of a proposal FILE; print its id, eta and each change."""
+    problems = _problems(click.get_current_context())
+    if problems:
+        fail("\n".join(problems))
+    record, d, chain, _ = _connect(rpc, deployment_path, account)
+    try:
+        config, places = governance.load_proposal(Path(proposal_file), record.config_text)
+    except ProposalError as exc:
+        fail(str(exc))
+    calls, changes = governance.proposal_calls(chain, d, config, places)
+    # each call as the Timelock would make it, now: a call it may not make (or one the
+    # contract refuses at today's state) is named before anything is sent
+    refused = []
+    for target, function, args in calls:
+        data = chain.calldata(target, function, *args)
+        tx = {"from": d.timelock, "to": target, "data": "0x" + data.hex()}
+        try:
+            chain.rpc("eth_call", [tx, "latest"])
+        except RpcError as exc:  # the node's revert, with its reason
+            refused.append(f"{chain.names.get(target, target)}.{function}: refused ({exc})")
+    if refused:
+        fail("\n".join(f"{proposal_file}: {line}" for line in refused))
+    try:
+        proposal_id, eta = governance.propose(chain, d, calls)
+    except (Revert, DeployError) as exc:
+        fail(f"propose: {exc}", 1)
+    now = chain.last_block_time
+    expires = chain.view(d.timelock, "proposals", proposal_id)[2]
+    click.echo(f"proposal {proposal_id} queued: runs from {_when(eta, now)}")
+    click.echo(f"  until {_when(expires, now)}; ape run govern execute {proposal_id}")
+    for c in changes:
+        click.echo(f"  {c.text()}")
+
+
+@cli.command(cls=one_line_usage("govern", _problems))
+@click.argument("proposal_id", metavar="ID", type=click.IntRange(1, 2**64))
+@_options
+def execute(proposal_id: int, rpc: str, deployment_path: str | None, account: str) -> None:
+    """Run queued proposal ID, once its eta has come and before it expires."""
+    problems = _problems(click.get_current_context())
+    if problems:
+        fail("\n".join(problems))
+    record, d, chain, node = _connect(rpc, deployment_path, account)
+    digest, eta, expires, status = chain.view(d.timelock, "proposals", proposal_id)
+    now = int(node.block("latest")["timestamp"], 16)
+    if status != QUEUED:
+        fail(f"proposal {proposal_id} is {STATUS[status]}: nothing to run")
+    if now + 1 < eta:  # the next block is at least a second later
+        fail(f"proposal {proposal_id} runs from {_when(eta, now)}: too early")
+    if now >= expires:
+        fail(f"proposal {proposal_id} expired at {_when(expires, now)}")
+    calls = governance.queued_calls(chain, d, record.first_block, proposal_id)
+    if keccak(abi_encode(["(address,bytes)[]"], [calls])) != digest:
+        fail(f"proposal {proposal_id}: its CallQueued events do not hash to the queued calls")
+    try:
+        chain.transact(d.timelock, "execute", d.governance, proposal_id, calls)
+    except (Revert, DeployError) as exc:
+        fail(f"execute {proposal_id}: {exc}", 1)
+    click.echo(f"proposal {proposal_id} executed ({len(calls)} calls)")
+
+
+@cli.command(cls=one_line_usage("govern", _problems))
+@_options
+def show(rpc: str, deployment_path: str | None, account: str) -> None:
+    """Every proposal: its status, its window and its calls."""
+    problems = _problems(click.get_current_context())
+    if problems:
+        fail("\n".join(problems))
+    record, d, chain, node = _connect(rpc, deployment_path, account)
+    from offchain.backends.abi import CalldataReader
+
+    reader = CalldataReader({n: abi for n, (abi, _) in chain.artifacts.items()}, chain.names)
+    now = int(node.block("latest")["timestamp"], 16)
+    count = chain.view(d.timelock, "proposal_count")
+    click.echo(f"{count} proposals; delay {chain.view(d.timelock, 'delay')} s, "
+               f"grace {chain.view(d.timelock, 'grace')} s")  # fmt: skip
+    for i in range(1, count + 1):
+        _, eta, expires, status = chain.view(d.timelock, "proposals", i)
+        window = f"{_when(eta, now)} to {_when(expires, now)}"
+        click.echo(f"proposal {i}: {STATUS[status]}, {window}")
+        for target, data in governance.queued_calls(chain, d, record.first_block, i):
+            function, args, _ = reader(target, data)
+            click.echo(f"  {chain.names.get(target, target)}.{function}{args}")
