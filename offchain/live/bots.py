@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from offchain.backends import ChainBackend, RpcError
+from offchain.backends.abi import CalldataReader
 from offchain.backends.rpc import describe
 from offchain.live.follower import Checkpoint, Follower, Watched
 from offchain.live.gas import GasPolicy
@@ -51,10 +52,12 @@ from offchain.live.txs import (
     used_up,
 )
 from offchain.live.webhook import Webhook
+from offchain.model.errors import Revert
 from offchain.model.fixed_point import WAD
+from offchain.model.timelock import QUEUED
 from offchain.sim.strategies.gas_costs import GAS_LIMIT_CAP, floor_limit
 from offchain.sim.strategies.keepers import Action, BackstopParams, TakerParams, split_batch
-from offchain.sim.strategies.notice import NoticeStep
+from offchain.sim.strategies.notice import NoticeStep, QueuedChange
 from offchain.sim.strategies.observe import BackstopWatch
 from offchain.sim.strategies.steps import (
     ACCRUE_EVERY,
@@ -65,6 +68,7 @@ from offchain.sim.strategies.steps import (
     TakerStep,
     World,
 )
+from offchain.system import governance
 from offchain.system.deployment import Deployment
 
 ROLES = ("liquidator", "taker", "backstop", "feeder", "notifier")
@@ -201,6 +205,9 @@ class Bot:
         self.out_of_funds = ""
         self.stopping = ""
         self._round: dict[str, Any] = {}  # what is read once a round (the clock, the base fee)
+        # the notifier's queued proposals: id -> decoded calls (None: not decodable), read once
+        self._proposals: dict[int, list[tuple[str, str, tuple] | None]] = {}
+        self._calldata: CalldataReader | None = None
         self._resumed = False
         self.metrics_port: int | None = None  # the metrics server's, once serving
         self.webhook = (
@@ -531,11 +538,44 @@ class Bot:
         if self.role == "feeder":
             return FeederStep(self.me, self.o.feed_every, self.state)
         if self.role == "notifier":
-            return NoticeStep(self.notify, self.state)
+            queued = self.queued_changes if self.d.timelock else None
+            return NoticeStep(self.notify, self.state, queued=queued)
         raise ValueError(f"unknown role {self.role!r} (one of {', '.join(ROLES)})")
 
     def read(self, calls: list[tuple[str, str, tuple]]) -> list[Any]:
         return self.chain.views(calls, cache=True)
+
+    def queued_changes(self) -> list[QueuedChange]:
+        """The vault-limit changes of every proposal queued in governance's Timelock now: each
+        proposal's status read every round, its calls (from its CallQueued events, decoded with
+        the contracts' ABIs) once."""
+        timelock = self.d.timelock
+        count = self.read([(timelock, "proposal_count", ())])[0]
+        ids = list(range(1, count + 1))
+        out: list[QueuedChange] = []
+        records = self.read([(timelock, "proposals", (i,)) for i in ids]) if ids else []
+        for i, (_, eta, _, status) in zip(ids, records):
+            if status != QUEUED:
+                continue
+            if i not in self._proposals:
+                raw = governance.queued_calls(self.chain, self.d, self.o.record.first_block, i)
+                self._proposals[i] = [self._decoded(target, data) for target, data in raw]
+            calls = [c for c in self._proposals[i] if c is not None]
+            out += QueuedChange.of(i, eta, calls, self.d)
+        return out
+
+    def _decoded(self, target: str, data: bytes) -> tuple[str, str, tuple] | None:
+        """(target, function, args) of one queued call; None for a call to a contract the
+        record does not name, or calldata its ABI does not decode (such a call changes no
+        vault limit the notifier judges)."""
+        if self._calldata is None:
+            abis = {name: abi for name, (abi, _) in self.chain.artifacts.items()}
+            self._calldata = CalldataReader(abis, self.chain.names)
+        try:
+            function, args, _ = self._calldata(target, data)
+        except (KeyError, Revert, ValueError):
+            return None
+        return target, function, args
 
     def notify(self, event: str, fields: dict[str, Any]) -> None:
         """The notifier's line: logged with the processed block (to its log file, and counted in

@@ -80,6 +80,9 @@ SHARED_ARGS = "BACKSTOP_KEEPER_ARGS_SHARED"
 
 _refuse = failing("keeper")
 
+# the notifier's per-vault lines: in its log file only, counted in its terminal's summary
+QUIET = frozenset({"notice", "notice_cleared", "proposal_notice"})
+
 
 def fail(message: str, status: int = 2) -> NoReturn:
     """A refused start: one line on stderr, exit status 2, and the lock files (and their
@@ -477,7 +480,7 @@ def _bot_log(
     log = Log(
         role,
         file=log_file,
-        quiet=frozenset({"notice", "notice_cleared"}) if summarized else frozenset(),
+        quiet=QUIET if summarized else frozenset(),
     )
     return log, NoticeSummary(log, summary_every, str(log_path)) if summarized else None
 

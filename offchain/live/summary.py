@@ -44,18 +44,22 @@ class NoticeSummary:
         self.since = clock()
         self.notices: list[dict[str, Any]] = []
         self.cleared: Counter[str] = Counter()
+        # proposal_notice lines by proposal id: the vaults a queued governance change affects
+        self.proposals: Counter[str] = Counter()
 
     def add(self, event: str, fields: dict[str, Any]) -> None:
         if event == "notice":
             self.notices.append(fields)
         elif event == "notice_cleared":
             self.cleared[str(fields.get("type"))] += 1
+        elif event == "proposal_notice":
+            self.proposals[str(fields.get("proposal"))] += 1
 
     def flush(self, force: bool = False) -> None:
         now = self.clock()
         if not force and now - self.since < self.every:
             return
-        if self.notices or self.cleared:
+        if self.notices or self.cleared or self.proposals:
             worst = sorted(
                 self.notices,
                 key=lambda f: (
@@ -77,9 +81,11 @@ class NoticeSummary:
                     }
                     for f in worst
                 ],
+                # vaults warned of a queued governance change, by proposal id
+                **({"proposal_notices": dict(self.proposals)} if self.proposals else {}),
                 details=self.log_path,
             )
-        self.notices, self.cleared, self.since = [], Counter(), now
+        self.notices, self.cleared, self.proposals, self.since = [], Counter(), Counter(), now
 
 
 __all__ = ["WORST", "NoticeSummary"]

@@ -12,6 +12,7 @@ import json
 import subprocess
 import sys
 import threading
+import time
 import urllib.request
 from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -22,8 +23,9 @@ from live_support import ROOT, bots_started, free_port, wait_for
 
 from offchain.live.market import advance, open_vaults
 from offchain.live.webhook import Webhook, check_webhook_url
-from offchain.model.fixed_point import WAD
+from offchain.model.fixed_point import RAY, WAD
 from offchain.sim.scenario.population import VaultPlan
+from offchain.system import governance
 
 
 class Hook:
@@ -266,3 +268,42 @@ def test_webhook_flag__for_another_role__one_line_exit_2():
     assert result.returncode == 2
     assert result.stderr.strip() == "keeper: --webhook is for --role notifier, not liquidator"
     assert check_webhook_url("https://hooks.example.org/x") == "https://hooks.example.org/x"
+
+
+def test_notifier__queued_proposal__warns_each_vault_it_would_call_or_make_unsafe(devnet, bots):
+    """A proposal queued in governance's Timelock raises ETH-A's liquidation ratio from 1.5 to
+    1.7 (warning factor 1.2: called below 2.04). At the current price (2,000), the vault at 1.9
+    would be called (safe now) and the vault at 1.65 unsafe (called now); the vault at 2.5 is
+    left alone. Each owner is told once, with the time left until the proposal's eta."""
+    chain, d, t = devnet.chain, devnet.d, devnet.eth
+    plans = _plans(devnet, [1_900, 1_650, 2_500])
+    open_vaults(chain, d, t, plans)
+    called, unsafe, safe = (p.owner for p in plans)
+    _queue(devnet, 2_000 * WAD)
+    _queue(devnet, 2_000 * WAD)
+    details = devnet.tmp / "notifier-details.log"
+    notifier = bots("notifier", None, "notifier", "--log", str(details))
+    bots_started(notifier)
+    calls = [(d.spotter, "set_liquidation_ratio", (t.type_id, 17 * RAY // 10))]
+    proposal_id, eta = governance.propose(chain, d, calls)
+
+    def lines() -> list[dict]:
+        text = details.read_text() if details.exists() else ""
+        found = [json.loads(x) for x in text.splitlines() if x.startswith("{")]
+        return [x for x in found if x.get("event") == "proposal_notice"]
+
+    wait_for(lambda: len(lines()) == 2, 60, "the proposal's notices", notifier.describe)
+    by_owner = {x["owner"]: x for x in lines()}
+    assert set(by_owner) == {called, unsafe}
+    c, u = by_owner[called], by_owner[unsafe]
+    assert (c["status"], c["status_now"], u["status"], u["status_now"]) == (
+        "called", "safe", "unsafe", "called"
+    )  # fmt: skip
+    assert c["proposal"] == u["proposal"] == proposal_id and c["eta"] == eta
+    assert c["seconds_left"] == eta - c["as_of"] and 0 < c["seconds_left"] <= 6 * 3600
+    assert (c["liquidation_ratio_now"], c["liquidation_ratio"]) == ("1.5", "1.7")
+    # told once: another round adds nothing
+    advance(chain, 60)
+    chain.rpc("evm_mine", [])
+    time.sleep(3)
+    assert len(lines()) == 2

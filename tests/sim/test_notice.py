@@ -22,9 +22,11 @@ from offchain.sim.strategies.notice import (
     UNSAFE,
     NoticeStep,
     NoticeView,
+    QueuedChange,
     QueuedPrice,
     Risk,
     at_risk,
+    changed_risks,
     decimal_text,
     notice_fields,
     read_notice_view,
@@ -315,3 +317,58 @@ def test_decimal_text__exact():
     assert decimal_text(5_000 * WAD + 1, 18) == "5000.000000000000000001"
     assert decimal_text(1_710_000, 6) == "1.71"
     assert decimal_text(0, 6) == "0"
+
+
+_RANKS = {SAFE: 0, CALLED: 1, UNSAFE: 2}
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    vaults=_vaults,
+    current=st.integers(1, 5_000 * WAD),
+    rate=st.integers(RAY, 2 * RAY),
+    size=_sizes,
+    new_size=st.one_of(st.none(), _sizes),
+    new_ratio=st.one_of(st.none(), st.integers(RAY, 3 * RAY)),
+    warning=st.one_of(st.just(0), st.integers(RAY + 1, 3 * RAY // 2)),
+)
+def test_changed_risks__a_queued_change__exactly_the_vaults_it_worsens_at_the_current_price(
+    vaults, current, rate, size, new_size, new_ratio, warning
+):
+    """Each vault whose status at the current price is worse under the proposal's ratio and size
+    margin than under today's, by the rules stated plainly, and no other."""
+    index = _index(vaults)
+    view = _view(1, current, rate, size, warning)
+    change = QueuedChange(1, 10_000, TYPE, new_ratio, new_size)
+    after = _view(
+        1,
+        current,
+        rate,
+        size if new_size is None else new_size,
+        warning,
+        ratio=RATIO if new_ratio is None else new_ratio,
+    )
+    got = {r.owner: r for r in changed_risks(index, view, change)}
+    expected = {}
+    for owner, (c, n) in index.vaults.items():
+        now = _stated(c, n, view, current, True)
+        then = _stated(c, n, after, current, True)
+        if _RANKS[then] > _RANKS[now]:
+            expected[owner] = Risk(owner, c, n * rate, now, then)
+    assert got == expected
+
+
+def test_queued_change__of_a_proposals_calls__per_type__last_call_wins__bad_size_skipped():
+    d = SimpleNamespace(spotter=SPOTTER, engine=ENGINE)
+    other = b"WBTC-A".ljust(32, b"\0")
+    calls = [
+        (SPOTTER, "set_liquidation_ratio", (TYPE, 2 * RAY)),
+        (SPOTTER, "set_liquidation_ratio", (TYPE, 17 * RAY // 10)),
+        (ENGINE, "set_size_margin", (TYPE, 25_000, 100_000, 500_000)),
+        (ENGINE, "set_size_margin", (other, 0, 5, 0)),  # refused by the engine: no change
+        ("0xb", "set_waterfall", ([1],)),
+    ]
+    changes = QueuedChange.of(7, 99, calls, d)  # type: ignore[arg-type]
+    assert changes == [
+        QueuedChange(7, 99, TYPE, 17 * RAY // 10, sizing.pack(25_000, 100_000, 500_000))
+    ]

@@ -30,7 +30,8 @@ def _notice(owner: str, status: str, ratio: str, kind: str = "ETH-A") -> dict:
 
 def test_notifier_summary__one_line_per_interval__counts_and_the_worst_first():
     terminal, file = io.StringIO(), io.StringIO()
-    log = Log("notifier", terminal, file, quiet=frozenset({"notice", "notice_cleared"}))
+    quiet = frozenset({"notice", "notice_cleared", "proposal_notice"})
+    log = Log("notifier", terminal, file, quiet=quiet)
     now = [0.0]
     summary = NoticeSummary(log, 30, "n.log", clock=lambda: now[0])
     for owner, status, ratio in [
@@ -44,6 +45,9 @@ def test_notifier_summary__one_line_per_interval__counts_and_the_worst_first():
         summary.add("notice", fields)
     log("notice_cleared", type="ETH-A", owner="0xe")
     summary.add("notice_cleared", {"type": "ETH-A", "owner": "0xe"})
+    warned = {"type": "ETH-A", "owner": "0xf", "proposal": 3, "status": "called"}
+    log("proposal_notice", **warned)
+    summary.add("proposal_notice", warned)
     summary.flush()  # 0 s: not yet
     assert terminal.getvalue() == ""
     now[0] = 30.0
@@ -53,9 +57,10 @@ def test_notifier_summary__one_line_per_interval__counts_and_the_worst_first():
     assert (line["notices"], line["cleared"]) == (4, 1)
     assert line["by_status"] == {"called": 2, "unsafe": 2} and line["by_type"] == {"ETH-A": 4}
     assert [w["owner"] for w in line["worst"]] == ["0xc", "0xb", "0xd"]  # unsafe, lowest first
-    assert line["details"] == "n.log"
-    # every line in the file: the five vaults' and the summary
-    assert [x["event"] for x in _lines(file)] == ["notice"] * 4 + ["notice_cleared", "summary"]
+    assert line["details"] == "n.log" and line["proposal_notices"] == {"3": 1}
+    # every line in the file: the six vaults' and the summary
+    events = ["notice"] * 4 + ["notice_cleared", "proposal_notice", "summary"]
+    assert [x["event"] for x in _lines(file)] == events
     now[0] = 90.0
     summary.flush()  # nothing announced since: quiet
     summary.flush(force=True)

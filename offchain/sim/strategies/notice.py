@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from offchain.model import size_margin as sizing
+from offchain.model.errors import Revert
 from offchain.model.fixed_point import RAY, WAD_TO_RAY
 from offchain.model.margin_call import CALLED, MAX_PRICE, SAFE, UNSAFE, MarginParameters, status
 from offchain.model.spotter import safe_price as poked_safe_price
@@ -49,9 +50,11 @@ __all__ = [
     "UNSAFE",
     "NoticeStep",
     "NoticeView",
+    "QueuedChange",
     "QueuedPrice",
     "Risk",
     "at_risk",
+    "changed_risks",
     "collateral_ratio",
     "decimal_text",
     "notice_fields",
@@ -197,6 +200,68 @@ def track(
     return new, cleared, now
 
 
+# ---------------------------------------------------------------- queued governance changes
+
+_RANK = {SAFE: 0, CALLED: 1, UNSAFE: 2}
+
+
+@dataclass(frozen=True)
+class QueuedChange:
+    """What a proposal queued in governance's Timelock does to one type's vault limits: its new
+    liquidation ratio (Spotter.set_liquidation_ratio) and size margin (VaultEngine
+    .set_size_margin, packed), None where it leaves one as it is. It applies from `eta` at the
+    earliest."""
+
+    proposal_id: int
+    eta: int
+    type_id: bytes
+    ratio: int | None = None  # ray
+    size: int | None = None  # the engine's packed word
+
+    @staticmethod
+    def of(
+        proposal_id: int, eta: int, calls: Sequence[tuple[str, str, tuple]], d: Deployment
+    ) -> list[QueuedChange]:
+        """The changes of one proposal's decoded calls, (target, function, args), per type (a
+        later call of the same setter wins, as it would on chain)."""
+        ratios: dict[bytes, int] = {}
+        sizes: dict[bytes, int] = {}
+        for target, function, args in calls:
+            if target == d.spotter and function == "set_liquidation_ratio":
+                ratios[args[0]] = args[1]
+            elif target == d.engine and function == "set_size_margin":
+                try:
+                    sizes[args[0]] = sizing.pack(*args[1:4])
+                except Revert:  # parameters the engine refuses: the proposal cannot run
+                    continue
+        return [
+            QueuedChange(proposal_id, eta, t, ratios.get(t), sizes.get(t))
+            for t in sorted({*ratios, *sizes})
+        ]
+
+
+def changed_risks(index: VaultIndex, view: NoticeView, change: QueuedChange) -> list[Risk]:
+    """Every vault of `index` whose status at the current price the change worsens (safe to
+    called or unsafe, called to unsafe), closest to liquidation first; `Risk.then` its status
+    under the change, `Risk.now` without it."""
+    after = NoticeView(
+        view.type_id,
+        view.rate,
+        view.ratio if change.ratio is None else change.ratio,
+        view.size if change.size is None else change.size,
+        view.warning,
+        view.price,
+        view.price_valid,
+        QueuedPrice(view.price, 0, 0, 0, view.price_valid),  # judged at the current price
+    )
+    out = []
+    for r in at_risk(index, after):
+        now = status(r.collateral, r.debt, view.safe_now, view.size, view.warning)
+        if _RANK[r.then] > _RANK[now]:
+            out.append(Risk(r.owner, r.collateral, r.debt, now, r.then))
+    return out
+
+
 # ---------------------------------------------------------------- the lines
 
 
@@ -259,6 +324,8 @@ class NoticeStep:
     emit: Callable[[str, dict[str, Any]], None]
     state: dict[str, Any] = field(default_factory=dict)
     role: str = "notifier"
+    # the changes queued in governance's Timelock, read each round (None: no Timelock)
+    queued: Callable[[], list[QueuedChange]] | None = None
 
     def decide(self, world: World, names: Sequence[str]) -> list[Action]:
         d = world.d
@@ -295,7 +362,55 @@ class NoticeStep:
                     },
                 )
             notified_by_type[name] = now
+        if self.queued is not None:
+            self._proposal_notices(world, names)
         return []
+
+    def _proposal_notices(self, world: World, names: Sequence[str]) -> None:
+        """A `proposal_notice` line for each vault a queued change would call or make unsafe at
+        the current price (once per proposal, vault and status; checkpointed): its owner has
+        until the change's eta to act."""
+        d, as_of = world.d, world.clock()
+        changes = self.queued() if self.queued is not None else []
+        done = self.state.setdefault("proposal_notified", {})
+        by_type = {d.types[n].type_id: n for n in names}
+        for change in changes:
+            name = by_type.get(change.type_id)
+            if name is None:
+                continue
+            view = read_notice_view(world.read, d, d.types[name])
+            if view is None:
+                continue
+            key = f"{change.proposal_id}:{name}"
+            seen = done.setdefault(key, {})
+            for r in changed_risks(world.index(name), view, change):
+                if seen.get(r.owner) == r.then:
+                    continue
+                seen[r.owner] = r.then
+                ratio = view.ratio if change.ratio is None else change.ratio
+                size = view.size if change.size is None else change.size
+                margin = sizing.margin_debt(r.debt, size)
+                limit = ratio * margin // r.debt // WAD_TO_RAY if r.debt else 0
+                self.emit(
+                    "proposal_notice",
+                    {
+                        "type": name,
+                        "owner": r.owner,
+                        "proposal": change.proposal_id,
+                        "status": r.then,
+                        "status_now": r.now,
+                        "eta": change.eta,
+                        "seconds_left": max(0, change.eta - as_of),
+                        "as_of": as_of,
+                        "liquidation_ratio_now": _ratio_text(view.ratio // WAD_TO_RAY),
+                        "liquidation_ratio": _ratio_text(limit),
+                        "collateral_ratio": _ratio_text(
+                            collateral_ratio(r.collateral, r.debt, view.price)
+                        ),
+                        "debt": decimal_text(r.debt // RAY, 18),
+                        "collateral": decimal_text(r.collateral, 18),
+                    },
+                )
 
     @staticmethod
     def _consents(
