@@ -521,9 +521,11 @@ class Bot:
 
     def _step(self) -> Step:
         """The role's step, with this bot's parameters."""
-        me = self.me or self._admin  # read-only: decides as the deployment's admin would
         if self.role == "liquidator":
-            return LiquidatorStep(me)
+            # read-only: as governance's account (anyone may liquidate; it names the keeper)
+            return LiquidatorStep(self.me or self.d.governance)
+        # read-only: decides as the deployment's admin would (the roles the backstop needs)
+        me = self.me or self._admin
         if self.role == "taker":
             return TakerStep(self._takers, self.me)
         if self.role == "backstop":
