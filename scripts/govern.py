@@ -48,9 +48,13 @@ STATUS = {0: "not queued", QUEUED: "queued", EXECUTED: "executed", CANCELLED: "c
 fail = failing("govern")
 
 
-def _options(f: Any) -> Any:
+def _read_options(f: Any) -> Any:
     f = click.option("--rpc", default="http://127.0.0.1:8545", show_default=True)(f)
-    f = click.option("--deployment", "deployment_path", default=None, help="The record.")(f)
+    return click.option("--deployment", "deployment_path", default=None, help="The record.")(f)
+
+
+def _options(f: Any) -> Any:
+    f = _read_options(f)
     return click.option(
         "--account", default="dev:0", show_default=True, help="Governance's signer."
     )(f)
@@ -76,8 +80,9 @@ def _problems(ctx: click.Context) -> list[str]:
     return problems
 
 
-def _connect(rpc: str, deployment_path: str | None, account: str) -> tuple[Any, ...]:
-    """(record, deployment, chain signing as governance, node) of the devnet at `rpc`."""
+def _connect(rpc: str, deployment_path: str | None, account: str | None) -> tuple[Any, ...]:
+    """(record, deployment, chain signing as governance, node) of the devnet at `rpc`;
+    `account` None: a chain that only reads (`show`)."""
     node = Node(rpc, timeout=10, patience=5)
     try:
         record = load_record(Path(deployment_path) if deployment_path else node_record_path(node))
@@ -92,12 +97,16 @@ def _connect(rpc: str, deployment_path: str | None, account: str) -> tuple[Any, 
             f"{record.path}: this deployment has no Timelock (its config has no [governance] "
             "table): governance is its direct admin"
         )
+    from offchain.backends import project_code
+
+    if account is None:
+        chain = SigningChain(rpc, *project_code(), {})
+        chain.names.update(record.contract_names())
+        return record, d, chain, node
     try:
         signer = resolve_signer(account)
     except SignerError as exc:
         fail(f"--account: {exc}")
-    from offchain.backends import project_code
-
     chain = SigningChain(rpc, *project_code(), {signer.address: signer})
     chain.names.update(record.contract_names())
     proposer = chain.view(d.timelock, "proposer")
@@ -115,6 +124,21 @@ def _when(t: int, now: int) -> str:
     return f"{stamp} (in {left // 3600} h {left % 3600 // 60} min)"
 
 
+def _node_errors(command: Any) -> Any:
+    """A node that stops answering or refuses a read midway: one line, exit 2, no traceback."""
+
+    def run(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return command(*args, **kwargs)
+        except NodeUnavailable as exc:
+            fail(f"the node stopped answering ({exc})")
+        except RpcError as exc:
+            fail(f"the node refused a request: {exc}")
+
+    run.__name__, run.__doc__ = command.__name__, command.__doc__
+    return run
+
+
 @click.group()
 def cli() -> None:
     """Governance's proposals through the Timelock (docs/governance.md)."""
@@ -123,6 +147,7 @@ def cli() -> None:
 @cli.command(cls=one_line_usage("govern", _problems))
 @click.argument("proposal_file", metavar="FILE")
 @_options
+@_node_errors
 def propose(proposal_file: str, rpc: str, deployment_path: str | None, account: str) -> None:
     """Queue the changes of a proposal FILE; print its id, eta and each change."""
     problems = _problems(click.get_current_context())
@@ -131,9 +156,9 @@ def propose(proposal_file: str, rpc: str, deployment_path: str | None, account: 
     record, d, chain, _ = _connect(rpc, deployment_path, account)
     try:
         config, places = governance.load_proposal(Path(proposal_file), record.config_text)
+        calls, changes = governance.proposal_calls(chain, d, config, places)
     except ProposalError as exc:
         fail(str(exc))
-    calls, changes = governance.proposal_calls(chain, d, config, places)
     # each call as the Timelock would make it, now: a call it may not make (or one the
     # contract refuses at today's state) is named before anything is sent
     refused = []
@@ -146,6 +171,7 @@ def propose(proposal_file: str, rpc: str, deployment_path: str | None, account: 
             refused.append(f"{chain.names.get(target, target)}.{function}: refused ({exc})")
     if refused:
         fail("\n".join(f"{proposal_file}: {line}" for line in refused))
+    chain.sync()  # the next block after the head (bots may have mined since we connected)
     try:
         proposal_id, eta = governance.propose(chain, d, calls)
     except (Revert, DeployError) as exc:
@@ -161,6 +187,7 @@ def propose(proposal_file: str, rpc: str, deployment_path: str | None, account: 
 @cli.command(cls=one_line_usage("govern", _problems))
 @click.argument("proposal_id", metavar="ID", type=click.IntRange(1, 2**64))
 @_options
+@_node_errors
 def execute(proposal_id: int, rpc: str, deployment_path: str | None, account: str) -> None:
     """Run queued proposal ID, once its eta has come and before it expires."""
     problems = _problems(click.get_current_context())
@@ -178,6 +205,7 @@ def execute(proposal_id: int, rpc: str, deployment_path: str | None, account: st
     calls = governance.queued_calls(chain, d, record.first_block, proposal_id)
     if keccak(abi_encode(["(address,bytes)[]"], [calls])) != digest:
         fail(f"proposal {proposal_id}: its CallQueued events do not hash to the queued calls")
+    chain.sync()
     try:
         chain.transact(d.timelock, "execute", d.governance, proposal_id, calls)
     except (Revert, DeployError) as exc:
@@ -186,13 +214,14 @@ def execute(proposal_id: int, rpc: str, deployment_path: str | None, account: st
 
 
 @cli.command(cls=one_line_usage("govern", _problems))
-@_options
-def show(rpc: str, deployment_path: str | None, account: str) -> None:
-    """Every proposal: its status, its window and its calls."""
+@_read_options
+@_node_errors
+def show(rpc: str, deployment_path: str | None) -> None:
+    """Every proposal: its status, its window and its calls (reads only: no account)."""
     problems = _problems(click.get_current_context())
     if problems:
         fail("\n".join(problems))
-    record, d, chain, node = _connect(rpc, deployment_path, account)
+    record, d, chain, node = _connect(rpc, deployment_path, None)
     from offchain.backends.abi import CalldataReader
 
     reader = CalldataReader({n: abi for n, (abi, _) in chain.artifacts.items()}, chain.names)
@@ -205,5 +234,9 @@ def show(rpc: str, deployment_path: str | None, account: str) -> None:
         window = f"{_when(eta, now)} to {_when(expires, now)}"
         click.echo(f"proposal {i}: {STATUS[status]}, {window}")
         for target, data in governance.queued_calls(chain, d, record.first_block, i):
-            function, args, _ = reader(target, data)
+            try:
+                function, args, _ = reader(target, data)
+            except (Revert, ValueError):  # a call `propose` did not build: shown raw
+                click.echo(f"  {target}: 0x{bytes(data).hex()}")
+                continue
             click.echo(f"  {chain.names.get(target, target)}.{function}{args}")

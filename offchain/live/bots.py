@@ -552,19 +552,28 @@ class Bot:
         proposal's status read every round, its calls (from its CallQueued events, decoded with
         the contracts' ABIs) once."""
         timelock = self.d.timelock
-        count = self.read([(timelock, "proposal_count", ())])[0]
-        ids = list(range(1, count + 1))
-        out: list[QueuedChange] = []
-        records = self.read([(timelock, "proposals", (i,)) for i in ids]) if ids else []
-        for i, (_, eta, _, status) in zip(ids, records):
-            if status != QUEUED:
-                continue
-            if i not in self._proposals:
-                raw = governance.queued_calls(self.chain, self.d, self.o.record.first_block, i)
-                self._proposals[i] = [self._decoded(target, data) for target, data in raw]
-            calls = [c for c in self._proposals[i] if c is not None]
-            out += QueuedChange.of(i, eta, calls, self.d)
-        return out
+        try:
+            count = self.read([(timelock, "proposal_count", ())])[0]
+            ids = list(range(1, count + 1))
+            records = self.read([(timelock, "proposals", (i,)) for i in ids]) if ids else []
+            out: list[QueuedChange] = []
+            now = self.now()
+            for i, (_, eta, expires, status) in zip(ids, records):
+                if status != QUEUED or now > expires:  # an expired proposal can never run
+                    continue
+                if i not in self._proposals:
+                    first = self.o.record.first_block
+                    raw = governance.queued_calls(self.chain, self.d, first, i)
+                    if not raw:  # not found (yet): read again next round, never cached empty
+                        continue
+                    self._proposals[i] = [self._decoded(target, data) for target, data in raw]
+                calls = [c for c in self._proposals[i] if c is not None]
+                out += QueuedChange.of(i, eta, calls, self.d)
+            return out
+        except (RpcError, NodeUnavailable) as exc:
+            # the queue unread this round: the price notices go on; one line, tried next round
+            self.log("queue_unread", error=error_line(exc))
+            return []
 
     def _decoded(self, target: str, data: bytes) -> tuple[str, str, tuple] | None:
         """(target, function, args) of one queued call; None for a call to a contract the

@@ -20,6 +20,7 @@ from typing import Any
 
 from offchain.model.backstop import Layer
 from offchain.model.fixed_point import WAD
+from offchain.model.timelock import MAX_CALLS
 from offchain.system.config import ConfigError, SystemConfig, parse_config
 from offchain.system.deployment import Deployment
 from offchain.system.files import read_mapping
@@ -91,7 +92,8 @@ def _human(key: Key, value: Any) -> str:
     # per-second factor, shown as the contract holds it)
     unit = WAD if key.name == "liquidation_penalty" else key.unit
     if key.kind in (Kind.AMOUNT, Kind.DECIMAL) and unit != 1:
-        return f"{Decimal(value) / unit:f}".rstrip("0").rstrip(".") if value else "0"
+        text = f"{Decimal(value) / unit:f}"
+        return text.rstrip("0").rstrip(".") if "." in text else text
     if key.name == "stability_fee":
         return f"{value} (per-second factor, ray)"
     return str(value)
@@ -162,7 +164,9 @@ def read_proposal(
             )
     for place in places:
         if place[2] not in _SETTERS[place[0]]:
-            what = "no proposal can change it yet: it is set when the contracts are deployed"
+            what = _NOT_YET.get(
+                place[2], "no proposal can change it yet: it is set when the contracts are deployed"
+            )
             if place[2] not in _CONFIG_KEYS[place[0]]:
                 what = "unknown key"
             problems.append(f"{source}: {_where(place)}: {what}")
@@ -185,23 +189,42 @@ def proposal_calls(
 ) -> tuple[list[Call], list[Change]]:
     """The Timelock calls that put `config`'s values of `places` in force, and each change's
     before (read from the chain now) and after. A setter that carries several keys (a type's
-    penalty and auction cap) is called once, with the keys not proposed as the chain has them."""
+    penalty and auction cap) is called once, with the keys not proposed as the chain has them.
+    ProposalError: more calls than a proposal holds, or a change no proposal can make safely
+    yet (the deleverage layer added without a keeper holding its role)."""
     calls: list[Call] = []
     changes: list[Change] = []
     done: set[tuple[str, str]] = set()
     by_name = {c.name: c for c in config.collateral}
+    proposed: dict[tuple[str, str], set[str]] = {}
+    for table, name, key in places:
+        proposed.setdefault((table, name), set()).add(key)
     for place in places:
         table, name, key = place
         setter = _SETTERS[table][key]
         c = by_name.get(name)
         t = d.types[name] if name else None
-        befores, afters, call = setter(b, d, config, c, t)
+        befores, afters, call = setter(b, d, config, c, t, proposed[(table, name)])
         group = (name, call[1])
         if group not in done:
             done.add(group)
             calls.append(call)
         changes.append(Change(_where(place), befores[key], afters[key]))
+    if any(target == d.fees and fn.startswith("set_pool_") for target, fn, _ in calls):
+        # the fees earned before the change are split at the old value: every type accrued
+        # first (set_pool_fee_share and set_pool_max_yield do not accrue)
+        calls[:0] = [(d.fees, "accrue", (t.type_id,)) for t in d.types.values()]
+    if len(calls) > MAX_CALLS:
+        raise ProposalError(
+            f"{len(calls)} calls: a proposal holds at most {MAX_CALLS} (split it in two)"
+        )
     return calls, changes
+
+
+def _kept(before: dict[str, Any], after: dict[str, Any], proposed: set[str]) -> dict[str, Any]:
+    """A multi-key setter's arguments: the proposed keys' new values, the others as the chain
+    holds them (a key changed by an earlier proposal is not put back to the recorded config's)."""
+    return {k: after[k] if k in proposed else before[k] for k in before}
 
 
 def _one(
@@ -210,31 +233,62 @@ def _one(
     """A setter of one key: `read(b, d, t)` its value on chain, `value(config, c)` the
     proposal's, `make(d, t, v)` the call."""
 
-    def setter(b: Any, d: Deployment, config: SystemConfig, c: Any, t: Any) -> Any:
+    def setter(
+        b: Any, d: Deployment, config: SystemConfig, c: Any, t: Any, proposed: set[str]
+    ) -> Any:
         after = value(config, c)
         return {key: read(b, d, t)}, {key: after}, make(d, t, after)
 
     return setter
 
 
-def _penalty_and_cap(b: Any, d: Deployment, config: SystemConfig, c: Any, t: Any) -> Any:
+def _penalty_and_cap(
+    b: Any, d: Deployment, config: SystemConfig, c: Any, t: Any, proposed: set[str]
+) -> Any:
     auction, penalty, cap = b.view(d.liquidator, "types", t.type_id)[:3]
     before = {"liquidation_penalty": penalty, "auction_cap": cap}
-    after = {"liquidation_penalty": c.liquidation_penalty, "auction_cap": c.auction_cap}
+    after = _kept(
+        before,
+        {"liquidation_penalty": c.liquidation_penalty, "auction_cap": c.auction_cap},
+        proposed,
+    )
     call = (d.liquidator, "configure_type", (t.type_id, auction, *after.values()))
     return before, after, call
 
 
-def _surplus_group(b: Any, d: Deployment, config: SystemConfig, c: Any, t: Any) -> Any:
+def _surplus_group(
+    b: Any, d: Deployment, config: SystemConfig, c: Any, t: Any, proposed: set[str]
+) -> Any:
     names = ("surplus_buffer", "surplus_lot", "debt_auction_bid")
     views = ("surplus_buffer", "surplus_lot", "debt_auction_bid_size")
-    before = dict(zip(names, (b.view(d.backstop, v) for v in views)))
+    before: dict[str, Any] = dict(zip(names, (b.view(d.backstop, v) for v in views)))
     w = config.waterfall
-    after = dict(zip(names, (w.surplus_buffer, w.surplus_lot, w.debt_auction_bid)))
+    after = _kept(
+        before, dict(zip(names, (w.surplus_buffer, w.surplus_lot, w.debt_auction_bid))), proposed
+    )
     return before, after, (d.backstop, "set_auction_parameters", tuple(after.values()))
 
 
-_Setter = Callable[[Any, Deployment, SystemConfig, Any, Any], Any]
+def _waterfall(
+    b: Any, d: Deployment, config: SystemConfig, c: Any, t: Any, proposed: set[str]
+) -> Any:
+    before = tuple(b.view(d.backstop, "get_waterfall"))
+    after = tuple(int(layer) for layer in config.waterfall.order)
+    if Layer.DELEVERAGE in after and Layer.DELEVERAGE not in before:
+        # its losses are charged only by a keeper holding the DELEVERAGE role (or an admin),
+        # which a proposal of parameters cannot grant yet: the layer would park them
+        raise ProposalError(
+            "backstop.waterfall: adding the deleverage layer needs a keeper granted the "
+            "DELEVERAGE role, which no proposal can grant yet"
+        )
+    return (
+        {"waterfall": before},
+        {"waterfall": after},
+        (d.backstop, "set_waterfall", (list(after),)),
+    )
+
+
+_Setter = Callable[[Any, Deployment, SystemConfig, Any, Any, set[str]], Any]
 
 
 def _type_setter(key: str, contract: str, getter: str, setter: str, field: str) -> _Setter:
@@ -290,12 +344,7 @@ _SETTERS: dict[str, dict[str, _Setter]] = {
         ),
     },
     "backstop": {
-        "waterfall": _one(
-            "waterfall",
-            lambda b, d, t: tuple(b.view(d.backstop, "get_waterfall")),
-            lambda d, t, v: (d.backstop, "set_waterfall", (list(v),)),
-            lambda config, c: tuple(int(layer) for layer in config.waterfall.order),
-        ),
+        "waterfall": _waterfall,
         "deleverage_buffer": _system_setter(
             "deleverage_buffer",
             "backstop",
@@ -321,9 +370,6 @@ _SETTERS: dict[str, dict[str, _Setter]] = {
         "debt_auction_bid": _surplus_group,
     },
     "collateral": {
-        "debt_ceiling": _type_setter(
-            "debt_ceiling", "engine", "debt_ceiling", "set_debt_ceiling", "debt_ceiling"
-        ),
         "dust": _type_setter("dust", "engine", "dust", "set_dust", "dust"),
         "liquidation_ratio": _type_setter(
             "liquidation_ratio",
@@ -334,9 +380,6 @@ _SETTERS: dict[str, dict[str, _Setter]] = {
         ),
         "oracle_max_change": _type_setter(
             "oracle_max_change", "oracle", "max_change", "set_max_change", "oracle_max_change"
-        ),
-        "oracle_delay": _type_setter(
-            "oracle_delay", "oracle", "delay", "set_delay", "oracle_delay"
         ),
         "oracle_max_age": _type_setter(
             "oracle_max_age", "oracle", "max_age", "set_max_age", "oracle_max_age"
@@ -353,6 +396,17 @@ _SETTERS: dict[str, dict[str, _Setter]] = {
 }
 # the config's keys by a proposal's table: those without a setter here are set at deployment
 # (constructor arguments, names, the token, the pool's seed) or not yet proposable
+# keys with a setter that a proposal of this one key would misuse
+_NOT_YET = {
+    "debt_ceiling": (
+        "no proposal can change it yet: the CeilingManager moves a type's ceiling within its "
+        "ceiling_max and gap (its next update undoes a set ceiling)"
+    ),
+    "oracle_delay": (
+        "no proposal can change it yet: the stability pool's exposure delay (3 x the longest "
+        "oracle delay, set at deployment) would have to move with it"
+    ),
+}
 _CONFIG_KEYS: dict[str, set[str]] = {
     "system": set(SYSTEM.keys) - {"collateral"},
     "backstop": set(WATERFALL.keys),

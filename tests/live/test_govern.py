@@ -101,7 +101,8 @@ def test_govern__bad_proposal__one_line_exit_2_nothing_sent(devnet, text, messag
         (("execute", "0"), "0 is not in the range"),
         (("propose", str(PROPOSAL), "--account", "dev:3"), "is not the Timelock's proposer"),
         (("propose", "no-such-proposal.toml"), "no-such-proposal.toml: cannot read"),
-        (("show", "--account", "nobody-here"), "--account: "),
+        (("propose", str(PROPOSAL), "--account", "nobody-here"), "--account: "),
+        (("show", "--account", "dev:0"), "No such option"),
     ],
 )
 def test_govern__bad_command_line__one_line_exit_2_nothing_sent(devnet, args, message):

@@ -85,6 +85,44 @@ def test_proposal__one_setter_for_two_keys__called_once_with_the_chains_other_va
     ]  # fmt: skip
 
 
+def test_proposal__a_key_an_earlier_proposal_changed__kept_as_the_chain_holds_it(system):
+    """The cap set by proposal 1 stays when proposal 2 changes only the penalty (the setter
+    carries both: the cap is taken from the chain, not from the recorded config's 10M)."""
+    d, ls, eth = system.d, system.lockstep, system.d.types["ETH-A"]
+    with system.what_if():
+        for text in ('auction_cap = "8_000_000"', 'liquidation_penalty = "1.2"'):
+            data = tomllib.loads(f"[collateral.ETH-A]\n{text}\n")
+            config, places = read_proposal(data, "p.toml", CONFIG)
+            calls, _ = governance.proposal_calls(ls, d, config, places)
+            proposal_id, eta = governance.propose(ls, d, calls)
+            ls.set_next_block_time(eta)
+            governance.execute(ls, d, proposal_id, calls)
+        _, penalty, cap = system.view(d.liquidator, "types", eth.type_id)[:3]
+        assert (penalty, cap) == (12 * WAD // 10, 8_000_000 * RAD)
+
+
+def test_proposal__pool_setters__every_type_accrued_first(system):
+    d, ls = system.d, system.lockstep
+    config, places = read_proposal({"backstop": {"pool_fee_share": "0.3"}}, "p.toml", CONFIG)
+    calls, _ = governance.proposal_calls(ls, d, config, places)
+    accrue = [(d.fees, "accrue", (t.type_id,)) for t in d.types.values()]
+    assert calls == [*accrue, (d.fees, "set_pool_fee_share", (d.stability_pool, 3 * WAD // 10))]
+
+
+def test_proposal__deleverage_layer_added__refused_no_keeper_holds_its_role(system):
+    order = {"waterfall": ["fund", "deleverage"]}
+    config, places = read_proposal({"backstop": order}, "p.toml", CONFIG)
+    with pytest.raises(ProposalError, match="adding the deleverage layer needs a keeper"):
+        governance.proposal_calls(system.lockstep, system.d, config, places)
+
+
+def test_change_text__whole_amounts_keep_their_zeros():
+    change = governance.Change("system.global_debt_ceiling", 50_000_000 * RAD, 60_000_000 * RAD)
+    assert change.text() == "system.global_debt_ceiling: 50000000 -> 60000000"
+    change = governance.Change("collateral.ETH-A.dust", 2_500 * RAD, 3_000 * RAD)
+    assert change.text() == "collateral.ETH-A.dust: 2500 -> 3000"
+
+
 @pytest.mark.parametrize(
     "text, lines",
     [
@@ -98,6 +136,9 @@ def test_proposal__one_setter_for_two_keys__called_once_with_the_chains_other_va
          ["p.toml: collateral.ETH-A.token_decimals: no proposal can change it yet",
           "p.toml: backstop.pool_cooldown: no proposal can change it yet"]),
         ("[oracle]\ndelay = 1\n", ["p.toml: unknown table 'oracle'"]),
+        ("[collateral.ETH-A]\ndebt_ceiling = \"1\"\noracle_delay = 7200\n",
+         ["p.toml: collateral.ETH-A.debt_ceiling: no proposal can change it yet: the Ceiling",
+          "p.toml: collateral.ETH-A.oracle_delay: no proposal can change it yet: the stability"]),
         ("# nothing yet\n", ["p.toml: empty file (a proposal has [system], [backstop] or"]),
         ("[system]\n", ["p.toml: proposes no change"]),
         ("[system\n", ["p.toml: not valid TOML"]),
