@@ -105,9 +105,7 @@ class World:
         return sent
 
     def static(self, address: str, function: str, *args: Any) -> Any:
-        """A getter whose value never changes after deployment (an immutable), read once.
-        A parameter governance can set is read each round instead, so that a running bot
-        follows an executed proposal (tests/sim/test_static_reads.py)."""
+        """A getter whose value never changes after deployment, read once."""
         key = (address, function, args)
         if key not in self._static:
             self._static[key] = self.read([(address, function, args)])[0]
@@ -154,8 +152,7 @@ class FeederStep:
             last_poke = read_last_poke(world.read, t)
             now = world.next_block_time()
             last = last_posts.get(name, 0)
-            # read each round: governance may change it (PriceOracle.set_delay)
-            delay = world.read([(t.oracle, "delay", ())])[0]
+            delay = world.static(t.oracle, "delay")
             if now < last + self.feed_every and now < last_poke + delay:
                 continue
             price = world.market_price(name)
@@ -362,8 +359,7 @@ class BackstopStep:
         d, out = world.d, []
         clock = world.clock()
         accrue = clock - self.state.get("last_accrual", 0) >= self.accrue_every
-        # read each round: governance may change it (DebtAuction.set_parameters)
-        min_decrease = world.read([(d.debt_auction, "min_decrease", ())])[0]
+        min_decrease = world.static(d.debt_auction, "min_decrease")
         for name in names:
             t: TypeDeployment = d.types[name]
             market = world.auction_market(name, self.holder)
