@@ -29,7 +29,12 @@ from offchain.system.deployment import deploy_system
 from offchain.testing.differential import make_machine
 from offchain.testing.fuzz import REVM_GENESIS, Artifacts
 from offchain.testing.harness import TEST_FACTORIES, Roles, System
-from offchain.testing.specification.deleverage import check_level_rule, level_rows
+from offchain.testing.specification.deleverage import (
+    check_level_rule,
+    level_charges,
+    level_rows,
+    split_bound_problems,
+)
 
 ETH = "ETH-A"
 HONEST = 50
@@ -176,3 +181,64 @@ def test_finding_63_2__the_fuzz_machines_tie_story__once(revm):
         assert outcomes["ok deleverage"] == 2
     finally:
         machine.teardown()
+
+
+def _row(owner: str, value: int, need: int) -> tuple:
+    """A level row (owner, value, need, headroom, room) [rad] at a buffer of 0.25, its whole
+    headroom to pay (room 1)."""
+    return (owner, value * RAD, need * RAD, value * RAD * 4 // 5 - need * RAD, WAD)
+
+
+def _full_round_rows(weak_listed: bool) -> tuple[list[tuple], list[str], list[tuple], int]:
+    """210 vaults of strength 10 (value 1,000, need 100), 10 honest vaults and 5 parts of
+    strength 2 (value 1,000 / 200, need 500 / 100), and with `weak_listed` one vault of strength
+    1.43 (700 / 490); the due brings the 210 down to strength 2 and reaches into the tie. The
+    keeper's round is full: four calls of 50, the 200 strongest (with `weak_listed`, 199 of
+    them and the weak vault). Returns the rows, the parts, the calls, the due."""
+    strong = [_row(f"s{i}", 1_000, 100) for i in range(210)]
+    tie = [_row(f"h{i}", 1_000, 500) for i in range(10)]
+    parts = [_row(f"p{i}", 200, 100) for i in range(5)]
+    weak = [_row("weak", 700, 490)] if weak_listed else []
+    rows = strong + tie + parts + weak
+    due = 210 * 400 * RAD + 30_000 * RAD
+    listed = [r[0] for r in strong[: 200 - len(weak)]] + [r[0] for r in weak]
+    calls = [(listed[i : i + 50], [WAD] * 50) for i in range(0, 200, 50)]
+    return rows, [r[0] for r in parts], calls, due
+
+
+def test_finding_63_2__a_full_round_of_stronger_vaults__the_split_waits_with_the_whole():
+    """The failing example of the 944828a campaign (seed 8524 of the full machine): earlier
+    stories' vaults, stronger than the tie and still open, fill the round's four calls of 50,
+    so neither the parts nor the honest vaults of the tie are listed and all pay 0 this round.
+    The whole, at the parts' strength, would be left out alike: the split bound holds (it said
+    the whole would pay its level charge, 1,764.69 stablecoin there). A round that lists a
+    weaker vault while the parts wait, or a round that is not full, is still refused."""
+    rows, parts, calls, due = _full_round_rows(weak_listed=False)
+    whole = level_charges(
+        [r for r in rows if r[0] not in parts] + [_row("whole", 1_000, 500)], due
+    )["whole"]
+    assert whole > 50 * RAD  # the level rule alone would charge the whole
+    requirement, nothing = (lambda debt: debt), {p: 0 for p in parts}
+    assert split_bound_problems(rows, due, parts, nothing, calls, RAY, requirement) == []
+    rows, parts, weak_calls, due = _full_round_rows(weak_listed=True)
+    (problem,) = split_bound_problems(rows, due, parts, nothing, weak_calls, RAY, requirement)
+    assert problem.startswith("the parts paid 0, the whole would pay")
+    (problem,) = split_bound_problems(rows, due, parts, nothing, calls[:1], RAY, requirement)
+    assert problem.startswith("the parts paid 0, the whole would pay")
+
+
+def test_finding_63_2__a_tie_across_the_200th__the_parts_pay_at_most_the_whole():
+    """A full round whose 200th vault falls inside the tie: the parts listed pay now, the rest
+    in the next round, so the parts may pay less than the whole this round, never more."""
+    rows, parts, calls, due = _full_round_rows(weak_listed=False)
+    calls = [(owners[:], shares) for owners, shares in calls]
+    calls[-1][0][-2:] = parts[:2]  # two parts replace the last two strong vaults
+    whole = level_charges(
+        [r for r in rows if r[0] not in parts] + [_row("whole", 1_000, 500)], due
+    )["whole"]
+    requirement = lambda debt: debt  # noqa: E731
+    some = {p: int(whole / 5) if p in parts[:2] else 0 for p in parts}
+    assert split_bound_problems(rows, due, parts, some, calls, RAY, requirement) == []
+    more = {p: int(whole) for p in parts}
+    (problem,) = split_bound_problems(rows, due, parts, more, calls, RAY, requirement)
+    assert "more than the whole would pay" in problem

@@ -16,6 +16,7 @@ from offchain.model.backstop import MAX_DELEVERAGE_VAULTS
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import ZERO_ADDRESS, Role
 from offchain.sim.strategies.backstop_keeper import (
+    MAX_DELEVERAGE_BATCHES,
     deleverage_view_from_model,
     keeper_round_from_model,
 )
@@ -593,7 +594,9 @@ class WaterfallRules(AuctionRules):
         inside the tie;
         the keeper's round follows (its shares checked against the level rule: no vault of the
         tie cut off at the 50th), and the parts, together, must pay what the whole position
-        would (`split_problems`, the Specification's rounding)."""
+        would (`split_problems`, the Specification's rounding). Earlier stories' vaults, still
+        open and stronger, may fill the round's 200: then the tie waits for the next round, as
+        the whole would."""
         b = self.s.contract(self.s.d.backstop)
         # revm only: its 50 to 58 vault owners are new addresses, which a node without
         # auto-impersonation (the Anvil differential's) refuses to send from ("No Signer")
@@ -671,14 +674,17 @@ class WaterfallRules(AuctionRules):
         before = {o: self.vault(name, o).normalized_debt for o in owners}
         rows = level_rows(self.s.spec, t.type_id, self.s.model.next_block_time)
         due = b.deleverage_due(t.type_id)
+        calls = [(c.owners, c.shares) for c in self._keeper_calls(name)]
         if not self._keeper_round(name, keeper):
             self.totals.outcomes["deleverage tie story: the keeper sends none"] += 1
             return
         paid = {o: (self.vault(name, o).normalized_debt - before[o]) * ct.rate for o in owners}
         if sum(1 for o in owners if paid[o]) > MAX_DELEVERAGE_VAULTS:
             self.totals.outcomes["deleverage tie story: a tie past one call, all charged"] += 1
+        if len(calls) == MAX_DELEVERAGE_BATCHES and not any(paid.values()):
+            self.totals.outcomes["deleverage tie story: a full round, the tie waits"] += 1
         if self.s.checked:
-            check_split(self.s.spec, t.type_id, rows, due, owners[honest:], paid)
+            check_split(self.s.spec, t.type_id, rows, due, owners[honest:], paid, calls)
 
     def _steep_size_margin(self, name, strong):
         """Before a charge to `strong` alone: the max fraction 1, and a steep size margin (+100%

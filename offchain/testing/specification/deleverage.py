@@ -463,6 +463,11 @@ def level_charges(rows: list[tuple], due: int) -> dict[str, Fraction]:
     return {row[0]: pay(row, u) for row in rows}
 
 
+def round_full(calls: list[tuple[list[str], list[int]]]) -> bool:
+    """Whether the keeper's round is full: four calls of 50 vaults, the most it sends."""
+    return len(calls) == 4 and all(len(owners) == 50 for owners, _ in calls)
+
+
 def level_rule_problems(
     spec: SpecificationBase, t: bytes, calls: list[tuple[list[str], list[int]]], now: int
 ) -> list[str]:
@@ -476,7 +481,8 @@ def level_rule_problems(
     keeper aims at the due less one rad each so that no call is scaled down, its shares round
     down, and a share charging less than one wei of normalized debt is left out), and no vault
     is listed twice. A vault left out pays at most R at the level; the keeper's calls (four of
-    50 a round) may leave the weakest of a larger level to the next round. While less than one
+    50 a round) may leave the weakest of a larger level to the next round, never a vault
+    stronger than one they list (a tie at the 200th goes either way). While less than one
     stablecoin is due the keeper sends nothing (what rounding leaves is not chased).
 
     The bound this gives (issue 63, finding 2): the excess is linear in (value, need), so a
@@ -507,7 +513,9 @@ def level_rule_problems(
                 out.append(f"{owner} listed twice or without room: {share}")
                 continue
             planned[owner] = Fraction(headroom[owner] * share, WAD)
-    full = len(calls) == 4 and all(len(owners) == 50 for owners, _ in calls)
+    full = round_full(calls)
+    start = {row[0]: Fraction(row[2], row[1]) for row in rows}
+    weakest = max((start[o] for o in planned if o in start), default=None)
     for owner, charge in exact.items():
         spec.checks += 1
         rounding = Fraction(headroom[owner], WAD) + rate + n + 1
@@ -515,6 +523,8 @@ def level_rule_problems(
         if got is None:
             if charge > rounding and not full:
                 out.append(f"{owner} left out: it pays {charge} at the level")
+            elif charge > rounding and weakest is not None and start[owner] < weakest:
+                out.append(f"{owner} left out of a full round, stronger than a listed vault")
         elif got > charge or charge - got > rounding:
             out.append(f"{owner} planned {got}, at the level {charge} (rounding {rounding})")
     return out
@@ -536,31 +546,67 @@ def split_problems(
     due: int,
     parts: list[str],
     paid: dict[str, int],
+    calls: list[tuple[list[str], list[int]]],
 ) -> list[str]:
     """The bound of the level rule for a position split into `parts` (issue 63, finding 2):
-    what its parts were charged (`paid`, rad, by owner) in a keeper round that started from
-    `rows` (`level_rows` then) and `due`, against what the whole position would pay at the
-    level: one row of the parts' summed value, requirement and headroom (their room alike).
+    what its parts were charged (`paid`, rad, by owner) in a keeper round (`calls`: its
+    (owners, shares)) that started from `rows` (`level_rows` then) and `due`
+    (`split_bound_problems`, with the type's rate and size margin)."""
+    engine = spec.c(spec.d.engine)
+    spec.checks += 1
+    return split_bound_problems(
+        rows,
+        due,
+        parts,
+        paid,
+        calls,
+        engine.collateral_types[t].rate,
+        lambda debt: margin_debt(debt, engine.size_margin(t)),
+    )
+
+
+def split_bound_problems(
+    rows: list[tuple],
+    due: int,
+    parts: list[str],
+    paid: dict[str, int],
+    calls: list[tuple[list[str], list[int]]],
+    rate: int,
+    requirement,
+) -> list[str]:
+    """split_problems' arithmetic (`requirement`: debt [rad] -> its margin debt). The whole
+    position is one row of the parts' summed value, requirement and headroom (their room
+    alike), and would pay its level charge (`level_charges` over the other rows and it):
     |sum paid - the whole's charge| <= the sum over the parts and the whole of headroom / 1e18
     + rate + n + 1 rad. Checked only where the split is one: below the size threshold (the
-    whole's margin debt is the parts' sum) and with the parts' rooms equal."""
+    whole's margin debt is the parts' sum) and with the parts' rooms equal.
+
+    A full round (four calls of 50, `round_full`) lists the strongest 200 and leaves the rest
+    to the next round, which the whole, at the parts' strength, would meet alike: the parts
+    listed none while every listed vault is at least as strong, and the whole would be left
+    out too (0, at a tie either); at a tie across the 200th some parts may wait for the next
+    round, so there the parts pay at most the whole's charge (never more). A part left out of
+    a full round while a weaker vault is listed is `level_rule_problems`' to refuse."""
     mine = [row for row in rows if row[0] in parts]
-    engine = spec.c(spec.d.engine)
     need = sum(row[2] for row in mine)
-    if (
-        len(mine) != len(parts)
-        or len({row[4] for row in mine}) != 1
-        or margin_debt(need, engine.size_margin(t)) != need
-    ):
+    if len(mine) != len(parts) or len({row[4] for row in mine}) != 1 or requirement(need) != need:
         return []
     whole = ("whole", sum(r[1] for r in mine), need, sum(r[3] for r in mine), mine[0][4])
     merged = [row for row in rows if row[0] not in parts] + [whole]
-    rate = engine.collateral_types[t].rate
     exact = level_charges(merged, due)["whole"]
     bound = sum(Fraction(r[3], WAD) + rate + len(rows) + 1 for r in mine)
     bound += Fraction(whole[3], WAD) + rate + len(merged) + 1
     got = sum(paid.get(o, 0) for o in parts)
-    spec.checks += 1
+    if round_full(calls):
+        listed = {o for owners, _ in calls for o in owners}
+        strength = Fraction(need, whole[1])
+        starts = [Fraction(r[2], r[1]) for r in rows if r[0] in listed and r[0] not in parts]
+        if not listed & set(parts) and all(s <= strength for s in starts):
+            exact = Fraction(0)  # the whole waits for the next round too
+        elif listed & set(parts) and not listed >= set(parts):
+            if got > exact + bound:
+                return [f"the parts paid {got}, more than the whole would pay {exact}"]
+            return []
     if abs(got - exact) > bound:
         return [f"the parts paid {got}, the whole would pay {exact} (bound {bound})"]
     return []
@@ -573,8 +619,9 @@ def check_split(
     due: int,
     parts: list[str],
     paid: dict[str, int],
+    calls: list[tuple[list[str], list[int]]],
 ) -> None:
     """split_problems, raised as a SpecViolation (the fuzz machine's tie story)."""
-    problems = split_problems(spec, t, rows, due, parts, paid)
+    problems = split_problems(spec, t, rows, due, parts, paid, calls)
     if problems:
         raise SpecViolation("keeper shares: specification broken:\n" + "\n".join(problems))
