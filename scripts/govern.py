@@ -3,22 +3,31 @@ config has a [governance] table (config/devnet.toml has; docs/governance.md).
 
     ape run govern propose proposal.toml      # queue it; prints its id, eta and every change
     ape run govern show                       # every proposal: status, window, calls
-    ape run govern execute 3                  # run proposal 3 (its eta has come)
+    ape run govern rehearse 3                 # run it on a fork first; writes a report
+    ape run govern execute 3                  # run proposal 3 (rehearsed; its eta has come)
 
 A proposal file is TOML in the deployment config's own names and units: `[system]`,
 `[backstop]` and `[collateral.<type>]` tables (config/proposals/raise-penalty.toml is one). It
 is checked as the config is, with the deployment's recorded config around it (each key's bounds,
 the rules between keys), and each call is tried as the Timelock on the node's head before
-anything is sent. `execute` takes the calls from the proposal's own `CallQueued` events.
+anything is sent; the file is kept beside the record for `rehearse`. `rehearse` forks the devnet
+(Anvil), runs the proposal there past its delay and checks the fork against the model and the
+invariants, then runs the live book through the crash days before and after it
+(offchain/live/rehearsal.py, offchain/report/rehearsal.py); it writes a report folder. `execute`
+takes the calls from the proposal's own `CallQueued` events, and refuses a proposal never
+rehearsed, whose rehearsal failed, or whose parameters changed on the devnet since.
 
 `--account` (default dev:0) signs: it must be the Timelock's proposer (the deployment's
 governance). Bad input (a file, a key, a value, a type, an account, a proposal not queued or
-before its time, a call the Timelock cannot make, a deployment without a Timelock): one line
-each, exit status 2, nothing sent. Not built yet: `rehearse` (docs/governance.md).
+before its time, a call the Timelock cannot make, a deployment without a Timelock, a rehearsal
+on a node that is no devnet): one line each, exit status 2, nothing sent. `rehearse` exits 1
+when the rehearsal fails (a difference, an invariant broken, a change not in force).
 """
 
 from __future__ import annotations
 
+import sys
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -27,7 +36,9 @@ import click
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
+from offchain.backends.anvil import AnvilError
 from offchain.backends.rpc import RpcError
+from offchain.live import rehearsal
 from offchain.live.deploy import DeployError, SigningChain
 from offchain.live.node import Node, NodeUnavailable
 from offchain.live.record import (
@@ -40,9 +51,12 @@ from offchain.live.record import (
 from offchain.live.signers import SignerError, resolve_signer, signer_problem
 from offchain.model.errors import Revert
 from offchain.model.timelock import CANCELLED, EXECUTED, QUEUED
+from offchain.report.rehearsal import DAYS
 from offchain.system import governance
 from offchain.system.cli import failing, one_line_usage
+from offchain.system.files import toml_text
 from offchain.system.governance import ProposalError
+from offchain.system.outputs import OutputError, folder_refusal, publish_folder
 
 STATUS = {0: "not queued", QUEUED: "queued", EXECUTED: "executed", CANCELLED: "cancelled"}
 fail = failing("govern")
@@ -178,8 +192,9 @@ def propose(proposal_file: str, rpc: str, deployment_path: str | None, account: 
         fail(f"propose: {exc}", 1)
     now = chain.last_block_time
     expires = chain.view(d.timelock, "proposals", proposal_id)[2]
+    rehearsal.save_proposal(record, proposal_id, Path(proposal_file).read_text(encoding="utf-8"))
     click.echo(f"proposal {proposal_id} queued: runs from {_when(eta, now)}")
-    click.echo(f"  until {_when(expires, now)}; ape run govern execute {proposal_id}")
+    click.echo(f"  until {_when(expires, now)}; first: ape run govern rehearse {proposal_id}")
     for c in changes:
         click.echo(f"  {c.text()}")
 
@@ -205,12 +220,172 @@ def execute(proposal_id: int, rpc: str, deployment_path: str | None, account: st
     calls = governance.queued_calls(chain, d, record.first_block, proposal_id)
     if keccak(abi_encode(["(address,bytes)[]"], [calls])) != digest:
         fail(f"proposal {proposal_id}: its CallQueued events do not hash to the queued calls")
+    _rehearsed(record, d, chain, proposal_id, digest)
     chain.sync()
     try:
         chain.transact(d.timelock, "execute", d.governance, proposal_id, calls)
     except (Revert, DeployError) as exc:
         fail(f"execute {proposal_id}: {exc}", 1)
     click.echo(f"proposal {proposal_id} executed ({len(calls)} calls)")
+
+
+def _rehearsed(record: Any, d: Any, chain: Any, proposal_id: int, digest: bytes) -> None:
+    """Refuse (one line, exit 2) a proposal never rehearsed, rehearsed as other calls, whose
+    rehearsal failed, or whose parameters on the devnet are no longer those it was rehearsed
+    against."""
+    verdict = rehearsal.read_verdict(record, proposal_id)
+    again = f"ape run govern rehearse {proposal_id}"
+    if verdict is None:
+        fail(f"proposal {proposal_id} was never rehearsed: {again}")
+    if verdict.digest != "0x" + digest.hex():
+        fail(f"proposal {proposal_id}: its rehearsal ran other calls; {again}")
+    if not verdict.passed:
+        fail(f"proposal {proposal_id}: its rehearsal failed ({'; '.join(verdict.why)})")
+    path = rehearsal.saved_proposal(record, proposal_id)
+    if path is None:
+        fail(f"proposal {proposal_id}: its file is gone from {rehearsal.governance_dir(record)}")
+    try:
+        config, places = governance.load_proposal(path, record.config_text)
+        _, changes = governance.proposal_calls(chain, d, config, places)
+    except ProposalError as exc:
+        fail(str(exc).splitlines()[0])
+    moved = [
+        c.where
+        for c in changes
+        if rehearsal.jsonable(c.before) != verdict.before.get(c.where, c.before)
+    ]
+    if moved:
+        fail(
+            f"proposal {proposal_id}: {', '.join(moved)} changed on the devnet since its "
+            f"rehearsal; {again}"
+        )
+
+
+@cli.command(cls=one_line_usage("govern", _problems))
+@click.argument("proposal_id", metavar="ID", type=click.IntRange(1, 2**64))
+@click.option(
+    "--proposal",
+    "proposal_path",
+    default=None,
+    help="The proposal's file [the one `propose` kept beside the record].",
+)
+@click.option(
+    "--days",
+    default=",".join(DAYS),
+    show_default=True,
+    help="The crash days, comma-separated (offchain/sim/scenarios/); 'none' for the fork only.",
+)
+@click.option("--out", "out_dir", default=None, help="The report folder [reports/rehearsal-ID].")
+@_read_options
+@_node_errors
+def rehearse(
+    proposal_id: int,
+    proposal_path: str | None,
+    days: str,
+    out_dir: str | None,
+    rpc: str,
+    deployment_path: str | None,
+) -> None:
+    """Run queued proposal ID on a fork of the devnet past its delay; check the fork against the
+    model and the invariants; run the live book through the crash days before and after it."""
+    problems = _problems(click.get_current_context())
+    chosen = [] if days.strip() == "none" else [x.strip() for x in days.split(",") if x.strip()]
+    unknown = [x for x in chosen if x not in DAYS]
+    if unknown or (not chosen and days.strip() != "none"):
+        problems.append(
+            f"--days: {', '.join(unknown) or repr(days)} is no crash day "
+            f"(the days: {', '.join(DAYS)}; or none)"
+        )
+    out = Path(out_dir or f"reports/rehearsal-{proposal_id}")
+    refusal = folder_refusal(out, "govern-rehearse")
+    if refusal:
+        problems.append(f"--out: {refusal}")
+    if proposal_path is not None and not Path(proposal_path).is_file():
+        problems.append(f"--proposal: {proposal_path}: no such file")
+    if problems:
+        fail("\n".join(problems))
+    record, d, chain, node = _connect(rpc, deployment_path, None)
+    if not chain.client.startswith(("anvil", "HardhatNetwork")):
+        fail(f"{rpc} runs {chain.client.split('/')[0]!r}, no devnet (Anvil or Hardhat): not forked")
+    path = Path(proposal_path) if proposal_path else rehearsal.saved_proposal(record, proposal_id)
+    if path is None:
+        fail(
+            f"proposal {proposal_id}: no file kept beside the record (`propose` keeps it); "
+            "give it: --proposal FILE"
+        )
+    try:
+        data = governance.read_mapping_of(path)
+    except ProposalError as exc:
+        fail(str(exc))
+    from offchain.backends import project_code
+    from offchain.report.rehearsal import crash_day, day_lines
+
+    code = project_code()
+    say = lambda line: click.echo(f"rehearse: {line}", err=True)  # noqa: E731
+    say(f"forking {rpc} at its head; the proposal runs on the fork")
+    try:
+        run = rehearsal.rehearse_on_fork(rpc, record, proposal_id, data, str(path), code)
+    except (rehearsal.RehearsalError, ProposalError) as exc:
+        fail(str(exc))
+    except AnvilError as exc:
+        fail(f"the fork did not start: {exc}")
+    after_text = toml_text(governance.merged_document(data, record.config_text))
+    configs = {"before": record.config_text, "after": after_text}
+    results = []
+    with tempfile.TemporaryDirectory(prefix="rehearsal-") as work:
+        for day in chosen:
+            name = "ETH-A"  # the crash days are ETH/USD's
+            results.append(
+                crash_day(
+                    day,
+                    name,
+                    run.book.get(name, []),
+                    run.rates.get(name, 0),
+                    run.prices.get(name, 0),
+                    configs,
+                    Path(work),
+                    code,
+                    say,
+                )
+            )
+    why = rehearsal.failures(run) + [
+        f"{r.day} {s.config}: {s.differences} differences"
+        for r in results
+        for s in r.sides
+        if s.differences
+    ]
+    lines = rehearsal.report_lines(run, proposal_id, rpc, str(path))
+    lines += ["## The live book under the crash days", ""]
+    if not results:
+        lines += ["No crash day was run (--days none).", ""]
+    for r in results:
+        lines += day_lines(r)
+    lines += ["## Verdict", "", "passed" if not why else "FAILED: " + "; ".join(why), ""]
+
+    def build(folder: Path) -> None:
+        (folder / "report.md").write_text("\n".join(lines), encoding="utf-8")
+
+    try:
+        publish_folder(out, "govern-rehearse", build)
+    except OutputError as exc:
+        fail(str(exc))
+    verdict = rehearsal.Verdict(
+        proposal_id,
+        run.digest,
+        {c.where: rehearsal.jsonable(c.before) for c in run.changes},
+        not why,
+        why,
+        str(out / "report.md"),
+    )
+    verdict.save(record)
+    click.echo(f"proposal {proposal_id} rehearsed: {'passed' if not why else 'FAILED'}")
+    for c in run.changes:
+        click.echo(f"  {c.text()}")
+    for line in why:
+        click.echo(f"  {line}")
+    click.echo(f"report: {out / 'report.md'}")
+    if why:
+        sys.exit(1)
 
 
 @cli.command(cls=one_line_usage("govern", _problems))

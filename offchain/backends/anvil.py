@@ -123,6 +123,36 @@ class Anvil:
             self.process = None
 
 
+class ForkAnvil(Anvil):
+    """`with ForkAnvil(url, block) as node:` -> a private Anvil forking the node at `url` at
+    `block` (Anvil's fork: its state there, fetched from that node as it is read; the fork's own
+    blocks are never sent back), every account impersonated. A governance rehearsal
+    (offchain/system/rehearsal.py) runs a proposal on it, the devnet untouched."""
+
+    name = "anvil fork"
+
+    def __init__(self, fork_url: str, block: int):
+        super().__init__(0)
+        self.fork_url, self.block = fork_url, block
+
+    def command(self) -> list[str]:
+        return [
+            anvil_binary(),
+            "--port",
+            str(self.port),
+            "--silent",
+            "--hardfork",
+            "prague",
+            "--fork-url",
+            self.fork_url,
+            "--fork-block-number",
+            str(self.block),
+            "--auto-impersonate",
+            "--order",
+            "fifo",
+        ]
+
+
 def keep_ape_anvil_history_in_memory(states: int = 1_000) -> None:
     """Start ape-foundry's Anvil (tests, `ape run bench`) with `--prune-history`: ape-foundry
     builds the command line itself and has no setting for it, and without it every test run left

@@ -54,7 +54,7 @@ from offchain.model.errors import Revert
 from offchain.model.state import Event
 from offchain.system.cli import failing, one_line_usage
 from offchain.system.deployment import Deployment
-from offchain.system.reads import read_state, state_keys
+from offchain.system.reads import StateKeys, read_state, state_keys
 
 BLOCKS_PER_REQUEST = 50  # blocks (with their transactions) and receipts fetched per batch
 
@@ -497,19 +497,25 @@ class Replayer:
 
     # ------------------------------------------------------------ full state
 
-    def compare_state(self, block: int, report: Reconciliation) -> None:
-        """The full-state read at `block` (the model must be there) on both sides."""
+    def state_keys(self) -> StateKeys:
+        """What a full-state read covers now: the record's roles and the senders that act
+        beyond their own vaults as accounts; every other address met as a holder."""
         roles = list(self.record.roles.values())
         accounts = list(dict.fromkeys(roles + sorted(self.actors)))
         holders = sorted((self.senders | self.holders | set(self.created)) - set(accounts))
-        keys = dataclasses.replace(state_keys(self.model, self.d, accounts), holders=tuple(holders))
+        return dataclasses.replace(state_keys(self.model, self.d, accounts), holders=tuple(holders))
+
+    def compare_state(self, block: int, report: Reconciliation) -> dict[str, Any] | None:
+        """The full-state read at `block` (the model must be there) on both sides; the chain's
+        read (None where the node no longer holds that block's state)."""
+        keys = self.state_keys()
         self.chain.block = hex(block)
         try:
             chain_state = read_state(self.chain, self.d, keys, cache=False)
         except RpcError as exc:
             if block < self.node.block_number():
                 report.unchecked_blocks.append(block)
-                return
+                return None
             raise ReconcileError(f"reading the state at block {block}: {exc}") from None
         finally:
             self.chain.block = "latest"
@@ -529,6 +535,7 @@ class Replayer:
                         report.differences.append(Difference(where, f"{key}.{label}", x, y))
             else:
                 report.differences.append(Difference(where, key, c, m))
+        return chain_state
 
     def _field_names(self, key: str) -> list[str]:
         """The ABI's names of a struct getter's fields (`engine.vaults[..]` -> collateral, ...)."""

@@ -177,3 +177,38 @@ def read_mapping(
     if not isinstance(data, dict):
         raise error(f"{where}: must be a mapping of tables, got {type(data).__name__}")
     return data
+
+
+def toml_text(document: dict[str, Any]) -> str:
+    """A TOML document of `document` as tomllib reads config files: tables, arrays of tables,
+    strings, integers, booleans and arrays of them (`tomllib.loads(toml_text(x)) == x`): a
+    config written back, e.g. with a proposal's keys in place (offchain/live/rehearsal.py)."""
+
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int):
+            return str(v)
+        if isinstance(v, str):
+            escaped = v.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+            return f'"{escaped}"'
+        if isinstance(v, list):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        raise TypeError(f"toml_text: a {type(v).__name__} is not written")
+
+    def body(table: dict[str, Any], name: str) -> list[str]:
+        lines = [f"{k} = {value(v)}" for k, v in table.items() if not _is_table(v)]
+        for k, v in table.items():
+            full = f"{name}.{k}" if name else k
+            if isinstance(v, dict):
+                lines += ["", f"[{full}]", *body(v, full)]
+            elif _is_table(v):
+                for item in v:
+                    lines += ["", f"[[{full}]]", *body(item, full)]
+        return lines
+
+    return "\n".join(body(document, "")).lstrip("\n") + "\n"
+
+
+def _is_table(v: Any) -> bool:
+    return isinstance(v, dict) or (isinstance(v, list) and bool(v) and isinstance(v[0], dict))

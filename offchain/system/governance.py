@@ -111,28 +111,30 @@ def _where(place: Place) -> str:
 def load_proposal(path: Path, config_text: str) -> tuple[SystemConfig, list[Place]]:
     """`read_proposal` of the TOML file at `path`: a file that is not one (a directory, binary,
     invalid TOML, a number out of range, empty) is one ProposalError line."""
-    data = read_mapping(
+    return read_proposal(read_mapping_of(path), str(path), config_text)
+
+
+def read_mapping_of(path: Path) -> dict[str, Any]:
+    """The TOML document of a proposal file, unchecked; ProposalError: not one."""
+    return read_mapping(
         path,
         ProposalError,
         str(path),
         toml=True,
         empty="a proposal has [system], [backstop] or [collateral.<type>] tables",
     )
-    return read_proposal(data, str(path), config_text)
 
 
-def read_proposal(
+def merged_document(data: dict[str, Any], config_text: str) -> dict[str, Any]:
+    """The deployment's config document (`config_text`) with a proposal's keys (`data`) in
+    place, unchecked (read_proposal checks it): the config a rehearsal runs after the change."""
+    return _merged(data, "", config_text)[0]
+
+
+def _merged(
     data: dict[str, Any], source: str, config_text: str
-) -> tuple[SystemConfig, list[Place]]:
-    """The deployment's config (`config_text`, the record's) with the proposal's keys (`data`,
-    a parsed TOML document) in place,
-    checked as a config is (each key's bounds, the rules between keys), and the keys proposed.
-    A proposal is TOML in the config's own names and units: `[system]`, `[backstop]`, and one
-    `[collateral.<type>]` table per collateral type it changes. ProposalError: every mistake,
-    a line each (a key unknown or without a setter, a type not deployed, a value the config
-    refuses)."""
-    base = tomllib.loads(config_text)
-    merged = copy.deepcopy(base)
+) -> tuple[dict[str, Any], list[Place], list[str]]:
+    merged = copy.deepcopy(tomllib.loads(config_text))
     places: list[Place] = []
     problems: list[str] = []
     types = {c.get("name"): i for i, c in enumerate(merged.get("collateral", []))}
@@ -162,6 +164,21 @@ def read_proposal(
                 f"{source}: unknown table {table!r} (a proposal has [system], [backstop] and "
                 "[collateral.<type>] tables)"
             )
+    return merged, places, problems
+
+
+def read_proposal(
+    data: dict[str, Any], source: str, config_text: str
+) -> tuple[SystemConfig, list[Place]]:
+    """The deployment's config (`config_text`, the record's) with the proposal's keys (`data`,
+    a parsed TOML document) in place,
+    checked as a config is (each key's bounds, the rules between keys), and the keys proposed.
+    A proposal is TOML in the config's own names and units: `[system]`, `[backstop]`, and one
+    `[collateral.<type>]` table per collateral type it changes. ProposalError: every mistake,
+    a line each (a key unknown or without a setter, a type not deployed, a value the config
+    refuses)."""
+    merged, places, problems = _merged(data, source, config_text)
+    types = {c.get("name"): i for i, c in enumerate(merged.get("collateral", []))}
     for place in places:
         if place[2] not in _SETTERS[place[0]]:
             what = _NOT_YET.get(

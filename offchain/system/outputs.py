@@ -44,6 +44,7 @@ COMMANDS = {
     "compare-waterfalls": "ape run compare-waterfalls (a comparison)",
     "history": "ape run history (a history report)",
     "sweep": "ape run sweep (a sweep)",
+    "govern-rehearse": "ape run govern rehearse (a rehearsal report)",
 }
 
 # the outputs of Backstop's commands written before markers: (a file they always hold, what)

@@ -12,8 +12,10 @@ import subprocess
 import pytest
 from live_support import ROOT
 
+from offchain.live.market import open_vaults
 from offchain.live.node import Node
 from offchain.live.reconcile import reconcile
+from offchain.live.rehearsal import read_verdict
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import WAD
 
@@ -59,6 +61,27 @@ def test_govern__penalty_and_waterfall__queued_refused_early_executed_and_reconc
     with pytest.raises(Revert, match="authorized: not authorized"):
         chain.transact(d.backstop, "set_waterfall", d.governance, [1])
     assert chain.view(d.liquidator, "penalty", t.type_id) == 113 * WAD // 100
+    # the live book: 6 vaults of ETH-A at a collateral ratio of 1.6 (and governance's own)
+    open_vaults(chain, d, t, devnet.plans(6, 1_600_000))
+    head = devnet.block()
+    report = devnet.tmp / "rehearsal"
+    out = _govern(devnet, "rehearse", "1", "--out", str(report))
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert "proposal 1 rehearsed: passed" in out.stdout
+    assert devnet.block() == head  # the devnet untouched: the fork ran it
+    assert chain.view(d.liquidator, "penalty", t.type_id) == 113 * WAD // 100
+    text = (report / "report.md").read_text()
+    assert "| collateral.ETH-A.liquidation_penalty | 1.13 | 1.15 | in force |" in text
+    assert "0 differences." in text and "all hold." in text
+    assert "None of the 8 vaults judged" in text  # and governance's, of each type
+    for day in ("black-thursday-2020", "may-2021"):
+        section = text.split(f"### {day}")[1].split("###")[0]
+        assert "7 vaults of ETH-A" in section
+        assert "- before: Anvil against the model, 0 differences" in section
+        assert "- after: Anvil against the model, 0 differences" in section
+        assert "| insolvency |" in section and "| paid by redistribution |" in section
+    verdict = read_verdict(devnet.record, 1)
+    assert verdict is not None and verdict.passed
     eta = chain.view(d.timelock, "proposals", 1)[1]
     chain.set_next_block_time(eta)
     chain.rpc("evm_mine", [])
@@ -75,6 +98,33 @@ def test_govern__penalty_and_waterfall__queued_refused_early_executed_and_reconc
     report = reconcile(Node(devnet.node.url), devnet.record, *artifacts)
     assert report.differences == [], "\n".join(report.lines())
     assert report.kinds["Timelock.execute"] == 1 and report.kinds["Timelock.propose"] == 1
+
+
+def test_govern__execute__refused_unrehearsed_and_changed_since_its_rehearsal(devnet):
+    """Two proposals of the same penalty: neither runs unrehearsed; both are rehearsed (the fork
+    alone, --days none); the second runs; the first, rehearsed against 1.13, is refused: the
+    penalty is 1.14 now."""
+    chain, d, t = devnet.chain, devnet.d, devnet.eth
+    second = devnet.tmp / "penalty-114.toml"
+    second.write_text('[collateral.ETH-A]\nliquidation_penalty = "1.14"\n')
+    for path in (PROPOSAL, second):
+        out = _govern(devnet, "propose", str(path))
+        assert out.returncode == 0, out.stdout + out.stderr
+    eta = chain.view(d.timelock, "proposals", 2)[1]
+    chain.set_next_block_time(eta)
+    chain.rpc("evm_mine", [])
+    _one_line_exit_2(_govern(devnet, "execute", "2"), "proposal 2 was never rehearsed")
+    for n in ("1", "2"):
+        out = _govern(devnet, "rehearse", n, "--days", "none", "--out", str(devnet.tmp / n))
+        assert out.returncode == 0, out.stdout + out.stderr
+    out = _govern(devnet, "execute", "2")
+    assert out.returncode == 0, out.stdout + out.stderr
+    assert chain.view(d.liquidator, "penalty", t.type_id) == 114 * WAD // 100
+    _one_line_exit_2(
+        _govern(devnet, "execute", "1"),
+        "collateral.ETH-A.liquidation_penalty changed on the devnet since its rehearsal",
+    )
+    assert chain.view(d.liquidator, "penalty", t.type_id) == 114 * WAD // 100
 
 
 @pytest.mark.parametrize(
@@ -103,6 +153,9 @@ def test_govern__bad_proposal__one_line_exit_2_nothing_sent(devnet, text, messag
         (("propose", "no-such-proposal.toml"), "no-such-proposal.toml: cannot read"),
         (("propose", str(PROPOSAL), "--account", "nobody-here"), "--account: "),
         (("show", "--account", "dev:0"), "No such option"),
+        (("rehearse", "9", "--days", "none"), "proposal 9: no file kept beside the record"),
+        (("rehearse", "1", "--days", "june-2022"), "--days: june-2022 is no crash day"),
+        (("rehearse", "1", "--proposal", "nothing.toml"), "--proposal: nothing.toml: no such"),
     ],
 )
 def test_govern__bad_command_line__one_line_exit_2_nothing_sent(devnet, args, message):

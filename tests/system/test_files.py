@@ -3,10 +3,15 @@ is one line naming the file, never a traceback; a byte-order mark is not a probl
 
 from __future__ import annotations
 
+import tomllib
+from pathlib import Path
+
 import pytest
 
 from offchain.sim.scenario.reader import ScenarioError, read_document
-from offchain.system.files import OutOfRange, read_mapping
+from offchain.system.config import parse_config
+from offchain.system.files import OutOfRange, read_mapping, toml_text
+from offchain.system.governance import merged_document
 
 
 class Problem(ValueError):
@@ -129,3 +134,18 @@ def test_scenario_document__a_table_holding_itself__one_line(tmp_path):
     path.write_text("market: &x {inner: *x}\n")
     with pytest.raises(ScenarioError, match="a table contains itself"):
         read_document(path)
+
+
+def test_toml_text__a_config_written_back_reads_the_same():
+    """toml_text (a config with a proposal's keys, for a rehearsal's after run): every shipped
+    config, and the devnet's with the shipped proposal merged, read back equal."""
+    root = Path(__file__).resolve().parents[2]
+    for path in sorted((root / "config").glob("*.toml")):
+        document = tomllib.loads(path.read_text())
+        assert tomllib.loads(toml_text(document)) == document, path
+    devnet = (root / "config" / "devnet.toml").read_text()
+    proposal = tomllib.loads((root / "config" / "proposals" / "raise-penalty.toml").read_text())
+    merged = tomllib.loads(toml_text(merged_document(proposal, devnet)))
+    config = parse_config(merged, "merged")
+    assert config.collateral[0].liquidation_penalty == 115 * 10**16
+    assert merged["backstop"]["waterfall"][:2] == ["fund", "redistribution"]

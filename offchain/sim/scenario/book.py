@@ -97,7 +97,7 @@ def _vault(
     debt = _debt(_raw(row, index, "debt"), where, coll, problems)
     if collateral is None or debt is None:
         return None, problems
-    unsafe = _unsafe(collateral, debt, coll)
+    unsafe = starts_unsafe(collateral, debt, coll)
     if unsafe:
         return None, [f"{where}: {unsafe}"]
     return (collateral, debt), problems
@@ -166,7 +166,7 @@ def _amount(raw: str, column: str, where: str, problems: list[str]) -> Fraction 
     return Fraction(number)
 
 
-def _unsafe(collateral: int, debt: int, coll: CollateralConfig) -> str | None:
+def starts_unsafe(collateral: int, debt: int, coll: CollateralConfig) -> str | None:
     """Why a vault of `collateral` and `debt` [wad] would be refused as unsafe at the type's
     initial price (VaultEngine.modify_vault's check, the safe price as Spotter.poke sets it at a
     rate of 1), or None."""
