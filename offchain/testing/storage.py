@@ -449,6 +449,18 @@ def margin_call(e: Encoder, c: Any) -> None:
         e.element("margin_types", i + 1, int.from_bytes(collateral_type, "big"))
 
 
+def timelock(e: Encoder, c: Any) -> None:
+    """contracts/Timelock.vy: `proposer`, `guardian`, `delay`, `grace`, `proposal_count`, and
+    `proposals[id]` (calls_hash, eta, expires, status: a slot each)."""
+    e.scalar("proposer", _address(c.proposer))
+    e.scalar("guardian", _address(c.guardian))
+    for name in ("delay", "grace", "proposal_count"):
+        e.scalar(name, getattr(c, name))
+    for pid, (digest, eta, expires, status) in c.proposals.items():
+        for i, word in enumerate((int.from_bytes(digest, "big"), eta, expires, status)):
+            e.member("proposals", pid, i, word)
+
+
 def dutch_auction(e: Encoder, c: Any) -> None:
     """contracts/DutchAuction.vy: `price_source` (buffer << 160 | oracle), `packed_limits`
     (stopped << 248 | reward_rate << 160 | max_duration << 96 | max_drop), `reward_flat`,
@@ -603,6 +615,7 @@ ENCODERS: dict[str, tuple[str, Callable[[Encoder, Any], None]]] = {
     "MarginCall": ("MarginCall", margin_call),
     "DutchAuction": ("DutchAuction", dutch_auction),
     "Backstop": ("Backstop", backstop),
+    "Timelock": ("Timelock", timelock),
 }
 
 

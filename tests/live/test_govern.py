@@ -156,6 +156,7 @@ def test_govern__bad_proposal__one_line_exit_2_nothing_sent(devnet, text, messag
         (("rehearse", "9", "--days", "none"), "proposal 9: no file kept beside the record"),
         (("rehearse", "1", "--days", "june-2022"), "--days: june-2022 is no crash day"),
         (("rehearse", "1", "--proposal", "nothing.toml"), "--proposal: nothing.toml: no such"),
+        (("rehearse", "1", "--out", "README.md"), "--out: "),
     ],
 )
 def test_govern__bad_command_line__one_line_exit_2_nothing_sent(devnet, args, message):

@@ -132,3 +132,120 @@ class GovernanceRules(MachineBase):
         self.act(
             self.s.d.ceiling, "configure", sender, self.t(name).type_id, max_ceiling, gap, cooldown
         )
+
+    # governance's queue (issue 66): a Timelock beside the direct admin, deployed at its first
+    # use in an example, with a delay and a grace short enough for an example's warps
+    QUEUE_DELAY, QUEUE_GRACE = 3_600, 30 * 86_400
+
+    @rule(
+        action=st.sampled_from(
+            [
+                "propose",
+                "propose",
+                "execute",
+                "execute",
+                "execute_early",
+                "execute_late",
+                "execute_again",
+                "execute_cancelled",
+                "execute_other_calls",
+                "execute_stranger",
+                "cancel",
+                "cancel_guardian",
+                "cancel_stranger",
+            ]
+        ),
+        pick=st.integers(0, 10**6),
+    )
+    def governance_queue(self, action, pick):
+        """Governance through the Timelock's queue (issue 66): the Timelock (governance its
+        proposer, `other` its guardian, a 1-hour delay, 30 days' grace) is an admin of the
+        Spotter, the engine, the Liquidator and the Backstop beside governance's key. Governance
+        queues one to three changes drawn from a liquidation ratio, a dust, a penalty and a
+        rotation of the waterfall (a stranger's proposal refused); a queued proposal is run at
+        its eta or later within its grace, or refused: at once when queued (before its eta),
+        after its grace, again
+        once executed, once cancelled, with other calls, by a stranger; the proposer or the
+        guardian cancels one (a stranger refused). The Specification's queue bound
+        (offchain/testing/specification/timelock.py) is checked on each."""
+        gov = self.r.governance
+        timelock = getattr(self, "_timelock", None)
+        if timelock is None:
+            timelock = self.s.lockstep.deploy(
+                "Timelock", gov, gov, self.r.other, self.QUEUE_DELAY, self.QUEUE_GRACE
+            )
+            self._timelock = timelock
+            self.s.extra_holders.append(timelock)
+            d = self.s.d
+            for admin in (d.spotter, d.engine, d.liquidator, d.backstop):
+                self.s.tx(admin, "add_authority", gov, timelock)
+        proposals = self.s.contract(timelock).proposals
+        by_status: dict[int, list[int]] = {}
+        for pid, (_, _, _, status) in sorted(proposals.items()):
+            by_status.setdefault(status, []).append(pid)
+        if action in ("propose", "execute_early") or not proposals:
+            sender = self.r.stranger if pick % 16 == 0 and action == "propose" else gov
+            calls = self._queue_calls(pick)
+            if self.act(timelock, "propose", sender, calls):
+                self.totals.outcomes["governance queue: proposed"] += 1
+                if action == "execute_early":
+                    pid = self.s.contract(timelock).proposal_count
+                    self.act(timelock, "execute", gov, pid, calls)
+            return
+        if action.startswith("cancel"):
+            sender = {"cancel": gov, "cancel_guardian": self.r.other}.get(action, self.r.stranger)
+            queued = by_status.get(1, [])
+            if queued:
+                self.act(timelock, "cancel", sender, queued[pick % len(queued)])
+            return
+        status = {"execute_again": 2, "execute_cancelled": 3}.get(action, 1)
+        ids = by_status.get(status, [])
+        now = self.s.now
+        if action != "execute_late":  # those still in their window first
+            ids = [i for i in ids if proposals[i][2] > now + 1] or ids
+        if not ids:
+            return
+        pid = ids[pick % len(ids)]
+        _, eta, expires, _ = proposals[pid]
+        if action == "execute_late":
+            self.s.warp(max(0, expires - now) + 1 + pick % 3_600)
+        elif now + 1 < eta:
+            self.s.warp(eta - now + pick % 2)  # at the eta, or a second after
+        calls = self._queued_calls(timelock, pid)
+        if action == "execute_other_calls":
+            calls = calls[:-1] + [(calls[-1][0], calls[-1][1] + b"\x00")]
+        sender = self.r.stranger if action == "execute_stranger" else gov
+        if self.act(timelock, "execute", sender, pid, calls):
+            self.totals.outcomes["governance queue: executed"] += 1
+
+    def _queue_calls(self, pick):
+        """One to three calls for the Timelock, drawn from `pick`: a type's liquidation ratio
+        (1.3 to 2), dust (0 to 5,000), penalty (1 to 2, the cap kept) and the waterfall
+        rotated by one."""
+        d, out = self.s.d, []
+        for i in range(1 + pick % 3):
+            choice = pick // 3**i
+            t = self.t(TYPES[choice % len(TYPES)])
+            which = choice // 2 % 4
+            if which == 0:
+                ratio = RAY * 13 // 10 + choice % 701 * RAY // 1_000
+                out.append((d.spotter, "set_liquidation_ratio", (t.type_id, ratio)))
+            elif which == 1:
+                out.append((d.engine, "set_dust", (t.type_id, choice % 5_001 * RAD)))
+            elif which == 2:
+                cap = self.s.contract(d.liquidator).types[t.type_id].max_debt_in_auction
+                penalty = WAD + choice % 10_001 * 10**14
+                out.append((d.liquidator, "configure_type", (t.type_id, t.auction, penalty, cap)))
+            else:
+                order = list(self.s.contract(d.backstop).get_waterfall())
+                out.append((d.backstop, "set_waterfall", (order[1:] + order[:1],)))
+        return [(a, self.s.lockstep.calldata(a, f, *args)) for a, f, args in out]
+
+    def _queued_calls(self, timelock, pid):
+        """The calls of proposal `pid` as queued, from its CallQueued events in the model."""
+        calls = [
+            (e.args["index"], e.args["target"], e.args["data"])
+            for e in self.s.model.env.logs
+            if e.address == timelock and e.name == "CallQueued" and e.args["proposal_id"] == pid
+        ]
+        return [(target, data) for _, target, data in sorted(calls)]
