@@ -23,7 +23,7 @@ from offchain.testing.fuzz import PROFILES, run_machine
 
 # it runs the differential machine: out of `make test-fast`, as tests/fuzz/ is
 pytestmark = pytest.mark.fuzz
-EXAMPLES, STEPS = 6, 80
+EXAMPLES, STEPS = 16, 80
 REVERTS = bytes.fromhex("60006000fd")  # PUSH1 0 PUSH1 0 REVERT
 
 

@@ -30,6 +30,8 @@ def test_governance_queue__the_fuzz_machines_rule__every_path_once(revm):
             ("cancel_guardian", 0),
         ]
         for action, pick in play:
+            if action == "execute_late":  # the example's time past the grace (other rules')
+                machine.s.warp(machine.QUEUE_DELAY + machine.QUEUE_GRACE + 1)
             machine.governance_queue(action, pick)
             machine.chain_equals_model_and_invariants_hold()
         out = machine.totals.outcomes
