@@ -52,8 +52,11 @@ from offchain.live.signers import SignerError, resolve_signer, signer_problem
 from offchain.model.errors import Revert
 from offchain.model.timelock import CANCELLED, EXECUTED, QUEUED
 from offchain.report.rehearsal import DAYS
+from offchain.sim.scenario.market_data import DataError
+from offchain.sim.scenario.reader import ScenarioError
 from offchain.system import governance
 from offchain.system.cli import failing, one_line_usage
+from offchain.system.config import ConfigError
 from offchain.system.files import toml_text
 from offchain.system.governance import ProposalError
 from offchain.system.outputs import OutputError, folder_refusal, publish_folder
@@ -332,22 +335,26 @@ def rehearse(
     after_text = toml_text(governance.merged_document(data, record.config_text))
     configs = {"before": record.config_text, "after": after_text}
     results = []
+    name = "ETH-A"  # the crash days are ETH/USD's
+    others = {n: len(rows) for n, rows in run.book.items() if n != name and rows}
     with tempfile.TemporaryDirectory(prefix="rehearsal-") as work:
         for day in chosen:
-            name = "ETH-A"  # the crash days are ETH/USD's
-            results.append(
-                crash_day(
-                    day,
-                    name,
-                    run.book.get(name, []),
-                    run.rates.get(name, 0),
-                    run.prices.get(name, 0),
-                    configs,
-                    Path(work),
-                    code,
-                    say,
+            try:
+                results.append(
+                    crash_day(
+                        day,
+                        name,
+                        run.book.get(name, []),
+                        run.rates.get(name, 0),
+                        run.prices.get(name, 0),
+                        configs,
+                        Path(work),
+                        code,
+                        say,
+                    )
                 )
-            )
+            except (AnvilError, ScenarioError, DataError, ConfigError) as exc:
+                fail(f"{day}: {str(exc).splitlines()[0]} (no report written)")
     why = rehearsal.failures(run) + [
         f"{r.day} {s.config}: {s.differences} differences"
         for r in results
@@ -359,7 +366,7 @@ def rehearse(
     if not results:
         lines += ["No crash day was run (--days none).", ""]
     for r in results:
-        lines += day_lines(r)
+        lines += day_lines(r, others)
     lines += ["## Verdict", "", "passed" if not why else "FAILED: " + "; ".join(why), ""]
 
     def build(folder: Path) -> None:

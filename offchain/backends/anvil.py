@@ -136,13 +136,11 @@ class ForkAnvil(Anvil):
         self.fork_url, self.block = fork_url, block
 
     def command(self) -> list[str]:
-        return [
-            anvil_binary(),
-            "--port",
-            str(self.port),
-            "--silent",
-            "--hardfork",
-            "prague",
+        # the private node's own flags but its genesis time and pruning (the fork's blocks
+        # start from the forked node's), and a block gas limit as that node's
+        own = super().command()
+        cut = own.index("--timestamp")
+        return own[:cut] + [
             "--fork-url",
             self.fork_url,
             "--fork-block-number",

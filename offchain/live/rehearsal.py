@@ -83,6 +83,8 @@ class ForkRun:
     prices: dict[str, int] = field(default_factory=dict)  # type name -> the oracle's [wad]
     worsened: list[Worsened] = field(default_factory=list)
     vaults_judged: int = 0
+    # type name -> its vaults not judged (the oracle shows no queued price: the notifier's view)
+    not_judged: dict[str, int] = field(default_factory=dict)
 
     @property
     def not_in_force(self) -> list[str]:
@@ -175,6 +177,7 @@ def rehearse_on_fork(
             if before is not None:
                 run.prices[name] = before.price
             if before is None or after is None:
+                run.not_judged[name] = len(rows)
                 continue
             # the change alone: the price as it was before (at the eta, with no feeder on the
             # fork, the oracle's price may have gone stale)
@@ -271,6 +274,8 @@ def report_lines(run: ForkRun, proposal_id: int, rpc: str, source: str) -> list[
             f"None of the {run.vaults_judged} vaults judged: no vault moves from safe to a "
             "margin call or unsafe, or from a margin call to unsafe."
         )
+    for name, n in sorted(run.not_judged.items()):
+        out.append(f"Not judged: {n} vaults of {name} (its oracle shows no queued price).")
     else:
         out += [
             "| type | owner | collateral | debt | before | after |",

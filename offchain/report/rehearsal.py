@@ -204,9 +204,12 @@ def _range(key: str, low: float, mid: float, high: float) -> str:
     return f"{_value(key, mid)} ({_value(key, low)} to {_value(key, high)})"
 
 
-def day_lines(d: Day) -> list[str]:
-    """The day's section of the report (markdown)."""
+def day_lines(d: Day, others: dict[str, int] | None = None) -> list[str]:
+    """The day's section of the report (markdown); `others`: the vaults of the types the day
+    does not run (type name -> how many), named."""
     out = [f"### {d.day}", ""]
+    for name, n in sorted((others or {}).items()):
+        out.append(f"Not run: {n} vaults of {name} (the day is {d.type_name}'s).")
     if d.skipped:
         return out + [f"Not run: {d.skipped}.", ""]
     out.append(
