@@ -12,7 +12,8 @@ is checked as the config is, with the deployment's recorded config around it (ea
 the rules between keys), and each call is tried as the Timelock on the node's head before
 anything is sent; the file is kept beside the record for `rehearse`. `rehearse` forks the devnet
 (Anvil), runs the proposal there past its delay and checks the fork against the model and the
-invariants, then runs the live book through the crash days before and after it
+invariants, then runs the live book through the crash days before and after it, and each
+changed number around the proposal (`--no-sweep`: not) in the model at every oracle phase
 (offchain/live/rehearsal.py, offchain/report/rehearsal.py); it writes a report folder. `execute`
 takes the calls from the proposal's own `CallQueued` events, and refuses a proposal never
 rehearsed, whose rehearsal failed, or whose parameters changed on the devnet since.
@@ -278,6 +279,13 @@ def _rehearsed(record: Any, d: Any, chain: Any, proposal_id: int, digest: bytes)
     show_default=True,
     help="The crash days, comma-separated (offchain/sim/scenarios/); 'none' for the fork only.",
 )
+@click.option(
+    "--sweep/--no-sweep",
+    default=True,
+    show_default=True,
+    help="Also run each changed number around the proposal (halfway, 1.5 and 2 times the "
+    "change) through the crash days, in the model at every oracle phase.",
+)
 @click.option("--out", "out_dir", default=None, help="The report folder [reports/rehearsal-ID].")
 @_read_options
 @_node_errors
@@ -285,6 +293,7 @@ def rehearse(
     proposal_id: int,
     proposal_path: str | None,
     days: str,
+    sweep: bool,
     out_dir: str | None,
     rpc: str,
     deployment_path: str | None,
@@ -321,7 +330,7 @@ def rehearse(
     except ProposalError as exc:
         fail(str(exc))
     from offchain.backends import project_code
-    from offchain.report.rehearsal import crash_day, day_lines
+    from offchain.report.rehearsal import crash_day, day_lines, sweep_day, sweep_lines
 
     code = project_code()
     say = lambda line: click.echo(f"rehearse: {line}", err=True)  # noqa: E731
@@ -334,7 +343,10 @@ def rehearse(
         fail(f"the fork did not start: {exc}")
     after_text = toml_text(governance.merged_document(data, record.config_text))
     configs = {"before": record.config_text, "after": after_text}
-    results = []
+    points, not_swept = governance.sweep_points(data, record.config_text)
+    if not sweep:
+        points, not_swept = [], []
+    results, swept = [], []
     name = "ETH-A"  # the crash days are ETH/USD's
     others = {n: len(rows) for n, rows in run.book.items() if n != name and rows}
     with tempfile.TemporaryDirectory(prefix="rehearsal-") as work:
@@ -353,6 +365,8 @@ def rehearse(
                         say,
                     )
                 )
+                book, rate = run.book.get(name, []), run.rates.get(name, 0)
+                swept.append(sweep_day(results[-1], book, rate, points, configs, Path(work), say))
             except (AnvilError, ScenarioError, DataError, ConfigError) as exc:
                 fail(f"{day}: {str(exc).splitlines()[0]} (no report written)")
     why = rehearsal.failures(run) + [
@@ -365,8 +379,9 @@ def rehearse(
     lines += ["## The live book under the crash days", ""]
     if not results:
         lines += ["No crash day was run (--days none).", ""]
-    for r in results:
+    for r, rows in zip(results, swept, strict=True):
         lines += day_lines(r, others)
+        lines += sweep_lines(r, rows, not_swept)
     lines += ["## Verdict", "", "passed" if not why else "FAILED: " + "; ".join(why), ""]
 
     def build(folder: Path) -> None:

@@ -21,9 +21,11 @@ afresh with the book; the fork's state is checked by the fork's own steps.
 
 from __future__ import annotations
 
+import statistics
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -39,6 +41,8 @@ from offchain.sim.scenario.load import load_scenario
 from offchain.sim.scenario.timeline import oracle_phase, period_phases
 from offchain.sim.scenario.variants import with_phase
 from offchain.system.config import CollateralConfig, parse_config
+from offchain.system.files import toml_text
+from offchain.system.governance import SweepPoint
 
 # the shipped crash days a rehearsal runs by default (offchain/sim/scenarios/<day>.toml)
 DAYS = ("black-thursday-2020", "may-2021")
@@ -189,6 +193,65 @@ def crash_day(
     return result
 
 
+@dataclass
+class SweepRow:
+    """One point of the sweep around the proposal on one crash day (governance.sweep_points):
+    the model at every phase of the oracle's period, on the book that opens under the configs
+    before, after and at this point."""
+
+    where: str
+    step: Decimal  # of the change: 0 before, 1 the proposal
+    value: str
+    included: int = 0
+    before: str = ""  # the key's value before, and the proposal's
+    proposed: str = ""
+    problem: str = ""
+    runs: dict[int, dict[str, float]] = field(default_factory=dict)  # phase -> figures, paid
+
+
+def sweep_day(
+    d: Day,
+    vaults: list[tuple[str, int, int]],
+    rate: int,
+    points: list[SweepPoint],
+    configs: dict[str, str],
+    work: Path,
+    progress: Callable[[str], None] | None = None,
+) -> list[SweepRow]:
+    """The sweep's points on the crash day `d` (crash_day's, run before and after): each in the
+    model at every phase of the oracle's period (not reconciled on a chain: the proposal's own
+    two runs are), with the book that opens under before, after and the point alike."""
+    if d.skipped:
+        return []
+    out: list[SweepRow] = []
+    for i, point in enumerate(points):
+        row = SweepRow(
+            point.where,
+            point.step,
+            point.value,
+            problem=point.problem,
+            before=point.before,
+            proposed=point.proposed,
+        )
+        out.append(row)
+        if point.document is None:
+            continue
+        text = toml_text(point.document)
+        colls = [_collateral(t, d.type_name, d.first_price) for t in (*configs.values(), text)]
+        rows, _ = book_rows(vaults, rate, d.live_price, d.first_price, [c for c in colls if c])
+        row.included = len(rows)
+        if not rows:
+            row.problem = f"no vault of {d.type_name} can open at the day's first price"
+            continue
+        scenario = _scenario(work / f"{d.day}-sweep-{i}", d.day, d.type_name, rows, text)
+        if progress:
+            progress(f"{d.day}, {point.where} = {point.value}: the model at every oracle phase")
+        for p in period_phases(scenario):
+            run = simulate(with_phase(scenario, p, "phase"), "model", full_check_every=None)
+            row.runs[p] = _figures(run)
+    return out
+
+
 # ---------------------------------------------------------------- the report
 
 
@@ -209,7 +272,9 @@ def day_lines(d: Day, others: dict[str, int] | None = None) -> list[str]:
     does not run (type name -> how many), named."""
     out = [f"### {d.day}", ""]
     for name, n in sorted((others or {}).items()):
-        out.append(f"Not run: {n} vaults of {name} (the day is {d.type_name}'s).")
+        out.append(
+            f"Not run: {n} vault{'s' if n != 1 else ''} of {name} (the day is {d.type_name}'s)."
+        )
     if d.skipped:
         return out + [f"Not run: {d.skipped}.", ""]
     out.append(
@@ -246,6 +311,51 @@ def day_lines(d: Day, others: dict[str, int] | None = None) -> list[str]:
         out.append(f"- {s.config}: Anvil against the model, {verdict}")
         out += [f"  - {line}" for line in s.difference_lines]
     out.append("")
+    return out
+
+
+SWEPT = ("insolvency", "realized_bad_debt", "liquidations", "open_auctions")
+
+
+def _median_range(key: str, runs: dict[int, dict[str, float]]) -> str:
+    xs = [r.get(key, 0.0) for r in runs.values()]
+    return _range(key, min(xs), statistics.median(xs), max(xs))
+
+
+def sweep_lines(d: Day, rows: list[SweepRow], not_swept: list[str]) -> list[str]:
+    """The sweep's section of a crash day (markdown): each changed key at the values around the
+    proposal, the value before and the proposal's own among them."""
+    if d.skipped or (not rows and not not_swept):
+        return []
+    out = [
+        f"#### The sweep around the proposal ({d.day})",
+        "",
+        "Each changed number at the value before, halfway, the proposal, and 1.5 and 2 times "
+        "the change, the proposal's other keys in place; each cell the median over the "
+        f"{len(d.sides[0].runs)} phases of the oracle's period, then its range (the model).",
+        "",
+        "| key | value | of the change | vaults | " + " | ".join(LABELS[k] for k in SWEPT) + " |",
+        "|---|---|---|---|" + "---|" * len(SWEPT),
+    ]
+    before, after = d.sides
+    for where in dict.fromkeys(r.where for r in rows):
+        mine = [r for r in rows if r.where == where]
+        ends = [
+            SweepRow(where, Decimal(0), f"{mine[0].before} (before)", d.included, runs=before.runs),
+            SweepRow(
+                where, Decimal(1), f"{mine[0].proposed} (proposed)", d.included, runs=after.runs
+            ),
+        ]
+        for r in sorted(mine + ends, key=lambda r: r.step):
+            head = f"| {where} | {r.value} | {r.step:g} | "
+            if r.problem:
+                out.append(head + f"- | {r.problem} |" + " |" * (len(SWEPT) - 1))
+                continue
+            cells = " | ".join(_median_range(k, r.runs) for k in SWEPT)
+            out.append(head + f"{r.included} | {cells} |")
+    out.append("")
+    if not_swept:
+        out += [f"Not swept (not a number): {', '.join(not_swept)}.", ""]
     return out
 
 

@@ -167,6 +167,83 @@ def _merged(
     return merged, places, problems
 
 
+# the sweep around a proposal (`ape run govern rehearse`): each numeric key changed also at the
+# value before plus these fractions of its change (0: before and 1: the proposal run anyway)
+SWEEP_STEPS = (Decimal("0.5"), Decimal("1.5"), Decimal("2"))
+
+
+@dataclass(frozen=True)
+class SweepPoint:
+    """One value of one changed key around the proposal, the proposal's other keys in place: its
+    config document, or why there is none (the value refused, one line)."""
+
+    where: str  # collateral.ETH-A.liquidation_penalty
+    step: Decimal  # of the change: 0.5 = halfway from before to the proposal
+    value: str
+    document: dict[str, Any] | None
+    problem: str = ""
+    before: str = ""  # the key's value before, and the proposal's, as written
+    proposed: str = ""
+
+
+def _number(value: Any) -> Decimal | None:
+    """A key's value as a number (an integer, a float or a decimal string), None if it is not one
+    (a list, a boolean, an address)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        return None
+    try:
+        number = Decimal(str(value))
+    except ArithmeticError:
+        return None
+    return number if number.is_finite() else None
+
+
+def sweep_points(data: dict[str, Any], config_text: str) -> tuple[list[SweepPoint], list[str]]:
+    """The points of the sweep around the proposal `data` (checked: read_proposal): for each key
+    it changes whose values before and after are numbers, the value before plus each of
+    SWEEP_STEPS of the change, as the proposal writes it (an integer stays an integer, a decimal
+    string a string). A point the config refuses is kept with its problem; the keys that are no
+    numbers (a waterfall order) are named, not swept."""
+    before = tomllib.loads(config_text)
+    types = {c.get("name"): i for i, c in enumerate(before.get("collateral", []))}
+    places = _merged(data, "", config_text)[1]
+    points: list[SweepPoint] = []
+    not_swept: list[str] = []
+    for table, name, key in places:
+        old = before["collateral"][types[name]].get(key) if name else before.get(table, {}).get(key)
+        new = data["collateral"][name][key] if name else data[table][key]
+        a, b = _number(old), _number(new)
+        where = _where((table, name, key))
+        if a is None or b is None or a == b:
+            not_swept.append(where)
+            continue
+        for step in SWEEP_STEPS:
+            x = a + (b - a) * step
+            value: Any
+            if isinstance(new, int) and isinstance(old, int):
+                x = x.to_integral_value()
+                value = int(x)
+            else:
+                x = x.normalize()
+                value = f"{x:f}" if isinstance(new, str) else float(x)
+            point = copy.deepcopy(data)
+            if name:
+                point["collateral"][name][key] = value
+            else:
+                point[table][key] = value
+            try:
+                read_proposal(point, "sweep", config_text)
+            except ProposalError as exc:
+                problem = str(exc).splitlines()[0].removeprefix("sweep: ")
+                points.append(
+                    SweepPoint(where, step, str(value), None, problem, str(old), str(new))
+                )
+                continue
+            document = merged_document(point, config_text)
+            points.append(SweepPoint(where, step, str(value), document, "", str(old), str(new)))
+    return points, not_swept
+
+
 def read_proposal(
     data: dict[str, Any], source: str, config_text: str
 ) -> tuple[SystemConfig, list[Place]]:

@@ -80,6 +80,13 @@ def test_govern__penalty_and_waterfall__queued_refused_early_executed_and_reconc
         assert "- before: Anvil against the model, 0 differences" in section
         assert "- after: Anvil against the model, 0 differences" in section
         assert "| insolvency |" in section and "| paid by redistribution |" in section
+        # the sweep around the proposal: the penalty at 1.13 (before) to 1.17, every phase
+        sweep = text.split(f"#### The sweep around the proposal ({day})")[1].split("###")[0]
+        key = "| collateral.ETH-A.liquidation_penalty |"
+        values = ("1.13 (before) | 0 |", "1.14 | 0.5 |", "1.15 (proposed) | 1 |", "1.16 | 1.5 |")
+        for value in (*values, "1.17 | 2 |"):
+            assert f"{key} {value} 7 |" in sweep, sweep
+        assert "Not swept (not a number): backstop.waterfall." in sweep
     verdict = read_verdict(devnet.record, 1)
     assert verdict is not None and verdict.passed
     eta = chain.view(d.timelock, "proposals", 1)[1]

@@ -158,3 +158,38 @@ def test_proposal__bad_file__a_line_per_mistake(tmp_path, text, lines):
     assert len(got) == len(lines), got
     for line, expected in zip(got, lines):
         assert line.startswith(expected), (line, expected)
+
+
+def test_sweep_points__each_changed_number_around_the_proposal_the_rest_named():
+    """The sweep around a proposal (`ape run govern rehearse`): each changed number at halfway,
+    1.5 and 2 times its change, written as the proposal writes it, the proposal's other keys in
+    place; a key that is no number (the waterfall) is named, not swept."""
+    points, not_swept = governance.sweep_points(tomllib.loads(PROPOSAL), CONFIG)
+    assert not_swept == ["backstop.waterfall"]
+    assert [(p.where, str(p.step), p.value, p.problem) for p in points] == [
+        ("collateral.ETH-A.liquidation_penalty", "0.5", "1.14", ""),
+        ("collateral.ETH-A.liquidation_penalty", "1.5", "1.16", ""),
+        ("collateral.ETH-A.liquidation_penalty", "2", "1.17", ""),
+    ]
+    assert {(p.before, p.proposed) for p in points} == {("1.13", "1.15")}
+    for p in points:
+        assert p.document is not None
+        eth = next(c for c in p.document["collateral"] if c["name"] == "ETH-A")
+        assert eth["liquidation_penalty"] == p.value
+        assert p.document["backstop"]["waterfall"][1] == "redistribution"
+    amounts = '[collateral.ETH-A]\ndust = "3_000"\n'
+    points, _ = governance.sweep_points(tomllib.loads(amounts), CONFIG)
+    assert [p.value for p in points] == ["2750", "3250", "3500"]
+
+
+def test_sweep_points__a_value_the_config_refuses__kept_with_its_line():
+    near = '[collateral.ETH-A]\nliquidation_penalty = "1.9"\n'
+    points, _ = governance.sweep_points(tomllib.loads(near), CONFIG)
+    assert [(p.value, p.document is None) for p in points] == [
+        ("1.515", False),
+        ("2.285", True),
+        ("2.67", True),
+    ]
+    assert points[1].problem == (
+        "collateral.ETH-A.liquidation_penalty: must be >= 1 and <= 2, got '2.285'"
+    )
