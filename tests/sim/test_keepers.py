@@ -418,6 +418,26 @@ def test_vault_index__size_margin__unsafe_equals_a_full_scan_by_the_stated_rule(
     assert set(found) == scan and len(found) == len(scan)
 
 
+def test_vault_index__key_at_the_threshold__checked_exactly_both_ways():
+    """A key equal to floor(safe price x 1e45 / rate) is ambiguous: its vault may be safe or
+    unsafe (the floors hide the difference); the index checks it exactly, while a key above the
+    threshold is unsafe without a check. Two vaults with the same key on the threshold, one
+    each way, and one above it."""
+    rate, safe_price = 3 * 10**50, 10**50 - 1  # price / rate = (1 - 1e-50) / 3
+    index = VaultIndex(TYPE)
+    owners = [f"0x{n:040x}" for n in range(3)]
+    # 1 / 3 of a unit debt per collateral: key floor(1e45 / 3), the threshold; unsafe by a hair
+    index.apply(ENGINE, [_vault_event(owners[0], 3, 1)])
+    # the same key, safe: debt / collateral = price / rate exactly (not strictly above)
+    safe_collateral = 3 * 10**50
+    index.apply(ENGINE, [_vault_event(owners[1], safe_collateral, 10**50 - 1)])
+    index.apply(ENGINE, [_vault_event(owners[2], 2, 1)])  # key 5e44: above the threshold
+    threshold = safe_price * 10**45 // rate
+    assert 1 * 10**45 // 3 == (10**50 - 1) * 10**45 // safe_collateral == threshold
+    assert safe_collateral * safe_price == (10**50 - 1) * rate  # owners[1]: safe, not unsafe
+    assert index.unsafe(rate, safe_price) == [owners[2], owners[0]]
+
+
 def test_latency__bid_against_the_bars_percentiles__now_next_bar_or_dropped():
     gas = Series(
         "gas.csv",

@@ -174,23 +174,30 @@ class VaultIndex:
         """Owners of unsafe vaults (collateral x safe price < normalized debt x rate weighted by
         the type's size margin `size`, the engine's packed word: offchain/model/size_margin.py),
         closest to liquidation first. Bisection finds the candidates (with a size margin, every
-        vault whose ratio is within the cap of the base limit); each is then checked exactly."""
+        vault whose ratio is within the cap of the base limit). A key above the base threshold
+        floor(safe price x KEY_SCALE / rate) is unsafe without a check: key <= debt x KEY_SCALE /
+        collateral, so debt / collateral > safe price / rate, and a size margin only adds to the
+        debt (margin_debt(d, size) >= d). The others (a key at the threshold itself, or below it
+        within the size cap) are checked exactly."""
         if rate == 0:
             return []
-        threshold = safe_price * KEY_SCALE // rate
+        base = safe_price * KEY_SCALE // rate
+        threshold = base
         if size:
             cap = size & sizing.FIELD_MASK
             threshold = threshold * sizing.PPM // (sizing.PPM + cap)
-        start = bisect.bisect_left(self._keys, (threshold, ""))
-        out = []
+        keys = self._keys
+        start = bisect.bisect_left(keys, (threshold, ""))
+        above = max(start, bisect.bisect_left(keys, (base + 1, "")))
+        out = [owner for _, owner in reversed(keys[above:])]
         vaults = self.vaults
         if not size:  # margin_debt(debt, 0) is debt: the comparison written out
-            for _, owner in reversed(self._keys[start:]):
+            for _, owner in reversed(keys[start:above]):
                 collateral, debt = vaults[owner]
                 if collateral * safe_price < debt * rate:
                     out.append(owner)
             return out
-        for _, owner in reversed(self._keys[start:]):
+        for _, owner in reversed(keys[start:above]):
             collateral, debt = vaults[owner]
             if collateral * safe_price < sizing.margin_debt(debt * rate, size):
                 out.append(owner)

@@ -242,12 +242,14 @@ def capital_spent(actions: list[Action], auctions: list[AuctionView], min_auctio
     [rad], each as the contract computes it: the holder's stablecoin they spend, which another
     collateral type's auctions in the same round cannot also be planned with. Resets and flash
     takes (the FlashTaker pays from the pool) spend none."""
-    lots = {a.auction_id: (a.lot, a.debt) for a in auctions}
+    # a take with own capital: DutchAuction.take(id, size, price, recipient, data)
+    takes = [a for a in actions if a.function == "take" and len(a.args) == 5]
+    if not takes:  # the common case: no lookup of the round's (thousands of) auctions
+        return 0
+    wanted = {action.args[0] for action in takes}
+    lots = {a.auction_id: (a.lot, a.debt) for a in auctions if a.auction_id in wanted}
     spent = 0
-    for action in actions:
-        # a take with own capital: DutchAuction.take(id, size, price, recipient, data)
-        if action.function != "take" or len(action.args) != 5:
-            continue
+    for action in takes:
         auction_id, size, price = action.args[:3]
         outcome = take_outcome(*lots[auction_id], price, size, min_auction)
         assert outcome is not None  # planned by the same rule
