@@ -57,7 +57,7 @@ from offchain.model.fixed_point import WAD
 from offchain.model.timelock import QUEUED
 from offchain.sim.strategies.gas_costs import GAS_LIMIT_CAP, floor_limit
 from offchain.sim.strategies.keepers import Action, BackstopParams, TakerParams, split_batch
-from offchain.sim.strategies.notice import NoticeStep, QueuedChange
+from offchain.sim.strategies.notice import NoticeStep, QueuedChange, QueuedGrant
 from offchain.sim.strategies.observe import BackstopWatch
 from offchain.sim.strategies.steps import (
     ACCRUE_EVERY,
@@ -541,22 +541,45 @@ class Bot:
             return FeederStep(self.me, self.o.feed_every, self.state)
         if self.role == "notifier":
             queued = self.queued_changes if self.d.timelock else None
-            return NoticeStep(self.notify, self.state, queued=queued)
+            grants = self.queued_grants if self.d.timelock else None
+            return NoticeStep(
+                self.notify,
+                self.state,
+                queued=queued,
+                grants=grants,
+                contract_name=lambda a: self.chain.names.get(a, a),
+            )
         raise ValueError(f"unknown role {self.role!r} (one of {', '.join(ROLES)})")
 
     def read(self, calls: list[tuple[str, str, tuple]]) -> list[Any]:
         return self.chain.views(calls, cache=True)
 
     def queued_changes(self) -> list[QueuedChange]:
-        """The vault-limit changes of every proposal queued in governance's Timelock now: each
-        proposal's status read every round, its calls (from its CallQueued events, decoded with
-        the contracts' ABIs) once."""
+        """The vault-limit changes of every proposal queued in governance's Timelock now."""
+        out: list[QueuedChange] = []
+        for i, eta, calls in self._queued():
+            out += QueuedChange.of(i, eta, [c for c in calls if c is not None], self.d)
+        return out
+
+    def queued_grants(self) -> list[QueuedGrant]:
+        """The rights every proposal queued now grants (notice.GRANTS)."""
+        out: list[QueuedGrant] = []
+        for i, eta, calls in self._queued():
+            out += QueuedGrant.of(i, eta, calls)
+        return out
+
+    def _queued(self) -> list[tuple[int, int, list[tuple[str, str, tuple] | None]]]:
+        """(id, eta, decoded calls) of every proposal queued in governance's Timelock now, once
+        a round: each proposal's status read every round, its calls (from its CallQueued events,
+        decoded with the contracts' ABIs; None: a call not decoded) once."""
+        if "queued" in self._round:
+            return self._round["queued"]
         timelock = self.d.timelock
+        out: list[tuple[int, int, list[tuple[str, str, tuple] | None]]] = []
         try:
             count = self.read([(timelock, "proposal_count", ())])[0]
             ids = list(range(1, count + 1))
             records = self.read([(timelock, "proposals", (i,)) for i in ids]) if ids else []
-            out: list[QueuedChange] = []
             now = self.now()
             for i, (_, eta, expires, status) in zip(ids, records):
                 if status != QUEUED or now > expires:  # an expired proposal can never run
@@ -567,13 +590,13 @@ class Bot:
                     if not raw:  # not found (yet): read again next round, never cached empty
                         continue
                     self._proposals[i] = [self._decoded(target, data) for target, data in raw]
-                calls = [c for c in self._proposals[i] if c is not None]
-                out += QueuedChange.of(i, eta, calls, self.d)
-            return out
+                out.append((i, eta, self._proposals[i]))
         except (RpcError, NodeUnavailable) as exc:
             # the queue unread this round: the price notices go on; one line, tried next round
             self.log("queue_unread", error=error_line(exc))
-            return []
+            out = []
+        self._round["queued"] = out
+        return out
 
     def _decoded(self, target: str, data: bytes) -> tuple[str, str, tuple] | None:
         """(target, function, args) of one queued call; None for a call to a contract the

@@ -284,7 +284,11 @@ def test_notifier__queued_proposal__warns_each_vault_it_would_call_or_make_unsaf
     details = devnet.tmp / "notifier-details.log"
     notifier = bots("notifier", None, "notifier", "--log", str(details))
     bots_started(notifier)
-    calls = [(d.spotter, "set_liquidation_ratio", (t.type_id, 17 * RAY // 10))]
+    stranger = "0x" + "5e" * 20
+    calls = [
+        (d.spotter, "set_liquidation_ratio", (t.type_id, 17 * RAY // 10)),
+        (d.engine, "grant_role", (stranger, 1)),  # a right that, once run, acts at once
+    ]
     proposal_id, eta = governance.propose(chain, d, calls)
 
     def lines() -> list[dict]:
@@ -293,6 +297,19 @@ def test_notifier__queued_proposal__warns_each_vault_it_would_call_or_make_unsaf
         return [x for x in found if x.get("event") == "proposal_notice"]
 
     wait_for(lambda: len(lines()) == 2, 60, "the proposal's notices", notifier.describe)
+    found = [json.loads(x) for x in details.read_text().splitlines() if x.startswith("{")]
+    (grant,) = [x for x in found if x.get("event") == "proposal_grant"]
+    assert (grant["proposal"], grant["call"], grant["grants"]) == (
+        proposal_id,
+        "grant_role",
+        "role",
+    )
+    assert (grant["contract"], grant["account"].lower(), grant["role"]) == (
+        "VaultEngine",
+        stranger,
+        1,
+    )
+    assert grant["eta"] == eta
     by_owner = {x["owner"]: x for x in lines()}
     assert set(by_owner) == {called, unsafe}
     c, u = by_owner[called], by_owner[unsafe]
@@ -307,3 +324,4 @@ def test_notifier__queued_proposal__warns_each_vault_it_would_call_or_make_unsaf
     chain.rpc("evm_mine", [])
     time.sleep(3)
     assert len(lines()) == 2
+    assert details.read_text().count('"proposal_grant"') == 1

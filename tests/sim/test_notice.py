@@ -23,6 +23,7 @@ from offchain.sim.strategies.notice import (
     NoticeStep,
     NoticeView,
     QueuedChange,
+    QueuedGrant,
     QueuedPrice,
     Risk,
     at_risk,
@@ -372,3 +373,51 @@ def test_queued_change__of_a_proposals_calls__per_type__last_call_wins__bad_size
     assert changes == [
         QueuedChange(7, 99, TYPE, 17 * RAY // 10, sizing.pack(25_000, 100_000, 500_000))
     ]
+
+
+def test_queued_grant__rights_a_proposal_hands_out__flagged_once_each_with_the_time_left():
+    """A proposal's calls that grant a right (an admin, a role, a minter, the Timelock's
+    proposer or guardian) are flagged, one `proposal_grant` line per call, once (the state is
+    the checkpoint); a parameter change, a minter removed and an undecoded call are not."""
+    who = "0x" + "ab" * 20
+    calls = [
+        (SPOTTER, "set_liquidation_ratio", (TYPE, 2 * RAY)),
+        None,  # a call the notifier's ABIs do not decode
+        (ENGINE, "grant_role", (who, 4)),
+        ("0xtoken", "set_minter", (who, False)),  # takes the right away
+        ("0xtoken", "set_minter", (who, True)),
+        (ENGINE, "add_authority", (who,)),
+        ("0xtimelock", "set_guardian", (who,)),
+    ]
+    grants = QueuedGrant.of(3, 10_000, calls)
+    assert [(g.index, g.function) for g in grants] == [
+        (2, "grant_role"),
+        (4, "set_minter"),
+        (5, "add_authority"),
+        (6, "set_guardian"),
+    ]
+    lines: list[tuple[str, dict]] = []
+    names = {ENGINE: "VaultEngine"}
+    step = NoticeStep(
+        lambda event, fields: lines.append((event, fields)),
+        grants=lambda: grants,
+        contract_name=lambda a: names.get(a, a),
+    )
+    world: Any = SimpleNamespace(clock=lambda: 4_000)
+    step._grant_notices(world)
+    step._grant_notices(world)  # the next round: nothing new
+    assert [e for e, _ in lines] == ["proposal_grant"] * 4
+    role = lines[0][1]
+    assert role == {
+        "proposal": 3,
+        "grants": "role",
+        "contract": "VaultEngine",
+        "call": "grant_role",
+        "account": who,
+        "role": 4,
+        "eta": 10_000,
+        "seconds_left": 6_000,
+        "as_of": 4_000,
+    }
+    assert [f["grants"] for _, f in lines] == ["role", "minter", "admin", "guardian"]
+    assert step.state["grants_flagged"] == ["3:2", "3:4", "3:5", "3:6"]

@@ -240,6 +240,65 @@ class QueuedChange:
         ]
 
 
+# the calls that hand out a right which, once the proposal has run, acts without the delay
+# (docs/governance.md, "What the delay does not cover"): function -> the right
+GRANTS = {
+    "add_authority": "admin",
+    "grant_role": "role",
+    "set_minter": "minter",
+    "set_proposer": "proposer",
+    "set_guardian": "guardian",
+}
+
+
+@dataclass(frozen=True)
+class QueuedGrant:
+    """A call of a queued proposal that grants a right (GRANTS): after `eta`, whoever receives
+    it acts at once. `index`: the call's place in the proposal."""
+
+    proposal_id: int
+    eta: int
+    index: int
+    target: str
+    function: str
+    args: tuple
+
+    @staticmethod
+    def of(
+        proposal_id: int, eta: int, calls: Sequence[tuple[str, str, tuple] | None]
+    ) -> list[QueuedGrant]:
+        """The grants among one proposal's decoded calls (None: a call not decoded), in order;
+        `set_minter(minter, False)` takes a right away and is none."""
+        out = []
+        for i, call in enumerate(calls):
+            if call is None or call[1] not in GRANTS:
+                continue
+            target, function, args = call
+            if function == "set_minter" and len(args) > 1 and not args[1]:
+                continue
+            out.append(QueuedGrant(proposal_id, eta, i, target, function, tuple(args)))
+        return out
+
+    def key(self) -> str:
+        return f"{self.proposal_id}:{self.index}"
+
+    def fields(self, contract: str, as_of: int) -> dict[str, Any]:
+        """The `proposal_grant` line's fields."""
+        out: dict[str, Any] = {
+            "proposal": self.proposal_id,
+            "grants": GRANTS[self.function],
+            "contract": contract,
+            "call": self.function,
+            "account": self.args[0] if self.args else "",
+            "eta": self.eta,
+            "seconds_left": max(0, self.eta - as_of),
+            "as_of": as_of,
+        }
+        if self.function == "grant_role" and len(self.args) > 1:
+            out["role"] = self.args[1]
+        return out
+
+
 def changed_risks(index: VaultIndex, view: NoticeView, change: QueuedChange) -> list[Risk]:
     """Every vault of `index` whose status at the current price the change worsens (safe to
     called or unsafe, called to unsafe), closest to liquidation first; `Risk.then` its status
@@ -326,6 +385,9 @@ class NoticeStep:
     role: str = "notifier"
     # the changes queued in governance's Timelock, read each round (None: no Timelock)
     queued: Callable[[], list[QueuedChange]] | None = None
+    # the rights its proposals grant (None: no Timelock); `contract_name` names a target
+    grants: Callable[[], list[QueuedGrant]] | None = None
+    contract_name: Callable[[str], str] = str
 
     def decide(self, world: World, names: Sequence[str]) -> list[Action]:
         d = world.d
@@ -364,7 +426,20 @@ class NoticeStep:
             notified_by_type[name] = now
         if self.queued is not None:
             self._proposal_notices(world, names)
+        if self.grants is not None:
+            self._grant_notices(world)
         return []
+
+    def _grant_notices(self, world: World) -> None:
+        """A `proposal_grant` line for each call of a queued proposal that grants a right (once
+        per call; checkpointed): once the proposal runs, its receiver acts without the delay."""
+        flagged = self.state.setdefault("grants_flagged", [])
+        as_of = world.clock()
+        for grant in self.grants() if self.grants is not None else []:
+            if grant.key() in flagged:
+                continue
+            flagged.append(grant.key())
+            self.emit("proposal_grant", grant.fields(self.contract_name(grant.target), as_of))
 
     def _proposal_notices(self, world: World, names: Sequence[str]) -> None:
         """A `proposal_notice` line for each vault a queued change would call or make unsafe at
