@@ -468,15 +468,10 @@ class DutchAuction(Authorized):
         auction = self.auctions[auction_id]
         if auction.owner == ZERO_ADDRESS:
             return False, 0, 0, 0
-        elapsed = u256(self.env.timestamp - auction.started)
-        price = price_curves.price(self.curve, auction.top, elapsed)  # _price
-        # _needs_reset_at written out: a keeper reads every running auction's status each round
-        needs_reset = (
-            elapsed > self.max_duration
-            or u256(price * RAY) // auction.top < self.max_drop
-            or price == 0
-        )
-        return needs_reset, price, auction.lot, auction.debt
+        price = price_curves.price(
+            self.curve, auction.top, u256(self.env.timestamp - auction.started)
+        )  # _price
+        return self._needs_reset_at(auction, price), price, auction.lot, auction.debt
 
     # ------------------------------------------------------------ internal
 
