@@ -222,7 +222,7 @@ def fixed_key(name: str) -> str | None:
             continue
         if key.kind is Kind.TEXT:
             return f"{name} names something (a token, a type, the scenario), not a parameter"
-        if table.name in ("system", "waterfall"):
+        if table.name in ("system", "backstop", "governance"):  # the config's own tables
             return (
                 f"{name} is a key of the deployment config's [{table.name}] table, which a "
                 "sweep cannot vary (a scenario cannot override it): one config file per value, "

@@ -624,6 +624,11 @@ def test_sweep__fund_size__what_stayed_unpaid_falls_with_intervals(tmp_path):
             "--grid: global_debt_ceiling is a key of the deployment config's [system] table, "
             "which a sweep cannot vary",
         ),
+        # the [backstop] table was looked for as "waterfall": its keys got the short line
+        (
+            ["--grid", "surplus_buffer=1"],
+            "--grid: surplus_buffer is a key of the deployment config's [backstop] table",
+        ),
         (["--grid", "liquidation_rato=1.5"], "(did you mean liquidation_ratio?)"),
         (["--grid", "token_symbol=X"], "--grid: token_symbol names something (a token, a type,"),
         (["--grid", "seed=1,2"], "--grid: seed is not a grid key: --seeds sets the runs"),
