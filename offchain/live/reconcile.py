@@ -228,6 +228,10 @@ class Replayer:
         self.book = OutcomeBook(self.d)  # the chain's events, for the outcome table
         self.untraced_reverts = 0  # reverted on both sides; the node could not say why
         self.out_of_gas = 0  # failed on the chain for want of gas; not applied to the model
+        # called before each call the model applies, (sender, contract, function, args): what it
+        # returns hears the call's events if the model's call succeeds (a rehearsal's
+        # per-transaction specification: offchain/live/rehearsal.py); None: nothing
+        self.around: Callable[[str, str, str, tuple], Callable[[list[Event]], None]] | None = None
 
     # ------------------------------------------------------------ replay
 
@@ -356,11 +360,14 @@ class Replayer:
             return kind, None, self._outcome(kind, receipt, Revert(None), [])
         model_error: Revert | None = None
         events: list[Event] = []
+        heard = self.around(sender, to, entry.name, args) if self.around is not None else None
         try:
             self.model._run(to, entry.name, sender, args)
             events = self.model.last_events
         except Revert as exc:
             model_error = exc
+        if heard is not None and model_error is None:
+            heard(events)
         return kind, None, self._outcome(kind, receipt, model_error, events)
 
     def _create(

@@ -11,9 +11,11 @@ offchain/report/rehearsal.py's.
 3. The fork's whole history, from the deployment, is replayed in the exact model
    (offchain/live/reconcile.py's Replayer) and every variable compared at the head.
 4. At its eta, the Timelock runs the proposal on the fork, as its proposer (impersonated). The
-   model applies the same transaction; every variable is compared again, and the invariants the
-   fuzz checks after every step (offchain/system/invariants.py: I1-I5 on the chain's state and
-   on the model's, loss conservation over every event) are checked on the result.
+   model applies the same transaction, through the specification the fuzz checks on every
+   transaction (offchain/testing/specification/: the execution's events, the queue's bound);
+   every variable is compared again, and the invariants the fuzz checks after every step
+   (offchain/system/invariants.py: I1-I5 on the chain's state and on the model's, loss
+   conservation over every event) are checked on the result.
 5. Each changed parameter is read again: it must now be what the proposal says (in force).
 6. Every vault of the book is judged at the oracle's current price (the devnet's, before: the
    fork has no feeder, and the eta may find the price stale) before and after, by the notifier's
@@ -44,6 +46,7 @@ from offchain.model.timelock import QUEUED
 from offchain.sim.strategies.notice import NoticeView, read_notice_view
 from offchain.system import governance
 from offchain.system.invariants import LossLedger, model_invariants, state_invariants
+from offchain.testing.specification import Specification, SpecViolation
 
 _RANK = {SAFE: 0, CALLED: 1, UNSAFE: 2}
 
@@ -77,6 +80,7 @@ class ForkRun:
     in_force: dict[str, Any]  # where -> the value read after execution
     reconciliation: Reconciliation
     invariants: list[str]  # problems after execution (empty: all hold)
+    spec_checks: int = 0  # the specification's checks of the execution's transaction
     # type name -> (owner, collateral [wad], normalized debt [wad]) after execution
     book: dict[str, list[tuple[str, int, int]]] = field(default_factory=dict)
     rates: dict[str, int] = field(default_factory=dict)  # type name -> rate [ray] after
@@ -139,7 +143,24 @@ def rehearse_on_fork(
         chain.set_next_block_time(max(eta, chain.last_block_time + 1))
         governance.execute(chain, d, proposal_id, calls)
         executed = node.block_number()
+        # the execution through the specification the fuzz checks after every transaction
+        spec = Specification(lambda: replayer.model, replayer.d)
+        broken: list[str] = []
+
+        def around(sender: str, to: str, function: str, args: tuple) -> Any:
+            pre = spec.before(sender, to, function, args)
+
+            def heard(events: list) -> None:
+                try:
+                    spec.after(pre, events)
+                except SpecViolation as exc:
+                    broken.extend(f"specification: {x}" for x in str(exc).splitlines()[1:])
+
+            return heard
+
+        replayer.around = around
         replayer.replay(executed, report, counting=True)
+        replayer.around = None
         state_read = replayer.compare_state(executed, report)
         report.to_block = executed
         report.outcome = replayer.book.outcome(replayer.chain)
@@ -150,6 +171,7 @@ def rehearse_on_fork(
         )
         problems = state_invariants(state_read, d, holders) if state_read is not None else []
         problems += model_invariants(replayer.model, d, LossLedger(d.backstop, d.stability_pool))
+        problems += broken
         _, now = governance.proposal_calls(chain, d, config, places)
         run = ForkRun(
             head=head,
@@ -161,6 +183,7 @@ def rehearse_on_fork(
             in_force={c.where: c.before for c in now},
             reconciliation=report,
             invariants=problems,
+            spec_checks=spec.checks,
         )
         views_after = _views(chain, d)
         engine = replayer.model.contract(d.engine)
@@ -264,7 +287,8 @@ def report_lines(run: ForkRun, proposal_id: int, rpc: str, source: str) -> list[
     out += [
         "",
         "The invariants the fuzz checks after every step (I1-I5 on the fork's state and the "
-        "model's, loss conservation over every event), after execution: "
+        "model's, loss conservation over every event) after execution, and the specification "
+        f"the fuzz checks on every transaction, on the execution ({run.spec_checks:,} checks): "
         + ("all hold." if not run.invariants else f"{len(run.invariants)} broken:"),
     ]
     out += [f"- {p}" for p in run.invariants]

@@ -7,6 +7,7 @@ line, exit status 2, nothing sent."""
 
 from __future__ import annotations
 
+import re
 import subprocess
 
 import pytest
@@ -15,9 +16,11 @@ from live_support import ROOT
 from offchain.live.market import open_vaults
 from offchain.live.node import Node
 from offchain.live.reconcile import reconcile
-from offchain.live.rehearsal import read_verdict
+from offchain.live.rehearsal import failures, read_verdict, rehearse_on_fork
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import WAD
+from offchain.system import governance
+from offchain.testing.specification import Specification, SpecViolation
 
 PROPOSAL = ROOT / "config" / "proposals" / "raise-penalty.toml"  # the shipped example
 
@@ -73,6 +76,9 @@ def test_govern__penalty_and_waterfall__queued_refused_early_executed_and_reconc
     text = (report / "report.md").read_text()
     assert "| collateral.ETH-A.liquidation_penalty | 1.13 | 1.15 | in force |" in text
     assert "0 differences." in text and "all hold." in text
+    # the specification the fuzz checks on every transaction ran on the execution
+    checks = re.search(r"on the execution \(([\d,]+) checks\): all hold\.", text)
+    assert checks is not None and int(checks[1].replace(",", "")) > 0, text
     assert "None of the 8 vaults judged" in text  # and governance's, of each type
     for day in ("black-thursday-2020", "may-2021"):
         section = text.split(f"### {day}")[1].split("###")[0]
@@ -132,6 +138,29 @@ def test_govern__execute__refused_unrehearsed_and_changed_since_its_rehearsal(de
         "collateral.ETH-A.liquidation_penalty changed on the devnet since its rehearsal",
     )
     assert chain.view(d.liquidator, "penalty", t.type_id) == 114 * WAD // 100
+
+
+def test_rehearsal__the_execution_breaks_the_specification__the_rehearsal_fails(
+    devnet, artifacts, monkeypatch
+):
+    """The specification runs on the execution's transaction, and on it alone: a specification
+    planted to find every transaction broken fails the rehearsal with one line, the execute's
+    (the fork's history before it is replayed without the specification)."""
+    out = _govern(devnet, "propose", str(PROPOSAL))
+    assert out.returncode == 0, out.stdout + out.stderr
+
+    def planted(self, pre, events):
+        raise SpecViolation(
+            f"{pre.function} from {pre.sender}: specification broken:\n"
+            f"planted: {pre.function}, {len(events)} events"
+        )
+
+    monkeypatch.setattr(Specification, "after", planted)
+    data = governance.read_mapping_of(PROPOSAL)
+    run = rehearse_on_fork(devnet.node.url, devnet.record, 1, data, str(PROPOSAL), artifacts)
+    found = [x for x in run.invariants if x.startswith("specification: ")]
+    assert len(found) == 1 and found[0].startswith("specification: planted: execute,"), found
+    assert failures(run) == ["1 invariants broken after execution"]
 
 
 @pytest.mark.parametrize(
