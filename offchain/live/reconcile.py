@@ -228,6 +228,7 @@ class Replayer:
         self.book = OutcomeBook(self.d)  # the chain's events, for the outcome table
         self.untraced_reverts = 0  # reverted on both sides; the node could not say why
         self.out_of_gas = 0  # failed on the chain for want of gas; not applied to the model
+        self.block_receipts = True  # the node answers eth_getBlockReceipts (_blocks)
         # called before each call the model applies, (sender, contract, function, args): what it
         # returns hears the call's events if the model's call succeeds (a rehearsal's
         # per-transaction specification: offchain/live/rehearsal.py); None: nothing
@@ -265,14 +266,22 @@ class Replayer:
     ) -> tuple[list[dict[str, Any] | None], list[list[dict[str, Any]] | None]]:
         """The blocks `numbers` with their transactions, and each block's receipts: Anvil's
         `eth_getBlockReceipts` in the same batch; Hardhat Network has none (docs/nodes.md), so
-        one `eth_getTransactionReceipt` per transaction, in a second batch."""
+        one `eth_getTransactionReceipt` per transaction, in a second batch. An Anvil fork of a
+        Hardhat node passes the blocks before the fork on to it, which refuses the method: that
+        is learnt once (`block_receipts`), and the second way taken from then on."""
         calls: list[tuple[str, list[Any]]] = [
             ("eth_getBlockByNumber", [hex(b), True]) for b in numbers
         ]
-        if not self.chain.hardhat:
-            calls += [("eth_getBlockReceipts", [hex(b)]) for b in numbers]
-            replies = self.chain.rpc_batch(calls)
-            return replies[: len(numbers)], replies[len(numbers) :]
+        if not self.chain.hardhat and self.block_receipts:
+            try:
+                replies = self.chain.rpc_batch(
+                    calls + [("eth_getBlockReceipts", [hex(b)]) for b in numbers]
+                )
+                return replies[: len(numbers)], replies[len(numbers) :]
+            except RpcError as exc:
+                if exc.method != "eth_getBlockReceipts":
+                    raise
+                self.block_receipts = False
         blocks = self.chain.rpc_batch(calls)
         hashes = [tx["hash"] for block in blocks if block for tx in block["transactions"]]
         found = iter(self.chain.rpc_batch([("eth_getTransactionReceipt", [h]) for h in hashes]))

@@ -139,6 +139,19 @@ def test_hardhat_devnet__bots_market_reconcile_restart_reconcile__same_outcome(t
         assert second.returncode == 0, second.stdout[-3000:] + second.stderr[-2000:]
         assert second.stdout == first.stdout  # the same counts, 0 differences, the same outcome
 
+        # governance on Hardhat: a proposal queued, rehearsed on Anvil's fork of this node (whose
+        # blocks before the fork come from Hardhat, without eth_getBlockReceipts)
+        where = ("--rpc", url, "--deployment", str(record))
+        proposal = str(ROOT / "config" / "proposals" / "raise-penalty.toml")
+        queued = _run("govern", "propose", proposal, *where)
+        assert queued.returncode == 0 and "proposal 1 queued" in queued.stdout, queued.stderr
+        report = tmp_path / "rehearsal"
+        out = _run("govern", "rehearse", "1", "--days", "none", "--out", str(report), *where)
+        assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+        assert "proposal 1 rehearsed: passed" in out.stdout
+        text = (report / "report.md").read_text()
+        assert "0 differences." in text and "all hold." in text
+
         # the replayed blocks have their hashes: a bot resumes from its checkpoint without
         # reading the chain again
         bot = BotProcess(place, "liquidator", "dev:2", "liquidator").start()  # type: ignore[arg-type]
