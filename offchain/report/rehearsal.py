@@ -314,7 +314,13 @@ def day_lines(d: Day, others: dict[str, int] | None = None) -> list[str]:
     return out
 
 
-SWEPT = ("insolvency", "realized_bad_debt", "liquidations", "open_auctions")
+SWEPT = (
+    "insolvency",
+    "realized_bad_debt",
+    "liquidations",
+    "open_auctions",
+    "unsafe_vaults_left",
+)
 
 
 def _median_range(key: str, runs: dict[int, dict[str, float]]) -> str:

@@ -93,6 +93,8 @@ def test_govern__penalty_and_waterfall__queued_refused_early_executed_and_reconc
         for value in (*values, "1.17 | 2 |"):
             assert f"{key} {value} 7 |" in sweep, sweep
         assert "Not swept (not a number): backstop.waterfall." in sweep
+        # what failed is in the table too: auctions left running, vaults never liquidated
+        assert "| auctions running at the end | unsafe vaults not liquidated |" in sweep
     verdict = read_verdict(devnet.record, 1)
     assert verdict is not None and verdict.passed
     eta = chain.view(d.timelock, "proposals", 1)[1]
