@@ -1,6 +1,7 @@
 """The package's layers (README, docs/architecture.md): model <- backends <- system <- sim <-
-report <- sweep, with testing beside sim on top of system, history on top of sweep (its runs go
-through the sweep's executors),
+report <- sweep, with testing beside sim on top of system, live on top of sim and testing (a
+governance rehearsal runs the fuzz's specification on the fork), history on top of sweep (its
+runs go through the sweep's executors),
 and bench (what `make bench`
 measures) above all. A module may import from its own layer and the layers below it, never from
 a layer above: a twin of a contract never reaches for a backend, the simulator never for the
@@ -23,8 +24,9 @@ ALLOWED = {
     # the test harness drives the attacker actor, a strategy beside the keepers in sim
     "testing": {"model", "backends", "system", "sim", "testing"},
     "report": {"model", "backends", "system", "sim", "report"},
-    # live keepers: the simulator's strategies and observers, on a real node
-    "live": {"model", "backends", "system", "sim", "live"},
+    # live keepers: the simulator's strategies and observers, on a real node; a governance
+    # rehearsal checks the execution on the fork with the fuzz's specification (testing)
+    "live": {"model", "backends", "system", "sim", "testing", "live"},
     "sweep": {"model", "backends", "system", "sim", "report", "sweep"},
     # the history check: another protocol's model, read with the lab's market data and gas
     # model, written with the report's publishing, its independent runs mapped by the sweep's
