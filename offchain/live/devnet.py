@@ -40,6 +40,9 @@ from offchain.backends.anvil import ROOT, AnvilError, anvil_binary
 from offchain.backends.probe import NoAnswer, wait_for_answer
 
 DEV_CHAIN_ID = 31337
+# the blocks whose state the devnet's Anvil keeps in memory (`--prune-history`): the deepest
+# reorganization it can make, and how far back a historical read reaches
+KEPT_STATES = 64
 
 
 def node_binary() -> str:
@@ -268,7 +271,7 @@ class DevnetNode(DevnetProcess):
             "--hardfork",
             "prague",
             "--prune-history",
-            "64",
+            str(KEPT_STATES),
         ]
         if self.state_file is not None:
             if self.state_file.exists():

@@ -14,6 +14,8 @@ import time
 from live_support import wait_for
 
 from offchain.backends.base import TX_GAS
+from offchain.backends.rpc import RpcError
+from offchain.live.devnet import KEPT_STATES
 from offchain.sim.strategies.gas_costs import LIQUIDATION_GAS, batch_limit
 
 VAULTS = 30
@@ -36,6 +38,33 @@ def test_liquidator__unsafe_vaults__each_liquidated_once(devnet, bots):
     _all_liquidated_once(devnet, plans)
     assert liquidator.running()
     wait_for(lambda: _won(liquidator) == VAULTS, 10, "the bot to see its liquidations mined")
+
+
+def _blocks_since(devnet, block: int) -> str:
+    """Each block after `block`: its number, and each transaction's sender and status."""
+    lines = []
+    for number in range(block + 1, devnet.block() + 1):
+        txs = devnet.chain.rpc("eth_getBlockByNumber", [hex(number), True])["transactions"]
+        receipts = [devnet.chain.rpc("eth_getTransactionReceipt", [tx["hash"]]) for tx in txs]
+        lines.append(
+            f"{number}: " + ", ".join(f"{tx['from']} {r['status']}" for tx, r in zip(txs, receipts))
+        )
+    return "\n".join(lines)
+
+
+def _reorg_to(devnet, block: int) -> None:
+    """Replace every block after `block` by an empty one. The devnet's Anvil keeps the state of
+    its last KEPT_STATES blocks only (offchain/live/devnet.py): a reorganization deeper than that
+    fails, and the failure names the blocks mined since (a bot that mines block after block
+    would show here)."""
+    depth = devnet.block() - block
+    try:
+        devnet.chain.rpc("anvil_reorg", [depth, []])
+    except RpcError as exc:
+        raise AssertionError(
+            f"reorganization by {depth} blocks (the node keeps {KEPT_STATES}) refused: {exc}\n"
+            + _blocks_since(devnet, block)
+        ) from exc
 
 
 def _won(*bots) -> int:
@@ -185,8 +214,7 @@ def test_reorg_removes_the_liquidations__the_bot_acts_again(devnet, bots):
     crash_block = devnet.crash(VAULTS)
     wait_for(lambda: len(devnet.liquidated()) == VAULTS, 60, "every vault liquidated")
     wait_for(lambda: _won(liquidator) == VAULTS, 10, "the bot to see them mined")
-    depth = devnet.block() - crash_block
-    devnet.chain.rpc("anvil_reorg", [depth, []])
+    _reorg_to(devnet, crash_block)
     assert not devnet.liquidated()  # the blocks with the liquidations are gone
     devnet.chain.rpc("evm_mine", [])
     wait_for(lambda: liquidator.events("chain_changed"), 30, "the bot to see the reorg")
