@@ -18,8 +18,10 @@ from pyrevm import AccountInfo, BlockEnv
 
 from offchain.backends import RevmBackend
 from offchain.backends.base import EvmBackend
+from offchain.model.fixed_point import WAD
 from offchain.testing.checking import VIEW_READS, Checker
 from offchain.testing.fuzz import PROFILES, run_machine
+from offchain.testing.harness import System, move_prices
 
 # it runs the differential machine: out of `make test-fast`, as tests/fuzz/ is
 pytestmark = pytest.mark.fuzz
@@ -41,14 +43,14 @@ class Walk:
     not_put_back: list[str] = field(default_factory=list)
 
 
-def _isolated(checker: Checker, calls, allowed: frozenset[str]) -> list[Any]:
+def _isolated(system: System, calls, allowed: frozenset[str]) -> list[Any]:
     """The chain's values of `calls` with every model contract outside `allowed` reverting and
     the block far ahead; both put back before returning."""
-    chain = checker.s.chain
+    chain = system.chain
     assert isinstance(chain, RevmBackend)
     evm = chain.evm
     saved = {}
-    for address in checker.s.model.names:
+    for address in system.model.names:
         if address not in allowed:
             info = saved[address] = evm.basic(address)
             evm.insert_account_info(address, AccountInfo(nonce=info.nonce, code=REVERTS))
@@ -106,7 +108,7 @@ def walk(revm) -> Walk:
         for allowed, calls in groups.items():
             # in place, a view's read must not revert (a revert on both sides would agree)
             before = self.s.chain.views([c[1:] for c in calls], cache=False)
-            after = _isolated(self, calls, allowed)
+            after = _isolated(self.s, calls, allowed)
             for call, b, a in zip(calls, before, after):
                 kind = (self.s.model.names[call[1]], call[2])
                 record.evaluated[kind] += 1
@@ -133,7 +135,7 @@ def walk(revm) -> Walk:
             before = [v for _, v in fresh]
             record.controls += len(running)
             record.controls_moved += sum(
-                b != a for b, a in zip(before, _isolated(self, running, every))
+                b != a for b, a in zip(before, _isolated(self.s, running, every))
             )
 
         after_all = _accounts(self)
@@ -164,11 +166,28 @@ def test_view_reads__every_listed_view__was_read_with_a_non_zero_value(walk):
     assert walk.nonzero == set(VIEW_READS)
 
 
-def test_view_reads__the_moved_block__is_seen_by_a_view_that_reads_it(walk):
-    """The control: a running auction's status, whose price is the block time's, read with
-    every contract's code in place and the block moved, moves (each auction running at an
-    example's end and not yet due a reset)."""
-    assert walk.controls > 0 and walk.controls_moved == walk.controls
+def test_view_reads__the_moved_block__is_seen_by_a_view_that_reads_it(revm_system):
+    """The control, played the same way every time (the walk's own auctions rest on its draws):
+    an auction just started, its status (whose price is the block time's) read with every
+    contract's code in place and the block moved, moves: the isolation does move the block the
+    views see."""
+    s = revm_system
+    t = s.eth
+    s.open_vault(s.roles.borrower, "ETH-A", 10 * WAD, 13_000 * WAD)  # safe at 2,000
+    move_prices(s, [(t, 1_900 * WAD)])  # unsafe at 1,900
+    s.tx(s.d.liquidator, "liquidate", s.roles.keeper, t.type_id, s.roles.borrower, s.roles.keeper)
+    [auction_id] = s.model.contract(t.auction).ids()
+    call = ("", t.auction, "status", (auction_id,))
+    [before] = s.chain.views([call[1:]], cache=False)
+    assert before[3] != 0 and not before[0]  # running, not due a reset
+    [after] = _isolated(s, [call], frozenset(s.model.names))
+    assert after != before and after[0]  # past its duration: due a reset
+
+
+def test_view_reads__the_walks_running_auctions__each_see_the_moved_block(walk):
+    """The same control on every auction running, not yet due a reset, at an example's end of
+    the walk (how many there are rests on the draws)."""
+    assert walk.controls_moved == walk.controls
 
 
 def test_view_reads__the_code_and_the_block__put_back_exactly(walk):
