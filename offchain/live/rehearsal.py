@@ -153,8 +153,9 @@ def rehearse_on_fork(
             def heard(events: list) -> None:
                 try:
                     spec.after(pre, events)
-                except SpecViolation as exc:
-                    broken.extend(f"specification: {x}" for x in str(exc).splitlines()[1:])
+                except SpecViolation as exc:  # a heading line, then one line a problem
+                    lines = str(exc).splitlines()
+                    broken.extend(f"specification: {x}" for x in lines[1:] or lines)
 
             return heard
 
