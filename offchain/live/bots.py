@@ -206,7 +206,7 @@ class Bot:
         self.stopping = ""
         self._round: dict[str, Any] = {}  # what is read once a round (the clock, the base fee)
         # the notifier's queued proposals: id -> decoded calls (None: not decodable), read once
-        self._proposals: dict[int, list[tuple[str, str, tuple] | None]] = {}
+        self._proposals: dict[int, list[tuple[str, str, tuple]]] = {}
         self._calldata: CalldataReader | None = None
         self._resumed = False
         self.metrics_port: int | None = None  # the metrics server's, once serving
@@ -558,7 +558,7 @@ class Bot:
         """The vault-limit changes of every proposal queued in governance's Timelock now."""
         out: list[QueuedChange] = []
         for i, eta, calls in self._queued():
-            out += QueuedChange.of(i, eta, [c for c in calls if c is not None], self.d)
+            out += QueuedChange.of(i, eta, calls, self.d)
         return out
 
     def queued_grants(self) -> list[QueuedGrant]:
@@ -568,14 +568,14 @@ class Bot:
             out += QueuedGrant.of(i, eta, calls)
         return out
 
-    def _queued(self) -> list[tuple[int, int, list[tuple[str, str, tuple] | None]]]:
+    def _queued(self) -> list[tuple[int, int, list[tuple[str, str, tuple]]]]:
         """(id, eta, decoded calls) of every proposal queued in governance's Timelock now, once
         a round: each proposal's status read every round, its calls (from its CallQueued events,
-        decoded with the contracts' ABIs; None: a call not decoded) once."""
+        decoded with the contracts' ABIs; function "": a call not read) once."""
         if "queued" in self._round:
             return self._round["queued"]
         timelock = self.d.timelock
-        out: list[tuple[int, int, list[tuple[str, str, tuple] | None]]] = []
+        out: list[tuple[int, int, list[tuple[str, str, tuple]]]] = []
         try:
             count = self.read([(timelock, "proposal_count", ())])[0]
             ids = list(range(1, count + 1))
@@ -598,17 +598,18 @@ class Bot:
         self._round["queued"] = out
         return out
 
-    def _decoded(self, target: str, data: bytes) -> tuple[str, str, tuple] | None:
-        """(target, function, args) of one queued call; None for a call to a contract the
-        record does not name, or calldata its ABI does not decode (such a call changes no
-        vault limit the notifier judges)."""
+    def _decoded(self, target: str, data: bytes) -> tuple[str, str, tuple]:
+        """(target, function, args) of one queued call; (target, "", ()) for a call to a
+        contract the record does not name, or calldata its ABI does not decode: it changes no
+        vault limit the notifier judges, and it is flagged as a call not read
+        (notice.UNREAD)."""
         if self._calldata is None:
             abis = {name: abi for name, (abi, _) in self.chain.artifacts.items()}
             self._calldata = CalldataReader(abis, self.chain.names)
         try:
             function, args, _ = self._calldata(target, data)
         except (KeyError, Revert, ValueError):
-            return None
+            return target, "", ()
         return target, function, args
 
     def notify(self, event: str, fields: dict[str, Any]) -> None:

@@ -376,25 +376,32 @@ def test_queued_change__of_a_proposals_calls__per_type__last_call_wins__bad_size
 
 
 def test_queued_grant__rights_a_proposal_hands_out__flagged_once_each_with_the_time_left():
-    """A proposal's calls that grant a right (an admin, a role, a minter, the Timelock's
-    proposer or guardian) are flagged, one `proposal_grant` line per call, once (the state is
-    the checkpoint); a parameter change, a minter removed and an undecoded call are not."""
+    """A proposal's calls that grant a right (an admin, a role, a minter, a feeder, a price
+    source, the Timelock's proposer or guardian), and a call the notifier could not read, are
+    flagged, one `proposal_grant` line per call, once (the state is the checkpoint); a parameter
+    change, a minter or feeder removed are not."""
     who = "0x" + "ab" * 20
     calls = [
         (SPOTTER, "set_liquidation_ratio", (TYPE, 2 * RAY)),
-        None,  # a call the notifier's ABIs do not decode
+        ("0x" + "cd" * 20, "", ()),  # a call the notifier could not read: flagged too
         (ENGINE, "grant_role", (who, 4)),
         ("0xtoken", "set_minter", (who, False)),  # takes the right away
         ("0xtoken", "set_minter", (who, True)),
         (ENGINE, "add_authority", (who,)),
         ("0xtimelock", "set_guardian", (who,)),
+        ("0xoracle", "set_feeder", (who, False)),  # takes the right away
+        ("0xoracle", "set_feeder", (who, True)),
+        (SPOTTER, "set_oracle", (TYPE, who)),
     ]
     grants = QueuedGrant.of(3, 10_000, calls)
     assert [(g.index, g.function) for g in grants] == [
+        (1, ""),
         (2, "grant_role"),
         (4, "set_minter"),
         (5, "add_authority"),
         (6, "set_guardian"),
+        (8, "set_feeder"),
+        (9, "set_oracle"),
     ]
     lines: list[tuple[str, dict]] = []
     names = {ENGINE: "VaultEngine"}
@@ -406,8 +413,13 @@ def test_queued_grant__rights_a_proposal_hands_out__flagged_once_each_with_the_t
     world: Any = SimpleNamespace(clock=lambda: 4_000)
     step._grant_notices(world)
     step._grant_notices(world)  # the next round: nothing new
-    assert [e for e, _ in lines] == ["proposal_grant"] * 4
-    role = lines[0][1]
+    assert [e for e, _ in lines] == ["proposal_grant"] * 7
+    # the price source is the oracle, the call's last argument (its first is the type)
+    assert (lines[6][1]["grants"], lines[6][1]["account"]) == ("price source", who)
+    unread = lines[0][1]
+    assert (unread["grants"], unread["call"], unread["account"]) == ("unread call", "", "")
+    assert unread["contract"] == "0x" + "cd" * 20
+    role = lines[1][1]
     assert role == {
         "proposal": 3,
         "grants": "role",
@@ -419,5 +431,13 @@ def test_queued_grant__rights_a_proposal_hands_out__flagged_once_each_with_the_t
         "seconds_left": 6_000,
         "as_of": 4_000,
     }
-    assert [f["grants"] for _, f in lines] == ["role", "minter", "admin", "guardian"]
-    assert step.state["grants_flagged"] == ["3:2", "3:4", "3:5", "3:6"]
+    assert [f["grants"] for _, f in lines] == [
+        "unread call",
+        "role",
+        "minter",
+        "admin",
+        "guardian",
+        "feeder",
+        "price source",
+    ]
+    assert step.state["grants_flagged"] == ["3:1", "3:2", "3:4", "3:5", "3:6", "3:8", "3:9"]

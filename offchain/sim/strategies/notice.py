@@ -241,20 +241,30 @@ class QueuedChange:
 
 
 # the calls that hand out a right which, once the proposal has run, acts without the delay
-# (docs/governance.md, "What the delay does not cover"): function -> the right
+# (docs/governance.md, "What the delay does not cover"): function -> (the right, the argument
+# that receives it). A new feeder's posts wait only the oracle's own delay; a new price source
+# (`set_oracle`) is whatever that contract reports, at once
 GRANTS = {
-    "add_authority": "admin",
-    "grant_role": "role",
-    "set_minter": "minter",
-    "set_proposer": "proposer",
-    "set_guardian": "guardian",
+    "add_authority": ("admin", 0),
+    "grant_role": ("role", 0),
+    "set_minter": ("minter", 0),
+    "set_feeder": ("feeder", 0),
+    "set_oracle": ("price source", -1),
+    "set_proposer": ("proposer", 0),
+    "set_guardian": ("guardian", 0),
 }
+# (account, False) takes the right away: no grant
+REVOKES = frozenset({"set_minter", "set_feeder"})
+# a call whose target the deployment does not name, or whose calldata its ABI does not read
+# (function ""): what it does cannot be told, so it is flagged too
+UNREAD = ("unread call", None)
 
 
 @dataclass(frozen=True)
 class QueuedGrant:
-    """A call of a queued proposal that grants a right (GRANTS): after `eta`, whoever receives
-    it acts at once. `index`: the call's place in the proposal."""
+    """A call of a queued proposal that grants a right (GRANTS), or that could not be read
+    (UNREAD): after `eta`, whoever receives it acts at once. `index`: the call's place in the
+    proposal."""
 
     proposal_id: int
     eta: int
@@ -265,16 +275,16 @@ class QueuedGrant:
 
     @staticmethod
     def of(
-        proposal_id: int, eta: int, calls: Sequence[tuple[str, str, tuple] | None]
+        proposal_id: int, eta: int, calls: Sequence[tuple[str, str, tuple]]
     ) -> list[QueuedGrant]:
-        """The grants among one proposal's decoded calls (None: a call not decoded), in order;
-        `set_minter(minter, False)` takes a right away and is none."""
+        """The grants among one proposal's calls, (target, function, args) with function ""
+        for a call not read (UNREAD), in order; `set_minter(minter, False)` and
+        `set_feeder(feeder, False)` take a right away and are none."""
         out = []
-        for i, call in enumerate(calls):
-            if call is None or call[1] not in GRANTS:
+        for i, (target, function, args) in enumerate(calls):
+            if function and function not in GRANTS:
                 continue
-            target, function, args = call
-            if function == "set_minter" and len(args) > 1 and not args[1]:
+            if function in REVOKES and len(args) > 1 and not args[1]:
                 continue
             out.append(QueuedGrant(proposal_id, eta, i, target, function, tuple(args)))
         return out
@@ -284,12 +294,13 @@ class QueuedGrant:
 
     def fields(self, contract: str, as_of: int) -> dict[str, Any]:
         """The `proposal_grant` line's fields."""
+        right, receiver = GRANTS.get(self.function, UNREAD)
         out: dict[str, Any] = {
             "proposal": self.proposal_id,
-            "grants": GRANTS[self.function],
+            "grants": right,
             "contract": contract,
             "call": self.function,
-            "account": self.args[0] if self.args else "",
+            "account": self.args[receiver] if self.args and receiver is not None else "",
             "eta": self.eta,
             "seconds_left": max(0, self.eta - as_of),
             "as_of": as_of,
