@@ -166,7 +166,8 @@ class GovernanceRules(MachineBase):
         its eta or later within its grace, or refused: at once when queued (before its eta),
         after its grace (once the example's time has passed it: the rule warps at most to an
         eta), again once executed, once cancelled, with other calls, by a stranger; the proposer
-        or the guardian cancels one (a stranger refused). The Specification's queue bound
+        or the guardian cancels one (a stranger refused). A proposal just executed, or just
+        cancelled, is always executed again at once (refused). The Specification's queue bound
         (offchain/testing/specification/timelock.py) is checked on each."""
         gov = self.r.governance
         timelock = getattr(self, "_timelock", None)
@@ -196,7 +197,12 @@ class GovernanceRules(MachineBase):
             sender = {"cancel": gov, "cancel_guardian": self.r.other}.get(action, self.r.stranger)
             queued = by_status.get(1, [])
             if queued:
-                self.act(timelock, "cancel", sender, queued[pick % len(queued)])
+                pid = queued[pick % len(queued)]
+                if self.act(timelock, "cancel", sender, pid):
+                    # at once, whatever was drawn: the cancelled proposal's own calls, refused
+                    # (a run of the draws may never pair an `execute_cancelled` with a
+                    # cancelled proposal: `timelock-execute-cancelled` survived 52,665 steps)
+                    self.act(timelock, "execute", gov, pid, self._queued_calls(timelock, pid))
             return
         status = {"execute_again": 2, "execute_cancelled": 3}.get(action, 1)
         ids = by_status.get(status, [])
@@ -220,6 +226,9 @@ class GovernanceRules(MachineBase):
         sender = self.r.stranger if action == "execute_stranger" else gov
         if self.act(timelock, "execute", sender, pid, calls):
             self.totals.outcomes["governance queue: executed"] += 1
+            # at once, whatever was drawn: the same execution again, refused (as above, for
+            # `timelock-execute-twice`)
+            self.act(timelock, "execute", gov, pid, calls)
 
     def _queue_calls(self, pick):
         """One to three calls for the Timelock, drawn from `pick`: a type's liquidation ratio
