@@ -23,6 +23,7 @@ from offchain.model.flash_taker import FlashTaker
 from offchain.model.global_settlement import GlobalSettlement
 from offchain.model.liquidator import Liquidator
 from offchain.model.margin_call import MarginCall
+from offchain.model.outside_venue import OutsideVenue
 from offchain.model.price_oracle import PriceOracle
 from offchain.model.spotter import Spotter
 from offchain.model.stability_pool import StabilityPool
@@ -48,6 +49,7 @@ MODEL_FACTORIES: dict[str, Callable[..., Any]] = {
     "DutchAuction": DutchAuction,
     "CollateralPool": CollateralPool,
     "FlashTaker": FlashTaker,
+    "OutsideVenue": OutsideVenue,
     "GovernanceToken": lambda env, addr, dep, name, symbol: ERC20(env, addr, dep, name, symbol, 18),
     "StabilityPool": StabilityPool,
     "DebtAuction": DebtAuction,

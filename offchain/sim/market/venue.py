@@ -40,12 +40,12 @@ how often that happened: `floored`).
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 
 from offchain.model.fixed_point import WAD
+from offchain.model.venue_curve import FLOOR, isqrt_wad, walk
 
 __all__ = [
     "FLOOR",
@@ -55,10 +55,6 @@ __all__ = [
     "depths_from_candles",
     "isqrt_wad",
 ]
-
-# the lowest price the curve gives, as a share of the fundamental [wad]: a sale that would walk
-# below it takes this price for the rest (the square-root law is measured far above it)
-FLOOR = WAD // 20
 
 
 @dataclass(frozen=True)
@@ -78,11 +74,6 @@ class Depth:
 
     volume: int
     sigma: int
-
-
-def isqrt_wad(x: int) -> int:
-    """sqrt(x) for a wad-scaled x >= 0, wad-scaled, rounded down."""
-    return math.isqrt(x * WAD)
 
 
 def _parkinson_variance(high: int, low: int) -> Decimal:
@@ -116,13 +107,6 @@ def depths_from_candles(
             sigma = int(variance.sqrt() * WAD)
             out.append(Depth(volume, sigma))
     return out
-
-
-def _h(q: int) -> int:
-    """|q|^(3/2) for a wad-scaled q, wad-scaled, rounded down: the antiderivative of
-    3/2 sign(q) sqrt(|q|), so the curve's cost from Q0 to Q1 is c x 2/3 x (h(Q1) - h(Q0))."""
-    a = abs(q)
-    return a * isqrt_wad(a) // WAD
 
 
 @dataclass
@@ -218,26 +202,9 @@ class Venue:
         if tokens == 0:
             return 0, 0
         num, root_v = self._c(bar)
-        q0 = self.effective(now)
-        if root_v == 0 or num == 0:
-            return tokens * fundamental // WAD, 0
-        # the quantity where the marginal price reaches the floor: c sqrt(Q) = 1 - FLOOR
-        # (Q = ((1 - FLOOR) / c)^2, c = num / WAD / root_v per sqrt(token))
-        q_floor = ((WAD - FLOOR) * root_v * WAD // num) ** 2 // WAD
-        floored = 0
-        end = q0 + tokens
-        curve_end = end
-        if tokens > 0 and end > q_floor:
-            curve_end = max(q_floor, q0)
-            floored = 1
-        # tokens walked on the curve, and the cost of the walk in tokens' worth
-        walked = curve_end - q0
-        # rounded up (a sale receives less, a purchase pays more: the venue never loses a wei)
-        cost = -(-2 * num * (_h(curve_end) - _h(q0)) // (3 * WAD * root_v))
-        value_tokens = walked - cost  # token-equivalents at the fundamental
-        value = value_tokens * fundamental // WAD  # rounded down, for either sign
-        if floored:
-            value += (end - curve_end) * fundamental * FLOOR // (WAD * WAD)
-        if tokens > 0:
-            value = max(value, 0)
-        return value, floored
+        return walk(self.effective(now), tokens, num, root_v, fundamental)
+
+    def coefficients(self, bar: int) -> tuple[int, int]:
+        """(Y x sigma [wad x wad], sqrt(V) [wad]) of bar `bar`: what a venue on chain is synced
+        with (offchain/model/outside_venue.py)."""
+        return self._c(bar)
