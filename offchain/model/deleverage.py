@@ -1,9 +1,10 @@
 """Twin of contracts/modules/deleverage.vy, and the one home off chain of the deleveraging
 layer's arithmetic (issue 45): the lowest shown price, a vault's limit and headroom, its window
 (the share of headroom charged in it), the charges of one `deleverage`, the keeper's ranking by
-strength and its shares by the level rule (issue 63). Pure functions over named values: the
-Backstop twin (offchain/model/backstop.py), the backstop keeper
-(offchain/sim/strategies/backstop_keeper.py, also the live bot's) and the fuzz machine call them.
+strength and its shares by the level rule (issue 63), and what a holder of the role that ignores
+the rule can move (issue 72, `reach`). Pure functions over named values: the Backstop twin
+(offchain/model/backstop.py), the backstop keeper (offchain/sim/strategies/backstop_keeper.py,
+also the live bot's) and the fuzz machine call them.
 The Specification (offchain/testing/specification/deleverage.py) is the independent rewrite.
 
 Bounds: (45-1) within one window of `interval` seconds, the shares of its headroom charged to a
@@ -11,7 +12,9 @@ vault add up to at most the max fraction; a window opens at a vault's first char
 last window ended. (63-2) the keeper's shares charge each vault its excess over one strength
 level, at most its cap: a position's charge does not depend on how it is split into vaults of
 one ratio, nor on one wei of rounding (the level rule below; the rounding in
-`level_shares` and the Specification).
+`level_shares` and the Specification). (72) the contract does not check the rule: a holder of
+the role that ignores it spares whom it leaves out and charges each other vault up to its cap;
+`reach` states what that moves per due.
 """
 
 from __future__ import annotations
@@ -347,3 +350,69 @@ def level_reached(cands: list[Candidate], due: int, next_start: Fraction) -> boo
     candidates only lowers the target by a rad each and raises the level)."""
     u = level(cands, max(0, due - len(cands)))
     return u is not None and u <= next_start
+
+
+# ---------------------------------------------------------------- the role's reach (issue 72)
+#
+# `deleverage` checks each charge against its vault's window (at most the share it has left of
+# its headroom) and the call against the due, never the level rule: a vault left out of every
+# call pays nothing, and a listed vault pays any share its caller gives it, up to its window's.
+# No rule over the listed vaults could change that: a vault never listed is invisible to the
+# contract (the tie of finding 63-2), and a rule within one call is met by calls of one vault
+# each (the split of finding 45-2). So a holder of the DELEVERAGE role that ignores the rule
+# chooses who pays, within the caps; `reach` states, per due, what that choice can move.
+
+
+@dataclass(frozen=True)
+class Reach:
+    """What a DELEVERAGE holder that ignores the level rule can do with one due [rad, exact],
+    against the rule, for the vaults it spares (its own, its friends') and the others: each
+    candidate's charge under the level rule (`level`) and the most any call can charge it now
+    (`cap`: its headroom x its window's share left, (max fraction - used) x (C x s / (1 +
+    buffer) - M))."""
+
+    due: int  # rad
+    spared: frozenset[str]
+    level: Mapping[str, Fraction]  # owner -> its charge under the level rule [rad]
+    cap: Mapping[str, Fraction]  # owner -> the most a call charges it now [rad]
+
+    @property
+    def saved(self) -> Fraction:
+        """What the spared vaults do not pay: their charges under the rule."""
+        return sum((self.level[o] for o in self.spared if o in self.level), Fraction(0))
+
+    @property
+    def others_room(self) -> Fraction:
+        """The most the other vaults can be charged now: their caps."""
+        return sum((c for o, c in self.cap.items() if o not in self.spared), Fraction(0))
+
+    @property
+    def moved(self) -> Fraction:
+        """The most of `saved` the others can be made to pay beyond their charges under the
+        rule: min(due, others_room) - (what the rule charges them); at most `saved`."""
+        theirs = sum((c for o, c in self.level.items() if o not in self.spared), Fraction(0))
+        return min(Fraction(self.due), self.others_room) - theirs
+
+    @property
+    def parked(self) -> Fraction:
+        """The rest of `saved`: left due (the Backstop's bad debt, until a later window or
+        governance's release to the debt auction)."""
+        return self.saved - self.moved
+
+    def extra(self, owner: str) -> Fraction:
+        """The most one other vault can be charged now beyond its charge under the rule: its
+        cap less that charge (its whole cap where the rule charges it nothing)."""
+        return self.cap[owner] - self.level[owner]
+
+
+def reach(cands: list[Candidate], due: int, spared: Iterable[str]) -> Reach:
+    """The Reach of a rule-ignoring holder sparing `spared` over the candidates of one round
+    (`candidates`, strongest first) and `due` [rad]: the level rule at the due exactly (every
+    cap where the caps add up to less), and each candidate's cap."""
+    u = level(cands, due)
+    return Reach(
+        due,
+        frozenset(spared),
+        {c.owner: c.cap if u is None else c.charge(u) for c in cands},
+        {c.owner: c.cap for c in cands},
+    )

@@ -24,6 +24,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from offchain.backends import ModelBackend
+from offchain.model import deleverage as dl
 from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER, MAX_DELEVERAGE_VAULTS, Layer
 from offchain.model.deleverage import Window
 from offchain.model.fixed_point import RAD, RAY, WAD
@@ -296,6 +297,71 @@ def test_deleverage__split_invariant(parts, honest, due, ratio):
     for o in others:
         room = vault_headroom(*others[o], v)[1]
         assert abs(paid_split.get(o, 0) - paid_whole.get(o, 0)) <= 2 * _rounding(v, room, n)
+
+
+# --- issue 72: what a holder of the role that ignores the rule can move -----------------------
+
+
+def _paid(vaults, v, shares):
+    """owner -> what one `deleverage` giving `shares` (owner -> share) charges [rad], to the wei
+    (the twin's arithmetic, offchain/model/deleverage.py's charges)."""
+    rows = [
+        dl.VaultRow(o, *vaults[o], Window(), shares[o])
+        for o in sorted(shares, key=lambda o: int(o, 16))
+    ]
+    return {c.owner: c.added * v.rate for c in dl.charges(rows, v.due, v.pricing, v.limits, v.now)}
+
+
+# a book of vaults with room: owner -> (collateral, normalized debt) [wad], each of 1 to 1,000
+# tokens at a strength of 1.2 to 6 (at a safe price of 1,000 and rate 1)
+_book = st.lists(
+    st.tuples(st.integers(1, 1_000), st.integers(120, 600)), min_size=1, max_size=60
+).map(
+    lambda rows: {
+        f"0x{0xC0000 + i:040x}": (c * WAD, c * WAD * 1_000 * 100 // strength)
+        for i, (c, strength) in enumerate(rows)
+    }
+)
+
+
+@settings(deadline=None)
+@given(
+    vaults=_book,
+    buffer=st.integers(0, WAD // 2),
+    percent=st.integers(0, 150),
+    spared=st.integers(0, 10),
+    drawn=st.lists(st.integers(0, WAD), max_size=60),
+)
+def test_reach__a_rule_ignoring_holder__moves_at_most_reach_moved_and_can_move_all_of_it(
+    vaults, buffer, percent, spared, drawn
+):
+    """Issue 72: a DELEVERAGE holder that ignores the level rule spares some vaults (here the
+    `spared` strongest: its own and its friends') and gives the others any shares. `reach`'s
+    charges under the rule are the Specification's (level_charges, exact, independently
+    written) and its caps each vault's headroom x its share left. Whatever shares the others
+    get (drawn), they pay beyond the rule at most `reach.moved` (at most what the spared
+    vaults save), each at most its cap: the bound is an upper bound. And it is reached, to the
+    rounding: the rule's shares over the others alone (a round that looks like the keeper's)
+    move all of it. The due is `percent` of what all the vaults can pay now (their caps)."""
+    v = DeleverageView(0, RAY, 1_000 * RAY, 0, buffer, True, WAD // 2, 86_400, 1_000_000)
+    cands = dl.candidates(vaults, {}, v.pricing, v.limits, v.now)
+    due = int(sum(c.cap for c in cands) * percent / 100)
+    v = replace(v, due=due)
+    spare = {c.owner for c in cands[:spared]}
+    r = dl.reach(cands, due, spare)
+    rows = _rows(vaults, v)
+    assert r.level == level_charges(rows, due)
+    assert r.cap == {row[0]: Fraction(row[3] * row[4], WAD) for row in rows}
+    assert 0 <= r.moved <= r.saved and r.parked >= 0
+    others = [c for c in cands if c.owner not in spare]
+    theirs = sum((r.level[c.owner] for c in others), Fraction(0))
+    paid = _paid(vaults, v, {c.owner: share for c, share in zip(others, drawn, strict=False)})
+    assert sum(paid.values()) - theirs <= r.moved
+    assert all(paid[o] <= r.cap[o] for o in paid)
+    paid = _paid(vaults, v, dl.level_shares(others, due))
+    slack = sum(_rounding(v, c.headroom, len(others)) for c in others)
+    assert sum(paid.values()) - theirs >= r.moved - slack
+    assert all(paid[o] <= r.cap[o] for o in paid)
 
 
 # --- finding 63-2: a tie, a split of it, one wei of rounding ------------------------------------
