@@ -12,6 +12,10 @@ deployments/<chain id>-<genesis>.json and verifies it against the node (code has
 record, and runs until interrupted (Ctrl-C), when the node writes its state and stops. Then, in
 other terminals: `ape run keeper --role ...` (the bots) and `ape run market ...` (prices and
 time).
+
+A restart comes back with the same chain, genesis block included (the record is named by it),
+or is refused with one line: a state file whose genesis cannot be told, a node that came up with
+another block 0.
 """
 
 from __future__ import annotations
@@ -288,6 +292,12 @@ def cli(port, node_kind, state, config_path, block_time, records):
                 f"record: {path}"
             )
         )
+        if isinstance(node, DevnetNode) and node.stand_ins_dropped:
+            click.echo(
+                f"(the state file held {node.stand_ins_dropped} more blocks 0 beside its "
+                "genesis, which Anvil had added at earlier starts and which could have been "
+                "loaded as the chain's genesis: dropped)"
+            )
         click.echo(next_commands(node.url, port, Path(records), path))
         click.echo("Ctrl-C stops the node (its state is kept).")
         serving = True

@@ -18,6 +18,11 @@ file (with `--dump-state` it would dump every 60 s, idle or not, in place, so th
 a write left a torn file it then refused to start from). A complete `FILE.dump` (an older
 devnet's) is still promoted to `FILE`, a torn one ignored: `FILE` always holds the last complete
 write.
+
+The chain keeps its genesis block, and with it the name of its deployment record: Anvil, loading
+a state, keeps a genesis of its own (stamped at that start) beside the file's, and dumps both;
+each write keeps the chain's own only, and a start drops those an older devnet wrote and refuses
+a node that comes up with another block 0 (offchain/live/anvil_state.py; issue 74).
 """
 
 from __future__ import annotations
@@ -38,6 +43,14 @@ import requests
 
 from offchain.backends.anvil import ROOT, AnvilError, anvil_binary
 from offchain.backends.probe import NoAnswer, wait_for_answer
+from offchain.live.anvil_state import (
+    StateFileError,
+    block_zeros,
+    genesis_of,
+    header_hash,
+    keep_genesis,
+    same_block,
+)
 
 DEV_CHAIN_ID = 31337
 # the blocks whose state the devnet's Anvil keeps in memory (`--prune-history`): the deepest
@@ -188,6 +201,9 @@ class DevnetNode(DevnetProcess):
         self.extra = extra
         self._promoted_stamp: tuple[int, int] | None = None
         self._saved_head: str | None = None
+        # the loaded state's genesis block (serialized), and the stand-ins dropped at the start
+        self.genesis: dict | None = None
+        self.stand_ins_dropped = 0
 
     @property
     def dump_file(self) -> Path | None:
@@ -227,20 +243,32 @@ class DevnetNode(DevnetProcess):
         if self.state_file is None:
             return False
         head = self._head()
+        genesis = self._rpc("eth_getBlockByNumber", ["0x0", False])
         dumped = self._rpc("anvil_dumpState", [], timeout=120)
         if not isinstance(dumped, str):
             return False
         data = gzip.decompress(bytes.fromhex(dumped.removeprefix("0x")))
-        json.loads(data)  # complete
+        state = json.loads(data)  # complete
+        zeros = block_zeros(state)
+        own = [b for b in zeros if isinstance(genesis, dict) and same_block(b["header"], genesis)]
+        if len(zeros) > 1 and own:
+            # Anvil's stand-in genesis of this start (and any it loaded) left out: the file's
+            # next load must find the chain's own block 0, and only it
+            data, _ = keep_genesis(data, state, own[0])
+        self._write(data)
+        self._saved_head = head
+        self.writes += 1
+        return True
+
+    def _write(self, data: bytes) -> None:
+        """The state file replaced by `data` atomically (a temporary file renamed over it)."""
+        assert self.state_file is not None
         tmp = self.state_file.with_name(self.state_file.name + ".tmp")
         with open(tmp, "wb") as out:
             out.write(data)
             out.flush()
             os.fsync(out.fileno())
         os.replace(tmp, self.state_file)
-        self._saved_head = head
-        self.writes += 1
-        return True
 
     def written(self) -> bool:
         """The state file holds the chain's head now (the last change has been written)."""
@@ -285,6 +313,7 @@ class DevnetNode(DevnetProcess):
     def start(self, timeout: float = 30) -> None:
         assert self.process is None, "already running"
         self.promote_dump()  # a complete dump the watcher had not promoted before a stop or kill
+        self._read_genesis()
         process = self._spawn(self.command())
 
         def exited() -> None:
@@ -298,9 +327,63 @@ class DevnetNode(DevnetProcess):
         except NoAnswer as exc:
             self.kill()
             raise AnvilError(str(exc)) from None
+        self._check_genesis()
         self._keep_time_moving_forward()
         self._saved_head = self._head() if self.state_file and self.state_file.exists() else None
         self._start_watcher()
+
+    def _read_genesis(self) -> None:
+        """The state file's genesis (`genesis`), before Anvil loads it; the stand-in geneses an
+        older devnet wrote beside it dropped from the file (`stand_ins_dropped`). AnvilError,
+        the file left as it is: its genesis cannot be told, or it has none (its chain would
+        come back from another genesis at every start)."""
+        self.genesis, self.stand_ins_dropped = None, 0
+        if self.state_file is None or not self.state_file.exists():
+            return
+        data = self.state_file.read_bytes()
+        where = f"the state file {self.state_file}"
+        try:
+            state = json.loads(data)
+            genesis = genesis_of(state) if isinstance(state, dict) else None
+        except StateFileError as exc:
+            raise AnvilError(
+                f"{where}: cannot tell its genesis block ({exc}): left as it is; move it away to "
+                "start a fresh devnet"
+            ) from None
+        except (ValueError, KeyError, TypeError) as exc:
+            raise AnvilError(
+                f"{where} is not a devnet state file ({type(exc).__name__}: {exc}): left as it "
+                "is; move it away to start a fresh devnet"
+            ) from None
+        if genesis is None:
+            raise AnvilError(
+                f"{where} holds no block 0 (an Anvil dump without its blocks, or a fork's?): "
+                "its chain would come back from another genesis block at every start, which "
+                "no deployment record names; left as it is; move it away to start a fresh devnet"
+            )
+        if len(block_zeros(state)) > 1:
+            data, self.stand_ins_dropped = keep_genesis(data, state, genesis)
+            self._write(data)
+        self.genesis = genesis
+
+    def _check_genesis(self) -> None:
+        """The node answers block 0 with the state file's genesis; else it is stopped and
+        AnvilError says so (its chain would be another to every record and bot)."""
+        if self.genesis is None:
+            return
+        block = self._rpc("eth_getBlockByNumber", ["0x0", False])
+        if isinstance(block, dict) and same_block(self.genesis["header"], block):
+            return
+        self.kill()
+        found = block.get("hash", "?") if isinstance(block, dict) else "nothing"
+        try:
+            expected = header_hash(self.genesis["header"])
+        except ValueError:
+            expected = f"the block of time {self.genesis['header'].get('timestamp')}"
+        raise AnvilError(
+            f"anvil loaded the state file {self.state_file} with another block 0 ({found}) than "
+            f"the file's genesis ({expected}): stopped, the file left as it is"
+        )
 
     def _rpc(self, method: str, params: list, timeout: float = 10) -> object:
         reply = requests.post(
