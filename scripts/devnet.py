@@ -15,7 +15,9 @@ time).
 
 A restart comes back with the same chain, genesis block included (the record is named by it),
 or is refused with one line: a state file whose genesis cannot be told, a node that came up with
-another block 0.
+another block 0, a kept chain that already holds a deployment no record in --records names
+(Backstop is never deployed over it a second time; a deployment cut short before its record was
+written is deployed again).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ from pathlib import Path
 import click
 
 from offchain.backends.anvil import AnvilError
-from offchain.live.deploy import DeployError, ensure_deployment
+from offchain.live.deploy import DeployError, UnrecordedDeployment, ensure_deployment
 from offchain.live.devnet import DEV_CHAIN_ID, DevnetNode, DevnetProcess
 from offchain.live.hardhat_devnet import HardhatDevnetNode
 from offchain.live.journal import JOURNAL_FORMAT, JournalError, read_journal
@@ -303,6 +305,13 @@ def cli(port, node_kind, state, config_path, block_time, records):
         serving = True
         while not stop:
             time.sleep(0.5)
+    except UnrecordedDeployment as exc:
+        # the kept chain is the user's: the node stops, its state written, nothing deployed
+        drop_log.append(not log_existed)
+        fail(
+            f"{exc}, or move {state_file} away to start a fresh devnet (Backstop is not deployed "
+            "a second time over a kept chain)"
+        )
     except (DeployError, ValueError) as exc:
         fail(str(exc))
     except KeyboardInterrupt:

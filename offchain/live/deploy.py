@@ -10,6 +10,8 @@ FlashTaker per collateral type from the bot's account.
 
 from __future__ import annotations
 
+import json
+import os
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,10 +20,11 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from offchain.backends import ChainBackend, Lockstep, ModelBackend
+from offchain.backends.base import create_address
 from offchain.live.bots import Bot, BotStopped
 from offchain.live.devnet import DevnetNode, node_binary
 from offchain.live.node import Node
-from offchain.live.record import DeploymentRecord, build_record
+from offchain.live.record import DeploymentRecord, build_record, genesis_hash
 from offchain.live.signers import Signer
 from offchain.model.errors import Revert
 from offchain.system.config import SystemConfig
@@ -168,11 +171,16 @@ def ensure_deployment(
     deleverager: str = "",
 ) -> tuple[DeploymentRecord, bool]:
     """(the record, deployed now?): the recorded deployment if it verifies against the node,
-    else a new deployment, recorded (`deleverager` as deploy_recorded's)."""
+    else a new deployment, recorded (`deleverager` as deploy_recorded's). UnrecordedDeployment:
+    the chain already holds contracts `governance` created that no record names (a second
+    Backstop would be deployed over a kept chain in silence); a deployment that was cut short
+    before its record was written (a marker beside the record's path says where it began) is
+    not counted: it is deployed again."""
     from offchain.live.record import RecordError, load_record, node_record_path, verify
 
     node = Node(node_url)
     path = node_record_path(node, directory)
+    mismatch = False
     if path.exists() or path.is_symlink():
         try:
             record = load_record(path)
@@ -186,13 +194,124 @@ def ensure_deployment(
             verify(record, node)
             return record, False
         except RecordError:
-            pass  # a record of an earlier chain of this genesis: deploy anew, record it
+            mismatch = True  # a record of an earlier chain of this genesis
     require_devnet(node)
+    marker = deploying_marker(path)
+    nonce = node.nonce(governance.address, "latest")
+    began = _interrupted_at(marker, node, governance.address)
+    began = nonce if began is None else min(began, nonce)
+    found = created_contracts(node, governance.address, artifacts, began)
+    if found:
+        raise UnrecordedDeployment(node, path, governance, found, mismatch)
+    _write_json(marker, {"deployer": governance.address, "nonce": began, **_chain(node)})
     _, record, _, _ = deploy_recorded(
         node_url, artifacts, reader, config, config_path, governance, feeder, deleverager
     )
     record.write(path)
+    marker.unlink(missing_ok=True)
     return DeploymentRecord.from_json(record.to_json(), path), True
+
+
+# ---------------------------------------------------------------- a kept chain's deployment
+
+
+class UnrecordedDeployment(DeployError):
+    """The chain already holds contracts of the deployer that no record names (one line; the
+    devnet adds what else its user can do)."""
+
+    def __init__(
+        self,
+        node: Node,
+        path: Path,
+        deployer: Signer,
+        found: list[tuple[int, str, str]],
+        mismatch: bool = False,
+    ):
+        self.path, self.found = path, found
+        chain = _chain(node)
+        _, address, name = found[0]
+        named = [n for _, _, n in found if n]
+        what = "a Backstop deployment" if "VaultEngine" in named else "contracts"
+        more = f" and {len(found) - 1} more contracts" if len(found) > 1 else ""
+        record = (
+            f"{path} is not its record (it does not verify against this chain)"
+            if mismatch
+            else f"{path} does not exist"
+        )
+        super().__init__(
+            f"the chain at {node.url} (genesis {chain['genesis'][:10]}…, block "
+            f"{chain['head']:,}) already holds {what} ({name or 'a contract'} at {address}{more} "
+            f"created by {deployer.label} {deployer.address}) but no record of it: {record}; put "
+            "its record there or give --records the folder that holds it"
+        )
+
+
+def deploying_marker(record_path: Path) -> Path:
+    """Beside a record's path while its deployment runs (`<chain id>-<genesis>.deploying`): the
+    deployer and its nonce when the deployment began. Removed once the record is written."""
+    return record_path.with_name(record_path.stem + ".deploying")
+
+
+def _chain(node: Node) -> dict[str, Any]:
+    return {"genesis": genesis_hash(node), "head": node.block_number()}
+
+
+def _interrupted_at(marker: Path, node: Node, deployer: str) -> int | None:
+    """The deployer's nonce where a deployment on this chain began that was never recorded (its
+    marker), or None."""
+    try:
+        data = json.loads(marker.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(data, dict) or data.get("deployer") != deployer:
+        return None
+    if data.get("genesis") != _chain(node)["genesis"] or not isinstance(data.get("nonce"), int):
+        return None
+    return data["nonce"]
+
+
+def _write_json(path: Path, data: dict[str, Any]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps(data, indent=1) + "\n")
+    os.replace(tmp, path)
+
+
+CODE_BATCH = 200  # eth_getCode requests per JSON-RPC batch
+
+
+def created_contracts(
+    node: Node, deployer: str, artifacts: dict[str, tuple[list[dict], str]], below: int
+) -> list[tuple[int, str, str]]:
+    """(nonce, address, the contract's name or "") of each contract `deployer` created at a nonce
+    below `below` that has code on the node now, named by its artifact (`_named`)."""
+    addresses = [(n, create_address(deployer, n)) for n in range(below)]
+    found = []
+    for at in range(0, len(addresses), CODE_BATCH):
+        chunk = addresses[at : at + CODE_BATCH]
+        codes = node.batch([("eth_getCode", [a, "latest"]) for _, a in chunk])
+        for (n, address), code in zip(chunk, codes, strict=True):
+            if code not in (None, "0x", "0x0"):
+                found.append((n, address, _named(bytes.fromhex(code[2:]), artifacts)))
+    return found
+
+
+def _named(code: bytes, artifacts: dict[str, tuple[list[dict], str]]) -> str:
+    """The artifact whose deployment bytecode holds the longest start of `code` (at least its
+    first half: the immutables at its end differ per deployment), or "" (none, or several:
+    Stablecoin and GovernanceToken have one code)."""
+    best, names = len(code) // 2, [""]
+    for candidate, (_, bytecode) in artifacts.items():
+        init = bytes.fromhex(bytecode.removeprefix("0x"))
+        low, high = 0, len(code)  # the longest start of `code` that `init` holds
+        while low < high:
+            mid = (low + high + 1) // 2
+            low, high = (mid, high) if code[:mid] in init else (low, mid - 1)
+        if low > best:
+            best, names = low, [candidate]
+        elif low == best and names != [""]:
+            names.append(candidate)
+    return names[0] if len(names) == 1 else ""  # one code of two names (the tokens'): unnamed
 
 
 # ---------------------------------------------------------------- dry run

@@ -122,6 +122,33 @@ class Node:
             raise RpcError(method, reply["error"])
         return reply["result"]
 
+    def batch(self, calls: list[tuple[str, list[Any]]]) -> list[Any]:
+        """The results of `calls` ((method, params) each), sent as one JSON-RPC batch, in
+        their order; RpcError for the first the node refused."""
+        if not calls:
+            return []
+        first = self._id + 1
+        self._id += len(calls)
+        payload = [
+            {"jsonrpc": "2.0", "id": first + i, "method": method, "params": params}
+            for i, (method, params) in enumerate(calls)
+        ]
+        replies = self.transport.post(payload)
+        by_id = (
+            {r.get("id"): r for r in replies if isinstance(r, dict)}
+            if isinstance(replies, list)
+            else {}
+        )
+        out = []
+        for i, (method, _) in enumerate(calls):
+            reply = by_id.get(first + i)
+            if reply is None or ("result" not in reply and "error" not in reply):
+                raise NodeUnavailable(f"{self.url}: a malformed JSON-RPC reply to {method}")
+            if "error" in reply:
+                raise RpcError(method, reply["error"])
+            out.append(reply["result"])
+        return out
+
     def chain_id(self) -> int:
         return int(self.rpc("eth_chainId"), 16)
 

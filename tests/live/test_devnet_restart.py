@@ -8,7 +8,8 @@ Anvil, loading a state file, keeps a genesis block of its own (stamped at that s
 the file's and dumps both; the devnet wrote that dump as its state file, and the next load took
 whichever block 0 came last in it (offchain/live/anvil_state.py). Here: the sequence, on the
 devnet's own node (`DevnetNode`, `--prune-history 64`); a state file an older devnet wrote with
-such stand-ins, repaired at start; one whose genesis cannot be told, refused."""
+such stand-ins, repaired at start; one whose genesis cannot be told, refused; and a kept chain
+that holds a deployment no record names, on Anvil and on Hardhat, refused with one line."""
 
 from __future__ import annotations
 
@@ -20,8 +21,10 @@ from pathlib import Path
 import pytest
 from live_support import ROOT, free_port
 
+import offchain.live.deploy as deploy_module
 from offchain.backends import ChainBackend
 from offchain.backends.anvil import AnvilError
+from offchain.backends.base import create_address
 from offchain.live.anvil_state import (
     StateFileError,
     block_zeros,
@@ -29,11 +32,12 @@ from offchain.live.anvil_state import (
     header_hash,
     keep_genesis,
 )
-from offchain.live.deploy import ensure_deployment
+from offchain.live.deploy import deploying_marker, ensure_deployment
 from offchain.live.devnet import DevnetNode
+from offchain.live.hardhat_devnet import HardhatDevnetNode
 from offchain.live.market import impersonating, open_vaults, set_price, vault_plans
 from offchain.live.node import Node
-from offchain.live.record import DeploymentRecord, genesis_hash, load_record
+from offchain.live.record import DeploymentRecord, genesis_hash, load_record, node_record_path
 from offchain.live.rehearsal import RehearsalError, failures, rehearse_on_fork
 from offchain.live.signers import dev_signer
 from offchain.model.timelock import QUEUED
@@ -43,6 +47,7 @@ from offchain.testing.specification import Specification, SpecViolation
 
 APE = str(ROOT / ".venv" / "bin" / "ape")
 PROPOSAL = ROOT / "config" / "proposals" / "raise-penalty.toml"
+ENGINE = create_address(dev_signer(0).address, 0)  # the first contract a devnet deploys
 
 
 def _ensure(url: str, artifacts: tuple[dict, str], records: Path) -> tuple[DeploymentRecord, bool]:
@@ -224,3 +229,78 @@ def test_anvil_state__stand_ins_cut_out_or_the_state_written_again__the_genesis_
         assert dropped == 2 and json.loads(data)["blocks"] == [one, genesis]
     with pytest.raises(ValueError, match="cannot hash: blockAccessListHash"):
         header_hash({**header, "blockAccessListHash": "0x00"})
+
+
+def test_devnet__kept_chain_with_a_deployment_and_no_record__refused_nothing_deployed(
+    tmp_path, deployed_state
+):
+    """The devnet's state (Backstop deployed on it) started with a records folder that does not
+    hold its record: Backstop was deployed a second time over the chain in silence. One line
+    now, naming what the chain holds and what to do; nothing sent, nothing written."""
+    state, record_file = _copy_devnet(deployed_state, tmp_path)
+    (tmp_path / "empty").mkdir()
+    before = state.read_bytes()
+    out = _devnet(
+        "--port", str(free_port()), "--state", str(state), "--records", str(tmp_path / "empty")
+    )  # fmt: skip
+    line = _one_line(out)
+    expected = tmp_path / "empty" / record_file.name
+    assert "already holds a Backstop deployment (VaultEngine at " + ENGINE in line
+    assert f"but no record of it: {expected} does not exist; put its record there" in line
+    assert f"or move {state} away to start a fresh devnet" in line
+    assert state.read_bytes() == before
+    assert not list((tmp_path / "empty").iterdir())
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["deployments", "empty", "state.json"]
+
+
+def test_devnet_hardhat__replayed_journal_with_a_deployment_and_no_record__refused(
+    tmp_path, artifacts
+):
+    """Hardhat's devnet started on a journal (Backstop deployed on its chain) with an empty
+    records folder deployed Backstop again on the replayed chain, in silence (issue 74)."""
+    journal = tmp_path / "journal.jsonl"
+    node = HardhatDevnetNode(free_port(), journal, log_file=tmp_path / "hardhat.log")
+    with node:
+        record, fresh = _ensure(node.url, artifacts, tmp_path / "recorded")
+        assert fresh and record.core["engine"] == ENGINE
+    (tmp_path / "empty").mkdir()
+    before = journal.read_bytes()
+    out = _devnet(
+        "--node", "hardhat", "--port", str(free_port()), "--state", str(journal),
+        "--records", str(tmp_path / "empty"),
+    )  # fmt: skip
+    line = _one_line(out)
+    assert "already holds a Backstop deployment (VaultEngine at " + ENGINE in line
+    assert f"{tmp_path / 'empty' / record.path.name} does not exist" in line  # type: ignore[union-attr]
+    assert f"or move {journal} away to start a fresh devnet" in line
+    assert journal.read_bytes() == before
+    assert not list((tmp_path / "empty").iterdir())
+
+
+def test_deployment_cut_short_before_its_record__deployed_again_at_the_next_start(
+    tmp_path, artifacts, monkeypatch
+):
+    """A deployment interrupted before its record was written (Ctrl-C during the first start:
+    "the next start deploys again") left its contracts on the kept chain: the marker beside the
+    record's path says where it began, so the next start deploys again instead of refusing."""
+    node = DevnetNode(free_port(), tmp_path / "state.json")
+    records = tmp_path / "deployments"
+    with node:
+
+        def interrupted(*args, **kwargs):
+            raise KeyboardInterrupt
+
+        with monkeypatch.context() as m:
+            m.setattr(deploy_module, "hand_to_timelock", interrupted)
+            with pytest.raises(KeyboardInterrupt):
+                _ensure(node.url, artifacts, records)
+        path = node_record_path(Node(node.url), records)
+        marker = deploying_marker(path)
+        assert marker.exists() and not path.exists()
+        assert Node(node.url).code(ENGINE)  # the cut-short deployment's first contract
+    with node:  # restarted, its state kept
+        record, fresh = _ensure(node.url, artifacts, records)
+        assert fresh and record.path == path and record.core["engine"] != ENGINE
+        assert not marker.exists()
+    with node:
+        assert _ensure(node.url, artifacts, records) == (record, False)
