@@ -72,6 +72,9 @@ STOP_STARTS: constant(uint256) = 1
 STOP_RESETS: constant(uint256) = 2
 # 3: also no takes
 STOP_TAKES: constant(uint256) = 3
+# how long the guardian's stop lasts [s]: then the level falls back to the admins' (issue 72: a
+# stop governance wants kept is renewed through the queue, by an admin's set_stopped)
+GUARDIAN_STOP_LIMIT: constant(uint256) = 86400
 # the packed words' fields (layouts beside price_source, packed_limits and packed_curve below; a
 # running auction's words are modules/auction_slots.vy's): each read as (word >> X_SHIFT) & X_MASK
 ADDRESS_MASK: constant(uint256) = 2**160 - 1
@@ -122,6 +125,13 @@ packed_curve: uint256
 # the running auctions' slots (modules/auction_slots.vy): its storage takes these slots, in its
 # order
 initializes: auction_slots
+# when the guardian's stop lapses [s]: 0 while the level in force is the admins' (the guardian
+# may stop once); once set, the guardian may raise its stop until then, and stop no more until
+# an admin's set_stopped clears it
+stop_lapses_at: public(uint256)
+# the level the guardian's stop raised, in force again once it lapses (read while
+# stop_lapses_at != 0)
+stop_base: public(uint256)
 
 
 event ParametersSet:
@@ -307,14 +317,26 @@ def set_oracle(oracle: IPriceOracle):
 def set_stopped(level: uint256):
     """
     @notice Set the circuit breaker: 0 = running, 1 = no new auctions, 2 = also no resets,
-            3 = also no takes. Admins set any level; the EMERGENCY role (the guardian, who
-            cannot wait for the delay) only a higher one than in force.
+            3 = also no takes. Admins set any level, for as long as they choose, and re-arm the
+            guardian's stop; the EMERGENCY role (the guardian, who cannot wait for the delay)
+            only a higher level than in force, once until an admin sets a level again, and its
+            stop lapses GUARDIAN_STOP_LIMIT after it began: the level then falls back to the
+            one it raised (issue 72: no stop of the guardian's lasts for ever).
     @param level 0..3.
     """
     auth._check_role(auth.EMERGENCY)
     assert level <= STOP_TAKES, "auction: level above 3"
-    if not auth.authorized[msg.sender]:
-        assert level > self.packed_limits >> STOPPED_SHIFT, "auction: guardian only stops more"
+    if auth.authorized[msg.sender]:
+        self.stop_lapses_at = 0
+    else:
+        in_force: uint256 = self._level()
+        assert level > in_force, "auction: guardian only stops more"
+        lapses_at: uint256 = self.stop_lapses_at
+        if lapses_at == 0:
+            self.stop_base = in_force
+            self.stop_lapses_at = block.timestamp + GUARDIAN_STOP_LIMIT
+        else:
+            assert block.timestamp < lapses_at, "auction: guardian stop used"
     self.packed_limits = (self.packed_limits & (2**STOPPED_SHIFT - 1)) | level << STOPPED_SHIFT
     log StoppedSet(level=level)
 
@@ -334,7 +356,7 @@ def start(debt: uint256, lot: uint256, owner: address, keeper: address) -> uint2
     @return The new auction's id.
     """
     auth._check_role(auth.START)
-    assert self.packed_limits >> STOPPED_SHIFT < STOP_STARTS, "auction: stopped"
+    assert self._level() < STOP_STARTS, "auction: stopped"
     assert debt != 0, "auction: zero debt"
     assert lot != 0, "auction: zero lot"
     assert owner != empty(address), "auction: zero owner"
@@ -385,7 +407,7 @@ def reset(auction_id: uint256, keeper: address):
     @param auction_id The auction.
     @param keeper Who receives the reward.
     """
-    assert self.packed_limits >> STOPPED_SHIFT < STOP_RESETS, "auction: stopped"
+    assert self._level() < STOP_RESETS, "auction: stopped"
     auction: auction_slots.Auction = auction_slots._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     assert self._needs_reset(auction), "auction: cannot reset"
@@ -429,7 +451,7 @@ def take(
     @param recipient Who receives the collateral (free balance in the engine).
     @param data Passed to the callback; empty = no callback.
     """
-    assert self.packed_limits >> STOPPED_SHIFT < STOP_TAKES, "auction: stopped"
+    assert self._level() < STOP_TAKES, "auction: stopped"
     auction: auction_slots.Auction = auction_slots._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     price: uint256 = self._price(auction)
@@ -516,7 +538,7 @@ def close_dust_auction(auction_id: uint256):
             sold, never stranded in the Backstop.
     @param auction_id The auction.
     """
-    assert self.packed_limits >> STOPPED_SHIFT < STOP_TAKES, "auction: stopped"
+    assert self._level() < STOP_TAKES, "auction: stopped"
     auction: auction_slots.Auction = auction_slots._load(auction_id)
     assert auction.owner != empty(address), "auction: not running"
     assert self._needs_reset(auction), "auction: not ended"
@@ -627,9 +649,9 @@ def stopped() -> uint256:
     """
     @notice The circuit breaker: 0 = running, 1 = no new auctions, 2 = also no resets, 3 = also
             no takes.
-    @return The level.
+    @return The level in force (a guardian's stop that lapsed is not).
     """
-    return self.packed_limits >> STOPPED_SHIFT
+    return self._level()
 
 
 @view
@@ -756,6 +778,19 @@ def _pack_curve(curve: price_curves.Curve) -> uint256:
         | curve.step << STEP_SHIFT
         | curve.cut
     )
+
+
+@view
+@internal
+def _level() -> uint256:
+    # the circuit breaker's level in force: the one written, unless the guardian wrote it and it
+    # has lapsed (then the level it raised); read beyond packed_limits only while stopped
+    level: uint256 = self.packed_limits >> STOPPED_SHIFT
+    if level != NOT_STOPPED:
+        lapses_at: uint256 = self.stop_lapses_at
+        if lapses_at != 0 and block.timestamp >= lapses_at:
+            return self.stop_base
+    return level
 
 
 @view

@@ -4,7 +4,7 @@
 @notice The last layer of the loss waterfall: freezes the system and lets every stablecoin
         holder redeem, pro rata, the collateral that backs the stablecoin.
         Sequence: `shutdown` (governance) freezes the engine, the Liquidator and the Backstop;
-        per type `fix_price` (the final price, from the type's oracle, fresh); `cancel_auction`
+        per type `fix_price` (the final price: the lowest its oracle shows); `cancel_auction`
         for every running auction, on whichever auction contract runs it (as a sale of its lot
         at the final price: its owner re-owes the lot's worth, at most the remaining debt, and
         what that leaves of its loss goes through the waterfall); `close_vault` for every
@@ -220,19 +220,34 @@ def shutdown():
 @external
 def fix_price(collateral_type: bytes32):
     """
-    @notice Fix a type's final price from its oracle's current price, and its normalized debt.
-            Anyone may call, once, after shutdown.
+    @notice Fix a type's final price, and its normalized debt. Anyone may call, once, after
+            shutdown. The price is the lowest the type's oracle shows: its current price
+            (which must be valid, or, once `wait` has passed since shutdown, whatever its age:
+            no role can hold the settlement back by letting the price go stale),
+            its queued price, and a price voided less than two pokes ago (issue 72: a void
+            before a shutdown cannot raise the settlement price).
     @param collateral_type The type.
     """
     assert not self.live, "settlement: live"
     assert self.final_price[collateral_type] == 0, "settlement: price fixed"
-    oracle: address = staticcall spotter.oracles(collateral_type)
-    assert oracle != empty(address), "settlement: no oracle"
-    # [wad]: stablecoin per unit of collateral; invalid if zero or older than the oracle's max age
+    oracle: IPriceOracle = IPriceOracle(staticcall spotter.oracles(collateral_type))
+    assert oracle.address != empty(address), "settlement: no oracle"
+    # [wad]: stablecoin per unit of collateral
     price: uint256 = 0
     valid: bool = False
-    price, valid = staticcall IPriceOracle(oracle).peek()
-    assert valid, "settlement: invalid price"
+    price, valid = staticcall oracle.peek()
+    assert price != 0, "settlement: invalid price"
+    if not valid:
+        # stale: it counts once `wait` has passed since shutdown (the feeder had that long)
+        assert block.timestamp >= self.shutdown_at + self.wait, "settlement: invalid price"
+    queued: uint256 = (staticcall oracle.peek_next())[0]
+    if queued != 0 and queued < price:
+        price = queued
+    if staticcall oracle.void_lock() != 0:
+        voided: uint256 = staticcall oracle.voided_price()
+        if voided != 0 and voided < price:
+            price = voided
+
     # collateral per unit of stablecoin [ray], rounded up: vaults give no less than they owe
     final: uint256 = fixed_point.div_up(constants.WAD * constants.RAY, price)
     self.final_price[collateral_type] = final

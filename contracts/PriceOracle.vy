@@ -14,6 +14,14 @@
      moves the price by at most that much per poke, and governance can `void` a queued price
      during the delay (OSM's void, but keeping the current price): the queued price becomes the
      current one again and the last post is dropped, so pokes wait for a new post.
+     The guardian's void is bounded (issue 72): after a void, the guardian (the EMERGENCY role
+     without the admin right) may void again only once a price posted after it is current,
+     two pokes later (`void_lock`), so a void holds the current price for at most two pokes;
+     the held price keeps the voided post's time, so a void never lets the price go stale
+     (max_age guards against a silent feeder, and the feeder had posted); while the lock runs,
+     the voided price stays readable (`voided_price`), and the settlement counts it
+     (GlobalSettlement.fix_price takes the lowest price the oracle shows: a void cannot raise
+     the settlement price).
 """
 from interfaces import IPriceOracle
 from modules import constants
@@ -27,6 +35,9 @@ implements: IPriceOracle
 
 # the widest bound governance may set on a post's move [wad]
 MAX_CHANGE: constant(uint256) = 10 * constants.WAD
+# pokes after a void before the guardian may void again: the first makes the held price current
+# and queues a post made after the void, the second makes that post current
+VOID_LOCK_POKES: constant(uint256) = 2
 
 # who may post prices
 feeders: public(HashMap[address, bool])
@@ -49,6 +60,11 @@ next_time: public(uint256)
 # the price in effect [wad] and its posting time
 current_price: public(uint256)
 current_time: public(uint256)
+# pokes still to come before the guardian may void again (VOID_LOCK_POKES after each void; 0:
+# no void pending)
+void_lock: public(uint256)
+# the queued price the last void discarded [wad], shown while `void_lock` runs (0 after it)
+voided_price: public(uint256)
 
 
 event FeederSet:
@@ -151,14 +167,22 @@ def void():
     """
     @notice Discard the queued price (and the last post) before it takes effect: the next poke
             keeps the current price in effect and needs a new post. Admins, and the
-            EMERGENCY role (the guardian: a bad price cannot wait for the delay).
+            EMERGENCY role (the guardian: a bad price cannot wait for the delay), which may not
+            void again until a price posted after its void is current (`void_lock`).
     """
     auth._check_role(auth.EMERGENCY)
+    if not auth.authorized[msg.sender]:
+        assert self.void_lock == 0, "oracle: void pending"
     voided: uint256 = self.next_price
     self.next_price = self.current_price
-    self.next_time = self.current_time
+    # the held price keeps the voided post's time (the feeder was alive then: the price does not
+    # go stale because of the void); with nothing queued, its own
+    if voided == 0:
+        self.next_time = self.current_time
     self.source_price = 0
     self.source_time = 0
+    self.void_lock = VOID_LOCK_POKES
+    self.voided_price = voided
     log Voided(voided_price=voided)
 
 
@@ -202,6 +226,13 @@ def poke():
     self.next_price = self.source_price
     self.next_time = self.source_time
     self.last_poke = block.timestamp
+    lock: uint256 = self.void_lock
+    if lock != 0:
+        # lock <= VOID_LOCK_POKES: no underflow
+        lock = unsafe_sub(lock, 1)
+        self.void_lock = lock
+        if lock == 0:
+            self.voided_price = 0
     log Poked(current_price=self.current_price, next_price=self.next_price)
 
 

@@ -22,8 +22,15 @@
      afterwards: docs/governance.md lists those calls, which the bots flag.
      The calls run in order with this contract as the caller; a call that reverts reverts the
      whole execution with the callee's revert data (the proposal stays QUEUED).
+     A rescue (issue 72: the guardian could cancel its own removal, so its stop lasted for
+     ever): a proposal whose every call is a rescue call, one that takes the guardian's power
+     away or undoes its stop (`set_guardian` of this contract, any contract's
+     `revoke_role(account, EMERGENCY)`, any contract's `set_stopped(0)`), cannot be cancelled by
+     the guardian; the proposer still can. One other call in it makes it an ordinary proposal,
+     so a stolen proposer key cannot shelter another change behind a rescue.
      The twin is offchain/model/timelock.py.
 """
+from modules import authorized as auth
 
 # calls in one proposal, and calldata of one call [bytes]
 MAX_CALLS: constant(uint256) = 32
@@ -35,6 +42,13 @@ MAX_DELAY: constant(uint256) = 30 * 86400
 MIN_QUEUED_DELAY: constant(uint256) = 3600
 MIN_GRACE: constant(uint256) = 3600
 MAX_GRACE: constant(uint256) = 30 * 86400
+
+# the rescue calls' selectors, and how long each call's calldata is [bytes]
+SET_GUARDIAN: constant(bytes4) = method_id("set_guardian(address)", output_type=bytes4)
+REVOKE_ROLE: constant(bytes4) = method_id("revoke_role(address,uint256)", output_type=bytes4)
+SET_STOPPED: constant(bytes4) = method_id("set_stopped(uint256)", output_type=bytes4)
+ONE_WORD_CALL: constant(uint256) = 36
+TWO_WORD_CALL: constant(uint256) = 68
 
 # a proposal's status
 # 0: no such proposal
@@ -53,6 +67,7 @@ struct Proposal:
     eta: uint256  # the earliest time it may run [s]
     expires: uint256  # the latest time it may run [s]: eta + the grace when it was queued
     status: uint256
+    rescue: bool  # every call a rescue call: the guardian cannot cancel it
 
 
 event Queued:
@@ -136,8 +151,13 @@ def propose(calls: DynArray[Call, MAX_CALLS]) -> uint256:
     eta: uint256 = block.timestamp + self.delay
     expires: uint256 = eta + self.grace
     calls_hash: bytes32 = keccak256(abi_encode(calls))
+    rescue: bool = True
+    for c: Call in calls:
+        if not self._is_rescue(c):
+            rescue = False
+            break
     self.proposals[proposal_id] = Proposal(
-        calls_hash=calls_hash, eta=eta, expires=expires, status=QUEUED
+        calls_hash=calls_hash, eta=eta, expires=expires, status=QUEUED, rescue=rescue
     )
     log Queued(proposal_id=proposal_id, eta=eta, expires=expires, calls_hash=calls_hash)
     index: uint256 = 0
@@ -175,12 +195,15 @@ def execute(proposal_id: uint256, calls: DynArray[Call, MAX_CALLS]):
 @external
 def cancel(proposal_id: uint256):
     """
-    @notice Drop a queued proposal (the proposer or the guardian): it can never run.
+    @notice Drop a queued proposal (the proposer, or the guardian unless it is a rescue): it
+            can never run.
     """
     assert msg.sender == self.proposer or (
         msg.sender == self.guardian and msg.sender != empty(address)
     ), "timelock: not the proposer or guardian"
     assert self.proposals[proposal_id].status == QUEUED, "timelock: not queued"
+    if msg.sender != self.proposer:
+        assert not self.proposals[proposal_id].rescue, "timelock: a rescue"
     self.proposals[proposal_id].status = CANCELLED
     log Cancelled(proposal_id=proposal_id)
 
@@ -223,6 +246,27 @@ def set_guardian(guardian: address):
     assert msg.sender == self, "timelock: only through the queue"
     self.guardian = guardian
     log GuardianSet(guardian=guardian)
+
+
+@view
+@internal
+def _is_rescue(c: Call) -> bool:
+    """
+    @dev A rescue call: this contract's set_guardian(address), revoke_role(account, EMERGENCY)
+         or set_stopped(0) of any contract, its calldata exactly the selector and the words.
+    """
+    size: uint256 = len(c.data)
+    if size != ONE_WORD_CALL and size != TWO_WORD_CALL:
+        return False
+    selector: bytes4 = convert(slice(c.data, 0, 4), bytes4)
+    if size == ONE_WORD_CALL:
+        if selector == SET_GUARDIAN:
+            return c.target == self
+        return selector == SET_STOPPED and extract32(c.data, 4, output_type=uint256) == 0
+    return (
+        selector == REVOKE_ROLE
+        and extract32(c.data, ONE_WORD_CALL, output_type=uint256) == auth.EMERGENCY
+    )
 
 
 @internal

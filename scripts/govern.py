@@ -213,7 +213,7 @@ def execute(proposal_id: int, rpc: str, deployment_path: str | None, account: st
     if problems:
         fail("\n".join(problems))
     record, d, chain, node = _connect(rpc, deployment_path, account)
-    digest, eta, expires, status = chain.view(d.timelock, "proposals", proposal_id)
+    digest, eta, expires, status, _ = chain.view(d.timelock, "proposals", proposal_id)
     now = int(node.block("latest")["timestamp"], 16)
     if status != QUEUED:
         fail(f"proposal {proposal_id} is {STATUS[status]}: nothing to run")
@@ -427,7 +427,7 @@ def show(rpc: str, deployment_path: str | None) -> None:
     click.echo(f"{count} proposals; delay {chain.view(d.timelock, 'delay')} s, "
                f"grace {chain.view(d.timelock, 'grace')} s")  # fmt: skip
     for i in range(1, count + 1):
-        _, eta, expires, status = chain.view(d.timelock, "proposals", i)
+        _, eta, expires, status, _ = chain.view(d.timelock, "proposals", i)
         window = f"{_when(eta, now)} to {_when(expires, now)}"
         click.echo(f"proposal {i}: {STATUS[status]}, {window}")
         for target, data in governance.queued_calls(chain, d, record.first_block, i):

@@ -581,7 +581,7 @@ class Bot:
             ids = list(range(1, count + 1))
             records = self.read([(timelock, "proposals", (i,)) for i in ids]) if ids else []
             now = self.now()
-            for i, (_, eta, expires, status) in zip(ids, records):
+            for i, (_, eta, expires, status, _) in zip(ids, records):
                 if status != QUEUED or now > expires:  # an expired proposal can never run
                     continue
                 if i not in self._proposals:

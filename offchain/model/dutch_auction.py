@@ -23,6 +23,8 @@ from offchain.model.vault_engine import VaultEngine
 
 # circuit-breaker levels (`stopped`), as in DutchAuction.vy
 NOT_STOPPED, STOP_STARTS, STOP_RESETS, STOP_TAKES = 0, 1, 2, 3
+# how long the guardian's stop lasts [s] (DutchAuction.vy GUARDIAN_STOP_LIMIT)
+GUARDIAN_STOP_LIMIT = 86400
 # the running auctions' slots (modules/auction_slots.vy): 2**24, in 2**16 bitmap words of 256
 MAX_ACTIVE = 2**24
 # an auction id names its storage slot and the slot's generation: (generation << 24 | slot) + 1
@@ -113,7 +115,11 @@ class DutchAuction(Authorized):
         self.reward_rate = 0
         self.reward_flat = 0
         self.curve = Curve(price_curves.LINEAR, 3600, 0, 0)
-        self.stopped = NOT_STOPPED
+        # the level written (packed_limits' field); `stopped` is the level in force
+        self.stop_level = NOT_STOPPED
+        # the guardian's stop: when it lapses (0: the level is the admins'), the level it raised
+        self.stop_lapses_at = 0
+        self.stop_base = NOT_STOPPED
         self.auctions = self.storage(Auction())
         # the free-slot bitmap, as the contract keeps it: word -> bits set for free slots (word 0
         # opened at deployment), which opened words have a free slot (summary word -> bits), which
@@ -184,10 +190,26 @@ class DutchAuction(Authorized):
     def set_stopped(self, sender: str, level: int) -> None:
         self._check_role(sender, Role.EMERGENCY)
         require(level <= STOP_TAKES, "auction: level above 3")
-        if not self.authorized[sender]:
-            require(level > self.stopped, "auction: guardian only stops more")
-        self.stopped = level
+        if self.authorized[sender]:
+            self.stop_lapses_at = 0
+        else:
+            in_force = self.stopped
+            require(level > in_force, "auction: guardian only stops more")
+            if self.stop_lapses_at == 0:
+                self.stop_base = in_force
+                self.stop_lapses_at = self.now + GUARDIAN_STOP_LIMIT
+            else:
+                require(self.now < self.stop_lapses_at, "auction: guardian stop used")
+        self.stop_level = level
         self.log("StoppedSet", level=level)
+
+    @property
+    def stopped(self) -> int:
+        """The circuit breaker's level in force: the one written, unless the guardian wrote it
+        and it has lapsed (then the level it raised)."""
+        if self.stop_level and self.stop_lapses_at and self.now >= self.stop_lapses_at:
+            return self.stop_base
+        return self.stop_level
 
     @property
     def min_auction(self) -> int:

@@ -69,8 +69,16 @@ class GlobalSettlement(Authorized):
         require(self.final_price[collateral_type] == 0, "settlement: price fixed")
         oracle = self.at(self.spotter).oracles[collateral_type]
         require(oracle != ZERO_ADDRESS, "settlement: no oracle")
-        price, valid = self.at(oracle).peek()  # wad
-        require(valid, "settlement: invalid price")
+        source = self.at(oracle)
+        price, valid = source.peek()  # wad
+        require(price != 0, "settlement: invalid price")
+        if not valid:  # stale: it counts once `wait` has passed since shutdown
+            require(self.now >= u256(self.shutdown_at + self.wait), "settlement: invalid price")
+        queued = source.peek_next()[0]
+        if queued != 0 and queued < price:
+            price = queued
+        if source.void_lock != 0 and 0 != source.voided_price < price:
+            price = source.voided_price
         final = div_up(WAD * RAY, price)
         self.final_price[collateral_type] = final
         ctype = self.engine.collateral_types[collateral_type]

@@ -7,6 +7,8 @@ from offchain.model.fixed_point import WAD, u256
 from offchain.model.state import Authorized, Env, Role
 
 MAX_CHANGE = 10 * WAD
+# pokes after a void before the guardian may void again (PriceOracle.vy VOID_LOCK_POKES)
+VOID_LOCK_POKES = 2
 
 
 class PriceOracle(Authorized):
@@ -27,6 +29,8 @@ class PriceOracle(Authorized):
         self.next_time = 0
         self.current_price = 0
         self.current_time = 0
+        self.void_lock = 0
+        self.voided_price = 0
         self._init_auth(deployer)
         self.log("DelaySet", delay=delay)
         self.log("MaxAgeSet", max_age=max_age)
@@ -57,11 +61,16 @@ class PriceOracle(Authorized):
 
     def void(self, sender: str) -> None:
         self._check_role(sender, Role.EMERGENCY)
+        if not self.authorized[sender]:
+            require(self.void_lock == 0, "oracle: void pending")
         voided = self.next_price
         self.next_price = self.current_price
-        self.next_time = self.current_time
+        if voided == 0:  # the held price keeps the voided post's time, else its own
+            self.next_time = self.current_time
         self.source_price = 0
         self.source_time = 0
+        self.void_lock = VOID_LOCK_POKES
+        self.voided_price = voided
         self.log("Voided", voided_price=voided)
 
     def post(self, sender: str, price: int) -> None:
@@ -89,6 +98,10 @@ class PriceOracle(Authorized):
         self.next_price = self.source_price
         self.next_time = self.source_time
         self.last_poke = self.now
+        if self.void_lock:
+            self.void_lock -= 1
+            if self.void_lock == 0:
+                self.voided_price = 0
         self.log("Poked", current_price=self.current_price, next_price=self.next_price)
 
     def _fresh(self, price: int, posted_at: int) -> bool:

@@ -23,7 +23,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak, to_checksum_address
 
 from offchain.model.errors import Revert, require
-from offchain.model.state import ZERO_ADDRESS, Contract, Env
+from offchain.model.state import ZERO_ADDRESS, Contract, Env, Role
 
 MAX_CALLS = 32
 MAX_DATA = 1024
@@ -33,8 +33,27 @@ MIN_GRACE = 3600
 MAX_GRACE = 30 * 86400
 
 QUEUED, EXECUTED, CANCELLED = 1, 2, 3
+# the rescue calls' selectors (Timelock.vy: what takes the guardian's power away or undoes its
+# stop) and their calldata's lengths [bytes]
+SET_GUARDIAN = keccak(b"set_guardian(address)")[:4]
+REVOKE_ROLE = keccak(b"revoke_role(address,uint256)")[:4]
+SET_STOPPED = keccak(b"set_stopped(uint256)")[:4]
+ONE_WORD_CALL, TWO_WORD_CALL = 36, 68
 NOT_PROPOSER = "timelock: not the proposer"
 ONLY_QUEUE = "timelock: only through the queue"
+
+
+def is_rescue_call(timelock: str, target: str, data: bytes) -> bool:
+    """A rescue call (Timelock.vy `_is_rescue`): `timelock`'s own set_guardian(address), or any
+    contract's revoke_role(account, EMERGENCY) or set_stopped(0), exactly the selector and the
+    words."""
+    if len(data) == ONE_WORD_CALL:
+        if data[:4] == SET_GUARDIAN:
+            return target == timelock
+        return data[:4] == SET_STOPPED and int.from_bytes(data[4:36], "big") == 0
+    if len(data) == TWO_WORD_CALL:
+        return data[:4] == REVOKE_ROLE and int.from_bytes(data[36:68], "big") == Role.EMERGENCY
+    return False
 
 
 def calls_hash(calls: list[tuple[str, bytes]]) -> bytes:
@@ -59,8 +78,8 @@ class Timelock(Contract):
         self.delay = 0
         self.grace = 0
         self.proposal_count = 0
-        # id -> (calls_hash, eta, expires, status), the contract's Proposal struct
-        self.proposals = self.storage((b"\0" * 32, 0, 0, 0))
+        # id -> (calls_hash, eta, expires, status, rescue), the contract's Proposal struct
+        self.proposals = self.storage((b"\0" * 32, 0, 0, 0, False))
         self._set_delay(delay)
         self._set_grace(grace)
         self._set_proposer(proposer)
@@ -84,7 +103,8 @@ class Timelock(Contract):
         eta = self.now + self.delay
         expires = eta + self.grace
         digest = calls_hash(calls)
-        self.proposals[proposal_id] = (digest, eta, expires, QUEUED)
+        rescue = all(is_rescue_call(self.address, t, d) for t, d in calls)
+        self.proposals[proposal_id] = (digest, eta, expires, QUEUED, rescue)
         self.log("Queued", proposal_id=proposal_id, eta=eta, expires=expires, calls_hash=digest)
         for index, (target, data) in enumerate(calls):
             self.log("CallQueued", proposal_id=proposal_id, index=index, target=target, data=data)
@@ -93,7 +113,7 @@ class Timelock(Contract):
     def execute(self, sender: str, proposal_id: int, calls: list[tuple[str, bytes]]) -> None:
         calls = self._calls(calls)
         require(sender == self.proposer, NOT_PROPOSER)
-        digest, eta, expires, status = self.proposals[proposal_id]
+        digest, eta, expires, status, rescue = self.proposals[proposal_id]
         require(status == QUEUED, "timelock: not queued")
         require(calls_hash(calls) == digest, "timelock: other calls")
         require(self.now >= eta, "timelock: too early")
@@ -102,7 +122,7 @@ class Timelock(Contract):
             raise RuntimeError(
                 "the model runs a Timelock's calls with the contracts' ABIs: ModelBackend(abis=...)"
             )
-        self.proposals[proposal_id] = (digest, eta, expires, EXECUTED)
+        self.proposals[proposal_id] = (digest, eta, expires, EXECUTED, rescue)
         self.log("Executed", proposal_id=proposal_id)
         for target, data in calls:
             contract = self.env.contracts.get(target)
@@ -122,9 +142,11 @@ class Timelock(Contract):
             sender == self.proposer or (sender == self.guardian and sender != ZERO_ADDRESS),
             "timelock: not the proposer or guardian",
         )
-        digest, eta, expires, status = self.proposals[proposal_id]
+        digest, eta, expires, status, rescue = self.proposals[proposal_id]
         require(status == QUEUED, "timelock: not queued")
-        self.proposals[proposal_id] = (digest, eta, expires, CANCELLED)
+        if sender != self.proposer:
+            require(not rescue, "timelock: a rescue")
+        self.proposals[proposal_id] = (digest, eta, expires, CANCELLED, rescue)
         self.log("Cancelled", proposal_id=proposal_id)
 
     def set_delay(self, sender: str, delay: int) -> None:

@@ -20,6 +20,7 @@ from typing import Any
 from eth_utils import to_checksum_address
 
 from offchain.model.backstop import DEFAULT_DELEVERAGE_BUFFER, MAX_LAYERS, ORDERABLE_LAYERS, Layer
+from offchain.model.dutch_auction import GUARDIAN_STOP_LIMIT
 from offchain.model.fee_accumulator import MAX_BASE_FEE
 from offchain.model.fixed_point import PENALTY_STEP, RAD, RAY, WAD, WAD_TO_RAY
 from offchain.model.price_curves import CurveKind
@@ -459,6 +460,12 @@ def _governance(where: str, table: Any) -> GovernanceConfig:
                 "all lower case is taken as it is)"
             )
         guardian = to_checksum_address(guardian)
+        if delay >= GUARDIAN_STOP_LIMIT:
+            raise ConfigError(
+                f"{where}.timelock_delay: {delay} s with a guardian must be below its stop's "
+                f"limit, {GUARDIAN_STOP_LIMIT} s (a stop lapses before governance could renew it "
+                "through the queue)"
+            )
     return GovernanceConfig(delay, grace, guardian)
 
 

@@ -299,7 +299,7 @@ def collateral_pool(e: Encoder, c: Any) -> None:
 
 def price_oracle(e: Encoder, c: Any) -> None:
     """contracts/PriceOracle.vy: `feeders`, `max_change`, `delay`, `max_age`, `last_poke`, the
-    source, next and current prices and times."""
+    source, next and current prices and times, `void_lock`, `voided_price`."""
     _authorized(e, c)
     e.mapping("feeders", c.feeders, _bool)
     for name in (
@@ -313,6 +313,8 @@ def price_oracle(e: Encoder, c: Any) -> None:
         "next_time",
         "current_price",
         "current_time",
+        "void_lock",
+        "voided_price",
     ):
         e.scalar(name, getattr(c, name))
 
@@ -451,20 +453,22 @@ def margin_call(e: Encoder, c: Any) -> None:
 
 def timelock(e: Encoder, c: Any) -> None:
     """contracts/Timelock.vy: `proposer`, `guardian`, `delay`, `grace`, `proposal_count`, and
-    `proposals[id]` (calls_hash, eta, expires, status: a slot each)."""
+    `proposals[id]` (calls_hash, eta, expires, status, rescue: a slot each)."""
     e.scalar("proposer", _address(c.proposer))
     e.scalar("guardian", _address(c.guardian))
     for name in ("delay", "grace", "proposal_count"):
         e.scalar(name, getattr(c, name))
-    for pid, (digest, eta, expires, status) in c.proposals.items():
-        for i, word in enumerate((int.from_bytes(digest, "big"), eta, expires, status)):
+    for pid, (digest, eta, expires, status, rescue) in c.proposals.items():
+        words = (int.from_bytes(digest, "big"), eta, expires, status, _bool(rescue))
+        for i, word in enumerate(words):
             e.member("proposals", pid, i, word)
 
 
 def dutch_auction(e: Encoder, c: Any) -> None:
     """contracts/DutchAuction.vy: `price_source` (buffer << 160 | oracle), `packed_limits`
-    (stopped << 248 | reward_rate << 160 | max_duration << 96 | max_drop), `reward_flat`,
-    `packed_curve` (kind << 248 | duration << 184 | step << 120 | cut); modules/auction_slots.vy:
+    (the level written << 248 | reward_rate << 160 | max_duration << 96 | max_drop), `reward_flat`,
+    `packed_curve` (kind << 248 | duration << 184 | step << 120 | cut), `stop_lapses_at`,
+    `stop_base`; modules/auction_slots.vy:
     `auction_meta` (running: owner << 96 | started << 32 | generation; freed: the next
     generation), `auction_debt` (budget in units of 2**144 << 200 | debt), `auction_lot_top` (lot
     << 128 | top), the free bitmap `free`, `free_words`, `free_summaries`, `opened_words`."""
@@ -472,8 +476,10 @@ def dutch_auction(e: Encoder, c: Any) -> None:
     e.scalar("price_source", c.buffer << 160 | _address(c.oracle))
     e.scalar(
         "packed_limits",
-        c.stopped << 248 | c.reward_rate << 160 | c.max_duration << 96 | c.max_drop,
+        c.stop_level << 248 | c.reward_rate << 160 | c.max_duration << 96 | c.max_drop,
     )
+    e.scalar("stop_lapses_at", c.stop_lapses_at)
+    e.scalar("stop_base", c.stop_base)
     e.scalar("reward_flat", c.reward_flat)
     curve = c.curve
     e.scalar(

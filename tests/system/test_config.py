@@ -218,6 +218,23 @@ def test_bad_config__one_line_error_naming_the_field(path, value, message):
     assert "\n" not in str(exc.value)
 
 
+def test_governance__a_delay_a_guardians_stop_outlasts__refused():
+    """A guardian's stop of an auction house lapses after a day (DutchAuction.vy
+    GUARDIAN_STOP_LIMIT, issue 72): a queue delay of a day or more could never renew it."""
+    with_guardian = _mutate(
+        ("governance", "guardian"), "0x3c44cdddb6a900fa2b585dd299e03d12fa4293bc"
+    )
+    with_guardian["governance"]["timelock_delay"] = 86_400
+    with pytest.raises(ConfigError) as exc:
+        parse_config(with_guardian)
+    assert "governance.timelock_delay: 86400 s with a guardian must be below" in str(exc.value)
+    with_guardian["governance"]["timelock_delay"] = 86_399
+    assert parse_config(with_guardian).governance.delay == 86_399
+    # without a guardian, any delay the Timelock takes
+    without = _mutate(("governance", "timelock_delay"), 30 * 86_400)
+    assert parse_config(without).governance.delay == 30 * 86_400
+
+
 def test_backstop_table__optional_and_converted_exactly():
     """Without a [backstop] table the defaults apply (the devnet file states the same values);
     with one, the order is read by layer name."""

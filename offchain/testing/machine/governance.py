@@ -182,7 +182,7 @@ class GovernanceRules(MachineBase):
                 self.s.tx(admin, "add_authority", gov, timelock)
         proposals = self.s.contract(timelock).proposals
         by_status: dict[int, list[int]] = {}
-        for pid, (_, _, _, status) in sorted(proposals.items()):
+        for pid, (_, _, _, status, _) in sorted(proposals.items()):
             by_status.setdefault(status, []).append(pid)
         if action in ("propose", "execute_early") or not proposals:
             sender = self.r.stranger if pick % 16 == 0 and action == "propose" else gov
@@ -217,7 +217,7 @@ class GovernanceRules(MachineBase):
         if not ids:
             return
         pid = ids[pick % len(ids)]
-        _, eta, expires, _ = proposals[pid]
+        _, eta, expires, _, _ = proposals[pid]
         if action != "execute_late" and then < eta:
             self.s.warp(eta - now + pick % 2)  # at the eta, or a second after
         calls = self._queued_calls(timelock, pid)

@@ -29,6 +29,7 @@ class StoryRules(MachineBase):
                 "stale_penalty",
                 "pool_then_fund",
                 "size_margin",
+                "guardian_bounds",
             ]
         ),
         name=st.sampled_from(TYPES),
@@ -48,8 +49,10 @@ class StoryRules(MachineBase):
         dust by its owner, or refused (issue 31); a partial take after a penalty change that
         leaves debt between dust x the old and dust x the new penalty; a loss paid by the pool
         and then a nearly empty fund (issue 31); a large vault drawn to its exact size limit,
-        then made unsafe by its size alone by governance and cut by the Liquidator (issue 35).
-        Each transaction may revert: the step goes on."""
+        then made unsafe by its size alone by governance and cut by the Liquidator (issue 35);
+        the guardian's bounds (issue 72: its stop lapses, its voids are locked, its void cannot
+        raise the settlement price, it cannot cancel a rescue). Each transaction may revert:
+        the step goes on."""
         getattr(self, f"_{which}_story")(name, user_i, frac)
 
     def _size_margin_story(self, name, user_i, frac):
@@ -413,3 +416,75 @@ class StoryRules(MachineBase):
         lower = -(-reference * (WAD - bound) // WAD) if bound < WAD else 1
         for price in (upper + 1, max(1, lower - 1), upper, reference):
             self.act(t.oracle, "post", self.r.feeder, price)
+
+    # the EMERGENCY role's bit (authorized.vy)
+    EMERGENCY = 2**15
+
+    def _guardian_bounds_story(self, name, user_i, frac):
+        """Issue 72, each bound of the guardian (`other`, granted EMERGENCY on the type's
+        auction and oracle and on the settlement the first time) played in order, every refusal
+        judged by the specification: it stops the auction house (once: a second stop after the
+        lapse is refused, until governance sets a level), raises its own stop, and the day it
+        lasts passes; it voids the queued price and voids again (refused while the two pokes of
+        the lock run), the feeder posts and two pokes end the lock; with a void pending, the
+        system is shut down and the type's price fixed in a branch that is then undone (the
+        settlement takes the lowest price shown, the voided one included), and once more after
+        the settlement's wait with a stale price; a rescue proposal (the Timelock's own
+        set_guardian) is queued and the guardian's cancel refused, the proposer's accepted."""
+        t, gov, guardian = self.t(name), self.r.governance, self.r.other
+        d = self.s.d
+        for contract in (t.auction, t.oracle, d.settlement):
+            if not self.s.contract(contract).roles[guardian] & self.EMERGENCY:
+                self.act(contract, "grant_role", gov, guardian, self.EMERGENCY)
+        auction = self.s.contract(t.auction)
+        # the stop: once, raised within its day, lapsed, refused again, re-armed by governance
+        self.act(t.auction, "set_stopped", guardian, 1)
+        self.act(t.auction, "set_stopped", guardian, 2 + user_i % 2)
+        if auction.stop_lapses_at > self.s.now:
+            self.s.warp(auction.stop_lapses_at - self.s.now)
+        self.act(t.auction, "set_stopped", guardian, 3)
+        self.act(t.auction, "set_stopped", gov, 0)
+        # the void: locked for two pokes, the voided price readable meanwhile
+        oracle = self.s.contract(t.oracle)
+        reference = oracle.next_price or oracle.current_price
+        settlement_live = self.s.contract(d.settlement).live
+        if reference:
+            low = max(1, reference * (1000 - 100 - int(frac * 300)) // 1000)
+            self.act(t.oracle, "post", self.r.feeder, low)
+            self.s.warp(oracle.delay)
+            self.act(t.oracle, "poke", self.r.keeper)
+        if settlement_live:  # the queued price counts when lower
+            with self.s.what_if():
+                self.act(d.settlement, "shutdown", gov)
+                self.act(d.settlement, "fix_price", self.r.keeper, t.type_id)
+        self.act(t.oracle, "void", guardian)
+        self.act(t.oracle, "void", guardian)
+        if settlement_live:
+            with self.s.what_if():  # the voided one too, while its lock runs
+                self.act(d.settlement, "shutdown", guardian)
+                self.act(d.settlement, "fix_price", self.r.keeper, t.type_id)
+            with self.s.what_if():  # a stale price only after the wait
+                self.act(d.settlement, "shutdown", gov)
+                self.s.warp(self.s.contract(t.oracle).max_age + 1)
+                self.act(d.settlement, "fix_price", self.r.keeper, t.type_id)
+                self.s.warp(self.s.contract(d.settlement).wait)
+                self.act(d.settlement, "fix_price", self.r.keeper, t.type_id)
+        for _ in range(2):
+            if reference:
+                self.act(t.oracle, "post", self.r.feeder, reference)
+            self.s.warp(oracle.delay)
+            self.act(t.oracle, "poke", self.r.keeper)
+        self.act(t.oracle, "void", guardian)
+        # a rescue, if governance's queue is deployed: the guardian cannot cancel it
+        timelock = getattr(self, "_timelock", None)
+        if timelock is not None:
+            tl = self.s.contract(timelock)
+            calldata = self.s.lockstep.calldata
+            rescue = [(timelock, calldata(timelock, "set_guardian", guardian))]
+            # a role other than EMERGENCY revoked: no rescue, the guardian may cancel it
+            other = [(d.engine, calldata(d.engine, "revoke_role", guardian, 1))]
+            for calls, cancels in ((rescue, (guardian, gov)), (other, (guardian,))):
+                if self.act(timelock, "propose", gov, calls):
+                    pid = tl.proposal_count
+                    for sender in cancels:
+                        self.act(timelock, "cancel", sender, pid)

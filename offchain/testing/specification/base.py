@@ -139,6 +139,16 @@ class SpecificationBase:
             auction, oracle, cpool = c(t.auction), c(t.oracle), c(t.pool)
             state[f"auctions:{name}"] = _Copy(auction.auctions)
             state[f"stopped:{name}"] = auction.stopped
+            # the guardian's stop (restated: the level written, its lapse, the level it raised)
+            state[f"stop:{name}"] = (auction.stop_level, auction.stop_lapses_at, auction.stop_base)
+            # the oracle's void lock and what it shows (specification/guardian.py)
+            state[f"void:{name}"] = (
+                oracle.void_lock,
+                oracle.voided_price,
+                oracle.current_price,
+                oracle.next_price,
+                oracle.next_time,
+            )
             # the type's dust x its penalty, from the engine's and the Liquidator's own state
             # (not the auction's view: a stale or wrong min_auction there must show)
             penalty = c(d.liquidator).types[t.type_id].penalty

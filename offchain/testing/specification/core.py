@@ -17,6 +17,7 @@ from offchain.testing.specification.base import (
 from offchain.testing.specification.curves import ceil_div
 from offchain.testing.specification.deleverage import DELEVERAGE_REVERT_CHECKS, deleverage_checks
 from offchain.testing.specification.events import EVENT_CHECKS
+from offchain.testing.specification.guardian import GUARDIAN_REVERT_CHECKS, guardian_checks
 from offchain.testing.specification.loss_order import LOSS_ORDER_REVERT_CHECKS, loss_order_checks
 from offchain.testing.specification.margin_call import MARGIN_CALL_REVERT_CHECKS, soft_liquidated
 from offchain.testing.specification.reverts import REVERT_CHECKS
@@ -30,6 +31,7 @@ _REVERT_CHECKS = {
     **MARGIN_CALL_REVERT_CHECKS,
     **DELEVERAGE_REVERT_CHECKS,
     **LOSS_ORDER_REVERT_CHECKS,
+    **GUARDIAN_REVERT_CHECKS,
 }
 
 # the layers whose payment in `cover` is stablecoin the Backstop holds until `heal`
@@ -61,7 +63,7 @@ class Specification(SpecificationBase):
         problems += deleverage_checks(self, pre, events)
         problems += loss_order_checks(self, pre, events)
         problems += self._min_auction_views()
-        problems += self._guardian_stop(pre, events)
+        problems += guardian_checks(self, pre, events)
         checks, found = timelock_checks(
             self.model,
             pre.state["timelocks"],
@@ -74,21 +76,6 @@ class Specification(SpecificationBase):
             raise SpecViolation(
                 f"{pre.function} from {pre.sender}: specification broken:\n" + "\n".join(problems)
             )
-
-    def _guardian_stop(self, pre: Before, events: list[Event]) -> list[str]:
-        """An auction's stop level set directly by an account that is not its admin (the
-        EMERGENCY role's guardian) only rises: the guardian can stop more, never restart."""
-        name = self._type_of_auction(pre.address)
-        if pre.function != "set_stopped" or name is None:
-            return []
-        auction = self.c(pre.address)
-        if auction.authorized[pre.sender]:
-            return []
-        self.checks += 1
-        before = pre.state[f"stopped:{name}"]
-        if auction.stopped <= before:
-            return [f"auction {name}: the guardian set level {auction.stopped} from {before}"]
-        return []
 
     def _min_auction_views(self) -> list[str]:
         """Every auction's `min_auction` view reads the type's dust x its penalty as they are

@@ -21,7 +21,14 @@ each Timelock's proposals before and after it:
   `Cancelled(id)`, by the proposer (or, for a cancel, the guardian);
 - a top-level propose, execute or cancel refused with a Timelock reason: the refusal its own
   checks give in the state before, in the contract's order (sender, status, calls, too early,
-  expired); where they all pass, only an execute may fail, for a reason of its calls.
+  expired; for a cancel by the guardian, a rescue); where they all pass, only an execute may
+  fail, for a reason of its calls.
+
+The guardian's bound (issue 72): a proposal is a rescue exactly when each of its listed calls
+takes the guardian's power away or undoes a stop (the Timelock's own set_guardian(address),
+any contract's revoke_role(account, 32768) or set_stopped(0), nothing more in its calldata),
+and only its proposer ever cancels a rescue: the guardian cannot keep its own removal, or a
+restart, from running.
 """
 
 from __future__ import annotations
@@ -36,7 +43,9 @@ from offchain.model.state import Event
 # restated from Timelock.vy: a proposal's status
 QUEUED, EXECUTED, CANCELLED = 1, 2, 3
 _NAME = "Timelock"
-_NONE = (b"", 0, 0, 0)
+_NONE = (b"", 0, 0, 0, False)
+# restated from authorized.vy: the guardian's role bit
+_EMERGENCY = 2**15
 _ZERO = "0x0000000000000000000000000000000000000000"
 
 
@@ -64,6 +73,31 @@ def timelock_state(model: Any) -> dict[str, tuple]:
 
 def _hash(calls: list[tuple[str, bytes]]) -> bytes:
     return keccak(abi_encode(["(address,bytes)[]"], [[(a, bytes(d)) for a, d in calls]]))
+
+
+def _selector(signature: str) -> bytes:
+    return keccak(signature.encode())[:4]
+
+
+def _takes_guardian_power(timelock: str, target: str, data: bytes) -> bool:
+    """One call that takes the guardian's power away or undoes its stop, and does nothing else:
+    the Timelock's own set_guardian(address), revoke_role(account, the EMERGENCY bit) or
+    set_stopped(0), its calldata the selector and its words only."""
+    data = bytes(data)
+    words = [int.from_bytes(data[i : i + 32], "big") for i in range(4, len(data), 32)]
+    if len(data) != 4 + 32 * len(words):
+        return False
+    if data[:4] == _selector("set_guardian(address)"):
+        return len(words) == 1 and target.lower() == timelock.lower()
+    if data[:4] == _selector("revoke_role(address,uint256)"):
+        return len(words) == 2 and words[1] == _EMERGENCY
+    if data[:4] == _selector("set_stopped(uint256)"):
+        return words == [0]
+    return False
+
+
+def proposer_of(state: dict[str, tuple], address: str) -> str:
+    return state[address][3]
 
 
 def timelock_checks(
@@ -103,7 +137,7 @@ def timelock_checks(
                         f"{delay} and the grace {grace} in force [{now + delay}, "
                         f"{now + delay + grace}]"
                     )
-                ledger[pid] = (e.args["calls_hash"], eta, expires, QUEUED)
+                ledger[pid] = (e.args["calls_hash"], eta, expires, QUEUED, None)
                 queued.append((pid, e.args["calls_hash"]))
                 listed[pid] = []
             elif e.name == "CallQueued":
@@ -116,7 +150,7 @@ def timelock_checks(
                 checks += 1
                 pid = e.args["proposal_id"]
                 seen[e.name].append(pid)
-                digest, eta, expires, status = ledger.get(pid, _NONE)
+                digest, eta, expires, status, rescue = ledger.get(pid, _NONE)
                 if status != QUEUED:
                     out.append(f"{address}: {e.name} proposal {pid} with status {status}")
                 if e.name == "Executed" and not eta <= now <= expires:
@@ -124,11 +158,14 @@ def timelock_checks(
                         f"{address}: executed proposal {pid} at {now}, its window "
                         f"[{eta}, {expires}]"
                     )
+                if e.name == "Cancelled" and rescue and call[0] != proposer_of(before, address):
+                    out.append(f"{address}: rescue proposal {pid} cancelled by {call[0]}")
                 ledger[pid] = (
                     digest,
                     eta,
                     expires,
                     EXECUTED if e.name == "Executed" else CANCELLED,
+                    rescue,
                 )
         for pid, digest in queued:
             checks += 1
@@ -137,6 +174,13 @@ def timelock_checks(
                 out.append(f"{address}: proposal {pid}'s CallQueued indexes {calls!r}")
             elif _hash([(t, d) for _, t, d in calls]) != digest:
                 out.append(f"{address}: proposal {pid}'s hash is not that of its listed calls")
+            rescue = all(_takes_guardian_power(address, t, d) for _, t, d in calls)
+            stored = after[address][5].get(pid, _NONE)[4]
+            if stored != rescue:
+                out.append(
+                    f"{address}: proposal {pid} kept as rescue={stored}, its calls say {rescue}"
+                )
+            ledger[pid] = (*ledger[pid][:4], rescue)
         # nothing changes without its event
         count_after, proposals_after = after[address][0], after[address][5]
         checks += 1
@@ -200,9 +244,11 @@ def timelock_revert(
             expected = "timelock: not the proposer or guardian"
         elif proposals.get(args[0], _NONE)[3] != QUEUED:
             expected = "timelock: not queued"
+        elif sender != proposer and proposals[args[0]][4]:
+            expected = "timelock: a rescue"
     else:
         proposal_id, calls = args
-        digest, eta, expires, status = proposals.get(proposal_id, _NONE)
+        digest, eta, expires, status, _ = proposals.get(proposal_id, _NONE)
         if sender != proposer:
             expected = "timelock: not the proposer"
         elif status != QUEUED:

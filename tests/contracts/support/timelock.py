@@ -35,8 +35,8 @@ def call(system: System, address: str, function: str, *args: Any) -> tuple[str, 
     return (address, data(system, address, function, *args))
 
 
-def proposal(system: System, timelock: str, proposal_id: int) -> tuple[bytes, int, int, int]:
-    """(calls_hash, eta, expires, status) on chain, asserted equal in the model."""
+def proposal(system: System, timelock: str, proposal_id: int) -> tuple[bytes, int, int, int, bool]:
+    """(calls_hash, eta, expires, status, rescue) on chain, asserted equal in the model."""
     on_chain = tuple(system.view(timelock, "proposals", proposal_id))
     assert on_chain == tuple(system.contract(timelock).proposals[proposal_id])
     return on_chain

@@ -81,7 +81,7 @@ def test_random_histories__chain_twin_and_specification_agree(revm_system, first
         # chain == twin on every record; executed exactly those whose execute went through,
         # each inside its window
         for proposal_id in queued:
-            _, eta, expires, status = proposal(system, timelock, proposal_id)
+            _, eta, expires, status, _ = proposal(system, timelock, proposal_id)
             assert (status == EXECUTED) == (proposal_id in executed_at)
             if status == EXECUTED:
                 assert eta <= executed_at[proposal_id] <= expires

@@ -63,7 +63,7 @@ def test_propose__queues_with_eta_hash_and_one_event_per_call(system):
         (timelock, "CallQueued", {"proposal_id": 1, "index": 1, "target": d.spotter,
                                   "data": calls[1][1]}),
     ]  # fmt: skip
-    assert proposal(system, timelock, 1) == (digest, eta, eta + GRACE, QUEUED)
+    assert proposal(system, timelock, 1) == (digest, eta, eta + GRACE, QUEUED, False)
     assert getters(system, timelock)["proposal_count"] == 1
     # queueing changes nothing else
     assert _ratio(system) != 2 * RAY
@@ -296,7 +296,7 @@ def test_settings__a_grace_change_moves_no_queued_window(system):
     timelock = deploy(system, grace=3_600)
     early = _raise_ratio(system)
     system.tx(timelock, "propose", r.governance, early)
-    _, eta, expires, _ = proposal(system, timelock, 1)
+    _, eta, expires, _, _ = proposal(system, timelock, 1)
     assert expires == eta + 3_600
     # expired, then the grace raised to 30 days
     _run(system, timelock, [call(system, timelock, "set_grace", 30 * 86_400)], DELAY + 3_600)

@@ -48,30 +48,30 @@ def _queued(model, timelock):
 
 def test_executed_outside_its_window__named():
     model, timelock = _model()
-    digest, eta, expires, _ = _queued(model, timelock)
+    digest, eta, expires, _, _ = _queued(model, timelock)
     assert expires == eta + GRACE
     for now in (eta - 1, expires + 1):
         before = timelock_state(model)
         model.env.timestamp = now  # the block the broken execute ran in
         t = model.contract(timelock)
-        t.proposals[1] = (digest, eta, expires, EXECUTED)  # what a broken execute would do
+        t.proposals[1] = (digest, eta, expires, EXECUTED, False)  # what a broken execute would do
         events = [Event(timelock, "Executed", {"proposal_id": 1})]
         call = (GOV, timelock, "execute", (1, CALLS))
         problems = timelock_checks(model, before, call, events)[1]
         assert any("its window" in p for p in problems), problems
-        t.proposals[1] = (digest, eta, expires, 1)
+        t.proposals[1] = (digest, eta, expires, 1, False)
 
 
 def test_executed_twice_or_after_cancel__named():
     model, timelock = _model()
-    digest, eta, expires, _ = _queued(model, timelock)
+    digest, eta, expires, _, _ = _queued(model, timelock)
     model.env.timestamp = eta
     t = model.contract(timelock)
     for status in (EXECUTED, CANCELLED):
-        t.proposals[1] = (digest, eta, expires, status)
+        t.proposals[1] = (digest, eta, expires, status, False)
         before = timelock_state(model)
         events = [Event(timelock, "Executed", {"proposal_id": 1})]
-        t.proposals[1] = (digest, eta, expires, EXECUTED)
+        t.proposals[1] = (digest, eta, expires, EXECUTED, False)
         call = (GOV, timelock, "execute", (1, CALLS))
         problems = timelock_checks(model, before, call, events)[1]
         assert any(f"with status {status}" in p for p in problems), problems
