@@ -561,9 +561,11 @@ class NoticeStep:
     """The notice bot: each round, for each type with a queued price, emits a `notice` line for
     every vault at risk at it not yet notified for that price and status, and a `notice_cleared`
     line for every vault notified before that is no longer at risk (a new queued price, or the
-    vault changed). `emit(event, fields)` writes a line; `state["notified"]`: type -> owner ->
-    [*slot, status] (checkpointed, so a restarted notifier does not notify again). Sends nothing:
-    `decide` returns no action."""
+    vault changed); with a Timelock, a line for each flagged call of a queued proposal
+    (`_call_notices`) and a `proposal_notice` for each vault its vault limits worsen
+    (`_proposal_notices`). `emit(event, fields)` writes a line; `state["notified"]`: type ->
+    owner -> [*slot, status] (checkpointed, so a restarted notifier does not notify again).
+    Sends nothing: `decide` returns no action."""
 
     emit: Callable[[str, dict[str, Any]], None]
     state: dict[str, Any] = field(default_factory=dict)
@@ -609,10 +611,11 @@ class NoticeStep:
                     },
                 )
             notified_by_type[name] = now
-        if self.queued is not None:
-            self._proposal_notices(world, names)
+        # each flagged call of a queued proposal, then the vaults its vault limits worsen
         if self.calls is not None:
             self._call_notices(world)
+        if self.queued is not None:
+            self._proposal_notices(world, names)
         return []
 
     def _call_notices(self, world: World) -> None:
