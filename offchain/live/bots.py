@@ -14,7 +14,9 @@ charging a loss the deleveraging layer parked to the strongest vaults when its a
 DELEVERAGE role),
 `feeder` (FeederStep, for devnets: it posts the collateral pool's price) and `notifier`
 (offchain/sim/strategies/notice.py's NoticeStep: it sends nothing, and prints a line, also POSTed to
-a webhook, for every vault the oracle's queued price will call or make unsafe).
+a webhook, for every vault the oracle's queued price will call or make unsafe, and, with a
+Timelock, for each call of a queued proposal that grants a right, moves value or changes a vault
+limit, and each vault such a change would call or make unsafe).
 
 Failure handling: a node that does not answer is waited out (with backoff; `max_node_down`
 bounds it); a transaction that reverts because a competitor got there first is counted as lost;
@@ -52,12 +54,11 @@ from offchain.live.txs import (
     used_up,
 )
 from offchain.live.webhook import Webhook
-from offchain.model.errors import Revert
 from offchain.model.fixed_point import WAD
 from offchain.model.timelock import QUEUED
 from offchain.sim.strategies.gas_costs import GAS_LIMIT_CAP, floor_limit
 from offchain.sim.strategies.keepers import Action, BackstopParams, TakerParams, split_batch
-from offchain.sim.strategies.notice import NoticeStep, QueuedChange, QueuedGrant
+from offchain.sim.strategies.notice import NoticeStep, QueuedCall, QueuedChange, read_call
 from offchain.sim.strategies.observe import BackstopWatch
 from offchain.sim.strategies.steps import (
     ACCRUE_EVERY,
@@ -208,6 +209,8 @@ class Bot:
         # the notifier's queued proposals: id -> decoded calls (None: not decodable), read once
         self._proposals: dict[int, list[tuple[str, str, tuple]]] = {}
         self._calldata: CalldataReader | None = None
+        # (contract, function, number of inputs) -> the inputs' names in the ABI, built once
+        self._inputs: dict[tuple[str, str, int], tuple[str, ...]] | None = None
         self._resumed = False
         self.metrics_port: int | None = None  # the metrics server's, once serving
         self.webhook = (
@@ -541,14 +544,8 @@ class Bot:
             return FeederStep(self.me, self.o.feed_every, self.state)
         if self.role == "notifier":
             queued = self.queued_changes if self.d.timelock else None
-            grants = self.queued_grants if self.d.timelock else None
-            return NoticeStep(
-                self.notify,
-                self.state,
-                queued=queued,
-                grants=grants,
-                contract_name=lambda a: self.chain.names.get(a, a),
-            )
+            calls = self.queued_calls if self.d.timelock else None
+            return NoticeStep(self.notify, self.state, queued=queued, calls=calls)
         raise ValueError(f"unknown role {self.role!r} (one of {', '.join(ROLES)})")
 
     def read(self, calls: list[tuple[str, str, tuple]]) -> list[Any]:
@@ -561,12 +558,26 @@ class Bot:
             out += QueuedChange.of(i, eta, calls, self.d)
         return out
 
-    def queued_grants(self) -> list[QueuedGrant]:
-        """The rights every proposal queued now grants (notice.GRANTS)."""
-        out: list[QueuedGrant] = []
+    def queued_calls(self) -> list[QueuedCall]:
+        """Every call of every proposal queued now, with its contract's name and its arguments'
+        names (classed: offchain/system/privileges.py)."""
+        out: list[QueuedCall] = []
         for i, eta, calls in self._queued():
-            out += QueuedGrant.of(i, eta, calls)
+            out += QueuedCall.of(
+                i, eta, calls, lambda a: self.chain.names.get(a, a), self._arg_names
+            )
         return out
+
+    def _arg_names(self, contract: str, function: str, count: int) -> tuple[str, ...]:
+        """The names of `contract`'s `function`'s `count` inputs in its ABI; () if unknown."""
+        if self._inputs is None:
+            self._inputs = {}
+            for name, (abi, _) in self.chain.artifacts.items():
+                for item in abi:
+                    if item.get("type") == "function":
+                        names = tuple(i["name"] for i in item["inputs"])
+                        self._inputs[(name, item["name"], len(names))] = names
+        return self._inputs.get((contract, function, count), ())
 
     def _queued(self) -> list[tuple[int, int, list[tuple[str, str, tuple]]]]:
         """(id, eta, decoded calls) of every proposal queued in governance's Timelock now, once
@@ -606,11 +617,7 @@ class Bot:
         if self._calldata is None:
             abis = {name: abi for name, (abi, _) in self.chain.artifacts.items()}
             self._calldata = CalldataReader(abis, self.chain.names)
-        try:
-            function, args, _ = self._calldata(target, data)
-        except (KeyError, Revert, ValueError):
-            return target, "", ()
-        return target, function, args
+        return read_call(self._calldata, target, data)
 
     def notify(self, event: str, fields: dict[str, Any]) -> None:
         """The notifier's line: logged with the processed block (to its log file, and counted in

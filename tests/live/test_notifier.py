@@ -23,7 +23,7 @@ from live_support import ROOT, bots_started, free_port, wait_for
 
 from offchain.live.market import advance, open_vaults
 from offchain.live.webhook import Webhook, check_webhook_url
-from offchain.model.fixed_point import RAY, WAD
+from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.scenario.population import VaultPlan
 from offchain.system import governance
 
@@ -274,7 +274,9 @@ def test_notifier__queued_proposal__warns_each_vault_it_would_call_or_make_unsaf
     """A proposal queued in governance's Timelock raises ETH-A's liquidation ratio from 1.5 to
     1.7 (warning factor 1.2: called below 2.04). At the current price (2,000), the vault at 1.9
     would be called (safe now) and the vault at 1.65 unsafe (called now); the vault at 2.5 is
-    left alone. Each owner is told once, with the time left until the proposal's eta."""
+    left alone. Each owner is told once, with the time left until the proposal's eta. Its other
+    calls, a role granted and stablecoin created unbacked, get a line each, the ratio change
+    one too (its vaults warned one by one)."""
     chain, d, t = devnet.chain, devnet.d, devnet.eth
     plans = _plans(devnet, [1_900, 1_650, 2_500])
     open_vaults(chain, d, t, plans)
@@ -288,6 +290,7 @@ def test_notifier__queued_proposal__warns_each_vault_it_would_call_or_make_unsaf
     calls = [
         (d.spotter, "set_liquidation_ratio", (t.type_id, 17 * RAY // 10)),
         (d.engine, "grant_role", (stranger, 1)),  # a right that, once run, acts at once
+        (d.engine, "create_unbacked", (d.backstop, stranger, 10**6 * RAD)),  # value, at the eta
     ]
     proposal_id, eta = governance.propose(chain, d, calls)
 
@@ -310,6 +313,26 @@ def test_notifier__queued_proposal__warns_each_vault_it_would_call_or_make_unsaf
         1,
     )
     assert grant["eta"] == eta
+    (value,) = [x for x in found if x.get("event") == "proposal_value"]
+    assert (value["proposal"], value["index"], value["contract"], value["call"]) == (
+        proposal_id,
+        2,
+        "VaultEngine",
+        "create_unbacked",
+    )
+    # the arguments by their ABI names, integers exact in the contract's units
+    assert {k: str(v).lower() for k, v in value["args"].items()} == {
+        "debt_dst": d.backstop.lower(),
+        "stable_dst": stranger,
+        "amount": str(10**6 * RAD),
+    }
+    assert value["eta"] == eta and value["seconds_left"] == eta - value["as_of"]
+    (limit,) = [x for x in found if x.get("event") == "proposal_vault_limit"]
+    assert (limit["call"], limit["args"], limit["per_vault"]) == (
+        "set_liquidation_ratio",
+        {"collateral_type": "ETH-A", "new_value": str(17 * RAY // 10)},
+        True,
+    )
     by_owner = {x["owner"]: x for x in lines()}
     assert set(by_owner) == {called, unsafe}
     c, u = by_owner[called], by_owner[unsafe]
@@ -324,4 +347,5 @@ def test_notifier__queued_proposal__warns_each_vault_it_would_call_or_make_unsaf
     chain.rpc("evm_mine", [])
     time.sleep(3)
     assert len(lines()) == 2
-    assert details.read_text().count('"proposal_grant"') == 1
+    text = details.read_text()
+    assert [text.count(f'"proposal_{x}"') for x in ("grant", "value", "vault_limit")] == [1, 1, 1]

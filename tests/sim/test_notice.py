@@ -18,12 +18,14 @@ from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.strategies.keepers import VaultIndex
 from offchain.sim.strategies.notice import (
     CALLED,
+    JUDGED,
+    NOT_JUDGED,
     SAFE,
     UNSAFE,
     NoticeStep,
     NoticeView,
+    QueuedCall,
     QueuedChange,
-    QueuedGrant,
     QueuedPrice,
     Risk,
     at_risk,
@@ -34,6 +36,7 @@ from offchain.sim.strategies.notice import (
     status,
     track,
 )
+from offchain.system.privileges import TABLE, VAULT_LIMIT, class_of
 from offchain.testing.specification.curves import ceil_div, margin_debt
 
 TYPE = b"ETH-A".ljust(32, b"\0")
@@ -81,11 +84,21 @@ def _view(
     )
 
 
-def _stated(collateral: int, normalized: int, view: NoticeView, price: int, valid: bool) -> str:
-    """The rules, plainly: safe price = floor(price x 1e9 x RAY / ratio) (0 if invalid); unsafe
-    when the size-weighted debt exceeds collateral x safe price; called when safe and the
-    size-weighted debt x warning, rounded up, exceeds it (only with margin calls)."""
+def _stated(
+    collateral: int,
+    normalized: int,
+    view: NoticeView,
+    price: int,
+    valid: bool,
+    safe: int | None = None,
+) -> str:
+    """The rules, plainly: safe price = floor(price x 1e9 x RAY / ratio) (0 if invalid; `safe`
+    [ray] where given: set in the engine); unsafe when the size-weighted debt exceeds collateral
+    x safe price; called when safe and the size-weighted debt x warning, rounded up, exceeds it
+    (only with margin calls)."""
     s = price * 10**9 * RAY // view.ratio if valid else 0
+    if safe is not None:
+        s = safe
     m = margin_debt(normalized * view.rate, sizing.unpack(view.size))
     if m > collateral * s:
         return UNSAFE
@@ -359,6 +372,116 @@ def test_changed_risks__a_queued_change__exactly_the_vaults_it_worsens_at_the_cu
     assert got == expected
 
 
+# vaults near the limits at a price near 2,000: (collateral, normalized debt) at a collateral
+# ratio from 0.9 to 3.5 at 2,000
+_near_vaults = st.lists(
+    st.tuples(st.integers(1, 100 * WAD), st.integers(900, 3_500)), max_size=30
+).map(lambda vs: [(c, c * 2_000 * 1_000 // r) for c, r in vs])
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    vaults=st.one_of(_vaults, _near_vaults),
+    current=st.integers(1_500 * WAD, 2_500 * WAD),
+    rate=st.integers(RAY, 2 * RAY),
+    size=_sizes,
+    warning=st.integers(RAY + 1, 3 * RAY // 2),
+    margin_calls=st.booleans(),
+    # each change left out half of the time or more: one change alone is judged too
+    new_ratio=st.one_of(st.none(), st.integers(RAY, 3 * RAY)),
+    new_safe=st.one_of(st.none(), st.none(), st.just(0), st.integers(1, 3_000 * RAY)),
+    new_warning=st.one_of(st.none(), st.just(0), st.integers(RAY + 1, 3 * RAY // 2)),
+    rate_delta=st.one_of(st.just(0), st.integers(-RAY // 2, RAY)),
+)
+def test_changed_risks__a_safe_price_a_warning_factor_a_rate_fold__the_worse_of_poke_and_set(
+    vaults,
+    current,
+    rate,
+    size,
+    warning,
+    margin_calls,
+    new_ratio,
+    new_safe,
+    new_warning,
+    rate_delta,
+):
+    """Under a proposal that sets the engine's safe price, the MarginCall's warning factor
+    (applied only where the type can have margin calls) and folds the rate, each vault is judged
+    at the worse of the Spotter's poke of the current price at the new ratio and the safe price
+    set (in force until that poke), with the debt at the folded rate: exactly the vaults it
+    worsens, by the rules stated plainly."""
+    index = _index(vaults)
+    view = NoticeView(
+        TYPE,
+        rate,
+        RATIO,
+        size,
+        warning if margin_calls else 0,
+        current,
+        True,
+        QueuedPrice(1, 1_000, 2_000, 5_600, True),
+        margin_calls,
+    )
+    change = QueuedChange(1, 10_000, TYPE, new_ratio, None, new_safe, new_warning, rate_delta)
+    then_warning = view.warning
+    if new_warning is not None:
+        then_warning = new_warning if margin_calls else 0
+    after = _view(
+        1,
+        current,
+        rate + rate_delta,
+        size,
+        then_warning,
+        ratio=RATIO if new_ratio is None else new_ratio,
+    )
+    got = {r.owner: r for r in changed_risks(index, view, change)}
+    expected = {}
+    for owner, (c, n) in index.vaults.items():
+        now = _stated(c, n, view, current, True)
+        then = _stated(c, n, after, current, True)
+        if new_safe is not None:
+            at_set = _stated(c, n, after, current, True, safe=new_safe)
+            then = max(then, at_set, key=_RANKS.__getitem__)
+        if _RANKS[then] > _RANKS[now]:
+            expected[owner] = Risk(owner, c, n * rate, now, then)
+    assert got == expected
+
+
+def test_changed_risks__the_worse_of_the_poke_and_the_set_price_counts():
+    """A vault at 1.7 (called now: below 1.5 x 1.2): a proposal raising the ratio to 2 (unsafe
+    at the Spotter's next poke) and setting a safe price at ratio 1.5 (still called there) makes
+    it unsafe: whoever pokes first decides, so the worse counts."""
+    debt = 10_000 * WAD
+    index = _index([(debt * 17 // 10 // 2_000, debt)])
+    view = _view(1)
+    set_price = 2_000 * WAD * 10**9 * RAY // RATIO
+    change = QueuedChange(1, 10_000, TYPE, 2 * RAY, safe_price=set_price)
+    assert [(r.now, r.then) for r in changed_risks(index, view, change)] == [(CALLED, UNSAFE)]
+    # the set price alone leaves it as it is: no line
+    assert changed_risks(index, view, QueuedChange(1, 10_000, TYPE, safe_price=set_price)) == []
+
+
+def test_queued_change__a_safe_price_a_warning_factor_rate_folds__per_type():
+    """set_safe_price and the MarginCall's set_parameters (the warning factor, its first
+    parameter) or remove (0): the last one wins; rate folds add up."""
+    d = SimpleNamespace(spotter=SPOTTER, engine=ENGINE, margin_call=MARGIN_CALL)
+    other = b"WBTC-A".ljust(32, b"\0")
+    calls = [
+        (ENGINE, "set_safe_price", (TYPE, 0)),
+        (MARGIN_CALL, "set_parameters", (TYPE, 14 * RAY // 10, 0, WAD // 2)),
+        (ENGINE, "fold_rate", (TYPE, "0xbe", RAY // 10)),
+        (ENGINE, "fold_rate", (TYPE, "0xbe", RAY // 5)),
+        (MARGIN_CALL, "remove", (other,)),
+    ]
+    changes = QueuedChange.of(7, 99, calls, d)  # type: ignore[arg-type]
+    assert changes == [
+        QueuedChange(7, 99, TYPE, safe_price=0, warning=14 * RAY // 10, rate_delta=3 * RAY // 10,
+                     calls=("VaultEngine.set_safe_price", "MarginCall.set_parameters",
+                            "VaultEngine.fold_rate")),
+        QueuedChange(7, 99, other, warning=0, calls=("MarginCall.remove",)),
+    ]  # fmt: skip
+
+
 def test_queued_change__of_a_proposals_calls__per_type__last_call_wins__bad_size_skipped():
     d = SimpleNamespace(spotter=SPOTTER, engine=ENGINE)
     other = b"WBTC-A".ljust(32, b"\0")
@@ -371,56 +494,73 @@ def test_queued_change__of_a_proposals_calls__per_type__last_call_wins__bad_size
     ]
     changes = QueuedChange.of(7, 99, calls, d)  # type: ignore[arg-type]
     assert changes == [
-        QueuedChange(7, 99, TYPE, 17 * RAY // 10, sizing.pack(25_000, 100_000, 500_000))
+        QueuedChange(
+            7,
+            99,
+            TYPE,
+            17 * RAY // 10,
+            sizing.pack(25_000, 100_000, 500_000),
+            calls=("Spotter.set_liquidation_ratio", "VaultEngine.set_size_margin"),
+        )
     ]
 
 
-def test_queued_grant__rights_a_proposal_hands_out__flagged_once_each_with_the_time_left():
+def _names(address: str) -> str:
+    """The contract names the deployment record gives the test's addresses."""
+    return {
+        ENGINE: "VaultEngine",
+        SPOTTER: "Spotter",
+        MARGIN_CALL: "MarginCall",
+        ORACLE: "PriceOracle",
+        "0xtoken": "GovernanceToken",
+        "0xtimelock": "Timelock",
+        "0xfees": "FeeAccumulator",
+        "0xbackstop": "Backstop",
+    }.get(address, address)
+
+
+def _call_lines(calls: list, now: int = 4_000, step: NoticeStep | None = None) -> list:
+    """The lines a NoticeStep emits for proposal 3's `calls` (eta 10,000) at `now`."""
+    queued = QueuedCall.of(3, 10_000, calls, _names)
+    lines: list[tuple[str, dict]] = []
+    step = step or NoticeStep(lambda event, fields: lines.append((event, fields)))
+    step.calls = lambda: queued
+    world: Any = SimpleNamespace(clock=lambda: now, d=_deployment())
+    step._call_notices(world)
+    return lines
+
+
+def test_queued_call__rights_a_proposal_hands_out__flagged_once_each_with_the_time_left():
     """A proposal's calls that grant a right (an admin, a role, a minter, a feeder, a price
     source, the Timelock's proposer or guardian), and a call the notifier could not read, are
-    flagged, one `proposal_grant` line per call, once (the state is the checkpoint); a parameter
-    change, a minter or feeder removed are not."""
+    flagged, one `proposal_grant` line per call, once (the state is the checkpoint), with the
+    fields they had before value moves and vault limits were flagged too; a minter or feeder
+    removed is not."""
     who = "0x" + "ab" * 20
     calls = [
-        (SPOTTER, "set_liquidation_ratio", (TYPE, 2 * RAY)),
+        (SPOTTER, "set_liquidation_ratio", (TYPE, 2 * RAY)),  # a vault limit: its own line
         ("0x" + "cd" * 20, "", ()),  # a call the notifier could not read: flagged too
         (ENGINE, "grant_role", (who, 4)),
         ("0xtoken", "set_minter", (who, False)),  # takes the right away
         ("0xtoken", "set_minter", (who, True)),
         (ENGINE, "add_authority", (who,)),
         ("0xtimelock", "set_guardian", (who,)),
-        ("0xoracle", "set_feeder", (who, False)),  # takes the right away
-        ("0xoracle", "set_feeder", (who, True)),
+        (ORACLE, "set_feeder", (who, False)),  # takes the right away
+        (ORACLE, "set_feeder", (who, True)),
         (SPOTTER, "set_oracle", (TYPE, who)),
     ]
-    grants = QueuedGrant.of(3, 10_000, calls)
-    assert [(g.index, g.function) for g in grants] == [
-        (1, ""),
-        (2, "grant_role"),
-        (4, "set_minter"),
-        (5, "add_authority"),
-        (6, "set_guardian"),
-        (8, "set_feeder"),
-        (9, "set_oracle"),
-    ]
     lines: list[tuple[str, dict]] = []
-    names = {ENGINE: "VaultEngine"}
-    step = NoticeStep(
-        lambda event, fields: lines.append((event, fields)),
-        grants=lambda: grants,
-        contract_name=lambda a: names.get(a, a),
-    )
-    world: Any = SimpleNamespace(clock=lambda: 4_000)
-    step._grant_notices(world)
-    step._grant_notices(world)  # the next round: nothing new
-    assert [e for e, _ in lines] == ["proposal_grant"] * 7
+    step = NoticeStep(lambda event, fields: lines.append((event, fields)))
+    _call_lines(calls, step=step)
+    _call_lines(calls, step=step)  # the next round: nothing new
+    grants = [f for e, f in lines if e == "proposal_grant"]
+    assert [e for e, _ in lines] == ["proposal_vault_limit"] + ["proposal_grant"] * 7
     # the price source is the oracle, the call's last argument (its first is the type)
-    assert (lines[6][1]["grants"], lines[6][1]["account"]) == ("price source", who)
-    unread = lines[0][1]
+    assert (grants[6]["grants"], grants[6]["account"]) == ("price source", who)
+    unread = grants[0]
     assert (unread["grants"], unread["call"], unread["account"]) == ("unread call", "", "")
     assert unread["contract"] == "0x" + "cd" * 20
-    role = lines[1][1]
-    assert role == {
+    assert grants[1] == {
         "proposal": 3,
         "grants": "role",
         "contract": "VaultEngine",
@@ -431,7 +571,7 @@ def test_queued_grant__rights_a_proposal_hands_out__flagged_once_each_with_the_t
         "seconds_left": 6_000,
         "as_of": 4_000,
     }
-    assert [f["grants"] for _, f in lines] == [
+    assert [f["grants"] for f in grants] == [
         "unread call",
         "role",
         "minter",
@@ -440,4 +580,84 @@ def test_queued_grant__rights_a_proposal_hands_out__flagged_once_each_with_the_t
         "feeder",
         "price source",
     ]
-    assert step.state["grants_flagged"] == ["3:1", "3:2", "3:4", "3:5", "3:6", "3:8", "3:9"]
+    assert step.state["grants_flagged"] == [
+        "3:0", "3:1", "3:2", "3:4", "3:5", "3:6", "3:8", "3:9"
+    ]  # fmt: skip
+
+
+def test_queued_call__value_moves_and_vault_limits__a_line_each__parameters_and_pokes_none():
+    """The calls of issue 72's finding, each a line: a vault's collateral seized, stablecoin
+    created unbacked, the governance token's ownership handed over, the fee recipient and the
+    pool's fee share redirected, the Backstop's layers replaced; the engine's safe price set
+    (judged per vault) and the dust (not: one line says why). A parameter (the waterfall), a
+    poke anyone may make and an allowance taken back (approve 0) get none; a function the
+    table does not class is flagged as such."""
+    who, owner = "0x" + "be" * 20, _owner(0)
+    calls = [
+        (ENGINE, "seize", (TYPE, owner, who, who, -1_000 * WAD, -(10**24))),
+        (ENGINE, "create_unbacked", (who, who, 10**6 * RAD)),
+        ("0xtoken", "transfer_ownership", (who,)),
+        ("0xfees", "set_fee_recipient", (who,)),
+        ("0xfees", "set_pool_fee_share", (who, WAD)),
+        ("0xbackstop", "set_layer_contracts", (who, who, who)),
+        (ENGINE, "set_safe_price", (TYPE, 0)),
+        (ENGINE, "set_dust", (TYPE, 10**4 * RAD)),
+        ("0xbackstop", "set_waterfall", ([4, 1],)),
+        (SPOTTER, "poke", (TYPE,)),
+        ("0xtoken", "approve", (who, 0)),
+        (ENGINE, "debt_ceiling", (TYPE,)),  # a view: not in the table
+    ]
+    queued = QueuedCall.of(
+        3,
+        10_000,
+        calls,
+        _names,
+        lambda c, f, n: ("debt_dst", "stable_dst", "amount")[:n] if f == "create_unbacked" else (),
+    )
+    assert [c.kind for c in queued] == [
+        "value", "value", "grant", "value", "value", "value", "vault limit", "vault limit",
+        "parameter", "public", "grant", None,
+    ]  # fmt: skip
+    lines: list[tuple[str, dict]] = []
+    step = NoticeStep(lambda event, fields: lines.append((event, fields)), calls=lambda: queued)
+    step._call_notices(SimpleNamespace(clock=lambda: 4_000, d=_deployment()))  # type: ignore[arg-type]
+    assert [(e, f.get("call")) for e, f in lines] == [
+        ("proposal_value", "seize"),
+        ("proposal_value", "create_unbacked"),
+        ("proposal_grant", "transfer_ownership"),
+        ("proposal_value", "set_fee_recipient"),
+        ("proposal_value", "set_pool_fee_share"),
+        ("proposal_value", "set_layer_contracts"),
+        ("proposal_vault_limit", "set_safe_price"),
+        ("proposal_vault_limit", "set_dust"),
+        ("proposal_grant", "debt_ceiling"),
+    ]
+    seize = lines[0][1]
+    assert seize == {
+        "proposal": 3,
+        "index": 0,
+        "contract": "VaultEngine",
+        "call": "seize",
+        # the type's id read as its name; integers exact, in the contract's units
+        "args": ["ETH-A", owner, who, who, str(-1_000 * WAD), str(-(10**24))],
+        "eta": 10_000,
+        "seconds_left": 6_000,
+        "as_of": 4_000,
+    }
+    assert lines[1][1]["args"] == {"debt_dst": who, "stable_dst": who, "amount": str(10**51)}
+    assert (lines[2][1]["grants"], lines[2][1]["account"]) == ("owner", who)
+    safe, dust = lines[6][1], lines[7][1]
+    assert (safe["per_vault"], safe["reason"], safe["args"]) == (True, "", ["ETH-A", "0"])
+    assert dust["per_vault"] is False and "dust" in dust["reason"]
+    assert lines[8][1]["grants"] == "unclassed call"
+
+
+def test_every_vault_limit_is_judged_per_vault_or_says_why_not():
+    limits = {
+        (contract, function)
+        for contract, functions in TABLE.items()
+        for function, kind in functions.items()
+        if kind == VAULT_LIMIT
+    }
+    assert limits == (JUDGED - {("VaultEngine", "fold_rate")}) | set(NOT_JUDGED)
+    assert class_of("VaultEngine", "fold_rate") == "value"  # judged too: it raises every debt

@@ -25,6 +25,13 @@ stops being at risk); `NoticeStep` reads the chain through a `World` and emits t
 here sends a transaction. The rules themselves (status, the warning requirement, the safe price)
 are the model's (offchain/model/margin_call.py, offchain/model/spotter.py): this module only
 reads and reports.
+
+With governance's Timelock, every call of each queued proposal is classed by the one table of
+the contracts' entry points (offchain/system/privileges.py): a grant, a value move or a vault
+limit gets one line (`QueuedCall`), and so does a call that cannot be read or is not classed;
+the vault limits it can judge (`JUDGED`: a ratio, the size margin, the engine's safe price, the
+warning factor, and a rate fold) warn each vault they would call or make unsafe at the current
+price (`QueuedChange`, `changed_risks`), the others say why not (`NOT_JUDGED`).
 """
 
 from __future__ import annotations
@@ -43,13 +50,28 @@ from offchain.sim.strategies.keepers import VaultIndex
 from offchain.sim.strategies.observe import Call, Read
 from offchain.sim.strategies.steps import World
 from offchain.system.deployment import Deployment, TypeDeployment
+from offchain.system.privileges import (
+    FLAGGED,
+    GRANT,
+    REVOKES,
+    RIGHTS,
+    VALUE,
+    VAULT_LIMIT,
+    class_of,
+)
 
 __all__ = [
     "CALLED",
+    "GRANTS",
+    "JUDGED",
+    "NOT_JUDGED",
     "SAFE",
+    "UNCLASSED",
+    "UNREAD",
     "UNSAFE",
     "NoticeStep",
     "NoticeView",
+    "QueuedCall",
     "QueuedChange",
     "QueuedPrice",
     "Risk",
@@ -58,6 +80,7 @@ __all__ = [
     "collateral_ratio",
     "decimal_text",
     "notice_fields",
+    "read_call",
     "read_notice_view",
     "safe_price",
     "status",
@@ -105,6 +128,9 @@ class NoticeView:
     price: int  # the oracle's current price [wad]
     price_valid: bool
     queued: QueuedPrice
+    # the type can have margin calls: a MarginCall is deployed and the Spotter has the type's
+    # oracle (which the MarginCall reads); a queued warning factor applies only then
+    margin_calls: bool = True
 
     @property
     def safe_now(self) -> int:
@@ -115,9 +141,13 @@ class NoticeView:
         return safe_price(self.queued.price, self.queued.valid, self.ratio)
 
 
-def read_notice_view(read: Read, d: Deployment, t: TypeDeployment) -> NoticeView | None:
-    """Type `t` as the notifier sees it; None while the oracle has no queued price, or while
-    its queued or current price is above the MarginCall's MAX_PRICE."""
+def read_notice_view(
+    read: Read, d: Deployment, t: TypeDeployment, need_queued: bool = True
+) -> NoticeView | None:
+    """Type `t` as the notifier sees it; None while the oracle has no queued price (unless not
+    `need_queued`: a queued governance change is judged at the current price, with an invalid
+    queued price of 0 then), or while its queued or current price is above the MarginCall's
+    MAX_PRICE."""
     calls: list[Call] = [
         (t.oracle, "next_price", ()),
         (t.oracle, "next_time", ()),
@@ -136,21 +166,23 @@ def read_notice_view(read: Read, d: Deployment, t: TypeDeployment) -> NoticeView
         ]
     got = read(calls)
     next_price, next_time, last_poke, delay, max_age, peek, ctype, ratio, size = got[:9]
-    if next_price == 0 or max(next_price, peek[0]) > MAX_PRICE:
+    if (need_queued and next_price == 0) or max(next_price, peek[0]) > MAX_PRICE:
         # no queued price; or a price past the MarginCall's bound (a feeder's mistake, which the
         # Spotter's poke cannot turn into a safe price either): nothing to judge until it goes
         return None
-    warning = 0
+    warning, margin_calls = 0, False
     if d.margin_call:
         parameters, oracle = got[9:]
         # the MarginCall reads the Spotter's oracle for the type: none there, no margin calls
-        if int(oracle, 16) != 0:
+        margin_calls = int(oracle, 16) != 0
+        if margin_calls:
             warning = MarginParameters.of(parameters).warning_factor
     current_at = last_poke + delay
-    queued = QueuedPrice(
-        next_price, next_time, last_poke, current_at, current_at <= next_time + max_age
+    valid = next_price != 0 and current_at <= next_time + max_age
+    queued = QueuedPrice(next_price, next_time, last_poke, current_at, valid)
+    return NoticeView(
+        t.type_id, ctype[1], ratio, size, warning, peek[0], peek[1], queued, margin_calls
     )
-    return NoticeView(t.type_id, ctype[1], ratio, size, warning, peek[0], peek[1], queued)
 
 
 # ---------------------------------------------------------------- which vaults
@@ -165,21 +197,31 @@ class Risk:
     then: str  # status at the queued price (CALLED or UNSAFE for a vault at risk)
 
 
+def _verdicts(index: VaultIndex, rate: int, safe: int, size: int, warning: int) -> dict[str, str]:
+    """owner -> CALLED or UNSAFE for every vault of `index` called or unsafe at safe price `safe`
+    [ray] with `rate`, `size` and `warning`, closest to liquidation first. Candidates: the vaults
+    unsafe at the safe price divided by the warning factor (a superset: ceil(M x w / RAY) > C x s
+    implies M > C x floor(s x RAY / w)); each is then judged exactly."""
+    limit = safe * RAY // warning if warning else safe
+    out = {}
+    for owner in index.unsafe(rate, limit, size):
+        collateral, normalized = index.vaults[owner]
+        verdict = status(collateral, normalized * rate, safe, size, warning)
+        if verdict != SAFE:
+            out[owner] = verdict
+    return out
+
+
 def at_risk(index: VaultIndex, view: NoticeView) -> list[Risk]:
     """Every vault of `index` that the queued price calls or makes unsafe, closest to liquidation
-    first. Candidates: the vaults unsafe at the safe price divided by the warning factor (a
-    superset: ceil(M x w / RAY) > C x s implies M > C x floor(s x RAY / w)); each is then judged
-    exactly."""
-    then = view.safe_then
-    limit = then * RAY // view.warning if view.warning else then
+    first (_verdicts)."""
     out = []
-    for owner in index.unsafe(view.rate, limit, view.size):
+    verdicts = _verdicts(index, view.rate, view.safe_then, view.size, view.warning)
+    for owner, verdict in verdicts.items():
         collateral, normalized = index.vaults[owner]
         debt = normalized * view.rate
-        verdict = status(collateral, debt, then, view.size, view.warning)
-        if verdict != SAFE:
-            now = status(collateral, debt, view.safe_now, view.size, view.warning)
-            out.append(Risk(owner, collateral, debt, now, verdict))
+        now = status(collateral, debt, view.safe_now, view.size, view.warning)
+        out.append(Risk(owner, collateral, debt, now, verdict))
     return out
 
 
@@ -204,106 +246,239 @@ def track(
 
 _RANK = {SAFE: 0, CALLED: 1, UNSAFE: 2}
 
+# the vault-limit calls judged per vault (QueuedChange, changed_risks), with VaultEngine.fold_rate
+# (a value move that raises every debt of the type): (contract, function)
+JUDGED = frozenset(
+    {
+        ("Spotter", "set_liquidation_ratio"),
+        ("VaultEngine", "set_size_margin"),
+        ("VaultEngine", "set_safe_price"),
+        ("VaultEngine", "fold_rate"),
+        ("MarginCall", "set_parameters"),
+        ("MarginCall", "remove"),
+    }
+)
+# the vault-limit calls (offchain/system/privileges.py) not judged per vault, and why: their
+# `proposal_vault_limit` line says so
+NOT_JUDGED = {
+    ("VaultEngine", "set_dust"): "the dust bounds what an owner may repay or draw, not whether "
+    "a vault is safe",
+    ("CollateralJoin", "shutdown"): "no owner can deposit the type's tokens to keep a vault safe",
+    ("PriceOracle", "set_max_age"): "whether the current price turns stale depends on the pokes "
+    "before the eta: a stale price makes every vault with debt unsafe",
+    ("PriceOracle", "post"): "a posted price is judged once a poke queues it (notice lines)",
+    ("Backstop", "set_margin_call"): "it bounds later deleveraging charges, not a vault's status",
+}
+
 
 @dataclass(frozen=True)
 class QueuedChange:
     """What a proposal queued in governance's Timelock does to one type's vault limits: its new
-    liquidation ratio (Spotter.set_liquidation_ratio) and size margin (VaultEngine
-    .set_size_margin, packed), None where it leaves one as it is. It applies from `eta` at the
-    earliest."""
+    liquidation ratio (Spotter.set_liquidation_ratio), size margin (VaultEngine.set_size_margin,
+    packed), engine safe price (VaultEngine.set_safe_price: in force until the Spotter's next
+    poke, which anyone may call), warning factor (MarginCall.set_parameters; 0: MarginCall.remove)
+    and rate (VaultEngine.fold_rate: every debt of the type rises), None (0 for the rate) where
+    it leaves one as it is. It applies from `eta` at the earliest. `calls`: the calls judged,
+    "Contract.function"."""
 
     proposal_id: int
     eta: int
     type_id: bytes
     ratio: int | None = None  # ray
     size: int | None = None  # the engine's packed word
+    safe_price: int | None = None  # ray
+    warning: int | None = None  # ray
+    rate_delta: int = 0  # ray, added to the type's rate
+    calls: tuple[str, ...] = ()
 
     @staticmethod
     def of(
         proposal_id: int, eta: int, calls: Sequence[tuple[str, str, tuple]], d: Deployment
     ) -> list[QueuedChange]:
         """The changes of one proposal's decoded calls, (target, function, args), per type (a
-        later call of the same setter wins, as it would on chain)."""
-        ratios: dict[bytes, int] = {}
-        sizes: dict[bytes, int] = {}
+        later call of the same setter wins, as it would on chain; rate folds add up)."""
+        found: dict[bytes, dict[str, Any]] = {}
+        named: dict[bytes, list[str]] = {}
+
+        def note(type_id: bytes, key: str, value: Any, call: str) -> None:
+            change = found.setdefault(type_id, {})
+            change[key] = change.get(key, 0) + value if key == "rate_delta" else value
+            named.setdefault(type_id, [])
+            if call not in named[type_id]:
+                named[type_id].append(call)
+
+        margin_call = getattr(d, "margin_call", "")
         for target, function, args in calls:
             if target == d.spotter and function == "set_liquidation_ratio":
-                ratios[args[0]] = args[1]
+                note(args[0], "ratio", args[1], "Spotter.set_liquidation_ratio")
             elif target == d.engine and function == "set_size_margin":
                 try:
-                    sizes[args[0]] = sizing.pack(*args[1:4])
+                    size = sizing.pack(*args[1:4])
                 except Revert:  # parameters the engine refuses: the proposal cannot run
                     continue
+                note(args[0], "size", size, "VaultEngine.set_size_margin")
+            elif target == d.engine and function == "set_safe_price":
+                note(args[0], "safe_price", args[1], "VaultEngine.set_safe_price")
+            elif target == d.engine and function == "fold_rate":
+                note(args[0], "rate_delta", args[2], "VaultEngine.fold_rate")
+            elif margin_call and target == margin_call and function == "set_parameters":
+                note(args[0], "warning", args[1], "MarginCall.set_parameters")
+            elif margin_call and target == margin_call and function == "remove":
+                note(args[0], "warning", 0, "MarginCall.remove")
         return [
-            QueuedChange(proposal_id, eta, t, ratios.get(t), sizes.get(t))
-            for t in sorted({*ratios, *sizes})
+            QueuedChange(proposal_id, eta, t, **found[t], calls=tuple(named[t]))
+            for t in sorted(found)
         ]
 
+    def judged(self, view: NoticeView) -> tuple[int, int, int, int, list[int]]:
+        """(rate, ratio, size, warning, safe prices) of `view`'s type under the change: every
+        vault is judged at each safe price, the Spotter's poke of the current price at the new
+        ratio, and the engine's safe price set by the proposal, if any."""
+        rate = view.rate + self.rate_delta
+        if rate <= 0:  # the engine refuses the fold ("rate would be zero"): nothing runs
+            rate = view.rate
+        ratio = view.ratio if self.ratio is None else self.ratio
+        size = view.size if self.size is None else self.size
+        warning = view.warning
+        if self.warning is not None:
+            # the MarginCall calls a type only with the Spotter's oracle for it (read_notice_view)
+            warning = self.warning if view.margin_calls else 0
+        safes = [safe_price(view.price, view.price_valid, ratio)]
+        if self.safe_price is not None:
+            safes.append(self.safe_price)
+        return rate, ratio, size, warning, safes
 
-# the calls that hand out a right which, once the proposal has run, acts without the delay
-# (docs/governance.md, "What the delay does not cover"): function -> (the right, the argument
-# that receives it). A new feeder's posts wait only the oracle's own delay; a new price source
-# (`set_oracle`) is whatever that contract reports, at once
-GRANTS = {
-    "add_authority": ("admin", 0),
-    "grant_role": ("role", 0),
-    "set_minter": ("minter", 0),
-    "set_feeder": ("feeder", 0),
-    "set_oracle": ("price source", -1),
-    "set_proposer": ("proposer", 0),
-    "set_guardian": ("guardian", 0),
-}
-# (account, False) takes the right away: no grant
-REVOKES = frozenset({"set_minter", "set_feeder"})
-# a call whose target the deployment does not name, or whose calldata its ABI does not read
-# (function ""): what it does cannot be told, so it is flagged too
+
+# a call of a queued proposal whose target the deployment does not name, or whose calldata its
+# ABI does not read (function ""): what it does cannot be told, so it is flagged; so is a function
+# read but not classed in offchain/system/privileges.py (a view, a contract not deployed)
 UNREAD = ("unread call", None)
+UNCLASSED = ("unclassed call", None)
+# kept for the line's readers: the rights of the grant class (offchain/system/privileges.py)
+GRANTS = RIGHTS
+
+
+def read_call(
+    reader: Callable[[str, bytes], tuple], target: str, data: bytes
+) -> tuple[str, str, tuple]:
+    """(target, function, args) of one queued call as `reader` reads it (offchain/backends/abi.py's
+    CalldataReader, with the contracts' ABIs: (function, args, reads only)); (target, "", ()) for
+    a call to a contract the deployment record does not name, or calldata its ABI does not
+    decode: flagged as a call not read (UNREAD)."""
+    try:
+        function, args, _ = reader(target, data)
+    except (KeyError, Revert, ValueError):
+        return target, "", ()
+    return target, function, tuple(args)
+
+
+def _arg_text(value: Any, type_names: dict[bytes, str]) -> Any:
+    """One decoded argument as JSON: integers as exact decimal strings (the contract's units), a
+    deployed type's id as its name, other bytes in hex, arrays as lists."""
+    if isinstance(value, bool) or isinstance(value, str):
+        return value
+    if isinstance(value, int):
+        return str(value)
+    if isinstance(value, bytes):
+        return type_names.get(value, "0x" + value.hex())
+    if isinstance(value, (tuple, list)):
+        return [_arg_text(v, type_names) for v in value]
+    return str(value)
 
 
 @dataclass(frozen=True)
-class QueuedGrant:
-    """A call of a queued proposal that grants a right (GRANTS), or that could not be read
-    (UNREAD): after `eta`, whoever receives it acts at once. `index`: the call's place in the
-    proposal."""
+class QueuedCall:
+    """One call of a queued proposal, with its class (offchain/system/privileges.py): after
+    `eta`, a grant's receiver acts at once, a value move has happened, a vault limit applies.
+    `index`: the call's place in the proposal; `contract`: the target's contract name (its
+    address where the deployment record does not name it); `function` "": not read; `names`:
+    the arguments' names in the ABI (empty: unknown)."""
 
     proposal_id: int
     eta: int
     index: int
     target: str
+    contract: str
     function: str
     args: tuple
+    names: tuple[str, ...] = ()
 
     @staticmethod
     def of(
-        proposal_id: int, eta: int, calls: Sequence[tuple[str, str, tuple]]
-    ) -> list[QueuedGrant]:
-        """The grants among one proposal's calls, (target, function, args) with function ""
-        for a call not read (UNREAD), in order; `set_minter(minter, False)` and
-        `set_feeder(feeder, False)` take a right away and are none."""
+        proposal_id: int,
+        eta: int,
+        calls: Sequence[tuple[str, str, tuple]],
+        contract_name: Callable[[str], str] = str,
+        arg_names: Callable[[str, str, int], tuple[str, ...]] = lambda c, f, n: (),
+    ) -> list[QueuedCall]:
+        """Every call of one proposal, (target, function, args) with function "" for a call not
+        read, in order."""
         out = []
         for i, (target, function, args) in enumerate(calls):
-            if function and function not in GRANTS:
-                continue
-            if function in REVOKES and len(args) > 1 and not args[1]:
-                continue
-            out.append(QueuedGrant(proposal_id, eta, i, target, function, tuple(args)))
+            contract = contract_name(target)
+            names = arg_names(contract, function, len(args)) if function else ()
+            out.append(
+                QueuedCall(proposal_id, eta, i, target, contract, function, tuple(args), names)
+            )
         return out
+
+    @property
+    def kind(self) -> str | None:
+        """Its class; None for a call not read or not classed."""
+        return class_of(self.contract, self.function) if self.function else None
+
+    @property
+    def flagged(self) -> bool:
+        """Announced: a grant, a value move, a vault limit, a call not read or not classed;
+        `set_minter(m, false)`, `set_feeder(f, false)` and `approve(s, 0)` take a right away and
+        are not."""
+        kind = self.kind
+        if kind is None:
+            return True
+        if kind == GRANT and self.function in REVOKES and len(self.args) > 1 and not self.args[1]:
+            return False
+        return kind in FLAGGED
 
     def key(self) -> str:
         return f"{self.proposal_id}:{self.index}"
 
-    def fields(self, contract: str, as_of: int) -> dict[str, Any]:
+    def line(self, as_of: int, type_names: dict[bytes, str]) -> tuple[str, dict[str, Any]]:
+        """The call's line: (event, fields). A grant, or a call not read or classed:
+        `proposal_grant`; a value move: `proposal_value`; a vault limit: `proposal_vault_limit`
+        (with whether each vault it affects is warned: `proposal_notice` lines)."""
+        kind = self.kind
+        time = {"eta": self.eta, "seconds_left": max(0, self.eta - as_of), "as_of": as_of}
+        if kind not in (VALUE, VAULT_LIMIT):
+            return "proposal_grant", self._grant_fields(kind, time)
+        args = [_arg_text(a, type_names) for a in self.args]
+        out: dict[str, Any] = {
+            "proposal": self.proposal_id,
+            "index": self.index,
+            "contract": self.contract,
+            "call": self.function,
+            "args": dict(zip(self.names, args)) if len(self.names) == len(args) else args,
+        }
+        if kind == VALUE:
+            return "proposal_value", {**out, **time}
+        judged = (self.contract, self.function) in JUDGED
+        reason = "" if judged else NOT_JUDGED.get((self.contract, self.function), "not judged")
+        return "proposal_vault_limit", {**out, "per_vault": judged, "reason": reason, **time}
+
+    def _grant_fields(self, kind: str | None, time: dict[str, int]) -> dict[str, Any]:
         """The `proposal_grant` line's fields."""
-        right, receiver = GRANTS.get(self.function, UNREAD)
+        if not self.function:
+            right, receiver = UNREAD
+        elif kind is None:
+            right, receiver = UNCLASSED
+        else:
+            right, receiver = RIGHTS[self.function]
         out: dict[str, Any] = {
             "proposal": self.proposal_id,
             "grants": right,
-            "contract": contract,
+            "contract": self.contract,
             "call": self.function,
             "account": self.args[receiver] if self.args and receiver is not None else "",
-            "eta": self.eta,
-            "seconds_left": max(0, self.eta - as_of),
-            "as_of": as_of,
+            **time,
         }
         if self.function == "grant_role" and len(self.args) > 1:
             out["role"] = self.args[1]
@@ -313,22 +488,21 @@ class QueuedGrant:
 def changed_risks(index: VaultIndex, view: NoticeView, change: QueuedChange) -> list[Risk]:
     """Every vault of `index` whose status at the current price the change worsens (safe to
     called or unsafe, called to unsafe), closest to liquidation first; `Risk.then` its status
-    under the change, `Risk.now` without it."""
-    after = NoticeView(
-        view.type_id,
-        view.rate,
-        view.ratio if change.ratio is None else change.ratio,
-        view.size if change.size is None else change.size,
-        view.warning,
-        view.price,
-        view.price_valid,
-        QueuedPrice(view.price, 0, 0, 0, view.price_valid),  # judged at the current price
-    )
+    under the change (the worse at the change's safe prices: QueuedChange.judged), `Risk.now`
+    without it, `Risk.debt` at the type's rate now."""
+    rate, _, size, warning, safes = change.judged(view)
+    worst: dict[str, str] = {}
+    for safe in safes:
+        for owner, verdict in _verdicts(index, rate, safe, size, warning).items():
+            if _RANK[verdict] > _RANK[worst.get(owner, SAFE)]:
+                worst[owner] = verdict
     out = []
-    for r in at_risk(index, after):
-        now = status(r.collateral, r.debt, view.safe_now, view.size, view.warning)
-        if _RANK[r.then] > _RANK[now]:
-            out.append(Risk(r.owner, r.collateral, r.debt, now, r.then))
+    for owner, then in worst.items():
+        collateral, normalized = index.vaults[owner]
+        debt = normalized * view.rate
+        now = status(collateral, debt, view.safe_now, view.size, view.warning)
+        if _RANK[then] > _RANK[now]:
+            out.append(Risk(owner, collateral, debt, now, then))
     return out
 
 
@@ -387,18 +561,20 @@ class NoticeStep:
     """The notice bot: each round, for each type with a queued price, emits a `notice` line for
     every vault at risk at it not yet notified for that price and status, and a `notice_cleared`
     line for every vault notified before that is no longer at risk (a new queued price, or the
-    vault changed). `emit(event, fields)` writes a line; `state["notified"]`: type -> owner ->
-    [*slot, status] (checkpointed, so a restarted notifier does not notify again). Sends nothing:
-    `decide` returns no action."""
+    vault changed); with a Timelock, a line for each flagged call of a queued proposal
+    (`_call_notices`) and a `proposal_notice` for each vault its vault limits worsen
+    (`_proposal_notices`). `emit(event, fields)` writes a line; `state["notified"]`: type ->
+    owner -> [*slot, status] (checkpointed, so a restarted notifier does not notify again).
+    Sends nothing: `decide` returns no action."""
 
     emit: Callable[[str, dict[str, Any]], None]
     state: dict[str, Any] = field(default_factory=dict)
     role: str = "notifier"
-    # the changes queued in governance's Timelock, read each round (None: no Timelock)
+    # the vault-limit changes queued in governance's Timelock, read each round (None: no
+    # Timelock)
     queued: Callable[[], list[QueuedChange]] | None = None
-    # the rights its proposals grant (None: no Timelock); `contract_name` names a target
-    grants: Callable[[], list[QueuedGrant]] | None = None
-    contract_name: Callable[[str], str] = str
+    # every call of its queued proposals, classed (None: no Timelock)
+    calls: Callable[[], list[QueuedCall]] | None = None
 
     def decide(self, world: World, names: Sequence[str]) -> list[Action]:
         d = world.d
@@ -435,27 +611,30 @@ class NoticeStep:
                     },
                 )
             notified_by_type[name] = now
+        # each flagged call of a queued proposal, then the vaults its vault limits worsen
+        if self.calls is not None:
+            self._call_notices(world)
         if self.queued is not None:
             self._proposal_notices(world, names)
-        if self.grants is not None:
-            self._grant_notices(world)
         return []
 
-    def _grant_notices(self, world: World) -> None:
-        """A `proposal_grant` line for each call of a queued proposal that grants a right (once
-        per call; checkpointed): once the proposal runs, its receiver acts without the delay."""
+    def _call_notices(self, world: World) -> None:
+        """A line for each call of a queued proposal that grants a right, moves value or changes
+        a vault limit, or that cannot be read (QueuedCall.line; once per call, checkpointed
+        under the key `grants_flagged`, its name when only grants were flagged)."""
         flagged = self.state.setdefault("grants_flagged", [])
         as_of = world.clock()
-        for grant in self.grants() if self.grants is not None else []:
-            if grant.key() in flagged:
+        type_names = {t.type_id: n for n, t in world.d.types.items()}
+        for call in self.calls() if self.calls is not None else []:
+            if not call.flagged or call.key() in flagged:
                 continue
-            flagged.append(grant.key())
-            self.emit("proposal_grant", grant.fields(self.contract_name(grant.target), as_of))
+            flagged.append(call.key())
+            self.emit(*call.line(as_of, type_names))
 
     def _proposal_notices(self, world: World, names: Sequence[str]) -> None:
         """A `proposal_notice` line for each vault a queued change would call or make unsafe at
         the current price (once per proposal, vault and status; checkpointed): its owner has
-        until the change's eta to act."""
+        until the change's eta to act. Judged with or without a queued price."""
         d, as_of = world.d, world.clock()
         changes = self.queued() if self.queued is not None else []
         done = self.state.setdefault("proposal_notified", {})
@@ -464,19 +643,20 @@ class NoticeStep:
             name = by_type.get(change.type_id)
             if name is None:
                 continue
-            view = read_notice_view(world.read, d, d.types[name])
+            view = read_notice_view(world.read, d, d.types[name], need_queued=False)
             if view is None:
                 continue
+            rate, ratio, size, _, safes = change.judged(view)
             key = f"{change.proposal_id}:{name}"
             seen = done.setdefault(key, {})
             for r in changed_risks(world.index(name), view, change):
                 if seen.get(r.owner) == r.then:
                     continue
                 seen[r.owner] = r.then
-                ratio = view.ratio if change.ratio is None else change.ratio
-                size = view.size if change.size is None else change.size
-                margin = sizing.margin_debt(r.debt, size)
-                limit = ratio * margin // r.debt // WAD_TO_RAY if r.debt else 0
+                # the debt at the rate under the change (a fold raises it) [rad]
+                debt = r.debt // view.rate * rate
+                margin = sizing.margin_debt(debt, size)
+                limit = ratio * margin // debt // WAD_TO_RAY if debt else 0
                 self.emit(
                     "proposal_notice",
                     {
@@ -495,6 +675,12 @@ class NoticeStep:
                         ),
                         "debt": decimal_text(r.debt // RAY, 18),
                         "collateral": decimal_text(r.collateral, 18),
+                        # what the proposal does to the type (the calls judged), and what the
+                        # vault is judged at: the lowest safe price under it [ray], its debt
+                        "changes": list(change.calls),
+                        "safe_price_now": decimal_text(view.safe_now, 27),
+                        "safe_price": decimal_text(min(safes), 27),
+                        "debt_then": decimal_text(debt // RAY, 18),
                     },
                 )
 
