@@ -233,6 +233,12 @@ TABLE: dict[str, dict[str, str]] = {
         "remove_liquidity": VALUE,
         "swap": VALUE,
     },
+    "OutsideVenue": {
+        # a lab and devnet contract (the outside venue on chain), its market's driver only
+        "sync": PARAMETER,
+        "withdraw": VALUE,
+        "swap": VALUE,  # anyone: the Timelock's own tokens
+    },
     "FlashTaker": {
         # a keeper's contract, its owner only (the auction only for the callback)
         "take": VALUE,
