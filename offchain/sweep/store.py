@@ -12,9 +12,10 @@
 The report (report.py) adds summary.md, summary.html, cells.parquet, cells.csv, plots/ and
 verification.json; `.backstop-output.json` marks the folder as a sweep's (offchain/system/
 outputs.py: no other command replaces it). A sweep writes into a folder that is new, empty or
-its own sweep's, and only when that holds nothing but the names above: a file of the user's in
-it (or another command's output) is refused, so that nothing the sweep replaces or clears away
-(plots/, a run it cannot read, its temporary files) is ever someone else's.
+its own sweep's, and only when that holds nothing but the names above: a file or a folder (an
+empty one too) of the user's in it, or another command's output, is refused, so that nothing
+the sweep replaces or clears away (plots/, a run it cannot read, its temporary files) is ever
+someone else's.
 """
 
 from __future__ import annotations
@@ -63,14 +64,23 @@ _OWN = re.compile(
 )
 
 
+# the folders a sweep makes in its folder
+_OWN_FOLDERS = re.compile(r"^(?:runs|plots|\.[^/]+\.partial-[0-9a-f]+(?:/.*)?)$")
+
+
 def foreign_files(root: Path) -> list[str]:
-    """The files under `root` a sweep does not write (relative paths), sorted."""
+    """The files and folders under `root` a sweep does not write (relative paths; a folder's
+    ends in "/", an empty one of the user's too), sorted."""
     found = []
     for directory, dirs, names in os.walk(root):
         here = Path(directory)
-        for name in [*names, *(d for d in dirs if (here / d).is_symlink())]:
-            rel = PurePosixPath((here / name).relative_to(root).as_posix())
-            if (here / name).is_symlink() or not _OWN.match(str(rel)):
+        for name in [*names, *dirs]:
+            path = here / name
+            rel = PurePosixPath(path.relative_to(root).as_posix())
+            if name in dirs and not path.is_symlink():
+                if not _OWN_FOLDERS.match(str(rel)):
+                    found.append(f"{rel}/")
+            elif path.is_symlink() or not _OWN.match(str(rel)):
                 found.append(str(rel))
     return sorted(found)
 
@@ -124,7 +134,7 @@ class Store:
         marker = root / SWEEP_FILE
         if (output is not None and output["command"] != "sweep") or not marker.is_file():
             problem = folder_refusal(root, "sweep")
-            if problem:  # (an empty folder, or empty folders only, is filled)
+            if problem:  # (an empty folder is filled; a folder in it is the user's)
                 raise SweepError(problem)
             return False
         foreign = foreign_files(root)

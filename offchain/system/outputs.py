@@ -4,14 +4,17 @@ A command that writes a folder (simulate, compare-waterfalls, history, sweep) le
 it, `.backstop-output.json`: the command's name and every file it wrote, with its size and
 SHA-256. A folder is written only when it is
 
-- absent, or an empty folder (nothing to lose), or
-- the same command's own earlier output, as it left it: its marker names the command, and every
-  file in it is one the marker lists, unchanged (one the user deleted since is no matter).
+- absent, or an empty folder (nothing in it at all: nothing to lose), or
+- the same command's own earlier output, as it left it: its marker names the command, every
+  file in it is one the marker lists, unchanged (one the user deleted since is no matter), and
+  every folder in it is one the command wrote (one the marker lists, or one holding a file it
+  lists).
 
 Everything else is refused in one line (`OutputError`), before the run and again just before the
 swap, and left exactly as it is: a file or a symbolic link where the folder would be, a folder of
-the user's files, another command's output, a folder the command wrote to which a file was added
-or in which one was changed, a marker that cannot be read. An output written before markers
+the user's files or folders (empty folders too: `drafts/empty/` is the user's all the same),
+another command's output, a folder the command wrote to which a file or a folder was added or in
+which a file was changed, a marker that cannot be read. An output written before markers
 existed (a report's summary.md, a comparison's comparison.md, a history report, a sweep's
 sweep.json without the marker) is refused too, by name: whether it holds something of the
 user's cannot be told, so the user moves it away (or deletes it) and runs the command again.
@@ -36,7 +39,7 @@ from pathlib import Path
 from typing import Any
 
 MARKER = ".backstop-output.json"
-FORMAT = 1
+FORMAT = 2  # 2: the marker lists the folders it wrote too ("folders")
 
 # what each command's output is called in a refusal (the marker's `command` names one of these)
 COMMANDS = {
@@ -72,13 +75,23 @@ def _files(root: Path) -> list[Path]:
     return sorted(p.relative_to(root) for p in found)
 
 
-def _holds_a_file(root: Path) -> bool:
-    """Whether anything but empty folders is under `root` (stops at the first entry found)."""
-    for directory, dirs, names in os.walk(root, followlinks=False):
+def _folders(root: Path) -> list[Path]:
+    """Every directory under `root` (not `root` itself, nor a symbolic link to one), relative,
+    sorted: a folder the user made in an output, even an empty one, is theirs."""
+    found = []
+    for directory, dirs, _names in os.walk(root, followlinks=False):
         here = Path(directory)
-        if names or any((here / d).is_symlink() for d in dirs):
-            return True
-    return False
+        found += [here / d for d in dirs if not (here / d).is_symlink()]
+    return sorted(p.relative_to(root) for p in found)
+
+
+def _own_folders(listed: dict[str, Any], folders: Any) -> set[str]:
+    """The folders an output's marker accounts for: those it lists (`folders`, from markers of
+    format 2) and every folder holding a file it lists (a marker of format 1 lists no folders)."""
+    own = {str(f) for f in folders} if isinstance(folders, list) else set()
+    for name in listed:
+        own.update(p.as_posix() for p in Path(name).parents if str(p) != ".")
+    return own
 
 
 def _digest(path: Path) -> str:
@@ -89,7 +102,7 @@ def _digest(path: Path) -> str:
     return h.hexdigest()
 
 
-def _names(paths: list[Path], most: int = 3) -> str:
+def _names(paths: list[Path] | list[str], most: int = 3) -> str:
     shown = ", ".join(str(p) for p in paths[:most])
     return shown + (f" and {len(paths) - most:,} more" if len(paths) > most else "")
 
@@ -113,6 +126,11 @@ def read_marker(root: Path) -> dict[str, Any] | None:
             )
         ):
             raise ValueError("its list of files is not one")
+        folders = data.get("folders")
+        if folders is not None and not (
+            isinstance(folders, list) and all(isinstance(f, str) for f in folders)
+        ):
+            raise ValueError("its list of folders is not one")
     except (OSError, ValueError) as exc:
         why = exc.strerror if isinstance(exc, OSError) and exc.strerror else str(exc)
         if isinstance(exc, UnicodeDecodeError) or "Expecting" in why or "JSON" in why:
@@ -143,8 +161,8 @@ def folder_refusal(out_dir: Path | str, command: str) -> str | None:
     if not root.is_dir():
         return f"{root}: exists and is a file, not a folder; choose another --out"
     try:
-        if not _holds_a_file(root):
-            return None  # an empty folder (or empty folders only): nothing to lose
+        if next(os.scandir(root), None) is None:
+            return None  # an empty folder: nothing to lose (a folder in it is the user's)
         marker = read_marker(root)
     except OutputError as exc:
         return str(exc)
@@ -159,12 +177,17 @@ def folder_refusal(out_dir: Path | str, command: str) -> str | None:
                     "output; move the folder away (or delete it yourself), or choose another --out"
                 )
         # named by its first entries (a whole tree is not walked for a refusal: `--out /`)
-        top = sorted(Path(entry.name) for entry in os.scandir(root))
+        top = sorted(
+            entry.name + ("/" if entry.is_dir(follow_symlinks=False) else "")
+            for entry in os.scandir(root)
+        )
+        kind = "folders or files" if any(p.endswith("/") for p in top) else "files"
         return (
-            f"{root}: holds files no Backstop command wrote ({_names(top)}); choose another --out"
+            f"{root}: holds {kind} no Backstop command wrote ({_names(top)}); choose another --out"
         )
     try:
         entries = _files(root)
+        folders = _folders(root)
     except OSError as exc:
         return f"{root}: cannot be read ({exc.strerror or exc}); choose another --out"
     if marker["command"] != command:
@@ -177,7 +200,10 @@ def folder_refusal(out_dir: Path | str, command: str) -> str | None:
         return (
             f"{root}: holds {_what(command)} that is added to, not replaced; choose another --out"
         )
-    added = [p for p in entries if str(p) != MARKER and p.as_posix() not in listed]
+    own = _own_folders(listed, marker.get("folders"))
+    added = [p.as_posix() for p in entries if str(p) != MARKER and p.as_posix() not in listed]
+    added += [f"{p.as_posix()}/" for p in folders if p.as_posix() not in own]  # a folder: "x/"
+    added.sort()
     if added:
         return (
             f"{root}: holds {_names(added)}, which {command} did not write there; move "
@@ -214,19 +240,21 @@ def check_folder(out_dir: Path | str, command: str) -> None:
 def write_marker(root: Path, command: str, listed: bool = True) -> None:
     """Mark folder `root` as `command`'s output: with every file in it now (`listed`), or, for
     a folder that grows (a sweep), with none."""
-    files = None
+    files = folders = None
     if listed:
         files = {
             p.as_posix(): {"bytes": (root / p).stat().st_size, "sha256": _digest(root / p)}
             for p in _files(root)
             if str(p) != MARKER
         }
+        folders = [p.as_posix() for p in _folders(root)]
     data = {
         "command": command,
         "format": FORMAT,
         "written_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "note": "written by Backstop: the command that may replace this folder, and what it wrote",
         "files": files,
+        "folders": folders,
     }
     tmp = root / f".{MARKER}.tmp-{secrets.token_hex(4)}"
     try:
@@ -239,8 +267,9 @@ def write_marker(root: Path, command: str, listed: bool = True) -> None:
 def publish_folder(out_dir: Path | str, command: str, build: Callable[[Path], None]) -> None:
     """Run `build` on a fresh hidden sibling of `out_dir`, mark it as `command`'s, then swap it
     in for `out_dir`: a reader sees the old folder or the new one, never half of one. The old
-    folder is removed only after it was checked again, just before the swap (a file added
-    meanwhile is refused, and the new output left aside is removed)."""
+    folder is removed only after it was checked again, just before the swap and once more after
+    it was moved aside (a file or folder added meanwhile is refused, the old folder put back, and
+    the new output left aside is removed)."""
     out_dir = Path(os.path.abspath(out_dir))
     check_folder(out_dir, command)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
@@ -257,6 +286,11 @@ def publish_folder(out_dir: Path | str, command: str, build: Callable[[Path], No
             else:
                 old = out_dir.parent / f".{out_dir.name}.old-{secrets.token_hex(6)}"
                 out_dir.rename(old)
+                # once more where no one writes to it any longer: what came between the check
+                # and the rename is refused too, and the folder put back as it was
+                problem = folder_refusal(old, command)
+                if problem:
+                    raise OutputError(problem.replace(str(old), str(out_dir)))
         partial.rename(out_dir)
     except BaseException:
         shutil.rmtree(partial, ignore_errors=True)

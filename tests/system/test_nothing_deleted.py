@@ -44,12 +44,14 @@ def _cli(script: str):
 
 
 def snapshot(root: Path) -> dict[str, str]:
-    """Every file under `root` (relative path -> SHA-256 of its bytes): what "left as it was"
-    compares."""
+    """Every file and folder under `root` (relative path -> SHA-256 of a file's bytes, "folder"
+    for a folder, empty ones too): what "left as it was" compares."""
     return {
-        str(p.relative_to(root)): hashlib.sha256(p.read_bytes()).hexdigest()
+        str(p.relative_to(root)): (
+            hashlib.sha256(p.read_bytes()).hexdigest() if p.is_file() else "folder"
+        )
         for p in sorted(root.rglob("*"))
-        if p.is_file()
+        if p.is_file() or (p.is_dir() and not p.is_symlink())
     }
 
 
@@ -71,6 +73,15 @@ def _users_folder(tmp_path: Path) -> Path:
     return out
 
 
+def _empty_folders(tmp_path: Path) -> Path:
+    """Reported: a folder of the user's holding only empty folders (`drafts/empty/`) was taken
+    for an empty one ("nothing to lose") and deleted with them."""
+    out = tmp_path / "drafts"
+    (out / "empty").mkdir(parents=True)
+    (out / "later" / "chapters").mkdir(parents=True)
+    return out
+
+
 def _build(files: dict[str, str]):
     def build(root: Path) -> None:
         for name, text in files.items():
@@ -85,10 +96,58 @@ def _build(files: dict[str, str]):
 
 def test_folder_refusal__absent_and_empty__written(tmp_path):
     assert folder_refusal(tmp_path / "new", "simulate") is None
-    (tmp_path / "empty" / "sub").mkdir(parents=True)
+    (tmp_path / "empty").mkdir()
     assert folder_refusal(tmp_path / "empty", "simulate") is None
     publish_folder(tmp_path / "empty", "simulate", _build({"summary.md": "x"}))
     assert json.loads((tmp_path / "empty" / MARKER).read_text())["command"] == "simulate"
+
+
+def test_folder_refusal__empty_folders_only__refused_and_kept(tmp_path):
+    """Empty folders are the user's too: a folder holding nothing else is not "empty"."""
+    out = _empty_folders(tmp_path)
+    before = snapshot(out)
+    assert folder_refusal(out, "simulate") == (
+        f"{out}: holds folders or files no Backstop command wrote (empty/, later/); choose "
+        "another --out"
+    )
+    with pytest.raises(OutputError, match="holds folders or files no Backstop command wrote"):
+        publish_folder(out, "simulate", _build({"summary.md": "x"}))
+    assert snapshot(out) == before and before == {
+        "empty": "folder",
+        "later": "folder",
+        "later/chapters": "folder",
+    }
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["drafts"]
+
+
+def test_publish_folder__own_empty_folders__replaced(tmp_path):
+    """A folder the command itself wrote, even left empty, is its own (the marker lists it)."""
+    out = tmp_path / "r"
+
+    def build(root: Path) -> None:
+        (root / "plots" / "none").mkdir(parents=True)
+        (root / "summary.md").write_text("one")
+
+    publish_folder(out, "simulate", build)
+    assert json.loads((out / MARKER).read_text())["folders"] == ["plots", "plots/none"]
+    publish_folder(out, "simulate", _build({"summary.md": "two"}))
+    assert not (out / "plots").exists() and (out / "summary.md").read_text() == "two"
+
+
+def test_folder_refusal__format_1_marker__folders_holding_its_files_are_its_own(tmp_path):
+    """A marker written before markers listed folders: the folders holding its files are the
+    command's, any other (an empty one the user made) is not."""
+    out = tmp_path / "r"
+    publish_folder(out, "simulate", _build({"summary.md": "one", "data/a.csv": "1"}))
+    marker = json.loads((out / MARKER).read_text())
+    del marker["folders"]
+    marker["format"] = 1
+    (out / MARKER).write_text(json.dumps(marker))
+    assert folder_refusal(out, "simulate") is None
+    (out / "data" / "mine").mkdir()
+    assert "holds data/mine/, which simulate did not write there" in (
+        folder_refusal(out, "simulate") or ""
+    )
 
 
 def test_publish_folder__own_output_unchanged__replaced(tmp_path):
@@ -109,6 +168,8 @@ def test_publish_folder__own_output_unchanged__replaced(tmp_path):
         (lambda out: (out / "data" / "x.csv").write_text("mine"), "holds data/x.csv, which"),
         (lambda out: (out / "summary.md").write_text("edited"), "its summary.md was changed"),
         (lambda out: os.symlink("/etc", out / "link"), "holds link, which simulate"),
+        (lambda out: (out / "mine").mkdir(), "holds mine/, which simulate did not write"),
+        (lambda out: (out / "data" / "keep" / "x").mkdir(parents=True), "holds data/keep/, "),
         (
             lambda out: (out / MARKER).write_text("{"),
             re.escape(f"its {MARKER} cannot be read (not JSON)"),
@@ -280,11 +341,26 @@ def test_out__a_finished_sweep__refused_untouched(outputs, command):
 def test_each_command__users_files_and_other_outputs__refused_untouched(tmp_path, outputs, command):
     args = {"simulate": SIMULATE, "compare-waterfalls": COMPARE, "sweep": SWEEP}[command]
     others = [outputs[c] for c in outputs if c != command]
-    for out in [_users_folder(tmp_path), *others]:
+    for out in [_users_folder(tmp_path), _empty_folders(tmp_path), *others]:
         before = snapshot(out)
         result = CliRunner().invoke(_cli(command), [*args, "--out", str(out)])
         refused(result, command, str(out))
         assert snapshot(out) == before, out
+
+
+@pytest.mark.parametrize("command", ["simulate", "compare-waterfalls", "sweep"])
+def test_each_command__a_folder_made_in_its_own_output__refused_untouched(tmp_path, command):
+    """Reported: a folder the user made inside an earlier output was deleted when the command
+    ran again (a file there was refused, a folder was not looked at)."""
+    args = {"simulate": SIMULATE, "compare-waterfalls": COMPARE, "sweep": SWEEP}[command]
+    out = tmp_path / "own"
+    assert CliRunner().invoke(_cli(command), [*args, "--out", str(out)]).exit_code == 0
+    (out / "plots").mkdir(exist_ok=True)
+    (out / "plots" / "keep").mkdir()
+    before = snapshot(out)
+    result = CliRunner().invoke(_cli(command), [*args, "--out", str(out)])
+    refused(result, command, "plots/keep/", "did not write there" if command != "sweep" else "")
+    assert snapshot(out) == before
 
 
 @pytest.mark.parametrize("command", ["simulate", "compare-waterfalls"])
@@ -321,7 +397,8 @@ def test_history__users_files_other_outputs_refused__its_own_replaced(tmp_path, 
         return out_dir / "summary.md", ["a line"], True
 
     cli.callback.__globals__["write"] = write
-    for out in [_users_folder(tmp_path), outputs["simulate"], outputs["sweep"]]:
+    users = [_users_folder(tmp_path), _empty_folders(tmp_path)]
+    for out in [*users, outputs["simulate"], outputs["sweep"]]:
         before = snapshot(out)
         refused(CliRunner().invoke(cli, ["--out", str(out)]), "history", str(out))
         assert snapshot(out) == before
