@@ -26,9 +26,15 @@ from pathlib import Path
 import click
 
 from offchain.backends.anvil import AnvilError
+from offchain.history.backstop import COUNTERFACTUALS, settings_problem
 from offchain.history.days import DAYS as DAY_FILES
 from offchain.history.days import day as day_file
-from offchain.history.days.settings import SettingError, check_together, parse_overrides
+from offchain.history.days.settings import (
+    SettingError,
+    check_together,
+    parse_overrides,
+    repeated_settings,
+)
 from offchain.history.report import write
 from offchain.report.documents import ReportError, check_out_dir
 from offchain.sim.run.setup import SimulationError
@@ -49,6 +55,7 @@ def _overrides(ctx: click.Context) -> tuple[dict[str, object], list[str]]:
     out: dict[str, object] = {}
     problems = []
     settings = day_file(day).SETTINGS
+    problems += repeated_settings(pairs)  # (the last was taken in silence)
     for pair in pairs:
         try:
             # each alone, so that every mistake is named (parse_overrides checks them together)
@@ -60,7 +67,11 @@ def _overrides(ctx: click.Context) -> tuple[dict[str, object], list[str]]:
             check_together(settings, out)
         except SettingError as exc:
             problems.append(str(exc))
-    return out, problems
+    if not problems and out:
+        # the eve's scenario under Backstop, held to a scenario file's rules (sim/scenario)
+        problem = settings_problem(out, COUNTERFACTUALS[day])
+        problems += problem.splitlines() if problem else []
+    return out, list(dict.fromkeys(problems))  # (a setting repeated is named once)
 
 
 def _problems(ctx: click.Context) -> list[str]:

@@ -62,6 +62,7 @@ from typing import Any
 import yaml
 
 from offchain.history.days import DayData, day, load
+from offchain.history.days.eve_2020 import PopulationError
 from offchain.history.days.settings import Values
 from offchain.history.days.settings import values as day_values
 from offchain.history.replay.flip import DayResult
@@ -69,6 +70,7 @@ from offchain.report.tables import paid_by_layer, realized_bad_debt, uncovered_l
 from offchain.sim.results.tables import SimulationResult
 from offchain.sim.run.replay import Replay, replay
 from offchain.sim.scenario.load import BUILTIN_DIR, ScenarioError, load_scenario, with_phase
+from offchain.sim.scenario.market import OPEN_ONLY_KEYS
 from offchain.sim.scenario.timeline import oracle_phase, period_phases
 from offchain.sim.scenario.types import Scenario
 from offchain.system.config import DEFAULT_CONFIG, load_config
@@ -119,24 +121,34 @@ def _fraction_text(x: Fraction) -> str:
         return format(Decimal(x.numerator) / Decimal(x.denominator), "f")
 
 
-def market_keys(v: Values) -> dict[str, object]:
-    """The scenario's outside market from the day's calibration (days/calibration.py): the same
-    venue, resale delay and DAI price as the day's model of MakerDAO."""
+# the day's settings that are the scenario's [market] keys (market_keys), by setting
+MARKET_SETTINGS = {
+    "impact_coefficient": "impact_coefficient",
+    "venue_share": "venue_share",
+    "impact_decay": "impact_decay",
+    "venue_window": "venue_window",
+    "resale_hours": "resale_delay",
+    "dai_price": "stable_price",
+}
+
+
+def _venue_keys(v: Values) -> dict[str, object]:
+    """The [market] keys of the day's outside venue (MARKET_SETTINGS), as a file gives them."""
     return {
-        "outside": v.outside,
-        **(
-            {
-                "impact_coefficient": _fraction_text(v.impact_coefficient),
-                "venue_share": _fraction_text(v.venue_share),
-                "impact_decay": v.impact_decay,
-                "venue_window": v.venue_window,
-                "resale_delay": int(v.resale_hours * 3600),
-            }
-            if v.outside == "open"
-            else {}
-        ),
+        "impact_coefficient": _fraction_text(v.impact_coefficient),
+        "venue_share": _fraction_text(v.venue_share),
+        "impact_decay": v.impact_decay,
+        "venue_window": v.venue_window,
+        "resale_delay": int(v.resale_hours * 3600),
         "stable_price": _fraction_text(v.dai_price),
     }
+
+
+def market_keys(v: Values) -> dict[str, object]:
+    """The scenario's outside market from the day's calibration (days/calibration.py): the same
+    venue, resale delay and DAI price as the day's model of MakerDAO; a closed market (`--set
+    outside=closed`) has none of them (a scenario file refuses them there)."""
+    return {"outside": v.outside, **(_venue_keys(v) if v.outside == "open" else {})}
 
 
 COUNTERFACTUALS = {
@@ -280,6 +292,9 @@ def scenario_data(v: Values | None = None, cf: Counterfactual = BLACK_THURSDAY) 
     data["scenario"]["name"] = cf.name
     data["scenario"]["description"] = cf.description
     data["vaults"] = {"book": "book.csv"}
+    if v.outside != "open":  # the built-in's venue is open: a closed market keeps none of it
+        for key in OPEN_ONLY_KEYS:
+            data["market"].pop(key, None)
     data["market"].update(market_keys(v))
     data["keepers"]["taker_capital"] = str(cf.taker_capital(v))
     if cf.taker_mode is not None:
@@ -287,6 +302,56 @@ def scenario_data(v: Values | None = None, cf: Counterfactual = BLACK_THURSDAY) 
     data["keepers"]["debt_auction_capital"] = str(DEBT_AUCTION_CAPITAL * cf.size_factor)
     data["protocol"]["config"] = "config.toml"
     return data
+
+
+def settings_problem(
+    overrides: dict[str, object], cf: Counterfactual = BLACK_THURSDAY
+) -> str | None:
+    """Why the day's settings with `overrides` (`--set`) make no scenario Backstop's side can
+    run, in the scenario file's own words (the loader's checks, sim/scenario), each key named as
+    the `--set` that gave it; None: they do. A setting given explicitly is put in the scenario
+    even where market_keys would leave it out, so that `--set outside=closed --set
+    venue_share=0.05` is refused as the same pair in a scenario file is ("applies only to an
+    open market"), not run with the share in silence. The eve's vaults, book and config are
+    built and loaded in a scratch folder, as the run does (about a second)."""
+    v = values(overrides, cf)
+    try:
+        data = scenario_data(v, cf)
+        # (resale_hours is left out: under a closed market the model of MakerDAO's day still
+        # resells after it, outside.py, so the setting is not idle)
+        data["market"].update(
+            {
+                key: value
+                for key, value in _venue_keys(v).items()
+                if _setting(key) in overrides and (v.outside == "open" or key != "resale_delay")
+            }
+        )
+        with tempfile.TemporaryDirectory() as scratch:
+            path = write_inputs(Path(scratch), v, cf)
+            path.write_text(yaml.safe_dump(data, sort_keys=False))
+            try:
+                load_scenario(str(path))
+            except ScenarioError as exc:
+                lines = [line.removeprefix(f"{path}: ") for line in str(exc).splitlines()]
+                return "\n".join(_as_setting(line) for line in lines)
+    except PopulationError as exc:
+        return f"--set: the eve's vaults cannot be drawn under these settings: {exc}"
+    return None
+
+
+def _setting(key: str) -> str:
+    """The day's setting that gives [market] `key` (MARKET_SETTINGS), or the key itself."""
+    return next((s for s, k in MARKET_SETTINGS.items() if k == key), key)
+
+
+def _as_setting(line: str) -> str:
+    """A scenario loader's line about the eve's scenario, named by the `--set` that gave it."""
+    field, sep, why = line.partition(": ")
+    table, _, key = field.partition(".")
+    why = why.replace("market.outside is closed", "--set outside=closed")
+    if sep and table == "market" and (key in MARKET_SETTINGS.values() or key == "outside"):
+        return f"--set {_setting(key)}: {why}"
+    return f"--set: the eve's scenario under Backstop refuses these settings: {line}"
 
 
 def write_inputs(

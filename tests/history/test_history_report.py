@@ -11,7 +11,9 @@ import pytest
 from click.testing import CliRunner
 from helpers import script_cli
 
-from offchain.history.days import ROOT
+from offchain.history.backstop import COUNTERFACTUALS, scenario_data, settings_problem
+from offchain.history.backstop import values as eve_values
+from offchain.history.days import ROOT, day
 from offchain.history.days.settings import Band
 from offchain.history.keepers.transactions import Counts, gas_policy
 from offchain.history.replay.flip import AuctionRow, DayResult, KeeperRow
@@ -28,6 +30,7 @@ from offchain.history.report import (
 )
 from offchain.model.fixed_point import RAD, WAD
 from offchain.sim.scenario.load import load_scenario
+from offchain.sim.scenario.market import OPEN_ONLY_KEYS
 from offchain.sim.strategies.actions import Latency
 
 
@@ -171,12 +174,41 @@ def test_the_day__headline_verdicts_are_the_bands_of_that_run(tmp_path):
         (["--day", "may-2021", "--set", "gas_scale=10", "--set", "block_gas=1_000_000"],
          ["history: --set block_gas: 1,000,000 is below the day's dearest call (gas_flash_take "
           "300,000 x gas_scale 10), which no block would hold; 0: no bound"]),
+        # issue 74: a setting given twice (the last was taken in silence), named once
+        (["--set", "bidders=3", "--set", "bidders=4"], ["history: --set bidders given 2 times: "
+                                                        "give each setting once"]),
+        (["--set", "x=1", "--set", "x=2"], [
+            "history: --set x given 2 times: give each setting once",
+            "history: --set x: no such setting of this day (one of " + ", ".join(
+                day("black-thursday-2020").SETTINGS) + ")"]),
+        # issue 74: the venue's settings under a closed market, held to a scenario file's rule
+        # (the pair ran, the share ignored; the same pair in a scenario file is refused)
+        (["--set", "outside=closed", "--set", "venue_share=0.05"], [
+            "history: --set venue_share: applies only to an open market (--set outside=closed)"]),
+        (["--day", "may-2021", "--set", "outside=closed", "--set", "dai_price=1.01"], [
+            "history: --set dai_price: applies only to an open market (--set outside=closed)"]),
+        (["--set", "impact_decay=60", "--set", "outside=closed"], [
+            "history: --set impact_decay: applies only to an open market (--set "
+            "outside=closed)"]),
     ],
 )  # fmt: skip
 def test_history_cli__bad_input__one_line_each_exit_2(args, lines):
     result = CliRunner().invoke(script_cli("history"), args)
     assert result.exit_code == 2
     assert result.output.splitlines() == lines
+
+
+@pytest.mark.parametrize("name", ["black-thursday-2020", "may-2021"])
+def test_settings_problem__a_closed_market__backstops_scenario_loads_without_the_venue(name):
+    """`--set outside=closed` alone: the eve's scenario drops the built-in's open venue (its
+    venue_share, resale_delay, stable_price), which a scenario file refuses under a closed
+    market; resale_hours stays a setting of MakerDAO's side (its keepers resell all the same)."""
+    cf = COUNTERFACTUALS[name]
+    assert settings_problem({"outside": "closed"}, cf) is None
+    assert settings_problem({"outside": "closed", "resale_hours": 2}, cf) is None
+    market = scenario_data(eve_values({"outside": "closed"}, cf), cf)["market"]
+    assert market["outside"] == "closed" and not set(market) & set(OPEN_ONLY_KEYS)
+    assert settings_problem({"venue_share": Fraction(1, 20)}, cf) is None  # open: the file's
 
 
 def test_history_cli__an_unknown_setting__one_line_naming_the_day_s(tmp_path):

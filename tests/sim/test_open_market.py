@@ -235,6 +235,42 @@ def test_a_price_file_without_volume__closed_and_said__open_refused(tmp_path):
         load_scenario(str(_scenario(tmp_path, f'prices = "{bare}"\noutside = "open"')))
 
 
+@pytest.mark.parametrize("zero", ["0", "0.0", "0e5"])
+def test_a_price_file_with_no_volume_on_any_row__closed_and_said__open_refused(tmp_path, zero):
+    """Issue 74: a price file whose volume_eth is 0 on every row ran an open market that sold
+    thousands of tokens into no volume without a word. It has no venue to sell into: closed and
+    said (the headline's note), and an explicit `outside = "open"` refused in one line; a file
+    with some bars of no volume (a quiet bar) stays open."""
+    rows = (DATA / "eth_usd_2020-03-12.csv").read_text().splitlines()
+    volume = rows[0].split(",").index("volume_eth")
+
+    def with_volumes(name: str, keep_first: bool) -> Path:
+        out = [rows[0]]
+        for i, row in enumerate(rows[1:]):
+            cells = row.split(",")
+            cells[volume] = cells[volume] if keep_first and i == 0 else zero
+            out.append(",".join(cells))
+        path = tmp_path / name
+        path.write_text("\n".join(out) + "\n")
+        return path
+
+    none = with_volumes("none.csv", keep_first=False)
+    m = load_scenario(str(_scenario(tmp_path, f'prices = "{none}"'))).market
+    assert m.outside == "closed"
+    assert m.outside_note == (
+        "the price file's volume_eth is 0 on every row (no volume to sell into)"
+    )
+    assert load_scenario(str(none)).market.outside == "closed"  # a bare CSV: the same
+    with pytest.raises(ScenarioError) as exc:
+        load_scenario(str(_scenario(tmp_path, f'prices = "{none}"\noutside = "open"')))
+    assert str(exc.value).endswith(
+        "market.outside: open needs the price file's high, low and volume_eth: the price file's "
+        "volume_eth is 0 on every row (no volume to sell into)"
+    ) and "\n" not in str(exc.value)
+    some = with_volumes("some.csv", keep_first=True)
+    assert load_scenario(str(_scenario(tmp_path, f'prices = "{some}"'))).market.outside == "open"
+
+
 def test_a_bad_row_of_the_venues_columns__refused_naming_its_line(tmp_path):
     """Issue 65: a price file with the venue's columns and one bad cell in them (a NaN high, a
     negative volume) ran with the market closed, the run's first lines naming the problem

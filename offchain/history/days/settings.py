@@ -19,6 +19,7 @@ __all__ = [
     "Values",
     "check_together",
     "parse_overrides",
+    "repeated_settings",
     "values",
 ]
 
@@ -127,6 +128,18 @@ def parse_overrides(
     if together:
         check_together(settings, out)
     return out
+
+
+def repeated_settings(pairs: tuple[str, ...]) -> list[str]:
+    """A setting given more than once among the `--set` pairs, one line each (the last value
+    was taken in silence: `--set takers=21 --set takers=3` ran 3)."""
+    names = [pair.partition("=")[0].strip() for pair in pairs if "=" in pair]
+    counts = {name: names.count(name) for name in dict.fromkeys(names) if name}
+    return [
+        f"--set {name} given {n} times: give each setting once"
+        for name, n in counts.items()
+        if n > 1
+    ]
 
 
 def check_together(settings: dict[str, Setting], overrides: dict[str, object]) -> None:

@@ -202,6 +202,19 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
     )
 
 
+# the [market] keys of the outside venue, which a closed market refuses ("applies only to an open
+# market"): history's `--set` is held to the same rule (offchain/history/backstop.py)
+OPEN_ONLY_KEYS = (
+    "impact_coefficient",
+    "venue_share",
+    "impact_decay",
+    "venue_window",
+    "resale_delay",
+    "stable_price",
+    "stable_prices",
+)
+
+
 def _to_wad(value: Any) -> int:
     with localcontext() as ctx:
         ctx.prec = 80
@@ -215,7 +228,6 @@ def _read_outside(
     so, or, absent, where the price file has the venue's columns (VENUE_COLUMNS) and no closed
     market's impact is asked for (a non-zero `impact_depth`, the market before the venue)."""
     wanted = r.read("outside") if "outside" in r.table else None
-    venue_keys = ("impact_coefficient", "venue_share", "impact_decay", "venue_window")
     params = VenueParams(
         coefficient=_to_wad(r.read("impact_coefficient")),
         share=_to_wad(r.read("venue_share")),
@@ -238,7 +250,7 @@ def _read_outside(
         if price == 0:  # (the schema's bound is > 0; 1e-30 is that, and 0 in wad)
             raise r.fail("stable_price", "is below one part in 10^18")
         stable = StablePrice.constant(price)
-    open_only = (*venue_keys, "resale_delay", "stable_price", "stable_prices")
+    open_only = OPEN_ONLY_KEYS
     if impact_depth and wanted == "open":
         raise r.fail(
             "impact_depth",
@@ -260,6 +272,11 @@ def _read_outside(
             # a bad row of the venue's columns (a NaN high, a negative volume) closed the
             # market in silence, the run's first lines naming it without its line: refused
             raise ScenarioError(str(exc) if source.bare else f"{r.where}.prices: {exc}") from None
+        if candles is not None and not any(candles.columns["volume_eth"]):
+            # an open venue over no volume has no depth: the liquidations' sales went into it
+            # as if it were one, in silence; no volume is no venue data (closed, and named)
+            note = "the price file's volume_eth is 0 on every row (no volume to sell into)"
+            candles = None
     if wanted == "closed" or candles is None:
         if wanted == "open":
             raise r.fail("outside", f"open needs the price file's high, low and volume_eth: {note}")
