@@ -56,7 +56,7 @@ from offchain.report.rehearsal import DAYS
 from offchain.sim.scenario.market_data import DataError
 from offchain.sim.scenario.reader import ScenarioError
 from offchain.system import governance
-from offchain.system.cli import failing, one_line_usage
+from offchain.system.cli import choice_list, failing, file_problem, one_line_usage
 from offchain.system.config import ConfigError
 from offchain.system.files import toml_text
 from offchain.system.governance import ProposalError
@@ -301,19 +301,16 @@ def rehearse(
     """Run queued proposal ID on a fork of the devnet past its delay; check the fork against the
     model and the invariants; run the live book through the crash days before and after it."""
     problems = _problems(click.get_current_context())
-    chosen = [] if days.strip() == "none" else [x.strip() for x in days.split(",") if x.strip()]
-    unknown = [x for x in chosen if x not in DAYS]
-    if unknown or (not chosen and days.strip() != "none"):
-        problems.append(
-            f"--days: {', '.join(unknown) or repr(days)} is no crash day "
-            f"(the days: {', '.join(DAYS)}; or none)"
-        )
+    # (a day twice, or none beside a day, ran in silence)
+    chosen, day_problems = choice_list("--days", days, DAYS, "crash day")
+    problems += day_problems
     out = Path(out_dir or f"reports/rehearsal-{proposal_id}")
     refusal = folder_refusal(out, "govern-rehearse")
     if refusal:
         problems.append(f"--out: {refusal}")
-    if proposal_path is not None and not Path(proposal_path).is_file():
-        problems.append(f"--proposal: {proposal_path}: no such file")
+    if proposal_path is not None:  # (a folder was "no such file")
+        problem = file_problem("--proposal", proposal_path, "the proposal's file")
+        problems += [problem] if problem else []
     if problems:
         fail("\n".join(problems))
     record, d, chain, node = _connect(rpc, deployment_path, None)

@@ -169,10 +169,56 @@ def directory_problem(option: str, value: str | Path, write: bool = True) -> str
     return None
 
 
+def choice_list(
+    option: str, text: str, choices: tuple[str, ...], what: str, none: str | None = "none"
+) -> tuple[list[str], list[str]]:
+    """A comma-separated list of `choices` (each `what`, "crash day") given to `option` (`--days
+    a,b`): the entries in order, and every mistake, one line each: an entry that is no choice,
+    one given twice (it ran once, in silence), `none` (the word for no entry) beside entries (it
+    said both at once), no entry at all. Blanks around entries are ignored."""
+    given = [x.strip() for x in text.split(",") if x.strip()]
+    problems = []
+    allowed = f"the {what}s: {', '.join(choices)}" + (f"; or {none}" if none else "")
+    unknown = [x for x in dict.fromkeys(given) if x not in choices and x != none]
+    if unknown:
+        are = f"is no {what}" if len(unknown) == 1 else f"are no {what}s"
+        problems.append(f"{option}: {', '.join(unknown)} {are} ({allowed})")
+    twice = [x for x in dict.fromkeys(given) if given.count(x) > 1]
+    if twice:
+        problems.append(f"{option}: {', '.join(twice)} given more than once: give each once")
+    if none and none in given and len(set(given)) > 1:
+        others = ", ".join(x for x in dict.fromkeys(given) if x != none)
+        problems.append(
+            f"{option}: {none} and {others} together contradict each other: give {none} alone, "
+            f"or the {what}s"
+        )
+    if not given:
+        problems.append(f"{option}: {text!r} is no {what} ({allowed})")
+    return ([] if none in given else list(dict.fromkeys(given))), problems
+
+
+def file_problem(option: str, value: str, what: str) -> str | None:
+    """Why `value`, given to `option` as a file to read (`--proposal`), names none, or None:
+    empty, a folder ("no such file" said of a folder misled), absent, or no regular file (a
+    device, a pipe)."""
+    if not str(value).strip():
+        return f"{option}: {value!r} is empty: give {what}"
+    path = Path(value).expanduser()
+    if path.is_dir():
+        return f"{option}: {value} is a folder, not a file: give {what}"
+    if not _exists(path):
+        return f"{option}: {value}: no such file"
+    if not path.is_file():
+        return f"{option}: {value} is not a regular file: give {what}"
+    return None
+
+
 __all__ = [
     "FiniteFloatRange",
+    "choice_list",
     "directory_problem",
     "failing",
+    "file_problem",
     "one_line_usage",
     "repeated_options",
     "unwritable",
