@@ -31,16 +31,23 @@ VYPER_LINE_LENGTH := 100
 help:
 	@echo "make run | make deploy | make devnet | make keepers | make market | make reconcile | make test | make test-fast | make test-hardhat | make fuzz | make mutate | make bench | make gas-check | make lint | make format | make setup | make clean"
 
+# a line before each install says what it is and how long (pip and npm are quiet for minutes);
+# each runs only when its stamp is older than its pins, so a second command prints none of it
 $(PY_STAMP): pyproject.toml constraints.txt
+	@echo "setup: installing the pinned Python dependencies (Ape, Vyper 0.4.3, pandas, Dask, ...)" \
+	  "into $(VENV): a couple of minutes, quiet until done; only once (again when the pins change)"
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@# (the grep drops a harmless warning this machine's pip configuration prints per package)
-	{ $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e . 2>&1; \
+	@{ $(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt -e . 2>&1; \
 	  echo $$? > $(VENV)/.pip-status; } | grep -v "is ignored: it is neither" || true
 	@exit $$(cat $(VENV)/.pip-status)
+	@echo "setup: $(VENV) is ready"
 	@touch $@
 
 $(NODE_STAMP): package.json package-lock.json
-	npm install --no-audit --no-fund --loglevel=error
+	@echo "setup: installing Anvil, Hardhat and pyright (package.json) into node_modules: about a" \
+	  "minute; only once (again when the pins change)"
+	@npm install --no-audit --no-fund --loglevel=error
 	@anvil --version | head -n1
 	@echo "hardhat $$(hardhat --version)"
 	@touch $@

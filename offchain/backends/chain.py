@@ -7,6 +7,7 @@ stateful fuzzing on a real node affordable. Ape compiles and supplies the artifa
 from __future__ import annotations
 
 import itertools
+import logging
 import time
 from collections.abc import Iterable
 from typing import Any
@@ -325,6 +326,37 @@ def reader_code(project: Any) -> str:
     return project.get_contract("BatchReader").contract_type.runtime_bytecode.bytecode
 
 
+class _OneLineCompileLog(logging.Filter):
+    """ape-vyper says a compile in one record of many lines: "Compiling using Vyper compiler
+    '0.4.3'.", then "Input:" and every source, a tab before each (40 lines on a first run or
+    after a contract changed, in the middle of a command's output; `make run`'s stray "Input:").
+    The record is kept, as one line that says what happens: the files' count and that it is
+    done once (Ape keeps the result in .build/)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        text = record.getMessage()
+        if text.startswith("Compiling using Vyper compiler") and "\nInput:" in text:
+            head, _, sources = text.partition("\nInput:")
+            files = [x for x in sources.split() if x]
+            record.msg = (
+                f"{head.rstrip('.')}: {len(files)} files (the first run, or a contract changed; "
+                "kept in .build/, about a minute)"
+            )
+            record.args = ()
+        return True
+
+
+_COMPILE_LOG = _OneLineCompileLog()
+
+
+def one_line_compile_log() -> None:
+    """Put _OneLineCompileLog on Ape's logger (once; before anything compiles)."""
+    from ape.logging import logger
+
+    if _COMPILE_LOG not in logger._logger.filters:
+        logger._logger.addFilter(_COMPILE_LOG)
+
+
 def project_code() -> tuple[dict[str, tuple[list[dict], str]], str]:
     """The compiled contracts of this checkout (through Ape's project: compiles what changed) and
     the BatchReader's code: what a ChainBackend deploys and reads with."""
@@ -337,7 +369,8 @@ def load_artifacts(
     project: Any, names: Iterable[str] = MODEL_FACTORIES
 ) -> dict[str, tuple[list[dict], str]]:
     """ABI and deployment bytecode of the contracts `names` (default: every deployable one) that
-    Ape compiled for `project`."""
+    Ape compiled for `project` (compiling what changed, said in one line)."""
+    one_line_compile_log()
     artifacts = {}
     for name in names:
         contract_type = project.get_contract(name).contract_type
