@@ -56,7 +56,13 @@ from offchain.report.rehearsal import DAYS
 from offchain.sim.scenario.market_data import DataError
 from offchain.sim.scenario.reader import ScenarioError
 from offchain.system import governance
-from offchain.system.cli import choice_list, failing, file_problem, one_line_usage
+from offchain.system.cli import (
+    choice_list,
+    failing,
+    file_problem,
+    one_line_group,
+    one_line_usage,
+)
 from offchain.system.config import ConfigError
 from offchain.system.files import toml_text
 from offchain.system.governance import ProposalError
@@ -157,7 +163,7 @@ def _node_errors(command: Any) -> Any:
     return run
 
 
-@click.group()
+@click.group(cls=one_line_group("govern"))
 def cli() -> None:
     """Governance's proposals through the Timelock (docs/governance.md)."""
 

@@ -77,6 +77,29 @@ def one_line_usage(
     return OneLineUsage
 
 
+def one_line_group(command: str) -> type[click.Group]:
+    """`@click.group(cls=one_line_group("govern"))`: a command that is not one of the group's
+    (`govern cancle`) is one line naming the commands, exit status 2, as `one_line_usage` says a
+    subcommand's mistakes, instead of click's usage block (four lines: usage, a hint, a blank
+    line, the error)."""
+
+    class OneLineGroup(click.Group):
+        def resolve_command(
+            self, ctx: click.Context, args: list[str]
+        ) -> tuple[str | None, click.Command | None, list[str]]:
+            try:
+                return super().resolve_command(ctx, args)
+            except click.UsageError as exc:
+                message = " ".join(x.strip() for x in exc.format_message().splitlines())
+                message = message.rstrip(".")
+                known = ", ".join(self.list_commands(ctx))
+                click.echo(f"{command}: {message} (the commands: {known})", err=True)
+                sys.exit(2)
+
+    OneLineGroup.__name__ = OneLineGroup.__qualname__ = f"OneLineGroup[{command}]"
+    return OneLineGroup
+
+
 def repeated_options(order: list[click.Parameter]) -> list[str]:
     """An option that takes one value, given more than once (`--vaults 10 --vaults 20`): one
     line each. A flag given twice says the same thing twice, and `multiple` options are lists."""
@@ -219,6 +242,7 @@ __all__ = [
     "directory_problem",
     "failing",
     "file_problem",
+    "one_line_group",
     "one_line_usage",
     "repeated_options",
     "unwritable",

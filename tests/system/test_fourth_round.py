@@ -110,6 +110,17 @@ def test_govern_rehearse__days_and_proposal__refused_before_any_node(tmp_path, a
     assert list(tmp_path.iterdir()) == []
 
 
+@pytest.mark.parametrize("args", [["cancle", "1"], ["nope"], ["1e400"]])
+def test_govern__a_command_that_is_none_of_its__one_line_naming_them(args):
+    """Found on the fourth round: `govern <no such command>` printed click's usage block (four
+    lines) where every other mistake is one line."""
+    result = CliRunner(mix_stderr=False).invoke(script_cli("govern"), args)
+    assert result.exit_code == 2 and result.stdout == ""
+    (line,) = _lines(result.stderr)
+    assert line.startswith(f"govern: No such command '{args[0]}' (the commands: ")
+    assert "propose" in line and "rehearse" in line
+
+
 # ---------------------------------------------------------------- what the compile prints
 
 
