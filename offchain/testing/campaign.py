@@ -62,6 +62,7 @@ from hypothesis.internal.conjecture import engine as hypothesis_engine
 from hypothesis.stateful import run_state_machine_as_test
 
 from offchain.backends import Divergence
+from offchain.system.outputs import describe_json
 from offchain.testing import constants, stats
 from offchain.testing.checking import StateDiffers
 from offchain.testing.differential import MACHINES, make_machine
@@ -496,10 +497,22 @@ def read_record(path: Path) -> CampaignRecord:
     except FileNotFoundError:
         raise ValueError(f"no record at {path}") from None
     except (OSError, UnicodeDecodeError, json.JSONDecodeError, RecursionError) as exc:
-        raise ValueError(f"{path} is not a campaign record ({type(exc).__name__})") from None
+        # said in words (the exception's class name was the reason: "(JSONDecodeError)")
+        if isinstance(exc, IsADirectoryError):
+            why = "a folder"
+        elif isinstance(exc, OSError):
+            why = f"cannot be read: {exc.strerror or exc}"
+        elif isinstance(exc, UnicodeDecodeError):
+            why = "not UTF-8 text"
+        elif isinstance(exc, RecursionError):
+            why = "JSON nested too deeply"
+        else:
+            why = "an empty file" if not exc.doc.strip() else "not JSON"
+        raise ValueError(f"{path} is not a campaign record ({why})") from None
     names = {f.name for f in fields(CampaignRecord)}
     if not isinstance(data, dict) or not {"steps", "seeds", "base_seed"} <= set(data):
-        raise ValueError(f"{path} is not a campaign record")
+        kind = describe_json(data)
+        raise ValueError(f"{path} is not a campaign record" + (f" (it is {kind})" if kind else ""))
     if not data.get("code_digest") or not data.get("worker_steps") or not data.get("segments"):
         raise ValueError(
             f"{path} was written before campaigns could be resumed (no code digest, steps per "

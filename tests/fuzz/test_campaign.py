@@ -403,8 +403,8 @@ def _written(tmp_path, record: CampaignRecord | None = None, text=None, data=Non
 @pytest.mark.parametrize(
     "text, data, phrase",
     [
-        (b"\x89PNG\r\n\x1a\n\x00\xff", None, "is not a campaign record (UnicodeDecodeError)"),
-        (b"{nope", None, "is not a campaign record (JSONDecodeError)"),
+        (b"\x89PNG\r\n\x1a\n\x00\xff", None, "is not a campaign record (not UTF-8 text)"),
+        (b"{nope", None, "is not a campaign record (not JSON)"),
         (None, [1, 2], "is not a campaign record"),
         (None, {"steps": 1}, "is not a campaign record"),
         # the record before --resume existed: no digest, steps per worker or runs
@@ -428,7 +428,7 @@ def _written(tmp_path, record: CampaignRecord | None = None, text=None, data=Non
         (None, {**asdict(_record()), "target_steps": None}, "is not a count of steps"),
         # nested deeper than Python's recursion limit (set to its default in the test: a raised
         # limit lets the C decoder overflow the stack instead)
-        (b"[" * 5_000, None, "is not a campaign record (RecursionError)"),
+        (b"[" * 5_000, None, "is not a campaign record (JSON nested too deeply)"),
         (None, {**asdict(_record()), "rules": {"r": {}}}, "rules are not counts (hits, ok, sent"),
         (
             None,

@@ -121,6 +121,28 @@ def test_govern__a_command_that_is_none_of_its__one_line_naming_them(args):
     assert "propose" in line and "rehearse" in line
 
 
+@pytest.mark.parametrize(
+    "content, why",
+    [
+        (b"", "(an empty file)"),
+        (b"my notes\n", "(not JSON)"),
+        (b"\x89PNG\r\n\x1a\n\x00\xff", "(not UTF-8 text)"),
+        (b'{"kill_rate": 1.0, "mutants": [], "killed": 1}', "(it is a mutation run's record)"),
+        (b'{"contracts": {}, "code_hashes": {}}', "(it is a deployment record)"),
+    ],
+)
+def test_fuzz_resume__a_file_that_is_no_record__said_in_words(tmp_path, content, why):
+    """Found on the fourth round: `fuzz --resume --out notes.txt` gave the reason as an
+    exception's class name, "(JSONDecodeError)". It says what the file is now."""
+    path = tmp_path / "record ü.json"
+    path.write_bytes(content)
+    result = CliRunner(mix_stderr=False).invoke(
+        script_cli("fuzz"), ["--resume", "--out", str(path)]
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.stderr) == [f"fuzz: --resume: {path} is not a campaign record {why}"]
+
+
 # ---------------------------------------------------------------- what the compile prints
 
 
