@@ -330,7 +330,8 @@ def _scenario_and_out(
     show_default=True,
     help="all: also run the model at every phase of the oracle's period and report the spread "
     "of the headline figures (min, median, max; the headline gives the median and the worst); "
-    "auto: all for a replay of a real day (a price CSV), one for a synthetic path.",
+    "auto: all for a replay of a real day (a price CSV), one for a synthetic path or with "
+    "--oracle-phase.",
 )
 @click.option(
     "--gas",
@@ -403,7 +404,10 @@ def cli(
             bars.close()
     result, reconciliation = done.result, done.reconciliation
     model, chain = done.model, done.chain
-    every_phase = phases == "all" or (phases == "auto" and scenario.market.synthetic is None)
+    # (auto with --oracle-phase P ran every phase too, where the README says P runs one)
+    every_phase = phases == "all" or (
+        phases == "auto" and scenario.market.synthetic is None and phase is None
+    )
     extra, lines = _sections(
         scenario,
         model,

@@ -143,6 +143,22 @@ def test_fuzz_resume__a_file_that_is_no_record__said_in_words(tmp_path, content,
     assert _lines(result.stderr) == [f"fuzz: --resume: {path} is not a campaign record {why}"]
 
 
+@pytest.mark.parametrize(
+    "phases, every",
+    [([], False), (["--phases", "auto"], False), (["--phases", "all"], True)],
+)
+def test_simulate_oracle_phase__runs_that_phase_alone_unless_phases_all(tmp_path, phases, every):
+    """Found on the fourth round: the README says `--oracle-phase P` runs one phase; under the
+    default `--phases auto` a real day's replay ran all six beside it, as if not given."""
+    args = ["--backend", "model", "--vaults", "10", "--oracle-phase", "600", *phases]
+    result = CliRunner(mix_stderr=False).invoke(
+        script_cli("simulate"), [*args, "--out", str(tmp_path / "r")]
+    )
+    assert result.exit_code == 0, (result.output, result.exception)
+    assert "oracle phase: 600 s" in result.stdout
+    assert ("oracle phases (6): insolvency" in result.stdout) is every
+
+
 # ---------------------------------------------------------------- what the compile prints
 
 
