@@ -22,6 +22,7 @@ from offchain.live.market import (
     Bar,
     MarketError,
     Pacer,
+    checkpoint_place_problem,
     default_checkpoints,
     find_bots,
     impersonating,
@@ -76,11 +77,14 @@ def _problems(ctx: click.Context) -> list[str]:
             Node(rpc, timeout=10, patience=5)
         except ValueError:  # not http(s), no host, a port out of range
             problems.append(f"--rpc {rpc!r} is not an http(s) JSON-RPC URL (http://HOST:PORT)")
-    for place in p.get("checkpoint_places") or ():
-        if not Path(place).exists():
+    places = list(p.get("checkpoint_places") or ())
+    for place in dict.fromkeys(places):
+        problem = checkpoint_place_problem(Path(place))
+        if problem:
+            problems.append(problem)
+        if places.count(place) > 1:
             problems.append(
-                f"--checkpoints {place}: no such file or directory (a bot's checkpoint, or the "
-                "directory of its checkpoints)"
+                f"--checkpoints {place} given {places.count(place)} times: give it once"
             )
     if deployment_path is not None:
         problem = record_option_problem(deployment_path)

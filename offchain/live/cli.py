@@ -352,10 +352,12 @@ def _unused_options(ctx: click.Context) -> list[str]:
                 f"{option}: a fixed gas policy never replaces a stuck transaction (drop it, or "
                 "give --gas geometric:START_GWEI,FACTOR,CAP_GWEI)"
             )
-    for name in _types(p.get("types") or ()):
-        if not name:
-            problems.append(f"--type {','.join(p['types'])!r}: an empty type name")
-            break
+    names = list(_types(p.get("types") or ()))
+    if "" in names:
+        problems.append(f"--type {','.join(p['types'])!r}: an empty type name")
+    twice = [t for t in dict.fromkeys(names) if t and names.count(t) > 1]
+    if twice:  # (`--type ETH-A --type ETH-A` was taken in silence)
+        problems.append(f"--type: {', '.join(twice)} given more than once: give each type once")
     return problems
 
 

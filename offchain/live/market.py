@@ -46,6 +46,7 @@ from offchain.sim.scenario.population import VaultPlan, actor_address
 from offchain.sim.strategies.keepers import PoolView, arbitrage_action, oracle_actions
 from offchain.sim.strategies.observe import read_oracle_bound
 from offchain.system.deployment import Deployment, TypeDeployment
+from offchain.system.outputs import describe_json
 
 ARBITRAGE_THRESHOLD = WAD // 200  # trade the pool when it is 0.5% off the market
 
@@ -236,6 +237,31 @@ class PacedBot:
             return int(data["watched"]["last_block"]), len(data["pending"])
         except (OSError, ValueError, KeyError, TypeError):
             return None
+
+
+def checkpoint_place_problem(place: Path) -> str | None:
+    """Why `place`, given to the market as a bot's checkpoint (or a directory of them), cannot be
+    one, or None: absent, or a file that is not a checkpoint (not JSON, another kind of file).
+    Such a file was taken in silence: no bot found in it, the bars played unpaced."""
+    if place.is_dir():
+        return None
+    if not place.exists():
+        return (
+            f"--checkpoints {place}: no such file or directory (a bot's checkpoint, or the "
+            "directory of its checkpoints)"
+        )
+    try:
+        data = json.loads(place.read_text(encoding="utf-8"))
+    except (OSError, ValueError):  # a binary file too (UnicodeDecodeError)
+        data = None
+    kind = describe_json(data) if data is not None else None
+    if kind == "a keeper bot's checkpoint" or (isinstance(data, dict) and "version" in data):
+        return None
+    return (
+        f"--checkpoints {place}: not a bot's checkpoint"
+        + (f" (it is {kind})" if kind else " (not a checkpoint's JSON)")
+        + "; give a bot's --checkpoint file, or the directory of them"
+    )
 
 
 def find_bots(places: Iterable[Path]) -> tuple[list[PacedBot], list[str]]:

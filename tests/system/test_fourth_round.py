@@ -22,7 +22,8 @@ from offchain.system.cli import choice_list, file_problem
 
 ROOT = Path(__file__).resolve().parents[2]
 DAYS = ("black-thursday-2020", "may-2021")
-NO_NODE = "http://127.0.0.1:9"  # (nothing listens: the options are refused before any call)
+# nothing listens: the options' mistakes are named first, then the node that does not answer
+NO_NODE = "http://127.0.0.1:9"
 
 
 def _lines(output: str) -> list[str]:
@@ -157,6 +158,60 @@ def test_simulate_oracle_phase__runs_that_phase_alone_unless_phases_all(tmp_path
     assert result.exit_code == 0, (result.output, result.exception)
     assert "oracle phase: 600 s" in result.stdout
     assert ("oracle phases (6): insolvency" in result.stdout) is every
+
+
+@pytest.mark.parametrize(
+    "content, phrase",
+    [
+        (b"\x89PNG\r\n\x1a\n\x00\xff", "not a bot's checkpoint (not a checkpoint's JSON)"),
+        (b"my notes\n", "not a bot's checkpoint (not a checkpoint's JSON)"),
+        (b'{"kill_rate": 1.0, "mutants": [], "killed": 1}', "(it is a mutation run's record)"),
+        (b'{"contracts": {}, "code_hashes": {}}', "(it is a deployment record)"),
+    ],
+)
+def test_market_checkpoints__a_file_that_is_no_checkpoint__refused_before_any_node(
+    tmp_path, content, phrase
+):
+    """Found on the fourth round: `market --checkpoints notes.txt` (or a binary file) was taken
+    in silence: no bot in it, the bars played unpaced. A file given there must be a bot's
+    checkpoint; a folder of them may hold none yet; a place given twice is named."""
+    path = tmp_path / "taker ü.json"
+    path.write_bytes(content)
+    args = ["--checkpoints", str(path), "--checkpoints", str(tmp_path), "--checkpoints"]
+    result = CliRunner(mix_stderr=False).invoke(
+        script_cli("market"), [*args, str(tmp_path), "--rpc", NO_NODE]
+    )
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.stderr) == [
+        f"market: --checkpoints {path}: {phrase}; give a bot's --checkpoint file, or the "
+        "directory of them"
+        if phrase.startswith("not")
+        else f"market: --checkpoints {path}: not a bot's checkpoint {phrase}; give a bot's "
+        "--checkpoint file, or the directory of them",
+        f"market: --checkpoints {tmp_path} given 2 times: give it once",
+        f"market: no JSON-RPC node answers at {NO_NODE} (start one: make devnet)",  # (named too)
+    ]
+
+
+@pytest.mark.parametrize(
+    "types, line",
+    [
+        (["ETH-A", "ETH-A"], "keeper: --type: ETH-A given more than once: give each type once"),
+        (["ETH-A,WBTC-A", "WBTC-A"], "keeper: --type: WBTC-A given more than once: give each "
+                                     "type once"),
+    ],
+)  # fmt: skip
+def test_keeper_type__a_type_given_twice__refused_before_any_node(types, line):
+    """Found on the fourth round: `keeper --type ETH-A --type ETH-A` passed its checks."""
+    args = ["--role", "liquidator", "--account", "dev:2", "--check", "--rpc", NO_NODE]
+    for t in types:
+        args += ["--type", t]
+    result = CliRunner(mix_stderr=False).invoke(script_cli("keeper"), args)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert _lines(result.stderr) == [
+        line,
+        f"keeper: no JSON-RPC node answers at {NO_NODE} (start one: make devnet)",  # (named too)
+    ]
 
 
 # ---------------------------------------------------------------- what the compile prints
