@@ -483,7 +483,21 @@ class StoryRules(MachineBase):
             rescue = [(timelock, calldata(timelock, "set_guardian", guardian))]
             # a role other than EMERGENCY revoked: no rescue, the guardian may cancel it
             other = [(d.engine, calldata(d.engine, "revoke_role", guardian, 1))]
-            for calls, cancels in ((rescue, (guardian, gov)), (other, (guardian,))):
+            # calls that move value or rights at the eta: the monitor must flag each (the
+            # specification checks the notifier's table on every queued call)
+            e, tid = d.engine, t.type_id
+            moves = [
+                (e, calldata(e, "seize", tid, guardian, guardian, guardian, -1, -1)),
+                (e, calldata(e, "create_unbacked", guardian, guardian, 10**45)),
+                (e, calldata(e, "set_safe_price", tid, 0)),
+                (e, calldata(e, "grant_role", guardian, 1)),
+                (d.fees, calldata(d.fees, "set_fee_recipient", guardian)),
+            ]
+            for calls, cancels in (
+                (rescue, (guardian, gov)),
+                (other, (guardian,)),
+                (moves, (guardian,)),
+            ):
                 if self.act(timelock, "propose", gov, calls):
                     pid = tl.proposal_count
                     for sender in cancels:

@@ -24,6 +24,11 @@ each Timelock's proposals before and after it:
   expired; for a cancel by the guardian, a rescue); where they all pass, only an execute may
   fail, for a reason of its calls.
 
+The monitor's bound (issue 72): a queued call that moves value or rights at its eta (a seizure,
+unbacked stablecoin, a mint or transfer, a fee recipient, a new admin, role, minter, feeder,
+price source, proposer or guardian, the engine's safe price, a ratio, a size margin, a margin
+call) is one the notifier's table (offchain/system/privileges.py) flags.
+
 The guardian's bound (issue 72): a proposal is a rescue exactly when each of its listed calls
 takes the guardian's power away or undoes a stop (the Timelock's own set_guardian(address),
 any contract's revoke_role(account, 32768) or set_stopped(0), nothing more in its calldata),
@@ -38,7 +43,9 @@ from typing import Any
 from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
+from offchain.model.errors import Revert
 from offchain.model.state import Event
+from offchain.system.privileges import FLAGGED, class_of
 
 # restated from Timelock.vy: a proposal's status
 QUEUED, EXECUTED, CANCELLED = 1, 2, 3
@@ -46,6 +53,34 @@ _NAME = "Timelock"
 _NONE = (b"", 0, 0, 0, False)
 # restated from authorized.vy: the guardian's role bit
 _EMERGENCY = 2**15
+# the monitor's bound (issue 72), restated: a queued call of one of these moves value or hands
+# out a right (or moves every vault's limit) at its eta, so the notifier's table must flag it
+# (offchain/system/privileges.py; a class outside FLAGGED is a silent monitor)
+_MOVES_VALUE_OR_RIGHTS = frozenset(
+    {
+        "seize",
+        "create_unbacked",
+        "mint",
+        "transfer",
+        "transferFrom",
+        "transfer_ownership",
+        "set_fee_recipient",
+        "set_pool_fee_share",
+        "set_layer_contracts",
+        "configure_type",
+        "add_authority",
+        "grant_role",
+        "set_minter",
+        "set_feeder",
+        "set_oracle",
+        "set_proposer",
+        "set_guardian",
+        "set_safe_price",
+        "set_liquidation_ratio",
+        "set_size_margin",
+        "set_margin_call",
+    }
+)
 _ZERO = "0x0000000000000000000000000000000000000000"
 
 
@@ -94,6 +129,28 @@ def _takes_guardian_power(timelock: str, target: str, data: bytes) -> bool:
     if data[:4] == _selector("set_stopped(uint256)"):
         return words == [0]
     return False
+
+
+def _monitor_flags(model: Any, address: str, pid: int, calls: list[tuple]) -> list[str]:
+    """Each listed call that moves value or rights at the eta is one the notifier flags."""
+    reader = model.env.calldata
+    if reader is None:
+        return []
+    out = []
+    for _, target, data in calls:
+        name = model.names.get(target)
+        if name is None:
+            continue  # a call the deployment does not name: the notifier flags it as unread
+        try:
+            function = reader(target, bytes(data))[0]
+        except Revert:  # calldata no ABI reads: flagged as unread
+            continue
+        if function in _MOVES_VALUE_OR_RIGHTS and class_of(name, function) not in FLAGGED:
+            out.append(
+                f"{address}: proposal {pid} queues {name}.{function}, which moves value or "
+                f"rights at its eta, and the monitor classes it {class_of(name, function)!r}"
+            )
+    return out
 
 
 def proposer_of(state: dict[str, tuple], address: str) -> str:
@@ -174,6 +231,7 @@ def timelock_checks(
                 out.append(f"{address}: proposal {pid}'s CallQueued indexes {calls!r}")
             elif _hash([(t, d) for _, t, d in calls]) != digest:
                 out.append(f"{address}: proposal {pid}'s hash is not that of its listed calls")
+            out += _monitor_flags(model, address, pid, calls)
             rescue = all(_takes_guardian_power(address, t, d) for _, t, d in calls)
             stored = after[address][5].get(pid, _NONE)[4]
             if stored != rescue:
