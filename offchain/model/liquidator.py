@@ -35,6 +35,45 @@ LIQUIDATION_RESERVE = 400_000
 CUT_RESERVE = 600_000
 
 
+def under_two_dusts(debt: int, dust: int) -> bool:
+    """Liquidator.vy's test of a vault too small for any size cut to leave the dust: its `debt`
+    [rad] is under two `dust`s [rad] (written debt // 2 < dust: no overflow for any dust)."""
+    return debt // 2 < dust
+
+
+def refuses_size_cut(
+    *,
+    collateral: int,
+    normalized_debt: int,
+    rate: int,
+    safe_price: int,
+    dust: int,
+    penalty: int,
+    size: int,
+) -> bool:
+    """Whether the Liquidator refuses a vault unsafe at its size, "liquidator: no size cut"
+    (Liquidator.vy's _liquidate; `Liquidator._size_cut` below): a size margin is set (`size`,
+    the packed word), the vault is safe at the base ratio, no cut cures it
+    (size_margin.least_cure is 0) and its debt is under two dusts. Whatever the caps and the
+    auction's room, such a vault is not liquidated (`liquidate` reverts, `liquidate_many` skips
+    it) until its numbers, the rate, the safe price or the type's parameters change. The caller
+    has found the vault unsafe at its size; the cheap tests come first."""
+    if size == 0 or collateral * safe_price < normalized_debt * rate:
+        return False
+    if not under_two_dusts(normalized_debt * rate, dust):
+        return False
+    cut = sizing.least_cure(
+        collateral=collateral,
+        normalized_debt=normalized_debt,
+        rate=rate,
+        safe_price=safe_price,
+        dust=dust,
+        penalty=penalty,
+        size=size,
+    )
+    return cut == 0
+
+
 class TypeConfig(NamedTuple):
     auction: str = ZERO_ADDRESS
     penalty: int = 0  # wad
@@ -244,7 +283,7 @@ class Liquidator(Authorized):
             allowed=seized_debt,
         )
         if cut is None:
-            if u256(vault.normalized_debt * ctype.rate) // 2 < ctype.dust:
+            if under_two_dusts(u256(vault.normalized_debt * ctype.rate), ctype.dust):
                 return NO_SIZE_CUT, 0
             return seized_debt, 0  # no tab-worth cut cures it: as without a size margin
         return cut.normalized_debt, cut.collateral

@@ -1,8 +1,10 @@
 """The keepers' gas figures and how a liquidation batch is sized (offchain/sim/strategies/
 gas_costs.py, issue 63): each figure is its benchmark figure (bench/gas-snapshot.json) with its
-stated margin; a batch holds vaults in order while its limit (its own part, its vaults' figures
-by path and the Liquidator's gas guard's reserve for the costliest path in it) stays within a
-transaction's; the keeper lists the vaults unsafe at the base ratio before the size cuts."""
+stated margin; a batch holds vaults in order while its limit (its own part, its vaults' bounds
+and the Liquidator's gas guard's reserve for the costliest path among them) stays within a
+transaction's; each vault is charged its path and bounded by the costliest path it can take by
+the batch's block (issue 72: under a size margin, a size cut's); the keeper lists the vaults
+unsafe at the base ratio before the size cuts."""
 
 from __future__ import annotations
 
@@ -30,8 +32,9 @@ from offchain.sim.strategies.gas_costs import (
     action_gas,
     batch_limit,
     batches,
+    vault_gas_bound,
 )
-from offchain.sim.strategies.keepers import VaultIndex, liquidation_actions
+from offchain.sim.strategies.keepers import VaultIndex, liquidation_actions, split_batch
 from offchain.testing.gas_report import read_snapshot
 
 ETH = b"ETH-A".ljust(32, b"\0")
@@ -132,22 +135,25 @@ def _reviewers_vaults() -> dict[str, tuple[int, int]]:
     return vaults
 
 
-def test_liquidation_actions__reviewers_crash__base_unsafe_first__batches_sized_by_path():
+def test_liquidation_actions__reviewers_crash__base_unsafe_first__batches_sized_by_bound():
     """The shipped keeper sent the 40 in one batch of 10M gas (about 265k a cut: out of gas).
-    Now the four unsafe at the base ratio lead, each cut is charged its bound, and the batches'
-    limits are within a transaction's: 4 plain + 24 cuts, then 12 cuts."""
+    Now the four unsafe at the base ratio lead, each vault is charged its path (a cut its
+    bound) and, under a size margin, every vault's batch is sized for a size cut (issue 72: a
+    top-up before the block can turn a plain vault into a cut), the batches' limits within a
+    transaction's: 4 plain + 22 cuts, then 14 cuts (issue 63's sizing by path: 28, then 12)."""
     actions = liquidation_actions(
         _index(_reviewers_vaults()), RAY, SAFE_PRICE, set(), KEEPER, LIQUIDATOR, 0, size=SIZE
     )
     owners = [o for a in actions for o in a.args[1]]
     assert all(o.startswith("0xplain") for o in owners[:4])
     assert all(o.startswith("0xcut") for o in owners[4:]) and len(owners) == 40
-    assert [len(a.targets) for a in actions] == [28, 12]
+    assert [len(a.targets) for a in actions] == [26, 14]
     for a in actions:
         assert a.target_gas == tuple(
             LIQUIDATION_GAS if o.startswith("0xplain") else SIZE_CUT_GAS for o in a.args[1]
         )
-        assert a.gas_limit == batch_limit(a.target_gas) <= TX_GAS
+        assert a.target_gas_bound == (SIZE_CUT_GAS,) * len(a.targets)
+        assert a.gas_limit == batch_limit(a.target_gas_bound) <= TX_GAS
         assert action_gas(a) == LIQUIDATION_TX_GAS + sum(a.target_gas) < a.gas_limit
     # a smaller transaction (a chain whose blocks are small, or a keeper that says so): more
     # batches, the same order
@@ -163,12 +169,14 @@ def test_liquidation_actions__reviewers_crash__base_unsafe_first__batches_sized_
         tx_gas=2_000_000,
     )
     assert [o for a in small for o in a.args[1]] == owners
-    assert all(a.gas_limit <= 2_000_000 for a in small) and len(small) == 13
+    # (130,000 + 3 x 350,000 + 600,000 = 1,780,000: three vaults a batch)
+    assert all(a.gas_limit <= 2_000_000 for a in small) and len(small) == 14
 
 
 def test_within_budget__a_cut_costs_its_bound__the_budget_holds_fewer_of_them():
     """A keeper's gas budget charges each vault its path's figure: a budget for a batch of four
-    plain vaults holds one cut and a plain vault, not four cuts."""
+    plain vaults holds one cut and a plain vault, not four cuts. What it sends goes in batches
+    sized as the keeper sized them, by each vault's bound."""
     vaults = _reviewers_vaults()
     actions = liquidation_actions(
         _index(vaults), RAY, SAFE_PRICE, set(), KEEPER, LIQUIDATOR, 1, size=SIZE
@@ -181,4 +189,78 @@ def test_within_budget__a_cut_costs_its_bound__the_budget_holds_fewer_of_them():
     assert sum(o.startswith("0xcut") for o in sent_owners) == 1
     assert sum(action_gas(a) for a in sent) <= budget
     assert sum(len(a.targets) for a in deferred) == 35
-    assert all(isinstance(a, Action) and a.gas_limit == batch_limit(a.target_gas) for a in sent)
+    assert all(
+        isinstance(a, Action) and a.gas_limit == batch_limit(a.target_gas_bound) for a in sent
+    )
+
+
+@given(
+    vaults=st.lists(
+        st.tuples(st.integers(1, 2_000_000), st.integers(1_200, 2_400)), min_size=1, max_size=90
+    ),
+    with_margin=st.booleans(),
+    tx_gas=st.sampled_from([TX_GAS, 4_000_000, 1_500_000]),
+)
+def test_liquidation_actions__each_batch_holds_each_vault_at_its_costliest_path(
+    vaults, with_margin, tx_gas
+):
+    """Issue 72, finding 1: whatever path a vault takes in the batch's block (its owner may top
+    it up between the keeper's read and the block, anyone may accrue or poke), a batch's limit
+    covers it: under a size margin every vault is bounded by a size cut's figure, so the limit
+    covers every vault cut, with the guard's cut reserve; each vault is still charged the path
+    it takes now. Without a size margin a vault has one path: bound, figure and batches are
+    issue 63's (nothing an honest book without a size margin does moves). Vaults of 1 to 2M
+    BUSD at 1.2x to 2.4x their debt at the market (ETH at 1,200, base ratio 1.5)."""
+    index = _index(
+        {
+            f"0x{i:040x}": (debt * WAD * ratio // 1_000 // 1_200, debt * WAD)
+            for i, (debt, ratio) in enumerate(vaults)
+        }
+    )
+    size = SIZE if with_margin else 0
+    actions = liquidation_actions(
+        index, RAY, SAFE_PRICE, set(), KEEPER, LIQUIDATOR, 0, size=size, tx_gas=tx_gas
+    )
+    unsafe = index.unsafe(RAY, SAFE_PRICE, size)
+    assert sorted(o for a in actions for o in a.args[1]) == sorted(unsafe)
+    for a in actions:
+        n = len(a.targets)
+        assert a.target_gas_bound == (vault_gas_bound(size),) * n
+        assert all(g <= b for g, b in zip(a.target_gas, a.target_gas_bound))
+        assert (
+            a.gas_limit
+            == batch_limit(a.target_gas_bound)
+            <= max(tx_gas, batch_limit([SIZE_CUT_GAS]))
+        )
+        if with_margin:  # every vault cut: covered, with the cut's reserve
+            assert a.gas_limit >= LIQUIDATION_TX_GAS + n * SIZE_CUT_GAS + CUT_RESERVE
+        else:
+            assert a.target_gas == a.target_gas_bound == (LIQUIDATION_GAS,) * n
+    if not with_margin:
+        assert [len(a.targets) for a in actions] == [
+            end - start for start, end in batches([LIQUIDATION_GAS] * len(unsafe), tx_gas)
+        ]
+
+
+def test_split_batch__keeps_each_vaults_figure_and_bound():
+    """A batch the live bot splits (its estimate reverts) goes as two halves, each sized by its
+    vaults' bounds as the keeper sized the whole, each vault still charged its path."""
+    batch = liquidation_actions(
+        _index(_reviewers_vaults()),
+        RAY,
+        SAFE_PRICE,
+        set(),
+        KEEPER,
+        LIQUIDATOR,
+        0,
+        size=SIZE,
+        tx_gas=4_000_000,
+    )[0]
+    # four plain vaults and five cuts (4,000,000 holds nine vaults at a cut's bound)
+    assert batch.target_gas == (LIQUIDATION_GAS,) * 4 + (SIZE_CUT_GAS,) * 5
+    first, second = split_batch(batch)
+    assert first.args[1] + second.args[1] == batch.args[1]
+    assert first.target_gas + second.target_gas == batch.target_gas
+    assert first.target_gas_bound + second.target_gas_bound == batch.target_gas_bound
+    for half in (first, second):
+        assert half.gas_limit == batch_limit(half.target_gas_bound)

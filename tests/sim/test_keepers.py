@@ -1,5 +1,7 @@
 """Keeper strategies (offchain/sim/strategies/keepers.py) on their own, against brute force: the
-liquidation keeper's event-built index finds exactly the unsafe vaults a full scan finds, the taker
+liquidation keeper's event-built index finds exactly the unsafe vaults a full scan finds (and it
+lists every one of them but those the Liquidator refuses, by the specification's statement of the
+rule), the taker
 (its arithmetic written out, with a profit bound) chooses exactly what the plain composition of
 take_outcome and pool_out over every auction chooses, and the latency model's thresholds.
 
@@ -8,7 +10,7 @@ where a take clears its minimum profit after gas, the same with and without the 
 
 from __future__ import annotations
 
-from hypothesis import assume, given, settings
+from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from offchain.model.collateral_pool import MAX_FEE, CollateralPool
@@ -25,12 +27,13 @@ from offchain.sim.strategies.keepers import (
     TakerParams,
     VaultIndex,
     capital_spent,
+    liquidation_actions,
     pool_out,
     take_outcome,
     taker_actions,
 )
 from offchain.sim.strategies.observe import AuctionMarket, plan_takes
-from offchain.testing.specification.curves import margin_debt
+from offchain.testing.specification.curves import margin_debt, size_cut
 
 ENGINE = "0x00000000000000000000000000000000000000E1"
 TYPE = b"ETH-A".ljust(32, b"\0")
@@ -416,6 +419,64 @@ def test_vault_index__size_margin__unsafe_equals_a_full_scan_by_the_stated_rule(
     scan = {o for o, (c, a) in state.items() if a and c * safe_price < margin_debt(a * rate, size)}
     found = index.unsafe(rate, safe_price, threshold << 48 | slope << 24 | cap)
     assert set(found) == scan and len(found) == len(scan)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    vaults=st.lists(
+        st.tuples(st.integers(500, 3_000), st.integers(-20_000, 150_000)), min_size=1, max_size=30
+    ),
+    rate=st.integers(RAY, 2 * RAY),
+    safe_price=st.integers(RAY, 3_000 * RAY),
+    dust=st.integers(100, 10_000),
+    above_dust=st.integers(0, 100),
+    slope=st.integers(10_000, 10**6),
+    cap=st.integers(10_000, 10**6),
+    penalty=st.integers(WAD, 2 * WAD),
+)
+def test_liquidation_actions__lists_every_unsafe_vault_but_those_the_liquidator_refuses(
+    vaults, rate, safe_price, dust, above_dust, slope, cap, penalty
+):
+    """Issue 72, finding 2 (zombie vaults): the keeper lists every unsafe vault except those the
+    Liquidator refuses, as the specification states the rule (Liquidator.vy's _liquidate): a
+    size margin, safe at the base ratio, no size cut (the specification's own bisection finds
+    none) and a debt under two dusts. The draws sit where such vaults exist: a threshold at the
+    dust (the engine's least) to twice it, each vault's debt 0.5 to 3 dusts and its collateral
+    worth -2% to +15% of its base requirement at the safe price, a slope and a cap of 1% to
+    100%."""
+    threshold = dust + dust * above_dust // 100
+    size = (threshold, slope, cap)
+    index = VaultIndex(TYPE)
+    state: dict[str, tuple[int, int]] = {}
+    for n, (per_mille, headroom) in enumerate(vaults):
+        owner = f"0x{n:040x}"
+        art = dust * per_mille * WAD // 1_000 * RAY // rate
+        collateral = art * rate * (10**6 + headroom) // 10**6 // safe_price
+        index.apply(ENGINE, [_vault_event(owner, collateral, art)])
+        state[owner] = (collateral, art)
+    word = threshold << 48 | slope << 24 | cap
+    actions = liquidation_actions(
+        index,
+        rate,
+        safe_price,
+        set(),
+        "0xk",
+        "0xliq",
+        0,
+        size=word,
+        dust=dust * RAD,
+        penalty=penalty,
+    )
+    listed = [o for a in actions for o in a.args[1]]
+
+    def refused(collateral: int, art: int) -> bool:
+        cut = size_cut(collateral, art, rate, safe_price, dust * RAD, size, penalty)
+        return cut == 0 and art * rate < 2 * dust * RAD
+
+    unsafe = {o for o, (c, a) in state.items() if c * safe_price < margin_debt(a * rate, size)}
+    refusals = {o for o in unsafe if refused(*state[o])}
+    event(f"refused: {'some' if refusals else 'none'}")
+    assert sorted(listed) == sorted(unsafe - refusals)
 
 
 def test_vault_index__key_at_the_threshold__checked_exactly_both_ways():

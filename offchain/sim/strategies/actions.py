@@ -22,7 +22,10 @@ class Action:
     take's expected profit after gas, a liquidated vault's debt, a cover's loss due; () = not
     valued): a keeper with a gas budget sends the most valuable per gas first (gas_budget.py).
     `target_gas` is the gas each target adds [gas], in the targets' order (a liquidation batch's
-    vaults, by the path each takes: gas_costs.vault_gas); () = the function's figure alone."""
+    vaults, by the path each takes: gas_costs.vault_gas); () = the function's figure alone.
+    `target_gas_bound` is the most gas each target can add whatever the state the transaction
+    meets in its block [gas] (a liquidation batch's vaults: gas_costs.vault_gas_bound), what its
+    `gas_limit` was sized with; () = `target_gas`."""
 
     actor: str
     sender: str
@@ -34,6 +37,7 @@ class Action:
     gas_limit: int = 0
     values: tuple[int, ...] = ()
     target_gas: tuple[int, ...] = ()
+    target_gas_bound: tuple[int, ...] = ()
 
 
 # ---------------------------------------------------------------- latency

@@ -8,7 +8,8 @@ again next bar if it still wants it (`within_budget`). What an action is worth i
 `Action.values`: a take's expected profit after gas, a liquidated vault's debt, a cover's loss due;
 an action without a value (a reset, an accrual, a heal) comes after those with one, in the
 strategy's order. A liquidation is ranked vault by vault, each at the gas of its path, and the
-vaults that fit are sent in batches again. The gas figures are gas_costs.py's.
+vaults that fit are sent in batches again, sized as the keeper sized them (by each vault's bound,
+`Action.target_gas_bound`). The gas figures are gas_costs.py's.
 """
 
 from __future__ import annotations
@@ -73,6 +74,7 @@ def within_budget(
         return actions, []
     # (value, gas, position in `actions`, vault in the batch or -1 for the whole action)
     units: list[tuple[int, int, int, int]] = []
+    bounds: dict[int, tuple[int, ...]] = {}  # a liquidation's position -> its vaults' bounds
     for i, a in enumerate(actions):
         if a.sender != sender:
             continue
@@ -80,18 +82,20 @@ def within_budget(
             values = a.values or (0,) * len(a.targets)
             gases = a.target_gas or (LIQUIDATION_GAS,) * len(a.targets)
             units += [(v, g, i, k) for k, (v, g) in enumerate(zip(values, gases))]
+            bounds[i] = _bounds(a)
         else:
             units.append((sum(a.values), action_gas(a), i, -1))
     units.sort(key=lambda u: (-Fraction(u[0], u[1]), u[2], u[3]))
     used, later = 0, set()
-    # collateral type -> the vault figures of its batch being filled (in the order sent here)
+    # collateral type -> the vault bounds of its batch being filled (in the order sent here)
     filling: dict[bytes, list[int]] = {}
     for _, own, i, k in units:
         gas = own
         if k >= 0:
             type_id = actions[i].args[0]
+            bound = bounds[i][k]
             batch = filling.get(type_id, [])
-            opens = not batch or len(batch) == MAX_BATCH or batch_limit([*batch, own]) > TX_GAS
+            opens = not batch or len(batch) == MAX_BATCH or batch_limit([*batch, bound]) > TX_GAS
             if opens:  # the first vault of a batch pays the batch's own part
                 gas += LIQUIDATION_TX_GAS
         if used + gas > budget:
@@ -99,7 +103,7 @@ def within_budget(
             continue
         used += gas
         if k >= 0:
-            filling[type_id] = [own] if opens else [*batch, own]
+            filling[type_id] = [bound] if opens else [*batch, bound]
     if not later:
         return actions, []
     sent: list[Action] = []
@@ -114,29 +118,36 @@ def within_budget(
             # every batch of this collateral type, vault by vault, sent or deferred
             type_id = a.args[0]
             batched.add(type_id)
-            now: list[tuple[str, int, int]] = []
-            wait: list[tuple[str, int, int]] = []
+            now: list[tuple[str, int, int, int]] = []
+            wait: list[tuple[str, int, int, int]] = []
             for j, b in enumerate(actions):
                 if b.sender == sender and b.function == "liquidate_many" and b.args[0] == type_id:
                     values = b.values or (0,) * len(b.targets)
                     gases = b.target_gas or (LIQUIDATION_GAS,) * len(b.targets)
-                    for k, vault in enumerate(zip(b.args[1], values, gases)):
+                    for k, vault in enumerate(zip(b.args[1], values, gases, bounds[j])):
                         (wait if (j, k) in later else now).append(vault)
             sent += _batches(a, now)
             deferred += _batches(a, wait)
     return sent, deferred
 
 
-def _batches(like: Action, vaults: list[tuple[str, int, int]]) -> list[Action]:
-    """`vaults` (owner, value, gas) liquidated as the batch `like` is (its type, keeper,
-    liquidator and bid), in batches sized by their gas (gas_costs.batches)."""
+def _bounds(batch: Action) -> tuple[int, ...]:
+    """The most gas each vault of a liquidation `batch` can add, as its keeper sized it
+    (`Action.target_gas_bound`; else its figures, else LIQUIDATION_GAS each)."""
+    return batch.target_gas_bound or batch.target_gas or (LIQUIDATION_GAS,) * len(batch.targets)
+
+
+def _batches(like: Action, vaults: list[tuple[str, int, int, int]]) -> list[Action]:
+    """`vaults` (owner, value, gas, bound) liquidated as the batch `like` is (its type, keeper,
+    liquidator and bid), in batches sized by their bounds (gas_costs.batches)."""
     type_id, _, keeper = like.args
     return liquidation_batches(
         type_id,
-        [owner for owner, _, _ in vaults],
-        [value for _, value, _ in vaults],
+        [owner for owner, _, _, _ in vaults],
+        [value for _, value, _, _ in vaults],
         keeper,
         like.contract,
         like.gas_price,
-        [gas for _, _, gas in vaults],
+        [gas for _, _, gas, _ in vaults],
+        bounds=[bound for _, _, _, bound in vaults],
     )

@@ -11,14 +11,21 @@ What a transaction really costs depends on the state it meets (which layers a co
 many charges a realize settles, whether a batch's auctions reuse slots); docs/simulation.md
 compares the figures with a crash's receipts.
 
-A liquidation batch (issue 63) is sized by the paths its vaults take in the Liquidator
+A liquidation batch (issue 63) is charged by the paths its vaults take in the Liquidator
 (`vault_gas`): a vault unsafe at the base ratio is seized in proportion (LIQUIDATION_GAS); one
 safe at the base ratio but unsafe at its size runs the size cut's bisection first (SIZE_CUT_GAS,
-its bound). A batch's gas limit (`batch_limit`) is its own part, its vaults' figures and the
-Liquidator's gas guard's reserve for the costliest path in it (model/liquidator.py: the guard
-starts a vault only while the gas left covers that reserve): with every vault at or under its
-figure, the guard never fires and the batch never runs out of gas. `batches` splits the vaults,
-in order, into transactions whose limits stay within a transaction's (TX_GAS).
+its bound). It is sized by the costliest path each vault can take in the batch's block
+(`vault_gas_bound`, issue 72): a vault's path is decided by the state the batch meets, not the one
+the keeper read, and between the two its owner may add collateral (a vault unsafe at the base
+ratio topped up to safe at it but unsafe at its size takes the cut's path), anyone may accrue
+fees or poke the safe price. So every vault of a type with a size margin is sized as a size cut,
+whatever path it would take now; a type without one has a single path. A batch's gas limit
+(`batch_limit`) is its own part, its vaults' bounds and the Liquidator's gas guard's reserve for
+the costliest path among them (model/liquidator.py: the guard starts a vault only while the gas
+left covers that reserve): with every vault at or under its bound, whatever happened before the
+block, the guard never fires and the batch never runs out of gas, so no vault can push the vaults
+after it out of their batch. `batches` splits the vaults, in order, into transactions whose limits
+stay within a transaction's (TX_GAS).
 """
 
 from __future__ import annotations
@@ -154,21 +161,35 @@ def cut_by_size(
 
 
 def vault_gas(collateral: int, normalized_debt: int, rate: int, safe_price: int, size: int) -> int:
-    """The gas a vault adds to a liquidation batch [gas], by the path it takes."""
+    """The gas a vault adds to a liquidation batch [gas], by the path it takes in this state."""
     if cut_by_size(collateral, normalized_debt, rate, safe_price, size):
         return SIZE_CUT_GAS
     return LIQUIDATION_GAS
 
 
+def vault_gas_bound(size: int) -> int:
+    """The most gas a vault of a type with size margin word `size` can add to a liquidation
+    batch [gas], whatever happens between the keeper's read and the batch's block (issue 72): with
+    a size margin, a size cut's (a vault unsafe at the base ratio that its owner tops up, or that a
+    poke of a higher safe price leaves safe at it, takes the cut's path if still unsafe at its
+    size; one at or under the threshold crosses it when an accrual or a redistribution raises the
+    rate); without one, a liquidation in proportion's (governance turning a size margin on is the
+    one change this does not cover). Each path's figure is at most SIZE_CUT_GAS, so a vault
+    never costs its batch more than this."""
+    return SIZE_CUT_GAS if size else LIQUIDATION_GAS
+
+
 def guard_reserve(vault_gases: tuple[int, ...] | list[int]) -> int:
     """The Liquidator's gas guard's reserve for the costliest path among a batch's vaults
-    (`vault_gas`'s figures): what must be left when the last of them starts."""
+    (`vault_gas`'s or `vault_gas_bound`'s figures): what must be left when the last of them
+    starts."""
     return max((RESERVE_OF[g] for g in vault_gases), default=0)
 
 
 def batch_limit(vault_gases: tuple[int, ...] | list[int]) -> int:
-    """The gas limit a batch of vaults with these figures is sent with [gas]: its own part,
-    its vaults', and the guard's reserve (see the module docstring)."""
+    """The gas limit a batch of vaults with these figures (the keeper sizes with their bounds,
+    `vault_gas_bound`) is sent with [gas]: its own part, its vaults', and the guard's reserve
+    (see the module docstring)."""
     return LIQUIDATION_TX_GAS + sum(vault_gases) + guard_reserve(vault_gases)
 
 
@@ -272,4 +293,5 @@ __all__ = [
     "guard_reserve",
     "least_block_gas",
     "vault_gas",
+    "vault_gas_bound",
 ]

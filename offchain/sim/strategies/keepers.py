@@ -11,9 +11,9 @@ decide the same things from the same state.
   `VaultSeized` events, ordered by normalized debt per collateral (a vault's liquidation price
   is that times rate x liquidation ratio, so the order does not change as fees accrue). Unsafe
   vaults are found by bisection, not by scanning every vault.
-- `liquidation_actions`: liquidate the unsafe vaults, those unsafe at the base ratio first, in
-  batches sized by the gas of the path each vault takes (gas_costs.py: at most `MAX_BATCH`
-  vaults and a transaction's gas limit).
+- `liquidation_actions`: liquidate the unsafe vaults the Liquidator would not refuse, those
+  unsafe at the base ratio first, in batches sized by the costliest path each vault can take in
+  the batch's block (gas_costs.py: at most `MAX_BATCH` vaults and a transaction's gas limit).
 - `taker_actions`: reset stale auctions; take when the profit after gas and pool slippage clears
   a threshold (flash take through the pool, or with own capital at the market price).
 - `backstop_actions`: accrue fees (and heal the unsettled proceeds with them), cover queued
@@ -40,6 +40,7 @@ from offchain.backends.base import TX_GAS
 from offchain.model import size_margin as sizing
 from offchain.model.deleverage import lowest_safe_price
 from offchain.model.fixed_point import RAY, WAD
+from offchain.model.liquidator import refuses_size_cut
 from offchain.model.state import Event
 from offchain.sim.strategies.actions import Action, Latency
 from offchain.sim.strategies.backstop_keeper import (
@@ -69,6 +70,7 @@ from offchain.sim.strategies.gas_costs import (
     batches,
     cut_by_size,
     vault_gas,
+    vault_gas_bound,
 )
 from offchain.sim.strategies.taker import (
     AuctionView,
@@ -109,6 +111,7 @@ __all__ = [
     "deleverage_shares",
     "liquidation_actions",
     "liquidation_batches",
+    "refused_vaults",
     "split_batch",
     "lowest_safe_price",
     "oracle_actions",
@@ -218,28 +221,70 @@ def liquidation_actions(
     room: int | None = None,
     size: int = 0,
     tx_gas: int = TX_GAS,
+    dust: int = 0,
+    penalty: int = 0,
 ) -> list[Action]:
     """Liquidate every unsafe vault not already being liquidated, in batches. A safe price of 0
     means no valid price (the liquidator reverts every liquidation): nothing to do. `room` (the
     auctions the type's auction can still start, MAX_ACTIVE - running; None = no limit known)
-    bounds how many vaults are proposed; `size` is the type's size margin (VaultIndex.unsafe).
-    The vaults unsafe at the base ratio come first (issue 63: whatever else is unsafe, they go
-    in the first bar the keeper sees them, ahead of the size cuts), then those unsafe at their
-    size alone, each group closest to liquidation first; each vault is charged the gas of its
-    path and the batches are sized to `tx_gas` (gas_costs.py). Each vault is valued at its debt
-    (a keeper's reward is a share of it)."""
+    bounds how many vaults are proposed; `size` is the type's size margin (VaultIndex.unsafe),
+    `dust` [rad] and `penalty` [wad] the type's. A vault the Liquidator refuses
+    (model/liquidator.py's `refuses_size_cut`: under two dusts, safe at the base ratio and no
+    size cut cures it; issue 72) is not listed: it would cost a size cut's gas every round and
+    take a room's place for nothing (with a dust of 0, none is refused). The vaults unsafe at
+    the base ratio come first (issue 63: whatever else is unsafe, they go in the first bar the
+    keeper sees them, ahead of the size cuts), then those unsafe at their size alone, each group
+    closest to liquidation first. Each vault is charged the gas of its path now (`target_gas`)
+    and each batch is sized to `tx_gas` by the costliest path each of its vaults can take in the
+    batch's block (gas_costs.vault_gas_bound): so that nothing done between this read and the
+    block (an owner's top-up, an accrual, a poke) can make a vault push the ones after it out of
+    their batch (issue 72). Each vault is valued at its debt (a keeper's reward is a share of
+    it)."""
     if safe_price == 0:
         return []
     unsafe = [o for o in index.unsafe(rate, safe_price, size) if ("vault", o) not in in_flight]
+    refused = refused_vaults(index, unsafe, rate, safe_price, size, dust, penalty)
+    unsafe = [o for o in unsafe if o not in refused]
     cut = [cut_by_size(*index.vaults[o], rate, safe_price, size) for o in unsafe]
     owners = [o for o, c in zip(unsafe, cut) if not c] + [o for o, c in zip(unsafe, cut) if c]
     if room is not None:
         owners = owners[: max(room, 0)]
     debts = [index.vaults[o][1] * rate // RAY for o in owners]  # wad
     gases = [vault_gas(*index.vaults[o], rate, safe_price, size) for o in owners]
+    bounds = [vault_gas_bound(size)] * len(owners)
     return liquidation_batches(
-        index.type_id, owners, debts, keeper, liquidator, gas_price, gases, tx_gas
+        index.type_id, owners, debts, keeper, liquidator, gas_price, gases, tx_gas, bounds
     )
+
+
+def refused_vaults(
+    index: VaultIndex,
+    owners: Iterable[str],
+    rate: int,
+    safe_price: int,
+    size: int,
+    dust: int,
+    penalty: int,
+) -> set[str]:
+    """Of `owners` (vaults of `index` unsafe at their size), those the Liquidator refuses: under
+    two dusts, safe at the base ratio and cured by no size cut (model/liquidator.py's
+    `refuses_size_cut`, the contract's rule). None without a size margin."""
+    if size == 0:
+        return set()
+    out = set()
+    for owner in owners:
+        collateral, normalized_debt = index.vaults[owner]
+        if refuses_size_cut(
+            collateral=collateral,
+            normalized_debt=normalized_debt,
+            rate=rate,
+            safe_price=safe_price,
+            dust=dust,
+            penalty=penalty,
+            size=size,
+        ):
+            out.add(owner)
+    return out
 
 
 def liquidation_batches(
@@ -251,14 +296,18 @@ def liquidation_batches(
     gas_price: int,
     gases: list[int] | None = None,
     tx_gas: int = TX_GAS,
+    bounds: list[int] | None = None,
 ) -> list[Action]:
-    """`liquidate_many` of `owners` (each valued at `values` and adding `gases`, its path's
-    figure: gas_costs.vault_gas; None: each a vault without a size cut), in order, in batches
-    of at most MAX_BATCH whose gas limits (gas_costs.batch_limit) stay within `tx_gas`."""
+    """`liquidate_many` of `owners` (each valued at `values`, adding `gases`, its path's figure:
+    gas_costs.vault_gas, and at most `bounds`, gas_costs.vault_gas_bound; None: each a vault
+    without a size cut, and its bound its figure), in order, in batches of at most MAX_BATCH
+    whose gas limits (gas_costs.batch_limit of their bounds) stay within `tx_gas`."""
     if gases is None:
         gases = [LIQUIDATION_GAS] * len(owners)
+    if bounds is None:
+        bounds = gases
     actions = []
-    for start, end in batches(gases, tx_gas, MAX_BATCH):
+    for start, end in batches(bounds, tx_gas, MAX_BATCH):
         batch = tuple(owners[start:end])
         actions.append(
             Action(
@@ -269,9 +318,10 @@ def liquidation_batches(
                 (type_id, list(batch), keeper),
                 tuple(("vault", o) for o in batch),
                 gas_price,
-                batch_limit(gases[start:end]),
+                batch_limit(bounds[start:end]),
                 tuple(values[start:end]),
                 tuple(gases[start:end]),
+                tuple(bounds[start:end]),
             )
         )
     return actions
@@ -285,6 +335,7 @@ def split_batch(action: Action) -> list[Action]:
     half = len(owners) // 2
     values = list(action.values) or [0] * len(owners)
     gases = list(action.target_gas) or [LIQUIDATION_GAS] * len(owners)
+    bounds = list(action.target_gas_bound) or gases
     out: list[Action] = []
     for lo, hi in ((0, half), (half, len(owners))):
         out += liquidation_batches(
@@ -295,6 +346,7 @@ def split_batch(action: Action) -> list[Action]:
             action.contract,
             action.gas_price,
             gases[lo:hi],
+            bounds=bounds[lo:hi],
         )
     return out
 

@@ -52,17 +52,22 @@ class LiquidationView:
     safe_price: int  # ray
     running: int  # the type's running auctions
     size: int = 0  # the type's size margin, packed (offchain/model/size_margin.py)
+    # the type's dust [rad] and liquidation penalty [wad]: which vaults the Liquidator refuses
+    # (model/liquidator.py, refuses_size_cut); a dust of 0: none
+    dust: int = 0
+    penalty: int = 0
 
 
 def read_liquidation_view(read: Read, d: Deployment, t: TypeDeployment) -> LiquidationView:
-    ctype, running, size = read(
+    ctype, running, size, penalty = read(
         [
             (d.engine, "collateral_types", (t.type_id,)),
             (t.auction, "active_count", ()),
             (d.engine, "size_margin_word", (t.type_id,)),
+            (d.liquidator, "penalty", (t.type_id,)),
         ]
     )
-    return LiquidationView(ctype[1], ctype[2], running, size)
+    return LiquidationView(ctype[1], ctype[2], running, size, ctype[4], penalty)
 
 
 def plan_liquidations(
@@ -74,9 +79,10 @@ def plan_liquidations(
     gas_price: int,
     tx_gas: int = TX_GAS,
 ) -> list[Action]:
-    """The liquidation keeper's actions: the unsafe vaults not in flight, as many as the type's
-    auction can still start (its maximum, less those running and those already in flight), in
-    batches sized to `tx_gas` (keepers.liquidation_actions)."""
+    """The liquidation keeper's actions: the unsafe vaults not in flight that the Liquidator
+    would not refuse, as many as the type's auction can still start (its maximum, less those
+    running and those already in flight), in batches sized to `tx_gas`
+    (keepers.liquidation_actions)."""
     room = MAX_ACTIVE - view.running - sum(1 for f in in_flight if f[0] == "vault")
     return liquidation_actions(
         index,
@@ -89,6 +95,8 @@ def plan_liquidations(
         room,
         view.size,
         tx_gas,
+        view.dust,
+        view.penalty,
     )
 
 

@@ -44,6 +44,7 @@ from offchain.sim.strategies.keepers import (
     deleverage_actions,
     deleverage_ranked,
     oracle_actions,
+    refused_vaults,
 )
 from offchain.sim.strategies.observe import (
     AuctionMarket,
@@ -253,10 +254,11 @@ class ArbitrageStep:
 
 @dataclass
 class LiquidatorStep:
-    """Liquidates the unsafe vaults of each type's index that are not in flight, as many as the
-    type's auction can start. `on_unsafe(name, owners)`, if given, hears every round's unsafe
-    vaults (the simulation times how long each stays unsafe); `on_waiting(name, count)` how many
-    unsafe vaults not in flight it left out for want of a running-auction slot (results/limits.py).
+    """Liquidates the unsafe vaults of each type's index that are not in flight and that the
+    Liquidator would not refuse, as many as the type's auction can start. `on_unsafe(name,
+    owners)`, if given, hears every round's unsafe vaults (the simulation times how long each
+    stays unsafe); `on_waiting(name, count)` how many unsafe vaults not in flight it left out for
+    want of a running-auction slot (results/limits.py; a refused vault waits for none).
     With a `gas_budget` [gas a round], the vaults of largest debt first, over every type."""
 
     sender: str
@@ -285,7 +287,11 @@ class LiquidatorStep:
                 index, view, in_flight, self.sender, d.liquidator, self.gas_price, self.tx_gas
             )
             if self.on_waiting is not None and unsafe is not None and view.safe_price:
-                free = sum(1 for o in unsafe if ("vault", o) not in in_flight)
+                # the vaults the Liquidator refuses (never planned) wait for no slot
+                refused = refused_vaults(
+                    index, unsafe, view.rate, view.safe_price, view.size, view.dust, view.penalty
+                )
+                free = sum(1 for o in unsafe if ("vault", o) not in in_flight and o not in refused)
                 self.on_waiting(name, max(0, free - sum(len(a.targets) for a in planned)))
             out += planned
         return world.budget(out, self.gas_budget, self.sender)

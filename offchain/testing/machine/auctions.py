@@ -310,7 +310,14 @@ class AuctionRules(MachineBase):
         unsafe = index.unsafe(ct.rate, ct.safe_price, size)
         if unsafe and ct.safe_price:
             self._guard_probe(name, unsafe, probe)
-        view = LiquidationView(ct.rate, ct.safe_price, len(self.s.contract(t.auction).active), size)
+        view = LiquidationView(
+            ct.rate,
+            ct.safe_price,
+            len(self.s.contract(t.auction).active),
+            size,
+            ct.dust,
+            self.s.contract(self.s.d.liquidator).penalty(tid),
+        )
         actions = plan_liquidations(
             index, view, set(), self.r.keeper, self.s.d.liquidator, 0, tx_gas
         )
