@@ -42,6 +42,19 @@ def anvil_binary() -> str:
     return found
 
 
+def exit_reason(stderr: str) -> str:
+    """Anvil's reason for exiting, on one line: its `Error: ...` line and, where it gives them,
+    the causes listed under `Context:` ("Error: failed to create genesis" alone named no
+    cause: the forked node's answer, e.g. a block it no longer holds, is the cause)."""
+    lines = [line.strip() for line in stderr.strip().splitlines() if line.strip()]
+    at = next((k for k, line in enumerate(lines) if line.lower().startswith("error")), None)
+    if at is None:
+        return lines[-1] if lines else ""
+    causes = [line.removeprefix("- ") for line in lines[at + 1 :] if line.startswith("- ")]
+    causes = [c.split(": ", 1)[1] if c.startswith("Error #") else c for c in causes]
+    return lines[at] + (f" ({'; '.join(causes)})" if causes else "")
+
+
 class Anvil:
     """`with Anvil(genesis_time) as node:` -> node.url, a node whose genesis block has that time."""
 
@@ -86,11 +99,7 @@ class Anvil:
         def exited() -> None:
             if process.poll() is not None:
                 stderr = process.stderr.read() if process.stderr is not None else b""
-                lines = (stderr or b"").decode().strip().splitlines()
-                error = next(
-                    (line for line in lines if line.lower().startswith("error")),
-                    lines[-1] if lines else "",
-                )
+                error = exit_reason((stderr or b"").decode())
                 raise AnvilError(f"{self.name} exited: {error or process.returncode}")
 
         try:
@@ -127,7 +136,10 @@ class ForkAnvil(Anvil):
     """`with ForkAnvil(url, block) as node:` -> a private Anvil forking the node at `url` at
     `block` (Anvil's fork: its state there, fetched from that node as it is read; the fork's own
     blocks are never sent back), every account impersonated. A governance rehearsal
-    (offchain/system/rehearsal.py) runs a proposal on it, the devnet untouched."""
+    (offchain/live/rehearsal.py) runs a proposal on it, the devnet untouched, when the devnet
+    keeps every block's state (Hardhat Network): the fork reads the state at `block` for as
+    long as it runs, so a node that prunes its history (the Anvil devnet keeps 64 blocks) must
+    be copied instead (CopyAnvil)."""
 
     name = "anvil fork"
 
@@ -167,3 +179,28 @@ def keep_ape_anvil_history_in_memory(states: int = 1_000) -> None:
 
     build_command.prunes_history = True  # type: ignore[attr-defined]
     FoundryProvider.build_command = build_command  # type: ignore[method-assign]
+
+
+class CopyAnvil(Anvil):
+    """`with CopyAnvil(state_file, chain_id, gas_limit) as node:` -> a private Anvil started from
+    a state another Anvil dumped (`anvil_dumpState`, written to `state_file`): its blocks,
+    receipts and head state, so the copy answers for the whole chain on its own, whatever the
+    node it was copied from does next (a fork would read that node's state at the fork block
+    for as long as it runs, and a devnet that prunes its history drops it 64 blocks later).
+    `chain_id` and `gas_limit` are that node's; every account impersonated. A governance
+    rehearsal (offchain/live/rehearsal.py) runs a proposal on it, the devnet untouched."""
+
+    name = "anvil copy"
+
+    def __init__(self, state_file: Path, chain_id: int, gas_limit: int):
+        super().__init__(0)
+        self.state_file, self.chain_id, self.gas_limit = state_file, chain_id, gas_limit
+
+    def command(self) -> list[str]:
+        # the private node's own flags but its genesis time (the copy's chain is the dump's)
+        # and its block gas limit (the copied node's)
+        own = super().command()
+        cut = own.index("--timestamp")
+        kept = [x for x in own[cut + 2 :] if x != "--disable-block-gas-limit"]
+        state = ["--load-state", str(self.state_file), "--chain-id", str(self.chain_id)]
+        return [*own[:cut], *kept, *state, "--gas-limit", str(self.gas_limit)]

@@ -2,8 +2,13 @@
 ID`, scripts/govern.py; docs/governance.md). The crash days that follow it on the live book are
 offchain/report/rehearsal.py's.
 
-1. Anvil forks the devnet at its head (offchain/backends/anvil.py, ForkAnvil): every later
-   block is the fork's own; nothing is sent to the devnet.
+1. A private Anvil takes the devnet at its head (offchain/backends/anvil.py): an Anvil devnet
+   is copied (`anvil_dumpState`, a read, into a CopyAnvil: its blocks, receipts and head
+   state), since it keeps only its last 64 blocks' states (offchain/live/devnet.py,
+   KEPT_STATES) and a fork reads the state at its block for as long as it runs: a market
+   session or the bots moving the devnet on would pull that state from under it. A Hardhat
+   devnet, which keeps every block's state, is forked at its head (ForkAnvil). Every later
+   block is the private node's own; nothing is sent to the devnet.
 2. The proposal's file, read again with the deployment's recorded config around it, makes its
    calls at the fork's state; they must hash to the digest the Timelock queued, so the file is
    the proposal (a parameter that a multi-key setter carries and that changed since the queue
@@ -25,9 +30,15 @@ offchain/report/rehearsal.py's.
 
 from __future__ import annotations
 
+import binascii
+import gzip
 import json
 import os
 import secrets
+import tempfile
+import zlib
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -37,7 +48,7 @@ from eth_abi import encode as abi_encode
 from eth_utils import keccak
 
 from offchain.backends import ChainBackend
-from offchain.backends.anvil import ForkAnvil
+from offchain.backends.anvil import Anvil, CopyAnvil, ForkAnvil
 from offchain.live.node import Node
 from offchain.live.reconcile import Reconciliation, Replayer
 from offchain.live.record import DeploymentRecord
@@ -72,6 +83,7 @@ class ForkRun:
     """What the fork said (see the module docstring)."""
 
     head: int  # the devnet's block the fork starts from
+    taken: str  # how the private node took the devnet: "copied" (Anvil) or "forked" (Hardhat)
     executed_block: int
     executed_at: int  # its time [unix s]
     eta: int
@@ -95,9 +107,97 @@ class ForkRun:
         return [c.where for c in self.changes if self.in_force.get(c.where) != c.after]
 
 
+# how the private node took the devnet (ForkRun.taken), as the report says it
+TAKEN = {
+    "copied": "its state dumped and loaded: the devnet may go on mining meanwhile",
+    "forked": "Anvil's fork, which reads the devnet's state at that block as it goes",
+}
+
+
 def digest_of(chain: Any, calls: list[governance.Call]) -> bytes:
     """The hash the Timelock keeps of a proposal's calls."""
     return keccak(abi_encode(["(address,bytes)[]"], [governance.encoded(chain, calls)]))
+
+
+@contextmanager
+def private_devnet(rpc: str) -> Iterator[tuple[Anvil, int, str]]:
+    """(a private Anvil holding the devnet at `rpc` at its head, that head, "copied" or
+    "forked"): step 1 of the module docstring. RehearsalError: a copy that is not the devnet's
+    chain; AnvilError: the private node did not start (its reason)."""
+    node = Node(rpc, timeout=300)  # a dump after a market session: tens of MB
+    client = str(node.rpc("web3_clientVersion"))
+    if not client.lower().startswith("anvil"):
+        head = node.block_number()
+        with ForkAnvil(rpc, head) as fork:
+            yield fork, head, "forked"
+        return
+    latest = node.block("latest")
+    assert latest is not None
+    dumped = node.rpc("anvil_dumpState")
+    try:
+        state = gzip.decompress(bytes.fromhex(str(dumped).removeprefix("0x")))
+    except (ValueError, OSError, EOFError, zlib.error, binascii.Error) as exc:
+        raise RehearsalError(f"{rpc}: its anvil_dumpState is no gzipped state ({exc})") from None
+    try:
+        document = json.loads(state)
+        blocks = document["blocks"]
+    except (ValueError, KeyError, TypeError) as exc:
+        raise RehearsalError(f"{rpc}: its anvil_dumpState is no Anvil state ({exc})") from None
+    del state
+    document["blocks"] = canonical_blocks(blocks, node)
+    with tempfile.TemporaryDirectory(prefix="rehearsal-state-") as folder:
+        path = Path(folder) / "state.json"
+        path.write_text(json.dumps(document), encoding="utf-8")
+        del document, blocks
+        with CopyAnvil(path, node.chain_id(), int(latest["gasLimit"], 16)) as copy:
+            mine = Node(copy.url, timeout=60)
+            head = mine.block_number()
+            for number in (0, head):
+                theirs, ours = node.block(number), mine.block(number)
+                if theirs is None or ours is None or theirs["hash"] != ours["hash"]:
+                    raise RehearsalError(
+                        f"the copy of the devnet's state is not its chain (block {number:,} "
+                        "differs; was the devnet reverted while it was copied?)"
+                    )
+            yield copy, head, "copied"
+
+
+# the header fields a dumped block and the node's answer for it share, to tell two dumped
+# blocks of one number apart
+_HEADER = ("parentHash", "stateRoot", "transactionsRoot", "receiptsRoot", "timestamp")
+
+
+def canonical_blocks(blocks: list[dict[str, Any]], node: Node) -> list[dict[str, Any]]:
+    """The blocks of an Anvil state dump without those its node no longer serves. An Anvil
+    started from a state file makes a genesis block of its own before it loads the file's; both
+    stay among its blocks (held by hash), and its dump holds both: loaded again, either can
+    become block 0, and a copy whose genesis is younger than block 1 cannot be replayed (its
+    time "goes backwards"). Of two blocks with one number, the one `node` answers for that
+    number is kept. RehearsalError: none of them is it."""
+    numbered: dict[int, list[dict[str, Any]]] = {}
+    for block in blocks:
+        numbered.setdefault(int(block["header"]["number"], 16), []).append(block)
+    out = []
+    for number, same in sorted(numbered.items()):
+        if len(same) > 1:
+            theirs = node.block(number) or {}
+            same = [
+                b for b in same if all(_same(b["header"].get(k), theirs.get(k)) for k in _HEADER)
+            ]
+            if len(same) != 1:
+                raise RehearsalError(
+                    f"the devnet's state holds {len(numbered[number])} blocks numbered "
+                    f"{number:,} and {'none' if not same else 'more than one'} is the one it "
+                    "serves: not copied"
+                )
+        out += same
+    return out
+
+
+def _same(ours: Any, theirs: Any) -> bool:
+    if isinstance(ours, str) and isinstance(theirs, str):
+        return int(ours, 16) == int(theirs, 16)
+    return False
 
 
 def rehearse_on_fork(
@@ -112,8 +212,7 @@ def rehearse_on_fork(
     (`proposal`, parsed; `source` names it) is read with the record's config. RehearsalError:
     not queued, or the file is not the proposal queued; ProposalError: the file's mistakes."""
     artifacts, reader = code
-    head = Node(rpc, timeout=30).block_number()
-    with ForkAnvil(rpc, head) as fork:
+    with private_devnet(rpc) as (fork, head, taken):
         chain = ChainBackend(fork.url, artifacts, reader)
         chain.names.update(record.contract_names())
         d = record.deployment()
@@ -176,6 +275,7 @@ def rehearse_on_fork(
         _, now = governance.proposal_calls(chain, d, config, places)
         run = ForkRun(
             head=head,
+            taken=taken,
             executed_block=executed,
             executed_at=chain.last_block_time,
             eta=eta,
@@ -257,8 +357,9 @@ def report_lines(run: ForkRun, proposal_id: int, rpc: str, source: str) -> list[
     out = [
         f"# Rehearsal of proposal {proposal_id}",
         "",
-        f"The devnet at {rpc}, forked at its block {run.head:,} (Anvil's fork; nothing was sent "
-        f"to the devnet). The proposal's file {source} makes the queued calls (digest "
+        f"The devnet at {rpc}, {run.taken} at its block {run.head:,} into a private Anvil "
+        f"({TAKEN[run.taken]}; nothing was sent to the devnet). The proposal's file {source} "
+        "makes the queued calls (digest "
         f"{run.digest}). It ran on the fork at {_utc(run.executed_at)} (its eta "
         f"{_utc(run.eta)}), block {run.executed_block:,}.",
         "",
@@ -296,13 +397,17 @@ def report_lines(run: ForkRun, proposal_id: int, rpc: str, source: str) -> list[
     out += ["", "## Vaults the change itself worsens (at the oracle's current price)", ""]
     if not run.worsened:
         out.append(
-            f"None of the {run.vaults_judged} vaults judged: no vault moves from safe to a "
+            f"None of the {run.vaults_judged:,} vaults judged: no vault moves from safe to a "
             "margin call or unsafe, or from a margin call to unsafe."
         )
     for name, n in sorted(run.not_judged.items()):
-        out.append(f"Not judged: {n} vaults of {name} (its oracle shows no queued price).")
-    else:
+        out.append(f"Not judged: {n:,} vaults of {name} (its oracle shows no queued price).")
+    if run.worsened:
         out += [
+            "",
+            f"{len(run.worsened):,} of the {run.vaults_judged:,} vaults judged move closer to "
+            "liquidation:",
+            "",
             "| type | owner | collateral | debt | before | after |",
             "|---|---|---|---|---|---|",
         ]
