@@ -28,7 +28,6 @@ when the rehearsal fails (a difference, an invariant broken, a change not in for
 from __future__ import annotations
 
 import sys
-import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -333,45 +332,35 @@ def rehearse(
     except ProposalError as exc:
         fail(str(exc))
     from offchain.backends import project_code
-    from offchain.report.rehearsal import crash_day, day_lines, sweep_day, sweep_lines
+    from offchain.live.reconcile import ReconcileError
+    from offchain.report.rehearsal import crash_days, day_lines, sweep_lines
 
     code = project_code()
     say = lambda line: click.echo(f"rehearse: {line}", err=True)  # noqa: E731
-    say(f"forking {rpc} at its head; the proposal runs on the fork")
+    say(f"taking the devnet at {rpc} at its head into a private Anvil; the proposal runs there")
     try:
         run = rehearsal.rehearse_on_fork(rpc, record, proposal_id, data, str(path), code)
     except (rehearsal.RehearsalError, ProposalError) as exc:
         fail(str(exc))
     except AnvilError as exc:
-        fail(f"the fork did not start: {exc}")
+        fail(f"the private node did not start: {exc}")
+    except ReconcileError as exc:
+        fail(f"the model's replay of the devnet's chain stopped: {str(exc).splitlines()[0]}")
     after_text = toml_text(governance.merged_document(data, record.config_text))
     configs = {"before": record.config_text, "after": after_text}
     points, not_swept = governance.sweep_points(data, record.config_text)
     if not sweep:
         points, not_swept = [], []
-    results, swept = [], []
     name = "ETH-A"  # the crash days are ETH/USD's
     others = {n: len(rows) for n, rows in run.book.items() if n != name and rows}
-    with tempfile.TemporaryDirectory(prefix="rehearsal-") as work:
-        for day in chosen:
-            try:
-                results.append(
-                    crash_day(
-                        day,
-                        name,
-                        run.book.get(name, []),
-                        run.rates.get(name, 0),
-                        run.prices.get(name, 0),
-                        configs,
-                        Path(work),
-                        code,
-                        say,
-                    )
-                )
-                book, rate = run.book.get(name, []), run.rates.get(name, 0)
-                swept.append(sweep_day(results[-1], book, rate, points, configs, Path(work), say))
-            except (AnvilError, ScenarioError, DataError, ConfigError) as exc:
-                fail(f"{day}: {str(exc).splitlines()[0]} (no report written)")
+    book, rate = run.book.get(name, []), run.rates.get(name, 0)
+    try:
+        days_run = crash_days(
+            chosen, name, book, rate, run.prices.get(name, 0), configs, points, code, say
+        )
+    except (AnvilError, ScenarioError, DataError, ConfigError) as exc:
+        fail(f"{str(exc).splitlines()[0]} (no report written)")
+    results = [d for d, _ in days_run]
     why = rehearsal.failures(run) + [
         f"{r.day} {s.config}: {s.differences} differences"
         for r in results
@@ -382,7 +371,7 @@ def rehearse(
     lines += ["## The live book under the crash days", ""]
     if not results:
         lines += ["No crash day was run (--days none).", ""]
-    for r, rows in zip(results, swept, strict=True):
+    for r, rows in days_run:
         lines += day_lines(r, others)
         lines += sweep_lines(r, rows, not_swept)
     lines += ["## Verdict", "", "passed" if not why else "FAILED: " + "; ".join(why), ""]
