@@ -11,14 +11,16 @@ import re
 import subprocess
 
 import pytest
-from live_support import ROOT
+from live_support import ROOT, wait_for
 
+from offchain.live.devnet import KEPT_STATES
 from offchain.live.market import open_vaults
 from offchain.live.node import Node
 from offchain.live.reconcile import reconcile
 from offchain.live.rehearsal import failures, read_verdict, rehearse_on_fork
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import WAD
+from offchain.sim.scenario.population import VaultPlan, actor_address
 from offchain.system import governance
 from offchain.testing.specification import Specification, SpecViolation
 
@@ -113,6 +115,140 @@ def test_govern__penalty_and_waterfall__queued_refused_early_executed_and_reconc
     report = reconcile(Node(devnet.node.url), devnet.record, *artifacts)
     assert report.differences == [], "\n".join(report.lines())
     assert report.kinds["Timelock.execute"] == 1 and report.kinds["Timelock.propose"] == 1
+
+
+def _tables(text: str) -> list[tuple[str, list[str]]]:
+    """Each markdown table of `text`: (its heading row, its rows)."""
+    lines, out, k = text.splitlines(), [], 0
+    while k < len(lines):
+        if lines[k].startswith("|") and k + 1 < len(lines) and lines[k + 1].startswith("|---"):
+            head, k = lines[k], k + 2
+            rows = []
+            while k < len(lines) and lines[k].startswith("|"):
+                rows.append(lines[k])
+                k += 1
+            out.append((head, rows))
+        else:
+            assert not lines[k].startswith("|"), f"a table row without a heading: {lines[k]}"
+            k += 1
+    return out
+
+
+def _cells(row: str) -> list[str]:
+    return [c.strip() for c in row.strip().strip("|").split("|")]
+
+
+@pytest.mark.slow
+def test_govern__docs_flow_beside_a_market_session__rehearsed_while_it_runs_then_executed(
+    devnet,
+):
+    """docs/governance.md's four commands on a devnet with a market session (issue 74): propose,
+    show, rehearse with the default days while `ape run market` (and blocks in the keepers'
+    place) moves the devnet on by more than the 64 blocks whose state it keeps (a fork of its
+    head lost that state midway), execute after the eta. The book with may-2021's actors'
+    draws exceeds ETH-A's debt ceiling: the day runs, its ceiling raised and said so before any
+    day runs. No traceback; every table of the report filled."""
+    chain, d, t = devnet.chain, devnet.d, devnet.eth
+    url, record = devnet.node.url, str(devnet.record_file)
+    # seven vaults of 2.1 million at a collateral ratio of 4 (safe through the session's crash),
+    # beside governance's (the pool's seed, 2 million) and the session's 20: about 19 million,
+    # which with may-2021's actors' draws (5.3 million) exceeds ETH-A's debt ceiling of 20 million
+    debt = 2_100_000 * WAD
+    whales = [VaultPlan(actor_address("whale", i), debt * 4 // 2_000, debt) for i in range(7)]
+    open_vaults(chain, d, t, whales)
+    outputs = []
+    queued = _govern(devnet, "propose", str(PROPOSAL))
+    shown = _govern(devnet, "show")
+    outputs += [queued, shown]
+    assert queued.returncode == 0 and "proposal 1 queued" in queued.stdout, queued.stderr
+    assert shown.returncode == 0 and "proposal 1: queued" in shown.stdout, shown.stderr
+    # the market session, as `make market` runs it; no bots run here (their checkpoints' folder
+    # is empty), so its bars are played at --speed: three 10-minute bars a second at most
+    market_log = devnet.tmp / "market.txt"
+    (devnet.tmp / "no-bots").mkdir()
+    market_args = ["--scenario", "black-thursday-2020", "--vaults", "20", "--speed", "2000"]
+    market_args += ["--checkpoints", str(devnet.tmp / "no-bots")]
+    with open(market_log, "w") as log:
+        market = subprocess.Popen(
+            ["ape", "run", "market", *market_args, "--rpc", url, "--deployment", record],
+            cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
+        )  # fmt: skip
+    rehearse_log = devnet.tmp / "rehearse.txt"
+    report = devnet.tmp / "rehearsal"
+    rehearse: subprocess.Popen | None = None
+    try:
+        wait_for(lambda: "bar 1/" in market_log.read_text(), 600, "the market's bars",
+                 market_log.read_text)  # fmt: skip
+        with open(rehearse_log, "w") as log:
+            rehearse = subprocess.Popen(
+                ["ape", "run", "govern", "rehearse", "1", "--out", str(report), "--rpc", url,
+                 "--deployment", record],
+                cwd=ROOT, stdout=subprocess.PIPE, stderr=log, text=True,
+                stdin=subprocess.DEVNULL,
+            )  # fmt: skip
+        job = rehearse
+        wait_for(lambda: "taking the devnet" in rehearse_log.read_text() or job.poll() is not None,
+                 600, "the rehearsal's start", rehearse_log.read_text)  # fmt: skip
+        started = devnet.block()  # the devnet's head as the rehearsal takes it
+        # the blocks `make keepers`' bots mine between the market's (this test runs none), at
+        # once: the devnet moves on by twice the 64 blocks whose state it keeps as the
+        # rehearsal takes it (the market alone mines about 2 blocks a bar here, a bar a
+        # second; a fork of its head failed to start: "failed to create genesis")
+        node = Node(url)
+        for _ in range(2 * KEPT_STATES):
+            node.rpc("evm_mine")
+        # the crash days begin once the proposal has run on the private node and the model
+        # has replayed the chain: by then the devnet has moved on past the state it kept
+        wait_for(
+            lambda: "Anvil and the model" in rehearse_log.read_text() or job.poll() is not None,
+            1800, "the rehearsal's crash days", rehearse_log.read_text,
+        )  # fmt: skip
+        moved = devnet.block() - started
+        stdout, _ = rehearse.communicate(timeout=3600)
+        assert market.wait(timeout=1800) == 0, market_log.read_text()[-3000:]
+    finally:
+        for process in (market, rehearse):
+            if process is not None and process.poll() is None:
+                process.kill()
+                process.wait()
+    said = rehearse_log.read_text()
+    assert rehearse is not None and rehearse.returncode == 0, stdout + said[-3000:]
+    assert "proposal 1 rehearsed: passed" in stdout
+    assert moved > KEPT_STATES, (moved, said)
+    # what the days need is said before any day runs
+    raised = "may-2021: Raised for this day (before and after): ETH-A's debt ceiling from "
+    assert said.index(raised) < said.index("Anvil and the model"), said
+    text = (report / "report.md").read_text()
+    assert f"The devnet at {url}, copied at its block" in text
+    assert "0 differences." in text and "all hold." in text
+    for day in ("black-thursday-2020", "may-2021"):
+        section = text.split(f"### {day}")[1].split("### ")[0]
+        assert "- before: Anvil against the model, 0 differences" in section, section
+        assert "- after: Anvil against the model, 0 differences" in section, section
+        assert "| insolvency |" in section
+    may = text.split("### may-2021")[1]
+    assert "Raised for this day (before and after): ETH-A's debt ceiling from 20,000,000 to" in may
+    # every table holds what its heading promises: rows, each cell filled
+    tables = _tables(text)
+    assert len(tables) >= 5, text  # the changes, each day's figures and its sweep
+    for head, rows in tables:
+        assert rows, f"an empty table: {head}"
+        for row in rows:
+            cells = _cells(row)
+            assert len(cells) == len(_cells(head)) and all(cells), (head, row)
+    # to the eta: the node's own RPC (the devnet-only command of `ape run govern` can replace it)
+    eta = chain.view(d.timelock, "proposals", 1)[1]
+    now = int(chain.rpc("eth_getBlockByNumber", ["latest", False])["timestamp"], 16)
+    if now < eta:
+        chain.rpc("evm_increaseTime", [eta - now])
+    chain.rpc("evm_mine", [])
+    executed = _govern(devnet, "execute", "1")
+    outputs.append(executed)
+    assert executed.returncode == 0, executed.stdout + executed.stderr
+    assert "proposal 1 executed (2 calls)" in executed.stdout
+    assert chain.view(d.liquidator, "penalty", t.type_id) == 115 * WAD // 100
+    everything = [o.stdout + o.stderr for o in outputs] + [stdout, said, market_log.read_text()]
+    assert not [x for x in everything if "Traceback" in x]
 
 
 def test_govern__execute__refused_unrehearsed_and_changed_since_its_rehearsal(devnet):
