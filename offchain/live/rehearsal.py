@@ -4,7 +4,8 @@ offchain/report/rehearsal.py's.
 
 1. A private Anvil takes the devnet at its head (offchain/backends/anvil.py): an Anvil devnet
    is copied (`anvil_dumpState`, a read, into a CopyAnvil: its blocks, receipts and head
-   state), since it keeps only its last 64 blocks' states (offchain/live/devnet.py,
+   state, checked to be the devnet's chain at its head: private_devnet), since it keeps only
+   its last 64 blocks' states (offchain/live/devnet.py,
    KEPT_STATES) and a fork reads the state at its block for as long as it runs: a market
    session or the bots moving the devnet on would pull that state from under it. A Hardhat
    devnet, which keeps every block's state, is forked at its head (ForkAnvil). Every later
@@ -107,6 +108,7 @@ class ForkRun:
         return [c.where for c in self.changes if self.in_force.get(c.where) != c.after]
 
 
+ZERO_ADDRESS = "0x" + "00" * 20
 # how the private node took the devnet (ForkRun.taken), as the report says it
 TAKEN = {
     "copied": "its state dumped and loaded: the devnet may go on mining meanwhile",
@@ -119,11 +121,20 @@ def digest_of(chain: Any, calls: list[governance.Call]) -> bytes:
     return keccak(abi_encode(["(address,bytes)[]"], [governance.encoded(chain, calls)]))
 
 
+# how many times the devnet is dumped before a copy whose state is its head's is given up
+COPY_TRIES = 5
+
+
 @contextmanager
 def private_devnet(rpc: str) -> Iterator[tuple[Anvil, int, str]]:
     """(a private Anvil holding the devnet at `rpc` at its head, that head, "copied" or
-    "forked"): step 1 of the module docstring. RehearsalError: a copy that is not the devnet's
-    chain; AnvilError: the private node did not start (its reason)."""
+    "forked"): step 1 of the module docstring. A copy must be the devnet's chain (its genesis
+    and head blocks the devnet's) and its state that head's: its state root (the root of an
+    account proof, read on the copy) the head block's. `anvil_dumpState` reads the blocks and
+    the state one after the other, so a dump taken while a block is mined can hold a state one
+    block ahead of its blocks (seen beside a market session: an oracle post the replay never
+    met): the devnet is then dumped again, up to COPY_TRIES times. RehearsalError: no copy is
+    its chain; AnvilError: the private node did not start (its reason)."""
     node = Node(rpc, timeout=300)  # a dump after a market session: tens of MB
     client = str(node.rpc("web3_clientVersion"))
     if not client.lower().startswith("anvil"):
@@ -131,6 +142,25 @@ def private_devnet(rpc: str) -> Iterator[tuple[Anvil, int, str]]:
         with ForkAnvil(rpc, head) as fork:
             yield fork, head, "forked"
         return
+    with tempfile.TemporaryDirectory(prefix="rehearsal-state-") as folder:
+        for _ in range(COPY_TRIES):
+            copy, head = _copy(node, rpc, Path(folder) / "state.json")
+            if copy is not None:
+                break
+        else:
+            raise RehearsalError(
+                f"the devnet at {rpc} changed while it was copied, {COPY_TRIES} times: its state "
+                "was never its head block's (rehearse again, or when it is quieter)"
+            )
+        try:
+            yield copy, head, "copied"
+        finally:
+            copy.__exit__(None, None, None)
+
+
+def _copy(node: Node, rpc: str, path: Path) -> tuple[CopyAnvil | None, int]:
+    """A private Anvil started from the devnet's dump written to `path`, and its head; (None,
+    head) where the dump's state is not its head block's (the devnet mined meanwhile)."""
     latest = node.block("latest")
     assert latest is not None
     dumped = node.rpc("anvil_dumpState")
@@ -138,6 +168,7 @@ def private_devnet(rpc: str) -> Iterator[tuple[Anvil, int, str]]:
         state = gzip.decompress(bytes.fromhex(str(dumped).removeprefix("0x")))
     except (ValueError, OSError, EOFError, zlib.error, binascii.Error) as exc:
         raise RehearsalError(f"{rpc}: its anvil_dumpState is no gzipped state ({exc})") from None
+    del dumped
     try:
         document = json.loads(state)
         blocks = document["blocks"]
@@ -145,21 +176,29 @@ def private_devnet(rpc: str) -> Iterator[tuple[Anvil, int, str]]:
         raise RehearsalError(f"{rpc}: its anvil_dumpState is no Anvil state ({exc})") from None
     del state
     document["blocks"] = canonical_blocks(blocks, node)
-    with tempfile.TemporaryDirectory(prefix="rehearsal-state-") as folder:
-        path = Path(folder) / "state.json"
-        path.write_text(json.dumps(document), encoding="utf-8")
-        del document, blocks
-        with CopyAnvil(path, node.chain_id(), int(latest["gasLimit"], 16)) as copy:
-            mine = Node(copy.url, timeout=60)
-            head = mine.block_number()
-            for number in (0, head):
-                theirs, ours = node.block(number), mine.block(number)
-                if theirs is None or ours is None or theirs["hash"] != ours["hash"]:
-                    raise RehearsalError(
-                        f"the copy of the devnet's state is not its chain (block {number:,} "
-                        "differs; was the devnet reverted while it was copied?)"
-                    )
-            yield copy, head, "copied"
+    path.write_text(json.dumps(document), encoding="utf-8")
+    del document, blocks
+    copy = CopyAnvil(path, node.chain_id(), int(latest["gasLimit"], 16)).__enter__()
+    try:
+        mine = Node(copy.url, timeout=60)
+        head = mine.block_number()
+        blocks = {n: (node.block(n), mine.block(n)) for n in (0, head)}
+        for number, (theirs, ours) in blocks.items():
+            if theirs is None or ours is None or theirs["hash"] != ours["hash"]:
+                raise RehearsalError(
+                    f"the copy of the devnet's state is not its chain (block {number:,} "
+                    "differs; was the devnet reverted while it was copied?)"
+                )
+        # the copy's own state root: the root node of an account proof, hashed
+        proof = mine.rpc("eth_getProof", [ZERO_ADDRESS, [], hex(head)])
+        root = keccak(bytes.fromhex(proof["accountProof"][0].removeprefix("0x")))
+        if int.from_bytes(root) != int(blocks[head][0]["stateRoot"], 16):  # type: ignore[index]
+            copy.__exit__(None, None, None)
+            return None, head
+    except BaseException:
+        copy.__exit__(None, None, None)
+        raise
+    return copy, head
 
 
 # the header fields a dumped block and the node's answer for it share, to tell two dumped

@@ -7,6 +7,8 @@ line, exit status 2, nothing sent."""
 
 from __future__ import annotations
 
+import gzip
+import json
 import re
 import subprocess
 
@@ -17,7 +19,14 @@ from offchain.live.devnet import KEPT_STATES
 from offchain.live.market import open_vaults
 from offchain.live.node import Node
 from offchain.live.reconcile import reconcile
-from offchain.live.rehearsal import failures, read_verdict, rehearse_on_fork
+from offchain.live.rehearsal import (
+    COPY_TRIES,
+    RehearsalError,
+    failures,
+    private_devnet,
+    read_verdict,
+    rehearse_on_fork,
+)
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import WAD
 from offchain.sim.scenario.population import VaultPlan, actor_address
@@ -299,6 +308,47 @@ def test_rehearsal__the_execution_breaks_the_specification__the_rehearsal_fails(
     found = [x for x in run.invariants if x.startswith("specification: ")]
     assert len(found) == 1 and found[0].startswith("specification: planted: execute,"), found
     assert failures(run) == ["1 invariants broken after execution"]
+
+
+def test_private_devnet__two_genesis_blocks_and_a_state_ahead_of_its_blocks__copied_right(
+    devnet, monkeypatch
+):
+    """The copy of an Anvil devnet: a devnet started from its state file dumps two genesis
+    blocks (its own and the file's), and the copy keeps the one the devnet serves; a dump whose
+    state is not its head block's (as when a block is mined while it is dumped) is dumped
+    again, and after COPY_TRIES such dumps the rehearsal gives up in one line."""
+    dumps: list[dict] = []
+    honest = Node.rpc
+
+    def dumping(self, method, params=None):
+        answer = honest(self, method, params)
+        if method != "anvil_dumpState":
+            return answer
+        document = json.loads(gzip.decompress(bytes.fromhex(answer[2:])))
+        dumps.append(document)
+        if len(dumps) in spoiled:  # an account's balance a block ahead of the dumped blocks
+            account = document["accounts"][devnet.d.governance.lower()]
+            account["balance"] = hex(int(account["balance"], 16) + 1)
+        return "0x" + gzip.compress(json.dumps(document).encode()).hex()
+
+    monkeypatch.setattr(Node, "rpc", dumping)
+    spoiled = {1}
+    with private_devnet(devnet.node.url) as (copy, head, taken):
+        assert taken == "copied" and head == devnet.block()
+        ours, theirs = Node(copy.url), Node(devnet.node.url)
+        for number in (0, 1, head):
+            assert ours.block(number)["hash"] == theirs.block(number)["hash"]
+        address = devnet.d.governance
+        assert ours.balance(address) == theirs.balance(address)
+    assert len(dumps) == 2
+    geneses = [b for b in dumps[0]["blocks"] if int(b["header"]["number"], 16) == 0]
+    assert len(geneses) == 2  # the devnet's own and its state file's
+    spoiled = set(range(1, 10))
+    dumps.clear()
+    with pytest.raises(RehearsalError, match=f"changed while it was copied, {COPY_TRIES} times"):
+        with private_devnet(devnet.node.url):
+            pass
+    assert len(dumps) == COPY_TRIES
 
 
 @pytest.mark.parametrize(
