@@ -256,7 +256,8 @@ def rehearse_on_fork(
         chain.names.update(record.contract_names())
         d = record.deployment()
         d.governance = chain.view(d.timelock, "proposer")
-        digest, eta, expires, state = chain.view(d.timelock, "proposals", proposal_id)
+        # (calls hash, eta, expiry, status, rescue): Timelock.vy's Proposal
+        digest, eta, _, state = chain.view(d.timelock, "proposals", proposal_id)[:4]
         if state != QUEUED:
             raise RehearsalError(f"proposal {proposal_id} is not queued: nothing to rehearse")
         config, places = governance.read_proposal(proposal, source, record.config_text)
