@@ -50,6 +50,7 @@ from eth_utils import keccak
 
 from offchain.backends import ChainBackend
 from offchain.backends.anvil import Anvil, CopyAnvil, ForkAnvil
+from offchain.live.anvil_state import same_block
 from offchain.live.node import Node
 from offchain.live.reconcile import Reconciliation, Replayer
 from offchain.live.record import DeploymentRecord
@@ -201,11 +202,6 @@ def _copy(node: Node, rpc: str, path: Path) -> tuple[CopyAnvil | None, int]:
     return copy, head
 
 
-# the header fields a dumped block and the node's answer for it share, to tell two dumped
-# blocks of one number apart
-_HEADER = ("parentHash", "stateRoot", "transactionsRoot", "receiptsRoot", "timestamp")
-
-
 def canonical_blocks(blocks: list[dict[str, Any]], node: Node) -> list[dict[str, Any]]:
     """The blocks of an Anvil state dump without those its node no longer serves. An Anvil
     started from a state file makes a genesis block of its own before it loads the file's; both
@@ -220,9 +216,7 @@ def canonical_blocks(blocks: list[dict[str, Any]], node: Node) -> list[dict[str,
     for number, same in sorted(numbered.items()):
         if len(same) > 1:
             theirs = node.block(number) or {}
-            same = [
-                b for b in same if all(_same(b["header"].get(k), theirs.get(k)) for k in _HEADER)
-            ]
+            same = [b for b in same if theirs and same_block(b["header"], theirs)]
             if len(same) != 1:
                 raise RehearsalError(
                     f"the devnet's state holds {len(numbered[number])} blocks numbered "
@@ -231,12 +225,6 @@ def canonical_blocks(blocks: list[dict[str, Any]], node: Node) -> list[dict[str,
                 )
         out += same
     return out
-
-
-def _same(ours: Any, theirs: Any) -> bool:
-    if isinstance(ours, str) and isinstance(theirs, str):
-        return int(ours, 16) == int(theirs, 16)
-    return False
 
 
 def rehearse_on_fork(
