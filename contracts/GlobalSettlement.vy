@@ -69,6 +69,10 @@ interface IDebtAuctionSettlement:
 # the Backstop's status of a loss whose auction still runs
 LOSS_RUNNING: constant(uint256) = 1
 
+# the longest wait governance may set from shutdown to thaw [s] (52 weeks): an unbounded one
+# could keep holders from redeeming for ever (issue 72's review)
+MAX_WAIT: constant(uint256) = 52 * 7 * 86400
+
 # the ledger
 engine: public(immutable(IVaultEngine))
 # the Liquidator (frozen at shutdown; knows each type's auction)
@@ -177,6 +181,7 @@ def __init__(
     backstop = backstop_
     spotter = spotter_
     self.live = True
+    assert wait_ <= MAX_WAIT, "settlement: wait above 52 weeks"
     self.wait = wait_
     auth.__init__(auth.EMERGENCY)
     log WaitSet(wait=wait_)
@@ -190,10 +195,11 @@ def set_wait(new_wait: uint256):
     """
     @notice Set the minimum time from shutdown to thaw (only while live: it cannot be moved
             once settlement has begun).
-    @param new_wait Seconds.
+    @param new_wait Seconds, at most 52 weeks.
     """
     auth._check_authorized()
     assert self.live, "settlement: not live"
+    assert new_wait <= MAX_WAIT, "settlement: wait above 52 weeks"
     self.wait = new_wait
     log WaitSet(wait=new_wait)
 
@@ -223,9 +229,9 @@ def fix_price(collateral_type: bytes32):
     @notice Fix a type's final price, and its normalized debt. Anyone may call, once, after
             shutdown. The price is the lowest the type's oracle shows: its current price
             (which must be valid, or, once `wait` has passed since shutdown, whatever its age:
-            no role can hold the settlement back by letting the price go stale),
-            its queued price, and a price voided less than two pokes ago (issue 72: a void
-            before a shutdown cannot raise the settlement price).
+            no role can hold the settlement back by letting the price go stale), its queued
+            price, its latest post, and a price voided less than two pokes ago (issue 72: a void
+            or a post not yet queued before a shutdown cannot raise the settlement price).
     @param collateral_type The type.
     """
     assert not self.live, "settlement: live"
@@ -243,6 +249,10 @@ def fix_price(collateral_type: bytes32):
     queued: uint256 = (staticcall oracle.peek_next())[0]
     if queued != 0 and queued < price:
         price = queued
+    # the latest post, public though no poke has queued it yet
+    posted: uint256 = staticcall oracle.source_price()
+    if posted != 0 and posted < price:
+        price = posted
     if staticcall oracle.void_lock() != 0:
         voided: uint256 = staticcall oracle.voided_price()
         if voided != 0 and voided < price:

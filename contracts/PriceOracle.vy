@@ -63,7 +63,8 @@ current_time: public(uint256)
 # pokes still to come before the guardian may void again (VOID_LOCK_POKES after each void; 0:
 # no void pending)
 void_lock: public(uint256)
-# the queued price the last void discarded [wad], shown while `void_lock` runs (0 after it)
+# the lower of the queued price and the latest post the last void discarded [wad], shown while
+# `void_lock` runs (0 after it)
 voided_price: public(uint256)
 
 
@@ -174,6 +175,12 @@ def void():
     if not auth.authorized[msg.sender]:
         assert self.void_lock == 0, "oracle: void pending"
     voided: uint256 = self.next_price
+    # the lower of the queued price and the latest post, both discarded (the settlement counts
+    # it while the lock runs)
+    posted: uint256 = self.source_price
+    dropped: uint256 = voided
+    if posted != 0 and (dropped == 0 or posted < dropped):
+        dropped = posted
     self.next_price = self.current_price
     # the held price keeps the voided post's time (the feeder was alive then: the price does not
     # go stale because of the void); with nothing queued, its own
@@ -182,7 +189,7 @@ def void():
     self.source_price = 0
     self.source_time = 0
     self.void_lock = VOID_LOCK_POKES
-    self.voided_price = voided
+    self.voided_price = dropped
     log Voided(voided_price=voided)
 
 

@@ -28,6 +28,11 @@
      `revoke_role(account, EMERGENCY)`, any contract's `set_stopped(0)`), cannot be cancelled by
      the guardian; the proposer still can. One other call in it makes it an ordinary proposal,
      so a stolen proposer key cannot shelter another change behind a rescue.
+     After a global settlement's shutdown nothing runs (issue 72, the review's first break: a
+     stolen proposer key removed the guardian with a rescue, then seized the settlement's
+     collateral after the guardian's shutdown): no step of a settlement needs an admin, and an
+     admin could otherwise still seize and mint. `settlement` (empty: none) is fixed at
+     deployment.
      The twin is offchain/model/timelock.py.
 """
 from modules import authorized as auth
@@ -55,6 +60,10 @@ TWO_WORD_CALL: constant(uint256) = 68
 QUEUED: constant(uint256) = 1
 EXECUTED: constant(uint256) = 2
 CANCELLED: constant(uint256) = 3
+
+
+interface ISettlement:
+    def live() -> bool: view
 
 
 struct Call:
@@ -114,6 +123,8 @@ proposer: public(address)
 # the account that may cancel a queued proposal besides the proposer (empty: none): the
 # emergency role's holder, who can stop a proposal a stolen proposer key queued
 guardian: public(address)
+# the global settlement whose shutdown stops every execution (empty: none)
+settlement: public(immutable(ISettlement))
 # a proposal's least wait between queueing and running [s]
 delay: public(uint256)
 # how long after its earliest time a proposal may still run [s]
@@ -124,13 +135,17 @@ proposals: public(HashMap[uint256, Proposal])
 
 
 @deploy
-def __init__(proposer: address, guardian: address, delay: uint256, grace: uint256):
+def __init__(
+    proposer: address, guardian: address, delay: uint256, grace: uint256, settlement_: ISettlement
+):
     """
     @param proposer Governance's key: the only account that may queue and execute.
     @param guardian May cancel a queued proposal too (empty: nobody but the proposer).
     @param delay [s], at most 30 days (0: changes run at once, for tests only).
     @param grace [s], from 1 hour to 30 days.
+    @param settlement_ The global settlement whose shutdown stops every execution (empty: none).
     """
+    settlement = settlement_
     self._set_delay(delay)
     self._set_grace(grace)
     self._set_proposer(proposer)
@@ -179,6 +194,8 @@ def execute(proposal_id: uint256, calls: DynArray[Call, MAX_CALLS]):
     assert keccak256(abi_encode(calls)) == proposal.calls_hash, "timelock: other calls"
     assert block.timestamp >= proposal.eta, "timelock: too early"
     assert block.timestamp <= proposal.expires, "timelock: expired"
+    if settlement.address != empty(address):
+        assert staticcall settlement.live(), "timelock: shut down"
     # marked before the calls run: a call back into execute finds it executed
     self.proposals[proposal_id].status = EXECUTED
     log Executed(proposal_id=proposal_id)

@@ -9,6 +9,7 @@ from offchain.model.state import ZERO_ADDRESS, Authorized, Env, Role
 from offchain.model.vault_engine import VaultEngine
 
 LOSS_RUNNING = 1  # the Backstop's status of a loss whose auction still runs
+MAX_WAIT = 52 * 7 * 86400  # GlobalSettlement.vy: the longest wait from shutdown to thaw [s]
 
 
 class GlobalSettlement(Authorized):
@@ -32,6 +33,7 @@ class GlobalSettlement(Authorized):
         self.spotter = spotter
         self.live = True
         self.shutdown_at = 0  # seconds
+        require(wait <= MAX_WAIT, "settlement: wait above 52 weeks")
         self.wait = wait  # seconds
         self.debt = 0  # rad; 0 = not thawed
         self.final_price = self.storage(0)  # type -> ray (collateral per stablecoin)
@@ -49,6 +51,7 @@ class GlobalSettlement(Authorized):
     def set_wait(self, sender: str, new_wait: int) -> None:
         self._check_authorized(sender)
         require(self.live, "settlement: not live")
+        require(new_wait <= MAX_WAIT, "settlement: wait above 52 weeks")
         self.wait = new_wait
         self.log("WaitSet", wait=new_wait)
 
@@ -77,6 +80,8 @@ class GlobalSettlement(Authorized):
         queued = source.peek_next()[0]
         if queued != 0 and queued < price:
             price = queued
+        if source.source_price != 0 and source.source_price < price:  # the latest post
+            price = source.source_price
         if source.void_lock != 0 and 0 != source.voided_price < price:
             price = source.voided_price
         final = div_up(WAD * RAY, price)

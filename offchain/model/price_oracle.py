@@ -64,13 +64,15 @@ class PriceOracle(Authorized):
         if not self.authorized[sender]:
             require(self.void_lock == 0, "oracle: void pending")
         voided = self.next_price
+        # the lower of the queued price and the latest post, both discarded
+        dropped = min([p for p in (voided, self.source_price) if p], default=0)
         self.next_price = self.current_price
         if voided == 0:  # the held price keeps the voided post's time, else its own
             self.next_time = self.current_time
         self.source_price = 0
         self.source_time = 0
         self.void_lock = VOID_LOCK_POKES
-        self.voided_price = voided
+        self.voided_price = dropped
         self.log("Voided", voided_price=voided)
 
     def post(self, sender: str, price: int) -> None:

@@ -71,8 +71,11 @@ class Timelock(Contract):
         guardian: str,
         delay: int,
         grace: int,
+        settlement: str,
     ):
         super().__init__(env, address)
+        # the global settlement whose shutdown stops every execution (ZERO_ADDRESS: none)
+        self.settlement = settlement
         self.proposer = ZERO_ADDRESS
         self.guardian = ZERO_ADDRESS
         self.delay = 0
@@ -118,6 +121,11 @@ class Timelock(Contract):
         require(calls_hash(calls) == digest, "timelock: other calls")
         require(self.now >= eta, "timelock: too early")
         require(self.now <= expires, "timelock: expired")
+        if self.settlement != ZERO_ADDRESS:
+            settlement = self.env.contracts.get(self.settlement)
+            if settlement is None:  # a staticcall to an address without code reverts
+                raise Revert(None)
+            require(settlement.live, "timelock: shut down")
         if self.env.calldata is None:  # (checked before anything is written)
             raise RuntimeError(
                 "the model runs a Timelock's calls with the contracts' ABIs: ModelBackend(abis=...)"

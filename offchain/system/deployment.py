@@ -323,7 +323,13 @@ def hand_to_timelock(b: Any, d: Deployment, delay: int, grace: int, guardian: st
             b.transact(address, "grant_role", d.governance, guardian, int(Role.EMERGENCY))
     # the guardian may also cancel a queued proposal (a stolen proposer key's, say)
     timelock = b.deploy(
-        "Timelock", d.governance, d.governance, guardian or ZERO_ADDRESS, delay, grace
+        "Timelock",
+        d.governance,
+        d.governance,
+        guardian or ZERO_ADDRESS,
+        delay,
+        grace,
+        d.settlement,
     )
     for _, address in d.admin_contracts():
         b.transact(address, "add_authority", d.governance, timelock)

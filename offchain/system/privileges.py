@@ -79,9 +79,11 @@ REVOKES = frozenset({"set_minter", "set_feeder", "approve"})
 _AUTH = {
     "add_authority": GRANT,
     "grant_role": GRANT,
-    # a right taken away: the system may stop working (a contract's role gone), nobody gains
-    "remove_authority": PARAMETER,
-    "revoke_role": PARAMETER,
+    # a right taken away: a contract that loses its role stops doing its job (the Spotter without
+    # PRICE freezes every safe price, so vaults draw against a price the market left: issue 72's
+    # review), an admin removed may be governance itself
+    "remove_authority": VALUE,
+    "revoke_role": VALUE,
 }
 
 # snekmate's erc20 with ownable (Stablecoin, GovernanceToken, TestToken)
@@ -218,10 +220,13 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "DutchAuction": {
         **_AUTH,
-        "set_parameters": PARAMETER,  # keeper rewards stay within half the penalty income
-        "set_curve": PARAMETER,
+        # the auction's pace and reset bounds: a max_drop of 0 with a curve cut to a wei sells a
+        # running lot for nothing (issue 72's review: a 1,000 ETH lot for under a wei)
+        "set_parameters": VALUE,
+        "set_curve": VALUE,
         "set_oracle": GRANT,
-        "set_stopped": PARAMETER,  # stops (or restarts) the house: moves nothing
+        # stops (or restarts) the house: no take, no liquidation, as the Liquidator's shutdown
+        "set_stopped": VALUE,
         "start": VALUE,  # the START role: sells collateral it holds, rewards any keeper
         "reset": PUBLIC,
         "take": VALUE,  # anyone: pays with the Timelock's own stablecoin
@@ -282,7 +287,8 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "GlobalSettlement": {
         **_AUTH,
-        "set_wait": PARAMETER,
+        # how long holders wait to redeem after a shutdown (at most 30 days on chain)
+        "set_wait": VALUE,
         # every vault closed at a price fixed after it (the guardian's bound, governance.md)
         "shutdown": VALUE,
         "fix_price": PUBLIC,

@@ -664,7 +664,9 @@ def timelock_gas(
     ls, model, d, gas, measure = _fresh(chain, roles, observe)
     governance = roles[0]
     eth = d.types["ETH-A"]
-    timelock = ls.deploy("Timelock", governance, governance, roles[5], 2 * 86_400, 7 * 86_400)
+    timelock = ls.deploy(
+        "Timelock", governance, governance, roles[5], 2 * 86_400, 7 * 86_400, d.settlement
+    )
     for address in (d.liquidator, d.backstop):
         ls.transact(address, "add_authority", governance, timelock)
     config = model.contract(d.liquidator).types[eth.type_id]

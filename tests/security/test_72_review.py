@@ -2,9 +2,12 @@
 guardian's bounds, the rescue rule, the settlement price, the monitor and the keeper's batches,
 each run on revm beside the twin (chain and model compared on every transaction).
 
-A test marked `xfail(strict=True)` states a bound the docs claim and shows it broken: it fails
-now and will pass (and then fail the suite, strict) once the break is fixed. The other tests
-measure an attack the fixes block, or a stated gap, and pin its figures.
+Three breaks were found and fixed (each test below failed before its fix, then passes): a stolen
+proposer key's rescue followed by seizures after the guardian's shutdown (the Timelock now runs
+nothing after a shutdown), a post no poke had queued left out of the settlement price (fix_price
+and a void now count it), and calls that move value classed `parameter` (the auction's curve and
+bounds, the settlement's wait, a revoked role, a stop: now `value`, and the wait bounded on chain).
+The other tests measure an attack the fixes block, or a stated gap, and pin its figures.
 """
 
 from __future__ import annotations
@@ -155,11 +158,6 @@ def _stolen_key_after_shutdown(s: System) -> dict[str, int]:
     }
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review 72: a stolen proposer key removes the guardian with a rescue; the shutdown "
-    "docs/governance.md names as the guardian's answer does not stop the Timelock's seize",
-)
 def test_stolen_proposer__the_guardians_shutdown_keeps_the_settlements_collateral(gov):
     """docs/governance.md: "A stolen proposer key can queue a rescue too ... the guardian sees it
     for a delay and cannot cancel it: its answer then is a shutdown." The rescue rule takes the
@@ -230,11 +228,6 @@ def _shutdown_with_a_crash_posted(s: System, void: bool) -> tuple[int, int]:
     return price, s.view(d.engine, "vaults", t.type_id, r.borrower)[0]
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review 72: fix_price ignores the latest post (source_price), which a void also "
-    "drops: the settlement fixes above a price the feeder posted less than a delay before",
-)
 @pytest.mark.parametrize("void", [False, True], ids=["posted", "posted-then-voided"])
 def test_settlement__fixes_at_most_the_lowest_price_posted_in_the_last_two_delays(gov, void):
     """docs/security.md 72.3's bound: "p_fix the lowest price the feeder posted in the last two
@@ -378,23 +371,31 @@ def test_monitor__an_auction_curve_hands_a_running_lot_to_the_first_taker(gov):
 
 
 def test_monitor__a_settlement_wait_that_overflows_never_thaws(gov):
-    """`GlobalSettlement.set_wait` (a `parameter`) has no upper bound: 2**256 - 1 makes
-    `shutdown_at + wait` overflow, so after a shutdown `thaw` reverts for ever (and a stale
-    price never fixes): no holder ever redeems. Measured: ten years after the shutdown, thaw
-    reverts; with the devnet's day it thaws after a day."""
+    """`GlobalSettlement.set_wait` had no upper bound: 2**256 - 1 made `shutdown_at + wait`
+    overflow, so after a shutdown `thaw` reverted for ever (measured before the fix: ten years
+    after the shutdown, thaw reverted) and no holder ever redeemed. The wait is now at most 52
+    weeks, on chain; at 52 weeks the settlement thaws then (the devnet's day: after a day)."""
     d = gov.d
-    calls: list[governance.Call] = [(d.settlement, "set_wait", (2**256 - 1,))]
     with gov.what_if():
         gov.tx(d.settlement, "shutdown", GUARDIAN)
         gov.warp(86_400)
         gov.tx(d.settlement, "thaw", GUARDIAN)
-    pid, eta = _propose(gov, calls)
-    gov.lockstep.set_next_block_time(eta)
-    _execute(gov, pid, calls)
+    for wait, refused in (
+        (2**256 - 1, True),
+        (52 * 7 * 86_400 + 1, True),
+        (52 * 7 * 86_400, False),
+    ):
+        calls: list[governance.Call] = [(d.settlement, "set_wait", (wait,))]
+        pid, eta = _propose(gov, calls)
+        gov.lockstep.set_next_block_time(eta)
+        if refused:
+            with reverts("settlement: wait above 52 weeks"):
+                _execute(gov, pid, calls)
+        else:
+            _execute(gov, pid, calls)
     gov.tx(d.settlement, "shutdown", GUARDIAN)
-    gov.warp(10 * 365 * 86_400)
-    with reverts(None):
-        gov.tx(d.settlement, "thaw", GUARDIAN)
+    gov.warp(52 * 7 * 86_400)
+    gov.tx(d.settlement, "thaw", GUARDIAN)
 
 
 def test_monitor__revoking_the_spotters_price_role_freezes_the_safe_price(gov):
@@ -425,11 +426,6 @@ def test_monitor__revoking_the_spotters_price_role_freezes_the_safe_price(gov):
     assert draw * rate // RAD == 133_333
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="review 72: privileges.py classes value-moving calls as `parameter`: the notifier "
-    "gives them no line",
-)
 @pytest.mark.parametrize(
     "case", ["auction-curve", "settlement-wait", "spotter-role", "auction-stop"]
 )

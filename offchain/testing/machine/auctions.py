@@ -12,6 +12,7 @@ from offchain.backends import ChainBackend
 from offchain.backends.base import TX_GAS
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.model.liquidator import refuses_size_cut
 from offchain.sim.strategies.gas_costs import action_gas
 from offchain.sim.strategies.keepers import VaultIndex
 from offchain.sim.strategies.observe import LiquidationView, plan_liquidations
@@ -256,7 +257,10 @@ class AuctionRules(MachineBase):
         with its own limit beside the model: a batch the chain runs out of gas on, or whose guard
         fires, is a difference the lockstep reports (the twin assumes enough gas); a batch whose
         limit is over `tx_gas` is not sent (the lab refuses it). The keeper lists every vault
-        unsafe at the base ratio before the size cuts."""
+        unsafe at the base ratio before the size cuts. Issue 72: a zombie vault (under two dusts,
+        unsafe at its size alone, no cut cures it) is never listed; the first plain vault listed
+        is topped up after the keeper read, onto the size cut's path, and its batch must still
+        hold it."""
         t, gov = self.t(name), self.r.governance
         engine, tid = self.s.d.engine, t.type_id
         if self.s.contract(t.auction).stopped:
@@ -273,13 +277,19 @@ class AuctionRules(MachineBase):
         self.gas_rounds = getattr(self, "gas_rounds", 0) + 1
         owners = [
             to_checksum_address(f"0x{0x63000 + self.gas_rounds * 16 + i:040x}")
-            for i in range(plain + cuts)
+            for i in range(plain + cuts + 1)
         ]
         for i, owner in enumerate(owners):
             # plain: 40 thresholds at 1.05 x the debt now (0.945 after the fall); a cut: 2.4
-            # thresholds at 1.266 now (1.139 after it, short of 1.14)
-            debt = (40 * threshold if i < plain else 24 * threshold // 10) * WAD
-            ratio = 1_050 if i < plain else 1_266
+            # thresholds at 1.266 now (1.139 after it, short of 1.14); the last, a zombie (issue
+            # 72): 1.5 thresholds at 1.145 now (1.03 after it: safe at the base ratio, 1.5% short
+            # at its size, under two dusts where the dust is the threshold: no cut cures it)
+            if i < plain:
+                debt, ratio = 40 * threshold * WAD, 1_050
+            elif i < plain + cuts:
+                debt, ratio = 24 * threshold * WAD // 10, 1_266
+            else:
+                debt, ratio = 15 * threshold * WAD // 10, 1_145
             tokens = -(-debt * ct.rate * ratio // (1_000 * ct.safe_price * scale))
             collateral = tokens * scale
             self._tokens_for_join(name, gov, tokens)
@@ -322,6 +332,33 @@ class AuctionRules(MachineBase):
             index, view, set(), self.r.keeper, self.s.d.liquidator, 0, tx_gas
         )
         listed = [o for a in actions for o in a.args[1]]
+        # issue 72: the keeper lists no vault the Liquidator refuses (the model's own rule)
+        for o in listed:
+            v = e.vaults[(tid, o)]
+            if refuses_size_cut(
+                collateral=v.collateral,
+                normalized_debt=v.normalized_debt,
+                rate=ct.rate,
+                safe_price=ct.safe_price,
+                dust=ct.dust,
+                penalty=view.penalty,
+                size=size,
+            ):
+                raise SpecViolation(f"liquidation keeper: listed {o}, which the Liquidator refuses")
+        # issue 72, finding 1: after the keeper read, the first plain vault's owner tops it up
+        # (governance's seizure stands in for it) to 1.2x its base requirement: safe at the base
+        # ratio, unsafe at its size (1.5x), so it now takes the costly size cut; each batch's
+        # limit must still hold every vault it lists (a guard that fires is a difference)
+        plain_owners = [o for o in owners[:plain] if o in listed]
+        if plain_owners:
+            v = e.vaults[(tid, plain_owners[0])]
+            need = -(-v.normalized_debt * ct.rate * 12 // (10 * ct.safe_price))
+            extra = (need - v.collateral + scale - 1) // scale * scale
+            if extra > 0:
+                self._tokens_for_join(name, gov, extra // scale)
+                self.act(t.join, "join", gov, gov, extra // scale)
+                self.act(engine, "seize", gov, tid, plain_owners[0], gov, gov, extra, 0)
+                self.totals.outcomes["keeper gas round: a listed vault topped up"] += 1
         base = [
             e.vaults[(tid, o)].collateral * ct.safe_price
             < e.vaults[(tid, o)].normalized_debt * ct.rate

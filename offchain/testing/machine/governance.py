@@ -137,6 +137,29 @@ class GovernanceRules(MachineBase):
     # use in an example, with a delay and a grace short enough for an example's warps
     QUEUE_DELAY, QUEUE_GRACE = 3_600, 86_400
 
+    def queue_timelock(self) -> str:
+        """The example's Timelock (governance its proposer, `other` its guardian, the
+        settlement's shutdown its end), deployed and made an admin of the Spotter, the engine,
+        the Liquidator and the Backstop the first time it is asked for."""
+        timelock = getattr(self, "_timelock", None)
+        if timelock is None:
+            gov = self.r.governance
+            timelock = self.s.lockstep.deploy(
+                "Timelock",
+                gov,
+                gov,
+                self.r.other,
+                self.QUEUE_DELAY,
+                self.QUEUE_GRACE,
+                self.s.d.settlement,
+            )
+            self._timelock = timelock
+            self.s.extra_holders.append(timelock)
+            d = self.s.d
+            for admin in (d.spotter, d.engine, d.liquidator, d.backstop):
+                self.s.tx(admin, "add_authority", gov, timelock)
+        return timelock
+
     @rule(
         action=st.sampled_from(
             [
@@ -170,16 +193,7 @@ class GovernanceRules(MachineBase):
         cancelled, is always executed again at once (refused). The Specification's queue bound
         (offchain/testing/specification/timelock.py) is checked on each."""
         gov = self.r.governance
-        timelock = getattr(self, "_timelock", None)
-        if timelock is None:
-            timelock = self.s.lockstep.deploy(
-                "Timelock", gov, gov, self.r.other, self.QUEUE_DELAY, self.QUEUE_GRACE
-            )
-            self._timelock = timelock
-            self.s.extra_holders.append(timelock)
-            d = self.s.d
-            for admin in (d.spotter, d.engine, d.liquidator, d.backstop):
-                self.s.tx(admin, "add_authority", gov, timelock)
+        timelock = self.queue_timelock()
         proposals = self.s.contract(timelock).proposals
         by_status: dict[int, list[int]] = {}
         for pid, (_, _, _, status, _) in sorted(proposals.items()):

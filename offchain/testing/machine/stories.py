@@ -425,11 +425,14 @@ class StoryRules(MachineBase):
         auction and oracle and on the settlement the first time) played in order, every refusal
         judged by the specification: it stops the auction house (once: a second stop after the
         lapse is refused, until governance sets a level), raises its own stop, and the day it
-        lasts passes; it voids the queued price and voids again (refused while the two pokes of
-        the lock run), the feeder posts and two pokes end the lock; with a void pending, the
-        system is shut down and the type's price fixed in a branch that is then undone (the
-        settlement takes the lowest price shown, the voided one included), and once more after
-        the settlement's wait with a stale price; a rescue proposal (the Timelock's own
+        lasts passes; the feeder posts a lower price, pokes it into the queue and posts the old
+        one again, and in branches that are then undone the system is shut down and the type's
+        price fixed (the settlement takes the lowest price shown: the queued one; a post not yet
+        queued); the guardian voids the queued price and voids again (refused while the two
+        pokes of the lock run); with the void pending, a shutdown and a fix in a branch (the
+        voided price counts), and once more after the settlement's wait with a stale price
+        (a proposal queued after the shutdown is refused at its eta);
+        the feeder posts and two pokes end the lock; a rescue proposal (the Timelock's own
         set_guardian) is queued and the guardian's cancel refused, the proposer's accepted."""
         t, gov, guardian = self.t(name), self.r.governance, self.r.other
         d = self.s.d
@@ -453,20 +456,37 @@ class StoryRules(MachineBase):
             self.act(t.oracle, "post", self.r.feeder, low)
             self.s.warp(oracle.delay)
             self.act(t.oracle, "poke", self.r.keeper)
-        if settlement_live:  # the queued price counts when lower
-            with self.s.what_if():
+            # queued: the low price; the latest post: the reference again
+            self.act(t.oracle, "post", self.r.feeder, reference)
+        if settlement_live:
+            with self.s.what_if():  # the queued price counts when lower
                 self.act(d.settlement, "shutdown", gov)
                 self.act(d.settlement, "fix_price", self.r.keeper, t.type_id)
+            if reference:
+                with self.s.what_if():  # and a post no poke has queued yet
+                    self.act(t.oracle, "post", self.r.feeder, max(1, low * 95 // 100))
+                    self.act(d.settlement, "shutdown", gov)
+                    self.act(d.settlement, "fix_price", self.r.keeper, t.type_id)
         self.act(t.oracle, "void", guardian)
         self.act(t.oracle, "void", guardian)
         if settlement_live:
             with self.s.what_if():  # the voided one too, while its lock runs
                 self.act(d.settlement, "shutdown", guardian)
                 self.act(d.settlement, "fix_price", self.r.keeper, t.type_id)
-            with self.s.what_if():  # a stale price only after the wait
+            queue = getattr(self, "queue_timelock", None)
+            timelock = queue() if queue is not None else None
+            with self.s.what_if():  # a stale price only after the wait; no proposal runs
                 self.act(d.settlement, "shutdown", gov)
+                rescue = None
+                if timelock is not None:
+                    data = self.s.lockstep.calldata(timelock, "set_guardian", guardian)
+                    rescue = [(timelock, data)]
+                    self.act(timelock, "propose", gov, rescue)
                 self.s.warp(self.s.contract(t.oracle).max_age + 1)
                 self.act(d.settlement, "fix_price", self.r.keeper, t.type_id)
+                if timelock is not None:
+                    pid = self.s.contract(timelock).proposal_count
+                    self.act(timelock, "execute", gov, pid, rescue)
                 self.s.warp(self.s.contract(d.settlement).wait)
                 self.act(d.settlement, "fix_price", self.r.keeper, t.type_id)
         for _ in range(2):

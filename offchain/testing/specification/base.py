@@ -148,7 +148,23 @@ class SpecificationBase:
                 oracle.current_price,
                 oracle.next_price,
                 oracle.next_time,
+                oracle.source_price,
             )
+            # what the settlement's price reads: the Spotter's oracle of the type (governance may
+            # have pointed it elsewhere): its shown prices, the latest post, its current time
+            o = self.model.env.contracts.get(c(d.spotter).oracles[t.type_id])
+            if o is not None and hasattr(o, "void_lock"):
+                state[f"fix:{name}"] = (
+                    o.void_lock,
+                    o.voided_price,
+                    o.current_price,
+                    o.next_price,
+                    o.source_price,
+                    o.current_time,
+                    o.max_age,
+                )
+            else:
+                state[f"fix:{name}"] = None
             # the type's dust x its penalty, from the engine's and the Liquidator's own state
             # (not the auction's view: a stale or wrong min_auction there must show)
             penalty = c(d.liquidator).types[t.type_id].penalty

@@ -4,20 +4,20 @@ imports none of their rules, the constants restated).
 
 The bound a risk team accepts with the EMERGENCY role's holder (docs/governance.md, "The
 guardian's worst case"):
-- **A stop lapses.** The guardian raises an auction house's level at most once until an admin
-  sets a level again; its stop lasts GUARDIAN_STOP_LIMIT from the moment it began (raising it
-  further inside that time does not extend it), then the level in force is the one it raised.
-  Only an admin's `set_stopped` clears the lapse (re-arms the guardian).
-- **A void holds the price two pokes at most, and never lets it go stale.** The guardian voids
-  only while no void is pending; a void queues the current price again with the discarded
-  post's time (its own if nothing was queued), sets the lock to two pokes and keeps the
-  discarded price readable; each poke lowers the lock by one and the second forgets the voided
-  price. Nothing else moves either.
+- **A stop lapses.** The guardian raises an auction house's level at most once until an admin sets a
+  level again; its stop lasts GUARDIAN_STOP_LIMIT from the moment it began (raising it further
+  inside that time does not extend it), then the level in force is the one it raised. Only an
+  admin's `set_stopped` clears the lapse (re-arms the guardian).
+- **A void holds the price two pokes at most, and never lets it go stale.** The guardian voids only
+  while no void is pending; a void queues the current price again with the discarded post's time
+  (its own if nothing was queued), sets the lock to two pokes and keeps the lower of the discarded
+  queued price and the discarded latest post readable; each poke lowers the lock by one and the
+  second forgets the voided price. Nothing else moves either.
 - **The settlement price is the lowest the oracle shows.** `fix_price` fixes the lowest of the
-  current price, the queued one and a price voided less than two pokes ago (so a void before a
-  shutdown cannot raise it), and takes a stale current price only once the settlement's `wait`
-  has passed since shutdown (so no role holds the settlement back by letting the price go
-  stale).
+  Spotter's oracle's current price, its queued one, its latest post and a price voided less than two
+  pokes ago (so neither a void nor a post not yet queued before a shutdown can raise it), and takes
+  a stale current price only once the settlement's `wait` has passed since shutdown (so no role
+  holds the settlement back by letting the price go stale).
 Checked on every transaction from the state before and after it."""
 
 from __future__ import annotations
@@ -98,7 +98,7 @@ def _stop(spec: Any, pre: Any, events: list[Event], name: str, address: str, now
 
 def _void(spec: Any, pre: Any, events: list[Event], name: str, address: str) -> list[str]:
     oracle = spec.c(address)
-    lock_b, voided_b, current_b, next_b, next_time_b = pre.state[f"void:{name}"]
+    lock_b, voided_b, current_b, next_b, next_time_b, source_b = pre.state[f"void:{name}"]
     lock, voided = oracle.void_lock, oracle.voided_price
     spec.checks += 1
     mine = [e.name for e in events if e.address == address]
@@ -107,10 +107,11 @@ def _void(spec: Any, pre: Any, events: list[Event], name: str, address: str) -> 
         by_guardian = pre.address == address and not oracle.authorized[pre.sender]
         if by_guardian and lock_b != 0:
             out.append(f"oracle {name}: the guardian voided with {lock_b} pokes of a void to go")
-        if (lock, voided, oracle.next_price) != (VOID_LOCK_POKES, next_b, current_b):
+        dropped = min([p for p in (next_b, source_b) if p], default=0)
+        if (lock, voided, oracle.next_price) != (VOID_LOCK_POKES, dropped, current_b):
             out.append(
                 f"oracle {name}: a void left lock {lock}, voided {voided}, queued "
-                f"{oracle.next_price}; expected {VOID_LOCK_POKES}, {next_b}, {current_b}"
+                f"{oracle.next_price}; expected {VOID_LOCK_POKES}, {dropped}, {current_b}"
             )
         held_time = next_time_b if next_b else oracle.current_time
         if oracle.next_time != held_time:
@@ -145,19 +146,22 @@ def _settlement_price(spec: Any, pre: Any, events: list[Event], now: int) -> lis
         spec.checks += 1
         t = e.args["collateral_type"]
         name = next(n for n, x in spec.d.types.items() if x.type_id == t)
-        lock_b, voided_b, current_b, next_b, _ = pre.state[f"void:{name}"]
-        oracle = spec.c(spec.d.types[name].oracle)
-        shown = [p for p in (current_b, next_b) if p]
-        if lock_b and voided_b:
-            shown.append(voided_b)
-        fresh = current_b and now <= oracle.current_time + oracle.max_age
+        shown_state = pre.state[f"fix:{name}"]
+        if shown_state is None:
+            out.append(f"settlement {name}: fixed at {e.args['price']}, no price oracle shows")
+            continue
+        lock, voided, current, queued, posted, current_time, max_age = shown_state
+        shown = [p for p in (current, queued, posted) if p]
+        if lock and voided:
+            shown.append(voided)
+        fresh = current and now <= current_time + max_age
         late = now >= settlement.shutdown_at + settlement.wait
-        if not current_b or not (fresh or late):
+        if not current or not (fresh or late):
             out.append(f"settlement {name}: fixed at {e.args['price']} with no valid price")
         elif e.args["price"] != min(shown):
             out.append(
                 f"settlement {name}: fixed at {e.args['price']}, the oracle shows {shown} "
-                f"(lock {lock_b}): the lowest is {min(shown)}"
+                f"(lock {lock}): the lowest is {min(shown)}"
             )
         elif e.args["final_price"] != -(-WAD * RAY // e.args["price"]):
             out.append(

@@ -19,10 +19,10 @@ each Timelock's proposals before and after it:
 - a successful top-level call says what happened: `propose` exactly one `Queued`, `execute(id,
   calls)` exactly one `Executed(id)` with calls of the stored hash, `cancel(id)` exactly one
   `Cancelled(id)`, by the proposer (or, for a cancel, the guardian);
-- a top-level propose, execute or cancel refused with a Timelock reason: the refusal its own
-  checks give in the state before, in the contract's order (sender, status, calls, too early,
-  expired; for a cancel by the guardian, a rescue); where they all pass, only an execute may
-  fail, for a reason of its calls.
+- a top-level propose, execute or cancel refused with a Timelock reason: the refusal its own checks
+  give in the state before, in the contract's order (sender, status, calls, too early, expired, its
+  settlement shut down; for a cancel by the guardian, a rescue); where they all pass, only an
+  execute may fail, for a reason of its calls.
 
 The monitor's bound (issue 72): a queued call that moves value or rights at its eta (a seizure,
 unbacked stablecoin, a mint or transfer, a fee recipient, a new admin, role, minter, feeder,
@@ -53,6 +53,8 @@ _NAME = "Timelock"
 _NONE = (b"", 0, 0, 0, False)
 # restated from authorized.vy: the guardian's role bit
 _EMERGENCY = 2**15
+# the auctions' pace and reset bounds move value too (a cut to a wei, no reset: a lot for nothing)
+_MOVES_VALUE_ON = frozenset({("DutchAuction", "set_parameters"), ("DutchAuction", "set_curve")})
 # the monitor's bound (issue 72), restated: a queued call of one of these moves value or hands
 # out a right (or moves every vault's limit) at its eta, so the notifier's table must flag it
 # (offchain/system/privileges.py; a class outside FLAGGED is a silent monitor)
@@ -79,6 +81,10 @@ _MOVES_VALUE_OR_RIGHTS = frozenset(
         "set_liquidation_ratio",
         "set_size_margin",
         "set_margin_call",
+        "revoke_role",
+        "remove_authority",
+        "set_stopped",
+        "set_wait",
     }
 )
 _ZERO = "0x0000000000000000000000000000000000000000"
@@ -91,7 +97,7 @@ def timelocks(model: Any) -> list[str]:
 
 def timelock_state(model: Any) -> dict[str, tuple]:
     """Per Timelock: (proposal count, delay, grace, proposer, guardian, id -> (hash, eta,
-    expires, status)) as they are."""
+    expires, status, rescue), whether its settlement is shut down) as they are."""
     out = {}
     for address in timelocks(model):
         t = model.contract(address)
@@ -102,6 +108,7 @@ def timelock_state(model: Any) -> dict[str, tuple]:
             t.proposer,
             t.guardian,
             dict(t.proposals),
+            getattr(model.env.contracts.get(t.settlement), "live", True) is False,
         )
     return out
 
@@ -145,7 +152,8 @@ def _monitor_flags(model: Any, address: str, pid: int, calls: list[tuple]) -> li
             function = reader(target, bytes(data))[0]
         except Revert:  # calldata no ABI reads: flagged as unread
             continue
-        if function in _MOVES_VALUE_OR_RIGHTS and class_of(name, function) not in FLAGGED:
+        moves = function in _MOVES_VALUE_OR_RIGHTS or (name, function) in _MOVES_VALUE_ON
+        if moves and class_of(name, function) not in FLAGGED:
             out.append(
                 f"{address}: proposal {pid} queues {name}.{function}, which moves value or "
                 f"rights at its eta, and the monitor classes it {class_of(name, function)!r}"
@@ -171,7 +179,7 @@ def timelock_checks(
     now = model.env.timestamp
     after = timelock_state(model)
     target = call[1]
-    for address, (count, delay, grace, _, _, proposals) in before.items():
+    for address, (count, delay, grace, _, _, proposals, _) in before.items():
         ledger = dict(proposals)  # id -> (hash, eta, expires, status) as the events say
         queued: list[tuple[int, bytes]] = []
         listed: dict[int, list[tuple[int, str, bytes]]] = {}
@@ -210,6 +218,8 @@ def timelock_checks(
                 digest, eta, expires, status, rescue = ledger.get(pid, _NONE)
                 if status != QUEUED:
                     out.append(f"{address}: {e.name} proposal {pid} with status {status}")
+                if e.name == "Executed" and before[address][6]:
+                    out.append(f"{address}: executed proposal {pid} after the shutdown")
                 if e.name == "Executed" and not eta <= now <= expires:
                     out.append(
                         f"{address}: executed proposal {pid} at {now}, its window "
@@ -262,7 +272,7 @@ def _top_level(
 ) -> list[str]:
     """A successful propose, execute or cancel on the Timelock itself: one event of its kind,
     the caller allowed, an execution with the stored calls."""
-    _, _, _, proposer, guardian, proposals = state
+    _, _, _, proposer, guardian, proposals, _ = state
     sender, _, function, args = call
     if function == "propose":
         if len(seen["Queued"]) != 1 or sender != proposer:
@@ -290,7 +300,7 @@ def timelock_revert(
     sender, address, function, args = call
     if address not in before or function not in ("propose", "execute", "cancel"):
         return None
-    _, _, _, proposer, guardian, proposals = before[address]
+    _, _, _, proposer, guardian, proposals, shut_down = before[address]
     expected: str | None = None  # the top-level's own refusal; None: it passes its checks
     if function == "propose":
         if sender != proposer:
@@ -317,6 +327,8 @@ def timelock_revert(
             expected = "timelock: too early"
         elif now > expires:
             expected = "timelock: expired"
+        elif shut_down:
+            expected = "timelock: shut down"
     if expected is not None:
         return None if reason == expected else f"the state before says {expected!r}"
     if function == "execute":

@@ -17,7 +17,7 @@ def deploy(system: System, delay: int = DELAY, grace: int = GRACE, admin_of_spot
     `admin_of_spotter`, an admin of the Spotter (governance stays one too)."""
     r = system.roles
     timelock = system.lockstep.deploy(
-        "Timelock", r.governance, r.governance, r.keeper, delay, grace
+        "Timelock", r.governance, r.governance, r.keeper, delay, grace, system.d.settlement
     )
     system.extra_holders.append(timelock)
     if admin_of_spotter:

@@ -36,16 +36,18 @@ def test_deploy__settings_and_events__bounds_refused(system):
         "proposal_count": 0,
     }
     for args, reason in (
-        ((ZERO, ZERO, DELAY, GRACE), "timelock: bad proposer"),
-        ((r.governance, ZERO, 30 * 86_400 + 1, GRACE), "timelock: delay above 30 days"),
-        ((r.governance, ZERO, DELAY, 3_599), "timelock: grace out of range"),
-        ((r.governance, ZERO, DELAY, 30 * 86_400 + 1), "timelock: grace out of range"),
+        ((ZERO, ZERO, DELAY, GRACE, ZERO), "timelock: bad proposer"),
+        ((r.governance, ZERO, 30 * 86_400 + 1, GRACE, ZERO), "timelock: delay above 30 days"),
+        ((r.governance, ZERO, DELAY, 3_599, ZERO), "timelock: grace out of range"),
+        ((r.governance, ZERO, DELAY, 30 * 86_400 + 1, ZERO), "timelock: grace out of range"),
     ):
         with reverts(reason):
             system.lockstep.deploy("Timelock", r.governance, *args)
     # the bounds themselves are allowed; a delay of 0 (tests only) and no guardian too
-    system.lockstep.deploy("Timelock", r.governance, r.governance, ZERO, 0, 3_600)
-    system.lockstep.deploy("Timelock", r.governance, r.governance, ZERO, 30 * 86_400, 30 * 86_400)
+    system.lockstep.deploy("Timelock", r.governance, r.governance, ZERO, 0, 3_600, ZERO)
+    system.lockstep.deploy(
+        "Timelock", r.governance, r.governance, ZERO, 30 * 86_400, 30 * 86_400, ZERO
+    )
 
 
 def test_propose__queues_with_eta_hash_and_one_event_per_call(system):

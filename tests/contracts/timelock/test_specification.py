@@ -11,6 +11,7 @@ from offchain.model.state import Event
 from offchain.model.timelock import CANCELLED, EXECUTED
 from offchain.testing.specification.timelock import timelock_checks, timelock_state
 
+ZERO = "0x0000000000000000000000000000000000000000"
 GOV = "0x00000000000000000000000000000000000000Aa"
 TARGET = "0x00000000000000000000000000000000000000Bb"  # no code: its calls do nothing
 DELAY, GRACE = 100, 3_600
@@ -18,7 +19,7 @@ DELAY, GRACE = 100, 3_600
 
 def _model() -> tuple[ModelBackend, str]:
     model = ModelBackend(1_000, abis={})
-    return model, model.deploy("Timelock", GOV, GOV, GOV, DELAY, GRACE)
+    return model, model.deploy("Timelock", GOV, GOV, GOV, DELAY, GRACE, ZERO)
 
 
 def _run(model, timelock, function, *args):
