@@ -452,6 +452,12 @@ class StoryRules(MachineBase):
         reference = oracle.next_price or oracle.current_price
         settlement_live = self.s.contract(d.settlement).live
         if reference:
+            # a fresh price in force first (the stop's day left the current one stale: a
+            # settlement would refuse it), then the low one queued
+            for _ in range(2):
+                self.act(t.oracle, "post", self.r.feeder, reference)
+                self.s.warp(oracle.delay)
+                self.act(t.oracle, "poke", self.r.keeper)
             low = max(1, reference * (1000 - 100 - int(frac * 300)) // 1000)
             self.act(t.oracle, "post", self.r.feeder, low)
             self.s.warp(oracle.delay)
