@@ -99,8 +99,9 @@ def _plain_best(
 ):
     """(profit, size, tokens, proceeds, owe, on the venue?) of auction `a`'s best take size,
     None if no size works; `value`: what a capital taker's collateral is worth to it (default:
-    at the market price); `venue`: (VenueView, tokens sold on it so far [wad], its gas cost), a
-    flash taker's other route, each size sold there too (after the pool: the pool on a tie)."""
+    at the market price); `venue`: (VenueView, tokens sold on it so far [wad], what they
+    brought [wad], its gas cost), a flash taker's other route, each size sold there too where
+    the venue can still pay it (after the pool: the pool on a tie)."""
     full = min(a.lot, -(-a.debt // a.price))
     best = None
     for divisor in (1, 2, 4, 8, 16):
@@ -121,10 +122,10 @@ def _plain_best(
         if best is None or profit > best[0]:
             best = (profit, full // divisor, tokens, proceeds, owe, False)
         if venue is not None:
-            (flow, num, root_v, fundamental), sold, venue_gas = venue
+            (flow, num, root_v, fundamental, cash), sold, paid, venue_gas = venue
             proceeds = walk(flow + sold, tokens * pool.scale, num, root_v, fundamental)[0]
             profit = proceeds - cost - venue_gas
-            if profit > best[0]:
+            if profit > best[0] and paid + proceeds <= cash:
                 best = (profit, full // divisor, tokens, proceeds, owe, True)
     return best
 
@@ -139,7 +140,7 @@ def _plain_taker_actions(auctions, pool, market_price, min_auction, capital, p, 
     )
     view = p.venue() if p.mode == "flash" and p.venue is not None else None
     venue_gas = FLASH_TAKE_VENUE_GAS * p.gas_price * market_price // WAD
-    sold = 0  # tokens [wad] sold on the venue so far
+    sold = paid = 0  # tokens [wad] sold on the venue so far, and what they brought [wad]
     for a in auctions:
         if ("auction", a.auction_id) in in_flight or a.lot == 0:
             continue
@@ -169,14 +170,14 @@ def _plain_taker_actions(auctions, pool, market_price, min_auction, capital, p, 
             p.mode,
             gas_cost,
             p.value,
-            None if view is None else (view, sold, venue_gas),
+            None if view is None else (view, sold, paid, venue_gas),
         )
         if best is None or best[0] < p.min_profit:
             continue
         profit, max_collateral, tokens, proceeds, owe, on_venue = best
         if p.mode == "flash":
             if on_venue:
-                sold += tokens * pool.scale
+                sold, paid = sold + tokens * pool.scale, paid + proceeds
             else:
                 reserve_c, reserve_s = reserve_c + tokens, reserve_s - proceeds
             # the FlashTaker's profit [rad], less the tolerance below
@@ -352,6 +353,7 @@ _venue_views = st.one_of(
         ),
         root_v=st.integers(3 * 10**18, 10**21),
         fundamental=st.integers(1, 500).map(lambda x: x * WAD),
+        cash=st.one_of(st.just(2**256), st.integers(0, 10**6 * WAD)),
     ),
     st.builds(
         VenueView,
@@ -359,6 +361,7 @@ _venue_views = st.one_of(
         num=st.integers(0, 10**20),
         root_v=st.integers(0, 10**3),
         fundamental=st.integers(0, 30 * WAD),
+        cash=st.one_of(st.just(2**256), st.integers(0, 300 * WAD)),
     ),
 )
 
@@ -394,6 +397,7 @@ _venue_takes = st.tuples(
         num=st.integers(5, 200).map(lambda sigma: 70 * sigma * WAD * WAD // 100_000),
         root_v=st.integers(10**19, 10**21),
         fundamental=st.just(2_000 * WAD),
+        cash=st.one_of(st.just(2**256), st.integers(0, 10**7 * WAD)),
     ),
     st.lists(
         st.tuples(
@@ -438,12 +442,12 @@ def test_taker__flash_takes_where_the_venue_pays__the_better_route__equal_to_the
 
 
 def test_taker__flash_with_a_venue__each_take_where_it_pays_more__the_second_walks_on():
-    """Two auctions of 100 ETH at 1,800 beside a 200,000-a-side pool (1 ETH for 2,000) and a
-    venue at 2,000 deep enough for both: the first sells on the venue (the pool would pay
-    ~67,000 less), the second too, walking on from the first's 100 ETH (paid less than the
-    first), each with its minimum its expected profit less 1%."""
+    """Two auctions of 100 ETH at 1,800 beside a 100 ETH / 200,000 pool and a venue at 2,000
+    deep enough for both: the first sells on the venue (the pool would pay half), the second
+    too, walking on from the first's 100 ETH (paid less than the first), each with its minimum
+    its expected profit less 1%; a venue that cannot pay both takes the second's half."""
     pool = PoolView(100 * WAD, 200_000 * WAD, 3 * 10**15, 1)
-    venue = VenueView(0, 7 * WAD * WAD // 1_000, 10**21, 2_000 * WAD)  # Y sigma 0.007
+    venue = VenueView(0, 7 * WAD * WAD // 1_000, 10**21, 2_000 * WAD, 10**6 * WAD)  # Y sigma 0.007
     price = 1_800 * RAY
     auctions = [AuctionView(i, False, price, 100 * WAD, 100 * WAD * price) for i in (1, 2)]
     params = TakerParams(
@@ -460,6 +464,14 @@ def test_taker__flash_with_a_venue__each_take_where_it_pays_more__the_second_wal
         (2, 100 * WAD, price, (second * RAY - owe) * 99 // 100, True),
     ]
     assert pool_out(100 * WAD, pool.reserve_collateral, pool.reserve_stable, pool.fee) < first
+    # a venue that cannot pay both (its till and its market's stablecoin): the first whole,
+    # the second's half it can still pay (the pool would not pay for it)
+    short = replace(params, venue=lambda: venue._replace(cash=first + second - 1))
+    planned = taker_actions(auctions, pool, 2_000 * WAD, 0, 0, short, set())
+    assert [a.args[:2] + a.args[4:] for a in planned] == [
+        (1, 100 * WAD, True),
+        (2, 50 * WAD, True),
+    ]
     # without the venue route the pool takes the first (a four-argument take) and, the pool
     # emptied by it, not the second
     pool_only = replace(params, venue=None)

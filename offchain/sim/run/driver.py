@@ -45,6 +45,7 @@ from typing import Any
 
 from offchain.backends import Backend, ChainBackend, ModelBackend
 from offchain.backends.hardhat import NODES
+from offchain.sim.market.flash_venue import FlashVenues
 from offchain.sim.market.impact import Impact
 from offchain.sim.market.type_market import TypeMarket
 from offchain.sim.market.venue import Venue
@@ -62,6 +63,9 @@ from offchain.sim.strategies.keepers import VaultIndex
 from offchain.sim.strategies.steps import Step, World
 
 __all__ = ["MAX_BLOCK_TXS", "Simulation", "SimulationError", "simulate"]
+
+# the taker modes with a flash taker (scenario/types.py, KeeperSpec.taker_mode)
+FLASH_MODES = ("flash", "both")
 
 
 @contextmanager
@@ -156,7 +160,9 @@ class Simulation:
 
     def _run(self) -> SimulationResult:
         started = clock.perf_counter()
-        setup = set_up(self.rec, self.scenario, self.actors, self.prices[0], self.times[0])
+        setup = set_up(
+            self.rec, self.scenario, self.actors, self.prices[0], self.times[0], self._venue_route()
+        )
         if self.backend.last_block_time >= self.times[0]:
             raise SimulationError("setup ran past the first bar (genesis_time is too late)")
         self.deployment, self.type_ = setup.deployment, setup.type_
@@ -191,6 +197,12 @@ class Simulation:
             self.times,
             lambda: self.bar,
         )
+        # an open market's outside venues on chain, where flash takes may sell: synced and
+        # funded at the start of each block that sells on them, their sales heard after it
+        self.flash_venues: FlashVenues | None = None
+        if setup.venues:
+            self.flash_venues = self._flash_venues(setup.venues)
+            self.rec.hook = self.lineup.flash_venues = self.flash_venues
         self.steps = steps = self.lineup.steps()
         names = list(self.markets)
         every = self.full_check_every
@@ -228,6 +240,31 @@ class Simulation:
             i += 1
         total_s = clock.perf_counter() - started
         return run_result(self, setup_s, total_s)
+
+    def _venue_route(self) -> tuple[str, ...]:
+        """The types whose flash takes may sell on an outside venue on chain: those with a
+        venue, in an open market with the venue route on (market.flash_route "best") and flash
+        takers (market/flash_venue.py)."""
+        m, k = self.scenario.market, self.scenario.keepers
+        if m.outside != "open" or m.flash_route != "best" or k.taker_mode not in FLASH_MODES:
+            return ()
+        return tuple(name for name, tm in self.markets.items() if tm.venue is not None)
+
+    def _flash_venues(self, venues: dict[str, str]) -> FlashVenues:
+        """The driver's side of the venues on chain `venues` (by type): their market is the
+        lineup's outside, which pays for their sales."""
+        outside, d = self.lineup.outside, self.deployment
+        assert outside is not None  # an open market's
+        stable = (d.engine, "stable", (outside.address,))
+        return FlashVenues(
+            outside,
+            venues,
+            {address: name for name, address in self.flash_takers.items()},
+            {name: self.markets[name].scale for name in venues},
+            d.stable_join,
+            read_stable=lambda: self.backend.views([stable])[0],
+            next_block_time=lambda: self.backend.next_block_time,
+        )
 
     def _bar(self, i: int, steps: list[Step], names: list[str]) -> None:
         """The bar's block time; what the latency model held back lands first; then each actor

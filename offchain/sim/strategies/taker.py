@@ -66,12 +66,15 @@ class PoolView:
 class VenueView(NamedTuple):
     """The outside venue as a flash take in the next block sells on it (an OutsideVenue the
     market syncs with these at the block's start: sim/market/flash_venue.py): the curve of
-    offchain/model/venue_curve.py, `walk`, from `flow`."""
+    offchain/model/venue_curve.py, `walk`, from `flow`, paying at most `cash` in all."""
 
     flow: int  # the effective flow the venue remembers at the block's time [signed tokens, wad]
     num: int  # Y x sigma of the bar [wad x wad]
     root_v: int  # sqrt(V) of the bar [wad]
     fundamental: int  # the fundamental price [stablecoin per token, wad]
+    # the stablecoin [wad] the venue can pay the block's sales (what it holds and what its
+    # market can put in): a sale beyond it reverts
+    cash: int
 
 
 @dataclass(frozen=True)
@@ -107,9 +110,9 @@ class _VenueRoute:
     DENOMINATOR = WAD * RAY
 
     def __init__(self, view: VenueView, scale: int, gas: int, min_profit: int):
-        self.flow, self.num, self.root_v, self.fundamental = view
+        self.flow, self.num, self.root_v, self.fundamental, self.cash = view
         self.scale, self.gas, self.min_profit = scale, gas, min_profit
-        self.sold = 0
+        self.sold = self.paid = 0  # [wad] the plan's sales there so far, and what they bring
         self._bound()
 
     def _bound(self) -> None:
@@ -131,8 +134,9 @@ class _VenueRoute:
     ) -> tuple[int, int] | None:
         """(profit after gas, proceeds) [wad] of selling `tokens` [token units] of a size that
         buys `collateral` [wad] for `cost` [wad] on the venue, where it beats `best` (the best
-        so far; a tie keeps it); None where it does not, or where the bound shows that it
-        cannot clear the minimum or beat `best` (the curve is not walked)."""
+        so far; a tie keeps it) and the venue can pay it after the plan's earlier sales there;
+        None where not, or where the bound shows that it cannot clear the minimum or beat
+        `best` (the curve is not walked)."""
         reach = collateral * edge
         if reach < self.need * self.DENOMINATOR or (
             best is not None and reach <= (best + self.gas - self.constant) * self.DENOMINATOR
@@ -140,12 +144,16 @@ class _VenueRoute:
             return None
         flow = self.flow + self.sold
         proceeds = walk(flow, tokens * self.scale, self.num, self.root_v, self.fundamental)[0]
+        if self.paid + proceeds > self.cash:
+            return None
         profit = proceeds - cost - self.gas
         return (profit, proceeds) if best is None or profit > best else None
 
-    def sell(self, tokens: int) -> None:
-        """The plan sells `tokens` [token units] on the venue: the next take walks on."""
+    def sell(self, tokens: int, proceeds: int) -> None:
+        """The plan sells `tokens` [token units] on the venue for `proceeds` [wad]: the next
+        take walks on, from what the venue has left to pay."""
         self.sold += tokens * self.scale
+        self.paid += proceeds
         self._bound()
 
 
@@ -160,8 +168,9 @@ def taker_actions(
 ) -> list[Action]:
     """Reset what needs a reset; take each auction at the size that maximizes the profit after gas
     (flash: selling into the pool, whose reserves each planned take moves, or on the outside
-    venue where `p.venue` gives one, walking on from the round's earlier sales there, at its own
-    gas: the better of the two for each size, the pool on a tie; capital: valued at the market
+    venue where `p.venue` gives one, walking on from the round's earlier sales there, within
+    what it can pay, at its own gas: the better of the two for each size, the pool on a tie;
+    capital: valued at the market
     price, within the stablecoin `capital` [rad] left), if it clears `min_profit`.
 
     The sizes tried are the whole auction and its halves down to a sixteenth, for the auctions
@@ -294,7 +303,7 @@ def taker_actions(
         if flash:
             if best_venue:
                 assert route is not None
-                route.sell(best_tokens)
+                route.sell(best_tokens, best_proceeds)
             else:
                 reserve_c, reserve_s = reserve_c + best_tokens, reserve_s - best_proceeds
                 top, per_price = after_fee * reserve_s * RAY, scale * reserve_c * WAD
