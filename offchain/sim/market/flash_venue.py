@@ -18,9 +18,10 @@ run's `outside` account, kept by the market's driver so that the venue on chain 
   the outside's `sales` too.
 - **Its stablecoin.** The venue pays from stablecoin it holds: the outside's, what the
   borrowers drew (outside.py). Before a block's sales the outside tops the venue's till up to
-  what they could be paid at most (every take's largest lot walked at once from the synced
-  flow, plus a rounding's slack per take: `StableJoin.exit` of its internal balance to the
-  venue); what they are not paid stays in the till for the next block, the collateral the
+  what they could be paid at most (every take's auction's whole lot, the most a take can buy
+  (a take that would leave less than `min_auction` takes the lot), walked at once from the
+  synced flow, plus a rounding's slack per take: `StableJoin.exit` of its internal balance to
+  the venue); what they are not paid stays in the till for the next block, the collateral the
   venue bought stays in it (the outside's). The flash taker plans within what the venue can
   pay (the till and the outside's stablecoin: `VenueView.cash`), so where the outside runs
   short its takes go to the pool or wait. A sale the till cannot pay all the same (a take
@@ -59,16 +60,18 @@ UNPAID = "erc20: transfer amount exceeds balance"
 @dataclass
 class FlashVenues:
     """The run's OutsideVenues (module docstring): `addresses` by collateral type, `takers` the
-    flash takers' contracts (address -> type), `scales` each type's wad per token unit;
-    `read_stable()` reads the outside's internal stablecoin [rad] now, `next_block_time()` the
-    time of the block being filled."""
+    flash takers' contracts (address -> type), `auctions` and `scales` each type's auction and
+    wad per token unit; `read(calls)` reads the chain as of its last block (without mining
+    what is queued), `next_block_time()` the time of the block being filled."""
 
     outside: Outside
     addresses: dict[str, str]
     takers: dict[str, str]
+    auctions: dict[str, str]
     scales: dict[str, int]
+    engine: str
     stable_join: str
-    read_stable: Callable[[], int]
+    read: Callable[[list[tuple[str, str, tuple]]], list[Any]]
     next_block_time: Callable[[], int]
     # stablecoin [wad] each venue holds for sales (its till)
     till: dict[str, int] = field(default_factory=dict)
@@ -84,10 +87,14 @@ class FlashVenues:
     def __post_init__(self) -> None:
         self._by_address = {address: name for name, address in self.addresses.items()}
 
+    def read_stable(self) -> int:
+        """The outside's internal stablecoin [wad] now."""
+        return self.read([(self.engine, "stable", (self.outside.address,))])[0] // RAY
+
     def view(self, name: str) -> VenueView:
         """Type `name`'s venue as the next block will be synced with, and what it can pay: its
         till and the outside's stablecoin (module docstring)."""
-        cash = self.till.get(name, 0) + self.read_stable() // RAY
+        cash = self.till.get(name, 0) + self.read_stable()
         return VenueView(*self._curve(name, self.next_block_time()), cash)
 
     def _curve(self, name: str, time: int) -> tuple[int, int, int, int]:
@@ -134,17 +141,19 @@ class FlashVenues:
                 (ROLE, o.address, address, "sync", (flow, num, root_v, fundamental), None, 0)
             )
             self.syncs += 1
-            # the most the takes could be paid: every take's largest lot, walked at once (a
-            # walk in parts is paid no more, but for a rounding per part)
+            # the most the takes could be paid: every take's auction's whole lot, walked at
+            # once (a walk in parts is paid no more, but for a rounding per part)
             scale = self.scales[name]
-            tokens = min(sum(args[1] // scale for args in takes) * scale, MAX_SALE)
+            auction = self.auctions[name]
+            lots = [a[2] for a in self.read([(auction, "auctions", (t[0],)) for t in takes])]
+            tokens = min(sum(lot // scale for lot in lots) * scale, MAX_SALE)
             bound = walk(flow, tokens, num, root_v, fundamental)[0]
             bound += len(takes) * (fundamental // WAD + 2)
             need = bound - self.till.get(name, 0)
             if need <= 0:
                 continue
             if available is None:
-                available = self.read_stable() // RAY
+                available = self.read_stable()
             deposit = min(need, available)
             available -= deposit
             if deposit:

@@ -255,14 +255,15 @@ class Simulation:
         lineup's outside, which pays for their sales."""
         outside, d = self.lineup.outside, self.deployment
         assert outside is not None  # an open market's
-        stable = (d.engine, "stable", (outside.address,))
         return FlashVenues(
             outside,
             venues,
             {address: name for name, address in self.flash_takers.items()},
+            {name: d.types[name].auction for name in venues},
             {name: self.markets[name].scale for name in venues},
+            d.engine,
             d.stable_join,
-            read_stable=lambda: self.backend.views([stable])[0],
+            read=self.backend.views,
             next_block_time=lambda: self.backend.next_block_time,
         )
 
