@@ -170,6 +170,11 @@ class FlashVenues:
         o = self.outside
         bar = o.bar()
         for (_, _, contract, function, args, *_), outcome in zip(block, outcomes):
+            if contract == self.stable_join and not outcome.ok and args[0] in self._by_address:
+                # a deposit that did not go through (none should): not in the till
+                name = self._by_address[args[0]]
+                self.till[name] -= args[1]
+                self.deposited -= args[1]
             if contract in self.takers and function == "take":
                 on_venue = len(args) == 5 and bool(args[4])
                 if outcome.ok:

@@ -24,7 +24,8 @@ result's `keeper_failures` lines (results/keeper_outcomes.py). A keeper with a g
 status "deferred" and one of the `deferred` table, with its collateral type. Transactions are mined
 in blocks (recorder.py): everything queued between two reads of the state (one actor's decisions,
 made from one read) is one block, in the order queued; the first block of a bar has the bar's time,
-each further block one second more.
+each further block one second more. In an open market whose flash takes may sell on the outside
+venue, the world's sync of that venue opens each block that holds one (market/flash_venue.py).
 `simulate(scenario, "model")` runs the same on the off-chain model (`ModelBackend`): same
 addresses, same block times, same decisions. Every transaction, every event (results/ledger.py), a
 snapshot per bar and, every `full_check_every` bars and at the end, the complete state (every
