@@ -62,7 +62,7 @@ MAX_BATCH = 40
 
 RESET_GAS = 110_000  # DutchAuction.reset: gas.reset_auction, 102,907
 # the taker's, with which it prices a take's profit (a wider margin; never a gas limit: a take is
-# sent with its estimate's): FlashTaker.take (through the pool), gas.flash_take 249,564;
+# sent with its estimate's): FlashTaker.take (through the pool), gas.flash_take 249,641;
 # DutchAuction.take with own capital, gas.take_whole 142,886 and gas.take_partial 118,165. A
 # take that refunds the owner costs more, gas.take_whole_with_refund 190,521 the first time a
 # deployment sees one (152,236 later): the capital taker prices it 30,521 gas short (docs/
@@ -70,7 +70,7 @@ RESET_GAS = 110_000  # DutchAuction.reset: gas.reset_auction, 102,907
 FLASH_TAKE_GAS = 280_000
 TAKE_GAS = 160_000
 # FlashTaker.take selling on the outside venue (an OutsideVenue, synced in the same block):
-# gas.flash_take_venue 292,055, the venue's curve (two square roots) and its storage read cold
+# gas.flash_take_venue 292,132, the venue's curve (two square roots) and its storage read cold
 FLASH_TAKE_VENUE_GAS = 300_000
 # MarginCall.soft_liquidate: gas.soft_liquidate, 130,435 for the least cure (the caller's first
 # free collateral of the type and the check that it repays no more than the cure included); the
