@@ -8,6 +8,7 @@ two, and write the risk report.
     rest
     ape run simulate --backend model                          # the model alone (no chain, no
     reconciliation)
+    ape run simulate --scenario may-2021 --flash-route pool   # flash takes into the pool only
 
 Exit status: 0 when the run reconciles (chain and model agree on every transaction, event, bar
 snapshot and state variable); 1 when they differ (the report lists the differences); 2 for bad
@@ -18,6 +19,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import click
@@ -84,6 +86,7 @@ def default_out(
     order: tuple[str, ...] | None,
     drain_bars: int | None,
     phase: int | None = None,
+    flash_route: str | None = None,
 ) -> Path:
     """The report directory of a run without --out: one per command, so that a model run or a
     smaller one never replaces `make run`'s reconciled report (the same command run again
@@ -103,6 +106,8 @@ def default_out(
         parts.append(f"drain{drain_bars}")
     if phase is not None:
         parts.append(f"phase{phase}")
+    if flash_route is not None:
+        parts.append(f"{flash_route}-route")
     return Path("reports") / "-".join(parts)
 
 
@@ -220,11 +225,12 @@ def _overrides(
 
 def _scenario_and_out(
     scenario_spec: str, vaults, seed, order, market, out, backend, node, drain_bars, phase,
-    gas_file, reserves_file,
+    gas_file, reserves_file, flash_route=None,
 ) -> tuple[Scenario | None, Path | None, list[str]]:  # fmt: skip
     """The scenario as the options load it (those that are right: a wrong one is _problems'
-    line), --oracle-phase against it, and the report's directory: (scenario, out_dir, the
-    mistakes, one line each); None where a mistake leaves nothing."""
+    line), --oracle-phase and --flash-route against it, and the report's directory: (scenario,
+    out_dir, the mistakes, one line each); None where a mistake leaves nothing. A right
+    --flash-route joins the [market] overrides `market` (its later loads take it too)."""
     problems: list[str] = []
     scenario = None
     if scenario_option_problem(scenario_spec) is None:
@@ -240,6 +246,8 @@ def _scenario_and_out(
             )
             if phase is not None:
                 scenario = with_phase(scenario, phase, "--oracle-phase")
+            if flash_route is not None:
+                scenario = _with_flash_route(scenario, flash_route, market)
         except ScenarioError as exc:
             problems += str(exc).splitlines()
             scenario = None
@@ -247,7 +255,9 @@ def _scenario_and_out(
     if out:
         out_dir = Path(out)
     elif out is None and scenario is not None:
-        out_dir = default_out(scenario.name, backend, node, vaults, seed, order, drain_bars, phase)
+        out_dir = default_out(
+            scenario.name, backend, node, vaults, seed, order, drain_bars, phase, flash_route
+        )
     if out_dir is not None:
         try:
             check_out_dir(out_dir)  # before minutes of simulation, not after
@@ -258,6 +268,18 @@ def _scenario_and_out(
         except ReportError as exc:
             problems.append(str(exc))
     return scenario, out_dir, problems
+
+
+def _with_flash_route(scenario: Scenario, route: str, market: dict) -> Scenario:
+    """`scenario` with --flash-route `route` (market.flash_route), which only an open market has
+    (ScenarioError, naming the option: the loader's line would name the scenario file's key);
+    the route joins `market`, the [market] overrides a later load of the scenario takes."""
+    m = scenario.market
+    if m.outside != "open":
+        why = m.outside_note or "market.outside is closed"
+        raise ScenarioError(f"--flash-route {route}: applies only to an open market ({why})")
+    market.setdefault("market", {})["flash_route"] = route
+    return replace(scenario, market=replace(m, flash_route=route))
 
 
 @click.command(cls=one_line_usage("simulate", _problems))
@@ -353,6 +375,13 @@ def _scenario_and_out(
     help="With --reserves: the share of the reserves the collateral pool holds (e.g. 0.04: the "
     "full Uniswap pair is deeper than a replay's debt ceilings allow).",
 )
+@click.option(
+    "--flash-route",
+    type=click.Choice(["best", "pool"]),
+    default=None,
+    help="Where flash takes may sell in an open market (overrides market.flash_route): best, "
+    "into the keepers' pool or on the outside venue, whichever pays more; pool, the pool only.",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def cli(
     scenario_spec,
@@ -369,6 +398,7 @@ def cli(
     gas_file,
     reserves_file,
     reserves_scale,
+    flash_route,
     quiet,
 ):
     """Replay a crash on Anvil (or Hardhat) and in the model, reconcile, and write the report."""
@@ -379,7 +409,7 @@ def cli(
     order, market = _overrides(waterfall, drain_bars, reserves_scale, reserves_file)
     scenario, out_dir, more = _scenario_and_out(
         scenario_spec, vaults, seed, order, market, out, backend, node, drain_bars, phase,
-        gas_file, reserves_file,
+        gas_file, reserves_file, flash_route,
     )  # fmt: skip
     problems += [line for line in more if line not in problems]
     if problems or scenario is None or out_dir is None:

@@ -133,7 +133,10 @@ MARKET_SETTINGS = {
 
 
 def _venue_keys(v: Values) -> dict[str, object]:
-    """The [market] keys of the day's outside venue (MARKET_SETTINGS), as a file gives them."""
+    """The [market] keys of the day's outside venue (MARKET_SETTINGS), as a file gives them.
+    The flash takes sell into the keepers' pool (`flash_route = "pool"`), as the day's model's
+    flash keepers sell into the day's Uniswap pair (keepers/clip.py), and as these eves were
+    measured before a lab's flash take could sell on the venue (docs/history.md)."""
     return {
         "impact_coefficient": _fraction_text(v.impact_coefficient),
         "venue_share": _fraction_text(v.venue_share),
@@ -141,6 +144,7 @@ def _venue_keys(v: Values) -> dict[str, object]:
         "venue_window": v.venue_window,
         "resale_delay": int(v.resale_hours * 3600),
         "stable_price": _fraction_text(v.dai_price),
+        "flash_route": "pool",
     }
 
 

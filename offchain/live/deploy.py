@@ -27,6 +27,7 @@ from offchain.live.node import Node
 from offchain.live.record import DeploymentRecord, build_record, genesis_hash
 from offchain.live.signers import Signer
 from offchain.model.errors import Revert
+from offchain.model.state import ZERO_ADDRESS
 from offchain.system.config import SystemConfig
 from offchain.system.deployment import Deployment, deploy_system, hand_to_timelock
 
@@ -458,7 +459,17 @@ def ensure_flash_takers(bot: Bot) -> None:
             kept = None
         if not kept:
             t = d.types[name]
-            args = (d.engine, t.auction, t.join, d.stable_join, t.pool, t.token, d.stablecoin)
+            # a devnet has no outside venue (the zero address): its takes sell into the pool
+            args = (
+                d.engine,
+                t.auction,
+                t.join,
+                d.stable_join,
+                t.pool,
+                ZERO_ADDRESS,
+                t.token,
+                d.stablecoin,
+            )
             bot.state["flash_takers"][name] = deploy_from_bot(
                 bot, "FlashTaker", *args, collateral_type=name
             )

@@ -1,13 +1,18 @@
-"""Twin of contracts/FlashTaker.vy: take an auction with the pool's liquidity as capital."""
+"""Twin of contracts/FlashTaker.vy: take an auction with a market's liquidity as capital (the
+pool's, or the outside venue's)."""
 
 from __future__ import annotations
 
 from eth_abi import decode as abi_decode
+from eth_utils import to_checksum_address
 
 from offchain.model.errors import Revert, require
 from offchain.model.fixed_point import MAX_UINT256, u256
-from offchain.model.state import Contract, Env
+from offchain.model.state import ZERO_ADDRESS, Contract, Env
 from offchain.model.vault_engine import VaultEngine
+
+# the callback's data: abi.encode(min_profit, before, auction_id, market), four words
+DATA_TYPES = ["uint256", "uint256", "uint256", "address"]
 
 
 class FlashTaker(Contract):
@@ -21,6 +26,7 @@ class FlashTaker(Contract):
         collateral_join: str,
         stable_join: str,
         pool: str,
+        venue: str,
         collateral_token: str,
         stablecoin: str,
     ):
@@ -31,6 +37,7 @@ class FlashTaker(Contract):
         self.collateral_join = collateral_join
         self.stable_join = stable_join
         self.pool = pool
+        self.venue = venue
         self.scale = self.at(collateral_join).scale
         self.engine.allow(self.address, auction)
         self.engine.allow(self.address, stable_join)
@@ -38,21 +45,38 @@ class FlashTaker(Contract):
             self.at(collateral_token).approve(self.address, pool, MAX_UINT256),
             "flash: approve failed",
         )
+        if venue != ZERO_ADDRESS:
+            require(
+                self.at(collateral_token).approve(self.address, venue, MAX_UINT256),
+                "flash: approve failed",
+            )
         require(
             self.at(stablecoin).approve(self.address, stable_join, MAX_UINT256),
             "flash: approve failed",
         )
 
     def take(
-        self, sender: str, auction_id: int, max_collateral: int, max_price: int, min_profit: int
+        self,
+        sender: str,
+        auction_id: int,
+        max_collateral: int,
+        max_price: int,
+        min_profit: int,
+        on_venue: bool = False,
     ) -> None:
         require(sender == self.owner, "flash: not the owner")
+        market = self.pool
+        if on_venue:
+            market = self.venue
+            require(market != ZERO_ADDRESS, "flash: no venue")
         before = self.engine.stable[self.address]
-        # abi.encode(min_profit, before, auction_id): three uint256 words (each already a uint256)
+        # abi.encode(min_profit, before, auction_id, market): four words (each already a uint256,
+        # the address left-padded)
         data = (
             min_profit.to_bytes(32, "big")
             + before.to_bytes(32, "big")
             + auction_id.to_bytes(32, "big")
+            + bytes.fromhex(market[2:]).rjust(32, b"\0")
         )
         self.at(self.auction).take(
             self.address, auction_id, max_collateral, max_price, self.address, data
@@ -63,19 +87,22 @@ class FlashTaker(Contract):
     ) -> None:
         require(sender == self.auction, "flash: not the auction")
         require(taker == self.address, "flash: not started here")
-        if len(data) == 96:  # what take() encodes: three words (eth_abi's generic decoder is slow)
+        if len(data) == 128 and not any(data[96:108]):
+            # what take() encodes: four words (eth_abi's generic decoder is slow)
             min_profit, before, auction_id = (
                 int.from_bytes(data[i : i + 32], "big") for i in (0, 32, 64)
             )
+            market = to_checksum_address(data[108:128])
         else:
             try:
-                min_profit, before, auction_id = abi_decode(["uint256", "uint256", "uint256"], data)
+                min_profit, before, auction_id, market = abi_decode(DATA_TYPES, data)
             except Exception:  # noqa: BLE001 - Vyper's abi_decode reverts without a reason on malformed data
                 raise Revert(None) from None
+            market = to_checksum_address(market)
         tokens = collateral // self.scale
         if tokens != 0:
             self.at(self.collateral_join).exit(self.address, self.address, tokens)
-            bought = self.at(self.pool).swap(self.address, True, tokens, 0, self.address)
+            bought = self.at(market).swap(self.address, True, tokens, 0, self.address)
             self.at(self.stable_join).join(self.address, self.address, bought)
         balance = self.engine.stable[self.address]
         require(balance >= u256(u256(before + owe) + min_profit), "flash: profit below minimum")

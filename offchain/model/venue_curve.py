@@ -19,7 +19,7 @@ import math
 
 from offchain.model.fixed_point import WAD
 
-__all__ = ["FLOOR", "h", "isqrt_wad", "walk"]
+__all__ = ["FLOOR", "h", "isqrt_wad", "sale_bound", "walk"]
 
 # the lowest price the curve gives, as a share of the fundamental [wad]: a sale that would walk
 # below it takes this price for the rest (the square-root law is measured far above it)
@@ -72,3 +72,30 @@ def walk(q0: int, tokens: int, num: int, root_v: int, fundamental: int) -> tuple
     if tokens > 0:
         value = max(value, 0)
     return value, floored
+
+
+def sale_bound(q: int, num: int, root_v: int, fundamental: int) -> tuple[int, int]:
+    """(per_token [stablecoin per token, wad], constant [stablecoin, wad]): no sale of x tokens
+    [wad] from the effective flow `q` [signed tokens, wad] is paid more than x x per_token / WAD
+    + constant by `walk`. The curve falls as the flow grows, so a sale brings at most x at its
+    marginal price at `q` (F x (1 - c x sign(q) sqrt(|q|)), at least the floor price); `walk`
+    rounds its 3/2 powers down, which can lower a sale's cost by 2 num / (3 WAD root_v) x
+    (|q + x| / WAD + 1) tokens: the rest of each term. A keeper's bound on what a sale can
+    bring, before it walks the curve (offchain/sim/strategies/taker.py)."""
+    if root_v == 0 or num == 0:
+        return fundamental + 1, 1
+    top = fundamental
+    if q > 0:
+        # the impact, rounded down (the price up), at most the floor's
+        impact = min(num * isqrt_wad(q) // (WAD * root_v), WAD - FLOOR)
+        top = -(-fundamental * (WAD - impact) // WAD)
+    elif q < 0:
+        # a flow the venue bought: the price above the fundamental, the impact rounded up
+        impact = -(-num * (isqrt_wad(-q) + 1) // (WAD * root_v))
+        top = -(-fundamental * (WAD + impact) // WAD)
+    # the 3/2 powers' rounding: x x slope / WAD + (|q| / WAD + 1) x slope, slope = 2 num F /
+    # (3 WAD^2 root_v) [stablecoin per token, wad]
+    denominator = 3 * WAD * WAD * root_v
+    slope = -(-2 * num * fundamental // denominator)
+    constant = -(-2 * num * fundamental * (abs(q) // WAD + 2) // denominator) + 1
+    return top + slope, constant

@@ -1,6 +1,8 @@
-"""The built-ins and a bare price CSV with the market closed (the lab before the open market) and
-open (docs/market.md), side by side: the table docs/simulation.md shows, made by a command so that
-a test holds the page to it (tests/sim/test_before_after.py).
+"""The built-ins and a bare price CSV with the market closed (the lab before the open market),
+open with flash takes into the keepers' pool only (the open market before flash takes reached the
+venue: `market.flash_route = "pool"`) and open (docs/market.md), side by side: the table
+docs/simulation.md shows, made by a command so that a test holds the page to it
+(tests/sim/test_before_after.py).
 
     python -m offchain.report.before_after [VAULTS]
 
@@ -17,7 +19,7 @@ from offchain.sim.results.tables import SimulationResult
 from offchain.sim.run.driver import simulate
 from offchain.sim.scenario.load import builtin_scenarios, load_scenario
 
-__all__ = ["BARE_CSV", "COLUMNS", "markdown", "row", "runs"]
+__all__ = ["BARE_CSV", "COLUMNS", "MARKETS", "markdown", "row", "runs"]
 
 ROOT = Path(__file__).resolve().parents[2]
 # a bare price CSV: the schema's defaults for everything else (its venue's share is 2021's)
@@ -40,15 +42,21 @@ COLUMNS = (
 CLOSED_IMPACT = {"may-2021-cascade", "may-2021-two-types"}
 
 
+# the markets of the table: closed, open with flash takes into the pool only, open
+MARKETS = ("closed", "open, pool route", "open")
+
+
 def runs(vaults: int | None = None) -> list[tuple[str, str, SimulationResult]]:
     """(label, market, result) of every built-in and the bare CSV, closed (as before the open
-    market: the closed impact where the built-in had it) then open."""
+    market: the closed impact where the built-in had it), open with the flash takes' venue
+    route switched off, then open."""
     specs = [*builtin_scenarios(), str(BARE_CSV)]
     out = []
     for spec in specs:
         label = "bare CSV (eth_usd_2021-05-19.csv)" if spec == str(BARE_CSV) else spec
-        for market in ("closed", "open"):
-            if market == "open" and load_scenario(spec, vaults=vaults).market.outside != "open":
+        is_open = load_scenario(spec, vaults=vaults).market.outside == "open"
+        for market in MARKETS:
+            if market != "closed" and not is_open:
                 continue  # a synthetic path has no venue: closed only
             overrides: dict[str, dict[str, object]] | None = None
             if market == "closed":
@@ -56,6 +64,8 @@ def runs(vaults: int | None = None) -> list[tuple[str, str, SimulationResult]]:
                 if spec in CLOSED_IMPACT:
                     closed |= {"impact_depth": "2_504_000", "impact_half_life": 3600}
                 overrides = {"market": closed}
+            elif market == "open, pool route":
+                overrides = {"market": {"flash_route": "pool"}}
             scenario = load_scenario(spec, vaults=vaults, overrides=overrides)
             out.append((label, market, simulate(scenario, "model", full_check_every=None)))
     return out

@@ -44,6 +44,18 @@ def market_line(f: Mapping[str, Any]) -> str:
                 if f.get("outside_short")
                 else ""
             )
+            + (
+                f"; flash takes sold {f['flash_takes_venue']:,} lots on the venue (on chain) "
+                f"and {f['flash_takes_pool']:,} into the keepers' pool"
+                if "flash_takes_venue" in f
+                else ""
+            )
+            + (
+                f" ({f['flash_venue_unpaid']:,} more reverted: the venue's till, the outside's "
+                "stablecoin, could not pay them)"
+                if f.get("flash_venue_unpaid")
+                else ""
+            )
         )
     note = f.get("outside_note")
     return "closed: the keepers' pool is the only depth" + (f" ({note})" if note else "")

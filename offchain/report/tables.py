@@ -49,6 +49,19 @@ def phase_text(s: Scenario) -> str:
     )
 
 
+def flash_route_text(s: Scenario) -> str:
+    """Where an open market's flash takes sell (market.flash_route), after the taker's row."""
+    m = s.market
+    if m.outside != "open" or s.keepers.taker_mode == "capital":
+        return ""
+    if m.flash_route == "best":
+        return (
+            "; flash takes sell into the keepers' pool or on the outside venue (on chain, "
+            "inside the take), whichever pays more"
+        )
+    return "; flash takes sell into the keepers' pool only (market.flash_route = pool)"
+
+
 def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
     """The scenario's parameters as (parameter, value) rows for the report."""
     c, m, v, k, w = s.system.collateral[0], s.market, s.vaults, s.keepers, s.system.waterfall
@@ -154,7 +167,8 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
             "taker",
             f"{k.taker_mode} take when the profit after gas and slippage is at least "
             f"{k.take_min_profit / WAD:,.0f}"
-            + (f", capital {k.taker_capital / WAD:,.0f}" if k.taker_mode == "capital" else ""),
+            + (f", capital {k.taker_capital / WAD:,.0f}" if k.taker_mode == "capital" else "")
+            + flash_route_text(s),
         ),
         (
             "arbitrageur",

@@ -398,8 +398,11 @@ def _rate(b: Any, d: Deployment, t: TypeDeployment) -> int:
     return b.view(d.engine, "collateral_types", t.type_id)[1]
 
 
-def deploy_flash_taker(b: Any, d: Deployment, type_name: str, owner: str) -> str:
-    """A FlashTaker for one type's auction, owned by `owner` (a keeper)."""
+def deploy_flash_taker(
+    b: Any, d: Deployment, type_name: str, owner: str, venue: str = ZERO_ADDRESS
+) -> str:
+    """A FlashTaker for one type's auction, owned by `owner` (a keeper), selling into the type's
+    pool or, where a take says so, on `venue` (an OutsideVenue; the zero address: none)."""
     t = d.types[type_name]
     return b.deploy(
         "FlashTaker",
@@ -409,6 +412,7 @@ def deploy_flash_taker(b: Any, d: Deployment, type_name: str, owner: str) -> str
         t.join,
         d.stable_join,
         t.pool,
+        venue,
         t.token,
         d.stablecoin,
     )

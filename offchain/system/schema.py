@@ -337,6 +337,10 @@ MARKET = _table(
     _other("stable_prices", Kind.FILE),
     # bars over which the end-of-run mark sells the open book on the venue
     _int("mark_bars", 1, MAX_DRAIN_BARS, default=36),
+    # where a flash take may sell its lot in an open market (sim/market/flash_venue.py): "best",
+    # into the keepers' pool or on the outside venue, whichever pays more (an OutsideVenue on
+    # chain, inside the take); "pool", the pool only (the lab before the venue route)
+    Key("flash_route", Kind.CHOICE, choices=("best", "pool"), default="best"),
     # the day's block space (sim/market/blockspace.py; with a block_gas_limit): mean seconds per
     # block, the share of block gas other traffic uses (absent: 13.1 s and 0.8,
     # sim/scenario/market.py)

@@ -15,12 +15,16 @@ from offchain.model import size_margin
 from offchain.model.dutch_auction import SLOT_BITS
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import Role
+from offchain.sim.market.venue import Depth, Venue, VenueParams
 from offchain.sim.strategies.backstop_keeper import deleverage_view_from_model, vault_headroom
 from offchain.system.config import load_config
 from offchain.system.deployment import Deployment, TypeDeployment, deploy_flash_taker, deploy_system
 
 # called after each measured transaction with its figure's name (gas_report's breakdown)
 Observer = Callable[[str], None]
+# the outside venue's bar for a take sold on it: 20,000 ETH traded, 2% volatility, Y = 0.7
+VENUE_PARAMS = VenueParams(coefficient=7 * WAD // 10, share=WAD, decay=600)
+VENUE_DEPTH = Depth(volume=20_000 * WAD, sigma=2 * WAD // 100)
 
 
 def _fresh(
@@ -41,6 +45,28 @@ def _fresh(
         return gas[key]
 
     return ls, model, d, gas, measure
+
+
+def _block_measure(
+    chain: EvmBackend, model: ModelBackend, gas: dict[str, int], observe: Observer | None
+) -> Callable[[str, list[tuple]], int]:
+    """`measure_block(key, txs)`: `txs` (address, function, sender, args) mined in one block on
+    both, each succeeding with the same events; the last one's gas recorded under `key` (a
+    transaction that needs an earlier one in its block: a sale on the OutsideVenue its sync)."""
+
+    def measure_block(key: str, txs: list[tuple]) -> int:
+        on_chain, in_model = chain.transact_block(txs), model.transact_block(txs)
+        outcomes = [(o.ok, o.reason, o.events) for o in on_chain]
+        if outcomes != [(o.ok, o.reason, o.events) for o in in_model] or not all(
+            o.ok for o in on_chain
+        ):
+            raise AssertionError(f"{key}: the block differs or reverted: {outcomes}")
+        gas[key] = chain.gas_used()
+        if observe is not None:
+            observe(key)
+        return gas[key]
+
+    return measure_block
 
 
 def gas_figures(
@@ -135,6 +161,7 @@ def liquidation_gas(
 ) -> dict[str, int]:
     """Liquidations and auctions on a fresh deployment: 54 vaults at the limit, then a crash."""
     ls, model, d, gas, measure = _fresh(chain, roles, observe)
+    measure_block = _block_measure(chain, model, gas, observe)
     governance, feeder, keeper, taker = roles[0], roles[1], roles[4], roles[5]
     eth = d.types["ETH-A"]
     engine = model.contract(d.engine)
@@ -177,7 +204,7 @@ def liquidation_gas(
     )
     ls.transact(d.engine, "allow", taker, eth.auction)
     ls.set_next_block_time(ls.last_block_time + 900)
-    first, second, third, fourth, fifth, sixth = auction.active[:6]
+    first, second, third, fourth, fifth, sixth, seventh = auction.active[:7]
     price = auction._price(auction.auctions[first]) + 10**27  # a margin: the price falls, not rises
     # the lot is worth more than the debt: the debt is raised and the rest goes back to the owner
     measure(
@@ -220,6 +247,17 @@ def liquidation_gas(
     measure("gas.take_whole", eth.auction, "take", taker, fourth, 2**256 - 1, price, taker, b"")
     flash = deploy_flash_taker(ls, d, "ETH-A", keeper)
     measure("gas.flash_take", flash, "take", keeper, third, 2**256 - 1, price, 0)
+    # the same take sold on the outside venue (the lab's OutsideVenue, market: governance):
+    # synced by the market at the start of the take's block, paying from the stablecoin the
+    # taker deposited in it, as a run's driver does (docs/market.md)
+    venue = ls.deploy("OutsideVenue", governance, eth.token, d.stablecoin, 18)
+    ls.transact(d.engine, "allow", taker, d.stable_join)
+    ls.transact(d.stable_join, "exit", taker, venue, 50_000 * WAD)
+    on_venue = deploy_flash_taker(ls, d, "ETH-A", keeper, venue)
+    num, root_v = Venue(VENUE_PARAMS, [VENUE_DEPTH]).coefficients(0)
+    sync = (venue, "sync", governance, (0, num, root_v, 1_400 * WAD))
+    take = (on_venue, "take", keeper, (seventh, 2**256 - 1, price, 0, True))
+    measure_block("gas.flash_take_venue", [sync, take])
     fourth = fifth
     # past the auction's time limit, with a fresh oracle price to restart from
     ls.set_next_block_time(ls.last_block_time + eth.config.auction_max_duration)

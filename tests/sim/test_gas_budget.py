@@ -7,6 +7,7 @@ report and the budget's own arithmetic."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from offchain.sim.strategies import steps
 from offchain.sim.strategies.gas_budget import within_budget
 from offchain.sim.strategies.gas_costs import (
     FLASH_TAKE_GAS,
+    FLASH_TAKE_VENUE_GAS,
     LIQUIDATION_GAS,
     LIQUIDATION_TX_GAS,
     RESET_GAS,
@@ -86,6 +88,9 @@ def test_takes__a_cheaper_take_that_still_fits_goes_after_a_dear_one_that_does_n
     in 300k only one of them fits, the better per gas, and a reset fills what is left."""
     flash, capital = _take(1, 150), _take(2, 100, flash=False)
     assert (action_gas(flash), action_gas(capital)) == (FLASH_TAKE_GAS, TAKE_GAS)
+    # a flash take on the outside venue (its fifth argument) is charged its own figure
+    on_venue = replace(flash, args=(*flash.args, True))
+    assert action_gas(on_venue) == FLASH_TAKE_VENUE_GAS > FLASH_TAKE_GAS
     sent, deferred = within_budget([flash, capital, _reset(3)], 300_000, TAKER)
     assert [a.args[0] for a in sent] == [2, 3] and deferred == [flash]
     assert TAKE_GAS + RESET_GAS <= 300_000

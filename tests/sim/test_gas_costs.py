@@ -20,6 +20,7 @@ from offchain.sim.strategies.gas_budget import within_budget
 from offchain.sim.strategies.gas_costs import (
     BACKSTOP_GAS,
     FLASH_TAKE_GAS,
+    FLASH_TAKE_VENUE_GAS,
     HALVING_GAS,
     HALVINGS_BEYOND_WIDEST,
     LIQUIDATION_GAS,
@@ -61,9 +62,11 @@ def test_figures__each_its_snapshot_figure_with_its_stated_margin():
     own_part = snap["gas.liquidate"] - per_vault
     halvings = widest - snap["gas.liquidate_many_per_size_cut"] - own_part * 15 // 100
     assert HALVING_GAS * 31 >= halvings
-    # the taker's, with which it prices a take's profit (a wider margin): a flash take, a take
-    # with own capital (a take that refunds the owner costs more: a stated residual, 63.1)
+    # the taker's, with which it prices a take's profit (a wider margin): a flash take (into
+    # the pool, or on the outside venue), a take with own capital (a take that refunds the owner
+    # costs more: a stated residual, 63.1)
     assert FLASH_TAKE_GAS >= _up(snap["gas.flash_take"])
+    assert FLASH_TAKE_VENUE_GAS >= _up(snap["gas.flash_take_venue"])
     assert TAKE_GAS >= _up(snap["gas.take_whole"]) > snap["gas.take_partial"]
     for figure, measured in (
         (RESET_GAS, "gas.reset_auction"),

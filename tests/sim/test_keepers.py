@@ -10,13 +10,17 @@ where a take clears its minimum profit after gas, the same with and without the 
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 from hypothesis import assume, event, given, settings
 from hypothesis import strategies as st
 
 from offchain.model.collateral_pool import MAX_FEE, CollateralPool
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.state import Event
+from offchain.model.venue_curve import sale_bound, walk
 from offchain.sim.scenario.market_data import Series
+from offchain.sim.strategies.gas_costs import FLASH_TAKE_VENUE_GAS
 from offchain.sim.strategies.keepers import (
     FLASH_TAKE_GAS,
     TAKE_GAS,
@@ -33,6 +37,7 @@ from offchain.sim.strategies.keepers import (
     taker_actions,
 )
 from offchain.sim.strategies.observe import AuctionMarket, plan_takes
+from offchain.sim.strategies.taker import VenueView
 from offchain.testing.specification.curves import margin_debt, size_cut
 
 ENGINE = "0x00000000000000000000000000000000000000E1"
@@ -80,10 +85,23 @@ def test_pool_out__equals_the_model_pools_quote(amount, reserve_in, reserve_out,
 
 
 def _plain_best(
-    a, reserve_c, reserve_s, pool, market_price, min_auction, capital, mode, gas_cost, value=None
+    a,
+    reserve_c,
+    reserve_s,
+    pool,
+    market_price,
+    min_auction,
+    capital,
+    mode,
+    gas_cost,
+    value=None,
+    venue=None,
 ):
-    """(profit, size, tokens, proceeds) of auction `a`'s best take size, None if no size works;
-    `value`: what a capital taker's collateral is worth to it (default: at the market price)."""
+    """(profit, size, tokens, proceeds, owe, on the venue?) of auction `a`'s best take size,
+    None if no size works; `value`: what a capital taker's collateral is worth to it (default:
+    at the market price); `venue`: (VenueView, tokens sold on it so far [wad], what they
+    brought [wad], its gas cost), a flash taker's other route, each size sold there too where
+    the venue can still pay it (after the pool: the pool on a tie)."""
     full = min(a.lot, -(-a.debt // a.price))
     best = None
     for divisor in (1, 2, 4, 8, 16):
@@ -102,7 +120,13 @@ def _plain_best(
             proceeds = collateral * market_price // WAD if value is None else value(collateral)
         profit = proceeds - cost - gas_cost
         if best is None or profit > best[0]:
-            best = (profit, full // divisor, tokens, proceeds, owe)
+            best = (profit, full // divisor, tokens, proceeds, owe, False)
+        if venue is not None:
+            (flow, num, root_v, fundamental, cash), sold, paid, venue_gas = venue
+            proceeds = walk(flow + sold, tokens * pool.scale, num, root_v, fundamental)[0]
+            profit = proceeds - cost - venue_gas
+            if profit > best[0] and paid + proceeds <= cash:
+                best = (profit, full // divisor, tokens, proceeds, owe, True)
     return best
 
 
@@ -114,6 +138,9 @@ def _plain_taker_actions(auctions, pool, market_price, min_auction, capital, p, 
     gas_cost = (
         (FLASH_TAKE_GAS if p.mode == "flash" else TAKE_GAS) * p.gas_price * market_price // WAD
     )
+    view = p.venue() if p.mode == "flash" and p.venue is not None else None
+    venue_gas = FLASH_TAKE_VENUE_GAS * p.gas_price * market_price // WAD
+    sold = paid = 0  # tokens [wad] sold on the venue so far, and what they brought [wad]
     for a in auctions:
         if ("auction", a.auction_id) in in_flight or a.lot == 0:
             continue
@@ -143,12 +170,16 @@ def _plain_taker_actions(auctions, pool, market_price, min_auction, capital, p, 
             p.mode,
             gas_cost,
             p.value,
+            None if view is None else (view, sold, paid, venue_gas),
         )
         if best is None or best[0] < p.min_profit:
             continue
-        profit, max_collateral, tokens, proceeds, owe = best
+        profit, max_collateral, tokens, proceeds, owe, on_venue = best
         if p.mode == "flash":
-            reserve_c, reserve_s = reserve_c + tokens, reserve_s - proceeds
+            if on_venue:
+                sold, paid = sold + tokens * pool.scale, paid + proceeds
+            else:
+                reserve_c, reserve_s = reserve_c + tokens, reserve_s - proceeds
             # the FlashTaker's profit [rad], less the tolerance below
             expected = proceeds * RAY - owe
             min_profit = expected * (WAD - p.profit_tolerance) // WAD if expected > 0 else 0
@@ -158,7 +189,7 @@ def _plain_taker_actions(auctions, pool, market_price, min_auction, capital, p, 
                     p.taker,
                     p.flash_taker,
                     "take",
-                    (a.auction_id, max_collateral, a.price, min_profit),
+                    (a.auction_id, max_collateral, a.price, min_profit) + ((True,) * on_venue),
                     (("auction", a.auction_id),),
                     p.gas_price,
                     values=(profit,),
@@ -309,6 +340,160 @@ def test_taker__capital_valued_on_a_venue__equals_the_plain_composition(world, d
 
 
 POOL = PoolView(0, 0, 0, 1)  # a capital taker does not read the pool
+
+# the outside venue as a flash taker sees it: a bar like the lab's (sigma 0.5% to 20%, a market
+# of 10 to 10^6 tokens, Y 0.7 and its rows' 0.34 and 1.0) after flows either way, at a
+# fundamental near the auctions' prices; or a few wei, where every rounding decides
+_venue_views = st.one_of(
+    st.builds(
+        VenueView,
+        flow=st.integers(-2_000 * WAD, 20_000 * WAD),
+        num=st.sampled_from([34, 70, 100]).flatmap(
+            lambda y: st.integers(5, 200).map(lambda sigma: y * sigma * WAD * WAD // 100_000)
+        ),
+        root_v=st.integers(3 * 10**18, 10**21),
+        fundamental=st.integers(1, 500).map(lambda x: x * WAD),
+        cash=st.one_of(st.just(2**256), st.integers(0, 10**6 * WAD)),
+    ),
+    st.builds(
+        VenueView,
+        flow=st.integers(-50, 50),
+        num=st.integers(0, 10**20),
+        root_v=st.integers(0, 10**3),
+        fundamental=st.integers(0, 30 * WAD),
+        cash=st.one_of(st.just(2**256), st.integers(0, 300 * WAD)),
+    ),
+)
+
+
+@settings(max_examples=600, deadline=None)
+@given(world=_worlds, venue=_venue_views, data=st.data())
+def test_taker__flash_with_a_venue__equals_the_plain_composition_over_both_routes(
+    world, venue, data
+):
+    """A flash taker that may sell each size into the pool or on the venue (walking on from
+    the plan's earlier sales there, at the venue route's gas): the auctions and sizes the
+    bounds spare (venue_curve.sale_bound) change nothing, to the wei."""
+    auctions, pool, market, min_profit, gas_price, capital, min_auction = world
+    params = TakerParams(
+        "taker", "0x" + "11" * 20, "0x" + "22" * 20, "0x" + "33" * 20, "flash", min_profit,
+        gas_price, venue=lambda: venue,
+    )  # fmt: skip
+    ids = [a.auction_id for a in auctions]
+    busy = data.draw(st.lists(st.sampled_from(ids), max_size=3)) if ids else []
+    in_flight = {("auction", x) for x in busy}
+    planned = taker_actions(auctions, pool, market, min_auction, capital, params, in_flight)
+    assert planned == _plain_taker_actions(
+        auctions, pool, market, min_auction, capital, params, in_flight
+    )
+
+
+# auctions a venue pays for: priced at 50% to 110% of the fundamental, lots up to ten times the
+# bar's depth (where the floor is reached), beside a pool that may be thin or deep
+_venue_takes = st.tuples(
+    st.builds(
+        VenueView,
+        flow=st.integers(-500 * WAD, 5_000 * WAD),
+        num=st.integers(5, 200).map(lambda sigma: 70 * sigma * WAD * WAD // 100_000),
+        root_v=st.integers(10**19, 10**21),
+        fundamental=st.just(2_000 * WAD),
+        cash=st.one_of(st.just(2**256), st.integers(0, 10**7 * WAD)),
+    ),
+    st.lists(
+        st.tuples(
+            st.integers(1, 10**6),
+            st.integers(500, 1_100),  # the price, per mille of the fundamental
+            st.integers(1, 5_000 * WAD),
+            st.integers(100, 3_000),  # debt, per mille of the lot at the price
+        ),
+        min_size=1,
+        max_size=10,
+        unique_by=lambda x: x[0],
+    ),
+    st.integers(0, 2_000_000 * WAD),  # the pool's stablecoin side, at 2,000 a token
+    st.integers(-10 * WAD, 100 * WAD),  # min_profit
+    st.integers(0, 500 * 10**9),  # gas price
+    st.integers(0, 500 * RAD),  # min_auction
+)
+
+
+@settings(max_examples=400, deadline=None)
+@given(world=_venue_takes)
+def test_taker__flash_takes_where_the_venue_pays__the_better_route__equal_to_the_plain(world):
+    """Worlds where both routes pay (the pool's price the venue's fundamental): each take goes
+    where its profit after gas is higher, the next walking on from the earlier ones, the
+    FlashTaker's minimum its expected profit less the tolerance; some go each way."""
+    venue, rows, depth, min_profit, gas_price, min_auction = world
+    pool = PoolView(depth // 2_000, depth, 3 * 10**15, 1)
+    auctions = []
+    for i, per_mille, lot, debt_per_mille in rows:
+        price = 2_000 * RAY * per_mille // 1_000
+        auctions.append(AuctionView(i, False, price, lot, lot * price * debt_per_mille // 1_000))
+    params = TakerParams(
+        "taker", "0x" + "11" * 20, "0x" + "22" * 20, "0x" + "33" * 20, "flash", min_profit,
+        gas_price, venue=lambda: venue,
+    )  # fmt: skip
+    planned = taker_actions(auctions, pool, 2_000 * WAD, min_auction, 0, params, set())
+    assert planned == _plain_taker_actions(
+        auctions, pool, 2_000 * WAD, min_auction, 0, params, set()
+    )
+    for action in planned:
+        assert action.args[4:] in ((), (True,))
+
+
+def test_taker__flash_with_a_venue__each_take_where_it_pays_more__the_second_walks_on():
+    """Two auctions of 100 ETH at 1,800 beside a 100 ETH / 200,000 pool and a venue at 2,000
+    deep enough for both: the first sells on the venue (the pool would pay half), the second
+    too, walking on from the first's 100 ETH (paid less than the first), each with its minimum
+    its expected profit less 1%; a venue that cannot pay both takes the second's half."""
+    pool = PoolView(100 * WAD, 200_000 * WAD, 3 * 10**15, 1)
+    venue = VenueView(0, 7 * WAD * WAD // 1_000, 10**21, 2_000 * WAD, 10**6 * WAD)  # Y sigma 0.007
+    price = 1_800 * RAY
+    auctions = [AuctionView(i, False, price, 100 * WAD, 100 * WAD * price) for i in (1, 2)]
+    params = TakerParams(
+        "taker", "0x" + "11" * 20, "0x" + "22" * 20, "0x" + "33" * 20, "flash", 0, 0,
+        venue=lambda: venue,
+    )  # fmt: skip
+    planned = taker_actions(auctions, pool, 2_000 * WAD, 0, 0, params, set())
+    first = walk(0, 100 * WAD, venue.num, venue.root_v, venue.fundamental)[0]
+    second = walk(100 * WAD, 100 * WAD, venue.num, venue.root_v, venue.fundamental)[0]
+    assert second < first
+    owe = 100 * WAD * price
+    assert [a.args for a in planned] == [
+        (1, 100 * WAD, price, (first * RAY - owe) * 99 // 100, True),
+        (2, 100 * WAD, price, (second * RAY - owe) * 99 // 100, True),
+    ]
+    assert pool_out(100 * WAD, pool.reserve_collateral, pool.reserve_stable, pool.fee) < first
+    # a venue that cannot pay both (its till and its market's stablecoin): the first whole,
+    # the second's half it can still pay (the pool would not pay for it)
+    short = replace(params, venue=lambda: venue._replace(cash=first + second - 1))
+    planned = taker_actions(auctions, pool, 2_000 * WAD, 0, 0, short, set())
+    assert [a.args[:2] + a.args[4:] for a in planned] == [
+        (1, 100 * WAD, True),
+        (2, 50 * WAD, True),
+    ]
+    # without the venue route the pool takes the first (a four-argument take) and, the pool
+    # emptied by it, not the second
+    pool_only = replace(params, venue=None)
+    planned = taker_actions(auctions, pool, 2_000 * WAD, 0, 0, pool_only, set())
+    assert [a.args[0] for a in planned] == [1] and len(planned[0].args) == 4
+
+
+@settings(max_examples=2_000, deadline=None)
+@given(
+    q=st.one_of(st.integers(-(2**99), 2**99), st.integers(-100, 100)),
+    tokens=st.one_of(st.integers(1, 2**99), st.integers(1, 100)),
+    num=st.one_of(st.integers(0, 2**127), st.integers(0, 10**6)),
+    root_v=st.one_of(st.integers(0, 2**127), st.integers(0, 100)),
+    fundamental=st.one_of(st.integers(0, 2**95), st.integers(0, 100)),
+)
+def test_sale_bound__no_sale_is_paid_more(q, tokens, num, root_v, fundamental):
+    """venue_curve.sale_bound, the taker's bound on a venue sale, holds over the on-chain
+    venue's whole range (OutsideVenue.vy's bounds), the few-wei corner included."""
+    assume(q + tokens < 2**100)
+    per_token, constant = sale_bound(q, num, root_v, fundamental)
+    value = walk(q, tokens, num, root_v, fundamental)[0]
+    assert value * WAD <= tokens * per_token + constant * WAD
 
 
 @settings(max_examples=300, deadline=None)

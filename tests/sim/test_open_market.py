@@ -112,6 +112,49 @@ def test_closed_market__brings_the_lab_before_it_back_to_the_wei(name):
     )
 
 
+# the open market before flash takes could sell on the venue (b23f4e4), each open built-in at 300
+# vaults in the model, as BEFORE: with the venue route switched off (market.flash_route = "pool")
+# the lab gives them back to the wei
+BEFORE_VENUE_ROUTE = {
+    "black-thursday-2020": (
+        "d98f36294bf62f5425614c00d2273b1437047f508235f3701e48e67e26d1153c",
+        0.0,
+        0.0,
+        1563,
+    ),
+    "may-2021": (
+        "5065e263b5f274dec9408f35e74b953fbfc152c6c4271a67f0257bc4b35f583a",
+        894.3638921035384,
+        894.3638921035384,
+        1551,
+    ),
+    "may-2021-cascade": (
+        "01889a397ddfad58efbb36abdefaf9717b574c4af1f12dd8757c918d4ac3941d",
+        894.6446702613113,
+        894.6446702613113,
+        1550,
+    ),
+    "may-2021-two-types": (
+        "b4a46630f7e5a510e138c24097a321c826830581974128232b006d1b3cadb0c0",
+        16371.546772357773,
+        16371.546772357773,
+        2297,
+    ),
+}
+
+
+@pytest.mark.parametrize("name", list(BEFORE_VENUE_ROUTE))
+def test_open_market_without_the_venue_route__the_lab_before_it_to_the_wei(name):
+    scenario = load_scenario(name, vaults=300, overrides={"market": {"flash_route": "pool"}})
+    assert scenario.market.outside == "open"
+    result = simulate(scenario, "model", full_check_every=None)
+    f = result.facts
+    assert (_digest(result), f["insolvency"], f["realized_bad_debt"], f["transactions"]) == (
+        BEFORE_VENUE_ROUTE[name]
+    )
+    assert "flash_takes_venue" not in f
+
+
 def _run(name: str, vaults: int) -> tuple[Simulation, SimulationResult, Outside, Venue]:
     """A model run of built-in `name` with an open market: the run, its result, its outside
     and its first type's venue."""
@@ -152,8 +195,10 @@ def test_open_market__the_arbitrageur_keeps_its_inventory__collateral_leaves():
     plus what it bought back, never with the auctions' collateral piled up."""
     sim, _, o, venue = _run("may-2021", 300)
     arb = [row for row in o.sales if row[2] == sim.actors.arbitrageur]
+    flash = [row for row in o.sales if row[2] == sim.flash_takers[sim.collateral.name]]
     assert arb and venue.sold > 0
-    sold = sum(row[4] for row in arb if row[4] > 0)
+    # (the flash takes' sales on the venue are the venue's too: tests/sim/test_flash_venue.py)
+    sold = sum(row[4] for row in arb + flash if row[4] > 0)
     bought = -sum(row[4] for row in arb if row[4] < 0)
     assert sold == venue.sold and bought == venue.bought
 
@@ -200,6 +245,8 @@ PRICES = f'prices = "{DATA / "eth_usd_2020-03-12.csv"}"'
     [
         (f'{PRICES}\noutside = "closed"\nvenue_share = "0.01"', "venue_share: applies only"),
         (f'{PRICES}\noutside = "closed"\nstable_price = "1.1"', "stable_price: applies only"),
+        (f'{PRICES}\noutside = "closed"\nflash_route = "pool"', "flash_route: applies only"),
+        (f'{PRICES}\nflash_route = "venue"', "flash_route: must be one of best, pool"),
         (
             f'{PRICES}\noutside = "open"\nimpact_depth = "1000"',
             "impact_depth: is the closed market's impact",

@@ -252,6 +252,7 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
         "venue_window": 6,
         "resale_delay": 21600,
         "stable_price": "1.036",
+        "flash_route": "best",
         "block_gas_limit": 10_000_000,
         "block_time": "13.1",
         "competing_gas_share": "0.8",

@@ -24,7 +24,8 @@ result's `keeper_failures` lines (results/keeper_outcomes.py). A keeper with a g
 status "deferred" and one of the `deferred` table, with its collateral type. Transactions are mined
 in blocks (recorder.py): everything queued between two reads of the state (one actor's decisions,
 made from one read) is one block, in the order queued; the first block of a bar has the bar's time,
-each further block one second more.
+each further block one second more. In an open market whose flash takes may sell on the outside
+venue, the world's sync of that venue opens each block that holds one (market/flash_venue.py).
 `simulate(scenario, "model")` runs the same on the off-chain model (`ModelBackend`): same
 addresses, same block times, same decisions. Every transaction, every event (results/ledger.py), a
 snapshot per bar and, every `full_check_every` bars and at the end, the complete state (every
@@ -45,6 +46,7 @@ from typing import Any
 
 from offchain.backends import Backend, ChainBackend, ModelBackend
 from offchain.backends.hardhat import NODES
+from offchain.sim.market.flash_venue import FlashVenues
 from offchain.sim.market.impact import Impact
 from offchain.sim.market.type_market import TypeMarket
 from offchain.sim.market.venue import Venue
@@ -62,6 +64,9 @@ from offchain.sim.strategies.keepers import VaultIndex
 from offchain.sim.strategies.steps import Step, World
 
 __all__ = ["MAX_BLOCK_TXS", "Simulation", "SimulationError", "simulate"]
+
+# the taker modes with a flash taker (scenario/types.py, KeeperSpec.taker_mode)
+FLASH_MODES = ("flash", "both")
 
 
 @contextmanager
@@ -156,7 +161,9 @@ class Simulation:
 
     def _run(self) -> SimulationResult:
         started = clock.perf_counter()
-        setup = set_up(self.rec, self.scenario, self.actors, self.prices[0], self.times[0])
+        setup = set_up(
+            self.rec, self.scenario, self.actors, self.prices[0], self.times[0], self._venue_route()
+        )
         if self.backend.last_block_time >= self.times[0]:
             raise SimulationError("setup ran past the first bar (genesis_time is too late)")
         self.deployment, self.type_ = setup.deployment, setup.type_
@@ -191,6 +198,12 @@ class Simulation:
             self.times,
             lambda: self.bar,
         )
+        # an open market's outside venues on chain, where flash takes may sell: synced and
+        # funded at the start of each block that sells on them, their sales heard after it
+        self.flash_venues: FlashVenues | None = None
+        if setup.venues:
+            self.flash_venues = self._flash_venues(setup.venues)
+            self.rec.hook = self.lineup.flash_venues = self.flash_venues
         self.steps = steps = self.lineup.steps()
         names = list(self.markets)
         every = self.full_check_every
@@ -228,6 +241,32 @@ class Simulation:
             i += 1
         total_s = clock.perf_counter() - started
         return run_result(self, setup_s, total_s)
+
+    def _venue_route(self) -> tuple[str, ...]:
+        """The types whose flash takes may sell on an outside venue on chain: those with a
+        venue, in an open market with the venue route on (market.flash_route "best") and flash
+        takers (market/flash_venue.py)."""
+        m, k = self.scenario.market, self.scenario.keepers
+        if m.outside != "open" or m.flash_route != "best" or k.taker_mode not in FLASH_MODES:
+            return ()
+        return tuple(name for name, tm in self.markets.items() if tm.venue is not None)
+
+    def _flash_venues(self, venues: dict[str, str]) -> FlashVenues:
+        """The driver's side of the venues on chain `venues` (by type): their market is the
+        lineup's outside, which pays for their sales."""
+        outside, d = self.lineup.outside, self.deployment
+        assert outside is not None  # an open market's
+        return FlashVenues(
+            outside,
+            venues,
+            {address: name for name, address in self.flash_takers.items()},
+            {name: d.types[name].auction for name in venues},
+            {name: self.markets[name].scale for name in venues},
+            d.engine,
+            d.stable_join,
+            read=self.backend.views,
+            next_block_time=lambda: self.backend.next_block_time,
+        )
 
     def _bar(self, i: int, steps: list[Step], names: list[str]) -> None:
         """The bar's block time; what the latency model held back lands first; then each actor

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from offchain.backends.base import TX_GAS
+from offchain.sim.market.flash_venue import FlashVenues
 from offchain.sim.market.liquidity import LiquidityStep
 from offchain.sim.market.outside import Outside, ResaleStep
 from offchain.sim.market.type_market import TypeMarket
@@ -71,6 +72,9 @@ class Lineup:
                 market_price=lambda name: self.markets[name].prices[self.bar()],
                 bar=bar,
             )
+        # the outside venues on chain a flash take may sell on (market/flash_venue.py), set by
+        # the driver once they are deployed; None: the pool only
+        self.flash_venues: FlashVenues | None = None
         self.unsafe: list[str] = []  # the bar's unsafe vaults, closest to liquidation first
         # type -> bar -> unsafe vaults left out for want of an auction slot (_on_waiting)
         self.slot_waits: dict[str, dict[int, int]] = {}
@@ -151,6 +155,7 @@ class Lineup:
         k, a, t = self.scenario.keepers, self.actors, self.deployment.types[name]
         out = []
         if k.taker_mode in ("flash", "both"):
+            fv = self.flash_venues
             out.append(
                 TakerParams(
                     "taker",
@@ -160,6 +165,7 @@ class Lineup:
                     "flash",
                     k.take_min_profit,
                     self.sending.bids["taker"],
+                    venue=fv.quoter(name) if fv is not None else None,
                 )
             )
         if k.taker_mode in ("capital", "both"):

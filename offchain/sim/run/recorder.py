@@ -3,11 +3,13 @@
 Transactions are queued and mined in blocks: everything queued between two reads of the state
 (one actor's decisions, made from one read) is one block, in the order queued, at most
 `MAX_BLOCK_TXS` to a block. Each mined transaction becomes a row of the `txs` table, each event
-a row of `events`, and the ledger (results/ledger.py) hears the events."""
+a row of `events`, and the ledger (results/ledger.py) hears the events. A `BlockHook` (an open
+market's venues on chain, market/flash_venue.py) may put transactions first in a block, given
+what it holds, and hears each block once mined."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from offchain.backends import Backend, TxOutcome
 from offchain.model.errors import Revert
@@ -17,6 +19,16 @@ from offchain.sim.results.ledger import Ledgers
 # vaults) and its receipts' cost with the square of the block's size (13 s for one block of
 # 2,000): blocks of 100 balance the two.
 MAX_BLOCK_TXS = 100
+
+
+class BlockHook(Protocol):
+    """What opens a block and hears it mined: `open(block, time)` the entries to mine first in
+    `block` (queued entries, as `Recorder.queue` keeps them) at block time `time`; `close(block,
+    outcomes, time)` the block as mined, those first included."""
+
+    def open(self, block: list[tuple], time: int) -> list[tuple]: ...
+
+    def close(self, block: list[tuple], outcomes: list[TxOutcome], time: int) -> None: ...
 
 
 class Recorder:
@@ -32,6 +44,7 @@ class Recorder:
         self.tx_count = 0
         self.labels: dict[str, str] = {}
         self.pending: list[tuple] = []  # queued for the next block (see queue)
+        self.hook: BlockHook | None = None  # opens each block, hears it mined (module docstring)
 
     def read(self, calls: list[tuple[str, str, tuple]]) -> list[Any]:
         """State as of the last block: queued transactions are mined first."""
@@ -60,12 +73,17 @@ class Recorder:
         return len(self.pending) % MAX_BLOCK_TXS
 
     def flush(self) -> list[TxOutcome]:
-        """Mine the queued transactions, in blocks of at most MAX_BLOCK_TXS, and record them with
-        their events; their outcomes, in order."""
+        """Mine the queued transactions, in blocks of at most MAX_BLOCK_TXS (after what the
+        hook puts first in each), and record them with their events; the queued ones' outcomes,
+        in order."""
         pending, self.pending = self.pending, []
         mined: list[TxOutcome] = []
+        hook = self.hook
         for start in range(0, len(pending), MAX_BLOCK_TXS):
             block = pending[start : start + MAX_BLOCK_TXS]
+            first = hook.open(block, self.backend.next_block_time) if hook is not None else []
+            if first:
+                block = first + block
             outcomes = self.backend.transact_block(
                 [
                     (contract, function, sender, args)
@@ -78,7 +96,9 @@ class Recorder:
                 block, outcomes
             ):
                 self._record(t, actor, contract, function, submitted_bar, outcome)
-            mined += outcomes
+            if hook is not None:
+                hook.close(block, outcomes, t)
+            mined += outcomes[len(first) :]
         return mined
 
     def send(

@@ -11,10 +11,11 @@ debt."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from offchain.model.fixed_point import MAX_UINT256, RAY
+from offchain.model.state import ZERO_ADDRESS
 from offchain.sim.market.liquidity import add_inventory
 from offchain.sim.run.recorder import Recorder
 from offchain.sim.scenario.population import (
@@ -92,12 +93,23 @@ class SetUp:
     # every type's (the first's too, as above), by name: populations and flash takers
     all_plans: dict[str, list[VaultPlan]]
     flash_takers: dict[str, str]
+    # an open market's outside venues on chain (OutsideVenue), by type: where flash takes may
+    # sell (sim/market/flash_venue.py); empty without them
+    venues: dict[str, str] = field(default_factory=dict)
 
 
-def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first_bar: int) -> SetUp:
+def set_up(
+    rec: Recorder,
+    scenario: Scenario,
+    actors: Actors,
+    price0: int,
+    first_bar: int,
+    venue_types: tuple[str, ...] = (),
+) -> SetUp:
     """Deploy and populate (see the module docstring); `price0` [wad] is the first bar's market
     price, at which the arbitrageur's collateral is counted; `first_bar` its time, just before
-    which the prices are renewed. Raises SimulationError."""
+    which the prices are renewed; `venue_types` the types whose flash takers may sell on an
+    outside venue on chain (an open market's: `_deploy_venues`). Raises SimulationError."""
     s, a = scenario, actors
     collateral = s.system.collateral[0]
     scale = 10 ** (18 - collateral.token_decimals)
@@ -181,9 +193,13 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
     # the takers
     flash_taker = ""
     flash_takers: dict[str, str] = {}
+    venues: dict[str, str] = {}
     if k.taker_mode in ("flash", "both"):
+        venues = _deploy_venues(rec, d, a.outside, venue_types)
         for name in all_plans:
-            flash_takers[name] = deploy_flash_taker(_Deploying(rec), d, name, a.taker)
+            flash_takers[name] = deploy_flash_taker(
+                _Deploying(rec), d, name, a.taker, venues.get(name, ZERO_ADDRESS)
+            )
             rec.labels[flash_takers[name]] = "FlashTaker"
         flash_taker = flash_takers[collateral.name]
     if k.taker_mode in ("capital", "both"):
@@ -220,7 +236,24 @@ def set_up(rec: Recorder, scenario: Scenario, actors: Actors, price0: int, first
         raise SimulationError(
             f"setup transaction {failed[0][4]}.{failed[0][5]} reverted: {failed[0][8]}"
         )
-    return SetUp(d, t, plans, flash_taker, rate0, all_plans, flash_takers)
+    return SetUp(d, t, plans, flash_taker, rate0, all_plans, flash_takers, venues)
+
+
+def _deploy_venues(
+    rec: Recorder, d: Deployment, outside: str, names: tuple[str, ...]
+) -> dict[str, str]:
+    """An OutsideVenue for each of `names` (the types whose flash takers may sell on the outside
+    venue), its market the outside: it syncs the venue and funds it (sim/market/flash_venue.py).
+    The venue pays from what the outside deposits before a block's sales, nothing at the
+    set-up."""
+    venues = {}
+    for name in names:
+        t = d.types[name]
+        venues[name] = rec.deploy(
+            "OutsideVenue", outside, t.token, d.stablecoin, t.config.token_decimals
+        )
+        rec.labels[venues[name]] = "OutsideVenue"
+    return venues
 
 
 def _further_type(

@@ -30,6 +30,9 @@ from offchain.sim.scenario.timeline import utc
 from offchain.sim.strategies.gas_strategy import GAS_ROLES
 from offchain.system.reads import StateKeys, read_state
 
+# an OutsideVenue's own variables (contracts/OutsideVenue.vy), read with the complete state
+VENUE_STATE = ("synced_at", "flow", "num", "root_v", "fundamental", "sold")
+
 # `sim` below is run/driver.py's Simulation (typed Any: driver imports this module, and an import
 # back, even for types only, is the cycle tests/system/test_layers.py refuses)
 Simulation = Any
@@ -146,8 +149,9 @@ def _type_rows(sim: Simulation, i: int) -> None:
 
 def full_state(sim: Simulation) -> None:
     """Read the complete state (every state variable of every contract for every actor and
-    vault owner) into `sim.states`, for `reconcile`."""
+    vault owner, the outside venues on chain too) into `sim.states`, for `reconcile`."""
     d = sim.deployment
+    venues = sim.flash_venues.addresses if sim.flash_venues is not None else {}
     counts = sim.rec.read(
         [
             (d.stability_pool, "charge_count", ()),
@@ -172,10 +176,17 @@ def full_state(sim: Simulation) -> None:
         tuple(range(1, counts[2] + 1)),
         tuple(range(1, counts[3] + 1)),
         tuple(p.owner for m in sim.markets.values() for p in m.plans)
-        + tuple(sim.flash_takers.values()),
+        + tuple(sim.flash_takers.values())
+        + tuple(venues.values()),
     )
     # (a full read is large and never repeats exactly: a chain need not keep its encoding)
     state = read_state(sim.backend, d, keys, cache=False)
+    # the outside venues on chain (market/flash_venue.py): what they were last synced with
+    calls = [(address, var, ()) for address in venues.values() for var in VENUE_STATE]
+    values = iter(sim.backend.views(calls, cache=False) if calls else [])
+    for name in venues:
+        for var in VENUE_STATE:
+            state[f"venue[{name}].{var}"] = next(values)
     sim.states.append((sim.bar, state))
 
 
@@ -189,14 +200,18 @@ def outside_facts(sim: Any) -> dict[str, Any]:
     venue = sim.venue
     if o is None or venue is None:
         return out
+    # (the flash takers' sales on the venue are the outside's rows too: not resales)
+    flash = set(sim.flash_takers.values())
     return {
         **out,
         "venue_sold": venue.sold / WAD,
         "venue_bought": venue.bought / WAD,
         "venue_floored": venue.floored,
-        "resales": sum(1 for row in o.sales if row[2] != sim.actors.arbitrageur),
+        "resales": sum(1 for row in o.sales if row[2] not in flash | {sim.actors.arbitrageur}),
         "outside_short": o.short / WAD,
         "resale_delay_s": m.resale_delay,
+        "flash_route": m.flash_route,
+        **(sim.flash_venues.facts() if sim.flash_venues is not None else {}),
     }
 
 

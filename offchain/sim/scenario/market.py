@@ -212,6 +212,7 @@ OPEN_ONLY_KEYS = (
     "resale_delay",
     "stable_price",
     "stable_prices",
+    "flash_route",
 )
 
 
@@ -238,6 +239,7 @@ def _read_outside(
         raise r.fail("venue_share", "is below one part in 10^18")
     resale_delay = r.read("resale_delay")
     mark_bars = r.read("mark_bars")
+    flash_route = r.read("flash_route")
     if "stable_price" in r.table and "stable_prices" in r.table:
         raise r.fail("stable_prices", "give a stable_price or a stable_prices CSV, not both")
     if "stable_prices" in r.table:
@@ -302,6 +304,7 @@ def _read_outside(
         "resale_delay": resale_delay,
         "stable_price": stable,
         "mark_bars": mark_bars,
+        "flash_route": flash_route,
     }
 
 

@@ -59,6 +59,9 @@ class MarketSpec:
     resale_delay: int = 0
     stable_price: StablePrice = PAR
     mark_bars: int = 36
+    # an open market's flash takes: "best", into the pool or on the outside venue, whichever
+    # pays more (sim/market/flash_venue.py); "pool", the pool only (a closed market's)
+    flash_route: str = "pool"
     # the day's block space (market/blockspace.py); None: blocks without limit
     blockspace: BlockSpace | None = None
 

@@ -53,6 +53,7 @@ OPEN_MARKET_KEYS = (
     "resale_delay",
     "stable_price",
     "stable_prices",
+    "flash_route",
     "block_gas_limit",
     "block_time",
     "competing_gas_share",

@@ -62,13 +62,16 @@ MAX_BATCH = 40
 
 RESET_GAS = 110_000  # DutchAuction.reset: gas.reset_auction, 102,907
 # the taker's, with which it prices a take's profit (a wider margin; never a gas limit: a take is
-# sent with its estimate's): FlashTaker.take (through the pool), gas.flash_take 249,434;
+# sent with its estimate's): FlashTaker.take (through the pool), gas.flash_take 249,641;
 # DutchAuction.take with own capital, gas.take_whole 142,886 and gas.take_partial 118,165. A
 # take that refunds the owner costs more, gas.take_whole_with_refund 190,521 the first time a
 # deployment sees one (152,236 later): the capital taker prices it 30,521 gas short (docs/
 # security.md, 63.1; left as it is: raising it moves the lab's recorded runs)
 FLASH_TAKE_GAS = 280_000
 TAKE_GAS = 160_000
+# FlashTaker.take selling on the outside venue (an OutsideVenue, synced in the same block):
+# gas.flash_take_venue 292,132, the venue's curve (two square roots) and its storage read cold
+FLASH_TAKE_VENUE_GAS = 300_000
 # MarginCall.soft_liquidate: gas.soft_liquidate, 130,435 for the least cure (the caller's first
 # free collateral of the type and the check that it repays no more than the cure included); the
 # soft liquidator prices its gas with it too (soft_liquidator.py)
@@ -199,7 +202,14 @@ def least_block_gas() -> int:
     the backstop keeper's chores and the rest are below it). A smaller block would refuse every
     liquidation (run/sending.py) for the whole run. A deleverage of many vaults is not counted:
     its keeper lists fewer vaults a call (gas_budget.py's rule too)."""
-    others = (FLASH_TAKE_GAS, TAKE_GAS, RESET_GAS, SOFT_LIQUIDATION_GAS, *BACKSTOP_GAS.values())
+    others = (
+        FLASH_TAKE_GAS,
+        FLASH_TAKE_VENUE_GAS,
+        TAKE_GAS,
+        RESET_GAS,
+        SOFT_LIQUIDATION_GAS,
+        *BACKSTOP_GAS.values(),
+    )
     return max(batch_limit([SIZE_CUT_GAS]), COVER_LIMIT, *map(estimate_limit, others))
 
 
@@ -238,9 +248,12 @@ def action_gas(action: Action) -> int:
         per_vault = action.target_gas or (LIQUIDATION_GAS,) * len(action.targets)
         return LIQUIDATION_TX_GAS + sum(per_vault)
     if f == "take":
-        # FlashTaker.take(id, size, price, min_profit), or DutchAuction.take(id, size, price,
-        # recipient, data) with own capital (taker.taker_actions builds both)
-        return FLASH_TAKE_GAS if len(action.args) == 4 else TAKE_GAS
+        # DutchAuction.take(id, size, price, recipient, data) with own capital, or
+        # FlashTaker.take(id, size, price, min_profit[, on_venue]) (taker.taker_actions builds
+        # all three)
+        if isinstance(action.args[-1], bytes):
+            return TAKE_GAS
+        return FLASH_TAKE_VENUE_GAS if len(action.args) == 5 and action.args[4] else FLASH_TAKE_GAS
     if f == "reset":
         return RESET_GAS
     if f == "soft_liquidate":
@@ -269,6 +282,7 @@ __all__ = [
     "DELEVERAGE_GAS",
     "DELEVERAGE_TX_GAS",
     "FLASH_TAKE_GAS",
+    "FLASH_TAKE_VENUE_GAS",
     "GAS_LIMIT_CAP",
     "GAS_MARGIN_FLAT",
     "GAS_MARGIN_PPM",

@@ -1,6 +1,8 @@
 """The taker's strategy (keepers.py): reset stale auctions; take when the profit after gas and
-pool slippage clears a threshold (flash take through the pool, or with own capital at the market
-price). `pool_out` and `take_outcome` are the pool's and the auction's arithmetic it plans with.
+slippage clears a threshold (a flash take selling into the pool or, where the market has one, on
+the outside venue, whichever pays more; or with own capital at the market price). `pool_out`
+and `take_outcome` are the pool's and the auction's arithmetic it plans with, the venue's the
+curve's (offchain/model/venue_curve.py).
 """
 
 from __future__ import annotations
@@ -10,8 +12,9 @@ from dataclasses import dataclass
 from typing import NamedTuple
 
 from offchain.model.fixed_point import RAY, WAD
+from offchain.model.venue_curve import sale_bound, walk
 from offchain.sim.strategies.actions import Action
-from offchain.sim.strategies.gas_costs import FLASH_TAKE_GAS, TAKE_GAS
+from offchain.sim.strategies.gas_costs import FLASH_TAKE_GAS, FLASH_TAKE_VENUE_GAS, TAKE_GAS
 
 
 def pool_out(amount_in: int, reserve_in: int, reserve_out: int, fee: int) -> int:
@@ -60,6 +63,20 @@ class PoolView:
     scale: int  # 10 ** (18 - token decimals)
 
 
+class VenueView(NamedTuple):
+    """The outside venue as a flash take in the next block sells on it (an OutsideVenue the
+    market syncs with these at the block's start: sim/market/flash_venue.py): the curve of
+    offchain/model/venue_curve.py, `walk`, from `flow`, paying at most `cash` in all."""
+
+    flow: int  # the effective flow the venue remembers at the block's time [signed tokens, wad]
+    num: int  # Y x sigma of the bar [wad x wad]
+    root_v: int  # sqrt(V) of the bar [wad]
+    fundamental: int  # the fundamental price [stablecoin per token, wad]
+    # the stablecoin [wad] the venue can pay the block's sales (what it holds and what its
+    # market can put in): a sale beyond it reverts
+    cash: int
+
+
 @dataclass(frozen=True)
 class TakerParams:
     actor: str  # the role name in the records
@@ -78,6 +95,66 @@ class TakerParams:
     # market price. `value_top` [wad] bounds it per token from above (the bound below).
     value: Callable[[int], int] | None = None
     value_top: int = 0
+    # flash: the outside venue a take may sell on instead (the FlashTaker's venue route), asked
+    # once a plan, after the round's reads (its quote is the next block's); None, or a call that
+    # gives None: the pool only (a devnet has no venue)
+    venue: Callable[[], VenueView | None] | None = None
+
+
+class _VenueRoute:
+    """A flash plan's venue route (taker_actions): the venue's curve from the flow after the
+    plan's sales on it so far (`sold` [wad]), and the bound on a sale there (venue_curve.
+    sale_bound): a sale of collateral c brings at most c x top / WAD + constant, so a size's
+    profit there is at most (c x (top x RAY - price x WAD)) / (WAD x RAY) + constant - gas."""
+
+    DENOMINATOR = WAD * RAY
+
+    def __init__(self, view: VenueView, scale: int, gas: int, min_profit: int):
+        self.flow, self.num, self.root_v, self.fundamental, self.cash = view
+        self.scale, self.gas, self.min_profit = scale, gas, min_profit
+        self.sold = self.paid = 0  # [wad] the plan's sales there so far, and what they bring
+        self._bound()
+
+    def _bound(self) -> None:
+        flow = self.flow + self.sold
+        self.top, self.constant = sale_bound(flow, self.num, self.root_v, self.fundamental)
+        # a profit of at least min_profit needs c x edge >= need x DENOMINATOR
+        self.need = self.min_profit + self.gas - self.constant
+
+    def edge(self, full: int, price: int) -> int | None:
+        """The edge of an auction at `price` [ray] whose sizes buy at most `full` [wad]; None
+        where no size can clear the minimum on the venue."""
+        edge = self.top * RAY - price * WAD
+        if edge > 0:
+            return edge if full * edge >= self.need * self.DENOMINATOR else None
+        return edge if self.need <= 0 else None
+
+    def candidate(
+        self, collateral: int, tokens: int, cost: int, edge: int, best: int | None
+    ) -> tuple[int, int] | None:
+        """(profit after gas, proceeds) [wad] of selling `tokens` [token units] of a size that
+        buys `collateral` [wad] for `cost` [wad] on the venue, where it beats `best` (the best
+        so far; a tie keeps it) and the venue can pay it after the plan's earlier sales there;
+        None where not, or where the bound shows that it cannot clear the minimum or beat
+        `best` (the curve is not walked)."""
+        reach = collateral * edge
+        if reach < self.need * self.DENOMINATOR or (
+            best is not None and reach <= (best + self.gas - self.constant) * self.DENOMINATOR
+        ):
+            return None
+        flow = self.flow + self.sold
+        proceeds = walk(flow, tokens * self.scale, self.num, self.root_v, self.fundamental)[0]
+        if self.paid + proceeds > self.cash:
+            return None
+        profit = proceeds - cost - self.gas
+        return (profit, proceeds) if best is None or profit > best else None
+
+    def sell(self, tokens: int, proceeds: int) -> None:
+        """The plan sells `tokens` [token units] on the venue for `proceeds` [wad]: the next
+        take walks on, from what the venue has left to pay."""
+        self.sold += tokens * self.scale
+        self.paid += proceeds
+        self._bound()
 
 
 def taker_actions(
@@ -90,19 +167,24 @@ def taker_actions(
     in_flight: set[tuple],
 ) -> list[Action]:
     """Reset what needs a reset; take each auction at the size that maximizes the profit after gas
-    (flash: selling into the pool, whose reserves each planned take moves; capital: valued at the
-    market price, within the stablecoin `capital` [rad] left), if it clears `min_profit`.
+    (flash: selling into the pool, whose reserves each planned take moves, or on the outside
+    venue where `p.venue` gives one, walking on from the round's earlier sales there, within
+    what it can pay, at its own gas: the better of the two for each size, the pool on a tie;
+    capital: valued at the market
+    price, within the stablecoin `capital` [rad] left), if it clears `min_profit`.
 
     The sizes tried are the whole auction and its halves down to a sixteenth, for the auctions
     that pass a bound first: any size buys collateral c for owe >= c * price, where c is at most
     the whole auction's `full` (and, with capital, at most capital / price, since owe <= capital),
-    and sells it for at most c at the pool's marginal price after the fee (flash) or at the
-    market price (capital). Where the most c times that edge cannot pay `min_profit` and the
-    gas, no size can, and the sizes' exact pool arithmetic is spared (most auctions are priced
-    above what their collateral fetches, or beyond the capital left). The loop is the bound,
-    `take_outcome` and `pool_out` written out (a 1,000-vault replay bounds ~26,000 auctions and
-    prices ~11,000 five ways each); tests/test_keepers.py holds it equal to the plain
-    composition of the two, without the bound."""
+    and sells it for at most c at the pool's marginal price after the fee (flash), at the venue's
+    marginal price plus its rounding's slack (venue_curve.sale_bound), or at the market price
+    (capital). Where the most c times that edge cannot pay `min_profit` and the gas, no size
+    can, and the sizes' exact arithmetic is spared (most auctions are priced above what their
+    collateral fetches, or beyond the capital left); a size's venue sale (a walk of the curve)
+    is valued only where its own bound can clear the minimum and beat the best so far. The
+    loop is the bound, `take_outcome` and `pool_out` written out (a 1,000-vault replay bounds
+    ~26,000 auctions and prices ~11,000 five ways each); tests/test_keepers.py holds it equal to
+    the plain composition of the three, without the bound."""
     actions = []
     flash = p.mode == "flash"
     reserve_c, reserve_s = pool.reserve_collateral, pool.reserve_stable
@@ -117,6 +199,10 @@ def taker_actions(
         top = (p.value_top if p.value is not None else market_price) * RAY
         per_price = WAD
     denominator = per_price * RAY
+    # the venue route (flash, where there is a venue)
+    view = p.venue() if flash and p.venue is not None else None
+    gas_venue = FLASH_TAKE_VENUE_GAS * p.gas_price * market_price // WAD
+    route = _VenueRoute(view, scale, gas_venue, p.min_profit) if view is not None else None
     for a in auctions:
         auction_id, needs_reset, price, lot, debt = a
         if lot == 0 or ("auction", auction_id) in in_flight:
@@ -138,12 +224,17 @@ def taker_actions(
             continue
         full = min(lot, -(-debt // price))  # the most any size buys
         edge = top - price * per_price if per_price else 0  # (flash with an empty pool: no edge)
+        # the venue's edge (None: no size can clear there)
+        v_edge = route.edge(full, price) if route is not None else None
         if edge <= 0:
-            if not losing_clears:
+            if not losing_clears and v_edge is None:
                 continue
-        elif (full if flash else min(full, capital // price)) * edge < need * denominator:
+        elif (
+            full if flash else min(full, capital // price)
+        ) * edge < need * denominator and v_edge is None:
             continue
         best_profit = best_size = best_tokens = best_proceeds = best_owe = None
+        best_venue = False
         for divisor in (1, 2, 4, 8, 16):
             size = full // divisor  # max_collateral; size <= full <= lot
             # take_outcome(lot, debt, price, size, min_auction)
@@ -195,24 +286,40 @@ def taker_actions(
                     proceeds,
                     owe,
                 )
+                best_venue = False
+            # the same size sold on the venue (the pool's on a tie)
+            found = (
+                route.candidate(collateral, tokens, cost, v_edge, best_profit)
+                if route is not None and v_edge is not None
+                else None
+            )
+            if found is not None:
+                best_profit, best_proceeds = found
+                best_size, best_tokens, best_owe, best_venue = size, tokens, owe, True
         if best_profit is None or best_profit < p.min_profit:
             continue
         assert best_size is not None and best_tokens is not None and best_proceeds is not None
         assert best_owe is not None
         if flash:
-            reserve_c, reserve_s = reserve_c + best_tokens, reserve_s - best_proceeds
-            top, per_price = after_fee * reserve_s * RAY, scale * reserve_c * WAD
-            denominator = per_price * RAY
+            if best_venue:
+                assert route is not None
+                route.sell(best_tokens, best_proceeds)
+            else:
+                reserve_c, reserve_s = reserve_c + best_tokens, reserve_s - best_proceeds
+                top, per_price = after_fee * reserve_s * RAY, scale * reserve_c * WAD
+                denominator = per_price * RAY
             # the FlashTaker's profit [rad] (before gas) at these reserves, less the tolerance
             expected = best_proceeds * RAY - best_owe
             floor = expected * (WAD - p.profit_tolerance) // WAD if expected > 0 else 0
+            # FlashTaker.take(id, size, price, min_profit[, on_venue])
+            args = (auction_id, best_size, price, floor) + ((True,) if best_venue else ())
             actions.append(
                 Action(
                     p.actor,
                     p.taker,
                     p.flash_taker,
                     "take",
-                    (auction_id, best_size, price, floor),
+                    args,
                     (("auction", auction_id),),
                     p.gas_price,
                     values=(best_profit,),
@@ -237,13 +344,20 @@ def taker_actions(
     return actions
 
 
+def is_capital_take(action: Action) -> bool:
+    """Whether the take `action` is one with own capital, DutchAuction.take(id, size, price,
+    recipient, data), not a flash take, FlashTaker.take(id, size, price, min_profit[,
+    on_venue])."""
+    return isinstance(action.args[-1], bytes)
+
+
 def capital_spent(actions: list[Action], auctions: list[AuctionView], min_auction: int) -> int:
     """What the takes with own capital among `actions` (taker_actions' plan over `auctions`) owe
     [rad], each as the contract computes it: the holder's stablecoin they spend, which another
     collateral type's auctions in the same round cannot also be planned with. Resets and flash
     takes (the FlashTaker pays from the pool) spend none."""
     # a take with own capital: DutchAuction.take(id, size, price, recipient, data)
-    takes = [a for a in actions if a.function == "take" and len(a.args) == 5]
+    takes = [a for a in actions if a.function == "take" and is_capital_take(a)]
     if not takes:  # the common case: no lookup of the round's (thousands of) auctions
         return 0
     wanted = {action.args[0] for action in takes}
