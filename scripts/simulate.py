@@ -4,8 +4,8 @@ two, and write the risk report.
     ape run simulate                                          # Black Thursday, 1,000 vaults
     ape run simulate --scenario black-thursday-2020 --vaults 1000 --out reports/bt
     ape run simulate --scenario my-scenario.toml              # a scenario file (TOML or YAML)
-    ape run simulate --scenario prices.csv                    # a bare price CSV, defaults for the
-    rest
+    ape run simulate --scenario prices.csv                    # a bare price CSV: the keepers and
+    block space of the built-in day of its year (--lineup defaults: the schema's)
     ape run simulate --backend model                          # the model alone (no chain, no
     reconciliation)
     ape run simulate --scenario may-2021 --flash-route pool   # flash takes into the pool only
@@ -42,6 +42,7 @@ from offchain.sim.run.replay import replay
 from offchain.sim.run.setup import SimulationError
 from offchain.sim.scenario.actors import argument_problems
 from offchain.sim.scenario.load import (
+    LINEUPS,
     MAX_DRAIN_BARS,
     ScenarioError,
     builtin_scenarios,
@@ -225,7 +226,7 @@ def _overrides(
 
 def _scenario_and_out(
     scenario_spec: str, vaults, seed, order, market, out, backend, node, drain_bars, phase,
-    gas_file, reserves_file, flash_route=None,
+    gas_file, reserves_file, flash_route=None, lineup=None,
 ) -> tuple[Scenario | None, Path | None, list[str]]:  # fmt: skip
     """The scenario as the options load it (those that are right: a wrong one is _problems'
     line), --oracle-phase and --flash-route against it, and the report's directory: (scenario,
@@ -243,6 +244,7 @@ def _scenario_and_out(
                 overrides=market or None,
                 gas=gas_file,
                 reserves=reserves_file,
+                lineup=lineup,
             )
             if phase is not None:
                 scenario = with_phase(scenario, phase, "--oracle-phase")
@@ -382,6 +384,14 @@ def _with_flash_route(scenario: Scenario, route: str, market: dict) -> Scenario:
     help="Where flash takes may sell in an open market (overrides market.flash_route): best, "
     "into the keepers' pool or on the outside venue, whichever pays more; pool, the pool only.",
 )
+@click.option(
+    "--lineup",
+    type=click.Choice(list(LINEUPS)),
+    default=None,
+    help="With a bare price CSV: day (the default), the keepers of the built-in day of its "
+    "year and the block space of its date (docs/simulation.md); defaults, the schema's (a "
+    "flash taker, a 2M arbitrageur, no block limit).",
+)
 @click.option("--quiet", is_flag=True, help="No progress bars.")
 def cli(
     scenario_spec,
@@ -399,6 +409,7 @@ def cli(
     reserves_file,
     reserves_scale,
     flash_route,
+    lineup,
     quiet,
 ):
     """Replay a crash on Anvil (or Hardhat) and in the model, reconcile, and write the report."""
@@ -409,7 +420,7 @@ def cli(
     order, market = _overrides(waterfall, drain_bars, reserves_scale, reserves_file)
     scenario, out_dir, more = _scenario_and_out(
         scenario_spec, vaults, seed, order, market, out, backend, node, drain_bars, phase,
-        gas_file, reserves_file, flash_route,
+        gas_file, reserves_file, flash_route, lineup,
     )  # fmt: skip
     problems += [line for line in more if line not in problems]
     if problems or scenario is None or out_dir is None:
@@ -451,6 +462,7 @@ def cli(
             overrides=market or None,
             gas=gas_file,
             reserves=reserves_file,
+            lineup=lineup,
         ),
         phase,
     )
@@ -470,6 +482,8 @@ def cli(
             else f"; model {model.facts['run_s']:.2f} s"
         )
     )
+    for line in f.get("lab_choices", []):
+        click.echo(f"set by the lab: {line}")
     if "insolvency" in f:
         click.echo(headline_line(result))
     if len(f.get("collateral_types") or []) > 1:

@@ -1026,6 +1026,7 @@ def _summary(
         Heading(f"Backstop risk report: {result.scenario_name}", level=1),
         *[Text(line, label="Keeper failure") for line in result.facts.get("keeper_failures", [])],
         *[Text(line, label="Limit") for line in result.facts.get("binding_limits", [])],
+        *[Text(line, label="Set by the lab") for line in result.facts.get("lab_choices", [])],
         *_headline(result),
         Text(_run(result), label="Backend"),
         *_verdict(reconciliation),

@@ -105,6 +105,12 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
                 "(governance adds and removes liquidity)"
                 if m.reserves is not None
                 else ""
+            )
+            + (
+                f": {m.pool_share_of_venue} of the venue's volume a day at the first price "
+                "(market.pool_share_of_venue)"
+                if m.pool_share_of_venue is not None
+                else ""
             ),
         ),
         (

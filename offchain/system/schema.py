@@ -295,6 +295,10 @@ MARKET = _table(
         sweep=False,
     ),
     _amount("pool_depth", WAD, lo_open=True, default="1_000_000"),
+    # without a pool_depth or a reserves CSV, in an open market: the keepers' pool's collateral
+    # reserve as a share of the venue's volume a day (sim/market/liquidity.py, venue_pool_depth;
+    # data/market/calibration.toml sources the default); a closed market keeps pool_depth's
+    _decimal("pool_share_of_venue", Decimal(0), Decimal(1), lo_open=True, default="0.00013"),
     _int("tail_bars", 0, 1000, default=36),
     _int("drain_bars", 0, MAX_DRAIN_BARS, default=0),
     # the day's block gas limit [gas]: a keeper's transaction with a higher limit is refused (no

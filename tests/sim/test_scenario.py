@@ -9,6 +9,7 @@ from __future__ import annotations
 import dataclasses
 import re
 import shutil
+from decimal import Decimal
 from fractions import Fraction
 from pathlib import Path
 
@@ -99,11 +100,14 @@ def test_builtin_may_2021__pool_depth_is_the_scaled_first_dai_reserve():
 
 
 def test_bare_csv__loads_with_the_defaults_named_after_the_file():
-    s = load_scenario(str(MARKET / "eth_usd_2021-05-19.csv"))
+    """--lineup defaults: the schema's keepers and no block limit (the built-in day's lineup is
+    tests/sim/test_day_lineup.py's); the pool a share of the venue's volume a day."""
+    s = load_scenario(str(MARKET / "eth_usd_2021-05-19.csv"), lineup="defaults")
     assert s.name == "eth_usd_2021-05-19"
     assert s.seed == 0
     assert s.market.gas is None and s.market.gas_price == 30 * 10**9
-    assert s.market.pool_depth == 1_000_000 * WAD and s.market.tail_bars == 36
+    assert s.market.tail_bars == 36 and s.market.blockspace is None
+    assert s.market.pool_share_of_venue == Decimal("0.00013") and s.lineup_lines == ()
     assert s.vaults == PopulationSpec(
         count=200,
         debt_median=8000 * WAD,
@@ -720,7 +724,9 @@ def test_rounding_collateral_down__leaves_a_vault_unsafe__rejected(tmp_path):
 def test_population_above_the_type_debt_ceiling__names_the_totals(tmp_path):
     message = _bad(tmp_path, MINIMAL + "[vaults]\ncount = 5000\n")
     assert "scenario.toml: vaults: the population's debt " in message
-    assert "plus the actors' draws 3,600,000 = " in message
+    # the draws: half the arbitrageur's 2M, the bidder's 500k, the fund's 100k, the stakes' 1M and
+    # the pool's seed, a share of the venue's volume a day (no pool_depth: 217,253.925... here)
+    assert "plus the actors' draws 2,817,253.92501512024 = " in message
     assert "exceeds ETH-A's debt ceiling 20,000,000; lower vaults.count" in message
     assert "protocol.collateral_overrides.debt_ceiling" in message
 
@@ -738,7 +744,7 @@ def test_population_above_the_global_debt_ceiling__names_the_totals(tmp_path):
 def test_actors_draws_alone_above_the_ceiling__rejected(tmp_path):
     message = _bad(tmp_path, MINIMAL + '[backstop]\npool_stakers = 50\npool_stake = "1_000_000"\n')
     assert (
-        "plus the actors' draws 52,600,000 = " in message
+        "plus the actors' draws 51,817,253.92501512024 = " in message
         and "exceeds ETH-A's debt ceiling" in message
     )
 

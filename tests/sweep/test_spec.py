@@ -259,11 +259,21 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
     }
     same["outside"] = "closed"
     same["mark_bars"] = 36
-    skipped = {"reserves_scale", "auction_curve_duration", *open_keys}
+    skipped = {"reserves_scale", "auction_curve_duration", "pool_share_of_venue", *open_keys}
     opened = load_scenario("black-thursday-2020", vaults=20)
     for name, value in {**open_keys, "outside": "open"}.items():
         got = load_scenario("black-thursday-2020", vaults=20, overrides={"market": {name: value}})
         assert got == opened, name
+    # the keepers' pool as a share of the venue's: on a file that gives no pool (a bare CSV),
+    # given at the calibration's value, the same pool, now the scenario's choice (no first line)
+    prices = str(Path(__file__).resolve().parents[2] / "data" / "market" / "eth_usd_2021-05-19.csv")
+    bare = load_scenario(prices, vaults=20)
+    got = load_scenario(
+        prices,
+        vaults=20,
+        overrides={"market": {"pool_share_of_venue": "0.00013"}},
+    )
+    assert got == replace(bare, market=replace(bare.market, pool_note=""))
     two_types = load_scenario("may-2021-two-types", vaults=20)
     for name, value in {"beta": "0.75", "correlation": "0.9"}.items():  # its WBTC-A's
         got = load_scenario("may-2021-two-types", vaults=20, overrides={"types": {name: value}})
@@ -276,6 +286,13 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
             # draws one per seed: the key set to the default's value is that phase, now set
             got = load_scenario("synthetic-crash", vaults=20, overrides={key.table: {name: 3000}})
             assert got == replace(base, market=replace(base.market, oracle_phase=3000))
+            continue
+        if name == "pool_depth":
+            # the schema's depth, now given: the same pool, not one the lab chose (no first line)
+            got = load_scenario(
+                "synthetic-crash", vaults=20, overrides={key.table: {name: same[name]}}
+            )
+            assert got == replace(base, market=replace(base.market, pool_note="")), name
             continue
         if key.table == "protocol.collateral_overrides":
             # a key the config leaves out has the schema's default

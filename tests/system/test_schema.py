@@ -6,6 +6,7 @@ key the reader checks and a grid may vary. Pure Python: no chain, no run."""
 from __future__ import annotations
 
 import copy
+import dataclasses
 import tomllib
 from decimal import Decimal
 from typing import Any
@@ -114,13 +115,17 @@ def test_schema__the_scenario_loader_checks_every_key_with_the_schemas_bounds(ta
 
 
 def test_schema__an_absent_key_takes_the_schemas_default():
-    """A bare price CSV gives no table: the scenario is the one that writes every default of the
-    schema's market, vaults, keepers and backstop."""
-    bare = load_scenario(PRICES)
+    """A bare price CSV with the schema's lineup (--lineup defaults) gives no table: the scenario
+    is the one that writes every default of the schema's market, vaults, keepers and backstop
+    (the pool's depth once: its market is open, so the venue's share; written, the pool is the
+    scenario's, not one its first lines name)."""
+    bare = load_scenario(PRICES, lineup="defaults")
     written = {t.name: t.defaults() for t in (MARKET, VAULTS, KEEPERS, schema.BACKSTOP)}
     for name in ("reserves_scale", "reserves_depth"):  # given only with a reserves CSV
         del written["market"][name]
-    assert load_scenario(PRICES, overrides=written) == bare
+    del written["market"]["pool_depth"]  # or pool_share_of_venue: one of the two
+    got = load_scenario(PRICES, lineup="defaults", overrides=written)
+    assert got == dataclasses.replace(bare, market=dataclasses.replace(bare.market, pool_note=""))
     assert bare.market.tail_bars == MARKET["tail_bars"].default
     assert bare.vaults.count == VAULTS["count"].default
 

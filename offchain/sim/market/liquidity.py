@@ -11,20 +11,42 @@ arbitrageur: a proportional add or remove does not move it. Governance removes t
 shares; it adds liquidity at the pool's ratio from what it holds (the stablecoin it drew at the
 set-up for the file's peak, `add_inventory`, and what earlier removals returned), minting the
 collateral as the outside world brings it.
+
+**Without a reserves file** (`venue_pool_depth`): the pool is one more venue of the day's market,
+its depth a share of the outside venue's (scenario key market.pool_share_of_venue, sourced in
+data/market/calibration.toml `keepers_pool.share_of_venue`): its collateral reserve at the start
+is that share of the whole market's volume a day, V_D (the price file's volume_eth over the day,
+divided by the file's share of the market: the venue's own V, venue.py), and its stablecoin side
+that many tokens at the first price. The pool's depth then stays (a pool's liquidity is a stock
+its providers hold, not the day's flow); the arbitrageur keeps its price near the venue's.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass, field
-from decimal import ROUND_CEILING, Decimal, localcontext
+from decimal import ROUND_CEILING, ROUND_FLOOR, Decimal, localcontext
 from typing import Any
 
+from offchain.model.fixed_point import WAD
 from offchain.sim.scenario.market_data import Series
 from offchain.sim.strategies.actions import Action
 
+__all__ = [
+    "RESOLUTION",
+    "ROLE",
+    "LiquidityStep",
+    "add_inventory",
+    "liquidity_ratio",
+    "peak_ratio",
+    "target_shares",
+    "venue_pool_depth",
+    "venue_volume_a_day",
+]
+
 ROLE = "liquidity"
 RESOLUTION = 10_000  # the smallest change of the shares governance makes: 1 / RESOLUTION
+DAY = 86_400
 
 
 def liquidity_ratio(reserves: Series, time: int) -> tuple[int, int]:
@@ -58,6 +80,22 @@ def add_inventory(pool_depth: int, reserves: Series) -> int:
         ctx.prec = 80
         extra = Decimal(pool_depth) * (peak_ratio(reserves) - 1) * 2
         return int(extra.to_integral_value(rounding=ROUND_CEILING))
+
+
+def venue_volume_a_day(volumes: list[int], bar_seconds: int, venue_share: int) -> int:
+    """V_D [tokens, wad]: the whole market's volume a day, the file's `volumes` [tokens a bar,
+    wad] summed over its bars, over the file's share of the market `venue_share` [wad], scaled to
+    a day by the file's span (its bars x `bar_seconds`), rounded down."""
+    return sum(volumes) * WAD * DAY // (venue_share * len(volumes) * bar_seconds)
+
+
+def venue_pool_depth(volume_a_day: int, share_of_venue: Decimal, first_price: int) -> int:
+    """The pool's stablecoin side [wad] at the start (module docstring): `share_of_venue` of
+    `volume_a_day` [tokens, wad] at `first_price` [stablecoin per token, wad], rounded down."""
+    with localcontext() as ctx:
+        ctx.prec = 80
+        tokens = Decimal(volume_a_day) * share_of_venue
+        return int((tokens * first_price / WAD).to_integral_value(rounding=ROUND_FLOOR))
 
 
 @dataclass

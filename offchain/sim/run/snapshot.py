@@ -26,6 +26,7 @@ from offchain.sim.results.tables import (
     build_table,
     soft_facts,
 )
+from offchain.sim.scenario.day_lineup import first_lines
 from offchain.sim.scenario.timeline import utc
 from offchain.sim.strategies.gas_strategy import GAS_ROLES
 from offchain.system.reads import StateKeys, read_state
@@ -306,6 +307,9 @@ def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationRes
         "gas_percentile": sim.sending.strategy.percentile,
         "priced_out": list(sim.sending.strategy.priced_out),
         "keeper_failures": failure_lines(keeper_table, priced_out),
+        # what the lab chose that the scenario did not say (a bare CSV's lineup and block space,
+        # the keepers' pool's depth): the run's first lines (scenario/day_lineup.py)
+        "lab_choices": first_lines(sim.scenario),
         "actions_in_flight_at_end": len(sim.sending.in_flight),
         # margin calls: the vaults whose owners opted in, and their soft liquidations (the
         # soft_liquidations table), every type's

@@ -69,22 +69,25 @@ def scaled_up(x: int, count: int, file_count: int) -> int:
     return -(-x * count // file_count) if count > file_count else x
 
 
+# the [keepers] keys sized to the book (KeeperSpec's fields of the same names)
+SIZED_KEEPER_KEYS = (
+    "taker_capital",
+    "debt_auction_capital",
+    "soft_liquidation_capital",
+    "liquidation_gas_budget",
+    "taker_gas_budget",
+    "backstop_gas_budget",
+    "soft_liquidation_gas_budget",
+)
+
+
 def sized_keepers(keepers: KeeperSpec, total: int, file_total: int) -> KeeperSpec:
     """The keepers' capital and gas budgets a bar, sized to a population of `total` vaults where
     the scenario had `file_total` (scaled_up; a budget of 0, none, stays 0)."""
     return replace(
         keepers,
         **{
-            name: scaled_up(getattr(keepers, name), total, file_total)
-            for name in (
-                "taker_capital",
-                "debt_auction_capital",
-                "soft_liquidation_capital",
-                "liquidation_gas_budget",
-                "taker_gas_budget",
-                "backstop_gas_budget",
-                "soft_liquidation_gas_budget",
-            )
+            name: scaled_up(getattr(keepers, name), total, file_total) for name in SIZED_KEEPER_KEYS
         },
     )
 
@@ -223,6 +226,11 @@ def check_population(
         fix += (
             f", the pool's seed {format_wad(market.pool_depth)} (a smaller market.reserves_scale, "
             "--reserves-scale)"
+        )
+    elif market.pool_share_of_venue is not None:  # a share of the venue's volume a day
+        fix += (
+            f", the pool's seed {format_wad(market.pool_depth)} (a smaller "
+            "market.pool_share_of_venue, or a market.pool_depth)"
         )
     whose = "the population's debt"
     if spec.book is not None:  # a book's debt is the user's: the ceilings are not sized to it

@@ -10,7 +10,8 @@ The file format (every table optional; the prices must come from somewhere; unkn
 keys are errors), as offchain/sim/scenarios/*.toml show it:
 [scenario]  name, description, seed
 [market]    prices (CSV) | [market.synthetic] (SyntheticPath fields); gas (CSV) | gas_gwei;
-            pool_depth | reserves (CSV) + reserves_scale; tail_bars; drain_bars; block_gas_limit;
+            pool_depth | reserves (CSV) + reserves_scale | pool_share_of_venue (open markets);
+            tail_bars; drain_bars; block_gas_limit;
             impact_depth, impact_half_life (sim/market/impact.py); oracle_phase (timeline.py)
 [vaults]    count, debt_median, debt_sigma, ratio_min, ratio_mode, ratio_max | book (a CSV of
             the vaults: book.py; the first type's only, without --vaults); opt_in_share
@@ -30,6 +31,9 @@ An override that names another auction curve than the config type's drops that c
 Variants (parameter sweeps, offchain/sweep): `load_scenario(..., overrides=...)` replaces keys of
 the file's tables before validation, so a replaced value passes the same checks as one in a file;
 `reseeded` gives a validated scenario another seed without reading any file.
+
+A bare price CSV takes the keepers and block space of the built-in day of its year
+(day_lineup.py; `lineup="defaults"`: the schema's), each said in its run's first lines.
 
 The loader reads the tables with reader.py (the document, its fields, the messages);
 market.py reads [market], actors.py [vaults] (book.py a book), [keepers] and [backstop],
@@ -63,12 +67,14 @@ from offchain.sim.scenario.ceilings import (
     sized_keepers,
     split_population,
 )
+from offchain.sim.scenario.day_lineup import LINEUPS, DayLineup, day_lineup, lineup_lines
 from offchain.sim.scenario.market import (
     DEFAULT_GAS_GWEI,
     DEFAULT_POOL_DEPTH,
     DEFAULT_TAIL_BARS,
     read_market,
 )
+from offchain.sim.scenario.market_data import DataError, load_prices
 from offchain.sim.scenario.protocol import (
     DEFAULT_TYPE,
     TYPE_POPULATION_KEYS,
@@ -77,6 +83,7 @@ from offchain.sim.scenario.protocol import (
     reference_problems,
 )
 from offchain.sim.scenario.reader import (
+    BUILTIN_DIR,
     ROOT,
     ScenarioError,
     Source,
@@ -115,6 +122,7 @@ __all__ = [
     "DEFAULT_TYPE",
     "DEFAULT_VAULTS",
     "GWEI",
+    "LINEUPS",
     "MAX_DRAIN_BARS",
     "MAX_SEED",
     "MAX_VAULTS",
@@ -134,7 +142,6 @@ __all__ = [
     "with_phase",
 ]
 
-BUILTIN_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 SCENARIO_SUFFIXES = (".toml", ".yaml", ".yml")
 # a scenario file's tables (schema.SCENARIO_TABLES: those that are not sub-tables)
 TABLES = tuple(t.name for t in SCENARIO_TABLES if "." not in t.name)
@@ -176,6 +183,7 @@ def load_scenario(
     overrides: Mapping[str, Mapping[str, Any]] | None = None,
     gas: str | None = None,
     reserves: str | None = None,
+    lineup: str | None = None,
 ) -> Scenario:
     """The validated scenario `spec` (a built-in name, a .toml/.yaml/.yml scenario file or a .csv
     price file), with the CLI's `--vaults`, `--seed` and `--waterfall` overriding the file, and
@@ -183,8 +191,12 @@ def load_scenario(
     would give them) replacing keys of its tables (see variants.override). A type's
     count set by `overrides` (a sweep's `count` or `count@TYPE`) stays as set: `--vaults` is then
     the population of the other types. `gas` and `reserves`: a bare price CSV's companion
-    files (the CLI's --gas and --reserves; a scenario file names its own in [market])."""
+    files (the CLI's --gas and --reserves; a scenario file names its own in [market]). `lineup`:
+    a bare price CSV's keepers and block space, "day" (the default: the built-in day of its
+    year's, day_lineup.py) or "defaults" (the schema's; the CLI's --lineup)."""
     set_counts = _counts_set(overrides or {})
+    if lineup is not None and lineup not in LINEUPS:
+        raise ScenarioError(f"--lineup: must be one of {', '.join(LINEUPS)}, got {lineup!r}")
     path = _locate(spec)
     if path.suffix.lower() != ".csv":
         for option, value in (("--gas", gas), ("--reserves", reserves)):
@@ -193,6 +205,11 @@ def load_scenario(
                     f"{option}: applies only to a bare price CSV (a scenario names its "
                     f"companion files in [market]; {spec} is a scenario)"
                 )
+        if lineup is not None:
+            raise ScenarioError(
+                f"--lineup: applies only to a bare price CSV (a scenario sets its own keepers "
+                f"and block space in [keepers] and [market]; {spec} is a scenario)"
+            )
     try:
         if path.suffix.lower() == ".csv":
             source = Source(str(path), Path("."), bare=True)
@@ -205,8 +222,15 @@ def load_scenario(
                     if not Path(value).expanduser().is_file():
                         raise ScenarioError(f"--{key}: {value}: no such file")
                     market[key] = str(Path(value).expanduser())
-            return _build(
-                override({"market": market}, overrides or {}, source),
+            document: dict[str, Any] = {"market": market}
+            day = None if lineup == "defaults" else _day_lineup(path, overrides or {})
+            if day is not None:  # the built-in day's keys, under the file's and a sweep's
+                document = {
+                    "keepers": dict(day.tables["keepers"]),
+                    "market": day.tables["market"] | market,
+                }
+            scenario = _build(
+                override(document, overrides or {}, source),
                 source,
                 path.stem,
                 vaults,
@@ -214,6 +238,9 @@ def load_scenario(
                 waterfall,
                 set_counts,
             )
+            if day is None:
+                return scenario
+            return replace(scenario, lineup_lines=lineup_lines(day, scenario))
         source = Source(str(path), path.parent, bare=False)
         return _build(
             override(read_document(path), overrides or {}, source),
@@ -226,6 +253,24 @@ def load_scenario(
         )
     except ConfigError as exc:
         raise ScenarioError(str(exc)) from None
+
+
+def _day_lineup(path: Path, overrides: Mapping[str, Mapping[str, Any]]) -> DayLineup | None:
+    """The built-in day's lineup for the bare price CSV `path` (day_lineup.py), sized to its
+    population's count (the schema's, or a sweep's); None where the file does not load (the
+    loader then names its mistake) or the count is no count (likewise)."""
+    try:
+        first = load_prices(path).times[0]
+    except DataError:
+        return None
+    count = overrides.get("vaults", {}).get("count", DEFAULT_VAULTS["count"])
+    try:
+        count = int(str(count).replace("_", ""))
+    except ValueError:
+        return None
+    if isinstance(count, bool) or count < 1:
+        return None
+    return day_lineup(path, first, count)
 
 
 def _counts_set(overrides: Mapping[str, Mapping[str, Any]]) -> frozenset[str]:

@@ -1,6 +1,7 @@
 """The scenario's `[market]` table (load.py): the price path (a price CSV, or a
 `[market.synthetic]` path generated from the seed), the gas (a CSV or a constant), the collateral
-pool's depth (a constant or a reserves CSV), the tail and drain bars and the market's impact.
+pool's depth (a constant, a reserves CSV or, in an open market, a share of the venue's:
+sim/market/liquidity.py), the tail and drain bars and the market's impact.
 """
 
 from __future__ import annotations
@@ -10,6 +11,8 @@ from typing import Any
 
 from offchain.model.fixed_point import WAD
 from offchain.sim.market.blockspace import BlockSpace
+from offchain.sim.market.calibration import setting
+from offchain.sim.market.liquidity import venue_pool_depth, venue_volume_a_day
 from offchain.sim.market.stable_price import StablePrice
 from offchain.sim.market.venue import VenueParams, depths_from_candles
 from offchain.sim.scenario.market_data import (
@@ -23,7 +26,13 @@ from offchain.sim.scenario.market_data import (
     load_reserves,
     load_stable_prices,
 )
-from offchain.sim.scenario.reader import ScenarioError, Source, file_path, sub_table
+from offchain.sim.scenario.reader import (
+    ScenarioError,
+    Source,
+    file_path,
+    format_wad,
+    sub_table,
+)
 from offchain.sim.scenario.timeline import utc
 from offchain.sim.scenario.types import MarketSpec
 from offchain.sim.strategies.gas_costs import least_block_gas
@@ -39,6 +48,8 @@ DEFAULT_TAIL_BARS = MARKET["tail_bars"].default
 # traffic's share of block gas (2020's, assumed) (data/market/calibration.toml, docs/market.md)
 BLOCK_TIME = Decimal("13.1")
 COMPETING = Decimal("0.8")
+# the calibration's entry of pool_share_of_venue's default (the schema's; a test holds them equal)
+POOL_SHARE = "keepers_pool.share_of_venue"
 
 
 def _data(r: Reader, key: str, source: Source, loader: Any) -> Series:
@@ -100,6 +111,13 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         raise r.fail("gas_gwei", "give a gas CSV (market.gas) or a constant gas_gwei, not both")
     if "pool_depth" in r.table and "reserves" in r.table:
         raise r.fail("reserves", "give a pool_depth or a reserves CSV, not both")
+    if "pool_share_of_venue" in r.table and ("pool_depth" in r.table or "reserves" in r.table):
+        other = "pool_depth" if "pool_depth" in r.table else "reserves"
+        raise r.fail(
+            "pool_share_of_venue",
+            f"give a pool_depth, a reserves CSV or a pool_share_of_venue, not two (here "
+            f"market.{other} too)",
+        )
     if "reserves_scale" in r.table and "reserves" not in r.table:
         raise r.fail("reserves_scale", "applies only with market.reserves")
     if "reserves_depth" in r.table and "reserves" not in r.table:
@@ -145,8 +163,10 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
             raise r.fail(
                 "reserves_scale", f"{scale} gives an empty pool (first dai_reserve x scale = 0)"
             )
-    else:
+    elif "pool_depth" in r.table:
         pool_depth = r.read("pool_depth")
+    else:  # the venue's share, or the schema's default: below, once the market is read
+        pool_depth = 0
 
     tail_bars = r.read("tail_bars")
     drain_bars = r.read("drain_bars")
@@ -169,6 +189,10 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
     outside = _read_outside(
         r, source, synthetic is None and "prices" in r.table, prices, impact_depth
     )
+    volume_a_day = outside.pop("volume_a_day", 0)
+    pool_share, pool_note = None, ""
+    if reserves is None and "pool_depth" not in r.table:
+        pool_depth, pool_share, pool_note = _unset_pool(r, outside, volume_a_day, prices)
     blockspace = None
     if block_gas_limit:
         # absent: the long-run block time (N4) and 2020's other traffic (docs/market.md)
@@ -198,6 +222,8 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         reserves=reserves if reserves_depth == "per_bar" else None,
         depth_with_vaults=depth_with_vaults,
         blockspace=blockspace,
+        pool_share_of_venue=pool_share,
+        pool_note=pool_note,
         **outside,
     )
 
@@ -205,6 +231,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
 # the [market] keys of the outside venue, which a closed market refuses ("applies only to an open
 # market"): history's `--set` is held to the same rule (offchain/history/backstop.py)
 OPEN_ONLY_KEYS = (
+    "pool_share_of_venue",
     "impact_coefficient",
     "venue_share",
     "impact_decay",
@@ -297,8 +324,10 @@ def _read_outside(
     depths = depths_from_candles(
         candles.columns["high"], candles.columns["low"], candles.columns["volume_eth"], params
     )
+    step = prices.times[1] - prices.times[0]
     return {
         "outside": "open",
+        "volume_a_day": venue_volume_a_day(list(candles.columns["volume_eth"]), step, params.share),
         "venue": params,
         "depths": tuple(depths),
         "resale_delay": resale_delay,
@@ -306,6 +335,43 @@ def _read_outside(
         "mark_bars": mark_bars,
         "flash_route": flash_route,
     }
+
+
+def _unset_pool(
+    r: Reader, outside: dict[str, Any], volume_a_day: int, prices: Series
+) -> tuple[int, Decimal | None, str]:
+    """The keepers' pool where the scenario gives neither a pool_depth nor a reserves CSV: its
+    depth [wad], the share of the venue it came from (None: the schema's default depth) and,
+    where the scenario chose neither, the run's first line saying where it came from. In an open
+    market a share of the venue's volume a day (sim/market/liquidity.py), else the default."""
+    if outside["outside"] != "open":
+        depth = r.read("pool_depth")
+        why = outside.get("outside_note") or "market.outside is closed"
+        note = (
+            f"the keepers' pool: {format_wad(depth)} a side, the schema's default pool_depth: "
+            f"no reserves file, and a closed market ({why}) has no venue to take a share of"
+        )
+        return depth, None, note
+    share = r.read("pool_share_of_venue")
+    first = prices.columns["close"][0]
+    depth = venue_pool_depth(volume_a_day, share, first)
+    if depth <= 0:
+        raise r.fail(
+            "pool_share_of_venue",
+            f"{share} gives an empty pool ({share} x the venue's volume a day "
+            f"{format_wad(volume_a_day)} tokens x the first price {format_wad(first)} = 0)",
+        )
+    if "pool_share_of_venue" in r.table:
+        return depth, share, ""
+    cal = setting(POOL_SHARE)
+    rows = " and ".join(format(Decimal(str(x)), "f") for x in cal.sensitivity)
+    note = (
+        f"the keepers' pool: {depth / WAD:,.0f} a side at the first price, {share} of the venue's "
+        f"volume a day ({volume_a_day // WAD:,} tokens: the price file's volume_eth a day over "
+        f"its share of the market), the share data/market/calibration.toml gives ({POOL_SHARE}, "
+        f"{cal['kind']}: rows {rows}); the scenario gives no pool_depth or reserves CSV"
+    )
+    return depth, share, note
 
 
 def _synthetic(r: Reader) -> SyntheticPath:

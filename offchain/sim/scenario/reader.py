@@ -18,6 +18,8 @@ from offchain.system.files import read_mapping
 from offchain.system.schema import SCENARIO_TABLES, TYPES, Table
 
 ROOT = Path(__file__).resolve().parents[3]
+# the built-in scenarios (offchain/sim/scenarios/*.toml)
+BUILTIN_DIR = Path(__file__).resolve().parents[1] / "scenarios"
 # the scenario's tables by name (schema.py); the top-level [types] holds a table per type
 # (schema.TYPES), not keys
 SCHEMA: dict[str, Table] = {t.name: t for t in SCENARIO_TABLES if t is not TYPES}

@@ -64,6 +64,11 @@ class MarketSpec:
     flash_route: str = "pool"
     # the day's block space (market/blockspace.py); None: blocks without limit
     blockspace: BlockSpace | None = None
+    # the share of the venue's volume a day the pool's depth came from (market/liquidity.py,
+    # venue_pool_depth); None: pool_depth or a reserves file gave it
+    pool_share_of_venue: Decimal | None = None
+    # where the pool's depth came from when the scenario gave none (the run's first lines)
+    pool_note: str = ""
 
 
 @dataclass(frozen=True)
@@ -182,3 +187,6 @@ class Scenario:
     # the collateral types after the first (system.collateral[1:], in this order); () for a
     # one-type crash
     types: tuple[TypeSpec, ...] = ()
+    # what a bare price CSV took from the built-in day of its year (scenario/day_lineup.py): the
+    # run's first lines; () for a scenario file, or a bare CSV run with --lineup defaults
+    lineup_lines: tuple[str, ...] = ()

@@ -39,13 +39,19 @@ def waterfall_variant(scenario: Scenario, order: tuple[str, ...]) -> Scenario:
 # protocol.collateral_overrides, and types, whose keys go to every [types.<name>] table
 # (and "types.<name>": that type's table alone, applied after "types")
 OVERRIDE_TABLES = tuple(t.name for t in SCENARIO_TABLES if any(k.sweep for k in t))
-# a market key that replaces others: the pool depth a reserves CSV, a constant gas price a gas CSV
-_REPLACES = {"pool_depth": ("reserves", "reserves_scale"), "gas_gwei": ("gas",)}
+# a market key that replaces others: the pool depth (a constant, or a share of the venue's) a
+# reserves CSV and each other, a constant gas price a gas CSV
+_REPLACES = {
+    "pool_depth": ("reserves", "reserves_scale", "pool_share_of_venue"),
+    "pool_share_of_venue": ("reserves", "reserves_scale", "pool_depth"),
+    "gas_gwei": ("gas",),
+}
 
 
 # the keys of the open market (docs/market.md), which an override that closes it drops: the
 # market before it comes back whole
 OPEN_MARKET_KEYS = (
+    "pool_share_of_venue",
     "impact_coefficient",
     "venue_share",
     "impact_decay",
@@ -64,7 +70,8 @@ def override(
     data: dict[str, Any], overrides: Mapping[str, Mapping[str, Any]], source: Source
 ) -> dict[str, Any]:
     """The document `data` with the keys of `overrides` replaced (a new document; `data` is left
-    alone). A market.pool_depth replaces a reserves CSV and a market.gas_gwei a gas CSV;
+    alone). A market.pool_depth or pool_share_of_venue replaces a reserves CSV (and the other),
+    and a market.gas_gwei a gas CSV;
     market.synthetic keys apply only to a scenario whose path is synthetic."""
     if not overrides:
         return data
