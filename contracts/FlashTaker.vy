@@ -157,9 +157,7 @@ def on_auction_take(sender: address, owe: uint256, collateral: uint256, data: By
     before: uint256 = 0
     auction_id: uint256 = 0
     market: address = empty(address)
-    min_profit, before, auction_id, market = abi_decode(
-        data, (uint256, uint256, uint256, address)
-    )
+    min_profit, before, auction_id, market = abi_decode(data, (uint256, uint256, uint256, address))
     tokens: uint256 = collateral // scale
     if tokens != 0:
         extcall collateral_join.exit(self, tokens)

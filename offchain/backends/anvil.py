@@ -13,6 +13,7 @@ import socket
 import subprocess
 from pathlib import Path
 from types import TracebackType
+from typing import Self
 
 from offchain.backends.probe import NoAnswer, wait_for_answer
 
@@ -90,7 +91,7 @@ class Anvil:
             "--disable-block-gas-limit",
         ]
 
-    def __enter__(self) -> Anvil:
+    def __enter__(self) -> Self:
         self.process = subprocess.Popen(
             self.command(), stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )

@@ -326,7 +326,7 @@ def reader_code(project: Any) -> str:
     return project.get_contract("BatchReader").contract_type.runtime_bytecode.bytecode
 
 
-class _OneLineCompileLog(logging.Filter):
+class OneLineCompileLog(logging.Filter):
     """ape-vyper says a compile in one record of many lines: "Compiling using Vyper compiler
     '0.4.3'.", then "Input:" and every source, a tab before each (40 lines on a first run or
     after a contract changed, in the middle of a command's output; `make run`'s stray "Input:").
@@ -346,11 +346,11 @@ class _OneLineCompileLog(logging.Filter):
         return True
 
 
-_COMPILE_LOG = _OneLineCompileLog()
+_COMPILE_LOG = OneLineCompileLog()
 
 
 def one_line_compile_log() -> None:
-    """Put _OneLineCompileLog on Ape's logger (once; before anything compiles)."""
+    """Put OneLineCompileLog on Ape's logger (once; before anything compiles)."""
     from ape.logging import logger
 
     if _COMPILE_LOG not in logger._logger.filters:

@@ -35,6 +35,7 @@ class SignerError(ValueError):
 
 class Signer(Protocol):
     address: str
+    label: str
 
     def sign(self, tx: dict[str, Any]) -> bytes:
         """The raw signed transaction of `tx` (keys: chainId, nonce, to, value, data, gas,

@@ -123,9 +123,10 @@ class Timelock(Contract):
         require(self.now <= expires, "timelock: expired")
         if self.settlement != ZERO_ADDRESS:
             settlement = self.env.contracts.get(self.settlement)
-            if settlement is None:  # a staticcall to an address without code reverts
+            live = getattr(settlement, "live", None)
+            if live is None:  # a staticcall to an address without code (or `live`) reverts
                 raise Revert(None)
-            require(settlement.live, "timelock: shut down")
+            require(live, "timelock: shut down")
         if self.env.calldata is None:  # (checked before anything is written)
             raise RuntimeError(
                 "the model runs a Timelock's calls with the contracts' ABIs: ModelBackend(abis=...)"

@@ -337,7 +337,8 @@ def test_private_devnet__two_genesis_blocks_and_a_state_ahead_of_its_blocks__cop
         assert taken == "copied" and head == devnet.block()
         ours, theirs = Node(copy.url), Node(devnet.node.url)
         for number in (0, 1, head):
-            assert ours.block(number)["hash"] == theirs.block(number)["hash"]
+            mine, node = ours.block(number), theirs.block(number)
+            assert mine is not None and node is not None and mine["hash"] == node["hash"]
         address = devnet.d.governance
         assert ours.balance(address) == theirs.balance(address)
     assert len(dumps) == 2

@@ -88,7 +88,9 @@ def test_bare_csv__the_built_in_day_s_keepers_and_block_space(year):
     lineup, block, pool = first_lines(bare)
     assert lineup.startswith(f"lineup: this price file starts on {PRICES[year].stem[-10:]}")
     assert f"the keepers of {BUILTIN_DAYS[year]}, the built-in day of {year}" in lineup
-    assert block.startswith(f"block space: {builtin.market.blockspace.gas_limit:,} gas a block")
+    space = builtin.market.blockspace
+    assert space is not None
+    assert block.startswith(f"block space: {space.gas_limit:,} gas a block")
     assert f"the calibration's for {year} (block_{year})" in block
     assert pool.startswith("the keepers' pool: ") and "keepers_pool.share_of_venue" in pool
 

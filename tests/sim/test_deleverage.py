@@ -306,7 +306,7 @@ def _paid(vaults, v, shares):
     """owner -> what one `deleverage` giving `shares` (owner -> share) charges [rad], to the wei
     (the twin's arithmetic, offchain/model/deleverage.py's charges)."""
     rows = [
-        dl.VaultRow(o, *vaults[o], Window(), shares[o])
+        dl.VaultRow(o, vaults[o][0], vaults[o][1], Window(), shares[o])
         for o in sorted(shares, key=lambda o: int(o, 16))
     ]
     return {c.owner: c.added * v.rate for c in dl.charges(rows, v.due, v.pricing, v.limits, v.now)}

@@ -229,10 +229,12 @@ def test_governance__a_delay_a_guardians_stop_outlasts__refused():
         parse_config(with_guardian)
     assert "governance.timelock_delay: 86400 s with a guardian must be below" in str(exc.value)
     with_guardian["governance"]["timelock_delay"] = 86_399
-    assert parse_config(with_guardian).governance.delay == 86_399
+    governance = parse_config(with_guardian).governance
+    assert governance is not None and governance.delay == 86_399
     # without a guardian, any delay the Timelock takes
     without = _mutate(("governance", "timelock_delay"), 30 * 86_400)
-    assert parse_config(without).governance.delay == 30 * 86_400
+    governance = parse_config(without).governance
+    assert governance is not None and governance.delay == 30 * 86_400
 
 
 def test_backstop_table__optional_and_converted_exactly():

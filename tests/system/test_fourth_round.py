@@ -17,7 +17,7 @@ import pytest
 from click.testing import CliRunner
 from helpers import script_cli
 
-from offchain.backends.chain import _OneLineCompileLog
+from offchain.backends.chain import OneLineCompileLog
 from offchain.system.cli import choice_list, file_problem
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -223,13 +223,13 @@ def test_compile_log__ape_vypers_forty_lines__one_line_kept():
     sources = "\n\t".join(f"contracts/C{i}.vy" for i in range(32))
     text = f"Compiling using Vyper compiler '0.4.3'.\nInput:\n\t{sources}"
     record = logging.LogRecord("ape", logging.INFO, __file__, 1, text, (), None)
-    assert _OneLineCompileLog().filter(record)
+    assert OneLineCompileLog().filter(record)
     assert record.getMessage() == (
         "Compiling using Vyper compiler '0.4.3': 32 files (the first run, or a contract changed; "
         "kept in .build/, about a minute)"
     )
     other = logging.LogRecord("ape", logging.INFO, __file__, 1, "Input: %s", ("x",), None)
-    assert _OneLineCompileLog().filter(other) and other.getMessage() == "Input: x"
+    assert OneLineCompileLog().filter(other) and other.getMessage() == "Input: x"
 
 
 # ---------------------------------------------------------------- make's first minutes

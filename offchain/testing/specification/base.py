@@ -152,7 +152,7 @@ class SpecificationBase:
             )
             # what the settlement's price reads: the Spotter's oracle of the type (governance may
             # have pointed it elsewhere): its shown prices, the latest post, its current time
-            o = self.model.env.contracts.get(c(d.spotter).oracles[t.type_id])
+            o: Any = self.model.env.contracts.get(c(d.spotter).oracles[t.type_id])
             if o is not None and hasattr(o, "void_lock"):
                 state[f"fix:{name}"] = (
                     o.void_lock,
