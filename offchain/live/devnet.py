@@ -23,6 +23,10 @@ The chain keeps its genesis block, and with it the name of its deployment record
 a state, keeps a genesis of its own (stamped at that start) beside the file's, and dumps both;
 each write keeps the chain's own only, and a start drops those an older devnet wrote and refuses
 a node that comes up with another block 0 (offchain/live/anvil_state.py; issue 74).
+
+What tells a devnet (`devnet_refusal`: Anvil or Hardhat Network, chain id 31337), and the one
+move of its clock a command makes (`move_clock`: `ape run govern warp`), are here too: both
+nodes' devnets keep such a move across a restart.
 """
 
 from __future__ import annotations
@@ -35,9 +39,10 @@ import subprocess
 import threading
 import time
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from pathlib import Path
 from types import TracebackType
-from typing import Self
+from typing import Any, Self
 
 import requests
 
@@ -56,6 +61,32 @@ DEV_CHAIN_ID = 31337
 # the blocks whose state the devnet's Anvil keeps in memory (`--prune-history`): the deepest
 # reorganization it can make, and how far back a historical read reaches
 KEPT_STATES = 64
+# the nodes a devnet runs (their `web3_clientVersion` begins so): Anvil, Hardhat Network
+DEVNET_CLIENTS = ("anvil", "HardhatNetwork")
+
+
+def devnet_refusal(client: str, chain_id: int) -> str | None:
+    """Why the node whose `web3_clientVersion` is `client` and whose chain id is `chain_id` is no
+    devnet of this project, the end of a sentence naming the node ("runs 'Geth', no devnet ..."),
+    or None: a devnet is Anvil or Hardhat Network (a node a public network does not run) with the
+    chain id `ape run devnet` gives both (DEV_CHAIN_ID). What only a devnet may have done to it
+    (a fork of it rehearsed, its clock moved) is refused elsewhere with this line."""
+    if not client.startswith(DEVNET_CLIENTS):
+        return f"runs {client.split('/')[0]!r}, no devnet (Anvil or Hardhat Network)"
+    if chain_id != DEV_CHAIN_ID:
+        return f"is chain id {chain_id}, no devnet (a devnet's is {DEV_CHAIN_ID})"
+    return None
+
+
+def move_clock(rpc: Callable[[str, list[Any]], Any], timestamp: int) -> dict[str, Any]:
+    """Mine one block at `timestamp` (after the head's) on a devnet (`rpc(method,
+    params)`: its JSON-RPC), the next blocks following from there: the block. A mined block, not
+    a time offset alone (`evm_increaseTime`), so that the move is in the chain itself: Anvil's
+    state file keeps it as it keeps any block, and a Hardhat devnet's journal
+    (hardhat_devnet.py) mines the block again at its time when it is replayed."""
+    rpc("evm_setNextBlockTimestamp", [timestamp])
+    rpc("evm_mine", [])
+    return rpc("eth_getBlockByNumber", ["latest", False])
 
 
 def node_binary() -> str:

@@ -174,6 +174,16 @@ def yearly_to_per_second(fee: Decimal) -> int:
         return int((factor * RAY).to_integral_value(rounding=ROUND_DOWN))
 
 
+def per_second_to_yearly(base_fee: int, places: int = 10) -> Decimal:
+    """The yearly fee a per-second factor (ray) charges, (factor) ** year - 1, to `places`
+    decimals: yearly_to_per_second read back (its rounding down moves a fee by less than 1e-18
+    a year), for what a reader is shown."""
+    with localcontext() as ctx:
+        ctx.prec = 60
+        yearly = (Decimal(base_fee) / RAY) ** SECONDS_PER_YEAR - 1
+        return yearly.quantize(Decimal(1).scaleb(-places)).normalize()
+
+
 class Reader:
     """The keys of one table of a file, each read at most once and checked; `finish` refuses the
     keys nobody read. `schema`: the table's keys in the parameter schema, for `read`."""

@@ -19,9 +19,14 @@ from pathlib import Path
 from typing import Any
 
 from offchain.model.backstop import Layer
-from offchain.model.fixed_point import WAD
+from offchain.model.fixed_point import RAD, WAD
 from offchain.model.timelock import MAX_CALLS
-from offchain.system.config import ConfigError, SystemConfig, parse_config
+from offchain.system.config import (
+    ConfigError,
+    SystemConfig,
+    parse_config,
+    per_second_to_yearly,
+)
 from offchain.system.deployment import Deployment
 from offchain.system.files import read_mapping
 from offchain.system.schema import COLLATERAL, SYSTEM, WATERFALL, Key, Kind
@@ -78,24 +83,38 @@ class Change:
 
     def text(self) -> str:
         """`where: before -> after` in the config's units (a ratio, stablecoin, seconds; layer
-        names; a stability fee as its per-second factor in ray, as the contract holds it)."""
-        table, key = self.where.split(".")[0], self.where.split(".")[-1]
-        schema = {"system": SYSTEM, "backstop": WATERFALL, "collateral": COLLATERAL}[table]
-        k = schema[key]
+        names; a stability fee yearly, with its per-second factor in ray, as the contract holds
+        it)."""
+        k = _schema_key(self.where)
         return f"{self.where}: {_human(k, self.before)} -> {_human(k, self.after)}"
+
+
+def setting_text(where: str, value: Any) -> str:
+    """`where = value`, the value (in the contracts' units) written in the config's units, as
+    Change.text writes it: what `ape run govern show` prints of a queued call."""
+    return f"{where} = {_human(_schema_key(where), value)}"
+
+
+def _schema_key(where: str) -> Key:
+    table, key = where.split(".")[0], where.split(".")[-1]
+    return {"system": SYSTEM, "backstop": WATERFALL, "collateral": COLLATERAL}[table][key]
+
+
+_LAYER_LABELS = {int(layer): layer.label for layer in Layer}
 
 
 def _human(key: Key, value: Any) -> str:
     if key.kind is Kind.LAYERS:
-        return "[" + ", ".join(Layer(v).label for v in value) + "]"
+        # (a number no layer has: a call `propose` did not build, shown as it is)
+        return "[" + ", ".join(_LAYER_LABELS.get(v, str(v)) for v in value) + "]"
     # the loaders' own conversions of a decimal key (the penalty in wad; a yearly fee becomes a
-    # per-second factor, shown as the contract holds it)
+    # per-second factor, shown read back, and as the contract holds it)
     unit = WAD if key.name == "liquidation_penalty" else key.unit
     if key.kind in (Kind.AMOUNT, Kind.DECIMAL) and unit != 1:
         text = f"{Decimal(value) / unit:f}"
         return text.rstrip("0").rstrip(".") if "." in text else text
     if key.name == "stability_fee":
-        return f"{value} (per-second factor, ray)"
+        return f"{per_second_to_yearly(value):f} a year (per-second factor {value}, ray)"
     return str(value)
 
 
@@ -252,12 +271,13 @@ def read_proposal(
     checked as a config is (each key's bounds, the rules between keys), and the keys proposed.
     A proposal is TOML in the config's own names and units: `[system]`, `[backstop]`, and one
     `[collateral.<type>]` table per collateral type it changes. ProposalError: every mistake,
-    a line each (a key unknown or without a setter, a type not deployed, a value the config
-    refuses)."""
+    a line each, all at once (a key unknown or without a setter, a type not deployed, a value
+    the config refuses: the config read with the keys a proposal can set; a value that
+    disables what the system needs, REFUSED_VALUES)."""
     merged, places, problems = _merged(data, source, config_text)
-    types = {c.get("name"): i for i, c in enumerate(merged.get("collateral", []))}
+    settable = [place for place in places if place[2] in _SETTERS[place[0]]]
     for place in places:
-        if place[2] not in _SETTERS[place[0]]:
+        if place not in settable:
             what = _NOT_YET.get(
                 place[2], "no proposal can change it yet: it is set when the contracts are deployed"
             )
@@ -266,16 +286,91 @@ def read_proposal(
             problems.append(f"{source}: {_where(place)}: {what}")
     if not places and not problems:
         problems.append(f"{source}: proposes no change")
-    if problems:
-        raise ProposalError("\n".join(problems))
+    if len(settable) < len(places):  # the others' values read as the config would read them
+        merged = _merged(_subset(data, settable), source, config_text)[0]
+    config: SystemConfig | None = None
     try:
         config = parse_config(merged, source)
     except ConfigError as exc:
-        lines = str(exc).splitlines()
-        for name, i in types.items():  # the proposal's own names for a type's keys
-            lines = [x.replace(f"collateral[{i}]", f"collateral.{name}") for x in lines]
-        raise ProposalError("\n".join(lines)) from None
+        problems += _named_types(str(exc), merged)
+    for place in settable:
+        problems += _refusal(place, data, source, config_text, config)
+    if problems:
+        raise ProposalError("\n".join(problems))
+    assert config is not None
     return config, places
+
+
+def _named_types(text: str, document: dict[str, Any]) -> list[str]:
+    """A ConfigError's lines with the proposal's own names for a type's keys
+    (`collateral[0]` -> `collateral.ETH-A`)."""
+    lines = text.splitlines()
+    for i, c in enumerate(document.get("collateral", [])):
+        lines = [x.replace(f"collateral[{i}]", f"collateral.{c.get('name')}") for x in lines]
+    return lines
+
+
+def _subset(data: dict[str, Any], places: list[Place]) -> dict[str, Any]:
+    """The proposal document `data` with only the keys at `places`."""
+    out: dict[str, Any] = {}
+    for table, name, key in places:
+        if name:
+            out.setdefault(table, {}).setdefault(name, {})[key] = data[table][name][key]
+        else:
+            out.setdefault(table, {})[key] = data[table][key]
+    return out
+
+
+# values the config takes but a proposal is refused for: each turns off something a running
+# system needs to stay backed, with no state of the system in which it is the right change
+# (docs/governance.md, "Judged, not only read"). (table, key) -> (the value's test, why)
+REFUSED_VALUES: dict[tuple[str, str], tuple[Callable[[Any], bool], str]] = {
+    ("backstop", "waterfall"): (
+        lambda order: len(order) == 0,
+        "[] turns every loss layer off: a loss would stay unbacked debt that nothing pays, "
+        "the stablecoin short of its backing until a later proposal restores a layer",
+    ),
+    ("collateral", "auction_cap"): (
+        lambda cap: cap == 0,
+        "0 lets no auction of the type start: its unsafe vaults would stay unliquidated while "
+        "their losses grow (stopping auctions at once is the guardian's emergency stop)",
+    ),
+    ("system", "max_debt_in_auction"): (
+        lambda cap: cap == 0,
+        "0 lets no auction of any type start: unsafe vaults would stay unliquidated while "
+        "their losses grow (stopping auctions at once is the guardian's emergency stop)",
+    ),
+}
+
+
+def _refusal(
+    place: Place,
+    data: dict[str, Any],
+    source: str,
+    config_text: str,
+    config: SystemConfig | None,
+) -> list[str]:
+    """The line of REFUSED_VALUES for the key at `place`, judged on the config read with the
+    whole proposal, or, where that did not read (another key's mistake, named apart), with this
+    key alone (a key that does not read alone is named by the config's own line)."""
+    table, name, key = place
+    rule = REFUSED_VALUES.get((table, key))
+    if rule is None:
+        return []
+    if config is None:
+        document = _merged(_subset(data, [place]), source, config_text)[0]
+        try:
+            config = parse_config(document, source)
+        except ConfigError:
+            return []
+    if table == "collateral":
+        value = getattr(next(c for c in config.collateral if c.name == name), key)
+    elif table == "backstop":
+        value = config.waterfall.order if key == "waterfall" else getattr(config.waterfall, key)
+    else:
+        value = getattr(config, key)
+    test, why = rule
+    return [f"{source}: {_where(place)}: {why}"] if test(value) else []
 
 
 def proposal_calls(
@@ -284,10 +379,12 @@ def proposal_calls(
     """The Timelock calls that put `config`'s values of `places` in force, and each change's
     before (read from the chain now) and after. A setter that carries several keys (a type's
     penalty and auction cap) is called once, with the keys not proposed as the chain has them.
-    ProposalError: more calls than a proposal holds, or a change no proposal can make safely
-    yet (the deleverage layer added without a keeper holding its role)."""
+    ProposalError (every one, a line each): more calls than a proposal holds, or a change no
+    proposal can make safely yet (the deleverage layer added without a keeper holding its
+    role)."""
     calls: list[Call] = []
     changes: list[Change] = []
+    problems: list[str] = []
     done: set[tuple[str, str]] = set()
     by_name = {c.name: c for c in config.collateral}
     proposed: dict[tuple[str, str], set[str]] = {}
@@ -298,7 +395,12 @@ def proposal_calls(
         setter = _SETTERS[table][key]
         c = by_name.get(name)
         t = d.types[name] if name else None
-        befores, afters, call = setter(b, d, config, c, t, proposed[(table, name)])
+        try:
+            befores, afters, call = setter(b, d, config, c, t, proposed[(table, name)])
+        except ProposalError as exc:
+            if str(exc) not in problems:  # (a setter of several keys refuses once)
+                problems.append(str(exc))
+            continue
         group = (name, call[1])
         if group not in done:
             done.add(group)
@@ -307,111 +409,183 @@ def proposal_calls(
     if any(target == d.fees and fn.startswith("set_pool_") for target, fn, _ in calls):
         # the fees earned before the change are split at the old value: every type accrued
         # first (set_pool_fee_share and set_pool_max_yield do not accrue)
-        calls[:0] = [(d.fees, "accrue", (t.type_id,)) for t in d.types.values()]
+        calls[:0] = [_ACCRUE.build(d, t, ()) for t in d.types.values()]
     if len(calls) > MAX_CALLS:
-        raise ProposalError(
+        problems.append(
             f"{len(calls)} calls: a proposal holds at most {MAX_CALLS} (split it in two)"
         )
+    if problems:
+        raise ProposalError("\n".join(problems))
     return calls, changes
 
 
-def _kept(before: dict[str, Any], after: dict[str, Any], proposed: set[str]) -> dict[str, Any]:
-    """A multi-key setter's arguments: the proposed keys' new values, the others as the chain
-    holds them (a key changed by an earlier proposal is not put back to the recorded config's)."""
-    return {k: after[k] if k in proposed else before[k] for k in before}
+def judge(b: Any, d: Deployment, changes: list[Change], source: str) -> tuple[list[str], list[str]]:
+    """What a proposal's changes do, judged against the chain now (`ape run govern propose`,
+    before anything is sent): (refusals, warnings), a line each (docs/governance.md, "Judged,
+    not only read"). Refused: a proposal every key of which already holds its value (it would
+    change nothing). Warned: a key that already holds its value beside keys that change (its
+    call is harmless; the file may be stale); a global debt ceiling below every type's ceiling
+    (the types' own ceilings, and the CeilingManager's moves, can no longer bind) or below the
+    debt drawn now (no vault can borrow more): a ceiling that binds first is a choice governance
+    may make, to cap or freeze borrowing."""
+    refusals: list[str] = []
+    warnings: list[str] = []
+    same = [c for c in changes if c.before == c.after]
+    if changes and len(same) == len(changes):
+        held = ", ".join(setting_text(c.where, c.after) for c in same)
+        refusals.append(f"{source}: proposes no change: each key already holds its value ({held})")
+    else:
+        warnings += [
+            f"{source}: {setting_text(c.where, c.after)} is the value in force: this key "
+            "changes nothing"
+            for c in same
+        ]
+    for c in changes:
+        if c.where != "system.global_debt_ceiling" or c.before == c.after:
+            continue
+        key = _schema_key(c.where)
+        ceilings = {n: b.view(d.engine, "debt_ceiling", t.type_id) for n, t in d.types.items()}
+        issued = b.view(d.engine, "total_issued")
+        facts = []
+        if ceilings and c.after < min(ceilings.values()):
+            each = ", ".join(f"{n} {_human(key, v)}" for n, v in ceilings.items())
+            facts.append(f"below every type's ceiling ({each}): theirs can no longer bind")
+        if c.after < issued:
+            drawn = _human(key, (issued + RAD // 2) // RAD * RAD)  # to a whole stablecoin
+            facts.append(f"below the debt drawn now (about {drawn}): no vault can borrow more")
+        if facts:
+            warnings.append(f"{source}: {setting_text(c.where, c.after)} is " + "; ".join(facts))
+    return refusals, warnings
 
 
-def _one(
-    key: str, read: Callable[..., Any], make: Callable[..., Call], value: Callable[..., Any]
-) -> _Setter:
-    """A setter of one key: `read(b, d, t)` its value on chain, `value(config, c)` the
-    proposal's, `make(d, t, v)` the call."""
-
-    def setter(
-        b: Any, d: Deployment, config: SystemConfig, c: Any, t: Any, proposed: set[str]
-    ) -> Any:
-        after = value(config, c)
-        return {key: read(b, d, t)}, {key: after}, make(d, t, after)
-
-    return setter
+# ------------------------------------------------------------------ the setters
 
 
-def _penalty_and_cap(
-    b: Any, d: Deployment, config: SystemConfig, c: Any, t: Any, proposed: set[str]
-) -> Any:
-    auction, penalty, cap = b.view(d.liquidator, "types", t.type_id)[:3]
-    before = {"liquidation_penalty": penalty, "auction_cap": cap}
-    after = _kept(
-        before,
-        {"liquidation_penalty": c.liquidation_penalty, "auction_cap": c.auction_cap},
-        proposed,
+@dataclass(frozen=True)
+class SetterCall:
+    """The call that puts keys of a proposal in force, `contract.function(*lead, *values)`: the
+    values those of `keys`, in order, in the contracts' units. Both ways: `proposal_calls`
+    builds it, `call_settings` reads a queued one back into the config's keys."""
+
+    contract: str  # a Deployment field ("engine"); "oracle": the collateral type's own oracle
+    function: str
+    # the arguments before the values: "type_id" (the type's), "auction" (the type's auction,
+    # as the Liquidator holds it), or a Deployment field ("stability_pool")
+    lead: tuple[str, ...] = ()
+    keys: tuple[str, ...] = ()
+
+    def address(self, d: Deployment, t: Any) -> str:
+        return t.oracle if self.contract == "oracle" else getattr(d, self.contract)
+
+    def build(self, d: Deployment, t: Any, values: tuple[Any, ...], held: Any = None) -> Call:
+        """The call with `values` (`held`: the lead values the chain holds, by name)."""
+        lead = tuple(self._lead(x, d, t, held or {}) for x in self.lead)
+        args = tuple(list(v) if isinstance(v, tuple) else v for v in values)  # an order: a list
+        return (self.address(d, t), self.function, lead + args)
+
+    @staticmethod
+    def _lead(name: str, d: Deployment, t: Any, held: dict[str, Any]) -> Any:
+        if name in held:
+            return held[name]
+        if name == "type_id":
+            return t.type_id
+        if name == "auction":
+            return t.auction
+        return getattr(d, name)
+
+
+@dataclass(frozen=True)
+class _Setter:
+    """How one or more keys are put in force: `read(b, d, t)` the keys' values on chain (and
+    any lead argument the chain holds, by name), `value(config, c)` the proposal's, `check(
+    before, after)` a change no proposal can make safely yet (its line), or None."""
+
+    call: SetterCall
+    read: Callable[[Any, Deployment, Any], dict[str, Any]]
+    value: Callable[[SystemConfig, Any], dict[str, Any]]
+    check: Callable[[dict[str, Any], dict[str, Any]], str | None] | None = None
+
+    def __call__(
+        self, b: Any, d: Deployment, config: SystemConfig, c: Any, t: Any, proposed: set[str]
+    ) -> tuple[dict[str, Any], dict[str, Any], Call]:
+        held = self.read(b, d, t)
+        before = {k: held[k] for k in self.call.keys}
+        new = self.value(config, c)
+        # a setter of several keys: the keys not proposed as the chain holds them (a key
+        # changed by an earlier proposal is not put back to the recorded config's)
+        after = {k: new[k] if k in proposed else before[k] for k in self.call.keys}
+        if self.check is not None:
+            why = self.check(before, after)
+            if why:
+                raise ProposalError(why)
+        return before, after, self.call.build(d, t, tuple(after.values()), held)
+
+
+def _system_setter(key: str, contract: str, getter: str, setter: str, value: Any) -> _Setter:
+    """A system-wide key set by `contract.setter(value)` and read by `contract.getter()`."""
+    return _Setter(
+        SetterCall(contract, setter, (), (key,)),
+        lambda b, d, t: {key: b.view(getattr(d, contract), getter)},
+        lambda config, c: {key: value(config)},
     )
-    call = (d.liquidator, "configure_type", (t.type_id, auction, *after.values()))
-    return before, after, call
-
-
-def _surplus_group(
-    b: Any, d: Deployment, config: SystemConfig, c: Any, t: Any, proposed: set[str]
-) -> Any:
-    names = ("surplus_buffer", "surplus_lot", "debt_auction_bid")
-    views = ("surplus_buffer", "surplus_lot", "debt_auction_bid_size")
-    before: dict[str, Any] = dict(zip(names, (b.view(d.backstop, v) for v in views)))
-    w = config.waterfall
-    after = _kept(
-        before, dict(zip(names, (w.surplus_buffer, w.surplus_lot, w.debt_auction_bid))), proposed
-    )
-    return before, after, (d.backstop, "set_auction_parameters", tuple(after.values()))
-
-
-def _waterfall(
-    b: Any, d: Deployment, config: SystemConfig, c: Any, t: Any, proposed: set[str]
-) -> Any:
-    before = tuple(b.view(d.backstop, "get_waterfall"))
-    after = tuple(int(layer) for layer in config.waterfall.order)
-    if Layer.DELEVERAGE in after and Layer.DELEVERAGE not in before:
-        # its losses are charged only by a keeper holding the DELEVERAGE role (or an admin),
-        # which a proposal of parameters cannot grant yet: the layer would park them
-        raise ProposalError(
-            "backstop.waterfall: adding the deleverage layer needs a keeper granted the "
-            "DELEVERAGE role, which no proposal can grant yet"
-        )
-    return (
-        {"waterfall": before},
-        {"waterfall": after},
-        (d.backstop, "set_waterfall", (list(after),)),
-    )
-
-
-_Setter = Callable[[Any, Deployment, SystemConfig, Any, Any, set[str]], Any]
 
 
 def _type_setter(key: str, contract: str, getter: str, setter: str, field: str) -> _Setter:
     """A collateral type's key set by `contract.setter(type id, value)` and read by
     `contract.getter(type id)` (a PriceOracle's by `getter()` on the type's own oracle)."""
+    call = SetterCall(contract, setter, () if contract == "oracle" else ("type_id",), (key,))
 
-    def address(d: Deployment, t: Any) -> str:
-        return getattr(t, contract) if contract == "oracle" else getattr(d, contract)
-
-    def read(b: Any, d: Deployment, t: Any) -> Any:
+    def read(b: Any, d: Deployment, t: Any) -> dict[str, Any]:
         if contract == "oracle":
-            return b.view(t.oracle, getter)
-        return b.view(address(d, t), getter, t.type_id)
+            return {key: b.view(t.oracle, getter)}
+        return {key: b.view(getattr(d, contract), getter, t.type_id)}
 
-    def make(d: Deployment, t: Any, v: Any) -> Call:
-        args = (v,) if contract == "oracle" else (t.type_id, v)
-        return (address(d, t), setter, args)
-
-    return _one(key, read, make, lambda config, c: getattr(c, field))
+    return _Setter(call, read, lambda config, c: {key: getattr(c, field)})
 
 
-def _system_setter(key: str, contract: str, getter: str, setter: str, value: Any) -> _Setter:
-    return _one(
-        key,
-        lambda b, d, t: b.view(getattr(d, contract), getter),
-        lambda d, t, v: (getattr(d, contract), setter, (v,)),
-        value,
-    )
+def _penalty_and_cap(b: Any, d: Deployment, t: Any) -> dict[str, Any]:
+    auction, penalty, cap = b.view(d.liquidator, "types", t.type_id)[:3]
+    return {"auction": auction, "liquidation_penalty": penalty, "auction_cap": cap}
 
+
+_SURPLUS_KEYS = ("surplus_buffer", "surplus_lot", "debt_auction_bid")
+_SURPLUS_VIEWS = ("surplus_buffer", "surplus_lot", "debt_auction_bid_size")
+_PENALTY_AND_CAP = _Setter(
+    SetterCall(
+        "liquidator",
+        "configure_type",
+        ("type_id", "auction"),
+        ("liquidation_penalty", "auction_cap"),
+    ),
+    _penalty_and_cap,
+    lambda config, c: {"liquidation_penalty": c.liquidation_penalty, "auction_cap": c.auction_cap},
+)
+_SURPLUS_GROUP = _Setter(
+    SetterCall("backstop", "set_auction_parameters", (), _SURPLUS_KEYS),
+    lambda b, d, t: {k: b.view(d.backstop, v) for k, v in zip(_SURPLUS_KEYS, _SURPLUS_VIEWS)},
+    lambda config, c: {k: getattr(config.waterfall, k) for k in _SURPLUS_KEYS},
+)
+
+
+def _deleverage_added(before: dict[str, Any], after: dict[str, Any]) -> str | None:
+    # its losses are charged only by a keeper holding the DELEVERAGE role (or an admin), which
+    # a proposal of parameters cannot grant yet: the layer would park them
+    if Layer.DELEVERAGE in after["waterfall"] and Layer.DELEVERAGE not in before["waterfall"]:
+        return (
+            "backstop.waterfall: adding the deleverage layer needs a keeper granted the "
+            "DELEVERAGE role, which no proposal can grant yet"
+        )
+    return None
+
+
+_WATERFALL = _Setter(
+    SetterCall("backstop", "set_waterfall", (), ("waterfall",)),
+    lambda b, d, t: {"waterfall": tuple(b.view(d.backstop, "get_waterfall"))},
+    lambda config, c: {"waterfall": tuple(int(layer) for layer in config.waterfall.order)},
+    _deleverage_added,
+)
+# the accrual of a type's fees a pool setter is preceded by (proposal_calls): no key
+_ACCRUE = SetterCall("fees", "accrue", ("type_id",))
 
 _SETTERS: dict[str, dict[str, _Setter]] = {
     "system": {
@@ -420,48 +594,47 @@ _SETTERS: dict[str, dict[str, _Setter]] = {
             "engine",
             "global_debt_ceiling",
             "set_global_debt_ceiling",
-            lambda config, c: config.global_debt_ceiling,
+            lambda config: config.global_debt_ceiling,
         ),
         "max_debt_in_auction": _system_setter(
             "max_debt_in_auction",
             "liquidator",
             "max_debt_in_auction",
             "set_max_debt_in_auction",
-            lambda config, c: config.max_debt_in_auction,
+            lambda config: config.max_debt_in_auction,
         ),
         "backstop_queue_delay": _system_setter(
             "backstop_queue_delay",
             "backstop",
             "queue_delay",
             "set_queue_delay",
-            lambda config, c: config.backstop_queue_delay,
+            lambda config: config.backstop_queue_delay,
         ),
     },
     "backstop": {
-        "waterfall": _waterfall,
+        "waterfall": _WATERFALL,
         "deleverage_buffer": _system_setter(
             "deleverage_buffer",
             "backstop",
             "deleverage_buffer",
             "set_deleverage_buffer",
-            lambda config, c: config.waterfall.deleverage_buffer,
+            lambda config: config.waterfall.deleverage_buffer,
         ),
-        "pool_fee_share": _one(
-            "pool_fee_share",
-            lambda b, d, t: b.view(d.fees, "pool_fee_share"),
-            lambda d, t, v: (d.fees, "set_pool_fee_share", (d.stability_pool, v)),
-            lambda config, c: config.waterfall.pool_fee_share,
+        "pool_fee_share": _Setter(
+            SetterCall("fees", "set_pool_fee_share", ("stability_pool",), ("pool_fee_share",)),
+            lambda b, d, t: {"pool_fee_share": b.view(d.fees, "pool_fee_share")},
+            lambda config, c: {"pool_fee_share": config.waterfall.pool_fee_share},
         ),
         "pool_max_yield": _system_setter(
             "pool_max_yield",
             "fees",
             "pool_max_yield",
             "set_pool_max_yield",
-            lambda config, c: config.waterfall.pool_max_yield,
+            lambda config: config.waterfall.pool_max_yield,
         ),
-        "surplus_buffer": _surplus_group,
-        "surplus_lot": _surplus_group,
-        "debt_auction_bid": _surplus_group,
+        "surplus_buffer": _SURPLUS_GROUP,
+        "surplus_lot": _SURPLUS_GROUP,
+        "debt_auction_bid": _SURPLUS_GROUP,
     },
     "collateral": {
         "dust": _type_setter("dust", "engine", "dust", "set_dust", "dust"),
@@ -478,16 +651,60 @@ _SETTERS: dict[str, dict[str, _Setter]] = {
         "oracle_max_age": _type_setter(
             "oracle_max_age", "oracle", "max_age", "set_max_age", "oracle_max_age"
         ),
-        "stability_fee": _one(
-            "stability_fee",
-            lambda b, d, t: b.view(d.fees, "fees", t.type_id)[0],
-            lambda d, t, v: (d.fees, "set_base_fee", (t.type_id, v)),
-            lambda config, c: c.base_fee,
+        "stability_fee": _Setter(
+            SetterCall("fees", "set_base_fee", ("type_id",), ("stability_fee",)),
+            lambda b, d, t: {"stability_fee": b.view(d.fees, "fees", t.type_id)[0]},
+            lambda config, c: {"stability_fee": c.base_fee},
         ),
-        "liquidation_penalty": _penalty_and_cap,
-        "auction_cap": _penalty_and_cap,
+        "liquidation_penalty": _PENALTY_AND_CAP,
+        "auction_cap": _PENALTY_AND_CAP,
     },
 }
+# every call a proposal is built of, by function name: (its table, the call)
+_CALLS: dict[str, list[tuple[str, SetterCall]]] = {}
+for _table_name, _setters in _SETTERS.items():
+    for _setter in dict.fromkeys(_setters.values()):
+        _CALLS.setdefault(_setter.call.function, []).append((_table_name, _setter.call))
+_CALLS.setdefault(_ACCRUE.function, []).append(("collateral", _ACCRUE))
+
+
+def call_settings(
+    d: Deployment, target: str, function: str, args: tuple[Any, ...]
+) -> list[tuple[str, Any]] | None:
+    """A queued call read back into the config's keys it sets: [(where, value in the contracts'
+    units)] (empty for a type's fee accrual), or None for a call `propose` does not build (another
+    function or target, a lead argument other than the one `propose` gives)."""
+    for table, call in _CALLS.get(function, []):
+        if len(args) != len(call.lead) + len(call.keys):
+            continue
+        lead, values = tuple(args[: len(call.lead)]), args[len(call.lead) :]
+        for name, t in d.types.items() if table == "collateral" else [("", None)]:
+            address, _, built = call.build(d, t, values)
+            if address == target and tuple(built[: len(lead)]) == lead:
+                return [(_where((table, name, key)), v) for key, v in zip(call.keys, values)]
+    return None
+
+
+def call_text(d: Deployment, names: dict[str, str], target: str, function: str, args: tuple) -> str:
+    """One queued call as `ape run govern show` prints it: `Contract.function: where = value,
+    ...` in the config's names and units, as `propose` printed it (setting_text); a call
+    `propose` does not build, `Contract.function(arguments)` with a type's id by its name."""
+    label = f"{names.get(target, target)}.{function}"
+    settings = call_settings(d, target, function, args)
+    if settings:
+        return f"{label}: " + ", ".join(setting_text(where, v) for where, v in settings)
+    by_id = {t.type_id: name for name, t in d.types.items()}
+
+    def text(value: Any) -> str:
+        if isinstance(value, bytes):
+            return by_id.get(value, "0x" + value.hex())
+        if isinstance(value, (tuple, list)):
+            return "[" + ", ".join(text(v) for v in value) + "]"
+        return str(value)
+
+    return f"{label}({', '.join(text(a) for a in args)})"
+
+
 # the config's keys by a proposal's table: those without a setter here are set at deployment
 # (constructor arguments, names, the token, the pool's seed) or not yet proposable
 # keys with a setter that a proposal of this one key would misuse

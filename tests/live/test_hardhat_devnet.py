@@ -19,6 +19,7 @@ import pytest
 import requests
 from live_support import ROOT, BotProcess, bots_started, free_port, wait_for
 
+from offchain.live.devnet import move_clock
 from offchain.live.hardhat_devnet import HardhatDevnetNode
 from offchain.live.journal import JournalError, read_journal
 from offchain.live.node import Node
@@ -151,6 +152,14 @@ def test_hardhat_devnet__bots_market_reconcile_restart_reconcile__same_outcome(t
         assert "proposal 1 rehearsed: passed" in out.stdout
         text = (report / "report.md").read_text()
         assert "0 differences." in text and "all hold." in text
+        # the devnet's clock moved to the eta (a block the journal keeps), and the proposal run
+        warped = _run("govern", "warp", "1", *where)
+        assert warped.returncode == 0, warped.stdout + warped.stderr
+        assert "the devnet's clock moved 6 h" in warped.stdout
+        eta = _rpc(url, "eth_getBlockByNumber", ["latest", False])["timestamp"]  # type: ignore[index]
+        executed = _run("govern", "execute", "1", *where)
+        assert executed.returncode == 0, executed.stdout + executed.stderr
+        assert "proposal 1 executed (2 calls)" in executed.stdout
 
         # the replayed blocks have their hashes: a bot resumes from its checkpoint without
         # reading the chain again
@@ -162,6 +171,8 @@ def test_hardhat_devnet__bots_market_reconcile_restart_reconcile__same_outcome(t
         bot.stop()
         status, out = again.stop()
         assert status == 0, out
+        journaled = read_journal(tmp_path / "journal.jsonl").blocks
+        assert int(eta, 16) in [b["timestamp"] for b in journaled]  # the clock's move kept
     finally:
         for bot in bots:
             bot.kill()
@@ -223,6 +234,24 @@ def test_journal__replays_balances_signed_and_impersonated__same_hashes(tmp_path
         assert _rpc(node.url, "eth_getBlockByNumber", ["latest", False]) == head
         assert node.replayed_blocks == 3 and node.replayed_transactions == 2
         assert node.same_hashes and not node.sync()  # nothing new to write
+
+
+def test_journal__a_clock_move__replayed_at_its_time(tmp_path):
+    """`ape run govern warp`'s move (offchain/live/devnet.py, `move_clock`): a block at the new
+    time, journaled as any block; after a restart the head is that block and the clock runs on
+    from it."""
+    node = HardhatDevnetNode(free_port(), tmp_path / "journal.jsonl")
+    with node:
+        head = _rpc(node.url, "eth_getBlockByNumber", ["latest", False])
+        now = int(head["timestamp"], 16)  # type: ignore[index]
+        moved = move_clock(lambda m, p: _rpc(node.url, m, p), now + 6 * 3600)
+        assert int(moved["timestamp"], 16) == now + 6 * 3600
+    assert read_journal(tmp_path / "journal.jsonl").blocks[-1]["timestamp"] == now + 6 * 3600
+    with node:
+        assert _rpc(node.url, "eth_getBlockByNumber", ["latest", False]) == moved
+        _rpc(node.url, "evm_mine", [])
+        after = _rpc(node.url, "eth_getBlockByNumber", ["latest", False])
+        assert int(after["timestamp"], 16) > now + 6 * 3600  # type: ignore[index]
 
 
 def test_journal__replays_to_another_state__refused_left_as_it_is(tmp_path):

@@ -7,14 +7,21 @@ change exactly what the file names. `ape run govern` on a devnet: tests/live/tes
 from __future__ import annotations
 
 import tomllib
+from decimal import Decimal
 
 import pytest
 
 from offchain.backends import ANVIL_ACCOUNTS, Lockstep, RevmBackend, model_beside
+from offchain.backends.abi import CalldataReader
 from offchain.model.backstop import Layer
 from offchain.model.fixed_point import RAD, WAD
 from offchain.system import governance
-from offchain.system.config import DEFAULT_CONFIG, load_config
+from offchain.system.config import (
+    DEFAULT_CONFIG,
+    load_config,
+    per_second_to_yearly,
+    yearly_to_per_second,
+)
 from offchain.system.deployment import deploy_system, hand_to_timelock
 from offchain.system.governance import ProposalError, load_proposal, read_proposal
 from offchain.testing.fuzz import REVM_GENESIS, Artifacts
@@ -193,3 +200,185 @@ def test_sweep_points__a_value_the_config_refuses__kept_with_its_line():
     assert points[1].problem == (
         "collateral.ETH-A.liquidation_penalty: must be >= 1 and <= 2, got '2.285'"
     )
+
+
+# why each value a proposal is refused for is (governance.REFUSED_VALUES), by key
+REFUSED = {key: why for (_, key), (_, why) in governance.REFUSED_VALUES.items()}
+
+
+def test_proposal__several_mistakes__every_one_named_at_once(tmp_path):
+    """A key no proposal can set no longer hides the others' mistakes: the config is read with
+    the keys a proposal can set, and each value judged (docs/governance.md, "Judged, not only
+    read")."""
+    path = tmp_path / "p.toml"
+    path.write_text(
+        '[collateral.ETH-A]\ncolour = 1\nliquidation_penalty = "2.5"\nauction_cap = "0"\n'
+        '[collateral.DOGE-A]\ndust = "1"\n[backstop]\nwaterfall = []\n'
+    )
+    with pytest.raises(ProposalError) as exc:
+        load_proposal(path, CONFIG)
+    got = [line.removeprefix(str(tmp_path) + "/") for line in str(exc.value).splitlines()]
+    assert got == [
+        "p.toml: collateral.DOGE-A: no such type is deployed (types: ETH-A, WBTC-A)",
+        "p.toml: collateral.ETH-A.colour: unknown key",
+        "p.toml: collateral.ETH-A.liquidation_penalty: must be >= 1 and <= 2, got '2.5'",
+        "p.toml: collateral.ETH-A.auction_cap: " + REFUSED["auction_cap"],
+        "p.toml: backstop.waterfall: " + REFUSED["waterfall"],
+    ]
+
+
+@pytest.mark.parametrize(
+    "text, where",
+    [
+        ("[backstop]\nwaterfall = []\n", "backstop.waterfall"),
+        ('[collateral.WBTC-A]\nauction_cap = "0"\n', "collateral.WBTC-A.auction_cap"),
+        ("[collateral.WBTC-A]\nauction_cap = 0\n", "collateral.WBTC-A.auction_cap"),
+        ('[system]\nmax_debt_in_auction = "0.0"\n', "system.max_debt_in_auction"),
+    ],
+)
+def test_proposal__a_value_that_turns_off_what_the_system_needs__refused(text, where):
+    with pytest.raises(ProposalError) as exc:
+        read_proposal(tomllib.loads(text), "p.toml", CONFIG)
+    key = where.split(".")[-1]
+    assert str(exc.value) == f"p.toml: {where}: {REFUSED[key]}"
+
+
+def test_proposal__near_the_refused_values__read():
+    text = '[collateral.ETH-A]\nauction_cap = "1"\n[backstop]\nwaterfall = ["redistribution"]\n'
+    config, places = read_proposal(tomllib.loads(text), "p.toml", CONFIG)
+    assert config.collateral[0].auction_cap == RAD and config.waterfall.order == (4,)
+    assert len(places) == 2
+
+
+def _judged(system, text):
+    config, places = read_proposal(tomllib.loads(text), "p.toml", CONFIG)
+    _, changes = governance.proposal_calls(system.lockstep, system.d, config, places)
+    return governance.judge(system.lockstep, system.d, changes, "p.toml")
+
+
+def test_judge__a_change_of_nothing__refused__beside_a_change__warned(system):
+    refusals, warnings = _judged(system, '[collateral.ETH-A]\nliquidation_penalty = "1.13"\n')
+    assert refusals == [
+        "p.toml: proposes no change: each key already holds its value "
+        "(collateral.ETH-A.liquidation_penalty = 1.13)"
+    ]
+    assert warnings == []
+    text = '[collateral.ETH-A]\nliquidation_penalty = "1.13"\ndust = "3_000"\n'
+    refusals, warnings = _judged(system, text)
+    assert refusals == []
+    assert warnings == [
+        "p.toml: collateral.ETH-A.liquidation_penalty = 1.13 is the value in force: this key "
+        "changes nothing"
+    ]
+
+
+def test_judge__global_ceiling_below_every_type_and_the_debt_drawn__warned(system):
+    """A global ceiling that binds first is governance's choice (to cap or freeze borrowing):
+    warned, with what it makes of the types' ceilings and of the debt drawn now (the devnet's
+    pools' seed debt)."""
+    drawn = system.view(system.d.engine, "total_issued")
+    assert 0 < drawn < 5_000_000 * RAD
+    types = (
+        "below every type's ceiling (ETH-A 20000000, WBTC-A 10000000): theirs can no longer bind"
+    )
+    assert _judged(system, '[system]\nglobal_debt_ceiling = "1"\n') == (
+        [],
+        [
+            f"p.toml: system.global_debt_ceiling = 1 is {types}; below the debt drawn now "
+            f"(about {round(drawn / RAD)}): no vault can borrow more"
+        ],
+    )
+    assert _judged(system, '[system]\nglobal_debt_ceiling = "5_000_000"\n') == (
+        [],
+        [f"p.toml: system.global_debt_ceiling = 5000000 is {types}"],
+    )
+    assert _judged(system, '[system]\nglobal_debt_ceiling = "15_000_000"\n') == ([], [])
+
+
+# every key a proposal can set, each to a value other than config/devnet.toml's
+EVERY_KEY = """
+[system]
+global_debt_ceiling = "60_000_000"
+max_debt_in_auction = "15_000_000"
+backstop_queue_delay = 7200
+
+[backstop]
+waterfall = ["fund", "redistribution", "stability_pool"]
+deleverage_buffer = "0.3"
+pool_fee_share = "0.3"
+pool_max_yield = "0.25"
+surplus_buffer = "600_000"
+surplus_lot = "20_000"
+debt_auction_bid = "40_000"
+
+[collateral.WBTC-A]
+dust = "3_000"
+liquidation_ratio = "1.6"
+oracle_max_age = 7200
+oracle_max_change = "0.4"
+stability_fee = "0.03"
+liquidation_penalty = "1.15"
+auction_cap = "8_000_000"
+"""
+
+
+def test_call_settings__every_key__read_back_from_its_calldata_as_propose_wrote_it(system):
+    """`ape run govern show` prints a queued call in the config's names and units: each call
+    `propose` builds, encoded as the Timelock holds it and decoded with the contracts' ABIs,
+    reads back into exactly the keys and values `propose` printed (Change.text), and a type's
+    fee accrual names the type."""
+    d, ls = system.d, system.lockstep
+    config, places = read_proposal(tomllib.loads(EVERY_KEY), "p.toml", CONFIG)
+    assert len(places) == 17
+    calls, changes = governance.proposal_calls(ls, d, config, places)
+    reader = CalldataReader(
+        {n: abi for n, (abi, _) in system.chain.artifacts.items()}, system.model.names
+    )
+    names = system.model.names
+    read: dict[str, object] = {}
+    texts = []
+    for target, data in governance.encoded(ls, calls):
+        function, args, _ = reader(target, data)
+        settings = governance.call_settings(d, target, function, args)
+        assert settings is not None, function
+        read.update(settings)
+        texts.append(governance.call_text(d, names, target, function, args))
+    assert {c.where: c.after for c in changes}.items() <= {
+        w: tuple(v) if isinstance(v, tuple) else v for w, v in read.items()
+    }.items()
+    shown = {governance.setting_text(w, v) for w, v in read.items()}
+    for c in changes:  # the value propose printed after the arrow
+        assert f"{c.where} = {c.text().split(' -> ')[1]}" in shown
+    assert texts[:2] == ["FeeAccumulator.accrue(ETH-A)", "FeeAccumulator.accrue(WBTC-A)"]
+    assert (
+        "Liquidator.configure_type: collateral.WBTC-A.liquidation_penalty = 1.15, "
+        "collateral.WBTC-A.auction_cap = 8000000"
+    ) in texts
+    order = "[fund, redistribution, stability_pool]"
+    assert f"Backstop.set_waterfall: backstop.waterfall = {order}" in texts
+    assert (
+        "FeeAccumulator.set_base_fee: collateral.WBTC-A.stability_fee = 0.03 a year "
+        "(per-second factor 1000000000937303470807876290, ray)"
+    ) in texts
+    assert "PriceOracle.set_max_age: collateral.WBTC-A.oracle_max_age = 7200" in texts
+
+
+def test_call_text__a_call_propose_does_not_build__its_function_and_arguments(system):
+    d, eth = system.d, system.d.types["ETH-A"]
+    names = system.model.names
+    guardian = system.roles.users[1]
+    assert governance.call_settings(d, d.timelock, "set_guardian", (guardian,)) is None
+    text = governance.call_text(d, names, d.timelock, "set_guardian", (guardian,))
+    assert text == f"Timelock.set_guardian({guardian})"
+    # the type's auction swapped for another contract: not what propose builds, shown whole
+    args = (eth.type_id, d.engine, 113 * WAD // 100, RAD)
+    assert governance.call_settings(d, d.liquidator, "configure_type", args) is None
+    assert governance.call_text(d, names, d.liquidator, "configure_type", args) == (
+        f"Liquidator.configure_type(ETH-A, {d.engine}, {113 * WAD // 100}, {RAD})"
+    )
+
+
+def test_per_second_to_yearly__the_loaders_fee_read_back():
+    for fee in ("0", "0.0001", "0.02", "0.03", "0.123456789", "10"):
+        factor = yearly_to_per_second(Decimal(fee))
+        assert per_second_to_yearly(factor) == Decimal(fee)
