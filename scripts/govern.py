@@ -238,7 +238,7 @@ def _queued(chain: Any, d: Any, node: Node, proposal_id: int, what: str) -> tupl
     a rescue, which the guardian may not cancel), refused (one line, exit 2) unless it is queued
     and not expired: "proposal 3 is executed: nothing to run" (`what`)."""
     digest, eta, expires, status, rescue = chain.view(d.timelock, "proposals", proposal_id)
-    now = int(node.block("latest")["timestamp"], 16)
+    now = int(node.block("latest")["timestamp"], 16)  # type: ignore[index]
     state = _state(status, expires, now)
     if state == EXPIRED:
         fail(f"proposal {proposal_id} expired at {_when(expires, now)}: it can never run; {what}")
@@ -582,7 +582,7 @@ def show(rpc: str, deployment_path: str | None) -> None:
     from offchain.backends.abi import CalldataReader
 
     reader = CalldataReader({n: abi for n, (abi, _) in chain.artifacts.items()}, chain.names)
-    now = int(node.block("latest")["timestamp"], 16)
+    now = int(node.block("latest")["timestamp"], 16)  # type: ignore[index]
     count = chain.view(d.timelock, "proposal_count")
     click.echo(f"{count} proposals; delay {chain.view(d.timelock, 'delay')} s, "
                f"grace {chain.view(d.timelock, 'grace')} s")  # fmt: skip
