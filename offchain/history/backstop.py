@@ -513,12 +513,15 @@ def sensitivity_tasks(cf: Counterfactual) -> list[tuple[str, str, str, dict, int
 
 
 def sensitivity(
-    directory: Path, cf: Counterfactual = BLACK_THURSDAY
+    directory: Path, cf: Counterfactual = BLACK_THURSDAY, v: Values | None = None
 ) -> list[tuple[str, str, str, BackstopFigures]]:
-    """(setting, value, why, figures) of each row, each a model run in its own directory under
-    `directory` (one after the other; report.py runs them on a process pool)."""
+    """(setting, value, why, figures) of each row under the day's values `v` (default: its
+    settings), each a model run in its own directory under `directory` (one after the other;
+    report.py runs them on a process pool)."""
     out = []
     for k, (name, shown, why, changes, phase) in enumerate(sensitivity_tasks(cf)):
-        done = run(directory / f"s{k}", chain=False, changes=changes or None, phase=phase, cf=cf)
+        done = run(
+            directory / f"s{k}", chain=False, v=v, changes=changes or None, phase=phase, cf=cf
+        )
         out.append((name, shown, why, BackstopFigures.of(done.done.model)))
     return out

@@ -487,18 +487,26 @@ def history_tasks(
     return out
 
 
-def backstop_tasks(name: str, scratch: Path, turnover: int | None) -> list[tuple]:
+def backstop_tasks(
+    name: str,
+    scratch: Path,
+    turnover: int | None,
+    overrides: dict[str, object] | None = None,
+) -> list[tuple]:
     """Backstop's model runs of the day: its sensitivity rows and other oracle phases (key
     ("b", k)), and for Black Thursday the flip keepers' turnover as the taker's capital (key
-    "turnover")."""
+    "turnover"); each under the day's settings with `overrides` (`--set`), as its chain run."""
     cf = backstop.COUNTERFACTUALS[name]
+    given = dict(overrides or {})
     tasks: list[tuple] = [
-        ("backstop", name, ("b", k), changes, phase, str(scratch / f"s{k}"))
+        ("backstop", name, ("b", k), changes, phase, str(scratch / f"s{k}"), given)
         for k, (_, _, _, changes, phase) in enumerate(backstop.sensitivity_tasks(cf))
     ]
     if turnover is not None:
         changes = {("keepers", "taker_capital"): str(turnover)}
-        tasks.append(("backstop", name, "turnover", changes, None, str(scratch / "turnover")))
+        tasks.append(
+            ("backstop", name, "turnover", changes, None, str(scratch / "turnover"), given)
+        )
     return tasks
 
 
@@ -522,7 +530,7 @@ def write(
     v = day_values(module.SETTINGS, overrides)
     runs_tasks = history_tasks(day_name, overrides, module.SETTINGS)
     with tempfile.TemporaryDirectory() as scratch:
-        b_tasks = backstop_tasks(day_name, Path(scratch), None)
+        b_tasks = backstop_tasks(day_name, Path(scratch), None, overrides)
         # Black Thursday's turnover column needs the flip run first: its own task after
         total = len(runs_tasks) + len(b_tasks) + (module.FAMILY == "flip") + 1
         done = 0
@@ -546,7 +554,7 @@ def write(
         turnover: tuple[int, BackstopFigures] | None = None
         if module.FAMILY == "flip":
             capital = backstop.turnover_capital(base, v)
-            (task,) = backstop_tasks(day_name, Path(scratch), capital)[-1:]
+            (task,) = backstop_tasks(day_name, Path(scratch), capital, overrides)[-1:]
             turnover = (capital, tasks.execute([task], 1, tick)["turnover"])
     if module.FAMILY == "flip":
         text = summary(base, runs, overrides)

@@ -159,3 +159,44 @@ def test_may_2021__the_eve_book_sizes_rule_and_the_day_s_market(tmp_path):
     assert m.venue.coefficient == v.impact_coefficient * WAD
     assert m.resale_delay == v.resale_hours * 3600
     assert m.stable_price.at(0) == v.dai_price * WAD
+
+
+class _Written(Exception):
+    """Raised in place of the replay: the task's inputs are written, its scenario loaded."""
+
+
+@pytest.mark.parametrize("name", sorted(COUNTERFACTUALS))
+def test_backstop_tasks__set_reaches_every_model_run(tmp_path, monkeypatch, name):
+    """`ape run history --set NAME=VALUE` changes the setting for every run: Backstop's chain run
+    and each of its model runs (the sensitivity rows, the other oracle phases, the flip keepers'
+    turnover), which wrote the day's default scenario before (`bidder_capital=250000` printed
+    the default capital's rows)."""
+    from offchain.history import tasks
+    from offchain.history.days import day
+    from offchain.history.days.settings import parse_overrides
+    from offchain.history.report import backstop_tasks
+
+    cf = COUNTERFACTUALS[name]
+    setting = "bidder_capital=250000" if name == "black-thursday-2020" else "taker_capital=7000000"
+    overrides = parse_overrides(day(cf.day).SETTINGS, (setting, "dai_price=1.008"))
+    v = values(overrides, cf)
+    capital = str(cf.taker_capital(v))
+    assert capital != str(cf.taker_capital(values(cf=cf)))  # the setting moves the scenario
+    scenarios = []
+
+    def written(scenario, **_):
+        scenarios.append(scenario)
+        raise _Written
+
+    monkeypatch.setattr("offchain.history.backstop.replay", written)
+    turnover = 9_000_000 if name == "black-thursday-2020" else None
+    runs = backstop_tasks(name, tmp_path, turnover, overrides)
+    assert len(runs) == len(cf.sensitivity) + 5 + (turnover is not None)  # + 5 other phases
+    for task in runs:
+        with pytest.raises(_Written):
+            tasks.run_task(task)
+        s = scenarios[-1]
+        changes = task[3]
+        expected = changes.get(("keepers", "taker_capital"), capital)
+        assert s.keepers.taker_capital == int(expected) * WAD, task
+        assert s.market.stable_price.at(0) == WAD * 1008 // 1000, task
