@@ -624,17 +624,29 @@ def _end_of_run_rows(result: SimulationResult, stable: str, coll: str) -> list[t
 
 
 def _marked_rows(f: Mapping[str, Any], stable: str, types: list[str]) -> list[tuple[str, str]]:
-    """The conservative mark's rows (sim/results/insolvency.py); none for a result without one."""
+    """The conservative mark's rows (sim/results/insolvency.py); none for a result without one.
+    An open market's mark sells on a copy of the outside venue; a closed one's into a
+    constant-product depth (the external market's, or the keepers' pool's reserve)."""
     if "open_auction_marked_shortfall" not in f:
         return []
     depth = float(f["mark_depth"])
-    market = (
-        f"into a market of {format_amount(depth, stable)} per side"
-        + (" (the first type's; each type its own)" if types else "")
-        + f", the price falling to {format_amount(float(f['mark_price_after_sales']), stable)}"
-        if depth
-        else "at the last price (no market depth)"
-    )
+    after = f", the price falling to {format_amount(float(f['mark_price_after_sales']), stable)}"
+    each = " (the first type's; each type its own)" if types else ""
+    if _venue_marked(f):
+        market = (
+            "on a copy of the outside venue, with its memory of the run's trades decaying, in "
+            "equal parts over the bars after the run (the scenario table's external market)"
+            + each
+            + after
+        )
+    elif depth:
+        market = (
+            f"into a constant-product market of {format_amount(depth, stable)} per side (the "
+            "external market's depth, or without price impact the keepers' pool's stablecoin "
+            "reserve at the end)" + each + after
+        )
+    else:
+        market = "at the last price (no market depth)"
     return [
         (
             "marked: everything still open sold in the keepers' order " + market,
@@ -643,6 +655,42 @@ def _marked_rows(f: Mapping[str, Any], stable: str, types: list[str]) -> list[tu
             "short",
         )
     ]
+
+
+def _venue_marked(f: Mapping[str, Any]) -> bool:
+    """Whether the first type's open book was marked on the outside venue (an open market with
+    a venue: snapshot.outside_facts gives its trades)."""
+    return f.get("outside") == "open" and "venue_sold" in f
+
+
+def _market_in_run(result: SimulationResult) -> list[tuple[str, str]]:
+    """The scenario table's row on what the first type's market did in the run: the lowest
+    market price over the fundamental (the venue's or the external market's impact), and an
+    open market's trades with the venue; none where the market price is the path."""
+    f = result.facts
+    bars = result.tables.get("bars")
+    if bars is None or not len(bars) or "fundamental_price" not in bars:
+        return []
+    fundamental = pd.to_numeric(bars["fundamental_price"], errors="coerce")
+    market = pd.to_numeric(bars["market_price"], errors="coerce")
+    ratio = market / fundamental.where(fundamental > 0)
+    if ratio.isna().all():
+        return []
+    low = ratio.idxmin()
+    _, coll = symbols(result)
+    text = (
+        f"the lowest market price {float(ratio[low]):.2%} of the fundamental "
+        f"({format_duration(bars.at[low, 'time'])})"
+    )
+    if _venue_marked(f):
+        text += (
+            f"; the venue took {float(f['venue_sold']):,.0f} {coll} and sold "
+            f"{float(f['venue_bought']):,.0f}; {int(f.get('resales', 0)):,} resales by the "
+            "capital taker"
+        )
+    elif float(ratio.min()) >= 1.0:
+        return []
+    return [("the market in this run", text)]
 
 
 def _cut_text(result: SimulationResult, stable: str) -> str:
@@ -1031,7 +1079,10 @@ def _summary(
         *_verdict(reconciliation),
         *_keepers(result),
         Heading("Scenario"),
-        Table(("parameter", "value"), [(str(k), str(v)) for k, v in scenario_lines]),
+        Table(
+            ("parameter", "value"),
+            [(str(k), str(v)) for k, v in scenario_lines] + _market_in_run(result),
+        ),
         *_types_note(result),
         *_outcome(result),
         *_cascade(result, cascade),

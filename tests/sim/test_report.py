@@ -345,8 +345,10 @@ def test_summary__headline__marked_insolvency_beside_the_last_price_bound(tmp_pa
     # the outcome's end-of-run rows: the mark's market, both figures
     assert row(
         md,
-        "marked: everything still open sold in the keepers' order into a market of 100,000.00 "
-        "DAI per side, the price falling to 40.00 DAI",
+        "marked: everything still open sold in the keepers' order into a constant-product "
+        "market of 100,000.00 DAI per side (the external market's depth, or without price "
+        "impact the keepers' pool's stablecoin reserve at the end), the price falling to 40.00 "
+        "DAI",
         "auctions 50,000.00 DAI short, unsafe vaults 30,000.00 DAI short",
     )
     assert (
