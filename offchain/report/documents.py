@@ -2,8 +2,12 @@
 
 `write_report` turns one `SimulationResult` into a directory:
 
-    summary.md, summary.html     reconciliation verdict, scenario, outcome, who paid, largest
-                                 payers, timeline, plots
+    summary.md, summary.html     headline (the lead figure: the median over the oracle's
+                                 phases where measured), reconciliation verdict, scenario,
+                                 outcome, who paid, largest payers, timeline, plots
+    facts.json                   the headline, machine-readable (report/headline.py
+                                 `lead_facts`): `insolvency` the lead figure, then every fact
+                                 of the reported run under `run`
     plots/*.png                  price, unsafe_vaults, gas, debt_collateral, auctions,
                                  waterfall, collateralization
     data/<table>.parquet, .csv   every table of the result, as is
@@ -19,6 +23,7 @@ result's floats (whole units), printed with thousands separators and 2 decimals;
 from __future__ import annotations
 
 import html
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,7 +35,7 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd
 
-from offchain.report.headline import headline_rows
+from offchain.report.headline import headline_rows, lead, lead_facts
 from offchain.report.plots import (
     plot_auctions,
     plot_collateralization,
@@ -294,7 +299,14 @@ def _outcome(result: SimulationResult) -> list[Block]:
             else "- (not recorded)",
         ),
     ]
-    blocks: list[Block] = [Heading("Outcome"), Table(("measure", "value"), rows, numeric=(1,))]
+    p = lead(result.facts)
+    heading = (
+        "Outcome"
+        if p is None or p.get("reported_phase") is None
+        else f"Outcome: the reported run, oracle phase {int(p['reported_phase']):,} s (one of "
+        f"the {int(p['phases'])} in the headline)"
+    )
+    blocks: list[Block] = [Heading(heading), Table(("measure", "value"), rows, numeric=(1,))]
     if not len(liquidations):
         blocks.append(Text("No vault was liquidated."))
     cut = _cut_text(result, stable)
@@ -1047,17 +1059,20 @@ def _keepers(result: SimulationResult) -> list[Block]:
 
 
 def _headline(result: SimulationResult) -> list[Block]:
-    """The headline figures (report/headline.py: insolvency and its share of the starting debt,
-    its bounds, what is still open, the market), then what of the realized bad debt no layer
-    paid."""
+    """The headline figures (report/headline.py: insolvency, the lead figure, the median over
+    the oracle's phases where the run measured them, and its share of the starting debt; its
+    bounds, what is still open, the market), with what of the realized bad debt no layer paid
+    after the realized bad debt (the reported run's)."""
     f = result.facts
     if "insolvency" not in f:
         return []
     stable, _ = symbols(result)
     parts = uncovered_parts(result)
     rows = headline_rows(result, stable)
-    rows[4:4] = [
-        (f"of the realized bad debt, uncovered: {part}", format_amount(v, stable))
+    whose = "the reported run's" if lead(f) is not None else "the"
+    at = next(i for i, (label, _) in enumerate(rows) if label.startswith("realized bad debt"))
+    rows[at + 1 : at + 1] = [
+        (f"of {whose} realized bad debt, uncovered: {part}", format_amount(v, stable))
         for part, v in parts.items()
     ]
     return [Heading("Headline"), Table(("measure", "value"), rows, numeric=(1,))]
@@ -1121,6 +1136,13 @@ def publish(out_dir: Path, build: Callable[[Path], None], command: str = "simula
         raise ReportError(str(exc)) from None
 
 
+def _jsonable(value: Any) -> Any:
+    """A fact json cannot write as is: a numpy number as its Python number, anything else as
+    text."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else str(value)
+
+
 def write_report(
     out_dir: Path,
     result: SimulationResult,
@@ -1155,6 +1177,9 @@ def write_report(
         for name in _plots(result):
             plots[name](result, root / "plots" / f"{name}.png")
         blocks = _summary(result, reconciliation, scenario_lines, cascade, extra or [])
+        (root / "facts.json").write_text(
+            json.dumps(lead_facts(result), indent=2, default=_jsonable) + "\n"
+        )
         (root / "summary.html").write_text(
             to_html(blocks, f"Backstop risk report: {result.scenario_name}")
         )
