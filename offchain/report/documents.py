@@ -35,7 +35,7 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd
 
-from offchain.report.headline import headline_rows, lead, lead_facts
+from offchain.report.headline import headline_rows, lead, lead_facts, one_phase_text
 from offchain.report.plots import (
     plot_auctions,
     plot_collateralization,
@@ -1306,7 +1306,10 @@ def write_comparison(
         Heading(f"Backstop waterfall comparison: {scenario}", level=1),
         Text(
             f"{len(runs)} runs of the same scenario, one per waterfall order; backend "
-            f"{', '.join(sorted({r.backend for _, r in runs}))}."
+            f"{', '.join(sorted({r.backend for _, r in runs}))}. Each order's run is "
+            + one_phase_text(runs[0][1].facts).removeprefix("at ")
+            + ": the orders are compared at the same phase (`ape run simulate` gives a "
+            "replay's distribution over the phases)."
         ),
         Heading("Scenario"),
         Table(("parameter", "value"), [(str(k), str(v)) for k, v in scenario_lines]),
