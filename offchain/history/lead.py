@@ -8,7 +8,7 @@ the console's line. A run without its phases (a section built from one run) says
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any
 
 import pandas as pd
@@ -52,13 +52,20 @@ def lead_with_phases(day: BackstopDay, others: list[tuple[int, BackstopFigures]]
     return phase_blocks(day.scenario, table)
 
 
-def insolvency_cells(b: BackstopFigures, facts: Mapping[str, Any], eve: float) -> tuple[str, str]:
+def insolvency_cells(
+    b: BackstopFigures,
+    facts: Mapping[str, Any],
+    eve: float,
+    pct: Callable[[float], str] = _pct,
+) -> tuple[str, str]:
     """The Backstop column's two insolvency cells, at the last price and sold on the market:
     the median over the oracle's phases (the worst beside the headline's) where the run has
-    them, else the run's, said to be one phase."""
+    them, else the run's, said to be one phase; shares of the eve's debt `eve` as `pct` writes
+    them (the day's report's own)."""
+    _pct = pct
     p = lead(facts)
     if p is None:
-        one = f" ({one_phase_text(facts).removeprefix('at ')})"
+        one = f"; {one_phase_text(facts).removeprefix('at ')}"
         return (
             f"{_m(b.insolvency_last_price)}, {_pct(b.insolvency_last_price / eve)}{one}",
             f"{_m(b.insolvency)}, {_pct(b.insolvency / eve)}{one}",
@@ -86,9 +93,16 @@ def phase_cell(facts: Mapping[str, Any]) -> str:
     )
 
 
-def console_line(b: BackstopFigures, facts: Mapping[str, Any], eve: float) -> str:
+def console_line(
+    b: BackstopFigures,
+    facts: Mapping[str, Any],
+    eve: float,
+    pct: Callable[[float], str] = _pct,
+) -> str:
     """The console's line on Backstop's side: the lead figure first (the median over the
-    phases, the worst beside it), then the reconciled run's open auctions."""
+    phases, the worst beside it), then the reconciled run's open auctions; shares as `pct`
+    writes them."""
+    _pct = pct
     p = lead(facts)
     phase = facts.get("oracle_phase")
     run = f" (oracle phase {int(phase):,} s)" if phase is not None else ""

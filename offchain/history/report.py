@@ -609,6 +609,14 @@ def write(
     )
     return (
         out_dir / "summary.md",
-        lines + [lead.console_line(b, backstop_day.done.result.facts, eve)],
+        lines
+        + [
+            lead.console_line(
+                b,
+                backstop_day.done.result.facts,
+                eve,
+                _pct if module.FAMILY == "flip" else report_clip.pct,
+            )
+        ],
         backstop_day.done.ok,
     )

@@ -18,7 +18,7 @@ from offchain.history.clip_figures import ClipFigures
 from offchain.history.days.settings import Band, Values, values
 from offchain.history.replay.clip import ClipDayResult
 
-__all__ = ["backstop_section", "headline", "summary"]
+__all__ = ["backstop_section", "headline", "pct", "summary"]
 
 RAD = 10**45
 
@@ -48,6 +48,11 @@ def _pct(x: float) -> str:
     if x != x:
         return "none"
     return f"{100 * x:.2f}%" if abs(x) < 0.01 else f"{100 * x:.1f}%"
+
+
+# a share as this day's report writes it (two decimals below 1%): history/report.py's console
+# line on Backstop's side writes the day's shares alike
+pct = _pct
 
 
 def _show(value: object) -> str:
@@ -239,7 +244,7 @@ def backstop_section(
     eve = v.eve_debt / 1e18
     # the insolvency rows lead with the distribution over the oracle's phases (history/lead.py)
     facts = done.done.result.facts
-    cells = lead.insolvency_cells(b, facts, eve)
+    cells = lead.insolvency_cells(b, facts, eve, _pct)
     r = done.done.reconciliation
     if r is None:
         verdict_line = "the model alone (no chain run): not reconciled."

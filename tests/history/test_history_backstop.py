@@ -134,7 +134,7 @@ def test_section__a_model_only_run_says_it_is_not_reconciled__every_row_shown(tm
     # a run given without its phases says its insolvency is one phase's
     (row,) = [x for x in table.splitlines() if x.startswith("| insolvency: the open collateral "
                                                               "sold on the market")]  # fmt: skip
-    assert row.count("(one oracle phase, not a distribution over the oracle's phases)") == 2
+    assert row.count("; one oracle phase, not a distribution over the oracle's phases |") == 2
 
 
 def test_may_2021__the_eve_book_sizes_rule_and_the_day_s_market(tmp_path):
