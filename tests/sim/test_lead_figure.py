@@ -124,3 +124,19 @@ def test_synthetic_path__one_phase__the_line_says_why(tmp_path):
     assert "at one oracle phase (3,000 s), not a distribution over the oracle's phases (a " in line
     assert "synthetic path: --phases auto runs one" in line
     assert json.loads((out / "facts.json").read_text())["phases"] == 1
+
+
+def test_oracle_phase_given__that_phase_alone__the_line_says_so(tmp_path, phases):
+    """`--oracle-phase P` under the default `--phases auto` runs phase P alone: one phase, said
+    so, its figure P's."""
+    out = tmp_path / "r"
+    result = CliRunner().invoke(
+        script_cli("simulate"), [*ARGS, "--oracle-phase", "600", "--out", str(out)]
+    )
+    assert result.exit_code == 0, result.output
+    line = _console_headline(result.output)
+    assert line.startswith(f"insolvency {phases[600]:,.2f} (")
+    assert (
+        "at one oracle phase (600 s), not a distribution over the oracle's phases (--oracle-phase "
+        "runs that phase alone; --phases all runs every one beside it)"
+    ) in line
