@@ -26,6 +26,7 @@ from offchain.bench.figures import (
     hardhat_devnet_figures,
     keeper_figures,
     node_figures,
+    phase_figures,
     record_figures,
     scale_figures,
     simulation_figures,
@@ -65,6 +66,7 @@ ONLY = (
     "nodes_only",
     "sweep_only",
     "scale_only",
+    "phases_only",
     "fuzz_only",
 )
 
@@ -111,6 +113,12 @@ class _OptionsFirst(ConnectedProviderCommand):
     help="Only the model's time and memory at 1k, 10k and 100k vaults (sim.model_*_vaults_*).",
 )
 @click.option(
+    "--phases-only",
+    is_flag=True,
+    help="Only the scale and open-market runs' insolvency over the oracle's phases, its median "
+    "and worst (scale.*_insolvency_per_debt_median, _worst; no time measured).",
+)
+@click.option(
     "--fuzz-only",
     is_flag=True,
     help="Only the fuzz throughput and the campaign and mutation records (fuzz.*, mutants.*).",
@@ -125,6 +133,7 @@ def cli(
     nodes_only,
     sweep_only,
     scale_only,
+    phases_only,
     fuzz_only,
 ):
     """Measure gas per transaction, differential-fuzz throughput, crash-replay times, the live
@@ -149,6 +158,11 @@ def cli(
     if scale_only:
         figures, scale_meta = scale_figures()
         _write(figures, None, None, scale_meta)
+        _plot_scale()
+        return
+    if phases_only:
+        figures, phases_meta = phase_figures()
+        _write(figures, None, None, phases_meta)
         _plot_scale()
         return
     if sweep_only:

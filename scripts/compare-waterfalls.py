@@ -29,6 +29,7 @@ from offchain.sim.scenario.load import (
     scenario_option_problem,
     waterfall_variant,
 )
+from offchain.sim.scenario.timeline import oracle_phase
 from offchain.system.cli import empty_out, failing, one_line_usage, unwritable, vaults_option
 from offchain.system.config import LAYERS
 from offchain.system.progress import plan, reporting
@@ -120,6 +121,8 @@ def _run_orders(order_list, variants, chain, code) -> tuple[list, int]:
         except SimulationError as exc:
             fail(str(exc))
         model = done.model
+        # each order's run is one phase of the oracle's period: the comparison says which
+        model.facts["oracle_phase"] = oracle_phase(scenario)
         if done.reconciliation is not None:
             disagreements += done.reconciliation.diff_count
             click.echo(

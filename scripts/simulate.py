@@ -50,7 +50,7 @@ from offchain.sim.scenario.load import (
     scenario_option_problem,
     with_phase,
 )
-from offchain.sim.scenario.timeline import oracle_phase
+from offchain.sim.scenario.timeline import oracle_phase, period_phases
 from offchain.sim.scenario.types import Scenario
 from offchain.system.cli import empty_out, failing, one_line_usage, unwritable, vaults_option
 from offchain.system.config import LAYERS, layer_problem
@@ -126,13 +126,16 @@ def _sections(
     a run whose --vaults raised it (report/size.py)."""
     extra: list[Block] = []
     lines: list[str] = []
+    reported = oracle_phase(scenario)
+    result.facts["oracle_phase"] = reported
     try:
         if all_phases:
-            table = phase_spread(scenario, bars, {oracle_phase(scenario): model})
+            table = phase_spread(scenario, bars, {reported: model})
             extra += phase_blocks(scenario, table)
-            lines += phase_console_lines(table)
-            # the headline gives the insolvency over every phase beside the run's own
-            result.facts["phases_insolvency"] = phase_headline(table)
+            lines += phase_console_lines(table, reported)
+            # the headline leads with the insolvency over every phase: the median, the worst
+            # beside it (report/headline.py); the run's own is a row of the phase table
+            result.facts["phases_insolvency"] = phase_headline(table, reported)
         if scenario.ceiling_scale is not None:
             own = own_count_run(load_own, phase, bars)
             extra += size_blocks(model, own, scenario.market.depth_with_vaults)
@@ -353,9 +356,10 @@ def _with_flash_route(scenario: Scenario, route: str, market: dict) -> Scenario:
     default="auto",
     show_default=True,
     help="all: also run the model at every phase of the oracle's period and report the spread "
-    "of the headline figures (min, median, max; the headline gives the median and the worst); "
-    "auto: all for a replay of a real day (a price CSV), one for a synthetic path or with "
-    "--oracle-phase.",
+    "of the headline figures (min, median, max); the headline leads with the median over the "
+    "phases, the worst beside it; auto: all for a replay of a real day (a price CSV), one for "
+    "a synthetic path or with --oracle-phase; one: the run's phase alone (the headline says "
+    "so).",
 )
 @click.option(
     "--gas",
@@ -449,6 +453,17 @@ def cli(
     every_phase = phases == "all" or (
         phases == "auto" and scenario.market.synthetic is None and phase is None
     )
+    # a run of one phase says why in its first line (report/headline.py)
+    if not every_phase:
+        result.facts["phases_note"] = (
+            "--phases one; --phases all runs every one"
+            if phases == "one"
+            else "a synthetic path: --phases auto runs one; --phases all runs every one"
+            if scenario.market.synthetic is not None
+            else "--oracle-phase runs that phase alone; --phases all runs every one beside it"
+        )
+    elif len(period_phases(scenario)) < 2:
+        result.facts["phases_note"] = "the bars tell only one phase of the oracle's period apart"
     extra, lines = _sections(
         scenario,
         model,

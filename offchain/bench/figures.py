@@ -272,10 +272,12 @@ SCALE_SCENARIO = "may-2021-two-types"
 OPEN_SCENARIO = "black-thursday-2020"
 
 
-def timed_run(name: str, vaults: int, depth: str) -> dict[str, Any]:
-    """offchain/sim/run/timing.py's line for one model run, in a process of its own."""
+def timed_run(name: str, vaults: int, depth: str, phase: int | None = None) -> dict[str, Any]:
+    """offchain/sim/run/timing.py's line for one model run, in a process of its own (at the
+    oracle's `phase` [s], else the scenario's)."""
     out = subprocess.run(
-        [sys.executable, "-m", "offchain.sim.run.timing", name, str(vaults), depth],
+        [sys.executable, "-m", "offchain.sim.run.timing", name, str(vaults), depth]
+        + ([] if phase is None else ["--phase", str(phase)]),
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -284,11 +286,75 @@ def timed_run(name: str, vaults: int, depth: str) -> dict[str, Any]:
     return json.loads(out.stdout.strip().splitlines()[-1])
 
 
+def phase_spread(
+    name: str, vaults: int, depth: str, first: dict[str, Any] | None = None
+) -> dict[str, Any] | None:
+    """The insolvency per unit of starting debt over the oracle's phases (docs/simulation.md,
+    the oracle's phase): the scenario at every phase of its period on its bars, each in a
+    process of its own (`first`: the run at the scenario's own phase, already made), their
+    median, the worst and its phase (the earliest of a tie), every phase's; None for a synthetic
+    path or a period of one phase (as `ape run simulate --phases auto` runs one: the figure is
+    that run's)."""
+    first = first if first is not None else timed_run(name, vaults, depth)
+    phases = [int(p) for p in first["phases"]]
+    if first["synthetic"] or len(phases) < 2:
+        return None
+    per = {int(first["oracle_phase"]): float(first["insolvency_per_debt"])}
+    for phase in phases:
+        if phase not in per:
+            per[phase] = float(timed_run(name, vaults, depth, phase)["insolvency_per_debt"])
+    worst = max(phases, key=lambda p: (per[p], -p))
+    return {
+        "median": round(statistics.median(per[p] for p in phases), 6),
+        "worst": per[worst],
+        "worst_phase": worst,
+        "per_phase": {str(p): per[p] for p in phases},
+    }
+
+
+def phase_keys(key: str, spread: dict[str, Any] | None) -> dict[str, float]:
+    """The figures of one run's `phase_spread`: `<key>_insolvency_per_debt_median` and
+    `_worst` (none for a run of one phase)."""
+    if spread is None:
+        return {}
+    return {
+        f"{key}_insolvency_per_debt_median": spread["median"],
+        f"{key}_insolvency_per_debt_worst": spread["worst"],
+    }
+
+
+def scale_runs(names: list[str] | tuple[str, ...]) -> list[tuple[str, int, str, str]]:
+    """The scale study's runs: (scenario, vaults, depth, figure key) of each built-in at each of
+    SCALE_VAULTS with the market's depth fixed, and at the largest also scaled."""
+    out = []
+    for name in names:
+        for vaults in SCALE_VAULTS:
+            label = f"{vaults // 1000}k"
+            depths = ("fixed", "scaled") if vaults == SCALE_VAULTS[-1] else ("fixed",)
+            for depth in depths:
+                key = f"scale.{name.replace('-', '_')}_{label}" + (
+                    "_depth_scaled" if depth == "scaled" else ""
+                )
+                out.append((name, vaults, depth, key))
+    return out
+
+
+PHASES_NOTE = (
+    "*_insolvency_per_debt_median, _worst: the same run at every phase of the oracle's period "
+    "on its bars (six for 10-minute bars and an hour), each in a process of its own: the median "
+    "over the phases (the lead figure, as a replay's headline) and the worst; "
+    "*_insolvency_per_debt alone is the scenario's own phase (3,000 s), one of them. A "
+    "synthetic path (synthetic-crash) runs one phase, as `ape run simulate --phases auto` does: "
+    "no median or worst key. Every phase's figure in phase_spreads"
+)
+
+
 def scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
     """Each built-in in the model at 1k, 10k and 100k vaults (--vaults; over two types split as
     the scenario's 1,000 and 400), each run in a process of its own (offchain/sim/run/timing.py),
     with the market's depth fixed (the default) and, at 100k, scaled with the population: the
     share of vaults left unsafe and never liquidated, the insolvency per unit of starting debt
+    (the scenario's own phase's, and its median and worst over the oracle's phases: PHASES_NOTE)
     and the auctions still open at the end (scale.<scenario>_<size>[_depth_scaled]_*), the 100k
     runs' time (one core) and peak memory; the two-type crash's time and memory at each size
     (sim.model_*_vaults_*, as before); the limits each 100k run names, in the meta."""
@@ -296,34 +362,40 @@ def scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
 
     figures: dict[str, float] = {}
     limits: dict[str, list[str]] = {}
-    for name in builtin_scenarios():
-        for vaults in SCALE_VAULTS:
-            label = f"{vaults // 1000}k"
-            depths = ("fixed", "scaled") if vaults == SCALE_VAULTS[-1] else ("fixed",)
-            for depth in depths:
-                run = timed_run(name, vaults, depth)
-                key = f"scale.{name.replace('-', '_')}_{label}" + (
-                    "_depth_scaled" if depth == "scaled" else ""
-                )
-                figures[f"{key}_unsafe_left_share"] = run["unsafe_left_share"]
-                figures[f"{key}_insolvency_per_debt"] = run["insolvency_per_debt"]
-                figures[f"{key}_open_auctions"] = run["open_auctions"]
-                if vaults == SCALE_VAULTS[-1]:
-                    figures[f"{key}_s"] = run["s"]
-                    figures[f"{key}_peak_mib"] = run["peak_mib"]
-                    limits[key] = run["binding_limits"]
-                if name == SCALE_SCENARIO and depth == "fixed":
-                    figures[f"sim.model_{label}_vaults_s"] = run["s"]
-                    figures[f"sim.model_{label}_vaults_peak_mib"] = run["peak_mib"]
-                    figures[f"sim.model_{label}_vaults_unsafe_left"] = run["unsafe_vaults_left"]
-    figures.update(market_figures())
-    meta = {
+    spreads: dict[str, Any] = {}
+    done: dict[tuple[str, int, str], dict[str, Any] | None] = {}
+    for name, vaults, depth, key in scale_runs(builtin_scenarios()):
+        label = f"{vaults // 1000}k"
+        run = timed_run(name, vaults, depth)
+        done[(name, vaults, depth)] = spread = phase_spread(name, vaults, depth, run)
+        spreads[key] = spread
+        figures[f"{key}_unsafe_left_share"] = run["unsafe_left_share"]
+        figures[f"{key}_insolvency_per_debt"] = run["insolvency_per_debt"]
+        figures.update(phase_keys(key, spread))
+        figures[f"{key}_open_auctions"] = run["open_auctions"]
+        if vaults == SCALE_VAULTS[-1]:
+            figures[f"{key}_s"] = run["s"]
+            figures[f"{key}_peak_mib"] = run["peak_mib"]
+            limits[key] = run["binding_limits"]
+        if name == SCALE_SCENARIO and depth == "fixed":
+            figures[f"sim.model_{label}_vaults_s"] = run["s"]
+            figures[f"sim.model_{label}_vaults_peak_mib"] = run["peak_mib"]
+            figures[f"sim.model_{label}_vaults_unsafe_left"] = run["unsafe_vaults_left"]
+    market, market_spreads = market_figures(done=done)
+    figures.update(market)
+    spreads.update(market_spreads)
+    return figures, {**_meta(), "scale_limits": limits, "phase_spreads": spreads}
+
+
+def _meta() -> dict[str, str]:
+    return {
         "market_note": "market.*: black-thursday-2020 in the model with the open market "
         "(docs/market.md) and closed (market.outside = closed), the same run of make bench, "
         f"{MARKET_PAIRS} pairs in turn (open, closed, open, ...): the median of each one's CPU "
         "seconds (_cpu_s) and the median of the pairs' ratios (open_over_closed_*, CPU: a "
         "shared machine moves wall seconds far more), the last pair's wall seconds (_s), peak "
-        "resident memory, insolvency per unit of starting debt",
+        "resident memory, insolvency per unit of starting debt (its median and worst over the "
+        "oracle's phases: phases_note)",
         "scale_note": "scale.*: each built-in in the model (offchain/sim/run/timing.py), its caps, "
         "ceilings and keepers' capital sized to --vaults (sim/scenario/ceilings.py); "
         "unsafe_left_share = vaults unsafe and never liquidated at the end / vaults; "
@@ -331,21 +403,49 @@ def scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
         "auctions still running at the end (a vault liquidated, not cleared); *_depth_scaled: "
         "market.depth_with_vaults = scaled; _s and _peak_mib: the 100k run's seconds (one core) "
         "and peak resident memory",
-        "scale_limits": limits,
+        "phases_note": PHASES_NOTE,
     }
-    return figures, meta
+
+
+def phase_figures() -> tuple[dict[str, float], dict[str, Any]]:
+    """The scale study's and the open market's insolvency per unit of debt over the oracle's
+    phases alone (`ape run bench --phases-only`): every phase of each run of `scale_runs` and
+    of market_figures', each in a process of its own; no time is measured (the keys without
+    _median or _worst are left as the last full run wrote them)."""
+    from offchain.sim.scenario.load import builtin_scenarios
+
+    figures: dict[str, float] = {}
+    spreads: dict[str, Any] = {}
+    done: dict[tuple[str, int, str], dict[str, Any] | None] = {}
+    for name, vaults, depth, key in scale_runs(builtin_scenarios()):
+        done[(name, vaults, depth)] = spreads[key] = spread = phase_spread(name, vaults, depth)
+        figures.update(phase_keys(key, spread))
+    for vaults in (SCALE_VAULTS[0], SCALE_VAULTS[-1]):
+        label = f"{vaults // 1000}k"
+        for market, depth in (("open", "fixed"), ("closed", "closed")):
+            key = (OPEN_SCENARIO, vaults, depth)
+            spread = done[key] if key in done else phase_spread(*key)
+            spreads[f"market.{market}_{label}"] = spread
+            figures.update(phase_keys(f"market.{market}_{label}", spread))
+    return figures, {"phases_note": PHASES_NOTE, "phase_spreads": spreads}
 
 
 # runs of each market, in turn, for the open market's cost (market_figures)
 MARKET_PAIRS = 3
 
 
-def market_figures(pairs: int = MARKET_PAIRS) -> dict[str, float]:
+def market_figures(
+    pairs: int = MARKET_PAIRS,
+    done: dict[tuple[str, int, str], dict[str, Any] | None] | None = None,
+) -> tuple[dict[str, float], dict[str, Any]]:
     """The open market's cost: Black Thursday at 1k and 100k vaults with the market open (its
     default) and closed (the lab before it), each run in a process of its own, `pairs` pairs in
     turn, so that a machine's drift falls on both; the ratio of CPU seconds pair by pair, its
-    median."""
+    median; each market's insolvency per unit of debt, and its median and worst over the
+    oracle's phases (`done`: the scale study's spreads, by (scenario, vaults, depth), reused);
+    the figures and every phase's (by key)."""
     figures: dict[str, float] = {}
+    spreads: dict[str, Any] = {}
     for vaults in (SCALE_VAULTS[0], SCALE_VAULTS[-1]):
         label = f"{vaults // 1000}k"
         runs = [
@@ -364,7 +464,12 @@ def market_figures(pairs: int = MARKET_PAIRS) -> dict[str, float]:
         figures[f"market.closed_{label}_peak_mib"] = closed["peak_mib"]
         figures[f"market.open_{label}_insolvency_per_debt"] = opened["insolvency_per_debt"]
         figures[f"market.closed_{label}_insolvency_per_debt"] = closed["insolvency_per_debt"]
-    return figures
+        for market, depth, run in (("open", "fixed", opened), ("closed", "closed", closed)):
+            key, known = (OPEN_SCENARIO, vaults, depth), done or {}
+            spread = known[key] if key in known else phase_spread(*key, run)
+            spreads[f"market.{market}_{label}"] = spread
+            figures.update(phase_keys(f"market.{market}_{label}", spread))
+    return figures, spreads
 
 
 IDLE_SECONDS = 60

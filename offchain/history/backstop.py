@@ -53,7 +53,7 @@ import re
 import tempfile
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from decimal import Decimal, localcontext
 from fractions import Fraction
 from pathlib import Path
@@ -66,6 +66,7 @@ from offchain.history.days.eve_2020 import PopulationError
 from offchain.history.days.settings import Values
 from offchain.history.days.settings import values as day_values
 from offchain.history.replay.flip import DayResult
+from offchain.report.phases import figures as headline_figures
 from offchain.report.tables import paid_by_layer, realized_bad_debt, uncovered_loss
 from offchain.sim.results.tables import SimulationResult
 from offchain.sim.run.replay import Replay, replay
@@ -439,6 +440,9 @@ class BackstopFigures:
     keepers: dict[str, tuple[int, int]]  # role -> (actions landed, planned)
     unsafe_left: int  # vaults unsafe at the end and never liquidated
     cover_minutes: float  # the longest wait from a short auction's finish to its first cover
+    # the run's headline figures (report/phases.py `figures`): a row of the phase table when the
+    # run is one of the oracle's phases
+    headline: dict[str, float] = field(default_factory=dict)
 
     @classmethod
     def of(cls, result: SimulationResult) -> BackstopFigures:
@@ -485,6 +489,7 @@ class BackstopFigures:
                 for r, m, n in zip(actions["role"], actions["mined"], actions["planned"])
             },
             unsafe_left=int(f["unsafe_vaults_left"]),
+            headline=headline_figures(result),
         )
 
 
@@ -517,12 +522,15 @@ def sensitivity_tasks(cf: Counterfactual) -> list[tuple[str, str, str, dict, int
 
 
 def sensitivity(
-    directory: Path, cf: Counterfactual = BLACK_THURSDAY
+    directory: Path, cf: Counterfactual = BLACK_THURSDAY, v: Values | None = None
 ) -> list[tuple[str, str, str, BackstopFigures]]:
-    """(setting, value, why, figures) of each row, each a model run in its own directory under
-    `directory` (one after the other; report.py runs them on a process pool)."""
+    """(setting, value, why, figures) of each row under the day's values `v` (default: its
+    settings), each a model run in its own directory under `directory` (one after the other;
+    report.py runs them on a process pool)."""
     out = []
     for k, (name, shown, why, changes, phase) in enumerate(sensitivity_tasks(cf)):
-        done = run(directory / f"s{k}", chain=False, changes=changes or None, phase=phase, cf=cf)
+        done = run(
+            directory / f"s{k}", chain=False, v=v, changes=changes or None, phase=phase, cf=cf
+        )
         out.append((name, shown, why, BackstopFigures.of(done.done.model)))
     return out

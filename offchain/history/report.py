@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from offchain.history import backstop, report_clip, tasks
+from offchain.history import backstop, lead, report_clip, tasks
 from offchain.history.backstop import BackstopDay, BackstopFigures
 from offchain.history.days import day, load
 from offchain.history.days.settings import Band
@@ -314,11 +314,14 @@ def backstop_section(
     day: BackstopDay,
     turnover: tuple[int, BackstopFigures],
     rows: list[tuple[str, str, str, BackstopFigures]],
+    overrides: dict[str, object] | None = None,
 ) -> str:
     """The counterfactual: history, the flip model and Backstop (its chain run, reconciled with
     the model; and in the model with the flip keepers' turnover as its taker's capital) side by
-    side; Backstop's sensitivity (the model alone)."""
-    debt = values().eve_debt
+    side; Backstop's sensitivity (the model alone). `overrides`: the day's settings changed for
+    every run (`--set`)."""
+    v = values(overrides)
+    debt = v.eve_debt
     eve = debt / 1e18
     f = Figures.of(flip, debt)
     b = BackstopFigures.of(day.done.result)
@@ -339,6 +342,13 @@ def backstop_section(
 
     def both(cell) -> str:
         return f"{cell(b)} | {cell(t)}"
+
+    # the insolvency rows lead with the distribution over the oracle's phases (history/lead.py);
+    # the turnover column is one model run, at the reconciled run's phase
+    facts = day.done.result.facts
+    one = {k: facts[k] for k in ("oracle_phase",) if k in facts}
+    cells = lead.insolvency_cells(b, facts, eve)
+    turned = lead.insolvency_cells(t, one, eve)
 
     lines = [
         "## The same eve and day under Backstop",
@@ -361,6 +371,9 @@ def backstop_section(
         "|---|---|---:|---:|---:|",
         "| horizon | 2020-03-12 and 13 | the data: 03-12 00:00 to 23:50 | the data, then 6 h at "
         "the last price | the same |",
+        f"| oracle phase (the first poke against the bars) | | {v.oracle_phase:,} s (the day's "
+        f"setting; the others in its sensitivity table) | {lead.phase_cell(facts)} | "
+        f"{lead.phase_cell(one)} |",
         f"| vaults liquidated | not published | {bitten:,} | "
         + both(lambda x: f"{x.vaults_liquidated:,}")
         + " |",
@@ -400,13 +413,9 @@ def backstop_section(
         + both(lambda x: f"{x.open_auctions:,}, {_m(x.open_debt)} of debt not raised")
         + " |",
         "| insolvency: the open collateral at the last price (like the flip model's, which "
-        "values collateral at the market without impact) | | | "
-        + both(lambda x: f"{_m(x.insolvency_last_price)}, {_pct(x.insolvency_last_price / eve)}")
-        + " |",
+        f"values collateral at the market without impact) | | | {cells[0]} | {turned[0]} |",
         "| insolvency: the open collateral sold on the market (the lab's headline: the outside "
-        "venue, or the pool where the market is closed) | | | "
-        + both(lambda x: f"{_m(x.insolvency)}, {_pct(x.insolvency / eve)}")
-        + " |",
+        f"venue, or the pool where the market is closed) | | | {cells[1]} | {turned[1]} |",
         "| how fast: an auction's start to its finish, median and p90 of the finished | | "
         f"{_hours(fh[0])}, {_hours(fh[1])} | "
         + both(lambda x: f"{_hours(x.hours_to_finish[0])}, {_hours(x.hours_to_finish[1])}")
@@ -487,18 +496,26 @@ def history_tasks(
     return out
 
 
-def backstop_tasks(name: str, scratch: Path, turnover: int | None) -> list[tuple]:
+def backstop_tasks(
+    name: str,
+    scratch: Path,
+    turnover: int | None,
+    overrides: dict[str, object] | None = None,
+) -> list[tuple]:
     """Backstop's model runs of the day: its sensitivity rows and other oracle phases (key
     ("b", k)), and for Black Thursday the flip keepers' turnover as the taker's capital (key
-    "turnover")."""
+    "turnover"); each under the day's settings with `overrides` (`--set`), as its chain run."""
     cf = backstop.COUNTERFACTUALS[name]
+    given = dict(overrides or {})
     tasks: list[tuple] = [
-        ("backstop", name, ("b", k), changes, phase, str(scratch / f"s{k}"))
+        ("backstop", name, ("b", k), changes, phase, str(scratch / f"s{k}"), given)
         for k, (_, _, _, changes, phase) in enumerate(backstop.sensitivity_tasks(cf))
     ]
     if turnover is not None:
         changes = {("keepers", "taker_capital"): str(turnover)}
-        tasks.append(("backstop", name, "turnover", changes, None, str(scratch / "turnover")))
+        tasks.append(
+            ("backstop", name, "turnover", changes, None, str(scratch / "turnover"), given)
+        )
     return tasks
 
 
@@ -522,7 +539,7 @@ def write(
     v = day_values(module.SETTINGS, overrides)
     runs_tasks = history_tasks(day_name, overrides, module.SETTINGS)
     with tempfile.TemporaryDirectory() as scratch:
-        b_tasks = backstop_tasks(day_name, Path(scratch), None)
+        b_tasks = backstop_tasks(day_name, Path(scratch), None, overrides)
         # Black Thursday's turnover column needs the flip run first: its own task after
         total = len(runs_tasks) + len(b_tasks) + (module.FAMILY == "flip") + 1
         done = 0
@@ -543,10 +560,17 @@ def write(
             (name, shown, why, results[("b", k)])
             for k, (name, shown, why, _, _) in enumerate(backstop.sensitivity_tasks(cf))
         ]
+        # the model runs at the oracle's other phases: with the reconciled run, the lead
+        # figure's distribution (history/lead.py)
+        others = [
+            (phase, results[("b", k)])
+            for k, (_, _, _, _, phase) in enumerate(backstop.sensitivity_tasks(cf))
+            if phase is not None
+        ]
         turnover: tuple[int, BackstopFigures] | None = None
         if module.FAMILY == "flip":
             capital = backstop.turnover_capital(base, v)
-            (task,) = backstop_tasks(day_name, Path(scratch), capital)[-1:]
+            (task,) = backstop_tasks(day_name, Path(scratch), capital, overrides)[-1:]
             turnover = (capital, tasks.execute([task], 1, tick)["turnover"])
     if module.FAMILY == "flip":
         text = summary(base, runs, overrides)
@@ -558,16 +582,18 @@ def write(
         done_day = backstop.run(directory / "backstop", chain=chain, v=v, cf=cf)
         outcome.append(done_day)
         tick(0, 0)
+        phases = lead.lead_with_phases(done_day, others)
         write_report(
             directory / "backstop" / "report",
             done_day.done.result,
             done_day.done.reconciliation,
             scenario_lines(done_day.scenario),
+            extra=phases,
             command="history",
         )
         if module.FAMILY == "flip":
             assert turnover is not None
-            section = backstop_section(base, done_day, turnover, rows)
+            section = backstop_section(base, done_day, turnover, rows, overrides)
         else:
             section = report_clip.backstop_section(module, base, done_day, rows, v)
         (directory / "summary.md").write_text(text + "\n" + section)
@@ -585,10 +611,12 @@ def write(
         out_dir / "summary.md",
         lines
         + [
-            f"Backstop, the same eve and day: {b.open_auctions:,} auctions still open; "
-            f"insolvency {_m(b.insolvency)} ({_pct(b.insolvency / eve)}) sold on the market, "
-            f"{_m(b.insolvency_last_price)} at the last price; realized bad debt "
-            f"{_m(b.realized)} ({_pct(b.realized / eve)})"
+            lead.console_line(
+                b,
+                backstop_day.done.result.facts,
+                eve,
+                _pct if module.FAMILY == "flip" else report_clip.pct,
+            )
         ],
         backstop_day.done.ok,
     )

@@ -12,12 +12,13 @@ import math
 from fractions import Fraction
 from types import ModuleType
 
+from offchain.history import lead
 from offchain.history.backstop import BackstopDay, BackstopFigures
 from offchain.history.clip_figures import ClipFigures
 from offchain.history.days.settings import Band, Values, values
 from offchain.history.replay.clip import ClipDayResult
 
-__all__ = ["backstop_section", "headline", "summary"]
+__all__ = ["backstop_section", "headline", "pct", "summary"]
 
 RAD = 10**45
 
@@ -47,6 +48,11 @@ def _pct(x: float) -> str:
     if x != x:
         return "none"
     return f"{100 * x:.2f}%" if abs(x) < 0.01 else f"{100 * x:.1f}%"
+
+
+# a share as this day's report writes it (two decimals below 1%): history/report.py's console
+# line on Backstop's side writes the day's shares alike
+pct = _pct
 
 
 def _show(value: object) -> str:
@@ -236,6 +242,9 @@ def backstop_section(
     f = ClipFigures.of(base, v.clip.chip)
     b = BackstopFigures.of(done.done.result)
     eve = v.eve_debt / 1e18
+    # the insolvency rows lead with the distribution over the oracle's phases (history/lead.py)
+    facts = done.done.result.facts
+    cells = lead.insolvency_cells(b, facts, eve, _pct)
     r = done.done.reconciliation
     if r is None:
         verdict_line = "the model alone (no chain run): not reconciled."
@@ -267,6 +276,8 @@ def backstop_section(
         "|---|---|---:|---:|",
         "| horizon | 2021-05-19 | the data: 00:00 to 23:50 | the data, then the built-in's "
         "tail at the last price |",
+        f"| oracle phase (the first poke against the bars) | | {v.oracle_phase:,} s (the day's "
+        f"setting; the others in its sensitivity table) | {lead.phase_cell(facts)} |",
         f"| vaults liquidated | not published | {len({a.usr for a in base.auctions}):,} | "
         f"{b.vaults_liquidated:,} |",
         f"| debt liquidated | about 41M of debt, 50M with penalties, all types (O1, D4) | "
@@ -286,9 +297,8 @@ def backstop_section(
         + " |",
         f"| auctions still open at the end | none reported | {f.open:,} | "
         f"{b.open_auctions:,}, {_m(b.open_debt)} of debt not raised |",
-        f"| insolvency: the open book at the last price | | | {_m(b.insolvency_last_price)} |",
-        f"| insolvency: the open book sold on the market (the lab's headline) | | | "
-        f"{_m(b.insolvency)} ({_pct(b.insolvency / eve)}) |",
+        f"| insolvency: the open book at the last price | | | {cells[0]} |",
+        f"| insolvency: the open book sold on the market (the lab's headline) | | | {cells[1]} |",
         f"| how fast: start to finish, median and p90 of the finished | 30 to 50 min per type "
         f"(O1) | {_hours(p50)}, {_hours(p90)} | {_hours(b.hours_to_finish[0])}, "
         f"{_hours(b.hours_to_finish[1])} |",

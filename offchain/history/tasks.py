@@ -5,9 +5,10 @@ level, so a worker started from the fork server imports this module and runs it.
 
 - ("history", day, key, overrides): the day file `day` under its family's runner with
   `overrides`; returns (key, the run's result);
-- ("backstop", day, key, changes, phase, directory): Backstop's side of `day` in the model
-  with scenario `changes` and the oracle's `phase`, its inputs written under `directory`;
-  returns (key, BackstopFigures).
+- ("backstop", day, key, changes, phase, directory, overrides): Backstop's side of `day` in
+  the model with the day's settings `overrides` (`--set`, as the chain run has them), scenario
+  `changes` and the oracle's `phase`, its inputs written under `directory`; returns (key,
+  BackstopFigures).
 """
 
 from __future__ import annotations
@@ -32,13 +33,15 @@ def run_task(task: tuple) -> tuple[Any, Any]:
     if kind == "backstop":
         from offchain.history import backstop
 
-        _, name, key, changes, phase, directory = task
+        _, name, key, changes, phase, directory, overrides = task
+        cf = backstop.COUNTERFACTUALS[name]
         done = backstop.run(
             Path(directory),
             chain=False,
+            v=backstop.values(overrides, cf),
             changes=changes or None,
             phase=phase,
-            cf=backstop.COUNTERFACTUALS[name],
+            cf=cf,
         )
         return key, backstop.BackstopFigures.of(done.done.model)
     raise ValueError(f"unknown task {kind!r}")

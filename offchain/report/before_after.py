@@ -6,18 +6,27 @@ docs/simulation.md shows, made by a command so that a test holds the page to it
 
     python -m offchain.report.before_after [VAULTS]
 
-prints the markdown table (model runs, 1,000 vaults by default: each built-in's own count).
+prints the markdown table (model runs, 1,000 vaults by default: each built-in's own count). Each
+row leads with its distribution over the oracle's phases (report/phases.py, as a replay's
+headline does): every figure is its median over the phases of the oracle's period on the bars,
+the headline's worst phase beside it; a synthetic path runs one phase, and its row says so.
 """
 
 from __future__ import annotations
 
 import sys
 from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
 
 from offchain.report.headline import starting_debt
+from offchain.report.phases import figures, spread
 from offchain.sim.results.tables import SimulationResult
 from offchain.sim.run.driver import simulate
 from offchain.sim.scenario.load import builtin_scenarios, load_scenario
+from offchain.sim.scenario.timeline import oracle_phase
 
 __all__ = ["BARE_CSV", "COLUMNS", "MARKETS", "markdown", "row", "runs"]
 
@@ -27,12 +36,14 @@ BARE_CSV = ROOT / "data" / "market" / "eth_usd_2021-05-19.csv"
 COLUMNS = (
     "scenario",
     "market",
+    "oracle phases",
     "liquidations",
     "auctions running at the end",
     "realized bad debt",
     "insolvency at the last price",
     "insolvency (headline)",
     "of the starting debt",
+    "the worst phase's insolvency",
     "sold at once into the pool",
 )
 
@@ -46,10 +57,12 @@ CLOSED_IMPACT = {"may-2021-cascade", "may-2021-two-types"}
 MARKETS = ("closed", "open, pool route", "open")
 
 
-def runs(vaults: int | None = None) -> list[tuple[str, str, SimulationResult]]:
-    """(label, market, result) of every built-in and the bare CSV, closed (as before the open
-    market: the closed impact where the built-in had it), open with the flash takes' venue
-    route switched off, then open."""
+def runs(vaults: int | None = None) -> list[tuple[str, str, SimulationResult, pd.DataFrame]]:
+    """(label, market, result, phases) of every built-in and the bare CSV, closed (as before the
+    open market: the closed impact where the built-in had it), open with the flash takes' venue
+    route switched off, then open: the run at the scenario's own phase, and the figures of every
+    phase of the oracle's period on its bars (report/phases.py `spread`; a synthetic path: that
+    run's alone)."""
     specs = [*builtin_scenarios(), str(BARE_CSV)]
     out = []
     for spec in specs:
@@ -67,30 +80,57 @@ def runs(vaults: int | None = None) -> list[tuple[str, str, SimulationResult]]:
             elif market == "open, pool route":
                 overrides = {"market": {"flash_route": "pool"}}
             scenario = load_scenario(spec, vaults=vaults, overrides=overrides)
-            out.append((label, market, simulate(scenario, "model", full_check_every=None)))
+            result = simulate(scenario, "model", full_check_every=None)
+            if scenario.market.synthetic is None:
+                table = spread(scenario, done={oracle_phase(scenario): result})
+            else:
+                table = pd.DataFrame([{"phase": oracle_phase(scenario), **figures(result)}])
+            out.append((label, market, result, table))
     return out
 
 
-def row(label: str, market: str, result: SimulationResult) -> tuple[str, ...]:
-    f = result.facts
+def row(label: str, market: str, result: SimulationResult, table: pd.DataFrame) -> tuple[str, ...]:
+    """The table's row of one run and its phases: each figure's median over the phases, the
+    headline's worst phase beside its median."""
     debt = starting_debt(result)
+
+    def median(column: str) -> float:
+        return float(np.median(table[column].to_numpy(dtype=float)))
+
+    def count(column: str) -> str:
+        x = median(column)
+        return f"{x:,.0f}" if x == int(x) else f"{x:,.1f}"
+
+    n = len(table)
+    insolvency = median("insolvency")
+    worst: Any = table.loc[table["insolvency"].idxmax()]
     return (
         label,
         market,
-        f"{len(result.tables['liquidations']):,}",
-        f"{int(f['open_auctions']):,}",
-        f"{f['realized_bad_debt']:,.2f}",
-        f"{f['insolvency_last_price']:,.2f}",
-        f"{f['insolvency']:,.2f}",
-        f"{f['insolvency'] / debt:.2%}" if debt else "n/a",
-        f"{f['insolvency_pool_sale']:,.2f}",
+        f"{n}" if n > 1 else f"1 ({_phase_of(table):,} s: a synthetic path)",
+        count("liquidations"),
+        count("open_auctions"),
+        f"{median('realized_bad_debt'):,.2f}",
+        f"{median('insolvency_last_price'):,.2f}",
+        f"{insolvency:,.2f}",
+        f"{insolvency / debt:.2%}" if debt else "n/a",
+        f"{float(worst['insolvency']):,.2f} ({int(worst['phase']):,} s)" if n > 1 else "-",
+        f"{median('insolvency_pool_sale'):,.2f}",
     )
 
 
+def _phase_of(table: pd.DataFrame) -> int:
+    """The phase of a table of one phase."""
+    return int(table["phase"].iloc[0])
+
+
 def markdown(vaults: int | None = None) -> str:
-    lines = ["| " + " | ".join(COLUMNS) + " |", "| --- | --- |" + " ---: |" * (len(COLUMNS) - 2)]
-    for label, market, result in runs(vaults):
-        lines.append("| " + " | ".join(row(label, market, result)) + " |")
+    lines = [
+        "| " + " | ".join(COLUMNS) + " |",
+        "| --- | --- | --- |" + " ---: |" * (len(COLUMNS) - 3),
+    ]
+    for label, market, result, table in runs(vaults):
+        lines.append("| " + " | ".join(row(label, market, result, table)) + " |")
     return "\n".join(lines)
 
 

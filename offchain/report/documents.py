@@ -2,8 +2,12 @@
 
 `write_report` turns one `SimulationResult` into a directory:
 
-    summary.md, summary.html     reconciliation verdict, scenario, outcome, who paid, largest
-                                 payers, timeline, plots
+    summary.md, summary.html     headline (the lead figure: the median over the oracle's
+                                 phases where measured), reconciliation verdict, scenario,
+                                 outcome, who paid, largest payers, timeline, plots
+    facts.json                   the headline, machine-readable (report/headline.py
+                                 `lead_facts`): `insolvency` the lead figure, then every fact
+                                 of the reported run under `run`
     plots/*.png                  price, unsafe_vaults, gas, debt_collateral, auctions,
                                  waterfall, collateralization
     data/<table>.parquet, .csv   every table of the result, as is
@@ -19,6 +23,7 @@ result's floats (whole units), printed with thousands separators and 2 decimals;
 from __future__ import annotations
 
 import html
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -30,7 +35,7 @@ import matplotlib
 matplotlib.use("Agg")
 import pandas as pd
 
-from offchain.report.headline import headline_rows
+from offchain.report.headline import headline_rows, lead, lead_facts, one_phase_text
 from offchain.report.plots import (
     plot_auctions,
     plot_collateralization,
@@ -294,7 +299,14 @@ def _outcome(result: SimulationResult) -> list[Block]:
             else "- (not recorded)",
         ),
     ]
-    blocks: list[Block] = [Heading("Outcome"), Table(("measure", "value"), rows, numeric=(1,))]
+    p = lead(result.facts)
+    heading = (
+        "Outcome"
+        if p is None or p.get("reported_phase") is None
+        else f"Outcome: the reported run, oracle phase {int(p['reported_phase']):,} s (one of "
+        f"the {int(p['phases'])} in the headline)"
+    )
+    blocks: list[Block] = [Heading(heading), Table(("measure", "value"), rows, numeric=(1,))]
     if not len(liquidations):
         blocks.append(Text("No vault was liquidated."))
     cut = _cut_text(result, stable)
@@ -624,17 +636,29 @@ def _end_of_run_rows(result: SimulationResult, stable: str, coll: str) -> list[t
 
 
 def _marked_rows(f: Mapping[str, Any], stable: str, types: list[str]) -> list[tuple[str, str]]:
-    """The conservative mark's rows (sim/results/insolvency.py); none for a result without one."""
+    """The conservative mark's rows (sim/results/insolvency.py); none for a result without one.
+    An open market's mark sells on a copy of the outside venue; a closed one's into a
+    constant-product depth (the external market's, or the keepers' pool's reserve)."""
     if "open_auction_marked_shortfall" not in f:
         return []
     depth = float(f["mark_depth"])
-    market = (
-        f"into a market of {format_amount(depth, stable)} per side"
-        + (" (the first type's; each type its own)" if types else "")
-        + f", the price falling to {format_amount(float(f['mark_price_after_sales']), stable)}"
-        if depth
-        else "at the last price (no market depth)"
-    )
+    after = f", the price falling to {format_amount(float(f['mark_price_after_sales']), stable)}"
+    each = " (the first type's; each type its own)" if types else ""
+    if _venue_marked(f):
+        market = (
+            "on a copy of the outside venue, with its memory of the run's trades decaying, in "
+            "equal parts over the bars after the run (the scenario table's external market)"
+            + each
+            + after
+        )
+    elif depth:
+        market = (
+            f"into a constant-product market of {format_amount(depth, stable)} per side (the "
+            "external market's depth, or without price impact the keepers' pool's stablecoin "
+            "reserve at the end)" + each + after
+        )
+    else:
+        market = "at the last price (no market depth)"
     return [
         (
             "marked: everything still open sold in the keepers' order " + market,
@@ -643,6 +667,43 @@ def _marked_rows(f: Mapping[str, Any], stable: str, types: list[str]) -> list[tu
             "short",
         )
     ]
+
+
+def _venue_marked(f: Mapping[str, Any]) -> bool:
+    """Whether the first type's open book was marked on the outside venue (an open market with
+    a venue: snapshot.outside_facts gives its trades)."""
+    return f.get("outside") == "open" and "venue_sold" in f
+
+
+def _market_in_run(result: SimulationResult) -> list[tuple[str, str]]:
+    """The scenario table's row on what the first type's market did in the run: the lowest
+    market price over the fundamental (the venue's or the external market's impact), and an
+    open market's trades with the venue; none where the market price is the path."""
+    f = result.facts
+    bars = result.tables.get("bars")
+    if bars is None or not len(bars) or "fundamental_price" not in bars:
+        return []
+    fundamental = pd.to_numeric(bars["fundamental_price"], errors="coerce")
+    market = pd.to_numeric(bars["market_price"], errors="coerce")
+    ratio = market / fundamental.where(fundamental > 0)
+    if ratio.isna().all():
+        return []
+    low = ratio.idxmin()
+    when: Any = bars.at[low, "time"]
+    _, coll = symbols(result)
+    text = (
+        f"the lowest market price {float(ratio[low]):.2%} of the fundamental "
+        f"({format_duration(float(when))})"
+    )
+    if _venue_marked(f):
+        text += (
+            f"; the venue took {float(f['venue_sold']):,.0f} {coll} and sold "
+            f"{float(f['venue_bought']):,.0f}; {int(f.get('resales', 0)):,} resales by the "
+            "capital taker"
+        )
+    elif float(ratio.min()) >= 1.0:
+        return []
+    return [("the market in this run", text)]
 
 
 def _cut_text(result: SimulationResult, stable: str) -> str:
@@ -999,17 +1060,20 @@ def _keepers(result: SimulationResult) -> list[Block]:
 
 
 def _headline(result: SimulationResult) -> list[Block]:
-    """The headline figures (report/headline.py: insolvency and its share of the starting debt,
-    its bounds, what is still open, the market), then what of the realized bad debt no layer
-    paid."""
+    """The headline figures (report/headline.py: insolvency, the lead figure, the median over
+    the oracle's phases where the run measured them, and its share of the starting debt; its
+    bounds, what is still open, the market), with what of the realized bad debt no layer paid
+    after the realized bad debt (the reported run's)."""
     f = result.facts
     if "insolvency" not in f:
         return []
     stable, _ = symbols(result)
     parts = uncovered_parts(result)
     rows = headline_rows(result, stable)
-    rows[4:4] = [
-        (f"of the realized bad debt, uncovered: {part}", format_amount(v, stable))
+    whose = "the reported run's" if lead(f) is not None else "the"
+    at = next(i for i, (label, _) in enumerate(rows) if label.startswith("realized bad debt"))
+    rows[at + 1 : at + 1] = [
+        (f"of {whose} realized bad debt, uncovered: {part}", format_amount(v, stable))
         for part, v in parts.items()
     ]
     return [Heading("Headline"), Table(("measure", "value"), rows, numeric=(1,))]
@@ -1032,7 +1096,10 @@ def _summary(
         *_verdict(reconciliation),
         *_keepers(result),
         Heading("Scenario"),
-        Table(("parameter", "value"), [(str(k), str(v)) for k, v in scenario_lines]),
+        Table(
+            ("parameter", "value"),
+            [(str(k), str(v)) for k, v in scenario_lines] + _market_in_run(result),
+        ),
         *_types_note(result),
         *_outcome(result),
         *_cascade(result, cascade),
@@ -1071,6 +1138,13 @@ def publish(out_dir: Path, build: Callable[[Path], None], command: str = "simula
         raise ReportError(str(exc)) from None
 
 
+def _jsonable(value: Any) -> Any:
+    """A fact json cannot write as is: a numpy number as its Python number, anything else as
+    text."""
+    item = getattr(value, "item", None)
+    return item() if callable(item) else str(value)
+
+
 def write_report(
     out_dir: Path,
     result: SimulationResult,
@@ -1105,6 +1179,9 @@ def write_report(
         for name in _plots(result):
             plots[name](result, root / "plots" / f"{name}.png")
         blocks = _summary(result, reconciliation, scenario_lines, cascade, extra or [])
+        (root / "facts.json").write_text(
+            json.dumps(lead_facts(result), indent=2, default=_jsonable) + "\n"
+        )
         (root / "summary.html").write_text(
             to_html(blocks, f"Backstop risk report: {result.scenario_name}")
         )
@@ -1231,7 +1308,10 @@ def write_comparison(
         Heading(f"Backstop waterfall comparison: {scenario}", level=1),
         Text(
             f"{len(runs)} runs of the same scenario, one per waterfall order; backend "
-            f"{', '.join(sorted({r.backend for _, r in runs}))}."
+            f"{', '.join(sorted({r.backend for _, r in runs}))}. Each order's run is "
+            + one_phase_text(runs[0][1].facts).removeprefix("at ")
+            + ": the orders are compared at the same phase (`ape run simulate` gives a "
+            "replay's distribution over the phases)."
         ),
         Heading("Scenario"),
         Table(("parameter", "value"), [(str(k), str(v)) for k, v in scenario_lines]),

@@ -1,20 +1,38 @@
 """A run's headline, one home for every place that shows it (the report's first table, the
-console's first line, the phases' and history's lines): insolvency (sim/results/insolvency.py,
-everything open sold as keepers would: on the outside venue over the mark's bars in an open
-market, into the closed market's depth otherwise) and its share of the debt the run started
-with, then the two bounds beside it (the last price, the optimistic one; the open auctions' lots
-sold at once into the keepers' pool, the pessimistic one), what is still open, and the market the
-run had.
+console's first line, the report's facts.json, history's lines): insolvency
+(sim/results/insolvency.py, everything open sold as keepers would: on the outside venue over the
+mark's bars in an open market, into the closed market's depth otherwise) and its share of the
+debt the run started with, then the two bounds beside it (the last price, the optimistic one;
+the open auctions' lots sold at once into the keepers' pool, the pessimistic one), what is still
+open, and the market the run had.
+
+**The lead figure is the distribution over the oracle's phases** (report/phases.py): which bars
+the oracle's price moves at is a choice of the replay, and it moves the result. Where the run
+measured every phase (the facts' `phases_insolvency`, `ape run simulate --phases all`, the
+default for a real day), the headline leads with the median over the phases, the worst beside
+it, and gives the median of every figure beside them; the phase the report's other sections
+are of appears only in the phase table. Where the run has one phase (`--phases one`, a
+synthetic path, a period the bars tell only one phase of), the headline says so in its first
+line instead of pretending a distribution.
 """
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from typing import Any
 
 from offchain.sim.results.tables import SimulationResult
 
-__all__ = ["headline_line", "headline_rows", "market_line", "starting_debt"]
+__all__ = [
+    "headline_line",
+    "headline_rows",
+    "lead",
+    "lead_facts",
+    "market_line",
+    "one_phase_text",
+    "starting_debt",
+]
 
 
 def starting_debt(result: SimulationResult) -> float:
@@ -25,6 +43,11 @@ def starting_debt(result: SimulationResult) -> float:
 
 def _share(amount: float, debt: float) -> str:
     return f"{amount / debt:.1%}" if debt else "n/a"
+
+
+def _count(x: float) -> str:
+    """A count, or the median of counts (the mean of the middle two of an even number)."""
+    return f"{x:,.0f}" if x == int(x) else f"{x:,.1f}"
 
 
 def market_line(f: Mapping[str, Any]) -> str:
@@ -61,17 +84,103 @@ def market_line(f: Mapping[str, Any]) -> str:
     return "closed: the keepers' pool is the only depth" + (f" ({note})" if note else "")
 
 
+def lead(f: Mapping[str, Any]) -> Mapping[str, Any] | None:
+    """The distribution over the oracle's phases the headline leads with (report/phases.py's
+    `headline`), or None where the run has one phase."""
+    p = f.get("phases_insolvency")
+    return p if p and int(p["phases"]) > 1 else None
+
+
+def one_phase_text(f: Mapping[str, Any]) -> str:
+    """What a run of one phase says in its first line: which phase, and why only one (the
+    facts' `oracle_phase` and `phases_note`, where the command gave them)."""
+    phase = f.get("oracle_phase")
+    why = f.get("phases_note")
+    return (
+        "at one oracle phase"
+        + (f" ({int(phase):,} s)" if phase is not None else "")
+        + ", not a distribution over the oracle's phases"
+        + (f" ({why})" if why else "")
+    )
+
+
+def _reported(p: Mapping[str, Any]) -> str:
+    phase = p.get("reported_phase")
+    return f"oracle phase {int(phase):,} s" if phase is not None else "one oracle phase"
+
+
 def headline_rows(result: SimulationResult, stable: str = "") -> list[tuple[str, str]]:
-    """The headline table's rows (module docstring), amounts with `stable` after them."""
+    """The headline table's rows (module docstring), amounts with `stable` after them: with the
+    phases measured, each figure's median over them (insolvency's worst beside it) and which
+    phase the report's other sections are of; with one phase, that run's figures, its first
+    row saying it is one phase."""
     f = result.facts
     debt = starting_debt(result)
     unit = f" {stable}" if stable else ""
-    rows = [
+    p = lead(f)
+    if p is None:
+        return [
+            (
+                "insolvency: everything open sold as keepers would, " + one_phase_text(f),
+                f"{f['insolvency']:,.2f}{unit} ({_share(f['insolvency'], debt)} of the starting "
+                f"debt, {debt:,.2f}{unit})",
+            ),
+            *_run_rows(f, unit),
+        ]
+    n = int(p["phases"])
+
+    def median(column: str) -> float:
+        return float(p.get(f"{column}_median", math.nan))
+
+    return [
         (
-            "insolvency: everything open sold as keepers would",
-            f"{f['insolvency']:,.2f}{unit} ({_share(f['insolvency'], debt)} of the starting "
-            f"debt, {debt:,.2f}{unit})",
+            f"insolvency: everything open sold as keepers would, the median over the oracle's {n} "
+            "phases (model), the worst beside it",
+            f"{p['median']:,.2f}{unit} ({_share(p['median'], debt)} of the starting debt, "
+            f"{debt:,.2f}{unit}); worst {p['worst']:,.2f}{unit} ({_share(p['worst'], debt)}, "
+            f"phase {p['worst_phase']:,} s)",
         ),
+        (
+            "bound: everything open at the last price (optimistic), the median over the phases",
+            f"{median('insolvency_last_price'):,.2f}{unit}",
+        ),
+        (
+            "bound: the open auctions' lots sold at once into the keepers' pool (pessimistic), "
+            "the median over the phases",
+            f"{median('insolvency_pool_sale'):,.2f}{unit}",
+        ),
+        (
+            "realized bad debt (finished auctions), the median over the phases",
+            f"{median('realized_bad_debt'):,.2f}{unit}",
+        ),
+        (
+            "auctions still running, the median over the phases",
+            f"{_count(median('open_auctions'))} ({median('open_auction_debt'):,.2f}{unit} not "
+            "yet raised)",
+        ),
+        (
+            "unsafe vaults never liquidated, the median over the phases",
+            f"{_count(median('unsafe_vaults_left'))} ({median('unsafe_vault_debt'):,.2f}{unit} "
+            "of debt)",
+        ),
+        (
+            "vaults unsafe at some point, never liquidated, safe at the end, the median over "
+            "the phases",
+            f"{_count(median('unsafe_recovered'))} (the reported run's named in recovered.csv)",
+        ),
+        (
+            "the run this report is of",
+            f"{_reported(p)}, one of the {n}: the sections below are its figures; its "
+            "headline figures are its row of the phase table (The oracle's phase)",
+        ),
+        (f"market (the reported run, {_reported(p)})", market_line(f)),
+    ]
+
+
+def _run_rows(f: Mapping[str, Any], unit: str) -> list[tuple[str, str]]:
+    """The headline's rows after the first of a run of one phase: its bounds, what it left open,
+    its market."""
+    return [
         (
             "bound: everything open at the last price (optimistic)",
             f"{float(f.get('insolvency_last_price', f['insolvency'])):,.2f}{unit}",
@@ -80,7 +189,6 @@ def headline_rows(result: SimulationResult, stable: str = "") -> list[tuple[str,
             "bound: the open auctions' lots sold at once into the keepers' pool (pessimistic)",
             f"{float(f.get('insolvency_pool_sale', f['insolvency'])):,.2f}{unit}",
         ),
-        *_phase_rows(f, debt, unit),
         ("realized bad debt (finished auctions)", f"{float(f['realized_bad_debt']):,.2f}{unit}"),
         (
             "auctions still running",
@@ -98,43 +206,89 @@ def headline_rows(result: SimulationResult, stable: str = "") -> list[tuple[str,
         ),
         ("market", market_line(f)),
     ]
-    return rows
-
-
-def _phase_rows(f: Mapping[str, Any], debt: float, unit: str) -> list[tuple[str, str]]:
-    """The insolvency over the oracle's phases (report/phases.py), when the run measured it."""
-    p = f.get("phases_insolvency")
-    if not p:
-        return []
-    return [
-        (
-            f"insolvency over the oracle's {p['phases']} phases (model): median, worst",
-            f"{p['median']:,.2f}{unit} ({_share(p['median'], debt)}), {p['worst']:,.2f}{unit} "
-            f"({_share(p['worst'], debt)}, phase {p['worst_phase']:,} s); best "
-            f"{p['best']:,.2f}{unit} (phase {p['best_phase']:,} s)",
-        )
-    ]
 
 
 def headline_line(result: SimulationResult) -> str:
-    """The console's first line of a run: insolvency and its share of the starting debt, then
-    the bounds and what is still open."""
+    """The console's first line of a run: the lead figure (the median insolvency over the
+    oracle's phases and the worst, or one phase's, said so) and its share of the starting debt,
+    then the bounds and what is still open (medians over the phases where measured)."""
     f = result.facts
     debt = starting_debt(result)
-    p = f.get("phases_insolvency")
-    over = (
-        f"; over the oracle's {p['phases']} phases: median {p['median']:,.2f}, worst "
-        f"{p['worst']:,.2f} (phase {p['worst_phase']:,} s)"
-        if p
-        else ""
-    )
+    p = lead(f)
+    if p is None:
+        return (
+            f"insolvency {f['insolvency']:,.2f} ({_share(f['insolvency'], debt)} of the starting "
+            f"debt {debt:,.2f}) {one_phase_text(f)}; bounds: "
+            f"{float(f.get('insolvency_last_price', f['insolvency'])):,.2f} at the last price, "
+            f"{float(f.get('insolvency_pool_sale', f['insolvency'])):,.2f} sold at once into the "
+            f"keepers' pool; realized bad debt {float(f['realized_bad_debt']):,.2f}; "
+            f"{int(f['open_auctions']):,} auctions still running, "
+            f"{int(f['unsafe_vaults_left']):,} unsafe vaults not liquidated, "
+            f"{int(f.get('unsafe_recovered', 0)):,} recovered unliquidated; market "
+            + market_line(f)
+        )
+    m = {k[: -len("_median")]: float(v) for k, v in p.items() if k.endswith("_median")}
     return (
-        f"insolvency {f['insolvency']:,.2f} ({_share(f['insolvency'], debt)} of the starting debt "
-        f"{debt:,.2f}){over}; bounds: "
-        f"{float(f.get('insolvency_last_price', f['insolvency'])):,.2f} at the last price, "
-        f"{float(f.get('insolvency_pool_sale', f['insolvency'])):,.2f} sold at once into the "
-        f"keepers' pool; realized bad debt {float(f['realized_bad_debt']):,.2f}; "
-        f"{int(f['open_auctions']):,} auctions still running, {int(f['unsafe_vaults_left']):,} "
-        f"unsafe vaults not liquidated, {int(f.get('unsafe_recovered', 0)):,} recovered "
-        "unliquidated; market " + market_line(f)
+        f"insolvency over the oracle's {int(p['phases'])} phases (model): median "
+        f"{p['median']:,.2f} ({_share(p['median'], debt)} of the starting debt {debt:,.2f}), "
+        f"worst {p['worst']:,.2f} ({_share(p['worst'], debt)}, phase {p['worst_phase']:,} s); "
+        f"medians over the phases: bounds {m['insolvency_last_price']:,.2f} at the last price, "
+        f"{m['insolvency_pool_sale']:,.2f} sold at once into the keepers' pool; realized bad "
+        f"debt {m['realized_bad_debt']:,.2f}; {_count(m['open_auctions'])} auctions still "
+        f"running, {_count(m['unsafe_vaults_left'])} unsafe vaults not liquidated, "
+        f"{_count(m['unsafe_recovered'])} recovered unliquidated; market (the reported run, "
+        f"{_reported(p)}) " + market_line(f)
     )
+
+
+def lead_facts(result: SimulationResult) -> dict[str, Any]:
+    """The report's machine-readable headline (facts.json): `insolvency` is the lead figure (the
+    median over the oracle's phases, or the one phase's), `insolvency_worst` beside it, `lead`
+    says which, `phases` how many; the figures beside it as the headline gives them; the
+    phases' insolvency (`per_phase`); then `run`, every fact of the run the report's other
+    sections are of (its own insolvency among them)."""
+    f = result.facts
+    run = {k: v for k, v in f.items() if k != "phases_insolvency"}
+    if "insolvency" not in f:
+        return {"lead": "none: the result has no end-of-run accounting", "run": run}
+    debt = starting_debt(result)
+    p = lead(f)
+    if p is None:
+        phase = f.get("oracle_phase")
+        return {
+            "lead": "the run's, " + one_phase_text(f),
+            "phases": 1,
+            "insolvency": float(f["insolvency"]),
+            "insolvency_worst": float(f["insolvency"]),
+            "insolvency_worst_phase": phase,
+            "starting_debt": debt,
+            **{
+                k: f[k]
+                for k in (
+                    "insolvency_last_price",
+                    "insolvency_pool_sale",
+                    "realized_bad_debt",
+                    "open_auctions",
+                    "unsafe_vaults_left",
+                    "unsafe_recovered",
+                )
+                if k in f
+            },
+            "per_phase": {} if phase is None else {str(phase): float(f["insolvency"])},
+            "run": run,
+        }
+    medians = {k[: -len("_median")]: v for k, v in p.items() if k.endswith("_median")}
+    return {
+        "lead": f"the median over the oracle's {int(p['phases'])} phases (model)",
+        "phases": int(p["phases"]),
+        "insolvency": float(p["median"]),
+        "insolvency_worst": float(p["worst"]),
+        "insolvency_worst_phase": int(p["worst_phase"]),
+        "insolvency_best": float(p["best"]),
+        "insolvency_best_phase": int(p["best_phase"]),
+        "starting_debt": debt,
+        **medians,
+        "per_phase": {str(k): float(v) for k, v in p.get("per_phase", {}).items()},
+        "reported_phase": p.get("reported_phase"),
+        "run": run,
+    }

@@ -1,6 +1,8 @@
 """The oracle's phase as a stated factor (sim/scenario/timeline.py): one scenario replayed in the
 model at every phase of the oracle's period, and the spread of its headline figures (min, median,
-max) that the report of a historical day shows beside the run it reports.
+max). The report of a historical day leads with it (report/headline.py: the median over the
+phases first, the worst beside it); the run it reports in its other sections is one phase, shown
+in the phase table.
 
 A replay's result depends on which bars the oracle's hourly price moves at; a single replay is
 one of `period_phases` outcomes. `spread` runs them all (model only: a phase is a timing of the
@@ -10,6 +12,7 @@ same transactions, reconciled like any other run by `ape run simulate --oracle-p
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -22,13 +25,30 @@ from offchain.sim.scenario.timeline import oracle_phase, period_phases
 from offchain.sim.scenario.types import Scenario
 from offchain.sim.scenario.variants import with_phase
 
-# the headline figures per phase: column -> (the result's fact, an amount (True) or a count)
+# the headline figures per phase: column -> (the result's fact, an amount (True) or a count);
+# the lead figure (insolvency) and everything the headline shows beside it
 HEADLINE: dict[str, tuple[str, bool]] = {
     "insolvency": ("insolvency", True),
     "realized_bad_debt": ("realized_bad_debt", True),
     "unsafe_vaults_left": ("unsafe_vaults_left", False),
     "open_auctions": ("open_auctions", False),
+    "insolvency_last_price": ("insolvency_last_price", True),
+    "insolvency_pool_sale": ("insolvency_pool_sale", True),
+    "open_auction_debt": ("open_auction_debt", True),
+    "unsafe_vault_debt": ("unsafe_vault_debt", True),
+    "unsafe_recovered": ("unsafe_recovered", False),
 }
+# the headline's figures besides insolvency, each given as its median over the phases
+MEDIANS = (
+    "insolvency_last_price",
+    "insolvency_pool_sale",
+    "realized_bad_debt",
+    "open_auctions",
+    "open_auction_debt",
+    "unsafe_vaults_left",
+    "unsafe_vault_debt",
+    "unsafe_recovered",
+)
 LABELS = {
     "insolvency": "insolvency",
     "realized_bad_debt": "realized bad debt",
@@ -86,18 +106,28 @@ def summary(table: pd.DataFrame) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def headline(table: pd.DataFrame) -> dict[str, float | int]:
-    """The insolvency over the phases, for the headline: how many, the median, the worst and
-    its phase, the best and its phase."""
+def headline(table: pd.DataFrame, reported: int | None = None) -> dict[str, Any]:
+    """The lead figure, the insolvency over the phases (report/headline.py): how many phases,
+    the median, the worst and its phase, the best and its phase; the median over the phases of
+    each figure the headline shows beside it (`<figure>_median`, MEDIANS); every phase's
+    insolvency (`per_phase`: phase -> amount); and `reported`, the phase of the run the report
+    is of (its other sections)."""
     x = table["insolvency"].to_numpy(dtype=float)
-    return {
+    out: dict[str, Any] = {
         "phases": len(table),
         "median": float(np.median(x)),
         "worst": float(x.max()),
         "worst_phase": int(table["phase"].iloc[int(x.argmax())]),
         "best": float(x.min()),
         "best_phase": int(table["phase"].iloc[int(x.argmin())]),
+        "per_phase": {int(p): float(v) for p, v in zip(table["phase"], x)},
     }
+    for column in MEDIANS:
+        if column in table:
+            out[f"{column}_median"] = float(np.median(table[column].to_numpy(dtype=float)))
+    if reported is not None:
+        out["reported_phase"] = int(reported)
+    return out
 
 
 def shown(column: str, value: float) -> str:
@@ -147,8 +177,10 @@ def blocks(scenario: Scenario, table: pd.DataFrame) -> list[Block]:
     ]
 
 
-def console_lines(table: pd.DataFrame) -> list[str]:
-    """One line per headline figure: min (its phase), median, max (its phase)."""
+def console_lines(table: pd.DataFrame, reported: int | None = None) -> list[str]:
+    """One line per headline figure: min (its phase), median, max (its phase); then every
+    phase's insolvency, `reported` (the report's run's phase) marked: the console's phase
+    table, the only place the reported phase's own insolvency is printed."""
     out = []
     for r in summary(table).to_dict("records"):
         figure = str(r["figure"])
@@ -157,4 +189,12 @@ def console_lines(table: pd.DataFrame) -> list[str]:
             f"(phase {int(r['phase_min']):,} s), median {shown(figure, float(r['median']))}, max "
             f"{shown(figure, float(r['max']))} (phase {int(r['phase_max']):,} s)"
         )
+    out.append(
+        f"oracle phases ({len(table)}): insolvency per phase: "
+        + "; ".join(
+            f"{int(r['phase']):,} s {shown('insolvency', float(r['insolvency']))}"
+            + (" (this report's run)" if int(r["phase"]) == reported else "")
+            for r in table.to_dict("records")
+        )
+    )
     return out

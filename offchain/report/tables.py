@@ -88,15 +88,7 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
         ),
         ("gas", m.gas.source if m.gas is not None else f"constant {gwei(m.gas_price)}"),
         ("oracle phase", phase_text(s)),
-        (
-            "external market",
-            f"liquidation sales move the price through a constant-product depth of "
-            f"{m.impact_depth / WAD:,.0f} {s.system.stablecoin_symbol} per side, recovering "
-            f"with a half-life of {m.impact_half_life:,} s (the path above is the fundamental "
-            "price)"
-            if m.impact_depth
-            else "no price impact: the path is the market price",
-        ),
+        ("external market", outside_text(s)),
         (
             "collateral pool depth",
             f"{m.pool_depth / WAD:,.0f} {s.system.stablecoin_symbol} per side"
@@ -192,6 +184,88 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
         ),
         ("waterfall", " -> ".join(LAYER_NAMES[x] for x in w.order) or "(no layer)"),
     ]
+
+
+# the price move a venue's depth is stated for: the sale that moves the price by 1%
+DEPTH_MOVE = 0.01
+
+
+def venue_depths(s: Scenario) -> pd.DataFrame:
+    """The first type's outside venue's depth per bar of the price file (sim/market/venue.py):
+    `time`, `tokens`, the sale that moves the price by DEPTH_MOVE from rest (I(Q) = Y sigma
+    sqrt(Q / V), so Q = V (DEPTH_MOVE / (Y sigma))^2; inf for a bar without volatility) [tokens],
+    and `stable`, that sale at the bar's close [stablecoin]; empty for a closed market."""
+    m = s.market
+    if m.venue is None or not m.depths:
+        return pd.DataFrame({"time": [], "tokens": [], "stable": []})
+    coefficient = m.venue.coefficient / WAD
+    tokens = [
+        d.volume / WAD * (DEPTH_MOVE / (coefficient * d.sigma / WAD)) ** 2
+        if d.sigma and coefficient
+        else float("inf")
+        for d in m.depths
+    ]
+    close = [p / WAD for p in m.prices.columns["close"]]
+    return pd.DataFrame(
+        {
+            "time": list(m.prices.times[: len(tokens)]),
+            "tokens": tokens,
+            "stable": [q * c for q, c in zip(tokens, close)],
+        }
+    )
+
+
+def _depth_text(row: pd.Series, token: str, stable: str) -> str:
+    if row["tokens"] == float("inf"):
+        return f"unbounded (no volatility in the window, {utc(int(row['time']))})"
+    return (
+        f"{row['tokens']:,.0f} {token} ({row['stable']:,.0f} {stable} at the bar's close, "
+        f"{utc(int(row['time']))})"
+    )
+
+
+def outside_text(s: Scenario) -> str:
+    """The market the run's collateral leaves through (sim/market/outside.py), as the report's
+    scenario table names it: open, the outside venue's settings and its depth per bar (the
+    lowest and the median, `venue_depths`), where capital takers resell and what the end-of-run
+    mark sells on; closed, the external market's impact model (or none) and why it is closed."""
+    m = s.market
+    stable, token = s.system.stablecoin_symbol, s.system.collateral[0].token_symbol
+    if m.outside == "open" and m.venue is not None:
+        v = m.venue
+        depths = venue_depths(s)
+        lowest: Any = depths.loc[depths["tokens"].idxmin()]
+        # the median bar's depth (the lower middle of an even count: a bar that was)
+        middle = depths.sort_values(["tokens", "time"]).iloc[(len(depths) - 1) // 2]
+        bar = s.market.prices.times[1] - s.market.prices.times[0] if len(depths) > 1 else 0
+        return (
+            "open: the outside venue (sim/market/venue.py), the square-root law of impact "
+            "I(Q) = Y sigma sqrt(Q / V) on the price file's candles: "
+            f"Y {v.coefficient / WAD:g}, the file's share of the whole market "
+            f"{100 * v.share / WAD:g}% (V: its volume over that share), sigma and V over the "
+            f"trailing {v.window} bars, a flow's impact decaying "
+            f"with tau {v.decay:,} s; its depth, the sale that moves the price "
+            f"{DEPTH_MOVE:.0%} from rest, per bar: lowest {_depth_text(lowest, token, stable)}, "
+            f"median {_depth_text(middle, token, stable)}; capital takers' collateral resold on "
+            f"it {m.resale_delay / 3600:g} h after the take, the stablecoin bought back at "
+            f"{m.stable_price.at(0) / WAD:g}"
+            + (" at the start (a price series)" if len(m.stable_price.points) > 1 else "")
+            + f"; the end-of-run mark sells the open book on a copy of it (its memory of the "
+            f"run's trades, decaying) in equal parts over {m.mark_bars:,} bars"
+            + (f" ({m.mark_bars * bar / 3600:g} h)" if bar else "")
+        )
+    why = f" ({m.outside_note})" if m.outside_note else ""
+    if m.impact_depth:
+        return (
+            f"closed{why}: liquidation sales move the price through a constant-product depth of "
+            f"{m.impact_depth / WAD:,.0f} {stable} per side, recovering with a half-life of "
+            f"{m.impact_half_life:,} s (the path above is the fundamental price); the end-of-run "
+            "mark sells the open book into that depth"
+        )
+    return (
+        f"closed{why}: no price impact, the path is the market price; the end-of-run mark sells "
+        "the open book into the keepers' pool's stablecoin reserve at the end"
+    )
 
 
 def gas_budget_text(s: Scenario) -> str:

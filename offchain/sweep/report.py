@@ -41,6 +41,7 @@ from offchain.report.documents import (
 )
 from offchain.report.plots import COLORS
 from offchain.report.tables import LAYERS, LOSS_PARTS, format_amount
+from offchain.sim.scenario.timeline import period_phases
 from offchain.sweep.runs import FAILED, OK
 from offchain.sweep.spec import Plan
 from offchain.sweep.stats import (
@@ -162,7 +163,11 @@ def _sweep_blocks(r: ReportInput) -> list[Block]:
             "true quantile whatever the distribution; 'unbounded' when the runs cannot bound it "
             "above), the mean's and CVaR's percentile bootstrap over the cell's runs (CVaR "
             "unbounded above wherever VaR is). Each run's oracle phase is drawn from its seed "
-            "unless the grid sets it (results' oracle_phase; docs/sweeps.md)."
+            "unless the grid sets it (results' oracle_phase; docs/sweeps.md): a cell's runs "
+            "cover every phase of the oracle's period once it has as many seeds as phases. The "
+            "per-cell table leads with the insolvency over the phases, as a replay's headline "
+            "does: the median of the phases' mean insolvency, the worst phase's beside it; a "
+            "cell whose runs cover fewer phases says so."
         ),
         *_sample_size_blocks(r),
     ]
@@ -314,7 +319,7 @@ def _recommendation_blocks(r: ReportInput) -> list[Block]:
             else f"VaR95 {_ci(f, k('var95'))}, mean {what} {format_amount(f[k('mean')])}; "
             f"insolvency VaR95 {format_amount(f['var95'])}, mean {format_amount(f['mean'])} "
             f"{tail}"
-        )
+        ) + _phase_note(r, best)
         if rec.cell is None:
             rivals = rec.overlapping
             shown_rivals = "; ".join(
@@ -368,6 +373,63 @@ def _recommendation_blocks(r: ReportInput) -> list[Block]:
     return blocks + [Bullets(items)]
 
 
+def _period(r: ReportInput, s: CellStats) -> int:
+    """How many phases the oracle's period has on the bars of cell `s`'s scenario."""
+    cell = next(c for c in r.plan.cells if c.index == s.cell)
+    return len(period_phases(cell.scenario))
+
+
+def _phases_covered(r: ReportInput, s: CellStats) -> str:
+    """Which of the oracle's phases the cell's runs cover: "6 of 6", or the ones they do."""
+    f, n = s.figures, _period(r, s)
+    if "phases" not in f:
+        return "-"
+    k = int(f["phases"])
+    if k >= n:
+        return f"{k} of {n}"
+    named = ", ".join(f"{int(p):,}" for p in f["phase_means"])
+    return f"{k} of {n}: {named} s"
+
+
+def _over_phases(r: ReportInput, s: CellStats) -> str:
+    """The cell's lead figure: the median of its phases' mean insolvency, the worst phase's
+    beside it; a cell of one phase says so instead of pretending a distribution."""
+    f = s.figures
+    if "phases" not in f:
+        return "-"
+    if int(f["phases"]) == 1:
+        (phase,) = f["phase_means"]
+        return (
+            f"{format_amount(f['phase_median'])} (one phase, {int(phase):,} s: not a "
+            "distribution over the phases)"
+        )
+    return (
+        f"{format_amount(f['phase_median'])}; worst {format_amount(f['phase_worst'])} "
+        f"({int(f['phase_worst_phase']):,} s)"
+    )
+
+
+def _phase_note(r: ReportInput, s: CellStats) -> str:
+    """The recommendation's words on the oracle's phases of a cell's runs."""
+    f, n = s.figures, _period(r, s)
+    if "phases" not in f:
+        return ""
+    k = int(f["phases"])
+    if k >= n:
+        return (
+            f"; over the oracle's {n} phases, the median phase's mean insolvency "
+            f"{format_amount(f['phase_median'])}, the worst {format_amount(f['phase_worst'])} "
+            f"({int(f['phase_worst_phase']):,} s)"
+        )
+    return (
+        f"; its runs cover only {k} of the oracle's {n} phases "
+        f"({_phases_covered(r, s).split(': ')[1]}"
+        + ("; one phase is not a distribution over them" if k == 1 else "")
+        + f"): at least {n} seeds per cell sample every phase, unless the grid or the scenario "
+        "sets one"
+    )
+
+
 def _cell_rows(r: ReportInput) -> list[tuple[CellStats, str]]:
     many = len({s.scenario for s in r.stats}) > 1
     return [
@@ -382,12 +444,14 @@ def _bad_debt_blocks(r: ReportInput) -> list[Block]:
         f = s.figures
         runs = f"{s.runs:,}" + (f" ({s.failed:,} failed)" if s.failed else "")
         if not s.runs:
-            rows.append((label, runs, *("-",) * 9))
+            rows.append((label, runs, *("-",) * 11))
             continue
         rows.append(
             (
                 label,
                 runs,
+                _phases_covered(r, s),
+                _over_phases(r, s),
                 _ci(f, "mean"),
                 _ci(f, "var95"),
                 _ci(f, "var99"),
@@ -405,6 +469,8 @@ def _bad_debt_blocks(r: ReportInput) -> list[Block]:
             (
                 "cell",
                 "runs",
+                "oracle phases",
+                "over the phases: the median phase's mean (the worst phase's)",
                 "mean",
                 "VaR95",
                 "VaR99",
@@ -416,12 +482,16 @@ def _bad_debt_blocks(r: ReportInput) -> list[Block]:
                 "runs insolvent",
             ),
             rows,
-            numeric=tuple(range(1, 11)),
+            numeric=(1, *range(3, 13)),
         ),
         Text(
-            "Realized: the bad debt of the auctions that finished, which is all the waterfall "
-            "has paid; a cell whose runs end with many auctions still running has a low "
-            "realized figure that its insolvency corrects."
+            "Over the phases: the cell's runs grouped by their oracle phase, each phase's mean "
+            "insolvency, the median of those (the lead figure, as a replay's headline is the "
+            "median over the phases) and the worst phase's beside it; the mean, VaR and CVaR are "
+            "over every run of the cell, its phases and seeds together. Realized: the bad debt "
+            "of the auctions that finished, which is all the waterfall has paid; a cell whose "
+            "runs end with many auctions still running has a low realized figure that its "
+            "insolvency corrects."
         ),
     ]
 

@@ -29,7 +29,12 @@ or 0.99):
 - liquidations at risk LaR95: VaR_0.95 of the collateral value liquidated in a run;
 - the wait from unsafe to liquidated: each run's Kaplan-Meier median (report/survival.py; the
   vaults never liquidated counted as censored, inf when the curve never reaches one half), the
-  cell's median of them, and the share of unsafe vaults never liquidated.
+  cell's median of them, and the share of unsafe vaults never liquidated;
+- the headline over the oracle's phases (each run's phase is drawn from its seed, or set: the
+  results' `oracle_phase`): per phase the mean insolvency of the cell's runs at it
+  (`phase_means`), their median (`phase_median`, the cell's lead figure, as a single replay's
+  headline is the median over the phases) and the worst (`phase_worst`, at
+  `phase_worst_phase`); `phases`, how many phases the cell's runs cover.
 """
 
 from __future__ import annotations
@@ -232,7 +237,9 @@ def cell_stats(
     figure's); largest_payer_kinds ({kind: runs in which that kind paid most}); for each of `types`
     (a several-type scenario's collateral types) the means `<metric>@<type>_mean` of its
     insolvency, realized bad debt, liquidations and paid per layer, and
-    `insolvency@<type>_share` (of the cell's insolvency)."""
+    `insolvency@<type>_share` (of the cell's insolvency); phases, phase_means, phase_median,
+    phase_worst and phase_worst_phase (the module docstring; where the rows have the runs'
+    `oracle_phase`)."""
     ok = rows[rows["status"] == OK]
     n = len(ok)
     figures: dict[str, Any] = {}
@@ -244,6 +251,8 @@ def cell_stats(
             # each figure's bootstrap its own stream (the headline's key as before)
             stream = key if figure == HEADLINE else f"{key}/{figure}"
             figures |= tail_figures(sized, stream, resamples, lambda s, f=figure: figure_key(f, s))
+        if "oracle_phase" in ok:
+            figures |= phase_figures(ok)
         figures["p_insolvent"] = float((x > 0).mean())
         figures["realized_mean"] = float(realized.mean())
         figures["realized_var95"] = float(var(realized, Q95))
@@ -296,6 +305,24 @@ def cell_stats(
                 float(share) / total_insolvency if total_insolvency else None
             )
     return CellStats(cell, scenario, values, n, len(rows) - n, figures)
+
+
+def phase_figures(ok: pd.DataFrame) -> dict[str, Any]:
+    """The headline over the oracle's phases of a cell's finished runs (module docstring): per
+    phase the mean insolvency of its runs, their median and the worst (the earliest phase of a
+    tie), and how many phases the runs cover."""
+    phases = pd.to_numeric(ok["oracle_phase"], errors="coerce").astype(int)
+    means = ok[HEADLINE].astype(float).groupby(phases).mean().sort_index()
+    worst = int(np.argmax(means.to_numpy()))
+    return {
+        "phases": len(means),
+        "phase_means": {
+            str(p): float(m) for p, m in zip(means.index.astype(int), means, strict=True)
+        },
+        "phase_median": float(np.median(means.to_numpy())),
+        "phase_worst": float(means.iloc[worst]),
+        "phase_worst_phase": int(means.index[worst]),
+    }
 
 
 def tail_figures(

@@ -128,9 +128,13 @@ def test_section__a_model_only_run_says_it_is_not_reconciled__every_row_shown(tm
     assert "the model alone (no chain run): not reconciled." in text
     assert "**0 differences**" not in text
     table = text.split("| figure | history | MakerDAO 2020")[1].split("\n\n")[0]
-    assert len([x for x in table.splitlines() if x.startswith("| ")]) == 16
+    assert len([x for x in table.splitlines() if x.startswith("| ")]) == 17
     assert "| x.y | 1 | why | " in text and "| (the run above) |  |  | " in text
     assert f"{figures.open_auctions:,}, " in table
+    # a run given without its phases says its insolvency is one phase's
+    (row,) = [x for x in table.splitlines() if x.startswith("| insolvency: the open collateral "
+                                                              "sold on the market")]  # fmt: skip
+    assert row.count("; one oracle phase, not a distribution over the oracle's phases |") == 2
 
 
 def test_may_2021__the_eve_book_sizes_rule_and_the_day_s_market(tmp_path):
@@ -159,3 +163,92 @@ def test_may_2021__the_eve_book_sizes_rule_and_the_day_s_market(tmp_path):
     assert m.venue.coefficient == v.impact_coefficient * WAD
     assert m.resale_delay == v.resale_hours * 3600
     assert m.stable_price.at(0) == v.dai_price * WAD
+
+
+class _Written(Exception):
+    """Raised in place of the replay: the task's inputs are written, its scenario loaded."""
+
+
+@pytest.mark.parametrize("name", sorted(COUNTERFACTUALS))
+def test_backstop_tasks__set_reaches_every_model_run(tmp_path, monkeypatch, name):
+    """`ape run history --set NAME=VALUE` changes the setting for every run: Backstop's chain run
+    and each of its model runs (the sensitivity rows, the other oracle phases, the flip keepers'
+    turnover), which wrote the day's default scenario before (`bidder_capital=250000` printed
+    the default capital's rows)."""
+    from offchain.history import tasks
+    from offchain.history.days import day
+    from offchain.history.days.settings import parse_overrides
+    from offchain.history.report import backstop_tasks
+
+    cf = COUNTERFACTUALS[name]
+    setting = "bidder_capital=250000" if name == "black-thursday-2020" else "taker_capital=7000000"
+    overrides = parse_overrides(day(cf.day).SETTINGS, (setting, "dai_price=1.008"))
+    v = values(overrides, cf)
+    capital = str(cf.taker_capital(v))
+    assert capital != str(cf.taker_capital(values(cf=cf)))  # the setting moves the scenario
+    scenarios = []
+
+    def written(scenario, **_):
+        scenarios.append(scenario)
+        raise _Written
+
+    monkeypatch.setattr("offchain.history.backstop.replay", written)
+    turnover = 9_000_000 if name == "black-thursday-2020" else None
+    runs = backstop_tasks(name, tmp_path, turnover, overrides)
+    assert len(runs) == len(cf.sensitivity) + 5 + (turnover is not None)  # + 5 other phases
+    for task in runs:
+        with pytest.raises(_Written):
+            tasks.run_task(task)
+        s = scenarios[-1]
+        changes = task[3]
+        expected = changes.get(("keepers", "taker_capital"), capital)
+        assert s.keepers.taker_capital == int(expected) * WAD, task
+        assert s.market.stable_price.at(0) == WAD * 1008 // 1000, task
+
+
+def test_lead__backstop_side_leads_with_the_median_over_the_oracles_phases(tmp_path):
+    """Backstop's side of a day is one oracle phase (its reconciled run) and the model at the
+    others (its sensitivity's phase rows): the comparison's insolvency cells, the console's
+    line and the run's own report lead with the median over the six, the worst beside it
+    (history/lead.py); the reconciled run's own figure is its row of the phase table."""
+    import dataclasses
+    import json
+
+    import numpy as np
+
+    from offchain.history import lead
+    from offchain.report.documents import write_report
+    from offchain.report.tables import scenario_lines
+    from offchain.sim.scenario.timeline import oracle_phase
+
+    day = run(tmp_path / "b", chain=False)
+    b = BackstopFigures.of(day.done.result)
+    reported = oracle_phase(day.scenario)
+    given = {0: 5e6, 600: 1e6, 1200: 3e6, 1800: 9e6, 2400: 2e6}  # the other phases' insolvency
+    assert reported not in given
+    others = [
+        (p, dataclasses.replace(b, headline={**b.headline, "insolvency": x}))
+        for p, x in given.items()
+    ]
+    section = lead.lead_with_phases(day, others)
+    every = [*given.values(), b.insolvency]
+    median, eve = float(np.median(every)), values().eve_debt / 1e18
+    assert round(median / 1e6, 2) != round(b.insolvency / 1e6, 2)
+    facts = day.done.result.facts
+    _, headline = lead.insolvency_cells(b, facts, eve)
+    assert headline.startswith(f"{median / 1e6:,.2f}M, ")
+    assert "the median over the oracle's 6 phases; worst 9.00M" in headline
+    line = lead.console_line(b, facts, eve)
+    assert line.startswith(
+        f"Backstop, the same eve and day: insolvency over the oracle's 6 phases, sold on the "
+        f"market: median {median / 1e6:,.2f}M"
+    )
+    assert f"the reconciled run (oracle phase {reported:,} s)" in line
+    out = tmp_path / "report"
+    md = write_report(
+        out, day.done.result, None, scenario_lines(day.scenario), extra=section
+    ).read_text()
+    assert "## The oracle's phase" in md and f"| {reported:,} s (this report) |" in md
+    first = next(x for x in md.split("## Headline")[1].splitlines() if x.startswith("| insol"))
+    assert f"| {median:,.2f} BUSD (" in first and "worst 9,000,000.00 BUSD" in first
+    assert json.loads((out / "facts.json").read_text())["insolvency"] == pytest.approx(median)

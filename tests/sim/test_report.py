@@ -213,6 +213,7 @@ def test_write_report__returns_summary_in_out_dir(written):
     assert sorted(p.name for p in out.iterdir()) == [
         ".backstop-output.json",  # the marker: simulate's output (offchain/system/outputs.py)
         "data",
+        "facts.json",  # the headline, machine-readable (report/headline.py lead_facts)
         "plots",
         "summary.html",
         "summary.md",
@@ -329,7 +330,8 @@ def test_summary__headline__marked_insolvency_beside_the_last_price_bound(tmp_pa
     debt = float(result.tables["vaults"]["debt_start"].sum())
     assert row(
         headline,
-        "insolvency: everything open sold as keepers would",
+        "insolvency: everything open sold as keepers would, at one oracle phase, not a "
+        "distribution over the oracle's phases",
         f"95,000.00 DAI ({95_000 / debt:.1%} of the starting debt, {debt:,.2f} DAI)",
     )
     assert row(headline, "bound: everything open at the last price (optimistic)", "16,000.00 DAI")
@@ -345,13 +347,85 @@ def test_summary__headline__marked_insolvency_beside_the_last_price_bound(tmp_pa
     # the outcome's end-of-run rows: the mark's market, both figures
     assert row(
         md,
-        "marked: everything still open sold in the keepers' order into a market of 100,000.00 "
-        "DAI per side, the price falling to 40.00 DAI",
+        "marked: everything still open sold in the keepers' order into a constant-product "
+        "market of 100,000.00 DAI per side (the external market's depth, or without price "
+        "impact the keepers' pool's stablecoin reserve at the end), the price falling to 40.00 "
+        "DAI",
         "auctions 50,000.00 DAI short, unsafe vaults 30,000.00 DAI short",
     )
     assert (
         "| INSOLVENCY (marked: realized bad debt + both marked shortfalls) | 95,000.00 DAI |" in md
     )
+
+
+def test_summary__headline__with_the_phases_leads_with_their_median__the_run_only_named(tmp_path):
+    """With the oracle's phases measured (the facts' phases_insolvency, report/phases.py), the
+    headline's every figure is the median over them, insolvency's worst beside it; the run the
+    report's sections are of is named, its own insolvency not in the headline; the outcome
+    section says which phase it is; facts.json leads with the median, the run's facts under
+    `run`."""
+    result = synthetic_result()
+    result.facts |= {
+        "insolvency": 12_345.0,
+        "insolvency_last_price": 12_000.0,
+        "insolvency_pool_sale": 13_000.0,
+        "realized_bad_debt": 15_000.75,
+        "unsafe_vaults_left": 0,
+        "unsafe_vault_debt": 0.0,
+        "unsafe_vault_shortfall": 0.0,
+        "open_auctions": 0,
+        "open_auction_debt": 0.0,
+        "open_auction_collateral": 0.0,
+        "open_auction_shortfall": 0.0,
+        "open_auction_sale_value": 0.0,
+        "open_auction_fire_sale_shortfall": 0.0,
+        "mark_price": 130.0,
+        "oracle_phase": 600,
+        "phases_insolvency": {
+            "phases": 4,
+            "median": 20_000.5,
+            "worst": 90_000.0,
+            "worst_phase": 1200,
+            "best": 12_345.0,
+            "best_phase": 600,
+            "per_phase": {0: 30_000.0, 600: 12_345.0, 1200: 90_000.0, 1800: 11_001.0},
+            "insolvency_last_price_median": 19_000.0,
+            "insolvency_pool_sale_median": 21_000.0,
+            "realized_bad_debt_median": 18_000.0,
+            "open_auctions_median": 1.5,
+            "open_auction_debt_median": 2_500.0,
+            "unsafe_vaults_left_median": 0.0,
+            "unsafe_vault_debt_median": 0.0,
+            "unsafe_recovered_median": 2.0,
+            "reported_phase": 600,
+        },
+    }
+    out = tmp_path / "r"
+    md = write_report(out, result, None, SCENARIO).read_text()
+    headline = md.split("## Headline")[1].split("\n## ")[0]
+    debt = float(result.tables["vaults"]["debt_start"].sum())
+    first = [x for x in headline.splitlines() if x.startswith("| insolvency")][0]
+    assert first == (
+        "| insolvency: everything open sold as keepers would, the median over the oracle's 4 "
+        "phases (model), the worst beside it | 20,000.50 DAI "
+        f"({20_000.5 / debt:.1%} of the starting debt, {debt:,.2f} DAI); worst 90,000.00 DAI "
+        f"({90_000 / debt:.1%}, phase 1,200 s) |"
+    )
+    assert row(headline, "bound: everything open at the last price (optimistic), the median "
+               "over the phases", "19,000.00 DAI")  # fmt: skip
+    assert row(headline, "realized bad debt (finished auctions), the median over the phases",
+               "18,000.00 DAI")  # fmt: skip
+    assert row(headline, "auctions still running, the median over the phases",
+               "1.5 (2,500.00 DAI not yet raised)")  # fmt: skip
+    assert "12,345.00" not in headline  # the reported run's own insolvency
+    assert "| the run this report is of | oracle phase 600 s, one of the 4:" in headline
+    assert "of the reported run's realized bad debt, uncovered: layers exhausted" in headline
+    assert "## Outcome: the reported run, oracle phase 600 s (one of the 4 in the headline)" in md
+    facts = json.loads((out / "facts.json").read_text())
+    assert facts["insolvency"] == 20_000.5 and facts["insolvency_worst"] == 90_000.0
+    assert facts["lead"] == "the median over the oracle's 4 phases (model)"
+    assert facts["run"]["insolvency"] == 12_345.0 and "phases_insolvency" not in facts["run"]
+    assert facts["per_phase"]["1200"] == 90_000.0
 
 
 def test_summary__keeper_failure_opens_the_report__first_table_is_the_keepers(tmp_path):

@@ -238,6 +238,52 @@ def test_sweep__report__cells_heatmap_histograms_who_paid_and_the_chain_check(po
     assert html.startswith("<!DOCTYPE html>") and "heatmap_0.png" in html
 
 
+def test_sweep__each_cell_leads_with_its_distribution_over_the_oracles_phases(pool_sweep):
+    """A cell's lead figure is over the oracle's phases, as a replay's headline is (issue 73):
+    its 6 seeds draw the 6 phases once each; per phase the mean insolvency of its runs, their
+    median first in the cell's row, the worst phase's beside it; cells.* have them."""
+    results = pd.read_parquet(pool_sweep / "results.parquet")
+    cells = pd.read_parquet(pool_sweep / "cells.parquet")
+    summary = (pool_sweep / "summary.md").read_text()
+    table = summary.split("## Insolvency per cell")[1].split("\n\n")[1].splitlines()
+    assert table[0].startswith(
+        "| cell | runs | oracle phases | over the phases: the median phase's mean (the worst "
+        "phase's) | mean | VaR95 |"
+    )
+    for c in range(4):
+        runs = results[results["cell"] == c]
+        means = runs.groupby("oracle_phase")["insolvency"].mean()
+        assert sorted(means.index) == [0, 600, 1200, 1800, 2400, 3000]
+        median, worst = float(means.median()), float(means.max())
+        row = cells[cells["cell"] == c].iloc[0]
+        assert row["phases"] == 6
+        assert row["phase_median"] == pytest.approx(median, rel=1e-12)
+        assert row["phase_worst"] == pytest.approx(worst, rel=1e-12)
+        label = (
+            f"| insurance_fund={row['grid.insurance_fund']}, waterfall={row['grid.waterfall']} |"
+        )
+        (line,) = [x for x in table if x.startswith(label)]
+        cells_of = line.strip("| ").split(" | ")
+        assert cells_of[2] == "6 of 6"
+        assert cells_of[3].startswith(f"{median:,.2f}; worst {worst:,.2f} (")
+
+
+def test_sweep__a_cell_of_one_phase__says_so(tmp_path):
+    """One seed a cell: its runs are one phase, and the cell's row and the recommendation say
+    so instead of pretending a distribution."""
+    out = tmp_path / "out"
+    result = _sweep(
+        "--scenario", THIN, "--vaults", "30", "--seeds", "1", "--verify", "0", "--quiet",
+        "--out", str(out),
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    phase = int(pd.read_parquet(out / "results.parquet")["oracle_phase"].iloc[0])
+    summary = (out / "summary.md").read_text()
+    assert f"| 1 of 6: {phase:,} s | " in summary
+    assert f"(one phase, {phase:,} s: not a distribution over the phases)" in summary
+    assert f"its runs cover only 1 of the oracle's 6 phases ({phase:,} s; one phase is" in summary
+
+
 def test_sweep__recommendation__respects_the_borrower_cost(pool_sweep, tmp_path):
     cells = pd.read_parquet(pool_sweep / "cells.parquet")
     out = tmp_path / "again"

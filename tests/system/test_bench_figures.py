@@ -79,3 +79,37 @@ def test_bench_replay_figures__are_todays__the_model_run_sends_as_many_transacti
     committed = json.loads(RESULTS.read_text())["sim.black_thursday_1000_transactions"]
     run = simulate(load_scenario("black-thursday-2020", vaults=1000), "model", None)
     assert run.facts["transactions"] == committed
+
+
+def test_phase_spread__a_real_day_over_every_phase__a_synthetic_path_one():
+    """`make bench`'s figures that quote a run's insolvency lead with the distribution over the
+    oracle's phases (issue 73): `phase_spread` runs the scenario at every phase of its period,
+    each in a process of its own, and gives the median and the worst, which equal the runs made
+    here; a synthetic path runs one phase (as `ape run simulate --phases auto`): None, and no
+    median or worst key."""
+    import statistics
+
+    from offchain.bench.figures import phase_keys, phase_spread
+    from offchain.sim.run.driver import simulate
+    from offchain.sim.scenario.load import load_scenario, with_phase
+    from offchain.sim.scenario.timeline import period_phases
+
+    scenario = load_scenario("may-2021", vaults=300)
+    here = {}
+    for phase in period_phases(scenario):
+        run = simulate(with_phase(scenario, phase, "t"), "model", None)
+        debt = float(run.tables["vaults"]["debt_start"].sum())
+        here[str(phase)] = round(run.facts["insolvency"] / debt, 6)
+    spread = phase_spread("may-2021", 300, "fixed")
+    assert spread is not None and spread["per_phase"] == here
+    assert spread["median"] == round(statistics.median(here.values()), 6)
+    assert spread["worst"] == max(here.values()) and here[str(spread["worst_phase"])] == max(
+        here.values()
+    )
+    assert spread["median"] != here["3000"]  # the scenario's own phase is not the lead here
+    assert phase_keys("scale.x", spread) == {
+        "scale.x_insolvency_per_debt_median": spread["median"],
+        "scale.x_insolvency_per_debt_worst": spread["worst"],
+    }
+    assert phase_spread("synthetic-crash", 60, "fixed") is None
+    assert phase_keys("scale.y", None) == {}

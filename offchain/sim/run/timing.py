@@ -1,7 +1,7 @@
 """One model run of a built-in scenario, timed, in a process of its own: what `make bench`
 measures for the scale figures (`sim.model_*_vaults_s`, `sim.model_*_vaults_peak_mib`).
 
-    python -m offchain.sim.run.timing black-thursday-2020 100000 [fixed|scaled|closed]
+    python -m offchain.sim.run.timing black-thursday-2020 100000 [fixed|scaled|closed] [--phase P]
 
 prints one JSON line: the run's seconds (the simulation alone, as a sweep runs it: no full-state
 reads, no report) and its CPU seconds (what a busy machine changes least), the process's peak
@@ -10,7 +10,10 @@ resident memory [MiB] and the run's headline counts: the vaults left unsafe and 
 unit of the book's starting debt, the limits that bound the run (results/limits.py). The third
 argument is the scenario's `market.depth_with_vaults` (default: the scenario's, "fixed"), or
 "closed": the depth fixed and the market closed (`market.outside = "closed"`: the lab before the
-open market, docs/market.md), to time the open market against it."""
+open market, docs/market.md), to time the open market against it. `--phase P` runs the oracle's
+phase P [s] instead of the scenario's; the line says the run's phase, every phase of the
+oracle's period on the scenario's bars and whether its path is synthetic (make bench's figures
+over the phases, offchain/bench/figures.py)."""
 
 from __future__ import annotations
 
@@ -31,18 +34,24 @@ def _peak_kib() -> int:
 
 
 def main(argv: list[str]) -> int:
+    phase = None
+    if len(argv) >= 2 and argv[-2] == "--phase":
+        phase, argv = argv[-1], argv[:-2]
     if (
         len(argv) not in (2, 3)
         or not argv[1].isdigit()
         or argv[2:] not in ([], ["fixed"], ["scaled"], ["closed"])
+        or (phase is not None and not phase.isdigit())
     ):
         print(
-            "usage: python -m offchain.sim.run.timing SCENARIO VAULTS [fixed|scaled|closed]",
+            "usage: python -m offchain.sim.run.timing SCENARIO VAULTS [fixed|scaled|closed] "
+            "[--phase P]",
             file=sys.stderr,
         )
         return 2
     from offchain.sim.run.driver import simulate
-    from offchain.sim.scenario.load import ScenarioError, load_scenario
+    from offchain.sim.scenario.load import ScenarioError, load_scenario, with_phase
+    from offchain.sim.scenario.timeline import oracle_phase, period_phases
 
     try:
         overrides = None
@@ -51,6 +60,8 @@ def main(argv: list[str]) -> int:
         elif argv[2:]:
             overrides = {"market": {"depth_with_vaults": argv[2]}}
         scenario = load_scenario(argv[0], vaults=int(argv[1]), overrides=overrides)
+        if phase is not None:
+            scenario = with_phase(scenario, int(phase), "--phase")
     except ScenarioError as exc:
         print(f"timing: {exc}", file=sys.stderr)
         return 2
@@ -74,6 +85,9 @@ def main(argv: list[str]) -> int:
                 "insolvency_per_debt": round(f["insolvency"] / debt, 6) if debt else 0.0,
                 "open_auctions": f["open_auctions"],
                 "binding_limits": f["binding_limits"],
+                "oracle_phase": oracle_phase(scenario),
+                "phases": list(period_phases(scenario)),
+                "synthetic": scenario.market.synthetic is not None,
             }
         )
     )

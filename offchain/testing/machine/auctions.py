@@ -345,6 +345,17 @@ class AuctionRules(MachineBase):
                 size=size,
             ):
                 raise SpecViolation(f"liquidation keeper: listed {o}, which the Liquidator refuses")
+        # the keeper's order as it read the vaults (before the top-up below moves one)
+        base = [
+            e.vaults[(tid, o)].collateral * ct.safe_price
+            < e.vaults[(tid, o)].normalized_debt * ct.rate
+            for o in listed
+        ]
+        if any(base[i] and not base[i - 1] for i in range(1, len(base))):
+            raise SpecViolation(
+                "liquidation keeper: a vault unsafe at the base ratio listed after a size cut "
+                f"({listed})"
+            )
         # issue 72, finding 1: after the keeper read, the first plain vault's owner tops it up
         # (governance's seizure stands in for it) to 1.2x its base requirement: safe at the base
         # ratio, unsafe at its size (1.5x), so it now takes the costly size cut; each batch's
@@ -359,16 +370,6 @@ class AuctionRules(MachineBase):
                 self.act(t.join, "join", gov, gov, extra // scale)
                 self.act(engine, "seize", gov, tid, plain_owners[0], gov, gov, extra, 0)
                 self.totals.outcomes["keeper gas round: a listed vault topped up"] += 1
-        base = [
-            e.vaults[(tid, o)].collateral * ct.safe_price
-            < e.vaults[(tid, o)].normalized_debt * ct.rate
-            for o in listed
-        ]
-        if any(base[i] and not base[i - 1] for i in range(1, len(base))):
-            raise SpecViolation(
-                "liquidation keeper: a vault unsafe at the base ratio listed after a size cut "
-                f"({listed})"
-            )
         for a in actions:
             if action_gas(a) > a.gas_limit:
                 raise SpecViolation(f"liquidation keeper: a batch planned over its own limit {a}")
