@@ -207,10 +207,16 @@ def trace(chain: ChainBackend, artifacts: Artifacts, figure: str, tx_hash: str) 
         return chain.names.get(to_checksum_address(address), address)
 
     frames: list[Frame] = []
+    # the receipt's gas, net of refunds: Anvil's callTracer gives the outermost frame's gas
+    # before refunds for a transaction that is not its block's first (a figure measured in a
+    # block of several, e.g. gas.flash_take_venue after the venue's sync)
+    receipt = chain.rpc("eth_getTransactionReceipt", [tx_hash])
+    total = int(receipt["gasUsed"], 16)
 
     def walk(call: dict[str, Any], depth: int) -> None:
         children = call.get("calls", [])
-        own = int(call["gasUsed"], 16) - sum(int(c["gasUsed"], 16) for c in children)
+        used = total if depth == 0 else int(call["gasUsed"], 16)
+        own = used - sum(int(c["gasUsed"], 16) for c in children)
         if depth == 0:
             own -= intrinsic
         function = selectors.get(bytes.fromhex(call["input"][2:10])) or call["input"][:10]
@@ -237,7 +243,7 @@ def trace(chain: ChainBackend, artifacts: Artifacts, figure: str, tx_hash: str) 
         for slot in pre.get("storage", {}):
             if slot not in post_storage:
                 slots.setdefault(name(address), Slots()).cleared += 1
-    return Breakdown(figure, int(calls["gasUsed"], 16), intrinsic, frames, slots)
+    return Breakdown(figure, total, intrinsic, frames, slots)
 
 
 def breakdowns(node_url: str, artifacts: Artifacts) -> list[Breakdown]:
