@@ -289,7 +289,10 @@ BEFORE = {
 
 @pytest.mark.parametrize("year, market", list(BEFORE), ids=[f"{y}-{m}" for y, m in BEFORE])
 def test_switched_off__a_bare_csv_gives_the_lab_before_to_the_wei(year, market):
-    overrides = {"pool_depth": "1_000_000"} | ({"outside": "closed"} if market == "closed" else {})
+    # open: the flash takes' venue route switched off too (they sold into the pool alone then)
+    overrides = {"pool_depth": "1_000_000"} | (
+        {"outside": "closed"} if market == "closed" else {"flash_route": "pool"}
+    )
     s = load_scenario(str(PRICES[year]), lineup="defaults", overrides={"market": overrides})
     assert first_lines(s) == []
     result = simulate(s, "model", full_check_every=None)
