@@ -64,8 +64,14 @@ def test_a_run_at_ten_times_its_vaults__the_pool_named_first__no_vault_waits_for
     pool below the market, and keeper transactions wait for the day's blocks; the run's first
     lines name both. The auction's slots bind no more
     (2**24 since 2026-11-26; at 1,024 this run left 13% of its vaults waiting for one, unsafe and
-    never liquidated): more auctions run at once than the old cap, and no vault is left unsafe."""
-    result = simulate(load_scenario("black-thursday-2020", vaults=10_000), "model")
+    never liquidated): more auctions run at once than the old cap, and no vault is left unsafe.
+    The flash takes sell into the keepers' pool alone (`flash_route = "pool"`): on the venue
+    route (the default since issue 73) they leave the pool to the arbitrageur and it no longer
+    binds (the next test)."""
+    pool_route = {"market": {"flash_route": "pool"}}
+    result = simulate(
+        load_scenario("black-thursday-2020", vaults=10_000, overrides=pool_route), "model"
+    )
     f = result.facts
     # the day's blocks (10M gas, 2020) bind too: the open market's block space
     pool, blocks = f["binding_limits"]
@@ -76,3 +82,15 @@ def test_a_run_at_ten_times_its_vaults__the_pool_named_first__no_vault_waits_for
     assert result.tables["bars"]["active_auctions"].max() > 1024
     lines = console_lines(result.tables["keeper_actions"], f)
     assert [x for x in lines if x.startswith("LIMIT: ")] == [f"LIMIT: {pool}", f"LIMIT: {blocks}"]
+
+
+def test_a_run_at_ten_times_its_vaults_on_the_venue_route__the_blocks_bind_not_the_pool():
+    """The same book with the flash takes selling on the outside venue (issue 73, the default):
+    the keepers' pool is no longer where the lots go, so its price is not named; the day's blocks
+    still bind, and no vault is left unsafe."""
+    result = simulate(load_scenario("black-thursday-2020", vaults=10_000), "model")
+    f = result.facts
+    assert len(f["binding_limits"]) == 1, f["binding_limits"]
+    (blocks,) = f["binding_limits"]
+    assert blocks.startswith("keeper transactions waited a bar for room in the day's blocks ")
+    assert f["unsafe_vaults_left"] == 0
