@@ -261,6 +261,10 @@ def test_make_setup__a_line_says_what_installs_and_how_long__once(tmp_path):
             capture_output=True,
             text=True,
             timeout=60,
+            # a make of its own, not a sub-make of `make test` (which would print "make[1]:")
+            env={
+                k: v for k, v in os.environ.items() if k not in ("MAKELEVEL", "MAKEFLAGS", "MFLAGS")
+            },
         )
         assert done.returncode == 0, done.stderr
         return _lines(done.stdout)
