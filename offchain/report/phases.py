@@ -32,6 +32,7 @@ HEADLINE: dict[str, tuple[str, bool]] = {
     "realized_bad_debt": ("realized_bad_debt", True),
     "unsafe_vaults_left": ("unsafe_vaults_left", False),
     "open_auctions": ("open_auctions", False),
+    "insolvency_mark": ("insolvency_mark", True),
     "insolvency_last_price": ("insolvency_last_price", True),
     "insolvency_pool_sale": ("insolvency_pool_sale", True),
     "open_auction_debt": ("open_auction_debt", True),
@@ -40,6 +41,7 @@ HEADLINE: dict[str, tuple[str, bool]] = {
 }
 # the headline's figures besides insolvency, each given as its median over the phases
 MEDIANS = (
+    "insolvency_mark",
     "insolvency_last_price",
     "insolvency_pool_sale",
     "realized_bad_debt",
