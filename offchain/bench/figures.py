@@ -353,7 +353,9 @@ def scale_runs(
     return out
 
 
-def scale_keys(key: str, name: str, vaults: int, depth: str, run: dict[str, Any]) -> dict[str, float]:
+def scale_keys(
+    key: str, name: str, vaults: int, depth: str, run: dict[str, Any]
+) -> dict[str, float]:
     """One run's scale figures (`scale_figures`) under `key`, from its timing.py line `run`."""
     label = f"{vaults // 1000}k"
     figures = {

@@ -5,9 +5,9 @@ until every auction clears or the horizon passes, what is still open then marked
 sim/results/insolvency.py marks) and its share of the debt the run started with, how the drain
 went (the auctions open at the end, their time to clear or what the horizon left open), then the
 two bounds beside it (the open book marked at the run's end: on the outside venue over the mark's
-bars in an open market, into the closed market's depth otherwise, the optimistic one; the open
-auctions' lots sold at once into the keepers' pool, the pessimistic one), what is still open, and
-the market the run had.
+bars in an open market, into the closed market's depth otherwise, with no keeper and no block
+space in the way; the open auctions' lots sold at once into the keepers' pool), what is still
+open, and the market the run had.
 
 **The lead figure is the distribution over the oracle's phases** (report/phases.py): which bars
 the oracle's price moves at is a choice of the replay, and it moves the result. Where the run
@@ -181,8 +181,8 @@ def headline_rows(result: SimulationResult, stable: str = "") -> list[tuple[str,
             drain_line(f),
         ),
         (
-            f"bound: everything open at the run's end marked, as if sold {_sold(f)} "
-            "(optimistic), the median over the phases",
+            f"bound: everything open at the run's end marked, as if sold {_sold(f)} with no "
+            "keeper and no block space in the way, the median over the phases",
             f"{median('insolvency_mark'):,.2f}{unit}",
         ),
         (
@@ -228,7 +228,8 @@ def _run_rows(f: Mapping[str, Any], unit: str) -> list[tuple[str, str]]:
     its market."""
     return [
         (
-            f"bound: everything open at the run's end marked, as if sold {_sold(f)} (optimistic)",
+            f"bound: everything open at the run's end marked, as if sold {_sold(f)} with no "
+            "keeper and no block space in the way",
             f"{float(f.get('insolvency_mark', f['insolvency'])):,.2f}{unit}",
         ),
         (

@@ -38,6 +38,9 @@ HEADLINE: dict[str, tuple[str, bool]] = {
     "open_auction_debt": ("open_auction_debt", True),
     "unsafe_vault_debt": ("unsafe_vault_debt", True),
     "unsafe_recovered": ("unsafe_recovered", False),
+    # the headline's drain (sim/run/drain.py): its bars, the auctions its horizon left open
+    "headline_drained_bars": ("headline_drained_bars", False),
+    "auctions_open_at_horizon": ("auctions_open_at_horizon", False),
 }
 # the headline's figures besides insolvency, each given as its median over the phases
 MEDIANS = (
@@ -62,7 +65,17 @@ LABELS = {
 
 def figures(result: SimulationResult) -> dict[str, float]:
     """A run's headline figures (HEADLINE, and its liquidations)."""
-    out = {column: float(result.facts[fact]) for column, (fact, _) in HEADLINE.items()}
+    f = result.facts
+    # a result without the headline's drain (simulate(..., drain=False)): its headline is the
+    # end-of-run mark, nothing drained, what was open at the end still open
+    undrained = {
+        "insolvency_mark": f.get("insolvency"),
+        "headline_drained_bars": 0,
+        "auctions_open_at_horizon": f.get("open_auctions"),
+    }
+    out = {
+        column: float(f.get(fact, undrained.get(fact))) for column, (fact, _) in HEADLINE.items()
+    }
     out["liquidations"] = float(len(result.tables["liquidations"]))
     return out
 

@@ -354,7 +354,7 @@ def test_summary__headline__drained_insolvency_beside_the_mark_and_the_pool_sale
     assert row(
         headline,
         "bound: everything open at the run's end marked, as if sold into the market's depth "
-        "(optimistic)",
+        "with no keeper and no block space in the way",
         "95,000.00 DAI",
     )
     assert row(
@@ -445,7 +445,8 @@ def test_summary__headline__with_the_phases_leads_with_their_median__the_run_onl
         f"({90_000 / debt:.1%}, phase 1,200 s) |"
     )
     assert row(headline, "bound: everything open at the run's end marked, as if sold into the "
-               "market's depth (optimistic), the median over the phases",
+               "market's depth with no keeper and no block space in the way, the median over the "
+               "phases",
                "19,500.00 DAI")  # fmt: skip
     assert row(headline, "the drain of the reported run (oracle phase 600 s): auctions open at "
                "the end, time to clear", "no auction open at the run's end")  # fmt: skip

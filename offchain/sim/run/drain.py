@@ -11,7 +11,8 @@ recorded drain's bars count). What is still open then is valued by the same mark
 
 These bars are not recorded: the run's tables, facts and complete states stay those of its last
 recorded bar (its `txs`, `events`, `bars`, ... and the first lines), and only the headline's
-facts (`drained_facts`) are the drain's. Every row the bars would add is dropped as it comes
+facts (`drained_facts`) and each type's part of it (the contagion table's `insolvency`) are the
+drain's. Every row the bars would add is dropped as it comes
 (a 100k book drained a week is tens of millions of rows), except the liquidations' (the drain's
 end names each running auction's owner). The bars themselves are the recorded drain's, bar for
 bar: a run with `--drain N` and no horizon ends in the state this drain reaches after N bars,
@@ -23,6 +24,7 @@ from __future__ import annotations
 import time as clock
 from typing import Any
 
+from offchain.model.fixed_point import RAD
 from offchain.sim.market.type_market import end_of_type
 from offchain.sim.results.insolvency import drained_facts
 from offchain.sim.results.tables import SimulationResult
@@ -40,13 +42,23 @@ class _Dropped(list):
         pass
 
 
-def _unrecorded(sim: Simulation) -> None:
+def _unrecorded(sim: Simulation) -> list[tuple[dict[str, list], dict[str, list]]]:
     """Every table the run writes to drops its rows from now on; the result built before keeps
-    the lists it had. The liquidations go on in a copy (the drain's end reads their owners)."""
+    the lists it had. The liquidations go on in a copy (the drain's end reads their owners).
+    Each table set with the lists it had, for `_recorded`."""
     tables = [sim.rows] + [m.ledger.rows for m in sim.markets.values()]
+    kept = []
     for rows in {id(r): r for r in tables}.values():
+        kept.append((rows, dict(rows)))
         for name in rows:
             rows[name] = list(rows[name]) if name == "liquidations" else _Dropped()
+    return kept
+
+
+def _recorded(kept: list[tuple[dict[str, list], dict[str, list]]]) -> None:
+    """The run's rows back where they were (the result's, up to its last recorded bar)."""
+    for rows, lists in kept:
+        rows.update(lists)
 
 
 def drain_headline(sim: Simulation, result: SimulationResult) -> None:
@@ -56,7 +68,7 @@ def drain_headline(sim: Simulation, result: SimulationResult) -> None:
     bars = sim.drained  # a recorded drain's bars count towards the horizon
     sim.drain_ends = ends = sim.ends  # each type's accounting where the drain stopped
     if sim.running() and bars < horizon:
-        _unrecorded(sim)
+        kept = _unrecorded(sim)
         sim.progress = None
         while sim.running() and bars < horizon:
             sim.extend()
@@ -68,6 +80,11 @@ def drain_headline(sim: Simulation, result: SimulationResult) -> None:
             )[0]
             for name, m in sim.markets.items()
         }
+        _recorded(kept)
+    # each type's insolvency in the contagion table is its part of the headline (its other
+    # columns, the run's end)
+    contagion = result.tables["contagion"]
+    contagion["insolvency"] = [ends[name].insolvency / RAD for name in contagion["collateral_type"]]
     result.facts.update(
         drained_facts(
             result.facts["insolvency"],

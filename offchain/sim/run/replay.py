@@ -105,6 +105,7 @@ def replay(
         drain=False,
     )
     chain_run.facts.update({key: model.facts[key] for key in DRAINED_FACTS})
+    chain_run.tables["contagion"]["insolvency"] = model.tables["contagion"]["insolvency"].values
     chain_run.facts["chain_run_s"] = chain_run.facts["run_s"]
     chain_run.facts["model_run_s"] = model.facts["run_s"]
     return Replay(model, chain_run, reconcile(chain_run, model), cascade_)
