@@ -371,6 +371,7 @@ def scale_keys(
         figures[f"{key}_time_to_clear_h"] = round(run["time_to_clear_s"] / 3600, 2)
     if vaults == SCALE_VAULTS[-1]:
         figures[f"{key}_s"] = run["s"]
+        figures[f"{key}_cpu_s"] = run["cpu_s"]
         figures[f"{key}_drain_s"] = run["drain_s"]
         figures[f"{key}_peak_mib"] = run["peak_mib"]
     if name == SCALE_SCENARIO and depth == "fixed":
@@ -447,8 +448,8 @@ def _meta() -> dict[str, str]:
         "liquidated, not cleared); drained_bars, time_to_clear_h (absent: not cleared), "
         "open_at_horizon: the headline's drain; drain_over_run = the drain's seconds / the "
         "run's, the same process; *_depth_scaled: "
-        "market.depth_with_vaults = scaled; _s and _peak_mib: the 100k run's seconds (one core) "
-        "and peak resident memory",
+        "market.depth_with_vaults = scaled; _s, _cpu_s and _peak_mib: the 100k run's seconds "
+        "(one core), its CPU seconds and peak resident memory; _drain_s: the drain's seconds",
         "phases_note": PHASES_NOTE,
     }
 

@@ -247,6 +247,9 @@ class Simulation:
         for m in self.markets.values():
             if m.venue is None:  # an open market's venue heard every sale as it was made
                 m.impact.sell(m.ledger.bought, m.prices[i])
+        if isinstance(self.backend, ModelBackend):
+            # the twin's log of every event it emitted: the recorder took each as it was mined
+            self.backend.forget_events()
 
     def running(self) -> bool:
         """The open book is not yet run out: an auction of any type is still running, or a vault
