@@ -128,3 +128,13 @@ def test_simulate_cli__bad_drain_horizon__one_line_exit_2_nothing_written(tmp_pa
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and phrase in lines[0], lines
     assert not out.exists()
+
+
+def test_simulation__the_twin_keeps_no_log_of_the_events_it_recorded():
+    """The model's `env.logs` kept every event a run emitted (a 100k drained run's largest
+    growth); the recorder takes each transaction's as it is mined, so the driver drops the log
+    after each bar: the events table still has every one."""
+    sim = _sim(*CLEARS, drain_horizon=300)
+    assert sim.backend.env.logs == []
+    events = sim.result.tables["events"]
+    assert len(events) > 1_000 and (events["event"] == "Taken").any()

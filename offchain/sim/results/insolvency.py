@@ -16,8 +16,8 @@ A run ends at its last bar, whatever is still under way. Three amounts make its 
   debt x liquidation ratio) and not in auction, its debt less its collateral's marked value, when
   positive: what liquidating it at that price at once could not recover.
 
-Those marks at the last price are the optimistic bound: **insolvency at the last price** =
-realized bad debt + open-auction shortfall + unsafe-vault shortfall. The headline **insolvency**
+Those marks at the last price give **insolvency at the last price** = realized bad debt +
+open-auction shortfall + unsafe-vault shortfall. The **end-of-run mark** (`EndOfRun.insolvency`)
 marks conservatively: everything still open (the running auctions' unsold lots, then the unsafe
 vaults' collateral) is sold, in the order keepers would (the auctions as they started, then the
 vaults closest to liquidation first), into a constant-product market of `market_depth`
@@ -28,6 +28,10 @@ item's **marked shortfall** is its debt (an auction's not yet raised) less what 
 fetched, when positive:
 
 insolvency = realized bad debt + marked open-auction shortfall + marked unsafe-vault shortfall.
+
+A run's headline is this mark taken where the headline's drain stopped (sim/run/drain.py: the open
+book run out by the run's own keepers at the last price, up to a horizon; `drained_facts`); the
+mark at the run's end is printed beside it (`insolvency_mark`).
 
 A market of depth 0 is none: everything sells at the last price, and the two figures agree. Every
 amount is
@@ -93,7 +97,8 @@ class EndOfRun:
 
     @property
     def insolvency(self) -> int:
-        """The headline: everything open sold into the market (module docstring)."""
+        """The end-of-run mark: everything open sold into the market (module docstring); where
+        the headline's drain stopped, the run's headline."""
         return self.realized + self.marked_open_shortfall + self.marked_unsafe_shortfall
 
     def facts(self) -> dict[str, float | int]:

@@ -33,7 +33,8 @@ state variable of every contract for every actor and vault owner) are recorded (
 is the result at the end); `reconcile`
 compares a chain run with a model run and lists every difference. A run that will not be
 reconciled (a model run on its own, as sweeps make) passes `full_check_every=None` and reads no
-complete state.
+complete state. After the last bar the headline's drain (drain.py) runs the open book out with
+the same keepers, unrecorded, up to `market.drain_horizon` bars.
 """
 
 from __future__ import annotations
