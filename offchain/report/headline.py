@@ -54,32 +54,48 @@ def _count(x: float) -> str:
     return f"{x:,.0f}" if x == int(x) else f"{x:,.1f}"
 
 
+def _plural(n: int, what: str) -> str:
+    return f"{n:,} {what}" + ("" if n == 1 else "s")
+
+
 def drain_line(f: Mapping[str, Any]) -> str:
-    """How the headline's drain went (sim/run/drain.py): the auctions open at the run's end, and
-    the time they took to clear or what the horizon left open (marked)."""
+    """How the headline's drain went (sim/run/drain.py): what was open at the run's end (running
+    auctions, unsafe vaults), and the time the run's keepers took to clear it or what the horizon
+    left open (marked)."""
     opened = int(f.get("open_auctions", 0))
+    unsafe = int(f.get("unsafe_vaults_left", 0))
     horizon = int(f.get("drain_horizon", 0))
     bars = int(f.get("headline_drained_bars", 0))
     still = int(f.get("auctions_open_at_horizon", opened))
+    still_unsafe = int(f.get("horizon_unsafe_vaults_left", unsafe))
     hours = bars * float(f.get("bar_seconds", 600)) / 3600
-    if not opened:
-        return "no auction open at the run's end" + (
+    at_end = (
+        _plural(opened, "auction")
+        + (f" and {_plural(unsafe, 'unsafe vault')}" if unsafe else "")
+        + " open at the run's end"
+    )
+    if not opened and not unsafe:
+        return "nothing open at the run's end" + (
             f" (its last {bars:,} bars a recorded drain)" if bars else ""
         )
     if not horizon and not bars:
+        return f"{at_end}, not drained (drain horizon 0): the headline is the end-of-run mark"
+    if not still and not still_unsafe:
         return (
-            f"{opened:,} auctions open at the run's end, not drained (drain horizon 0): the "
-            "headline is the end-of-run mark"
+            f"{at_end}, all cleared by the run's keepers at the last price in {hours:,.1f} h "
+            f"({bars:,} bars)"
         )
-    if not still:
-        return (
-            f"{opened:,} auctions open at the run's end, all cleared by the run's keepers at the "
-            f"last price in {hours:,.1f} h ({bars:,} bars)"
+    left = " and ".join(
+        x
+        for x in (
+            f"{still:,} still run" if still else "",
+            f"{_plural(still_unsafe, 'vault')} still unsafe" if still_unsafe else "",
         )
+        if x
+    )
     return (
-        f"{opened:,} auctions open at the run's end; after {bars:,} bars ({hours / 24:,.1f} "
-        f"days) at the last price {still:,} still run, marked: "
-        f"{float(f.get('horizon_marked_shortfall', 0)):,.2f} of the figure"
+        f"{at_end}; after {bars:,} bars ({hours / 24:,.1f} days) at the last price {left}, "
+        f"marked: {float(f.get('horizon_marked_shortfall', 0)):,.2f} of the figure"
     )
 
 

@@ -7,6 +7,8 @@ checked at the edge (one line, exit 2), and the report says how the drain went."
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 from click.testing import CliRunner
 from helpers import script_cli
@@ -22,6 +24,10 @@ from offchain.sim.scenario.timeline import genesis_time
 # last one clears
 JAMMED = ("synthetic-crash", 300)
 CLEARS = ("synthetic-crash", 100)
+# Black Thursday's thin-liquidity crash without a tail: no auction running at the end but 16
+# vaults unsafe at the last price the delayed oracle has not shown; the keepers liquidate them in
+# the drain, into a jammed pool
+UNSAFE = (str(Path(__file__).resolve().parent / "data" / "thin-liquidity-2020.toml"), None)
 
 
 def _sim(name: str, vaults: int, **market: int) -> Simulation:
@@ -33,8 +39,8 @@ def _sim(name: str, vaults: int, **market: int) -> Simulation:
 
 @pytest.mark.parametrize(
     "book, horizon",
-    [(JAMMED, 40), (CLEARS, 300)],
-    ids=["still open at the horizon", "cleared"],
+    [(JAMMED, 40), (CLEARS, 300), (UNSAFE, 60)],
+    ids=["still open at the horizon", "cleared", "unsafe vaults at the end"],
 )
 def test_drained_headline__equals_a_run_drained_with_drain__to_the_wei(book, horizon):
     headline = _sim(*book, drain_horizon=horizon)
@@ -50,7 +56,7 @@ def test_drained_headline__equals_a_run_drained_with_drain__to_the_wei(book, hor
     # the headline's drain is not recorded: the run's own tables and facts end at its last bar
     assert f["drained_bars"] == 0 and f["bars"] == 144
     assert len(headline.result.tables["bars"]) == 144
-    assert g["bars"] == 144 + g["drained_bars"]
+    assert g["bars"] == 144 + g["drained_bars"] and g["drained_bars"] > 0
 
 
 def test_drained_headline__what_the_horizon_leaves_open_is_marked_and_named():
@@ -69,11 +75,25 @@ def test_drained_headline__what_the_horizon_leaves_open_is_marked_and_named():
     assert f["insolvency"] != f["insolvency_mark"]
     assert undrained["headline_drained_bars"] == 0 and undrained["time_to_clear_s"] is None
     line = drain_line(f)
-    assert line.startswith("125 auctions open at the run's end; after 40 bars (0.3 days)")
+    assert line.startswith(
+        "125 auctions and 1 unsafe vault open at the run's end; after 40 bars (0.3 days)"
+    )
     assert f"{f['auctions_open_at_horizon']:,} still run, marked: " in line
     assert drain_line(undrained) == (
-        "125 auctions open at the run's end, not drained (drain horizon 0): the headline is the "
-        "end-of-run mark"
+        "125 auctions and 1 unsafe vault open at the run's end, not drained (drain horizon 0): "
+        "the headline is the end-of-run mark"
+    )
+
+
+def test_drained_headline__unsafe_vaults_at_the_end__liquidated_in_the_drain():
+    sim = _sim(*UNSAFE, drain_horizon=60)
+    f = sim.result.facts
+    assert (f["open_auctions"], f["unsafe_vaults_left"]) == (0, 16)
+    assert f["headline_drained_bars"] == 60 and f["horizon_unsafe_vaults_left"] == 0
+    assert f["auctions_open_at_horizon"] > 0 and f["insolvency"] < f["insolvency_mark"]
+    assert drain_line(f).startswith(
+        "0 auctions and 16 unsafe vaults open at the run's end; after 60 bars (0.4 days) at the "
+        f"last price {f['auctions_open_at_horizon']:,} still run, marked: "
     )
 
 
@@ -86,11 +106,11 @@ def test_drained_headline__cleared__time_to_clear_and_the_line():
     assert f["drain_horizon"] == 300
     hours = f["headline_drained_bars"] / 6
     assert drain_line(f) == (
-        f"1 auctions open at the run's end, all cleared by the run's keepers at the last price "
+        f"1 auction open at the run's end, all cleared by the run's keepers at the last price "
         f"in {hours:,.1f} h ({f['headline_drained_bars']:,} bars)"
     )
     line = headline_line(sim.result)
-    assert "the open book run out by the run's keepers: 1 auctions open" in line
+    assert "the open book run out by the run's keepers: 1 auction open" in line
     assert f"bounds: {f['insolvency_mark']:,.2f} marked at the run's end" in line
 
 
@@ -101,7 +121,7 @@ def test_drained_headline__default_horizon__a_calm_run_is_not_drained():
     assert f["open_auctions"] == 0 and f["unsafe_vaults_left"] == 0
     assert f["headline_drained_bars"] == 0 and f["time_to_clear_s"] == 0
     assert f["insolvency"] == f["insolvency_mark"]
-    assert drain_line(f) == "no auction open at the run's end"
+    assert drain_line(f) == "nothing open at the run's end"
 
 
 def test_drain_horizon__scenario_key_out_of_range__refused():

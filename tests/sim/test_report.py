@@ -317,6 +317,7 @@ def test_summary__headline__drained_insolvency_beside_the_mark_and_the_pool_sale
         "headline_drained_bars": 1008,
         "time_to_clear_s": None,
         "auctions_open_at_horizon": 1,
+        "horizon_unsafe_vaults_left": 0,
         "horizon_marked_shortfall": 40_000.0,
         "bar_seconds": 600,
         "insolvency_last_price": 16_000.0,
@@ -348,8 +349,8 @@ def test_summary__headline__drained_insolvency_beside_the_mark_and_the_pool_sale
     assert row(
         headline,
         "the drain: auctions open at the end, time to clear",
-        "2 auctions open at the run's end; after 1,008 bars (7.0 days) at the last price 1 still "
-        "run, marked: 40,000.00 of the figure",
+        "2 auctions and 3 unsafe vaults open at the run's end; after 1,008 bars (7.0 days) at the "
+        "last price 1 still run, marked: 40,000.00 of the figure",
     )
     assert row(
         headline,
@@ -449,7 +450,7 @@ def test_summary__headline__with_the_phases_leads_with_their_median__the_run_onl
                "phases",
                "19,500.00 DAI")  # fmt: skip
     assert row(headline, "the drain of the reported run (oracle phase 600 s): auctions open at "
-               "the end, time to clear", "no auction open at the run's end")  # fmt: skip
+               "the end, time to clear", "nothing open at the run's end")  # fmt: skip
     assert row(headline, "realized bad debt (finished auctions), the median over the phases",
                "18,000.00 DAI")  # fmt: skip
     assert row(headline, "auctions still running, the median over the phases",
