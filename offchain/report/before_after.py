@@ -130,19 +130,25 @@ def _phase_of(table: pd.DataFrame) -> int:
 
 
 def _drain(table: pd.DataFrame, bar_seconds: float) -> str:
-    """The headline's drain over the phases (`bar_seconds` a bar): cleared in so many hours
-    (the median over the phases), or what the horizon left open (the median), and in how many
-    phases where some cleared and some did not."""
+    """The headline's drain over the phases (`bar_seconds` a bar): nothing open at any phase's
+    end; every phase cleared (the longest's hours); or the auctions the horizon left open (the
+    median over the phases that left some) and in how many phases."""
     still = table["auctions_open_at_horizon"].to_numpy(dtype=float)
     bars = table["headline_drained_bars"].to_numpy(dtype=float)
-    cleared = still == 0
-    if cleared.all():
-        hours = float(np.median(bars)) * bar_seconds / 3600
-        return f"cleared in {hours:,.1f} h" if bars.any() else "nothing open"
-    left = float(np.median(still))
-    shown = f"{left:,.0f}" if left == int(left) else f"{left:,.1f}"
-    text = f"{shown} open after {int(bars.max()):,} bars"
-    return text if not cleared.any() else f"{text}; cleared in {int(cleared.sum())} of {len(table)}"
+    n, left = len(table), still > 0
+    if not left.any():
+        if not bars.any():
+            return "nothing open"
+        drained = int((bars > 0).sum())
+        hours = float(bars.max()) * bar_seconds / 3600
+        return f"cleared, the longest in {hours:,.1f} h" + (
+            f" ({drained} of {n} phases drained)" if n > 1 else ""
+        )
+    median = float(np.median(still[left]))
+    shown = f"{median:,.0f}" if median == int(median) else f"{median:,.1f}"
+    return f"{shown} open after {int(bars.max()):,} bars" + (
+        f" ({int(left.sum())} of {n} phases)" if n > 1 else ""
+    )
 
 
 def markdown(vaults: int | None = None) -> str:

@@ -281,7 +281,7 @@ def headline_line(result: SimulationResult) -> str:
     if p is None:
         return (
             f"insolvency {f['insolvency']:,.2f} ({_share(f['insolvency'], debt)} of the starting "
-            f"debt {debt:,.2f}) {one_phase_text(f)}, the open book run out by the run's "
+            f"debt {debt:,.2f}) {one_phase_text(f)}; the open book run out by the run's "
             f"keepers: {drain_line(f)}; bounds: "
             f"{float(f.get('insolvency_mark', f['insolvency'])):,.2f} marked at the run's end, "
             f"{float(f.get('insolvency_pool_sale', f['insolvency'])):,.2f} sold at once into the "
@@ -293,10 +293,11 @@ def headline_line(result: SimulationResult) -> str:
         )
     m = {k[: -len("_median")]: float(v) for k, v in p.items() if k.endswith("_median")}
     return (
-        f"insolvency over the oracle's {int(p['phases'])} phases (model), the open book run out "
-        f"by the run's keepers: median {p['median']:,.2f} ({_share(p['median'], debt)} of the "
-        f"starting debt {debt:,.2f}), worst {p['worst']:,.2f} ({_share(p['worst'], debt)}, phase "
-        f"{p['worst_phase']:,} s); the reported run's drain ({_reported(p)}): {drain_line(f)}; "
+        f"insolvency over the oracle's {int(p['phases'])} phases (model): median "
+        f"{p['median']:,.2f} ({_share(p['median'], debt)} of the starting debt {debt:,.2f}), "
+        f"worst {p['worst']:,.2f} ({_share(p['worst'], debt)}, phase {p['worst_phase']:,} s); "
+        f"the open book run out by the run's keepers (the reported run, {_reported(p)}: "
+        f"{drain_line(f)}); "
         f"medians over the phases: bounds {m['insolvency_mark']:,.2f} marked at the run's end, "
         f"{m['insolvency_pool_sale']:,.2f} sold at once into the keepers' pool; realized bad "
         f"debt {m['realized_bad_debt']:,.2f}; {_count(m['open_auctions'])} auctions still "

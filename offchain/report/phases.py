@@ -69,12 +69,13 @@ def figures(result: SimulationResult) -> dict[str, float]:
     # a result without the headline's drain (simulate(..., drain=False)): its headline is the
     # end-of-run mark, nothing drained, what was open at the end still open
     undrained = {
-        "insolvency_mark": f.get("insolvency"),
+        "insolvency_mark": f.get("insolvency", 0.0),
         "headline_drained_bars": 0,
-        "auctions_open_at_horizon": f.get("open_auctions"),
+        "auctions_open_at_horizon": f.get("open_auctions", 0),
     }
     out = {
-        column: float(f.get(fact, undrained.get(fact))) for column, (fact, _) in HEADLINE.items()
+        column: float(f[fact] if fact in f else undrained[fact])
+        for column, (fact, _) in HEADLINE.items()
     }
     out["liquidations"] = float(len(result.tables["liquidations"]))
     return out

@@ -7,6 +7,7 @@ checked at the edge (one line, exit 2), and the report says how the drain went."
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,8 @@ from helpers import script_cli
 
 from offchain.backends import ModelBackend
 from offchain.report.headline import drain_line, headline_line
+from offchain.sim.results.insolvency import EndOfRun
+from offchain.sim.results.tables import SimulationResult
 from offchain.sim.run.driver import Simulation, simulate
 from offchain.sim.scenario.load import DRAIN_HORIZON, ScenarioError, load_scenario
 from offchain.sim.scenario.timeline import genesis_time
@@ -30,11 +33,26 @@ CLEARS = ("synthetic-crash", 100)
 UNSAFE = (str(Path(__file__).resolve().parent / "data" / "thin-liquidity-2020.toml"), None)
 
 
-def _sim(name: str, vaults: int, **market: int) -> Simulation:
+@dataclass
+class _Run:
+    """A model run's simulation (its ends, its backend) and its result."""
+
+    sim: Simulation
+    result: SimulationResult
+
+    @property
+    def drain_ends(self) -> dict[str, EndOfRun]:
+        return self.sim.drain_ends
+
+    @property
+    def ends(self) -> dict[str, EndOfRun]:
+        return self.sim.ends
+
+
+def _sim(name: str, vaults: int | None, **market: int) -> _Run:
     scenario = load_scenario(name, vaults=vaults, overrides={"market": {"tail_bars": 0, **market}})
     sim = Simulation(scenario, ModelBackend(genesis_time(scenario)), "model", None)
-    sim.result = sim.run()
-    return sim
+    return _Run(sim, sim.run())
 
 
 @pytest.mark.parametrize(
@@ -155,6 +173,7 @@ def test_simulation__the_twin_keeps_no_log_of_the_events_it_recorded():
     growth); the recorder takes each transaction's as it is mined, so the driver drops the log
     after each bar: the events table still has every one."""
     sim = _sim(*CLEARS, drain_horizon=300)
-    assert sim.backend.env.logs == []
+    backend = sim.sim.backend
+    assert isinstance(backend, ModelBackend) and backend.env.logs == []
     events = sim.result.tables["events"]
     assert len(events) > 1_000 and (events["event"] == "Taken").any()

@@ -51,7 +51,7 @@ from offchain.sim.market.flash_venue import FlashVenues
 from offchain.sim.market.impact import Impact
 from offchain.sim.market.type_market import TypeMarket
 from offchain.sim.market.venue import Venue
-from offchain.sim.results.insolvency import unsafe_left
+from offchain.sim.results.insolvency import EndOfRun, unsafe_left
 from offchain.sim.results.ledger import Ledger, Ledgers
 from offchain.sim.results.tables import TABLES, SimulationResult
 from offchain.sim.run.drain import drain_headline
@@ -157,6 +157,10 @@ class Simulation:
         )
         self.peak_debt_in_auction = 0
         self.drained = 0  # bars added by the drain (market.drain_bars)
+        # each type's accounting at the run's end (run/snapshot.py) and where the headline's
+        # drain stopped (run/drain.py)
+        self.ends: dict[str, EndOfRun] = {}
+        self.drain_ends: dict[str, EndOfRun] = {}
 
     # -------------------------------------------------------- bars
 
