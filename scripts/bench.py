@@ -18,6 +18,7 @@ from eth_utils import to_checksum_address
 from offchain.backends import ChainBackend, project_code
 from offchain.backends.anvil import keep_ape_anvil_history_in_memory
 from offchain.bench.figures import (
+    DRAIN_SCENARIOS,
     REPORT,
     RESULTS,
     ROOT,
@@ -67,6 +68,7 @@ ONLY = (
     "sweep_only",
     "scale_only",
     "phases_only",
+    "drain_only",
     "fuzz_only",
 )
 
@@ -119,6 +121,13 @@ class _OptionsFirst(ConnectedProviderCommand):
     "and worst (scale.*_insolvency_per_debt_median, _worst; no time measured).",
 )
 @click.option(
+    "--drain-only",
+    is_flag=True,
+    help=f"Only the drained headline at 1k, 10k and 100k vaults of {', '.join(DRAIN_SCENARIOS)} "
+    "(scale.*, the depth fixed): insolvency and the end-of-run mark per debt, time to clear, "
+    "the drain's cost over the run's, the median and worst over the oracle's phases.",
+)
+@click.option(
     "--fuzz-only",
     is_flag=True,
     help="Only the fuzz throughput and the campaign and mutation records (fuzz.*, mutants.*).",
@@ -134,6 +143,7 @@ def cli(
     sweep_only,
     scale_only,
     phases_only,
+    drain_only,
     fuzz_only,
 ):
     """Measure gas per transaction, differential-fuzz throughput, crash-replay times, the live
@@ -163,6 +173,16 @@ def cli(
     if phases_only:
         figures, phases_meta = phase_figures()
         _write(figures, None, None, phases_meta)
+        _plot_scale()
+        return
+    if drain_only:
+        figures, scale_meta = scale_figures(DRAIN_SCENARIOS, scaled=False, market=False)
+        # the other runs' limits and phase spreads stay (a part of the scale figures, measured
+        # again)
+        kept = json.loads(RESULTS.read_text()).get("_meta", {}) if RESULTS.exists() else {}
+        for part in ("scale_limits", "phase_spreads"):
+            scale_meta[part] = {**kept.get(part, {}), **scale_meta[part]}
+        _write(figures, None, None, scale_meta)
         _plot_scale()
         return
     if sweep_only:

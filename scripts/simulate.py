@@ -42,6 +42,7 @@ from offchain.sim.run.replay import replay
 from offchain.sim.run.setup import SimulationError
 from offchain.sim.scenario.actors import argument_problems
 from offchain.sim.scenario.load import (
+    DRAIN_HORIZON,
     LINEUPS,
     MAX_DRAIN_BARS,
     ScenarioError,
@@ -88,6 +89,7 @@ def default_out(
     drain_bars: int | None,
     phase: int | None = None,
     flash_route: str | None = None,
+    horizon: int | None = None,
 ) -> Path:
     """The report directory of a run without --out: one per command, so that a model run or a
     smaller one never replaces `make run`'s reconciled report (the same command run again
@@ -109,6 +111,8 @@ def default_out(
         parts.append(f"phase{phase}")
     if flash_route is not None:
         parts.append(f"{flash_route}-route")
+    if horizon is not None:
+        parts.append(f"horizon{horizon}")
     return Path("reports") / "-".join(parts)
 
 
@@ -176,6 +180,12 @@ def _problems(ctx: click.Context) -> list[str]:
         problems.append(
             f"--drain: must be an integer between 0 and {MAX_DRAIN_BARS}, got {drain_bars}"
         )
+    horizon = p.get("drain_horizon")
+    if horizon is not None and not 0 <= horizon <= MAX_DRAIN_BARS:
+        problems.append(
+            f"--drain-horizon: must be an integer between 0 and {MAX_DRAIN_BARS} (bars; 0: no "
+            f"drain, the headline is the end-of-run mark), got {horizon}"
+        )
     spec_problem = None
     if p.get("scenario_spec") is not None:
         spec_problem = scenario_option_problem(p["scenario_spec"])
@@ -211,7 +221,11 @@ def _problems(ctx: click.Context) -> list[str]:
 
 
 def _overrides(
-    waterfall: str | None, drain_bars: int | None, reserves_scale: str | None, reserves: str | None
+    waterfall: str | None,
+    drain_bars: int | None,
+    reserves_scale: str | None,
+    reserves: str | None,
+    horizon: int | None = None,
 ) -> tuple[tuple[str, ...] | None, dict]:
     """The waterfall order and the [market] overrides the options give, those that are right
     (a wrong one is _problems' line)."""
@@ -222,6 +236,8 @@ def _overrides(
     market = {"market": {}}
     if drain_bars is not None and 0 <= drain_bars <= MAX_DRAIN_BARS:
         market["market"]["drain_bars"] = drain_bars
+    if horizon is not None and 0 <= horizon <= MAX_DRAIN_BARS:
+        market["market"]["drain_horizon"] = horizon
     if reserves_scale is not None and reserves is not None:
         market["market"]["reserves_scale"] = reserves_scale
     return order, {k: v for k, v in market.items() if v}
@@ -261,8 +277,9 @@ def _scenario_and_out(
         out_dir = Path(out)
     elif out is None and scenario is not None:
         out_dir = default_out(
-            scenario.name, backend, node, vaults, seed, order, drain_bars, phase, flash_route
-        )
+            scenario.name, backend, node, vaults, seed, order, drain_bars, phase, flash_route,
+            (market.get("market") or {}).get("drain_horizon"),
+        )  # fmt: skip
     if out_dir is not None:
         try:
             check_out_dir(out_dir)  # before minutes of simulation, not after
@@ -310,7 +327,8 @@ def _with_flash_route(scenario: Scenario, route: str, market: dict) -> Scenario:
     "out",
     default=None,
     help="Report directory [default: reports/<scenario name>, with a suffix for each option "
-    "given: -model, -hardhat, -<N>-vaults, -seed<S>, -<waterfall order>, -drain<N>, -phase<P>].",
+    "given: -model, -hardhat, -<N>-vaults, -seed<S>, -<waterfall order>, -drain<N>, -phase<P>, "
+    "-horizon<H>].",
 )
 @click.option(
     "--backend",
@@ -340,6 +358,16 @@ def _with_flash_route(scenario: Scenario, route: str, market: dict) -> Scenario:
     default=None,
     help="Run up to this many more bars at the last price while an auction is still running "
     "(overrides the scenario's market.drain_bars; the report says if auctions still ran).",
+)
+@click.option(
+    "--drain-horizon",
+    "drain_horizon",
+    type=int,
+    default=None,
+    help=f"The headline's drain: after the run its own keepers go on at the last price, "
+    f"unrecorded, until every auction clears or this many bars after the tail pass; what is "
+    f"still open then is marked (overrides the scenario's market.drain_horizon, "
+    f"{DRAIN_HORIZON:,} bars by default; 0: no drain, the headline is the end-of-run mark).",
 )
 @click.option(
     "--oracle-phase",
@@ -407,6 +435,7 @@ def cli(
     node,
     full_check_every,
     drain_bars,
+    drain_horizon,
     phase,
     phases,
     gas_file,
@@ -421,7 +450,7 @@ def cli(
     # the scenario, and what is checked against it (--oracle-phase, --out), are looked at even
     # when an option is wrong, with the options that are right: their mistakes are independent
     # ones, named in the same run (before: one run per stage)
-    order, market = _overrides(waterfall, drain_bars, reserves_scale, reserves_file)
+    order, market = _overrides(waterfall, drain_bars, reserves_scale, reserves_file, drain_horizon)
     scenario, out_dir, more = _scenario_and_out(
         scenario_spec, vaults, seed, order, market, out, backend, node, drain_bars, phase,
         gas_file, reserves_file, flash_route, lineup,

@@ -155,6 +155,13 @@ class ModelBackend:
         self.last_events = out[-1].events
         return out
 
+    def forget_events(self) -> None:
+        """Drop the events of the transactions mined so far from `env.logs`, which otherwise keeps
+        every event the twin ever emitted: each transaction's were handed out as its
+        `last_events` (a copy). For a caller that reads no older log (a simulation: its recorder
+        takes each transaction's events as it is mined); never during a transaction."""
+        del self.env.logs[:]
+
     def transact(
         self, address: str, function: str, sender: str, *args: Any, gas: int | None = None
     ) -> Any:

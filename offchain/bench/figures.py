@@ -272,11 +272,17 @@ SCALE_SCENARIO = "may-2021-two-types"
 OPEN_SCENARIO = "black-thursday-2020"
 
 
-def timed_run(name: str, vaults: int, depth: str, phase: int | None = None) -> dict[str, Any]:
-    """offchain/sim/run/timing.py's line for one model run, in a process of its own (at the
-    oracle's `phase` [s], else the scenario's)."""
+# the built-ins whose drained headline (sim/run/drain.py) `bench --drain-only` measures alone
+DRAIN_SCENARIOS = ("black-thursday-2020", "may-2021", "may-2021-two-types")
+
+
+def timed_run(
+    name: str, vaults: int, depth: str, *options: str, phase: int | None = None
+) -> dict[str, Any]:
+    """offchain/sim/run/timing.py's line for one model run, in a process of its own (`options`:
+    timing.py's, "undrained"; at the oracle's `phase` [s], else the scenario's)."""
     out = subprocess.run(
-        [sys.executable, "-m", "offchain.sim.run.timing", name, str(vaults), depth]
+        [sys.executable, "-m", "offchain.sim.run.timing", name, str(vaults), depth, *options]
         + ([] if phase is None else ["--phase", str(phase)]),
         cwd=ROOT,
         capture_output=True,
@@ -287,22 +293,23 @@ def timed_run(name: str, vaults: int, depth: str, phase: int | None = None) -> d
 
 
 def phase_spread(
-    name: str, vaults: int, depth: str, first: dict[str, Any] | None = None
+    name: str, vaults: int, depth: str, first: dict[str, Any] | None = None, *options: str
 ) -> dict[str, Any] | None:
     """The insolvency per unit of starting debt over the oracle's phases (docs/simulation.md,
     the oracle's phase): the scenario at every phase of its period on its bars, each in a
-    process of its own (`first`: the run at the scenario's own phase, already made), their
-    median, the worst and its phase (the earliest of a tie), every phase's; None for a synthetic
-    path or a period of one phase (as `ape run simulate --phases auto` runs one: the figure is
-    that run's)."""
-    first = first if first is not None else timed_run(name, vaults, depth)
+    process of its own (`first`: the run at the scenario's own phase, already made; `options`:
+    timing.py's, each run's), their median, the worst and its phase (the earliest of a tie),
+    every phase's; None for a synthetic path or a period of one phase (as `ape run simulate
+    --phases auto` runs one: the figure is that run's)."""
+    first = first if first is not None else timed_run(name, vaults, depth, *options)
     phases = [int(p) for p in first["phases"]]
     if first["synthetic"] or len(phases) < 2:
         return None
     per = {int(first["oracle_phase"]): float(first["insolvency_per_debt"])}
     for phase in phases:
         if phase not in per:
-            per[phase] = float(timed_run(name, vaults, depth, phase)["insolvency_per_debt"])
+            run = timed_run(name, vaults, depth, *options, phase=phase)
+            per[phase] = float(run["insolvency_per_debt"])
     worst = max(phases, key=lambda p: (per[p], -p))
     return {
         "median": round(statistics.median(per[p] for p in phases), 6),
@@ -323,20 +330,55 @@ def phase_keys(key: str, spread: dict[str, Any] | None) -> dict[str, float]:
     }
 
 
-def scale_runs(names: list[str] | tuple[str, ...]) -> list[tuple[str, int, str, str]]:
+def scale_key(name: str, vaults: int, depth: str) -> str:
+    """The prefix of one run's scale figures: scale.<scenario>_<size>[_depth_scaled]."""
+    scaled = "_depth_scaled" if depth == "scaled" else ""
+    return f"scale.{name.replace('-', '_')}_{vaults // 1000}k{scaled}"
+
+
+def scale_runs(
+    names: list[str] | tuple[str, ...],
+    sizes: tuple[int, ...] = SCALE_VAULTS,
+    scaled: bool = True,
+) -> list[tuple[str, int, str, str]]:
     """The scale study's runs: (scenario, vaults, depth, figure key) of each built-in at each of
-    SCALE_VAULTS with the market's depth fixed, and at the largest also scaled."""
+    `sizes` with the market's depth fixed, and at the largest of SCALE_VAULTS also scaled (with
+    `scaled`)."""
     out = []
     for name in names:
-        for vaults in SCALE_VAULTS:
-            label = f"{vaults // 1000}k"
-            depths = ("fixed", "scaled") if vaults == SCALE_VAULTS[-1] else ("fixed",)
+        for vaults in sizes:
+            depths = ("fixed", "scaled") if vaults == SCALE_VAULTS[-1] and scaled else ("fixed",)
             for depth in depths:
-                key = f"scale.{name.replace('-', '_')}_{label}" + (
-                    "_depth_scaled" if depth == "scaled" else ""
-                )
-                out.append((name, vaults, depth, key))
+                out.append((name, vaults, depth, scale_key(name, vaults, depth)))
     return out
+
+
+def scale_keys(
+    key: str, name: str, vaults: int, depth: str, run: dict[str, Any]
+) -> dict[str, float]:
+    """One run's scale figures (`scale_figures`) under `key`, from its timing.py line `run`."""
+    label = f"{vaults // 1000}k"
+    figures = {
+        f"{key}_unsafe_left_share": run["unsafe_left_share"],
+        f"{key}_insolvency_per_debt": run["insolvency_per_debt"],
+        f"{key}_open_auctions": run["open_auctions"],
+        f"{key}_mark_per_debt": run["mark_per_debt"],
+        f"{key}_drained_bars": run["drained_bars"],
+        f"{key}_open_at_horizon": run["open_at_horizon"],
+        f"{key}_drain_over_run": run["drain_over_run"],
+    }
+    if run["time_to_clear_s"] is not None:
+        figures[f"{key}_time_to_clear_h"] = round(run["time_to_clear_s"] / 3600, 2)
+    if vaults == SCALE_VAULTS[-1]:
+        figures[f"{key}_s"] = run["s"]
+        figures[f"{key}_cpu_s"] = run["cpu_s"]
+        figures[f"{key}_drain_s"] = run["drain_s"]
+        figures[f"{key}_peak_mib"] = run["peak_mib"]
+    if name == SCALE_SCENARIO and depth == "fixed":
+        figures[f"sim.model_{label}_vaults_s"] = run["s"]
+        figures[f"sim.model_{label}_vaults_peak_mib"] = run["peak_mib"]
+        figures[f"sim.model_{label}_vaults_unsafe_left"] = run["unsafe_vaults_left"]
+    return figures
 
 
 PHASES_NOTE = (
@@ -349,7 +391,12 @@ PHASES_NOTE = (
 )
 
 
-def scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
+def scale_figures(
+    names: tuple[str, ...] | None = None,
+    sizes: tuple[int, ...] = SCALE_VAULTS,
+    scaled: bool = True,
+    market: bool = True,
+) -> tuple[dict[str, float], dict[str, Any]]:
     """Each built-in in the model at 1k, 10k and 100k vaults (--vaults; over two types split as
     the scenario's 1,000 and 400), each run in a process of its own (offchain/sim/run/timing.py),
     with the market's depth fixed (the default) and, at 100k, scaled with the population: the
@@ -357,33 +404,28 @@ def scale_figures() -> tuple[dict[str, float], dict[str, Any]]:
     (the scenario's own phase's, and its median and worst over the oracle's phases: PHASES_NOTE)
     and the auctions still open at the end (scale.<scenario>_<size>[_depth_scaled]_*), the 100k
     runs' time (one core) and peak memory; the two-type crash's time and memory at each size
-    (sim.model_*_vaults_*, as before); the limits each 100k run names, in the meta."""
+    (sim.model_*_vaults_*, as before); the limits each 100k run names, in the meta. The
+    insolvency is the headline's, drained (sim/run/drain.py); beside it each run's end-of-run
+    mark (the headline without the drain), the drain's bars, time to clear and auctions open at
+    its horizon, and its seconds over the run's (the same process). `names`, `sizes`,
+    `scaled` and `market` narrow it (`bench --drain-only`: DRAIN_SCENARIOS, depth fixed, no
+    market pairs)."""
     from offchain.sim.scenario.load import builtin_scenarios
 
     figures: dict[str, float] = {}
     limits: dict[str, list[str]] = {}
     spreads: dict[str, Any] = {}
-    done: dict[tuple[str, int, str], dict[str, Any] | None] = {}
-    for name, vaults, depth, key in scale_runs(builtin_scenarios()):
-        label = f"{vaults // 1000}k"
+    for name, vaults, depth, key in scale_runs(names or builtin_scenarios(), sizes, scaled):
         run = timed_run(name, vaults, depth)
-        done[(name, vaults, depth)] = spread = phase_spread(name, vaults, depth, run)
-        spreads[key] = spread
-        figures[f"{key}_unsafe_left_share"] = run["unsafe_left_share"]
-        figures[f"{key}_insolvency_per_debt"] = run["insolvency_per_debt"]
+        spreads[key] = spread = phase_spread(name, vaults, depth, run)
+        figures.update(scale_keys(key, name, vaults, depth, run))
         figures.update(phase_keys(key, spread))
-        figures[f"{key}_open_auctions"] = run["open_auctions"]
         if vaults == SCALE_VAULTS[-1]:
-            figures[f"{key}_s"] = run["s"]
-            figures[f"{key}_peak_mib"] = run["peak_mib"]
             limits[key] = run["binding_limits"]
-        if name == SCALE_SCENARIO and depth == "fixed":
-            figures[f"sim.model_{label}_vaults_s"] = run["s"]
-            figures[f"sim.model_{label}_vaults_peak_mib"] = run["peak_mib"]
-            figures[f"sim.model_{label}_vaults_unsafe_left"] = run["unsafe_vaults_left"]
-    market, market_spreads = market_figures(done=done)
-    figures.update(market)
-    spreads.update(market_spreads)
+    if market:
+        market_keys, market_spreads = market_figures()
+        figures.update(market_keys)
+        spreads.update(market_spreads)
     return figures, {**_meta(), "scale_limits": limits, "phase_spreads": spreads}
 
 
@@ -395,14 +437,19 @@ def _meta() -> dict[str, str]:
         "seconds (_cpu_s) and the median of the pairs' ratios (open_over_closed_*, CPU: a "
         "shared machine moves wall seconds far more), the last pair's wall seconds (_s), peak "
         "resident memory, insolvency per unit of starting debt (its median and worst over the "
-        "oracle's phases: phases_note)",
+        "oracle's phases: phases_note); undrained (no headline drain: the market's cost alone, "
+        "the end-of-run mark)",
         "scale_note": "scale.*: each built-in in the model (offchain/sim/run/timing.py), its caps, "
         "ceilings and keepers' capital sized to --vaults (sim/scenario/ceilings.py); "
         "unsafe_left_share = vaults unsafe and never liquidated at the end / vaults; "
-        "insolvency_per_debt = the conservative insolvency / the starting debt; open_auctions = "
-        "auctions still running at the end (a vault liquidated, not cleared); *_depth_scaled: "
-        "market.depth_with_vaults = scaled; _s and _peak_mib: the 100k run's seconds (one core) "
-        "and peak resident memory",
+        "insolvency_per_debt = the headline insolvency (drained: sim/run/drain.py) / the "
+        "starting debt; mark_per_debt = the end-of-run mark (the headline without the drain) / "
+        "the starting debt; open_auctions = auctions still running at the end (a vault "
+        "liquidated, not cleared); drained_bars, time_to_clear_h (absent: not cleared), "
+        "open_at_horizon: the headline's drain; drain_over_run = the drain's seconds / the "
+        "run's, the same process; *_depth_scaled: "
+        "market.depth_with_vaults = scaled; _s, _cpu_s and _peak_mib: the 100k run's seconds "
+        "(one core), its CPU seconds and peak resident memory; _drain_s: the drain's seconds",
         "phases_note": PHASES_NOTE,
     }
 
@@ -410,21 +457,19 @@ def _meta() -> dict[str, str]:
 def phase_figures() -> tuple[dict[str, float], dict[str, Any]]:
     """The scale study's and the open market's insolvency per unit of debt over the oracle's
     phases alone (`ape run bench --phases-only`): every phase of each run of `scale_runs` and
-    of market_figures', each in a process of its own; no time is measured (the keys without
-    _median or _worst are left as the last full run wrote them)."""
+    of market_figures' (undrained, as those are), each in a process of its own; no time is
+    measured (the keys without _median or _worst are left as the last full run wrote them)."""
     from offchain.sim.scenario.load import builtin_scenarios
 
     figures: dict[str, float] = {}
     spreads: dict[str, Any] = {}
-    done: dict[tuple[str, int, str], dict[str, Any] | None] = {}
     for name, vaults, depth, key in scale_runs(builtin_scenarios()):
-        done[(name, vaults, depth)] = spreads[key] = spread = phase_spread(name, vaults, depth)
+        spreads[key] = spread = phase_spread(name, vaults, depth)
         figures.update(phase_keys(key, spread))
     for vaults in (SCALE_VAULTS[0], SCALE_VAULTS[-1]):
         label = f"{vaults // 1000}k"
         for market, depth in (("open", "fixed"), ("closed", "closed")):
-            key = (OPEN_SCENARIO, vaults, depth)
-            spread = done[key] if key in done else phase_spread(*key)
+            spread = phase_spread(OPEN_SCENARIO, vaults, depth, None, "undrained")
             spreads[f"market.{market}_{label}"] = spread
             figures.update(phase_keys(f"market.{market}_{label}", spread))
     return figures, {"phases_note": PHASES_NOTE, "phase_spreads": spreads}
@@ -434,22 +479,22 @@ def phase_figures() -> tuple[dict[str, float], dict[str, Any]]:
 MARKET_PAIRS = 3
 
 
-def market_figures(
-    pairs: int = MARKET_PAIRS,
-    done: dict[tuple[str, int, str], dict[str, Any] | None] | None = None,
-) -> tuple[dict[str, float], dict[str, Any]]:
+def market_figures(pairs: int = MARKET_PAIRS) -> tuple[dict[str, float], dict[str, Any]]:
     """The open market's cost: Black Thursday at 1k and 100k vaults with the market open (its
     default) and closed (the lab before it), each run in a process of its own, `pairs` pairs in
     turn, so that a machine's drift falls on both; the ratio of CPU seconds pair by pair, its
     median; each market's insolvency per unit of debt, and its median and worst over the
-    oracle's phases (`done`: the scale study's spreads, by (scenario, vaults, depth), reused);
-    the figures and every phase's (by key)."""
+    oracle's phases; the figures and every phase's (by key). Undrained (no headline drain): the
+    market's cost, not the drain's (the scale study's drained runs are not reused)."""
     figures: dict[str, float] = {}
     spreads: dict[str, Any] = {}
     for vaults in (SCALE_VAULTS[0], SCALE_VAULTS[-1]):
         label = f"{vaults // 1000}k"
         runs = [
-            (timed_run(OPEN_SCENARIO, vaults, "fixed"), timed_run(OPEN_SCENARIO, vaults, "closed"))
+            (
+                timed_run(OPEN_SCENARIO, vaults, "fixed", "undrained"),
+                timed_run(OPEN_SCENARIO, vaults, "closed", "undrained"),
+            )
             for _ in range(pairs)
         ]
         opened, closed = runs[-1]
@@ -465,8 +510,7 @@ def market_figures(
         figures[f"market.open_{label}_insolvency_per_debt"] = opened["insolvency_per_debt"]
         figures[f"market.closed_{label}_insolvency_per_debt"] = closed["insolvency_per_debt"]
         for market, depth, run in (("open", "fixed", opened), ("closed", "closed", closed)):
-            key, known = (OPEN_SCENARIO, vaults, depth), done or {}
-            spread = known[key] if key in known else phase_spread(*key, run)
+            spread = phase_spread(OPEN_SCENARIO, vaults, depth, run, "undrained")
             spreads[f"market.{market}_{label}"] = spread
             figures.update(phase_keys(f"market.{market}_{label}", spread))
     return figures, spreads

@@ -414,8 +414,9 @@ def backstop_section(
         + " |",
         "| insolvency: the open collateral at the last price (like the flip model's, which "
         f"values collateral at the market without impact) | | | {cells[0]} | {turned[0]} |",
-        "| insolvency: the open collateral sold on the market (the lab's headline: the outside "
-        f"venue, or the pool where the market is closed) | | | {cells[1]} | {turned[1]} |",
+        "| insolvency: the open collateral sold on the market (the end-of-run mark: the outside "
+        f"venue, or the pool where the market is closed; no drain) | | | {cells[1]} | "
+        f"{turned[1]} |",
         "| how fast: an auction's start to its finish, median and p90 of the finished | | "
         f"{_hours(fh[0])}, {_hours(fh[1])} | "
         + both(lambda x: f"{_hours(x.hours_to_finish[0])}, {_hours(x.hours_to_finish[1])}")

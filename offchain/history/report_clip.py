@@ -298,7 +298,8 @@ def backstop_section(
         f"| auctions still open at the end | none reported | {f.open:,} | "
         f"{b.open_auctions:,}, {_m(b.open_debt)} of debt not raised |",
         f"| insolvency: the open book at the last price | | | {cells[0]} |",
-        f"| insolvency: the open book sold on the market (the lab's headline) | | | {cells[1]} |",
+        f"| insolvency: the open book sold on the market (the end-of-run mark; no drain) | | | "
+        f"{cells[1]} |",
         f"| how fast: start to finish, median and p90 of the finished | 30 to 50 min per type "
         f"(O1) | {_hours(p50)}, {_hours(p90)} | {_hours(b.hours_to_finish[0])}, "
         f"{_hours(b.hours_to_finish[1])} |",

@@ -2,7 +2,8 @@
 open with flash takes into the keepers' pool only (the open market before flash takes reached the
 venue: `market.flash_route = "pool"`) and open (docs/market.md), side by side: the table
 docs/simulation.md shows, made by a command so that a test holds the page to it
-(tests/sim/test_before_after.py).
+(tests/sim/test_before_after.py). The headline is drained (sim/run/drain.py); the end-of-run
+mark, the headline before, is beside it.
 
     python -m offchain.report.before_after [VAULTS]
 
@@ -41,9 +42,11 @@ COLUMNS = (
     "auctions running at the end",
     "realized bad debt",
     "insolvency at the last price",
-    "insolvency (headline)",
+    "end-of-run mark",
+    "insolvency (headline: drained)",
     "of the starting debt",
     "the worst phase's insolvency",
+    "the drain",
     "sold at once into the pool",
 )
 
@@ -112,9 +115,11 @@ def row(label: str, market: str, result: SimulationResult, table: pd.DataFrame) 
         count("open_auctions"),
         f"{median('realized_bad_debt'):,.2f}",
         f"{median('insolvency_last_price'):,.2f}",
+        f"{median('insolvency_mark'):,.2f}",
         f"{insolvency:,.2f}",
         f"{insolvency / debt:.2%}" if debt else "n/a",
         f"{float(worst['insolvency']):,.2f} ({int(worst['phase']):,} s)" if n > 1 else "-",
+        _drain(table, float(result.facts.get("bar_seconds", 600))),
         f"{median('insolvency_pool_sale'):,.2f}",
     )
 
@@ -122,6 +127,28 @@ def row(label: str, market: str, result: SimulationResult, table: pd.DataFrame) 
 def _phase_of(table: pd.DataFrame) -> int:
     """The phase of a table of one phase."""
     return int(table["phase"].iloc[0])
+
+
+def _drain(table: pd.DataFrame, bar_seconds: float) -> str:
+    """The headline's drain over the phases (`bar_seconds` a bar): nothing open at any phase's
+    end; every phase cleared (the longest's hours); or the auctions the horizon left open (the
+    median over the phases that left some) and in how many phases."""
+    still = table["auctions_open_at_horizon"].to_numpy(dtype=float)
+    bars = table["headline_drained_bars"].to_numpy(dtype=float)
+    n, left = len(table), still > 0
+    if not left.any():
+        if not bars.any():
+            return "nothing open"
+        drained = int((bars > 0).sum())
+        hours = float(bars.max()) * bar_seconds / 3600
+        return f"cleared, the longest in {hours:,.1f} h" + (
+            f" ({drained} of {n} phases drained)" if n > 1 else ""
+        )
+    median = float(np.median(still[left]))
+    shown = f"{median:,.0f}" if median == int(median) else f"{median:,.1f}"
+    return f"{shown} open after {int(bars.max()):,} bars" + (
+        f" ({int(left.sum())} of {n} phases)" if n > 1 else ""
+    )
 
 
 def markdown(vaults: int | None = None) -> str:

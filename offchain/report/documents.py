@@ -627,9 +627,14 @@ def _end_of_run_rows(result: SimulationResult, stable: str, coll: str) -> list[t
             format_amount(f.get("insolvency_last_price", f["insolvency"]), stable),
         ),
         (
-            "INSOLVENCY (marked: realized bad debt"
+            "insolvency marked at the run's end (realized bad debt"
             + (", every type," if types else "")
             + " + both marked shortfalls)",
+            format_amount(f.get("insolvency_mark", f["insolvency"]), stable),
+        ),
+        (
+            "INSOLVENCY (the open book run out by the run's keepers at the last price, what is "
+            "still open at the horizon marked: the headline)",
             format_amount(f["insolvency"], stable),
         ),
     ]
@@ -755,10 +760,11 @@ def _cut_text(result: SimulationResult, stable: str) -> str:
         + (f" (after {drained:,} bars of drain at the last price)" if drained else "")
         + ", "
         + " and ".join(parts)
-        + ". Realized bad debt counts only the auctions that finished; insolvency adds what the "
-        "rest lose when their collateral is sold into the scenario's market in the keepers' "
-        "order (the price falling with each sale); at the last market price instead, the "
-        "optimistic bound, they would lose less. "
+        + ". Realized bad debt counts only the auctions that finished; the headline's "
+        "insolvency lets the run's own keepers go on at the last price until they finish or "
+        "the drain's horizon passes, and marks what is still open then; the end-of-run mark "
+        "sells them at once into the scenario's market in the keepers' order (the price "
+        "falling with each sale); at the last market price instead they would lose less. "
         + (
             "More drain bars (`--drain`) let more of them finish."
             if drained

@@ -1,19 +1,22 @@
 """A run's headline, one home for every place that shows it (the report's first table, the
-console's first line, the report's facts.json, history's lines): insolvency
-(sim/results/insolvency.py, everything open sold as keepers would: on the outside venue over the
-mark's bars in an open market, into the closed market's depth otherwise) and its share of the
-debt the run started with, then the two bounds beside it (the last price, the optimistic one;
-the open auctions' lots sold at once into the keepers' pool, the pessimistic one), what is still
+console's first line, the report's facts.json, the phases' and history's lines): insolvency
+(sim/run/drain.py: the open book at the end run out by the run's own keepers at the last price
+until every auction clears or the horizon passes, what is still open then marked as
+sim/results/insolvency.py marks) and its share of the debt the run started with, how the drain
+went (the auctions open at the end, their time to clear or what the horizon left open), then the
+two bounds beside it (the open book marked at the run's end: on the outside venue over the mark's
+bars in an open market, into the closed market's depth otherwise, with no keeper and no block
+space in the way; the open auctions' lots sold at once into the keepers' pool), what is still
 open, and the market the run had.
 
 **The lead figure is the distribution over the oracle's phases** (report/phases.py): which bars
 the oracle's price moves at is a choice of the replay, and it moves the result. Where the run
 measured every phase (the facts' `phases_insolvency`, `ape run simulate --phases all`, the
 default for a real day), the headline leads with the median over the phases, the worst beside
-it, and gives the median of every figure beside them; the phase the report's other sections
-are of appears only in the phase table. Where the run has one phase (`--phases one`, a
-synthetic path, a period the bars tell only one phase of), the headline says so in its first
-line instead of pretending a distribution.
+it, and gives the median of every figure beside them (each phase's run drained as above); the
+phase the report's other sections are of appears only in the phase table. Where the run has one
+phase (`--phases one`, a synthetic path, a period the bars tell only one phase of), the headline
+says so in its first line instead of pretending a distribution.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from typing import Any
 from offchain.sim.results.tables import SimulationResult
 
 __all__ = [
+    "drain_line",
     "headline_line",
     "headline_rows",
     "lead",
@@ -48,6 +52,51 @@ def _share(amount: float, debt: float) -> str:
 def _count(x: float) -> str:
     """A count, or the median of counts (the mean of the middle two of an even number)."""
     return f"{x:,.0f}" if x == int(x) else f"{x:,.1f}"
+
+
+def _plural(n: int, what: str) -> str:
+    return f"{n:,} {what}" + ("" if n == 1 else "s")
+
+
+def drain_line(f: Mapping[str, Any]) -> str:
+    """How the headline's drain went (sim/run/drain.py): what was open at the run's end (running
+    auctions, unsafe vaults), and the time the run's keepers took to clear it or what the horizon
+    left open (marked)."""
+    opened = int(f.get("open_auctions", 0))
+    unsafe = int(f.get("unsafe_vaults_left", 0))
+    horizon = int(f.get("drain_horizon", 0))
+    bars = int(f.get("headline_drained_bars", 0))
+    still = int(f.get("auctions_open_at_horizon", opened))
+    still_unsafe = int(f.get("horizon_unsafe_vaults_left", unsafe))
+    hours = bars * float(f.get("bar_seconds", 600)) / 3600
+    at_end = (
+        _plural(opened, "auction")
+        + (f" and {_plural(unsafe, 'unsafe vault')}" if unsafe else "")
+        + " open at the run's end"
+    )
+    if not opened and not unsafe:
+        return "nothing open at the run's end" + (
+            f" (its last {bars:,} bars a recorded drain)" if bars else ""
+        )
+    if not horizon and not bars:
+        return f"{at_end}, not drained (drain horizon 0): the headline is the end-of-run mark"
+    if not still and not still_unsafe:
+        return (
+            f"{at_end}, all cleared by the run's keepers at the last price in {hours:,.1f} h "
+            f"({bars:,} bars)"
+        )
+    left = " and ".join(
+        x
+        for x in (
+            f"{still:,} still run" if still else "",
+            f"{_plural(still_unsafe, 'vault')} still unsafe" if still_unsafe else "",
+        )
+        if x
+    )
+    return (
+        f"{at_end}; after {bars:,} bars ({hours / 24:,.1f} days) at the last price {left}, "
+        f"marked: {float(f.get('horizon_marked_shortfall', 0)):,.2f} of the figure"
+    )
 
 
 def market_line(f: Mapping[str, Any]) -> str:
@@ -121,10 +170,12 @@ def headline_rows(result: SimulationResult, stable: str = "") -> list[tuple[str,
     if p is None:
         return [
             (
-                "insolvency: everything open sold as keepers would, " + one_phase_text(f),
+                "insolvency: the open book run out by the run's keepers at the last price, "
+                + one_phase_text(f),
                 f"{f['insolvency']:,.2f}{unit} ({_share(f['insolvency'], debt)} of the starting "
                 f"debt, {debt:,.2f}{unit})",
             ),
+            ("the drain: auctions open at the end, time to clear", drain_line(f)),
             *_run_rows(f, unit),
         ]
     n = int(p["phases"])
@@ -134,15 +185,21 @@ def headline_rows(result: SimulationResult, stable: str = "") -> list[tuple[str,
 
     return [
         (
-            f"insolvency: everything open sold as keepers would, the median over the oracle's {n} "
-            "phases (model), the worst beside it",
+            "insolvency: the open book run out by the run's keepers at the last price, the "
+            f"median over the oracle's {n} phases (model), the worst beside it",
             f"{p['median']:,.2f}{unit} ({_share(p['median'], debt)} of the starting debt, "
             f"{debt:,.2f}{unit}); worst {p['worst']:,.2f}{unit} ({_share(p['worst'], debt)}, "
             f"phase {p['worst_phase']:,} s)",
         ),
         (
-            "bound: everything open at the last price (optimistic), the median over the phases",
-            f"{median('insolvency_last_price'):,.2f}{unit}",
+            f"the drain of the reported run ({_reported(p)}): auctions open at the end, time to "
+            "clear",
+            drain_line(f),
+        ),
+        (
+            f"bound: everything open at the run's end marked, as if sold {_sold(f)} with no "
+            "keeper and no block space in the way, the median over the phases",
+            f"{median('insolvency_mark'):,.2f}{unit}",
         ),
         (
             "bound: the open auctions' lots sold at once into the keepers' pool (pessimistic), "
@@ -177,13 +234,19 @@ def headline_rows(result: SimulationResult, stable: str = "") -> list[tuple[str,
     ]
 
 
+def _sold(f: Mapping[str, Any]) -> str:
+    """Where the end-of-run mark sells the open book: the run's market."""
+    return "on the outside venue" if f.get("outside") == "open" else "into the market's depth"
+
+
 def _run_rows(f: Mapping[str, Any], unit: str) -> list[tuple[str, str]]:
     """The headline's rows after the first of a run of one phase: its bounds, what it left open,
     its market."""
     return [
         (
-            "bound: everything open at the last price (optimistic)",
-            f"{float(f.get('insolvency_last_price', f['insolvency'])):,.2f}{unit}",
+            f"bound: everything open at the run's end marked, as if sold {_sold(f)} with no "
+            "keeper and no block space in the way",
+            f"{float(f.get('insolvency_mark', f['insolvency'])):,.2f}{unit}",
         ),
         (
             "bound: the open auctions' lots sold at once into the keepers' pool (pessimistic)",
@@ -218,8 +281,9 @@ def headline_line(result: SimulationResult) -> str:
     if p is None:
         return (
             f"insolvency {f['insolvency']:,.2f} ({_share(f['insolvency'], debt)} of the starting "
-            f"debt {debt:,.2f}) {one_phase_text(f)}; bounds: "
-            f"{float(f.get('insolvency_last_price', f['insolvency'])):,.2f} at the last price, "
+            f"debt {debt:,.2f}) {one_phase_text(f)}; the open book run out by the run's "
+            f"keepers: {drain_line(f)}; bounds: "
+            f"{float(f.get('insolvency_mark', f['insolvency'])):,.2f} marked at the run's end, "
             f"{float(f.get('insolvency_pool_sale', f['insolvency'])):,.2f} sold at once into the "
             f"keepers' pool; realized bad debt {float(f['realized_bad_debt']):,.2f}; "
             f"{int(f['open_auctions']):,} auctions still running, "
@@ -232,7 +296,9 @@ def headline_line(result: SimulationResult) -> str:
         f"insolvency over the oracle's {int(p['phases'])} phases (model): median "
         f"{p['median']:,.2f} ({_share(p['median'], debt)} of the starting debt {debt:,.2f}), "
         f"worst {p['worst']:,.2f} ({_share(p['worst'], debt)}, phase {p['worst_phase']:,} s); "
-        f"medians over the phases: bounds {m['insolvency_last_price']:,.2f} at the last price, "
+        f"the open book run out by the run's keepers (the reported run, {_reported(p)}: "
+        f"{drain_line(f)}); "
+        f"medians over the phases: bounds {m['insolvency_mark']:,.2f} marked at the run's end, "
         f"{m['insolvency_pool_sale']:,.2f} sold at once into the keepers' pool; realized bad "
         f"debt {m['realized_bad_debt']:,.2f}; {_count(m['open_auctions'])} auctions still "
         f"running, {_count(m['unsafe_vaults_left'])} unsafe vaults not liquidated, "
@@ -265,6 +331,7 @@ def lead_facts(result: SimulationResult) -> dict[str, Any]:
             **{
                 k: f[k]
                 for k in (
+                    "insolvency_mark",
                     "insolvency_last_price",
                     "insolvency_pool_sale",
                     "realized_bad_debt",

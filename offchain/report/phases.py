@@ -32,14 +32,19 @@ HEADLINE: dict[str, tuple[str, bool]] = {
     "realized_bad_debt": ("realized_bad_debt", True),
     "unsafe_vaults_left": ("unsafe_vaults_left", False),
     "open_auctions": ("open_auctions", False),
+    "insolvency_mark": ("insolvency_mark", True),
     "insolvency_last_price": ("insolvency_last_price", True),
     "insolvency_pool_sale": ("insolvency_pool_sale", True),
     "open_auction_debt": ("open_auction_debt", True),
     "unsafe_vault_debt": ("unsafe_vault_debt", True),
     "unsafe_recovered": ("unsafe_recovered", False),
+    # the headline's drain (sim/run/drain.py): its bars, the auctions its horizon left open
+    "headline_drained_bars": ("headline_drained_bars", False),
+    "auctions_open_at_horizon": ("auctions_open_at_horizon", False),
 }
 # the headline's figures besides insolvency, each given as its median over the phases
 MEDIANS = (
+    "insolvency_mark",
     "insolvency_last_price",
     "insolvency_pool_sale",
     "realized_bad_debt",
@@ -60,7 +65,18 @@ LABELS = {
 
 def figures(result: SimulationResult) -> dict[str, float]:
     """A run's headline figures (HEADLINE, and its liquidations)."""
-    out = {column: float(result.facts[fact]) for column, (fact, _) in HEADLINE.items()}
+    f = result.facts
+    # a result without the headline's drain (simulate(..., drain=False)): its headline is the
+    # end-of-run mark, nothing drained, what was open at the end still open
+    undrained = {
+        "insolvency_mark": f.get("insolvency", 0.0),
+        "headline_drained_bars": 0,
+        "auctions_open_at_horizon": f.get("open_auctions", 0),
+    }
+    out = {
+        column: float(f[fact] if fact in f else undrained[fact])
+        for column, (fact, _) in HEADLINE.items()
+    }
     out["liquidations"] = float(len(result.tables["liquidations"]))
     return out
 

@@ -40,9 +40,10 @@ def own_count_run(
 
 def figures(result: SimulationResult) -> dict[str, float]:
     """The figures the size moves, of one run: the vaults, the share left unsafe and never
-    liquidated, the insolvency (conservative and at the last price) per unit of the starting
-    debt, the pool's lowest price as a share of the market's, the peak debt in auction as a share
-    of the cap over all types, and the auctions still running at the end."""
+    liquidated, the insolvency (the headline, drained: sim/run/drain.py; the end-of-run mark;
+    and at the last price) per unit of the starting debt, the pool's lowest price as a share of
+    the market's, the peak debt in auction as a share of the cap over all types, and the
+    auctions still running at the end."""
     f, bars = result.facts, result.tables["bars"]
     debt = float(result.tables["vaults"]["debt_start"].sum())
     share = (bars["pool_price"] / bars["market_price"]).min() if len(bars) else 1.0
@@ -51,6 +52,9 @@ def figures(result: SimulationResult) -> dict[str, float]:
         "vaults": float(f["vaults"]),
         "unsafe_left_share": f["unsafe_vaults_left"] / f["vaults"] if f["vaults"] else 0.0,
         "insolvency_per_debt": f["insolvency"] / debt if debt else 0.0,
+        "insolvency_mark_per_debt": (
+            f.get("insolvency_mark", f["insolvency"]) / debt if debt else 0.0
+        ),
         "insolvency_last_price_per_debt": (
             f.get("insolvency_last_price", f["insolvency"]) / debt if debt else 0.0
         ),
@@ -66,7 +70,11 @@ def figures(result: SimulationResult) -> dict[str, float]:
 ROWS = {
     "vaults": ("vaults", "count"),
     "unsafe_left_share": ("unsafe and never liquidated, share of the vaults", "percent"),
-    "insolvency_per_debt": ("insolvency per unit of starting debt (conservative)", "ratio"),
+    "insolvency_per_debt": (
+        "insolvency per unit of starting debt (the headline: drained)",
+        "ratio",
+    ),
+    "insolvency_mark_per_debt": ("the same, the end-of-run mark", "ratio"),
     "insolvency_last_price_per_debt": ("the same at the last market price", "ratio"),
     "pool_low_share": ("the pool's lowest price, share of the market's", "percent"),
     "debt_in_auction_peak_share": ("peak debt in auction, share of its cap", "percent"),

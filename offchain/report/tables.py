@@ -84,6 +84,13 @@ def scenario_lines(s: Scenario) -> list[tuple[str, str]]:
                 f" and up to {m.drain_bars} more while an auction runs (drain)"
                 if m.drain_bars
                 else ""
+            )
+            + (
+                f"; for the headline, the run's keepers go on at the last price, unrecorded, "
+                f"until every auction clears or {m.drain_horizon:,} bars after the tail "
+                "(the drain's horizon)"
+                if m.drain_horizon
+                else "; no headline drain (horizon 0): the headline is the end-of-run mark"
             ),
         ),
         ("gas", m.gas.source if m.gas is not None else f"constant {gwei(m.gas_price)}"),

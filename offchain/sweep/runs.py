@@ -46,10 +46,14 @@ from offchain.sweep.spec import RunTask
 OK, FAILED = "ok", "failed"
 # a run's figures: column -> kind ("float", "int", "str"); a failed run has none (null)
 METRICS: dict[str, str] = {
-    # sim/results/insolvency.py: realized bad debt + the shortfall of the auctions still running and
-    # of the unsafe vaults not liquidated, their collateral sold into the market in the keepers'
-    # order (the conservative mark: VaR and ES are of it); and at the last market price
+    # the headline (sim/run/drain.py: VaR and ES are of it): the open book at the end run out by
+    # the run's own keepers at the last price, what is still open at the horizon marked; the
+    # end-of-run mark (sim/results/insolvency.py: realized bad debt + the shortfall of the
+    # auctions still running and of the unsafe vaults not liquidated, their collateral sold into
+    # the market in the keepers' order; the two marked shortfalls below are its); and at the
+    # last market price
     "insolvency": "float",
+    "insolvency_mark": "float",
     "insolvency_last_price": "float",
     "open_auction_marked_shortfall": "float",
     "unsafe_vault_marked_shortfall": "float",
@@ -214,6 +218,7 @@ def measure(result: SimulationResult, scenario: Scenario) -> dict[str, Any]:
     )
     return {
         "insolvency": float(result.facts["insolvency"]),
+        "insolvency_mark": float(result.facts["insolvency_mark"]),
         "insolvency_last_price": float(result.facts["insolvency_last_price"]),
         "open_auction_marked_shortfall": float(result.facts["open_auction_marked_shortfall"]),
         "unsafe_vault_marked_shortfall": float(result.facts["unsafe_vault_marked_shortfall"]),
@@ -295,9 +300,10 @@ def holders_loss(
     `settlement` what global settlement allocated (its layer keeps the loss as unbacked debt,
     borne by holders through the redemption haircut), and the two marked shortfalls of what is
     still open (sim/results/insolvency.py's conservative mark: running auctions' and unsafe
-    vaults', which no layer has paid yet). Equivalently insolvency less what the fund, the
-    stability pool, the debt auction, redistribution and deleveraging paid: the part of the
-    insolvency a backstop did not absorb."""
+    vaults', which no layer has paid yet). Equivalently the end-of-run mark (insolvency_mark)
+    less what the fund, the stability pool, the debt auction, redistribution and deleveraging
+    paid: the part of it a backstop did not absorb, at the run's end (the headline's drain
+    records no payment)."""
     return uncovered + settlement + open_shortfall + unsafe_shortfall
 
 

@@ -53,8 +53,9 @@ NOT_APPLICABLE = "-"  # a cell's value of a curve parameter its curve does not r
 LAYER_JOIN = "+"  # a waterfall order on the command line: fund+stability_pool+debt_auction
 NO_LAYERS = "none"  # the empty waterfall order
 # of sweep.json (store.py); another format is another sweep (2: insolvency; 3: the holders'
-# loss among a run's figures, and every sized figure's VaR and ES)
-FORMAT = 3
+# loss among a run's figures, and every sized figure's VaR and ES; 4: insolvency drained, the
+# end-of-run mark beside it)
+FORMAT = 4
 # what the recommendation, the heatmaps and the histograms may rank cells by (--rank-by,
 # sweep.rank_by; stats.SIZED): insolvency, what no layer paid, the stablecoin holders' loss
 RANKED = ("insolvency", "uncovered", "holders_loss")

@@ -43,6 +43,7 @@ GWEI = 10**9
 MAX_SEED = 2**64 - 1
 MAX_VAULTS = 100_000
 MAX_DRAIN_BARS = 10_000  # about 70 days of 10-minute bars
+DRAIN_HORIZON = 1_008  # the headline drain's default horizon: 7 days of 10-minute bars
 # a keeper's gas budget in a bar: far above what any bar's blocks hold (a 30M-gas block every 12
 # s is 1.5 billion gas in ten minutes), so that only a typo meets it
 MAX_GAS_BUDGET = 10**12
@@ -301,6 +302,10 @@ MARKET = _table(
     _decimal("pool_share_of_venue", Decimal(0), Decimal(1), lo_open=True, default="0.00013"),
     _int("tail_bars", 0, 1000, default=36),
     _int("drain_bars", 0, MAX_DRAIN_BARS, default=0),
+    # the headline's drain (sim/run/drain.py): after the run, its own keepers go on at the last
+    # price, unrecorded, until every auction clears or this many bars after the path's tail have
+    # passed (recorded drain bars count); 0: none, the headline is the end-of-run mark
+    _int("drain_horizon", 0, MAX_DRAIN_BARS, default=DRAIN_HORIZON),
     # the day's block gas limit [gas]: a keeper's transaction with a higher limit is refused (no
     # block holds it), the liquidation keeper sizes its batches within it, and the bar's blocks
     # hold what market/blockspace.py says (sim/run/sending.py); 0: no limit, as the lab's Anvil

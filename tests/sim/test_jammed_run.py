@@ -1,4 +1,4 @@
-"""A run that ends jammed (offchain/sim/results/insolvency.py's conservative mark, end to end):
+"""A run that ends jammed (offchain/sim/results/insolvency.py's end-of-run mark, end to end):
 takers that never take (their profit floor above any take) and an auction cap that keeps most unsafe
 vaults waiting, on the synthetic crash, in the model. Every number of the end-of-run accounting
 is checked against the exposure table, and the mark is re-done by hand: the auctions' lots, then
@@ -57,7 +57,7 @@ def test_jammed_run__every_number_of_the_mark(jammed):
     marked_unsafe = float(vaults["marked_shortfall"].sum())
     assert f["open_auction_marked_shortfall"] == pytest.approx(marked_open, rel=1e-9)
     assert f["unsafe_vault_marked_shortfall"] == pytest.approx(marked_unsafe, rel=1e-9)
-    assert f["insolvency"] == pytest.approx(
+    assert f["insolvency_mark"] == pytest.approx(
         f["realized_bad_debt"] + marked_open + marked_unsafe, rel=1e-9
     )
     # the optimistic bound, at the last price, beside it
@@ -66,7 +66,14 @@ def test_jammed_run__every_number_of_the_mark(jammed):
         rel=1e-9,
     )
     assert f["open_auction_shortfall"] == pytest.approx(float(auctions["shortfall"].sum()))
-    assert f["insolvency"] > 10 * f["insolvency_last_price"]
+    assert f["insolvency_mark"] > 10 * f["insolvency_last_price"]
+    # the headline (sim/run/drain.py): the takers never take, so the run's keepers clear
+    # nothing in the horizon, and what is still open then is marked the same way
+    assert f["time_to_clear_s"] is None and f["headline_drained_bars"] == f["drain_horizon"]
+    assert f["auctions_open_at_horizon"] >= f["open_auctions"]
+    assert f["insolvency"] == pytest.approx(
+        f["horizon_realized_bad_debt"] + f["horizon_marked_shortfall"], rel=1e-9
+    )
     # the contagion table's (one type) says the same
     row = jammed.tables["contagion"].iloc[0]
     assert row["insolvency"] == f["insolvency"]

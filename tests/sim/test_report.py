@@ -304,10 +304,22 @@ def test_summary__uncovered_split__no_cover_landed_and_parked_are_not_paid(tmp_p
     assert csv["uncovered: no cover landed"].tolist() == [12_000.50]
 
 
-def test_summary__headline__marked_insolvency_beside_the_last_price_bound(tmp_path):
+def test_summary__headline__drained_insolvency_beside_the_mark_and_the_pool_sale(tmp_path):
+    """The headline is the drained figure (sim/run/drain.py); the drain's line says how it went
+    (auctions open at the end, what the horizon left open), and the end-of-run mark and the pool
+    sale are the bounds beside it."""
     result = synthetic_result()
     result.facts |= {
-        "insolvency": 95_000.0,
+        "insolvency": 120_000.0,
+        "insolvency_mark": 95_000.0,
+        "insolvency_pool_sale": 140_000.0,
+        "drain_horizon": 1008,
+        "headline_drained_bars": 1008,
+        "time_to_clear_s": None,
+        "auctions_open_at_horizon": 1,
+        "horizon_unsafe_vaults_left": 0,
+        "horizon_marked_shortfall": 40_000.0,
+        "bar_seconds": 600,
         "insolvency_last_price": 16_000.0,
         "realized_bad_debt": 15_000.75,
         "unsafe_vaults_left": 3,
@@ -330,11 +342,27 @@ def test_summary__headline__marked_insolvency_beside_the_last_price_bound(tmp_pa
     debt = float(result.tables["vaults"]["debt_start"].sum())
     assert row(
         headline,
-        "insolvency: everything open sold as keepers would, at one oracle phase, not a "
-        "distribution over the oracle's phases",
-        f"95,000.00 DAI ({95_000 / debt:.1%} of the starting debt, {debt:,.2f} DAI)",
+        "insolvency: the open book run out by the run's keepers at the last price, at one oracle "
+        "phase, not a distribution over the oracle's phases",
+        f"120,000.00 DAI ({120_000 / debt:.1%} of the starting debt, {debt:,.2f} DAI)",
     )
-    assert row(headline, "bound: everything open at the last price (optimistic)", "16,000.00 DAI")
+    assert row(
+        headline,
+        "the drain: auctions open at the end, time to clear",
+        "2 auctions and 3 unsafe vaults open at the run's end; after 1,008 bars (7.0 days) at the "
+        "last price 1 still run, marked: 40,000.00 of the figure",
+    )
+    assert row(
+        headline,
+        "bound: everything open at the run's end marked, as if sold into the market's depth "
+        "with no keeper and no block space in the way",
+        "95,000.00 DAI",
+    )
+    assert row(
+        headline,
+        "bound: the open auctions' lots sold at once into the keepers' pool (pessimistic)",
+        "140,000.00 DAI",
+    )
     assert row(
         headline,
         "of the realized bad debt, uncovered: layers exhausted",
@@ -354,7 +382,12 @@ def test_summary__headline__marked_insolvency_beside_the_last_price_bound(tmp_pa
         "auctions 50,000.00 DAI short, unsafe vaults 30,000.00 DAI short",
     )
     assert (
-        "| INSOLVENCY (marked: realized bad debt + both marked shortfalls) | 95,000.00 DAI |" in md
+        "| insolvency marked at the run's end (realized bad debt + both marked shortfalls) | "
+        "95,000.00 DAI |" in md
+    )
+    assert (
+        "| INSOLVENCY (the open book run out by the run's keepers at the last price, what is "
+        "still open at the horizon marked: the headline) | 120,000.00 DAI |" in md
     )
 
 
@@ -389,6 +422,7 @@ def test_summary__headline__with_the_phases_leads_with_their_median__the_run_onl
             "best": 12_345.0,
             "best_phase": 600,
             "per_phase": {0: 30_000.0, 600: 12_345.0, 1200: 90_000.0, 1800: 11_001.0},
+            "insolvency_mark_median": 19_500.0,
             "insolvency_last_price_median": 19_000.0,
             "insolvency_pool_sale_median": 21_000.0,
             "realized_bad_debt_median": 18_000.0,
@@ -406,13 +440,17 @@ def test_summary__headline__with_the_phases_leads_with_their_median__the_run_onl
     debt = float(result.tables["vaults"]["debt_start"].sum())
     first = [x for x in headline.splitlines() if x.startswith("| insolvency")][0]
     assert first == (
-        "| insolvency: everything open sold as keepers would, the median over the oracle's 4 "
-        "phases (model), the worst beside it | 20,000.50 DAI "
+        "| insolvency: the open book run out by the run's keepers at the last price, the median "
+        "over the oracle's 4 phases (model), the worst beside it | 20,000.50 DAI "
         f"({20_000.5 / debt:.1%} of the starting debt, {debt:,.2f} DAI); worst 90,000.00 DAI "
         f"({90_000 / debt:.1%}, phase 1,200 s) |"
     )
-    assert row(headline, "bound: everything open at the last price (optimistic), the median "
-               "over the phases", "19,000.00 DAI")  # fmt: skip
+    assert row(headline, "bound: everything open at the run's end marked, as if sold into the "
+               "market's depth with no keeper and no block space in the way, the median over the "
+               "phases",
+               "19,500.00 DAI")  # fmt: skip
+    assert row(headline, "the drain of the reported run (oracle phase 600 s): auctions open at "
+               "the end, time to clear", "nothing open at the run's end")  # fmt: skip
     assert row(headline, "realized bad debt (finished auctions), the median over the phases",
                "18,000.00 DAI")  # fmt: skip
     assert row(headline, "auctions still running, the median over the phases",

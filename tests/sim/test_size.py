@@ -54,6 +54,9 @@ def test_figures__each_from_the_runs_facts_and_tables(runs):
         assert got["vaults"] == f["vaults"]
         assert got["unsafe_left_share"] == f["unsafe_vaults_left"] / f["vaults"]
         assert got["insolvency_per_debt"] == pytest.approx(f["insolvency"] / debt, rel=1e-12)
+        assert got["insolvency_mark_per_debt"] == pytest.approx(
+            f["insolvency_mark"] / debt, rel=1e-12
+        )
         assert got["pool_low_share"] == pytest.approx(
             min(p / m for p, m in zip(bars["pool_price"], bars["market_price"], strict=True))
         )
@@ -77,7 +80,7 @@ def test_blocks__this_run_beside_the_scenarios_count__and_what_followed(runs):
     rows = {r[0]: r[1:] for r in table.rows}
     a, b = size.figures(big), size.figures(own)
     assert rows["vaults"] == ("3,000", "1,000")
-    assert rows["insolvency per unit of starting debt (conservative)"] == (
+    assert rows["insolvency per unit of starting debt (the headline: drained)"] == (
         f"{a['insolvency_per_debt']:.4f}",
         f"{b['insolvency_per_debt']:.4f}",
     )

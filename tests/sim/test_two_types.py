@@ -256,7 +256,7 @@ def test_two_types__report_shows_the_contagion_table_and_one_price_panel_per_typ
     assert f["insolvency_last_price"] == pytest.approx(
         f["realized_bad_debt"] + f["open_auction_shortfall"] + f["unsafe_vault_shortfall"]
     )
-    assert f["insolvency"] == pytest.approx(
+    assert f["insolvency_mark"] == pytest.approx(
         f["realized_bad_debt"]
         + f["open_auction_marked_shortfall"]
         + f["unsafe_vault_marked_shortfall"]
@@ -268,7 +268,9 @@ def test_two_types__report_shows_the_contagion_table_and_one_price_panel_per_typ
         "| insolvency at the last price (optimistic bound: realized bad debt, every type, + both "
         "shortfalls at that price) |" in summary
     )
-    assert "| INSOLVENCY (marked: realized bad debt, every type, + both marked shortfalls) |" in (
-        summary
+    assert (
+        "| insolvency marked at the run's end (realized bad debt, every type, + both marked "
+        "shortfalls) |" in summary
     )
+    assert "| INSOLVENCY (the open book run out by the run's keepers at the last price" in summary
     assert "every type's collateral against" in summary  # no WETH and WBTC added up

@@ -199,6 +199,7 @@ def test_grid_keys__each_takes_the_scenarios_own_value_back():
         "gas_gwei": 50,
         "tail_bars": 36,
         "drain_bars": 0,
+        "drain_horizon": 1008,
         "block_gas_limit": 0,
         "impact_depth": "0",
         "impact_half_life": 3600,

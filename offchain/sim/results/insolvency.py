@@ -16,8 +16,8 @@ A run ends at its last bar, whatever is still under way. Three amounts make its 
   debt x liquidation ratio) and not in auction, its debt less its collateral's marked value, when
   positive: what liquidating it at that price at once could not recover.
 
-Those marks at the last price are the optimistic bound: **insolvency at the last price** =
-realized bad debt + open-auction shortfall + unsafe-vault shortfall. The headline **insolvency**
+Those marks at the last price give **insolvency at the last price** = realized bad debt +
+open-auction shortfall + unsafe-vault shortfall. The **end-of-run mark** (`EndOfRun.insolvency`)
 marks conservatively: everything still open (the running auctions' unsold lots, then the unsafe
 vaults' collateral) is sold, in the order keepers would (the auctions as they started, then the
 vaults closest to liquidation first), into a constant-product market of `market_depth`
@@ -29,6 +29,10 @@ fetched, when positive:
 
 insolvency = realized bad debt + marked open-auction shortfall + marked unsafe-vault shortfall.
 
+A run's headline is this mark taken where the headline's drain stopped (sim/run/drain.py: the open
+book run out by the run's own keepers at the last price, up to a horizon; `drained_facts`); the
+mark at the run's end is printed beside it (`insolvency_mark`).
+
 A market of depth 0 is none: everything sells at the last price, and the two figures agree. Every
 amount is
 computed from the exact integers the run's events carried (ledger.py), then reported in whole
@@ -39,11 +43,13 @@ own debt) and are not counted here.
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
 from offchain.model.fixed_point import RAD, RAY, WAD, WAD_TO_RAY
 from offchain.sim.market.venue import Venue
+from offchain.sim.strategies.keepers import VaultIndex
 
 # the columns of the "exposure" table: one row per running auction and per unsafe vault
 EXPOSURE_COLUMNS = (
@@ -91,7 +97,8 @@ class EndOfRun:
 
     @property
     def insolvency(self) -> int:
-        """The headline: everything open sold into the market (module docstring)."""
+        """The end-of-run mark: everything open sold into the market (module docstring); where
+        the headline's drain stopped, the run's headline."""
         return self.realized + self.marked_open_shortfall + self.marked_unsafe_shortfall
 
     def facts(self) -> dict[str, float | int]:
@@ -115,6 +122,57 @@ class EndOfRun:
             "insolvency_last_price": self.insolvency_last_price / RAD,
             "insolvency": self.insolvency / RAD,
         }
+
+
+# the facts drained_facts sets: a replay's chain run takes its model's (run/replay.py)
+DRAINED_FACTS = (
+    "insolvency",
+    "insolvency_mark",
+    "drain_horizon",
+    "headline_drained_bars",
+    "time_to_clear_s",
+    "auctions_open_at_horizon",
+    "horizon_open_auction_debt",
+    "horizon_unsafe_vaults_left",
+    "horizon_realized_bad_debt",
+    "horizon_marked_shortfall",
+    "drain_s",
+)
+
+
+def drained_facts(
+    mark: float,
+    ends: Iterable[EndOfRun],
+    horizon: int,
+    bars: int,
+    bar_seconds: int,
+    seconds: float,
+) -> dict[str, Any]:
+    """The headline's facts (whole units) after the drain (run/drain.py): the open book run out
+    by the run's own keepers at the last price for `bars` bars (recorded and not, `bar_seconds`
+    each) of at most `horizon`, `ends` each type's accounting where the drain stopped, so
+    **insolvency** = the realized bad debt then + what is still open then, marked (the
+    conservative mark of the module docstring). `mark` is the same mark taken at the run's end
+    (the headline without the drain, a bound printed beside it). The time to clear is None when
+    an auction still runs at the horizon; `seconds` what the drain took."""
+    ends = list(ends)
+    still_open = sum(e.open_auctions for e in ends)
+    return {
+        "insolvency": sum(e.insolvency for e in ends) / RAD,
+        "insolvency_mark": mark,
+        "drain_horizon": horizon,
+        "headline_drained_bars": bars,
+        "time_to_clear_s": None if still_open else bars * bar_seconds,
+        "auctions_open_at_horizon": still_open,
+        "horizon_open_auction_debt": sum(e.open_debt for e in ends) / RAD,
+        "horizon_unsafe_vaults_left": sum(e.unsafe_vaults for e in ends),
+        "horizon_realized_bad_debt": sum(e.realized for e in ends) / RAD,
+        "horizon_marked_shortfall": sum(
+            e.marked_open_shortfall + e.marked_unsafe_shortfall for e in ends
+        )
+        / RAD,
+        "drain_s": round(seconds, 3),
+    }
 
 
 class _MarkMarket:
@@ -303,6 +361,17 @@ def end_of_run(
         marked_open,
         marked_unsafe,
     )
+
+
+def unsafe_left(index: VaultIndex, rate: int, liquidation_ratio: int, price: int) -> bool:
+    """A vault of `index` is unsafe at `price` [wad] by `end_of_run`'s test (so the end-of-run
+    accounting would mark it), found without reading every vault: the index's bisection at the
+    safe price rounded down takes in every such vault (and perhaps a few at the boundary), each
+    then checked exactly."""
+    safe_price = price * WAD_TO_RAY * RAY // liquidation_ratio
+    candidates = index.unsafe(rate, safe_price)
+    vaults = {owner: index.vaults[owner] for owner in candidates}
+    return bool(_unsafe_at(vaults, rate, liquidation_ratio, price))
 
 
 def _unsafe_at(

@@ -190,11 +190,11 @@ CONTAGION_COLUMNS = (
     "deleverage",  # handed to the layer (parked); then charged to vaults or still due
     "deleverage_due",  # of it, still due at the end: no vault has taken it, unbacked
     "not_yet_allocated",
-    # the conservative mark's (insolvency.py): sold into the market in the keepers' order
+    # the end-of-run mark's (insolvency.py): sold into the market in the keepers' order
     "open_auction_shortfall",
     "unsafe_vault_shortfall",
-    "insolvency",
-    "insolvency_last_price",  # the optimistic bound: everything open at the last price
+    "insolvency",  # the type's part of the headline: drained (sim/run/drain.py)
+    "insolvency_last_price",  # everything open at the run's end at the last price
 )
 DEFERRED_COLUMNS = (
     "bar",

@@ -33,7 +33,8 @@ state variable of every contract for every actor and vault owner) are recorded (
 is the result at the end); `reconcile`
 compares a chain run with a model run and lists every difference. A run that will not be
 reconciled (a model run on its own, as sweeps make) passes `full_check_every=None` and reads no
-complete state.
+complete state. After the last bar the headline's drain (drain.py) runs the open book out with
+the same keepers, unrecorded, up to `market.drain_horizon` bars.
 """
 
 from __future__ import annotations
@@ -50,8 +51,10 @@ from offchain.sim.market.flash_venue import FlashVenues
 from offchain.sim.market.impact import Impact
 from offchain.sim.market.type_market import TypeMarket
 from offchain.sim.market.venue import Venue
+from offchain.sim.results.insolvency import EndOfRun, unsafe_left
 from offchain.sim.results.ledger import Ledger, Ledgers
 from offchain.sim.results.tables import TABLES, SimulationResult
+from offchain.sim.run.drain import drain_headline
 from offchain.sim.run.lineup import Lineup
 from offchain.sim.run.recorder import MAX_BLOCK_TXS, Recorder
 from offchain.sim.run.sending import Sending
@@ -94,8 +97,10 @@ class Simulation:
         kind: str,
         full_check_every: int | None = 6,
         progress: Callable[[int, int], None] | None = None,
+        drain: bool = True,
     ):
         self.scenario = scenario
+        self.drain = drain  # run the headline's drain after the run (run/drain.py)
         self.backend = backend
         self.kind = kind
         self.full_check_every = full_check_every
@@ -152,6 +157,10 @@ class Simulation:
         )
         self.peak_debt_in_auction = 0
         self.drained = 0  # bars added by the drain (market.drain_bars)
+        # each type's accounting at the run's end (run/snapshot.py) and where the headline's
+        # drain stopped (run/drain.py)
+        self.ends: dict[str, EndOfRun] = {}
+        self.drain_ends: dict[str, EndOfRun] = {}
 
     # -------------------------------------------------------- bars
 
@@ -204,35 +213,17 @@ class Simulation:
         if setup.venues:
             self.flash_venues = self._flash_venues(setup.venues)
             self.rec.hook = self.lineup.flash_venues = self.flash_venues
-        self.steps = steps = self.lineup.steps()
-        names = list(self.markets)
+        self.steps = self.lineup.steps()
         every = self.full_check_every
         if every is not None:
             full_state(self)
-        step = self.times[-1] - self.times[-2]
         i = 0
         while i < len(self.times):
-            self.bar = self.rec.bar = i
-            for m in self.markets.values():
-                if m.venue is not None:
-                    m.prices[i] = m.venue.price(i, self.times[i], m.fundamental[i])
-                else:
-                    if i:
-                        m.impact.recover()
-                    m.prices[i] = m.impact.price(m.fundamental[i])
-                m.ledger.at(i, m.prices[i])
-            self._bar(i, steps, names)
-            for m in self.markets.values():
-                if m.venue is None:  # an open market's venue heard every sale as it was made
-                    m.impact.sell(m.ledger.bought, m.prices[i])
+            self.advance(i)
             last = i == len(self.times) - 1
-            running = any(m.ledger.running for m in self.markets.values())
-            if last and running and self.drained < self.scenario.market.drain_bars:
-                # drain: one more bar at the last price while an auction is still running
-                self.times.append(self.times[-1] + step)
-                for m in self.markets.values():
-                    m.fundamental.append(m.fundamental[-1])
-                    m.prices.append(m.fundamental[-1])
+            if last and self.running() and self.drained < self.scenario.market.drain_bars:
+                # drain: one more bar at the last price while the open book is not run out
+                self.extend()
                 self.drained, last = self.drained + 1, False
             if every is not None and ((i + 1) % every == 0 or last):
                 full_state(self)
@@ -240,7 +231,46 @@ class Simulation:
                 self.progress(i + 1, len(self.times))
             i += 1
         total_s = clock.perf_counter() - started
-        return run_result(self, setup_s, total_s)
+        result = run_result(self, setup_s, total_s)
+        if self.drain:
+            drain_headline(self, result)  # the headline: the open book run out (run/drain.py)
+        return result
+
+    def advance(self, i: int) -> None:
+        """Bar `i`: each type's market price, then the bar's actors (`_bar`), then the closed
+        markets' impact of the bar's sales."""
+        self.bar = self.rec.bar = i
+        for m in self.markets.values():
+            if m.venue is not None:
+                m.prices[i] = m.venue.price(i, self.times[i], m.fundamental[i])
+            else:
+                if i:
+                    m.impact.recover()
+                m.prices[i] = m.impact.price(m.fundamental[i])
+            m.ledger.at(i, m.prices[i])
+        self._bar(i, self.steps, list(self.markets))
+        for m in self.markets.values():
+            if m.venue is None:  # an open market's venue heard every sale as it was made
+                m.impact.sell(m.ledger.bought, m.prices[i])
+        if isinstance(self.backend, ModelBackend):
+            # the twin's log of every event it emitted: the recorder took each as it was mined
+            self.backend.forget_events()
+
+    def running(self) -> bool:
+        """The open book is not yet run out: an auction of any type is still running, or a vault
+        is unsafe at its type's last market price (the keeper will liquidate it once the oracle
+        shows it)."""
+        return any(m.ledger.running for m in self.markets.values()) or any(
+            unsafe_left(m.index, m.ledger.rate, m.collateral.liquidation_ratio, m.prices[-1])
+            for m in self.markets.values()
+        )
+
+    def extend(self) -> None:
+        """One more bar at the last price (a drain's)."""
+        self.times.append(self.times[-1] + (self.times[-1] - self.times[-2]))
+        for m in self.markets.values():
+            m.fundamental.append(m.fundamental[-1])
+            m.prices.append(m.fundamental[-1])
 
     def _venue_route(self) -> tuple[str, ...]:
         """The types whose flash takes may sell on an outside venue on chain: those with a
@@ -296,16 +326,19 @@ def simulate(
     full_check_every: int | None = 6,
     progress: Callable[[int, int], None] | None = None,
     node: str = "anvil",
+    drain: bool = True,
 ) -> SimulationResult:
     """Run `scenario` on a fresh private Anvil (`kind="chain"`, or Hardhat Network with
     `node="hardhat"`; needs the compiled `artifacts` and the BatchReader's code, see
     backends.load_artifacts) or on the model (`kind="model"`).
     The complete state is read every `full_check_every` bars and at the start and end, for
-    `reconcile`; never if None (a run that will not be reconciled)."""
+    `reconcile`; never if None (a run that will not be reconciled). With `drain` (the default)
+    the open book at the end is run out for the headline (run/drain.py); a replay's chain run
+    takes its model's instead (run/replay.py)."""
     genesis = genesis_time(scenario)
     if kind == "model":
         return Simulation(
-            scenario, ModelBackend(genesis), "model", full_check_every, progress
+            scenario, ModelBackend(genesis), "model", full_check_every, progress, drain
         ).run()
     if kind != "chain":
         raise ValueError(f"unknown backend {kind!r}")
@@ -320,5 +353,5 @@ def simulate(
             role = population_role(t.name)
             senders += [actor_address(role, i) for i in range(t.vaults.count)]
         chain.fund(senders, 10**30)
-        sim = Simulation(scenario, chain, "chain", full_check_every, progress)
+        sim = Simulation(scenario, chain, "chain", full_check_every, progress, drain)
         return sim.run()

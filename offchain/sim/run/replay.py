@@ -10,6 +10,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from offchain.sim.results.cascade import Cascade, cascade
+from offchain.sim.results.insolvency import DRAINED_FACTS
 from offchain.sim.results.reconcile import reconcile
 from offchain.sim.results.tables import Reconciliation, SimulationResult
 from offchain.sim.run.driver import simulate
@@ -91,6 +92,8 @@ def replay(
 
         code = project_code()
     artifacts, reader = code
+    # the headline's drain (run/drain.py) runs in the model alone: the chain's run ends where it
+    # is compared with the model's, to the wei, and the drain goes on from that same state
     chain_run = simulate(
         scenario,
         "chain",
@@ -99,7 +102,10 @@ def replay(
         full_check_every=full_check_every,
         progress=_labelled(progress, node),
         node=node,
+        drain=False,
     )
+    chain_run.facts.update({key: model.facts[key] for key in DRAINED_FACTS})
+    chain_run.tables["contagion"]["insolvency"] = model.tables["contagion"]["insolvency"].values
     chain_run.facts["chain_run_s"] = chain_run.facts["run_s"]
     chain_run.facts["model_run_s"] = model.facts["run_s"]
     return Replay(model, chain_run, reconcile(chain_run, model), cascade_)

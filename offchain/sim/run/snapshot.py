@@ -261,6 +261,7 @@ def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationRes
             if owner not in m.ledger.liquidated and owner not in unsafe_end:
                 collateral, art = m.index.vaults.get(owner, (0, 0))
                 recovered_rows.append((name, owner, utc(first), collateral / WAD))
+    sim.ends = ends  # each type's end, for the headline's drain (run/drain.py)
     tables["recovered"] = pd.DataFrame(recovered_rows, columns=list(TABLES["recovered"]))
     tables["vaults"] = pd.DataFrame(vault_rows, columns=list(TABLES["vaults"]))
     tables["exposure"] = pd.DataFrame(exposure_rows, columns=list(TABLES["exposure"]))

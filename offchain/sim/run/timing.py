@@ -1,7 +1,8 @@
 """One model run of a built-in scenario, timed, in a process of its own: what `make bench`
 measures for the scale figures (`sim.model_*_vaults_s`, `sim.model_*_vaults_peak_mib`).
 
-    python -m offchain.sim.run.timing black-thursday-2020 100000 [fixed|scaled|closed] [--phase P]
+    python -m offchain.sim.run.timing black-thursday-2020 100000 [fixed|scaled|closed] [undrained]
+        [--phase P]
 
 prints one JSON line: the run's seconds (the simulation alone, as a sweep runs it: no full-state
 reads, no report) and its CPU seconds (what a busy machine changes least), the process's peak
@@ -10,10 +11,11 @@ resident memory [MiB] and the run's headline counts: the vaults left unsafe and 
 unit of the book's starting debt, the limits that bound the run (results/limits.py). The third
 argument is the scenario's `market.depth_with_vaults` (default: the scenario's, "fixed"), or
 "closed": the depth fixed and the market closed (`market.outside = "closed"`: the lab before the
-open market, docs/market.md), to time the open market against it. `--phase P` runs the oracle's
-phase P [s] instead of the scenario's; the line says the run's phase, every phase of the
-oracle's period on the scenario's bars and whether its path is synthetic (make bench's figures
-over the phases, offchain/bench/figures.py)."""
+open market, docs/market.md), to time the open market against it. "undrained": no headline
+drain (`market.drain_horizon = 0`): the headline is the end-of-run mark (sim/run/drain.py).
+`--phase P` runs the oracle's phase P [s] instead of the scenario's; the line says the run's
+phase, every phase of the oracle's period on the scenario's bars and whether its path is
+synthetic (make bench's figures over the phases, offchain/bench/figures.py)."""
 
 from __future__ import annotations
 
@@ -37,15 +39,19 @@ def main(argv: list[str]) -> int:
     phase = None
     if len(argv) >= 2 and argv[-2] == "--phase":
         phase, argv = argv[-1], argv[:-2]
+    options = argv[2:]
+    depths = [x for x in options if x in ("fixed", "scaled", "closed")]
     if (
-        len(argv) not in (2, 3)
+        len(argv) < 2
         or not argv[1].isdigit()
-        or argv[2:] not in ([], ["fixed"], ["scaled"], ["closed"])
+        or len(depths) > 1
+        or any(x not in ("fixed", "scaled", "closed", "undrained") for x in options)
+        or len(set(options)) != len(options)
         or (phase is not None and not phase.isdigit())
     ):
         print(
             "usage: python -m offchain.sim.run.timing SCENARIO VAULTS [fixed|scaled|closed] "
-            "[--phase P]",
+            "[undrained] [--phase P]",
             file=sys.stderr,
         )
         return 2
@@ -54,11 +60,14 @@ def main(argv: list[str]) -> int:
     from offchain.sim.scenario.timeline import oracle_phase, period_phases
 
     try:
-        overrides = None
-        if argv[2:] == ["closed"]:
-            overrides = {"market": {"outside": "closed"}}
-        elif argv[2:]:
-            overrides = {"market": {"depth_with_vaults": argv[2]}}
+        market: dict[str, object] = {}
+        if depths == ["closed"]:
+            market["outside"] = "closed"
+        elif depths:
+            market["depth_with_vaults"] = depths[0]
+        if "undrained" in options:
+            market["drain_horizon"] = 0
+        overrides = {"market": market} if market else None
         scenario = load_scenario(argv[0], vaults=int(argv[1]), overrides=overrides)
         if phase is not None:
             scenario = with_phase(scenario, int(phase), "--phase")
@@ -84,6 +93,17 @@ def main(argv: list[str]) -> int:
                 "unsafe_left_share": round(f["unsafe_vaults_left"] / f["vaults"], 5),
                 "insolvency_per_debt": round(f["insolvency"] / debt, 6) if debt else 0.0,
                 "open_auctions": f["open_auctions"],
+                # the headline's drain (sim/run/drain.py): the run's end marked without it, the
+                # drain's bars, time to clear (None: not within the horizon), what it left open,
+                # its seconds against the run's (the same process)
+                "insolvency_mark": round(f["insolvency_mark"], 2),
+                "mark_per_debt": round(f["insolvency_mark"] / debt, 6) if debt else 0.0,
+                "drained_bars": f["headline_drained_bars"],
+                "time_to_clear_s": f["time_to_clear_s"],
+                "open_at_horizon": f["auctions_open_at_horizon"],
+                "run_s": f["run_s"],
+                "drain_s": f["drain_s"],
+                "drain_over_run": round(f["drain_s"] / f["run_s"], 3) if f["run_s"] else 0.0,
                 "binding_limits": f["binding_limits"],
                 "oracle_phase": oracle_phase(scenario),
                 "phases": list(period_phases(scenario)),

@@ -103,6 +103,7 @@ from offchain.sim.scenario.variants import (
 from offchain.system.config import ConfigError
 from offchain.system.files import directory_named
 from offchain.system.schema import (
+    DRAIN_HORIZON,
     GWEI,
     MAX_DRAIN_BARS,
     MAX_SEED,
@@ -121,6 +122,7 @@ __all__ = [
     "DEFAULT_TAIL_BARS",
     "DEFAULT_TYPE",
     "DEFAULT_VAULTS",
+    "DRAIN_HORIZON",
     "GWEI",
     "LINEUPS",
     "MAX_DRAIN_BARS",

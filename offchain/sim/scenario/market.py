@@ -170,6 +170,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
 
     tail_bars = r.read("tail_bars")
     drain_bars = r.read("drain_bars")
+    drain_horizon = r.read("drain_horizon")
     block_gas_limit = r.read("block_gas_limit")
     least_block = least_block_gas()
     if 0 < block_gas_limit < least_block:
@@ -213,6 +214,7 @@ def read_market(r: Reader, source: Source, seed: int) -> MarketSpec:
         pool_depth=pool_depth,
         tail_bars=tail_bars,
         drain_bars=drain_bars,
+        drain_horizon=drain_horizon,
         block_gas_limit=block_gas_limit,
         synthetic=synthetic,
         impact_depth=impact_depth,

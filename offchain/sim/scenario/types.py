@@ -31,6 +31,9 @@ class MarketSpec:
     tail_bars: int  # bars appended after the path at its last price, so running auctions finish
     # up to this many more bars at the last price, while an auction is still running (0: none)
     drain_bars: int = 0
+    # the headline's drain (sim/run/drain.py): up to this many bars after the tail (the recorded
+    # drain's included), unrecorded, until every auction clears (0: none, the end-of-run mark)
+    drain_horizon: int = 0
     # gas a block of the lab holds (sim/run/sending.py); 0: no limit
     block_gas_limit: int = 0
     # the generator of `prices` when the path is synthetic (another seed, another path); else None
