@@ -75,6 +75,41 @@ def test_fix_price__a_queued_price_above_the_current_one_does_not_count(system):
     assert _events(system)[0][2]["price"] == 2_000 * WAD
 
 
+def test_fix_price__a_queued_price_below_a_later_post_counts(system):
+    """Issue 72: the crash is queued (1,800) and the feeder posts 2,000 again before anyone
+    pokes. The current price and the latest post both read 2,000; the queued price counts too,
+    so the settlement fixes 1,800 (a shutdown timed before the poke cannot skip the crash)."""
+    r, d, eth = system.roles, system.d, system.eth
+    system.tx(eth.oracle, "post", r.feeder, 1_800 * WAD)
+    system.warp(eth.config.oracle_delay)
+    system.tx(eth.oracle, "poke", r.keeper)
+    system.tx(eth.oracle, "post", r.feeder, 2_000 * WAD)
+    assert (
+        _read(system, eth.oracle, "current_price"),
+        _read(system, eth.oracle, "next_price"),
+        _read(system, eth.oracle, "source_price"),
+    ) == (2_000 * WAD, 1_800 * WAD, 2_000 * WAD)
+    _shutdown(system)
+    system.tx(d.settlement, "fix_price", r.stranger, eth.type_id)
+    assert _events(system)[0][2]["price"] == 1_800 * WAD
+
+
+def test_fix_price__a_post_no_poke_has_queued_yet_counts(system):
+    """Issue 72: the feeder posts the crash (1,700) and the shutdown comes before any poke. The
+    current and queued prices still read 2,000; the latest post counts too, so the settlement
+    fixes 1,700 (a shutdown timed before the poke cannot skip a public post)."""
+    r, d, eth = system.roles, system.d, system.eth
+    system.tx(eth.oracle, "post", r.feeder, 1_700 * WAD)
+    assert (
+        _read(system, eth.oracle, "current_price"),
+        _read(system, eth.oracle, "next_price"),
+        _read(system, eth.oracle, "source_price"),
+    ) == (2_000 * WAD, 2_000 * WAD, 1_700 * WAD)
+    _shutdown(system)
+    system.tx(d.settlement, "fix_price", r.stranger, eth.type_id)
+    assert _events(system)[0][2]["price"] == 1_700 * WAD
+
+
 def test_fix_price__a_void_before_shutdown_cannot_raise_the_price(system):
     """Issue 72's finding: the guardian voids the queued crash price (1,400) so that the held
     2,000 stays in force, shuts down and fixes in the same block. The voided price still counts
