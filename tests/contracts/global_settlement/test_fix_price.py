@@ -151,6 +151,29 @@ def test_fix_price__a_void_before_shutdown_cannot_raise_the_price(system):
     assert _events(system)[0][2]["price"] == 1_500 * WAD
 
 
+def test_fix_price__a_void_drops_a_lower_post_too_and_it_counts(system):
+    """Issue 72: 1,400 is queued and the feeder then posts 1,300; the guardian's void drops
+    both, and keeps the lower (1,300) as the voided price, which the settlement counts while the
+    lock runs: fixed at 1,300, not at the queued 1,400 nor the held 2,000."""
+    r, d, eth = system.roles, system.d, system.eth
+    guardian = r.other
+    system.tx(eth.oracle, "grant_role", r.governance, guardian, 2**15)
+    system.tx(d.settlement, "grant_role", r.governance, guardian, 2**15)
+    system.tx(eth.oracle, "post", r.feeder, 1_400 * WAD)
+    system.warp(eth.config.oracle_delay)
+    system.tx(eth.oracle, "poke", r.keeper)
+    system.tx(eth.oracle, "post", r.feeder, 1_300 * WAD)
+    system.tx(eth.oracle, "void", guardian)
+    assert (
+        _read(system, eth.oracle, "next_price"),
+        _read(system, eth.oracle, "source_price"),
+        _read(system, eth.oracle, "voided_price"),
+    ) == (2_000 * WAD, 0, 1_300 * WAD)
+    system.tx(d.settlement, "shutdown", guardian)
+    system.tx(d.settlement, "fix_price", r.stranger, eth.type_id)
+    assert _events(system)[0][2]["price"] == 1_300 * WAD
+
+
 def test_fix_price__a_stale_price_fixes_once_the_wait_has_passed(system):
     """After shutdown nobody posts: the stale current price is refused until the settlement's
     `wait` has passed since shutdown, then it fixes (no role can hold the settlement back)."""
