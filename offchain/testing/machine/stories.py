@@ -458,7 +458,10 @@ class StoryRules(MachineBase):
                 self.act(t.oracle, "post", self.r.feeder, reference)
                 self.s.warp(oracle.delay)
                 self.act(t.oracle, "poke", self.r.keeper)
-            low = max(1, reference * (1000 - 100 - int(frac * 300)) // 1000)
+            # 70% to 90% of it: within the oracle's bound (max_change 50% of the queued price),
+            # so the reference posted again below is accepted and the latest post is higher
+            # than the queued (and later voided) price: each branch's lowest is its own
+            low = max(1, reference * (700 + frac % 201) // 1000)
             self.act(t.oracle, "post", self.r.feeder, low)
             self.s.warp(oracle.delay)
             self.act(t.oracle, "poke", self.r.keeper)
