@@ -13,7 +13,7 @@ from offchain.backends.base import TX_GAS
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.model.liquidator import refuses_size_cut
-from offchain.sim.strategies.gas_costs import action_gas
+from offchain.sim.strategies.gas_costs import action_gas, batch_limit, vault_gas
 from offchain.sim.strategies.keepers import VaultIndex
 from offchain.sim.strategies.observe import LiquidationView, plan_liquidations
 from offchain.testing.machine.base import EDGE_WAITS, FRACTION, TYPES, MachineBase
@@ -373,6 +373,24 @@ class AuctionRules(MachineBase):
         for a in actions:
             if action_gas(a) > a.gas_limit:
                 raise SpecViolation(f"liquidation keeper: a batch planned over its own limit {a}")
+            # the bound of finding 1: a batch's limit holds its vaults by the paths they take in
+            # the block it lands in (the top-up above moved one onto the size cut's), not by
+            # the paths the keeper read
+            now = [
+                vault_gas(
+                    e.vaults[(tid, o)].collateral,
+                    e.vaults[(tid, o)].normalized_debt,
+                    ct.rate,
+                    ct.safe_price,
+                    size,
+                )
+                for o in a.args[1]
+            ]
+            if batch_limit(now) > a.gas_limit:
+                raise SpecViolation(
+                    f"liquidation keeper: a batch's limit {a.gas_limit} under its vaults' paths "
+                    f"now ({batch_limit(now)}): a top-up pushes the vaults after it out"
+                )
             if a.gas_limit > tx_gas:
                 self.totals.outcomes["keeper gas round: a batch over the limit, not sent"] += 1
                 continue

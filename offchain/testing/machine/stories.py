@@ -428,10 +428,12 @@ class StoryRules(MachineBase):
         lasts passes; the feeder posts a lower price, pokes it into the queue and posts the old
         one again, and in branches that are then undone the system is shut down and the type's
         price fixed (the settlement takes the lowest price shown: the queued one; a post not yet
-        queued); the guardian voids the queued price and voids again (refused while the two
-        pokes of the lock run); with the void pending, a shutdown and a fix in a branch (the
-        voided price counts), and once more after the settlement's wait with a stale price
-        (a proposal queued after the shutdown is refused at its eta);
+        queued); in a branch, after a post below the queued price, the guardian voids (the
+        voided price is the post, the lower) and the type is fixed; the guardian voids the queued
+        price and voids again (refused while the two pokes of the lock run); with the void
+        pending, a shutdown and a fix in a branch (the voided price counts), and once more after
+        the settlement's wait with a stale price (a proposal queued after the shutdown is refused
+        at its eta);
         the feeder posts and two pokes end the lock; a rescue proposal (the Timelock's own
         set_guardian) is queued and the guardian's cancel refused, the proposer's accepted."""
         t, gov, guardian = self.t(name), self.r.governance, self.r.other
@@ -475,6 +477,13 @@ class StoryRules(MachineBase):
                 with self.s.what_if():  # and a post no poke has queued yet
                     self.act(t.oracle, "post", self.r.feeder, max(1, low * 95 // 100))
                     self.act(d.settlement, "shutdown", gov)
+                    self.act(d.settlement, "fix_price", self.r.keeper, t.type_id)
+        if reference:
+            with self.s.what_if():  # a void drops the lower of the queued price and a post
+                self.act(t.oracle, "post", self.r.feeder, max(1, low * 90 // 100))
+                self.act(t.oracle, "void", guardian)
+                if settlement_live:
+                    self.act(d.settlement, "shutdown", guardian)
                     self.act(d.settlement, "fix_price", self.r.keeper, t.type_id)
         self.act(t.oracle, "void", guardian)
         self.act(t.oracle, "void", guardian)
