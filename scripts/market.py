@@ -287,10 +287,15 @@ def cli(
                 set_price(chain, d, t, c.initial_price)
             opened = open_vaults(chain, d, t, plans)
             click.echo(f"market: {opened} vaults opened ({len(plans) - opened} already open)")
-            play(
+            phase = play(
                 chain, d, t, bars, speed, on_bar=show, pacer=pacer, on_wait=_say,
                 stamped=stamped, venue=venue,
             )  # fmt: skip
+            if phase is not None:
+                click.echo(
+                    f"market: oracle phase {phase:,} s (the first poke could be sent that long "
+                    f"after the first bar: the lab's --oracle-phase {phase})"
+                )
         except KeyboardInterrupt:
             click.echo("market: stopped")
         except Revert as exc:

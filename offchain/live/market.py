@@ -413,13 +413,16 @@ def play(
     on_wait: Callable[[str], None] | None = None,
     stamped: bool = False,
     venue: DevnetVenue | None = None,
-) -> None:
+) -> int | None:
     """Play the bars on the devnet (see the module docstring): with `pacer`, each bar begins
     once the bots are quiet (after the last bar too); `speed` is then a floor on a bar's wall
     time. `stamped`: the node stamps a block with the time of the one before
     (`stamp_blocks_by_interval`), so the first bar's time is set too, a second after the
     chain's last block. With `venue` (an open market), each bar's market price is the venue's
-    and the venue is synced first and its sales recorded at the bar's end."""
+    and the venue is synced first and its sales recorded at the bar's end. The oracle's phase
+    (the lab's `oracle_phase`, sim/scenario/timeline.py): the seconds from the first bar until
+    the oracle's first poke could be sent; None where no bar was played."""
+    phase: int | None = None
     g, feeder = d.governance, d.feeder
     scale = 10 ** (18 - t.config.token_decimals)
     delay = chain.view(t.oracle, "delay")
@@ -436,7 +439,7 @@ def play(
     started = time.monotonic()
     for k, bar in enumerate(bars):
         if stop():
-            return
+            return phase
         if pacer is not None:
             pacer.wait(k, on_wait)
         if venue is not None:
@@ -456,6 +459,8 @@ def play(
             )
             target = venue.outside.target_price(t.config.name, bar.time)
         last_poke = chain.view(t.oracle, "last_poke")
+        if k == 0:
+            phase = max(last_poke + delay - now, 0)
         reference, max_change = read_oracle_bound(chain.views, t)
         for action in oracle_actions(
             feeder,
@@ -491,6 +496,7 @@ def play(
         pacer.wait(len(bars), on_wait)  # the bots' answer to the last bar
     if venue is not None:
         venue.close_bar()
+    return phase
 
 
 def _held(chain: ChainBackend, d: Deployment) -> int:
