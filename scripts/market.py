@@ -45,7 +45,7 @@ from offchain.live.record import (
     record_option_problem,
     verify,
 )
-from offchain.live.venue import DevnetVenue, ensure_venue, lab_venue
+from offchain.live.venue import OUTSIDE, DevnetVenue, ensure_venue, lab_venue
 from offchain.model.errors import Revert
 from offchain.sim.scenario.actors import argument_problems
 from offchain.sim.scenario.load import (
@@ -285,7 +285,9 @@ def cli(
                     f"{c.initial_price / 10**18:,.2f} first"
                 )
                 set_price(chain, d, t, c.initial_price)
-            opened = open_vaults(chain, d, t, plans)
+            # an open market's borrowers draw to the outside, which pays the venue's till
+            holder = OUTSIDE if venue is not None else None
+            opened = open_vaults(chain, d, t, plans, holder)
             click.echo(f"market: {opened} vaults opened ({len(plans) - opened} already open)")
             phase = play(
                 chain, d, t, bars, speed, on_bar=show, pacer=pacer, on_wait=_say,

@@ -473,6 +473,12 @@ def ensure_flash_takers(bot: Bot) -> None:
             bot.chain.names[kept] = "FlashTaker"
             bound = bot.chain.views([(kept, "venue", ())])[0]
             if bound.lower() != venue.lower():
+                if bot.o.signer is None or bot.o.dry_run:
+                    # it sends nothing: it cannot deploy, and its takes are never sent; it
+                    # plans with the pool only (said once a change of the venues)
+                    bot.log("flash_taker_not_rebound", collateral_type=name, address=kept)
+                    venues.pop(name, None)
+                    continue
                 bot.log("flash_taker_rebound", collateral_type=name, address=kept, venue=venue)
                 kept = None
         if not kept:

@@ -91,10 +91,15 @@ def vault_plans(count: int, t: TypeDeployment, collateral_ratio: int) -> list[Va
 
 
 def open_vaults(
-    chain: ChainBackend, d: Deployment, t: TypeDeployment, plans: list[VaultPlan]
+    chain: ChainBackend,
+    d: Deployment,
+    t: TypeDeployment,
+    plans: list[VaultPlan],
+    holder: str | None = None,
 ) -> int:
     """Open the vaults (governance mints and joins each owner's collateral, each owner draws
-    its debt); those already open are left. How many were opened."""
+    its debt, to itself or to `holder`: an open market's outside, as the lab's borrowers sell
+    what they borrow into the market); those already open are left. How many were opened."""
     rate = chain.view(d.engine, "collateral_types", t.type_id)[1]
     todo = [p for p in plans if chain.view(d.engine, "vaults", t.type_id, p.owner)[0] == 0]
     if not todo:
@@ -114,7 +119,7 @@ def open_vaults(
             t.type_id,
             p.owner,
             p.owner,
-            p.owner,
+            holder or p.owner,
             p.collateral,
             -(-p.debt * RAY // rate),
         )
@@ -454,9 +459,7 @@ def play(
         now = chain.next_block_time
         price, target = bar.price, bar.price
         if venue is not None:
-            price = venue.open_bar(
-                k, lambda amount: stable_inventory(chain, d, t, _held(chain, d) + amount)
-            )
+            price = venue.open_bar(k)
             target = venue.outside.target_price(t.config.name, bar.time)
         last_poke = chain.view(t.oracle, "last_poke")
         if k == 0:
@@ -497,11 +500,6 @@ def play(
     if venue is not None:
         venue.close_bar()
     return phase
-
-
-def _held(chain: ChainBackend, d: Deployment) -> int:
-    """Governance's stablecoin ERC-20 [wad]."""
-    return chain.view(d.stablecoin, "balanceOf", d.governance)
 
 
 def _bound_venue(chain: ChainBackend, bot: PacedBot, name: str) -> str | None:
@@ -568,8 +566,8 @@ def differences(scenario: Scenario, venue: DevnetVenue | None, pacer: Pacer | No
         out.append("differs from the lab: no outside venue (the keepers' pool only)")
     elif venue is not None:
         out.append(
-            "differs from the lab: the venue's till is drawn by governance as needed (the lab's "
-            "outside pays from the borrowers' draws); one sync a bar (every block of a bar has "
-            "its time) where the lab syncs each block that sells"
+            "differs from the lab: the venue's till is topped up once a bar, for every auction "
+            "the bar can hold (the lab's, before each block that sells, for its takes); one sync "
+            "a bar (every block of a bar has its time) where the lab syncs each block that sells"
         )
     return out

@@ -177,6 +177,8 @@ class DevnetVenue:
     syncs: int = 0
     deposited: int = 0  # stablecoin [wad] put in the till, in all
     sales: int = 0  # the venue's sales recorded
+    short: int = 0  # stablecoin [wad] the till lacked and the outside could not put in
+    _allowed: bool = False
     outside: Outside = field(init=False)
 
     def __post_init__(self) -> None:
@@ -206,10 +208,11 @@ class DevnetVenue:
         venue's memory at the bar's time."""
         return self.venue.price(k, self.times[k], self.fundamentals[k])
 
-    def open_bar(self, k: int, fund_till: Callable[[int], object]) -> int:
+    def open_bar(self, k: int) -> int:
         """Bar `k` begins: its market price (returned), the venue synced with the lab's numbers
-        as the bar's first transaction, its till topped up (`fund_till(amount)` puts `amount`
-        [wad] of the stablecoin ERC-20 in governance's hands; the driver then sends it)."""
+        as the bar's first transaction, its till topped up from the outside's stablecoin (what
+        the borrowers drew to it: market.open_vaults' holder), as the lab's outside tops it up
+        (`StableJoin.exit` to the venue); what the outside lacks is counted (`short`)."""
         self.bar = k
         price = self.market_price(k)
         self.prices.append(price)
@@ -222,10 +225,15 @@ class DevnetVenue:
         bound = till_bound(flow, tokens, num, root_v, fundamental, auctions)
         need = bound - self.chain.view(self.d.stablecoin, "balanceOf", self.address)
         if need > 0:
-            fund_till(need)
-            g = self.d.governance
-            self.chain.transact(self.d.stablecoin, "transfer", g, self.address, need)
-            self.deposited += need
+            d = self.d
+            if not self._allowed:  # the StableJoin may move the outside's stablecoin
+                self.chain.transact(d.engine, "allow", OUTSIDE, d.stable_join)
+                self._allowed = True
+            deposit = min(need, self.chain.view(d.engine, "stable", OUTSIDE) // RAY)
+            if deposit:
+                self.chain.transact(d.stable_join, "exit", OUTSIDE, self.address, deposit)
+                self.deposited += deposit
+            self.short += need - deposit
         return price
 
     def _bar_collateral(self, price: int) -> tuple[int, int]:
@@ -292,5 +300,7 @@ class DevnetVenue:
         return (
             f"outside venue {self.address}: {self.syncs:,} syncs, {self.sales:,} flash sales "
             f"({v.sold / WAD:,.2f} {self.t.config.token_symbol} sold, {v.floored:,} at the "
-            f"floor), {self.deposited / WAD:,.2f} stablecoin put in its till"
+            f"floor), {self.deposited / WAD:,.2f} stablecoin put in its till by the outside "
+            f"(the borrowers' draws)"
+            + (f", {self.short / WAD:,.2f} it lacked" if self.short else "")
         )
