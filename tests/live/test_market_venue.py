@@ -27,8 +27,6 @@ from live_support import ROOT, bots_started
 
 from offchain.live.venue import read_venues, venues_path
 
-pytestmark = pytest.mark.slow
-
 DAY = ROOT / "data" / "market" / "eth_usd_2020-03-12.csv"
 FIRST, BARS = 54, 24  # 09:00 UTC, four hours: the crash from 167 to 133
 VAULTS = 30
@@ -58,6 +56,7 @@ def market(devnet, scenario: Path, *extra: str) -> subprocess.CompletedProcess:
     )  # fmt: skip
 
 
+@pytest.mark.slow
 def test_market_venue__the_lab_venue_on_the_devnet__takers_bound_and_synced(devnet, bots):
     scenario = slice_scenario(devnet.tmp)
     started = [
@@ -111,3 +110,26 @@ def test_market_venue__the_lab_venue_on_the_devnet__takers_bound_and_synced(devn
     run_facts = facts["run"]
     assert run_facts["flash_takes_pool"] == 0, run_facts
     assert run_facts["flash_takes_venue"] == int(sales[1]) == int(window[2]), (out, run_facts)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"deployment": [31337, "another"], "venues": {"ETH-A": "0x1"}}',  # another deployment's
+        '{"deployment": [1, "ident"], "venues": {"ETH-A": "0x1"}}',  # another chain's
+        "not json",
+        '["a list"]',
+    ],
+)
+def test_read_venues__another_deployments_or_unreadable_file__none(tmp_path, content):
+    record = tmp_path / "31337-0xabc.json"
+    venues_path(record).write_text(content)
+    assert read_venues(record, 31337, "ident") == {}
+
+
+def test_read_venues__this_deployments_file__its_venues(tmp_path):
+    record = tmp_path / "31337-0xabc.json"
+    assert venues_path(record) == tmp_path / "31337-0xabc.venues.json"
+    assert read_venues(record, 31337, "ident") == {}  # no file
+    venues_path(record).write_text('{"deployment": [31337, "ident"], "venues": {"ETH-A": "0x1"}}')
+    assert read_venues(record, 31337, "ident") == {"ETH-A": "0x1"}
