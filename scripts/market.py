@@ -6,7 +6,10 @@
 First returns the oracle to the devnet's configured price (a run before may have left it at a
 crash's low, or stale), opens the scenario's vault population on the devnet (those not open),
 then plays its price path relative to the configured price: oracle posts and pokes, arbitrage
-of the collateral pool, and time moved forward bar by bar (offchain/live/market.py). So it can
+of the collateral pool, and time moved forward bar by bar (offchain/live/market.py). Where the
+scenario's market is open (the built-in days) it plays the lab's outside venue too
+(offchain/live/venue.py): an OutsideVenue on the devnet, synced every bar with the lab's venue,
+where the taker bot's flash takes may sell; `--outside none` keeps the pool only. So it can
 be run again and again on one devnet. Devnets only (it impersonates the vault owners). Bad
 input: one line, exit status 2, nothing sent; a transaction the chain refuses: one line, exit 1.
 """
@@ -24,12 +27,14 @@ from offchain.live.market import (
     Pacer,
     checkpoint_place_problem,
     default_checkpoints,
+    differences,
     find_bots,
     impersonating,
     open_vaults,
     play,
     set_price,
     stamp_blocks_by_interval,
+    wait_for_takers,
 )
 from offchain.live.node import Node, NodeUnavailable, unanswered
 from offchain.live.outcome import OutcomeBook
@@ -40,6 +45,7 @@ from offchain.live.record import (
     record_option_problem,
     verify,
 )
+from offchain.live.venue import OUTSIDE, DevnetVenue, ensure_venue, lab_venue
 from offchain.model.errors import Revert
 from offchain.sim.scenario.actors import argument_problems
 from offchain.sim.scenario.load import (
@@ -149,7 +155,26 @@ def _problems(ctx: click.Context) -> list[str]:
     show_default=True,
     help="Seconds a bar waits for the bots before it goes on (and is counted late).",
 )
-def cli(scenario_spec, speed, vaults, rpc, deployment_path, pace, checkpoint_places, bot_timeout):
+@click.option(
+    "--outside",
+    type=click.Choice(["scenario", "none"]),
+    default="scenario",
+    show_default=True,
+    help="scenario: the lab's outside venue where the scenario's market is open (an "
+    "OutsideVenue on the devnet, synced each bar; flash takes may sell on it); none: the "
+    "keepers' pool only.",
+)
+def cli(
+    scenario_spec,
+    speed,
+    vaults,
+    rpc,
+    deployment_path,
+    pace,
+    checkpoint_places,
+    bot_timeout,
+    outside,
+):
     """Play a scenario's prices, pool moves and time on the devnet."""
     ctx = click.get_current_context()
     problems = _problems(ctx)
@@ -161,7 +186,8 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path, pace, checkpoint_pla
     node = Node(rpc, timeout=10, patience=5)
     scenario = load_scenario(scenario_spec, vaults=vaults)
     try:
-        record = load_record(Path(deployment_path) if deployment_path else node_record_path(node))
+        record_file = Path(deployment_path) if deployment_path else node_record_path(node)
+        record = load_record(record_file)
         verify(record, node)
         client = str(node.rpc("web3_clientVersion")).lower()
         if "anvil" not in client and "hardhat" not in client:
@@ -221,6 +247,31 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path, pace, checkpoint_pla
     base = t.config.initial_price
     bars = [Bar(tm, base * c // closes[0]) for tm, c in zip(times, closes)]
     played: list[Bar] = []
+    venue = None
+    lab = lab_venue(scenario) if outside == "scenario" else None
+    if lab is not None and not stamped:
+        click.echo(
+            "market: outside venue: off: the bars' blocks do not carry the bar's time (a session "
+            "paced by running bots on Anvil does), and a venue's sync covers the blocks of its "
+            "time only: flash takes sell into the keepers' pool"
+        )
+    elif lab is not None:
+        address, deployed = ensure_venue(
+            chain, t, d.stablecoin, record_file, record.chain_id, record.identity
+        )
+        venue = DevnetVenue(
+            chain, d, t, address, lab, scenario, [b.price for b in bars], list(times),
+            [p.owner for p in plans],
+        )  # fmt: skip
+        click.echo(
+            f"market: outside venue {address} ({'deployed' if deployed else 'kept'}): the lab's "
+            f"venue of {scenario.name}, synced every bar; flash takes may sell on it"
+        )
+        assert pacer is not None  # stamped: paced by running bots
+        for line in wait_for_takers(chain, pacer, name, address, bot_timeout):
+            _say(line)
+    for line in differences(scenario, venue, pacer):
+        _say(line)
 
     def show(k: int, bar: Bar) -> None:
         played.append(bar)
@@ -234,9 +285,19 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path, pace, checkpoint_pla
                     f"{c.initial_price / 10**18:,.2f} first"
                 )
                 set_price(chain, d, t, c.initial_price)
-            opened = open_vaults(chain, d, t, plans)
+            # an open market's borrowers draw to the outside, which pays the venue's till
+            holder = OUTSIDE if venue is not None else None
+            opened = open_vaults(chain, d, t, plans, holder)
             click.echo(f"market: {opened} vaults opened ({len(plans) - opened} already open)")
-            play(chain, d, t, bars, speed, on_bar=show, pacer=pacer, on_wait=_say, stamped=stamped)
+            phase = play(
+                chain, d, t, bars, speed, on_bar=show, pacer=pacer, on_wait=_say,
+                stamped=stamped, venue=venue,
+            )  # fmt: skip
+            if phase is not None:
+                click.echo(
+                    f"market: oracle phase {phase:,} s (the first poke could be sent that long "
+                    f"after the first bar: the lab's --oracle-phase {phase})"
+                )
         except KeyboardInterrupt:
             click.echo("market: stopped")
         except Revert as exc:
@@ -247,14 +308,18 @@ def cli(scenario_spec, speed, vaults, rpc, deployment_path, pace, checkpoint_pla
             stamp_blocks_by_interval(chain, False)
     if pacer is not None:
         click.echo(f"market: {pacer.summary()}")
-    _summary(chain, record, d, name, first_block, played)
+    if venue is not None:
+        click.echo(f"market: {venue.facts()}")
+    _summary(chain, record, d, name, first_block, played, venue)
 
 
 def _say(line: str) -> None:
     click.echo(f"market: {line}")
 
 
-def _summary(chain, record, d, name: str, first_block: int, played: list) -> None:
+def _summary(
+    chain, record, d, name: str, first_block: int, played: list, venue: DevnetVenue | None
+) -> None:
     """The run's outcome table (offchain/live/outcome.py): its blocks' events, the state at the
     head marked at the market's last price as the chain has it (the oracle's last post: the last
     bar's price, unless the oracle's bound on a post held it back, which is then said)."""
@@ -264,7 +329,8 @@ def _summary(chain, record, d, name: str, first_block: int, played: list) -> Non
     start = chain.rpc("eth_getBlockByNumber", [hex(first_block), False])
     book = OutcomeBook(d, since=int(start["timestamp"], 16))
     book.read_logs(chain, record.first_block, last)
-    outcome = book.outcome(chain)
+    marks = {name: venue.mark()} if venue is not None else {}
+    outcome = book.outcome(chain, {n: m for n, m in marks.items() if m is not None})
     for line in outcome.lines(f"of this run (blocks {first_block}-{last})"):
         click.echo(line)
     table = outcome.session_table()
@@ -273,9 +339,11 @@ def _summary(chain, record, d, name: str, first_block: int, played: list) -> Non
         for line in table:
             click.echo(f"  {line}")
     posted = chain.view(d.types[name].oracle, "source_price")
-    if played and posted != played[-1].price:
+    last = venue.prices[-1] if venue is not None and venue.prices else None
+    if played and posted != (last or played[-1].price):
         click.echo(
-            f"  (the last bar's price {played[-1].price / 10**18:,.2f} is not the oracle's last "
+            f"  (the last bar's price {(last or played[-1].price) / 10**18:,.2f} is not the "
+            "oracle's last "
             f"post {posted / 10**18:,.2f}: the oracle's bound on a post held it back; the marks "
             "are at the post, as the chain has it)"
         )

@@ -53,6 +53,7 @@ from offchain.live.txs import (
     starved,
     used_up,
 )
+from offchain.live.venue import venue_view
 from offchain.live.webhook import Webhook
 from offchain.model.fixed_point import WAD
 from offchain.model.timelock import QUEUED
@@ -69,6 +70,7 @@ from offchain.sim.strategies.steps import (
     TakerStep,
     World,
 )
+from offchain.sim.strategies.taker import VenueView
 from offchain.system import governance
 from offchain.system.deployment import Deployment
 
@@ -201,6 +203,13 @@ class Bot:
         # called after the chain changed under the bot (a reorganization, a devnet started afresh
         # or on another node): the taker re-checks its FlashTakers (deploy.ensure_flash_takers)
         self.on_chain_change: list[Callable[[], None]] = []
+        # called at the start of every round (the taker: its FlashTakers follow the devnet's
+        # outside venues, deploy.rebind_flash_takers)
+        self.on_round: list[Callable[[], None]] = []
+        # the outside venues (type -> address) the FlashTakers are bound to (offchain/live/
+        # venue.py: kept beside the record by the market session); {}: none
+        self.venues: dict[str, str] = {}
+        self.venues_read: dict[str, str] = {}  # as the file beside the record had them then
         self.decided_block = -1
         self.failures = 0
         self.out_of_funds = ""
@@ -368,6 +377,8 @@ class Bot:
             self.state["last_accrual"], self.state["last_post"] = 0, {}
             for hook in self.on_chain_change:
                 hook()
+        for hook in self.on_round:
+            hook()
         for mined in self.txs.poll(head):
             self.on_mined(mined)
         processed = self.follower.watched.last_block
@@ -659,11 +670,30 @@ class Bot:
             self._round["base_fee"] = self.txs.base_fee()
         gas_price = self._round["base_fee"] + 2 * 10**9
         t = self.d.types[name]
+        venue = self.venues.get(name)
         return [
             TakerParams(
-                "taker", self.me, flash_taker, t.auction, "flash", self.o.min_profit, gas_price
+                "taker",
+                self.me,
+                flash_taker,
+                t.auction,
+                "flash",
+                self.o.min_profit,
+                gas_price,
+                # the outside venue, where the devnet has one: the lab's route rule (the better
+                # of the pool and the venue for each size, taker_actions)
+                venue=(lambda: self._venue_view(venue)) if venue else None,
             )
         ]
+
+    def _venue_view(self, venue: str) -> VenueView | None:
+        """The outside venue at `venue` as a take in the next block sells on it: a block of a
+        paced devnet session carries the time of the block before (offchain/live/market.py), so
+        the venue must have been synced at the latest block's time (venue.venue_view)."""
+        if "latest_time" not in self._round:
+            latest = self.node.block("latest")
+            self._round["latest_time"] = int(latest["timestamp"], 16)  # type: ignore[index]
+        return venue_view(self.read, venue, self.d.stablecoin, self._round["latest_time"])
 
     def _backstop_params(self, name: str) -> BackstopParams:
         # read-only: decides as the deployment's admin would (an empty account cannot be asked

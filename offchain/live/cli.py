@@ -38,7 +38,7 @@ import click
 
 from offchain.backends import RpcError, project_code
 from offchain.live.bots import ROLES, Bot, BotOptions, BotStopped, attach
-from offchain.live.deploy import ensure_flash_takers
+from offchain.live.deploy import ensure_flash_takers, rebind_flash_takers
 from offchain.live.follower import Checkpoint, CheckpointError
 from offchain.live.gas import GWEI, PPM, FixedGas, GasPolicy, GeometricGas
 from offchain.live.metrics import Log, log_problem
@@ -773,6 +773,7 @@ def cli(
         if role == "taker":
             ensure_flash_takers(bot)
             bot.on_chain_change.append(lambda: ensure_flash_takers(bot))
+            bot.on_round.append(lambda: rebind_flash_takers(bot))
     except (CheckpointError, RecordError, BotStopped, NodeUnavailable) as exc:
         fail(str(exc))
         return

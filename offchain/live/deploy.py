@@ -26,6 +26,7 @@ from offchain.live.devnet import DevnetNode, node_binary
 from offchain.live.node import Node
 from offchain.live.record import DeploymentRecord, build_record, genesis_hash
 from offchain.live.signers import Signer
+from offchain.live.venue import read_venues
 from offchain.model.errors import Revert
 from offchain.model.state import ZERO_ADDRESS
 from offchain.system.config import SystemConfig
@@ -450,23 +451,45 @@ def ensure_flash_takers(bot: Bot) -> None:
     """The taker bot's FlashTaker per type: its own contract, deployed once from its account,
     then kept in its checkpoint; deployed again where the chain has no code at the kept address
     (the devnet was started afresh, on another node, or reorganized below the deployment: the
-    checkpoint's deployment identity is the same, its FlashTaker is not)."""
+    checkpoint's deployment identity is the same, its FlashTaker is not), or where it is bound to
+    another outside venue than the devnet's (offchain/live/venue.py: the venues the market
+    session keeps beside the record; a FlashTaker of a devnet without one, bound to the zero
+    address, is deployed again once the devnet has one)."""
     d = bot.d
+    bot.venues_read = _wanted_venues(bot)
+    venues = {
+        name: address
+        for name, address in bot.venues_read.items()
+        if bot.node.rpc("eth_getCode", [address, "latest"]) not in ("0x", "0x0", None)
+    }
     for name in bot.types:
         kept = bot.state["flash_takers"].get(name)
         if kept and bot.node.rpc("eth_getCode", [kept, "latest"]) in ("0x", "0x0", None):
             bot.log("flash_taker_missing", collateral_type=name, address=kept)
             kept = None
+        # the venue its takes may sell on: the devnet's, or none (the zero address: the pool)
+        venue = venues.get(name, ZERO_ADDRESS)
+        if kept:
+            bot.chain.names[kept] = "FlashTaker"
+            bound = bot.chain.views([(kept, "venue", ())])[0]
+            if bound.lower() != venue.lower():
+                if bot.o.signer is None or bot.o.dry_run:
+                    # it sends nothing: it cannot deploy, and its takes are never sent; it
+                    # plans with the pool only (said once a change of the venues)
+                    bot.log("flash_taker_not_rebound", collateral_type=name, address=kept)
+                    venues.pop(name, None)
+                    continue
+                bot.log("flash_taker_rebound", collateral_type=name, address=kept, venue=venue)
+                kept = None
         if not kept:
             t = d.types[name]
-            # a devnet has no outside venue (the zero address): its takes sell into the pool
             args = (
                 d.engine,
                 t.auction,
                 t.join,
                 d.stable_join,
                 t.pool,
-                ZERO_ADDRESS,
+                venue,
                 t.token,
                 d.stablecoin,
             )
@@ -474,5 +497,22 @@ def ensure_flash_takers(bot: Bot) -> None:
                 bot, "FlashTaker", *args, collateral_type=name
             )
             bot.save()
+    bot.venues = venues
     for address in bot.state["flash_takers"].values():
         bot.chain.names[address] = "FlashTaker"
+    for address in bot.venues.values():
+        bot.chain.names[address] = "OutsideVenue"
+
+
+def rebind_flash_takers(bot: Bot) -> None:
+    """At a round's start: where the outside venues kept beside the record changed since the
+    FlashTakers were bound (a market session deployed one), bind them again
+    (`ensure_flash_takers`)."""
+    if _wanted_venues(bot) != bot.venues_read:
+        ensure_flash_takers(bot)
+
+
+def _wanted_venues(bot: Bot) -> dict[str, str]:
+    """The venues kept beside the bot's record, of the bot's types."""
+    venues = read_venues(bot.record.path, bot.chain_id, bot.record.identity)
+    return {name: address for name, address in venues.items() if name in bot.types}

@@ -22,6 +22,13 @@ a block, how many blocks the bots happened to mine before a take would set its p
 then a floor on each bar's wall time, not a pace the bots must keep. Without a running bot the
 bars are played at `speed` alone, and the session says so.
 
+**The outside venue** (offchain/live/venue.py): where the scenario's market is open (the built-in
+days), the session plays the lab's outside venue too: each bar's market price is the lab's (the
+fundamental moved by the venue's memory), the bar's first transaction syncs the venue on chain
+with the lab's numbers, the taker bot's flash takes may sell on it on the lab's route rule, and
+the bar's sales are recorded in the lab's venue before the next bar. The arbitrageur trades the
+pool towards the market price in stablecoin (the lab's `Outside.target_price`).
+
 It acts through the node's impersonation (vault owners and the arbitrageur have no keys on a
 devnet: Anvil impersonates every sender, Hardhat Network each account named), so it runs on
 devnets only. The fault tests and the keeper benchmark use the same
@@ -41,8 +48,10 @@ from pathlib import Path
 from typing import Any
 
 from offchain.backends import ChainBackend
+from offchain.live.venue import DevnetVenue
 from offchain.model.fixed_point import MAX_UINT256, RAY, WAD
 from offchain.sim.scenario.population import VaultPlan, actor_address
+from offchain.sim.scenario.types import Scenario
 from offchain.sim.strategies.keepers import PoolView, arbitrage_action, oracle_actions
 from offchain.sim.strategies.observe import read_oracle_bound
 from offchain.system.deployment import Deployment, TypeDeployment
@@ -82,10 +91,15 @@ def vault_plans(count: int, t: TypeDeployment, collateral_ratio: int) -> list[Va
 
 
 def open_vaults(
-    chain: ChainBackend, d: Deployment, t: TypeDeployment, plans: list[VaultPlan]
+    chain: ChainBackend,
+    d: Deployment,
+    t: TypeDeployment,
+    plans: list[VaultPlan],
+    holder: str | None = None,
 ) -> int:
     """Open the vaults (governance mints and joins each owner's collateral, each owner draws
-    its debt); those already open are left. How many were opened."""
+    its debt, to itself or to `holder`: an open market's outside, as the lab's borrowers sell
+    what they borrow into the market); those already open are left. How many were opened."""
     rate = chain.view(d.engine, "collateral_types", t.type_id)[1]
     todo = [p for p in plans if chain.view(d.engine, "vaults", t.type_id, p.owner)[0] == 0]
     if not todo:
@@ -105,7 +119,7 @@ def open_vaults(
             t.type_id,
             p.owner,
             p.owner,
-            p.owner,
+            holder or p.owner,
             p.collateral,
             -(-p.debt * RAY // rate),
         )
@@ -403,12 +417,17 @@ def play(
     pacer: Pacer | None = None,
     on_wait: Callable[[str], None] | None = None,
     stamped: bool = False,
-) -> None:
+    venue: DevnetVenue | None = None,
+) -> int | None:
     """Play the bars on the devnet (see the module docstring): with `pacer`, each bar begins
     once the bots are quiet (after the last bar too); `speed` is then a floor on a bar's wall
     time. `stamped`: the node stamps a block with the time of the one before
     (`stamp_blocks_by_interval`), so the first bar's time is set too, a second after the
-    chain's last block."""
+    chain's last block. With `venue` (an open market), each bar's market price is the venue's
+    and the venue is synced first and its sales recorded at the bar's end. The oracle's phase
+    (the lab's `oracle_phase`, sim/scenario/timeline.py): the seconds from the first bar until
+    the oracle's first poke could be sent; None where no bar was played."""
+    phase: int | None = None
     g, feeder = d.governance, d.feeder
     scale = 10 ** (18 - t.config.token_decimals)
     delay = chain.view(t.oracle, "delay")
@@ -425,9 +444,11 @@ def play(
     started = time.monotonic()
     for k, bar in enumerate(bars):
         if stop():
-            return
+            return phase
         if pacer is not None:
             pacer.wait(k, on_wait)
+        if venue is not None:
+            venue.close_bar()  # the bar before's sales, in the lab's venue
         if k:
             step = bar.time - bars[k - 1].time
             time.sleep(max(0.0, step / speed - (time.monotonic() - started)))
@@ -436,14 +457,20 @@ def play(
             advance(chain, 1)
         started = time.monotonic()
         now = chain.next_block_time
+        price, target = bar.price, bar.price
+        if venue is not None:
+            price = venue.open_bar(k)
+            target = venue.outside.target_price(t.config.name, bar.time)
         last_poke = chain.view(t.oracle, "last_poke")
+        if k == 0:
+            phase = max(last_poke + delay - now, 0)
         reference, max_change = read_oracle_bound(chain.views, t)
         for action in oracle_actions(
             feeder,
             t.oracle,
             d.spotter,
             t.type_id,
-            bar.price,
+            price,
             now,
             last_poke,
             delay,
@@ -457,7 +484,7 @@ def play(
         stable = chain.view(d.stablecoin, "balanceOf", g)
         arb = arbitrage_action(
             PoolView(rc, rs, fee, scale),
-            bar.price,
+            target,
             ARBITRAGE_THRESHOLD,
             tokens,
             stable,
@@ -470,3 +497,77 @@ def play(
             on_bar(k, bar)
     if pacer is not None and bars and not stop():
         pacer.wait(len(bars), on_wait)  # the bots' answer to the last bar
+    if venue is not None:
+        venue.close_bar()
+    return phase
+
+
+def _bound_venue(chain: ChainBackend, bot: PacedBot, name: str) -> str | None:
+    """The venue the taker bot's FlashTaker for type `name` is bound to, as its checkpoint and
+    the chain have it; None where it has none yet (or its checkpoint does not read)."""
+    try:
+        state = json.loads(bot.checkpoint.read_text())["state"]
+        flash_taker = state["flash_takers"][name]
+    except (OSError, ValueError, KeyError, TypeError):
+        return None
+    if chain.rpc("eth_getCode", [flash_taker, "latest"]) in ("0x", "0x0", None):
+        return None
+    chain.names[flash_taker] = "FlashTaker"
+    return str(chain.view(flash_taker, "venue"))
+
+
+def wait_for_takers(
+    chain: ChainBackend, pacer: Pacer, name: str, venue: str, timeout: float, poll: float = 0.1
+) -> list[str]:
+    """Before the first bar: until every running taker bot's FlashTaker of type `name` is bound
+    to the outside venue `venue` (a taker binds it again once the venue is kept beside the
+    record: deploy.rebind_flash_takers), at most `timeout` seconds. What to say: the takers that
+    are not, and why their takes stay in the pool."""
+    takers = [b for b in pacer.bots if b.role == "taker"]
+    deadline = time.monotonic() + timeout
+    waiting = list(takers)
+    while waiting and time.monotonic() < deadline:
+        waiting = [
+            b for b in waiting if (_bound_venue(chain, b, name) or "").lower() != venue.lower()
+        ]
+        if waiting:
+            time.sleep(poll)
+    if not takers:
+        return ["no running taker bot: nothing sells on the outside venue"]
+    return [
+        f"the taker bot {b.name}'s FlashTaker for {name} is not bound to the outside venue "
+        f"within {timeout:g} s (bound to {_bound_venue(chain, b, name) or 'none yet'}): its takes "
+        "sell into the keepers' pool"
+        for b in waiting
+    ]
+
+
+def differences(scenario: Scenario, venue: DevnetVenue | None, pacer: Pacer | None) -> list[str]:
+    """The session's first lines: what still differs from the lab's run of the same scenario
+    (`ape run simulate`), so that a user reads the two headlines for what they are."""
+    m, k = scenario.market, scenario.keepers
+    bots = ", ".join(sorted({b.role for b in pacer.bots})) if pacer is not None else "none"
+    out = [
+        "differs from the lab (`ape run simulate` of the same scenario): prices are the "
+        "scenario's path relative to the devnet's configured price (the lab plays the file's "
+        "own), so the same debts are other token amounts against the venue's depth in tokens",
+        f"differs from the lab: the keepers are the running bots ({bots}), not the lab's lineup "
+        f"(a flash taker and, with taker_mode {k.taker_mode!r}, a capital taker reselling on the "
+        "venue; their gas prices, profit floors and latency); every transaction is mined at "
+        "once, without the lab's block space"
+        + (f" ({m.block_gas_limit:,} gas a block)" if m.block_gas_limit else ""),
+        "differs from the lab: the arbitrageur draws what stablecoin it needs (the lab's holds "
+        "its arbitrageur_capital) and does not undo its trades on the venue",
+        "differs from the lab: the headline is the open book marked at the session's end (the "
+        "lab's end-of-run mark); the lab's headline runs the open book out with its keepers "
+        "first (its drain)",
+    ]
+    if venue is None and m.outside == "open":
+        out.append("differs from the lab: no outside venue (the keepers' pool only)")
+    elif venue is not None:
+        out.append(
+            "differs from the lab: the venue's till is topped up once a bar, for every auction "
+            "the bar can hold (the lab's, before each block that sells, for its takes); one sync "
+            "a bar (every block of a bar has its time) where the lab syncs each block that sells"
+        )
+    return out

@@ -24,8 +24,11 @@ The marks a devnet session has:
 - beside it, the two bounds: **insolvency at the last price** (everything open at the mark
   price, no sale: the optimistic bound) and the **instant sale into the keepers' pool** (the
   running auctions' lots sold at once at the pool's own quote);
-- no outside venue mark: the market driver plays prices on the devnet; it models no outside
-  venue (market/venue.py), so a session has none of an open market's marks.
+- with an outside venue (an open market's session: offchain/live/venue.py), the lab's open
+  market mark instead of the pool's: everything open sold on a copy of the lab's venue, with
+  the session's sales in its memory, in equal parts over the scenario's `mark_bars` bars after
+  the last (`VenueMark`, as the lab's `end_of_type`); without one (a closed market, `--outside
+  none`, `ape run reconcile`, which does not hold the venue's memory) the pool's mark above.
 
 Every type's lines lead with its insolvency and its share of **the debt before the first
 liquidation**: the borrowers' debt the crash met, from the same events, just before the window's
@@ -47,14 +50,14 @@ price next to the mark so that reading is possible.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from itertools import groupby
 
 from offchain.backends import Backend, ChainBackend
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.state import Event
-from offchain.sim.results.insolvency import EndOfRun, end_of_run
+from offchain.sim.results.insolvency import EndOfRun, MarkVenue, end_of_run
 from offchain.sim.results.ledger import Ledger
 from offchain.sim.results.tables import LAYER_NAMES
 from offchain.sim.strategies.keepers import VaultIndex
@@ -163,14 +166,19 @@ class OutcomeBook:
             for (block, _), tx_logs in by_tx:
                 self.on_events([chain._decode_log(x) for x in tx_logs], times[block])
 
-    def outcome(self, chain: Backend) -> Outcome:
+    def outcome(
+        self, chain: Backend, venue_marks: Mapping[str, MarkVenue] | None = None
+    ) -> Outcome:
         """The table at the chain's head (`chain` reads it: a node, or the model): each type's
-        end marked as the module docstring says."""
+        end marked as the module docstring says; `venue_marks` the types' outside venues' marks
+        (type -> the lab's `VenueMark` for a total, offchain/live/venue.py), where a session had
+        them."""
         types = []
+        marks = venue_marks or {}
         for name, ledger in self.ledgers.items():
             t = self.d.types[name]
             price, pool_price = _read_prices(chain, t)
-            end = type_end(chain, self.d, t, ledger, price)
+            end = type_end(chain, self.d, t, ledger, price, marks.get(name))
             debt = self.debt_before[name]
             types.append(
                 TypeOutcome(
@@ -182,18 +190,25 @@ class OutcomeBook:
                     debt_before=self._debt(name) if debt is None else debt,
                     liquidated=debt is not None,
                     end=end,
+                    venue=name in marks,
                 )
             )
         return Outcome(tuple(types))
 
 
 def type_end(
-    chain: Backend, d: Deployment, t: TypeDeployment, ledger: Ledger, price: int
+    chain: Backend,
+    d: Deployment,
+    t: TypeDeployment,
+    ledger: Ledger,
+    price: int,
+    venue_mark: MarkVenue | None = None,
 ) -> EndOfRun:
     """Type `t`'s end-of-run accounting at the head (sim/results/insolvency.py's `end_of_run`), from
     its `ledger` and the head's state, marked at `price` [wad]: the inputs the lab's
     `end_of_type` gives it for a closed market without an external market's depth (the pool's
-    stablecoin reserve is the depth the mark sells into)."""
+    stablecoin reserve is the depth the mark sells into), or with `venue_mark` an open
+    market's (the open book sold on the outside venue)."""
     (_, rate, *_), ratio, reserve_stable = chain.views(
         [
             (d.engine, "collateral_types", (t.type_id,)),
@@ -215,6 +230,7 @@ def type_end(
         price,
         sale,
         reserve_stable,
+        venue_mark,
     )
 
 
@@ -257,6 +273,7 @@ class TypeOutcome:
     debt_before: int
     liquidated: bool
     end: EndOfRun
+    venue: bool = False  # marked on the outside venue (an open market's session)
 
     def headline(self) -> str:
         """The first line: insolvency and its share of the debt the crash met."""
@@ -275,7 +292,11 @@ class TypeOutcome:
         e = self.end
         paid = ", ".join(f"{layer} {_amount(amount)}" for layer, amount in self.paid.items())
         sold = (
-            f"into the keepers' pool's depth ({_amount(e.market_depth, WAD)} per side) from "
+            f"on a copy of the outside venue (the lab's, with the session's sales in its memory) "
+            f"in equal parts over the scenario's mark bars from {MARK_NAME} "
+            f"{_amount(e.mark_price, WAD)}"
+            if self.venue
+            else f"into the keepers' pool's depth ({_amount(e.market_depth, WAD)} per side) from "
             f"{MARK_NAME} {_amount(e.mark_price, WAD)}, the price falling to "
             f"{_amount(e.marked_price, WAD)}"
             if e.market_depth
@@ -294,8 +315,12 @@ class TypeOutcome:
             f"({_share(e.insolvency_last_price, self.debt_before)}); stress: the running "
             f"auctions' shortfall if every lot were sold at once into the keepers' pool "
             f"{_amount(e.fire_sale_shortfall)} (the pool would pay "
-            f"{_amount(e.open_sale)}); outside venue: none (the devnet's market driver models no "
-            "outside venue)",
+            f"{_amount(e.open_sale)})"
+            + (
+                "; the mark above is the lab's open market mark (its end-of-run mark)"
+                if self.venue
+                else "; outside venue: none (the keepers' pool's mark)"
+            ),
             f"    at the head: {e.open_auctions:,} auctions still running (debt not yet raised "
             f"{_amount(e.open_debt)}, {_amount(e.open_collateral, WAD)} {self.symbol}); "
             f"{e.unsafe_vaults:,} unsafe vaults not liquidated ({_amount(e.unsafe_debt)} of "

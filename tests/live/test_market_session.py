@@ -12,7 +12,9 @@ resets, auctions finished and running at the end, the pool against the market at
 insolvency. The takes are compared with the range the docs give, widened by 5% each way: the
 bots answer one block concurrently, and which of two bots' transactions is mined first in a bar
 is a race the driver does not decide (a take split over two blocks or made in one); nine such
-sessions took 81 to 84 (docs/keepers.md), an unpaced one a fifth of the paced count. Then
+sessions took 81 to 84 with the keepers' pool only, an unpaced one a fifth of the paced count;
+with the lab's outside venue (offchain/live/venue.py, since issue 74) two took 64, one take an
+auction (docs/keepers.md). Then
 `ape run reconcile` replays the session in the model: 0 differences, and its first line is the
 market table's headline, the same insolvency and share.
 """

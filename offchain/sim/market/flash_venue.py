@@ -47,7 +47,7 @@ from offchain.model.venue_curve import walk
 from offchain.sim.market.outside import ROLE, Outside
 from offchain.sim.strategies.taker import VenueView
 
-__all__ = ["ROUTES", "FlashVenues"]
+__all__ = ["ROUTES", "FlashVenues", "record_sale", "till_bound", "venue_curve"]
 
 # a FlashTaker's routes, as counted (`routes`): a take on the venue, or into the pool
 ROUTES = ("venue", "pool")
@@ -55,6 +55,34 @@ ROUTES = ("venue", "pool")
 MAX_SALE = 2**100 - 1
 # why a sale the venue's till cannot pay reverts: its payment's transfer (the stablecoin's ERC-20)
 UNPAID = "erc20: transfer amount exceeds balance"
+
+
+def venue_curve(outside: Outside, name: str, time: int) -> tuple[int, int, int, int]:
+    """(flow, num, root_v, fundamental) of type `name`'s venue for a block at `time`: the lab
+    venue's effective flow then, the bar's coefficient and depth, the fundamental in stablecoin
+    (what `sync` is given; a devnet's market driver syncs its venues with the same:
+    offchain/live/venue.py)."""
+    venue = outside.venues[name]
+    num, root_v = venue.coefficients(outside.bar())
+    fundamental = outside.fundamental(name) * WAD // outside.stable_price.at(time)
+    return venue.effective(time), num, root_v, fundamental
+
+
+def till_bound(flow: int, tokens: int, num: int, root_v: int, fundamental: int, takes: int) -> int:
+    """The most sales of `tokens` [wad] in all, in `takes` parts, from `flow` can be paid [wad]:
+    the whole walked at once, plus a rounding's slack per part (a walk in parts is paid no more
+    but for a rounding per part)."""
+    tokens = min(tokens, MAX_SALE)
+    return walk(flow, tokens, num, root_v, fundamental)[0] + takes * (fundamental // WAD + 2)
+
+
+def record_sale(
+    outside: Outside, name: str, bar: int, time: int, trader: str, tokens: int, paid: int
+) -> None:
+    """A venue's sale on chain (its `Sold` event: `tokens` [wad] sold for `paid` [wad] of
+    stablecoin, at `time`) recorded in the lab's venue and the outside's ledger."""
+    usd = outside.venues[name].trade(bar, time, outside.fundamental(name), tokens)
+    outside.sales.append((bar, time, trader, name, tokens, usd, paid))
 
 
 @dataclass
@@ -101,11 +129,7 @@ class FlashVenues:
         """(flow, num, root_v, fundamental) of type `name`'s venue for a block at `time`: the
         lab venue's effective flow then, the bar's coefficient and depth, the fundamental in
         stablecoin."""
-        o = self.outside
-        venue = o.venues[name]
-        num, root_v = venue.coefficients(o.bar())
-        fundamental = o.fundamental(name) * WAD // o.stable_price.at(time)
-        return venue.effective(time), num, root_v, fundamental
+        return venue_curve(self.outside, name, time)
 
     def quoter(self, name: str) -> Callable[[], VenueView | None]:
         """What the flash taker of type `name` plans with (TakerParams.venue); None for a type
@@ -142,13 +166,12 @@ class FlashVenues:
             )
             self.syncs += 1
             # the most the takes could be paid: every take's auction's whole lot, walked at
-            # once (a walk in parts is paid no more, but for a rounding per part)
+            # once (till_bound)
             scale = self.scales[name]
             auction = self.auctions[name]
             lots = [a[2] for a in self.read([(auction, "auctions", (t[0],)) for t in takes])]
-            tokens = min(sum(lot // scale for lot in lots) * scale, MAX_SALE)
-            bound = walk(flow, tokens, num, root_v, fundamental)[0]
-            bound += len(takes) * (fundamental // WAD + 2)
+            tokens = sum(lot // scale for lot in lots) * scale
+            bound = till_bound(flow, tokens, num, root_v, fundamental, len(takes))
             need = bound - self.till.get(name, 0)
             if need <= 0:
                 continue
@@ -190,9 +213,8 @@ class FlashVenues:
                     continue
                 tokens = e.args["amount_in"] * self.scales[name]
                 paid = e.args["amount_out"]
-                usd = o.venues[name].trade(bar, time, o.fundamental(name), tokens)
+                record_sale(o, name, bar, time, e.args["trader"], tokens, paid)
                 self.till[name] -= paid
-                o.sales.append((bar, time, e.args["trader"], name, tokens, usd, paid))
 
     def facts(self) -> dict[str, Any]:
         """The route's lines of the run's facts (run/snapshot.py)."""

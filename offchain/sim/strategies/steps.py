@@ -182,7 +182,8 @@ class FeederStep:
 
 class OutsideMarket(Protocol):
     """The world beyond the keepers' pool as the arbitrageur trades with it (a simulation's open
-    market, sim/market/outside.py; a devnet has none)."""
+    market, sim/market/outside.py; a devnet session's arbitrageur does not trade outside:
+    offchain/live/market.py)."""
 
     address: str
 

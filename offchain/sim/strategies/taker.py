@@ -97,7 +97,7 @@ class TakerParams:
     value_top: int = 0
     # flash: the outside venue a take may sell on instead (the FlashTaker's venue route), asked
     # once a plan, after the round's reads (its quote is the next block's); None, or a call that
-    # gives None: the pool only (a devnet has no venue)
+    # gives None: the pool only (a devnet without an outside venue: offchain/live/venue.py)
     venue: Callable[[], VenueView | None] | None = None
 
 

@@ -1,0 +1,306 @@
+"""The devnet's outside venue: the lab's open market on the devnet (issue 74).
+
+The lab (`ape run simulate`) trades an open market's collateral on an outside venue: the lab's
+`Venue` (sim/market/venue.py: the square-root law's curve, its memory and decay, the day's depth
+per bar), and on the chain an `OutsideVenue` per type (contracts/OutsideVenue.vy) where a flash
+take may sell inside its own transaction (sim/market/flash_venue.py). A devnet session
+(`ape run market`) plays the same market with the lab's own objects and functions:
+
+- **One venue per type on the devnet.** `ensure_venue` deploys an `OutsideVenue` whose market is
+  the lab's `outside` account (the same address, `actor_address("outside")`), and writes where it
+  is beside the deployment record (`venues_path`: `<record>.venues.json`), where the taker bot
+  finds it (offchain/live/deploy.py, `ensure_flash_takers`, binds its FlashTaker to it). A record
+  without one (a devnet deployed before this) gets one at the session's start.
+- **The lab's venue, configured as the lab configures it for the day** (`lab_venue`: the
+  scenario's `market.venue` and depths, `Venue(m.venue, list(m.depths))` as run/driver.py builds
+  it), held in the lab's `Outside` (sim/market/outside.py) with the scenario's stablecoin price.
+- **Each bar** (`DevnetVenue.open_bar`): the bar's market price is the lab's, the venue's price at
+  the bar's time (`Venue.price`); the venue on chain is synced as the bar's first transaction with
+  the lab's numbers (`flash_venue.venue_curve`: the effective flow at the bar's time, the bar's
+  coefficient and depth, the fundamental in stablecoin). On a paced Anvil session every block of
+  a bar carries the bar's time (market.py), so the one sync covers every block of the bar, and
+  the venue walks on from the bar's earlier sales (its `sold`), as the lab's walks on from a
+  block's. Its till is topped up to what every auction the bar can hold could be paid at most
+  (`flash_venue.till_bound`: the running auctions' lots and the collateral of the vaults unsafe
+  at the bar's price, walked at once).
+- **Its memory** (`DevnetVenue.close_bar`): the bar's sales on chain (the venue's `Sold` events)
+  are recorded in the lab's venue at the bar's time (`flash_venue.record_sale`), so the next
+  bar's market price, its sync and the end-of-run mark see them.
+- **The mark** (`DevnetVenue.mark`): the open book marked on a copy of the venue over the
+  scenario's `mark_bars` bars after the last, the lab's `VenueMark`.
+
+Times in the lab's venue are the scenario's (a bar's `time`), as in the lab: the decay and the
+stablecoin's price read them; the chain's own clock only checks the venue's sync.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from functools import partial
+from pathlib import Path
+from typing import Any
+
+from offchain.backends import ChainBackend
+from offchain.model.fixed_point import RAY, WAD
+from offchain.sim.market.flash_venue import record_sale, till_bound, venue_curve
+from offchain.sim.market.outside import Outside
+from offchain.sim.market.venue import Venue
+from offchain.sim.results.insolvency import MarkVenue, VenueMark
+from offchain.sim.scenario.population import actor_address
+from offchain.sim.scenario.types import Scenario
+from offchain.sim.strategies.taker import VenueView
+from offchain.system.deployment import Deployment, TypeDeployment
+
+__all__ = [
+    "OUTSIDE",
+    "DevnetVenue",
+    "lab_venue",
+    "read_venues",
+    "venue_view",
+    "venues_path",
+]
+
+# the venue's market: the lab's outside account (sim/run/setup.py's Actors)
+OUTSIDE = actor_address("outside")
+
+
+def venues_path(record_path: Path) -> Path:
+    """Where a deployment record's venues are kept: `<record>.venues.json` beside it."""
+    return record_path.with_name(record_path.stem + ".venues.json")
+
+
+def read_venues(record_path: Path | None, chain_id: int, identity: str) -> dict[str, str]:
+    """The venues (type -> address) kept beside the record at `record_path` for the deployment
+    `identity` on chain `chain_id`; {} where there is no such file, or it is of another
+    deployment, or it does not read."""
+    if record_path is None:
+        return {}
+    try:
+        data = json.loads(venues_path(record_path).read_text())
+    except (OSError, ValueError):
+        return {}
+    if not isinstance(data, dict) or data.get("deployment") != [chain_id, identity]:
+        return {}
+    venues = data.get("venues")
+    return {str(k): str(v) for k, v in venues.items()} if isinstance(venues, dict) else {}
+
+
+def _write_venues(record_path: Path, chain_id: int, identity: str, venues: dict[str, str]) -> None:
+    path = venues_path(record_path)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(json.dumps({"deployment": [chain_id, identity], "venues": venues}, indent=1))
+    os.replace(tmp, path)
+
+
+def ensure_venue(
+    chain: ChainBackend,
+    t: TypeDeployment,
+    stablecoin: str,
+    record_path: Path,
+    chain_id: int,
+    identity: str,
+) -> tuple[str, bool]:
+    """(type `t`'s OutsideVenue on the devnet, deployed now?): the one kept beside the record if
+    it has code there and its market is the outside, else a new one (deployed from the outside,
+    which the devnet impersonates), kept."""
+    name = t.config.name
+    venues = read_venues(record_path, chain_id, identity)
+    kept = venues.get(name)
+    if kept and chain.rpc("eth_getCode", [kept, "latest"]) not in ("0x", "0x0", None):
+        if chain.view(kept, "market").lower() == OUTSIDE.lower():
+            chain.names[kept] = "OutsideVenue"
+            return kept, False
+    chain.fund([OUTSIDE], 10**24)
+    address = chain.deploy("OutsideVenue", OUTSIDE, t.token, stablecoin, t.config.token_decimals)
+    chain.names[address] = "OutsideVenue"
+    venues[name] = address
+    _write_venues(record_path, chain_id, identity, venues)
+    return address, True
+
+
+def lab_venue(scenario: Scenario) -> Venue | None:
+    """The first type's outside venue as the lab builds it for `scenario` (run/driver.py); None
+    for a closed market (a user's CSV without the volume to size a venue)."""
+    m = scenario.market
+    if m.outside != "open" or m.venue is None:
+        return None
+    return Venue(m.venue, list(m.depths))
+
+
+def venue_view(
+    read: Callable[[list[tuple[str, str, tuple]]], list[Any]],
+    venue: str,
+    stablecoin: str,
+    block_time: int,
+) -> VenueView | None:
+    """The venue at `venue` as a flash take in a block at `block_time` sells on it (the taker's
+    planning, sim/strategies/taker.py's `VenueView`): the synced curve walked on from the sales
+    since the sync, paying at most the stablecoin it holds; None where it was not synced at that
+    time (a sale would revert: `venue: not synced`)."""
+    synced_at, flow, sold, num, root_v, fundamental, cash = read(
+        [
+            (venue, "synced_at", ()),
+            (venue, "flow", ()),
+            (venue, "sold", ()),
+            (venue, "num", ()),
+            (venue, "root_v", ()),
+            (venue, "fundamental", ()),
+            (stablecoin, "balanceOf", (venue,)),
+        ]
+    )
+    if synced_at != block_time:
+        return None
+    return VenueView(flow + sold, num, root_v, fundamental, cash)
+
+
+@dataclass
+class DevnetVenue:
+    """The market driver's side of type `t`'s venue on the devnet (module docstring):
+    `fundamentals` the bars' fundamental prices [wad] (the devnet's, relative to its configured
+    price), `times` the bars' scenario times, `owners` the population's vault owners."""
+
+    chain: ChainBackend
+    d: Deployment
+    t: TypeDeployment
+    address: str
+    venue: Venue
+    scenario: Scenario
+    fundamentals: list[int]
+    times: list[int]
+    owners: list[str]
+    bar: int = -1
+    prices: list[int] = field(default_factory=list)  # the market's price of each bar played
+    synced_from: int = 0  # the first block after the bar's sync
+    syncs: int = 0
+    deposited: int = 0  # stablecoin [wad] put in the till, in all
+    sales: int = 0  # the venue's sales recorded
+    short: int = 0  # stablecoin [wad] the till lacked and the outside could not put in
+    _allowed: bool = False
+    outside: Outside = field(init=False)
+
+    def __post_init__(self) -> None:
+        m = self.scenario.market
+        name = self.t.config.name
+        self.outside = Outside(
+            OUTSIDE,
+            self.d.governance,
+            {name: self.venue},
+            m.stable_price,
+            m.resale_delay,
+            fundamental=lambda _: self.fundamentals[self.bar],
+            market_price=lambda _: self.prices[self.bar],
+            bar=lambda: self.bar,
+        )
+
+    @property
+    def name(self) -> str:
+        return self.t.config.name
+
+    @property
+    def scale(self) -> int:
+        return 10 ** (18 - self.t.config.token_decimals)
+
+    def market_price(self, k: int) -> int:
+        """Bar `k`'s market price [wad]: the lab's (run/driver.py), the fundamental moved by the
+        venue's memory at the bar's time."""
+        return self.venue.price(k, self.times[k], self.fundamentals[k])
+
+    def open_bar(self, k: int) -> int:
+        """Bar `k` begins: its market price (returned), the venue synced with the lab's numbers
+        as the bar's first transaction, its till topped up from the outside's stablecoin (what
+        the borrowers drew to it: market.open_vaults' holder), as the lab's outside tops it up
+        (`StableJoin.exit` to the venue); what the outside lacks is counted (`short`)."""
+        self.bar = k
+        price = self.market_price(k)
+        self.prices.append(price)
+        time = self.times[k]
+        flow, num, root_v, fundamental = venue_curve(self.outside, self.name, time)
+        self.chain.transact(self.address, "sync", OUTSIDE, flow, num, root_v, fundamental)
+        self.syncs += 1
+        self.synced_from = int(self.chain.rpc("eth_blockNumber", []), 16)
+        tokens, auctions = self._bar_collateral(price)
+        bound = till_bound(flow, tokens, num, root_v, fundamental, auctions)
+        need = bound - self.chain.view(self.d.stablecoin, "balanceOf", self.address)
+        if need > 0:
+            d = self.d
+            if not self._allowed:  # the StableJoin may move the outside's stablecoin
+                self.chain.transact(d.engine, "allow", OUTSIDE, d.stable_join)
+                self._allowed = True
+            deposit = min(need, self.chain.view(d.engine, "stable", OUTSIDE) // RAY)
+            if deposit:
+                self.chain.transact(d.stable_join, "exit", OUTSIDE, self.address, deposit)
+                self.deposited += deposit
+            self.short += need - deposit
+        return price
+
+    def _bar_collateral(self, price: int) -> tuple[int, int]:
+        """(the collateral [wad] every auction the bar can hold may sell: the running auctions'
+        and that of the population's vaults unsafe at `price` or the oracle's, whichever is
+        lower; how many vaults and auctions that is)."""
+        d, t, chain = self.d, self.t, self.chain
+        rate = chain.view(d.engine, "collateral_types", t.type_id)[1]
+        ratio = chain.view(d.spotter, "liquidation_ratios", t.type_id)
+        low = min(price, chain.view(t.oracle, "current_price"))
+        in_auctions = chain.view(d.engine, "collateral", t.type_id, t.auction)
+        vaults = chain.views([(d.engine, "vaults", (t.type_id, o)) for o in self.owners])
+        # unsafe: collateral x price [wad] x RAY below debt [wad] x the liquidation ratio [ray]
+        unsafe = [v[0] for v in vaults if v[0] * low // WAD * RAY < v[1] * rate // RAY * ratio]
+        count = len(unsafe) + int(chain.view(t.auction, "active_count"))
+        return in_auctions + sum(unsafe), max(count, 1)
+
+    def close_bar(self) -> None:
+        """The bar's sales on the venue (its `Sold` events since the bar's sync) recorded in the
+        lab's venue at the bar's time."""
+        if self.bar < 0:
+            return
+        head = int(self.chain.rpc("eth_blockNumber", []), 16)
+        if head < self.synced_from:
+            return
+        logs = self.chain.rpc(
+            "eth_getLogs",
+            [{"fromBlock": hex(self.synced_from), "toBlock": hex(head), "address": self.address}],
+        )
+        for log in logs:
+            e = self.chain._decode_log(log)
+            if e.name != "Sold":
+                continue
+            tokens = e.args["amount_in"] * self.scale
+            time = self.times[self.bar]
+            record_sale(
+                self.outside, self.name, self.bar, time, e.args["trader"], tokens,
+                e.args["amount_out"],
+            )  # fmt: skip
+            self.sales += 1
+        self.synced_from = head + 1
+
+    def mark(self) -> MarkVenue | None:
+        """The end-of-run mark on the venue (the lab's, sim/market/type_market.py's
+        `end_of_type`): the open book sold on a copy of the venue over the scenario's
+        `mark_bars` bars after the last bar played."""
+        if self.bar < 0:
+            return None
+        times = self.times[: self.bar + 1]
+        step = times[-1] - times[-2] if len(times) > 1 else 600
+        return partial(
+            VenueMark,
+            self.venue,
+            self.bar,
+            times[-1],
+            step,
+            self.fundamentals[self.bar],
+            self.scenario.market.mark_bars,
+        )
+
+    def facts(self) -> str:
+        """One line: what the venue did in the session."""
+        v = self.venue
+        return (
+            f"outside venue {self.address}: {self.syncs:,} syncs, {self.sales:,} flash sales "
+            f"({v.sold / WAD:,.2f} {self.t.config.token_symbol} sold, {v.floored:,} at the "
+            f"floor), {self.deposited / WAD:,.2f} stablecoin put in its till by the outside "
+            f"(the borrowers' draws)"
+            + (f", {self.short / WAD:,.2f} it lacked" if self.short else "")
+        )

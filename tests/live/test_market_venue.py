@@ -1,0 +1,135 @@
+"""The devnet's market and the lab are one market (issue 74): `ape run market` on a built-in day
+plays the lab's outside venue on the devnet (offchain/live/venue.py). An OutsideVenue per type,
+synced every bar with the lab's venue; the taker bot's FlashTaker bound to it (the test's
+deployment record has none at first: its FlashTaker is bound to the zero address, then deployed
+again once the session keeps a venue beside the record); its flash takes choose the pool or the
+venue on the lab's rule; the outcome marks the open book on the venue. A short slice of Black
+Thursday (the 09:00 to 13:00 crash, 167 to 133) at a small book, with the real bots.
+
+Then the lab (`ape run simulate`, the model) plays the same slice, book and oracle phase (the
+session prints its phase): the same insolvency as the lab's end-of-run mark (the devnet's
+headline is that mark: it has no drain), the same liquidations, and every flash take on the
+venue in both. What still differs (docs/keepers.md, the session's first lines: prices relative
+to the devnet's configured price, the bots' lineup without the lab's capital taker, no block
+space, the arbitrageur's inventory) does not reach this book's figures; at 1,000 vaults on the
+whole day it does (docs/keepers.md gives both figures)."""
+
+from __future__ import annotations
+
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from live_support import ROOT, bots_started
+
+from offchain.live.venue import read_venues, venues_path
+
+DAY = ROOT / "data" / "market" / "eth_usd_2020-03-12.csv"
+FIRST, BARS = 54, 24  # 09:00 UTC, four hours: the crash from 167 to 133
+VAULTS = 30
+APE = str(Path(sys.executable).parent / "ape")  # the environment's (a worktree has no .venv)
+
+
+def slice_scenario(tmp: Path) -> Path:
+    """black-thursday-2020 over bars FIRST..FIRST+BARS (its settings, its file's rows)."""
+    lines = DAY.read_text().splitlines()
+    prices = tmp / "bt-slice.csv"
+    prices.write_text("\n".join([lines[0], *lines[1 + FIRST : 1 + FIRST + BARS]]) + "\n")
+    text = (ROOT / "offchain" / "sim" / "scenarios" / "black-thursday-2020.toml").read_text()
+    text = text.replace('prices = "data/market/eth_usd_2020-03-12.csv"', f'prices = "{prices}"')
+    text = text.replace('gas = "data/market/gas_2020-03-12.csv"\n', "")
+    text = text.replace('name = "black-thursday-2020"', 'name = "black-thursday-slice"')
+    scenario = tmp / "bt-slice.toml"
+    scenario.write_text(text)
+    return scenario
+
+
+def market(devnet, scenario: Path, *extra: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [APE, "run", "market", "--scenario", str(scenario),
+         "--vaults", str(VAULTS), "--speed", "1000000", "--rpc", devnet.node.url,
+         "--deployment", str(devnet.record_file), *extra],
+        cwd=ROOT, capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+
+
+@pytest.mark.slow
+def test_market_venue__the_lab_venue_on_the_devnet__takers_bound_and_synced(devnet, bots):
+    scenario = slice_scenario(devnet.tmp)
+    started = [
+        bots(role, account, role)
+        for role, account in (("liquidator", "dev:2"), ("taker", "dev:3"), ("backstop", "dev:4"))
+    ]
+    bots_started(*started)
+    taker = started[1]
+    # the record has no venue yet: the taker's FlashTaker sells into the pool only
+    first = taker.events("deployed")
+    assert first and first[0]["contract"] == "FlashTaker", taker.describe()
+    paced_by = [x for b in started for x in ("--checkpoints", str(b.checkpoint))]
+    run = market(devnet, scenario, *paced_by)
+    out = run.stdout
+    print(out)
+    assert run.returncode == 0, out[-3000:] + run.stderr[-2000:]
+    rec = devnet.record
+    venues = read_venues(devnet.record_file, rec.chain_id, rec.identity)
+    assert set(venues) == {"ETH-A"}, venues_path(devnet.record_file).read_text()
+    venue = venues["ETH-A"]
+    assert f"market: outside venue {venue} (deployed)" in out, out[:3000]
+    # the FlashTaker bound to the zero address was deployed again, bound to the venue
+    rebound = taker.events("flash_taker_rebound")
+    assert rebound and rebound[0]["venue"] == venue, taker.describe()
+    flash_taker = json.loads(taker.checkpoint.read_text())["state"]["flash_takers"]["ETH-A"]
+    devnet.chain.names[flash_taker] = "FlashTaker"
+    assert devnet.chain.view(flash_taker, "venue") == venue
+    assert "is not bound to the outside venue" not in out, out[:3000]
+    for bot in started:
+        assert bot.running(), bot.describe()
+    # the session's figures
+    headline = re.search(r"ETH-A: INSOLVENCY ([\d,.]+) = ", out)
+    window = re.search(r"in the window: (\d+) liquidations .*?; (\d+) takes", out)
+    sales = re.search(r"syncs, (\d+) flash sales", out)
+    phase = re.search(r"market: oracle phase ([\d,]+) s", out)
+    assert headline and window and sales and phase, out[-3000:]
+    assert int(window[1]) > 0, out[-3000:]  # the crash liquidates
+    # the lab on the same slice, book and phase
+    lab = subprocess.run(
+        [APE, "run", "simulate", "--scenario", str(scenario), "--vaults", str(VAULTS),
+         "--backend", "model", "--phases", "one", "--oracle-phase", phase[1].replace(",", ""),
+         "--out", str(devnet.tmp / "lab"), "--quiet"],
+        cwd=ROOT, capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
+    assert lab.returncode == 0, lab.stdout[-3000:] + lab.stderr[-2000:]
+    facts = json.loads((devnet.tmp / "lab" / "facts.json").read_text())
+    liquidations = (devnet.tmp / "lab" / "data" / "liquidations.csv").read_text().splitlines()
+    insolvency = float(headline[1].replace(",", ""))
+    assert insolvency == pytest.approx(facts["insolvency_mark"], abs=0.005), (out, facts)
+    assert len(liquidations) - 1 == int(window[1]), (out, liquidations)
+    run_facts = facts["run"]
+    assert run_facts["flash_takes_pool"] == 0, run_facts
+    assert run_facts["flash_takes_venue"] == int(sales[1]) == int(window[2]), (out, run_facts)
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        '{"deployment": [31337, "another"], "venues": {"ETH-A": "0x1"}}',  # another deployment's
+        '{"deployment": [1, "ident"], "venues": {"ETH-A": "0x1"}}',  # another chain's
+        "not json",
+        '["a list"]',
+    ],
+)
+def test_read_venues__another_deployments_or_unreadable_file__none(tmp_path, content):
+    record = tmp_path / "31337-0xabc.json"
+    venues_path(record).write_text(content)
+    assert read_venues(record, 31337, "ident") == {}
+
+
+def test_read_venues__this_deployments_file__its_venues(tmp_path):
+    record = tmp_path / "31337-0xabc.json"
+    assert venues_path(record) == tmp_path / "31337-0xabc.venues.json"
+    assert read_venues(record, 31337, "ident") == {}  # no file
+    venues_path(record).write_text('{"deployment": [31337, "ident"], "venues": {"ETH-A": "0x1"}}')
+    assert read_venues(record, 31337, "ident") == {"ETH-A": "0x1"}
