@@ -3,7 +3,7 @@ docs/testing.md, "Bad input, tried as a user"): the two classes it found taken i
 line now, exit 2, nothing run or written, and what the user had is left as it was.
 
 - A path that begins with `~`, which no shell expanded (`--out=~/reports`, a quoted "~/r"): the
-  report was written to a folder named `~` in the working directory.
+  report (or record) was written to a folder named `~` in the working directory.
 - `ape run gas --update --snapshot FILE` where FILE is no gas snapshot (the user's notes): it was
   replaced by the measurement's snapshot once the measurement ended."""
 
@@ -51,6 +51,20 @@ def test_out_beginning_with_an_unexpanded_tilde__one_line_nothing_written(script
         f"{script}: --out {tilde!r}: '~' was not expanded to a home folder (a shell expands it "
         "only at the start of a word, not after --out=): write the path out"
     ], lines
+    assert not made.exists()
+
+
+@pytest.mark.parametrize("snapshot", ["~/gas.json", "~gas.json"])
+def test_gas_snapshot_beginning_with_an_unexpanded_tilde__refused_before_the_measurement(
+    snapshot,
+):
+    # file_refusal, the record files' rule (gas --snapshot, fuzz's and mutate's --out)
+    made = Path.cwd() / snapshot.split("/")[0]
+    assert not made.exists()
+    result = CliRunner().invoke(script_cli("gas"), ["--update", f"--snapshot={snapshot}"])
+    lines = _lines(result.output)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert len(lines) == 1 and lines[0].startswith(f"gas: --snapshot {snapshot!r}: '~' was"), lines
     assert not made.exists()
 
 
