@@ -23,6 +23,7 @@ from offchain.backends import load_artifacts, reader_code
 from offchain.backends.anvil import Anvil
 from offchain.system.cli import one_line_usage, unwritable
 from offchain.system.files import directory_named
+from offchain.system.outputs import file_refusal
 from offchain.testing import gas_report
 from offchain.testing.harness import TEST_FACTORIES
 
@@ -53,9 +54,12 @@ def cli(update, breakdown, snapshot_path):
             "--breakdown traces on Anvil only: it takes neither --update nor --snapshot"
         )
     elif update and not breakdown:
-        where = unwritable(snapshot_path)  # before the measurement, not after it
-        if where:
-            problems.append(f"--snapshot {where}")
+        # before the measurement, not after it; a file that is no gas snapshot (the user's
+        # notes named by mistake) is not replaced by one
+        where = unwritable(snapshot_path)
+        refusal = file_refusal(given, "a gas snapshot", gas_report.is_snapshot, "--snapshot")
+        if where or refusal:
+            problems.append(refusal or f"--snapshot {where}")
     elif not breakdown:
         try:
             gas_report.read_snapshot(snapshot_path)  # before the measurement, too

@@ -70,6 +70,7 @@ from offchain.sim.scenario.reader import ScenarioError
 from offchain.system import governance
 from offchain.system.cli import (
     choice_list,
+    empty_out,
     failing,
     file_problem,
     one_line_group,
@@ -476,9 +477,10 @@ def rehearse(
     chosen, day_problems = choice_list("--days", days, DAYS, "crash day")
     problems += day_problems
     out = Path(out_dir or f"reports/rehearsal-{proposal_id}")
-    refusal = folder_refusal(out, "govern-rehearse")
+    text = empty_out(out_dir)  # (an empty --out wrote the default folder; `~` one named `~`)
+    refusal = text or folder_refusal(out, "govern-rehearse")
     if refusal:
-        problems.append(f"--out: {refusal}")
+        problems.append(refusal if text else f"--out: {refusal}")
     if proposal_path is not None:  # (a folder was "no such file")
         problem = file_problem("--proposal", proposal_path, "the proposal's file")
         problems += [problem] if problem else []

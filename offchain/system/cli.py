@@ -126,10 +126,27 @@ class FiniteFloatRange(click.FloatRange):
 
 
 def empty_out(out: str | None) -> str | None:
-    """`--out ''` (or blanks) of a command that writes a report directory: refused in one line.
-    An empty value was taken for "not given" and the default directory was written."""
-    if out is not None and not str(out).strip():
+    """The text of `--out` of a command that writes a report directory, refused in one line:
+    empty (or blanks: it was taken for "not given" and the default directory was written), or
+    beginning with an unexpanded `~` (`--out=~/reports`, `OUT="~/x"`: the shell expands `~` only
+    at the start of a word; the report was written to a folder named `~` in the working
+    directory, a trap for a later `rm -r ~`)."""
+    if out is None:
+        return None
+    if not str(out).strip():
         return f"--out {out!r} is empty: give a directory, or leave --out out for the default"
+    return home_unexpanded("--out", out)
+
+
+def home_unexpanded(option: str, value: str | Path) -> str | None:
+    """A path given to `option` that begins with `~`, which no shell expanded (`--out=~/r`, a
+    quoted `"~/r"`), refused in one line: it named a folder `~` in the working directory."""
+    text = str(value)
+    if text.startswith("~"):
+        return (
+            f"{option} {text!r}: '~' was not expanded to a home folder (a shell expands it only "
+            f"at the start of a word, not after {option}=): write the path out"
+        )
     return None
 
 
@@ -182,6 +199,8 @@ def directory_problem(option: str, value: str | Path, write: bool = True) -> str
     before any node starts: the write came after a deployment, a traceback."""
     if not str(value).strip():
         return f"{option} {str(value)!r} is empty: give a directory, or leave {option} out"
+    if home := home_unexpanded(option, value):
+        return home
     path = Path(value)
     if path.exists() and not path.is_dir():
         return f"{option} {value}: a file, not a directory"
@@ -240,8 +259,10 @@ __all__ = [
     "FiniteFloatRange",
     "choice_list",
     "directory_problem",
+    "empty_out",
     "failing",
     "file_problem",
+    "home_unexpanded",
     "one_line_group",
     "one_line_usage",
     "repeated_options",

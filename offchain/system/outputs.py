@@ -38,6 +38,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from offchain.system.cli import home_unexpanded
+
 MARKER = ".backstop-output.json"
 FORMAT = 2  # 2: the marker lists the folders it wrote too ("folders")
 
@@ -307,8 +309,11 @@ def file_refusal(
     """Why a command may not write its record file at `path` (one line), or None: absent, or
     a JSON file `is_own(data)` recognises as the command's own kind of record (`what`, e.g. "a
     fuzz campaign record"). A folder, a symbolic link, a file of another kind (the user's notes,
-    another command's record, binary) is refused and left as it is."""
+    another command's record, binary) is refused and left as it is, and so is a path beginning
+    with a `~` no shell expanded (it named a folder `~` in the working directory)."""
     given = str(path)
+    if home := home_unexpanded(option, given):
+        return home
     path = Path(path)
     try:
         if not path.exists() and not path.is_symlink():

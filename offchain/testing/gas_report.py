@@ -77,6 +77,15 @@ def _once(pairs: list[tuple[str, object]]) -> dict[str, object]:
     return dict(pairs)
 
 
+def is_snapshot(data: Any) -> bool:
+    """`data` (a JSON document) has a gas snapshot's shape: an object of figure: integer gas.
+    `read_snapshot` checks it, and `ape run gas --update` replaces only a file of this shape."""
+    return isinstance(data, dict) and all(
+        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
+        for k, v in data.items()
+    )
+
+
 def read_snapshot(path: Path = SNAPSHOT) -> dict[str, int]:
     if not path.exists():
         raise SnapshotError(f"{path.name}: no gas snapshot; write one with `ape run gas --update`")
@@ -92,10 +101,7 @@ def read_snapshot(path: Path = SNAPSHOT) -> dict[str, int]:
         raise SnapshotError(f"{path.name}: not JSON ({e.msg}, line {e.lineno})") from None
     except _Twice as e:
         raise SnapshotError(f"{path.name}: figure {e} given twice (which one holds?)") from None
-    if not isinstance(data, dict) or not all(
-        isinstance(k, str) and isinstance(v, int) and not isinstance(v, bool)
-        for k, v in data.items()
-    ):
+    if not is_snapshot(data):
         raise SnapshotError(f"{path.name}: not a gas snapshot (an object of figure: integer gas)")
     # a figure at or under 21,000 (a transaction's base cost) is no measurement: a hand edit,
     # which compared as a regression (exit 1) before
