@@ -22,12 +22,18 @@ the default, chooses it there; `storage=False` keeps the views, as the benchmark
 does). The storage encoder (offchain/testing/storage.py) writes the model's state as the
 contracts' storage words, and after every step they are compared with revm's, word for word:
 
-- every claimed slot of every contract the step wrote in the model or that logged an event, and
-  of every contract every STORAGE_ALL_EVERY steps, at an example's first step and after a write
-  that cannot be placed. That is stricter than the touched views: a slot or a bit no view
-  returns is compared too (a packed flag, a word no getter reads whole). A slot of a contract no
-  step touches is compared within STORAGE_ALL_EVERY steps, as the views' full comparison was
-  every `full_every`;
+- after a step, the slots of what the step wrote: of every contract the step wrote in the model
+  or that logged an event, every scalar word (and small array), and of its maps the entries of
+  the keys the model's journal shows written (storage.expected with `written`; a map replaced
+  whole, all of it). That is stricter than the touched views: a slot or a bit no view returns is
+  compared too (a packed flag, a word no getter reads whole);
+- the safety net: every claimed slot of every contract every `net_every` steps (a setting,
+  STORAGE_ALL_EVERY by default), at an example's first step and after a write that cannot be
+  placed. pyrevm 0.3.7 does not tell which slots a transaction wrote (no state diff; its
+  journal's rendering holds the whole state: `unclaimed` below), so a slot the EVM alone wrote,
+  or a write the model's journal misses, outside the entries compared after the step, is found
+  there: within `net_every` steps (tests/fuzz/test_checking.py plants one). A slot of a contract
+  no step touches likewise;
 - every computed view (its code is not storage), on the EVM and in the model, whenever the
   storage it reads is compared: after a step that touched its contract or a contract it reads
   (VIEW_READS), and whenever every contract's storage is. Its value is a function of that
@@ -79,8 +85,8 @@ _GETTER_ATTRIBUTE = {
 }
 _SCALAR = object()  # the key of a variable that is not a mapping
 # on the storage path, every slot of every contract is compared every this many steps (and at
-# each example's first and last); in between, every slot of the contracts the step wrote in the
-# model or that logged an event
+# each example's first and last: the safety net, `Checker(net_every=...)`); in between, the slots
+# of what the step wrote (the module docstring)
 STORAGE_ALL_EVERY = 10
 # ... and the complete views every this many checked steps of a run (over its examples; and at
 # the first example's end): the slots they read are compared after every step, so what they add
@@ -137,6 +143,7 @@ class Checker:
         storage: bool | None = None,
         run: Totals | None = None,
         checked: bool = True,
+        net_every: int | None = None,
     ):
         self.s = system
         # False: no check at all (the benchmark's floor, offchain/bench/figures.py: never used to
@@ -147,6 +154,8 @@ class Checker:
         if self.storage and not isinstance(system.chain, RevmBackend):
             raise ValueError("a storage comparison needs revm (RevmBackend)")
         self.full_every = full_every
+        # the storage path's safety net: every slot of every contract every this many steps
+        self.net_every = STORAGE_ALL_EVERY if net_every is None else net_every
         # the run's counts: on the storage path, its steps since the complete views
         self._run = run if run is not None else Totals()
         self.counts: collections.Counter = collections.Counter()
@@ -174,6 +183,10 @@ class Checker:
         self._fresh: set[_Call] = set()
         # the contracts a step wrote in the model or that logged an event (`_touched`)
         self._dirty: set[str] = set()
+        # of those, the keys the step wrote per model map (id -> keys), and the contracts a map
+        # of which was replaced whole
+        self._written: dict[int, set[Any]] = {}
+        self._whole: set[str] = set()
         self._owners: dict[int, tuple[str, str]] = {}
         # loss conservation's sums over the model's log, the step's events added
         self._ledger = LossLedger(system.d.backstop, system.d.stability_pool)
@@ -245,8 +258,11 @@ class Checker:
             if keys != self._keys:
                 self._rekey(keys)
             positions = self._calls
-        every = positions is self._calls or not self._steps % STORAGE_ALL_EVERY
-        self._compare_storage(None if every else self._dirty)
+        every = positions is self._calls or not self._steps % self.net_every
+        if every:
+            self._compare_storage()
+        else:
+            self._compare_storage(self._dirty, self._written, self._whole)
         if self._views_due():
             self._compare_views()
         else:
@@ -284,11 +300,18 @@ class Checker:
         self.counts["full checks"] += 1
         self._run.steps_since_views = 0
 
-    def _compare_storage(self, only: set[str] | None = None, unclaimed: bool = False) -> None:
+    def _compare_storage(
+        self,
+        only: set[str] | None = None,
+        written: dict[int, set[Any]] | None = None,
+        whole: set[str] | frozenset[str] = frozenset(),
+        unclaimed: bool = False,
+    ) -> None:
         """Every claimed slot of every model contract (of those at the addresses `only`, when
-        given), revm's word against the model's (and, with `unclaimed`, every non-zero slot of
-        theirs claimed)."""
-        words = storage_words.expected(self.s.model, only)
+        given; of their maps only the entries of the keys `written`, unless at an address in
+        `whole`: storage.expected), revm's word against the model's (and, with `unclaimed`, every
+        non-zero slot of theirs claimed)."""
+        words = storage_words.expected(self.s.model, only, written, whole)
         found = [str(d) for d in storage_words.compare(self.s.chain, self.s.model, words)]
         if unclaimed:
             found += [
@@ -364,12 +387,20 @@ class Checker:
         self._fresh = set(out)
         out.update(self._views)
         dirty = self._dirty = set()
+        written: dict[int, set[Any]] = {}
+        self._written, self._whole = written, set()
         for entry in self._env.write_log or ():
             if entry[0] == "attr":
                 address, attribute = entry[1].address, entry[2]
                 out.update(self._by_attribute.get((address, attribute), ()))
                 dirty.add(address)
+                if isinstance(getattr(entry[1], attribute, None), Storage):
+                    self._whole.add(address)  # a map replaced: its every entry is new
                 continue
+            in_map = written.get(id(entry[1]))
+            if in_map is None:
+                in_map = written[id(entry[1])] = set()
+            in_map.add(entry[2])
             owner = self._owners.get(id(entry[1]))
             if owner is None:
                 self._find_owners()

@@ -2,8 +2,9 @@
 (Anvil, Hardhat; revm with storage=False): a one-wei difference in a variable no step touches is
 found at the next full comparison, one in a variable a step wrote is found after that very step,
 and one named only by a step's events too. On the storage path (revm's default): a difference in
-any slot of a contract the step touched is found after that step, whether a view reads the slot
-or not; one in a contract no step touches within STORAGE_ALL_EVERY steps; a slot no variable
+an entry the step wrote or a scalar word of a contract it touched is found after that step,
+whether a view reads the slot or not; one in an entry it did not write, or in a contract no step
+touches, by the safety net within STORAGE_ALL_EVERY steps (`net_every`); a slot no variable
 claims at the full comparison; a computed view's difference after a step that touches what it
 reads (VIEW_READS; after every step when not listed); a getter's own difference (the storage
 equal) at the complete views, due over the run. A failing example on revm is replayed on Anvil,
@@ -131,6 +132,32 @@ def test_storage_path__a_bit_no_view_reads_in_a_contract_the_step_touched__found
     with pytest.raises(StateDiffers, match=r"VaultEngine.total_unbacked_word slot .*chain 0x0 "):
         checker.after_step()
     assert checker.counts["full checks"] == 1  # the first step's: no view compared it after
+
+
+def test_storage_path__an_entry_the_step_did_not_write__found_by_the_net_not_after_the_step(
+    system,
+):
+    """A map entry the step's journal does not show written (as if the EVM alone wrote it, or the
+    model's journal missed a write), in a contract the step touched: after a step only the
+    entries written are compared (and every scalar word of the contract), so it passes there; the
+    safety net, every slot of every contract every `net_every` steps, finds it."""
+    checker = Checker(system, FULL_EVERY, net_every=4)
+    checker.after_step()  # step 1: every slot
+    r = system.roles
+    system.fund(r.borrower, "ETH-A", 10 * WAD)
+    checker.after_step()  # step 2
+    engine = system.d.engine
+    system.tx(
+        engine, "transfer_collateral", r.borrower, system.eth.type_id, r.borrower, r.other, WAD
+    )
+    # in the step, outside the model's journal: a write the map of what it wrote misses (to a
+    # variable no invariant reads: a delegation)
+    dict.__setitem__(system.engine().delegates, (r.stranger, r.keeper), True)
+    checker.after_step()  # step 3: the engine's written entries and its scalars: not that one
+    assert checker.counts["storage checks"] == 3
+    _poke(system)
+    with pytest.raises(StateDiffers, match=r"VaultEngine.delegates\[.*chain 0x0 model 0x1"):
+        checker.after_step()  # step 4: the net
 
 
 def test_storage_path__a_difference_in_a_contract_no_step_touches__found_within_all_every(system):
