@@ -60,6 +60,7 @@ proved them the chain's), and the invariants are checked on it after every step 
 from __future__ import annotations
 
 import collections
+import dataclasses
 from typing import Any
 
 from offchain.backends.revm import RevmBackend
@@ -70,9 +71,10 @@ from offchain.system.invariants import (
     model_invariants,
     state_invariants,
 )
-from offchain.system.reads import StateKeys, state_calls, state_keys
+from offchain.system.reads import StateKeys, account_calls, id_calls, state_keys
 from offchain.testing import storage as storage_words
 from offchain.testing.harness import System
+from offchain.testing.model_checks import ModelChecks
 from offchain.testing.stats import Totals
 
 _Call = tuple[str, str, str, tuple]  # (state key, address, getter, arguments)
@@ -118,6 +120,33 @@ VIEW_READS: dict[tuple[str, str], tuple[str, ...]] = {
     ("Stablecoin", "DOMAIN_SEPARATOR"): (),
     ("GovernanceToken", "DOMAIN_SEPARATOR"): (),
 }
+
+
+def _added_ids(old: StateKeys, new: StateKeys) -> StateKeys | None:
+    """The ids `new` adds to `old` (the same accounts and holders, every id of `old` kept), as
+    keys of those ids alone; None when `new` is not `old` with ids added."""
+    if old.accounts != new.accounts or old.holders != new.holders:
+        return None
+    ranges = []
+    for before, after in (
+        (old.charge_ids, new.charge_ids),
+        (old.debt_auction_ids, new.debt_auction_ids),
+        (old.surplus_auction_ids, new.surplus_auction_ids),
+        (old.loss_numbers, new.loss_numbers),
+    ):
+        if after[: len(before)] != before:
+            return None
+        ranges.append(after[len(before) :])
+    auctions = []
+    was = dict(old.auction_ids)
+    for name, ids in new.auction_ids:
+        kept = set(was.pop(name, ()))
+        if not kept <= set(ids):
+            return None
+        auctions.append((name, tuple(i for i in ids if i not in kept)))
+    if was:
+        return None
+    return StateKeys((), tuple(auctions), *ranges)
 
 
 def _storage_key(args: tuple) -> Any:
@@ -188,6 +217,16 @@ class Checker:
         self._written: dict[int, set[Any]] = {}
         self._whole: set[str] = set()
         self._owners: dict[int, tuple[str, str]] = {}
+        # the storage path's placing of a step's writes (`_placed`)
+        self._olds: dict[int, dict[Any, Any]] = {}
+        self._written_attributes: set[tuple[str, str]] = set()
+        self._logged: set[str] = set()
+        # the calls of the accounts and holders, and of the ids (`_rekey`)
+        self._account_calls: list[_Call] = []
+        self._id_calls: list[_Call] = []
+        # the storage path's invariants on the model (model_checks.py), made at its first step
+        self._checks: ModelChecks | None = None
+        self._holder_has_views: bool | None = None
         # loss conservation's sums over the model's log, the step's events added
         self._ledger = LossLedger(system.d.backstop, system.d.stability_pool)
         self._attributes: dict[tuple[str, str], str | None] = {}
@@ -215,15 +254,15 @@ class Checker:
             return
         if self.storage:
             self._storage_step(keys)
+            return
+        positions = None
+        if self._keys is not None and self._steps % self.full_every:
+            positions = self._touched(keys)
+        if positions is None:
+            self.full(keys)
         else:
-            positions = None
-            if self._keys is not None and self._steps % self.full_every:
-                positions = self._touched(keys)
-            if positions is None:
-                self.full(keys)
-            else:
-                self._compare(positions)
-                self._end_step()
+            self._compare(positions)
+            self._end_step()
         self._invariants()
 
     def full(self, keys: StateKeys | None = None) -> None:
@@ -233,6 +272,7 @@ class Checker:
         if not self.checked:
             return
         keys = keys or self._state_keys()
+        seen = self._keys is not None  # a step was checked: its writes since can be placed
         if keys != self._keys:
             self._rekey(keys)
         if self.storage:
@@ -241,38 +281,96 @@ class Checker:
                 self._compare_views()
             else:
                 self._compare(self._views, cache=True)
+            self._model_checks(seen and self._placed(), True, step=False)
         else:
             self._compare(self._calls)
             self.counts["full checks"] += 1
         self._end_step()
 
     def _storage_step(self, keys: StateKeys) -> None:
-        """After a step on revm: the storage of the contracts the step touched (of every
-        contract every STORAGE_ALL_EVERY steps, at an example's first step, and after a write
-        that cannot be placed), every computed view, and the mirror from the model; or the
-        complete views when due."""
+        """After a step on revm: the storage of what the step wrote, the computed views whose
+        storage it wrote, and the model's invariants whose reads it wrote (model_checks.py); the
+        safety net (every slot of every contract, every computed view, every invariant, every
+        sum counted again) every `net_every` steps, at an example's first step and after a
+        write that cannot be placed; the complete views when due."""
         if self._run.steps_since_views is not None:
             self._run.steps_since_views += 1
-        positions = None if self._keys is None else self._touched(keys)
-        if positions is None:
-            if keys != self._keys:
-                self._rekey(keys)
-            positions = self._calls
-        every = positions is self._calls or not self._steps % self.net_every
-        if every:
+        first = self._keys is None
+        self._fresh = set(self._rekey(keys)) if keys != self._keys else set()
+        placed = not first and self._placed()
+        net = not placed or not self._steps % self.net_every
+        if net:
             self._compare_storage()
         else:
             self._compare_storage(self._dirty, self._written, self._whole)
         if self._views_due():
             self._compare_views()
+        elif net:
+            self._compare(self._views, cache=True)
+            self.counts["computed views compared"] += len(self._views)
         else:
-            if every:
-                self._compare(self._views, cache=True)
-                self.counts["computed views compared"] += len(self._views)
-            else:
-                self._compare(self._computed_due())
-            self._mirror_from_model([call for call in positions if call not in self._view_set])
+            self._compare(self._computed_due())
+        self._model_checks(placed, net)
         self._end_step()
+
+    def _model_checks(self, placed: bool, net: bool, step: bool = True) -> None:
+        """The model's invariants whose reads the step wrote (every one at the net), the sums
+        kept over the step's writes (counted again when the writes were not placed)."""
+        checks = self._checks
+        if checks is None:
+            checks = self._checks = ModelChecks(self.s.model, self.s.d)
+        if placed:
+            checks.follow(self._olds)
+        else:
+            checks.recount()
+        problems = checks.run(self._written_attributes, self._logged, net=net)
+        self.counts["invariant checks" if step else "invariant checks at the end"] += 1
+        self.counts["invariants run"] = checks.ran
+        self.counts["invariants skipped"] = checks.skipped
+        assert not problems, "invariants violated:\n" + "\n".join(problems)
+
+    def _placed(self) -> bool:
+        """What the step wrote, from the model's journal and the step's events: the contracts
+        (`_dirty`), their maps' keys (`_written`) with each key's value before the step
+        (`_olds`), the (contract, attribute) pairs (`_written_attributes`), the contracts that
+        logged (`_logged`) and those a map of which was replaced (`_whole`). False when a write
+        cannot be placed (a map of no known contract)."""
+        dirty: set[str] = set()
+        written: dict[int, set[Any]] = {}
+        olds: dict[int, dict[Any, Any]] = {}
+        attributes: set[tuple[str, str]] = set()
+        whole: set[str] = set()
+        owners = self._owners
+        for entry in self._env.write_log or ():
+            if entry[0] == "attr":
+                address, attribute = entry[1].address, entry[2]
+                dirty.add(address)
+                attributes.add((address, attribute))
+                if isinstance(getattr(entry[1], attribute, None), Storage):
+                    whole.add(address)  # a map replaced: its every entry is new
+                continue
+            storage = entry[1]
+            owner = owners.get(id(storage))
+            if owner is None:
+                self._find_owners()
+                owners = self._owners
+                owner = owners.get(id(storage))
+                if owner is None:
+                    return False
+            in_map = written.get(id(storage))
+            if in_map is None:
+                in_map = written[id(storage)] = set()
+                olds[id(storage)] = {}
+            if entry[2] not in in_map:
+                in_map.add(entry[2])
+                olds[id(storage)][entry[2]] = entry[3]  # the first write's: before the step
+            dirty.add(owner[0])
+            attributes.add(owner)
+        logged = {event.address for event in self._env.logs[self._n_logs :]}
+        self._dirty, self._written, self._olds = dirty | logged, written, olds
+        self._written_attributes, self._logged, self._whole = attributes, logged, whole
+        self.counts["touched checks"] += 1
+        return True
 
     def _computed_due(self) -> list[_Call]:
         """The computed views whose storage the step's comparison covers (VIEW_READS: their
@@ -295,10 +393,14 @@ class Checker:
         return since is None or since >= STORAGE_VIEWS_EVERY
 
     def _compare_views(self) -> None:
-        """The complete views, chain against model (the mirror refreshed from the chain)."""
-        self._compare(self._calls)
+        """The complete views, chain against model (the mirror refreshed from the chain), and
+        the invariants on them (on the storage path; the view path checks them after every
+        step)."""
+        self._compare(self._complete_calls())
         self.counts["full checks"] += 1
         self._run.steps_since_views = 0
+        if self.storage:
+            self._invariants("invariant checks on the complete views")
 
     def _compare_storage(
         self,
@@ -323,22 +425,70 @@ class Checker:
         if found:
             raise StateDiffers("storage differs:\n" + "\n".join(found[:20]))
 
-    def _mirror_from_model(self, calls: list[_Call]) -> None:
-        """The mirror's values of `calls` read from the model (the storage comparison proved
-        them the chain's)."""
-        reads = [(address, fn, args) for _, address, fn, args in calls]
-        for (key, _, _, _), value in zip(calls, self.s.model.views(reads)):
-            self.mirror[key] = value
-
     def _rekey(self, keys: StateKeys) -> list[_Call]:
         """Take the calls of `keys` (more than before: a new auction, charge or loss) and index
-        the new ones; returns them."""
-        known = set(self._calls)
-        self._keys = keys
-        self._calls = state_calls(self.s.d, keys)
-        new = [call for call in self._calls if call not in known]
+        the new ones; returns them. Ids added to the last keys add their calls alone
+        (reads.id_calls); other accounts or holders, all of them again. On the storage path
+        only the computed views are indexed (`_rekey_views`)."""
+        if self.storage:
+            return self._rekey_views(keys)
+        old, self._keys = self._keys, keys
+        added = None if old is None else _added_ids(old, keys)
+        if added is None:
+            known = set(self._calls)
+            self._account_calls = account_calls(self.s.d, keys)
+            self._id_calls = id_calls(self.s.d, keys)
+            self._calls = self._account_calls + self._id_calls
+            new = [call for call in self._calls if call not in known]
+        else:
+            new = id_calls(self.s.d, added)
+            self._id_calls += new
+            self._calls = self._account_calls + self._id_calls
         self._index(new)
         return new
+
+    def _rekey_views(self, keys: StateKeys) -> list[_Call]:
+        """The storage path's `_rekey`: after a step it compares computed views only, so only
+        they are indexed: those of the accounts and types (again when the accounts change) and
+        those of the ids added. The holders (a story's vault owners) have none (`_holder_views`
+        says so, or they are indexed again too). The complete calls are taken when the complete
+        views are due (`_complete_calls`)."""
+        old, self._keys = self._keys, keys
+        self._calls = []  # stale: taken again when due
+        added = None
+        if old is not None and (old.holders == keys.holders or not self._holder_views()):
+            added = _added_ids(dataclasses.replace(old, holders=keys.holders), keys)
+        if added is None:
+            known = set(self._views)
+            calls = account_calls(self.s.d, dataclasses.replace(keys, holders=()))
+            if keys.holders and self._holder_views():
+                calls = account_calls(self.s.d, keys)
+            calls += id_calls(self.s.d, keys)
+            self._views, self._view_set = [], set()
+            self._index(calls)
+            return [call for call in self._views if call not in known]
+        before = len(self._views)
+        self._index(id_calls(self.s.d, added))
+        return self._views[before:]
+
+    def _holder_views(self) -> bool:
+        """Whether a holder's calls (reads.account_calls of one holder) have a computed view."""
+        if self._holder_has_views is None:
+            probe = "0x000000000000000000000000000000000000dEaD"
+            calls = account_calls(self.s.d, StateKeys((), holders=(probe,)))
+            self._holder_has_views = any(
+                probe in args and self._attribute(address, fn) is None
+                for _, address, fn, args in calls
+            )
+        return self._holder_has_views
+
+    def _complete_calls(self) -> list[_Call]:
+        """Every call of the present keys (the storage path takes them only when due)."""
+        if not self._calls:
+            self._account_calls = account_calls(self.s.d, self._keys or self._state_keys())
+            self._id_calls = id_calls(self.s.d, self._keys or self._state_keys())
+            self._calls = self._account_calls + self._id_calls
+        return self._calls
 
     def _state_keys(self) -> StateKeys:
         s = self.s
@@ -351,6 +501,8 @@ class Checker:
     def _compare(self, calls: list[_Call], cache: bool = False) -> None:
         """The views `calls` on the chain against the model (the chain's kept in the mirror);
         `cache`: the chain's request is kept for the same calls (the complete ones always)."""
+        if not calls:
+            return
         reads = [(address, fn, args) for _, address, fn, args in calls]
         on_chain = self.s.chain.views(reads, cache=cache or len(calls) == len(self._calls))
         in_model = self.s.model.views(reads)
@@ -363,7 +515,9 @@ class Checker:
         if diffs:
             raise StateDiffers("state differs:\n" + "\n".join(diffs[:20]))
 
-    def _invariants(self) -> None:
+    def _invariants(self, count: str = "invariant checks") -> None:
+        """I1-I5 and the rest of offchain/system/invariants.py on the mirror (the chain's
+        values) and on the model's complete storage, counted under `count`."""
         holders = (
             self.s.roles.users
             + [a for _, a in self.s.d.contracts()]
@@ -376,7 +530,7 @@ class Checker:
             self.mirror, self.s.d, holders, self._groups
         ) + model_invariants(self.s.model, self.s.d, self._ledger)
         assert not problems, "invariants violated:\n" + "\n".join(problems)
-        self.counts["invariant checks"] += 1
+        self.counts[count] += 1
 
     # ---------------------------------------------------------------- what a step touched
 
@@ -463,6 +617,8 @@ class Checker:
                 self._view_set.add(call)
                 self._view_reads[call] = self._reads_of(address, fn)
                 continue
+            if self.storage:
+                continue  # the storage path compares slots, not these getters, after a step
             self._by_key.setdefault((address, attribute, _storage_key(args)), []).append(call)
             self._by_attribute.setdefault((address, attribute), []).append(call)
             if not args:

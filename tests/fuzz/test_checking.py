@@ -23,7 +23,7 @@ from offchain.backends.base import Divergence
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.vault_engine import VaultEngine
-from offchain.testing import checking, storage
+from offchain.testing import checking, model_checks, storage
 from offchain.testing.checking import STORAGE_ALL_EVERY, Checker, StateDiffers
 from offchain.testing.fuzz import Profile, replay_on_anvil, run_machine, run_on_revm
 from offchain.testing.harness import System
@@ -374,3 +374,75 @@ def test_unchecked__the_twin_refusing_what_the_chain_does__still_fails(revm, mon
     monkeypatch.setattr(VaultEngine, "transfer_stable", refused)
     with pytest.raises(Divergence, match="planted: the twin refuses"):
         run_machine(revm, "full", _UNSHRUNK.settings(phases=(Phase.generate,)), checked=False)
+
+
+# ---------------------------------------------------------------- the model's invariants (revm)
+
+
+def test_model_checks__run_after_a_step_that_writes_their_reads__skipped_otherwise(system):
+    """On the storage path the invariants are checked on the model, each after a step that wrote
+    what it declares it reads (offchain/testing/model_checks.py): a step that pokes the oracle
+    alone runs none of them; one that moves stablecoin runs the engine's."""
+    checker = Checker(system, FULL_EVERY, net_every=100)
+    checker.after_step()  # the first step: the net, every check
+    ran = checker.counts["invariants run"]
+    assert ran == len(model_checks.CHECKS)
+    _poke(system)
+    checker.after_step()
+    assert checker.counts["invariants run"] == ran
+    r = system.roles
+    system.tx(system.d.engine, "create_unbacked", r.governance, r.governance, r.other, RAD)
+    checker.after_step()
+    assert checker.counts["invariants run"] > ran
+
+
+def _plant_stable(system, who: str, amount: int, journaled: bool, total: bool) -> None:
+    """`amount` more stablecoin for `who` in the engine (and in its total, with `total`), on the
+    chain and in the model alike (their storage stays equal), outside any transaction;
+    `journaled`: shown in the model's journal of the step as a transaction's writes are."""
+    engine, env = system.engine(), system.model.env
+    if journaled:
+        env.write_log.append(("item", engine.stable, who, dict.get(engine.stable, who, 0)))
+    dict.__setitem__(engine.stable, who, engine.stable[who] + amount)
+    evm, address = system.chain.evm, system.d.engine
+    slot = _engine_slot("stable", who)
+    evm.insert_account_storage(address, slot, evm.storage(address, slot) + amount)
+    if total:
+        object.__setattr__(engine, "total_issued", engine.total_issued + amount)
+        slot = storage.layout("VaultEngine")["total_issued"]
+        evm.insert_account_storage(address, slot, evm.storage(address, slot) + amount)
+
+
+def test_model_checks__a_read_the_declaration_misses__found_by_the_net(system, monkeypatch):
+    """A check whose declaration leaves out what it reads (I1 declared to read the engine's
+    total alone) is not run after a step that writes only the balances; the safety net runs
+    every check and finds the broken I1."""
+    declared = [
+        model_checks.Check(c.name, ("engine.total_issued",), c.run)
+        if c.name == "supply and debt"
+        else c
+        for c in model_checks.CHECKS
+    ]
+    monkeypatch.setattr(model_checks, "CHECKS", declared)
+    checker = Checker(system, FULL_EVERY, net_every=3)
+    checker.after_step()  # step 1: the net
+    _poke(system)
+    _plant_stable(system, system.roles.stranger, 1, journaled=True, total=False)
+    checker.after_step()  # step 2: I1 not due (its declaration misses the balances)
+    _poke(system)
+    with pytest.raises(AssertionError, match=r"I1 total_issued .* != sum\(stable\)"):
+        checker.after_step()  # step 3: the net
+
+
+def test_model_checks__a_sum_kept_over_a_write_the_journal_misses__found_by_the_net(system):
+    """The sums over the maps are kept over the journal's writes; one the journal misses (a
+    balance written outside it) leaves the kept sum behind the map's: the net counts every sum
+    again and names the one that drifted."""
+    checker = Checker(system, FULL_EVERY, net_every=3)
+    checker.after_step()
+    _poke(system)
+    _plant_stable(system, system.roles.stranger, 1, journaled=False, total=True)  # I1 holds
+    checker.after_step()  # step 2: the oracle's; nothing of the engine is due
+    _poke(system)
+    with pytest.raises(AssertionError, match=r"the sum stable of .* drifted"):
+        checker.after_step()
