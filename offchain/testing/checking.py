@@ -34,27 +34,28 @@ contracts' storage words, and after every step they are compared with revm's, wo
   or a write the model's journal misses, outside the entries compared after the step, is found
   there: within `net_every` steps (tests/fuzz/test_checking.py plants one). A slot of a contract
   no step touches likewise;
-- every computed view (its code is not storage), on the EVM and in the model, whenever the
-  storage it reads is compared: after a step that touched its contract or a contract it reads
-  (VIEW_READS), and whenever every contract's storage is. Its value is a function of that
+- every computed view (its code is not storage), on the EVM and in the model, after a step that
+  wrote a model attribute it reads (VIEW_READS: its own contract's, or a contract's it calls),
+  when it comes into view, and at the safety net. Its value is a function of those attributes'
   storage alone (no block, no other contract: tests/fuzz/test_view_reads.py replaces every
-  other contract's code and moves the block, and the value stays), so a view whose contracts
-  the model neither wrote nor saw log holds the value last compared in the model, and on the
-  chain unless the chain alone wrote one of them. That is the one case this finds later than
-  comparing every computed view after every step did: a write of the chain's alone to a
-  contract the model left alone is found within STORAGE_ALL_EVERY steps (at the next comparison
-  of every contract's storage), its computed views as its slots (and missed, by both, if the
-  chain writes it back before then); the invariants read the mirror's value of such a view
-  meanwhile. A computed view not listed there is compared after every step;
+  other contract's code and moves the block, and the value stays; and traces the attributes
+  the model's code of the view reads), so a view none of whose attributes the model wrote holds
+  the value last compared in the model, and on the chain unless the chain alone wrote one of
+  them: a write of the chain's alone is found at the net, its computed views as its slots (and
+  missed, by both, if the chain writes it back before then). A computed view not listed there
+  is compared after every step;
 - the complete views at a run's first step and then every STORAGE_VIEWS_EVERY checked steps of
-  the run, over its examples (`run`, the machines' Totals): the slots they read are compared
-  after every step, so what is left to them is the getters' own code;
+  the run, over its examples (`run`, the machines' Totals), and the invariants of
+  offchain/system/invariants.py on them: the slots they read are compared after every step, so
+  what is left to them is the getters' own code;
 - at each example's end (`full`): every slot of every contract, and no non-zero slot of a model
   contract that no variable claims (`storage.unclaimed`: a write to a key the model never
-  wrote, which a claimed-slot comparison cannot see).
+  wrote, which a claimed-slot comparison cannot see), and the net's invariants.
 
-The mirror's values of what the step touched are read from the model (the storage comparison
-proved them the chain's), and the invariants are checked on it after every step as before.
+The invariants are checked on the model after every step, each after a step that wrote what it
+declares it reads, every one at the net (offchain/testing/model_checks.py: the storage
+comparison proved the slots the step wrote the chain's). Only the computed views' calls are
+indexed (`_rekey_views`); the complete calls are taken when the complete views are due.
 """
 
 from __future__ import annotations
@@ -95,30 +96,47 @@ STORAGE_ALL_EVERY = 10
 # is the getters' own code, which the computed views, compared with the storage they read,
 # exercise too
 STORAGE_VIEWS_EVERY = 500
-# the computed views whose value is a function of their own contract's storage and of the
-# contracts named (the model contract's attributes of those names: the ones it calls) alone: no
-# block, no caller, no other contract (read from the sources, held by
-# tests/fuzz/test_view_reads.py); on the storage path each is compared when one of those
-# contracts' storage is. (A token's DOMAIN_SEPARATOR reads its immutables and chain.id, which
-# no step changes.)
+# the computed views whose value is a function of the model attributes named alone (of their
+# own contract; `x.attribute`: of the contract its attribute `x` is, a model contract or its
+# address, the one it calls): no block, no caller, no other contract. On the storage path each
+# is compared after a step that wrote one of them (the model's journal: Checker._placed), at the
+# safety net and when it comes into view. The contracts are held on the EVM by
+# tests/fuzz/test_view_reads.py (every other contract's code replaced, the block moved); the
+# attributes in the model by the same walk (every attribute a view's model code reads is named).
+# A computed view not listed is compared after every step. (A token's DOMAIN_SEPARATOR reads its
+# name, set at deployment, its immutables and chain.id.)
 VIEW_READS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("StabilityPool", "value_of"): (),
-    ("StabilityPool", "is_realized"): (),
-    ("Backstop", "get_waterfall"): (),
-    ("Backstop", "deleverage_due"): (),
-    ("Backstop", "open_losses"): (),
-    ("Backstop", "unsettled_proceeds"): (),
-    ("Backstop", "loss_number"): (),
-    ("Backstop", "loss_opened_at"): (),
-    ("Backstop", "loss_done"): (),
-    ("Backstop", "unattributed_debt"): ("engine",),
-    ("DutchAuction", "active_count"): (),
-    ("DutchAuction", "next_id"): (),
-    ("DutchAuction", "min_auction"): ("engine", "liquidator"),
-    ("MarginCall", "parameters"): (),
-    ("VaultEngine", "size_margin"): (),
-    ("Stablecoin", "DOMAIN_SEPARATOR"): (),
-    ("GovernanceToken", "DOMAIN_SEPARATOR"): (),
+    ("StabilityPool", "value_of"): ("shares", "assets", "total_shares"),
+    ("StabilityPool", "is_realized"): ("shares", "next_charge", "charge_count"),
+    ("Backstop", "get_waterfall"): ("waterfall",),
+    ("Backstop", "deleverage_due"): ("due_to_deleverage", "live"),
+    ("Backstop", "open_losses"): ("open_losses_count",),
+    ("Backstop", "unsettled_proceeds"): ("unsettled",),
+    ("Backstop", "loss_number"): ("loss_numbers",),
+    ("Backstop", "loss_opened_at"): ("numbered_opened_at",),
+    ("Backstop", "loss_done"): ("numbered_done",),
+    ("Backstop", "unattributed_debt"): (
+        "attributed_debt",
+        "debt_to_auction",
+        "debt_on_auction",
+        "deleverage_total",
+        "engine",
+        "engine.bad_debt",
+    ),
+    ("DutchAuction", "active_count"): ("free", "opened_words"),
+    ("DutchAuction", "next_id"): ("free", "generations"),
+    ("DutchAuction", "min_auction"): (
+        "min_auction",
+        "collateral_type",
+        "engine",
+        "liquidator",
+        "engine.collateral_types",
+        "liquidator.types",
+    ),
+    ("MarginCall", "parameters"): ("packed_parameters",),
+    ("VaultEngine", "size_margin"): ("size_margins",),
+    ("Stablecoin", "DOMAIN_SEPARATOR"): ("name",),
+    ("GovernanceToken", "DOMAIN_SEPARATOR"): ("name",),
 }
 
 
@@ -209,6 +227,8 @@ class Checker:
         # a computed view's call -> the contracts whose storage it reads (None: unknown, so
         # compared after every step); the calls that came into view this step
         self._view_reads: dict[_Call, frozenset[str] | None] = {}
+        # ... and the (contract, model attribute) pairs it reads (None: unknown)
+        self._view_attributes: dict[_Call, frozenset[tuple[str, str]] | None] = {}
         self._fresh: set[_Call] = set()
         # the contracts a step wrote in the model or that logged an event (`_touched`)
         self._dirty: set[str] = set()
@@ -373,14 +393,13 @@ class Checker:
         return True
 
     def _computed_due(self) -> list[_Call]:
-        """The computed views whose storage the step's comparison covers (VIEW_READS: their
-        contract or one they read was touched), the ones that came into view, and every one
-        whose reads are not known."""
-        dirty, fresh, reads = self._dirty, self._fresh, self._view_reads
+        """The computed views that read a model attribute the step wrote (VIEW_READS), the ones
+        that came into view, and every one whose reads are not known."""
+        written, fresh, reads = self._written_attributes, self._fresh, self._view_attributes
         due = []
         for call in self._views:
             read = reads[call]
-            if read is None or not read.isdisjoint(dirty) or call in fresh:
+            if read is None or not read.isdisjoint(written) or call in fresh:
                 due.append(call)
         self.counts["computed views compared"] += len(due)
         self.counts["computed views skipped"] += len(self._views) - len(due)
@@ -595,18 +614,25 @@ class Checker:
             self._attributes[key] = None if computed else attribute
         return self._attributes[key]
 
-    def _reads_of(self, address: str, fn: str) -> frozenset[str] | None:
-        """The contracts whose storage computed view `fn` at `address` reads (VIEW_READS); None
-        when not listed."""
+    def _reads_of(
+        self, address: str, fn: str
+    ) -> tuple[frozenset[str], frozenset[tuple[str, str]]] | None:
+        """The contracts whose storage computed view `fn` at `address` reads, and the (contract,
+        model attribute) pairs (VIEW_READS); None when not listed."""
         named = VIEW_READS.get((self.s.model.names[address], fn))
         if named is None:
             return None
         contract = self.s.model.contract(address)
-        reads = {address}
-        for name in named:  # the contract it calls: a model contract, or its address
-            other = getattr(contract, name)
-            reads.add(other if isinstance(other, str) else other.address)
-        return frozenset(reads)
+        contracts, attributes = {address}, set()
+        for read in named:
+            other, _, attribute = read.rpartition(".")
+            at = address
+            if other:  # the contract it calls: a model contract, or its address
+                value = getattr(contract, other)
+                at = value if isinstance(value, str) else value.address
+                contracts.add(at)
+            attributes.add((at, attribute))
+        return frozenset(contracts), frozenset(attributes)
 
     def _index(self, calls: list[_Call]) -> None:
         for call in calls:
@@ -615,7 +641,9 @@ class Checker:
             if attribute is None:
                 self._views.append(call)  # computed: its inputs are storage or unknown
                 self._view_set.add(call)
-                self._view_reads[call] = self._reads_of(address, fn)
+                reads = self._reads_of(address, fn)
+                self._view_reads[call] = None if reads is None else reads[0]
+                self._view_attributes[call] = None if reads is None else reads[1]
                 continue
             if self.storage:
                 continue  # the storage path compares slots, not these getters, after a step

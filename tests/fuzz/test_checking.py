@@ -200,13 +200,14 @@ def _plant_in_revms_answer(monkeypatch, getter: str) -> None:
     monkeypatch.setattr(RevmBackend, "views", views)
 
 
-def test_storage_path__a_computed_views_difference__found_after_a_step_that_touches_its_reads(
+def test_storage_path__a_computed_views_difference__found_after_a_step_that_writes_its_reads(
     system, monkeypatch
 ):
-    """A computed view (the Backstop's unattributed debt, which reads the Backstop's storage and
-    the engine's, VIEW_READS) differing though no slot differs is found after the first step
-    that touches one of those contracts (planted after the run's first step, whose complete
-    views are due); a step that touches neither leaves it out."""
+    """A computed view (the Backstop's unattributed debt, which reads the Backstop's debts and
+    the engine's bad debt, VIEW_READS) differing though no slot differs is found after the first
+    step that writes one of those attributes (planted after the run's first step, whose complete
+    views are due); a step that writes none of them (the oracle's, or the engine's delegations)
+    leaves it out."""
     checker = Checker(system, FULL_EVERY)
     checker.after_step()
     assert checker.counts["full checks"] == 1  # the run's first step: the complete views
@@ -219,7 +220,10 @@ def test_storage_path__a_computed_views_difference__found_after_a_step_that_touc
     assert checker.counts["computed views skipped"] + checker.counts["computed views compared"] == (
         views
     )
-    system.tx(system.d.engine, "allow", system.roles.stranger, system.roles.keeper)
+    r = system.roles
+    system.tx(system.d.engine, "allow", r.stranger, r.keeper)  # the engine, not its bad debt
+    checker.after_step()
+    system.tx(system.d.engine, "create_unbacked", r.governance, r.governance, r.other, RAD)
     with pytest.raises(StateDiffers, match=r"backstop.unattributed_debt: chain 1 model 0"):
         checker.after_step()
     assert checker.counts["full checks"] == 1
