@@ -62,10 +62,11 @@ from __future__ import annotations
 
 import collections
 import dataclasses
+import re
 from typing import Any
 
 from offchain.backends.revm import RevmBackend
-from offchain.model.state import Storage
+from offchain.model.state import _MISSING, Storage
 from offchain.system.invariants import (
     LossLedger,
     key_groups,
@@ -96,32 +97,34 @@ STORAGE_ALL_EVERY = 10
 # is the getters' own code, which the computed views, compared with the storage they read,
 # exercise too
 STORAGE_VIEWS_EVERY = 500
-# the computed views whose value is a function of the model attributes named alone (of their
-# own contract; `x.attribute`: of the contract its attribute `x` is, a model contract or its
-# address, the one it calls): no block, no caller, no other contract. On the storage path each
-# is compared after a step that wrote one of them (the model's journal: Checker._placed), at the
-# safety net and when it comes into view. The contracts are held on the EVM by
-# tests/fuzz/test_view_reads.py (every other contract's code replaced, the block moved); the
-# attributes in the model by the same walk (every attribute a view's model code reads is named).
-# A computed view not listed is compared after every step. (A token's DOMAIN_SEPARATOR reads its
-# name, set at deployment, its immutables and chain.id.)
+# the computed views whose value is a function of the model inputs named alone: attributes of
+# their own contract, or (`x.attribute`) of the contract its attribute `x` is (a model contract or
+# its address: the one it calls), a map's entry (`attribute[args]`: the view's arguments as the
+# key; `attribute[y]`: its contract's attribute y as the key) and a field of it (`...].field`):
+# no block, no caller, no other contract. On the storage path each is compared after a step that
+# changed one of its inputs (its value before the step, from the model's journal, against its
+# value now: Checker._changed), at the safety net and when it comes into view. The contracts are
+# held on the EVM by tests/fuzz/test_view_reads.py (every other contract's code replaced, the
+# block moved); the attributes in the model by the same walk (every attribute a view's model
+# code reads is named). A computed view not listed is compared after every step. (A token's
+# DOMAIN_SEPARATOR reads its name, set at deployment, its immutables and chain.id.)
 VIEW_READS: dict[tuple[str, str], tuple[str, ...]] = {
-    ("StabilityPool", "value_of"): ("shares", "assets", "total_shares"),
-    ("StabilityPool", "is_realized"): ("shares", "next_charge", "charge_count"),
+    ("StabilityPool", "value_of"): ("shares[args]", "assets", "total_shares"),
+    ("StabilityPool", "is_realized"): ("shares[args]", "next_charge[args]", "charge_count"),
     ("Backstop", "get_waterfall"): ("waterfall",),
-    ("Backstop", "deleverage_due"): ("due_to_deleverage", "live"),
+    ("Backstop", "deleverage_due"): ("due_to_deleverage[args]", "live"),
     ("Backstop", "open_losses"): ("open_losses_count",),
     ("Backstop", "unsettled_proceeds"): ("unsettled",),
-    ("Backstop", "loss_number"): ("loss_numbers",),
-    ("Backstop", "loss_opened_at"): ("numbered_opened_at",),
-    ("Backstop", "loss_done"): ("numbered_done",),
+    ("Backstop", "loss_number"): ("loss_numbers[args]",),
+    ("Backstop", "loss_opened_at"): ("numbered_opened_at[args]",),
+    ("Backstop", "loss_done"): ("numbered_done[args]",),
     ("Backstop", "unattributed_debt"): (
         "attributed_debt",
         "debt_to_auction",
         "debt_on_auction",
         "deleverage_total",
         "engine",
-        "engine.bad_debt",
+        "engine.bad_debt[address]",
     ),
     ("DutchAuction", "active_count"): ("free", "opened_words"),
     ("DutchAuction", "next_id"): ("free", "generations"),
@@ -130,14 +133,29 @@ VIEW_READS: dict[tuple[str, str], tuple[str, ...]] = {
         "collateral_type",
         "engine",
         "liquidator",
-        "engine.collateral_types",
-        "liquidator.types",
+        "engine.collateral_types[collateral_type].dust",
+        "liquidator.types[collateral_type].penalty",
     ),
-    ("MarginCall", "parameters"): ("packed_parameters",),
-    ("VaultEngine", "size_margin"): ("size_margins",),
+    ("MarginCall", "parameters"): ("packed_parameters[args]",),
+    ("VaultEngine", "size_margin"): ("size_margins[args]",),
     ("Stablecoin", "DOMAIN_SEPARATOR"): ("name",),
     ("GovernanceToken", "DOMAIN_SEPARATOR"): ("name",),
 }
+_WHOLE = object()  # an input that is an attribute as a whole (not one entry of a map)
+_READ = re.compile(
+    r"^(?:(?P<contract>\w+)\.)?(?P<attribute>\w+)(?:\[(?P<key>\w+)\])?(?:\.(?P<field>\w+))?$"
+)
+
+
+@dataclasses.dataclass(frozen=True)
+class _Input:
+    """One input of a computed view: a model contract's attribute, one entry of it (`key`), one
+    field of that (`field`)."""
+
+    address: str
+    attribute: str
+    key: Any = _WHOLE
+    field: str | None = None
 
 
 def _added_ids(old: StateKeys, new: StateKeys) -> StateKeys | None:
@@ -227,8 +245,10 @@ class Checker:
         # a computed view's call -> the contracts whose storage it reads (None: unknown, so
         # compared after every step); the calls that came into view this step
         self._view_reads: dict[_Call, frozenset[str] | None] = {}
-        # ... and the (contract, model attribute) pairs it reads (None: unknown)
-        self._view_attributes: dict[_Call, frozenset[tuple[str, str]] | None] = {}
+        # ... and its inputs (None: unknown)
+        self._view_inputs: dict[_Call, tuple[_Input, ...] | None] = {}
+        # the first value before the step of each (contract, attribute) it wrote
+        self._attribute_olds: dict[tuple[str, str], Any] = {}
         self._fresh: set[_Call] = set()
         # the contracts a step wrote in the model or that logged an event (`_touched`)
         self._dirty: set[str] = set()
@@ -361,11 +381,13 @@ class Checker:
         attributes: set[tuple[str, str]] = set()
         whole: set[str] = set()
         owners = self._owners
+        attribute_olds: dict[tuple[str, str], Any] = {}
         for entry in self._env.write_log or ():
             if entry[0] == "attr":
                 address, attribute = entry[1].address, entry[2]
                 dirty.add(address)
                 attributes.add((address, attribute))
+                attribute_olds.setdefault((address, attribute), entry[3])
                 if isinstance(getattr(entry[1], attribute, None), Storage):
                     whole.add(address)  # a map replaced: its every entry is new
                 continue
@@ -389,17 +411,18 @@ class Checker:
         logged = {event.address for event in self._env.logs[self._n_logs :]}
         self._dirty, self._written, self._olds = dirty | logged, written, olds
         self._written_attributes, self._logged, self._whole = attributes, logged, whole
+        self._attribute_olds = attribute_olds
         self.counts["touched checks"] += 1
         return True
 
     def _computed_due(self) -> list[_Call]:
-        """The computed views that read a model attribute the step wrote (VIEW_READS), the ones
-        that came into view, and every one whose reads are not known."""
-        written, fresh, reads = self._written_attributes, self._fresh, self._view_attributes
+        """The computed views an input of which the step changed (VIEW_READS), the ones that
+        came into view, and every one whose inputs are not known."""
+        fresh, inputs = self._fresh, self._view_inputs
         due = []
         for call in self._views:
-            read = reads[call]
-            if read is None or not read.isdisjoint(written) or call in fresh:
+            read = inputs[call]
+            if read is None or call in fresh or any(self._changed(i) for i in read):
                 due.append(call)
         self.counts["computed views compared"] += len(due)
         self.counts["computed views skipped"] += len(self._views) - len(due)
@@ -615,24 +638,55 @@ class Checker:
         return self._attributes[key]
 
     def _reads_of(
-        self, address: str, fn: str
-    ) -> tuple[frozenset[str], frozenset[tuple[str, str]]] | None:
-        """The contracts whose storage computed view `fn` at `address` reads, and the (contract,
-        model attribute) pairs (VIEW_READS); None when not listed."""
+        self, address: str, fn: str, args: tuple
+    ) -> tuple[frozenset[str], tuple[_Input, ...]] | None:
+        """The contracts whose storage computed view `fn(*args)` at `address` reads, and its
+        inputs (VIEW_READS); None when not listed."""
         named = VIEW_READS.get((self.s.model.names[address], fn))
         if named is None:
             return None
         contract = self.s.model.contract(address)
-        contracts, attributes = {address}, set()
+        contracts, inputs = {address}, []
         for read in named:
-            other, _, attribute = read.rpartition(".")
+            parts = _READ.match(read)
+            assert parts is not None, f"VIEW_READS {fn}: {read!r} is not a read"
             at = address
-            if other:  # the contract it calls: a model contract, or its address
-                value = getattr(contract, other)
+            if parts["contract"]:  # the contract it calls: a model contract, or its address
+                value = getattr(contract, parts["contract"])
                 at = value if isinstance(value, str) else value.address
                 contracts.add(at)
-            attributes.add((at, attribute))
-        return frozenset(contracts), frozenset(attributes)
+            key: Any = _WHOLE
+            if parts["key"] == "args":
+                key = _storage_key(args)
+            elif parts["key"]:
+                key = getattr(contract, parts["key"])
+            inputs.append(_Input(at, parts["attribute"], key, parts["field"]))
+        return frozenset(contracts), tuple(inputs)
+
+    def _changed(self, read: _Input) -> bool:
+        """Whether the step changed `read`'s value (written, and its value before the step,
+        from the journal, is not its value now)."""
+        if (read.address, read.attribute) not in self._written_attributes:
+            return False
+        contract = self.s.model.contract(read.address)
+        now = getattr(contract, read.attribute, None)
+        if (read.address, read.attribute) in self._attribute_olds:
+            if read.key is not _WHOLE or isinstance(now, Storage):
+                return True  # a map replaced whole
+            before = self._attribute_olds[(read.address, read.attribute)]
+        else:
+            if read.key is _WHOLE:
+                return True  # a map with an entry written
+            olds = self._olds.get(id(now), {})
+            if read.key not in olds:
+                return False
+            default = getattr(now, "_default", 0)
+            before = olds[read.key]
+            before = default if before is _MISSING else before
+            now = dict.get(now, read.key, default)
+        if read.field is not None:
+            before, now = getattr(before, read.field), getattr(now, read.field)
+        return bool(before != now)
 
     def _index(self, calls: list[_Call]) -> None:
         for call in calls:
@@ -641,9 +695,9 @@ class Checker:
             if attribute is None:
                 self._views.append(call)  # computed: its inputs are storage or unknown
                 self._view_set.add(call)
-                reads = self._reads_of(address, fn)
+                reads = self._reads_of(address, fn, args)
                 self._view_reads[call] = None if reads is None else reads[0]
-                self._view_attributes[call] = None if reads is None else reads[1]
+                self._view_inputs[call] = None if reads is None else reads[1]
                 continue
             if self.storage:
                 continue  # the storage path compares slots, not these getters, after a step

@@ -105,9 +105,10 @@ def _trace_model_reads(checker: Checker, walk: Walk) -> None:
     (the storage path would then skip it after a step that wrote one)."""
     model = checker.s.model
     for call in checker._views:
-        declared = checker._view_attributes[call]
-        if declared is None:
+        inputs = checker._view_inputs[call]
+        if inputs is None:
             continue
+        declared = {(i.address, i.attribute) for i in inputs}
         _, address, fn, args = call
         seen: set[tuple[str, str]] = set()
         original = Contract.__getattribute__
