@@ -87,10 +87,10 @@ class System:
         if not self.checked:
             self.lockstep.transact(address, function, sender, *args, gas=gas)
             return
-        before = self.auditor.before(sender, address, function)
-        # the Specification reads the maps as they were before from the transaction's journal
-        # (offchain/testing/past.py), not from copies made now
+        # the Auditor and the Specification read the state before from the transaction's
+        # journal (offchain/testing/past.py), not from copies made now
         journal = Journal()
+        before = self.auditor.before(sender, address, function, journal)
         pre = self.spec.before(sender, address, function, args, journal)
         try:
             self.lockstep.transact(address, function, sender, *args, gas=gas)

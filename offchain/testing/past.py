@@ -20,10 +20,11 @@ unattributed debt, tests/security/test_economics.py) are still read before the t
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 from offchain.model.state import _MISSING as MISSING  # the journal's "no value before"
+from offchain.model.state import Storage
 
 
 class Journal:
@@ -33,24 +34,58 @@ class Journal:
     def __init__(self) -> None:
         self._entries: list[tuple] | None = None
         self._index: dict[int, dict[Any, Any]] | None = None
+        self._attributes: dict[tuple[int, str], Any] = {}
 
     def done(self, entries: list[tuple] | None) -> None:
         self._entries = entries or None
         self._index = None
+        self._attributes: dict[tuple[int, str], Any] = {}
+
+    def _indexed(self) -> dict[int, dict[Any, Any]]:
+        if self._index is None:
+            index: dict[int, dict[Any, Any]] = {}
+            attributes: dict[tuple[int, str], Any] = {}
+            for entry in self._entries or ():
+                if entry[0] == "item":
+                    keys = index.setdefault(id(entry[1]), {})
+                    if entry[2] not in keys:
+                        keys[entry[2]] = entry[3]
+                else:
+                    attributes.setdefault((id(entry[1]), entry[2]), entry[3])
+            self._index, self._attributes = index, attributes
+        return self._index
 
     def olds(self, storage: Any) -> dict[Any, Any] | None:
         """Key -> value before the transaction of the keys it wrote in `storage` (None: none)."""
         if self._entries is None:
             return None
-        if self._index is None:
-            index: dict[int, dict[Any, Any]] = {}
-            for entry in self._entries:
-                if entry[0] == "item":
-                    keys = index.setdefault(id(entry[1]), {})
-                    if entry[2] not in keys:
-                        keys[entry[2]] = entry[3]
-            self._index = index
-        return self._index.get(id(storage))
+        return self._indexed().get(id(storage))
+
+    def attribute(self, contract: Any, name: str) -> Any:
+        """A model contract's attribute as it was before the transaction (a map: as a PastMap)."""
+        value = getattr(contract, name)
+        if self._entries is not None:
+            self._indexed()
+            value = self._attributes.get((id(contract), name), value)
+        return PastMap(value, self) if isinstance(value, Storage) else value
+
+    def wrote(self, contract: Any, name: str) -> bool:
+        """Whether the transaction wrote the attribute `name` of `contract` (or its map)."""
+        if self._entries is None:
+            return False
+        index = self._indexed()
+        return (id(contract), name) in self._attributes or id(getattr(contract, name)) in index
+
+    def replaced(self, contract: Any, name: str) -> bool:
+        """Whether the transaction set the attribute `name` of `contract` (a map: replaced)."""
+        if self._entries is None:
+            return False
+        self._indexed()
+        return (id(contract), name) in self._attributes
+
+    def keys(self, storage: Any) -> Iterable[Any]:
+        """The keys of `storage` the transaction wrote."""
+        return (self.olds(storage) or {}).keys()
 
 
 class PastMap:
