@@ -63,6 +63,7 @@ from __future__ import annotations
 import collections
 import dataclasses
 import re
+from collections.abc import Callable
 from typing import Any
 
 from offchain.backends.revm import RevmBackend
@@ -156,6 +157,27 @@ class _Input:
     attribute: str
     key: Any = _WHOLE
     field: str | None = None
+
+
+# (deployment, accounts) -> the computed views among reads.account_calls of those accounts:
+# the same for every example of a run (the storage path's `_rekey_views`); a few runs' worth
+_ACCOUNT_VIEWS: dict[tuple[int, tuple[str, ...]], tuple[Any, list[_Call]]] = {}
+
+
+def _account_views(
+    d: Any, accounts: tuple[str, ...], attribute: Callable[[str, str], str | None]
+) -> list[_Call]:
+    """The computed views (`attribute` None) of reads.account_calls of `accounts` (no holders),
+    kept for the next example of the run."""
+    kept = _ACCOUNT_VIEWS.get((id(d), accounts))
+    if kept is not None and kept[0] is d:
+        return kept[1]
+    calls = account_calls(d, StateKeys(accounts))
+    views = [call for call in calls if attribute(call[1], call[2]) is None]
+    if len(_ACCOUNT_VIEWS) >= 8:
+        _ACCOUNT_VIEWS.clear()
+    _ACCOUNT_VIEWS[(id(d), accounts)] = (d, views)
+    return views
 
 
 def _added_ids(old: StateKeys, new: StateKeys) -> StateKeys | None:
@@ -502,10 +524,11 @@ class Checker:
             added = _added_ids(dataclasses.replace(old, holders=keys.holders), keys)
         if added is None:
             known = set(self._views)
-            calls = account_calls(self.s.d, dataclasses.replace(keys, holders=()))
             if keys.holders and self._holder_views():
                 calls = account_calls(self.s.d, keys)
-            calls += id_calls(self.s.d, keys)
+            else:
+                calls = _account_views(self.s.d, keys.accounts, self._attribute)
+            calls = calls + id_calls(self.s.d, keys)
             self._views, self._view_set = [], set()
             self._index(calls)
             return [call for call in self._views if call not in known]
@@ -707,4 +730,5 @@ class Checker:
                 self._scalars.setdefault(address, []).append(call)
             else:
                 self._by_argument.setdefault((address, args[0]), []).append((frozenset(args), call))
-        self._find_owners()
+        if not self.storage:  # the storage path finds them when a write needs them (`_placed`)
+            self._find_owners()

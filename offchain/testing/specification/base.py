@@ -69,6 +69,8 @@ class Before:
     function: str
     args: tuple
     state: dict[str, Any]
+    # the transaction's journal when the maps are read from it (offchain/testing/past.py)
+    journal: Journal | None = None
 
 
 class SpecificationBase:
@@ -212,7 +214,7 @@ class SpecificationBase:
                 oracle.feeders[sender],
             )
             state[f"pool:{name}"] = (cpool.reserve_collateral, cpool.reserve_stable, cpool.fee)
-        return Before(sender, address, function, args, state)
+        return Before(sender, address, function, args, state, journal)
 
     def _type_of_auction(self, address: str) -> str | None:
         return self._auctions.get(address)
