@@ -19,6 +19,9 @@ from offchain.model.errors import Revert, require
 T = TypeVar("T")
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _MISSING = object()
+# the journal's old value of a key a write inserted (it held none): what readers of a journal
+# other than Env.transact compare with (offchain/testing/past.py)
+NO_VALUE = _MISSING
 
 
 class Event(NamedTuple):  # a NamedTuple: a replay makes ~18,000 of these

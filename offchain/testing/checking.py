@@ -67,7 +67,7 @@ from collections.abc import Callable
 from typing import Any
 
 from offchain.backends.revm import RevmBackend
-from offchain.model.state import _MISSING, Storage
+from offchain.model.state import NO_VALUE, Storage
 from offchain.system.invariants import (
     LossLedger,
     key_groups,
@@ -705,7 +705,7 @@ class Checker:
                 return False
             default = getattr(now, "_default", 0)
             before = olds[read.key]
-            before = default if before is _MISSING else before
+            before = default if before is NO_VALUE else before
             now = dict.get(now, read.key, default)
         if read.field is not None:
             before, now = getattr(before, read.field), getattr(now, read.field)

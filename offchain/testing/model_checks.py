@@ -31,7 +31,7 @@ from typing import Any
 
 from offchain.backends import ModelBackend
 from offchain.model.fixed_point import RAY
-from offchain.model.state import _MISSING as MISSING  # the journal's "no value before"
+from offchain.model.state import NO_VALUE as MISSING
 from offchain.model.state import ZERO_ADDRESS as ZERO
 from offchain.model.state import Storage
 from offchain.system.deployment import Deployment

@@ -23,7 +23,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import Any
 
-from offchain.model.state import _MISSING as MISSING  # the journal's "no value before"
+from offchain.model.state import NO_VALUE as MISSING
 from offchain.model.state import Storage
 
 
