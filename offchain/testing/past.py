@@ -76,6 +76,13 @@ class Journal:
         index = self._indexed()
         return (id(contract), name) in self._attributes or id(getattr(contract, name)) in index
 
+    def written(self) -> tuple[dict[int, dict[Any, Any]], dict[tuple[int, str], Any]]:
+        """Everything the transaction wrote: id(map) -> key -> value before, and (id(contract),
+        attribute) -> value before (both empty when it reverted or wrote nothing)."""
+        if self._entries is None:
+            return {}, {}
+        return self._indexed(), self._attributes
+
     def replaced(self, contract: Any, name: str) -> bool:
         """Whether the transaction set the attribute `name` of `contract` (a map: replaced)."""
         if self._entries is None:

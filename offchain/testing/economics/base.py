@@ -221,31 +221,36 @@ class AuditorBase:
     def touched_actors(self, journal: Journal) -> list[str] | None:
         """The actors some of whose holdings' inputs the journal's transaction wrote (their own
         or their contracts' balances, vaults, stakes); None when it wrote an input every actor's
-        holdings read (a rate, the pool's assets or shares, a debt auction's bid)."""
+        holdings read (a rate, the pool's assets or shares, a debt auction's bid) or replaced a
+        map they read."""
+        maps, attributes = journal.written()
+        if not maps and not attributes:
+            return []
         d = self.d
         engine, pool = self._c(d.engine), self._c(d.stability_pool)
-        for contract, name in (
-            (engine, "collateral_types"),
-            (pool, "assets"),
-            (pool, "total_shares"),
-            (self._c(d.debt_auction), "auctions"),
+        debt_auction = self._c(d.debt_auction)
+        if (
+            id(engine.collateral_types) in maps
+            or id(debt_auction.auctions) in maps
+            or (id(pool), "assets") in attributes
+            or (id(pool), "total_shares") in attributes
         ):
-            if journal.wrote(contract, name):
+            return None
+        # the maps of one account each, and those of (type, account)
+        single = [engine.stable, self._c(d.stablecoin).balance_of, pool.pending, pool.shares]
+        single += [self._c(t.token).balance_of for t in d.types.values()]
+        pairs = [engine.vaults, engine.collateral]
+        for contract, name in ((engine, "collateral_types"), (debt_auction, "auctions")):
+            if (id(contract), name) in attributes:
                 return None
-        maps = [
-            (engine, "stable"),
-            (self._c(d.stablecoin), "balance_of"),
-            (pool, "pending"),
-            (pool, "shares"),
-        ] + [(self._c(t.token), "balance_of") for t in d.types.values()]
         accounts: set[str] = set()
-        for contract, name in maps + [(engine, "vaults"), (engine, "collateral")]:
-            if journal.replaced(contract, name):
-                return None  # a map replaced whole
-        for contract, name in maps:
-            accounts.update(journal.keys(getattr(contract, name)))
-        for contract, name in ((engine, "vaults"), (engine, "collateral")):
-            accounts.update(key[1] for key in journal.keys(getattr(contract, name)))
+        for m in single:
+            accounts.update(maps.get(id(m), ()))
+        for m in pairs:
+            accounts.update(key[1] for key in maps.get(id(m), ()))
+        replaced = {name for (_, name) in attributes}
+        if replaced & {"stable", "balance_of", "pending", "shares", "vaults", "collateral"}:
+            return None  # a map replaced whole (never, but then every actor)
         owners = {self.owned.get(a, a) for a in accounts}
         return [a for a in self.actors if a in owners]
 

@@ -9,7 +9,7 @@ from typing import Any
 
 from offchain.model.backstop import PROCEEDS_LIMIT, Layer
 from offchain.model.fixed_point import WAD
-from offchain.model.state import Event
+from offchain.model.state import Event, Storage
 from offchain.testing.past import Journal
 from offchain.testing.specification.base import (
     Before,
@@ -106,7 +106,12 @@ class Specification(SpecificationBase):
         """Whether the journal's transaction changed the type's dust or penalty (from their
         values before it) or wrote any attribute of its auction."""
         auction = self.c(t.auction)
-        if any(journal.wrote(auction, name) for name in vars(auction)):
+        maps, attributes = journal.written()
+        if not maps and not attributes:
+            return False
+        if any(id(auction) == written for written, _ in attributes) or any(
+            id(value) in maps for value in vars(auction).values() if isinstance(value, Storage)
+        ):
             return True
         engine, liquidator = self.c(self.d.engine), self.c(self.d.liquidator)
         for contract, name, field in (
