@@ -213,7 +213,9 @@ def _auctions(x: Context) -> list[str]:
     type_sum = 0
     for name, t in x.d.types.items():
         auction = x.c(t.auction)
-        running = [a for a in auction.auctions.values() if a.owner != ZERO]
+        # the ids the auction reports (as the complete views read them: `ids()`, each entry
+        # once per id it lists, so that an id given twice counts twice there too)
+        running = [a for a in map(auction.auctions.__getitem__, auction.ids()) if a.owner != ZERO]
         if len(running) != auction.active_count():
             bad.append(
                 f"auction {name}: {len(running)} running auctions but active_count "
@@ -285,13 +287,17 @@ def _losses(x: Context) -> list[str]:
     bad: list[str] = []
     open_count = attributed = 0
     numbered: dict[int, tuple[int, bool]] = {}
-    by_auction = {t.auction: (name, t) for name, t in d.types.items()}
     escrow = {name: 0 for name in d.types}
-    for key, loss in backstop.losses.items():
-        tid, auction_address, auction_id = key
-        if auction_address not in by_auction or by_auction[auction_address][1].type_id != tid:
-            continue  # a loss opened by an account that is not the type's auction: not read
-        name = by_auction[auction_address][0]
+    # the loss events of the ids each type's auction reports (`ids()`, as the complete views
+    # read them: a loss opened by an account that is not the type's auction is not among them)
+    keys = [
+        (name, (t.type_id, t.auction, auction_id))
+        for name, t in d.types.items()
+        for auction_id in x.c(t.auction).ids()
+    ]
+    for name, key in keys:
+        _, auction_address, auction_id = key
+        loss = backstop.losses[key]
         status, number = loss.status, backstop.loss_numbers[key]
         if (status == 0) != (number == 0) or number in numbered:
             bad.append(f"backstop: loss {name}/{auction_id} status {status} number {number}")
