@@ -309,9 +309,13 @@ class Checker:
             # copy's log shares the events up to the last step's end)
             self._env = self.s.model.env
             self._env.write_log = []
+            if self.storage:
+                # the copy's maps: its owners found again, its sums counted again, every
+                # invariant checked (the net's, in `full`) as this step's
+                self._checks, self._owners = None, {}
+                self.full(keys, step=True)
+                return
             self.full(keys)
-            if self.storage:  # the full storage comparison proved the model's values the chain's
-                self._mirror_from_model([c for c in self._calls if c not in self._view_set])
             self._invariants()
             return
         if self.storage:
@@ -327,7 +331,7 @@ class Checker:
             self._end_step()
         self._invariants()
 
-    def full(self, keys: StateKeys | None = None) -> None:
+    def full(self, keys: StateKeys | None = None, step: bool = False) -> None:
         """Compare the complete observable state (and index it for the touched checks); on the
         storage path, the complete storage, no non-zero slot unclaimed, and the complete views
         when due over the run (else the computed ones)."""
@@ -343,7 +347,7 @@ class Checker:
                 self._compare_views()
             else:
                 self._compare(self._views, cache=True)
-            self._model_checks(seen and self._placed(), True, step=False)
+            self._model_checks(seen and self._placed(), True, step=step)
         else:
             self._compare(self._calls)
             self.counts["full checks"] += 1
