@@ -696,7 +696,7 @@ class Checker:
         if (read.address, read.attribute) not in self._written_attributes:
             return False
         contract = self.s.model.contract(read.address)
-        now = getattr(contract, read.attribute, None)
+        now: Any = getattr(contract, read.attribute, None)
         if (read.address, read.attribute) in self._attribute_olds:
             if read.key is not _WHOLE or isinstance(now, Storage):
                 return True  # a map replaced whole

@@ -328,9 +328,11 @@ class AuditorBase:
         snapshot.auction_owners = owners
         return snapshot
 
-    def _stakers(self, read: Callable[[Any, str], Any]) -> dict[str, tuple[int, ...]]:
+    def _stakers(
+        self, read: Callable[[Any, str], Any]
+    ) -> dict[str, tuple[int, int, int, int, int]]:
         pool = self._c(self.d.stability_pool)
-        maps = [
+        shares, w_shares, w_at, w_value, pending_at = (
             read(pool, name)
             for name in (
                 "shares",
@@ -339,8 +341,10 @@ class AuditorBase:
                 "withdrawal_value",
                 "pending_at",
             )
-        ]
-        return {s: tuple(m[s] for m in maps) for s in self.actors}
+        )
+        return {
+            s: (shares[s], w_shares[s], w_at[s], w_value[s], pending_at[s]) for s in self.actors
+        }
 
     def _charges(self, read: Callable[[Any, str], Any]) -> dict[int, tuple[int, int, int, int]]:
         pool = self._c(self.d.stability_pool)

@@ -107,7 +107,7 @@ class SpecificationBase:
         as it is), not copied; without, copied now."""
         d = self.d
         contracts = self.model.env.contracts
-        c = contracts.__getitem__
+        c: Callable[[str], Any] = contracts.__getitem__
         engine, backstop, pool = c(d.engine), c(d.backstop), c(d.stability_pool)
         if journal is None:
             _Copy = _Copied
@@ -160,7 +160,11 @@ class SpecificationBase:
             "pool_realized": (
                 {who: pool.is_realized(who) for who in list(pool.shares)[:SHARE_ACCOUNTS_LIMIT]}
                 if journal is None
-                else _Realized(_Copy(pool.shares), _Copy(pool.next_charge), pool.charge_count)
+                else _Realized(
+                    PastMap(pool.shares, journal),
+                    PastMap(pool.next_charge, journal),
+                    pool.charge_count,
+                )
             ),
             "pool_withdrawal_at": _Copy(pool.withdrawal_at),
             "pool_withdrawal_shares": _Copy(pool.withdrawal_shares),
