@@ -134,8 +134,8 @@ def walk(revm) -> Walk:
     record = Walk()
     original = Checker.full
 
-    def full(self, keys=None):
-        original(self, keys)
+    def full(self, keys=None, step=False):
+        original(self, keys, step=step)
         if keys is not None:
             return
         before_all = _accounts(self)

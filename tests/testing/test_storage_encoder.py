@@ -171,8 +171,9 @@ def walk(revm) -> Walk:
     record = Walk()
     original = Checker.full
 
-    def full(self, keys=None):
-        original(self, keys)  # the views' comparison: raises if the chain and the model differ
+    def full(self, keys=None, step=False):
+        # the views' comparison: raises if the chain and the model differ
+        original(self, keys, step=step)
         words = storage.expected(self.s.model)
         record.storage_checks += 1
         record.slots_compared += sum(len(claimed) for claimed in words.values())
