@@ -33,6 +33,7 @@ from offchain.backends import (
 from offchain.bench.step_costs import Costs, check_parts, step_costs
 from offchain.model.fixed_point import rpow_up
 from offchain.testing import storage
+from offchain.testing.campaign import run_campaign
 from offchain.testing.fuzz import (
     CAMPAIGN_RECORD,
     PROFILES,
@@ -63,6 +64,12 @@ SWEEP_ROUNDS = 3
 # all), and rounds of revm's three runs (storage, views, unchecked) in turn
 FUZZ_EXAMPLES = 12
 FUZZ_ROUNDS = 5
+# the campaign profile's rate: a campaign of this many checked steps on two workers from a fixed
+# seed (`make fuzz`'s batches of 20 examples of 150 steps: its stories' owners and long examples
+# included), no database, no replay
+CAMPAIGN_BENCH_STEPS = 6_000
+CAMPAIGN_BENCH_WORKERS = 2
+CAMPAIGN_BENCH_SEED = 7_500
 
 
 def fuzz_figures(
@@ -127,6 +134,8 @@ def fuzz_figures(
     if len(taken) != 1:
         counts = sorted(n for n, _ in taken)
         raise click.ClickException(f"the revm runs did different work (steps {counts})")
+    campaign = campaign_rate(artifacts)
+    steps += int(campaign["fuzz.campaign_profile_steps"])
     snapshot = chain.snapshot()
     anvil = rate(deploy_target(chain, account_roles), None, same=False)
     chain.revert_to(snapshot)
@@ -145,6 +154,7 @@ def fuzz_figures(
         "fuzz.unchecked_over_storage": ratio("revm_unchecked", "revm_storage"),
         "fuzz.anvil_steps_per_s": round(anvil, 1),
         "fuzz.revm_over_anvil": round(storage_rate / anvil, 1),
+        **campaign,
         **step_cost_figures(costs, *profiled),
         "fuzz.computed_views_compared_share": computed_views_share(profiled_totals.checks),
     }
@@ -159,6 +169,11 @@ def fuzz_figures(
         "the median of each round's ratio; anvil_steps_per_s: one run on the bench's Anvil (the "
         "view-based check); every rate in fuzz_samples_steps_per_s",
         "fuzz_samples_steps_per_s": {k: [round(x, 1) for x in v] for k, v in samples.items()},
+        "fuzz_campaign_note": "fuzz.campaign_profile_steps_per_s: the campaign profile (make "
+        f"fuzz's batches, examples of 150 steps) on {CAMPAIGN_BENCH_WORKERS} workers, "
+        f"{CAMPAIGN_BENCH_STEPS:,} checked steps from seed {CAMPAIGN_BENCH_SEED}: the steps over "
+        "the slower worker's time in its batches (the worker processes' start "
+        "aside); fuzz.campaign_profile_steps: the steps it checked",
         "fuzz_step_ms_note": "fuzz.step_ms_*: one more run of the storage path, its parts timed "
         "(offchain/bench/step_costs.py), ms per checked step of their own time: lockstep (the "
         "transaction on revm and in the model and the lockstep's comparison), auditor, "
@@ -179,6 +194,32 @@ def fuzz_figures(
         },
     }
     return figures, steps, meta
+
+
+def campaign_rate(artifacts: Any) -> dict[str, float]:
+    """The campaign profile's checked steps a second on CAMPAIGN_BENCH_WORKERS workers (see
+    CAMPAIGN_BENCH_STEPS): a campaign that fails, or leaves a step unchecked, stops the bench."""
+    results, _, _ = run_campaign(
+        artifacts,
+        CAMPAIGN_BENCH_STEPS,
+        CAMPAIGN_BENCH_WORKERS,
+        CAMPAIGN_BENCH_SEED,
+        None,
+        database=None,
+        replay=False,
+    )
+    failures = [f.error for r in results for f in r.failures]
+    if failures:
+        raise click.ClickException(f"the campaign profile's run failed: {failures[0]}")
+    steps = sum(r.steps for r in results)
+    checked = sum(r.checks.get("invariant checks", 0) for r in results)
+    if checked < steps:
+        raise click.ClickException(f"the campaign profile's run checked {checked} of {steps} steps")
+    busy = max(r.seconds for r in results)
+    return {
+        "fuzz.campaign_profile_steps_per_s": round(steps / busy, 1),
+        "fuzz.campaign_profile_steps": steps,
+    }
 
 
 # the groups of a step's time (offchain/bench/step_costs.py's outermost labels), and the

@@ -19,6 +19,9 @@ from offchain.model.errors import Revert, require
 T = TypeVar("T")
 ZERO_ADDRESS = "0x0000000000000000000000000000000000000000"
 _MISSING = object()
+# the journal's old value of a key a write inserted (it held none): what readers of a journal
+# other than Env.transact compare with (offchain/testing/past.py)
+NO_VALUE = _MISSING
 
 
 class Event(NamedTuple):  # a NamedTuple: a replay makes ~18,000 of these
@@ -48,6 +51,9 @@ class Env:
     # calldata (the Timelock) runs it in the model; offchain/backends/model.py sets it from the
     # compiled contracts' ABIs (offchain/backends/abi.py, CalldataReader)
     calldata: Callable[[str, bytes], tuple[str, tuple, bool]] | None = None
+    # the journal of the last transaction (its writes' old values, in order; undone if it
+    # reverted): what the testing checks read of the state before it (offchain/testing/past.py)
+    last_journal: list[tuple] | None = None
 
     def transact(self, fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """Run one model call as a transaction: all of it, or (on Revert) none of it."""
@@ -70,6 +76,7 @@ class Env:
         finally:
             if self.write_log is not None:
                 self.write_log += self._journal
+            self.last_journal = self._journal
             self._journal = None
 
 

@@ -52,7 +52,62 @@ def state_keys(
 
 
 def state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tuple]]:
-    """(key, address, getter, args) for every observable variable."""
+    """(key, address, getter, args) for every observable variable: those of the accounts,
+    holders and types (`account_calls`), then those of the ids (`id_calls`)."""
+    return account_calls(d, keys) + id_calls(d, keys)
+
+
+def id_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tuple]]:
+    """The calls of the entries each id of `keys` names (an auction and its loss event, a pool
+    charge, a debt or surplus auction, a loss number), and of nothing else: the calls of more
+    ids are those of the ids added (what a check that keeps them adds)."""
+    calls: list[tuple[str, str, str, tuple]] = []
+    add = lambda key, addr, fn, *args: calls.append((key, addr, fn, args))  # noqa: E731
+    for number in keys.loss_numbers:
+        add(f"backstop.loss_opened_at[{number}]", d.backstop, "loss_opened_at", number)
+        add(f"backstop.loss_done[{number}]", d.backstop, "loss_done", number)
+    ids = dict(keys.auction_ids)
+    for name, t in d.types.items():
+        tid = t.type_id
+        for auction_id in ids.get(name, ()):
+            add(f"auction[{name}].auctions[{auction_id}]", t.auction, "auctions", auction_id)
+            add(
+                f"backstop.losses[{name}][{auction_id}]",
+                d.backstop,
+                "losses",
+                tid,
+                t.auction,
+                auction_id,
+            )
+            add(
+                f"backstop.loss_number[{name}][{auction_id}]",
+                d.backstop,
+                "loss_number",
+                tid,
+                t.auction,
+                auction_id,
+            )
+    p = d.stability_pool
+    for charge in keys.charge_ids:
+        for name in (
+            "charge_amount",
+            "charge_total_shares",
+            "charge_stakers_left",
+            "charge_attributed",
+        ):
+            add(f"pool.{name}[{charge}]", p, name, charge)
+    for label, a, auction_ids in (
+        ("debt_auction", d.debt_auction, keys.debt_auction_ids),
+        ("surplus_auction", d.surplus_auction, keys.surplus_auction_ids),
+    ):
+        for auction_id in auction_ids:
+            add(f"{label}.auctions[{auction_id}]", a, "auctions", auction_id)
+    return calls
+
+
+def account_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tuple]]:
+    """The calls of every observable variable but the ids' (`id_calls`): of the accounts, the
+    holders, the contracts and the types."""
     accounts = list(keys.accounts)
     contracts = [a for _, a in d.contracts()]
     holders = accounts + contracts + list(keys.holders)
@@ -122,9 +177,6 @@ def state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tup
         add(f"backstop.{name}", d.backstop, name)
     for name, t in d.types.items():
         add(f"backstop.deleverage_due[{name}]", d.backstop, "deleverage_due", t.type_id)
-    for number in keys.loss_numbers:
-        add(f"backstop.loss_opened_at[{number}]", d.backstop, "loss_opened_at", number)
-        add(f"backstop.loss_done[{number}]", d.backstop, "loss_done", number)
     add("fees.stability_pool", d.fees, "stability_pool")
     add("fees.pool_fee_share", d.fees, "pool_fee_share")
     add("fees.pool_max_yield", d.fees, "pool_max_yield")
@@ -136,7 +188,6 @@ def state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tup
     _margin_call_state_calls(add, d, accounts)
     for name in ("live", "max_debt_in_auction", "debt_in_auction"):
         add(f"liquidator.{name}", d.liquidator, name)
-    ids = dict(keys.auction_ids)
     for name, t in d.types.items():
         tid = t.type_id
         add(f"engine.collateral_types[{name}]", e, "collateral_types", tid)
@@ -174,24 +225,6 @@ def state_calls(d: Deployment, keys: StateKeys) -> list[tuple[str, str, str, tup
             "next_id",
         ):
             add(f"auction[{name}].{var}", t.auction, var)
-        for auction_id in ids.get(name, ()):
-            add(f"auction[{name}].auctions[{auction_id}]", t.auction, "auctions", auction_id)
-            add(
-                f"backstop.losses[{name}][{auction_id}]",
-                d.backstop,
-                "losses",
-                tid,
-                t.auction,
-                auction_id,
-            )
-            add(
-                f"backstop.loss_number[{name}][{auction_id}]",
-                d.backstop,
-                "loss_number",
-                tid,
-                t.auction,
-                auction_id,
-            )
         for var in ("reserve_collateral", "reserve_stable", "total_shares"):
             add(f"pool[{name}].{var}", t.pool, var)
         add(f"token[{name}].totalSupply", t.token, "totalSupply")
@@ -259,14 +292,6 @@ def _waterfall_state_calls(
             "is_realized",
         ):
             add(f"pool.{name}[{who}]", p, name, who)
-    for charge in keys.charge_ids:
-        for name in (
-            "charge_amount",
-            "charge_total_shares",
-            "charge_stakers_left",
-            "charge_attributed",
-        ):
-            add(f"pool.{name}[{charge}]", p, name, charge)
     contracts = [a for _, a in d.contracts()]
     for label, a in (
         ("pool", p),
@@ -276,14 +301,9 @@ def _waterfall_state_calls(
         for who in accounts + contracts:
             add(f"{label}.authorized[{who}]", a, "authorized", who)
             add(f"{label}.roles[{who}]", a, "roles", who)
-    for label, a, ids in (
-        ("debt_auction", d.debt_auction, keys.debt_auction_ids),
-        ("surplus_auction", d.surplus_auction, keys.surplus_auction_ids),
-    ):
+    for label, a in (("debt_auction", d.debt_auction), ("surplus_auction", d.surplus_auction)):
         add(f"{label}.live", a, "live")
         add(f"{label}.count", a, "count")
-        for auction_id in ids:
-            add(f"{label}.auctions[{auction_id}]", a, "auctions", auction_id)
     a = d.debt_auction
     for name in (
         "initial_lot",

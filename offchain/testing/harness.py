@@ -23,6 +23,7 @@ from offchain.system.deployment import Deployment
 from offchain.system.invariants import model_invariants, state_invariants
 from offchain.system.reads import read_chain_state, read_model_state, state_keys
 from offchain.testing.economics import Auditor
+from offchain.testing.past import Journal
 from offchain.testing.specification import Specification
 
 # every contract the tests deploy: the system's and contracts/testing/'s
@@ -86,13 +87,18 @@ class System:
         if not self.checked:
             self.lockstep.transact(address, function, sender, *args, gas=gas)
             return
-        before = self.auditor.before(sender, address, function)
-        pre = self.spec.before(sender, address, function, args)
+        # the Auditor and the Specification read the state before from the transaction's
+        # journal (offchain/testing/past.py), not from copies made now
+        journal = Journal()
+        before = self.auditor.before(sender, address, function, journal)
+        pre = self.spec.before(sender, address, function, args, journal)
         try:
             self.lockstep.transact(address, function, sender, *args, gas=gas)
         except Revert as exc:
+            journal.done(None)  # undone: the state is the one before
             self.spec.reverted(pre, exc.reason)
             raise
+        journal.done(self.model.env.last_journal)
         self.auditor.after(before, self.model.last_events)
         self.spec.after(pre, self.model.last_events)
 

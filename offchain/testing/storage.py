@@ -42,7 +42,7 @@ import os
 import subprocess
 import sys
 import tempfile
-from collections.abc import Callable, Collection, Iterator
+from collections.abc import Callable, Collection, Iterable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -195,13 +195,42 @@ class Word(NamedTuple):
 
 
 class Encoder:
-    """Collects one contract's claimed slots (`scalar`, `entry`, `member`) from its layout."""
+    """Collects one contract's claimed slots (`scalar`, `entry`, `member`) from its layout.
 
-    def __init__(self, name: str, label: str, address: str):
+    `written` (None: every entry) restricts the mappings' entries to the keys a step wrote:
+    id(model map) -> its keys written (`Written.keys`). The encodings go over a map's entries
+    through `items` and `keys` only, so that the same function encodes a whole contract or the
+    entries a step wrote; scalars, small arrays and the words that pack several maps' entries
+    of one key are encoded whole either way (a few words)."""
+
+    def __init__(
+        self,
+        name: str,
+        label: str,
+        address: str,
+        written: dict[int, set[Any]] | None = None,
+    ):
         self.label = label
         self.address = address
         self.slots = layout(name)
         self.words: dict[int, Word] = {}
+        self.written = written
+
+    def items(self, storage: dict) -> Iterable[tuple[Any, Any]]:
+        """The entries of a model map to encode: all of them, or those of the keys written that
+        it holds (a key a reverted transaction inserted is gone again: not claimed, as in the
+        whole encoding)."""
+        if self.written is None:
+            return storage.items()
+        keys = self.written.get(id(storage), ())
+        return [(k, dict.__getitem__(storage, k)) for k in keys if dict.__contains__(storage, k)]
+
+    def keys(self, *storages: dict) -> set[Any]:
+        """The keys held by any of `storages` (all, or the written ones: `items`)."""
+        out: set[Any] = set()
+        for storage in storages:
+            out.update(k for k, _ in self.items(storage))
+        return out
 
     def _put(self, slot: int, variable: str, key: Any, word: int, mask: int) -> None:
         assert 0 <= word <= WORD, f"{self.label}.{variable}[{key!r}]: {word} is not a word"
@@ -228,8 +257,8 @@ class Encoder:
         self._put(self.slots[variable] + index, variable, index, int(word), WORD)
 
     def mapping(self, variable: str, storage: dict, encode: Callable[[Any], int] = int) -> None:
-        """Every key the model's map holds, its value encoded by `encode`."""
-        for key, value in storage.items():
+        """Every key the model's map holds (`items`), its value encoded by `encode`."""
+        for key, value in self.items(storage):
             self.entry(variable, key, encode(value))
 
 
@@ -265,8 +294,7 @@ def vault_engine(e: Encoder, c: Any) -> None:
     _authorized(e, c)
     e.mapping("delegates", c.delegates, _bool)
     e.scalar("live", _bool(c.live))
-    types = set(c.collateral_types) | set(c.size_margins)
-    for t in types:
+    for t in e.keys(c.collateral_types, c.size_margins):
         ct = c.collateral_types[t]
         e.entry("debt_and_rate", t, ct.normalized_debt << 128 | ct.rate)
         e.entry("safe_price_word", t, c.size_margins[t] << 160 | ct.safe_price)
@@ -333,7 +361,7 @@ def liquidator(e: Encoder, c: Any) -> None:
     _authorized(e, c)
     e.scalar("limits", _bool(c.live) << 255 | c.max_debt_in_auction)
     e.scalar("debt_in_auction_word", c.debt_in_auction | KEPT_SET)
-    for t, config in c.types.items():
+    for t, config in e.items(c.types):
         e.member("type_slots", t, 0, config.penalty << 160 | _address(config.auction))
         e.member("type_slots", t, 1, config.max_debt_in_auction)
         e.member("type_slots", t, 2, config.debt_in_auction | KEPT_SET)
@@ -344,7 +372,7 @@ def fee_accumulator(e: Encoder, c: Any) -> None:
     160), `fee_clock` (last_accrual | integral_at_accrual << 64), `recipient_and_yield` (recipient
     | pool_max_yield << 160), `pool_and_share` (pool | pool_fee_share << 160)."""
     _authorized(e, c)
-    for t, fee in c.fees.items():
+    for t, fee in e.items(c.fees):
         e.entry("fee_parameters", t, fee.base_fee | fee.kink << 96 | fee.max_multiplier << 160)
         e.entry("fee_clock", t, fee.last_accrual | fee.integral_at_accrual << 64)
     e.scalar("recipient_and_yield", _address(c.fee_recipient) | c.pool_max_yield << 160)
@@ -355,7 +383,7 @@ def ceiling_manager(e: Encoder, c: Any) -> None:
     """contracts/CeilingManager.vy: `configs` (struct Config: max_ceiling, gap, cooldown,
     last_increase, window_base, window_high, one slot each)."""
     _authorized(e, c)
-    for t, config in c.configs.items():
+    for t, config in e.items(c.configs):
         for i, value in enumerate(config):
             e.member("configs", t, i, value)
 
@@ -381,7 +409,7 @@ def stability_pool(e: Encoder, c: Any) -> None:
         e.mapping(name, getattr(c, name))
     e.scalar("pending_total", c.pending_total)
     e.scalar("counts", c.charge_count << 64 | c.staker_count)
-    for charge in set(c.charge_amount) | set(c.charge_stakers_left):
+    for charge in e.keys(c.charge_amount, c.charge_stakers_left):
         record = c.charge_stakers_left[charge] << 192 | c.charge_amount[charge]
         e.entry("charge_record", charge, record)
 
@@ -402,7 +430,7 @@ def debt_auction(e: Encoder, c: Any) -> None:
         "running",
     ):
         e.scalar(name, getattr(c, name))
-    for i, a in c.auctions.items():
+    for i, a in e.items(c.auctions):
         e.entry("auction_lot_times", i, a.lot << 128 | a.bid_expiry << 64 | a.end)
         e.entry("auction_bid", i, a.bid)
         e.entry("auction_winner", i, _winner(a.winner, c.backstop))
@@ -421,7 +449,7 @@ def surplus_auction(e: Encoder, c: Any) -> None:
     e.scalar("live", _bool(c.live))
     for name in ("min_increase", "bid_duration", "auction_duration", "count"):
         e.scalar(name, getattr(c, name))
-    for i, a in c.auctions.items():
+    for i, a in e.items(c.auctions):
         e.entry("auction_bid_times", i, a.bid << 128 | a.bid_expiry << 64 | a.end)
         e.entry("auction_lot", i, a.lot)
         e.entry("auction_winner", i, _winner(a.winner, c.backstop))
@@ -458,7 +486,7 @@ def timelock(e: Encoder, c: Any) -> None:
     e.scalar("guardian", _address(c.guardian))
     for name in ("delay", "grace", "proposal_count"):
         e.scalar(name, getattr(c, name))
-    for pid, (digest, eta, expires, status, rescue) in c.proposals.items():
+    for pid, (digest, eta, expires, status, rescue) in e.items(c.proposals):
         words = (int.from_bytes(digest, "big"), eta, expires, status, _bool(rescue))
         for i, word in enumerate(words):
             e.member("proposals", pid, i, word)
@@ -485,26 +513,38 @@ def dutch_auction(e: Encoder, c: Any) -> None:
     e.scalar(
         "packed_curve", curve.kind << 248 | curve.duration << 184 | curve.step << 120 | curve.cut
     )
-    running = set()
-    for auction_id, a in c.auctions.items():
-        if a.owner == ZERO_ADDRESS:
-            continue  # finished: its slot is the generations' below
+    # the running auctions by slot, and the freed slots' generations: every one, or those of
+    # the auctions and slots a step wrote (and an auction it did not write running in one)
+    entries = list(e.items(c.auctions))
+    if e.written is None:
+        slots = set(c.generations)
+    else:
+        slots = {a.position for _, a in entries} | {s for s, _ in e.items(c.generations)}
+    running: dict[int, tuple[int, Any]] = {}
+    for auction_id, a in entries:
+        if a.owner != ZERO_ADDRESS:  # else finished: its slot is the generations' below
+            running[a.position] = (auction_id, a)
+    if e.written is not None and not slots <= set(running):
+        for auction_id in c.active:
+            a = dict.__getitem__(c.auctions, auction_id)
+            if a.position in slots:
+                running.setdefault(a.position, (auction_id, a))
+    for position, (auction_id, a) in running.items():
         generation = (auction_id - 1) >> SLOT_BITS
-        running.add(a.position)
         meta = _address(a.owner) << 96 | a.started << 32 | generation
-        e.entry("auction_slots.auction_meta", a.position, meta)
+        e.entry("auction_slots.auction_meta", position, meta)
         budget = a.reward_budget // BUDGET_UNIT
-        e.entry("auction_slots.auction_debt", a.position, budget << 200 | a.debt)
-        e.entry("auction_slots.auction_lot_top", a.position, a.lot << 128 | a.top)
-    for slot, generation in c.generations.items():
-        if slot not in running:
-            e.entry("auction_slots.auction_meta", slot, generation)
+        e.entry("auction_slots.auction_debt", position, budget << 200 | a.debt)
+        e.entry("auction_slots.auction_lot_top", position, a.lot << 128 | a.top)
+    for slot in slots:
+        if slot not in running and dict.__contains__(c.generations, slot):
+            e.entry("auction_slots.auction_meta", slot, dict.__getitem__(c.generations, slot))
             # masked: a freed slot's stale words (the module docstring)
             e.entry("auction_slots.auction_debt", slot, 0, mask=0)
             e.entry("auction_slots.auction_lot_top", slot, 0, mask=0)
-    for w, bits in c.free.items():
+    for w, bits in e.items(c.free):
         e.element("auction_slots.free", w, bits)
-    for s, bits in c.free_words.items():
+    for s, bits in e.items(c.free_words):
         e.element("auction_slots.free_words", s, bits)
     e.scalar("auction_slots.free_summaries", c.free_summaries)
     e.scalar("auction_slots.opened_words", c.opened_words)
@@ -553,7 +593,10 @@ def _loss_book(e: Encoder, c: Any) -> None:
     `loss_totals` (unsettled << 64 | open count | OPEN_SET), `loss_numbers` (first open << 64 |
     count), `numbered_losses` (four 64-bit records created_at << 1 | done a slot; number 0's set at
     deployment: done, opened at 0), `attributed_word` (| ATTRIBUTED_SET)."""
-    for key, loss in c.losses.items():
+    for key in e.keys(c.losses, c.loss_numbers):
+        if not dict.__contains__(c.losses, key):
+            continue
+        loss = dict.__getitem__(c.losses, key)
         meta = loss.debt << 64 | c.loss_numbers[key] << 2 | loss.status
         steps = _penalty_steps(loss.debt, loss.due) if loss.status == 1 else None
         if steps is None:  # masked (the module docstring)
@@ -563,12 +606,17 @@ def _loss_book(e: Encoder, c: Any) -> None:
         e.entry("loss_book.loss_due", key, loss.due if loss.status == 2 else 0)
     e.scalar("loss_book.loss_totals", c.unsettled << 64 | 2**63 | c.open_losses_count)
     e.scalar("loss_book.loss_numbers", c.first_open_loss << 64 | c.loss_count)
-    records: dict[int, int] = {0: 1}
-    for number in range(1, c.loss_count + 1):
-        record = c.numbered_opened_at[number] << 1 | _bool(c.numbered_done[number])
-        records[number >> 2] = records.get(number >> 2, 0) | record << (number & 3) * 64
-    for slot, word in records.items():
-        e.entry("loss_book.numbered_losses", slot, word)
+    if e.written is None:
+        slots = {0} | {number >> 2 for number in range(1, c.loss_count + 1)}
+    else:
+        numbers = e.keys(c.numbered_opened_at, c.numbered_done)
+        slots = {number >> 2 for number in numbers if 1 <= number <= c.loss_count}
+    for slot in slots:
+        record = 1 if slot == 0 else 0
+        for number in range(max(4 * slot, 1), min(4 * slot + 3, c.loss_count) + 1):
+            packed = c.numbered_opened_at[number] << 1 | _bool(c.numbered_done[number])
+            record |= packed << (number & 3) * 64
+        e.entry("loss_book.numbered_losses", slot, record)
     e.scalar("loss_book.attributed_word", c.attributed_debt | KEPT_SET)
 
 
@@ -637,16 +685,23 @@ def _labels(model: Any) -> Iterator[tuple[str, str, str]]:
             yield address, name, label
 
 
-def expected(model: Any, only: Collection[str] | None = None) -> dict[str, dict[int, Word]]:
+def expected(
+    model: Any,
+    only: Collection[str] | None = None,
+    written: dict[int, set[Any]] | None = None,
+    whole: Collection[str] = (),
+) -> dict[str, dict[int, Word]]:
     """Contract address -> {slot: Word} of every variable the model has a counterpart for (of
-    the contracts at the addresses `only`, when given)."""
+    the contracts at the addresses `only`, when given). With `written` (id(model map) -> keys,
+    what a step wrote): of each map only the entries of those keys, every other word whole
+    (`Encoder`), but of the contracts at the addresses `whole` everything."""
     preload_layouts(sorted({ENCODERS[name][0] for _, name, _ in _labels(model)}))
     out = {}
     for address, name, label in _labels(model):
         if only is not None and address not in only:
             continue
         source, encode = ENCODERS[name]
-        e = Encoder(source, label, address)
+        e = Encoder(source, label, address, None if address in whole else written)
         encode(e, model.contract(address))
         out[address] = e.words
     return out

@@ -2,8 +2,9 @@
 (Anvil, Hardhat; revm with storage=False): a one-wei difference in a variable no step touches is
 found at the next full comparison, one in a variable a step wrote is found after that very step,
 and one named only by a step's events too. On the storage path (revm's default): a difference in
-any slot of a contract the step touched is found after that step, whether a view reads the slot
-or not; one in a contract no step touches within STORAGE_ALL_EVERY steps; a slot no variable
+an entry the step wrote or a scalar word of a contract it touched is found after that step,
+whether a view reads the slot or not; one in an entry it did not write, or in a contract no step
+touches, by the safety net within STORAGE_ALL_EVERY steps (`net_every`); a slot no variable
 claims at the full comparison; a computed view's difference after a step that touches what it
 reads (VIEW_READS; after every step when not listed); a getter's own difference (the storage
 equal) at the complete views, due over the run. A failing example on revm is replayed on Anvil,
@@ -22,7 +23,7 @@ from offchain.backends.base import Divergence
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import RAD, WAD
 from offchain.model.vault_engine import VaultEngine
-from offchain.testing import checking, storage
+from offchain.testing import checking, model_checks, storage
 from offchain.testing.checking import STORAGE_ALL_EVERY, Checker, StateDiffers
 from offchain.testing.fuzz import Profile, replay_on_anvil, run_machine, run_on_revm
 from offchain.testing.harness import System
@@ -133,6 +134,32 @@ def test_storage_path__a_bit_no_view_reads_in_a_contract_the_step_touched__found
     assert checker.counts["full checks"] == 1  # the first step's: no view compared it after
 
 
+def test_storage_path__an_entry_the_step_did_not_write__found_by_the_net_not_after_the_step(
+    system,
+):
+    """A map entry the step's journal does not show written (as if the EVM alone wrote it, or the
+    model's journal missed a write), in a contract the step touched: after a step only the
+    entries written are compared (and every scalar word of the contract), so it passes there; the
+    safety net, every slot of every contract every `net_every` steps, finds it."""
+    checker = Checker(system, FULL_EVERY, net_every=4)
+    checker.after_step()  # step 1: every slot
+    r = system.roles
+    system.fund(r.borrower, "ETH-A", 10 * WAD)
+    checker.after_step()  # step 2
+    engine = system.d.engine
+    system.tx(
+        engine, "transfer_collateral", r.borrower, system.eth.type_id, r.borrower, r.other, WAD
+    )
+    # in the step, outside the model's journal: a write the map of what it wrote misses (to a
+    # variable no invariant reads: a delegation)
+    dict.__setitem__(system.engine().delegates, (r.stranger, r.keeper), True)
+    checker.after_step()  # step 3: the engine's written entries and its scalars: not that one
+    assert checker.counts["storage checks"] == 3
+    _poke(system)
+    with pytest.raises(StateDiffers, match=r"VaultEngine.delegates\[.*chain 0x0 model 0x1"):
+        checker.after_step()  # step 4: the net
+
+
 def test_storage_path__a_difference_in_a_contract_no_step_touches__found_within_all_every(system):
     checker = Checker(system, FULL_EVERY)
     checker.after_step()  # step 1
@@ -173,13 +200,14 @@ def _plant_in_revms_answer(monkeypatch, getter: str) -> None:
     monkeypatch.setattr(RevmBackend, "views", views)
 
 
-def test_storage_path__a_computed_views_difference__found_after_a_step_that_touches_its_reads(
+def test_storage_path__a_computed_views_difference__found_after_a_step_that_writes_its_reads(
     system, monkeypatch
 ):
-    """A computed view (the Backstop's unattributed debt, which reads the Backstop's storage and
-    the engine's, VIEW_READS) differing though no slot differs is found after the first step
-    that touches one of those contracts (planted after the run's first step, whose complete
-    views are due); a step that touches neither leaves it out."""
+    """A computed view (the Backstop's unattributed debt, which reads the Backstop's debts and
+    the engine's bad debt, VIEW_READS) differing though no slot differs is found after the first
+    step that changes one of its inputs (planted after the run's first step, whose complete
+    views are due); a step that changes none of them (the oracle's, the engine's delegations,
+    another account's bad debt) leaves it out."""
     checker = Checker(system, FULL_EVERY)
     checker.after_step()
     assert checker.counts["full checks"] == 1  # the run's first step: the complete views
@@ -192,8 +220,13 @@ def test_storage_path__a_computed_views_difference__found_after_a_step_that_touc
     assert checker.counts["computed views skipped"] + checker.counts["computed views compared"] == (
         views
     )
-    system.tx(system.d.engine, "allow", system.roles.stranger, system.roles.keeper)
-    with pytest.raises(StateDiffers, match=r"backstop.unattributed_debt: chain 1 model 0"):
+    r = system.roles
+    system.tx(system.d.engine, "allow", r.stranger, r.keeper)  # the engine, not its bad debt
+    checker.after_step()
+    system.tx(system.d.engine, "create_unbacked", r.governance, r.governance, r.other, RAD)
+    checker.after_step()  # bad debt, but not the Backstop's: its value did not change
+    system.tx(system.d.engine, "create_unbacked", r.governance, system.d.backstop, r.other, RAD)
+    with pytest.raises(StateDiffers, match=r"backstop.unattributed_debt: chain (\d+) model \d+"):
         checker.after_step()
     assert checker.counts["full checks"] == 1
 
@@ -347,3 +380,75 @@ def test_unchecked__the_twin_refusing_what_the_chain_does__still_fails(revm, mon
     monkeypatch.setattr(VaultEngine, "transfer_stable", refused)
     with pytest.raises(Divergence, match="planted: the twin refuses"):
         run_machine(revm, "full", _UNSHRUNK.settings(phases=(Phase.generate,)), checked=False)
+
+
+# ---------------------------------------------------------------- the model's invariants (revm)
+
+
+def test_model_checks__run_after_a_step_that_writes_their_reads__skipped_otherwise(system):
+    """On the storage path the invariants are checked on the model, each after a step that wrote
+    what it declares it reads (offchain/testing/model_checks.py): a step that pokes the oracle
+    alone runs none of them; one that moves stablecoin runs the engine's."""
+    checker = Checker(system, FULL_EVERY, net_every=100)
+    checker.after_step()  # the first step: the net, every check
+    ran = checker.counts["invariants run"]
+    assert ran == len(model_checks.CHECKS)
+    _poke(system)
+    checker.after_step()
+    assert checker.counts["invariants run"] == ran
+    r = system.roles
+    system.tx(system.d.engine, "create_unbacked", r.governance, r.governance, r.other, RAD)
+    checker.after_step()
+    assert checker.counts["invariants run"] > ran
+
+
+def _plant_stable(system, who: str, amount: int, journaled: bool, total: bool) -> None:
+    """`amount` more stablecoin for `who` in the engine (and in its total, with `total`), on the
+    chain and in the model alike (their storage stays equal), outside any transaction;
+    `journaled`: shown in the model's journal of the step as a transaction's writes are."""
+    engine, env = system.engine(), system.model.env
+    if journaled:
+        env.write_log.append(("item", engine.stable, who, dict.get(engine.stable, who, 0)))
+    dict.__setitem__(engine.stable, who, engine.stable[who] + amount)
+    evm, address = system.chain.evm, system.d.engine
+    slot = _engine_slot("stable", who)
+    evm.insert_account_storage(address, slot, evm.storage(address, slot) + amount)
+    if total:
+        object.__setattr__(engine, "total_issued", engine.total_issued + amount)
+        slot = storage.layout("VaultEngine")["total_issued"]
+        evm.insert_account_storage(address, slot, evm.storage(address, slot) + amount)
+
+
+def test_model_checks__a_read_the_declaration_misses__found_by_the_net(system, monkeypatch):
+    """A check whose declaration leaves out what it reads (I1 declared to read the engine's
+    total alone) is not run after a step that writes only the balances; the safety net runs
+    every check and finds the broken I1."""
+    declared = [
+        model_checks.Check(c.name, ("engine.total_issued",), c.run)
+        if c.name == "supply and debt"
+        else c
+        for c in model_checks.CHECKS
+    ]
+    monkeypatch.setattr(model_checks, "CHECKS", declared)
+    checker = Checker(system, FULL_EVERY, net_every=3)
+    checker.after_step()  # step 1: the net
+    _poke(system)
+    _plant_stable(system, system.roles.stranger, 1, journaled=True, total=False)
+    checker.after_step()  # step 2: I1 not due (its declaration misses the balances)
+    _poke(system)
+    with pytest.raises(AssertionError, match=r"I1 total_issued .* != sum\(stable\)"):
+        checker.after_step()  # step 3: the net
+
+
+def test_model_checks__a_sum_kept_over_a_write_the_journal_misses__found_by_the_net(system):
+    """The sums over the maps are kept over the journal's writes; one the journal misses (a
+    balance written outside it) leaves the kept sum behind the map's: the net counts every sum
+    again and names the one that drifted."""
+    checker = Checker(system, FULL_EVERY, net_every=3)
+    checker.after_step()
+    _poke(system)
+    _plant_stable(system, system.roles.stranger, 1, journaled=False, total=True)  # I1 holds
+    checker.after_step()  # step 2: the oracle's; nothing of the engine is due
+    _poke(system)
+    with pytest.raises(AssertionError, match=r"the sum stable of .* drifted"):
+        checker.after_step()

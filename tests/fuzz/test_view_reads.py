@@ -4,7 +4,10 @@ contracts named there, alone. Held on the EVM, at the end of every example of a 
 the differential fuzz: every other contract's code is replaced by one that reverts, and the
 block moves on by a million blocks and ten million seconds; every listed view of the example
 still returns what it returned before (a read of any other contract would revert or change it,
-a read of the block would change it). The code and the block are put back at once."""
+a read of the block would change it). The code and the block are put back at once. And in the
+model: each listed view's code, run with the model contracts' attribute reads traced, reads
+only the attributes VIEW_READS names (the storage path compares a view after a step that wrote
+one of them)."""
 
 from __future__ import annotations
 
@@ -18,7 +21,9 @@ from pyrevm import AccountInfo, BlockEnv
 
 from offchain.backends import RevmBackend
 from offchain.backends.base import EvmBackend
+from offchain.backends.model import model_value
 from offchain.model.fixed_point import WAD
+from offchain.model.state import Contract
 from offchain.testing.checking import VIEW_READS, Checker
 from offchain.testing.fuzz import PROFILES, run_machine
 from offchain.testing.harness import System, move_prices
@@ -41,6 +46,10 @@ class Walk:
     # a contract's code hash, or the block's number or time, that differed after an isolation
     # from before it
     not_put_back: list[str] = field(default_factory=list)
+    # in the model: (contract, getter) -> the (contract, attribute) pairs its code read, and
+    # those VIEW_READS does not name
+    model_reads: dict[tuple[str, str], set] = field(default_factory=dict)
+    unnamed: set = field(default_factory=set)
 
 
 def _isolated(system: System, calls, allowed: frozenset[str]) -> list[Any]:
@@ -90,13 +99,43 @@ def _read(chain: EvmBackend, call) -> Any:
         return f"reverted: {type(exc).__name__}"
 
 
+def _trace_model_reads(checker: Checker, walk: Walk) -> None:
+    """Each listed view's model code run with every attribute read of a model contract traced:
+    the (contract, attribute) pairs it read, and those its VIEW_READS declaration leaves out
+    (the storage path would then skip it after a step that wrote one)."""
+    model = checker.s.model
+    for call in checker._views:
+        inputs = checker._view_inputs[call]
+        if inputs is None:
+            continue
+        declared = {(i.address, i.attribute) for i in inputs}
+        _, address, fn, args = call
+        seen: set[tuple[str, str]] = set()
+        original = Contract.__getattribute__
+
+        def traced(obj, name, original=original, seen=seen):
+            value = original(obj, name)
+            if not name.startswith("_") and name not in ("env", "address") and not callable(value):
+                seen.add((original(obj, "address"), name))
+            return value
+
+        Contract.__getattribute__ = traced  # type: ignore[method-assign]
+        try:
+            model_value(model, address, fn, args)
+        finally:
+            Contract.__getattribute__ = original  # type: ignore[method-assign]
+        kind = (model.names[address], fn)
+        walk.model_reads.setdefault(kind, set()).update(seen)
+        walk.unnamed |= {(kind, model.names.get(a, a), name) for a, name in seen - declared}
+
+
 @pytest.fixture(scope="module")
 def walk(revm) -> Walk:
     record = Walk()
     original = Checker.full
 
-    def full(self, keys=None):
-        original(self, keys)
+    def full(self, keys=None, step=False):
+        original(self, keys, step=step)
         if keys is not None:
             return
         before_all = _accounts(self)
@@ -120,6 +159,7 @@ def walk(revm) -> Walk:
                     record.nonzero.add(kind)
                 if a != b:
                     record.changed.append(f"{kind} {call[3]}: {b!r} -> {a!r}")
+        _trace_model_reads(self, record)
         every = frozenset(self.s.model.names)
         for t in self.s.d.types.values():
             ids = self.s.model.contract(t.auction).ids()
@@ -157,6 +197,15 @@ def walk(revm) -> Walk:
 
 def test_view_reads__every_listed_view__reads_only_the_storage_listed(walk):
     assert walk.changed == []
+
+
+def test_view_reads__every_listed_views_model_code__reads_only_the_attributes_listed(walk):
+    """In the model, each listed view's code reads only the attributes VIEW_READS names (what
+    the storage path's choice of the views due after a step rests on), and every listed view
+    read some."""
+    assert walk.unnamed == set()
+    assert set(walk.model_reads) == set(VIEW_READS)
+    assert all(walk.model_reads.values())
 
 
 def test_view_reads__every_listed_view__was_read_with_a_non_zero_value(walk):

@@ -69,6 +69,11 @@ class Walk:
     extra_missed_by_views: bool | None = None
     # a running loss event's penalty steps flipped: what compare() named
     penalty: list[str] | None = None
+    # the encoding of what a step wrote (storage.expected with `written`): steps checked, words
+    # it claimed, and each changed word of the whole encoding it left out or encoded otherwise
+    steps_mapped: int = 0
+    words_mapped: int = 0
+    map_misses: list[str] = field(default_factory=list)
 
 
 @contextmanager
@@ -143,14 +148,32 @@ def _plant_extra(checker, original, words, walk: Walk) -> None:
             walk.extra_missed_by_views = False
 
 
+def _check_map(checker, before, now, walk: Walk) -> None:
+    """The words of what the step wrote (`storage.expected` with the step's written keys, as the
+    storage path compares them after a step) against the whole encoding before and after it:
+    every word that changed or appeared is among them, with the whole encoding's value."""
+    mapped = storage.expected(checker.s.model, checker._dirty, checker._written, checker._whole)
+    walk.steps_mapped += 1
+    walk.words_mapped += sum(len(words) for words in mapped.values())
+    for address, words in now.items():
+        old = before.get(address, {})
+        for slot, word in words.items():
+            if old.get(slot) == word:
+                continue
+            got = mapped.get(address, {}).get(slot)
+            if got != word:
+                walk.map_misses.append(f"{word.contract}.{word.variable}[{word.key!r}]: {got}")
+
+
 @pytest.fixture(scope="module")
 def walk(revm) -> Walk:
     """The walk (see the module docstring) and what its storage checks found."""
     record = Walk()
     original = Checker.full
 
-    def full(self, keys=None):
-        original(self, keys)  # the views' comparison: raises if the chain and the model differ
+    def full(self, keys=None, step=False):
+        # the views' comparison: raises if the chain and the model differ
+        original(self, keys, step=step)
         words = storage.expected(self.s.model)
         record.storage_checks += 1
         record.slots_compared += sum(len(claimed) for claimed in words.values())
@@ -174,12 +197,28 @@ def walk(revm) -> Walk:
             if record.extra is None:
                 _plant_extra(self, original, words, record)
 
+    original_step = Checker.after_step
+    last: dict[int, dict[str, dict[int, storage.Word]]] = {}  # checker -> its last encoding
+
+    def after_step(self):
+        written = self._keys is not None  # a step after the first: what it touched is known
+        original_step(self)
+        now = storage.expected(self.s.model)
+        before = last.get(id(self))
+        last[id(self)] = now
+        if before is None or not written or self.counts["full checks"] != self._full_seen:
+            self._full_seen = self.counts["full checks"]
+            return  # a full comparison: nothing was placed
+        _check_map(self, before, now, record)
+
     run_settings = settings(
         PROFILES["ci"].settings(examples=EXAMPLES, phases=(Phase.generate,)),
         stateful_step_count=STEPS,
     )
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(Checker, "full", full)
+        patch.setattr(Checker, "after_step", after_step)
+        patch.setattr(Checker, "_full_seen", 0, raising=False)
         # the view path (the Checker's full comparison is the views'), which the hook adds the
         # storage to: the storage path would compare it itself, unclaimed slots included
         run_machine(revm, "full", run_settings, storage_check=False)
@@ -199,6 +238,16 @@ def test_storage_encoder__after_a_walk__every_claimed_word_is_the_chains(walk):
         f"{len(walk.claimed)} variables claimed, never non-zero: "
         f"{sorted(walk.claimed - walk.written)}"
     )
+
+
+def test_storage_encoder__what_a_step_wrote__every_changed_word_among_it(walk):
+    """After every step of the walk but the full comparisons, the encoding of what the step wrote
+    (its dirty contracts' words, of their maps only the keys the model's journal shows written:
+    what the storage path compares after a step) holds every word of the whole encoding that
+    changed or appeared in the step, with the same value; and it is a small part of the whole."""
+    assert walk.steps_mapped >= EXAMPLES * STEPS // 2
+    assert not walk.map_misses, "\n".join(walk.map_misses[:20])
+    print(f"\n{walk.steps_mapped} steps, {walk.words_mapped / walk.steps_mapped:.1f} words a step")
 
 
 def test_storage_encoder__a_flipped_bit__is_named_by_compare(walk):

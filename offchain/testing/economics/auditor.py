@@ -157,8 +157,18 @@ class Auditor(EventChecks):
         event is not caught here (finding 3's rounding theft has its own regression test)."""
         income = self._listed_income(before, events)
         bad = []
-        now = self.holdings_of(self.actors, before.prices)
-        gains = {a: now[a] - before.holdings[a] for a in self.actors}
+        if before.holdings is None:
+            # read from the transaction's journal: the actors it wrote holdings of, before and
+            # now; the others gained nothing
+            assert before.journal is not None
+            touched = self.touched_actors(before.journal)
+            actors = self.actors if touched is None else touched
+            now = self.holdings_of(actors, before.prices)
+            was = self.holdings_of(actors, before.prices, before.journal)
+            gains = {a: now[a] - was[a] if a in now else 0 for a in self.actors}
+        else:
+            now = self.holdings_of(self.actors, before.prices)
+            gains = {a: now[a] - before.holdings[a] for a in self.actors}
         sender = self.owned.get(before.sender, before.sender)
         # what an actor lets the sender take (an engine delegate, an ERC-20 allowance spent)
         engine = self._c(self.d.engine)

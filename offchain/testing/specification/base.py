@@ -6,6 +6,7 @@ the stability pool's share arithmetic both kinds of check use (`least_shares`, `
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,7 @@ from offchain.model.fixed_point import WAD
 from offchain.model.stability_pool import MIN_STAKE
 from offchain.model.state import ZERO_ADDRESS, Event
 from offchain.system.deployment import Deployment
+from offchain.testing.past import Journal, PastMap
 from offchain.testing.specification.timelock import timelock_state
 
 # (the constants are the model's, one definition each, WAD_TO_RAY among them:
@@ -29,7 +31,7 @@ class SpecViolation(AssertionError):
     """A transaction's result is not what the specification says (the message lists each)."""
 
 
-class _Copy(dict):
+class _Copied(dict):
     """A copy of a model mapping that reads missing keys as the mapping's default."""
 
     def __init__(self, storage: Any):
@@ -38,6 +40,24 @@ class _Copy(dict):
 
     def __missing__(self, key: Any) -> Any:
         return self.default
+
+
+class _Realized:
+    """Whether a staker had realized every charge before the transaction (the pool's
+    `is_realized`: no shares, or its next charge past the count), read from the maps before
+    it: `get(staker, default)` (default for a staker past SHARE_ACCOUNTS_LIMIT, as the copy
+    of the first SHARE_ACCOUNTS_LIMIT stakers it replaces left them)."""
+
+    def __init__(self, shares: PastMap, next_charge: PastMap, charge_count: int):
+        self.shares, self.next_charge, self.charge_count = shares, next_charge, charge_count
+
+    def get(self, staker: str, default: Any = None) -> Any:
+        if staker not in self.shares:
+            return default
+        stakers = itertools.islice(self.shares.keys(), SHARE_ACCOUNTS_LIMIT)
+        if staker not in set(stakers):
+            return default
+        return self.shares[staker] == 0 or self.next_charge[staker] > self.charge_count
 
 
 @dataclass
@@ -49,6 +69,8 @@ class Before:
     function: str
     args: tuple
     state: dict[str, Any]
+    # the transaction's journal when the maps are read from it (offchain/testing/past.py)
+    journal: Journal | None = None
 
 
 class SpecificationBase:
@@ -76,9 +98,24 @@ class SpecificationBase:
 
     # ------------------------------------------------------------ before
 
-    def before(self, sender: str, address: str, function: str, args: tuple) -> Before:
-        d, c = self.d, self.c
+    def before(
+        self, sender: str, address: str, function: str, args: tuple, journal: Journal | None = None
+    ) -> Before:
+        """What the checks read of the state before a transaction. With `journal` (the
+        transaction's, offchain/testing/past.py: System.tx passes it), the maps are read after
+        the transaction as they were before it (PastMap: what it wrote from its journal, the rest
+        as it is), not copied; without, copied now."""
+        d = self.d
+        contracts = self.model.env.contracts
+        c: Callable[[str], Any] = contracts.__getitem__
         engine, backstop, pool = c(d.engine), c(d.backstop), c(d.stability_pool)
+        if journal is None:
+            _Copy = _Copied
+        else:
+
+            def _Copy(storage: Any) -> Any:  # noqa: N802 - read as the copy it replaces
+                return PastMap(storage, journal)
+
         state: dict[str, Any] = {
             "ctypes": _Copy(engine.collateral_types),
             "vaults": _Copy(engine.vaults),
@@ -120,9 +157,15 @@ class SpecificationBase:
                 for t in d.types.values()
             },
             "pool_shares": _Copy(pool.shares),
-            "pool_realized": {
-                who: pool.is_realized(who) for who in list(pool.shares)[:SHARE_ACCOUNTS_LIMIT]
-            },
+            "pool_realized": (
+                {who: pool.is_realized(who) for who in list(pool.shares)[:SHARE_ACCOUNTS_LIMIT]}
+                if journal is None
+                else _Realized(
+                    PastMap(pool.shares, journal),
+                    PastMap(pool.next_charge, journal),
+                    pool.charge_count,
+                )
+            ),
             "pool_withdrawal_at": _Copy(pool.withdrawal_at),
             "pool_withdrawal_shares": _Copy(pool.withdrawal_shares),
             "pool_withdrawal_value": _Copy(pool.withdrawal_value),
@@ -133,7 +176,7 @@ class SpecificationBase:
             "surplus_auctions": _Copy(c(d.surplus_auction).auctions),
             "ceilings": _Copy(c(d.ceiling).configs),
             # every Timelock's count, delay, grace and proposals (specification/timelock.py)
-            "timelocks": timelock_state(self.model),
+            "timelocks": timelock_state(self.model, _Copy),
         }
         for name, t in d.types.items():
             auction, oracle, cpool = c(t.auction), c(t.oracle), c(t.pool)
@@ -175,7 +218,7 @@ class SpecificationBase:
                 oracle.feeders[sender],
             )
             state[f"pool:{name}"] = (cpool.reserve_collateral, cpool.reserve_stable, cpool.fee)
-        return Before(sender, address, function, args, state)
+        return Before(sender, address, function, args, state, journal)
 
     def _type_of_auction(self, address: str) -> str | None:
         return self._auctions.get(address)

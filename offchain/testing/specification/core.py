@@ -5,9 +5,12 @@ its reason (reverts.py). A broken check raises `SpecViolation`."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from offchain.model.backstop import PROCEEDS_LIMIT, Layer
 from offchain.model.fixed_point import WAD
-from offchain.model.state import Event
+from offchain.model.state import Event, Storage
+from offchain.testing.past import Journal
 from offchain.testing.specification.base import (
     Before,
     SpecificationBase,
@@ -62,7 +65,7 @@ class Specification(SpecificationBase):
         problems += self._request_caps(pre, events)
         problems += deleverage_checks(self, pre, events)
         problems += loss_order_checks(self, pre, events)
-        problems += self._min_auction_views()
+        problems += self._min_auction_views(pre)
         problems += guardian_checks(self, pre, events)
         checks, found = timelock_checks(
             self.model,
@@ -77,13 +80,18 @@ class Specification(SpecificationBase):
                 f"{pre.function} from {pre.sender}: specification broken:\n" + "\n".join(problems)
             )
 
-    def _min_auction_views(self) -> list[str]:
+    def _min_auction_views(self, pre: Before) -> list[str]:
         """Every auction's `min_auction` view reads the type's dust x its penalty as they are
         after the transaction (from the engine's and the Liquidator's own state): a change of
-        either shows at once, never a stale value."""
+        either shows at once, never a stale value. Read after a transaction that changed the
+        type's dust or penalty or wrote the auction (its journal, when the state before is read
+        from it: the view was read after the last one that did), after every one otherwise."""
         problems = []
         engine, liquidator = self.c(self.d.engine), self.c(self.d.liquidator)
+        journal = pre.journal
         for name, t in self.d.types.items():
+            if journal is not None and not self._min_auction_inputs_changed(journal, t):
+                continue
             self.checks += 1
             dust = engine.collateral_types[t.type_id].dust
             expected = dust * liquidator.types[t.type_id].penalty // WAD
@@ -93,6 +101,31 @@ class Specification(SpecificationBase):
                     f"auction {name}: min_auction {shown}, dust x penalty now {expected}"
                 )
         return problems
+
+    def _min_auction_inputs_changed(self, journal: Journal, t: Any) -> bool:
+        """Whether the journal's transaction changed the type's dust or penalty (from their
+        values before it) or wrote any attribute of its auction."""
+        auction = self.c(t.auction)
+        maps, attributes = journal.written()
+        if not maps and not attributes:
+            return False
+        if any(id(auction) == written for written, _ in attributes) or any(
+            id(value) in maps for value in vars(auction).values() if isinstance(value, Storage)
+        ):
+            return True
+        engine, liquidator = self.c(self.d.engine), self.c(self.d.liquidator)
+        for contract, name, field in (
+            (engine, "collateral_types", "dust"),
+            (liquidator, "types", "penalty"),
+        ):
+            if journal.replaced(contract, name):
+                return True
+            now = getattr(contract, name)
+            if t.type_id in journal.keys(now):
+                before = journal.attribute(contract, name)[t.type_id]
+                if getattr(before, field) != getattr(now[t.type_id], field):
+                    return True
+        return False
 
     def _debt_to_auction(self, pre: Before, events: list[Event]) -> list[str]:
         if any(e.name == "Shutdown" and e.address == self.d.backstop for e in events):

@@ -38,6 +38,7 @@ restart, from running.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from eth_abi import encode as abi_encode
@@ -95,9 +96,11 @@ def timelocks(model: Any) -> list[str]:
     return [address for address, name in model.names.items() if name == _NAME]
 
 
-def timelock_state(model: Any) -> dict[str, tuple]:
+def timelock_state(model: Any, copy: Callable[[Any], Any] = dict) -> dict[str, tuple]:
     """Per Timelock: (proposal count, delay, grace, proposer, guardian, id -> (hash, eta,
-    expires, status, rescue), whether its settlement is shut down) as they are."""
+    expires, status, rescue), whether its settlement is shut down) as they are (the proposals
+    taken by `copy`: a copy, or a map read as it was before the transaction,
+    offchain/testing/past.py)."""
     out = {}
     for address in timelocks(model):
         t = model.contract(address)
@@ -107,7 +110,7 @@ def timelock_state(model: Any) -> dict[str, tuple]:
             t.grace,
             t.proposer,
             t.guardian,
-            dict(t.proposals),
+            copy(t.proposals),
             getattr(model.env.contracts.get(t.settlement), "live", True) is False,
         )
     return out
