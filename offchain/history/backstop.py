@@ -178,7 +178,11 @@ COUNTERFACTUALS = {
             (("market", "pool_depth"), "30_000_000", ""),
             (("keepers", "arbitrageur_capital"), "1_000_000", "the pool's restorer, a third"),
             (("keepers", "arbitrageur_capital"), "10_000_000", ""),
-            (("keepers", "taker_capital"), "12_000_000", "the day's keepers' 3M four times"),
+            (
+                ("keepers", "taker_capital"),
+                "3_000_000",
+                "the assumption before the calibration (3 x 1M)",
+            ),
             (("keepers", "taker_capital"), "54_000_000", "the lab's 6M x 9"),
             (("keepers", "gas_strategy"), "fixed", "the built-in's fixed bids (150 and 100 gwei)"),
             (

@@ -103,8 +103,8 @@ def test_figures__from_the_run__layers_and_unpaid_add_up_to_the_bad_debt(tmp_pat
 
 
 def test_turnover_capital__the_honest_keepers_capital_and_their_resales():
-    """What the flip model's honest keepers put into auctions: 3 x 1M of capital and what their
-    sales brought back (a low bidder's sales are not theirs)."""
+    """What the flip model's honest keepers put into auctions: their capital (3 x the calibrated
+    4.5M) and what their sales brought back (a low bidder's sales are not theirs)."""
     v = values()
     keepers = {
         name: KeeperRow(name, Counts(), 0, 0, 0, 0, sold * RAD)
@@ -113,7 +113,7 @@ def test_turnover_capital__the_honest_keepers_capital_and_their_resales():
     flip = DayResult([], keepers, 0, 0)
     assert (
         turnover_capital(flip, v)
-        == 3_000_000 + 2_500_000
+        == 13_500_000 + 2_500_000
         == (v.bidders * v.bidder_capital + 2_500_000)
     )
 
