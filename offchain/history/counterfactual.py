@@ -322,7 +322,7 @@ def like_for_like_section(
          f"{m['unsafe']:,}; {_m(m['unsafe_debt'])}; {_m(m['unsafe_marked'])}",
          f"{b.unsafe_left:,}; {_m(b.unsafe_debt)}; {_m(b.unsafe_marked)}"),
         ("insolvency at the last price", _m(m["last"]), _m(b.insolvency_last_price)),
-        ("insolvency, the open book sold on the market (the lab's headline)",
+        ("insolvency, the open book sold on the market (one oracle phase each)",
          f"{_m(m['insolvency'])} ({_pct(m['insolvency'] / eve)})",
          f"{_m(b.insolvency)} ({_pct(b.insolvency / eve)})"),
     ]  # fmt: skip
@@ -334,9 +334,11 @@ def like_for_like_section(
         "auctions' lots, then the collateral of every vault unsafe at the last price and never "
         "liquidated) marked at the last price and sold on the day's venue over 36 bars "
         "(offchain/history/accounting.py feeds the model of MakerDAO's end of day to the same "
-        "function). The model of MakerDAO ends with the data, Backstop's run 6 hours of the "
-        f"last price later. The model's own headline ({netted}) nets penalties raised against "
-        "shortfalls: not this table's count.",
+        "function). Each side is one run at its oracle phase: the model of MakerDAO's at the "
+        "day's, Backstop's the reconciled run's; Backstop's distribution over the phases is "
+        "the interval below. The model of MakerDAO ends with the data, Backstop's run 6 hours "
+        f"of the last price later. The model's own headline ({netted}) nets penalties raised "
+        "against shortfalls: not this table's count.",
         "",
         f"| figure | {maker_name} (model) | Backstop |",
         "|---|---:|---:|",

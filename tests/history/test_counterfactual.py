@@ -8,6 +8,8 @@ from __future__ import annotations
 from fractions import Fraction
 from types import SimpleNamespace
 
+import pytest
+
 from offchain.history import capital, counterfactual
 from offchain.history.backstop import COUNTERFACTUALS, sweep_caps, values
 from offchain.history.counterfactual import Grid
@@ -94,3 +96,44 @@ def test_cap_section__median_worst_and_best_over_the_phases():
     assert "| 5,000,000 |  | 1.00M | 1.00M | 1.00M |" in text
     assert "| 129,000,000 | the rule: none, as the 2020 Cat had none (A12)" in text
     assert "its model is not run here" in text
+
+
+class _Written(Exception):
+    """Raised in place of the replay: the task's inputs are written, its scenario loaded."""
+
+
+def test_tasks__set_reaches_every_run_of_the_counterfactual(tmp_path, monkeypatch):
+    """`--set` reaches each of this module's runs: the models of MakerDAO's (the calibration,
+    the check, the cap sweep's `hole`) carry it in their settings, and Backstop's (the cap
+    sweep, the interval) write it into their scenario, with the run's caps and capital."""
+    from offchain.history import tasks
+    from offchain.history.days import day
+    from offchain.history.days.settings import parse_overrides
+    from offchain.model.fixed_point import WAD
+
+    scenarios = []
+
+    def written(scenario, **_):
+        scenarios.append(scenario)
+        raise _Written
+
+    monkeypatch.setattr("offchain.history.backstop.replay", written)
+    for name in (BT, "may-2021"):
+        given = parse_overrides(day(name).SETTINGS, ("dai_price=1.008",))
+        cf = COUNTERFACTUALS[name]
+        runs = counterfactual.tasks_of(name, given, tmp_path / name)
+        runs += counterfactual.interval_tasks(name, given, tmp_path / name, (12_000_000,))
+        history = [t for t in runs if t[0] == "history"]
+        assert history and all(t[3]["dai_price"] == Fraction(1008, 1000) for t in history)
+        backstop = [t for t in runs if t[0] == "counterfactual"]
+        assert len(backstop) == len(sweep_caps(cf, values(cf=cf))) * 6 + 6 * 3
+        for task in backstop[::8]:  # an eighth of them: each writes and loads a scenario
+            with pytest.raises(_Written):
+                tasks.run_task(task)
+            s = scenarios[-1]
+            assert s.market.stable_price.at(0) == WAD * 1008 // 1000, task
+            caps = task[7] or cf.caps(values(given, cf))
+            assert s.system.collateral[0].auction_cap == caps[0] * RAD, task
+            capital = task[3].get(("keepers", "taker_capital"))
+            if capital is not None:
+                assert s.keepers.taker_capital == int(capital) * WAD, task

@@ -284,3 +284,30 @@ def test_caps__a_set_hole_moves_both_sides__the_sweep_s_rows_by_cap(tmp_path):
     assert [caps[0] for caps, _ in bt] == [5_000_000, 10_000_000, 15_000_000, 30_000_000,
                                             AUCTION_CAP * SIZE_FACTOR, 129_000_000]  # fmt: skip
     assert all(caps[1] == 129_000_000 for caps, _ in bt)
+
+
+def test_caps__the_rule_s_cap_binds_each_auction_as_the_dog_s_hole__a_swept_cap_its_own(
+    tmp_path,
+):
+    """A real run of 2021-05-19's eve under Backstop at 100 vaults (about 20M of debt each, 2B
+    in all): under the day's rule each auction's debt x the penalty (1.13) stays within the
+    Dog's 22M `hole`, so the largest auction takes 22M / 1.13 = 19.47M and a large vault is
+    liquidated in several auctions; a swept 1M cap takes 0.885M an auction and leaves vaults
+    unsafe, never liquidated, that the rule's cap reached."""
+    cf = COUNTERFACTUALS["may-2021"]
+    v = values({"vaults": 100}, cf)
+    assert cf.caps(v) == (22_000_000, 100_000_000)
+    rule = run(tmp_path / "rule", chain=False, v=v, cf=cf)
+    swept = run(tmp_path / "swept", chain=False, v=v, cf=cf, caps=(1_000_000, 100_000_000))
+    for day, cap in ((rule, 22_000_000), (swept, 1_000_000)):
+        assert day.scenario.system.collateral[0].auction_cap == cap * RAD
+        assert day.scenario.system.max_debt_in_auction == 100_000_000 * RAD
+    debts = rule.done.model.tables["liquidations"]
+    assert round(debts["debt"].max() / 1e6, 3) == 19.469  # 22M / 1.13
+    assert debts.groupby("owner").size().max() > 1
+    small = swept.done.model.tables["liquidations"]
+    assert round(small["debt"].max() / 1e6, 3) == 0.885  # 1M / 1.13
+    b, s = BackstopFigures.of(rule.done.model), BackstopFigures.of(swept.done.model)
+    assert (b.unsafe_left, b.unsafe_debt) == (0, 0.0)
+    assert s.unsafe_left > 0 and s.unsafe_debt > 300e6
+    assert s.debt_liquidated < b.debt_liquidated / 10
