@@ -543,12 +543,13 @@ def sections(
     keep = kept(name, base, results, overrides)
     if module.FAMILY == "flip":
         first = capital_section(results, overrides)
-        netted = f"the Vow's deficit, {_m(base.deficit / RAD)}"
         maker = "MakerDAO 2020"
     else:
         first = check_section(base, results, overrides)
-        netted = f"the Vow's deficit, {_m(base.deficit / RAD)}: negative, a surplus"
         maker = "MakerDAO 2021"
+    netted = f"the Vow's deficit, {_m(base.deficit / RAD)}" + (
+        ": negative, a surplus" if base.deficit < 0 else ""
+    )
     assert base.end_of_day is not None
     return "\n".join(
         [
