@@ -363,7 +363,7 @@ def interval_section(
     lines = [
         "## Backstop's counterfactual interval",
         "",
-        "Backstop's insolvency (the open book sold on the market, the lab's headline) over the "
+        "Backstop's insolvency (the open book sold on the market: the end-of-run mark) over the "
         "oracle's phases, the capital taker's stablecoin and the venue's share with its "
         "calibration rows, each cell a model run of the eve under the day's caps "
         f"({cf.caps_rule}). The capital: "
