@@ -113,8 +113,9 @@ def tasks_of(name: str, overrides: dict[str, object], scratch: Path) -> list[tup
         out += capital.split_tasks(calibrated_keepers() * value, given)
     else:
         out += capital.check_tasks(given)
+    every = phases(cf, v)  # the scenario written and loaded once, not once a cap
     for k, (caps, _) in enumerate(backstop.sweep_caps(cf, v)):
-        for p in phases(cf, v):
+        for p in every:
             out.append(
                 ("counterfactual", name, ("cap", caps[0], p), {}, p,
                  str(scratch / f"c{k}-{p}"), given, caps)
