@@ -30,11 +30,21 @@ What it takes from the history check, and why:
   auctions over the day (their capital and their resales), a second column of the table; the
   flash taker needs none (it sells into the pool: a mechanism Backstop has and the 2020 Flipper
   had not);
-- the ceilings, the auction caps and the debt-auction bidder's capital: the form of the lab's
-  sizing rule (sim/scenario/ceilings.py), by `SIZE_FACTOR`, the eve's debt over the built-in
-  population's (9), not its vault count's ratio (5): a book fixes the debt. Nothing sized binds
-  (the debt in auction peaks near 26M against the cap of 90M). The market's depth is not sized
-  (the same rule).
+- the auction caps (the type's `auction_cap`, and `max_debt_in_auction` over all types): the
+  day's protocol's limits, by a stated rule (`Counterfactual.caps`, issue 73), not sized to the
+  book. 2021-05-19: the Dog's ETH-A `hole`, 22M (L1), and its `Hole`, 100M (L3), read from the
+  day's settings (so `--set hole=...` moves both sides). 2020-03-12: the Cat had no limit on DAI
+  in auction (A12: `box` came with Liquidations 1.2, 30M from the 2020-08-28 spell, 15M from
+  2020-09-14, A23), so neither does Backstop: both caps are the eve's debt x chop, rounded up
+  to the million (129M), which no auction the book can start reaches. `cap_sweep` runs other
+  caps beside the rule (the report's cap sweep), the sizing rule's below among them;
+- the debt ceilings and the debt-auction bidder's capital: the form of the lab's sizing rule
+  (sim/scenario/ceilings.py), by `SIZE_FACTOR`, the eve's debt over the built-in population's
+  (9), not its vault count's ratio (5): a book fixes the debt. A ceiling bounds what vaults
+  draw, not what liquidations sell; the day's own lines held the eve's debt (ETH-A's 150M on
+  2020-03-06, A24; its automatic line up to 15B in 2021, L3). The caps were sized by the same
+  rule before issue 73 (devnet's 10M ETH-A cap x the factor: 90M, 1.64B), a row of the sweep.
+  The market's depth is not sized (the same rule).
 
 What differs between the two sides and is not aligned (docs/history.md lists it):
 - the keepers' gas: the lab's keepers bid the bar's 60th percentile and raise it after a drop
@@ -88,8 +98,10 @@ DUST = "1000"
 KEEPER_REWARD_FLAT = "100"
 # the built-in's and devnet's values the factor multiplies (checked against the files)
 SIZED = {"debt_ceiling": 30_000_000, "ceiling_max": 40_000_000}  # the built-in's overrides
-AUCTION_CAP = 10_000_000  # ETH-A's in config/devnet.toml
-SIZED_SYSTEM = {"global_debt_ceiling": 50_000_000, "max_debt_in_auction": 20_000_000}
+AUCTION_CAP = 10_000_000  # ETH-A's in config/devnet.toml (the sizing rule's base: a sweep row)
+SIZED_SYSTEM = {"global_debt_ceiling": 50_000_000}
+DEBT_IN_AUCTION = 20_000_000  # devnet's max_debt_in_auction (checked: the caps replace it)
+MILLION = 10**6
 DEBT_AUCTION_CAPITAL = 500_000  # the lab's default bidder (actors.DEFAULT_KEEPERS)
 
 
@@ -99,8 +111,9 @@ class Counterfactual:
     lab's scenario of the day it starts from, the sizing factor (the eve's debt over the
     built-in population's at its 1,000 vaults, rounded up; a test derives it), the sized keys'
     bases (the built-in's overrides, or devnet's values where the built-in sets none), Backstop's
-    dust and flat reward for this book, the capital taker's stablecoin and taker mode, and the
-    sensitivity rows of Backstop's side."""
+    dust and flat reward for this book, the capital taker's stablecoin and taker mode, the
+    sensitivity rows of Backstop's side, the auction caps' rule (the module docstring) and the
+    caps the report's sweep runs beside it."""
 
     day: str
     base: str
@@ -113,6 +126,29 @@ class Counterfactual:
     taker_capital: Callable[[Values], int]
     taker_mode: str | None
     sensitivity: tuple[tuple[tuple[str, str], object, str], ...]
+    # the auction caps' rule: (the type's auction_cap, max_debt_in_auction) [whole stablecoin]
+    # from the day's settings, and the rule in words
+    caps: Callable[[Values], tuple[int, int]]
+    caps_rule: str
+    # the cap sweep's rows beside the rule: (cap [whole stablecoin], why)
+    cap_sweep: tuple[tuple[int, str], ...]
+
+
+def _no_limit(v: Values) -> int:
+    """A cap no auction of the eve's book reaches [whole stablecoin]: its debt x the Cat's chop,
+    rounded up to the million (2020-03-12: the Cat had no limit, A12)."""
+    most = v.eve_debt * v.flip.chop  # [wad x ray]
+    return -(-most // (WAD * 10**27 * MILLION)) * MILLION
+
+
+def sweep_caps(cf: Counterfactual, v: Values) -> list[tuple[tuple[int, int], str]]:
+    """The cap sweep's (caps, why), the rule's included, by cap: each row the type's cap, and
+    the cap over all types the larger of it and the rule's."""
+    rule = cf.caps(v)
+    rows = {rule[0]: (rule, f"the rule: {cf.caps_rule}")}
+    for cap, why in cf.cap_sweep:
+        rows.setdefault(cap, ((cap, max(cap, rule[1])), why))
+    return [rows[c] for c in sorted(rows)]
 
 
 def _fraction_text(x: Fraction) -> str:
@@ -178,7 +214,11 @@ COUNTERFACTUALS = {
             (("market", "pool_depth"), "30_000_000", ""),
             (("keepers", "arbitrageur_capital"), "1_000_000", "the pool's restorer, a third"),
             (("keepers", "arbitrageur_capital"), "10_000_000", ""),
-            (("keepers", "taker_capital"), "12_000_000", "the day's keepers' 3M four times"),
+            (
+                ("keepers", "taker_capital"),
+                "3_000_000",
+                "the assumption before the calibration (3 x 1M)",
+            ),
             (("keepers", "taker_capital"), "54_000_000", "the lab's 6M x 9"),
             (("keepers", "gas_strategy"), "fixed", "the built-in's fixed bids (150 and 100 gwei)"),
             (
@@ -190,6 +230,16 @@ COUNTERFACTUALS = {
             (("market", "drain_bars"), 144, "a day more at the last price, not 6 h"),
             (("market", "venue_share"), "0.005", "the calibration's rows (V4, V5)"),
             (("market", "venue_share"), "0.05", ""),
+        ),
+        caps=lambda v: (_no_limit(v), _no_limit(v)),
+        caps_rule="none, as the 2020 Cat had none (A12): both caps the eve's debt x chop, "
+        "rounded up to the million",
+        cap_sweep=(
+            (5_000_000, ""),
+            (10_000_000, ""),
+            (15_000_000, "the Cat's box from 2020-09-14 (A23)"),
+            (30_000_000, "the Cat's first box, 2020-08-28 (A23)"),
+            (AUCTION_CAP * SIZE_FACTOR, "the sizing rule before issue 73 (10M x 9)"),
         ),
     ),
     "may-2021": Counterfactual(
@@ -227,6 +277,16 @@ COUNTERFACTUALS = {
             (("market", "venue_share"), "0.0075", "the calibration's rows (V2, V3)"),
             (("market", "venue_share"), "0.05", ""),
         ),
+        caps=lambda v: (v.hole // RAD, v.Hole // RAD),
+        caps_rule="ETH-A's hole (22M, L1) and the Dog's Hole (100M, L3)",
+        cap_sweep=(
+            (5_000_000, ""),
+            (10_000_000, ""),
+            (50_000_000, ""),
+            (100_000_000, "the Dog's Hole (L3)"),
+            (500_000_000, ""),
+            (AUCTION_CAP * 164, "the sizing rule before issue 73 (10M x 164)"),
+        ),
     ),
 }
 BLACK_THURSDAY = COUNTERFACTUALS["black-thursday-2020"]
@@ -259,22 +319,36 @@ def book_text(v: Values | None = None, cf: Counterfactual = BLACK_THURSDAY) -> s
     return "\n".join(rows) + "\n"
 
 
-def config_text(cf: Counterfactual = BLACK_THURSDAY) -> str:
-    """The deployment config: config/devnet.toml with its global ceiling and its debt in auction
-    over all types sized by the factor (the scenario cannot override system keys)."""
+def config_text(
+    cf: Counterfactual = BLACK_THURSDAY,
+    v: Values | None = None,
+    caps: tuple[int, int] | None = None,
+) -> str:
+    """The deployment config: config/devnet.toml with its global ceiling sized by the factor and
+    its debt in auction over all types the caps' (`caps`, default the rule's under `v`; the
+    scenario cannot override system keys)."""
+    caps = caps or cf.caps(v or values(cf=cf))
     text = DEFAULT_CONFIG.read_text()
-    for key, base in SIZED_SYSTEM.items():
+    for key, base, new in (
+        *((key, base, base * cf.size_factor) for key, base in SIZED_SYSTEM.items()),
+        ("max_debt_in_auction", DEBT_IN_AUCTION, caps[1]),
+    ):
         line = re.compile(rf'^{key} = "([0-9_]+)"', re.M)
         found = line.findall(text)
         if found != [f"{base:_}"]:
             raise ScenarioError(f"{DEFAULT_CONFIG}: {key} is {found}, the sizing expects {base:_}")
-        text = line.sub(f'{key} = "{base * cf.size_factor:_}"', text)
+        text = line.sub(f'{key} = "{new:_}"', text)
     return text
 
 
-def scenario_data(v: Values | None = None, cf: Counterfactual = BLACK_THURSDAY) -> dict[str, Any]:
-    """The scenario: the built-in day with the book, the dust and reward, the sizes above and
-    the day's outside market (market_keys)."""
+def scenario_data(
+    v: Values | None = None,
+    cf: Counterfactual = BLACK_THURSDAY,
+    caps: tuple[int, int] | None = None,
+) -> dict[str, Any]:
+    """The scenario: the built-in day with the book, the dust and reward, the sizes and caps
+    above (`caps`: the type's auction cap and the debt in auction over all types; default the
+    rule's) and the day's outside market (market_keys)."""
     v = v or values(cf=cf)
     data = tomllib.loads((BUILTIN_DIR / f"{cf.base}.toml").read_text())
     overrides = data["protocol"].setdefault("collateral_overrides", {})
@@ -291,7 +365,7 @@ def scenario_data(v: Values | None = None, cf: Counterfactual = BLACK_THURSDAY) 
             f"{DEFAULT_CONFIG}: ETH-A's auction_cap is {cap // RAD}, the sizing "
             f"expects {AUCTION_CAP:_}"
         )
-    overrides["auction_cap"] = str(AUCTION_CAP * cf.size_factor)
+    overrides["auction_cap"] = str((caps or cf.caps(v))[0])
     overrides["dust"] = cf.dust
     overrides["keeper_reward_flat"] = cf.reward
     data["scenario"]["name"] = cf.name
@@ -363,19 +437,23 @@ def _as_setting(line: str) -> str:
 
 
 def write_inputs(
-    directory: Path, v: Values | None = None, cf: Counterfactual = BLACK_THURSDAY
+    directory: Path,
+    v: Values | None = None,
+    cf: Counterfactual = BLACK_THURSDAY,
+    caps: tuple[int, int] | None = None,
 ) -> Path:
-    """Write the scenario (YAML), its book and its config into `directory`; the scenario's
-    path. `ape run simulate --scenario <it>` replays it alone."""
+    """Write the scenario (YAML), its book and its config into `directory` (`caps`: the auction
+    caps, default the rule's); the scenario's path. `ape run simulate --scenario <it>` replays
+    it alone."""
     directory.mkdir(parents=True, exist_ok=True)
     (directory / "book.csv").write_text(book_text(v, cf))
-    (directory / "config.toml").write_text(config_text(cf))
+    (directory / "config.toml").write_text(config_text(cf, v, caps))
     path = directory / "scenario.yaml"
     header = (
         f"# written by `ape run history` (offchain/history/backstop.py): the eve of {cf.day}\n"
         "# under Backstop; replay it alone with `ape run simulate --scenario <this file>`\n"
     )
-    path.write_text(header + yaml.safe_dump(scenario_data(v, cf), sort_keys=False))
+    path.write_text(header + yaml.safe_dump(scenario_data(v, cf, caps), sort_keys=False))
     return path
 
 
@@ -392,13 +470,15 @@ def run(
     changes: dict[tuple[str, str], object] | None = None,
     phase: int | None = None,
     cf: Counterfactual = BLACK_THURSDAY,
+    caps: tuple[int, int] | None = None,
 ) -> BackstopDay:
     """Write the inputs in `directory` and replay them (on Anvil and in the model, reconciled,
     with `chain`; the model alone without). `changes`: {(table, key): value} replacing the
-    scenario's keys (a sensitivity run); `phase`: the oracle's phase [s]."""
-    path = write_inputs(directory, v, cf)
+    scenario's keys (a sensitivity run); `phase`: the oracle's phase [s]; `caps`: the auction
+    caps (the type's, all types') instead of the rule's (the cap sweep)."""
+    path = write_inputs(directory, v, cf, caps)
     if changes:
-        data = scenario_data(v, cf)
+        data = scenario_data(v, cf, caps)
         for (table, key), value in changes.items():
             node = data
             for part in table.split("."):  # "protocol.collateral_overrides": a nested table
@@ -446,6 +526,11 @@ class BackstopFigures:
     # the run's headline figures (report/phases.py `figures`): a row of the phase table when the
     # run is one of the oracle's phases
     headline: dict[str, float] = field(default_factory=dict)
+    # the open book's parts (sim/results/insolvency.py): the running auctions' shortfall and the
+    # unsafe vaults' debt and shortfall, sold on the market
+    open_marked: float = 0.0
+    unsafe_debt: float = 0.0
+    unsafe_marked: float = 0.0
 
     @classmethod
     def of(cls, result: SimulationResult) -> BackstopFigures:
@@ -493,6 +578,9 @@ class BackstopFigures:
             },
             unsafe_left=int(f["unsafe_vaults_left"]),
             headline=headline_figures(result),
+            open_marked=float(f["open_auction_marked_shortfall"]),
+            unsafe_debt=float(f["unsafe_vault_debt"]),
+            unsafe_marked=float(f["unsafe_vault_marked_shortfall"]),
         )
 
 

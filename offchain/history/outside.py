@@ -31,6 +31,7 @@ from offchain.model.fixed_point import RAY, WAD_TO_RAY
 from offchain.sim.market.capital import Resales, stable_for
 from offchain.sim.market.stable_price import PAR, StablePrice
 from offchain.sim.market.venue import Venue, VenueParams, depths_from_candles
+from offchain.sim.results.insolvency import MarkVenue, VenueMark
 from offchain.sim.scenario.market_data import Series
 
 __all__ = ["CLOSED", "OPEN", "DayMarket", "OutsideSpec"]
@@ -140,6 +141,21 @@ class DayMarket:
         if self.venue is not None and tokens:
             self.venue.trade(self.bar_of(now), now, self.close(now), tokens)
             self.passed_on += tokens
+
+    def mark(self, bars: int) -> MarkVenue:
+        """The end-of-run mark's market (sim/results/insolvency.py's `VenueMark`), as Backstop's
+        side builds its own: a copy of the venue with the day's memory, selling the open book
+        in equal parts over `bars` bars after the last bar, at the last close."""
+        venue = self.venue
+        if venue is None:
+            raise ValueError("a closed market has no venue to mark on")
+        times = self.prices.times
+        last = times[-1]
+
+        def mark(total: int) -> VenueMark:
+            return VenueMark(venue, len(times) - 1, last, self.bar, self.close(last), bars, total)
+
+        return mark
 
     def _dai(self, tokens: int, now: int, record: bool) -> int:
         if self.venue is None:

@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from offchain.history import backstop, lead, report_clip, tasks
+from offchain.history import backstop, counterfactual, lead, report_clip, tasks
 from offchain.history.backstop import BackstopDay, BackstopFigures
 from offchain.history.days import day, load
 from offchain.history.days.settings import Band
@@ -541,8 +541,10 @@ def write(
     runs_tasks = history_tasks(day_name, overrides, module.SETTINGS)
     with tempfile.TemporaryDirectory() as scratch:
         b_tasks = backstop_tasks(day_name, Path(scratch), None, overrides)
+        # the counterfactual held like for like: calibration or check, interval, caps
+        f_tasks = counterfactual.tasks_of(day_name, overrides, Path(scratch) / "cf")
         # Black Thursday's turnover column needs the flip run first: its own task after
-        total = len(runs_tasks) + len(b_tasks) + (module.FAMILY == "flip") + 1
+        total = len(runs_tasks) + len(b_tasks) + len(f_tasks) + (module.FAMILY == "flip") + 1
         done = 0
 
         def tick(_: int, __: int) -> None:
@@ -551,8 +553,13 @@ def write(
             if progress is not None:
                 progress(done, total)
 
-        results = tasks.execute(runs_tasks + b_tasks, workers, tick)
+        results = tasks.execute(runs_tasks + b_tasks + f_tasks, workers, tick)
         base = results[None]
+        # the counterfactual's interval, over the capitals the check keeps
+        keep = counterfactual.kept(day_name, base, results, overrides)
+        grid = counterfactual.interval_tasks(day_name, overrides, Path(scratch) / "cf", keep)
+        total += len(grid)
+        results.update(tasks.execute(grid, workers, tick))
         runs = []
         for _, _, key, _ in runs_tasks[1:]:
             setting, value = key  # type: ignore[misc]
@@ -597,7 +604,10 @@ def write(
             section = backstop_section(base, done_day, turnover, rows, overrides)
         else:
             section = report_clip.backstop_section(module, base, done_day, rows, v)
-        (directory / "summary.md").write_text(text + "\n" + section)
+        fair = counterfactual.sections(
+            day_name, base, results, BackstopFigures.of(done_day.done.result), overrides
+        )
+        (directory / "summary.md").write_text(text + "\n" + section + "\n" + fair)
 
     publish(out_dir, build, "history")
     backstop_day = outcome[0]

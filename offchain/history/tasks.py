@@ -8,7 +8,10 @@ level, so a worker started from the fork server imports this module and runs it.
 - ("backstop", day, key, changes, phase, directory, overrides): Backstop's side of `day` in
   the model with the day's settings `overrides` (`--set`, as the chain run has them), scenario
   `changes` and the oracle's `phase`, its inputs written under `directory`; returns (key,
-  BackstopFigures).
+  BackstopFigures);
+- ("counterfactual", day, key, changes, phase, directory, overrides, caps): the same under the
+  day's settings with `overrides` and the auction `caps` (None: the day's rule), for the
+  counterfactual's interval and cap sweep (counterfactual.py); returns (key, BackstopFigures).
 """
 
 from __future__ import annotations
@@ -42,6 +45,21 @@ def run_task(task: tuple) -> tuple[Any, Any]:
             changes=changes or None,
             phase=phase,
             cf=cf,
+        )
+        return key, backstop.BackstopFigures.of(done.done.model)
+    if kind == "counterfactual":
+        from offchain.history import backstop
+
+        _, name, key, changes, phase, directory, overrides, caps = task
+        cf = backstop.COUNTERFACTUALS[name]
+        done = backstop.run(
+            Path(directory),
+            chain=False,
+            v=backstop.values(overrides, cf),
+            changes=changes or None,
+            phase=phase,
+            cf=cf,
+            caps=caps,
         )
         return key, backstop.BackstopFigures.of(done.done.model)
     raise ValueError(f"unknown task {kind!r}")

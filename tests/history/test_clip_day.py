@@ -190,3 +190,50 @@ def test_the_day__command__bands_verdicts_and_the_docs_quote_the_report(tmp_path
         start = text.index(heading)
         quoted = text[start : text.index("\n\n", start)]
         assert quoted in doc, heading
+
+
+def test_slice__end_of_day__the_unsafe_vaults_never_barked_counted_like_backstop_s():
+    """Counted as Backstop's side counts its own (history/accounting.py): the slice cut at 14:10
+    (its last market price 2,483.32) with e, 2 ETH owing 6,000, unsafe from the start and never
+    barked (its chip, 0.1% of 6,780, does not pay a bark's gas: O4's small vaults). c's auction
+    finished with its tab raised (no loss), so the model's own loss is 0; what the day leaves
+    owed is e's debt less its collateral at the last price, 6,000 - 2 x 2,483.32 = 1,033.36,
+    and d (3 ETH owing 5,000: unsafe at 2,483.32 under 1.5, but covered) adds debt, no
+    shortfall. Sold on the day's venue, e's 2 ETH fetch a little more than at the last market
+    price (the venue's own quote, its memory of the day)."""
+    a, b = 60, 86
+    data = DayData(
+        _cut(DATA.prices, a, b), _cut(DATA.candles, a, b), _cut(DATA.gas, a, b), DATA.reserves
+    )
+    v = values(MAY.SETTINGS)
+    r = clip.run_day(
+        [*VAULTS, Vault("e", 2 * WAD, 6_000 * WAD)],
+        DogParams(v.Hole, v.hole, v.chop),
+        v.clip,
+        StairstepExponentialDecrease(v.cut, v.step),
+        clip.keepers_of(v),
+        data.prices,
+        data.gas,
+        clip.market_of(MAY, v, data),
+        Pool(RESERVES, v.reserves_offset),
+        Oracle(v.oracle_delay, v.oracle_phase),
+        v.mat,
+        v.dust,
+        capacity=clip.capacity_of(v, 60),
+    )
+    assert [(x.usr, x.ended is not None) for x in r.auctions] == [("c", True)]
+    assert ClipFigures.of(r).loss == 0  # the model's own count: finished auctions only
+    e = r.end_of_day
+    assert e is not None
+    # the market's price at the last step: the bar's close (2,486.26) under the venue's impact
+    close = e.mark_price
+    assert close // 10**16 == 248_332 and close < DATA.prices.columns["close"][b - 1]
+    assert (e.realized, e.open_auctions) == (0, 0)
+    assert (e.unsafe_vaults, e.unsafe_debt) == (2, 11_000 * RAD)
+    assert [(row[0], row[2], row[3]) for row in e.rows] == [("vault", "e", 6_000.0),
+                                                            ("vault", "d", 5_000.0)]  # fmt: skip
+    assert e.unsafe_shortfall == 6_000 * RAD - 2 * WAD * close * 10**9
+    assert round(e.insolvency_last_price / RAD, 2) == 1_033.36
+    # sold on the venue: e's sale fetched 4,969.34, d's is covered
+    assert round(e.marked_unsafe_shortfall / RAD, 2) == 1_030.66
+    assert e.insolvency == e.marked_unsafe_shortfall

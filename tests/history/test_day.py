@@ -113,6 +113,13 @@ def test_day__honest_keeper_at_20_gwei__every_auction_a_zero_bid():
     assert r.keepers["honest"].dai == 20_000 * RAD
     assert r.keepers["biter"].counts.landed == 3
     assert r.vaults == {"a": Urn(0, 0), "b": Urn(0, 0), "c": Urn(100 * WAD, 5_000 * WAD)}
+    # counted as Backstop's side counts (accounting.py): each zero bid short its debt less 1
+    # rad, nothing open; c (215% at the day's last close, 107.52) safe: the closed market's
+    # marks agree
+    e = r.end_of_day
+    assert e is not None and e.realized == 13_000 * RAD - 3
+    assert (e.open_auctions, e.unsafe_vaults) == (0, 0)
+    assert e.insolvency == e.insolvency_last_price == 13_000 * RAD - 3
 
 
 def test_day__keepers_at_the_60th_percentile__tab_raised_lots_cut():
@@ -146,6 +153,7 @@ def test_day__keepers_at_the_60th_percentile__tab_raised_lots_cut():
     assert r.keepers["sharp"].gem_won == won
     assert r.keepers["sharp"].dai == 20_000 * RAD - 14_690 * RAD + won * close(14131) * 10**9
     assert r.keepers["honest"].dai == 20_000 * RAD  # outbid in the dent phase: all refunded
+    assert r.end_of_day is not None and r.end_of_day.insolvency == 0  # every tab raised
 
 
 def test_run_day__vault_below_dust__refused():

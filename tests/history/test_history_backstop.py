@@ -13,6 +13,7 @@ import pytest
 from offchain.history.backstop import (
     AUCTION_CAP,
     BASE,
+    BLACK_THURSDAY,
     COUNTERFACTUALS,
     DEBT_AUCTION_CAPITAL,
     DUST,
@@ -23,6 +24,7 @@ from offchain.history.backstop import (
     BackstopFigures,
     market,
     run,
+    sweep_caps,
     turnover_capital,
     values,
     vaults_of,
@@ -54,14 +56,15 @@ def test_size_factor__the_eve_debt_over_the_builtin_population_rounded_up():
     assert SIZE_FACTOR == math.ceil(114_000_000 / drawn)
 
 
-def test_scenario__sized_ceilings_caps_capital__dust_and_reward_of_the_rule(tmp_path):
+def test_scenario__sized_ceilings_capital__caps_of_the_day_s_rule__dust_and_reward(tmp_path):
+    """The ceilings and capital sized to the book; the caps none, as the 2020 Cat had none: the
+    eve's 114M x chop 1.13 = 128.82M, rounded up to the million."""
     s = load_scenario(str(write_inputs(tmp_path)))
     c = s.system.collateral[0]
     assert c.debt_ceiling == SIZED["debt_ceiling"] * SIZE_FACTOR * RAD
     assert c.ceiling_max == SIZED["ceiling_max"] * SIZE_FACTOR * RAD
-    assert c.auction_cap == AUCTION_CAP * SIZE_FACTOR * RAD
+    assert c.auction_cap == s.system.max_debt_in_auction == 129_000_000 * RAD
     assert s.system.global_debt_ceiling == SIZED_SYSTEM["global_debt_ceiling"] * SIZE_FACTOR * RAD
-    assert s.system.max_debt_in_auction == SIZED_SYSTEM["max_debt_in_auction"] * SIZE_FACTOR * RAD
     assert c.dust == int(DUST) * RAD and c.keeper_reward_flat == int(KEEPER_REWARD_FLAT) * RAD
     v = values()
     assert s.keepers.taker_capital == v.bidders * v.bidder_capital * WAD
@@ -103,8 +106,8 @@ def test_figures__from_the_run__layers_and_unpaid_add_up_to_the_bad_debt(tmp_pat
 
 
 def test_turnover_capital__the_honest_keepers_capital_and_their_resales():
-    """What the flip model's honest keepers put into auctions: 3 x 1M of capital and what their
-    sales brought back (a low bidder's sales are not theirs)."""
+    """What the flip model's honest keepers put into auctions: their capital (3 x the calibrated
+    4.5M) and what their sales brought back (a low bidder's sales are not theirs)."""
     v = values()
     keepers = {
         name: KeeperRow(name, Counts(), 0, 0, 0, 0, sold * RAD)
@@ -113,7 +116,7 @@ def test_turnover_capital__the_honest_keepers_capital_and_their_resales():
     flip = DayResult([], keepers, 0, 0)
     assert (
         turnover_capital(flip, v)
-        == 3_000_000 + 2_500_000
+        == 13_500_000 + 2_500_000
         == (v.bidders * v.bidder_capital + 2_500_000)
     )
 
@@ -152,7 +155,9 @@ def test_may_2021__the_eve_book_sizes_rule_and_the_day_s_market(tmp_path):
     assert book is not None and list(book.debt) == [x.art for x in eve]
     assert sum(book.debt) == 2_000_000_000 * WAD
     c = s.system.collateral[0]
-    assert c.debt_ceiling == 20_000_000 * 164 * RAD and c.auction_cap == AUCTION_CAP * 164 * RAD
+    assert c.debt_ceiling == 20_000_000 * 164 * RAD
+    # the caps are the Dog's: ETH-A's hole (L1) and Hole (L3)
+    assert (c.auction_cap, s.system.max_debt_in_auction) == (22_000_000 * RAD, 100 * 10**6 * RAD)
     income = c.dust * (c.liquidation_penalty - WAD) // WAD
     reward = c.keeper_reward_flat + c.keeper_reward_rate * c.dust * c.liquidation_penalty // WAD**2
     assert (c.dust, c.keeper_reward_flat) == (5_000 * RAD, 600 * RAD) and reward <= income
@@ -252,3 +257,57 @@ def test_lead__backstop_side_leads_with_the_median_over_the_oracles_phases(tmp_p
     first = next(x for x in md.split("## Headline")[1].splitlines() if x.startswith("| insol"))
     assert f"| {median:,.2f} BUSD (" in first and "worst 9,000,000.00 BUSD" in first
     assert json.loads((out / "facts.json").read_text())["insolvency"] == pytest.approx(median)
+
+
+def test_caps__a_set_hole_moves_both_sides__the_sweep_s_rows_by_cap(tmp_path):
+    """2021's caps are read from the day's settings (`--set hole=...` moves Backstop's cap with
+    the Dog's); the sweep's rows are the rule's and the sweep's caps, each with the cap over all
+    types the larger of it and the rule's; `caps` replaces the rule for one run."""
+    cf = COUNTERFACTUALS["may-2021"]
+    v = values({"hole": 30_000_000 * RAD}, cf)
+    assert cf.caps(v) == (30_000_000, 100_000_000)
+    rows = sweep_caps(cf, values(cf=cf))
+    assert [caps for caps, _ in rows] == [
+        (5_000_000, 100_000_000),
+        (10_000_000, 100_000_000),
+        (22_000_000, 100_000_000),
+        (50_000_000, 100_000_000),
+        (100_000_000, 100_000_000),
+        (500_000_000, 500_000_000),
+        (AUCTION_CAP * 164, AUCTION_CAP * 164),
+    ]
+    assert rows[2][1].startswith("the rule: ")
+    s = load_scenario(str(write_inputs(tmp_path, cf=cf, caps=(7_000_000, 300_000_000))))
+    assert s.system.collateral[0].auction_cap == 7_000_000 * RAD
+    assert s.system.max_debt_in_auction == 300_000_000 * RAD
+    bt = sweep_caps(BLACK_THURSDAY, values())
+    assert [caps[0] for caps, _ in bt] == [5_000_000, 10_000_000, 15_000_000, 30_000_000,
+                                            AUCTION_CAP * SIZE_FACTOR, 129_000_000]  # fmt: skip
+    assert all(caps[1] == 129_000_000 for caps, _ in bt)
+
+
+def test_caps__the_rule_s_cap_binds_each_auction_as_the_dog_s_hole__a_swept_cap_its_own(
+    tmp_path,
+):
+    """A real run of 2021-05-19's eve under Backstop at 100 vaults (about 20M of debt each, 2B
+    in all): under the day's rule each auction's debt x the penalty (1.13) stays within the
+    Dog's 22M `hole`, so the largest auction takes 22M / 1.13 = 19.47M and a large vault is
+    liquidated in several auctions; a swept 1M cap takes 0.885M an auction and leaves vaults
+    unsafe, never liquidated, that the rule's cap reached."""
+    cf = COUNTERFACTUALS["may-2021"]
+    v = values({"vaults": 100}, cf)
+    assert cf.caps(v) == (22_000_000, 100_000_000)
+    rule = run(tmp_path / "rule", chain=False, v=v, cf=cf)
+    swept = run(tmp_path / "swept", chain=False, v=v, cf=cf, caps=(1_000_000, 100_000_000))
+    for day, cap in ((rule, 22_000_000), (swept, 1_000_000)):
+        assert day.scenario.system.collateral[0].auction_cap == cap * RAD
+        assert day.scenario.system.max_debt_in_auction == 100_000_000 * RAD
+    debts = rule.done.model.tables["liquidations"]
+    assert round(debts["debt"].max() / 1e6, 3) == 19.469  # 22M / 1.13
+    assert debts.groupby("owner").size().max() > 1
+    small = swept.done.model.tables["liquidations"]
+    assert round(small["debt"].max() / 1e6, 3) == 0.885  # 1M / 1.13
+    b, s = BackstopFigures.of(rule.done.model), BackstopFigures.of(swept.done.model)
+    assert (b.unsafe_left, b.unsafe_debt) == (0, 0.0)
+    assert s.unsafe_left > 0 and s.unsafe_debt > 300e6
+    assert s.debt_liquidated < b.debt_liquidated / 10

@@ -92,8 +92,11 @@ SETTINGS: dict[str, Setting] = {
                 high=1_000),
         Setting("bidders", 3, "assumed", "how many keepers bid honestly: not published (F2; 2021's "
                 "ETH-A flips averaged 3.67 bidders)", alternatives=(1, 6), low=0, high=100),
-        Setting("bidder_capital", 1_000_000, "assumed", "DAI each honest keeper holds: not "
-                "published", alternatives=(250_000, 4_000_000), low=0, high=10**10),
+        Setting("bidder_capital", cal("keepers_2020.capital_dai"), "calibrated (E1, E2)",
+                "DAI each honest keeper holds: not published; calibrated on this day's two "
+                "bands, the interval's middle (3.25M to 5.75M put both within; docs/history.md, "
+                "'Keeper capital')", alternatives=cal_rows("keepers_2020.capital_dai"), low=0,
+                high=10**10),
         Setting("bidder_margin", Fraction(1, 10), "assumed", "an honest keeper bids the market "
                 "price less this: not published", alternatives=(Fraction(1, 20), Fraction(1, 5)),
                 low=Fraction(0), high=Fraction(99, 100)),

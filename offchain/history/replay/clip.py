@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from types import ModuleType
 
+from offchain.history.accounting import end_of_day
 from offchain.history.days import DayData, load
 from offchain.history.days.calibration import venue_params
 from offchain.history.days.settings import Values, values
@@ -54,6 +55,7 @@ from offchain.history.pool import Pool
 from offchain.history.replay import flip
 from offchain.history.replay.flip import Vault
 from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.sim.results.insolvency import EndOfRun
 from offchain.sim.scenario.market_data import Series
 from offchain.sim.strategies.actions import Latency
 
@@ -145,6 +147,9 @@ class ClipDayResult:
     resold: int = 0  # [wad] the capital takers' collateral resold on the venue
     resale_dai: int = 0  # [rad] the DAI it brought
     lowest_market: int = 10**18  # the lowest market price the keepers saw over the close [wad]
+    # what the day leaves owed, counted as Backstop's side counts its own (accounting.py): the
+    # finished auctions' shortfalls, the open auctions and the vaults left unsafe, marked
+    end_of_day: EndOfRun | None = None
 
     @property
     def kicked(self) -> int:
@@ -314,6 +319,17 @@ def run_day(
             land(now)
         if progress is not None and (now - start + step) % bar == 0:
             progress((now - start + step) // bar, bars)
+    owed = end_of_day(
+        (
+            (a.id, a.usr, a.due, a.tab, a.raised, a.lot - a.sold, a.ended is not None)
+            for a in rows.values()
+        ),
+        vat.urns,
+        rate,
+        mat,
+        market,
+        last,
+    )
     return ClipDayResult(
         auctions=[rows[i] for i in sorted(rows)],
         keepers={
@@ -345,6 +361,7 @@ def run_day(
         resold=sum(t for _, _, t, _ in market.sales),
         resale_dai=sum(d for _, _, _, d in market.sales),
         lowest_market=lowest,
+        end_of_day=owed,
     )
 
 

@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from types import ModuleType
 
+from offchain.history.accounting import end_of_day
 from offchain.history.days import DayData, load
 from offchain.history.days.calibration import venue_params
 from offchain.history.days.settings import Values, values
@@ -46,6 +47,7 @@ from offchain.history.mechanisms.oracle import Oracle
 from offchain.history.mechanisms.vat import VOW, Urn, Vat
 from offchain.history.outside import CLOSED, OPEN, DayMarket, OutsideSpec
 from offchain.model.fixed_point import RAD, RAY, WAD, WAD_TO_RAY
+from offchain.sim.results.insolvency import EndOfRun
 from offchain.sim.scenario.market_data import Series
 from offchain.sim.strategies.actions import Latency
 
@@ -113,6 +115,9 @@ class DayResult:
     resale_dai: int = 0
     lowest_market: int = 10**18
     floored: int = 0
+    # what the day leaves owed, counted as Backstop's side counts its own (accounting.py): the
+    # finished auctions' shortfalls, the open auctions and the unsafe vaults left, marked
+    end_of_day: EndOfRun | None = None
 
     @property
     def kicked(self) -> int:
@@ -265,6 +270,18 @@ def run_day(
     for id, a in flipper.bids.items():  # still running at the end of the day
         rows[id].bid, rows[id].winner, rows[id].lot_won, rows[id].end = a.bid, a.guy, a.lot, a.end
     actors = [biter, *keepers]
+    last = prices.times[-1] + bar - step
+    owed = end_of_day(
+        (
+            (r.id, r.usr, r.debt, r.tab, r.bid, r.lot_won, r.dealt is not None)
+            for r in rows.values()
+        ),
+        vat.urns,
+        rate,
+        mat,
+        market,
+        last,
+    )
     return DayResult(
         auctions=[rows[i] for i in sorted(rows)],
         keepers={
@@ -284,6 +301,7 @@ def run_day(
         resale_dai=sum(d for _, _, _, d in market.sales),
         lowest_market=lowest,
         floored=market.venue.floored if market.venue is not None else 0,
+        end_of_day=owed,
     )
 
 
