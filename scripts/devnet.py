@@ -37,7 +37,13 @@ from offchain.live.hardhat_devnet import HardhatDevnetNode
 from offchain.live.journal import JOURNAL_FORMAT, JournalError, read_journal
 from offchain.live.record import DEFAULT_DIR, record_path
 from offchain.live.signers import dev_signer
-from offchain.system.cli import FiniteFloatRange, directory_problem, failing, one_line_usage
+from offchain.system.cli import (
+    FiniteFloatRange,
+    directory_problem,
+    failing,
+    home_unexpanded,
+    one_line_usage,
+)
 from offchain.system.config import DEFAULT_CONFIG, config_option_problems, load_config
 
 fail = failing("devnet")
@@ -124,7 +130,9 @@ def _problems(ctx: click.Context) -> list[str]:
     node_kind, state = p.get("node_kind"), p.get("state")
     if node_kind is not None:
         state_file = Path(state) if state is not None else DEFAULT_DIR / STATE_FILES[node_kind]
-        if state is not None and not state_file.parent.is_dir():
+        if state is not None and (home := home_unexpanded("--state", state)):
+            problems.append(home)
+        elif state is not None and not state_file.parent.is_dir():
             # it was created: a slip in a path given (the default folder is made as needed)
             what = "is a file" if state_file.parent.exists() else "does not exist"
             problems.append(f"--state {state}: the directory {state_file.parent} {what}")

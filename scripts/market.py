@@ -45,7 +45,14 @@ from offchain.live.record import (
     record_option_problem,
     verify,
 )
-from offchain.live.venue import OUTSIDE, DevnetVenue, ensure_venue, lab_venue
+from offchain.live.venue import (
+    OUTSIDE,
+    DevnetVenue,
+    MarketSession,
+    ensure_venue,
+    lab_venue,
+    write_session,
+)
 from offchain.model.errors import Revert
 from offchain.sim.scenario.actors import argument_problems
 from offchain.sim.scenario.load import (
@@ -249,6 +256,19 @@ def cli(
     played: list[Bar] = []
     venue = None
     lab = lab_venue(scenario) if outside == "scenario" else None
+    fundamentals = [b.price for b in bars]
+    # the session as `ape run reconcile` rebuilds its venue (live/venue.py): kept beside the
+    # record as it starts; where it plays no venue, why (reconcile marks in the pool then)
+    why = (
+        "--outside none"
+        if outside == "none"
+        else f"{scenario.name}'s market is closed (no outside venue)"
+        if lab is None
+        else "the bars' blocks did not carry the bar's time"
+        if not stamped
+        else ""
+    )
+    address, deployed = None, False
     if lab is not None and not stamped:
         click.echo(
             "market: outside venue: off: the bars' blocks do not carry the bar's time (a session "
@@ -259,10 +279,10 @@ def cli(
         address, deployed = ensure_venue(
             chain, t, d.stablecoin, record_file, record.chain_id, record.identity
         )
-        venue = DevnetVenue(
-            chain, d, t, address, lab, scenario, [b.price for b in bars], list(times),
-            [p.owner for p in plans],
-        )  # fmt: skip
+    session = MarketSession.of(scenario, name, address, first_block, list(times), fundamentals, why)
+    write_session(record_file, record.chain_id, record.identity, session)
+    if address is not None:
+        venue = DevnetVenue(chain, d, t, address, session, [p.owner for p in plans])
         click.echo(
             f"market: outside venue {address} ({'deployed' if deployed else 'kept'}): the lab's "
             f"venue of {scenario.name}, synced every bar; flash takes may sell on it"

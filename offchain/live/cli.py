@@ -59,6 +59,7 @@ from offchain.system.cli import (
     FiniteFloatRange,
     directory_problem,
     failing,
+    home_unexpanded,
     one_line_usage,
     unwritable,
 )
@@ -425,7 +426,9 @@ def _problems(ctx: click.Context) -> list[str]:
         problem = directory_problem("BACKSTOP_KEEPERS_DIR", keepers_dir)
         if problem:
             problems.append(problem)
-    if p.get("log") is not None:
+    home = [home_unexpanded(f"--{k}", p[k]) for k in ("log", "checkpoint") if p.get(k)]
+    problems += [h for h in home if h]
+    if p.get("log") is not None and not home_unexpanded("--log", p["log"]):
         if not str(p["log"]).strip():
             problems.append("--log '' is empty: give a file, or leave --log out")
         else:
@@ -436,7 +439,11 @@ def _problems(ctx: click.Context) -> list[str]:
             if problem:
                 problems.append(problem)
     checkpoint = p.get("checkpoint")
-    if checkpoint and not Path(checkpoint).parent.is_dir():
+    if (
+        checkpoint
+        and not home_unexpanded("--checkpoint", checkpoint)
+        and not Path(checkpoint).parent.is_dir()
+    ):
         # it was created (a read-only keeper's /nonexistent/dir): a slip in a path given
         parent = Path(checkpoint).parent
         what = "is a file" if parent.exists() else "does not exist"

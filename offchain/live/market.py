@@ -54,6 +54,7 @@ from offchain.sim.scenario.population import VaultPlan, actor_address
 from offchain.sim.scenario.types import Scenario
 from offchain.sim.strategies.keepers import PoolView, arbitrage_action, oracle_actions
 from offchain.sim.strategies.observe import read_oracle_bound
+from offchain.system.cli import home_unexpanded
 from offchain.system.deployment import Deployment, TypeDeployment
 from offchain.system.outputs import describe_json
 
@@ -260,7 +261,7 @@ def checkpoint_place_problem(place: Path) -> str | None:
     if place.is_dir():
         return None
     if not place.exists():
-        return (
+        return home_unexpanded("--checkpoints", place) or (
             f"--checkpoints {place}: no such file or directory (a bot's checkpoint, or the "
             "directory of its checkpoints)"
         )

@@ -20,6 +20,13 @@ N-1 (compared there when the node still holds that block's state); from N on eac
 kind. At the end (and every `--every K` blocks) every variable of the full-state read
 (offchain/system/reads.py) is compared, field by field for structs. A difference is a bug in the
 contracts or in their twin, or state changed outside transactions (`anvil_setStorageAt`).
+
+The outcome at the head (offchain/live/outcome.py) marks the open book as the last market
+session did (`ape run market`): where it played the lab's outside venue, on that venue rebuilt
+from the session kept beside the record and the chain's `Synced` and `Sold` events
+(offchain/live/venue.py, `DevnetVenue.rebuild`; a sync that is not the lab venue's quote is a
+difference), so the reconciled headline is the session's; else in the keepers' pool. A line
+says which, and why.
 """
 
 from __future__ import annotations
@@ -50,8 +57,10 @@ from offchain.live.record import (
     verify,
 )
 from offchain.live.txs import starved, used_up
+from offchain.live.venue import DevnetVenue, read_session
 from offchain.model.errors import Revert
 from offchain.model.state import Event
+from offchain.sim.results.insolvency import MarkVenue
 from offchain.system.cli import failing, one_line_usage
 from offchain.system.deployment import Deployment
 from offchain.system.reads import StateKeys, read_state, state_keys
@@ -102,6 +111,7 @@ class Reconciliation:
     outcome: Outcome | None = None  # at the head (live/outcome.py)
     untraced_reverts: int = 0  # of `reverted`: the node no longer traces them (reasons unknown)
     out_of_gas: int = 0  # failed on the chain for want of gas (listed among `ignored`)
+    mark_note: str = ""  # what the outcome's open book is marked on (`_venue_marks`)
 
     @property
     def transactions(self) -> int:
@@ -152,6 +162,8 @@ class Reconciliation:
             )
         if self.outcome is not None:
             out += self.outcome.lines(f"of blocks {self.from_block}-{self.to_block}")
+        if self.mark_note:
+            out.append(self.mark_note)
         n = len(self.differences)
         if n:
             per = ", ".join(f"{c} {k}" for c, k in sorted(self.by_contract().items()))
@@ -594,10 +606,13 @@ def reconcile(
     reader: str,
     from_block: int | None = None,
     every: int | None = None,
+    record_path: Path | None = None,
 ) -> Reconciliation:
     """Replay the chain from the deployment in the model and compare (see the module docstring).
     `from_block`: where counting starts [the deployment's first block]; the state at the block
-    before it is compared too. `every`: compare the full state every that many blocks."""
+    before it is compared too. `every`: compare the full state every that many blocks.
+    `record_path`: the deployment record's file, beside which the last market session is kept
+    (its outside venue marks the open book: `_venue_marks`)."""
     head = node.block_number()
     start = record.first_block if from_block is None else from_block
     if start > head:
@@ -624,8 +639,50 @@ def reconcile(
     replayer.compare_state(head, report)
     report.untraced_reverts = replayer.untraced_reverts
     report.out_of_gas = replayer.out_of_gas
-    report.outcome = replayer.book.outcome(replayer.chain)
+    marks, report.mark_note = _venue_marks(replayer, record_path, head, report)
+    report.outcome = replayer.book.outcome(replayer.chain, marks)
     return report
+
+
+def _venue_marks(
+    replayer: Replayer, record_path: Path | None, head: int, report: Reconciliation
+) -> tuple[dict[str, MarkVenue], str]:
+    """(the outside venues' marks of the outcome at the head, what the open book is marked on,
+    in words): the last market session's venue kept beside the record (live/venue.py), rebuilt
+    from the chain's events, where there is one; a sync that is not the lab venue's quote is a
+    difference. Else the keepers' pool's mark (live/outcome.py), and why."""
+    record = replayer.record
+    session, why = read_session(record_path, record.chain_id, record.identity)
+    pool = "the open book is marked in the keepers' pool"
+    if session is None:
+        return {}, f"{pool}: {why}"
+    if session.venue is None:
+        return {}, f"{pool}: the last market session (blocks from {session.first_block}, "
+        f"{session.scenario}) played no outside venue: {session.why}"
+    if session.name not in replayer.d.types or session.first_block < record.first_block:
+        return (
+            {},
+            f"{pool}: the last market session kept beside the record is not of this deployment",
+        )
+    if replayer.chain.rpc("eth_getCode", [session.venue, hex(head)]) in ("0x", "0x0", None):
+        return {}, f"{pool}: the market session's venue {session.venue} has no code at the head"
+    venue, wrong = DevnetVenue.rebuild(replayer.chain, replayer.d, session, head)
+    for block, what, chain, lab in wrong:
+        report.differences.append(
+            Difference(f"block {block}", f"venue[{session.name}].{what}", chain, lab)
+        )
+    mark = venue.mark()
+    note = (
+        f"the open book of {session.name} is marked on the outside venue {session.venue} of the "
+        f"last market session ({session.scenario}, from block {session.first_block}), rebuilt "
+        f"from its events: {venue.syncs:,} syncs (bars), {venue.sales:,} sales"
+        + (
+            f", {len(wrong)} syncs or sales not the lab venue's"
+            if wrong
+            else ", every sync the lab venue's"
+        )
+    )
+    return ({session.name: mark} if mark is not None else {}), note
 
 
 # ---------------------------------------------------------------- command
@@ -686,7 +743,8 @@ def cli(from_block, every, rpc, deployment_path, max_lines):
         fail("\n".join([*problems, *filter(None, [unanswered(rpc) if given else None])]))
     node = Node(rpc, timeout=60, patience=5)
     try:
-        record = load_record(Path(deployment_path) if deployment_path else node_record_path(node))
+        record_path = Path(deployment_path) if deployment_path else node_record_path(node)
+        record = load_record(record_path)
         verify(record, node)
     except NodeUnavailable:
         fail(f"no JSON-RPC node answers at {rpc} (start one: make devnet)")
@@ -699,7 +757,7 @@ def cli(from_block, every, rpc, deployment_path, max_lines):
         return
 
     try:
-        report = reconcile(node, record, *project_code(), from_block, every)
+        report = reconcile(node, record, *project_code(), from_block, every, record_path)
     except ReconcileError as exc:
         fail(str(exc))
         return

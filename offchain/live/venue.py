@@ -28,6 +28,14 @@ take may sell inside its own transaction (sim/market/flash_venue.py). A devnet s
   bar's market price, its sync and the end-of-run mark see them.
 - **The mark** (`DevnetVenue.mark`): the open book marked on a copy of the venue over the
   scenario's `mark_bars` bars after the last, the lab's `VenueMark`.
+- **The session kept beside the record** (`MarketSession`, `<record>.market.json`: `write_session`,
+  `read_session`): what of the lab's venue is not on the chain (its settings, the bars' depths,
+  times and fundamentals, the stablecoin's price, `mark_bars`), written as the session starts;
+  the last session's only, with no venue where it played none (and why). `ape run reconcile`
+  (offchain/live/reconcile.py) rebuilds the venue from it and the chain's own events
+  (`DevnetVenue.rebuild`: each `Synced` begins the next bar, each `Sold` is recorded at it, as
+  the session did) and marks the open book on it, so the reconciled headline is the session's;
+  a sync that is not the lab venue's quote is a difference.
 
 Times in the lab's venue are the scenario's (a bar's `time`), as in the lab: the decay and the
 stablecoin's price read them; the chain's own clock only checks the venue's sync.
@@ -45,9 +53,11 @@ from typing import Any
 
 from offchain.backends import ChainBackend
 from offchain.model.fixed_point import RAY, WAD
+from offchain.model.state import Event
 from offchain.sim.market.flash_venue import record_sale, till_bound, venue_curve
 from offchain.sim.market.outside import Outside
-from offchain.sim.market.venue import Venue
+from offchain.sim.market.stable_price import StablePrice
+from offchain.sim.market.venue import Depth, Venue, VenueParams
 from offchain.sim.results.insolvency import MarkVenue, VenueMark
 from offchain.sim.scenario.population import actor_address
 from offchain.sim.scenario.types import Scenario
@@ -57,10 +67,14 @@ from offchain.system.deployment import Deployment, TypeDeployment
 __all__ = [
     "OUTSIDE",
     "DevnetVenue",
+    "MarketSession",
     "lab_venue",
+    "read_session",
     "read_venues",
+    "session_path",
     "venue_view",
     "venues_path",
+    "write_session",
 ]
 
 # the venue's market: the lab's outside account (sim/run/setup.py's Actors)
@@ -130,6 +144,149 @@ def lab_venue(scenario: Scenario) -> Venue | None:
     return Venue(m.venue, list(m.depths))
 
 
+@dataclass(frozen=True)
+class MarketSession:
+    """A market session as `<record>.market.json` keeps it (module docstring): type `name`'s
+    `venue` (its address; None where the session played none, `why` says why) from the session's
+    `first_block`, and what of the lab's venue is not on the chain: `scenario` (its name), the
+    venue's `params` and per-bar `depths`, the bars' scenario `times` and `fundamentals` [wad]
+    (the devnet's), the stablecoin's price, `resale_delay` and `mark_bars`."""
+
+    name: str
+    venue: str | None
+    first_block: int
+    scenario: str
+    params: VenueParams | None = None
+    depths: tuple[Depth, ...] = ()
+    times: tuple[int, ...] = ()
+    fundamentals: tuple[int, ...] = ()
+    stable_price: StablePrice = StablePrice.constant(WAD)
+    resale_delay: int = 0
+    mark_bars: int = 1
+    why: str = ""
+
+    @classmethod
+    def of(
+        cls,
+        scenario: Scenario,
+        name: str,
+        venue: str | None,
+        first_block: int,
+        times: list[int],
+        fundamentals: list[int],
+        why: str = "",
+    ) -> MarketSession:
+        """The session of `scenario` on the devnet (its venue, if any, the lab's: `lab_venue`)."""
+        m = scenario.market
+        lab = lab_venue(scenario) if venue is not None else None
+        return cls(
+            name,
+            venue if lab is not None else None,
+            first_block,
+            scenario.name,
+            lab.params if lab is not None else None,
+            tuple(lab.depths) if lab is not None else (),
+            tuple(times),
+            tuple(fundamentals),
+            m.stable_price,
+            m.resale_delay,
+            m.mark_bars,
+            why if lab is None or venue is None else "",
+        )
+
+    def lab(self) -> Venue:
+        """A new lab venue of the session's (nothing traded yet)."""
+        assert self.params is not None
+        return Venue(self.params, list(self.depths))
+
+    def to_json(self) -> dict[str, Any]:
+        p = self.params
+        return {
+            "type": self.name,
+            "venue": self.venue,
+            "first_block": self.first_block,
+            "scenario": self.scenario,
+            "why": self.why,
+            "params": [p.coefficient, p.share, p.decay, p.window] if p is not None else None,
+            "depths": [[d.volume, d.sigma] for d in self.depths],
+            "times": list(self.times),
+            "fundamentals": list(self.fundamentals),
+            "stable_price": [list(x) for x in self.stable_price.points],
+            "resale_delay": self.resale_delay,
+            "mark_bars": self.mark_bars,
+        }
+
+    @classmethod
+    def from_json(cls, data: Any) -> MarketSession:
+        """The session `to_json` wrote; ValueError (or TypeError, KeyError) where it is not one."""
+
+        def ints(xs: Any) -> tuple[int, ...]:
+            if not isinstance(xs, list) or not all(type(x) is int for x in xs):
+                raise ValueError("not a list of integers")
+            return tuple(xs)
+
+        params = data["params"]
+        venue = data["venue"]
+        session = cls(
+            str(data["type"]),
+            str(venue) if venue is not None else None,
+            int(data["first_block"]),
+            str(data["scenario"]),
+            VenueParams(*ints(params)) if params is not None else None,
+            tuple(Depth(*ints(d)) for d in data["depths"]),
+            ints(data["times"]),
+            ints(data["fundamentals"]),
+            StablePrice(tuple((t, p) for t, p in map(ints, data["stable_price"]))),
+            int(data["resale_delay"]),
+            int(data["mark_bars"]),
+            str(data.get("why", "")),
+        )
+        if session.venue is not None and (
+            session.params is None
+            or not session.depths
+            or len(session.times) != len(session.fundamentals)
+            or session.mark_bars < 1
+        ):
+            raise ValueError("a venue's session without its settings")
+        return session
+
+
+def session_path(record_path: Path) -> Path:
+    """Where a deployment record's last market session is kept: `<record>.market.json`."""
+    return record_path.with_name(record_path.stem + ".market.json")
+
+
+def write_session(record_path: Path, chain_id: int, identity: str, session: MarketSession) -> None:
+    """Keep `session` beside the record of deployment `identity` (the last session only)."""
+    path = session_path(record_path)
+    tmp = path.with_name(path.name + ".tmp")
+    data = {"deployment": [chain_id, identity], "session": session.to_json()}
+    tmp.write_text(json.dumps(data, indent=1))
+    os.replace(tmp, path)
+
+
+def read_session(
+    record_path: Path | None, chain_id: int, identity: str
+) -> tuple[MarketSession | None, str]:
+    """(the last market session kept beside the record at `record_path` for the deployment
+    `identity` on chain `chain_id`, or None; where there is none, why, in words)."""
+    if record_path is None:
+        return None, "no deployment record file"
+    path = session_path(record_path)
+    try:
+        data = json.loads(path.read_text())
+    except FileNotFoundError:
+        return None, f"no market session kept beside the record ({path.name})"
+    except (OSError, ValueError) as exc:
+        return None, f"{path} does not read ({type(exc).__name__})"
+    if not isinstance(data, dict) or data.get("deployment") != [chain_id, identity]:
+        return None, f"{path} is of another deployment"
+    try:
+        return MarketSession.from_json(data["session"]), ""
+    except (ValueError, TypeError, KeyError) as exc:
+        return None, f"{path} is not a market session ({exc})"
+
+
 def venue_view(
     read: Callable[[list[tuple[str, str, tuple]]], list[Any]],
     venue: str,
@@ -158,19 +315,17 @@ def venue_view(
 
 @dataclass
 class DevnetVenue:
-    """The market driver's side of type `t`'s venue on the devnet (module docstring):
-    `fundamentals` the bars' fundamental prices [wad] (the devnet's, relative to its configured
-    price), `times` the bars' scenario times, `owners` the population's vault owners."""
+    """The market driver's side of type `t`'s venue at `address` on the devnet (module
+    docstring), the lab's venue of `session` (its bars' fundamental prices [wad]: the devnet's,
+    relative to its configured price; their scenario times); `owners` the population's vault
+    owners (the till's bound reads their vaults)."""
 
     chain: ChainBackend
     d: Deployment
     t: TypeDeployment
     address: str
-    venue: Venue
-    scenario: Scenario
-    fundamentals: list[int]
-    times: list[int]
-    owners: list[str]
+    session: MarketSession
+    owners: list[str] = field(default_factory=list)
     bar: int = -1
     prices: list[int] = field(default_factory=list)  # the market's price of each bar played
     synced_from: int = 0  # the first block after the bar's sync
@@ -179,21 +334,30 @@ class DevnetVenue:
     sales: int = 0  # the venue's sales recorded
     short: int = 0  # stablecoin [wad] the till lacked and the outside could not put in
     _allowed: bool = False
+    venue: Venue = field(init=False)
     outside: Outside = field(init=False)
 
     def __post_init__(self) -> None:
-        m = self.scenario.market
-        name = self.t.config.name
+        s = self.session
+        self.venue = s.lab()
         self.outside = Outside(
             OUTSIDE,
             self.d.governance,
-            {name: self.venue},
-            m.stable_price,
-            m.resale_delay,
-            fundamental=lambda _: self.fundamentals[self.bar],
+            {self.name: self.venue},
+            s.stable_price,
+            s.resale_delay,
+            fundamental=lambda _: s.fundamentals[self.bar],
             market_price=lambda _: self.prices[self.bar],
             bar=lambda: self.bar,
         )
+
+    @property
+    def times(self) -> tuple[int, ...]:
+        return self.session.times
+
+    @property
+    def fundamentals(self) -> tuple[int, ...]:
+        return self.session.fundamentals
 
     @property
     def name(self) -> str:
@@ -213,11 +377,8 @@ class DevnetVenue:
         as the bar's first transaction, its till topped up from the outside's stablecoin (what
         the borrowers drew to it: market.open_vaults' holder), as the lab's outside tops it up
         (`StableJoin.exit` to the venue); what the outside lacks is counted (`short`)."""
-        self.bar = k
-        price = self.market_price(k)
-        self.prices.append(price)
-        time = self.times[k]
-        flow, num, root_v, fundamental = venue_curve(self.outside, self.name, time)
+        self.close_bar()  # sales since the bar before's were recorded: that bar's
+        price, (flow, num, root_v, fundamental) = self.begin_bar(k)
         self.chain.transact(self.address, "sync", OUTSIDE, flow, num, root_v, fundamental)
         self.syncs += 1
         self.synced_from = int(self.chain.rpc("eth_blockNumber", []), 16)
@@ -235,6 +396,14 @@ class DevnetVenue:
                 self.deposited += deposit
             self.short += need - deposit
         return price
+
+    def begin_bar(self, k: int) -> tuple[int, tuple[int, int, int, int]]:
+        """Bar `k` begins in the lab's venue: (its market price [wad], the venue's curve for
+        the bar's sync: `flash_venue.venue_curve` at the bar's time)."""
+        self.bar = k
+        price = self.market_price(k)
+        self.prices.append(price)
+        return price, venue_curve(self.outside, self.name, self.times[k])
 
     def _bar_collateral(self, price: int) -> tuple[int, int]:
         """(the collateral [wad] every auction the bar can hold may sell: the running auctions'
@@ -265,16 +434,54 @@ class DevnetVenue:
         )
         for log in logs:
             e = self.chain._decode_log(log)
-            if e.name != "Sold":
-                continue
-            tokens = e.args["amount_in"] * self.scale
-            time = self.times[self.bar]
-            record_sale(
-                self.outside, self.name, self.bar, time, e.args["trader"], tokens,
-                e.args["amount_out"],
-            )  # fmt: skip
-            self.sales += 1
+            if e.name == "Sold":
+                self._record(e)
         self.synced_from = head + 1
+
+    def _record(self, e: Event) -> None:
+        """A `Sold` event of the venue's, recorded in the lab's venue at the bar's time."""
+        tokens = e.args["amount_in"] * self.scale
+        time = self.times[self.bar]
+        record_sale(
+            self.outside, self.name, self.bar, time, e.args["trader"], tokens,
+            e.args["amount_out"],
+        )  # fmt: skip
+        self.sales += 1
+
+    @classmethod
+    def rebuild(
+        cls, chain: ChainBackend, d: Deployment, session: MarketSession, head: int
+    ) -> tuple[DevnetVenue, list[tuple[int, str, Any, Any]]]:
+        """The session's venue as it stood at block `head`, rebuilt from the chain's events
+        (module docstring): from the session's first block, each `Synced` begins the next bar
+        (its curve checked against the lab venue's), each `Sold` after it is recorded at that
+        bar; (the venue, the syncs that are not the lab's: (block, what, chain, lab))."""
+        assert session.venue is not None
+        chain.names[session.venue] = "OutsideVenue"
+        venue = cls(chain, d, d.types[session.name], session.venue, session)
+        logs = chain.rpc(
+            "eth_getLogs",
+            [{"fromBlock": hex(session.first_block), "toBlock": hex(head),
+              "address": session.venue}],
+        )  # fmt: skip
+        wrong: list[tuple[int, str, Any, Any]] = []
+        for log in logs:
+            e, block = chain._decode_log(log), int(log["blockNumber"], 16)
+            if e.name == "Synced":
+                if venue.bar + 1 >= len(session.times):
+                    wrong.append((block, "a sync past the session's last bar", e.args, None))
+                    continue
+                _, curve = venue.begin_bar(venue.bar + 1)
+                venue.syncs += 1
+                for key, lab in zip(("flow", "num", "root_v", "fundamental"), curve):
+                    if e.args[key] != lab:
+                        wrong.append((block, f"the sync's {key}", e.args[key], lab))
+            elif e.name == "Sold":
+                if venue.bar < 0:
+                    wrong.append((block, "a sale before the session's first sync", e.args, None))
+                    continue
+                venue._record(e)
+        return venue, wrong
 
     def mark(self) -> MarkVenue | None:
         """The end-of-run mark on the venue (the lab's, sim/market/type_market.py's
@@ -282,7 +489,7 @@ class DevnetVenue:
         `mark_bars` bars after the last bar played."""
         if self.bar < 0:
             return None
-        times = self.times[: self.bar + 1]
+        times = list(self.times[: self.bar + 1])
         step = times[-1] - times[-2] if len(times) > 1 else 600
         return partial(
             VenueMark,
@@ -291,7 +498,7 @@ class DevnetVenue:
             times[-1],
             step,
             self.fundamentals[self.bar],
-            self.scenario.market.mark_bars,
+            self.session.mark_bars,
         )
 
     def facts(self) -> str:

@@ -25,7 +25,14 @@ from pathlib import Path
 import pytest
 from live_support import ROOT, bots_started
 
-from offchain.live.venue import read_venues, venues_path
+from offchain.live.venue import (
+    MarketSession,
+    read_session,
+    read_venues,
+    session_path,
+    venues_path,
+    write_session,
+)
 
 DAY = ROOT / "data" / "market" / "eth_usd_2020-03-12.csv"
 FIRST, BARS = 54, 24  # 09:00 UTC, four hours: the crash from 167 to 133
@@ -88,9 +95,9 @@ def test_market_venue__the_lab_venue_on_the_devnet__takers_bound_and_synced(devn
     for bot in started:
         assert bot.running(), bot.describe()
     # the session's figures
-    headline = re.search(r"ETH-A: INSOLVENCY ([\d,.]+) = ", out)
+    headline = re.search(r"^  (ETH-A: INSOLVENCY ([\d,.]+) = .*)$", out, re.M)
     window = re.search(r"in the window: (\d+) liquidations .*?; (\d+) takes", out)
-    sales = re.search(r"syncs, (\d+) flash sales", out)
+    sales = re.search(r"(\d+) syncs, (\d+) flash sales", out)
     phase = re.search(r"market: oracle phase ([\d,]+) s", out)
     assert headline and window and sales and phase, out[-3000:]
     assert int(window[1]) > 0, out[-3000:]  # the crash liquidates
@@ -104,12 +111,45 @@ def test_market_venue__the_lab_venue_on_the_devnet__takers_bound_and_synced(devn
     assert lab.returncode == 0, lab.stdout[-3000:] + lab.stderr[-2000:]
     facts = json.loads((devnet.tmp / "lab" / "facts.json").read_text())
     liquidations = (devnet.tmp / "lab" / "data" / "liquidations.csv").read_text().splitlines()
-    insolvency = float(headline[1].replace(",", ""))
+    insolvency = float(headline[2].replace(",", ""))
     assert insolvency == pytest.approx(facts["insolvency_mark"], abs=0.005), (out, facts)
     assert len(liquidations) - 1 == int(window[1]), (out, liquidations)
     run_facts = facts["run"]
     assert run_facts["flash_takes_pool"] == 0, run_facts
-    assert run_facts["flash_takes_venue"] == int(sales[1]) == int(window[2]), (out, run_facts)
+    assert run_facts["flash_takes_venue"] == int(sales[2]) == int(window[2]), (out, run_facts)
+    # `make reconcile`: 0 differences, the open book marked on the session's venue rebuilt from
+    # the session kept beside the record and the chain's events: the session's headline
+    for bot in started:
+        bot.stop()
+    check = reconcile(devnet)
+    assert check.returncode == 0, check.stdout[-3000:] + check.stderr[-2000:]
+    lines = check.stdout.splitlines()
+    assert lines[-1] == "0 differences", check.stdout[-3000:]
+    assert lines[0] == f"outcome at the head: {headline[1]}", (lines[0], headline[1])
+    marked = next(ln for ln in out.splitlines() if "on a copy of the outside venue" in ln)
+    assert marked in lines, (marked, check.stdout[-3000:])  # the same mark, on the venue
+    note = next(ln for ln in lines if ln.startswith("the open book of ETH-A is marked on"))
+    rebuilt = re.search(
+        r"([\d,]+) syncs \(bars\), ([\d,]+) sales, every sync the lab venue's", note
+    )
+    assert f"outside venue {venue} of the last market session" in note, note
+    assert rebuilt and rebuilt[1] == sales[1] and rebuilt[2] == sales[2], (note, sales[0])
+    # a session file that is not the one the chain played: its syncs are differences
+    kept = session_path(devnet.record_file)
+    data = json.loads(kept.read_text())
+    data["session"]["fundamentals"][3] += 1
+    kept.write_text(json.dumps(data))
+    check = reconcile(devnet)
+    assert check.returncode == 1, check.stdout[-3000:] + check.stderr[-2000:]
+    assert "venue[ETH-A].the sync's fundamental: chain " in check.stdout, check.stdout[-3000:]
+
+
+def reconcile(devnet) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [APE, "run", "reconcile", "--rpc", devnet.node.url, "--deployment",
+         str(devnet.record_file)],
+        cwd=ROOT, capture_output=True, text=True, timeout=1800,
+    )  # fmt: skip
 
 
 @pytest.mark.parametrize(
@@ -133,3 +173,61 @@ def test_read_venues__this_deployments_file__its_venues(tmp_path):
     assert read_venues(record, 31337, "ident") == {}  # no file
     venues_path(record).write_text('{"deployment": [31337, "ident"], "venues": {"ETH-A": "0x1"}}')
     assert read_venues(record, 31337, "ident") == {"ETH-A": "0x1"}
+
+
+def test_market_session__kept_beside_the_record__read_back_as_written(tmp_path):
+    from offchain.sim.scenario.load import load_scenario
+
+    scenario = load_scenario("black-thursday-2020", vaults=10)
+    record = tmp_path / "31337-0xabc.json"
+    times, fundamentals = [0, 600, 1200], [10**21, 9 * 10**20, 8 * 10**20]
+    session = MarketSession.of(scenario, "ETH-A", "0x" + "ab" * 20, 7, times, fundamentals)
+    assert session.venue is not None and session.params == scenario.market.venue
+    write_session(record, 31337, "ident", session)
+    assert session_path(record) == tmp_path / "31337-0xabc.market.json"
+    assert read_session(record, 31337, "ident") == (session, "")
+    # without a venue: why, kept
+    none = MarketSession.of(scenario, "ETH-A", None, 7, times, fundamentals, "--outside none")
+    write_session(record, 31337, "ident", none)
+    assert read_session(record, 31337, "ident") == (none, "")
+    assert none.params is None and none.why == "--outside none"
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        ('{"deployment": [31337, "another"], "session": {}}', "is of another deployment"),
+        ("not json", "does not read (JSONDecodeError)"),
+        (
+            '{"deployment": [31337, "ident"], "session": {"type": "ETH-A"}}',
+            "is not a market session",
+        ),
+        (None, "no market session kept beside the record (31337-0xabc.market.json)"),
+    ],
+)
+def test_read_session__missing_unreadable_or_anothers__none_and_why(tmp_path, content, why):
+    record = tmp_path / "31337-0xabc.json"
+    if content is not None:
+        session_path(record).write_text(content)
+    session, said = read_session(record, 31337, "ident")
+    assert session is None and why in said, said
+
+
+def test_read_session__a_venue_without_its_settings__refused(tmp_path):
+    from offchain.sim.scenario.load import load_scenario
+
+    scenario = load_scenario("black-thursday-2020", vaults=10)
+    record = tmp_path / "31337-0xabc.json"
+    session = MarketSession.of(scenario, "ETH-A", "0x" + "ab" * 20, 7, [0, 600], [1, 2])
+    data = {"deployment": [31337, "ident"], "session": session.to_json()}
+    for key, value in (
+        ("fundamentals", [1]),
+        ("depths", []),
+        ("times", [0, True]),
+        ("mark_bars", 0),
+    ):
+        bad = json.loads(json.dumps(data))
+        bad["session"][key] = value
+        session_path(record).write_text(json.dumps(bad))
+        found, why = read_session(record, 31337, "ident")
+        assert found is None and "is not a market session" in why, (key, why)

@@ -76,6 +76,31 @@ def test_a_records_directory_beginning_with_a_tilde__refused_by_the_directory_ch
     assert problem is not None and problem.startswith(f"{option} '~/records': '~' was not")
 
 
+PATH_OPTIONS = [
+    ("keeper", ["--role", "liquidator", "--rpc", NO_NODE], "--checkpoint"),
+    ("keeper", ["--role", "liquidator", "--rpc", NO_NODE], "--log"),
+    ("devnet", [], "--state"),
+    ("market", ["--scenario", "black-thursday-2020", "--rpc", NO_NODE], "--checkpoints"),
+]
+
+
+@pytest.mark.parametrize(
+    "script, args, option", PATH_OPTIONS, ids=[f"{c[0]} {c[2]}" for c in PATH_OPTIONS]
+)
+def test_a_bots_or_devnets_path_beginning_with_a_tilde__one_line_nothing_made(script, args, option):
+    # a keeper's checkpoint and log, a devnet's state file, the market's bots' checkpoints
+    made = Path.cwd() / "~"
+    assert not made.exists()
+    result = CliRunner().invoke(script_cli(script), [*args, f"{option}=~/x.json"])
+    lines = _lines(result.output)
+    assert result.exit_code == 2, (result.output, result.exception)
+    assert lines[0] == (
+        f"{script}: {option} '~/x.json': '~' was not expanded to a home folder (a shell expands "
+        f"it only at the start of a word, not after {option}=): write the path out"
+    ), lines
+    assert not made.exists()
+
+
 @pytest.mark.parametrize("out", ["reports/~x", "./~", "a~b"])
 def test_a_tilde_inside_a_path__not_refused(out):
     # only a leading `~` is what a shell would have expanded
