@@ -3,7 +3,7 @@
 #   make devnet a persistent local devnet with Backstop deployed (deployments/<chain id>-<genesis>.json);
 #               NODE=hardhat for Hardhat Network
 #   make keepers / make market / make reconcile  the devnet's bots, a crash on it, the check
-#   make test   the whole test suite (bounded fuzz profile)
+#   make test   the whole test suite (bounded fuzz profile), in TEST_SHARDS=2 processes
 #   make test-fast  the inner loop: the suite without its slow, live and fuzz tests
 #   make test-hardhat  the lockstep contract tests on Hardhat Network (a subset; HARDHAT_TESTS)
 #   make fuzz   a differential fuzz campaign on revm on every core -> bench/fuzz-campaign.json
@@ -100,8 +100,31 @@ market: setup
 reconcile: setup
 	ape run reconcile $(RECONCILE_ARGS)
 
+# TEST_SHARDS: the suite as that many `ape test` processes side by side, each on its own Anvil
+# (ape-config.yaml's `host: auto`), its files split by their recorded seconds
+# (tests/durations.json, tests/shards.py); TEST_SHARDS=1 is one process. To refresh the record,
+# write it to a scratch file, then move it in: `make test TEST_ARGS="--record-durations
+# /tmp/d.json"`, then `mv /tmp/d.json tests/durations.json`. TEST_ARGS: more pytest options for
+# every shard; TEST_PATHS: what to collect (the whole suite by default). With several shards
+# each line is printed whole as it ends, led by its shard's number ("[1] tests/...").
+TEST_SHARDS ?= 2
+TEST_ARGS ?=
+TEST_PATHS ?= tests
+SHARD_LINES = $(if $(filter 1,$(TEST_SHARDS)),,| sed -u 's/^/[$*] /')
+ifneq ($(shell [ "$(TEST_SHARDS)" -ge 1 ] 2>/dev/null && echo ok),ok)
+$(error TEST_SHARDS=$(TEST_SHARDS): a whole number of processes, at least 1)
+endif
+ifneq ($(filter --shard%,$(TEST_ARGS)),)
+$(error TEST_ARGS: --shard is make test's own (one shard: make test-shard-K TEST_SHARDS=N))
+endif
 test: setup
-	ape test tests --disable-isolation -p no:cacheprovider
+	ape compile
+	$(MAKE) --no-print-directory -j$(TEST_SHARDS) \
+		$(foreach k,$(shell seq 1 $(TEST_SHARDS)),test-shard-$(k))
+
+test-shard-%: setup
+	set -o pipefail; PYTHONUNBUFFERED=1 ape test $(TEST_PATHS) --shard $*/$(TEST_SHARDS) \
+		--disable-isolation -p no:cacheprovider $(TEST_ARGS) 2>&1 $(SHARD_LINES)
 
 # the inner loop: everything but the slow, live and fuzz tests (tests/conftest.py marks them)
 test-fast: setup

@@ -21,6 +21,7 @@ from ape import chain as ape_chain
 from ape import project
 from eth_utils import to_checksum_address
 from hypothesis import HealthCheck, settings
+from shards import DURATIONS, parse_shard, read_durations, record_durations, split
 
 from offchain.backends import ChainBackend, ModelBackend, load_artifacts, reader_code
 from offchain.backends.anvil import keep_ape_anvil_history_in_memory
@@ -76,25 +77,103 @@ SLOW_FILES = frozenset(
         "backends/test_gas_gate.py",  # `ape run gas` as a command, twice
         "backends/test_hardhat.py",  # a Hardhat node (seconds to start) and a replay on it
         "sweep/test_sweep.py",  # sweeps on process pools and Dask clusters
+        "system/test_shards.py",  # `ape test --collect-only` as a command, four times
     }
 )
+
+
+def pytest_addoption(parser: pytest.Parser) -> None:
+    group = parser.getgroup("shards", "the suite in shards side by side (tests/shards.py)")
+    group.addoption(
+        "--shard",
+        default=None,
+        metavar="K/N",
+        help="run only the K-th of N groups of test files, balanced by tests/durations.json",
+    )
+    group.addoption(
+        "--record-durations",
+        default=None,
+        metavar="PATH",
+        help="add the seconds each test file took to PATH (JSON, as tests/durations.json; "
+        "shards side by side may name the same file)",
+    )
+
+
+TESTS = Path(__file__).resolve().parent
+# seconds per test file in this process (`--record-durations`), and each test's file
+_SECONDS: dict[str, float] = {}
+_FILE_OF: dict[str, str] = {}
+
+
+def _relative(path: Path | str) -> str:
+    resolved = Path(str(path)).resolve()
+    return resolved.relative_to(TESTS).as_posix() if resolved.is_relative_to(TESTS) else ""
 
 
 def pytest_configure(config: pytest.Config) -> None:
     for name, meaning in MARKERS.items():
         config.addinivalue_line("markers", f"{name}: {meaning}")
+    shard = config.getoption("--shard")
+    if shard is not None:
+        try:
+            parse_shard(shard)
+        except ValueError as why:
+            raise pytest.UsageError(str(why)) from None
+        try:
+            read_durations()
+        except (OSError, ValueError) as why:  # json's and UTF-8's decode errors are ValueErrors
+            raise pytest.UsageError(f"{DURATIONS}: not seconds per test file ({why})") from None
+    record = config.getoption("--record-durations")
+    if record is not None and not Path(record).resolve().parent.is_dir():
+        # found now, not after the run: the record is written at the session's end
+        raise pytest.UsageError(f"--record-durations {record}: no such folder")
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    tests = Path(__file__).resolve().parent
     for item in items:
-        path = Path(str(item.fspath)).resolve()
-        relative = path.relative_to(tests).as_posix() if path.is_relative_to(tests) else ""
+        relative = _relative(item.path)
         folder = relative.split("/", 1)[0]
         if folder in ("live", "fuzz"):
             item.add_marker(folder)
         if relative in SLOW_FILES:
             item.add_marker("slow")
+    shard = config.getoption("--shard")
+    if shard is not None:
+        index, count = parse_shard(shard)
+        mine = set(split((_relative(i.path) for i in items), read_durations(), count)[index])
+        kept = [i for i in items if _relative(i.path) in mine]
+        dropped = [i for i in items if _relative(i.path) not in mine]
+        if dropped:
+            config.hook.pytest_deselected(items=dropped)
+        items[:] = kept
+    _FILE_OF.update((item.nodeid, _relative(item.path)) for item in items)
+
+
+def pytest_report_header(config: pytest.Config) -> str | None:
+    shard = config.getoption("--shard")
+    return f"shard {shard} of the suite's files (tests/shards.py)" if shard else None
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    # setup, call and teardown, so a module's fixtures count toward its file (a session
+    # fixture's toward the first file that asked for it)
+    relative = _FILE_OF.get(report.nodeid, "")
+    if relative:
+        _SECONDS[relative] = _SECONDS.get(relative, 0.0) + report.duration
+
+
+def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
+    path = session.config.getoption("--record-durations")
+    if path:
+        record_durations(Path(path), _SECONDS)
+    shard = session.config.getoption("--shard")
+    if shard is not None and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
+        # a narrowed run (TEST_PATHS, -k) may leave a shard nothing: not a failure of `make
+        # test`, whose other shards say what they ran
+        session.config.get_terminal_writer().line(
+            f"shard {shard}: no test of the selection is in this shard's files"
+        )
+        session.exitstatus = pytest.ExitCode.OK
 
 
 @pytest.fixture(scope="session")
