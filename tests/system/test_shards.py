@@ -4,6 +4,7 @@ disjoint, together they are the whole suite, and they balance the recorded secon
 from __future__ import annotations
 
 import json
+import os
 import re
 import subprocess
 from pathlib import Path
@@ -138,8 +139,18 @@ def test_a_shard_the_selection_leaves_empty_passes_and_says_so() -> None:
     ],
 )
 def test_make_refuses_a_bad_shard_setting_in_one_line(setting: str, line: str) -> None:
+    # a make of its own: under `make test` the parent's jobserver and settings are in the
+    # environment (MAKEFLAGS), and the child would warn about the jobserver
+    inherited = {"MAKEFLAGS", "MFLAGS", "MAKELEVEL", "MAKEOVERRIDES"}
+    inherited |= {"TEST_SHARDS", "TEST_ARGS", "TEST_PATHS"}
+    env = {k: v for k, v in os.environ.items() if k not in inherited}
     out = subprocess.run(
-        ["make", "-n", "test", setting], cwd=ROOT, capture_output=True, text=True, timeout=60
+        ["make", "-n", "test", setting],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=env,
     )
     assert out.returncode == 2
     assert line in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
