@@ -123,6 +123,7 @@ def pytest_configure(config: pytest.Config) -> None:
             read_durations()
         except (OSError, ValueError) as why:  # json's and UTF-8's decode errors are ValueErrors
             raise pytest.UsageError(f"{DURATIONS}: not seconds per test file ({why})") from None
+        config.pluginmanager.register(_Shard(), "backstop-shard")
     record = config.getoption("--record-durations")
     if record is not None and not Path(record).resolve().parent.is_dir():
         # found now, not after the run: the record is written at the session's end
@@ -137,16 +138,31 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(folder)
         if relative in SLOW_FILES:
             item.add_marker("slow")
-    shard = config.getoption("--shard")
-    if shard is not None:
-        index, count = parse_shard(shard)
+
+
+class _Shard:
+    """`--shard K/N`: after -k and -m have chosen (trylast), keep this shard's files of what they
+    chose; the markers above are set before them, so -m sees them."""
+
+    selected = 0  # tests chosen before the split: 0 means the selection itself is empty
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(
+        self, config: pytest.Config, items: list[pytest.Item]
+    ) -> None:
+        index, count = parse_shard(str(config.getoption("--shard")))
+        _Shard.selected = len(items)
         mine = set(split((_relative(i.path) for i in items), read_durations(), count)[index])
         kept = [i for i in items if _relative(i.path) in mine]
         dropped = [i for i in items if _relative(i.path) not in mine]
         if dropped:
             config.hook.pytest_deselected(items=dropped)
         items[:] = kept
-    _FILE_OF.update((item.nodeid, _relative(item.path)) for item in items)
+
+
+@pytest.hookimpl(trylast=True)
+def pytest_collection_finish(session: pytest.Session) -> None:
+    _FILE_OF.update((item.nodeid, _relative(item.path)) for item in session.items)
 
 
 def pytest_report_header(config: pytest.Config) -> str | None:
@@ -167,9 +183,10 @@ def pytest_sessionfinish(session: pytest.Session, exitstatus: int) -> None:
     if path:
         record_durations(Path(path), _SECONDS)
     shard = session.config.getoption("--shard")
-    if shard is not None and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED:
-        # a narrowed run (TEST_PATHS, -k) may leave a shard nothing: not a failure of `make
-        # test`, whose other shards say what they ran
+    if shard is not None and exitstatus == pytest.ExitCode.NO_TESTS_COLLECTED and _Shard.selected:
+        # a narrowed run (TEST_PATHS, -k) may leave a shard nothing while another runs what was
+        # chosen: not a failure of `make test`. A selection empty in every shard (a -k that
+        # matches nothing) still fails, as pytest alone would.
         session.config.get_terminal_writer().line(
             f"shard {shard}: no test of the selection is in this shard's files"
         )

@@ -155,3 +155,17 @@ def test_make_refuses_a_bad_shard_setting_in_one_line(setting: str, line: str) -
     assert out.returncode == 2
     assert line in out.stderr and len(out.stderr.strip().splitlines()) == 1, out.stderr
     assert not out.stdout
+
+
+def test_a_selection_empty_in_every_shard_still_fails() -> None:
+    """A `-k` that matches nothing is not turned into a pass by the shards."""
+    out = subprocess.run(
+        ["ape", "test", "tests/security/test_attacker.py", "--collect-only", "-q"]
+        + ["-p", "no:cacheprovider", "--shard", "1/2", "-k", "no_test_is_named_so"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode == 5, out.stdout[-1500:]
+    assert "no test of the selection is in this shard's files" not in out.stdout
