@@ -9,6 +9,8 @@ What each figure measures: offchain/bench/figures.py.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
+from functools import partial
 from typing import Any
 
 import click
@@ -17,21 +19,26 @@ from eth_utils import to_checksum_address
 
 from offchain.backends import ChainBackend, project_code
 from offchain.backends.anvil import keep_ape_anvil_history_in_memory
+from offchain.bench.ceiling import CEILING_SCENARIOS, CEILING_VAULTS, ceiling_figures
+from offchain.bench.ceiling_plot import ceiling_plot
 from offchain.bench.figures import (
     DRAIN_SCENARIOS,
     REPORT,
     RESULTS,
     ROOT,
     devnet_figures,
+    drained_keys,
     fuzz_figures,
     hardhat_devnet_figures,
     keeper_figures,
     node_figures,
     phase_figures,
+    prefetch,
     record_figures,
     scale_figures,
     simulation_figures,
     sweep_figures,
+    timed_run,
     write_results,
 )
 from offchain.bench.scale_plot import scale_plot
@@ -46,9 +53,33 @@ def _write(
     steps: int | None,
     samples: dict[str, list[float]] | None,
     meta: dict[str, Any] | None = None,
+    stale: Callable[[str], bool] | None = None,
 ) -> None:
-    click.echo("\n".join(write_results(figures, steps, samples, meta)))
+    click.echo("\n".join(write_results(figures, steps, samples, meta, stale=stale)))
     click.echo(f"\nwritten: {RESULTS.relative_to(ROOT)}, {REPORT.relative_to(ROOT)}")
+
+
+def _ceiling() -> tuple[dict[str, float], dict[str, Any]]:
+    """The ceiling curve (offchain/bench/ceiling.py), its runs on every core."""
+    return ceiling_figures(partial(timed_run, kept=True), prefetch=prefetch)
+
+
+def _tails(meta: dict[str, Any]) -> set[tuple[str, int]]:
+    """The ceiling curves' books run at one phase (past each day's first book over)."""
+    return {
+        (name, p["vaults"])
+        for name, day in meta.get("ceiling_curves", {}).items()
+        for p in day["central"]
+        if not p["complete"]
+    }
+
+
+def _plot_ceiling() -> None:
+    """bench/ceiling.png from the ceiling curves just written (offchain/bench/ceiling_plot.py)."""
+    curves = json.loads(RESULTS.read_text()).get("_meta", {}).get("ceiling_curves", {})
+    plot = ceiling_plot(curves)
+    if plot is not None:
+        click.echo(f"written: {plot.relative_to(ROOT)}")
 
 
 def _plot_scale() -> None:
@@ -69,6 +100,7 @@ ONLY = (
     "scale_only",
     "phases_only",
     "drain_only",
+    "ceiling_only",
     "fuzz_only",
 )
 
@@ -128,6 +160,16 @@ class _OptionsFirst(ConnectedProviderCommand):
     "the drain's cost over the run's, the median and worst over the oracle's phases.",
 )
 @click.option(
+    "--ceiling-only",
+    is_flag=True,
+    help=f"Only the ceiling curve (ceiling.*): {', '.join(CEILING_SCENARIOS)} at "
+    f"{len(CEILING_VAULTS)} sizes from {CEILING_VAULTS[0]:,} to {CEILING_VAULTS[-1]:,} vaults, "
+    "the depth fixed, drained, every oracle phase, the calibration's rows; the largest book "
+    "under 1% at its worst phase; and the drained scale.* figures its runs include (as "
+    "--drain-only). Its runs go on every core, and are kept (.cache/bench-runs) so a stopped run "
+    "goes on where it was.",
+)
+@click.option(
     "--fuzz-only",
     is_flag=True,
     help="Only the fuzz throughput and the campaign and mutation records (fuzz.*, mutants.*).",
@@ -144,6 +186,7 @@ def cli(
     scale_only,
     phases_only,
     drain_only,
+    ceiling_only,
     fuzz_only,
 ):
     """Measure gas per transaction, differential-fuzz throughput, crash-replay times, the live
@@ -175,15 +218,27 @@ def cli(
         _write(figures, None, None, phases_meta)
         _plot_scale()
         return
-    if drain_only:
-        figures, scale_meta = scale_figures(DRAIN_SCENARIOS, scaled=False, market=False)
+    if drain_only or ceiling_only:
+        ceiling, ceiling_meta = _ceiling() if ceiling_only else ({}, {})
+        figures, scale_meta = scale_figures(
+            DRAIN_SCENARIOS, scaled=False, market=False, kept=ceiling_only,
+            one_phase=_tails(ceiling_meta),
+        )  # fmt: skip
         # the other runs' limits and phase spreads stay (a part of the scale figures, measured
         # again)
         kept = json.loads(RESULTS.read_text()).get("_meta", {}) if RESULTS.exists() else {}
         for part in ("scale_limits", "phase_spreads"):
             scale_meta[part] = {**kept.get(part, {}), **scale_meta[part]}
-        _write(figures, None, None, scale_meta)
+        # the model's time record (sim.model_*: undrained, one run at a time) is --scale-only's
+        figures = {k: v for k, v in figures.items() if not k.startswith("sim.model_")}
+        again = drained_keys()  # what this run measured again: none of their old keys stay
+        _write(
+            {**figures, **ceiling}, None, None, {**scale_meta, **ceiling_meta},
+            stale=lambda k: k in again or (ceiling_only and k.startswith("ceiling.")),
+        )  # fmt: skip
         _plot_scale()
+        if ceiling_only:
+            _plot_ceiling()
         return
     if sweep_only:
         figures, meta = sweep_figures()
@@ -204,7 +259,10 @@ def cli(
     gas.update(record_figures())
     figures, samples = simulation_figures()
     gas.update(figures)
-    scale, scale_meta = scale_figures()
+    ceiling, ceiling_meta = _ceiling()
+    gas.update(ceiling)
+    # the ceiling's runs, not made again
+    scale, scale_meta = scale_figures(kept=True, one_phase=_tails(ceiling_meta))
     gas.update(scale)
     gas.update(keeper_figures())
     gas.update(node_figures())
@@ -212,5 +270,9 @@ def cli(
     gas.update(hardhat_devnet_figures())
     sweep, sweep_meta = sweep_figures()
     gas.update(sweep)
-    _write(gas, steps, samples, {**sweep_meta, **scale_meta, **fuzz_meta})
+    _write(
+        gas, steps, samples, {**sweep_meta, **scale_meta, **fuzz_meta, **ceiling_meta},
+        stale=lambda k: k.startswith(("scale.", "ceiling.", "market.")),
+    )  # fmt: skip
     _plot_scale()
+    _plot_ceiling()

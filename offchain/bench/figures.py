@@ -7,7 +7,10 @@ benchmarks wrote). Each function measures one group and returns its figures."""
 
 from __future__ import annotations
 
+import fcntl
 import gc
+import hashlib
+import importlib.metadata
 import json
 import os
 import platform
@@ -15,9 +18,11 @@ import socket
 import statistics
 import subprocess
 import sys
+import threading
 import time
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
+from decimal import Decimal
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -33,7 +38,7 @@ from offchain.backends import (
 from offchain.bench.step_costs import Costs, check_parts, step_costs
 from offchain.model.fixed_point import rpow_up
 from offchain.testing import storage
-from offchain.testing.campaign import run_campaign
+from offchain.testing.campaign import DIGEST_PACKAGES, run_campaign
 from offchain.testing.fuzz import (
     CAMPAIGN_RECORD,
     PROFILES,
@@ -317,11 +322,88 @@ OPEN_SCENARIO = "black-thursday-2020"
 DRAIN_SCENARIOS = ("black-thursday-2020", "may-2021", "may-2021-two-types")
 
 
+# the runs timed_run made, by their arguments: the ceiling curve (offchain/bench/ceiling.py) and
+# the drained scale figures share their 1k, 10k and 100k runs, and a bench run that stopped
+# (hours of 100k runs) goes on where it was. Kept under .cache/ (not committed), one file per
+# digest of what a run reads (the code, data/ and config/): other code or data, other runs.
+RUNS_CACHE = ROOT / ".cache" / "bench-runs"
+_RUNS: dict[str, dict[str, Any]] = {}
+_RUNS_LOCK = threading.Lock()
+_runs_file: Path | None = None
+
+
+def runs_digest(root: Path = ROOT) -> str:
+    """What a model run reads: Python's and the packages' versions (as code_digest), the
+    contracts, every file under offchain/ but this benchmark's own (offchain/bench: what it
+    does with a run's line, not the run), data/ and config/."""
+    h = hashlib.sha256(f"python {sys.version}\n".encode())
+    for package in DIGEST_PACKAGES:
+        try:
+            h.update(f"{package} {importlib.metadata.version(package)}\n".encode())
+        except importlib.metadata.PackageNotFoundError:
+            h.update(f"{package} absent\n".encode())
+    bench = root / "offchain" / "bench"
+    for folder in ("contracts", "offchain", "data", "config"):
+        for path in sorted((root / folder).rglob("*")):
+            if path.is_file() and "__pycache__" not in path.parts and bench not in path.parents:
+                h.update(str(path.relative_to(root)).encode() + b"\0" + path.read_bytes() + b"\0")
+    return h.hexdigest()[:16]
+
+
+def _cache() -> Path:
+    """This code's runs file, its runs read into _RUNS (once per process)."""
+    global _runs_file
+    if _runs_file is None:
+        _runs_file = RUNS_CACHE / f"{runs_digest()}.jsonl"
+        if _runs_file.exists():
+            for line in _runs_file.read_text().splitlines():
+                try:
+                    entry = json.loads(line)
+                    _RUNS[entry["key"]] = entry["run"]
+                except (json.JSONDecodeError, KeyError, TypeError):
+                    continue  # a line cut by a stopped run: made again
+    return _runs_file
+
+
 def timed_run(
-    name: str, vaults: int, depth: str, *options: str, phase: int | None = None
+    name: str, vaults: int, depth: str, *options: str, phase: int | None = None, kept: bool = False
 ) -> dict[str, Any]:
     """offchain/sim/run/timing.py's line for one model run, in a process of its own (`options`:
-    timing.py's, "undrained"; at the oracle's `phase` [s], else the scenario's)."""
+    timing.py's, "undrained", "--set" pairs; at the oracle's `phase` [s], else the
+    scenario's). `kept`: made once for the same arguments and code (RUNS_CACHE), a copy each
+    call; else always made (a figure of time measured again, as market_figures' pairs)."""
+    if not kept:
+        return _timed_run(name, vaults, depth, *options, phase=phase)
+    key = json.dumps([name, vaults, depth, list(options), phase])
+    with _RUNS_LOCK:
+        path = _cache()
+        known = _RUNS.get(key)
+    if known is None:
+        known = _timed_run(name, vaults, depth, *options, phase=phase)
+        with _RUNS_LOCK:
+            _RUNS[key] = known
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with path.open("a") as out:
+                fcntl.flock(out, fcntl.LOCK_EX)
+                out.write(json.dumps({"key": key, "run": known}) + "\n")
+    return json.loads(json.dumps(known))
+
+
+def prefetch(jobs: list[tuple[Any, ...]], workers: int | None = None) -> None:
+    """timed_run's `jobs` ((name, vaults, depth, *options, phase)) on `workers` threads at once
+    (default: the machine's cores), each run in a process of its own, into its cache: what a
+    caller then asks in turn (`kept`) is there. The first failure is raised once all stopped."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        futures = [pool.submit(timed_run, *job[:-1], phase=job[-1], kept=True) for job in jobs]
+    for future in futures:
+        future.result()
+
+
+def _timed_run(
+    name: str, vaults: int, depth: str, *options: str, phase: int | None = None
+) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-m", "offchain.sim.run.timing", name, str(vaults), depth, *options]
         + ([] if phase is None else ["--phase", str(phase)]),
@@ -334,22 +416,27 @@ def timed_run(
 
 
 def phase_spread(
-    name: str, vaults: int, depth: str, first: dict[str, Any] | None = None, *options: str
+    name: str,
+    vaults: int,
+    depth: str,
+    first: dict[str, Any] | None = None,
+    *options: str,
+    kept: bool = False,
 ) -> dict[str, Any] | None:
     """The insolvency per unit of starting debt over the oracle's phases (docs/simulation.md,
     the oracle's phase): the scenario at every phase of its period on its bars, each in a
     process of its own (`first`: the run at the scenario's own phase, already made; `options`:
     timing.py's, each run's), their median, the worst and its phase (the earliest of a tie),
     every phase's; None for a synthetic path or a period of one phase (as `ape run simulate
-    --phases auto` runs one: the figure is that run's)."""
-    first = first if first is not None else timed_run(name, vaults, depth, *options)
+    --phases auto` runs one: the figure is that run's). `kept`: timed_run's."""
+    first = first if first is not None else timed_run(name, vaults, depth, *options, kept=kept)
     phases = [int(p) for p in first["phases"]]
     if first["synthetic"] or len(phases) < 2:
         return None
     per = {int(first["oracle_phase"]): float(first["insolvency_per_debt"])}
     for phase in phases:
         if phase not in per:
-            run = timed_run(name, vaults, depth, *options, phase=phase)
+            run = timed_run(name, vaults, depth, *options, phase=phase, kept=kept)
             per[phase] = float(run["insolvency_per_debt"])
     worst = max(phases, key=lambda p: (per[p], -p))
     return {
@@ -368,6 +455,25 @@ def phase_keys(key: str, spread: dict[str, Any] | None) -> dict[str, float]:
     return {
         f"{key}_insolvency_per_debt_median": spread["median"],
         f"{key}_insolvency_per_debt_worst": spread["worst"],
+    }
+
+
+# every figure scale_keys and phase_keys can write under one run's key
+SCALE_SUFFIXES = (
+    "_unsafe_left_share", "_insolvency_per_debt", "_open_auctions", "_mark_per_debt",
+    "_drained_bars", "_open_at_horizon", "_drain_over_run", "_time_to_clear_h", "_s", "_cpu_s",
+    "_drain_s", "_peak_mib", "_insolvency_per_debt_median", "_insolvency_per_debt_worst",
+)  # fmt: skip
+
+
+def drained_keys(names: tuple[str, ...] = DRAIN_SCENARIOS) -> set[str]:
+    """The figures `bench --drain-only` (and --ceiling-only) measure again: every key of
+    `names` at SCALE_VAULTS, the depth fixed (write_results' `stale`)."""
+    return {
+        scale_key(name, vaults, "fixed") + suffix
+        for name in names
+        for vaults in SCALE_VAULTS
+        for suffix in SCALE_SUFFIXES
     }
 
 
@@ -437,6 +543,8 @@ def scale_figures(
     sizes: tuple[int, ...] = SCALE_VAULTS,
     scaled: bool = True,
     market: bool = True,
+    kept: bool = False,
+    one_phase: Collection[tuple[str, int]] = (),
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """Each built-in in the model at 1k, 10k and 100k vaults (--vaults; over two types split as
     the scenario's 1,000 and 400), each run in a process of its own (offchain/sim/run/timing.py),
@@ -450,15 +558,20 @@ def scale_figures(
     mark (the headline without the drain), the drain's bars, time to clear and auctions open at
     its horizon, and its seconds over the run's (the same process). `names`, `sizes`,
     `scaled` and `market` narrow it (`bench --drain-only`: DRAIN_SCENARIOS, depth fixed, no
-    market pairs)."""
+    market pairs); `kept`: timed_run's (the ceiling curve's runs, `bench --ceiling-only`);
+    `one_phase`: the (scenario, vaults) run at the scenario's own phase alone (the ceiling
+    curve's tail: no median or worst key)."""
     from offchain.sim.scenario.load import builtin_scenarios
 
     figures: dict[str, float] = {}
     limits: dict[str, list[str]] = {}
     spreads: dict[str, Any] = {}
     for name, vaults, depth, key in scale_runs(names or builtin_scenarios(), sizes, scaled):
-        run = timed_run(name, vaults, depth)
-        spreads[key] = spread = phase_spread(name, vaults, depth, run)
+        run = timed_run(name, vaults, depth, kept=kept)
+        spread = None
+        if (name, vaults) not in one_phase:
+            spread = phase_spread(name, vaults, depth, run, kept=kept)
+        spreads[key] = spread
         figures.update(scale_keys(key, name, vaults, depth, run))
         figures.update(phase_keys(key, spread))
         if vaults == SCALE_VAULTS[-1]:
@@ -950,12 +1063,17 @@ def write_results(
     sweep_meta: dict[str, Any] | None = None,
     results_path: Path = RESULTS,
     report_path: Path = REPORT,
+    stale: Callable[[str], bool] | None = None,
 ) -> list[str]:
-    """Merge `figures` into `results_path` (keys other benchmarks wrote stay; RETIRED ones go)
-    with the run's notes in `_meta`, and write the whole table to `report_path`; its lines."""
+    """Merge `figures` into `results_path` (keys other benchmarks wrote stay; RETIRED ones go,
+    and those `stale` says this run measured again: a figure it no longer writes, such as a
+    time to clear where the book no longer clears, does not outlive its run) with the run's
+    notes in `_meta`, and write the whole table to `report_path`; its lines."""
     results = json.loads(results_path.read_text()) if results_path.exists() else {}
     for key in RETIRED:
         results.pop(key, None)
+    for key in [k for k in results if not k.startswith("_") and stale and stale(k)]:
+        del results[key]
     results.update(figures)
     meta = results.setdefault("_meta", {})
     meta.update(
@@ -1005,7 +1123,8 @@ def write_results(
     for key, value in sorted(results.items()):
         if key.startswith("_"):
             continue
-        shown = f"{value:,}" if isinstance(value, int) else f"{value}"
+        # positional, never 1e-06 (a reader, and the figures test, read the digits)
+        shown = f"{value:,}" if isinstance(value, int) else format(Decimal(repr(value)), "f")
         anchor = DSS_ANCHORS.get(key)
         if anchor is not None:
             lines.append(

@@ -467,7 +467,7 @@ def continued(old: CampaignRecord, new: CampaignRecord) -> CampaignRecord:
 
 
 # what the fuzz runs: a resumed campaign must run the same (`code_digest`)
-_DIGEST_PACKAGES = ("vyper", "snekmate", "hypothesis", "pyrevm", "eth-abi", "eth-ape", "ape-vyper")
+DIGEST_PACKAGES = ("vyper", "snekmate", "hypothesis", "pyrevm", "eth-abi", "eth-ape", "ape-vyper")
 _DIGEST_FILES = (("contracts", "*.vy*"), ("offchain", "*"), ("scripts", "fuzz.py"))
 
 
@@ -477,7 +477,7 @@ def code_digest(root: Path = ROOT) -> str:
     settings), Python's version and the versions of the packages that compile, run and draw."""
     h = hashlib.sha256()
     h.update(f"python {sys.version}\n".encode())
-    for package in _DIGEST_PACKAGES:
+    for package in DIGEST_PACKAGES:
         try:
             h.update(f"{package} {importlib.metadata.version(package)}\n".encode())
         except importlib.metadata.PackageNotFoundError:

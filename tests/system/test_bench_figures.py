@@ -113,3 +113,25 @@ def test_phase_spread__a_real_day_over_every_phase__a_synthetic_path_one():
     }
     assert phase_spread("synthetic-crash", 60, "fixed") is None
     assert phase_keys("scale.y", None) == {}
+
+
+def test_write_results__a_figure_measured_again_and_no_longer_written_goes(tmp_path):
+    """A drained run whose book cleared once had `_time_to_clear_h`; measured again, the book
+    no longer clears and the key is not written: the old value must not outlive its run."""
+    from offchain.bench.figures import drained_keys, scale_key
+
+    results, report = tmp_path / "results.json", tmp_path / "results.md"
+    key = scale_key("black-thursday-2020", 100_000, "fixed")
+    scaled = scale_key("black-thursday-2020", 100_000, "scaled")
+    results.write_text(json.dumps({
+        f"{key}_time_to_clear_h": 13.67, f"{key}_insolvency_per_debt": 0.05,
+        f"{scaled}_insolvency_per_debt": 0.01, "gas.other": 5,
+    }))  # fmt: skip
+    again = drained_keys()
+    write_results({f"{key}_insolvency_per_debt": 0.015}, None, None, results_path=results,
+                  report_path=report, stale=lambda k: k in again)  # fmt: skip
+    written = json.loads(results.read_text())
+    assert f"{key}_time_to_clear_h" not in written
+    assert written[f"{key}_insolvency_per_debt"] == 0.015
+    # the depth-scaled run and other groups were not measured again: they stay
+    assert written[f"{scaled}_insolvency_per_debt"] == 0.01 and written["gas.other"] == 5

@@ -2,7 +2,7 @@
 measures for the scale figures (`sim.model_*_vaults_s`, `sim.model_*_vaults_peak_mib`).
 
     python -m offchain.sim.run.timing black-thursday-2020 100000 [fixed|scaled|closed] [undrained]
-        [--phase P]
+        [--set TABLE.KEY=VALUE ...] [--phase P]
 
 prints one JSON line: the run's seconds (the simulation alone, as a sweep runs it: no full-state
 reads, no report) and its CPU seconds (what a busy machine changes least), the process's peak
@@ -15,7 +15,12 @@ open market, docs/market.md), to time the open market against it. "undrained": n
 drain (`market.drain_horizon = 0`): the headline is the end-of-run mark (sim/run/drain.py).
 `--phase P` runs the oracle's phase P [s] instead of the scenario's; the line says the run's
 phase, every phase of the oracle's period on the scenario's bars and whether its path is
-synthetic (make bench's figures over the phases, offchain/bench/figures.py)."""
+synthetic (make bench's figures over the phases, offchain/bench/figures.py). `--set
+TABLE.KEY=VALUE` (any number) replaces a key of the scenario's tables as a file would give it
+(load_scenario's overrides): the calibration's rows of the ceiling curve (offchain/bench/
+ceiling.py), e.g. `--set market.venue_share=0.05`. The line also gives the book's starting debt,
+the capital taker's stablecoin and, per collateral type, its vaults, debt ceiling and auction
+cap, and the global ceiling and auction cap, as the run sized them [whole stablecoins]."""
 
 from __future__ import annotations
 
@@ -23,6 +28,7 @@ import json
 import resource
 import sys
 import time
+from collections.abc import Mapping
 
 
 def _peak_kib() -> int:
@@ -35,7 +41,33 @@ def _peak_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # not Linux: KiB on Linux only
 
 
+RAD = 10**45
+
+
+def _sets(argv: list[str]) -> tuple[list[str], dict[str, dict[str, str]] | None]:
+    """argv without its `--set TABLE.KEY=VALUE` pairs, and those pairs as load_scenario's
+    overrides; None when one is malformed (no value, no TABLE.KEY=VALUE, a key set twice)."""
+    rest: list[str] = []
+    sets: dict[str, dict[str, str]] = {}
+    k = 0
+    while k < len(argv):
+        if argv[k] != "--set":
+            rest.append(argv[k])
+            k += 1
+            continue
+        if k + 1 >= len(argv):
+            return rest, None
+        name, eq, value = argv[k + 1].partition("=")
+        table, dot, key = name.partition(".")
+        if not (eq and dot and table and key and value) or key in sets.get(table, {}):
+            return rest, None
+        sets.setdefault(table, {})[key] = value
+        k += 2
+    return rest, sets
+
+
 def main(argv: list[str]) -> int:
+    argv, sets = _sets(argv)
     phase = None
     if len(argv) >= 2 and argv[-2] == "--phase":
         phase, argv = argv[-1], argv[:-2]
@@ -48,10 +80,11 @@ def main(argv: list[str]) -> int:
         or any(x not in ("fixed", "scaled", "closed", "undrained") for x in options)
         or len(set(options)) != len(options)
         or (phase is not None and not phase.isdigit())
+        or sets is None
     ):
         print(
             "usage: python -m offchain.sim.run.timing SCENARIO VAULTS [fixed|scaled|closed] "
-            "[undrained] [--phase P]",
+            "[undrained] [--set TABLE.KEY=VALUE ...] [--phase P]",
             file=sys.stderr,
         )
         return 2
@@ -59,19 +92,23 @@ def main(argv: list[str]) -> int:
     from offchain.sim.scenario.load import ScenarioError, load_scenario, with_phase
     from offchain.sim.scenario.timeline import oracle_phase, period_phases
 
+    assert sets is not None
     try:
-        market: dict[str, object] = {}
+        market: dict[str, object] = dict(sets.pop("market", {}))
         if depths == ["closed"]:
             market["outside"] = "closed"
         elif depths:
             market["depth_with_vaults"] = depths[0]
         if "undrained" in options:
             market["drain_horizon"] = 0
-        overrides = {"market": market} if market else None
-        scenario = load_scenario(argv[0], vaults=int(argv[1]), overrides=overrides)
+        overrides: dict[str, Mapping[str, object]] = {
+            **sets,
+            **({"market": market} if market else {}),
+        }
+        scenario = load_scenario(argv[0], vaults=int(argv[1]), overrides=overrides or None)
         if phase is not None:
             scenario = with_phase(scenario, int(phase), "--phase")
-    except ScenarioError as exc:
+    except (ScenarioError, ValueError) as exc:  # ValueError: --set of a table none has
         print(f"timing: {exc}", file=sys.stderr)
         return 2
     start, cpu = time.perf_counter(), time.process_time()
@@ -80,6 +117,8 @@ def main(argv: list[str]) -> int:
     peak_kib = _peak_kib()
     f = result.facts
     debt = float(result.tables["vaults"]["debt_start"].sum())
+    system = scenario.system
+    counts = [scenario.vaults.count] + [t.vaults.count for t in scenario.types]
     print(
         json.dumps(
             {
@@ -92,6 +131,14 @@ def main(argv: list[str]) -> int:
                 "unsafe_vaults_left": f["unsafe_vaults_left"],
                 "unsafe_left_share": round(f["unsafe_vaults_left"] / f["vaults"], 5),
                 "insolvency_per_debt": round(f["insolvency"] / debt, 6) if debt else 0.0,
+                # the book and the limits the run sized to it (sim/scenario/ceilings.py)
+                "debt": round(debt, 2),
+                "taker_capital": scenario.keepers.taker_capital // 10**18,
+                "vaults_by_type": {c.name: n for c, n in zip(system.collateral, counts)},
+                "debt_ceiling_by_type": {c.name: c.debt_ceiling // RAD for c in system.collateral},
+                "auction_cap_by_type": {c.name: c.auction_cap // RAD for c in system.collateral},
+                "global_debt_ceiling": system.global_debt_ceiling // RAD,
+                "max_debt_in_auction": system.max_debt_in_auction // RAD,
                 "open_auctions": f["open_auctions"],
                 # the headline's drain (sim/run/drain.py): the run's end marked without it, the
                 # drain's bars, time to clear (None: not within the horizon), what it left open,
