@@ -73,6 +73,17 @@ def cancel_owed(debt: int, lot: int, final_price: int) -> int:
     return worth * RAY if worth <= debt // RAY else debt
 
 
+def needs_reset_at(
+    curve: Curve, max_duration: int, max_drop: int, started: int, top: int, now: int
+) -> bool:
+    """Whether an auction started (or last reset) at `started` [s] with start price `top` [ray]
+    needs a reset at `now` [s] (DutchAuction._needs_reset_at at its price then): older than
+    `max_duration`, or priced below `max_drop` x top, or at 0. What a keeper asks of a take
+    that will land later (sim/run/sending.py)."""
+    price = price_curves.price(curve, top, u256(now - started))
+    return now - started > max_duration or u256(price * RAY) // top < max_drop or price == 0
+
+
 def _whole_units(budget: int) -> int:
     """The budget as the contract stores it: rounded down to a multiple of BUDGET_UNIT [rad]."""
     return budget // BUDGET_UNIT * BUDGET_UNIT

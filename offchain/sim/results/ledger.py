@@ -12,7 +12,9 @@ from collections.abc import Callable, Iterable
 from typing import Any
 
 from offchain.model import size_margin as sizing
+from offchain.model.dutch_auction import needs_reset_at
 from offchain.model.fixed_point import RAD, RAY, WAD, WAD_TO_RAY
+from offchain.model.price_curves import Curve
 from offchain.model.state import Event
 from offchain.sim.results.tables import HEALTH_BANDS, LAYER_NAMES, health_band
 from offchain.sim.strategies.keepers import VaultIndex
@@ -43,6 +45,14 @@ class Ledger:
         # auction id -> [collateral left to sell (wad), debt left to raise (rad)] of the auctions
         # still running: what the end-of-run accounting marks (insolvency.py)
         self.running: dict[int, list[int]] = {}
+        # the followed auction's clock: auction id -> (started or last reset [s], top [ray]),
+        # from its Started and Reset events; and its curve, max_duration and max_drop (read when
+        # the ledger starts to follow, then its CurveSet and ParametersSet events): when a take
+        # sent now would find its auction needing a reset (`needs_reset_at`)
+        self.clock: dict[int, tuple[int, int]] = {}
+        self.curve: Curve | None = None
+        self.max_duration = 0
+        self.max_drop = 0
         self._handlers: dict[tuple[str, str], Callable[[dict, int, str], None]] | None = None
         self.payers: dict[tuple[str, str, str], int] = {}  # (payer, kind, layer) -> rad
         self.staker_charged = 0  # rad
@@ -68,12 +78,22 @@ class Ledger:
         self.bar, self.market_price = bar, market_price
         self.bought = 0  # collateral the bar's takes bought [wad] (the external market's sales)
 
-    def follow(self, d: Deployment, auction: str, rate: int = RAY, safe_price: int = 0) -> None:
+    def follow(
+        self,
+        d: Deployment,
+        auction: str,
+        rate: int = RAY,
+        safe_price: int = 0,
+        limits: tuple[Curve, int, int] | None = None,
+    ) -> None:
         """Follow `d`'s events from now on, and the auctions of `auction` (the run's type);
         before, during the deployment, there is nothing to follow. `rate` and `safe_price`
-        [ray]: the type's in the engine now (its events move them from here)."""
+        [ray]: the type's in the engine now (its events move them from here); `limits`: the
+        auction's curve, max_duration and max_drop now (None: not known, no take is judged)."""
         self._handlers = self._event_handlers(d, auction)
         self.rate, self.safe_price = rate, safe_price
+        if limits is not None:
+            self.curve, self.max_duration, self.max_drop = limits
         for t in d.types.values():
             if t.type_id == self.index.type_id and t.config.size_threshold:
                 self.size = sizing.pack(*t.config.size_margin)
@@ -113,6 +133,10 @@ class Ledger:
             )
 
         handlers = {
+            (auction, "Started"): self._on_clock,
+            (auction, "Reset"): self._on_clock,
+            (auction, "CurveSet"): self._on_curve_set,
+            (auction, "ParametersSet"): self._on_parameters_set,
             (d.engine, "VaultModified"): index_event,
             (d.engine, "VaultSeized"): index_event,
             (d.liquidator, "Liquidated"): of_auction(self._on_liquidated),
@@ -136,6 +160,26 @@ class Ledger:
                 (d.debt_auction, "Finished"): self._on_debt_auction_finished,
             }
         return handlers
+
+    def _on_clock(self, args: dict, t: int, actor: str) -> None:
+        self.clock[args["auction_id"]] = (t, args["top"])
+
+    def _on_curve_set(self, args: dict, t: int, actor: str) -> None:
+        self.curve = Curve(args["kind"], args["duration"], args["step"], args["cut"])
+
+    def _on_parameters_set(self, args: dict, t: int, actor: str) -> None:
+        self.max_duration, self.max_drop = args["max_duration"], args["max_drop"]
+
+    def needs_reset_at(self, auction_id: int, when: int) -> bool:
+        """Whether the followed auction `auction_id` will need a reset at `when` [s], as its
+        contract will judge it then (model/dutch_auction.needs_reset_at); False where the ledger
+        has not seen it start or does not know the auction's limits."""
+        started = self.clock.get(auction_id)
+        if started is None or self.curve is None or started[1] == 0:
+            return False
+        return needs_reset_at(
+            self.curve, self.max_duration, self.max_drop, started[0], started[1], when
+        )
 
     def _on_liquidated(self, args: dict, t: int, actor: str) -> None:
         owner = args["owner"]
@@ -369,9 +413,18 @@ class Ledgers:
         """Follow `d`'s events from now on; `read` (batched getters) gives each type's rate and
         safe price now."""
         names = list(self.by_type)
-        got = read([(d.engine, "collateral_types", (d.types[n].type_id,)) for n in names])
-        for name, ctype in zip(names, got):
-            self.by_type[name].follow(d, d.types[name].auction, ctype[1], ctype[2])
+        got = read(
+            [(d.engine, "collateral_types", (d.types[n].type_id,)) for n in names]
+            + [
+                (d.types[n].auction, getter, ())
+                for n in names
+                for getter in ("curve", "max_duration", "max_drop")
+            ]
+        )
+        for k, (name, ctype) in enumerate(zip(names, got)):
+            curve, max_duration, max_drop = got[len(names) + 3 * k : len(names) + 3 * k + 3]
+            limits = (Curve(*curve), max_duration, max_drop)
+            self.by_type[name].follow(d, d.types[name].auction, ctype[1], ctype[2], limits)
 
     def on_events(self, events: list[Event], t: int, actor: str) -> None:
         for ledger in self.by_type.values():

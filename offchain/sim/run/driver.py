@@ -63,7 +63,7 @@ from offchain.sim.run.snapshot import full_state, run_result, snapshot
 from offchain.sim.scenario.population import actor_address, population_role
 from offchain.sim.scenario.timeline import bar_times, genesis_time
 from offchain.sim.scenario.types import Scenario
-from offchain.sim.strategies.keepers import VaultIndex
+from offchain.sim.strategies.keepers import Action, VaultIndex
 from offchain.sim.strategies.steps import Step, World
 
 __all__ = ["MAX_BLOCK_TXS", "Simulation", "SimulationError", "simulate"]
@@ -179,6 +179,7 @@ class Simulation:
         self.plans, self.flash_taker = setup.plans, setup.flash_taker
         self.flash_takers = setup.flash_takers
         self.sending.set_types(self.deployment.types, self.flash_takers)
+        self.sending.needs_reset_at = self._needs_reset_at
         for name, m in self.markets.items():
             m.plans = setup.all_plans[name]
         self.price0 = self.prices[0]
@@ -235,6 +236,15 @@ class Simulation:
         if self.drain:
             drain_headline(self, result)  # the headline: the open book run out (run/drain.py)
         return result
+
+    def _needs_reset_at(self, action: Action, when: int) -> bool:
+        """Whether take `action` (its target ("auction", id)) would find its auction needing a
+        reset at `when` [s]: its type's ledger's auction clock (sending.py, `_late`)."""
+        market = self.markets.get(self.sending._type_of(action))
+        auction = next((t[1] for t in action.targets if t[0] == "auction"), None)
+        return market is not None and auction is not None and market.ledger.needs_reset_at(
+            auction, when
+        )
 
     def advance(self, i: int) -> None:
         """Bar `i`: each type's market price, then the bar's actors (`_bar`), then the closed

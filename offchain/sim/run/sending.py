@@ -94,6 +94,11 @@ class Sending:
         # (bid, gas) -> (start, end): bars start .. end - 1 are full for that bid and gas (_room)
         self._full_runs: dict[tuple[int, int], tuple[int, int]] = {}
         self.block_waits = 0
+        # whether a take landing at a time [s] would find its auction needing a reset (the
+        # driver's, from the ledgers' auction clocks: ledger.needs_reset_at), and how many takes
+        # were not sent for it (_late)
+        self.needs_reset_at: Callable[[Action, int], bool] | None = None
+        self.late_takes = 0
         self.drops: dict[tuple, int] = {}  # an action's drops in a row: (actor, function, targets)
         self.in_flight: list[tuple[int, int, Action]] = []  # (landing bar, submitted bar, action)
         # the in-flight actions' targets, counted (kept as in_flight changes), and flying()'s
@@ -140,6 +145,8 @@ class Sending:
             else:
                 self.drops.pop(key, None)
                 delay = self._room(action, bid, bar, delay)
+                if delay and self._late(action, bar, delay):
+                    return
         if delay is None:
             self.rec.dropped(
                 self.times[bar],
@@ -154,6 +161,30 @@ class Sending:
             self.in_flight.append((bar + delay, bar, action))
             self._targets.update(action.targets)
             self._flying = None
+
+    def _late(self, action: Action, bar: int, delay: int) -> bool:
+        """A take sent in `bar` that lands `delay` bars later (its room booked by `_room`) and
+        would find its auction needing a reset then: it would revert ("auction: needs reset")
+        and hold the blocks' room its keeper's other takes need, so it is not sent: its room is
+        given back and it is counted (`late_takes`). Its keeper plans it again next bar, and the
+        reset once the auction needs it. A take landing this bar is judged by its keeper's own
+        reading; without a block gas limit nothing waits for room."""
+        if action.function != "take" or self.needs_reset_at is None:
+            return False
+        landing = bar + delay
+        last = len(self.times) - 1
+        step = self.times[1] - self.times[0] if len(self.times) > 1 else 600
+        # the drain's bars go on at the same step past the last one known
+        when = self.times[min(landing, last)] + max(0, landing - last) * step
+        if not self.needs_reset_at(action, when):
+            return False
+        if self.blockspace is not None:
+            try:
+                self.bar_gas[landing] -= action_gas(action)
+            except KeyError:
+                pass
+        self.late_takes += 1
+        return True
 
     def _room(self, action: Action, bid: int, bar: int, delay: int) -> int:
         """The delay after which `action`, bid `bid` and landing `delay` bars after `bar` by the
