@@ -32,7 +32,9 @@ def test_needs_reset_at__the_contracts_judgement_at_every_second_of_an_auctions_
     """The ledger's clock of each running auction is the contract's (started, top), and
     needs_reset_at agrees with the auction's own status at every time across its reset."""
     sim, _ = _run("synthetic-crash", 200)  # 36 auctions still running at its end
-    auction = sim.backend.contract(sim.deployment.types[sim.collateral.name].auction)
+    backend = sim.backend
+    assert isinstance(backend, ModelBackend)
+    auction = backend.contract(sim.deployment.types[sim.collateral.name].auction)
     ledger = sim.markets[sim.collateral.name].ledger
     seen = [aid for aid in ledger.clock if auction.auctions[aid].top]
     assert seen

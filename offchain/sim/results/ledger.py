@@ -413,14 +413,13 @@ class Ledgers:
         """Follow `d`'s events from now on; `read` (batched getters) gives each type's rate and
         safe price now."""
         names = list(self.by_type)
-        got = read(
-            [(d.engine, "collateral_types", (d.types[n].type_id,)) for n in names]
-            + [
-                (d.types[n].auction, getter, ())
-                for n in names
-                for getter in ("curve", "max_duration", "max_drop")
-            ]
-        )
+        calls: list[Call] = [(d.engine, "collateral_types", (d.types[n].type_id,)) for n in names]
+        calls += [
+            (d.types[n].auction, getter, ())
+            for n in names
+            for getter in ("curve", "max_duration", "max_drop")
+        ]
+        got = read(calls)
         for k, (name, ctype) in enumerate(zip(names, got)):
             curve, max_duration, max_drop = got[len(names) + 3 * k : len(names) + 3 * k + 3]
             limits = (Curve(*curve), max_duration, max_drop)

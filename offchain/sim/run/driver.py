@@ -242,8 +242,10 @@ class Simulation:
         reset at `when` [s]: its type's ledger's auction clock (sending.py, `_late`)."""
         market = self.markets.get(self.sending._type_of(action))
         auction = next((t[1] for t in action.targets if t[0] == "auction"), None)
-        return market is not None and auction is not None and market.ledger.needs_reset_at(
-            auction, when
+        return (
+            market is not None
+            and auction is not None
+            and market.ledger.needs_reset_at(auction, when)
         )
 
     def advance(self, i: int) -> None:
