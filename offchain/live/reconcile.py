@@ -26,7 +26,8 @@ session did (`ape run market`): where it played the lab's outside venue, on that
 from the session kept beside the record and the chain's `Synced` and `Sold` events
 (offchain/live/venue.py, `DevnetVenue.rebuild`; a sync that is not the lab venue's quote is a
 difference), so the reconciled headline is the session's; else in the keepers' pool. A line
-says which, and why.
+says which, and why. A session file that does not read or is not a market session is refused
+(exit 2) before the replay: a headline is never marked in the pool because a file is damaged.
 """
 
 from __future__ import annotations
@@ -57,7 +58,7 @@ from offchain.live.record import (
     verify,
 )
 from offchain.live.txs import starved, used_up
-from offchain.live.venue import DevnetVenue, read_session
+from offchain.live.venue import DevnetVenue, MarketSession, SessionError, read_session
 from offchain.model.errors import Revert
 from offchain.model.state import Event
 from offchain.sim.results.insolvency import MarkVenue
@@ -622,6 +623,10 @@ def reconcile(
             f"--from-block {start} is before the deployment (block {record.first_block}): the "
             "model starts from the deployment"
         )
+    try:  # a session file that does not read is refused before the replay, not after
+        session = read_session(record_path, record.chain_id, record.identity)
+    except SessionError as exc:
+        raise ReconcileError(str(exc)) from None
     replayer = Replayer(node, record, artifacts, reader)
     report = Reconciliation(record.first_block, start, head)
     first = node.block(start)
@@ -639,20 +644,24 @@ def reconcile(
     replayer.compare_state(head, report)
     report.untraced_reverts = replayer.untraced_reverts
     report.out_of_gas = replayer.out_of_gas
-    marks, report.mark_note = _venue_marks(replayer, record_path, head, report)
+    marks, report.mark_note = _venue_marks(replayer, session, head, report)
     report.outcome = replayer.book.outcome(replayer.chain, marks)
     return report
 
 
 def _venue_marks(
-    replayer: Replayer, record_path: Path | None, head: int, report: Reconciliation
+    replayer: Replayer,
+    found: tuple[MarketSession | None, str],
+    head: int,
+    report: Reconciliation,
 ) -> tuple[dict[str, MarkVenue], str]:
     """(the outside venues' marks of the outcome at the head, what the open book is marked on,
     in words): the last market session's venue kept beside the record (live/venue.py), rebuilt
     from the chain's events, where there is one; a sync that is not the lab venue's quote is a
-    difference. Else the keepers' pool's mark (live/outcome.py), and why."""
+    difference. Else the keepers' pool's mark (live/outcome.py), and why. `found`: the session
+    kept beside the record, or None and why (read_session)."""
     record = replayer.record
-    session, why = read_session(record_path, record.chain_id, record.identity)
+    session, why = found
     pool = "the open book is marked in the keepers' pool"
     if session is None:
         return {}, f"{pool}: {why}"

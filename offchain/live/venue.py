@@ -68,6 +68,7 @@ __all__ = [
     "OUTSIDE",
     "DevnetVenue",
     "MarketSession",
+    "SessionError",
     "lab_venue",
     "read_session",
     "read_venues",
@@ -265,11 +266,18 @@ def write_session(record_path: Path, chain_id: int, identity: str, session: Mark
     os.replace(tmp, path)
 
 
+class SessionError(ValueError):
+    """The file kept beside a record as its market session does not read, or is not one: bad
+    input (`ape run reconcile` says so and exits 2), never a silent fall back to the pool."""
+
+
 def read_session(
     record_path: Path | None, chain_id: int, identity: str
 ) -> tuple[MarketSession | None, str]:
     """(the last market session kept beside the record at `record_path` for the deployment
-    `identity` on chain `chain_id`, or None; where there is none, why, in words)."""
+    `identity` on chain `chain_id`, or None; where there is none, why, in words). A session
+    file that does not read or is not a market session raises SessionError; one of another
+    deployment (the record was deployed again since) is none."""
     if record_path is None:
         return None, "no deployment record file"
     path = session_path(record_path)
@@ -278,13 +286,15 @@ def read_session(
     except FileNotFoundError:
         return None, f"no market session kept beside the record ({path.name})"
     except (OSError, ValueError) as exc:
-        return None, f"{path} does not read ({type(exc).__name__})"
-    if not isinstance(data, dict) or data.get("deployment") != [chain_id, identity]:
+        raise SessionError(f"{path} does not read ({type(exc).__name__})") from None
+    if not isinstance(data, dict) or "deployment" not in data:
+        raise SessionError(f"{path} is not a market session (no deployment)")
+    if data.get("deployment") != [chain_id, identity]:
         return None, f"{path} is of another deployment"
     try:
         return MarketSession.from_json(data["session"]), ""
     except (ValueError, TypeError, KeyError) as exc:
-        return None, f"{path} is not a market session ({exc})"
+        raise SessionError(f"{path} is not a market session ({exc})") from None
 
 
 def venue_view(

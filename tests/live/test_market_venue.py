@@ -27,6 +27,7 @@ from live_support import ROOT, bots_started
 
 from offchain.live.venue import (
     MarketSession,
+    SessionError,
     read_session,
     read_venues,
     session_path,
@@ -142,6 +143,13 @@ def test_market_venue__the_lab_venue_on_the_devnet__takers_bound_and_synced(devn
     check = reconcile(devnet)
     assert check.returncode == 1, check.stdout[-3000:] + check.stderr[-2000:]
     assert "venue[ETH-A].the sync's fundamental: chain " in check.stdout, check.stdout[-3000:]
+    # a session file that does not read: refused, one line and exit 2, before any replay (the
+    # headline is not marked in the pool instead)
+    kept.write_bytes(b"\x89PNG\r\n\x1a\n\xff")
+    check = reconcile(devnet)
+    said = (check.stdout + check.stderr).strip().splitlines()
+    assert check.returncode == 2, check.stdout[-3000:] + check.stderr[-2000:]
+    assert len(said) == 1 and "does not read (UnicodeDecodeError)" in said[0], said
 
 
 def reconcile(devnet) -> subprocess.CompletedProcess:
@@ -197,20 +205,34 @@ def test_market_session__kept_beside_the_record__read_back_as_written(tmp_path):
     ("content", "why"),
     [
         ('{"deployment": [31337, "another"], "session": {}}', "is of another deployment"),
-        ("not json", "does not read (JSONDecodeError)"),
-        (
-            '{"deployment": [31337, "ident"], "session": {"type": "ETH-A"}}',
-            "is not a market session",
-        ),
         (None, "no market session kept beside the record (31337-0xabc.market.json)"),
     ],
 )
-def test_read_session__missing_unreadable_or_anothers__none_and_why(tmp_path, content, why):
+def test_read_session__missing_or_anothers__none_and_why(tmp_path, content, why):
     record = tmp_path / "31337-0xabc.json"
     if content is not None:
         session_path(record).write_text(content)
     session, said = read_session(record, 31337, "ident")
     assert session is None and why in said, said
+
+
+@pytest.mark.parametrize(
+    ("content", "why"),
+    [
+        (b"not json", "does not read (JSONDecodeError)"),
+        (b"\x89PNG\r\n\x1a\n\xff\xfe", "does not read (UnicodeDecodeError)"),
+        (b"[1, 2]", "is not a market session (no deployment)"),
+        (
+            b'{"deployment": [31337, "ident"], "session": {"type": "ETH-A"}}',
+            "is not a market session",
+        ),
+    ],
+)
+def test_read_session__damaged__refused(tmp_path, content, why):
+    record = tmp_path / "31337-0xabc.json"
+    session_path(record).write_bytes(content)
+    with pytest.raises(SessionError, match=re.escape(why)):
+        read_session(record, 31337, "ident")
 
 
 def test_read_session__a_venue_without_its_settings__refused(tmp_path):
@@ -229,5 +251,5 @@ def test_read_session__a_venue_without_its_settings__refused(tmp_path):
         bad = json.loads(json.dumps(data))
         bad["session"][key] = value
         session_path(record).write_text(json.dumps(bad))
-        found, why = read_session(record, 31337, "ident")
-        assert found is None and "is not a market session" in why, (key, why)
+        with pytest.raises(SessionError, match="is not a market session"):
+            read_session(record, 31337, "ident")

@@ -103,7 +103,8 @@ def test_a_thousand_vault_day__no_take_is_late__the_run_is_what_it_was():
         (Path(__file__).resolve().parents[2] / "bench" / "results.json").read_text()
     )["sim.black_thursday_1000_transactions"]
     sim, result = _run("black-thursday-2020", 1000)
-    assert sim.sending.late_takes == 0
+    assert sim.sending.late_takes == 0 == result.facts["late_takes"]
+    assert not any("takes were not sent" in line for line in result.facts["binding_limits"])
     txs = result.tables["txs"]
     assert not ((txs["status"] == "reverted") & (txs["reason"] == "auction: needs reset")).any()
     assert result.facts["transactions"] == committed

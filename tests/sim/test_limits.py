@@ -58,6 +58,16 @@ def test_keepers_waited_for_the_day_s_blocks__named_with_the_count():
     assert binding_limits({}, _bars([1.0], [1.0]), 0.0, 1.0, "fixed", None, 0) == []
 
 
+def test_takes_not_sent_for_a_reset__named_with_the_count():
+    """A take whose first room in the blocks is after its auction's reset is not sent
+    (sim/run/sending.py, `_late`): a keeper the blocks failed, named with how many; none, no
+    line."""
+    waited, late = binding_limits({}, _bars([1.0], [1.0]), 0.0, 1.0, "fixed", None, 9, 1_234)
+    assert waited.startswith("keeper transactions waited a bar for room")
+    assert late.startswith("1,234 takes were not sent: the first room in the day's blocks ")
+    assert binding_limits({}, _bars([1.0], [1.0]), 0.0, 1.0, "fixed", None, 0, 0) == []
+
+
 @pytest.mark.slow  # a 10,000-vault day in the model: tens of seconds
 def test_a_run_at_ten_times_its_vaults__the_pool_named_first__no_vault_waits_for_a_slot():
     """Black Thursday at 10,000 vaults (the market's depth fixed): liquidation sales push the

@@ -338,11 +338,14 @@ def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationRes
             if len(sim.markets) > 1
             else (sim.collateral.name, sim.collateral.auction_cap / RAD),
             sim.sending.block_waits,
+            sim.sending.late_takes,
         ),
         "collateral_types": list(sim.markets),
         "unsafe_recovered": len(recovered_rows),
         # keeper transactions that waited a bar for room in the day's blocks (market/blockspace.py)
         "block_space_waits": sim.sending.block_waits,
+        # takes not sent: their room in the blocks came after their auction's reset (_late)
+        "late_takes": sim.sending.late_takes,
         # the instant sale of the open auctions' lots into the keepers' pool: the pessimistic
         # bound beside the headline (the last price is the optimistic one)
         "insolvency_pool_sale": end_facts["realized_bad_debt"]

@@ -41,9 +41,6 @@ def _peak_kib() -> int:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # not Linux: KiB on Linux only
 
 
-RAD = 10**45
-
-
 def _sets(argv: list[str]) -> tuple[list[str], dict[str, dict[str, str]] | None]:
     """argv without its `--set TABLE.KEY=VALUE` pairs, and those pairs as load_scenario's
     overrides; None when one is malformed (no value, no TABLE.KEY=VALUE, a key set twice)."""
@@ -88,6 +85,7 @@ def main(argv: list[str]) -> int:
             file=sys.stderr,
         )
         return 2
+    from offchain.model.fixed_point import RAD
     from offchain.sim.run.driver import simulate
     from offchain.sim.scenario.load import ScenarioError, load_scenario, with_phase
     from offchain.sim.scenario.timeline import oracle_phase, period_phases
