@@ -6,6 +6,11 @@ killed it in bench/mutants.json.
     ape run mutate                              # every mutant -> bench/mutants.json
     ape run mutate --only engine-dust-skipped   # one (or several) mutants; record only with --out
     ape run mutate --unit always                # the unit tests for every mutant too
+    ape run mutate --workers 1                  # one mutant at a time (default: one per core)
+
+Mutants run side by side, one per worker (each in its own copy, its own child process and, for
+its unit tests, its own Anvil); each is printed as it ends, and the record lists them in the
+list's order.
 
 Exit status: 0 when every mutant run was killed, 1 when one survived or could not be built, 2 for
 bad input (one line; nothing written). Ctrl-C removes the temporary copy and writes nothing; the
@@ -14,11 +19,13 @@ project's own files are never touched. See docs/testing.md.
 
 from __future__ import annotations
 
+import os
 import secrets
 import signal
 import subprocess
 import sys
 import time
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from pathlib import Path
 
 import click
@@ -38,6 +45,7 @@ from offchain.testing.mutation import (
     read_mutants,
     run_baseline,
     run_mutant,
+    stop_children,
     summarize,
 )
 
@@ -90,6 +98,19 @@ def _problems(ctx: click.Context) -> list[str]:
     return problems
 
 
+def _echo(done: int, total: int, mutant_id: str, result) -> None:
+    """A mutant's line as it ends: its verdict, its fuzz's time and steps, who killed it."""
+    verdict = "KILLED  " if result.killed else "SURVIVED"
+    if result.error:
+        verdict = "ERROR   "
+    click.echo(
+        f"[{done}/{total}] {verdict} {mutant_id} "
+        f"(fuzz {result.fuzz.seconds:.0f} s, {result.fuzz.steps} steps"
+        f"{f', unit {result.unit.seconds:.0f} s' if result.unit.ran else ''})"
+    )
+    click.echo(f"      {result.error or result.by or 'no check failed'}")
+
+
 @click.command(cls=one_line_usage("mutate", _problems))
 @click.option("--only", multiple=True, help="Run only this mutant id (repeatable).")
 @click.option(
@@ -106,6 +127,13 @@ def _problems(ctx: click.Context) -> list[str]:
     show_default=True,
     help="Examples per machine (of FUZZ_PROFILE's steps, derandomized).",
 )
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 64),
+    default=os.cpu_count() or 1,
+    show_default=True,
+    help="Mutants run side by side (default: one per core).",
+)
 @click.option("--list", "list_file", type=click.Path(path_type=Path), default=MUTANTS_FILE)
 @click.option(
     "--out",
@@ -114,7 +142,7 @@ def _problems(ctx: click.Context) -> list[str]:
     help=f"Where to write the record (default {MUTANTS_RECORD.relative_to(ROOT)} for a full run; "
     "nothing for --only).",
 )
-def cli(only, unit, examples, list_file, out):
+def cli(only, unit, examples, workers, list_file, out):
     """Planted bugs, counted: which mutants the fuzz and the unit tests kill."""
     signal.signal(signal.SIGTERM, _interrupt)
     # every mistake named in one run, before an hour of mutants, not after
@@ -138,22 +166,32 @@ def cli(only, unit, examples, list_file, out):
         if baseline.killed:
             fail(f"the unmutated project fails the fuzz: {baseline.by}", 1)
         click.echo(f"unmutated: the fuzz passes ({baseline.steps} steps, {baseline.seconds:.0f} s)")
-        for i, mutant in enumerate(chosen, 1):
-            result = run_mutant(mutant, ROOT, profile, unit, mutant_timeout(baseline.seconds))
-            results.append(result)
-            verdict = "KILLED  " if result.killed else "SURVIVED"
-            if result.error:
-                verdict = "ERROR   "
-            click.echo(
-                f"[{i}/{len(chosen)}] {verdict} {mutant.id} "
-                f"(fuzz {result.fuzz.seconds:.0f} s, {result.fuzz.steps} steps"
-                f"{f', unit {result.unit.seconds:.0f} s' if result.unit.ran else ''})"
-            )
-            click.echo(f"      {result.error or result.by or 'no check failed'}")
+        timeout = mutant_timeout(baseline.seconds)
+        with ThreadPoolExecutor(max_workers=min(workers, max(len(chosen), 1))) as pool:
+            try:
+                running = {
+                    pool.submit(run_mutant, m, ROOT, profile, unit, timeout): m for m in chosen
+                }
+                while running:
+                    done, _ = wait(running, return_when=FIRST_COMPLETED)
+                    for future in done:
+                        mutant = running.pop(future)
+                        result = future.result()
+                        results.append(result)
+                        _echo(len(results), len(chosen), mutant.id, result)
+            except KeyboardInterrupt:
+                stop_children()  # the running mutants end now; their copies are removed
+                pool.shutdown(wait=True, cancel_futures=True)
+                raise
     except KeyboardInterrupt:
-        fail("interrupted: the temporary copy is removed, nothing written", 130)
+        stop_children()
+        fail("interrupted: the temporary copies are removed, nothing written", 130)
 
-    run = summarize(results, profile, unit, baseline.steps, time.perf_counter() - start, commit)
+    order = {m.id: i for i, m in enumerate(chosen)}
+    results.sort(key=lambda r: order[r.id])
+    run = summarize(
+        results, profile, unit, baseline.steps, time.perf_counter() - start, commit, workers
+    )
     click.echo(
         f"\nkilled {run.killed}/{run.total} ({run.kill_rate:.0%}); by the fuzz alone "
         f"{run.killed_by_fuzz}/{run.total}; {run.seconds:.0f} s"

@@ -16,7 +16,9 @@ that the mutated model is the one imported): first the differential machines on 
 small derandomized profile (`FUZZ_PROFILE`, both machines, stopping at the first failure),
 then, by default only for a mutant the fuzz missed, the unit tests of the touched contracts
 (`Mutant.tests`, on Anvil, stopping at the first failure). A mutant is killed when a check
-fails; the record says which.
+fails; the record says which. `ape run mutate` runs mutants side by side, one per worker (its
+`--workers`, one per core by default), each in its own copy and child process (its own session:
+`stop_children` ends them all when the run is interrupted).
 """
 
 from __future__ import annotations
@@ -24,9 +26,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import tomllib
 from collections.abc import Iterator
@@ -302,19 +306,56 @@ def _env(copy: Path) -> dict[str, str]:
     return env
 
 
+# the children running now (mutants run side by side on threads: `stop_children` ends them all)
+_CHILDREN: set[subprocess.Popen] = set()
+_CHILDREN_LOCK = threading.Lock()
+_STOPPING = threading.Event()
+
+
 def _run(cmd: list[str], copy: Path, timeout: float) -> tuple[int, str]:
+    if _STOPPING.is_set():
+        return -1, "stopped"
+    child = subprocess.Popen(
+        cmd,
+        cwd=copy,
+        env=_env(copy),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        start_new_session=True,  # its own group: stop_children ends it and its Anvil
+    )
+    with _CHILDREN_LOCK:
+        _CHILDREN.add(child)
     try:
-        done = subprocess.run(
-            cmd,
-            cwd=copy,
-            env=_env(copy),
-            capture_output=True,
-            text=True,
-            timeout=timeout,
-        )
+        output, _ = child.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
+        _kill(child)
+        child.communicate()
         return -1, f"timed out after {timeout:.0f} s"
-    return done.returncode, done.stdout + done.stderr
+    except BaseException:  # Ctrl-C in this thread: the child (in its own session) ends too
+        _kill(child)
+        raise
+    finally:
+        with _CHILDREN_LOCK:
+            _CHILDREN.discard(child)
+    return child.returncode, output
+
+
+def _kill(child: subprocess.Popen) -> None:
+    try:
+        os.killpg(child.pid, signal.SIGKILL)
+    except ProcessLookupError:
+        pass
+
+
+def stop_children() -> None:
+    """End every child running (and refuse new ones): an interrupted run's threads then finish at
+    once, each removing its temporary copy."""
+    _STOPPING.set()
+    with _CHILDREN_LOCK:
+        children = list(_CHILDREN)
+    for child in children:
+        _kill(child)
 
 
 def run_fuzz(copy: Path, profile: Profile, timeout: float) -> tuple[Verdict, str | None]:
@@ -420,6 +461,7 @@ class MutationRun:
     seconds: float
     git_commit: str
     mutants: list[MutantResult] = field(default_factory=list)
+    workers: int = 1  # mutants run side by side (each its own copy and child process)
 
     def to_json(self) -> str:
         return json.dumps(asdict(self), indent=2) + "\n"
@@ -432,6 +474,7 @@ def summarize(
     baseline_steps: int,
     seconds: float,
     commit: str,
+    workers: int = 1,
 ) -> MutationRun:
     killed = sum(r.killed for r in results)
     return MutationRun(
@@ -445,6 +488,7 @@ def summarize(
         seconds=round(seconds, 1),
         git_commit=commit,
         mutants=results,
+        workers=workers,
     )
 
 

@@ -187,3 +187,75 @@ def test_mutant_list__every_mutant_builds__contract_compiles_and_twin_parses(tmp
                 said = next((x for x in lines if "Exception" in x or "Error" in x), lines[-1])
                 failures.append(f"{mutant.id}: {target.name}: {said.strip()}")
     assert not failures, "\n".join(failures)
+
+
+def test_mutants_side_by_side__both_workers_busy_at_once__record_in_the_lists_order(
+    tmp_path, monkeypatch
+):
+    """`ape run mutate --workers 2`: two mutants run at once (each here a real child process,
+    `sleep`, through the runner's `_run`, which waits at a two-party barrier: run one at a time,
+    the barrier breaks), each printed as it ends, the record in the list's order with its
+    workers. The killing suite is the runner's own (`run_mutant`); here it is replaced by the
+    barrier so that the orchestration is what is tested."""
+    import json
+    import threading
+
+    from click.testing import CliRunner
+    from helpers import script_cli
+
+    from offchain.testing import mutation
+
+    ids = [m.id for m in load_mutants(MUTANTS_FILE)[:4]]
+    barrier = threading.Barrier(2, timeout=60)
+
+    def run_mutant(mutant, root, profile, unit, timeout):
+        code, _ = mutation._run(["sleep", "0.2" if mutant.id == ids[0] else "0"], root, 60)
+        assert code == 0
+        barrier.wait()  # the other worker's mutant runs now too
+        fuzz = mutation.Verdict(True, True, "a check", 7, 0.1)
+        return mutation.MutantResult(
+            mutant.id, mutant.files, mutant.description, True, "fuzz: a check", fuzz,
+            mutation.Verdict(ran=False),
+        )  # fmt: skip
+
+    def run_baseline(root, profile):
+        return mutation.Verdict(True, False, None, 11, 0.1)
+
+    cli = script_cli("mutate")
+    monkeypatch.setitem(cli.callback.__globals__, "run_mutant", run_mutant)
+    monkeypatch.setitem(cli.callback.__globals__, "run_baseline", run_baseline)
+    out = tmp_path / "m.json"
+    args = [arg for i in ids for arg in ("--only", i)]
+    result = CliRunner().invoke(cli, [*args, "--workers", "2", "--out", str(out)])
+    assert result.exit_code == 0, result.output
+    record = json.loads(out.read_text())
+    assert [m["id"] for m in record["mutants"]] == ids
+    assert record["workers"] == 2 and record["killed"] == 4 and record["baseline_steps"] == 11
+    lines = [x for x in result.output.splitlines() if x.startswith("[")]
+    assert sorted(x.split()[0] for x in lines) == ["[1/4]", "[2/4]", "[3/4]", "[4/4]"]
+    assert not barrier.broken
+
+
+def test_stop_children__ends_a_running_child_and_refuses_new_ones():
+    """Ctrl-C (or SIGTERM) in `ape run mutate` ends every mutant's child process (each in its own
+    session, with its Anvil): the threads running them return at once and remove their copies."""
+    import threading
+
+    from offchain.testing import mutation
+
+    said: list[tuple[int, str]] = []
+    thread = threading.Thread(
+        target=lambda: said.append(mutation._run(["sleep", "600"], ROOT, 900))
+    )
+    thread.start()
+    try:
+        while not mutation._CHILDREN and thread.is_alive():
+            thread.join(0.01)
+        mutation.stop_children()
+        thread.join(60)
+        assert not thread.is_alive() and said and said[0][0] != 0, said
+        assert mutation._run(["true"], ROOT, 60) == (-1, "stopped")
+    finally:
+        mutation._STOPPING.clear()
+        for child in list(mutation._CHILDREN):
+            mutation._kill(child)
