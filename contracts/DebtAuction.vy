@@ -55,6 +55,10 @@ MAX_LOT: constant(uint256) = 2**128 - 1
 # durations below 2**32 s keep now + duration below 2**64 for the next 500 billion years
 MAX_DURATION: constant(uint256) = 2**32 - 1
 MASK_64: constant(uint256) = 2**64 - 1
+# the largest step between bids: a standing lot is beaten by one 1.5 times smaller, so the winner
+# takes less than 1.5 times the least lot any bidder would accept (an unbounded step let a first
+# bid keep a lot no second bid could usefully undercut)
+MAX_MIN_DECREASE: constant(uint256) = constants.WAD * 3 // 2
 LOT_SHIFT: constant(uint256) = 128
 EXPIRY_SHIFT: constant(uint256) = 64
 
@@ -190,7 +194,8 @@ def set_parameters(
     """
     @notice Set the auction parameters (running auctions use the new ones from now on).
     @param initial_lot Governance token offered by a new auction [wad], non-zero, < 2**128.
-    @param min_decrease Each bid's lot is at least this many times lower [wad], above 1 wad.
+    @param min_decrease Each bid's lot is at least this many times lower [wad], above 1 wad, at
+           most 1.5 wad.
     @param lot_growth Factor applied to the lot of an auction restarted without bids [wad],
            at least 1 wad.
     @param bid_duration Seconds a bid must stand to win, non-zero, < 2**32.
@@ -199,6 +204,7 @@ def set_parameters(
     auth._check_authorized()
     assert initial_lot != 0, "debt auction: zero lot"
     assert min_decrease > constants.WAD, "debt auction: min decrease not above 1"
+    assert min_decrease <= MAX_MIN_DECREASE, "debt auction: min decrease above 1.5"
     assert lot_growth >= constants.WAD, "debt auction: lot growth below 1"
     assert bid_duration != 0 and auction_duration != 0, "debt auction: zero duration"
     assert (

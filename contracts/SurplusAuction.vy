@@ -49,6 +49,10 @@ MAX_BID: constant(uint256) = 2**128 - 1
 # durations below 2**32 s keep now + duration below 2**64 for the next 500 billion years
 MAX_DURATION: constant(uint256) = 2**32 - 1
 MASK_64: constant(uint256) = 2**64 - 1
+# the largest step between bids: a standing bid is beaten by one 1.5 times it, so the winner pays
+# more than 2/3 of the most any bidder would pay (an unbounded step let a first bid of a wei win
+# the whole lot: no second bid could reach it below MAX_BID)
+MAX_MIN_INCREASE: constant(uint256) = constants.WAD * 3 // 2
 BID_SHIFT: constant(uint256) = 128
 EXPIRY_SHIFT: constant(uint256) = 64
 
@@ -161,12 +165,13 @@ def set_parameters(min_increase: uint256, bid_duration: uint256, auction_duratio
     """
     @notice Set the auction parameters (running auctions use the new ones from now on).
     @param min_increase Each bid is at least this many times the previous one [wad], above
-           1 wad.
+           1 wad, at most 1.5 wad.
     @param bid_duration Seconds a bid must stand to win, non-zero, < 2**32.
     @param auction_duration Seconds an auction runs (from start or restart), non-zero, < 2**32.
     """
     auth._check_authorized()
     assert min_increase > constants.WAD, "surplus auction: min increase not above 1"
+    assert min_increase <= MAX_MIN_INCREASE, "surplus auction: min increase above 1.5"
     assert bid_duration != 0 and auction_duration != 0, "surplus auction: zero duration"
     assert (
         bid_duration <= MAX_DURATION and auction_duration <= MAX_DURATION

@@ -14,6 +14,7 @@ from offchain.model.vault_engine import VaultEngine
 # the contract packs lot into 128 bits, bid_expiry and end into 64 each
 MAX_LOT = 2**128 - 1
 MAX_DURATION = 2**32 - 1
+MAX_MIN_DECREASE = WAD * 3 // 2  # the largest step between bids (DebtAuction.vy)
 
 
 class Auction(NamedTuple):
@@ -62,6 +63,7 @@ class DebtAuction(Authorized):
         self._check_authorized(sender)
         require(initial_lot != 0, "debt auction: zero lot")
         require(min_decrease > WAD, "debt auction: min decrease not above 1")
+        require(min_decrease <= MAX_MIN_DECREASE, "debt auction: min decrease above 1.5")
         require(lot_growth >= WAD, "debt auction: lot growth below 1")
         require(bid_duration != 0 and auction_duration != 0, "debt auction: zero duration")
         require(

@@ -13,6 +13,7 @@ from offchain.model.vault_engine import VaultEngine
 # the contract packs bid into 128 bits, bid_expiry and end into 64 each
 MAX_BID = 2**128 - 1
 MAX_DURATION = 2**32 - 1
+MAX_MIN_INCREASE = WAD * 3 // 2  # the largest step between bids (SurplusAuction.vy)
 
 
 class Auction(NamedTuple):
@@ -51,6 +52,7 @@ class SurplusAuction(Authorized):
     ) -> None:
         self._check_authorized(sender)
         require(min_increase > WAD, "surplus auction: min increase not above 1")
+        require(min_increase <= MAX_MIN_INCREASE, "surplus auction: min increase above 1.5")
         require(bid_duration != 0 and auction_duration != 0, "surplus auction: zero duration")
         require(
             bid_duration <= MAX_DURATION and auction_duration <= MAX_DURATION,

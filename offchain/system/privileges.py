@@ -14,8 +14,10 @@ The classes:
 - `vault limit`: changes whether a vault is safe or called, or whether its owner can act to
   keep it so (a liquidation ratio, the size margin, the engine's safe price, the dust, the
   margin calls' parameters, the oracle's staleness);
-- `parameter`: everything else a privileged caller sets (fees, ceilings, auction curves and
-  sizes, delays, the waterfall's order, a right taken away);
+- `parameter`: everything else a privileged caller sets (fees, ceilings, the oracle's delay
+  and step, the deleveraging buffer and limits, a right taken away); a setting that applies to
+  what is already open or queued (the auctions' steps and sizes, the losses' order and delay,
+  the pool's pending exits, the cap on debt in auction) is `value` (the seventh round);
 - `public`: anyone may call it, and made by the Timelock it moves nothing of the Timelock's own
   (pokes, accruals, liquidations, settlement steps): the notifier says nothing of it.
 
@@ -183,9 +185,12 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "Backstop": {
         **_AUTH,
-        "set_queue_delay": PARAMETER,
-        # which layers bear a later loss, in which order: nothing moves at the eta
-        "set_waterfall": PARAMETER,
+        # applies to the losses already queued: up to a year before any is covered, and every
+        # pool exit maturing after an open shortfall waits for it (the seventh round)
+        "set_queue_delay": VALUE,
+        # which layers bear every loss not yet covered, queued or at auction, in which order:
+        # POOL before FUND moves them onto stakers locked in their cooldown (the seventh round)
+        "set_waterfall": VALUE,
         "set_deleverage_buffer": PARAMETER,
         "set_deleverage_limits": PARAMETER,
         # the contract whose warning factors keep a deleveraging charge out of the called band:
@@ -194,7 +199,9 @@ TABLE: dict[str, dict[str, str]] = {
         # a loss due from the vaults moved onto the debt auctions (new governance token)
         "release_deleverage": VALUE,
         "set_layer_contracts": VALUE,  # the pool, the debt and the surplus auction: any contract
-        "set_auction_parameters": PARAMETER,
+        # the surplus buffer and lot: a buffer of 0 and a lot of all of it puts the whole
+        # insurance fund in one surplus auction (the seventh round)
+        "set_auction_parameters": VALUE,
         "open_loss": VALUE,  # the OPEN_LOSS role: a loss the waterfall then charges
         "close_loss": VALUE,  # the CLOSE_LOSS role: what an auction did not raise
         "advance_open_losses": PUBLIC,  # loss_book.vy's bookkeeping
@@ -209,7 +216,8 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "Liquidator": {
         **_AUTH,
-        "set_max_debt_in_auction": PARAMETER,
+        # a cap of 0 stops every liquidation of every type, as the shutdown (the seventh round)
+        "set_max_debt_in_auction": VALUE,
         # its auction receives every seized lot of the type; its penalty is what a liquidated
         # owner pays
         "configure_type": VALUE,
@@ -252,8 +260,10 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "StabilityPool": {
         **_AUTH,
-        "set_cooldown": PARAMETER,
-        "set_exposure": PARAMETER,
+        # both apply to pending requests: a year's cooldown, or an exit window of a second that
+        # lapses every matured request, against stakers who cannot leave within the delay
+        "set_cooldown": VALUE,
+        "set_exposure": VALUE,
         "add_income": VALUE,  # the INCOME role: stablecoin held beyond assets to the shares
         "stake": VALUE,  # anyone: the Timelock's own stablecoin
         "cancel_pending": VALUE,
@@ -266,7 +276,9 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "DebtAuction": {
         **_AUTH,
-        "set_parameters": PARAMETER,
+        # the first lot and the bids' step: how much governance token a bad debt mints (the
+        # step bounded on chain at 1.5, the seventh round)
+        "set_parameters": VALUE,
         "shutdown": VALUE,
         "start": VALUE,  # the START role: governance token for a bid of any size
         "bid": VALUE,  # anyone: the Timelock's own stablecoin
@@ -277,7 +289,9 @@ TABLE: dict[str, dict[str, str]] = {
     },
     "SurplusAuction": {
         **_AUTH,
-        "set_parameters": PARAMETER,
+        # the bids' step: how little a winner pays for the surplus (bounded on chain at 1.5,
+        # the seventh round)
+        "set_parameters": VALUE,
         "shutdown": VALUE,
         "start": VALUE,  # the START role: sells the stablecoin it holds
         "bid": VALUE,  # anyone: the Timelock's own governance token

@@ -588,10 +588,11 @@ def test_queued_call__rights_a_proposal_hands_out__flagged_once_each_with_the_ti
 def test_queued_call__value_moves_and_vault_limits__a_line_each__parameters_and_pokes_none():
     """The calls of issue 72's finding, each a line: a vault's collateral seized, stablecoin
     created unbacked, the governance token's ownership handed over, the fee recipient and the
-    pool's fee share redirected, the Backstop's layers replaced; the engine's safe price set
-    (judged per vault) and the dust (not: one line says why). A parameter (the waterfall), a
-    poke anyone may make and an allowance taken back (approve 0) get none; a function the
-    table does not class is flagged as such."""
+    pool's fee share redirected, the Backstop's layers replaced, the order of the losses already
+    queued (the waterfall: the seventh round); the engine's safe price set (judged per vault) and
+    the dust (not: one line says why). A parameter (a base fee), a poke anyone may make and an
+    allowance taken back (approve 0) get none; a function the table does not class is flagged as
+    such."""
     who, owner = "0x" + "be" * 20, _owner(0)
     calls = [
         (ENGINE, "seize", (TYPE, owner, who, who, -1_000 * WAD, -(10**24))),
@@ -603,6 +604,7 @@ def test_queued_call__value_moves_and_vault_limits__a_line_each__parameters_and_
         (ENGINE, "set_safe_price", (TYPE, 0)),
         (ENGINE, "set_dust", (TYPE, 10**4 * RAD)),
         ("0xbackstop", "set_waterfall", ([4, 1],)),
+        ("0xfees", "set_base_fee", (TYPE, 10**27)),
         (SPOTTER, "poke", (TYPE,)),
         ("0xtoken", "approve", (who, 0)),
         (ENGINE, "debt_ceiling", (TYPE,)),  # a view: not in the table
@@ -616,7 +618,7 @@ def test_queued_call__value_moves_and_vault_limits__a_line_each__parameters_and_
     )
     assert [c.kind for c in queued] == [
         "value", "value", "grant", "value", "value", "value", "vault limit", "vault limit",
-        "parameter", "public", "grant", None,
+        "value", "parameter", "public", "grant", None,
     ]  # fmt: skip
     lines: list[tuple[str, dict]] = []
     step = NoticeStep(lambda event, fields: lines.append((event, fields)), calls=lambda: queued)
@@ -630,6 +632,7 @@ def test_queued_call__value_moves_and_vault_limits__a_line_each__parameters_and_
         ("proposal_value", "set_layer_contracts"),
         ("proposal_vault_limit", "set_safe_price"),
         ("proposal_vault_limit", "set_dust"),
+        ("proposal_value", "set_waterfall"),
         ("proposal_grant", "debt_ceiling"),
     ]
     seize = lines[0][1]
@@ -649,7 +652,7 @@ def test_queued_call__value_moves_and_vault_limits__a_line_each__parameters_and_
     safe, dust = lines[6][1], lines[7][1]
     assert (safe["per_vault"], safe["reason"], safe["args"]) == (True, "", ["ETH-A", "0"])
     assert dust["per_vault"] is False and "dust" in dust["reason"]
-    assert lines[8][1]["grants"] == "unclassed call"
+    assert lines[9][1]["grants"] == "unclassed call"
 
 
 def test_every_vault_limit_is_judged_per_vault_or_says_why_not():

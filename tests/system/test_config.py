@@ -162,6 +162,16 @@ def _mutate(path: tuple, value) -> dict:
             "0.9",
             "backstop.debt_auction_lot_growth: must be >= 1",
         ),
+        (
+            ("backstop", "debt_auction_min_decrease"),
+            "1.6",
+            "backstop.debt_auction_min_decrease: must be > 1 and <= 1.5",
+        ),
+        (
+            ("backstop", "surplus_auction_min_increase"),
+            "1e400",
+            "backstop.surplus_auction_min_increase: must be > 1 and <= 1.5",
+        ),
         (("backstop", "pool_fee_share"), "1.5", "backstop.pool_fee_share: must be >= 0 and <= 1"),
         (("backstop", "pool_max_yield"), "0", "backstop.pool_max_yield: must be > 0 and <= 10"),
         (("backstop", "pool_max_yield"), "10.5", "backstop.pool_max_yield: must be > 0 and <= 10"),

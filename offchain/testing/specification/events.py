@@ -438,6 +438,27 @@ def _bid(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | None
     return None
 
 
+# restated from SurplusAuction.vy and DebtAuction.vy (the seventh round): the largest step
+# between bids. A standing bid is beaten by one at most 1.5 times it (a lot by one at most 1.5
+# times smaller), so the winner pays more than 2/3 of the most any bidder would pay (takes less
+# than 1.5 times the least lot any bidder would accept)
+_MAX_BID_STEP = 3 * WAD // 2
+
+
+def _auction_step_set(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | None:
+    """The surplus and debt auctions' steps stay in (1, 1.5]: a step of 2**200 let a first bid
+    of a wei win the whole surplus (docs/security.md, 7.1)."""
+    if e.name == "ParametersSet" and e.address == spec.d.surplus_auction:
+        step, name = e.args["min_increase"], "min_increase"
+    elif e.name == "DebtAuctionParametersSet" and e.address == spec.d.debt_auction:
+        step, name = e.args["min_decrease"], "min_decrease"
+    else:
+        return None
+    if not WAD < step <= _MAX_BID_STEP:
+        return f"{name} set to {step}: outside (1, 1.5] wad"
+    return None
+
+
 def _ceiling_updated(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | None:
     """The ceiling moves from the old one to exactly min(max, debt + gap): at once if that is
     lower; if higher, to at most the window's base + gap. A rise at or after the end of the
@@ -542,6 +563,8 @@ EVENT_CHECKS = {
     "WithdrawalRequested": _withdrawal_requested,
     "WithdrawalCancelled": _withdrawal_cancelled,
     "Bid": _bid,
+    "ParametersSet": _auction_step_set,
+    "DebtAuctionParametersSet": _auction_step_set,
     "CeilingUpdated": _ceiling_updated,
     "Swapped": _swapped,
     "VaultClosed": _vault_closed,

@@ -54,8 +54,25 @@ _NAME = "Timelock"
 _NONE = (b"", 0, 0, 0, False)
 # restated from authorized.vy: the guardian's role bit
 _EMERGENCY = 2**15
-# the auctions' pace and reset bounds move value too (a cut to a wei, no reset: a lot for nothing)
-_MOVES_VALUE_ON = frozenset({("DutchAuction", "set_parameters"), ("DutchAuction", "set_curve")})
+# the auctions' pace and reset bounds move value too (a cut to a wei, no reset: a lot for nothing);
+# so do the surplus and debt auctions' steps and sizes (how little a winner pays, how much token a
+# bad debt mints), the cap on debt in auction (0: no liquidation), and the settings that apply to
+# what is already queued: the losses' order and delay, the pool's cooldown and exit window (the
+# seventh round, docs/security.md)
+_MOVES_VALUE_ON = frozenset(
+    {
+        ("DutchAuction", "set_parameters"),
+        ("DutchAuction", "set_curve"),
+        ("SurplusAuction", "set_parameters"),
+        ("DebtAuction", "set_parameters"),
+        ("Backstop", "set_auction_parameters"),
+        ("Backstop", "set_queue_delay"),
+        ("Backstop", "set_waterfall"),
+        ("Liquidator", "set_max_debt_in_auction"),
+        ("StabilityPool", "set_cooldown"),
+        ("StabilityPool", "set_exposure"),
+    }
+)
 # the monitor's bound (issue 72), restated: a queued call of one of these moves value or hands
 # out a right (or moves every vault's limit) at its eta, so the notifier's table must flag it
 # (offchain/system/privileges.py; a class outside FLAGGED is a silent monitor)

@@ -34,12 +34,20 @@ def test_surplus_auction_set_parameters__stores_values_and_logs(system):
         MAX_DURATION,
         MAX_DURATION,
     ]
+    # the step's upper bound (the seventh round): 1.5 exactly is accepted
+    system.tx(sa, "set_parameters", r.governance, 3 * WAD // 2, 1, 1)
+    assert _read(system, sa, "min_increase") == 3 * WAD // 2
 
 
 @pytest.mark.parametrize(
     ("params", "reason"),
     [
         ((WAD, BID_DURATION, AUCTION_DURATION), "surplus auction: min increase not above 1"),
+        (
+            (3 * WAD // 2 + 1, BID_DURATION, AUCTION_DURATION),
+            "surplus auction: min increase above 1.5",
+        ),
+        ((2**200, BID_DURATION, AUCTION_DURATION), "surplus auction: min increase above 1.5"),
         ((MIN_INCREASE, 0, AUCTION_DURATION), "surplus auction: zero duration"),
         ((MIN_INCREASE, BID_DURATION, 0), "surplus auction: zero duration"),
         ((MIN_INCREASE, MAX_DURATION + 1, AUCTION_DURATION), "surplus auction: value too large"),
