@@ -18,16 +18,7 @@ class GovernanceRules(MachineBase):
     @rule(
         name=st.sampled_from(TYPES),
         move=st.sampled_from(
-            [
-                "dust",
-                "penalty",
-                "reward",
-                "limits",
-                "ceiling",
-                "size",
-                "threshold_dust",
-                "auction_steps",
-            ]
+            ["dust", "penalty", "reward", "limits", "ceiling", "size", "threshold_dust"]
         ),
         pick=st.integers(0, 10**6),
     )
@@ -42,9 +33,7 @@ class GovernanceRules(MachineBase):
         sixteen out of bounds, refused), or the size threshold and the dust moved against each
         other (issue 45, finding 4: the dust to just above, at or below the threshold, or a
         threshold just below, at or above the dust: the engine refuses a threshold below the
-        dust in either order), or the surplus or the debt auction's step between bids (the
-        seventh round: in (1, 1.5], at 1.5, a wei above it or 2**200, refused above 1.5). No
-        setter may need a follow-up call: the fuzz makes none."""
+        dust in either order). No setter may need a follow-up call: the fuzz makes none."""
         t, gov = self.t(name), self.r.governance
         tid = t.type_id
         if move == "dust":
@@ -62,8 +51,6 @@ class GovernanceRules(MachineBase):
             self.act(self.s.d.engine, "set_size_margin", gov, tid, *size)
         elif move == "threshold_dust":
             self._threshold_dust_move(tid, pick)
-        elif move == "auction_steps":
-            self._auction_step_move(pick)
         elif move in ("reward", "limits"):
             a = self.s.contract(t.auction)
             params = [a.buffer, a.max_duration, a.max_drop, a.reward_rate, a.reward_flat]
@@ -82,24 +69,6 @@ class GovernanceRules(MachineBase):
             gap = min(max_ceiling, 1_000 * RAD + pick % 1_000 * 10_000 * RAD)
             self.act(self.s.d.ceiling, "configure", gov, tid, max_ceiling, gap, pick % 86_401)
         self.totals.outcomes[f"governance {move}"] += 1
-
-    def _auction_step_move(self, pick: int) -> None:
-        """The surplus auction's min_increase or the debt auction's min_decrease (by the pick's
-        parity), the other parameters kept: 2**200, a wei above 1.5, 1.5 itself, or a step in
-        (1, 1.5)."""
-        gov, d = self.r.governance, self.s.d
-        step = {0: 2**200, 1: WAD * 3 // 2 + 1, 2: WAD * 3 // 2}.get(
-            pick // 2 % 8, WAD + 1 + pick * 7_919 % (WAD // 2 - 1)
-        )
-        if pick % 2:
-            sa = self.s.contract(d.surplus_auction)
-            self.act(
-                d.surplus_auction, "set_parameters", gov, step, sa.bid_duration, sa.auction_duration
-            )
-        else:
-            da = self.s.contract(d.debt_auction)
-            params = (da.initial_lot, step, da.lot_growth, da.bid_duration, da.auction_duration)
-            self.act(d.debt_auction, "set_parameters", gov, *params)
 
     def _threshold_dust_move(self, tid: bytes, pick: int) -> None:
         """One of the pair moved to the other's edge: -1, 0 or +1 whole stablecoin (a wei for

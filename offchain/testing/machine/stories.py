@@ -1,7 +1,7 @@
 """Edge stories: one rule that plays one of several whole sequences at the edges the other rules
 reach only by luck (dust closes, a penalty changed under a partial take, the pool before the
 fund, resets at an auction's last second, the automatic ceiling's windows, unrealized exits,
-the oracle's bounds)."""
+the oracle's bounds, the auctions' steps between bids)."""
 
 from __future__ import annotations
 
@@ -30,6 +30,7 @@ class StoryRules(MachineBase):
                 "pool_then_fund",
                 "size_margin",
                 "guardian_bounds",
+                "auction_steps",
             ]
         ),
         name=st.sampled_from(TYPES),
@@ -51,8 +52,9 @@ class StoryRules(MachineBase):
         and then a nearly empty fund (issue 31); a large vault drawn to its exact size limit,
         then made unsafe by its size alone by governance and cut by the Liquidator (issue 35);
         the guardian's bounds (issue 72: its stop lapses, its voids are locked, its void cannot
-        raise the settlement price, it cannot cancel a rescue). Each transaction may revert:
-        the step goes on."""
+        raise the settlement price, it cannot cancel a rescue); the surplus and debt auctions'
+        steps between bids at their bound (the seventh round). Each transaction may revert: the
+        step goes on."""
         getattr(self, f"_{which}_story")(name, user_i, frac)
 
     def _size_margin_story(self, name, user_i, frac):
@@ -416,6 +418,21 @@ class StoryRules(MachineBase):
         lower = -(-reference * (WAD - bound) // WAD) if bound < WAD else 1
         for price in (upper + 1, max(1, lower - 1), upper, reference):
             self.act(t.oracle, "post", self.r.feeder, price)
+
+    def _auction_steps_story(self, name, user_i, frac):
+        """The seventh round's bound, each edge in turn on both auctions, the other parameters
+        kept: a step of 2**200 and one a wei above 1.5 (both refused), 1.5 itself (accepted), then
+        the step in force again."""
+        gov, d = self.r.governance, self.s.d
+        sa, da = self.s.contract(d.surplus_auction), self.s.contract(d.debt_auction)
+        kept = (sa.min_increase, da.min_decrease)
+        for surplus, debt in ((2**200,) * 2, (WAD * 3 // 2 + 1,) * 2, (WAD * 3 // 2,) * 2, kept):
+            self.act(
+                d.surplus_auction, "set_parameters", gov, surplus, sa.bid_duration,
+                sa.auction_duration,
+            )  # fmt: skip
+            params = (da.initial_lot, debt, da.lot_growth, da.bid_duration, da.auction_duration)
+            self.act(d.debt_auction, "set_parameters", gov, *params)
 
     # the EMERGENCY role's bit (authorized.vy)
     EMERGENCY = 2**15
