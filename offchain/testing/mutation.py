@@ -319,15 +319,16 @@ def _run(cmd: list[str], copy: Path, timeout: float) -> tuple[int, str]:
         cmd,
         cwd=copy,
         env=_env(copy),
+        # apart: a warning written to stderr while the result line is written cannot cut into it
         stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
+        stderr=subprocess.PIPE,
         text=True,
         start_new_session=True,  # its own group: stop_children ends it and its Anvil
     )
     with _CHILDREN_LOCK:
         _CHILDREN.add(child)
     try:
-        output, _ = child.communicate(timeout=timeout)
+        output, errors = child.communicate(timeout=timeout)
     except subprocess.TimeoutExpired:
         _kill(child)
         child.communicate()
@@ -338,7 +339,7 @@ def _run(cmd: list[str], copy: Path, timeout: float) -> tuple[int, str]:
     finally:
         with _CHILDREN_LOCK:
             _CHILDREN.discard(child)
-    return child.returncode, output
+    return child.returncode, output + errors
 
 
 def _kill(child: subprocess.Popen) -> None:
