@@ -59,6 +59,9 @@ MASK_64: constant(uint256) = 2**64 - 1
 # takes less than 1.5 times the least lot any bidder would accept (an unbounded step let a first
 # bid keep a lot no second bid could usefully undercut)
 MAX_MIN_DECREASE: constant(uint256) = constants.WAD * 3 // 2
+# the shortest bid and auction duration: a rival has ten minutes (some 50 blocks) to answer a bid
+# (a second let one transaction start an auction, bid and leave no block to bid in)
+MIN_DURATION: constant(uint256) = 600
 LOT_SHIFT: constant(uint256) = 128
 EXPIRY_SHIFT: constant(uint256) = 64
 
@@ -198,8 +201,8 @@ def set_parameters(
            most 1.5 wad.
     @param lot_growth Factor applied to the lot of an auction restarted without bids [wad],
            at least 1 wad.
-    @param bid_duration Seconds a bid must stand to win, non-zero, < 2**32.
-    @param auction_duration Seconds an auction runs (from start or restart), non-zero, < 2**32.
+    @param bid_duration Seconds a bid must stand to win, 600 to < 2**32.
+    @param auction_duration Seconds an auction runs (from start or restart), 600 to < 2**32.
     """
     auth._check_authorized()
     assert initial_lot != 0, "debt auction: zero lot"
@@ -207,6 +210,9 @@ def set_parameters(
     assert min_decrease <= MAX_MIN_DECREASE, "debt auction: min decrease above 1.5"
     assert lot_growth >= constants.WAD, "debt auction: lot growth below 1"
     assert bid_duration != 0 and auction_duration != 0, "debt auction: zero duration"
+    assert (
+        bid_duration >= MIN_DURATION and auction_duration >= MIN_DURATION
+    ), "debt auction: duration below 10 minutes"
     assert (
         initial_lot <= MAX_LOT and bid_duration <= MAX_DURATION and auction_duration <= MAX_DURATION
     ), "debt auction: value too large"

@@ -53,6 +53,9 @@ MASK_64: constant(uint256) = 2**64 - 1
 # more than 2/3 of the most any bidder would pay (an unbounded step let a first bid of a wei win
 # the whole lot: no second bid could reach it below MAX_BID)
 MAX_MIN_INCREASE: constant(uint256) = constants.WAD * 3 // 2
+# the shortest bid and auction duration: a rival has ten minutes (some 50 blocks) to answer a bid
+# (a second let one transaction start an auction, bid and leave no block to bid in)
+MIN_DURATION: constant(uint256) = 600
 BID_SHIFT: constant(uint256) = 128
 EXPIRY_SHIFT: constant(uint256) = 64
 
@@ -166,13 +169,16 @@ def set_parameters(min_increase: uint256, bid_duration: uint256, auction_duratio
     @notice Set the auction parameters (running auctions use the new ones from now on).
     @param min_increase Each bid is at least this many times the previous one [wad], above
            1 wad, at most 1.5 wad.
-    @param bid_duration Seconds a bid must stand to win, non-zero, < 2**32.
-    @param auction_duration Seconds an auction runs (from start or restart), non-zero, < 2**32.
+    @param bid_duration Seconds a bid must stand to win, 600 to < 2**32.
+    @param auction_duration Seconds an auction runs (from start or restart), 600 to < 2**32.
     """
     auth._check_authorized()
     assert min_increase > constants.WAD, "surplus auction: min increase not above 1"
     assert min_increase <= MAX_MIN_INCREASE, "surplus auction: min increase above 1.5"
     assert bid_duration != 0 and auction_duration != 0, "surplus auction: zero duration"
+    assert (
+        bid_duration >= MIN_DURATION and auction_duration >= MIN_DURATION
+    ), "surplus auction: duration below 10 minutes"
     assert (
         bid_duration <= MAX_DURATION and auction_duration <= MAX_DURATION
     ), "surplus auction: value too large"

@@ -15,6 +15,7 @@ from offchain.model.vault_engine import VaultEngine
 MAX_LOT = 2**128 - 1
 MAX_DURATION = 2**32 - 1
 MAX_MIN_DECREASE = WAD * 3 // 2  # the largest step between bids (DebtAuction.vy)
+MIN_DURATION = 600  # the shortest bid and auction duration (DebtAuction.vy)
 
 
 class Auction(NamedTuple):
@@ -66,6 +67,10 @@ class DebtAuction(Authorized):
         require(min_decrease <= MAX_MIN_DECREASE, "debt auction: min decrease above 1.5")
         require(lot_growth >= WAD, "debt auction: lot growth below 1")
         require(bid_duration != 0 and auction_duration != 0, "debt auction: zero duration")
+        require(
+            bid_duration >= MIN_DURATION and auction_duration >= MIN_DURATION,
+            "debt auction: duration below 10 minutes",
+        )
         require(
             initial_lot <= MAX_LOT
             and bid_duration <= MAX_DURATION

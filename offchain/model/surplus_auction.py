@@ -14,6 +14,7 @@ from offchain.model.vault_engine import VaultEngine
 MAX_BID = 2**128 - 1
 MAX_DURATION = 2**32 - 1
 MAX_MIN_INCREASE = WAD * 3 // 2  # the largest step between bids (SurplusAuction.vy)
+MIN_DURATION = 600  # the shortest bid and auction duration (SurplusAuction.vy)
 
 
 class Auction(NamedTuple):
@@ -54,6 +55,10 @@ class SurplusAuction(Authorized):
         require(min_increase > WAD, "surplus auction: min increase not above 1")
         require(min_increase <= MAX_MIN_INCREASE, "surplus auction: min increase above 1.5")
         require(bid_duration != 0 and auction_duration != 0, "surplus auction: zero duration")
+        require(
+            bid_duration >= MIN_DURATION and auction_duration >= MIN_DURATION,
+            "surplus auction: duration below 10 minutes",
+        )
         require(
             bid_duration <= MAX_DURATION and auction_duration <= MAX_DURATION,
             "surplus auction: value too large",

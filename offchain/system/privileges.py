@@ -15,9 +15,10 @@ The classes:
   keep it so (a liquidation ratio, the size margin, the engine's safe price, the dust, the
   margin calls' parameters, the oracle's staleness);
 - `parameter`: everything else a privileged caller sets (fees, ceilings, the oracle's delay
-  and step, the deleveraging buffer and limits, a right taken away); a setting that applies to
-  what is already open or queued (the auctions' steps and sizes, the losses' order and delay,
-  the pool's pending exits, the cap on debt in auction) is `value` (the seventh round);
+  and step, a right taken away); a setting that applies to what is already open or queued (the
+  auctions' steps, durations and sizes, the losses' order and delay, the pool's pending exits
+  and its fee cap, the deleveraging buffer and limits, the cap on debt in auction) is `value`
+  (the seventh round);
 - `public`: anyone may call it, and made by the Timelock it moves nothing of the Timelock's own
   (pokes, accruals, liquidations, settlement steps): the notifier says nothing of it.
 
@@ -174,7 +175,9 @@ TABLE: dict[str, dict[str, str]] = {
         "set_multiplier": PARAMETER,
         "set_fee_recipient": VALUE,  # who receives every accrual
         "set_pool_fee_share": VALUE,  # its pool is any address: a share of every accrual
-        "set_pool_max_yield": PARAMETER,  # the split between the pool and the recipient set
+        # the accruals not yet made are capped at the new yield: 0 sends the pool's whole share
+        # to the recipient while its stakers wait out their cooldown (the seventh round)
+        "set_pool_max_yield": VALUE,
         "accrue": PUBLIC,
     },
     "CeilingManager": {
@@ -191,8 +194,11 @@ TABLE: dict[str, dict[str, str]] = {
         # which layers bear every loss not yet covered, queued or at auction, in which order:
         # POOL before FUND moves them onto stakers locked in their cooldown (the seventh round)
         "set_waterfall": VALUE,
-        "set_deleverage_buffer": PARAMETER,
-        "set_deleverage_limits": PARAMETER,
+        # how near its liquidation line a charged vault may be left, and how much of its
+        # headroom a window may take (an interval of 0 opens a window at every call): both
+        # apply to the vaults already open (the seventh round)
+        "set_deleverage_buffer": VALUE,
+        "set_deleverage_limits": VALUE,
         # the contract whose warning factors keep a deleveraging charge out of the called band:
         # another one (any answer) lifts that bound
         "set_margin_call": VAULT_LIMIT,

@@ -7,8 +7,12 @@ of a proposal that set them. With a step of 2**200 a first bid of a wei could no
 below MAX_BID: a stolen proposer key, a buffer of 0 and a lot of all the surplus gave one bidder
 the whole insurance fund for a wei of governance token, unannounced. The debt auction's step
 (`min_decrease`) the same way: a first bid kept a lot no second bid could usefully undercut.
-Both steps are bounded on chain at 1.5 (and the config's at 1.5); the setters, and the settings
-that apply to what is already open or queued, are `value`.
+Both steps are bounded on chain at 1.5 (and the config's at 1.5), and both auctions' bid and
+auction durations at ten minutes or more (durations of a second did the same with any step: one
+transaction started the auction and bid, and no later bid could land); the setters, and the
+settings that apply to what is already open or queued, are `value`. The refusals' tests failed
+before the fix; the whole-surplus test shows the bound's other side (a wei is beaten at the
+largest step), which held before too.
 """
 
 from __future__ import annotations
@@ -84,13 +88,29 @@ def test_7_1__whole_surplus_in_one_auction__a_wei_bid_is_beaten_at_the_largest_s
     assert _auction(system)[:3] == (2, surplus, r.stranger)
     bid = 2
     for bidder in (r.other, r.stranger) * 20:
-        nxt = -(-bid * STEP_BOUND // WAD)  # the least bid that beats it
-        assert nxt * 2 <= bid * 3 + 2  # at most 1.5 times the standing bid, rounded up
+        nxt = -(-bid * STEP_BOUND // WAD)  # the least bid that beats it: 1.5 times, rounded up
         with reverts("surplus auction: bid not higher"):
             system.tx(sa, "bid", bidder, 1, nxt - 1)
         system.tx(sa, "bid", bidder, 1, nxt)
         bid = nxt
     assert _auction(system)[0] == bid
+
+
+def test_7_1__one_second_durations__refused(system):
+    """The same attack with any step: durations of a second let one transaction (a proposal's
+    call to a contract of the thief's) start the auction and bid, after which every bid is
+    refused as expired or ended, and `finish` pays the lot for the wei. Durations below ten
+    minutes are refused on both auctions."""
+    sa, gov = system.d.surplus_auction, system.roles.governance
+    for durations in ((1, 1), (599, AUCTION_DURATION), (BID_DURATION, 599)):
+        with reverts("surplus auction: duration below 10 minutes"):
+            system.tx(sa, "set_parameters", gov, 105 * WAD // 100, *durations)
+    with reverts("debt auction: duration below 10 minutes"):
+        system.tx(
+            system.d.debt_auction, "set_parameters", gov, INITIAL_LOT, 105 * WAD // 100,
+            LOT_GROWTH, 1, 1,
+        )  # fmt: skip
+    system.tx(sa, "set_parameters", gov, 105 * WAD // 100, 600, 600)
 
 
 def test_7_1__debt_step__above_one_and_a_half__refused(system):
@@ -117,6 +137,11 @@ def test_7_1__monitor__every_call_that_moves_value_on_a_contract__is_announced()
         ("Liquidator", "set_max_debt_in_auction"),
         ("StabilityPool", "set_cooldown"),
         ("StabilityPool", "set_exposure"),
+    }
+    seventh |= {
+        ("FeeAccumulator", "set_pool_max_yield"),
+        ("Backstop", "set_deleverage_buffer"),
+        ("Backstop", "set_deleverage_limits"),
     }
     listed = spec_timelock._MOVES_VALUE_ON
     assert seventh <= listed

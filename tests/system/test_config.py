@@ -179,7 +179,12 @@ def _mutate(path: tuple, value) -> dict:
         (
             ("backstop", "auction_bid_duration"),
             0,
-            "backstop.auction_bid_duration: must be an integer between 1",
+            "backstop.auction_bid_duration: must be an integer between 600",
+        ),
+        (
+            ("backstop", "auction_duration"),
+            599,
+            "backstop.auction_duration: must be an integer between 600",
         ),
         (("backstop", "settlement_wait"), KeyError, "backstop.settlement_wait: missing"),
         (

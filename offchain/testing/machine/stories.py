@@ -53,8 +53,8 @@ class StoryRules(MachineBase):
         then made unsafe by its size alone by governance and cut by the Liquidator (issue 35);
         the guardian's bounds (issue 72: its stop lapses, its voids are locked, its void cannot
         raise the settlement price, it cannot cancel a rescue); the surplus and debt auctions'
-        steps between bids at their bound (the seventh round). Each transaction may revert: the
-        step goes on."""
+        steps between bids and their durations at their bounds (the seventh round). Each
+        transaction may revert: the step goes on."""
         getattr(self, f"_{which}_story")(name, user_i, frac)
 
     def _size_margin_story(self, name, user_i, frac):
@@ -420,18 +420,22 @@ class StoryRules(MachineBase):
             self.act(t.oracle, "post", self.r.feeder, price)
 
     def _auction_steps_story(self, name, user_i, frac):
-        """The seventh round's bound, each edge in turn on both auctions, the other parameters
-        kept: a step of 2**200 and one a wei above 1.5 (both refused), 1.5 itself (accepted), then
-        the step in force again."""
+        """The seventh round's bounds, each edge in turn on both auctions: a step of 2**200 and
+        one a wei above 1.5 (both refused), 1.5 itself (accepted); durations of 599 s (refused)
+        and 600 s (accepted); then the parameters in force again."""
         gov, d = self.r.governance, self.s.d
         sa, da = self.s.contract(d.surplus_auction), self.s.contract(d.debt_auction)
-        kept = (sa.min_increase, da.min_decrease)
-        for surplus, debt in ((2**200,) * 2, (WAD * 3 // 2 + 1,) * 2, (WAD * 3 // 2,) * 2, kept):
-            self.act(
-                d.surplus_auction, "set_parameters", gov, surplus, sa.bid_duration,
-                sa.auction_duration,
-            )  # fmt: skip
-            params = (da.initial_lot, debt, da.lot_growth, da.bid_duration, da.auction_duration)
+        kept = (
+            (sa.min_increase, sa.bid_duration, sa.auction_duration),
+            (da.min_decrease, da.bid_duration, da.auction_duration),
+        )
+        over, top = WAD * 3 // 2 + 1, WAD * 3 // 2
+        edges = [(2**200, *kept[0][1:]), (over, *kept[0][1:]), (top, *kept[0][1:])]
+        edges += [(top, 599, 599), (top, 600, 600)]
+        for i, (step, bid_s, auction_s) in enumerate([*edges, kept[0]]):
+            self.act(d.surplus_auction, "set_parameters", gov, step, bid_s, auction_s)
+            debt = kept[1] if i == len(edges) else (step, bid_s, auction_s)
+            params = (da.initial_lot, debt[0], da.lot_growth, debt[1], debt[2])
             self.act(d.debt_auction, "set_parameters", gov, *params)
 
     # the EMERGENCY role's bit (authorized.vy)

@@ -443,10 +443,13 @@ def _bid(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | None
 # times smaller), so the winner pays more than 2/3 of the most any bidder would pay (takes less
 # than 1.5 times the least lot any bidder would accept)
 _MAX_BID_STEP = 3 * WAD // 2
+# and the shortest bid and auction duration: a rival has ten minutes to answer a bid
+_MIN_AUCTION_DURATION = 600
 
 
 def _auction_step_set(spec: SpecificationBase, pre: Before, e: Event, now: int) -> str | None:
-    """The surplus and debt auctions' steps stay in (1, 1.5]: a step of 2**200 let a first bid
+    """The surplus and debt auctions' steps stay in (1, 1.5] and their bid and auction
+    durations at least ten minutes: a step of 2**200, or durations of a second, let a first bid
     of a wei win the whole surplus (docs/security.md, 7.1)."""
     if e.name == "ParametersSet" and e.address == spec.d.surplus_auction:
         step, name = e.args["min_increase"], "min_increase"
@@ -456,6 +459,9 @@ def _auction_step_set(spec: SpecificationBase, pre: Before, e: Event, now: int) 
         return None
     if not WAD < step <= _MAX_BID_STEP:
         return f"{name} set to {step}: outside (1, 1.5] wad"
+    durations = (e.args["bid_duration"], e.args["auction_duration"])
+    if min(durations) < _MIN_AUCTION_DURATION:
+        return f"bid and auction durations set to {durations}: below ten minutes"
     return None
 
 

@@ -262,6 +262,43 @@ def _threshold_dust_refusal(spec: SpecificationBase, pre: Before) -> str | None:
     return f"threshold {threshold} and dust {dust} refused, though the threshold is not below it"
 
 
+# restated from SurplusAuction.vy and DebtAuction.vy (the seventh round, docs/security.md 7.1)
+_MAX_BID_STEP = 3 * 10**18 // 2
+_MIN_AUCTION_DURATION = 600
+
+
+def _auction_parameters(spec: SpecificationBase, pre: Before) -> tuple[int, int, int] | None:
+    """(step, bid duration, auction duration) of a surplus or debt auction's set_parameters."""
+    if pre.function != "set_parameters":
+        return None
+    if pre.address == spec.d.surplus_auction:
+        return pre.args[0], pre.args[1], pre.args[2]
+    if pre.address == spec.d.debt_auction:
+        return pre.args[1], pre.args[3], pre.args[4]
+    return None
+
+
+def _step_refusal(spec: SpecificationBase, pre: Before) -> str | None:
+    """An auction's step refused (the seventh round) only when it is above 1.5 wad: a refusal of
+    an allowed step is a bound tightened, not a bound kept."""
+    params = _auction_parameters(spec, pre)
+    if params is None or params[0] > _MAX_BID_STEP:
+        return None
+    return f"step {params[0]} refused, though at most 1.5 wad"
+
+
+def _duration_refusal(spec: SpecificationBase, pre: Before) -> str | None:
+    """An auction's durations refused (the seventh round) only when one is below ten minutes
+    (and not 0, refused as a zero duration), its step allowed (checked first)."""
+    params = _auction_parameters(spec, pre)
+    if params is None:
+        return None
+    step, bid_duration, auction_duration = params
+    if step <= _MAX_BID_STEP and 0 < min(bid_duration, auction_duration) < _MIN_AUCTION_DURATION:
+        return None
+    return f"durations {bid_duration} and {auction_duration} refused, step {step}"
+
+
 def _guardian_stops_more(spec: SpecificationBase, pre: Before) -> str | None:
     """ "auction: guardian only stops more": the sender, not an admin of the auction, asked for a
     level no higher than the one in force (the state is as before: the call reverted)."""
@@ -276,6 +313,10 @@ def _guardian_stops_more(spec: SpecificationBase, pre: Before) -> str | None:
 
 
 REVERT_CHECKS = {
+    "surplus auction: min increase above 1.5": _step_refusal,
+    "debt auction: min decrease above 1.5": _step_refusal,
+    "surplus auction: duration below 10 minutes": _duration_refusal,
+    "debt auction: duration below 10 minutes": _duration_refusal,
     "engine: not safe": _not_safe,
     "liquidator: vault is safe": _vault_is_safe,
     "liquidator: no size cut": _no_size_cut,

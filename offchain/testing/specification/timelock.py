@@ -71,6 +71,9 @@ _MOVES_VALUE_ON = frozenset(
         ("Liquidator", "set_max_debt_in_auction"),
         ("StabilityPool", "set_cooldown"),
         ("StabilityPool", "set_exposure"),
+        ("FeeAccumulator", "set_pool_max_yield"),
+        ("Backstop", "set_deleverage_buffer"),
+        ("Backstop", "set_deleverage_limits"),
     }
 )
 # the monitor's bound (issue 72), restated: a queued call of one of these moves value or hands

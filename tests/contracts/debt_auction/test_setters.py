@@ -149,11 +149,13 @@ def test_debt_auction_set_parameters__at_the_bounds__is_accepted(system):
             "auction_duration",
         )
     ] == [MAX_FIELD, WAD + 1, WAD, MAX_DURATION, MAX_DURATION]
-    _set_debt_params(system, 1, MIN_DECREASE, LOT_GROWTH, 1, 1)
-    assert _read(system, da, "initial_lot") == 1
-    # the step's upper bound (the seventh round): 1.5 exactly is accepted
-    _set_debt_params(system, INITIAL_LOT, 3 * WAD // 2, LOT_GROWTH, 1, 1)
-    assert _read(system, da, "min_decrease") == 3 * WAD // 2
+    # the step's upper bound and the durations' lower one (the seventh round): 1.5 and ten
+    # minutes exactly are accepted
+    _set_debt_params(system, 1, 3 * WAD // 2, LOT_GROWTH, 600, 600)
+    assert [
+        _read(system, da, name)
+        for name in ("initial_lot", "min_decrease", "bid_duration", "auction_duration")
+    ] == [1, 3 * WAD // 2, 600, 600]
 
 
 @pytest.mark.parametrize(
@@ -164,6 +166,9 @@ def test_debt_auction_set_parameters__at_the_bounds__is_accepted(system):
         ({"min_decrease": 0}, "debt auction: min decrease not above 1"),
         ({"min_decrease": 3 * WAD // 2 + 1}, "debt auction: min decrease above 1.5"),
         ({"min_decrease": 2**200}, "debt auction: min decrease above 1.5"),
+        ({"bid_duration": 599}, "debt auction: duration below 10 minutes"),
+        ({"auction_duration": 599}, "debt auction: duration below 10 minutes"),
+        ({"bid_duration": 1, "auction_duration": 1}, "debt auction: duration below 10 minutes"),
         ({"lot_growth": WAD - 1}, "debt auction: lot growth below 1"),
         ({"bid_duration": 0}, "debt auction: zero duration"),
         ({"auction_duration": 0}, "debt auction: zero duration"),

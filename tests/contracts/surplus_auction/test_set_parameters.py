@@ -34,9 +34,14 @@ def test_surplus_auction_set_parameters__stores_values_and_logs(system):
         MAX_DURATION,
         MAX_DURATION,
     ]
-    # the step's upper bound (the seventh round): 1.5 exactly is accepted
-    system.tx(sa, "set_parameters", r.governance, 3 * WAD // 2, 1, 1)
-    assert _read(system, sa, "min_increase") == 3 * WAD // 2
+    # the step's upper bound and the durations' lower one (the seventh round): 1.5 and ten
+    # minutes exactly are accepted
+    system.tx(sa, "set_parameters", r.governance, 3 * WAD // 2, 600, 600)
+    assert [_read(system, sa, n) for n in ("min_increase", "bid_duration", "auction_duration")] == [
+        3 * WAD // 2,
+        600,
+        600,
+    ]
 
 
 @pytest.mark.parametrize(
@@ -48,6 +53,9 @@ def test_surplus_auction_set_parameters__stores_values_and_logs(system):
             "surplus auction: min increase above 1.5",
         ),
         ((2**200, BID_DURATION, AUCTION_DURATION), "surplus auction: min increase above 1.5"),
+        ((MIN_INCREASE, 599, AUCTION_DURATION), "surplus auction: duration below 10 minutes"),
+        ((MIN_INCREASE, BID_DURATION, 599), "surplus auction: duration below 10 minutes"),
+        ((MIN_INCREASE, 1, 1), "surplus auction: duration below 10 minutes"),
         ((MIN_INCREASE, 0, AUCTION_DURATION), "surplus auction: zero duration"),
         ((MIN_INCREASE, BID_DURATION, 0), "surplus auction: zero duration"),
         ((MIN_INCREASE, MAX_DURATION + 1, AUCTION_DURATION), "surplus auction: value too large"),
