@@ -13,9 +13,9 @@ The classes:
   the auction that receives a type's seized lots, a shutdown);
 - `vault limit`: changes whether a vault is safe or called, or whether its owner can act to
   keep it so (a liquidation ratio, the size margin, the engine's safe price, the dust, the
-  margin calls' parameters, the oracle's staleness);
-- `parameter`: everything else a privileged caller sets (fees, ceilings, the oracle's delay
-  and step, a right taken away); a setting that applies to what is already open or queued (the
+  margin calls' parameters, the oracle's staleness and its delay);
+- `parameter`: everything else a privileged caller sets (fees, ceilings, the oracle's step, a
+  right taken away); a setting that applies to what is already open or queued (the
   auctions' steps, durations and sizes, the losses' order and delay, the pool's pending exits
   and its fee cap, the deleveraging buffer and limits, the cap on debt in auction) is `value`
   (the seventh round);
@@ -151,8 +151,10 @@ TABLE: dict[str, dict[str, str]] = {
     "PriceOracle": {
         **_AUTH,
         "set_feeder": GRANT,
-        # how long a posted price waits: no vault's status at a price changes
-        "set_delay": PARAMETER,
+        # how long a posted price waits before a poke makes it current: a shorter one makes a
+        # drop already queued current sooner, so owners lose the warning the delay gave them to
+        # keep a vault safe (the seventh round, docs/security.md)
+        "set_delay": VAULT_LIMIT,
         # a shorter one can make the current price stale: the Spotter's next poke then sets a
         # safe price of 0, every vault with debt unsafe
         "set_max_age": VAULT_LIMIT,

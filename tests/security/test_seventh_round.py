@@ -18,7 +18,7 @@ largest step), which held before too.
 from __future__ import annotations
 
 from offchain.model.fixed_point import RAD, WAD
-from offchain.system.privileges import FLAGGED, class_of
+from offchain.system.privileges import FLAGGED, PARAMETER, VAULT_LIMIT, class_of
 from offchain.testing.harness import read as _read
 from offchain.testing.harness import reverts
 from offchain.testing.specification import timelock as spec_timelock
@@ -143,6 +143,10 @@ def test_7_1__monitor__every_call_that_moves_value_on_a_contract__is_announced()
         ("Backstop", "set_deleverage_buffer"),
         ("Backstop", "set_deleverage_limits"),
     }
+    # a shorter oracle delay makes a queued drop current sooner: a vault limit, announced
+    seventh.add(("PriceOracle", "set_delay"))
+    assert class_of("PriceOracle", "set_delay") == VAULT_LIMIT
+    assert class_of("Timelock", "set_delay") == PARAMETER  # the queue's own: announced anyway
     listed = spec_timelock._MOVES_VALUE_ON
     assert seventh <= listed
     unflagged = {(c, f, class_of(c, f)) for c, f in listed if class_of(c, f) not in FLAGGED}

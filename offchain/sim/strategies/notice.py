@@ -267,6 +267,8 @@ NOT_JUDGED = {
     ("PriceOracle", "set_max_age"): "whether the current price turns stale depends on the pokes "
     "before the eta: a stale price makes every vault with debt unsafe",
     ("PriceOracle", "post"): "a posted price is judged once a poke queues it (notice lines)",
+    ("PriceOracle", "set_delay"): "a shorter delay makes a queued price current sooner: no "
+    "vault's status at a price changes, only its owner's warning of the next one",
     ("Backstop", "set_margin_call"): "it bounds later deleveraging charges, not a vault's status",
 }
 

@@ -74,6 +74,8 @@ _MOVES_VALUE_ON = frozenset(
         ("FeeAccumulator", "set_pool_max_yield"),
         ("Backstop", "set_deleverage_buffer"),
         ("Backstop", "set_deleverage_limits"),
+        # a shorter oracle delay makes a queued drop current sooner: owners' warning shortened
+        ("PriceOracle", "set_delay"),
     }
 )
 # the monitor's bound (issue 72), restated: a queued call of one of these moves value or hands
