@@ -93,9 +93,16 @@ def drain_line(f: Mapping[str, Any]) -> str:
         )
         if x
     )
+    unpaid = float(f.get("horizon_mark_unpaid_collateral", 0))
     return (
         f"{at_end}; after {bars:,} bars ({hours / 24:,.1f} days) at the last price {left}, "
         f"marked: {float(f.get('horizon_marked_shortfall', 0)):,.2f} of the figure"
+        + (
+            f" ({unpaid:,.2f} tokens the outside had no stablecoin to buy on the venue, "
+            "marked at the keepers' pool's quote)"
+            if unpaid
+            else ""
+        )
     )
 
 

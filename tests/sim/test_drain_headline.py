@@ -177,3 +177,23 @@ def test_simulation__the_twin_keeps_no_log_of_the_events_it_recorded():
     assert isinstance(backend, ModelBackend) and backend.env.logs == []
     events = sim.result.tables["events"]
     assert len(events) > 1_000 and (events["event"] == "Taken").any()
+
+
+@pytest.mark.slow
+def test_drained_headline__the_outside_has_no_stablecoin_left__the_mark_sells_at_the_pools_quote():
+    """2021-05-19 at 20,000 vaults and its worst oracle phase (0 s): the drain ends at its horizon
+    with auctions open, and the outside, whose stablecoin pays every sale on the venue, has
+    spent all but a few units buying the auctions' collateral. The mark no longer sells their
+    lots on a venue that could not pay: what the outside cannot buy fetches its share of the
+    keepers' pool's quote, so the headline is the pool-sale bound here (each lot's share covers
+    its debt: no shortfall either way), and the line says how many tokens went unpaid."""
+    scenario = load_scenario("may-2021", vaults=20_000, overrides={"market": {"oracle_phase": 0}})
+    sim = Simulation(scenario, ModelBackend(genesis_time(scenario)), "model", None, None)
+    f = sim.run().facts
+    assert f["auctions_open_at_horizon"] > 0 and f["time_to_clear_s"] is None
+    unpaid, tokens = f["horizon_mark_unpaid_collateral"], f["open_auction_collateral"]
+    assert 0.99 * tokens < unpaid <= tokens  # all but what a few units of stablecoin bought
+    assert f["insolvency"] == f["insolvency_pool_sale"]
+    assert f"({unpaid:,.2f} tokens the outside had no stablecoin to buy on the venue" in (
+        drain_line(f)
+    )

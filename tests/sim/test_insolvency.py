@@ -109,3 +109,80 @@ def test_conservative_mark__vaults_closest_to_liquidation_sell_first():
         end.marked_unsafe_shortfall
         == (9_500 - 5_000) * RAD + 9_000 * RAD - (5_000 * WAD * 100 * WAD // (300 * WAD)) * 10**27
     )
+
+
+# ---------------------------------------------------------------- the venue's mark and its cash
+
+
+def _venue_mark(total: int, cash: int | None):
+    from offchain.sim.market.venue import Depth, Venue, VenueParams
+    from offchain.sim.results.insolvency import MarkCash, VenueMark
+
+    venue = Venue(VenueParams(coefficient=WAD, share=WAD // 10, decay=600, window=6),
+                  [Depth(400_000 * WAD, WAD // 25)])  # fmt: skip
+    till = None if cash is None else MarkCash(cash)
+    return VenueMark(venue, 0, 0, 600, 150 * WAD, 4, total, till), till
+
+
+def test_venue_mark__the_outside_pays_only_what_it_holds__the_rest_fetches_its_fallback():
+    """Money flow: the mark sells on the venue, which pays from the outside's stablecoin (as
+    flash takes' sales do in the run). With enough of it, a sale fetches what it fetches without
+    a limit; with none, nothing is sold there and each lot fetches its fallback (its pool share);
+    with some, the venue pays what is left and the tokens it could not pay for fetch their share
+    of the fallback."""
+    lot, fallback = 30 * WAD, 2_000 * RAD
+    free, _ = _venue_mark(lot, None)
+    unlimited = free.sell(lot, fallback)
+    assert free.unpaid == 0 and unlimited > fallback  # the venue pays more than the pool here
+    rich, cash = _venue_mark(lot, 10**9 * WAD)
+    assert rich.sell(lot, fallback) == unlimited and rich.unpaid == 0
+    assert cash is not None and cash.left == 10**9 * WAD - unlimited // 10**27
+    broke, cash = _venue_mark(lot, 0)
+    assert (
+        broke.sell(lot, fallback) == fallback
+        and broke.unpaid == lot
+        and cash is not None
+        and cash.left == 0
+    )
+    # a third of what the venue would pay: the mark sells in four parts (7.5 tokens a bar); the
+    # venue pays the parts in full while the cash lasts, the one it runs out in for what is
+    # left, and the tokens it did not pay for (rounded up) fetch their share of the fallback
+    parts, _ = _venue_mark(lot, None)
+    proceeds = [parts.sell(lot // 4) // 10**27 for _ in range(4)]
+    third = sum(proceeds) // 3
+    left, paid, unpaid = third, 0, 0
+    for got_part in proceeds:
+        pay = min(got_part, left)
+        left, paid = left - pay, paid + pay
+        unpaid += -(-(lot // 4) * (got_part - pay) // got_part)
+    assert 0 < proceeds[0] < third < proceeds[0] + proceeds[1]  # the second part runs it out
+    part, cash = _venue_mark(lot, third)
+    got = part.sell(lot, fallback)
+    assert part.unpaid == unpaid and cash is not None and cash.left == 0 and paid == third
+    assert got == third * 10**27 + fallback * unpaid // lot
+    # the next sale finds the outside empty: its fallback, all of it
+    assert part.sell(5 * WAD, 300 * RAD) == 300 * RAD and part.unpaid == unpaid + 5 * WAD
+
+
+def test_venue_mark__an_outside_with_no_stablecoin__the_headline_is_the_pool_sale_bound():
+    """end_of_run with the venue's mark and an outside that cannot pay: each open lot fetches its
+    share of the keepers' pool's quote, so the marked shortfall is the fire-sale shortfall (the
+    pool-sale bound), and the tokens are counted as unpaid; with the outside's cash unlimited the
+    mark is the venue's, kinder."""
+    losses = {1: _loss(6_000 * RAD, 6_780 * RAD), 2: _loss(1_500 * RAD, 1_695 * RAD)}
+    running = {1: [40 * WAD, 6_780 * RAD], 2: [10 * WAD, 1_695 * RAD]}
+    pool = 3_000 * RAD  # the pool's quote for both lots at once: 2,400 and 600 pro rata
+
+    def end(cash: int | None):
+        def mark(total: int):
+            return _venue_mark(total, cash)[0]
+
+        return end_of_run(losses, running, {}, {}, RAY, RATIO, 150 * WAD, pool, 0, mark)
+
+    broke = end(0)
+    assert broke.marked_open_shortfall == broke.fire_sale_shortfall == (3_600 + 900) * RAD
+    assert broke.mark_unpaid == 50 * WAD
+    assert broke.facts()["mark_unpaid_collateral"] == 50.0
+    free = end(None)
+    assert free.mark_unpaid == 0 and free.marked_open_shortfall < broke.marked_open_shortfall
+    assert end(10**9 * WAD).marked_open_shortfall == free.marked_open_shortfall

@@ -13,7 +13,7 @@ from functools import partial
 from offchain.model.fixed_point import RAD, RAY, WAD
 from offchain.sim.market.impact import Impact
 from offchain.sim.market.venue import Venue
-from offchain.sim.results.insolvency import EndOfRun, VenueMark, end_of_run
+from offchain.sim.results.insolvency import EndOfRun, MarkCash, VenueMark, end_of_run
 from offchain.sim.results.ledger import Ledger
 from offchain.sim.run.recorder import Recorder
 from offchain.sim.scenario.population import VaultPlan
@@ -53,10 +53,12 @@ def end_of_type(
     m: TypeMarket,
     times: list[int] | None = None,
     mark_bars: int = 36,
+    cash: MarkCash | None = None,
 ) -> tuple[EndOfRun, list[tuple]]:
     """Type `name`'s end-of-run accounting (results/insolvency.py) and its vaults' table rows;
     with an open market (`m.venue`) the open book is marked on the venue over `mark_bars` bars
-    after the last of `times`."""
+    after the last of `times`, paid from `cash` (`mark_cash`: what the outside holds; None: no
+    limit)."""
     t = d.types[name]
     ctype, m.deleverage_due = rec.read(
         [(d.engine, "collateral_types", (t.type_id,)), (d.backstop, "deleverage_due", (t.type_id,))]
@@ -92,7 +94,7 @@ def end_of_type(
         venue, bar = m.venue, len(times) - 1
         step = times[-1] - times[-2] if len(times) > 1 else 600
         fundamental, last = m.fundamental[-1], times[-1]
-        venue_mark = partial(VenueMark, venue, bar, last, step, fundamental, mark_bars)
+        venue_mark = partial(VenueMark, venue, bar, last, step, fundamental, mark_bars, cash=cash)
 
     end = end_of_run(
         m.ledger.losses,
@@ -136,3 +138,12 @@ def contagion_row(name: str, ledger: Ledger, end: EndOfRun, deleverage_due: int 
         end.insolvency / RAD,
         end.insolvency_last_price / RAD,
     )
+
+
+def mark_cash(rec: Recorder, d: Deployment, outside: str | None, tills: int = 0) -> MarkCash | None:
+    """What the outside can pay for the end-of-run mark's venue sales now (`MarkCash`): its
+    stablecoin in the engine (what its venues pay from, market/flash_venue.py) and its venues'
+    tills `tills` [wad]; None without an outside (a closed market: no venue to pay)."""
+    if outside is None:
+        return None
+    return MarkCash(rec.read([(d.engine, "stable", (outside,))])[0] // RAY + tills)

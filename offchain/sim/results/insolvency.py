@@ -33,6 +33,14 @@ A run's headline is this mark taken where the headline's drain stopped (sim/run/
 book run out by the run's own keepers at the last price, up to a horizon; `drained_facts`); the
 mark at the run's end is printed beside it (`insolvency_mark`).
 
+An open market's mark sells on its outside venue instead (`VenueMark`), which pays, as in the
+run, from the outside's stablecoin (its balance and its venues' tills at the end: `MarkCash`).
+What the outside cannot pay for is not sold there: an auction's lot (or the part of it left
+unpaid) fetches its share of the keepers' pool's quote for every open lot, an unsafe vault's
+collateral its value at the last price, as the pool-sale bound counts them. So the headline lies
+between the venue's mark and that bound, and reaches the bound when the outside has nothing left
+(2021-05-19's worst phase at 30k vaults: docs/simulation.md). `mark_unpaid` counts the tokens.
+
 A market of depth 0 is none: everything sells at the last price, and the two figures agree. Every
 amount is
 computed from the exact integers the run's events carried (ledger.py), then reported in whole
@@ -89,6 +97,8 @@ class EndOfRun:
     marked_price: int = 0
     marked_open_shortfall: int = 0
     marked_unsafe_shortfall: int = 0
+    # tokens [wad] the venue's mark sold elsewhere: the outside could not pay for them
+    mark_unpaid: int = 0
 
     @property
     def insolvency_last_price(self) -> int:
@@ -119,6 +129,7 @@ class EndOfRun:
             "mark_price_after_sales": self.marked_price / WAD,
             "open_auction_marked_shortfall": self.marked_open_shortfall / RAD,
             "unsafe_vault_marked_shortfall": self.marked_unsafe_shortfall / RAD,
+            "mark_unpaid_collateral": self.mark_unpaid / WAD,
             "insolvency_last_price": self.insolvency_last_price / RAD,
             "insolvency": self.insolvency / RAD,
         }
@@ -136,6 +147,7 @@ DRAINED_FACTS = (
     "horizon_unsafe_vaults_left",
     "horizon_realized_bad_debt",
     "horizon_marked_shortfall",
+    "horizon_mark_unpaid_collateral",
     "drain_s",
 )
 
@@ -171,6 +183,7 @@ def drained_facts(
             e.marked_open_shortfall + e.marked_unsafe_shortfall for e in ends
         )
         / RAD,
+        "horizon_mark_unpaid_collateral": sum(e.mark_unpaid for e in ends) / WAD,
         "drain_s": round(seconds, 3),
     }
 
@@ -184,8 +197,9 @@ class _MarkMarket:
         self.stable = depth
         self.tokens = depth * WAD // price if price else 0
 
-    def sell(self, collateral: int) -> int:
-        """What `collateral` [wad] fetches [rad], rounded down; the market moves."""
+    def sell(self, collateral: int, fallback: int = 0) -> int:
+        """What `collateral` [wad] fetches [rad], rounded down; the market moves (`fallback`:
+        unused, VenueMark's)."""
         if self.depth == 0 or self.tokens == 0:
             return collateral * self.price * WAD_TO_RAY  # wad x wad x 1e9 = rad
         out = self.stable * collateral // (self.tokens + collateral)
@@ -200,12 +214,25 @@ class _MarkMarket:
         return self.stable * WAD // self.tokens
 
 
+@dataclass
+class MarkCash:
+    """What the outside can pay for the end-of-run mark's sales on its venue [wad]: its
+    stablecoin and its venues' tills at the run's end. One per run: each type's mark spends
+    from it in turn."""
+
+    left: int
+
+
 class VenueMark:
     """An open market's conservative mark (module docstring): the open book sold on the
     outside venue (market/venue.py) as keepers would, `total` tokens [wad] in equal parts over
     `bars` bars from the bar after `bar` (time `time`, `bar_seconds` apart) at the fundamental
     price `fundamental` [wad], each part walking the venue's curve from its memory then (its
-    earlier parts' impact decaying between bars). `venue` is a copy: the run's is not touched."""
+    earlier parts' impact decaying between bars). `venue` is a copy: the run's is not touched.
+
+    The venue pays from the outside's stablecoin, as in the run (market/flash_venue.py): with
+    `cash`, a sale is paid only up to what is left of it, and what it cannot pay for is not
+    sold there (`sell`'s fallback values it; `unpaid` counts its tokens). None: no limit."""
 
     def __init__(
         self,
@@ -216,8 +243,11 @@ class VenueMark:
         fundamental: int,
         bars: int,
         total: int,
+        cash: MarkCash | None = None,
     ):
         self.venue, self.fundamental = copy.deepcopy(venue), fundamental
+        self.cash = cash
+        self.unpaid = 0  # tokens [wad] the outside could not pay for
         self.bar, self.time, self.bar_seconds = bar, time, bar_seconds
         self.quota = -(-total // bars) if total else 0
         self.k, self.left = 1, self.quota
@@ -225,18 +255,34 @@ class VenueMark:
     def _at(self) -> tuple[int, int]:
         return self.bar + self.k, self.time + self.k * self.bar_seconds
 
-    def sell(self, collateral: int) -> int:
-        """What `collateral` [wad] fetches [rad], in the parts left of the bars' quotas."""
-        got = 0
+    def sell(self, collateral: int, fallback: int = 0) -> int:
+        """What `collateral` [wad] fetches [rad], in the parts left of the bars' quotas. What
+        the outside's cash cannot pay for is not sold on the venue: it fetches its share of
+        `fallback` [rad], the whole `collateral`'s value elsewhere (the keepers' pool's quote
+        for an auction's lot, the last price for a vault's collateral: the pool-sale bound's)."""
+        got = unpaid = 0
+        whole = collateral
         while collateral > 0:
             part = min(collateral, self.left)
-            bar, time = self._at()
-            got += self.venue.trade(bar, time, self.fundamental, part)
+            cash = self.cash
+            if cash is not None and cash.left == 0:
+                unpaid += part
+            else:
+                bar, time = self._at()
+                proceeds = self.venue.trade(bar, time, self.fundamental, part)
+                if cash is not None and proceeds > cash.left:
+                    # the part the outside could not pay for, in tokens, rounded up
+                    unpaid += -(-part * (proceeds - cash.left) // proceeds)
+                    proceeds = cash.left
+                if cash is not None:
+                    cash.left -= proceeds
+                got += proceeds
             collateral -= part
             self.left -= part
             if self.left == 0:
                 self.k, self.left = self.k + 1, self.quota
-        return got * 10**27
+        self.unpaid += unpaid
+        return got * 10**27 + (fallback * unpaid // whole if whole else 0)
 
     def last_price(self) -> int:
         """The venue's price after the sales so far [wad]."""
@@ -289,7 +335,7 @@ def end_of_run(
         sold = sale * lot // lots if lots else 0
         short, fired = max(owed - value, 0), max(owed - sold, 0)
         fire_sale += fired
-        fetched = market.sell(lot)
+        fetched = market.sell(lot, sold)
         marked = max(owed - fetched, 0)
         marked_open += marked
         open_debt, open_collateral, open_shortfall = (
@@ -320,7 +366,7 @@ def end_of_run(
         if debt == 0 or value * RAY >= debt * liquidation_ratio:
             continue
         short = max(debt - value, 0)
-        fetched = market.sell(collateral)
+        fetched = market.sell(collateral, value)
         marked = max(debt - fetched, 0)
         marked_unsafe += marked
         unsafe, unsafe_debt, unsafe_shortfall = (
@@ -360,6 +406,7 @@ def end_of_run(
         market.last_price(),
         marked_open,
         marked_unsafe,
+        market.unpaid if isinstance(market, VenueMark) else 0,
     )
 
 

@@ -30,6 +30,7 @@ from offchain.model.fixed_point import RAD
 from offchain.sim.market.type_market import end_of_type
 from offchain.sim.results.insolvency import drained_facts
 from offchain.sim.results.tables import SimulationResult
+from offchain.sim.run.snapshot import run_mark_cash
 
 __all__ = ["drain_headline"]
 
@@ -76,9 +77,10 @@ def drain_headline(sim: Simulation, result: SimulationResult) -> None:
             sim.extend()
             bars += 1
             sim.advance(len(sim.times) - 1)
+        cash = run_mark_cash(sim)
         sim.drain_ends = ends = {
             name: end_of_type(
-                sim.rec, sim.deployment, name, m, sim.times, sim.scenario.market.mark_bars
+                sim.rec, sim.deployment, name, m, sim.times, sim.scenario.market.mark_bars, cash
             )[0]
             for name, m in sim.markets.items()
         }

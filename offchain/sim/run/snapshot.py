@@ -13,7 +13,8 @@ from typing import Any
 import pandas as pd
 
 from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.sim.market.type_market import contagion_row, end_of_type
+from offchain.sim.market.type_market import contagion_row, end_of_type, mark_cash
+from offchain.sim.results.insolvency import MarkCash
 from offchain.sim.results.keeper_outcomes import failure_lines, keeper_actions
 from offchain.sim.results.limits import binding_limits
 from offchain.sim.results.tables import (
@@ -191,6 +192,14 @@ def full_state(sim: Simulation) -> None:
     sim.states.append((sim.bar, state))
 
 
+def run_mark_cash(sim: Any) -> MarkCash | None:
+    """What the run's outside can pay for the end-of-run mark's venue sales now
+    (type_market.mark_cash): its stablecoin and its flash venues' tills."""
+    o = sim.lineup.outside
+    tills = sum(sim.flash_venues.till.values()) if sim.flash_venues is not None else 0
+    return mark_cash(sim.rec, sim.deployment, o.address if o is not None else None, tills)
+
+
 def outside_facts(sim: Any) -> dict[str, Any]:
     """What the run's outside market did (sim/market/outside.py): open or closed (and why an
     absent key closed it), the first type's venue's trades, the resales, what the outside could
@@ -243,9 +252,10 @@ def run_result(sim: Simulation, setup_s: float, total_s: float) -> SimulationRes
     contagion_rows: list[tuple] = []
     charge_rows: list[tuple] = []
     ends = {}
+    cash = run_mark_cash(sim)
     for name, m in sim.markets.items():
         end, rows = end_of_type(
-            sim.rec, sim.deployment, name, m, sim.times, sim.scenario.market.mark_bars
+            sim.rec, sim.deployment, name, m, sim.times, sim.scenario.market.mark_bars, cash
         )
         ends[name] = end
         vault_rows += rows
