@@ -27,7 +27,8 @@ take may sell inside its own transaction (sim/market/flash_venue.py). A devnet s
   are recorded in the lab's venue at the bar's time (`flash_venue.record_sale`), so the next
   bar's market price, its sync and the end-of-run mark see them.
 - **The mark** (`DevnetVenue.mark`): the open book marked on a copy of the venue over the
-  scenario's `mark_bars` bars after the last, the lab's `VenueMark`.
+  scenario's `mark_bars` bars after the last, the lab's `VenueMark` (without the lab's limit by
+  the outside's stablecoin at the end: not written for a session).
 - **The session kept beside the record** (`MarketSession`, `<record>.market.json`: `write_session`,
   `read_session`): what of the lab's venue is not on the chain (its settings, the bars' depths,
   times and fundamentals, the stablecoin's price, `mark_bars`), written as the session starts;
@@ -495,8 +496,8 @@ class DevnetVenue:
 
     def mark(self) -> MarkVenue | None:
         """The end-of-run mark on the venue (the lab's, sim/market/type_market.py's
-        `end_of_type`): the open book sold on a copy of the venue over the scenario's
-        `mark_bars` bars after the last bar played."""
+        `end_of_type`, without its limit by the outside's stablecoin): the open book sold on a
+        copy of the venue over the scenario's `mark_bars` bars after the last bar played."""
         if self.bar < 0:
             return None
         times = list(self.times[: self.bar + 1])

@@ -99,7 +99,7 @@ def drain_line(f: Mapping[str, Any]) -> str:
         f"marked: {float(f.get('horizon_marked_shortfall', 0)):,.2f} of the figure"
         + (
             f" ({unpaid:,.2f} tokens the outside had no stablecoin to buy on the venue, "
-            "marked at the keepers' pool's quote)"
+            "marked at the keepers' pool's quote where that is less than the venue's)"
             if unpaid
             else ""
         )

@@ -127,9 +127,9 @@ def _venue_mark(total: int, cash: int | None):
 def test_venue_mark__the_outside_pays_only_what_it_holds__the_rest_fetches_its_fallback():
     """Money flow: the mark sells on the venue, which pays from the outside's stablecoin (as
     flash takes' sales do in the run). With enough of it, a sale fetches what it fetches without
-    a limit; with none, nothing is sold there and each lot fetches its fallback (its pool share);
-    with some, the venue pays what is left and the tokens it could not pay for fetch their share
-    of the fallback."""
+    a limit; with none, each lot fetches its fallback (its pool share), or the venue's price if
+    that is less; with some, the venue pays what is left and the tokens it could not pay for
+    fetch their share of the fallback."""
     lot, fallback = 30 * WAD, 2_000 * RAD
     free, _ = _venue_mark(lot, None)
     unlimited = free.sell(lot, fallback)
@@ -138,12 +138,11 @@ def test_venue_mark__the_outside_pays_only_what_it_holds__the_rest_fetches_its_f
     assert rich.sell(lot, fallback) == unlimited and rich.unpaid == 0
     assert cash is not None and cash.left == 10**9 * WAD - unlimited // 10**27
     broke, cash = _venue_mark(lot, 0)
-    assert (
-        broke.sell(lot, fallback) == fallback
-        and broke.unpaid == lot
-        and cash is not None
-        and cash.left == 0
-    )
+    assert broke.sell(lot, fallback) == fallback and broke.unpaid == lot
+    assert cash is not None and cash.left == 0
+    # a fallback above what the venue would pay: the venue's price (a short outside never makes
+    # the mark kinder than the venue's)
+    assert _venue_mark(lot, 0)[0].sell(lot, 10**6 * RAD) == unlimited
     # a third of what the venue would pay: the mark sells in four parts (7.5 tokens a bar); the
     # venue pays the parts in full while the cash lasts, the one it runs out in for what is
     # left, and the tokens it did not pay for (rounded up) fetch their share of the fallback

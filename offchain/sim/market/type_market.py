@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from functools import partial
 
 from offchain.model.fixed_point import RAD, RAY, WAD
+from offchain.sim.market.capital import usd_for
 from offchain.sim.market.impact import Impact
+from offchain.sim.market.outside import Outside
 from offchain.sim.market.venue import Venue
 from offchain.sim.results.insolvency import EndOfRun, MarkCash, VenueMark, end_of_run
 from offchain.sim.results.ledger import Ledger
@@ -140,10 +142,14 @@ def contagion_row(name: str, ledger: Ledger, end: EndOfRun, deleverage_due: int 
     )
 
 
-def mark_cash(rec: Recorder, d: Deployment, outside: str | None, tills: int = 0) -> MarkCash | None:
+def mark_cash(
+    rec: Recorder, d: Deployment, outside: Outside | None, tills: Callable[[], int]
+) -> MarkCash | None:
     """What the outside can pay for the end-of-run mark's venue sales now (`MarkCash`): its
     stablecoin in the engine (what its venues pay from, market/flash_venue.py) and its venues'
-    tills `tills` [wad]; None without an outside (a closed market: no venue to pay)."""
+    tills (`tills()` [wad], asked after the read, which mines what is queued), in dollars at
+    the stablecoin's price now (the venue's unit); None without an outside (a closed market)."""
     if outside is None:
         return None
-    return MarkCash(rec.read([(d.engine, "stable", (outside,))])[0] // RAY + tills)
+    stable = rec.read([(d.engine, "stable", (outside.address,))])[0] // RAY + tills()
+    return MarkCash(usd_for(stable, outside.stable_price.at(rec.backend.last_block_time)))

@@ -35,11 +35,12 @@ mark at the run's end is printed beside it (`insolvency_mark`).
 
 An open market's mark sells on its outside venue instead (`VenueMark`), which pays, as in the
 run, from the outside's stablecoin (its balance and its venues' tills at the end: `MarkCash`).
-What the outside cannot pay for is not sold there: an auction's lot (or the part of it left
-unpaid) fetches its share of the keepers' pool's quote for every open lot, an unsafe vault's
-collateral its value at the last price, as the pool-sale bound counts them. So the headline lies
-between the venue's mark and that bound, and reaches the bound when the outside has nothing left
-(2021-05-19's worst phase at 30k vaults: docs/simulation.md). `mark_unpaid` counts the tokens.
+What the outside cannot pay for fetches the lesser of the venue's price for it and its share of
+the keepers' pool's quote for every open lot (an unsafe vault's collateral: its value at the
+last price, so in practice the venue's price, as before the limit). A short outside never makes
+the mark kinder than the venue's; with nothing left, an auction's lot is marked at its pool
+share, the pool-sale bound (2021-05-19's worst phase at 30k vaults: docs/simulation.md).
+`mark_unpaid` counts the tokens.
 
 A market of depth 0 is none: everything sells at the last price, and the two figures agree. Every
 amount is
@@ -216,9 +217,10 @@ class _MarkMarket:
 
 @dataclass
 class MarkCash:
-    """What the outside can pay for the end-of-run mark's sales on its venue [wad]: its
-    stablecoin and its venues' tills at the run's end. One per run: each type's mark spends
-    from it in turn."""
+    """What the outside can pay for the end-of-run mark's sales on its venue, in the mark's
+    unit (the venue's: dollars [wad]): its stablecoin and its venues' tills at the run's end,
+    at the stablecoin's price then. One per run: each type's mark spends from it in turn (the
+    run's first type first; the tills are summed over the types' venues)."""
 
     left: int
 
@@ -231,8 +233,11 @@ class VenueMark:
     earlier parts' impact decaying between bars). `venue` is a copy: the run's is not touched.
 
     The venue pays from the outside's stablecoin, as in the run (market/flash_venue.py): with
-    `cash`, a sale is paid only up to what is left of it, and what it cannot pay for is not
-    sold there (`sell`'s fallback values it; `unpaid` counts its tokens). None: no limit."""
+    `cash`, a sale is paid only up to what is left of it, and the tokens it cannot pay for fetch
+    the lesser of what the venue would have paid for them and their share of `sell`'s fallback
+    (`unpaid` counts them): a short outside never makes the mark kinder. Every part is still
+    walked on the venue copy, so its memory and `last_price` are the unlimited mark's. None: no
+    limit."""
 
     def __init__(
         self,
@@ -257,32 +262,33 @@ class VenueMark:
 
     def sell(self, collateral: int, fallback: int = 0) -> int:
         """What `collateral` [wad] fetches [rad], in the parts left of the bars' quotas. What
-        the outside's cash cannot pay for is not sold on the venue: it fetches its share of
-        `fallback` [rad], the whole `collateral`'s value elsewhere (the keepers' pool's quote
-        for an auction's lot, the last price for a vault's collateral: the pool-sale bound's)."""
-        got = unpaid = 0
+        the outside's cash cannot pay for fetches the lesser of the venue's price for it and its
+        share of `fallback` [rad], the whole `collateral`'s value elsewhere (the keepers' pool's
+        quote for an auction's lot; for a vault's collateral its value at the last price, so
+        there the venue's price, as before the limit)."""
+        got = unpaid = unpaid_proceeds = 0
         whole = collateral
+        cash = self.cash
         while collateral > 0:
             part = min(collateral, self.left)
-            cash = self.cash
-            if cash is not None and cash.left == 0:
-                unpaid += part
-            else:
-                bar, time = self._at()
-                proceeds = self.venue.trade(bar, time, self.fundamental, part)
-                if cash is not None and proceeds > cash.left:
-                    # the part the outside could not pay for, in tokens, rounded up
-                    unpaid += -(-part * (proceeds - cash.left) // proceeds)
-                    proceeds = cash.left
-                if cash is not None:
-                    cash.left -= proceeds
-                got += proceeds
+            bar, time = self._at()
+            proceeds = self.venue.trade(bar, time, self.fundamental, part)
+            if cash is not None and proceeds > cash.left:
+                # the part the outside could not pay for, in tokens (rounded up) and in what the
+                # venue would have paid for it
+                unpaid += -(-part * (proceeds - cash.left) // proceeds)
+                unpaid_proceeds += proceeds - cash.left
+                proceeds = cash.left
+            if cash is not None:
+                cash.left -= proceeds
+            got += proceeds
             collateral -= part
             self.left -= part
             if self.left == 0:
                 self.k, self.left = self.k + 1, self.quota
         self.unpaid += unpaid
-        return got * 10**27 + (fallback * unpaid // whole if whole else 0)
+        elsewhere = fallback * unpaid // whole if whole else 0
+        return got * 10**27 + min(unpaid_proceeds * 10**27, elsewhere)
 
     def last_price(self) -> int:
         """The venue's price after the sales so far [wad]."""

@@ -195,9 +195,13 @@ def full_state(sim: Simulation) -> None:
 def run_mark_cash(sim: Any) -> MarkCash | None:
     """What the run's outside can pay for the end-of-run mark's venue sales now
     (type_market.mark_cash): its stablecoin and its flash venues' tills."""
-    o = sim.lineup.outside
-    tills = sum(sim.flash_venues.till.values()) if sim.flash_venues is not None else 0
-    return mark_cash(sim.rec, sim.deployment, o.address if o is not None else None, tills)
+    venues = sim.flash_venues
+    return mark_cash(
+        sim.rec,
+        sim.deployment,
+        sim.lineup.outside,
+        lambda: sum(venues.till.values()) if venues is not None else 0,
+    )
 
 
 def outside_facts(sim: Any) -> dict[str, Any]:
