@@ -242,8 +242,11 @@ def headline_rows(result: SimulationResult, stable: str = "") -> list[tuple[str,
 
 
 def _sold(f: Mapping[str, Any]) -> str:
-    """Where the end-of-run mark sells the open book: the run's market."""
-    return "on the outside venue" if f.get("outside") == "open" else "into the market's depth"
+    """Where the end-of-run mark sells the open book: the run's market (an open market's venue
+    pays only what the outside holds at the end: results/insolvency.py, `VenueMark`)."""
+    if f.get("outside") == "open":
+        return "on the outside venue (paid by the outside's stablecoin; the rest at the pool)"
+    return "into the market's depth"
 
 
 def _run_rows(f: Mapping[str, Any], unit: str) -> list[tuple[str, str]]:
