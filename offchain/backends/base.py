@@ -18,6 +18,28 @@ from offchain.model.state import Event
 TX_GAS = 10_000_000
 
 
+# a transaction's intrinsic gas (Prague): its base, each calldata byte's cost (EIP-2028), and
+# the floor on calldata's tokens (EIP-7623: a zero byte one token, any other four)
+TX_BASE_GAS = 21_000
+ZERO_BYTE_GAS = 4
+NONZERO_BYTE_GAS = 16
+FLOOR_TOKEN_GAS = 10
+
+
+def intrinsic_gas(data: bytes) -> int:
+    """The least gas limit a node accepts a call carrying `data` with (no access list): the
+    larger of the standard intrinsic cost and EIP-7623's calldata floor (the floor, for any
+    calldata). A transaction sent with less is refused before it runs (a node: "intrinsic gas too
+    low"; revm: CallGasCostMoreThanGasLimit), so no contract code meets it.
+    pyrevm 0.3.7 checks only the standard cost: between the two it runs what a node refuses
+    (tests/backends/test_chain_backend.py)."""
+    zeros = data.count(0)
+    nonzeros = len(data) - zeros
+    standard = TX_BASE_GAS + ZERO_BYTE_GAS * zeros + NONZERO_BYTE_GAS * nonzeros
+    floor = TX_BASE_GAS + FLOOR_TOKEN_GAS * (zeros + 4 * nonzeros)
+    return max(standard, floor)
+
+
 class Divergence(AssertionError):
     """Chain and model disagree: a bug in one of them."""
 

@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 from offchain.backends import ChainBackend, ModelBackend, RevmBackend, RpcError, model_value
 from offchain.backends.abi import AbiFunction, python_value, return_decoder, static_encoder
 from offchain.backends.anvil import Anvil
+from offchain.backends.base import intrinsic_gas
 from offchain.backends.rpc import call_label, describe, short_value
+from offchain.model.errors import Revert
 from offchain.sim.scenario.population import actor_address
 
 GENESIS = 1_700_000_000
@@ -40,6 +42,39 @@ def pair(request, artifacts):
         token = chain.deploy("TestToken", people[0], "Test", "TST", 18)
         assert model.deploy("TestToken", people[0], "Test", "TST", 18) == token
         yield chain, model, token, people
+
+
+@pytest.mark.parametrize(
+    "spender",
+    ["0x0000000000000000000000000000000000000001", "0x1111111111111111111111111111111111111111"],
+)
+def test_intrinsic_gas__the_least_limit_a_node_accepts__one_less_is_refused(pair, spender):
+    """An approve whose calldata is mostly zero bytes, then mostly not: sent with its
+    `intrinsic_gas` as the limit it runs (out of gas in the approve: a failed transaction); Anvil
+    refuses it with one gas less, before it runs (an error, not a failed transaction). revm
+    (pyrevm 0.3.7) checks only the standard cost, not EIP-7623's calldata floor: it refuses under
+    the standard cost and runs what a node would refuse between the two. So the fuzz sizes a call
+    by `intrinsic_gas`, the node's rule, never by what revm lets through."""
+    chain, _, token, people = pair
+    amount = 2**256 - 1 if "11" in spender else 0
+    data = chain.calldata(token, "approve", spender, amount)
+    zeros, others = data.count(0), len(data) - data.count(0)
+    least = intrinsic_gas(data)
+    assert least == 21_000 + 10 * (zeros + 4 * others)  # the floor: above the standard cost
+    standard = 21_000 + 4 * zeros + 16 * others
+    snapshot = chain.snapshot()
+    try:
+        with pytest.raises(Revert):  # accepted, and out of gas in the approve
+            chain.transact(token, "approve", people[0], spender, amount, gas=least)
+        refused_under = standard if isinstance(chain, RevmBackend) else least
+        with pytest.raises((RuntimeError, RpcError)) as refused:
+            chain.transact(token, "approve", people[0], spender, amount, gas=refused_under - 1)
+        assert not isinstance(refused.value, Revert)
+        if isinstance(chain, RevmBackend):
+            with pytest.raises(Revert):  # revm runs it: a node would not
+                chain.transact(token, "approve", people[0], spender, amount, gas=least - 1)
+    finally:
+        chain.revert_to(snapshot)
 
 
 def _block_number(chain) -> int:

@@ -9,10 +9,10 @@ from hypothesis import strategies as st
 from hypothesis.stateful import precondition, rule
 
 from offchain.backends import ChainBackend
-from offchain.backends.base import TX_GAS
+from offchain.backends.base import TX_GAS, intrinsic_gas
 from offchain.model.errors import Revert
 from offchain.model.fixed_point import RAD, RAY, WAD
-from offchain.model.liquidator import refuses_size_cut
+from offchain.model.liquidator import MAX_BATCH, refuses_size_cut
 from offchain.sim.strategies.gas_costs import action_gas, batch_limit, vault_gas
 from offchain.sim.strategies.keepers import VaultIndex
 from offchain.sim.strategies.observe import LiquidationView, plan_liquidations
@@ -250,8 +250,8 @@ class AuctionRules(MachineBase):
         threshold 1,000 BUSD or the dust, +10% per threshold, at most +50%; the cut vaults owe
         2.4 thresholds, where the bisection halves the whole bracket), opened by governance and
         moved to fresh owners. Then, on the chain alone (undone after): every unsafe vault of the
-        type in one `liquidate_many` with a drawn `probe` gas limit must not fail (the
-        Liquidator's gas guard skips what the gas left cannot finish: each vault liquidated or
+        type (the first 100) in one `liquidate_many` with a drawn `probe` gas limit must not fail
+        (the Liquidator's gas guard skips what the gas left cannot finish: each vault liquidated or
         counted in SkippedForGas). Then the liquidation keeper's round (keepers.py, its own
         order and sizing) with its batches sized to a drawn transaction limit `tx_gas`, each sent
         with its own limit beside the model: a batch the chain runs out of gas on, or whose guard
@@ -401,7 +401,17 @@ class AuctionRules(MachineBase):
         """`liquidate_many(owners)` on the chain alone with `gas` as its limit, undone after: it
         must not fail for gas where it succeeds with a transaction's whole limit, and each owner
         is liquidated, counted as skipped for gas, or skipped for another reason (a cap, a vault
-        no cut cures)."""
+        no cut cures). At most the Liquidator's MAX_BATCH owners (its ABI bound: a longer list
+        reverts whatever the gas), and not sent under the call's intrinsic gas (a node refuses
+        it before the contract runs: there is no guard to probe; the campaign at a5222a2 failed
+        on such a probe, 754 owners at 118,879 gas, where revm raises)."""
+        owners = owners[:MAX_BATCH]
+        data = self.s.chain.calldata(
+            self.s.d.liquidator, "liquidate_many", self.t(name).type_id, owners, self.r.keeper
+        )
+        if gas < intrinsic_gas(data):
+            self.totals.outcomes["gas guard probe: under its intrinsic gas, not sent"] += 1
+            return
         failed, events = self._chain_alone(name, owners, gas)
         if failed is not None:
             ok_with_all, _ = self._chain_alone(name, owners, TX_GAS)
