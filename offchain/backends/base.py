@@ -29,10 +29,10 @@ FLOOR_TOKEN_GAS = 10
 def intrinsic_gas(data: bytes) -> int:
     """The least gas limit a node accepts a call carrying `data` with (no access list): the
     larger of the standard intrinsic cost and EIP-7623's calldata floor (the floor, for any
-    calldata). A transaction sent with less is refused before it runs (a node: "intrinsic gas too
-    low"; revm: CallGasCostMoreThanGasLimit), so no contract code meets it.
-    pyrevm 0.3.7 checks only the standard cost: between the two it runs what a node refuses
-    (tests/backends/test_chain_backend.py)."""
+    calldata). A transaction sent with less never runs: a node refuses it ("intrinsic gas too
+    low") or, as Anvil 1.7.1 does, takes it into its pool and drops it when it mines; revm raises
+    CallGasCostMoreThanGasLimit. pyrevm 0.3.7 checks only the standard cost: between the two it
+    runs what a node never would (tests/backends/test_chain_backend.py)."""
     zeros = data.count(0)
     nonzeros = len(data) - zeros
     standard = TX_BASE_GAS + ZERO_BYTE_GAS * zeros + NONZERO_BYTE_GAS * nonzeros

@@ -2,9 +2,10 @@
 at a5222a2 failed 67 times on one example (seed 920, 86 steps, on revm): the deleverage tie
 stories had left 754 vaults of a type unsafe, and the probe sent all of them in one
 `liquidate_many` with a drawn limit of 118,879 gas, under the call's intrinsic gas (154,640 by
-revm's standard count), which revm refuses with an error that is not a revert. A node refuses it
-too, before the contract runs, so the probe tested nothing. Now it sends at most the Liquidator's
-MAX_BATCH owners (its ABI bound) and does not send a call under its intrinsic gas."""
+revm's standard count), which revm refuses with an error that is not a revert. A node never runs
+it either (Anvil 1.7.1 takes it into its pool and drops it), so the probe tested nothing. Now it
+sends at most the Liquidator's MAX_BATCH owners (its ABI bound) and does not send a call under
+its intrinsic gas."""
 
 from __future__ import annotations
 

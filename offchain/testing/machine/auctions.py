@@ -402,9 +402,9 @@ class AuctionRules(MachineBase):
         must not fail for gas where it succeeds with a transaction's whole limit, and each owner
         is liquidated, counted as skipped for gas, or skipped for another reason (a cap, a vault
         no cut cures). At most the Liquidator's MAX_BATCH owners (its ABI bound: a longer list
-        reverts whatever the gas), and not sent under the call's intrinsic gas (a node refuses
-        it before the contract runs: there is no guard to probe; the campaign at a5222a2 failed
-        on such a probe, 754 owners at 118,879 gas, where revm raises)."""
+        reverts whatever the gas), and not sent under the call's intrinsic gas (a node never runs
+        it: there is no guard to probe; the campaign at a5222a2 failed on such a probe, 754 owners
+        at 118,879 gas, where revm raises)."""
         owners = owners[:MAX_BATCH]
         data = self.s.chain.calldata(
             self.s.d.liquidator, "liquidate_many", self.t(name).type_id, owners, self.r.keeper
