@@ -127,10 +127,19 @@ def test_tasks__set_reaches_every_run_of_the_counterfactual(tmp_path, monkeypatc
         assert history and all(t[3]["dai_price"] == Fraction(1008, 1000) for t in history)
         backstop = [t for t in runs if t[0] == "counterfactual"]
         assert len(backstop) == len(sweep_caps(cf, values(cf=cf))) * 6 + 6 * 3
-        for task in backstop[::8]:  # an eighth of them: each writes and loads a scenario
+        # each run of a cap and a capital once, at a phase that moves from one to the next (its
+        # runs differ by the phase alone, asserted; each writes and loads a scenario, a second
+        # or more apiece)
+        runs_of: dict[tuple, list] = {}
+        for task in backstop:
+            runs_of.setdefault((task[2][:-1], repr(task[3]), task[7]), []).append(task)
+        assert all(len(group) == 6 for group in runs_of.values())
+        for i, group in enumerate(runs_of.values()):
+            task = group[i % len(group)]
             with pytest.raises(_Written):
                 tasks.run_task(task)
             s = scenarios[-1]
+            assert s.market.oracle_phase == task[4], task
             assert s.market.stable_price.at(0) == WAD * 1008 // 1000, task
             caps = task[7] or cf.caps(values(given, cf))
             assert s.system.collateral[0].auction_cap == caps[0] * RAD, task

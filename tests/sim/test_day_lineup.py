@@ -22,6 +22,7 @@ from offchain.sim.market.blockspace import gas_limit_on
 from offchain.sim.market.calibration import setting
 from offchain.sim.market.liquidity import venue_pool_depth, venue_volume_a_day
 from offchain.sim.run.driver import simulate
+from offchain.sim.run.replay import replay
 from offchain.sim.scenario.day_lineup import BUILTIN_DAYS, first_lines, nearest_year
 from offchain.sim.scenario.load import ScenarioError, load_scenario
 from offchain.sim.scenario.market_data import load_candles
@@ -93,6 +94,36 @@ def test_bare_csv__the_built_in_day_s_keepers_and_block_space(year):
     assert block.startswith(f"block space: {space.gas_limit:,} gas a block")
     assert f"the calibration's for {year} (block_{year})" in block
     assert pool.startswith("the keepers' pool: ") and "keepers_pool.share_of_venue" in pool
+
+
+def _stripped(tmp_path: Path, year: int) -> Path:
+    """The shipped day's price file alone in a folder: no gas, reserves or calibration beside it."""
+    bare = tmp_path / PRICES[year].name
+    bare.write_bytes(PRICES[year].read_bytes())
+    return bare
+
+
+@pytest.mark.parametrize("year", [2020, 2021])
+def test_bare_csv__flash_takes_reach_the_venue(tmp_path, year):
+    """On a bare file the flash takers sell on the outside venue (the open market's best route),
+    not only into the keepers' pool."""
+    scenario = load_scenario(str(_stripped(tmp_path, year)), vaults=150)
+    assert scenario.market.outside == "open" and scenario.market.flash_route == "best"
+    f = simulate(scenario, "model").facts
+    assert f["flash_takes_venue"] > 0, f
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("year", [2020, 2021])
+def test_bare_csv__the_venue_route_reconciles_on_anvil(tmp_path, year):
+    """Each shipped day's price file alone, at 150 vaults, on Anvil and in the model: its flash
+    takes sell on the chain's OutsideVenue, and every transaction, event, bar and full-state read
+    (the venue's variables included) agrees to the wei."""
+    done = replay(load_scenario(str(_stripped(tmp_path, year)), vaults=150), full_check_every=30)
+    chain, reconciliation = done.checked
+    assert reconciliation.ok, reconciliation.diffs[:5]
+    assert chain.facts["flash_takes_venue"] > 0
+    assert any(k.startswith("venue[ETH-A].") for k in chain.states[-1][1])
 
 
 def test_bare_csv_of_2020__a_capital_taker_sized_to_its_book():
@@ -322,6 +353,23 @@ def test_simulate_cli__bad_lineup__one_line_exit_2_nothing_written(tmp_path, arg
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and phrase in lines[0], lines
     assert not out.exists()
+
+
+@pytest.mark.parametrize(
+    "value, phrase",
+    [("0", "market.pool_share_of_venue: "), ("1e400", "market.pool_share_of_venue: ")],
+)
+def test_simulate_cli__bad_pool_share__one_line_exit_2_nothing_written(tmp_path, value, phrase):
+    scenario = tmp_path / "s.toml"
+    scenario.write_text(f'[market]\nprices = "{PRICES[2021]}"\npool_share_of_venue = "{value}"\n')
+    out = tmp_path / "report"
+    result = CliRunner().invoke(
+        _cli(), ["--scenario", str(scenario), "--backend", "model", "--out", str(out), "--quiet"]
+    )
+    assert result.exit_code == 2, result.output
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and phrase in lines[0], lines
+    assert "Traceback" not in result.output and not out.exists()
 
 
 def test_simulate_cli__bare_csv__its_first_lines_say_the_lineup(tmp_path):
