@@ -229,7 +229,8 @@ def cli(
         kept = json.loads(RESULTS.read_text()).get("_meta", {}) if RESULTS.exists() else {}
         for part in ("scale_limits", "phase_spreads"):
             scale_meta[part] = {**kept.get(part, {}), **scale_meta[part]}
-        # the model's time record (sim.model_*: undrained, one run at a time) is --scale-only's
+        # the model's time record (sim.model_*: one run at a time, drained as the headline) is
+        # --scale-only's
         figures = {k: v for k, v in figures.items() if not k.startswith("sim.model_")}
         again = drained_keys()  # what this run measured again: none of their old keys stay
         _write(

@@ -135,3 +135,55 @@ def test_write_results__a_figure_measured_again_and_no_longer_written_goes(tmp_p
     assert written[f"{key}_insolvency_per_debt"] == 0.015
     # the depth-scaled run and other groups were not measured again: they stay
     assert written[f"{scaled}_insolvency_per_debt"] == 0.01 and written["gas.other"] == 5
+
+
+def test_write_results__a_run_s_phases_lead_its_own_phase_in_the_table(tmp_path):
+    """results.md lists a run's median over the oracle's phases, then its worst, then the figure
+    of the scenario's own phase: the table leads with the distribution (issue 73)."""
+    results, report = tmp_path / "results.json", tmp_path / "results.md"
+    figures = {
+        "scale.x_1k_insolvency_per_debt": 0.3,
+        "scale.x_1k_insolvency_per_debt_worst": 0.5,
+        "scale.x_1k_insolvency_per_debt_median": 0.2,
+        "scale.x_1k_open_auctions": 4,
+    }
+    lines = write_results(figures, None, None, results_path=results, report_path=report)
+    keys = [line.split("`")[1] for line in lines if line.startswith("| `")]
+    assert keys == [
+        "scale.x_1k_insolvency_per_debt_median",
+        "scale.x_1k_insolvency_per_debt_worst",
+        "scale.x_1k_insolvency_per_debt",
+        "scale.x_1k_open_auctions",
+    ]
+
+
+def test_committed_figures__every_real_day_s_insolvency_has_its_phases():
+    """bench/results.json: every insolvency figure of a real day's run (scale.*, market.*) has
+    its median and worst over the oracle's phases beside the scenario's own phase; the only
+    figures of one phase are a synthetic path's, and the ceiling curve's tail (the books past a
+    day's first book over, which its meta marks incomplete and no recommendation reads)."""
+    from offchain.bench.ceiling import day_key, size_label
+    from offchain.bench.figures import OPEN_SCENARIO, RESULTS, scale_runs
+    from offchain.sim.scenario.load import builtin_scenarios, load_scenario
+
+    results = json.loads(RESULTS.read_text())
+    synthetic = {n for n in builtin_scenarios() if load_scenario(n).market.synthetic is not None}
+    runs = {key: name for name, _, _, key in scale_runs(builtin_scenarios())}
+    runs |= {f"market.{m}_{s}": OPEN_SCENARIO for m in ("open", "closed") for s in ("1k", "100k")}
+    tails = {
+        f"{day_key(name)}_{size_label(p['vaults'])}"
+        for name, day in results["_meta"]["ceiling_curves"].items()
+        for p in day["central"]
+        if not p["complete"]
+    }
+    one_phase = []
+    for key in results:
+        if not key.endswith("_insolvency_per_debt"):
+            continue
+        run = key.removesuffix("_insolvency_per_debt")
+        if run in tails or runs.get(run) in synthetic:
+            continue
+        assert run in runs or run.startswith("ceiling."), key
+        if not {f"{key}_median", f"{key}_worst"} <= results.keys():
+            one_phase.append(key)
+    assert one_phase == []
