@@ -447,10 +447,6 @@ def phase_spread(
     }
 
 
-# the keys a run's phase spread adds beside its own phase's `<run>_insolvency_per_debt`
-PHASE_SUFFIXES = ("_median", "_worst")
-
-
 def phase_keys(key: str, spread: dict[str, Any] | None) -> dict[str, float]:
     """The figures of one run's `phase_spread`: `<key>_insolvency_per_debt_median` and
     `_worst` (none for a run of one phase)."""
@@ -1060,16 +1056,6 @@ def record_figures(
     return figures
 
 
-def _table_order(key: str) -> tuple[str, int]:
-    """results.md's order: by key, but a run's median over the oracle's phases, then its worst,
-    before the figure of its scenario's own phase alone (`<run>_insolvency_per_debt`): the table
-    leads with the distribution, as every other output does (issue 73)."""
-    for rank, suffix in enumerate(PHASE_SUFFIXES):
-        if key.endswith(suffix):
-            return key[: -len(suffix)], rank
-    return key, len(PHASE_SUFFIXES)
-
-
 def write_results(
     figures: dict[str, float],
     steps: int | None,
@@ -1134,7 +1120,7 @@ def write_results(
         "| figure | value | MakerDAO dss, same transaction | ratio to dss |",
         "|---|---:|---|---:|",
     ]
-    for key, value in sorted(results.items(), key=lambda item: _table_order(item[0])):
+    for key, value in sorted(results.items()):
         if key.startswith("_"):
             continue
         # positional, never 1e-06 (a reader, and the figures test, read the digits)

@@ -137,26 +137,6 @@ def test_write_results__a_figure_measured_again_and_no_longer_written_goes(tmp_p
     assert written[f"{scaled}_insolvency_per_debt"] == 0.01 and written["gas.other"] == 5
 
 
-def test_write_results__a_run_s_phases_lead_its_own_phase_in_the_table(tmp_path):
-    """results.md lists a run's median over the oracle's phases, then its worst, then the figure
-    of the scenario's own phase: the table leads with the distribution (issue 73)."""
-    results, report = tmp_path / "results.json", tmp_path / "results.md"
-    figures = {
-        "scale.x_1k_insolvency_per_debt": 0.3,
-        "scale.x_1k_insolvency_per_debt_worst": 0.5,
-        "scale.x_1k_insolvency_per_debt_median": 0.2,
-        "scale.x_1k_open_auctions": 4,
-    }
-    lines = write_results(figures, None, None, results_path=results, report_path=report)
-    keys = [line.split("`")[1] for line in lines if line.startswith("| `")]
-    assert keys == [
-        "scale.x_1k_insolvency_per_debt_median",
-        "scale.x_1k_insolvency_per_debt_worst",
-        "scale.x_1k_insolvency_per_debt",
-        "scale.x_1k_open_auctions",
-    ]
-
-
 def test_committed_figures__every_real_day_s_insolvency_has_its_phases():
     """bench/results.json: every insolvency figure of a real day's run (scale.*, market.*) has
     its median and worst over the oracle's phases beside the scenario's own phase; the only
