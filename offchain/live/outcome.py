@@ -27,8 +27,8 @@ The marks a devnet session has:
 - with an outside venue (an open market's session: offchain/live/venue.py), the lab's open
   market mark instead of the pool's: everything open sold on a copy of the lab's venue, with
   the session's sales in its memory, in equal parts over the scenario's `mark_bars` bars after
-  the last (`VenueMark`, as the lab's `end_of_type` but without its limit by the outside's
-  stablecoin: docs/keepers.md; `ape run reconcile` rebuilds the last
+  the last (`VenueMark`, as the lab's `end_of_type`, paid only from the outside's stablecoin
+  and the venue's till at the head: `DevnetVenue.mark_cash`; `ape run reconcile` rebuilds the last
   session's venue from the chain's events: live/venue.py); without one (a closed market,
   `--outside none`) the pool's mark above.
 

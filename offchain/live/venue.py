@@ -27,8 +27,9 @@ take may sell inside its own transaction (sim/market/flash_venue.py). A devnet s
   are recorded in the lab's venue at the bar's time (`flash_venue.record_sale`), so the next
   bar's market price, its sync and the end-of-run mark see them.
 - **The mark** (`DevnetVenue.mark`): the open book marked on a copy of the venue over the
-  scenario's `mark_bars` bars after the last, the lab's `VenueMark` (without the lab's limit by
-  the outside's stablecoin at the end: not written for a session).
+  scenario's `mark_bars` bars after the last, the lab's `VenueMark`, paid only from what the
+  outside holds at the head (its stablecoin and the venue's till, `mark_cash`), as the lab's
+  mark is paid.
 - **The session kept beside the record** (`MarketSession`, `<record>.market.json`: `write_session`,
   `read_session`): what of the lab's venue is not on the chain (its settings, the bars' depths,
   times and fundamentals, the stablecoin's price, `mark_bars`), written as the session starts;
@@ -55,11 +56,12 @@ from typing import Any
 from offchain.backends import ChainBackend
 from offchain.model.fixed_point import RAY, WAD
 from offchain.model.state import Event
+from offchain.sim.market.capital import usd_for
 from offchain.sim.market.flash_venue import record_sale, till_bound, venue_curve
 from offchain.sim.market.outside import Outside
 from offchain.sim.market.stable_price import StablePrice
 from offchain.sim.market.venue import Depth, Venue, VenueParams
-from offchain.sim.results.insolvency import MarkVenue, VenueMark
+from offchain.sim.results.insolvency import MarkCash, MarkVenue, VenueMark
 from offchain.sim.scenario.population import actor_address
 from offchain.sim.scenario.types import Scenario
 from offchain.sim.strategies.taker import VenueView
@@ -496,8 +498,9 @@ class DevnetVenue:
 
     def mark(self) -> MarkVenue | None:
         """The end-of-run mark on the venue (the lab's, sim/market/type_market.py's
-        `end_of_type`, without its limit by the outside's stablecoin): the open book sold on a
-        copy of the venue over the scenario's `mark_bars` bars after the last bar played."""
+        `end_of_type`): the open book sold on a copy of the venue over the scenario's
+        `mark_bars` bars after the last bar played, paid, as the lab's mark is, only from what
+        the outside holds at the chain's head (`mark_cash`)."""
         if self.bar < 0:
             return None
         times = list(self.times[: self.bar + 1])
@@ -510,7 +513,23 @@ class DevnetVenue:
             step,
             self.fundamentals[self.bar],
             self.session.mark_bars,
+            cash=self.mark_cash(),
         )
+
+    def mark_cash(self) -> MarkCash:
+        """What the outside can pay for the mark's sales on the venue at the chain's head, as
+        the lab's `type_market.mark_cash` reads it: the outside's stablecoin in the engine and
+        the venue's till (the stablecoin it holds), in dollars at the stablecoin's price at the
+        head block's time (the venue's unit)."""
+        stable, till = self.chain.views(
+            [
+                (self.d.engine, "stable", (OUTSIDE,)),
+                (self.d.stablecoin, "balanceOf", (self.address,)),
+            ],
+            cache=False,
+        )
+        price = self.outside.stable_price.at(self.chain.last_block_time)
+        return MarkCash(usd_for(stable // RAY + till, price))
 
     def facts(self) -> str:
         """One line: what the venue did in the session."""

@@ -253,3 +253,62 @@ def test_read_session__a_venue_without_its_settings__refused(tmp_path):
         session_path(record).write_text(json.dumps(bad))
         with pytest.raises(SessionError, match="is not a market session"):
             read_session(record, 31337, "ident")
+
+
+class _Head:
+    """A chain's head as DevnetVenue.mark_cash reads it: the outside's stablecoin in the engine
+    [rad], the venue's till [wad], the head block's time."""
+
+    def __init__(self, stable: int, till: int, time: int):
+        self.reads: list[list[tuple]] = []
+        self.values, self.last_block_time = [stable, till], time
+
+    def views(self, calls, cache=True):
+        self.reads.append(calls)
+        return list(self.values)
+
+
+@pytest.mark.parametrize("stable, till", [(0, 0), (7 * 10**45 + 5, 3 * 10**18), (10**60, 0)])
+def test_devnet_venue_mark__paid_only_from_what_the_outside_holds_at_the_head(stable, till):
+    """The devnet's mark (DevnetVenue.mark) is the lab's: its sales on the venue paid only from
+    the outside's stablecoin in the engine and the venue's till at the head, in dollars at the
+    stablecoin's price then (sim/market/type_market.py's mark_cash); an outside with nothing
+    left sells nothing there: its lots fetch the fallback."""
+    from types import SimpleNamespace
+
+    from offchain.live.venue import OUTSIDE, DevnetVenue
+    from offchain.model.fixed_point import RAD, RAY, WAD
+    from offchain.sim.market.capital import usd_for
+    from offchain.sim.scenario.load import load_scenario
+
+    scenario = load_scenario("black-thursday-2020", vaults=10)
+    times, fundamentals = [0, 600, 1200], [150 * WAD, 140 * WAD, 130 * WAD]
+    session = MarketSession.of(scenario, "ETH-A", "0x" + "ab" * 20, 7, times, fundamentals)
+    head = _Head(stable, till, 1800)
+    d = SimpleNamespace(engine="0xengine", stablecoin="0xstable", governance="0xgov")
+    t = SimpleNamespace(config=SimpleNamespace(name="ETH-A", token_decimals=18))
+    venue = DevnetVenue(head, d, t, "0xvenue", session)  # type: ignore[arg-type]
+    assert venue.mark() is None  # no bar played
+    venue.bar, venue.prices = 2, [150 * WAD, 140 * WAD, 130 * WAD]
+    make = venue.mark()
+    assert make is not None
+    assert head.reads[-1] == [
+        ("0xengine", "stable", (OUTSIDE,)),
+        ("0xstable", "balanceOf", ("0xvenue",)),
+    ]
+    cash = make.keywords["cash"]
+    assert cash.left == usd_for(stable // RAY + till, session.stable_price.at(1800))
+    lot = 10 * WAD
+    fallback = lot * 100 * RAD // WAD  # the lot's value elsewhere: 100 a token, under the venue's
+    rich = DevnetVenue(_Head(10**60, 0, 1800), d, t, "0xvenue", session)  # type: ignore[arg-type]
+    rich.bar, rich.prices = 2, venue.prices
+    unlimited = rich.mark()(lot).sell(lot, fallback)  # type: ignore[misc]
+    assert unlimited > fallback
+    mark = make(lot)
+    got = mark.sell(lot, fallback)
+    if stable == 0:  # nothing left: every token fetches the fallback, none is sold on the venue
+        assert (got, mark.unpaid) == (fallback, lot)
+    elif stable < 10**50:  # 10 stablecoin: a part paid on the venue, the rest the fallback
+        assert 0 < mark.unpaid < lot and fallback < got < unlimited
+    else:  # enough: the unlimited mark
+        assert (got, mark.unpaid) == (unlimited, 0)
