@@ -9,11 +9,13 @@ code or from a record that does not hold together)."""
 from __future__ import annotations
 
 import fcntl
+import gc
 import json
 import os
 import stat
 import subprocess
 import sys
+import weakref
 from dataclasses import asdict, replace
 from pathlib import Path
 
@@ -361,6 +363,26 @@ def test_worker__resumed__starts_after_its_last_batch_and_counts_its_earlier_ste
     assert result.seeds == [8] and result.batches == 1 and 1 <= result.steps <= 50
     done = run_worker(replace(job, steps_done=41))
     assert done.seeds == [] and done.steps == 0 and done.stopped == STEPS_REACHED
+
+
+def test_worker__its_batches_machines__not_kept_alive_after_their_batch(artifacts, monkeypatch):
+    """Each batch's machine class holds its revm backend, deployment and model: once the batch is
+    over, nothing keeps it (Hypothesis's per-class caches forgot it), so a worker's memory does not
+    grow with its batches. Without `forget`, every class the worker made is still alive."""
+    import offchain.testing.campaign as campaign_module
+
+    real, made = campaign_module.make_machine, []
+
+    def recording(*args, **kwargs):
+        machine = real(*args, **kwargs)
+        made.append(weakref.ref(machine))
+        return machine
+
+    monkeypatch.setattr(campaign_module, "make_machine", recording)
+    result = run_worker(_job(artifacts, 60, TINY))
+    assert result.batches >= 2 and len(made) == result.batches
+    gc.collect()
+    assert [ref() for ref in made] == [None] * len(made)
 
 
 def _record(**changes):
