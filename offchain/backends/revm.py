@@ -41,7 +41,7 @@ from offchain.backends.abi import (
     decode_results,
     revert_reason,
 )
-from offchain.backends.base import TX_GAS, TxOutcome
+from offchain.backends.base import TX_GAS, TxOutcome, intrinsic_gas
 from offchain.model.errors import Revert
 from offchain.model.state import ZERO_ADDRESS, Event
 
@@ -357,8 +357,9 @@ class RevmBackend(ContractAbi):
         except RuntimeError:
             pass  # a reverted transaction is charged too
         assert fresh.result is not None
-        tokens = data.count(0) + 4 * (len(data) - data.count(0))
-        return max(fresh.result.gas_used, _BASE_GAS + _FLOOR_PER_TOKEN * tokens)
+        # EIP-7623 (Prague): at least the calldata floor (revm 8 predates it); gas_used already
+        # covers the standard intrinsic cost, so the larger of the two is the floor where it binds
+        return max(fresh.result.gas_used, intrinsic_gas(data))
 
 
 def _storage(journal: str) -> dict[str, list[tuple[int, int]]]:

@@ -58,9 +58,8 @@ from typing import Any
 
 from hypothesis import Verbosity, seed, settings
 from hypothesis.database import DirectoryBasedExampleDatabase
-from hypothesis.stateful import RuleBasedStateMachine, RuleStrategy
 from hypothesis.internal.conjecture import engine as hypothesis_engine
-from hypothesis.stateful import run_state_machine_as_test
+from hypothesis.stateful import RuleBasedStateMachine, RuleStrategy, run_state_machine_as_test
 
 from offchain.backends import Divergence
 from offchain.system.outputs import describe_json
