@@ -22,12 +22,13 @@ from __future__ import annotations
 
 import statistics
 import tempfile
+from collections.abc import Mapping
 from fractions import Fraction
 from itertools import product
 from pathlib import Path
 from typing import Any
 
-from offchain.history import backstop, capital
+from offchain.history import backstop, capital, lead
 from offchain.history.backstop import BackstopFigures, Counterfactual
 from offchain.history.days import day
 from offchain.history.days.settings import Values
@@ -306,11 +307,23 @@ def _open_book(e: EndOfRun) -> dict[str, float]:
 
 
 def like_for_like_section(
-    maker: EndOfRun, maker_name: str, b: BackstopFigures, eve: float, netted: str
+    maker: EndOfRun,
+    maker_name: str,
+    b: BackstopFigures,
+    eve: float,
+    netted: str,
+    facts: Mapping[str, Any] | None = None,
 ) -> str:
     """What each side leaves owed, counted alike (module docstring): the model of MakerDAO's
     end of day (`maker`) beside Backstop's run (`b`); `netted` the model's own headline loss
-    (the Vow's, penalties netted), for reference."""
+    (the Vow's, penalties netted), for reference. `facts`: the reconciled run's, led by the
+    oracle's phases (history/lead.py): Backstop's two insolvency rows lead with the median over
+    the phases, the worst beside it, as the comparison above does; without them (a run
+    without its phases) the cells say they are one phase. The model of MakerDAO's side is the
+    day's one run: its oracle's phase is the day's (the OSM's hour on the chain), not a choice."""
+    last, sold = lead.insolvency_cells(b, facts or {}, eve, _pct, _m)
+    phase = (facts or {}).get("oracle_phase")
+    at = f", at its oracle phase ({int(phase):,} s)" if phase is not None else ""
     m = _open_book(maker)
     rows = [
         ("realized: the finished auctions' shortfalls (debt not raised, no penalty netted "
@@ -322,10 +335,9 @@ def like_for_like_section(
          "sold on the market",
          f"{m['unsafe']:,}; {_m(m['unsafe_debt'])}; {_m(m['unsafe_marked'])}",
          f"{b.unsafe_left:,}; {_m(b.unsafe_debt)}; {_m(b.unsafe_marked)}"),
-        ("insolvency at the last price", _m(m["last"]), _m(b.insolvency_last_price)),
-        ("insolvency, the open book sold on the market (one oracle phase each)",
-         f"{_m(m['insolvency'])} ({_pct(m['insolvency'] / eve)})",
-         f"{_m(b.insolvency)} ({_pct(b.insolvency / eve)})"),
+        ("insolvency at the last price", f"{_m(m['last'])}, {_pct(m['last'] / eve)}", last),
+        ("insolvency, the open book sold on the market",
+         f"{_m(m['insolvency'])}, {_pct(m['insolvency'] / eve)}", sold),
     ]  # fmt: skip
     lines = [
         "## Like for like: what each side leaves owed",
@@ -335,9 +347,12 @@ def like_for_like_section(
         "auctions' lots, then the collateral of every vault unsafe at the last price and never "
         "liquidated) marked at the last price and sold on the day's venue over 36 bars "
         "(offchain/history/accounting.py feeds the model of MakerDAO's end of day to the same "
-        "function). Each side is one run at its oracle phase: the model of MakerDAO's at the "
-        "day's, Backstop's the reconciled run's; Backstop's distribution over the phases is "
-        "the interval below. The model of MakerDAO ends with the data, Backstop's run 6 hours "
+        "function). The model of MakerDAO is one run, at the day's oracle phase (the OSM's "
+        "hour on the chain). Backstop's phase is the lab's choice: its two insolvency rows are "
+        "the median over the oracle's phases, the worst beside it (each phase a row of the "
+        f"sensitivity table); its other rows are the reconciled run's{at}. The model of "
+        "MakerDAO ends with the data, "
+        "Backstop's run 6 hours "
         f"of the last price later. The model's own headline ({netted}) nets penalties raised "
         "against shortfalls: not this table's count.",
         "",
@@ -534,10 +549,12 @@ def sections(
     results: dict[Any, Any],
     b: BackstopFigures,
     overrides: dict[str, object],
+    facts: Mapping[str, Any] | None = None,
 ) -> str:
     """This module's sections of day `name`'s report, in order: the keeper capital (calibrated
     or checked), like for like, the interval, the caps. `base`: the model of MakerDAO's run
-    under the day's settings; `results`: every task's (tasks_of) by key; `b`: Backstop's run."""
+    under the day's settings; `results`: every task's (tasks_of) by key; `b`: Backstop's run;
+    `facts`: its result's, led by the oracle's phases (history/lead.py)."""
     module = day(name)
     v = day_values(module.SETTINGS, overrides)
     eve = v.eve_debt / 1e18
@@ -555,7 +572,7 @@ def sections(
     return "\n".join(
         [
             first,
-            like_for_like_section(base.end_of_day, maker, b, eve, netted),
+            like_for_like_section(base.end_of_day, maker, b, eve, netted, facts),
             interval_section(name, results, overrides, keep),
             cap_section(name, results, overrides, base),
         ]

@@ -57,12 +57,13 @@ def insolvency_cells(
     facts: Mapping[str, Any],
     eve: float,
     pct: Callable[[float], str] = _pct,
+    m: Callable[[float], str] = _m,
 ) -> tuple[str, str]:
     """The Backstop column's two insolvency cells, at the last price and sold on the market:
     the median over the oracle's phases (the worst beside the headline's) where the run has
     them, else the run's, said to be one phase; shares of the eve's debt `eve` as `pct` writes
-    them (the day's report's own)."""
-    _pct = pct
+    them and amounts as `m` does (the day's report's own)."""
+    _pct, _m = pct, m
     p = lead(facts)
     if p is None:
         one = f"; {one_phase_text(facts).removeprefix('at ')}"

@@ -605,7 +605,12 @@ def write(
         else:
             section = report_clip.backstop_section(module, base, done_day, rows, v)
         fair = counterfactual.sections(
-            day_name, base, results, BackstopFigures.of(done_day.done.result), overrides
+            day_name,
+            base,
+            results,
+            BackstopFigures.of(done_day.done.result),
+            overrides,
+            done_day.done.result.facts,
         )
         (directory / "summary.md").write_text(text + "\n" + section + "\n" + fair)
 

@@ -249,6 +249,21 @@ def test_lead__backstop_side_leads_with_the_median_over_the_oracles_phases(tmp_p
         f"market: median {median / 1e6:,.2f}M"
     )
     assert f"the reconciled run (oracle phase {reported:,} s)" in line
+    # the like-for-like section (history/counterfactual.py) leads Backstop's side alike: its
+    # insolvency row is the median over the phases, the worst beside it, never one phase's
+    from offchain.history.counterfactual import like_for_like_section
+    from offchain.sim.results.insolvency import EndOfRun
+
+    maker = EndOfRun(WAD, 7 * RAD, 0, 0, 0, 0, 0, 0, 0, 0, 0, ())
+    fair = like_for_like_section(maker, "MakerDAO 2020", b, eve, "the Vow's deficit", facts)
+    (sold,) = [x for x in fair.splitlines() if x.startswith("| insolvency, the open book sold")]
+    assert sold.split(" | ")[1].startswith("0.000M, ")  # the model's one run (7 DAI)
+    cell = sold.split(" | ")[2]
+    assert cell.startswith(f"{median / 1e6:,.2f}M, ") and "the median over the oracle's 6" in cell
+    assert "worst 9.00M" in cell
+    assert "one phase" not in fair.split("| figure |")[1]
+    alone = like_for_like_section(maker, "MakerDAO 2020", b, eve, "the Vow's deficit")
+    assert "one oracle phase, not a distribution over the oracle's phases" in alone
     out = tmp_path / "report"
     md = write_report(
         out, day.done.result, None, scenario_lines(day.scenario), extra=section
