@@ -296,9 +296,10 @@ def test_devnet_venue_mark__paid_only_from_what_the_outside_holds_at_the_head(st
         ("0xengine", "stable", (OUTSIDE,)),
         ("0xstable", "balanceOf", ("0xvenue",)),
     ]
-    cash = make.keywords["cash"]
-    assert cash.left == usd_for(stable // RAY + till, session.stable_price.at(1800))
     lot = 10 * WAD
+    cash = make(lot).cash
+    assert cash is not None
+    assert cash.left == usd_for(stable // RAY + till, session.stable_price.at(1800))
     fallback = lot * 100 * RAD // WAD  # the lot's value elsewhere: 100 a token, under the venue's
     rich = DevnetVenue(_Head(10**60, 0, 1800), d, t, "0xvenue", session)  # type: ignore[arg-type]
     rich.bar, rich.prices = 2, venue.prices
