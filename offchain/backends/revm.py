@@ -63,10 +63,6 @@ ANVIL_ACCOUNTS: tuple[str, ...] = (
     "0x23618e81E3f5cdF7f54C3d65f7FBc0aBf5B21E8f",
     "0xa0Ee7A142d267C1f36714E5a8F75612F20a79720",
 )
-# EIP-7623 (Prague): a transaction pays at least 10 gas per calldata token (a zero byte is one
-# token, any other byte four) on top of the 21,000 base; revm 8 predates it
-_FLOOR_PER_TOKEN = 10
-_BASE_GAS = 21_000
 # gas of a batched read (a static call, no transaction: a node's eth_call is not held to TX_GAS
 # either); the state reads of offchain/system/reads.py go past TX_GAS per chunk
 _READ_GAS = 200_000_000
