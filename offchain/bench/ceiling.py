@@ -52,8 +52,10 @@ CEILING_VAULTS = (
 )
 CEILING_SHARE = 0.01
 # past a day's first book over, a book of this size or more runs the scenario's own phase alone
-# (no recommendation reads it; a 100k book's drain costs up to ten minutes a phase)
-ONE_PHASE_FROM = 100_000
+# (no recommendation reads it); None: every book runs every phase (issue 73: no figure of a real
+# day leads with one phase; the 100k tail's five more phases cost about half an hour on two
+# cores)
+ONE_PHASE_FROM: int | None = None
 # each built-in's day in the calibration file (its venue share's and keepers' tables)
 DAY_OF = {"black-thursday-2020": "2020", "may-2021": "2021", "may-2021-two-types": "2021"}
 
@@ -266,7 +268,7 @@ def ceiling_figures(
     share: float = CEILING_SHARE,
     own_capital: Callable[[str], int] | None = None,
     prefetch: Callable[[list[tuple]], None] | None = None,
-    one_phase_from: int = ONE_PHASE_FROM,
+    one_phase_from: int | None = ONE_PHASE_FROM,
 ) -> tuple[dict[str, float], dict[str, Any]]:
     """Every day's curve (central, every size) and its rows (each up to its first book over),
     as figures: `ceiling.<day>_<size>_{debt,insolvency_per_debt_median,_worst}` of the central
@@ -276,9 +278,9 @@ def ceiling_figures(
     and the central's recommendations; 0 where one has none on the grid); and a meta with every
     point and the lines in words. Size by size, ascending: the runs a size needs (the central
     curve's, and each row's not yet over the share) go to `prefetch` together (figures.prefetch:
-    on every core), then are read in turn. Past the central curve's first book over, a book of
-    `one_phase_from` (ONE_PHASE_FROM) or more runs the scenario's own phase alone (`point`'s
-    own_only: no recommendation reads it, and a 100k book's drain costs minutes a phase):
+    on every core), then are read in turn. With `one_phase_from` (ONE_PHASE_FROM: None, every
+    book every phase), past the central curve's first book over, a book of that size or more
+    runs the scenario's own phase alone (`point`'s own_only: no recommendation reads it):
     `ceiling.<day>_<size>_insolvency_per_debt`, no median or worst."""
     rows = {name: [CENTRAL, *calibration_rows(name, (own_capital or file_capital)(name))]
             for name in names}  # fmt: skip
@@ -294,8 +296,12 @@ def ceiling_figures(
     def past(name: str, vaults: int) -> bool:
         """A book of `vaults` on the central curve of `name` runs one phase: it is of
         `one_phase_from` or more, and the curve has had its first book over."""
-        return vaults >= one_phase_from and any(
-            p["worst"] is not None and p["worst"] > share for p in points[(name, CENTRAL.label)]
+        return (
+            one_phase_from is not None
+            and vaults >= one_phase_from
+            and any(
+                p["worst"] is not None and p["worst"] > share for p in points[(name, CENTRAL.label)]
+            )
         )
 
     def ask(jobs: list[tuple]) -> None:
@@ -394,9 +400,15 @@ def ceiling_figures(
             "keeper capital; 0: a row with none on the grid); _crossing_debt: interpolated in "
             "log debt between the last book under and the first over, an estimate (a row's first "
             "book over stops at its first phase over: its crossing is then an upper bound), and "
-            "its least and most over the rows (_crossing_low_debt, _high_debt); past a day's "
-            f"first book over a book of {one_phase_from:,} or more runs the scenario's own phase "
-            "alone (<day>_<size>_insolvency_per_debt; no recommendation reads it). Every point in "
+            "its least and most over the rows (_crossing_low_debt, _high_debt)"
+            + (
+                "; every book at every phase. "
+                if one_phase_from is None
+                else f"; past a day's first book over a book of {one_phase_from:,} or more runs "
+                "the scenario's own phase alone (<day>_<size>_insolvency_per_debt; no "
+                "recommendation reads it). "
+            )
+            + "Every point in "
             "ceiling_curves, the lines in ceiling_lines"
         ),
         "ceiling_lines": lines,
