@@ -139,10 +139,8 @@ def test_write_results__a_figure_measured_again_and_no_longer_written_goes(tmp_p
 
 def test_committed_figures__every_real_day_s_insolvency_has_its_phases():
     """bench/results.json: every insolvency figure of a real day's run (scale.*, market.*) has
-    its median and worst over the oracle's phases beside the scenario's own phase; the only
-    figures of one phase are a synthetic path's, and the ceiling curve's tail (the books past a
-    day's first book over, which its meta marks incomplete and no recommendation reads)."""
-    from offchain.bench.ceiling import day_key, size_label
+    its median and worst over the oracle's phases beside the scenario's own phase, the ceiling
+    curve's 100k tail included; the only figures of one phase are a synthetic path's."""
     from offchain.bench.figures import OPEN_SCENARIO, RESULTS, scale_runs
     from offchain.sim.scenario.load import builtin_scenarios, load_scenario
 
@@ -150,18 +148,12 @@ def test_committed_figures__every_real_day_s_insolvency_has_its_phases():
     synthetic = {n for n in builtin_scenarios() if load_scenario(n).market.synthetic is not None}
     runs = {key: name for name, _, _, key in scale_runs(builtin_scenarios())}
     runs |= {f"market.{m}_{s}": OPEN_SCENARIO for m in ("open", "closed") for s in ("1k", "100k")}
-    tails = {
-        f"{day_key(name)}_{size_label(p['vaults'])}"
-        for name, day in results["_meta"]["ceiling_curves"].items()
-        for p in day["central"]
-        if not p["complete"]
-    }
     one_phase = []
     for key in results:
         if not key.endswith("_insolvency_per_debt"):
             continue
         run = key.removesuffix("_insolvency_per_debt")
-        if run in tails or runs.get(run) in synthetic:
+        if runs.get(run) in synthetic:
             continue
         assert run in runs or run.startswith("ceiling."), key
         if not {f"{key}_median", f"{key}_worst"} <= results.keys():
