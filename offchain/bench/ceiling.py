@@ -137,7 +137,8 @@ def point(
     with "complete" False, its "worst" that phase's (at least the worst), no median. With
     `own_only` (the central curve past its first book over, which no recommendation reads),
     the scenario's own phase alone: "complete" False, no median or worst, "own_phase_share"
-    (every point has it)."""
+    (every point has it). "by_type": each collateral type's starting debt and its part of the
+    insolvency over its own debt, with the same median, worst and per-phase shares."""
     first = run(name, vaults, "fixed", *options(row))
     own = int(first["oracle_phase"])
     per = {own: first}
@@ -158,6 +159,17 @@ def point(
     worst = max(phases, key=lambda p: (share[p], -p))
     complete = len(per) == len(rest) + 1
     w = per[worst]
+    by_type = {}
+    for t, debt in first["debt_by_type"].items():
+        part = {p: float(per[p]["insolvency_by_type"][t]) / debt if debt else 0.0 for p in phases}
+        t_worst = max(phases, key=lambda p: (part[p], -p))
+        by_type[t] = {
+            "debt": debt,
+            "median": round(statistics.median(part.values()), 6) if complete else None,
+            "worst": None if own_only else round(part[t_worst], 6),
+            "worst_phase": t_worst,
+            "per_phase": {str(p): round(part[p], 6) for p in phases},
+        }
     return {
         "vaults": vaults,
         "debt": float(first["debt"]),
@@ -179,6 +191,10 @@ def point(
         "global_debt_ceiling": first["global_debt_ceiling"],
         "max_debt_in_auction": first["max_debt_in_auction"],
         "taker_capital": first["taker_capital"],
+        # each collateral type's starting debt and its part of the insolvency per its own debt
+        # (the contagion table's: a type's realized bad debt and its open book marked), over the
+        # same phases
+        "by_type": by_type,
     }
 
 
@@ -245,6 +261,55 @@ def ceiling_line(name: str, found: dict[str, Any], share: float = CEILING_SHARE)
     )
 
 
+def type_key(name: str) -> str:
+    """ETH-A -> eth_a: a collateral type in a figure's key."""
+    return name.lower().replace("-", "_")
+
+
+def type_points(points: Sequence[dict[str, Any]], collateral: str) -> list[dict[str, Any]]:
+    """A curve's `points` as collateral type `collateral`'s own: each book's debt of that type,
+    and the type's part of the insolvency over it (median, worst, its phase); the books with a
+    worst phase only (`ceiling` reads them)."""
+    return [
+        {**p, **p["by_type"][collateral], "book_debt": p["debt"]}
+        for p in points
+        if p["by_type"][collateral]["worst"] is not None
+    ]
+
+
+def type_line(
+    name: str, collateral: str, found: dict[str, Any], share: float = CEILING_SHARE
+) -> str:
+    """The recommendation of collateral type `collateral` within `name`'s book (`ceiling` over
+    `type_points`) in one line of words."""
+    if found["ceiling"] is None:
+        over = found["first_over"]
+        return (
+            f"{name}, {collateral}: no ceiling on the grid: in the smallest book measured "
+            f"({over['vaults']:,} vaults) its {over['debt']:,.0f} of debt already loses "
+            f"{over['worst']:.2%} of it at its worst phase (over {share:.0%})"
+        )
+    c, over = found["ceiling"], found["first_over"]
+    tail = (
+        f"at least: every book measured stayed under {share:.0%}"
+        if over is None
+        else f"in the next book ({over['vaults']:,} vaults) its {over['debt']:,.0f} loses "
+        f"{over['worst']:.2%} at its worst phase"
+        + (
+            f"; the crossing, interpolated, near {found['crossing']:,.0f}"
+            if found["crossing"] is not None
+            else ""
+        )
+    )
+    return (
+        f"{name}, {collateral}: {c['debt']:,.0f} of its debt, in a book of {c['book_debt']:,.0f} "
+        f"({c['vaults']:,} vaults; its part worst phase {c['worst']:.2%} of its debt, median "
+        f"{c['median']:.2%}); the run's {collateral} debt ceiling "
+        f"{c['debt_ceiling_by_type'][collateral]:,}, auction cap "
+        f"{c['auction_cap_by_type'][collateral]:,}; {tail}"
+    )
+
+
 def phases_of(name: str) -> tuple[int, list[int]]:
     """Built-in `name`'s own oracle phase and every phase of its period on its bars."""
     from offchain.sim.scenario.load import load_scenario
@@ -275,8 +340,10 @@ def ceiling_figures(
     curve, `ceiling.<day>_debt` and `_vaults` (the recommendation; absent where none on the
     grid), `_crossing_debt` (and `_crossing_low_debt`, `_crossing_high_debt` over the rows),
     `_low_debt` and `_high_debt` (the least and the most of the rows'
-    and the central's recommendations; 0 where one has none on the grid); and a meta with every
-    point and the lines in words. Size by size, ascending: the runs a size needs (the central
+    and the central's recommendations; 0 where one has none on the grid); for a day of more
+    than one collateral type, each type's own recommendation on the central curve
+    (`ceiling.<day>_<type>_debt`, `_vaults`, `_crossing_debt`: `type_points`); and a meta with
+    every point and the lines in words. Size by size, ascending: the runs a size needs (the central
     curve's, and each row's not yet over the share) go to `prefetch` together (figures.prefetch:
     on every core), then are read in turn. With `one_phase_from` (ONE_PHASE_FROM: None, every
     book every phase), past the central curve's first book over, a book of that size or more
@@ -389,6 +456,21 @@ def ceiling_figures(
         for label, r in results.items():
             if label != CENTRAL.label:
                 lines.append(f"  at {label}: " + ceiling_line(name, r, share).split(": ", 1)[1])
+        # a day of more than one collateral type: each type's own recommendation on the central
+        # curve (its part of the insolvency over its own debt; the types sized together)
+        kinds = list(central[0]["by_type"]) if central else []
+        if len(kinds) > 1:
+            day["type_lines"] = {}
+            for t in kinds:
+                found_t = ceiling(type_points(central, t), share)
+                tk = f"{key}_{type_key(t)}"
+                if found_t["ceiling"] is not None:
+                    figures[f"{tk}_debt"] = found_t["ceiling"]["debt"]
+                    figures[f"{tk}_vaults"] = found_t["ceiling"]["vaults"]
+                if found_t["crossing"] is not None:
+                    figures[f"{tk}_crossing_debt"] = round(found_t["crossing"])
+                day["type_lines"][t] = type_line(name, t, found_t, share)
+                lines.append("  " + day["type_lines"][t])
     meta = {
         "ceiling_note": (
             f"ceiling.*: each built-in day in the model at {', '.join(map(size_label, sizes))} "
@@ -408,7 +490,12 @@ def ceiling_figures(
                 "the scenario's own phase alone (<day>_<size>_insolvency_per_debt; no "
                 "recommendation reads it). "
             )
-            + "Every point in "
+            + "A day of more than one collateral type also has each type's own "
+            "recommendation on the central curve: <day>_<type>_debt (that type's starting debt "
+            f"in the largest book whose worst phase loses at most {share:.0%} of it, counting the "
+            "type's own part of the insolvency: its realized bad debt and its open book marked; "
+            "the types sized together, in the file's split), _vaults (that book), "
+            "_crossing_debt. Every point in "
             "ceiling_curves, the lines in ceiling_lines"
         ),
         "ceiling_lines": lines,

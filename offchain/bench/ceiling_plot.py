@@ -3,7 +3,9 @@ insolvency per unit of starting debt against the book's debt, the market's depth
 median over the oracle's phases (a line) with a bar up to the worst phase, past the first book
 over the share the scenario's own phase alone (hollow, dotted), the calibration rows' worst
 phases (thin lines, each up to its first book over the share), the share the
-recommendation keeps under (CEILING_SHARE) and the recommended book (a dashed vertical line).
+recommendation keeps under (CEILING_SHARE) and the recommended book (a dashed vertical line); on
+a day of more than one collateral type, each type's own part of the insolvency over its own debt
+at its worst phase (dash-dot), against the whole book's debt.
 Written to bench/ceiling.png by `ape run bench` (and `--ceiling-only`) from bench/results.json's
 `_meta.ceiling_curves`, so the picture is the table's."""
 
@@ -60,6 +62,13 @@ def ceiling_plot(
             ax.plot([p["debt"] for p in pts], [100 * p["worst"] for p in pts], lw=0.9,
                     alpha=0.8, color=f"C{k + 1}", marker=".",
                     label=f"worst phase, {label}")  # fmt: skip
+        kinds = list(central[0].get("by_type", {})) if central else []
+        if len(kinds) > 1:  # each type's own part over its own debt, at its worst phase
+            for k, t in enumerate(kinds):
+                pts = [p for p in central if p["by_type"][t]["worst"] is not None]
+                ax.plot([p["debt"] for p in pts], [100 * p["by_type"][t]["worst"] for p in pts],
+                        lw=1.4, ls="-.", color=f"C{len(day['rows']) + k + 1}", marker="x",
+                        label=f"worst phase, {t}'s part / {t}'s debt")  # fmt: skip
         ax.axhline(100 * share, color="black", lw=0.8, ls=":")
         found = ceiling(central, share)
         if found["ceiling"] is not None:

@@ -104,9 +104,12 @@ def test_ceiling_figures__sizes_in_waves__rows_stop_at_their_first_phase_over():
         asked.append((name, vaults, depth, *options, phase))
         steep = 3 if "market.venue_share=0.05" in options else 1
         at = 3000 if phase is None else phase
+        share = steep * vaults / 1e6 + bump.get(at, 0.0)
         return {
-            "insolvency_per_debt": steep * vaults / 1e6 + bump.get(at, 0.0),
+            "insolvency_per_debt": share,
             "debt": vaults * 12_000.0, "oracle_phase": 3000,
+            "debt_by_type": {"ETH-A": vaults * 12_000.0},
+            "insolvency_by_type": {"ETH-A": share * vaults * 12_000.0},
             "phases": [0, 600, 1200, 1800, 2400, 3000],  # may-2021's, as phases_of reads them
             "open_auctions": 0, "open_at_horizon": 0, "unsafe_vaults_left": 0,
             "time_to_clear_s": 600, "vaults_by_type": {"ETH-A": vaults},
@@ -161,13 +164,60 @@ def test_ceiling_figures__sizes_in_waves__rows_stop_at_their_first_phase_over():
     assert point_jobs("x", 5, CENTRAL, (0, [0])) == [("x", 5, "fixed", None)]
 
 
+def test_ceiling_figures__two_types__each_type_s_own_ceiling_on_the_central_curve():
+    """A fake two-type day: the book loses 2% at every size (over the share at the smallest, so
+    no ceiling for the day), all of it the second type's; the first type's own part grows with
+    the book (5k its last under). Each type gets its own recommendation: the first its debt in
+    the 5k book, the second none on the grid; a one-type day gets none of these figures."""
+
+    def run(name, vaults, depth, *options, phase=None):
+        at = 3000 if phase is None else phase
+        a_debt, b_debt = vaults * 8_000.0, vaults * 4_000.0
+        a_part = a_debt * (vaults / 1e6 + (0.0004 if at == 600 else 0.0))
+        b_part = b_debt * 0.06
+        return {
+            "insolvency_per_debt": (a_part + b_part) / (a_debt + b_debt),
+            "debt": a_debt + b_debt, "oracle_phase": 3000,
+            "phases": [0, 600, 1200, 1800, 2400, 3000],
+            "debt_by_type": {"ETH-A": a_debt, "WBTC-A": b_debt},
+            "insolvency_by_type": {"ETH-A": a_part, "WBTC-A": b_part},
+            "open_auctions": 0, "open_at_horizon": 0, "unsafe_vaults_left": 0,
+            "time_to_clear_s": 600, "vaults_by_type": {"ETH-A": vaults, "WBTC-A": vaults // 2},
+            "debt_ceiling_by_type": {"ETH-A": 1, "WBTC-A": 5},
+            "auction_cap_by_type": {"ETH-A": 2, "WBTC-A": 6},
+            "global_debt_ceiling": 3, "max_debt_in_auction": 4, "taker_capital": 0,
+        }  # fmt: skip
+
+    sizes = (1_000, 2_000, 5_000, 10_000)
+    found, meta = ceiling_figures(run, ("may-2021-two-types",), sizes, 0.01,
+                                  own_capital=lambda n: 0)  # fmt: skip
+    day = "ceiling.may_2021_two_types"
+    assert f"{day}_debt" not in found  # the whole book is over at 1k
+    assert found[f"{day}_eth_a_debt"] == 5_000 * 8_000.0  # 0.0054 at its worst phase
+    assert found[f"{day}_eth_a_vaults"] == 5_000
+    assert 5_000 * 8_000.0 < found[f"{day}_eth_a_crossing_debt"] < 10_000 * 8_000.0
+    assert not any(k.startswith(f"{day}_wbtc_a") for k in found)
+    point = meta["ceiling_curves"]["may-2021-two-types"]["central"][2]
+    assert point["by_type"]["ETH-A"]["worst"] == pytest.approx(0.0054)
+    assert point["by_type"]["ETH-A"]["worst_phase"] == 600
+    assert point["by_type"]["WBTC-A"]["median"] == pytest.approx(0.06)
+    lines = meta["ceiling_curves"]["may-2021-two-types"]["type_lines"]
+    assert lines["ETH-A"].startswith("may-2021-two-types, ETH-A: 40,000,000 of its debt")
+    assert "no ceiling on the grid" in lines["WBTC-A"]
+    assert lines["WBTC-A"] in meta["ceiling_lines"][-1]
+
+
 def test_ceiling_plot__a_panel_a_day__none_without_curves(tmp_path):
     tail = {**_p(100_000, 0.0), "median": None, "worst": None, "own_phase_share": 0.03}
     day = {"central": [_p(100, 0.0), _p(1_000, 0.004), _p(10_000, 0.02), tail],
            "rows": {"venue share 0.05": {"points": [_p(100, 0.001), _p(1_000, 0.03)]}}}  # fmt: skip
     for p in day["central"][:3]:
         p["median"] = p["worst"] / 2
-    out = ceiling_plot({"a": day, "b": {"central": [_p(100, 0.5)], "rows": {}}}, tmp_path / "c.png")
+    two = [
+        {**_p(100, 0.02), "by_type": {"ETH-A": {"worst": 0.001}, "WBTC-A": {"worst": 0.06}}},
+        {**_p(1_000, 0.03), "by_type": {"ETH-A": {"worst": 0.02}, "WBTC-A": {"worst": 0.05}}},
+    ]
+    out = ceiling_plot({"a": day, "b": {"central": two, "rows": {}}}, tmp_path / "c.png")
     assert out == tmp_path / "c.png"
     assert (tmp_path / "c.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert ceiling_plot({}, tmp_path / "none.png") is None and not (tmp_path / "none.png").exists()
@@ -232,6 +282,14 @@ def test_timing__set_reaches_the_run__the_book_and_its_limits_in_the_line():
     assert richer["debt"] > 10 * base["debt"] / 2 > 0
     assert richer["auction_cap_by_type"]["ETH-A"] == 2 * base["auction_cap_by_type"]["ETH-A"]
     assert richer["max_debt_in_auction"] == 2 * base["max_debt_in_auction"]
+
+
+def test_timing__two_types__each_type_s_debt_and_part_add_up_to_the_book_s():
+    line = json.loads(_timing("may-2021-two-types", "200").stdout)
+    assert list(line["debt_by_type"]) == list(line["vaults_by_type"]) == ["ETH-A", "WBTC-A"]
+    assert sum(line["debt_by_type"].values()) == pytest.approx(line["debt"], abs=0.05)
+    assert sum(line["insolvency_by_type"].values()) == pytest.approx(line["insolvency"], abs=0.05)
+    assert all(v > 0 for v in line["debt_by_type"].values())
 
 
 @pytest.mark.parametrize(

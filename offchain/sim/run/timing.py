@@ -20,7 +20,8 @@ TABLE.KEY=VALUE` (any number) replaces a key of the scenario's tables as a file 
 (load_scenario's overrides): the calibration's rows of the ceiling curve (offchain/bench/
 ceiling.py), e.g. `--set market.venue_share=0.05`. The line also gives the book's starting debt,
 the capital taker's stablecoin and, per collateral type, its vaults, debt ceiling and auction
-cap, and the global ceiling and auction cap, as the run sized them [whole stablecoins]."""
+cap, its starting debt and its part of the headline (the contagion table's insolvency), and the
+global ceiling and auction cap, as the run sized them [whole stablecoins]."""
 
 from __future__ import annotations
 
@@ -117,6 +118,13 @@ def main(argv: list[str]) -> int:
     debt = float(result.tables["vaults"]["debt_start"].sum())
     system = scenario.system
     counts = [scenario.vaults.count] + [t.vaults.count for t in scenario.types]
+    # each type's starting debt and its part of the headline (the contagion table's, drained):
+    # the vaults' rows come type by type, in the system's order (sim/run/snapshot.py)
+    debts = result.tables["vaults"]["debt_start"].tolist()
+    assert len(debts) == sum(counts), (len(debts), counts)
+    cuts = [sum(counts[:i]) for i in range(len(counts) + 1)]
+    contagion = result.tables["contagion"]
+    part = dict(zip(contagion["collateral_type"], contagion["insolvency"], strict=True))
     print(
         json.dumps(
             {
@@ -133,6 +141,13 @@ def main(argv: list[str]) -> int:
                 "debt": round(debt, 2),
                 "taker_capital": scenario.keepers.taker_capital // 10**18,
                 "vaults_by_type": {c.name: n for c, n in zip(system.collateral, counts)},
+                "debt_by_type": {
+                    c.name: round(float(sum(debts[cuts[i] : cuts[i + 1]])), 2)
+                    for i, c in enumerate(system.collateral)
+                },
+                "insolvency_by_type": {
+                    c.name: round(float(part[c.name]), 2) for c in system.collateral
+                },
                 "debt_ceiling_by_type": {c.name: c.debt_ceiling // RAD for c in system.collateral},
                 "auction_cap_by_type": {c.name: c.auction_cap // RAD for c in system.collateral},
                 "global_debt_ceiling": system.global_debt_ceiling // RAD,
