@@ -20,7 +20,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import matplotlib.ticker as mticker
 
-from offchain.bench.ceiling import CEILING_SHARE, ceiling
+from offchain.bench.ceiling import CEILING_SHARE, ceiling, type_points
 
 __all__ = ["CEILING_PLOT", "ceiling_plot"]
 
@@ -38,7 +38,12 @@ def ceiling_plot(
     `path`, one panel a day; None when there is none."""
     if not curves:
         return None
-    fig, axes = plt.subplots(1, len(curves), figsize=(5.2 * len(curves), 5.2), squeeze=False)
+    below = any(
+        len(d["central"][0].get("by_type", {})) > 1 for d in curves.values() if d["central"]
+    )
+    fig, axes = plt.subplots(
+        1, len(curves), figsize=(5.2 * len(curves), 7.0 if below else 5.2), squeeze=False
+    )
     for ax, (name, day) in zip(axes[0], curves.items()):
         central = [p for p in day["central"] if p["median"] is not None]
         tail = [p for p in day["central"] if p["median"] is None]
@@ -66,25 +71,38 @@ def ceiling_plot(
         if len(kinds) > 1:  # each type's own part over its own debt, at its worst phase
             for k, t in enumerate(kinds):
                 pts = [p for p in central if p["by_type"][t]["worst"] is not None]
+                color = f"C{len(day['rows']) + k + 1}"
                 ax.plot([p["debt"] for p in pts], [100 * p["by_type"][t]["worst"] for p in pts],
-                        lw=1.4, ls="-.", color=f"C{len(day['rows']) + k + 1}", marker="x",
+                        lw=1.4, ls="-.", color=color, marker="x",
                         label=f"worst phase, {t}'s part / {t}'s debt")  # fmt: skip
+                own = ceiling(type_points(central, t), share)["ceiling"]
+                if own is not None:
+                    ax.axvline(own["book_debt"], color=color, lw=1.2, ls="-.",
+                               label=f"{t}'s own: {_millions(own['debt'], None)} of {t} "
+                               f"(book {_millions(own['book_debt'], None)})")  # fmt: skip
         ax.axhline(100 * share, color="black", lw=0.8, ls=":")
         found = ceiling(central, share)
         if found["ceiling"] is not None:
             debt = found["ceiling"]["debt"]
             ax.axvline(debt, color="black", lw=1.2, ls="--",
                        label=f"recommended: {_millions(debt, None)}")  # fmt: skip
-        else:
-            ax.text(0.02, 0.95, "over the share at the smallest book:\nno ceiling on the grid",
-                    transform=ax.transAxes, va="top", fontsize=8)  # fmt: skip
+        none = "the whole book: over the share at the smallest book, no ceiling on the grid"
+        if found["ceiling"] is None and len(kinds) <= 1:
+            ax.text(0.02, 0.95, none.replace(": ", ":\n", 1), transform=ax.transAxes, va="top",
+                    fontsize=8)  # fmt: skip
         ax.set_xscale("log")
         ax.xaxis.set_major_formatter(mticker.FuncFormatter(_millions))
         ax.yaxis.set_major_formatter(mticker.PercentFormatter(decimals=1))
         ax.set_title(name, fontsize=10)
         ax.set_xlabel("the book's starting debt (log)")
         ax.grid(True, alpha=0.3)
-        ax.legend(fontsize=7, loc="upper left" if found["ceiling"] is not None else "center left")
+        if len(kinds) > 1:  # its curves fill the panel: the legend goes under it
+            ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13),
+                      title=none if found["ceiling"] is None else None,
+                      title_fontsize=7)  # fmt: skip
+        else:
+            where = "upper left" if found["ceiling"] is not None else "center left"
+            ax.legend(fontsize=7, loc=where)
     axes[0][0].set_ylabel(f"insolvency / starting debt, drained (dotted: {share:.0%})")
     fig.suptitle("How large a book the market can carry (model, the day's market depth fixed)")
     fig.tight_layout()
