@@ -138,7 +138,8 @@ def point(
     `own_only` (the central curve past its first book over, which no recommendation reads),
     the scenario's own phase alone: "complete" False, no median or worst, "own_phase_share"
     (every point has it). "by_type": each collateral type's starting debt and its part of the
-    insolvency over its own debt, with the same median, worst and per-phase shares."""
+    insolvency over its own debt, over the same phases (a row's point stops where the whole
+    book's share did, not the type's)."""
     first = run(name, vaults, "fixed", *options(row))
     own = int(first["oracle_phase"])
     per = {own: first}
@@ -165,8 +166,10 @@ def point(
         t_worst = max(phases, key=lambda p: (part[p], -p))
         by_type[t] = {
             "debt": debt,
-            "median": round(statistics.median(part.values()), 6) if complete else None,
-            "worst": None if own_only else round(part[t_worst], 6),
+            # a type with no debt in this book (its share of the vaults rounded to none) is not
+            # a point of its curve
+            "median": round(statistics.median(part.values()), 6) if complete and debt else None,
+            "worst": None if own_only or not debt else round(part[t_worst], 6),
             "worst_phase": t_worst,
             "per_phase": {str(p): round(part[p], 6) for p in phases},
         }
@@ -291,7 +294,7 @@ def type_line(
         )
     c, over = found["ceiling"], found["first_over"]
     tail = (
-        f"at least: every book measured stayed under {share:.0%}"
+        f"at least: every book measured at every phase stayed under {share:.0%}"
         if over is None
         else f"in the next book ({over['vaults']:,} vaults) its {over['debt']:,.0f} loses "
         f"{over['worst']:.2%} at its worst phase"

@@ -5,7 +5,7 @@ over the share the scenario's own phase alone (hollow, dotted), the calibration 
 phases (thin lines, each up to its first book over the share), the share the
 recommendation keeps under (CEILING_SHARE) and the recommended book (a dashed vertical line); on
 a day of more than one collateral type, each type's own part of the insolvency over its own debt
-at its worst phase (dash-dot), against the whole book's debt.
+at its worst phase (dash-dot), against that type's own debt, and its recommended debt.
 Written to bench/ceiling.png by `ape run bench` (and `--ceiling-only`) from bench/results.json's
 `_meta.ceiling_curves`, so the picture is the table's."""
 
@@ -72,14 +72,15 @@ def ceiling_plot(
             for k, t in enumerate(kinds):
                 pts = [p for p in central if p["by_type"][t]["worst"] is not None]
                 color = f"C{len(day['rows']) + k + 1}"
-                ax.plot([p["debt"] for p in pts], [100 * p["by_type"][t]["worst"] for p in pts],
-                        lw=1.4, ls="-.", color=color, marker="x",
-                        label=f"worst phase, {t}'s part / {t}'s debt")  # fmt: skip
+                ax.plot([p["by_type"][t]["debt"] for p in pts],
+                        [100 * p["by_type"][t]["worst"] for p in pts], lw=1.4, ls="-.",
+                        color=color, marker="x",
+                        label=f"worst phase, {t}'s part / its debt, against its debt")  # fmt: skip
                 own = ceiling(type_points(central, t), share)["ceiling"]
                 if own is not None:
-                    ax.axvline(own["book_debt"], color=color, lw=1.2, ls="-.",
-                               label=f"{t}'s own: {_millions(own['debt'], None)} of {t} "
-                               f"(book {_millions(own['book_debt'], None)})")  # fmt: skip
+                    ax.axvline(own["debt"], color=color, lw=1.2, ls="-.",
+                               label=f"{t}'s own: {_millions(own['debt'], None)} of {t} debt "
+                               f"(in a book of {_millions(own['book_debt'], None)})")  # fmt: skip
         ax.axhline(100 * share, color="black", lw=0.8, ls=":")
         found = ceiling(central, share)
         if found["ceiling"] is not None:
@@ -94,7 +95,11 @@ def ceiling_plot(
         ax.xaxis.set_major_formatter(mticker.FuncFormatter(_millions))
         ax.yaxis.set_major_formatter(mticker.PercentFormatter(decimals=1))
         ax.set_title(name, fontsize=10)
-        ax.set_xlabel("the book's starting debt (log)")
+        ax.set_xlabel(
+            "starting debt (log): the book's; dash-dot, the type's own"
+            if len(kinds) > 1
+            else "the book's starting debt (log)"
+        )
         ax.grid(True, alpha=0.3)
         if len(kinds) > 1:  # its curves fill the panel: the legend goes under it
             ax.legend(fontsize=7, loc="upper center", bbox_to_anchor=(0.5, -0.13),
