@@ -234,6 +234,17 @@ def day_key(name: str) -> str:
     return f"ceiling.{name.replace('-', '_')}"
 
 
+def _beyond(found: dict[str, Any], share: float, next_book: str | None) -> str:
+    """What a recommendation's line says past its book: `next_book` (the first book over, in
+    words; None: there is none) and its worst phase, with the crossing where there is one."""
+    if next_book is None:
+        return f"at least: every book measured at every phase stayed under {share:.0%}"
+    crossing = found["crossing"]
+    return f"{next_book} loses {found['first_over']['worst']:.2%} at its worst phase" + (
+        f"; the crossing, interpolated, near {crossing:,.0f}" if crossing is not None else ""
+    )
+
+
 def ceiling_line(name: str, found: dict[str, Any], share: float = CEILING_SHARE) -> str:
     """The recommendation of `name` in one line of words (the report's and the docs')."""
     if found["ceiling"] is None:
@@ -246,16 +257,10 @@ def ceiling_line(name: str, found: dict[str, Any], share: float = CEILING_SHARE)
     caps = ", ".join(f"{t} {v:,}" for t, v in c["auction_cap_by_type"].items())
     ceilings = ", ".join(f"{t} {v:,}" for t, v in c["debt_ceiling_by_type"].items())
     over = found["first_over"]
-    tail = (
-        f"at least: every size measured stayed under {share:.0%}"
-        if over is None
-        else f"the next book ({over['vaults']:,} vaults, {over['debt']:,.0f}) loses "
-        f"{over['worst']:.2%} at its worst phase"
-        + (
-            f"; the crossing, interpolated, near {found['crossing']:,.0f}"
-            if found["crossing"] is not None
-            else ""
-        )
+    tail = _beyond(
+        found,
+        share,
+        None if over is None else f"the next book ({over['vaults']:,} vaults, {over['debt']:,.0f})",
     )
     return (
         f"{name}: a book of {c['debt']:,.0f} ({c['vaults']:,} vaults; worst phase "
@@ -293,16 +298,12 @@ def type_line(
             f"{over['worst']:.2%} of it at its worst phase (over {share:.0%})"
         )
     c, over = found["ceiling"], found["first_over"]
-    tail = (
-        f"at least: every book measured at every phase stayed under {share:.0%}"
+    tail = _beyond(
+        found,
+        share,
+        None
         if over is None
-        else f"in the next book ({over['vaults']:,} vaults) its {over['debt']:,.0f} loses "
-        f"{over['worst']:.2%} at its worst phase"
-        + (
-            f"; the crossing, interpolated, near {found['crossing']:,.0f}"
-            if found["crossing"] is not None
-            else ""
-        )
+        else f"in the next book ({over['vaults']:,} vaults) its {over['debt']:,.0f}",
     )
     return (
         f"{name}, {collateral}: {c['debt']:,.0f} of its debt, in a book of {c['book_debt']:,.0f} "

@@ -69,7 +69,8 @@ def test_ceiling__over_at_the_smallest_book__and_under_at_every_book():
     under = ceiling([_p(100, 0.0), _p(1_000, 0.01)], 0.01)  # at the share is under
     assert under["ceiling"]["vaults"] == 1_000 and under["first_over"] is None
     assert under["crossing"] is None
-    assert "at least: every size measured stayed under 1%" in ceiling_line("day", under, 0.01)
+    line = ceiling_line("day", under, 0.01)
+    assert "at least: every book measured at every phase stayed under 1%" in line
 
 
 def test_calibration_rows__the_days_venue_share_rows__the_capital_rows_with_a_taker():
@@ -317,3 +318,23 @@ def test_timing__a_bad_set_is_one_line_exit_2(args, said):
     out = _timing("may-2021", "100", *args)
     assert out.returncode == 2 and out.stdout == ""
     assert len(out.stderr.strip().splitlines()) == 1 and said in out.stderr
+
+
+def test_committed_record__its_lines_are_what_the_code_says_of_its_curves():
+    """bench/results.json's ceiling lines (each day's, each row's, each type's) are what
+    ceiling_line and type_line write from the record's own curves: a record and its words
+    cannot drift apart."""
+    from offchain.bench.ceiling import type_line, type_points
+    from offchain.bench.figures import RESULTS
+
+    curves = json.loads(RESULTS.read_text())["_meta"]["ceiling_curves"]
+    assert "may-2021-two-types" in curves
+    for name, day in curves.items():
+        assert ceiling_line(name, ceiling(day["central"])) == day["lines"][CENTRAL.label]
+        for label, row in day["rows"].items():
+            assert ceiling_line(name, ceiling(row["points"])) == day["lines"][label]
+    types = curves["may-2021-two-types"]["type_lines"]
+    assert set(types) == {"ETH-A", "WBTC-A"}
+    for t, line in types.items():
+        central = curves["may-2021-two-types"]["central"]
+        assert type_line("may-2021-two-types", t, ceiling(type_points(central, t))) == line
